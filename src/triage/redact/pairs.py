@@ -149,6 +149,19 @@ def _keep_quotes(match: re.Match[str]) -> str:
     return f"{match['head']}{match['open']}[REDACTED:password]{value[_wrapper_start(value) :]}"
 
 
+#: A secret's name right before a YAML block scalar's `:` (`password: |`), spaces between.
+_NAME_BEFORE_BLOCK = re.compile(rf"{_SECRET_NAME}[ \t]{{0,3}}\Z", re.IGNORECASE)
+
+
+def _block_scalar(match: re.Match[str]) -> str:
+    """A block scalar's lines replaced, its marker and first indentation kept, when a secret's
+    name stands right before its `:` (`_NAME_BEFORE_BLOCK`); else the match unchanged."""
+    start = match.start()
+    if _NAME_BEFORE_BLOCK.search(match.string, max(0, start - 256), start) is None:
+        return match[0]
+    return f"{match[1]}{match['indent']}[REDACTED:password]"
+
+
 #: A YAML comment after a value: a `#` after a space.
 _YAML_COMMENT = re.compile(r"[ \t]{1,64}+#")
 
@@ -349,14 +362,16 @@ PAIR_RULES: tuple[
     ),
     # A YAML block scalar (`password: |`, `token: >-`): the value is every line below indented
     # at least as far as its first (also inside a JSON string, its lines broken by escaped `\n`:
-    # one rule, whose lines are read as the break after the marker says).
+    # one rule, whose lines are read as the break after the marker says). The rule starts at
+    # the marker's `:`, which the engine jumps to, and asks for the secret's name before it
+    # after (`_block_scalar`): started at the name, it tried a name at most letters of a text.
     _rule(
-        rf"({_SECRET_NAME}[ \t]{{0,3}}:[ \t]{{1,3}}[|>][+-]?[0-9]?[ \t]{{0,8}}"
+        r"(:[ \t]{1,3}[|>][+-]?[0-9]?[ \t]{0,8}"
         rf"(?:{_LINES[0][0]}|(?P<esc>{_LINES[1][0]})))"
         rf"(?P<indent>[ \t]{{1,40}}+)(?!\[REDACTED)(?(esc){_LINES[1][1]}|{_LINES[0][1]}){{1,512}}+"
         rf"(?:(?(esc){_LINES[1][0]}|{_LINES[0][0]})(?P=indent)"
         rf"(?(esc){_LINES[1][1]}|{_LINES[0][1]}){{1,512}}+){{0,200}}+",
-        r"\1\g<indent>[REDACTED:password]",
+        _block_scalar,
         # Its marker (`: |`, `: >`) is rarer than a secret's name: text without one is skipped.
         "|",
         ">",
