@@ -443,3 +443,30 @@ async def test_a_rotation_to_refused_tokens_keeps_the_old_ones_and_says_why(
         "each source needs its own"
     ]
     assert TOKEN not in repr(logs) and NEXT not in repr(logs)
+
+
+@pytest.mark.parametrize(
+    "credential",
+    [TOKEN.encode() + "é".encode(), TOKEN.encode() + b"\xff", "é".encode() * 8],
+    ids=["utf-8", "not-utf-8", "only-non-ascii"],
+)
+async def test_a_credential_with_bytes_beyond_ascii_is_a_plain_401(
+    gateway: IngestService, queues: Queues, credential: bytes
+) -> None:
+    """A Bearer credential holding bytes beyond ASCII (UTF-8 or not) is compared as bytes and
+    refused 401 like any wrong one, with one line that holds none of it."""
+    head = b"POST /v1/alerts/generic HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+    head += b"Authorization: Bearer " + credential + b"\r\n"
+    head += f"Content-Length: {len(GENERIC)}\r\n\r\n".encode()
+    with capture_logs() as logs:
+        reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+        writer.write(head + GENERIC)
+        answer = await asyncio.wait_for(reader.read(), 10)
+        writer.close()
+    assert answer.startswith(b"HTTP/1.1 401 "), answer[:80]
+    lines = [e for e in logs if e["event"].startswith("ingest.")]
+    assert [(e["event"], e["status"], e["reason"]) for e in lines] == [
+        ("ingest.refused", 401, "unauthorized")
+    ]
+    assert TOKEN not in repr(lines) and "é" not in repr(lines)
+    assert received(queues) == []
