@@ -237,10 +237,6 @@ async def test_a_stage_two_release_that_raises_is_one_line_and_the_helpers_still
     assert [e["event"] for e in logs if e["event"] == "daemon.stopped"] == ["daemon.stopped"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="holding.py's `_hold` sends its release at the stop itself, not through `_release`",
-)
 async def test_a_held_messages_release_at_the_stop_lands_after_the_extension_already_out() -> None:
     """A message held through a throttle, being extended as the stop comes: its release for
     what is left of the wait reaches SQS after that extension, not before it."""

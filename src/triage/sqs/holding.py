@@ -9,9 +9,11 @@ reads in one place beside the lines it writes.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import random
 import time
+from collections.abc import Sequence
 
 import structlog
 
@@ -32,6 +34,11 @@ _BREAKER = "a sink's breaker is open or it is rate-limited"
 
 class Holding(SupervisorBase):
     """Holding a message through a wait, releasing it for a retry, and pausing intake."""
+
+    #: The heartbeat's extension call while it is out, and the deliveries (receipt handles)
+    #: it extends: a release of one of them waits for its answer (`_release`).
+    _extension: asyncio.Future[None] | None = None
+    _extending: frozenset[str] = frozenset()
 
     async def _hold(
         self,
@@ -85,8 +92,7 @@ class Holding(SupervisorBase):
         if self.should_exit.is_set():
             # Hidden for what is left of the wait, so no replica runs into it again at once.
             left_s = max(0.0, until - time.monotonic())
-            self._stop_extending(message)
-            await self.inbox.change_visibility([message], math.ceil(left_s))
+            await self._release([message], math.ceil(left_s))
             self.stats.released_on_shutdown += 1
             log.info("message.released", reason="shutdown while held", hidden_s=math.ceil(left_s))
             return False
@@ -133,8 +139,26 @@ class Holding(SupervisorBase):
         else:
             log.warning("message.retry", **fields)
         # Rounded up: a message must not come back before the time it was told to wait.
-        self._stop_extending(message)
-        await self.inbox.change_visibility([message], math.ceil(delay))
+        await self._release([message], math.ceil(delay))
+
+    async def _release(self, messages: Sequence[Message], timeout_s: int) -> None:
+        """Make `messages` visible again in `timeout_s` (0: at once). The heartbeat leaves
+        them alone from now on, and the call goes out only once an extension of theirs
+        already out is answered: SQS applies calls as they arrive, and the extension landing
+        second would hide them again for the whole visibility timeout."""
+        for message in messages:
+            self._stop_extending(message)
+        await self._extension_answered(messages)
+        await self.inbox.change_visibility(messages, timeout_s)
+
+    async def _extension_answered(self, messages: Sequence[Message]) -> None:
+        """Wait until the heartbeat's extension call, if one is out and extends any of
+        `messages`, is answered (or has failed). Never cancels that call."""
+        call = self._extension
+        if call is None or call.done():
+            return
+        if any(message.receipt_handle in self._extending for message in messages):
+            await asyncio.wait({call})
 
     def _stop_extending(self, message: Message) -> None:
         """The heartbeat leaves `message` alone from now on: it is being released, and an

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 import structlog
@@ -48,11 +48,6 @@ class Working(Holding, StoreWatch):
     #: `serve()`; None while unknown (or no policy), and then no message is counted as
     #: dead-lettered.
     max_receive_count: int | None = None
-
-    #: The heartbeat's extension call while it is out, and the deliveries (receipt handles)
-    #: it extends: a release of one of them waits for its answer (`_release`).
-    _extension: asyncio.Future[None] | None = None
-    _extending: frozenset[str] = frozenset()
 
     def _start(self, message: Message) -> None:
         if message.receipt_handle in self._deliveries_in_flight:
@@ -245,41 +240,6 @@ class Working(Holding, StoreWatch):
                 log.warning("message.dry_run_failed", reason=reason, error=str(exc))
         # Held, still extended by the heartbeat, until shutdown releases it unchanged.
         self._dry_held[message.id] = message
-
-    async def _retry_later(
-        self,
-        message: Message,
-        reason: str,
-        error: str,
-        retry_after_s: float | None,
-        exc: BaseException,
-        *,
-        held_s: float | None = None,
-    ) -> None:
-        """`Holding._retry_later`, its release sent only after an extension of the message
-        the heartbeat has out (see `_release`)."""
-        self._stop_extending(message)
-        await self._extension_answered([message])
-        await super()._retry_later(message, reason, error, retry_after_s, exc, held_s=held_s)
-
-    async def _release(self, messages: Sequence[Message], timeout_s: int) -> None:
-        """Make `messages` visible again in `timeout_s` (0: at once). The heartbeat leaves
-        them alone from now on, and the call goes out only once an extension of theirs
-        already out is answered: SQS applies calls as they arrive, and the extension landing
-        second would hide them again for the whole visibility timeout."""
-        for message in messages:
-            self._stop_extending(message)
-        await self._extension_answered(messages)
-        await self.inbox.change_visibility(messages, timeout_s)
-
-    async def _extension_answered(self, messages: Sequence[Message]) -> None:
-        """Wait until the heartbeat's extension call, if one is out and extends any of
-        `messages`, is answered (or has failed). Never cancels that call."""
-        call = self._extension
-        if call is None or call.done():
-            return
-        if any(message.receipt_handle in self._extending for message in messages):
-            await asyncio.wait({call})
 
     async def _heartbeat(self) -> None:
         """Extend messages still being worked on before their visibility runs out, in batches.
