@@ -273,6 +273,19 @@ async def rotating(queues: Queues) -> AsyncIterator[IngestService]:
         yield service
 
 
+async def test_the_tokens_read_line_names_the_sources_mid_rotation(queues: Queues) -> None:
+    """While a source lists two tokens, `ingest.tokens_read` names it (`rotating`), so the
+    rotation is not left half done; no token is in the line."""
+    tokens = {**TOKENS, "generic": [TOKEN, NEXT]}
+    settings = ingest_settings(queues.url, queues.endpoint, ingest_tokens=json.dumps(tokens))
+    with capture_logs() as logs:
+        async with running(settings):
+            pass
+    (line,) = [e for e in logs if e["event"] == "ingest.tokens_read"]
+    assert line["rotating"] == ["generic"]
+    assert TOKEN not in repr(line) and NEXT not in repr(line)
+
+
 @pytest.mark.parametrize(
     "headers",
     [

@@ -213,7 +213,9 @@ class TokenStore:
                 log.warning("ingest.tokens_refused", error=str(exc), kept="the tokens read before")
             raise
         self._tokens, self._read_at = tokens, self._clock()
-        log.info("ingest.tokens_read", sources=sorted(tokens), where=where)
+        # A source listing two tokens is mid-rotation: named, so it is not left half done.
+        rotating = sorted(source for source, listed in tokens.items() if len(listed) > 1)
+        log.info("ingest.tokens_read", sources=sorted(tokens), where=where, rotating=rotating)
 
     async def _fetch(self, secret_id: str) -> str:
         try:
