@@ -114,11 +114,6 @@ def test_a_misspelt_resolve_after_s_says_what_it_meant(tmp_path: Path) -> None:
     assert "did you mean 'resolve_after_s'" in route_error(tmp_path, text)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs Routing.resolve_after_s (records.py), effects._routing and save_ticket "
-    "(claims.py) to copy it, as escalate_after_s is copied",
-)
 async def test_the_route_setting_reaches_the_incident_it_opens(tmp_path: Path) -> None:
     """An incident opened on a route with `resolve_after_s` carries it, and the sweep closes
     it once it has had no alert for that long."""
@@ -326,6 +321,31 @@ async def test_a_group_closes_once_no_member_has_had_an_alert_for_its_time(
     assert closed.group is not None and closed.group.firing == 0
     assert await member("disk-b", 450, stamp=200) is Action.REOPEN
     assert r.sink.kinds() == ["open", "close", "reopen"]
+
+
+async def test_a_groups_resends_stamped_as_their_last_event_keep_it_open(
+    tmp_path: Path,
+) -> None:
+    """A group whose one member Alertmanager resends every hour, each stamped with when it
+    started (a resend writes nothing else), stays open past its quiet time: the resends move
+    its clock on (it was closed at 4 h, and the next resend reopened it)."""
+    text = '[[route]]\nname = "hosts"\nsinks = ["backend"]\ngroup_by = ["host"]\n'
+    r = Rig(load_router(Settings(routes_file=_write(tmp_path, text))))
+
+    async def resend(minutes: float) -> Action:
+        r.clock.at(minutes)
+        fired = _on_host(alert("disk-a", minutes=0))
+        return await r.pipeline.handle(fired, f"disk-a-{minutes}", r.pipeline._group_of(fired))
+
+    assert await resend(0) is Action.OPEN
+    [group] = await r.store.incidents()
+    await route_says_resolve_after(r.store, group.fingerprint, HOURS_4)
+    for hour in range(1, 7):
+        await resend(hour * 60)
+        await swept(r, hour * 60 + 1)
+    assert r.sink.kinds() == ["open"]
+    await swept(r, 6 * 60 + 4 * 60 + 2)
+    assert r.sink.kinds() == ["open", "close"]
 
 
 # --- The store: index and claim on every backend ----------------------------------------------

@@ -169,7 +169,7 @@ def _routing(route: Route, view: RedactedAlert) -> Routing:
         k[:_KEPT_LABEL_CHARS]: v[:_KEPT_LABEL_CHARS]
         for k, v in list(view.labels.items())[:_KEPT_LABELS]
     }
-    return Routing(route.name, view.team, labels, route.escalate_after_s)
+    return Routing(route.name, view.team, labels, route.escalate_after_s, route.resolve_after_s)
 
 
 def _group_view(group: Group | None) -> GroupView | None:

@@ -251,6 +251,7 @@ class Claims(StoreBase):
                 team=routing.team,
                 labels=routing.labels,
                 escalate_after_s=routing.escalate_after_s,
+                resolve_after_s=routing.resolve_after_s,
             )
 
         await self._mutate(fingerprint, owner, apply)

@@ -65,7 +65,7 @@ _INCIDENT_TIMES = (
 #: record that has one, so while replicas of two releases share the store (a rolling deploy),
 #: only the records that use them (a flapping incident's held close, counted repeats) are
 #: unreadable to the older ones, not every record the newer ones write.
-_WRITTEN_WHEN_SET = ("quiet_until", "counted_by", "last_queued_at", "gone")
+_WRITTEN_WHEN_SET = ("quiet_until", "counted_by", "last_queued_at", "gone", "resolve_after_s")
 
 
 def incident_to_json(incident: Incident) -> str:

@@ -150,6 +150,10 @@ def _repeat(stored: Incident, event: AlertEvent, known: Member, now: datetime) -
     status stamped between the two, arriving late, would be taken for the member's newest
     (a late resolve closed a group whose member had fired since)."""
     if event.occurred_at == known.last_event_at:
+        if _quiet_clock_due(stored, now):
+            # A route that closes the group for want of alerts counts from when one was
+            # applied: its resends move that on, one write a minute at most.
+            return Decision(Action.COUNT, dataclasses.replace(stored, applied_at=now))
         return Decision(Action.COUNT, None)
     assert stored.group is not None
     member = dataclasses.replace(
@@ -165,6 +169,18 @@ def _repeat(stored: Incident, event: AlertEvent, known: Member, now: datetime) -
         applied_at=now,
     )
     return Decision(Action.COUNT, seen)
+
+
+#: How often a resend that writes nothing else moves a group's quiet clock (`_repeat`).
+_QUIET_CLOCK_STEP = timedelta(minutes=1)
+
+
+def _quiet_clock_due(stored: Incident, now: datetime) -> bool:
+    """`stored` is closed for want of alerts (its route's `resolve_after_s`) and the time of
+    its newest applied alert is a minute old or more."""
+    if stored.resolve_after_s is None:
+        return False
+    return stored.applied_at is None or now - stored.applied_at >= _QUIET_CLOCK_STEP
 
 
 def _again(known: Member | None, event: AlertEvent) -> bool:

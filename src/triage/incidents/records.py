@@ -67,12 +67,14 @@ class Hold:
 @dataclass(frozen=True, slots=True)
 class Routing:
     """What the effect that opened a ticket learned, kept with the ticket: the route, the
-    route's escalation delay, and the alert's team and labels (redacted)."""
+    route's escalation delay and quiet time before it closes (`resolve_after_s`), and the
+    alert's team and labels (redacted)."""
 
     route: str
     team: str | None
     labels: dict[str, str]
     escalate_after_s: float | None = None
+    resolve_after_s: float | None = None
 
 
 #: Given the stored record (or None), return what to write (None: nothing) and a result.
