@@ -106,10 +106,12 @@ def test_a_password_holding_colons_is_read_whole() -> None:
 
 
 @pytest.mark.parametrize("ending", ["\n", "\r\n", " "], ids=["lf", "crlf", "space"])
-def test_basic_encoded_by_echo_with_its_newline_is_read(ending: str) -> None:
-    """`echo "triage:$TOKEN" | base64` encodes echo's newline into the password: no token holds
-    whitespace, so the password is read without it."""
-    assert _matches({"Authorization": f"Basic {_b64('triage:' + TOKEN + ending)}"})
+def test_basic_encoded_by_echo_with_its_newline_is_no_match(ending: str) -> None:
+    """`echo "triage:$TOKEN" | base64` encodes echo's newline into the password: a password is
+    the token exactly, so it does not pass (the 401 says why: see below)."""
+    headers = {"Authorization": f"Basic {_b64('triage:' + TOKEN + ending)}"}
+    assert not _matches(headers)
+    assert auth.misformed(headers) == "basic_password_spaced"
 
 
 @pytest.mark.parametrize(("user", "padding"), [("triage", 2), ("a", 1), ("ab", 0)])
@@ -340,8 +342,9 @@ async def test_sentry_signed_with_either_client_secret_passes(
         (f"bearer  BASIC {TOKEN}", "scheme_repeated", "names its scheme twice"),
         (f"Basic {_b64(TOKEN + ':')}", "basic_without_password", "password is empty"),
         (TOKEN, "no_scheme", "names no scheme"),
+        (f"Basic {_b64('triage:' + TOKEN + chr(10))}", "basic_password_spaced", "whitespace"),
     ],
-    ids=["bearer-bearer", "bearer-basic", "token-as-basic-user", "no-scheme"],
+    ids=["bearer-bearer", "bearer-basic", "token-as-basic-user", "no-scheme", "echo-newline"],
 )
 async def test_a_sender_set_up_wrong_is_401_saying_what_to_change(
     client: httpx2.AsyncClient, queues: Queues, authorization: str, detail: str, says: str

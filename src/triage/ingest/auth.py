@@ -259,7 +259,9 @@ def misformed(headers: Mapping[str, str]) -> str | None:
     likely cause, for the 401 to say: `scheme_repeated` for `Bearer Bearer <token>` (the scheme
     pasted into a credentials field that adds its own), `no_scheme` for a bare value (a header
     set by hand to the token alone), `basic_without_password` for Basic with a user name and
-    no password (the token put in the user field, or curl's `-u TOKEN:`). None otherwise."""
+    no password (the token put in the user field, or curl's `-u TOKEN:`),
+    `basic_password_spaced` for a password with whitespace around it (`echo "user:$TOKEN" |
+    base64` encodes echo's newline; no token holds whitespace). None otherwise."""
     scheme, value = _scheme_and_value(headers.get("Authorization", ""))
     repeated, rest = _scheme_and_value(value)
     if scheme in _SCHEMES and repeated in _SCHEMES and rest:
@@ -270,6 +272,9 @@ def misformed(headers: Mapping[str, str]) -> str | None:
         user, colon, password = (_basic_decoded(value) or b"").partition(b":")
         if user and colon and not password:
             return "basic_without_password"
+        bare = password.strip(b" \t\r\n")
+        if colon and bare and bare != password:
+            return "basic_password_spaced"
     return None
 
 
@@ -318,14 +323,12 @@ def _raw(text: str) -> bytes:
 
 def _basic_credential(value: str) -> list[bytes]:
     """Basic's password (the user name is no credential: proxies log it, as nginx's
-    `$remote_user`). Base64 that lost its padding is read as if it had it, and a password
-    without the whitespace around it: `echo "user:$TOKEN" | base64` encodes echo's newline,
-    and no token holds whitespace."""
+    `$remote_user`), exactly as encoded. Base64 that lost its padding is read as if it had it."""
     decoded = _basic_decoded(value)
     if decoded is None:
         return []
     _, colon, password = decoded.partition(b":")
-    return [password.strip(b" \t\r\n")] if colon else []
+    return [password] if colon else []
 
 
 def _basic_decoded(value: str) -> bytes | None:

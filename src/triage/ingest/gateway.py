@@ -135,6 +135,11 @@ _MISFORMED = {
     ),
     # `Authorization: <token>`: a header set by hand, without its scheme.
     "no_scheme": ("unauthorized: the Authorization header names no scheme; send 'Bearer <token>'"),
+    # `echo "user:$TOKEN" | base64`: echo's newline is encoded into the password.
+    "basic_password_spaced": (
+        "unauthorized: HTTP Basic's password has whitespace around it (a newline from echo?); "
+        "encode user:token without it (printf, or echo -n)"
+    ),
     # The token in Basic's user field: proxies log user names, so only the password is read.
     "basic_without_password": (
         "unauthorized: HTTP Basic's password is empty; the token goes in the password "
