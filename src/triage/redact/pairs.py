@@ -496,9 +496,10 @@ def _key_value(match: re.Match[str]) -> str:
 
 
 #: A key's name before a space and its value (`HMAC_KEY`, `consumer.key`, `hmacKey`, a flag's
-#: `--hmac-key`, nginx's `set $hmac_key`), up to its `key`: it starts a word (after a space, a quote, a bracket, an
-#: escaped line break or tab inside a JSON string, or the text's start), and ends in a
-#: separator before `key` or `KEY`, or in a letter or digit before camel case's `Key`.
+#: `--hmac-key`, nginx's `set $hmac_key`), up to its `key`: it starts a word (after a space,
+#: a quote, a bracket, an escaped line break or tab inside a JSON string, or the text's
+#: start), and ends in a separator before `key` or `KEY`, or in a letter or digit before
+#: camel case's `Key`.
 _KEY_NAME_BEFORE = re.compile(
     r"(?:(?<![^\s\"'(\[{,;|])|(?<=\\[nrt]))(?:-{1,2}|\$)?+[A-Za-z0-9][\w.-]{0,64}+\Z"
 )

@@ -203,10 +203,8 @@ TABLE_RULES: tuple[_Rule, ...] = (
     # `id\thmacKey`), whose key columns lose key-shaped cells only (`_cell_replaced`). One
     # pattern, twice, as the cells' rules below: for a secret's needles (folded), and for a
     # key's as written (camel case's `Key`; folded, `key` is in almost every JSON text).
-    *(
-        _rule(_SECRET_OR_KEY_TABLE, table, *_SECRET_NAME_NEEDLES, flags=re.IGNORECASE),
-        _rule(_SECRET_OR_KEY_TABLE, table, *KEY_COLUMN_NEEDLES),
-    ),
+    _rule(_SECRET_OR_KEY_TABLE, table, *_SECRET_NAME_NEEDLES, flags=re.IGNORECASE),
+    _rule(_SECRET_OR_KEY_TABLE, table, *KEY_COLUMN_NEEDLES),
     # A cell naming a secret (or a key) and the cell after it: a Markdown or pipe table's row
     # (`| Password | … |`), an HTML table's (`<td>password</td><td>…</td>`, `<th>…`).
     *(
