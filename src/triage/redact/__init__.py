@@ -199,8 +199,11 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     id, a path, a slug or a time stays: cache_key=user:42,
                                     object_key=uploads/a.pdf); camel case's Key too (hmacKey,
                                     clientKey: sortKey=createdAt stays), and a JSON payload's
-                                    key so named; a routing key of dotted words (RabbitMQ's
-                                    orders.created) stays, PagerDuty's goes;
+                                    key so named; also after a space (HMAC_KEY <key>,
+                                    --hmac-key <key>, a line continuation between), in a
+                                    table's column (name,hmacKey); a routing key of words
+                                    (RabbitMQ's orders, orders.created) stays, PagerDuty's
+                                    goes;
                                   - in a URL's query or fragment (after ?, &, # or HTML's &amp;;
                                     and a form body's first parameter, code=…&grant_type=…):
                                     a random-looking value, or 20 hex characters or more, of
