@@ -199,13 +199,17 @@ async def _ingest_tokens(settings: Settings, aws: Aws) -> str:
 async def _github(settings: Settings) -> str:
     """GitHub reachable with our credentials, and no repository issues go to archived: the
     probe reads issues, which an archived repository still serves, so without asking its
-    state every new incident would be refused while this check said ok."""
+    state every new incident would be refused while this check said ok. A label triage
+    relies on that a repository lacks, and that our credentials may not create, is a warning
+    (`github_labels.py`)."""
+    from triage.ops.github_labels import label_problems
     from triage.sinks.github import GitHubSink
 
+    repositories = _github_repositories(settings)
     sink = GitHubSink(settings)
     try:
         reached = await sink.probe()
-        archived = [r for r in _github_repositories(settings) if await sink.archived(r)]
+        archived = [r for r in repositories if await sink.archived(r)]
     finally:
         await sink.aclose()
     if archived:
@@ -213,6 +217,9 @@ async def _github(settings: Settings) -> str:
             f"{', '.join(archived)} archived (read-only): GitHub refuses every issue there; "
             "unarchive it or route its incidents elsewhere"
         )
+    problems = await label_problems(settings, repositories)
+    if problems:
+        raise _Warning(_without_held(f"{reached}; {'; '.join(problems)}"))
     return reached
 
 

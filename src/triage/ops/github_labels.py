@@ -1,0 +1,126 @@
+"""For `triage check`: the labels the github sink relies on that a repository lacks while our
+credentials may not create them, each said with what happens without it.
+
+GitHub creates a missing label when an issue names it, if the credentials may: a token with
+push access to the repository (`permissions.push` in `GET /repos/{r}`, as GitHub shows it to a
+user's token), an App installation with `issues: write` (`GET /app/installations/{id}`, with
+the App's JWT). A token with triage access applies existing labels only; one with read access
+has every label of the issues it opens dropped without a word. Bounded: one call for an App,
+one per repository, and only when the labels cannot be created, one per label
+(`GET /repos/{r}/labels/{name}`: 404 is missing). A look-up that fails says nothing: the
+reachability of each repository is the github check's own concern.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from triage.errors import TriageError
+from triage.models import Priority
+from triage.settings import Settings
+from triage.sinks.github import text
+from triage.sinks.github.api import GitHubApi, record
+from triage.sinks.github.auth import app_credentials
+
+#: What happens to issues without a label when GitHub may not create it.
+_WITHOUT_TRIAGE = "GitHub refuses every new issue there (403), as its issues must carry it"
+_WITHOUT_PRIORITY = "their issues are labelled 'triage' alone"
+_WITHOUT_DIGEST = "a storm's digest issue is labelled 'triage' alone"
+
+
+def relied_on(settings: Settings) -> list[tuple[str, str]]:
+    """Each label the sink puts on issues of its own, with what happens without it."""
+    labels = [(text.TRIAGE_LABEL, _WITHOUT_TRIAGE)]
+    labels += [(f"priority:{text.p_number(p)}", f"{p.value} {_WITHOUT_PRIORITY}") for p in Priority]
+    if settings.github_storm_digest:
+        labels.append((text.DIGEST_LABEL, _WITHOUT_DIGEST))
+    return labels
+
+
+async def label_problems(settings: Settings, repositories: list[str]) -> list[str]:
+    """One line per repository of `repositories` whose labels triage cannot count on."""
+    api = GitHubApi(settings)
+    try:
+        app_may_create = await _app_may_create(api, settings)
+        problems = []
+        for repository in repositories:
+            problem = await _repository_problem(api, settings, repository, app_may_create)
+            problems += [problem] if problem else []
+        return problems
+    finally:
+        await api.aclose()
+
+
+async def _app_may_create(api: GitHubApi, settings: Settings) -> bool | None:
+    """For an App, whether its installation may create labels; None without an App (a
+    token's access is the repository's) or when GitHub does not say."""
+    credentials = app_credentials(settings)
+    if credentials is None:
+        return None
+    path = f"/app/installations/{credentials.installation_id}"
+    try:
+        answer = record(await api.call("GET", path, app_jwt=True), "an installation")
+    except TriageError:
+        return None
+    permissions = answer.get("permissions")
+    if not isinstance(permissions, dict):
+        return None
+    return "write" in (permissions.get("issues"), permissions.get("pull_requests"))
+
+
+async def _repository_problem(
+    api: GitHubApi, settings: Settings, repository: str, app_may_create: bool | None
+) -> str | None:
+    """What is wrong with `repository`'s labels for triage, else None."""
+    if app_may_create is None and app_credentials(settings) is not None:
+        return None  # the installation's permissions unknown: nothing to say
+    if app_may_create is None:
+        access = await _token_access(api, repository)
+        if access is None or access == "push":
+            return None
+        if access == "read":
+            return (
+                f"{repository}: the token has neither push nor triage access, so GitHub "
+                "drops the labels of every issue it opens there (triage then finds them by "
+                "creator); give it push access"
+            )
+    elif app_may_create:
+        return None
+    missing = await _missing(api, repository, relied_on(settings))
+    if not missing:
+        return None
+    who = "the App (issues: write)" if app_may_create is False else "the token (push access)"
+    said = "; ".join(f"{repository} lacks {label!r}: {without}" for label, without in missing)
+    return f"{said}; create it, or let {who} create labels"
+
+
+async def _token_access(api: GitHubApi, repository: str) -> str | None:
+    """`push`, `triage` or `read`: what a user's token may do in `repository`, from GitHub's
+    `permissions`; None when it does not say (or the read fails)."""
+    try:
+        answer = record(await api.call("GET", f"/repos/{repository}"), "a repository")
+    except TriageError:
+        return None
+    permissions = answer.get("permissions")
+    if not isinstance(permissions, dict):
+        return None
+    if any(permissions.get(role) is True for role in ("admin", "maintain", "push")):
+        return "push"
+    return "triage" if permissions.get("triage") is True else "read"
+
+
+async def _missing(
+    api: GitHubApi, repository: str, labels: list[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """The `labels` GitHub answers 404 for in `repository`; a failed look-up ends the asking
+    (the rest are not asked: GitHub is in trouble, and check says nothing it does not know)."""
+    missing = []
+    for label, without in labels:
+        path = f"/repos/{repository}/labels/{quote(label, safe='')}"
+        try:
+            answer = await api.call("GET", path, gone_ok=True)
+        except TriageError:
+            return []
+        if answer is None:
+            missing.append((label, without))
+    return missing
