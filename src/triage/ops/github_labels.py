@@ -24,7 +24,7 @@ from triage.sinks.github.auth import app_credentials
 
 #: What happens to issues without a label when GitHub may not create it.
 _WITHOUT_TRIAGE = "GitHub refuses every new issue there (403), as its issues must carry it"
-_WITHOUT_PRIORITY = "their issues are labelled 'triage' alone"
+_WITHOUT_PRIORITY = "incidents' issues are labelled 'triage' alone"
 _WITHOUT_DIGEST = "a storm's digest issue is labelled 'triage' alone"
 
 
@@ -82,7 +82,7 @@ async def _repository_problem(
             return (
                 f"{repository}: the token has neither push nor triage access, so GitHub "
                 "drops the labels of every issue it opens there (triage then finds them by "
-                "creator); give it push access"
+                "creator); give it push access (or triage access, the labels created)"
             )
     elif app_may_create:
         return None
@@ -91,7 +91,7 @@ async def _repository_problem(
         return None
     who = "the App (issues: write)" if app_may_create is False else "the token (push access)"
     said = "; ".join(f"{repository} lacks {label!r}: {without}" for label, without in missing)
-    return f"{said}; create it, or let {who} create labels"
+    return f"{said} (create them, or let {who} create labels)"
 
 
 async def _token_access(api: GitHubApi, repository: str) -> str | None:
