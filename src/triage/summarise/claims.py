@@ -13,6 +13,9 @@ things are not facts a word of the alert can ground, because an alert's text can
     mention   a call to people: `@channel`, `@here`, `@org/team`, Slack's `<!here>`,
               `<!subteam^…>` and `<@U…>`, unless the alert the model saw holds the same one.
               The sinks defuse mentions too; a ticket's text is not where anyone is paged from.
+              An `@` in code names no one: an npm scope after a package manager's command
+              (`npm install @types/node`, `yarn add @babel/core`) or an `@…` inside backticks
+              is kept; Slack's `<!here>` and `<@U…>` are calls wherever they stand.
 
 Each is replaced by `grounding.MARK` and counted by kind, as an ungrounded fact is. Every
 pattern is bounded, so checking is linear in the text.
@@ -89,12 +92,43 @@ def _marked_mentions(text: str, shown: Evidence) -> tuple[str, int]:
     out: list[str] = []
     end = marked = 0
     for match in _MENTION.finditer(looked):
-        if match.group().lower() in held:
+        if match.group().lower() in held or _in_code(looked, match.start()):
             continue
         out += (text[end : match.start()], MARK)
         end = match.end()
         marked += 1
     return "".join([*out, text[end:]]), marked
+
+
+#: A package manager's command, up to the place looked at: its arguments name packages, and an
+#: npm scope among them (`@types/node`) is no mention. A `;`, `&`, `|`, a backtick or a line
+#: break ends the command.
+_PACKAGE_COMMAND = re.compile(
+    r"(?<![\w.-])(?:npm|pnpm|yarn|bun|npx|pnpx|bunx)(?:\s+[^\s;&|`]{1,200}){0,16}\s+\Z",
+    re.IGNORECASE,
+)
+#: Words one of `_PACKAGE_COMMAND`'s programs holds (pnpm holds npm, bunx bun).
+_PACKAGE_MANAGERS = ("npm", "npx", "yarn", "bun")
+#: How far back on its line a mention's command or opening backtick is looked for.
+_CODE_LOOK_BACK = 300
+
+
+def _in_code(text: str, at: int) -> bool:
+    """Whether the `@` at `at` stands in code: inside backticks closed on its line (or a fenced
+    block), or among a package manager's arguments."""
+    if text[at] != "@":
+        return False  # Slack's <!here>, <@U…>: calls wherever they stand
+    line_start = max(text.rfind("\n", 0, at) + 1, at - _CODE_LOOK_BACK)
+    before = text[line_start:at]
+    if text.count("```", 0, at) % 2 == 1:
+        return True
+    line_end = text.find("\n", at)
+    if before.count("`") % 2 == 1 and "`" in text[at : None if line_end < 0 else line_end]:
+        return True
+    lowered = before.lower()
+    if not any(name in lowered for name in _PACKAGE_MANAGERS):
+        return False  # most text: no package manager before it
+    return _PACKAGE_COMMAND.search(before) is not None
 
 
 @lru_cache(maxsize=16)
