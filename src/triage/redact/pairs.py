@@ -9,6 +9,7 @@ redacted before it (`CHANGED_VALUE_RULES`), and a secret told in words, "the pas
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from triage.redact.calls import CODE_READ, call_literals_redacted
 from triage.redact.names import (
@@ -162,6 +163,46 @@ def _block_scalar(match: re.Match[str]) -> str:
     return f"{match[1]}{match['indent']}[REDACTED:password]"
 
 
+def _named_pair(match: re.Match[str]) -> str:
+    """A pair's value replaced after its name (`head`), unless the name's value is kept
+    (`_kept_match`)."""
+    return match[0] if _kept_match(match) else f"{match['head']}[REDACTED:password]"
+
+
+def _from_name(
+    name_before: re.Pattern[str], pair: re.Pattern[str], replace: Callable[[re.Match[str]], str]
+) -> Callable[[re.Match[str]], str]:
+    """The replacement of a rule that starts at a pair's `=`: the name before it found
+    (`name_before`, searched up to the `=`), the pair read whole from the name's start
+    (`pair`), and `replace` applied to it, of which what follows the `=` is the match's; the
+    match unchanged when no name stands there or the pair ends elsewhere."""
+
+    def replacement(match: re.Match[str]) -> str:
+        start = match.start()
+        name = name_before.search(match.string, max(0, start - 512), start)
+        if name is None:
+            return match[0]
+        whole = pair.match(match.string, name.start())
+        if whole is None or whole.end() != match.end():
+            return match[0]
+        return replace(whole)[start - name.start() :]
+
+    return replacement
+
+
+#: A string that is wholly `NAME=value`: what follows its `=`, its name before it, and the two.
+_WHOLE_STRING_VALUE = (
+    r"(?!-?\[REDACTED)"
+    + _TEMPLATE_VALUE
+    + rf"""(?!(?:{_STATE_WORDS}|\*{{3,64}})")(?P<value>(?:[^"\r\n\\]|\\.){{1,512}}+)(?=")"""
+)
+_WHOLE_STRING_NAME = re.compile(rf"""(?<=")[\w.-]{{0,64}}?{_SECRET_NAME}\Z""", re.IGNORECASE)
+_WHOLE_STRING_PAIR = re.compile(
+    rf"""(?P<head>(?<=")(?P<name>[\w.-]{{0,64}}?{_SECRET_NAME})=){_WHOLE_STRING_VALUE}""",
+    re.IGNORECASE,
+)
+
+
 #: A YAML comment after a value: a `#` after a space.
 _YAML_COMMENT = re.compile(r"[ \t]{1,64}+#")
 
@@ -268,12 +309,12 @@ PAIR_RULES: tuple[
         flags=re.IGNORECASE,
     ),
     # A string that is wholly `NAME=value` (docker inspect's Env array, systemd's
-    # `Environment="…"`): the value runs to the closing quote, spaces and all.
+    # `Environment="…"`): the value runs to the closing quote, spaces and all. The rule starts
+    # at the `=`, which the engine jumps to, and reads the pair whole from its name after
+    # (`_from_name`): started at the name, it tried one after every quote of a JSON text.
     _rule(
-        rf"""(?P<head>(?<=")(?P<name>[\w.-]{{0,64}}?{_SECRET_NAME})=)(?!-?\[REDACTED)"""
-        + _TEMPLATE_VALUE
-        + rf"""(?!(?:{_STATE_WORDS}|\*{{3,64}})")(?P<value>(?:[^"\r\n\\]|\\.){{1,512}}+)(?=")""",
-        lambda m: m[0] if _kept_match(m) else f"{m['head']}[REDACTED:password]",
+        "=" + _WHOLE_STRING_VALUE,
+        _from_name(_WHOLE_STRING_NAME, _WHOLE_STRING_PAIR, _named_pair),
         *_SECRET_NAME_NEEDLES,
         flags=re.IGNORECASE,
     ),
