@@ -428,6 +428,10 @@ def incident_json(
         "route": incident.route,
         "silenced": incident.held is not None,
         "escalated_at": _time(incident.escalation.done_at) if incident.escalation else None,
+        # Open, ticketed and of a route with `resolve_after_s`: when the sweep closes it if
+        # no alert comes before (a new alert moves it); null otherwise.
+        "resolve_at": _time(incident.resolve_at),
+        "resolve_after_s": incident.resolve_after_s,
     }
     gone = {s: text(ref) for s, ref in incident.refs.items() if incident.ticket_gone(s)}
     if gone:

@@ -469,6 +469,14 @@ def _incident_page(shown: dict[str, Any], now: datetime) -> str:
     facts += [
         (label.capitalize(), said) for label, said in optional_facts(shown, now, _text, _when)
     ]
+    if shown.get("resolve_at") is not None:
+        quiet_s = _text(f"{shown['resolve_after_s']:g}")
+        facts.append(
+            (
+                "Closes if quiet",
+                f"{_when(shown['resolve_at'], now)} · no alert for {quiet_s} s (resolve_after_s)",
+            )
+        )
     rows = "".join(f"<tr><th>{_text(name)}</th><td>{value}</td></tr>" for name, value in facts)
     history = [_table(["When", "Action", "Note"])]
     history += [
