@@ -203,6 +203,22 @@ _WHOLE_STRING_PAIR = re.compile(
 )
 
 
+#: A data class's or a map's field (`Config(…, password=…)`): the same three.
+_FIELD_VALUE = (
+    r"""(?!["'\[]|-?\[REDACTED)""" + _TEMPLATE_VALUE + rf"(?!(?:{_STATE_WORDS}|\*{{3,64}})[,)}}])"
+    r"(?P<value>(?:[^\r\n,(){}]|,(?! [A-Za-z_$][\w$.-]{0,64}+=)){1,512}+)"
+    r"(?=, [A-Za-z_$][\w$.-]{0,64}+=|[)}])"
+)
+_FIELD_NAME = re.compile(
+    rf"(?:(?<=[\w$]\()|(?<=\{{)|(?<=, ))[\w$.-]{{0,64}}?{_SECRET_NAME}\Z", re.IGNORECASE
+)
+_FIELD_PAIR = re.compile(
+    rf"(?P<head>(?:(?<=[\w$]\()|(?<=\{{)|(?<=, ))(?P<name>[\w$.-]{{0,64}}?{_SECRET_NAME})=)"
+    + _FIELD_VALUE,
+    re.IGNORECASE,
+)
+
+
 #: A YAML comment after a value: a `#` after a space.
 _YAML_COMMENT = re.compile(r"[ \t]{1,64}+#")
 
@@ -322,14 +338,10 @@ PAIR_RULES: tuple[
     # secret pass, driver=…)`; Java's `{db.password=my secret, db.user=app}`): a secret field's
     # unquoted value runs, spaces and commas and all, to the next `, <field>=` or the closing
     # bracket. Only right after `Name(`, `{` or `, `; a quoted value is the pair rule's below.
+    # It starts at the `=`, as the rule above (`_from_name`).
     _rule(
-        rf"(?P<head>(?:(?<=[\w$]\()|(?<=\{{)|(?<=, ))(?P<name>[\w$.-]{{0,64}}?{_SECRET_NAME})=)"
-        r"""(?!["'\[]|-?\[REDACTED)"""
-        + _TEMPLATE_VALUE
-        + rf"(?!(?:{_STATE_WORDS}|\*{{3,64}})[,)}}])"
-        r"(?P<value>(?:[^\r\n,(){}]|,(?! [A-Za-z_$][\w$.-]{0,64}+=)){1,512}+)"
-        r"(?=, [A-Za-z_$][\w$.-]{0,64}+=|[)}])",
-        lambda m: m[0] if _kept_match(m) else f"{m['head']}[REDACTED:password]",
+        "=" + _FIELD_VALUE,
+        _from_name(_FIELD_NAME, _FIELD_PAIR, _named_pair),
         *_SECRET_NAME_NEEDLES,
         flags=re.IGNORECASE,
     ),
