@@ -24,6 +24,7 @@ TOKEN = "t-bot"
 EVERY_LABEL = {
     "triage",
     "triage-digest",
+    "flapping",
     "priority:P0",
     "priority:P1",
     "priority:P2",
@@ -226,3 +227,27 @@ async def test_an_app_without_issues_write_is_warned_of_missing_labels(tmp_path:
     assert warned.startswith("warn  github"), warned
     assert "acme/ops lacks 'priority:P3'" in warned
     assert "issues: write" in warned
+
+
+async def test_a_routes_labels_and_its_escalation_label_are_asked_for_too(
+    github: LabelledGitHub, tmp_path: Path
+) -> None:
+    """A route's own labels and its escalation's label, missing from the repository its
+    issues go to (a token with triage access): each named with what happens without it; a
+    label of a route sending elsewhere is not asked for there."""
+    routes = tmp_path / "labelled.toml"
+    routes.write_text(
+        ROUTES.replace(
+            'github = { repository = "acme/payments" }',
+            'escalate_after_s = 1800\ngithub = { repository = "acme/payments", labels = ["pci"] }'
+            '\n[route.escalate]\ngithub_label = "escalated"',
+        )
+    )
+    github.permissions["acme/ops"] = {"push": False, "triage": True, "pull": True}
+    github.permissions["acme/payments"] = {"push": False, "triage": True, "pull": True}
+    [line] = await check_output(settings_for(github, tmp_path, routes_file=routes))
+    assert line.startswith("warn  github"), line
+    assert "acme/payments lacks 'pci': route payments's issues get only 'triage'" in line
+    assert "acme/payments lacks 'escalated': route payments's escalations stop" in line
+    asked = [c["path"] for c in github.calls if "/labels/" in c["path"]]
+    assert "/repos/acme/ops/labels/pci" not in asked and "/repos/acme/payments/labels/pci" in asked

@@ -6,8 +6,9 @@ push access to the repository (`permissions.push` in `GET /repos/{r}`, as GitHub
 user's token), an App installation with `issues: write` (`GET /app/installations/{id}`, with
 the App's JWT). A token with triage access applies existing labels only; one with read access
 has every label of the issues it opens dropped without a word. Bounded: one call for an App,
-one per repository, and only when the labels cannot be created, one per label
-(`GET /repos/{r}/labels/{name}`: 404 is missing). A look-up that fails says nothing: the
+one per repository, and only when the labels cannot be created, one per label, at most
+`MOST_LABELS` (`GET /repos/{r}/labels/{name}`: 404 is missing): triage's own (`triage`, the
+priorities', `triage-digest`, `flapping`), then the routes' and their escalations'. A look-up that fails says nothing: the
 reachability of each repository is the github check's own concern.
 """
 
@@ -15,8 +16,9 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from triage.errors import TriageError
+from triage.errors import ConfigError, TriageError
 from triage.models import Priority
+from triage.routes import load_router
 from triage.settings import Settings
 from triage.sinks.github import text
 from triage.sinks.github.api import GitHubApi, record
@@ -26,14 +28,51 @@ from triage.sinks.github.auth import app_credentials
 _WITHOUT_TRIAGE = "GitHub refuses every new issue there (403), as its issues must carry it"
 _WITHOUT_PRIORITY = "incidents' issues are labelled 'triage' alone"
 _WITHOUT_DIGEST = "a storm's digest issue is labelled 'triage' alone"
+_WITHOUT_FLAPPING = "a flapping incident's issue is not labelled so"
+#: Labels asked for per repository, at most: triage's own six, then the routes' (a routes
+#: file may name many; those past this are not asked).
+MOST_LABELS = 12
 
 
-def relied_on(settings: Settings) -> list[tuple[str, str]]:
-    """Each label the sink puts on issues of its own, with what happens without it."""
+def relied_on(settings: Settings, repository: str) -> list[tuple[str, str]]:
+    """Each label the sink or an escalation puts on issues in `repository`, with what
+    happens without it: triage's own, then those of the routes whose issues go there."""
     labels = [(text.TRIAGE_LABEL, _WITHOUT_TRIAGE)]
     labels += [(f"priority:{text.p_number(p)}", f"{p.value} {_WITHOUT_PRIORITY}") for p in Priority]
     if settings.github_storm_digest:
         labels.append((text.DIGEST_LABEL, _WITHOUT_DIGEST))
+    labels.append((text.FLAPPING_LABEL, _WITHOUT_FLAPPING))
+    labels += _route_labels(settings, repository)
+    named = dict(reversed(labels))  # the first reason given for a label is kept
+    return [(label, named[label]) for label in dict.fromkeys(n for n, _ in labels)]
+
+
+def _route_labels(settings: Settings, repository: str) -> list[tuple[str, str]]:
+    """The labels the routes sending issues to `repository` add: their own on each new issue,
+    their escalation's on an escalated one (none when the routes file cannot be read, which
+    the routes check reports)."""
+    try:
+        router = load_router(settings)
+    except ConfigError:
+        return []
+    labels = []
+    for route in [router.default, *(rule.route for rule in router.rules)]:
+        target = route.target("github")
+        if "github" not in route.sinks or (target.repository or settings.github_repository) != (
+            repository
+        ):
+            continue
+        labels += [
+            (label, f"route {route.name}'s issues get only 'triage' and their priority")
+            for label in target.labels
+        ]
+        if route.escalation is not None and route.escalation.github_label:
+            labels.append(
+                (
+                    route.escalation.github_label,
+                    f"route {route.name}'s escalations stop at the label (refused: no comment)",
+                )
+            )
     return labels
 
 
@@ -86,7 +125,7 @@ async def _repository_problem(
             )
     elif app_may_create:
         return None
-    missing = await _missing(api, repository, relied_on(settings))
+    missing = await _missing(api, repository, relied_on(settings, repository)[:MOST_LABELS])
     if not missing:
         return None
     who = "the App (issues: write)" if app_may_create is False else "the token (push access)"
