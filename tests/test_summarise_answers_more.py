@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+import triage.summarise.answer as answers
 import triage.summarise.claims as claims
 import triage.summarise.grounding as grounding
 from test_summarise_hostile_answers import (
@@ -19,6 +20,7 @@ from test_summarise_hostile_answers import (
     TICKET,
     Model,
     bedrock_model,
+    deterministic,
     events,
     logs,
     model,
@@ -135,3 +137,137 @@ async def test_a_priority_stated_only_in_the_description_changes_nothing(
     assert ticket.priority is expected
     assert ALERT.severity == "warning"
     assert "Errors on web-1." in published(ticket)
+
+
+# --- answers in another spelling of the contract -----------------------------------------------
+
+DESCRIPTION = TICKET["description"]
+STEP = TICKET["steps"][0]
+
+#: Answers plainly a ticket in another spelling: (content, the priority read, or None for the
+#: severity's default).
+SPELLINGS = [
+    pytest.param(
+        json.dumps({"title": "Checkout API 5xx on web-1", "summary": DESCRIPTION, "steps": [STEP]}),
+        None,
+        id="summary-as-description",
+    ),
+    pytest.param(
+        json.dumps(
+            {
+                "summary": "Checkout API 5xx on web-1",
+                "description": DESCRIPTION,
+                "next_steps": [STEP],
+                "severity": "high",
+            }
+        ),
+        Priority.HIGH,
+        id="summary-as-title",
+    ),
+    pytest.param(
+        json.dumps(_ticket(steps=None) | {"actions": [STEP]}), Priority.HIGH, id="actions"
+    ),
+    pytest.param(
+        json.dumps(_ticket(priority=None, steps=None) | {"Remediation": STEP, "urgency": "low"}),
+        Priority.LOW,
+        id="remediation-urgency",
+    ),
+    pytest.param(
+        json.dumps(_ticket(steps=None) | {"Next Steps": [STEP]}), Priority.HIGH, id="key-spaced"
+    ),
+    pytest.param(json.dumps(json.dumps(TICKET)), Priority.HIGH, id="json-in-a-string"),
+    pytest.param(
+        "```json\n" + json.dumps(json.dumps(TICKET)) + "\n```", Priority.HIGH, id="fenced-string"
+    ),
+    pytest.param(json.dumps({"response": json.dumps(TICKET)}), Priority.HIGH, id="wrapped-string"),
+    pytest.param(repr(TICKET), Priority.HIGH, id="python-dict"),
+    pytest.param(
+        "Here is the ticket:\n" + repr(_ticket(resolved=False, owner=None)) + "\nThanks.",
+        Priority.HIGH,
+        id="python-dict-in-prose",
+    ),
+    pytest.param(
+        '{\n  // what failed\n  "title": "Checkout API 5xx on web-1", /* a guess */\n'
+        '  "priority": "high",\n  "description": "Errors on web-1.", // see https://x\n'
+        '  "steps": ["Check web-1"]\n}',
+        Priority.HIGH,
+        id="commented-json",
+    ),
+    pytest.param(
+        "Sure.\n```json\n{\n  // the ticket\n  " + json.dumps(TICKET)[1:] + "\n```",
+        Priority.HIGH,
+        id="commented-json-fenced",
+    ),
+]
+
+
+@pytest.mark.parametrize(("content", "expected"), SPELLINGS)
+async def test_an_answer_in_another_spelling_is_read_as_the_ticket_it_is(
+    model: Model, logs: io.StringIO, content: str, expected: Priority | None
+) -> None:
+    """Key synonyms (`summary`, `next_steps`/`actions`/`remediation`, `severity`/`urgency`),
+    a ticket JSON-encoded twice, a Python dict's repr and JSON with `//` and `/* */` comments
+    are read as the model's ticket (warning: medium, moved one step at most), with no line at
+    warning."""
+    model.queue(content)
+    ticket, metrics = await ticket_from(model)
+    assert metrics.counter("SummarizationFailures") == 0, loud(logs)
+    assert ticket.title == TICKET["title"]
+    assert ticket.description.startswith(DESCRIPTION)
+    assert ticket.steps[0] == STEP
+    assert ticket.priority is (expected or Priority.MEDIUM)
+    assert loud(logs) == []
+
+
+#: Text that is no ticket, however leniently read: the deterministic ticket, with its reason.
+NOT_TICKETS = [
+    pytest.param("I can't help with that request.", "invalid_json", id="refusal"),
+    pytest.param(json.dumps("I can't help with that request."), "invalid_fields", id="string"),
+    pytest.param(json.dumps(json.dumps("{not a ticket}")), "invalid_fields", id="string-of-braces"),
+    pytest.param(
+        "I won't write it. {'reason': 'policy', 'allowed': False}", "invalid_json", id="py-reason"
+    ),
+    pytest.param(
+        json.dumps({"summary": "High error rate", "severity": "critical"}),
+        "invalid_fields",
+        id="annotations-only",
+    ),
+    pytest.param(
+        "Use {'title': __import__('os').system('id'), 'description': 'd', 'steps': ['s']}",
+        "invalid_json",
+        id="python-code",
+    ),
+    pytest.param("{ // nothing here\n}", "invalid_json", id="comment-only"),
+]
+
+
+@pytest.mark.parametrize(("content", "reason"), NOT_TICKETS)
+async def test_text_that_is_no_ticket_is_never_read_as_one(
+    model: Model, logs: io.StringIO, content: str, reason: str
+) -> None:
+    """A refusal in prose, a JSON string of prose, an object of reasons in Python's spelling,
+    an alert's annotations alone, Python code (never run) and an object of comments alone are
+    no ticket: the deterministic one is written and the fallback says why."""
+    model.queue(content)
+    ticket, metrics = await ticket_from(model)
+    assert ticket == deterministic()
+    assert metrics.counter("LLMFallbacks", reason=reason) == 1, loud(logs)
+    assert ("summariser.fallback", reason) in loud(logs)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param(repr(_ticket(padding="x" * 9000)), id="python-past-8KiB"),
+        pytest.param(repr(_ticket(padding=list(range(300)))), id="python-300-items"),
+        pytest.param(
+            "{ // long\n" + json.dumps(_ticket(padding="x" * 9000))[1:], id="commented-past-8KiB"
+        ),
+    ],
+)
+def test_a_relaxed_answer_is_read_only_as_large_as_a_ticket(content: str) -> None:
+    """Comments and Python's spelling are read only in an answer the size of a ticket (8 KiB,
+    256 commas): a hostile server's larger one costs no parse of it and stays invalid."""
+    with pytest.raises(json.JSONDecodeError):
+        answers.draft(content)
+    assert answers.draft(content.replace("x" * 9000, "x").replace(repr(list(range(300))), "1"))

@@ -15,6 +15,7 @@ far as a ticket holds them: a server's answer of millions costs no more than its
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -61,24 +62,123 @@ def _json_object(text: str) -> Any:
     """The JSON the model answered: the whole text once a <think>…</think> block is gone (as
     reasoning models served without a reasoning parser write, DeepSeek-R1, Qwen3), else the
     first fenced block, else the first object that parses from a `{` in the text (a model
-    that wrote "Here is the ticket:" before it or a remark after it)."""
+    that wrote "Here is the ticket:" before it or a remark after it), else the ticket written
+    with comments or as a Python dict (`_relaxed`). A ticket encoded twice (one JSON string
+    holding its JSON) is read once more."""
     text = _THINKING.sub("", text, count=1).strip()
     try:
-        return _lenient(json.loads, text)
+        return _unquoted(_lenient(json.loads, text))
     except json.JSONDecodeError as exc:
         first_error = exc
     if len(text) > _LENIENT_CHARS:
         raise first_error  # no model writes that much around a ticket: not searched
     fenced = _FENCED.search(text)
     if fenced is not None:
-        return _lenient(json.loads, fenced[1])
+        try:
+            return _unquoted(_lenient(json.loads, fenced[1]))
+        except json.JSONDecodeError:
+            relaxed = _relaxed(fenced[1])
+            if relaxed is None:
+                raise
+            return relaxed
     objects = _objects(text)
     first = next(objects, None)
-    if first is None:
-        raise first_error
     # An object the model quoted before its ticket (one the alert asked it to write, a piece
     # of the payload) is passed over for the ticket after it.
-    return next((found for found in chain([first], objects) if _ticket_like(found)), first)
+    found = chain([first], objects) if first is not None else iter(())
+    ticket = next((one for one in found if _ticket_like(one)), None)
+    if ticket is None:
+        ticket = _relaxed(text)
+    if ticket is not None:
+        return ticket
+    if first is None:
+        raise first_error
+    return first
+
+
+#: How many times a JSON string holding a ticket's JSON is read again ("{\"title\": …}").
+_QUOTED_LEVELS = 2
+
+
+def _unquoted(found: Any) -> Any:
+    """`found`, or, when it is a string holding a JSON object (a ticket encoded twice), that
+    object; a string that does not parse stays as it is, for validation to refuse."""
+    for _ in range(_QUOTED_LEVELS):
+        if not isinstance(found, str) or not found.lstrip().startswith("{"):
+            return found
+        try:
+            found = _lenient(json.loads, found)
+        except json.JSONDecodeError:
+            return found
+    return found
+
+
+#: The longest ticket read with comments or as a Python dict: more than a ticket's fields hold
+#: (a title, 4,000 characters of description, 8 steps of 300), and little enough that reading
+#: it costs a millisecond or so, whatever a hostile server writes.
+_RELAXED_CHARS = 8 * 1024
+
+
+def _relaxed(text: str) -> dict[str, Any] | None:
+    """The ticket between the first `{` and the last `}` of `text`, written as JSON with `//`
+    and `/* */` comments (JavaScript's habit) or as a Python dict (single quotes, True, None:
+    `ast.literal_eval` reads literals only and runs nothing); None when neither reads as a
+    ticket-like object, so prose, a refusal or an object of reasons stays no ticket."""
+    start, end = text.find("{"), text.rfind("}")
+    if start < 0 or end < start or end - start >= _RELAXED_CHARS:
+        return None
+    body = text[start : end + 1]
+    for read in (_uncommented, _python_literal):
+        try:
+            found = read(body)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            continue  # json's and ast's errors for text they cannot read
+        if isinstance(found, dict) and _ticket_like(found):
+            return found
+    return None
+
+
+#: JSON with comments, as a whole: strings, comments and runs of other text, every quantifier
+#: possessive, so checking it is linear; text with a string or comment never closed, or a `/`
+#: of no comment, does not match to its end.
+_COMMENTED_JSON = re.compile(
+    r'(?:"(?:[^"\\]|\\.)*+"|//[^\n]*+|/\*(?:[^*]|\*(?!/))*+\*/|[^"/]++)*+', re.DOTALL
+)
+#: A string (kept) or a comment (dropped), in text `_COMMENTED_JSON` matched whole.
+_STRING_OR_COMMENT = re.compile(
+    r'("(?:[^"\\]|\\.)*+")|//[^\n]*+|/\*(?:[^*]|\*(?!/))*+\*/', re.DOTALL
+)
+
+
+def _uncommented(body: str) -> Any:
+    """`body` parsed as JSON once its comments are dropped; ValueError when it has none or is
+    no JSON with comments."""
+    if "/" not in body:
+        raise ValueError("no comment")
+    matched = _COMMENTED_JSON.match(body)
+    if matched is None or matched.end() != len(body):
+        raise ValueError("a string or comment never closed")
+    return _lenient(json.loads, _STRING_OR_COMMENT.sub(lambda m: m[1] or " ", body))
+
+
+#: What only Python's spelling of a dict holds: a single quote, or its constants.
+_PYTHON_SPELLING = re.compile(r"'|\b(?:True|False|None)\b")
+
+
+#: The most commas a Python-spelled ticket is read with: its prose's and its fields' (a few
+#: dozen). `literal_eval` converts each item in Python code, so a hostile server's thousands
+#: would cost milliseconds.
+_PYTHON_COMMAS = 256
+
+
+def _python_literal(body: str) -> Any:
+    """`body` read as a Python literal, when it is spelled as one and small enough to be a
+    ticket; ValueError otherwise."""
+    if _PYTHON_SPELLING.search(body) is None:
+        raise ValueError("not spelled as Python")
+    if body.count(",") > _PYTHON_COMMAS:
+        raise ValueError("more items than a ticket holds")
+    return ast.literal_eval(body)
 
 
 def _objects(text: str) -> Iterator[dict[str, Any]]:
@@ -130,12 +230,53 @@ def _comma_dropped(text: str, stop: int) -> str | None:
 
 
 def _ticket_like(found: dict[str, Any]) -> bool:
-    """Whether an object holds a ticket's fields, itself or wrapped in one key."""
-    keys = {str(key).strip().lower() for key in found}
-    if keys & _CONTRACT_KEYS:
+    """Whether an object holds a ticket's fields, itself or wrapped in one key: one of the
+    contract's keys, or steps under another name (an alert's annotations, `summary` and
+    `severity`, are no ticket)."""
+    keys = {_key(key) for key in found}
+    if keys & _CONTRACT_KEYS or any(_ROLES.get(key) == "steps" for key in keys):
         return True
     inner = next(iter(found.values()), None) if len(found) == 1 else None
     return isinstance(inner, dict) and _ticket_like(inner)
+
+
+#: Other names models give a ticket's fields, each read only where the contract's own is
+#: missing or null (`summary`: the description, else the title; see `_named`).
+_SYNONYMS = {
+    "title": ("headline", "subject"),
+    "description": ("details", "body"),
+    "steps": (
+        "next_steps",
+        "actions",
+        "action_items",
+        "recommended_actions",
+        "remediation",
+        "remediation_steps",
+        "recommendations",
+    ),
+    "priority": ("severity", "urgency"),
+}
+_ROLES = {other: key for key, others in _SYNONYMS.items() for other in others}
+#: Spaces and hyphens in a key: "Next Steps" and "next-steps" are `next_steps`.
+_KEY_GAPS = re.compile(r"[\s-]+")
+
+
+def _key(key: Any) -> str:
+    return _KEY_GAPS.sub("_", str(key).strip().lower())
+
+
+def _named(fields: dict[str, Any]) -> dict[str, Any]:
+    """`fields` with each contract key that is missing or null taken from its first synonym
+    that is not; a `summary` is the description when there is none, else the title."""
+    named = dict(fields)
+    for key, others in (*_SYNONYMS.items(), ("description", ("summary",)), ("title", ("summary",))):
+        if named.get(key) is None:
+            other = next((name for name in others if fields.get(name) is not None), None)
+            if other is not None:
+                named[key] = fields[other]
+                if other == "summary":
+                    break  # one field, read once
+    return named
 
 
 def _fields(found: Any) -> Any:
@@ -143,11 +284,13 @@ def _fields(found: Any) -> Any:
     else is left as it is, for validation to refuse."""
     if not isinstance(found, dict):
         return found
-    fields = {str(key).strip().lower(): value for key, value in found.items()}
+    fields = {_key(key): value for key, value in found.items()}
     if "title" not in fields and len(fields) == 1:
-        # {"ticket": {...}}: the ticket wrapped in one key of the model's own.
-        [inner] = fields.values()
+        # {"ticket": {...}}: the ticket wrapped in one key of the model's own, maybe as a
+        # JSON string ({"response": "{\"title\": …}"}).
+        inner = _unquoted(next(iter(fields.values())))
         return _fields(inner) if isinstance(inner, dict) else found
+    fields = _named(fields)
     read: dict[str, Any] = {
         # No title at all: the alert's own stands in (`contain`), as for an empty one.
         "title": _line(fields.get("title") or "", TITLE_CHARS),
