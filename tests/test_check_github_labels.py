@@ -38,6 +38,7 @@ match = { team = ["payments"] }
 github = { repository = "acme/payments" }
 """
 _LABEL = re.compile(r"/repos/(?P<repo>[^/]+/[^/]+)/labels/(?P<name>[^/]+)")
+_LABELS = re.compile(r"/repos/(?P<repo>[^/]+/[^/]+)/labels")
 _REPO = re.compile(r"/repos/(?P<repo>[^/]+/[^/]+)")
 _INSTALLATION = re.compile(r"/app/installations/(?P<iid>\d+)")
 
@@ -66,6 +67,8 @@ class LabelledGitHub(GitHubServer):
             return self._installation(headers, int(found["iid"]))
         if answer[0] == 404 and (found := _LABEL.fullmatch(path)):
             return self._label(headers, found["repo"], unquote(found["name"]))
+        if answer[0] == 404 and (found := _LABELS.fullmatch(path)):
+            return self._list_labels(headers, found["repo"], query)
         if answer[0] == 200 and (found := _REPO.fullmatch(path)):
             every = {"admin": False, "maintain": False, "push": True, "triage": True, "pull": True}
             permissions = self.permissions.get(found["repo"], every)
@@ -78,6 +81,17 @@ class LabelledGitHub(GitHubServer):
         if repo not in self._repos or name not in self.labels.get(repo, EVERY_LABEL):
             return 404, {"message": "Not Found"}, {}
         return 200, {"name": name, "color": "ededed"}, {}
+
+    def _list_labels(self, headers: dict[str, str], repo: str, query: dict[str, str]) -> Answer:
+        """One page of the repository's labels, sorted by name as GitHub pages them."""
+        if self._actor(headers) is None:
+            return 401, {"message": "Bad credentials"}, {}
+        if repo not in self._repos:
+            return 404, {"message": "Not Found"}, {}
+        names = sorted(self.labels.get(repo, EVERY_LABEL))
+        per_page, page = min(100, int(query.get("per_page", 30))), int(query.get("page", 1))
+        shown = names[(page - 1) * per_page : page * per_page]
+        return 200, [{"name": name, "color": "ededed"} for name in shown], {}
 
     def _installation(self, headers: dict[str, str], iid: int) -> Answer:
         token = headers.get("authorization", "").partition(" ")[2]
@@ -133,14 +147,33 @@ async def test_a_missing_label_the_token_may_not_create_is_a_warning(
 ) -> None:
     """A route's repository without `triage-digest` and `priority:P0`, whose token has triage
     but not push access: one warning naming the repository, each label and what happens
-    without it; the check still passes."""
+    without it (a label named in another case is there); the check still passes."""
     github.permissions["acme/payments"] = {"push": False, "triage": True, "pull": True}
-    github.labels["acme/payments"] = EVERY_LABEL - {"triage-digest", "priority:P0"}
+    named = EVERY_LABEL - {"triage-digest", "priority:P0", "priority:P1"}
+    github.labels["acme/payments"] = named | {"Priority:P1"}  # GitHub's names ignore case
     [line] = await check_output(settings_for(github, tmp_path))
     assert line.startswith("warn  github   acme/ops readable as triage-bot;"), line
+    assert "P1" not in line
     assert "acme/payments lacks 'priority:P0'" in line
     assert "'triage-digest'" in line and "labelled 'triage' alone" in line
     assert "acme/ops" not in line.partition(";")[2]
+    asked = [c["path"] for c in github.calls if "/labels" in c["path"]]
+    assert asked == ["/repos/acme/payments/labels"]  # one page holds all its labels
+
+
+async def test_a_repository_with_many_labels_is_asked_label_by_label(
+    github: LabelledGitHub, tmp_path: Path
+) -> None:
+    """A repository whose first page of labels is full (100) may have more: those triage
+    relies on that the page lacks are each asked for, and only those."""
+    github.permissions["acme/ops"] = {"push": False, "triage": True, "pull": True}
+    many = {f"area:{n:03}" for n in range(120)}
+    github.labels["acme/ops"] = many | (EVERY_LABEL - {"priority:P2"})
+    [line] = await check_output(settings_for(github, tmp_path))
+    assert "acme/ops lacks 'priority:P2'" in line, line
+    asked = [c["path"] for c in github.calls if "/repos/acme/ops/labels" in c["path"]]
+    assert asked[0] == "/repos/acme/ops/labels"
+    assert len(asked) == 1 + len(EVERY_LABEL)  # the page held only area: labels
 
 
 async def test_a_missing_triage_label_says_issues_are_refused(
@@ -164,20 +197,20 @@ async def test_a_token_without_triage_access_is_told_its_labels_are_dropped(
     [line] = await check_output(settings_for(github, tmp_path))
     assert line.startswith("warn  github"), line
     assert "acme/payments: the token has neither push nor triage access" in line, line
-    assert not [c for c in github.calls if "/labels/" in c["path"]]
+    assert not [c for c in github.calls if "/labels" in c["path"]]
 
 
 async def test_label_look_ups_that_fail_never_fail_the_check(
     github: LabelledGitHub, tmp_path: Path
 ) -> None:
     """A label look-up GitHub answers 502: the check still passes, with no label warning,
-    and asks at most one label per failed repository before giving up on it."""
+    and makes one label call per failed repository before giving up on it."""
     github.permissions["acme/ops"] = {"push": False, "triage": True, "pull": True}
     github.labels["acme/ops"] = set()
-    github.fail_next(50, status=502, path="/labels/")
+    github.fail_next(50, status=502, path="/labels")
     [line] = await check_output(settings_for(github, tmp_path))
     assert line.startswith("ok    github"), line
-    assert len([c for c in github.calls if "/labels/" in c["path"]]) == 1
+    assert len([c for c in github.calls if "/labels" in c["path"]]) == 1
 
 
 async def test_the_digest_label_is_not_asked_for_without_the_digest(
@@ -249,5 +282,4 @@ async def test_a_routes_labels_and_its_escalation_label_are_asked_for_too(
     assert line.startswith("warn  github"), line
     assert "acme/payments lacks 'pci': route payments's issues get only 'triage'" in line
     assert "acme/payments lacks 'escalated': route payments's escalations stop" in line
-    asked = [c["path"] for c in github.calls if "/labels/" in c["path"]]
-    assert "/repos/acme/ops/labels/pci" not in asked and "/repos/acme/payments/labels/pci" in asked
+    assert "acme/ops lacks" not in line  # acme/ops takes no issue of the route

@@ -6,9 +6,11 @@ push access to the repository (`permissions.push` in `GET /repos/{r}`, as GitHub
 user's token), an App installation with `issues: write` (`GET /app/installations/{id}`, with
 the App's JWT). A token with triage access applies existing labels only; one with read access
 has every label of the issues it opens dropped without a word. Bounded: one call for an App,
-one per repository, and only when the labels cannot be created, one per label, at most
-`MOST_LABELS` (`GET /repos/{r}/labels/{name}`: 404 is missing): triage's own (`triage`, the
-priorities', `triage-digest`, `flapping`), then the routes' and their escalations'. A look-up that fails says nothing: the
+one per repository, and only when the labels cannot be created, one page of its labels
+(`GET /repos/{r}/labels`), and when that page is full, one call for each label it lacks, at
+most `MOST_LABELS` (`GET /repos/{r}/labels/{name}`: 404 is missing). The labels: triage's own
+(`triage`, the priorities', `triage-digest`, `flapping`), then the routes' and their
+escalations'. A look-up that fails says nothing: the
 reachability of each repository is the github check's own concern.
 """
 
@@ -21,7 +23,7 @@ from triage.models import Priority
 from triage.routes import load_router
 from triage.settings import Settings
 from triage.sinks.github import text
-from triage.sinks.github.api import GitHubApi, record
+from triage.sinks.github.api import GitHubApi, record, records, text_field
 from triage.sinks.github.auth import app_credentials
 
 #: What happens to issues without a label when GitHub may not create it.
@@ -32,6 +34,8 @@ _WITHOUT_FLAPPING = "a flapping incident's issue is not labelled so"
 #: Labels asked for per repository, at most: triage's own six, then the routes' (a routes
 #: file may name many; those past this are not asked).
 MOST_LABELS = 12
+#: Labels GitHub lists a page, at most.
+_PAGE = 100
 
 
 def relied_on(settings: Settings, repository: str) -> list[tuple[str, str]]:
@@ -151,10 +155,21 @@ async def _token_access(api: GitHubApi, repository: str) -> str | None:
 async def _missing(
     api: GitHubApi, repository: str, labels: list[tuple[str, str]]
 ) -> list[tuple[str, str]]:
-    """The `labels` GitHub answers 404 for in `repository`; a failed look-up ends the asking
-    (the rest are not asked: GitHub is in trouble, and check says nothing it does not know)."""
+    """The `labels` `repository` lacks (GitHub's label names ignore case). One page of its
+    labels is read first: when it is not full it is all of them; otherwise each label it
+    lacks is asked for by name (404: missing). A failed look-up ends the asking (GitHub is in
+    trouble, and check says nothing it does not know)."""
+    try:
+        page = await api.call("GET", f"/repos/{repository}/labels", params={"per_page": _PAGE})
+        named = records(page, "labels")
+        listed = {text_field(label, "name").casefold() for label in named}
+    except TriageError:
+        return []
+    wanted = [(label, without) for label, without in labels if label.casefold() not in listed]
+    if len(named) < _PAGE:
+        return wanted
     missing = []
-    for label, without in labels:
+    for label, without in wanted:
         path = f"/repos/{repository}/labels/{quote(label, safe='')}"
         try:
             answer = await api.call("GET", path, gone_ok=True)
