@@ -146,7 +146,7 @@ def optional_facts(
     when: Callable[[str | None, datetime], str],
 ) -> list[tuple[str, str]]:
     """The facts only some incidents have (a group, a held effect, a held close, an escalation,
-    an effect still to go out and when it is tried again), each written by `text` and `when`
+    when it closes if quiet, an effect still to go out and when it is tried again), each written by `text` and `when`
     for where it is shown: the terminal here, HTML on the status page."""
     facts = []
     if "members" in shown:
@@ -158,6 +158,11 @@ def optional_facts(
         facts.append(("close held", f"until {when(shown['close_held_until'], now)}"))
     if shown["escalated_at"] is not None:
         facts.append(("escalated", when(shown["escalated_at"], now)))
+    if shown.get("resolve_at") is not None:
+        # When the sweep closes it if no alert comes first (its route's `resolve_after_s`).
+        quiet = text(f"{shown['resolve_after_s']:g}")
+        closes = f"{when(shown['resolve_at'], now)} · no alert for {quiet} s (resolve_after_s)"
+        facts.append(("closes if quiet", closes))
     pending = shown.get("pending")
     if pending is not None:
         done = ", ".join(text(sink) for sink in pending["done"]) or "no sink yet"

@@ -448,16 +448,6 @@ def _when(value: str | None, now: datetime) -> str:
     return f"{_text(value)} <span class=muted>({_text(relative(datetime.fromisoformat(value), now))})</span>"
 
 
-def _closing(shown: dict[str, Any], now: datetime) -> list[tuple[str, str]]:
-    """When the sweep closes an open incident if no alert comes before (its route's
-    `resolve_after_s`), shown as the page's other times; nothing for any other incident."""
-    if shown.get("resolve_at") is None:
-        return []
-    quiet_s = _text(f"{shown['resolve_after_s']:g}")
-    when = _when(shown["resolve_at"], now)
-    return [("Closes if quiet", f"{when} · no alert for {quiet_s} s (resolve_after_s)")]
-
-
 def _incident_page(shown: dict[str, Any], now: datetime) -> str:
     """One incident: what it is, its tickets and labels, and its history, oldest first."""
     since = shown["closed_at"] if shown["state"] == "closed" else shown["opened_at"]
@@ -479,7 +469,6 @@ def _incident_page(shown: dict[str, Any], now: datetime) -> str:
     facts += [
         (label.capitalize(), said) for label, said in optional_facts(shown, now, _text, _when)
     ]
-    facts += [fact for fact in _closing(shown, now) if fact[0] not in dict(facts)]
     rows = "".join(f"<tr><th>{_text(name)}</th><td>{value}</td></tr>" for name, value in facts)
     history = [_table(["When", "Action", "Note"])]
     history += [
