@@ -281,5 +281,5 @@ async def test_a_routes_labels_and_its_escalation_label_are_asked_for_too(
     [line] = await check_output(settings_for(github, tmp_path, routes_file=routes))
     assert line.startswith("warn  github"), line
     assert "acme/payments lacks 'pci': route payments's issues get only 'triage'" in line
-    assert "acme/payments lacks 'escalated': route payments's escalations stop" in line
+    assert "acme/payments lacks 'escalated': route payments's escalations go without" in line
     assert "acme/ops lacks" not in line  # acme/ops takes no issue of the route

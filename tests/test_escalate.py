@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import structlog
 from pydantic import SecretStr
 
 from hostile_server import answer, hostile, then_reset
@@ -358,3 +359,33 @@ async def test_an_open_github_breaker_holds_the_escalation(tmp_path: Path) -> No
         finally:
             await e.aclose()
         assert held.value.reason == BREAKER_OPEN and not server.requests
+
+
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [(403, "Must have admin rights to Repository."), (422, "Validation Failed")],
+)
+async def test_a_label_github_will_not_add_still_leaves_the_escalation_comment(
+    tmp_path: Path, status: int, message: str
+) -> None:
+    """The escalation's label refused (the repository lacks it and the token may not create
+    it): one `escalation.label_refused` warning, and the comment still goes (the whole
+    escalation was refused for good, and nobody was told)."""
+    refused = json.dumps({"message": message}).encode()
+    answers = [
+        answer(status, {"Content-Type": "application/json"}, refused),
+        answer(201, {"Content-Type": "application/json"}, b"{}"),
+    ]
+    async with hostile(*answers) as server:
+        e = escalator(tmp_path, 'github_label = "escalated"', api_url=server.url)
+        try:
+            with structlog.testing.capture_logs() as logs:
+                await e.escalate(
+                    incident({"github": "https://github.com/acme/ops/issues/7"}),
+                    T0 + timedelta(minutes=31),
+                )
+        finally:
+            await e.aclose()
+        sent = [r.head.split(b" ", 2)[1] for r in server.requests]
+    assert sent == [b"/repos/acme/ops/issues/7/labels", b"/repos/acme/ops/issues/7/comments"]
+    assert [x["event"] for x in logs if x["log_level"] == "warning"] == ["escalation.label_refused"]

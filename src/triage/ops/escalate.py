@@ -182,12 +182,31 @@ class Escalator:
             if wanted != have[:MAX_ASSIGNEES]:
                 await self._github.call("PATCH", path, json={"assignees": wanted})
         if target.github_label:
-            await self._github.call(
-                "POST", f"{path}/labels", json={"labels": [target.github_label]}
-            )
+            await self._label(path, ref, target.github_label)
         summary = _summary(incident, now, _inline)
         body = f"**Escalated**: {markdown.inline(incident.title, 300)} {summary}"
         await self._github.call("POST", f"{path}/comments", json={"body": body})
+
+    async def _label(self, path: str, ref: IssueRef, label: str) -> None:
+        """Add the escalation's label. GitHub creates a label the repository lacks, and
+        refuses to when the token may not (403, or 422 for a name it will not take): the label
+        is not worth the escalation, so that is one warning and the comment still goes. A
+        refusal about the issue itself (archived, locked) stays the escalation's."""
+        assert self._github is not None
+        try:
+            await self._github.call("POST", f"{path}/labels", json={"labels": [label]})
+        except SinkRejectedError as exc:
+            detail = exc.detail.lower()
+            if exc.status not in (403, 422) or "archived" in detail or "locked" in detail:
+                raise
+            log.warning(
+                "escalation.label_refused",
+                repository=ref.repository,
+                issue=ref.number,
+                label=label,
+                status=exc.status,
+                reason=exc.detail,
+            )
 
 
 async def _through(guard: GuardedSink | None, step: Callable[[], Awaitable[None]]) -> None:

@@ -74,7 +74,7 @@ def _route_labels(settings: Settings, repository: str) -> list[tuple[str, str]]:
             labels.append(
                 (
                     route.escalation.github_label,
-                    f"route {route.name}'s escalations stop at the label (refused: no comment)",
+                    f"route {route.name}'s escalations go without the label (a warning each)",
                 )
             )
     return labels
