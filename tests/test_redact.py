@@ -427,6 +427,15 @@ CASES = [
     ("cs pi_" + _run(24) + "_secret_" + _run(25) + " ok", "cs [REDACTED:token] ok"),
     ("t rootly_" + _run(64, HEX) + " ok", "t [REDACTED:token] ok"),
     ("t cfk_" + _run(40) + _run(8, HEX) + " ok", "t [REDACTED:token] ok"),
+    # A literal before code that reads a secret, under any name; a key column, a bare key
+    # name, a flag whose value follows a line continuation.
+    (
+        'x = "hunter2xyz" if c else os.environ["DB_PASSWORD"]',
+        'x = "[REDACTED:password]" if c else os.environ["DB_PASSWORD"]',
+    ),
+    ("name,hmacKey\nacme,Zk3q9WmX2pLr8TvB4nYc7Hd1\n", "name,hmacKey\nacme,[REDACTED:password]\n"),
+    ("HMAC_KEY Zk3q9WmX2pLr8TvB4nYc7Hd1", "HMAC_KEY [REDACTED:password]"),
+    ("--api-key \\\n  Zk3q9WmX2pLr8TvB4nYc7Hd1", "--api-key \\\n  [REDACTED:password]"),
     # A key-shaped value after a name ending in `key` (gitleaks' generic API key).
     ("ALGOLIA_ADMIN_KEY=" + _run(32, HEX) + " ok", "ALGOLIA_ADMIN_KEY=[REDACTED:password] ok"),
     # A URL password holding @ or / (written raw, as DSNs often are)
