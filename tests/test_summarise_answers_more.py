@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import io
 import json
+import unicodedata
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -15,6 +17,8 @@ import pytest
 import triage.summarise.answer as answers
 import triage.summarise.claims as claims
 import triage.summarise.grounding as grounding
+import triage.summarise.spelled as spelled
+from test_bedrock import ROLE
 from test_summarise_hostile_answers import (
     ALERT,
     TICKET,
@@ -28,7 +32,9 @@ from test_summarise_hostile_answers import (
     published,
     ticket_from,
 )
+from triage.demo.model import completion
 from triage.models import Priority
+from triage.redact import hold
 
 __all__ = ["bedrock_model", "logs", "model", "openai_model"]  # fixtures, used by name
 
@@ -271,3 +277,90 @@ def test_a_relaxed_answer_is_read_only_as_large_as_a_ticket(content: str) -> Non
     with pytest.raises(json.JSONDecodeError):
         answers.draft(content)
     assert answers.draft(content.replace("x" * 9000, "x").replace(repr(list(range(300))), "1"))
+
+
+# --- the process's own credentials, spelled out ----------------------------------------------
+
+
+def _own_secret(model: Model) -> str:
+    """The credential the summariser's requests carry: the OpenAI key, or the secret key the
+    Bedrock requests are signed with (the task role's)."""
+    if model.settings.llm_provider == "bedrock":
+        return ROLE.secret_key
+    assert model.settings.openai_api_key is not None
+    return model.settings.openai_api_key.get_secret_value()
+
+
+def _squeezed(text: str) -> str:
+    """`text` folded to its ASCII letters and digits, lower-cased: every spelling of a key."""
+    folded = unicodedata.normalize("NFKC", text)
+    return "".join(c for c in folded.lower() if c.isascii() and c.isalnum())
+
+
+SPELLED: list[tuple[str, Callable[[str], str]]] = [
+    ("dashes", "-".join),
+    ("spaces-upper", lambda key: " ".join(key.upper())),
+    ("dots", ".".join),
+    ("mixed", lambda key: "".join(c + ("_", " ", "/", "")[i % 4] for i, c in enumerate(key))),
+    ("reversed", lambda key: " ".join(reversed(key))),
+    ("hex", lambda key: " ".join(f"{byte:02x}" for byte in key.encode())),
+    ("fullwidth", lambda key: "".join(chr(ord(c) + 0xFEE0) if c.isalnum() else c for c in key)),
+]
+
+
+@pytest.mark.parametrize(("name", "spell"), SPELLED, ids=[name for name, _ in SPELLED])
+async def test_the_model_answer_never_carries_our_own_credential_however_spelled(
+    model: Model, logs: io.StringIO, name: str, spell: Callable[[str], str]
+) -> None:
+    """A compromised server writing the summariser's own credential (the OpenAI key, the
+    Bedrock secret key) with separators between its characters, in capitals, backwards, as hex
+    or in fullwidth letters, in the title, description and steps: the ticket is still the
+    model's, with no spelling of it left, and no log line holds one."""
+    spelled = spell(_own_secret(model))
+    model.queue(
+        json.dumps(
+            _ticket(
+                title=f"Checkout API 5xx on web-1 {spelled}",
+                description=f"Errors on web-1. Key: {spelled}.",
+                steps=[f"Check web-1 with {spelled}", "Roll back"],
+            )
+        )
+    )
+    ticket, metrics = await ticket_from(model)
+    assert metrics.counter("SummarizationFailures") == 0, loud(logs)
+    assert ticket.title.startswith(TICKET["title"]) and "Errors on web-1." in ticket.description
+    secret = _squeezed(_own_secret(model))
+    for shown in (published(ticket), logs.getvalue()):
+        squeezed = _squeezed(shown)
+        assert secret not in squeezed and secret[::-1] not in squeezed
+        assert secret.encode().hex() not in squeezed
+
+
+async def test_a_refusal_spelling_our_credential_is_logged_without_it(
+    model: Model, logs: io.StringIO
+) -> None:
+    """A refusal holding the summariser's own credential spelled with dashes: the deterministic
+    ticket is written and the `llm.refused` line holds no spelling of it."""
+    spelled = "-".join(_own_secret(model))
+    if model.settings.llm_provider == "bedrock":
+        model.queue(f"I can't help with that. My key is {spelled}.")
+        reason = "invalid_json"
+    else:
+        model.reply(completion(None, refusal=f"I can't help with that. My key is {spelled}."))
+        reason = "refused"
+    ticket, metrics = await ticket_from(model)
+    assert ticket == deterministic()
+    assert metrics.counter("LLMFallbacks", reason=reason) == 1
+    assert _squeezed(_own_secret(model)) not in _squeezed(logs.getvalue())
+
+
+def test_only_a_held_credential_long_enough_is_looked_for_spelled_out() -> None:
+    """Text spelling no held credential, and a held value too short to look for spelled out
+    (under 16 letters and digits: it would match ordinary words), are left as written; a long
+    one spelled inside a sentence is replaced from its first character to its last."""
+    hold("ab12-cd34")
+    long_key = "pqx7-" + "r2d9" * 5
+    hold(long_key)
+    for text in ("Check a b 1 2 c d 3 4 on web-1.", "Run `kubectl get pods -n checkout`."):
+        assert spelled.unspelled(text) == text
+    assert spelled.unspelled(f"Use {'.'.join(long_key)} now.") == f"Use {spelled.MARK} now."

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 from triage.errors import ConfigError
 from triage.normalize.common import cut
 from triage.redact import hold, redact
+from triage.summarise.spelled import unspelled
 
 if TYPE_CHECKING:
     from triage.settings import Settings
@@ -76,7 +77,8 @@ def for_log(words: str, redacted: Callable[[str], str] = redact) -> str:
     read = words[:LOG_READ_CHARS].split()
     if len(words) > LOG_READ_CHARS and read and not words[LOG_READ_CHARS].isspace():
         read.pop()  # the word the read cut into
-    return cut(redacted(" ".join(read)), LOG_CHARS, ellipsis=True, whole_words=True)
+    said = unspelled(redacted(" ".join(read)))  # a held key spelled out too (`spelled.py`)
+    return cut(said, LOG_CHARS, ellipsis=True, whole_words=True)
 
 
 #: More tokens than any one call can bill: a count past it is a server's nonsense.

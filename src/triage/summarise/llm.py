@@ -91,6 +91,7 @@ from triage.summarise.chat import (
 )
 from triage.summarise.deterministic import Pattern, load_patterns, match
 from triage.summarise.priority import decide
+from triage.summarise.spelled import unspelled
 from triage.view import RedactedAlert
 
 log = structlog.get_logger(__name__)
@@ -386,7 +387,7 @@ def _small(alert: RedactedAlert) -> bool:
 class Contained:
     ticket: Ticket
     #: Rejected tokens by kind (url, ip, host, id, number, date, time, command, mention,
-    #: claim); never the tokens.
+    #: claim, credential); never the tokens.
     rejected: Counter[str]
     #: The model's title held a rejected token, so the alert's own title replaced it.
     title_replaced: bool = False
@@ -411,9 +412,14 @@ def contain(
         character they do not see can hide a link or a fact from them."""
         for _ in range(_SETTLE_PASSES):
             settled = redactor.text(shape(value) or "")
-            if settled == value:
+            # The process's own credential spelled out (a compromised server echoing the key
+            # its request carried): the redactor knows it by exact value only.
+            unspelt = unspelled(settled)
+            if unspelt != settled:
+                rejected["credential"] += 1
+            if unspelt == value:
                 return value
-            value = settled
+            value = unspelt
         raise SummariserError("unsettled_text")
 
     def clean(value: str, shape: Callable[[str], str | None]) -> str:
