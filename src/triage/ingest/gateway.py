@@ -647,15 +647,21 @@ class Gateway:
     async def _authorize(
         self, source: str, tokens: auth.Tokens, matches: Callable[[tuple[bytes, ...]], bool]
     ) -> None:
+        """Nothing when the credential matches the source's tokens, or those a re-read of the
+        secret brings (a rotation); 401 when it matches neither. A re-read Secrets Manager has
+        not answered is 503: the credential may be a token not read yet. A re-read it refused
+        (a rotation gone wrong, access denied) leaves the tokens held deciding: the sender of a
+        wrong token must not retry it for ever (TokenStore's ingest.tokens_refused says why)."""
         if matches(tokens[source]):
             return
         try:
             fresh = await self.tokens.after_failure(tokens)
-        except (TokensUnavailable, ConfigError):
-            # The credential might be a rotated token we cannot read yet: ask for a retry.
+        except TokensUnavailable:
             raise Refused(
                 503, "tokens_unavailable", "unavailable", retry_after_s=RETRY_AFTER_S
             ) from None
+        except ConfigError:
+            fresh = None
         if fresh is not None and source in fresh and matches(fresh[source]):
             return
         raise Refused(401, "unauthorized", "unauthorized")
