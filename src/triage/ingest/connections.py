@@ -105,7 +105,8 @@ class OpenConnections:
     ) -> None:
         self.limit = limit
         self.count = 0
-        #: Refused connections still reading what their client sends, beyond `limit`.
+        #: Connections answered before their request was read (refused at the bound, beyond
+        #: `limit`; or their head refused) still dropping what their client sends.
         self.refusing = 0
         #: Bytes of unfinished request heads held over all connections.
         self.head_bytes = 0

@@ -8,10 +8,12 @@ beside it decide:
 - `bad_http.py`: what the answer and the log say about a request aiohttp cannot parse.
 
 The connection itself bounds the bytes of a request head (aiohttp bounds each header line and
-their number, not their sum), answers 408 to a head trickled past the idle timeout before it
-closes the connection, ends a connection at once after an answer given before its body was
-read (and after a CONNECT: it tunnels nothing), and drops a client that does not read its
-answers.
+their number, not their sum), answers a head it refuses before it is whole (431 over
+MAX_HEAD_BYTES; 408 trickled past the idle timeout, or closed at the bound for a new connection;
+503 past the heads' budget) and then drops what the sender still sends for at most
+REFUSED_LINGER_S before closing, so that a sender still sending reads the answer rather than a
+reset; it ends a connection at once after an answer given before its body was read (and after a
+CONNECT: it tunnels nothing), and drops a client that does not read its answers.
 """
 
 from __future__ import annotations
@@ -206,13 +208,14 @@ class _Connection(RequestHandler):
     _admitted = False
     #: … or was refused one (aiohttp never sees it).
     _refused = False
-    #: Refused, and reading what the client still sends before closing.
+    #: Answered before its request was read (refused at the bound, or its head refused), and
+    #: dropping what the client still sends before closing (`_linger`).
     _lingering = False
     #: Whether the body being received is chunked, and the bytes it took on the wire so far.
     _chunked = False
     _body_wire = 0
-    #: While an answer waits for the client to read (or a refused connection lingers): the
-    #: timer that closes the connection.
+    #: While an answer waits for the client to read (or the connection lingers): the timer
+    #: that closes the connection.
     _stall: asyncio.TimerHandle | None = None
     #: The body being read before it can be authenticated, if any.
     _unproven_body: StreamReader | None = None
@@ -268,28 +271,36 @@ class _Connection(RequestHandler):
             self.transport.abort()
 
     def _refuse(self, transport: asyncio.Transport) -> None:
-        """Answer 503 before reading a byte, then drop what the client still sends until it
-        closes, for at most REFUSED_LINGER_S: closing with its request unread would reset the
-        connection, and the client would see the reset instead of the answer."""
+        """Answer 503 before reading a byte, then linger (`_linger`)."""
         self._refused = True
         self._force_close = True  # nothing that arrives is parsed
         transport.write(_FULL)
+        if not self._linger(transport):
+            transport.abort()  # a flood, or a client that does not read: no wait
+
+    def _linger(self, transport: asyncio.Transport) -> bool:
+        """The answer written, end our side and drop what the client still sends until it ends
+        its own, for at most REFUSED_LINGER_S: closing with its bytes unread would reset the
+        connection, and a client still sending would see the reset instead of the answer.
+        False, lingering not begun, when MAX_REFUSING already linger (a flood) or the answer
+        waits to be written (a client that does not read)."""
         opened = self._open
         if opened.refusing >= MAX_REFUSING or transport.get_write_buffer_size():
-            transport.abort()  # a flood, or a client that does not read: no wait
-            return
+            return False
         opened.refusing += 1
         self._lingering = True
         transport.write_eof()  # the answer is whole; the client's end of stream closes it
+        self._cancel_stall()
         self._stall = self._loop.call_later(REFUSED_LINGER_S, transport.close)
+        return True
 
     def connection_lost(self, exc: BaseException | None) -> None:
         self._release_head()
         self._cancel_stall()
+        if self._lingering:
+            self._lingering = False
+            self._open.refusing -= 1
         if self._refused:
-            if self._lingering:
-                self._lingering = False
-                self._open.refusing -= 1
             return  # refused at the bound: aiohttp never knew it
         self._leave()
         super().connection_lost(exc)
@@ -335,8 +346,8 @@ class _Connection(RequestHandler):
         """aiohttp parses `data`; then a head that came whole leaves the head bounds, bytes of
         a head still arriving are held against them, and bytes of a chunked body are counted
         against its framing."""
-        if self._refused or self._framing_faulty:
-            return  # dropped: the connection was answered 503 unread, or will be closed
+        if self._refused or self._framing_faulty or self._lingering:
+            return  # dropped: the connection was answered before it was read, or will be closed
         awaiting_head = self._body is None or self._body.is_eof()
         queued = len(self._messages)
         super().data_received(data)
@@ -468,8 +479,10 @@ class _Connection(RequestHandler):
     def force_close(self) -> None:
         if self._idle_timer_closing and self._head_bytes and self.transport is not None:
             # The sender reads why its connection ends (RFC 9110 15.5.9), not a bare close.
+            self._release_head()
             self._open.answered(408)
-            self.transport.write(_answer(408, "request head not received in time"))
+            self._answer_and_close(_answer(408, "request head not received in time"))
+            return
         super().force_close()
 
     def _release_head(self) -> None:
@@ -493,9 +506,22 @@ class _Connection(RequestHandler):
             answer = _answer(status, reason, "Retry-After: 1")
         else:
             answer = _answer(status, reason)
-        assert self.transport is not None
-        self.transport.write(answer)
-        self.force_close()  # the transport sends what it holds, then closes
+        self._answer_and_close(answer)
+
+    def _answer_and_close(self, answer: bytes) -> None:
+        """Write `answer` to a head refused before it was whole, parse nothing more, and close
+        once the sender has read it (`_linger`): the sender may still be sending its head."""
+        transport = self.transport
+        assert transport is not None
+        transport.write(answer)
+        if not self._linger(transport):
+            self.force_close()  # the transport sends what it holds, then closes
+            return
+        # aiohttp's force_close, but for the transport's close, which the linger makes: the
+        # request loop ends, and aiohttp reads nothing more.
+        self._force_close = True
+        if self._waiter:
+            self._waiter.cancel()
 
     # --- Answering ----------------------------------------------------------------------------
 
