@@ -262,6 +262,8 @@ _KEY_GAPS = re.compile(r"[\s-]+")
 
 
 def _key(key: Any) -> str:
+    if key in _CONTRACT_KEYS:
+        return str(key)  # nearly every key: as the contract spells it
     return _KEY_GAPS.sub("_", str(key).strip().lower())
 
 

@@ -24,12 +24,12 @@ MARK = "[REDACTED:credential]"
 MIN_CHARS = 16
 
 #: What a spelling may put between a credential's characters: anything but ASCII letters and
-#: digits (after the fullwidth forms are folded).
-_GAP = re.compile(r"[^A-Za-z0-9]+")
+#: digits (after the fullwidth forms are folded); non-ASCII is dropped by encoding.
+_GAPS = bytes(byte for byte in range(128) if not chr(byte).isalnum())
 _CHARACTER = re.compile(r"[A-Za-z0-9]")
 
 #: The last held credentials' spellings, with the tuple they were made from (swapped whole).
-_spellings: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+_spellings: tuple[tuple[str, ...], tuple[bytes, ...]] = ((), ())
 
 
 def unspelled(text: str) -> str:
@@ -39,14 +39,19 @@ def unspelled(text: str) -> str:
     if not spellings or len(text) < MIN_CHARS:
         return text
     ascii_text = folded(text)  # one for one: a place in it is the same place in `text`
-    squeezed = _GAP.sub("", ascii_text).lower()
+    squeezed = _squeezed(ascii_text)
     found = [spelling for spelling in spellings if spelling in squeezed]
     if not found:
         return text  # nearly every text: one substitution and a few substring searches
     return _replaced(text, ascii_text, squeezed, found)
 
 
-def _held_spellings() -> tuple[str, ...]:
+def _squeezed(text: str) -> bytes:
+    """`text`'s ASCII letters and digits, lower-cased (bytes: C does it all)."""
+    return text.encode("ascii", "ignore").translate(None, _GAPS).lower()
+
+
+def _held_spellings() -> tuple[bytes, ...]:
     """Each held credential's spellings, as `unspelled` looks for them: folded, reversed and
     hex. Made again only when the held credentials change."""
     global _spellings
@@ -54,17 +59,17 @@ def _held_spellings() -> tuple[str, ...]:
     made_from, spellings = _spellings
     if holding is made_from:
         return spellings
-    forms: set[str] = set()
+    forms: set[bytes] = set()
     for secret in holding:
-        squeezed = _GAP.sub("", secret).lower()
+        squeezed = _squeezed(secret)
         if len(squeezed) >= MIN_CHARS:
-            forms.update((squeezed, squeezed[::-1], secret.encode().hex()))
+            forms.update((squeezed, squeezed[::-1], secret.encode().hex().encode()))
     spellings = tuple(sorted(forms, key=len, reverse=True))
     _spellings = (holding, spellings)
     return spellings
 
 
-def _replaced(text: str, ascii_text: str, squeezed: str, found: list[str]) -> str:
+def _replaced(text: str, ascii_text: str, squeezed: bytes, found: list[bytes]) -> str:
     """`text` with each occurrence of `found` in `squeezed` (its letters and digits) replaced
     by MARK where it stands in `text`, separators between its characters included."""
     places = [match.start() for match in _CHARACTER.finditer(ascii_text)]
