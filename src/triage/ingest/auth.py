@@ -12,8 +12,11 @@ A source may list two tokens (`"generic": ["<current>", "<next>"]`) while one is
 either passes. A credential is `Authorization: Bearer <token>` (the scheme in any case, after
 spaces or a tab), HTTP Basic whose password is the token (any user name; base64 that lost its
 padding is read too), or `X-Grafana-Token: <token>`; Sentry's requests instead carry
-`Sentry-Hook-Signature`, the hex HMAC-SHA256 of the raw body keyed with a client secret. Every
-credential is compared with every token of its source by `hmac.compare_digest` on bytes.
+`Sentry-Hook-Signature`, the hex HMAC-SHA256 of the raw body keyed with a client secret, and
+Grafana's may carry its webhook contact point's HMAC signature instead of a token (the hex
+HMAC-SHA256, keyed with the grafana token, of the body, or of `<unix seconds>:<body>` when the
+time is sent in `X-Grafana-Alerting-Timestamp`: Grafana's `http/hmac.go`). Every credential is
+compared with every token of its source by `hmac.compare_digest` on bytes.
 
 Every token read is handed to `triage.redact.hold`, so every redactor of the process (log lines
 included) blanks it by value. What a token must be and how the JSON reads live in
@@ -39,6 +42,7 @@ import hmac
 import math
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -58,10 +62,14 @@ from triage.ingest_tokens import (
 log = structlog.get_logger(__name__)
 
 __all__ = [
+    "GRAFANA_SIGNATURE_HEADERS",
+    "GRAFANA_TIMESTAMP_HEADER",
     "SOURCES",
+    "BodySignature",
     "TokenStore",
     "Tokens",
     "TokensUnavailable",
+    "grafana_signature",
     "misformed",
     "parse_tokens",
     "presented",
@@ -81,6 +89,32 @@ _SCHEMES = frozenset({"bearer", "basic"})
 
 #: Each source's tokens: one, or two while one is rotated (the current and the next).
 Tokens = Mapping[str, tuple[bytes, ...]]
+
+#: Where Grafana's webhook contact point puts its HMAC signature: its *Header* setting's
+#: default, and the default of the release that introduced the signature.
+GRAFANA_SIGNATURE_HEADERS = ("X-Grafana-Alerting-Signature", "X-Grafana-Alert-Signature")
+#: The header the gateway reads Grafana's signed time from. Grafana's *Timestamp Header* has
+#: no default (none: only the body is signed); this is the name Grafana's own examples use.
+GRAFANA_TIMESTAMP_HEADER = "X-Grafana-Alerting-Timestamp"
+
+
+@dataclass(frozen=True, slots=True)
+class BodySignature:
+    """A signature over the body, read from the request's head: its digest (hex HMAC-SHA256)
+    and the time it also covers, as sent (Grafana's, when its timestamp header is set)."""
+
+    digest: str
+    signed_time: str | None = None
+
+    @property
+    def shaped(self) -> bool:
+        """Whether the digest could be one (`signature_shaped`)."""
+        return signature_shaped(self.digest)
+
+    def matches(self, body: bytes, secrets: tuple[bytes, ...]) -> bool:
+        """Whether one of `secrets` signed this body (and time), compared in constant time."""
+        signed = body if self.signed_time is None else _raw(self.signed_time) + b":" + body
+        return signature_matches(self.digest, signed, secrets)
 
 
 class TokenStore:
@@ -252,6 +286,15 @@ def presented(headers: Mapping[str, str]) -> list[bytes]:
     if grafana:
         found.append(_raw(grafana))
     return [c for c in found if 0 < len(c) <= _MAX_CREDENTIAL_BYTES]
+
+
+def grafana_signature(headers: Mapping[str, str]) -> BodySignature | None:
+    """Grafana's HMAC signature and signed time, when the request carries a signature."""
+    for name in GRAFANA_SIGNATURE_HEADERS:
+        digest = headers.get(name)
+        if digest is not None:
+            return BodySignature(digest, headers.get(GRAFANA_TIMESTAMP_HEADER))
+    return None
 
 
 def misformed(headers: Mapping[str, str]) -> str | None:

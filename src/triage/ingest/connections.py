@@ -10,7 +10,7 @@ it closes the connection idle longest (between requests, or opened and silent: R
 a server close a connection at any time, and clients open a new one). When none is idle, it
 closes the connection that has been sending what no credential vouches for yet longest (answered
 `408`), once that is over `SLOW_HEAD_S`: a request head, or a body read before it can be
-authenticated (Sentry's). Otherwise a sender trickling either would hold its slot for as long as
+authenticated (a signed one's, Sentry's or Grafana's). Otherwise a sender trickling either would hold its slot for as long as
 the idle timeout lets it, and open it again (slowloris). When neither is there, the new
 connection is refused (`503` with `Retry-After: 1`, unread, as uvicorn's `limit_concurrency` and
 the daemon's endpoint port do), so a flood costs a descriptor for an instant only. One warning

@@ -20,10 +20,12 @@ One request, in order (each step's refusal in brackets):
    credential header twice (400); a query string of at most 1,000 parameters (400,
    ingest/shape.py).
 2. Its credential (401). A `?token=` is none (ingest/query.py says why; the 401 then says
-   where the token goes). Sentry's signature is checked once its body is read, and its
-   `Sentry-Hook-Timestamp` from the head (401 when stale).
-3. The source's rate (429 with Retry-After). Sentry's is taken after its signature; a signature
-   accepted within the replay window is then 200 `duplicate`, nothing queued (ingest/replay.py).
+   where the token goes). A signature over the body (Sentry's; Grafana's, sent instead of a
+   token) is checked once the body is read; its shape, and the time sent with it
+   (`Sentry-Hook-Timestamp`, `X-Grafana-Alerting-Timestamp`), from the head (401 when stale).
+3. The source's rate (429 with Retry-After). A signed request's is taken after its
+   signature; a signature accepted within the replay window is then 200 `duplicate`, nothing
+   queued (ingest/replay.py).
 4. The body's shape from the head, and the body (ingest/shape.py, ingest/reader.py): a charset,
    a media type and a multipart boundary the gateway reads (415, 400); at most 1 MiB (413, by
    Content-Length before reading when it is given); a coding it decodes (415; a transfer coding
@@ -160,6 +162,8 @@ _ROUTER_REFUSALS = {
 _ONE_VALUE = (
     "Authorization",
     "X-Grafana-Token",
+    *auth.GRAFANA_SIGNATURE_HEADERS,
+    auth.GRAFANA_TIMESTAMP_HEADER,
     "Sentry-Hook-Signature",
     "Sentry-Hook-Resource",
     "Sentry-Hook-Timestamp",
@@ -247,11 +251,12 @@ def _traceparent(request: web.Request) -> str | None:
     return values[0] if len(values) == 1 else None
 
 
-def _check_sent_at(value: str | None) -> None:
-    """Sentry's `Sentry-Hook-Timestamp`, when sent, must be near our clock (it is not signed,
-    so this stops only a replay that kept it; ingest/replay.py says what is left)."""
+def _check_sent_at(value: str | None, header: str = "Sentry-Hook-Timestamp") -> None:
+    """A signed webhook's time of sending, when sent, must be near our clock: Sentry's
+    `Sentry-Hook-Timestamp` is not signed, so this stops only a replay that kept it; Grafana's
+    is (ingest/replay.py says what is left)."""
     try:
-        check_timestamp(value)
+        check_timestamp(value, header=header)
     except BadTimestamp as exc:
         if exc.stale:
             raise Refused(401, "stale_timestamp", str(exc)) from None
@@ -462,7 +467,7 @@ class Gateway:
         source = route.source
         tokens, query = await self._check_head(request, source)
         signature = await self._check_credential(request, source, tokens, query)
-        body = await self._read_body(request, route, query)
+        body = await self._read_body(request, route, query, signed=signature is not None)
         try:
             accepted = await self._verify_and_enqueue(
                 request, route, arrival, tokens, signature, body
@@ -490,15 +495,19 @@ class Gateway:
 
     async def _check_credential(
         self, request: web.Request, source: str, tokens: auth.Tokens, query: Query
-    ) -> str | None:
-        """Steps 2 and 3 from the head: the source's credential and its rate. Sentry's signature
-        covers the body, so only its shape and timestamp are checked here; it is returned for
-        `_verify_and_enqueue` (None for every other source)."""
-        if source == "sentry":
-            signature = request.headers.get("Sentry-Hook-Signature")
-            if not auth.signature_shaped(signature):
+    ) -> auth.BodySignature | None:
+        """Steps 2 and 3 from the head: the source's credential and its rate. A signature
+        covers the body (Sentry's always; Grafana's when it sends one and no token), so only
+        its shape and time are checked here; it is returned for `_verify_and_enqueue` (None
+        when the credential was a token)."""
+        signature = self._body_signature(request, source)
+        if signature is not None:
+            if not signature.shaped:
                 raise Refused(401, "unauthorized", "unauthorized")  # no body read for it
-            _check_sent_at(request.headers.get("Sentry-Hook-Timestamp"))
+            if source == "sentry":
+                _check_sent_at(request.headers.get("Sentry-Hook-Timestamp"))
+            else:
+                _check_sent_at(signature.signed_time, auth.GRAFANA_TIMESTAMP_HEADER)
             return signature
         credentials = auth.presented(request.headers)
         try:
@@ -516,20 +525,31 @@ class Gateway:
         self._take_rate(source)
         return None
 
-    async def _read_body(self, request: web.Request, route: Route, query: Query) -> Body:
+    @staticmethod
+    def _body_signature(request: web.Request, source: str) -> auth.BodySignature | None:
+        """The signature over the body that is the request's credential: on Sentry's path
+        always (an absent one is no signature), on Grafana's when a POST carries one and no
+        token (a token presented decides alone). None when a token is the credential."""
+        if source == "sentry":
+            return auth.BodySignature(request.headers.get("Sentry-Hook-Signature", ""))
+        if source != "grafana" or request.method != "POST" or auth.presented(request.headers):
+            return None
+        return auth.grafana_signature(request.headers)
+
+    async def _read_body(
+        self, request: web.Request, route: Route, query: Query, *, signed: bool
+    ) -> Body:
         """Step 4: the body, read as its head says, with the query's fields to read when it is
-        blank: only on a webhook path, and never Sentry's (its signature covers the body alone:
-        they would pass unsigned)."""
+        blank: only on a webhook path, and never when a signature is the credential (it covers
+        the body alone: they would pass unsigned). A signed body is read before it can be
+        authenticated: as sent, within the unauthenticated budget."""
         source = route.source
-        fields = query.fields if route.formats is None and source != "sentry" else None
+        fields = query.fields if route.formats is None and not signed else None
         if request.method == "GET":  # (check_get refused one with a body)
             return Body(b"", "utf-8", query=fields)
         codec = declared_codec(request)
         form, boundary = form_shape(request)
-        authenticated = source != "sentry"
-        data = await self.bodies.read(
-            request, self.limits, source=source, authenticated=authenticated
-        )
+        data = await self.bodies.read(request, self.limits, source=source, authenticated=not signed)
         return Body(data, codec, form, boundary, fields)
 
     async def _verify_and_enqueue(
@@ -538,24 +558,23 @@ class Gateway:
         route: Route,
         arrival: Arrival,
         tokens: auth.Tokens,
-        signature: str | None,
+        signature: auth.BodySignature | None,
         body: Body,
     ) -> Accepted:
-        """Sentry's signature over the body, its rate and its replay check, then `_enqueue`
-        (every other source's credential and rate were taken from the head)."""
+        """A signature over the body, the source's rate and the replay check, then `_enqueue`
+        (a token, and the rate after it, were taken from the head)."""
         source = route.source
-        if source != "sentry":
+        if signature is None:
             return await self._enqueue(request, route, arrival, body)
-        # Sentry signs the body: it can only be checked once read.
-        await self._authorize(
-            source, tokens, lambda listed: auth.signature_matches(signature, body.data, listed)
-        )
-        assert signature is not None
-        # The rate is taken before the replay check, as every other source's is right after
-        # its credential: a replayed capture must not be answered (and logged) without bound.
+        # A signature covers the body: it can only be checked once read.
+        await self._authorize(source, tokens, lambda listed: signature.matches(body.data, listed))
+        # The rate is taken before the replay check, as a token's is right after it: a
+        # replayed capture must not be answered (and logged) without bound.
         self._take_rate(source)
         try:
-            with self.replays.delivery(signature):  # remembered only once it is queued
+            # Remembered only once it is queued; one source's signatures never stand for
+            # another's.
+            with self.replays.delivery(f"{source}:{signature.digest}"):
                 return await self._enqueue(request, route, arrival, body)
         except Replayed as exc:
             if exc.in_flight:

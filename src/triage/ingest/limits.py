@@ -24,8 +24,9 @@ class Limits:
     #: senders (a token, and the generic one is in many tools' URLs) cannot take what the
     #: other sources need, as each source has a rate of its own too.
     source_share_bytes: int = 16 * MAX_BODY_BYTES
-    #: … of which bodies being read and not yet authenticated (Sentry's: its signature covers
-    #: the body, so it is read before it can be checked) may take at most this much, so
+    #: … of which bodies being read and not yet authenticated (signed ones, Sentry's or
+    #: Grafana's: a signature covers the body, so it is read before it can be checked) may
+    #: take at most this much, so
     #: senders without a credential cannot fill the budget every other source needs.
     unauthenticated_budget_bytes: int = 8 * MAX_BODY_BYTES
     #: … and one client address at most this much of it, so one sender cannot take it all.

@@ -5,8 +5,8 @@ once shares (503), so no sender, and no crowd of them, can make the gateway hold
 `BodyReader` counts what it holds: every body from its first byte until the gateway answers it
 (`release`), in all and by source (one source's may take at most half: its senders, a leaked
 token among them, cannot take the budget every other source needs), and, apart, those not yet
-authenticated (Sentry's, whose signature covers the body), in all and per sender, so senders
-without a credential cannot take the budget the others need. `100 Continue` is sent here, once
+authenticated (signed ones, Sentry's or Grafana's: a signature covers the body), in all and per
+sender, so senders without a credential cannot take the budget the others need. `100 Continue` is sent here, once
 the head has passed every check.
 """
 

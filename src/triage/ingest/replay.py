@@ -1,16 +1,21 @@
-"""Bounding the replay of a signed webhook (Sentry's).
+"""Bounding the replay of a signed webhook (Sentry's, and Grafana's when it signs instead of
+sending a token).
 
 Sentry signs only the body: `Sentry-Hook-Timestamp` is not part of the signature, so a captured
-request stays valid for ever. The gateway bounds that twice:
+request stays valid for ever. Grafana signs its time with the body when its timestamp header is
+set (then a capture is refused once that time leaves the window), and only the body otherwise.
+The gateway bounds that twice:
 
 - a delivery whose signature this process already accepted within `REPLAY_WINDOW_S` is not
   queued again (answered 200 `duplicate`: a sender's retry of a delivery whose first answer it
   lost is no failure); one whose twin is still being handled is answered 503 with Retry-After,
   so a sender's retry loses nothing whichever way the first ends;
-- a `Sentry-Hook-Timestamp` further than the window from our clock is refused (401), and one
-  that is not a Unix time is 400. Sentry sends the time of sending in seconds.
+- a `Sentry-Hook-Timestamp` (or Grafana's `X-Grafana-Alerting-Timestamp`) further than the
+  window from our clock is refused (401), and one that is not a Unix time is 400. Both send the
+  time of sending in seconds.
 
-What is left (the signature covers no time, so no receiver can close it alone): each replica
+What is left where the signature covers no time (Sentry's; Grafana's without its timestamp
+header), as no receiver can close it alone: each replica
 remembers only what it accepted, so a replay within the window can pass once on every other
 replica; after the window, a replay without the timestamp header, or with a fresh one, passes
 again; a restart forgets. The daemon's lifecycle then treats it as one more delivery of the same
@@ -51,9 +56,14 @@ class BadTimestamp(Exception):
 
 
 def check_timestamp(
-    value: str | None, *, window_s: float = REPLAY_WINDOW_S, now: Callable[[], float] = time.time
+    value: str | None,
+    *,
+    header: str = "Sentry-Hook-Timestamp",
+    window_s: float = REPLAY_WINDOW_S,
+    now: Callable[[], float] = time.time,
 ) -> None:
-    """Nothing for an absent header or one within `window_s` of `now()`; else BadTimestamp."""
+    """Nothing for an absent header or one within `window_s` of `now()`; else BadTimestamp
+    naming `header`."""
     if value is None:
         return
     try:
@@ -61,11 +71,10 @@ def check_timestamp(
     except ValueError:
         sent_at = math.nan
     if not math.isfinite(sent_at):
-        raise BadTimestamp("Sentry-Hook-Timestamp is not a Unix time in seconds", stale=False)
+        raise BadTimestamp(f"{header} is not a Unix time in seconds", stale=False)
     if abs(now() - sent_at) > window_s:
         raise BadTimestamp(
-            f"Sentry-Hook-Timestamp is more than {window_s:g} s from the gateway's clock",
-            stale=True,
+            f"{header} is more than {window_s:g} s from the gateway's clock", stale=True
         )
 
 

@@ -179,8 +179,8 @@ class SlowBody(HttpProcessingError):
 
 @contextlib.asynccontextmanager
 async def reading_unproven(request: web.BaseRequest, *, proven: bool) -> AsyncIterator[None]:
-    """While a body is read before its sender can be authenticated (not `proven`: Sentry's,
-    whose signature covers it), its connection counts among those the bound may close when
+    """While a body is read before its sender can be authenticated (not `proven`: a signed
+    one's, whose signature covers it), its connection counts among those the bound may close when
     slow: reading it then raises SlowBody."""
     connection = request.protocol
     if proven or not isinstance(connection, _Connection):
