@@ -60,6 +60,8 @@ CODE_STEPS = [
     "bun add @hono/node-server",
     "Run `npm ci && npm ls @types/node` on web-1",
     "Pin the SDK with `@acme/sdk@2.1.0` in package.json",
+    "deno add jsr:@std/path",
+    "Import npm:@types/node in the Deno script",
 ]
 
 

@@ -14,8 +14,8 @@ things are not facts a word of the alert can ground, because an alert's text can
               `<!subteam^…>` and `<@U…>`, unless the alert the model saw holds the same one.
               The sinks defuse mentions too; a ticket's text is not where anyone is paged from.
               An `@` in code names no one: an npm scope after a package manager's command
-              (`npm install @types/node`, `yarn add @babel/core`) or an `@…` inside backticks
-              is kept; Slack's `<!here>` and `<@U…>` are calls wherever they stand.
+              (`npm install @types/node`, `yarn add @babel/core`), after a registry
+              (`jsr:@std/path`) or an `@…` inside backticks is kept; Slack's `<!here>` and `<@U…>` are calls wherever they stand.
 
 Each is replaced by `grounding.MARK` and counted by kind, as an ungrounded fact is. Every
 pattern is bounded, so checking is linear in the text.
@@ -104,11 +104,14 @@ def _marked_mentions(text: str, shown: Evidence) -> tuple[str, int]:
 #: npm scope among them (`@types/node`) is no mention. A `;`, `&`, `|`, a backtick or a line
 #: break ends the command.
 _PACKAGE_COMMAND = re.compile(
-    r"(?<![\w.-])(?:npm|pnpm|yarn|bun|npx|pnpx|bunx)(?:\s+[^\s;&|`]{1,200}){0,16}\s+\Z",
+    r"(?<![\w.-])(?:npm|pnpm|yarn|bun|npx|pnpx|bunx|deno)(?:\s+[^\s;&|`]{1,200}){0,16}\s+\Z",
     re.IGNORECASE,
 )
 #: Words one of `_PACKAGE_COMMAND`'s programs holds (pnpm holds npm, bunx bun).
-_PACKAGE_MANAGERS = ("npm", "npx", "yarn", "bun")
+_PACKAGE_MANAGERS = ("npm", "npx", "yarn", "bun", "deno")
+#: A package specifier's registry right before its scope: Deno's `npm:@types/node`,
+#: `jsr:@std/path`.
+_REGISTRY_PREFIXES = ("npm:", "jsr:")
 #: How far back on its line a mention's command or opening backtick is looked for.
 _CODE_LOOK_BACK = 300
 
@@ -126,6 +129,8 @@ def _in_code(text: str, at: int) -> bool:
     if before.count("`") % 2 == 1 and "`" in text[at : None if line_end < 0 else line_end]:
         return True
     lowered = before.lower()
+    if lowered.endswith(_REGISTRY_PREFIXES):
+        return True
     if not any(name in lowered for name in _PACKAGE_MANAGERS):
         return False  # most text: no package manager before it
     return _PACKAGE_COMMAND.search(before) is not None
