@@ -4,13 +4,16 @@ Structured output makes most answers one clean JSON object, but not every server
 (Ollama and older vLLM ignore `json_schema`; Bedrock has none), and small models then answer in
 near misses: prose before or after the object, a fence that is not at the start, a comma
 before a closing bracket, "High", "P1", "**high**" or "hoch" for a priority, the steps as one
-string, a description as a list of paragraphs, a key of
-their own, more steps or text than a ticket holds, half a UTF-16 pair ("\\ud800") in a text.
+string, a description as a list of paragraphs, a key of their own, a field under another name
+(`summary`, `next_steps`, `actions`, `remediation`, `severity`, `urgency`), the ticket's JSON
+inside a JSON string, JSON with `//` comments, a Python dict's repr (single quotes, True,
+None), more steps or text than a ticket holds, half a UTF-16 pair ("\\ud800") in a text.
 Each is read here as the ticket it plainly is, instead of throwing the whole answer away for
 the deterministic ticket. What the contract cannot read (no object at all, a missing
-description or steps, fields of another type) stays invalid, and `contain()` still checks
-whatever is read, exactly as it checks a clean answer. Steps and paragraphs are read only as
-far as a ticket holds them: a server's answer of millions costs no more than its JSON's parse.
+description or steps, fields of another type, prose, a refusal, an object without a ticket's
+fields) stays invalid, and `contain()` still checks whatever is read, exactly as it checks a
+clean answer. Steps and paragraphs are read only as far as a ticket holds them: a server's
+answer of millions costs no more than its JSON's parse.
 """
 
 from __future__ import annotations

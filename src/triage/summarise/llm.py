@@ -33,7 +33,8 @@ and the `FallbackSummariser` around this class then writes the ticket determinis
                           marked [unverified] (`grounding.py`; a title holding one is replaced
                           by the alert's own) and counted in `LLMGroundingRejects`, as are a
                           claim that a firing alert is over and a mention the alert did not
-                          make (`claims.py`); the runbook is the first step; text is redacted
+                          make (`claims.py`), and a credential the process holds spelled out
+                          (`spelled.py`); the runbook is the first step; text is redacted
                           and cleaned of control characters first, until it settles, so every
                           check sees the text as published
                           (a zero-width space, a control or a JSON escape that a later step
