@@ -32,7 +32,8 @@ from test_summarise_hostile_answers import (
     published,
     ticket_from,
 )
-from triage.demo.model import completion
+from triage.demo.converse import converse_error
+from triage.demo.model import completion, error
 from triage.models import Priority
 from triage.redact import hold
 
@@ -366,3 +367,21 @@ def test_only_a_held_credential_long_enough_is_looked_for_spelled_out() -> None:
     for text in ("Check a b 1 2 c d 3 4 on web-1.", "Run `kubectl get pods -n checkout`."):
         assert spelled.unspelled(text) == text
     assert spelled.unspelled(f"Use {'.'.join(long_key)} now.") == f"Use {spelled.MARK} now."
+
+
+async def test_a_server_error_spelling_our_credential_is_logged_without_it(
+    model: Model, logs: io.StringIO
+) -> None:
+    """A server refusing the request with our own credential spelled out in its message (a
+    403 on either API, whose words `llm.rejected` logs): the deterministic ticket is written
+    and no log line holds any spelling of the credential."""
+    spelled = " ".join(_own_secret(model).upper())
+    message = f"Access denied for key {spelled}."
+    if model.settings.llm_provider == "bedrock":
+        model.reply(converse_error(403, "AccessDeniedException", message))
+    else:
+        model.reply(error(403, message))
+    ticket, _ = await ticket_from(model)
+    assert ticket == deterministic()
+    assert any(e["event"] == "llm.rejected" for e in events(logs))
+    assert _squeezed(_own_secret(model)) not in _squeezed(logs.getvalue())
