@@ -12,8 +12,10 @@ their number, not their sum), answers a head it refuses before it is whole (431 
 MAX_HEAD_BYTES; 408 trickled past the idle timeout, or closed at the bound for a new connection;
 503 past the heads' budget) and then drops what the sender still sends for at most
 REFUSED_LINGER_S before closing, so that a sender still sending reads the answer rather than a
-reset; it ends a connection at once after an answer given before its body was read (and after a
-CONNECT: it tunnels nothing), and drops a client that does not read its answers.
+reset, as it does after answering a request whose body it stopped reading partway (408 for a
+body closed at the bound, 400 for chunks mostly framing or a bad chunk); it ends a connection
+at once after an answer given before its body was read (and after a CONNECT: it tunnels
+nothing), and drops a client that does not read its answers.
 """
 
 from __future__ import annotations
@@ -223,6 +225,8 @@ class _Connection(RequestHandler):
     _framing_faulty = False
     #: While aiohttp's idle timer decides: a close it makes then is the idle timeout's.
     _idle_timer_closing = False
+    #: The body being received was ended where it was (`_end_body`) before its answer.
+    _body_cut = False
 
     def __init__(self, manager: web.Server, opened: OpenConnections, **kwargs: Any) -> None:
         super().__init__(manager, **kwargs)
@@ -439,6 +443,7 @@ class _Connection(RequestHandler):
         more, and close the connection once its requests are answered."""
         if error is not None:
             body.set_exception(error)
+            self._body_cut = bool(self._unanswered)
         body.feed_eof()  # no lingering read of the rest
         self.close()
         if self.transport is not None:
@@ -531,6 +536,8 @@ class _Connection(RequestHandler):
         try:
             answered = await super().finish_response(request, resp, start_time)
             self._end_unread(request, answered[0])
+            if self._body_cut:
+                self._linger_after_cut_body()
             return answered
         finally:
             # aiohttp parses what followed a declined Upgrade in there, not in data_received:
@@ -550,6 +557,18 @@ class _Connection(RequestHandler):
             return
         if transport.can_write_eof() and not transport.is_closing():
             transport.write_eof()
+
+    def _linger_after_cut_body(self) -> None:
+        """The answer to a request whose body was ended partway is written: the sender may
+        still be sending that body, so the connection lingers (`_linger`) instead of closing
+        at once, reading again (`_end_body` paused it) only to drop what arrives."""
+        transport = self.transport
+        if transport is None or transport.is_closing() or not transport.can_write_eof():
+            return
+        if self._linger(transport):
+            transport.resume_reading()
+            # The linger closes it: aiohttp's request loop, ending now, must not.
+            self.transport = None
 
     def handle_error(
         self,
