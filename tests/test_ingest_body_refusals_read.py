@@ -72,3 +72,24 @@ async def test_chunks_mostly_framing_are_400_read_by_a_sender_still_sending(
         writer.close()
     assert received.startswith(b"HTTP/1.1 400 "), received[:60]
     assert b"chunks too small for their framing" in received
+
+
+async def test_a_bad_chunk_after_the_head_is_400_read_by_a_sender_still_sending(
+    queues: Queues,
+) -> None:
+    """A chunked body the parser refuses partway (a chunk size that is no number) is answered
+    400 at once, and its sender, still sending, reads the 400 rather than a reset."""
+    async with running(ingest_settings(queues.url, queues.endpoint)) as service:
+        reader, writer = await asyncio.open_connection("127.0.0.1", service.port)
+        head = (
+            "POST /v1/alerts/generic HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+            f"Authorization: Bearer {TOKENS['generic']}\r\n\r\n"
+        )
+        writer.write(head.encode() + b"2\r\n{}\r\n")
+        await until(lambda: service.gateway.bodies.reading_bytes > 0, "the body was not read")
+        writer.write(b"zz\r\n")
+        received = await _answered_while_sending(
+            reader, writer, lambda: _answered(service, "generic", 400)
+        )
+        writer.close()
+    assert received.startswith(b"HTTP/1.1 400 "), received[:60]
