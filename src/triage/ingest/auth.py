@@ -6,7 +6,9 @@ secret>"}`), else from the same JSON in `TRIAGE_INGEST_TOKENS`. A source without
 disabled. Tokens read from Secrets Manager are reused for `TRIAGE_INGEST_TOKENS_TTL_S` (re-read
 in the background, the old ones serving meanwhile), and a credential that fails against them
 re-reads the secret at most once per `TRIAGE_INGEST_TOKENS_REFRESH_S`, so a rotated token works
-without a restart while a flood of bad tokens costs Secrets Manager one call per interval.
+without a restart while a flood of bad tokens costs Secrets Manager one call per interval. A
+re-read that is refused (`ConfigError`: the secret's new tokens refused, access denied) leaves
+the tokens held serving and deciding.
 
 A source may list two tokens (`"generic": ["<current>", "<next>"]`) while one is rotated:
 either passes. A credential is `Authorization: Bearer <token>` (the scheme in any case, after
@@ -242,8 +244,8 @@ class TokenStore:
         except ConfigError as exc:
             if self._tokens is not None:
                 # At start-up this stops the process with its own line; later (a rotation
-                # gone wrong, a policy changed) the tokens read before keep serving, and
-                # nothing else would say why credentials that fail them get 503.
+                # gone wrong, a policy changed) the tokens read before keep serving and
+                # deciding, and nothing else would say why the new tokens get 401.
                 log.warning("ingest.tokens_refused", error=str(exc), kept="the tokens read before")
             raise
         self._tokens, self._read_at = tokens, self._clock()
