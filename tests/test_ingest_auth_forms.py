@@ -436,8 +436,8 @@ async def test_a_rotation_to_refused_tokens_keeps_the_old_ones_and_says_why(
     queues: Queues,
 ) -> None:
     """Tokens put in the secret after start-up that the gateway refuses (here one token for two
-    sources) leave the tokens read before serving; the credential that made it re-read gets a
-    503 to retry, and one `ingest.tokens_refused` line says why, never quoting a token."""
+    sources) leave the tokens read before serving; the credential that made it re-read matches none
+    of them: 401, not a 503 a sender would retry for ever; and one `ingest.tokens_refused` line says why, never quoting a token."""
     secrets = boto3.client("secretsmanager", endpoint_url=queues.endpoint, region_name="us-east-1")
     secrets.create_secret(Name="triage/bad-rotation", SecretString=json.dumps({"generic": TOKEN}))
     settings = ingest_settings(
@@ -451,7 +451,7 @@ async def test_a_rotation_to_refused_tokens_keeps_the_old_ones_and_says_why(
     async with running(settings) as service, loopback_client(service.port) as client:
         secrets.put_secret_value(SecretId="triage/bad-rotation", SecretString=shared)
         with capture_logs() as logs:
-            assert await _status_within(client, NEXT, 503, timeout_s=0) == 503
+            assert await _status_within(client, NEXT, 401, timeout_s=0) == 401
         assert await _status_within(client, TOKEN, 202, timeout_s=0) == 202
     lines = [e for e in logs if e["event"] == "ingest.tokens_refused"]
     assert [e["error"] for e in lines] == [
