@@ -186,14 +186,44 @@ async def test_the_scripts_curl_line_is_accepted(curl: str, queues: Queues) -> N
     assert alert.runbook_url == "https://runbooks.example.com/backup"
 
 
-def grafana_receiver() -> dict[str, Any]:
-    """The settings of the README's Grafana contact-point provisioning."""
-    (block,) = fenced(section("### Grafana"), "yaml")
-    (point,) = yaml.safe_load(block)["contactPoints"]
+def grafana_receiver(signed: bool = False) -> dict[str, Any]:
+    """The settings of the README's Grafana contact-point provisioning (with `signed`, the
+    one that signs its body instead of sending a token)."""
+    token_block, signed_block = fenced(section("### Grafana"), "yaml")
+    (point,) = yaml.safe_load(signed_block if signed else token_block)["contactPoints"]
     (receiver,) = point["receivers"]
     assert receiver["type"] == "webhook"
     settings: dict[str, Any] = receiver["settings"]
     return settings
+
+
+async def test_grafanas_signed_contact_point_as_provisioned_is_accepted(
+    gateway: IngestService, queues: Queues
+) -> None:
+    """A body signed as Grafana signs it for the README's HMAC provisioning (the grafana token
+    as the secret, the time in its timestamp header, no Authorization) is queued; the same
+    signature over another time is refused."""
+    webhook = grafana_receiver(signed=True)
+    hmac_config = webhook["hmacConfig"]
+    assert (
+        hmac_config["secret"].startswith("REPLACE_WITH") and "authorization_scheme" not in webhook
+    )
+    url = webhook["url"].replace(README_GATEWAYS[0], f"http://127.0.0.1:{gateway.port}")
+    key = gateway_tokens()["grafana"].encode()
+    body = payload("grafana/group-firing.json")
+    stamp = str(int(time.time()))
+    signature = hmac.new(key, stamp.encode() + b":" + body, hashlib.sha256).hexdigest()
+    headers = {
+        "Content-Type": "application/json",
+        "X-Grafana-Alerting-Signature": signature,
+        hmac_config["timestampHeader"]: stamp,
+    }
+    async with httpx2.AsyncClient(timeout=30) as client:
+        accepted = await client.request(webhook["httpMethod"], url, content=body, headers=headers)
+        headers[hmac_config["timestampHeader"]] = str(int(stamp) - 1)
+        refused = await client.request(webhook["httpMethod"], url, content=body, headers=headers)
+    assert (accepted.status_code, refused.status_code) == (202, 401), accepted.text
+    assert len(queued(queues)) == 1
 
 
 async def test_grafanas_provisioned_contact_point_test_button_gets_202_with_no_alerts(
