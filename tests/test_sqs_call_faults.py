@@ -137,23 +137,26 @@ async def test_a_refusal_whose_code_is_no_text_is_one_line_and_the_delivery_kept
 
 
 async def test_visibility_calls_failing_in_an_outage_are_one_warning(
-    inbox: SqsInbox, queues: Queues, proxy: FaultProxy
+    queues: Queues, proxy: FaultProxy
 ) -> None:
     """ChangeMessageVisibilityBatch refused over and over for the same reason (each heartbeat
     of an SQS outage) is one warning, the repeats debug; once a call answers, the next
     outage warns again."""
-    # Each refused call is botocore's three attempts with backoff: on a loaded machine past
-    # the fixture's 1 s bound, which would be another reason (`no answer within 1 s`).
-    inbox.answer_slack_s = 60
-    queues.send("a")
-    messages = await inbox.receive(1, 1, 30)
-    with structlog.testing.capture_logs() as logs:
-        proxy.refuse(VISIBILITY, 500, "InternalError")
-        for _ in range(3):
+    # One attempt per call: botocore's retries with backoff only make each refusal slower (on
+    # a loaded machine past the bound, which would be another reason).
+    once = Config(retries={"total_max_attempts": 1, "mode": "standard"}, read_timeout=30)
+    session = aioboto3.Session()
+    async with session.client("sqs", endpoint_url=proxy.url, config=once) as client:
+        inbox = SqsInbox(client, proxy.queue_url(queues.url), answer_slack_s=SLACK_S)
+        queues.send("a")
+        messages = await inbox.receive(1, 1, 30)
+        with structlog.testing.capture_logs() as logs:
+            proxy.refuse(VISIBILITY, 500, "InternalError")
+            for _ in range(3):
+                await inbox.change_visibility(messages, 30)
+            proxy.heal(VISIBILITY)
             await inbox.change_visibility(messages, 30)
-        proxy.heal(VISIBILITY)
-        await inbox.change_visibility(messages, 30)
-        proxy.refuse(VISIBILITY, 500, "InternalError")
-        await inbox.change_visibility(messages, 30)
+            proxy.refuse(VISIBILITY, 500, "InternalError")
+            await inbox.change_visibility(messages, 30)
     levels = [e["log_level"] for e in logs if e["event"] == "message.visibility_failed"]
     assert levels == ["warning", "debug", "debug", "warning"]
