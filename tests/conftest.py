@@ -36,7 +36,6 @@ LONG_FIRST = (
     "test_bench_smoke.py",  # 36 s, one test
     "test_daemon.py",  # 32 s
     "test_redaction_boundary.py",  # 29 s
-    "test_sqs_receive_faults.py",  # 20 s
     "test_faults.py",  # 58 s in 3 parts
     "test_normalize_hostile.py",  # 19 s
     "test_store.py",  # 17 s

@@ -66,7 +66,10 @@ class Served:
     def __init__(self, inbox: SqsInbox) -> None:
         self.handled: list[str] = []
         self.health = Health()
-        config = SupervisorConfig(wait_s=0, retry_base_s=0, shutdown_grace_s=1)
+        # Receives sent again after 0.1 s, doubling (1 s in the daemon): the same rules, sooner.
+        config = SupervisorConfig(
+            wait_s=0, retry_base_s=0, shutdown_grace_s=1, receive_retry_base_s=0.1
+        )
         self.supervisor = Supervisor(config, inbox, self._handle, Metrics(), health=self.health)
 
     async def _handle(self, message: Message, _progress: Progress) -> list[Outcome]:
@@ -129,3 +132,25 @@ async def test_a_queue_deleted_under_the_daemon_and_made_again_is_served_again(
     warned = [e for e in logs if e["event"] == "receive.failed" and e["log_level"] == "warning"]
     assert len(warned) == 1
     assert "NonExistentQueue" in warned[0]["error"] or "QueueDoesNotExist" in warned[0]["error"]
+
+
+async def test_the_daemons_receive_backoff_starts_at_a_second(
+    inbox: SqsInbox, proxy: FaultProxy
+) -> None:
+    """With the daemon's own settings, the first failed receive waits between half a second and
+    a second before the next, the second up to two (1 s doubling: the tests above shorten it)."""
+    health = Health()
+    config = SupervisorConfig(wait_s=0, shutdown_grace_s=1)
+    supervisor = Supervisor(config, inbox, Served(inbox)._handle, Metrics(), health=health)
+    proxy.refuse(RECEIVE, 500, "InternalError")
+    with structlog.testing.capture_logs() as logs:
+        serving = asyncio.create_task(supervisor.serve())
+
+        def waits() -> list[float]:
+            return [e["retry_in_s"] for e in logs if e["event"] == "receive.failed"]
+
+        await until(lambda: len(waits()) >= 2, "a second failing receive", 10)
+        supervisor.should_exit.set()
+        await asyncio.wait_for(serving, 10)
+    first, second = waits()[:2]
+    assert 0.5 <= first <= 1.0 and 1.0 <= second <= 2.0, waits()

@@ -46,6 +46,10 @@ class SupervisorConfig:
     cancel_deadline_s: float = 3.0
     retry_base_s: float = 2.0
     retry_max_s: float = 300.0
+    #: A receive that failed is sent again after this, doubling with the failures in a row, at
+    #: most `receive_retry_max_s` (an SQS outage, or the queue deleted).
+    receive_retry_base_s: float = 1.0
+    receive_retry_max_s: float = 30.0
     #: Messages are received hidden for this long and extended by the heartbeat while worked on.
     visibility_timeout_s: int = 60
     #: A message whose work makes no progress for this long is cancelled and retried later.

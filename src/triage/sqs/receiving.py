@@ -181,9 +181,11 @@ class Receiving(Working):
 
     def _receive_failed(self, exc: TransientError, failures: int) -> None:
         """Say why, and send no new receive for a backoff that grows with the failures in a
-        row (1 s, doubling, at most 30 s). An outage is one warning: a receive failing again
-        for the same reason is debug, until one succeeds (`receive.recovered`)."""
-        delay = _backoff(failures, 1.0, 30.0)
+        row (`receive_retry_base_s`, 1 s, doubling, at most `receive_retry_max_s`, 30 s). An
+        outage is one warning: a receive failing again for the same reason is debug, until one
+        succeeds (`receive.recovered`)."""
+        config = self.config
+        delay = _backoff(failures, config.receive_retry_base_s, config.receive_retry_max_s)
         self._receive_after = time.monotonic() + delay
         self.health.set("queue", False, str(exc))
         error = str(exc)
