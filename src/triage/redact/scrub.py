@@ -1,5 +1,5 @@
-"""Applying the rules to a text (`_scrub`): the exact credentials first, then each rule that can
-match, in order.
+"""Applying the rules to a text (`_scrub`): the exact credentials first (and spelled out,
+`spelled`), then each rule that can match, in order.
 
 Most rules cannot match text that holds none of their needles (literals every match holds).
 One regex search for every needle at once (`_needle_sets_in`) tells which sets of needles a
@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from triage.redact.rule import _Replacement
 from triage.redact.rules import _RULES
+from triage.redact.spelled import unspelled
 
 #: The characters besides A-Z that IGNORECASE matches to an ASCII letter but that str.lower()
 #: does not turn into that letter (tests/test_redact.py checks this list against every code
@@ -166,12 +167,14 @@ def _changed_span(old: str, new: str) -> tuple[int, int]:
 
 
 def _scrub(text: str, secrets: tuple[str, ...]) -> str:
-    """`text` with `secrets` replaced by exact value, then every rule applied that can match,
-    in order. A rule that matched changes the text: the needle sets are found again around
+    """`text` with `secrets` replaced by exact value and spelled out (`spelled`), then every
+    rule applied that can match, in order. A rule that matched changes the text: the needle sets are found again around
     the change (one search, cheaper than testing each later rule's needles), and the rules
     after it that the text may now match run."""
     for secret in secrets:
         text = text.replace(secret, "[REDACTED:credential]")
+    if secrets:  # the same credentials spelled out (`spelled`): before a rule cuts one up
+        text = unspelled(text, secrets)
     after = 0  # the place in `_RUNS` of the first rule still to run
     present = _needle_sets_in(text)
     runs = _runs_for(present)

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Literal, Protocol
 from triage.errors import ConfigError
 from triage.normalize.common import cut
 from triage.redact import hold, redact
-from triage.summarise.spelled import unspelled
 
 if TYPE_CHECKING:
     from triage.settings import Settings
@@ -77,7 +76,7 @@ def for_log(words: str, redacted: Callable[[str], str] = redact) -> str:
     read = words[:LOG_READ_CHARS].split()
     if len(words) > LOG_READ_CHARS and read and not words[LOG_READ_CHARS].isspace():
         read.pop()  # the word the read cut into
-    said = unspelled(redacted(" ".join(read)))  # a held key spelled out too (`spelled.py`)
+    said = redacted(" ".join(read))  # a held key spelled out too (`redact/spelled.py`)
     return cut(said, LOG_CHARS, ellipsis=True, whole_words=True)
 
 

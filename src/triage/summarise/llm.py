@@ -34,9 +34,9 @@ and the `FallbackSummariser` around this class then writes the ticket determinis
                           by the alert's own) and counted in `LLMGroundingRejects`, as are a
                           claim that a firing alert is over and a mention the alert did not
                           make (`claims.py`), and a credential the process holds spelled out
-                          (`spelled.py`); the runbook is the first step; text is redacted
-                          and cleaned of control characters first, until it settles, so every
-                          check sees the text as published
+                          (`spelled.py`; the redactor removes it); the runbook is the first
+                          step; text is redacted and cleaned of control characters first,
+                          until it settles, so every check sees the text as published
                           (a zero-width space, a control or a JSON escape that a later step
                           removes cannot hide a link or a fact); the pipeline's redaction of
                           the ticket then changes nothing; a description or steps with nothing
@@ -92,7 +92,7 @@ from triage.summarise.chat import (
 )
 from triage.summarise.deterministic import Pattern, load_patterns, match
 from triage.summarise.priority import decide
-from triage.summarise.spelled import unspelled
+from triage.summarise.spelled import spells_credential
 from triage.view import RedactedAlert
 
 log = structlog.get_logger(__name__)
@@ -412,15 +412,15 @@ def contain(
         neither changes it; so the checks below see the very text the sinks will get, and no
         character they do not see can hide a link or a fact from them."""
         for _ in range(_SETTLE_PASSES):
-            settled = redactor.text(shape(value) or "")
+            shaped = shape(value) or ""
             # The process's own credential spelled out (a compromised server echoing the key
-            # its request carried): the redactor knows it by exact value only.
-            unspelt = unspelled(settled)
-            if unspelt != settled:
+            # its request carried): the redactor removes it, and it is counted here first.
+            if spells_credential(shaped):
                 rejected["credential"] += 1
-            if unspelt == value:
+            settled = redactor.text(shaped)
+            if settled == value:
                 return value
-            value = unspelt
+            value = settled
         raise SummariserError("unsettled_text")
 
     def clean(value: str, shape: Callable[[str], str | None]) -> str:
