@@ -28,6 +28,10 @@ from triage.sqs.supervisor import Supervisor, SupervisorConfig
 #: botocore as the daemon has it for receives: a read timeout past the long poll, retries.
 DAEMON_LIKE = Config(retries={"max_attempts": 3, "mode": "standard"}, read_timeout=30)
 RECEIVE = "AmazonSQS.ReceiveMessage"
+#: How long the proxy holds the daemon's first receive: ample for two /readyz answers on a busy
+#: machine, and short, so that very receive is the one whose answer turns the daemon ready
+#: (held past the daemon's read timeout, 11 s, it would be abandoned and retried instead).
+RECEIVE_HELD_S = 2
 
 
 async def test_a_receive_sqs_never_answers_fails_within_its_bound(queues: Queues) -> None:
@@ -55,7 +59,11 @@ async def test_readiness_says_the_queue_is_unreachable_while_receives_hang(
         async with session.client("sqs", endpoint_url=proxy.url, config=DAEMON_LIKE) as client:
             inbox = SqsInbox(client, proxy.queue_url(queues.url), answer_slack_s=0.2)
             supervisor = Supervisor(
-                SupervisorConfig(wait_s=0, retry_base_s=30, shutdown_grace_s=1),
+                # Receives retried 0.1 s after a failure, not 1 s: the outage is several
+                # failures in a row, still one warning.
+                SupervisorConfig(
+                    wait_s=0, retry_base_s=30, shutdown_grace_s=1, receive_retry_base_s=0.1
+                ),
                 inbox,
                 _never_called,
                 Metrics(),
@@ -97,18 +105,25 @@ def test_a_daemon_whose_queue_did_not_answer_at_start_is_not_ready_until_it_does
     monkeypatch.setenv("BACKEND_TOKEN", TOKEN)
     with FaultProxy(queues.endpoint) as proxy:
         proxy.refuse("AmazonSQS.GetQueueAttributes", 500, "InternalError")
-        proxy.delay(RECEIVE, 30)
+        proxy.delay(RECEIVE, RECEIVE_HELD_S)
         settings = settings_for(
             queues,
             backend.url,
             tmp_path / "t.db",
             http_port=port,
+            # Short polls: the held receive answers as soon as the proxy lets it go.
+            sqs_wait_time=0,
             aws_endpoint_url=proxy.url,
             queue_url=proxy.queue_url(queues.url),
         )
         daemon = DaemonThread(settings)
         try:
             first = _readyz(port, daemon)
+            # The first receive reaches the proxy and is held there: still out while we ask.
+            deadline = time.monotonic() + 20
+            while proxy.requests(RECEIVE) == 0 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            while_out = _readyz(port, daemon)
             proxy.heal("AmazonSQS.GetQueueAttributes")
             proxy.delay(RECEIVE, 0)
             deadline = time.monotonic() + 30
@@ -119,6 +134,8 @@ def test_a_daemon_whose_queue_did_not_answer_at_start_is_not_ready_until_it_does
         finally:
             daemon.stop()
     assert first == (503, {"ready": False, "failing": {"queue": "unreachable"}})
+    assert proxy.requests(RECEIVE) >= 1
+    assert while_out == first
     assert later == (200, {"ready": True, "failing": {}})
 
 
