@@ -12,11 +12,15 @@ from typing import Any
 
 import pytest
 
-from daemon_harness import Daemon, Queues, daemon_env, make_queues, run_triage, settings_for
+from daemon_harness import Daemon, Queues, daemon_env, make_queues, run_in_process, settings_for
 from github_stub import GitHubServer
 from triage.app import run_daemon
+from triage.sinks.http import MIN_WAIT_S
 
 GH_TOKEN = "ghp_" + "T0k3n" * 8
+#: The secondary limit's Retry-After: longer than the shortest wait any throttling answer gets
+#: (MIN_WAIT_S), so the wait seen can only be the one GitHub asked for.
+RETRY_AFTER_S = 2
 
 
 @pytest.fixture
@@ -56,7 +60,8 @@ async def test_lifecycle_through_the_daemon_opens_updates_closes_and_reopens(
 ) -> None:
     """firing → repeat → resolved → re-fire, each drained in turn: one issue, an update comment,
     a close and a reopen."""
-    settings = github_settings(queues, github, tmp_path, update_interval_s=0)
+    # Short polls: each drain ends as soon as its queue is empty, not after a 1 s long poll.
+    settings = github_settings(queues, github, tmp_path, update_interval_s=0, sqs_wait_time=0)
     for status in ("firing", "firing", "resolved", "firing"):
         queues.send(generic("nightly-export", status))
         await run_daemon(settings, drain=True)
@@ -86,7 +91,7 @@ def test_secondary_rate_limit_pauses_intake_and_dead_letters_nothing(
         1,
         403,
         message="You have exceeded a secondary rate limit. Please wait a few minutes.",
-        retry_after="4",
+        retry_after=str(RETRY_AFTER_S),
         method="POST",
         path="/issues",
     )
@@ -111,21 +116,26 @@ def test_secondary_rate_limit_pauses_intake_and_dead_letters_nothing(
     names = [e["event"] for e in daemon.events()]
     assert "intake.paused" in names and "intake.resumed" in names
     held = [e for e in daemon.events() if e["event"] == "message.held"]
-    assert held and all(e["retry_in_s"] >= 3 for e in held)
+    # Past the 1 s floor of any throttled wait: the Retry-After is what was honoured.
+    assert held and all(e["retry_in_s"] >= RETRY_AFTER_S - 0.5 > MIN_WAIT_S for e in held)
     assert [e for e in daemon.events() if e["event"] == "message.retry"] == []
 
 
 def test_check_reaches_github_and_names_a_refused_token(
-    queues: Queues, github: GitHubServer, tmp_path: Path
+    queues: Queues,
+    github: GitHubServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """`triage check` reads the repository with the token; a refused token is a FAIL line."""
     env = daemon_env(github_settings(queues, github, tmp_path))
-    ok = run_triage("check", env=env)
+    ok = run_in_process(monkeypatch, capsys, "check", env=env)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     (line,) = [line for line in ok.stdout.splitlines() if line.split()[1] == "github"]
     assert "acme/ops readable as triage-bot" in line
     env["GITHUB_TOKEN"] = "ghp_" + "wrong" * 8
-    bad = run_triage("check", env=env)
+    bad = run_in_process(monkeypatch, capsys, "check", env=env)
     assert bad.returncode == 1
     (line,) = [line for line in bad.stdout.splitlines() if line.split()[1] == "github"]
     assert line.startswith("FAIL") and "ghp_" not in line
