@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from triage.redact.rule import _Replacement
 from triage.redact.rules import _RULES
-from triage.redact.spelled import unspelled
+from triage.redact.spelled import MIN_CHARS, unspelled
 
 #: The characters besides A-Z that IGNORECASE matches to an ASCII letter but that str.lower()
 #: does not turn into that letter (tests/test_redact.py checks this list against every code
@@ -173,7 +173,7 @@ def _scrub(text: str, secrets: tuple[str, ...]) -> str:
     after it that the text may now match run."""
     for secret in secrets:
         text = text.replace(secret, "[REDACTED:credential]")
-    if secrets:  # the same credentials spelled out (`spelled`): before a rule cuts one up
+    if secrets and len(text) >= MIN_CHARS:  # spelled out (`spelled`): before a rule cuts one up
         text = unspelled(text, secrets)
     after = 0  # the place in `_RUNS` of the first rule still to run
     present = _needle_sets_in(text)
