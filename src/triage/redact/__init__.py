@@ -322,7 +322,11 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
     [REDACTED:card-number]        payment card numbers (15 or 16 digits, grouped or not, with a
                                   card network's prefix and a valid Luhn check digit)
     [REDACTED:credential]         exact values the process holds (`hold`, and a Redactor's
-                                  `known_secrets`), also percent-encoded
+                                  `known_secrets`), also percent-encoded; and those of 16
+                                  letters and digits or more spelled out: with separators
+                                  between their characters, in capitals, backwards, as hex,
+                                  in fullwidth letters, from the first character to the last
+                                  (`spelled`)
     [REDACTED:cut]                the random-looking piece of a word glued to a "…", wherever it
                                   sits (a title, description or shown value cut inside a secret
                                   keeps only its start, which no longer has the secret's shape:
@@ -387,7 +391,8 @@ cannot match), `rules` (their order, and why it matters); the rules by what they
 `tokens`, `cloud`, `web`, `commands`, `positional`, `markup`, `tables`, `sections`, `pairs`,
 `redis`, `personal`; what rules are made of: `rule`, `names`, `words` (names in other
 languages, sections' words and their metadata); the decoders: `disguises`, `percent`, `base64_runs`; `fragments`
-(the piece a cut leaves); `held` (the credentials the process holds). A name with a leading underscore is the package's own, shared
+(the piece a cut leaves); `held` (the credentials the process holds) and `spelled` (them spelled
+out). A name with a leading underscore is the package's own, shared
 between its modules; `__all__` is the API.
 """
 
