@@ -9,9 +9,11 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import math
 import struct
+import time
 import zlib
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
 
@@ -566,18 +568,33 @@ def _good(provider: str) -> Answer:
     return _json_answer(_openai_body(GOOD) if provider == "openai" else _converse_body(GOOD))
 
 
-def _in_two_seconds() -> str:
-    return format_datetime(datetime.now(UTC) + timedelta(seconds=2), usegmt=True)
+def _throttled_in_seconds(provider: str) -> Answer:
+    return _throttled(provider, "1")
+
+
+def _throttled_until_a_date(provider: str) -> Answer:
+    """A 429 whose Retry-After is an HTTP date at least 1.05 s after the moment it is sent.
+    Dated when it is written, not when the test starts: a date made beforehand (whole
+    seconds, so up to 1 s earlier than meant) could be under 1 s away by the time the client
+    read it, after it had made its client and sent its request."""
+
+    async def write(writer: asyncio.StreamWriter) -> None:
+        at = datetime.fromtimestamp(math.ceil(time.time() + 1.05), UTC)
+        await _throttled(provider, format_datetime(at, usegmt=True))(writer)
+
+    return write
 
 
 @pytest.mark.parametrize("provider", ["openai", "bedrock"])
-@pytest.mark.parametrize("retry_after", [lambda: "1", _in_two_seconds], ids=["seconds", "date"])
+@pytest.mark.parametrize(
+    "throttled", [_throttled_in_seconds, _throttled_until_a_date], ids=["seconds", "date"]
+)
 async def test_a_429_is_retried_after_the_wait_it_asks_for(
-    logs: io.StringIO, provider: str, retry_after: Any
+    logs: io.StringIO, provider: str, throttled: Any
 ) -> None:
     """A 429 with Retry-After in seconds or as an HTTP date is asked again no sooner than it
     said, and the second answer is the model's ticket: no fallback, no line at warning."""
-    async with hostile(_throttled(provider, retry_after()), _good(provider)) as server:
+    async with hostile(throttled(provider), _good(provider)) as server:
         settings = _settings(provider, server.url, llm_retries=1, llm_timeout_s=5.0)
         ticket, metrics = await _ticket_through(settings)
     assert len(server.requests) == 2
