@@ -12,10 +12,12 @@ import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx2
 import pytest
 import structlog
 
 from factories import view
+from ingest_harness import TOKENS, bearer
 from test_backend_sink import ALERT as BACKEND_ALERT
 from test_backend_sink import ROUTES, token_env
 from test_backend_sink import open_sink as open_backend_sink
@@ -243,3 +245,19 @@ async def test_a_backend_ticket_never_carries_a_held_credential_spelled_out(
     body = json.dumps(stored["body"], ensure_ascii=False)
     assert MARK in body
     assert not holds_key(body)
+
+
+async def test_the_gateways_422_detail_never_carries_its_token_spelled_out(
+    client: httpx2.AsyncClient,
+) -> None:
+    """A body the gateway cannot read, whose keys spell the generic source's own token (in
+    spaced capitals, backwards with dashes): the 422's quoted reason holds neither spelling."""
+    token = TOKENS["generic"]
+    body = {" ".join(token.upper()): 1, "-".join(reversed(token)): 2}
+    response = await client.post(
+        "/v1/alerts/generic", content=json.dumps(body).encode(), headers=bearer("generic")
+    )
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert MARK in error
+    assert not holds_key(error, token)
