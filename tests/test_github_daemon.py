@@ -3,16 +3,22 @@ and a secondary rate limit that pauses intake instead of dead-lettering."""
 
 from __future__ import annotations
 
-import signal
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from daemon_harness import Daemon, Queues, daemon_env, make_queues, run_in_process, settings_for
+from daemon_harness import (
+    DaemonThread,
+    Queues,
+    daemon_env,
+    make_queues,
+    run_in_process,
+    settings_for,
+)
 from github_stub import GitHubServer
 from triage.app import run_daemon
 from triage.sinks.http import MIN_WAIT_S
@@ -82,7 +88,10 @@ def prod_queues(moto_url: str) -> Queues:
 
 
 def test_secondary_rate_limit_pauses_intake_and_dead_letters_nothing(
-    prod_queues: Queues, github: GitHubServer, tmp_path: Path
+    prod_queues: Queues,
+    github: GitHubServer,
+    tmp_path: Path,
+    logs: list[MutableMapping[str, Any]],
 ) -> None:
     """A secondary-rate-limit 403 with Retry-After pauses the daemon's intake until then and the
     message that met it is held, not released (no receive spent); every incident still gets
@@ -98,27 +107,27 @@ def test_secondary_rate_limit_pauses_intake_and_dead_letters_nothing(
     keys = [f"job-{i}" for i in range(6)]
     prod_queues.send(*(generic(k) for k in keys))
     settings = github_settings(prod_queues, github, tmp_path, concurrency=2)
-    daemon = Daemon(settings, log_dir=tmp_path)
+    # The daemon in a thread of this process (nothing here needs a process of its own): its
+    # log lines are `logs`.
+    daemon = DaemonThread(settings)
     try:
         deadline = time.monotonic() + 60
         while len(github.issues()) < len(keys) and time.monotonic() < deadline:
-            time.sleep(0.2)
+            time.sleep(0.1)
         while prod_queues.depth() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert daemon.process.poll() is None, daemon.log
-        daemon.signal(signal.SIGTERM)
-        assert daemon.wait(timeout=30) == 0, daemon.log
+            time.sleep(0.1)
+        assert daemon.alive()
     finally:
-        daemon.kill()
+        daemon.stop()  # as SIGTERM; raises what made the daemon fail, if anything did
     titles = Counter(issue["title"] for issue in github.issues())
     assert len(titles) == len(keys) and set(titles.values()) == {1}
     assert prod_queues.dead_letters() == []
-    names = [e["event"] for e in daemon.events()]
+    names = [e["event"] for e in logs]
     assert "intake.paused" in names and "intake.resumed" in names
-    held = [e for e in daemon.events() if e["event"] == "message.held"]
+    held = [e for e in logs if e["event"] == "message.held"]
     # Past the 1 s floor of any throttled wait: the Retry-After is what was honoured.
     assert held and all(e["retry_in_s"] >= RETRY_AFTER_S - 0.5 > MIN_WAIT_S for e in held)
-    assert [e for e in daemon.events() if e["event"] == "message.retry"] == []
+    assert [e for e in logs if e["event"] == "message.retry"] == []
 
 
 def test_check_reaches_github_and_names_a_refused_token(
