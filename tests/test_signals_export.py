@@ -33,7 +33,7 @@ INVALID = answer(
     "<Message>The value 1.0E200 for parameter MetricData.member.1.Value is invalid.</Message>"
     "</Error><RequestId>r</RequestId></ErrorResponse>".encode(),
 )
-ONCE = Config(retries={"max_attempts": 1})
+ONCE = Config(retries={"total_max_attempts": 1})
 TICKET_DIMS = {"sink": "backend", "source": "generic", "team": "ops"}
 
 
