@@ -93,6 +93,8 @@ async def closed(
         github_repository=REPO,
         github_token=SecretStr(BOT_TOKEN),
         slack_webhook_url=SecretStr(hook.url()),
+        # The comment's text is under test, not Slack's pacing of the open and its follow-up.
+        slack_min_interval_s=0,
         backend_base_url=backend.url,
         **ROUTES,
     )
