@@ -189,6 +189,16 @@ SPELLINGS = [
         "```json\n" + json.dumps(json.dumps(TICKET)) + "\n```", Priority.HIGH, id="fenced-string"
     ),
     pytest.param(json.dumps({"response": json.dumps(TICKET)}), Priority.HIGH, id="wrapped-string"),
+    pytest.param(
+        "Here you go: " + json.dumps(json.dumps(TICKET)) + " Let me know.",
+        Priority.HIGH,
+        id="json-string-in-prose",
+    ),
+    pytest.param(
+        'Sure. {"note": "ignore"} The ticket: ' + json.dumps(json.dumps(json.dumps(TICKET))),
+        Priority.HIGH,
+        id="json-string-twice-in-prose",
+    ),
     pytest.param(repr(TICKET), Priority.HIGH, id="python-dict"),
     pytest.param(
         "Here is the ticket:\n" + repr(_ticket(resolved=False, owner=None)) + "\nThanks.",

@@ -2,18 +2,18 @@
 
 Structured output makes most answers one clean JSON object, but not every server enforces it
 (Ollama and older vLLM ignore `json_schema`; Bedrock has none), and small models then answer in
-near misses: prose before or after the object, a fence that is not at the start, a comma
-before a closing bracket, "High", "P1", "**high**" or "hoch" for a priority, the steps as one
-string, a description as a list of paragraphs, a key of their own, a field under another name
-(`summary`, `next_steps`, `actions`, `remediation`, `severity`, `urgency`), the ticket's JSON
-inside a JSON string, JSON with `//` comments, a Python dict's repr (single quotes, True,
-None), more steps or text than a ticket holds, half a UTF-16 pair ("\\ud800") in a text.
-Each is read here as the ticket it plainly is, instead of throwing the whole answer away for
-the deterministic ticket. What the contract cannot read (no object at all, a missing
-description or steps, fields of another type, prose, a refusal, an object without a ticket's
-fields) stays invalid, and `contain()` still checks whatever is read, exactly as it checks a
-clean answer. Steps and paragraphs are read only as far as a ticket holds them: a server's
-answer of millions costs no more than its JSON's parse.
+near misses: prose before or after the object, a fence that is not at the start, a comma before
+a closing bracket, "High", "P1", "**high**" or "hoch" for a priority, the steps as one string, a
+description as a list of paragraphs, a key of their own, a field under another name (`summary`,
+`next_steps`, `actions`, `remediation`, `severity`, `urgency`), the ticket's JSON inside a JSON
+string (alone or quoted in prose), JSON with `//` comments, a Python dict's repr (single quotes,
+True, None), more steps or text than a ticket holds, half a UTF-16 pair ("\\ud800") in a text.
+Each is read here as the ticket it plainly is, instead of throwing the whole answer away for the
+deterministic ticket. What the contract cannot read (no object at all, a missing description or
+steps, fields of another type, prose, a refusal, an object without a ticket's fields) stays
+invalid, and `contain()` still checks whatever is read, exactly as it checks a clean answer.
+Steps and paragraphs are read only as far as a ticket holds them: a server's answer of millions
+costs no more than its JSON's parse.
 """
 
 from __future__ import annotations
@@ -35,7 +35,8 @@ from triage.summarise.prompt import TicketDraft
 _THINKING = re.compile(r"\A\s*<think>.*?</think>", re.DOTALL)
 #: A fenced block anywhere in the text (```json … ```), its inside captured.
 _FENCED = re.compile(r"```[A-Za-z]*[ \t]*\n(.*?)\n?```", re.DOTALL)
-#: How many `{` a prose answer's object is looked for at: each try parses from there.
+#: How many `{` a prose answer's object is looked for at, and how many JSON strings opening
+#: with one its twice-encoded ticket: each try parses from there.
 _STARTS = 8
 #: The longest answer read at all. A ticket is a few KB and a model's output is capped at a
 #: few thousand tokens, so only a broken or hostile server sends more; reading it is CPU on
@@ -91,6 +92,8 @@ def _json_object(text: str) -> Any:
     found = chain([first], objects) if first is not None else iter(())
     ticket = next((one for one in found if _ticket_like(one)), None)
     if ticket is None:
+        ticket = next(_quoted_tickets(text), None)
+    if ticket is None:
         ticket = _relaxed(text)
     if ticket is not None:
         return ticket
@@ -104,16 +107,38 @@ _QUOTED_LEVELS = 2
 
 
 def _unquoted(found: Any) -> Any:
-    """`found`, or, when it is a string holding a JSON object (a ticket encoded twice), that
-    object; a string that does not parse stays as it is, for validation to refuse."""
+    """`found`, or, when it is a string holding a JSON object (a ticket encoded twice), or a
+    JSON string holding one (three times), that object; a string that does not parse stays as
+    it is, for validation to refuse."""
     for _ in range(_QUOTED_LEVELS):
-        if not isinstance(found, str) or not found.lstrip().startswith("{"):
+        if not isinstance(found, str) or not found.lstrip().startswith(("{", '"')):
             return found
         try:
             found = _lenient(json.loads, found)
         except json.JSONDecodeError:
             return found
     return found
+
+
+#: Where a JSON string holding an object opens, in prose: `"{` (encoded twice) or `"\"{`
+#: (three times), a few spaces allowed before the brace. Bounded, so finding them is linear.
+_QUOTED_OBJECT = re.compile(r'"(?:\\")?\s{0,8}\{')
+
+
+def _quoted_tickets(text: str) -> Iterator[dict[str, Any]]:
+    """The tickets held by the first `_STARTS` JSON strings in `text` that open with an object
+    (`Here you go: "{\"title\": …}"`, a ticket encoded twice inside prose). Each string is
+    read by json's own scanner from its opening quote, in one pass, and then read once more
+    (`_unquoted`); a string that holds no ticket-like object is passed over."""
+    decoder = json.JSONDecoder()
+    for opening in islice(_QUOTED_OBJECT.finditer(text), _STARTS):
+        try:
+            quoted, _end = decoder.raw_decode(text, opening.start())
+        except json.JSONDecodeError:
+            continue
+        found = _unquoted(quoted)
+        if isinstance(found, dict) and _ticket_like(found):
+            yield found
 
 
 #: The longest ticket read with comments or as a Python dict: more than a ticket's fields hold
