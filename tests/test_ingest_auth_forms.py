@@ -11,8 +11,6 @@ import hashlib
 import hmac
 import io
 import json
-import urllib.error
-import urllib.request
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -405,31 +403,6 @@ async def test_a_rotation_through_secrets_manager_drops_no_webhook(queues: Queue
         )
         assert await _status_within(client, TOKEN, 401) == 401
         assert await _status_within(client, NEXT, 202, timeout_s=0) == 202
-
-
-def _urllib_post_with_basic(port: int, password: str) -> int:
-    """POST as Python's `urllib` does with `HTTPBasicAuthHandler`: without credentials first,
-    and with them only after a 401 that challenges for Basic."""
-    url = f"http://127.0.0.1:{port}/v1/alerts/generic"
-    passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
-    passwords.add_password(None, url, "triage", password)
-    opener = urllib.request.build_opener(urllib.request.HTTPBasicAuthHandler(passwords))
-    request = urllib.request.Request(url, data=GENERIC, method="POST")
-    try:
-        with opener.open(request, timeout=30) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        return exc.code
-
-
-async def test_a_sender_that_waits_for_a_basic_challenge_is_offered_one(
-    gateway: IngestService, queues: Queues
-) -> None:
-    """A 401 challenges for Bearer and for Basic, so a client that sends Basic only when asked
-    (Python's urllib, curl --anyauth) sends the token and is accepted."""
-    status = await asyncio.to_thread(_urllib_post_with_basic, gateway.port, TOKEN)
-    assert status == 202
-    assert len(received(queues)) == 1
 
 
 async def test_a_rotation_to_refused_tokens_keeps_the_old_ones_and_says_why(

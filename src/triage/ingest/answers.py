@@ -14,16 +14,12 @@ from typing import Any
 import structlog
 from aiohttp import web
 
+from triage.ingest.auth import challenge
 from triage.ingest.lines import RefusalLines
 from triage.ingest.refused import Refused
 from triage.metrics import Metrics
 
 log = structlog.get_logger(__name__)
-
-#: A 401's challenges: both schemes a token is taken in (RFC 9110 11.6.1 lets one header list
-#: several). A client that sends Basic only when challenged for it (Python's urllib, curl
-#: `--anyauth`) then sends the token; one told only of Bearer never would.
-_CHALLENGE = 'Bearer realm="triage", Basic realm="triage", charset="UTF-8"'
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +112,8 @@ class Answers:
         if refused.retry_after_s is not None:
             headers["Retry-After"] = str(refused.retry_after_s)
         if refused.status == 401:
-            headers["WWW-Authenticate"] = _CHALLENGE
+            # Bearer, and Basic only for a request that tried it (auth.challenge says why).
+            headers["WWW-Authenticate"] = challenge(request.headers)
         response = web.json_response(
             {"error": refused.error, "request_id": handling.request_id},
             status=refused.status,

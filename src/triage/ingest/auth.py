@@ -20,6 +20,11 @@ HMAC-SHA256, keyed with the grafana token, of the body, or of `<unix seconds>:<b
 time is sent in `X-Grafana-Alerting-Timestamp`: Grafana's `http/hmac.go`). Every credential is
 compared with every token of its source by `hmac.compare_digest` on bytes.
 
+A 401 challenges for Bearer, and for Basic as well only when the request tried Basic
+(`challenge`): offered unasked, Basic makes a browser that opens the URL prompt for a login,
+while every sender that uses Basic (Prometheus' `basic_auth`, Grafana's, curl `-u`, a URL's
+user info) sends it with its first request.
+
 Every token read is handed to `triage.redact.hold`, so every redactor of the process (log lines
 included) blanks it by value. What a token must be and how the JSON reads live in
 `triage.ingest_tokens`, which `triage check` reads them with too.
@@ -71,6 +76,7 @@ __all__ = [
     "TokenStore",
     "Tokens",
     "TokensUnavailable",
+    "challenge",
     "grafana_signature",
     "misformed",
     "parse_tokens",
@@ -88,6 +94,11 @@ _MAX_CREDENTIAL_BYTES = 4096
 _OWS = " \t"
 #: The schemes a credential comes in (`X-Grafana-Token` carries none).
 _SCHEMES = frozenset({"bearer", "basic"})
+
+#: What every 401 challenges for: the scheme senders are told to use.
+BEARER_CHALLENGE = 'Bearer realm="triage"'
+#: Added for a request that tried Basic, so a Basic-only sender learns the scheme is taken.
+BASIC_CHALLENGE = 'Basic realm="triage", charset="UTF-8"'
 
 #: Each source's tokens: one, or two while one is rotated (the current and the next).
 Tokens = Mapping[str, tuple[bytes, ...]]
@@ -297,6 +308,16 @@ def grafana_signature(headers: Mapping[str, str]) -> BodySignature | None:
         if digest is not None:
             return BodySignature(digest, headers.get(GRAFANA_TIMESTAMP_HEADER))
     return None
+
+
+def challenge(headers: Mapping[str, str]) -> str:
+    """A 401's `WWW-Authenticate`: Bearer, and Basic as well when the request tried Basic
+    (RFC 9110 11.6.1 lets one header list both). Basic is not offered to a request that did
+    not try it: a browser opening the gateway's URL would show a login prompt."""
+    scheme, _ = _scheme_and_value(headers.get("Authorization", ""))
+    if scheme == "basic":
+        return f"{BEARER_CHALLENGE}, {BASIC_CHALLENGE}"
+    return BEARER_CHALLENGE
 
 
 def misformed(headers: Mapping[str, str]) -> str | None:
