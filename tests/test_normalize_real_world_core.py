@@ -101,9 +101,88 @@ def test_contributor_sns_and_eventbridge_are_one_incident() -> None:
     assert from_sns.labels["contributor_id"] == "6d442278dba546f6"
 
 
-def test_contributor_ok_never_resolves_the_alarm_or_another_contributor() -> None:
-    """One table back to OK must not close the alarm's own incident, nor another table's:
-    each contributor and the alarm itself are separate incidents."""
+def alarm_level_sns(state: str = "ALARM") -> dict[str, Any]:
+    """The alarm's own SNS notification of the contributor sample's alarm."""
+    envelope = sample("cloudwatch/sns-contributor.json")
+    message = sns_message(envelope)
+    del message["AlarmContributorId"], message["AlarmContributorAttributes"]
+    message["NewStateValue"] = state
+    message["NewStateReason"] = "2 out of 150 time series evaluated to ALARM"
+    return with_message(envelope, message)
+
+
+def alarm_level_event(state: str = "ALARM") -> dict[str, Any]:
+    """The alarm's own "CloudWatch Alarm State Change" of the contributor sample's alarm."""
+    event = contributor_event(state)
+    event["detail-type"] = "CloudWatch Alarm State Change"
+    del event["detail"]["alarmContributor"], event["detail"]["muteDetail"]
+    event["detail"]["state"]["reason"] = "2 out of 150 time series evaluated to ALARM"
+    return event
+
+
+def alarm_level_lambda(state: str = "ALARM") -> dict[str, Any]:
+    """The alarm's own Lambda action payload of the contributor sample's alarm."""
+    event = alarm_level_event(state)
+    return {
+        "source": "aws.cloudwatch",
+        "alarmArn": event["resources"][0],
+        "accountId": event["account"],
+        "time": event["time"],
+        "region": event["region"],
+        "alarmData": event["detail"],
+    }
+
+
+ALARM_LEVEL_FORMS = [alarm_level_sns, alarm_level_event, alarm_level_lambda]
+
+
+@pytest.mark.parametrize("form", ALARM_LEVEL_FORMS)
+def test_alarm_level_firing_of_a_per_time_series_alarm_opens_no_ticket(form: Any) -> None:
+    """A GROUP BY alarm's own ALARM (SNS, EventBridge or Lambda) opens no ticket: AWS sends
+    each contributor's notification to the same actions, and those are the incidents, so N
+    contributors make N tickets, not N+1."""
+    result = normalized(form("ALARM"))
+    assert result.alerts == ()
+    assert [s.reason for s in result.skipped] == ["per_contributor"]
+    assert "DynamoDBInsightsAlarm" in result.skipped[0].detail
+
+
+@pytest.mark.parametrize("form", ALARM_LEVEL_FORMS)
+def test_alarm_level_ok_of_a_per_time_series_alarm_still_resolves_the_alarm(form: Any) -> None:
+    """The alarm's own OK still resolves its own fingerprint (a ticket an earlier version
+    opened for it closes), never a contributor's."""
+    resolved = only(form("OK"))
+    assert resolved.status is Status.RESOLVED
+    assert resolved.identity == {
+        "account": "123456789012",
+        "region": "us-east-1",
+        "alarm": "DynamoDBInsightsAlarm",
+    }
+    assert resolved.fingerprint != only(contributor_sns("OK")).fingerprint
+
+
+def test_n_contributors_and_the_alarm_make_n_incidents() -> None:
+    """What one GROUP BY alarm sends when two tables breach (the alarm's ALARM and each
+    contributor's, through SNS) is two incidents, one per table."""
+    bodies = [
+        alarm_level_sns("ALARM"),
+        contributor_sns("ALARM"),
+        contributor_sns(
+            "ALARM",
+            AlarmContributorAttributes={"TableName": "orders"},
+            AlarmContributorId="a1b2c3d4e5f60718",
+        ),
+    ]
+    alerts = [a for body in bodies for a in normalized(body).alerts]
+    assert sorted(a.identity["contributor"] for a in alerts) == [
+        "TableName=example-dynamodb-table-name",
+        "TableName=orders",
+    ]
+
+
+def test_contributor_ok_never_resolves_another_contributor() -> None:
+    """One table back to OK must not close another table's incident: each contributor is
+    an incident of its own, apart from the alarm's own fingerprint too."""
     one = only(contributor_sns("OK"))
     other = only(
         contributor_sns(
@@ -111,16 +190,27 @@ def test_contributor_ok_never_resolves_the_alarm_or_another_contributor() -> Non
             AlarmContributorId="a1b2c3d4e5f60718",
         )
     )
-    envelope = sample("cloudwatch/sns-contributor.json")
-    alarm_level = sns_message(envelope)
-    del alarm_level["AlarmContributorId"], alarm_level["AlarmContributorAttributes"]
-    parent = only(with_message(envelope, alarm_level))
+    parent = only(alarm_level_sns("OK"))
     assert len({one.fingerprint, other.fingerprint, parent.fingerprint}) == 3
-    assert parent.identity == {
-        "account": "123456789012",
-        "region": "us-east-1",
-        "alarm": "DynamoDBInsightsAlarm",
-    }
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        'SELECT MAX(CPUUtilization) FROM SCHEMA("AWS/EC2", InstanceId)',
+        "SELECT AVG(Latency) FROM \"GROUP BY\" WHERE Stage = 'GROUP BY'",
+        "SELECT SUM(Errors) FROM MyApp ORDER BY SUM() DESC",
+    ],
+)
+def test_alarm_on_one_aggregated_series_still_fires(query: str) -> None:
+    """A Metrics Insights alarm without GROUP BY (one aggregated series, no contributors),
+    "GROUP BY" inside a quoted name included, keeps its own ticket."""
+    envelope = alarm_level_sns()
+    message = sns_message(envelope)
+    message["Trigger"]["Metrics"][0]["Expression"] = query
+    alert = only(with_message(envelope, message))
+    assert alert.status is Status.FIRING
+    assert "contributor" not in alert.identity
 
 
 def test_contributor_attributes_in_another_order_are_the_same_time_series() -> None:
@@ -156,10 +246,12 @@ def test_alarm_message_with_empty_contributor_fields_is_the_alarms(
     contributor_id: Any, attributes: Any
 ) -> None:
     """The alarm's own SNS notification, should it carry the contributor fields empty or
-    null, is the alarm's incident, not refused."""
-    alert = only(contributor_sns(AlarmContributorId=contributor_id,
-                                 AlarmContributorAttributes=attributes))  # fmt: skip
-    assert "contributor" not in alert.identity
+    null, is the alarm's own (its ALARM skipped as the contributors carry it, its OK the
+    alarm's), not refused."""
+    fields = {"AlarmContributorId": contributor_id, "AlarmContributorAttributes": attributes}
+    firing = normalized(contributor_sns("ALARM", **fields))
+    assert [s.reason for s in firing.skipped] == ["per_contributor"]
+    assert "contributor" not in only(contributor_sns("OK", **fields)).identity
 
 
 @pytest.mark.parametrize(

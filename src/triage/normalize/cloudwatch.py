@@ -22,7 +22,11 @@ A Metrics Insights alarm that watches many time series (GROUP BY) notifies per t
 "contributor": the SNS message carries `AlarmContributorId` and `AlarmContributorAttributes`,
 EventBridge sends a "CloudWatch Alarm Contributor State Change" with `detail.alarmContributor`.
 Each contributor is an incident of its own (its attributes, sorted, else its id, join the
-identity), so one table back to OK never resolves the alarm's incident or another table's.
+identity), so one table back to OK never resolves another table's. AWS also sends the alarm's
+own notification to the same actions ("2 out of 150 time series evaluated to ALARM"): its
+ALARM is Skipped ("per_contributor"), as the contributors' notifications are the incidents, so
+N contributors make N tickets, not N+1 (a route grouping by `alarm_name` makes them one). Its
+OK still resolves the alarm's own fingerprint, closing a ticket opened for it before.
 
 An alarm inside the window of an alarm mute rule (`detail.muteDetail` of an event) has its
 actions, SNS included, muted: its firing is Skipped ("actions_muted"); its OK still resolves.
@@ -30,6 +34,7 @@ actions, SNS included, muted: its firing is Skipped ("actions_muted"); its OK st
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -118,6 +123,9 @@ class _Change:
     raw: dict[str, Any]
     #: The one time series of a multi-time-series alarm this change is about, if any.
     contributor: _Contributor | None = None
+    #: Whether the alarm's query returns a time series per group (GROUP BY), each of which
+    #: notifies on its own as a contributor.
+    per_time_series: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +162,8 @@ def normalize_alarm(payload: dict[str, Any]) -> Normalized:
         children = common.items_or_empty(payload.get("TriggeringChildren"))
         names = [c.name for c in map(parse_arn, (_get(x, "Arn") for x in children)) if c]
         common.add_label(facts, "triggering_alarms", ", ".join(names))
-    facts |= _trigger_facts(common.obj_or_empty(payload.get("Trigger")))
+    trigger = common.obj_or_empty(payload.get("Trigger"))
+    facts |= _trigger_facts(trigger)
     change = _Change(
         name=_alarm_name(payload.get("AlarmName"), "AlarmName", arn),
         account=_account(payload.get("AWSAccountId"), "AWSAccountId", arn),
@@ -168,6 +177,7 @@ def normalize_alarm(payload: dict[str, Any]) -> Normalized:
         tags=_segment_tags(payload.get("AlarmTags")),
         raw=payload,
         contributor=_message_contributor(payload),
+        per_time_series=_per_time_series(common.items_or_empty(trigger.get("Metrics"))),
     )
     result = _normalize(change)
     return Normalized(result.alerts, result.skipped, notes)
@@ -262,6 +272,7 @@ def _normalize_event(
         tags=_segment_tags(detail_obj.get("alarmTags")),
         raw=raw,
         contributor=contributor,
+        per_time_series=_per_time_series(metrics),
     )
     return _normalize(change)
 
@@ -338,6 +349,13 @@ def _normalize(change: _Change) -> Normalized:
         raise InvalidAlertError(
             f"alarm state {common.short(change.state)} is not ALARM, OK or INSUFFICIENT_DATA"
         )
+    if status is Status.FIRING and change.per_time_series and change.contributor is None:
+        detail = (
+            f"alarm {common.short(change.name)} in {where} notifies per time series: "
+            "its contributors' notifications are the incidents (through EventBridge, match "
+            f'"{CONTRIBUTOR_CHANGE}" too)'
+        )
+        return Normalized((), (Skipped(SOURCE, "per_contributor", detail),))
     segments, free_text = parse_description(change.description or "")
     given = {**change.tags, **segments}  # the description wins over alarm tags
     runbook = common.url(given.get("runbook"), "RUNBOOK")
@@ -510,6 +528,26 @@ def _metrics_facts(metrics: list[Any]) -> dict[str, str]:
         facts["alarm_type"] = "metrics_insights" if insights else "metric_math"
         common.add_label(facts, "metrics", "; ".join(queries))
     return facts
+
+
+#: Quoted names and values ("AWS/EC2", 'GROUP BY') are no clause of a query.
+_QUOTED = re.compile(r'"[^"]*"|\'[^\']*\'')
+_GROUP_BY = re.compile(r"\bGROUP\s+BY\b", re.IGNORECASE)
+#: Longer than any query CloudWatch accepts in an alarm; a longer text is not read as one.
+_QUERY_MAX = 8_192
+
+
+def _per_time_series(metrics: list[Any]) -> bool:
+    """Whether the alarm's returned query is a Metrics Insights query with GROUP BY: each
+    time series it returns is a contributor that notifies on its own."""
+    for m in metrics:
+        expression = _get(m, "Expression")
+        if _get(m, "ReturnData") is False or not isinstance(expression, str):
+            continue
+        query = _QUOTED.sub(" ", expression[:_QUERY_MAX])
+        if query.lstrip().upper().startswith("SELECT ") and _GROUP_BY.search(query):
+            return True
+    return False
 
 
 def _reason_data_facts(value: Any) -> dict[str, str]:
