@@ -3,8 +3,10 @@ how the JSON of `TRIAGE_INGEST_TOKENS` (or of the secret `TRIAGE_INGEST_TOKENS_S
 reads, and what a read of that secret answered means.
 
 A token is read without the whitespace around it; one no sender could present (empty, pasted
-with `Bearer `, not printable ASCII, shorter than 16 characters), more than two for a source,
-and one token for two sources are refused, naming the source and the fault.
+with `Bearer `, wrapped in quotes, not printable ASCII, shorter than 16 characters), more than
+two for a source, and one token for two sources are refused, naming the source and the fault;
+so is the JSON itself stored in quotes. Quotes are refused rather than taken off: a sender
+reading the same quoted value sends the quotes, and a generated token may hold them.
 
 `triage ingest` (`ingest/auth.py`) and `triage check` both read tokens through this module, so
 the check refuses exactly what the gateway would. The Secrets Manager call itself stays with
@@ -35,6 +37,9 @@ MAX_TOKENS_PER_SOURCE = 2
 _STORED_SPACE = " \t\r\n\v\f"
 #: A token pasted with its header's scheme (`Bearer abc…`), any case.
 _SCHEME_PREFIX = re.compile(r"(bearer|basic)\s", re.IGNORECASE)
+#: The pairs of quotes a value keeps when pasted from a .env file, JSON, a shell line, Markdown
+#: or a chat that types them typographically.
+_QUOTE_PAIRS = (('"', '"'), ("'", "'"), ("`", "`"), ("\u201c", "\u201d"), ("\u2018", "\u2019"))
 
 #: Secrets Manager error codes that retrying cannot fix.
 CONFIG_CODES = frozenset(
@@ -92,11 +97,20 @@ def parse_tokens(text: str, where: str) -> dict[str, tuple[bytes, ...]]:
     """`{"source": "token" | ["token", "next token"] | null, …}` → each source's tokens as bytes;
     ConfigError naming the source and the fault, never the value. A token is read without the
     whitespace around it (`echo` ends a file with a newline; no header carries it either)."""
+    # An editor's UTF-8 byte-order mark is no part of the JSON.
+    text = text.removeprefix("\ufeff")
     try:
-        # An editor's UTF-8 byte-order mark is no part of the JSON.
-        value = json.loads(text.removeprefix("\ufeff"), object_pairs_hook=_Keys.of)
+        value = json.loads(text, object_pairs_hook=_Keys.of)
     except ValueError:
+        if _quoted(text.strip(_STORED_SPACE)):
+            raise ConfigError(
+                f"{where} is wrapped in quotes: store the JSON without them"
+            ) from None
         raise ConfigError(f'{where} is not JSON (expected {{"grafana": "<token>", …}})') from None
+    if isinstance(value, str) and _json_object(value):
+        raise ConfigError(
+            f"{where} is a JSON string holding the tokens' JSON: store the object itself"
+        )
     if not isinstance(value, dict):
         raise ConfigError(f"{where} must be a JSON object of source → token")
     unknown = sorted(str(k) for k in value if k not in SOURCES)
@@ -147,6 +161,14 @@ def _checked(token: str, what: str) -> str:
     token = token.strip(_STORED_SPACE)
     if not token:
         raise ConfigError(f"{what} is empty (null turns a source off)")
+    if _quoted(token):
+        # Refused, not taken off: a sender reading the same quoted value (docker's --env-file
+        # keeps quotes) sends them, and a generated token may start and end with one; taking
+        # them off would turn either into a silent 401, this says why at start-up.
+        raise ConfigError(
+            f"{what} is wrapped in quotes: store it without them "
+            "(a generated token that starts and ends with a quote: generate another)"
+        )
     scheme = _SCHEME_PREFIX.match(token)
     if scheme:
         raise ConfigError(
@@ -162,6 +184,22 @@ def _checked(token: str, what: str) -> str:
     if len(token) < MIN_TOKEN_CHARS:
         raise ConfigError(f"{what} is shorter than {MIN_TOKEN_CHARS} characters")
     return token
+
+
+def _quoted(text: str) -> bool:
+    """Whether `text` starts and ends with a matching pair of quotes (one quote at one end
+    only is part of a token: generated passwords hold punctuation)."""
+    return len(text) >= 2 and any(
+        text.startswith(opening) and text.endswith(closing) for opening, closing in _QUOTE_PAIRS
+    )
+
+
+def _json_object(text: str) -> bool:
+    """Whether `text` is the JSON of an object (the tokens' JSON encoded a second time)."""
+    try:
+        return isinstance(json.loads(text), dict)
+    except ValueError:
+        return False
 
 
 def _refuse_shared(tokens: Mapping[str, tuple[bytes, ...]], where: str) -> None:
