@@ -12,9 +12,10 @@ from pathlib import Path
 
 import boto3
 import pytest
+from structlog.testing import capture_logs
 
 from daemon_harness import Queues, settings_for
-from ingest_harness import TOKENS, ingest_settings, running
+from ingest_harness import TOKENS, ingest_settings, loopback_client, running
 from triage.errors import ConfigError
 from triage.ingest_tokens import parse_tokens
 from triage.ops.check import run_checks
@@ -115,3 +116,35 @@ def test_check_fails_a_quoted_token_in_the_secret(queues: Queues, tmp_path: Path
         f"FAIL  ingest   TRIAGE_INGEST_TOKENS_SECRET_ID: the generic token {WRAPPED}"
     ), line
     assert TOKEN not in line
+
+
+async def test_a_quoted_token_put_in_the_secret_later_keeps_the_old_ones(queues: Queues) -> None:
+    """A rotation that stores the next token in quotes after start-up is refused on the re-read:
+    the tokens read before still pass, the quoted one is 401, and one `ingest.tokens_refused`
+    line says to store it without quotes, never quoting a token."""
+    secrets = boto3.client("secretsmanager", endpoint_url=queues.endpoint, region_name="us-east-1")
+    secrets.create_secret(Name="triage/quoted-later", SecretString=json.dumps({"generic": TOKEN}))
+    settings = ingest_settings(
+        queues.url,
+        queues.endpoint,
+        ingest_tokens=None,
+        ingest_tokens_secret_id="triage/quoted-later",
+        ingest_tokens_refresh_s=0.01,
+    )
+    body = json.dumps({"title": "disk full", "dedup_key": "disk-full"}).encode()
+    async with running(settings) as service, loopback_client(service.port) as client:
+        rotated = json.dumps({"generic": [TOKEN, f'"{NEXT}"']})
+        secrets.put_secret_value(SecretId="triage/quoted-later", SecretString=rotated)
+        with capture_logs() as logs:
+            for token in (NEXT, f'"{NEXT}"'):
+                headers = {"Authorization": f"Bearer {token}"}
+                response = await client.post("/v1/alerts/generic", content=body, headers=headers)
+                assert response.status_code == 401, response.text
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        response = await client.post("/v1/alerts/generic", content=body, headers=headers)
+        assert response.status_code == 202, response.text
+    errors = [e["error"] for e in logs if e["event"] == "ingest.tokens_refused"]
+    assert errors and all(
+        e.startswith(f"TRIAGE_INGEST_TOKENS_SECRET_ID: the generic token {WRAPPED}") for e in errors
+    ), errors
+    assert TOKEN not in repr(logs) and NEXT not in repr(logs)
