@@ -26,11 +26,18 @@ slowly its body comes), and in size (`MAX_ANSWER_BYTES`, read a piece at a time:
 an answer whole before it parses, on the event loop, so a broken or hostile endpoint could
 otherwise fill the process's memory, or hold every other message while its answer is parsed). Its bytes are the ones parsed: aiobotocore asks for `identity` and does not
 decompress, so a gzip bomb is not inflated. A larger answer counts against the breaker.
+
+An answer sent as an event stream (`application/vnd.amazon.eventstream`, ConverseStream's framing,
+though Converse was asked) is read as the answer it holds when it holds a whole one
+(`eventstream.py`); one that does not is refused (`bad_event_stream`, with a line naming the
+content type and what is wrong), and one ending with a throttling or server exception is retried
+as that error answered as JSON is.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections.abc import Awaitable
 from typing import Any, cast
@@ -69,6 +76,8 @@ from triage.summarise.chat import (
     count,
     for_log,
 )
+from triage.summarise.eventstream import CONTENT_TYPE as EVENT_STREAM
+from triage.summarise.eventstream import StreamRefused, converse_answer, is_event_stream
 
 log = structlog.get_logger(__name__)
 
@@ -181,6 +190,8 @@ class BedrockChat:
                     response = await self._converse(client, system, user)
         except TimeoutError:
             raise ModelError("timeout", outcome="timeout", retryable=True) from None
+        except ModelError:
+            raise  # an event stream's refusal (`_read_event_stream`), said already
         except ClientError as exc:
             raise _client_error(exc) from None
         except BotoCoreError as exc:
@@ -265,9 +276,42 @@ class BedrockChat:
             connect_timeout=min(5.0, self.timeout_s),
             read_timeout=self.timeout_s,
         )
-        return await self._aws.client(
+        client = await self._aws.client(
             "bedrock-runtime", self.endpoint_url, config, session_cls=ConverseSession
         )
+        # Once per client (the id makes a second registration a no-op).
+        client.meta.events.register(
+            "before-parse.bedrock-runtime.Converse",
+            _read_event_stream,
+            unique_id="triage-converse-event-stream",
+        )
+        return client
+
+
+def _read_event_stream(response_dict: dict[str, Any], **_: Any) -> None:
+    """Before botocore parses a Converse answer: one sent as an event stream (ConverseStream's
+    framing, though Converse was asked) becomes the Converse JSON it spells when it holds a
+    whole answer (`eventstream.py`), so it is parsed and checked as any answer is; otherwise
+    the request fails with a ModelError saying why, naming the content type."""
+    headers = response_dict.get("headers") or {}
+    if response_dict.get("status_code") != 200 or not is_event_stream(headers.get("content-type")):
+        return
+    try:
+        answer = converse_answer(response_dict["body"])
+    except StreamRefused as exc:
+        raise _stream_refused(exc) from None
+    response_dict["body"] = json.dumps(answer).encode()
+
+
+def _stream_refused(exc: StreamRefused) -> ModelError:
+    """An event stream holding no whole answer: a busy model's exception (throttled, failing,
+    timed out) is retried as the same error answered as JSON is; anything else is no answer,
+    from this endpoint for any request, so the breaker hears of it."""
+    if exc.busy is not None:
+        outcome = exc.busy if exc.busy in ("rate_limited", "timeout") else "server_error"
+        return ModelError(exc.busy, outcome=outcome, retryable=True)
+    log.info("llm.error", error=f"an {EVENT_STREAM} answer with no whole Converse answer: {exc}")
+    return ModelError("bad_event_stream", outcome="invalid", provider_fault=True)
 
 
 def _unparsable(exc: Exception) -> ModelError:

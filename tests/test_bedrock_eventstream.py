@@ -1,0 +1,188 @@
+"""Bedrock answering a plain Converse request with an event stream
+(`application/vnd.amazon.eventstream`, ConverseStream's framing), as a proxy or a compatible
+server may: against a scripted loopback server, a stream holding a whole answer is read as that
+answer; one that does not (cut off, a checksum wrong, no end of message, an exception event) is
+refused with one reason and a line naming the content type, never read in part."""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+import zlib
+from typing import Any
+
+import pytest
+
+import triage.summarise.eventstream as eventstream
+from hostile_server import Answer, answer, hostile
+from test_summarise_hostile_answers import TICKET, events, logs
+from test_summarise_hostile_more import HOSTILE, _settings, _ticket_through, deterministic, loud
+
+__all__ = ["logs"]  # a fixture, used by name
+
+CONTENT_TYPE = "application/vnd.amazon.eventstream"
+GOOD = json.dumps(TICKET)
+#: A call's time limit: the first call in a process makes its client (botocore loads the
+#: service's model), which on a busy machine takes longer than the 1 s the scripted tests use.
+TIMEOUT_S = 5.0
+
+
+def _message(headers: dict[str, str], payload: bytes) -> bytes:
+    """One event stream message: prelude (total and headers lengths, their CRC32), string
+    headers, the payload and the CRC32 of all before it."""
+    encoded = b""
+    for name, value in headers.items():
+        encoded += bytes([len(name)]) + name.encode() + b"\x07"
+        encoded += struct.pack(">H", len(value.encode())) + value.encode()
+    prelude = struct.pack(">II", 12 + len(encoded) + len(payload) + 4, len(encoded))
+    prelude += struct.pack(">I", zlib.crc32(prelude))
+    message = prelude + encoded + payload
+    return message + struct.pack(">I", zlib.crc32(message))
+
+
+def _event(event_type: str, payload: dict[str, Any]) -> bytes:
+    headers = {":event-type": event_type, ":content-type": "application/json"}
+    return _message({**headers, ":message-type": "event"}, json.dumps(payload).encode())
+
+
+def _exception(exception_type: str, message: str) -> bytes:
+    headers = {":exception-type": exception_type, ":message-type": "exception"}
+    return _message(headers, json.dumps({"message": message}).encode())
+
+
+START = _event("messageStart", {"role": "assistant"})
+STOP = _event("messageStop", {"stopReason": "end_turn"})
+USAGE = _event(
+    "metadata",
+    {"usage": {"inputTokens": 7, "outputTokens": 9, "totalTokens": 16}, "metrics": {}},
+)
+
+
+def _text(index: int, text: str) -> bytes:
+    return _event("contentBlockDelta", {"contentBlockIndex": index, "delta": {"text": text}})
+
+
+def _stream(*messages: bytes) -> Answer:
+    return answer(200, {"Content-Type": CONTENT_TYPE}, b"".join(messages))
+
+
+async def test_a_whole_event_stream_is_read_as_the_answer(logs: io.StringIO) -> None:
+    """A stream answering Converse: its text deltas joined (a reasoning block before them is
+    passed over), its stop reason and its token counts read, and the model's ticket written,
+    with no fallback and no line at warning."""
+    thinking = _event(
+        "contentBlockDelta",
+        {"contentBlockIndex": 0, "delta": {"reasoningContent": {"text": "Let me see."}}},
+    )
+    half = len(GOOD) // 2
+    stream = _stream(
+        START,
+        thinking,
+        _event("contentBlockStop", {"contentBlockIndex": 0}),
+        _text(1, GOOD[:half]),
+        _text(1, GOOD[half:]),
+        _event("contentBlockStop", {"contentBlockIndex": 1}),
+        STOP,
+        USAGE,
+    )
+    async with hostile(stream) as server:
+        ticket, metrics = await _ticket_through(
+            _settings("bedrock", server.url, llm_timeout_s=TIMEOUT_S)
+        )
+    assert len(server.requests) == 1
+    assert metrics.counter("SummarizationFailures") == 0, loud(logs)
+    assert ticket.title == TICKET["title"]
+    assert ticket.description.startswith(TICKET["description"])
+    assert (metrics.counter("LLMTokensIn"), metrics.counter("LLMTokensOut")) == (7, 9)
+    assert loud(logs) == []
+
+
+def _corrupt_last_crc(data: bytes) -> bytes:
+    return data[:-1] + bytes([data[-1] ^ 0xFF])
+
+
+def _corrupt_prelude_crc(data: bytes) -> bytes:
+    return data[:8] + bytes([data[8] ^ 0xFF]) + data[9:]
+
+
+WHOLE = START + _text(0, GOOD) + STOP
+
+BROKEN = [
+    pytest.param(START + _text(0, GOOD), "no messageStop", id="no-end-of-message"),
+    pytest.param(WHOLE[:-7], "cut off", id="cut-inside-a-message"),
+    pytest.param(_corrupt_last_crc(WHOLE), "checksum", id="message-crc-wrong"),
+    pytest.param(_corrupt_prelude_crc(WHOLE), "checksum", id="prelude-crc-wrong"),
+    pytest.param(
+        START
+        + _message({":message-type": "event", ":event-type": "contentBlockDelta"}, b"{")
+        + STOP,
+        "payload",
+        id="payload-not-json",
+    ),
+    pytest.param(b"\x00" * 3, "cut off", id="shorter-than-a-prelude"),
+    pytest.param(START + _exception("accessDeniedException", "no"), "accessDenied", id="exc"),
+]
+
+
+@pytest.mark.parametrize(("body", "why"), BROKEN)
+async def test_an_event_stream_without_a_whole_answer_is_refused_naming_it(
+    logs: io.StringIO, body: bytes, why: str
+) -> None:
+    """A stream cut off, with a checksum that does not match, a payload that is no JSON, no
+    end of message or an exception event: nothing of it is read, the deterministic ticket is
+    written with one line at warning (`bad_event_stream`), and an info line names the content
+    type and what is wrong."""
+    async with hostile(_stream(body)) as server:
+        ticket, metrics = await _ticket_through(
+            _settings("bedrock", server.url, llm_timeout_s=TIMEOUT_S)
+        )
+    assert ticket == deterministic(HOSTILE)
+    assert metrics.counter("LLMFallbacks", reason="bad_event_stream") == 1, loud(logs)
+    assert loud(logs) == [("summariser.fallback", "bad_event_stream")]
+    said = [e["error"] for e in events(logs) if e["event"] == "llm.error"]
+    assert len(said) == 1 and CONTENT_TYPE in said[0] and why in said[0], said
+
+
+async def test_a_throttling_exception_in_an_event_stream_is_retried(logs: io.StringIO) -> None:
+    """An event stream whose exception event says the model is throttled is a busy model, as a
+    429 is: asked again, and the second (whole) answer is the model's ticket."""
+    throttled = _stream(START, _exception("throttlingException", "Too many requests"))
+    async with hostile(throttled, _stream(WHOLE)) as server:
+        settings = _settings("bedrock", server.url, llm_retries=1, llm_timeout_s=TIMEOUT_S)
+        ticket, metrics = await _ticket_through(settings)
+    assert len(server.requests) == 2
+    assert metrics.counter("SummarizationFailures") == 0, loud(logs)
+    assert ticket.title == TICKET["title"]
+
+
+def _raw_header(name: str, kind: int, value: bytes) -> bytes:
+    return bytes([len(name)]) + name.encode() + bytes([kind]) + value
+
+
+def _with_headers(headers: bytes, payload: bytes) -> bytes:
+    prelude = struct.pack(">II", 12 + len(headers) + len(payload) + 4, len(headers))
+    prelude += struct.pack(">I", zlib.crc32(prelude))
+    message = prelude + headers + payload
+    return message + struct.pack(">I", zlib.crc32(message))
+
+
+def test_headers_of_every_value_type_are_read_and_an_unknown_one_refused() -> None:
+    """Header values of fixed size (bool, int, timestamp, uuid) and sized ones (bytes, string)
+    are stepped over by their documented sizes, so the string after them reads; a value type
+    the framing does not define refuses the stream."""
+    headers = b"".join(
+        [
+            _raw_header("flag", 0, b""),
+            _raw_header("count", 4, struct.pack(">i", 7)),
+            _raw_header("at", 8, struct.pack(">q", 1_700_000_000_000)),
+            _raw_header("id", 9, bytes(16)),
+            _raw_header("blob", 6, struct.pack(">H", 3) + b"abc"),
+            _raw_header(":message-type", 7, struct.pack(">H", 5) + b"event"),
+        ]
+    )
+    (message,) = eventstream.messages(_with_headers(headers, b"{}"))
+    assert message.headers[":message-type"] == "event"
+    assert message.headers["count"] == struct.pack(">i", 7)
+    with pytest.raises(eventstream.StreamRefused, match="unknown value type 10"):
+        list(eventstream.messages(_with_headers(_raw_header("x", 10, b""), b"")))
