@@ -507,7 +507,8 @@ async def test_an_unreadable_token_keeps_the_backend_down_for_its_probe(
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     session = aws_session()
-    config = AioConfig(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=1)
+    # One attempt: botocore's `max_attempts` here counts retries, each after a backoff.
+    config = AioConfig(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=1)
     async with session.client(
         "secretsmanager", endpoint_url=f"http://127.0.0.1:{port}", config=config
     ) as secrets:

@@ -290,7 +290,8 @@ async def test_after_a_send_without_answer_webhooks_are_503_at_once_until_sqs_an
     at once without another send; when SQS answers again, webhooks are 202."""
     monkeypatch.setattr(
         "triage.ingest.service._CLIENT_CONFIG",
-        Config(connect_timeout=1, read_timeout=0.3, retries={"max_attempts": 1}),
+        # One attempt: botocore's `max_attempts` here counts retries, each after a backoff.
+        Config(connect_timeout=1, read_timeout=0.3, retries={"total_max_attempts": 1}),
     )
     silent.answering.set()  # the start-up probe is answered
     settings = ingest_settings(silent.queue_url(queues.url), silent.url)

@@ -153,7 +153,8 @@ async def test_unreachable_secrets_manager_is_transient() -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     session = aws_session()
-    config = AioConfig(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=1)
+    # One attempt: botocore's `max_attempts` here counts retries, each after a backoff.
+    config = AioConfig(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=1)
     async with session.client(
         "secretsmanager", endpoint_url=f"http://127.0.0.1:{port}", config=config
     ) as client:
