@@ -301,7 +301,8 @@ async def test_a_cloudwatch_outage_delays_counts_instead_of_losing_them(moto_url
     metrics.incr("TicketsCreated", 2, **TICKET_DIMS)
     metrics.observe("ProcessingLatency", 40)
     session = aws_session()
-    once = Config(retries={"max_attempts": 1})
+    # One attempt per flush: botocore's `max_attempts` here counts retries, each after a backoff.
+    once = Config(retries={"total_max_attempts": 1})
     with FaultProxy(moto_url) as proxy:
         async with session.client("cloudwatch", endpoint_url=proxy.url, config=once) as client:
             exporter = PutMetricDataExporter(metrics, "Signals", client)
@@ -545,7 +546,9 @@ async def test_counters_match_what_the_backend_and_the_queue_saw(
     queues.send({"title": "gone", "dedup_key": "never-opened", "status": "resolved"})
     queues.send('{"title": "broken', "not json at all")
     metrics = Metrics()
-    settings = settings_for(queues, backend.url, tmp_path / "t.db", concurrency=8)
+    # Short polls: the drain's empty receives end at once (the counts are under test, not the
+    # long poll, which held the end of the drain for a second per empty receive).
+    settings = settings_for(queues, backend.url, tmp_path / "t.db", concurrency=8, sqs_wait_time=0)
     result = await run_daemon(settings, drain=True, metrics=metrics)
     stats = result.stats
     assert stats.received == stats.acked + stats.retried + stats.rejected
