@@ -201,9 +201,11 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     clientKey: sortKey=createdAt stays), and a JSON payload's
                                     key so named; also after a space (HMAC_KEY <key>,
                                     --hmac-key <key>, a line continuation between), in a
-                                    table's column (name,hmacKey); a routing key of words
-                                    (RabbitMQ's orders, orders.created) stays, PagerDuty's
-                                    goes;
+                                    table's column (name,hmacKey); a word under the name of
+                                    a key a vendor issues (routing, service, integration,
+                                    license, insert, app, SDK, subscription, functions key:
+                                    RabbitMQ's orders.created, service_key: payments) stays,
+                                    a key's shape or a word with a digit there goes;
                                   - in a URL's query or fragment (after ?, &, # or HTML's &amp;;
                                     and a form body's first parameter, code=…&grant_type=…):
                                     a random-looking value, or 20 hex characters or more, of

@@ -13,8 +13,8 @@ from triage.redact.names import (
     _SECRET_NAME,
     _SECRET_NAME_NEEDLES,
     _TEMPLATE_VALUE,
-    _broker_topic,
     _kept_value,
+    _named_thing,
 )
 from triage.redact.rule import _CONTINUATION, _replaced_value, _Rule, _rule, _value_replaced
 
@@ -116,9 +116,9 @@ def _word_replaced(match: re.Match[str]) -> str:
 
 def _option_value(match: re.Match[str]) -> str:
     """A secret option's value replaced (a quoted one to its closing quote, the quotes kept),
-    unless the option is a routing key and the value a broker's topic (`_broker_topic`)."""
+    unless the option names a key a vendor issues and the value a thing (`_named_thing`)."""
     value = match[0][len(match[1]) :]
-    if _broker_topic(match[1].rstrip(" \t=\"'"), value.strip("\"'")):
+    if _named_thing(match[1].rstrip(" \t=\"'"), value.strip("\"'")):
         return match[0]
     if match["q"]:
         return f"{match[1]}[REDACTED:password]{match['closed'] or ''}"
@@ -246,8 +246,9 @@ COMMAND_RULES: tuple[
         "htpasswd",
     ),
     # The option's last words name the secret as `names` does (`--routing-key`, `--dd-app-key`,
-    # `--ngrok-authtoken`, `--azure-devops-pat`; az's `--account-key`, `--sas-token`); a
-    # broker's routing key stays (`--routing-key orders`, `_option_value`).
+    # `--ngrok-authtoken`, `--azure-devops-pat`; az's `--account-key`, `--sas-token`); a word
+    # under a vendor's key stays (`--routing-key orders`, `--service-key payments`:
+    # `_option_value`).
     _rule(
         r"((?<![\w-])--(?:[A-Za-z0-9]{1,20}-){0,4}(?:password|passwd|passphrase|secret|pass|pat"
         r"|(?:auth|access|refresh|session)?token"

@@ -26,9 +26,9 @@ def _named_value(match: re.Match[str]) -> str:
 
 def _element_text(match: re.Match[str]) -> str:
     """An XML element's text replaced if its name (`name`) says secret and the text is none a
-    secret's name keeps (`_kept_value`: a state word, a broker's routing key), or the name ends
-    in `key` and the text looks like a key (`key_named_value`: `<hmacKey>`, not `<sortKey>
-    createdAt`); else the match unchanged."""
+    secret's name keeps (`_kept_value`: a state word, a word under a vendor's key), or the name
+    ends in `key` and the text looks like a key (`key_named_value`: `<hmacKey>`, not
+    `<sortKey>createdAt`); else the match unchanged."""
     name, text = match["name"], match["text"].strip()
     if (secret_named(name) and not _kept_value(name, text)) or key_named_value(name, text):
         return f"{match[1]}[REDACTED:password]"

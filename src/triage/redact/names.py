@@ -277,7 +277,7 @@ _SECRET_NAME_NEEDLES = (
     *(
         spelling
         for word in (
-            *("routing", "service", "integration", "license", "insert", "master"),
+            *("routing", "service", "integration", "license", "insert", "master", "auth"),
             *("app", "application", "sdk"),
         )
         for spelling in _spellings(word, "key")
@@ -345,7 +345,7 @@ def _kept_value(name: str, value: object) -> bool:
         return True
     if plural and len(value) <= 6 and value.isdigit():
         return True
-    if _auth_method(name, value) or _not_a_code(name, value) or _broker_topic(name, value):
+    if _auth_method(name, value) or _not_a_code(name, value) or _named_thing(name, value):
         return True
     return (
         _PLACEHOLDER_VALUE.fullmatch(value) is not None
@@ -447,21 +447,32 @@ _AUTH_METHOD = re.compile(
 )
 
 
-#: A routing key's name. PagerDuty's routing (integration) key is a secret (32 letters and
-#: digits, often `R0…`); a message broker's routing key is a word or dotted words (RabbitMQ's
-#: `orders`, `orders.created`, a topic exchange's `logs.*.error`), which stays. A single word
-#: with a digit may be a key cut short, and goes.
-_ROUTING_NAME = re.compile(r"routing[ _.-]?key[\"' \t]*\Z", re.IGNORECASE)
+#: The name of a key a vendor issues: PagerDuty's routing, service and integration keys, New
+#: Relic's license and insert keys, Datadog's application key, LaunchDarkly's SDK key, Azure's
+#: subscription and functions keys. The vendor generates each (32 hex, letters and digits, a
+#: prefix and a uuid), so a plain word under such a name is no key but what the name also
+#: says: a message broker's routing key (RabbitMQ's `orders`, `orders.created`, a topic
+#: exchange's `logs.*.error`), a service's or an app's name (`service_key: payments`). Keys a
+#: person may choose are not among them (Meilisearch's master key, WordPress's AUTH_KEY
+#: phrase, an API key, a signing or encryption passphrase): a word under those goes.
+_ISSUED_KEY_NAME = re.compile(
+    r"(?:routing|service|integration|license|insert|app(?:lication)?|sdk|subscription"
+    r"|functions)[ _.-]?key[\"' \t]*\Z",
+    re.IGNORECASE,
+)
+#: A thing's name or a topic: a word (letters, `_`, `-`; no digit, which a key cut short
+#: holds), or dotted words.
 _TOPIC = re.compile(
     r"[A-Za-z_*#-]{1,64}+|[A-Za-z0-9_*#-]{1,64}+(?:\.[A-Za-z0-9_*#-]{1,64}+){1,16}+"
 )
 
 
-def _broker_topic(name: str, value: str) -> bool:
-    """True for a routing key's name (`_ROUTING_NAME`) whose value is a broker's topic
-    (`_TOPIC`: words, no digit in a single one) and no key (`_key_shaped`)."""
+def _named_thing(name: str, value: str) -> bool:
+    """True for the name of a key a vendor issues (`_ISSUED_KEY_NAME`) whose value names a
+    thing or a topic (`_TOPIC`: words, no digit in a single one) and is no key
+    (`_key_shaped`)."""
     return (
-        _ROUTING_NAME.search(name) is not None
+        _ISSUED_KEY_NAME.search(name) is not None
         and _TOPIC.fullmatch(value) is not None
         and not _key_shaped(value)
     )
@@ -485,7 +496,7 @@ def _kept_match(match: re.Match[str]) -> bool:
         or _counted(match)
         or _auth_method(match["name"], value)
         or _not_a_code(match["name"], value)
-        or _broker_topic(match["name"], value)
+        or _named_thing(match["name"], value)
         or (_TYPE_VALUE.fullmatch(value) is not None and value == match["value"])
         or _code_reference(match["name"], match["value"])
     )
