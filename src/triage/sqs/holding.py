@@ -114,7 +114,9 @@ class Holding(SupervisorBase):
         "bug") `message.crashed` with the traceback. When the failure is the one that opened
         a breaker, `breaker.opened` is the line at warning and `message.retry` is info; so is
         a message released after `held_s` of an outage whose own line said it."""
-        delay = _backoff(message.receive_count, self.config.retry_base_s, self.config.retry_max_s)
+        # A count SQS did not say backs off as a first attempt's: the shortest wait.
+        attempt = message.known_receive_count or 1
+        delay = _backoff(attempt, self.config.retry_base_s, self.config.retry_max_s)
         if retry_after_s is not None:
             # The service said when to come back; SQS cannot hide a message for longer than 12 h.
             delay = min(max(delay, retry_after_s), MAX_VISIBILITY_S)
@@ -125,7 +127,7 @@ class Holding(SupervisorBase):
         fields = {
             "reason": reason,
             "error": error,
-            "receive_count": message.receive_count,
+            "receive_count": message.known_receive_count,
             "retry_in_s": math.ceil(delay),
             **alert_fields(exc),
         }

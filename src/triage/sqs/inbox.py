@@ -6,7 +6,7 @@ The supervisor knows only `Inbox`; tests and benchmarks may give it another impl
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
@@ -25,6 +25,10 @@ log = structlog.get_logger(__name__)
 MAX_BATCH = 10
 MAX_VISIBILITY_S = 43_200
 
+#: A receive count SQS did not say: ApproximateReceiveCount absent (a proxy, an SQS-compatible
+#: server) or not a positive count. See `Message.known_receive_count`.
+UNKNOWN_RECEIVE_COUNT = 0
+
 #: The message attribute `triage ingest` copies a Sentry webhook's `Sentry-Hook-Resource` into.
 SENTRY_RESOURCE_ATTRIBUTE = "sentry_hook_resource"
 #: The message attribute `triage ingest` stores its span's W3C trace context in.
@@ -40,7 +44,8 @@ class Message:
     id: str
     body: str
     receipt_handle: str
-    #: ApproximateReceiveCount: 1 on the first delivery.
+    #: ApproximateReceiveCount: 1 on the first delivery; UNKNOWN_RECEIVE_COUNT (0) when the
+    #: receive did not say it. Read it through `known_receive_count` and `first_delivery`.
     receive_count: int
     sent_at: datetime | None
     #: When this process received it: event times far ahead of it are not believed.
@@ -62,6 +67,18 @@ class Message:
         if not self.identity:
             named = message_identity(self.id, self.body, self.attributes)
             object.__setattr__(self, "identity", named)  # frozen: set once, as it is made
+
+    @property
+    def known_receive_count(self) -> int | None:
+        """The receive count as SQS said it; None when it did not. Such a delivery may be
+        any, its first or its last: it is taken for neither (no QueueLag, never counted as
+        dead-lettered), while SQS, which knows the count, still redrives it."""
+        return self.receive_count if self.receive_count > UNKNOWN_RECEIVE_COUNT else None
+
+    @property
+    def first_delivery(self) -> bool:
+        """Known to be the message's first delivery (a count SQS did not say may be any)."""
+        return self.receive_count == 1
 
     @property
     def sentry_resource(self) -> str | None:
@@ -143,6 +160,10 @@ class SqsInbox:
         #: Why the last visibility call failed, while they fail (an outage: each heartbeat
         #: would say it again); said once at warning.
         self._visibility_error: str | None = None
+        #: What was said once already, so a redelivery or the next beat does not say it
+        #: again: (message id, attribute) unreadable, (receipt handle, code) of a refused
+        #: visibility change, and that an answer held more messages than asked.
+        self._said = _Said()
 
     async def receive(self, max_messages: int, wait_s: int, visibility_s: int) -> list[Message]:
         bound_s = wait_s + self.answer_slack_s
@@ -177,14 +198,15 @@ class SqsInbox:
         messages, unreadable = [], []
         for raw in raws:
             try:
-                messages.append(message_from(raw))
+                messages.append(message_from(raw, self._said.first))
             except ValueError as exc:
                 log.warning("message.unreadable_entry", error=str(exc))
                 unreadable += _releasable(raw)
         if len(messages) > max_messages:
             # An endpoint that ignored MaxNumberOfMessages: each message handed out takes a
             # worker slot, so the ones not asked for go back at once, untouched.
-            log.warning("receive.over_asked", asked=max_messages, count=len(messages))
+            emit = log.warning if self._said.first("receive.over_asked") else log.debug
+            emit("receive.over_asked", asked=max_messages, count=len(messages))
             messages, unasked = messages[:max_messages], messages[max_messages:]
             await self.change_visibility(unasked, 0)
         if unreadable:
@@ -254,15 +276,19 @@ class SqsInbox:
             return
         self._visibility_error = None
         for entry, i in batch_entries(response, "Failed", len(messages)):
-            log.warning(
+            code = entry.get("Code")
+            handle = messages[i].receipt_handle
+            # A refusal that does not lose the delivery (a limit, a bad value) is met again
+            # at every beat: one warning per delivery and code, then debug.
+            first = self._said.first((handle, str(code)))
+            (log.warning if first else log.debug)(
                 "message.visibility_failed",
                 message_id=messages[i].id,
-                code=entry.get("Code"),
+                code=code,
                 reason=entry.get("Message"),
             )
-            code = entry.get("Code")
             if isinstance(code, str) and code in _LOST_DELIVERY:
-                self._remember_lost(messages[i].receipt_handle)
+                self._remember_lost(handle)
 
     def _remember_lost(self, receipt_handle: str) -> None:
         if len(self._lost) >= _LOST_KEPT:
@@ -305,9 +331,30 @@ class SqsInbox:
             raise InboxError(f"get_queue_attributes answered {exc}") from exc
 
 
-def message_from(raw: object) -> Message:
+def _always(_message_id: str, _attribute: str) -> bool:
+    return True
+
+
+class _Said:
+    """Keys already said, the oldest forgotten past `_LOST_KEPT`: memory stays bounded."""
+
+    def __init__(self) -> None:
+        self._keys: dict[Hashable, None] = {}
+
+    def first(self, *key: Hashable) -> bool:
+        """True the first time `key` comes (while it is remembered), then False."""
+        if key in self._keys:
+            return False
+        if len(self._keys) >= _LOST_KEPT:
+            del self._keys[next(iter(self._keys))]
+        self._keys[key] = None
+        return True
+
+
+def message_from(raw: object, say: Callable[[str, str], bool] = _always) -> Message:
     """A Message from one entry of ReceiveMessage's answer. Raises ValueError for an entry
-    without an id or a receipt handle; an attribute that does not read is left out (logged)."""
+    without an id or a receipt handle; an attribute that does not read is left out, logged
+    when `say(message_id, attribute)` (the inbox says it once per message, not per delivery)."""
     entry = _mapping(raw)
     mid, handle, body = entry.get("MessageId"), entry.get("ReceiptHandle"), entry.get("Body", "")
     if not (isinstance(mid, str) and mid and isinstance(handle, str) and handle):
@@ -315,22 +362,15 @@ def message_from(raw: object) -> Message:
     if not isinstance(body, str):
         raise ValueError(f"message {mid} has a {type(body).__name__} body, not a string")  # noqa: TRY004
     attrs = _mapping(entry.get("Attributes"))
-    receives = _attribute(mid, "ApproximateReceiveCount", attrs, _count)
-    if attrs.get("ApproximateReceiveCount") is None:
-        # Asked for on every receive: without it, no receive can be known to be the last.
-        log.warning(
-            "message.unreadable_attribute",
-            message_id=mid,
-            attribute="ApproximateReceiveCount",
-            reason="missing",
-        )
+    # Asked for on every receive: absent or unreadable alike, the count is unknown.
+    receives = _attribute(mid, "ApproximateReceiveCount", attrs, _receive_count, say, missing=True)
     trace = attrs.get("AWSTraceHeader")
     return Message(
         id=mid,
         body=body,
         receipt_handle=handle,
-        receive_count=1 if receives is None else receives,
-        sent_at=_attribute(mid, "SentTimestamp", attrs, _epoch_ms),
+        receive_count=UNKNOWN_RECEIVE_COUNT if receives is None else receives,
+        sent_at=_attribute(mid, "SentTimestamp", attrs, _epoch_ms, say),
         attributes={
             name: value["StringValue"]
             for name, value in _mapping(entry.get("MessageAttributes")).items()
@@ -352,18 +392,33 @@ def _releasable(raw: object) -> list[Message]:
 
 
 def _attribute(
-    mid: str, name: str, attrs: Mapping[str, object], read: Callable[[object], T]
+    mid: str,
+    name: str,
+    attrs: Mapping[str, object],
+    read: Callable[[object], T],
+    say: Callable[[str, str], bool],
+    *,
+    missing: bool = False,
 ) -> T | None:
-    """`read(attrs[name])`; None when it is absent, or unreadable (logged)."""
-    if attrs.get(name) is None:
-        return None
-    try:
-        return read(attrs[name])
-    except ValueError:
-        log.warning(
-            "message.unreadable_attribute", message_id=mid, attribute=name, reason="not a count"
-        )
-        return None
+    """`read(attrs[name])`; None when it is absent (logged if it was asked for and `missing`
+    says it must be there), or unreadable (logged), each when `say` agrees."""
+    reason = "missing" if attrs.get(name) is None else None
+    if reason is None:
+        try:
+            return read(attrs[name])
+        except ValueError:
+            reason = "not a count"
+    if (reason != "missing" or missing) and say(mid, name):
+        log.warning("message.unreadable_attribute", message_id=mid, attribute=name, reason=reason)
+    return None
+
+
+def _receive_count(value: object) -> int:
+    """A receive count: 1 on a first delivery, never 0."""
+    count = _count(value)
+    if count < 1:
+        raise ValueError(f"{count} is not a receive count")
+    return count
 
 
 def _count(value: object) -> int:

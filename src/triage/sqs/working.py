@@ -56,8 +56,9 @@ class Working(Holding, StoreWatch):
             log.warning("message.duplicate_delivery", message_id=message.id)
             return
         self.stats.received += 1
-        if message.sent_at is not None and message.receive_count <= 1:
-            # The wait before its first delivery: a redelivery's age holds its own attempts.
+        if message.sent_at is not None and message.first_delivery:
+            # The wait before its first delivery: a redelivery's age holds its own attempts
+            # (and so may one whose count SQS did not say).
             lag = datetime.now(UTC) - message.sent_at
             self.metrics.observe("QueueLag", max(0.0, lag.total_seconds() * 1000))
         task = asyncio.create_task(self._work(message), name=f"message-{message.id}")
@@ -89,7 +90,9 @@ class Working(Holding, StoreWatch):
         ):
             # Logged inside the message's trace, like every other line of it.
             log.debug(
-                "message.received", message_id=message.id, receive_count=message.receive_count
+                "message.received",
+                message_id=message.id,
+                receive_count=message.known_receive_count,
             )
             await self._work_traced(message)
 
@@ -150,7 +153,7 @@ class Working(Holding, StoreWatch):
                     "message.rejected",
                     reason=exc.reason,
                     error=str(exc),
-                    receive_count=message.receive_count,
+                    receive_count=message.known_receive_count,
                     **alert_fields(exc),
                 )
                 self._failed_for[message.receipt_handle] = reason  # see `_hold`
@@ -188,14 +191,16 @@ class Working(Holding, StoreWatch):
         """Count `message` in MessagesDeadLettered when it leaves our hands undeleted on its
         last receive: the redrive policy moves it to the DLQ at its next receive, so this is
         the message given up on (MessagesFailed counts each failed attempt). Nothing is
-        counted while the queue's maxReceiveCount is unknown: a guess would lie both ways."""
-        limit = self.max_receive_count
-        if limit is not None and message.receive_count >= limit:
+        counted while the queue's maxReceiveCount is unknown, nor for a delivery whose count
+        SQS did not say (its `message.unreadable_attribute` line said so): a guess would lie
+        both ways, and SQS, which knows both, redrives it all the same."""
+        limit, count = self.max_receive_count, message.known_receive_count
+        if limit is not None and count is not None and count >= limit:
             self.metrics.incr("MessagesDeadLettered", reason=reason)
             log.warning(
                 "message.dead_lettered",
                 reason=reason,
-                receive_count=message.receive_count,
+                receive_count=count,
                 max_receive_count=limit,
             )
 
