@@ -117,8 +117,8 @@ async def test_a_retried_create_finds_its_unlabelled_issue_once_drops_are_known(
     """Once GitHub has dropped a new issue's labels in a repository, the look-up lists the
     issues triage created (`creator`) instead of those labelled `triage`: an OPEN retried
     after its bookkeeping was lost finds its unlabelled issue, never a second, and each new
-    incident still costs one list call (the first, before any create, one more: all open
-    issues, newest first)."""
+    incident costs one list call (the first too: before any create, the issues triage
+    created are listed as well)."""
     with LabelDroppingGitHub(tokens={TOKEN: "triage-bot"}) as github:
         async with github_sink(github.url) as sink:
             first = await sink.apply(incident(1))
@@ -127,13 +127,13 @@ async def test_a_retried_create_finds_its_unlabelled_issue_once_drops_are_known(
         issues = github.issues()
     assert (first.ref, again.ref) == (f"{github.url}/{REPO}/issues/1", second.ref)
     assert len(issues) == 2
-    assert lists(github) == ["labels=triage", "all", "creator=triage-bot", "creator=triage-bot"]
+    assert lists(github) == ["creator=triage-bot"] * 3
 
 
 async def test_a_create_whose_answer_was_lost_is_found_without_its_labels() -> None:
     """The first create in a repository went through without its labels and its answer was
-    lost (a 502): the retry's `triage` list finds nothing, so the issues triage created are
-    read once more, and the issue is found, not opened a second time."""
+    lost (a 502): no create has shown the labels kept there yet, so the retry lists the issues
+    triage created, and the issue is found, not opened a second time."""
     with LabelDroppingGitHub(tokens={TOKEN: "triage-bot"}) as github:
         github.lose_answers = 1
         async with github_sink(github.url) as sink:
@@ -148,8 +148,9 @@ async def test_a_create_whose_answer_was_lost_is_found_without_its_labels() -> N
 async def test_the_normal_path_lists_by_label_alone() -> None:
     """With labels kept, once this process created an issue in the repository, a new incident
     costs one `triage` list and one create, and a retry after a lost answer one list that
-    finds it: no other list, no extra call. (Before the first create, one more list of all
-    open issues: a lost answer would leave an unlabelled issue in no label's list.)"""
+    finds it: no other list, no extra call. (Before the first create, the list is of the
+    issues triage created, after asking once who we are: a lost answer would leave an
+    unlabelled issue in no label's list.)"""
     with GitHubServer(tokens={TOKEN: "triage-bot"}) as github:
         async with github_sink(github.url) as sink:
             await sink.apply(incident(1))
@@ -161,9 +162,9 @@ async def test_the_normal_path_lists_by_label_alone() -> None:
             again = await sink.apply(incident(2))
         later = [(c["method"], c["path"]) for c in github.calls][len(first) :]
     assert made.ref == again.ref == f"{github.url}/{REPO}/issues/2"
-    assert first == [("GET", ISSUES), ("GET", ISSUES), ("POST", ISSUES)]
-    assert later == [("GET", ISSUES), ("POST", ISSUES)] * 2 + [("GET", ISSUES), ("GET", "/user")]
-    assert lists(github)[2:] == ["labels=triage"] * 3
+    assert first == [("GET", "/user"), ("GET", ISSUES), ("POST", ISSUES)]
+    assert later == [("GET", ISSUES), ("POST", ISSUES)] * 2 + [("GET", ISSUES)]
+    assert lists(github) == ["creator=triage-bot"] + ["labels=triage"] * 3
 
 
 # --- The storm digest's own label ------------------------------------------------------------

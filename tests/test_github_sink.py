@@ -1064,7 +1064,8 @@ async def test_an_installation_token_that_cannot_be_a_header_makes_messages_wait
         with pytest.raises(SinkUnavailableError) as caught:
             await sink.apply(effect())
     assert caught.value.reason == "no_token"
-    assert [c["path"] for c in app_github.calls] == ["/app/installations/77/access_tokens"]
+    # Who we are (GET /app, with the JWT), then the exchange; nothing with the token.
+    assert [c["path"] for c in app_github.calls] == ["/app", "/app/installations/77/access_tokens"]
 
 
 @pytest.mark.parametrize(
@@ -1121,16 +1122,21 @@ async def test_an_app_jwt_refused_when_asking_who_we_are_is_a_wait(
     app_github: GitHubServer, app_keys: tuple[str, str], mono: FakeClock, wall: FakeClock
 ) -> None:
     """GitHub refuses the App's JWT on GET /app after a token was had (the App's id or key
-    changed under us): a no_token wait like a refused exchange, never a rejected ticket."""
-    async with open_sink(app_github, mono, wall, **app_settings(app_github, app_keys[0])) as sink:
+    changed under us): a no_token wait like a refused exchange, never a rejected ticket. (A
+    second process, which has a token from an update but has not asked who it is yet.)"""
+    settings = app_settings(app_github, app_keys[0])
+    async with open_sink(app_github, mono, wall, **settings) as sink:
+        kept_open = (await sink.apply(effect(alert=incident(2)))).ref
         ref = (await sink.apply(effect())).ref
         await sink.apply(effect(EffectKind.CLOSE, ref, "fp:2", alert=RESOLVED))
+    async with open_sink(app_github, mono, wall, **settings) as sink:
+        await sink.apply(effect(EffectKind.UPDATE, kept_open, "fp:u"))  # a token, no GET /app
         assert app_github.app is not None
         app_github.app = dataclasses.replace(app_github.app, app_id="999")  # our JWT's iss is 4242
         with pytest.raises(GitHubUnavailableError) as waited:  # who closed it? asks GET /app
             await sink.apply(effect(EffectKind.REOPEN, ref, "fp:3"))
     assert waited.value.reason == "no_token"
-    assert [c["status"] for c in app_github.calls if c["path"] == "/app"] == [401]
+    assert [c["status"] for c in app_github.calls if c["path"] == "/app"] == [200, 401]
 
 
 async def test_app_key_is_read_from_a_file(
@@ -1153,11 +1159,12 @@ async def test_app_key_is_read_from_a_file(
 async def test_a_wrong_app_key_makes_the_sink_wait_not_reject(
     app_github: GitHubServer, mono: FakeClock, wall: FakeClock
 ) -> None:
-    """A JWT GitHub refuses means no token can be had: SinkUnavailableError, so messages wait
-    (the key is fixed by configuration, not by the message), and the error says what to check."""
+    """A JWT GitHub refuses means no token can be had (nor who we are): SinkUnavailableError,
+    so messages wait (the key is fixed by configuration, not by the message), and the error
+    says what to check."""
     wrong_private, _ = rsa_pem()
     async with open_sink(app_github, mono, wall, **app_settings(app_github, wrong_private)) as sink:
-        with pytest.raises(SinkUnavailableError, match="installation token") as caught:
+        with pytest.raises(SinkUnavailableError, match="JWT") as caught:
             await sink.apply(effect())
     assert "GITHUB_APP_ID" in str(caught.value) and "private key" in str(caught.value)
     assert app_github.issues() == []

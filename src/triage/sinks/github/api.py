@@ -167,8 +167,10 @@ class GitHubApi:
                     # The App's own credentials refused (its id, its key, a clock far off), as
                     # when its token is exchanged: configuration, so the message waits.
                     log.debug("github.no_token", error=str(exc))
+                    hint = self._no_token_hint(exc) if exc.status == 401 else ""
                     raise GitHubUnavailableError(
-                        f"the GitHub App's JWT was refused: {exc}", reason="no_token"
+                        f"the GitHub App's JWT was refused: {exc}{hint}",
+                        reason="no_token",
                     ) from None
                 self._identity = login(f"{text_field(app, 'slug')}[bot]")
             else:

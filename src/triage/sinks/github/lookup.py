@@ -16,13 +16,19 @@ Which issues are listed depends on what this process saw of the repository's lab
 triage) access, and an issue without `triage` is in no `labels=triage` list.
 
     labels kept         `labels=<label>` (`triage`, or the digest's): one call per look-up
-    labels dropped      `creator=<our login>` instead (the search: `author:`): the issues
-                        triage opened, labelled or not, for the same one call
-    not seen yet        `labels=<label>`, and when it finds nothing, the newest page of all
-                        open issues: until this process has created an issue in the
-                        repository, a new incident costs one more call (a lost answer to a
-                        create here or on another replica would leave an unlabelled issue
-                        in no label's list)
+    labels dropped,     `creator=<our login>` instead (the search: `author:`): the issues
+    or not seen yet     triage opened, labelled or not, for the same one call. Until this
+                        process has created an issue in the repository it cannot know
+                        whether the labels stay, and the first create there (another
+                        replica's, or one whose answer was lost) may have left an unlabelled
+                        issue that no label lists; the creator list finds it however many
+                        newer open issues others opened above it
+
+The creator list, not the search API (`author:@me`), is what finds an issue just created: the
+search index lags behind a create, which is when a retry looks; and it works alike on
+github.com and GitHub Enterprise Server, for a token's user and an App's bot
+(`creator=<slug>[bot]`; the search writes that author `app/<slug>`). Past LOOKUP_PAGES pages
+the search is asked for the older ones, which its index holds by now.
 
 Only triage's own count: an issue or comment whose author is not triage's login (the token's
 user, or the App's bot) is passed over, whatever marker it holds, since anyone who may comment
@@ -104,12 +110,13 @@ class MarkerLookup:
         whose `triage-digest` label the token could not create (`StormDigest`). That second
         list is read only when the first finds none, which is once per storm and process (the
         digest is remembered once found): one call per hundred open `triage` issues, at most
-        LOOKUP_PAGES."""
+        LOOKUP_PAGES. Where labels are not known to be kept, the first list is of the issues
+        triage created, every digest among them."""
         found = await self.find_open_issue(
-            repository, text.DIGEST_LABEL, text.DIGEST_MARKER, unlocked=True, unseen=False
+            repository, text.DIGEST_LABEL, text.DIGEST_MARKER, unlocked=True
         )
-        if found is not None or self._labels_kept.get(repository.lower()) is False:
-            return found  # where labels are dropped, the first list was by creator already
+        if found is not None or self._labels_kept.get(repository.lower()) is not True:
+            return found
         return await self.find_open_issue(
             repository, text.TRIAGE_LABEL, text.DIGEST_MARKER, unlocked=True, older=False
         )
@@ -123,7 +130,6 @@ class MarkerLookup:
         unlocked: bool = False,
         term: str | None = None,
         older: bool = True,
-        unseen: bool = True,
     ) -> dict[str, Any] | None:
         """The newest open issue with `label` whose body holds `marker` and that triage opened
         (`_first_adoptable`). The issues list is read first, newest first, for LOOKUP_PAGES pages:
@@ -131,23 +137,18 @@ class MarkerLookup:
         for), the list does not. A repository with more such issues than that has its older
         ones found by the search API (for `term`, which the body holds; not with `older`
         False), whose index holds them by now: reading every page for each new incident
-        would cost a call per hundred open issues. Where labels are dropped the issues triage
-        created are listed instead of those with `label`; where this process has not created
-        one yet (with `unseen`), the newest page of all open issues is read after the label's
-        list finds none (the module docstring)."""
-        kept = self._labels_kept.get(repository.lower())
-        by = {"labels": label} if kept is not False else {"creator": await self._api.whoami()}
+        would cost a call per hundred open issues. Only where this process saw GitHub keep
+        an issue's labels are the issues with `label` listed; elsewhere those triage created
+        (the module docstring)."""
+        if self._labels_kept.get(repository.lower()) is True:
+            by = {"labels": label}
+        else:
+            by = {"creator": await self._api.whoami()}
         found, complete = await self._list_open(repository, by, marker, unlocked, LOOKUP_PAGES)
         if found is None and not complete and older:
             self._say_many_open(repository)
             qualifier = f'label:"{label}"' if "labels" in by else _author(by["creator"])
             found = await self._search_open_issue(repository, qualifier, marker, unlocked, term)
-        if found is None and kept is None and unseen:
-            # The first create here may have gone through with its labels dropped and its
-            # answer lost (or been another replica's): the issue would be in no label's list,
-            # but among the newest open ones. Unfiltered, so no call asks who we are unless
-            # an issue holds the marker.
-            found, _ = await self._list_open(repository, {}, marker, unlocked, 1)
         return found
 
     async def _list_open(
@@ -158,8 +159,8 @@ class MarkerLookup:
         unlocked: bool,
         pages: int,
     ) -> tuple[dict[str, Any] | None, bool]:
-        """The first adoptable issue among the open issues `by` selects (a label, a creator,
-        or none: all), newest first, read for at most `pages` pages; and whether every one was
+        """The first adoptable issue among the open issues `by` selects (a label or a
+        creator), newest first, read for at most `pages` pages; and whether every one was
         read."""
         for page in range(1, pages + 1):
             params = {

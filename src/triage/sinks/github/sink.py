@@ -4,8 +4,8 @@ Effects and the calls they make (`{repo}` is the route's repository, else `GITHU
 
     OPEN    list open `triage` issues, newest first, for the fingerprint marker in one triage
             opened (past 1,000 of them, the search API for older ones; until this process
-            created one in the repository, also the newest page of all open issues:
-            `lookup.py`); found → its URL (a crash between create and store never duplicates); else
+            saw GitHub keep a new issue's labels in the repository, the issues triage
+            created instead: `lookup.py`); found → its URL (a crash between create and store never duplicates); else
             create `[P1] title` with labels team/priority/source/`triage` + the route's (100
             at most, GitHub's limit) and assignees (10 at most); an assignee or a label
             GitHub refuses (422) is left out and the issue created again (`triage` kept);
