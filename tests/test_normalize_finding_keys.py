@@ -1,4 +1,4 @@
-"""A GuardDuty or Inspector finding reaches EventBridge twice: as its own service's event and as
+"""A GuardDuty, Inspector or Macie finding reaches EventBridge twice: as its own service's event and as
 the finding Security Hub imported (ASFF, and OCSF in "Findings Imported V2"). Both are keyed on
 the service's own finding id, so one finding is one incident, and Security Hub closing it
 resolves that incident.
@@ -20,6 +20,12 @@ Samples (tests/payloads/eventbridge/), shaped as AWS documents them:
   finding's ARN (its `findingArn`), `ProductArn` …/product/aws/inspector, as the ASFF
   `RiskAssessment` example of the Security Hub User Guide names Inspector findings; the finding
   of aws/inspector2-finding-sns.json.
+- securityhub-macie-finding.json and securityhub-v2-macie-finding.json: the finding of
+  aws/macie-finding-sns.json as Security Hub imports it from Macie (docs.aws.amazon.com/macie/
+  latest/user/securityhub-integration.html): `ProductArn` …/product/aws/macie (OCSF
+  `metadata.product.uid` …/productv2/aws/macie), `Id` (OCSF `finding_info.uid`) Macie's own
+  finding id, no ARN, as public Security Hub integrations that handle Macie findings key them;
+  `Region` (OCSF `cloud.region`) the finding's Region.
 """
 
 from __future__ import annotations
@@ -118,3 +124,88 @@ def test_an_administrator_accounts_copies_of_a_member_finding_are_one_incident(
     native = EVENTS.body("guardduty-finding.json") | {"account": admin}
     copy = EVENTS.body(imported) | {"account": admin}
     assert one(copy).fingerprint == one(native).fingerprint
+
+
+def _macie_event() -> dict[str, Any]:
+    """The Macie finding's own EventBridge event, out of its SNS envelope."""
+    value: dict[str, Any] = json.loads(Samples("aws").body("macie-finding-sns.json")["Message"])
+    return value
+
+
+MACIE_COPIES = ["securityhub-macie-finding.json", "securityhub-v2-macie-finding.json"]
+
+
+def _macie_copy(imported: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A Security Hub copy of the Macie finding, and its one finding (ASFF or OCSF)."""
+    body = EVENTS.body(imported)
+    return body, body["detail"]["findings"][0]
+
+
+@pytest.mark.parametrize("imported", MACIE_COPIES)
+def test_a_macie_finding_imported_by_security_hub_is_the_findings_incident(
+    imported: str,
+) -> None:
+    """Macie's own event and Security Hub's copy of its finding (ASFF or OCSF) share one
+    fingerprint: one finding, one ticket."""
+    assert one(EVENTS.body(imported)).fingerprint == one(_macie_event()).fingerprint
+
+
+@pytest.mark.parametrize("imported", MACIE_COPIES)
+def test_security_hub_closing_a_macie_finding_resolves_its_incident(imported: str) -> None:
+    """The imported Macie finding archived (ASFF) or resolved (OCSF) resolves Macie's incident."""
+    body, finding = _macie_copy(imported)
+    if "RecordState" in finding:
+        finding["RecordState"] = "ARCHIVED"
+    else:
+        finding["status"], finding["status_id"] = "Resolved", 4
+    closed = one(body)
+    assert closed.status is Status.RESOLVED
+    assert closed.fingerprint == one(_macie_event()).fingerprint
+
+
+@pytest.mark.parametrize("imported", MACIE_COPIES)
+def test_a_macie_finding_aggregated_into_another_region_is_still_its_incident(
+    imported: str,
+) -> None:
+    """Cross-Region aggregation sends the copy from the aggregation Region; the finding's own
+    Region (ASFF `Region`, OCSF `cloud.region`) keys it, as Macie's event is."""
+    body = EVENTS.body(imported) | {"region": "eu-west-1"}
+    assert one(body).fingerprint == one(_macie_event()).fingerprint
+
+
+@pytest.mark.parametrize("imported", MACIE_COPIES)
+def test_another_macie_finding_is_another_incident(imported: str) -> None:
+    """Keyed on Macie's finding id: another finding imported is not the first's incident."""
+    body, finding = _macie_copy(imported)
+    if "Id" in finding:
+        finding["Id"] = "7c0e0d41-1a2b-4c3d-8e9f-0a1b2c3d4e5f"
+    else:
+        finding["finding_info"]["uid"] = "7c0e0d41-1a2b-4c3d-8e9f-0a1b2c3d4e5f"
+    assert one(body).fingerprint != one(_macie_event()).fingerprint
+
+
+@pytest.mark.parametrize(
+    ("imported", "product"),
+    [
+        (
+            MACIE_COPIES[0],
+            "arn:aws:securityhub:us-east-1:123456789012:product/123456789012/default",
+        ),
+        (MACIE_COPIES[1], "arn:aws:securityhub:us-east-1::productv2/aws/guardduty"),
+        (MACIE_COPIES[0], None),
+    ],
+)
+def test_a_macie_shaped_id_of_another_or_no_product_keeps_security_hubs_key(
+    imported: str, product: str | None
+) -> None:
+    """A Macie finding id is no ARN, so only the product ARN naming Macie makes it Macie's:
+    another product's finding, or one naming none, keeps Security Hub's key (account + id)."""
+    body, finding = _macie_copy(imported)
+    if "ProductArn" in finding:
+        finding["ProductArn"] = product
+    else:
+        finding["metadata"]["product"]["uid"] = product
+    assert one(body).identity == {
+        "account": "123456789012",
+        "finding": "64b917aa-3843-014c-91d8-937ff2c9a001",
+    }

@@ -429,6 +429,15 @@ NOT_DISPLAY_IN: dict[str, set[str]] = {
     # A DMS event's type names its source type, its id (else its type) its condition.
     "eventbridge/dms-task-failed.json": {"detail.type", "detail.eventId", "detail.eventType"},
     "eventbridge/dms-task-started.json": {"detail.type", "detail.eventId", "detail.eventType"},
+    # Security Hub's copy of a Macie finding is Macie's incident only while its product ARN
+    # names Macie (its id, no ARN, proves nothing); the finding's Region keys it.
+    "eventbridge/securityhub-macie-finding.json": {
+        "detail.findings.0.ProductArn", "detail.findings.0.Region",
+    },
+    "eventbridge/securityhub-v2-macie-finding.json": {
+        "detail.findings.0.metadata", "detail.findings.0.metadata.product",
+        "detail.findings.0.metadata.product.uid", "detail.findings.0.cloud.region",
+    },
     # A service's state change: the keys that identify its resource, and its state.
     "eventbridge/autoscaling-launch-successful.json": {"detail.AutoScalingGroupName"},
     "eventbridge/autoscaling-launch-unsuccessful.json": {"detail.AutoScalingGroupName"},

@@ -98,7 +98,13 @@ def finding(
         occurred_at=occurred(
             info.get("modified_time_dt"), item.get("time_dt"), payload.get("time")
         ),
-        identity=aws_finding_keys.native_identity(uid, product.get("uid"), account)
+        identity=aws_finding_keys.native_identity(
+            uid,
+            product.get("uid"),
+            account,
+            common.word(cloud.get("region"), f"{where}.cloud.region")
+            or common.word(payload.get("region"), "region"),
+        )
         or {"account": owner, "finding": uid},
         raw={**{key: value for key, value in payload.items() if key != "detail"}, "finding": item},
     )

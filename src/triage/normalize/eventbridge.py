@@ -354,7 +354,9 @@ def _finding(
         runbook_url=common.url(remediation.get("Url"), "Remediation.Recommendation.Url"),
         labels=labels,
         occurred_at=_occurred(finding.get("UpdatedAt"), payload.get("time")),
-        identity=aws_finding_keys.native_identity(finding_id, finding.get("ProductArn"), account)
+        identity=aws_finding_keys.native_identity(
+            finding_id, finding.get("ProductArn"), account, region
+        )
         or {"account": owner, "finding": finding_id},
         raw={
             **{key: value for key, value in payload.items() if key != "detail"},
