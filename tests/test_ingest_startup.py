@@ -293,6 +293,9 @@ async def test_after_a_send_without_answer_webhooks_are_503_at_once_until_sqs_an
         # One attempt: botocore's `max_attempts` here counts retries, each after a backoff.
         Config(connect_timeout=1, read_timeout=0.3, retries={"total_max_attempts": 1}),
     )
+    # A webhook asks the down queue again a tenth of a second after its last call, not a
+    # second: what is under test is that it is refused meanwhile and sent once SQS answers.
+    monkeypatch.setattr("triage.ingest.probe.RECHECK_S", 0.1)
     silent.answering.set()  # the start-up probe is answered
     settings = ingest_settings(silent.queue_url(queues.url), silent.url)
     async with running(settings) as service, loopback_client(service.port) as client:
