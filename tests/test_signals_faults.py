@@ -577,10 +577,11 @@ def test_a_collector_that_never_answers_cannot_hold_up_the_exit(
         port = black_hole.getsockname()[1]
         monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", f"http://127.0.0.1:{port}")
         # The exporter's own timeout (10 s by default) ends the export left behind, so this
-        # test waits for it rather than leaving a thread that writes to stderr after it ends.
-        monkeypatch.setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "1")
+        # test waits for it rather than leaving a thread that writes to stderr after it ends;
+        # half a second more than SHUTDOWN_S, so the export is surely still running past it.
+        monkeypatch.setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "0.6")
         tracing = Tracing.from_environment("triage")
-        tracing.SHUTDOWN_S = 0.2
+        tracing.SHUTDOWN_S = 0.1
         with tracing.message("m1", None):
             pass
         with structlog.testing.capture_logs() as logs:
@@ -594,7 +595,7 @@ def test_a_collector_that_never_answers_cannot_hold_up_the_exit(
         exporter_log.propagate, propagated = False, exporter_log.propagate
         try:
             for thread in left:
-                thread.join(timeout=15)  # the exporter's 1 s, with its retries' backoff
+                thread.join(timeout=15)  # the exporter's 0.6 s, with its retries' backoff
         finally:
             exporter_log.propagate = propagated
             exporter_log.removeHandler(quiet)
