@@ -5,10 +5,13 @@ Effects and the calls they make (`{repo}` is the route's repository, else `GITHU
     OPEN    list open `triage` issues, newest first, for the fingerprint marker in one triage
             opened (past 1,000 of them, the search API for older ones; until this process
             saw GitHub keep a new issue's labels in the repository, the issues triage
-            created instead: `lookup.py`); found → its URL (a crash between create and store never duplicates); else
-            create `[P1] title` with labels team/priority/source/`triage` + the route's (100
-            at most, GitHub's limit) and assignees (10 at most); an assignee or a label
-            GitHub refuses (422) is left out and the issue created again (`triage` kept);
+            created instead: `lookup.py`); found → its URL (a crash between create and
+            store never duplicates); else create `[P1] title` with labels
+            team/priority/source/`triage` + the route's (100 at most, GitHub's limit) and
+            assignees (10 at most); an assignee or a label
+            GitHub refuses (422; a label it may not create, 403) is left out and the issue
+            created again (`triage` kept), and a missing label the steps single out is left
+            out of the repository's next issues for a while (`missing_labels.py`);
             an issue GitHub created without its labels (a token without push access) is said
             once per repository (`github.labels_dropped`), and from then on the look-up lists
             the issues triage created there (`creator=`) instead of the `triage` ones
@@ -96,6 +99,7 @@ from triage.sinks.github.access import ACCESS_HINT, RepositoryAccess
 from triage.sinks.github.api import GitHubApi, count_field, is_login, label_names, record
 from triage.sinks.github.digest import StormDigest, create_budgets
 from triage.sinks.github.lookup import MarkerLookup
+from triage.sinks.github.missing_labels import MissingLabels
 from triage.sinks.github.refs import (
     GONE,
     IssueRef,
@@ -146,6 +150,8 @@ class GitHubSink:
         self._locked = Refusals(clock)
         #: Repositories GitHub refused a write to as archived (read-only), lower case.
         self._read_only = Refusals(clock)
+        #: Labels repositories lack and GitHub refused to create lately (`missing_labels.py`).
+        self._missing_labels = MissingLabels(clock)
         #: The teams this process has labelled issues with (`team:<name>`), at most TEAM_LABELS.
         self._team_labels: set[str] = set()
         #: Which repositories refused us lately, and which took an issue (`access.py`).
@@ -467,23 +473,33 @@ class GitHubSink:
     async def _create_issue(self, repository: str, effect: Effect) -> Any:
         """POST the issue. What GitHub refuses in it (422) that is no part of the issue would
         otherwise refuse every issue of the route: it is created again without it, with one
-        warning each (`_without_refused`)."""
+        warning each (`_without_refused`). A label the repository lacks lately is left out
+        from the start (`missing_labels.py`), and one these steps tell apart is remembered."""
         path = f"/repos/{repository}/issues"
-        request = {
+        labels = text.issue_labels(effect, team_label=self._may_label_team(effect))
+        request: dict[str, Any] = {
             "title": text.issue_title(effect),
             "body": text.issue_body(effect, github_host=self._web_host),
-            "labels": text.issue_labels(effect, team_label=self._may_label_team(effect)),
+            "labels": self._missing_labels.kept(repository, labels),
             # GitHub takes 10 assignees an issue; a route naming more gets its first 10.
             "assignees": list(dict.fromkeys(effect.target.assignees))[: text.MAX_ASSIGNEES],
         }
+        own = self._missing_labels.kept(repository, text.own_labels(effect))
+        refused_labels: list[str] | None = None
         while True:
             try:
-                return await self._api.call("POST", path, json=request)
+                created = await self._api.call("POST", path, json=request)
             except SinkRejectedError as exc:
-                lighter = _without_refused(request, exc, text.own_labels(effect), repository)
+                lighter = _without_refused(request, exc, own, repository)
                 if lighter is None:
                     raise
+                if lighter["labels"] != request["labels"]:
+                    refused_labels = request["labels"]
                 request = lighter
+                continue
+            if refused_labels is not None:
+                self._missing_labels.learn(repository, refused_labels, request["labels"])
+            return created
 
     def _may_label_team(self, effect: Effect) -> bool:
         """Whether the issue gets a `team:` label. A label is a repository's for good, and the
@@ -582,13 +598,20 @@ class GitHubSink:
         chose). GitHub creates a label the repository lacks (a person deleted or renamed it),
         and refuses to when our token may not (403 "Must have admin rights to Repository."):
         a label is not worth the effect, so that refusal is one warning and the rest of the
-        effect goes ahead."""
+        effect goes ahead. A single label refused so is remembered as missing there
+        (`missing_labels.py`) and not asked for again for a while."""
+        labels = self._missing_labels.kept(ref.repository, labels)
+        if not labels:
+            log.debug("github.labels_left_out", repository=ref.repository, issue=ref.number)
+            return
         path = f"/repos/{ref.repository}/issues/{ref.number}/labels"
         try:
             await self._api.call("POST", path, json={"labels": labels})
         except SinkRejectedError as exc:
             if exc.status not in (403, 422) or _out_of_reach(exc) is not None:
                 raise  # the issue itself is out of reach: the whole effect is
+            if exc.status == 403 and len(labels) == 1:
+                self._missing_labels.note(ref.repository, labels[0])
             log.warning(
                 "github.label_refused",
                 repository=ref.repository,
