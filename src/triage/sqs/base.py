@@ -23,7 +23,7 @@ from triage.health import Health
 from triage.incidents.lifecycle import Outcome
 from triage.metrics import Metrics
 from triage.sqs.acker import Acker
-from triage.sqs.inbox import MAX_BATCH, Inbox, Message
+from triage.sqs.inbox import MAX_BATCH, MAX_VISIBILITY_S, Inbox, Message
 from triage.tracing import NO_SPANS, Tracing
 
 #: Called by a handler each time it finishes a part of the message (one alert of a group).
@@ -100,6 +100,10 @@ class SupervisorBase:
 
     #: How long a held message waits when the service named no time.
     DEFAULT_HOLD_S = 1.0
+    #: SQS hides a delivery for at most MAX_VISIBILITY_S from its receive, which it counts
+    #: from before its answer reached us: this much of it is left unused, for that and for
+    #: the clock, so no extension or release asks for more than SQS allows.
+    VISIBILITY_MARGIN_S = 30.0
 
     def __init__(
         self,
@@ -188,6 +192,12 @@ class SupervisorBase:
         if not sent:
             return 0.0
         return max(0.0, (datetime.now(UTC) - min(sent)).total_seconds())
+
+    def _hideable_s(self, message: Message) -> float:
+        """How much longer SQS lets `message`'s delivery stay hidden: MAX_VISIBILITY_S from
+        its receive, less VISIBILITY_MARGIN_S; negative once that has passed."""
+        age_s = (datetime.now(UTC) - message.received_at).total_seconds()
+        return MAX_VISIBILITY_S - self.VISIBILITY_MARGIN_S - age_s
 
     async def _sleep_unless_exit(self, delay_s: float) -> None:
         with contextlib.suppress(TimeoutError):

@@ -54,13 +54,20 @@ class Holding(SupervisorBase):
         (False)."""
         wait_s = max(wait_s if wait_s is not None else self.DEFAULT_HOLD_S, 0.05)
         until = time.monotonic() + wait_s
-        if until - held_since > self.config.max_hold_s:
+        limit = self._hold_limit(message, until - held_since, wait_s)
+        if limit is not None:
             # An outage that says itself (`store.unavailable`, `breaker.opened`) would add a
             # warning per message it held this long; its release is info, with `held_s`.
             quiet = not _held_is_news(exc)
             held_s = round(time.monotonic() - held_since, 1)
             await self._retry_later(
-                message, exc.reason, str(exc), wait_s, exc, held_s=held_s if quiet else None
+                message,
+                exc.reason,
+                str(exc),
+                wait_s,
+                exc,
+                held_s=held_s if quiet else None,
+                hold_limit=limit,
             )
             return False
         if pauses_intake:
@@ -99,6 +106,17 @@ class Holding(SupervisorBase):
         self._failed_for.pop(message.receipt_handle, None)
         return True
 
+    def _hold_limit(self, message: Message, held_s: float, wait_s: float) -> str | None:
+        """The limit a hold that ends `held_s` after it began, `wait_s` from now, would pass:
+        `max_hold_s`, or `sqs_visibility_max` when the heartbeat could not keep the message
+        hidden that long (12 h from its receive, less a visibility timeout for the beats
+        between), so SQS would show it again mid-hold; None within both."""
+        if held_s > self.config.max_hold_s:
+            return "max_hold_s"
+        if wait_s > self._hideable_s(message) - self.config.visibility_timeout_s:
+            return "sqs_visibility_max"
+        return None
+
     async def _retry_later(
         self,
         message: Message,
@@ -108,18 +126,22 @@ class Holding(SupervisorBase):
         exc: BaseException,
         *,
         held_s: float | None = None,
+        hold_limit: str | None = None,
     ) -> None:
         """Release `message` for a later receive, after its backoff (or what the service
         asked), with the one line that says why: `message.retry`, or for a bug (`reason`
         "bug") `message.crashed` with the traceback. When the failure is the one that opened
         a breaker, `breaker.opened` is the line at warning and `message.retry` is info; so is
-        a message released after `held_s` of an outage whose own line said it."""
+        a message released after `held_s` of an outage whose own line said it. A message
+        released from a hold names the limit it reached (`hold_limit`)."""
         # A count SQS did not say backs off as a first attempt's: the shortest wait.
         attempt = message.known_receive_count or 1
         delay = _backoff(attempt, self.config.retry_base_s, self.config.retry_max_s)
         if retry_after_s is not None:
-            # The service said when to come back; SQS cannot hide a message for longer than 12 h.
-            delay = min(max(delay, retry_after_s), MAX_VISIBILITY_S)
+            delay = max(delay, retry_after_s)  # the service said when to come back
+        # Rounded up (a message must not come back before the time it was told to wait), but
+        # never past what SQS lets this delivery stay hidden: it would refuse the change.
+        hidden_s = min(math.ceil(delay), MAX_VISIBILITY_S, _whole_s(self._hideable_s(message)))
         self._failed_for[message.receipt_handle] = reason  # see `_hold`
         self.stats.retried += 1
         self.stats.remember(message.id, reason, error)
@@ -128,9 +150,11 @@ class Holding(SupervisorBase):
             "reason": reason,
             "error": error,
             "receive_count": message.known_receive_count,
-            "retry_in_s": math.ceil(delay),
+            "retry_in_s": hidden_s,
             **alert_fields(exc),
         }
+        if hold_limit is not None:
+            fields["hold_limit"] = hold_limit
         opened = opened_by(exc)
         if reason == "bug":
             log.error("message.crashed", exc_info=exc, **fields)
@@ -140,8 +164,7 @@ class Holding(SupervisorBase):
             log.info("message.retry", held_s=held_s, **fields)
         else:
             log.warning("message.retry", **fields)
-        # Rounded up: a message must not come back before the time it was told to wait.
-        await self._release([message], math.ceil(delay))
+        await self._release([message], hidden_s)
 
     async def _release(self, messages: Sequence[Message], timeout_s: int) -> None:
         """Make `messages` visible again in `timeout_s` (0: at once). The heartbeat leaves
@@ -186,6 +209,11 @@ def _held_is_news(exc: TransientError) -> bool:
     if isinstance(exc, GatheringError | StoreBusyError | StoreUnavailableError):
         return False
     return exc.reason != BREAKER_OPEN
+
+
+def _whole_s(seconds: float) -> int:
+    """`seconds` rounded down to whole seconds, 0 when negative: what may be asked of SQS."""
+    return max(0, math.floor(seconds))
 
 
 def _backoff(attempt: int, base_s: float, max_s: float) -> float:

@@ -53,7 +53,7 @@ import structlog
 
 from triage.sqs.base import Handler, Helper, Progress, Stats, SupervisorConfig
 from triage.sqs.holding import _backoff as _backoff  # re-exported: its tests import it here
-from triage.sqs.inbox import Message
+from triage.sqs.inbox import MAX_VISIBILITY_S, Message
 from triage.sqs.receiving import Receiving
 from triage.sqs.working import DRY_RUN_REASON, SHUTDOWN_REASON
 
@@ -88,6 +88,7 @@ class Supervisor(Receiving):
             task = asyncio.create_task(run(), name=name)
             self._helpers[task] = name
             task.add_done_callback(self._helper_done)
+        self._say_settings_past_sqs()
         log.info("daemon.started", concurrency=self.config.concurrency, drain=self.config.drain)
         try:
             await self._receive_loop()
@@ -104,6 +105,18 @@ class Supervisor(Receiving):
             log.info("daemon.stopped", **self._counters())
         if self._crashed:
             raise DaemonCrashed(f"{', '.join(self._crashed)} crashed; see daemon.helper_crashed")
+
+    def _say_settings_past_sqs(self) -> None:
+        """A hold longer than SQS lets a message stay hidden (12 h from its receive) cannot
+        be had: such a message is released before that (`hold_limit`). Said once, here, not
+        per message."""
+        if self.config.max_hold_s > MAX_VISIBILITY_S:
+            log.warning(
+                "config.past_visibility_max",
+                setting="max_hold_s",
+                value_s=self.config.max_hold_s,
+                max_visibility_s=MAX_VISIBILITY_S,
+            )
 
     def _helper_specs(self) -> tuple[Helper, ...]:
         """The helpers `serve()` starts, in order: ours (the heartbeat, the acker, and the

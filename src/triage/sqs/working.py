@@ -28,8 +28,8 @@ from triage.errors import (
 )
 from triage.incidents.lifecycle import Action, Outcome
 from triage.pipeline import alert_fields
-from triage.sqs.holding import Holding
-from triage.sqs.inbox import TRACEPARENT_ATTRIBUTE, Message
+from triage.sqs.holding import Holding, _whole_s
+from triage.sqs.inbox import MAX_VISIBILITY_S, TRACEPARENT_ATTRIBUTE, Message
 from triage.sqs.store_watch import StoreWatch
 
 # Logged as the supervisor: its events keep the logger name they had before the split.
@@ -261,7 +261,7 @@ class Working(Holding, StoreWatch):
             due = [m for m in due if m.receipt_handle in self._leases]
             if not due:
                 continue
-            call = asyncio.ensure_future(self.inbox.change_visibility(due, timeout_s))
+            call = asyncio.ensure_future(self._extend(self._extensions(due, timeout_s)))
             self._extension = call
             self._extending = frozenset(m.receipt_handle for m in due)
             try:
@@ -272,6 +272,33 @@ class Working(Holding, StoreWatch):
                 if message.receipt_handle in self._leases:
                     self._leases[message.receipt_handle] = (message, now)
             log.debug("heartbeat.extended", count=len(due), timeout_s=timeout_s)
+
+    def _extensions(self, due: list[Message], timeout_s: int) -> dict[int, list[Message]]:
+        """The extension each message in `due` gets, grouped by its timeout: `timeout_s`,
+        or for one SQS would not hide that long (12 h from its receive) what is left of
+        that, once. That one is said once at warning and left alone from then on: it shows
+        again when the cap is reached, whatever we ask."""
+        extensions: dict[int, list[Message]] = {}
+        for message in due:
+            hideable_s = _whole_s(self._hideable_s(message))
+            if hideable_s >= timeout_s:
+                extensions.setdefault(timeout_s, []).append(message)
+                continue
+            self._leases.pop(message.receipt_handle, None)
+            log.warning(
+                "message.visibility_capped",
+                message_id=message.id,
+                visible_in_s=hideable_s,
+                max_visibility_s=MAX_VISIBILITY_S,
+            )
+            if hideable_s > 0:
+                extensions.setdefault(hideable_s, []).append(message)
+        return extensions
+
+    async def _extend(self, extensions: dict[int, list[Message]]) -> None:
+        """One visibility call per timeout (nearly always one: the capped are rare)."""
+        for timeout_s, messages in extensions.items():
+            await self.inbox.change_visibility(messages, timeout_s)
 
 
 def _ignore_progress() -> None:
