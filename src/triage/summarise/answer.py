@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 from triage.models import Priority
 from triage.normalize.common import cut, priority
 from triage.summarise.base import DESCRIPTION_CHARS, MAX_STEPS, STEP_CHARS, TITLE_CHARS
+from triage.summarise.priority import word_priority
 from triage.summarise.prompt import TicketDraft
 
 #: A reasoning model's thoughts before its answer, when no reasoning parser removed them.
@@ -338,32 +339,19 @@ def _fields(found: Any) -> Any:
 def _priority(value: Any) -> Priority | None:
     """The priority the model suggests: as an alert's own field is read, else the same word
     without Markdown or punctuation around it ("**High**", "low."), else a word for it in
-    another language (`_FOREIGN`: a model writes in the alert's language when the alert's
-    text is in it, or asks it to)."""
+    another language (`priority.FOREIGN_PRIORITY`: a model writes in the alert's language
+    when the alert's text is in it, or asks it to)."""
     found = priority(value)
     if found is not None or not isinstance(value, str):
         return found
     bare = value[:_PRIORITY_CHARS].strip().strip(_AROUND).strip()
-    return priority(bare) or _FOREIGN.get(bare.casefold())
+    return word_priority(bare)
 
 
 #: How much of a priority string is read: a word or two.
 _PRIORITY_CHARS = 64
 #: What may stand around a priority word: Markdown emphasis, quotes, a full stop.
 _AROUND = "*_`'\".,!:;"
-
-#: Priority words in the languages a model most often answers in besides English (German,
-#: French, Spanish, Portuguese, Italian, Dutch, Polish, Russian, Chinese, Japanese, Korean).
-_FOREIGN_WORDS = {
-    Priority.CRITICAL: "kritisch critique crítica crítico critica critico kritiek krytyczny"
-    " критический 严重 紧急 緊急 重大 긴급 심각",
-    Priority.HIGH: "hoch haute élevée élevé alta alto elevata hoog wysoki высокий 高 高い 높음",
-    Priority.MEDIUM: "mittel moyenne moyen media medio média médio gemiddeld średni средний"
-    " 中 中等 普通 보통 중간",
-    Priority.LOW: "niedrig basse bas faible baja bajo baixa baixo bassa basso laag niski"
-    " низкий 低 低い 낮음",
-}
-_FOREIGN = {word: level for level, words in _FOREIGN_WORDS.items() for word in words.split()}
 
 
 def _line(value: Any, limit: int) -> Any:

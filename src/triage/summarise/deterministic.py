@@ -19,6 +19,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import structlog
+
 from triage import config_files
 from triage.errors import ConfigError
 from triage.models import Priority, Ticket
@@ -29,6 +31,7 @@ from triage.summarise.base import DESCRIPTION_CHARS, STEP_CHARS, TITLE_CHARS
 from triage.summarise.priority import (
     SEVERITY_PRIORITY,
     Decision,
+    agreeing,
     decide,
     default_priority,
     severity_priority,
@@ -42,6 +45,8 @@ __all__ = [
     "default_priority",
     "load_patterns",
 ]
+
+log = structlog.get_logger(__name__)
 
 #: Labels worth showing under "Where" and "What", in this order, when present.
 _WHERE = (
@@ -188,15 +193,25 @@ class DeterministicSummariser:
         matched = self.match(alert)
         decision = self.priority(alert, matched)
         note = f"\n\n{decision.note}" if decision.note else ""
-        description = cut(
-            _description(alert, matched), DESCRIPTION_CHARS - len(note), ellipsis=True
-        )
-        return Ticket(
-            title=_title(alert),
+        # The alert's own text may state another priority than the ticket's (its description
+        # "Priority: critical" beside a priority field of high): corrected, then cut.
+        corrected = 0
+
+        def stated(text: str, limit: int) -> str:
+            nonlocal corrected
+            text, count = agreeing(text, decision.priority)
+            corrected += count
+            return cut(text, limit, ellipsis=True)
+
+        ticket = Ticket(
+            title=stated(_title(alert), TITLE_CHARS),
             priority=decision.priority,
-            description=description + note,
-            steps=_steps(alert, matched),
+            description=stated(_description(alert, matched), DESCRIPTION_CHARS - len(note)) + note,
+            steps=tuple(stated(step, STEP_CHARS) for step in _steps(alert, matched)),
         )
+        if corrected:
+            log.info("summary.priority_corrected", count=corrected, priority=decision.priority)
+        return ticket
 
     def match(self, alert: RedactedAlert) -> list[Pattern]:
         return match(self.patterns, alert)

@@ -91,7 +91,7 @@ from triage.summarise.chat import (
     openai_key,
 )
 from triage.summarise.deterministic import Pattern, load_patterns, match
-from triage.summarise.priority import decide
+from triage.summarise.priority import agreeing, decide
 from triage.summarise.spelled import spells_credential
 from triage.view import RedactedAlert
 
@@ -452,21 +452,6 @@ def contain(
     def as_step(value: str) -> str | None:
         return line(value, "step", prompt.STEP_CHARS)
 
-    # A title with an invented fact is worse than a plain one: the alert's own replaces it.
-    # (The title is checked first, so `rejected` holds only its tokens here.)
-    title = as_title(ground(draft.title, as_title)) or ""
-    title_replaced = rejected.total() > 0
-    if title_replaced or not title:
-        # The alert's own title; one of invisible characters only is empty once redacted, and
-        # a ticket needs one (the deterministic summariser's fallback, `_title`).
-        title = redactor.text(alert.title).strip() or f"Untitled {alert.source} alert"
-    description = as_description(ground(draft.description, as_description)) or ""
-    steps = [s for s in (as_step(ground_step(step)) for step in draft.steps) if s]
-    if not description or not steps:
-        # Invisible, control or bidi characters only: once cleaned, the answer lacks these
-        # fields as much as one that left them out, and the deterministic ticket says more.
-        raise SummariserError("invalid_fields")
-    kept = runbook_first(steps, alert.runbook_url, redactor)
     # The source's stated priority wins; otherwise the model may move the severity's default
     # one step, so alert text cannot talk it up to critical.
     decision = decide(
@@ -476,6 +461,31 @@ def contain(
         by="by the summary's reading of the alert",
         suggester="summary",
     )
+
+    def stated(value: str) -> str:
+        """`value` stating no priority but the ticket's (`priority.agreeing`)."""
+        value, corrected = agreeing(value, decision.priority)
+        rejected["priority"] += corrected
+        return value
+
+    # A title with an invented fact is worse than a plain one: the alert's own replaces it.
+    # (The title is checked first, so `rejected` holds only its tokens here.)
+    title = as_title(ground(draft.title, as_title)) or ""
+    title_replaced = rejected.total() > 0
+    if title_replaced or not title:
+        # The alert's own title; one of invisible characters only is empty once redacted, and
+        # a ticket needs one (the deterministic summariser's fallback, `_title`).
+        title = redactor.text(alert.title).strip() or f"Untitled {alert.source} alert"
+    # A line saying another priority than the ticket's would contradict it: corrected (the
+    # description and steps cut to the contract's length again; the title is cut below).
+    title = stated(title)
+    description = as_description(stated(ground(draft.description, as_description))) or ""
+    steps = [s for s in (as_step(stated(ground_step(step))) for step in draft.steps) if s]
+    if not description or not steps:
+        # Invisible, control or bidi characters only: once cleaned, the answer lacks these
+        # fields as much as one that left them out, and the deterministic ticket says more.
+        raise SummariserError("invalid_fields")
+    kept = runbook_first(steps, alert.runbook_url, redactor)
     if decision.note:
         description = f"{description}\n\n{redactor.text(decision.note)}".lstrip()
 

@@ -7,15 +7,20 @@
        default at most one step: critical > high > medium > low. Asking for more is limited to
        one step. Whenever the result differs from the default, the ticket says why in one line.
 
+    4. The ticket states one priority: a line of its text stating another ("Priority:
+       critical", "**Severity:** P0", "Priorität: kritisch" beside a high ticket) is corrected
+       to state the ticket's, what it said kept in words (`agreeing`).
+
 Every function takes plain values (not an `Alert`), so any view of the alert can use them.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from triage.models import Priority
-from triage.normalize.common import cut, line
+from triage.normalize.common import cut, line, priority
 
 #: Source severities (lower-cased) and the priority they imply when the source states none.
 SEVERITY_PRIORITY = {
@@ -115,3 +120,99 @@ def _why_default(severity: str | None) -> str:
     if severity_priority(severity) is None:
         return f"the default for the unrecognised severity {quoted}"
     return f"the default for severity {quoted}"
+
+
+#: Priority words in the languages a model most often answers in besides English (German,
+#: French, Spanish, Portuguese, Italian, Dutch, Polish, Russian, Chinese, Japanese, Korean).
+_FOREIGN_WORDS = {
+    Priority.CRITICAL: "kritisch critique crítica crítico critica critico kritiek krytyczny"
+    " критический 严重 紧急 緊急 重大 긴급 심각",
+    Priority.HIGH: "hoch haute élevée élevé alta alto elevata hoog wysoki высокий 高 高い 높음",
+    Priority.MEDIUM: "mittel moyenne moyen media medio média médio gemiddeld średni средний"
+    " 中 中等 普通 보통 중간",
+    Priority.LOW: "niedrig basse bas faible baja bajo baixa baixo bassa basso laag niski"
+    " низкий 低 低い 낮음",
+}
+FOREIGN_PRIORITY = {
+    word: level for level, words in _FOREIGN_WORDS.items() for word in words.split()
+}
+
+
+def word_priority(word: str) -> Priority | None:
+    """The priority one word (or P-level) names: as an alert's own field is read ("P1",
+    "urgent", "sev2"), else a priority word of another language (`FOREIGN_PRIORITY`)."""
+    return priority(word) or FOREIGN_PRIORITY.get(word.strip().casefold())
+
+
+# --- a ticket states one priority --------------------------------------------------------------
+
+#: Names of a priority, in the languages `FOREIGN_PRIORITY` reads priority words in.
+_PRIORITY_KEYS = (
+    "priority prio urgency priorität dringlichkeit priorité urgence prioridad urgencia"
+    " prioridade urgência priorità urgenza prioriteit urgentie priorytet pilność приоритет"
+    " срочность"
+)
+#: Names of a severity. Severity is not priority: only a P-level under one states a priority.
+_SEVERITY_KEYS = (
+    "severity sev schweregrad gravité sévérité severidad gravedad severidade gravidade gravità"
+    " severità ernst ważność серьёзность серьезность важность"
+)
+#: The same in Chinese, Japanese and Korean, which write no space before a name.
+_CJK_SEVERITY = "严重程度 严重性 重大度 深刻度 심각도"
+_CJK_KEYS = "优先级 優先級 紧急程度 優先度 優先順位 緊急度 우선순위 긴급도 " + _CJK_SEVERITY
+_SEVERITY = frozenset(f"{_SEVERITY_KEYS} {_CJK_SEVERITY}".split())
+
+
+def _alternatives(words: str) -> str:
+    return "|".join(re.escape(word) for word in sorted(words.split(), key=len, reverse=True))
+
+
+#: A statement of a priority: a name, a separator (`:`, fullwidth too, `=`, a table's `|`;
+#: Markdown around it), a value of one word or a P-level, and then the end of its line or a mark
+#: that ends a value (`.`, `,`, `|`, `)`, " (", " - "), so "Priority: high availability" states none.
+#: Every part is bounded, so finding them is linear in the text.
+_STATEMENT = re.compile(
+    rf"(?P<key>(?<![\w-])(?:{_alternatives(_PRIORITY_KEYS + ' ' + _SEVERITY_KEYS)})(?![\w-])"
+    rf"|(?:{_alternatives(_CJK_KEYS)}))"
+    r"(?P<sep>[ \t*_`]{0,4}[:=\uff1a|][ \t*_`'\"]{0,8})"
+    r"(?P<value>p[ _-]?\d|[^\W_]{1,16})"
+    r"(?=[*_`'\"]{0,4}(?:[ \t]*$|[.,;:|)!\]\u3002\uff0c\u3001]|[ \t]{1,4}[(|\-\u2013\u2014]))",
+    re.IGNORECASE | re.MULTILINE,
+)
+_P_LEVEL = re.compile(r"p[ _-]?\d", re.IGNORECASE)
+#: The P-level of each priority, for a statement written as one.
+_P_LEVELS = {
+    Priority.CRITICAL: "P0",
+    Priority.HIGH: "P1",
+    Priority.MEDIUM: "P2",
+    Priority.LOW: "P3",
+}
+
+
+def agreeing(text: str, final: Priority) -> tuple[str, int]:
+    """`text` with every statement of a priority other than the ticket's `final` ("Priority:
+    critical", "**Severity:** P0", "Priorität: kritisch") made to state `final`, in P-level
+    form when it was written as one, what it said kept ("Priority: high (corrected from
+    critical)"); and how many were. A severity word under a severity's name ("Severity:
+    critical") and prose ("the priority is critical") are left as written."""
+    corrected = 0
+
+    def correct(match: re.Match[str]) -> str:
+        nonlocal corrected
+        key, value = match["key"], match["value"]
+        stated = _stated(key, value)
+        if stated is None or stated is final:
+            return match[0]
+        corrected += 1
+        said = _P_LEVELS[final] if _P_LEVEL.fullmatch(value) else final.value
+        return f"{key}{match['sep']}{said} (corrected from {value})"
+
+    return _STATEMENT.sub(correct, text), corrected
+
+
+def _stated(key: str, value: str) -> Priority | None:
+    """The priority a statement's `value` names under its `key`: under a severity's name, only
+    a P-level states one."""
+    if key.casefold() in _SEVERITY and not _P_LEVEL.fullmatch(value):
+        return None
+    return word_priority(value)
