@@ -129,3 +129,92 @@ def test_a_vendors_key_names_json_value_goes_only_when_shaped_like_a_key(
         assert REDACTOR.value({name: "payments"}) == {name: "payments"}
         assert REDACTOR.value({name: HEX32}) == {name: X}
         assert REDACTOR.value({name: "payments2"}) == {name: X}
+
+
+# --- 2. A literal heading an operand after any punctuation, before code that reads a secret.
+
+#: A password a person chose: nothing a shape rule knows.
+PW = "hunter2-long-secret"
+
+LITERALS_BEFORE_A_READ = [
+    f'call(user, "{PW}" or os.environ["DB_PASSWORD"])',
+    f'call(user,"{PW}" or os.environ["DB_PASSWORD"])',
+    f'headers = ["X-Api-Key", "{PW}" || process.env.API_KEY]',
+    f'args = ["{PW}" or os.getenv("API_TOKEN")]',
+    f"f(a, ['{PW}' ?? process.env.API_KEY])",
+    f"f(a, '{PW}' if debug else os.environ[\"DB_PASSWORD\"])",
+    f'cfg = {{ "{PW}" || ENV["API_KEY"] }}',
+    f'x = ok && "{PW}" || process.env.API_TOKEN',
+    f'x = debug and "{PW}" or os.getenv("API_TOKEN")',
+    f'x = a; "{PW}" || process.env.API_TOKEN',
+    f'    "{PW}" or os.environ["DB_PASSWORD"]',
+    f'"{PW}" or os.environ["DB_PASSWORD"]',
+    f'x = prefix + "{PW}" or os.environ["DB_PASSWORD"]',
+]
+
+
+@pytest.mark.parametrize("context", sorted(CONTEXTS))
+@pytest.mark.parametrize("text", LITERALS_BEFORE_A_READ)
+def test_a_literal_after_any_punctuation_before_a_secrets_read_goes(
+    text: str, context: str
+) -> None:
+    """A literal heading an operand (after `,`, `[`, `{`, `&&`, `and`, `;`, `+`, a line's
+    start) before code that reads a secret loses its text; the code stays."""
+    out = _redacted(CONTEXTS[context](text))
+    assert not _leaked(PW, out), out
+    assert "API_" in out or "DB_PASSWORD" in out, out
+
+
+ORDINARY_LITERALS = [
+    'call(user, "db.internal" or os.environ["DB_HOST"])',
+    'headers = ["X-Request-Id", "abc" || process.env.REQUEST_ID]',
+    'args = ["--verbose", "--dry-run"]',
+    '{"a": "b", "c": ["d", "e"]}',
+    'x = ok && "" || process.env.API_TOKEN',
+    'f(a, "up" if ok else "down")',
+]
+
+
+@pytest.mark.parametrize("context", sorted(CONTEXTS))
+@pytest.mark.parametrize("text", ORDINARY_LITERALS)
+def test_a_literal_before_a_read_of_no_secret_stays(text: str, context: str) -> None:
+    """A literal after the same punctuation, beside a read of no secret, stays whole."""
+    wrapped = CONTEXTS[context](text)
+    assert _redacted(wrapped) == wrapped
+
+
+# --- 3. A literal holding the other kind of quote, or its own kind escaped.
+
+QUOTED = ['pa"ss-w0rd-4217', "it's-s3cret-4217", "pa`ss-w0rd-4217"]
+
+
+def _quoted(value: str) -> list[str]:
+    """`value` as a literal in each quote that can hold it unescaped (never its own kind)."""
+    return [f"{q}{value}{q}" for q in "\"'`" if q not in value]
+
+
+LITERAL_FORMS = [
+    "x = {lit} or os.environ['DB_PASSWORD']",
+    "x = {lit} if c else os.environ['DB_PASSWORD']",
+    "x = {lit} || process.env.API_TOKEN",
+    "x = c ? {lit} : process.env.API_TOKEN",
+    "x = os.environ.get('DB_PASSWORD') or {lit}",
+    "x = process.env.API_TOKEN ?? {lit}",
+    "os.getenv('DB_PASSWORD', {lit})",
+    "password = {lit}",
+    "DB_PASSWORD={lit} ./run",
+    "--password {lit}",
+    "setPassword({lit})",
+    "define('DB_PASSWORD', {lit});",
+]
+
+
+@pytest.mark.parametrize("context", sorted(CONTEXTS))
+@pytest.mark.parametrize("form", LITERAL_FORMS)
+@pytest.mark.parametrize("value", QUOTED)
+def test_a_literal_holding_another_quote_goes(form: str, value: str, context: str) -> None:
+    """A literal holding a quote of another kind than its own loses all its text."""
+    for literal in _quoted(value):
+        text = form.format(lit=literal)
+        out = _redacted(CONTEXTS[context](text))
+        assert not _leaked(value, out), out

@@ -257,8 +257,12 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     value of a secret's name, at a line's start too: pw =
                                     os.environ.get("X") or "…", and a literal joined to
                                     what was read: os.environ["X"] + "…"; a ternary's
-                                    literals: x if c else "…", c ? process.env.X : "…"), a
-                                    shell's or
+                                    literals: x if c else "…", c ? process.env.X : "…"); a
+                                    literal before the code that reads it, under any name,
+                                    wherever an operand starts (x = "…" or os.environ["X"],
+                                    f(a, "…" || process.env.X), ["…" ?? ENV["X"]], { "…" ||
+                                    … }, ok && "…" || …, a line's start), in any quotes,
+                                    holding another kind ("it's…", 'pa"ss…'); a shell's or
                                     Spring's default (${DB_PASSWORD:-…}, ${db.password:…}); a
                                     call under a secret's name loses its literals
                                     (Field(default="…")). The code around stays; a call that

@@ -115,7 +115,23 @@ def _fallback(match: re.Match[str]) -> str:
     if match[0].startswith(":"):
         return _literal_after_name(match, _NAME_BEFORE_COLON)
     comma = match[0][0] in ")]"
-    return _literal_after_name(match, _NAME_BEFORE_COMMA if comma else _NAME_BEFORE)
+    replaced = _literal_after_name(match, _NAME_BEFORE_COMMA if comma else _NAME_BEFORE)
+    return _literal_before_next_read(match) if replaced == match[0] else replaced
+
+
+def _literal_before_next_read(match: re.Match[str]) -> str:
+    """A fallback's literal that heads the next operand (`a || "…" || process.env.X`, Ruby's
+    or an object's `{ "…" || ENV["X"] }`) replaced when the code after it reads a secret's
+    name, as `_literal_before_read` does for a literal the rule reads first; else the match
+    unchanged."""
+    read = _OPERATOR_THEN_READ.match(match.string, match.end())
+    if read is None:
+        return match[0]
+    name = _read_name(read)
+    before, value, after = _literal_value(match, "v")
+    if not secret_named(name) or _kept_value(name, value):
+        return match[0]
+    return f"{before}{_PLACEHOLDER}{after}"
 
 
 #: Code that reads a setting, after a literal and an operator (`"…" if c else os.environ["X"]`):
@@ -126,37 +142,57 @@ _READ = (
     r"(?P<path>[A-Za-z_$][\w$]{0,64}+(?:\.[A-Za-z_$][\w$]{0,64}+){0,8}+)"
     r"(?:[(\[][ \t]{0,3}(?P<rq>\\?[\"'`])(?P<rname>[\w.:/-]{1,128}+)(?P=rq))?"
 )
+#: A fallback's operator, then code that reads a setting (`_READ`): what follows a literal
+#: that heads an operand (a ternary's ` : ` aside, which only its `C ? ` makes an operator).
+_OPERATOR_THEN_READ = re.compile(
+    r"[ \t]{1,3}(?:or|\|\||\?\?|\?:|if[ \t]{1,3}"
+    + _CONDITION
+    + r"[ \t]{1,3}else)[ \t]{1,3}"
+    + _READ
+)
+
+
+def _read_name(match: re.Match[str]) -> str:
+    """The setting's name a `_READ` reads: its quoted key, else its dotted path's last part."""
+    return match["rname"] or match["path"].rsplit(".", 1)[-1]
+
+
 #: Where a literal heads an operand, its opening quote just read (the match's first
-#: character): after `=`, `?`, `(`, an object's `: ` or `return ` (`\\"` inside a JSON string;
-#: not a JSON key's `{"` or `, "`), and before an operator, looked ahead for as one run of
-#: characters to a quote, so that a quote opening anything else costs that run only.
+#: character, `\\"` inside a JSON string): after what an operand follows, glued or after a
+#: space (`=`, `?`, `(`, `[`, `{`, `,`, `;`, `+`, `&&`, `||`; an object's `: `, not a JSON
+#: key's glued `":`), after `return ` or `and `, at a line's start or after indentation (a
+#: tab, two spaces), or at a JSON string's start (`"\\"…`). Only the code after the literal
+#: decides (`_literal_before_read`): a literal after anything else costs these look-behinds.
+_OPERAND_AFTER = r"[=?(\[{,;+&|]"
 _LITERAL_HEAD = (
-    r"(?:(?<=[=?(:][ \t].)|(?<=[=?(].)|(?<=[=?(:][ \t]\\.)|(?<=return[ \t].)"
-    r"|(?<=return[ \t]\\.))"
-    r"(?=[^\"'`\r\n]{1,256}+\\?[\"'`][ \t]{1,3}(?:or|\|\||\?[?:]|:|if)[ \t])"
+    rf"(?:(?<={_OPERAND_AFTER}.)|(?<={_OPERAND_AFTER}\\.)|(?<=[{_OPERAND_AFTER[1:-1]}:][ \t].)"
+    rf"|(?<=[{_OPERAND_AFTER[1:-1]}:][ \t]\\.)|(?<=\n.)|(?<=\t.)|(?<=[ \t][ \t].)"
+    r"|(?<=\A.)|(?<=\\[nt]\\.)|(?<=[ \t][ \t]\\.)|(?<=[ \t:,\[{]\"\\.)"
+    r"|(?<=return[ \t].)|(?<=return[ \t]\\.)|(?<=[ \t]and[ \t].)|(?<=[ \t]and[ \t]\\.))"
 )
 #: … then its text and closing quote, for each quote that opened it: `\\"…\\"` inside a JSON
-#: string or `"…"`, `'…'`, `` `…` ``.
+#: string or `"…"` (with backslash escapes), `'…'`, `` `…` ``; each may hold the other kinds
+#: of quote (`"it's"`, `'pa"ss'`).
 _DOUBLE_QUOTED_HEAD = (
     _LITERAL_HEAD + r"(?:(?<=\\\")(?P<wev>(?:[^\"\\\r\n]|\\[^\"\r\n]){1,256}+)\\\""
     r"|(?<!\\\")(?P<wdv>(?:[^\"\\\r\n]|\\.){1,256}+)\")"
 )
 _SINGLE_QUOTED_HEAD = _LITERAL_HEAD + r"(?P<wsv>[^'\r\n]{1,256}+)'"
 _BACKTICK_QUOTED_HEAD = _LITERAL_HEAD + r"(?P<wbv>[^`\r\n]{1,256}+)`"
-#: A ternary's `C ? ` right before its first operand.
-_TERNARY_BEFORE = re.compile(r"\?[ \t]{1,3}\Z")
+#: A ternary's `C ? ` right before its first operand (its quote's `\\` inside a JSON string).
+_TERNARY_BEFORE = re.compile(r"\?[ \t]{1,3}\\?\Z")
 
 
 def _literal_before_read(match: re.Match[str]) -> str:
     """A literal replaced (its quotes kept) when the code after it and its operator reads a
     secret's name (`secret_named`; a ternary's ` : ` only after its `C ? `); a literal the
     name's value keeps (`_kept_value`) stays, as does one before a read of another name."""
-    name = match["rname"] or match["path"].rsplit(".", 1)[-1]
+    name = _read_name(match)
     if not secret_named(name):
         return match[0]
     if match["op"].strip() == ":":
         start = match.start()
-        if _TERNARY_BEFORE.search(match.string, max(0, start - 4), start) is None:
+        if _TERNARY_BEFORE.search(match.string, max(0, start - 5), start) is None:
             return match[0]
     group = next(f"w{kind}v" for kind in "edsb" if match[f"w{kind}v"] is not None)
     if _kept_value(name, match[group]):
