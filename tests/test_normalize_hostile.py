@@ -372,6 +372,9 @@ NOT_DISPLAY: dict[str, set[str]] = {
     "freshping": {"webhook_event_data", "webhook_event_data.check_id",
                   "webhook_event_data.check_state_name"},
     "graylog": {"event_definition_id", "event", "event.key"},
+    # The alert's id keys it, its clear resolves it, a user's test is skipped; the alert object
+    # and its trigger time make the format known.
+    "librato": {"alert", "alert.id", "trigger_time", "clear", "triggered_by_user_test"},
     "aws-notice": {
         "Event Source", "Event ID", "Source ID", "Source ARN", "Service", "Event",
         "AutoScalingGroupARN", "ElastiCache:SnapshotFailed", "MemoryDB:ClusterProvisioningFailed",

@@ -43,6 +43,7 @@ from triage.normalize import (
     grafana,
     graylog,
     kapacitor,
+    librato,
     monitors,
     prometheus,
     raygun,
@@ -128,6 +129,7 @@ FORMATS: tuple[Format, ...] = (
     Format("kapacitor", kapacitor.matches, kapacitor.normalize),
     Format("freshping", freshping.matches, freshping.normalize),
     Format("graylog", graylog.matches, graylog.normalize),
+    Format("librato", librato.matches, librato.normalize),
     Format("threshold", generic.matches_threshold, generic.normalize_threshold),
     Format("generic", generic.matches_generic, generic.normalize_generic),
 )

@@ -45,6 +45,7 @@ from triage.normalize import (
     freshping,
     graylog,
     kapacitor,
+    librato,
     statuspage,
 )
 from triage.normalize.common import Normalized, Skipped
@@ -56,7 +57,7 @@ BETTERSTACK = "betterstack"
 UPTIMEROBOT = "uptimerobot"
 CHECKLY = "checkly"
 #: With the status pages' (`statuspage`) and the fixed-body senders with modules of their own
-#: (`kapacitor`, `freshping`, `graylog`), which are read beside these checkers.
+#: (`kapacitor`, `freshping`, `graylog`, `librato`), which are read beside these checkers.
 SOURCES = (
     STATUSCAKE,
     BETTERSTACK,
@@ -67,6 +68,7 @@ SOURCES = (
     kapacitor.SOURCE,
     freshping.SOURCE,
     graylog.SOURCE,
+    librato.SOURCE,
 )
 
 #: A template variable left as it was written: UptimeRobot's `*name*`, Checkly's `{{NAME}}`.
