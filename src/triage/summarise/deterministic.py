@@ -3,7 +3,8 @@
 Priority (the rule of `priority.py`): the source's stated priority; else the severity mapped by
 `SEVERITY_PRIORITY`; else, with no severity or one we do not know, the first matching pattern's
 hint moved at most one step from medium (a pattern matches alert text, which anyone can write),
-with a line at the end of the description saying so; else medium. Title: the alert's, led by
+with a line at the end of the description saying so; else medium. A line of the alert's text
+stating another priority is corrected to the ticket's (`priority.agreeing`). Title: the alert's, led by
 what failed and followed by where when the alert names them and its title does not
 (`subject.py`). Steps: the runbook first, then the steps of the first (up to three) patterns in
 `patterns.toml` that match the alert's text, then steps naming the alert's own metric, code
@@ -199,9 +200,9 @@ class DeterministicSummariser:
 
         def stated(text: str, limit: int) -> str:
             nonlocal corrected
-            text, count = agreeing(text, decision.priority)
+            text, count = agreeing(cut(text, limit, ellipsis=True), decision.priority)
             corrected += count
-            return cut(text, limit, ellipsis=True)
+            return cut(text, limit, ellipsis=True) if count else text
 
         ticket = Ticket(
             title=stated(_title(alert), TITLE_CHARS),

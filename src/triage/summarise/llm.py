@@ -33,9 +33,11 @@ and the `FallbackSummariser` around this class then writes the ticket determinis
                           marked [unverified] (`grounding.py`; a title holding one is replaced
                           by the alert's own) and counted in `LLMGroundingRejects`, as are a
                           claim that a firing alert is over and a mention the alert did not
-                          make (`claims.py`), and a credential the process holds spelled out
-                          (`spelled.py`; the redactor removes it); the runbook is the first
-                          step; text is redacted and cleaned of control characters first,
+                          make (`claims.py`), a credential the process holds spelled out
+                          (`spelled.py`; the redactor removes it), and a line stating another
+                          priority than the ticket's ("Priority: critical" beside high:
+                          corrected to the ticket's, `priority.agreeing`); the runbook is the
+                          first step; text is redacted and cleaned of control characters first,
                           until it settles, so every check sees the text as published
                           (a zero-width space, a control or a JSON escape that a later step
                           removes cannot hide a link or a fact); the pipeline's redaction of
@@ -388,7 +390,8 @@ def _small(alert: RedactedAlert) -> bool:
 class Contained:
     ticket: Ticket
     #: Rejected tokens by kind (url, ip, host, id, number, date, time, command, mention,
-    #: claim, credential); never the tokens.
+    #: claim, credential, priority: a line stating another priority, corrected); never the
+    #: tokens.
     rejected: Counter[str]
     #: The model's title held a rejected token, so the alert's own title replaced it.
     title_replaced: bool = False

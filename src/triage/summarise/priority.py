@@ -179,6 +179,9 @@ _STATEMENT = re.compile(
     r"(?=[*_`'\"]{0,4}(?:[ \t]*$|[.,;:|)!\]\u3002\uff0c\u3001]|[ \t]{1,4}[(|\-\u2013\u2014]))",
     re.IGNORECASE | re.MULTILINE,
 )
+#: The first letters of every name: text holding none of them states no priority, and is not
+#: searched (most text; the search costs a fraction of a microsecond per character).
+_STEMS = frozenset(key[:4] for key in f"{_PRIORITY_KEYS} {_SEVERITY_KEYS} {_CJK_KEYS}".split())
 _P_LEVEL = re.compile(r"p[ _-]?\d", re.IGNORECASE)
 #: The P-level of each priority, for a statement written as one.
 _P_LEVELS = {
@@ -195,6 +198,9 @@ def agreeing(text: str, final: Priority) -> tuple[str, int]:
     form when it was written as one, what it said kept ("Priority: high (corrected from
     critical)"); and how many were. A severity word under a severity's name ("Severity:
     critical") and prose ("the priority is critical") are left as written."""
+    lowered = text.lower()
+    if not any(stem in lowered for stem in _STEMS):
+        return text, 0
     corrected = 0
 
     def correct(match: re.Match[str]) -> str:
