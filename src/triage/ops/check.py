@@ -197,10 +197,12 @@ async def _ingest_tokens(settings: Settings, aws: Aws) -> str:
 
 
 async def _github(settings: Settings) -> str:
-    """GitHub reachable with our credentials, and no repository issues go to archived: the
-    probe reads issues, which an archived repository still serves, so without asking its
-    state every new incident would be refused while this check said ok. A label triage
-    relies on that a repository lacks, and that our credentials may not create, is a warning
+    """GitHub reachable with our credentials, no repository issues go to archived, and our
+    credentials may open issues in each: the probe reads issues, which an archived
+    repository still serves and a token with Issues read-only still reads, so without
+    asking every new incident would be refused while this check said ok (the write is asked
+    with a create GitHub refuses either way: `access.py`). A label triage relies on that a
+    repository lacks, and that our credentials may not create, is a warning
     (`github_labels.py`)."""
     from triage.ops.github_labels import label_problems
     from triage.sinks.github import GitHubSink
@@ -210,6 +212,7 @@ async def _github(settings: Settings) -> str:
     try:
         reached = await sink.probe()
         archived = [r for r in repositories if await sink.archived(r)]
+        refused = [] if archived else [await sink.issue_write_refusal(r) for r in repositories]
     finally:
         await sink.aclose()
     if archived:
@@ -217,6 +220,8 @@ async def _github(settings: Settings) -> str:
             f"{', '.join(archived)} archived (read-only): GitHub refuses every issue there; "
             "unarchive it or route its incidents elsewhere"
         )
+    if any(refused):
+        raise _Failed(_without_held("; ".join(r for r in refused if r)))
     problems = await label_problems(settings, repositories)
     if problems:
         raise _Warning(_without_held(f"{reached}; {'; '.join(problems)}"))

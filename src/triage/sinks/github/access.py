@@ -18,6 +18,15 @@ happens:
                                            messages wait on the queue instead of each going to
                                            the DLQ
 
+Reading a repository's issues (or the user's role there, `permissions` in `GET /repos/{r}`)
+does not show that our credentials may open them: a fine-grained token with Issues read-only,
+or an App without `issues: write`, reads them all and is refused every create (403 "Resource
+not accessible by …"). GitHub has no call that says what a token may do, but it checks the
+credentials' permission before the request's fields, so `issue_write_refusal` asks with a
+create that has no title: a 422 (the title missing) says they may, a 403 that they may not,
+and no issue can come of it (GitHub's `title` is required). `triage check` asks it once per
+repository.
+
 A refused write (403) is believed for UNREACHABLE_RECHECK_S even when the repository reads
 again: a read cannot show that writes are allowed again. After that the next open tries one.
 
@@ -31,6 +40,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
+import structlog
+
 from triage.errors import (
     GitHubUnavailableError,
     SinkRejectedError,
@@ -41,6 +52,8 @@ from triage.sinks.github.api import GitHubApi
 
 _V = TypeVar("_V")
 
+log = structlog.get_logger(__name__)
+
 #: The statuses of a refusal that is about our access to a repository, not about the ticket.
 REPOSITORY_REFUSED = frozenset({403, 404, 410})
 #: What an operator does about each of them, said in the error and the warning.
@@ -48,6 +61,14 @@ ACCESS_HINT = {
     404: "give the GitHub App (or GITHUB_TOKEN) access to the repository, or fix the route",
     410: "turn the repository's issues on, or route to another repository",
     403: "give the GitHub App (or GITHUB_TOKEN) write access to the repository's issues",
+}
+#: What to grant when a create is refused, for `triage check`: the 403 names the permission.
+_WRITE_HINT = {
+    **ACCESS_HINT,
+    403: (
+        "give the token Issues: Read and write on it (a fine-grained token), or the GitHub "
+        "App issues: write"
+    ),
 }
 #: Repositories remembered as out of reach (and as reached), at most; the oldest go first.
 UNREACHABLE_KEPT = 64
@@ -88,6 +109,23 @@ class RepositoryAccess:
                 raise
             return False
         return True
+
+    async def issue_write_refusal(self, repository: str) -> str | None:
+        """Why GitHub refuses our credentials to open issues in `repository`, or None when
+        it would take one, asked with a create GitHub cannot carry out (no title: the module
+        docstring). Other errors (a limit, an outage) are raised."""
+        try:
+            await self._api.call("POST", f"/repos/{repository}/issues", json={"body": ""})
+        except SinkRejectedError as exc:
+            if exc.status not in REPOSITORY_REFUSED:
+                return None  # the title missing (422): the credentials may open issues
+            return (
+                f"{repository}: GitHub refuses triage's credentials to open issues there "
+                f"({exc.status}: {exc.detail}): {_WRITE_HINT[exc.status]}"
+            )
+        # Taken without a title: not GitHub's answer (a stand-in's); nothing to say.
+        log.warning("github.untitled_create_taken", repository=repository)
+        return None
 
     def opened_in(self, repository: str) -> None:
         """An issue was opened (or found) in `repository`: it reaches us, and is evidence that

@@ -187,6 +187,12 @@ class GitHubSink:
             return f"{repository} readable as {await self._api.whoami()}"
         return f"signed in as {await self._api.whoami()} (no GITHUB_REPOSITORY: routes name them)"
 
+    async def issue_write_refusal(self, repository: str) -> str | None:
+        """Why GitHub refuses our credentials to open issues in `repository` (a fine-grained
+        token with Issues read-only reads them all), or None; for `triage check`. Creates
+        nothing (`RepositoryAccess.issue_write_refusal`)."""
+        return await self._access.issue_write_refusal(repository)
+
     async def archived(self, repository: str) -> bool:
         """Whether GitHub says `repository` is archived (read-only: no issue can be opened or
         written there), for `triage check`; a write's refusal says the same to the daemon."""
