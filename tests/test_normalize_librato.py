@@ -158,6 +158,27 @@ def test_many_sources_are_listed_within_bounds() -> None:
     assert alert.labels["sources_in_violation"] == "1000"
 
 
+def test_long_violations_still_say_how_many_sources_were_left_out() -> None:
+    """Sources with long names and many violations: the listing stops within the description
+    and its last line still counts the sources it left out."""
+    body = sample(TRIGGERED)
+    violation = {"metric": "m" * 200, "value": 1, "condition_violated": 1150670}
+    body["violations"] = {f"{'h' * 150}-{i}": [violation] * 10 for i in range(30)}
+    alert = one(body)
+    assert alert.description.endswith(" more sources")
+    assert "\n…and " in alert.description
+
+
+def test_a_source_name_cannot_forge_a_line_of_the_listing() -> None:
+    """A source or value holding a newline stays on its own violation's line."""
+    body = sample(TRIGGERED)
+    body["violations"] = {
+        "web-1\nweb-9: fake = 0": [{"metric": "m", "value": "1\nweb-8: x", "condition_violated": 1}]
+    }
+    listing = one(body).description.split("Violations:\n", 1)[1]
+    assert listing.splitlines() == ["web-1 web-9: fake = 0: m = 1 web-8: x"]
+
+
 def test_hostile_text_is_redacted_downstream() -> None:
     """A secret and markup in the alert's name and a source: the redacted view carries no
     secret (each sink escapes the text for where it shows)."""

@@ -31,6 +31,8 @@ _BODY_KEYS = frozenset({"violations", "conditions", "clear"})
 #: At most this many sources, and violations per source, are shown.
 _SOURCES_SHOWN = 20
 _VIOLATIONS_SHOWN = 5
+#: The listing stops adding sources past this many characters (the description holds 4,000).
+_LISTING_MAX = 3_000
 #: At most this many conditions are read.
 _CONDITIONS_MAX = 50
 
@@ -117,12 +119,19 @@ def _conditions(value: Any) -> dict[str, str]:
 
 
 def _listing(violations: list[tuple[str, list[dict[str, Any]]]], conditions: dict[str, str]) -> str:
-    """One line per violation, grouped by source, and how many sources were left out."""
-    lines = []
+    """One line per violation, grouped by source, within `_LISTING_MAX` characters, and how
+    many sources that left out."""
+    lines: list[str] = []
+    shown = 0
     for source, listed in violations[:_SOURCES_SHOWN]:
-        lines += [_line(source, v, conditions) for v in listed[:_VIOLATIONS_SHOWN]] or [source]
-    if len(violations) > _SOURCES_SHOWN:
-        lines.append(f"…and {len(violations) - _SOURCES_SHOWN} more sources")
+        named = common.word(source, "violations source", 200) or "?"
+        more = [_line(named, v, conditions) for v in listed[:_VIOLATIONS_SHOWN]] or [named]
+        if lines and sum(map(len, lines + more)) > _LISTING_MAX:
+            break
+        lines += more
+        shown += 1
+    if len(violations) > shown:
+        lines.append(f"…and {len(violations) - shown} more sources")
     return "Violations:\n" + "\n".join(lines) if lines else ""
 
 
@@ -144,7 +153,8 @@ def _metric(violation: dict[str, Any]) -> str | None:
 
 
 def _plain(value: Any) -> str | None:
-    """A scalar as shown (numbers as JSON writes them), else None: nested values show nothing."""
-    if value is None or isinstance(value, dict | list) or value == "":
+    """A scalar as one shown line (numbers as JSON writes them), else None: nested values show
+    nothing, and text cannot start a line of its own in the listing."""
+    if value is None or isinstance(value, dict | list):
         return None
-    return common.shown(value)
+    return common.word(common.shown(value), "violation", 200)
