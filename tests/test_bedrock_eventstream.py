@@ -93,7 +93,7 @@ async def test_a_whole_event_stream_is_read_as_the_answer(logs: io.StringIO) -> 
     assert len(server.requests) == 1
     assert metrics.counter("SummarizationFailures") == 0, loud(logs)
     assert ticket.title == TICKET["title"]
-    assert ticket.description.startswith(TICKET["description"])
+    assert ticket.description.startswith(str(TICKET["description"]))
     assert (metrics.counter("LLMTokensIn"), metrics.counter("LLMTokensOut")) == (7, 9)
     assert loud(logs) == []
 
