@@ -1,8 +1,8 @@
-"""What a 401 from the gateway challenges for: always `Bearer realm="triage"`, and Basic only
-when the request itself tried Basic. A browser opening the gateway's URL gets no login prompt,
-while a sender using Basic (Alertmanager's `basic_auth`, Grafana's basic auth, curl `-u`, a
-URL's user info) sends it pre-emptively and is accepted; one that got it wrong learns the
-scheme. Real HTTP against the gateway on 127.0.0.1, and a real Alertmanager when installed."""
+"""What a 401 from the gateway challenges for: `Bearer realm="triage"` and Basic, so a client
+that sends Basic only once challenged (Python's urllib) sends it; to a browser opening the URL
+as a page, Bearer alone (no login prompt) unless it tried Basic. A sender using Basic
+pre-emptively (Alertmanager's `basic_auth`, Grafana's basic auth, curl `-u`, a URL's user
+info) is accepted at once. Real HTTP against the gateway on 127.0.0.1, and a real Alertmanager when installed."""
 
 from __future__ import annotations
 
@@ -78,22 +78,26 @@ async def test_a_browser_opening_the_gateway_is_challenged_for_bearer_only(
     ids=["none", "wrong-bearer", "bearer-twice", "bearer-then-basic", "no-scheme", "digest",
          "wrong-x-grafana-token", "query-token", "sentry-wrong-signature"],
 )  # fmt: skip
-async def test_a_401_without_a_basic_attempt_challenges_bearer_alone(
+async def test_a_401_challenges_both_schemes_and_a_browser_page_bearer_alone(
     client: httpx2.AsyncClient, queues: Queues, path: str, headers: dict[str, str]
 ) -> None:
-    """Every 401 to a request that did not try Basic challenges `Bearer realm="triage"` and
-    nothing else, whatever else it got wrong."""
+    """Every 401 challenges Bearer and Basic (a client that sends Basic only when asked then
+    sends it), whatever the request got wrong; the same request from a browser page challenges
+    `Bearer realm="triage"` alone (no login prompt)."""
     response = await client.post(path, content=GENERIC, headers=headers)
+    assert response.status_code == 401, response.text
+    assert response.headers.get_list("www-authenticate") == [BEARER_AND_BASIC]
+    response = await client.post(path, content=GENERIC, headers={**headers, **BROWSER})
     assert response.status_code == 401, response.text
     assert response.headers.get_list("www-authenticate") == [BEARER_ONLY]
     assert _queued(queues) == []
 
 
-async def test_a_stale_sentry_timestamp_challenges_bearer_alone(
+async def test_a_stale_sentry_timestamp_challenges_as_every_401_does(
     client: httpx2.AsyncClient,
 ) -> None:
-    """The 401 for a rightly signed Sentry delivery an hour old challenges Bearer alone too:
-    every 401 goes through the one answer."""
+    """The 401 for a rightly signed Sentry delivery an hour old challenges both schemes too,
+    and Bearer alone to a browser page: every 401 goes through the one answer."""
     body = payload("sentry/event-alert.json")
     signature = hmac.new(TOKENS["sentry"].encode(), body, hashlib.sha256).hexdigest()
     headers = {
@@ -102,6 +106,10 @@ async def test_a_stale_sentry_timestamp_challenges_bearer_alone(
         "Sentry-Hook-Timestamp": str(int(time.time()) - 3600),
     }
     response = await client.post("/v1/alerts/sentry", content=body, headers=headers)
+    assert response.status_code == 401, response.text
+    assert response.headers.get_list("www-authenticate") == [BEARER_AND_BASIC]
+    browser = {**headers, "Accept": "text/html"}
+    response = await client.post("/v1/alerts/sentry", content=body, headers=browser)
     assert response.status_code == 401, response.text
     assert response.headers.get_list("www-authenticate") == [BEARER_ONLY]
 
@@ -122,9 +130,11 @@ async def test_a_401_to_a_basic_attempt_challenges_basic_as_well(
     client: httpx2.AsyncClient, queues: Queues, authorization: str
 ) -> None:
     """A request that tried Basic and failed is challenged for Bearer and for Basic, so a
-    Basic-only sender learns the scheme it used is taken."""
+    Basic-only sender learns the scheme it used is taken: from a browser page too."""
     response = await client.post(
-        "/v1/alerts/generic", content=GENERIC, headers={"Authorization": authorization}
+        "/v1/alerts/generic",
+        content=GENERIC,
+        headers={"Authorization": authorization, **BROWSER},
     )
     assert response.status_code == 401, response.text
     assert response.headers.get_list("www-authenticate") == [BEARER_AND_BASIC]
@@ -165,22 +175,20 @@ def _urllib_post(port: int, passwords: urllib.request.HTTPPasswordMgr) -> int:
         return exc.code
 
 
-async def test_urllib_sends_basic_pre_emptively_when_told_to(
+async def test_urllib_sends_basic_pre_emptively_or_once_challenged(
     gateway: IngestService, queues: Queues
 ) -> None:
     """Python's urllib with `HTTPPasswordMgrWithPriorAuth` (`is_authenticated=True`) sends
     Basic with the first request and is accepted; without it, urllib waits for a Basic
-    challenge the gateway does not offer unasked, and fails on the Bearer one (the README
-    says to send Basic pre-emptively)."""
+    challenge, finds it beside the Bearer one, and is accepted on its second request."""
     url = f"http://127.0.0.1:{gateway.port}/v1/alerts/generic"
     prior = urllib.request.HTTPPasswordMgrWithPriorAuth()
     prior.add_password(None, url, "triage", TOKEN, is_authenticated=True)
     assert await asyncio.to_thread(_urllib_post, gateway.port, prior) == 202
     waiting = urllib.request.HTTPPasswordMgrWithDefaultRealm()
     waiting.add_password(None, url, "triage", TOKEN)
-    with pytest.raises(ValueError, match="does not support the following scheme: 'Bearer'"):
-        await asyncio.to_thread(_urllib_post, gateway.port, waiting)
-    assert len(_queued(queues)) == 1
+    assert await asyncio.to_thread(_urllib_post, gateway.port, waiting) == 202
+    assert len(_queued(queues)) == 2
 
 
 async def _wait_queued(queues: Queues, count: int, timeout_s: float) -> list[dict[str, Any]]:

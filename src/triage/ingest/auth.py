@@ -311,13 +311,22 @@ def grafana_signature(headers: Mapping[str, str]) -> BodySignature | None:
 
 
 def challenge(headers: Mapping[str, str]) -> str:
-    """A 401's `WWW-Authenticate`: Bearer, and Basic as well when the request tried Basic
-    (RFC 9110 11.6.1 lets one header list both). Basic is not offered to a request that did
-    not try it: a browser opening the gateway's URL would show a login prompt."""
+    """A 401's `WWW-Authenticate`: Bearer and Basic (RFC 9110 11.6.1 lets one header list
+    both), so a client that sends Basic only once challenged for it (Python's urllib, `curl
+    --anyauth`, Java's `Authenticator`) then sends it. Not Basic to a browser opening the URL
+    as a page, which would show a login prompt, unless the request tried Basic itself."""
     scheme, _ = _scheme_and_value(headers.get("Authorization", ""))
-    if scheme == "basic":
+    if scheme == "basic" or not _browser_page(headers):
         return f"{BEARER_CHALLENGE}, {BASIC_CHALLENGE}"
     return BEARER_CHALLENGE
+
+
+def _browser_page(headers: Mapping[str, str]) -> bool:
+    """The request is a browser navigating to the URL (Fetch Metadata's `Sec-Fetch-Mode:
+    navigate`; a browser too old to send it asks for HTML first, as no webhook sender does)."""
+    if headers.get("Sec-Fetch-Mode", "").strip().lower() == "navigate":
+        return True
+    return "text/html" in headers.get("Accept", "").lower()
 
 
 def misformed(headers: Mapping[str, str]) -> str | None:
