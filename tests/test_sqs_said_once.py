@@ -21,7 +21,8 @@ RECEIVE = "AmazonSQS.ReceiveMessage"
 
 @pytest.fixture
 def queues(moto_url: str) -> Queues:
-    return make_queues(moto_url)
+    """A queue that keeps a message through five receives before its DLQ."""
+    return make_queues(moto_url, max_receive_count=5)
 
 
 @pytest.fixture
@@ -90,3 +91,29 @@ async def test_answers_holding_more_than_asked_are_one_warning_then_debug(
             assert len(await inbox.receive(1, 0, 30)) == 1
     over = [e["log_level"] for e in logs if e["event"] == "receive.over_asked"]
     assert over == ["warning", "debug"]
+
+
+async def test_a_bad_identity_attribute_is_said_once_per_message_not_per_delivery(
+    sqs: Any, queues: Queues, proxy: FaultProxy
+) -> None:
+    """A message whose gateway id attribute has no id's shape is named by SQS's id on every
+    delivery, and over three deliveries one `message.bad_identity` line says so."""
+    queues.client().send_message(
+        QueueUrl=queues.url,
+        MessageBody="a",
+        MessageAttributes={
+            "gateway_message_id": {"DataType": "String", "StringValue": "gw:not-a-uuid"}
+        },
+    )
+    inbox = SqsInbox(sqs, proxy.queue_url(queues.url))
+    deliveries: list[Message] = []
+    with structlog.testing.capture_logs() as logs:
+        for _ in range(3):
+            received: list[Message] = []
+            async with asyncio.timeout(10):
+                while not received:
+                    received = await inbox.receive(10, 0, 30)
+            deliveries += received
+            await inbox.change_visibility(received, 0)
+    assert {m.identity for m in deliveries} == {deliveries[0].id}
+    assert len([e for e in logs if e["event"] == "message.bad_identity"]) == 1

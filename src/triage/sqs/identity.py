@@ -39,13 +39,16 @@ import hashlib
 import json
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import structlog
 
 from triage.decode import SNS_NOTIFICATION, is_sns_envelope
 
 log = structlog.get_logger(__name__)
+
+#: Whether to log that something of message `id` at `where` was ignored: `say(id, where)`.
+Say = Callable[[str, str], bool]
 
 #: The message attribute `triage ingest` stamps each message with (`new_gateway_id`).
 GATEWAY_ID_ATTRIBUTE = "gateway_message_id"
@@ -91,15 +94,23 @@ def is_identity(value: str) -> bool:
     return _IDENTITY.fullmatch(value) is not None
 
 
-def message_identity(sqs_id: str, body: str, attributes: Mapping[str, str]) -> str:
-    """The identity of the message SQS calls `sqs_id` (see the module docstring)."""
-    stamped = _attribute(sqs_id, attributes, GATEWAY_ID_ATTRIBUTE, _GATEWAY_ID)
+def _always(_message_id: str, _where: str) -> bool:
+    return True
+
+
+def message_identity(
+    sqs_id: str, body: str, attributes: Mapping[str, str], say: Say = _always
+) -> str:
+    """The identity of the message SQS calls `sqs_id` (see the module docstring). A value
+    ignored is logged when `say(sqs_id, where)` agrees (the inbox: once per message, not on
+    every delivery)."""
+    stamped = _attribute(sqs_id, attributes, GATEWAY_ID_ATTRIBUTE, _GATEWAY_ID, say)
     if stamped is not None:
         return stamped
-    carried = _carried_by_body(sqs_id, body)
+    carried = _carried_by_body(sqs_id, body, say)
     if carried is not None:
         return carried
-    redriven = _attribute(sqs_id, attributes, REDRIVEN_FROM_ATTRIBUTE, _IDENTITY)
+    redriven = _attribute(sqs_id, attributes, REDRIVEN_FROM_ATTRIBUTE, _IDENTITY, say)
     if redriven is not None:
         return redriven
     # SQS's own id, bare when it has an id's shape (as every SQS endpoint's does); any other
@@ -110,25 +121,31 @@ def message_identity(sqs_id: str, body: str, attributes: Mapping[str, str]) -> s
 
 
 def _attribute(
-    sqs_id: str, attributes: Mapping[str, str], name: str, shape: re.Pattern[str]
+    sqs_id: str, attributes: Mapping[str, str], name: str, shape: re.Pattern[str], say: Say
 ) -> str | None:
     value = attributes.get(name)
     if value is None:
         return None
     if shape.fullmatch(value):
         return value
-    log.warning("message.bad_identity", message_id=sqs_id, attribute=name, length=len(value))
+    _bad(sqs_id, name, len(value), say)
     return None
 
 
-def _carried_by_body(sqs_id: str, body: str) -> str | None:
+def _bad(sqs_id: str, where: str, length: int | None, say: Say) -> None:
+    """The one line that says a value naming the message was ignored (never the value)."""
+    if say(sqs_id, where):
+        log.warning("message.bad_identity", message_id=sqs_id, attribute=where, length=length)
+
+
+def _carried_by_body(sqs_id: str, body: str, say: Say) -> str | None:
     """`sns:<MessageId>.<digest>` for an SNS notification's envelope, `eb:<id>.<digest>` for an
     EventBridge event; None for any other body, and for one that does not parse (the pipeline
     says why)."""
     if (written := _SNS_HEAD.match(body)) is not None:
-        return _bound(sqs_id, SNS, written.group(1), "body.MessageId", body)
+        return _bound(sqs_id, SNS, written.group(1), "body.MessageId", body, say)
     if (written := _EVENT_HEAD.match(body)) is not None:
-        return _bound(sqs_id, EVENTBRIDGE, written.group(1), "body.id", body)
+        return _bound(sqs_id, EVENTBRIDGE, written.group(1), "body.id", body, say)
     if '"Notification"' not in body and '"detail-type"' not in body:
         return None  # neither kind, whatever its keys' order: not parsed
     try:
@@ -138,18 +155,19 @@ def _carried_by_body(sqs_id: str, body: str) -> str | None:
     if not isinstance(payload, dict):
         return None
     if is_sns_envelope(payload) and payload["Type"] == SNS_NOTIFICATION:
-        return _bound(sqs_id, SNS, payload.get("MessageId"), "body.MessageId", body)
+        return _bound(sqs_id, SNS, payload.get("MessageId"), "body.MessageId", body, say)
     if isinstance(payload.get("detail-type"), str) and "detail" in payload:
-        return _bound(sqs_id, EVENTBRIDGE, payload.get("id"), "body.id", body)
+        return _bound(sqs_id, EVENTBRIDGE, payload.get("id"), "body.id", body, say)
     return None
 
 
-def _bound(sqs_id: str, namespace: str, value: object, where: str, body: str) -> str | None:
+def _bound(
+    sqs_id: str, namespace: str, value: object, where: str, body: str, say: Say
+) -> str | None:
     """`<namespace>:<value>.<digest of body>`, or None (logged) for a value of no id's shape."""
     if isinstance(value, str) and _BARE.fullmatch(value):
         return f"{namespace}:{value}.{_digest(body, 8)}"
-    length = len(value) if isinstance(value, str) else None
-    log.warning("message.bad_identity", message_id=sqs_id, attribute=where, length=length)
+    _bad(sqs_id, where, len(value) if isinstance(value, str) else None, say)
     return None
 
 

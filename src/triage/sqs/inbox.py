@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 
 from triage.aws import AWS_CALL_ERRORS, KMS_DENIED, batch_entries, kms_refusal
 from triage.errors import InboxError
-from triage.sqs.identity import REDRIVEN_FROM_ATTRIBUTE, is_identity, message_identity
+from triage.sqs.identity import REDRIVEN_FROM_ATTRIBUTE, Say, is_identity, message_identity
 
 log = structlog.get_logger(__name__)
 
@@ -351,10 +351,11 @@ class _Said:
         return True
 
 
-def message_from(raw: object, say: Callable[[str, str], bool] = _always) -> Message:
+def message_from(raw: object, say: Say = _always) -> Message:
     """A Message from one entry of ReceiveMessage's answer. Raises ValueError for an entry
     without an id or a receipt handle; an attribute that does not read is left out, logged
-    when `say(message_id, attribute)` (the inbox says it once per message, not per delivery)."""
+    when `say(message_id, attribute)` (the inbox says it once per message, not per delivery),
+    and so is a value that would name the message but has no id's shape (`identity`)."""
     entry = _mapping(raw)
     mid, handle, body = entry.get("MessageId"), entry.get("ReceiptHandle"), entry.get("Body", "")
     if not (isinstance(mid, str) and mid and isinstance(handle, str) and handle):
@@ -365,18 +366,20 @@ def message_from(raw: object, say: Callable[[str, str], bool] = _always) -> Mess
     # Asked for on every receive: absent or unreadable alike, the count is unknown.
     receives = _attribute(mid, "ApproximateReceiveCount", attrs, _receive_count, say, missing=True)
     trace = attrs.get("AWSTraceHeader")
+    attributes = {
+        name: value["StringValue"]
+        for name, value in _mapping(entry.get("MessageAttributes")).items()
+        if isinstance(value, Mapping) and isinstance(value.get("StringValue"), str)
+    }
     return Message(
         id=mid,
         body=body,
         receipt_handle=handle,
         receive_count=UNKNOWN_RECEIVE_COUNT if receives is None else receives,
         sent_at=_attribute(mid, "SentTimestamp", attrs, _epoch_ms, say),
-        attributes={
-            name: value["StringValue"]
-            for name, value in _mapping(entry.get("MessageAttributes")).items()
-            if isinstance(value, Mapping) and isinstance(value.get("StringValue"), str)
-        },
+        attributes=attributes,
         trace_header=trace if isinstance(trace, str) else None,
+        identity=message_identity(mid, body, attributes, say),
     )
 
 
@@ -396,7 +399,7 @@ def _attribute(
     name: str,
     attrs: Mapping[str, object],
     read: Callable[[object], T],
-    say: Callable[[str, str], bool],
+    say: Say,
     *,
     missing: bool = False,
 ) -> T | None:
