@@ -156,6 +156,24 @@ def test_text_stating_no_other_priority_is_left_as_written(text: str, final: Pri
     assert agreeing(text, final) == (text, 0)
 
 
+@pytest.mark.parametrize(
+    ("severity", "published"),
+    [
+        pytest.param("P2", "Severity: P2", id="the-alerts-own-severity"),
+        pytest.param("p 2", "Severity: P2", id="the-alerts-own-severity-spelled-otherwise"),
+        pytest.param("warning", "Severity: P1 (corrected from P2)", id="another-severity"),
+        pytest.param(None, "Severity: P1 (corrected from P2)", id="no-severity"),
+    ],
+)
+def test_a_severity_the_alert_itself_has_is_no_contradiction(
+    severity: str | None, published: str
+) -> None:
+    """A P-level under a severity's name that is the alert's own severity is a fact about the
+    alert (the ticket's note says how priority moved from it): left as written; one the alert
+    does not have is corrected."""
+    assert agreeing("Severity: P2", Priority.HIGH, severity=severity)[0] == published
+
+
 def test_the_deterministic_ticket_corrects_the_alerts_own_contradiction() -> None:
     """An alert whose priority field says high and whose description says "Priority: critical"
     gets a high ticket whose description says high, and what the alert wrote."""

@@ -200,7 +200,9 @@ class DeterministicSummariser:
 
         def stated(text: str, limit: int) -> str:
             nonlocal corrected
-            text, count = agreeing(cut(text, limit, ellipsis=True), decision.priority)
+            text, count = agreeing(
+                cut(text, limit, ellipsis=True), decision.priority, severity=alert.severity
+            )
             corrected += count
             return cut(text, limit, ellipsis=True) if count else text
 

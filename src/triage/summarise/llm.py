@@ -467,7 +467,7 @@ def contain(
 
     def stated(value: str) -> str:
         """`value` stating no priority but the ticket's (`priority.agreeing`)."""
-        value, corrected = agreeing(value, decision.priority)
+        value, corrected = agreeing(value, decision.priority, severity=alert.severity)
         rejected["priority"] += corrected
         return value
 

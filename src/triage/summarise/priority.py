@@ -192,12 +192,14 @@ _P_LEVELS = {
 }
 
 
-def agreeing(text: str, final: Priority) -> tuple[str, int]:
+def agreeing(text: str, final: Priority, *, severity: str | None = None) -> tuple[str, int]:
     """`text` with every statement of a priority other than the ticket's `final` ("Priority:
     critical", "**Severity:** P0", "Priorität: kritisch") made to state `final`, in P-level
     form when it was written as one, what it said kept ("Priority: high (corrected from
     critical)"); and how many were. A severity word under a severity's name ("Severity:
-    critical") and prose ("the priority is critical") are left as written."""
+    critical"), the alert's own `severity` under one ("Severity: P2" of a P2 alert moved to
+    high: the ticket's note says why) and prose ("the priority is critical") are left as
+    written."""
     lowered = text.lower()
     if not any(stem in lowered for stem in _STEMS):
         return text, 0
@@ -206,7 +208,7 @@ def agreeing(text: str, final: Priority) -> tuple[str, int]:
     def correct(match: re.Match[str]) -> str:
         nonlocal corrected
         key, value = match["key"], match["value"]
-        stated = _stated(key, value)
+        stated = _stated(key, value, severity)
         if stated is None or stated is final:
             return match[0]
         corrected += 1
@@ -216,9 +218,16 @@ def agreeing(text: str, final: Priority) -> tuple[str, int]:
     return _STATEMENT.sub(correct, text), corrected
 
 
-def _stated(key: str, value: str) -> Priority | None:
+def _stated(key: str, value: str, severity: str | None) -> Priority | None:
     """The priority a statement's `value` names under its `key`: under a severity's name, only
-    a P-level states one."""
-    if key.casefold() in _SEVERITY and not _P_LEVEL.fullmatch(value):
+    a P-level states one, and not the alert's own `severity` (a fact about the alert)."""
+    if key.casefold() in _SEVERITY and (
+        not _P_LEVEL.fullmatch(value) or _level(value) == _level(severity or "")
+    ):
         return None
     return word_priority(value)
+
+
+def _level(value: str) -> str:
+    """A level without case, spaces, `-` or `_`: "P 2", "p-2" and "P2" are one."""
+    return "".join(c for c in value.casefold() if c.isalnum())
