@@ -54,7 +54,8 @@ class SupervisorConfig:
     visibility_timeout_s: int = 60
     #: A message whose work makes no progress for this long is cancelled and retried later.
     message_timeout_s: float = 120.0
-    #: A held message is released (spending a receive) rather than held past this.
+    #: A held message is released (spending a receive) rather than held past this, or past
+    #: what SQS allows (12 h from its receive), whichever comes first.
     max_hold_s: float = 3600.0
     #: Exit once the queue is empty and nothing is in flight.
     drain: bool = False

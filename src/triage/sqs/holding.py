@@ -50,8 +50,8 @@ class Holding(SupervisorBase):
     ) -> bool:
         """Keep `message` (the heartbeat extends it) for `wait_s` (None: DEFAULT_HOLD_S),
         pausing intake meanwhile unless the wait is this message's alone; True to try it again.
-        Past `max_hold_s`, or when the daemon stops, it is released for that wait instead
-        (False)."""
+        Past `max_hold_s` or SQS's 12 h (`_hold_limit`), or when the daemon stops, it is
+        released for that wait instead (False)."""
         wait_s = max(wait_s if wait_s is not None else self.DEFAULT_HOLD_S, 0.05)
         until = time.monotonic() + wait_s
         limit = self._hold_limit(message, until - held_since, wait_s)

@@ -22,7 +22,8 @@ holds: `pauses_intake` false) is held without pausing intake. So is a message th
 store failed (`StoreUnavailableError`: locked, full, corrupt, unreachable, denied): the store's
 fault is never the message's, so it is tried again after a wait that doubles up to
 `STORE_HOLD_MAX_S`, while `/readyz` says `store: unavailable` and one line says why (and one
-that it is back). Only past `max_hold_s` does a held message spend a receive. While no message
+that it is back). Only past `max_hold_s`, or near SQS's 12 h from its receive (no delivery
+stays hidden longer), does a held message spend a receive. While no message
 is held for the store, a ping (`store_probe`, every `STORE_PROBE_S`) watches it, so readiness
 follows the store even when no traffic comes. The store is marked down by any failure (a
 message's or a ping's) and up by a success only while nothing says otherwise (no message held
