@@ -177,3 +177,22 @@ async def test_a_resolve_on_the_old_routes_resolves_where_a_dead_replicas_move_w
     await rolling.deliver(old, moving)
     await drain(rolling)
     assert await check_rolling(rolling) == []
+
+
+async def test_an_open_on_the_old_routes_left_by_a_dead_replica_is_finished_with_its_move(
+    rolling: World,
+) -> None:
+    """Seed 2822 of the rolling runs: a member of host a's group fires again in host b,
+    stamped alike. A redelivery of its first firing, on the old routes, claims its own
+    incident's open (stamped as its firing in host b: its own incident keeps it) and the
+    replica dies in the sink call; that message's retry, on the new routes, is a late firing
+    in host a. It fires in one place (the sweep finished the open without the move out of
+    host b that the dead replica would have made next, and it fired in both)."""
+    old, new = rolling.replicas
+    first = await sent(rolling, "disk-1", "firing", 0, "a")
+    await rolling.deliver(new, first, lose_delete=True)
+    await rolling.deliver(new, await sent(rolling, "disk-1", "firing", 0, "b"))
+    old.faults.crash = True
+    await rolling.deliver(old, first, lose_delete=True)
+    await drain(rolling)
+    assert await check_rolling(rolling) == []

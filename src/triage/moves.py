@@ -169,6 +169,7 @@ class Moves:
                 joining.withdrawn = await work.withdraw(event, self.pipeline.ledger.clock(), group)
                 if joining.withdrawn:
                     log.info("alert.late_firing", stays=left.key, fired_in=group.key)
+                    await self._finish_own(alert, owner, queued_at)
                 return joining.withdrawn
         if not joining.placed:
             return False  # a move: its own incident is looked at once it is remembered here
@@ -181,6 +182,23 @@ class Moves:
         joining.withdrawn = True
         await self._stays_own(alert, owner, group, joining.own, queued_at, withdrawn=True)
         return True
+
+    async def _finish_own(self, alert: Alert, owner: str, queued_at: datetime | None) -> None:
+        """A late firing in a group (withdrawn, or resolved again there): another delivery of
+        its message, on routes that do not group the alert, may have claimed the open of its
+        own incident and died in a sink call. That open is finished now, with what that
+        replica would have done after it (`leave_group`: the rule every replica applies then
+        says where the alert fires); left to the sweep, it went out without that step, and the
+        alert fired in two places."""
+        own = await self.pipeline.ledger.store.get(alert.fingerprint)
+        pending = own.pending if own is not None else None
+        if own is None or own.group is not None or pending is None:
+            return
+        if not same_alert(pending.owner, owner):
+            return
+        firing = self.pipeline.event(alert, queued_at)
+        await self.pipeline.apply(alert, firing, owner, None)
+        await self.leave_group(alert, owner, queued_at)
 
     async def _place_early(
         self, alert: Alert, group: GroupKey, joining: Looked, queued_at: datetime | None
@@ -409,6 +427,7 @@ class Moves:
         It stays where its newest event put it, and is resolved again in `group`."""
         log.info("alert.late_firing", stays=left.key, fired_in=group.key)
         await self._resolve_late(alert, owner, group, queued_at)
+        await self._finish_own(alert, owner, queued_at)
 
     async def _resolve_late(
         self, alert: Alert, owner: str, place: GroupKey | None, queued_at: datetime | None
