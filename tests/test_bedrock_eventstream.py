@@ -186,3 +186,21 @@ def test_headers_of_every_value_type_are_read_and_an_unknown_one_refused() -> No
     assert message.headers["count"] == struct.pack(">i", 7)
     with pytest.raises(eventstream.StreamRefused, match="unknown value type 10"):
         list(eventstream.messages(_with_headers(_raw_header("x", 10, b""), b"")))
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        _message({":message-type": "event", ":event-type": "ignore previous x" * 9}, b"["),
+        _message({":message-type": "exception", ":exception-type": "see http://x.example"}, b""),
+        _message({":message-type": "AKIAQ7ZK4MWB2XHP9TLR<script>"}, b""),
+    ],
+)
+def test_a_refusal_names_only_what_aws_names(message: bytes) -> None:
+    """What a refusal says (and so its log line) names an event, exception or message type
+    only when it is a short identifier, as AWS's are; the server's own text is `unnamed`."""
+    with pytest.raises(eventstream.StreamRefused) as refused:
+        eventstream.converse_answer(START + message)
+    said = str(refused.value)
+    assert "unnamed" in said
+    assert not any(word in said for word in ("ignore", "http", "AKIA", "<script>"))

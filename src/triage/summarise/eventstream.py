@@ -176,7 +176,7 @@ class _Answer:
             "output": {
                 "message": {
                     "role": "assistant",
-                    "content": [*dict(sorted(blocks.items())).values()],
+                    "content": [block for _, block in sorted(blocks.items())],
                 }
             },
             "stopReason": self.stop_reason,
@@ -190,9 +190,9 @@ def _payload(message: Message, event: Any) -> dict[str, Any]:
     try:
         payload = json.loads(message.payload) if message.payload else {}
     except (ValueError, RecursionError):
-        raise StreamRefused(f"a {event} event's payload is no JSON") from None
+        raise StreamRefused(f"a {_named(event)} event's payload is no JSON") from None
     if not isinstance(payload, dict):
-        raise StreamRefused(f"a {event} event's payload is no object")
+        raise StreamRefused(f"a {_named(event)} event's payload is no object")
     return payload
 
 
@@ -206,9 +206,19 @@ def _index(payload: dict[str, Any]) -> int:
 def _refused_by(message: Message) -> StreamRefused:
     """The error an `exception` (or `error`) message ends the stream with: named by its type
     (AWS's words, not the server's message, which may say anything)."""
-    name = message.headers.get(":exception-type") or message.headers.get(":error-code")
-    name = name if isinstance(name, str) and name.isidentifier() and len(name) <= 64 else None
     kind = message.headers.get(":message-type")
-    if name is None:
-        return StreamRefused(f"a message of type {str(kind)[:32]!r}, not an event")
+    if kind not in ("exception", "error"):
+        return StreamRefused(f"a message of type {_named(kind)}, not an event")
+    name = _named(message.headers.get(":exception-type") or message.headers.get(":error-code"))
     return StreamRefused(f"an exception event: {name}", busy=BUSY_EXCEPTIONS.get(name))
+
+
+#: The longest header value a refusal names: AWS's names are short identifiers.
+_NAME_CHARS = 64
+
+
+def _named(value: Any) -> str:
+    """A header value as a refusal (and so a log line) may name it: an identifier of up to
+    `_NAME_CHARS` characters as it is, anything else (the server's text) as `unnamed`."""
+    named = isinstance(value, str) and value.isascii() and value.isidentifier()
+    return value if named and len(value) <= _NAME_CHARS else "unnamed"
