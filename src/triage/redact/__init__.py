@@ -167,7 +167,11 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     not (Python's b'…' whole; a list of strings, ["…"] or
                                     ['…'], whole; a quote never closed on its line,
                                     to the line's end; of a shell's NAME=value cmd, the first
-                                    word only);
+                                    word only; a quoted value holding the other kind of
+                                    quote, "it's…" or 'pa"ss…', whole, and an unquoted one
+                                    read on through a quote inside a word, it's-…, pa"ss…,
+                                    `…`; the same in commands' options, --password "it's…"
+                                    also inside a JSON string, and setters' literals);
                                   - a YAML or .properties line that starts with such a name
                                     (after indentation or a list's `- `, also after an escaped
                                     `\\n` inside a JSON string): its unquoted value, to the

@@ -16,7 +16,15 @@ from triage.redact.names import (
     _kept_value,
     _named_thing,
 )
-from triage.redact.rule import _CONTINUATION, _replaced_value, _Rule, _rule, _value_replaced
+from triage.redact.rule import (
+    _CONTINUATION,
+    _INNER_QUOTE,
+    _QUOTED_CHAR,
+    _replaced_value,
+    _Rule,
+    _rule,
+    _value_replaced,
+)
 
 #: A command's directory (`/usr/bin/mysql`), possessive: nothing to give back.
 _COMMAND_PATH = r"(?:[^\s|;&()]{0,200}+/)?"
@@ -103,7 +111,8 @@ def _htpasswd(match: re.Match[str]) -> str:
 
 #: A value given to a command as one word: quoted whole, or a run of non-space.
 _WORD_VALUE = (
-    r"""(?P<q>["'])(?!\[REDACTED)[^"'\r\n]{1,512}+(?P=q)|(?!\[REDACTED)[^\s"';|&]{1,512}+"""
+    rf"""(?P<q>["'])(?!\[REDACTED){_QUOTED_CHAR}{{1,512}}+(?P=q)"""
+    r"""|(?!\[REDACTED)(?:[^\s"';|&]|""" + _INNER_QUOTE + r"){1,512}+"
 )
 
 
@@ -118,7 +127,7 @@ def _option_value(match: re.Match[str]) -> str:
     """A secret option's value replaced (a quoted one to its closing quote, the quotes kept),
     unless the option names a key a vendor issues and the value a thing (`_named_thing`)."""
     value = match[0][len(match[1]) :]
-    if _named_thing(match[1].rstrip(" \t=\"'"), value.strip("\"'")):
+    if _named_thing(match[1].rstrip(" \t=\"'\\"), value.strip("\"'\\")):
         return match[0]
     if match["q"]:
         return f"{match[1]}[REDACTED:password]{match['closed'] or ''}"
@@ -200,7 +209,7 @@ COMMAND_RULES: tuple[
     _rule(
         r"(-(?<![\w-]-)(?:(?:src|dest)?(?:store|key)pass|pass(?:word|phrase|in|out)?)"
         r"(?:[ \t]{1,3}|=)(?P<q>[\"'])?(?:pass:)?+)(?!\[REDACTED|-)(?!(?:env|file|fd):|stdin\b)"
-        r"(?(q)[^\"'\n]{1,512}+|[^\s\"']{1,512}+)",
+        rf"(?(q){_QUOTED_CHAR}{{1,512}}+|(?:[^\s\"']|{_INNER_QUOTE}){{1,512}}+)",
         _replaced_value("[REDACTED:password]"),
         "pass",
     ),
@@ -263,11 +272,11 @@ COMMAND_RULES: tuple[
         # Its value may stand on the next line, after a line continuation (`--password \`).
         r"(?:-(?:access-)?key)?[ \t=]{1,3}"
         + _CONTINUATION
-        + r"?(?P<q>[\"'])?)(?!\[REDACTED|-|[<>|]|"
+        + r"?(?P<q>\\?[\"'])?)(?!\[REDACTED|-|[<>|]|"
         + _CONTINUATION
         + ")"
         rf"{_TEMPLATE_VALUE}(?(q)(?:(?!(?P=q))[^\r\n]){{1,512}}+(?P<closed>(?P=q))?"
-        r"""|[^\s"'&;]{1,512})""",
+        rf"""|(?:[^\s"'&;]|{_INNER_QUOTE}){{1,512}})""",
         _option_value,
         "--",
         flags=re.IGNORECASE,

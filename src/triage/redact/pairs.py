@@ -26,9 +26,11 @@ from triage.redact.names import (
 from triage.redact.rule import (
     _ASSIGN,
     _CONTINUATION,
+    _INNER_QUOTE,
     _LINES,
     _OPEN_QUOTE,
     _PLACEHOLDER_FOUND,
+    _QUOTED_CHAR,
     _VALUE_MAX,
     _key_shaped,
     _random_looking,
@@ -496,7 +498,7 @@ PAIR_RULES: tuple[
         # An unquoted value, which never starts with an escaped line break or tab (a name that
         # ends its line inside a JSON string heads what follows, and holds no value).
         # An LDAP password's scheme (`{SSHA}`, `{CLEARTEXT}`) is the value's start.
-        rf"""|(?!\\[nrt])(?P<open>\\?(?:""\"|'''|["'])?)(?:\{{[A-Za-z0-9.-]{{1,32}}+\}})?(?:[^\s&;,"'}}\\]|\\(?!["'])){{1,{_VALUE_MAX}}}+)""",
+        rf"""|(?!\\[nrt])(?P<open>\\?(?:""\"|'''|["'])?)(?:\{{[A-Za-z0-9.-]{{1,32}}+\}})?(?:[^\s&;,"'}}\\]|\\(?!["'])|{_INNER_QUOTE}){{1,{_VALUE_MAX}}}+)""",
         _keep_quotes,
         *_SECRET_NAME_NEEDLES,
         flags=re.IGNORECASE,
@@ -510,7 +512,7 @@ CHANGED_VALUE_RULES: tuple[
     # (redacted above), the new one goes too.
     _rule(
         r"""(\[REDACTED:password\](?P<q>["'])[ \t]{1,3}->[ \t]{1,3}(?P=q))(?!\[REDACTED)"""
-        r"""[^"'\r\n]{1,512}+(?P=q)""",
+        rf"""{_QUOTED_CHAR}{{1,512}}+(?P=q)""",
         r"\1[REDACTED:password]\g<q>",
         "[REDACTED:password]",
     ),
@@ -589,7 +591,7 @@ TOLD_RULES: tuple[
         r"[ \t]{0,3}:?[ \t]{1,3})"
         # Not an assignment's `=value` (the pair rules' above).
         # An unquoted value ends at an escaped line break or tab (inside a JSON string).
-        r"""(?!["']?\[REDACTED|=)(?P<value>(?P<q>["'])[^"'\n]{4,128}+(?P=q)"""
+        rf"""(?!["']?\[REDACTED|=)(?P<value>(?P<q>["']){_QUOTED_CHAR}{{4,128}}+(?P=q)"""
         r"""|(?:[^\s"'<>\\]|\\(?![nrt])){6,128}+)""",
         _told_secret,
         "pass",

@@ -11,15 +11,15 @@ from __future__ import annotations
 import re
 
 from triage.redact.names import _SECRET_NAME, _SECRET_NAME_NEEDLES, _kept_value, secret_named
-from triage.redact.rule import _Rule, _rule
+from triage.redact.rule import _INNER_QUOTE, _QUOTED_CHAR, _Rule, _rule
 
 _PLACEHOLDER = "[REDACTED:password]"
 
 #: A value given as one word: quoted whole (`q`), or a run of non-space; not a placeholder
 #: already, nor a variable (`$PW`, `%PW%`), which says where the value comes from.
 _VALUE = (
-    r"""(?!\[REDACTED|\$|%[A-Za-z_])(?:(?P<q>["'])[^"'\r\n]{1,512}+(?P=q)"""
-    r"""|[^\s"'|;&<>]{1,512}+)"""
+    rf"""(?!\[REDACTED|\$|%[A-Za-z_])(?:(?P<q>["']){_QUOTED_CHAR}{{1,512}}+(?P=q)"""
+    r"""|(?:[^\s"'|;&<>]|""" + _INNER_QUOTE + r"){1,512}+)"
 )
 
 
@@ -28,7 +28,7 @@ def _value_replaced(match: re.Match[str]) -> str:
     keep it (`_kept_value`: a state word, a masked one)."""
     value = match["value"]
     quote = match["q"] or ""
-    if _kept_value("password", value.strip("\"'")):
+    if _kept_value("password", value.strip("\"'`\\")):
         return match[0]
     start, end = match.start("value") - match.start(), match.end("value") - match.start()
     return f"{match[0][:start]}{quote}{_PLACEHOLDER}{quote}{match[0][end:]}"
@@ -186,14 +186,15 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
         *("pdo", "mysql", "oci_", "ldap_", "ftp_login", "ssh2_auth", "imap_open"),
         flags=re.IGNORECASE,
     ),
-    # A setter or a builder's method named like a secret, with a literal: setPassword("pw"),
+    # A setter or a builder's method named like a secret, with a literal in any quotes (also
+    # `\\"…\\"` inside a JSON string, JavaScript's `` `…` ``): setPassword("pw"),
     # set_api_key('pw'), withClientSecret("pw"), .password("pw") (not getPassword("db"), whose
     # argument names the secret).
     _rule(
         # Its first character read first (`s`, `w` or a `.`), so the engine skips to the next.
         rf"(?:(?-i:[sSwW])(?<![\w$].)(?:et|ith)_?[A-Za-z0-9_]{{0,64}}?|(?-i:\.)){_SECRET_NAME}"
         r"[ \t]{0,3}\("
-        rf"[ \t]{{0,3}}(?P<value>(?P<q>[\"'])(?!\[REDACTED)[^\"'\r\n]{{1,512}}+(?P=q))",
+        rf"[ \t]{{0,3}}(?P<value>(?P<q>\\?[\"'`])(?!\[REDACTED){_QUOTED_CHAR}{{1,512}}+(?P=q))",
         _value_replaced,
         *_SECRET_NAME_NEEDLES,
         flags=re.IGNORECASE,

@@ -91,6 +91,15 @@ _ASSIGN = (
     r"[ \t]{0,61})"
 )
 _OPEN_QUOTE = r"""(?:\\?["'])?"""
+#: A character of a value quoted whole, after its opening quote (group `q`): anything on its
+#: line but that quote, so a literal holds the other kind (`"it's…"`, `'pa"ss…'`).
+_QUOTED_CHAR = r"(?:(?!(?P=q))[^\r\n])"
+#: A quote inside a word (`it's`, `pa"ss`; escaped inside a JSON string, `pa\\"ss`): a
+#: letter or digit on both sides. A value read to a space or a quote reads on through it; the
+#: quote that closes a string has no letter or digit after it.
+_INNER_QUOTE = (
+    r"""(?:(?<=[A-Za-z0-9])\\?["'](?=[A-Za-z0-9])|(?<=[A-Za-z0-9]\\)["'](?=[A-Za-z0-9]))"""
+)
 #: A line continuation between an option and its value, and the next line's indentation: a
 #: shell's `\`, PowerShell's `` ` `` or cmd.exe's `^` before the line's end, raw or inside a
 #: JSON string (an escaped backslash, an escaped line break).
