@@ -52,10 +52,12 @@ async def github_line(github: GitHubServer, tmp_path: Path) -> str:
 
 
 async def test_repositories_that_take_issues_pass(github: GitHubServer, tmp_path: Path) -> None:
-    """The default repository and a route's, neither archived: ok, and nothing written."""
+    """The default repository and a route's, neither archived: ok, and nothing written (the
+    write check's untitled create is refused)."""
     line = await github_line(github, tmp_path)
     assert line.startswith("ok    github   acme/ops readable as triage-bot")
-    assert all(call["method"] == "GET" for call in github.calls)
+    assert github.issues("acme/ops") == github.issues("acme/payments") == []
+    assert all(c["method"] == "GET" or c["status"] == 422 for c in github.calls)
 
 
 async def test_an_archived_route_repository_fails_the_check(

@@ -342,6 +342,13 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     # Graylog: one event definition and key; Execute Test Notification is skipped.
     "graylog/event.json": ("60e5d703914fb87e3a8a8796ad0fa7dd",),
     "graylog/test-notification.json": (),
+    # Librato and AppOptics: an alert's trigger and its clear share one; a user's test is skipped.
+    "librato/triggered.json": ("cf52fa204eb25cdddfdf6d9fce65c477",),
+    "librato/cleared.json": ("cf52fa204eb25cdddfdf6d9fce65c477",),
+    "librato/test.json": (),
+    # A Macie finding imported by Security Hub (ASFF, OCSF) is the incident of Macie's own event.
+    "eventbridge/securityhub-macie-finding.json": ("7d965c713faf65ca4bb678ebdb1bc6a7",),
+    "eventbridge/securityhub-v2-macie-finding.json": ("7d965c713faf65ca4bb678ebdb1bc6a7",),
 }
 
 

@@ -242,7 +242,7 @@ class Pipeline:
         # move) may not have happened, as on a redelivery.
         tried_here = delivery in self._attempted
         # Redriven from the DLQ by hand: counted before under its identity, whatever its count.
-        redelivered = message.receive_count > 1 or tried_here or message.redriven
+        redelivered = not message.first_delivery or tried_here or message.redriven
         self._attempted[delivery] = None
         if len(self._attempted) > ATTEMPTED_KEPT:
             del self._attempted[next(iter(self._attempted))]
@@ -270,7 +270,7 @@ class Pipeline:
         delivery's first try in this process, so the store is asked too (an earlier delivery
         may have failed on another replica); a held retry's own failures are known here."""
         released = self._released.get(message.identity, {})
-        if read and (message.receive_count > 1 or message.redriven):
+        if read and (not message.first_delivery or message.redriven):
             stored = await self.ledger.store.released_claims(message.identity)
             released = {**released, **dict.fromkeys(stored)}
             if released:

@@ -56,13 +56,13 @@ ACCEPTED_FORMATS: dict[str, frozenset[str]] = {
     # Other tools' webhooks (Datadog, Opsgenie, PagerDuty, New Relic, Azure Monitor, Google
     # Cloud Monitoring, Uptime Kuma, Splunk, Rollbar, Honeybadger, Bugsnag, Pingdom, Dynatrace,
     # Honeycomb, Grafana OnCall, StatusCake, Better Stack, UptimeRobot, Checkly, Raygun,
-    # Statuspage, Kapacitor, Freshping, Graylog) post here too.
+    # Statuspage, Kapacitor, Freshping, Graylog, Librato and AppOptics) post here too.
     "generic": frozenset(
         {"generic", "sentry-plugin", "datadog", "opsgenie", "pagerduty"}
         | {"newrelic", "azure", "gcp", "uptimekuma", "splunk"}
         | {"rollbar", "honeybadger", "bugsnag", "pingdom", "dynatrace", "honeycomb"}
         | {"grafana-oncall", "statuscake", "betterstack", "uptimerobot", "checkly", "raygun"}
-        | {"statuspage", "kapacitor", "freshping", "graylog"}
+        | {"statuspage", "kapacitor", "freshping", "graylog", "librato"}
     ),
     "threshold": frozenset({"threshold"}),
 }

@@ -121,7 +121,7 @@ class DeadLetter:
         if self.message.identity != self.message_id:
             info["identity"] = self.message.identity
         info |= {
-            "receive_count": self.message.receive_count,
+            "receive_count": self.message.known_receive_count,
             "age_s": int((now - self.message.sent_at).total_seconds())
             if self.message.sent_at
             else None,
