@@ -176,8 +176,9 @@ async def _tracing() -> str:
 async def _ingest_tokens(settings: Settings, aws: Aws) -> str:
     """The gateway's tokens, read and parsed as `triage ingest` does at start-up: a secret that
     cannot be read, JSON that is not, a token too short or a misspelt source, a token shared by
-    two sources, one pasted with `Bearer `, more than two for a source stop it there. The
-    secret is read with this process's credentials (the gateway's role is the one that may)."""
+    two sources, one pasted with `Bearer `, one wrapped in quotes (or the JSON itself quoted),
+    more than two for a source stop it there. The secret is read with this process's
+    credentials (the gateway's role is the one that may)."""
     secret_id = settings.ingest_tokens_secret_id
     if secret_id:
         secrets = await aws.client("secretsmanager")
