@@ -6,6 +6,8 @@ from SinkUnavailableError and SinkRejectedError, tests/test_silences.py)."""
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from triage.incidents.lifecycle import Incident, State
 from triage.ops.escalate import Escalator
 from triage.routes import load_router
 from triage.settings import Settings
+from triage.sinks.github.refusals import RECHECK_S
 from triage.sinks.guard import BREAKER_OPEN, GuardedSink
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -36,7 +39,12 @@ escalate_after_s = 1800
 """
 
 
-def escalator(tmp_path: Path, target: str, api_url: str | None = None) -> Escalator:
+def escalator(
+    tmp_path: Path,
+    target: str,
+    api_url: str | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> Escalator:
     routes = tmp_path / "routes.toml"
     routes.write_text(ROUTES.format(target=target))
     settings = Settings(
@@ -45,7 +53,7 @@ def escalator(tmp_path: Path, target: str, api_url: str | None = None) -> Escala
         github_repository="acme/ops",
         **({"github_api_url": api_url} if api_url else {}),
     )
-    return Escalator(settings, load_router(settings))
+    return Escalator(settings, load_router(settings), clock=clock)
 
 
 def incident(refs: dict[str, str] | None = None) -> Incident:
@@ -388,4 +396,39 @@ async def test_a_label_github_will_not_add_still_leaves_the_escalation_comment(
             await e.aclose()
         sent = [r.head.split(b" ", 2)[1] for r in server.requests]
     assert sent == [b"/repos/acme/ops/issues/7/labels", b"/repos/acme/ops/issues/7/comments"]
+    assert [x["event"] for x in logs if x["log_level"] == "warning"] == ["escalation.label_refused"]
+
+
+async def test_a_refused_escalation_label_is_asked_for_once_per_recheck_period(
+    tmp_path: Path,
+) -> None:
+    """A repository whose escalation label GitHub refused to create is not asked for it again
+    (nor warned of again) at the next escalations until `RECHECK_S` has passed; then it is
+    asked for again, as someone may have created it."""
+    now = [0.0]
+    refused = json.dumps({"message": "Must have admin rights to Repository."}).encode()
+    answers = [
+        answer(403, {"Content-Type": "application/json"}, refused),
+        answer(201, {"Content-Type": "application/json"}, b"{}"),
+    ]
+    async with hostile(*answers) as server:
+        e = escalator(tmp_path, 'github_label = "escalated"', server.url, lambda: now[0])
+        try:
+            with structlog.testing.capture_logs() as logs:
+                for number, at in ((7, 0.0), (8, 10.0), (9, RECHECK_S + 1.0)):
+                    now[0] = at
+                    await e.escalate(
+                        incident({"github": f"https://github.com/acme/ops/issues/{number}"}),
+                        T0 + timedelta(minutes=31),
+                    )
+        finally:
+            await e.aclose()
+        sent = [r.head.split(b" ", 2)[1] for r in server.requests]
+    assert sent == [
+        b"/repos/acme/ops/issues/7/labels",
+        b"/repos/acme/ops/issues/7/comments",
+        b"/repos/acme/ops/issues/8/comments",
+        b"/repos/acme/ops/issues/9/labels",
+        b"/repos/acme/ops/issues/9/comments",
+    ]
     assert [x["event"] for x in logs if x["log_level"] == "warning"] == ["escalation.label_refused"]

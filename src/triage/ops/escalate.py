@@ -22,6 +22,7 @@ intake nor be held back by Slack's, so it is called without a breaker, as before
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -38,6 +39,7 @@ from triage.sinks import markdown
 from triage.sinks.aio import AiohttpTransport
 from triage.sinks.github import IssueRef
 from triage.sinks.github.api import GitHubApi, record
+from triage.sinks.github.missing_labels import MissingLabels
 from triage.sinks.github.text import MAX_ASSIGNEES
 from triage.sinks.guard import BREAKER_OPEN, GuardedSink
 from triage.sinks.slack import (
@@ -61,8 +63,11 @@ class Escalator:
         *,
         transport: httpx2.AsyncBaseTransport | None = None,
         guards: Sequence[GuardedSink] = (),
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.router = router
+        #: Escalation labels repositories lack and GitHub refused to create lately.
+        self._missing_labels = MissingLabels(clock)
         #: The daemon's guarded sinks by name: their breakers stand for the services.
         self._guards: Mapping[str, GuardedSink] = {guard.name: guard for guard in guards}
         default_hook = settings.slack_webhook_url
@@ -190,9 +195,14 @@ class Escalator:
     async def _label(self, path: str, ref: IssueRef, label: str) -> None:
         """Add the escalation's label. GitHub creates a label the repository lacks, and
         refuses to when the token may not (403, or 422 for a name it will not take): the label
-        is not worth the escalation, so that is one warning and the comment still goes. A
-        refusal about the issue itself (archived, locked) stays the escalation's."""
+        is not worth the escalation, so that is one warning and the comment still goes, and
+        the label is remembered as missing there (`missing_labels.py`): the repository's next
+        escalations leave it out without asking until its recheck period has passed. A refusal
+        about the issue itself (archived, locked) stays the escalation's."""
         assert self._github is not None
+        if not self._missing_labels.kept(ref.repository, [label]):
+            log.debug("escalation.label_left_out", repository=ref.repository, issue=ref.number)
+            return
         try:
             await self._github.call("POST", f"{path}/labels", json={"labels": [label]})
         except SinkRejectedError as exc:
@@ -207,6 +217,7 @@ class Escalator:
                 status=exc.status,
                 reason=exc.detail,
             )
+            self._missing_labels.note(ref.repository, label)
 
 
 async def _through(guard: GuardedSink | None, step: Callable[[], Awaitable[None]]) -> None:
