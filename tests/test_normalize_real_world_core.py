@@ -136,15 +136,27 @@ def alarm_level_lambda(state: str = "ALARM") -> dict[str, Any]:
 ALARM_LEVEL_FORMS = [alarm_level_sns, alarm_level_event, alarm_level_lambda]
 
 
-@pytest.mark.parametrize("form", ALARM_LEVEL_FORMS)
+@pytest.mark.parametrize("form", [alarm_level_sns, alarm_level_lambda])
 def test_alarm_level_firing_of_a_per_time_series_alarm_opens_no_ticket(form: Any) -> None:
-    """A GROUP BY alarm's own ALARM (SNS, EventBridge or Lambda) opens no ticket: AWS sends
+    """A GROUP BY alarm's own ALARM through SNS or a Lambda action opens no ticket: AWS sends
     each contributor's notification to the same actions, and those are the incidents, so N
     contributors make N tickets, not N+1."""
     result = normalized(form("ALARM"))
     assert result.alerts == ()
     assert [s.reason for s in result.skipped] == ["per_contributor"]
     assert "DynamoDBInsightsAlarm" in result.skipped[0].detail
+
+
+def test_alarm_level_firing_through_eventbridge_still_fires() -> None:
+    """Through EventBridge, a GROUP BY alarm's own ALARM fires its own incident: a rule may
+    match "CloudWatch Alarm State Change" alone, and skipped, the alarm opened no ticket."""
+    fired = only(alarm_level_event("ALARM"))
+    assert fired.status is Status.FIRING
+    assert fired.identity == {
+        "account": "123456789012",
+        "region": "us-east-1",
+        "alarm": "DynamoDBInsightsAlarm",
+    }
 
 
 @pytest.mark.parametrize("form", ALARM_LEVEL_FORMS)

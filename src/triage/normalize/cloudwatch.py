@@ -23,10 +23,12 @@ A Metrics Insights alarm that watches many time series (GROUP BY) notifies per t
 EventBridge sends a "CloudWatch Alarm Contributor State Change" with `detail.alarmContributor`.
 Each contributor is an incident of its own (its attributes, sorted, else its id, join the
 identity), so one table back to OK never resolves another table's. AWS also sends the alarm's
-own notification to the same actions ("2 out of 150 time series evaluated to ALARM"): its
-ALARM is Skipped ("per_contributor"), as the contributors' notifications are the incidents, so
-N contributors make N tickets, not N+1 (a route grouping by `alarm_name` makes them one). Its
-OK still resolves the alarm's own fingerprint, closing a ticket opened for it before.
+own notification to the same actions ("2 out of 150 time series evaluated to ALARM"): through
+SNS or a Lambda action, its ALARM is Skipped ("per_contributor"), as the contributors'
+notifications are the incidents, so N contributors make N tickets, not N+1 (a route grouping by
+`alarm_name` makes them one). Through EventBridge it still fires: a rule may match the alarm's
+own "CloudWatch Alarm State Change" alone, and skipped, the alarm would open no ticket at all.
+Its OK still resolves the alarm's own fingerprint, closing a ticket opened for it before.
 
 An alarm inside the window of an alarm mute rule (`detail.muteDetail` of an event) has its
 actions, SNS included, muted: its firing is Skipped ("actions_muted"); its OK still resolves.
@@ -272,7 +274,10 @@ def _normalize_event(
         tags=_segment_tags(detail_obj.get("alarmTags")),
         raw=raw,
         contributor=contributor,
-        per_time_series=_per_time_series(metrics),
+        # Through EventBridge, a rule may match the alarm's own change alone (the usual
+        # pattern names "CloudWatch Alarm State Change" only): skipped there, the alarm would
+        # open no ticket at all. A Lambda action hears of both, as SNS does.
+        per_time_series=names is _LAMBDA_FIELDS and _per_time_series(metrics),
     )
     return _normalize(change)
 
@@ -352,8 +357,7 @@ def _normalize(change: _Change) -> Normalized:
     if status is Status.FIRING and change.per_time_series and change.contributor is None:
         detail = (
             f"alarm {common.short(change.name)} in {where} notifies per time series: "
-            "its contributors' notifications are the incidents (through EventBridge, match "
-            f'"{CONTRIBUTOR_CHANGE}" too)'
+            "its contributors' notifications are the incidents"
         )
         return Normalized((), (Skipped(SOURCE, "per_contributor", detail),))
     segments, free_text = parse_description(change.description or "")
