@@ -218,3 +218,39 @@ def test_a_literal_holding_another_quote_goes(form: str, value: str, context: st
         text = form.format(lit=literal)
         out = _redacted(CONTEXTS[context](text))
         assert not _leaked(value, out), out
+
+
+# --- 3b. A quoted value inside a JSON string, its quotes escaped (`\"…\"`).
+
+JSON_QUOTED = "s3cr3t-literal-42"
+
+QUOTED_IN_COMMANDS = [
+    f'--password "{JSON_QUOTED}"',
+    f'mysql -uroot -p"{JSON_QUOTED}" db',
+    f'sshpass -p "{JSON_QUOTED}" ssh host',
+    f'redis-cli -a "{JSON_QUOTED}" ping',
+    f'docker login -p "{JSON_QUOTED}" registry.example.com',
+    f'rabbitmqctl add_user bob "{JSON_QUOTED}"',
+    f'keytool -storepass "{JSON_QUOTED}"',
+    f'set password "{JSON_QUOTED}"',
+    f'vault login "{JSON_QUOTED}"',
+    f'gh secret set X --body "{JSON_QUOTED}"',
+    f'echo "{JSON_QUOTED}" | docker login --password-stdin',
+    f'-Password "{JSON_QUOTED}"',
+    f'requirepass "{JSON_QUOTED}"',
+    f'machine h login u password "{JSON_QUOTED}"',
+    f'htpasswd -b f bob "{JSON_QUOTED}"',
+    f'CREATE USER u IDENTIFIED BY "{JSON_QUOTED}"',
+    f'SET PASSWORD FOR u = "{JSON_QUOTED}"',
+    f'setPassword("{JSON_QUOTED}")',
+]
+
+
+@pytest.mark.parametrize("text", QUOTED_IN_COMMANDS)
+def test_a_double_quoted_value_goes_in_text_and_inside_a_json_string(text: str) -> None:
+    """A double-quoted password goes raw and inside a JSON string (quotes escaped), and the
+    JSON stays JSON: the value's closing `\\"` is kept."""
+    assert not _leaked(JSON_QUOTED, _redacted(text))
+    out = _redacted(json.dumps({"message": text, "level": "error"}))
+    assert not _leaked(JSON_QUOTED, out), out
+    assert json.loads(out)["level"] == "error"

@@ -132,10 +132,14 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     smbclient -U user%X, lftp -u user,X, keytool -storepass X,
                                     openssl -passin pass:X, htpasswd -b file user X,
                                     rabbitmqctl add_user user X, mc alias set a url key X;
-                                    a container's JSON args ["--password", "…"];
+                                    a container's JSON args ["--password", "…"]; X quoted
+                                    too, in either quotes, escaped inside a JSON string
+                                    (\\"…\\"), a command starting its line, its pipeline
+                                    step or a quoted string;
                                   - a connection string's Password= or Pwd= to its `;`, spaces
                                     and all (ODBC's {…} whole); SQL PASSWORD '…',
-                                    PASSWORD('…'), IDENTIFIED [WITH plugin] BY '…' and
+                                    PASSWORD('…'), IDENTIFIED [WITH plugin] BY '…' (or
+                                    "…"), SET PASSWORD = '…' and
                                     Oracle's unquoted IDENTIFIED BY pw;
                                   - the text of an XML element named like a secret
                                     (<password>, <apiToken>, <DD_API_KEY>); a .netrc line's

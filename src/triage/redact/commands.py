@@ -64,7 +64,7 @@ def _command_passwords(match: re.Match[str]) -> str:
         start = offset + arg.start()
         if pending and not value.startswith("-") and value not in ("''", '""'):
             if not value.startswith("[REDACTED"):
-                quote_mark = value[0] if value[0] in "'\"" else ""
+                quote_mark = _quote_mark(value)
                 placeholder = f"{quote_mark}[REDACTED:password]{quote_mark}"
                 pieces += (text[last:start], placeholder)
                 last = offset + arg.end()
@@ -76,8 +76,20 @@ def _command_passwords(match: re.Match[str]) -> str:
     return "".join(pieces)
 
 
-#: One argument of a command line: quoted, or a run of non-space.
-_ARGUMENT = re.compile(r"""'[^'\n]{0,512}+'|"[^"\n]{0,512}+"|[^\s'"]{1,512}+""")
+def _quote_mark(argument: str) -> str:
+    """The quote an argument opens with (`\\"` inside a JSON string), or "" for none."""
+    if argument.startswith('\\"'):
+        return '\\"'
+    return argument[0] if argument[:1] in ("'", '"') else ""
+
+
+#: One argument of a command line: quoted (`\\"…\\"` inside a JSON string), or a run of
+#: non-space.
+_ARGUMENT = re.compile(
+    r"""\\"(?:[^"\\\n]|\\[^"\n]){0,512}+\\"|'[^'\n]{0,512}+'"""
+    r'|"[^"\n]{0,512}+"'
+    r"""|(?:[^\s'"\\]|\\(?!["'])){1,512}+"""
+)
 
 
 def _htpasswd(match: re.Match[str]) -> str:
@@ -99,7 +111,7 @@ def _htpasswd(match: re.Match[str]) -> str:
     if "b" not in flags or len(positional) <= index:
         return match[0]
     password = positional[index]
-    quote_mark = password[0][0] if password[0][0] in "'\"" else ""
+    quote_mark = _quote_mark(password[0])
     start = match.end(1) + password.start()
     end = match.end(1) + password.end()
     text = match.string
@@ -111,8 +123,8 @@ def _htpasswd(match: re.Match[str]) -> str:
 
 #: A value given to a command as one word: quoted whole, or a run of non-space.
 _WORD_VALUE = (
-    rf"""(?P<q>["'])(?!\[REDACTED){_QUOTED_CHAR}{{1,512}}+(?P=q)"""
-    r"""|(?!\[REDACTED)(?:[^\s"';|&]|""" + _INNER_QUOTE + r"){1,512}+"
+    rf"""(?P<q>\\?["'])(?!\[REDACTED){_QUOTED_CHAR}{{1,512}}+(?P=q)"""
+    r"""|(?!\[REDACTED)(?:[^\s"';|&\\]|\\(?!["'])|""" + _INNER_QUOTE + r"){1,512}+"
 )
 
 
@@ -138,13 +150,15 @@ COMMAND_RULES: tuple[
     _Rule, ...
 ] = (  # MySQL's clients take the password glued to -p (mysql -uroot -pSecret, -p'Secret'); sshpass
     # -p takes it as the next word. The command must start its line (also after an escaped
-    # line break inside a JSON string, `\n`) or a pipeline step (and a
+    # line break inside a JSON string, `\n`), a quoted string (a JSON string's value) or a
+    # pipeline step (and a
     # MySQL one be followed by an option), so `--name mysql -p3306:3306` stays, and each line
     # is read once from its command, whatever it repeats.
     _rule(
-        rf"((?m:^|[|;&(]|(?<=\\n))[ \t]{{0,20}}{_COMMAND_PATH}(?:mysql(?:dump|admin|import|check|show|slap)?"
-        r"|mariadb(?:-dump|-admin)?)[ \t]{1,20}-[^\n|;&]{0,300}?(?<![\w-])-p[\"']?)"
-        r"(?![\s-])(?!\[REDACTED)(?![0-9:.]{1,32}(?:[\s|;&]|$))[^\s\"'|;&]{1,256}",
+        rf"((?m:^|[|;&(]|(?<=\\n)|(?<=\"))[ \t]{{0,20}}{_COMMAND_PATH}(?:mysql(?:dump|admin|import|check|show|slap)?"
+        r"|mariadb(?:-dump|-admin)?)[ \t]{1,20}-[^\n|;&]{0,300}?(?<![\w-])-p(?:\\?[\"'])?)"
+        r"(?![\s-])(?!\[REDACTED)(?![0-9:.]{1,32}(?:[\s|;&]|$))"
+        r"(?:[^\s\"'|;&\\]|\\(?![\"'])){1,256}",
         _replaced_value("[REDACTED:password]"),
         "mysql",
         "mariadb",
@@ -152,7 +166,7 @@ COMMAND_RULES: tuple[
     # Commands that take a password as a short option's value, each its own option
     # (`_PASSWORD_OPTIONS`: redis-cli's -p is a port, its -a the password).
     _rule(
-        rf"((?m:^|[|;&(]|(?<=\\n))[ \t]{{0,20}}{_COMMAND_PATH}"
+        rf"((?m:^|[|;&(]|(?<=\\n)|(?<=\"))[ \t]{{0,20}}{_COMMAND_PATH}"
         rf"(?P<command>{'|'.join(commands for commands, _ in _PASSWORD_OPTIONS)})[ \t])"
         r"(?P<args>(?:[^\n|;&\\]|\\(?!n)){1,512}+)",
         _command_passwords,
@@ -178,14 +192,15 @@ COMMAND_RULES: tuple[
         r"((?<![\w-])(?:rabbitmqctl[ \t](?:[^\n|;&]{0,200}?[ \t])?"
         r"(?:add_user|change_password|authenticate_user)[ \t]{1,3}[^\s]{1,256}+"
         r"|mc[ \t]{1,3}alias[ \t]{1,3}set"
-        r"(?:[ \t]{1,3}[^\s]{1,2048}+){3})[ \t]{1,3}[\"']?)(?!\[REDACTED)[^\s\"']{1,256}",
+        r"(?:[ \t]{1,3}[^\s]{1,2048}+){3})[ \t]{1,3}(?:\\?[\"'])?)(?!\[REDACTED)"
+        r"(?:[^\s\"'\\]|\\(?![\"'])){1,256}",
         _replaced_value("[REDACTED:password]"),
         "rabbitmqctl",
         "alias",
     ),
     _rule(
-        rf"((?m:^|[|;&(]|(?<=\\n))[ \t]{{0,20}}{_COMMAND_PATH}sshpass[ \t][^\n|;&]{{0,100}}?(?<![\w-])-p[ \t]{{0,3}}"
-        r"[\"']?)(?![\s-])(?!\[REDACTED)[^\s\"'|;&]{1,256}",
+        rf"((?m:^|[|;&(]|(?<=\\n)|(?<=\"))[ \t]{{0,20}}{_COMMAND_PATH}sshpass[ \t][^\n|;&]{{0,100}}?(?<![\w-])-p[ \t]{{0,3}}"
+        r"(?:\\?[\"'])?)(?![\s-])(?!\[REDACTED)(?:[^\s\"'|;&\\]|\\(?![\"'])){1,256}",
         _replaced_value("[REDACTED:password]"),
         "sshpass",
     ),
@@ -208,8 +223,8 @@ COMMAND_RULES: tuple[
     # (`env:VAR`, `file:path`, `fd:N` and `stdin` say where it is read from, and stay).
     _rule(
         r"(-(?<![\w-]-)(?:(?:src|dest)?(?:store|key)pass|pass(?:word|phrase|in|out)?)"
-        r"(?:[ \t]{1,3}|=)(?P<q>[\"'])?(?:pass:)?+)(?!\[REDACTED|-)(?!(?:env|file|fd):|stdin\b)"
-        rf"(?(q){_QUOTED_CHAR}{{1,512}}+|(?:[^\s\"']|{_INNER_QUOTE}){{1,512}}+)",
+        r"(?:[ \t]{1,3}|=)(?P<q>\\?[\"'])?(?:pass:)?+)(?!\[REDACTED|-)(?!(?:env|file|fd):|stdin\b)"
+        rf"(?(q){_QUOTED_CHAR}{{1,512}}+|(?:[^\s\"'\\]|\\(?![\"'])|{_INNER_QUOTE}){{1,512}}+)",
         _replaced_value("[REDACTED:password]"),
         "pass",
     ),
@@ -224,7 +239,7 @@ COMMAND_RULES: tuple[
         r"(?:[ \t]{1,3}(?:set|--?[A-Za-z][\w-]{0,20}+)){0,8}+"
         rf"[ \t]{{1,3}}(?P<name>[\w.:/@-]{{0,128}}?{_SECRET_NAME})[ \t]{{1,3}}"
         rf"(?P<value>{_WORD_VALUE})(?=[ \t]{{0,64}}+(?:$|[\r\n;|&#]|-))",
-        lambda m: m[0] if _kept_value(m["name"], m["value"].strip("\"'")) else _word_replaced(m),
+        lambda m: m[0] if _kept_value(m["name"], m["value"].strip("\"'\\")) else _word_replaced(m),
         *_SECRET_NAME_NEEDLES,
         flags=re.IGNORECASE,
     ),
@@ -235,7 +250,7 @@ COMMAND_RULES: tuple[
         r"-(?<![\w-]-)(?P<name>[A-Za-z]{0,40}?(?:password|passphrase|secret|token"
         rf"|(?:api|access|private|account|storage)key))(?:[ \t]{{1,3}}|:){_CONTINUATION}?"
         rf"(?![-$(@\[{{]|\[REDACTED|{_CONTINUATION})(?P<value>{_WORD_VALUE})",
-        lambda m: m[0] if _kept_value(m["name"], m["value"].strip("\"'")) else _word_replaced(m),
+        lambda m: m[0] if _kept_value(m["name"], m["value"].strip("\"'\\")) else _word_replaced(m),
         *("pass", "secret", "token", "apikey", "accesskey", "privatekey", "accountkey"),
         "storagekey",
         flags=re.IGNORECASE,

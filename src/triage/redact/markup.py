@@ -12,7 +12,7 @@ from functools import partial
 
 from triage.redact.names import _STATE_WORDS, _kept_value, secret_named
 from triage.redact.pairs import _KEY_NAME, key_named_value
-from triage.redact.rule import _LINES, _VALUE_MAX, _replaced_value, _Rule, _rule
+from triage.redact.rule import _LINES, _QUOTED_CHAR, _VALUE_MAX, _replaced_value, _Rule, _rule
 
 
 def _named_value(match: re.Match[str]) -> str:
@@ -199,9 +199,9 @@ MARKUP_RULES: tuple[
     # VALUES`, a hash's form; "identified by its labels" in prose stays).
     _rule(
         r"((?<![A-Za-z0-9_])(?:IDENTIFIED(?:[ \t]{1,3}WITH[ \t]{1,3}[\w'\"]{1,64}+)?[ \t]{1,3}BY"
-        r"(?:[ \t]{1,3}PASSWORD)?|PASSWORD)(?:[ \t]{1,3}|[ \t]{0,3}\([ \t]{0,3})')(?!\[REDACTED)"
-        r"[^'\n]{1,256}'",
-        r"\1[REDACTED:password]'",
+        r"(?:[ \t]{1,3}PASSWORD)?|PASSWORD)(?:[ \t]{1,3}|[ \t]{0,3}\([ \t]{0,3})"
+        rf"""(?P<q>\\?["']))(?!\[REDACTED){_QUOTED_CHAR}{{1,256}}+(?P=q)""",
+        r"\1[REDACTED:password]\g<q>",
         "identified",
         "password",
         flags=re.IGNORECASE,
@@ -209,15 +209,16 @@ MARKUP_RULES: tuple[
     # MySQL's `SET PASSWORD [FOR 'u'@'h'] = 'pw'` (or `= PASSWORD('pw')`).
     _rule(
         r"((?<![A-Za-z0-9_])SET[ \t]{1,3}PASSWORD(?:[ \t]{1,3}FOR[ \t]{1,3}[^\s=]{1,256}+)?"
-        r"[ \t]{0,3}=[ \t]{0,3}(?:PASSWORD[ \t]{0,3}\([ \t]{0,3})?')(?!\[REDACTED)[^'\n]{1,256}'",
-        r"\1[REDACTED:password]'",
+        r"[ \t]{0,3}=[ \t]{0,3}(?:PASSWORD[ \t]{0,3}\([ \t]{0,3})?"
+        rf"""(?P<q>\\?["']))(?!\[REDACTED){_QUOTED_CHAR}{{1,256}}+(?P=q)""",
+        r"\1[REDACTED:password]\g<q>",
         "password",
         flags=re.IGNORECASE,
     ),
     _rule(
         r"((?<![A-Za-z0-9_])(?:CREATE|ALTER)[ \t]{1,3}USER[ \t]{1,3}[^\s;]{1,128}+"
         r"[ \t]{1,3}IDENTIFIED[ \t]{1,3}BY[ \t]{1,3})(?!\[REDACTED|(?:VALUES|PASSWORD)\b)"
-        r"""([^\s;'"]{1,256}+)""",
+        r"""((?:[^\s;'"\\]|\\(?!["'])){1,256}+)""",
         _replaced_value("[REDACTED:password]"),
         "identified",
         flags=re.IGNORECASE,
@@ -228,9 +229,9 @@ MARKUP_RULES: tuple[
     _rule(
         r"((?<![\w-])(?:machine[ \t\r\n]{1,8}[^\s]{1,256}+|default)"
         r"(?:[ \t\r\n]{1,8}(?:login|account)[ \t\r\n]{1,8}[^\s]{1,256}+){1,2}"
-        r"[ \t\r\n]{1,8}password[ \t]{1,8})(?!\"?\[REDACTED)"
+        r"[ \t\r\n]{1,8}password[ \t]{1,8})(?!\\?\"?\[REDACTED)"
         rf"(?!(?:{_STATE_WORDS})(?![\w-]))"
-        r'(?:(?P<q>")[^"\r\n]{1,512}+"|[^\s]{1,512})',
+        r'(?:(?P<q>\\?")(?:(?!(?P=q))[^\r\n]){1,512}+(?P=q)|(?:[^\s\\]|\\(?!")){1,512})',
         lambda m: f"{m[1]}{m['q'] or ''}[REDACTED:password]{m['q'] or ''}",
         "password",
     ),

@@ -591,7 +591,7 @@ TOLD_RULES: tuple[
         r"[ \t]{0,3}:?[ \t]{1,3})"
         # Not an assignment's `=value` (the pair rules' above).
         # An unquoted value ends at an escaped line break or tab (inside a JSON string).
-        rf"""(?!["']?\[REDACTED|=)(?P<value>(?P<q>["']){_QUOTED_CHAR}{{4,128}}+(?P=q)"""
+        rf"""(?!\\?["']?\[REDACTED|=)(?P<value>(?P<q>\\?["']){_QUOTED_CHAR}{{4,128}}+(?P=q)"""
         r"""|(?:[^\s"'<>\\]|\\(?![nrt])){6,128}+)""",
         _told_secret,
         "pass",

@@ -18,8 +18,8 @@ _PLACEHOLDER = "[REDACTED:password]"
 #: A value given as one word: quoted whole (`q`), or a run of non-space; not a placeholder
 #: already, nor a variable (`$PW`, `%PW%`), which says where the value comes from.
 _VALUE = (
-    rf"""(?!\[REDACTED|\$|%[A-Za-z_])(?:(?P<q>["']){_QUOTED_CHAR}{{1,512}}+(?P=q)"""
-    r"""|(?:[^\s"'|;&<>]|""" + _INNER_QUOTE + r"){1,512}+)"
+    rf"""(?!\\?["']?\[REDACTED|\$|%[A-Za-z_])(?:(?P<q>\\?["']){_QUOTED_CHAR}{{1,512}}+(?P=q)"""
+    r"""|(?:[^\s"'|;&<>\\]|\\(?!["'])|""" + _INNER_QUOTE + r"){1,512}+)"
 )
 
 
