@@ -88,6 +88,11 @@ SIGNED_URL_FIELDS = (
 #: checked by the GitHub sink, when a route uses it.
 HEADER_CREDENTIALS = ("openai_api_key", "api_token")
 _HEADER_SAFE = re.compile(r"[\x21-\x7e]+")
+#: The pairs of quotes a pasted token keeps (a .env file, JSON, a shell line, Markdown, a chat's
+#: typographic ones), as `ingest_tokens.py` refuses them in the gateway's tokens.
+_QUOTE_PAIRS = (('"', '"'), ("'", "'"), ("`", "`"), ("\u201c", "\u201d"), ("\u2018", "\u2019"))
+#: A token pasted with its header's scheme (`Bearer abc…`), any case.
+_SCHEME_PREFIX = re.compile(r"(bearer|basic)\s", re.IGNORECASE)
 
 #: Credentials that are URLs (a Slack webhook's path is its secret). Only their characters are
 #: checked here; the Slack sink checks the URL itself when a route uses it.
@@ -137,6 +142,25 @@ def as_written(value: str) -> str:
         inner = value[1:-1]
         return inner.strip() if value[0] not in inner else value
     return value
+
+
+def pasted_fault(token: str) -> str | None:
+    """Why `token` is no token a client presents as `Bearer <token>` (it is wrapped in a pair
+    of quotes, or starts with its header's scheme), else None; never quotes the token."""
+    if len(token) >= 2 and any(
+        token.startswith(opening) and token.endswith(closing) for opening, closing in _QUOTE_PAIRS
+    ):
+        return (
+            "is wrapped in quotes: store it without them "
+            "(a generated token that starts and ends with a quote: generate another)"
+        )
+    scheme = _SCHEME_PREFIX.match(token)
+    if scheme is not None:
+        return (
+            f"starts with '{scheme.group(1).capitalize()} ': store the token alone "
+            "(the client adds the scheme)"
+        )
+    return None
 
 
 #: P0..P3, as alerts and people write priorities, to the words Priority uses.
@@ -542,6 +566,18 @@ class Settings(BaseSettings):
             if "/" not in value:
                 raise ValueError("has no /: expected owner/name (e.g. acme/ops)")
             raise ValueError(f"{value[:100]!r} is not owner/name")
+        return value
+
+    @field_validator("api_token")
+    @classmethod
+    def _api_token_as_presented(cls, value: SecretStr | None) -> SecretStr | None:
+        # An operator presents the token alone: one still wrapped in quotes (what is left
+        # after `as_written` took one pair off) or pasted with its scheme would make every
+        # request a 401 with no hint. Refused, not repaired: a generated token may start and
+        # end with a quote, and the operator's copy may keep what was pasted.
+        fault = pasted_fault(value.get_secret_value()) if value is not None else None
+        if fault is not None:
+            raise ValueError(fault)
         return value
 
     @field_validator(*HEADER_CREDENTIALS)
