@@ -4,11 +4,13 @@ Each poll is two GetQueueAttributes calls: the queue (its counts, and the Redriv
 names the DLQ) and the DLQ (its count). The DLQ's URL is the queue's with the DLQ's name, since
 SQS keeps a queue and its DLQ in one account and region. The counts become the gauges
 `QueueMessagesVisible`, `QueueMessagesInFlight`, `QueueMessagesDelayed` and
-`DlqMessagesVisible`, and `latest` (for the status page). A failed poll counts
-`QueueDepthPollFailures` and clears the gauges: a stale depth reads as a true one. A poll SQS
-leaves unanswered past its bound has failed too (botocore's tries would keep the last depth
-shown for minutes). An outage logs one warning at its first failed poll and one
-`queue_depth.recovered` line when a poll works again, not a warning every poll.
+`DlqMessagesVisible`, and `latest` (for the status page). A count is read as strictly as
+`inbox.depth` reads it: one that is no count ("-3", " 3", an Arabic-Indic "3") fails the poll.
+A failed poll counts `QueueDepthPollFailures` and clears the gauges: a stale or wrong depth
+reads as a true one. A poll SQS leaves unanswered past its bound has failed too (botocore's
+tries would keep the last depth shown for minutes). An outage logs one warning at its first
+failed poll and one `queue_depth.recovered` line when a poll works again, not a warning every
+poll.
 
 The queue's oldest message has no SQS attribute (CloudWatch computes
 `ApproximateAgeOfOldestMessage`, which the module's alarm watches); the supervisor's
@@ -28,6 +30,7 @@ import structlog
 from triage.aws import AWS_CALL_ERRORS
 from triage.metrics import Metrics
 from triage.sqs.inbox import Depth
+from triage.sqs.inbox import _count as sqs_count  # inbox.depth's reading: refuse what it does
 
 log = structlog.get_logger(__name__)
 
@@ -121,21 +124,31 @@ class DepthPoller:
             "RedrivePolicy",
         )
         queue = Depth(
-            visible=int(attrs.get("ApproximateNumberOfMessages", 0)),
-            in_flight=int(attrs.get("ApproximateNumberOfMessagesNotVisible", 0)),
-            delayed=int(attrs.get("ApproximateNumberOfMessagesDelayed", 0)),
+            visible=_count(attrs, "ApproximateNumberOfMessages"),
+            in_flight=_count(attrs, "ApproximateNumberOfMessagesNotVisible"),
+            delayed=_count(attrs, "ApproximateNumberOfMessagesDelayed"),
         )
         dlq_visible = None
         if "RedrivePolicy" in attrs:
             url = dlq_url(self.queue_url, json.loads(attrs["RedrivePolicy"])["deadLetterTargetArn"])
             dlq = await self._attributes(url, "ApproximateNumberOfMessages")
-            dlq_visible = int(dlq.get("ApproximateNumberOfMessages", 0))
+            dlq_visible = _count(dlq, "ApproximateNumberOfMessages")
         return QueueDepths(queue, dlq_visible, datetime.now(UTC))
 
     async def _attributes(self, url: str, *names: str) -> dict[str, str]:
         response = await self._sqs.get_queue_attributes(QueueUrl=url, AttributeNames=list(names))
         attributes: dict[str, str] = response.get("Attributes", {})
         return attributes
+
+
+def _count(attributes: dict[str, str], name: str) -> int:
+    """The count `name` as SQS writes it ("3"; 0 when not answered); ValueError naming the
+    attribute for anything else (a sign, spaces, another script's digits), which fails the
+    poll: a wrong depth must not read as a true one."""
+    try:
+        return sqs_count(attributes.get(name, 0))
+    except ValueError as exc:
+        raise ValueError(f"get_queue_attributes answered {name}: {exc}") from None
 
 
 def dlq_url(queue_url: str, dlq_arn: str) -> str:
