@@ -6,12 +6,13 @@ near misses: prose before or after the object, a fence that is not at the start,
 a closing bracket, "High", "P1", "**high**" or "hoch" for a priority, the steps as one string, a
 description as a list of paragraphs, a key of their own, a field under another name (`summary`,
 `next_steps`, `actions`, `remediation`, `severity`, `urgency`), the ticket's JSON inside a JSON
-string (alone or quoted in prose), JSON with `//` comments, a Python dict's repr (single quotes,
-True, None), more steps or text than a ticket holds, half a UTF-16 pair ("\\ud800") in a text.
-Each is read here as the ticket it plainly is, instead of throwing the whole answer away for the
-deterministic ticket. What the contract cannot read (no object at all, a missing description or
-steps, fields of another type, prose, a refusal, an object without a ticket's fields) stays
-invalid, and `contain()` still checks whatever is read, exactly as it checks a clean answer.
+string (alone or quoted in prose) or escaped as one's inside but written bare (`{\\"title\\":
+…}`), JSON with `//` comments, a Python dict's repr (single quotes, True, None), more steps or
+text than a ticket holds, half a UTF-16 pair ("\\ud800") in a text. Each is read here as the
+ticket it plainly is, instead of throwing the whole answer away for the deterministic ticket.
+What the contract cannot read (no object at all, a missing description or steps, fields of
+another type, prose, a refusal, an object without a ticket's fields) stays invalid, and
+`contain()` still checks whatever is read, exactly as it checks a clean answer.
 Steps and paragraphs are read only as far as a ticket holds them: a server's answer of millions
 costs no more than its JSON's parse.
 """
@@ -82,10 +83,10 @@ def _json_object(text: str) -> Any:
         try:
             return _unquoted(_lenient(json.loads, fenced[1]))
         except json.JSONDecodeError:
-            relaxed = _relaxed(fenced[1])
-            if relaxed is None:
+            loose = next(_escaped_tickets(fenced[1]), None) or _relaxed(fenced[1])
+            if loose is None:
                 raise
-            return relaxed
+            return loose
     objects = _objects(text)
     first = next(objects, None)
     # An object the model quoted before its ticket (one the alert asked it to write, a piece
@@ -94,6 +95,8 @@ def _json_object(text: str) -> Any:
     ticket = next((one for one in found if _ticket_like(one)), None)
     if ticket is None:
         ticket = next(_quoted_tickets(text), None)
+    if ticket is None:
+        ticket = next(_escaped_tickets(text), None)
     if ticket is None:
         ticket = _relaxed(text)
     if ticket is not None:
@@ -140,6 +143,39 @@ def _quoted_tickets(text: str) -> Iterator[dict[str, Any]]:
         found = _unquoted(quoted)
         if isinstance(found, dict) and _ticket_like(found):
             yield found
+
+
+#: Where an object escaped as a JSON string's inside opens, bare in prose: a `{` and then an
+#: escaped quote (`{\"title\"`, `{\\\"title\\\"` escaped twice), a few spaces or escaped
+#: line breaks between (pretty-printed, then escaped). Bounded, so finding them is linear.
+_ESCAPED_OBJECT = re.compile(r'\{(?:\s|\\[nrt]){0,8}\\{1,3}"')
+#: A JSON string's escape of one character; `\uXXXX` is left for the parse, which reads a
+#: surrogate pair as the one character it is.
+_ESCAPE = re.compile(r'\\(["\\/bfnrt])')
+_UNESCAPED = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+#: How much of the text after an escaped object's `{` is unescaped and parsed: more than a
+#: ticket's fields hold escaped twice, so a hostile server's megabyte costs no more.
+_ESCAPED_CHARS = 32 * 1024
+
+
+def _escaped_tickets(text: str) -> Iterator[dict[str, Any]]:
+    """The tickets escaped as a JSON string's inside but written without its quotes, bare in
+    prose (`Here: {\\"title\\": \\"x\\", …}`), at the first `_STARTS` places one opens: the
+    `_ESCAPED_CHARS` after each unescaped once (twice when once is not JSON yet) and parsed
+    from the `{`, so the prose after the object is never read; an object that is no ticket
+    is passed over."""
+    decoder = json.JSONDecoder(strict=False)  # a line break escaped once too few is kept
+    for opening in islice(_ESCAPED_OBJECT.finditer(text), _STARTS):
+        body = text[opening.start() : opening.start() + _ESCAPED_CHARS]
+        for _ in range(_QUOTED_LEVELS):
+            body = _ESCAPE.sub(lambda m: _UNESCAPED.get(m[1], m[1]), body)
+            try:
+                found, _end = _lenient(partial(decoder.raw_decode, idx=0), body)
+            except json.JSONDecodeError:
+                continue  # escaped once more: unescaped again
+            if isinstance(found, dict) and _ticket_like(found):
+                yield found
+            break
 
 
 #: The longest ticket read with comments or as a Python dict: more than a ticket's fields hold

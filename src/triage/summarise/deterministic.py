@@ -4,9 +4,9 @@ Priority (the rule of `priority.py`): the source's stated priority; else the sev
 `SEVERITY_PRIORITY`; else, with no severity or one we do not know, the first matching pattern's
 hint moved at most one step from medium (a pattern matches alert text, which anyone can write),
 with a line at the end of the description saying so; else medium. A line of the alert's text
-stating another priority is corrected to the ticket's (`priority.agreeing`). Title: the alert's, led by
-what failed and followed by where when the alert names them and its title does not
-(`subject.py`). Steps: the runbook first, then the steps of the first (up to three) patterns in
+stating another priority is corrected to the ticket's (`priority.agreeing`). Title: the alert's,
+without its priority tags ("[P0]": `priority.untagged`), led by what failed and followed by
+where when the alert names them and its title does not (`subject.py`). Steps: the runbook first, then the steps of the first (up to three) patterns in
 `patterns.toml` that match the alert's text, then steps naming the alert's own metric, code
 location and links; generic steps only make up three. Within the ticket contract (`base.py`).
 """
@@ -36,6 +36,7 @@ from triage.summarise.priority import (
     decide,
     default_priority,
     severity_priority,
+    untagged,
 )
 from triage.view import RedactedAlert
 
@@ -206,8 +207,10 @@ class DeterministicSummariser:
             corrected += count
             return cut(text, limit, ellipsis=True) if count else text
 
+        title, tags = _title(alert, decision.priority)
+        corrected += tags
         ticket = Ticket(
-            title=stated(_title(alert), TITLE_CHARS),
+            title=stated(title, TITLE_CHARS),
             priority=decision.priority,
             description=stated(_description(alert, matched), DESCRIPTION_CHARS - len(note)) + note,
             steps=tuple(stated(step, STEP_CHARS) for step in _steps(alert, matched)),
@@ -234,17 +237,20 @@ class DeterministicSummariser:
         """Nothing to release."""
 
 
-def _title(alert: RedactedAlert) -> str:
+def _title(alert: RedactedAlert, final: Priority) -> tuple[str, int]:
     """The alert's own title (for a group: what its alerts share and how many there are),
+    without its priority tags (`priority.untagged`: each sink shows the ticket's `final`),
     led by what failed and followed by where, when the alert names them and the title does
-    not (`subject.py`)."""
+    not (`subject.py`); and how many tags named another priority than `final`."""
     group = alert.group
-    title = (
+    own = (
         alert.title if group is None or group.count <= 1 else f"{group.count} alerts: {group.title}"
     )
+    title, tags = untagged(own, final)
     if not _visible(title):
         # A title of invisible characters only (zero-width, soft hyphens, tags) is empty once
-        # redacted; a ticket needs one, and this is the summariser that must not fail.
+        # redacted, one of priority tags alone once untagged; a ticket needs one, and this is
+        # the summariser that must not fail.
         title = f"Untitled {alert.source} alert"
     whats = subject.what(alert)
     if whats and not any(subject.names(title, w) for w in whats):
@@ -256,7 +262,10 @@ def _title(alert: RedactedAlert) -> str:
         suffix = f" {'on' if label in _HOSTS else 'in'} {cut(value, 60, ellipsis=True)}"
         # A sentence's full stop would end the title before its place ("… i-0abc. in us-east-1").
         title = title.rstrip(" .:;,") or title
-    return cut(title, TITLE_CHARS - len(suffix), ellipsis=True) + suffix
+    title = cut(title, TITLE_CHARS - len(suffix), ellipsis=True) + suffix
+    # What failed and where are label values, which may carry a tag of their own.
+    bare, more = untagged(title, final)
+    return (bare, tags + more) if _visible(bare) else (title, tags)
 
 
 def _visible(text: str) -> bool:

@@ -36,8 +36,9 @@ and the `FallbackSummariser` around this class then writes the ticket determinis
                           make (`claims.py`), a credential the process holds spelled out
                           (`spelled.py`; the redactor removes it), and a line stating another
                           priority than the ticket's ("Priority: critical" beside high:
-                          corrected to the ticket's, `priority.agreeing`); the runbook is the
-                          first step; text is redacted and cleaned of control characters first,
+                          corrected to the ticket's, `priority.agreeing`; a title's own
+                          priority tag, "[P0] …", taken out, `priority.untagged`); the
+                          runbook is the first step; text is redacted and cleaned of control characters first,
                           until it settles, so every check sees the text as published
                           (a zero-width space, a control or a JSON escape that a later step
                           removes cannot hide a link or a fact); the pipeline's redaction of
@@ -93,7 +94,7 @@ from triage.summarise.chat import (
     openai_key,
 )
 from triage.summarise.deterministic import Pattern, load_patterns, match
-from triage.summarise.priority import agreeing, decide
+from triage.summarise.priority import agreeing, decide, untagged
 from triage.summarise.spelled import spells_credential
 from triage.view import RedactedAlert
 
@@ -475,10 +476,15 @@ def contain(
     # (The title is checked first, so `rejected` holds only its tokens here.)
     title = as_title(ground(draft.title, as_title)) or ""
     title_replaced = rejected.total() > 0
+    # Each sink shows the ticket's priority beside its title: a tag of the model's own ("[P0]
+    # …") is taken out, and one naming another priority counted (`priority.untagged`).
+    title, tags = untagged(title, decision.priority)
+    rejected["priority"] += tags
     if title_replaced or not title:
-        # The alert's own title; one of invisible characters only is empty once redacted, and
-        # a ticket needs one (the deterministic summariser's fallback, `_title`).
-        title = redactor.text(alert.title).strip() or f"Untitled {alert.source} alert"
+        # The alert's own title, untagged; one of invisible characters only is empty once
+        # redacted, and a ticket needs one (the deterministic summariser's fallback, `_title`).
+        own = untagged(redactor.text(alert.title), decision.priority)[0].strip()
+        title = own or f"Untitled {alert.source} alert"
     # A line saying another priority than the ticket's would contradict it: corrected (the
     # description and steps cut to the contract's length again; the title is cut below).
     title = stated(title)

@@ -9,7 +9,11 @@
 
     4. The ticket states one priority: a line of its text stating another ("Priority:
        critical", "**Severity:** P0", "Priorität: kritisch" beside a high ticket) is corrected
-       to state the ticket's, what it said kept in words (`agreeing`).
+       to state the ticket's, what it said kept in words (`agreeing`); a title carries no
+       priority tag of its own ("[P0] Checkout down", "(P1)", "[CRITICAL]", "SEV1 | …"): it
+       is taken out, since every sink shows the ticket's priority beside the title its own
+       way (GitHub's "[P1] " prefix, Slack's "HIGH:", the backend's field), and a title
+       would otherwise read "[P1] [P0] Checkout down" (`untagged`).
 
 Every function takes plain values (not an `Alert`), so any view of the alert can use them.
 """
@@ -231,3 +235,89 @@ def _stated(key: str, value: str, severity: str | None) -> Priority | None:
 def _level(value: str) -> str:
     """A level without case, spaces, `-` or `_`: "P 2", "p-2" and "P2" are one."""
     return "".join(c for c in value.casefold() if c.isalnum())
+
+
+# --- a title carries no priority tag -------------------------------------------------------------
+
+#: Brackets a tag is written in, each opener with its closer: ASCII, and the fullwidth and
+#: lenticular ones of Chinese and Japanese titles.
+_BRACKETS = {"[": "]", "(": ")", "\u3010": "\u3011", "\uff3b": "\uff3d", "\uff08": "\uff09"}
+#: Parentheses hold remarks ("Disk usage (high)"): only a level or a named priority in them
+#: is a tag.
+_PARENTHESES = frozenset("(\uff08")
+#: A P-level or a Sev-level: "P0", "p 1", "SEV-2", "sev_1".
+_LEVEL = r"(?:p|sev)[ _-]?\d"
+#: A tag: a bracketed level, priority word or named priority ("[P0]", "[CRITICAL]",
+#: "[Priority: P0]", "[prio=urgent]"), or a P- or Sev-level that opens the title before a
+#: separator ("P0: …", "SEV1 | …", "P1 - …"). Every part is bounded: finding them is linear.
+_TAG = re.compile(
+    rf"(?P<open>[{re.escape(''.join(_BRACKETS))}])[ \t]{{0,3}}"
+    r"(?:(?P<key>priority|prio)[ \t]{0,2}[:=]?[ \t]{0,2})?"
+    rf"(?P<value>{_LEVEL}|[^\W\d_]{{2,16}})[ \t]{{0,3}}"
+    rf"(?P<close>[{re.escape(''.join(_BRACKETS.values()))}])"
+    rf"|\A[ \t]*(?P<lead>{_LEVEL})"
+    r"(?:[ \t]{0,3}[:|]|[ \t]{1,3}[-\u2013\u2014]|[-\u2013\u2014][ \t])",
+    re.IGNORECASE,
+)
+#: Severity words that name a level as plainly as a priority word does ("[WARNING] Disk
+#: full"); not "error", "alert" or "page", which tag what a title is about as often.
+_TAG_SEVERITIES = frozenset({"warning", "warn", "fatal", "emerg"})
+#: What joins a removed tag to the title: dropped where the tag opened or ended the title.
+_SEPARATORS = " \t:|-\u2013\u2014"
+#: What may follow a tag taken from a title's middle without a space before it.
+_CLOSING_MARKS = ".,;:!?)"
+
+
+def untagged(title: str, final: Priority) -> tuple[str, int]:
+    """`title` without its priority tags (the rule's fourth part), the text either side joined
+    by one space (none before a full stop, the separators of one that opened or ended the
+    title dropped); and how many of them named another priority than the ticket's `final`.
+    A title of tags alone is empty: the caller writes another. A bracket holding anything
+    else ("[FIRING:1]", "[web-1]", "[1]", "[Media]": a word of another language names a
+    component as often as a priority) is left as written."""
+    kept: list[str] = []
+    contradicting = 0
+    last = 0
+    for match in _TAG.finditer(title):
+        stated = _tagged(match)
+        if stated is None:
+            continue
+        kept.append(title[last : match.start()])
+        last = match.end()
+        contradicting += stated is not final
+    if not kept:
+        return title, 0
+    joined = kept[0]
+    for piece in [*kept[1:], title[last:]]:
+        joined = _joined(joined, piece)
+    return joined, contradicting
+
+
+def _tagged(match: re.Match[str]) -> Priority | None:
+    """The priority a `_TAG` match names, or None when it is no priority tag (brackets that
+    do not pair, a word in parentheses, a word that names no priority)."""
+    if match["lead"] is not None:
+        return priority(match["lead"])  # None past the scale ("P7")
+    opener, value = match["open"], match["value"]
+    if _BRACKETS[opener] != match["close"]:
+        return None
+    if _P_OR_SEV.fullmatch(value):
+        return priority(value)
+    if opener in _PARENTHESES and match["key"] is None:
+        return None
+    if value.casefold() in _TAG_SEVERITIES:
+        return SEVERITY_PRIORITY[value.casefold()]
+    return priority(value)
+
+
+_P_OR_SEV = re.compile(_LEVEL, re.IGNORECASE)
+
+
+def _joined(left: str, right: str) -> str:
+    """The text before a removed tag and the text after it, as one title."""
+    left, right = left.rstrip(), right.lstrip()
+    if not left:
+        return right.lstrip(_SEPARATORS)
+    if not right:
+        return left.rstrip(_SEPARATORS)
+    return left + right if right[0] in _CLOSING_MARKS else f"{left} {right}"
