@@ -15,8 +15,9 @@ wrong type (HTML, empty, a JSON array, cut-off JSON, megabytes), GitHub's rate-l
 (resets past, absurd, unreadable), trickle the answer, redirect, or cut it short; and SQS may
 lose the delete of a processed message, which then comes back. The queue is modelled as SQS does it with the supervisor's rules
 (`sqs/supervisor.py`): success deletes, a wait holds the message without spending a receive, a
-transient failure releases it with a backoff from the receive count, and the sixth receive
-dead-letters it. The generator never injects a fault into a message's fifth receive, so a
+transient failure releases it with a backoff from the receive count (never past what is left
+of SQS's 12 h from the receive, which SQS would refuse: the model's queue says so if asked),
+and the sixth receive dead-letters it. The generator never injects a fault into a message's fifth receive, so a
 transient fault never earns a dead letter. A fault-free tail then drains the queue and the
 sweep.
 
@@ -47,6 +48,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import random
 import re
@@ -99,7 +101,8 @@ from triage.sinks.base import Sink
 from triage.sinks.github import GitHubSink
 from triage.sinks.guard import Backpressure, GuardedSink
 from triage.sinks.slack import SlackSink
-from triage.sqs.inbox import Message
+from triage.sqs.base import SupervisorBase
+from triage.sqs.inbox import MAX_VISIBILITY_S, Message
 from triage.sqs.supervisor import Supervisor, SupervisorConfig
 from triage.summarise import build_summariser
 
@@ -121,6 +124,8 @@ MAX_RECEIVES = 5
 #: The supervisor's defaults (`SupervisorConfig`).
 RETRY_BASE_S, RETRY_MAX_S, MAX_HOLD_S = 2.0, 300.0, 3600.0
 VISIBILITY_S = 60.0
+#: What the supervisor leaves unused of SQS's 12 h from a receive (`_hideable_s`).
+VISIBILITY_MARGIN_S = SupervisorBase.VISIBILITY_MARGIN_S
 
 ROUTES = """
 [[route]]
@@ -544,6 +549,8 @@ class Queued:
     held: Message | None = None
     held_since: Any = None
     store_failures: int = 0
+    #: When SQS handed out the current delivery: it hides one for 12 h from then, at most.
+    received_at: Any = None
 
 
 class Elapsed:
@@ -746,6 +753,7 @@ class World:
                 queued.end = "dead"
                 self.steps.append(f"  {queued.id} dead-lettered")
                 return
+            queued.received_at = now
             message = Message(
                 queued.id,
                 queued.body,
@@ -814,12 +822,14 @@ class World:
         self, queued: Queued, message: Message, exc: TransientError, wait_s: float | None
     ) -> None:
         """`_until_done`'s hold: tried again after the wait, without a receive, unless held
-        past max_hold_s (then released)."""
+        past max_hold_s or past what the heartbeat can keep hidden (`_hold_limit`: 12 h from
+        the receive, less the margin and a visibility timeout); then released."""
         self._said_why(exc)
         now = self.clock.now
         queued.held_since = queued.held_since or now
         wait = max(wait_s if wait_s is not None else 1.0, 0.05)
-        if (now - queued.held_since).total_seconds() + wait > MAX_HOLD_S:
+        held_s = (now - queued.held_since).total_seconds() + wait
+        if held_s > MAX_HOLD_S or wait > self._hideable_s(queued) - VISIBILITY_S:
             queued.held_since = None
             self._release(queued, wait, f"held too long: {exc.reason}")
             return
@@ -828,12 +838,33 @@ class World:
         self.steps.append(f"  {queued.id} held {wait:g} s: {exc.reason}")
 
     def _release(self, queued: Queued, retry_after_s: float | None, why: str) -> None:
+        """`_retry_later`: the backoff, or the wait the service asked when longer, rounded up
+        and never past what SQS lets this delivery stay hidden (`_hideable_s`)."""
         ceiling = min(RETRY_MAX_S, RETRY_BASE_S * 2 ** max(0, queued.receives - 1))
         delay = self.rng.uniform(ceiling / 2, ceiling)
         if retry_after_s is not None:
-            delay = min(max(delay, retry_after_s), 43_200)
-        queued.visible_at = self.clock.now + timedelta(seconds=delay)
-        self.steps.append(f"  {queued.id} retry in {delay:.0f} s: {why[:120]}")
+            delay = max(delay, retry_after_s)
+        left_s = max(0, math.floor(self._hideable_s(queued)))
+        hidden_s = min(math.ceil(delay), MAX_VISIBILITY_S, left_s)
+        self._hide(queued, hidden_s)
+        self.steps.append(f"  {queued.id} retry in {hidden_s} s: {why[:120]}")
+
+    def _hideable_s(self, queued: Queued) -> float:
+        """What is left of SQS's 12 h from the delivery's receive, less the supervisor's
+        margin (`SupervisorBase._hideable_s`)."""
+        age_s = (self.clock.now - queued.received_at).total_seconds()
+        return MAX_VISIBILITY_S - VISIBILITY_MARGIN_S - age_s
+
+    def _hide(self, queued: Queued, timeout_s: float) -> None:
+        """SQS's ChangeMessageVisibility: it refuses to hide a delivery past MAX_VISIBILITY_S
+        from its receive (the message would stay hidden as it was, not as asked)."""
+        left_s = MAX_VISIBILITY_S - (self.clock.now - queued.received_at).total_seconds()
+        if timeout_s > left_s:
+            self.problems.append(
+                f"{queued.id}: a release of {timeout_s:.0f} s asks past SQS's 12 h "
+                f"from its receive ({left_s:.0f} s left): SQS refuses it"
+            )
+        queued.visible_at = self.clock.now + timedelta(seconds=timeout_s)
 
     async def _acked(self, queued: Queued, message: Message) -> None:
         """Deleted: no effect it claimed may be left undone (another message, held, may own
@@ -1375,3 +1406,58 @@ async def test_a_create_answered_409_past_the_conflict_window_is_held_not_refuse
     problems, world = await play("memory", tmp_path, actions, schedule)
     assert problems == []
     assert len(world.backend.tickets) == 1
+
+
+# --- SQS's 12 h: a delivery is hidden at most MAX_VISIBILITY_S from its receive ----------------
+
+
+def aged_delivery(world: World, age_s: float) -> Queued:
+    """A delivery received `age_s` ago on `world`'s clock (a supervisor may hold one that long
+    with a long TRIAGE_MAX_HOLD_S)."""
+    world.clock.now = T0 + timedelta(seconds=age_s)
+    return Queued("m0", "{}", "api-5xx", "firing", T0, T0, receives=1, received_at=T0)
+
+
+def test_the_models_sqs_refuses_to_hide_a_delivery_past_12_h_from_its_receive(
+    tmp_path: Path,
+) -> None:
+    """The model's queue says so when a release asks SQS to hide a delivery past 12 h from
+    its receive (SQS refuses such a change): up to what is left it is silent."""
+    world = World("memory", tmp_path, {})
+    queued = aged_delivery(world, 40_000)
+    world._hide(queued, MAX_VISIBILITY_S - 40_000)
+    assert world.problems == []
+    world._hide(queued, MAX_VISIBILITY_S - 40_000 + 1)
+    assert len(world.problems) == 1 and "past SQS's 12 h" in world.problems[0]
+
+
+@pytest.mark.parametrize("retry_after_s", [None, 3600.0, 43_200.0])
+def test_the_models_release_asks_no_more_than_sqs_has_left(
+    tmp_path: Path, retry_after_s: float | None
+) -> None:
+    """The model releases as the supervisor does (`_retry_later`): its backoff or the wait
+    the service asked, rounded up, but never past what is left of SQS's 12 h from the
+    receive less VISIBILITY_MARGIN_S (`_hideable_s`)."""
+    world = World("memory", tmp_path, {})
+    age_s = MAX_VISIBILITY_S - VISIBILITY_MARGIN_S - 1.0  # less than any backoff left
+    queued = aged_delivery(world, age_s)
+    world._release(queued, retry_after_s, "why")
+    assert world.problems == []
+    hidden_s = (queued.visible_at - world.clock.now).total_seconds()
+    assert hidden_s == MAX_VISIBILITY_S - VISIBILITY_MARGIN_S - age_s
+
+
+def test_the_models_hold_ends_in_a_release_when_sqs_would_show_the_message_mid_hold(
+    tmp_path: Path,
+) -> None:
+    """A hold whose wait would outlast what the heartbeat can keep hidden (12 h from the
+    receive, less the margin and a visibility timeout) is a release, as the supervisor's
+    `sqs_visibility_max` limit makes it, within what SQS has left."""
+    world = World("memory", tmp_path, {})
+    age_s = MAX_VISIBILITY_S - 1000.0
+    queued = aged_delivery(world, age_s)
+    message = Message("m0", "{}", "rh-m0-1", 1, T0, received_at=T0)
+    world._hold(queued, message, BackpressureError("slow down", retry_after_s=2000.0), 2000.0)
+    assert queued.held is None and world.problems == []
+    assert "held too long" in world.steps[-1]
+    assert queued.visible_at <= T0 + timedelta(seconds=MAX_VISIBILITY_S)
