@@ -399,16 +399,20 @@ async def test_a_label_github_will_not_add_still_leaves_the_escalation_comment(
     assert [x["event"] for x in logs if x["log_level"] == "warning"] == ["escalation.label_refused"]
 
 
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [(403, "Must have admin rights to Repository."), (422, "Validation Failed")],
+)
 async def test_a_refused_escalation_label_is_asked_for_once_per_recheck_period(
-    tmp_path: Path,
+    tmp_path: Path, status: int, message: str
 ) -> None:
-    """A repository whose escalation label GitHub refused to create is not asked for it again
-    (nor warned of again) at the next escalations until `RECHECK_S` has passed; then it is
-    asked for again, as someone may have created it."""
+    """A repository whose escalation label GitHub refused to create (403), or will not take
+    (422), is not asked for it again (nor warned of again) at the next escalations until
+    `RECHECK_S` has passed; then it is asked for again, as someone may have created it."""
     now = [0.0]
-    refused = json.dumps({"message": "Must have admin rights to Repository."}).encode()
+    refused = json.dumps({"message": message}).encode()
     answers = [
-        answer(403, {"Content-Type": "application/json"}, refused),
+        answer(status, {"Content-Type": "application/json"}, refused),
         answer(201, {"Content-Type": "application/json"}, b"{}"),
     ]
     async with hostile(*answers) as server:
