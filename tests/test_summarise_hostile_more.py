@@ -297,10 +297,18 @@ def _converse_body(content: str) -> bytes:
 GOOD = json.dumps(TICKET)
 
 
+#: A request's budget where no test waits it out: it also pays for making the client (Bedrock's
+#: loads botocore's service model on a cold start), which a parallel run can slow past a
+#: second, turning a server's fault into a `timeout` the test did not expect.
+UNHURRIED_S = 10.0
+#: The budget of a request whose server never answers, which the test waits out whole.
+WAITED_OUT_S = 1.0
+
+
 def _settings(provider: str, url: str, **overrides: Any) -> Settings:
     """Settings for `provider` at the scripted server `url` (Bedrock signs with the test
     environment's credentials; the server checks no signature)."""
-    values: dict[str, Any] = {"llm_timeout_s": 1.0, "llm_retries": 0, **overrides}
+    values: dict[str, Any] = {"llm_timeout_s": UNHURRIED_S, "llm_retries": 0, **overrides}
     if provider == "bedrock":
         return Settings(
             llm_provider="bedrock",
@@ -398,8 +406,13 @@ async def test_a_faulty_model_server_still_gets_a_ticket_written(
     server got holds none of the alert's secrets, and no log line holds one."""
     reply = openai_answer if provider == "openai" else converse_answer
     reason = reasons[0] if provider == "openai" else reasons[1]
+    # Only a server that never answers is waited out: its fault alone has a short budget (a
+    # slow cold start then times out too, which is the outcome it expects anyway).
+    timeout_s = WAITED_OUT_S if reason == "timeout" else UNHURRIED_S
     async with hostile(reply) as server:
-        ticket, metrics = await _ticket_through(_settings(provider, server.url))
+        ticket, metrics = await _ticket_through(
+            _settings(provider, server.url, llm_timeout_s=timeout_s)
+        )
     assert ticket == deterministic(HOSTILE), fault
     assert metrics.counter("LLMFallbacks", reason=reason) == 1, loud(logs)
     assert loud(logs) == [("summariser.fallback", reason)]
@@ -595,7 +608,7 @@ async def test_a_429_is_retried_after_the_wait_it_asks_for(
     """A 429 with Retry-After in seconds or as an HTTP date is asked again no sooner than it
     said, and the second answer is the model's ticket: no fallback, no line at warning."""
     async with hostile(throttled(provider), _good(provider)) as server:
-        settings = _settings(provider, server.url, llm_retries=1, llm_timeout_s=5.0)
+        settings = _settings(provider, server.url, llm_retries=1)
         ticket, metrics = await _ticket_through(settings)
     assert len(server.requests) == 2
     assert ticket.title == TICKET["title"] and metrics.counter("SummarizationFailures") == 0
@@ -644,7 +657,7 @@ async def test_a_retry_after_that_says_nothing_usable_is_a_short_wait(
     is no reason to wait long or to pause the model: asked again after the usual short wait,
     the second answer is the model's ticket."""
     async with hostile(_throttled(provider, retry_after), _good(provider)) as server:
-        settings = _settings(provider, server.url, llm_retries=1, llm_timeout_s=5.0)
+        settings = _settings(provider, server.url, llm_retries=1)
         ticket, metrics = await _ticket_through(settings)
     assert len(server.requests) == 2, loud(logs)
     assert ticket.title == TICKET["title"] and metrics.counter("SummarizationFailures") == 0
