@@ -315,13 +315,16 @@ class Moves:
         event of it, or took this very event first (its effect there is done: a replica on
         routes that group the alert handled the same message), the open is taken back before
         any sink hears of it, and True: a replica dying in that open's sink call would leave
-        it for good, as the other delivery of the message, done with the group, acks it."""
+        it for good, as the other delivery of the message, done with the group, acks it. An
+        effect another alert left in progress there (an open whose replica died) does not
+        hide that the group took this very event: that alert's retry, or the sweep, finishes
+        it, and the alert fires there."""
         stored = await self._look_at_group(alert, looked, queued_at)
         group = stored.group if stored is not None else None
         member = group.members.get(alert.fingerprint) if group is not None else None
         if looked.left is None or stored is None or member is None:
             return False
-        first = _alike_member(member, alert, queued_at) and stored.pending is None
+        first = _alike_member(member, alert, queued_at) and not looked.theirs
         if not (looked.late or first):
             return False
         gone = alert.model_copy(update={"status": Status.RESOLVED})
