@@ -30,6 +30,11 @@ from triage.demo.ticketd import TicketServer
 GRAFANA_GROUP = Path(__file__).parent / "payloads" / "grafana" / "group-firing.json"
 
 
+#: A drain's empty receives answer at once: a long poll held each drain's end for its wait (a
+#: second), and these tests prove what is done with the messages, not how SQS is polled.
+SHORT_POLLS: dict[str, Any] = {"sqs_wait_time": 0}
+
+
 def generic(key: str, status: str = "firing", **extra: Any) -> dict[str, Any]:
     return {
         "title": f"{key} failed",
@@ -49,7 +54,9 @@ async def drain(
     dry_run: bool = False,
     **overrides: Any,
 ) -> RunResult:
-    settings = settings_for(queues, backend.url, tmp_path / "triage.db", **overrides)
+    settings = settings_for(
+        queues, backend.url, tmp_path / "triage.db", **(SHORT_POLLS | overrides)
+    )
     return await run_daemon(settings, drain=True, dry_run=dry_run)
 
 
@@ -158,7 +165,12 @@ def test_sigterm_with_messages_in_flight_loses_none(
     keys = [f"incident-{i}" for i in range(6)]
     queues.send(*(generic(k) for k in keys))
     settings = settings_for(
-        queues, backend.url, tmp_path / "triage.db", concurrency=3, shutdown_grace_s=10
+        queues,
+        backend.url,
+        tmp_path / "triage.db",
+        concurrency=3,
+        shutdown_grace_s=10,
+        **SHORT_POLLS,
     )
     daemon = Daemon(settings, log_dir=tmp_path)
     try:
@@ -203,7 +215,7 @@ def test_run_drain_exits_zero_when_queue_empty(
 ) -> None:
     """`triage run --drain` processes what is queued and exits 0 on its own."""
     queues.send(generic("one"), generic("two"))
-    settings = settings_for(queues, backend.url, tmp_path / "triage.db")
+    settings = settings_for(queues, backend.url, tmp_path / "triage.db", **SHORT_POLLS)
     result = run_cli("run", "--drain", env=daemon_env(settings))
     assert result.returncode == 0, result.stderr
     assert "daemon.drained" in [e["event"] for e in events(result.stderr)]
@@ -216,7 +228,7 @@ def test_ack_lines_name_the_message_and_its_incidents(
     """Each `message.acked` line carries the message id and the fingerprint(s) it ticketed."""
     group = json.loads(GRAFANA_GROUP.read_text())
     queues.send(generic("one"), group)
-    settings = settings_for(queues, backend.url, tmp_path / "triage.db")
+    settings = settings_for(queues, backend.url, tmp_path / "triage.db", **SHORT_POLLS)
     result = run_cli("run", "--drain", env=daemon_env(settings))
     assert result.returncode == 0, result.stderr
     acked = [e for e in events(result.stderr) if e["event"] == "message.acked"]
@@ -301,7 +313,9 @@ def test_a_closed_stdout_does_not_stop_the_daemon(
     """Nobody reading stdout (its pipe closed) costs the metrics lines written there, not the
     alerts: the daemon tickets what is queued and exits 0 (it died of a BrokenPipeError)."""
     queues.send(generic("with-stdout-closed"))
-    settings = settings_for(queues, backend.url, tmp_path / "triage.db", metrics="emf")
+    settings = settings_for(
+        queues, backend.url, tmp_path / "triage.db", metrics="emf", **SHORT_POLLS
+    )
     with (tmp_path / "stderr.log").open("w") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "triage", "run", "--drain"],
