@@ -10,6 +10,7 @@ import json
 import pytest
 
 import triage.summarise.answer as answers
+import triage.summarise.prompt as prompt
 from factories import view
 from test_summarise_hostile_answers import (
     ALERT,
@@ -85,11 +86,13 @@ def test_a_titles_priority_tag_is_left_to_the_sinks(
         pytest.param("High CPU on web-1", id="prose"),
         pytest.param("[P0 checkout] Down", id="more-than-a-level"),
         pytest.param("Sev1 incident review overdue", id="a-sev-level-in-a-sentence"),
+        pytest.param("Latency [high](https://grafana.example.com/d/x)", id="a-link's-text"),
     ],
 )
 def test_a_title_without_a_priority_tag_is_left_as_written(title: str) -> None:
-    """A number, a host or a word of another language in brackets, a word in parentheses and
-    a level inside a sentence tag no priority: the title is left as written."""
+    """A number, a host or a word of another language in brackets, a word in parentheses, a
+    level inside a sentence and a Markdown link's text tag no priority: the title is left as
+    written."""
     assert untagged(title, Priority.HIGH) == (title, 0)
 
 
@@ -153,6 +156,13 @@ async def test_a_models_title_of_a_tag_alone_is_the_alerts_own(model: Model) -> 
     ticket, metrics = await ticket_from(model, source)
     assert metrics.counter("SummarizationFailures") == 0
     assert ticket.title == "Checkout 5xx"
+
+
+def test_the_prompt_asks_for_a_title_without_a_priority_tag() -> None:
+    """The model is told what `untagged` enforces, so an honest model's title loses nothing
+    and only a disobedient one's tag is counted."""
+    system = " ".join(prompt.SYSTEM_PROMPT.split())
+    assert 'no priority tag such as "[P1]"' in system
 
 
 # --- escaped JSON written bare in prose -----------------------------------------------------------

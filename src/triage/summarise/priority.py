@@ -248,13 +248,13 @@ _PARENTHESES = frozenset("(\uff08")
 #: A P-level or a Sev-level: "P0", "p 1", "SEV-2", "sev_1".
 _LEVEL = r"(?:p|sev)[ _-]?\d"
 #: A tag: a bracketed level, priority word or named priority ("[P0]", "[CRITICAL]",
-#: "[Priority: P0]", "[prio=urgent]"), or a P- or Sev-level that opens the title before a
+#: "[Priority: P0]", "[prio=urgent]") that is no Markdown link's text, or a P- or Sev-level that opens the title before a
 #: separator ("P0: …", "SEV1 | …", "P1 - …"). Every part is bounded: finding them is linear.
 _TAG = re.compile(
     rf"(?P<open>[{re.escape(''.join(_BRACKETS))}])[ \t]{{0,3}}"
     r"(?:(?P<key>priority|prio)[ \t]{0,2}[:=]?[ \t]{0,2})?"
     rf"(?P<value>{_LEVEL}|[^\W\d_]{{2,16}})[ \t]{{0,3}}"
-    rf"(?P<close>[{re.escape(''.join(_BRACKETS.values()))}])"
+    rf"(?P<close>[{re.escape(''.join(_BRACKETS.values()))}])(?!\()"  # "[high](…)": a link
     rf"|\A[ \t]*(?P<lead>{_LEVEL})"
     r"(?:[ \t]{0,3}[:|]|[ \t]{1,3}[-\u2013\u2014]|[-\u2013\u2014][ \t])",
     re.IGNORECASE,

@@ -90,7 +90,8 @@ person reads first, maybe at 3 a.m.
 
 Answer with one JSON object only, no prose and no code fence, with exactly these keys:
   "title": one line, at most {TITLE_CHARS} characters, naming what failed (the alert name, \
-metric or exception) and where (host, service, region) when the alert says;
+metric or exception) and where (host, service, region) when the alert says, with no priority \
+tag such as "[P1]" (the ticket shows its priority beside the title);
   "priority": one of "low", "medium", "high", "critical";
   "description": a few short paragraphs: what happened, where, since when, the value against \
 its threshold when known, and the likely impact;
