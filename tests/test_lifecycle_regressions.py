@@ -4,6 +4,7 @@ each cause: two replicas sharing the in-memory store, milliseconds each."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -212,5 +213,22 @@ async def test_an_own_open_is_taken_back_when_its_group_counted_the_same_firing_
     again = await sent(rolling, "disk-1", "firing", 2, "b")
     await rolling.deliver(new, again)
     await rolling.deliver(old, again)
+    await drain(rolling)
+    assert await check_rolling(rolling) == []
+
+
+async def test_a_move_into_a_group_stays_out_when_its_own_incident_counts_a_newer_firing(
+    rolling: World,
+) -> None:
+    """Seed 440 of the rolling runs: an alert fires as its own incident (the old routes); a
+    replica on each routes takes one of its firings at once: the newer, counted in its own
+    incident, and an older one under host a, whose resolve of its own incident comes after
+    that count and is ignored. Its own incident keeps it, so it fires in one place (the move
+    went on as if its own incident had closed, and it fired in both)."""
+    old, new = rolling.replicas
+    await rolling.deliver(old, await sent(rolling, "disk-2", "firing", 0, None))
+    newer = await sent(rolling, "disk-2", "firing", 2, None)
+    moving = await sent(rolling, "disk-2", "firing", 1, "a")
+    await asyncio.gather(rolling.deliver(new, moving), rolling.deliver(old, newer))
     await drain(rolling)
     assert await check_rolling(rolling) == []

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from triage.incidents import Incident, State, Work
+from triage.incidents import Action, Incident, State, Work
 from triage.incidents.groups import GroupKey
 from triage.incidents.lifecycle import FLAP_HOLD, Member
 from triage.incidents.members import Members
@@ -223,12 +223,12 @@ class Moves:
     ) -> Incident | None:
         """`alert` fires in `group`; when it has an open incident of its own (routes that did
         not group it), that one resolves, as a group it left would, and None. Unless it holds
-        a newer event (a replica on those routes saw the alert fire since) or one stamped
-        alike (this very firing, taken by a replica on those routes at the same moment, or a
-        resend of it: Alertmanager and Grafana stamp resends with when the alert started, and
-        each would move it back and forth, closing one ticket and reopening the other): then
-        it keeps the alert, and is returned; the rule every replica applies, so they agree
-        where the alert fires. So is a closed one whose resolve is newer than this firing. A
+        a newer event (a replica on those routes saw the alert fire since, even after this
+        looked: the resolve is ignored there) or one stamped alike (this very firing, taken
+        by a replica on those routes at the same moment, or a resend of it: Alertmanager and
+        Grafana stamp resends with when the alert started, and each would move it back and
+        forth, closing one ticket and reopening the other): then it keeps the alert, and is
+        returned; the rule every replica applies, so they agree where the alert fires. So is a closed one whose resolve is newer than this firing. A
         close of it left half done (its replica died) is finished as that resolve's retry
         would."""
         own = await self.pipeline.ledger.store.get(alert.fingerprint)
@@ -252,7 +252,14 @@ class Moves:
         # rule above); this resolve, written after, must not close it (each replica moved it
         # out of the other's place, and it fired nowhere).
         event = self.pipeline.event(gone, _just_before(queued_at))
-        await self.pipeline.apply(gone, event, leaving_owner(owner), None)
+        action, _, _ = await self.pipeline.apply(gone, event, leaving_owner(owner), None)
+        if action is Action.IGNORE:
+            # A newer firing was counted there after it was looked at (a replica on routes
+            # that do not group the alert counts a repeat without looking at groups): it
+            # keeps the alert, as if it had been seen first.
+            again = await self.pipeline.ledger.store.get(alert.fingerprint)
+            if again is not None and again.group is None and again.state is State.OPEN:
+                return again
         return None
 
     async def finish_close(
