@@ -1,7 +1,10 @@
 """What a rule is, and the pieces the rules' patterns and replacements are built from.
 
-A rule is a compiled pattern, its replacement, and its needles: literals of which every match
-holds one, so that `scrub` can skip the rule for text holding none. The pieces here say once how
+A rule is a pattern, its replacement, and its needles: literals of which every match holds
+one, so that `scrub` can skip the rule for text holding none. The pattern is compiled when a
+text first holds one of its needles: most rules embed a secret's name (thousands of
+characters), and a process that never redacts such text (a command that exits, a test) need
+not pay for them all at import. The pieces here say once how
 a secret's edges (`_START`, `_END`), a name's separator (`_ASSIGN`) and the brackets that wrap a
 value (`_wrapper_start`) are read, so that every rule reads them alike.
 """
@@ -11,21 +14,46 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import partial
-from typing import NamedTuple
 
 _Replacement = str | Callable[[re.Match[str]], str]
 
 
-class _Rule(NamedTuple):
-    pattern: re.Pattern[str]
-    replacement: _Replacement
-    #: Literals of which every match contains one (empty: always run the pattern). Text with
-    #: none of them is skipped: most strings of an alert hold none, and looking for a few
-    #: literals costs far less than the scan of a pattern that does not start with them.
-    needles: tuple[str, ...]
-    #: Its needles (lower case) are looked for in the folded text: the pattern ignores case,
-    #: or its needles start with a letter that only folded needles start with (`fold_needles`).
-    folded: bool
+class _Rule:
+    """A rule's pattern (its source and flags, compiled on first use: `pattern`), replacement
+    and needles."""
+
+    __slots__ = ("_compiled", "flags", "folded", "needles", "replacement", "source")
+
+    def __init__(
+        self,
+        source: str,
+        flags: int,
+        replacement: _Replacement,
+        needles: tuple[str, ...],
+        folded: bool,
+    ) -> None:
+        self.source = source
+        self.flags = flags
+        self.replacement = replacement
+        #: Literals of which every match contains one (empty: always run the pattern). Text
+        #: with none of them is skipped: most strings of an alert hold none, and looking for a
+        #: few literals costs far less than the scan of a pattern that does not start with
+        #: them.
+        self.needles = needles
+        #: Its needles (lower case) are looked for in the folded text: the pattern ignores
+        #: case, or its needles start with a letter that only folded needles start with
+        #: (`fold_needles`).
+        self.folded = folded
+        self._compiled: re.Pattern[str] | None = None
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        """The compiled pattern, compiled the first time it is asked for (two threads asking
+        at once compile it twice, and keep either)."""
+        compiled = self._compiled
+        if compiled is None:
+            compiled = self._compiled = re.compile(self.source, self.flags)
+        return compiled
 
 
 #: Each rule's needles, one tuple for rules that look for the same ones the same way: `_scrub`
@@ -47,7 +75,7 @@ def _rule(
     folded = bool(flags & re.IGNORECASE) or fold_needles
     assert not folded or all(n == n.lower() for n in needles), "folded needles are lower case"
     needles = _SHARED_NEEDLES.setdefault((needles, folded), needles)
-    return _Rule(re.compile(source, flags), replacement, needles, folded)
+    return _Rule(source, flags, replacement, needles, folded)
 
 
 def _spellings(*words: str) -> tuple[str, ...]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from triage.redact.rule import _Replacement
+from triage.redact.rule import _Replacement, _Rule
 from triage.redact.rules import _RULES
 from triage.redact.spelled import MIN_CHARS, unspelled
 
@@ -94,12 +94,18 @@ _ANY_FOLDED_NEEDLE = _any_needle(folded=True)
 _ANY_ASCII_FOLDED_NEEDLE = _any_needle(folded=True, ascii_only=True)
 _NEEDLE_BITS = _bits_of_needles(folded=False)
 _FOLDED_NEEDLE_BITS = _bits_of_needles(folded=True)
-#: A rule as `_scrub` runs it: pattern, replacement, the bit of its needles (0: none), needles,
-#: whether they are looked for in the folded text.
-_Run = tuple[re.Pattern[str], _Replacement, int, tuple[str, ...], bool]
+#: A rule as `_scrub` runs it: the rule (its pattern compiled when first run), replacement,
+#: the bit of its needles (0: none), needles, whether they are looked for in the folded text.
+_Run = tuple[_Rule, _Replacement, int, tuple[str, ...], bool]
 _RUNS: tuple[_Run, ...] = tuple(
-    (pattern, replacement, _NEEDLE_SET_BITS.get((needles, folds), 0), needles, folds)
-    for pattern, replacement, needles, folds in _RULES
+    (
+        rule,
+        rule.replacement,
+        _NEEDLE_SET_BITS.get((rule.needles, rule.folded), 0),
+        rule.needles,
+        rule.folded,
+    )
+    for rule in _RULES
 )
 
 
@@ -204,12 +210,13 @@ _RUNS_FOR: dict[int, tuple[tuple[int, re.Pattern[str], _Replacement], ...]] = {}
 
 def _runs_for(present: int) -> tuple[tuple[int, re.Pattern[str], _Replacement], ...]:
     """The rules, with their place in `_RUNS`, that text holding the needle sets `present`
-    must run: those without needles and those with a needle in it."""
+    must run: those without needles and those with a needle in it (compiled now, the first
+    time a text holds one)."""
     runs = _RUNS_FOR.get(present)
     if runs is None:
         runs = tuple(
-            (at, pattern, replacement)
-            for at, (pattern, replacement, bit, _, _) in enumerate(_RUNS)
+            (at, rule.pattern, replacement)
+            for at, (rule, replacement, bit, _, _) in enumerate(_RUNS)
             if not bit or present & bit
         )
         if len(_RUNS_FOR) >= 4096:
@@ -230,7 +237,7 @@ def _applied(runs: tuple[_Run, ...], text: str) -> str:
     #: share one), until a replacement changes the text: rules with other needles between
     #: two that share theirs do not send the second looking again.
     seen: dict[int, bool] = {}
-    for pattern, replacement, bit, needles, folds in runs:
+    for rule, replacement, bit, needles, folds in runs:
         if needles:
             if needles is not looked_for:
                 looked_for = needles
@@ -245,7 +252,7 @@ def _applied(runs: tuple[_Run, ...], text: str) -> str:
                 found = held
             if not found:
                 continue  # no needle: the pattern cannot match
-        text, replaced = pattern.subn(replacement, text)
+        text, replaced = rule.pattern.subn(replacement, text)
         if replaced:
             folded = None
             looked_for = ()
