@@ -232,3 +232,20 @@ async def test_a_move_into_a_group_stays_out_when_its_own_incident_counts_a_newe
     await asyncio.gather(rolling.deliver(new, moving), rolling.deliver(old, newer))
     await drain(rolling)
     assert await check_rolling(rolling) == []
+
+
+async def test_a_firing_its_own_incident_keeps_from_a_group_is_its_newest_event_there(
+    rolling: World,
+) -> None:
+    """Seeds 2822 and 2826 of the rolling runs: an alert's firing opens its own incident (the
+    old routes; its delete is lost), and a resend stamped alike reaches host b's group, whose
+    open is taken back (its own incident keeps it). The first firing delivered again on the
+    new routes leaves it firing in its own incident (the resend's taking back, a resolve in
+    host b queued after that firing, was taken for its newest event, and it fired nowhere)."""
+    old, new = rolling.replicas
+    first = await sent(rolling, "disk-1", "firing", 0, "b")
+    await rolling.deliver(old, first, lose_delete=True)
+    await rolling.deliver(new, await sent(rolling, "disk-1", "firing", 0, "b"))
+    await rolling.deliver(new, first)
+    await drain(rolling)
+    assert await check_rolling(rolling) == []

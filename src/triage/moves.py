@@ -297,16 +297,18 @@ class Moves:
         *,
         withdrawn: bool,
     ) -> None:
-        """`alert` stays in its own incident `own`, not in `group`: an effect another
-        delivery of its message claimed there (a replica on the other routes, which may have
-        died) is finished before this one is acked, with what that replica would have done
-        after it (`leave_group`), and, unless the group's open was `withdrawn`, the alert is
-        resolved again in `group`."""
+        """`alert` stays in its own incident `own`, not in `group`: the firing is applied
+        there, as the other routes apply it, so the place that keeps the alert holds its
+        newest event (a resend stamped alike, kept there, left its queue time in `group`
+        alone, on the resolve that took its open back; the firing it resends, delivered
+        again, took that for a newer event and resolved its own incident). An effect
+        another delivery of its message claimed there (a replica on the other routes, which
+        may have died) is finished so before this one is acked, with what that replica
+        would have done after it (`leave_group`), and, unless the group's open was
+        `withdrawn`, the alert is resolved again in `group`."""
         log.info("alert.late_firing", stays=alert.fingerprint, fired_in=group.key)
-        pending = own.pending
-        if pending is not None and same_alert(pending.owner, owner):
-            firing = self.pipeline.event(alert, queued_at)
-            await self.pipeline.apply(alert, firing, owner, None)
+        firing = self.pipeline.event(alert, queued_at)
+        await self.pipeline.apply(alert, firing, owner, None)
         if _alike(own, alert, queued_at):
             # This very firing opened it there: what that replica does next, as it may have
             # died first (the alert fired in the group it was remembered in too).
