@@ -126,9 +126,12 @@ def test_the_deterministic_ticket_title_states_no_priority_of_its_own(
 ) -> None:
     """An alert titled "[P0] Checkout down" whose priority field says high gets a ticket
     titled "Checkout down", so GitHub's issue reads "[P1] Checkout down", never "[P1] [P0] …";
-    a title of a tag alone becomes "Untitled … alert"."""
-    ticket = deterministic(ALERT.model_copy(update={"title": title, "priority": stated}))
+    a title of a tag alone becomes "Untitled … alert"; a description written from the title
+    (the alert has none) opens with the same."""
+    source = ALERT.model_copy(update={"title": title, "priority": stated, "description": ""})
+    ticket = deterministic(source)
     assert ticket.title == published
+    assert ticket.description.startswith(f"{published}\n")
     assert _github_title(ticket.title, ticket.priority) == f"[P{stated.rank}] {published}"
 
 

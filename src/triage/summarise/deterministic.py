@@ -212,7 +212,10 @@ class DeterministicSummariser:
         ticket = Ticket(
             title=stated(title, TITLE_CHARS),
             priority=decision.priority,
-            description=stated(_description(alert, matched), DESCRIPTION_CHARS - len(note)) + note,
+            description=stated(
+                _description(alert, matched, decision.priority), DESCRIPTION_CHARS - len(note)
+            )
+            + note,
             steps=tuple(stated(step, STEP_CHARS) for step in _steps(alert, matched)),
         )
         if corrected:
@@ -251,7 +254,7 @@ def _title(alert: RedactedAlert, final: Priority) -> tuple[str, int]:
         # A title of invisible characters only (zero-width, soft hyphens, tags) is empty once
         # redacted, one of priority tags alone once untagged; a ticket needs one, and this is
         # the summariser that must not fail.
-        title = f"Untitled {alert.source} alert"
+        title = _untitled(alert)
     whats = subject.what(alert)
     if whats and not any(subject.names(title, w) for w in whats):
         title = f"{cut(whats[0], 60, ellipsis=True)}: {title}"
@@ -268,6 +271,11 @@ def _title(alert: RedactedAlert, final: Priority) -> tuple[str, int]:
     return (bare, tags + more) if _visible(bare) else (title, tags)
 
 
+def _untitled(alert: RedactedAlert) -> str:
+    """What stands for a title that shows nothing."""
+    return f"Untitled {alert.source} alert"
+
+
 def _visible(text: str) -> bool:
     """Whether `text` shows anything: a character other than spaces and invisible ones."""
     return any(ch.isprintable() and not ch.isspace() for ch in text)
@@ -281,9 +289,12 @@ _HOSTS = frozenset({"host", "instance", "device_id", "tag.server_name", "server_
 _LISTED_MEMBERS = 20
 
 
-def _description(alert: RedactedAlert, matched: list[Pattern]) -> str:
+def _description(alert: RedactedAlert, matched: list[Pattern], final: Priority) -> str:
+    """The alert's description (else its title, untagged as the ticket's is), the group's
+    members, and the facts the alert gives, one labelled line each."""
     labels = alert.labels
-    lines = [alert.description.strip() or alert.title, ""]
+    opening = alert.description.strip() or untagged(alert.title, final)[0] or _untitled(alert)
+    lines = [opening, ""]
     group = alert.group
     if group is not None:
         lines += [
