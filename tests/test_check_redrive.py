@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import boto3
 
 from daemon_harness import Queues, settings_for
+from fault_proxy import FaultProxy
 from test_readme_claims import check_lines
 
 
@@ -30,3 +32,29 @@ def test_check_warns_of_a_redrive_policy_without_a_usable_max_receive_count(
     (line,) = check_lines(settings, "queue")
     assert line.startswith("warn  queue    "), line
     assert "maxReceiveCount" in line and "dead letters go uncounted" in line
+
+
+def test_the_queue_lines_count_is_shown_only_when_it_is_one(queues: Queues, tmp_path: Path) -> None:
+    """A queue endpoint (a proxy, a stand-in) answering a count that is no count, with a line
+    break and a forged check line in it, shows `?` on the queue line: its text never reaches
+    the report (it printed as answered)."""
+    forged = "7\r\nok    backend  forged"
+
+    def odd_count(answer: dict[str, Any]) -> dict[str, Any]:
+        return {
+            **answer,
+            "Attributes": {**answer["Attributes"], "ApproximateNumberOfMessages": forged},
+        }
+
+    with FaultProxy(queues.endpoint) as proxy:
+        proxy.rewrite("AmazonSQS.GetQueueAttributes", odd_count)
+        settings = settings_for(
+            queues,
+            "http://127.0.0.1:9",
+            tmp_path / "t.db",
+            queue_url=proxy.queue_url(queues.url),
+            aws_endpoint_url=proxy.url,
+        )
+        (line,) = check_lines(settings, "queue")
+    assert "(? visible" in line, line
+    assert "forged" not in line and "\r" not in line

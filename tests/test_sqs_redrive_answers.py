@@ -4,6 +4,7 @@ as "unknown" with one warning at start-up, never a crash of the daemon's start."
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import aioboto3
@@ -35,6 +36,25 @@ ATTRIBUTES = "AmazonSQS.GetQueueAttributes"
 def test_attributes_beyond_the_api_read_as_no_limit(attributes: Any) -> None:
     """A policy that is not JSON text, or attributes that are no map, is no limit (None)."""
     assert max_receive_count(attributes) is None
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        *[("3", 3), (3, 3), ("10", 10), ("0", None), (" 3", None), ("+3", None), ("-3", None)],
+        *[("\u0663", None), ("3.0", None), ("1_000", None), (True, None), ("", None)],
+    ],
+)
+def test_max_receive_count_is_read_as_strictly_as_the_inbox_reads_counts(
+    written: object, read: int | None
+) -> None:
+    """A policy's maxReceiveCount is a positive count as SQS writes it (a string or a JSON
+    number); a sign, spaces, non-ASCII digits or a fraction are no limit (None), as the inbox
+    refuses them in its own counts (Python's int() took " 3", "+3" and "\u0663")."""
+    policy = json.dumps(
+        {"deadLetterTargetArn": "arn:aws:sqs:us-east-1:1:dlq", "maxReceiveCount": written}
+    )
+    assert max_receive_count({"RedrivePolicy": policy}) == read
 
 
 @pytest.mark.parametrize(

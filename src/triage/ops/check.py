@@ -26,6 +26,7 @@ from triage.routes import load_router
 from triage.secrets import BackendToken
 from triage.settings import Settings, env_name, short_intervals, tracing_endpoint_problem
 from triage.sinks.backend import BackendSink
+from triage.sqs.inbox import sqs_count
 from triage.sqs.redrive import max_receive_count
 from triage.view import terminal_line, url_origin
 
@@ -275,7 +276,10 @@ async def _queue(settings: Settings, aws: Aws) -> str:
         QueueUrl=settings.queue_url, AttributeNames=["RedrivePolicy", "ApproximateNumberOfMessages"]
     )
     attrs = response.get("Attributes", {})
-    visible = attrs.get("ApproximateNumberOfMessages", "?")
+    try:
+        visible: int | str = sqs_count(attrs.get("ApproximateNumberOfMessages"))
+    except ValueError:
+        visible = "?"  # a stand-in's or proxy's text is never shown as the count
     # Without a user and password a URL may carry (a proxy's), as every URL check shows.
     shown = f"{url_origin(settings.queue_url)} ({visible} visible"
     if "RedrivePolicy" not in attrs:

@@ -29,8 +29,7 @@ import structlog
 
 from triage.aws import AWS_CALL_ERRORS
 from triage.metrics import Metrics
-from triage.sqs.inbox import Depth
-from triage.sqs.inbox import _count as sqs_count  # inbox.depth's reading: refuse what it does
+from triage.sqs.inbox import Depth, sqs_count
 
 log = structlog.get_logger(__name__)
 

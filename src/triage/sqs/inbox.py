@@ -323,9 +323,9 @@ class SqsInbox:
         attrs = _mapping(response.get("Attributes"))
         try:
             return Depth(
-                visible=_count(attrs.get("ApproximateNumberOfMessages", 0)),
-                in_flight=_count(attrs.get("ApproximateNumberOfMessagesNotVisible", 0)),
-                delayed=_count(attrs.get("ApproximateNumberOfMessagesDelayed", 0)),
+                visible=sqs_count(attrs.get("ApproximateNumberOfMessages", 0)),
+                in_flight=sqs_count(attrs.get("ApproximateNumberOfMessagesNotVisible", 0)),
+                delayed=sqs_count(attrs.get("ApproximateNumberOfMessagesDelayed", 0)),
             )
         except ValueError as exc:
             raise InboxError(f"get_queue_attributes answered {exc}") from exc
@@ -418,14 +418,15 @@ def _attribute(
 
 def _receive_count(value: object) -> int:
     """A receive count: 1 on a first delivery, never 0."""
-    count = _count(value)
+    count = sqs_count(value)
     if count < 1:
         raise ValueError(f"{count} is not a receive count")
     return count
 
 
-def _count(value: object) -> int:
-    """A non-negative decimal count as SQS writes it ("3"), nothing else."""
+def sqs_count(value: object) -> int:
+    """A non-negative decimal count as SQS writes it ("3"), nothing else (no sign, no spaces, no
+    non-ASCII digits); ValueError otherwise."""
     text = str(value) if isinstance(value, int | str) else ""
     if not (text.isascii() and text.isdigit() and len(text) <= 18):
         raise ValueError(f"{type(value).__name__} {str(value)[:40]!r} is not a count")
@@ -434,7 +435,7 @@ def _count(value: object) -> int:
 
 def _epoch_ms(value: object) -> datetime:
     """Epoch milliseconds as SQS writes SentTimestamp, within datetime's years."""
-    ms = _count(value)
+    ms = sqs_count(value)
     try:
         return datetime.fromtimestamp(ms / 1000, UTC)
     except (OverflowError, OSError) as exc:

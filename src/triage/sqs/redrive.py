@@ -13,6 +13,7 @@ from typing import Any
 import structlog
 
 from triage.aws import AWS_CALL_ERRORS
+from triage.sqs.inbox import sqs_count
 
 log = structlog.get_logger(__name__)
 
@@ -65,10 +66,10 @@ def max_receive_count(attributes: object) -> int | None:
     except (ValueError, RecursionError):
         return None
     value = policy.get("maxReceiveCount") if isinstance(policy, dict) else None
-    if isinstance(value, bool) or not isinstance(value, int | str):
+    if isinstance(value, bool):
         return None
     try:
-        count = int(value)
+        count = sqs_count(value)  # as strictly as the inbox reads SQS's counts
     except ValueError:
         return None
     return count if count > 0 else None
