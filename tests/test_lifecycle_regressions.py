@@ -249,3 +249,26 @@ async def test_a_firing_its_own_incident_keeps_from_a_group_is_its_newest_event_
     await rolling.deliver(new, first)
     await drain(rolling)
     assert await check_rolling(rolling) == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Store.withdraw (incidents/claims.py) takes back an open or reopen only, not an update",
+)
+async def test_a_group_update_is_taken_back_when_the_alerts_own_incident_opened_at_once(
+    rolling: World,
+) -> None:
+    """Seed 595 of the rolling runs: host b's group is open, its update window over; a second
+    alert's firing, taken by a replica on each routes at once, opens its own incident (the
+    old routes), then joins host b, whose update is taken back (its own incident keeps it) and
+    the replica grouping it, dying in that update's sink call, leaves nothing. It fires in one
+    place (an update could not be taken back, the sweep finished it, and it fired in both)."""
+    old, new = rolling.replicas
+    await rolling.deliver(new, await sent(rolling, "disk-1", "firing", 0, "b"))
+    rolling.clock.now += POLICY.update_interval
+    joining = await sent(rolling, "disk-2", "firing", 1, "b")
+    await rolling.deliver(old, joining)
+    new.faults.crash = True
+    await rolling.deliver(new, joining)
+    await drain(rolling)
+    assert await check_rolling(rolling) == []
