@@ -91,7 +91,9 @@ def test_a_long_backend_outage_dead_letters_nothing(
         tmp_path / "triage.db",
         concurrency=4,
         sink_breaker_failures=3,
-        sink_breaker_reset_s=1,
+        # Half the held messages' 1 s recheck, which probes the half-open breaker: at 1 s a
+        # recheck that came just before the breaker went half-open waited a second more.
+        sink_breaker_reset_s=0.5,
         retry_base_s=0.2,
         retry_max_s=1,
     )
@@ -177,7 +179,10 @@ def finish_with_drain(
     daemon, which is killed or signalled, has to be a process."""
 
     def finish(settings: Settings) -> subprocess.CompletedProcess[str]:
-        result = run_in_process(monkeypatch, capsys, "run", "--drain", env=daemon_env(settings))
+        # Short polls: the drain's empty receives answer at once (a long poll held the drain a
+        # second per empty receive while the killed messages were still hidden, and at its end).
+        drainer = settings.model_copy(update={"sqs_wait_time": 0})
+        result = run_in_process(monkeypatch, capsys, "run", "--drain", env=daemon_env(drainer))
         assert result.returncode == 0, result.stderr[-3000:]
         return result
 
