@@ -56,6 +56,12 @@ TAGGED = [
     ),
     pytest.param("[P0][checkout] Down", "[checkout] Down", 1, id="touching-another"),
     pytest.param("\u3010P0\u3011Checkout down", "Checkout down", 1, id="cjk-brackets"),
+    pytest.param(
+        "\u3010\u7d27\u6025\u3011\u652f\u4ed8\u5931\u8d25",
+        "\u652f\u4ed8\u5931\u8d25",
+        1,
+        id="cjk-word",
+    ),
     pytest.param("[P0] [P1] Checkout down", "Checkout down", 1, id="two-tags"),
     pytest.param("P0: Checkout down", "Checkout down", 1, id="leading-p-level"),
     pytest.param("SEV1 | Checkout down", "Checkout down", 1, id="leading-sev-level"),

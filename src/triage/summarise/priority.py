@@ -245,15 +245,21 @@ _BRACKETS = {"[": "]", "(": ")", "\u3010": "\u3011", "\uff3b": "\uff3d", "\uff08
 #: Parentheses hold remarks ("Disk usage (high)"): only a level or a named priority in them
 #: is a tag.
 _PARENTHESES = frozenset("(\uff08")
+#: Lenticular and fullwidth square brackets tag a Chinese or Japanese title ("【紧急】"): a
+#: priority word of another language in them is a tag (in ASCII ones, "[Media]" or "[Alto]"
+#: names a component as often).
+_CJK_BRACKETS = frozenset("\u3010\uff3b")
 #: A P-level or a Sev-level: "P0", "p 1", "SEV-2", "sev_1".
 _LEVEL = r"(?:p|sev)[ _-]?\d"
+_P_OR_SEV = re.compile(_LEVEL, re.IGNORECASE)
 #: A tag: a bracketed level, priority word or named priority ("[P0]", "[CRITICAL]",
-#: "[Priority: P0]", "[prio=urgent]") that is no Markdown link's text, or a P- or Sev-level that opens the title before a
-#: separator ("P0: …", "SEV1 | …", "P1 - …"). Every part is bounded: finding them is linear.
+#: "[Priority: P0]", "[prio=urgent]") that is no Markdown link's text, or a P- or Sev-level
+#: that opens the title before a separator ("P0: …", "SEV1 | …", "P1 - …"). Every part is
+#: bounded: finding them is linear.
 _TAG = re.compile(
     rf"(?P<open>[{re.escape(''.join(_BRACKETS))}])[ \t]{{0,3}}"
     r"(?:(?P<key>priority|prio)[ \t]{0,2}[:=]?[ \t]{0,2})?"
-    rf"(?P<value>{_LEVEL}|[^\W\d_]{{2,16}})[ \t]{{0,3}}"
+    rf"(?P<value>{_LEVEL}|[^\W\d_]{{1,16}})[ \t]{{0,3}}"
     rf"(?P<close>[{re.escape(''.join(_BRACKETS.values()))}])(?!\()"  # "[high](…)": a link
     rf"|\A[ \t]*(?P<lead>{_LEVEL})"
     r"(?:[ \t]{0,3}[:|]|[ \t]{1,3}[-\u2013\u2014]|[-\u2013\u2014][ \t])",
@@ -274,7 +280,7 @@ def untagged(title: str, final: Priority) -> tuple[str, int]:
     title dropped); and how many of them named another priority than the ticket's `final`.
     A title of tags alone is empty: the caller writes another. A bracket holding anything
     else ("[FIRING:1]", "[web-1]", "[1]", "[Media]": a word of another language names a
-    component as often as a priority) is left as written."""
+    component as often as a priority, except in `_CJK_BRACKETS`) is left as written."""
     kept: list[str] = []
     contradicting = 0
     last = 0
@@ -307,10 +313,7 @@ def _tagged(match: re.Match[str]) -> Priority | None:
         return None
     if value.casefold() in _TAG_SEVERITIES:
         return SEVERITY_PRIORITY[value.casefold()]
-    return priority(value)
-
-
-_P_OR_SEV = re.compile(_LEVEL, re.IGNORECASE)
+    return word_priority(value) if opener in _CJK_BRACKETS else priority(value)
 
 
 def _joined(left: str, right: str) -> str:
