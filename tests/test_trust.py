@@ -94,8 +94,9 @@ def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> 
 
 
 def drained(cli: Cli, settings: Settings) -> list[dict[str, Any]]:
-    """`triage run --drain` in this process, which must exit 0: the events of its log."""
-    result = cli(settings, "run", "--drain")
+    """`triage run --drain` in this process, which must exit 0: the events of its log. Its
+    receives are short polls: a long poll held the drain's end a second per empty receive."""
+    result = cli(settings.model_copy(update={"sqs_wait_time": 0}), "run", "--drain")
     assert result.returncode == 0, result.stderr[-3000:]
     return json_events(result.stderr)
 
