@@ -272,3 +272,24 @@ async def test_a_group_update_is_taken_back_when_the_alerts_own_incident_opened_
     await rolling.deliver(new, joining)
     await drain(rolling)
     assert await check_rolling(rolling) == []
+
+
+async def test_a_late_firing_on_the_old_routes_finishes_its_dead_move_into_another_group(
+    rolling: World,
+) -> None:
+    """Seed 300 of the rolling runs: a member fires in host b; an older firing of it under
+    host a, past host a's update window, is late: the replica grouping it dies in host a's
+    update (it cannot be taken back), and the retry, on the old routes, takes back its own
+    incident's open. It finishes host a's update and resolves the alert there, so it fires
+    in one place (the retry looked at host b alone, and the sweep finished host a's update:
+    it fired in both)."""
+    old, new = rolling.replicas
+    await rolling.deliver(new, await sent(rolling, "disk-1", "firing", 0, "b"))
+    await rolling.deliver(new, await sent(rolling, "disk-2", "firing", 0, "a"))
+    rolling.clock.now += POLICY.update_interval
+    late = await sent(rolling, "disk-1", "firing", -3, "a")
+    new.faults.crash = True
+    await rolling.deliver(new, late)
+    await rolling.deliver(old, late)
+    await drain(rolling)
+    assert await check_rolling(rolling) == []

@@ -387,17 +387,18 @@ class Moves:
         """`alert` fires as its own incident (routes that do not group it) and was a member of
         a group (routes that did): it leaves the group, unless the group holds a newer event
         of it (then this firing is the late one, and its own incident resolves). What
-        `before_owning` learned (`looked`) is not read again."""
-        if looked is not None and looked.withdrawn:
-            return
+        `before_owning` learned (`looked`) is not read again; when it took the open back
+        (the alert stays in that group), only the group a move was going to is looked at."""
         if looked is None or not looked.looked:
             looked = Looked(owner=owner)
             await self._look_at_group(alert, looked, queued_at)
         if looked.left is None:
             return
-        await self._leave_place(alert, owner, queued_at, looked)
+        if not looked.withdrawn:
+            await self._leave_place(alert, owner, queued_at, looked)
         # A move out of that group may have stopped after its effect in the group it was
-        # going to, before it was remembered there (its replica died, or a sink failed).
+        # going to, before it was remembered there (its replica died, or a sink failed): a
+        # late firing's too, whose effect there (an update) could not be taken back.
         joining = Looked(owner=owner)
         await self._look_at_group(alert, joining, queued_at, joining=True)
         if joining.left is not None:
