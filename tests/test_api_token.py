@@ -95,3 +95,23 @@ def test_check_fails_on_a_quoted_token_with_one_line(
     (line,) = capsys.readouterr().err.splitlines()
     assert line.startswith("triage: config: TRIAGE_API_TOKEN: ")
     assert "wrapped in quotes" in line and BODY[:12] not in line
+
+
+@pytest.mark.parametrize("variable", ["OPENAI_API_KEY", "GITHUB_TOKEN"])
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [(f"`{BODY}`", "wrapped in quotes"), (f"\u201c{BODY}\u201d", "wrapped in quotes")]
+    + [(f'"Bearer {BODY}"', "store the token alone"), (f"Bearer {BODY}", "store the token alone")],
+)
+def test_the_model_key_and_the_github_token_are_held_to_the_same_rule(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, said: str
+) -> None:
+    """OPENAI_API_KEY and GITHUB_TOKEN still wrapped in quotes or pasted with `Bearer ` stop
+    start-up the same way, naming the variable and never the key: every call to the model or
+    to GitHub was refused (401) with no hint why."""
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as refused:
+        load_settings()
+    message = str(refused.value)
+    assert message.startswith(f"{variable}: ") and said in message
+    assert BODY[:12] not in message

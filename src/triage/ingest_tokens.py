@@ -24,7 +24,7 @@ from botocore.exceptions import ClientError
 
 from triage import redact
 from triage.errors import ConfigError
-from triage.settings import did_you_mean
+from triage.settings import did_you_mean, pasted_fault, quoted
 
 #: The webhook sources, in the order the README lists them.
 SOURCES = ("grafana", "alertmanager", "sentry", "generic", "threshold")
@@ -35,11 +35,6 @@ MAX_TOKENS_PER_SOURCE = 2
 #: What is taken off a stored token's ends: ASCII whitespace only (a Unicode space around a
 #: token is refused as a character that is not ASCII, not silently dropped).
 _STORED_SPACE = " \t\r\n\v\f"
-#: A token pasted with its header's scheme (`Bearer abc…`), any case.
-_SCHEME_PREFIX = re.compile(r"(bearer|basic)\s", re.IGNORECASE)
-#: The pairs of quotes a value keeps when pasted from a .env file, JSON, a shell line, Markdown
-#: or a chat that types them typographically.
-_QUOTE_PAIRS = (('"', '"'), ("'", "'"), ("`", "`"), ("\u201c", "\u201d"), ("\u2018", "\u2019"))
 
 #: Secrets Manager error codes that retrying cannot fix.
 CONFIG_CODES = frozenset(
@@ -102,7 +97,7 @@ def parse_tokens(text: str, where: str) -> dict[str, tuple[bytes, ...]]:
     try:
         value = json.loads(text, object_pairs_hook=_Keys.of)
     except ValueError:
-        if _quoted(text.strip(_STORED_SPACE)):
+        if quoted(text.strip(_STORED_SPACE)):
             raise ConfigError(
                 f"{where} is wrapped in quotes: store the JSON without them"
             ) from None
@@ -161,20 +156,12 @@ def _checked(token: str, what: str) -> str:
     token = token.strip(_STORED_SPACE)
     if not token:
         raise ConfigError(f"{what} is empty (null turns a source off)")
-    if _quoted(token):
-        # Refused, not taken off: a sender reading the same quoted value (docker's --env-file
-        # keeps quotes) sends them, and a generated token may start and end with one; taking
-        # them off would turn either into a silent 401, this says why at start-up.
-        raise ConfigError(
-            f"{what} is wrapped in quotes: store it without them "
-            "(a generated token that starts and ends with a quote: generate another)"
-        )
-    scheme = _SCHEME_PREFIX.match(token)
-    if scheme:
-        raise ConfigError(
-            f"{what} starts with '{scheme.group(1).capitalize()} ': store the token alone "
-            "(the sender adds the scheme)"
-        )
+    # Quotes are refused, not taken off: a sender reading the same quoted value (docker's
+    # --env-file keeps quotes) sends them, and a generated token may start and end with one;
+    # taking them off would turn either into a silent 401, this says why at start-up.
+    fault = pasted_fault(token)
+    if fault is not None:
+        raise ConfigError(f"{what} {fault}")
     if not token.isascii():
         raise ConfigError(f"{what} holds a character that is not ASCII")
     if any(c.isspace() for c in token):
@@ -184,14 +171,6 @@ def _checked(token: str, what: str) -> str:
     if len(token) < MIN_TOKEN_CHARS:
         raise ConfigError(f"{what} is shorter than {MIN_TOKEN_CHARS} characters")
     return token
-
-
-def _quoted(text: str) -> bool:
-    """Whether `text` starts and ends with a matching pair of quotes (one quote at one end
-    only is part of a token: generated passwords hold punctuation)."""
-    return len(text) >= 2 and any(
-        text.startswith(opening) and text.endswith(closing) for opening, closing in _QUOTE_PAIRS
-    )
 
 
 def _json_object(text: str) -> bool:

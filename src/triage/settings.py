@@ -89,7 +89,7 @@ SIGNED_URL_FIELDS = (
 HEADER_CREDENTIALS = ("openai_api_key", "api_token")
 _HEADER_SAFE = re.compile(r"[\x21-\x7e]+")
 #: The pairs of quotes a pasted token keeps (a .env file, JSON, a shell line, Markdown, a chat's
-#: typographic ones), as `ingest_tokens.py` refuses them in the gateway's tokens.
+#: typographic ones).
 _QUOTE_PAIRS = (('"', '"'), ("'", "'"), ("`", "`"), ("\u201c", "\u201d"), ("\u2018", "\u2019"))
 #: A token pasted with its header's scheme (`Bearer abc…`), any case.
 _SCHEME_PREFIX = re.compile(r"(bearer|basic)\s", re.IGNORECASE)
@@ -144,12 +144,19 @@ def as_written(value: str) -> str:
     return value
 
 
+def quoted(text: str) -> bool:
+    """Whether `text` starts and ends with a matching pair of quotes (one quote at one end
+    only is part of a token: generated passwords hold punctuation)."""
+    return len(text) >= 2 and any(
+        text.startswith(opening) and text.endswith(closing) for opening, closing in _QUOTE_PAIRS
+    )
+
+
 def pasted_fault(token: str) -> str | None:
     """Why `token` is no token a client presents as `Bearer <token>` (it is wrapped in a pair
-    of quotes, or starts with its header's scheme), else None; never quotes the token."""
-    if len(token) >= 2 and any(
-        token.startswith(opening) and token.endswith(closing) for opening, closing in _QUOTE_PAIRS
-    ):
+    of quotes, or starts with its header's scheme), else None; never quotes the token. The
+    operator API's token and the gateway's (`ingest_tokens`) are refused for these alike."""
+    if quoted(token):
         return (
             "is wrapped in quotes: store it without them "
             "(a generated token that starts and ends with a quote: generate another)"
@@ -568,13 +575,14 @@ class Settings(BaseSettings):
             raise ValueError(f"{value[:100]!r} is not owner/name")
         return value
 
-    @field_validator("api_token")
+    @field_validator("api_token", "openai_api_key", "github_token")
     @classmethod
-    def _api_token_as_presented(cls, value: SecretStr | None) -> SecretStr | None:
-        # An operator presents the token alone: one still wrapped in quotes (what is left
-        # after `as_written` took one pair off) or pasted with its scheme would make every
-        # request a 401 with no hint. Refused, not repaired: a generated token may start and
-        # end with a quote, and the operator's copy may keep what was pasted.
+    def _token_as_presented(cls, value: SecretStr | None) -> SecretStr | None:
+        # Each is sent alone after its header's scheme: one still wrapped in quotes (what is
+        # left after `as_written` took one pair off) or pasted with its scheme would make every
+        # request a 401 (the operator's, the model's, GitHub's) with no hint. Refused, not
+        # repaired: a generated token may start and end with a quote, and the operator's copy
+        # may keep what was pasted.
         fault = pasted_fault(value.get_secret_value()) if value is not None else None
         if fault is not None:
             raise ValueError(fault)
