@@ -293,3 +293,35 @@ async def test_a_late_firing_on_the_old_routes_finishes_its_dead_move_into_anoth
     await rolling.deliver(old, late)
     await drain(rolling)
     assert await check_rolling(rolling) == []
+
+
+async def test_a_resolve_repeated_in_a_closed_group_is_newer_than_a_firing_queued_before_it(
+    world: World,
+) -> None:
+    """A member resolved in its closed group resolves again, stamped alike and queued after
+    a firing stamped alike too, which arrives last: the group stays closed (the repeat was
+    not written, and the firing, newer than the first resolve, reopened it)."""
+    one, two = world.replicas
+    await world.deliver(one, await sent(world, "disk-2", "firing", -2, "a"))
+    await world.deliver(one, await sent(world, "disk-2", "resolved", 0, "a"))
+    firing = await sent(world, "disk-2", "firing", 0, "a")
+    await world.deliver(two, await sent(world, "disk-2", "resolved", 0, "a"))
+    await world.deliver(one, firing)
+    assert await settled(world) == []
+
+
+async def test_a_resolve_repeated_in_a_closed_group_keeps_an_older_firing_out_of_its_own(
+    rolling: World,
+) -> None:
+    """Seed 1039 of the rolling runs: a member resolved in host a's closed group resolves
+    again (without the label the group is keyed by), stamped alike and queued after a firing
+    stamped alike too, which reaches the old routes last: its own incident opens nothing, so
+    it fires nowhere, as its newest event says (the repeat was not written, and the firing
+    opened its own incident)."""
+    old, new = rolling.replicas
+    await rolling.deliver(new, await sent(rolling, "disk-2", "resolved", 0, "a"))
+    firing = await sent(rolling, "disk-2", "firing", 0, "a")
+    await rolling.deliver(new, await sent(rolling, "disk-2", "resolved", 0, None))
+    await rolling.deliver(old, firing)
+    await drain(rolling)
+    assert await check_rolling(rolling) == []

@@ -18,7 +18,7 @@ lifecycle, per member event:
 Each member keeps its own out-of-order guard (its newest event's time, and when that event's
 message was queued, for events stamped alike); a repeat of a member stamped as its newest event
 is counted without a write (a group is one record, rewritten on each change), one stamped later
-writes only its time. A group opened anew keeps its earlier members, resolved, for that guard.
+writes only its time; in a closed group, one queued later writes its queue time (`_again_closed`). A group opened anew keeps its earlier members, resolved, for that guard.
 `MAX_MEMBERS` are tracked (listed, and holding the group open while they fire; one resolved
 longest ago makes room for a new one), more are only counted.
 """
@@ -110,8 +110,8 @@ def decide_group(
         return Decision(Action.COUNT, None)
     if known is not None and known.newer_than(event.occurred_at, queued_at(event)):
         return Decision(Action.IGNORE, None)  # older than this member's newest event
-    if stored.state is State.CLOSED and _again(known, event):
-        return Decision(Action.IGNORE, None)  # a closed group is not rewritten for nothing
+    if stored.state is State.CLOSED and known is not None and _again(known, event):
+        return _again_closed(stored, event, known, now)
     if known is not None and known.status is event.status and stored.state is State.OPEN:
         return _repeat(stored, event, known, now)
     joined = _with_member(stored.group, event, known)
@@ -169,6 +169,25 @@ def _repeat(stored: Incident, event: AlertEvent, known: Member, now: datetime) -
         applied_at=now,
     )
     return Decision(Action.COUNT, seen)
+
+
+def _again_closed(stored: Incident, event: AlertEvent, known: Member, now: datetime) -> Decision:
+    """The event a member of the closed group `stored` has its state from, again: delivered
+    again, nothing is written. Repeated (queued later: a resolve sent twice), its queue time
+    is, as an incident's own repeat writes it: an event of the other status stamped alike and
+    queued between the two is then older, as it is (a firing queued before a repeated
+    resolve reopened the group, or opened the alert's own incident on routes that do not
+    group it). A closed group's repeats are few: a storm's resends fire in an open one."""
+    queued = queued_at(event)
+    last = known.last_queued_at
+    if queued is None or (last is not None and queued <= last):
+        return Decision(Action.IGNORE, None)  # a closed group is not rewritten for nothing
+    assert stored.group is not None
+    member = dataclasses.replace(known, last_queued_at=queued)
+    group = dataclasses.replace(
+        stored.group, members={**stored.group.members, event.fingerprint: member}
+    )
+    return Decision(Action.IGNORE, dataclasses.replace(stored, group=group, applied_at=now))
 
 
 #: How often a resend that writes nothing else moves a group's quiet clock (`_repeat`).
