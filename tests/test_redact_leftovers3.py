@@ -206,6 +206,7 @@ LITERAL_FORMS = [
     "--password {lit}",
     "setPassword({lit})",
     "define('DB_PASSWORD', {lit});",
+    "${{DB_PASSWORD:-{lit}}}",
 ]
 
 
@@ -254,3 +255,10 @@ def test_a_double_quoted_value_goes_in_text_and_inside_a_json_string(text: str) 
     out = _redacted(json.dumps({"message": text, "level": "error"}))
     assert not _leaked(JSON_QUOTED, out), out
     assert json.loads(out)["level"] == "error"
+
+
+@pytest.mark.parametrize("quote", ['"', "'"])
+def test_a_shell_defaults_quoted_literal_goes_and_its_separator_stays(quote: str) -> None:
+    """`${DB_PASSWORD:-"…"}` keeps `${DB_PASSWORD:-` and its quotes, with one placeholder."""
+    text = f"${{DB_PASSWORD:-{quote}{JSON_QUOTED}{quote}}}"
+    assert _redacted(text) == f"${{DB_PASSWORD:-{quote}{X}{quote}}}"

@@ -288,7 +288,7 @@ CALL_RULES: tuple[_Rule, ...] = (
     _rule(
         r"(?P<head>\$\{(?P<name>[A-Za-z_]\w{0,127}+(?:\.[\w-]{1,64}+){0,8}+)"
         rf"{_SHELL_DEFAULT}(?P<q>\\?[\"'])?)(?!\[REDACTED)"
-        r"(?P<value>(?(q)[^\\\"'\r\n]|[^{}\s\"'\\]){1,512}+)(?(q)(?P=q))\}",
+        r"(?P<value>(?(q)(?!(?P=q))(?:[^\\\r\n]|\\[^\r\n])|[^{}\s\"'\\]){1,512}+)(?(q)(?P=q))\}",
         lambda m: (
             m[0]
             if not secret_named(m["name"]) or _kept_value(m["name"], m["value"])

@@ -446,7 +446,7 @@ PAIR_RULES: tuple[
         r"""(?:[bru]{1,2}(?=\\?["']))?)"""
         # Not a placeholder (`-[REDACTED…`: a shell default already redacted, below; `{[REDACTED…`:
         # an ODBC value, above), nor the empty default of `${DB_PASSWORD:-}`.
-        r"""(?!\\?(?:""\"|'''|["']|\{)?-?\[REDACTED|-\})"""
+        r"""(?!\\?(?:""\"|'''|["']|\{)?-?(?:\\?["'])?\[REDACTED|-\})"""
         # Nor an object's opening brace: the name heads a section (`sections.py`).
         r"""(?!\{[ \t\r\n]{0,64}+(?:\\?["'}]|[\w.-]{1,64}+[ \t]{0,8}[:=]))"""
         + _TEMPLATE_VALUE
