@@ -228,9 +228,9 @@ class Moves:
         by a replica on those routes at the same moment, or a resend of it: Alertmanager and
         Grafana stamp resends with when the alert started, and each would move it back and
         forth, closing one ticket and reopening the other): then it keeps the alert, and is
-        returned; the rule every replica applies, so they agree where the alert fires. So is a closed one whose resolve is newer than this firing. A
-        close of it left half done (its replica died) is finished as that resolve's retry
-        would."""
+        returned; the rule every replica applies, so they agree where the alert fires. So is
+        a closed one whose resolve is newer than this firing. A close of it left half done
+        (its replica died) is finished as that resolve's retry would."""
         own = await self.pipeline.ledger.store.get(alert.fingerprint)
         if own is None or own.group is not None:
             return None

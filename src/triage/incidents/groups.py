@@ -18,7 +18,8 @@ lifecycle, per member event:
 Each member keeps its own out-of-order guard (its newest event's time, and when that event's
 message was queued, for events stamped alike); a repeat of a member stamped as its newest event
 is counted without a write (a group is one record, rewritten on each change), one stamped later
-writes only its time; in a closed group, one queued later writes its queue time (`_again_closed`). A group opened anew keeps its earlier members, resolved, for that guard.
+writes only its time; in a closed group, one queued later writes its queue time
+(`_again_closed`). A group opened anew keeps its earlier members, resolved, for that guard.
 `MAX_MEMBERS` are tracked (listed, and holding the group open while they fire; one resolved
 longest ago makes room for a new one), more are only counted.
 """
