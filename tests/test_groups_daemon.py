@@ -23,7 +23,9 @@ ROUTES = """
 name = "crash-loops"
 sinks = ["backend", "github"]
 group_by = ["alertname", "namespace"]
-group_window_s = 3
+# The ten messages are all received at once: a second gathers those that come first, and
+# the rest join the open incident.
+group_window_s = 1
 [route.match]
 source = ["alertmanager"]
 """
