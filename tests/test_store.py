@@ -953,7 +953,8 @@ async def test_a_throttled_dynamodb_table_holds_the_message_instead_of_failing_i
         await create_table(plain, "incidents")
     with FaultProxy(moto_url) as proxy:
         proxy.refuse("DynamoDB_20120810.PutItem", 400, "ProvisionedThroughputExceededException")
-        once = AioConfig(retries={"max_attempts": 1, "mode": "standard"})
+        # One attempt: `max_attempts` would count retries (a second call after a backoff).
+        once = AioConfig(retries={"total_max_attempts": 1, "mode": "standard"})
         async with session.client("dynamodb", endpoint_url=proxy.url, config=once) as client:
             store = DynamoDBStore(client, "incidents", POLICY, LEASE, timedelta(days=30))
             with pytest.raises(StoreThrottledError, match="throttled") as held:
