@@ -244,6 +244,9 @@ QUOTED_IN_COMMANDS = [
     f'CREATE USER u IDENTIFIED BY "{JSON_QUOTED}"',
     f'SET PASSWORD FOR u = "{JSON_QUOTED}"',
     f'setPassword("{JSON_QUOTED}")',
+    f'curl -u bob:"{JSON_QUOTED}" https://api.example.com',
+    f"curl -u bob:'{JSON_QUOTED}' https://api.example.com",
+    f'curl -u "bob:{JSON_QUOTED}" https://api.example.com',
 ]
 
 

@@ -146,6 +146,17 @@ def _option_value(match: re.Match[str]) -> str:
     return _value_replaced(match, "[REDACTED:password]")
 
 
+def _user_password(match: re.Match[str]) -> str:
+    """The password of a `-u user:password` replaced (its own quotes kept); docker's `-u
+    1000:1000` (a user and a group id) stays."""
+    if match["pq"]:
+        quote = match["pq"]
+        return f"{match[1]}:{quote}[REDACTED:password]{quote}"
+    if match["user"].isdigit() and match["pw"].isdigit():
+        return match[0]
+    return _value_replaced(match, ":[REDACTED:password]")
+
+
 COMMAND_RULES: tuple[
     _Rule, ...
 ] = (  # MySQL's clients take the password glued to -p (mysql -uroot -pSecret, -p'Secret'); sshpass
@@ -208,13 +219,12 @@ COMMAND_RULES: tuple[
     # scheme://…, a URL with its own rule; not docker's -u 1000:1000, a user and a group id),
     # --password value, --db-password value.
     _rule(
-        r"((?<![\w-])(?:-u[ \t=]{0,3}|--user[ \t=]{1,3})[\"']?(?P<user>[^\s:\"'\[]{1,256}+)):(?!//)"
-        r"(?!\[REDACTED)(?P<pw>[^\s\"']{1,256}+)",
-        lambda m: (
-            m[0]
-            if m["user"].isdigit() and m["pw"].isdigit()
-            else _value_replaced(m, ":[REDACTED:password]")
-        ),
+        r"((?<![\w-])(?:-u[ \t=]{0,3}|--user[ \t=]{1,3})(?:\\?[\"'])?"
+        r"(?P<user>[^\s:\"'\[\\]{1,256}+)):(?!//)(?!(?:\\?[\"'])?\[REDACTED)"
+        # The password quoted on its own (`bob:"…"`, `\"…\"` inside a JSON string), or not.
+        r"(?:(?P<pq>\\?[\"'])(?P<quoted>(?:(?!(?P=pq))[^\r\n]){1,256}+)(?P=pq)"
+        r"|(?P<pw>(?:[^\s\"'\\]|\\(?![\"'])){1,256}+))",
+        _user_password,
         "-u",
         "--user",
     ),
