@@ -54,10 +54,13 @@ class TokensUnavailable(Exception):
 def _shown_name(key: str) -> str:
     """An unknown source's name as an error may show it: a misspelt name is shown, anything
     else (a token written as the key, its source as the value) only by its length. A name is
-    written in one case (or capitalised) with few digits; a token mixes cases and digits."""
+    written in one case (or capitalised) with few digits; a token mixes cases and digits. A
+    name shown is shorter than any token the gateway takes (MIN_TOKEN_CHARS): a passphrase in
+    one case ("correcthorsebattery") has a name's letters, but not its length."""
     one_case = key in (key.lower(), key.upper(), key.capitalize())
     few_digits = sum(c.isdigit() for c in key) <= 2
-    if re.fullmatch(r"[A-Za-z0-9_-]{1,20}", key) and one_case and few_digits:
+    short = len(key) < MIN_TOKEN_CHARS
+    if re.fullmatch(r"[A-Za-z0-9_-]+", key) and short and one_case and few_digits:
         return key
     return f"({len(key)} characters)"
 

@@ -345,7 +345,9 @@ def _contributor(given_id: Any, given_attributes: Any, field: str) -> _Contribut
 
 
 def _normalize(change: _Change) -> Normalized:
-    where = f"{change.account}/{change.region}"
+    # Redacted as every quoted value is: without an ARN the account is the message's own
+    # AWSAccountId, which may hold anything.
+    where = common.short(f"{change.account}/{change.region}", 100)
     if change.state == "INSUFFICIENT_DATA":
         detail = f"alarm {common.short(change.name)} in {where} has insufficient data"
         return Normalized((), (Skipped(SOURCE, "insufficient_data", detail),))
