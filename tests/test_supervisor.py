@@ -192,7 +192,9 @@ async def test_receives_failing_for_one_reason_are_one_warning_then_one_recovery
         return []
 
     with structlog.testing.capture_logs() as logs:
-        await asyncio.wait_for(Supervisor(config(), inbox, handler, Metrics()).serve(), 20)
+        # A short backoff: what is logged is under test, not how long the receives wait.
+        supervisor = Supervisor(config(receive_retry_base_s=0.05), inbox, handler, Metrics())
+        await asyncio.wait_for(supervisor.serve(), 20)
     assert len(inbox.deleted) == 1
     seen = [(e["event"], e["log_level"]) for e in logs if e["event"].startswith("receive.")]
     assert seen == [
@@ -287,14 +289,14 @@ async def test_heartbeat_extends_slow_message_and_stops_before_delete() -> None:
     [mid] = inbox.put("slow")
 
     async def handler(message: Message, _progress: Progress) -> list[Outcome]:
-        await asyncio.sleep(3.5)
+        await asyncio.sleep(2.5)
         return []
 
-    supervisor = Supervisor(config(visibility_timeout_s=3), inbox, handler, Metrics())
+    supervisor = Supervisor(config(visibility_timeout_s=2), inbox, handler, Metrics())
     await supervisor.serve()
     extensions = [t for m, t in inbox.visibility_calls if m == mid]
-    assert extensions  # extended at least once before the 3 s visibility ran out
-    assert set(extensions) == {3}
+    assert extensions  # extended at least once before the 2 s visibility ran out
+    assert set(extensions) == {2}
     assert inbox.deleted == [mid]
     # It never became visible to another receive while being worked on.
     assert supervisor.stats.received == 1
