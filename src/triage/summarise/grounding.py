@@ -231,8 +231,9 @@ _RUNS_HIDDEN = re.compile(
 
 def _hidden_runs(text: str, shown: Evidence) -> tuple[str, int]:
     """`text` with each `_RUNS_HIDDEN` command replaced by MARK, and how many were, unless the
-    alert the model saw holds such a command itself (a runbook's installer it quotes)."""
-    if _RUNS_HIDDEN.search(shown.text):
+    alert the model saw holds such a command itself (a runbook's installer it quotes). The
+    step is searched first: it is short and seldom holds one, while the alert's text is long."""
+    if _RUNS_HIDDEN.search(text) is None or _RUNS_HIDDEN.search(shown.text):
         return text, 0
     return _RUNS_HIDDEN.subn(MARK, text)
 
