@@ -11,9 +11,14 @@ from typing import Any
 
 import pytest
 
+from hostile_server import hostile
 from source_samples import Samples, run
+from test_bedrock_eventstream import START, _exception, _stream
 from test_github_check_issue_write import ReadOnlyIssuesGitHub, github_line
+from test_summarise_hostile_answers import events, logs
+from test_summarise_hostile_more import HOSTILE, _settings, _ticket_through, deterministic
 from triage.errors import ConfigError
+from triage.ingest.auth import BASIC_CHALLENGE, BEARER_CHALLENGE, challenge
 from triage.ingest_tokens import parse_tokens
 from triage.logs import configure_logging
 from triage.sqs.inbox import message_from
@@ -22,6 +27,9 @@ from triage.sqs.inbox import message_from
 GITHUB_TOKEN_LIKE = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
 #: What a hostile answer writes to forge a second line of output (and to act on a terminal).
 FORGED = "\r\nok    github   all fine\x1b]52;c;SGVsbG8=\x07\x1b[2J"
+
+
+__all__ = ["logs"]  # a fixture, used by name
 
 
 def _logged(stream: io.StringIO) -> list[dict[str, Any]]:
@@ -159,3 +167,41 @@ def test_a_per_contributor_skip_detail_redacts_an_account_written_as_a_credentia
     [skipped] = run(body).skipped
     assert skipped.reason == "per_contributor"
     assert GITHUB_TOKEN_LIKE not in skipped.detail
+
+
+# --- the gateway's 401 challenge ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Authorization": f"Basic {GITHUB_TOKEN_LIKE}\r\nSet-Cookie: a=b", "Accept": "text/html"},
+        {"Authorization": f"Bearer x{FORGED}", "Sec-Fetch-Mode": "navigate\r\nX: y"},
+        {"Authorization": "Basic " + "A" * 100_000, "Accept": "text/html" * 1_000},
+        {"Authorization": "b\u0430sic x", "Sec-Fetch-Mode": "NAVIGATE"},
+    ],
+)
+def test_a_401_challenge_never_echoes_what_the_request_sent(headers: dict[str, str]) -> None:
+    """Whatever the refused request's Authorization, Accept and Sec-Fetch-Mode hold (a
+    credential, CR LF, a huge value, a look-alike letter), the challenge is one of the two fixed
+    ones: nothing of the request is reflected into the 401's headers."""
+    said = challenge(headers)
+    assert said in (BEARER_CHALLENGE, f"{BEARER_CHALLENGE}, {BASIC_CHALLENGE}")
+
+
+# --- Bedrock: an event stream's exception named like a credential -------------------------------
+
+
+async def test_an_event_stream_exception_named_as_a_credential_is_never_logged(
+    logs: io.StringIO,
+) -> None:
+    """An event stream ending with an exception whose type is an identifier spelling a
+    credential (the refusal names identifiers as they are): the fallback ticket is written and
+    no log line holds the credential."""
+    stream = _stream(START, _exception(GITHUB_TOKEN_LIKE, f"said {GITHUB_TOKEN_LIKE}{FORGED}"))
+    async with hostile(stream) as server:
+        ticket, _ = await _ticket_through(_settings("bedrock", server.url))
+    assert ticket == deterministic(HOSTILE)
+    [said] = [e["error"] for e in events(logs) if e["event"] == "llm.error"]
+    assert said.endswith("an exception event: [REDACTED:github-token]"), said
+    assert GITHUB_TOKEN_LIKE not in logs.getvalue()
