@@ -265,3 +265,12 @@ def test_a_shell_defaults_quoted_literal_goes_and_its_separator_stays(quote: str
     """`${DB_PASSWORD:-"…"}` keeps `${DB_PASSWORD:-` and its quotes, with one placeholder."""
     text = f"${{DB_PASSWORD:-{quote}{JSON_QUOTED}{quote}}}"
     assert _redacted(text) == f"${{DB_PASSWORD:-{quote}{X}{quote}}}"
+
+
+@pytest.mark.parametrize("row", ["| Password | {v} |", "|password|{v}|", "  | DB_PASSWORD | {v} |"])
+def test_a_pipe_tables_row_at_a_json_strings_start_loses_its_secret(row: str) -> None:
+    """A Markdown row naming a secret loses its cell raw and as a JSON string's whole text."""
+    text = row.format(v=JSON_QUOTED)
+    assert not _leaked(JSON_QUOTED, _redacted(text))
+    out = _redacted(json.dumps({"message": text, "level": "error"}))
+    assert not _leaked(JSON_QUOTED, out), out

@@ -177,9 +177,13 @@ def _sql_insert(match: re.Match[str]) -> str:
     return f"{match['head']}{values}"
 
 
-#: A pipe table's row: its first cell (`name`) and the cell after it (`value`).
+#: A pipe table's row: its first cell (`name`) and the cell after it (`value`); the row starts
+#: a line, or a JSON string's text (after its opening quote or an escaped line break: `js`,
+#: where a cell ends at the string's end too).
 _PIPE_CELLS = (
-    r"(?m:^)[ \t]{0,64}+\|[ \t]{0,64}+(?P<name>[^|\r\n]{1,64}+)\|(?P<value>[^|\r\n]{1,4096}+)(?=\|)"
+    r"(?:(?m:^)|(?P<js>(?<=\")|(?<=\\n)))[ \t]{0,64}+\|[ \t]{0,64}+"
+    r"(?P<name>(?(js)(?:[^|\r\n\"\\]|\\[^nr\r\n])|[^|\r\n]){1,64}+)\|"
+    r"(?P<value>(?(js)(?:[^|\r\n\"\\]|\\[^nr\r\n])|[^|\r\n]){1,4096}+)(?=\|)"
 )
 #: An HTML table's cell (`name`) and the `<td>` after it (`value`).
 _HTML_CELLS = (
