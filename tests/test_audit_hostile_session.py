@@ -20,7 +20,8 @@ from test_summarise_hostile_more import HOSTILE, _settings, _ticket_through, det
 from triage.errors import ConfigError
 from triage.ingest.auth import BASIC_CHALLENGE, BEARER_CHALLENGE, challenge
 from triage.ingest_tokens import parse_tokens
-from triage.logs import configure_logging
+from triage.logs import MAX_LINE_BYTES, configure_logging
+from triage.redact import Redactor
 from triage.sqs.inbox import message_from
 
 #: Made-up credentials of shapes the redactor knows.
@@ -205,3 +206,69 @@ async def test_an_event_stream_exception_named_as_a_credential_is_never_logged(
     [said] = [e["error"] for e in events(logs) if e["event"] == "llm.error"]
     assert said.endswith("an exception event: [REDACTED:github-token]"), said
     assert GITHUB_TOKEN_LIKE not in logs.getvalue()
+
+
+def test_a_huge_message_id_never_makes_a_log_line_past_its_bound(json_logs: io.StringIO) -> None:
+    """A MessageId of 100,000 characters (a stand-in's or proxy's answer): the line about the
+    message still fits MAX_LINE_BYTES, so a log shipper does not cut it into pieces that are no
+    JSON."""
+    entry = {
+        "MessageId": "m" * 100_000,
+        "ReceiptHandle": "handle-1",
+        "Body": "{}",
+        "Attributes": {"ApproximateReceiveCount": "not a count"},
+    }
+    message_from(entry)
+    [line] = json_logs.getvalue().splitlines()
+    assert len(line.encode()) <= MAX_LINE_BYTES
+
+
+# --- redaction: this session's quoted values holding the other kind of quote ------------------
+
+#: A made-up password of no known shape: only the command around it says it is one.
+PASSWORD = "Zq7xK9pL2vWm"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="redact/commands.py: a command's password quoted whole and holding the other kind "
+    'of quote (curl -u "user:it\'s…", sshpass -p "it\'s…", mysql -p"it\'s…") is cut at '
+    "that quote, or not found, so its rest is left",
+)
+@pytest.mark.parametrize(
+    "command",
+    [
+        f'curl -u "admin:it\'s{PASSWORD}" https://api.example.com',
+        f"curl --user 'admin:pa\"ss{PASSWORD}' https://api.example.com",
+        f'sshpass -p "it\'s{PASSWORD}" ssh db-1',
+        f'mysql -u root -p"it\'s{PASSWORD}" orders',
+        f"mysql -u root -p'pa\"ss{PASSWORD}' orders",
+    ],
+)
+@pytest.mark.parametrize("inside_json", [False, True], ids=["raw", "json-string"])
+def test_a_quoted_command_password_holding_the_other_quote_is_redacted_whole(
+    command: str, inside_json: bool
+) -> None:
+    """A command's password quoted whole, holding the other kind of quote (the case this
+    session's redaction rules were taught for pairs and setters), as written and inside a JSON
+    string: no piece of the password is left."""
+    text = json.dumps(command)[1:-1] if inside_json else command
+    assert PASSWORD not in Redactor().text(text)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="redact/commands.py: curl's proxy credentials (-U, --proxy-user user:password) are "
+    "not read as curl's -u / --user are",
+)
+@pytest.mark.parametrize(
+    "command",
+    [
+        f"curl -U admin:{PASSWORD} https://api.example.com",
+        f"curl --proxy-user admin:{PASSWORD} https://api.example.com",
+    ],
+)
+def test_curls_proxy_user_password_is_redacted(command: str) -> None:
+    """curl's proxy credentials, `-U user:password` and `--proxy-user user:password`, lose
+    the password as `-u` does."""
+    assert PASSWORD not in Redactor().text(command)
