@@ -19,7 +19,7 @@ from test_summarise_hostile_answers import events, logs
 from test_summarise_hostile_more import HOSTILE, _settings, _ticket_through, deterministic
 from triage.errors import ConfigError
 from triage.ingest.auth import BASIC_CHALLENGE, BEARER_CHALLENGE, challenge
-from triage.ingest_tokens import parse_tokens
+from triage.ingest_tokens import parse_tokens, read_failure
 from triage.logs import MAX_LINE_BYTES, configure_logging
 from triage.redact import Redactor
 from triage.sqs.inbox import message_from
@@ -291,3 +291,34 @@ def test_a_secrets_literal_fallback_opening_a_json_string_is_redacted(
     quoted = json.dumps(f'"{PASSWORD}" {operator} process.env.DB_PASSWORD')
     text = quoted if whole else quoted[1:-1]
     assert PASSWORD not in Redactor().text(text)
+
+
+# --- the gateway's tokens: what a failed read of their secret says --------------------------------
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        GITHUB_TOKEN_LIKE,
+        f"Throttling{FORGED}",
+        "E" * 100_000,
+    ],
+)
+def test_a_secrets_managers_error_code_is_told_only_when_it_reads_as_one(code: str) -> None:
+    """An answer to GetSecretValue (a stand-in's, a proxy's) whose error code is a credential,
+    holds CR LF and escapes, or is huge: what the gateway logs and `triage check` prints names
+    no part of it beyond a bounded code."""
+    from botocore.exceptions import ClientError
+
+    exc = ClientError({"Error": {"Code": code, "Message": "m"}}, "GetSecretValue")
+    said = str(read_failure(exc, "triage/ingest-tokens"))
+    assert GITHUB_TOKEN_LIKE not in said and "Throttling\r" not in said
+    assert said.isprintable() and len(said) < 200
+
+
+def test_a_secrets_managers_own_error_code_is_still_told() -> None:
+    """A code of AWS's form (`ResourceNotFoundException`) is named as it is."""
+    from botocore.exceptions import ClientError
+
+    exc = ClientError({"Error": {"Code": "ResourceNotFoundException"}}, "GetSecretValue")
+    assert "ResourceNotFoundException" in str(read_failure(exc, "triage/ingest-tokens"))

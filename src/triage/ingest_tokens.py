@@ -36,6 +36,10 @@ MAX_TOKENS_PER_SOURCE = 2
 #: token is refused as a character that is not ASCII, not silently dropped).
 _STORED_SPACE = " \t\r\n\v\f"
 
+#: An AWS error code as a line may name it: `ResourceNotFoundException`, `Throttling`,
+#: `AWS.SimpleQueueService.NonExistentQueue`.
+_ERROR_CODE = re.compile(r"[A-Za-z][A-Za-z0-9.]{0,99}")
+
 #: Secrets Manager error codes that retrying cannot fix.
 CONFIG_CODES = frozenset(
     {
@@ -210,9 +214,14 @@ def held_tokens(text: str, where: str) -> dict[str, tuple[bytes, ...]]:
 
 def failure_reason(exc: Exception) -> str:
     """What a failed GetSecretValue says, fit for a line: Secrets Manager's error code, else the
-    error's type (never its text, which may quote the answer)."""
+    error's type (never its text, which may quote the answer). The code is written by whatever
+    answers (a stand-in, a proxy): one that is no code of AWS's form, or that the redactor
+    would change (a credential), is not told."""
     if isinstance(exc, ClientError):
-        return str(exc.response.get("Error", {}).get("Code", "Unknown"))
+        code = exc.response.get("Error", {}).get("Code", "Unknown")
+        if isinstance(code, str) and _ERROR_CODE.fullmatch(code) and redact.redact(code) == code:
+            return code
+        return "an error code of no AWS form"
     return type(exc).__name__
 
 
