@@ -247,6 +247,9 @@ QUOTED_IN_COMMANDS = [
     f'curl -u bob:"{JSON_QUOTED}" https://api.example.com',
     f"curl -u bob:'{JSON_QUOTED}' https://api.example.com",
     f'curl -u "bob:{JSON_QUOTED}" https://api.example.com',
+    f'set -gx API_TOKEN "{JSON_QUOTED}"',
+    f'7z x -p"{JSON_QUOTED}" backup.7z',
+    f'docker login -p"{JSON_QUOTED}" registry.example.com',
 ]
 
 

@@ -68,12 +68,23 @@ def _command_passwords(match: re.Match[str]) -> str:
                 placeholder = f"{quote_mark}[REDACTED:password]{quote_mark}"
                 pieces += (text[last:start], placeholder)
                 last = offset + arg.end()
-        elif glued and value[:2] in options and value[2:] and not value[2:].startswith("[RED"):
-            pieces += (text[last : start + 2], "[REDACTED:password]")
+        elif _glued_value(value, options, glued):
+            quote_mark = _quote_mark(value[2:])
+            pieces += (text[last : start + 2], f"{quote_mark}[REDACTED:password]{quote_mark}")
             last = offset + arg.end()
         pending = not glued and value in options
     pieces.append(text[last:])
     return "".join(pieces)
+
+
+def _glued_value(argument: str, options: tuple[str, ...], glued: bool) -> bool:
+    """Whether `argument` is a two-letter password option with its value glued to it: any
+    value for a command that takes it so (`7z -pX`), a quoted one for any (`-p"X"`); not a
+    placeholder already."""
+    value = argument[2:]
+    if argument[:2] not in options or not value or value.startswith(("[RED", '"[RED', "'[RED")):
+        return False
+    return glued or value[0] in "\"'\\"
 
 
 def _quote_mark(argument: str) -> str:
@@ -84,11 +95,10 @@ def _quote_mark(argument: str) -> str:
 
 
 #: One argument of a command line: quoted (`\\"…\\"` inside a JSON string), or a run of
-#: non-space.
+#: non-space, which a quoted part may end (7-Zip's `-p"…"`).
+_QUOTED_ARGUMENT = r"""\\"(?:[^"\\\n]|\\[^"\n]){0,512}+\\"|'[^'\n]{0,512}+'|"[^"\n]{0,512}+\""""
 _ARGUMENT = re.compile(
-    r"""\\"(?:[^"\\\n]|\\[^"\n]){0,512}+\\"|'[^'\n]{0,512}+'"""
-    r'|"[^"\n]{0,512}+"'
-    r"""|(?:[^\s'"\\]|\\(?!["'])){1,512}+"""
+    rf"""{_QUOTED_ARGUMENT}|(?:[^\s'"\\]|\\(?!["'])){{1,512}}+(?:{_QUOTED_ARGUMENT})?"""
 )
 
 
@@ -242,13 +252,14 @@ COMMAND_RULES: tuple[
     # -gx API_TOKEN X`, `setx`, `launchctl setenv`, `git config --global user.password X`,
     # `npm config set _authToken X`, Redis's `config set masterauth X`): the value, when it
     # ends the command (its line, a `;`, `|`, `&` or an option after it), so prose's "set
-    # the token ttl to 3600" stays.
+    # the token ttl to 3600" stays; inside a JSON string, its escaped line break or the string's
+    # end ends the command too.
     _rule(
         # Its first letter read first (a class the engine jumps to), then the edge before it.
         r"(?-i:[sScC])(?<![\w./-].)(?:(?<=[sS])et(?:x|env)?|(?<=[cC])onfig)"
         r"(?:[ \t]{1,3}(?:set|--?[A-Za-z][\w-]{0,20}+)){0,8}+"
         rf"[ \t]{{1,3}}(?P<name>[\w.:/@-]{{0,128}}?{_SECRET_NAME})[ \t]{{1,3}}"
-        rf"(?P<value>{_WORD_VALUE})(?=[ \t]{{0,64}}+(?:$|[\r\n;|&#]|-))",
+        rf"(?P<value>{_WORD_VALUE})(?=[ \t]{{0,64}}+(?:$|[\r\n;|&#]|-|\\[nr]|(?<!\\)\"))",
         lambda m: m[0] if _kept_value(m["name"], m["value"].strip("\"'\\")) else _word_replaced(m),
         *_SECRET_NAME_NEEDLES,
         flags=re.IGNORECASE,
