@@ -246,7 +246,8 @@ def test_run_dry_run_drain_leaves_the_queue_as_it_was(
 ) -> None:
     """`triage run --dry-run --drain` logs a decision per alert, posts nothing, and exits 0."""
     queues.send('{"title": "disk full", "dedup_key": "disk"}')
-    env = daemon_env(settings_for(queues, backend.url, tmp_path / "t.db"))
+    # Short polls: a long poll held the drain's end a second per empty receive.
+    env = daemon_env(settings_for(queues, backend.url, tmp_path / "t.db", sqs_wait_time=0))
     result = cli("run", "--dry-run", "--drain", env=env)
     assert result.returncode == 0, result.stderr
     [decision] = [e for e in events(result.stderr) if e["event"] == "alert.dry_run"]
@@ -381,7 +382,9 @@ def test_health_does_not_take_another_program_on_the_port_for_the_daemon(
     """`triage health` against a port another program holds, answering 200 to anything, exits
     1 with one escaped, cut line (it exited 0 and printed the page, escapes and all)."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _OtherProgram)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # Its shutdown waits for the serving loop's next look (every 0.5 s by default).
+    serve = {"poll_interval": 0.05}
+    threading.Thread(target=server.serve_forever, kwargs=serve, daemon=True).start()
     try:
         port = str(server.server_address[1])
         result = cli("health", *(["--ready"] if ready else []), env={"TRIAGE_HTTP_PORT": port})
