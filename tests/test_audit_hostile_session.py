@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 
-from hostile_server import hostile
+from daemon_harness import Queues, daemon_env, run_in_process, settings_for
+from fault_proxy import FaultProxy
+from hostile_server import answer, hostile
 from source_samples import Samples, run
 from test_bedrock_eventstream import START, _exception, _stream
 from test_github_check_issue_write import ReadOnlyIssuesGitHub, github_line
@@ -21,7 +23,9 @@ from triage.errors import ConfigError
 from triage.ingest.auth import BASIC_CHALLENGE, BEARER_CHALLENGE, challenge
 from triage.ingest_tokens import parse_tokens, read_failure
 from triage.logs import MAX_LINE_BYTES, configure_logging
+from triage.ops.check import run_checks
 from triage.redact import Redactor
+from triage.settings import Settings
 from triage.sqs.inbox import message_from
 
 #: Made-up credentials of shapes the redactor knows.
@@ -322,3 +326,56 @@ def test_a_secrets_managers_own_error_code_is_still_told() -> None:
 
     exc = ClientError({"Error": {"Code": "ResourceNotFoundException"}}, "GetSecretValue")
     assert "ResourceNotFoundException" in str(read_failure(exc, "triage/ingest-tokens"))
+
+
+# --- triage check: a Bedrock endpoint's error ------------------------------------------------------
+
+
+async def test_a_bedrock_error_is_one_redacted_bounded_check_line(tmp_path: Path) -> None:
+    """A Converse endpoint's 400 whose error type and message quote a credential, forge a line
+    and are long: the llm FAIL line holds no credential, no control character and at most a
+    bounded quote of the message (as an OpenAI-compatible server's error is told)."""
+    said = f"bad model {GITHUB_TOKEN_LIKE}{FORGED} " + "x" * 20_000
+    headers = {"Content-Type": "application/json", "x-amzn-ErrorType": GITHUB_TOKEN_LIKE}
+    body = json.dumps({"message": said}).encode()
+    async with hostile(answer(400, headers, body)) as server:
+        settings = Settings(
+            store_url=f"sqlite:///{tmp_path}/t.db",
+            sinks=("slack",),
+            llm_provider="bedrock",
+            aws_endpoint_url_bedrock_runtime=server.url,
+            llm_timeout_s=3.0,
+        )
+        out = io.StringIO()
+        code = await run_checks(settings, out)
+    (line,) = [x for x in out.getvalue().splitlines() if x.split()[1:2] == ["llm"]]
+    assert code == 1 and line.startswith("FAIL  llm      bedrock ")
+    assert GITHUB_TOKEN_LIKE not in line
+    assert line.isprintable() and len(line) < 1_000
+
+
+# --- triage dlq redrive: the main queue's refusal ---------------------------------------------------
+
+
+def test_a_queues_hostile_refusal_is_told_redacted_and_bounded_by_redrive(
+    queues: Queues, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """The main queue (a proxy, a stand-in) refusing a redriven letter with a message quoting a
+    credential, CR LF and a long text: each stderr line of `triage dlq redrive` holds no
+    credential and no control character, and the letter stays in the DLQ."""
+    queues.client().send_message(QueueUrl=queues.dlq_url, MessageBody='{"title": "t"}')
+    said = f"refused {GITHUB_TOKEN_LIKE}{FORGED} " + "y" * 20_000
+    with FaultProxy(queues.endpoint) as proxy:
+        proxy.refuse("AmazonSQS.SendMessageBatch", 400, "InvalidParameterValue", said)
+        settings = settings_for(
+            queues,
+            "http://127.0.0.1:9",
+            tmp_path / "t.db",
+            queue_url=proxy.queue_url(queues.url),
+            aws_endpoint_url=proxy.url,
+        )
+        result = run_in_process(monkeypatch, capsys, "dlq", "redrive", env=daemon_env(settings))
+    lines = result.stderr.splitlines()
+    assert result.returncode == 1 and any("InvalidParameterValue" in line for line in lines)
+    assert GITHUB_TOKEN_LIKE not in result.stderr
+    assert all(line.isprintable() and len(line) < 1_000 for line in lines), lines

@@ -218,11 +218,16 @@ def failure_reason(exc: Exception) -> str:
     answers (a stand-in, a proxy): one that is no code of AWS's form, or that the redactor
     would change (a credential), is not told."""
     if isinstance(exc, ClientError):
-        code = exc.response.get("Error", {}).get("Code", "Unknown")
-        if isinstance(code, str) and _ERROR_CODE.fullmatch(code) and redact.redact(code) == code:
-            return code
-        return "an error code of no AWS form"
+        return told_error_code(exc.response.get("Error", {}).get("Code", "Unknown"))
     return type(exc).__name__
+
+
+def told_error_code(code: object) -> str:
+    """An AWS error code (`ClientError`'s `Code`) as a line may tell it: as it is when it has
+    AWS's form and holds no credential, else words saying it had none."""
+    if isinstance(code, str) and _ERROR_CODE.fullmatch(code) and redact.redact(code) == code:
+        return code
+    return "an error code of no AWS form"
 
 
 def read_failure(exc: Exception, secret_id: str) -> ConfigError | TokensUnavailable:

@@ -19,7 +19,13 @@ from botocore.exceptions import ClientError
 from triage.app import github_links_from_answers, open_configured_store
 from triage.aws import AWS_CALL_ERRORS, ONE_SHOT, Aws
 from triage.errors import ConfigError, TriageError
-from triage.ingest_tokens import TokensUnavailable, held_tokens, read_failure, secret_text
+from triage.ingest_tokens import (
+    TokensUnavailable,
+    held_tokens,
+    read_failure,
+    secret_text,
+    told_error_code,
+)
 from triage.normalize.common import cut
 from triage.redact import Redactor, held
 from triage.routes import load_router
@@ -456,8 +462,11 @@ async def _bedrock(settings: Settings, aws: Aws) -> None:
             inferenceConfig={"maxTokens": 1},
         )
     except ClientError as exc:
+        # Told as an OpenAI-compatible server's error is: the endpoint may be anyone's.
         error = exc.response.get("Error", {})
-        raise _Failed(f"{error.get('Code')}: {error.get('Message', '')}") from None
+        raise _Failed(
+            f"{told_error_code(error.get('Code'))}: {_said(error.get('Message'))}"
+        ) from None
     except AWS_CALL_ERRORS as exc:
         raise _Failed(str(exc)) from None
 

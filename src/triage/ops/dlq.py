@@ -26,9 +26,11 @@ from botocore.exceptions import ClientError
 
 from triage.aws import AWS_CALL_ERRORS, batch_entries
 from triage.errors import ConfigError, TriageError
+from triage.ingest_tokens import told_error_code
 from triage.normalize import normalize_body
 from triage.normalize.common import cut
 from triage.redact import Redactor
+from triage.sinks.http import said
 from triage.sqs.identity import REDRIVEN_FROM_ATTRIBUTE
 from triage.sqs.inbox import RECEIVED_AT_ATTRIBUTE, Message, message_from
 from triage.view import json_line, terminal_line
@@ -395,7 +397,7 @@ class _Move:
             if error_code(exc) not in REFUSED:
                 raise  # the queue is gone, or SQS is failing: the run stops
             if len(batch) == 1:
-                why = f"{error_code(exc)}: {exc.response.get('Error', {}).get('Message')}"
+                why = _refusal(error_code(exc), exc.response.get("Error", {}).get("Message"))
                 return await self._refused(batch[0], why, mark=mark)
             # One letter the queue refuses (larger than its MaximumMessageSize) fails the
             # whole call: one by one, the others go.
@@ -406,7 +408,7 @@ class _Move:
             self.moved_ids.update((batch[index].message_id, str(entry.get("MessageId", ""))))
         resent = []
         for failure, index in batch_entries(answer, "Failed", len(batch)):
-            why = f"{failure.get('Code')} {failure.get('Message', '')}"
+            why = _refusal(failure.get("Code"), failure.get("Message"))
             resent += await self._refused(batch[index], why, mark=mark)
         if sent:  # delete only what is safely back on the main queue
             await self.sqs.delete_message_batch(
@@ -459,6 +461,18 @@ REFUSED = frozenset(
         "BatchRequestTooLong",
     }
 )
+
+
+#: How much of the queue's message about a refused letter is told.
+_REFUSAL_CHARS = 300
+
+
+def _refusal(code: object, message: object) -> str:
+    """Why the main queue refused a letter, for the operator's line: SQS's code when it has
+    AWS's form, and its message on one line, redacted and cut (whatever answers for SQS, a
+    proxy or a stand-in, writes both)."""
+    told = said(message, _REFUSAL_CHARS) if isinstance(message, str) and message else ""
+    return f"{told_error_code(code)}: {told}" if told else told_error_code(code)
 
 
 def error_code(exc: ClientError) -> str:
