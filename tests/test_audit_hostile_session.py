@@ -320,12 +320,16 @@ def test_a_secrets_managers_error_code_is_told_only_when_it_reads_as_one(code: s
     assert said.isprintable() and len(said) < 200
 
 
-def test_a_secrets_managers_own_error_code_is_still_told() -> None:
-    """A code of AWS's form (`ResourceNotFoundException`) is named as it is."""
+@pytest.mark.parametrize(
+    "code", ["ResourceNotFoundException", "AWS.SimpleQueueService.NonExistentQueue", "500"]
+)
+def test_a_secrets_managers_own_error_code_is_still_told(code: str) -> None:
+    """A code of AWS's form, or the HTTP status botocore names a bodiless error by, is named as
+    it is."""
     from botocore.exceptions import ClientError
 
-    exc = ClientError({"Error": {"Code": "ResourceNotFoundException"}}, "GetSecretValue")
-    assert "ResourceNotFoundException" in str(read_failure(exc, "triage/ingest-tokens"))
+    exc = ClientError({"Error": {"Code": code}}, "GetSecretValue")
+    assert code in str(read_failure(exc, "triage/ingest-tokens"))
 
 
 # --- triage check: a Bedrock endpoint's error ------------------------------------------------------

@@ -37,8 +37,9 @@ MAX_TOKENS_PER_SOURCE = 2
 _STORED_SPACE = " \t\r\n\v\f"
 
 #: An AWS error code as a line may name it: `ResourceNotFoundException`, `Throttling`,
-#: `AWS.SimpleQueueService.NonExistentQueue`.
-_ERROR_CODE = re.compile(r"[A-Za-z][A-Za-z0-9.]{0,99}")
+#: `AWS.SimpleQueueService.NonExistentQueue`, or the HTTP status botocore names an error by
+#: when the body says none (`500`).
+_ERROR_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.]{0,99}")
 
 #: Secrets Manager error codes that retrying cannot fix.
 CONFIG_CODES = frozenset(
