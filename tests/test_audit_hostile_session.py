@@ -383,3 +383,29 @@ def test_a_queues_hostile_refusal_is_told_redacted_and_bounded_by_redrive(
     assert result.returncode == 1 and any("InvalidParameterValue" in line for line in lines)
     assert GITHUB_TOKEN_LIKE not in result.stderr
     assert all(line.isprintable() and len(line) < 1_000 for line in lines), lines
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"<html>a captive portal</html>", b"{}", b'{"output": {"text": "no message"}}'],
+    ids=["html", "empty-object", "no-message"],
+)
+async def test_a_bedrock_200_that_is_no_converse_answer_fails_the_check(
+    tmp_path: Path, body: bytes
+) -> None:
+    """A Converse endpoint answering 200 with what is no Converse answer (a proxy's page, an
+    empty object, no message): the llm line fails saying so, as every summary would fall back
+    (it said the model answers)."""
+    async with hostile(answer(200, {"Content-Type": "application/json"}, body)) as server:
+        settings = Settings(
+            store_url=f"sqlite:///{tmp_path}/t.db",
+            sinks=("slack",),
+            llm_provider="bedrock",
+            aws_endpoint_url_bedrock_runtime=server.url,
+            llm_timeout_s=3.0,
+        )
+        out = io.StringIO()
+        code = await run_checks(settings, out)
+    (line,) = [x for x in out.getvalue().splitlines() if x.split()[1:2] == ["llm"]]
+    assert code == 1 and line.startswith("FAIL  llm      bedrock "), line
+    assert "not a Converse answer" in line

@@ -456,7 +456,7 @@ async def _bedrock(settings: Settings, aws: Aws) -> None:
     endpoint = settings.aws_endpoint_url_bedrock_runtime or settings.aws_endpoint_url
     runtime = await aws.client("bedrock-runtime", endpoint, session_cls=ConverseSession)
     try:
-        await runtime.converse(
+        response = await runtime.converse(
             modelId=settings.bedrock_model_id,
             messages=[{"role": "user", "content": [{"text": _PING}]}],
             inferenceConfig={"maxTokens": 1},
@@ -469,6 +469,17 @@ async def _bedrock(settings: Settings, aws: Aws) -> None:
         ) from None
     except AWS_CALL_ERRORS as exc:
         raise _Failed(str(exc)) from None
+    if not _converse_message(response):
+        # botocore reads a 200 it cannot parse (a proxy's page) as an empty answer; the
+        # summariser would fall back for every incident (`bedrock._answer`: no_message).
+        raise _Failed("the answer is not a Converse answer (no output.message.content)")
+
+
+def _converse_message(response: Any) -> bool:
+    """Whether a Converse answer holds a message's content blocks, as the summariser reads."""
+    output = response.get("output") if isinstance(response, dict) else None
+    message = output.get("message") if isinstance(output, dict) else None
+    return isinstance(message, dict) and isinstance(message.get("content"), list)
 
 
 #: How much of a server's error message `check` shows.
