@@ -204,19 +204,22 @@ def test_sigkill_mid_flight_then_a_second_daemon_redoes_each_effect_once(
 ) -> None:
     """kill -9 while the backend holds requests: a second daemon redoes the unconfirmed effects
     under the same Idempotency-Key, so every incident has exactly one ticket and nothing is lost."""
-    backend.delay_s = 3.0
+    # Held until after the kill, and answered (the ticket made) before the killed messages
+    # reappear and their effects are redone, a second later.
+    backend.delay_s = 2.0
     keys = [f"kill-{i}" for i in range(6)]
     prod_queues.send(*(generic(k) for k in keys))
     # A short lease: a killed delivery's claims are taken over once it ends, not before. It
-    # ends about when the killed messages reappear (the 5 s visibility), so the finisher does
-    # not sit out a longer one.
+    # ends when the killed messages reappear (the shortest visibility SQS allows, 3 s), so the
+    # finisher does not sit out a longer one.
     settings = settings_for(
         prod_queues,
         backend.url,
         tmp_path / "triage.db",
         concurrency=3,
-        message_timeout_s=4,
-        effect_lease_s=5,
+        visibility_timeout_s=3,
+        message_timeout_s=2.5,
+        effect_lease_s=3,
     )
     daemon = Daemon(settings, log_dir=tmp_path)
     try:
