@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import structlog.testing
 from botocore.credentials import Credentials
+from tenacity import wait_none
 
 from daemon_harness import TOKEN, Queues
 from daemon_harness import settings_for as daemon_settings
@@ -32,7 +33,7 @@ from triage.logs import configure_logging
 from triage.metrics import Metrics
 from triage.models import Alert, Priority, Status
 from triage.settings import Settings, load_settings
-from triage.summarise import FallbackSummariser, build_summariser
+from triage.summarise import FallbackSummariser, build_summariser, llm
 from triage.summarise.bedrock import MAX_ANSWER_BYTES, BedrockChat
 from triage.summarise.llm import LlmSummariser
 
@@ -79,6 +80,13 @@ class CredentialsEndpoint(LoopbackServer):
                 """Quiet."""
 
         return Handler
+
+
+@pytest.fixture(autouse=True)
+def retries_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The summariser's retries go without its jittered wait (up to 0.5 s each): which calls
+    are retried is under test here; how long a retry waits is test_llm_faults.py's."""
+    monkeypatch.setattr(llm, "_backoff", wait_none())
 
 
 @pytest.fixture
@@ -366,6 +374,7 @@ async def test_the_daemon_writes_tickets_with_bedrock_and_the_task_role(
         llm_provider="bedrock",
         bedrock_model_id=MODEL_ID,
         aws_endpoint_url_bedrock_runtime=bedrock.url,
+        sqs_wait_time=0,  # short polls: a long poll held the drain's end a second
     )
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("BACKEND_TOKEN", TOKEN)
