@@ -409,3 +409,34 @@ async def test_a_bedrock_200_that_is_no_converse_answer_fails_the_check(
     (line,) = [x for x in out.getvalue().splitlines() if x.split()[1:2] == ["llm"]]
     assert code == 1 and line.startswith("FAIL  llm      bedrock "), line
     assert "not a Converse answer" in line
+
+
+# --- triage check: any AWS service's error --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "error_type", ["com.amazonaws.sqs#InvalidAddress", f"com.amazonaws.sqs#{GITHUB_TOKEN_LIKE}"]
+)
+async def test_an_aws_services_hostile_error_is_one_redacted_bounded_fail_line(
+    tmp_path: Path, error_type: str
+) -> None:
+    """The queue endpoint (a proxy, a stand-in) answering an error whose type and message quote
+    a credential, forge a check line and run long: the queue FAIL line names the call and a
+    code of AWS's form only, with the message redacted and cut."""
+    said = f"bad {GITHUB_TOKEN_LIKE}{FORGED} " + "z" * 20_000
+    body = json.dumps({"__type": error_type, "message": said}).encode()
+    headers = {"Content-Type": "application/x-amz-json-1.0"}
+    async with hostile(answer(400, headers, body)) as server:
+        settings = Settings(
+            store_url=f"sqlite:///{tmp_path}/t.db",
+            sinks=("slack",),
+            llm_provider="none",
+            queue_url=f"{server.url}/000000000000/alerts",
+            aws_endpoint_url=server.url,
+        )
+        out = io.StringIO()
+        await run_checks(settings, out)
+    (line,) = [x for x in out.getvalue().splitlines() if x.split()[1:2] == ["queue"]]
+    assert line.startswith("FAIL  queue    ") and "GetQueueAttributes" in line, line
+    assert GITHUB_TOKEN_LIKE not in line
+    assert line.isprintable() and len(line) < 1_000

@@ -109,7 +109,7 @@ async def run_checks(settings: Settings, out: TextIO | None = None) -> int:
                 _say("warn", name, str(exc), out)
             except _CHECK_FAILURES as exc:
                 failed += 1
-                _say("FAIL", name, _without_held(_one_line(exc)), out)
+                _say("FAIL", name, _without_held(_failure(exc)), out)
             else:
                 _say("ok", name, detail, out)
     finally:
@@ -124,6 +124,17 @@ def _say(verdict: str, name: str, text: str, out: TextIO) -> None:
     error message, a repository's name), so its control characters are written escaped: an
     answer holding terminal escapes (a clipboard write, a cleared screen) stays text."""
     print(f"{verdict:5} {name:8} {terminal_line(text)}", file=out)
+
+
+def _failure(exc: BaseException) -> str:
+    """What a failed check says: an AWS service's error as the call, a code of AWS's form and
+    its message redacted and cut (whatever answers for the service writes both, and botocore's
+    own text quotes them whole); anything else on one line."""
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        code = told_error_code(error.get("Code"))
+        return f"{exc.operation_name} refused: {code}: {_said(error.get('Message'))}"
+    return _one_line(exc)
 
 
 def _one_line(exc: BaseException) -> str:
