@@ -440,3 +440,31 @@ async def test_an_aws_services_hostile_error_is_one_redacted_bounded_fail_line(
     assert line.startswith("FAIL  queue    ") and "GetQueueAttributes" in line, line
     assert GITHUB_TOKEN_LIKE not in line
     assert line.isprintable() and len(line) < 1_000
+
+
+def test_a_dead_letters_hostile_message_id_is_told_redacted_by_redrive(
+    queues: Queues, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """A DLQ endpoint (a proxy, a stand-in) naming a letter by a credential with CR LF: the
+    line `triage dlq redrive` prints about the letter the queue refused holds neither."""
+    queues.client().send_message(QueueUrl=queues.dlq_url, MessageBody='{"title": "t"}')
+
+    def hostile_ids(answer: dict[str, Any]) -> dict[str, Any]:
+        letters = answer.get("Messages", [])
+        named = [{**m, "MessageId": f"{GITHUB_TOKEN_LIKE}{FORGED}"} for m in letters]
+        return {**answer, "Messages": named} if named else answer
+
+    with FaultProxy(queues.endpoint) as proxy:
+        proxy.rewrite("AmazonSQS.ReceiveMessage", hostile_ids)
+        proxy.refuse("AmazonSQS.SendMessageBatch", 400, "InvalidParameterValue", "too large")
+        settings = settings_for(
+            queues,
+            "http://127.0.0.1:9",
+            tmp_path / "t.db",
+            queue_url=proxy.queue_url(queues.url),
+            aws_endpoint_url=proxy.url,
+        )
+        result = run_in_process(monkeypatch, capsys, "dlq", "redrive", env=daemon_env(settings))
+    assert any("could not send" in line for line in result.stderr.splitlines()), result.stderr
+    assert GITHUB_TOKEN_LIKE not in result.stderr
+    assert all(line.isprintable() for line in result.stderr.splitlines())

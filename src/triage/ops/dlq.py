@@ -500,8 +500,9 @@ def _iso(when: datetime) -> str:
 
 
 def _say(line: str) -> None:
-    """One line for the operator on stderr; it may quote what SQS or a queue URL holds."""
-    print(terminal_line(line), file=sys.stderr)
+    """One line for the operator on stderr; it may quote what SQS or a queue URL holds (a
+    letter's id, an answer's message, a task handle), so it is redacted as peek's are."""
+    print(terminal_line(_REDACTOR.text(line)), file=sys.stderr)
 
 
 async def _move_task(sqs: Any, dlq_arn: str, queue_arn: str) -> bool:
