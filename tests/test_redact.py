@@ -1075,6 +1075,7 @@ CASES = [
     ("password    opal-42\n", "password    [REDACTED:password]\n"),
     # A cell beside a secret's name; a multipart form's field.
     ("| Password | opal-42 |", "| Password | [REDACTED:password] |"),
+    ('{"m": "| Password | opal-42 |"}', '{"m": "| Password | [REDACTED:password] |"}'),
     ("<td>password</td><td>opal-42</td>", "<td>password</td><td>[REDACTED:password]</td>"),
     (
         'Content-Disposition: form-data; name="password"\n\nopal-42',

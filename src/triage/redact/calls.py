@@ -163,18 +163,24 @@ def _read_name(match: re.Match[str]) -> str:
 #: key's glued `":`), after `return ` or `and `, at a line's start or after indentation (a
 #: tab, two spaces), or at a JSON string's start (`"\\"…`). Only the code after the literal
 #: decides (`_literal_before_read`): a literal after anything else costs these look-behinds.
-_OPERAND_AFTER = r"[=?(\[{,;+&|]"
+#: Each look-behind is one class of the characters before the quote (or its `\\`), so that a
+#: quote after none of them (most quotes: a JSON value's closing one) costs a few tests.
+_OPERAND_AFTER = r"=?(\[{,;+&|"
 _LITERAL_HEAD = (
-    rf"(?:(?<={_OPERAND_AFTER}.)|(?<={_OPERAND_AFTER}\\.)|(?<=[{_OPERAND_AFTER[1:-1]}:][ \t].)"
-    rf"|(?<=[{_OPERAND_AFTER[1:-1]}:][ \t]\\.)|(?<=\n.)|(?<=\t.)|(?<=[ \t][ \t].)"
-    r"|(?<=\A.)|(?<=\\[nt]\\.)|(?<=[ \t][ \t]\\.)|(?<=[ \t:,\[{]\"\\.)"
+    rf"(?:(?<=[{_OPERAND_AFTER}\n\t].)|(?<=[{_OPERAND_AFTER}: \t][ \t].)"
+    rf"|(?<=[{_OPERAND_AFTER}]\\.)|(?<=[{_OPERAND_AFTER}: \t][ \t]\\.)"
+    r"|(?<=\A.)|(?<=\\[nt]\\.)|(?<=[ \t:,\[{]\"\\.)"
     r"|(?<=return[ \t].)|(?<=return[ \t]\\.)|(?<=[ \t]and[ \t].)|(?<=[ \t]and[ \t]\\.))"
 )
 #: … then its text and closing quote, for each quote that opened it: `\\"…\\"` inside a JSON
 #: string or `"…"` (with backslash escapes), `'…'`, `` `…` ``; each may hold the other kinds
 #: of quote (`"it's"`, `'pa"ss'`).
 _DOUBLE_QUOTED_HEAD = (
-    _LITERAL_HEAD + r"(?:(?<=\\\")(?P<wev>(?:[^\"\\\r\n]|\\[^\"\r\n]){1,256}+)\\\""
+    _LITERAL_HEAD
+    # Not a JSON key or value (its closing quote before `:`, `,`, `}` or `]`), told by one
+    # run of a class: most double quotes in alert text are JSON's.
+    + r"(?![^\"\r\n]{0,256}+\"[:,}\]])"
+    + r"(?:(?<=\\\")(?P<wev>(?:[^\"\\\r\n]|\\[^\"\r\n]){1,256}+)\\\""
     r"|(?<!\\\")(?P<wdv>(?:[^\"\\\r\n]|\\.){1,256}+)\")"
 )
 _SINGLE_QUOTED_HEAD = _LITERAL_HEAD + r"(?P<wsv>[^'\r\n]{1,256}+)'"

@@ -177,13 +177,16 @@ def _sql_insert(match: re.Match[str]) -> str:
     return f"{match['head']}{values}"
 
 
-#: A pipe table's row: its first cell (`name`) and the cell after it (`value`); the row starts
-#: a line, or a JSON string's text (after its opening quote or an escaped line break: `js`,
-#: where a cell ends at the string's end too).
+#: A pipe table's row: its first cell (`name`) and the cell after it (`value`).
 _PIPE_CELLS = (
-    r"(?:(?m:^)|(?P<js>(?<=\")|(?<=\\n)))[ \t]{0,64}+\|[ \t]{0,64}+"
-    r"(?P<name>(?(js)(?:[^|\r\n\"\\]|\\[^nr\r\n])|[^|\r\n]){1,64}+)\|"
-    r"(?P<value>(?(js)(?:[^|\r\n\"\\]|\\[^nr\r\n])|[^|\r\n]){1,4096}+)(?=\|)"
+    r"(?m:^)[ \t]{0,64}+\|[ \t]{0,64}+(?P<name>[^|\r\n]{1,64}+)\|(?P<value>[^|\r\n]{1,4096}+)(?=\|)"
+)
+#: … at a JSON string's start or after its escaped line break (read from that quote or `\n`,
+#: which the engine jumps to; a look-behind for them at every position cost more than the
+#: rule), where a cell ends at the string's end too.
+_JSON_PIPE_CELLS = (
+    r"(?:\"|\\n)[ \t]{0,64}+\|[ \t]{0,64}+(?P<name>(?:[^|\r\n\"\\]|\\[^nr\r\n]){1,64}+)\|"
+    r"(?P<value>(?:[^|\r\n\"\\]|\\[^nr\r\n]){1,4096}+)(?=\|)"
 )
 #: An HTML table's cell (`name`) and the `<td>` after it (`value`).
 _HTML_CELLS = (
@@ -213,7 +216,7 @@ TABLE_RULES: tuple[_Rule, ...] = (
     # (`| Password | … |`), an HTML table's (`<td>password</td><td>…</td>`, `<th>…`).
     *(
         rule
-        for cells in (_PIPE_CELLS, _HTML_CELLS)
+        for cells in (_PIPE_CELLS, _JSON_PIPE_CELLS, _HTML_CELLS)
         for rule in (
             _rule(cells, _cell_beside, *_SECRET_NAME_NEEDLES, flags=re.IGNORECASE),
             _rule(cells, _cell_beside, *KEY_COLUMN_NEEDLES),
