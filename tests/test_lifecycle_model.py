@@ -40,11 +40,9 @@ alike) breaks those moves: 41 of about 1,500 seeds failed with it in the lifecyc
 with the moves following it. A replica left on the routes from before a grouping route was
 added (`World.ungrouped`: a routes change rolling out) runs 40 seeds more, where each alert
 must fire in one place at most (its own incident or a group). Those pass; of the first 1,000
-(the old routes on the first replica for even seeds, the second for odd), 1 still fails, and 2
-of the first 3,000, none with an effect left pending (the sweep finishes those): 595 fires in
-two places (a group's update, as a member joins it, cannot be taken back as an open can, so
-the sweep finished it where the alert's own incident, opened at once on the old routes, keeps
-it: an xfail in tests/test_lifecycle_regressions.py), 2778 nowhere (the resend above). There
+(the old routes on the first replica for even seeds, the second for odd), none fails, and 1 of
+the first 3,000, with no effect left pending (the sweep finishes those): 2778 fires nowhere
+(the resend above). There
 were 28 until a move notes the group it is going to before its effect there
 (`members.JOINING`): a member's effect in that group went out before the member record named
 it, so a replica dying, or a sink failing, in between left the record on the group it left,
@@ -63,7 +61,10 @@ newer firing counted there meanwhile) leaves the alert there (440); a group that
 very firing first keeps it beside another alert's open in progress there (652); a late firing
 taken back on the old routes still finishes the move its dead replica left in another group
 (300); and a closed group writes the queue time of a member's event repeated in it, as an
-incident does (1039). 1963 passed with them.
+incident does (1039). 1963 passed with them. 2 until a group member's update, as the member
+joins it, is taken back as an open is (`Store.withdraw`), when the alert's own incident,
+opened at once on the old routes, keeps it (595: the sweep finished the update, and it fired
+in two places).
 """
 
 from __future__ import annotations

@@ -251,10 +251,6 @@ async def test_a_firing_its_own_incident_keeps_from_a_group_is_its_newest_event_
     assert await check_rolling(rolling) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Store.withdraw (incidents/claims.py) takes back an open or reopen only, not an update",
-)
 async def test_a_group_update_is_taken_back_when_the_alerts_own_incident_opened_at_once(
     rolling: World,
 ) -> None:

@@ -200,8 +200,8 @@ class Claims(StoreBase):
         now: datetime,
         group: GroupKey | None = None,
     ) -> bool:
-        """Take back the open (or reopen) `owner` claimed in `transition` before any sink was
-        called: the incident is written as it was before the claim, with `event` (the alert,
+        """Take back the open, reopen or (a group member's) update `owner` claimed in
+        `transition` before any sink was called: the incident is written as it was before the claim, with `event` (the alert,
         resolved) applied to it. False, writing nothing, when the incident changed since the
         claim, or the claim was taken over from a holder that died (its effect then goes out
         as claimed, and is undone as any would be)."""
@@ -219,13 +219,30 @@ class Claims(StoreBase):
                 or stored.version != claimed.version
                 or pending.owner != owner
                 or pending.done
-                or pending.kind not in (EffectKind.OPEN, EffectKind.REOPEN)
+                or pending.kind not in (EffectKind.OPEN, EffectKind.REOPEN, EffectKind.UPDATE)
+                or (pending.kind is EffectKind.UPDATE and group is None)
             ):
                 return None, False
             if group is None:
                 decision = decide(before, event, now, self.policy)
             else:
                 decision = decide_group(before, event, now, self.policy, group)
+            if pending.kind is EffectKind.UPDATE:
+                # A group member's update, taken back only when the member's resolve there
+                # counts or updates (it neither closes nor reopens the group): no sink heard of
+                # the firing, so none hears of its resolve, and the group's update window
+                # stays as it was.
+                if decision.action not in (Action.UPDATE, Action.COUNT) or before is None:
+                    return None, False
+                if decision.incident is not None:
+                    decision = dataclasses.replace(
+                        decision,
+                        incident=dataclasses.replace(
+                            decision.incident,
+                            last_update_at=before.last_update_at,
+                            occurrences_at_update=before.occurrences_at_update,
+                        ),
+                    )
             kept = decision.incident or before
             assert kept is not None  # a first event always makes an incident
             # Its key's number stays used: no two effects ever share an idempotency key.
