@@ -52,11 +52,6 @@ def json_logs() -> io.StringIO:
 # --- SQS: the MessageId every log line of a message is bound to ---------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sqs/inbox.py takes SQS's MessageId as it comes, and logs.py writes `message_id` "
-    "unredacted (it is in _OURS): an id of no id's shape is logged as it is",
-)
 def test_a_message_id_of_no_ids_shape_is_never_logged_as_it_came(
     json_logs: io.StringIO,
 ) -> None:

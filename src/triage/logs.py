@@ -40,10 +40,9 @@ _LEVELS = {
     "error": logging.ERROR,
 }
 
-#: Fields only triage itself writes: identifiers and timestamps, never alert text.
-_OURS = frozenset(
-    {"event", "level", "timestamp", "logger", "service", "message_id", "fingerprint", "action"}
-)
+#: Fields only triage itself writes: identifiers and timestamps, never alert text. Not
+#: `message_id`: SQS's MessageId is what the queue's endpoint (a stand-in, a proxy) wrote.
+_OURS = frozenset({"event", "level", "timestamp", "logger", "service", "fingerprint", "action"})
 
 #: The longest JSON line written, in bytes without its newline. Docker's log copier cuts lines
 #: at 16 KiB, and the awslogs driver in non-blocking mode (deploy/ecs) ships each piece as an
@@ -160,7 +159,7 @@ def _plain(value: Any, depth: int = 0) -> Any:
 
 
 #: Fields a line too long keeps whole: they say what happened and to which message.
-_KEPT_WHOLE = frozenset({*_OURS, "trace_id", "source", "cut_chars"})
+_KEPT_WHOLE = frozenset({*_OURS, "message_id", "trace_id", "source", "cut_chars"})
 #: What stands for the middle of a value cut to fit a line.
 _CUT_MARK = " [...] "
 
