@@ -100,8 +100,12 @@ def test_check_fails_on_a_quoted_token_with_one_line(
 @pytest.mark.parametrize("variable", ["OPENAI_API_KEY", "GITHUB_TOKEN"])
 @pytest.mark.parametrize(
     ("value", "said"),
-    [(f"`{BODY}`", "wrapped in quotes"), (f"\u201c{BODY}\u201d", "wrapped in quotes")]
-    + [(f'"Bearer {BODY}"', "store the token alone"), (f"Bearer {BODY}", "store the token alone")],
+    [
+        (f"`{BODY}`", "wrapped in quotes"),
+        (f"\u201c{BODY}\u201d", "wrapped in quotes"),
+        (f'"Bearer {BODY}"', "store the token alone"),
+        (f"Bearer {BODY}", "store the token alone"),
+    ],
 )
 def test_the_model_key_and_the_github_token_are_held_to_the_same_rule(
     monkeypatch: pytest.MonkeyPatch, variable: str, value: str, said: str

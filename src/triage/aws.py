@@ -6,6 +6,7 @@ with the process's one client context (`triage.tls`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from typing import Any
@@ -20,7 +21,9 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from triage.errors import ConfigError
 from triage.health import KMS_DENIED as KMS_DENIED
+from triage.redact import redact
 from triage.settings import Settings
+from triage.sinks.http import said
 from triage.tls import client_context
 
 log = structlog.get_logger(__name__)
@@ -38,6 +41,37 @@ AWS_CALL_ERRORS: tuple[type[Exception], ...] = (
     ValueError,
     IndexError,
 )
+
+
+#: An AWS error code as a line may name it: `ResourceNotFoundException`, `Throttling`,
+#: `AWS.SimpleQueueService.NonExistentQueue`, or the HTTP status botocore names an error by
+#: when the body says none (`500`).
+_ERROR_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.]{0,99}")
+#: How much of an AWS service's error message a line tells.
+TOLD_MESSAGE_CHARS = 300
+
+
+def told_error_code(code: object) -> str:
+    """An AWS error code (`ClientError`'s `Code`) as a line may tell it: as it is when it has
+    AWS's form and holds no credential, else words saying it had none. Whatever answers for a
+    service (a stand-in, a proxy) writes it."""
+    if isinstance(code, str) and _ERROR_CODE.fullmatch(code) and redact(code) == code:
+        return code
+    return "an error code of no AWS form"
+
+
+def told_refusal(code: object, message: object, limit: int = TOLD_MESSAGE_CHARS) -> str:
+    """An AWS refusal's code (`told_error_code`) and message for a line: the message on one
+    line, redacted and cut to `limit` (whatever answers for the service writes both)."""
+    told = said(message, limit) if isinstance(message, str) and message else ""
+    return f"{told_error_code(code)}: {told}" if told else told_error_code(code)
+
+
+def told_client_error(exc: ClientError) -> str:
+    """An AWS service's refusal for a line: the call, then `told_refusal`. botocore's own text
+    quotes the code and the message whole."""
+    error = exc.response.get("Error", {})
+    return f"{exc.operation_name} refused: {told_refusal(error.get('Code'), error.get('Message'))}"
 
 
 def batch_entries(answer: object, key: str, size: int) -> list[tuple[Mapping[str, Any], int]]:

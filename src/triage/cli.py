@@ -58,6 +58,18 @@ def _cancel_race_quiet(loop: asyncio.AbstractEventLoop, context: dict[str, Any])
     loop.default_exception_handler(context)
 
 
+def _told(exc: BaseException) -> str:
+    """An AWS call's failure for one line: a service's refusal as `told_client_error` tells it
+    (botocore's text quotes what any endpoint answered, whole), anything else on one line."""
+    from botocore.exceptions import ClientError
+
+    from triage.aws import told_client_error
+
+    if isinstance(exc, ClientError):
+        return told_client_error(exc)
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
 def _err(message: str) -> None:
     """One line on stderr, with anything a terminal could act on escaped: messages quote ids,
     file names and answers that a user, an alert or a service wrote."""
@@ -779,7 +791,7 @@ async def _dlq(settings: Settings, args: argparse.Namespace) -> int:
     except AWS_CALL_ERRORS as exc:
         if _aws_configuration_problem(exc):
             raise  # a configuration mistake: exit 2, as for any other
-        _err(f"triage: dlq: {exc}")
+        _err(f"triage: dlq: {_told(exc)}")
         return 1
     finally:
         await aws.aclose()
@@ -904,7 +916,7 @@ async def _send_batches(sqs: Any, url: str, files: Sequence[str], bodies: Sequen
     which gives it a new MessageId) does not count its alerts again."""
     from botocore.exceptions import ClientError
 
-    from triage.aws import batch_entries
+    from triage.aws import batch_entries, told_refusal
     from triage.ops.dlq import REFUSED, error_code
     from triage.sqs.identity import GATEWAY_ID_ATTRIBUTE, new_gateway_id
 
@@ -925,14 +937,16 @@ async def _send_batches(sqs: Any, url: str, files: Sequence[str], bodies: Sequen
         except ClientError as exc:
             if error_code(exc) not in REFUSED:
                 raise  # the queue is gone, or SQS is failing: one line for the whole command
-            said = exc.response.get("Error", {}).get("Message", "")
+            # SQS's (or what answers for it) code and message, redacted, cut, on one line.
+            told = told_refusal(error_code(exc), exc.response.get("Error", {}).get("Message"))
             for i in batch:
-                _err(f"triage: send: {files[i]}: {error_code(exc)}: {said}")
+                _err(f"triage: send: {files[i]}: {told}")
             failed += len(batch)
             continue
         for entry, n in batch_entries(answer, "Failed", len(batch)):
             failed += 1
-            _err(f"triage: send: {files[batch[n]]}: {entry.get('Code')}: {entry.get('Message')}")
+            told = told_refusal(entry.get("Code"), entry.get("Message"))
+            _err(f"triage: send: {files[batch[n]]}: {told}")
     return failed
 
 

@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from botocore.exceptions import ClientError
 
 from triage import redact
+from triage.aws import told_error_code
 from triage.errors import ConfigError
 from triage.settings import did_you_mean, pasted_fault, quoted
 
@@ -35,11 +36,6 @@ MAX_TOKENS_PER_SOURCE = 2
 #: What is taken off a stored token's ends: ASCII whitespace only (a Unicode space around a
 #: token is refused as a character that is not ASCII, not silently dropped).
 _STORED_SPACE = " \t\r\n\v\f"
-
-#: An AWS error code as a line may name it: `ResourceNotFoundException`, `Throttling`,
-#: `AWS.SimpleQueueService.NonExistentQueue`, or the HTTP status botocore names an error by
-#: when the body says none (`500`).
-_ERROR_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.]{0,99}")
 
 #: Secrets Manager error codes that retrying cannot fix.
 CONFIG_CODES = frozenset(
@@ -221,14 +217,6 @@ def failure_reason(exc: Exception) -> str:
     if isinstance(exc, ClientError):
         return told_error_code(exc.response.get("Error", {}).get("Code", "Unknown"))
     return type(exc).__name__
-
-
-def told_error_code(code: object) -> str:
-    """An AWS error code (`ClientError`'s `Code`) as a line may tell it: as it is when it has
-    AWS's form and holds no credential, else words saying it had none."""
-    if isinstance(code, str) and _ERROR_CODE.fullmatch(code) and redact.redact(code) == code:
-        return code
-    return "an error code of no AWS form"
 
 
 def read_failure(exc: Exception, secret_id: str) -> ConfigError | TokensUnavailable:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Protocol
 import structlog
 from botocore.exceptions import ClientError
 
-from triage.aws import AWS_CALL_ERRORS
+from triage.aws import AWS_CALL_ERRORS, told_error_code
 from triage.errors import ConfigError, SinkUnavailableError
 from triage.redact import hold
 from triage.settings import Settings, as_written
@@ -125,7 +125,8 @@ class BackendToken:
         try:
             response = await self._client.get_secret_value(SecretId=secret_id)
         except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "Unknown")
+            # Told only in AWS's form: whatever answers for Secrets Manager writes it.
+            code = told_error_code(exc.response.get("Error", {}).get("Code", "Unknown"))
             if code in _CONFIG_CODES:
                 raise ConfigError(
                     f"BACKEND_TOKEN_SECRET_ID {secret_id!r} cannot be read: {code}"

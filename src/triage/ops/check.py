@@ -17,14 +17,13 @@ import httpx2
 from botocore.exceptions import ClientError
 
 from triage.app import github_links_from_answers, open_configured_store
-from triage.aws import AWS_CALL_ERRORS, ONE_SHOT, Aws
+from triage.aws import AWS_CALL_ERRORS, ONE_SHOT, Aws, told_error_code
 from triage.errors import ConfigError, TriageError
 from triage.ingest_tokens import (
     TokensUnavailable,
     held_tokens,
     read_failure,
     secret_text,
-    told_error_code,
 )
 from triage.normalize.common import cut
 from triage.redact import Redactor, held

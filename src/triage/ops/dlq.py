@@ -24,13 +24,11 @@ from typing import Any, TextIO
 
 from botocore.exceptions import ClientError
 
-from triage.aws import AWS_CALL_ERRORS, batch_entries
+from triage.aws import AWS_CALL_ERRORS, batch_entries, told_refusal
 from triage.errors import ConfigError, TriageError
-from triage.ingest_tokens import told_error_code
 from triage.normalize import normalize_body
 from triage.normalize.common import cut
 from triage.redact import Redactor
-from triage.sinks.http import said
 from triage.sqs.identity import REDRIVEN_FROM_ATTRIBUTE
 from triage.sqs.inbox import RECEIVED_AT_ATTRIBUTE, Message, message_from
 from triage.view import json_line, terminal_line
@@ -471,8 +469,7 @@ def _refusal(code: object, message: object) -> str:
     """Why the main queue refused a letter, for the operator's line: SQS's code when it has
     AWS's form, and its message on one line, redacted and cut (whatever answers for SQS, a
     proxy or a stand-in, writes both)."""
-    told = said(message, _REFUSAL_CHARS) if isinstance(message, str) and message else ""
-    return f"{told_error_code(code)}: {told}" if told else told_error_code(code)
+    return told_refusal(code, message, _REFUSAL_CHARS)
 
 
 def error_code(exc: ClientError) -> str:
