@@ -202,7 +202,9 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     normalize = sub.add_parser(
-        "normalize", help="print the canonical alerts of one message body as JSON lines"
+        "normalize",
+        help="print the canonical alerts of one message body as JSON lines, redacted as the "
+        "daemon's output is (an alert's text may hold credentials)",
     )
     normalize.add_argument("file", metavar="FILE|-")
     _operator_commands(sub)
@@ -841,7 +843,11 @@ def _read(path: str) -> bytes:
 
 
 def _normalize(path: str) -> int:
+    """Print the canonical alerts of the body in `path` (`-`: stdin) as JSON lines, and what
+    was skipped or noted on stderr; all of it redacted, as every output of the daemon is:
+    it is the alert's text, and hostile."""
     from triage.normalize import normalize_body
+    from triage.redact import Redactor
     from triage.view import json_line
 
     try:
@@ -852,17 +858,18 @@ def _normalize(path: str) -> int:
     except _TooLarge as exc:
         _err(f"triage: normalize: {path}: {exc}")
         return 1
+    redactor = Redactor()
     try:
         normalized = normalize_body(body)
     except TriageError as exc:
-        _err(f"triage: normalize: {exc.reason}: {exc}")
+        _err(f"triage: normalize: {exc.reason}: {redactor.text(str(exc))}")
         return 1
     for alert in normalized.alerts:
-        print(json_line(alert.model_dump(mode="json", exclude={"raw"})))
+        print(json_line(redactor.value(alert.model_dump(mode="json", exclude={"raw"}))))
     for skipped in normalized.skipped:
-        _err(f"triage: normalize: skipped ({skipped.reason}): {skipped.detail}")
+        _err(f"triage: normalize: skipped ({skipped.reason}): {redactor.text(skipped.detail)}")
     for note in normalized.notes:  # what the daemon logs: a time it could not read, alerts left out
-        _err(f"triage: normalize: note: {note}")
+        _err(f"triage: normalize: note: {redactor.text(note)}")
     return 0
 
 
