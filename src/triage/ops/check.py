@@ -14,11 +14,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TextIO
 
 import httpx2
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from triage.app import github_links_from_answers, open_configured_store
 from triage.aws import AWS_CALL_ERRORS, ONE_SHOT, Aws, told_error_code
-from triage.errors import ConfigError, TriageError
+from triage.errors import ConfigError, ModelError, TriageError
 from triage.ingest_tokens import (
     TokensUnavailable,
     held_tokens,
@@ -461,10 +461,17 @@ async def _one_token(client: Any, model: str) -> Any:
 
 
 async def _bedrock(settings: Settings, aws: Aws) -> None:
-    from triage.summarise.bedrock import ConverseSession  # answers bounded as the daemon's are
+    # The summariser's session and reading: answers bounded, and judged as a summary's is.
+    from triage.summarise.bedrock import (
+        UNPARSABLE,
+        ConverseSession,
+        read_answer,
+        read_event_streams,
+    )
 
     endpoint = settings.aws_endpoint_url_bedrock_runtime or settings.aws_endpoint_url
     runtime = await aws.client("bedrock-runtime", endpoint, session_cls=ConverseSession)
+    read_event_streams(runtime)
     try:
         response = await runtime.converse(
             modelId=settings.bedrock_model_id,
@@ -477,19 +484,40 @@ async def _bedrock(settings: Settings, aws: Aws) -> None:
         raise _Failed(
             f"{told_error_code(error.get('Code'))}: {_said(error.get('Message'))}"
         ) from None
-    except AWS_CALL_ERRORS as exc:
+    except BotoCoreError as exc:
         raise _Failed(str(exc)) from None
-    if not _converse_message(response):
+    except ModelError as exc:  # an event stream's refusal (`bedrock._read_event_stream`)
+        raise _Failed(_why_not_converse(exc)) from None
+    except UNPARSABLE:
+        # botocore's parser met a type Converse does not answer with at some level; what
+        # Python said as it walked the answer ("'str' object has no attribute 'copy'") is
+        # no reason an operator can act on.
+        raise _Failed(f"{_NOT_CONVERSE} (a field of another type than Converse's)") from None
+    try:
+        read_answer(response)
+    except ModelError as exc:
         # botocore reads a 200 it cannot parse (a proxy's page) as an empty answer; the
-        # summariser would fall back for every incident (`bedrock._answer`: no_message).
-        raise _Failed("the answer is not a Converse answer (no output.message.content)")
+        # summariser would fall back for every incident, as it would for a wrong type.
+        raise _Failed(_why_not_converse(exc)) from None
 
 
-def _converse_message(response: Any) -> bool:
-    """Whether a Converse answer holds a message's content blocks, as the summariser reads."""
-    output = response.get("output") if isinstance(response, dict) else None
-    message = output.get("message") if isinstance(output, dict) else None
-    return isinstance(message, dict) and isinstance(message.get("content"), list)
+_NOT_CONVERSE = "the answer is not a Converse answer"
+#: What each of the summariser's refusals of a Converse answer says (`bedrock.read_answer`,
+#: `bedrock._read_event_stream`).
+_WHY_NOT_CONVERSE = {
+    "no_message": "no output.message.content",
+    "bad_response": "a field of another type than Converse's",
+    "bad_event_stream": "an event stream holding no whole Converse answer",
+}
+
+
+def _why_not_converse(exc: ModelError) -> str:
+    """The reason a Converse answer the summariser refuses fails the check: an event stream
+    ending with a busy or failing model's exception is named by the fallback it counts as."""
+    why = _WHY_NOT_CONVERSE.get(exc.reason)
+    if why is None:
+        return f"the model answered an event stream ending with an error ({exc.reason})"
+    return f"{_NOT_CONVERSE} ({why})"
 
 
 #: How much of a server's error message `check` shows.

@@ -118,8 +118,9 @@ _STOPS: dict[str, Stop] = {
 
 #: What botocore's parser raises on an answer of the wrong shape (a number for the content
 #: list, text that is not a string, usage that is not an object): its own error, or whatever
-#: Python raised as it walked the answer. An answer, not a failure to reach Bedrock.
-_UNPARSABLE = (
+#: Python raised as it walked the answer. An answer, not a failure to reach Bedrock (`triage
+#: check` tells it so too).
+UNPARSABLE: tuple[type[Exception], ...] = (
     ResponseParserError,
     TypeError,
     AttributeError,
@@ -196,9 +197,9 @@ class BedrockChat:
             raise _client_error(exc) from None
         except BotoCoreError as exc:
             raise _botocore_error(exc) from None
-        except _UNPARSABLE as exc:
+        except UNPARSABLE as exc:
             raise _unparsable(exc) from None
-        return _answer(response)
+        return read_answer(response)
 
     async def aclose(self) -> None:
         if self._owns_aws:
@@ -279,13 +280,19 @@ class BedrockChat:
         client = await self._aws.client(
             "bedrock-runtime", self.endpoint_url, config, session_cls=ConverseSession
         )
-        # Once per client (the id makes a second registration a no-op).
-        client.meta.events.register(
-            "before-parse.bedrock-runtime.Converse",
-            _read_event_stream,
-            unique_id="triage-converse-event-stream",
-        )
+        read_event_streams(client)
         return client
+
+
+def read_event_streams(client: Any) -> None:
+    """Have a bedrock-runtime `client` read a Converse answer sent as an event stream
+    (`_read_event_stream`); `triage check`'s client reads its answer so too. Once per client:
+    the id makes a second registration a no-op."""
+    client.meta.events.register(
+        "before-parse.bedrock-runtime.Converse",
+        _read_event_stream,
+        unique_id="triage-converse-event-stream",
+    )
 
 
 def _read_event_stream(response_dict: dict[str, Any], **_: Any) -> None:
@@ -333,8 +340,10 @@ def _thinks(response: Any) -> bool:
     )
 
 
-def _answer(response: Any) -> Answer:
-    """The Answer in a Converse response; one of another shape is invalid."""
+def read_answer(response: Any) -> Answer:
+    """The Answer in a Converse response; one of another shape is invalid (ModelError:
+    `no_message` without `output.message.content`, else `bad_response`). `triage check`
+    reads its one-token answer with it too, so it passes only what a summary can use."""
     try:
         blocks = response["output"]["message"]["content"]
     except (KeyError, TypeError):
