@@ -213,12 +213,30 @@ def _refused_by(message: Message) -> StreamRefused:
     return StreamRefused(f"an exception event: {name}", busy=BUSY_EXCEPTIONS.get(name))
 
 
-#: The longest header value a refusal names: AWS's names are short identifiers.
-_NAME_CHARS = 64
+#: ConverseStream's events, as its API model names them.
+_EVENTS = "messageStart contentBlockStart contentBlockDelta contentBlockStop messageStop metadata"
+#: The errors Converse and ConverseStream answer with, without their "Exception": a stream
+#: writes them in lower camel case ("throttlingException"), an error answer in upper.
+_ERRORS = (
+    "AccessDenied Throttling ResourceNotFound ModelTimeout InternalServer ServiceUnavailable"
+    " Validation ModelNotReady ModelError ModelStreamError ServiceQuotaExceeded"
+)
+#: Every name a refusal may say as it is: AWS's own message, event and exception types.
+_AWS_NAMES = frozenset(
+    [
+        "event",
+        "exception",
+        "error",
+        *_EVENTS.split(),
+        *(f"{error}Exception" for error in _ERRORS.split()),
+        *(f"{error[0].lower()}{error[1:]}Exception" for error in _ERRORS.split()),
+    ]
+)
 
 
 def _named(value: Any) -> str:
-    """A header value as a refusal (and so a log line) may name it: an identifier of up to
-    `_NAME_CHARS` characters as it is, anything else (the server's text) as `unnamed`."""
-    named = isinstance(value, str) and value.isascii() and value.isidentifier()
-    return value if named and len(value) <= _NAME_CHARS else "unnamed"
+    """A header value as a refusal may name it: one of AWS's own names (`_AWS_NAMES`) as it
+    is, anything else as `unnamed`. Whatever answers writes the headers, and an identifier
+    may be a credential ("AKIA…", "ghp_…"): the refusal goes to logs, metrics' reasons and
+    `triage check`'s line alike, so it is safe before any of them redacts it."""
+    return value if isinstance(value, str) and value in _AWS_NAMES else "unnamed"
