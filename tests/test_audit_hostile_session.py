@@ -228,12 +228,6 @@ def test_a_huge_message_id_never_makes_a_log_line_past_its_bound(json_logs: io.S
 PASSWORD = "Zq7xK9pL2vWm"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="redact/commands.py: a command's password quoted whole and holding the other kind "
-    'of quote (curl -u "user:it\'s…", sshpass -p "it\'s…", mysql -p"it\'s…") is cut at '
-    "that quote, or not found, so its rest is left",
-)
 @pytest.mark.parametrize(
     "command",
     [
@@ -255,11 +249,6 @@ def test_a_quoted_command_password_holding_the_other_quote_is_redacted_whole(
     assert PASSWORD not in Redactor().text(text)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="redact/commands.py: curl's proxy credentials (-U, --proxy-user user:password) are "
-    "not read as curl's -u / --user are",
-)
 @pytest.mark.parametrize(
     "command",
     [

