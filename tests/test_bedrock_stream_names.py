@@ -1,13 +1,20 @@
-"""What an event stream's refusal names (and so every line, metric or message that carries it):
-only AWS's own event, message and exception types, never a credential-shaped identifier a
-server wrote in a header, whoever redacts the text after it, or not."""
+"""What the Bedrock summariser names of what an endpoint wrote (and so every line, metric or
+message that carries it): an event stream's refusal only AWS's own event, message and
+exception types, a refusal's log line only an error code of AWS's form holding no credential;
+never a credential-shaped identifier a server wrote, whoever redacts the text after it."""
 
 from __future__ import annotations
 
 import pytest
+import structlog.testing
 
 import triage.summarise.eventstream as eventstream
+from factories import view
+from test_bedrock import bedrock, retries_at_once, source, summariser_for, task_role
 from test_bedrock_eventstream import START, _message
+from triage.demo.converse import ConverseServer, converse_error
+
+__all__ = ["bedrock", "retries_at_once", "task_role"]  # fixtures, used by name
 
 #: Identifiers shaped like credentials: each is a Python identifier of at most 64 characters.
 CREDENTIAL_SHAPED = [
@@ -70,3 +77,29 @@ def test_a_busy_models_exception_is_named_and_retried(exception: str) -> None:
     with pytest.raises(eventstream.StreamRefused, match=f"an exception event: {exception}$") as e:
         eventstream.converse_answer(START + _message(headers, b""))
     assert e.value.busy == eventstream.BUSY_EXCEPTIONS[exception]
+
+
+@pytest.mark.parametrize("code", [value.values[0] for value in CREDENTIAL_SHAPED])
+async def test_a_credential_shaped_error_code_is_not_logged(
+    bedrock: ConverseServer, code: str
+) -> None:
+    """An endpoint refusing Converse with a credential-shaped error type: the refusal's log
+    line, as logged (before any processor redacts it), does not hold it."""
+    bedrock.responder = lambda _request: converse_error(400, code, "refused")
+    summariser = summariser_for(bedrock, llm_retries=0)
+    with structlog.testing.capture_logs() as logs:
+        await summariser.summarise(view(source()))
+    await summariser.aclose()
+    [line] = [e for e in logs if e["event"] == "llm.rejected"]
+    assert code not in repr(line) and line["code"] == "an error code of no AWS form", line
+
+
+async def test_an_error_code_of_aws_form_is_logged_as_it_is(bedrock: ConverseServer) -> None:
+    """Bedrock's own error code is logged as it is, so the line still says what failed."""
+    bedrock.responder = lambda _request: converse_error(400, "ValidationException", "bad")
+    summariser = summariser_for(bedrock, llm_retries=0)
+    with structlog.testing.capture_logs() as logs:
+        await summariser.summarise(view(source()))
+    await summariser.aclose()
+    [line] = [e for e in logs if e["event"] == "llm.rejected"]
+    assert line["code"] == "ValidationException"

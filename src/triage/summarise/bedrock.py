@@ -57,7 +57,7 @@ from botocore.exceptions import (
 from botocore.exceptions import ConnectionError as BotoConnectionError
 from botocore.parsers import ResponseParserError
 
-from triage.aws import Aws, RedirectRefused, SharedTlsSession
+from triage.aws import Aws, RedirectRefused, SharedTlsSession, told_error_code
 from triage.errors import ModelError
 from triage.redact import hold
 from triage.settings import Settings
@@ -384,11 +384,12 @@ def _client_error(exc: ClientError) -> ModelError:
     error = exc.response.get("Error", {})
     code = str(error.get("Code", ""))
     message = for_log(str(error.get("Message")))
+    told = _told(error)
     metadata = exc.response.get("ResponseMetadata", {})
     status = int(metadata.get("HTTPStatusCode") or 0)
     if code == "ThrottlingException" and _PER_DAY.search(message):
         # The account's daily tokens are spent: no retry helps until the quota resets.
-        log.warning("llm.rejected", status=status, code=code, error=message, hint=_DAY_HINT)
+        log.warning("llm.rejected", status=status, code=told, error=message, hint=_DAY_HINT)
         return ModelError("quota_exceeded", outcome="rejected", until_fixed=True)
     # Bedrock documents no Retry-After, but a proxy in front of it (or a later Bedrock) may say
     # how long to wait: no retry comes sooner, and a wait past the call's budget pauses it.
@@ -404,11 +405,11 @@ def _client_error(exc: ClientError) -> ModelError:
             retry_after_s=retry_after_s,
         )
     if code == "ValidationException" and TOO_LONG.search(message):
-        log.info("llm.prompt_too_long", status=status, code=code, error=message)
+        log.info("llm.prompt_too_long", status=status, code=told, error=message)
         return ModelError(PROMPT_TOO_LONG, outcome="rejected")
     if code == "ValidationException" and CONTENT_FILTERED.search(message):
         # The alert's text, not the provider: this request's alone, never the breaker's.
-        log.info("llm.content_filter", status=status, code=code, error=message)
+        log.info("llm.content_filter", status=status, code=told, error=message)
         return ModelError("content_filter", outcome="refused")
     # AccessDenied (no bedrock:InvokeModel, model access not granted), expired or unknown
     # credentials, ResourceNotFound (no such model in this region), a spent quota, and any
@@ -422,7 +423,7 @@ def _client_error(exc: ClientError) -> ModelError:
     # At warning when it opens the breaker: the server's words beside `breaker.opened`. Else
     # at info, and the fallback's line (`summariser.fallback`) is the call's one at warning.
     (log.warning if until_fixed else log.info)(
-        "llm.rejected", status=status, code=code, error=message, **hint
+        "llm.rejected", status=status, code=told, error=message, **hint
     )
     return ModelError(
         f"rejected_{status}",
@@ -430,6 +431,13 @@ def _client_error(exc: ClientError) -> ModelError:
         provider_fault=provider_fault,
         until_fixed=until_fixed,
     )
+
+
+def _told(error: dict[str, Any]) -> str:
+    """The error's code as a log line tells it: whatever answers for Bedrock (a proxy, a
+    stand-in) writes it, so only a code of AWS's form holding no credential is told as it is
+    (`aws.told_error_code`), before any log processor redacts the line."""
+    return told_error_code(error.get("Code"))
 
 
 def _hint(code: str, message: str) -> dict[str, str]:
