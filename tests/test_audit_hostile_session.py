@@ -262,12 +262,6 @@ def test_curls_proxy_user_password_is_redacted(command: str) -> None:
     assert PASSWORD not in Redactor().text(command)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="redact/calls.py: a literal at a JSON string's start, before a fallback to code "
-    "that reads a secret, is found inside an object's value but not when the text is that "
-    "string (or its inside) alone",
-)
 @pytest.mark.parametrize("operator", ["||", "??"])
 @pytest.mark.parametrize("whole", [True, False], ids=["json-string", "its-inside"])
 def test_a_secrets_literal_fallback_opening_a_json_string_is_redacted(

@@ -81,3 +81,25 @@ def test_what_is_no_password_stays(command: str) -> None:
     """A user and group id quoted, a `net use` with switches only or `*` (asks), and Oracle's
     `/ as sysdba` are left as they are."""
     assert Redactor().text(command) == command
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        f'"{PASSWORD}" || process.env.DB_PASSWORD',
+        f'"{PASSWORD}" ?? process.env.DB_PASSWORD',
+        f"'{PASSWORD}' || process.env.DB_PASSWORD",
+        f"`{PASSWORD}` ?? process.env.DB_PASSWORD",
+        f"'{PASSWORD}' if debug else os.environ['DB_PASSWORD']",
+    ],
+)
+def test_a_literal_heading_a_fallback_to_a_secret_goes_at_a_strings_start(code: str) -> None:
+    """A literal in any quotes before an operator and a read of a secret's name is redacted
+    when it opens the text, a JSON string, or that string's inside."""
+    _assert_redacted(code)
+
+
+def test_a_literal_before_a_read_of_no_secret_stays() -> None:
+    """A literal before a fallback to a setting of no secret's name is kept, in every form."""
+    for form in _forms("'us-east-1' || process.env.AWS_REGION"):
+        assert Redactor().text(form) == form

@@ -161,7 +161,8 @@ def _read_name(match: re.Match[str]) -> str:
 #: character, `\\"` inside a JSON string): after what an operand follows, glued or after a
 #: space (`=`, `?`, `(`, `[`, `{`, `,`, `;`, `+`, `&&`, `||`; an object's `: `, not a JSON
 #: key's glued `":`), after `return ` or `and `, at a line's start or after indentation (a
-#: tab, two spaces), or at a JSON string's start (`"\\"…`). Only the code after the literal
+#: tab, two spaces), or at a JSON string's start (`"\\"…`; the text's own start too, when the
+#: text is that string, `"\\"…`, or its inside, `\\"…`). Only the code after the literal
 #: decides (`_literal_before_read`): a literal after anything else costs these look-behinds.
 #: Each look-behind is one class of the characters before the quote (or its `\\`), so that a
 #: quote after none of them (most quotes: a JSON value's closing one) costs a few tests.
@@ -169,7 +170,7 @@ _OPERAND_AFTER = r"=?(\[{,;+&|"
 _LITERAL_HEAD = (
     rf"(?:(?<=[{_OPERAND_AFTER}\n\t].)|(?<=[{_OPERAND_AFTER}: \t][ \t].)"
     rf"|(?<=[{_OPERAND_AFTER}]\\.)|(?<=[{_OPERAND_AFTER}: \t][ \t]\\.)"
-    r"|(?<=\A.)|(?<=\\[nt]\\.)|(?<=[ \t:,\[{]\"\\.)"
+    r"|(?<=\A.)|(?<=\A\\.)|(?<=\A\"\\.)|(?<=\\[nt]\\.)|(?<=[ \t:,\[{]\"\\.)"
     r"|(?<=return[ \t].)|(?<=return[ \t]\\.)|(?<=[ \t]and[ \t].)|(?<=[ \t]and[ \t]\\.))"
 )
 #: … then its text and closing quote, for each quote that opened it: `\\"…\\"` inside a JSON
@@ -183,8 +184,11 @@ _DOUBLE_QUOTED_HEAD = (
     + r"(?:(?<=\\\")(?P<wev>(?:[^\"\\\r\n]|\\[^\"\r\n]){1,256}+)\\\""
     r"|(?<!\\\")(?P<wdv>(?:[^\"\\\r\n]|\\.){1,256}+)\")"
 )
-_SINGLE_QUOTED_HEAD = _LITERAL_HEAD + r"(?P<wsv>[^'\r\n]{1,256}+)'"
-_BACKTICK_QUOTED_HEAD = _LITERAL_HEAD + r"(?P<wbv>[^`\r\n]{1,256}+)`"
+#: A single quote or backtick heads an operand at a JSON string's start too, unescaped there
+#: (`"'…' || process.env.X"`, as a JSON value or the whole text).
+_UNESCAPED_QUOTE_HEAD = rf"(?:{_LITERAL_HEAD}|(?<=[ \t:,\[{{]\".)|(?<=\A\".))"
+_SINGLE_QUOTED_HEAD = _UNESCAPED_QUOTE_HEAD + r"(?P<wsv>[^'\r\n]{1,256}+)'"
+_BACKTICK_QUOTED_HEAD = _UNESCAPED_QUOTE_HEAD + r"(?P<wbv>[^`\r\n]{1,256}+)`"
 #: A ternary's `C ? ` right before its first operand (its quote's `\\` inside a JSON string).
 _TERNARY_BEFORE = re.compile(r"\?[ \t]{1,3}\\?\Z")
 
