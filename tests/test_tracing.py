@@ -212,6 +212,22 @@ def test_without_spans_the_trace_id_that_came_is_still_carried() -> None:
     assert current_trace_id() is None
 
 
+def test_without_spans_a_failing_message_unbinds_its_trace_id() -> None:
+    """With no tracer, a message whose work raises still unbinds its trace id from the task
+    and the log context, and the exception passes through unchanged."""
+    tracing = Tracing()
+    with structlog.testing.capture_logs(
+        processors=[structlog.contextvars.merge_contextvars]
+    ) as logs:
+        with pytest.raises(LookupError, match="boom"):
+            with tracing.message("m-1", f"00-{SENDER_TRACE}-{SENDER_SPAN}-01") as trace_id:
+                assert trace_id == SENDER_TRACE
+                raise LookupError("boom")
+        structlog.get_logger().info("after")
+    assert current_trace_id() is None
+    assert "trace_id" not in logs[0]
+
+
 def test_the_github_issue_names_its_trace() -> None:
     """A traced effect's issue body has a `Trace:` line with the id; an untraced one has none."""
     ticket = Ticket(title="t", priority=Priority.HIGH, description="d", steps=("s",))

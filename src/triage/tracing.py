@@ -20,7 +20,7 @@ import os
 import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from typing import Any
 from urllib.parse import unquote
@@ -98,17 +98,28 @@ def trace_id_of(traceparent: str | None) -> str | None:
     return match["trace"] if match else None
 
 
-@contextmanager
-def _bound(trace_id: str | None) -> Iterator[None]:
-    token = _trace_id.set(trace_id)
-    # Bound and reset by token: `bound_contextvars` copies the whole log context to restore
-    # it (7 us against 1.8 us), and this runs for every message that carries a trace.
-    logged = structlog.contextvars.bind_contextvars(trace_id=trace_id) if trace_id else {}
-    try:
-        yield
-    finally:
-        structlog.contextvars.reset_contextvars(**logged)
-        _trace_id.reset(token)
+class _Bound(AbstractContextManager[str | None]):
+    """`trace_id` bound for a message (`current_trace_id`, and `trace_id` in the log context
+    when there is one), unbound on the way out, the message failing or not; entering it gives
+    the trace id. A class rather than a generator: without spans it is all a message's trace
+    costs, once per message of a storm (0.9 us against 3.4 for the generators it replaced)."""
+
+    __slots__ = ("_logged", "_token", "_trace_id_value")
+
+    def __init__(self, trace_id: str | None) -> None:
+        self._trace_id_value = trace_id
+
+    def __enter__(self) -> str | None:
+        trace_id = self._trace_id_value
+        self._token = _trace_id.set(trace_id)
+        # Bound and reset by token: `bound_contextvars` copies the whole log context to restore
+        # it (7 us against 1.8 us), and this runs for every message that carries a trace.
+        self._logged = structlog.contextvars.bind_contextvars(trace_id=trace_id) if trace_id else {}
+        return trace_id
+
+    def __exit__(self, *exc_info: object) -> None:
+        structlog.contextvars.reset_contextvars(**self._logged)
+        _trace_id.reset(self._token)
 
 
 class Tracing:
@@ -180,20 +191,20 @@ class Tracing:
         if export.is_alive():
             log.warning("tracing.shutdown_timeout", timeout_s=self.SHUTDOWN_S)
 
-    @contextmanager
     def message(
         self, message_id: str, traceparent: str | None, trace_header: str | None = None
-    ) -> Iterator[str | None]:
+    ) -> AbstractContextManager[str | None]:
         """The span of one message, continuing `traceparent` (the gateway's message attribute)
         or else `trace_header` (SQS's AWSTraceHeader); its trace id bound for the message."""
         parent = valid_traceparent(traceparent) or from_xray(trace_header)
-        with self._span(
+        if self._tracer is None:  # no span: only the trace id that came, bound
+            return _Bound(trace_id_of(parent))
+        return self._span(
             "message.process",
             parent,
             kind="CONSUMER",
             attributes={"messaging.system": "aws_sqs", "messaging.message.id": message_id},
-        ) as trace_id:
-            yield trace_id
+        )
 
     @contextmanager
     def webhook(self, traceparent: str | None, source: str) -> Iterator[str | None]:
@@ -237,8 +248,7 @@ class Tracing:
         self, name: str, parent: str | None, *, kind: str, attributes: dict[str, str]
     ) -> Iterator[str | None]:
         if self._tracer is None:
-            trace_id = trace_id_of(parent)
-            with _bound(trace_id):
+            with _Bound(trace_id_of(parent)) as trace_id:
                 yield trace_id
             return
         from opentelemetry import trace
@@ -254,7 +264,7 @@ class Tracing:
         ) as span:
             ids = span.get_span_context()
             trace_id = format(ids.trace_id, "032x") if ids.is_valid else trace_id_of(parent)
-            with _bound(trace_id), _failures_named(span):
+            with _Bound(trace_id), _failures_named(span):
                 yield trace_id
 
 
