@@ -7,19 +7,23 @@
        default at most one step: critical > high > medium > low. Asking for more is limited to
        one step. Whenever the result differs from the default, the ticket says why in one line.
 
-    4. The ticket states one priority: a line of its text stating another ("Priority:
-       critical", "**Severity:** P0", "Priorität: kritisch" beside a high ticket) is corrected
-       to state the ticket's, what it said kept in words (`agreeing`); a title carries no
-       priority tag of its own ("[P0] Checkout down", "(P1)", "[CRITICAL]", "SEV1 | …"): it
-       is taken out, since every sink shows the ticket's priority beside the title its own
-       way (GitHub's "[P1] " prefix, Slack's "HIGH:", the backend's field), and a title
-       would otherwise read "[P1] [P0] Checkout down" (`untagged`).
+    4. The ticket states one priority: a statement or a tag in its text stating another
+       ("Priority: critical", "**Severity:** P0", "Priorität: kritisch", "[P0] Checkout is
+       down", "… - P0" beside a high ticket) is corrected to state the ticket's, what it said
+       kept in words (`agreeing`); a title carries no priority tag of its own ("[P0]
+       Checkout down", "(P1)", "[CRITICAL]", "SEV1 | …", "… - P0"): it is taken out, since
+       every sink shows the ticket's priority beside the title its own way (GitHub's "[P1] "
+       prefix, Slack's "HIGH:", the backend's field), and a title would otherwise read "[P1]
+       [P0] Checkout down" (`untagged`). Nothing inside a link or code is a statement or a
+       tag ("?priority=critical" in a runbook's URL, `priority: critical` in a config): it is
+       part of the link or the code, and left whole (`_Verbatim`).
 
 Every function takes plain values (not an `Alert`), so any view of the alert can use them.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
@@ -200,10 +204,24 @@ def agreeing(text: str, final: Priority, *, severity: str | None = None) -> tupl
     """`text` with every statement of a priority other than the ticket's `final` ("Priority:
     critical", "**Severity:** P0", "Priorität: kritisch") made to state `final`, in P-level
     form when it was written as one, what it said kept ("Priority: high (corrected from
-    critical)"); and how many were. A severity word under a severity's name ("Severity:
-    critical"), the alert's own `severity` under one ("Severity: P2" of a P2 alert moved to
-    high: the ticket's note says why) and prose ("the priority is critical") are left as
-    written."""
+    critical)"), and every priority tag naming another (`untagged`'s, on any line: "[P0] …"
+    as "[P1, corrected from P0] …", "P0: …" and "… - P0" as "P1 (corrected from P0)");
+    and how many were. A severity word under a severity's name ("Severity: critical"), the
+    alert's own `severity` under one ("Severity: P2" of a P2 alert moved to high: the
+    ticket's note says why), prose ("the priority is critical") and anything inside a link
+    or code (`_Verbatim`) are left as written."""
+    verbatim = _Verbatim(text)
+    text, stated = _agreeing_statements(text, final, severity, verbatim)
+    if stated:
+        verbatim = _Verbatim(text)
+    text, tagged = _agreeing_tags(text, final, verbatim)
+    return text, stated + tagged
+
+
+def _agreeing_statements(
+    text: str, final: Priority, severity: str | None, verbatim: _Verbatim
+) -> tuple[str, int]:
+    """`agreeing` for "Key: value" statements."""
     lowered = text.lower()
     if not any(stem in lowered for stem in _STEMS):
         return text, 0
@@ -213,13 +231,41 @@ def agreeing(text: str, final: Priority, *, severity: str | None = None) -> tupl
         nonlocal corrected
         key, value = match["key"], match["value"]
         stated = _stated(key, value, severity)
-        if stated is None or stated is final:
+        if stated is None or stated is final or verbatim.holds(match.start()):
             return match[0]
         corrected += 1
-        said = _P_LEVELS[final] if _P_LEVEL.fullmatch(value) else final.value
-        return f"{key}{match['sep']}{said} (corrected from {value})"
+        return f"{key}{match['sep']}{_said(value, final)} (corrected from {value})"
 
     return _STATEMENT.sub(correct, text), corrected
+
+
+def _agreeing_tags(text: str, final: Priority, verbatim: _Verbatim) -> tuple[str, int]:
+    """`agreeing` for priority tags: a bracketed one anywhere, a level opening or ending a
+    line after a separator."""
+    if not _MAY_TAG.search(text):
+        return text, 0
+    corrected = 0
+
+    def correct(match: re.Match[str]) -> str:
+        nonlocal corrected
+        if not _a_tag(match, text, verbatim) or _tagged(match) in (None, final):
+            return match[0]
+        corrected += 1
+        level = match["lead"] or match["tail"]
+        if level is not None:
+            at = match.start("lead" if match["lead"] else "tail") - match.start()
+            said = f"{_said(level, final)} (corrected from {level})"
+            return match[0][:at] + said + match[0][at + len(level) :]
+        value = match["value"]
+        at, end = match.start("value") - match.start(), match.end("value") - match.start()
+        return f"{match[0][:at]}{_said(value, final)}, corrected from {value}{match[0][end:]}"
+
+    return _LINE_TAG.sub(correct, text), corrected
+
+
+def _said(value: str, final: Priority) -> str:
+    """How a corrected statement or tag names `final`: as a P-level when `value` is one."""
+    return _P_LEVELS[final] if _P_LEVEL.fullmatch(value) else final.value
 
 
 def _stated(key: str, value: str, severity: str | None) -> Priority | None:
@@ -252,19 +298,33 @@ _CJK_BRACKETS = frozenset("\u3010\uff3b")
 #: A P-level or a Sev-level: "P0", "p 1", "SEV-2", "sev_1".
 _LEVEL = r"(?:p|sev)[ _-]?\d"
 _P_OR_SEV = re.compile(_LEVEL, re.IGNORECASE)
-#: A tag: a bracketed level, priority word or named priority ("[P0]", "[CRITICAL]",
-#: "[Priority: P0]", "[prio=urgent]") that is no Markdown link's text, or a P- or Sev-level
-#: that opens the title before a separator ("P0: …", "SEV1 | …", "P1 - …"). Every part is
-#: bounded: finding them is linear.
-_TAG = re.compile(
-    rf"(?P<open>[{re.escape(''.join(_BRACKETS))}])[ \t]{{0,3}}"
-    r"(?:(?P<key>priority|prio)[ \t]{0,2}[:=]?[ \t]{0,2})?"
-    rf"(?P<value>{_LEVEL}|[^\W\d_]{{1,16}})[ \t]{{0,3}}"
-    rf"(?P<close>[{re.escape(''.join(_BRACKETS.values()))}])(?!\()"  # "[high](…)": a link
-    rf"|\A[ \t]*(?P<lead>{_LEVEL})"
-    r"(?:[ \t]{0,3}[:|]|[ \t]{1,3}[-\u2013\u2014]|[-\u2013\u2014][ \t])",
-    re.IGNORECASE,
-)
+#: A separator between a title's text and a level opening or ending it: ":", "|", a dash.
+_LEAD_SEPARATOR = r"(?:[ \t]{0,3}[:|]|[ \t]{1,3}[-\u2013\u2014]|[-\u2013\u2014][ \t])"
+_TAIL_SEPARATOR = r"(?:[ \t]{0,3}[:|]|[ \t]{1,3}[-\u2013\u2014])[ \t]{0,3}"
+
+
+def _tag_pattern(start: str, end: str, flags: re.RegexFlag) -> re.Pattern[str]:
+    """A tag: a bracketed level, priority word or named priority ("[P0]", "[CRITICAL]",
+    "[Priority: P0]", "[prio=urgent]") that is no Markdown link's text; or a P- or Sev-level
+    opening the text at `start` before a separator ("P0: …", "SEV1 | …", "P1 - …"), or
+    ending it at `end` after one ("… - P0", "… | SEV1", "…: P0."). Every part is bounded:
+    finding them is linear."""
+    return re.compile(
+        rf"(?P<open>[{re.escape(''.join(_BRACKETS))}])[ \t]{{0,3}}"
+        r"(?:(?P<key>priority|prio)[ \t]{0,2}[:=]?[ \t]{0,2})?"
+        rf"(?P<value>{_LEVEL}|[^\W\d_]{{1,16}})[ \t]{{0,3}}"
+        rf"(?P<close>[{re.escape(''.join(_BRACKETS.values()))}])(?!\()"  # "[high](…)": a link
+        rf"|{start}[ \t]*(?P<lead>{_LEVEL}){_LEAD_SEPARATOR}"
+        rf"|{_TAIL_SEPARATOR}(?P<tail>{_LEVEL})(?=[ \t]*[.!]?[ \t]*{end})",
+        re.IGNORECASE | flags,
+    )
+
+
+#: A title's tags (`untagged`), and those of any line of a ticket's text (`agreeing`).
+_TAG = _tag_pattern(r"\A", r"\Z", re.NOFLAG)
+_LINE_TAG = _tag_pattern("^", "$", re.MULTILINE)
+#: What any tag holds: text with none of it holds no tag, and is not searched.
+_MAY_TAG = re.compile(rf"[{re.escape(''.join(_BRACKETS))}]|{_LEVEL}", re.IGNORECASE)
 #: Severity words that name a level as plainly as a priority word does ("[WARNING] Disk
 #: full"); not "error", "alert" or "page", which tag what a title is about as often.
 _TAG_SEVERITIES = frozenset({"warning", "warn", "fatal", "emerg"})
@@ -284,9 +344,10 @@ def untagged(title: str, final: Priority) -> tuple[str, int]:
     kept: list[str] = []
     contradicting = 0
     last = 0
+    verbatim = _Verbatim(title)
     for match in _TAG.finditer(title):
         stated = _tagged(match)
-        if stated is None:
+        if stated is None or not _a_tag(match, title, verbatim):
             continue
         kept.append(title[last : match.start()])
         last = match.end()
@@ -302,8 +363,9 @@ def untagged(title: str, final: Priority) -> tuple[str, int]:
 def _tagged(match: re.Match[str]) -> Priority | None:
     """The priority a `_TAG` match names, or None when it is no priority tag (brackets that
     do not pair, a word in parentheses, a word that names no priority)."""
-    if match["lead"] is not None:
-        return priority(match["lead"])  # None past the scale ("P7")
+    level = match["lead"] or match["tail"]
+    if level is not None:
+        return priority(level)  # None past the scale ("P7")
     opener, value = match["open"], match["value"]
     if _BRACKETS[opener] != match["close"]:
         return None
@@ -316,6 +378,27 @@ def _tagged(match: re.Match[str]) -> Priority | None:
     return word_priority(value) if opener in _CJK_BRACKETS else priority(value)
 
 
+def _a_tag(match: re.Match[str], text: str, verbatim: _Verbatim) -> bool:
+    """Whether a `_TAG` match in `text` is a tag: not inside a link or code, and no level
+    ending a line that is a statement's value ("Severity: P2", which `agreeing` reads)."""
+    if verbatim.holds(_where(match)):
+        return False
+    if match["tail"] is None:
+        return True
+    start = text.rfind("\n", 0, match.start()) + 1
+    line = text[start : match.end()]
+    at = match.start("tail") - start
+    return not any(m.start("value") == at for m in _STATEMENT.finditer(line))
+
+
+def _where(match: re.Match[str]) -> int:
+    """Where a `_TAG` match's tag starts: its opening bracket, or its level."""
+    for group in ("open", "lead", "tail"):
+        if match[group] is not None:
+            return match.start(group)
+    return match.start()
+
+
 def _joined(left: str, right: str) -> str:
     """The text before a removed tag and the text after it, as one title."""
     left, right = left.rstrip(), right.lstrip()
@@ -324,3 +407,41 @@ def _joined(left: str, right: str) -> str:
     if not right:
         return left.rstrip(_SEPARATORS)
     return left + right if right[0] in _CLOSING_MARKS else f"{left} {right}"
+
+
+# --- links and code are verbatim -----------------------------------------------------------------
+
+#: What is part of a link or of code, where no statement or tag is one: a fenced code block,
+#: inline code, a URL with a scheme or a host and a path ("runbooks.example.com/x?…"), a
+#: Markdown link's target and a path after a space ("/runbooks/x?priority=critical"). Each
+#: part is bounded and none nests, so finding them is linear.
+_VERBATIM = re.compile(
+    r"(?:^|(?<=\n))[ \t]{0,3}(?P<fence>`{3,}|~{3,})[^\n]{0,200}(?:\n.{0,100000}?)??"
+    r"(?:\n[ \t]{0,3}(?P=fence)|\Z)"
+    r"|``(?:[^`\n]|`(?!`)){1,2000}``|`[^`\n]{1,2000}`"
+    r"|\b[a-z][a-z0-9+.-]{1,16}://\S{1,4096}"
+    r"|(?<![\w@.-])(?:[a-z0-9-]{1,63}\.){1,10}[a-z]{2,24}(?::\d{1,5})?[/?#]\S{0,4096}"
+    r"|\]\([^)\n]{0,4096}\)"
+    r"|(?<![^\s(<\[\"'])/[\w.~%-]{0,256}[/?#]\S{0,4096}",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+class _Verbatim:
+    """Where a text's links and code are (`_VERBATIM`), found once, only when asked about."""
+
+    __slots__ = ("_ends", "_starts", "_text")
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._starts: list[int] | None = None
+        self._ends: list[int] = []
+
+    def holds(self, at: int) -> bool:
+        """Whether the character at `at` is inside a link or code."""
+        if self._starts is None:
+            spans = [m.span() for m in _VERBATIM.finditer(self._text)]
+            self._starts = [start for start, _ in spans]
+            self._ends = [end for _, end in spans]
+        i = bisect.bisect_right(self._starts, at) - 1
+        return i >= 0 and at < self._ends[i]
