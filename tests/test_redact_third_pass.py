@@ -103,3 +103,44 @@ def test_a_literal_before_a_read_of_no_secret_stays() -> None:
     """A literal before a fallback to a setting of no secret's name is kept, in every form."""
     for form in _forms("'us-east-1' || process.env.AWS_REGION"):
         assert Redactor().text(form) == form
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'the password is "s3cr3t-literal-42"',
+        "the password is 'it's-literal-42'",
+        f"the password is 'it's-{PASSWORD}'",
+        f'the password was set to "pa"ss{PASSWORD}"',
+        f"password for admin is it's{PASSWORD}",
+        'AUTH "s3cr3t-literal-42"',
+        f'AUTH "{PASSWORD}"',
+        'redis-cli AUTH default "s3cr3t-literal-42"',
+        f"redis-cli -h db-1 AUTH default '{PASSWORD}'",
+    ],
+)
+def test_a_password_told_in_words_or_to_redis_goes_alike_in_every_form(text: str) -> None:
+    """A password told in prose or given to Redis's AUTH (alone on its line, or on
+    redis-cli's command line) is redacted whole, quoted identifiers and quotes inside it too,
+    as written and inside a JSON string alike."""
+    for form in _forms(text):
+        redacted = Redactor().text(form)
+        assert "literal-42" not in redacted and PASSWORD not in redacted, (form, redacted)
+        assert "[REDACTED:password]" in redacted, (form, redacted)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the password is incorrect",
+        "the password is db01.example.com",
+        "password expired on 2026-12-01",
+        "auth failed",
+        "AUTH rotation-job-7",
+    ],
+)
+def test_prose_about_a_password_stays(text: str) -> None:
+    """A word, a date, or a bare lower-case identifier after a password's name is no password,
+    in every form."""
+    for form in _forms(text):
+        assert Redactor().text(form) == form

@@ -269,38 +269,61 @@ def _go_field(match: re.Match[str]) -> str:
     return f"{match['head']}[REDACTED:password]"
 
 
-#: What a value told in words is not (`_told_secret`): a number with separators (a date, a
-#: time, a version, an address), a count with its unit (`90days`, `8chars`), a lower-case
-#: identifier (`db01.example.com`, `rotation-job-7`), the next pair (`token=$token`).
+#: What a value told in words is not (`_told_password`): a number with separators (a date, a
+#: time, a version, an address), a count with its unit (`90days`, `8chars`), the next pair
+#: (`token=$token`).
 _TOLD_NOT_SECRET = re.compile(
     r"[0-9]{1,4}(?:[-:./T][0-9]{1,4}){1,8}Z?|[0-9]{1,6}[a-z]{1,8}"
-    r"|[a-z][a-z0-9]{0,64}(?:[-_.][a-z0-9]{1,64}){1,16}|[A-Za-z_][\w.-]{0,64}[=:].{0,128}"
+    r"|[A-Za-z_][\w.-]{0,64}[=:].{0,128}"
 )
+#: … nor, told bare, a lower-case identifier (`db01.example.com`, `rotation-job-7`); quoted,
+#: one is the literal that was set (`the password is "s3cr3t-literal-42"`).
+_LOWER_IDENTIFIER = re.compile(r"[a-z][a-z0-9]{0,64}(?:[-_.][a-z0-9]{1,64}){1,16}")
+#: The quote a told value opens with: `\\"` inside a JSON string, `"` or `'`.
+_TOLD_QUOTE = re.compile(r"""\\?["']""")
+
+
+def _unquoted(value: str) -> tuple[str, str]:
+    """A told value's quote (`"`, `'`, `\\"` inside a JSON string; "" for none) and its text
+    inside that quote, read alike as written and inside a JSON string."""
+    quote = _TOLD_QUOTE.match(value)
+    if quote is None or not value.endswith(quote[0]) or len(value) < 2 * len(quote[0]):
+        return "", value
+    return quote[0], value[len(quote[0]) : len(value) - len(quote[0])]
+
+
+def _told_password(value: str, quoted: bool, shortest: int = 6) -> bool:
+    """Whether `value` (its quotes taken off), told as a password in words, is one: `shortest`
+    characters or more, not only letters, not a flag, variable, path, URL or placeholder, no
+    `_TOLD_NOT_SECRET`, and, told bare, no lower-case identifier."""
+    return (
+        len(value) >= shortest
+        and not value.replace(" ", "").isalpha()
+        and value[0] not in "-$%/<{[*(~"
+        and "://" not in value
+        and _TOLD_NOT_SECRET.fullmatch(value) is None
+        and (quoted or _LOWER_IDENTIFIER.fullmatch(value) is None)
+    )
+
+
 #: The name is part of a variable's (`$DB_PASSWORD`, `${DB_PASSWORD}`, `%DB_PASSWORD%`).
 _VARIABLE_BEFORE = re.compile(r"[$%{][A-Za-z0-9_]{0,64}\Z")
 
 
 def _told_secret(match: re.Match[str]) -> str:
-    """The value of a secret told in words replaced, if it looks like one: six characters or
-    more, not only letters, not a path, URL, flag or placeholder (`_TOLD_NOT_SECRET` neither);
-    after a token's, a secret's or a key's name, random-looking and 16 or more. Else the match
-    unchanged."""
+    """The value of a secret told in words replaced, if it looks like one (`_told_password`:
+    six characters or more, four quoted); after a token's, a secret's or a key's name,
+    random-looking and 16 or more. Else the match unchanged."""
     quote_mark = match["q"] or ""
     raw = match["value"]
-    value = raw.strip("\"'") if quote_mark else raw[: _wrapper_start(raw)].rstrip(".,;")
+    value = _unquoted(raw)[1] if quote_mark else raw[: _wrapper_start(raw)].rstrip(".,;")
     after = "" if quote_mark else match["value"][len(value) :]
     if _TYPE_VALUE.fullmatch(value):
         told = False  # a declaration's type: `password: Optional[str]`
     elif match["pw"] is None:
         told = len(value) >= 16 and _random_looking(value)
     else:
-        told = (
-            len(value) >= (4 if quote_mark else 6)
-            and not value.replace(" ", "").isalpha()
-            and value[0] not in "-$%/<{[*(~"
-            and "://" not in value
-            and _TOLD_NOT_SECRET.fullmatch(value) is None
-        )
+        told = _told_password(value, bool(quote_mark), 4 if quote_mark else 6)
     start = match.start()
     if not told or _VARIABLE_BEFORE.search(match.string, max(0, start - 65), start):
         return match[0]
@@ -591,8 +614,9 @@ TOLD_RULES: tuple[
         r"[ \t]{0,3}:?[ \t]{1,3})"
         # Not an assignment's `=value` (the pair rules' above).
         # An unquoted value ends at an escaped line break or tab (inside a JSON string).
-        rf"""(?!\\?["']?\[REDACTED|=)(?P<value>(?P<q>\\?["']){_QUOTED_CHAR}{{4,128}}+(?P=q)"""
-        r"""|(?:[^\s"'<>\\]|\\(?![nrt])){6,128}+)""",
+        # A quote inside a word is the value's (`'it's-…'`, `pa"ss…`), quoted or not.
+        rf"""(?!\\?["']?\[REDACTED|=)(?P<value>(?P<q>\\?["'])(?:{_INNER_QUOTE}|{_QUOTED_CHAR}){{4,128}}+(?P=q)"""
+        rf"""|(?:[^\s"'<>\\]|\\(?![nrt"'])|{_INNER_QUOTE}){{6,128}}+)""",
         _told_secret,
         "pass",
         "pw",

@@ -7,37 +7,31 @@ from __future__ import annotations
 
 import re
 
-from triage.redact.pairs import _TOLD_NOT_SECRET
+from triage.redact.pairs import _told_password, _unquoted
 from triage.redact.rule import _VALUE_MAX, _Rule, _rule
 
 
 def _redis_password(match: re.Match[str]) -> bool:
     """True if a Redis AUTH, CONFIG SET requirepass or requirepass line (`match`) gives a
-    password: after redis-cli's prompt or CONFIG SET, always; a redis.conf line `requirepass
-    …` that holds only it; a line that is only `AUTH default …`, or `auth …` whose value is
-    no word, number with separators or identifier (as `_told_secret` asks): `auth failed`."""
-    if match["prompt"] is not None or match["config"] is not None:
+    password: after redis-cli's prompt, on redis-cli's command line or after CONFIG SET,
+    always; a redis.conf line `requirepass …` that holds only it; a line that is only `AUTH
+    default …`, or `auth …` whose value `_told_password` says is one: `auth failed` is not
+    (nor, bare, an identifier)."""
+    if match["prompt"] is not None or match["config"] is not None or match["cli"] is not None:
         return True
     if match["line"] is None or match["end"] is None:
         return False
     if match["auth"] is None or (match["user"] or "").lower() == "default":
         return True
-    value = match["value"].strip("\"'")
-    return (
-        len(value) >= 6
-        and not value.isalpha()
-        and value[0] not in "-$%/<{[*(~"
-        and "://" not in value
-        and _TOLD_NOT_SECRET.fullmatch(value) is None
-    )
+    quote, value = _unquoted(match["value"])
+    return _told_password(value, bool(quote))
 
 
 def _redis_auth(match: re.Match[str]) -> str:
     """A Redis password (`_redis_password`) replaced, its quotes kept; else the match unchanged."""
     if not _redis_password(match):
         return match[0]
-    value = match["value"]
-    quote_mark = value[0] if value[0] in "\"'" else ""
+    quote_mark = _unquoted(match["value"])[0]
     return f"{match['head']}{quote_mark}[REDACTED:password]{quote_mark}{match['end'] or ''}"
 
 
@@ -129,11 +123,17 @@ REDIS_RULES: tuple[
     # (`_redis_password`): "auth failed" stays.
     _rule(
         r"(?P<head>(?:(?P<prompt>(?<![\w.-])(?:[\w.-]{1,253}+:[0-9]{1,5}(?:\[[0-9]{1,2}\])?"
-        r"|not connected)>[ \t]{0,3})|(?P<line>(?:(?m:^)|(?<=\\n))[ \t]{0,20}))?+"
-        r"(?<![\w-])(?:(?P<auth>auth)[ \t]{1,3}(?:(?P<user>[^\s\"']{1,64}+)[ \t]{1,3}(?=[^\s\\]))?"
+        r"|not connected)>[ \t]{0,3})"
+        # redis-cli given the command as its arguments (`redis-cli -h db AUTH default …`).
+        r"|(?P<cli>(?<![\w-])redis-cli(?:[ \t][^\n|;&]{0,200}?)?[ \t]{1,3}(?=auth[ \t]))"
+        r"|(?P<line>(?:(?m:^)|(?<=\\n)|(?<=(?<!\\)\"))[ \t]{0,20}))?+"
+        r"(?<![\w-])(?:(?P<auth>auth)[ \t]{1,3}(?:(?P<user>[^\s\"']{1,64}+)[ \t]{1,3}(?=[^\s\\]|\\\"))?"
         r"|(?P<config>config[ \t]{1,3}set[ \t]{1,3})?(?:requirepass|masterauth)[ \t]{1,8}))"
-        r"""(?!["']?\[REDACTED)(?P<value>"(?:[^"\\\n]|\\.){1,512}+"|'(?:[^'\\\n]|\\.){1,512}+'"""
-        r"""|[^\s"'\\]{1,512}+)(?P<end>[ \t]{0,8}(?=\r?\n|\\n|$))?""",
+        # Quoted (`\\"…\\"` inside a JSON string), or a run to a space or a quote; a line
+        # inside a JSON string ends at its escaped break or the string's closing quote.
+        r"(?!\\?[\"']?\[REDACTED)(?P<value>\\\"(?:[^\"\\\n]|\\[^\"\n]){1,512}+\\\""
+        r"""|"(?:[^"\\\n]|\\.){1,512}+"|'(?:[^'\\\n]|\\.){1,512}+'"""
+        r"""|[^\s"'\\]{1,512}+)(?P<end>[ \t]{0,8}(?=\r?\n|\\n|(?<!\\)"|$))?""",
         _redis_auth,
         # `auth` only before its argument: "authorization", "oauth2" never start this rule.
         "auth ",
