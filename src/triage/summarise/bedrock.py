@@ -384,7 +384,9 @@ def _client_error(exc: ClientError) -> ModelError:
     error = exc.response.get("Error", {})
     code = str(error.get("Code", ""))
     message = for_log(str(error.get("Message")))
-    told = _told(error)
+    # Whatever answers for Bedrock (a proxy, a stand-in) writes the code: a log line tells it
+    # only in AWS's form and holding no credential, before any processor redacts the line.
+    told = told_error_code(error.get("Code"))
     metadata = exc.response.get("ResponseMetadata", {})
     status = int(metadata.get("HTTPStatusCode") or 0)
     if code == "ThrottlingException" and _PER_DAY.search(message):
@@ -431,13 +433,6 @@ def _client_error(exc: ClientError) -> ModelError:
         provider_fault=provider_fault,
         until_fixed=until_fixed,
     )
-
-
-def _told(error: dict[str, Any]) -> str:
-    """The error's code as a log line tells it: whatever answers for Bedrock (a proxy, a
-    stand-in) writes it, so only a code of AWS's form holding no credential is told as it is
-    (`aws.told_error_code`), before any log processor redacts the line."""
-    return told_error_code(error.get("Code"))
 
 
 def _hint(code: str, message: str) -> dict[str, str]:
