@@ -5,7 +5,7 @@ without."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,7 @@ def _variants(payload: Any) -> Iterator[Any]:
     yield {"payload": payload}
 
 
-def _first_match(formats: tuple[Format, ...], payload: Any) -> str:
+def _first_match(formats: Sequence[Format], payload: Any) -> str:
     return next((fmt.name for fmt in formats if fmt.matches(payload)), "unknown")
 
 

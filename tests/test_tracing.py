@@ -216,14 +216,20 @@ def test_without_spans_a_failing_message_unbinds_its_trace_id() -> None:
     """With no tracer, a message whose work raises still unbinds its trace id from the task
     and the log context, and the exception passes through unchanged."""
     tracing = Tracing()
+    seen: list[str | None] = []
+
+    def fail_inside() -> None:
+        with tracing.message("m-1", f"00-{SENDER_TRACE}-{SENDER_SPAN}-01") as trace_id:
+            seen.append(trace_id)
+            raise LookupError("boom")
+
     with structlog.testing.capture_logs(
         processors=[structlog.contextvars.merge_contextvars]
     ) as logs:
         with pytest.raises(LookupError, match="boom"):
-            with tracing.message("m-1", f"00-{SENDER_TRACE}-{SENDER_SPAN}-01") as trace_id:
-                assert trace_id == SENDER_TRACE
-                raise LookupError("boom")
+            fail_inside()
         structlog.get_logger().info("after")
+    assert seen == [SENDER_TRACE]
     assert current_trace_id() is None
     assert "trace_id" not in logs[0]
 
