@@ -144,3 +144,33 @@ def test_prose_about_a_password_stays(text: str) -> None:
     in every form."""
     for form in _forms(text):
         assert Redactor().text(form) == form
+
+
+@pytest.mark.parametrize(
+    "inner",
+    [
+        {"password": f'pa"ss{PASSWORD}'},
+        {"api_token": f'a"b{PASSWORD}'},
+        {"client_secret": f'x\\y"{PASSWORD}'},
+    ],
+    ids=["quote", "quote-under-a-token", "backslash-and-quote"],
+)
+def test_json_quoted_in_a_json_string_loses_a_value_holding_an_escaped_quote(
+    inner: dict[str, str],
+) -> None:
+    """JSON written into a JSON string (once or twice over), its secret's value holding a quote
+    (escaped twice: `\\\\\\"`) or a backslash: no part of the value is left."""
+    once = json.dumps(json.dumps(inner))
+    twice = json.dumps(once)
+    for form in (once[1:-1], once, json.dumps({"d": json.loads(once)}), twice):
+        redacted = Redactor().text(form)
+        assert PASSWORD not in redacted, (form, redacted)
+        assert "[REDACTED:password]" in redacted, (form, redacted)
+
+
+def test_json_quoted_in_a_json_string_keeps_its_other_values() -> None:
+    """The value after a secret's (a plain one, holding escaped quotes too) stays whole."""
+    text = json.dumps(json.dumps({"password": f'pa"ss{PASSWORD}', "note": 'say "hi"'}))
+    redacted = Redactor().text(text)
+    assert PASSWORD not in redacted
+    assert json.loads(json.loads(redacted))["note"] == 'say "hi"'

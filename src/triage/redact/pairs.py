@@ -494,7 +494,9 @@ PAIR_RULES: tuple[
         # Python's triple-quoted strings, over lines, to the closing triple quote.
         r"""|(?P<tdouble>""\")(?:[^"\\]|\\.|"(?!"")){1,2048}+""\""""
         r"""|(?P<tsingle>''')(?:[^'\\]|\\.|'(?!'')){1,2048}+'''"""
-        rf"""|(?P<escaped>\\")[^"\\\n]{{1,{_VALUE_MAX}}}+\\\""""  # \"…\": JSON inside a JSON string
+        # `\"…\"`: JSON inside a JSON string, to its closing `\"`; an escape inside it (`\n`)
+        # and an escaped escape (`\\\"`: a quote inside the inner JSON's value) are the value's.
+        rf"""|(?P<escaped>\\")(?:[^"\\\n]|\\[^"\\\n]|\\\\(?:[^"\\\n]|\\.)){{1,{_VALUE_MAX}}}+\\\""""
         rf"""|(?P<double>")(?:[^"\\\n]|\\.){{1,{_VALUE_MAX}}}+\""""  # "…" with backslash escapes
         rf"""|(?P<single>')[^'\n]{{1,{_VALUE_MAX}}}+'"""
         # A quote never closed on its line (a log line cut short, a value broken by the line's
@@ -503,7 +505,7 @@ PAIR_RULES: tuple[
         rf"""|(?P<unclosed_single>')[^'\r\n]{{1,{_VALUE_MAX}}}+(?=\r?\n|$)"""
         # … and an escaped quote inside a JSON string (`"msg": "password=\"a b"`): to the end
         # of the string.
-        rf"""|(?P<unclosed_escaped>\\")[^"\\\n]{{1,{_VALUE_MAX}}}+(?=")"""
+        rf"""|(?P<unclosed_escaped>\\")(?:[^"\\\n]|\\\\(?:[^"\\\n]|\\.)){{1,{_VALUE_MAX}}}+(?=")"""
         # … and a triple quote never closed (its string's other lines cannot be told from the
         # text's): the rest of its line.
         rf"""|(?P<unclosed_triple>""\")[^"\r\n]{{1,{_VALUE_MAX}}}+(?=\r?\n|$)"""

@@ -218,8 +218,10 @@ class Redactor:
                 decoded = json.loads(match[0])
             except ValueError:
                 return match[0]
-            if decoded.lstrip()[:1] not in ("{", "["):
-                return match[0]  # text that quotes, not JSON: the rules read its escapes
+            if decoded.lstrip()[:1] not in ("{", "[", '"'):
+                # Text that quotes, not JSON (nor JSON encoded as a string again, `"{\"…`):
+                # the rules read its escapes.
+                return match[0]
             redacted = scrub_cut_fragment(_scrub(decoded, secrets))
             if '\\"' in redacted:
                 redacted = self._nested_strings(redacted, secrets, depth + 1)
