@@ -436,8 +436,31 @@ async def _openai(client: Any, model: str) -> None:
         await client.close()
     if isinstance(answer, dict) and isinstance(answer.get("error"), dict):
         raise _Failed(_said(answer["error"]))
-    if not isinstance(answer, dict) or not isinstance(answer.get("choices"), list):
-        raise _Failed("the answer is not a chat completion")
+    await _a_completion(answer)
+
+
+#: What each of the summariser's refusals of a chat completion says (`openai_chat.read_answer`);
+#: any other is an error event in a streamed answer, named by the fallback it counts as.
+_WHY_NOT_A_COMPLETION = {
+    "bad_response": "a field of another type than its API's",
+    "no_choices": "no choices",
+    "answer_too_large": "a streamed answer past the summariser's bound",
+}
+
+
+async def _a_completion(answer: Any) -> None:
+    """Read the one-token answer as the summariser reads every answer (a streamed one added
+    up, each level's type checked), so the check passes only what a summary can use."""
+    from triage.summarise.openai_chat import read_answer
+
+    streamed = isinstance(answer, str) and answer.lstrip().startswith("data:")
+    if not streamed and not (isinstance(answer, dict) and "choices" in answer):
+        raise _Failed("the answer is not a chat completion")  # a page, another API's answer
+    try:
+        await read_answer(answer)
+    except ModelError as exc:
+        why = _WHY_NOT_A_COMPLETION.get(exc.reason, f"an error event: {exc.reason}")
+        raise _Failed(f"the answer is not a chat completion ({why})") from None
 
 
 async def _one_token(client: Any, model: str) -> Any:
