@@ -310,6 +310,49 @@ def test_the_memo_of_cleaned_lines_stays_bounded() -> None:
     assert 0 < len(common._LINES) <= common._LINES_MAX
 
 
+@pytest.mark.parametrize(
+    ("value", "limit"),
+    [
+        ("a\u202e\x00b\r\n  c\u200f\n", common.DESCRIPTION_MAX),
+        ("alpha beta gamma delta", 12),
+        ("\t\n ", 40),
+    ],
+)
+def test_a_remembered_text_is_cleaned_as_for_its_own_limit(value: str, limit: int) -> None:
+    """common.text's memo answers a text again exactly as a fresh cleaning would, per limit
+    (the same text under another limit is not answered from the first one's entry)."""
+    fresh = common._text(value, "f", limit)
+    assert common.text(value, "f", limit) == fresh
+    assert common.text(value, "f", limit) == fresh  # from the memo now
+    assert common.text(value, "f", 5) == common._text(value, "f", 5)
+
+
+def test_a_remembered_label_is_cleaned_as_its_own_key_and_value() -> None:
+    """add_label's memo keeps each key and value apart: the same key with another value, a
+    value that cleans to nothing (left out every time) and the label cap are as without it."""
+    labels: dict[str, str] = {}
+    for _ in range(2):  # the second round answers from the memo
+        common.add_label(labels, "host", "db-1")
+        common.add_label(labels, "zone", "a\x00 b")
+        common.add_label(labels, "empty", " \u200f ")
+    assert labels == {"host": "db-1", "zone": "a b"}
+    common.add_label(labels, "host", "db-2")
+    assert labels["host"] == "db-2"
+    full = {f"k{i}": "v" for i in range(common.LABELS_MAX)}
+    common.add_label(full, "host", "db-1")
+    assert "host" not in full
+
+
+def test_the_memos_of_cleaned_texts_and_labels_stay_bounded() -> None:
+    """A stream of distinct descriptions and labels (a hostile sender's) never grows
+    common.text's or add_label's memo past its bound."""
+    for i in range(common._LINES_MAX * 2 + 7):
+        common.text(f"text-{i}", "description")
+        common.add_label({}, "k", f"value-{i}")
+    assert 0 < len(common._TEXTS) <= common._LINES_MAX
+    assert 0 < len(common._LABELS) <= common._LINES_MAX
+
+
 def test_a_label_value_cut_inside_a_long_secret_shows_no_piece_of_it() -> None:
     """A label value cut at its limit inside a secret whose kept start is most of the value
     (an Azure SAS URL after a short word): the value ends in "…", so the redactor takes the

@@ -129,6 +129,21 @@ def scalar(value: Any, field: str) -> str | None:
 def text(value: Any, field: str, limit: int = FIELD_MAX) -> str | None:
     """Multi-line text (descriptions): controls and bidi overrides removed, cut with "…". Such
     text is only ever shown, so an object or array in it reads as JSON text (`flat`)."""
+    if isinstance(value, str) and len(value) <= _LINE_MEMO_CHARS:
+        key = (value, limit)
+        try:
+            return _TEXTS[key]
+        except KeyError:
+            pass
+        cleaned = _text(value, field, limit)
+        if len(_TEXTS) >= _LINES_MAX:
+            _TEXTS.clear()
+        _TEXTS[key] = cleaned
+        return cleaned
+    return _text(value, field, limit)
+
+
+def _text(value: Any, field: str, limit: int) -> str | None:
     raw = _bounded(scalar(flat(value), field), limit)
     if raw is None:
         return None
@@ -141,6 +156,8 @@ def text(value: Any, field: str, limit: int = FIELD_MAX) -> str | None:
 #: of a storm's alerts are the same few strings message after message. Forgotten all at once
 #: when full, so it stays bounded.
 _LINES: dict[tuple[str, int, bool], str | None] = {}
+#: The same for short multi-line texts (`text`): a storm's descriptions.
+_TEXTS: dict[tuple[str, int], str | None] = {}
 _LINES_MAX = 4_096
 _LINE_MEMO_CHARS = 256
 
@@ -357,18 +374,44 @@ def text_map(value: Any) -> dict[str, str]:
     return {str(key): scalar(flat(raw), "") or "" for key, raw in obj_or_empty(value).items()}
 
 
+#: Short label keys and values already cleaned by `add_label`, as (key, value) or None for a
+#: label left out: a storm's alerts carry the same few labels message after message. Forgotten
+#: all at once when full, so it stays bounded.
+_LABELS: dict[tuple[str, str], tuple[str, str] | None] = {}
+
+
 def add_label(labels: dict[str, str], key: str, value: Any) -> None:
     """Add one human-facing label (one line, cut) unless empty or the 64-label cap is reached."""
     if len(labels) >= LABELS_MAX and key not in labels:
         return
+    memo = (
+        isinstance(key, str)
+        and isinstance(value, str)
+        and len(key) <= _LINE_MEMO_CHARS
+        and len(value) <= _LINE_MEMO_CHARS
+    )
+    if memo:
+        try:
+            cleaned = _LABELS[key, value]
+        except KeyError:
+            cleaned = _label(key, value)
+            if len(_LABELS) >= _LINES_MAX:
+                _LABELS.clear()
+            _LABELS[key, value] = cleaned
+    else:
+        cleaned = _label(key, value)
+    if cleaned is not None:
+        labels[cleaned[0]] = cleaned[1]
+
+
+def _label(key: str, value: Any) -> tuple[str, str] | None:
     k = line(key, "label", LABEL_KEY_MAX, shown=True)  # shown too: a key may be a tag's text
     v = (
         line(value, f"labels.{key}", LABEL_VALUE_MAX, shown=True)
         if not isinstance(value, dict | list)
         else None
     )
-    if k and v:
-        labels[k] = v
+    return (k, v) if k and v else None
 
 
 def labels_from(mapping: Mapping[str, Any]) -> dict[str, str]:

@@ -286,6 +286,8 @@ def _runbook(payload: dict[str, Any]) -> tuple[str | None, str | None]:
     """The first of `runbook_url`, `runbook` that is an http(s) link; else the text given, which
     is still worth reading (a wiki page's name, a link with spaces in it)."""
     given = [payload.get(key) for key in ("runbook_url", "runbook")]
+    if given == [None, None]:
+        return None, None  # the common case: neither given
     link = next((url for url in (common.url(g, "runbook") for g in given) if url), None)
     if link:
         return link, None
