@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from triage.redact.disguises import _unmasked, _visible
-from triage.redact.rule import _START, _key_shaped, _spellings, _wrapper_start
+from triage.redact.rule import _START, _key_shaped, _LazyPattern, _spellings, _wrapper_start
 from triage.redact.words import (
     FOREIGN_GROUPS,
     FOREIGN_KEY_WORDS,
@@ -502,7 +502,8 @@ def _kept_match(match: re.Match[str]) -> bool:
     )
 
 
-_SECRET_KEY = re.compile(rf"{_SECRET_NAME}\Z", re.IGNORECASE)
+#: A key that ends in a secret's name (compiled on first use: `_LazyPattern`).
+_SECRET_KEY = _LazyPattern(rf"{_SECRET_NAME}\Z", re.IGNORECASE)
 _SECRET_KEY_WORDS = (
     *("pass", "pw", "secret", "token", "key", "pat"),
     *("signature", "conn", "auth", "credential", "cred", "dsn"),

@@ -33,6 +33,7 @@ from triage.redact.rule import (
     _QUOTED_CHAR,
     _VALUE_MAX,
     _key_shaped,
+    _LazyPattern,
     _random_looking,
     _Rule,
     _rule,
@@ -153,7 +154,7 @@ def _keep_quotes(match: re.Match[str]) -> str:
 
 
 #: A secret's name right before a YAML block scalar's `:` (`password: |`), spaces between.
-_NAME_BEFORE_BLOCK = re.compile(rf"{_SECRET_NAME}[ \t]{{0,3}}\Z", re.IGNORECASE)
+_NAME_BEFORE_BLOCK = _LazyPattern(rf"{_SECRET_NAME}[ \t]{{0,3}}\Z", re.IGNORECASE)
 
 
 def _block_scalar(match: re.Match[str]) -> str:
@@ -172,7 +173,7 @@ def _named_pair(match: re.Match[str]) -> str:
 
 
 def _from_name(
-    name_before: re.Pattern[str], pair: re.Pattern[str], replace: Callable[[re.Match[str]], str]
+    name_before: _LazyPattern, pair: _LazyPattern, replace: Callable[[re.Match[str]], str]
 ) -> Callable[[re.Match[str]], str]:
     """The replacement of a rule that starts at a pair's `=`: the name before it found
     (`name_before`, searched up to the `=`), the pair read whole from the name's start
@@ -198,8 +199,8 @@ _WHOLE_STRING_VALUE = (
     + _TEMPLATE_VALUE
     + rf"""(?!(?:{_STATE_WORDS}|\*{{3,64}})")(?P<value>(?:[^"\r\n\\]|\\.){{1,512}}+)(?=")"""
 )
-_WHOLE_STRING_NAME = re.compile(rf"""(?<=")[\w.-]{{0,64}}?{_SECRET_NAME}\Z""", re.IGNORECASE)
-_WHOLE_STRING_PAIR = re.compile(
+_WHOLE_STRING_NAME = _LazyPattern(rf"""(?<=")[\w.-]{{0,64}}?{_SECRET_NAME}\Z""", re.IGNORECASE)
+_WHOLE_STRING_PAIR = _LazyPattern(
     rf"""(?P<head>(?<=")(?P<name>[\w.-]{{0,64}}?{_SECRET_NAME})=){_WHOLE_STRING_VALUE}""",
     re.IGNORECASE,
 )
@@ -211,10 +212,10 @@ _FIELD_VALUE = (
     r"(?P<value>(?:[^\r\n,(){}]|,(?! [A-Za-z_$][\w$.-]{0,64}+=)){1,512}+)"
     r"(?=, [A-Za-z_$][\w$.-]{0,64}+=|[)}])"
 )
-_FIELD_NAME = re.compile(
+_FIELD_NAME = _LazyPattern(
     rf"(?:(?<=[\w$]\()|(?<=\{{)|(?<=, ))[\w$.-]{{0,64}}?{_SECRET_NAME}\Z", re.IGNORECASE
 )
-_FIELD_PAIR = re.compile(
+_FIELD_PAIR = _LazyPattern(
     rf"(?P<head>(?:(?<=[\w$]\()|(?<=\{{)|(?<=, ))(?P<name>[\w$.-]{{0,64}}?{_SECRET_NAME})=)"
     + _FIELD_VALUE,
     re.IGNORECASE,

@@ -12,10 +12,13 @@ value (`_wrapper_start`) are read, so that every rule reads them alike.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable
 from functools import partial
 
 _Replacement = str | Callable[[re.Match[str]], str]
+#: `re.Pattern`'s default end of a search: the string's end, however long.
+_ENDPOS = sys.maxsize
 
 
 class _Rule:
@@ -54,6 +57,40 @@ class _Rule:
         if compiled is None:
             compiled = self._compiled = re.compile(self.source, self.flags)
         return compiled
+
+
+class _LazyPattern:
+    """A module's pattern compiled the first time it is used, as a rule's is (`_Rule.pattern`):
+    one that embeds a secret's name (`names._SECRET_NAME`, thousands of characters) costs
+    10-20 ms to compile, which a process that never reads such text need not pay at import.
+    It answers the calls of `re.Pattern` the redactor makes."""
+
+    __slots__ = ("_compiled", "flags", "source")
+
+    def __init__(self, source: str, flags: int = 0) -> None:
+        self.source = source
+        self.flags = flags
+        self._compiled: re.Pattern[str] | None = None
+
+    @property
+    def compiled(self) -> re.Pattern[str]:
+        """The compiled pattern (two threads asking at once compile it twice, and keep either)."""
+        compiled = self._compiled
+        if compiled is None:
+            compiled = self._compiled = re.compile(self.source, self.flags)
+        return compiled
+
+    def search(self, string: str, pos: int = 0, endpos: int = _ENDPOS) -> re.Match[str] | None:
+        return self.compiled.search(string, pos, endpos)
+
+    def match(self, string: str, pos: int = 0, endpos: int = _ENDPOS) -> re.Match[str] | None:
+        return self.compiled.match(string, pos, endpos)
+
+    def fullmatch(self, string: str, pos: int = 0, endpos: int = _ENDPOS) -> re.Match[str] | None:
+        return self.compiled.fullmatch(string, pos, endpos)
+
+    def sub(self, repl: _Replacement, string: str, count: int = 0) -> str:
+        return self.compiled.sub(repl, string, count)
 
 
 #: Each rule's needles, one tuple for rules that look for the same ones the same way: `_scrub`

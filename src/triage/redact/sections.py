@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 
 from triage.redact.names import _SECRET_NAME_NEEDLES, _kept_value, secret_named
-from triage.redact.rule import _Rule, _rule
+from triage.redact.rule import _LazyPattern, _Rule, _rule
 from triage.redact.tables import KEY_COLUMN_NEEDLES, KEY_TABLE, TABLE, table
 from triage.redact.words import SECTION_FIRST_META, SECTION_META, SECTION_WORD
 
@@ -266,7 +266,7 @@ _INI_TABLE = re.compile(
     r"(?P<body>(?:\r?\n(?![ \t]{0,64}+\[)[^\n]{0,65536}+){1,65536}+)",
     re.IGNORECASE,
 )
-_TABLE = re.compile(TABLE, re.IGNORECASE)
+_TABLE = _LazyPattern(TABLE, re.IGNORECASE)
 
 #: A JSON string whose text holds an escaped line break.
 _JSON_LINES = re.compile(
