@@ -174,3 +174,17 @@ def test_json_quoted_in_a_json_string_keeps_its_other_values() -> None:
     redacted = Redactor().text(text)
     assert PASSWORD not in redacted
     assert json.loads(json.loads(redacted))["note"] == 'say "hi"'
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        f'rabbitmqctl add_user bob "it\'s{PASSWORD}"',
+        f"rabbitmqctl change_password bob 'pa\"ss{PASSWORD}'",
+        f'mc alias set s3 https://s3.example.com AKIAEXAMPLE "it\'s{PASSWORD}"',
+    ],
+)
+def test_a_positional_command_password_quoted_whole_goes_whole(command: str) -> None:
+    """rabbitmqctl's and mc's positional password, quoted and holding the other kind of quote,
+    is redacted to its closing quote, in every form."""
+    _assert_redacted(command)

@@ -222,8 +222,9 @@ COMMAND_RULES: tuple[
         r"((?<![\w-])(?:rabbitmqctl[ \t](?:[^\n|;&]{0,200}?[ \t])?"
         r"(?:add_user|change_password|authenticate_user)[ \t]{1,3}[^\s]{1,256}+"
         r"|mc[ \t]{1,3}alias[ \t]{1,3}set"
-        r"(?:[ \t]{1,3}[^\s]{1,2048}+){3})[ \t]{1,3}(?:\\?[\"'])?)(?!\[REDACTED)"
-        r"(?:[^\s\"'\\]|\\(?![\"'])){1,256}",
+        r"(?:[ \t]{1,3}[^\s]{1,2048}+){3})[ \t]{1,3}(?P<q>\\?[\"'])?)(?!\[REDACTED)"
+        # Quoted, to its closing quote (`"it's…"`); else to a space or a quote.
+        rf"(?(q){_QUOTED_CHAR}{{1,256}}+|(?:[^\s\"'\\]|\\(?![\"'])){{1,256}})",
         _replaced_value("[REDACTED:password]"),
         "rabbitmqctl",
         "alias",
