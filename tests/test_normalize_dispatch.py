@@ -1,7 +1,7 @@
 """The recogniser's dispatch on a body's top-level keys (`Format.keys`) picks what trying every
 format in `FORMATS` order picks, over every sample payload and variants of each (a key taken out,
-a `title` put in or taken out), and each format's keys are ones its recogniser cannot match
-without."""
+a `title` put in or taken out, 80 keys more), and each format's keys are ones its recogniser
+cannot match without."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ SAMPLES = _samples()
 
 def _variants(payload: Any) -> Iterator[Any]:
     """The payload, and for an object: each top-level key taken out, a title put in (or taken
-    out), a `data` wrapper around it."""
+    out), a `data` or `payload` wrapper around it, 80 keys more."""
     yield payload
     if not isinstance(payload, dict):
         return
@@ -42,6 +42,8 @@ def _variants(payload: Any) -> Iterator[Any]:
         yield {**payload, "title": "a script's title"}
     yield {"data": payload}
     yield {"payload": payload}
+    # More keys than the formats have between them: looked up the other way round.
+    yield {**payload, **{f"extra_{i}": i for i in range(80)}}
 
 
 def _first_match(formats: Sequence[Format], payload: Any) -> str:
