@@ -7,6 +7,7 @@ import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from itertools import islice
 
 from triage.sqs.inbox import Depth, Message
 
@@ -40,7 +41,10 @@ class MemoryInbox:
         deadline = time.monotonic() + wait_s
         while True:
             now = time.monotonic()
-            ready = [e for e in self.entries.values() if e.visible_at <= now][:max_messages]
+            # The first visible ones, without reading the rest: a queue of thousands was read
+            # whole on every receive (a fifth of an in-process storm's samples).
+            visible = (e for e in self.entries.values() if e.visible_at <= now)
+            ready = list(islice(visible, max_messages))
             if ready or now >= deadline:
                 break
             await asyncio.sleep(0.01)
