@@ -188,3 +188,14 @@ def test_a_positional_command_password_quoted_whole_goes_whole(command: str) -> 
     """rabbitmqctl's and mc's positional password, quoted and holding the other kind of quote,
     is redacted to its closing quote, in every form."""
     _assert_redacted(command)
+
+
+def test_json_quoting_json_that_quotes_text_loses_the_password_without_its_outer_quotes() -> None:
+    """A JSON string's inside (no outer quotes) whose JSON holds text quoting a password with
+    an escaped quote in it (three levels of escapes): the whole password goes, the rest stays
+    readable JSON."""
+    inner = json.dumps({"msg": f'password="pa\\"ss{PASSWORD}" end', "host": "db-1"})
+    text = json.dumps(inner)[1:-1]
+    redacted = Redactor().text(text)
+    assert PASSWORD not in redacted
+    assert json.loads(json.loads(f'"{redacted}"'))["host"] == "db-1"

@@ -136,6 +136,8 @@ def _scrub_base64(text: str, secrets: tuple[str, ...]) -> str:
 #: A JSON string, quotes and all (bounded: a longer one is read by the rules alone).
 #: Not from an escaped quote: a quote never closed is tried once, not from each of its escapes.
 _JSON_STRING = re.compile(r'(?<!\\)"(?:[^"\\]|\\.){0,1048576}+"')
+#: The inside of a JSON string whose text is an object or an array: `{\"`, `[{\"`, `[\"`.
+_ESCAPED_JSON_START = re.compile(r'[ \t]{0,64}+(?:\[[ \t]{0,8}+)?[{\[][ \t]{0,8}+\\"')
 #: How many levels down `_nested_strings` reads JSON escaped in JSON.
 _NESTING_MAX = 4
 
@@ -183,6 +185,10 @@ class Redactor:
             text = _visible(text)
         if "\\" in text:
             text = _json_unescaped(text)
+            # JSON quoting JSON that quotes text, handed over without its outer quotes: read a
+            # level down first, where the rules read each level's escapes as they should.
+            if "\\\\" in text and _ESCAPED_JSON_START.match(text):
+                text = self._escaped_json(text, secrets)
         # A percent-encoded token is read decoded first: the rules would otherwise see only the
         # part of it after an escape's hex digits (`ref%3DeyJ…` has a `D` before the JWT) and
         # cut the rest into pieces that the decoded token no longer holds whole.
@@ -200,6 +206,21 @@ class Redactor:
         if "\\\\" in text and '\\"' in text:
             text = self._nested_strings(text, secrets, 0)
         return scrub_cut_fragment(_scrub_base64(text, secrets))
+
+    def _escaped_json(self, text: str, secrets: tuple[str, ...]) -> str:
+        """`text`, the inside of a JSON string whose text is JSON (`{\\"msg\\": …}`, a log
+        line's field handed over without its quotes), read a level down as `_nested_strings`
+        reads a whole JSON string: its strings quoting JSON further down are read there."""
+        try:
+            decoded = json.loads(f'"{text}"', strict=False)
+        except ValueError:
+            return text
+        redacted = scrub_cut_fragment(_scrub(decoded, secrets))
+        if '\\"' in redacted:
+            redacted = self._nested_strings(redacted, secrets, 1)
+        if redacted == decoded:
+            return text
+        return json.dumps(redacted, ensure_ascii=False)[1:-1]
 
     def _nested_strings(self, text: str, secrets: tuple[str, ...], depth: int) -> str:
         """`text` with each JSON string whose text is JSON quoting text escaped twice (`\\"`
