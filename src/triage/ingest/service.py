@@ -50,13 +50,14 @@ log = structlog.get_logger(__name__)
 
 #: SendMessageBatch calls in flight at once, and the client's connection pool to match.
 MAX_CALLS_IN_FLIGHT = 16
-#: A sender waits for our answer: fail fast (and answer 503) rather than hang on a dead SQS.
+#: A sender waits for our answer: fail fast (two tries, and answer 503) rather than hang on a
+#: dead SQS (botocore's `max_attempts` counts retries, `total_max_attempts` the first try too).
 #: The gateway builds every request itself, in one fixed shape its tests send to moto, so
 #: botocore's per-call parameter validation is skipped (a sixth of a SendMessageBatch's CPU).
 _CLIENT_CONFIG = Config(
     connect_timeout=2,
     read_timeout=10,
-    retries={"max_attempts": 2, "mode": "standard"},
+    retries={"total_max_attempts": 2, "mode": "standard"},
     max_pool_connections=MAX_CALLS_IN_FLIGHT,
     parameter_validation=False,
 )
