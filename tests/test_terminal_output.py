@@ -73,7 +73,8 @@ def test_triage_normalize_prints_a_hostile_alert_inert(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`triage normalize` prints each alert as one inert line: a right-to-left override in a
-    runbook link or escape sequences in the description reach the terminal as \\u escapes."""
+    runbook link or escape sequences in the description never reach the terminal: the redactor
+    drops them, as on every output; anything left is a \\u escape."""
     body = {
         "title": "disk full",
         "description": f"see {HOSTILE}",
@@ -87,7 +88,8 @@ def test_triage_normalize_prints_a_hostile_alert_inert(
     assert proc.returncode == 0, proc.stderr
     (line,) = proc.stdout.splitlines()
     assert line.isprintable(), line
-    assert "\\u202e" in line
+    assert "\u202e" not in line and "\\u202e" not in line and "\x1b" not in line
+    assert json.loads(line)["runbook_url"] == "https://runbooks.example.com/gnp.exe"
 
 
 def test_console_log_lines_write_alert_text_inert() -> None:
