@@ -103,6 +103,13 @@ def settings_for(queues: Queues, backend_url: str, store: Path, **overrides: Any
     return Settings(**values)
 
 
+def drain_settings(settings: Settings) -> Settings:
+    """`settings` with short polls, for a daemon run with --drain whose test is not about the
+    long poll: a drain ends only after a receive comes back empty, which a long poll makes
+    wait `sqs_wait_time` (1 s here) for nothing, where a short poll answers at once."""
+    return settings.model_copy(update={"sqs_wait_time": 0})
+
+
 def daemon_env(settings: Settings) -> dict[str, str]:
     """The environment that makes `python -m triage` read exactly these settings."""
     from triage.settings import env_name

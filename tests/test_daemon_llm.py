@@ -13,7 +13,15 @@ from typing import Any
 
 import pytest
 
-from daemon_harness import TOKEN, Queues, daemon_env, events, run_in_process, settings_for
+from daemon_harness import (
+    TOKEN,
+    Queues,
+    daemon_env,
+    drain_settings,
+    events,
+    run_in_process,
+    settings_for,
+)
 from triage.app import run_daemon
 from triage.demo.model import (
     INVENTED_HOST,
@@ -56,14 +64,16 @@ def backend_token(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BACKEND_TOKEN", TOKEN)
 
 
-#: `triage run --drain` with these settings, to its end: exit code, stdout and stderr.
+#: `triage run --drain` with these settings (short polls), to its end: exit code, stdout and
+#: stderr.
 Drain = Callable[[Settings], subprocess.CompletedProcess[str]]
 
 
 @pytest.fixture
 def drain_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Drain:
     def run(settings: Settings) -> subprocess.CompletedProcess[str]:
-        return run_in_process(monkeypatch, capsys, "run", "--drain", env=daemon_env(settings))
+        env = daemon_env(drain_settings(settings))
+        return run_in_process(monkeypatch, capsys, "run", "--drain", env=env)
 
     return run
 
@@ -83,7 +93,7 @@ async def test_storm_calls_the_llm_once_per_incident(
         openai_base_url=chat.url,
         concurrency=8,
     )
-    result = await run_daemon(settings, drain=True)
+    result = await run_daemon(drain_settings(settings), drain=True)
     assert chat.request_count == 3
     assert sorted(t["body"]["title"] for t in backend.tickets) == sorted(
         f"LLM: {k} failed" for k in keys

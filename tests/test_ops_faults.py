@@ -144,7 +144,10 @@ class AwsAnswers(BaseHTTPRequestHandler):
 @pytest.fixture
 def aws_answers() -> Iterator[ThreadingHTTPServer]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), AwsAnswers)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # A short poll interval: shutdown() waits for serve_forever's next look (0.5 s by default).
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    ).start()
     try:
         yield server
     finally:

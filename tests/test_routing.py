@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from daemon_harness import TOKEN, Queues, daemon_env, run_in_process, settings_for
+from daemon_harness import TOKEN, Queues, daemon_env, drain_settings, run_in_process, settings_for
 from triage.app import run_daemon
 from triage.demo.ticketd import TicketServer
 
@@ -37,7 +37,10 @@ class Webhook:
                 """Quiet."""
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        # A short poll interval: shutdown() waits for serve_forever's next look (0.5 s by default).
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def url(self) -> str:
@@ -99,7 +102,7 @@ async def test_a_route_sends_matching_incidents_to_slack_too(
         routes_file=routes,
         slack_min_interval_s=0,
     )
-    result = await run_daemon(settings, drain=True)
+    result = await run_daemon(drain_settings(settings), drain=True)
     assert len(backend.tickets) == 3
     assert len(webhook.bodies) == 1
     posted = json.dumps(webhook.bodies[0])

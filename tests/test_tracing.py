@@ -19,7 +19,7 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from daemon_harness import SRC, TOKEN, Queues, settings_for
+from daemon_harness import SRC, TOKEN, Queues, drain_settings, settings_for
 from factories import alert, view
 from ingest_harness import bearer, ingest_settings, payload
 from triage.app import run_daemon
@@ -81,7 +81,7 @@ async def test_one_trace_runs_from_the_webhook_to_the_ticket(
     with structlog.testing.capture_logs(
         processors=[structlog.contextvars.merge_contextvars]
     ) as logs:
-        result = await run_daemon(settings, drain=True, tracing=tracing)
+        result = await run_daemon(drain_settings(settings), drain=True, tracing=tracing)
     assert result.stats.acked == 1
 
     by_name: dict[str, ReadableSpan] = {s.name: s for s in exporter.get_finished_spans()}
