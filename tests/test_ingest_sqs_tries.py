@@ -11,7 +11,7 @@ from daemon_harness import Queues
 from fault_proxy import FaultProxy
 from ingest_harness import bearer, ingest_settings, loopback_client, payload, running
 
-#: The gateway's two ways to send: a lone message alone, concurrent ones in a batch.
+#: The gateway's sends: SendMessage for a lone message, SendMessageBatch for several at once.
 SENDS = ("AmazonSQS.SendMessage", "AmazonSQS.SendMessageBatch")
 
 
