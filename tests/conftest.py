@@ -18,6 +18,7 @@ import httpx2
 import pytest
 import structlog
 from moto.server import ThreadedMotoServer
+from werkzeug.serving import BaseWSGIServer
 
 import deploy_harness
 from daemon_harness import TOKEN, Queues, make_queues
@@ -295,13 +296,22 @@ def moto_session_url() -> Iterator[str]:
     _atomic_moto_dynamodb()
     _fast_moto_sqs_clock()
     lighter_moto_requests()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+    with pytest.MonkeyPatch.context() as patch:
+        # werkzeug's serve_forever looks for a stop every 0.5 s, so stop() waited that long at
+        # the end of every worker. Patched for the whole session: the server's thread calls it
+        # after start() returns.
+        patch.setattr(
+            BaseWSGIServer,
+            "serve_forever",
+            functools.partialmethod(BaseWSGIServer.serve_forever, poll_interval=0.05),
+        )
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        host, port = server.get_host_and_port()
+        try:
+            yield f"http://{host}:{port}"
+        finally:
+            server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -31,7 +31,7 @@ included) blanks it by value. What a token must be and how the JSON reads live i
 
 One read of the secret is in flight at a time, shared by every caller, and no caller waits on
 it longer than `wait_s`: a Secrets Manager that accepts connections and does not answer takes
-botocore ~30 s to give up on, and requests queued behind it one read each took minutes. The
+botocore ~20 s to give up on, and requests queued behind it one read each took minutes. The
 refresh interval counts from the last attempt, answered or not.
 
 Errors: `ConfigError` when no token can exist as configured (bad JSON, unknown source, a secret

@@ -614,7 +614,7 @@ class Gateway:
         messages = await messages_for(checked, attributes, self.probe.max_message_bytes)
         if not await self.probe.answering():
             # Never answered, or its last call got no answer: a send would wait out botocore's
-            # tries (~30 s) before this same 503; the sender retries after Retry-After instead.
+            # tries (~20 s) before this same 503; the sender retries after Retry-After instead.
             raise Refused(
                 503,
                 "queue_unavailable",

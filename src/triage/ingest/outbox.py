@@ -226,7 +226,7 @@ class SqsOutbox:
     async def aclose(self, timeout_s: float | None = None) -> None:
         """Send what is waiting for a batch and wait for the calls in flight; those still out
         after `timeout_s` are cancelled (at shutdown, once every request was answered or
-        cancelled, no sender waits for them: a silent SQS would hold the exit ~30 s)."""
+        cancelled, no sender waits for them: a silent SQS would hold the exit ~20 s)."""
         self._flush()
         loop = asyncio.get_running_loop()
         deadline = math.inf if timeout_s is None else loop.time() + timeout_s

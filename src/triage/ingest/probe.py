@@ -3,8 +3,8 @@
 cannot hold. AWS's error text and the queue URL go to the log, never into an answer.
 
 One call is in flight at a time, and nobody waits on it longer than `ANSWER_WITHIN_S`: an SQS
-endpoint that accepts the connection and never answers takes botocore ~30 s to give up on (10 s
-read timeout, three tries), longer than a load balancer waits for `/readyz` or for a new task
+endpoint that accepts the connection and never answers takes botocore ~20 s to give up on (10 s
+read timeout, two tries), longer than a load balancer waits for `/readyz` or for a new task
 to listen. Meanwhile the last answer stands (before the first: not ready).
 
 GetQueueAttributes needs no KMS, so a queue encrypted with a key the gateway's role may not use
@@ -17,7 +17,7 @@ again (a send then succeeds, or marks it again without a second warning).
 A webhook is sent only to a queue known to answer (`answering`): while the queue has never
 answered, or its last call (a probe's, or a send's: `unreachable`) got no answer, the webhook
 waits for a probe at most `answer_within_s` and is otherwise refused at once (503), instead of
-waiting out botocore's tries (~30 s) for a send that cannot succeed. A queue that answered its
+waiting out botocore's tries (~20 s) for a send that cannot succeed. A queue that answered its
 last call, however slowly, takes every send."""
 
 from __future__ import annotations
