@@ -13,7 +13,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from daemon_harness import Queues, daemon_env, run_in_process, settings_for
+from daemon_harness import Queues, daemon_env, drain_settings, run_in_process, settings_for
 from triage.app import deployment_warnings
 from triage.errors import ConfigError
 from triage.ingest_tokens import parse_tokens
@@ -309,7 +309,8 @@ def test_a_tracing_header_written_without_its_name_is_not_logged(
     """OTEL_EXPORTER_OTLP_HEADERS holding a bare token (its `name=` forgotten): OpenTelemetry
     warns that the header is invalid, quoting it, and the README promises no secret in a log
     line: the daemon holds those values as credentials, so the warning shows them redacted."""
-    env = daemon_env(settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db"))
+    # Short polls: the drain of the empty queue ends at once (the warning is under test).
+    env = daemon_env(drain_settings(settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db")))
     env.update(
         {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9", "OTEL_EXPORTER_OTLP_HEADERS": headers}
     )
