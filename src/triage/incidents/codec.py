@@ -15,9 +15,12 @@ refuses the record with one line (`StoreNewerError`) and leaves it as it was.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
+import operator
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from json.encoder import encode_basestring  # what json uses without ensure_ascii
 from types import MappingProxyType
 from typing import Any, NamedTuple, TypeVar
 
@@ -70,6 +73,18 @@ _WRITTEN_WHEN_SET = ("quiet_until", "counted_by", "last_queued_at", "gone", "res
 
 def incident_to_json(incident: Incident) -> str:
     """Compact JSON of every field of the incident."""
+    group = incident.group
+    # What this release did not know of the record is put back by `_fields` alone.
+    text = _ENCODE(_fields(incident)) if incident.unknown else _json_keeping_runs(incident)
+    if group is None:
+        return text
+    # A group is written last, by hand: each member's JSON is kept between writes.
+    return text[:-1] + ',"group":' + _group_json(group, incident.unknown) + "}"
+
+
+def _fields(incident: Incident) -> dict[str, object]:
+    """The incident's fields (but a group) as JSON values, and what this release did not know
+    of the record it was read from, put back."""
     # Field by field: dataclasses.asdict would deep-copy the whole incident (ticket included)
     # on every write, and a write happens for every alert. Times are turned into text here
     # rather than by json's `default` hook, which costs a Python call per value.
@@ -85,9 +100,7 @@ def incident_to_json(incident: Incident) -> str:
     pending = incident.pending
     if pending is not None:
         data["pending"] = {name: getattr(pending, name) for name in _PENDING_FIELDS}
-    # A group is written last, by hand: each member's JSON is kept between writes.
-    group = incident.group
-    if group is not None:
+    if incident.group is not None:
         del data["group"]
     data["history"] = [[e.at.isoformat(), e.action, e.note] for e in incident.history]
     if incident.held is not None:
@@ -97,10 +110,104 @@ def incident_to_json(incident: Incident) -> str:
         data["escalation"] = {name: getattr(escalation, name) for name in _ESCALATION_FIELDS}
     if incident.unknown:
         _put_back(incident, data)
-    text = json.dumps(data, default=_json_default, separators=(",", ":"), ensure_ascii=False)
-    if group is None:
-        return text
-    return text[:-1] + ',"group":' + _group_json(group, incident.unknown) + "}"
+    return data
+
+
+# --- The fields a repeat keeps, encoded once --------------------------------------------------
+#
+# A repeat in a storm writes its incident again with a few fields changed (`_CHANGING`); every
+# other field holds the very object of the write before (a `dataclasses.replace` of the
+# incident decoded from, or kept after, that write). So the runs of fields between the
+# changing ones are encoded once and kept, per incident, for as long as each of their values
+# is the same object: incidents are immutable values, and so is everything they hold (their
+# dicts are never changed in place). Equal is not enough: an equal dict in another order, or
+# 60 for 60.0, is written differently. The body is byte for byte what `_fields` makes.
+
+#: The fields a repeat (a counted occurrence) changes, encoded on every write.
+_CHANGING = frozenset(
+    (
+        "last_event_at",
+        "occurrences",
+        "version",
+        "applied_at",
+        "history",
+        "counted_by",
+        "last_queued_at",
+    )
+)
+_KEPT_FIELDS = tuple(name for name in _INCIDENT_FIELDS if name not in _CHANGING)
+_kept_values = operator.attrgetter(*_KEPT_FIELDS)
+
+
+def _layout() -> tuple[str | tuple[str, ...], ...]:
+    """`_INCIDENT_FIELDS` in order, as runs of kept fields (a tuple of names, encoded
+    together) between the changing ones (a name each)."""
+    layout: list[str | tuple[str, ...]] = []
+    for changing, names in itertools.groupby(_INCIDENT_FIELDS, _CHANGING.__contains__):
+        if changing:
+            layout.extend(names)
+        else:
+            layout.append(tuple(names))
+    return tuple(layout)
+
+
+_LAYOUT = _layout()
+
+#: Per fingerprint: the kept fields' values, and their runs as JSON (without braces). Bounded;
+#: cleared when full.
+_RUNS: dict[str, tuple[tuple[object, ...], list[str]]] = {}
+_RUNS_MAX = 8192
+
+
+def _json_keeping_runs(incident: Incident) -> str:
+    """`_fields(incident)` as JSON, the runs of fields a repeat keeps reused from the write
+    before when their values are the same objects."""
+    values = _kept_values(incident)
+    kept = _RUNS.get(incident.fingerprint)
+    if kept is not None and all(map(operator.is_, values, kept[0])):
+        runs = kept[1]
+    else:
+        runs = _runs(incident)
+        if len(_RUNS) >= _RUNS_MAX:
+            _RUNS.clear()
+        _RUNS[incident.fingerprint] = (values, runs)
+    parts: list[str] = []
+    next_run = iter(runs).__next__
+    for entry in _LAYOUT:
+        part = next_run() if isinstance(entry, tuple) else _changing_json(entry, incident)
+        if part:
+            parts.append(part)
+    return "{" + ",".join(parts) + "}"
+
+
+def _runs(incident: Incident) -> list[str]:
+    """The runs of kept fields of `_LAYOUT`, each as JSON members without braces ("" when none
+    of its fields is written)."""
+    data = _fields(incident)
+    return [
+        _ENCODE({name: data[name] for name in entry if name in data})[1:-1]
+        for entry in _LAYOUT
+        if isinstance(entry, tuple)
+    ]
+
+
+def _changing_json(name: str, incident: Incident) -> str:
+    """`"name":value` of a field a repeat changes, as `_fields` and json would write it ("" for
+    one written only when set, unset)."""
+    value = getattr(incident, name)
+    if name == "history":
+        return '"history":[' + ",".join(map(_event_json, incident.history)) + "]"
+    if name in _WRITTEN_WHEN_SET and not value:
+        return ""
+    if name == "counted_by" and all(type(item) is str for item in value):
+        return '"counted_by":[' + ",".join(map(encode_basestring, value)) + "]"
+    if type(value) is datetime:
+        return f'"{name}":"{value.isoformat()}"'  # digits, signs, T and colons: nothing to escape
+    if type(value) is int:
+        return f'"{name}":{int.__repr__(value)}'
+    if name in _INCIDENT_TIMES and value is not None:
+        value = value.isoformat()
+    return f'"{name}":' + _ENCODE(value)
 
 
 def _group_json(group: Group, unknown: Mapping[str, object]) -> str:
@@ -402,6 +509,31 @@ def _json_default(value: object) -> object:
     if isinstance(value, tuple):
         return list(value)
     raise TypeError(f"cannot store {type(value).__name__}")
+
+
+#: `[at,action,note]` of each history line, by identity: a line stays in an incident's next
+#: writes, the same object, until it is one of the oldest. Bounded; cleared when full.
+_EVENT_JSON: dict[int, tuple[Event, str]] = {}
+_EVENT_JSON_MAX = 50_000
+
+
+def _event_json(event: Event) -> str:
+    kept = _EVENT_JSON.get(id(event))
+    if kept is not None and kept[0] is event:
+        return kept[1]
+    text = _ENCODE([event.at.isoformat(), event.action, event.note])
+    if len(_EVENT_JSON) >= _EVENT_JSON_MAX:
+        _EVENT_JSON.clear()
+    _EVENT_JSON[id(event)] = (event, text)
+    return text
+
+
+#: `json.dumps(value, default=_json_default, separators=(",", ":"), ensure_ascii=False)`, with
+#: one encoder for every call (`dumps` makes one per call) that does not look for cycles (an
+#: incident holds none): the same text.
+_ENCODE = json.JSONEncoder(
+    default=_json_default, separators=(",", ":"), ensure_ascii=False, check_circular=False
+).encode
 
 
 #: How much of a held alert's text is kept: enough to write its ticket, small enough for a record.
