@@ -23,7 +23,7 @@ the year 2999 cannot hold an incident still (the pipeline also replaces such tim
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -368,6 +368,43 @@ class Incident:
         )
 
 
+def _incident_copier() -> Callable[[Incident], Incident]:
+    """A function that copies an incident field by field, each set through its slot.
+
+    Written out for `Incident`'s fields, as `dataclasses` writes `__init__`: a loop over the
+    slots costs twice as much, and `Incident(**fields)` sets each field through the frozen
+    class's `object.__setattr__`."""
+    names = [f.name for f in dataclasses.fields(Incident)]
+    scope: dict[str, object] = {"new": object.__new__, "Incident": Incident}
+    scope.update({f"set_{name}": getattr(Incident, name).__set__ for name in names})
+    body = "".join(f"    set_{name}(copy, incident.{name})\n" for name in names)
+    source = f"def copy_incident(incident):\n    copy = new(Incident)\n{body}    return copy\n"
+    exec(source, scope)  # the source is built above from the field names alone
+    copier: Callable[[Incident], Incident] = scope["copy_incident"]  # type: ignore[assignment]
+    return copier
+
+
+_copy_incident = _incident_copier()
+#: How each field of an incident is set on a copy (its slot's setter, which frozen allows).
+_SET_FIELD: dict[str, Callable[[Incident, object], None]] = {
+    f.name: getattr(Incident, f.name).__set__ for f in dataclasses.fields(Incident)
+}
+
+
+def replace_incident(incident: Incident, **changes: object) -> Incident:
+    """`dataclasses.replace(incident, **changes)`, in a third of the time: a storm's repeat
+    makes two of these. `Incident` has no `__post_init__` and no init-only field, so a copy
+    with the changes set is the incident `replace` would make (TypeError for a name that is
+    not a field, as `replace` raises)."""
+    copy = _copy_incident(incident)
+    for name, value in changes.items():
+        setter = _SET_FIELD.get(name)
+        if setter is None:
+            raise TypeError(f"Incident has no field {name!r}")
+        setter(copy, value)
+    return copy
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     action: Action
@@ -410,7 +447,7 @@ def decide(stored: Incident | None, alert: AlertEvent, now: datetime, policy: Po
         occurrences = stored.occurrences + 1
         since = stored.last_update_at or stored.opened_at
         if now - since >= policy.update_interval:
-            updated = dataclasses.replace(
+            updated = replace_incident(
                 stored,
                 last_event_at=alert.occurred_at,
                 last_queued_at=queued,
@@ -420,7 +457,7 @@ def decide(stored: Incident | None, alert: AlertEvent, now: datetime, policy: Po
                 occurrences_at_update=occurrences,
             )
             return Decision(Action.UPDATE, updated)
-        counted = dataclasses.replace(
+        counted = replace_incident(
             stored,
             last_event_at=alert.occurred_at,
             last_queued_at=queued,
@@ -428,7 +465,7 @@ def decide(stored: Incident | None, alert: AlertEvent, now: datetime, policy: Po
             occurrences=occurrences,
         )
         return Decision(Action.COUNT, counted)
-    seen = dataclasses.replace(
+    seen = replace_incident(
         stored, last_event_at=alert.occurred_at, last_queued_at=queued, applied_at=now
     )
 
