@@ -20,6 +20,7 @@ from daemon_harness import (
     Daemon,
     Queues,
     daemon_env,
+    drain_settings,
     events,
     run_in_process,
     settings_for,
@@ -28,11 +29,6 @@ from triage.app import RunResult, run_daemon
 from triage.demo.ticketd import TicketServer
 
 GRAFANA_GROUP = Path(__file__).parent / "payloads" / "grafana" / "group-firing.json"
-
-
-#: A drain's empty receives answer at once: a long poll held each drain's end for its wait (a
-#: second), and these tests prove what is done with the messages, not how SQS is polled.
-SHORT_POLLS: dict[str, Any] = {"sqs_wait_time": 0}
 
 
 def generic(key: str, status: str = "firing", **extra: Any) -> dict[str, Any]:
@@ -54,8 +50,10 @@ async def drain(
     dry_run: bool = False,
     **overrides: Any,
 ) -> RunResult:
-    settings = settings_for(
-        queues, backend.url, tmp_path / "triage.db", **(SHORT_POLLS | overrides)
+    """`run --drain` of what is queued. Short polls (`drain_settings`): these tests prove what
+    is done with the messages, not how SQS is polled, and a long poll held each drain's end."""
+    settings = drain_settings(
+        settings_for(queues, backend.url, tmp_path / "triage.db", **overrides)
     )
     return await run_daemon(settings, drain=True, dry_run=dry_run)
 
@@ -164,13 +162,11 @@ def test_sigterm_with_messages_in_flight_loses_none(
     backend.delay_s = 8.0  # released once the daemon drains them; inside the grace anyway
     keys = [f"incident-{i}" for i in range(6)]
     queues.send(*(generic(k) for k in keys))
-    settings = settings_for(
-        queues,
-        backend.url,
-        tmp_path / "triage.db",
-        concurrency=3,
-        shutdown_grace_s=10,
-        **SHORT_POLLS,
+    # Short polls: the finisher's drain below, with these settings, ends at its first empty receive.
+    settings = drain_settings(
+        settings_for(
+            queues, backend.url, tmp_path / "triage.db", concurrency=3, shutdown_grace_s=10
+        )
     )
     daemon = Daemon(settings, log_dir=tmp_path)
     try:
@@ -215,7 +211,7 @@ def test_run_drain_exits_zero_when_queue_empty(
 ) -> None:
     """`triage run --drain` processes what is queued and exits 0 on its own."""
     queues.send(generic("one"), generic("two"))
-    settings = settings_for(queues, backend.url, tmp_path / "triage.db", **SHORT_POLLS)
+    settings = drain_settings(settings_for(queues, backend.url, tmp_path / "triage.db"))
     result = run_cli("run", "--drain", env=daemon_env(settings))
     assert result.returncode == 0, result.stderr
     assert "daemon.drained" in [e["event"] for e in events(result.stderr)]
@@ -228,7 +224,7 @@ def test_ack_lines_name_the_message_and_its_incidents(
     """Each `message.acked` line carries the message id and the fingerprint(s) it ticketed."""
     group = json.loads(GRAFANA_GROUP.read_text())
     queues.send(generic("one"), group)
-    settings = settings_for(queues, backend.url, tmp_path / "triage.db", **SHORT_POLLS)
+    settings = drain_settings(settings_for(queues, backend.url, tmp_path / "triage.db"))
     result = run_cli("run", "--drain", env=daemon_env(settings))
     assert result.returncode == 0, result.stderr
     acked = [e for e in events(result.stderr) if e["event"] == "message.acked"]
@@ -313,8 +309,8 @@ def test_a_closed_stdout_does_not_stop_the_daemon(
     """Nobody reading stdout (its pipe closed) costs the metrics lines written there, not the
     alerts: the daemon tickets what is queued and exits 0 (it died of a BrokenPipeError)."""
     queues.send(generic("with-stdout-closed"))
-    settings = settings_for(
-        queues, backend.url, tmp_path / "triage.db", metrics="emf", **SHORT_POLLS
+    settings = drain_settings(
+        settings_for(queues, backend.url, tmp_path / "triage.db", metrics="emf")
     )
     with (tmp_path / "stderr.log").open("w") as log:
         process = subprocess.Popen(
