@@ -54,8 +54,32 @@ class Priority(StrEnum):
 _PRIORITY_RANK = {Priority.CRITICAL: 0, Priority.HIGH: 1, Priority.MEDIUM: 2, Priority.LOW: 3}
 
 
+#: The fingerprints of the identities hashed lately, by source and identity items: a storm
+#: repeats a few identities over and over, and hashing one costs ~4 µs. Only identities of
+#: plain text are kept: of equal values that are not (1 and True), JSON writes each its own
+#: way. Bounded; cleared when full.
+_FINGERPRINTS: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
+_FINGERPRINTS_MAX = 4096
+
+
 def fingerprint_of(source: str, identity: dict[str, str]) -> str:
     """Stable hash of an incident's identity: same identity, same fingerprint, across releases."""
+    key = (source, tuple(identity.items()))
+    try:
+        return _FINGERPRINTS[key]
+    except KeyError:
+        pass
+    except TypeError:  # a value that is not text (nor hashable): hashed, not remembered
+        return _fingerprint(source, identity)
+    fingerprint = _fingerprint(source, identity)
+    if type(source) is str and all(type(k) is str and type(v) is str for k, v in key[1]):
+        if len(_FINGERPRINTS) >= _FINGERPRINTS_MAX:
+            _FINGERPRINTS.clear()
+        _FINGERPRINTS[key] = fingerprint
+    return fingerprint
+
+
+def _fingerprint(source: str, identity: dict[str, str]) -> str:
     canonical = json.dumps(
         {"v": FINGERPRINT_VERSION, "source": source, "identity": identity},
         sort_keys=True,
