@@ -94,3 +94,16 @@ def test_the_copy_is_frozen() -> None:
     made = replace_incident(_incident(), version=2)
     with pytest.raises(dataclasses.FrozenInstanceError):
         made.version = 3  # type: ignore[misc]
+
+
+def test_a_subclass_stays_itself() -> None:
+    """An incident of a subclass is copied as its own class, as `dataclasses.replace` does."""
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Tagged(Incident):
+        tag: str = "x"
+
+    tagged = Tagged(**{f.name: getattr(_incident(), f.name) for f in dataclasses.fields(Incident)})
+    made = replace_incident(tagged, version=4)
+    assert type(made) is Tagged
+    assert made == dataclasses.replace(tagged, version=4)

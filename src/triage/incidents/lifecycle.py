@@ -395,7 +395,9 @@ def replace_incident(incident: Incident, **changes: object) -> Incident:
     """`dataclasses.replace(incident, **changes)`, in a third of the time: a storm's repeat
     makes two of these. `Incident` has no `__post_init__` and no init-only field, so a copy
     with the changes set is the incident `replace` would make (TypeError for a name that is
-    not a field, as `replace` raises)."""
+    not a field, as `replace` raises); a subclass's incident is left to `replace`."""
+    if type(incident) is not Incident:
+        return dataclasses.replace(incident, **changes)  # type: ignore[arg-type]
     copy = _copy_incident(incident)
     for name, value in changes.items():
         setter = _SET_FIELD.get(name)
