@@ -141,7 +141,7 @@ def hook() -> Iterator[Hook]:
     server.daemon_threads = True
     state.port = server.server_address[1]
     # A short poll interval: shutdown() waits up to one interval, once per test.
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
     thread.start()
     yield state
     server.shutdown()
