@@ -155,7 +155,7 @@ _LAYOUT = _layout()
 
 #: Per fingerprint: the kept fields' values, and their runs as JSON (without braces). Bounded;
 #: cleared when full.
-_RUNS: dict[str, tuple[tuple[object, ...], list[str]]] = {}
+_RUNS: dict[str, tuple[tuple[object, ...], list[str] | None]] = {}
 _RUNS_MAX = 8192
 
 
@@ -164,12 +164,17 @@ def _json_keeping_runs(incident: Incident) -> str:
     before when their values are the same objects."""
     values = _kept_values(incident)
     kept = _RUNS.get(incident.fingerprint)
-    if kept is not None and all(map(operator.is_, values, kept[0])):
-        runs = kept[1]
-    else:
-        runs = _runs(incident)
+    if kept is None or not all(map(operator.is_, values, kept[0])):
+        # A write that changed a kept field (a new incident's claim, its ticket, its effect
+        # done) is encoded whole, as the plain path does; its runs are made only when the next
+        # write keeps them all (a repeat), so a new incident pays nothing for them.
         if len(_RUNS) >= _RUNS_MAX:
             _RUNS.clear()
+        _RUNS[incident.fingerprint] = (values, None)
+        return _ENCODE(_fields(incident))
+    runs = kept[1]
+    if runs is None:
+        runs = _runs(incident)
         _RUNS[incident.fingerprint] = (values, runs)
     parts: list[str] = []
     next_run = iter(runs).__next__
