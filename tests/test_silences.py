@@ -617,6 +617,22 @@ def test_a_stored_silence_re2_cannot_read_is_skipped_and_kept() -> None:
     assert json.loads(written.body)["silences"] == [old]
 
 
+def test_a_silences_record_read_again_gives_lists_of_its_own() -> None:
+    """The record read last is remembered, not shared: a caller changing the list it got
+    changes nothing the next reader of the same record gets, and a changed record is read
+    anew."""
+    from triage.incidents.store import SILENCES, SILENCES_KEY, Record, _read_silences
+
+    one = Silence.new([Matcher.parse("team=search")], T0, T0 + timedelta(hours=1), "c", "a")
+    two = Silence.new([Matcher.parse("team=ops")], T0, T0 + timedelta(hours=1), "c", "a")
+    record = Record(SILENCES_KEY, SILENCES, 1, json.dumps({"silences": [one.to_json()]}))
+    first, _ = _read_silences(record)
+    first.append(two)
+    assert [s.id for s in _read_silences(record)[0]] == [one.id]
+    changed = Record(SILENCES_KEY, SILENCES, 2, json.dumps({"silences": [two.to_json()]}))
+    assert [s.id for s in _read_silences(changed)[0]] == [two.id]
+
+
 async def test_a_store_outage_is_one_sweep_warning_then_one_recovery_line() -> None:
     """The store failing pass after pass is one `sweep.failed` warning (the repeats at debug),
     and one `sweep.recovered` when a pass gets through, not a warning every interval."""

@@ -533,13 +533,31 @@ def _warn_unreadable(unreadable: list[tuple[dict[str, Any], str]]) -> None:
         log.warning("silence.unreadable", silence=str(entry.get("id"))[:40], error=error)
 
 
+#: The last silences record body read, and what it held (silences are frozen values): an add
+#: reads the record twice (its silences, then what it cannot read, to write back), and every
+#: replica's cache reads the same body again and again. One entry: a changed body replaces it.
+_last_read: tuple[str, list[Silence], list[tuple[dict[str, Any], str]]] | None = None
+
+
 def _read_silences(
     record: Record | None,
 ) -> tuple[list[Silence], list[tuple[dict[str, Any], str]]]:
+    """The silences `record` holds that this process can read, and the entries it cannot (with
+    why); new lists each call."""
+    global _last_read
     if record is None:
         return [], []
+    last = _last_read
+    if last is not None and last[0] == record.body:
+        return list(last[1]), list(last[2])
+    readable, unreadable = _parse_silences(record.body)
+    _last_read = (record.body, readable, unreadable)
+    return list(readable), list(unreadable)
+
+
+def _parse_silences(body: str) -> tuple[list[Silence], list[tuple[dict[str, Any], str]]]:
     try:
-        entries = json.loads(record.body)["silences"]
+        entries = json.loads(body)["silences"]
         if not isinstance(entries, list):
             raise TypeError(f"silences is {type(entries).__name__}")  # noqa: TRY301
     except (ValueError, KeyError, TypeError) as exc:
