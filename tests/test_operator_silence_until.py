@@ -47,13 +47,15 @@ def test_until_with_an_offset_ends_then_and_is_shown_in_utc(
     assert added["ends_at"].endswith("+00:00")
 
 
+# The times relative to now are made inside the test: a parameter holding the time would give
+# each xdist worker its own test ids when collection crosses a minute, and the run would stop.
 @pytest.mark.parametrize(
     ("until", "said"),
     [
-        (_later(2).replace(tzinfo=None).isoformat(timespec="minutes"), "no UTC offset"),
+        ("2 hours ahead, no offset", "no UTC offset"),
         ("03:00", "expected a date and time"),  # which day?
-        (_later(-1).isoformat(), "is past"),
-        (_later(24 * 400).isoformat(), "at most 365d"),
+        ("an hour ago", "is past"),
+        ("400 days ahead", "at most 365d"),
         ("tomorrow morning", "expected a date and time"),
         ("9999-12-31T23:59-14:00", "out of the calendar's range"),  # UTC is past year 9999
         ("0001-01-01T00:00+14:00", "out of the calendar's range"),
@@ -64,7 +66,12 @@ def test_an_until_that_cannot_be_meant_is_a_usage_error(
 ) -> None:
     """A time without an offset (read in whose zone?), a past one, one over a year ahead and
     one that is no time are exit 2 with one line saying which; no silence is made."""
-    code, out, err = _add(capsys, "--until", until)
+    relative = {
+        "2 hours ahead, no offset": _later(2).replace(tzinfo=None).isoformat(timespec="minutes"),
+        "an hour ago": _later(-1).isoformat(),
+        "400 days ahead": _later(24 * 400).isoformat(),
+    }
+    code, out, err = _add(capsys, "--until", relative.get(until, until))
     assert (code, out) == (2, [])
     assert err.count("\n") == 1 and said in err
     assert main(["silence", "list", "--all"]) == 0 and capsys.readouterr().out == ""
