@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,6 +31,16 @@ Progress = Callable[[], None]
 Handler = Callable[[Message, Progress], Awaitable[list[Outcome]]]
 #: A helper: a name and the coroutine function that runs it until cancelled.
 Helper = tuple[str, Callable[[], Coroutine[Any, Any, None]]]
+
+#: SQS hides a delivery for at most MAX_VISIBILITY_S from its receive, which it counts from
+#: before its answer reached us: this much of it is left unused, for that and for the clock,
+#: so no extension or release asks for more than SQS allows.
+VISIBILITY_MARGIN_S = 30.0
+#: The longest visibility timeout the heartbeat can keep: a message's first extension, due
+#: within half the timeout of its receive but late by up to the other half (a busy loop, a
+#: slow SQS call), is still granted in full (21,585 s). A longer one would reach the 12 h cap
+#: at its first beat, so a longer setting is clamped to this, once, at start-up.
+MAX_HEARTBEAT_VISIBILITY_S = int((MAX_VISIBILITY_S - VISIBILITY_MARGIN_S) // 2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +60,8 @@ class SupervisorConfig:
     #: most `receive_retry_max_s` (an SQS outage, or the queue deleted).
     receive_retry_base_s: float = 1.0
     receive_retry_max_s: float = 30.0
-    #: Messages are received hidden for this long and extended by the heartbeat while worked on.
+    #: Messages are received hidden for this long and extended by the heartbeat while worked
+    #: on; past MAX_HEARTBEAT_VISIBILITY_S it is clamped to that (said once at start-up).
     visibility_timeout_s: int = 60
     #: A message whose work makes no progress for this long is cancelled and retried later.
     message_timeout_s: float = 120.0
@@ -63,6 +74,23 @@ class SupervisorConfig:
     #: after one pass, so it is neither reprocessed nor pushed towards the DLQ, and released
     #: at shutdown.
     dry_run: bool = False
+
+
+def config_past_sqs(config: SupervisorConfig) -> list[tuple[str, float, float]]:
+    """The settings of `config` that SQS's 12 h visibility cap keeps from being had as set,
+    each as (setting, value, what is used instead at most)."""
+    past: list[tuple[str, float, float]] = []
+    if config.visibility_timeout_s > MAX_HEARTBEAT_VISIBILITY_S:
+        past.append(
+            ("visibility_timeout_s", config.visibility_timeout_s, MAX_HEARTBEAT_VISIBILITY_S)
+        )
+    for setting, value_s in (
+        ("retry_max_s", config.retry_max_s),
+        ("max_hold_s", config.max_hold_s),
+    ):
+        if value_s > MAX_VISIBILITY_S:
+            past.append((setting, value_s, MAX_VISIBILITY_S))
+    return past
 
 
 @dataclass(slots=True)
@@ -101,10 +129,7 @@ class SupervisorBase:
 
     #: How long a held message waits when the service named no time.
     DEFAULT_HOLD_S = 1.0
-    #: SQS hides a delivery for at most MAX_VISIBILITY_S from its receive, which it counts
-    #: from before its answer reached us: this much of it is left unused, for that and for
-    #: the clock, so no extension or release asks for more than SQS allows.
-    VISIBILITY_MARGIN_S = 30.0
+    VISIBILITY_MARGIN_S = VISIBILITY_MARGIN_S
 
     def __init__(
         self,
@@ -120,7 +145,13 @@ class SupervisorBase:
         tracing: Tracing = NO_SPANS,
         store_probe: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
-        self.config = config
+        #: As set: `serve()` says once what of it cannot be had (`config_past_sqs`).
+        self.configured = config
+        #: As used: a visibility timeout the heartbeat cannot keep clamped to one it can.
+        self.config = replace(
+            config,
+            visibility_timeout_s=min(config.visibility_timeout_s, MAX_HEARTBEAT_VISIBILITY_S),
+        )
         #: One span per message (and its trace id on every log line of it).
         self.tracing = tracing
         self.inbox = inbox

@@ -52,7 +52,14 @@ import time
 
 import structlog
 
-from triage.sqs.base import Handler, Helper, Progress, Stats, SupervisorConfig
+from triage.sqs.base import (
+    Handler,
+    Helper,
+    Progress,
+    Stats,
+    SupervisorConfig,
+    config_past_sqs,
+)
 from triage.sqs.holding import _backoff as _backoff  # re-exported: its tests import it here
 from triage.sqs.inbox import MAX_VISIBILITY_S, Message
 from triage.sqs.receiving import Receiving
@@ -108,14 +115,16 @@ class Supervisor(Receiving):
             raise DaemonCrashed(f"{', '.join(self._crashed)} crashed; see daemon.helper_crashed")
 
     def _say_settings_past_sqs(self) -> None:
-        """A hold longer than SQS lets a message stay hidden (12 h from its receive) cannot
-        be had: such a message is released before that (`hold_limit`). Said once, here, not
-        per message."""
-        if self.config.max_hold_s > MAX_VISIBILITY_S:
+        """Each setting SQS's 12 h visibility cap keeps from being had as set, said once,
+        here, not per message: a visibility timeout the heartbeat cannot keep (clamped to
+        MAX_HEARTBEAT_VISIBILITY_S), a retry wait or a hold longer than a delivery may stay
+        hidden (a release hides it no longer; a hold releases it before: `_hold_limit`)."""
+        for setting, value_s, used_s in config_past_sqs(self.configured):
             log.warning(
                 "config.past_visibility_max",
-                setting="max_hold_s",
-                value_s=self.config.max_hold_s,
+                setting=setting,
+                value_s=value_s,
+                used_s=used_s,
                 max_visibility_s=MAX_VISIBILITY_S,
             )
 
