@@ -22,6 +22,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import unicodedata
 from collections.abc import Callable, Iterator
 from functools import partial
 from itertools import chain, islice
@@ -55,6 +56,18 @@ _STEP_MARK = re.compile(r"^\s*(?:\d{1,2}[.)]|[-*•])\s+")
 #: Half a UTF-16 pair, alone: JSON writes it ("\ud800"), but it is no character, no sink can
 #: encode it, and pydantic refuses a string holding one.
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+#: Characters that show nothing: controls (C0, C1, DEL) and format characters (zero-width
+#: spaces and joiners, a byte order mark, bidi marks and overrides).
+_UNSEEN = frozenset({"Cc", "Cf"})
+
+
+def blank(text: str) -> bool:
+    """Whether `text` shows nothing: whitespace, controls and format characters only (a BOM,
+    a zero-width space, a bidi override). Such an answer is no answer, named as one, not JSON
+    that failed to parse. Stops at the first visible character."""
+    return all(c.isspace() or unicodedata.category(c) in _UNSEEN for c in text)
 
 
 def draft(text: str) -> TicketDraft:

@@ -292,7 +292,7 @@ async def read_answer(completion: Any) -> Answer:
 
 def _answer(completion: Any) -> Answer:
     """The Answer in a chat completion's JSON; an answer of another shape is invalid."""
-    if isinstance(completion, str) and completion.lstrip().startswith("data:"):
+    if isinstance(completion, str) and _streamed(completion):
         completion = _assembled(completion)
     if isinstance(completion, dict) and isinstance(completion.get("error"), dict):
         raise _error_in_body(completion["error"])
@@ -325,10 +325,27 @@ def _answer(completion: Any) -> Answer:
     return Answer(
         text=text,
         stop=stop,  # type: ignore[arg-type]
-        refusal=str(refusal) if refusal else None,
+        refusal=_refusal(refusal),
         prompt_tokens=prompt_tokens,
         completion_tokens=completion_tokens,
     )
+
+
+def _refusal(refusal: object) -> str | None:
+    """The model's refusal in words; a blank one (`" "`, as some servers fill the field) says
+    nothing, and the answer is judged by its content instead."""
+    said = refusal.strip() if isinstance(refusal, str) else str(refusal or "")
+    return said or None
+
+
+#: The lines that may open a server-sent event stream: a comment (OpenRouter's
+#: `: OPENROUTER PROCESSING` keep-alive) or any of its fields (`data`, `event`, `id`, `retry`).
+_SSE_LINE = re.compile(r"\A\s*(?::|(?:data|event|id|retry)(?::|\r?\n))")
+
+
+def _streamed(body: str) -> bool:
+    """Whether an answer's text is a server-sent event stream, whatever line opens it."""
+    return _SSE_LINE.match(body) is not None
 
 
 def _thinking(completion: Any) -> bool:
