@@ -25,7 +25,12 @@ from typing import Any
 import structlog
 
 import triage.sinks.github.text as text
-from triage.errors import GitHubThrottledError, SinkRejectedError, SinkThrottledError
+from triage.errors import (
+    GitHubThrottledError,
+    GitHubUnavailableError,
+    SinkRejectedError,
+    SinkThrottledError,
+)
 from triage.ratelimit import Budget, Budgets
 from triage.settings import Settings
 from triage.sinks.base import Effect
@@ -151,15 +156,20 @@ class StormDigest:
         path = f"/repos/{repository}/issues"
         request = {"title": text.digest_title(), "body": text.digest_body()}
         try:
-            labels = [text.TRIAGE_LABEL, text.DIGEST_LABEL]
-            created = await self._api.call("POST", path, json={**request, "labels": labels})
-        except SinkRejectedError as exc:
-            if exc.status not in (403, 422) or "label" not in exc.detail.lower():
-                raise
-            self._say_label_missing(repository, exc)
-            labels = [text.TRIAGE_LABEL]
-            created = await self._api.call("POST", path, json={**request, "labels": labels})
-        issue = record(created, "the digest issue")
+            try:
+                labels = [text.TRIAGE_LABEL, text.DIGEST_LABEL]
+                created = await self._api.call("POST", path, json={**request, "labels": labels})
+            except SinkRejectedError as exc:
+                if exc.status not in (403, 422) or "label" not in exc.detail.lower():
+                    raise
+                self._say_label_missing(repository, exc)
+                labels = [text.TRIAGE_LABEL]
+                created = await self._api.call("POST", path, json={**request, "labels": labels})
+            issue = record(created, "the digest issue")
+        except GitHubUnavailableError:
+            # Made or not, labelled or not: the next look-up reads the issues triage created.
+            self._lookup.forget_labels(repository)
+            raise
         self._lookup.note_created(repository, issue)
         return issue
 

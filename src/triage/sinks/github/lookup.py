@@ -16,13 +16,32 @@ Which issues are listed depends on what this process saw of the repository's lab
 triage) access, and an issue without `triage` is in no `labels=triage` list.
 
     labels kept         `labels=<label>` (`triage`, or the digest's): one call per look-up
+    (a create showed
+    it LABELS_KEPT_S
+    ago or less)
     labels dropped,     `creator=<our login>` instead (the search: `author:`): the issues
-    or not seen yet     triage opened, labelled or not, for the same one call. Until this
-                        process has created an issue in the repository it cannot know
+    or not seen yet,    triage opened, labelled or not, for the same one call. Until this
+    or not lately       process has created an issue in the repository it cannot know
                         whether the labels stay, and the first create there (another
                         replica's, or one whose answer was lost) may have left an unlabelled
                         issue that no label lists; the creator list finds it however many
                         newer open issues others opened above it
+
+Labels kept is a belief about the token's access, which can change under a running process
+(push access taken away: GitHub then drops every new issue's labels without a word). So it
+is dropped, and the creator list read again, when anything says it may be stale:
+
+    a create whose answer was lost      it may have made an unlabelled issue, which its
+    (`forget_labels`)                   retry must find
+    a label add refused (403)           the token may no longer label issues
+    LABELS_KEPT_S since the create      another replica may have opened the incident's
+    that showed the labels kept         issue unlabelled since (its bookkeeping lost, the
+                                        message retried here)
+
+The creator list costs the same one call, so the belief only chooses which list is read.
+What is left: within LABELS_KEPT_S of this process's last labelled create, another replica's
+unlabelled issue whose message is retried here is not found, and a second issue is opened
+(whose create then shows the labels dropped, so it happens once).
 
 The creator list, not the search API (`author:@me`), is what finds an issue just created: the
 search index lags behind a create, which is when a retry looks; and it works alike on
@@ -38,6 +57,7 @@ can copy one.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import structlog
@@ -60,18 +80,21 @@ log = structlog.get_logger(__name__)
 LOOKUP_PAGES = 10
 SEARCH_PAGES = 10
 PAGE_SIZE = 100
+#: How long a create that showed GitHub keeping the labels is believed (the module docstring).
+LABELS_KEPT_S = 300.0
 
 
 class MarkerLookup:
     """Looks up triage's own issues and comments by marker, for one sink's process."""
 
-    def __init__(self, api: GitHubApi) -> None:
+    def __init__(self, api: GitHubApi, clock: Callable[[], float]) -> None:
         self._api = api
+        self._clock = clock
         #: Repositories said to hold more open triage issues than the list look-up reads.
         self._many_open: set[str] = set()
         #: Lower case repository → whether GitHub kept the labels of the last issue this
-        #: process created there (absent: none created yet).
-        self._labels_kept: dict[str, bool] = {}
+        #: process created there, and when (absent: none created yet, or forgotten).
+        self._labels_kept: dict[str, tuple[bool, float]] = {}
 
     def note_created(self, repository: str, issue: dict[str, Any]) -> None:
         """Remember whether GitHub kept the labels of `issue`, just created in `repository`
@@ -81,7 +104,7 @@ class MarkerLookup:
         there since)."""
         key = repository.lower()
         kept = text.TRIAGE_LABEL in label_names(issue)
-        if self._labels_kept.get(key, True) and not kept:
+        if self._labels_kept.get(key, (True, 0.0))[0] and not kept:
             log.warning(
                 "github.labels_dropped",
                 repository=repository,
@@ -93,7 +116,22 @@ class MarkerLookup:
                     "their creator"
                 ),
             )
-        self._labels_kept[key] = kept
+        self._labels_kept[key] = (kept, self._clock())
+
+    def forget_labels(self, repository: str) -> None:
+        """Whether `repository` keeps new issues' labels is no longer known (a create whose
+        answer was lost, a label add refused): look-ups there list the issues triage created
+        until a create shows the labels again."""
+        key = repository.lower()
+        if key in self._labels_kept:
+            # What was seen last stays (for `note_created`'s one warning); it is believed no more.
+            self._labels_kept[key] = (self._labels_kept[key][0], -math.inf)
+
+    def _labels_known_kept(self, repository: str) -> bool:
+        """Whether a create in `repository` showed GitHub keeping the labels, LABELS_KEPT_S
+        ago or less, and nothing said since that it may have stopped."""
+        kept, since = self._labels_kept.get(repository.lower(), (False, 0.0))
+        return kept and self._clock() - since < LABELS_KEPT_S
 
     async def find_marked_issue(
         self, repository: str, marker_fingerprint: str
@@ -115,7 +153,7 @@ class MarkerLookup:
         found = await self.find_open_issue(
             repository, text.DIGEST_LABEL, text.DIGEST_MARKER, unlocked=True
         )
-        if found is not None or self._labels_kept.get(repository.lower()) is not True:
+        if found is not None or not self._labels_known_kept(repository):
             return found
         return await self.find_open_issue(
             repository, text.TRIAGE_LABEL, text.DIGEST_MARKER, unlocked=True, older=False
@@ -140,7 +178,7 @@ class MarkerLookup:
         would cost a call per hundred open issues. Only where this process saw GitHub keep
         an issue's labels are the issues with `label` listed; elsewhere those triage created
         (the module docstring)."""
-        if self._labels_kept.get(repository.lower()) is True:
+        if self._labels_known_kept(repository):
             by = {"labels": label}
         else:
             by = {"creator": await self._api.whoami()}

@@ -3,9 +3,9 @@
 Effects and the calls they make (`{repo}` is the route's repository, else `GITHUB_REPOSITORY`):
 
     OPEN    list open `triage` issues, newest first, for the fingerprint marker in one triage
-            opened (past 1,000 of them, the search API for older ones; until this process
-            saw GitHub keep a new issue's labels in the repository, the issues triage
-            created instead: `lookup.py`); found → its URL (a crash between create and
+            opened (past 1,000 of them, the search API for older ones; unless this process
+            saw GitHub keep a new issue's labels in the repository lately, and nothing since
+            said they may be dropped, the issues triage created instead: `lookup.py`); found → its URL (a crash between create and
             store never duplicates); else create `[P1] title` with labels
             team/priority/source/`triage` + the route's (100 at most, GitHub's limit) and
             assignees (10 at most); an assignee or a label
@@ -157,7 +157,7 @@ class GitHubSink:
         #: Which repositories refused us lately, and which took an issue (`access.py`).
         self._access = RepositoryAccess(self._api, settings.github_repository, clock)
         #: Issues and comments found by their hidden markers (`lookup.py`).
-        self._lookup = MarkerLookup(self._api)
+        self._lookup = MarkerLookup(self._api, clock)
         #: The creation budgets, and the storm digest beyond them (`digest.py`): the store's
         #: budgets (shared by replicas); this process's own without a store.
         shared = budgets if budgets is not None else LocalBudgets()
@@ -470,8 +470,14 @@ class GitHubSink:
             return Applied(ref), "found"
         if not await self._digest.admit_issue(repository):
             return Applied(await self._digest.add(repository, effect)), "digested"
-        issue = await self._create_issue(repository, effect)
-        ref = issue_url(issue, repository, self._origin)
+        try:
+            issue = await self._create_issue(repository, effect)
+            ref = issue_url(issue, repository, self._origin)
+        except GitHubUnavailableError:
+            # Made or not, with its labels or not: the retry looks among the issues triage
+            # created, where an issue GitHub made without its labels is too (`lookup.py`).
+            self._lookup.forget_labels(repository)
+            raise
         log.info("github.issue_created", repository=repository, issue=issue_number(issue))
         self._lookup.note_created(repository, record(issue, "the issue"))
         return Applied(ref), "ok"
@@ -616,8 +622,12 @@ class GitHubSink:
         except SinkRejectedError as exc:
             if exc.status not in (403, 422) or _out_of_reach(exc) is not None:
                 raise  # the issue itself is out of reach: the whole effect is
-            if exc.status == 403 and len(labels) == 1:
-                self._missing_labels.note(ref.repository, labels[0])
+            if exc.status == 403:
+                # The token may have lost push access, and GitHub then drops new issues'
+                # labels too: look issues up by their creator until a create shows them kept.
+                self._lookup.forget_labels(ref.repository)
+                if len(labels) == 1:
+                    self._missing_labels.note(ref.repository, labels[0])
             log.warning(
                 "github.label_refused",
                 repository=ref.repository,
