@@ -20,6 +20,8 @@ from triage.redact.rule import (
     _CONTINUATION,
     _INNER_QUOTE,
     _QUOTED_CHAR,
+    _SHELL_DOUBLE_QUOTED,
+    _quoted_char,
     _replaced_value,
     _Rule,
     _rule,
@@ -63,7 +65,7 @@ def _command_passwords(match: re.Match[str]) -> str:
         value = arg[0]
         start = offset + arg.start()
         if pending and not value.startswith("-") and value not in ("''", '""'):
-            if not value.startswith("[REDACTED"):
+            if not value.lstrip("\\\"'").startswith("[REDACTED"):
                 quote_mark = _quote_mark(value)
                 placeholder = f"{quote_mark}[REDACTED:password]{quote_mark}"
                 pieces += (text[last:start], placeholder)
@@ -88,17 +90,20 @@ def _glued_value(argument: str, options: tuple[str, ...], glued: bool) -> bool:
 
 
 def _quote_mark(argument: str) -> str:
-    """The quote an argument opens with (`\\"` inside a JSON string), or "" for none."""
-    if argument.startswith('\\"'):
-        return '\\"'
+    """The quote an argument opens with (`\\"` inside a JSON string, `\\\\\\"` a level
+    further), or "" for none."""
+    for escaped in ('\\"', '\\\\\\"'):
+        if argument.startswith(escaped):
+            return escaped
     return argument[0] if argument[:1] in ("'", '"') else ""
 
 
-#: One argument of a command line: quoted (`\\"…\\"` inside a JSON string), or a run of
-#: non-space, which a quoted part may end (7-Zip's `-p"…"`).
-_QUOTED_ARGUMENT = r"""\\"(?:[^"\\\n]|\\[^"\n]){0,512}+\\"|'[^'\n]{0,512}+'|"[^"\n]{0,512}+\""""
+#: One argument of a command line: quoted (`\\"…\\"` inside a JSON string; a backslash
+#: escapes inside double quotes, `_SHELL_DOUBLE_QUOTED`), or a run of non-space, which a
+#: quoted part may end (7-Zip's `-p"…"`).
+_QUOTED_ARGUMENT = rf"{_SHELL_DOUBLE_QUOTED}|'[^'\n]{{0,512}}+'"
 _ARGUMENT = re.compile(
-    rf"""{_QUOTED_ARGUMENT}|(?:[^\s'"\\]|\\(?!["'])){{1,512}}+(?:{_QUOTED_ARGUMENT})?"""
+    rf"""{_QUOTED_ARGUMENT}|(?:[^\s'"\\]|\\(?!\\{{0,2}}["'])){{1,512}}+(?:{_QUOTED_ARGUMENT})?"""
 )
 
 
@@ -244,9 +249,9 @@ COMMAND_RULES: tuple[
         r"(?P<user>[^\s:\"'\[\\]{1,256}+)):(?!//)(?!(?:\\?[\"'])?\[REDACTED)"
         # `user:password` quoted whole: the password goes to that closing quote, over a quote
         # of the other kind (`"admin:it's…"`).
-        r"(?(uq)(?P<whole>(?:(?!(?P=uq))[^\r\n]){1,256}+)"
+        rf"(?(uq)(?P<whole>{_quoted_char('uq')}{{1,256}}+)"
         # The password quoted on its own (`bob:"…"`, `\"…\"` inside a JSON string), or not.
-        r"|(?:(?P<pq>\\?[\"'])(?P<quoted>(?:(?!(?P=pq))[^\r\n]){1,256}+)(?P=pq)"
+        rf"|(?:(?P<pq>\\?[\"'])(?P<quoted>{_quoted_char('pq')}{{1,256}}+)(?P=pq)"
         r"|(?P<pw>(?:[^\s\"'\\]|\\(?![\"'])){1,256}+)))",
         _user_password,
         "-u",
@@ -327,7 +332,7 @@ COMMAND_RULES: tuple[
         + r"?(?P<q>\\?[\"'])?)(?!\[REDACTED|-|[<>|]|"
         + _CONTINUATION
         + ")"
-        rf"{_TEMPLATE_VALUE}(?(q)(?:(?!(?P=q))[^\r\n]){{1,512}}+(?P<closed>(?P=q))?"
+        rf"{_TEMPLATE_VALUE}(?(q){_QUOTED_CHAR}{{1,512}}+(?P<closed>(?P=q))?"
         rf"""|(?:[^\s"'&;]|{_INNER_QUOTE}){{1,512}})""",
         _option_value,
         "--",

@@ -131,7 +131,8 @@ REDIS_RULES: tuple[
         r"|(?P<config>config[ \t]{1,3}set[ \t]{1,3})?(?:requirepass|masterauth)[ \t]{1,8}))"
         # Quoted (`\\"…\\"` inside a JSON string), or a run to a space or a quote; a line
         # inside a JSON string ends at its escaped break or the string's closing quote.
-        r"(?!\\?[\"']?\[REDACTED)(?P<value>\\\"(?:[^\"\\\n]|\\[^\"\n]){1,512}+\\\""
+        # A shell's escaped quote inside a JSON string (`\\\\\\"`) is the value's.
+        r"(?!\\?[\"']?\[REDACTED)(?P<value>\\\"(?:\\\\\\[\\\"]|[^\"\\\n]|\\[^\"\n]){1,512}+\\\""
         r"""|"(?:[^"\\\n]|\\.){1,512}+"|'(?:[^'\\\n]|\\.){1,512}+'"""
         r"""|[^\s"'\\]{1,512}+)(?P<end>[ \t]{0,8}(?=\r?\n|\\n|(?<!\\)"|$))?""",
         _redis_auth,

@@ -156,9 +156,30 @@ _ASSIGN = (
     r"[ \t]{0,61})"
 )
 _OPEN_QUOTE = r"""(?:\\?["'])?"""
-#: A character of a value quoted whole, after its opening quote (group `q`): anything on its
-#: line but that quote, so a literal holds the other kind (`"it's…"`, `'pa"ss…'`).
-_QUOTED_CHAR = r"(?:(?!(?P=q))[^\r\n])"
+
+
+def _quoted_char(group: str) -> str:
+    """A character of a value quoted whole, after its opening quote (the group named `group`):
+    anything on its line but that quote, so a literal holds the other kind (`"it's…"`,
+    `'pa"ss…'`); and a backslash's escape, read as one, so an escaped quote is the value's as
+    a shell and redis-cli read it: `\\"` and `\\\\` raw, `\\\\\\"` and `\\\\\\\\` inside a
+    JSON string (`"p4ss\\"w0rd"`, `\\"p4ss\\\\\\"w0rd\\"`). Inside a JSON string `\\"` is the
+    closing quote itself, which no escape starts."""
+    return rf"""(?:(?!(?P={group}))(?:\\(?:\\\\[\\"]|[\\"])|[^\r\n]))"""
+
+
+#: `_quoted_char` of the group `q`, which most rules name their value's opening quote.
+_QUOTED_CHAR = _quoted_char("q")
+#: A double-quoted argument as a shell writes it, quotes and all: raw (`"…"`, a backslash
+#: escaping the character after it), inside a JSON string (`\\"…\\"`, where a shell's
+#: escaped quote is `\\\\\\"` and its escaped backslash `\\\\\\\\`), or inside JSON quoted in
+#: a JSON string (`\\\\\\"…\\\\\\"`, read a level down first: here only taken whole). An
+#: opening quote has no backslash before it: `\\\\\\"` inside a value is an escape.
+_SHELL_DOUBLE_QUOTED = (
+    r'(?<!\\)\\\\\\"(?:[^\\"\n]|\\(?!\\\\")){0,512}+\\\\\\"'
+    r'|(?<!\\)\\"(?:\\\\\\[\\"]|\\[^"\n]|[^"\\\n]){0,512}+\\"'
+    r'|(?<!\\)"(?:\\[^\n]|[^"\\\n]){0,512}+"'
+)
 #: A quote inside a word (`it's`, `pa"ss`; escaped inside a JSON string, `pa\\"ss`): a
 #: letter or digit on both sides. A value read to a space or a quote reads on through it; the
 #: quote that closes a string has no letter or digit after it.
