@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 from triage.models import Priority
 from triage.normalize.common import cut, priority
 from triage.summarise.base import DESCRIPTION_CHARS, MAX_STEPS, STEP_CHARS, TITLE_CHARS
-from triage.summarise.priority import word_priority
+from triage.summarise.priority import unlabelled, word_priority
 from triage.summarise.prompt import TicketDraft
 
 #: A reasoning model's thoughts before its answer, when no reasoning parser removed them.
@@ -389,12 +389,17 @@ def _priority(value: Any) -> Priority | None:
     """The priority the model suggests: as an alert's own field is read, else the same word
     without Markdown or punctuation around it ("**High**", "low."), else a word for it in
     another language (`priority.FOREIGN_PRIORITY`: a model writes in the alert's language
-    when the alert's text is in it, or asks it to)."""
+    when the alert's text is in it, or asks it to), else the same after a priority's name
+    ("Priority: low", `priority.unlabelled`; a severity's name is no priority's)."""
     found = priority(value)
     if found is not None or not isinstance(value, str):
         return found
     bare = value[:_PRIORITY_CHARS].strip().strip(_AROUND).strip()
-    return word_priority(bare)
+    found = word_priority(bare)
+    if found is None and (rest := unlabelled(value[:_PRIORITY_CHARS])) is not None:
+        # "Priority: low": the field's name written into its value, once.
+        found = _priority(rest)
+    return found
 
 
 #: How much of a priority string is read: a word or two.
@@ -423,7 +428,7 @@ def _description(value: Any) -> Any:
         for part in value:
             if not isinstance(part, str):
                 return value
-            if part.strip():
+            if not blank(part):
                 paragraphs.append(part.strip())
                 length += len(paragraphs[-1]) + 2
             if length > DESCRIPTION_CHARS:
@@ -446,13 +451,13 @@ def _steps(value: Any) -> Any:
 
 
 def _kept(steps: Iterator[Any]) -> list[str] | None:
-    """The first MAX_STEPS steps that are not blank, cut, from the first `_STEP_ITEMS` of
-    `steps`; None when one read is no text."""
+    """The first MAX_STEPS steps that show something (`blank`), cut, from the first
+    `_STEP_ITEMS` of `steps`; None when one read is no text."""
     kept: list[str] = []
     for step in islice(steps, _STEP_ITEMS):
         if not isinstance(step, str):
             return None
-        if step.strip():
+        if not blank(step):  # one of zero-width or control characters only shows nothing
             kept.append(_line(step, STEP_CHARS))
             if len(kept) == MAX_STEPS:
                 break

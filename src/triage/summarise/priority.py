@@ -167,7 +167,8 @@ _SEVERITY_KEYS = (
 )
 #: The same in Chinese, Japanese and Korean, which write no space before a name.
 _CJK_SEVERITY = "严重程度 严重性 重大度 深刻度 심각도"
-_CJK_KEYS = "优先级 優先級 紧急程度 優先度 優先順位 緊急度 우선순위 긴급도 " + _CJK_SEVERITY
+_CJK_PRIORITY_KEYS = "优先级 優先級 紧急程度 優先度 優先順位 緊急度 우선순위 긴급도"
+_CJK_KEYS = f"{_CJK_PRIORITY_KEYS} {_CJK_SEVERITY}"
 _SEVERITY = frozenset(f"{_SEVERITY_KEYS} {_CJK_SEVERITY}".split())
 
 
@@ -198,6 +199,23 @@ _P_LEVELS = {
     Priority.MEDIUM: "P2",
     Priority.LOW: "P3",
 }
+
+
+#: A priority's name and separator leading a value ("Priority: high", "**Priorität**: hoch",
+#: "优先级" and a fullwidth colon): the model wrote the field's name into its value. A
+#: severity's name is not one (severity is not priority: "Severity: 2" is no P2).
+_LABEL = re.compile(
+    rf"[\s*_`]{{0,4}}(?:{_alternatives(_PRIORITY_KEYS)}|{_alternatives(_CJK_PRIORITY_KEYS)})"
+    r"[\s*_`]{0,4}[:=\uff1a][\s*_`'\"]{0,8}",
+    re.IGNORECASE,
+)
+
+
+def unlabelled(value: str) -> str | None:
+    """`value` without a priority's name and separator before it ("Priority: low" → "low");
+    None when it has none."""
+    found = _LABEL.match(value)
+    return value[found.end() :] if found is not None else None
 
 
 def agreeing(text: str, final: Priority, *, severity: str | None = None) -> tuple[str, int]:
