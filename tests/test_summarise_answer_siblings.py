@@ -250,3 +250,24 @@ def test_a_labelled_priority_of_a_severity_stays_no_priority() -> None:
     priority, and "2" alone would read as a P-level."""
     assert answers.draft(json.dumps({**TICKET, "priority": "Severity: 2"})).priority is None
     assert answers.draft(json.dumps({**TICKET, "priority": "Priority: P2"})).priority == "medium"
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        pytest.param("\u202e\u200b", id="shows-nothing"),
+        pytest.param("Checkout down on 10.9.8.7", id="ungrounded"),
+    ],
+)
+async def test_the_alerts_own_title_standing_in_is_cut_to_the_contract(
+    model: Model, logs: io.StringIO, title: str
+) -> None:
+    """When the alert's own title stands in for the model's (one that shows nothing, or one
+    with a fact the alert never stated), a long one is cut to the contract's 120 characters,
+    as the deterministic summariser cuts it, not to the sinks' wider limit."""
+    long = ALERT.model_copy(update={"title": "Checkout API 5xx on web-1 " * 12})
+    model.queue(json.dumps({**TICKET, "title": title}))
+    ticket, _ = await ticket_from(model, long)
+    _no_fallback(logs)
+    assert ticket.title.startswith("Checkout API 5xx on web-1")
+    _bounded(ticket)

@@ -14,7 +14,10 @@ What the contract cannot read (no object at all, a missing description or steps,
 another type, prose, a refusal, an object without a ticket's fields) stays invalid, and
 `contain()` still checks whatever is read, exactly as it checks a clean answer.
 Steps and paragraphs are read only as far as a ticket holds them: a server's answer of millions
-costs no more than its JSON's parse.
+costs no more than its JSON's parse. Two choices are deliberate: a key written twice is read as
+JSON's parsers read it, the last one winning (whatever the reading: JSON, a Python dict, a key
+in another case), so the ticket says what any other reader of the answer sees; and of two
+tickets in one answer, a fenced one is the answer, else the first (what follows is a remark).
 """
 
 from __future__ import annotations

@@ -511,7 +511,9 @@ def contain(
         raise SummariserError("unsettled_text")
 
     ticket = Ticket(
-        title=final(cut(title, 200, ellipsis=True)),
+        # The contract's length, whichever title it is: a correction (`stated`) lengthens the
+        # model's, and the alert's own standing in was never cut to it.
+        title=final(cut(title, prompt.TITLE_CHARS, ellipsis=True, whole_words=True)),
         priority=decision.priority,
         description=final(description),
         steps=tuple(final(step) for step in kept[: prompt.MAX_STEPS]),
