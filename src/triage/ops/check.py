@@ -215,13 +215,14 @@ async def _ingest_tokens(settings: Settings, aws: Aws) -> str:
 
 
 async def _github(settings: Settings) -> str:
-    """GitHub reachable with our credentials, no repository issues go to archived, and our
-    credentials may open issues in each: the probe reads issues, which an archived
-    repository still serves and a token with Issues read-only still reads, so without
-    asking every new incident would be refused while this check said ok (the write is asked
-    with a create GitHub refuses either way: `access.py`). A label triage relies on that a
-    repository lacks, and that our credentials may not create, is a warning
-    (`github_labels.py`)."""
+    """GitHub reachable with our credentials, no repository issues go to archived, and GitHub
+    does not refuse our credentials a create in each: the probe reads issues, which an
+    archived repository still serves and a token with Issues read-only still reads, so
+    without asking every new incident would be refused while this check said ok (the write
+    is asked with a create GitHub cannot carry out: `access.py`). A create refused for its
+    title alone passes, said as that and no more; an answer that tells nothing (a limit, an
+    outage) is a warning, as is a label triage relies on that a repository lacks and that
+    our credentials may not create (`github_labels.py`)."""
     from triage.ops.github_labels import label_problems
     from triage.sinks.github import GitHubSink
 
@@ -230,7 +231,7 @@ async def _github(settings: Settings) -> str:
     try:
         reached = await sink.probe()
         archived = [r for r in repositories if await sink.archived(r)]
-        refused = [] if archived else [await sink.issue_write_refusal(r) for r in repositories]
+        probes = [] if archived else [await sink.probe_issue_write(r) for r in repositories]
     finally:
         await sink.aclose()
     if archived:
@@ -238,12 +239,24 @@ async def _github(settings: Settings) -> str:
             f"{', '.join(archived)} archived (read-only): GitHub refuses every issue there; "
             "unarchive it or route its incidents elsewhere"
         )
-    if any(refused):
-        raise _Failed(_without_held("; ".join(r for r in refused if r)))
-    problems = await label_problems(settings, repositories)
+    said = {verdict: [p.said for p in probes if p.verdict == verdict] for verdict in _VERDICTS}
+    if said["refused"]:
+        raise _Failed(_without_held("; ".join(said["refused"])))
+    passed = [p.repository for p in probes if p.verdict == "not_refused"]
+    if passed:
+        # Not "may write": GitHub does not document that it checks permissions first.
+        reached += (
+            f"; issue creates not refused in {len(passed)} of {len(probes)} repositories (an "
+            "untitled test create answered 422, title missing)"
+        )
+    problems = said["unknown"] + await label_problems(settings, repositories)
     if problems:
         raise _Warning(_without_held(f"{reached}; {'; '.join(problems)}"))
     return reached
+
+
+#: How the issue-write probe reads GitHub's answer (`sinks/github/access.py`).
+_VERDICTS = ("not_refused", "refused", "unknown")
 
 
 async def _github_links(settings: Settings) -> str:

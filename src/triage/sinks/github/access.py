@@ -21,11 +21,29 @@ happens:
 Reading a repository's issues (or the user's role there, `permissions` in `GET /repos/{r}`)
 does not show that our credentials may open them: a fine-grained token with Issues read-only,
 or an App without `issues: write`, reads them all and is refused every create (403 "Resource
-not accessible by …"). GitHub has no call that says what a token may do, but it checks the
-credentials' permission before the request's fields, so `issue_write_refusal` asks with a
-create that has no title: a 422 (the title missing) says they may, a 403 that they may not,
-and no issue can come of it (GitHub's `title` is required). `triage check` asks it once per
-repository.
+not accessible by …"). GitHub has no call that says what a fine-grained token may do, so
+`probe_issue_write` asks with a create that has no title, of which no issue can come
+(GitHub's `title` is required), and reads GitHub's answer (`triage check` asks once per
+repository):
+
+    422 naming the title missing      "not_refused": GitHub got as far as the request's
+                                      fields. It checks permissions first, as it answers
+                                      today, but does not document that order: so this says
+                                      the create was not refused, never that writes are
+                                      proven allowed
+    401, 403 (no limit), 404, 410,    "refused", with what to do: 401 credentials GitHub does
+    451                               not take, 403 no write permission, 404 the repository
+                                      hidden from our credentials (GitHub answers 404, not
+                                      403, for a private repository a token may not see) or
+                                      missing, 410 issues turned off, 451 the repository
+                                      blocked for legal reasons
+    a rate limit (403/429 with        "unknown": nothing was asked, so nothing is known; the
+    Retry-After or x-ratelimit-       line says when to ask again
+    remaining: 0), 5xx, a network
+    error, any other 422
+    2xx                               "unknown": an issue was made (GitHub never makes one
+                                      without a title: whatever answered is no GitHub), and
+                                      the line names it, to be closed
 
 A refused write (403) is believed for UNREACHABLE_RECHECK_S even when the repository reads
 again: a read cannot show that writes are allowed again. After that the next open tries one.
@@ -37,12 +55,15 @@ on.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Literal, TypeVar
 
 import structlog
 
 from triage.errors import (
+    GitHubThrottledError,
     GitHubUnavailableError,
     SinkRejectedError,
     SinkUnavailableError,
@@ -55,12 +76,13 @@ _V = TypeVar("_V")
 log = structlog.get_logger(__name__)
 
 #: The statuses of a refusal that is about our access to a repository, not about the ticket.
-REPOSITORY_REFUSED = frozenset({403, 404, 410})
+REPOSITORY_REFUSED = frozenset({403, 404, 410, 451})
 #: What an operator does about each of them, said in the error and the warning.
 ACCESS_HINT = {
     404: "give the GitHub App (or GITHUB_TOKEN) access to the repository, or fix the route",
     410: "turn the repository's issues on, or route to another repository",
     403: "give the GitHub App (or GITHUB_TOKEN) write access to the repository's issues",
+    451: "GitHub blocks the repository for legal reasons: route its incidents elsewhere",
 }
 #: What to grant when a create is refused, for `triage check`: the 403 names the permission.
 _WRITE_HINT = {
@@ -69,7 +91,37 @@ _WRITE_HINT = {
         "give the token Issues: Read and write on it (a fine-grained token), or the GitHub "
         "App issues: write"
     ),
+    404: (
+        "GitHub hides a private repository from credentials without access to it: "
+        + ACCESS_HINT[404]
+    ),
 }
+
+#: Errors of `api.py` that are GitHub refusing our credentials themselves, not a repository:
+#: what the probe's line calls them.
+_CREDENTIALS_REFUSED = {
+    "unauthorized": "401",
+    "suspended": "suspended",
+    "no_token": "no installation token",
+}
+#: How GitHub says a create lacks its title: a validation error naming the field (as `api.py`
+#: tells it: `resource field code`), or its schema's sentence ("title" wasn't supplied).
+_TITLE_MISSING = re.compile(
+    r"\btitle\b\W{0,3}(?:missing|wasn.t supplied|is missing|required)", re.I
+)
+
+
+@dataclass(frozen=True, slots=True)
+class WriteProbe:
+    """What the untitled create (`RepositoryAccess.probe_issue_write`) says about our
+    credentials opening issues in `repository`: `verdict` as the module docstring reads it,
+    and `said`, the line that tells it."""
+
+    repository: str
+    verdict: Literal["not_refused", "refused", "unknown"]
+    said: str
+
+
 #: Repositories remembered as out of reach (and as reached), at most; the oldest go first.
 UNREACHABLE_KEPT = 64
 #: How recently another repository must have taken an issue for a refusal to be one
@@ -110,22 +162,32 @@ class RepositoryAccess:
             return False
         return True
 
-    async def issue_write_refusal(self, repository: str) -> str | None:
-        """Why GitHub refuses our credentials to open issues in `repository`, or None when
-        it would take one, asked with a create GitHub cannot carry out (no title: the module
-        docstring). Other errors (a limit, an outage) are raised."""
+    async def probe_issue_write(self, repository: str) -> WriteProbe:
+        """Whether GitHub refuses our credentials to open issues in `repository`, asked with
+        a create GitHub cannot carry out (no title) and read as the module docstring says."""
         try:
-            await self._api.call("POST", f"/repos/{repository}/issues", json={"body": ""})
+            made = await self._api.call("POST", f"/repos/{repository}/issues", json={"body": ""})
         except SinkRejectedError as exc:
-            if exc.status not in REPOSITORY_REFUSED:
-                return None  # the title missing (422): the credentials may open issues
-            return (
-                f"{repository}: GitHub refuses triage's credentials to open issues there "
-                f"({exc.status}: {exc.detail}): {_WRITE_HINT[exc.status]}"
-            )
-        # Taken without a title: not GitHub's answer (a stand-in's); nothing to say.
-        log.warning("github.untitled_create_taken", repository=repository)
-        return None
+            return _read_refusal(repository, exc)
+        except GitHubThrottledError as exc:
+            return _unknown(repository, f"{exc}; run the check again then")
+        except GitHubUnavailableError as exc:
+            if exc.reason in _CREDENTIALS_REFUSED:
+                return WriteProbe(
+                    repository,
+                    "refused",
+                    f"{repository}: the test create there was refused: {exc} "
+                    f"({_CREDENTIALS_REFUSED[exc.reason]})",
+                )
+            return _unknown(repository, str(exc))
+        number = made.get("number") if isinstance(made, dict) else None
+        log.warning("github.untitled_create_taken", repository=repository, issue=number)
+        shown = f"#{number}" if isinstance(number, int) else "an issue"
+        return _unknown(
+            repository,
+            f"the untitled test create was taken ({shown} made, which GitHub never does): "
+            "close it, and check that GITHUB_API_URL is GitHub's",
+        )
 
     def opened_in(self, repository: str) -> None:
         """An issue was opened (or found) in `repository`: it reaches us, and is evidence that
@@ -209,3 +271,46 @@ def _remember_newest(memory: dict[str, _V], key: str, value: _V) -> None:
     memory[key] = value
     while len(memory) > UNREACHABLE_KEPT:
         del memory[next(iter(memory))]
+
+
+def _read_refusal(repository: str, exc: SinkRejectedError) -> WriteProbe:
+    """The probe's verdict on GitHub's refusal of the untitled create."""
+    if exc.status is not None and exc.status in _WRITE_HINT:
+        return _refused(repository, exc.status, exc.detail)
+    if exc.status == 422 and _names_missing_title(exc.detail):
+        return WriteProbe(
+            repository,
+            "not_refused",
+            f"{repository}: the untitled test create was refused for its title alone (422)",
+        )
+    return _unknown(
+        repository, f"GitHub answered the untitled test create {exc.status}: {exc.detail}"
+    )
+
+
+def _names_missing_title(detail: str) -> bool:
+    """Whether a 422's told reason (`api._reason`) names the title missing, as GitHub answers
+    a create without one."""
+    return _TITLE_MISSING.search(detail) is not None
+
+
+def _refused(repository: str, status: int, detail: str) -> WriteProbe:
+    """A refusal of our access (REPOSITORY_REFUSED): said of the credentials, or of the
+    repository where it is the repository that takes no issues (410, 451)."""
+    if status in (410, 451):
+        refusal = "GitHub takes no issues there"
+    else:
+        refusal = "GitHub refuses triage's credentials to open issues there"
+    return WriteProbe(
+        repository,
+        "refused",
+        f"{repository}: {refusal} ({status}: {detail}): {_WRITE_HINT[status]}",
+    )
+
+
+def _unknown(repository: str, why: str) -> WriteProbe:
+    return WriteProbe(
+        repository,
+        "unknown",
+        f"{repository}: whether GitHub lets triage open issues there is not known: {why}",
+    )

@@ -95,7 +95,7 @@ from triage.models import EffectKind
 from triage.ratelimit import Budgets, LocalBudgets
 from triage.settings import Settings
 from triage.sinks.base import Applied, Effect, NotSent
-from triage.sinks.github.access import ACCESS_HINT, RepositoryAccess
+from triage.sinks.github.access import ACCESS_HINT, RepositoryAccess, WriteProbe
 from triage.sinks.github.api import GitHubApi, count_field, is_login, label_names, record
 from triage.sinks.github.digest import StormDigest, create_budgets
 from triage.sinks.github.lookup import MarkerLookup
@@ -187,11 +187,11 @@ class GitHubSink:
             return f"{repository} readable as {await self._api.whoami()}"
         return f"signed in as {await self._api.whoami()} (no GITHUB_REPOSITORY: routes name them)"
 
-    async def issue_write_refusal(self, repository: str) -> str | None:
-        """Why GitHub refuses our credentials to open issues in `repository` (a fine-grained
-        token with Issues read-only reads them all), or None; for `triage check`. Creates
-        nothing (`RepositoryAccess.issue_write_refusal`)."""
-        return await self._access.issue_write_refusal(repository)
+    async def probe_issue_write(self, repository: str) -> WriteProbe:
+        """Whether GitHub refuses our credentials to open issues in `repository` (a
+        fine-grained token with Issues read-only reads them all), for `triage check`. Creates
+        nothing on GitHub (`RepositoryAccess.probe_issue_write`)."""
+        return await self._access.probe_issue_write(repository)
 
     async def archived(self, repository: str) -> bool:
         """Whether GitHub says `repository` is archived (read-only: no issue can be opened or
