@@ -186,6 +186,11 @@ class SupervisorBase:
         #: with the wait's or failure's reason: a stop that cancels one counts it under that
         #: reason, not `shutdown`.
         self._failed_for: dict[str, str] = {}
+        #: Deliveries in hand SQS said are no longer ours (`Message.on_lost`): not extended,
+        #: released, held or tried again here.
+        self._lost_deliveries: set[str] = set()
+        #: The held deliveries' wake-ups: set when SQS says one is lost, so its hold ends.
+        self._hold_wakers: dict[str, asyncio.Event] = {}
         #: After a failed receive, no new one before this (time.monotonic()).
         self._receive_after = 0.0
         self._acker = Acker(inbox)

@@ -52,6 +52,8 @@ class Holding(SupervisorBase):
         pausing intake meanwhile unless the wait is this message's alone; True to try it again.
         Past `max_hold_s` or SQS's 12 h (`_hold_limit`), or when the daemon stops, it is
         released for that wait instead (False)."""
+        if self._given_up(message, exc):
+            return False
         wait_s = max(wait_s if wait_s is not None else self.DEFAULT_HOLD_S, 0.05)
         until = time.monotonic() + wait_s
         limit = self._hold_limit(message, until - held_since, wait_s)
@@ -91,11 +93,13 @@ class Holding(SupervisorBase):
         # then counts it under this reason, as it would have been had the release returned.
         self._failed_for[message.receipt_handle] = exc.reason
         try:
-            await self._sleep_unless_exit(wait_s)
+            await self._hold_wait(message, wait_s)
         finally:
             self._holding[exc.reason] -= 1
             if not self._holding[exc.reason]:
                 del self._holding[exc.reason]
+        if self._given_up(message, exc):
+            return False
         if self.should_exit.is_set():
             # Hidden for what is left of the wait, so no replica runs into it again at once.
             left_s = max(0.0, until - time.monotonic())
@@ -104,6 +108,43 @@ class Holding(SupervisorBase):
             log.info("message.released", reason="shutdown while held", hidden_s=math.ceil(left_s))
             return False
         self._failed_for.pop(message.receipt_handle, None)
+        return True
+
+    async def _hold_wait(self, message: Message, wait_s: float) -> None:
+        """Wait `wait_s`, less if the daemon stops or SQS says the delivery is lost."""
+        woken = self._hold_wakers[message.receipt_handle] = asyncio.Event()
+        waits = {
+            asyncio.ensure_future(self.should_exit.wait()),
+            asyncio.ensure_future(woken.wait()),
+        }
+        try:
+            await asyncio.wait(waits, timeout=wait_s, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
+            self._hold_wakers.pop(message.receipt_handle, None)
+
+    def _delivery_lost(self, message: Message) -> None:
+        """SQS said it no longer holds `message`'s delivery (`Message.on_lost`): another
+        replica deleted it or holds it now, or anyone may receive it again. Nothing here
+        extends or releases it from now on, and a hold of it ends (`_given_up`); work on it
+        already under way goes on (cut off, it could leave an effect half made)."""
+        handle = message.receipt_handle
+        if handle not in self._deliveries_in_flight:
+            return  # out of hand already
+        self._lost_deliveries.add(handle)
+        self._leases.pop(handle, None)
+        waker = self._hold_wakers.get(handle)
+        if waker is not None:
+            waker.set()
+
+    def _given_up(self, message: Message, exc: TransientError) -> bool:
+        """Whether `message`'s delivery is lost, so this replica gives it up: tried again
+        here, it would be worked twice, here and by whoever has it now. The warning was SQS's
+        refusal (`message.visibility_failed`); this line says what became of the message."""
+        if message.receipt_handle not in self._lost_deliveries:
+            return False
+        log.info("message.delivery_lost", reason=exc.reason, message_id=message.id)
         return True
 
     def _hold_limit(self, message: Message, held_s: float, wait_s: float) -> str | None:

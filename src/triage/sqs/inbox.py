@@ -62,6 +62,12 @@ class Message:
     on_deleted: list[Callable[[], None]] = field(
         default_factory=list, init=False, compare=False, repr=False
     )
+    #: Called once SQS has said it no longer holds this delivery (a visibility change answered
+    #: `ReceiptHandleIsInvalid` or `MessageNotInflight`): another replica deleted it or holds
+    #: it now, or it is visible again for anyone to receive. New on every delivery.
+    on_lost: list[Callable[[], None]] = field(
+        default_factory=list, init=False, compare=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         if not self.identity:
@@ -289,6 +295,8 @@ class SqsInbox:
             )
             if isinstance(code, str) and code in _LOST_DELIVERY:
                 self._remember_lost(handle)
+                for lost in messages[i].on_lost:
+                    lost()
 
     def _remember_lost(self, receipt_handle: str) -> None:
         if len(self._lost) >= _LOST_KEPT:
@@ -362,15 +370,16 @@ def message_from(raw: object, say: Say = _always) -> Message:
         raise ValueError("a received entry has no MessageId or ReceiptHandle")
     if not isinstance(body, str):
         raise ValueError(f"message {mid} has a {type(body).__name__} body, not a string")  # noqa: TRY004
+    if not is_text(body):
+        # SQS takes only Unicode characters, so only a stand-in or a proxy sends one: handed
+        # out, every step after it (a hash, a log line, the store, a sink's request) would
+        # fail on it in its own way.
+        raise ValueError(f"message {mid} has a body that is no UTF-8 text (a lone surrogate)")
     attrs = _mapping(entry.get("Attributes"))
     # Asked for on every receive: absent or unreadable alike, the count is unknown.
     receives = _attribute(mid, "ApproximateReceiveCount", attrs, _receive_count, say, missing=True)
     trace = attrs.get("AWSTraceHeader")
-    attributes = {
-        name: value["StringValue"]
-        for name, value in _mapping(entry.get("MessageAttributes")).items()
-        if isinstance(value, Mapping) and isinstance(value.get("StringValue"), str)
-    }
+    attributes = _string_attributes(mid, entry.get("MessageAttributes"), say)
     return Message(
         id=mid,
         body=body,
@@ -381,6 +390,39 @@ def message_from(raw: object, say: Say = _always) -> Message:
         trace_header=trace if isinstance(trace, str) else None,
         identity=message_identity(mid, body, attributes, say),
     )
+
+
+def is_text(value: str) -> bool:
+    """Whether `value` is text UTF-8 can carry: no lone surrogate (which JSON's escapes can
+    send, and which no encoder takes)."""
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _string_attributes(mid: str, raw: object, say: Say) -> dict[str, str]:
+    """The message's string attributes; one whose name or value is no UTF-8 text is left
+    out, said once per message (`say`) by count, never by its name."""
+    attributes, dropped = {}, 0
+    for name, value in _mapping(raw).items():
+        if not (isinstance(value, Mapping) and isinstance(value.get("StringValue"), str)):
+            continue
+        if is_text(name) and is_text(value["StringValue"]):
+            attributes[name] = value["StringValue"]
+        else:
+            dropped += 1
+    if dropped and say(mid, "MessageAttributes"):
+        log.warning(
+            "message.unreadable_attribute",
+            message_id=mid,
+            attribute="MessageAttributes",
+            reason=f"{dropped} no UTF-8 text",
+        )
+    return attributes
 
 
 def _releasable(raw: object) -> list[Message]:

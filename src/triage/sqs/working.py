@@ -13,6 +13,7 @@ this is one message's life, from its start to its ack.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -61,6 +62,7 @@ class Working(Holding, StoreWatch):
             # (and so may one whose count SQS did not say).
             lag = datetime.now(UTC) - message.sent_at
             self.metrics.observe("QueueLag", max(0.0, lag.total_seconds() * 1000))
+        message.on_lost.append(functools.partial(self._delivery_lost, message))
         task = asyncio.create_task(self._work(message), name=f"message-{message.id}")
         self._in_flight[task] = message
         self._deliveries_in_flight.add(message.receipt_handle)
@@ -71,6 +73,7 @@ class Working(Holding, StoreWatch):
         message = self._in_flight.pop(task, None)
         if message is not None:
             self._deliveries_in_flight.discard(message.receipt_handle)
+            self._lost_deliveries.discard(message.receipt_handle)
         self._working.discard(task)
         self._slot_free.set()
 
@@ -184,7 +187,10 @@ class Working(Holding, StoreWatch):
                 self._store_up()
                 return outcomes
             self._failed_for.pop(message.receipt_handle, None)
-            self._count_if_last(message, reason)
+            if message.receipt_handle not in self._lost_deliveries:
+                # A delivery no longer ours may be anyone's now: whether it was its last
+                # receive is for whoever holds it to say.
+                self._count_if_last(message, reason)
             return None
 
     def _count_if_last(self, message: Message, reason: str) -> None:
