@@ -63,6 +63,24 @@ OTHER_FORMS = [
     "export DB_PASSWORD={pw}",
     "password={pw}",
     "the password is {pw}",
+    # Code and configuration that quote a literal as a shell does.
+    'conn = connect(host="db", password={pw})',
+    "const password = {pw};",
+    'os.getenv("DB_PASSWORD", {pw})',
+    'x = os.environ.get("DB_PASSWORD") or {pw}',
+    "user.setPassword({pw});",
+    'define("DB_PASSWORD", {pw});',
+    "${{DB_PASSWORD:-{pw}}}",
+    "docker run -e DB_PASSWORD={pw} app",
+    "machine h.example.com login u password {pw}",
+    "ENV DB_PASSWORD {pw}",
+    "CREATE USER app IDENTIFIED BY {pw};",
+    "git config --global user.password {pw}",
+    "rabbitmqctl add_user app {pw}",
+    "smbclient -U bob%{pw} //h/s",
+    "-Password {pw}",
+    "echo {pw} | docker login -u me --password-stdin",
+    "api_key = {pw}",
 ]
 
 
@@ -108,3 +126,30 @@ def test_the_json_string_stays_json() -> None:
     """Redacting a JSON string holding the escaped quote leaves JSON that still parses."""
     out = _redacted(LEVELS["json string"](f"AUTH app {QUOTED}"))
     assert json.loads(out)["level"] == "error"
+
+
+#: The password as Python's repr writes a text holding both kinds of quote: single quotes,
+#: the single quote inside escaped.
+REPR = f"'{HEAD}\\'s\"{TAIL}'"
+
+REPR_FORMS = [
+    "Settings(db_password={pw}, host='db')",
+    "{{'user': 'app', 'password': {pw}}}",
+    "password = {pw}",
+    "os.getenv('DB_PASSWORD', {pw})",
+    "conn = connect(password={pw})",
+    "[('Cookie', {pw})]",
+]
+
+
+@pytest.mark.parametrize("form", REPR_FORMS)
+def test_a_repr_holding_an_escaped_single_quote_goes_whole(form: str) -> None:
+    """A single-quoted literal holding `\\'` (a repr, a stack trace's locals) loses both halves."""
+    out = _redacted(form.format(pw=REPR))
+    assert not _left(out), out
+
+
+def test_what_follows_a_repr_literal_stays() -> None:
+    """The literal ends at its own closing quote: the next argument stays."""
+    out = _redacted(f"Settings(db_password={REPR}, host='db')")
+    assert out.endswith(", host='db')"), out

@@ -16,7 +16,15 @@ from __future__ import annotations
 import re
 
 from triage.redact.names import _SECRET_NAME_NEEDLES, _kept_value, secret_named
-from triage.redact.rule import _random_looking, _Rule, _rule, _token_like
+from triage.redact.rule import (
+    _ESCAPED_QUOTED_CHAR,
+    _QUOTED_CHAR,
+    _SINGLE_QUOTED_CHAR,
+    _random_looking,
+    _Rule,
+    _rule,
+    _token_like,
+)
 
 _PLACEHOLDER = "[REDACTED:password]"
 
@@ -25,18 +33,20 @@ _PLACEHOLDER = "[REDACTED:password]"
 #: at a backslash, the plain one cannot start. `m`: the fewest characters between the quotes,
 #: `n` the most.
 _LITERAL = (
-    r"""(?:(?P<{p}e>\\")(?P<{p}ev>(?:[^"\\\r\n]|\\[^"\r\n]){{{m},{n}}}+)\\\""""
+    r"""(?:(?P<{p}e>\\")(?P<{p}ev>"""
+    + _ESCAPED_QUOTED_CHAR  # no braces: `format` leaves it as it is
+    + r"""{{{m},{n}}}+)\\\""""
     r"""|(?P<{p}d>")(?P<{p}dv>(?:[^"\\\r\n]|\\.){{{m},{n}}}+)\""""
-    r"""|(?P<{p}s>')(?P<{p}sv>[^'\r\n]{{{m},{n}}}+)'"""
+    r"""|(?P<{p}s>')(?P<{p}sv>""" + _SINGLE_QUOTED_CHAR + r"""{{{m},{n}}}+)'"""
     r"""|(?P<{p}b>`)(?P<{p}bv>[^`\r\n]{{{m},{n}}}+)`)"""
 )
 
 
 #: A quoted literal as one piece (`_LITERAL` without its groups).
 _LITERAL_SOURCE = (
-    r'\\"(?:[^"\\\r\n]|\\[^"\r\n]){0,4096}+\\"'
+    rf'\\"{_ESCAPED_QUOTED_CHAR}{{0,4096}}+\\"'
     r'|"(?:[^"\\\r\n]|\\.){0,4096}+"'
-    r"|'[^'\r\n]{0,4096}+'|`[^`\r\n]{0,4096}+`"
+    rf"|'{_SINGLE_QUOTED_CHAR}{{0,4096}}+'|`[^`\r\n]{{0,4096}}+`"
 )
 #: A ternary's condition: a word or a dotted path (a call without arguments, negated), alone
 #: or compared with another or with a literal (`debug`, `!isProd`, `env == "prod"`, `n > 2`).
@@ -181,13 +191,13 @@ _DOUBLE_QUOTED_HEAD = (
     # Not a JSON key or value (its closing quote before `:`, `,`, `}` or `]`), told by one
     # run of a class: most double quotes in alert text are JSON's.
     + r"(?![^\"\r\n]{0,256}+\"[:,}\]])"
-    + r"(?:(?<=\\\")(?P<wev>(?:[^\"\\\r\n]|\\[^\"\r\n]){1,256}+)\\\""
+    + rf"(?:(?<=\\\")(?P<wev>{_ESCAPED_QUOTED_CHAR}{{1,256}}+)\\\""
     r"|(?<!\\\")(?P<wdv>(?:[^\"\\\r\n]|\\.){1,256}+)\")"
 )
 #: A single quote or backtick heads an operand at a JSON string's start too, unescaped there
 #: (`"'…' || process.env.X"`, as a JSON value or the whole text).
 _UNESCAPED_QUOTE_HEAD = rf"(?:{_LITERAL_HEAD}|(?<=[ \t:,\[{{]\".)|(?<=\A\".))"
-_SINGLE_QUOTED_HEAD = _UNESCAPED_QUOTE_HEAD + r"(?P<wsv>[^'\r\n]{1,256}+)'"
+_SINGLE_QUOTED_HEAD = _UNESCAPED_QUOTE_HEAD + rf"(?P<wsv>{_SINGLE_QUOTED_CHAR}{{1,256}}+)'"
 _BACKTICK_QUOTED_HEAD = _UNESCAPED_QUOTE_HEAD + r"(?P<wbv>[^`\r\n]{1,256}+)`"
 #: A ternary's `C ? ` right before its first operand (its quote's `\\` inside a JSON string).
 _TERNARY_BEFORE = re.compile(r"\?[ \t]{1,3}\\?\Z")
@@ -298,7 +308,7 @@ CALL_RULES: tuple[_Rule, ...] = (
     _rule(
         r"(?P<head>\$\{(?P<name>[A-Za-z_]\w{0,127}+(?:\.[\w-]{1,64}+){0,8}+)"
         rf"{_SHELL_DEFAULT}(?P<q>\\?[\"'])?)(?!\[REDACTED)"
-        r"(?P<value>(?(q)(?!(?P=q))(?:[^\\\r\n]|\\[^\r\n])|[^{}\s\"'\\]){1,512}+)(?(q)(?P=q))\}",
+        rf"(?P<value>(?(q){_QUOTED_CHAR}|[^{{}}\s\"'\\]){{1,512}}+)(?(q)(?P=q))\}}",
         lambda m: (
             m[0]
             if not secret_named(m["name"]) or _kept_value(m["name"], m["value"])

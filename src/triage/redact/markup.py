@@ -12,7 +12,15 @@ from functools import partial
 
 from triage.redact.names import _STATE_WORDS, _kept_value, secret_named
 from triage.redact.pairs import _KEY_NAME, key_named_value
-from triage.redact.rule import _LINES, _QUOTED_CHAR, _VALUE_MAX, _replaced_value, _Rule, _rule
+from triage.redact.rule import (
+    _LINES,
+    _QUOTED_CHAR,
+    _SINGLE_QUOTED_CHAR,
+    _VALUE_MAX,
+    _replaced_value,
+    _Rule,
+    _rule,
+)
 
 
 def _named_value(match: re.Match[str]) -> str:
@@ -350,7 +358,7 @@ MARKUP_RULES: tuple[
     ),
     _rule(
         r"""[\[(] ?'(?P<name>[\w.:-]{1,128}+)'[ \t]{0,3},[ \t]{0,3}'(?!\[REDACTED)"""
-        r"""(?P<value>[^'\r\n]{1,4096}+)(?='[ \t]{0,3}[\])])""",
+        rf"""(?P<value>{_SINGLE_QUOTED_CHAR}{{1,4096}}+)(?='[ \t]{{0,3}}[\])])""",
         _object_value,
         *("['", "('", "[ '", "( '"),
     ),

@@ -31,6 +31,7 @@ from triage.redact.rule import (
     _OPEN_QUOTE,
     _PLACEHOLDER_FOUND,
     _QUOTED_CHAR,
+    _SINGLE_QUOTED_CHAR,
     _VALUE_MAX,
     _key_shaped,
     _LazyPattern,
@@ -499,7 +500,7 @@ PAIR_RULES: tuple[
         # and an escaped escape (`\\\"`: a quote inside the inner JSON's value) are the value's.
         rf"""|(?P<escaped>\\")(?:[^"\\\n]|\\[^"\\\n]|\\\\(?:[^"\\\n]|\\.)){{1,{_VALUE_MAX}}}+\\\""""
         rf"""|(?P<double>")(?:[^"\\\n]|\\.){{1,{_VALUE_MAX}}}+\""""  # "…" with backslash escapes
-        rf"""|(?P<single>')[^'\n]{{1,{_VALUE_MAX}}}+'"""
+        rf"""|(?P<single>'){_SINGLE_QUOTED_CHAR}{{1,{_VALUE_MAX}}}+'"""
         # A quote never closed on its line (a log line cut short, a value broken by the line's
         # end): the rest of the line goes, not only its first word.
         rf"""|(?P<unclosed>")(?:[^"\\\r\n]|\\.){{1,{_VALUE_MAX}}}+(?=\r?\n|$)"""

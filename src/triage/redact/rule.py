@@ -162,14 +162,23 @@ def _quoted_char(group: str) -> str:
     """A character of a value quoted whole, after its opening quote (the group named `group`):
     anything on its line but that quote, so a literal holds the other kind (`"it's…"`,
     `'pa"ss…'`); and a backslash's escape, read as one, so an escaped quote is the value's as
-    a shell and redis-cli read it: `\\"` and `\\\\` raw, `\\\\\\"` and `\\\\\\\\` inside a
-    JSON string (`"p4ss\\"w0rd"`, `\\"p4ss\\\\\\"w0rd\\"`). Inside a JSON string `\\"` is the
-    closing quote itself, which no escape starts."""
-    return rf"""(?:(?!(?P={group}))(?:\\(?:\\\\[\\"]|[\\"])|[^\r\n]))"""
+    a shell, redis-cli and Python's repr read it: `\\"`, `\\'` and `\\\\` raw, `\\\\\\"` and
+    `\\\\\\\\` inside a JSON string (`"p4ss\\"w0rd"`, `'it\\'s"x'`, `\\"p4ss\\\\\\"w0rd\\"`).
+    Inside a JSON string `\\"` is the closing quote itself, which no escape starts."""
+    return rf"""(?:(?!(?P={group}))(?:\\(?:\\\\[\\"]|[\\"'])|[^\r\n]))"""
 
 
 #: `_quoted_char` of the group `q`, which most rules name their value's opening quote.
 _QUOTED_CHAR = _quoted_char("q")
+#: A character of a value inside a JSON string's escaped double quotes (`\\"…\\"`), an escape
+#: read as one: a shell's or a literal's escaped quote (`\\\\\\"`) or backslash (`\\\\\\\\`),
+#: JSON's own escapes (`\\n`), anything but a quote or a backslash.
+_ESCAPED_QUOTED_CHAR = r'(?:\\\\\\[\\"]|\\[^"\r\n]|[^"\\\r\n])'
+#: A character of a single-quoted literal in code (Python's repr, JavaScript, PHP): a
+#: backslash escapes the character after it, so `'it\\'s"x'` (the repr of a text holding both
+#: kinds of quote) is one literal. (A shell's single quotes escape nothing: `commands` reads
+#: them apart.)
+_SINGLE_QUOTED_CHAR = r"(?:[^'\\\r\n]|\\[^\r\n])"
 #: A double-quoted argument as a shell writes it, quotes and all: raw (`"…"`, a backslash
 #: escaping the character after it), inside a JSON string (`\\"…\\"`, where a shell's
 #: escaped quote is `\\\\\\"` and its escaped backslash `\\\\\\\\`), or inside JSON quoted in
@@ -177,7 +186,7 @@ _QUOTED_CHAR = _quoted_char("q")
 #: opening quote has no backslash before it: `\\\\\\"` inside a value is an escape.
 _SHELL_DOUBLE_QUOTED = (
     r'(?<!\\)\\\\\\"(?:[^\\"\n]|\\(?!\\\\")){0,512}+\\\\\\"'
-    r'|(?<!\\)\\"(?:\\\\\\[\\"]|\\[^"\n]|[^"\\\n]){0,512}+\\"'
+    rf'|(?<!\\)\\"{_ESCAPED_QUOTED_CHAR}{{0,512}}+\\"'
     r'|(?<!\\)"(?:\\[^\n]|[^"\\\n]){0,512}+"'
 )
 #: A quote inside a word (`it's`, `pa"ss`; escaped inside a JSON string, `pa\\"ss`): a
