@@ -39,7 +39,7 @@ _UNSEEN = ("Cc", "Cf", "Co", "Cs", "Zl", "Zp")
 def _bounded(ticket: Ticket) -> None:
     """The ticket contract's bounds, and nothing unseen in what is published."""
     assert 0 < len(ticket.title.strip()) <= TITLE_CHARS
-    assert len(ticket.description) <= DESCRIPTION_CHARS + 300  # the priority's note
+    assert len(ticket.description) <= DESCRIPTION_CHARS  # the priority's note included
     assert 1 <= len(ticket.steps) <= MAX_STEPS
     assert all(0 < len(step) <= STEP_CHARS for step in ticket.steps)
     unseen = {c for c in published(ticket) if unicodedata.category(c) in _UNSEEN} - {"\n"}
@@ -230,6 +230,10 @@ async def test_a_ticket_followed_by_another_is_one_of_them_deliberately(
         pytest.param({"steps": ["x" * 100_000]}, id="step-100KB-one-word"),
         pytest.param({"title": "y" * 100_000}, id="title-100KB-one-word"),
         pytest.param({"description": "z" * 100_000}, id="description-100KB-one-word"),
+        pytest.param(
+            {"description": "Errors on web-1. " * 1_000, "priority": "low"},
+            id="description-long-with-a-priority-note",
+        ),
         pytest.param({"steps": ["", " ", "\u200b"] * 100 + ["Check web-1"]}, id="blanks-first"),
     ],
 )

@@ -496,7 +496,11 @@ def contain(
         raise SummariserError("invalid_fields")
     kept = runbook_first(steps, alert.runbook_url, redactor)
     if decision.note:
-        description = f"{description}\n\n{redactor.text(decision.note)}".lstrip()
+        # Within the contract's length, the note included, as the deterministic ticket's is.
+        note = redactor.text(decision.note)
+        room = prompt.DESCRIPTION_CHARS - len(note) - 2
+        description = f"{cut(description, room, ellipsis=True, whole_words=True)}\n\n{note}"
+        description = description.lstrip()
 
     def final(value: str) -> str:
         """`value` settled again after the checks' own replacements and cuts: the pipeline
