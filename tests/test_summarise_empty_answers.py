@@ -296,3 +296,21 @@ async def test_a_converse_answer_of_nothing_is_a_failed_answer(
     never an empty ticket nor half a one, but the deterministic ticket with one line naming
     why."""
     await _falls_back(logs, "bedrock", reply, reason)
+
+
+async def test_a_stream_of_content_parts_is_read_as_its_text_parts(logs: io.StringIO) -> None:
+    """A reasoning model's stream whose deltas carry content as a list of parts (Mistral's
+    Magistral: a `thinking` part, then `text` parts) is its text parts joined, not nothing:
+    the model's ticket, its thinking left out."""
+    thinking = [{"type": "thinking", "thinking": [{"type": "text", "text": "web-9 is down"}]}]
+    halves = (GOOD[:30], GOOD[30:])
+    reply = _sse(
+        _delta({"role": "assistant", "content": thinking}),
+        *(_delta({"content": [{"type": "text", "text": half}]}) for half in halves),
+        _delta({}, "stop"),
+    )
+    async with hostile(reply) as server:
+        ticket, metrics = await _ticket_through(_settings("openai", server.url))
+    assert metrics.counter("SummarizationFailures") == 0, loud(logs)
+    assert ticket.title == TICKET["title"]
+    assert "web-9" not in ticket.description

@@ -402,8 +402,10 @@ def _assembled(events: str) -> Any:
 
 
 def _piece(value: object) -> str:
-    """A streamed delta's text; nothing for a delta without one (a role, a tool call)."""
-    return value if isinstance(value, str) else ""
+    """A streamed delta's text: a string, or the text parts of a list of parts (Mistral's
+    reasoning models stream a `thinking` part first, as `_text` reads a whole answer's);
+    nothing for a delta without one (a role, a tool call)."""
+    return value if isinstance(value, str) else (_text(value) or "")
 
 
 def _text(content: object) -> str | None:
