@@ -97,8 +97,9 @@ async def test_a_held_message_whose_delivery_is_lost_is_given_up_not_worked_agai
 ) -> None:
     """A message held through a throttle whose extension SQS refuses as no longer ours
     (deleted by another replica, or visible again and received elsewhere): the hold ends,
-    the message is not worked again here, not released (SQS would refuse that too), and
-    one warning names the code; the daemon goes on."""
+    the message is not worked again here, not released (SQS would refuse that too), not
+    claimed as dead-lettered (it is whoever's has it now), and one warning names the code;
+    the daemon goes on."""
     calls: list[str] = []
 
     async def handler(message: Message, _progress: Progress) -> list[Outcome]:
@@ -106,6 +107,7 @@ async def test_a_held_message_whose_delivery_is_lost_is_given_up_not_worked_agai
         raise SinkThrottledError("429", retry_after_s=30)
 
     supervisor = Supervisor(_config(visibility_timeout_s=1), inbox, handler, Metrics())
+    supervisor.max_receive_count = 1  # its last receive: still no dead letter claimed
     queues.send("a")
     proxy.rewrite(VISIBILITY, _refuse_every_entry(code))
     with structlog.testing.capture_logs() as logs:
@@ -146,6 +148,37 @@ async def test_a_message_at_work_whose_delivery_is_lost_is_finished_once(
         await asyncio.wait_for(serving, 10)
     assert len(calls) == 1
     assert _at_warning(logs) == ["message.visibility_failed"]
+
+
+async def test_the_delete_of_a_lost_delivery_refused_too_says_nothing_more(
+    inbox: SqsInbox, queues: Queues, proxy: FaultProxy
+) -> None:
+    """A message finished after SQS refused its extension as no longer ours, whose delete is
+    then refused for the same stale receipt handle: the delete is still tried (a delivery
+    visible again may still be deleted with it), counted as not deleted, but the refusal
+    was said already: one warning in all, and no dead letter claimed for a delivery that is
+    whoever's has it now, even on what was its last receive."""
+    refused = asyncio.Event()
+
+    async def handler(message: Message, _progress: Progress) -> list[Outcome]:
+        await asyncio.wait_for(refused.wait(), 10)
+        return []
+
+    supervisor = Supervisor(_config(visibility_timeout_s=1), inbox, handler, Metrics())
+    supervisor.max_receive_count = 1
+    queues.send("a")
+    proxy.rewrite(VISIBILITY, _refuse_every_entry("ReceiptHandleIsInvalid"))
+    proxy.rewrite(DELETE, _refuse_every_entry("ReceiptHandleIsInvalid"))
+    with structlog.testing.capture_logs() as logs:
+        serving = asyncio.create_task(supervisor.serve())
+        await until(lambda: bool(_events(logs, "message.visibility_failed")), "the refusal")
+        refused.set()
+        await until(lambda: supervisor.stats.delete_failed == 1, "the delete refused")
+        supervisor.should_exit.set()
+        await asyncio.wait_for(serving, 10)
+    assert proxy.requests(DELETE) == 1
+    assert _at_warning(logs) == ["message.visibility_failed"]
+    assert not _events(logs, "message.dead_lettered")
 
 
 # --- DeleteMessageBatch failing some entries --------------------------------------------------

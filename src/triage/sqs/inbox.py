@@ -241,7 +241,9 @@ class SqsInbox:
         failed = []
         for entry, i in batch_entries(response, "Failed", len(messages)):
             message = messages[i]
-            log.warning(
+            # A delivery SQS said is lost (`_LOST_DELIVERY`) was said so at warning then.
+            lost = message.receipt_handle in self._lost
+            (log.debug if lost else log.warning)(
                 "message.delete_failed",
                 message_id=message.id,
                 code=entry.get("Code"),

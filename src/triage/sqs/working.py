@@ -129,7 +129,8 @@ class Working(Holding, StoreWatch):
                 # visibility ends, and it is handled again as a repeat.
                 self.stats.delete_failed += 1
                 self.metrics.incr("MessagesFailed", reason="delete")
-                self._count_if_last(message, "delete")
+                if message.receipt_handle not in self._lost_deliveries:  # see `_until_done`
+                    self._count_if_last(message, "delete")
         finally:
             structlog.contextvars.reset_contextvars(**tokens)
 
