@@ -262,7 +262,9 @@ class GitHubApi:
                 log.debug("github.redirected", method=method, path=path, status=status)
                 raise SinkRejectedError(
                     f"GitHub redirected {method} {path} ({status}) with a method change; "
-                    "not followed"
+                    "not followed",
+                    status=status,
+                    detail="redirected with a method change",
                 )
             await response.aclose()
             response = await self._request(method, target, json=json, headers=headers)

@@ -32,13 +32,15 @@ The issue's later life (what people and GitHub do to it after triage opened it):
                                                      it is now, and its new URL is handed back;
                                                      writes refused there (403) skip the effect
     locked (403 "... issue is locked.")              its comment is left out, the rest is done
+    its repository blocked (451: legal reasons)      the effect is skipped, the ticket gone
     repository archived (403 "... archived ...")     the effect is skipped; a new incident's
                                                      issue is refused (its message fails); an
                                                      issue moved to an archived repository:
                                                      that one is remembered, and a re-fire
                                                      opens a new issue in the route's
 
-Each is one warning (`github.issue_gone`, `.issue_locked`, `.issue_read_only`), never a failure
+Each is one warning (`github.issue_gone`, `.issue_locked`, `.issue_read_only`,
+`.issue_blocked`), never a failure
 of the message: no retry can change it, and the incident's other sinks and later alerts go on.
 A lock and an archived repository are remembered (`refusals.py`) for a quarter of an hour: the
 issue's later comments, and every write to the repository, are skipped without asking GitHub
@@ -154,6 +156,9 @@ class GitHubSink:
         self._missing_labels = MissingLabels(clock)
         #: The teams this process has labelled issues with (`team:<name>`), at most TEAM_LABELS.
         self._team_labels: set[str] = set()
+        #: Lower case old name → new name of repositories renamed under a route, learnt
+        #: when a create was redirected (`_learn_new_name`), at most RENAMED_KEPT.
+        self._renamed: dict[str, str] = {}
         #: Which repositories refused us lately, and which took an issue (`access.py`).
         self._access = RepositoryAccess(self._api, settings.github_repository, clock)
         #: Issues and comments found by their hidden markers (`lookup.py`).
@@ -438,7 +443,8 @@ class GitHubSink:
         return Applied.refuse(reason, gone=why in _FOR_GOOD), "refused"
 
     async def _open(self, effect: Effect) -> tuple[Applied, Outcome]:
-        repository = self._repository(effect)
+        named = self._repository(effect)
+        repository = self._renamed.get(named.lower(), named)
         if self._read_only.known(repository.lower()):
             raise SinkRejectedError(
                 f"GitHub repository {repository} is archived (read-only): no issue opened "
@@ -449,6 +455,8 @@ class GitHubSink:
         try:
             applied = await self._open_in(repository, effect)
         except SinkRejectedError as exc:
+            if await self._learn_new_name(repository, exc):
+                return await self._open(effect)
             if _out_of_reach(exc) == "read_only":
                 # Every new incident routed here would ask, spend a creation token and be
                 # refused in turn: they are refused without asking for a while.
@@ -458,6 +466,34 @@ class GitHubSink:
             raise await self._access.refused_open(repository, exc) from None
         self._access.opened_in(repository)
         return applied
+
+    async def _learn_new_name(self, repository: str, exc: SinkRejectedError) -> bool:
+        """Whether the write `exc` refused was redirected because `repository` was renamed
+        (GitHub answers its old name with a redirect, which a POST cannot follow as a 301):
+        the repository's new name, as GitHub's answer to a read of the old one says, is used
+        for the route's new issues from now on, with one warning asking to update the route
+        (the redirect lasts only until someone creates a repository of the old name)."""
+        if exc.status not in _METHOD_CHANGING_REDIRECTS:
+            return False
+        answer = record(await self._api.call("GET", f"/repos/{repository}"), "a repository")
+        now = answer.get("full_name")
+        if (
+            not isinstance(now, str)
+            or not valid_repository(now)
+            or now.lower() == repository.lower()
+        ):
+            return False
+        self._renamed[repository.lower()] = now
+        while len(self._renamed) > RENAMED_KEPT:
+            del self._renamed[next(iter(self._renamed))]
+        log.warning(
+            "github.repository_renamed",
+            repository=repository,
+            now=now,
+            action="open_there",
+            hint=f"name {now} in the route (or GITHUB_REPOSITORY) instead of {repository}",
+        )
+        return True
 
     async def _open_in(self, repository: str, effect: Effect) -> tuple[Applied, Outcome]:
         """The incident's issue in `repository`: found by its marker, else created (or listed
@@ -503,6 +539,8 @@ class GitHubSink:
                 created = await self._api.call("POST", path, json=request)
             except SinkRejectedError as exc:
                 lighter = _without_refused(request, exc, own, repository)
+                if lighter is None:
+                    lighter = _cut_harder(request, exc, repository)
                 if lighter is None:
                     raise
                 if lighter["labels"] != request["labels"]:
@@ -659,12 +697,16 @@ class GitHubSink:
 
 #: Distinct teams one process labels issues with (`team:<name>`); later ones get no label.
 TEAM_LABELS = 50
+#: Renamed repositories whose new names this process remembers (the oldest go first).
+RENAMED_KEPT = 64
+#: Redirects a write cannot follow (they turn it into a GET: `api.py`).
+_METHOD_CHANGING_REDIRECTS = frozenset({301, 302, 303})
 
 
 #: Refusals (`_out_of_reach`) no later update or close can get past: the incident marks its
 #: issue gone, and only a re-fire calls this sink for it again. A locked issue is not one: it
 #: is still closed and reopened.
-_FOR_GOOD = frozenset({"gone", "read_only", "moved_away"})
+_FOR_GOOD = frozenset({"gone", "read_only", "moved_away", "blocked"})
 #: Of those, the ones a re-fire answers with a new issue: the old one is no longer where the
 #: route's issues are (an archived repository's issue stays there, and so would a new one).
 _REOPENED_AS_NEW = frozenset({"gone", "moved_away"})
@@ -672,12 +714,15 @@ _REOPENED_AS_NEW = frozenset({"gone", "moved_away"})
 
 def _out_of_reach(exc: SinkRejectedError) -> str | None:
     """Why GitHub refused a call on an existing ticket for good, when the refusal is about the
-    issue rather than our request: "gone" (deleted, or moved out of our sight), "read_only"
+    issue rather than our request: "gone" (deleted, or moved out of our sight), "blocked"
+    (451: its repository blocked for legal reasons), "read_only"
     (403 "Repository was archived so is read-only."), "locked" (403 "Unable to create comment
     because issue is locked."); None for any other refusal (a bad request stays an error)."""
     detail = exc.detail.lower()
     if exc.status in GONE:
         return "gone"
+    if exc.status == 451:
+        return "blocked"
     if exc.status == 403 and "archived" in detail:
         return "read_only"
     if exc.status in (403, 422) and "locked" in detail:
@@ -730,6 +775,35 @@ def _without_refused(
             )
             return {**request, "labels": fewer}
     return None
+
+
+def _too_long(exc: SinkRejectedError) -> bool:
+    """Whether GitHub refused a request's `body` as too long (422, its validation error
+    naming the field: `body custom: body is too long (maximum is 65536 characters)`)."""
+    detail = exc.detail.lower()
+    return exc.status == 422 and "body" in detail and "too long" in detail
+
+
+def _cut_harder(
+    request: dict[str, Any], exc: SinkRejectedError, repository: str
+) -> dict[str, Any] | None:
+    """`request` (a create or a comment) with its body cut to fit GitHub's limit however it
+    counts (`text.cut_to_bytes`), when GitHub refused it as too long, said in one warning;
+    None for any other refusal, or a body already cut so (the refusal stands)."""
+    if not _too_long(exc):
+        return None
+    cut = text.cut_to_bytes(request["body"])
+    if cut == request["body"]:
+        return None
+    log.warning(
+        "github.body_refused",
+        repository=repository,
+        chars=len(request["body"]),
+        bytes=len(request["body"].encode()),
+        reason=exc.detail,
+        action="cut_and_send_again",
+    )
+    return {**request, "body": cut}
 
 
 def _closer(issue: dict[str, Any]) -> str | None:

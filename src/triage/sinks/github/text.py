@@ -211,7 +211,27 @@ def _cut_body(body: str, marker: str) -> str:
     lines leaves no markup open, and the blank line ahead of the note ends any table."""
     head = body[: _BODY_CHARS - len(marker) - 100]
     head = head[: max(head.rfind("\n"), 0)].rstrip()
-    return f"{head}\n\n_… cut to fit GitHub's limit on an issue's length._\n\n{marker}"
+    return f"{head}\n\n{_CUT_NOTE}\n\n{marker}"
+
+
+_CUT_NOTE = "_… cut to fit GitHub's limit on an issue's length._"
+#: A text of at most this many UTF-8 bytes fits GitHub's 65,536 characters however they are
+#: counted: code points, UTF-16 units or bytes (a character is never more units than bytes).
+_BODY_BYTES = 60_000
+
+
+def cut_to_bytes(body: str) -> str:
+    """`body` (an issue's or a comment's, its hidden marker on its last line) cut at a line
+    break to at most _BODY_BYTES UTF-8 bytes, its marker kept: for when GitHub says a body
+    triage cut to its count of characters is still too long (it counted otherwise: emoji
+    are one code point, two UTF-16 units, four bytes). `body` itself when it fits."""
+    if len(body.encode()) <= _BODY_BYTES:
+        return body
+    rest, _, marker = body.rstrip().rpartition("\n")
+    room = _BODY_BYTES - len(f"\n\n{_CUT_NOTE}\n\n{marker}".encode())
+    head = rest.encode()[:room].decode(errors="ignore")  # a character cut in two is dropped
+    head = head[: max(head.rfind("\n"), 0)].rstrip()
+    return f"{head}\n\n{_CUT_NOTE}\n\n{marker}"
 
 
 def _issue_body(effect: Effect, description_chars: int, github_host: str) -> str:
