@@ -303,9 +303,32 @@ def _token_like(value: str) -> bool:
 _KEY_HEX = re.compile(r"[0-9a-fA-F]{32,512}")
 
 
+#: A license key's groups: four or more of one length (4 to 8 capitals or digits) between
+#: dashes (`ABCD-EFGH-IJKL-MNOP`, `XXXXX-XXXXX-XXXXX-XXXXX-XXXXX`).
+_GROUPED_KEY = re.compile(r"[A-Z0-9]{4,8}(?:-[A-Z0-9]{4,8}){3,15}")
+#: A run of letters in one case, 16 or more: a key without digits when no word is in it.
+_LETTER_RUN = re.compile(r"[A-Z]{16,512}|[a-z]{16,512}")
+#: Consonants in a row: six say no word (a compound's seam makes five, `paymentsprocessor`'s
+#: `ntspr`; `y` counts as a vowel).
+_CONSONANTS = re.compile(r"[b-df-hj-np-tv-xz]{6}", re.IGNORECASE)
+
+
+def _letters_key(value: str) -> bool:
+    """A key with no digit in it: a license key's groups of one length (`_GROUPED_KEY`), or a
+    run of 16 letters or more in one case that holds no word: six consonants in a row, or
+    fewer than one vowel in five (`QWERTYUIOPASDFGHJKLZ`; `notificationservice` is words)."""
+    if _GROUPED_KEY.fullmatch(value) is not None:
+        return len({len(group) for group in value.split("-")}) == 1
+    if _LETTER_RUN.fullmatch(value) is None:
+        return False
+    vowels = sum(value.lower().count(v) for v in "aeiouy")
+    return _CONSONANTS.search(value) is not None or 5 * vowels < len(value)
+
+
 def _key_shaped(value: str) -> bool:
     """A value that looks like a key: a token (`_token_like`: random upper and lower case and
-    digits, no words), or 32 hex characters or more holding letters and digits."""
+    digits, no words), 32 hex characters or more holding letters and digits, or a key with
+    no digit (`_letters_key`: a license key's groups, a run of letters holding no word)."""
     if _KEY_HEX.fullmatch(value) is not None:
         return any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
-    return _token_like(value)
+    return _token_like(value) or _letters_key(value)
