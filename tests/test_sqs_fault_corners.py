@@ -17,7 +17,8 @@ from botocore.config import Config
 
 from daemon_harness import Queues
 from fault_proxy import FaultProxy
-from triage.errors import SinkThrottledError
+from memory_inbox import MemoryInbox
+from triage.errors import GatheringError, SinkThrottledError
 from triage.incidents.lifecycle import Outcome
 from triage.metrics import Metrics
 from triage.sqs.inbox import Message, SqsInbox
@@ -398,3 +399,37 @@ async def test_the_queue_deleted_with_a_message_in_hand_is_said_once_per_call_an
         warned = _events(logs, event, "warning")
         assert len(warned) == 1, (event, warned)
         assert "NonExistentQueue" in str(warned[0]) or "QueueDoesNotExist" in str(warned[0])
+
+
+async def test_a_held_delivery_superseded_by_a_new_receive_here_is_given_up() -> None:
+    """A message held through its group's gathering window (intake goes on meanwhile) whose
+    visibility ran out (an extension SQS never applied) is received again by this daemon: SQS hands out a message again only once
+    its last delivery has expired, so the held delivery is given up at once, not tried again
+    beside the new one when its wait ends, and never released with its stale handle."""
+    calls: list[str] = []
+
+    class ExpiringInbox(MemoryInbox):
+        """Extensions are lost (recorded, never applied): the message shows again after the
+        receive's own visibility timeout."""
+
+        async def change_visibility(self, messages: Sequence[Message], timeout_s: int) -> None:
+            self.visibility_calls += [(m.id, timeout_s) for m in messages]
+
+    async def handler(message: Message, _progress: Progress) -> list[Outcome]:
+        calls.append(message.receipt_handle)
+        if len(calls) == 1:
+            raise GatheringError("the group gathers", retry_after_s=30)
+        return []
+
+    inbox = ExpiringInbox()
+    inbox.put("a")
+    supervisor = Supervisor(_config(visibility_timeout_s=1), inbox, handler, Metrics())
+    with structlog.testing.capture_logs() as logs:
+        serving = asyncio.create_task(supervisor.serve())
+        await until(lambda: inbox.deleted == ["m0"], "the second delivery handled")
+        await until(lambda: not supervisor._in_flight, "both deliveries out of hand")
+        supervisor.should_exit.set()
+        await asyncio.wait_for(serving, 10)
+    assert calls == ["rh-m0-1", "rh-m0-2"]
+    assert [e["message_id"] for e in _events(logs, "message.delivery_lost")] == ["m0"]
+    assert all(timeout_s > 0 for _, timeout_s in inbox.visibility_calls)  # never released

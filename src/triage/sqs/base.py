@@ -189,6 +189,8 @@ class SupervisorBase:
         #: Deliveries in hand SQS said are no longer ours (`Message.on_lost`): not extended,
         #: released, held or tried again here.
         self._lost_deliveries: set[str] = set()
+        #: The latest delivery in hand of each message (by id): a newer one makes it stale.
+        self._delivery_of: dict[str, Message] = {}
         #: The held deliveries' wake-ups: set when SQS says one is lost, so its hold ends.
         self._hold_wakers: dict[str, asyncio.Event] = {}
         #: After a failed receive, no new one before this (time.monotonic()).

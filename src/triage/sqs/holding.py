@@ -215,7 +215,10 @@ class Holding(SupervisorBase):
         for message in messages:
             self._stop_extending(message)
         await self._extension_answered(messages)
-        await self.inbox.change_visibility(messages, timeout_s)
+        # A delivery no longer ours cannot be released: SQS would refuse its stale handle.
+        ours = [m for m in messages if m.receipt_handle not in self._lost_deliveries]
+        if ours:
+            await self.inbox.change_visibility(ours, timeout_s)
 
     async def _extension_answered(self, messages: Sequence[Message]) -> None:
         """Wait until the heartbeat's extension call, if one is out and extends any of

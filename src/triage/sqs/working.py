@@ -68,12 +68,21 @@ class Working(Holding, StoreWatch):
         self._deliveries_in_flight.add(message.receipt_handle)
         self._working.add(task)
         task.add_done_callback(self._done)
+        older = self._delivery_of.get(message.id)
+        self._delivery_of[message.id] = message
+        if older is not None:
+            # SQS hands a message out again only once its last delivery has expired: that one
+            # is no longer ours. Held, it is given up; at work, it finishes (the store makes
+            # this one wait for it).
+            self._delivery_lost(older)
 
     def _done(self, task: asyncio.Task[None]) -> None:
         message = self._in_flight.pop(task, None)
         if message is not None:
             self._deliveries_in_flight.discard(message.receipt_handle)
             self._lost_deliveries.discard(message.receipt_handle)
+            if self._delivery_of.get(message.id) is message:
+                del self._delivery_of[message.id]
         self._working.discard(task)
         self._slot_free.set()
 
