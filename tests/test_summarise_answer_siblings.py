@@ -275,3 +275,45 @@ async def test_the_alerts_own_title_standing_in_is_cut_to_the_contract(
     _no_fallback(logs)
     assert ticket.title.startswith("Checkout API 5xx on web-1")
     _bounded(ticket)
+
+
+@pytest.mark.parametrize("title", ["***", "—", "...", "🔥🔥", "[P1]", "```"])
+async def test_a_title_of_marks_only_is_the_alerts_own(
+    model: Model, logs: io.StringIO, title: str
+) -> None:
+    """A title with no letter or digit (emphasis marks, a dash, an ellipsis, emoji, a bare
+    priority tag) names nothing that failed: the alert's own title stands in."""
+    model.queue(json.dumps({**TICKET, "title": title}))
+    ticket, _ = await ticket_from(model)
+    _no_fallback(logs)
+    assert ticket.title == ALERT.title
+    _bounded(ticket)
+
+
+async def test_steps_of_marks_only_are_dropped(model: Model, logs: io.StringIO) -> None:
+    """Steps with no letter or digit ("-", "...", "**") are no steps: dropped, the rest kept."""
+    model.queue(json.dumps({**TICKET, "steps": ["-", "...", "Check web-1", "**"]}))
+    ticket, _ = await ticket_from(model)
+    _no_fallback(logs)
+    assert ticket.steps == ("Check web-1",)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        pytest.param({"description": "..."}, id="description-dots"),
+        pytest.param({"description": "—\n\n***"}, id="description-marks"),
+        pytest.param({"steps": ["-", "..."]}, id="steps-marks"),
+    ],
+)
+async def test_an_answer_whose_text_is_marks_only_is_answered_by_the_fallback(
+    model: Model, logs: io.StringIO, fields: dict[str, Any]
+) -> None:
+    """A description or steps with no letter or digit say nothing, like missing ones: the
+    deterministic ticket, with one line saying why (`invalid_fields`)."""
+    model.queue(json.dumps({**TICKET, **fields}))
+    ticket, metrics = await ticket_from(model)
+    assert metrics.counter("LLMFallbacks", reason="invalid_fields") == 1
+    [line] = [e for e in events(logs) if e["event"] == "summariser.fallback"]
+    assert line["reason"] == "invalid_fields"
+    _bounded(ticket)

@@ -480,7 +480,7 @@ def contain(
     # …") is taken out, and one naming another priority counted (`priority.untagged`).
     title, tags = untagged(title, decision.priority)
     rejected["priority"] += tags
-    if title_replaced or not title:
+    if title_replaced or not says_something(title):
         # The alert's own title, untagged; one of invisible characters only is empty once
         # redacted, and a ticket needs one (the deterministic summariser's fallback, `_title`).
         own = untagged(redactor.text(alert.title), decision.priority)[0].strip()
@@ -489,10 +489,14 @@ def contain(
     # description and steps cut to the contract's length again; the title is cut below).
     title = stated(title)
     description = as_description(stated(ground(draft.description, as_description))) or ""
-    steps = [s for s in (as_step(stated(ground_step(step))) for step in draft.steps) if s]
-    if not description or not steps:
-        # Invisible, control or bidi characters only: once cleaned, the answer lacks these
-        # fields as much as one that left them out, and the deterministic ticket says more.
+    steps = [
+        s
+        for s in (as_step(stated(ground_step(step))) for step in draft.steps)
+        if s and says_something(s)
+    ]
+    if not says_something(description) or not steps:
+        # Invisible, control or bidi characters, or marks, only: once cleaned, the answer lacks
+        # these fields as much as one that left them out, and the deterministic ticket says more.
         raise SummariserError("invalid_fields")
     kept = runbook_first(steps, alert.runbook_url, redactor)
     if decision.note:
@@ -523,6 +527,12 @@ def contain(
         steps=tuple(final(step) for step in kept[: prompt.MAX_STEPS]),
     )
     return Contained(ticket, +rejected, title_replaced)
+
+
+def says_something(text: str) -> bool:
+    """Whether `text` holds a letter or a digit (of any script): a title, description or step
+    of marks only ("...", "**", "—", emoji) names nothing, and is treated as empty."""
+    return any(c.isalnum() for c in text)
 
 
 def runbook_first(steps: list[str], runbook_url: str | None, redactor: Redactor) -> list[str]:
