@@ -129,6 +129,7 @@ class SupervisorBase:
 
     #: How long a held message waits when the service named no time.
     DEFAULT_HOLD_S = 1.0
+    #: The module's VISIBILITY_MARGIN_S, where the tests and the parts read it.
     VISIBILITY_MARGIN_S = VISIBILITY_MARGIN_S
 
     def __init__(
