@@ -116,3 +116,46 @@ async def test_an_untitled_issue_a_stand_in_took_is_said_not_passed(tmp_path: Pa
     line, _ = await line_for(made, tmp_path)
     assert line.startswith("warn  github")
     assert "#7" in line and ROUTED in line
+
+
+class WholeRepositoryGitHub(GitHubServer):
+    """The stub, answering every request about ROUTED (its reads too) with `answer`: a
+    repository hidden from the token (404), blocked (451), or a limit."""
+
+    answer: Answer | None = None
+
+    def _route(
+        self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: Any
+    ) -> Answer:
+        if path.startswith(f"/repos/{ROUTED}") and self.answer is not None:
+            return self.answer
+        return super()._route(method, path, query, headers, body)
+
+
+WHOLE = {
+    "404": (error(404, "Not Found"), "FAIL", "GitHub hides a private repository"),
+    "451": (error(451, "Repository access blocked"), "FAIL", "legal reasons"),
+    "secondary limit": (
+        error(403, "You have exceeded a secondary rate limit.", **{"Retry-After": "60"}),
+        "warn",
+        "rate limit",
+    ),
+}
+
+
+@pytest.mark.parametrize(("answer", "verdict", "says"), WHOLE.values(), ids=WHOLE.keys())
+async def test_a_repository_that_answers_every_read_so_gives_a_clear_line(
+    answer: Answer, verdict: str, says: str, tmp_path: Path
+) -> None:
+    """A route's repository that answers its reads as it answers the create (GitHub hides a
+    private repository with 404 from a token without access; 451 blocks it; a limit) fails
+    naming the repository and what to do (or, for a limit, warns that it is not known), not
+    with the bare error of the read that asks whether it is archived."""
+    server = WholeRepositoryGitHub(
+        tokens={"t-bot": "triage-bot"}, repositories=("acme/ops", ROUTED)
+    )
+    server.answer = answer
+    with server as github:
+        line = await github_line(github, tmp_path)
+    assert line.split()[0] == verdict
+    assert says in line and ROUTED in line

@@ -230,15 +230,9 @@ async def _github(settings: Settings) -> str:
     sink = GitHubSink(settings)
     try:
         reached = await sink.probe()
-        archived = [r for r in repositories if await sink.archived(r)]
-        probes = [] if archived else [await sink.probe_issue_write(r) for r in repositories]
+        probes = [await sink.probe_issue_write(r) for r in repositories]
     finally:
         await sink.aclose()
-    if archived:
-        raise _Failed(
-            f"{', '.join(archived)} archived (read-only): GitHub refuses every issue there; "
-            "unarchive it or route its incidents elsewhere"
-        )
     said = {verdict: [p.said for p in probes if p.verdict == verdict] for verdict in _VERDICTS}
     if said["refused"]:
         raise _Failed(_without_held("; ".join(said["refused"])))

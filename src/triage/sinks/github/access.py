@@ -69,7 +69,7 @@ from triage.errors import (
     SinkUnavailableError,
     SinkUnreachableError,
 )
-from triage.sinks.github.api import GitHubApi
+from triage.sinks.github.api import GitHubApi, record
 
 _V = TypeVar("_V")
 
@@ -163,30 +163,40 @@ class RepositoryAccess:
         return True
 
     async def probe_issue_write(self, repository: str) -> WriteProbe:
-        """Whether GitHub refuses our credentials to open issues in `repository`, asked with
-        a create GitHub cannot carry out (no title) and read as the module docstring says."""
+        """Whether GitHub refuses our credentials to open issues in `repository`: archived
+        (read-only, as `GET /repos/{r}` says; a create would be refused with every other),
+        or asked with a create GitHub cannot carry out (no title) and read as the module
+        docstring says. The read's own refusal is said as GitHub's answer to the read, with
+        what to do: GitHub hides a private repository from a token without access to it with
+        404 to both."""
+        try:
+            shown = record(await self._api.call("GET", f"/repos/{repository}"), "a repository")
+        except SinkRejectedError as exc:
+            if exc.status is not None and exc.status in _WRITE_HINT:
+                return WriteProbe(repository, "refused", f"{exc}: {_WRITE_HINT[exc.status]}")
+            return _unknown(repository, str(exc))
+        except (GitHubThrottledError, GitHubUnavailableError) as exc:
+            return _not_answered(repository, exc)
+        if shown.get("archived") is True:
+            return WriteProbe(
+                repository,
+                "refused",
+                f"{repository} archived (read-only): GitHub refuses every issue there; "
+                "unarchive it or route its incidents elsewhere",
+            )
         try:
             made = await self._api.call("POST", f"/repos/{repository}/issues", json={"body": ""})
         except SinkRejectedError as exc:
             return _read_refusal(repository, exc)
-        except GitHubThrottledError as exc:
-            return _unknown(repository, f"{exc}; run the check again then")
-        except GitHubUnavailableError as exc:
-            if exc.reason in _CREDENTIALS_REFUSED:
-                return WriteProbe(
-                    repository,
-                    "refused",
-                    f"{repository}: the test create there was refused: {exc} "
-                    f"({_CREDENTIALS_REFUSED[exc.reason]})",
-                )
-            return _unknown(repository, str(exc))
+        except (GitHubThrottledError, GitHubUnavailableError) as exc:
+            return _not_answered(repository, exc)
         number = made.get("number") if isinstance(made, dict) else None
         log.warning("github.untitled_create_taken", repository=repository, issue=number)
-        shown = f"#{number}" if isinstance(number, int) else "an issue"
+        shown_number = f"#{number}" if isinstance(number, int) else "an issue"
         return _unknown(
             repository,
-            f"the untitled test create was taken ({shown} made, which GitHub never does): "
-            "close it, and check that GITHUB_API_URL is GitHub's",
+            f"the untitled test create was taken ({shown_number} made, which GitHub never "
+            "does): close it, and check that GITHUB_API_URL is GitHub's",
         )
 
     def opened_in(self, repository: str) -> None:
@@ -283,9 +293,25 @@ def _read_refusal(repository: str, exc: SinkRejectedError) -> WriteProbe:
             "not_refused",
             f"{repository}: the untitled test create was refused for its title alone (422)",
         )
-    return _unknown(
-        repository, f"GitHub answered the untitled test create {exc.status}: {exc.detail}"
-    )
+    return _unknown(repository, str(exc))
+
+
+def _not_answered(
+    repository: str, exc: GitHubThrottledError | GitHubUnavailableError
+) -> WriteProbe:
+    """The probe's verdict when GitHub did not answer the question: refused when it refused
+    our credentials themselves (401, a suspended installation, no App token), else not known
+    (a rate limit, an outage), said with when to ask again."""
+    if isinstance(exc, GitHubThrottledError):
+        return _unknown(repository, f"{exc}; run the check again then")
+    if exc.reason in _CREDENTIALS_REFUSED:
+        return WriteProbe(
+            repository,
+            "refused",
+            f"{repository}: the test create there was refused: {exc} "
+            f"({_CREDENTIALS_REFUSED[exc.reason]})",
+        )
+    return _unknown(repository, str(exc))
 
 
 def _names_missing_title(detail: str) -> bool:

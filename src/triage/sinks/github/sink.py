@@ -193,16 +193,11 @@ class GitHubSink:
         return f"signed in as {await self._api.whoami()} (no GITHUB_REPOSITORY: routes name them)"
 
     async def probe_issue_write(self, repository: str) -> WriteProbe:
-        """Whether GitHub refuses our credentials to open issues in `repository` (a
-        fine-grained token with Issues read-only reads them all), for `triage check`. Creates
-        nothing on GitHub (`RepositoryAccess.probe_issue_write`)."""
+        """Whether GitHub refuses our credentials to open issues in `repository` (archived; a
+        fine-grained token with Issues read-only reads them all), for `triage check`; a
+        write's refusal says the same to the daemon. Creates nothing on GitHub
+        (`RepositoryAccess.probe_issue_write`)."""
         return await self._access.probe_issue_write(repository)
-
-    async def archived(self, repository: str) -> bool:
-        """Whether GitHub says `repository` is archived (read-only: no issue can be opened or
-        written there), for `triage check`; a write's refusal says the same to the daemon."""
-        answer = record(await self._api.call("GET", f"/repos/{repository}"), "a repository")
-        return answer.get("archived") is True
 
     async def apply(self, effect: Effect) -> Applied:
         started = time.perf_counter()
