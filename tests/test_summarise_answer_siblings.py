@@ -317,3 +317,22 @@ async def test_an_answer_whose_text_is_marks_only_is_answered_by_the_fallback(
     [line] = [e for e in events(logs) if e["event"] == "summariser.fallback"]
     assert line["reason"] == "invalid_fields"
     _bounded(ticket)
+
+
+@pytest.mark.parametrize(
+    "steps",
+    [
+        pytest.param(["Check web-1"] * 500, id="one-step-500-times"),
+        pytest.param(["Check web-1", "check  WEB-1", "Check\u200b web-1"], id="same-but-spelling"),
+    ],
+)
+async def test_a_step_written_again_is_one_step(
+    model: Model, logs: io.StringIO, steps: list[str]
+) -> None:
+    """A step the model writes again (500 times, or again in another case, spacing or with an
+    invisible character) is one step in the ticket, not a list of the same line."""
+    model.queue(json.dumps({**TICKET, "steps": [*steps, "Roll back web-1"]}))
+    ticket, _ = await ticket_from(model)
+    _no_fallback(logs)
+    assert [s.casefold().split() for s in ticket.steps].count(["check", "web-1"]) == 1
+    _bounded(ticket)

@@ -498,7 +498,7 @@ def contain(
         # Invisible, control or bidi characters, or marks, only: once cleaned, the answer lacks
         # these fields as much as one that left them out, and the deterministic ticket says more.
         raise SummariserError("invalid_fields")
-    kept = runbook_first(steps, alert.runbook_url, redactor)
+    kept = runbook_first(distinct(steps), alert.runbook_url, redactor)
     if decision.note:
         # Within the contract's length, the note included, as the deterministic ticket's is.
         note = redactor.text(decision.note)
@@ -533,6 +533,19 @@ def says_something(text: str) -> bool:
     """Whether `text` holds a letter or a digit (of any script): a title, description or step
     of marks only ("...", "**", "—", emoji) names nothing, and is treated as empty."""
     return any(c.isalnum() for c in text)
+
+
+def distinct(steps: list[str]) -> list[str]:
+    """`steps` without one written again (in another case or spacing: "Check web-1" and
+    "check  WEB-1"), the first kept: a model repeating a line lists it once."""
+    seen: set[str] = set()
+    kept: list[str] = []
+    for step in steps:
+        key = " ".join(step.casefold().split())
+        if key not in seen:
+            seen.add(key)
+            kept.append(step)
+    return kept
 
 
 def runbook_first(steps: list[str], runbook_url: str | None, redactor: Redactor) -> list[str]:
