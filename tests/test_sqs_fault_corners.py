@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator, MutableMapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import aioboto3
@@ -403,9 +404,9 @@ async def test_the_queue_deleted_with_a_message_in_hand_is_said_once_per_call_an
 
 async def test_a_held_delivery_superseded_by_a_new_receive_here_is_given_up() -> None:
     """A message held through its group's gathering window (intake goes on meanwhile) whose
-    visibility ran out (an extension SQS never applied) is received again by this daemon: SQS hands out a message again only once
-    its last delivery has expired, so the held delivery is given up at once, not tried again
-    beside the new one when its wait ends, and never released with its stale handle."""
+    visibility ran out (an extension SQS never applied) is received again by this daemon:
+    the new delivery does the work, so the held one is given up at once, not tried again
+    beside it when its wait ends, and never released with its stale handle."""
     calls: list[str] = []
 
     class ExpiringInbox(MemoryInbox):
@@ -433,3 +434,48 @@ async def test_a_held_delivery_superseded_by_a_new_receive_here_is_given_up() ->
     assert calls == ["rh-m0-1", "rh-m0-2"]
     assert [e["message_id"] for e in _events(logs, "message.delivery_lost")] == ["m0"]
     assert all(timeout_s > 0 for _, timeout_s in inbox.visibility_calls)  # never released
+
+
+async def test_a_delivery_at_work_is_still_extended_when_a_copy_of_its_message_comes() -> None:
+    """SQS's standard queues may hand out a second copy of a message while the first is
+    still validly in flight: a delivery at work when another of its message comes is not
+    taken for lost on that alone; the heartbeat goes on extending it (SQS, not a guess, says
+    when it is lost), so it does not show again mid-work."""
+    release = asyncio.Event()
+    started: list[str] = []
+
+    class CopyingInbox(MemoryInbox):
+        """The second receive hands out a copy of the first message (a new receipt handle)
+        while the first delivery is still hidden."""
+
+        async def receive(self, max_messages: int, wait_s: int, visibility_s: int) -> list[Message]:
+            got = await super().receive(max_messages, wait_s, visibility_s)
+            if not got and len(started) == 1:
+                return [replace(self.first, receipt_handle="rh-m0-copy", receive_count=2)]
+            if got:
+                self.first = got[0]
+            return got
+
+    async def handler(message: Message, _progress: Progress) -> list[Outcome]:
+        started.append(message.receipt_handle)
+        if message.receipt_handle == "rh-m0-1":
+            await asyncio.wait_for(release.wait(), 10)
+        return []
+
+    inbox = CopyingInbox()
+    inbox.put("a")
+    supervisor = Supervisor(_config(visibility_timeout_s=1), inbox, handler, Metrics())
+
+    def extensions() -> int:
+        return sum(1 for mid, timeout_s in inbox.visibility_calls if timeout_s == 1)
+
+    with structlog.testing.capture_logs() as logs:
+        serving = asyncio.create_task(supervisor.serve())
+        await until(lambda: started == ["rh-m0-1", "rh-m0-copy"], "the copy started")
+        seen = extensions()
+        await until(lambda: extensions() >= seen + 2, "the first delivery extended on")
+        release.set()
+        await until(lambda: not supervisor._in_flight, "both deliveries out of hand")
+        supervisor.should_exit.set()
+        await asyncio.wait_for(serving, 10)
+    assert not _events(logs, "message.delivery_lost")

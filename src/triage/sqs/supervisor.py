@@ -29,11 +29,11 @@ follows the store even when no traffic comes. The store is marked down by any fa
 message's or a ping's) and up by a success only while nothing says otherwise (no message held
 for it, the last ping answered), so readiness never flips with each message.
 
-A delivery that is no longer ours (SQS refused its extension as `ReceiptHandleIsInvalid` or
-`MessageNotInflight`, or received the same message here again, which it does only once that
-delivery expired) is neither extended nor released from then on: held, it is given up
+A delivery SQS says is no longer ours (it refused its extension as `ReceiptHandleIsInvalid` or
+`MessageNotInflight`) is neither extended nor released from then on: held, it is given up
 (`message.delivery_lost`), since another replica or delivery has the message now; at work, it
-finishes. A `visibility_timeout_s` the heartbeat cannot keep under SQS's 12 h is clamped, and
+finishes. A held delivery is given up too when another delivery of its message is received
+here (that one does the work). A `visibility_timeout_s` the heartbeat cannot keep under SQS's 12 h is clamped, and
 said once at start-up (`config.past_visibility_max`), as is a retry wait or hold past 12 h.
 
 The helpers (heartbeat, acker, and the caller's: watchdog, metric flushers) run as tasks owned

@@ -70,10 +70,11 @@ class Working(Holding, StoreWatch):
         task.add_done_callback(self._done)
         older = self._delivery_of.get(message.id)
         self._delivery_of[message.id] = message
-        if older is not None:
-            # SQS hands a message out again only once its last delivery has expired: that one
-            # is no longer ours. Held, it is given up; at work, it finishes (the store makes
-            # this one wait for it).
+        if older is not None and older.receipt_handle in self._hold_wakers:
+            # Another delivery of a message held here: its visibility most likely ran out
+            # (SQS's rare copies aside), and this one does the work, so the held one is given
+            # up rather than tried again beside it. One at work finishes, extended until SQS
+            # says it is lost (the store makes this one wait for it).
             self._delivery_lost(older)
 
     def _done(self, task: asyncio.Task[None]) -> None:
