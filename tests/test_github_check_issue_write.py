@@ -2,7 +2,9 @@
 issue (a fine-grained token with Issues read-only, an App without `issues: write`), though they
 read its issues and the user's role there says write. It asks with a create GitHub cannot
 carry out (no title): refused (403) when the credentials may not open issues, a validation
-error (422) when they may; no issue is ever created. Against the loopback GitHub stub."""
+error naming the missing title (422) when GitHub got past its permission check (read as "not
+refused", never as write access proven: `test_github_check_probe_answers.py`); no issue is
+ever created. Against the loopback GitHub stub."""
 
 from __future__ import annotations
 

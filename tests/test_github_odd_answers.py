@@ -221,3 +221,27 @@ async def test_a_comment_of_the_largest_group_fits_any_count_of_githubs(
     assert comment.count("🔥") >= 50 * 150
     assert len(comment.encode()) <= 65_536
     assert warnings(logs) == []
+
+
+async def test_an_issue_transferred_out_of_sight_then_404_is_gone_and_refires_once(
+    sink: GitHubSink, github: OddGitHub, logs: Logs
+) -> None:
+    """An issue first answered 301 (transferred; the update follows it and keeps the new
+    reference), then 404 at its new place (moved again, out of our sight) while the
+    repository still reads: the close is skipped with one `github.issue_gone` warning, and a
+    re-fire opens one new issue where the route puts them, found again on a retry."""
+    ref = await opened(sink)
+    number = github.transfer(1, "acme/new")
+    moved = await sink.apply(effect(EffectKind.UPDATE, ref, "fp:2"))
+    assert moved.ref == f"{github.url}/acme/new/issues/{number}"
+    # Its new place answers 404 to each of the three reads below (the close, the re-fire, the
+    # re-fire's retry after its answer was lost).
+    github.fail_next(3, 404, message="Not Found", method="GET", path=f"/acme/new/issues/{number}")
+    closed = await sink.apply(effect(EffectKind.CLOSE, moved.ref, "fp:3"))
+    assert (closed.skipped, closed.gone) == ("issue gone (404)", True)
+    refire = effect(EffectKind.REOPEN, moved.ref, "fp:4")
+    first = await sink.apply(refire)
+    again = await sink.apply(refire)
+    assert first.ref == again.ref == f"{github.url}/{REPO}/issues/2"
+    assert len(github.issues()) == 2
+    assert warnings(logs) == ["github.issue_gone"] * 3  # one per attempt
