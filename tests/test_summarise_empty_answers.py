@@ -142,6 +142,9 @@ OPENAI_PLAIN_NOTHING = [
         "empty_answer",
         id="parts-without-text",
     ),
+    pytest.param(
+        {"content": "<think>web-1 is down</think>\n\n"}, "stop", "empty_answer", id="thinking-only"
+    ),
     pytest.param({"content": None}, "length", "truncated", id="null-at-length"),
     pytest.param({"content": None}, "content_filter", "content_filter", id="null-filtered"),
 ]

@@ -73,6 +73,12 @@ def blank(text: str) -> bool:
     return all(c.isspace() or unicodedata.category(c) in _UNSEEN for c in text)
 
 
+def unanswered(text: str) -> bool:
+    """Whether a model's answer `text` holds nothing but its thinking (`<think>…</think>`,
+    as `_json_object` drops it) and what shows nothing (`blank`)."""
+    return blank(_THINKING.sub("", text, count=1) if "<think>" in text[:64] else text)
+
+
 def draft(text: str) -> TicketDraft:
     """The ticket in the model's answer `text`. Raises ValueError when it holds no JSON
     object (json.JSONDecodeError) and pydantic's ValidationError when the object is no

@@ -336,7 +336,7 @@ class LlmSummariser:
             # No ticket is that long: only a broken or hostile server sends it, and its parse
             # would hold the event loop (and every other message) for milliseconds per MiB.
             return self._invalid("answer_too_large")
-        if answers.blank(answer.text):  # a tool call instead of content, or nothing visible
+        if answers.unanswered(answer.text):  # a tool call, thinking alone, nothing visible
             return self._invalid("truncated" if cut_off else "empty_answer")
         try:
             draft = answers.draft(answer.text)
