@@ -152,3 +152,27 @@ async def test_a_label_add_refused_sends_the_look_up_back_to_the_creator(logs: L
     assert lists(github) == ["creator=triage-bot", "creator=triage-bot"]
     said = [e for e in logs if e["event"] == "github.label_refused"]
     assert len(said) == 1 and said[0]["log_level"] == "warning"
+
+
+async def test_a_duplicate_made_on_a_fresh_belief_is_closed_for_the_older_issue(
+    logs: Logs,
+) -> None:
+    """Within LABELS_KEPT_S of a labelled create, another replica opened an incident's issue
+    unlabelled (push lost; its bookkeeping lost) and the message is retried here: the `triage`
+    list misses it and a second issue is made. That create shows the labels dropped, so the
+    issues triage created are read for an older one with the marker: found, the new one is
+    closed with a comment naming it, and the incident keeps the older: one open issue."""
+    with PushLosingGitHub(tokens={TOKEN: "triage-bot"}) as github:
+        async with github_sink(github.url) as one:
+            await one.apply(incident(1))
+            github.lose_push()
+            async with github_sink(github.url) as two:
+                made = await two.apply(incident(2))
+            again = await one.apply(incident(2))
+        issues = github.issues()
+    assert again.ref == made.ref == f"{github.url}/{REPO}/issues/2"
+    assert [i["state"] for i in issues] == ["open", "open", "closed"]
+    assert issues[2]["state_reason"] == "not_planned"
+    assert "#2" in issues[2]["comment_bodies"][0]
+    said = [e for e in logs if e["event"] == "github.duplicate_closed"]
+    assert len(said) == 1 and (said[0]["issue"], said[0]["kept"]) == (3, 2)

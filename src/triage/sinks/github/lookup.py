@@ -40,8 +40,11 @@ is dropped, and the creator list read again, when anything says it may be stale:
 
 The creator list costs the same one call, so the belief only chooses which list is read.
 What is left: within LABELS_KEPT_S of this process's last labelled create, another replica's
-unlabelled issue whose message is retried here is not found, and a second issue is opened
-(whose create then shows the labels dropped, so it happens once).
+unlabelled issue whose message is retried here is not found, and a second issue is opened.
+That create shows the labels dropped where they were believed kept, so the sink reads the
+issues triage created for an older one with the marker (`find_marked_issue` `besides` the
+new one): found, the new one is closed in its favour (`sink.py`), one call more, once per
+change of access.
 
 The creator list, not the search API (`author:@me`), is what finds an issue just created: the
 search index lags behind a create, which is when a retry looks; and it works alike on
@@ -58,6 +61,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -127,6 +131,11 @@ class MarkerLookup:
             # What was seen last stays (for `note_created`'s one warning); it is believed no more.
             self._labels_kept[key] = (self._labels_kept[key][0], -math.inf)
 
+    def believed_kept(self, repository: str) -> bool:
+        """Whether look-ups in `repository` trust the labels now (`_labels_known_kept`): a
+        create made so that shows them dropped may have missed an unlabelled issue."""
+        return self._labels_known_kept(repository)
+
     def _labels_known_kept(self, repository: str) -> bool:
         """Whether a create in `repository` showed GitHub keeping the labels, LABELS_KEPT_S
         ago or less, and nothing said since that it may have stopped."""
@@ -134,12 +143,13 @@ class MarkerLookup:
         return kept and self._clock() - since < LABELS_KEPT_S
 
     async def find_marked_issue(
-        self, repository: str, marker_fingerprint: str
+        self, repository: str, marker_fingerprint: str, *, besides: int | None = None
     ) -> dict[str, Any] | None:
-        """The newest open `triage` issue whose body holds the fingerprint marker."""
+        """The newest open `triage` issue whose body holds the fingerprint marker (other than
+        issue number `besides`)."""
         marker = text.fingerprint_marker(marker_fingerprint)
         return await self.find_open_issue(
-            repository, text.TRIAGE_LABEL, marker, term=marker_fingerprint
+            repository, text.TRIAGE_LABEL, marker, term=marker_fingerprint, besides=besides
         )
 
     async def find_digest(self, repository: str) -> dict[str, Any] | None:
@@ -168,6 +178,7 @@ class MarkerLookup:
         unlocked: bool = False,
         term: str | None = None,
         older: bool = True,
+        besides: int | None = None,
     ) -> dict[str, Any] | None:
         """The newest open issue with `label` whose body holds `marker` and that triage opened
         (`_first_adoptable`). The issues list is read first, newest first, for LOOKUP_PAGES pages:
@@ -177,24 +188,24 @@ class MarkerLookup:
         False), whose index holds them by now: reading every page for each new incident
         would cost a call per hundred open issues. Only where this process saw GitHub keep
         an issue's labels are the issues with `label` listed; elsewhere those triage created
-        (the module docstring)."""
+        (the module docstring). Issue number `besides` is passed over."""
         if self._labels_known_kept(repository):
             by = {"labels": label}
         else:
             by = {"creator": await self._api.whoami()}
-        found, complete = await self._list_open(repository, by, marker, unlocked, LOOKUP_PAGES)
+        wanted = _Wanted(marker, unlocked, besides)
+        found, complete = await self._list_open(repository, by, wanted, LOOKUP_PAGES)
         if found is None and not complete and older:
             self._say_many_open(repository)
             qualifier = f'label:"{label}"' if "labels" in by else _author(by["creator"])
-            found = await self._search_open_issue(repository, qualifier, marker, unlocked, term)
+            found = await self._search_open_issue(repository, qualifier, wanted, term)
         return found
 
     async def _list_open(
         self,
         repository: str,
         by: dict[str, str],
-        marker: str,
-        unlocked: bool,
+        wanted: _Wanted,
         pages: int,
     ) -> tuple[dict[str, Any] | None, bool]:
         """The first adoptable issue among the open issues `by` selects (a label or a
@@ -211,7 +222,7 @@ class MarkerLookup:
             }
             answer = await self._api.call("GET", f"/repos/{repository}/issues", params=params)
             items = records(answer, "a list of issues")
-            found = await self._first_adoptable(items, marker, unlocked=unlocked)
+            found = await self._first_adoptable(items, wanted)
             if found is not None:
                 return found, True
             if len(items) < PAGE_SIZE:
@@ -219,7 +230,7 @@ class MarkerLookup:
         return None, False
 
     async def _search_open_issue(
-        self, repository: str, qualifier: str, marker: str, unlocked: bool, term: str | None
+        self, repository: str, qualifier: str, wanted: _Wanted, term: str | None
     ) -> dict[str, Any] | None:
         """The newest open issue the search API finds with `qualifier` (a label, or an
         author) and `term` that holds `marker` and that triage opened. A search that says its
@@ -240,13 +251,13 @@ class MarkerLookup:
                     reason="bad_response",
                 )
             items = records(answer.get("items"), "a list of issues")
-            found = await self._first_adoptable(items, marker, unlocked=unlocked)
+            found = await self._first_adoptable(items, wanted)
             if found is not None or len(items) < PAGE_SIZE:
                 return found
         return None
 
     async def _first_adoptable(
-        self, items: list[dict[str, Any]], marker: str, *, unlocked: bool
+        self, items: list[dict[str, Any]], wanted: _Wanted
     ) -> dict[str, Any] | None:
         """The first of `items` (issues, newest first) that is an issue (not a pull request),
         holds `marker` on a line of its own and that triage opened (with `unlocked`, one that
@@ -256,10 +267,12 @@ class MarkerLookup:
         open. Who we are is asked only for an issue that holds the marker (rare: a retried
         effect), so a look-up that finds nothing costs no extra call."""
         for item in items:
-            if unlocked and item.get("locked") is True:
+            if wanted.unlocked and item.get("locked") is True:
+                continue
+            if wanted.besides is not None and item.get("number") == wanted.besides:
                 continue
             body = text_or_empty(item.get("body"))
-            if "pull_request" in item or not text.has_marker(body, marker):
+            if "pull_request" in item or not text.has_marker(body, wanted.marker):
                 continue
             if await self._written_by_us(item):
                 return item
@@ -311,6 +324,16 @@ class MarkerLookup:
         if not text.has_marker(text_or_empty(comment.get("body")), marker):
             return False
         return await self._written_by_us(comment)
+
+
+@dataclass(frozen=True, slots=True)
+class _Wanted:
+    """What a look-up adopts: an issue holding `marker`, with `unlocked` only one that is not
+    locked, and never issue number `besides`."""
+
+    marker: str
+    unlocked: bool
+    besides: int | None
 
 
 def _author(login: str) -> str:

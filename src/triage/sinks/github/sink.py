@@ -14,7 +14,9 @@ Effects and the calls they make (`{repo}` is the route's repository, else `GITHU
             out of the repository's next issues for a while (`missing_labels.py`);
             an issue GitHub created without its labels (a token without push access) is said
             once per repository (`github.labels_dropped`), and from then on the look-up lists
-            the issues triage created there (`creator=`) instead of the `triage` ones
+            the issues triage created there (`creator=`) instead of the `triage` ones; one
+            that duplicates an older unlabelled issue of the incident (another replica's,
+            missed by the `triage` list) is closed in its favour (`github.duplicate_closed`)
     UPDATE  read the issue; one comment counting the occurrences since the last update
     CLOSE   read the issue; a comment, then close it (state_reason completed); a flapping
             incident's close also takes `flapping` off (its close ends the flapping)
@@ -501,6 +503,7 @@ class GitHubSink:
             return Applied(ref), "found"
         if not await self._digest.admit_issue(repository):
             return Applied(await self._digest.add(repository, effect)), "digested"
+        trusted_labels = self._lookup.believed_kept(repository)
         try:
             issue = await self._create_issue(repository, effect)
             ref = issue_url(issue, repository, self._origin)
@@ -511,7 +514,45 @@ class GitHubSink:
             raise
         log.info("github.issue_created", repository=repository, issue=issue_number(issue))
         self._lookup.note_created(repository, record(issue, "the issue"))
+        if trusted_labels and not self._lookup.believed_kept(repository):
+            older = await self._lookup.find_marked_issue(
+                repository, effect.fingerprint, besides=issue_number(issue)
+            )
+            if older is not None:
+                return await self._close_duplicate(repository, issue, older), "found"
         return Applied(ref), "ok"
+
+    async def _close_duplicate(
+        self, repository: str, issue: dict[str, Any], older: dict[str, Any]
+    ) -> Applied:
+        """`issue`, just created, duplicates `older` (the incident's issue, another replica's,
+        which the `triage` list missed as GitHub had dropped its labels: `lookup.py`): it is
+        closed, then given a comment naming `older`, with one warning, and the incident keeps
+        `older`. Closed first: should the close fail, the message's retry adopts the newest
+        open one (this); once it is closed, the retry finds `older`, so a comment that fails
+        costs only the comment."""
+        number, kept = issue_number(issue), issue_number(older)
+        path = f"/repos/{repository}/issues/{number}"
+        await self._api.call("PATCH", path, json={"state": "closed", "state_reason": "not_planned"})
+        note = (
+            f"Opened twice: this incident's issue is #{kept}. GitHub dropped the labels of "
+            "new issues (triage's token lost push access), so the first was missed."
+        )
+        try:
+            await self._api.call("POST", f"{path}/comments", json={"body": note})
+            commented = True
+        except (SinkRejectedError, GitHubUnavailableError, GitHubThrottledError) as exc:
+            log.debug("github.duplicate_not_commented", issue=number, error=str(exc))
+            commented = False
+        log.warning(
+            "github.duplicate_closed",
+            repository=repository,
+            issue=number,
+            kept=kept,
+            commented=commented,
+            hint="give the token push (or triage) access to the repository",
+        )
+        return Applied(issue_url(older, repository, self._origin))
 
     async def _create_issue(self, repository: str, effect: Effect) -> Any:
         """POST the issue. What GitHub refuses in it (422) that is no part of the issue would
