@@ -336,3 +336,31 @@ async def test_a_step_written_again_is_one_step(
     _no_fallback(logs)
     assert [s.casefold().split() for s in ticket.steps].count(["check", "web-1"]) == 1
     _bounded(ticket)
+
+
+async def test_steps_and_paragraphs_encoded_twice_are_read_as_lists(
+    model: Model, logs: io.StringIO
+) -> None:
+    """Steps or a description written as a JSON string holding a list ("[\\"Check web-1\\",
+    …]"), as small models do, are the list it holds, not one step or paragraph of JSON."""
+    model.queue(
+        json.dumps(
+            {
+                **TICKET,
+                "description": json.dumps(["Errors on web-1.", "Checkout fails."]),
+                "steps": json.dumps(["Check web-1", "Roll back web-1"]),
+            }
+        )
+    )
+    ticket, _ = await ticket_from(model)
+    _no_fallback(logs)
+    assert ticket.steps == ("Check web-1", "Roll back web-1")
+    assert ticket.description.startswith("Errors on web-1.\n\nCheckout fails.")
+    _bounded(ticket)
+
+
+def test_a_string_of_brackets_that_is_no_list_stays_text() -> None:
+    """A step string that opens with a bracket but is no JSON list of text ("[WARN] disk
+    full", a list of numbers) is read as the text it is."""
+    read = answers.draft(json.dumps({**TICKET, "steps": "[WARN] check web-1\n[1, 2]"}))
+    assert read.steps == ["[WARN] check web-1", "[1, 2]"]

@@ -428,9 +428,26 @@ def _line(value: Any, limit: int) -> Any:
     return cut(value.strip(), limit, ellipsis=True, whole_words=True)
 
 
+def _listed(value: Any) -> Any:
+    """`value`, or the list of texts a JSON string holds (`"[\\"Check web-1\\", …]"`: a
+    list encoded twice); a string that is no such list (`"[WARN] disk full"`) stays as it is.
+    Only a string short enough to be a ticket's field is parsed."""
+    if not isinstance(value, str) or len(value) > _REPAIR_CHARS:
+        return value
+    if not value.lstrip().startswith("[") or not value.rstrip().endswith("]"):
+        return value
+    try:
+        found = json.loads(value)
+    except (ValueError, RecursionError):
+        return value
+    texts = isinstance(found, list) and found and all(isinstance(one, str) for one in found)
+    return found if texts else value
+
+
 def _description(value: Any) -> Any:
-    """A list of paragraphs joined by blank lines, read until the contract's length is
-    reached; the whole cut to it."""
+    """A list of paragraphs (maybe encoded as a JSON string) joined by blank lines, read until
+    the contract's length is reached; the whole cut to it."""
+    value = _listed(value)
     if isinstance(value, list) and value:
         paragraphs: list[str] = []
         length = 0
@@ -450,7 +467,9 @@ def _steps(value: Any) -> Any:
     """A list of steps: one string becomes a step per line, without list markers; a step
     written as an object ({"step": 1, "action": "…"}) is its texts joined; empty steps are
     dropped and at most MAX_STEPS kept, each cut to the contract's length. Only as much of
-    the steps as that takes is read (a server's answer may hold millions of them)."""
+    the steps as that takes is read (a server's answer may hold millions of them). A list
+    encoded as a JSON string is the list it holds (`_listed`)."""
+    value = _listed(value)
     if isinstance(value, str):
         return _kept(_STEP_MARK.sub("", line[0]) for line in _LINE.finditer(value))
     if isinstance(value, list):
