@@ -1060,6 +1060,15 @@ CASES = [
         "echo opal-42 | docker login --password-stdin",
         "echo [REDACTED:password] | docker login --password-stdin",
     ),
+    (
+        "docker login --password-stdin <<< opal-42",
+        "docker login --password-stdin <<< [REDACTED:password]",
+    ),
+    ("echo opal-42 | sudo -S id", "echo [REDACTED:password] | sudo -S id"),
+    (
+        '{"keyName": "key1", "permissions": "FULL", "value": "opal-42"}',
+        '{"keyName": "key1", "permissions": "FULL", "value": "[REDACTED:azure-key]"}',
+    ),
     ("vault login opal-42", "vault login [REDACTED:password]"),
     ("gh secret set K --body opal-42", "gh secret set K --body [REDACTED:password]"),
     (

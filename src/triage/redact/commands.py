@@ -46,8 +46,15 @@ _PASSWORD_OPTIONS = (
     (r"openssl[ \t]{1,3}enc", ("-k",)),
     ("(?:un)?rar", ("-p",)),
 )
-#: The commands whose password option takes its value glued to it.
+#: The commands whose password option takes its value glued to it only.
 _GLUED_OPTION = re.compile("7za?|(?:un)?rar")
+#: The commands whose password option takes its value after a space only (their own parsers;
+#: the others' getopt, pflag or argparse take `-pX` as `-p X`: `sqlcmd -PX`, `ldapsearch -wX`).
+_SPACED_OPTION = re.compile(
+    r"redis-cli|plink|pscp|psftp|psexec(?:64)?|openssl[ \t]{1,3}enc"
+    # The mongo tools read a single-dash long option as a long one (`mongo -port 27017`).
+    r"|mongo(?:sh|dump|restore|import|export)?"
+)
 
 
 def _command_passwords(match: re.Match[str]) -> str:
@@ -56,6 +63,7 @@ def _command_passwords(match: re.Match[str]) -> str:
     command = match["command"]
     options = next(o for c, o in _PASSWORD_OPTIONS if re.fullmatch(c, command) is not None)
     glued = _GLUED_OPTION.fullmatch(command) is not None
+    takes_glued = _SPACED_OPTION.fullmatch(command) is None
     args, offset = match["args"], match.start("args") - match.start()
     text = match[0]
     pieces: list[str] = []
@@ -70,7 +78,7 @@ def _command_passwords(match: re.Match[str]) -> str:
                 placeholder = f"{quote_mark}[REDACTED:password]{quote_mark}"
                 pieces += (text[last:start], placeholder)
                 last = offset + arg.end()
-        elif _glued_value(value, options, glued):
+        elif _glued_value(value, options, takes_glued):
             quote_mark = _quote_mark(value[2:])
             pieces += (text[last : start + 2], f"{quote_mark}[REDACTED:password]{quote_mark}")
             last = offset + arg.end()
@@ -81,8 +89,8 @@ def _command_passwords(match: re.Match[str]) -> str:
 
 def _glued_value(argument: str, options: tuple[str, ...], glued: bool) -> bool:
     """Whether `argument` is a two-letter password option with its value glued to it: any
-    value for a command that takes it so (`7z -pX`), a quoted one for any (`-p"X"`); not a
-    placeholder already."""
+    value for a command that takes it so (`7z -pX`, `sqlcmd -PX`, `docker login -pX`), a
+    quoted one for any (`-p"X"`); not a placeholder already."""
     value = argument[2:]
     if argument[:2] not in options or not value or value.startswith(("[RED", '"[RED', "'[RED")):
         return False

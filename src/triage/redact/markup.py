@@ -326,6 +326,18 @@ MARKUP_RULES: tuple[
         'alue"',
         'alue\\"',
     ),
+    # Azure's listKeys (`az storage account keys list`, `az cosmosdb keys list`, Event Hubs'
+    # and Service Bus' keys): an object naming a key by "keyName" (key1, key2, kerb1) holds the
+    # key itself in "value", whatever the name; its other fields may stand between
+    # ("permissions", "creationTime").
+    _rule(
+        rf"(?P<q>(?P<esc>\\)?\")keyName{_COLON}[^\"\\]{{1,128}}+"
+        rf"(?:{_COMMA}[\w.-]{{1,64}}+{_COLON}[^\"\\]{{0,256}}+){{0,3}}"
+        rf"{_COMMA}value{_COLON}(?!\[REDACTED){_QUOTED}(?=(?P=q))",
+        lambda m: f"{m.string[m.start() : m.start('value')]}[REDACTED:azure-key]",
+        "keyname",
+        fold_needles=True,
+    ),
     # … and in YAML's flow style, unquoted or quoted: {name: DB_PASSWORD, value: …}.
     _rule(
         r"""\{[ \t]{0,16}(?:name|key)[ \t]{0,3}:[ \t]{0,3}(?P<nq>["']?)(?P<name>[\w.:/-]{1,128}+)(?P=nq)"""

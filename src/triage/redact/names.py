@@ -529,9 +529,12 @@ _VALUE_KEYS = frozenset({"value", "Value", "ParameterValue", "values", "Values"}
 
 
 def _named_secret(obj: dict[Any, Any]) -> str | None:
-    """The name of a name/value object whose name says its value is a secret, else None."""
+    """The name of a name/value object whose name says its value is a secret, else None. An
+    object of Azure's listKeys names a key by "keyName" (key1, kerb1): its value is the key."""
     if _VALUE_KEYS.isdisjoint(obj):
         return None
+    if isinstance(obj.get("keyName"), str):
+        return "AccountKey"
     for field in _NAME_KEYS:
         name = obj.get(field)
         if isinstance(name, str):

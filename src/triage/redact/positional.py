@@ -41,6 +41,17 @@ def _oracle_password(match: re.Match[str]) -> str:
     return f"{match[0][:start]}{quote}{_PLACEHOLDER}{quote}{match[0][end:]}"
 
 
+#: A command that reads a password from its input: docker's (podman's, helm's …)
+#: --password-stdin, chpasswd (user:password), passwd --stdin, gh's --with-token, sudo -S (its
+#: `-S` in capitals, alone or among other letters: `-kS`) or --stdin.
+_STDIN_READER = (
+    r"(?:--pass(?:word)?-stdin|chpasswd|passwd[^\n|;&]{0,64}--stdin|--with-token"
+    r"|sudo(?:[ \t]{1,3}[^\s|;&]{1,64}+){0,4}?[ \t]{1,3}(?:(?-i:-[A-Za-z]{0,8}S[A-Za-z]{0,8})|--stdin)"
+    r"(?![\w-]))"
+)
+_STDIN_READER_NEEDLES = ("stdin", "chpasswd", "with-token", "sudo")
+
+
 def _piped_value(match: re.Match[str]) -> str:
     """A value piped into a command that reads a password: replaced, but for `chpasswd`, whose
     input is `user:password`, only the part after the colon."""
@@ -141,18 +152,24 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
         "net\t",
         flags=re.IGNORECASE,
     ),
-    # A value echoed or printed into a command that reads a password from its input: docker's
-    # (podman's, helm's …) --password-stdin, chpasswd (user:password), passwd --stdin, gh's
-    # --with-token.
+    # A value echoed, printed or given as a here-string (`cat <<< …`) into a command that reads
+    # a password from its input (`_STDIN_READER`).
     _rule(
-        r"(?<![\w-])(?:echo(?:[ \t]{1,3}-[neE]{1,3}+){0,3}+|printf(?:[ \t]{1,3}[\"']%s(?:\\n)?[\"'])?)"
+        r"(?<![\w-])(?:echo(?:[ \t]{1,3}-[neE]{1,3}+){0,3}+|printf(?:[ \t]{1,3}[\"']%s(?:\\n)?[\"'])?"
+        r"|cat[ \t]{1,3}<<<)"
         rf"[ \t]{{1,3}}(?P<value>{_VALUE})[ \t]{{0,8}}\|[ \t]{{0,8}}"
-        r"(?P<reader>[^\n|;&]{0,256}?(?:--pass(?:word)?-stdin|chpasswd|passwd[^\n|;&]{0,64}--stdin"
-        r"|--with-token))",
+        rf"(?P<reader>[^\n|;&]{{0,256}}?{_STDIN_READER})",
         _piped_value,
-        "stdin",
-        "chpasswd",
-        "with-token",
+        *_STDIN_READER_NEEDLES,
+        flags=re.IGNORECASE,
+    ),
+    # … and a here-string after the command (`docker login --password-stdin <<< …`, `sudo -S
+    # cmd <<< …`).
+    _rule(
+        rf"(?<![\w-])(?P<reader>{_STDIN_READER})[^\n|;&<]{{0,256}}?<<<[ \t]{{0,3}}"
+        rf"(?P<value>{_VALUE})",
+        _piped_value,
+        *_STDIN_READER_NEEDLES,
         flags=re.IGNORECASE,
     ),
     # vault login <token> (not an option, nor a method's key=value).

@@ -185,9 +185,11 @@ HEADER_RULES: tuple[_Rule, ...] = (
     # that is not a port's, a query's or a fragment's (u:p/ss@db, u:p#ss@db: an @ follows
     # before the next of them); never past the host into the path.
     # The user may be a placeholder already (a vendor's token, `https://ghp_…:pw@host`): its
-    # password goes too.
+    # password goes too. It may hold an @ of its own, as its percent-encoded form decoded
+    # shows it (`user%40corp:pw@host` read as `user@corp:pw@host`).
     _rule(
-        r"(://(?<=[A-Za-z0-9]://)(?:\[REDACTED:[a-z0-9-]{1,32}\](?=:)|(?!\[REDACTED)[^\s:/@]{0,256}))"
+        r"(://(?<=[A-Za-z0-9]://)(?:\[REDACTED:[a-z0-9-]{1,32}\](?=:)"
+        r"|(?!\[REDACTED)[^\s:/@]{0,256}+(?:@[^\s:/@]{1,256}+)?))"
         r":(?![0-9]{1,5}(?:[/?#]|$))"
         r"(?:[^\s/?#]|[/?#](?=[^\s/?#]{0,256}@)){1,256}@(?=[^\s@/?#\"'<>,;\\]{0,256}(?:[/?#\s\"'<>,;\\]|$))",
         r"\1:[REDACTED:password]@",
