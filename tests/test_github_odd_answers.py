@@ -15,11 +15,12 @@ import pytest
 
 from github_stub import Answer, _error
 from test_github_later_life import REPO, TOKEN, LaterLifeGitHub, effect, opened
-from triage.errors import GitHubUnavailableError, SinkUnreachableError
+from triage.errors import GitHubThrottledError, GitHubUnavailableError, SinkUnreachableError
 from triage.models import EffectKind, Status, Ticket
 from triage.settings import Settings
 from triage.sinks.base import Applied, NotSent, Target
 from triage.sinks.github import GitHubSink
+from triage.sinks.github.api import SECONDARY_LIMIT_WAIT_S
 from triage.view import GroupView, MemberView
 
 Logs = list[MutableMapping[str, Any]]
@@ -245,3 +246,16 @@ async def test_an_issue_transferred_out_of_sight_then_404_is_gone_and_refires_on
     assert first.ref == again.ref == f"{github.url}/{REPO}/issues/2"
     assert len(github.issues()) == 2
     assert warnings(logs) == ["github.issue_gone"] * 3  # one per attempt
+
+
+async def test_a_create_refused_as_spam_is_held_not_dead_lettered(
+    sink: GitHubSink, github: OddGitHub
+) -> None:
+    """GitHub's 422 "the endpoint has been spammed" (its docs: validation failed, or the
+    endpoint has been spammed) refuses content created too fast, not the ticket: the message
+    is held as for a secondary rate limit, never rejected (its ticket would be lost)."""
+    github.fail_next(1, 422, message="This endpoint has been spammed.", method="POST")
+    with pytest.raises(GitHubThrottledError) as held:
+        await sink.apply(effect(EffectKind.OPEN, None, "fp:1"))
+    assert held.value.retry_after_s == SECONDARY_LIMIT_WAIT_S
+    assert github.issues() == []

@@ -13,7 +13,8 @@ How answers map to errors (the error's `reason` is the outcome counted in `SinkC
     403/429 + x-ratelimit-remaining: 0      GitHubThrottledError until x-ratelimit-reset, paused
     403/429 "secondary rate limit" (or      GitHubThrottledError (retry_after_s = 60), paused
     "abuse detection", "rate limit
-    exceeded"), or 429
+    exceeded"), or 429; 422 "... has
+    been spammed" (content too fast)
     5xx, 408, 425, network error, timeout   GitHubUnavailableError "unavailable" / "network"
                                             (425 Too Early: a proxy that will not replay early
                                             data; the same call again goes through)
@@ -90,6 +91,9 @@ SECONDARY_LIMIT_WAIT_S = 60.0
 #: GitHub Enterprise Server's, often without Retry-After), and the primary limit's (whose
 #: x-ratelimit-* headers a proxy may drop). A 403 without them is no limit (a permission).
 _LIMIT_WORDS = ("secondary rate limit", "abuse detection", "rate limit exceeded")
+
+#: GitHub's words in a 422 that refuses content created too fast rather than the request.
+_SPAMMED = "has been spammed"
 
 #: An answer's extension saying why its body was not read (`GitHubApi._request`).
 _UNREAD = "triage.unread"
@@ -306,6 +310,11 @@ class GitHubApi:
         reason = _reason(response, token)
         fields = {"method": method, "path": path, "status": status, "reason": reason}
         limit_s = self._limit_wait_s(response, reason) if status in (403, 429) else None
+        if status == 422 and _SPAMMED in reason.lower():
+            # GitHub's 422 for content created too fast ("the endpoint has been spammed", in
+            # its docs beside validation): a wait as for a secondary limit, not the ticket's
+            # fault, which a rejection would dead-letter with its issue never opened.
+            limit_s = SECONDARY_LIMIT_WAIT_S
         if limit_s is not None:
             wait_s = throttle_wait_s(limit_s, SECONDARY_LIMIT_WAIT_S)
             self._pause(wait_s)
