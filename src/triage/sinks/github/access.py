@@ -1,8 +1,9 @@
 """Whether triage's credentials reach a repository's issues, and what a refusal means.
 
 When GitHub refuses to open an issue in a repository with 404 (the repository is hidden from our
-token, or missing), 410 (its issues are turned off) or 403 without a rate limit or an archive
-(we may read but not write), the refusal is about our access, not about the ticket. Retrying the
+token, or missing), 410 (its issues are turned off), 451 (blocked for legal reasons) or 403
+without a rate limit or an archive (we may read but not write), the refusal is about our access,
+not about the ticket. Retrying the
 message cannot fix it, and dead-lettering it would lose the ticket. Who is at fault decides what
 happens:
 
@@ -39,8 +40,12 @@ repository):
                                       blocked for legal reasons
     a rate limit (403/429 with        "unknown": nothing was asked, so nothing is known; the
     Retry-After or x-ratelimit-       line says when to ask again
-    remaining: 0), 5xx, a network
-    error, any other 422
+    remaining: 0; 422 "spammed"),
+    5xx, a network error, any
+    other 422
+
+The repository is read first (`GET /repos/{r}`): an archived one is "refused" without a
+create, and a refusal of that read is said as GitHub's answer to it, with what to do.
     2xx                               "unknown": an issue was made (GitHub never makes one
                                       without a title: whatever answered is no GitHub), and
                                       the line names it, to be closed
