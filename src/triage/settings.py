@@ -362,7 +362,8 @@ class Settings(BaseSettings):
     #: A failed message is released for base * 2**(receives-1) seconds, jittered, capped.
     retry_base_s: float = Field(2.0, ge=0)
     retry_max_s: float = Field(300.0, ge=0)
-    #: Messages are hidden this long on receive, and extended by a heartbeat while worked on.
+    #: Messages are hidden this long on receive, and extended by a heartbeat while worked on;
+    #: above 21585 s it is clamped to that (one warning at start-up).
     visibility_timeout_s: int = Field(60, ge=3, le=43_200)
     #: A message still unfinished after this long is cancelled and retried later.
     message_timeout_s: float = Field(120.0, gt=0)
