@@ -384,8 +384,11 @@ def _assembled(events: str) -> Any:
             return events
         if not isinstance(chunk, dict) or isinstance(chunk.get("error"), dict):
             return chunk
+        choices = chunk.get("choices") or []
+        if not isinstance(choices, list):
+            return chunk  # no chunk of a chat completion: refused as its answer
         usage = chunk.get("usage") or usage
-        for choice in chunk.get("choices") or ():
+        for choice in choices:
             if not isinstance(choice, dict) or choice.get("index", 0) != 0:
                 continue
             delta = choice.get("delta")
