@@ -112,27 +112,33 @@ async def test_a_priority_in_another_case_language_or_notation_is_read(
 PASSWORD = "Hunter2Secret9"
 EMAIL = "oncall.lead@example.org"
 GITHUB_TOKEN = "ghp_" + "Z7k2Qw9Lm4Np8Rs1Tv6Xy3Bc5Df0Gh2Jk4Mn"
+#: Secrets of no known shape: only the names they are given away by.
+API_KEY = "q8Zt3vLp0Wm2Xr7N"
+CLIENT_SECRET = "Vb5Kd9Qe2Lr8Tn4M"
 
 
 async def test_a_description_echoing_the_alerts_json_is_redacted(
     model: Model, logs: io.StringIO
 ) -> None:
     """A description that is the alert's JSON echoed back, raw fields and all, may keep its
-    plain fields, but not one secret of it: keys, tokens, passwords in DSNs and headers and
-    e-mail addresses are redacted before the ticket leaves the summariser."""
+    plain fields, but not one secret of it: keys, tokens, passwords in DSNs, URLs and headers,
+    values under a secret's name and e-mail addresses are redacted before the ticket leaves
+    the summariser."""
     echoed = {
         "title": ALERT.title,
         "labels": {"team": "payments", "password": PASSWORD, "owner": EMAIL},
         "raw": {
             "AccessKeyId": AWS_KEY,
             "dsn": f"postgres://app:{PASSWORD}@db-7.internal/orders",
-            "headers": {"Authorization": f"Bearer {GITHUB_TOKEN}"},
+            "headers": {"Authorization": f"Bearer {GITHUB_TOKEN}", "x-api-key": API_KEY},
+            "client_secret": CLIENT_SECRET,
+            "webhook": f"https://ops:{PASSWORD}@hooks.example.org/x?token={CLIENT_SECRET}",
         },
     }
     model.queue(json.dumps({**TICKET, "description": json.dumps(echoed, indent=2)}))
     ticket, _ = await ticket_from(model)
     text = published(ticket)
-    for secret in (AWS_KEY, PASSWORD, EMAIL, GITHUB_TOKEN):
+    for secret in (AWS_KEY, PASSWORD, EMAIL, GITHUB_TOKEN, API_KEY, CLIENT_SECRET):
         assert secret not in text
         assert secret not in logs.getvalue()
     _bounded(ticket)
