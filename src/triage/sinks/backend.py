@@ -67,6 +67,7 @@ first answer for a ticket clears it.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections import OrderedDict
@@ -194,6 +195,7 @@ class BackendSink:
             timeout=settings.backend_timeout_s,
             transport=transport or AiohttpTransport(client_context()),
         )
+        self._requests = _Requests(self._client, self.base_url + self.create_route)
 
     @property
     def name(self) -> str:
@@ -369,16 +371,16 @@ class BackendSink:
 
     async def _post(self, route: str, body: dict[str, Any], effect: Effect) -> Any:
         url = self.base_url + route
-        shown = visible_json(body)
+        content = _json_bytes(visible_json(body))
         started = time.perf_counter()
         for attempt in (1, 2):
             token = await self._token()
-            headers = {
-                "Authorization": f"Bearer {token}",
-                "Idempotency-Key": effect.idempotency_key,
-            }
+            headers = (
+                ("Authorization", f"Bearer {token}"),
+                ("Idempotency-Key", effect.idempotency_key),
+            )
             try:
-                response, unread = await self._send(url, shown, headers)
+                response, unread = await self._send(url, content, headers)
             except httpx2.TransportError as exc:  # connect/read errors and every timeout
                 self.metrics.incr("SinkCalls", sink=self.name, outcome="network")
                 error = transport_error(exc, scrub(str(exc), token))
@@ -395,7 +397,7 @@ class BackendSink:
         return self._verdict(response, url, effect, token, unread)
 
     async def _send(
-        self, url: str, body: Any, headers: dict[str, str]
+        self, url: str, content: bytes, headers: tuple[tuple[str, str], ...]
     ) -> tuple[httpx2.Response, str | None]:
         """The backend's answer to one POST, and why its body was not read (None when it
         was). An answer too large to read (`AnswerTooLarge`) is judged by its status and
@@ -403,7 +405,7 @@ class BackendSink:
         as a network failure would retry a created ticket (or a 429's wait, a 410's "gone")
         until its message reaches the DLQ. An answer that breaks off is a network failure:
         the next one may come whole, and the Idempotency-Key makes the retry safe."""
-        request = self._client.build_request("POST", url, json=body, headers=headers)
+        request = self._requests.post(url, content, headers)
         response = await self._client.send(request, stream=True)
         try:
             await response.aread()
@@ -505,6 +507,67 @@ class BackendSink:
             return False
         del self._conflicts[key]
         return True
+
+
+def _json_bytes(body: Any) -> bytes:
+    """`body` as httpx2 encodes a `json=` argument: compact, UTF-8, no NaN."""
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return text.encode("utf-8")
+
+
+class _Requests:
+    """The sink's POSTs, each the request `client.build_request("POST", url, json=…,
+    headers=…)` makes (the same headers, in the same order and case, the same body bytes and
+    timeouts), with what every request shares worked out once: the create URL parsed, the
+    client's own headers and its timeouts (`build_request` parses the URL and builds the
+    headers anew for every request, the headers four times over). A backend that set a
+    cookie gets `build_request` itself, which merges the client's cookie jar."""
+
+    __slots__ = ("_client", "_client_headers", "_create_text", "_create_url", "_extensions")
+
+    def __init__(self, client: httpx2.AsyncClient, create_url: str) -> None:
+        self._client = client
+        encoding = client.headers.encoding
+        self._client_headers = tuple(
+            (name.decode(encoding), value.decode(encoding)) for name, value in client.headers.raw
+        )
+        self._extensions = {"timeout": client.timeout.as_dict()}
+        self._create_text = create_url
+        #: Parsed at the first create (an unparseable URL fails each call, as httpx2's would).
+        self._create_url: httpx2.URL | None = None
+
+    def post(
+        self, url: str, content: bytes, headers: tuple[tuple[str, str], ...]
+    ) -> httpx2.Request:
+        """A POST of the JSON `content` to `url` with `headers` after the client's."""
+        if self._client.cookies:  # the backend pins us with a cookie: httpx2 merges its jar
+            request = self._client.build_request("POST", url, content=content, headers=headers)
+            request.headers[_JSON_TYPE[0]] = _JSON_TYPE[1]  # last, as a `json=` body's
+            return request
+        parsed = self._parsed(url)
+        host = [("Host", parsed.netloc.decode("ascii"))] if parsed.host else []
+        length = ("Content-Length", str(len(content)))
+        request = httpx2.Request(
+            "POST",
+            parsed,
+            headers=[*host, *self._client_headers, *headers, length, _JSON_TYPE],
+            stream=httpx2.ByteStream(content),
+            extensions=self._extensions,
+        )
+        request.read()  # as a built request is: its content readable at once
+        return request
+
+    def _parsed(self, url: str) -> httpx2.URL:
+        """`url` parsed; the create URL once (later effects' URLs name their ticket)."""
+        if url != self._create_text:
+            return httpx2.URL(url)
+        if self._create_url is None:
+            self._create_url = httpx2.URL(url)
+        return self._create_url
+
+
+#: The Content-Type httpx2 gives a `json=` body.
+_JSON_TYPE = ("Content-Type", "application/json")
 
 
 @dataclass(frozen=True, slots=True)
