@@ -317,3 +317,20 @@ async def test_a_stream_of_content_parts_is_read_as_its_text_parts(logs: io.Stri
     assert metrics.counter("SummarizationFailures") == 0, loud(logs)
     assert ticket.title == TICKET["title"]
     assert "web-9" not in ticket.description
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(b":( Something went wrong. Try again later.", id="sad-face-page"),
+        pytest.param(b": keep-alive\n\n: keep-alive\n\n", id="comments-only"),
+    ],
+)
+async def test_text_that_only_opens_like_a_stream_is_no_chat_completion(
+    logs: io.StringIO, body: bytes
+) -> None:
+    """Text that opens as a stream might (a colon) but holds no event's data, a gateway's page
+    or keep-alives alone, is no chat completion (`bad_response`, which the breaker hears of),
+    not an empty answer from the model."""
+    reply = answer(200, {"Content-Type": "text/plain"}, body)
+    await _falls_back(logs, "openai", reply, "bad_response")

@@ -343,9 +343,15 @@ def _refusal(refusal: object) -> str | None:
 _SSE_LINE = re.compile(r"\A\s*(?::|(?:data|event|id|retry)(?::|\r?\n))")
 
 
+#: A stream's event data, on a line of its own.
+_SSE_DATA = re.compile(r"^data:", re.MULTILINE)
+
+
 def _streamed(body: str) -> bool:
-    """Whether an answer's text is a server-sent event stream, whatever line opens it."""
-    return _SSE_LINE.match(body) is not None
+    """Whether an answer's text is a server-sent event stream, whatever line opens it: one
+    that opens as a stream does and holds at least one event's data (a page opening with
+    ":(" is no stream, and stays an answer that is no chat completion)."""
+    return _SSE_LINE.match(body) is not None and _SSE_DATA.search(body) is not None
 
 
 def _thinking(completion: Any) -> bool:
