@@ -82,6 +82,26 @@ class _Body(httpx2.AsyncByteStream):
         self._response.release()
 
 
+#: What `handle_async_request` tells of every answer's protocol.
+_HTTP_1_1 = {"http_version": b"HTTP/1.1"}
+
+
+def _arrived_whole(response: aiohttp.ClientResponse, most: int) -> bytes | None:
+    """The answer's body when all of it has arrived already and is at most `most` bytes (a
+    small answer comes in the packets of its head), its connection back to the pool; None
+    when it is still coming or too large, to be read as it comes (`_Body`). Nothing can fail
+    any more on the way to a body that is all here, so taking it now changes no outcome."""
+    content = response.content
+    if not content.is_eof() or content.exception() is not None or content.total_bytes > most:
+        return None
+    try:
+        body = content.read_nowait()
+    except TimeoutError:  # the whole request's bound passed: the read as it comes says so
+        return None
+    response.release()
+    return body
+
+
 def _total_s(timeout: dict[str, float | None]) -> float | None:
     """A bound on the whole request, the answer's body included: httpx2's timeouts are per
     socket operation, so a server dripping a byte just inside the read timeout could hold a
@@ -150,13 +170,21 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
         if response.headers.get("Content-Encoding", "identity").lower() != "identity":
             # Decoded already: httpx2 must not decode it again, nor hold it to the wire length.
             headers = tuple((k, v) for k, v in headers if k.lower() not in _ENCODED_HEADERS)
-        return httpx2.Response(
+            whole = None  # aiohttp may still be inflating it: read as it comes
+        else:
+            whole = _arrived_whole(response, self._max_body_bytes)
+        answer = httpx2.Response(
             status_code=response.status,
             headers=headers,
-            stream=_Body(response, request, self._max_body_bytes),
+            stream=_Body(response, request, self._max_body_bytes)
+            if whole is None
+            else httpx2.ByteStream(whole),
             request=request,
-            extensions={"http_version": b"HTTP/1.1"},
+            extensions=_HTTP_1_1,
         )
+        if whole is not None:
+            answer.read()  # the caller's read is then a look-up, not five async iterators
+        return answer
 
     async def aclose(self) -> None:
         if self._session is not None:
