@@ -334,3 +334,35 @@ async def test_text_that_only_opens_like_a_stream_is_no_chat_completion(
     not an empty answer from the model."""
     reply = answer(200, {"Content-Type": "text/plain"}, body)
     await _falls_back(logs, "openai", reply, "bad_response")
+
+
+def _pretty_event(chunk: dict[str, Any]) -> str:
+    """One event whose data spans lines, as the SSE spec allows: a `data:` line per line."""
+    return "".join(f"data: {line}\n" for line in json.dumps(chunk, indent=2).splitlines()) + "\n"
+
+
+@pytest.mark.parametrize(
+    "events",
+    [
+        pytest.param(
+            _pretty_event(_delta({"role": "assistant", "content": GOOD}))
+            + _pretty_event(_delta({}, "stop")),
+            id="data-over-lines",
+        ),
+        pytest.param(
+            f"data: {json.dumps(_delta({'role': 'assistant', 'content': GOOD}))}\n"
+            f"data: {json.dumps(_delta({}, 'stop'))}\n",
+            id="no-blank-line-between-events",
+        ),
+    ],
+)
+async def test_a_stream_written_either_way_the_spec_allows_is_read(
+    logs: io.StringIO, events: str
+) -> None:
+    """An event whose data spans several `data:` lines (joined by line breaks, as the SSE spec
+    says: a server pretty-printing its chunks) and a stream whose events have no blank line
+    between them (a `data:` line per chunk) both hold the model's ticket."""
+    async with hostile(_sse(events)) as server:
+        ticket, metrics = await _ticket_through(_settings("openai", server.url))
+    assert metrics.counter("SummarizationFailures") == 0, loud(logs)
+    assert ticket.title == TICKET["title"]

@@ -25,6 +25,8 @@ import contextlib
 import json
 import math
 import re
+from collections.abc import Iterator
+from itertools import chain
 from typing import Any
 
 import httpx2
@@ -380,8 +382,7 @@ def _assembled(events: str) -> Any:
     finish: object = None
     usage: object = None
     chars = 0
-    for line in events.splitlines():
-        data = line.removeprefix("data:").strip() if line.startswith("data:") else ""
+    for data in _event_data(events):
         if not data or data == "[DONE]":
             continue
         try:
@@ -408,6 +409,32 @@ def _assembled(events: str) -> Any:
             raise ModelError("answer_too_large", outcome="invalid", provider_fault=True)
     message = {"content": "".join(content), "refusal": "".join(refusal) or None}
     return {"choices": [{"message": message, "finish_reason": finish}], "usage": usage}
+
+
+def _event_data(events: str) -> Iterator[str]:
+    """The data of each event of a stream: its `data:` lines joined by line breaks, as the SSE
+    spec has it (a server pretty-printing its chunks writes one over several lines). A
+    server that writes a `data:` line per chunk with no blank line between events has each
+    line read alone, when together they are no JSON. Other fields and comments are skipped."""
+    lines: list[str] = []
+    for line in chain(events.splitlines(), [""]):
+        if line.startswith("data:"):
+            lines.append(line.removeprefix("data:").strip())
+        elif not line.strip() and lines:
+            yield from _one_or_each(lines)
+            lines = []
+
+
+def _one_or_each(lines: list[str]) -> list[str]:
+    """An event's data lines as its one JSON value, else each line alone."""
+    if len(lines) == 1:
+        return lines
+    joined = "\n".join(lines)
+    try:
+        json.loads(joined)
+    except (ValueError, RecursionError):
+        return lines
+    return [joined]
 
 
 def _piece(value: object) -> str:
