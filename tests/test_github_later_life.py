@@ -15,7 +15,7 @@ import pytest
 from factories import T0, alert, view
 from github_stub import Answer, GitHubServer
 from memory_store import MemoryStore
-from triage.errors import SinkRejectedError
+from triage.errors import GitHubUnavailableError, SinkRejectedError
 from triage.incidents import Ledger, Policy
 from triage.metrics import Metrics
 from triage.models import Alert, EffectKind, Priority, Status, Ticket
@@ -291,12 +291,26 @@ async def test_a_renamed_repository_is_followed_and_its_new_reference_kept(
 async def test_a_request_github_finds_wrong_is_still_rejected(
     sink: GitHubSink, github: LaterLifeGitHub
 ) -> None:
-    """Only refusals about the issue end an effect quietly: a 403 for a missing permission
-    (no rate limit, no archive, no lock) still fails the effect for good."""
+    """Only refusals about the issue end an effect quietly: a request GitHub finds wrong (422
+    that names no lock) still fails the effect for good."""
+    ref = await opened(sink)
+    github.fail_next(1, 422, message="Validation Failed", method="POST")
+    with pytest.raises(SinkRejectedError, match="422"):
+        await sink.apply(effect(EffectKind.UPDATE, ref, "fp:2"))
+
+
+async def test_a_write_refused_for_want_of_permission_waits(
+    sink: GitHubSink, github: LaterLifeGitHub
+) -> None:
+    """A 403 for a missing permission in the route's repository (no rate limit, no archive,
+    no lock: the token lost write access) is our access, not the issue: the effect is not
+    ended quietly, and its message waits (`no_access`, as a refused create does) instead of
+    going to the DLQ with the incident's update lost."""
     ref = await opened(sink)
     github.fail_next(1, 403, message="Resource not accessible by integration", method="POST")
-    with pytest.raises(SinkRejectedError, match="403"):
+    with pytest.raises(GitHubUnavailableError, match="403") as refused:
         await sink.apply(effect(EffectKind.UPDATE, ref, "fp:2"))
+    assert refused.value.reason == "no_access"
 
 
 async def test_an_assignee_github_refuses_does_not_refuse_the_issue(

@@ -3,7 +3,9 @@
 When GitHub refuses to open an issue in a repository with 404 (the repository is hidden from our
 token, or missing), 410 (its issues are turned off), 451 (blocked for legal reasons) or 403
 without a rate limit or an archive (we may read but not write), the refusal is about our access,
-not about the ticket. Retrying the
+not about the ticket; so is a 403 to a write on an issue in the route's repository (the sink
+asks `same_repository`, which tells repositories by GitHub's `id`: a rename or a transfer to
+another owner keeps it). Retrying the
 message cannot fix it, and dead-lettering it would lose the ticket. Who is at fault decides what
 happens:
 
@@ -167,6 +169,31 @@ class RepositoryAccess:
             return False
         return True
 
+    async def same_repository(self, one: str, other: str) -> bool:
+        """Whether `one` and `other` name one repository: the same name (any case), or, as
+        GitHub answers `GET /repos/{r}` for each (following the redirect a renamed or
+        transferred repository's old name answers), the same `id`, which a rename and a
+        transfer keep and a repository created again under an old name does not (a stand-in
+        that answers no id: the same `full_name`). One whose read is refused is not the
+        other. Asked only where a refusal's meaning depends on it (a rare 403)."""
+        if one.lower() == other.lower():
+            return True
+        first, second = await self._identity(one), await self._identity(other)
+        return first is not None and first == second
+
+    async def _identity(self, repository: str) -> int | str | None:
+        """`repository`'s `id` as GitHub answers it now, else its lower-case `full_name`;
+        None when GitHub refuses the read or answers neither."""
+        try:
+            shown = record(await self._api.call("GET", f"/repos/{repository}"), "a repository")
+        except SinkRejectedError:
+            return None
+        found = shown.get("id")
+        if isinstance(found, int) and not isinstance(found, bool):
+            return found
+        name = shown.get("full_name")
+        return name.lower() if isinstance(name, str) and name else None
+
     async def probe_issue_write(self, repository: str) -> WriteProbe:
         """Whether GitHub refuses our credentials to open issues in `repository`: archived
         (read-only, as `GET /repos/{r}` says; a create would be refused with every other),
@@ -246,20 +273,32 @@ class RepositoryAccess:
     async def _others_reach(self, repository: str) -> bool:
         """Whether the refusal is `repository`'s alone (a route naming a repository our
         credentials do not reach) rather than our credentials' (the App's repositories
-        changed, the token lost its scope): GITHUB_REPOSITORY, when it is another, still
-        reads; without one, another repository took an issue in the last REACHED_S. A
+        changed, the token lost its scope): GITHUB_REPOSITORY, when it is another repository
+        (not this one under its old name), still reads; without one, another repository took
+        an issue in the last REACHED_S. A
         route's mistake then costs only its own messages, not every route's tickets behind
         an open breaker."""
-        if self._default and self._default.lower() != repository.lower():
+        if self._default and not await self.same_repository(self._default, repository):
             try:
                 await self.read_issues(self._default)
             except (SinkRejectedError, SinkUnavailableError):
                 return False
             return True
         now = self._clock()
-        return any(
-            key != repository.lower() and now - at < REACHED_S for key, at in self._reached.items()
-        )
+        recent = [
+            key
+            for key, at in self._reached.items()
+            if key != repository.lower() and now - at < REACHED_S
+        ]
+        if not recent:
+            return False
+        # One repository under two names (renamed since an issue was opened under the old
+        # one) is no other repository.
+        mine = await self._identity(repository)
+        for key in recent:
+            if mine is None or await self._identity(key) != mine:
+                return True
+        return False
 
     def _no_access(self, repository: str, exc: SinkRejectedError) -> GitHubUnavailableError | None:
         """The wait for a refusal that says our credentials do not reach `repository`'s issues

@@ -32,7 +32,15 @@ The issue's later life (what people and GitHub do to it after triage opened it):
     not reopenable (422 to the reopen)               REOPEN opens a new issue, as above
     transferred, or its repository renamed (301)     the read is followed, the writes go where
                                                      it is now, and its new URL is handed back;
-                                                     writes refused there (403) skip the effect
+                                                     writes refused there (403) skip the effect,
+                                                     the ticket gone, when it is another
+                                                     repository (a transfer out of the route's)
+    a write refused (403: no limit, archive or       our access, not the issue: the message
+    lock) in the route's repository, under any       waits as a refused create does (`access.py`);
+    name it had (renamed or moved to another         a repository is the route's by GitHub's
+    owner: the same `id`)                            `id`, so one created again under the
+                                                     route's name is another (its old issues
+                                                     are gone: 404, as a deleted one's)
     locked (403 "... issue is locked.")              its comment is left out, the rest is done
     its repository blocked (451: legal reasons)      the effect is skipped, the ticket gone
     repository archived (403 "... archived ...")     the effect is skipped; a new incident's
@@ -227,7 +235,7 @@ class GitHubSink:
         ref = IssueRef.parse(effect.ref) if effect.ref else None
         if ref is None:
             return self._skip(effect, "no issue reference", NotSent.NO_TICKET, ref=effect.ref)
-        if effect.kind is EffectKind.REOPEN and self._archived_elsewhere(ref, effect):
+        if effect.kind is EffectKind.REOPEN and await self._archived_elsewhere(ref, effect):
             # Its issue is in an archived repository the route does not put issues in (it was
             # moved there): the re-fire gets a new issue where the route puts them.
             log.warning(
@@ -249,12 +257,16 @@ class GitHubSink:
         except SinkRejectedError as exc:
             # The issue's later life: a person (or GitHub) made it something triage can no
             # longer change. No retry can undo that, so the effect ends here for this sink.
-            why = _out_of_reach(exc) or self._moved_away(ref, effect, exc)
+            why = _out_of_reach(exc) or await self._moved_away(ref, effect, exc)
+            if why is None and exc.status == 403:
+                # No limit, archive or lock, in the route's own repository (under any name
+                # it had): our credentials may not write there, so the message waits.
+                raise await self._access.refused_open(self._named(effect), exc) from None
             if why is None:
                 raise
             if effect.kind is EffectKind.REOPEN and why == "read_only":
                 self._read_only.note(ref.repository.lower())
-                if self._archived_elsewhere(ref, effect):
+                if await self._archived_elsewhere(ref, effect):
                     return await self._reopen_as_new(ref, effect, "issue_read_only", exc)
             if effect.kind is EffectKind.REOPEN and why in _REOPENED_AS_NEW:
                 # A storm's digest entry too: the re-fire gets a ticket, not a skip.
@@ -299,23 +311,52 @@ class GitHubSink:
         self._log_skip(effect, reason, repository=ref.repository, issue=ref.number)
         return Applied.refuse(reason, gone=gone), "refused"
 
-    def _archived_elsewhere(self, ref: IssueRef, effect: Effect) -> bool:
-        """Whether `ref`'s repository is known archived and is not where the route puts
-        issues (the issue was moved there): a re-fire's new issue goes where the route puts
-        them, which the archive does not concern."""
-        ours = effect.target.repository or self.settings.github_repository or ""
-        repository = ref.repository.lower()
-        return repository != ours.lower() and self._read_only.known(repository)
+    async def _archived_elsewhere(self, ref: IssueRef, effect: Effect) -> bool:
+        """Whether `ref`'s repository is known archived and is not the route's (the issue was
+        moved there): a re-fire's new issue goes where the route puts them, which the archive
+        does not concern. The route's repository renamed is the route's (`_in_routes`)."""
+        if not self._read_only.known(ref.repository.lower()):
+            return False
+        return not await self._in_routes(ref.repository, effect)
 
-    def _moved_away(self, ref: IssueRef, effect: Effect, exc: SinkRejectedError) -> str | None:
+    async def _moved_away(
+        self, ref: IssueRef, effect: Effect, exc: SinkRejectedError
+    ) -> str | None:
         """Why a 403 refused an issue outside the route's repository: "moved_away" (transferred
-        where our token may not write, the reference followed); None for one in it. The first
-        effect after the transfer learns it from GitHub's redirect (`_change_issue`); later ones
-        read the issue where it is now."""
-        ours = effect.target.repository or self.settings.github_repository or ""
-        if exc.status == 403 and ref.repository.lower() != ours.lower():
+        where our token may not write, the reference followed); None for one in it, under any
+        name (`_in_routes`). The first effect after the transfer learns it from GitHub's
+        redirect (`_change_issue`); later ones read the issue where it is now."""
+        if exc.status == 403 and not await self._in_routes(ref.repository, effect):
             return "moved_away"
         return None
+
+    def _named(self, effect: Effect) -> str:
+        """The repository the route names for `effect` (else GITHUB_REPOSITORY), or ""."""
+        return effect.target.repository or self.settings.github_repository or ""
+
+    async def _in_routes(self, repository: str, effect: Effect) -> bool:
+        """Whether `repository` (where an issue is now) is the route's repository: the name
+        the route gives, or the repository GitHub answers for it, which a rename or a transfer
+        to another owner keeps (`RepositoryAccess.same_repository`: by `id`). A new name
+        learnt for the route (`_renamed`) that turns out to be another repository now (one
+        was created under the route's name since) is forgotten: new issues go where the
+        route names again. Without a repository named (none configured any more), none is."""
+        named = self._named(effect)
+        if not named:
+            return False
+        if await self._access.same_repository(repository, named):
+            return True
+        if self._renamed.get(named.lower(), "").lower() == repository.lower():
+            del self._renamed[named.lower()]
+            log.warning(
+                "github.repository_name_taken",
+                repository=named,
+                was=repository,
+                action="open_there",
+                hint=f"{named} is a new repository now; name {repository} in the route if "
+                "its incidents belong there",
+            )
+        return False
 
     async def _change_issue(self, ref: IssueRef, effect: Effect) -> tuple[Applied, Outcome]:
         """UPDATE, CLOSE or REOPEN on the issue `ref` names, or where it lives now."""
@@ -332,11 +373,15 @@ class GitHubSink:
             why = _out_of_reach(exc)
             if exc.status != 403 or why not in (None, "read_only"):
                 raise
+            if why is None and await self._in_routes(moved.repository, effect):
+                raise  # the route's repository, renamed or transferred: our access (`_apply`)
             if why == "read_only":
-                # Where it is now was archived: that repository is remembered as read-only,
-                # never the route's own, whose new incidents would all be refused with it;
-                # a re-fire gets a new issue where the route puts them.
-                if effect.kind is EffectKind.REOPEN:
+                # Where it is now was archived: unless it is the route's own repository under
+                # its new name, a re-fire gets a new issue where the route puts them (the
+                # archive is remembered under the name it has now).
+                if effect.kind is EffectKind.REOPEN and not await self._in_routes(
+                    moved.repository, effect
+                ):
                     self._read_only.note(moved.repository.lower())
                     return await self._reopen_as_new(moved, effect, "issue_read_only", exc)
                 applied, outcome = self._refused(effect, moved, why, exc)
