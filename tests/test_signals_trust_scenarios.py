@@ -1,0 +1,430 @@
+"""Triage's counters against what really happened, one fault at a time: the real supervisor and
+pipeline on an in-memory queue and store, each scenario's tickets, deletes and dead letters
+counted by hand and compared with every counter the metrics hold, exactly (a counter that
+counts a repeat, a retry or a lost delivery a second time shows as an extra entry)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from memory_inbox import MemoryInbox
+from memory_store import MemoryStore
+from test_backend_sink import open_sink
+from test_pipeline import LEASE, POLICY, CountingSummariser
+from triage.breaker import CircuitBreaker
+from triage.demo.ticketd import TicketServer
+from triage.errors import SinkThrottledError, SinkUnavailableError, SummariserError
+from triage.incidents import Ledger
+from triage.incidents.silences import Matcher, Silence, SilenceCache
+from triage.metrics import Metrics
+from triage.models import EffectKind, Ticket
+from triage.ops.prometheus import prometheus_text
+from triage.pipeline import Pipeline
+from triage.redact import Redactor
+from triage.sinks.base import Applied, Effect, Sink
+from triage.sinks.guard import GuardedSink
+from triage.sqs.inbox import UNKNOWN_RECEIVE_COUNT, Message
+from triage.sqs.supervisor import Supervisor, SupervisorConfig
+from triage.summarise import FallbackSummariser
+from triage.summarise.deterministic import DeterministicSummariser
+from triage.view import RedactedAlert
+
+#: The queue's redrive policy: received this many times and visible again, a message is moved
+#: to the DLQ.
+LIMIT = 3
+
+#: One alert of the incident `api-5xx`, as a script sends it.
+FIRING = json.dumps({"title": "api 5xx", "dedup_key": "api-5xx", "team": "payments"})
+RESOLVED = json.dumps(
+    {"title": "api 5xx", "dedup_key": "api-5xx", "team": "payments", "status": "resolved"}
+)
+
+
+class Queue(MemoryInbox):
+    """SQS as these scenarios need it: its redrive policy (`LIMIT`); deletes it refuses
+    (`refuse_deletes`: the message shows again at once, as when its visibility ends, and the
+    stale handle of a delivery received since is refused too); deliveries it takes back
+    (`lose`: the next visibility change of the delivery in hand is answered
+    ReceiptHandleIsInvalid, and the message is visible for anyone again); and receive counts
+    it may not say (`counts_said`). `name` starts its receipt handles: two replicas' queues
+    hand out one message under handles of their own, as SQS does."""
+
+    def __init__(self, *, counts_said: bool = True, name: str = "") -> None:
+        super().__init__()
+        self.counts_said = counts_said
+        self.name = name
+        self.dead: list[str] = []
+        self.refuse_deletes: dict[str, int] = {}
+        self.lose: set[str] = set()
+        self.lost_handles: set[str] = set()
+        self.refused: list[str] = []
+
+    async def receive(self, max_messages: int, wait_s: int, visibility_s: int) -> list[Message]:
+        now = time.monotonic()
+        for mid, entry in list(self.entries.items()):
+            if entry.receives >= LIMIT and entry.visible_at <= now:
+                del self.entries[mid]
+                self.dead.append(mid)
+        received = [
+            replace(m, receipt_handle=self.name + m.receipt_handle)
+            for m in await super().receive(max_messages, wait_s, visibility_s)
+        ]
+        if self.counts_said:
+            return received
+        return [replace(m, receive_count=UNKNOWN_RECEIVE_COUNT) for m in received]
+
+    async def delete(self, messages: Sequence[Message]) -> list[str]:
+        refused = [m.id for m in messages if self._refuses_delete(m)]
+        await super().delete([m for m in messages if m.id not in refused])
+        self.refused += refused
+        return refused
+
+    def _refuses_delete(self, message: Message) -> bool:
+        entry = self.entries.get(message.id)
+        if entry is None:
+            return False
+        if self.refuse_deletes.get(message.id, 0) > 0:
+            self.refuse_deletes[message.id] -= 1
+            entry.visible_at = 0.0
+            return True
+        current = f"{self.name}rh-{message.id}-{entry.receives}"
+        return message.receipt_handle != current or message.receipt_handle in self.lost_handles
+
+    async def change_visibility(self, messages: Sequence[Message], timeout_s: int) -> None:
+        kept = []
+        for message in messages:
+            if message.receipt_handle in self.lost_handles:
+                continue  # SqsInbox sends no change for a delivery it was told is lost
+            if message.id in self.lose:
+                self.lose.discard(message.id)
+                self.lost_handles.add(message.receipt_handle)
+                self.entries[message.id].visible_at = 0.0
+                for lost in message.on_lost:
+                    lost()
+                continue
+            kept.append(message)
+        await super().change_visibility(kept, timeout_s)
+
+
+@dataclass
+class Recorder:
+    """A sink that keeps every effect it carried out; `failures` are raised first, in order,
+    and `gate`, when given, holds each call until it is set."""
+
+    name: str = "backend"
+    effects: list[Effect] = field(default_factory=list)
+    failures: list[Exception] = field(default_factory=list)
+    gate: asyncio.Event | None = None
+
+    async def apply(self, effect: Effect) -> Applied:
+        if self.gate is not None:
+            await self.gate.wait()
+        if self.failures:
+            raise self.failures.pop(0)
+        self.effects.append(effect)
+        return Applied("T-1") if effect.kind is EffectKind.OPEN else Applied()
+
+    async def aclose(self) -> None:
+        return None
+
+    def kinds(self) -> list[str]:
+        return [str(e.kind) for e in self.effects]
+
+
+def pipeline(
+    sinks: Sequence[Sink],
+    metrics: Metrics,
+    *,
+    store: MemoryStore | None = None,
+    summariser: object | None = None,
+    silences: SilenceCache | None = None,
+) -> Pipeline:
+    """The real pipeline on an in-memory store (the real clock), with `sinks`."""
+    return Pipeline(
+        Ledger(store or MemoryStore(POLICY, LEASE)),
+        summariser or CountingSummariser(),  # type: ignore[arg-type]
+        sinks,
+        metrics,
+        redactor=Redactor(),
+        policy=POLICY,
+        silences=silences,
+    )
+
+
+def supervisor(queue: Queue, handler: Pipeline, metrics: Metrics) -> Supervisor:
+    """The real supervisor, knowing the redrive policy, draining `queue`: retries come back at
+    once and a delivery in hand is extended every quarter second."""
+    config = SupervisorConfig(
+        wait_s=0, drain=True, retry_base_s=0, shutdown_grace_s=1, visibility_timeout_s=1
+    )
+    daemon = Supervisor(config, queue, handler.process, metrics)
+    daemon.max_receive_count = LIMIT
+    return daemon
+
+
+async def drain(queue: Queue, handler: Pipeline, metrics: Metrics) -> Supervisor:
+    """Serve until `queue` is empty; the supervisor, for its stats."""
+    daemon = supervisor(queue, handler, metrics)
+    await asyncio.wait_for(daemon.serve(), 20)
+    return daemon
+
+
+def counted(*registries: Metrics) -> dict[str, float]:
+    """Every counter that counted, summed over its dimensions and over `registries` (the
+    replicas): what an operator summing the fleet's series reads."""
+    totals: dict[str, float] = {}
+    for metrics in registries:
+        for (name, _), value in metrics.counters().items():
+            if value:
+                totals[name] = totals.get(name, 0) + value
+    return totals
+
+
+# --- A message delivered twice ----------------------------------------------------------------
+
+
+async def test_a_redelivery_after_a_lost_delete_is_counted_only_as_the_lost_delete() -> None:
+    """A ticket opened, its message's delete refused, the message handled again: one ticket,
+    one TicketsCreated, and the repeat counted once under MessagesFailed{delete} and nowhere
+    else (no DuplicatesSuppressed, AlertsIgnored, nor a dead letter)."""
+    queue, sink, metrics = Queue(), Recorder(), Metrics()
+    (mid,) = queue.put(FIRING)
+    queue.refuse_deletes[mid] = 1
+    await drain(queue, pipeline([sink], metrics), metrics)
+    assert queue.deleted == [mid] and queue.dead == [] and queue.refused == [mid]
+    assert sink.kinds() == ["open"]
+    assert counted(metrics) == {"TicketsCreated": 1, "MessagesFailed": 1}
+    assert metrics.counter("MessagesFailed", reason="delete") == 1
+
+
+async def test_one_message_at_two_replicas_is_one_ticket_and_counted_once() -> None:
+    """SQS handing one message to two replicas at once (two copies, one store), both at work
+    together: one ticket and one summary; summed over both replicas, one TicketsCreated, and
+    the copy that waited for the other one hold (`store_busy`), no failure, no duplicate."""
+    store, sink = MemoryStore(POLICY, LEASE), Recorder(gate=asyncio.Event())
+    summariser = CountingSummariser()
+    replicas = [(Queue(name=name), Metrics()) for name in ("a-", "b-")]
+    daemons = []
+    for queue, metrics in replicas:
+        queue.put(FIRING)  # the same id, "m0", in both
+        handler = pipeline([sink], metrics, store=store, summariser=summariser)
+        daemons.append(supervisor(queue, handler, metrics))
+    serving = asyncio.gather(*(daemon.serve() for daemon in daemons))
+    await until(lambda: all(daemon.stats.received == 1 for daemon in daemons))
+    held = [metrics for _, metrics in replicas]
+    await until(lambda: sum(m.total("MessagesHeld") for m in held) >= 1)
+    assert sink.gate is not None
+    sink.gate.set()
+    await asyncio.wait_for(serving, 20)
+    assert [queue.deleted for queue, _ in replicas] == [["m0"], ["m0"]]
+    assert sink.kinds() == ["open"] and summariser.calls == 1
+    totals = counted(*held)
+    assert totals.pop("TicketsCreated") == 1
+    assert totals.pop("MessagesHeld") == sum(
+        m.counter("MessagesHeld", reason="store_busy") for m in held
+    )
+    assert totals == {}
+
+
+# --- A delivery SQS says is lost ----------------------------------------------------------------
+
+
+async def test_a_held_delivery_sqs_takes_back_is_given_up_and_counted_nowhere() -> None:
+    """A message held (its sink said wait) whose delivery SQS takes back is given up; its next
+    delivery opens the ticket. One ticket, one hold, and the lost delivery counts in neither
+    MessagesFailed nor MessagesDeadLettered."""
+    queue, metrics = Queue(), Metrics()
+    sink = Recorder(failures=[SinkThrottledError("429", retry_after_s=0.5)])
+    (mid,) = queue.put(FIRING)
+    queue.lose.add(mid)
+    await drain(queue, pipeline([sink], metrics), metrics)
+    assert queue.lost_handles == {f"rh-{mid}-1"} and queue.deleted == [mid]
+    assert sink.kinds() == ["open"]
+    assert counted(metrics) == {"TicketsCreated": 1, "MessagesHeld": 1}
+
+
+async def test_a_held_delivery_lost_on_its_last_receive_is_not_counted_as_dead_lettered() -> None:
+    """The same on the message's last receive: SQS moves it to the DLQ, but the daemon, which
+    gave it up, does not say it did (MessagesDeadLettered is the deliveries it gave back)."""
+    queue, metrics = Queue(), Metrics()
+    sink = Recorder(failures=[SinkThrottledError("429", retry_after_s=0.5)])
+    (mid,) = queue.put(FIRING)
+    queue.entries[mid].receives = LIMIT - 1
+    queue.lose.add(mid)
+    await drain(queue, pipeline([sink], metrics), metrics)
+    assert queue.dead == [mid] and sink.effects == []
+    assert counted(metrics) == {"MessagesHeld": 1}
+
+
+async def test_a_delivery_lost_at_work_finishes_once_and_its_repeat_changes_nothing() -> None:
+    """A delivery SQS takes back while its sink call is out finishes (one ticket); the next
+    delivery, received meanwhile, waits for it and changes nothing. The first one's refused
+    delete is the one failure counted (the second delivery is its repeat); nothing is
+    counted as dead-lettered, suppressed or ignored."""
+    queue, metrics = Queue(), Metrics()
+    sink = Recorder(gate=asyncio.Event())
+    (mid,) = queue.put(FIRING)
+    queue.lose.add(mid)
+    handler = pipeline([sink], metrics)
+    daemon = supervisor(queue, handler, metrics)
+    serving = asyncio.create_task(daemon.serve())
+    await until(lambda: daemon.stats.received == 2)
+    assert queue.lost_handles == {f"rh-{mid}-1"}
+    assert sink.gate is not None
+    sink.gate.set()
+    await asyncio.wait_for(serving, 20)
+    assert sink.kinds() == ["open"] and queue.deleted == [mid] and queue.dead == []
+    totals = counted(metrics)
+    assert totals.pop("TicketsCreated") == 1
+    assert totals.pop("MessagesFailed") == metrics.counter("MessagesFailed", reason="delete") == 1
+    assert totals.pop("MessagesHeld") == metrics.counter("MessagesHeld", reason="store_busy")
+    assert totals == {}
+
+
+# --- A poison message ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("counts_said", "dead_lettered"), [(True, 1), (False, 0)])
+async def test_a_poison_message_is_dead_lettered_once_and_only_when_its_count_is_known(
+    counts_said: bool, dead_lettered: int
+) -> None:
+    """A body that never decodes fails each of its LIMIT receives (MessagesFailed{decode} each
+    time) and is moved to the DLQ: MessagesDeadLettered{decode} counts it once, on its last
+    receive; when SQS did not say the receive counts, never."""
+    queue, sink, metrics = Queue(counts_said=counts_said), Recorder(), Metrics()
+    (mid,) = queue.put("this is not an alert")
+    await drain(queue, pipeline([sink], metrics), metrics)
+    assert queue.dead == [mid] and queue.deleted == []
+    expected = {"MessagesFailed": LIMIT}
+    if dead_lettered:
+        expected["MessagesDeadLettered"] = dead_lettered
+    assert counted(metrics) == expected
+    assert metrics.counter("MessagesFailed", reason="decode") == LIMIT
+    assert metrics.counter("MessagesDeadLettered", reason="decode") == dead_lettered
+
+
+# --- The summariser's fallback ------------------------------------------------------------------
+
+
+class FailingModel:
+    """An LLM summariser that always fails with `reason` (a timeout, a bad answer, an open
+    breaker), counting its calls."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        self.calls = 0
+
+    async def summarise(self, alert: RedactedAlert) -> Ticket:
+        self.calls += 1
+        raise SummariserError(self.reason)
+
+    async def aclose(self) -> None:
+        return None
+
+
+@pytest.mark.parametrize("reason", ["timeout", "bad_response", "breaker_open"])
+async def test_a_fallback_ticket_is_one_summarization_failure_however_often_its_sink_fails(
+    reason: str,
+) -> None:
+    """The model fails and the deterministic summariser writes the ticket; the sink then fails
+    twice before it takes it. SummarizationFailures and LLMFallbacks{reason} count the one
+    ticket written, once, not once per attempt at the message."""
+    queue, metrics = Queue(), Metrics()
+    sink = Recorder(failures=[SinkUnavailableError("503"), SinkUnavailableError("503")])
+    model = FailingModel(reason)
+    summariser = FallbackSummariser(model, DeterministicSummariser(), metrics, Redactor())
+    queue.put(FIRING)
+    await drain(queue, pipeline([sink], metrics, summariser=summariser), metrics)
+    assert sink.kinds() == ["open"] and model.calls == 1
+    assert counted(metrics) == {
+        "TicketsCreated": 1,
+        "SummarizationFailures": 1,
+        "LLMFallbacks": 1,
+        "MessagesFailed": 2,
+    }
+    assert metrics.counter("LLMFallbacks", reason=reason) == 1
+    assert metrics.counter("MessagesFailed", reason="sink_unavailable") == 2
+
+
+# --- A sink down, then up -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def backend_token(monkeypatch: pytest.MonkeyPatch, backend: TicketServer) -> None:
+    monkeypatch.setenv("BACKEND_TOKEN", backend.token)
+
+
+@pytest.mark.usefixtures("backend_token")
+async def test_a_backend_down_then_up_counts_each_failed_request_and_attempt_once(
+    backend: TicketServer,
+) -> None:
+    """The loopback backend answers 503 twice, then takes the ticket: SinkCalls counts the two
+    requests `unavailable` and one `ok`, MessagesFailed{sink_unavailable} the two failed
+    attempts, TicketsCreated the one ticket the backend holds; its breaker (threshold 5)
+    stays closed and nothing is dead-lettered though the message used its last receive."""
+    queue, metrics = Queue(), Metrics()
+    (mid,) = queue.put(FIRING)
+    backend.fail_next(2, status=503)
+    async with open_sink(backend.url, metrics=metrics) as inner:
+        guarded = GuardedSink(inner, CircuitBreaker("sink:backend", 5, 30))
+        await drain(queue, pipeline([guarded], metrics), metrics)
+    assert queue.deleted == [mid] and len(backend.tickets) == 1
+    assert counted(metrics) == {"TicketsCreated": 1, "SinkCalls": 3, "MessagesFailed": 2}
+    assert metrics.counter("SinkCalls", sink="backend", outcome="unavailable") == 2
+    assert metrics.counter("SinkCalls", sink="backend", outcome="ok") == 1
+    assert metrics.counter("MessagesFailed", reason="sink_unavailable") == 2
+    assert metrics.counter("TicketsCreated", sink="backend") == 1
+
+
+# --- Silenced alerts, and a reopen ----------------------------------------------------------------
+
+
+async def test_a_silenced_alert_delivered_twice_is_counted_once_and_opens_nothing() -> None:
+    """An alert a silence matches, its delete lost and its message handled again: no ticket,
+    no summary, AlertsSilenced once and the lost delete; no other counter."""
+    store, sink, metrics = MemoryStore(POLICY, LEASE), Recorder(), Metrics()
+    summariser = CountingSummariser()
+    now = datetime.now(UTC)
+    matchers = [Matcher.parse("team=payments")]
+    silence = Silence.new(matchers, now, now + timedelta(hours=1), "maintenance", "alice")
+    await store.add_silence(silence, now)
+    silences = SilenceCache(store, max_age_s=0.0)
+    queue = Queue()
+    (mid,) = queue.put(FIRING)
+    queue.refuse_deletes[mid] = 1
+    handler = pipeline([sink], metrics, store=store, summariser=summariser, silences=silences)
+    await drain(queue, handler, metrics)
+    assert queue.deleted == [mid] and sink.effects == [] and summariser.calls == 0
+    assert counted(metrics) == {"AlertsSilenced": 1, "MessagesFailed": 1}
+
+
+async def test_a_reopen_is_counted_with_the_ticket_it_reopened() -> None:
+    """Firing, resolved, firing again within the reopen window: one ticket opened, closed and
+    reopened, each counted once per sink with the alert's source and team, and on /metrics."""
+    store, sink, metrics = MemoryStore(POLICY, LEASE), Recorder(), Metrics()
+    handler = pipeline([sink], metrics, store=store)
+    queue = Queue()
+    for body in (FIRING, RESOLVED, FIRING):  # one at a time, in order: m0, m1, m2
+        queue.put(body)
+        await drain(queue, handler, metrics)
+    assert sink.kinds() == ["open", "close", "reopen"]
+    assert counted(metrics) == {"TicketsCreated": 1, "TicketsClosed": 1, "TicketsReopened": 1}
+    assert metrics.counter("TicketsReopened", sink="backend", source="generic") == 1
+    text = prometheus_text(metrics)
+    assert (
+        'triage_tickets_reopened_total{sink="backend",source="generic",team="payments"} 1.0' in text
+    )
+
+
+async def until(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
+    """Wait for `condition` with a deadline (never a fixed sleep)."""
+    async with asyncio.timeout(timeout_s):
+        while not condition():
+            await asyncio.sleep(0.005)
