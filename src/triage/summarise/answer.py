@@ -440,8 +440,9 @@ def _listed(value: Any) -> Any:
         found = json.loads(value)
     except (ValueError, RecursionError):
         return value
-    texts = isinstance(found, list) and found and all(isinstance(one, str) for one in found)
-    return found if texts else value
+    if isinstance(found, list) and found and all(isinstance(one, str) for one in found):
+        return found
+    return value
 
 
 def _description(value: Any) -> Any:
