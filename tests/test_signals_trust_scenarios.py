@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+import httpx2
 import pytest
 
 from memory_inbox import MemoryInbox
@@ -20,11 +22,19 @@ from test_backend_sink import open_sink
 from test_pipeline import LEASE, POLICY, CountingSummariser
 from triage.breaker import CircuitBreaker
 from triage.demo.ticketd import TicketServer
-from triage.errors import SinkThrottledError, SinkUnavailableError, SummariserError
+from triage.errors import (
+    InboxError,
+    SinkThrottledError,
+    SinkUnavailableError,
+    StoreUnavailableError,
+    SummariserError,
+)
 from triage.incidents import Ledger
 from triage.incidents.silences import Matcher, Silence, SilenceCache
+from triage.incidents.store import R, Record, RecordChange
 from triage.metrics import Metrics
 from triage.models import EffectKind, Ticket
+from triage.ops.endpoints import EndpointServer
 from triage.ops.prometheus import prometheus_text
 from triage.pipeline import Pipeline
 from triage.redact import Redactor
@@ -428,3 +438,101 @@ async def until(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
     async with asyncio.timeout(timeout_s):
         while not condition():
             await asyncio.sleep(0.005)
+
+
+# --- Outages: /readyz and /healthz, and what the held messages count ---------------------------
+
+
+class FlakyStore(MemoryStore):
+    """The in-memory store, out of service (every read, write and ping fails) while `down`."""
+
+    down = False
+
+    def _check(self) -> None:
+        if self.down:
+            raise StoreUnavailableError("memory: the store is down")
+
+    async def _get(self, kind: str, key: str) -> Record | None:
+        self._check()
+        return await super()._get(kind, key)
+
+    async def _update(self, kind: str, key: str, change: RecordChange[R]) -> R:
+        self._check()
+        return await super()._update(kind, key, change)
+
+    async def ping(self) -> None:
+        self._check()
+
+
+class FlakyQueue(Queue):
+    """A Queue whose receives fail (an SQS outage) while `down`."""
+
+    down = False
+
+    async def receive(self, max_messages: int, wait_s: int, visibility_s: int) -> list[Message]:
+        if self.down:
+            raise InboxError("receive failed: connection refused")
+        return await super().receive(max_messages, wait_s, visibility_s)
+
+
+async def probe(http: httpx2.AsyncClient) -> tuple[int, object, int]:
+    """/readyz's status and what it says is failing, and /healthz's status."""
+    ready = await http.get("/readyz")
+    alive = await http.get("/healthz")
+    return ready.status_code, ready.json()["failing"], alive.status_code
+
+
+async def test_readyz_follows_a_store_outage_and_a_queue_outage_while_healthz_stays_alive() -> None:
+    """A message arrives while the store is down: /readyz answers 503 `store: unavailable`
+    and /healthz 200, the message is held (MessagesHeld{store_unavailable}), never failed;
+    the store back, the ticket opens and /readyz is 200. Then receives fail: 503 `queue:
+    unreachable`, /healthz still 200; SQS back, 200 again, and nothing else was counted."""
+    store, sink, metrics = FlakyStore(POLICY, LEASE), Recorder(), Metrics()
+    queue = FlakyQueue()
+    handler = pipeline([sink], metrics, store=store)
+    config = SupervisorConfig(
+        wait_s=0, retry_base_s=0, shutdown_grace_s=1, receive_retry_base_s=0.05
+    )
+    daemon = Supervisor(config, queue, handler.process, metrics, store_probe=store.ping)
+    daemon.DEFAULT_HOLD_S, daemon.STORE_HOLD_MAX_S, daemon.STORE_PROBE_S = 0.01, 0.02, 0.01
+    endpoints = EndpointServer(daemon.health, metrics, "127.0.0.1", 0)
+    await endpoints.start()
+    serving = asyncio.create_task(daemon.serve())
+    try:
+        async with httpx2.AsyncClient(base_url=f"http://127.0.0.1:{endpoints.port}") as http:
+            await until(lambda: daemon.health.ready)
+            store.down = True
+            queue.put(FIRING)
+            await until(lambda: metrics.counter("MessagesHeld", reason="store_unavailable") > 0)
+            assert await probe(http) == (503, {"store": "unavailable"}, 200)
+            store.down = False
+            await until(lambda: daemon.health.ready and daemon.stats.acked == 1)
+            assert await probe(http) == (200, {}, 200)
+            queue.down = True
+            await until(lambda: not daemon.health.ready)
+            assert await probe(http) == (503, {"queue": "unreachable"}, 200)
+            queue.down = False
+            await until(lambda: daemon.health.ready)
+            assert await probe(http) == (200, {}, 200)
+    finally:
+        daemon.should_exit.set()
+        await asyncio.wait_for(serving, 10)
+        await endpoints.aclose()
+    assert sink.kinds() == ["open"]
+    totals = counted(metrics)
+    assert totals.pop("TicketsCreated") == 1
+    assert totals.pop("MessagesHeld") == metrics.counter("MessagesHeld", reason="store_unavailable")
+    assert totals == {}
+
+
+def test_messages_held_says_it_counts_the_stores_waits_and_a_group_gathering() -> None:
+    """MessagesHeld counts holds for the store (an outage, `store_unavailable`; another
+    delivery at work on the incident, `store_busy`, as the scenarios above show) and for a
+    group gathering its members, besides a service's or budget's wait: its HELP says so, so
+    a store outage's holds are not read as a service throttling triage."""
+    metrics = Metrics()
+    metrics.incr("MessagesHeld", reason="store_unavailable")
+    found = re.search(r"^# HELP triage_messages_held_total (.*)$", prometheus_text(metrics), re.M)
+    assert found is not None
+    help_text = found.group(1)
+    assert "store" in help_text and "another delivery" in help_text and "group" in help_text

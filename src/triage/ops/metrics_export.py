@@ -106,7 +106,10 @@ METRICS: dict[str, Described] = {
         " per message, and only while the daemon knows the policy.",
     ),
     "MessagesHeld": Described(
-        "counter", "Times a message was held because a service or budget said wait, by reason."
+        "counter",
+        "Times a message was held instead of failed, by reason: a service or budget said wait,"
+        " the store failed (store_unavailable), another delivery was at work on its incident"
+        " (store_busy), or its group was gathering members (gathering).",
     ),
     "ProcessingLatency": Described(
         "histogram", "Time to process one message, decode to last sink.", "Milliseconds"
