@@ -674,8 +674,25 @@ def _http_link(url: str | None) -> str | None:
     run a `javascript:` or `data:` one an alert named, so no other scheme is sent as a URL."""
     if url is None:
         return None
+    try:
+        return _LINKS[url]
+    except KeyError:
+        pass
     trimmed = url.strip()
-    return trimmed if http_url(trimmed) is not None else None
+    link = trimmed if http_url(trimmed) is not None else None
+    if len(url) <= _LINK_CHARS_KEPT:
+        if len(_LINKS) >= _LINKS_KEPT:
+            _LINKS.clear()
+        _LINKS[url] = link
+    return link
+
+
+#: URLs `_http_link` judged, and its answer for each: alerts name the same few runbooks and
+#: dashboards, and parsing one as httpx2 does is most of what building a create body costs.
+#: Forgotten all at once when full; a URL longer than a real link is judged, not kept.
+_LINKS: dict[str, str | None] = {}
+_LINKS_KEPT = 1024
+_LINK_CHARS_KEPT = 2048
 
 
 def _update_body(effect: Effect) -> dict[str, Any]:
