@@ -78,3 +78,26 @@ async def test_a_route_repository_the_token_cannot_see_fails_the_check(
     with GitHubServer(tokens={TOKEN: "triage-bot"}, repositories=("acme/ops",)) as github:
         line = await github_line(github, tmp_path)
     assert line.startswith("FAIL  github   GitHub rejected GET /repos/acme/payments with 404")
+
+
+@pytest.mark.parametrize(
+    ("status", "message", "what_to_do"),
+    [
+        (404, "Not Found", "GitHub hides a private repository from credentials without access"),
+        (410, "Issues are disabled for this repo", "turn the repository's issues on"),
+        (451, "Repository access blocked", "GitHub blocks the repository for legal reasons"),
+        (403, "Resource not accessible by integration", "Issues: Read and write on it"),
+    ],
+)
+async def test_github_repository_refusing_the_probe_says_what_to_do(
+    github: GitHubServer, tmp_path: Path, status: int, message: str, what_to_do: str
+) -> None:
+    """GITHUB_REPOSITORY itself refusing the probe's read of its issues (hidden from the
+    token, issues off, blocked, no permission) fails the check with GitHub's answer and what
+    to do about it, as a route's repository does, not the bare answer."""
+    github.fail_next(1, status, message=message, method="GET", path="/repos/acme/ops/issues")
+    line = await github_line(github, tmp_path)
+    assert line.startswith(
+        f"FAIL  github   GitHub rejected GET /repos/acme/ops/issues with {status}: {message}: "
+    )
+    assert what_to_do in line

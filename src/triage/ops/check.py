@@ -18,7 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from triage.app import github_links_from_answers, open_configured_store
 from triage.aws import AWS_CALL_ERRORS, ONE_SHOT, Aws, told_error_code
-from triage.errors import ConfigError, ModelError, TriageError
+from triage.errors import ConfigError, ModelError, SinkRejectedError, TriageError
 from triage.ingest_tokens import (
     TokensUnavailable,
     held_tokens,
@@ -225,11 +225,16 @@ async def _github(settings: Settings) -> str:
     our credentials may not create (`github_labels.py`)."""
     from triage.ops.github_labels import label_problems
     from triage.sinks.github import GitHubSink
+    from triage.sinks.github.access import refusal_said
 
     repositories = _github_repositories(settings)
     sink = GitHubSink(settings)
     try:
-        reached = await sink.probe()
+        try:
+            reached = await sink.probe()
+        except SinkRejectedError as exc:
+            # GITHUB_REPOSITORY's issues refused: said with what to do, as a route's is.
+            raise _Failed(_without_held(refusal_said(exc))) from None
         probes = [await sink.probe_issue_write(r) for r in repositories]
     finally:
         await sink.aclose()

@@ -205,7 +205,7 @@ class RepositoryAccess:
             shown = record(await self._api.call("GET", f"/repos/{repository}"), "a repository")
         except SinkRejectedError as exc:
             if exc.status is not None and exc.status in _WRITE_HINT:
-                return WriteProbe(repository, "refused", f"{exc}: {_WRITE_HINT[exc.status]}")
+                return WriteProbe(repository, "refused", refusal_said(exc))
             return _unknown(repository, str(exc))
         except (GitHubThrottledError, GitHubUnavailableError) as exc:
             return _not_answered(repository, exc)
@@ -316,6 +316,15 @@ class RepositoryAccess:
             f"{ACCESS_HINT[exc.status]}; messages routed there wait",
             reason="no_access",
         )
+
+
+def refusal_said(exc: SinkRejectedError) -> str:
+    """GitHub's refusal `exc` of a read of a repository (or its issues), with what to do when
+    it is about our access (404, 410, 451, 403 with no limit: `_WRITE_HINT`), for `triage
+    check`'s line; else as it is."""
+    if exc.status is not None and exc.status in _WRITE_HINT:
+        return f"{exc}: {_WRITE_HINT[exc.status]}"
+    return str(exc)
 
 
 def _remember_newest(memory: dict[str, _V], key: str, value: _V) -> None:
