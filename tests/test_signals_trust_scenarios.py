@@ -20,7 +20,7 @@ from memory_inbox import MemoryInbox
 from memory_store import MemoryStore
 from test_backend_sink import open_sink
 from test_pipeline import LEASE, POLICY, CountingSummariser
-from triage.breaker import CircuitBreaker
+from triage.breaker import BreakerState, CircuitBreaker
 from triage.demo.ticketd import TicketServer
 from triage.errors import (
     InboxError,
@@ -411,6 +411,36 @@ async def test_a_backend_down_then_up_counts_each_failed_request_and_attempt_onc
     assert metrics.counter("SinkCalls", sink="backend", outcome="ok") == 1
     assert metrics.counter("MessagesFailed", reason="sink_unavailable") == 2
     assert metrics.counter("TicketsCreated", sink="backend") == 1
+
+
+@pytest.mark.usefixtures("backend_token")
+async def test_a_backend_found_down_holds_its_message_and_counts_no_failure(
+    backend: TicketServer,
+) -> None:
+    """The backend down (its POSTs and its probe answer 503): the first call's failure, which
+    the sink's own probe confirms, opens the breaker and holds the message instead of failing
+    it. Once the backend is back, the probe closes the breaker and the message opens the
+    ticket: SinkCalls counts the one failed request and the one taken, MessagesHeld the holds
+    (`breaker_open`), and neither MessagesFailed nor MessagesDeadLettered counts anything."""
+    queue, metrics = Queue(), Metrics()
+    (mid,) = queue.put(FIRING)
+    backend.down = True
+    async with open_sink(backend.url, metrics=metrics) as inner:
+        breaker = CircuitBreaker("sink:backend", 5, 0.05)
+        daemon = supervisor(queue, pipeline([GuardedSink(inner, breaker)], metrics), metrics)
+        serving = asyncio.create_task(daemon.serve())
+        await until(lambda: metrics.counter("MessagesHeld", reason="breaker_open") > 0)
+        assert breaker.state is not BreakerState.CLOSED
+        backend.down = False
+        await asyncio.wait_for(serving, 20)
+    assert queue.deleted == [mid] and len(backend.tickets) == 1
+    assert breaker.state is BreakerState.CLOSED
+    totals = counted(metrics)
+    assert totals.pop("TicketsCreated") == 1
+    assert totals.pop("SinkCalls") == 2
+    assert metrics.counter("SinkCalls", sink="backend", outcome="unavailable") == 1
+    assert totals.pop("MessagesHeld") == metrics.counter("MessagesHeld", reason="breaker_open")
+    assert totals == {}
 
 
 # --- Silenced alerts, and a reopen ----------------------------------------------------------------
