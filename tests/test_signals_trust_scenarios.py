@@ -16,6 +16,8 @@ from datetime import UTC, datetime, timedelta
 import httpx2
 import pytest
 
+from daemon_harness import Queues
+from ingest_harness import bearer, ingest_settings, loopback_client, running
 from memory_inbox import MemoryInbox
 from memory_store import MemoryStore
 from test_backend_sink import open_sink
@@ -586,3 +588,31 @@ def test_messages_held_says_it_counts_the_stores_waits_and_a_group_gathering() -
     assert found is not None
     help_text = found.group(1)
     assert "store" in help_text and "another delivery" in help_text and "group" in help_text
+
+
+# --- The gateway's latency ----------------------------------------------------------------------
+
+
+async def test_ingest_latency_times_each_answer_the_gateway_gives_per_source(
+    queues: Queues,
+) -> None:
+    """Three webhooks to `triage ingest` (one queued: 202; one with a wrong token: 401; one
+    that is not JSON: 422) are three IngestRequests{source=generic} and three IngestLatency
+    observations under the same source, on /metrics as the histogram's count."""
+    async with (
+        running(ingest_settings(queues.url, queues.endpoint)) as gateway,
+        loopback_client(gateway.port) as client,
+    ):
+        for headers, body, status in (
+            (bearer("generic"), FIRING.encode(), 202),
+            ({"Authorization": "Bearer wrong"}, FIRING.encode(), 401),
+            (bearer("generic"), b"{not json", 422),
+        ):
+            answer = await client.post("/v1/alerts/generic", content=body, headers=headers)
+            assert answer.status_code == status, answer.text
+    metrics = gateway.metrics
+    assert metrics.counter("IngestRequests", source="generic") == 3
+    timing = metrics.timings()[("IngestLatency", (("source", "generic"),))]
+    assert timing.count == 3
+    text = prometheus_text(metrics)
+    assert 'triage_ingest_latency_seconds_count{source="generic"} 3.0' in text
