@@ -22,6 +22,7 @@ from memory_inbox import MemoryInbox
 from memory_store import MemoryStore
 from test_backend_sink import open_sink
 from test_pipeline import LEASE, POLICY, CountingSummariser
+from test_silences import Rig as SilencesRig
 from triage.breaker import BreakerState, CircuitBreaker
 from triage.demo.ticketd import TicketServer
 from triage.errors import (
@@ -465,6 +466,21 @@ async def test_a_silenced_alert_delivered_twice_is_counted_once_and_opens_nothin
     await drain(queue, handler, metrics)
     assert queue.deleted == [mid] and sink.effects == [] and summariser.calls == 0
     assert counted(metrics) == {"AlertsSilenced": 1, "MessagesFailed": 1}
+
+
+async def test_a_silenced_incident_counts_its_ticket_once_when_the_silence_ends() -> None:
+    """Two alerts under a silence count AlertsSilenced twice and open nothing; when it ends,
+    two replicas' sweeps open the one ticket: TicketsCreated once, and nothing else counted
+    (the held alerts are not counted again as repeats)."""
+    r = SilencesRig()
+    await r.silence("team=payments")
+    await r.send(0)
+    await r.send(5)
+    r.clock.at(61)
+    await r.sweep("sweep-a").once()
+    await r.sweep("sweep-b").once()
+    assert r.sink.kinds() == ["open"] and r.summariser.calls == 1
+    assert counted(r.metrics) == {"AlertsSilenced": 2, "TicketsCreated": 1}
 
 
 async def test_a_reopen_is_counted_with_the_ticket_it_reopened() -> None:
