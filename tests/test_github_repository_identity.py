@@ -19,6 +19,7 @@ from test_github_later_life import (
     TOKEN,
     LaterLifeGitHub,
     effect,
+    incident,
     opened,
     through_pipeline,
     warnings,
@@ -60,6 +61,19 @@ class RenamingGitHub(LaterLifeGitHub):
             self.moved = {key: to for key, to in self.moved.items() if key[0] != name}
             self._repos[name] = []
             self.ids[1000 + len(self.ids) + len(self.old_names)] = name
+
+    def open_issue(self, repository: str, author: str, body: str = "") -> None:
+        """`author` opens an issue in `repository`, as a person does on GitHub."""
+        with self._lock:
+            request = {"title": "Printer on fire", "body": body}
+            self._create_issue(author, {"repo": repository}, {}, request)
+
+    def edit_issue(self, repository: str, number: int, **fields: Any) -> None:
+        """A person edits issue `number` of `repository` (its `state`, its `body`)."""
+        with self._lock:
+            issue = self._repos[repository][number - 1]
+            for name, value in fields.items():
+                setattr(issue, name, value)
 
     def _get_repo(self, actor: str, params: dict[str, str], query: Any, body: Any) -> Answer:
         status, shown, headers = super()._get_repo(actor, params, query, body)
@@ -268,3 +282,65 @@ async def test_a_refire_in_a_recreated_repository_opens_a_new_issue(
     assert issue["state"] == "open" and issue["body"].endswith(
         f"<!-- triage:fingerprint={refire.fingerprint} -->"
     )
+
+
+@pytest.mark.parametrize("kind", [EffectKind.UPDATE, EffectKind.CLOSE])
+async def test_a_persons_issue_under_the_old_number_is_left_alone(
+    sink: GitHubSink,
+    github: RenamingGitHub,
+    logs: list[MutableMapping[str, Any]],
+    kind: EffectKind,
+) -> None:
+    """The route's repository created again, where a person has opened an issue that took
+    the number of the incident's old one: the update or close is skipped as gone (one
+    `github.issue_gone`), and the person's issue gets no comment and stays open."""
+    ref = await opened(sink)
+    github.recreate(REPO)
+    github.open_issue(REPO, "alice")
+    applied = await sink.apply(effect(kind, ref, "fp:2"))
+    assert (applied.skipped, applied.gone) == ("issue gone (404)", True)
+    [issue] = github.issues(REPO)
+    assert (issue["state"], issue["comment_bodies"]) == ("open", [])
+    assert warnings(logs) == ["github.issue_gone"]
+
+
+async def test_a_refire_over_a_persons_issue_opens_a_new_one(
+    sink: GitHubSink, github: RenamingGitHub
+) -> None:
+    """The route's repository created again, with a person's issue under the old number
+    (closed): the incident's re-fire opens its own new issue instead of reopening theirs."""
+    ref = await opened(sink)
+    github.recreate(REPO)
+    github.open_issue(REPO, "alice")
+    github.edit_issue(REPO, 1, state="closed")
+    refire = await sink.apply(effect(EffectKind.REOPEN, ref, "fp:3"))
+    assert refire.ref == f"{github.url}/{REPO}/issues/2"
+    person, ours = github.issues(REPO)
+    assert (person["state"], person["comment_bodies"]) == ("closed", [])
+    assert ours["user"]["login"] == "triage-bot" and ours["state"] == "open"
+
+
+async def test_another_incidents_issue_under_the_old_number_is_not_closed(
+    sink: GitHubSink, github: RenamingGitHub
+) -> None:
+    """The route's repository created again, where triage has since opened another
+    incident's issue under the old number: this incident's close leaves that issue open (its
+    body names the other incident), even though triage wrote it."""
+    ref = await opened(sink)
+    github.recreate(REPO)
+    assert (await sink.apply(incident(2))).ref == ref
+    applied = await sink.apply(effect(EffectKind.CLOSE, ref, "fp:2"))
+    assert (applied.skipped, applied.gone) == ("issue gone (404)", True)
+    [issue] = github.issues(REPO)
+    assert (issue["state"], issue["comment_bodies"]) == ("open", [])
+
+
+async def test_our_issue_whose_marker_a_person_removed_is_still_ours(
+    sink: GitHubSink, github: RenamingGitHub
+) -> None:
+    """An incident's issue whose body a person rewrote without triage's hidden marker is
+    still the incident's (triage opened it): its close closes it."""
+    ref = await opened(sink)
+    github.edit_issue(REPO, 1, body="rewritten by hand")
+    assert await sink.apply(effect(EffectKind.CLOSE, ref, "fp:2")) == Applied()
+    assert github.issues(REPO)[0]["state"] == "closed"

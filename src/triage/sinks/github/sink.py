@@ -41,6 +41,9 @@ The issue's later life (what people and GitHub do to it after triage opened it):
     owner: the same `id`)                            `id`, so one created again under the
                                                      route's name is another (its old issues
                                                      are gone: 404, as a deleted one's)
+    its repository created again, another issue      read as gone (as a 404): UPDATE, CLOSE
+    under its number (it names another incident,     skipped, REOPEN opens a new issue; that
+    or another login opened it)                      issue is never written to
     locked (403 "... issue is locked.")              its comment is left out, the rest is done
     its repository blocked (451: legal reasons)      the effect is skipped, the ticket gone
     repository archived (403 "... archived ...")     the effect is skipped; a new incident's
@@ -108,7 +111,14 @@ from triage.ratelimit import Budgets, LocalBudgets
 from triage.settings import Settings
 from triage.sinks.base import Applied, Effect, NotSent
 from triage.sinks.github.access import ACCESS_HINT, RepositoryAccess, WriteProbe
-from triage.sinks.github.api import GitHubApi, count_field, is_login, label_names, record
+from triage.sinks.github.api import (
+    GitHubApi,
+    count_field,
+    is_login,
+    label_names,
+    record,
+    text_or_empty,
+)
 from triage.sinks.github.digest import StormDigest, create_budgets
 from triage.sinks.github.lookup import MarkerLookup
 from triage.sinks.github.missing_labels import MissingLabels
@@ -361,6 +371,15 @@ class GitHubSink:
     async def _change_issue(self, ref: IssueRef, effect: Effect) -> tuple[Applied, Outcome]:
         """UPDATE, CLOSE or REOPEN on the issue `ref` names, or where it lives now."""
         issue = await self._get_issue(ref)
+        if await self._anothers_issue(issue, effect):
+            # The repository was deleted and created again under its name, and the issue
+            # that took the old number is someone else's: the incident's is gone with the
+            # old repository, as GitHub's 404 for it would say.
+            raise SinkRejectedError(
+                f"issue #{ref.number} of {ref.repository} is not this incident's",
+                status=404,
+                detail="another issue has its number now (the repository created again?)",
+            )
         moved = moved_to(ref, issue)
         if moved is None:
             return await self._carry_out(ref, issue, effect, moved=False)
@@ -393,6 +412,22 @@ class GitHubSink:
                 return await self._reopen_as_new(moved, effect, "issue_moved_away", exc)
             applied, outcome = self._refused(effect, moved, "moved_away", exc)
             return replace(applied, ref=moved_url(moved, issue, self._origin), gone=True), outcome
+
+    async def _anothers_issue(self, issue: dict[str, Any], effect: Effect) -> bool:
+        """Whether `issue`, read through the incident's reference, is not the incident's: it
+        lacks the incident's marker and names another incident (triage's issue for it) or
+        GitHub names another login as its author (a person's). GitHub never gives a number
+        twice in one repository, so that is a repository created again under the old one's
+        name. An issue triage opened whose marker a person removed is still the incident's;
+        so is one that holds the marker, whoever GitHub says opened it (our credentials may
+        have changed), and one whose answer names no author."""
+        body = text_or_empty(issue.get("body"))
+        if text.has_marker(body, text.fingerprint_marker(effect.fingerprint)):
+            return False
+        if text.names_an_incident(body):
+            return True
+        author = _login_of(issue.get("user"))
+        return author is not None and author.lower() != (await self._api.whoami()).lower()
 
     async def _carry_out(
         self, ref: IssueRef, issue: dict[str, Any], effect: Effect, *, moved: bool
@@ -890,8 +925,12 @@ def _cut_harder(
 def _closer(issue: dict[str, Any]) -> str | None:
     """The login of whoever closed `issue`, when GitHub names one a login can be (it is
     logged): one of another shape names no one."""
-    closed_by = issue.get("closed_by")
-    login = closed_by.get("login") if isinstance(closed_by, dict) else None
+    return _login_of(issue.get("closed_by"))
+
+
+def _login_of(user: Any) -> str | None:
+    """The login of `user`, an account as GitHub answers it, when it has a login's shape."""
+    login = user.get("login") if isinstance(user, dict) else None
     return login if is_login(login) else None
 
 

@@ -71,6 +71,16 @@ def fingerprint_marker(fingerprint: str) -> str:
     return f"<!-- triage:fingerprint={_marker_value(fingerprint)} -->"
 
 
+def names_an_incident(body: str) -> bool:
+    """Whether `body` holds a fingerprint marker (any incident's) as a line of its own, as
+    triage writes it at the end of every issue it opens."""
+    prefix = fingerprint_marker("")[: -len(" -->")]
+    return prefix in body and any(
+        line.strip().startswith(prefix) and line.strip().endswith(" -->")
+        for line in body.splitlines()
+    )
+
+
 def effect_marker(idempotency_key: str) -> str:
     return f"<!-- triage:effect={_marker_value(idempotency_key)} -->"
 
