@@ -5,6 +5,7 @@ counts a repeat, a retry or a lost delivery a second time shows as an extra entr
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import json
 import re
@@ -12,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx2
 import pytest
@@ -39,11 +41,12 @@ from triage.incidents.store import R, Record, RecordChange
 from triage.metrics import Metrics
 from triage.models import EffectKind, Ticket
 from triage.ops.endpoints import EndpointServer
+from triage.ops.known_series import declare_known_series
 from triage.ops.prometheus import prometheus_text
 from triage.pipeline import Pipeline
 from triage.redact import Redactor
 from triage.sinks.base import Applied, Effect, Sink
-from triage.sinks.guard import GuardedSink
+from triage.sinks.guard import BREAKER_OPEN, GuardedSink
 from triage.sqs.inbox import UNKNOWN_RECEIVE_COUNT, Message
 from triage.sqs.supervisor import Supervisor, SupervisorConfig
 from triage.summarise import FallbackSummariser
@@ -632,3 +635,62 @@ async def test_ingest_latency_times_each_answer_the_gateway_gives_per_source(
     assert timing.count == 3
     text = prometheus_text(metrics)
     assert 'triage_ingest_latency_seconds_count{source="generic"} 3.0' in text
+
+
+# --- Reasons known at start-up ------------------------------------------------------------------
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "triage"
+
+
+def reasons_raised_by_name() -> dict[str, set[str]]:
+    """Each fixed reason the code gives an error it raises (`SomethingError(..., reason="x")`
+    or `reason=A_CONSTANT`), beside its class's own, with the files that raise it."""
+    constants = {"BREAKER_OPEN": BREAKER_OPEN}
+    found: dict[str, set[str]] = {}
+    for path in SRC.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if not name.endswith("Error"):
+                continue
+            for keyword in node.keywords:
+                value = keyword.value
+                if keyword.arg != "reason":
+                    continue
+                if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                    reason = value.value
+                elif isinstance(value, ast.Name) and value.id in constants:
+                    reason = constants[value.id]
+                else:
+                    continue  # a reason passed on (`exc.reason`), not named here
+                found.setdefault(reason, set()).add(path.relative_to(SRC).as_posix())
+    return found
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known_series.py declares only the error classes' reasons, not those raise sites "
+    "name (breaker_open, unauthorized, rate_limited …): their first event after a restart is "
+    "missed by increase() (ops/known_series.py, owned by another helper)",
+)
+def test_every_reason_a_raise_names_is_on_the_page_at_zero_from_the_start() -> None:
+    """README (Operations, Prometheus): MessagesFailed and MessagesHeld "by every reason the
+    error tree names" are on /metrics at 0 from the start, so `increase()` counts their first
+    event after a restart. A reason given where the error is raised (`breaker_open`, which
+    the backend-down scenario above holds its message under; a backend's `unauthorized`;
+    GitHub's `rate_limited`) is as fixed, and known at start-up, as a class's: each is
+    declared for both, and for MessagesDeadLettered when the redrive policy is known."""
+    named = reasons_raised_by_name()
+    assert {"breaker_open", "unauthorized", "rate_limited"} <= set(named)
+    metrics = Metrics()
+    declare_known_series(metrics, ["backend", "github", "slack"], dead_letters=True)
+    declared = {(name, dict(dims).get("reason")) for name, dims in metrics.declared()}
+    missing = {
+        (metric, reason, ", ".join(sorted(files)))
+        for reason, files in named.items()
+        for metric in ("MessagesFailed", "MessagesHeld", "MessagesDeadLettered")
+        if (metric, reason) not in declared
+    }
+    assert not missing, sorted(missing)
