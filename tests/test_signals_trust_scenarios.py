@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx2
 import pytest
+import structlog
 
 from daemon_harness import Queues
 from ingest_harness import bearer, ingest_settings, loopback_client, running
@@ -265,6 +266,27 @@ async def test_a_held_delivery_sqs_takes_back_is_given_up_and_counted_nowhere() 
     assert queue.lost_handles == {f"rh-{mid}-1"} and queue.deleted == [mid]
     assert sink.kinds() == ["open"]
     assert counted(metrics) == {"TicketsCreated": 1, "MessagesHeld": 1}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Stats has no outcome for a delivery given up as lost: daemon.stopped's received "
+    "is one more than its outcomes (sqs/base.py, sqs/holding.py, owned by another helper)",
+)
+async def test_the_stopped_line_accounts_for_a_delivery_given_up_as_lost() -> None:
+    """`daemon.stopped` says what became of every delivery received: the held one SQS took
+    back and the daemon gave up is one `lost`, so received = acked + retried + rejected +
+    delete_failed + released_on_shutdown + lost, as for every other outcome."""
+    queue, metrics = Queue(), Metrics()
+    sink = Recorder(failures=[SinkThrottledError("429", retry_after_s=0.5)])
+    (mid,) = queue.put(FIRING)
+    queue.lose.add(mid)
+    with structlog.testing.capture_logs() as logs:
+        await drain(queue, pipeline([sink], metrics), metrics)
+    [stopped] = [e for e in logs if e["event"] == "daemon.stopped"]
+    outcomes = ("acked", "retried", "rejected", "delete_failed", "released_on_shutdown", "lost")
+    assert stopped["received"] == 2 and stopped["lost"] == 1
+    assert stopped["received"] == sum(stopped[outcome] for outcome in outcomes)
 
 
 async def test_a_held_delivery_lost_on_its_last_receive_is_not_counted_as_dead_lettered() -> None:
