@@ -26,7 +26,7 @@ from memory_store import MemoryStore
 from test_backend_sink import open_sink
 from test_pipeline import LEASE, POLICY, CountingSummariser
 from test_silences import Rig as SilencesRig
-from triage.breaker import BreakerState, CircuitBreaker
+from triage.breaker import CircuitBreaker
 from triage.demo.ticketd import TicketServer
 from triage.errors import (
     InboxError,
@@ -42,6 +42,7 @@ from triage.incidents.store import R, Record, RecordChange
 from triage.metrics import Metrics
 from triage.models import EffectKind, Ticket
 from triage.ops.endpoints import EndpointServer
+from triage.ops.gauges import watch_breakers
 from triage.ops.known_series import declare_known_series
 from triage.ops.prometheus import prometheus_text
 from triage.pipeline import Pipeline
@@ -455,20 +456,29 @@ async def test_a_backend_found_down_holds_its_message_and_counts_no_failure(
     backend.down = True
     async with open_sink(backend.url, metrics=metrics) as inner:
         breaker = CircuitBreaker("sink:backend", 5, 0.05)
+        watch_breakers(metrics, [breaker])
         daemon = supervisor(queue, pipeline([GuardedSink(inner, breaker)], metrics), metrics)
         serving = asyncio.create_task(daemon.serve())
         await until(lambda: metrics.counter("MessagesHeld", reason="breaker_open") > 0)
-        assert breaker.state is not BreakerState.CLOSED
+        state, open_for = breaker_gauges(metrics)
+        assert state in (1.0, 2.0) and open_for >= 0  # open, or half-open while it probes
         backend.down = False
         await asyncio.wait_for(serving, 20)
     assert queue.deleted == [mid] and len(backend.tickets) == 1
-    assert breaker.state is BreakerState.CLOSED
+    assert breaker_gauges(metrics) == (0.0, 0.0)
     totals = counted(metrics)
     assert totals.pop("TicketsCreated") == 1
     assert totals.pop("SinkCalls") == 2
     assert metrics.counter("SinkCalls", sink="backend", outcome="unavailable") == 1
     assert totals.pop("MessagesHeld") == metrics.counter("MessagesHeld", reason="breaker_open")
     assert totals == {}
+
+
+def breaker_gauges(metrics: Metrics) -> tuple[float, float]:
+    """The backend breaker's BreakerState and BreakerOpenDuration, as an export reads them."""
+    gauges = metrics.gauges()
+    key = (("breaker", "sink:backend"),)
+    return gauges[("BreakerState", key)].value, gauges[("BreakerOpenDuration", key)].value
 
 
 # --- Silenced alerts, and a reopen ----------------------------------------------------------------
