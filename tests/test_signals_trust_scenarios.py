@@ -417,6 +417,7 @@ async def test_a_fallback_ticket_is_one_summarization_failure_however_often_its_
 
 @pytest.fixture
 def backend_token(monkeypatch: pytest.MonkeyPatch, backend: TicketServer) -> None:
+    """The loopback backend's token where the backend sink reads it."""
     monkeypatch.setenv("BACKEND_TOKEN", backend.token)
 
 
@@ -669,6 +670,32 @@ async def test_ingest_latency_times_each_answer_the_gateway_gives_per_source(
     assert 'triage_ingest_latency_seconds_count{source="generic"} 3.0' in text
 
 
+async def test_ingest_batch_entries_sum_to_the_webhooks_queued(queues: Queues) -> None:
+    """Fifteen webhooks at once: each queued once (the queue holds fifteen), and the
+    IngestBatchEntries observations (one per SendMessage or SendMessageBatch call, at most ten
+    entries each) add up to fifteen, so the histogram's sum is the webhooks sent to SQS."""
+    async with (
+        running(ingest_settings(queues.url, queues.endpoint)) as gateway,
+        loopback_client(gateway.port) as client,
+    ):
+        bodies = [
+            json.dumps({"title": f"job {i} failed", "dedup_key": f"job-{i}"}).encode()
+            for i in range(15)
+        ]
+        answers = await asyncio.gather(
+            *(
+                client.post("/v1/alerts/generic", content=body, headers=bearer("generic"))
+                for body in bodies
+            )
+        )
+    assert [a.status_code for a in answers] == [202] * 15
+    assert queues.depth() == 15
+    [batches] = [
+        t for (name, _), t in gateway.metrics.timings().items() if name == "IngestBatchEntries"
+    ]
+    assert batches.total == 15 and 2 <= batches.count <= 15
+
+
 # --- Reasons known at start-up ------------------------------------------------------------------
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "triage"
@@ -726,29 +753,3 @@ def test_every_reason_a_raise_names_is_on_the_page_at_zero_from_the_start() -> N
         if (metric, reason) not in declared
     }
     assert not missing, sorted(missing)
-
-
-async def test_ingest_batch_entries_sum_to_the_webhooks_queued(queues: Queues) -> None:
-    """Fifteen webhooks at once: each queued once (the queue holds fifteen), and the
-    IngestBatchEntries observations (one per SendMessage or SendMessageBatch call, at most ten
-    entries each) add up to fifteen, so the histogram's sum is the webhooks sent to SQS."""
-    async with (
-        running(ingest_settings(queues.url, queues.endpoint)) as gateway,
-        loopback_client(gateway.port) as client,
-    ):
-        bodies = [
-            json.dumps({"title": f"job {i} failed", "dedup_key": f"job-{i}"}).encode()
-            for i in range(15)
-        ]
-        answers = await asyncio.gather(
-            *(
-                client.post("/v1/alerts/generic", content=body, headers=bearer("generic"))
-                for body in bodies
-            )
-        )
-    assert [a.status_code for a in answers] == [202] * 15
-    assert queues.depth() == 15
-    [batches] = [
-        t for (name, _), t in gateway.metrics.timings().items() if name == "IngestBatchEntries"
-    ]
-    assert batches.total == 15 and 2 <= batches.count <= 15
