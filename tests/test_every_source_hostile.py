@@ -109,6 +109,8 @@ ACROSS = [
 LIMITS = (16, 64, 200, 256, 1024)
 #: How long the credential across each limit may be, to end before the next one's place.
 ROOM = (32, 120, 40, 700, 300)
+#: The credentials of `ACROSS` that fit each limit's room, in `LIMITS` order.
+FITTING = [[s for _, s in ACROSS if len(s.text) <= room] for room in ROOM]
 
 
 @dataclass
@@ -137,8 +139,7 @@ class Hostile:
         """Words, and for each limit a credential whose random part starts 10 characters
         before it and goes on past it (one short enough to end before the next limit)."""
         text = ""
-        for i, (limit, room) in enumerate(zip(LIMITS, ROOM, strict=True)):
-            fitting = [s for _, s in ACROSS if len(s.text) <= room]
+        for i, (limit, fitting) in enumerate(zip(LIMITS, FITTING, strict=True)):
             secret = fitting[(len(LIMITS) * n + i) % len(fitting)]
             self.placed.append(secret)
             gap = limit - 10 - secret.text.index(secret.random[0]) - len(text)
@@ -377,7 +378,8 @@ PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
 def leaked(secrets: list[Secret], shown: Shown) -> list[str]:
     """Each place holding an 8-character run of the secrets' random parts (as written, or
     percent-decoded), with the run."""
-    runs = {part[i : i + 8] for s in secrets for part in s.random for i in range(len(part) - 7)}
+    parts = {part for s in secrets for part in s.random}  # a sample places each secret often
+    runs = {part[i : i + 8] for part in parts for i in range(len(part) - 7)}
     found = []
     for text, place in {text: place for place, text in shown.places()}.items():
         encoded = PERCENT.search(text) is not None
