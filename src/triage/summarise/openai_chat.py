@@ -100,6 +100,8 @@ class OpenAiChat:
                 transport=AiohttpTransport(client_context(), max_body_bytes=MAX_BODY_BYTES)
             ),
         )
+        #: Where each request is posted (`chat_completions_path`), made once.
+        self._path = chat_completions_path(self._client)
 
     async def complete(self, system: str, user: str, timeout_s: float) -> Answer:
         messages = (system, user)
@@ -269,11 +271,27 @@ class OpenAiChat:
         # No redirect is followed: the SDK's client would re-send the prompt to wherever a
         # server points and trust the answer from there. A 3xx is a rejection (the fallback).
         return await self._client.post(
-            "/chat/completions",
+            self._path,
             cast_to=object,
             body=body,
             options={"timeout": timeout_s, "follow_redirects": False},
         )
+
+
+#: The API path of a chat completion, which the SDK appends to its base URL.
+_CHAT_COMPLETIONS = "/chat/completions"
+
+
+def chat_completions_path(client: openai.AsyncOpenAI) -> str:
+    """Where `client` posts a chat completion. For OpenAI's own client, the whole URL, joined
+    once as the SDK joins the path to its base URL (which is fixed) on every call: that parse
+    and join again was ~25 µs of its ~350 µs per call. For Azure's, the path, which its client
+    routes to the deployment or the v1 API itself."""
+    if type(client) is not openai.AsyncOpenAI:
+        return _CHAT_COMPLETIONS
+    base = client.base_url
+    joined = base.raw_path + _CHAT_COMPLETIONS.lstrip("/").encode()
+    return str(base.copy_with(raw_path=joined))
 
 
 #: The longest streamed answer (the text of its server-sent events) assembled on the event
