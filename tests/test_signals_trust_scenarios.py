@@ -177,20 +177,36 @@ def pipeline(
     )
 
 
-def supervisor(queue: Queue, handler: Pipeline, metrics: Metrics) -> Supervisor:
+#: Receives hide a message this long: ample, so a busy machine never sees a delivery expire
+#: mid-scenario (one more receive would change the counts).
+VISIBILITY_S = 30
+#: For the scenarios in which SQS takes a delivery back: the heartbeat, whose extension SQS
+#: answers so, then beats every half second.
+BEATING_VISIBILITY_S = 2
+
+
+def supervisor(
+    queue: Queue, handler: Pipeline, metrics: Metrics, visibility_s: int = VISIBILITY_S
+) -> Supervisor:
     """The real supervisor, knowing the redrive policy, draining `queue`: retries come back at
-    once and a delivery in hand is extended every quarter second."""
+    once."""
     config = SupervisorConfig(
-        wait_s=0, drain=True, retry_base_s=0, shutdown_grace_s=1, visibility_timeout_s=1
+        wait_s=0,
+        drain=True,
+        retry_base_s=0,
+        shutdown_grace_s=1,
+        visibility_timeout_s=visibility_s,
     )
     daemon = Supervisor(config, queue, handler.process, metrics)
     daemon.max_receive_count = LIMIT
     return daemon
 
 
-async def drain(queue: Queue, handler: Pipeline, metrics: Metrics) -> Supervisor:
+async def drain(
+    queue: Queue, handler: Pipeline, metrics: Metrics, visibility_s: int = VISIBILITY_S
+) -> Supervisor:
     """Serve until `queue` is empty; the supervisor, for its stats."""
-    daemon = supervisor(queue, handler, metrics)
+    daemon = supervisor(queue, handler, metrics, visibility_s)
     await asyncio.wait_for(daemon.serve(), 20)
     return daemon
 
@@ -255,15 +271,23 @@ async def test_one_message_at_two_replicas_is_one_ticket_and_counted_once() -> N
 # --- A delivery SQS says is lost ----------------------------------------------------------------
 
 
+def throttled() -> SinkThrottledError:
+    """A sink's "wait" for this message alone (a 409's), longer than the heartbeat's beat: the
+    delivery is still held when SQS says it is lost."""
+    error = SinkThrottledError("409: in flight", retry_after_s=10)
+    error.pauses_intake = False
+    return error
+
+
 async def test_a_held_delivery_sqs_takes_back_is_given_up_and_counted_nowhere() -> None:
     """A message held (its sink said wait) whose delivery SQS takes back is given up; its next
     delivery opens the ticket. One ticket, one hold, and the lost delivery counts in neither
     MessagesFailed nor MessagesDeadLettered."""
     queue, metrics = Queue(), Metrics()
-    sink = Recorder(failures=[SinkThrottledError("429", retry_after_s=0.5)])
+    sink = Recorder(failures=[throttled()])
     (mid,) = queue.put(FIRING)
     queue.lose.add(mid)
-    await drain(queue, pipeline([sink], metrics), metrics)
+    await drain(queue, pipeline([sink], metrics), metrics, BEATING_VISIBILITY_S)
     assert queue.lost_handles == {f"rh-{mid}-1"} and queue.deleted == [mid]
     assert sink.kinds() == ["open"]
     assert counted(metrics) == {"TicketsCreated": 1, "MessagesHeld": 1}
@@ -279,11 +303,11 @@ async def test_the_stopped_line_accounts_for_a_delivery_given_up_as_lost() -> No
     back and the daemon gave up is one `lost`, so received = acked + retried + rejected +
     delete_failed + released_on_shutdown + lost, as for every other outcome."""
     queue, metrics = Queue(), Metrics()
-    sink = Recorder(failures=[SinkThrottledError("429", retry_after_s=0.5)])
+    sink = Recorder(failures=[throttled()])
     (mid,) = queue.put(FIRING)
     queue.lose.add(mid)
     with structlog.testing.capture_logs() as logs:
-        await drain(queue, pipeline([sink], metrics), metrics)
+        await drain(queue, pipeline([sink], metrics), metrics, BEATING_VISIBILITY_S)
     [stopped] = [e for e in logs if e["event"] == "daemon.stopped"]
     outcomes = ("acked", "retried", "rejected", "delete_failed", "released_on_shutdown", "lost")
     assert stopped["received"] == 2 and stopped["lost"] == 1
@@ -294,11 +318,11 @@ async def test_a_held_delivery_lost_on_its_last_receive_is_not_counted_as_dead_l
     """The same on the message's last receive: SQS moves it to the DLQ, but the daemon, which
     gave it up, does not say it did (MessagesDeadLettered is the deliveries it gave back)."""
     queue, metrics = Queue(), Metrics()
-    sink = Recorder(failures=[SinkThrottledError("429", retry_after_s=0.5)])
+    sink = Recorder(failures=[throttled()])
     (mid,) = queue.put(FIRING)
     queue.entries[mid].receives = LIMIT - 1
     queue.lose.add(mid)
-    await drain(queue, pipeline([sink], metrics), metrics)
+    await drain(queue, pipeline([sink], metrics), metrics, BEATING_VISIBILITY_S)
     assert queue.dead == [mid] and sink.effects == []
     assert counted(metrics) == {"MessagesHeld": 1}
 
@@ -313,7 +337,7 @@ async def test_a_delivery_lost_at_work_finishes_once_and_its_repeat_changes_noth
     (mid,) = queue.put(FIRING)
     queue.lose.add(mid)
     handler = pipeline([sink], metrics)
-    daemon = supervisor(queue, handler, metrics)
+    daemon = supervisor(queue, handler, metrics, BEATING_VISIBILITY_S)
     serving = asyncio.create_task(daemon.serve())
     await until(lambda: daemon.stats.received == 2)
     assert queue.lost_handles == {f"rh-{mid}-1"}
