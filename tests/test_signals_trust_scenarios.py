@@ -282,15 +282,20 @@ def throttled() -> SinkThrottledError:
 async def test_a_held_delivery_sqs_takes_back_is_given_up_and_counted_nowhere() -> None:
     """A message held (its sink said wait) whose delivery SQS takes back is given up; its next
     delivery opens the ticket. One ticket, one hold, and the lost delivery counts in neither
-    MessagesFailed nor MessagesDeadLettered."""
+    MessagesFailed nor MessagesDeadLettered; one `message.delivery_lost` info line says what
+    became of it, and nothing about it is a warning but the hold's own line."""
     queue, metrics = Queue(), Metrics()
     sink = Recorder(failures=[throttled()])
     (mid,) = queue.put(FIRING)
     queue.lose.add(mid)
-    await drain(queue, pipeline([sink], metrics), metrics, BEATING_VISIBILITY_S)
+    with structlog.testing.capture_logs() as logs:
+        await drain(queue, pipeline([sink], metrics), metrics, BEATING_VISIBILITY_S)
     assert queue.lost_handles == {f"rh-{mid}-1"} and queue.deleted == [mid]
     assert sink.kinds() == ["open"]
     assert counted(metrics) == {"TicketsCreated": 1, "MessagesHeld": 1}
+    lost = [e["log_level"] for e in logs if e["event"] == "message.delivery_lost"]
+    loud = [e["event"] for e in logs if e["log_level"] in ("warning", "error", "critical")]
+    assert lost == ["info"] and loud == ["message.held"]
 
 
 @pytest.mark.xfail(
@@ -361,10 +366,15 @@ async def test_a_poison_message_is_dead_lettered_once_and_only_when_its_count_is
 ) -> None:
     """A body that never decodes fails each of its LIMIT receives (MessagesFailed{decode} each
     time) and is moved to the DLQ: MessagesDeadLettered{decode} counts it once, on its last
-    receive; when SQS did not say the receive counts, never."""
+    receive; when SQS did not say the receive counts, never. Each receive says why in one
+    `message.rejected` error, and the last one's `message.dead_lettered` warning says it once."""
     queue, sink, metrics = Queue(counts_said=counts_said), Recorder(), Metrics()
     (mid,) = queue.put("this is not an alert")
-    await drain(queue, pipeline([sink], metrics), metrics)
+    with structlog.testing.capture_logs() as logs:
+        await drain(queue, pipeline([sink], metrics), metrics)
+    loud = [(e["event"], e["log_level"]) for e in logs if e["log_level"] in ("warning", "error")]
+    rejected = [("message.rejected", "error")] * LIMIT
+    assert loud == rejected + [("message.dead_lettered", "warning")] * dead_lettered
     assert queue.dead == [mid] and queue.deleted == []
     expected = {"MessagesFailed": LIMIT}
     if dead_lettered:
@@ -418,13 +428,17 @@ async def test_a_fallback_ticket_is_one_summarization_failure_however_often_its_
 ) -> None:
     """The model fails and the deterministic summariser writes the ticket; the sink then fails
     twice before it takes it. SummarizationFailures and LLMFallbacks{reason} count the one
-    ticket written, once, not once per attempt at the message."""
+    ticket written, once, not once per attempt at the message; so does its one
+    `summariser.fallback` line (info for an open breaker, whose own line said it at warning)."""
     queue, metrics = Queue(), Metrics()
     sink = Recorder(failures=[SinkUnavailableError("503"), SinkUnavailableError("503")])
     model = FailingModel(reason)
     summariser = FallbackSummariser(model, DeterministicSummariser(), metrics, Redactor())
     queue.put(FIRING)
-    await drain(queue, pipeline([sink], metrics, summariser=summariser), metrics)
+    with structlog.testing.capture_logs() as logs:
+        await drain(queue, pipeline([sink], metrics, summariser=summariser), metrics)
+    fallbacks = [e["log_level"] for e in logs if e["event"] == "summariser.fallback"]
+    assert fallbacks == ["info" if reason == "breaker_open" else "warning"]
     assert sink.kinds() == ["open"] and model.calls == 1
     assert counted(metrics) == {
         "TicketsCreated": 1,
