@@ -1065,6 +1065,7 @@ CASES = [
         "docker login --password-stdin <<< [REDACTED:password]",
     ),
     ("echo opal-42 | sudo -S id", "echo [REDACTED:password] | sudo -S id"),
+    ("smtp.login('u', 'opal-42')", "smtp.login('u', '[REDACTED:password]')"),
     (
         '{"keyName": "key1", "permissions": "FULL", "value": "opal-42"}',
         '{"keyName": "key1", "permissions": "FULL", "value": "[REDACTED:azure-key]"}',

@@ -147,6 +147,30 @@ PROBES: list[tuple[str, str]] = [
     (f"at com.x.Db.connect(Db.java:42) Config[password={S}, user=app]", S),
     (f"│ password = '{S}'", S),
     (f"NameError: locals: {{'self': <A>, 'secret': '{S}'}}", S),
+    # A user and a password by their place in a call that logs in (code in a trace, a snippet).
+    (f"requests.get(url, auth=HTTPBasicAuth('svc', '{S}'))", S),
+    (f"requests.get(url, auth=('svc', '{S}'))", S),
+    (f"session.auth = ('svc', '{S}')", S),
+    (f"aiohttp.BasicAuth('svc', '{S}')", S),
+    (f"httpx.DigestAuth('svc', '{S}')", S),
+    (f"server.login('alerts@example.com', '{S}')", S),
+    (f'smtp.login("alerts", "{S}")', S),
+    (f"ftp.login('u', '{S}')", S),
+    (f"conn.simple_bind_s('cn=admin,dc=x', '{S}')", S),
+    (f"pymysql.connect('db', 'app', '{S}', 'x')", S),
+    (f'new NetworkCredential("svc", "{S}")', S),
+    (f'new PasswordAuthentication("svc", "{S}".toCharArray())', S),
+    (f'new UsernamePasswordCredentials("svc", "{S}")', S),
+    (f'DriverManager.getConnection("jdbc:postgresql://db/x", "app", "{S}")', S),
+    (f'req.SetBasicAuth("svc", "{S}")', S),
+    (f'smtp.PlainAuth("", "u", "{S}", "smtp.example.com")', S),
+    (f'gomail.NewDialer("smtp.example.com", 587, "u", "{S}")', S),
+    # More command lines that take a password as a short option.
+    (f"cqlsh -u cassandra -p {S} db", S),
+    (f"rabbitmqadmin -u admin -p {S} list queues", S),
+    (f"mosquitto_pub -h broker -u app -P {S} -t t -m x", S),
+    (f"curl -u :{S} https://x", S),
+    (f"curl -u ':{S}' https://x", S),
 ]
 
 
@@ -167,6 +191,12 @@ KEPT = [
     "echo done | tee -a /var/log/deploy.log",
     "docker login --password-stdin failed: no input",
     "bcp t out f -S db -U sa -T",
+    "client.login(token)",
+    "server.login('admin', password)",
+    "requests.get(url, auth=HTTPBasicAuth(user, password))",
+    "auth=('bearer',)",
+    "ldap bind failed; login('admin') refused",
+    "docker run -u :1000 app",
 ]
 
 

@@ -37,6 +37,8 @@ _PASSWORD_OPTIONS = (
     (r"(?:docker|az)[ \t]{1,3}login|mongo(?:sh|dump|restore|import|export)?", ("-p",)),
     ("7za?", ("-p",)),
     ("redis-cli", ("-a",)),
+    ("cqlsh|rabbitmqadmin", ("-p",)),
+    ("mosquitto_(?:pub|sub|rr)", ("-P",)),
     ("sqlcmd|bcp|ipmitool|zip|unzip", ("-P",)),
     ("ssh-keygen", ("-N", "-P")),
     ("snmp(?:walk|bulkwalk|get|getnext|bulkget|set|table|trap)", ("-A", "-X")),
@@ -53,7 +55,7 @@ _GLUED_OPTION = re.compile("7za?|(?:un)?rar")
 _SPACED_OPTION = re.compile(
     r"redis-cli|plink|pscp|psftp|psexec(?:64)?|openssl[ \t]{1,3}enc"
     # The mongo tools read a single-dash long option as a long one (`mongo -port 27017`).
-    r"|mongo(?:sh|dump|restore|import|export)?"
+    r"|mongo(?:sh|dump|restore|import|export)?|mosquitto_(?:pub|sub|rr)"
 )
 
 
@@ -172,15 +174,15 @@ def _option_value(match: re.Match[str]) -> str:
 def _user_password(match: re.Match[str]) -> str:
     """The password of a `-u user:password` (curl's proxy's `-U`, `--proxy-user` too) replaced
     (its own quotes, or those around the pair, kept); docker's `-u 1000:1000` (a user and a
-    group id) stays."""
+    group id, or a group alone: `-u :1000`) stays."""
     if match["whole"]:
-        if match["user"].isdigit() and match["whole"].isdigit():
+        if (match["user"] == "" or match["user"].isdigit()) and match["whole"].isdigit():
             return match[0]
         return f"{match[1]}:[REDACTED:password]"
     if match["pq"]:
         quote = match["pq"]
         return f"{match[1]}:{quote}[REDACTED:password]{quote}"
-    if match["user"].isdigit() and match["pw"].isdigit():
+    if (match["user"] == "" or match["user"].isdigit()) and match["pw"].isdigit():
         return match[0]
     return _value_replaced(match, ":[REDACTED:password]")
 
@@ -215,6 +217,7 @@ COMMAND_RULES: tuple[
         *(f"{word}{gap}" for word in ("login", "7z", "7za", "zip", "bcp", "rar") for gap in " \t"),
         *("ldap", "plink", "pscp", "psftp", "psexec", "openssl"),
         *("mongo", "redis-cli", "sqlcmd", "ipmitool", "ssh-keygen", "snmp"),
+        *("cqlsh", "rabbitmqadmin", "mosquitto_"),
     ),
     # smbclient's (and rpcclient's, net's) -U user%password; lftp's -u user,password; the
     # password quoted or not.
@@ -254,7 +257,7 @@ COMMAND_RULES: tuple[
     # --password value, --db-password value.
     _rule(
         r"((?<![\w-])(?:-[uU][ \t=]{0,3}|--(?:proxy-)?user[ \t=]{1,3})(?P<uq>\\?[\"'])?"
-        r"(?P<user>[^\s:\"'\[\\]{1,256}+)):(?!//)(?!(?:\\?[\"'])?\[REDACTED)"
+        r"(?P<user>[^\s:\"'\[\\]{0,256}+)):(?!//)(?!(?:\\?[\"'])?\[REDACTED)"
         # `user:password` quoted whole: the password goes to that closing quote, over a quote
         # of the other kind (`"admin:it's…"`).
         rf"(?(uq)(?P<whole>{_quoted_char('uq')}{{1,256}}+)"

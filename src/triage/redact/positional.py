@@ -1,8 +1,10 @@
 """Rules for a password known by its place, not by a name beside it: Oracle's `user/pw@db`,
 Windows' slash options (`/p:pw`, `/RP pw`) and `net use`/`net user`, a value piped into a
-command that reads a password from its input (`--password-stdin`, `chpasswd`), `vault login
-<token>`, a secret store's command line setting a value, a multipart form's field, and a
-call's argument as a stack trace prints it (`PDO->__construct(…, 'pw')`) or a setter takes it
+command that reads a password from its input (`--password-stdin`, `chpasswd`, `sudo -S`;
+piped or as a here-string), `vault login <token>`, a secret store's command line setting a
+value, a multipart form's field, and a call's argument as a stack trace prints it
+(`PDO->__construct(…, 'pw')`), as code logs in with it (`HTTPBasicAuth('u', 'pw')`,
+`smtp.login('u', 'pw')`, `new NetworkCredential("u", "pw")`) or a setter takes it
 (`setPassword("pw")`).
 """
 
@@ -11,7 +13,7 @@ from __future__ import annotations
 import re
 
 from triage.redact.names import _SECRET_NAME, _SECRET_NAME_NEEDLES, _kept_value, secret_named
-from triage.redact.rule import _INNER_QUOTE, _QUOTED_CHAR, _Rule, _rule
+from triage.redact.rule import _ESCAPED_QUOTED_CHAR, _INNER_QUOTE, _QUOTED_CHAR, _Rule, _rule
 
 _PLACEHOLDER = "[REDACTED:password]"
 
@@ -69,7 +71,7 @@ def _piped_value(match: re.Match[str]) -> str:
 
 #: Functions whose arguments a stack trace prints, and which of them is the password (from 0):
 #: PHP's PDO and mysqli, mysql_connect, oci_connect, ldap_bind, ftp_login, ssh2_auth_password,
-#: imap_open.
+#: imap_open (in any case, as PHP calls them).
 _CALLS = (
     (r"PDO(?:->|::)__construct|new[ \t]{1,3}PDO|mysqli(?:->|::)(?:__construct|real_connect)", 2),
     (r"new[ \t]{1,3}mysqli|mysqli_connect|mysql_p?connect|ldap_bind|ftp_login", 2),
@@ -77,16 +79,47 @@ _CALLS = (
     (r"mysqli_real_connect", 3),
     (r"oci_(?:p|new_)?connect", 1),
 )
-#: A call's argument: quoted (PHP's trace writes strings so), or anything else up to a comma.
+#: … and code that logs in with a user and a password by their place, in its own case (read
+#: as written, the engine skips to a name's first letter): Python's requests, httpx and
+#: aiohttp auth classes and a `(user, password)` tuple after `auth =`, smtplib's, ftplib's and
+#: imaplib's `.login`, python-ldap's simple_bind, PyMySQL's connect; .NET's NetworkCredential;
+#: Java's PasswordAuthentication, HttpClient's UsernamePasswordCredentials, Spring's
+#: UsernamePasswordAuthenticationToken, DriverManager.getConnection; Go's SetBasicAuth,
+#: smtp.PlainAuth and CRAMMD5Auth, gomail's NewDialer.
+_AUTH_CALLS = (
+    (r"(?:HTTP)?(?:Basic|Digest|Proxy)Auth|auth(?<!\wauth)[ \t]{0,3}=[ \t]{0,3}|\.login", 1),
+    (r"simple_bind(?:_s)?|NetworkCredential|PasswordAuthentication|CRAMMD5Auth", 1),
+    (r"UsernamePassword(?:Credentials|AuthenticationToken)", 1),
+    (r"(?:pymysql|MySQLdb)\.connect|DriverManager\.getConnection|PlainAuth", 2),
+    (r"NewDialer", 3),
+)
+#: A call's argument: quoted (PHP's trace writes strings so; `\\"…\\"` inside a JSON string),
+#: or anything else up to a comma.
 _ARGUMENT = re.compile(
-    r"""[ \t]{0,8}(?:'(?:[^'\\\n]|\\.){0,4096}+'|"(?:[^"\\\n]|\\.){0,4096}+"|[^,()'"\n]{0,1024}+(?:\([^()\n]{0,1024}+\))?)[ \t]{0,8}"""
+    rf"""[ \t]{{0,8}}(?:\\"{_ESCAPED_QUOTED_CHAR}{{0,4096}}+\\"|'(?:[^'\\\n]|\\.){{0,4096}}+'"""
+    r"""|"(?:[^"\\\n]|\\.){0,4096}+"|[^,()'"\n]{0,1024}+(?:\([^()\n]{0,1024}+\))?)[ \t]{0,8}"""
+)
+
+#: A call's parenthesised arguments (quoted strings read whole, `\\"…\\"` inside a JSON
+#: string too; one level of nested parentheses).
+_CALL_ARGUMENTS = (
+    r"[ \t]{0,3}\("
+    rf"""(?P<args>(?:\\"{_ESCAPED_QUOTED_CHAR}{{0,4096}}+\\"|[^()'"\n\\]|\\(?!")"""
+    r"""|'(?:[^'\\\n]|\\.){0,4096}+'|"(?:[^"\\\n]|\\.){0,4096}+\""""
+    r"|\([^()\n]{0,1024}+\)){1,8192}+)\)"
 )
 
 
 def _call_argument(match: re.Match[str]) -> str:
-    """A call's arguments with the password's (its place from `_CALLS`) replaced, when it is a
-    quoted string; else the match unchanged."""
-    index = next(i for name, i in _CALLS if re.fullmatch(name, match["function"], re.I))
+    """A call's arguments with the password's (its place from `_CALLS` or `_AUTH_CALLS`)
+    replaced, when it is a quoted string; else the match unchanged."""
+    function = match["function"]
+    index = next(
+        i
+        for table, flags in ((_AUTH_CALLS, 0), (_CALLS, re.IGNORECASE))
+        for name, i in table
+        if re.fullmatch(name, function, flags)
+    )
     args = match["args"]
     position = 0
     for _ in range(index):
@@ -96,10 +129,12 @@ def _call_argument(match: re.Match[str]) -> str:
         position = argument.end() + 1
     argument = _ARGUMENT.match(args, position)
     value = argument[0].strip() if argument else ""
-    if argument is None or len(value) < 3 or value[0] not in "'\"" or value[-1] != value[0]:
+    quote = '\\"' if value.startswith('\\"') else value[:1]
+    if argument is None or len(value) < 2 * len(quote) + 1 or quote not in ("'", '"', '\\"'):
+        return match[0]
+    if not value.endswith(quote) or value[len(quote) :].startswith("[REDACTED"):
         return match[0]
     start = match.start("args") - match.start() + args.index(value, position)
-    quote = value[0]
     replaced = f"{quote}{_PLACEHOLDER}{quote}"
     return f"{match[0][:start]}{replaced}{match[0][start + len(value) :]}"
 
@@ -206,14 +241,24 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
         flags=re.IGNORECASE,
     ),
     # A stack trace's call of a function that takes a password (`_CALLS`), its arguments
-    # printed: PDO->__construct('mysql:…', 'root', 'pw').
+    # printed: PDO->__construct('mysql:…', 'root', 'pw'); code logging in (`_AUTH_CALLS`):
+    # HTTPBasicAuth('u', 'pw'), smtp.login("u", "pw").
     _rule(
-        rf"(?P<function>{'|'.join(name for name, _ in _CALLS)})[ \t]{{0,3}}\("
-        r"""(?P<args>(?:[^()'"\n]|'(?:[^'\\\n]|\\.){0,4096}+'|"(?:[^"\\\n]|\\.){0,4096}+\""""
-        r"|\([^()\n]{0,1024}+\)){1,8192}+)\)",
+        rf"(?P<function>{'|'.join(name for name, _ in _CALLS)}){_CALL_ARGUMENTS}",
         _call_argument,
         *("pdo", "mysql", "oci_", "ldap_", "ftp_login", "ssh2_auth", "imap_open"),
         flags=re.IGNORECASE,
+    ),
+    _rule(
+        rf"(?P<function>{'|'.join(name for name, _ in _AUTH_CALLS)}){_CALL_ARGUMENTS}",
+        _call_argument,
+        # Looked for in the folded text, beside other rules' `auth`, `.key` and `pass`: as
+        # written, their first letters would add to the positions every text's search tries.
+        *("basicauth", "digestauth", "proxyauth", "crammd5auth", "plainauth"),
+        *(f"auth{gap}=" for gap in ("", " ", "  ", "   ", "\t")),
+        *(".login", "simple_bind", "networkcredential", "passwordauthentication"),
+        *("usernamepassword", "pymysql", "mysqldb", "getconnection", "newdialer"),
+        fold_needles=True,
     ),
     # A setter or a builder's method named like a secret, with a literal in any quotes (also
     # `\\"…\\"` inside a JSON string, JavaScript's `` `…` ``): setPassword("pw"),
