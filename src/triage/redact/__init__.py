@@ -106,7 +106,8 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   (IQoJb3JpZ2luX2Vj…, FwoGZXIvYXdzE…), Bedrock API keys (ABSK…)
     [REDACTED:datadog-key]        32/40-hex keys after DD_API_KEY, DD-APPLICATION-KEY:,
                                   datadog_api_key and the like
-    [REDACTED:azure-key]          AccountKey= and SharedAccessKey= in Azure connection strings
+    [REDACTED:azure-key]          AccountKey= and SharedAccessKey= in Azure connection strings;
+                                  the "value" of Azure's listKeys objects (beside "keyName")
     [REDACTED:azure-sas]          SharedAccessSignature=… and the sig= of a SAS URL (query or
                                   fragment; base64url too, a Logic Apps / Teams workflow URL's)
     [REDACTED:bearer]             the credential after `Bearer` / `Basic` (16 characters or more)
@@ -127,15 +128,20 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   - in commands: curl -u user:pass (-uuser:pass), --db-password
                                     …, an option whose last words name a key as below
                                     (--routing-key …, --account-key …), mysql -pX, sshpass
-                                    -p X, docker login -p X, az login -p X, mongo -p X, redis-cli -a X, sqlcmd/bcp/ipmitool/zip
-                                    -P X, 7z -pX, ssh-keygen -N X, snmpwalk -A X -X Y,
+                                    -p X, docker login -p X, az login -p X, mongo -p X,
+                                    redis-cli -a X, cqlsh/rabbitmqadmin -p X,
+                                    sqlcmd/bcp/ipmitool/zip/mosquitto_pub -P X, 7z -pX,
+                                    ssh-keygen -N X, snmpwalk -A X -X Y (glued too, -PX, where
+                                    the command's parser takes it so),
                                     smbclient -U user%X, lftp -u user,X, keytool -storepass X,
                                     openssl -passin pass:X, htpasswd -b file user X,
                                     rabbitmqctl add_user user X, mc alias set a url key X;
                                     a container's JSON args ["--password", "…"]; X quoted
                                     too, in either quotes, escaped inside a JSON string
                                     (\\"…\\"), a command starting its line, its pipeline
-                                    step or a quoted string;
+                                    step or a quoted string; a double-quoted X holding an
+                                    escaped quote ("p4ss\\"w0rd", \\"p4ss\\\\\\"w0rd\\" inside a
+                                    JSON string) whole, also in Redis's AUTH and in pairs;
                                   - a connection string's Password= or Pwd= to its `;`, spaces
                                     and all (ODBC's {…} whole); SQL PASSWORD '…',
                                     PASSWORD('…'), IDENTIFIED [WITH plugin] BY '…' (or
@@ -172,7 +178,8 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     ['…'], whole; a quote never closed on its line,
                                     to the line's end; of a shell's NAME=value cmd, the first
                                     word only; a quoted value holding the other kind of
-                                    quote, "it's…" or 'pa"ss…', whole, and an unquoted one
+                                    quote, "it's…" or 'pa"ss…', whole (a repr's escaped one
+                                    too, 'it\\'s"…'), and an unquoted one
                                     read on through a quote inside a word, it's-…, pa"ss…,
                                     `…`; the same in commands' options, --password "it's…"
                                     also inside a JSON string, and setters' literals);
@@ -203,7 +210,9 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   - a random-looking bare pass=…, _auth=…;
                                   - after a name whose last word is `key` (ALGOLIA_ADMIN_KEY=,
                                     "consumer_key":, jwt.key =), a value that looks like a
-                                    key: a random token, or 32 hex characters or more (an
+                                    key: a random token, a key without digits (a license
+                                    key's groups, ABCD-EFGH-IJKL-MNOP; 16 letters or more in
+                                    one case holding no word), or 32 hex characters or more (an
                                     id, a path, a slug or a time stays: cache_key=user:42,
                                     object_key=uploads/a.pdf); camel case's Key too (hmacKey,
                                     clientKey: sortKey=createdAt stays), and a JSON payload's
@@ -309,11 +318,15 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     (`tables`);
                                   - a password known by its place: Oracle's user/pw@db,
                                     ldap* -w, plink -pw, psexec -p, Windows' /p: /pass: /RP,
-                                    net use and net user, a value piped into --password-stdin,
-                                    chpasswd or passwd --stdin, vault login <token>, a secret
+                                    net use and net user, a value piped (or given as a
+                                    here-string, <<<) into --password-stdin, chpasswd, passwd
+                                    --stdin or sudo -S, vault login <token>, a secret
                                     store's --value/--body/--secret-string, a multipart form's
                                     field, a stack trace's PDO/mysqli/ldap_bind/ftp_login
-                                    arguments, a setter's literal (setPassword("…"),
+                                    arguments, code logging in with a user and a password by
+                                    their place (HTTPBasicAuth('u', '…'), auth = ('u', '…'),
+                                    smtp.login('u', '…'), new NetworkCredential("u", "…"),
+                                    SetBasicAuth("u", "…")), a setter's literal (setPassword("…"),
                                     .password("…")) (`positional`).
                                   What stays: a bare PWD=/srv/app (the working directory); a
                                   value that is wholly a template's placeholder (${{ secrets.X
