@@ -80,6 +80,10 @@ class Working(Holding, StoreWatch):
     def _done(self, task: asyncio.Task[None]) -> None:
         message = self._in_flight.pop(task, None)
         if message is not None:
+            # Its delivery is over: the callbacks (which hold the message and this supervisor)
+            # go, so a finished message is no reference cycle left for the collector.
+            message.on_lost.clear()
+            message.on_deleted.clear()
             self._deliveries_in_flight.discard(message.receipt_handle)
             self._lost_deliveries.discard(message.receipt_handle)
             if self._delivery_of.get(message.id) is message:
