@@ -300,11 +300,6 @@ async def test_a_held_delivery_sqs_takes_back_is_given_up_and_counted_nowhere() 
     assert lost == ["info"] and loud == ["message.held"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Stats has no outcome for a delivery given up as lost: daemon.stopped's received "
-    "is one more than its outcomes (sqs/base.py, sqs/holding.py, owned by another helper)",
-)
 async def test_the_stopped_line_accounts_for_a_delivery_given_up_as_lost() -> None:
     """`daemon.stopped` says what became of every delivery received: the held one SQS took
     back and the daemon gave up is one `lost`, so received = acked + retried + rejected +
@@ -769,12 +764,6 @@ def reasons_raised_by_name() -> dict[str, set[type[TriageError]]]:
     return found
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known_series.py declares only the error classes' reasons, not those raise sites "
-    "name (breaker_open, unauthorized, rate_limited …): their first event after a restart is "
-    "missed by increase() (ops/known_series.py, owned by another helper)",
-)
 def test_every_reason_a_raise_names_is_on_the_page_at_zero_from_the_start() -> None:
     """README (Operations, Prometheus): MessagesFailed and MessagesHeld "by every reason the
     error tree names" are on /metrics at 0 from the start, so `increase()` counts their first

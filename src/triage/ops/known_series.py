@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 from triage.errors import TransientError, TriageError
 from triage.metrics import Metrics
+from triage.sinks.guard import BREAKER_OPEN
 from triage.sqs.working import DRY_RUN_REASON, SHUTDOWN_REASON
 
 #: The outcomes each sink's code counts under `SinkCalls{sink,outcome}`.
@@ -39,6 +40,20 @@ LLM_OUTCOMES = (
 )
 #: Why a message is released that no error class names: a crash, a timeout, a lost delete.
 _RELEASE_REASONS = ("bug", "timeout", "delete")
+#: Reasons the code gives an error where it raises it (`GitHubUnavailableError(...,
+#: reason="network")`), beside its class's own; tests/test_signals_trust_scenarios.py reads
+#: the source for every such reason and fails on one missing here.
+_RAISED_REASONS = (
+    "bad_response",
+    "network",
+    "no_token",
+    "redirected",
+    "route_not_found",
+    "suspended",
+    "unauthorized",
+)
+#: Those raised with a wait (a breaker open, a rate limit, a pause): held as well as failed.
+_RAISED_WAIT_REASONS = (BREAKER_OPEN, "paused", "rate_limited")
 
 
 def declare_known_series(
@@ -47,8 +62,8 @@ def declare_known_series(
     """Declare, at the daemon's start, the counter series whose dimension values are known
     then (Prometheus's advice for labelled counters), so `increase()` counts their first event
     after a restart: each of `sinks` with each of its outcomes, the model's outcomes, and the
-    reasons of the error tree for `MessagesFailed` (the transient ones for `MessagesHeld`;
-    with `dead_letters`, when the daemon knows the queue's maxReceiveCount, for
+    reasons of the error tree and of its raise sites for `MessagesFailed` (the waits' for
+    `MessagesHeld`; with `dead_letters`, when the daemon knows the queue's maxReceiveCount, for
     `MessagesDeadLettered` too: at 0 without it, it would say "none" where it cannot know).
     Series whose values come from alerts (`source`, `team`) or are free text appear with their
     first event, which `increase()` cannot count (the README says so)."""
@@ -57,14 +72,15 @@ def declare_known_series(
             metrics.declare("SinkCalls", sink=sink, outcome=outcome)
     for outcome in LLM_OUTCOMES:
         metrics.declare("LLMCalls", outcome=outcome)
-    for reason in (*_reasons(TriageError), *_RELEASE_REASONS):
+    raised = (*_RAISED_REASONS, *_RAISED_WAIT_REASONS)
+    for reason in (*_reasons(TriageError), *_RELEASE_REASONS, *raised):
         metrics.declare("MessagesFailed", reason=reason)
         if dead_letters:
             metrics.declare("MessagesDeadLettered", reason=reason)
     if dead_letters:  # given back undeleted by a stop, on their last receive
         for reason in (SHUTDOWN_REASON, DRY_RUN_REASON):
             metrics.declare("MessagesDeadLettered", reason=reason)
-    for reason in _reasons(TransientError):
+    for reason in (*_reasons(TransientError), *_RAISED_WAIT_REASONS):
         metrics.declare("MessagesHeld", reason=reason)
 
 

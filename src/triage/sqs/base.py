@@ -114,6 +114,9 @@ class Stats:
     #: Handled, but SQS did not confirm the delete: it comes back and is handled again (a
     #: repeat), so nothing is lost, but it is neither acked nor failed.
     delete_failed: int = 0
+    #: Given up because SQS said the delivery is no longer ours (another replica has it, or
+    #: it is visible again): whoever has it now finishes it.
+    lost: int = 0
     #: Last failure per message id (bounded), so a report can say why a message left.
     failures: dict[str, _Failure] = field(default_factory=dict)
 

@@ -145,6 +145,7 @@ class Holding(SupervisorBase):
         if message.receipt_handle not in self._lost_deliveries:
             return False
         log.info("message.delivery_lost", reason=exc.reason, message_id=message.id)
+        self.stats.lost += 1
         return True
 
     def _hold_limit(self, message: Message, held_s: float, wait_s: float) -> str | None:

@@ -155,6 +155,7 @@ class Supervisor(Receiving):
             "held": self.stats.held,
             "released_on_shutdown": self.stats.released_on_shutdown,
             "delete_failed": self.stats.delete_failed,
+            "lost": self.stats.lost,
         }
         for (name, dims), value in sorted(self.metrics.counters().items()):
             counters[name] = counters.get(name, 0) + int(value)
