@@ -142,11 +142,22 @@ REPR_FORMS = [
 ]
 
 
+@pytest.mark.parametrize("level", sorted(LEVELS))
 @pytest.mark.parametrize("form", REPR_FORMS)
-def test_a_repr_holding_an_escaped_single_quote_goes_whole(form: str) -> None:
+def test_a_repr_holding_an_escaped_single_quote_goes_whole(form: str, level: str) -> None:
     """A single-quoted literal holding `\\'` (a repr, a stack trace's locals) loses both halves."""
-    out = _redacted(form.format(pw=REPR))
+    out = _redacted(LEVELS[level](form.format(pw=REPR)))
     assert not _left(out), out
+
+
+@pytest.mark.parametrize("level", ["json string", "json in json"])
+def test_a_repr_inside_json_stays_json(level: str) -> None:
+    """A JSON string holding a repr's escaped quote, read a level down, is JSON afterwards."""
+    out = _redacted(LEVELS[level](f"Settings(db_password={REPR}, host='db')"))
+    decoded = json.loads(out)
+    if level == "json in json":
+        decoded = json.loads(decoded["log"])
+    assert decoded["msg"] == "Settings(db_password='[REDACTED:password]', host='db')"
 
 
 def test_what_follows_a_repr_literal_stays() -> None:

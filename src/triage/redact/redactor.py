@@ -199,6 +199,10 @@ class Redactor:
         # and would cut the quoted value short, and the JSON with it.
         if '\\\\\\"' in text:
             text = self._nested_strings(text, secrets, 0)
+        # … and a JSON string holding a single quote escaped by a backslash (`\\'`: a repr's
+        # `'it\'s"x'` quoted in JSON), whose backslashes read as the raw text's would end the
+        # literal at its escaped quote.
+        text = self._reprs(text, secrets)
         # A cut's fragment first: the undisguised text below writes its "…" as "...".
         text = scrub_cut_fragment(_scrub(text, secrets))
         # A disguised name is redacted in the undisguised text, which then replaces the text;
@@ -227,6 +231,28 @@ class Redactor:
             return text
         return json.dumps(redacted, ensure_ascii=False)[1:-1]
 
+    def _reprs(self, text: str, secrets: tuple[str, ...]) -> str:
+        """`text` with each JSON string holding a backslash before a single quote (`\\\\'`)
+        read a level down (`_repr_string`); text without one as it is."""
+        if "\\\\'" not in text:
+            return text
+        return _JSON_STRING.sub(lambda m: self._repr_string(m[0], secrets), text)
+
+    def _repr_string(self, string: str, secrets: tuple[str, ...]) -> str:
+        """A JSON string (quotes and all) holding a backslash before a single quote, decoded,
+        redacted as text (its own such strings read so first) and written back when that found
+        something; any other string as it is."""
+        if "\\\\'" not in string:
+            return string
+        try:
+            decoded = json.loads(string)
+        except ValueError:
+            return string
+        redacted = scrub_cut_fragment(_scrub(self._reprs(decoded, secrets), secrets))
+        if redacted == decoded:
+            return string
+        return json.dumps(redacted, ensure_ascii=False)
+
     def _nested_strings(self, text: str, secrets: tuple[str, ...], depth: int) -> str:
         """`text` with each JSON string whose text is JSON quoting text escaped twice (`\\"`
         and `\\\\`: JSON text, a tab or a line break inside a JSON string inside a JSON
@@ -248,7 +274,7 @@ class Redactor:
                 # Text that quotes, not JSON (nor JSON encoded as a string again, `"{\"…`):
                 # the rules read its escapes.
                 return match[0]
-            redacted = scrub_cut_fragment(_scrub(decoded, secrets))
+            redacted = scrub_cut_fragment(_scrub(self._reprs(decoded, secrets), secrets))
             if '\\"' in redacted:
                 redacted = self._nested_strings(redacted, secrets, depth + 1)
             if redacted == decoded:
