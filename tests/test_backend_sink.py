@@ -122,12 +122,14 @@ async def test_open_posts_the_contract(sink: BackendSink, backend: TicketServer)
 async def test_replayed_key_creates_no_second_ticket(
     sink: BackendSink, backend: TicketServer
 ) -> None:
-    """Retrying an OPEN with the same idempotency key returns the same ticket and creates none."""
+    """Retrying an OPEN with the same idempotency key returns the same ticket and creates none
+    (the stand-in counts the create it turned back)."""
     first = (await sink.apply(effect())).ref
+    assert backend.replayed_creates == 0
     second = (await sink.apply(effect())).ref
     assert first == second == "T-1"
     assert len(backend.tickets) == 1
-    assert backend.request_count == 2
+    assert backend.request_count == 2 and backend.replayed_creates == 1
 
 
 @pytest.mark.parametrize(

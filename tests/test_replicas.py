@@ -25,7 +25,9 @@ DEPTH = 70
 def test_four_replicas_open_exactly_one_ticket_per_incident(
     moto_url: str, backend: TicketServer, tmp_path: Path
 ) -> None:
-    """4 daemons on one queue and one DynamoDB table turn 140 interleaved messages over 25 incidents into exactly 25 tickets."""
+    """4 daemons on one queue and one DynamoDB table turn 140 interleaved messages over 25
+    incidents into exactly 25 tickets, with one create each (no create the backend's
+    Idempotency-Key had to turn back)."""
     queues = make_queues(moto_url, max_receive_count=10, visibility_s=30)
     ddb = boto3.client("dynamodb", endpoint_url=moto_url, region_name="us-east-1")
     ddb.create_table(
@@ -102,5 +104,7 @@ def test_four_replicas_open_exactly_one_ticket_per_incident(
     fingerprints = Counter(t["body"]["fingerprint"] for t in backend.tickets)
     assert len(backend.tickets) == INCIDENTS
     assert set(fingerprints.values()) == {1}
+    # The store's claims, not the backend's Idempotency-Key, kept each incident to one create.
+    assert backend.replayed_creates == 0
     assert queues.depth() == 0
     assert queues.dead_letters() == []

@@ -59,6 +59,7 @@ class TicketServer(LoopbackServer):
         self._failures: list[tuple[int, str | None]] = []
         self._requests = 0
         self._arrivals = 0
+        self._replayed_creates = 0
         super().__init__(host, port)
 
     @property
@@ -82,6 +83,13 @@ class TicketServer(LoopbackServer):
         """POSTs received, including failed, unauthorised and replayed ones."""
         with self._lock:
             return self._requests
+
+    @property
+    def replayed_creates(self) -> int:
+        """Creates answered with an earlier ticket because their Idempotency-Key was seen: a
+        second create of one incident, which the key kept from becoming a second ticket."""
+        with self._lock:
+            return self._replayed_creates
 
     @property
     def arrivals(self) -> int:
@@ -140,6 +148,7 @@ class TicketServer(LoopbackServer):
             return 422, {"error": f"missing fields: {', '.join(missing)}"}
         with self._lock:
             if key and key in self._ticket_by_key:
+                self._replayed_creates += 1
                 return 200, {"id": self._ticket_by_key[key], "replayed": True}
             ticket_id = f"T-{len(self._tickets) + 1}"
             self._tickets.append({"id": ticket_id, "body": body, "headers": headers})
