@@ -1066,6 +1066,7 @@ CASES = [
     ),
     ("echo opal-42 | sudo -S id", "echo [REDACTED:password] | sudo -S id"),
     ("smtp.login('u', 'opal-42')", "smtp.login('u', '[REDACTED:password]')"),
+    ("sentinel auth-pass m opal-42", "sentinel auth-pass m [REDACTED:password]"),
     (
         '{"keyName": "key1", "permissions": "FULL", "value": "opal-42"}',
         '{"keyName": "key1", "permissions": "FULL", "value": "[REDACTED:azure-key]"}',

@@ -48,6 +48,12 @@ REDIS_FORMS = [
     "CONFIG SET requirepass {pw}",
     "requirepass {pw}",
     "masterauth {pw}",
+    "HELLO 3 AUTH app {pw}",
+    "MIGRATE db 6379 key 0 5000 AUTH {pw}",
+    "MIGRATE db 6379 key 0 5000 AUTH2 app {pw} KEYS a b",
+    "sentinel auth-pass mymaster {pw}",
+    "SENTINEL SET mymaster auth-pass {pw}",
+    "ACL SETUSER app on >{pw} ~* +@all",
 ]
 
 OTHER_FORMS = [
@@ -120,6 +126,20 @@ def test_a_password_ending_in_an_escaped_backslash_ends_at_its_quote(level: str)
     out = _redacted(text)
     assert HEAD not in out, out
     assert "--no-auth-warning ping" in out, out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "HELLO 3",
+        "sentinel monitor mymaster 10.0.0.1 6379 2",
+        "MIGRATE db 6379 key 0 5000 COPY",
+        "migrate failed: auth required",
+    ],
+)
+def test_redis_commands_without_a_password_stay(text: str) -> None:
+    """Redis commands that carry no password, beside those that do, are kept."""
+    assert _redacted(text) == text
 
 
 def test_the_json_string_stays_json() -> None:

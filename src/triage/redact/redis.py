@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from triage.redact.pairs import _told_password, _unquoted
-from triage.redact.rule import _VALUE_MAX, _Rule, _rule
+from triage.redact.rule import _ESCAPED_QUOTED_CHAR, _VALUE_MAX, _Rule, _rule
 
 
 def _redis_password(match: re.Match[str]) -> bool:
@@ -44,6 +44,16 @@ _REDIS_QUOTES = (
 )
 
 
+#: A password as typed after its command: quoted (`\\"…\\"` inside a JSON string, where a
+#: shell's escaped quote, `\\\\\\"`, is the value's), or a run to a space or a quote; not a
+#: placeholder already.
+_TYPED_VALUE = (
+    r"(?!\\?[\"']?\[REDACTED)(?P<value>\\\"(?:\\\\\\[\\\"]|[^\"\\\n]|\\[^\"\n]){1,512}+\\\""
+    r"""|"(?:[^"\\\n]|\\.){1,512}+"|'(?:[^'\\\n]|\\.){1,512}+'"""
+    r"""|[^\s"'\\]{1,512}+)"""
+)
+
+
 def _redis_monitor_auth(quote_mark: str, unit: str) -> str:
     """The pattern of a Redis AUTH (or requirepass) as MONITOR prints it, its arguments quoted by
     `quote_mark` and each of their characters `unit`: group 1 is all before the password."""
@@ -64,6 +74,9 @@ _ACL_SECRET = re.compile(
     rf"""(?:(?<=\\")[<>]{_REDIS_QUOTES[1][1]}{{1,{_VALUE_MAX}}}+"""
     rf"""|(?<=")(?<!\\")[<>]{_REDIS_QUOTES[0][1]}{{1,{_VALUE_MAX}}}+"""
     rf"""|(?<=')[<>](?:[^'\\\n]|\\.){{1,{_VALUE_MAX}}}+"""
+    # Typed with its quote after the `>` (redis-cli reads `>"p\\"w"` as `>p"w`), raw or inside
+    # a JSON string.
+    rf"""|(?<=[ \t])[<>](?:"(?:[^"\\\n]|\\.){{1,512}}+"|\\"{_ESCAPED_QUOTED_CHAR}{{1,512}}+\\")"""
     rf"""|(?<=[ \t])[<>](?:[^\s\\]|\\(?![nrt"])){{1,{_VALUE_MAX}}}+"""
     r"""|(?<=[\s"'])[#!][0-9A-Fa-f]{64}(?![0-9A-Za-z]))"""
 )
@@ -129,18 +142,32 @@ REDIS_RULES: tuple[
         r"|(?P<line>(?:(?m:^)|(?<=\\n)|(?<=(?<!\\)\"))[ \t]{0,20}))?+"
         r"(?<![\w-])(?:(?P<auth>auth)[ \t]{1,3}(?:(?P<user>[^\s\"']{1,64}+)[ \t]{1,3}(?=[^\s\\]|\\\"))?"
         r"|(?P<config>config[ \t]{1,3}set[ \t]{1,3})?(?:requirepass|masterauth)[ \t]{1,8}))"
-        # Quoted (`\\"…\\"` inside a JSON string), or a run to a space or a quote; a line
-        # inside a JSON string ends at its escaped break or the string's closing quote.
-        # A shell's escaped quote inside a JSON string (`\\\\\\"`) is the value's.
-        r"(?!\\?[\"']?\[REDACTED)(?P<value>\\\"(?:\\\\\\[\\\"]|[^\"\\\n]|\\[^\"\n]){1,512}+\\\""
-        r"""|"(?:[^"\\\n]|\\.){1,512}+"|'(?:[^'\\\n]|\\.){1,512}+'"""
-        r"""|[^\s"'\\]{1,512}+)(?P<end>[ \t]{0,8}(?=\r?\n|\\n|(?<!\\)"|$))?""",
+        rf"{_TYPED_VALUE}(?P<end>[ \t]{{0,8}}(?=\r?\n|\\n|(?<!\\)\"|$))?",
         _redis_auth,
         # `auth` only before its argument: "authorization", "oauth2" never start this rule.
         "auth ",
         "auth\t",
         "requirepass",
         "masterauth",
+        flags=re.IGNORECASE,
+    ),
+    # Commands that carry a password in its place, typed or logged: HELLO's `AUTH <user> <pw>`,
+    # MIGRATE's `AUTH <pw>` and `AUTH2 <user> <pw>`, Sentinel's `auth-pass` (sentinel.conf's
+    # `sentinel auth-pass <master> <pw>`, `SENTINEL SET <master> auth-pass <pw>`).
+    _rule(
+        r"(?P<head>(?<![\w-])(?:hello[ \t]{1,3}[23][ \t]{1,3}auth[ \t]{1,3}[^\s\"'\\]{1,64}+"
+        # MIGRATE host port key|"" db timeout [COPY] [REPLACE] AUTH …
+        r"|migrate[ \t]{1,3}[^\s\"'\\]{1,253}+[ \t]{1,3}[0-9]{1,5}[ \t]{1,3}[^\s\\]{1,512}+"
+        r"[ \t]{1,3}[0-9]{1,5}[ \t]{1,3}[0-9]{1,10}(?:[ \t]{1,3}(?:copy|replace)){0,2}[ \t]{1,3}"
+        r"(?:auth|auth2[ \t]{1,3}[^\s\"'\\]{1,64}+)"
+        r"|sentinel[ \t]{1,3}(?:auth-pass[ \t]{1,3}[^\s\"'\\]{1,64}+"
+        r"|set[ \t]{1,3}[^\s\"'\\]{1,64}+[ \t]{1,3}auth-pass))[ \t]{1,3})" + _TYPED_VALUE,
+        lambda m: (
+            f"{m['head']}{_unquoted(m['value'])[0]}[REDACTED:password]{_unquoted(m['value'])[0]}"
+        ),
+        "hello",
+        "migrate",
+        "auth-pass",
         flags=re.IGNORECASE,
     ),
 )
