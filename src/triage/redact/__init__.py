@@ -205,8 +205,9 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     inside a JSON string, and with escaped quotes inside it),
                                     after redis-cli's prompt, CONFIG SET requirepass or
                                     masterauth, a redis.conf requirepass line, a history line
-                                    auth <non-word>; an ACL user's >pw and <pw (ACL SETUSER,
-                                    ACL LIST, users.acl);
+                                    auth <non-word>; HELLO 3 AUTH user pw, MIGRATE's AUTH pw
+                                    and AUTH2 user pw, Sentinel's auth-pass; an ACL user's
+                                    >pw and <pw (ACL SETUSER, ACL LIST, users.acl);
                                   - a random-looking bare pass=…, _auth=…;
                                   - after a name whose last word is `key` (ALGOLIA_ADMIN_KEY=,
                                     "consumer_key":, jwt.key =), a value that looks like a
