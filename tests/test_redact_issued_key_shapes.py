@@ -38,6 +38,7 @@ CONTEXTS: dict[str, Callable[[str, str], str]] = {
         """),
     "shell": lambda n, v: f"+ export {n.upper()}={v}\n./notify.sh: exit status 1",
     "option": lambda n, v: f"notify --{n.replace('_', '-')} {v} --dry-run",
+    "label": lambda n, v: f"Notification failed.\n{n.replace('_', ' ').title()}: {v}\nTeam: pay",
 }
 
 ISSUED_NAMES = [

@@ -125,15 +125,16 @@ _SECRET_WORDS = (
     # Vendors' own names for a key: PagerDuty's routing/service/integration key, New Relic's
     # license/insert key, Rails' master key, Cloudflare's X-Auth-Key, Azure's subscription and
     # functions keys, Datadog's and Algolia's application key, LaunchDarkly's SDK key, Azure
-    # Storage's account key (AZURE_STORAGE_KEY: a bare storage key is an object's path).
+    # Storage's account key (AZURE_STORAGE_KEY: a bare storage key is an object's path). As a
+    # label writes them too, a space between ("License key: …", "Routing Key: …").
     *(
-        rf"{word}[_.-]?key"
+        rf"{word}[ _.-]?key"
         for word in (
             *("routing", "service", "integration", "license", "insert", "master", "auth"),
             *("subscription", "functions", "app(?:lication)?", "sdk"),
-            r"azure[_.-]?storage(?:[_.-]?account)?",
         )
     ),
+    r"azure[_.-]?storage(?:[_.-]?account)?[_.-]?key",
     # Django's session key ("Session Key" as a form or a report labels it), and a session's id.
     r"session[ _.-]?(?:key|id)",
     "sessid",
@@ -280,12 +281,14 @@ _SECRET_NAME_NEEDLES = (
             *("routing", "service", "integration", "license", "insert", "master", "auth"),
             *("app", "application", "sdk"),
         )
-        for spelling in _spellings(word, "key")
+        for spelling in (*_spellings(word, "key"), f"{word} key")
     ),
     *_spellings("storage", "key"),
     *_spellings("account", "key"),
     *_spellings("subscription", "key"),
     *_spellings("functions", "key"),
+    "subscription key",
+    "functions key",
     *_spellings("encryption", "key"),
     *_API_KEY_NEEDLES,
     *_spellings("access", "key"),
