@@ -380,12 +380,13 @@ def test_heartbeat_hides_a_slow_message_from_a_second_consumer(
 def test_failed_entry_in_a_batch_delete_is_not_acked_and_ends_once(
     prod_queues: Queues, backend: TicketServer, tmp_path: Path, events: Events
 ) -> None:
-    """DeleteMessageBatch reports one entry failed (injected by a proxy in front of moto): the
-    daemon logs it, does not count it acked, and the redelivered message is deduplicated by the
-    store, so it still ends as exactly one ticket."""
+    """DeleteMessageBatch fails one entry twice running (its try and its one retry; injected
+    by a proxy in front of moto): the daemon logs it once, does not count it acked, and the
+    redelivered message is deduplicated by the store, so it still ends as exactly one ticket.
+    (The first message is sent alone, so its delete is the one failed.)"""
     keys = [f"delete-{i}" for i in range(3)]
     with FaultProxy(prod_queues.endpoint) as proxy:
-        proxy.fail_deletes(1)
+        proxy.fail_deletes(2)
         settings = settings_for(
             prod_queues,
             backend.url,
@@ -397,9 +398,11 @@ def test_failed_entry_in_a_batch_delete_is_not_acked_and_ends_once(
         )
         daemon = DaemonThread(settings)
         try:
-            ids = send(prod_queues, *(generic(k) for k in keys))
-            wait_until(lambda: proxy.failed_deletes, 30, "a delete to be failed")
-            (failed_id,) = proxy.failed_deletes
+            ids = send(prod_queues, generic(keys[0]))
+            wait_until(lambda: len(proxy.failed_deletes) == 2, 30, "a delete failed twice")
+            ids += send(prod_queues, *(generic(k) for k in keys[1:]))
+            failed_id, again = proxy.failed_deletes
+            assert again == failed_id  # the retry sent the failed entry again
             wait_until(lambda: prod_queues.depth() == 0, 30, "every message to be deleted")
             assert daemon.alive(), "the daemon died"
         finally:

@@ -194,13 +194,12 @@ def _acking(handled: list[str]) -> Callable[[Message, Progress], Any]:
     return handler
 
 
-async def test_a_delete_entry_sqs_fails_is_left_to_come_back_and_said_once(
+async def test_a_delete_entry_sqs_fails_on_its_side_once_is_deleted_by_the_retry(
     inbox: SqsInbox, queues: Queues, proxy: FaultProxy
 ) -> None:
-    """Of three deletes, SQS fails one (SenderFault false, InternalError): the other two are
-    deleted, the failed one is counted as not deleted (never as acked) and said in one
-    warning naming it; it comes back after its visibility timeout and is handled again as a
-    repeat, then deleted."""
+    """Of three deletes, SQS fails one once on its own side (SenderFault false, InternalError):
+    the entry is sent once more at once and deleted, so all three are acked, none is worked
+    again or counted as not deleted, and nothing is said above debug."""
     handled: list[str] = []
     supervisor = Supervisor(_config(visibility_timeout_s=1), inbox, _acking(handled), Metrics())
     proxy.fail_deletes(1)
@@ -211,8 +210,33 @@ async def test_a_delete_entry_sqs_fails_is_left_to_come_back_and_said_once(
         supervisor.should_exit.set()
         await asyncio.wait_for(serving, 10)
     [failed_id] = proxy.failed_deletes
-    assert sorted(set(handled)) == ["a", "b", "c"] and len(handled) == 4
-    assert supervisor.stats.acked == 3 and supervisor.stats.delete_failed == 1
+    assert sorted(handled) == ["a", "b", "c"]
+    assert supervisor.stats.acked == 3 and supervisor.stats.delete_failed == 0
+    assert supervisor.stats.received == 3
+    retried = _events(logs, "message.delete_retried")
+    assert [(e["message_id"], e["log_level"]) for e in retried] == [(failed_id, "debug")]
+    assert _at_warning(logs) == []
+
+
+async def test_a_delete_entry_sqs_fails_twice_is_left_to_come_back_and_said_once(
+    inbox: SqsInbox, queues: Queues, proxy: FaultProxy
+) -> None:
+    """A delete SQS fails twice running on its own side (its try and its one retry): the
+    message is counted as not deleted (never as acked) and said in one warning naming it; it
+    comes back after its visibility timeout and is handled again as a repeat, then deleted."""
+    handled: list[str] = []
+    supervisor = Supervisor(_config(visibility_timeout_s=1), inbox, _acking(handled), Metrics())
+    proxy.fail_deletes(2)
+    queues.send("a")
+    with structlog.testing.capture_logs() as logs:
+        serving = asyncio.create_task(supervisor.serve())
+        await until(lambda: queues.depth() == 0, "the message deleted", 20)
+        supervisor.should_exit.set()
+        await asyncio.wait_for(serving, 10)
+    failed_id, again = proxy.failed_deletes
+    assert again == failed_id  # the retry sent the failed entry again
+    assert handled == ["a", "a"]
+    assert supervisor.stats.acked == 1 and supervisor.stats.delete_failed == 1
     said = _events(logs, "message.delete_failed")
     assert [(e["message_id"], e["log_level"]) for e in said] == [(failed_id, "warning")]
     assert _at_warning(logs) == ["message.delete_failed"]
@@ -235,6 +259,72 @@ async def test_delete_entries_failed_as_the_senders_fault_are_each_said_once(
     said = _events(logs, "message.delete_failed", "warning")
     assert sorted(e["message_id"] for e in said) == sorted(failed)
     assert {e["code"] for e in said} == {code}
+
+
+async def test_of_a_batch_only_the_entries_sqs_failed_on_its_side_are_sent_again(
+    inbox: SqsInbox, queues: Queues, proxy: FaultProxy
+) -> None:
+    """One entry failed as the sender's fault (a stale receipt handle), one on SQS's side
+    (InternalError), one deleted: the second call holds only the InternalError entry, which it
+    deletes; the stale one is reported not deleted, one warning naming it and its code."""
+    queues.send("a", "b", "c")
+    messages = await inbox.receive(10, 1, 30)
+    assert len(messages) == 3
+    sizes: list[int] = []
+
+    def fail_two_once(answer: dict[str, Any]) -> dict[str, Any]:
+        done = answer.get("Successful", [])
+        sizes.append(len(done) + len(answer.get("Failed", [])))
+        if len(sizes) > 1:
+            return answer
+        faults = {"0": (True, "ReceiptHandleIsInvalid"), "1": (False, "InternalError")}
+        failed = [
+            {"Id": e["Id"], "SenderFault": faults[e["Id"]][0], "Code": faults[e["Id"]][1]}
+            for e in done
+            if e["Id"] in faults
+        ]
+        return {"Successful": [e for e in done if e["Id"] not in faults], "Failed": failed}
+
+    proxy.rewrite(DELETE, fail_two_once)
+    with structlog.testing.capture_logs() as logs:
+        failed = await inbox.delete(messages)
+    assert failed == [messages[0].id]
+    assert sizes == [3, 1]
+    said = _events(logs, "message.delete_failed")
+    assert [(e["message_id"], e["code"]) for e in said] == [
+        (messages[0].id, "ReceiptHandleIsInvalid")
+    ]
+    assert [e["message_id"] for e in _events(logs, "message.delete_retried")] == [messages[1].id]
+
+
+async def test_a_retry_of_failed_entries_that_sqs_refuses_whole_fails_only_those(
+    inbox: SqsInbox, queues: Queues, proxy: FaultProxy
+) -> None:
+    """SQS fails two of three entries on its own side, then refuses the retry call whole: only
+    those two are reported not deleted (the third was deleted), in one warning with the
+    refusal's code; no third call is sent."""
+    queues.send("a", "b", "c")
+    messages = await inbox.receive(10, 1, 30)
+    assert len(messages) == 3
+
+    def fail_two_then_refuse(answer: dict[str, Any]) -> dict[str, Any]:
+        done = answer.get("Successful", [])
+        failed = [
+            {"Id": e["Id"], "SenderFault": False, "Code": "InternalError"}
+            for e in done
+            if e["Id"] != "2"
+        ]
+        proxy.refuse(DELETE, 500, "InternalError")
+        return {"Successful": [e for e in done if e["Id"] == "2"], "Failed": failed}
+
+    proxy.rewrite(DELETE, fail_two_then_refuse)
+    with structlog.testing.capture_logs() as logs:
+        failed = await inbox.delete(messages)
+    assert sorted(failed) == sorted(m.id for m in messages[:2])
+    assert proxy.requests(DELETE) == 2
+    said = _events(logs, "message.delete_failed")
+    assert [(e["log_level"], e["count"]) for e in said] == [("warning", 2)]
+    assert "InternalError" in said[0]["error"]
 
 
 # --- Bodies SQS should never send -------------------------------------------------------------

@@ -228,7 +228,13 @@ class SqsInbox:
             failed += await self._delete(batch)
         return failed
 
-    async def _delete(self, messages: Sequence[Message]) -> list[str]:
+    async def _delete(self, messages: Sequence[Message], *, again: bool = True) -> list[str]:
+        """Delete one batch; the ids not deleted, each said in one line. An entry SQS failed
+        on its own side (SenderFault false: InternalError, ServiceUnavailable) is sent once
+        more at once (`again`): left to come back, it would be worked again as a repeat and
+        spend a receive, on its last one landing in the DLQ though handled. One failed as the
+        sender's fault (a stale receipt handle, a bad value) would fail the same way again:
+        it is left to come back (a repeat), or to whoever holds it now."""
         entries = [
             {"Id": str(i), "ReceiptHandle": m.receipt_handle} for i, m in enumerate(messages)
         ]
@@ -238,9 +244,14 @@ class SqsInbox:
             )
         except AWS_CALL_ERRORS as exc:
             raise InboxError(f"delete failed: {_describe(exc)}") from exc
-        failed = []
+        failed: list[str] = []
+        retry: list[Message] = []
         for entry, i in batch_entries(response, "Failed", len(messages)):
             message = messages[i]
+            if again and entry.get("SenderFault") is False:
+                log.debug("message.delete_retried", message_id=message.id, code=entry.get("Code"))
+                retry.append(message)
+                continue
             # A delivery SQS said is lost (`_LOST_DELIVERY`) was said so at warning then.
             lost = message.receipt_handle in self._lost
             (log.debug if lost else log.warning)(
@@ -252,12 +263,24 @@ class SqsInbox:
             failed.append(message.id)
         # SQS answers for every entry; one neither deleted nor failed (an answer cut short, a
         # stand-in that answers {}) is taken as not deleted: it comes back and is a repeat.
+        answered = {*failed, *(m.id for m in retry)}
         deleted = {i for _, i in batch_entries(response, "Successful", len(messages))}
         for i, message in enumerate(messages):
-            if i not in deleted and message.id not in failed:
+            if i not in deleted and message.id not in answered:
                 log.warning("message.delete_unconfirmed", message_id=message.id)
                 failed.append(message.id)
+        if retry:
+            failed += await self._delete_again(retry)
         return failed
+
+    async def _delete_again(self, messages: Sequence[Message]) -> list[str]:
+        """The second and last try of entries SQS failed on its own side: the ids not deleted.
+        A call that fails fails only these (the rest of their batch was deleted), in one line."""
+        try:
+            return await self._delete(messages, again=False)
+        except InboxError as exc:
+            log.warning("message.delete_failed", error=str(exc), count=len(messages))
+            return [m.id for m in messages]
 
     async def change_visibility(self, messages: Sequence[Message], timeout_s: int) -> None:
         timeout_s = max(0, min(int(timeout_s), MAX_VISIBILITY_S))
