@@ -48,6 +48,7 @@ NEW_VALUES: dict[str, object] = {
     "quiet_until": NOW,
     "refs": {"github": "u"},
     "gone": {"github": "u"},
+    "refused": {"backend": "m1#0"},
     "pending": Pending(EffectKind.UPDATE, "m1#0@d1", NOW, 2),
     "seq": 5,
     "version": 7,

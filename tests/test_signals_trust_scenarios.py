@@ -381,20 +381,16 @@ async def test_a_poison_message_is_dead_lettered_once_and_only_when_its_count_is
     assert metrics.counter("MessagesDeadLettered", reason="decode") == dead_lettered
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the refused open's next delivery is IGNOREd as a repeat and acked: the message "
-    "fails once and never reaches the DLQ (pipeline.py/effects.py, owned by another helper)",
-)
 async def test_a_new_ticket_the_sink_refuses_for_good_fails_its_message_into_the_dlq() -> None:
     """README (The ticket backend): "A new ticket's permanent refusal fails its message (the
-    DLQ shows it)". A sink refusing the open on every try (a 400): the message fails each of
-    its LIMIT receives and is moved to the DLQ, counted once in MessagesDeadLettered."""
+    DLQ shows it)". A sink refusing the open on every try (a 400): each receive sends the open
+    to it again and fails (MessagesFailed{sink_rejected}), and on its LIMIT-th the message is
+    moved to the DLQ, counted once in MessagesDeadLettered{sink_rejected}."""
     queue, metrics = Queue(), Metrics()
     sink = Recorder(failures=[SinkRejectedError("400: bad request") for _ in range(LIMIT)])
     (mid,) = queue.put(FIRING)
     await drain(queue, pipeline([sink], metrics), metrics)
-    assert sink.effects == []
+    assert sink.effects == [] and sink.failures == []
     assert queue.dead == [mid] and queue.deleted == []
     assert counted(metrics) == {"MessagesFailed": LIMIT, "MessagesDeadLettered": 1}
     assert metrics.counter("MessagesDeadLettered", reason="sink_rejected") == 1

@@ -85,6 +85,7 @@ class Effects:
         # The tickets later sinks link to (Slack's follow-up): not one its sink said is gone.
         refs = {name: ref for name, ref in work.refs.items() if not work.incident.ticket_gone(name)}
         todo = self._sinks_to_run(sinks_for(kind, route, work.incident), work)
+        refusal: SinkRejectedError | None = None
         for n, sink in enumerate(todo, start=1):
             effect = Effect(
                 kind=kind,
@@ -105,12 +106,16 @@ class Effects:
             with p.tracing.span(f"sink.{sink.name}", **{"triage.effect": str(kind)}):
                 try:
                     applied = await sink.apply(effect)
-                except SinkRejectedError:
-                    # The sink refuses this ticket for good: its part is over (no retry can
-                    # change it), so the effect's other sinks and the incident's later alerts
-                    # are not held up by it. The message still fails, for the DLQ to show.
-                    await work.confirm(sink.name, None, last=n == len(todo), why=REFUSED)
-                    raise
+                except SinkRejectedError as exc:
+                    # The sink refuses this ticket for good: its part of this attempt is over,
+                    # so the effect's other sinks (next in this loop) and the incident's later
+                    # alerts are not held up by it. The message still fails, for the DLQ to
+                    # show, and its next delivery (or redrive) sends a refused open to this
+                    # sink again (`Incident.refused`).
+                    last = n == len(todo)
+                    await work.confirm(sink.name, None, last=last, why=REFUSED, failing=True)
+                    refusal = refusal or exc
+                    continue
                 except BaseException:
                     work.failed_at(sink.name)  # named in the incident's failure line
                     raise
@@ -140,6 +145,8 @@ class Effects:
                 ref=applied.ref,
                 skipped=applied.skipped,
             )
+        if refusal is not None:
+            raise refusal
 
     def _sinks_to_run(self, names: Sequence[str], work: Work) -> list[Sink]:
         """The configured sinks among `names` that have not confirmed this effect yet."""

@@ -144,6 +144,30 @@ def _gone_marks(
     return marks
 
 
+def _refusals(
+    refused: dict[str, str], sink: str, pending: Pending, failing: bool
+) -> dict[str, str]:
+    """The incident's refused sinks once `sink` answered `pending`: an open it refused in a
+    way that fails the message is kept with the alert whose delivery tried it (that alert's
+    next delivery sends it again); an open it answered otherwise (took it) is not."""
+    if pending.kind is not EffectKind.OPEN:
+        return refused
+    if failing:
+        return {**refused, sink: alert_of(pending.owner)}
+    if sink in refused:
+        return {name: alert for name, alert in refused.items() if name != sink}
+    return refused
+
+
+def refused_again(stored: Incident, alert_owner: str) -> tuple[str, ...]:
+    """The sinks that refused the open of `stored` tried by `alert_owner` (a message's alert),
+    while the incident that open was for is still open: that alert's delivery sends it to
+    them again."""
+    if stored.state is not State.OPEN or stored.held is not None:
+        return ()
+    return tuple(sink for sink, alert in stored.refused.items() if alert == alert_owner)
+
+
 class Claims(StoreBase):
     """`Store`'s side of a claim once made (see the module docstring)."""
 
@@ -284,28 +308,36 @@ class Claims(StoreBase):
         gone: bool | None = None,
         why: str | None = None,
         now: datetime | None = None,
+        failing: bool = False,
     ) -> None:
         """`sink` carried out the pending effect (`ref`: its new reference, if any). `gone`:
         True when it said the ticket is gone for good (marked, in the same write), False when
         it reached the ticket (a mark is lifted), None when it said neither (a skip). `why`:
-        why it sent nothing, a fixed word (`REFUSED`, or a skip's). One history line says so,
-        dated `now` (default: `self.now()`), in place of the line of this effect's failed
-        attempts, if any (`release`)."""
+        why it sent nothing, a fixed word (`REFUSED`, or a skip's); `failing`: its refusal of
+        a new ticket fails the message, whose next delivery sends it the open again
+        (`Incident.refused`). One history line says so, dated `now` (default: `self.now()`),
+        in place of the line of this effect's failed attempts, if any (`release`)."""
         at = now or self.now()
 
         def apply(incident: Incident) -> Incident:
-            assert incident.pending is not None
-            kind = incident.pending.kind
-            done = (*incident.pending.done, sink)
+            pending = incident.pending
+            assert pending is not None
+            kind = pending.kind
+            done = (*pending.done, sink)
             refs = {**incident.refs, sink: ref} if ref is not None else incident.refs
-            pending = None if finish else dataclasses.replace(incident.pending, done=done)
             marks = _gone_marks(incident.gone, sink, refs.get(sink), gone)
+            refused = _refusals(incident.refused, sink, pending, failing)
             # What the sink got and answered, in the confirmation's own write.
             note = sink_note(sink, ref, refs.get(sink), gone, why)
             line = Event(at, kind.value, note)
-            history = answered(incident.history, line, incident.pending.attempts)
+            history = answered(incident.history, line, pending.attempts)
             return dataclasses.replace(
-                incident, refs=refs, pending=pending, gone=marks, history=history
+                incident,
+                refs=refs,
+                pending=None if finish else dataclasses.replace(pending, done=done),
+                gone=marks,
+                refused=refused,
+                history=history,
             )
 
         await self._mutate(fingerprint, owner, apply)

@@ -68,7 +68,14 @@ _INCIDENT_TIMES = (
 #: record that has one, so while replicas of two releases share the store (a rolling deploy),
 #: only the records that use them (a flapping incident's held close, counted repeats) are
 #: unreadable to the older ones, not every record the newer ones write.
-_WRITTEN_WHEN_SET = ("quiet_until", "counted_by", "last_queued_at", "gone", "resolve_after_s")
+_WRITTEN_WHEN_SET = (
+    "quiet_until",
+    "counted_by",
+    "last_queued_at",
+    "gone",
+    "refused",
+    "resolve_after_s",
+)
 
 
 def incident_to_json(incident: Incident) -> str:
@@ -320,8 +327,9 @@ def incident_from_json(text: str) -> Incident:
     data["history"] = _history(data.get("history", []), unknown)
     data["effects_by"] = tuple(data.get("effects_by", ()))
     data["counted_by"] = tuple(data.get("counted_by", ()))
-    if "gone" in data:
-        data["gone"] = _references(data["gone"])
+    for name in ("gone", "refused"):
+        if name in data:
+            data[name] = _references(name, data[name])
     if data.get("held"):
         h = _split("held", data["held"], _HELD_KEYS, unknown)
         held = Held(
@@ -337,13 +345,14 @@ def incident_from_json(text: str) -> Incident:
     return Incident(**data, unknown=unknown)
 
 
-def _references(value: object) -> dict[str, str]:
-    """`gone` as read: sink name → reference. Any other shape is a corrupt record (TypeError,
-    the store's `store_corrupt`), not an error deep in the pipeline when the mark is read."""
+def _references(name: str, value: object) -> dict[str, str]:
+    """`gone` or `refused` as read: sink name → a reference (or an alert). Any other shape is
+    a corrupt record (TypeError, the store's `store_corrupt`), not an error deep in the
+    pipeline when the mark is read."""
     if not isinstance(value, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in value.items()
     ):
-        raise TypeError("gone is not an object of references")
+        raise TypeError(f"{name} is not an object of references")
     return value
 
 

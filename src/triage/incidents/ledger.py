@@ -137,14 +137,24 @@ class Work:
         last: bool = False,
         gone: bool | None = None,
         why: str | None = None,
+        failing: bool = False,
     ) -> None:
         """`sink` carried the effect out (its ticket reference, if any); with `last`, it was the
         last sink, and the effect is finished in the same write. `gone`: the sink said its
         ticket is gone for good (True), reached it (False), or neither (None); `why`: the
-        fixed word for why it sent nothing (`REFUSED`, or a skip's): see `Store.confirm`."""
+        fixed word for why it sent nothing (`REFUSED`, or a skip's); `failing`: its refusal
+        fails the message, whose next delivery sends a refused open again: see
+        `Store.confirm`."""
         try:
             await self._store.confirm(
-                self.fingerprint, self.owner, sink, ref, finish=last, gone=gone, why=why
+                self.fingerprint,
+                self.owner,
+                sink,
+                ref,
+                finish=last,
+                gone=gone,
+                why=why,
+                failing=failing,
             )
         except StoreUnavailableError:
             if not await self._written(sink):

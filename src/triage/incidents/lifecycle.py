@@ -255,6 +255,12 @@ class Incident:
     #: sink's reference in `refs`: a reference written since (a re-fire's new ticket, even by a
     #: release that does not know this field) makes it void. Written only when set.
     gone: dict[str, str] = field(default_factory=dict)
+    #: The sinks that refused this incident's ticket for good (a 400 from the backend), by
+    #: sink name, each with the alert (message id and index) whose open it refused: that
+    #: alert's next delivery, or its DLQ redrive, sends the open to them again (`Store.begin`),
+    #: while every other alert of the incident goes on without them. Kept while the incident
+    #: stays open; written only when set.
+    refused: dict[str, str] = field(default_factory=dict)
     ticket: Ticket | None = None
     pending: Pending | None = None
     #: Effects decided so far; the next effect's idempotency key uses seq + 1.

@@ -51,6 +51,7 @@ from triage.incidents.claims import (
     incident_busy,
     is_closing,
     is_gathering,
+    refused_again,
     same_alert,
 )
 from triage.incidents.codec import incident_to_json
@@ -98,6 +99,7 @@ from triage.incidents.shared import SharedRecords
 from triage.incidents.silences import Silence, check_regex_budget, twin_of
 from triage.incidents.sweeping import SilenceMatch, Sweeping, close_held, held_released
 from triage.models import EffectKind, Status
+from triage.settings import KNOWN_SINKS
 
 #: The names other modules import from here, wherever they are defined now (the values of
 #: `records`, for one): every import path from before the split keeps working.
@@ -245,7 +247,19 @@ class Store(Claims, Sweeping, SharedRecords, StoreBase):
         # A group counts by its members' states (a member repeated as it is writes nothing),
         # so only a single incident remembers whom it counted (by a short id, hashed once).
         counted = _counted_id(alert_owner) if group is None else None
-        if stored is not None and not ours and applied(stored, alert_owner, counted):
+        again = refused_again(stored, alert_owner) if stored is not None else ()
+        if stored is not None and again and not ours:
+            # This alert's open was refused for good by some of its sinks, failing its message:
+            # its next delivery (or DLQ redrive) sends the open to them again, and to no other,
+            # once the incident's effect in progress (if any) is over.
+            if pending is None:
+                return _send_again(stored, again, owner, now + self.lease)
+            if pending.until > now:
+                raise incident_busy(
+                    f"incident {alert.fingerprint} has an effect in progress ({pending.kind})",
+                    retry_after_s=self._wait(pending, now),
+                )
+        elif stored is not None and not ours and applied(stored, alert_owner, counted):
             # Another delivery of an alert whose effect was decided (and is done, or is being
             # carried out by another worker), or whose repeat was counted: applied already.
             return Transition(Action.IGNORE, stored, None, redelivery=True)
@@ -267,7 +281,11 @@ class Store(Claims, Sweeping, SharedRecords, StoreBase):
                 # another alert, and failed, is still a redo, after which ours is decided.
                 own = mine and alert_owner in stored.effects_by
                 claimed = dataclasses.replace(
-                    pending, owner=claimant(pending, owner, now), until=now + self.lease
+                    pending,
+                    owner=claimant(pending, owner, now),
+                    until=now + self.lease,
+                    # The sinks that refused this alert's open are tried again by its retry.
+                    done=tuple(s for s in pending.done if s not in again) if mine else pending.done,
                 )
                 after = dataclasses.replace(stored, pending=claimed, version=stored.version + 1)
                 return Transition(Action(pending.kind.value), stored, after, redo=not own)
@@ -335,6 +353,11 @@ class Store(Claims, Sweeping, SharedRecords, StoreBase):
         """The decided incident as written: its version, its `history` (default: as decided),
         and the claim of its effect (if any) for `owner`; a repeat (COUNT) remembers
         `counted`, the short id of the alert it counted."""
+        decided = decision.incident
+        assert decided is not None
+        if stored is not None and stored.refused and decided.state is not stored.state:
+            # Closed (or opened again): an open some sink refused is no longer due.
+            decision = Decision(decision.action, replace_incident(decided, refused={}))
         assert decision.incident is not None
         version = (stored.version + 1) if stored else 1
         # In the replace that sets the version: a repeat is the storm's path (a replace of an
@@ -469,6 +492,21 @@ def _fitted(incident: Incident) -> Incident:
     raise RecordTooLargeError(
         f"incident {incident.fingerprint} would take more than {MAX_RECORD_BYTES // 1000} KB"
     )
+
+
+def _send_again(
+    stored: Incident, sinks: tuple[str, ...], owner: str, until: datetime
+) -> Transition:
+    """The open of `stored` claimed again for `owner`, for `sinks` alone (every other sink is
+    written as done, so a retry of this claim calls none of them either), under a new
+    idempotency key: the refused request made nothing, and a backend that keeps the answer
+    of a key would refuse the old one again."""
+    others = (*KNOWN_SINKS, *stored.refs, *stored.refused)
+    done = tuple(dict.fromkeys(name for name in others if name not in sinks))
+    seq = stored.seq + 1
+    claimed = Pending(EffectKind.OPEN, owner, until, seq, done=done)
+    after = replace_incident(stored, pending=claimed, seq=seq, version=stored.version + 1)
+    return Transition(Action.OPEN, stored, after)
 
 
 def _remembered(incident: Incident, counted: str, settled: Mapping[str, None]) -> tuple[str, ...]:
