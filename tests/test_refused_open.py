@@ -25,7 +25,7 @@ from test_signals_trust_scenarios import (
     drain,
     pipeline,
 )
-from triage.errors import SinkRejectedError
+from triage.errors import SinkRejectedError, SinkUnavailableError, StoreBusyError
 from triage.incidents import Action, Ledger
 from triage.incidents.codec import incident_from_json, incident_to_json
 from triage.incidents.dynamodb import DynamoDBStore, create_table
@@ -33,6 +33,7 @@ from triage.incidents.lifecycle import Incident, State
 from triage.incidents.sqlite import SQLiteStore
 from triage.incidents.store import Store
 from triage.metrics import Metrics
+from triage.normalize import normalize_body
 from triage.pipeline import Pipeline
 from triage.redact import Redactor
 from triage.sinks.base import Sink
@@ -127,6 +128,60 @@ async def test_the_incidents_later_alerts_are_not_held_up_by_the_refused_open() 
     (again,) = await handler.process(delivery("m0", FIRING, 2))
     assert again.action is Action.IGNORE
     assert backend.kinds() == [] and len(backend.failures) == 1
+
+
+async def test_a_refused_open_is_not_sent_after_its_incident_closed_and_reopened() -> None:
+    """The refusal belongs to the incident's open episode: once it closed and fired again (a
+    reopen), the refused message's next delivery sends nothing and is acked."""
+    backend = Recorder(failures=[refusal()])
+    handler = pipeline([backend], Metrics())
+    with pytest.raises(SinkRejectedError):
+        await handler.process(delivery("m0", FIRING, 1))
+    await handler.process(delivery("m1", RESOLVED, 1))
+    (reopened,) = await handler.process(delivery("m2", FIRING, 1))
+    assert reopened.action is Action.REOPEN
+    (again,) = await handler.process(delivery("m0", FIRING, 2))
+    assert again.action is Action.IGNORE and backend.kinds() == []
+    incident = await handler.ledger.store.get(only_incident_key(handler))
+    assert incident is not None and incident.refused == {}
+
+
+async def test_a_retry_after_another_sink_failed_calls_the_refusing_sink_again() -> None:
+    """The backend refuses, then GitHub fails transiently in the same attempt (the effect is
+    given back): the message's retry sends the open to both, and each takes it once."""
+    backend = Recorder(failures=[refusal()])
+    github = Recorder(name="github", failures=[SinkUnavailableError("503")])
+    handler = pipeline([backend, github], Metrics())
+    with pytest.raises(SinkUnavailableError):
+        await handler.process(delivery("m0", FIRING, 1))
+    await handler.process(delivery("m0", FIRING, 2))
+    assert backend.kinds() == ["open"] and github.kinds() == ["open"]
+    incident = await handler.ledger.store.get(only_incident_key(handler))
+    assert incident is not None and incident.pending is None and not incident.refused
+
+
+async def test_a_redelivery_waits_for_another_alerts_effect_in_progress() -> None:
+    """Another alert's update of the incident in progress when the refused open's message
+    comes back: the message waits for it (held, StoreBusyError) instead of being taken for a
+    repeat and acked; once the update is over, the next delivery sends the open."""
+    offset = [timedelta(0)]
+    store = MemoryStore(POLICY, LEASE)
+    ledger = Ledger(store, lambda: datetime.now(UTC) + offset[0])
+    backend = Recorder(failures=[refusal()])
+    handler = Pipeline(
+        ledger, CountingSummariser(), [backend], Metrics(), redactor=Redactor(), policy=POLICY
+    )
+    with pytest.raises(SinkRejectedError):
+        await handler.process(delivery("m0", FIRING, 1))
+    offset[0] = POLICY.update_interval + timedelta(minutes=1)
+    (firing,) = normalize_body(FIRING).alerts
+    update = await store.begin(handler.event(firing), "m1#0@d1", ledger.clock())
+    assert update.action is Action.UPDATE
+    with pytest.raises(StoreBusyError):
+        await handler.process(delivery("m0", FIRING, 2))
+    await store.finish(firing.fingerprint, "m1#0@d1")
+    await handler.process(delivery("m0", FIRING, 3))
+    assert backend.kinds() == ["open"]
 
 
 async def test_a_redelivery_while_the_refusal_stands_fails_again_without_a_second_summary() -> None:
