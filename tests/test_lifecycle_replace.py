@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from triage.incidents.lifecycle import Event, Incident, Pending, State, replace_incident
+from triage.incidents.lifecycle import Event, Incident, Pending, Refusal, State, replace_incident
 from triage.models import EffectKind
 
 NOW = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
@@ -48,7 +48,7 @@ NEW_VALUES: dict[str, object] = {
     "quiet_until": NOW,
     "refs": {"github": "u"},
     "gone": {"github": "u"},
-    "refused": {"backend": "m1#0"},
+    "refused": {"backend": Refusal(EffectKind.OPEN, "m1#0")},
     "pending": Pending(EffectKind.UPDATE, "m1#0@d1", NOW, 2),
     "seq": 5,
     "version": 7,

@@ -29,10 +29,11 @@ from triage.errors import SinkRejectedError, SinkUnavailableError, StoreBusyErro
 from triage.incidents import Action, Ledger
 from triage.incidents.codec import incident_from_json, incident_to_json
 from triage.incidents.dynamodb import DynamoDBStore, create_table
-from triage.incidents.lifecycle import Incident, State
+from triage.incidents.lifecycle import Incident, Refusal, State
 from triage.incidents.sqlite import SQLiteStore
 from triage.incidents.store import Store
 from triage.metrics import Metrics
+from triage.models import EffectKind
 from triage.normalize import normalize_body
 from triage.pipeline import Pipeline
 from triage.redact import Redactor
@@ -196,7 +197,30 @@ async def test_a_redelivery_while_the_refusal_stands_fails_again_without_a_secon
     assert summariser.calls == 1 and backend.kinds() == []
     incident = await handler.ledger.store.get(only_incident_key(handler))
     assert incident is not None and incident.state is State.OPEN
-    assert incident.refused == {"backend": "m0#0"} and incident.pending is None
+    assert (
+        incident.refused == {"backend": Refusal(EffectKind.OPEN, "m0#0")}
+        and incident.pending is None
+    )
+
+
+async def test_a_close_the_backend_refuses_for_good_is_sent_again_by_its_redelivery() -> None:
+    """README (The ticket backend): a later effect's 400 or 403 "fails the message as for a new
+    ticket, and a DLQ redrive sends it again once that is fixed". The resolve's close refused
+    fails its message; its next delivery sends the close again (to the backend alone, not to
+    GitHub, which took it), and the backend takes it."""
+    backend = Recorder()
+    github = Recorder(name="github")
+    handler = pipeline([backend, github], Metrics())
+    await handler.process(delivery("m0", FIRING, 1))
+    backend.failures.append(SinkRejectedError("403: forbidden"))
+    with pytest.raises(SinkRejectedError):
+        await handler.process(delivery("m1", RESOLVED, 1))
+    assert backend.kinds() == ["open"] and github.kinds() == ["open", "close"]
+    (again,) = await handler.process(delivery("m1", RESOLVED, 2))
+    assert again.action is Action.CLOSE
+    assert backend.kinds() == ["open", "close"] and github.kinds() == ["open", "close"]
+    incident = await handler.ledger.store.get(only_incident_key(handler))
+    assert incident is not None and incident.state is State.CLOSED and not incident.refused
 
 
 @pytest.fixture(params=["sqlite", "dynamodb"])
@@ -241,5 +265,9 @@ def test_the_refusal_is_written_only_when_set_and_reads_back() -> None:
     plain = Incident("fp", State.OPEN, "generic", "t", at, at)
     assert '"refused"' not in incident_to_json(plain)
     assert incident_from_json(incident_to_json(plain)).refused == {}
-    refused = Incident("fp", State.OPEN, "generic", "t", at, at, refused={"backend": "m0#0"})
-    assert incident_from_json(incident_to_json(refused)).refused == {"backend": "m0#0"}
+    marks = {
+        "backend": Refusal(EffectKind.OPEN, "m0#0"),
+        "github": Refusal(EffectKind.CLOSE, "m1#0"),
+    }
+    refused = Incident("fp", State.OPEN, "generic", "t", at, at, refused=marks)
+    assert incident_from_json(incident_to_json(refused)).refused == marks

@@ -30,6 +30,7 @@ from triage.incidents.lifecycle import (
     Event,
     Incident,
     Pending,
+    Refusal,
     State,
     decide,
 )
@@ -145,27 +146,42 @@ def _gone_marks(
 
 
 def _refusals(
-    refused: dict[str, str], sink: str, pending: Pending, failing: bool
-) -> dict[str, str]:
-    """The incident's refused sinks once `sink` answered `pending`: an open it refused in a
-    way that fails the message is kept with the alert whose delivery tried it (that alert's
-    next delivery sends it again); an open it answered otherwise (took it) is not."""
-    if pending.kind is not EffectKind.OPEN:
-        return refused
+    refused: dict[str, Refusal], sink: str, pending: Pending, failing: bool
+) -> dict[str, Refusal]:
+    """The incident's refused effects once `sink` answered `pending`: one it refused in a way
+    that fails the message is kept with the alert whose delivery tried it (that alert's next
+    delivery sends it again); once the sink answered otherwise, its refusal is over."""
     if failing:
-        return {**refused, sink: alert_of(pending.owner)}
+        return {**refused, sink: Refusal(pending.kind, alert_of(pending.owner))}
     if sink in refused:
-        return {name: alert for name, alert in refused.items() if name != sink}
+        return {name: refusal for name, refusal in refused.items() if name != sink}
     return refused
 
 
-def refused_again(stored: Incident, alert_owner: str) -> tuple[str, ...]:
-    """The sinks that refused the open of `stored` tried by `alert_owner` (a message's alert),
-    while the incident that open was for is still open: that alert's delivery sends it to
-    them again."""
-    if stored.state is not State.OPEN or stored.held is not None:
-        return ()
-    return tuple(sink for sink, alert in stored.refused.items() if alert == alert_owner)
+#: The state an incident is left in by each effect: a refused one is due while it lasts.
+_LEFT_IN = {
+    EffectKind.OPEN: State.OPEN,
+    EffectKind.UPDATE: State.OPEN,
+    EffectKind.REOPEN: State.OPEN,
+    EffectKind.CLOSE: State.CLOSED,
+}
+
+
+def refused_again(stored: Incident, alert_owner: str) -> tuple[EffectKind | None, tuple[str, ...]]:
+    """The effect of `stored` that sinks refused when `alert_owner` (a message's alert) tried
+    it, and those sinks, while the incident is still as that effect left it: that alert's
+    delivery sends it to them again. (None, ()) when there is none."""
+    if stored.held is not None:
+        return None, ()
+    due = [
+        (sink, refusal.kind)
+        for sink, refusal in stored.refused.items()
+        if refusal.alert == alert_owner and _LEFT_IN[refusal.kind] is stored.state
+    ]
+    if not due:
+        return None, ()
+    kind = due[0][1]  # an alert decides one effect: its refusals are all of one kind
+    return kind, tuple(sink for sink, refused in due if refused is kind)
 
 
 class Claims(StoreBase):

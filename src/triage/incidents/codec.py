@@ -33,6 +33,7 @@ from triage.incidents.lifecycle import (
     Incident,
     Member,
     Pending,
+    Refusal,
     State,
 )
 from triage.models import EffectKind, Priority, Status, Ticket
@@ -103,6 +104,8 @@ def _fields(incident: Incident) -> dict[str, object]:
     for name in _WRITTEN_WHEN_SET:
         if not data[name]:
             del data[name]
+    if incident.refused:
+        data["refused"] = {s: [r.kind.value, r.alert] for s, r in incident.refused.items()}
     data["ticket"] = incident.ticket.model_dump(mode="json") if incident.ticket else None
     pending = incident.pending
     if pending is not None:
@@ -327,9 +330,10 @@ def incident_from_json(text: str) -> Incident:
     data["history"] = _history(data.get("history", []), unknown)
     data["effects_by"] = tuple(data.get("effects_by", ()))
     data["counted_by"] = tuple(data.get("counted_by", ()))
-    for name in ("gone", "refused"):
-        if name in data:
-            data[name] = _references(name, data[name])
+    if "gone" in data:
+        data["gone"] = _references(data["gone"])
+    if "refused" in data:
+        data["refused"] = _refusals(data["refused"])
     if data.get("held"):
         h = _split("held", data["held"], _HELD_KEYS, unknown)
         held = Held(
@@ -345,15 +349,27 @@ def incident_from_json(text: str) -> Incident:
     return Incident(**data, unknown=unknown)
 
 
-def _references(name: str, value: object) -> dict[str, str]:
-    """`gone` or `refused` as read: sink name → a reference (or an alert). Any other shape is
-    a corrupt record (TypeError, the store's `store_corrupt`), not an error deep in the
-    pipeline when the mark is read."""
+def _references(value: object) -> dict[str, str]:
+    """`gone` as read: sink name → reference. Any other shape is a corrupt record (TypeError,
+    the store's `store_corrupt`), not an error deep in the pipeline when the mark is read."""
     if not isinstance(value, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in value.items()
     ):
-        raise TypeError(f"{name} is not an object of references")
+        raise TypeError("gone is not an object of references")
     return value
+
+
+def _refusals(value: object) -> dict[str, Refusal]:
+    """`refused` as read: sink name → [effect kind, alert]. Any other shape is a corrupt
+    record (TypeError or ValueError, the store's `store_corrupt`)."""
+    if not isinstance(value, dict):
+        raise TypeError("refused is not an object")
+    refused = {}
+    for sink, entry in value.items():
+        if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[1], str)):
+            raise TypeError("refused holds an entry that is not [effect, alert]")
+        refused[sink] = Refusal(EffectKind(entry[0]), entry[1])
+    return refused
 
 
 def check_reader(data: Mapping[str, object], what: str) -> None:

@@ -137,6 +137,17 @@ class Pending:
 
 
 @dataclass(frozen=True, slots=True)
+class Refusal:
+    """An effect a sink refused for good in a way that failed the message of the alert that
+    tried it (a 400 from the backend): that alert's next delivery, or its DLQ redrive, sends
+    the effect to the sink again (`Store.begin`)."""
+
+    kind: EffectKind
+    #: The alert (message id and index) whose delivery tried it.
+    alert: str
+
+
+@dataclass(frozen=True, slots=True)
 class Held:
     """The effect a silence holds back: carried out when no silence matches any more."""
 
@@ -255,12 +266,11 @@ class Incident:
     #: sink's reference in `refs`: a reference written since (a re-fire's new ticket, even by a
     #: release that does not know this field) makes it void. Written only when set.
     gone: dict[str, str] = field(default_factory=dict)
-    #: The sinks that refused this incident's ticket for good (a 400 from the backend), by
-    #: sink name, each with the alert (message id and index) whose open it refused: that
-    #: alert's next delivery, or its DLQ redrive, sends the open to them again (`Store.begin`),
-    #: while every other alert of the incident goes on without them. Kept while the incident
-    #: stays open; written only when set.
-    refused: dict[str, str] = field(default_factory=dict)
+    #: The effects sinks refused for good, failing their messages, by sink name: the alert
+    #: whose delivery tried one sends it to that sink again on its next delivery or DLQ
+    #: redrive, while every other alert of the incident goes on without it. Kept while the
+    #: incident stays open (or closed, for a refused close); written only when set.
+    refused: dict[str, Refusal] = field(default_factory=dict)
     ticket: Ticket | None = None
     pending: Pending | None = None
     #: Effects decided so far; the next effect's idempotency key uses seq + 1.

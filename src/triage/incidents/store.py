@@ -247,13 +247,13 @@ class Store(Claims, Sweeping, SharedRecords, StoreBase):
         # A group counts by its members' states (a member repeated as it is writes nothing),
         # so only a single incident remembers whom it counted (by a short id, hashed once).
         counted = _counted_id(alert_owner) if group is None else None
-        again = refused_again(stored, alert_owner) if stored is not None else ()
-        if stored is not None and again and not ours:
-            # This alert's open was refused for good by some of its sinks, failing its message:
-            # its next delivery (or DLQ redrive) sends the open to them again, and to no other,
-            # once the incident's effect in progress (if any) is over.
+        refused, again = refused_again(stored, alert_owner) if stored else (None, ())
+        if stored is not None and refused is not None and not ours:
+            # This alert's effect was refused for good by some of its sinks, failing its
+            # message: its next delivery (or DLQ redrive) sends it to them again, and to no
+            # other, once the incident's effect in progress (if any) is over.
             if pending is None:
-                return _send_again(stored, again, owner, now + self.lease)
+                return _send_again(stored, refused, again, owner, now + self.lease)
             if pending.until > now:
                 raise incident_busy(
                     f"incident {alert.fingerprint} has an effect in progress ({pending.kind})",
@@ -284,8 +284,8 @@ class Store(Claims, Sweeping, SharedRecords, StoreBase):
                     pending,
                     owner=claimant(pending, owner, now),
                     until=now + self.lease,
-                    # The sinks that refused this alert's open are tried again by its retry.
-                    done=tuple(s for s in pending.done if s not in again) if mine else pending.done,
+                    # The sinks that refused this alert's effect are tried again by its retry.
+                    done=_not_again(pending, refused, again) if mine else pending.done,
                 )
                 after = dataclasses.replace(stored, pending=claimed, version=stored.version + 1)
                 return Transition(Action(pending.kind.value), stored, after, redo=not own)
@@ -495,18 +495,29 @@ def _fitted(incident: Incident) -> Incident:
 
 
 def _send_again(
-    stored: Incident, sinks: tuple[str, ...], owner: str, until: datetime
+    stored: Incident, kind: EffectKind, sinks: tuple[str, ...], owner: str, until: datetime
 ) -> Transition:
-    """The open of `stored` claimed again for `owner`, for `sinks` alone (every other sink is
-    written as done, so a retry of this claim calls none of them either), under a new
-    idempotency key: the refused request made nothing, and a backend that keeps the answer
-    of a key would refuse the old one again."""
+    """The refused effect `kind` of `stored` claimed again for `owner`, for `sinks` alone
+    (every other sink is written as done, so a retry of this claim calls none of them either),
+    under a new idempotency key: the refused request did nothing, and a backend that keeps
+    the answer of a key would refuse the old one again."""
     others = (*KNOWN_SINKS, *stored.refs, *stored.refused)
     done = tuple(dict.fromkeys(name for name in others if name not in sinks))
     seq = stored.seq + 1
-    claimed = Pending(EffectKind.OPEN, owner, until, seq, done=done)
+    delta = stored.occurrences - stored.occurrences_at_update
+    claimed = Pending(kind, owner, until, seq, delta=delta, done=done)
     after = replace_incident(stored, pending=claimed, seq=seq, version=stored.version + 1)
-    return Transition(Action.OPEN, stored, after)
+    return Transition(Action(kind.value), stored, after)
+
+
+def _not_again(
+    pending: Pending, refused: EffectKind | None, sinks: tuple[str, ...]
+) -> tuple[str, ...]:
+    """`pending`'s done sinks, less those that refused it (`refused` is its kind) when its
+    alert tried it: they are called again."""
+    if refused is not pending.kind:
+        return pending.done
+    return tuple(name for name in pending.done if name not in sinks)
 
 
 def _remembered(incident: Incident, counted: str, settled: Mapping[str, None]) -> tuple[str, ...]:
