@@ -5,9 +5,15 @@ does next: `confirm()` each sink's answer, `finish()`, `release()` on failure (r
 message, `remember_claim`, for its retry to `reclaim()`), or `withdraw()` an open no sink was
 told of. Each is one conditional write that holds only while the owner still holds the claim.
 
+A sink's refusal that fails the message (`confirm(..., failing=True)`: a 400 to a new ticket)
+finishes that sink's part for everyone else, and is kept in the incident (`Incident.refused`)
+for the alert whose delivery tried it: its next delivery or DLQ redrive sends the effect to
+that sink again (`refused_again`), while the incident is still as the effect left it.
+
 Apart from `store` because these act on a claim already made. `Store.begin()`, which makes it
 (the lifecycle decision and the claim in one write), stays in `store`; the questions it asks of
-a claim someone holds (`applied`, `is_closing`, `is_gathering`, `claimant`) are here.
+a claim someone holds (`applied`, `is_closing`, `is_gathering`, `claimant`, `refused_again`)
+are here.
 """
 
 from __future__ import annotations
