@@ -1,7 +1,9 @@
 """A new ticket a sink refuses for good (SinkRejectedError: a 400 or 422 from its service): the
 message fails on every receive until SQS moves it to the DLQ, each delivery and a DLQ redrive
 send the open again to the sinks that refused it (and to no other), and the incident's later
-alerts go on meanwhile. The real pipeline and supervisor on in-memory queues and stores."""
+alerts go on meanwhile. A later effect refused so (a close's 403) is sent again the same way.
+The real pipeline and supervisor on in-memory queues and stores (SQLite and DynamoDB for the
+replicas)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import pytest
 from memory_inbox import _Entry
 from memory_store import MemoryStore
 from moto_speed import aws_session
-from test_pipeline import LEASE, POLICY, CountingSummariser
+from test_pipeline import LEASE, POLICY, CountingSummariser, crash_loops, group_rig
 from test_signals_trust_scenarios import (
     FIRING,
     LIMIT,
@@ -221,6 +223,22 @@ async def test_a_close_the_backend_refuses_for_good_is_sent_again_by_its_redeliv
     assert backend.kinds() == ["open", "close"] and github.kinds() == ["open", "close"]
     incident = await handler.ledger.store.get(only_incident_key(handler))
     assert incident is not None and incident.state is State.CLOSED and not incident.refused
+
+
+async def test_a_groups_refused_open_is_sent_again_by_its_members_redelivery(
+    tmp_path: Path,
+) -> None:
+    """A grouping route's first ticket refused: the member's message fails, and its next
+    delivery sends the group's open again (summarised once), which the backend takes."""
+    r = group_rig(tmp_path)
+    backend = Recorder(failures=[refusal()])
+    r.pipeline.sinks = {"backend": backend}
+    with pytest.raises(SinkRejectedError):
+        await r.pipeline.process(crash_loops(range(1), receipt="rh-1"))
+    [outcome] = await r.pipeline.process(crash_loops(range(1), receipt="rh-2"))
+    assert outcome.action is Action.OPEN
+    [opened] = backend.effects
+    assert opened.alert.group is not None and r.summariser.calls == 1
 
 
 @pytest.fixture(params=["sqlite", "dynamodb"])
