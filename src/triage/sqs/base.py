@@ -70,6 +70,11 @@ class SupervisorConfig:
     max_hold_s: float = 3600.0
     #: Exit once the queue is empty and nothing is in flight.
     drain: bool = False
+    #: --drain gives up (`DrainFailed`) once this many calls of one kind to the queue failed
+    #: in a row (receives, or the depth it asks before it ends): a drain is a batch job that
+    #: must end. A blip or two is ridden out; each call and backoff is bounded, so the wait
+    #: is too. The daemon without --drain retries on: it serves again once the queue is back.
+    drain_max_failures: int = 5
     #: Never ack or release during the run: each message is held (extended by the heartbeat)
     #: after one pass, so it is neither reprocessed nor pushed towards the DLQ, and released
     #: at shutdown.
@@ -209,6 +214,10 @@ class SupervisorBase:
         self._receive_error: str | None = None
         #: Why the last depth --drain asked for failed, while it fails (said once at warning).
         self._depth_error: str | None = None
+        #: How many depths --drain asked for failed in a row.
+        self._depth_failures = 0
+        #: Why --drain gave up on its queue (`drain_max_failures`): `serve()` raises it.
+        self._drain_gave_up: str | None = None
         #: Messages held now, per reason: the first says why, the rest at debug.
         self._holding: dict[str, int] = {}
         #: Since when (time.monotonic()) the store fails, while it does.

@@ -14,7 +14,13 @@ from typing import Any, Protocol, TypeVar
 import structlog
 from botocore.exceptions import ClientError
 
-from triage.aws import AWS_CALL_ERRORS, KMS_DENIED, batch_entries, kms_refusal
+from triage.aws import (
+    AWS_CALL_ERRORS,
+    KMS_DENIED,
+    batch_entries,
+    kms_refusal,
+    told_error_code,
+)
 from triage.errors import InboxError
 from triage.sqs.identity import REDRIVEN_FROM_ATTRIBUTE, Say, is_identity, message_identity
 
@@ -515,6 +521,16 @@ def _mapping(value: object) -> Mapping[str, Any]:
 
 def _batches(messages: Sequence[Message]) -> list[Sequence[Message]]:
     return [messages[i : i + MAX_BATCH] for i in range(0, len(messages), MAX_BATCH)]
+
+
+def told_code(exc: BaseException) -> str:
+    """The queue's error code behind an InboxError, told as every AWS refusal is
+    (`told_error_code`: whatever answers for SQS writes it); the kind of failure when no AWS
+    answer said one (a connection refused or reset, no answer in time)."""
+    cause = exc.__cause__
+    if isinstance(cause, ClientError):
+        return told_error_code(cause.response.get("Error", {}).get("Code"))
+    return type(cause or exc).__name__
 
 
 def _describe(exc: Exception) -> str:

@@ -1,7 +1,8 @@
 """Intake: receive only as many messages as there are free worker slots, and none while a held
 message or an open breaker pauses it. An idle queue gets one long poll at a time, a backlog
 short polls in parallel, each answer started as it comes; a failing receive backs off and
-says so once; --drain stops the daemon once the queue is empty.
+says so once; --drain stops the daemon once the queue is empty, or gives up on a queue that
+keeps failing (`drain_max_failures`).
 
 Apart from `working` so that how many to take, and when, reads in one place: nothing waits
 invisible in a buffer, every message received is one a worker starts at once.
@@ -18,7 +19,7 @@ import structlog
 
 from triage.errors import TransientError
 from triage.sqs.holding import _BREAKER, _HELD, _backoff
-from triage.sqs.inbox import MAX_BATCH, Message
+from triage.sqs.inbox import MAX_BATCH, Message, told_code
 from triage.sqs.working import Working
 
 # Logged as the supervisor: its events keep the logger name they had before the split.
@@ -192,6 +193,7 @@ class Receiving(Working):
         emit = log.debug if failures > 1 and error == self._receive_error else log.warning
         self._receive_error = error
         emit("receive.failed", error=error, failures=failures, retry_in_s=round(delay, 2))
+        self._drain_fails_on(exc, "ReceiveMessage", failures)
 
     def _receive_ok(self, failures: int) -> int:
         """A receive answered: the queue is back, if it was failing (`failures` in a row,
@@ -212,6 +214,22 @@ class Receiving(Working):
         log.info("daemon.drained")
         self.should_exit.set()
         return True
+
+    def _drain_fails_on(self, exc: TransientError, call: str, failures: int) -> None:
+        """--drain: `call` failed `failures` times in a row; at `drain_max_failures` the drain
+        gives up: one error line naming the queue's code (`told_code`), and the daemon stops
+        (what it holds is finished or given back as at any stop), for `serve()` to raise
+        `DrainFailed`. An operator or CI waits on a drain: it must end, not back off forever."""
+        if not self.config.drain or failures < self.config.drain_max_failures:
+            return
+        code = told_code(exc)
+        log.error("drain.gave_up", call=call, failures=failures, code=code)
+        self._drain_gave_up = (
+            f"--drain gave up: {failures} {call} calls to the queue failed in a row "
+            f"(the last: {code}); what is queued stays for a later run"
+        )
+        self.should_exit.set()
+        self._slot_free.set()
 
     def _free_slots(self) -> int:
         """Worker slots free now. Messages waiting for their delete do not take a slot, but at
@@ -247,8 +265,11 @@ class Receiving(Working):
             emit = log.debug if error == self._depth_error else log.warning
             self._depth_error = error
             emit("drain.depth_failed", error=error)
+            self._depth_failures += 1
+            self._drain_fails_on(exc, "GetQueueAttributes", self._depth_failures)
             return False
         self._depth_error = None
+        self._depth_failures = 0
         if self.config.dry_run:  # what we hold is in flight by design
             return depth.visible == 0 and depth.delayed == 0
         return depth.empty

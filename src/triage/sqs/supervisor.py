@@ -75,6 +75,7 @@ from triage.sqs.working import DRY_RUN_REASON, SHUTDOWN_REASON
 #: Other modules import these from here, wherever they are defined.
 __all__ = [
     "DaemonCrashed",
+    "DrainFailed",
     "Handler",
     "Helper",
     "Progress",
@@ -87,7 +88,13 @@ log = structlog.get_logger(__name__)
 
 
 class DaemonCrashed(Exception):
-    """Raised by `serve()` after a clean shutdown when a helper task crashed."""
+    """Raised by `serve()` after a clean shutdown when the daemon could not go on: a helper
+    task crashed, or a drain gave up on its queue (`DrainFailed`). `triage run` exits 1."""
+
+
+class DrainFailed(DaemonCrashed):
+    """Raised by `serve()` after a clean shutdown when --drain gave up on a queue whose calls
+    kept failing (`SupervisorConfig.drain_max_failures`): deleted, refusing, unreachable."""
 
 
 class Supervisor(Receiving):
@@ -120,6 +127,8 @@ class Supervisor(Receiving):
             log.info("daemon.stopped", **self._counters())
         if self._crashed:
             raise DaemonCrashed(f"{', '.join(self._crashed)} crashed; see daemon.helper_crashed")
+        if self._drain_gave_up is not None:
+            raise DrainFailed(self._drain_gave_up)
 
     def _say_settings_past_sqs(self) -> None:
         """Each setting SQS's 12 h visibility cap keeps from being had as set, said once,
