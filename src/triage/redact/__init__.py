@@ -223,7 +223,8 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     a key a vendor issues (routing, service, integration,
                                     license, insert, app, SDK, subscription, functions key:
                                     RabbitMQ's orders.created, service_key: payments) stays,
-                                    a key's shape or a word with a digit there goes;
+                                    a key's shape or a word with a digit there goes (the name
+                                    also as a label: License key: …, Routing Key: …);
                                   - in a URL's query or fragment (after ?, &, # or HTML's &amp;;
                                     and a form body's first parameter, code=…&grant_type=…):
                                     a random-looking value, or 20 hex characters or more, of
