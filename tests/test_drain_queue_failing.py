@@ -9,7 +9,9 @@ keeps retrying (`test_sqs_receive_faults.py` shows it serving again once the que
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Iterator, MutableMapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import aioboto3
@@ -17,8 +19,10 @@ import pytest
 import structlog
 from botocore.config import Config
 
-from daemon_harness import Queues
+from daemon_harness import Queues, daemon_env, settings_for
 from fault_proxy import FaultProxy
+from triage.cli import main
+from triage.demo.ticketd import TicketServer
 from triage.incidents.lifecycle import Outcome
 from triage.metrics import Metrics
 from triage.sqs.inbox import Message, SqsInbox
@@ -175,3 +179,35 @@ async def test_the_daemon_without_drain_keeps_retrying_past_the_limit(
         supervisor.should_exit.set()
         await asyncio.wait_for(serving, 10)
     assert not _events(logs, "drain.gave_up")
+
+
+def test_triage_run_drain_on_a_queue_gone_exits_1_with_one_line(
+    queues: Queues,
+    proxy: FaultProxy,
+    backend: TicketServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`triage run --drain` (in this process, with the daemon's own backoff) whose queue
+    answers start-up and then refuses every receive as gone: it exits 1 after five receives,
+    its last stderr line saying why and naming SQS's code."""
+    monkeypatch.setattr(logging.getLogger("werkzeug"), "disabled", True)  # moto's request log
+    settings = settings_for(
+        queues,
+        backend.url,
+        tmp_path / "t.db",
+        queue_url=proxy.queue_url(queues.url),
+        aws_endpoint_url=proxy.url,
+        sqs_wait_time=0,
+    )
+    for name, value in daemon_env(settings).items():
+        if name not in {"PATH", "PYTHONPATH", "HOME"}:
+            monkeypatch.setenv(name, value)
+    proxy.refuse(RECEIVE, 400, "AWS.SimpleQueueService.NonExistentQueue")
+    capsys.readouterr()
+    assert main(["run", "--drain"]) == 1
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith("triage: run: stopped: --drain gave up: 5 ReceiveMessage calls"), last
+    assert "AWS.SimpleQueueService.NonExistentQueue" in last
+    assert proxy.requests(RECEIVE) == 5
