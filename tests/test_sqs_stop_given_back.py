@@ -239,12 +239,13 @@ async def test_a_long_polls_answer_that_comes_with_the_stop_is_given_back_not_st
 
 
 async def test_drain_whose_depth_keeps_failing_says_so_once_and_drains_once_it_answers() -> None:
-    """--drain asks the queue's depth after each empty receive: while GetQueueAttributes fails,
-    one warning says why (the others are debug), the daemon keeps going, and it stops once
-    the depth answers that the queue is empty."""
+    """--drain asks the queue's depth after each empty receive: while GetQueueAttributes fails
+    (four times in a row, short of `drain_max_failures`), one warning says why (the others are
+    debug), each failure is followed by the receives' backoff (doubling), the daemon keeps
+    going, and it stops once the depth answers that the queue is empty."""
 
     class FailingDepth(RedriveInbox):
-        failures = 5
+        failures = 4
 
         async def depth(self) -> Depth:
             if self.failures:
@@ -253,13 +254,17 @@ async def test_drain_whose_depth_keeps_failing_says_so_once_and_drains_once_it_a
             return await super().depth()
 
     inbox = FailingDepth()
-    supervisor = Supervisor(_config(drain=True), inbox, _hang, Metrics())
+    config = _config(drain=True, receive_retry_base_s=0.01, receive_retry_max_s=1)
+    supervisor = Supervisor(config, inbox, _hang, Metrics())
     with structlog.testing.capture_logs() as logs:
         await asyncio.wait_for(supervisor.serve(), 10)
 
     assert inbox.failures == 0
-    failed = [e["log_level"] for e in logs if e["event"] == "drain.depth_failed"]
-    assert failed == ["warning"] + ["debug"] * 4
+    failed = [e for e in logs if e["event"] == "drain.depth_failed"]
+    assert [e["log_level"] for e in failed] == ["warning"] + ["debug"] * 3
+    for n, event in enumerate(failed, 1):
+        ceiling = 0.01 * 2 ** (n - 1)  # the receives' backoff: half of it to all of it
+        assert ceiling / 2 - 0.005 <= event["retry_in_s"] <= ceiling + 0.005, failed
     assert [e["event"] for e in logs if e["event"] == "daemon.drained"] == ["daemon.drained"]
 
 

@@ -257,15 +257,22 @@ class Receiving(Working):
 
     async def _queue_empty(self) -> bool:
         """--drain: whether the queue says it is empty. A depth that fails (the answer
-        after each empty receive) is one warning per reason while it fails, then debug."""
+        after each empty receive) is one warning per reason while it fails, then debug, and
+        the next receive (then depth) waits as after a failed receive, so the failures that
+        make a drain give up (`drain_max_failures`) are spaced as the receives' are."""
         try:
             depth = await self.inbox.depth()
         except TransientError as exc:
+            self._depth_failures += 1
+            config = self.config
+            delay = _backoff(
+                self._depth_failures, config.receive_retry_base_s, config.receive_retry_max_s
+            )
+            self._receive_after = time.monotonic() + delay
             error = str(exc)
             emit = log.debug if error == self._depth_error else log.warning
             self._depth_error = error
-            emit("drain.depth_failed", error=error)
-            self._depth_failures += 1
+            emit("drain.depth_failed", error=error, retry_in_s=round(delay, 2))
             self._drain_fails_on(exc, "GetQueueAttributes", self._depth_failures)
             return False
         self._depth_error = None
