@@ -3,7 +3,8 @@ its own task, ack in batches, and stop in two timed stages on SIGTERM/SIGINT.
 
     startup ─► serve: receive ─► worker tasks (bounded) ─► ack/release ─► shutdown
                  ▲                                                      │
-                 └── stop event (signal, --drain finding the queue empty, a crashed helper)
+                 └── stop event (signal, --drain finding the queue empty or giving up
+                     on a queue that keeps failing, a crashed helper)
 
 A signal only sets `should_exit`. Shutdown stops receiving at once (the pending long poll is
 cancelled; what polls had already brought in, never started, is made visible again at once),
@@ -38,7 +39,9 @@ said once at start-up (`config.past_visibility_max`), as is a retry wait or hold
 
 The helpers (heartbeat, acker, and the caller's: watchdog, metric flushers) run as tasks owned
 here: a helper that crashes stops the daemon loudly (`DaemonCrashed`) instead of letting
-messages expire unnoticed.
+messages expire unnoticed. A --drain whose queue fails `drain_max_failures` calls of one kind
+in a row (deleted, refusing, unreachable) stops too, with one `drain.gave_up` error line, and
+`serve()` raises `DrainFailed` after the shutdown: a drain is a batch job someone waits on.
 
 This module keeps that lifecycle (serve, signals, helpers, the two-stage shutdown); the class
 is built from one part per seam, each in its own module, the lower ones first:
