@@ -371,7 +371,7 @@ def _trivial(match: re.Match[str]) -> bool:
     if unit in _ORDINALS:
         return True
     value = match.group("value")
-    return not unit and "." not in value and sum(c.isdigit() for c in value) < 2
+    return not unit and "." not in value and sum(map(str.isdigit, value)) < 2
 
 
 def _classify(group: str | None, token: str) -> str | None:
@@ -390,8 +390,10 @@ def _classify(group: str | None, token: str) -> str | None:
     labels = lowered.split(".")
     if len(labels) >= 2 and all(len(label) >= 2 for label in labels) and labels[-1][0].isalpha():
         return "host"
-    digits = sum(c.isdigit() for c in lowered)
-    letters = any(c.isalpha() for c in lowered)
+    # Counted by `map` over the characters, not a generator expression: ~59 matches an
+    # incident come here, and this was a third of their classification.
+    digits = sum(map(str.isdigit, lowered))
+    letters = any(map(str.isalpha, lowered))
     if (digits and letters and len(lowered) >= 4) or _HEX_RUN.fullmatch(lowered):
         return "id"
     if digits >= 2 and not letters:
