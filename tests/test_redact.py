@@ -1096,6 +1096,14 @@ CASES = [
     ("admin:{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=", "admin:[REDACTED:password-hash]"),
     ("db.internal:5432:app:app:opal-42", "db.internal:5432:app:app:[REDACTED:password]"),
     ('{"m": "db:5432:app:u:opal-42"}', '{"m": "db:5432:app:u:[REDACTED:password]"}'),
+    # A session's id under a bare `session`; user:password with no scheme; expect's answer to
+    # a password prompt; SNMP's community on a command line and in a configuration.
+    ('"session": "s3cr3t-s3ss10n-v4lu3"', '"session": "[REDACTED:password]"'),
+    ("app:Sup3rS3cret@db:5432/app", "app:[REDACTED:password]@db:5432/app"),
+    ("creds: admin:hunter2", "creds: admin:[REDACTED:password]"),
+    ('expect "assword:"\nsend "hunter2\\r"', 'expect "assword:"\nsend "[REDACTED:password]\\r"'),
+    ("snmpwalk -v2c -c s3cr3tc0mm host", "snmpwalk -v2c -c [REDACTED:password] host"),
+    ("snmp_community: s3cr3tc0mm", "snmp_community: [REDACTED:password]"),
 ]
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from triage.redact.calls import CALL_RULES
 from triage.redact.cloud import CLOUD_RULES
 from triage.redact.commands import COMMAND_RULES
+from triage.redact.logins import LOGIN_RULES
 from triage.redact.markup import MARKUP_RULES
 from triage.redact.pairs import CHANGED_VALUE_RULES, PAIR_RULES, TOLD_RULES
 from triage.redact.personal import PERSONAL_RULES
@@ -30,6 +31,7 @@ _RULES: tuple[_Rule, ...] = (
     *HEADER_RULES,  # web: Bearer, Authorization, Cookie; a URL's user and password
     *COMMAND_RULES,  # commands: passwords on a command line
     *POSITIONAL_RULES,  # positional: a password by its place in a command or a call
+    *LOGIN_RULES,  # logins: sessions by shape, user:password, expect's send, SNMP communities
     *URL_RULES,  # web: a URL's query, fragment and path
     *MARKUP_RULES,  # markup: XML, SQL, Kubernetes env, validators, PHP
     *CALL_RULES,  # calls: a literal default beside a secret's name in code

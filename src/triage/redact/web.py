@@ -16,6 +16,7 @@ from triage.redact.rule import (
     _END,
     _OPEN_QUOTE,
     _START,
+    _quoted_char,
     _random_looking,
     _replaced_value,
     _Rule,
@@ -163,12 +164,15 @@ HEADER_RULES: tuple[_Rule, ...] = (
         r"((?<![A-Za-z0-9](?<!\\[nrt]))(?:proxy-)?authorization"
         rf"{_ASSIGN}(?>(?P<q>\\?[\"'])?"
         r"(?:(?:[A-Za-z]{1,30}|[A-Za-z]{1,8}[0-9]{0,3}(?:-[A-Za-z]{1,8}[0-9]{0,3}){1,4})"
-        r"[ \t]{1,3})?))"
+        # A value quoted after the scheme word (`Bearer "p\\"w…"`) goes to its closing quote,
+        # its escapes read as the value's (`_quoted_char`), the quotes kept.
+        r"[ \t]{1,3}(?P<sq>\\?[\"'](?!\[REDACTED))?)?))"
         r"(?!\[REDACTED)"
+        rf"(?(sq){_quoted_char('sq')}{{1,4096}}+(?=(?P=sq))|"
         # Unquoted, to the line's end: a Digest header's quotes are its own; but not past a
         # quote that closes a JSON string (`"Authorization: Token x"}`, `…x", "next": …`).
         r"""(?(q)[^\r\n"'\\\s][^\r\n"'\\]{0,4095}"""
-        r"""|[^\r\n'\\\s](?:[^\r\n'\\"]|"(?![ \t]{0,3}(?:[}\]]|,[ \t]{0,3}"))){0,4095})""",
+        r"""|[^\r\n'\\\s](?:[^\r\n'\\"]|"(?![ \t]{0,3}(?:[}\]]|,[ \t]{0,3}"))){0,4095}))""",
         _replaced_value("[REDACTED:authorization]"),
         "authorization",
         flags=re.IGNORECASE,

@@ -1,0 +1,167 @@
+"""Rules for logins told in shapes the name rules do not read: a session's value under a bare
+`session` name (by its shape), a user:password pair with no URL scheme (before a host, or
+after a name such as `creds`), an `expect` script's answer to a password prompt, and SNMP's
+community strings (a command's `-c`, a configuration's `community`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from triage.redact.rule import (
+    _ASSIGN,
+    _OPEN_QUOTE,
+    _QUOTED_CHAR,
+    _key_shaped,
+    _prefixed,
+    _Rule,
+    _rule,
+)
+
+#: A session's value: token characters, 16 or more, that no character of a time, a path or a
+#: host follows.
+_SESSION_VALUE = r"[A-Za-z0-9_.+/=%-]{16,4096}+(?![A-Za-z0-9_.+/=%:@-])"
+_SESSION_VALUE_WHOLE = re.compile(_SESSION_VALUE)
+#: A key whose last word is `session` (`session`, `user_session`, `userSession`).
+_SESSION_KEY = re.compile(r"(?:\A|[^A-Za-z0-9]|(?<=[a-z0-9])(?=S))session\Z", re.IGNORECASE)
+_ALNUM_PARTS = re.compile(r"[A-Za-z0-9]+")
+
+
+def _session_shaped(value: str) -> bool:
+    """A session id, not a name or a date: key-shaped (`_key_shaped`), or its parts holding
+    letters and digits together make half its letters and digits or more
+    (`s3cr3t-s3ss10n-v4lu3`, a UUID; `2026-12-05-morning-batch-01` is a date and words)."""
+    if _key_shaped(value):
+        return True
+    parts = _ALNUM_PARTS.findall(value)
+    mixed = sum(
+        len(p) for p in parts if any(c.isdigit() for c in p) and any(c.isalpha() for c in p)
+    )
+    return 2 * mixed >= sum(map(len, parts)) > 0 and len(value) >= 16
+
+
+def session_named_value(name: str, value: object) -> bool:
+    """Whether a JSON value under `name` is a session's by the rule the text follows: a key
+    whose last word is `session` and a session-shaped value (`_session_shaped`)."""
+    return (
+        isinstance(value, str)
+        and _SESSION_KEY.search(name) is not None
+        and _SESSION_VALUE_WHOLE.fullmatch(value) is not None
+        and _session_shaped(value)
+    )
+
+
+def _session_value(match: re.Match[str]) -> str:
+    """The match with its value replaced if it is session-shaped; else unchanged."""
+    if not _session_shaped(match["value"]):
+        return match[0]
+    return f"{match['head']}[REDACTED:password]"
+
+
+#: A password before a host, in a pair with no scheme (`app:pw@db:5432/app`): the host is
+#: followed by a port or a path, as a DSN's is (an e-mail's domain, an image's `@sha256:` and
+#: scp's `user@host:path` are not); a password of digits alone is a port or a time.
+_HOST_AFTER = r"(?=[A-Za-z0-9.-]{1,253}+(?::[0-9]{1,5}(?![0-9A-Za-z])|/))"
+
+#: SNMP's published default communities: knowing one is no secret, and a reader should see a
+#: device still answers to it.
+_DEFAULT_COMMUNITIES = frozenset({"public", "private"})
+
+
+def _assigned_key(match: re.Match[str], value: str) -> bool:
+    """Under a bare `community`: a value given by `:` or `=` that holds letters and digits."""
+    separator = match["head"][len(match["name"]) :]
+    return (
+        any(c in separator for c in ":=")
+        and any(c.isdigit() for c in value)
+        and any(c.isalpha() for c in value)
+    )
+
+
+def _community(match: re.Match[str]) -> str:
+    """The match with its community replaced, unless it is a default (`public`, `private`)
+    or, under a bare `community` name, is not assigned a value of letters and digits
+    (`community: open source`, `community 2024`)."""
+    value = match["value"]
+    if value.lower() in _DEFAULT_COMMUNITIES or value.startswith(("$", "{{", "%")):
+        return match[0]
+    if (match["name"] or "").lower() == "community" and not _assigned_key(match, value):
+        return match[0]
+    return f"{match['head']}[REDACTED:password]"
+
+
+#: A value quoted whole (its quote the group `q`) up to its closing quote, or unquoted to a
+#: space or a quote.
+_QUOTED_OR_BARE = rf"""(?(q){_QUOTED_CHAR}{{1,512}}+(?=(?P=q))|[^\s"'\\<>,;]{{1,512}}+)"""
+#: A character of one line, raw or inside a JSON string (where an escaped break ends it).
+_LINE_CHAR = r"(?:[^\r\n\\]|\\(?![nr]))"
+
+LOGIN_RULES: tuple[_Rule, ...] = (
+    # A value under a bare `session` name (`"session": "…"`, `user_session: …`) when it looks
+    # like a session's id (`_session_shaped`): `session` also names a class, a shift or a
+    # count (`"session": "morning"`, `"session": 3`), which stay; `sessionName` is another name.
+    _rule(
+        rf"(?P<head>{_prefixed('session')}(?![A-Za-z0-9]){_ASSIGN}{_OPEN_QUOTE})"
+        rf"(?!\[REDACTED)(?P<value>{_SESSION_VALUE})",
+        _session_value,
+        "session",
+        flags=re.IGNORECASE,
+    ),
+    # user:password@host with no scheme (`app:pw@db:5432/app`, a DSN a tool prints without
+    # its `postgres://`); a URL's own is the URL rule's (its user follows `/`).
+    _rule(
+        r"(?:(?<![A-Za-z0-9._%+/:@\\\[\]-])|(?<=\\[nrt]))(?P<user>(?!mailto:)[A-Za-z0-9._-]{1,64}+):"
+        r"(?!\[REDACTED|[0-9]{1,5}@)[^\s:@/\"'\\<>\[\]]{1,256}+@" + _HOST_AFTER,
+        r"\g<user>:[REDACTED:password]@",
+        "@",
+    ),
+    # user:password after a name that says it holds both (`creds: admin:pw`, `--creds
+    # admin:pw`, `credentials="deploy:…"`): the user stays.
+    _rule(
+        rf"(?P<head>(?:-{{1,2}})?{_prefixed('credentials', 'creds', 'cred', 'userpass', 'user_pass', 'user-pass', 'userpwd')}"
+        rf"(?![A-Za-z0-9])(?:{_ASSIGN}|[ \t]{{1,8}})(?P<q>\\?[\"'])?"
+        r"[^\s:@\"'\\\[\]]{1,128}+:)(?!\[REDACTED)" + _QUOTED_OR_BARE,
+        r"\g<head>[REDACTED:password]",
+        "cred",
+        "userpass",
+        "user_pass",
+        "user-pass",
+        "userpwd",
+        flags=re.IGNORECASE,
+    ),
+    # An `expect` script's (or pexpect's) answer to a password prompt: `expect "assword:"`
+    # then `send "…\r"` (`child.sendline('…')`), on the next line or after `{`; a variable's
+    # `$pw` stays, and the answer's `\r` or `\n` is kept.
+    _rule(
+        rf"(?P<head>expect(?![A-Za-z0-9]){_LINE_CHAR}{{0,256}}?(?:assword|passphrase|passcode)"
+        rf"{_LINE_CHAR}{{0,256}}?(?:\r?\n|(?:\\r)?\\n|[{{;]|\\t)(?:[ \t{{]|\\t){{0,64}}+"
+        r"(?:[A-Za-z_][\w.]{0,64}\.)?send(?:line)?(?![A-Za-z0-9_])(?:[ \t]{1,8}-[-\w]{0,16}){0,8}"
+        r"(?:[ \t]{1,8}|\([ \t]{0,8})(?P<q>\\?[\"']))"
+        r"(?!\$|\[REDACTED|\\{1,2}[rn](?P=q))"
+        rf"{_QUOTED_CHAR}{{1,512}}?(?=(?:\\{{1,2}}[rn])?(?P=q))",
+        r"\g<head>[REDACTED:password]",
+        "expect",
+        flags=re.IGNORECASE,
+    ),
+    # SNMP v1/v2c's community given to a command (`snmpwalk -v2c -c …`, glued `-c…` too), as
+    # its manual writes them: lower case, `-c` apart from `-C`'s options.
+    _rule(
+        rf"(?P<head>snmp[a-z]{{2,16}}(?![A-Za-z0-9_-])(?:[^\r\n|;&\\]|\\(?![nr])){{0,256}}?"
+        r"[ \t]-c[ \t]{0,8}(?P<name>)(?P<q>\\?[\"'])?)(?!\[REDACTED)"
+        rf"(?P<value>{_QUOTED_OR_BARE})",
+        _community,
+        "snmp",
+    ),
+    # … and named in a configuration: `community: …`, `snmp_community=…`, snmpd.conf's
+    # `rocommunity …`, Cisco's `snmp-server community … RO`. A bare `community` names other
+    # things too: only a value with letters and digits goes (`_community`).
+    _rule(
+        r"(?P<head>(?<![A-Za-z0-9](?<!\\[nrt]))(?P<name>(?:snmp-server[ \t]{1,8}"
+        r"|(?:snmp|ro|rw)[_.-]?)?community(?:[_.-]?(?:string|name|str))?)"
+        rf"(?![A-Za-z0-9])(?:{_ASSIGN}|[ \t]{{1,8}})(?P<q>\\?[\"'])?)(?!\[REDACTED)"
+        rf"(?P<value>{_QUOTED_OR_BARE})",
+        _community,
+        "community",
+        flags=re.IGNORECASE,
+    ),
+)
