@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from daemon_harness import Queues, daemon_env, run_in_process, settings_for
+from fault_proxy import FaultProxy
 from triage.ops import dlq as dlq_ops  # imported before any test replaces sys.stdout
 
 GOOD = json.dumps({"title": "backup failed", "dedup_key": "backup", "source": "cron"})
@@ -186,3 +187,33 @@ def test_redrive_fails_when_the_queue_refuses_letters(queues: Queues, dlq: Dlq) 
     last = result.stderr.strip().splitlines()[-1]
     assert "left 2 dead letter(s)" in last and "refused" in last
     assert bodies(queues, queues.url) == [GOOD]
+
+
+def test_a_letter_moved_but_not_deleted_from_the_dlq_is_said_and_stays_visible(
+    queues: Queues,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A letter sent to the main queue whose delete from the DLQ SQS failed is named on one
+    line with SQS's code (a later redrive sends it again, counted once by its identity) and is
+    visible in the DLQ when the run ends, not hidden for the run's hiding time; the others
+    move as usual."""
+    fill_dlq(queues, GOOD, BAD)
+    with FaultProxy(queues.endpoint) as proxy:
+        settings = settings_for(
+            queues,
+            "http://127.0.0.1:9",
+            tmp_path / "t.db",
+            queue_url=proxy.queue_url(queues.url),
+            aws_endpoint_url=proxy.url,
+        )
+        proxy.fail_deletes(1)
+        result = run_in_process(monkeypatch, capsys, "dlq", "redrive", env=daemon_env(settings))
+        (kept,) = proxy.failed_deletes
+    assert result.returncode == 0, result.stderr
+    assert sorted(bodies(queues, queues.url)) == sorted([GOOD, BAD])
+    said = [line for line in result.stderr.splitlines() if kept in line]
+    assert len(said) == 1 and "not deleted from the DLQ" in said[0], result.stderr
+    assert "InternalError" in said[0] or "Failed" in said[0]
+    assert len(bodies(queues, queues.dlq_url)) == 1  # visible again at the run's end

@@ -409,14 +409,24 @@ class _Move:
             why = _refusal(failure.get("Code"), failure.get("Message"))
             resent += await self._refused(batch[index], why, mark=mark)
         if sent:  # delete only what is safely back on the main queue
-            await self.sqs.delete_message_batch(
+            deleted = await self.sqs.delete_message_batch(
                 QueueUrl=self.dlq_url,
                 Entries=[
                     {"Id": str(i), "ReceiptHandle": m.receipt_handle} for i, m in enumerate(sent)
                 ],
             )
-            for letter in sent:
-                del self.held[letter.message_id]
+            kept = {index for _, index in batch_entries(deleted, "Failed", len(sent))}
+            for failure, index in batch_entries(deleted, "Failed", len(sent)):
+                why = _refusal(failure.get("Code"), failure.get("Message"))
+                _say(
+                    f"triage: dlq: {sent[index].message_id} was sent to the queue but not deleted"
+                    f" from the DLQ ({why}): it stays there, and a later redrive sends it again"
+                    " (its alerts counted once)"
+                )
+            # One not deleted stays held: made visible in the DLQ when the run ends.
+            for index, letter in enumerate(sent):
+                if index not in kept:
+                    del self.held[letter.message_id]
         return sent + resent
 
     async def _refused(self, letter: DeadLetter, why: str, *, mark: bool) -> list[DeadLetter]:
