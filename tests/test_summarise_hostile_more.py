@@ -581,39 +581,64 @@ def _good(provider: str) -> Answer:
     return _json_answer(_openai_body(GOOD) if provider == "openai" else _converse_body(GOOD))
 
 
-def _throttled_in_seconds(provider: str) -> Answer:
-    return _throttled(provider, "1")
+#: Float rounding of epoch seconds (~1e-7 each) in the comparisons below; far under any early
+#: retry worth catching (a wait that ignored Retry-After would be jitter, under 1 s).
+CLOCK_SLACK_S = 0.001
 
 
-def _throttled_until_a_date(provider: str) -> Answer:
-    """A 429 whose Retry-After is an HTTP date at least 1.05 s after the moment it is sent.
-    Dated when it is written, not when the test starts: a date made beforehand (whole
-    seconds, so up to 1 s earlier than meant) could be under 1 s away by the time the client
-    read it, after it had made its client and sent its request."""
+class PacedServer:
+    """A 429 whose Retry-After is `1` (seconds) or an HTTP date at least 1.05 s out, then the
+    model's answer. Notes when the 429 was written, the moment it allowed the client to ask
+    again from there, and when the second request had been read: the honest bounds of a
+    wait the server alone can see, however long the client took to read the 429."""
 
-    async def write(writer: asyncio.StreamWriter) -> None:
-        at = datetime.fromtimestamp(math.ceil(time.time() + 1.05), UTC)
-        await _throttled(provider, format_datetime(at, usegmt=True))(writer)
+    def __init__(self, provider: str, *, dated: bool) -> None:
+        self.provider = provider
+        self.dated = dated
+        self.written_at = 0.0
+        self.not_before = 0.0
+        self.asked_again_at = 0.0
 
-    return write
+    async def throttle(self, writer: asyncio.StreamWriter) -> None:
+        """Dated when it is written, not when the test starts: a date made beforehand (whole
+        seconds, so up to 1 s earlier than meant) could be past by the time it is sent."""
+        self.written_at = time.time()
+        if self.dated:
+            self.not_before = float(math.ceil(self.written_at + 1.05))
+            at = datetime.fromtimestamp(self.not_before, UTC)
+            retry_after = format_datetime(at, usegmt=True)
+        else:
+            self.not_before = self.written_at + 1
+            retry_after = "1"
+        await _throttled(self.provider, retry_after)(writer)
+
+    async def answer(self, writer: asyncio.StreamWriter) -> None:
+        self.asked_again_at = time.time()
+        await _good(self.provider)(writer)
 
 
 @pytest.mark.parametrize("provider", ["openai", "bedrock"])
-@pytest.mark.parametrize(
-    "throttled", [_throttled_in_seconds, _throttled_until_a_date], ids=["seconds", "date"]
-)
+@pytest.mark.parametrize("dated", [False, True], ids=["seconds", "date"])
 async def test_a_429_is_retried_after_the_wait_it_asks_for(
-    logs: io.StringIO, provider: str, throttled: Any
+    logs: io.StringIO, provider: str, dated: bool
 ) -> None:
     """A 429 with Retry-After in seconds or as an HTTP date is asked again no sooner than it
     said, and the second answer is the model's ticket: no fallback, no line at warning."""
-    async with hostile(throttled(provider), _good(provider)) as server:
+    paced = PacedServer(provider, dated=dated)
+    async with hostile(paced.throttle, paced.answer) as server:
         settings = _settings(provider, server.url, llm_retries=1)
         ticket, metrics = await _ticket_through(settings)
     assert len(server.requests) == 2
     assert ticket.title == TICKET["title"] and metrics.counter("SummarizationFailures") == 0
+    # The client reads the 429 after it is written and sends again before it is read: the
+    # request read at or after the moment allowed proves the client waited at least that.
+    assert paced.asked_again_at >= paced.not_before - CLOCK_SLACK_S
     [retry] = [e for e in events(logs) if e["event"] == "llm.retry"]
-    assert retry["wait_s"] >= 1.0
+    # The wait it said is what the server asked, counted from when the client read it (no
+    # earlier than written): no more than the whole span, and for seconds exactly that.
+    assert retry["wait_s"] <= round(paced.not_before - paced.written_at, 2) + 0.01
+    if not dated:
+        assert retry["wait_s"] >= 1.0
     assert loud(logs) == []
 
 
