@@ -63,6 +63,22 @@ def _session_value(match: re.Match[str]) -> str:
 #: scp's `user@host:path` are not); a password of digits alone is a port or a time.
 _HOST_AFTER = r"(?=[A-Za-z0-9.-]{1,253}+(?::[0-9]{1,5}(?![0-9A-Za-z])|/))"
 
+#: The user before a schemeless pair's `:`: it starts a word (not a URL's, a path's, an
+#: e-mail's or a placeholder's part), and is no `mailto`.
+_USER_BEFORE = re.compile(
+    r"(?:(?<![A-Za-z0-9._%+/:@\\\[\]-])|(?<=\\[nrt]))(?!mailto\Z)[A-Za-z0-9._-]{1,64}+\Z"
+)
+
+
+def _schemeless_password(match: re.Match[str]) -> str:
+    """The match (`:password@`) with its password replaced when a user stands before it
+    (`_USER_BEFORE`); else unchanged."""
+    start = match.start()
+    if _USER_BEFORE.search(match.string, max(0, start - 65), start) is None:
+        return match[0]
+    return ":[REDACTED:password]@"
+
+
 #: SNMP's published default communities: knowing one is no secret, and a reader should see a
 #: device still answers to it.
 _DEFAULT_COMMUNITIES = frozenset({"public", "private"})
@@ -108,17 +124,18 @@ LOGIN_RULES: tuple[_Rule, ...] = (
         flags=re.IGNORECASE,
     ),
     # user:password@host with no scheme (`app:pw@db:5432/app`, a DSN a tool prints without
-    # its `postgres://`); a URL's own is the URL rule's (its user follows `/`).
+    # its `postgres://`); a URL's own is the URL rule's (its user follows `/`). The rule
+    # starts at `:`, which the engine jumps to, and asks for the user before it after
+    # (`_schemeless_password`).
     _rule(
-        r"(?:(?<![A-Za-z0-9._%+/:@\\\[\]-])|(?<=\\[nrt]))(?P<user>(?!mailto:)[A-Za-z0-9._-]{1,64}+):"
-        r"(?!\[REDACTED|[0-9]{1,5}@)[^\s:@/\"'\\<>\[\]]{1,256}+@" + _HOST_AFTER,
-        r"\g<user>:[REDACTED:password]@",
+        r":(?!\[REDACTED|[0-9]{1,5}@)[^\s:@/\"'\\<>\[\]]{1,256}+@" + _HOST_AFTER,
+        _schemeless_password,
         "@",
     ),
     # user:password after a name that says it holds both (`creds: admin:pw`, `--creds
     # admin:pw`, `credentials="deploy:…"`): the user stays.
     _rule(
-        rf"(?P<head>(?:-{{1,2}})?{_prefixed('credentials', 'creds', 'cred', 'userpass', 'user_pass', 'user-pass', 'userpwd')}"
+        rf"(?P<head>{_prefixed('credentials', 'creds', 'cred', 'userpass', 'user_pass', 'user-pass', 'userpwd')}"
         rf"(?![A-Za-z0-9])(?:{_ASSIGN}|[ \t]{{1,8}})(?P<q>\\?[\"'])?"
         r"[^\s:@\"'\\\[\]]{1,128}+:)(?!\[REDACTED)" + _QUOTED_OR_BARE,
         r"\g<head>[REDACTED:password]",
