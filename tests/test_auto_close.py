@@ -14,7 +14,7 @@ import pytest
 import structlog
 
 from factories import T0, alert
-from moto_speed import aws_session
+from moto_speed import loopback_aws_client
 from test_config_faults import route_error, routes
 from test_pipeline import LEASE, POLICY
 from test_silences import Rig
@@ -361,7 +361,7 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         await s.aclose()
         return
     moto_url = request.getfixturevalue("moto_url")
-    async with aws_session().client("dynamodb", endpoint_url=moto_url) as client:
+    async with loopback_aws_client("dynamodb", endpoint_url=moto_url) as client:
         await create_table(client, "incidents")
         yield DynamoDBStore(client, "incidents", POLICY, LEASE, timedelta(days=30))
 

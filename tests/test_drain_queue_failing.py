@@ -14,13 +14,13 @@ from collections.abc import AsyncIterator, Iterator, MutableMapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import aioboto3
 import pytest
 import structlog
 from botocore.config import Config
 
 from daemon_harness import Queues, daemon_env, settings_for
 from fault_proxy import FaultProxy
+from moto_speed import loopback_aws_client
 from triage.cli import main
 from triage.demo.ticketd import TicketServer
 from triage.incidents.lifecycle import Outcome
@@ -52,8 +52,7 @@ def proxy(queues: Queues) -> Iterator[FaultProxy]:
 
 @pytest.fixture
 async def inbox(queues: Queues, proxy: FaultProxy) -> AsyncIterator[SqsInbox]:
-    session = aioboto3.Session()
-    async with session.client("sqs", endpoint_url=proxy.url, config=ONE_TRY) as client:
+    async with loopback_aws_client("sqs", endpoint_url=proxy.url, config=ONE_TRY) as client:
         yield SqsInbox(client, proxy.queue_url(queues.url), answer_slack_s=5)
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from factories import T0, alert
 from fault_proxy import FaultProxy
-from moto_speed import aws_session
+from moto_speed import loopback_aws_client
 from triage.incidents.dynamodb import DynamoDBStore, create_table
 from triage.incidents.lifecycle import Action, Policy
 from triage.models import Priority, Ticket
@@ -27,11 +27,10 @@ TICKET = Ticket(title="api-5xx is failing", priority=Priority.HIGH, description=
 @pytest.fixture
 async def proxied(moto_url: str) -> AsyncIterator[tuple[FaultProxy, Any]]:
     """A table on moto, and a DynamoDB client whose calls a FaultProxy counts."""
-    session = aws_session()
-    async with session.client("dynamodb", endpoint_url=moto_url) as plain:
+    async with loopback_aws_client("dynamodb", endpoint_url=moto_url) as plain:
         await create_table(plain, "incidents")
     with FaultProxy(moto_url) as proxy:
-        async with session.client("dynamodb", endpoint_url=proxy.url) as client:
+        async with loopback_aws_client("dynamodb", endpoint_url=proxy.url) as client:
             yield proxy, client
 
 

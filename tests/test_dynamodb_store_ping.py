@@ -18,7 +18,7 @@ from aiobotocore.config import AioConfig
 from factories import T0, alert
 from fault_proxy import FaultProxy
 from memory_inbox import MemoryInbox
-from moto_speed import aws_session
+from moto_speed import loopback_aws_client
 from triage.errors import StoreThrottledError, StoreUnavailableError
 from triage.incidents.dynamodb import PING_ITEM_KEY, DynamoDBStore, create_table
 from triage.incidents.lifecycle import Outcome, Policy
@@ -42,7 +42,7 @@ def new_store(client: Any) -> DynamoDBStore:
 @pytest.fixture
 async def plain(moto_url: str) -> AsyncIterator[Any]:
     """A client straight to moto (no faults), with the table made: what another process sees."""
-    async with aws_session().client("dynamodb", endpoint_url=moto_url) as client:
+    async with loopback_aws_client("dynamodb", endpoint_url=moto_url) as client:
         await create_table(client, TABLE)
         yield client
 
@@ -78,7 +78,7 @@ class PingProxy(FaultProxy):
 async def proxied(plain: Any, moto_url: str) -> AsyncIterator[tuple[PingProxy, DynamoDBStore]]:
     """A DynamoDB store whose every call goes through a fault proxy in front of moto."""
     with PingProxy(moto_url) as proxy:
-        async with aws_session().client("dynamodb", endpoint_url=proxy.url, config=ONCE) as client:
+        async with loopback_aws_client("dynamodb", endpoint_url=proxy.url, config=ONCE) as client:
             yield proxy, new_store(client)
 
 

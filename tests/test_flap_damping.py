@@ -16,7 +16,7 @@ import pytest
 from factories import T0, alert
 from github_stub import GitHubServer
 from memory_store import MemoryStore
-from moto_speed import aws_session
+from moto_speed import loopback_aws_client
 from test_config_faults import config_error, load_with
 from test_pipeline import LEASE, POLICY
 from test_silences import Rig
@@ -442,8 +442,7 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         await s.aclose()
         return
     moto_url = request.getfixturevalue("moto_url")
-    session = aws_session()
-    async with session.client("dynamodb", endpoint_url=moto_url) as client:
+    async with loopback_aws_client("dynamodb", endpoint_url=moto_url) as client:
         await create_table(client, "incidents")
         yield DynamoDBStore(client, "incidents", POLICY, LEASE, timedelta(days=30))
 

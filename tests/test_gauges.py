@@ -9,12 +9,12 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import aioboto3
 import pytest
 import structlog
 
 from daemon_harness import Queues
 from memory_inbox import MemoryInbox
+from moto_speed import loopback_aws_client
 from test_pipeline import rig
 from triage.breaker import CircuitBreaker
 from triage.incidents.lifecycle import Outcome
@@ -43,7 +43,7 @@ async def test_depth_poller_reads_the_queue_and_its_dlq_from_sqs(queues: Queues)
     sqs.send_message(QueueUrl=queues.dlq_url, MessageBody="dead")
     sqs.receive_message(QueueUrl=queues.url, MaxNumberOfMessages=1, VisibilityTimeout=30)
     metrics = Metrics()
-    async with aioboto3.Session().client("sqs", endpoint_url=queues.endpoint) as client:
+    async with loopback_aws_client("sqs", endpoint_url=queues.endpoint) as client:
         depths = await DepthPoller(client, queues.url, metrics, 30).poll()
     assert depths is not None and depths.dlq_visible == 1
     assert (depths.queue.visible, depths.queue.in_flight) == (2, 1)
@@ -59,7 +59,7 @@ async def test_a_failed_poll_clears_the_gauges_and_says_why_once(queues: Queues)
     """When SQS does not answer for the queue, the depth gauges disappear (a stale depth would
     read as a true one), the failure is counted, and one log line says why."""
     metrics = Metrics()
-    async with aioboto3.Session().client("sqs", endpoint_url=queues.endpoint) as client:
+    async with loopback_aws_client("sqs", endpoint_url=queues.endpoint) as client:
         poller = DepthPoller(client, queues.url, metrics, 30)
         assert await poller.poll() is not None
         poller.queue_url = queues.url + "-gone"

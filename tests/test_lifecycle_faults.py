@@ -16,11 +16,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import aioboto3
 import pytest
 
 from factories import T0
 from memory_inbox import MemoryInbox
+from moto_speed import loopback_aws_client
 from test_pipeline import LEASE, POLICY, Rig, crash_loops, group_rig, rig
 from test_silences import Rig as SilencedRig
 from triage.errors import (
@@ -413,9 +413,8 @@ async def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIter
         yield sqlite
         await sqlite.aclose()
         return
-    session = aioboto3.Session(region_name="us-east-1")
     endpoint = request.getfixturevalue("moto_url")
-    async with session.client("dynamodb", endpoint_url=endpoint) as client:
+    async with loopback_aws_client("dynamodb", endpoint_url=endpoint) as client:
         await create_table(client, "incidents")
         yield DynamoDBStore(client, "incidents", POLICY, LEASE, closed_ttl)
 

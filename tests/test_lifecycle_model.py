@@ -80,12 +80,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import aioboto3
 import httpx2
 import pytest
 
 from factories import T0
 from memory_store import MemoryStore
+from moto_speed import loopback_aws_client
 from test_pipeline import Clock, CountingSummariser
 from triage.app import pipeline_from
 from triage.errors import (
@@ -954,8 +954,7 @@ async def test_the_lifecycle_holds_its_promises_in_any_order_on_dynamodb(
 ) -> None:
     """2 seeded runs of random events on replicas sharing one DynamoDB table (moto's server)
     break no invariant."""
-    session = aioboto3.Session(region_name="us-east-1")
-    async with session.client("dynamodb", endpoint_url=moto_url) as client:
+    async with loopback_aws_client("dynamodb", endpoint_url=moto_url) as client:
         for seed in range(DYNAMODB_SEEDS):
             loopback_http.post(f"{moto_url}/moto-api/reset").raise_for_status()
             await create_table(client, "incidents")

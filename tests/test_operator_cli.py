@@ -15,7 +15,7 @@ import pytest
 
 from daemon_harness import TOKEN
 from factories import alert
-from moto_speed import aws_session
+from moto_speed import loopback_aws_client
 from triage.app import open_configured_store
 from triage.aws import Aws
 from triage.cli import main
@@ -61,8 +61,7 @@ async def _create_store() -> None:
 
 
 async def _create_table(moto_url: str) -> None:
-    session = aws_session()
-    async with session.client("dynamodb", endpoint_url=moto_url) as client:
+    async with loopback_aws_client("dynamodb", endpoint_url=moto_url) as client:
         await create_table(client, "incidents")
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from moto_speed import aws_session
+from moto_speed import loopback_aws_client
 from test_store import LEASE, POLICY
 from triage.incidents import Store
 from triage.incidents.dynamodb import DynamoDBStore, create_table
@@ -38,10 +38,9 @@ async def replicas(
             await store.aclose()
         return
     moto_url = request.getfixturevalue("moto_url")
-    session = aws_session()
     async with (
-        session.client("dynamodb", endpoint_url=moto_url) as one,
-        session.client("dynamodb", endpoint_url=moto_url) as other,
+        loopback_aws_client("dynamodb", endpoint_url=moto_url) as one,
+        loopback_aws_client("dynamodb", endpoint_url=moto_url) as other,
     ):
         await create_table(one, "incidents")
         yield (

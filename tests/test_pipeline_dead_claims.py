@@ -20,7 +20,7 @@ import pytest
 from factories import T0, alert
 from fault_proxy import FaultProxy
 from memory_store import MemoryStore
-from moto_speed import aws_session
+from moto_speed import loopback_aws_client
 from recording_pipeline import Sink, Summariser
 from test_lifecycle_model import (
     LEASE,
@@ -254,11 +254,10 @@ CALLS = [
 async def test_a_new_incident_and_a_repeat_cost_no_more_dynamodb_calls(moto_url: str) -> None:
     """A new incident, two repeats and a close make exactly these calls: a claim's entry in
     the sweep index goes in the claim's own write, never in a call of its own."""
-    session = aws_session()
-    async with session.client("dynamodb", endpoint_url=moto_url) as plain:
+    async with loopback_aws_client("dynamodb", endpoint_url=moto_url) as plain:
         await create_table(plain, "incidents")
     with FaultProxy(moto_url) as proxy:
-        async with session.client("dynamodb", endpoint_url=proxy.url) as client:
+        async with loopback_aws_client("dynamodb", endpoint_url=proxy.url) as client:
             store = DynamoDBStore(client, "incidents", POLICY, LEASE, timedelta(days=30))
             clock = Clock()
             pipeline = Pipeline(

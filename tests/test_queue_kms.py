@@ -14,7 +14,7 @@ from structlog.testing import capture_logs
 from daemon_harness import Queues, make_queues
 from fault_proxy import FaultProxy
 from ingest_harness import bearer, ingest_settings, loopback_client, payload, running
-from moto_speed import aws_session
+from moto_speed import loopback_aws_client
 from triage.errors import InboxError
 from triage.health import Health
 from triage.sqs.inbox import SqsInbox
@@ -84,8 +84,7 @@ async def test_kms_throttling_is_no_refusal(queue: Queues, proxy: FaultProxy) ->
 
 @pytest.fixture
 async def inbox(queue: Queues, proxy: FaultProxy) -> AsyncIterator[SqsInbox]:
-    session = aws_session()
-    async with session.client("sqs", endpoint_url=proxy.url) as sqs:
+    async with loopback_aws_client("sqs", endpoint_url=proxy.url) as sqs:
         yield SqsInbox(sqs, proxy.queue_url(queue.url))
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from factories import T0, alert
-from moto_speed import aws_session
+from moto_speed import loopback_aws_client
 from triage.errors import StoreNewerError
 from triage.incidents.codec import (
     MIN_READER,
@@ -47,8 +47,7 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         await s.aclose()
         return
     moto_url = request.getfixturevalue("moto_url")
-    session = aws_session()
-    async with session.client("dynamodb", endpoint_url=moto_url) as client:
+    async with loopback_aws_client("dynamodb", endpoint_url=moto_url) as client:
         await create_table(client, "incidents")
         yield DynamoDBStore(client, "incidents", POLICY, LEASE, timedelta(days=30))
 

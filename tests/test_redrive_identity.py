@@ -16,7 +16,7 @@ import pytest
 import structlog
 
 from daemon_harness import Queues, daemon_env, run_in_process, settings_for
-from moto_speed import aws_session
+from moto_speed import loopback_aws_client
 from triage.ingest.outbox import Outgoing, SqsOutbox
 from triage.sqs.identity import (
     GATEWAY_ID_ATTRIBUTE,
@@ -252,8 +252,7 @@ def test_each_outgoing_message_is_stamped_once_with_its_own_id() -> None:
 async def test_a_message_the_gateway_queued_is_received_under_its_stamp(queues: Queues) -> None:
     """Sent through the gateway's outbox and received by the daemon's inbox on moto, a
     message is named by the stamp it was sent with, not by SQS's MessageId."""
-    session = aws_session()
-    async with session.client("sqs", endpoint_url=queues.endpoint) as sqs:
+    async with loopback_aws_client("sqs", endpoint_url=queues.endpoint) as sqs:
         outbox = SqsOutbox(sqs, queues.url)
         outgoing = Outgoing.of(PLAIN, {"source": "generic"})
         sqs_id = await outbox.send(outgoing)

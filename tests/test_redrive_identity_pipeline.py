@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from daemon_harness import Queues
-from moto_speed import aws_session
+from moto_speed import loopback_aws_client
 from test_pipeline import CountingSummariser, FakeSink
 from triage.errors import StoreBusyError
 from triage.incidents import Action, Ledger, Policy
@@ -117,7 +117,7 @@ async def rig(queues: Queues, tmp_path: Path) -> AsyncIterator[Rig]:
         Ledger(store), CountingSummariser(), [sink], metrics, redactor=Redactor(), policy=POLICY
     )
     try:
-        async with aws_session().client("sqs", endpoint_url=queues.endpoint) as sqs:
+        async with loopback_aws_client("sqs", endpoint_url=queues.endpoint) as sqs:
             inbox = SqsInbox(sqs, queues.url)
             yield Rig(queues, sqs, inbox, pipeline, sink, metrics, store)
     finally:

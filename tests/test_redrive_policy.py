@@ -7,12 +7,12 @@ from __future__ import annotations
 from collections.abc import MutableMapping
 from typing import Any
 
-import aioboto3
 import pytest
 import structlog
 
 from daemon_harness import Queues
 from fault_proxy import FaultProxy
+from moto_speed import loopback_aws_client
 from test_signals_depth import ONCE
 from triage.sqs.redrive import max_receive_count, read_max_receive_count
 
@@ -20,7 +20,7 @@ from triage.sqs.redrive import max_receive_count, read_max_receive_count
 async def test_the_queues_max_receive_count_is_read_from_sqs(queues: Queues) -> None:
     """A moto queue whose redrive policy moves a message after 2 receives reads as 2; its
     DLQ, which has no policy, reads as unknown."""
-    async with aioboto3.Session().client("sqs", endpoint_url=queues.endpoint) as client:
+    async with loopback_aws_client("sqs", endpoint_url=queues.endpoint) as client:
         assert await read_max_receive_count(client, queues.url) == 2
         assert await read_max_receive_count(client, queues.dlq_url) is None
 
@@ -29,7 +29,7 @@ async def test_a_queue_sqs_cannot_find_is_unknown_with_one_warning(
     queues: Queues, logs: list[MutableMapping[str, Any]]
 ) -> None:
     """A queue URL SQS does not know is no crash at start-up: unknown, and one warning."""
-    async with aioboto3.Session().client("sqs", endpoint_url=queues.endpoint) as client:
+    async with loopback_aws_client("sqs", endpoint_url=queues.endpoint) as client:
         assert await read_max_receive_count(client, queues.url + "-gone") is None
     warnings = [e for e in logs if e["event"] == "redrive.unknown"]
     assert len(warnings) == 1 and warnings[0]["log_level"] == "warning"
@@ -38,9 +38,8 @@ async def test_a_queue_sqs_cannot_find_is_unknown_with_one_warning(
 async def test_a_queue_sqs_leaves_hanging_is_unknown_within_the_bound(queues: Queues) -> None:
     """GetQueueAttributes held for 30 s does not hold up the daemon's start: after the bound,
     unknown, with one warning saying SQS did not answer."""
-    session = aioboto3.Session()
     with FaultProxy(queues.endpoint) as proxy:
-        async with session.client("sqs", endpoint_url=proxy.url, config=ONCE) as client:
+        async with loopback_aws_client("sqs", endpoint_url=proxy.url, config=ONCE) as client:
             proxy.delay("AmazonSQS.GetQueueAttributes", 30)
             with structlog.testing.capture_logs() as logs:
                 limit = await read_max_receive_count(

@@ -19,7 +19,7 @@ import structlog
 
 from daemon_harness import TOKEN, Queues, settings_for
 from factories import alert, view
-from moto_speed import aws_session
+from moto_speed import loopback_aws_client
 from test_pipeline import CountingSummariser, FakeSink
 from test_store_faults import _SkewedClock
 from triage.app import run_daemon
@@ -52,8 +52,7 @@ Maker = Callable[[Callable[[], float]], DynamoDBStore]
 @pytest.fixture
 async def replica(moto_url: str) -> AsyncIterator[Maker]:
     """Makes a replica's store on one moto table, with the host clock given."""
-    session = aws_session()
-    async with session.client("dynamodb", endpoint_url=moto_url) as client:
+    async with loopback_aws_client("dynamodb", endpoint_url=moto_url) as client:
         await create_table(client, "incidents")
 
         def make(wall: Callable[[], float]) -> DynamoDBStore:
@@ -187,8 +186,7 @@ def test_a_silence_added_from_a_laptop_minutes_behind_starts_now(
 
 
 async def _table(moto_url: str) -> None:
-    session = aws_session()
-    async with session.client("dynamodb", endpoint_url=moto_url) as client:
+    async with loopback_aws_client("dynamodb", endpoint_url=moto_url) as client:
         await create_table(client, "incidents")
 
 

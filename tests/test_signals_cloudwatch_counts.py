@@ -16,7 +16,7 @@ import boto3
 from botocore.config import Config
 
 from fault_proxy import FaultProxy
-from moto_speed import aws_session
+from moto_speed import loopback_aws_client
 from triage.metrics import Metrics
 from triage.ops.metrics_export import EmfExporter, PutMetricDataExporter
 
@@ -91,7 +91,7 @@ async def test_a_storms_flush_counts_every_observation(moto_url: str) -> None:
     10,000 raw values kept), with every call inside PutMetricData's limits."""
     metrics = Metrics()
     storm(metrics, 25_000)
-    async with aws_session().client("cloudwatch", endpoint_url=moto_url) as client:
+    async with loopback_aws_client("cloudwatch", endpoint_url=moto_url) as client:
         bodies = record_bodies(client)
         assert await PutMetricDataExporter(metrics, "Storm", client).flush() > 0
     assert statistics(moto_url)["SampleCount"] == 25_000
@@ -106,9 +106,7 @@ async def test_a_storm_through_an_outage_is_counted_whole_once_cloudwatch_answer
     inside PutMetricData's limits (the kept values and the new ones together)."""
     metrics = Metrics()
     with FaultProxy(moto_url) as proxy:
-        async with aws_session().client(
-            "cloudwatch", endpoint_url=proxy.url, config=ONCE
-        ) as client:
+        async with loopback_aws_client("cloudwatch", endpoint_url=proxy.url, config=ONCE) as client:
             exporter = PutMetricDataExporter(metrics, "Storm", client)
             bodies = record_bodies(client)
             storm(metrics, 15_000)
@@ -129,9 +127,7 @@ async def test_an_outage_keeps_a_storms_extremes_with_its_count(moto_url: str) -
     metrics = Metrics()
     metrics.MAX_PENDING = 100
     with FaultProxy(moto_url) as proxy:
-        async with aws_session().client(
-            "cloudwatch", endpoint_url=proxy.url, config=ONCE
-        ) as client:
+        async with loopback_aws_client("cloudwatch", endpoint_url=proxy.url, config=ONCE) as client:
             exporter = PutMetricDataExporter(metrics, "Storm", client)
             proxy.break_answers("", "reset")
             storm_with_extremes(metrics)
@@ -179,7 +175,7 @@ async def test_a_storms_minimum_and_maximum_reach_cloudwatch(moto_url: str) -> N
     metrics = Metrics()
     metrics.MAX_PENDING = 100
     storm_with_extremes(metrics)
-    async with aws_session().client("cloudwatch", endpoint_url=moto_url) as client:
+    async with loopback_aws_client("cloudwatch", endpoint_url=moto_url) as client:
         assert await PutMetricDataExporter(metrics, "Storm", client).flush() > 0
     stats = statistics(moto_url)
     assert stats["Minimum"] == 0.5

@@ -4,12 +4,12 @@ and one line when it ends."""
 
 from __future__ import annotations
 
-import aioboto3
 import structlog
 from botocore.config import Config
 
 from daemon_harness import Queues
 from fault_proxy import FaultProxy
+from moto_speed import loopback_aws_client
 from triage.metrics import Metrics
 from triage.sqs.depth import DepthPoller
 
@@ -26,9 +26,8 @@ async def test_a_poll_sqs_leaves_hanging_clears_the_depth_gauges_in_time(queues:
     """GetQueueAttributes held for 30 s (a read timeout away) fails the poll after its own
     bound: the depth gauges go, QueueDepthPollFailures counts it, one warning says so."""
     metrics = Metrics()
-    session = aioboto3.Session()
     with FaultProxy(queues.endpoint) as proxy:
-        async with session.client("sqs", endpoint_url=proxy.url, config=ONCE) as client:
+        async with loopback_aws_client("sqs", endpoint_url=proxy.url, config=ONCE) as client:
             # The first poll, which a busy machine may take long over (the client's first
             # call), has time to answer; the held one is cut at 0.2 s.
             poller = DepthPoller(client, proxy.queue_url(queues.url), metrics, 30, timeout_s=30)
@@ -49,7 +48,7 @@ async def test_an_outage_of_many_polls_is_one_warning_and_its_end_one_line(queue
     """Three failed polls in a row: one queue_depth.poll_failed warning (the others debug),
     each counted; the poll that works again logs queue_depth.recovered once."""
     metrics = Metrics()
-    async with aioboto3.Session().client("sqs", endpoint_url=queues.endpoint) as client:
+    async with loopback_aws_client("sqs", endpoint_url=queues.endpoint) as client:
         poller = DepthPoller(client, queues.url + "-gone", metrics, 30)
         with structlog.testing.capture_logs() as logs:
             for _ in range(3):

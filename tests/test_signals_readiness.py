@@ -10,7 +10,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import aioboto3
 import httpx2
 import pytest
 import structlog
@@ -18,6 +17,7 @@ from botocore.config import Config
 
 from daemon_harness import TOKEN, DaemonThread, Queues, settings_for
 from fault_proxy import FaultProxy
+from moto_speed import loopback_aws_client
 from triage.demo.ticketd import TicketServer
 from triage.errors import InboxError
 from triage.health import Health
@@ -37,9 +37,8 @@ RECEIVE_HELD_S = 2
 async def test_a_receive_sqs_never_answers_fails_within_its_bound(queues: Queues) -> None:
     """ReceiveMessage held for 30 s raises InboxError once the long poll plus the inbox's
     bound has passed, naming the wait, instead of waiting out botocore's tries."""
-    session = aioboto3.Session()
     with FaultProxy(queues.endpoint) as proxy:
-        async with session.client("sqs", endpoint_url=proxy.url, config=DAEMON_LIKE) as client:
+        async with loopback_aws_client("sqs", endpoint_url=proxy.url, config=DAEMON_LIKE) as client:
             inbox = SqsInbox(client, proxy.queue_url(queues.url), answer_slack_s=0.2)
             proxy.delay(RECEIVE, 30)
             with pytest.raises(InboxError, match=r"no answer within 0\.2 s"):
@@ -54,9 +53,8 @@ async def test_readiness_says_the_queue_is_unreachable_while_receives_hang(
     receive.failed warning, and ready again once SQS answers."""
     health = Health()
     stop = asyncio.Event()
-    session = aioboto3.Session()
     with FaultProxy(queues.endpoint) as proxy:
-        async with session.client("sqs", endpoint_url=proxy.url, config=DAEMON_LIKE) as client:
+        async with loopback_aws_client("sqs", endpoint_url=proxy.url, config=DAEMON_LIKE) as client:
             inbox = SqsInbox(client, proxy.queue_url(queues.url), answer_slack_s=0.2)
             supervisor = Supervisor(
                 # Receives retried 0.1 s after a failure, not 1 s: the outage is several

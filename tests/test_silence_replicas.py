@@ -16,7 +16,7 @@ import boto3
 import pytest
 
 from daemon_harness import Daemon, Queues, daemon_env, make_queues, run_in_process, settings_for
-from moto_speed import aws_session
+from moto_speed import loopback_aws_client
 from triage.demo.ticketd import TicketServer
 from triage.incidents.dynamodb import create_table
 
@@ -78,7 +78,7 @@ def test_two_replicas_honour_one_silence_and_one_lets_go_of_it(
     queue_a, queue_b = make_queues(moto_url, max_receive_count=5), second_queue(moto_url)
 
     async def table() -> None:
-        async with aws_session().client("dynamodb", endpoint_url=moto_url) as client:
+        async with loopback_aws_client("dynamodb", endpoint_url=moto_url) as client:
             await create_table(client, "incidents")
 
     asyncio.run(table())

@@ -9,13 +9,13 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
-import aioboto3
 import pytest
 import structlog
 from botocore.config import Config
 
 from daemon_harness import Queues
 from fault_proxy import FaultProxy
+from moto_speed import loopback_aws_client
 from triage.errors import InboxError
 from triage.sqs.inbox import SqsInbox
 
@@ -36,8 +36,7 @@ def proxy(queues: Queues) -> Iterator[FaultProxy]:
 
 @pytest.fixture
 async def inbox(queues: Queues, proxy: FaultProxy) -> AsyncIterator[SqsInbox]:
-    session = aioboto3.Session()
-    async with session.client("sqs", endpoint_url=proxy.url, config=DAEMON_LIKE) as client:
+    async with loopback_aws_client("sqs", endpoint_url=proxy.url, config=DAEMON_LIKE) as client:
         yield SqsInbox(client, proxy.queue_url(queues.url), answer_slack_s=SLACK_S)
 
 
@@ -145,8 +144,7 @@ async def test_visibility_calls_failing_in_an_outage_are_one_warning(
     # One attempt per call: botocore's retries with backoff only make each refusal slower (on
     # a loaded machine past the bound, which would be another reason).
     once = Config(retries={"total_max_attempts": 1, "mode": "standard"}, read_timeout=30)
-    session = aioboto3.Session()
-    async with session.client("sqs", endpoint_url=proxy.url, config=once) as client:
+    async with loopback_aws_client("sqs", endpoint_url=proxy.url, config=once) as client:
         inbox = SqsInbox(client, proxy.queue_url(queues.url), answer_slack_s=SLACK_S)
         queues.send("a")
         messages = await inbox.receive(1, 1, 30)

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import aioboto3
 import pytest
 import structlog
 
 from daemon_harness import Queues
 from fault_proxy import FaultProxy
+from moto_speed import loopback_aws_client
 from test_signals_depth import ONCE
 from triage.metrics import Metrics
 from triage.sqs.depth import DepthPoller
@@ -34,7 +34,7 @@ async def two_polls(
     metrics = Metrics()
     with FaultProxy(queues.endpoint) as proxy:
         proxy.rewrite(ATTRIBUTES, change)
-        async with aioboto3.Session().client("sqs", endpoint_url=proxy.url, config=ONCE) as sqs:
+        async with loopback_aws_client("sqs", endpoint_url=proxy.url, config=ONCE) as sqs:
             poller = DepthPoller(sqs, proxy.queue_url(queues.url), metrics, 30)
             with structlog.testing.capture_logs() as logs:
                 polled = [await poller.poll(), await poller.poll()]

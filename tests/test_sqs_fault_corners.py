@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator, Callable, Iterator, MutableMapping, S
 from dataclasses import replace
 from typing import Any
 
-import aioboto3
 import pytest
 import structlog
 from botocore.config import Config
@@ -19,6 +18,7 @@ from botocore.config import Config
 from daemon_harness import Queues
 from fault_proxy import FaultProxy
 from memory_inbox import MemoryInbox
+from moto_speed import loopback_aws_client
 from triage.errors import GatheringError, SinkThrottledError
 from triage.incidents.lifecycle import Outcome
 from triage.metrics import Metrics
@@ -52,8 +52,7 @@ def proxy(queues: Queues) -> Iterator[FaultProxy]:
 
 @pytest.fixture
 async def inbox(queues: Queues, proxy: FaultProxy) -> AsyncIterator[SqsInbox]:
-    session = aioboto3.Session()
-    async with session.client("sqs", endpoint_url=proxy.url, config=ONE_TRY) as client:
+    async with loopback_aws_client("sqs", endpoint_url=proxy.url, config=ONE_TRY) as client:
         yield SqsInbox(client, proxy.queue_url(queues.url), answer_slack_s=5)
 
 

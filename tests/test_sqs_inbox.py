@@ -12,7 +12,7 @@ import structlog
 
 from daemon_harness import Queues, make_queues
 from fault_proxy import FaultProxy
-from moto_speed import aws_session
+from moto_speed import loopback_aws_client
 from triage.errors import InboxError
 from triage.sqs.inbox import SqsInbox
 
@@ -30,8 +30,7 @@ def proxy(queue: Queues) -> Iterator[FaultProxy]:
 
 @pytest.fixture
 async def inbox(queue: Queues, proxy: FaultProxy) -> AsyncIterator[SqsInbox]:
-    session = aws_session()
-    async with session.client("sqs", endpoint_url=proxy.url) as sqs:
+    async with loopback_aws_client("sqs", endpoint_url=proxy.url) as sqs:
         yield SqsInbox(sqs, proxy.queue_url(queue.url))
 
 

@@ -13,7 +13,7 @@ import structlog
 
 from daemon_harness import Queues
 from fault_proxy import FaultProxy
-from moto_speed import aws_session
+from moto_speed import loopback_aws_client
 from triage.sqs.inbox import SqsInbox
 
 RECEIVE = "AmazonSQS.ReceiveMessage"
@@ -28,7 +28,7 @@ def proxy(queues: Queues) -> Iterator[FaultProxy]:
 
 @pytest.fixture
 async def inbox(queues: Queues, proxy: FaultProxy) -> AsyncIterator[SqsInbox]:
-    async with aws_session().client("sqs", endpoint_url=proxy.url) as sqs:
+    async with loopback_aws_client("sqs", endpoint_url=proxy.url) as sqs:
         yield SqsInbox(sqs, proxy.queue_url(queues.url))
 
 
@@ -86,7 +86,7 @@ async def test_an_answer_with_more_messages_than_asked_gives_the_extra_back_at_o
     MaxNumberOfMessages): only as many as asked are handed out, since each takes a worker
     slot; the rest are made visible again at once, with one line."""
     queues.send("a", "b", "c")
-    async with aws_session().client("sqs", endpoint_url=queues.endpoint) as sqs:
+    async with loopback_aws_client("sqs", endpoint_url=queues.endpoint) as sqs:
         answer = await sqs.receive_message(QueueUrl=queues.url, MaxNumberOfMessages=10)
         await sqs.change_message_visibility_batch(
             QueueUrl=queues.url,

@@ -19,7 +19,7 @@ import structlog
 from daemon_harness import Queues, make_queues
 from fault_proxy import FaultProxy
 from memory_inbox import MemoryInbox
-from moto_speed import aws_session
+from moto_speed import loopback_aws_client
 from triage.errors import DecodeError, SinkUnavailableError
 from triage.incidents.lifecycle import Outcome
 from triage.metrics import Metrics
@@ -44,7 +44,7 @@ def proxy(queues: Queues) -> Iterator[FaultProxy]:
 
 @pytest.fixture
 async def sqs(proxy: FaultProxy) -> AsyncIterator[Any]:
-    async with aws_session().client("sqs", endpoint_url=proxy.url) as client:
+    async with loopback_aws_client("sqs", endpoint_url=proxy.url) as client:
         yield client
 
 

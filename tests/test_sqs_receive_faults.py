@@ -9,13 +9,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 
-import aioboto3
 import pytest
 import structlog
 from botocore.config import Config
 
 from daemon_harness import Queues
 from fault_proxy import FaultProxy
+from moto_speed import loopback_aws_client
 from triage.health import Health
 from triage.incidents.lifecycle import Outcome
 from triage.metrics import Metrics
@@ -55,8 +55,7 @@ def proxy(queues: Queues) -> Iterator[FaultProxy]:
 
 @pytest.fixture
 async def inbox(queues: Queues, proxy: FaultProxy) -> AsyncIterator[SqsInbox]:
-    session = aioboto3.Session()
-    async with session.client("sqs", endpoint_url=proxy.url, config=ONE_TRY) as client:
+    async with loopback_aws_client("sqs", endpoint_url=proxy.url, config=ONE_TRY) as client:
         yield SqsInbox(client, proxy.queue_url(queues.url), answer_slack_s=5)
 
 

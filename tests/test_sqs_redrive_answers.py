@@ -7,12 +7,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import aioboto3
 import pytest
 import structlog
 
 from daemon_harness import Queues
 from fault_proxy import FaultProxy
+from moto_speed import loopback_aws_client
 from test_signals_depth import ONCE
 from triage.metrics import Metrics
 from triage.sqs.depth import DepthPoller
@@ -72,10 +72,9 @@ async def test_a_start_up_read_of_such_an_answer_is_unknown_with_one_warning(
     """GetQueueAttributes answered with a policy or attributes of the wrong type: the
     daemon's start-up read says unknown, with one `redrive.unknown` warning, and raises
     nothing."""
-    session = aioboto3.Session()
     with FaultProxy(queues.endpoint) as proxy:
         proxy.rewrite(ATTRIBUTES, lambda _: answer)
-        async with session.client("sqs", endpoint_url=proxy.url, config=ONCE) as client:
+        async with loopback_aws_client("sqs", endpoint_url=proxy.url, config=ONCE) as client:
             with structlog.testing.capture_logs() as logs:
                 limit = await read_max_receive_count(client, proxy.queue_url(queues.url))
     assert limit is None
@@ -93,10 +92,9 @@ async def test_a_depth_poll_of_a_policy_beyond_the_api_fails_that_poll_only(
     """The depth poller reading a RedrivePolicy nested past any parser, or without a DLQ's
     ARN: that poll fails with one warning and raises nothing (a raise would end the helper,
     and the daemon with it)."""
-    session = aioboto3.Session()
     with FaultProxy(queues.endpoint) as proxy:
         proxy.rewrite(ATTRIBUTES, lambda _: {"Attributes": {"RedrivePolicy": policy}})
-        async with session.client("sqs", endpoint_url=proxy.url, config=ONCE) as client:
+        async with loopback_aws_client("sqs", endpoint_url=proxy.url, config=ONCE) as client:
             poller = DepthPoller(client, proxy.queue_url(queues.url), Metrics(), 30)
             with structlog.testing.capture_logs() as logs:
                 assert await poller.poll() is None

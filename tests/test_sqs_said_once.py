@@ -13,7 +13,7 @@ import structlog
 
 from daemon_harness import Queues, make_queues
 from fault_proxy import FaultProxy
-from moto_speed import aws_session
+from moto_speed import loopback_aws_client
 from triage.sqs.inbox import Message, SqsInbox
 
 RECEIVE = "AmazonSQS.ReceiveMessage"
@@ -33,7 +33,7 @@ def proxy(queues: Queues) -> Iterator[FaultProxy]:
 
 @pytest.fixture
 async def sqs(proxy: FaultProxy) -> AsyncIterator[Any]:
-    async with aws_session().client("sqs", endpoint_url=proxy.url) as client:
+    async with loopback_aws_client("sqs", endpoint_url=proxy.url) as client:
         yield client
 
 

@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 import structlog
@@ -18,7 +17,7 @@ from aiobotocore.config import AioConfig
 
 from factories import T0, alert, view
 from fault_proxy import FaultProxy
-from moto_speed import aws_session
+from moto_speed import loopback_aws_client
 from triage.errors import (
     BackpressureError,
     ConfigError,
@@ -62,13 +61,6 @@ TICKET = Ticket(
 )
 
 
-def dynamodb_client(endpoint_url: str, **options: Any) -> Any:
-    """A DynamoDB client of the process's one session, for a plain-HTTP loopback endpoint.
-    `verify=False` checks nothing less there (no TLS), and spares each client loading the CA
-    bundle into an SSL context it never uses (16-40 ms of CPU a client, one per test)."""
-    return aws_session().client("dynamodb", endpoint_url=endpoint_url, verify=False, **options)
-
-
 @pytest.fixture(params=["sqlite", "dynamodb"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
     """Each test runs once per store: SQLite on disk, DynamoDB on moto's server."""
@@ -79,7 +71,7 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         await s.aclose()
         return
     moto_url = request.getfixturevalue("moto_url")
-    async with dynamodb_client(moto_url) as client:
+    async with loopback_aws_client("dynamodb", moto_url) as client:
         await create_table(client, "incidents")
         yield DynamoDBStore(client, "incidents", POLICY, LEASE, timedelta(days=30))
 
@@ -922,7 +914,7 @@ async def test_a_failed_effect_with_its_own_alert_waits_before_the_sweep_takes_i
 async def test_a_table_without_the_sweep_index_is_swept_by_scan(moto_url: str) -> None:
     """A DynamoDB table made before the sweep index existed still finds the due incidents
     (by a scan, after one warning), so an older deployment keeps escalating."""
-    async with dynamodb_client(moto_url) as client:
+    async with loopback_aws_client("dynamodb", moto_url) as client:
         await client.create_table(
             TableName="old",
             KeySchema=[{"AttributeName": "fingerprint", "KeyType": "HASH"}],
@@ -954,13 +946,13 @@ async def test_a_throttled_dynamodb_table_holds_the_message_instead_of_failing_i
 ) -> None:
     """DynamoDB throttling the table (after botocore's own retries) is a wait: the store raises
     StoreThrottledError, which the supervisor holds (intake paused, receive count kept)."""
-    async with dynamodb_client(moto_url) as plain:
+    async with loopback_aws_client("dynamodb", moto_url) as plain:
         await create_table(plain, "incidents")
     with FaultProxy(moto_url) as proxy:
         proxy.refuse("DynamoDB_20120810.PutItem", 400, "ProvisionedThroughputExceededException")
         # One attempt: `max_attempts` would count retries (a second call after a backoff).
         once = AioConfig(retries={"total_max_attempts": 1, "mode": "standard"})
-        async with dynamodb_client(proxy.url, config=once) as client:
+        async with loopback_aws_client("dynamodb", proxy.url, config=once) as client:
             store = DynamoDBStore(client, "incidents", POLICY, LEASE, timedelta(days=30))
             with pytest.raises(StoreThrottledError, match="throttled") as held:
                 await store.begin(alert(), "m1", T0)

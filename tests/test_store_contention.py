@@ -19,7 +19,7 @@ from aiobotocore.config import AioConfig
 from factories import T0, alert
 from fault_proxy import FaultProxy
 from memory_inbox import MemoryInbox
-from moto_speed import aws_session
+from moto_speed import loopback_aws_client
 from test_pipeline import CountingSummariser, FakeSink
 from triage.errors import StoreBusyError, StoreThrottledError
 from triage.incidents import Ledger
@@ -117,11 +117,10 @@ ONCE = AioConfig(retries={"total_max_attempts": 1, "mode": "standard"}, read_tim
 @pytest.fixture
 async def contended(moto_url: str) -> AsyncIterator[tuple[ContendedProxy, Any]]:
     """A table on moto, and a DynamoDB client whose calls go through a ContendedProxy."""
-    session = aws_session()
-    async with session.client("dynamodb", endpoint_url=moto_url) as plain:
+    async with loopback_aws_client("dynamodb", endpoint_url=moto_url) as plain:
         await create_table(plain, "incidents")
     with ContendedProxy(moto_url, HOT) as proxy:
-        async with session.client("dynamodb", endpoint_url=proxy.url, config=ONCE) as client:
+        async with loopback_aws_client("dynamodb", endpoint_url=proxy.url, config=ONCE) as client:
             yield proxy, client
 
 

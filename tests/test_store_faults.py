@@ -19,7 +19,7 @@ from aiobotocore.config import AioConfig
 
 from factories import T0, alert
 from fault_proxy import FaultProxy
-from moto_speed import aws_session
+from moto_speed import loopback_aws_client
 from triage.errors import (
     ConfigError,
     RecordTooLargeError,
@@ -128,11 +128,10 @@ ONCE = AioConfig(retries={"total_max_attempts": 1, "mode": "standard"}, read_tim
 @pytest.fixture
 async def proxied(moto_url: str) -> AsyncIterator[tuple[FaultProxy, DynamoDBStore]]:
     """A DynamoDB store whose every call goes through a fault proxy in front of moto."""
-    session = aws_session()
-    async with session.client("dynamodb", endpoint_url=moto_url) as plain:
+    async with loopback_aws_client("dynamodb", endpoint_url=moto_url) as plain:
         await create_table(plain, "incidents")
     with FaultProxy(moto_url) as proxy:
-        async with session.client("dynamodb", endpoint_url=proxy.url, config=ONCE) as client:
+        async with loopback_aws_client("dynamodb", endpoint_url=proxy.url, config=ONCE) as client:
             yield proxy, DynamoDBStore(client, "incidents", POLICY, LEASE, timedelta(days=30))
 
 
@@ -187,8 +186,7 @@ async def test_a_dynamodb_table_that_does_not_exist_stops_start_up_with_one_line
 ) -> None:
     """Opening a store on a table that does not exist is a ConfigError naming it (one line,
     exit 2), not a daemon that starts and holds every message for ever."""
-    session = aws_session()
-    async with session.client("dynamodb", endpoint_url=moto_url, config=ONCE) as client:
+    async with loopback_aws_client("dynamodb", endpoint_url=moto_url, config=ONCE) as client:
         store = DynamoDBStore(client, "no-such-table", POLICY, LEASE, timedelta(days=30))
         with pytest.raises(ConfigError, match="dynamodb://no-such-table: no such DynamoDB table"):
             await store.open()
@@ -197,12 +195,11 @@ async def test_a_dynamodb_table_that_does_not_exist_stops_start_up_with_one_line
 async def test_a_dynamodb_store_unreachable_at_start_starts_and_waits(moto_url: str) -> None:
     """DynamoDB not answering at start (reset connections) is no reason to stop: opening
     succeeds with a warning, and the store serves as soon as it answers."""
-    session = aws_session()
-    async with session.client("dynamodb", endpoint_url=moto_url) as plain:
+    async with loopback_aws_client("dynamodb", endpoint_url=moto_url) as plain:
         await create_table(plain, "incidents")
     with FaultProxy(moto_url) as proxy:
         proxy.break_answers("DynamoDB_20120810.DescribeTable", "reset")
-        async with session.client("dynamodb", endpoint_url=proxy.url, config=ONCE) as client:
+        async with loopback_aws_client("dynamodb", endpoint_url=proxy.url, config=ONCE) as client:
             store = DynamoDBStore(client, "incidents", POLICY, LEASE, timedelta(days=30))
             await store.open()
             assert (await store.begin(alert(), "m1", T0)).action is Action.OPEN
@@ -233,11 +230,10 @@ async def test_a_host_clock_far_off_dynamodbs_is_named_at_start_up(
     """A replica whose clock is minutes off (DynamoDB's answers dated otherwise) starts with
     one `store.clock_skew` warning saying by how much, since replicas compare leases across
     their clocks; a clock in step says nothing."""
-    session = aws_session()
-    async with session.client("dynamodb", endpoint_url=moto_url) as plain:
+    async with loopback_aws_client("dynamodb", endpoint_url=moto_url) as plain:
         await create_table(plain, "incidents")
     with _SkewedClock(moto_url, skew_s) as proxy:
-        async with session.client("dynamodb", endpoint_url=proxy.url, config=ONCE) as client:
+        async with loopback_aws_client("dynamodb", endpoint_url=proxy.url, config=ONCE) as client:
             store = DynamoDBStore(client, "incidents", POLICY, LEASE, timedelta(days=30))
             with structlog.testing.capture_logs() as logs:
                 await store.open()

@@ -14,7 +14,7 @@ import pytest
 
 from factories import T0, alert
 from memory_store import MemoryStore
-from moto_speed import aws_session
+from moto_speed import loopback_aws_client
 from test_store import LEASE, POLICY, _hold, _silence
 from triage.incidents.dynamodb import DynamoDBStore, create_table
 from triage.incidents.groups import GroupKey
@@ -39,7 +39,7 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         await s.aclose()
         return
     moto_url = request.getfixturevalue("moto_url")
-    async with aws_session().client("dynamodb", endpoint_url=moto_url) as client:
+    async with loopback_aws_client("dynamodb", endpoint_url=moto_url) as client:
         await create_table(client, "incidents")
         yield DynamoDBStore(client, "incidents", POLICY, LEASE, timedelta(days=30))
 
