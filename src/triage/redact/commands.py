@@ -217,7 +217,9 @@ COMMAND_RULES: tuple[
         *(f"{word}{gap}" for word in ("login", "7z", "7za", "zip", "bcp", "rar") for gap in " \t"),
         *("ldap", "plink", "pscp", "psftp", "psexec", "openssl"),
         *("mongo", "redis-cli", "sqlcmd", "ipmitool", "ssh-keygen", "snmp"),
-        *("cqlsh", "rabbitmqadmin", "mosquitto_"),
+        # cqlsh by its `lsh` and the gap after it: the letter `c` starts no other needle looked
+        # for as written, and would add to the positions every text's search tries.
+        *("lsh ", "lsh\t", "rabbitmqadmin", "mosquitto_"),
     ),
     # smbclient's (and rpcclient's, net's) -U user%password; lftp's -u user,password; the
     # password quoted or not.

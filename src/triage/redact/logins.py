@@ -135,15 +135,11 @@ LOGIN_RULES: tuple[_Rule, ...] = (
     # user:password after a name that says it holds both (`creds: admin:pw`, `--creds
     # admin:pw`, `credentials="deploy:…"`): the user stays.
     _rule(
-        rf"(?P<head>{_prefixed('credentials', 'creds', 'cred', 'userpass', 'user_pass', 'user-pass', 'userpwd')}"
+        rf"(?P<head>{_prefixed('credentials', 'creds', 'cred')}"
         rf"(?![A-Za-z0-9])(?:{_ASSIGN}|[ \t]{{1,8}})(?P<q>\\?[\"'])?"
         r"[^\s:@\"'\\\[\]]{1,128}+:)(?!\[REDACTED)" + _QUOTED_OR_BARE,
         r"\g<head>[REDACTED:password]",
         "cred",
-        "userpass",
-        "user_pass",
-        "user-pass",
-        "userpwd",
         flags=re.IGNORECASE,
     ),
     # An `expect` script's (or pexpect's) answer to a password prompt: `expect "assword:"`

@@ -257,7 +257,8 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
         *("basicauth", "digestauth", "proxyauth", "crammd5auth", "plainauth"),
         *(f"auth{gap}=" for gap in ("", " ", "  ", "   ", "\t")),
         *(".login", "simple_bind", "networkcredential", "passwordauthentication"),
-        *("usernamepassword", "pymysql", "mysqldb", "getconnection", "newdialer"),
+        # UsernamePassword… by its `namepassword`: `u` starts no other folded needle.
+        *("namepassword", "pymysql", "mysqldb", "getconnection", "newdialer"),
         fold_needles=True,
     ),
     # A setter or a builder's method named like a secret, with a literal in any quotes (also
