@@ -195,15 +195,17 @@ class Redactor:
         # cut the rest into pieces that the decoded token no longer holds whole.
         if "%" in text and _ESCAPE.search(text):
             text = _scrub_escaped(text, secrets)
-        # A quote escaped twice (`\\\"`: JSON quoting text inside a JSON string) is read a
-        # level down before the rules read this level: they take its backslashes for a value
-        # and would cut the quoted value short, and the JSON with it.
-        if '\\\\\\"' in text:
-            text = self._nested_strings(text, secrets, 0)
-        # … and a JSON string holding a single quote escaped by a backslash (`\\'`: a repr's
-        # `'it\'s"x'` quoted in JSON), whose backslashes read as the raw text's would end the
-        # literal at its escaped quote.
-        text = self._reprs(text, secrets)
+        # Both reads below look for a backslash escaped (`\\`), which few texts hold.
+        if "\\\\" in text:
+            # A quote escaped twice (`\\\"`: JSON quoting text inside a JSON string) is read
+            # a level down before the rules read this level: they take its backslashes for a
+            # value and would cut the quoted value short, and the JSON with it.
+            if '\\\\\\"' in text:
+                text = self._nested_strings(text, secrets, 0)
+            # … and a JSON string holding a single quote escaped by a backslash (`\\'`: a
+            # repr's `'it\'s"x'` quoted in JSON), whose backslashes read as the raw text's
+            # would end the literal at its escaped quote.
+            text = self._reprs(text, secrets)
         # A cut's fragment first: the undisguised text below writes its "…" as "...".
         text = scrub_cut_fragment(_scrub(text, secrets))
         # A disguised name is redacted in the undisguised text, which then replaces the text;
