@@ -116,7 +116,9 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   a scheme is letters, or hyphenated parts such as
                                   AWS4-HMAC-SHA256: a first word with digits inside is the
                                   credential sent raw, and goes); also at the end of a longer
-                                  name (X-Forwarded-Authorization, --proxy-authorization=)
+                                  name (X-Forwarded-Authorization, --proxy-authorization=); a
+                                  value quoted after the scheme word (Bearer "p\\"w…") to
+                                  its closing quote, its quotes kept
     [REDACTED:cookie]             the value of a `Cookie:` / `Set-Cookie:` header (or cookie=…;
                                   also x-upstream-cookie:, --cookie=);
                                   bare session cookies (PHPSESSID=, JSESSIONID=, Rails'
@@ -124,7 +126,21 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   CFTOKEN=, session= and user_session= …)
     [REDACTED:password]           passwords and other secrets, known by where they stand:
                                   - in URLs and DSNs (user:pass@host; Oracle's
-                                    jdbc:oracle:thin:user/pass@host);
+                                    jdbc:oracle:thin:user/pass@host); without a scheme
+                                    before a host and its port or path (app:pw@db:5432/app),
+                                    or after creds/credentials (creds: admin:pw, --creds
+                                    admin:pw); a time, a port (10:30@site, host:8080@x),
+                                    scp's user@host:path and an image's @sha256: stay;
+                                  - a session's id under a bare session name ("session":
+                                    "…", user_session: …) by its shape (letters and digits
+                                    together; "morning", 3 and sessionName's value stay);
+                                  - an expect script's (or pexpect's) answer to a password
+                                    prompt: expect "assword:" then send "…\r" (the \r kept,
+                                    a $variable kept);
+                                  - SNMP v1/v2c communities: snmpwalk/snmpget … -c X,
+                                    community: X (letters and digits), snmp_community=,
+                                    rocommunity/rwcommunity X, snmp-server community X;
+                                    the published defaults public and private stay;
                                   - in commands: curl -u user:pass (-uuser:pass), --db-password
                                     …, an option whose last words name a key as below
                                     (--routing-key …, --account-key …), mysql -pX, sshpass
