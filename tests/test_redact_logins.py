@@ -131,3 +131,26 @@ def test_schemeless_pair_keeps_user_and_host() -> None:
         redact("postgres app:Sup3rS3cret@db:5432/app")
         == "postgres app:[REDACTED:password]@db:5432/app"
     )
+
+
+def test_community_and_creds_under_json_keys() -> None:
+    """A JSON object's SNMP community and `creds` pair go as their text forms do; a default
+    community, a bare `community` holding words and `creds` holding no pair stay."""
+    got = REDACTOR.value(
+        {
+            "snmp_community": "s3cr3tc0mm",
+            "rocommunity": "Wr1teC0mm",
+            "community": "public",
+            "other": {"community": "open source"},
+            "creds": "admin:hunter2",
+            "also": {"creds": "none"},
+        }
+    )
+    assert got == {
+        "snmp_community": "[REDACTED:password]",
+        "rocommunity": "[REDACTED:password]",
+        "community": "public",
+        "other": {"community": "open source"},
+        "creds": "[REDACTED:password]",
+        "also": {"creds": "none"},
+    }

@@ -51,6 +51,37 @@ def session_named_value(name: str, value: object) -> bool:
     )
 
 
+#: A key naming SNMP's community (`snmp_community`, `rocommunity`, `community_string`).
+_COMMUNITY_KEY = re.compile(
+    r"(?:\A|[^A-Za-z0-9])(?P<name>(?:snmp[_.-]?|ro|rw)?community(?:[_.-]?(?:string|name|str))?)\Z",
+    re.IGNORECASE,
+)
+#: A key naming a user:password pair, and the pair's shape.
+_CREDS_KEY = re.compile(r"(?:\A|[^A-Za-z0-9])creds?\Z", re.IGNORECASE)
+_PAIR_VALUE = re.compile(r"[^\s:@]{1,128}:\S{1,256}")
+
+
+def login_named_value(name: str, value: object) -> bool:
+    """Whether a JSON value under `name` is a login by the rules the text follows: a
+    session's id (`session_named_value`), an SNMP community that is no default (a bare
+    `community` only with letters and digits), a user:password pair under `creds`."""
+    if not isinstance(value, str):
+        return False
+    folded = name.lower()  # most keys name none of them: one test each before the patterns
+    if "session" in folded:
+        return session_named_value(name, value)
+    community = _COMMUNITY_KEY.search(name) if "community" in folded else None
+    if community is not None:
+        bare = community["name"].lower() == "community"
+        mixed = any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
+        return value.lower() not in _DEFAULT_COMMUNITIES and (mixed or not bare)
+    return (
+        "cred" in folded
+        and _CREDS_KEY.search(name) is not None
+        and _PAIR_VALUE.fullmatch(value) is not None
+    )
+
+
 def _session_value(match: re.Match[str]) -> str:
     """The match with its value replaced if it is session-shaped; else unchanged."""
     if not _session_shaped(match["value"]):

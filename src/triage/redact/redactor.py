@@ -25,7 +25,7 @@ from triage.redact.base64_runs import (
 from triage.redact.disguises import _hides, _json_unescaped, _unmasked, _visible
 from triage.redact.fragments import scrub_cut_fragment
 from triage.redact.held import held
-from triage.redact.logins import session_named_value
+from triage.redact.logins import login_named_value
 from triage.redact.names import _VALUE_KEYS, _kept_value, _named_secret, secret_named
 from triage.redact.pairs import key_named_value
 from triage.redact.percent import (
@@ -320,7 +320,7 @@ class Redactor:
                     if (
                         (secret_named(str(k)) and not _kept_value(str(k), value[k]))
                         or key_named_value(str(k), value[k])
-                        or session_named_value(str(k), value[k])
+                        or login_named_value(str(k), value[k])
                         or (
                             named is not None
                             and k in _VALUE_KEYS
