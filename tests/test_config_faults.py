@@ -299,6 +299,10 @@ def test_a_queue_in_another_region_than_aws_region_is_named(
         ({"GITHUB_APP_INSTALLATION_ID": "-5"}, "GITHUB_APP_INSTALLATION_ID"),
         ({"TRIAGE_SINKS": " , "}, "TRIAGE_SINKS"),
         ({"TRIAGE_RETRY_BASE_S": "600"}, "TRIAGE_RETRY_BASE_S (600) must be at most"),
+        (
+            {"TRIAGE_RECEIVE_RETRY_BASE_S": "60"},
+            "TRIAGE_RECEIVE_RETRY_BASE_S (60) must be at most",
+        ),
         ({"CLOUDWATCH_NAMESPACE": "AWS/Triage"}, "CLOUDWATCH_NAMESPACE"),
         ({"CLOUDWATCH_NAMESPACE": "Triage\u00e9"}, "CLOUDWATCH_NAMESPACE"),
     ],

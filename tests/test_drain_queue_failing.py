@@ -188,9 +188,9 @@ def test_triage_run_drain_on_a_queue_gone_exits_1_with_one_line(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """`triage run --drain` (in this process, with the daemon's own backoff) whose queue
-    answers start-up and then refuses every receive as gone: it exits 1 after five receives,
-    its last stderr line saying why and naming SQS's code."""
+    """`triage run --drain` (in this process, with the daemon's own backoff rules, shortened
+    through its settings) whose queue answers start-up and then refuses every receive as gone:
+    it exits 1 after five receives, its last stderr line saying why and naming SQS's code."""
     monkeypatch.setattr(logging.getLogger("werkzeug"), "disabled", True)  # moto's request log
     settings = settings_for(
         queues,
@@ -199,6 +199,8 @@ def test_triage_run_drain_on_a_queue_gone_exits_1_with_one_line(
         queue_url=proxy.queue_url(queues.url),
         aws_endpoint_url=proxy.url,
         sqs_wait_time=0,
+        receive_retry_base_s=0.01,
+        receive_retry_max_s=0.05,
     )
     for name, value in daemon_env(settings).items():
         if name not in {"PATH", "PYTHONPATH", "HOME"}:

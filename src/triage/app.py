@@ -289,6 +289,8 @@ async def run_daemon(
             cancel_deadline_s=settings.shutdown_cancel_s,
             retry_base_s=settings.retry_base_s,
             retry_max_s=settings.retry_max_s,
+            receive_retry_base_s=settings.receive_retry_base_s,
+            receive_retry_max_s=settings.receive_retry_max_s,
             visibility_timeout_s=settings.visibility_timeout_s,
             message_timeout_s=settings.message_timeout_s,
             drain=drain,

@@ -362,6 +362,9 @@ class Settings(BaseSettings):
     #: A failed message is released for base * 2**(receives-1) seconds, jittered, capped.
     retry_base_s: float = Field(2.0, ge=0)
     retry_max_s: float = Field(300.0, ge=0)
+    #: After a failed ReceiveMessage, the next waits base * 2**(failures-1) s, jittered, capped.
+    receive_retry_base_s: float = Field(1.0, ge=0)
+    receive_retry_max_s: float = Field(30.0, ge=0)
     #: Messages are hidden this long on receive, and extended by a heartbeat while worked on;
     #: above 21585 s it is clamped to that (one warning at start-up).
     visibility_timeout_s: int = Field(60, ge=3, le=43_200)
@@ -702,6 +705,12 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"TRIAGE_RETRY_BASE_S ({self.retry_base_s:g}) must be at most "
                 f"TRIAGE_RETRY_MAX_S ({self.retry_max_s:g}), the longest a retry waits"
+            )
+        if self.receive_retry_base_s > self.receive_retry_max_s:
+            raise ValueError(
+                f"TRIAGE_RECEIVE_RETRY_BASE_S ({self.receive_retry_base_s:g}) must be at most "
+                f"TRIAGE_RECEIVE_RETRY_MAX_S ({self.receive_retry_max_s:g}), the longest a"
+                " failed receive waits"
             )
         return self
 
