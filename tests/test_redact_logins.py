@@ -30,6 +30,8 @@ LEAKS: list[tuple[str, str]] = [
     ("SESSION = 'a1b2c3d4e5f6a7b8c9d0'", "a1b2c3d4"),
     ('Authorization: Bearer "p\\"wS3cr3tT0k3n"', "S3cr3tT0k3n"),
     ("Authorization: Token 'it\\'sS3cr3tT0k3n'", "S3cr3tT0k3n"),
+    ('Authorization: Bearer p"wS3cr3tT0k3n', "S3cr3tT0k3n"),
+    ("Authorization: Token it'sS3cr3tT0k3n ok", "S3cr3tT0k3n"),
     ("postgres app:Sup3rS3cret@db:5432/app", "Sup3rS3cret"),
     ("DATABASE=app:Sup3rS3cret@db.internal/app", "Sup3rS3cret"),
     ("creds: admin:pw", ":pw"),

@@ -14,6 +14,7 @@ from triage.redact.names import _STATE_WORDS, _kept_value, secret_named
 from triage.redact.rule import (
     _ASSIGN,
     _END,
+    _INNER_QUOTE,
     _OPEN_QUOTE,
     _START,
     _quoted_char,
@@ -170,9 +171,10 @@ HEADER_RULES: tuple[_Rule, ...] = (
         r"(?!\[REDACTED)"
         rf"(?(sq){_quoted_char('sq')}{{1,4096}}+(?=(?P=sq))|"
         # Unquoted, to the line's end: a Digest header's quotes are its own; but not past a
-        # quote that closes a JSON string (`"Authorization: Token x"}`, `…x", "next": …`).
-        r"""(?(q)[^\r\n"'\\\s][^\r\n"'\\]{0,4095}"""
-        r"""|[^\r\n'\\\s](?:[^\r\n'\\"]|"(?![ \t]{0,3}(?:[}\]]|,[ \t]{0,3}"))){0,4095}))""",
+        # quote that closes a JSON string (`"Authorization: Token x"}`, `…x", "next": …`). A
+        # quote inside a word is the value's (`it's…`, `p"w…`, escaped inside a JSON string).
+        rf"""(?(q)[^\r\n"'\\\s](?:{_INNER_QUOTE}|[^\r\n"'\\]){{0,4095}}"""
+        rf"""|[^\r\n'\\\s](?:{_INNER_QUOTE}|[^\r\n'\\"]|"(?![ \t]{{0,3}}(?:[}}\]]|,[ \t]{{0,3}}"))){{0,4095}}))""",
         _replaced_value("[REDACTED:authorization]"),
         "authorization",
         flags=re.IGNORECASE,
