@@ -145,6 +145,10 @@ def _app_session(match: re.Match[str]) -> str:
     return _value_replaced(match, "[REDACTED:cookie]")
 
 
+#: A header's value that is a JSON literal, number, object or list (`"authorization":null,`,
+#: `"cookie":[]`) is none: read as one, it ran on over the fields after it.
+_NO_JSON_LITERAL = r"(?!(?:null|true|false|-?[0-9][0-9.eE+-]{0,30})[ \t]{0,3}(?:[,}\]]|$)|[{\[])"
+
 HEADER_RULES: tuple[_Rule, ...] = (
     _rule(
         # `(?=b)` first: one cheap test fails at most positions, before the look-behind.
@@ -169,6 +173,7 @@ HEADER_RULES: tuple[_Rule, ...] = (
         # its escapes read as the value's (`_quoted_char`), the quotes kept.
         r"[ \t]{1,3}(?P<sq>\\?[\"'](?!\[REDACTED))?)?))"
         r"(?!\[REDACTED)"
+        rf"{_NO_JSON_LITERAL}"
         rf"(?(sq){_quoted_char('sq')}{{1,4096}}+(?=(?P=sq))|"
         # Unquoted, to the line's end: a Digest header's quotes are its own; but not past a
         # quote that closes a JSON string (`"Authorization: Token x"}`, `…x", "next": …`). A
@@ -181,7 +186,8 @@ HEADER_RULES: tuple[_Rule, ...] = (
     ),
     _rule(
         rf"((?<![A-Za-z0-9](?<!\\[nrt]))(?:set-)?cookies?{_ASSIGN}{_OPEN_QUOTE})"
-        r"""(?!\[REDACTED)[^\r\n"'\\\s][^\r\n"'\\]{0,8191}""",
+        rf"(?!\[REDACTED){_NO_JSON_LITERAL}"
+        r"""[^\r\n"'\\\s][^\r\n"'\\]{0,8191}""",
         _replaced_value("[REDACTED:cookie]"),
         "cookie",
         flags=re.IGNORECASE,
@@ -195,9 +201,10 @@ HEADER_RULES: tuple[_Rule, ...] = (
     # shows it (`user%40corp:pw@host` read as `user@corp:pw@host`).
     _rule(
         r"(://(?<=[A-Za-z0-9]://)(?:\[REDACTED:[a-z0-9-]{1,32}\](?=:)"
-        r"|(?!\[REDACTED)[^\s:/@]{0,256}+(?:@[^\s:/@]{1,256}+)?))"
+        r"|(?!\[REDACTED)[^\s:/@\"]{0,256}+(?:@[^\s:/@\"]{1,256}+)?))"
         r":(?![0-9]{1,5}(?:[/?#]|$))"
-        r"(?:[^\s/?#]|[/?#](?=[^\s/?#]{0,256}@)){1,256}@(?=[^\s@/?#\"'<>,;\\]{0,256}(?:[/?#\s\"'<>,;\\]|$))",
+        # No quote in either: a URL holds none (RFC 3986), and in JSON one ends its string.
+        r"(?:[^\s/?#\"]|[/?#](?=[^\s/?#\"]{0,256}@)){1,256}@(?=[^\s@/?#\"'<>,;\\]{0,256}(?:[/?#\s\"'<>,;\\]|$))",
         r"\1:[REDACTED:password]@",
         "://",
     ),
