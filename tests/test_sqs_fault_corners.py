@@ -483,8 +483,9 @@ async def test_the_queue_deleted_with_a_message_in_hand_is_said_once_per_call_an
         assert not serving.done()
         supervisor.should_exit.set()
         await asyncio.wait_for(serving, 10)
-    # Counted at the proxy: from the first failure on, one receive per failure said.
-    assert then[0] - first[0] == then[1] - first[1]
+    # Counted at the proxy: from the first failure on, one receive per failure said (give or
+    # take the one a snapshot may catch at the proxy before its failure is logged).
+    assert abs((then[0] - first[0]) - (then[1] - first[1])) <= 1, (first, then)
     for event in ("message.visibility_failed", "message.delete_failed", "receive.failed"):
         warned = _events(logs, event, "warning")
         assert len(warned) == 1, (event, warned)
