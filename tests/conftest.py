@@ -29,48 +29,38 @@ from triage.ingest import IngestService
 from triage.redact.held import _forget_held
 
 #: The files that take longest (their tests' durations summed, in a whole run of the suite on
-#: this 2-core machine, 2026-12-05 18:30 UTC, with one helper's tests running beside it, so the
-#: figures are higher than quiet), started first: with xdist's loadfile and --no-loadscope-reorder,
-#: workers take files in collection order, so these run beside the many quick files instead of
-#: after them. Longest first (a SPLIT file by the length of its parts).
+#: this 2-core machine, 2026-12-05 21:20 UTC, the machine quiet), started first: with xdist's
+#: loadfile and --no-loadscope-reorder, workers take files in collection order, so these run
+#: beside the many quick files instead of after them. Longest first (a SPLIT file by the length of its parts).
 LONG_FIRST = (
-    "test_redaction_boundary.py",  # 44 s
-    "test_bench_smoke.py",  # 44 s, one test
-    "test_localstack_init.py",  # 27 s
-    "test_every_source_hostile.py",  # 25 s
-    "test_store.py",  # 23 s
-    "test_escape_every_surface.py",  # 23 s
-    "test_redact.py",  # 65 s in 3 parts
-    "test_summarise_hostile_more.py",  # 20 s
-    "test_normalize_hostile.py",  # 20 s
-    "test_faults.py",  # 58 s in 3 parts
-    "test_normalize_fuzz.py",  # 18 s
-    "test_corpus_daemon.py",  # 17 s
-    "test_trust.py",  # 35 s in 2 parts
-    "test_daemon.py",  # 15 s
-    "test_bedrock.py",  # 15 s
-    "test_groups_daemon.py",  # 14 s
-    "test_lifecycle_model.py",  # 13 s
-    "test_ingest_gateway.py",  # 13 s
+    "test_redaction_boundary.py",  # 41 s
+    "test_bench_smoke.py",  # 35 s, one test
+    "test_every_source_hostile.py",  # 32 s
+    "test_localstack_init.py",  # 30 s
+    "test_summarise_hostile_more.py",  # 17 s
+    "test_faults.py",  # 45 s in 3 parts
+    "test_store.py",  # 15 s
+    "test_redact.py",  # 37 s in 3 parts
+    "test_lifecycle_model.py",  # 12 s
+    "test_ingest_gateway.py",  # 12 s
+    "test_trust.py",  # 23 s in 2 parts
+    "test_sqs_fault_corners.py",  # 11 s
+    "test_signals_trust_scenarios.py",  # 11 s
     "test_http_endpoints.py",  # 11 s
     "test_ingest_hostile.py",  # 10 s
-    "test_ingest_process.py",  # 10 s
-    "test_signals_cloudwatch_counts.py",  # 10 s
-    "test_store_faults.py",  # 10 s
-    "test_cli.py",  # 9 s
-    "test_store_history.py",  # 9 s
-    "test_readme_examples.py",  # 9 s
-    "test_operator_bad_input.py",  # 9 s
-    "test_supervisor.py",  # 9 s
-    "test_status_page_login.py",  # 9 s
-    "test_config_faults.py",  # 8 s
-    "test_github_app_faults.py",  # 8 s
-    "test_summarise_hostile_answers.py",  # 8 s
-    "test_fault_model.py",  # 8 s
+    "test_normalize_fuzz.py",  # 10 s
+    "test_groups_daemon.py",  # 10 s
+    "test_escape_every_surface.py",  # 9 s
+    "test_quality.py",  # 8 s
+    "test_supervisor.py",  # 8 s
     "test_sqs_stop_given_back.py",  # 8 s
-    "test_prometheus_e2e.py",  # 8 s
     "test_readme_compose.py",  # 8 s
-    "test_slack_sink.py",  # 7 s
+    "test_prometheus_e2e.py",  # 7 s
+    "test_replicas.py",  # 7 s
+    "test_readme_examples.py",  # 7 s
+    "test_bedrock.py",  # 7 s
+    "test_signals_dead_letters.py",  # 7 s
+    "test_daemon.py",  # 6 s
 )
 #: Files run last: test_deploy.py's terraform apply (~100 s, mostly the AWS provider waiting)
 #: runs from the start in a process of its own (tests/deploy_harness.py, started below), so by
