@@ -72,3 +72,18 @@ def test_every_sample_payloads_redacted_json_redacts_to_itself() -> None:
         if redactor.text(once) != once:
             changed.append(str(path.relative_to(PAYLOADS)))
     assert changed == []
+
+
+@pytest.mark.parametrize(
+    ("text", "tail"),
+    [
+        ("Cookie: sid=it'sS3cr3tS3ss10nV4lu3abc; path=/", "sS3cr3tS3ss10nV4lu3abc"),
+        ('Cookie: sid=p"wS3cr3tS3ss10nV4lu3abc', "wS3cr3tS3ss10nV4lu3abc"),
+        ('{"msg": "Cookie: sid=p\\"wS3cr3tS3ss10nV4lu3abc"}', "wS3cr3tS3ss10nV4lu3abc"),
+        ("Set-Cookie: token=ab'cd123def456ghi789; HttpOnly", "cd123def456ghi789"),
+    ],
+)
+def test_a_quote_inside_a_cookies_word_is_the_values(text: str, tail: str) -> None:
+    """An unquoted Cookie value with a quote inside a word (`it's…`, `p"w…`, escaped inside a
+    JSON string) goes whole, as an Authorization value does: its tail after the quote went."""
+    assert tail not in redact(text)

@@ -187,7 +187,8 @@ HEADER_RULES: tuple[_Rule, ...] = (
     _rule(
         rf"((?<![A-Za-z0-9](?<!\\[nrt]))(?:set-)?cookies?{_ASSIGN}{_OPEN_QUOTE})"
         rf"(?!\[REDACTED){_NO_JSON_LITERAL}"
-        r"""[^\r\n"'\\\s][^\r\n"'\\]{0,8191}""",
+        # A quote inside a word is the value's (`it's…`, `p"w…`), as Authorization's is.
+        rf"""[^\r\n"'\\\s](?:{_INNER_QUOTE}|[^\r\n"'\\]){{0,8191}}""",
         _replaced_value("[REDACTED:cookie]"),
         "cookie",
         flags=re.IGNORECASE,
