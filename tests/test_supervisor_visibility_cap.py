@@ -54,7 +54,12 @@ async def test_the_heartbeat_extends_up_to_the_cap_once_and_says_so_once() -> No
     message beside it, leave it alone and say nothing more."""
     inbox = AgedInbox()
     old, fresh = inbox.put("old", "fresh")
-    inbox.aged[old] = 2.0
+    # With a 4 s timeout its first beat comes 1-2 s after its receive (a second between looks,
+    # a second of age to be due): 3.95 s hideable leaves 1-2 whole seconds to ask for then,
+    # below the timeout, with ~1 s of slack for a loaded loop. (3 s and 2.0 left none when
+    # the receive came a hair after the heartbeat's start, which made the first look 1.5 s
+    # late; a loaded CI worker failed on it.)
+    inbox.aged[old] = 3.95
 
     def extensions(mid: str) -> list[int]:
         return [t for m, t in inbox.visibility_calls if m == mid]
@@ -65,16 +70,16 @@ async def test_the_heartbeat_extends_up_to_the_cap_once_and_says_so_once() -> No
                 await asyncio.sleep(0.05)
         return []
 
-    supervisor = Supervisor(_config(drain=True, visibility_timeout_s=3), inbox, handler, Metrics())
+    supervisor = Supervisor(_config(drain=True, visibility_timeout_s=4), inbox, handler, Metrics())
     with structlog.testing.capture_logs() as logs:
         await supervisor.serve()
     assert fresh in inbox.deleted
     capped, *later = extensions(old)
-    assert 0 < capped < 3
+    assert 0 < capped < 4
     # Shown again at its cap while the drain goes on, it may be received again: a delivery of
     # its own, received now, extended as any (never another capped extension or warning).
-    assert all(timeout_s == 3 for timeout_s in later)
-    assert set(extensions(fresh)) == {3}
+    assert all(timeout_s == 4 for timeout_s in later)
+    assert set(extensions(fresh)) == {4}
     [said] = [e for e in logs if e["event"] == "message.visibility_capped"]
     assert said["log_level"] == "warning" and said["message_id"] == old
 
