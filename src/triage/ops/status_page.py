@@ -11,8 +11,9 @@ isolated, as a `<bdi>` is), so right-to-left words cannot reorder the flags and 
 it. Its only links are to each incident's own page (`/incidents/{fingerprint}`: its tickets,
 labels and history) and to a ticket whose reference is an http(s) address (`display.http_url`,
 labelled with its host, `rel=noreferrer`); it has no script or image. Its
-Content-Security-Policy allows no script at all and only this page's own style, and every
-answer of the port says `Cache-Control: no-store` and `nosniff` (`ops/http_server.py`).
+Content-Security-Policy allows no script at all and only this page's own style (in which every
+text may wrap anywhere, so one long word from an alert never widens a page past a phone's
+screen), and every answer of the port says `Cache-Control: no-store` and `nosniff` (`ops/http_server.py`).
 
 Without credentials the page is a login form (see `ops/api.py` for the session and CSRF rules)
 that returns to the page asked for: `/` with its filter (only the page's own parameters,
@@ -69,15 +70,16 @@ from triage.sinks.github.digest import create_budgets
 log = structlog.get_logger(__name__)
 
 _STYLE = """
-body{font:15px/1.4 system-ui,sans-serif;margin:0;padding:12px;color:#111;background:#f6f6f6}
+body{font:15px/1.4 system-ui,sans-serif;margin:0;padding:12px;color:#111;background:#f6f6f6;
+overflow-wrap:anywhere}
 h1{font-size:20px;margin:0 0 8px}h2{font-size:16px;margin:18px 0 6px}
 section{background:#fff;border-radius:6px;padding:8px 10px;margin-bottom:10px}
 table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:4px 6px;
-vertical-align:top;border-bottom:1px solid #eee;overflow-wrap:anywhere}
+vertical-align:top;border-bottom:1px solid #eee}
 .wrap{overflow-x:auto}.muted{color:#666}.bad{color:#a00;font-weight:600}.ok{color:#070}
 .tag{display:inline-block;font-size:12px;border-radius:3px;padding:0 4px;background:#eee}
 ul{list-style:none;margin:0;padding:0}li{padding:6px;margin:4px 0;border-radius:4px;
-overflow-wrap:anywhere;background:#fafafa}th{white-space:nowrap}
+background:#fafafa}th{white-space:nowrap}
 .critical{background:#fdd}.high{background:#fed}form{max-width:320px}
 input{font:inherit;width:100%;margin:4px 0 8px;padding:6px;box-sizing:border-box}
 """
