@@ -346,3 +346,74 @@ async def test_an_issue_in_a_repository_out_of_reach_is_not_taken_for_deleted(
     (line,) = [e for e in logs if e["event"] == "github.repository_out_of_reach"]
     assert line["repository"] == REPO and line["log_level"] == "warning"
     assert [e for e in logs if e["event"] == "github.issue_gone"] == []
+
+
+#: What `triage check` says of GITHUB_REPOSITORY's issues refused, per refusal (its test:
+#: `test_check_github.py`): the refusal and what to do.
+CHECK_SAYS = {
+    "hidden": "GitHub hides a private repository from credentials without access to it",
+    "issues_off": "turn the repository's issues on",
+}
+
+
+async def outage_then(guard: GuardedSink, github: AccessGitHub, mono: FakeClock) -> None:
+    """Open the breaker by an outage (502 to every call), then end the outage and let the
+    breaker's reset time pass."""
+    github.fail_next(50, 502)
+    await held(guard)
+    github.recover()
+    mono.advance(RESET_S)
+
+
+@pytest.mark.parametrize("access", ["hidden", "issues_off"])
+async def test_the_breaker_probe_names_a_refused_github_repository_as_check_does(
+    github: AccessGitHub,
+    mono: FakeClock,
+    wall: FakeClock,
+    logs: list[MutableMapping[str, Any]],
+    access: str,
+) -> None:
+    """The breaker open (an outage), then GITHUB_REPOSITORY, the only repository, refusing
+    the probe's read (404 hidden, 410 issues off): the probe keeps the breaker open (our
+    credentials reach nothing) and its error is `triage check`'s line, the refusal and what to
+    do, said once at warning however many probes ask, never the bare answer; once access is
+    given the probe closes the breaker."""
+    async with guarded(github, mono, wall, app=False) as guard:
+        await outage_then(guard, github, mono)
+        getattr(github, access).add(REPO)
+        for _ in range(3):
+            await guard.probe()
+            assert guard.breaker.state is BreakerState.OPEN
+            mono.advance(RESET_S)
+        getattr(github, access).discard(REPO)
+        await guard.probe()
+        assert guard.breaker.state is BreakerState.CLOSED
+    probed = [e for e in logs if e["event"] in ("sink.probe_failed", "sink.probe_answered")]
+    assert [e["event"] for e in probed] == ["sink.probe_failed"] * 3
+    assert all(CHECK_SAYS[access] in e["error"] and REPO in e["error"] for e in probed)
+    (said,) = [e for e in logs if e["log_level"] == "warning" and e["event"] != "breaker.opened"]
+    assert said["event"] == "github.repository_refused" and said["repository"] == REPO
+    assert CHECK_SAYS[access] in said["error"]
+
+
+async def test_a_refused_github_repository_while_another_takes_issues_does_not_hold_the_rest(
+    github: AccessGitHub,
+    mono: FakeClock,
+    wall: FakeClock,
+    logs: list[MutableMapping[str, Any]],
+) -> None:
+    """GITHUB_REPOSITORY refusing the probe's read while a route's repository took an issue
+    lately: our credentials work, so the probe closes the breaker (the other routes' issues
+    go on) and says GITHUB_REPOSITORY's refusal once at warning with what to do."""
+    async with guarded(github, mono, wall, app=False) as guard:
+        assert (await guard.apply(effect(key="first", target=Target(repository=OTHER)))).ref
+        await outage_then(guard, github, mono)
+        github.hidden.add(REPO)
+        await guard.probe()
+        assert guard.breaker.state is BreakerState.CLOSED
+        assert (await guard.apply(effect(key="next", target=Target(repository=OTHER)))).ref
+        for _ in range(2):
+            await guard.probe()
+    said = [e for e in logs if e["event"] == "github.repository_refused"]
+    assert len(said) == 1 and said[0]["log_level"] == "warning"
+    assert CHECK_SAYS["hidden"] in said[0]["error"] and said[0]["repository"] == REPO

@@ -21,6 +21,10 @@ happens:
                                            messages wait on the queue instead of each going to
                                            the DLQ
 
+The probe reads GITHUB_REPOSITORY's issues too (`read_default`): refused so, it is told as
+above, by whether another repository took an issue lately, and said as `triage check` says it
+(GitHub's answer and what to do), once at warning (`github.repository_refused`) until it reads.
+
 Reading a repository's issues (or the user's role there, `permissions` in `GET /repos/{r}`)
 does not show that our credentials may open them: a fine-grained token with Issues read-only,
 or an App without `issues: write`, reads them all and is refused every create (403 "Resource
@@ -151,6 +155,8 @@ class RepositoryAccess:
         self._unreachable: dict[str, tuple[str, int, float]] = {}
         #: Lower case → when an issue was last opened there, the newest last.
         self._reached: dict[str, float] = {}
+        #: Lower case → the status of the refusal last said of it at warning, the newest last.
+        self._said: dict[str, int] = {}
 
     async def read_issues(self, repository: str) -> None:
         """Read one of `repository`'s issues (any state): raises as GitHub refuses us."""
@@ -236,6 +242,7 @@ class RepositoryAccess:
         our credentials work when another repository refuses them."""
         key = repository.lower()
         self._unreachable.pop(key, None)
+        self._said.pop(key, None)
         _remember_newest(self._reached, key, self._clock())
 
     async def refused_open(self, repository: str, exc: SinkRejectedError) -> Exception:
@@ -261,7 +268,8 @@ class RepositoryAccess:
             try:
                 await self.read_issues(repository)
             except SinkRejectedError as exc:
-                raise self._no_access(repository, exc) or exc from None
+                raise self._read_refused(repository, exc) or exc from None
+            self._said.pop(key, None)
             if status == 403 and self._clock() - since < UNREACHABLE_RECHECK_S:
                 raise GitHubUnavailableError(
                     f"GitHub refused triage's writes to {repository} (403) less than "
@@ -269,6 +277,60 @@ class RepositoryAccess:
                     reason="no_access",
                 )
             self._unreachable.pop(key, None)
+
+    async def read_default(self, repository: str) -> str | None:
+        """Read GITHUB_REPOSITORY's issues for the sink's probe. A refusal about our access
+        (REPOSITORY_REFUSED) is said as `triage check` says it, the refusal and what to do
+        (`refusal_said`), once at warning (`github.repository_refused`) until it reads again;
+        then, when another repository took an issue lately, it is GITHUB_REPOSITORY's alone
+        and the probe answers (the other routes' issues go on; its own messages are refused
+        as a route's mistake is), else our credentials reach nothing: GitHubUnavailableError
+        `no_access` with that line, which keeps the breaker open. Returns that line when the
+        probe answers despite it, else None (the issues read)."""
+        try:
+            await self.read_issues(repository)
+        except SinkRejectedError as exc:
+            if exc.status not in REPOSITORY_REFUSED:
+                raise
+            if not await self._others_reach(repository):
+                raise self._read_refused(repository, exc) or exc from None
+            line = refusal_said(exc)
+            self._say_refused(repository, exc.status, line, "others_go_on")
+            return line
+        self._said.pop(repository.lower(), None)
+        return None
+
+    def _read_refused(
+        self, repository: str, exc: SinkRejectedError
+    ) -> GitHubUnavailableError | None:
+        """The wait for a read of `repository`'s issues that our credentials were refused
+        (REPOSITORY_REFUSED), said as `triage check` says it and remembered for `recheck`;
+        None for any other refusal."""
+        if exc.status not in REPOSITORY_REFUSED:
+            return None
+        line = refusal_said(exc)
+        self._say_refused(repository, exc.status, line, "wait")
+        _remember_newest(
+            self._unreachable, repository.lower(), (repository, exc.status, self._clock())
+        )
+        return GitHubUnavailableError(line, reason="no_access")
+
+    def _say_refused(self, repository: str, status: int, line: str, action: str) -> None:
+        """One warning for `repository`'s refusal with `status`, unless this
+        refusal was said already (by this line, or by the error of an open it refused: the
+        breaker's line quotes that): the probe asks every reset time, and the breaker's own
+        lines say each probe's failure at info."""
+        key = repository.lower()
+        if self._said.get(key) == status:
+            return
+        _remember_newest(self._said, key, status)
+        log.warning(
+            "github.repository_refused",
+            repository=repository,
+            status=status,
+            error=line,
+            action=action,
+        )
 
     async def _others_reach(self, repository: str) -> bool:
         """Whether the refusal is `repository`'s alone (a route naming a repository our
@@ -311,6 +373,8 @@ class RepositoryAccess:
         _remember_newest(
             self._unreachable, repository.lower(), (repository, exc.status, self._clock())
         )
+        # The breaker's line (or the message's) says this error: the probe need not again.
+        _remember_newest(self._said, repository.lower(), exc.status)
         return GitHubUnavailableError(
             f"GitHub refuses triage the issues of {repository} ({exc.status}: {exc.detail}): "
             f"{ACCESS_HINT[exc.status]}; messages routed there wait",

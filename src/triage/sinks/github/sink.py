@@ -204,11 +204,14 @@ class GitHubSink:
         """Can we reach GitHub and read the default repository's issues, and those of every
         repository that refused us lately (`RepositoryAccess.recheck`)? Creates nothing; used
         by `triage check` and while this sink's breaker is open. Returns what it reached;
-        raises GitHubUnavailableError while a repository still refuses us."""
+        raises GitHubUnavailableError while a repository still refuses us, said as `triage
+        check` says it (`RepositoryAccess.read_default`)."""
         await self._access.recheck()
         repository = self.settings.github_repository
         if repository:
-            await self._access.read_issues(repository)
+            refused = await self._access.read_default(repository)
+            if refused is not None:
+                return f"signed in as {await self._api.whoami()}; {refused}"
             return f"{repository} readable as {await self._api.whoami()}"
         return f"signed in as {await self._api.whoami()} (no GITHUB_REPOSITORY: routes name them)"
 
