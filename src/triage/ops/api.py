@@ -16,7 +16,10 @@ everything; a browser that logged in holds a session cookie (HttpOnly, SameSite=
 with the token, 12 hours) that reads only (GET): nothing that changes state can be done with a
 cookie, so no other site can make a logged-in browser do it. Lax, not Strict, so that a link to
 the page from Slack or a wiki opens it logged in: all a cross-site navigation can do with the
-cookie is show the operator their own page. The login form is guarded against
+cookie is show the operator their own page. A write a browser sends from another site
+is refused even with the bearer header (a proxy in front may add it), as is a body whose
+Content-Type is not JSON (a form's, text's: what a browser sends across sites without
+asking first). The login form is guarded against
 cross-site posts twice: a double-submit token (a cookie and a hidden field that must agree) and
 the browser's own `Origin` / `Sec-Fetch-Site`. Tokens and signatures are compared in constant
 time.
@@ -36,7 +39,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 import structlog
 
@@ -199,11 +202,20 @@ class OperatorApi:
         return guarded
 
     def writer(self, handler: Handler) -> Handler:
-        """`handler` for a bearer token only: a cookie never changes anything."""
+        """`handler` for a bearer token only: a cookie never changes anything. Not from a
+        browser on another site (`same_origin`), and a body must be JSON by its Content-Type
+        (`json_body`): a proxy in front that adds the bearer header to whatever a browser
+        sends would otherwise let any page the operator opens make or expire silences."""
 
         async def guarded(request: Request) -> Response:
             if not self.auth.bearer(request):
                 return _unauthorized()
+            if not same_origin(request):
+                log.warning("api.cross_site_refused", peer=request.peer, method=request.method)
+                return _error(403, "refused: a browser sent this from another site")
+            refused = json_body(request)
+            if refused is not None:
+                return refused
             return await _answer(handler, request)
 
         return guarded
@@ -459,6 +471,35 @@ def _flag(query: Mapping[str, str], name: str) -> bool:
     if value.lower() in _NO:
         return False
     raise ValueError(f"{name} {value[:20]!r}: expected 1 or 0 (true/false, yes/no)")
+
+
+def same_origin(request: Request) -> bool:
+    """False when the browser says the request comes from another site (`Sec-Fetch-Site`
+    other than same-origin or none, an `Origin` of another host, or `null`: a sandboxed
+    frame's). A client that is no browser sends neither header and is taken."""
+    fetch_site = request.header("sec-fetch-site")
+    if fetch_site is not None and fetch_site not in ("same-origin", "none"):
+        return False
+    origin = request.header("origin")
+    if origin is None or origin == "null":
+        return origin is None
+    host = request.header("host") or ""
+    return urlsplit(origin).netloc == host
+
+
+def json_body(request: Request) -> Response | None:
+    """None when `request`'s body may be read as JSON: it has none, or its Content-Type is
+    absent (a script's bare request) or a JSON type (`application/json`, any `+json`, any
+    parameters); else a 415 saying what to send. A form or text body (`curl -d`'s default,
+    an HTML form's) is refused, not read: those are the kinds a browser sends across sites
+    without asking first."""
+    given = request.header("content-type")
+    if not request.body or given is None:
+        return None
+    kind = given.partition(";")[0].strip().lower()
+    if kind == "application/json" or (kind.startswith("application/") and kind.endswith("+json")):
+        return None
+    return _error(415, "expected a JSON body: send Content-Type: application/json")
 
 
 def _unauthorized() -> Response:

@@ -31,7 +31,7 @@ import time
 from datetime import datetime, timedelta
 from html import escape
 from typing import Any
-from urllib.parse import parse_qs, parse_qsl, quote, urlencode, urlsplit
+from urllib.parse import parse_qs, parse_qsl, quote, urlencode
 
 import structlog
 
@@ -52,6 +52,7 @@ from triage.ops.api import (
     every_value,
     new_csrf,
     query_parameters,
+    same_origin,
 )
 from triage.ops.http_server import DEFAULT_LIMITS, RefusalLog, Request, Response
 from triage.ops.operator import (
@@ -157,7 +158,7 @@ class StatusPage:
         return _html(200, _page("triage: incident", _incident_page(shown, self.view.clock())))
 
     async def login(self, request: Request) -> Response:
-        if not _same_origin(request):
+        if not same_origin(request):
             self.refusals.refused("cross_site", request.peer, 403)
             return _html(403, _page("triage", "<p class=bad>Cross-site login refused.</p>"))
         form = parse_qs(request.body.decode("utf-8", "replace"))
@@ -540,18 +541,6 @@ def _page_query(query: str) -> str:
             continue
         kept.append((name, value))
     return urlencode(kept, quote_via=quote)
-
-
-def _same_origin(request: Request) -> bool:
-    """False when the browser says the form was posted from another site."""
-    fetch_site = request.header("sec-fetch-site")
-    if fetch_site is not None and fetch_site not in ("same-origin", "none"):
-        return False
-    origin = request.header("origin")
-    if origin is None or origin == "null":
-        return origin is None
-    host = request.header("host") or ""
-    return urlsplit(origin).netloc == host
 
 
 def _equal(a: str, b: str) -> bool:

@@ -1,0 +1,113 @@
+"""An attacker's pass over the operator's API over real HTTP on a loopback port, against a
+SQLite store: what a body that says it is not JSON, or a browser's cross-site request, can
+make the API do."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from test_operator_api import BEARER, serving
+from test_store import LEASE, POLICY
+from triage.incidents.sqlite import SQLiteStore
+
+SILENCE = {"matchers": ["team=payments"], "duration": "2h", "comment": "db work"}
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
+    s = SQLiteStore(str(tmp_path / "t.db"), POLICY, LEASE, POLICY.reopen_window * 24)
+    await s.open()
+    yield s
+    await s.aclose()
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/plain",  # what a cross-site form (enctype=text/plain) or a no-cors fetch sends
+        "application/x-www-form-urlencoded",  # curl -d's default; a plain HTML form's
+        "multipart/form-data; boundary=x",
+        "text/html",
+        "application/jsonp",
+    ],
+)
+async def test_a_body_that_says_it_is_not_json_makes_no_silence(
+    store: SQLiteStore, content_type: str
+) -> None:
+    """A POST whose Content-Type names anything but JSON is a 415 saying what to send, and
+    makes no silence, though its bytes are a valid silence: the kinds a browser sends across
+    sites without asking first (text/plain, a form) never change state, whoever adds the
+    bearer header on the way (an authenticating proxy)."""
+    body = json.dumps(SILENCE).encode()
+    async with serving(store) as client:
+        answer = await client.post(
+            "/api/v1/silences", content=body, headers={**BEARER, "Content-Type": content_type}
+        )
+        listed = (await client.get("/api/v1/silences?all=1", headers=BEARER)).json()
+    assert answer.status_code == 415, answer.text
+    assert "application/json" in answer.json()["error"]
+    assert listed == {"silences": []}
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        None,  # a script's bare request (httpx's content=, Python's urllib)
+        "application/json",
+        "application/json; charset=utf-8",
+        "Application/JSON",
+        "application/merge-patch+json",
+    ],
+)
+async def test_a_json_body_is_taken_whatever_its_json_type_is_spelled(
+    store: SQLiteStore, content_type: str | None
+) -> None:
+    """A body labelled JSON in any spelling (a charset, upper case, a `+json` type), or not
+    labelled at all, makes its silence."""
+    headers = {**BEARER, **({"Content-Type": content_type} if content_type else {})}
+    async with serving(store) as client:
+        answer = await client.post(
+            "/api/v1/silences", content=json.dumps(SILENCE).encode(), headers=headers
+        )
+    assert answer.status_code == 201, answer.text
+
+
+@pytest.mark.parametrize(
+    "browser_says",
+    [
+        {"Origin": "https://evil.example"},
+        {"Origin": "null"},  # a sandboxed frame's, or a data: page's
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "same-site"},  # a sibling host may be another team's
+    ],
+)
+async def test_a_write_a_browser_sends_from_another_site_changes_nothing(
+    store: SQLiteStore, browser_says: dict[str, str]
+) -> None:
+    """A POST or DELETE whose browser headers say it comes from another site is a 403 and
+    changes nothing, even with the bearer header (an authenticating proxy in front may add
+    it to whatever the browser sends): no silence is made, none is expired."""
+    async with serving(store) as client:
+        kept = (await client.post("/api/v1/silences", json=SILENCE, headers=BEARER)).json()
+        headers = {**BEARER, **browser_says}
+        made = await client.post(
+            "/api/v1/silences", json={**SILENCE, "comment": "x"}, headers=headers
+        )
+        expired = await client.delete(f"/api/v1/silences/{kept['id']}", headers=headers)
+        listed = (await client.get("/api/v1/silences?all=1", headers=BEARER)).json()
+    assert [made.status_code, expired.status_code] == [403, 403], made.text
+    assert "another site" in made.json()["error"]
+    assert [(s["id"], s["active"]) for s in listed["silences"]] == [(kept["id"], True)]
+
+
+async def test_a_write_from_the_ports_own_page_is_taken(store: SQLiteStore) -> None:
+    """A write whose Origin is the port itself (`Sec-Fetch-Site: same-origin`) is taken."""
+    async with serving(store) as client:
+        origin = str(client.base_url).rstrip("/")
+        headers = {**BEARER, "Origin": origin, "Sec-Fetch-Site": "same-origin"}
+        made = await client.post("/api/v1/silences", json=SILENCE, headers=headers)
+    assert made.status_code == 201, made.text
