@@ -43,6 +43,12 @@ from triage.sinks.base import Sink
 from triage.sqs.identity import REDRIVEN_FROM_ATTRIBUTE
 from triage.sqs.inbox import Message
 
+#: Why a reopen does not send a refused open yet: a close clears every refusal of the
+#: incident (`Store._stamp`), an owed ticket's too. store.py is to keep the ones a decision
+#: turning the incident leaves (`claims.refusals_kept`); the tests marked so then pass
+#: (strict: they say so).
+STORE_KEEPS_OWED = "store.py's _stamp clears owed refusals at a close (claims.refusals_kept)"
+
 
 def refusal() -> SinkRejectedError:
     return SinkRejectedError("400: bad request")
@@ -133,20 +139,23 @@ async def test_the_incidents_later_alerts_are_not_held_up_by_the_refused_open() 
     assert backend.kinds() == [] and len(backend.failures) == 1
 
 
-async def test_a_refused_open_is_not_sent_after_its_incident_closed_and_reopened() -> None:
-    """The refusal belongs to the incident's open episode: once it closed and fired again (a
-    reopen), the refused message's next delivery sends nothing and is acked."""
+@pytest.mark.xfail(strict=True, reason=STORE_KEEPS_OWED)
+async def test_a_refused_open_is_sent_by_the_reopen_not_by_its_old_message() -> None:
+    """Once the incident closed and fired again, the reopen sends the backend the ticket it
+    refused (see test_refused_open_later.py), and the refused message's next delivery sends
+    nothing more and is acked: one open in all."""
     backend = Recorder(failures=[refusal()])
     handler = pipeline([backend], Metrics())
     with pytest.raises(SinkRejectedError):
         await handler.process(delivery("m0", FIRING, 1))
     await handler.process(delivery("m1", RESOLVED, 1))
     (reopened,) = await handler.process(delivery("m2", FIRING, 1))
-    assert reopened.action is Action.REOPEN
+    assert reopened.action is Action.REOPEN and backend.kinds() == ["open"]
     (again,) = await handler.process(delivery("m0", FIRING, 2))
-    assert again.action is Action.IGNORE and backend.kinds() == []
+    assert again.action is Action.IGNORE and backend.kinds() == ["open"]
     incident = await handler.ledger.store.get(only_incident_key(handler))
     assert incident is not None and incident.refused == {}
+    assert incident.refs == {"backend": "T-1"}
 
 
 async def test_a_retry_after_another_sink_failed_calls_the_refusing_sink_again() -> None:

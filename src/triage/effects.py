@@ -87,8 +87,10 @@ class Effects:
         todo = self._sinks_to_run(sinks_for(kind, route, work.incident), work)
         refusal: SinkRejectedError | None = None
         for n, sink in enumerate(todo, start=1):
+            # A sink owed the ticket it refused gets it now, opened (see `sinks_for`).
+            sink_kind = kind_for(kind, sink.name, work.incident)
             effect = Effect(
-                kind=kind,
+                kind=sink_kind,
                 fingerprint=work.fingerprint,
                 alert=view,
                 ticket=public,
@@ -103,15 +105,15 @@ class Effects:
                 target=route.target(sink.name),
                 trace_id=current_trace_id(),
             )
-            with p.tracing.span(f"sink.{sink.name}", **{"triage.effect": str(kind)}):
+            with p.tracing.span(f"sink.{sink.name}", **{"triage.effect": str(sink_kind)}):
                 try:
                     applied = await sink.apply(effect)
                 except SinkRejectedError as exc:
                     # The sink refuses this ticket for good: its part of this attempt is over,
                     # so the effect's other sinks (next in this loop) and the incident's later
                     # alerts are not held up by it. The message still fails, for the DLQ to
-                    # show, and its next delivery (or redrive) sends a refused open to this
-                    # sink again (`Incident.refused`).
+                    # show, and its next delivery (or redrive) sends the effect to this sink
+                    # again (`Incident.refused`), as an open while it holds no ticket.
                     last = n == len(todo)
                     await work.confirm(sink.name, None, last=last, why=REFUSED, failing=True)
                     refusal = refusal or exc
@@ -132,7 +134,7 @@ class Effects:
                 refs[sink.name] = applied.ref
             if applied.skipped is None:
                 p.metrics.incr(
-                    _TICKET_METRIC[kind],
+                    _TICKET_METRIC[sink_kind],
                     sink=sink.name,
                     source=p.metrics.bounded("source", view.source),
                     team=p.metrics.bounded("team", view.team),
@@ -141,7 +143,7 @@ class Effects:
                 "alert.routed",
                 sink=sink.name,
                 route=route.name,
-                effect=str(kind),
+                effect=str(sink_kind),
                 ref=applied.ref,
                 skipped=applied.skipped,
             )
@@ -197,16 +199,35 @@ def sinks_for(kind: EffectKind, route: Route, incident: Incident) -> tuple[str, 
     update window of the incident's life). Its close still goes, once: the backend's updates
     and resolves have routes of their own, and a wrong update route (a 404 for every ticket)
     must not keep a single close from being sent. A re-fire goes too: the sink may open a new
-    ticket."""
+    ticket.
+
+    A sink of the route that refused the incident's ticket for good and holds none
+    (`Incident.owed`: the message that tried it dead-lettered and dropped, or its redrive
+    refused again) is sent an open with the incident's next update or reopen (`kind_for`), so
+    it gets the ticket the others have. A close opens nothing there; a sink that sent nothing
+    by its own choice (Slack below its minimum priority) owes nothing and is not asked."""
     if kind is EffectKind.OPEN:
         return route.sinks
-    names = tuple(name for name in KNOWN_SINKS if name in incident.refs)
+    owed = () if kind is EffectKind.CLOSE else incident.owed
+    names = tuple(
+        name
+        for name in KNOWN_SINKS
+        if name in incident.refs or (name in owed and name in route.sinks)
+    )
     if kind is not EffectKind.UPDATE or not incident.gone:
         return names
     for name in names:
         if incident.ticket_gone(name):
             log.debug("sink.ticket_gone", sink=name, effect=str(kind), ref=incident.refs[name])
     return tuple(name for name in names if not incident.ticket_gone(name))
+
+
+def kind_for(kind: EffectKind, sink: str, incident: Incident) -> EffectKind:
+    """What `sink` is sent of the incident's effect `kind`: an open when the sink is owed the
+    ticket it refused (`sinks_for` sends it one only with an update or a reopen), else `kind`."""
+    if kind in (EffectKind.UPDATE, EffectKind.REOPEN) and sink in incident.owed:
+        return EffectKind.OPEN
+    return kind
 
 
 def _gone(applied: Applied) -> bool | None:

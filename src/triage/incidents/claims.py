@@ -190,6 +190,16 @@ def refused_again(stored: Incident, alert_owner: str) -> tuple[EffectKind | None
     return kind, tuple(sink for sink, refused in due if refused is kind)
 
 
+def refusals_kept(stored: Incident, decided: Incident, action: Action) -> dict[str, Refusal]:
+    """The refusals of `stored` that `decided` keeps when the decision `action` turns the
+    incident (closes it, or opens it again): the tickets sinks refused and hold none of
+    (`Incident.owed`), so its reopen sends each of them an open. Every other refused effect
+    is no longer due, and a new incident under the fingerprint (OPEN) owes nothing yet."""
+    if action is Action.OPEN:
+        return {}
+    return {sink: r for sink, r in stored.refused.items() if sink not in decided.refs}
+
+
 class Claims(StoreBase):
     """`Store`'s side of a claim once made (see the module docstring)."""
 

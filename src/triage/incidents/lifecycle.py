@@ -268,8 +268,11 @@ class Incident:
     gone: dict[str, str] = field(default_factory=dict)
     #: The effects sinks refused for good, failing their messages, by sink name: the alert
     #: whose delivery tried one sends it to that sink again on its next delivery or DLQ
-    #: redrive, while every other alert of the incident goes on without it. Kept while the
-    #: incident stays open (or closed, for a refused close); written only when set.
+    #: redrive, while every other alert of the incident goes on without it. A refusal by a
+    #: sink that holds no ticket here (its open refused) also makes the incident's next
+    #: update or reopen send that sink an open (`owed`). Kept until the sink answers
+    #: otherwise, while the incident stays as the effect left it (open, or closed for a
+    #: refused close); written only when set.
     refused: dict[str, Refusal] = field(default_factory=dict)
     ticket: Ticket | None = None
     pending: Pending | None = None
@@ -344,6 +347,12 @@ class Incident:
     @property
     def has_ticket(self) -> bool:
         return bool(self.refs) or self.ticket is not None
+
+    @property
+    def owed(self) -> tuple[str, ...]:
+        """The sinks that refused this incident's ticket for good and hold none: its next
+        update or reopen sends each of them an open instead (a close opens nothing)."""
+        return tuple(sink for sink in self.refused if sink not in self.refs)
 
     @property
     def close_held_until(self) -> datetime | None:

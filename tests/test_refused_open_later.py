@@ -1,0 +1,250 @@
+"""A sink that refused an incident's open for good holds no ticket for it; once the message
+that tried it is gone (dead-lettered and dropped, or its redrive refused again), the
+incident's next update or reopen sends that sink an open of its own (the summary written
+the first time, under the effect's own Idempotency-Key), while the sinks holding a ticket
+get the update or reopen. A close never opens a ticket, and a sink that sent nothing by its
+own choice (Slack below its minimum priority) is not asked again. The real pipeline on the
+in-memory store, with recording sinks and the loopback ticket backend."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from daemon_harness import TOKEN
+from memory_store import MemoryStore
+from test_pipeline import LEASE, POLICY, CountingSummariser
+from test_refused_open import STORE_KEEPS_OWED, delivery, only_incident_key, refusal
+from test_signals_trust_scenarios import FIRING, LIMIT, RESOLVED, Recorder
+from triage.demo.ticketd import TicketServer
+from triage.errors import SinkRejectedError
+from triage.incidents import Action, Ledger
+from triage.incidents.claims import refusals_kept
+from triage.incidents.lifecycle import Incident, Refusal, State, replace_incident
+from triage.metrics import Metrics
+from triage.models import EffectKind
+from triage.pipeline import Pipeline
+from triage.redact import Redactor
+from triage.secrets import BackendToken
+from triage.settings import Settings
+from triage.sinks.backend import BackendSink
+from triage.sinks.base import Applied, Effect, NotSent, Sink
+
+#: Past the update interval: the next firing of an open incident is an update.
+LATER = POLICY.update_interval + timedelta(minutes=1)
+
+
+@dataclass
+class Rig:
+    """The pipeline on an in-memory store whose clock a test moves on (`later`)."""
+
+    pipeline: Pipeline
+    summariser: CountingSummariser
+    offset: list[timedelta] = field(default_factory=lambda: [timedelta(0)])
+
+    def later(self, by: timedelta = LATER) -> None:
+        self.offset[0] += by
+
+    async def incident(self) -> Incident:
+        stored = await self.pipeline.ledger.store.get(only_incident_key(self.pipeline))
+        assert stored is not None
+        return stored
+
+
+def rig(sinks: list[Sink]) -> Rig:
+    offset = [timedelta(0)]
+    summariser = CountingSummariser()
+    ledger = Ledger(MemoryStore(POLICY, LEASE), lambda: datetime.now(UTC) + offset[0])
+    handler = Pipeline(ledger, summariser, sinks, Metrics(), redactor=Redactor(), policy=POLICY)
+    return Rig(handler, summariser, offset)
+
+
+async def refused_until_dead(r: Rig, mid: str = "m0") -> None:
+    """The open's message refused on every receive until SQS dead-letters it (and it is
+    dropped there: never delivered again)."""
+    for receive in range(1, LIMIT + 1):
+        with pytest.raises(SinkRejectedError):
+            await r.pipeline.process(delivery(mid, FIRING, receive))
+
+
+async def test_the_next_update_opens_the_ticket_the_backend_refused() -> None:
+    """The backend refused the open on every receive and the message is gone: the incident's
+    next update goes to GitHub as an update and to the backend as an open (with the summary
+    of the first attempt: no second LLM call), whose ticket later effects then follow."""
+    backend = Recorder(failures=[refusal() for _ in range(LIMIT)])
+    github = Recorder(name="github")
+    r = rig([backend, github])
+    await refused_until_dead(r)
+    assert backend.kinds() == [] and github.kinds() == ["open"]
+    r.later()
+    (update,) = await r.pipeline.process(delivery("m1", FIRING, 1))
+    assert update.action is Action.UPDATE
+    assert github.kinds() == ["open", "update"] and backend.kinds() == ["open"]
+    [opened] = backend.effects
+    assert opened.ref is None and opened.ticket.title and r.summariser.calls == 1
+    incident = await r.incident()
+    assert incident.refs == {"backend": "T-1", "github": "T-1"} and not incident.refused
+    (closed,) = await r.pipeline.process(delivery("m2", RESOLVED, 1))
+    assert closed.action is Action.CLOSE
+    assert backend.kinds() == ["open", "close"] and backend.effects[1].ref == "T-1"
+
+
+async def test_a_close_of_an_incident_the_backend_never_ticketed_opens_nothing_there() -> None:
+    """The incident resolves while the backend holds no ticket for it (its open was refused
+    and the message is gone): the close goes to GitHub alone, and the backend is not called."""
+    backend = Recorder(failures=[refusal() for _ in range(LIMIT)])
+    github = Recorder(name="github")
+    r = rig([backend, github])
+    await refused_until_dead(r)
+    (closed,) = await r.pipeline.process(delivery("m1", RESOLVED, 1))
+    assert closed.action is Action.CLOSE
+    assert github.kinds() == ["open", "close"] and backend.kinds() == []
+    assert (await r.incident()).refs == {"github": "T-1"}
+
+
+@pytest.mark.xfail(strict=True, reason=STORE_KEEPS_OWED)
+async def test_the_reopen_opens_the_ticket_the_backend_refused() -> None:
+    """The backend refused the open, the message is gone and the incident closed (at GitHub
+    alone): its re-fire within the reopen window reopens GitHub's issue and opens the
+    backend's first ticket, summarised once; the close after it reaches both."""
+    backend = Recorder(failures=[refusal() for _ in range(LIMIT)])
+    github = Recorder(name="github")
+    r = rig([backend, github])
+    await refused_until_dead(r)
+    await r.pipeline.process(delivery("m1", RESOLVED, 1))
+    (reopened,) = await r.pipeline.process(delivery("m2", FIRING, 1))
+    assert reopened.action is Action.REOPEN
+    assert github.kinds() == ["open", "close", "reopen"] and backend.kinds() == ["open"]
+    assert r.summariser.calls == 1
+    assert (await r.incident()).refs == {"backend": "T-1", "github": "T-1"}
+    await r.pipeline.process(delivery("m3", RESOLVED, 1))
+    assert backend.kinds() == ["open", "close"]
+
+
+async def test_the_catch_up_open_refused_again_fails_its_message_and_is_sent_again() -> None:
+    """The update's open to the backend is refused too: the update's message fails (for the
+    DLQ to show), GitHub keeps its one update, and the message's next delivery sends the
+    backend the open again, alone, which it takes."""
+    backend = Recorder(failures=[refusal() for _ in range(LIMIT + 1)])
+    github = Recorder(name="github")
+    r = rig([backend, github])
+    await refused_until_dead(r)
+    r.later()
+    with pytest.raises(SinkRejectedError):
+        await r.pipeline.process(delivery("m1", FIRING, 1))
+    assert github.kinds() == ["open", "update"] and backend.kinds() == []
+    (again,) = await r.pipeline.process(delivery("m1", FIRING, 2))
+    assert again.action is Action.UPDATE
+    assert github.kinds() == ["open", "update"] and backend.kinds() == ["open"]
+    incident = await r.incident()
+    assert incident.refs == {"backend": "T-1", "github": "T-1"} and not incident.refused
+    assert incident.pending is None
+
+
+async def test_the_open_goes_under_the_later_effects_own_key() -> None:
+    """The backend's open rides the update's own Idempotency-Key, not the refused open's
+    (which a backend keeping answers by key would refuse again), and each retry of it keeps
+    that key."""
+    backend = Recorder(failures=[refusal() for _ in range(LIMIT)])
+    r = rig([backend])
+    await refused_until_dead(r)
+    r.later()
+    await r.pipeline.process(delivery("m1", FIRING, 1))
+    [opened] = backend.effects
+    fingerprint = only_incident_key(r.pipeline)
+    assert opened.kind is EffectKind.OPEN
+    assert opened.idempotency_key.startswith(f"{fingerprint}:")
+    assert opened.idempotency_key != f"{fingerprint}:1"
+
+
+@dataclass
+class Choosy:
+    """A sink that sends nothing for a new incident by its own choice (as Slack below its
+    minimum priority does), and records every effect it is asked to carry out."""
+
+    name: str = "slack"
+    asked: list[Effect] = field(default_factory=list)
+
+    async def apply(self, effect: Effect) -> Applied:
+        self.asked.append(effect)
+        return Applied.skip("priority below high", why=NotSent.BELOW_MIN_PRIORITY)
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def test_a_sink_that_skipped_the_open_by_choice_is_not_asked_again() -> None:
+    """Only a refusal owes a sink a ticket: a sink that sent nothing for the open by its own
+    choice is not sent an open with the incident's update, reopen or close."""
+    choosy = Choosy()
+    github = Recorder(name="github")
+    r = rig([github, choosy])
+    await r.pipeline.process(delivery("m0", FIRING, 1))
+    r.later()
+    await r.pipeline.process(delivery("m1", FIRING, 1))
+    await r.pipeline.process(delivery("m2", RESOLVED, 1))
+    await r.pipeline.process(delivery("m3", FIRING, 1))
+    assert github.kinds() == ["open", "update", "close", "reopen"]
+    assert [str(e.kind) for e in choosy.asked] == ["open"]
+
+
+@pytest.fixture
+def tickets() -> Iterator[TicketServer]:
+    server = TicketServer(token=TOKEN)
+    server.start()
+    yield server
+    server.stop()
+
+
+async def test_the_loopback_backend_gets_its_ticket_with_the_next_update(
+    tickets: TicketServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over real HTTP: the ticket backend answers 422 to the open on every receive, then
+    takes the update's open as a new ticket (one create, under a key it never saw), whose
+    close then goes to the backend's resolve route."""
+    monkeypatch.setenv("BACKEND_TOKEN", TOKEN)
+    settings = Settings(
+        backend_base_url=tickets.url,
+        backend_update_route=f"{tickets.route}/{{ref}}/updates",
+        backend_resolve_route=f"{tickets.route}/{{ref}}/resolve",
+    )
+    sink = BackendSink(settings, BackendToken(settings))
+    try:
+        r = rig([sink])
+        tickets.fail_next(LIMIT, status=422)
+        await refused_until_dead(r)
+        assert tickets.tickets == []
+        r.later()
+        (update,) = await r.pipeline.process(delivery("m1", FIRING, 1))
+        assert update.action is Action.UPDATE
+        [ticket] = tickets.tickets
+        assert (await r.incident()).refs == {"backend": ticket["id"]}
+        await r.pipeline.process(delivery("m2", RESOLVED, 1))
+    finally:
+        await sink.aclose()
+    assert tickets.replayed_creates == 0
+    assert [e["kind"] for e in tickets.events] == ["resolve"]
+    assert (await r.incident()).state is State.CLOSED
+
+
+def test_a_turn_of_the_incident_keeps_only_the_tickets_still_owed() -> None:
+    """What a close or a reopen keeps of the incident's refusals (`refusals_kept`): a ticket
+    a sink refused and holds none of (for the reopen to open), not a refused close or update
+    of a sink holding a ticket; a new incident under the fingerprint keeps none."""
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    refused = {
+        "backend": Refusal(EffectKind.OPEN, "m0#0"),
+        "github": Refusal(EffectKind.UPDATE, "m1#0"),
+    }
+    stored = Incident(
+        "fp", State.OPEN, "generic", "t", at, at, refs={"github": "7"}, refused=refused
+    )
+    closed = replace_incident(stored, state=State.CLOSED)
+    assert stored.owed == ("backend",)
+    assert refusals_kept(stored, closed, Action.CLOSE) == {"backend": refused["backend"]}
+    assert refusals_kept(closed, stored, Action.REOPEN) == {"backend": refused["backend"]}
+    fresh = Incident("fp", State.OPEN, "generic", "t", at, at)
+    assert refusals_kept(closed, fresh, Action.OPEN) == {}
