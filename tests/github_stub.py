@@ -6,7 +6,7 @@ Routes (shapes as GitHub's, trimmed to the fields triage reads):
     GET   /user                                    the token's user (403 for an installation token)
     GET   /app                                     the App (JWT auth)
     POST  /app/installations/{id}/access_tokens    JWT → installation token (RS256 JWT verified)
-    GET   /repos/{o}/{r}                           the repository: full_name, archived
+    GET   /repos/{o}/{r}                           the repository: id, full_name, archived
     GET   /repos/{o}/{r}/issues                    state, labels (all of them), creator, sort,
                                                    direction, per_page, page; newest first
     POST  /repos/{o}/{r}/issues                    create (title required, labels, assignees)
@@ -149,6 +149,12 @@ class GitHubServer(LoopbackServer):
         self.clock = clock
         self._lock = threading.Lock()
         self._repos: dict[str, list[_Issue]] = {r: [] for r in repositories}
+        #: Repository id → its name now. GitHub's `id` is stable per repository: a subclass
+        #: that renames or transfers one keeps its id, one created again gets a new id.
+        self.ids: dict[int, str] = {}
+        self._id_numbers = itertools.count(100)
+        for name in repositories:
+            self._repo_id(name)
         #: Repositories `GET /repos/{o}/{r}` says are archived (a subclass may also refuse
         #: their writes, as GitHub does).
         self.archived: set[str] = set()
@@ -351,7 +357,8 @@ class GitHubServer(LoopbackServer):
 
     def _get_repo(self, actor: str, params: dict[str, str], query: Any, body: Any) -> Answer:
         repo = params["repo"]
-        return 200, {"full_name": repo, "archived": repo in self.archived}, {}
+        shown = {"id": self._repo_id(repo), "full_name": repo, "archived": repo in self.archived}
+        return 200, shown, {}
 
     def _list_issues(
         self, actor: str, params: dict[str, str], query: dict[str, str], body: Any
@@ -487,6 +494,20 @@ class GitHubServer(LoopbackServer):
         return 200, copy.deepcopy(found), {}
 
     # --- Helpers ----------------------------------------------------------------------------
+
+    def _repo_id(self, name: str) -> int:
+        """The id of repository `name`, given a new one on first sight."""
+        for repo_id, known in self.ids.items():
+            if known == name:
+                return repo_id
+        return self._new_repo_id(name)
+
+    def _new_repo_id(self, name: str) -> int:
+        """A new id for repository `name`, as GitHub gives one at its creation: never one
+        another repository had."""
+        repo_id = next(self._id_numbers)
+        self.ids[repo_id] = name
+        return repo_id
 
     def _issue(self, params: dict[str, str]) -> _Issue | None:
         number = int(params["n"])

@@ -58,8 +58,6 @@ class LaterLifeGitHub(GitHubServer):
         self.read_only: set[str] = set()
         #: (repository, number) → (repository id, new number) for moved issues.
         self.moved: dict[tuple[str, int], tuple[int, int]] = {}
-        #: Repository id → its name now (a renamed repository keeps its id).
-        self.ids: dict[int, str] = {}
         #: Issues GitHub will not reopen for triage (a maintainer closed them, triage is only
         #: their author; or converted to a discussion): 422 "Validation Failed".
         self.unreopenable: set[tuple[str, int]] = set()
@@ -120,14 +118,6 @@ class LaterLifeGitHub(GitHubServer):
         gone = self.deleted | self.moved.keys()
         kept = [i for i in issues if (params["repo"], i["number"]) not in gone]
         return status, kept, headers
-
-    def _repo_id(self, name: str) -> int:
-        for repo_id, known in self.ids.items():
-            if known == name:
-                return repo_id
-        repo_id = 100 + len(self.ids)
-        self.ids[repo_id] = name
-        return repo_id
 
     def _route(
         self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: Any

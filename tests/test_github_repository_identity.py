@@ -10,6 +10,7 @@ import re
 from collections.abc import AsyncIterator, Iterator, MutableMapping
 from typing import Any
 
+import httpx2
 import pytest
 
 from factories import alert
@@ -60,7 +61,7 @@ class RenamingGitHub(LaterLifeGitHub):
             self.old_names.pop(name.lower(), None)
             self.moved = {key: to for key, to in self.moved.items() if key[0] != name}
             self._repos[name] = []
-            self.ids[1000 + len(self.ids) + len(self.old_names)] = name
+            self._new_repo_id(name)
 
     def open_issue(self, repository: str, author: str, body: str = "") -> None:
         """`author` opens an issue in `repository`, as a person does on GitHub."""
@@ -74,10 +75,6 @@ class RenamingGitHub(LaterLifeGitHub):
             issue = self._repos[repository][number - 1]
             for name, value in fields.items():
                 setattr(issue, name, value)
-
-    def _get_repo(self, actor: str, params: dict[str, str], query: Any, body: Any) -> Answer:
-        status, shown, headers = super()._get_repo(actor, params, query, body)
-        return status, {**shown, "id": self._repo_id(params["repo"])}, headers
 
     def _route(
         self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: Any
@@ -344,3 +341,55 @@ async def test_our_issue_whose_marker_a_person_removed_is_still_ours(
     github.edit_issue(REPO, 1, body="rewritten by hand")
     assert await sink.apply(effect(EffectKind.CLOSE, ref, "fp:2")) == Applied()
     assert github.issues(REPO)[0]["state"] == "closed"
+
+
+class NoIdGitHub(RenamingGitHub):
+    """The renaming stand-in, whose repository answers carry no `id` (a GitHub-compatible
+    server that leaves it out): the sink tells repositories by the `full_name` answered."""
+
+    def _get_repo(self, actor: str, params: dict[str, str], query: Any, body: Any) -> Answer:
+        status, shown, headers = super()._get_repo(actor, params, query, body)
+        return status, {k: v for k, v in shown.items() if k != "id"}, headers
+
+
+async def test_without_an_id_a_repository_is_told_by_the_name_answered() -> None:
+    """A stand-in that answers no repository `id`: the renamed route's repository is still
+    the route's (a refused write waits, `no_access`), and once a repository is created again
+    under the old name, the renamed one is another (a refused write there is moved away)."""
+    with NoIdGitHub(tokens={TOKEN: "triage-bot"}, repositories=(REPO, "acme/new")) as github:
+        settings = Settings(github_api_url=github.url, github_repository=REPO, github_token=TOKEN)
+        sink = GitHubSink(settings)
+        try:
+            ref = await opened(sink)
+            github.rename(REPO, "acme/renamed")
+            github.read_only.add("acme/renamed")
+            with pytest.raises(GitHubUnavailableError) as refused:
+                await sink.apply(effect(EffectKind.UPDATE, ref, "fp:2"))
+            assert refused.value.reason == "no_access"
+            github.recreate(REPO)
+            moved = f"{github.url}/acme/renamed/issues/1"
+            applied = await sink.apply(effect(EffectKind.UPDATE, moved, "fp:3"))
+            assert (applied.skipped, applied.gone) == ("issue moved away (403)", True)
+        finally:
+            await sink.aclose()
+
+
+async def test_the_stub_answers_a_stable_id_per_repository(github: RenamingGitHub) -> None:
+    """The stand-in (`github_stub.py`, renaming here) answers GitHub's `id` for a
+    repository: the same on every read, another for another repository, kept through a
+    rename, new for one created again."""
+    async with httpx2.AsyncClient(
+        base_url=github.url, headers={"Authorization": f"Bearer {TOKEN}"}
+    ) as client:
+
+        async def repo_id(name: str) -> int:
+            answer = (await client.get(f"/repos/{name}", follow_redirects=True)).json()
+            assert isinstance(answer["id"], int)
+            return int(answer["id"])
+
+        first = await repo_id(REPO)
+        assert await repo_id(REPO) == first != await repo_id("acme/new")
+        github.rename(REPO, "acme/renamed")
+        assert await repo_id("acme/renamed") == first
+        github.recreate(REPO)
+        assert await repo_id(REPO) not in (first, await repo_id("acme/new"))
