@@ -160,6 +160,24 @@ async def test_the_open_goes_under_the_later_effects_own_key() -> None:
     assert opened.idempotency_key != f"{fingerprint}:1"
 
 
+async def test_a_plain_letter_moved_back_by_sqs_is_a_repeat_and_the_update_sends_the_open() -> None:
+    """A refused open's message queued with nothing naming it (`aws sqs send-message`) comes
+    back from SQS's own move task as a new message (AWS gives it a new MessageId and enqueue
+    time), which nothing tells from another send of its body: it is counted as a repeat and
+    acked, the backend not called; the incident's next update sends the backend its open."""
+    backend = Recorder(failures=[refusal() for _ in range(LIMIT)])
+    r = rig([backend])
+    await refused_until_dead(r)
+    moved = delivery("m9", FIRING, 1)
+    assert moved.identity == "m9"
+    (counted,) = await r.pipeline.process(moved)
+    assert counted.action is Action.COUNT and backend.kinds() == []
+    assert (await r.incident()).owed == ("backend",)
+    r.later()
+    (update,) = await r.pipeline.process(delivery("m10", FIRING, 1))
+    assert update.action is Action.UPDATE and backend.kinds() == ["open"]
+
+
 @dataclass
 class Choosy:
     """A sink that sends nothing for a new incident by its own choice (as Slack below its

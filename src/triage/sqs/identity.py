@@ -19,8 +19,13 @@ new enqueue time (SentTimestamp), and says nothing of SenderId or the other syst
 across a move (SenderId names the sending principal, the same for every send of one script).
 So a message none of the above names (queued by `aws sqs send-message`, no envelope) comes
 back from that task as a new message and its alerts are counted again: its body cannot name
-it, since two sends of one body are two occurrences. (LocalStack's task keeps the MessageId
-and SentTimestamp, as AWS does not: the tests move a letter as AWS documents.)
+it, since two sends of one body are two occurrences. Nothing else a standard queue keeps
+names it either: SentTimestamp and ApproximateFirstReceiveTimestamp are the copy's, SenderId
+names the sending principal, MD5OfBody the body, DeadLetterQueueSourceArn the queue. A ticket
+a sink refused for good that such a message tried is therefore not sent again by the copy (a
+repeat, counted): the incident's next update or reopen sends it (`effects.sinks_for`), and
+`triage dlq redrive` carries the identity over. (LocalStack's task keeps the MessageId and
+SentTimestamp, as AWS does not: the tests move a letter as AWS documents.)
 
 An id read from a body is bound to that body: a redrive moves it byte for byte, while an
 envelope copied by hand from a sample (its MessageId with it) and sent with another alert in it
