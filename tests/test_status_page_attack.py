@@ -10,12 +10,14 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx2
 import pytest
 from pydantic import SecretStr
 
 from browser import Browser, chromium_or_skip
 from test_operator_hostile import TOKEN
 from test_pipeline import CountingSummariser
+from test_status_page_login import _csrf
 from triage.aws import Aws
 from triage.health import Health
 from triage.incidents.lifecycle import Policy
@@ -71,7 +73,9 @@ async def _seed_long(store: SQLiteStore) -> str:
     assert began.after is not None
     fp = began.after.fingerprint
     ticket = Ticket(title="t", priority=Priority.HIGH, description="d")
-    await store.save_ticket(fp, "m", ticket, Routing(f"route{LONG}", "ops", {}))
+    await store.save_ticket(
+        fp, "m", ticket, Routing(f"route{LONG}", "ops", {f"label{LONG}": f"value{LONG}"})
+    )
     await store.confirm(fp, "m", "backend", f"T-{LONG}", finish=True)
     return fp
 
@@ -117,3 +121,117 @@ def _phone_width(executable: str, tmp_path: Path, url: str) -> tuple[int, str]:
     finally:
         browser.close()
     return width, text
+
+
+async def test_logging_out_ends_the_browsers_session(store: SQLiteStore, tmp_path: Path) -> None:
+    """A browser logged in through the form sees a "Log out" button on the status page and
+    on an incident's page; pressing it lands on the login form, the session cookie is gone,
+    and the page asked for again is the login form, not the incidents."""
+    executable = chromium_or_skip()
+    fp = await _seed_long(store)
+    async with serving(store) as server:
+        seen = await asyncio.to_thread(
+            _log_in_and_out, executable, tmp_path, f"http://127.0.0.1:{server.port}", fp
+        )
+    buttons, cookies_after, text_after = seen
+    assert buttons == [1, 1], "no Log out button on the pages of a logged-in browser"
+    assert [c for c in cookies_after if c["name"] == "triage_session"] == []
+    assert "API token" in text_after and LONG not in text_after.replace("\n", "")
+
+
+def _log_in_and_out(
+    executable: str, tmp_path: Path, base: str, fp: str
+) -> tuple[list[int], list[dict[str, object]], str]:
+    browser = Browser(executable, tmp_path / "profile")
+    logout = "document.querySelectorAll('form[action=\"/logout\"] input[type=submit]').length"
+    try:
+        browser.call("Page.navigate", {"url": f"{base}/"}, page=True)
+        browser.wait_for("document.querySelector('input[name=token]') !== null", "the login form")
+        browser.evaluate(
+            f"document.querySelector('input[name=token]').value = {TOKEN!r};"
+            "document.querySelector('form').submit(); true"
+        )
+        browser.wait_for(
+            "document.body !== null && document.body.innerText.includes('Open incidents')",
+            "the status page",
+        )
+        buttons = [int(browser.evaluate(logout))]
+        browser.call("Page.navigate", {"url": f"{base}/incidents/{fp}"}, page=True)
+        browser.wait_for(
+            "document.body !== null && document.body.innerText.includes('History')",
+            "the incident's page",
+        )
+        buttons.append(int(browser.evaluate(logout)))
+        if buttons[-1]:
+            browser.evaluate(
+                "document.querySelector('form[action=\"/logout\"] input[type=submit]').click();true"
+            )
+            browser.wait_for(
+                "document.querySelector('input[name=token]') !== null", "the login form again"
+            )
+        cookies_after = browser.call("Network.getCookies", page=True)["cookies"]
+        browser.call("Page.navigate", {"url": f"{base}/"}, page=True)
+        browser.wait_for(
+            "document.readyState === 'complete' && document.body !== null", "the page again"
+        )
+        text_after = str(browser.evaluate("document.body.innerText"))
+    finally:
+        browser.close()
+    return buttons, cookies_after, text_after
+
+
+@pytest.mark.parametrize(
+    "proxy_says",
+    [
+        {"X-Forwarded-Proto": "https"},
+        {"X-Forwarded-Proto": "HTTPS"},
+        {"X-Forwarded-Proto": "https, http"},  # two proxies: the first is the browser's
+        {"Forwarded": "for=192.0.2.7;proto=https;host=triage.example"},  # RFC 7239
+        {"Forwarded": 'for="[2001:db8::7]";Proto=HTTPS, for=10.0.0.2;proto=http'},
+    ],
+)
+async def test_behind_https_every_cookie_is_secure(
+    store: SQLiteStore, proxy_says: dict[str, str]
+) -> None:
+    """Behind a proxy that says the browser came over HTTPS (in any of the headers proxies
+    use), the login form's CSRF cookie, the session cookie and the logout's are `Secure`,
+    so no browser ever sends them over plain HTTP."""
+    async with serving(store) as server, _client(server) as client:
+        form = await client.get("/", headers=proxy_says)
+        # As the browser sends it back over HTTPS (httpx keeps a Secure cookie from http://).
+        csrf = {"Cookie": f"triage_csrf={_csrf(form)}"}
+        login = await client.post(
+            "/login", data={"token": TOKEN, "csrf": _csrf(form)}, headers={**proxy_says, **csrf}
+        )
+        logout = await client.post("/logout", headers=proxy_says)
+    assert login.status_code == 303 and logout.status_code == 303
+    for answer in (form, login, logout):
+        assert "; Secure" in answer.headers["set-cookie"], answer.headers["set-cookie"]
+
+
+async def test_over_plain_http_cookies_are_not_secure(store: SQLiteStore) -> None:
+    """On plain HTTP (a port forward to 127.0.0.1), or behind a proxy that says http, the
+    cookies are not `Secure`: a browser would refuse to keep them, and no one could log in."""
+    async with serving(store) as server, _client(server) as client:
+        bare = await client.get("/")
+        proxied = await client.get("/", headers={"X-Forwarded-Proto": "http"})
+    for answer in (bare, proxied):
+        assert "Secure" not in answer.headers["set-cookie"]
+
+
+async def test_logout_drops_the_session_and_refuses_other_sites(store: SQLiteStore) -> None:
+    """POST /logout answers a cookie that ends the session at once (Max-Age=0, HttpOnly) and
+    sends the browser to the login form; posted from another site it is a 403 that drops
+    nothing (no page elsewhere logs the operator out)."""
+    async with serving(store) as server, _client(server) as client:
+        ended = await client.post("/logout")
+        cross = await client.post("/logout", headers={"Sec-Fetch-Site": "cross-site"})
+    assert ended.status_code == 303 and ended.headers["location"] == "/"
+    cookie = ended.headers["set-cookie"]
+    assert cookie.startswith("triage_session=;") and "Max-Age=0" in cookie
+    assert "HttpOnly" in cookie
+    assert cross.status_code == 403 and "set-cookie" not in cross.headers
+
+
+def _client(server: EndpointServer) -> httpx2.AsyncClient:
+    return httpx2.AsyncClient(base_url=f"http://127.0.0.1:{server.port}")

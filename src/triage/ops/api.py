@@ -10,6 +10,7 @@
     GET    /                                                             the status page
     GET    /incidents/{fingerprint}                                      one incident's page
     POST   /login                                                        the page's login form
+    POST   /logout                                                       ends the browser's session
 
 Who may ask: a request with one `Authorization: Bearer <token>` (two are refused) may do
 everything; a browser that logged in holds a session cookie (HttpOnly, SameSite=Lax, signed
@@ -155,10 +156,26 @@ def cookie(
     name: str, value: str, request: Request, *, max_age_s: int, same_site: str = "Strict"
 ) -> str:
     """A Set-Cookie value: HttpOnly, SameSite `same_site`, the whole site; Secure behind
-    HTTPS."""
-    secure = "; Secure" if (request.header("x-forwarded-proto") or "").lower() == "https" else ""
+    HTTPS (`over_https`)."""
+    secure = "; Secure" if over_https(request) else ""
     attributes = f"Path=/; Max-Age={max_age_s}; HttpOnly; SameSite={same_site}{secure}"
     return f"{name}={value}; {attributes}"
+
+
+def over_https(request: Request) -> bool:
+    """Whether the proxy in front says the browser came over HTTPS, in either header proxies
+    use: `X-Forwarded-Proto: https` or RFC 7239's `Forwarded: …;proto=https`. Of a list (one
+    entry per proxy on the way) the first is the one the browser reached. The port itself
+    serves plain HTTP: without a proxy, the browser did too."""
+    forwarded_proto = (request.header("x-forwarded-proto") or "").partition(",")[0]
+    if forwarded_proto.strip().lower() == "https":
+        return True
+    first_hop = (request.header("forwarded") or "").partition(",")[0]
+    for pair in first_hop.split(";"):
+        name, _, value = pair.partition("=")
+        if name.strip().lower() == "proto":
+            return value.strip().strip('"').lower() == "https"
+    return False
 
 
 def operator_routes(view: OperatorView | None) -> dict[str, Mapping[str, Handler]]:
@@ -183,6 +200,7 @@ def operator_routes(view: OperatorView | None) -> dict[str, Mapping[str, Handler
         "/": {"GET": page.index},
         "/incidents/*": {"GET": page.incident},
         "/login": {"POST": page.login},
+        "/logout": {"POST": page.logout},
     }
 
 

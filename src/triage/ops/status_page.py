@@ -83,6 +83,7 @@ ul{list-style:none;margin:0;padding:0}li{padding:6px;margin:4px 0;border-radius:
 background:#fafafa}th{white-space:nowrap}
 .critical{background:#fdd}.high{background:#fed}form{max-width:320px}
 input{font:inherit;width:100%;margin:4px 0 8px;padding:6px;box-sizing:border-box}
+.out{float:right;margin-left:8px}.out input{width:auto;margin:0;padding:2px 8px}
 """
 _STYLE_HASH = base64.b64encode(hashlib.sha256(_STYLE.encode()).digest()).decode()
 _HEADERS = (
@@ -131,7 +132,7 @@ class StatusPage:
             form = f"<p class=bad>{_text(str(exc))}</p>{_filter_form(_typed(request), True)}"
             return _html(400, _page("triage status", form))
         try:
-            body = await self._render(keep, typed)
+            body = await self._render(keep, typed, _logout_button(request))
         except TriageError as exc:
             log.warning("status_page.unavailable", reason=exc.reason, error=str(exc))
             return _html(503, _page("triage", "<p class=bad>The store is unavailable.</p>"))
@@ -155,7 +156,8 @@ class StatusPage:
             log.warning("status_page.unavailable", reason=exc.reason, error=str(exc))
             return _html(503, _page("triage", "<p class=bad>The store is unavailable.</p>"))
         shown = incident_json(found, self.view.redactor, history=True)
-        return _html(200, _page("triage: incident", _incident_page(shown, self.view.clock())))
+        page = _logout_button(request) + _incident_page(shown, self.view.clock())
+        return _html(200, _page("triage: incident", page))
 
     async def login(self, request: Request) -> Response:
         if not same_origin(request):
@@ -193,6 +195,17 @@ class StatusPage:
             headers=(("Location", back), ("Set-Cookie", session), *_HEADERS),
         )
 
+    async def logout(self, request: Request) -> Response:
+        """The page's "Log out" button: the session cookie is dropped and the browser sent to
+        the login form. From another site it is refused (a page elsewhere could otherwise
+        log the operator out at will)."""
+        if not same_origin(request):
+            self.refusals.refused("cross_site", request.peer, 403)
+            return _html(403, _page("triage", "<p class=bad>Cross-site logout refused.</p>"))
+        log.info("status_page.logout", peer=request.peer)
+        ended = cookie(SESSION_COOKIE, "", request, max_age_s=0, same_site="Lax")
+        return Response(303, b"", headers=(("Location", "/"), ("Set-Cookie", ended), *_HEADERS))
+
     def _login_form(
         self, request: Request, *, status: int = 200, note: str = "", back: str = "/"
     ) -> Response:
@@ -209,9 +222,11 @@ class StatusPage:
         set_csrf = cookie(CSRF_COOKIE, csrf, request, max_age_s=3600)
         return _html(status, _page("triage: log in", form), (("Set-Cookie", set_csrf),))
 
-    async def _render(self, keep: Filter | None = None, typed: dict[str, str] | None = None) -> str:
+    async def _render(
+        self, keep: Filter | None = None, typed: dict[str, str] | None = None, logout: str = ""
+    ) -> str:
         """The page, its open incidents those `keep` keeps (all without one): `typed` is what
-        was typed into the filter form."""
+        was typed into the filter form; `logout` the button of a logged-in browser, if any."""
         view = self.view
         now = view.clock()
         typed = typed or {}
@@ -221,7 +236,7 @@ class StatusPage:
         silences = shown_silences(await view.silences.current(), now, every=False)
         parts = [
             f"<p class=muted>{counted} open incidents · "
-            f"{_text(now.isoformat(timespec='seconds'))}</p>",
+            f"{_text(now.isoformat(timespec='seconds'))}</p>{logout}",
             _filter_form(typed, bool(typed)),
             _section("Open incidents", self._incidents(shown, now)),
             _section("Flapping", self._incidents([i for i in shown if i.flapping], now)),
@@ -362,6 +377,14 @@ class StatusPage:
             )
         polled = depths.polled_at.strftime("%H:%M:%S UTC")
         return "".join(rows) + f"</table></div><p>Polled at {polled}.</p>"
+
+
+def _logout_button(request: Request) -> str:
+    """A "Log out" button for a browser that rides a session cookie (a bearer token's
+    client has no session to end)."""
+    if SESSION_COOKIE not in cookies(request):
+        return ""
+    return "<form class=out method=post action=/logout><input type=submit value='Log out'></form>"
 
 
 #: The filters the page's form has, each as `triage incidents list` takes it (open incidents
