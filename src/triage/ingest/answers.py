@@ -99,15 +99,16 @@ class Answers:
         fields: dict[str, Any] = {}
         if refused.detail is not None:
             fields["detail"] = refused.detail
-        self.refusal_lines.refused(
-            refused.status,
-            refused.reason,
-            source=handling.source,
-            request_id=handling.request_id,
-            size_bytes=size,
-            duration_ms=handling.duration_ms(),
-            **fields,
-        )
+        if refused.logged:  # (not: another line says it all)
+            self.refusal_lines.refused(
+                refused.status,
+                refused.reason,
+                source=handling.source,
+                request_id=handling.request_id,
+                size_bytes=size,
+                duration_ms=handling.duration_ms(),
+                **fields,
+            )
         headers = {**refused.headers, "X-Request-Id": handling.request_id}
         if refused.retry_after_s is not None:
             headers["Retry-After"] = str(refused.retry_after_s)

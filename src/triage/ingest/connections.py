@@ -28,6 +28,7 @@ from typing import Protocol
 
 import structlog
 
+from triage.ingest.aborts import Aborts
 from triage.metrics import Metrics
 
 log = structlog.get_logger(__name__)
@@ -111,6 +112,8 @@ class OpenConnections:
         #: Bytes of unfinished request heads held over all connections.
         self.head_bytes = 0
         self._metrics = metrics
+        #: Requests whose client went away before they were whole, or answered.
+        self.aborts = Aborts(metrics)
         #: Connections that were idle when last seen, in the order they became so (a dict keeps
         #: insertion order): each is checked again before it is closed.
         self._idle: dict[ClosableConnection, None] = {}

@@ -67,6 +67,7 @@ from aiohttp import web
 import triage.ingest.auth as auth
 from triage.errors import ConfigError
 from triage.health import Health
+from triage.ingest.aborts import SOURCE
 from triage.ingest.answers import Accepted, Answers, Handling
 from triage.ingest.auth import TokenStore, TokensUnavailable
 from triage.ingest.limits import Limits
@@ -438,6 +439,7 @@ class Gateway:
             received_at=datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         )
         source = route.source  # one of auth.SOURCES: the router takes no other
+        request[SOURCE] = source  # for the line of an answer its sender never reads
         handling = Handling(source, arrival.request_id, started)
         size = request.content_length
         self.in_flight += 1

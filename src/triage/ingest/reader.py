@@ -30,6 +30,7 @@ from triage.ingest.server import (
     SlowBody,
     reading_unproven,
     send_continue,
+    sender_went,
 )
 
 #: What reading a body raises when the sender goes away or lies about its length.
@@ -102,7 +103,10 @@ class BodyReader:
             # Closed for a new connection at the bound: it had not authenticated in time.
             raise Refused(408, "slow_body", "body not received in time") from None
         except _BROKEN_BODY:
-            raise Refused(400, "incomplete_body", "incomplete body") from None
+            # A sender gone (a reset, its end of stream) reads no answer: its connection's
+            # ingest.aborted line says what came of the body, and how it went.
+            gone = sender_went(request) is not None
+            raise Refused(400, "incomplete_body", "incomplete body", logged=not gone) from None
         return b"".join(chunks)
 
     def release(self, source: str, size_bytes: int) -> None:

@@ -12,7 +12,8 @@ from __future__ import annotations
 class Refused(Exception):
     """An answer other than 2xx: its `status`, the `reason` its log line says, the `error` the
     sender reads, and what goes with them (a `Retry-After`, a `detail` for the log line only,
-    other headers)."""
+    other headers). Not `logged` when another line says it all: a body its sender went away
+    from is its connection's `ingest.aborted` line (ingest/aborts.py)."""
 
     def __init__(
         self,
@@ -23,6 +24,7 @@ class Refused(Exception):
         retry_after_s: int | None = None,
         detail: str | None = None,
         headers: dict[str, str] | None = None,
+        logged: bool = True,
     ) -> None:
         super().__init__(reason)
         self.status = status
@@ -31,3 +33,4 @@ class Refused(Exception):
         self.retry_after_s = retry_after_s
         self.detail = detail
         self.headers = headers or {}
+        self.logged = logged

@@ -15,7 +15,9 @@ REFUSED_LINGER_S before closing, so that a sender still sending reads the answer
 reset, as it does after answering a request whose body it stopped reading partway (408 for a
 body closed at the bound, 400 for chunks mostly framing or a bad chunk); it ends a connection
 at once after an answer given before its body was read (and after a CONNECT: it tunnels
-nothing), and drops a client that does not read its answers.
+nothing), and drops a client that does not read its answers. A sender that goes away in the
+middle of its request (a reset, or its end of stream) is told to ingest/aborts.py: while its
+head arrives, while its body does, or before its answer is written.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from http import HTTPStatus
 from typing import Any, cast
 
@@ -35,6 +38,7 @@ from aiohttp.streams import StreamReader
 from aiohttp.web_protocol import RequestHandler, _ErrInfo
 from aiohttp.web_request import BaseRequest
 
+from triage.ingest.aborts import SOURCE, Abort
 from triage.ingest.bad_http import answer_error
 from triage.ingest.connections import OpenConnections, connection_limit
 from triage.ingest.framing import HeadByHead, mostly_framing, refuse_faulty_framing
@@ -179,6 +183,13 @@ class SlowBody(HttpProcessingError):
     at the bound (see `connections.SLOW_HEAD_S`)."""
 
 
+def sender_went(request: web.BaseRequest) -> str | None:
+    """How the client that sent `request` went away (`reset`, `closed`), or None while it is
+    there: a body it left unfinished is then its `ingest.aborted` line's (ingest/aborts.py)."""
+    connection = request.protocol
+    return connection.sender_went if isinstance(connection, _Connection) else None
+
+
 @contextlib.asynccontextmanager
 async def reading_unproven(request: web.BaseRequest, *, proven: bool) -> AsyncIterator[None]:
     """While a body is read before its sender can be authenticated (not `proven`: a signed
@@ -227,6 +238,12 @@ class _Connection(RequestHandler):
     _idle_timer_closing = False
     #: The body being received was ended where it was (`_end_body`) before its answer.
     _body_cut = False
+    #: The client's address, as the connection was made.
+    _peer = "unknown"
+    #: How the client went away, once it has: `closed` (its end of stream) or `reset`.
+    sender_went: str | None = None
+    #: An answer that could not be written before the client was known gone (`_answer_lost`).
+    _lost_answer: Abort | None = None
 
     def __init__(self, manager: web.Server, opened: OpenConnections, **kwargs: Any) -> None:
         super().__init__(manager, **kwargs)
@@ -259,6 +276,9 @@ class _Connection(RequestHandler):
             self._refuse(transport)
             return
         self._admitted = True
+        peer = transport.get_extra_info("peername")
+        if isinstance(peer, tuple) and peer:
+            self._peer = str(peer[0])
         super().connection_made(transport)
         if self._task_handler is not None:
             self._task_handler.add_done_callback(self._handling_ended)
@@ -298,7 +318,15 @@ class _Connection(RequestHandler):
         self._stall = self._loop.call_later(REFUSED_LINGER_S, transport.close)
         return True
 
+    def eof_received(self) -> None:
+        # (aiohttp then closes the connection: a request not answered yet is not.)
+        self.sender_went = self.sender_went or "closed"
+        return super().eof_received()
+
     def connection_lost(self, exc: BaseException | None) -> None:
+        if self.sender_went is None and isinstance(exc, OSError):
+            self.sender_went = "reset"  # (no exception: the gateway closed it itself)
+        self._report_cut()
         self._release_head()
         self._cancel_stall()
         if self._lingering:
@@ -308,6 +336,19 @@ class _Connection(RequestHandler):
             return  # refused at the bound: aiohttp never knew it
         self._leave()
         super().connection_lost(exc)
+
+    def _report_cut(self) -> None:
+        """Tell ingest/aborts.py of the request the client left unfinished as it went: a head
+        arriving, or an answer it went away before (`_answer_lost`). None when the gateway
+        ended the connection, or it was refused, or answered before its request was read."""
+        went = self.sender_went
+        if went is None or self._refused or self._lingering:
+            return
+        if self._head_bytes:
+            self._open.aborts.record(Abort("head", went, self._peer, self._head_bytes))
+        lost, self._lost_answer = self._lost_answer, None
+        if lost is not None:
+            self._open.aborts.record(replace(lost, how=went))
 
     def _leave(self, *, for_another: bool = False) -> None:
         if self._admitted:
@@ -535,6 +576,8 @@ class _Connection(RequestHandler):
     ) -> tuple[web.StreamResponse, bool]:
         try:
             answered = await super().finish_response(request, resp, start_time)
+            if answered[1]:  # the answer could not be written: the client is gone
+                self._answer_lost(request, answered[0])
             self._end_unread(request, answered[0])
             if self._body_cut:
                 self._linger_after_cut_body()
@@ -547,6 +590,24 @@ class _Connection(RequestHandler):
             self._unanswered = max(0, self._unanswered - 1)
             if self.idle:
                 self._open.became_idle(self)
+
+    def _answer_lost(self, request: BaseRequest, response: web.StreamResponse) -> None:
+        """The answer to `request` went unwritten, its client gone while its body arrived (cut
+        `body`) or after (`answer`): reported now, or, when the connection's loss is still to
+        come (a write found it first), then, once it says how the client went."""
+        body = request.content
+        self._lost_answer = Abort(
+            "answer" if body.is_eof() else "body",
+            self.sender_went or "reset",
+            self._peer,
+            body.total_bytes,
+            source=request.get(SOURCE),
+            request_id=response.headers.get("X-Request-Id"),
+            status=response.status,
+            expected_bytes=request.content_length,
+        )
+        if self.sender_went is not None:
+            self._report_cut()
 
     def _end_unread(self, request: BaseRequest, response: web.StreamResponse) -> None:
         """An answer that closes the connection before its request's body was read (an early

@@ -145,6 +145,8 @@ class IngestService:
                     await self._wait_idle_or_forced(gateway)
                 await runner.cleanup()
                 gateway.refusal_lines.flush()
+                if runner.connections is not None:
+                    runner.connections.aborts.flush()
             if self._outbox is not None:
                 # Every request is answered or cancelled by now: calls still out serve nobody.
                 await self._outbox.aclose(_CANCEL_TIMEOUT_S)
