@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from daemon_harness import TOKEN
 from memory_store import MemoryStore
-from test_pipeline import LEASE, POLICY, CountingSummariser
+from test_pipeline import LEASE, POLICY, CountingSummariser, crash_loops, group_rig
 from test_refused_open import STORE_KEEPS_OWED, delivery, only_incident_key, refusal
 from test_signals_trust_scenarios import FIRING, LIMIT, RESOLVED, Recorder
 from triage.demo.ticketd import TicketServer
@@ -85,8 +86,14 @@ async def test_the_next_update_opens_the_ticket_the_backend_refused() -> None:
     assert github.kinds() == ["open", "update"] and backend.kinds() == ["open"]
     [opened] = backend.effects
     assert opened.ref is None and opened.ticket.title and r.summariser.calls == 1
+    metrics = r.pipeline.metrics
+    assert metrics.counter("TicketsCreated", sink="backend") == 1
+    assert metrics.counter("TicketsUpdated", sink="github") == 1
+    assert metrics.counter("TicketsUpdated", sink="backend") == 0
     incident = await r.incident()
     assert incident.refs == {"backend": "T-1", "github": "T-1"} and not incident.refused
+    notes = [(line.action, line.note) for line in incident.history if ":" in line.note]
+    assert notes[-2:] == [("update", "backend: T-1 (opened)"), ("update", "github: T-1")]
     (closed,) = await r.pipeline.process(delivery("m2", RESOLVED, 1))
     assert closed.action is Action.CLOSE
     assert backend.kinds() == ["open", "close"] and backend.effects[1].ref == "T-1"
@@ -176,6 +183,27 @@ async def test_a_plain_letter_moved_back_by_sqs_is_a_repeat_and_the_update_sends
     r.later()
     (update,) = await r.pipeline.process(delivery("m10", FIRING, 1))
     assert update.action is Action.UPDATE and backend.kinds() == ["open"]
+
+
+async def test_a_groups_next_update_opens_the_ticket_the_backend_refused(tmp_path: Path) -> None:
+    """A grouping route's first ticket refused on every receive of its member's message: the
+    member that joins after the update interval sends the backend the group's open (listing
+    both members, summarised once), and the next update is an update of that ticket."""
+    g = group_rig(tmp_path)
+    backend = Recorder(failures=[refusal() for _ in range(LIMIT)])
+    g.pipeline.sinks = {"backend": backend}
+    for receive in range(LIMIT):
+        with pytest.raises(SinkRejectedError):
+            await g.pipeline.process(crash_loops(range(1), receipt=f"rh-{receive}"))
+    g.clock.at(16)
+    [joined] = await g.pipeline.process(crash_loops(range(1, 2), minutes=16))
+    assert joined.action is Action.UPDATE and backend.kinds() == ["open"]
+    [opened] = backend.effects
+    assert opened.alert.group is not None and opened.alert.group.count == 2
+    g.clock.at(40)
+    await g.pipeline.process(crash_loops(range(2, 3), minutes=40))
+    assert backend.kinds() == ["open", "update"] and backend.effects[1].ref == "T-1"
+    assert g.summariser.calls == 1
 
 
 @dataclass

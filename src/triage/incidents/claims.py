@@ -359,8 +359,10 @@ class Claims(StoreBase):
             refs = {**incident.refs, sink: ref} if ref is not None else incident.refs
             marks = _gone_marks(incident.gone, sink, refs.get(sink), gone)
             refused = _refusals(incident.refused, sink, pending, failing)
-            # What the sink got and answered, in the confirmation's own write.
-            note = sink_note(sink, ref, refs.get(sink), gone, why)
+            # What the sink got and answered, in the confirmation's own write: a later effect
+            # that gave a sink its first ticket here opened it (a ticket it was owed).
+            opened = kind is not EffectKind.OPEN and ref is not None and sink not in incident.refs
+            note = sink_note(sink, ref, refs.get(sink), gone, why, opened=opened)
             line = Event(at, kind.value, note)
             history = answered(incident.history, line, pending.attempts)
             return dataclasses.replace(

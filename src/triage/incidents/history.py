@@ -92,16 +92,25 @@ _FAILED_NOTE = re.compile(rf"failed {TIMES}(\d+)(: .*)?")
 
 
 def sink_note(
-    sink: str, ref: str | None, current: str | None, gone: bool | None, why: str | None = None
+    sink: str,
+    ref: str | None,
+    current: str | None,
+    gone: bool | None,
+    why: str | None = None,
+    *,
+    opened: bool = False,
 ) -> str:
-    """What `sink` answered an effect: its ticket (`ref`, new, or the one it had), that the
-    ticket is gone for good, or that it sent nothing: refused, or skipped (`why`)."""
+    """What `sink` answered an effect: its ticket (`ref`, new, or the one it had; `opened`:
+    its first for the incident, opened by a later effect), that the ticket is gone for good,
+    or that it sent nothing: refused, or skipped (`why`)."""
     if gone:
         return f"{sink}: {current} (gone)" if current else f"{sink}: gone"
     if ref is None and gone is None:
         if why == REFUSED:
             return f"{sink}: refused"
         return f"{sink}: skipped: {why}" if why else f"{sink}: not sent"
+    if opened:
+        return f"{sink}: {current} (opened)"
     return f"{sink}: {current}" if current else f"{sink}: done"
 
 
