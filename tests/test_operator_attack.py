@@ -9,10 +9,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+import structlog
 
 from test_operator_api import BEARER, serving
+from test_operator_hostile import client as client_of
+from test_operator_hostile import serving as hostile_serving
 from test_store import LEASE, POLICY
 from triage.incidents.sqlite import SQLiteStore
+from triage.metrics import Metrics
 
 SILENCE = {"matchers": ["team=payments"], "duration": "2h", "comment": "db work"}
 
@@ -111,3 +115,55 @@ async def test_a_write_from_the_ports_own_page_is_taken(store: SQLiteStore) -> N
         headers = {**BEARER, "Origin": origin, "Sec-Fetch-Site": "same-origin"}
         made = await client.post("/api/v1/silences", json=SILENCE, headers=headers)
     assert made.status_code == 201, made.text
+
+
+async def test_guessing_the_apis_token_is_counted_and_logged_within_bounds(
+    tmp_path: Path,
+) -> None:
+    """40 API requests with a wrong bearer token (reads and writes) and 5 with none are each
+    refused (401), counted in HttpRefused{reason} (`wrong_token`, `no_credentials`) and
+    logged in at most the refusal log's burst of lines (10 a window), none holding the token
+    guessed: a guesser is seen, and cannot fill the log."""
+    store = SQLiteStore(str(tmp_path / "t.db"), POLICY, LEASE, POLICY.reopen_window * 24)
+    await store.open()
+    guess = "guess-" + "g" * 30
+    wrong = {"Authorization": f"Bearer {guess}"}
+    metrics = Metrics()
+    try:
+        async with hostile_serving(store, metrics) as server, client_of(server) as client:
+            with structlog.testing.capture_logs() as logs:
+                answers = [await client.get("/api/v1/incidents", headers=wrong) for _ in range(30)]
+                answers += [
+                    await client.post("/api/v1/silences", json=SILENCE, headers=wrong)
+                    for _ in range(10)
+                ]
+                answers += [await client.get("/api/v1/silences") for _ in range(5)]
+    finally:
+        await store.aclose()
+    assert {a.status_code for a in answers} == {401}
+    assert metrics.counter("HttpRefused", reason="wrong_token") == 40
+    assert metrics.counter("HttpRefused", reason="no_credentials") == 5
+    lines = [e for e in logs if e["event"].startswith("api.refused")]
+    assert 1 <= len(lines) <= 10, lines
+    assert guess not in repr(logs)
+
+
+async def test_guessing_the_token_through_the_pages_bearer_header_is_counted(
+    tmp_path: Path,
+) -> None:
+    """The page takes the bearer header too, and answers a wrong one with the login form: a
+    guess made there (at `/` or an incident's page) counts as `wrong_token` as at the API,
+    while a browser that simply has no session yet (no header) counts nothing."""
+    store = SQLiteStore(str(tmp_path / "t.db"), POLICY, LEASE, POLICY.reopen_window * 24)
+    await store.open()
+    wrong = {"Authorization": "Bearer guess-" + "g" * 30}
+    metrics = Metrics()
+    try:
+        async with hostile_serving(store, metrics) as server, client_of(server) as client:
+            guesses = [await client.get(path, headers=wrong) for path in ("/", "/incidents/ab")]
+            browsers = [await client.get(path) for path in ("/", "/incidents/ab")]
+    finally:
+        await store.aclose()
+    assert all("type=password" in a.text for a in guesses + browsers)
+    assert metrics.counter("HttpRefused", reason="wrong_token") == 2
+    assert metrics.counter("HttpRefused", reason="no_credentials") == 0

@@ -51,7 +51,14 @@ from triage.health import Health
 from triage.incidents import Store
 from triage.incidents.silences import Silence, SilenceCache
 from triage.metrics import Metrics
-from triage.ops.http_server import Handler, Request, Response
+from triage.ops.http_server import (
+    DEFAULT_LIMITS,
+    Handler,
+    RefusalLog,
+    Request,
+    Response,
+    client_excerpt,
+)
 from triage.ops.operator import (
     SharedScan,
     end_kept_warning,
@@ -188,7 +195,7 @@ def operator_routes(view: OperatorView | None) -> dict[str, Mapping[str, Handler
     api = OperatorApi(view, Auth(token))
     from triage.ops.status_page import StatusPage
 
-    page = StatusPage(view, api.auth)
+    page = StatusPage(view, api.auth, api.refusals)
     return {
         "/api/v1/incidents": {"GET": api.reader(api.incidents)},
         "/api/v1/incidents/*": {"GET": api.reader(api.incident)},
@@ -208,16 +215,29 @@ class OperatorApi:
     def __init__(self, view: OperatorView, auth: Auth) -> None:
         self.view = view
         self.auth = auth
+        #: Anyone who reaches the port may guess the token: each refused request counts in
+        #: HttpRefused{reason}, and is logged within the server's bounds (`api.refused`).
+        self.refusals = RefusalLog(
+            view.metrics, DEFAULT_LIMITS.log_burst, DEFAULT_LIMITS.log_window_s, event="api.refused"
+        )
 
     def reader(self, handler: Handler) -> Handler:
         """`handler` for a bearer token or a logged-in browser."""
 
         async def guarded(request: Request) -> Response:
             if not (self.auth.bearer(request) or self.auth.session_ok(request)):
-                return _unauthorized()
+                return self._unauthorized(request)
             return await _answer(handler, request)
 
         return guarded
+
+    def _unauthorized(self, request: Request) -> Response:
+        """401, counted and logged as `wrong_token` when the request carried an Authorization
+        header, `no_credentials` when it carried none (never with what it carried)."""
+        given = request.header("authorization") is not None
+        reason = "wrong_token" if given else "no_credentials"
+        self.refusals.refused(reason, request.peer, 401, path=client_excerpt(request.path))
+        return _unauthorized()
 
     def writer(self, handler: Handler) -> Handler:
         """`handler` for a bearer token only: a cookie never changes anything. Not from a
@@ -227,7 +247,7 @@ class OperatorApi:
 
         async def guarded(request: Request) -> Response:
             if not self.auth.bearer(request):
-                return _unauthorized()
+                return self._unauthorized(request)
             if not same_origin(request):
                 log.warning("api.cross_site_refused", peer=request.peer, method=request.method)
                 return _error(403, "refused: a browser sent this from another site")

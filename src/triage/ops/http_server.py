@@ -251,13 +251,13 @@ class HttpServer:
     async def _dispatch(self, request: Request) -> Response:
         methods = self.routes.get(request.path) or self._under(request.path)
         if methods is None:
-            self.refusals.refused("not_found", request.peer, 404, path=_excerpt(request.path))
+            self.refusals.refused("not_found", request.peer, 404, path=client_excerpt(request.path))
             return _error(404)
         handler = methods.get("GET" if request.method == "HEAD" else request.method)
         if handler is None:
             allowed = ", ".join(sorted({*methods, *(["HEAD"] if "GET" in methods else [])}))
             self.refusals.refused(
-                "method_not_allowed", request.peer, 405, method=_excerpt(request.method)
+                "method_not_allowed", request.peer, 405, method=client_excerpt(request.method)
             )
             return _error(405, (("Allow", allowed),))
         try:
@@ -283,7 +283,7 @@ async def _read_request(reader: asyncio.StreamReader, limits: Limits, peer: str)
         _TOKEN.fullmatch(parts[0]) and _TARGET.fullmatch(parts[1]) and _VERSION.fullmatch(parts[2])
     ):
         raise _Refuse(
-            "bad_request", 400, _excerpt(_QUERY.sub(b"?...", line)[:64].decode("latin-1"))
+            "bad_request", 400, client_excerpt(_QUERY.sub(b"?...", line)[:64].decode("latin-1"))
         )
     method, target = parts[0].decode("ascii"), parts[1].decode("ascii")
     path, _, query = target.partition("?")
@@ -453,7 +453,7 @@ def _peer(writer: asyncio.StreamWriter) -> str:
     return f"{address[0]}:{address[1]}" if isinstance(address, tuple) else "unknown"
 
 
-def _excerpt(text: str, limit: int = 48) -> str:
+def client_excerpt(text: str, limit: int = 48) -> str:
     """At most `limit` characters of client text, anything but printable ASCII shown as `?`."""
     cut = "".join(ch if " " <= ch <= "~" else "?" for ch in text[:limit])
     return cut + "..." if len(text) > limit else cut

@@ -106,9 +106,13 @@ _ROWS = 50
 
 
 class StatusPage:
-    def __init__(self, view: OperatorView, auth: Auth) -> None:
+    def __init__(
+        self, view: OperatorView, auth: Auth, bearer_refusals: RefusalLog | None = None
+    ) -> None:
         self.view = view
         self.auth = auth
+        #: Where a wrong bearer header sent to a page counts, as at the API (`api.refused`).
+        self.bearer_refusals = bearer_refusals
         #: Anyone who reaches the port may post the login form: refused logins are logged
         #: within the same bounds as the server's refusals (`status_page.login_refused`).
         self.refusals = RefusalLog(
@@ -119,7 +123,7 @@ class StatusPage:
         )
 
     async def index(self, request: Request) -> Response:
-        if not (self.auth.bearer(request) or self.auth.session_ok(request)):
+        if not self._allowed(request):
             # A session cookie the page no longer takes: said, or the operator who was
             # reading the page a moment ago would wonder whether the token was rotated.
             ended = _SESSION_ENDED if cookies(request).get(SESSION_COOKIE) else ""
@@ -141,7 +145,7 @@ class StatusPage:
     async def incident(self, request: Request) -> Response:
         """`/incidents/{fingerprint}` (or an unambiguous prefix, as `incidents show` takes):
         one incident, its tickets and its history; 404 saying why none is shown."""
-        if not (self.auth.bearer(request) or self.auth.session_ok(request)):
+        if not self._allowed(request):
             ended = _SESSION_ENDED if cookies(request).get(SESSION_COOKIE) else ""
             # The login returns here: a link from Slack lands on its incident, not on `/`.
             return self._login_form(request, note=ended, back=_return_path(request.path) or "/")
@@ -194,6 +198,16 @@ class StatusPage:
             b"",
             headers=(("Location", back), ("Set-Cookie", session), *_HEADERS),
         )
+
+    def _allowed(self, request: Request) -> bool:
+        """A bearer token or a session may read the page. A wrong bearer header gets the
+        login form, as a browser with no session does, but is a guess at the token: counted
+        and logged as the API's are, so guessing through the page is seen too."""
+        if self.auth.bearer(request) or self.auth.session_ok(request):
+            return True
+        if request.header("authorization") is not None and self.bearer_refusals is not None:
+            self.bearer_refusals.refused("wrong_token", request.peer, 200)
+        return False
 
     async def logout(self, request: Request) -> Response:
         """The page's "Log out" button: the session cookie is dropped and the browser sent to
