@@ -487,7 +487,9 @@ async def test_a_large_body_in_small_honest_chunks_is_accepted(
     assert len(received(queues)) == 1
 
 
-@pytest.mark.parametrize("codings", ["gzip, chunked", "deflate, chunked", "x-custom, chunked"])
+@pytest.mark.parametrize(
+    "codings", ["gzip, chunked", "deflate, chunked", "x-custom, chunked", "identity, chunked"]
+)
 async def test_a_transfer_coding_besides_chunked_is_501_not_judged_as_the_body(
     gateway: IngestService, queues: Queues, codings: str
 ) -> None:
