@@ -154,6 +154,9 @@ METRICS: dict[str, Described] = {
     "IngestBatchEntries": Described(
         "histogram", "Webhooks per SendMessageBatch call of triage ingest."
     ),
+    "IngestAborted": Described(
+        "counter", "Requests whose sender went away before triage ingest answered, by cut."
+    ),
     "HttpRefused": Described("counter", "Clients the endpoint port refused, by reason."),
     "MessagesInFlight": Described(
         "gauge", "Messages this process holds: received and not yet deleted or released."
