@@ -6,11 +6,13 @@ the sink, against the GitHub stand-in on a loopback port."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import unicodedata
 from typing import Any
 
 import pytest
+import regex
 
 from github_stub import GitHubServer
 from test_github_sink import ALERT, FakeClock, bot_calls, effect, open_sink
@@ -246,3 +248,23 @@ def test_a_group_closed_by_hand_says_the_note_not_that_its_alerts_resolved() -> 
     resolved = ALERT.model_copy(update={"status": Status.RESOLVED})
     carried = text.close_comment(effect(EffectKind.CLOSE, "7", alert=resolved, group=group))
     assert "All 1 alerts of the group resolved" in carried
+
+
+@pytest.mark.parametrize(
+    "cluster",
+    ["\N{WOMAN}\u200d\N{PERSONAL COMPUTER}", "\U0001f1eb\U0001f1f7", "e\u0301"],
+    ids=["joined emoji", "flag", "accent"],
+)
+@pytest.mark.parametrize("shift", range(4))
+def test_a_label_cut_to_githubs_50_characters_keeps_each_character_whole(
+    cluster: str, shift: int
+) -> None:
+    """A team's label cut to GitHub's 50 characters is cut between user-perceived characters:
+    never with a zero-width joiner left at its end (invisible: a second label that looks like
+    the first), half a flag, or a letter without its accent."""
+    team = "x" * (40 + shift) + cluster * 5
+    label = text.label_of_team(team)
+    assert len(label) <= 50 and label.startswith("team:")
+    kept = label.removeprefix("team:")
+    ends = list(itertools.accumulate(len(c) for c in regex.findall(r"\X", team)))
+    assert team.startswith(kept) and len(kept) in ends, [hex(ord(c)) for c in kept[-3:]]

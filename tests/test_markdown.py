@@ -3,7 +3,12 @@ break the layout, and it still reads the same."""
 
 from __future__ import annotations
 
+import html
+import itertools
+import re
+
 import pytest
+import regex
 
 from triage.sinks import markdown
 
@@ -126,9 +131,10 @@ def test_only_absolute_http_links_are_rendered(url: str) -> None:
 
 
 def test_links_cannot_break_out_of_their_destination() -> None:
-    """Spaces, angle brackets and quotes in a URL are percent-encoded; the label is inert."""
+    """Spaces, angle brackets and quotes in a URL are percent-encoded (an `&` is an entity,
+    which GitHub reads back); the label is inert."""
     assert markdown.link("run*book*", 'https://x.example/a b>c"d?q=1&r=2') == (
-        "[run\\*book\\* \\(x.example\\)](<https://x.example/a%20b%3Ec%22d?q=1&r=2>)"
+        "[run\\*book\\* \\(x.example\\)](<https://x.example/a%20b%3Ec%22d?q=1&amp;r=2>)"
     )
 
 
@@ -195,3 +201,42 @@ def test_a_links_user_info_is_left_out(url: str) -> None:
         markdown.link("dash", url) == "[dash \\(evil.example.com\\)](<https://evil.example.com/x>)"
     )
     assert markdown.safe_url(url) == "https://evil.example.com/x"
+
+
+#: Characters a reader sees as one though they are several code points: a joined emoji (a
+#: woman and a laptop, joined by U+200D), a flag (two regional indicators), a letter and its
+#: accent.
+CLUSTERS = ["\N{WOMAN}\u200d\N{PERSONAL COMPUTER}", "\U0001f1eb\U0001f1f7", "e\u0301"]
+
+
+def _kept_whole(original: str, kept: str) -> bool:
+    """Whether `kept` is `original` up to a boundary between user-perceived characters."""
+    ends = list(itertools.accumulate(len(c) for c in regex.findall(r"\X", original)))
+    return original.startswith(kept) and (kept == "" or len(kept) in ends)
+
+
+@pytest.mark.parametrize("cluster", CLUSTERS, ids=["joined emoji", "flag", "accent"])
+@pytest.mark.parametrize("shift", range(4))
+@pytest.mark.parametrize("cut", ["inline", "paragraphs", "title", "code"])
+def test_a_cut_never_splits_what_a_reader_sees_as_one_character(
+    cluster: str, shift: int, cut: str
+) -> None:
+    """Text cut to its limit (a title, a fact, a description, a code span) is cut between
+    user-perceived characters: never half a flag (a lone letter box), a joined emoji whose
+    zero-width joiner then joins the "…", or a letter without its accent."""
+    original = "x" * shift + cluster * 20
+    if cut == "code":
+        kept = markdown.code(original, 21)[1:-1]
+    else:
+        shown = getattr(markdown, cut)(original, 21)
+        assert shown.endswith("…")
+        kept = shown[:-1]
+    assert _kept_whole(original, kept), [hex(ord(c)) for c in kept[-3:]]
+
+
+def test_a_links_destination_is_the_url_once_github_reads_its_entities() -> None:
+    """GitHub reads entities in a link's destination (`&lt;` is `<` there): a URL holding an
+    `&` keeps it as an entity, so the link opens the URL the alert named, not another."""
+    url = "https://x.example/q?a=1&lt;2&amp;b=3&copy;"
+    [destination] = re.findall(r"\]\(<(.*)>\)$", markdown.link("d", url) or "")
+    assert html.unescape(destination) == markdown.safe_url(url)

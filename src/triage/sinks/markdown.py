@@ -34,6 +34,7 @@ from urllib.parse import quote
 import httpx2
 
 from triage.display import http_url, link_label, visible
+from triage.normalize.common import cut
 
 #: ASCII punctuation that can open or close markdown anywhere in a line (emphasis, code spans,
 #: links, images, table cells, strikethrough, math); each gets a backslash.
@@ -106,18 +107,14 @@ def _escape_line(line: str) -> str:
 def inline(text: str, max_chars: int = 1000) -> str:
     """One line of inert text: newlines and tabs become spaces, cut to `max_chars` first. Safe
     at the start of a line too (it cannot begin a list item or a heading)."""
-    flat = " ".join(_clean(text).split())
-    if len(flat) > max_chars:
-        flat = flat[: max_chars - 1] + "…"
+    flat = cut(" ".join(_clean(text).split()), max_chars, ellipsis=True)
     return _escape_line(flat)
 
 
 def paragraphs(text: str, max_chars: int = 10_000) -> str:
     """Multi-line inert text: each line escaped, line breaks kept as hard breaks, blank lines
     kept as paragraph breaks, and at most `max_chars` of the original text."""
-    cleaned = _clean(text)
-    if len(cleaned) > max_chars:
-        cleaned = cleaned[: max_chars - 1] + "…"
+    cleaned = cut(_clean(text), max_chars, ellipsis=True)
     lines = [" ".join(line.split()) for line in cleaned.split("\n")]
     out: list[str] = []
     for line in lines:
@@ -143,8 +140,8 @@ def title(text: str, max_chars: int = 240) -> str:
     flat = " ".join(_clean(text).split())
     keep = max_chars
     while True:
-        cut = flat if len(flat) <= keep else flat[: keep - 1] + "…"
-        shown = _unlinked(cut.replace("@", "@\u200b").replace("#", "#\u200b"), "\u200b")
+        kept = cut(flat, keep, ellipsis=True)
+        shown = _unlinked(kept.replace("@", "@\u200b").replace("#", "#\u200b"), "\u200b")
         # The zero-width spaces count against GitHub's 256 characters too: cut more until
         # the title as sent fits (a title of 300 `#` would be 600 and refused with a 422).
         if len(shown) <= max_chars or keep <= 1:
@@ -154,7 +151,7 @@ def title(text: str, max_chars: int = 240) -> str:
 
 def code(text: str, max_chars: int = 200) -> str:
     """A short value (fingerprint, label) as an inline code span that no backtick can end."""
-    flat = " ".join(_clean(text).split())[:max_chars].replace("`", "'")
+    flat = cut(" ".join(_clean(text).split()), max_chars).replace("`", "'")
     return f"`{flat}`" if flat else ""
 
 
@@ -189,5 +186,6 @@ def link(name: str, url: str, *, through: str | None = None) -> str | None:
     label = link_label(name, parsed)
     if through is not None:
         parsed = parsed.copy_with(host=through, port=None)
-    target = quote(str(parsed), safe=_URL_SAFE)
+    # GitHub reads entities in a destination too: an `&` of the URL stays one as `&amp;`.
+    target = quote(str(parsed), safe=_URL_SAFE).replace("&", "&amp;")
     return f"[{inline(label, len(label))}](<{target}>)"

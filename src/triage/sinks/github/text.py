@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from triage.display import visible
 from triage.models import EffectKind, Priority, Status
+from triage.normalize.common import cut
 from triage.sinks import markdown
 from triage.sinks.base import Effect
 from triage.view import GroupView
@@ -100,11 +101,13 @@ def issue_title(effect: Effect) -> str:
 def _label(text: str) -> str:
     """A label name from `text` (alert text for team and source): only what is shown
     (`display.visible`: no control, bidi or zero-width character), whitespace collapsed, no
-    comma, at most GitHub's 50 characters, no space at either end (GitHub trims one, and the
-    name it shows would differ from the one sent: `team:a,` is `team:a`)."""
+    comma, at most GitHub's 50 characters, cut between user-perceived characters (a joiner
+    left at the end would be invisible, a second label that looks like the first), no space
+    at either end (GitHub trims one, and the name it shows would differ from the one sent:
+    `team:a,` is `team:a`)."""
     # A comma would split the labels filter: a space instead, before the whitespace collapses.
     flat = " ".join(visible(text, one_line=True).replace(",", " ").split())
-    return flat[:_LABEL_CHARS].rstrip()
+    return cut(flat, _LABEL_CHARS).rstrip()
 
 
 def label_of_team(team: str) -> str:
