@@ -4,10 +4,12 @@ lone surrogate never fails the post, and an alert's link always shows where it r
 
 from __future__ import annotations
 
+import itertools
 import unicodedata
 from typing import Any
 
 import pytest
+import regex
 
 from test_slack_sink import (
     ALERT,
@@ -21,6 +23,7 @@ from test_slack_sink import (
     text_objects,
 )
 from triage.models import EffectKind, Priority, Ticket
+from triage.sinks import slack
 
 __all__ = ["hook"]  # the loopback webhook fixture, shared with test_slack_sink.py
 
@@ -169,3 +172,27 @@ async def test_a_control_character_never_glues_a_credential_together(hook: Hook)
     [message] = hook.bodies()
     text = all_text(message)
     assert "AKIAIOSFODNN7EXAMPLE" not in text and "AKIA IOSFODNN7EXAMPLE" in text
+
+
+@pytest.mark.parametrize(
+    "cluster",
+    ["\N{WOMAN}\u200d\N{PERSONAL COMPUTER}", "\U0001f1eb\U0001f1f7", "e\u0301"],
+    ids=["joined emoji", "flag", "accent"],
+)
+@pytest.mark.parametrize("shift", range(4))
+def test_a_cut_text_keeps_each_character_whole(cluster: str, shift: int) -> None:
+    """A title cut to the header's 150 characters, and a description cut to its section's
+    3,000, are cut between user-perceived characters: never half a flag (a lone letter box),
+    a joined emoji split, or a letter without its accent."""
+    title = "x" * shift + cluster * (190 // len(cluster))
+    description = "x" * shift + cluster * (19_000 // len(cluster))
+    ticket = Ticket(title=title, priority=Priority.CRITICAL, description=description)
+    blocks = slack.open_message(effect(ticket=ticket))["blocks"]
+    header, section = blocks[0]["text"]["text"], blocks[1]["text"]["text"]
+    prefix = "\N{LARGE RED CIRCLE} CRITICAL: "
+    assert header.startswith(prefix)
+    for original, shown in ((title, header.removeprefix(prefix)), (description, section)):
+        assert shown.endswith("…")
+        kept = shown[:-1]
+        ends = list(itertools.accumulate(len(c) for c in regex.findall(r"\X", original)))
+        assert original.startswith(kept) and len(kept) in ends, [hex(ord(c)) for c in kept[-3:]]

@@ -82,7 +82,6 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-import unicodedata
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -101,6 +100,7 @@ from triage.errors import (
 )
 from triage.metrics import Metrics
 from triage.models import EffectKind, Priority
+from triage.normalize.graphemes import boundary_before
 from triage.settings import Settings
 from triage.sinks.aio import AiohttpTransport
 from triage.sinks.base import Applied, Effect, NotSent
@@ -192,6 +192,9 @@ _MARKS = {
 _REOPENED = "\N{CLOCKWISE RIGHTWARDS AND LEFTWARDS OPEN CIRCLE ARROWS}"
 
 _ZWJ = "\u200d"
+#: How far a cut backs off to keep a character whole before it gives up (a pile of marks):
+#: the longest emoji sequences are about ten code points.
+_CLUSTER_BACKOFF = 32
 #: `@` starting a word: `@here`, `@channel`, `@everyone`, `@org/team`, `@alice` (not e-mails).
 _AT_WORD = re.compile(r"(?<!\w)@(?=\w)")
 _ISSUE_NUMBER = re.compile(r"/(?:issues|pull)/(\d+)/?$")
@@ -799,13 +802,14 @@ def code_free(text: str, *, one_line: bool = False) -> str:
 
 def _fit(text: str, limit: int) -> str:
     """At most `limit` characters as Slack's clients count them (`_units`), cut with "…" but
-    never inside a character sequence (a base and its marks, an emoji joined by zero-width
-    joiners) or an entity such as `&amp;`."""
+    never inside what a reader sees as one character (a base and its marks, an emoji joined
+    by zero-width joiners, a flag's two letters: `graphemes.py`) or an entity such as
+    `&amp;`."""
     if len(text) * 2 <= limit or _units(text) <= limit:
         return text
     cut = _prefix_within(text, limit - 1)  # the "…" is one
-    while cut > 0 and (_continues(text[cut]) or text[cut - 1] == _ZWJ):
-        cut -= 1
+    if 0 < cut < len(text):
+        cut = boundary_before(text, cut, _CLUSTER_BACKOFF)
     # Every `&` in escaped text starts an entity of at most 5 characters: keep it whole or drop it.
     amp = text.rfind("&", max(cut - 4, 0), cut)
     if amp != -1 and ";" not in text[amp:cut]:
@@ -831,17 +835,6 @@ def _prefix_within(text: str, units: int) -> int:
         if used > units:
             return count
     return len(text)
-
-
-def _continues(ch: str) -> bool:
-    """True for a character that belongs to the one before it."""
-    code = ord(ch)
-    return (
-        unicodedata.category(ch) in ("Mn", "Mc", "Me")
-        or ch in (_ZWJ, "\ufe0e", "\ufe0f")
-        or 0x1F3FB <= code <= 0x1F3FF  # emoji skin tones
-        or 0xE0020 <= code <= 0xE007F  # emoji tag sequences (subdivision flags)
-    )
 
 
 def _http_url(url: str) -> httpx2.URL | None:
