@@ -9,8 +9,9 @@ SendMessageBatch calls (`outbox.py`); the answer (`answers.py`) is 202 only once
 body (`gateway.py`, which lists a request's steps in order). What aiohttp would do on its own
 is done the gateway's way (`server.py`: another path, `Expect: 100-continue`, each connection):
 how many connections stay open and which goes for a new one (`connections.py`), how a
-connection's bytes become requests (`framing.py`), and what an unparsable request is answered
-and logged as (`bad_http.py`). `service.py` runs it as a process. It does nothing else: the
+connection's bytes become requests (`framing.py`), what an unparsable request is answered and
+logged as (`bad_http.py`), and what is logged and counted of a request its sender went away
+from (`aborts.py`). `service.py` runs it as a process. It does nothing else: the
 daemon stays the only place where alerts become tickets.
 """
 

@@ -46,7 +46,9 @@ One request, in order (each step's refusal in brackets):
 Each request gets an id, returned in the answer and the `X-Request-Id` header, and one log line
 (`ingest.accepted` / `ingest.refused`; at most 20 refusals a second are logged, the rest summed
 up: ingest/lines.py) with the source, status, id and size: never the body or a credential
-(ingest/answers.py). Every step refuses by raising `Refused` (ingest/refused.py).
+(ingest/answers.py); a request whose sender went away before it was whole or answered has its
+connection's `ingest.aborted` line too (instead, for a body cut short: ingest/aborts.py). Every
+step refuses by raising `Refused` (ingest/refused.py).
 """
 
 from __future__ import annotations
