@@ -12,8 +12,10 @@ import pytest
 import structlog
 
 from test_operator_api import BEARER, serving
+from test_operator_hostile import TOKEN as HOSTILE_TOKEN
 from test_operator_hostile import client as client_of
 from test_operator_hostile import serving as hostile_serving
+from test_status_page_login import _csrf
 from test_store import LEASE, POLICY
 from triage.incidents.sqlite import SQLiteStore
 from triage.metrics import Metrics
@@ -167,3 +169,36 @@ async def test_guessing_the_token_through_the_pages_bearer_header_is_counted(
     assert all("type=password" in a.text for a in guesses + browsers)
     assert metrics.counter("HttpRefused", reason="wrong_token") == 2
     assert metrics.counter("HttpRefused", reason="no_credentials") == 0
+
+
+@pytest.mark.parametrize(
+    "proxied",
+    [
+        # nginx's default proxy_pass: Host is the upstream's; the browser says same-origin.
+        {"Origin": "https://triage.example", "Sec-Fetch-Site": "same-origin"},
+        # an older browser (no Sec-Fetch-Site) behind a proxy that names the host it was asked.
+        {"Origin": "https://triage.example", "X-Forwarded-Host": "triage.example"},
+    ],
+)
+async def test_a_login_through_a_proxy_that_rewrites_host_is_not_called_cross_site(
+    tmp_path: Path, proxied: dict[str, str]
+) -> None:
+    """Behind a reverse proxy that sends the port its own Host (nginx's default), the form
+    posted from the page itself logs in: the browser's `Sec-Fetch-Site: same-origin`, or the
+    proxy's `X-Forwarded-Host`, says so (no page can set either header), while a post the
+    browser says came from another site is still refused."""
+    store = SQLiteStore(str(tmp_path / "t.db"), POLICY, LEASE, POLICY.reopen_window * 24)
+    await store.open()
+    try:
+        async with hostile_serving(store) as server, client_of(server) as client:
+            form = await client.get("/")
+            fields = {"token": HOSTILE_TOKEN, "csrf": _csrf(form)}
+            login = await client.post("/login", data=fields, headers=proxied)
+            forged = {**proxied, "Origin": "https://evil.example"}
+            if "Sec-Fetch-Site" in forged:
+                forged["Sec-Fetch-Site"] = "cross-site"
+            refused = await client.post("/login", data=fields, headers=forged)
+    finally:
+        await store.aclose()
+    assert login.status_code == 303, login.text
+    assert refused.status_code == 403

@@ -512,17 +512,21 @@ def _flag(query: Mapping[str, str], name: str) -> bool:
 
 
 def same_origin(request: Request) -> bool:
-    """False when the browser says the request comes from another site (`Sec-Fetch-Site`
-    other than same-origin or none, an `Origin` of another host, or `null`: a sandboxed
-    frame's). A client that is no browser sends neither header and is taken."""
+    """False when the browser says the request comes from another site: `Sec-Fetch-Site`
+    other than same-origin or none, or without it (an older browser) an `Origin` that is
+    `null` (a sandboxed frame's) or names another host than `Host` or, behind a proxy that
+    sends its own Host (nginx's default), `X-Forwarded-Host`. No page can set these headers;
+    a client that is no browser sends none of them and is taken."""
     fetch_site = request.header("sec-fetch-site")
-    if fetch_site is not None and fetch_site not in ("same-origin", "none"):
-        return False
+    if fetch_site is not None:
+        # The browser's own word, and the only one that survives a proxy rewriting Host.
+        return fetch_site in ("same-origin", "none")
     origin = request.header("origin")
     if origin is None or origin == "null":
         return origin is None
-    host = request.header("host") or ""
-    return urlsplit(origin).netloc == host
+    given = urlsplit(origin).netloc
+    hosts = (request.header("host"), request.header("x-forwarded-host"))
+    return any(given == host.partition(",")[0].strip() for host in hosts if host)
 
 
 def json_body(request: Request) -> Response | None:
