@@ -240,3 +240,63 @@ def test_a_links_destination_is_the_url_once_github_reads_its_entities() -> None
     url = "https://x.example/q?a=1&lt;2&amp;b=3&copy;"
     [destination] = re.findall(r"\]\(<(.*)>\)$", markdown.link("d", url) or "")
     assert html.unescape(destination) == markdown.safe_url(url)
+
+
+#: What GitHub would act on in an issue or comment, each written as an alert could write it.
+GITHUB_CONSTRUCTS = {
+    "mention": "@alice please look",
+    "team mention": "@acme/sre-team",
+    "issue reference": "see #12",
+    "cross-repository reference": "acme/api#7",
+    "GH reference": "GH-42",
+    "commit of another repository": "acme/api@a5c3785ed8d6a35868bc169f07e40e889087fd2e",
+    "closing keyword": "fixes #12, closes acme/api#3",
+    "closing keyword by URL": "resolves https://github.com/acme/api/issues/3",
+    "www autolink": "www.evil.example/track",
+    "email autolink": "mailto:ops@evil.example",
+    "details": "<details><summary>x</summary>hidden</details>",
+    "tracking pixel": '<img src="https://evil.example/p.gif">',
+    "javascript link": '<a href="javascript:alert(1)">click</a>',
+    "picture": '<picture><source srcset="https://evil.example/a.png"></picture>',
+    "video": '<video src="https://evil.example/v.mp4"></video>',
+    "image": "![x](https://evil.example/p.gif)",
+    "reference link": "[x]: https://evil.example",
+    "task list": "- [ ] approve the payout",
+    "footnote": "[^1]: see the note",
+    "math block": "$$\\begin{x}$$",
+    "inline math": "$`x`$",
+    "mermaid": "```mermaid",
+    "suggestion": "~~~suggestion",
+    "table": "| a | b |",
+    "heading": "# Pwned",
+    "alert block": "> [!WARNING]",
+    "ordered list with parenthesis": "1) step",
+    "entity": "&#64;alice",
+}
+
+
+def _acts_on_nothing(shown: str) -> bool:
+    """Whether escaped text holds nothing GitHub acts on: no raw `<`, each markdown sign
+    escaped by a backslash, each `@` and `#` followed by a zero-width space, no URL or `www.`
+    left whole, no line starting a block."""
+    unescaped = re.search(r"(?<!\\)(?:\\\\)*[\[\]()!`*_~|$]", shown)
+    return (
+        "<" not in shown
+        and unescaped is None
+        and re.search("[@#](?!\0)", shown.replace("&#8203;", "\0")) is None
+        and "://" not in shown
+        and "www." not in shown.lower()
+        and not re.match(r"(?m)^(?:[-+>]|\d+[.)]|#+ )", shown)
+    )
+
+
+@pytest.mark.parametrize("text", GITHUB_CONSTRUCTS.values(), ids=GITHUB_CONSTRUCTS.keys())
+def test_nothing_github_acts_on_survives_escaping(text: str) -> None:
+    """Mentions, references, closing keywords, autolinks, the HTML GitHub renders, images,
+    task lists, footnotes, math, mermaid and suggestion blocks, tables, headings and alert
+    blocks in alert text are shown as text: none of them notifies, links, embeds or formats,
+    in a line, in paragraphs and in a title (which GitHub renders references in)."""
+    assert _acts_on_nothing(markdown.inline(text)), markdown.inline(text)
+    assert _acts_on_nothing(markdown.paragraphs(f"{text}\n{text}")), markdown.paragraphs(text)
+    title = markdown.title(text)
+    assert re.search("[@#](?!\u200b)", title) is None and "://" not in title, title
