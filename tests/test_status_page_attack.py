@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,13 +16,13 @@ import pytest
 from pydantic import SecretStr
 
 from browser import Browser, chromium_or_skip
-from test_operator_hostile import TOKEN
+from test_operator_hostile import BEARER, TOKEN
 from test_pipeline import CountingSummariser
 from test_status_page_login import _csrf
 from triage.aws import Aws
 from triage.health import Health
 from triage.incidents.lifecycle import Policy
-from triage.incidents.silences import SilenceCache
+from triage.incidents.silences import Matcher, Silence, SilenceCache
 from triage.incidents.sqlite import SQLiteStore
 from triage.incidents.store import Routing
 from triage.metrics import Metrics
@@ -235,3 +236,43 @@ async def test_logout_drops_the_session_and_refuses_other_sites(store: SQLiteSto
 
 def _client(server: EndpointServer) -> httpx2.AsyncClient:
     return httpx2.AsyncClient(base_url=f"http://127.0.0.1:{server.port}")
+
+
+async def test_a_matcher_holding_a_comma_does_not_read_as_two(store: SQLiteStore) -> None:
+    """The silences table shows each matcher in an element of its own: a silence of the one
+    matcher `title=disk full, team=payments` (a value a hostile or careless hand can type)
+    does not look like the silence of the two matchers `title=disk full` and `team=payments`,
+    which quiets other alerts."""
+    now = datetime.now(UTC)
+    for matchers in (["title=disk full, team=payments"], ["title=disk full", "team=payments"]):
+        parsed = [Matcher.parse(m) for m in matchers]
+        await store.add_silence(Silence.new(parsed, now, now + timedelta(hours=1), "c", "a"), now)
+    async with serving(store) as server, _client(server) as client:
+        page = (await client.get("/", headers=BEARER)).text
+    silences = page.split("<h2>Silences</h2>")[1].split("</section>")[0]
+    cells = [re.findall(r"<tr><td>(.*?)</td>", row)[0] for row in silences.split("</tr>")[1:-1]]
+    shown = sorted([re.findall(r"<span[^>]*>(.*?)</span>", cell) for cell in cells], key=len)
+    assert shown == [["title=disk full, team=payments"], ["title=disk full", "team=payments"]]
+
+
+async def test_a_label_value_holding_a_comma_does_not_read_as_another_label(
+    store: SQLiteStore,
+) -> None:
+    """An incident's page shows each label in an element of its own: the value `dev,
+    severity=critical` of `env` does not read as a second label, `severity=critical`."""
+    now = datetime.now(UTC)
+    source = Alert(
+        source="generic", status=Status.FIRING, title="disk", occurred_at=now,
+        identity={"dedup_key": "comma"},
+    )  # fmt: skip
+    began = await store.begin(source, "m", now)
+    assert began.after is not None
+    fp = began.after.fingerprint
+    ticket = Ticket(title="t", priority=Priority.HIGH, description="d")
+    labels = {"env": "dev, severity=critical", "team": "db"}
+    await store.save_ticket(fp, "m", ticket, Routing("default", "ops", labels))
+    async with serving(store) as server, _client(server) as client:
+        page = (await client.get(f"/incidents/{fp}", headers=BEARER)).text
+    cell = re.findall(r"<th>Labels</th><td>(.*?)</td>", page)[0]
+    shown = re.findall(r"<span[^>]*>(.*?)</span>", cell)
+    assert shown == ["env=dev, severity=critical", "team=db"]

@@ -321,7 +321,7 @@ class StatusPage:
             matched = sum(1 for _, subject in subjects if silence.matches(subject))
             rows.append(
                 "<tr>"
-                + _td_isolated(", ".join(shown["matchers"]))
+                + f"<td>{_items(shown['matchers'])}</td>"
                 + _td(state)
                 + _td(str(matched))
                 + _td_isolated(shown["comment"])
@@ -494,7 +494,7 @@ def _incident_page(shown: dict[str, Any], now: datetime) -> str:
     flags = "".join(
         f" <span class=tag>{_text(flag)}</span>" for flag in ("flapping", "silenced") if shown[flag]
     )
-    labels = ", ".join(f"{k}={v}" for k, v in shown["labels"].items())
+    labels = [f"{k}={v}" for k, v in shown["labels"].items()]
     facts = [
         ("Fingerprint", _text(shown["fingerprint"])),
         ("State", f"{_text(shown['state'])} since {_when(since, now)}{flags}"),
@@ -504,7 +504,7 @@ def _incident_page(shown: dict[str, Any], now: datetime) -> str:
         ("Route", _isolated(shown["route"] or "-")),
         ("Alerts", f"{shown['occurrences']} · last change {_when(shown['updated_at'], now)}"),
         ("Tickets", _tickets(shown) or "no ticket"),
-        ("Labels", _isolated(labels or "-")),
+        ("Labels", _items(labels) if labels else "-"),
     ]
     facts += [
         (label.capitalize(), said) for label, said in optional_facts(shown, now, _text, _when)
@@ -617,6 +617,13 @@ def _isolated(text: str) -> str:
     own (`dir=auto` isolates it, as a `<bdi>` is), so right-to-left words do not reorder what
     stands beside them."""
     return f"<span dir=auto>{_text(text)}</span>"
+
+
+def _items(texts: list[str]) -> str:
+    """Several texts from an alert or a silence (matchers, labels), each `_isolated` in a
+    tag of its own rather than joined by commas: a value holding `, team=db` cannot read as
+    one more matcher or label."""
+    return " ".join(f"<span class=tag dir=auto>{_text(text)}</span>" for text in texts)
 
 
 def _table(headings: list[str]) -> str:
