@@ -259,3 +259,35 @@ def test_aborted_lines_are_bounded_and_the_rest_summed_up() -> None:
     counters = metrics.counters()
     assert counters[("IngestAborted", (("cut", "head"),))] == 5
     assert counters[("IngestAborted", (("cut", "body"),))] == 1
+
+
+async def test_requests_pipelined_behind_one_a_sender_left_are_each_counted_as_aborted(
+    held_gateway: IngestService, proxy: SqsProxy, queues: Queues
+) -> None:
+    """Three webhooks pipelined in one packet whose sender resets while SQS takes the first:
+    the first is queued and its lost 202 is one line; the two behind it, whole but never
+    handled, are one line each (cut answer, no status: they were never answered) and nothing
+    of theirs is queued; IngestAborted{cut="answer"} counts all three."""
+    gateway = held_gateway
+    outbox = gateway._outbox
+    assert isinstance(outbox, SqsOutbox)
+    body = json.dumps({"title": "pipelined"}).encode()
+    request = f"{HEAD}Content-Length: {len(body)}\r\n\r\n".encode() + body
+    proxy.released.clear()
+    with capture_logs() as logs:
+        _, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+        writer.write(request * 3)
+        await until(lambda: outbox.waiting == 1, "the first webhook never reached the outbox")
+        await end(writer, "reset")
+        await until(lambda: senders_gone(gateway) == ["reset"], "the gateway never saw it go")
+        proxy.released.set()
+        await until(lambda: len(aborted(logs)) == 3, "not one ingest.aborted line each")
+    lines = aborted(logs)
+    assert [(e["cut"], e.get("status")) for e in lines] == [
+        ("answer", None),
+        ("answer", None),
+        ("answer", 202),
+    ]
+    assert all(e["received_bytes"] == len(body) for e in lines)
+    assert counted(gateway, "answer") == 3
+    assert len(received(queues)) == 1

@@ -338,17 +338,35 @@ class _Connection(RequestHandler):
         super().connection_lost(exc)
 
     def _report_cut(self) -> None:
-        """Tell ingest/aborts.py of the request the client left unfinished as it went: a head
-        arriving, or an answer it went away before (`_answer_lost`). None when the gateway
-        ended the connection, or it was refused, or answered before its request was read."""
-        went = self.sender_went
-        if went is None or self._refused or self._lingering:
+        """Tell ingest/aborts.py, as the client goes, of the requests it left unfinished: a head
+        arriving, and requests parsed behind the one in hand that will never be handled
+        (pipelined); then of an answer it went away before (`_report_lost_answer`)."""
+        went = self._went_unanswered()
+        if went is None:
             return
         if self._head_bytes:
             self._open.aborts.record(Abort("head", went, self._peer, self._head_bytes))
+        for message, body in self._messages:
+            if not isinstance(message, _ErrInfo):  # (a parse failure's own line is written)
+                cut = "answer" if body.is_eof() else "body"
+                self._open.aborts.record(Abort(cut, went, self._peer, body.total_bytes))
+        self._report_lost_answer()
+
+    def _report_lost_answer(self) -> None:
+        """Tell ingest/aborts.py of the answer not written for the client's going
+        (`_answer_lost`), once it is known how it went."""
+        went = self._went_unanswered()
         lost, self._lost_answer = self._lost_answer, None
-        if lost is not None:
+        if went is not None and lost is not None:
             self._open.aborts.record(replace(lost, how=went))
+
+    def _went_unanswered(self) -> str | None:
+        """How the client went (`sender_went`), when that left something unanswered: None while
+        it is there, when the gateway ended the connection, or when it was refused, or answered
+        before its request was read (lingering)."""
+        if self._refused or self._lingering:
+            return None
+        return self.sender_went
 
     def _leave(self, *, for_another: bool = False) -> None:
         if self._admitted:
@@ -607,7 +625,7 @@ class _Connection(RequestHandler):
             expected_bytes=request.content_length,
         )
         if self.sender_went is not None:
-            self._report_cut()
+            self._report_lost_answer()
 
     def _end_unread(self, request: BaseRequest, response: web.StreamResponse) -> None:
         """An answer that closes the connection before its request's body was read (an early
