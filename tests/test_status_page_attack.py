@@ -27,7 +27,7 @@ from triage.incidents.sqlite import SQLiteStore
 from triage.incidents.store import Routing
 from triage.metrics import Metrics
 from triage.models import Alert, Priority, Status, Ticket
-from triage.ops.api import OperatorView, operator_routes
+from triage.ops.api import Auth, OperatorView, operator_routes
 from triage.ops.endpoints import EndpointServer
 from triage.settings import Settings
 
@@ -276,3 +276,30 @@ async def test_a_label_value_holding_a_comma_does_not_read_as_another_label(
     cell = re.findall(r"<th>Labels</th><td>(.*?)</td>", page)[0]
     shown = re.findall(r"<span[^>]*>(.*?)</span>", cell)
     assert shown == ["env=dev, severity=critical", "team=db"]
+
+
+async def test_a_bogus_session_cookie_sent_first_does_not_hide_the_valid_one(
+    store: SQLiteStore,
+) -> None:
+    """A browser may send two `triage_session` cookies (a sibling host set one for a longer
+    path, which goes first): the valid session still reads the page and the API, rather
+    than every login landing on the login form again."""
+    valid = Auth(TOKEN).session()
+    tossed = {"Cookie": f"triage_session=0.bogus; triage_session={valid}"}
+    async with serving(store) as server, _client(server) as client:
+        page = await client.get("/", headers=tossed)
+        api = await client.get("/api/v1/incidents", headers=tossed)
+    assert page.status_code == 200 and "Open incidents" in page.text
+    assert api.status_code == 200
+
+
+async def test_a_bogus_csrf_cookie_sent_first_does_not_fail_the_login(store: SQLiteStore) -> None:
+    """Likewise a second `triage_csrf` cookie sent before the form's own: the login with the
+    form's value goes through instead of saying the form expired, again and again."""
+    async with serving(store) as server, _client(server) as client:
+        form = await client.get("/")
+        csrf = _csrf(form)
+        tossed = {"Cookie": f"triage_csrf=tossed; triage_csrf={csrf}"}
+        client.cookies.clear()
+        login = await client.post("/login", data={"token": TOKEN, "csrf": csrf}, headers=tossed)
+    assert login.status_code == 303, login.text

@@ -134,7 +134,12 @@ class Auth:
         return f"{issued}.{self._sign(issued)}"
 
     def session_ok(self, request: Request) -> bool:
-        value = cookies(request).get(SESSION_COOKIE, "")
+        """True when any `triage_session` cookie the browser sent is a valid session: a
+        browser sends every cookie of that name whose path and domain fit, one set by a
+        sibling host for a longer path first, and that one must not hide ours."""
+        return any(self._valid_session(v) for v in cookie_values(request, SESSION_COOKIE))
+
+    def _valid_session(self, value: str) -> bool:
         issued, _, signature = value.partition(".")
         if not issued.isdigit() or not signature:
             return False
@@ -149,14 +154,30 @@ class Auth:
 def cookies(request: Request) -> dict[str, str]:
     """The request's cookies (the first of each name)."""
     found: dict[str, str] = {}
-    for name, value in request.headers:
-        if name != "cookie":
+    for key, val in _cookie_pairs(request):
+        found.setdefault(key, val)
+    return found
+
+
+#: Cookies of one name a request is read for: a browser sends a handful at most.
+_MAX_SAME_NAME = 8
+
+
+def cookie_values(request: Request, name: str) -> list[str]:
+    """Every value of cookie `name` the request carries, in the order sent (at most a few)."""
+    return [val for key, val in _cookie_pairs(request) if key == name][:_MAX_SAME_NAME]
+
+
+def _cookie_pairs(request: Request) -> list[tuple[str, str]]:
+    pairs = []
+    for header, value in request.headers:
+        if header != "cookie":
             continue
         for pair in value.split(";"):
             key, eq, val = pair.strip().partition("=")
-            if eq and key not in found:
-                found[key] = val
-    return found
+            if eq:
+                pairs.append((key, val))
+    return pairs
 
 
 def cookie(

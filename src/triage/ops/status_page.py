@@ -48,6 +48,7 @@ from triage.ops.api import (
     Auth,
     OperatorView,
     cookie,
+    cookie_values,
     cookies,
     every_value,
     new_csrf,
@@ -169,13 +170,14 @@ class StatusPage:
             return _html(403, _page("triage", "<p class=bad>Cross-site login refused.</p>"))
         form = parse_qs(request.body.decode("utf-8", "replace"))
         given_csrf = (form.get("csrf") or [""])[0]
-        expected = cookies(request).get(CSRF_COOKIE, "")
+        # Any of the form's cookies (one a sibling host set may come first), as sessions.
+        expected = [v for v in cookie_values(request, CSRF_COOKIE) if v]
         # Whitespace around it is from the paste (a terminal's line, a password manager's
         # note): a token has none, as it must fit in a header (settings.HEADER_CREDENTIALS).
         token = (form.get("token") or [""])[0].strip()
         given_back = (form.get("next") or ["/"])[0]
         back = _return_path(given_back) or "/"
-        if not expected or not _equal(given_csrf, expected):
+        if not any(_equal(given_csrf, value) for value in expected):
             # Most often a form left open past its CSRF cookie's hour: the token typed may be
             # right, and "wrong token" would send the operator to rotate a good one.
             self.refusals.refused("csrf", request.peer, 401)
