@@ -291,3 +291,24 @@ async def test_requests_pipelined_behind_one_a_sender_left_are_each_counted_as_a
     assert all(e["received_bytes"] == len(body) for e in lines)
     assert counted(gateway, "answer") == 3
     assert len(received(queues)) == 1
+
+
+async def test_a_sender_gone_before_its_100_continue_is_an_abort_not_an_error(
+    gateway: IngestService, queues: Queues
+) -> None:
+    """Senders that ask `Expect: 100-continue` and reset before the gateway answers it are
+    each counted as a body cut short, never an ingest.error (a traceback anyone could make
+    without bound) nor a 500."""
+    request = f"{HEAD}Expect: 100-continue\r\nContent-Length: 100\r\n\r\n".encode()
+    with capture_logs() as logs:
+        for _ in range(20):
+            _, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+            writer.write(request)
+            await writer.drain()
+            await end(writer, "reset")
+        await until(lambda: counted(gateway, "body") == 20, "not every one counted")
+        await until(lambda: in_flight(gateway) == 0, "a handler never ended")
+    assert [e for e in logs if e["event"] == "ingest.error"] == []
+    counters = gateway.metrics.counters()
+    assert ("IngestRequests", (("source", "generic"), ("status", "500"))) not in counters
+    assert received(queues) == []

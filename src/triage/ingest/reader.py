@@ -79,9 +79,10 @@ class BodyReader:
         decoder = _decoder(request, limits, authenticated=authenticated)
         peer = sender(request, limits.trusted_proxy_hops)
         reading = _Reading(limits, source, authenticated, peer)
-        await send_continue(request)
         chunks: list[bytes] = []
         try:
+            # (Within: a sender gone before its 100 Continue is a body cut short, as after.)
+            await send_continue(request)
             async with (
                 asyncio.timeout(limits.body_timeout_s),
                 reading_unproven(request, proven=authenticated),
