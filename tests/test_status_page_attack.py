@@ -303,3 +303,29 @@ async def test_a_bogus_csrf_cookie_sent_first_does_not_fail_the_login(store: SQL
         client.cookies.clear()
         login = await client.post("/login", data={"token": TOKEN, "csrf": csrf}, headers=tossed)
     assert login.status_code == 303, login.text
+
+
+async def test_a_ticket_reference_holding_a_comma_does_not_read_as_another_ticket(
+    store: SQLiteStore,
+) -> None:
+    """Each ticket is shown as an element of its own, on the status page and the incident's:
+    a backend whose answer names its ticket `T-1, github: acme/db#7` does not seem to have
+    opened a GitHub issue beside its own."""
+    now = datetime.now(UTC)
+    source = Alert(
+        source="generic", status=Status.FIRING, title="disk", occurred_at=now,
+        identity={"dedup_key": "ticket-comma"},
+    )  # fmt: skip
+    began = await store.begin(source, "m", now)
+    assert began.after is not None
+    fp = began.after.fingerprint
+    ticket = Ticket(title="t", priority=Priority.HIGH, description="d")
+    await store.save_ticket(fp, "m", ticket, Routing("default", "ops", {}))
+    await store.confirm(fp, "m", "backend", "T-1, github: acme/db#7", finish=True)
+    async with serving(store) as server, _client(server) as client:
+        index = (await client.get("/", headers=BEARER)).text
+        page = (await client.get(f"/incidents/{fp}", headers=BEARER)).text
+    cell = re.findall(r"<th>Tickets</th><td>(.*?)</td>", page)[0]
+    for shown in (cell, index):
+        tickets = re.findall(r"<span class=tag>(.*?)</span></span>", shown)
+        assert [re.sub(r"<[^>]+>", "", t) for t in tickets] == ["backend: T-1, github: acme/db#7"]

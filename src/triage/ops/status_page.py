@@ -470,17 +470,20 @@ def _ticket(sink: str, ref: str, *, gone: bool = False) -> str:
     of (a GitHub issue's); text otherwise (a backend's id), and for a ticket that is gone."""
     url = None if gone else http_url(ref)
     if url is None:
-        return f"{_text(sink)}: {_isolated(ref)}" + (" (gone)" if gone else "")
-    link = f'<a href={_attr(str(url))} rel="noreferrer noopener">'
-    return f"{_text(sink)}: {link}{_isolated(link_label(ref, url))}</a>"
+        shown = f"{_text(sink)}: {_isolated(ref)}" + (" (gone)" if gone else "")
+    else:
+        link = f'<a href={_attr(str(url))} rel="noreferrer noopener">'
+        shown = f"{_text(sink)}: {link}{_isolated(link_label(ref, url))}</a>"
+    return f"<span class=tag>{shown}</span>"
 
 
 def _tickets(shown: dict[str, Any]) -> str:
-    """An incident's tickets (from `incident_json`), those gone marked so."""
+    """An incident's tickets (from `incident_json`), those gone marked so, each a tag of its
+    own (`_items`: a reference holding `, github: …` reads as no second ticket)."""
     tickets = [_ticket(sink, ref) for sink, ref in shown["tickets"].items()]
     gone = shown.get("tickets_gone", {})
     tickets += [_ticket(sink, ref, gone=True) for sink, ref in gone.items()]
-    return ", ".join(tickets)
+    return " ".join(tickets)
 
 
 def _when(value: str | None, now: datetime) -> str:
