@@ -27,6 +27,7 @@ from triage.incidents.claims import refusals_kept
 from triage.incidents.lifecycle import Incident, Refusal, State, replace_incident
 from triage.metrics import Metrics
 from triage.models import EffectKind
+from triage.normalize import normalize_body
 from triage.pipeline import Pipeline
 from triage.redact import Redactor
 from triage.secrets import BackendToken
@@ -204,6 +205,37 @@ async def test_a_groups_next_update_opens_the_ticket_the_backend_refused(tmp_pat
     await g.pipeline.process(crash_loops(range(2, 3), minutes=40))
     assert backend.kinds() == ["open", "update"] and backend.effects[1].ref == "T-1"
     assert g.summariser.calls == 1
+
+
+#: Why a resolve whose delivery redid another alert's effect, refused there, is not applied
+#: yet: its retry sends the refused effect again as if it were the alert's own decision
+#: (`Store._plan`'s `_send_again` is no redo), and is acked. store.py is to claim it as a
+#: redo when the alert's own decision is not applied (`alert_owner not in effects_by`).
+SEND_AGAIN_IS_NO_REDO = "store.py's _send_again for an undecided alert is no redo"
+
+
+@pytest.mark.xfail(strict=True, reason=SEND_AGAIN_IS_NO_REDO)
+async def test_a_resolve_whose_delivery_redid_a_refused_update_is_still_applied() -> None:
+    """A worker died holding the incident's update; the resolve's delivery redoes it first,
+    and the backend refuses that update for good (400), failing the resolve's message. The
+    message's retry sends the update again and then applies its own resolve: the incident
+    closes and the backend gets the close."""
+    backend = Recorder()
+    r = rig([backend])
+    await r.pipeline.process(delivery("m0", FIRING, 1))
+    r.later()
+    (firing,) = normalize_body(FIRING).alerts
+    store = r.pipeline.ledger.store
+    abandoned = await store.begin(r.pipeline.event(firing), "m1#0@d1", r.pipeline.ledger.clock())
+    assert abandoned.action is Action.UPDATE
+    r.later(LEASE + timedelta(minutes=1))
+    backend.failures.append(SinkRejectedError("400: bad request"))
+    with pytest.raises(SinkRejectedError):
+        await r.pipeline.process(delivery("m2", RESOLVED, 1))
+    outcomes = await r.pipeline.process(delivery("m2", RESOLVED, 2))
+    assert [o.action for o in outcomes] == [Action.CLOSE]
+    assert backend.kinds() == ["open", "update", "close"]
+    assert (await r.incident()).state is State.CLOSED
 
 
 @dataclass
