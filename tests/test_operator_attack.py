@@ -12,6 +12,7 @@ import pytest
 import structlog
 
 from test_operator_api import BEARER, serving
+from test_operator_hostile import BEARER as HOSTILE
 from test_operator_hostile import TOKEN as HOSTILE_TOKEN
 from test_operator_hostile import client as client_of
 from test_operator_hostile import serving as hostile_serving
@@ -49,12 +50,14 @@ async def test_a_body_that_says_it_is_not_json_makes_no_silence(
     sites without asking first (text/plain, a form) never change state, whoever adds the
     bearer header on the way (an authenticating proxy)."""
     body = json.dumps(SILENCE).encode()
-    async with serving(store) as client:
+    metrics = Metrics()
+    async with hostile_serving(store, metrics) as server, client_of(server) as client:
         answer = await client.post(
-            "/api/v1/silences", content=body, headers={**BEARER, "Content-Type": content_type}
+            "/api/v1/silences", content=body, headers={**HOSTILE, "Content-Type": content_type}
         )
-        listed = (await client.get("/api/v1/silences?all=1", headers=BEARER)).json()
+        listed = (await client.get("/api/v1/silences?all=1", headers=HOSTILE)).json()
     assert answer.status_code == 415, answer.text
+    assert metrics.counter("HttpRefused", reason="not_json") == 1
     assert "application/json" in answer.json()["error"]
     assert listed == {"silences": []}
 
@@ -97,15 +100,17 @@ async def test_a_write_a_browser_sends_from_another_site_changes_nothing(
     """A POST or DELETE whose browser headers say it comes from another site is a 403 and
     changes nothing, even with the bearer header (an authenticating proxy in front may add
     it to whatever the browser sends): no silence is made, none is expired."""
-    async with serving(store) as client:
-        kept = (await client.post("/api/v1/silences", json=SILENCE, headers=BEARER)).json()
-        headers = {**BEARER, **browser_says}
+    metrics = Metrics()
+    async with hostile_serving(store, metrics) as server, client_of(server) as client:
+        kept = (await client.post("/api/v1/silences", json=SILENCE, headers=HOSTILE)).json()
+        headers = {**HOSTILE, **browser_says}
         made = await client.post(
             "/api/v1/silences", json={**SILENCE, "comment": "x"}, headers=headers
         )
         expired = await client.delete(f"/api/v1/silences/{kept['id']}", headers=headers)
-        listed = (await client.get("/api/v1/silences?all=1", headers=BEARER)).json()
+        listed = (await client.get("/api/v1/silences?all=1", headers=HOSTILE)).json()
     assert [made.status_code, expired.status_code] == [403, 403], made.text
+    assert metrics.counter("HttpRefused", reason="cross_site") == 2
     assert "another site" in made.json()["error"]
     assert [(s["id"], s["active"]) for s in listed["silences"]] == [(kept["id"], True)]
 

@@ -270,10 +270,11 @@ class OperatorApi:
             if not self.auth.bearer(request):
                 return self._unauthorized(request)
             if not same_origin(request):
-                log.warning("api.cross_site_refused", peer=request.peer, method=request.method)
+                self.refusals.refused("cross_site", request.peer, 403, method=request.method)
                 return _error(403, "refused: a browser sent this from another site")
             refused = json_body(request)
             if refused is not None:
+                self.refusals.refused("not_json", request.peer, 415)
                 return refused
             return await _answer(handler, request)
 

@@ -479,7 +479,8 @@ def _ticket(sink: str, ref: str, *, gone: bool = False) -> str:
 
 def _tickets(shown: dict[str, Any]) -> str:
     """An incident's tickets (from `incident_json`), those gone marked so, each a tag of its
-    own (`_items`: a reference holding `, github: …` reads as no second ticket)."""
+    own as `_items` shows matchers (a reference holding `, github: …` reads as no second
+    ticket)."""
     tickets = [_ticket(sink, ref) for sink, ref in shown["tickets"].items()]
     gone = shown.get("tickets_gone", {})
     tickets += [_ticket(sink, ref, gone=True) for sink, ref in gone.items()]
