@@ -30,7 +30,7 @@ from triage.ingest.server import (
     SlowBody,
     reading_unproven,
     send_continue,
-    sender_went,
+    sender_gone,
 )
 
 #: What reading a body raises when the sender goes away or lies about its length.
@@ -106,7 +106,7 @@ class BodyReader:
         except _BROKEN_BODY:
             # A sender gone (a reset, its end of stream) reads no answer: its connection's
             # ingest.aborted line says what came of the body, and how it went.
-            gone = sender_went(request) is not None
+            gone = await sender_gone(request)
             raise Refused(400, "incomplete_body", "incomplete body", logged=not gone) from None
         return b"".join(chunks)
 

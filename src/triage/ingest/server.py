@@ -160,6 +160,9 @@ MAX_HEAD_BYTES = 64 * 1024
 #: hand). Answers are small: an honest client, however slow its link, never leaves 64 KiB of
 #: them unread beyond the kernel's buffers for this long.
 WRITE_STALL_S = 10.0
+#: How long `sender_gone` waits for a closing transport's loss to be reported (asyncio
+#: reports it on the loop's next turn).
+LOSS_REPORT_S = 1.0
 #: `ingest.client_not_reading` lines a second, at most (anyone can cause one).
 _NOT_READING_LINES = LineBudget(10, 1.0)
 #: `ingest.head_timeout` lines a second, at most (anyone can trickle a head).
@@ -183,11 +186,21 @@ class SlowBody(HttpProcessingError):
     at the bound (see `connections.SLOW_HEAD_S`)."""
 
 
-def sender_went(request: web.BaseRequest) -> str | None:
-    """How the client that sent `request` went away (`reset`, `closed`), or None while it is
-    there: a body it left unfinished is then its `ingest.aborted` line's (ingest/aborts.py)."""
+async def sender_gone(request: web.BaseRequest) -> bool:
+    """Whether the client that sent `request` has gone away (a reset, its end of stream), asked
+    once reading its body failed: a body it left unfinished is its connection's
+    `ingest.aborted` line (ingest/aborts.py). A write that met the reset (`100 Continue`) finds
+    the transport closing before the connection's loss is reported: that is waited for, at
+    most LOSS_REPORT_S, to say whether the client went."""
     connection = request.protocol
-    return connection.sender_went if isinstance(connection, _Connection) else None
+    if not isinstance(connection, _Connection):
+        return False
+    transport = connection.transport
+    if connection.sender_went is None and transport is not None and transport.is_closing():
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(LOSS_REPORT_S):
+                await connection.lost.wait()
+    return connection.sender_went is not None
 
 
 @contextlib.asynccontextmanager
@@ -250,6 +263,8 @@ class _Connection(RequestHandler):
         # Typed as aiohttp's parser, which it stands in for (it passes on all but feed_data).
         self._parser = cast("HttpParser[Any]", HeadByHead(self._parser))
         self._open = opened
+        #: Set once the connection is lost (`sender_went` then says whether its client went).
+        self.lost = asyncio.Event()
 
     @property
     def idle(self) -> bool:
@@ -326,6 +341,7 @@ class _Connection(RequestHandler):
     def connection_lost(self, exc: BaseException | None) -> None:
         if self.sender_went is None and isinstance(exc, OSError):
             self.sender_went = "reset"  # (no exception: the gateway closed it itself)
+        self.lost.set()
         self._report_cut()
         self._release_head()
         self._cancel_stall()
