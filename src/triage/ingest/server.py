@@ -334,7 +334,8 @@ class _Connection(RequestHandler):
         return True
 
     def eof_received(self) -> None:
-        # (aiohttp then closes the connection: a request not answered yet is not.)
+        # aiohttp then closes the connection, so an answer still to come is never written: a
+        # sender that ends its side (half-closes) is taken to have left, as nginx takes it.
         self.sender_went = self.sender_went or "closed"
         return super().eof_received()
 
