@@ -176,6 +176,25 @@ async def test_guessing_the_token_through_the_pages_bearer_header_is_counted(
     assert metrics.counter("HttpRefused", reason="no_credentials") == 0
 
 
+async def test_another_schemes_credentials_are_no_guess_at_the_token(tmp_path: Path) -> None:
+    """Behind a proxy that asks for a password (nginx's auth_basic), the browser sends
+    `Authorization: Basic …` with every request: a page or API read without a session then
+    counts as `no_credentials`, never as `wrong_token`, which stays the sign of a guess."""
+    store = SQLiteStore(str(tmp_path / "t.db"), POLICY, LEASE, POLICY.reopen_window * 24)
+    await store.open()
+    basic = {"Authorization": "Basic YWxpY2U6c2VjcmV0"}
+    metrics = Metrics()
+    try:
+        async with hostile_serving(store, metrics) as server, client_of(server) as client:
+            page = await client.get("/", headers=basic)
+            api = await client.get("/api/v1/incidents", headers=basic)
+    finally:
+        await store.aclose()
+    assert "type=password" in page.text and api.status_code == 401
+    assert metrics.counter("HttpRefused", reason="wrong_token") == 0
+    assert metrics.counter("HttpRefused", reason="no_credentials") == 1
+
+
 @pytest.mark.parametrize(
     "proxied",
     [

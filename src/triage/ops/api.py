@@ -126,6 +126,14 @@ class Auth:
             return False
         return hmac.compare_digest(credential.strip().encode(), self._token)
 
+    def bearer_given(self, request: Request) -> bool:
+        """Whether the request carries a Bearer credential at all, right or wrong (not another
+        scheme's, such as the Basic one a password-asking proxy in front makes browsers send)."""
+        return any(
+            name == "authorization" and value.partition(" ")[0].lower() == "bearer"
+            for name, value in request.headers
+        )
+
     def token_matches(self, given: str) -> bool:
         return hmac.compare_digest(given.encode(), self._token)
 
@@ -253,10 +261,9 @@ class OperatorApi:
         return guarded
 
     def _unauthorized(self, request: Request) -> Response:
-        """401, counted and logged as `wrong_token` when the request carried an Authorization
-        header, `no_credentials` when it carried none (never with what it carried)."""
-        given = request.header("authorization") is not None
-        reason = "wrong_token" if given else "no_credentials"
+        """401, counted and logged as `wrong_token` when the request carried a bearer token,
+        `no_credentials` when it carried none (never with what it carried)."""
+        reason = "wrong_token" if self.auth.bearer_given(request) else "no_credentials"
         self.refusals.refused(reason, request.peer, 401, path=client_excerpt(request.path))
         return _unauthorized()
 

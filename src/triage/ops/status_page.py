@@ -207,7 +207,7 @@ class StatusPage:
         and logged as the API's are, so guessing through the page is seen too."""
         if self.auth.bearer(request) or self.auth.session_ok(request):
             return True
-        if request.header("authorization") is not None and self.bearer_refusals is not None:
+        if self.bearer_refusals is not None and self.auth.bearer_given(request):
             self.bearer_refusals.refused("wrong_token", request.peer, 200)
         return False
 
