@@ -226,3 +226,31 @@ async def test_a_login_through_a_proxy_that_rewrites_host_is_not_called_cross_si
         await store.aclose()
     assert login.status_code == 303, login.text
     assert refused.status_code == 403
+
+
+async def test_no_method_reads_or_changes_anything_without_credentials(tmp_path: Path) -> None:
+    """Every API path under every method (HEAD and OPTIONS included) answers a client with
+    no credentials 401, 404 or 405 and no data; the pages answer only their login form; the
+    one silence stored is still active afterwards."""
+    store = SQLiteStore(str(tmp_path / "t.db"), POLICY, LEASE, POLICY.reopen_window * 24)
+    await store.open()
+    methods = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
+    try:
+        async with hostile_serving(store) as server, client_of(server) as client:
+            made = (await client.post("/api/v1/silences", json=SILENCE, headers=HOSTILE)).json()
+            paths = ("/api/v1/incidents", "/api/v1/incidents/abcd", "/api/v1/silences",
+                     f"/api/v1/silences/{made['id']}")  # fmt: skip
+            api = {
+                (method, path): await client.request(method, path, json=SILENCE)
+                for method in methods
+                for path in paths
+            }
+            pages = [await client.request(m, p) for m in ("GET", "HEAD") for p in ("/", "/x")]
+            listed = (await client.get("/api/v1/silences", headers=HOSTILE)).json()
+    finally:
+        await store.aclose()
+    for (method, path), answer in api.items():
+        assert answer.status_code in (401, 404, 405), (method, path, answer.status_code)
+        assert "silences" not in answer.text and "incidents" not in answer.text
+    assert all(a.status_code in (200, 404) and "team=payments" not in a.text for a in pages)
+    assert [s["id"] for s in listed["silences"]] == [made["id"]]
