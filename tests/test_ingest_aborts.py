@@ -319,3 +319,20 @@ async def test_a_sender_gone_before_its_100_continue_is_an_abort_not_an_error(
     counters = gateway.metrics.counters()
     assert not [key for key in counters if ("status", "500") in key[1]]
     assert received(queues) == []
+
+
+async def test_behind_a_trusted_proxy_the_line_names_the_sender_it_saw(queues: Queues) -> None:
+    """Behind a load balancer (TRIAGE_INGEST_TRUSTED_PROXY_HOPS=1) the peer is the balancer:
+    a body cut short names, besides, the sender the balancer appended to X-Forwarded-For (as
+    the per-sender budgets count it), never an address the sender wrote itself."""
+    settings = ingest_settings(queues.url, queues.endpoint, ingest_trusted_proxy_hops=1)
+    async with running(settings) as gateway:
+        forwarded = "X-Forwarded-For: 203.0.113.9, 198.51.100.7\r\n"
+        with capture_logs() as logs:
+            _, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+            writer.write(f"{HEAD}{forwarded}Content-Length: 100\r\n\r\n{{".encode())
+            await until(lambda: body_bytes(gateway) == 1, "the body's start never arrived")
+            await end(writer, "reset")
+            await until(lambda: aborted(logs), "no ingest.aborted line")
+    (line,) = aborted(logs)
+    assert (line["peer"], line["sender"]) == ("127.0.0.1", "198.51.100.7")

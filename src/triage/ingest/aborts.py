@@ -6,7 +6,8 @@ answer), or only a 400 that looks like a bad request.
 
 Each is one `ingest.aborted` line (`Aborts`): the peer's address, what was cut (`CUTS`), how the
 sender went (`reset` or `closed`), the bytes of the head or body that came, and, once the head was
-whole, the source, the request's id and the status of the answer it did not read. A lost 202
+whole, the source, the request's id, the status of the answer it did not read and, behind a
+trusted proxy (whose address is the peer's), the sender that proxy saw. A lost 202
 means the message is queued and the sender, seeing no answer, may send it again (the daemon
 counts it as another delivery of the same incident). Anyone can cut requests short: the lines
 are bounded, the rest summed up, and `IngestAborted{cut}` counts every one.
@@ -32,8 +33,10 @@ METRIC = "IngestAborted"
 #: What a sender that went away left unfinished: its request's head, its body (the head was
 #: whole), or the answer (the request was whole, the answer not written).
 CUTS = ("head", "body", "answer")
-#: The source a request was routed to, kept on it for the line of an answer nobody read.
+#: The source a request was routed to, kept on it for the line of an answer nobody read …
 SOURCE = web.RequestKey("triage_ingest_source", str)
+#: … and, behind a trusted proxy, the sender it saw (`reader.sender`).
+SENDER = web.RequestKey("triage_ingest_sender", str)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +45,7 @@ class Abort:
     the `peer`'s address, and the `received_bytes` of the part cut (the head's, or the body's
     as it came, chunked framing aside). Once its head was whole: the `source`, the
     `request_id`, the `status` of the answer not read, the body's `expected_bytes` (its
-    Content-Length)."""
+    Content-Length), and behind a trusted proxy the `sender` it saw."""
 
     cut: str
     how: str
@@ -52,6 +55,7 @@ class Abort:
     request_id: str | None = None
     status: int | None = None
     expected_bytes: int | None = None
+    sender: str | None = None
 
 
 class Aborts:

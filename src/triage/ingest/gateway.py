@@ -69,7 +69,7 @@ from aiohttp import web
 import triage.ingest.auth as auth
 from triage.errors import ConfigError
 from triage.health import Health
-from triage.ingest.aborts import SOURCE
+from triage.ingest.aborts import SENDER, SOURCE
 from triage.ingest.answers import Accepted, Answers, Handling
 from triage.ingest.auth import TokenStore, TokensUnavailable
 from triage.ingest.limits import Limits
@@ -85,7 +85,7 @@ from triage.ingest.outbox import (
 )
 from triage.ingest.probe import QueueProbe
 from triage.ingest.query import Query
-from triage.ingest.reader import BodyReader
+from triage.ingest.reader import BodyReader, sender
 from triage.ingest.refused import Refused
 from triage.ingest.replay import BadTimestamp, Replayed, ReplayGuard, check_timestamp
 from triage.ingest.server import (
@@ -441,7 +441,10 @@ class Gateway:
             received_at=datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         )
         source = route.source  # one of auth.SOURCES: the router takes no other
-        request[SOURCE] = source  # for the line of an answer its sender never reads
+        # For the ingest.aborted line of an answer its sender never reads.
+        request[SOURCE] = source
+        if self.limits.trusted_proxy_hops:
+            request[SENDER] = sender(request, self.limits.trusted_proxy_hops)
         handling = Handling(source, arrival.request_id, started)
         size = request.content_length
         self.in_flight += 1

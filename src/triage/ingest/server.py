@@ -38,7 +38,7 @@ from aiohttp.streams import StreamReader
 from aiohttp.web_protocol import RequestHandler, _ErrInfo
 from aiohttp.web_request import BaseRequest
 
-from triage.ingest.aborts import SOURCE, Abort
+from triage.ingest.aborts import SENDER, SOURCE, Abort
 from triage.ingest.bad_http import answer_error
 from triage.ingest.connections import OpenConnections, connection_limit
 from triage.ingest.framing import HeadByHead, mostly_framing, refuse_faulty_framing
@@ -640,6 +640,7 @@ class _Connection(RequestHandler):
             request_id=response.headers.get("X-Request-Id"),
             status=response.status,
             expected_bytes=request.content_length,
+            sender=request.get(SENDER),
         )
         if self.sender_went is not None:
             self._report_lost_answer()
