@@ -28,8 +28,6 @@ from triage.metrics import Metrics
 
 log = structlog.get_logger(__name__)
 
-#: The counter of requests whose sender went away, by `cut`.
-METRIC = "IngestAborted"
 #: What a sender that went away left unfinished: its request's head, its body (the head was
 #: whole), or the answer (the request was whole, the answer not written).
 CUTS = ("head", "body", "answer")
@@ -72,10 +70,10 @@ class Aborts:
         self._metrics = metrics
         self._lines = LineBudget(per_second, 1.0, self._sum_up, clock)
         for cut in CUTS:
-            metrics.declare(METRIC, cut=cut)
+            metrics.declare("IngestAborted", cut=cut)
 
     def record(self, abort: Abort) -> None:
-        self._metrics.incr(METRIC, cut=abort.cut)
+        self._metrics.incr("IngestAborted", cut=abort.cut)
         if self._lines.admit(abort.cut):
             fields = {name: value for name, value in asdict(abort).items() if value is not None}
             log.info("ingest.aborted", **fields)
