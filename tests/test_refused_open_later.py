@@ -19,12 +19,14 @@ from daemon_harness import TOKEN
 from memory_store import MemoryStore
 from test_pipeline import LEASE, POLICY, CountingSummariser, crash_loops, group_rig
 from test_refused_open import STORE_KEEPS_OWED, delivery, only_incident_key, refusal
+from test_refused_open import store as store  # the stores: SQLite, and DynamoDB on moto
 from test_signals_trust_scenarios import FIRING, LIMIT, RESOLVED, Recorder
 from triage.demo.ticketd import TicketServer
 from triage.errors import SinkRejectedError
 from triage.incidents import Action, Ledger
 from triage.incidents.claims import refusals_kept
 from triage.incidents.lifecycle import Incident, Refusal, State, replace_incident
+from triage.incidents.store import Store
 from triage.metrics import Metrics
 from triage.models import EffectKind
 from triage.normalize import normalize_body
@@ -225,8 +227,8 @@ async def test_a_resolve_whose_delivery_redid_a_refused_update_is_still_applied(
     await r.pipeline.process(delivery("m0", FIRING, 1))
     r.later()
     (firing,) = normalize_body(FIRING).alerts
-    store = r.pipeline.ledger.store
-    abandoned = await store.begin(r.pipeline.event(firing), "m1#0@d1", r.pipeline.ledger.clock())
+    shared = r.pipeline.ledger.store
+    abandoned = await shared.begin(r.pipeline.event(firing), "m1#0@d1", r.pipeline.ledger.clock())
     assert abandoned.action is Action.UPDATE
     r.later(LEASE + timedelta(minutes=1))
     backend.failures.append(SinkRejectedError("400: bad request"))
@@ -236,6 +238,36 @@ async def test_a_resolve_whose_delivery_redid_a_refused_update_is_still_applied(
     assert [o.action for o in outcomes] == [Action.CLOSE]
     assert backend.kinds() == ["open", "update", "close"]
     assert (await r.incident()).state is State.CLOSED
+
+
+async def test_another_replicas_update_opens_the_ticket_the_backend_refused(
+    store: Store,
+) -> None:
+    """On SQLite and on DynamoDB: the refusal one replica kept in the shared store makes the
+    other replica's update send the backend its open (and GitHub its update), summarised
+    once."""
+    backend = Recorder(failures=[refusal() for _ in range(LIMIT)])
+    github = Recorder(name="github")
+    summariser = CountingSummariser()
+    offset = [timedelta(0)]
+
+    def replica() -> Pipeline:
+        ledger = Ledger(store, lambda: datetime.now(UTC) + offset[0])
+        sinks: list[Sink] = [backend, github]
+        return Pipeline(ledger, summariser, sinks, Metrics(), redactor=Redactor(), policy=POLICY)
+
+    first, second = replica(), replica()
+    for receive in range(1, LIMIT + 1):
+        with pytest.raises(SinkRejectedError):
+            await first.process(delivery("m0", FIRING, receive))
+    offset[0] = LATER
+    (update,) = await second.process(delivery("m1", FIRING, 1))
+    assert update.action is Action.UPDATE
+    assert backend.kinds() == ["open"] and github.kinds() == ["open", "update"]
+    assert summariser.calls == 1
+    incident = await store.get(update.fingerprint)
+    assert incident is not None and incident.refs == {"backend": "T-1", "github": "T-1"}
+    assert not incident.refused
 
 
 @dataclass
