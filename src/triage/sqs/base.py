@@ -200,6 +200,10 @@ class SupervisorBase:
         self._lost_deliveries: set[str] = set()
         #: The latest delivery in hand of each message (by id): a newer one makes it stale.
         self._delivery_of: dict[str, Message] = {}
+        #: Each attempt at work's timeout, with when it is due (loop time: its last progress
+        #: plus `message_timeout_s`), and the one check that expires them (`Working._attempt`).
+        self._deadlines: dict[asyncio.Timeout, float] = {}
+        self._deadline_check: asyncio.TimerHandle | None = None
         #: The held deliveries' wake-ups: set when SQS says one is lost, so its hold ends.
         self._hold_wakers: dict[str, asyncio.Event] = {}
         #: After a failed receive, no new one before this (time.monotonic()).

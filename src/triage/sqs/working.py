@@ -242,15 +242,51 @@ class Working(Holding, StoreWatch):
 
     async def _attempt(self, message: Message) -> list[Outcome]:
         """One pass of the handler. Its timeout restarts whenever the handler reports progress,
-        so a large group that keeps moving is never cut off, while a stuck one is."""
+        so a large group that keeps moving is never cut off, while a stuck one is.
+
+        The timeout is asyncio's (its cancellation and TimeoutError), armed by one check shared
+        by every attempt (`_check_deadlines`) rather than a timer of its own: in a storm each
+        message's timer, pushed into and cancelled out of the loop's heap (and again at each
+        progress), cost more than the rest of its wait. A stuck attempt is cut off once
+        `message_timeout_s` has passed without progress, at most one check period later."""
         timeout_s = self.config.message_timeout_s
         loop = asyncio.get_running_loop()
-        async with asyncio.timeout(timeout_s) as deadline:
+        async with asyncio.timeout(None) as deadline:
+            deadlines = self._deadlines
+            deadlines[deadline] = loop.time() + timeout_s
+            if self._deadline_check is None:
+                self._arm_deadline_check(loop)
 
             def progress() -> None:
-                deadline.reschedule(loop.time() + timeout_s)
+                if deadline in deadlines:  # not once it has been expired
+                    deadlines[deadline] = loop.time() + timeout_s
 
-            return await self.handler(message, progress)
+            try:
+                return await self.handler(message, progress)
+            finally:
+                deadlines.pop(deadline, None)
+                if not deadlines and self._deadline_check is not None:
+                    # None left to watch: no timer outlives the work (nor the daemon).
+                    self._deadline_check.cancel()
+                    self._deadline_check = None
+
+    def _arm_deadline_check(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Look at the attempts' deadlines in one check period: an eighth of the timeout, at
+        most a second (so a timeout fires at most that late)."""
+        period_s = min(self.config.message_timeout_s / 8, 1.0)
+        self._deadline_check = loop.call_later(period_s, self._check_deadlines, loop)
+
+    def _check_deadlines(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Expire every attempt past its deadline (its `asyncio.timeout` cancels it and raises
+        TimeoutError, as if its own timer had fired); check again while attempts are left."""
+        self._deadline_check = None
+        now = loop.time()
+        deadlines = self._deadlines
+        for deadline in [d for d, due in deadlines.items() if due <= now]:
+            del deadlines[deadline]
+            deadline.reschedule(now)
+        if deadlines:
+            self._arm_deadline_check(loop)
 
     async def _dry_run(self, message: Message) -> None:
         with structlog.contextvars.bound_contextvars(message_id=message.id):
