@@ -43,12 +43,6 @@ from triage.sinks.base import Sink
 from triage.sqs.identity import REDRIVEN_FROM_ATTRIBUTE
 from triage.sqs.inbox import Message
 
-#: Why a reopen does not send a refused open yet: a close clears every refusal of the
-#: incident (`Store._stamp`), an owed ticket's too. store.py is to keep the ones a decision
-#: turning the incident leaves (`claims.refusals_kept`); the tests marked so then pass
-#: (strict: they say so).
-STORE_KEEPS_OWED = "store.py's _stamp clears owed refusals at a close (claims.refusals_kept)"
-
 
 def refusal() -> SinkRejectedError:
     return SinkRejectedError("400: bad request")
@@ -139,7 +133,6 @@ async def test_the_incidents_later_alerts_are_not_held_up_by_the_refused_open() 
     assert backend.kinds() == [] and len(backend.failures) == 1
 
 
-@pytest.mark.xfail(strict=True, reason=STORE_KEEPS_OWED)
 async def test_a_refused_open_is_sent_by_the_reopen_not_by_its_old_message() -> None:
     """Once the incident closed and fired again, the reopen sends the backend the ticket it
     refused (see test_refused_open_later.py), and the refused message's next delivery sends

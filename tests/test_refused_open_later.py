@@ -18,7 +18,7 @@ import pytest
 from daemon_harness import TOKEN
 from memory_store import MemoryStore
 from test_pipeline import LEASE, POLICY, CountingSummariser, crash_loops, group_rig
-from test_refused_open import STORE_KEEPS_OWED, delivery, only_incident_key, refusal
+from test_refused_open import delivery, only_incident_key, refusal
 from test_refused_open import store as store  # the stores: SQLite, and DynamoDB on moto
 from test_signals_trust_scenarios import FIRING, LIMIT, RESOLVED, Recorder
 from triage.demo.ticketd import TicketServer
@@ -115,7 +115,6 @@ async def test_a_close_of_an_incident_the_backend_never_ticketed_opens_nothing_t
     assert (await r.incident()).refs == {"github": "T-1"}
 
 
-@pytest.mark.xfail(strict=True, reason=STORE_KEEPS_OWED)
 async def test_the_reopen_opens_the_ticket_the_backend_refused() -> None:
     """The backend refused the open, the message is gone and the incident closed (at GitHub
     alone): its re-fire within the reopen window reopens GitHub's issue and opens the
@@ -209,14 +208,6 @@ async def test_a_groups_next_update_opens_the_ticket_the_backend_refused(tmp_pat
     assert g.summariser.calls == 1
 
 
-#: Why a resolve whose delivery redid another alert's effect, refused there, is not applied
-#: yet: its retry sends the refused effect again as if it were the alert's own decision
-#: (`Store._plan`'s `_send_again` is no redo), and is acked. store.py is to claim it as a
-#: redo when the alert's own decision is not applied (`alert_owner not in effects_by`).
-SEND_AGAIN_IS_NO_REDO = "store.py's _send_again for an undecided alert is no redo"
-
-
-@pytest.mark.xfail(strict=True, reason=SEND_AGAIN_IS_NO_REDO)
 async def test_a_resolve_whose_delivery_redid_a_refused_update_is_still_applied() -> None:
     """A worker died holding the incident's update; the resolve's delivery redoes it first,
     and the backend refuses that update for good (400), failing the resolve's message. The

@@ -51,6 +51,7 @@ from triage.incidents.claims import (
     incident_busy,
     is_closing,
     is_gathering,
+    refusals_kept,
     refused_again,
     same_alert,
 )
@@ -253,7 +254,10 @@ class Store(Claims, Sweeping, SharedRecords, StoreBase):
             # message: its next delivery (or DLQ redrive) sends it to them again, and to no
             # other, once the incident's effect in progress (if any) is over.
             if pending is None:
-                return _send_again(stored, refused, again, owner, now + self.lease)
+                sent = _send_again(stored, refused, again, owner, now + self.lease)
+                # A delivery that redid another alert's effect, refused there, has not had
+                # its own decision: it follows the effect, as after any redo.
+                return dataclasses.replace(sent, redo=alert_owner not in stored.effects_by)
             if pending.until > now:
                 raise incident_busy(
                     f"incident {alert.fingerprint} has an effect in progress ({pending.kind})",
@@ -356,8 +360,10 @@ class Store(Claims, Sweeping, SharedRecords, StoreBase):
         decided = decision.incident
         assert decided is not None
         if stored is not None and stored.refused and decided.state is not stored.state:
-            # Closed (or opened again): an open some sink refused is no longer due.
-            decision = Decision(decision.action, replace_incident(decided, refused={}))
+            # Closed (or opened again): a refused effect is no longer due, but a ticket a
+            # sink refused and holds none of is, with the reopen (`refusals_kept`).
+            kept = refusals_kept(stored, decided, decision.action)
+            decision = Decision(decision.action, replace_incident(decided, refused=kept))
         assert decision.incident is not None
         version = (stored.version + 1) if stored else 1
         # In the replace that sets the version: a repeat is the storm's path (a replace of an
