@@ -5,7 +5,8 @@ Alert text is hostile and may hold secrets. The pipeline redacts each alert once
 (ticket backend, GitHub, Slack), the LLM prompt, and the incident stored in a shared table. The
 sinks and summarisers take a `RedactedAlert`, never an `Alert`, so mypy --strict proves that no
 field of the raw alert reaches a request. The view has no raw payload; the prompt gets an excerpt
-of it that was redacted before it was cut (a cut first could leave half a secret unrecognised).
+of it that was redacted before it was cut (a cut first could leave half a secret unrecognised),
+and again after the cut (for what the cut leaves at its end), so the prompt need not redact it.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 from triage.display import MARKS_MAX, VARIATION_SELECTORS
 from triage.models import Alert, Priority, Status, Ticket
 from triage.normalize.common import cut
-from triage.redact import Redactor, secret_named
+from triage.redact import Redactor, held, secret_named
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
 
@@ -80,6 +81,12 @@ class RedactedAlert:
     payload_excerpt: str = ""
     #: Set when the alert is one of a group incident's members.
     group: GroupView | None = None
+    #: What `redact_alert` redacted every text field with, as it stands: the redactor, and the
+    #: credentials the process held then. A view read back from the store (its text cut since)
+    #: or made elsewhere has none; the prompt redacts it again (see `redacted_by`).
+    redaction: tuple[Redactor, tuple[str, ...]] | None = field(
+        default=None, compare=False, repr=False
+    )
 
     @property
     def is_note(self) -> bool:
@@ -112,6 +119,10 @@ def redact_alert(
     if excerpt_chars > 0 and alert.raw:
         raw = json.dumps(redactor.value(alert.raw), ensure_ascii=False, separators=(",", ":"))
         excerpt = cut(raw, excerpt_chars, ellipsis=True)
+        if excerpt != raw:
+            # What the cut leaves at its end is read as any cut text is: the piece of a word
+            # before its "…", a value the cut left unquoted after its key.
+            excerpt = text(excerpt)
     return RedactedAlert(
         fingerprint=alert.fingerprint,
         source=text(alert.source),
@@ -127,6 +138,17 @@ def redact_alert(
         labels=MappingProxyType(_pairs(alert.labels, redactor)),
         payload_excerpt=excerpt,
         group=group,
+        redaction=(redactor, held()),
+    )
+
+
+def redacted_by(view: RedactedAlert, redactor: Redactor) -> bool:
+    """Whether `redact_alert` made `view` with `redactor` while the process held the
+    credentials it holds now: then redacting its text again would find nothing new."""
+    return (
+        view.redaction is not None
+        and view.redaction[0] is redactor
+        and view.redaction[1] is held()  # a new tuple whenever a credential is held
     )
 
 

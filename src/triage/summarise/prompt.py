@@ -46,7 +46,7 @@ from triage.summarise.base import STEP_CHARS as STEP_CHARS
 from triage.summarise.base import TITLE_CHARS as TITLE_CHARS
 from triage.summarise.deterministic import Pattern
 from triage.summarise.priority import default_priority
-from triage.view import GroupView, RedactedAlert
+from triage.view import GroupView, RedactedAlert, redacted_by
 
 #: Distinct member titles of a group the prompt names; the rest are counted.
 _PROMPT_TITLES = 30
@@ -222,26 +222,11 @@ def _fitted(
     that is kept, so the view is dumped once per change, not again to be sent). The fields a
     cut shortened are named in `cut_to_fit`; the raw excerpt is named there until it is shown
     whole, so the note's own room is measured with the rest."""
-    view: dict[str, Any] = {
-        "source": alert.source,
-        "status": alert.status.value,
-        "title": alert.title,
-        "runbook_url": alert.runbook_url,
-        "stated_priority": alert.priority.value if alert.priority else None,
-        "severity": alert.severity,
-        # Computed here, not alert text: where the model's priority starts (see priority.py).
-        "default_priority": default_priority(alert.severity).value,
-        "team": alert.team,
-        "occurred_at": alert.occurred_at.isoformat(),
-        "description": cut(alert.description, _DESCRIPTION_CHARS, ellipsis=True),
-        "links": dict(alert.links),
-        "labels": dict(alert.labels),
-    }
-    if alert.group is not None:
-        view["group"] = group_summary(alert.group)
-    view = redactor.value(view)
+    view = _fields(alert, redactor)
     cuts = {"description"} if len(alert.description) > _DESCRIPTION_CHARS else set()
-    excerpt = redactor.text(alert.payload_excerpt)
+    excerpt = alert.payload_excerpt
+    if not redacted_by(alert, redactor):
+        excerpt = redactor.text(excerpt)
     unseen = {_EXCERPT_KEY} if excerpt else set()
     _note_cuts(view, cuts | unseen)
     body = _dump(view)
@@ -269,6 +254,41 @@ def _fitted(
     _note_cuts(view, cuts | unseen)
     return view, body
 
+
+def _fields(alert: RedactedAlert, redactor: Redactor) -> dict[str, Any]:
+    """The alert's canonical fields as the view shows them, redacted. A fresh view's one-line
+    fields were redacted as they stand, with this redactor (`view.redacted_by`); the rest is read
+    again: the description (cut to fit, and the redactor may find more in redacted prose), and
+    the links, labels and group as JSON objects, whose keys naming a secret (in their redacted
+    form too) blank their values. Any other view is redacted whole."""
+    view: dict[str, Any] = {
+        "source": alert.source,
+        "status": alert.status.value,
+        "title": alert.title,
+        "runbook_url": alert.runbook_url,
+        "stated_priority": alert.priority.value if alert.priority else None,
+        "severity": alert.severity,
+        # Computed here, not alert text: where the model's priority starts (see priority.py).
+        "default_priority": default_priority(alert.severity).value,
+        "team": alert.team,
+        "occurred_at": alert.occurred_at.isoformat(),
+        "description": cut(alert.description, _DESCRIPTION_CHARS, ellipsis=True),
+        "links": dict(alert.links),
+        "labels": dict(alert.labels),
+    }
+    if alert.group is not None:
+        view["group"] = group_summary(alert.group)
+    if not redacted_by(alert, redactor):
+        redacted: dict[str, Any] = redactor.value(view)
+        return redacted
+    for key in _READ_AGAIN:
+        if key in view:
+            view[key] = redactor.value(view[key])
+    return view
+
+
+#: The fields of a fresh view that are redacted again (see `_fields`).
+_READ_AGAIN = ("description", "links", "labels", "group")
 
 #: The view's key naming what was cut to fit, and the fields a shrink may shorten.
 _CUT_KEY = "cut_to_fit"
