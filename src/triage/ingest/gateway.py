@@ -48,7 +48,9 @@ Each request gets an id, returned in the answer and the `X-Request-Id` header, a
 up: ingest/lines.py) with the source, status, id and size: never the body or a credential
 (ingest/answers.py); a request whose sender went away before it was whole or answered has its
 connection's `ingest.aborted` line too (instead, for a body cut short: ingest/aborts.py). Every
-step refuses by raising `Refused` (ingest/refused.py).
+step refuses by raising `Refused` (ingest/refused.py). A request that meets a bug is answered
+500 with an `ingest.error` line and its traceback, at most ERROR_LINES_PER_S a second (the rest
+summed up by error type in one `ingest.error_suppressed` line).
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ import math
 import re
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -104,6 +107,7 @@ from triage.ingest.shape import (
     unread_query_fields,
 )
 from triage.ingest.validate import API_FORMATS, Invalid, check_off_loop
+from triage.linebudget import LineBudget
 from triage.metrics import Metrics
 from triage.normalize.sentry import resource_hint
 from triage.ratelimit import TokenBucket
@@ -266,6 +270,16 @@ def _check_sent_at(value: str | None, header: str = "Sentry-Hook-Timestamp") -> 
         raise Refused(400, "bad_timestamp", str(exc)) from None
 
 
+#: `ingest.error` lines (each with its traceback) a second, at most: a request that meets a bug
+#: may be sent again and again, by anyone; the rest are summed up by error type in one
+#: `ingest.error_suppressed` line.
+ERROR_LINES_PER_S = 10
+
+
+def _errors_suppressed(suppressed: Counter[str]) -> None:
+    log.warning("ingest.error_suppressed", count=suppressed.total(), errors=dict(suppressed))
+
+
 class Gateway:
     """The handlers, and the state they share; `application()` wires them into aiohttp."""
 
@@ -298,6 +312,8 @@ class Gateway:
         self.replays = ReplayGuard()
         #: The ingest.refused lines, bounded (anyone can cause refusals).
         self.refusal_lines = RefusalLines()
+        #: The ingest.error lines of requests that met a bug, bounded as well.
+        self.error_lines = LineBudget(ERROR_LINES_PER_S, 1.0, _errors_suppressed, clock)
         #: Every request's answer, metrics and log line.
         self.answers = Answers(metrics, self.refusal_lines)
         # 422 reasons may quote the body: patterns, plus every token held, by value.
@@ -309,6 +325,11 @@ class Gateway:
         self.bodies = BodyReader()
         self._idle = asyncio.Event()
         self._idle.set()
+
+    def flush_lines(self) -> None:
+        """Write the summaries of the refusal and error lines not written (when stopping)."""
+        self.refusal_lines.flush()
+        self.error_lines.flush()
 
     def application(self) -> web.Application:
         app = web.Application(
@@ -458,9 +479,10 @@ class Gateway:
             # retries; what SQS may already hold is then delivered twice, never lost.
             log.warning("ingest.cancelled", source=source, request_id=arrival.request_id)
             raise
-        except Exception:
+        except Exception as bug_met:
             # A bug: this request fails alone (500, the sender retries), the gateway goes on.
-            log.exception("ingest.error", source=source, request_id=arrival.request_id)
+            if self.error_lines.admit(type(bug_met).__name__):
+                log.exception("ingest.error", source=source, request_id=arrival.request_id)
             bug = Refused(500, "internal_error", "internal error")
             return self.answers.refused(handling, request, bug, size)
         finally:

@@ -144,7 +144,7 @@ class IngestService:
                     )
                     await self._wait_idle_or_forced(gateway)
                 await runner.cleanup()
-                gateway.refusal_lines.flush()
+                gateway.flush_lines()
                 if runner.connections is not None:
                     runner.connections.aborts.flush()
             if self._outbox is not None:
