@@ -18,6 +18,7 @@ from contextlib import contextmanager
 
 import aiohttp
 import httpx2
+from yarl import URL
 
 
 @contextmanager
@@ -80,6 +81,13 @@ class _Body(httpx2.AsyncByteStream):
 
     async def aclose(self) -> None:
         self._response.release()
+
+
+def _as_sent(url: httpx2.URL) -> URL:
+    """`url` exactly as httpx2 encoded it. Given a string, aiohttp parses it again and yarl
+    decodes `%2E` and resolves dot segments: a ticket reference of `..`, percent-encoded into
+    a route as `%2E%2E`, would send `/tickets/%2E%2E/resolve` (and our token) to `/resolve`."""
+    return URL(str(url), encoded=True)
 
 
 #: What `handle_async_request` tells of every answer's protocol.
@@ -147,7 +155,7 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
             with _as_httpx2(request):
                 response = await self._session.request(
                     request.method,
-                    str(request.url),
+                    _as_sent(request.url),
                     headers=_wire_headers(request.headers),
                     data=await request.aread() or None,
                     allow_redirects=False,

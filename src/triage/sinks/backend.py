@@ -7,7 +7,9 @@ effect's idempotency key as the reference (stable across retries, so the inciden
 name), and a `backend.no_ticket_id` warning says so (naming the key of a value it refused,
 never the value).
 UPDATE and REOPEN post to `TRIAGE_BACKEND_UPDATE_ROUTE`, CLOSE to `TRIAGE_BACKEND_RESOLVE_ROUTE`
-(`{ref}` is replaced by that reference); unset routes skip the effect with a `sink.skipped` line.
+(`{ref}` is replaced by that reference, percent-encoded as one path segment; a stored one no
+URL can carry, or over 1024 characters, skips the effect with one `backend.ref_unusable`
+warning); unset routes skip the effect with a `sink.skipped` line.
 Every call carries `Idempotency-Key`, the same on every retry of one effect. Every text in a
 body is what a ticket system shows and stores: `display.visible` removes its bidi controls,
 invisible and control characters (a NUL, which PostgreSQL's jsonb refuses, included) and makes
@@ -213,7 +215,10 @@ class BackendSink:
             self.metrics.incr("SinkCalls", sink=self.name, outcome="skipped")
             log.info("sink.skipped", sink=self.name, effect=str(effect.kind), reason=reason)
             return Applied.skip(reason, why=why)
-        path = route.replace("{ref}", _segment(effect.ref))
+        segment = _segment(effect.ref)
+        if isinstance(segment, _Unusable):
+            return self._unusable_ref(effect, segment)
+        path = route.replace("{ref}", segment)
         body = _close_body(effect) if effect.kind is EffectKind.CLOSE else _update_body(effect)
         witness = self._routes.setdefault(route, _RouteWitness())
         try:
@@ -233,6 +238,20 @@ class BackendSink:
         # "it existed a moment ago".
         self._created.pop(effect.ref, None)
         return Applied()
+
+    def _unusable_ref(self, effect: Effect, unusable: _Unusable) -> Applied:
+        """A later effect whose stored reference no route can carry (`_segment`): skipped as
+        having no ticket, with one warning naming its length and why, never the reference."""
+        assert effect.ref is not None  # checked by the caller
+        self.metrics.incr("SinkCalls", sink=self.name, outcome="skipped")
+        log.warning(
+            "backend.ref_unusable",
+            effect=str(effect.kind),
+            ref_chars=len(effect.ref),
+            reason=unusable.why,
+            action="skip",
+        )
+        return Applied.skip(f"unusable ticket reference ({unusable.why})", why=NotSent.NO_TICKET)
 
     def _check_route(
         self, witness: _RouteWitness, route: str, effect: Effect, exc: SinkRejectedError
@@ -816,8 +835,29 @@ def _ticket_ref(answer: Any) -> tuple[str | None, str | None]:
     return None, refused
 
 
-def _segment(ref: str) -> str:
+#: The longest stored reference put into a route. Every reference this sink keeps is at most
+#: 128 characters (`_PLAUSIBLE_REF`); a longer one (an older release's, another writer's) up to
+#: this is still sent, quoted, and past it no tracker's id is meant: a request line that long
+#: is refused (414) by most servers, on every retry.
+_LONGEST_REF = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class _Unusable:
+    """Why a stored reference cannot go into a route (`_segment`)."""
+
+    why: str
+
+
+def _segment(ref: str) -> str | _Unusable:
     """`ref` as one path segment: quoted, and `.` or `..` escaped, which a URL would otherwise
-    resolve away (`/tickets/../resolve` is `/resolve`, another route, with our token)."""
-    quoted = quote(ref, safe="")
+    resolve away (`/tickets/../resolve` is `/resolve`, another route, with our token). A
+    reference no URL can carry (a lone surrogate, which UTF-8 cannot encode) or longer than
+    `_LONGEST_REF` is `_Unusable`."""
+    if len(ref) > _LONGEST_REF:
+        return _Unusable(f"over {_LONGEST_REF} characters")
+    try:
+        quoted = quote(ref, safe="")
+    except UnicodeEncodeError:
+        return _Unusable("not encodable as UTF-8")
     return quoted.replace(".", "%2E") if quoted in (".", "..") else quoted
