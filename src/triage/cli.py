@@ -876,12 +876,14 @@ def _normalize(path: str) -> int:
 async def _send(settings: Settings, files: Sequence[str], queue_url: str | None) -> int:
     from triage.aws import AWS_CALL_ERRORS, ONE_SHOT, Aws
     from triage.ops.dlq import named_queue
+    from triage.view import url_origin
 
     url = queue_url or settings.queue_url
     if not url:
         raise ConfigError("missing required setting: ALERT_TRIAGE_QUEUE_URL (or --queue-url)")
     _reachable(settings, queue_url, "--queue-url")
-    named = f"{'--queue-url' if queue_url else 'ALERT_TRIAGE_QUEUE_URL'} {url}"
+    shown = url_origin(url)  # a user, a password or a query key typed in it is not shown
+    named = f"{'--queue-url' if queue_url else 'ALERT_TRIAGE_QUEUE_URL'} {shown}"
     bodies = []
     for path in files:
         try:
@@ -907,11 +909,11 @@ async def _send(settings: Settings, files: Sequence[str], queue_url: str | None)
     except AWS_CALL_ERRORS as exc:
         if _aws_configuration_problem(exc):
             raise  # a configuration mistake: exit 2, as for any other
-        _err(f"triage: send: {url}: {exc}")
+        _err(f"triage: send: {shown}: {_told(exc)}")
         return 1
     finally:
         await aws.aclose()
-    print(f"sent {len(bodies) - failed} of {len(bodies)} message(s) to {url}")
+    print(f"sent {len(bodies) - failed} of {len(bodies)} message(s) to {shown}")
     return 1 if failed else 0
 
 

@@ -31,7 +31,7 @@ from triage.normalize.common import cut
 from triage.redact import Redactor
 from triage.sqs.identity import REDRIVEN_FROM_ATTRIBUTE
 from triage.sqs.inbox import RECEIVED_AT_ATTRIBUTE, Message, message_from
-from triage.view import json_line, terminal_line
+from triage.view import json_line, terminal_line, url_origin
 
 #: Dead letters are shown redacted (patterns, and the credentials this process holds).
 _REDACTOR = Redactor()
@@ -169,12 +169,12 @@ async def resolve_queues(
     redrive move them round and round), is a ConfigError naming where it was named."""
     if dlq_url is None:
         return await find_dlq(sqs, queue_url)
-    async with named_queue(f"ALERT_TRIAGE_QUEUE_URL {queue_url}"):
+    async with named_queue(f"ALERT_TRIAGE_QUEUE_URL {url_origin(queue_url)}"):
         queue_arn = await _queue_arn(sqs, queue_url)
-    async with named_queue(f"--dlq-url {dlq_url}"):
+    async with named_queue(f"--dlq-url {url_origin(dlq_url)}"):
         dlq_arn = await _queue_arn(sqs, dlq_url)
     if dlq_arn == queue_arn:
-        raise ConfigError(_ITSELF.format(url=dlq_url))
+        raise ConfigError(_ITSELF.format(url=url_origin(dlq_url)))
     return dlq_url, dlq_arn, queue_arn
 
 
@@ -190,22 +190,24 @@ async def _queue_arn(sqs: Any, url: str) -> str:
 
 async def find_dlq(sqs: Any, queue_url: str) -> tuple[str, str, str]:
     """(DLQ url, DLQ arn, main queue arn) from the main queue's RedrivePolicy."""
-    async with named_queue(f"ALERT_TRIAGE_QUEUE_URL {queue_url}"):
+    async with named_queue(f"ALERT_TRIAGE_QUEUE_URL {url_origin(queue_url)}"):
         attrs = (
             await sqs.get_queue_attributes(
                 QueueUrl=queue_url, AttributeNames=["QueueArn", "RedrivePolicy"]
             )
         )["Attributes"]
     if "RedrivePolicy" not in attrs:
-        raise ConfigError(f"{queue_url} has no RedrivePolicy: name the DLQ with --dlq-url")
+        raise ConfigError(
+            f"{url_origin(queue_url)} has no RedrivePolicy: name the DLQ with --dlq-url"
+        )
     dlq_arn = _dead_letter_target(queue_url, attrs["RedrivePolicy"])
     name, account = dlq_arn.split(":")[-1], dlq_arn.split(":")[-2]
-    async with named_queue(f"the DLQ {dlq_arn} that {queue_url}'s RedrivePolicy names"):
+    async with named_queue(f"the DLQ {dlq_arn} that {url_origin(queue_url)}'s RedrivePolicy names"):
         dlq_url = (await sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account))[
             "QueueUrl"
         ]
     if dlq_arn == attrs["QueueArn"]:
-        raise ConfigError(_ITSELF.format(url=dlq_url))
+        raise ConfigError(_ITSELF.format(url=url_origin(dlq_url)))
     return dlq_url, dlq_arn, attrs["QueueArn"]
 
 
@@ -217,7 +219,7 @@ def _dead_letter_target(queue_url: str, policy: str) -> str:
         target = None
     if not isinstance(target, str) or target.count(":") < 5:
         raise ConfigError(
-            f"{queue_url}'s RedrivePolicy names no DLQ (deadLetterTargetArn): "
+            f"{url_origin(queue_url)}'s RedrivePolicy names no DLQ (deadLetterTargetArn): "
             "name the DLQ with --dlq-url"
         )
     return target
@@ -253,7 +255,7 @@ async def peek(sqs: Any, dlq_url: str, max_messages: int, out: TextIO | None = N
     for letter in letters:
         out.write(json_line(letter.describe(now)) + "\n")
     await _release(sqs, dlq_url, letters)
-    _say(f"{len(letters)} dead letter(s) in {dlq_url}")
+    _say(f"{len(letters)} dead letter(s) in {url_origin(dlq_url)}")
     return len(letters)
 
 
@@ -303,11 +305,11 @@ async def redrive_counted(
     new messages, so a letter with no identity of its own (no gateway or `triage send` stamp,
     no SNS or EventBridge envelope) has its alerts counted again."""
     if dlq_arn == queue_arn:
-        raise ConfigError(_ITSELF.format(url=dlq_url))
+        raise ConfigError(_ITSELF.format(url=url_origin(dlq_url)))
     if dry_run:
         letters = await receive(sqs, dlq_url, max_messages, _PEEK_HIDE_S)
         await _release(sqs, dlq_url, letters)
-        _say(f"would move {len(letters)} dead letter(s) back to {queue_url}")
+        _say(f"would move {len(letters)} dead letter(s) back to {url_origin(queue_url)}")
         return Redriven(len(letters))
     if sqs_move:
         if await _move_task(sqs, dlq_arn, queue_arn):
@@ -324,7 +326,7 @@ async def redrive_counted(
             f"left {returned} dead letter(s) in the DLQ: moved by this redrive already, or "
             "dead since it started"
         )
-    _say(f"moved {moved} dead letter(s) back to {queue_url}")
+    _say(f"moved {moved} dead letter(s) back to {url_origin(queue_url)}")
     if move.refused:
         _say(f"left {len(move.refused)} dead letter(s) in the DLQ: the queue refused them")
     return Redriven(moved, len(move.refused))
