@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from memory_inbox import MemoryInbox
 from triage.incidents.lifecycle import Outcome
@@ -19,10 +20,14 @@ def config(**changes: object) -> SupervisorConfig:
     return SupervisorConfig(**values)  # type: ignore[arg-type]
 
 
-async def until(condition: object, what: str, timeout_s: float = 10.0) -> None:
-    async with asyncio.timeout(timeout_s):
-        while not condition():  # type: ignore[operator]
-            await asyncio.sleep(0.005)
+async def until(condition: Callable[[], bool], what: str, timeout_s: float = 10.0) -> None:
+    """Wait for `condition`, failing with `what` past `timeout_s`."""
+    try:
+        async with asyncio.timeout(timeout_s):
+            while not condition():
+                await asyncio.sleep(0.005)
+    except TimeoutError:
+        raise AssertionError(f"no {what} within {timeout_s:g} s") from None
 
 
 async def test_a_stuck_attempt_times_out_while_another_keeps_making_progress() -> None:
