@@ -6,7 +6,8 @@ safe order — send to the main queue, then delete from the DLQ only what was se
 interruption can at worst duplicate a message (the store dedupes it), never lose one. Its
 batches stay within SQS's size limit, it moves each dead letter once (one the daemon rejects
 again while it runs is left for the next run), and the letters it held are visible again as
-soon as it ends. Each letter carries its identity over (`REDRIVEN_FROM_ATTRIBUTE`), and when it
+soon as it ends; stopped by Ctrl-C, it says how many it sent back and how many of those may
+also still be in the DLQ. Each letter carries its identity over (`REDRIVEN_FROM_ATTRIBUTE`), and when it
 was first queued (`received_at`): SQS gives the copy a new MessageId and SentTimestamp, and
 alerts counted under the old one must not be counted again, nor dated after events applied
 since.
@@ -14,6 +15,7 @@ since.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import sys
@@ -225,8 +227,16 @@ def _dead_letter_target(queue_url: str, policy: str) -> str:
     return target
 
 
-async def receive(sqs: Any, dlq_url: str, max_messages: int, hide_s: int) -> list[DeadLetter]:
-    """Up to `max_messages` distinct dead letters, hidden for `hide_s` while we hold them."""
+async def receive(
+    sqs: Any,
+    dlq_url: str,
+    max_messages: int,
+    hide_s: int,
+    held: dict[str, DeadLetter] | None = None,
+) -> list[DeadLetter]:
+    """Up to `max_messages` distinct dead letters, hidden for `hide_s` while we hold them.
+    Each is also put in `held` as it comes (its latest receipt), so a call interrupted after
+    a first receive still lets those letters go."""
     seen: dict[str, DeadLetter] = {}
     while len(seen) < max_messages:
         response = await sqs.receive_message(
@@ -243,6 +253,8 @@ async def receive(sqs: Any, dlq_url: str, max_messages: int, hide_s: int) -> lis
             break
         for m in fresh:
             seen[m["MessageId"]] = DeadLetter(message_from(m), m.get("MessageAttributes", {}))
+        if held is not None:
+            held.update((m["MessageId"], seen[m["MessageId"]]) for m in fresh)
     return list(seen.values())
 
 
@@ -318,6 +330,11 @@ async def redrive_counted(
     move = _Move(sqs, queue_url, dlq_url)
     try:
         moved = await move.run(max_messages)
+    except asyncio.CancelledError:
+        # Ctrl-C (asyncio.Runner cancels the command): what already moved is said, so the
+        # operator knows where the letters are; the held ones are let go below.
+        _say(move.interrupted_line())
+        raise
     finally:
         await move.let_go()
     returned = len(move.skipped) - len(move.refused)
@@ -350,17 +367,29 @@ class _Move:
         #: Message ids of the skipped letters the main queue would not take.
         self.refused: set[str] = set()
         self.held: dict[str, DeadLetter] = {}
+        #: Letters the main queue took, and of those, the ones deleted from the DLQ.
+        self.sent = 0
+        self.deleted = 0
+
+    def interrupted_line(self) -> str:
+        """What an interrupted run tells: the letters it sent back, and how many of them may
+        also still be in the DLQ (their delete not done or not answered)."""
+        return (
+            f"triage: dlq: interrupted: sent {self.sent} dead letter(s) back to "
+            f"{url_origin(self.queue_url)}; {self.sent - self.deleted} of them may also stay "
+            "in the DLQ (their delete did not finish: a later redrive sends them again, their "
+            "alerts counted once); the rest stay in the DLQ"
+        )
 
     async def run(self, max_messages: int) -> int:
         moved, skipped_only = 0, 0
         while moved < max_messages:
+            # `held` keeps the latest receipt of each: only it can make the letter visible.
             letters = await receive(
-                self.sqs, self.dlq_url, min(10, max_messages - moved), _MOVE_HIDE_S
+                self.sqs, self.dlq_url, min(10, max_messages - moved), _MOVE_HIDE_S, self.held
             )
             if not letters:
                 break
-            # The latest receipt of each: only it can make the letter visible again.
-            self.held.update((m.message_id, m) for m in letters)
             # Letters it skipped come back once their hiding ends (a run longer than
             # _MOVE_HIDE_S), and at once from a queue that does not hide them: a few rounds
             # of nothing else, and it stops.
@@ -406,6 +435,7 @@ class _Move:
         for entry, index in batch_entries(answer, "Successful", len(batch)):
             sent.append(batch[index])
             self.moved_ids.update((batch[index].message_id, str(entry.get("MessageId", ""))))
+        self.sent += len(sent)
         resent = []
         for failure, index in batch_entries(answer, "Failed", len(batch)):
             why = _refusal(failure.get("Code"), failure.get("Message"))
@@ -429,6 +459,7 @@ class _Move:
             for index, letter in enumerate(sent):
                 if index not in kept:
                     del self.held[letter.message_id]
+            self.deleted += len(sent) - len(kept)
         return sent + resent
 
     async def _refused(self, letter: DeadLetter, why: str, *, mark: bool) -> list[DeadLetter]:
