@@ -30,25 +30,30 @@ from triage.redact import redact
 MAX_WAIT_S = 3600.0
 
 
+#: Delta-seconds as HTTP writes them (ASCII digits), with the fraction some services add and
+#: an exponent as a number may be written. Not what else Python's float() reads: a sign, `_`,
+#: `inf`, `nan`, other scripts' digits.
+_DELTA_SECONDS = re.compile(r"[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?", re.ASCII)
+
+
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds from a Retry-After header: delta-seconds or an HTTP date (compared with `now`,
-    epoch seconds, default the wall clock; one already past is 0), at most `MAX_WAIT_S`; None
-    if absent or unreadable (a negative number, NaN, no date)."""
+    """Seconds from a Retry-After header: delta-seconds (`_DELTA_SECONDS`) or an HTTP date
+    (compared with `now`, epoch seconds, default the wall clock; one already past is 0), at
+    most `MAX_WAIT_S` (so is a number of more digits than a float holds); None if absent or
+    unreadable (a negative number, anything else float() reads, no date)."""
     if not value:
         return None
-    try:
-        seconds = float(value)
-        if seconds < 0:  # delta-seconds has no sign: not a wait anyone asked for
-            return None
-    except ValueError:
+    if _DELTA_SECONDS.fullmatch(value.strip()):
+        seconds = float(value)  # inf past a float's range: a very long wait, capped below
+    else:
         try:
             when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, IndexError, OverflowError):
             return None
         if when.tzinfo is None:  # "-0000" parses as naive; HTTP dates are GMT
             when = when.replace(tzinfo=UTC)
         seconds = when.timestamp() - (time.time() if now is None else now)
-    return min(max(0.0, seconds), MAX_WAIT_S) if math.isfinite(seconds) else None
+    return min(max(0.0, seconds), MAX_WAIT_S) if not math.isnan(seconds) else None
 
 
 #: The shortest wait a throttling answer (429, a rate limit) gets. A Retry-After of 0 or of a
