@@ -1,4 +1,5 @@
-"""Sentry integration-platform webhooks: `issue`, `event_alert` and `metric_alert`.
+"""Sentry integration-platform webhooks: `issue`, `event_alert` and `metric_alert`; the legacy
+Webhooks plugin, and a project's service hooks (`{"project", "group", "event"}`).
 
 The resource is Sentry's `Sentry-Hook-Resource` header when the message carries it (`triage
 ingest` forwards it as a message attribute); otherwise it is recognised by what `data` holds.
@@ -273,6 +274,85 @@ def normalize_legacy(payload: dict[str, Any]) -> Normalized:
             links=common.links(issue=common.url(payload.get("url"), "url")),
             labels=labels,
             occurred_at=common.timestamp(event.get("timestamp")) or common.now(),
+            identity={"issue_id": issue_id},
+            raw=payload,
+        )
+    )
+
+
+def matches_service_hook(payload: dict[str, Any]) -> bool:
+    """A project service hook's body (`event.alert`, `event.created`): the issue (`group`), the
+    event and the project, without an integration webhook's `action` or `data`."""
+    return (
+        isinstance(payload.get("group"), dict)
+        and isinstance(payload.get("event"), dict)
+        and isinstance(payload.get("project"), dict)
+        and "action" not in payload
+        and "data" not in payload
+    )
+
+
+def normalize_service_hook(payload: dict[str, Any]) -> Normalized:
+    """A service hook: sent when an issue alert rule fires (`event.alert`) or an event arrives
+    (`event.created`), so always firing; identified by the issue, as the integration's issue
+    webhooks are, so their resolve closes what the hook opened."""
+    group = common.obj(payload.get("group"), "group", required=True)
+    event = common.obj(payload.get("event"), "event", required=True)
+    project = common.obj_or_empty(payload.get("project"))
+    issue_id = common.ident(group.get("id"), "group.id")
+    metadata = common.obj_or_empty(group.get("metadata")) or common.obj_or_empty(
+        event.get("metadata")
+    )
+    tags = _tags(event.get("tags"))
+    labels = common.labels_from({"issue_id": issue_id})  # cut as shown, marked
+    for key, value in (
+        ("project", project.get("slug") or project.get("name")),
+        ("short_id", group.get("shortId")),
+        ("culprit", group.get("culprit") or event.get("culprit")),
+        ("platform", group.get("platform") or event.get("platform")),
+        ("level", group.get("level")),
+        ("issue_status", group.get("status")),
+        ("issue_type", group.get("issueType") or group.get("type")),
+        ("events", group.get("count")),
+        ("users", group.get("userCount")),
+        ("event_id", event.get("eventID") or event.get("id")),
+    ):
+        common.add_label(labels, key, value)
+    _add_tags(labels, tags)
+    error = _line(metadata.get("type"), metadata.get("value"), sep=": ")
+    body = [
+        error,
+        f"Culprit: {labels['culprit']}" if "culprit" in labels else "",
+        common.text(common.unnested(event.get("message")), "event.message") or "",
+    ]
+    title = common.first_title(
+        group.get("title"),
+        event.get("title"),
+        error,
+        group.get("culprit") or event.get("culprit"),
+        group.get("shortId"),
+        f"Sentry issue {issue_id}",
+        field="group.title",
+    )
+    return _one(
+        Alert(
+            source=SOURCE,
+            status=Status.FIRING,
+            title=title,
+            team=common.line(tags.get("team"), "tag team", common.LABEL_VALUE_MAX, shown=True),
+            priority=common.priority(group.get("priority"))
+            or common.priority(tags.get("priority")),
+            severity=common.word(group.get("level"), "group.level"),
+            description=_description(body),
+            links=common.links(
+                issue=common.url(group.get("url"), "group.url")
+                or common.url(group.get("permalink"), "group.permalink"),
+                event=common.url(event.get("url"), "event.url"),
+            ),
+            labels=labels,
+            occurred_at=common.timestamp(event.get("dateCreated"))
+            or common.timestamp(event.get("dateReceived"))
+            or common.now(),
             identity={"issue_id": issue_id},
             raw=payload,
         )
