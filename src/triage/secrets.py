@@ -1,4 +1,4 @@
-"""The ticket backend's bearer token: read from Secrets Manager (cached for a TTL) when
+"""The ticket backend's bearer token: read from Secrets Manager (its AWSCURRENT version, cached for a TTL) when
 `BACKEND_TOKEN_SECRET_ID` is set, else from the environment variable `BACKEND_TOKEN_ENV_KEY` names.
 
 Errors, and what they mean:
@@ -35,6 +35,10 @@ log = structlog.get_logger(__name__)
 
 #: The key a JSON secret keeps the token under (the original worker's convention).
 SECRET_JSON_KEY = "BACKEND_TOKEN"
+
+#: The staging label of a secret's version in force; a rotation stages the next as AWSPENDING
+#: and moves this label to it when it finishes.
+_CURRENT = "AWSCURRENT"
 
 #: BACKEND_TOKEN_ENV_KEY's default: the one variable name a message may spell out.
 _DEFAULT_ENV_KEY = Settings.model_fields["backend_token_env_key"].default
@@ -123,7 +127,11 @@ class BackendToken:
     async def _fetch(self, secret_id: str) -> str:
         assert self._client is not None
         try:
-            response = await self._client.get_secret_value(SecretId=secret_id)
+            # The current version, by name: during a rotation the AWSPENDING one may not be
+            # in force yet, and emulators' unnamed default does not always follow the stage.
+            response = await self._client.get_secret_value(
+                SecretId=secret_id, VersionStage=_CURRENT
+            )
         except ClientError as exc:
             # Told only in AWS's form: whatever answers for Secrets Manager writes it.
             code = told_error_code(exc.response.get("Error", {}).get("Code", "Unknown"))
