@@ -86,3 +86,28 @@ async def test_attempts_in_flight_share_one_timer_and_leave_none() -> None:
     assert supervisor._deadlines == {}
     supervisor.should_exit.set()
     await served
+
+
+async def test_a_deadline_moved_past_the_shared_timer_still_expires() -> None:
+    """The shared timer is set for the earliest deadline; when it fires and that attempt has
+    finished and the other has made progress since, nothing is due yet, and it is set again:
+    the attempt stuck after its progress is still cut off."""
+    inbox = MemoryInbox()
+    quick, stalls = inbox.put("quick", "stalls")
+
+    async def handler(message: Message, progress: Progress) -> list[Outcome]:
+        if message.id == quick:
+            return []
+        await asyncio.sleep(0.05)
+        progress()  # past the timer set for the first deadline
+        await asyncio.sleep(30)
+        return []
+
+    supervisor = Supervisor(config(message_timeout_s=0.1), inbox, handler, Metrics())
+    served = asyncio.create_task(supervisor.serve())
+    await until(lambda: stalls in supervisor.stats.failures, "timeout of the stalled message")
+    assert supervisor.stats.failures[stalls].reason == "timeout"
+    assert inbox.deleted == [quick]
+    supervisor.should_exit.set()
+    await served
+    assert supervisor._deadline_check is None

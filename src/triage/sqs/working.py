@@ -244,18 +244,19 @@ class Working(Holding, StoreWatch):
         """One pass of the handler. Its timeout restarts whenever the handler reports progress,
         so a large group that keeps moving is never cut off, while a stuck one is.
 
-        The timeout is asyncio's (its cancellation and TimeoutError), armed by one check shared
-        by every attempt (`_check_deadlines`) rather than a timer of its own: in a storm each
-        message's timer, pushed into and cancelled out of the loop's heap (and again at each
-        progress), cost more than the rest of its wait. A stuck attempt is cut off once
-        `message_timeout_s` has passed without progress, at most one check period later."""
+        The timeout is asyncio's (its cancellation and TimeoutError), expired by one timer
+        shared by every attempt (`_check_deadlines`) rather than a timer of its own: in a storm
+        each message's timer, pushed into and cancelled out of the loop's heap (and again at
+        each progress), cost more than the rest of its wait. The shared timer is set for the
+        earliest deadline, which a new attempt or a progress can only move later, so each
+        attempt is still cut off when `message_timeout_s` has passed without progress."""
         timeout_s = self.config.message_timeout_s
         loop = asyncio.get_running_loop()
         async with asyncio.timeout(None) as deadline:
             deadlines = self._deadlines
-            deadlines[deadline] = loop.time() + timeout_s
+            due = deadlines[deadline] = loop.time() + timeout_s
             if self._deadline_check is None:
-                self._arm_deadline_check(loop)
+                self._deadline_check = loop.call_at(due, self._check_deadlines, loop)
 
             def progress() -> None:
                 if deadline in deadlines:  # not once it has been expired
@@ -270,15 +271,11 @@ class Working(Holding, StoreWatch):
                     self._deadline_check.cancel()
                     self._deadline_check = None
 
-    def _arm_deadline_check(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Look at the attempts' deadlines in one check period: an eighth of the timeout, at
-        most a second (so a timeout fires at most that late)."""
-        period_s = min(self.config.message_timeout_s / 8, 1.0)
-        self._deadline_check = loop.call_later(period_s, self._check_deadlines, loop)
-
     def _check_deadlines(self, loop: asyncio.AbstractEventLoop) -> None:
         """Expire every attempt past its deadline (its `asyncio.timeout` cancels it and raises
-        TimeoutError, as if its own timer had fired); check again while attempts are left."""
+        TimeoutError, as if its own timer had fired); then wait for the earliest deadline left.
+        (The attempt it was set for may have finished or made progress since: then nothing
+        is due yet, and it waits again.)"""
         self._deadline_check = None
         now = loop.time()
         deadlines = self._deadlines
@@ -286,7 +283,8 @@ class Working(Holding, StoreWatch):
             del deadlines[deadline]
             deadline.reschedule(now)
         if deadlines:
-            self._arm_deadline_check(loop)
+            earliest = min(deadlines.values())
+            self._deadline_check = loop.call_at(earliest, self._check_deadlines, loop)
 
     async def _dry_run(self, message: Message) -> None:
         with structlog.contextvars.bound_contextvars(message_id=message.id):
