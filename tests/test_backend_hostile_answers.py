@@ -163,3 +163,25 @@ async def test_a_create_the_backend_took_while_we_timed_out_is_retried_under_its
         assert (await sink.apply(effect("fp:5"))).ref == "T-1"
     assert len(backend.tickets) == 1 and backend.replayed_creates == 1
     assert backend.tickets[0]["headers"]["idempotency-key"] == "fp:5"
+
+
+@pytest.mark.parametrize("kind", [EffectKind.OPEN, EffectKind.UPDATE])
+async def test_an_upgrade_nobody_asked_for_is_a_broken_answer_not_a_refusal(
+    kind: EffectKind,
+) -> None:
+    """A 101 Switching Protocols as the final answer to a POST that asked for no upgrade
+    breaks HTTP's rules, as an answer cut short does: the call failed (retried, the breaker
+    counts it), and the ticket is not refused for good (no DLQ for the message)."""
+    switching = (
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
+    )
+
+    async def write(writer: asyncio.StreamWriter) -> None:
+        writer.write(switching)
+        await writer.drain()
+
+    later = Effect(kind, ALERT.fingerprint, view(ALERT), TICKET, "T-1", 2, 1, False, "fp:2")
+    routes = {"backend_update_route": "/api/service/tickets/{ref}/updates"}
+    async with hostile(write) as server, backend_sink(server.url, **routes) as sink:
+        with pytest.raises(SinkUnavailableError, match="101"):
+            await sink.apply(effect() if kind is EffectKind.OPEN else later)

@@ -30,6 +30,8 @@ How answers map to errors:
                                    flight but a conflict with the ticket's state: as any other
                                    answer (a create's 409 stays a wait: it has no ticket yet)
     5xx, 408                       SinkUnavailableError, with `Retry-After` as retry_after_s
+    1xx as the final answer        SinkUnavailableError: it broke HTTP's rules (a 101 upgrade
+                                   no one asked for); interim 1xx heads before it are skipped
     network error, timeout         SinkUnavailableError
     an answer too large to read    judged by its status and headers alone (a 2xx create is
                                    named by its Idempotency-Key): the same request would be
@@ -472,6 +474,12 @@ class BackendSink:
             # A 429 throttles every call; a 409 or 425 concerns this request's key alone.
             throttled.pauses_intake = status not in _WAIT_ONE
             raise throttled
+        if status < 200:
+            # A 1xx as the final answer (an upgrade no one asked for): it broke HTTP's rules,
+            # as an answer cut short does, and says nothing of the ticket.
+            self.metrics.incr("SinkCalls", sink=self.name, outcome="unavailable")
+            log.debug("backend.unavailable", **fields)
+            raise SinkUnavailableError(f"backend answered {status}, an interim status, as final")
         if status >= 500 or status == 408:
             self.metrics.incr("SinkCalls", sink=self.name, outcome="unavailable")
             log.debug("backend.unavailable", retry_after_s=retry_after_s, **fields)
