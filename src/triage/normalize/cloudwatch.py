@@ -7,6 +7,9 @@ Identity: account + Region code + alarm name, so all forms of one alarm share a 
 Region comes from the alarm ARN, else the event's `region`, else the classic message's display
 name mapped to its code ("US East (N. Virginia)" → us-east-1). The SNS Subject is never read:
 SNS cuts it to 100 characters. ALARM → firing, OK → resolved, INSUFFICIENT_DATA → Skipped.
+An alarm's deletion (EventBridge "CloudWatch Alarm Configuration Change", `operation: delete`)
+→ resolved, whatever its last state: CloudWatch sends no OK for a deleted alarm, and its ticket
+would stay open for good. Its other configuration changes are Skipped.
 
 Only the identity (account, Region, alarm name) and the new state can refuse an alarm: a
 description, reason, old state, trigger, configuration or metrics list of an odd JSON type is
@@ -53,6 +56,11 @@ from triage.normalize.common import Normalized, Skipped
 SOURCE = "cloudwatch"
 STATE_CHANGE = "CloudWatch Alarm State Change"
 CONTRIBUTOR_CHANGE = "CloudWatch Alarm Contributor State Change"
+CONFIG_CHANGE = "CloudWatch Alarm Configuration Change"
+#: Why a deleted alarm's incident is resolved: CloudWatch sends no OK for it.
+_DELETED = (
+    "The alarm was deleted in CloudWatch, which sends no OK for it: its incident is resolved."
+)
 
 _STATUS = {"ALARM": Status.FIRING, "OK": Status.RESOLVED}
 _REASON_DATA_MAX = 65_536
@@ -128,6 +136,8 @@ class _Change:
     #: Whether the alarm's query returns a time series per group (GROUP BY), each of which
     #: notifies on its own as a contributor.
     per_time_series: bool = False
+    #: Whether this is the alarm's deletion (a configuration change), which resolves it.
+    deleted: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,7 +221,8 @@ def _normalize_event(
 ) -> Normalized:
     """The event's alarm change; `names` are its fields as the sender wrote them, for errors."""
     kind = payload.get("detail-type")
-    if kind not in (STATE_CHANGE, CONTRIBUTOR_CHANGE):
+    deleted = kind == CONFIG_CHANGE and _is_deletion(payload.get("detail"))
+    if kind not in (STATE_CHANGE, CONTRIBUTOR_CHANGE) and not deleted:
         detail = f"CloudWatch event {common.short(kind)} is not an alarm state change"
         return Normalized((), (Skipped(SOURCE, "not_a_state_change", detail),))
     detail_obj = common.obj(payload.get("detail"), names.detail, required=True)
@@ -220,7 +231,7 @@ def _normalize_event(
         contributor = _event_contributor(detail_obj.get("alarmContributor"), names.detail)
     resources = common.items(payload.get("resources"), names.resources)
     arn = next((a for a in map(parse_arn, resources) if a), None)
-    state = common.obj(detail_obj.get("state"), f"{names.detail}.state", required=True)
+    state = common.obj(detail_obj.get("state"), f"{names.detail}.state", required=not deleted)
     previous = common.obj_or_empty(detail_obj.get("previousState"))
     config = common.obj_or_empty(detail_obj.get("configuration"))
     facts: dict[str, str] = {}
@@ -234,8 +245,11 @@ def _normalize_event(
         state.get("actionsSuppressedBy"), f"{names.detail}.state.actionsSuppressedBy"
     )
     region = arn.region if arn else common.ident(payload.get("region"), "region")
-    state_value = _state(state.get("value"), f"{names.detail}.state.value")
-    if suppressed and suppressed.lower() == "alarm" and state_value != "OK":
+    if deleted:  # its last state, only shown: a deletion resolves whatever the state was
+        state_value = common.word(state.get("value"), f"{names.detail}.state.value") or ""
+    else:
+        state_value = _state(state.get("value"), f"{names.detail}.state.value")
+    if not deleted and suppressed and suppressed.lower() == "alarm" and state_value != "OK":
         # A composite alarm whose suppressor alarm is in ALARM (a maintenance window): its
         # actions, SNS included, do nothing, and neither does triage. Its return to OK still
         # resolves: a ticket opened before the window must not stay open for good.
@@ -246,11 +260,14 @@ def _normalize_event(
         return Normalized((), (Skipped(SOURCE, "actions_suppressed", detail),))
     common.add_label(facts, "actions_suppressed_by", suppressed)
     changed_at = common.timestamp(state.get("timestamp")) or common.timestamp(payload.get("time"))
+    if deleted:  # when it was deleted, not when its last state began
+        changed_at = common.timestamp(payload.get("time")) or changed_at
+        facts["operation"] = "delete"
     mute = common.obj_or_empty(detail_obj.get("muteDetail"))
     mute_rule = common.line(
         common.unnested(mute.get("mutedByArn")), f"{names.detail}.muteDetail.mutedByArn"
     )
-    if mute_rule and state_value != "OK" and _muted_at(mute, changed_at):
+    if not deleted and mute_rule and state_value != "OK" and _muted_at(mute, changed_at):
         # A mute rule silences the alarm's actions, SNS included; its EventBridge events still
         # flow, and must not page either. A return to OK resolves, as for a suppressor.
         name = common.short(
@@ -268,7 +285,9 @@ def _normalize_event(
         description=common.text(
             config.get("description"), f"{names.detail}.configuration.description"
         ),
-        reason=common.text(state.get("reason"), f"{names.detail}.state.reason"),
+        reason=_DELETED
+        if deleted
+        else common.text(state.get("reason"), f"{names.detail}.state.reason"),
         occurred_at=changed_at,
         facts=facts,
         tags=_segment_tags(detail_obj.get("alarmTags")),
@@ -278,8 +297,15 @@ def _normalize_event(
         # pattern names "CloudWatch Alarm State Change" only): skipped there, the alarm would
         # open no ticket at all. A Lambda action hears of both, as SNS does.
         per_time_series=names is _LAMBDA_FIELDS and _per_time_series(metrics),
+        deleted=deleted,
     )
     return _normalize(change)
+
+
+def _is_deletion(detail: Any) -> bool:
+    """Whether a configuration-change event's detail says the alarm was deleted."""
+    operation = detail.get("operation") if isinstance(detail, dict) else None
+    return isinstance(operation, str) and operation.strip().lower() == "delete"
 
 
 def _state(value: Any, field: str) -> str:
@@ -348,10 +374,10 @@ def _normalize(change: _Change) -> Normalized:
     # Redacted as every quoted value is: without an ARN the account is the message's own
     # AWSAccountId, which may hold anything.
     where = common.short(f"{change.account}/{change.region}", 100)
-    if change.state == "INSUFFICIENT_DATA":
+    if change.state == "INSUFFICIENT_DATA" and not change.deleted:
         detail = f"alarm {common.short(change.name)} in {where} has insufficient data"
         return Normalized((), (Skipped(SOURCE, "insufficient_data", detail),))
-    status = _STATUS.get(change.state)
+    status = Status.RESOLVED if change.deleted else _STATUS.get(change.state)
     if status is None:
         raise InvalidAlertError(
             f"alarm state {common.short(change.state)} is not ALARM, OK or INSUFFICIENT_DATA"
