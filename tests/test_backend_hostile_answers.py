@@ -185,3 +185,35 @@ async def test_an_upgrade_nobody_asked_for_is_a_broken_answer_not_a_refusal(
     async with hostile(write) as server, backend_sink(server.url, **routes) as sink:
         with pytest.raises(SinkUnavailableError, match="101"):
             await sink.apply(effect() if kind is EffectKind.OPEN else later)
+
+
+@pytest.mark.parametrize(
+    ("status", "kind", "outcome"),
+    [
+        (201, EffectKind.OPEN, "created"),
+        (429, EffectKind.OPEN, "throttled"),
+        (410, EffectKind.UPDATE, "gone"),
+    ],
+)
+async def test_an_answer_whose_body_cannot_be_decoded_is_judged_by_its_status(
+    status: int, kind: EffectKind, outcome: str, logs: list[dict[str, Any]]
+) -> None:
+    """An answer whose body is not in the coding its Content-Encoding names (gzip that is
+    not gzip) came whole and would come so again: it is judged by its status, as one too large
+    to read is (a 201 is the ticket made, named by its key; a 429 still holds; a 410 is still
+    gone), not a network failure whose retries would take the message to the DLQ."""
+    reply = answer(status, {"Content-Encoding": "gzip"}, b'{"id": "not gzip"}')
+    later = Effect(kind, ALERT.fingerprint, view(ALERT), TICKET, "T-1", 2, 1, False, "fp:2")
+    routes = {"backend_update_route": "/api/service/tickets/{ref}/updates"}
+    async with hostile(reply) as server, backend_sink(server.url, **routes) as sink:
+        if outcome == "throttled":
+            with pytest.raises(SinkThrottledError):
+                await sink.apply(effect())
+            return
+        applied = await sink.apply(effect("fp:3") if kind is EffectKind.OPEN else later)
+    if outcome == "created":
+        assert applied.ref == "fp:3"
+        [line] = [e for e in logs if e["event"] == "backend.no_ticket_id"]
+        assert line["answer"].startswith("unread (")
+    else:
+        assert applied.gone

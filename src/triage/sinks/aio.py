@@ -18,6 +18,7 @@ from contextlib import contextmanager
 
 import aiohttp
 import httpx2
+from aiohttp.http_exceptions import ContentEncodingError
 from yarl import URL
 
 
@@ -47,10 +48,21 @@ def _wire_headers(headers: httpx2.Headers) -> list[tuple[str, str]]:
 MAX_BODY_BYTES = 16 * 1024 * 1024
 
 
-class AnswerTooLarge(httpx2.ReadError):
-    """Raised when an answer is over `MAX_BODY_BYTES`, decoded. A `ReadError` to whoever
-    handles those (a sink: the service failed this call); its own class for a caller that acts
-    on it apart (the model's clients: the same endpoint would send it again, so no retry)."""
+class AnswerUnread(httpx2.ReadError):
+    """An answer whose status and headers came but whose body is not read, for a reason the
+    same request would meet again (unlike a connection that broke off): a `ReadError` to
+    whoever handles those (a sink: the service failed this call); its own class for a caller
+    that judges the answer by its status alone (the backend sink) or does not retry it (the
+    model's clients)."""
+
+
+class AnswerTooLarge(AnswerUnread):
+    """Raised when an answer is over `MAX_BODY_BYTES`, decoded."""
+
+
+class AnswerUndecodable(AnswerUnread):
+    """Raised when an answer's body is not in the content coding its `Content-Encoding`
+    names (gzip that is not gzip): the service's bytes, the same each time it is asked."""
 
 
 #: What no longer describes an answer aiohttp has decoded.
@@ -71,12 +83,21 @@ class _Body(httpx2.AsyncByteStream):
     async def __aiter__(self) -> AsyncIterator[bytes]:
         with _as_httpx2(self._request):
             body = bytearray()
-            async for chunk in self._response.content.iter_chunked(64 * 1024):
-                body += chunk
-                if len(body) > self._most:
-                    raise AnswerTooLarge(
-                        f"an answer over {self._most:,} bytes", request=self._request
-                    )
+            try:
+                async for chunk in self._response.content.iter_chunked(64 * 1024):
+                    body += chunk
+                    if len(body) > self._most:
+                        raise AnswerTooLarge(
+                            f"an answer over {self._most:,} bytes", request=self._request
+                        )
+            except aiohttp.ClientPayloadError as exc:
+                if not isinstance(exc.__cause__, ContentEncodingError):
+                    raise  # cut short: a network failure (`_as_httpx2`)
+                # Our words only: the coding's name is the service's text.
+                raise AnswerUndecodable(
+                    "an answer not in the coding its Content-Encoding names",
+                    request=self._request,
+                ) from None
             yield bytes(body)
 
     async def aclose(self) -> None:

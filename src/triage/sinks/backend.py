@@ -33,9 +33,9 @@ How answers map to errors:
     1xx as the final answer        SinkUnavailableError: it broke HTTP's rules (a 101 upgrade
                                    no one asked for); interim 1xx heads before it are skipped
     network error, timeout         SinkUnavailableError
-    an answer too large to read    judged by its status and headers alone (a 2xx create is
-                                   named by its Idempotency-Key): the same request would be
-                                   answered the same way, so it is no network failure
+    an answer too large to read,   judged by its status and headers alone (a 2xx create is
+    or not in the coding it names  named by its Idempotency-Key): the same request would be
+    (gzip that is not gzip)        answered the same way, so it is no network failure
     no token can be had            SinkUnavailableError (the message waits; `triage check` says why)
     any other answer               SinkRejectedError
 
@@ -96,7 +96,7 @@ from triage.models import EffectKind
 from triage.redact import redact
 from triage.secrets import TokenSource
 from triage.settings import Settings
-from triage.sinks.aio import AiohttpTransport, AnswerTooLarge
+from triage.sinks.aio import AiohttpTransport, AnswerUnread
 from triage.sinks.base import Applied, Effect, NotSent
 from triage.sinks.http import (
     error_code,
@@ -421,18 +421,18 @@ class BackendSink:
         self, url: str, content: bytes, headers: tuple[tuple[str, str], ...]
     ) -> tuple[httpx2.Response, str | None]:
         """The backend's answer to one POST, and why its body was not read (None when it
-        was). An answer too large to read (`AnswerTooLarge`) is judged by its status and
-        headers alone: the same request would be answered the same way again, so reading it
-        as a network failure would retry a created ticket (or a 429's wait, a 410's "gone")
-        until its message reaches the DLQ. An answer that breaks off is a network failure:
+        was). An answer too large to read, or not in the coding it names (`AnswerUnread`),
+        is judged by its status and headers alone: the same request would be answered the
+        same way again, so reading it as a network failure would retry a created ticket (or
+        a 429's wait, a 410's "gone") until its message reaches the DLQ. An answer that breaks off is a network failure:
         the next one may come whole, and the Idempotency-Key makes the retry safe."""
         request = self._requests.post(url, content, headers)
         response = await self._client.send(request, stream=True)
         try:
             await response.aread()
             return response, None
-        except AnswerTooLarge as exc:
-            # Our own words (the limit), never the answer's.
+        except AnswerUnread as exc:
+            # Our own words (the limit, the coding refused), never the answer's.
             unread = f"{type(exc).__name__}: {exc}"
             return httpx2.Response(response.status_code, headers=response.headers), unread
         finally:
