@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import pytest
 
+from case_chunks import assert_each, dealt
 from scaling import assert_linear
 from triage import redact as redact_module
 from triage.redact import DEFAULT, Redactor, held, hold, redact
@@ -1107,16 +1108,21 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("text", "expected"), CASES, ids=[c[1][:40] for c in CASES])
-def test_each_secret_shape_gets_its_placeholder(text: str, expected: str) -> None:
+#: The one-line cases run as a few items each (tests/case_chunks.py): as ~1,000 items they
+#: cost pytest more CPU than their checks do.
+CASE_CHUNKS = 3
+
+
+@pytest.mark.parametrize("cases", dealt(CASES, CASE_CHUNKS))
+def test_each_secret_shape_gets_its_placeholder(cases: list[tuple[str, str]]) -> None:
     """Every documented secret shape is replaced by its typed placeholder, and only it."""
-    assert redact(text) == expected
+    assert_each(cases, lambda case: (redact(case[0]), case[1]))
 
 
-@pytest.mark.parametrize(("text", "expected"), CASES, ids=[c[1][:40] for c in CASES])
-def test_redacting_twice_changes_nothing(text: str, expected: str) -> None:
+@pytest.mark.parametrize("cases", dealt(CASES, CASE_CHUNKS))
+def test_redacting_twice_changes_nothing(cases: list[tuple[str, str]]) -> None:
     """A placeholder is never mistaken for a secret, so redacted text redacts to itself."""
-    assert redact(expected) == expected
+    assert_each(cases, lambda case: (redact(case[1]), case[1]))
 
 
 KEEP = [
@@ -1210,10 +1216,10 @@ KEEP = [
 ]
 
 
-@pytest.mark.parametrize("text", KEEP)
-def test_ordinary_text_is_left_alone(text: str) -> None:
+@pytest.mark.parametrize("texts", dealt(KEEP, CASE_CHUNKS))
+def test_ordinary_text_is_left_alone(texts: list[str]) -> None:
     """Hashes, ids, ARNs, plain URLs, mentions and prose with secret-like words are not secrets."""
-    assert redact(text) == text
+    assert_each(texts, lambda text: (redact(text), text), name="text")
 
 
 def test_a_redacted_url_stays_a_url() -> None:
