@@ -89,6 +89,16 @@ def test_other_configuration_changes_stay_skipped(operation: Any) -> None:
     assert [s.reason for s in result.skipped] == ["not_a_state_change"]
 
 
+@pytest.mark.parametrize("state", [None, "ALARM", {"value": {"odd": 1}}, []])
+def test_deleted_alarm_state_of_any_shape_still_resolves(state: Any) -> None:
+    """A deletion's last state is only shown: absent or of any JSON shape, it still resolves."""
+    event = config_change("delete")
+    event["detail"]["state"] = state
+    deleted = only(event)
+    assert deleted.status is Status.RESOLVED
+    assert "state" not in deleted.labels
+
+
 def test_deleted_alarm_without_a_name_is_refused_naming_the_field() -> None:
     """A deletion that names no alarm (no name, no ARN) is refused, naming the field."""
     event = config_change("delete")

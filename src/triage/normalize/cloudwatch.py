@@ -231,7 +231,11 @@ def _normalize_event(
         contributor = _event_contributor(detail_obj.get("alarmContributor"), names.detail)
     resources = common.items(payload.get("resources"), names.resources)
     arn = next((a for a in map(parse_arn, resources) if a), None)
-    state = common.obj(detail_obj.get("state"), f"{names.detail}.state", required=not deleted)
+    state = (  # a deletion's last state is only shown: of any shape, it never refuses it
+        common.obj_or_empty(detail_obj.get("state"))
+        if deleted
+        else common.obj(detail_obj.get("state"), f"{names.detail}.state", required=True)
+    )
     previous = common.obj_or_empty(detail_obj.get("previousState"))
     config = common.obj_or_empty(detail_obj.get("configuration"))
     facts: dict[str, str] = {}
