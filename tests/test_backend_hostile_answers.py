@@ -217,3 +217,37 @@ async def test_an_answer_whose_body_cannot_be_decoded_is_judged_by_its_status(
         assert line["answer"].startswith("unread (")
     else:
         assert applied.gone
+
+
+@pytest.mark.parametrize(
+    ("location", "ref"),
+    [
+        ("/api/service/tickets/T-9", "T-9"),
+        ("{url}/api/service/tickets/T-9", "T-9"),
+        ("tickets/T-9", "T-9"),  # relative to the create URL, as RFC 3986 resolves it
+        ("http://elsewhere.test/api/service/tickets/T-9", "fp:4"),  # another host
+        ("/api/other/T-9", "fp:4"),  # not under the create route
+        ("/api/service/tickets/T-9/comments", "fp:4"),  # not one segment below it
+        ("/api/service/tickets/T-9?token=x", "fp:4"),  # a query
+        ("/api/service/tickets/x/../../admin", "fp:4"),  # dot segments climb out
+        ("/api/service/tickets/OPS%2F1", "fp:4"),  # an escaped slash
+        ("/api/service/tickets/%3Cscript%3E", "fp:4"),  # no plausible ticket id
+        ("/api/service/tickets/", "fp:4"),  # no id at all
+    ],
+)
+async def test_a_201_naming_its_ticket_only_in_location_is_named_by_it(
+    location: str, ref: str
+) -> None:
+    """A 201 whose body holds no id but whose Location names the new ticket as one plausible
+    segment under the create route, on the backend's own origin, gives the ticket that id
+    (later updates reach `/tickets/T-9/…`, which the backend knows); any other Location is
+    not taken (the key names the ticket) and nothing is fetched from it."""
+    origin: list[str] = []
+
+    async def created(writer: asyncio.StreamWriter) -> None:
+        await answer(201, {"Location": location.format(url=origin[0])})(writer)
+
+    async with hostile(created) as server, backend_sink(server.url) as sink:
+        origin.append(server.url)
+        assert (await sink.apply(effect("fp:4"))).ref == ref
+    assert len(server.requests) == 1

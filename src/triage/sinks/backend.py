@@ -2,7 +2,10 @@
 
 OPEN creates the ticket and returns the backend's reference for it: the answer's `id`, else
 `ticket_id`, `ticketId` or `key`, when it is a plausible ticket id (up to 128 letters, digits
-and `._:~-`: no URL, path, space or markup); a backend that answers without any gets the
+and `._:~-`: no URL, path, space or markup), else the one its `Location` names (a plausible
+id as the one path segment below the create route, on the backend's own origin, with no
+query: `201 Created` with `Location: /api/service/tickets/T-9`); a backend that answers
+without any gets the
 effect's idempotency key as the reference (stable across retries, so the incident still has one
 name), and a `backend.no_ticket_id` warning says so (naming the key of a value it refused,
 never the value).
@@ -300,8 +303,10 @@ class BackendSink:
 
     async def _create(self, effect: Effect) -> Applied:
         """POST a new ticket; its reference."""
-        answer = await self._post(self.create_route, _open_body(effect), effect)
+        answer, headers = await self._post(self.create_route, _open_body(effect), effect)
         ref, refused = _ticket_ref(answer)
+        if ref is None:
+            ref = _ref_at(headers.get("Location"), self.base_url + self.create_route)
         if ref is None:
             # Created, but named by nothing we can use: the key names it (stable across
             # retries), and later effects' routes will carry that instead of its id. A value
@@ -390,7 +395,11 @@ class BackendSink:
         await response.aclose()
         return response.status_code
 
-    async def _post(self, route: str, body: dict[str, Any], effect: Effect) -> Any:
+    async def _post(
+        self, route: str, body: dict[str, Any], effect: Effect
+    ) -> tuple[Any, httpx2.Headers]:
+        """POST `body` to `route`: a 2xx answer's body (`_verdict`) and its headers; any
+        other answer raises."""
         url = self.base_url + route
         content = _json_bytes(visible_json(body))
         started = time.perf_counter()
@@ -415,7 +424,7 @@ class BackendSink:
                 continue
             break
         self.metrics.observe("SinkLatency", (time.perf_counter() - started) * 1000, sink=self.name)
-        return self._verdict(response, url, effect, token, unread)
+        return self._verdict(response, url, effect, token, unread), response.headers
 
     async def _send(
         self, url: str, content: bytes, headers: tuple[tuple[str, str], ...]
@@ -855,6 +864,29 @@ class _Unusable:
     """Why a stored reference cannot go into a route (`_segment`)."""
 
     why: str
+
+
+def _ref_at(location: str | None, create_url: str) -> str | None:
+    """The ticket id a create answer's Location names (`201 Created` with the new ticket's
+    address, as REST backends answer), when it resolves, against `create_url`, to one
+    plausible id (`_PLAUSIBLE_REF`) directly under the create route on the backend's own
+    origin, with no query or fragment; else None. Nothing is fetched from it."""
+    if not location:
+        return None
+    try:
+        base = httpx2.URL(create_url)
+        url = base.join(location)
+    except (httpx2.InvalidURL, UnicodeError, ValueError):
+        return None
+    if (url.scheme, url.host, url.port) != (base.scheme, base.host, base.port):
+        return None
+    if url.query or url.fragment:
+        return None
+    parent, _, ref = url.path.rpartition("/")
+    if parent != base.path.rstrip("/"):  # a decoded `%2F` in the id lands here too
+        return None
+    plausible = _PLAUSIBLE_REF.fullmatch(ref) and redact(ref) == ref
+    return ref if plausible else None
 
 
 def _segment(ref: str) -> str | _Unusable:
