@@ -120,3 +120,16 @@ def test_service_hook_body_is_recognised_by_normalize_body() -> None:
     format."""
     alert = only(UNSEEN / "sentry/service-hook-event-alert.json")
     assert alert.identity == {"issue_id": "4504689410"}
+
+
+@pytest.mark.parametrize("part", ["group", "event", "project"])
+@pytest.mark.parametrize("odd", [{"x": 1}, [1], 7, True, None, ""])
+def test_service_hook_fields_of_odd_types_never_cost_the_alert(part: str, odd: Any) -> None:
+    """Every field but the issue id is only shown: any one of odd JSON type is passed over,
+    and the hook is still the issue's firing alert."""
+    base = service_hook()
+    for key in [k for k in base[part] if not (part == "group" and k == "id")]:
+        body = service_hook()
+        body[part][key] = odd
+        alert = hook_alert(body)
+        assert (alert.status, alert.identity) == (Status.FIRING, {"issue_id": "4504689410"})
