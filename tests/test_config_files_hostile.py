@@ -115,3 +115,59 @@ def test_the_daemon_refuses_a_fifo_routes_file_with_exit_2(
     assert outcome == [2]
     (line,) = capsys.readouterr().err.strip().splitlines()[-1:]
     assert line == f"triage: config: TRIAGE_ROUTES_FILE {fifo}: not a regular file (a FIFO)"
+
+
+#: TOML nested past Python's recursion limit: tomllib raises RecursionError, not its own
+#: TOMLDecodeError, so the loaders (which catch only that) let a traceback out.
+DEEP = {
+    "arrays": "a = " + "[" * 5_000 + "]" * 5_000 + "\n",
+    "inline tables": "a = " + "{b = " * 5_000 + "1" + "}" * 5_000 + "\n",
+}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=RecursionError,
+    reason="routes.load_router and deterministic.load_patterns catch only TOMLDecodeError "
+    "around tomllib.loads; RecursionError is to be caught there as well",
+)
+@pytest.mark.parametrize("setting", sorted(LOADERS))
+@pytest.mark.parametrize("shape", sorted(DEEP))
+def test_toml_nested_past_the_recursion_limit_is_one_line(
+    tmp_path: Path, setting: str, shape: str
+) -> None:
+    """A file nesting arrays or inline tables thousands deep is one ConfigError line, not
+    a RecursionError traceback at start-up."""
+    path = tmp_path / "config.toml"
+    path.write_text(DEEP[shape])
+    assert "nested" in _error(setting, path)
+
+
+PATTERN = '[[pattern]]\ncategory = "x"\nseverity_hint = "high"\nsteps = ["s"]\n'
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="deterministic._pattern refuses only unbounded gaps (.*, \\S+), not a repeat "
+    "nested in a repeat, which backtracks exponentially on every alert",
+)
+@pytest.mark.parametrize("regex", ["(a+)+$", "(a|aa)*b", "(\\\\w+\\\\s?)*$"])
+def test_a_pattern_with_a_nested_repeat_is_refused(tmp_path: Path, regex: str) -> None:
+    """A patterns entry whose regex repeats a repeat (catastrophic backtracking on an alert
+    of 30 'a's) is refused at start-up, naming the entry."""
+    path = tmp_path / "patterns.toml"
+    path.write_text(PATTERN + f'pattern = "{regex}"\n')
+    assert "[[pattern]] #1 (x)" in _error("TRIAGE_PATTERNS_FILE", path)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="deterministic._pattern ignores keys beside the four it reads: a typo of an "
+    "optional key, or a key of another tool, is taken in silence",
+)
+def test_an_unknown_key_in_a_pattern_entry_is_named(tmp_path: Path) -> None:
+    """A key no [[pattern]] entry has (`stpes` beside `steps`) is an error naming the entry
+    and the key."""
+    path = tmp_path / "patterns.toml"
+    path.write_text(PATTERN + 'pattern = "disk"\nstpes = ["t"]\n')
+    assert "'stpes'" in _error("TRIAGE_PATTERNS_FILE", path)
