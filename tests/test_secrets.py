@@ -225,3 +225,16 @@ async def test_missing_token_is_a_config_error_when_first_needed() -> None:
     token = BackendToken(Settings())
     with pytest.raises(ConfigError, match="set BACKEND_TOKEN or BACKEND_TOKEN_SECRET_ID"):
         await token.get()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["\ufeffplain-token\r\n", '\ufeff{"BACKEND_TOKEN": "plain-token"}', '\ufeff"plain-token"'],
+)
+async def test_a_secret_written_from_a_file_with_a_byte_order_mark_is_read(
+    secrets: Any, text: str
+) -> None:
+    """A secret uploaded from a file saved with a UTF-8 byte-order mark (`--secret-string
+    file://token.txt` from a Windows editor), plain or JSON, gives the token without it."""
+    await secrets.create_secret(Name="t", SecretString=text)
+    assert await from_secret(secrets).get() == "plain-token"

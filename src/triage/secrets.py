@@ -169,6 +169,9 @@ class BackendToken:
 def _token_from(secret: str, secret_id: str) -> str:
     """A JSON object secret's `BACKEND_TOKEN` value, else the whole string."""
     where = f"secret {secret_id!r}"
+    # A secret uploaded from a file a Windows editor saved starts with a byte-order mark,
+    # which is neither JSON nor part of a token.
+    secret = secret.removeprefix("\ufeff")
     try:
         value = json.loads(secret)
     except ValueError:
