@@ -131,3 +131,31 @@ async def test_a_reference_no_route_can_carry_is_skipped_with_one_line(
     assert [e["event"] for e in warnings] == ["backend.ref_unusable"]
     assert warnings[0]["ref_chars"] == len(ref)
     assert ref not in repr(logs) and ref[:8] not in repr(logs)
+
+
+@pytest.mark.parametrize(
+    ("body", "segment"),
+    [
+        (b'{"id": 42}', "42"),
+        (b'{"id": "42"}', "42"),
+        (b'{"id": null}', "fp%3A1"),
+        (b'{"id": {"ticket": "T-1"}}', "fp%3A1"),
+        (b'{"id": ["T-1"]}', "fp%3A1"),
+        (b"{}", "fp%3A1"),
+    ],
+    ids=["number", "string", "null", "object", "list", "missing"],
+)
+async def test_the_reference_a_create_gives_is_the_segment_its_updates_carry(
+    body: bytes, segment: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A create answered with an id as a number or a string names the ticket alike; one
+    answered with null, an object, a list or no id names it by its Idempotency-Key; either
+    way the next update goes to that one segment of the update route."""
+    created = answer(201, {"Content-Type": "application/json"}, body)
+    async with (
+        hostile(created, answer(200, body=b"{}")) as server,
+        backend_sink(server.url, monkeypatch) as sink,
+    ):
+        ref = (await sink.apply(effect(EffectKind.OPEN, None, key="fp:1"))).ref
+        await sink.apply(effect(EffectKind.UPDATE, ref))
+    assert target(server) == UPDATE_ROUTE.replace("{ref}", segment)
