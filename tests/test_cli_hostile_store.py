@@ -91,11 +91,6 @@ async def test_json_output_is_valid_escaped_json_that_reads_back_as_stored(
         assert rows[hostile]["title"] == LONG_TITLE
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="incidents/sqlite.py reads TEXT with sqlite3's strict UTF-8 decoding: one row whose "
-    "bytes are not UTF-8 fails every read of the table (store_unavailable)",
-)
 async def test_a_stored_row_that_is_not_utf8_hides_no_other_incident(
     fingerprints: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -111,3 +106,20 @@ async def test_a_stored_row_that_is_not_utf8_hides_no_other_incident(
     code, out, err = await _triage(capsys, "incidents", "list")
     assert code == 0, err
     assert quiet in {json.loads(line)["fingerprint"] for line in out.splitlines()}
+
+
+async def test_a_stored_row_that_is_not_utf8_is_shown_with_its_bytes_replaced(
+    fingerprints: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The incident whose own row holds bytes that are not UTF-8 is still read by its
+    fingerprint (`incidents show`), each such byte shown as U+FFFD, not a store failure."""
+    hostile, _quiet = fingerprints
+    with sqlite3.connect(tmp_path / "triage.db") as conn:
+        (body,) = conn.execute("SELECT body FROM incidents WHERE fingerprint = ?", (hostile,))
+        broken = body[0].replace("runbook", "run\udcffbook").encode("utf-8", "surrogateescape")
+        conn.execute(
+            "UPDATE incidents SET body = CAST(? AS TEXT) WHERE fingerprint = ?", (broken, hostile)
+        )
+    code, out, err = await _triage(capsys, "incidents", "show", hostile, "--output", "json")
+    assert code == 0, err
+    assert "run\ufffdbook" in json.loads(out)["title"]

@@ -276,7 +276,9 @@ class SQLiteStore(Store):
             row = (
                 self._db()
                 .execute(
-                    "SELECT version, body, expires_at FROM incidents WHERE fingerprint = ?", (key,)
+                    "SELECT version, CAST(body AS BLOB), expires_at FROM incidents"
+                    " WHERE fingerprint = ?",
+                    (key,),
                 )
                 .fetchone()
             )
@@ -284,12 +286,13 @@ class SQLiteStore(Store):
             row = (
                 self._db()
                 .execute(
-                    "SELECT version, body, expires_at FROM records WHERE kind = ? AND key = ?",
+                    "SELECT version, CAST(body AS BLOB), expires_at FROM records"
+                    " WHERE kind = ? AND key = ?",
                     (kind, key),
                 )
                 .fetchone()
             )
-        return Record(key, kind, row[0], row[1], row[2]) if row else None
+        return Record(key, kind, row[0], _text(row[1]), row[2]) if row else None
 
     def _put_sync(self, record: Record) -> None:
         # An upsert rewrites the row in place; INSERT OR REPLACE deleted and re-inserted it (and
@@ -317,14 +320,19 @@ class SQLiteStore(Store):
     def _scan_sync(self, kind: str) -> list[Record]:
         if kind == INCIDENT:
             rows = self._db().execute(
-                "SELECT fingerprint, version, body, expires_at FROM incidents ORDER BY rowid"
+                "SELECT CAST(fingerprint AS BLOB), version, CAST(body AS BLOB), expires_at"
+                " FROM incidents ORDER BY rowid"
             )
         else:
             rows = self._db().execute(
-                "SELECT key, version, body, expires_at FROM records WHERE kind = ? ORDER BY rowid",
+                "SELECT CAST(key AS BLOB), version, CAST(body AS BLOB), expires_at FROM records"
+                " WHERE kind = ? ORDER BY rowid",
                 (kind,),
             )
-        return [Record(key, kind, version, body, expires) for key, version, body, expires in rows]
+        return [
+            Record(_text(key), kind, version, _text(body), expires)
+            for key, version, body, expires in rows
+        ]
 
     async def _due(self, now_s: float | None) -> list[str]:
         keys: list[str] = await self._call(self._due_sync, now_s)
@@ -417,3 +425,11 @@ def _identity(path: str) -> tuple[int, int] | None:
     except FileNotFoundError:
         return None
     return st.st_dev, st.st_ino
+
+
+def _text(stored: bytes) -> str:
+    """A TEXT column read as its bytes and decoded here, each byte that is not UTF-8 as U+FFFD:
+    sqlite3's own decoding fails the whole read on one such row (another tool wrote it, or the
+    file was damaged), which hid every incident from a scan and made the row's alert fail
+    every delivery. Written back, the row is UTF-8 again."""
+    return stored.decode("utf-8", "replace")
