@@ -148,7 +148,7 @@ def redacted_by(view: RedactedAlert, redactor: Redactor) -> bool:
     return (
         view.redaction is not None
         and view.redaction[0] is redactor
-        and view.redaction[1] is held()  # a new tuple whenever a credential is held
+        and view.redaction[1] is held()  # a new tuple whenever a new credential is held
     )
 
 
