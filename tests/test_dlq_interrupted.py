@@ -4,6 +4,8 @@ also still be in the DLQ, exits 130, and leaves every letter in one of the queue
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import re
 import signal
@@ -35,6 +37,13 @@ def _bodies(queues: Queues, url: str) -> list[str]:
     ).get("Messages", []):
         out += [m["Body"] for m in batch]
     return out
+
+
+def _hidden(queues: Queues, url: str) -> int:
+    attributes = queues.client().get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessagesNotVisible"])
 
 
 def test_ctrl_c_mid_batch_says_what_moved_and_loses_nothing(queues: Queues, tmp_path: Path) -> None:
@@ -81,3 +90,45 @@ def test_ctrl_c_mid_batch_says_what_moved_and_loses_nothing(queues: Queues, tmp_
     assert int(said.group(1)) == len(main) == 10
     assert int(said.group(2)) == 10
     assert "Traceback" not in stderr
+
+
+async def test_a_peek_cancelled_midway_lets_its_letters_go_at_once(
+    queues: Queues, tmp_path: Path
+) -> None:
+    """A peek cancelled (Ctrl-C) during its second receive makes the letters its first one
+    took visible again at once, not 30 s later: a daemon or a second peek sees them."""
+    import asyncio
+
+    from triage.aws import ONE_SHOT, Aws
+    from triage.ops import dlq
+
+    sent = [json.dumps({"title": f"alert {i}"}) for i in range(15)]
+    sqs = queues.client()
+    for first in range(0, len(sent), 10):
+        entries = [{"Id": str(i), "MessageBody": b} for i, b in enumerate(sent[first : first + 10])]
+        sqs.send_message_batch(QueueUrl=queues.dlq_url, Entries=entries)
+    with FaultProxy(queues.endpoint) as proxy:
+        settings = settings_for(
+            queues, "http://127.0.0.1:9", tmp_path / "t.db", aws_endpoint_url=proxy.url
+        )
+        aws = Aws(settings, ONE_SHOT)
+        try:
+            client = await aws.client("sqs")
+            proxy.delay("AmazonSQS.ReceiveMessage", DELETE_HELD_S)
+            peek = asyncio.create_task(
+                dlq.peek(client, proxy.queue_url(queues.dlq_url), 15, out=io.StringIO())
+            )
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 30
+            while proxy.requests("AmazonSQS.ReceiveMessage") < 2:
+                assert loop.time() < deadline and not peek.done(), "no second receive"
+                await asyncio.sleep(0.01)
+            peek.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await peek
+            # The receive in flight still lands (the proxy relays it): its 5 letters hide for
+            # the peek's 30 s, as SQS hides what any lost answer took. The first 10 must not.
+            _until(lambda: _hidden(queues, queues.dlq_url) == 5, "the first 10 let go", 10)
+        finally:
+            await aws.aclose()
+    assert len(_bodies(queues, queues.dlq_url)) == 10

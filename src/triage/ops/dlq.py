@@ -262,11 +262,19 @@ async def peek(sqs: Any, dlq_url: str, max_messages: int, out: TextIO | None = N
     """Print each dead letter as one JSON line on `out` (sys.stdout as it is at the call, not
     at import: a test's or a caller's redirection is honoured) and leave them all in the DLQ."""
     out = out if out is not None else sys.stdout
-    letters = await receive(sqs, dlq_url, max_messages, _PEEK_HIDE_S)
-    now = datetime.now(UTC)
-    for letter in letters:
-        out.write(json_line(letter.describe(now)) + "\n")
-    await _release(sqs, dlq_url, letters)
+    held: dict[str, DeadLetter] = {}
+    try:
+        letters = await receive(sqs, dlq_url, max_messages, _PEEK_HIDE_S, held)
+        now = datetime.now(UTC)
+        for letter in letters:
+            out.write(json_line(letter.describe(now)) + "\n")
+    except BaseException:
+        # Ctrl-C between two receives, a closed pipe, SQS failing: what it took is visible
+        # again at once, not after _PEEK_HIDE_S (best effort: the first error is the one told).
+        with contextlib.suppress(*AWS_CALL_ERRORS):
+            await _release(sqs, dlq_url, list(held.values()))
+        raise
+    await _release(sqs, dlq_url, list(held.values()))
     _say(f"{len(letters)} dead letter(s) in {url_origin(dlq_url)}")
     return len(letters)
 
