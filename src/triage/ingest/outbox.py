@@ -21,6 +21,10 @@ outage, and is also told to the `SendWatch` (the queue probe), which marks the g
 ready with one warning; a send that succeeds tells it the key takes messages again. A send that
 got no answer at all (a timeout, a refused connection) is told to it too (`unreachable`): the
 gateway then refuses webhooks at once until the queue answers again.
+
+Each failed send is an `ingest.queue_unavailable` (or `ingest.entry_failed`) line, at most
+SEND_FAILURE_LINES_PER_S a second; the rest are summed up by error code in one
+`ingest.queue_unavailable_suppressed` line (at the latest when the outbox closes).
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as EndpointUnreachable
 
 from triage.aws import AWS_CALL_ERRORS, batch_entries, is_kms_code, kms_refusal
+from triage.linebudget import LineBudget
 from triage.metrics import Metrics
 from triage.sqs.identity import GATEWAY_ID_ATTRIBUTE, new_gateway_id
 
@@ -60,6 +65,10 @@ SOURCE_ATTRIBUTE = "source"
 _NO_ANSWER = (EndpointUnreachable, HTTPClientError)
 #: Attribute data type SQS counts towards a message's size, with each name and value.
 _STRING = "String"
+#: `ingest.queue_unavailable` and `ingest.entry_failed` lines a second, at most: while SQS fails,
+#: every webhook's send fails, and a line each would fill the logs; the rest are summed up by
+#: error code in one `ingest.queue_unavailable_suppressed` line.
+SEND_FAILURE_LINES_PER_S = 10
 
 
 class QueueUnavailable(Exception):
@@ -190,6 +199,7 @@ class SqsOutbox:
         self._calls: set[asyncio.Task[None]] = set()
         # Bounded like the client's connection pool, so calls never queue inside botocore.
         self._slots = asyncio.Semaphore(max_in_flight)
+        self._failure_lines = LineBudget(SEND_FAILURE_LINES_PER_S, 1.0, _failures_suppressed)
 
     async def send(self, message: Outgoing) -> str:
         source = message.attributes.get(SOURCE_ATTRIBUTE, "")
@@ -228,6 +238,12 @@ class SqsOutbox:
         after `timeout_s` are cancelled (at shutdown, once every request was answered or
         cancelled, no sender waits for them: a silent SQS would hold the exit ~20 s)."""
         self._flush()
+        try:
+            await self._wait_for_calls(timeout_s)
+        finally:
+            self._failure_lines.flush()
+
+    async def _wait_for_calls(self, timeout_s: float | None) -> None:
         loop = asyncio.get_running_loop()
         deadline = math.inf if timeout_s is None else loop.time() + timeout_s
         while self._calls:  # a call's return may start the batch that gathered meanwhile
@@ -282,7 +298,7 @@ class SqsOutbox:
             code = _text(entry.get("Code", "Unknown"))
             if is_kms_code(code) and not entry.get("SenderFault"):
                 self._watch.kms_refused(code)  # its warning is the outage's one line
-            else:
+            elif self._failure_lines.admit(code):
                 log.warning("ingest.entry_failed", code=code, sender_fault=entry.get("SenderFault"))
             error: Exception = (
                 MessageRejected(f"SQS refused the message: {code}", code=code)
@@ -316,7 +332,8 @@ class SqsOutbox:
             self._watch.sent()
             _settle(done, result=message_id)
         else:
-            log.warning("ingest.queue_unavailable", error="no_message_id", messages=1)
+            if self._failure_lines.admit("no_message_id"):
+                log.warning("ingest.queue_unavailable", error="no_message_id", messages=1)
             _settle(done, error=QueueUnavailable("SQS did not answer with an id", code="no_answer"))
 
     def _unavailable(self, exc: Exception, count: int) -> QueueUnavailable:
@@ -327,10 +344,16 @@ class SqsOutbox:
             # The watch's `ingest.queue_kms_denied` is the outage's one line, not each send's.
             self._watch.kms_refused(code)
             log.debug("ingest.queue_unavailable", error=code, messages=count)
-        else:
+        elif self._failure_lines.admit(code):
             # AWS's error text and the queue URL stay in this log line, never in an answer.
             log.warning("ingest.queue_unavailable", error=code, messages=count)
         return QueueUnavailable(f"SQS did not take the message: {code}", code=code)
+
+
+def _failures_suppressed(suppressed: Counter[str]) -> None:
+    log.warning(
+        "ingest.queue_unavailable_suppressed", count=suppressed.total(), errors=dict(suppressed)
+    )
 
 
 def _settle(
