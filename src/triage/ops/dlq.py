@@ -6,11 +6,11 @@ safe order — send to the main queue, then delete from the DLQ only what was se
 interruption can at worst duplicate a message (the store dedupes it), never lose one. Its
 batches stay within SQS's size limit, it moves each dead letter once (one the daemon rejects
 again while it runs is left for the next run), and the letters it held are visible again as
-soon as it ends; stopped by Ctrl-C, it says how many it sent back and how many of those may
-also still be in the DLQ. Each letter carries its identity over (`REDRIVEN_FROM_ATTRIBUTE`), and when it
-was first queued (`received_at`): SQS gives the copy a new MessageId and SentTimestamp, and
-alerts counted under the old one must not be counted again, nor dated after events applied
-since.
+soon as it ends (as a peek's are); stopped by Ctrl-C, it says how many it sent back and how
+many of those may also still be in the DLQ. Each letter carries its identity over
+(`REDRIVEN_FROM_ATTRIBUTE`), and when it was first queued (`received_at`): SQS gives the copy
+a new MessageId and SentTimestamp, and alerts counted under the old one must not be counted
+again, nor dated after events applied since.
 """
 
 from __future__ import annotations
@@ -204,7 +204,8 @@ async def find_dlq(sqs: Any, queue_url: str) -> tuple[str, str, str]:
         )
     dlq_arn = _dead_letter_target(queue_url, attrs["RedrivePolicy"])
     name, account = dlq_arn.split(":")[-1], dlq_arn.split(":")[-2]
-    async with named_queue(f"the DLQ {dlq_arn} that {url_origin(queue_url)}'s RedrivePolicy names"):
+    named = f"the DLQ {dlq_arn} that {url_origin(queue_url)}'s RedrivePolicy names"
+    async with named_queue(named):
         dlq_url = (await sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account))[
             "QueueUrl"
         ]
@@ -262,21 +263,28 @@ async def peek(sqs: Any, dlq_url: str, max_messages: int, out: TextIO | None = N
     """Print each dead letter as one JSON line on `out` (sys.stdout as it is at the call, not
     at import: a test's or a caller's redirection is honoured) and leave them all in the DLQ."""
     out = out if out is not None else sys.stdout
-    held: dict[str, DeadLetter] = {}
-    try:
+    async with _looking(sqs, dlq_url) as held:
         letters = await receive(sqs, dlq_url, max_messages, _PEEK_HIDE_S, held)
         now = datetime.now(UTC)
         for letter in letters:
             out.write(json_line(letter.describe(now)) + "\n")
+    _say(f"{len(letters)} dead letter(s) in {url_origin(dlq_url)}")
+    return len(letters)
+
+
+@contextlib.asynccontextmanager
+async def _looking(sqs: Any, dlq_url: str) -> AsyncIterator[dict[str, DeadLetter]]:
+    """The letters a look at the DLQ takes (`receive`'s `held`), made visible again when it
+    ends, however it ends: Ctrl-C between two receives, a closed pipe or SQS failing included,
+    so none stays hidden for _PEEK_HIDE_S (then best effort: the first error is the one told)."""
+    held: dict[str, DeadLetter] = {}
+    try:
+        yield held
     except BaseException:
-        # Ctrl-C between two receives, a closed pipe, SQS failing: what it took is visible
-        # again at once, not after _PEEK_HIDE_S (best effort: the first error is the one told).
         with contextlib.suppress(*AWS_CALL_ERRORS):
             await _release(sqs, dlq_url, list(held.values()))
         raise
     await _release(sqs, dlq_url, list(held.values()))
-    _say(f"{len(letters)} dead letter(s) in {url_origin(dlq_url)}")
-    return len(letters)
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,8 +335,8 @@ async def redrive_counted(
     if dlq_arn == queue_arn:
         raise ConfigError(_ITSELF.format(url=url_origin(dlq_url)))
     if dry_run:
-        letters = await receive(sqs, dlq_url, max_messages, _PEEK_HIDE_S)
-        await _release(sqs, dlq_url, letters)
+        async with _looking(sqs, dlq_url) as held:
+            letters = await receive(sqs, dlq_url, max_messages, _PEEK_HIDE_S, held)
         _say(f"would move {len(letters)} dead letter(s) back to {url_origin(queue_url)}")
         return Redriven(len(letters))
     if sqs_move:
