@@ -471,9 +471,10 @@ TOKEN_RULES: tuple[
         for kind in "sb"
     ),
     # Azure AD (Entra ID) client secrets: 40 characters, the fourth a digit and then `Q~`. A dot
-    # after them that no secret's character follows ends a sentence.
+    # after them that no secret's character follows ends a sentence; one before them may join
+    # it to a name (`tag.4Yg3Q~…`, `env.…`): the shape is distinct enough to be taken there.
     _rule(
-        r"(?<![A-Za-z0-9_~.-](?<!\\[nrt]))[A-Za-z0-9_~.-]{3}[0-9]Q~[A-Za-z0-9_~.-]{34}"
+        r"(?<![A-Za-z0-9_~-](?<!\\[nrt]))[A-Za-z0-9_~.-]{3}[0-9]Q~[A-Za-z0-9_~.-]{34}"
         r"(?![A-Za-z0-9_~-]|\.[A-Za-z0-9_~.-])",
         "[REDACTED:token]",
         "Q~",
