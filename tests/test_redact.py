@@ -1449,8 +1449,8 @@ def test_hold_ignores_short_values_and_keeps_the_most_recent() -> None:
     for value in values:
         hold(value)
     assert held() == tuple(values[-256:])
-    hold(values[100])  # held again: it is recent now
-    assert held()[-1] == values[100] and len(held()) == 256
+    hold(values[100])  # held again: the same values (its eviction order: test_redact_held)
+    assert set(held()) == set(values[-256:]) and len(held()) == 256
 
 
 def test_hold_is_safe_from_many_threads() -> None:
