@@ -142,6 +142,9 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "sns/notification-message-bom.json": ("0f71bd4e951738198a3c904c0023a01d",),
     "sentry/legacy-plugin.json": ("de6c812c17c3b159aa6419d737e4bb39",),
     "sentry/activity-alert-resolved.json": ("b8b0ea17cdd7fba428a166afef74913b",),
+    # The same issue as the activity alert's: a service hook and the integration's webhooks
+    # for one issue are one incident.
+    "sentry/service-hook-event-alert.json": ("b8b0ea17cdd7fba428a166afef74913b",),
     "grafana/datasource-nodata.json": ("31dc350b2a5fffb64c30f7a3c57146f0",),
     "alertmanager/no-alertname.json": ("1f871064ddda239bbb0c5c00463653bc",),
     "cloudwatch/sns-anomaly-detection.json": ("3c7f4438d99a3de55ff4fdc2f6609539",),

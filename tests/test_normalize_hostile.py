@@ -334,6 +334,8 @@ NOT_DISPLAY: dict[str, set[str]] = {
         "data.metric_alert", "data.metric_alert.alert_rule", "data.metric_alert.alert_rule.id",
     },
     "sentry-plugin": {"id", "event"},
+    # A service hook is known by its three objects, and its issue by the group's id.
+    "sentry-service-hook": {"group", "group.id", "event", "project"},
     "threshold": {"event_type", "state", "rule_id", "device_id", "metric"},
     "generic": {"title", "dedup_key", "status"},
     # $ALERT_ID is `alert_id`, `monitor_id` or `alert.id`, as the template names it.

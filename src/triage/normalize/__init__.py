@@ -125,6 +125,12 @@ FORMATS: tuple[Format, ...] = (
     Format("grafana-legacy", grafana.matches_legacy, grafana.normalize_legacy, _keys("ruleId")),
     Format("sentry", sentry.matches, sentry.normalize, _keys("action")),
     Format("sentry-plugin", sentry.matches_legacy, sentry.normalize_legacy, _keys("culprit")),
+    Format(
+        "sentry-service-hook",
+        sentry.matches_service_hook,
+        sentry.normalize_service_hook,
+        _keys("group"),
+    ),
     # Other tools' webhooks sent to the generic path: known by their own keys, before
     # `generic` would key them by a title that changes with their state.
     Format(
