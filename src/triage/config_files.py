@@ -1,12 +1,15 @@
-"""An operator's configuration file (the routes file, the patterns file) read as text: one
-ConfigError line, naming the setting and the path, for each way it cannot be read."""
+"""An operator's configuration file (the routes file, the patterns file) read as text and
+parsed as TOML: one ConfigError line, naming the setting and the path, for each way it cannot
+be read or parsed."""
 
 from __future__ import annotations
 
 import errno
 import os
 import stat
+import tomllib
 from pathlib import Path
+from typing import Any
 
 from triage.errors import ConfigError
 
@@ -52,3 +55,18 @@ def _check_regular(mode: int, path: Path, setting: str) -> None:
         raise ConfigError(f"{setting} {path}: {os.strerror(errno.EISDIR)}")
     kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
     raise ConfigError(f"{setting} {path}: not a regular file ({kind})")
+
+
+def parse_toml(text: str, where: str, hint: str = "") -> dict[str, Any]:
+    """`text` parsed as TOML; a ConfigError starting with `where` (the setting and the path)
+    for a syntax error (with `hint`, such as " (routes files are TOML)", after "not valid
+    TOML") or for arrays or inline tables nested past Python's stack, which tomllib does not
+    refuse in its own words but with a RecursionError."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{where}: not valid TOML{hint}: {exc}") from None
+    except RecursionError:
+        raise ConfigError(
+            f"{where}: not valid TOML{hint}: arrays or inline tables nested too deeply"
+        ) from None

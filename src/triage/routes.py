@@ -59,7 +59,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -435,11 +434,8 @@ def load_router(settings: Settings) -> Router:
     if settings.routes_file is None:
         return Router(default)
     path = settings.routes_file
-    try:
-        data = tomllib.loads(_read(path))
-    except tomllib.TOMLDecodeError as exc:
-        hint = " (routes files are TOML)" if path.suffix.lower() in _NOT_TOML else ""
-        raise ConfigError(f"TRIAGE_ROUTES_FILE {path}: not valid TOML{hint}: {exc}") from None
+    hint = " (routes files are TOML)" if path.suffix.lower() in _NOT_TOML else ""
+    data = config_files.parse_toml(_read(path), f"TRIAGE_ROUTES_FILE {path}", hint)
     try:
         parsed = _File.model_validate(data)
     except ValidationError as exc:

@@ -14,7 +14,6 @@ location and links; generic steps only make up three. Within the ticket contract
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -87,10 +86,7 @@ def load_patterns(path: Path | None = None) -> tuple[Pattern, ...]:
         text = _read_patterns(path)
     else:
         text = (resources.files(__package__) / "patterns.toml").read_text(encoding="utf-8")
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"TRIAGE_PATTERNS_FILE {name}: not valid TOML: {exc}") from None
+    data = config_files.parse_toml(text, f"TRIAGE_PATTERNS_FILE {name}")
     entries = _entries(data, f"TRIAGE_PATTERNS_FILE {name}")
     return tuple(
         _pattern(entry, f"TRIAGE_PATTERNS_FILE {name} [[pattern]] #{i + 1}")
