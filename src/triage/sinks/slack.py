@@ -44,6 +44,8 @@ How answers map to errors:
                                  any other as a 4xx
     429                          SinkThrottledError (the message is held) for `Retry-After`
     408, 425, 5xx                SinkUnavailableError, with `Retry-After` as retry_after_s
+    1xx as the final answer      SinkUnavailableError: it broke HTTP's rules (a 101 upgrade
+                                 no one asked for), as an answer cut short does
     3xx                          SinkUnavailableError `redirected`: not followed (the post, and
                                  the webhook's secret path, would go along); the webhook URL is
                                  wrong or a proxy answers for it, which no message can fix
@@ -422,7 +424,14 @@ class SlackSink:
             self.metrics.incr("SinkCalls", sink=self.name, outcome="throttled")
             log.debug("slack.throttled", retry_after_s=wait_s, **fields)
             raise SinkThrottledError(f"slack answered {status}: {reason}", retry_after_s=wait_s)
-        if status >= 500 or status in _RETRYABLE_4XX or refusal in _RETRYABLE_ERRORS:
+        if (
+            status < 200
+            or status >= 500
+            or status in _RETRYABLE_4XX
+            or refusal in _RETRYABLE_ERRORS
+        ):
+            # A 1xx as the final answer (an upgrade no one asked for) says nothing of the
+            # post: Slack, or what answers for it, is unwell.
             self.metrics.incr("SinkCalls", sink=self.name, outcome="unavailable")
             log.debug("slack.unavailable", retry_after_s=retry_after_s, **fields)
             raise SinkUnavailableError(

@@ -36,7 +36,7 @@ from openai._models import FinalRequestOptions
 
 from triage.errors import ModelError
 from triage.settings import Settings
-from triage.sinks.aio import AiohttpTransport, AnswerTooLarge
+from triage.sinks.aio import AiohttpTransport, AnswerTooLarge, AnswerUnread
 from triage.sinks.http import MAX_WAIT_S, parse_retry_after
 from triage.summarise import prompt
 from triage.summarise.answer import MAX_ANSWER_CHARS
@@ -518,17 +518,25 @@ def _model_error(exc: openai.OpenAIError) -> ModelError:
     if isinstance(exc, openai.APITimeoutError):
         return ModelError("timeout", outcome="timeout", retryable=True)
     if isinstance(exc, openai.APIConnectionError):
-        if isinstance(exc.__cause__, AnswerTooLarge):
-            # Broken or hostile, and the same for the next request: not retried. The
-            # fallback's line (`answer_too_large`) says it.
-            log.debug("llm.error", error=str(exc.__cause__))
-            return ModelError("answer_too_large", outcome="invalid", provider_fault=True)
+        if isinstance(exc.__cause__, AnswerUnread):
+            return _unread(exc.__cause__)
         return ModelError("unreachable", outcome="unreachable", retryable=True)
     if isinstance(exc, openai.APIStatusError):
         return _status_error(exc)
     # e.g. an answer that is not a chat completion at all
     log.info("llm.error", error=type(exc).__name__)
     return ModelError("bad_response", outcome="invalid", provider_fault=True)
+
+
+def _unread(exc: AnswerUnread) -> ModelError:
+    """An answer not read: too large, or not in the coding its Content-Encoding names. Broken
+    or hostile, and the same for the next request, so not retried; the provider's fault, so
+    the breaker hears of it. The fallback's line (`answer_too_large`, `answer_undecodable`)
+    says which. Its status is not known here (the SDK reads an answer whole before it looks
+    at it), so an error answer unread is this too."""
+    log.debug("llm.error", error=f"{type(exc).__name__}: {exc}")  # our words, not the answer's
+    reason = "answer_too_large" if isinstance(exc, AnswerTooLarge) else "answer_undecodable"
+    return ModelError(reason, outcome="invalid", provider_fault=True)
 
 
 def _too_long(exc: openai.APIStatusError) -> bool:

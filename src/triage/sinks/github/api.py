@@ -18,6 +18,12 @@ How answers map to errors (the error's `reason` is the outcome counted in `SinkC
     5xx, 408, 425, network error, timeout   GitHubUnavailableError "unavailable" / "network"
                                             (425 Too Early: a proxy that will not replay early
                                             data; the same call again goes through)
+    1xx as the final answer                 GitHubUnavailableError "unavailable": it broke
+                                            HTTP's rules (a 101 upgrade no one asked for)
+    an answer too large to read, or not in  judged by its status and headers alone, its body
+    the coding it names (gzip that is not   taken as empty: a 2xx create is then
+    gzip)                                   "bad_response", retried, and its issue found again
+                                            by its marker; GitHub would answer the same again
     2xx of the wrong shape (no JSON, a      GitHubUnavailableError "bad_response"
     list for an object, a field missing)
     3xx off the API's host (or no URL, no   GitHubUnavailableError "redirected": not followed,
@@ -65,7 +71,7 @@ from triage.errors import (
 )
 from triage.redact import hold
 from triage.settings import Settings
-from triage.sinks.aio import AiohttpTransport, AnswerTooLarge
+from triage.sinks.aio import AiohttpTransport, AnswerUnread
 from triage.sinks.github.auth import InstallationToken, app_credentials, usable_in_header
 from triage.sinks.http import (
     MAX_WAIT_S,
@@ -283,8 +289,9 @@ class GitHubApi:
         headers: dict[str, str],
         params: dict[str, Any] | None = None,
     ) -> httpx2.Response:
-        """One request's answer. One too large to read (`AnswerTooLarge`) is judged by its
-        status and headers alone, its body taken as empty (`_UNREAD` says why): GitHub would
+        """One request's answer. One too large to read, or not in the coding it names
+        (`AnswerUnread`), is judged by its status and headers alone, its body taken as empty
+        (`_UNREAD` says why): GitHub would
         answer the same again, so a network failure's retry would not change it, and a 410
         (deleted), a 403 limit with its Retry-After, or a 2xx would be misread."""
         request = self._client.build_request(method, url, json=json, params=params, headers=headers)
@@ -292,7 +299,7 @@ class GitHubApi:
         try:
             await response.aread()
             return response
-        except AnswerTooLarge as exc:
+        except AnswerUnread as exc:
             unread = {_UNREAD: f"{type(exc).__name__}: {exc}"}  # our words, not GitHub's
             return httpx2.Response(
                 response.status_code, headers=response.headers, request=request, extensions=unread
@@ -341,7 +348,9 @@ class GitHubApi:
                 f"GitHub refused our credentials ({status}: {reason}): {_SUSPENDED_HINT}",
                 reason="suspended",
             )
-        if status >= 500 or status in _RETRYABLE_4XX:
+        if status < 200 or status >= 500 or status in _RETRYABLE_4XX:
+            # A 1xx as the final answer (an upgrade no one asked for) says nothing of the
+            # call: GitHub, or what answers for it, is unwell, as with a 5xx.
             log.debug("github.unavailable", **fields)
             raise GitHubUnavailableError(
                 f"GitHub answered {status}: {reason}",
