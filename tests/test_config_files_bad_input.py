@@ -269,7 +269,7 @@ def test_a_patterns_entry_mistake_says_what_was_meant(
     the pattern that is wrong, not a bare `re` message or 'is not a valid Priority'."""
     path = one_pattern(tmp_path, **fields)
     message = patterns_error(path)
-    assert message.startswith(f"TRIAGE_PATTERNS_FILE {path} [[pattern]] #1 ")
+    assert message.startswith(f"TRIAGE_PATTERNS_FILE {path}: [[pattern]] #1 ")
     assert expected in message and "Priority" not in message
 
 

@@ -154,11 +154,6 @@ def test_a_pattern_with_a_nested_repeat_is_refused(tmp_path: Path, regex: str) -
     assert "[[pattern]] #1 (x)" in _error("TRIAGE_PATTERNS_FILE", path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="deterministic._pattern ignores keys beside the four it reads: a typo of an "
-    "optional key, or a key of another tool, is taken in silence",
-)
 def test_an_unknown_key_in_a_pattern_entry_is_named(tmp_path: Path) -> None:
     """A key no [[pattern]] entry has (`stpes` beside `steps`) is an error naming the entry
     and the key."""

@@ -89,7 +89,7 @@ def load_patterns(path: Path | None = None) -> tuple[Pattern, ...]:
     data = config_files.parse_toml(text, f"TRIAGE_PATTERNS_FILE {name}")
     entries = _entries(data, f"TRIAGE_PATTERNS_FILE {name}")
     return tuple(
-        _pattern(entry, f"TRIAGE_PATTERNS_FILE {name} [[pattern]] #{i + 1}")
+        _pattern(entry, f"TRIAGE_PATTERNS_FILE {name}: [[pattern]] #{i + 1}")
         for i, entry in enumerate(entries)
     )
 
@@ -104,6 +104,7 @@ def _entries(data: dict[str, Any], where: str) -> list[Any]:
         typo = next((key for key in data if did_you_mean(key, ["pattern"])), None)
         hint = f" (written as [[{typo}]]?)" if typo else ""
         raise ConfigError(f"{where}: no [[pattern]] entries{hint}")
+    _refuse_unknown(data, ("pattern",), where)
     return entries
 
 
@@ -123,7 +124,9 @@ def _pattern(entry: Any, where: str) -> Pattern:
     if missing is not None:
         named = f" ({entry['category']})" if isinstance(entry.get("category"), str) else ""
         raise ConfigError(f"{where}{named}: missing key {missing!r}{_written_as(missing, entry)}")
-    category, pattern, hint, steps = (entry[key] for key in _ENTRY_KEYS)
+    category = _category(entry["category"], where)
+    _refuse_unknown(entry, _ENTRY_KEYS, f"{where} ({category})")
+    pattern, hint, steps = (entry[key] for key in _ENTRY_KEYS[1:])
     try:
         regex = re.compile(pattern, re.IGNORECASE)
     except (re.error, TypeError) as exc:
@@ -138,7 +141,35 @@ def _pattern(entry: Any, where: str) -> Pattern:
         )
     if not isinstance(steps, list) or not all(isinstance(s, str) for s in steps):
         raise ConfigError(f"{where} ({category}): steps must be a list of strings")
-    return Pattern(str(category), regex, priority, tuple(steps))
+    return Pattern(category, regex, priority, tuple(steps))
+
+
+#: A category is shown in tickets and logs and named by routes: words on one line.
+_CATEGORY = re.compile(r"[^\x00-\x1f\x7f]{1,80}")
+
+
+def _category(category: Any, where: str) -> str:
+    """The entry's category; a ConfigError for anything but a short name on one line."""
+    if isinstance(category, str) and _CATEGORY.fullmatch(category) and category.strip():
+        return category
+    raise ConfigError(
+        f"{where}: category must be a name (a string of 1 to 80 characters, no control characters)"
+    )
+
+
+#: How much of an unknown key an error shows (a key is any string TOML can quote).
+_KEY_CHARS = 40
+
+
+def _refuse_unknown(table: dict[str, Any], known: tuple[str, ...], where: str) -> None:
+    """A ConfigError naming the first key of `table` that is not `known` (a typo of an
+    optional key, a key of another tool's format, would otherwise be taken in silence), with
+    the key it was a typo of, else the known ones."""
+    unknown = next((key for key in table if key not in known), None)
+    if unknown is None:
+        return
+    meant = did_you_mean(unknown, known) or f"; known: {', '.join(known)}"
+    raise ConfigError(f"{where}: unknown key {unknown[:_KEY_CHARS]!r}{meant}")
 
 
 def _written_as(missing: str, entry: dict[str, Any]) -> str:

@@ -1,0 +1,60 @@
+"""TRIAGE_PATTERNS_FILE's shape: every key of the file and of each [[pattern]] entry is one
+the summariser reads, of the type it reads, else one ConfigError line naming the entry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from triage.errors import ConfigError
+from triage.summarise.deterministic import load_patterns
+
+ENTRY = 'category = "x"\npattern = "disk"\nseverity_hint = "high"\nsteps = ["s"]\n'
+
+
+def _error(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "patterns.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_patterns(path)
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith(f"TRIAGE_PATTERNS_FILE {path}"), message
+    return message.removeprefix(f"TRIAGE_PATTERNS_FILE {path}")
+
+
+def test_an_unknown_key_is_named_with_the_key_it_was_a_typo_of(tmp_path: Path) -> None:
+    """`stpes` beside `steps` in the second entry: the entry, the key and the key it was
+    meant to be."""
+    message = _error(tmp_path, f"[[pattern]]\n{ENTRY}\n[[pattern]]\n{ENTRY}stpes = ['t']\n")
+    assert message == ": [[pattern]] #2 (x): unknown key 'stpes'; did you mean 'steps'?"
+
+
+def test_an_unknown_key_like_no_known_one_lists_the_known_keys(tmp_path: Path) -> None:
+    """A key of another tool's format: the error lists the four keys an entry has."""
+    message = _error(tmp_path, f"[[pattern]]\n{ENTRY}owner = 'sre'\n")
+    assert message == (
+        ": [[pattern]] #1 (x): unknown key 'owner'; known: category, pattern, severity_hint, steps"
+    )
+
+
+def test_a_table_beside_the_patterns_is_refused(tmp_path: Path) -> None:
+    """A `[[patern]]` entry beside `[[pattern]]` ones would be dropped in silence: it is
+    named, with the table it was meant to be."""
+    message = _error(tmp_path, f"[[pattern]]\n{ENTRY}\n[[patern]]\n{ENTRY}")
+    assert message == ": unknown key 'patern'; did you mean 'pattern'?"
+
+
+@pytest.mark.parametrize("category", ["5", "['a']", "''", '"a\\u0007b"'])
+def test_a_category_that_is_no_name_is_refused(tmp_path: Path, category: str) -> None:
+    """A category that is no string, empty, or holding control characters (it is shown in
+    tickets and matched by routes) is refused, naming the entry."""
+    entry = ENTRY.replace('category = "x"', f"category = {category}")
+    message = _error(tmp_path, f"[[pattern]]\n{entry}")
+    assert message.startswith(": [[pattern]] #1: category must be "), message
+
+
+def test_an_unknown_key_is_shown_escaped_and_cut(tmp_path: Path) -> None:
+    """A key holding a newline or running long is shown escaped and cut, on one line."""
+    message = _error(tmp_path, f'[[pattern]]\n{ENTRY}"a\\nb{"c" * 200}" = 1\n')
+    assert "'a\\nb" in message and len(message) < 200, message
