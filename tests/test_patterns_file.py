@@ -58,3 +58,50 @@ def test_an_unknown_key_is_shown_escaped_and_cut(tmp_path: Path) -> None:
     """A key holding a newline or running long is shown escaped and cut, on one line."""
     message = _error(tmp_path, f'[[pattern]]\n{ENTRY}"a\\nb{"c" * 200}" = 1\n')
     assert "'a\\nb" in message and len(message) < 200, message
+
+
+def _entry(regex: str) -> str:
+    """One [[pattern]] entry matching `regex` (a TOML literal string: no escapes)."""
+    entry = ENTRY.replace('pattern = "disk"', f"pattern = '{regex}'")
+    return f"[[pattern]]\n{entry}"
+
+
+@pytest.mark.parametrize(
+    "regex",
+    [
+        r"(a*)*",
+        r"(.*a){20}",
+        r"(a{1,2}){30}",
+        r"(.?){300}",
+        r"(ab?|b)*c",
+        r"(aa|a)*b",
+        r"(ab|a)*c",
+        r"((a|ab)c?)+",
+        r"(?:\w+[-.]?)+@",
+    ],
+)
+def test_every_repeat_that_can_split_text_many_ways_is_refused(tmp_path: Path, regex: str) -> None:
+    """Siblings of (a+)+: a repeat of a variable repeat, of a large counted one, or of an
+    alternation whose branches start alike, are refused naming the entry and why."""
+    message = _error(tmp_path, _entry(regex))
+    assert message.startswith(": [[pattern]] #1 (x): a repeat of something"), message
+    assert "exponential" in message
+
+
+@pytest.mark.parametrize(
+    "regex", [r"(\d{1,3}\.){3}\d{1,3}", r"(?:a|b)*c", r"(?:ab|cd)+", r"(?:x|\w)+y", r"(?:a++)+"]
+)
+def test_a_repeat_with_one_way_to_match_is_taken(tmp_path: Path, regex: str) -> None:
+    """Repeats that split a text one way (or a few: a dotted quad) are no backtracking risk
+    and load."""
+    path = tmp_path / "patterns.toml"
+    path.write_text(_entry(regex))
+    assert [p.regex.pattern for p in load_patterns(path)] == [regex]
+
+
+@pytest.mark.parametrize("depth", [900, 3_000])
+def test_a_regex_nested_too_deeply_is_one_line(tmp_path: Path, depth: int) -> None:
+    """Groups nested past the stack of Python's regex parser: one line naming the entry,
+    not a RecursionError traceback."""
+    message = _error(tmp_path, _entry("(?:" * depth + "a" + ")" * depth))
+    assert message == ": [[pattern]] #1 (x): pattern is nested too deeply", message

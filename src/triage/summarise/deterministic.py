@@ -27,6 +27,7 @@ from triage.models import Priority, Ticket
 from triage.normalize.common import cut
 from triage.settings import did_you_mean
 from triage.summarise import subject
+from triage.summarise.backtracking import backtracking
 from triage.summarise.base import DESCRIPTION_CHARS, STEP_CHARS, TITLE_CHARS
 from triage.summarise.priority import (
     SEVERITY_PRIORITY,
@@ -127,12 +128,7 @@ def _pattern(entry: Any, where: str) -> Pattern:
     category = _category(entry["category"], where)
     _refuse_unknown(entry, _ENTRY_KEYS, f"{where} ({category})")
     pattern, hint, steps = (entry[key] for key in _ENTRY_KEYS[1:])
-    try:
-        regex = re.compile(pattern, re.IGNORECASE)
-    except (re.error, TypeError) as exc:
-        raise ConfigError(
-            f"{where} ({category}): pattern is no regular expression: {exc}"
-        ) from None
+    regex = _regex(pattern, f"{where} ({category})")
     priority = _severity_hint(hint, f"{where} ({category})")
     if _UNBOUNDED_GAP.search(pattern):
         raise ConfigError(
@@ -170,6 +166,22 @@ def _refuse_unknown(table: dict[str, Any], known: tuple[str, ...], where: str) -
         return
     meant = did_you_mean(unknown, known) or f"; known: {', '.join(known)}"
     raise ConfigError(f"{where}: unknown key {unknown[:_KEY_CHARS]!r}{meant}")
+
+
+def _regex(pattern: Any, where: str) -> re.Pattern[str]:
+    """The entry's pattern compiled (case-insensitive); a ConfigError for what is no regular
+    expression, is nested past the parser's stack, or can backtrack for exponential time on
+    an alert (`backtracking.py`): every alert's text is searched with it."""
+    try:
+        regex = re.compile(pattern, re.IGNORECASE)
+        slow = backtracking(pattern, re.IGNORECASE)
+    except (re.error, TypeError) as exc:
+        raise ConfigError(f"{where}: pattern is no regular expression: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{where}: pattern is nested too deeply") from None
+    if slow is not None:
+        raise ConfigError(f"{where}: {slow}")
+    return regex
 
 
 def _written_as(missing: str, entry: dict[str, Any]) -> str:
