@@ -10,7 +10,8 @@ reading the same quoted value sends the quotes, and a generated token may hold t
 
 `triage ingest` (`ingest/auth.py`) and `triage check` both read tokens through this module, so
 the check refuses exactly what the gateway would. The Secrets Manager call itself stays with
-each caller, and nothing here imports the gateway: the daemon's code (check included) must not
+each caller (asking for `CURRENT_STAGE`, as the backend token is read), and nothing here
+imports the gateway: the daemon's code (check included) must not
 (tests/test_deploy.py). No message here ever holds a token.
 """
 
@@ -25,6 +26,7 @@ from botocore.exceptions import ClientError
 from triage import redact
 from triage.aws import told_error_code
 from triage.errors import ConfigError
+from triage.secrets import _CURRENT
 from triage.settings import did_you_mean, pasted_fault, quoted
 
 #: The webhook sources, in the order the README lists them.
@@ -36,6 +38,11 @@ MAX_TOKENS_PER_SOURCE = 2
 #: What is taken off a stored token's ends: ASCII whitespace only (a Unicode space around a
 #: token is refused as a character that is not ASCII, not silently dropped).
 _STORED_SPACE = " \t\r\n\v\f"
+
+#: The version of the tokens' secret to read, by name, as the backend token's is read
+#: (`triage.secrets`): during a rotation the AWSPENDING one is not in force yet, and an
+#: emulator's unnamed default does not always follow finishSecret.
+CURRENT_STAGE = _CURRENT
 
 #: Secrets Manager error codes that retrying cannot fix.
 CONFIG_CODES = frozenset(

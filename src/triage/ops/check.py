@@ -20,6 +20,7 @@ from triage.app import github_links_from_answers, open_configured_store
 from triage.aws import AWS_CALL_ERRORS, ONE_SHOT, Aws, told_error_code
 from triage.errors import ConfigError, ModelError, SinkRejectedError, TriageError
 from triage.ingest_tokens import (
+    CURRENT_STAGE,
     TokensUnavailable,
     held_tokens,
     read_failure,
@@ -200,7 +201,9 @@ async def _ingest_tokens(settings: Settings, aws: Aws) -> str:
     if secret_id:
         secrets = await aws.client("secretsmanager")
         try:
-            response = await secrets.get_secret_value(SecretId=secret_id)
+            response = await secrets.get_secret_value(
+                SecretId=secret_id, VersionStage=CURRENT_STAGE
+            )
         except AWS_CALL_ERRORS as exc:
             raise read_failure(exc, secret_id) from None
         text, where = secret_text(response, secret_id), "TRIAGE_INGEST_TOKENS_SECRET_ID"
