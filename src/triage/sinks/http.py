@@ -39,12 +39,13 @@ _DELTA_SECONDS = re.compile(r"[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?", re.ASCII
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
     """Seconds from a Retry-After header: delta-seconds (`_DELTA_SECONDS`) or an HTTP date
     (compared with `now`, epoch seconds, default the wall clock; one already past is 0), at
-    most `MAX_WAIT_S` (so is a number of more digits than a float holds); None if absent or
-    unreadable (a negative number, anything else float() reads, no date)."""
+    most `MAX_WAIT_S`; None if absent or unreadable (a negative number, anything else float()
+    reads, no date) or past what a float holds (hundreds of digits, `1e309`: no server means
+    that, and the summariser would pause its model for it; tests/test_summarise_hostile_more)."""
     if not value:
         return None
     if _DELTA_SECONDS.fullmatch(value.strip()):
-        seconds = float(value)  # inf past a float's range: a very long wait, capped below
+        seconds = float(value)  # inf past a float's range: said nothing usable
     else:
         try:
             when = email.utils.parsedate_to_datetime(value)
@@ -53,7 +54,7 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
         if when.tzinfo is None:  # "-0000" parses as naive; HTTP dates are GMT
             when = when.replace(tzinfo=UTC)
         seconds = when.timestamp() - (time.time() if now is None else now)
-    return min(max(0.0, seconds), MAX_WAIT_S) if not math.isnan(seconds) else None
+    return min(max(0.0, seconds), MAX_WAIT_S) if math.isfinite(seconds) else None
 
 
 #: The shortest wait a throttling answer (429, a rate limit) gets. A Retry-After of 0 or of a
