@@ -105,3 +105,25 @@ def test_a_regex_nested_too_deeply_is_one_line(tmp_path: Path, depth: int) -> No
     not a RecursionError traceback."""
     message = _error(tmp_path, _entry("(?:" * depth + "a" + ")" * depth))
     assert message == ": [[pattern]] #1 (x): pattern is nested too deeply", message
+
+
+@pytest.mark.parametrize(
+    "regex", [r"\w+\w+!", r"\d+\.?\d*x", r"[a-z]+x[a-z]*!", r"\w+\s*\w+!", r"(?:id=\d+\d+)"]
+)
+def test_side_by_side_repeats_of_one_class_are_refused(tmp_path: Path, regex: str) -> None:
+    """Two unbounded repeats that can take the same characters, with nothing between them
+    that only the second can take (`\\w+\\w+`, `\\d+\\.?\\d*`), split the text a
+    quadratic number of ways at each place a search starts: refused naming the entry."""
+    message = _error(tmp_path, _entry(regex))
+    assert message.startswith(": [[pattern]] #1 (x): two repeats side by side"), message
+
+
+@pytest.mark.parametrize(
+    "regex", [r"\w+\s\w+", r"\d+%", r"\b\w+(Error|Exception)\b", r"cpu_usage\w*", r"a+b+"]
+)
+def test_side_by_side_repeats_a_character_apart_are_taken(tmp_path: Path, regex: str) -> None:
+    """Repeats kept apart by a character only one of them takes split a text one way: they
+    load."""
+    path = tmp_path / "patterns.toml"
+    path.write_text(_entry(regex))
+    assert [p.regex.pattern for p in load_patterns(path)] == [regex]

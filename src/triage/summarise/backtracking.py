@@ -50,6 +50,8 @@ def backtracking(pattern: str, flags: int = 0) -> str | None:
             ways = _ways(av[2], ignore_case) ** _most(av[1])
             if ways > MAX_WAYS:
                 return _REASON
+    if any(_side_by_side(sequence, ignore_case) for sequence in _sequences(tree.data)):
+        return _SIDE_BY_SIDE
     return None
 
 
@@ -58,6 +60,13 @@ _REASON = (
     "inside a repeat, as (a+)+ or (\\w+\\s?)*, or branches starting alike, as (a|aa)*) "
     "backtracks for exponential time on an alert that almost matches; repeat one "
     "character class instead, as [\\w\\s]{0,80}"
+)
+
+
+_SIDE_BY_SIDE = (
+    "two repeats side by side that can take the same characters (as \\w+\\w* or "
+    "\\d+\\.?\\d*) split an alert's text in a quadratic number of ways wherever a search "
+    "starts; keep them apart by a character only one takes, or bound them, as \\w{1,40}"
 )
 
 
@@ -125,12 +134,11 @@ def _alike(branches: list[Any], ignore_case: bool) -> bool:
         if first is None or empty:
             return True
         known.append(first)
-    probe = _PROBE + [ch for first in known for ch in _ends(first)]
-    for i, mine in enumerate(known):
-        for theirs in known[i + 1 :]:
-            if any(_in(ch, mine, ignore_case) and _in(ch, theirs, ignore_case) for ch in probe):
-                return True
-    return False
+    return any(
+        _overlap(mine, theirs, ignore_case)
+        for i, mine in enumerate(known)
+        for theirs in known[i + 1 :]
+    )
 
 
 #: What a piece of a pattern can start with (None: something this check does not follow,
@@ -220,3 +228,61 @@ def _in_set(ch: str, op: Any, av: Any) -> bool:
         category = _CATEGORIES.get(str(av))
         return category is None or category.fullmatch(ch) is not None
     return True
+
+
+#: The nodes that match one character.
+_ONE_CHARACTER = (_constants.LITERAL, _constants.NOT_LITERAL, _constants.ANY, _constants.IN)
+
+
+def _sequences(data: Any) -> Iterator[Any]:
+    """`data` and every sequence inside it (a group's, a repeat's, each branch)."""
+    yield data
+    for op, av in data:
+        if op == _constants.BRANCH:
+            for branch in av[1]:
+                yield from _sequences(branch)
+        elif op == _constants.GROUPREF_EXISTS:
+            for branch in av[1:]:
+                if branch is not None:
+                    yield from _sequences(branch)
+        else:
+            children = _children(op, av)
+            if children:
+                yield from _sequences(children)
+
+
+def _side_by_side(sequence: Any, ignore_case: bool) -> bool:
+    """Whether `sequence` holds an unbounded repeat of one character class after another
+    that can take the same characters, with nothing between them that the earlier one cannot
+    take (each such pair splits a text a quadratic number of ways)."""
+    open_repeats: list[list[tuple[Any, Any]]] = []
+    for op, av in sequence:
+        if op == _constants.AT:
+            continue  # takes no character
+        one = _one_character(op, av)
+        if one is None:
+            open_repeats = []  # a group or an alternation: followed no further
+        elif op in _REPEATS and av[1] == _UNBOUNDED:
+            if any(_overlap(one, earlier, ignore_case) for earlier in open_repeats):
+                return True
+            open_repeats.append(one)
+        elif op not in _REPEATS or av[0] > 0:
+            # A character that must be taken ends every open repeat that cannot take it.
+            open_repeats = [r for r in open_repeats if _overlap(one, r, ignore_case)]
+    return False
+
+
+def _one_character(op: Any, av: Any) -> list[tuple[Any, Any]] | None:
+    """The node itself when it matches one character, its body when it repeats one (as
+    `\\w+`), else None."""
+    if op in _ONE_CHARACTER:
+        return [(op, av)]
+    if op in _REPEATS and len(av[2]) == 1 and av[2][0][0] in _ONE_CHARACTER:
+        return [av[2][0]]
+    return None
+
+
+def _overlap(mine: list[tuple[Any, Any]], theirs: list[tuple[Any, Any]], ignore_case: bool) -> bool:
+    """Whether some character matches both single-character nodes (tried on the probe)."""
+    probe = [*_PROBE, *_ends(mine), *_ends(theirs)]
+    return any(_in(ch, mine, ignore_case) and _in(ch, theirs, ignore_case) for ch in probe)
