@@ -106,6 +106,7 @@ from triage.sinks.base import DEFAULT_TARGET, Target
 from triage.view import RedactedAlert
 
 #: inf and nan are no durations (an escalation after inf seconds overflows the sweep's clock).
+#: Durations are strict (a TOML integer or float): a boolean would be 1 second, in silence.
 _STRICT = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 #: Every `source` an alert can have: a route matching another could never match.
@@ -242,12 +243,12 @@ class _Route(BaseModel):
     sinks: tuple[str, ...] = Field(min_length=1)
     match: _Match = _Match()
     group_by: tuple[_Text, ...] = ()
-    group_window_s: float = Field(0.0, ge=0)
+    group_window_s: float = Field(0.0, ge=0, strict=True)
     github: _GitHub = _GitHub()
     slack: _Slack = _Slack()
-    escalate_after_s: float | None = Field(None, gt=0, le=MAX_DURATION_S)
+    escalate_after_s: float | None = Field(None, gt=0, le=MAX_DURATION_S, strict=True)
     escalate: _Escalate | None = None
-    resolve_after_s: float | None = Field(None, gt=0, le=MAX_DURATION_S)
+    resolve_after_s: float | None = Field(None, gt=0, le=MAX_DURATION_S, strict=True)
 
     @model_validator(mode="after")
     def _options_of_its_sinks(self) -> _Route:
@@ -256,6 +257,8 @@ class _Route(BaseModel):
         for sink in ("github", "slack"):
             if sink in self.model_fields_set and sink not in self.sinks:
                 raise ValueError(f"[route.{sink}] is given but {sink} is not in sinks")
+        if "group_window_s" in self.model_fields_set and not self.group_by:
+            raise ValueError("group_window_s is given but the route has no group_by")
         return self
 
     @field_validator("sinks")
@@ -599,9 +602,11 @@ def _route_label(data: Any, index: int) -> str:
     name = None
     if isinstance(routes, list) and index < len(routes) and isinstance(routes[index], dict):
         name = routes[index].get("name")
-    if isinstance(name, str) and len(name) > _LABEL_CHARS:
+    if not isinstance(name, str) or not name:
+        return f"route #{index + 1}"  # a name of another type is refused; this only labels it
+    if len(name) > _LABEL_CHARS:
         name = f"{name[:_LABEL_CHARS]}…"  # a name too long is refused; this only labels it
-    return f"route {name!r}" if name else f"route #{index + 1}"
+    return f"route {name!r}"
 
 
 #: The model each table of the file is validated by, by the key it is written under.
