@@ -119,3 +119,16 @@ async def test_the_model_answering_in_a_coding_it_does_not_name_is_not_asked_aga
     assert len(server.requests) == 1
     assert metrics.counter("LLMFallbacks", reason="answer_undecodable") == 1
     assert metrics.counter("LLMFallbacks", reason="breaker_open") == 1
+
+
+async def test_the_model_answering_an_upgrade_nobody_asked_for_is_a_server_fault() -> None:
+    """A 101 as the model's final answer is the provider unwell, as a 5xx is: retried within
+    the budget, then the fallback, counted against the breaker (it was `rejected_101`, this
+    request's own refusal, which the breaker never heard of)."""
+    metrics = Metrics()
+    async with hostile(switching) as server:
+        summariser = summariser_for(server.url + "/v1", metrics, llm_breaker_failures=1)
+        await summarise_times(summariser, 2)
+    assert len(server.requests) == 3  # the first try and llm_retries=2
+    assert metrics.counter("LLMFallbacks", reason="server_error_101") == 1
+    assert metrics.counter("LLMFallbacks", reason="breaker_open") == 1

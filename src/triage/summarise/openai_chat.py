@@ -10,10 +10,11 @@ later api-version for an Azure model that needs one (`OpenAiChat._adapt`), and r
 for a reasoning model that ran out of it (`OpenAiChat._room_to_think`).
 The SDK's own retries are off: the summariser retries, within its budget, so the two cannot
 stack. Each error answer becomes a `ModelError` that says whether to retry (429 with its
-wait, 5xx), to shorten the prompt (too long for the context, in OpenAI's, vLLM's,
+wait, 5xx, a 1xx as the final answer), to shorten the prompt (too long for the context, in OpenAI's, vLLM's,
 llama.cpp's or TGI's words), or to give up (a content filter's refusal is `content_filter`),
 and whether the provider is at fault (a refused key, a missing model, a spent quota, a
-redirect, a page that is no chat completion) or only this request. An answer streamed though
+redirect, a page that is no chat completion, an answer too large to read or not in the coding
+it names) or only this request. An answer streamed though
 no stream was asked for (some gateways always stream) is added up into the chat completion
 it stands for.
 """
@@ -559,9 +560,9 @@ def _said(exc: openai.APIStatusError) -> str:
 
 
 def _status_error(exc: openai.APIStatusError) -> ModelError:
-    """An error answer as the summariser acts on it: wait and retry (throttled, 5xx), make the
-    prompt shorter (too long), or give up on the model for now (anything else, the breaker
-    told when it is the provider's fault, not this request's)."""
+    """An error answer as the summariser acts on it: wait and retry (throttled, 5xx, a 1xx as
+    the final answer), make the prompt shorter (too long), or give up on the model for now
+    (anything else, the breaker told when it is the provider's fault, not this request's)."""
     status = exc.status_code
     retry_after_s = _retry_after(exc.response.headers)
     if retry_after_s is None and status in (429, 503):
@@ -570,7 +571,9 @@ def _status_error(exc: openai.APIStatusError) -> ModelError:
         return ModelError(
             "rate_limited", outcome="rate_limited", retryable=True, retry_after_s=retry_after_s
         )
-    if status >= 500 or status in (408, 425):  # 425 Too Early: a proxy will take it later
+    # 425 Too Early: a proxy will take it later. A 1xx as the final answer (an upgrade no one
+    # asked for) broke HTTP's rules: the provider unwell, as with a 5xx, never this request's.
+    if status < 200 or status >= 500 or status in (408, 425):
         return ModelError(
             f"server_error_{status}",
             outcome="server_error",
