@@ -127,3 +127,20 @@ def test_side_by_side_repeats_a_character_apart_are_taken(tmp_path: Path, regex:
     path = tmp_path / "patterns.toml"
     path.write_text(_entry(regex))
     assert [p.regex.pattern for p in load_patterns(path)] == [regex]
+
+
+@pytest.mark.parametrize("regex", ["", "(oom)?", "x*", ".{0,80}", "(?:disk|)"])
+def test_a_pattern_matching_empty_text_is_refused(tmp_path: Path, regex: str) -> None:
+    """A regex that matches empty text matches every alert (each would get its category and
+    steps): refused naming the entry."""
+    message = _error(tmp_path, _entry(regex))
+    assert message == ": [[pattern]] #1 (x): pattern matches any text (it matches empty text)"
+
+
+@pytest.mark.parametrize("value", ['["disk"]', "5", "{ a = 1 }"])
+def test_a_pattern_that_is_no_string_is_refused(tmp_path: Path, value: str) -> None:
+    """A regex given as an array, a number or a table is refused as no string, not with
+    Python's words for it (`unhashable type: 'list'`)."""
+    entry = ENTRY.replace('pattern = "disk"', f"pattern = {value}")
+    message = _error(tmp_path, f"[[pattern]]\n{entry}")
+    assert message == ": [[pattern]] #1 (x): pattern must be a string (a regular expression)"

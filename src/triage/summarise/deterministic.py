@@ -171,16 +171,21 @@ def _refuse_unknown(table: dict[str, Any], known: tuple[str, ...], where: str) -
 def _regex(pattern: Any, where: str) -> re.Pattern[str]:
     """The entry's pattern compiled (case-insensitive); a ConfigError for what is no regular
     expression, is nested past the parser's stack, or can backtrack for exponential time on
-    an alert (`backtracking.py`): every alert's text is searched with it."""
+    an alert (`backtracking.py`): every alert's text is searched with it. One that matches
+    empty text matches every alert, so it is refused too."""
+    if not isinstance(pattern, str):
+        raise ConfigError(f"{where}: pattern must be a string (a regular expression)")
     try:
         regex = re.compile(pattern, re.IGNORECASE)
         slow = backtracking(pattern, re.IGNORECASE)
-    except (re.error, TypeError) as exc:
+    except re.error as exc:
         raise ConfigError(f"{where}: pattern is no regular expression: {exc}") from None
     except RecursionError:
         raise ConfigError(f"{where}: pattern is nested too deeply") from None
     if slow is not None:
         raise ConfigError(f"{where}: {slow}")
+    if regex.search(""):
+        raise ConfigError(f"{where}: pattern matches any text (it matches empty text)")
     return regex
 
 
