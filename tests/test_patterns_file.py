@@ -144,3 +144,12 @@ def test_a_pattern_that_is_no_string_is_refused(tmp_path: Path, value: str) -> N
     entry = ENTRY.replace('pattern = "disk"', f"pattern = {value}")
     message = _error(tmp_path, f"[[pattern]]\n{entry}")
     assert message == ": [[pattern]] #1 (x): pattern must be a string (a regular expression)"
+
+
+def test_a_repeat_count_past_the_engine_is_no_regular_expression(tmp_path: Path) -> None:
+    """`a{4294967296}` (re raises OverflowError, not its own error) is one line naming the
+    entry, not a traceback."""
+    message = _error(tmp_path, _entry("a{4294967296}"))
+    assert message == (
+        ": [[pattern]] #1 (x): pattern is no regular expression: the repetition number is too large"
+    )

@@ -178,7 +178,7 @@ def _regex(pattern: Any, where: str) -> re.Pattern[str]:
     try:
         regex = re.compile(pattern, re.IGNORECASE)
         slow = backtracking(pattern, re.IGNORECASE)
-    except re.error as exc:
+    except (re.error, OverflowError) as exc:  # OverflowError: a repeat count past re's own
         raise ConfigError(f"{where}: pattern is no regular expression: {exc}") from None
     except RecursionError:
         raise ConfigError(f"{where}: pattern is nested too deeply") from None
