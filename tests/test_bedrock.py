@@ -1026,3 +1026,21 @@ async def test_each_transient_converse_error_is_retried(
     await summariser.aclose()
     assert ticket.title == "After the retry"
     assert bedrock.request_count == 2
+
+
+async def test_an_upgrade_nobody_asked_for_is_a_server_fault(
+    task_role: CredentialsEndpoint,
+) -> None:
+    """A 101 as the final answer to Converse (which botocore reads as an empty success) is the
+    endpoint unwell, as a 5xx is, and as the OpenAI client and the sinks read it: retried
+    within the budget, then the fallback as server_error_101 (it was `no_message`, not
+    retried)."""
+
+    async def switching(writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n")
+        await writer.drain()
+
+    async with hostile(switching) as server:
+        _, reason = await fallback_reason(server.url, llm_retries=1)
+    assert reason == "server_error_101"
+    assert len(server.requests) == 2

@@ -343,7 +343,12 @@ def _thinks(response: Any) -> bool:
 def read_answer(response: Any) -> Answer:
     """The Answer in a Converse response; one of another shape is invalid (ModelError:
     `no_message` without `output.message.content`, else `bad_response`). `triage check`
-    reads its one-token answer with it too, so it passes only what a summary can use."""
+    reads its one-token answer with it too, so it passes only what a summary can use. A 1xx
+    as the final answer (an upgrade no one asked for), which botocore reads as an empty
+    success, is the endpoint unwell, as a 5xx is: retried (`server_error_<status>`)."""
+    status = _status(response)
+    if status is not None and status < 200:
+        raise ModelError(f"server_error_{status}", outcome="server_error", retryable=True)
     try:
         blocks = response["output"]["message"]["content"]
     except (KeyError, TypeError):
@@ -370,6 +375,13 @@ def read_answer(response: Any) -> Answer:
         prompt_tokens=prompt_tokens,
         completion_tokens=completion_tokens,
     )
+
+
+def _status(response: Any) -> int | None:
+    """The HTTP status botocore says a parsed answer came with, if it says one."""
+    metadata = response.get("ResponseMetadata") if isinstance(response, dict) else None
+    status = metadata.get("HTTPStatusCode") if isinstance(metadata, dict) else None
+    return status if isinstance(status, int) and not isinstance(status, bool) else None
 
 
 def _refuses_system(exc: ClientError) -> bool:
