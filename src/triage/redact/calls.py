@@ -15,7 +15,12 @@ from __future__ import annotations
 
 import re
 
-from triage.redact.names import _SECRET_NAME_NEEDLES, _kept_value, secret_named
+from triage.redact.names import (
+    _SECRET_NAME_NEEDLES,
+    _kept_value,
+    inside_placeholder,
+    secret_named,
+)
 from triage.redact.rule import (
     _ESCAPED_QUOTED_CHAR,
     _QUOTED_CHAR,
@@ -96,6 +101,9 @@ def _literal_after_name(match: re.Match[str], name_before: re.Pattern[str]) -> s
     start = match.start()
     name = name_before.search(match.string, max(0, start - 140), start)
     if name is None or not secret_named(name["name"]):
+        return match[0]
+    # A placeholder's kind (`password] ||`) is no name: the first pass read the secret there.
+    if inside_placeholder(match.string, name.start("name")):
         return match[0]
     before, value, after = _literal_value(match, "v")
     if _kept_value(name["name"], value):

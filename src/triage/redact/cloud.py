@@ -69,7 +69,7 @@ CLOUD_RULES: tuple[
     # Before the access key rule, so a credential scope goes whole rather than in pieces.
     _rule(
         rf"({_START}X-Amz-(?:Signature|Credential|Security-Token)"
-        rf"{_ASSIGN}{_OPEN_QUOTE})[^&\s\"'<>#\\]{{1,4096}}",
+        rf"{_ASSIGN}{_OPEN_QUOTE})(?!\[REDACTED)[^&\s\"'<>#\\]{{1,4096}}",
         _replaced_value("[REDACTED:aws-signature]"),
         "x-amz-",
         flags=re.IGNORECASE,

@@ -137,6 +137,9 @@ def _htpasswd(match: re.Match[str]) -> str:
         return match[0]
     password = positional[index]
     quote_mark = _quote_mark(password[0])
+    # A placeholder and what follows it is the first pass's: the password already went.
+    if password[0].startswith("[REDACTED", len(quote_mark)):
+        return match[0]
     start = match.end(1) + password.start()
     end = match.end(1) + password.end()
     text = match.string

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from functools import partial
 
-from triage.redact.names import _STATE_WORDS, _kept_value, secret_named
+from triage.redact.names import _STATE_WORDS, _kept_value, placeholder_named, secret_named
 from triage.redact.pairs import _KEY_NAME, key_named_value
 from triage.redact.rule import (
     _LINES,
@@ -145,8 +145,13 @@ def _xml_element(match: re.Match[str]) -> str:
 
 def _object_value(match: re.Match[str]) -> str:
     """A name/value object's value replaced if its name says secret and `Redactor.value` would
-    blank it too (`_kept_value`: a placeholder, a state word, stay); else the match unchanged."""
-    if not secret_named(match["name"]) or _kept_value(match["name"], match["value"]):
+    blank it too (`_kept_value`: a placeholder, a state word, stay); else the match unchanged.
+    A name ending in a placeholder names nothing (`placeholder_named`)."""
+    if (
+        placeholder_named(match["name"])
+        or not secret_named(match["name"])
+        or _kept_value(match["name"], match["value"])
+    ):
         return match[0]
     text = match.string
     before, after = (

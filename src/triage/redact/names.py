@@ -605,3 +605,25 @@ def secret_named(key: str) -> bool:
     if _CAMEL_TAIL.search(bare):
         return True
     return len(key) <= 256 and _SECRET_KEY.search(bare) is not None
+
+
+#: The end of a name that is a placeholder the redactor wrote (`bot [REDACTED:token]`,
+#: `hmacKey=[REDACTED:password]`), a quote or spaces after it.
+_PLACEHOLDER_END = re.compile(r"\[REDACTED:[\w-]{1,32}+\][\"'` \t]{0,8}+\Z")
+#: … and the start of one, before a place in a text (`[REDACTED:` or `[REDACTED:api-`).
+_PLACEHOLDER_START = re.compile(r"\[REDACTED:[\w-]{0,32}+\Z")
+
+
+def placeholder_named(name: str) -> bool:
+    """True if `name`, read by a rule before a value (a table's cell, a name/value object's
+    name), ends in a placeholder: the redactor's own output, whose kind (`password`, `token`)
+    is no name. Asked before `secret_named`, which would read that kind as the name's last
+    word: a placeholder a later rule wrote (a pair's value, a base64 run's) would otherwise
+    name the value after it on a second pass, which the first pass left."""
+    return "[REDACTED:" in name and _PLACEHOLDER_END.search(name) is not None
+
+
+def inside_placeholder(text: str, at: int) -> bool:
+    """True if `text[at:]` starts inside a placeholder's kind (`password` in
+    `[REDACTED:password]`): a word a rule finds there is no name (`placeholder_named`)."""
+    return _PLACEHOLDER_START.search(text, max(0, at - 44), at) is not None

@@ -140,7 +140,10 @@ REDIS_RULES: tuple[
         # redis-cli given the command as its arguments (`redis-cli -h db AUTH default …`).
         r"|(?P<cli>(?<![\w-])redis-cli(?:[ \t][^\n|;&]{0,200}?)?[ \t]{1,3}(?=auth[ \t]))"
         r"|(?P<line>(?:(?m:^)|(?<=\\n)|(?<=(?<!\\)\"))[ \t]{0,20}))?+"
-        r"(?<![\w-])(?:(?P<auth>auth)[ \t]{1,3}(?:(?P<user>[^\s\"']{1,64}+)[ \t]{1,3}(?=[^\s\\]|\\\"))?"
+        # A user before a placeholder is no password: the first pass took the one after it.
+        r"(?<![\w-])(?:(?P<auth>auth)[ \t]{1,3}"
+        r"(?![^\s\"']{1,64}+[ \t]{1,3}\\?[\"']?\[REDACTED)"
+        r"(?:(?P<user>[^\s\"']{1,64}+)[ \t]{1,3}(?=[^\s\\]|\\\"))?"
         r"|(?P<config>config[ \t]{1,3}set[ \t]{1,3})?(?:requirepass|masterauth)[ \t]{1,8}))"
         rf"{_TYPED_VALUE}(?P<end>[ \t]{{0,8}}(?=\r?\n|\\n|(?<!\\)\"|$))?",
         _redis_auth,

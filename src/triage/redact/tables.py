@@ -12,7 +12,13 @@ from __future__ import annotations
 
 import re
 
-from triage.redact.names import _SECRET_NAME, _SECRET_NAME_NEEDLES, _kept_value, secret_named
+from triage.redact.names import (
+    _SECRET_NAME,
+    _SECRET_NAME_NEEDLES,
+    _kept_value,
+    placeholder_named,
+    secret_named,
+)
 from triage.redact.pairs import _KEY_NAME, key_named_value
 from triage.redact.rule import _Rule, _rule
 
@@ -73,7 +79,10 @@ def _row_replaced(line: str, delimiter: str, secret: dict[int, str]) -> str:
 
 def _column_named(name: str) -> bool:
     """Whether a header's or a row's cell names a column whose cells may be secrets: a
-    secret's name (`secret_named`) or a name whose last word is `key` (`_KEY_NAME`)."""
+    secret's name (`secret_named`) or a name whose last word is `key` (`_KEY_NAME`); a cell
+    ending in a placeholder names none (`placeholder_named`)."""
+    if placeholder_named(name):
+        return False
     return secret_named(name) or _KEY_NAME.search(name) is not None
 
 

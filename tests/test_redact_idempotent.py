@@ -1,0 +1,163 @@
+"""Redaction is idempotent: `redact(redact(x)) == redact(x)` for every text the suite's corpora
+hold (the sample payloads, the samples made hostile, the secret-packed rounds, `test_redact`'s
+cases), and for every secret shape placed where a rule reads a name or a value around it. A
+placeholder is the redactor's own output: never read as a secret's name, a key or a value's
+start in a way that takes the text after it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import test_every_source_hostile as every_source
+import test_redact as cases
+import test_redaction_boundary as boundary
+from case_chunks import assert_each, dealt
+from triage.redact import redact
+
+PAYLOADS = Path(__file__).parent / "payloads"
+SAMPLES = sorted(str(path.relative_to(PAYLOADS)) for path in PAYLOADS.rglob("*.json"))
+#: Texts longer than this are left to `test_redact`'s own linear-time tests: a fixed point of
+#: a 250,000-character repetition shows nothing a short one does not.
+LONGEST = 20_000
+
+
+def _texts(raw: str) -> Iterator[str]:
+    """A JSON body whole, then every key and string inside it (what `Redactor.value` reads)."""
+    yield raw
+    stack: list[Any] = [json.loads(raw)]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                yield str(key)
+                stack.append(item)
+        elif isinstance(value, list):
+            stack.extend(value)
+
+
+def _unstable(texts: Iterator[str]) -> list[str]:
+    """Each text whose redaction, redacted again, changes: the first pass and the second."""
+    found = []
+    for text in dict.fromkeys(texts):
+        once = redact(text)
+        twice = redact(once)
+        if twice != once:
+            found.append(f"{text[:200]!r}\n  once:  {once[:200]!r}\n  twice: {twice[:200]!r}")
+    return found
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_a_sample_payload_redacts_to_a_fixed_point(name: str) -> None:
+    """Every sample payload, and each key and string in it, redacted twice is redacted once."""
+    assert _unstable(_texts((PAYLOADS / name).read_text(encoding="utf-8"))) == []
+
+
+@pytest.mark.parametrize("name", every_source.ALERTING)
+def test_a_hostile_sample_redacts_to_a_fixed_point(name: str) -> None:
+    """Every sample made hostile (each variant: credentials of every format, markup, secrets
+    across the normalisers' limits), whole and field by field, is a fixed point after one
+    pass."""
+    found = []
+    for variant in every_source.VARIANTS:
+        body, _ = every_source.hostile_body(name, variant)
+        found += [f"{variant}: {u}" for u in _unstable(_texts(body))]
+    assert found == []
+
+
+def test_the_boundary_secrets_redact_to_a_fixed_point() -> None:
+    """Each secret `test_redaction_boundary` packs into alerts, alone and all in one text
+    group by group, is a fixed point after one pass."""
+    texts = [s.text for s in boundary.SECRETS]
+    texts += [" ".join(s.text for s in group) for group in boundary.GROUPS]
+    assert _unstable(iter(texts)) == []
+
+
+@pytest.mark.parametrize("name", boundary.SOURCES)
+def test_a_secret_packed_alert_redacts_to_a_fixed_point(name: str) -> None:
+    """Every source's alerts in every round of `test_redaction_boundary` (every kind of secret
+    in every free-text field): the raw payload and each text field are fixed points."""
+
+    def texts() -> Iterator[str]:
+        for sources, _ in boundary._rounds(name):
+            for source in sources:
+                yield from _texts(json.dumps(source.raw, ensure_ascii=False))
+                yield from (source.title, source.description)
+
+    assert _unstable(texts()) == []
+
+
+def _case_texts() -> list[str]:
+    """`test_redact`'s inputs: the secret shapes, the texts kept, the hostile texts, the
+    fragments its random mixes are made of."""
+    texts = [text for text, _ in cases.CASES]
+    texts += [*cases.KEEP, *cases.HOSTILE, *cases._PARTS]
+    return [text for text in dict.fromkeys(texts) if len(text) <= LONGEST]
+
+
+@pytest.mark.parametrize("texts", dealt(_case_texts(), 3))
+def test_every_redact_case_redacts_to_a_fixed_point(texts: list[str]) -> None:
+    """Each of `test_redact`'s inputs, redacted twice, is what it is redacted once."""
+    assert_each(texts, lambda text: (redact(redact(text)), redact(text)), name="text")
+
+
+#: Where a rule reads a name before a value, or a value after one: each `{s}` is a secret
+#: shape (`test_redact.CASES`), which the first pass makes a placeholder. Grouped by the rule
+#: that, on a second pass, read that placeholder (its kind, `password`) as a secret's name.
+AROUND = {
+    # calls: a fallback's literal after the name before its operator.
+    "fallback": [
+        'X={s} {{ "type": "service_account" }}',
+        '{s} || "fallback-value1"',
+        '{s} or "fallback-value1"',
+        '{s} ?? "fallback-value1"',
+        'x = {s} if c else "hunter2value"',
+        'c ? {s} : "hunter2value"',
+        '{s}, "hunter2value")',
+        '{s} | default "hunter2value"',
+    ],
+    # tables: a row's first cell, an HTML cell, a header's cell.
+    "table": [
+        "| {s} | hunter2value |",
+        "<td>{s}</td><td>hunter2value</td>",
+        "id,{s}\n1,hunter2value",
+        "id\t{s}\n1\thunter2value",
+    ],
+    # markup: a name/value object's name.
+    "object": [
+        '{{"name": "{s}", "value": "hunter2value"}}',
+        '{{"Key": "{s}", "Value": "hunter2value"}}',
+    ],
+    # any rule: the text after the placeholder, on its line and the next.
+    "after": [
+        "{s}: hunter2value",
+        "{s} hunter2value",
+        '{s} = "hunter2value"',
+        "{s}\n  hunter2value: x",
+    ],
+}
+
+
+def _secret_shapes() -> list[str]:
+    """The one-line secret shapes of `test_redact.CASES` that the first pass redacts."""
+    return [
+        text
+        for text, redacted in cases.CASES
+        if "\n" not in text and '"' not in text and len(text) < 300 and "[REDACTED" in redacted
+    ]
+
+
+@pytest.mark.parametrize("around", sorted(AROUND))
+def test_a_placeholder_is_never_read_as_a_name(around: str) -> None:
+    """Every secret shape placed before a value where a rule reads a name (a fallback's
+    operator, a table's cell, a name/value object) redacts to a fixed point: the placeholder
+    the first pass leaves never names the value after it."""
+    texts = (template.format(s=s) for template in AROUND[around] for s in _secret_shapes())
+    assert _unstable(texts) == []
