@@ -94,3 +94,43 @@ async def test_a_route_answered_404_is_a_warning_naming_it(
     assert "answered 404" in line
     assert "TRIAGE_BACKEND_RESOLVE_ROUTE (/api/service/tickets/resolve) has no {ref}" in line
     assert backend.writes == 0
+
+
+class UpgradingOptions(FrameworkOptions):
+    """FrameworkOptions, whose OPTIONS on an `updates` route answers 101 Switching Protocols
+    (something in front of the backend that is not it)."""
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        base = super()._handler_class()
+
+        class Handler(base):  # type: ignore[valid-type,misc]
+            def do_OPTIONS(self) -> None:
+                if not self.path.endswith("/updates"):
+                    super().do_OPTIONS()
+                    return
+                self.send_response(101)
+                self.send_header("Upgrade", "websocket")
+                self.send_header("Connection", "Upgrade")
+                self.end_headers()
+                self.close_connection = True
+
+        return Handler
+
+
+async def test_a_route_answered_with_an_upgrade_is_a_warning_naming_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """An update route answered 101 (an upgrade no one asked for, as the daemon's update would
+    be: retried as the backend unwell, never delivered) is a warning naming its setting, not
+    passed as a route the backend has."""
+    monkeypatch.setenv("BACKEND_TOKEN", TOKEN)
+    with UpgradingOptions(TOKEN) as backend:
+        lines = await backend_lines(
+            backend,
+            tmp_path,
+            backend_update_route="/api/service/tickets/{ref}/updates",
+            backend_resolve_route="/api/service/tickets/{ref}/resolve",
+        )
+    line = lines[-1]
+    assert line.startswith("warn  backend  TRIAGE_BACKEND_UPDATE_ROUTE: OPTIONS /api/service")
+    assert "answered 101" in line

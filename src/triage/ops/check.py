@@ -381,6 +381,10 @@ async def _route_doubt(sink: BackendSink, name: str, route: str) -> str | None:
         )
     if 300 <= status < 400:
         return f"{name}: OPTIONS {route} answered {status} (a redirect): check it"
+    if status < 200:
+        # An upgrade no one asked for: what answers there is not the backend, and the daemon
+        # would retry each update there as the backend unwell.
+        return f"{name}: OPTIONS {route} answered {status}, an interim status, as final: check it"
     return None
 
 
