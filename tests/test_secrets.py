@@ -114,6 +114,14 @@ async def test_json_secret_without_the_key_is_a_config_error(secrets: Any) -> No
     assert "hunter2" not in str(caught.value)
 
 
+async def test_json_nested_past_the_parsers_stack_is_a_config_error(secrets: Any) -> None:
+    """A secret of JSON nested 100,000 deep is one ConfigError line, not a RecursionError out
+    of the sink (nor sent whole as a token)."""
+    await secrets.create_secret(Name="t", SecretString="[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ConfigError, match="nested too deeply"):
+        await from_secret(secrets).get()
+
+
 @pytest.mark.parametrize("text", ["null", "true", '["tok-123"]', '[{"BACKEND_TOKEN": "t"}]'])
 async def test_json_that_is_no_token_is_a_config_error(secrets: Any, text: str) -> None:
     """A secret of JSON null, a boolean or a list is refused, not sent as "Bearer null"; a

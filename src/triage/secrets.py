@@ -176,6 +176,8 @@ def _token_from(secret: str, secret_id: str) -> str:
         value = json.loads(secret)
     except ValueError:
         return _usable(secret, where)
+    except RecursionError:  # JSON, and nested past the parser's stack: no token in it
+        raise ConfigError(f"{where} is JSON nested too deeply") from None
     if isinstance(value, dict):
         token = value.get(SECRET_JSON_KEY)
         if not isinstance(token, str):
