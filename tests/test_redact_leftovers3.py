@@ -12,9 +12,12 @@ from __future__ import annotations
 import json
 import textwrap
 from collections.abc import Callable
+from itertools import product
+from typing import Any
 
 import pytest
 
+from case_chunks import assert_each, dealt
 from triage.redact import Redactor
 
 REDACTOR = Redactor()
@@ -41,6 +44,17 @@ CONTEXTS: dict[str, Callable[[str], str]] = {
 def _leaked(secret: str, out: str) -> bool:
     """Whether any 8-character run of `secret` is in `out`."""
     return any(secret[i : i + 8] in out for i in range(len(secret) - 7))
+
+
+def _unless(ok: bool, shown: Any) -> Any:
+    """None when a case's check holds, else what it gave, to name it with the case."""
+    return None if ok else shown
+
+
+#: Each case is a regex pass over a few lines, far under the ~1.5 ms of CPU a pytest item costs
+#: of its own, so they run as a few items per test (tests/case_chunks.py), each failing case
+#: named with what it gave.
+CHUNKS = 2
 
 
 # --- 1. A vendor's key name: a plain word names a thing, a key's shape is a key.
@@ -83,29 +97,37 @@ WORDS = ["payments", "checkout-api", "orders.created", "critical"]
 KEYS = [HEX32, KEY32, "R0a1b2c3d4e5f6", "Pq7Xz2Lm9Kd4Vb8N"]
 
 
-@pytest.mark.parametrize("context", sorted(CONTEXTS))
-@pytest.mark.parametrize("names", ISSUED_KEY_NAMES, ids=[n[0] for n in ISSUED_KEY_NAMES])
-@pytest.mark.parametrize("word", WORDS)
-def test_a_vendors_key_name_keeps_a_plain_word(
-    names: tuple[str, str, str], word: str, context: str
-) -> None:
+#: (value, the key's names, context): each value under every name, in every place.
+WORDS_UNDER_NAMES = list(product(WORDS, ISSUED_KEY_NAMES, sorted(CONTEXTS)))
+KEYS_UNDER_NAMES = list(product(KEYS, ISSUED_KEY_NAMES, sorted(CONTEXTS)))
+Named = tuple[str, tuple[str, str, str], str]
+
+
+def _words_changed(case: Named) -> tuple[list[str], list[str]]:
+    """The forms whose redaction is not the text itself (none expected)."""
+    word, names, context = case
+    wrapped = [CONTEXTS[context](form) for form in _forms(names, word)]
+    return [out for text in wrapped if (out := _redacted(text)) != text], []
+
+
+def _keys_left(case: Named) -> tuple[list[str], list[str]]:
+    """The redacted forms that still hold the key or a run of it (none expected)."""
+    key, names, context = case
+    outs = [_redacted(CONTEXTS[context](form)) for form in _forms(names, key)]
+    return [out for out in outs if key in out or _leaked(key, out)], []
+
+
+@pytest.mark.parametrize("cases", dealt(WORDS_UNDER_NAMES, CHUNKS))
+def test_a_vendors_key_name_keeps_a_plain_word(cases: list[Named]) -> None:
     """A word under a vendor's key name (a service's name, a topic) stays, in every form."""
-    for form in _forms(names, word):
-        wrapped = CONTEXTS[context](form)
-        assert _redacted(wrapped) == wrapped
+    assert_each(cases, _words_changed, name="word/names/context")
 
 
-@pytest.mark.parametrize("context", sorted(CONTEXTS))
-@pytest.mark.parametrize("names", ISSUED_KEY_NAMES, ids=[n[0] for n in ISSUED_KEY_NAMES])
-@pytest.mark.parametrize("key", KEYS)
-def test_a_vendors_key_name_loses_a_key(
-    names: tuple[str, str, str], key: str, context: str
-) -> None:
+@pytest.mark.parametrize("cases", dealt(KEYS_UNDER_NAMES, CHUNKS))
+def test_a_vendors_key_name_loses_a_key(cases: list[Named]) -> None:
     """A key's shape (hex, random letters and digits, a word with digits) under the same names
     goes, in every form."""
-    for form in _forms(names, key):
-        out = _redacted(CONTEXTS[context](form))
-        assert key not in out and not _leaked(key, out), out
+    assert_each(cases, _keys_left, name="key/names/context")
 
 
 #: Names of keys a person may choose (Meilisearch's master key, WordPress's AUTH_KEY phrase,
@@ -113,22 +135,29 @@ def test_a_vendors_key_name_loses_a_key(
 CHOSEN_KEY_NAMES = ["master_key", "auth_key", "api_key", "signing_key", "encryption_key"]
 
 
-@pytest.mark.parametrize("name", CHOSEN_KEY_NAMES)
-def test_a_chosen_keys_word_still_goes(name: str) -> None:
+def test_a_chosen_keys_word_still_goes() -> None:
     """A plain word under a key's name that a person chooses is still redacted."""
-    assert _redacted(f"{name}: payments") == f"{name}: {X}"
-    assert REDACTOR.value({name: "payments"}) == {name: X}
+    assert_each(
+        CHOSEN_KEY_NAMES,
+        lambda name: (
+            (_redacted(f"{name}: payments"), REDACTOR.value({name: "payments"})),
+            (f"{name}: {X}", {name: X}),
+        ),
+        name="name",
+    )
 
 
-@pytest.mark.parametrize("names", ISSUED_KEY_NAMES, ids=[n[0] for n in ISSUED_KEY_NAMES])
-def test_a_vendors_key_names_json_value_goes_only_when_shaped_like_a_key(
-    names: tuple[str, str, str],
-) -> None:
+def test_a_vendors_key_names_json_value_goes_only_when_shaped_like_a_key() -> None:
     """A JSON payload's vendor key keeps a word and loses a key, under each spelling."""
-    for name in names[:2]:
-        assert REDACTOR.value({name: "payments"}) == {name: "payments"}
-        assert REDACTOR.value({name: HEX32}) == {name: X}
-        assert REDACTOR.value({name: "payments2"}) == {name: X}
+    spellings = [name for names in ISSUED_KEY_NAMES for name in names[:2]]
+    assert_each(
+        spellings,
+        lambda name: (
+            [REDACTOR.value({name: value}) for value in ("payments", HEX32, "payments2")],
+            [{name: "payments"}, {name: X}, {name: X}],
+        ),
+        name="name",
+    )
 
 
 # --- 2. A literal heading an operand after any punctuation, before code that reads a secret.
@@ -153,16 +182,19 @@ LITERALS_BEFORE_A_READ = [
 ]
 
 
-@pytest.mark.parametrize("context", sorted(CONTEXTS))
-@pytest.mark.parametrize("text", LITERALS_BEFORE_A_READ)
-def test_a_literal_after_any_punctuation_before_a_secrets_read_goes(
-    text: str, context: str
-) -> None:
+def _literal_or_read_wrong(case: tuple[str, str]) -> tuple[str | None, None]:
+    """The output if the password survives or the read of the secret is gone, else None."""
+    text, context = case
+    out = _redacted(CONTEXTS[context](text))
+    code_kept = "API_" in out or "DB_PASSWORD" in out
+    return _unless(not _leaked(PW, out) and code_kept, out), None
+
+
+def test_a_literal_after_any_punctuation_before_a_secrets_read_goes() -> None:
     """A literal heading an operand (after `,`, `[`, `{`, `&&`, `and`, `;`, `+`, a line's
     start) before code that reads a secret loses its text; the code stays."""
-    out = _redacted(CONTEXTS[context](text))
-    assert not _leaked(PW, out), out
-    assert "API_" in out or "DB_PASSWORD" in out, out
+    cases = list(product(LITERALS_BEFORE_A_READ, sorted(CONTEXTS)))
+    assert_each(cases, _literal_or_read_wrong, name="text/context")
 
 
 ORDINARY_LITERALS = [
@@ -175,12 +207,10 @@ ORDINARY_LITERALS = [
 ]
 
 
-@pytest.mark.parametrize("context", sorted(CONTEXTS))
-@pytest.mark.parametrize("text", ORDINARY_LITERALS)
-def test_a_literal_before_a_read_of_no_secret_stays(text: str, context: str) -> None:
+def test_a_literal_before_a_read_of_no_secret_stays() -> None:
     """A literal after the same punctuation, beside a read of no secret, stays whole."""
-    wrapped = CONTEXTS[context](text)
-    assert _redacted(wrapped) == wrapped
+    wrapped = [CONTEXTS[context](text) for text in ORDINARY_LITERALS for context in CONTEXTS]
+    assert_each(wrapped, lambda text: (_redacted(text), text), name="text")
 
 
 # --- 3. A literal holding the other kind of quote, or its own kind escaped.
@@ -210,15 +240,17 @@ LITERAL_FORMS = [
 ]
 
 
-@pytest.mark.parametrize("context", sorted(CONTEXTS))
-@pytest.mark.parametrize("form", LITERAL_FORMS)
-@pytest.mark.parametrize("value", QUOTED)
-def test_a_literal_holding_another_quote_goes(form: str, value: str, context: str) -> None:
+def _quoted_left(case: tuple[str, str, str]) -> tuple[list[str], list[str]]:
+    """The redacted texts, one per quote that can hold the value, still holding a run of it."""
+    value, form, context = case
+    texts = [CONTEXTS[context](form.format(lit=literal)) for literal in _quoted(value)]
+    return [out for text in texts if _leaked(value, out := _redacted(text))], []
+
+
+@pytest.mark.parametrize("cases", dealt(list(product(QUOTED, LITERAL_FORMS, CONTEXTS)), CHUNKS))
+def test_a_literal_holding_another_quote_goes(cases: list[tuple[str, str, str]]) -> None:
     """A literal holding a quote of another kind than its own loses all its text."""
-    for literal in _quoted(value):
-        text = form.format(lit=literal)
-        out = _redacted(CONTEXTS[context](text))
-        assert not _leaked(value, out), out
+    assert_each(cases, _quoted_left, name="value/form/context")
 
 
 # --- 3b. A quoted value inside a JSON string, its quotes escaped (`\"…\"`).
@@ -253,27 +285,37 @@ QUOTED_IN_COMMANDS = [
 ]
 
 
-@pytest.mark.parametrize("text", QUOTED_IN_COMMANDS)
-def test_a_double_quoted_value_goes_in_text_and_inside_a_json_string(text: str) -> None:
+def _raw_and_in_json(text: str) -> tuple[tuple[str, str] | None, None]:
+    """The raw and JSON redactions if the secret survives either or the JSON breaks, else None."""
+    raw = _redacted(text)
+    out = _redacted(json.dumps({"message": text, "level": "error"}))
+    try:
+        still_json = json.loads(out)["level"] == "error"
+    except ValueError:
+        still_json = False
+    ok = not _leaked(JSON_QUOTED, raw) and not _leaked(JSON_QUOTED, out) and still_json
+    return _unless(ok, (raw, out)), None
+
+
+def test_a_double_quoted_value_goes_in_text_and_inside_a_json_string() -> None:
     """A double-quoted password goes raw and inside a JSON string (quotes escaped), and the
     JSON stays JSON: the value's closing `\\"` is kept."""
-    assert not _leaked(JSON_QUOTED, _redacted(text))
-    out = _redacted(json.dumps({"message": text, "level": "error"}))
-    assert not _leaked(JSON_QUOTED, out), out
-    assert json.loads(out)["level"] == "error"
+    assert_each(QUOTED_IN_COMMANDS, _raw_and_in_json, name="text")
 
 
-@pytest.mark.parametrize("quote", ['"', "'"])
-def test_a_shell_defaults_quoted_literal_goes_and_its_separator_stays(quote: str) -> None:
+def test_a_shell_defaults_quoted_literal_goes_and_its_separator_stays() -> None:
     """`${DB_PASSWORD:-"…"}` keeps `${DB_PASSWORD:-` and its quotes, with one placeholder."""
-    text = f"${{DB_PASSWORD:-{quote}{JSON_QUOTED}{quote}}}"
-    assert _redacted(text) == f"${{DB_PASSWORD:-{quote}{X}{quote}}}"
+    assert_each(
+        ['"', "'"],
+        lambda q: (
+            _redacted(f"${{DB_PASSWORD:-{q}{JSON_QUOTED}{q}}}"),
+            f"${{DB_PASSWORD:-{q}{X}{q}}}",
+        ),
+        name="quote",
+    )
 
 
-@pytest.mark.parametrize("row", ["| Password | {v} |", "|password|{v}|", "  | DB_PASSWORD | {v} |"])
-def test_a_pipe_tables_row_at_a_json_strings_start_loses_its_secret(row: str) -> None:
+def test_a_pipe_tables_row_at_a_json_strings_start_loses_its_secret() -> None:
     """A Markdown row naming a secret loses its cell raw and as a JSON string's whole text."""
-    text = row.format(v=JSON_QUOTED)
-    assert not _leaked(JSON_QUOTED, _redacted(text))
-    out = _redacted(json.dumps({"message": text, "level": "error"}))
-    assert not _leaked(JSON_QUOTED, out), out
+    rows = ["| Password | {v} |", "|password|{v}|", "  | DB_PASSWORD | {v} |"]
+    assert_each([row.format(v=JSON_QUOTED) for row in rows], _raw_and_in_json, name="row")
