@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 import structlog
 
+from case_chunks import assert_each, dealt
 from daemon_harness import SRC, Queues, daemon_env, settings_for
 from triage.app import deployment_warnings
 from triage.cli import EXIT_PIPE_CLOSED, main
@@ -80,6 +81,36 @@ def config_error(monkeypatch: pytest.MonkeyPatch, **env: str) -> str:
     return message
 
 
+#: One check of a setting costs ~1 ms, less than the ~1.5 ms of CPU a pytest item costs of its
+#: own, so the checks of every field run as a few items (tests/case_chunks.py), each case in an
+#: environment of its own and each failing one named with what it gave.
+CHUNKS = 3
+
+
+def loaded_with(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> Settings:
+    """The settings `env` gives, the environment put back afterwards."""
+    with monkeypatch.context() as scoped:
+        for name, value in env.items():
+            scoped.setenv(name, value)
+        return load_settings()
+
+
+def refusal(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> str:
+    """The ConfigError line `env` gives, or what happened instead (the environment put back)."""
+    try:
+        loaded_with(monkeypatch, env)
+    except ConfigError as error:
+        return str(error)
+    return "(no ConfigError: the settings loaded)"
+
+
+def refused_naming(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], *named: str) -> str | None:
+    """None when `env` is refused in one line holding each of `named`, else that line."""
+    message = refusal(monkeypatch, env)
+    ok = "\n" not in message and all(part in message for part in named)
+    return None if ok else message
+
+
 # --- Settings: what people write in env files ------------------------------------------------
 
 
@@ -90,12 +121,23 @@ def test_env_example_copied_to_env_loads(monkeypatch: pytest.MonkeyPatch) -> Non
     assert settings.routes_file is None and settings.patterns_file is None
 
 
-@pytest.mark.parametrize("field", sorted(Settings.model_fields))
-@pytest.mark.parametrize("blank", ["", "  ", "\n"])
-def test_a_blank_value_means_unset(monkeypatch: pytest.MonkeyPatch, field: str, blank: str) -> None:
+BLANK_FIELDS = [
+    (field, blank) for blank in ["", "  ", "\n"] for field in sorted(Settings.model_fields)
+]
+
+
+@pytest.mark.parametrize("cases", dealt(BLANK_FIELDS, CHUNKS))
+def test_a_blank_value_means_unset(
+    monkeypatch: pytest.MonkeyPatch, cases: list[tuple[str, str]]
+) -> None:
     """Every setting given as an empty or blank value takes its default, as if unset."""
-    settings = load_with(monkeypatch, **{env_name(field): blank})
-    assert getattr(settings, field) == Settings.model_fields[field].default
+
+    def check(case: tuple[str, str]) -> tuple[object, object]:
+        field, blank = case
+        settings = loaded_with(monkeypatch, {env_name(field): blank})
+        return getattr(settings, field), Settings.model_fields[field].default
+
+    assert_each(cases, check, name="field/blank")
 
 
 def test_whitespace_around_a_value_is_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -122,14 +164,25 @@ def test_a_blank_openai_key_is_no_key(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "OPENAI_API_KEY" in message
 
 
-@pytest.mark.parametrize("field", FLOAT_DURATIONS)
-@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "1e400", f"{MAX_DURATION_S * 10}"])
+ABSURD_DURATIONS = [
+    (field, value)
+    for value in ["inf", "-inf", "nan", "1e400", f"{MAX_DURATION_S * 10}"]
+    for field in FLOAT_DURATIONS
+]
+
+
+@pytest.mark.parametrize("cases", dealt(ABSURD_DURATIONS, CHUNKS))
 def test_durations_are_finite_and_at_most_ten_years(
-    monkeypatch: pytest.MonkeyPatch, field: str, value: str
+    monkeypatch: pytest.MonkeyPatch, cases: list[tuple[str, str]]
 ) -> None:
     """An infinite, undefined or absurd duration names its variable in one line, at start-up
     (an infinite update interval used to overflow the first timedelta: a traceback)."""
-    assert env_name(field) in config_error(monkeypatch, **{env_name(field): value})
+
+    def check(case: tuple[str, str]) -> tuple[str | None, None]:
+        variable, value = env_name(case[0]), case[1]
+        return refused_naming(monkeypatch, {variable: value}, variable), None
+
+    assert_each(cases, check, name="field/value")
 
 
 def test_every_integer_duration_is_read_as_whole_seconds() -> None:
@@ -143,16 +196,21 @@ def test_every_integer_duration_is_read_as_whole_seconds() -> None:
     assert integers == set(WHOLE_SECOND_FIELDS)
 
 
-@pytest.mark.parametrize("field", WHOLE_SECOND_FIELDS)
-@pytest.mark.parametrize("written", ["{n}.0", " {n}.000 ", "{n}.", "{n}e0"])
-def test_whole_seconds_written_as_a_decimal_are_read(
-    monkeypatch: pytest.MonkeyPatch, field: str, written: str
-) -> None:
+def test_whole_seconds_written_as_a_decimal_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
     """SQS_WAIT_TIME=5.0 and TRIAGE_VISIBILITY_TIMEOUT_S=60.0 are the durations they say (the
     README: durations are numbers of seconds); they were refused as "not a valid integer"."""
-    whole = 5
-    settings = load_with(monkeypatch, **{env_name(field): written.format(n=whole)})
-    assert getattr(settings, field) == whole and isinstance(getattr(settings, field), int)
+
+    def check(case: tuple[str, str]) -> tuple[object, object]:
+        field, written = case
+        value = getattr(loaded_with(monkeypatch, {env_name(field): written.format(n=5)}), field)
+        return (value, type(value)), (5, int)
+
+    writings = ["{n}.0", " {n}.000 ", "{n}.", "{n}e0"]
+    assert_each(
+        [(field, written) for written in writings for field in WHOLE_SECOND_FIELDS],
+        check,
+        name="field/written",
+    )
 
 
 @pytest.mark.parametrize("field", WHOLE_SECOND_FIELDS)
@@ -201,20 +259,25 @@ async def test_open_store_reads_the_scheme_in_any_case(
         shutil.rmtree(Path("/") / name, ignore_errors=True)  # where the old code put it
 
 
-@pytest.mark.parametrize(
-    "variable", ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]
-)
-@pytest.mark.parametrize(
-    "value", ["not a url", "user:s3cr3tPassw0rd@collector:4318", "ftp://collector", "http:///v1"]
-)
-def test_a_tracing_endpoint_that_is_no_url_is_named_without_its_value(
-    variable: str, value: str
-) -> None:
+def test_a_tracing_endpoint_that_is_no_url_is_named_without_its_value() -> None:
     """An OTLP endpoint that is not an http(s) URL with a host is a reason naming the variable
     that says tracing is off, never quoting the value (it may carry a user and password)."""
-    problem = tracing_endpoint_problem({variable: value})
-    assert problem is not None and problem.startswith(variable) and "tracing is off" in problem
-    assert value not in problem and "s3cr3t" not in problem
+
+    def check(case: tuple[str, str]) -> tuple[str | None, None]:
+        variable, value = case
+        problem = tracing_endpoint_problem({variable: value})
+        ok = (
+            problem is not None
+            and problem.startswith(variable)
+            and "tracing is off" in problem
+            and value not in problem
+            and "s3cr3t" not in problem
+        )
+        return (None if ok else str(problem)), None
+
+    variables = ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]
+    values = ["not a url", "user:s3cr3tPassw0rd@collector:4318", "ftp://collector", "http:///v1"]
+    assert_each([(v, x) for v in variables for x in values], check, name="variable/value")
 
 
 def test_a_tracing_endpoint_is_judged_as_the_exporter_reads_it() -> None:
@@ -246,15 +309,18 @@ def test_polling_intervals_under_a_second_are_named() -> None:
     assert short_intervals(Settings(queue_depth_poll_s=0)) == []
 
 
-@pytest.mark.parametrize("field", URL_FIELDS)
-@pytest.mark.parametrize("value", ["localhost:4566", "ftp://host/x", "http://", "user:s3cr3t@host"])
-def test_url_settings_must_be_http_urls(
-    monkeypatch: pytest.MonkeyPatch, field: str, value: str
-) -> None:
+def test_url_settings_must_be_http_urls(monkeypatch: pytest.MonkeyPatch) -> None:
     """A URL setting without http(s):// and a host stops start-up naming it, without its value
     (a URL can carry a password; AWS_ENDPOINT_URL=localhost:4566 used to be a traceback)."""
-    message = config_error(monkeypatch, **{env_name(field): value})
-    assert env_name(field) in message and "s3cr3t" not in message
+
+    def check(case: tuple[str, str]) -> tuple[str | None, None]:
+        field, value = case
+        message = refusal(monkeypatch, {env_name(field): value})
+        ok = "\n" not in message and env_name(field) in message and "s3cr3t" not in message
+        return (None if ok else message), None
+
+    values = ["localhost:4566", "ftp://host/x", "http://", "user:s3cr3t@host"]
+    assert_each([(f, v) for v in values for f in URL_FIELDS], check, name="field/value")
 
 
 @pytest.mark.parametrize("field", HEADER_CREDENTIALS)
