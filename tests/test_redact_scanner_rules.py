@@ -22,6 +22,7 @@ from collections.abc import Callable
 
 import pytest
 
+from case_chunks import assert_each, dealt
 from triage.redact import Redactor
 
 REDACTOR = Redactor()
@@ -81,18 +82,20 @@ CODE_READS = [
 ]
 
 
-@pytest.mark.parametrize(("text", "expected"), CODE_FALLBACKS)
-def test_a_fallback_literal_goes_and_the_code_reading_the_secret_stays(
-    text: str, expected: str
-) -> None:
+#: Each case is a regex pass over a line or a few, well under the ~1.5 ms of CPU a pytest item
+#: costs of its own: a test's cases run as one item, or a few for the hundreds
+#: (tests/case_chunks.py), each failing case named with what it gave.
+VENDOR_CHUNKS = 4
+
+
+def test_a_fallback_literal_goes_and_the_code_reading_the_secret_stays() -> None:
     """Code reading a secret with a literal fallback loses the literal only, anywhere on a line."""
-    assert _redacted(text) == expected
+    assert_each(CODE_FALLBACKS, lambda case: (_redacted(case[0]), case[1]), name="text/expected")
 
 
-@pytest.mark.parametrize("text", CODE_READS)
-def test_code_that_only_reads_a_secret_by_subscript_or_fallback_keeps_its_text(text: str) -> None:
+def test_code_that_only_reads_a_secret_by_subscript_or_fallback_keeps_its_text() -> None:
     """A subscript read (`os.environ["X"]`) and a fallback to another read hold no secret."""
-    assert _redacted(text) == text
+    assert_each(CODE_READS, lambda text: (_redacted(text), text), name="text")
 
 
 # --- A Kubernetes env entry under any secret's name --------------------------------------------
@@ -113,23 +116,26 @@ K8S_NAMES = [
 ]
 
 
-@pytest.mark.parametrize("name", K8S_NAMES)
-def test_a_kubernetes_env_value_goes_under_every_secret_name(name: str) -> None:
-    """`- name: X` then `value: …` loses the value whenever the redactor calls X a secret's name."""
+def _k8s_env_wrong(name: str) -> tuple[list[str], list[str]]:
+    """The outputs, raw and JSON-escaped, that keep the secret or lose a name (none expected)."""
     secret = "q2gWvpjumdw8i86gy9j64luz6mrkdzus"
     raw = f"    env:\n    - name: {name}\n      value: {secret}\n    - name: LOG_LEVEL\n"
-    escaped = json.dumps({"spec": raw})
-    for text in (raw, escaped):
-        out = _redacted(text)
-        assert secret not in out, out
-        assert "LOG_LEVEL" in out and name in out
+    outs = [_redacted(text) for text in (raw, json.dumps({"spec": raw}))]
+    return [o for o in outs if secret in o or "LOG_LEVEL" not in o or name not in o], []
 
 
-@pytest.mark.parametrize("name", ["LOG_LEVEL", "TOKEN_TTL_SECONDS", "PASSWORD_MIN_LENGTH"])
-def test_a_kubernetes_env_value_of_another_name_stays(name: str) -> None:
+def test_a_kubernetes_env_value_goes_under_every_secret_name() -> None:
+    """`- name: X` then `value: …` loses the value whenever the redactor calls X a secret's name."""
+    assert_each(K8S_NAMES, _k8s_env_wrong, name="name")
+
+
+def test_a_kubernetes_env_value_of_another_name_stays() -> None:
     """An env entry whose name the redactor calls no secret's keeps its value."""
-    text = f"    - name: {name}\n      value: '3600'\n"
-    assert _redacted(text) == text
+    texts = [
+        f"    - name: {name}\n      value: '3600'\n"
+        for name in ["LOG_LEVEL", "TOKEN_TTL_SECONDS", "PASSWORD_MIN_LENGTH"]
+    ]
+    assert_each(texts, lambda text: (_redacted(text), text), name="text")
 
 
 # --- Vendors' tokens by their prefix -----------------------------------------------------------
@@ -245,17 +251,23 @@ def _survivors(token: str, output: str) -> list[str]:
     return sorted({tail[i : i + 8] for i in range(len(tail) - 7) if tail[i : i + 8] in output})
 
 
-@pytest.mark.parametrize("vendor", sorted(VENDOR_TOKENS))
-@pytest.mark.parametrize("place", sorted(PLACES))
+def _vendor_leaks(case: tuple[str, str]) -> tuple[list[tuple[str, str]], list[str]]:
+    """(token, output) for each of three seeded tokens whose runs survive (none expected)."""
+    vendor, place = case
+    tokens = [VENDOR_TOKENS[vendor](random.Random(f"{vendor}/{seed}")) for seed in range(3)]
+    outs = [(token, _redacted(PLACES[place](token))) for token in tokens]
+    return [(token, out) for token, out in outs if _survivors(token, out)], []
+
+
+VENDORS_IN_PLACES = [(v, p) for p in sorted(PLACES) for v in sorted(VENDOR_TOKENS)]
+
+
+@pytest.mark.parametrize("cases", dealt(VENDORS_IN_PLACES, VENDOR_CHUNKS))
 def test_a_vendor_token_known_by_its_prefix_is_redacted_wherever_it_stands(
-    vendor: str, place: str
+    cases: list[tuple[str, str]],
 ) -> None:
     """A token of each prefix family the scanners know goes, with nothing naming it a secret."""
-    for seed in range(3):
-        token = VENDOR_TOKENS[vendor](random.Random(f"{vendor}/{seed}"))
-        text = PLACES[place](token)
-        out = _redacted(text)
-        assert not _survivors(token, out), (token, out)
+    assert_each(cases, _vendor_leaks, name="vendor/place")
 
 
 #: Ordinary alert text beside the prefixes above: none of it is a secret, all of it stays.
@@ -282,10 +294,9 @@ ORDINARY = [
 ]
 
 
-@pytest.mark.parametrize("text", ORDINARY)
-def test_ordinary_alert_text_beside_the_prefixes_stays(text: str) -> None:
+def test_ordinary_alert_text_beside_the_prefixes_stays() -> None:
     """Hosts, resource ids, ARNs, commit SHAs, trace ids, metrics and Stripe's object ids stay."""
-    assert _redacted(text) == text
+    assert_each(ORDINARY, lambda text: (_redacted(text), text), name="text")
 
 
 # --- A framework's session cookie by its name --------------------------------------------------
@@ -303,27 +314,28 @@ SESSION_COOKIES: dict[str, Callable[[random.Random], str]] = {
 }
 
 
-@pytest.mark.parametrize("cookie", sorted(SESSION_COOKIES))
-def test_a_session_cookie_goes_by_its_name(cookie: str) -> None:
-    """A framework's session or login cookie loses its value in a request line and in curl."""
+def _cookie_wrong(cookie: str) -> tuple[list[str], list[str]]:
+    """The outputs that keep the cookie's value or lose its name (none expected)."""
     pair = SESSION_COOKIES[cookie](random.Random(cookie))
     name, value = pair.split("=", 1)
-    for text in (
+    texts = (
         f"GET /users/sign_in {pair} 302",
         f"curl -b '{pair}; path=/' https://shop.example.com/",
         json.dumps({"request": f"set {pair}"}),
-    ):
-        out = _redacted(text)
-        assert value[-12:] not in out, out
-        assert name in out
+    )
+    outs = [_redacted(text) for text in texts]
+    return [out for out in outs if value[-12:] in out or name not in out], []
 
 
-@pytest.mark.parametrize(
-    "text", ["user_session=42", "tmux_session=main", "_shop_session=deleted", "session=on"]
-)
-def test_a_session_cookie_that_holds_no_session_stays(text: str) -> None:
+def test_a_session_cookie_goes_by_its_name() -> None:
+    """A framework's session or login cookie loses its value in a request line and in curl."""
+    assert_each(sorted(SESSION_COOKIES), _cookie_wrong, name="cookie")
+
+
+def test_a_session_cookie_that_holds_no_session_stays() -> None:
     """A count, a short name or a deletion under a session cookie's name stays."""
-    assert _redacted(text) == text
+    texts = ["user_session=42", "tmux_session=main", "_shop_session=deleted", "session=on"]
+    assert_each(texts, lambda text: (_redacted(text), text), name="text")
 
 
 # --- A key-shaped value after a name that ends in `key` ----------------------------------------
@@ -340,32 +352,34 @@ KEY_NAMED = [
 ]
 
 
-@pytest.mark.parametrize(("template", "alphabet", "count"), KEY_NAMED)
-def test_a_key_shaped_value_after_a_name_ending_in_key_goes(
-    template: str, alphabet: str, count: int
-) -> None:
-    """A random token or a long hex run after `<anything>_key` goes, the name stays."""
+def _key_value_wrong(case: tuple[str, str, int]) -> tuple[str | None, None]:
+    """The output if it keeps the value's end or loses the name's start, else None."""
+    template, alphabet, count = case
     value = _draw(random.Random(template), alphabet, count)
     out = _redacted(template.format(value))
-    assert value[-10:] not in out, out
-    assert template.split("{")[0][:6] in out
+    ok = value[-10:] not in out and template.split("{")[0][:6] in out
+    return (None if ok else out), None
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "CACHE_KEY=user:42:profile",
-        "PRIMARY_KEY=id",
-        "partition_key=tenant_id",
-        "sort_key=2026-12-05T02:14:07Z",
-        "object_key=uploads/2026/12/Report_Final2.pdf",
-        "idempotency_key=order-2026-12-05-000417",
-        "routing_key_count=12",
-        "monkey=ThisIsNotAKey2024Value",
-        '{"key": "Environment", "value": "prod"}',
-        "deploy_key=github-actions-deploy",
-    ],
-)
-def test_a_value_that_is_no_key_after_a_name_ending_in_key_stays(text: str) -> None:
+def test_a_key_shaped_value_after_a_name_ending_in_key_goes() -> None:
+    """A random token or a long hex run after `<anything>_key` goes, the name stays."""
+    assert_each(KEY_NAMED, _key_value_wrong, name="template/alphabet/count")
+
+
+NO_KEYS = [
+    "CACHE_KEY=user:42:profile",
+    "PRIMARY_KEY=id",
+    "partition_key=tenant_id",
+    "sort_key=2026-12-05T02:14:07Z",
+    "object_key=uploads/2026/12/Report_Final2.pdf",
+    "idempotency_key=order-2026-12-05-000417",
+    "routing_key_count=12",
+    "monkey=ThisIsNotAKey2024Value",
+    '{"key": "Environment", "value": "prod"}',
+    "deploy_key=github-actions-deploy",
+]
+
+
+def test_a_value_that_is_no_key_after_a_name_ending_in_key_stays() -> None:
     """An id, a path, a slug, a timestamp or a word after a `*_key` name stays."""
-    assert _redacted(text) == text
+    assert_each(NO_KEYS, lambda text: (_redacted(text), text), name="text")
