@@ -90,6 +90,16 @@ def test_the_json_stored_as_a_json_string_is_refused_saying_so() -> None:
     ), message
 
 
+NESTED = "[" * 100_000 + "]" * 100_000
+
+
+def test_tokens_json_nested_past_the_parsers_stack_is_one_line() -> None:
+    """The tokens' JSON nested 100,000 deep, or a JSON string holding such JSON, is one
+    ConfigError line, not a RecursionError out of the gateway's start or `triage check`."""
+    assert _refusal(NESTED) == f"{WHERE} is JSON nested too deeply"
+    assert "\n" not in _refusal(json.dumps(NESTED))
+
+
 async def test_the_gateway_does_not_start_with_a_quoted_token(queues: Queues) -> None:
     """`triage ingest` refuses to start with a token stored in quotes, naming the source."""
     quoted = json.dumps({**TOKENS, "grafana": f'"{TOKENS["grafana"]}"'})

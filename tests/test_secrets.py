@@ -246,3 +246,27 @@ async def test_a_secret_written_from_a_file_with_a_byte_order_mark_is_read(
     file://token.txt` from a Windows editor), plain or JSON, gives the token without it."""
     await secrets.create_secret(Name="t", SecretString=text)
     assert await from_secret(secrets).get() == "plain-token"
+
+
+async def test_the_gateway_serves_the_current_tokens_through_a_rotation(secrets: Any) -> None:
+    """The gateway's tokens are the secret's AWSCURRENT version: a rotation's AWSPENDING one
+    is not served while pending, and once finishSecret moves AWSCURRENT to it, the next read
+    serves it (an unnamed read stayed on the first version under an emulator)."""
+    before, after = "g" * 24 + "-before", "g" * 24 + "-after"
+    await secrets.create_secret(Name="gw", SecretString=json.dumps({"generic": before}))
+    put = await secrets.put_secret_value(
+        SecretId="gw", SecretString=json.dumps({"generic": after}), VersionStages=["AWSPENDING"]
+    )
+    store = TokenStore(secret_id="gw", inline=None, secrets_client=secrets)
+    await store.load()
+    assert store.values() == [before]
+    described = await secrets.describe_secret(SecretId="gw")
+    [current] = [v for v, s in described["VersionIdsToStages"].items() if "AWSCURRENT" in s]
+    await secrets.update_secret_version_stage(
+        SecretId="gw",
+        VersionStage="AWSCURRENT",
+        MoveToVersionId=put["VersionId"],
+        RemoveFromVersionId=current,
+    )
+    await store.load()
+    assert store.values() == [after]

@@ -10,7 +10,7 @@ reading the same quoted value sends the quotes, and a generated token may hold t
 
 `triage ingest` (`ingest/auth.py`) and `triage check` both read tokens through this module, so
 the check refuses exactly what the gateway would. The Secrets Manager call itself stays with
-each caller (asking for `CURRENT_STAGE`, as the backend token is read), and nothing here
+each caller (asking for `secrets.CURRENT_STAGE`, as the backend token is read), and nothing here
 imports the gateway: the daemon's code (check included) must not
 (tests/test_deploy.py). No message here ever holds a token.
 """
@@ -26,7 +26,6 @@ from botocore.exceptions import ClientError
 from triage import redact
 from triage.aws import told_error_code
 from triage.errors import ConfigError
-from triage.secrets import _CURRENT
 from triage.settings import did_you_mean, pasted_fault, quoted
 
 #: The webhook sources, in the order the README lists them.
@@ -39,10 +38,6 @@ MAX_TOKENS_PER_SOURCE = 2
 #: token is refused as a character that is not ASCII, not silently dropped).
 _STORED_SPACE = " \t\r\n\v\f"
 
-#: The version of the tokens' secret to read, by name, as the backend token's is read
-#: (`triage.secrets`): during a rotation the AWSPENDING one is not in force yet, and an
-#: emulator's unnamed default does not always follow finishSecret.
-CURRENT_STAGE = _CURRENT
 
 #: Secrets Manager error codes that retrying cannot fix.
 CONFIG_CODES = frozenset(
@@ -107,6 +102,8 @@ def parse_tokens(text: str, where: str) -> dict[str, tuple[bytes, ...]]:
     text = text.removeprefix("\ufeff")
     try:
         value = json.loads(text, object_pairs_hook=_Keys.of)
+    except RecursionError:
+        raise ConfigError(f"{where} is JSON nested too deeply") from None
     except ValueError:
         if quoted(text.strip(_STORED_SPACE)):
             raise ConfigError(
@@ -188,7 +185,7 @@ def _json_object(text: str) -> bool:
     """Whether `text` is the JSON of an object (the tokens' JSON encoded a second time)."""
     try:
         return isinstance(json.loads(text), dict)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
 
 

@@ -38,7 +38,7 @@ SECRET_JSON_KEY = "BACKEND_TOKEN"
 
 #: The staging label of a secret's version in force; a rotation stages the next as AWSPENDING
 #: and moves this label to it when it finishes.
-_CURRENT = "AWSCURRENT"
+CURRENT_STAGE = "AWSCURRENT"
 
 #: BACKEND_TOKEN_ENV_KEY's default: the one variable name a message may spell out.
 _DEFAULT_ENV_KEY = Settings.model_fields["backend_token_env_key"].default
@@ -130,7 +130,7 @@ class BackendToken:
             # The current version, by name: during a rotation the AWSPENDING one may not be
             # in force yet, and emulators' unnamed default does not always follow the stage.
             response = await self._client.get_secret_value(
-                SecretId=secret_id, VersionStage=_CURRENT
+                SecretId=secret_id, VersionStage=CURRENT_STAGE
             )
         except ClientError as exc:
             # Told only in AWS's form: whatever answers for Secrets Manager writes it.

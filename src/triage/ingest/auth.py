@@ -65,6 +65,7 @@ from triage.ingest_tokens import (
     read_failure,
     secret_text,
 )
+from triage.secrets import CURRENT_STAGE
 
 log = structlog.get_logger(__name__)
 
@@ -266,7 +267,11 @@ class TokenStore:
 
     async def _fetch(self, secret_id: str) -> str:
         try:
-            response = await self._client.get_secret_value(SecretId=secret_id)
+            # Its AWSCURRENT version by name, as the backend token is read: a rotation's
+            # AWSPENDING one is not served before the rotation finishes.
+            response = await self._client.get_secret_value(
+                SecretId=secret_id, VersionStage=CURRENT_STAGE
+            )
         except AWS_CALL_ERRORS as exc:  # its answer, network, timeouts, an unreadable answer
             failure = read_failure(exc, secret_id)
             if isinstance(failure, TokensUnavailable):

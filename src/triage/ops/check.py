@@ -20,7 +20,6 @@ from triage.app import github_links_from_answers, open_configured_store
 from triage.aws import AWS_CALL_ERRORS, ONE_SHOT, Aws, told_error_code
 from triage.errors import ConfigError, ModelError, SinkRejectedError, TriageError
 from triage.ingest_tokens import (
-    CURRENT_STAGE,
     TokensUnavailable,
     held_tokens,
     read_failure,
@@ -29,7 +28,7 @@ from triage.ingest_tokens import (
 from triage.normalize.common import cut
 from triage.redact import Redactor, held
 from triage.routes import load_router
-from triage.secrets import BackendToken
+from triage.secrets import CURRENT_STAGE, BackendToken
 from triage.settings import Settings, env_name, short_intervals, tracing_endpoint_problem
 from triage.sinks.backend import BackendSink
 from triage.sqs.inbox import sqs_count
