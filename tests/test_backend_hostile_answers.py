@@ -255,3 +255,18 @@ async def test_a_201_naming_its_ticket_only_in_location_is_named_by_it(
         origin.append(server.url)
         assert (await sink.apply(effect("fp:4"))).ref == ref
     assert len(server.requests) == 1
+
+
+async def test_the_probe_takes_no_upgrade_nobody_asked_for_as_an_answer() -> None:
+    """The breaker's probe (OPTIONS on the create route) answered 101 has heard no answer, as
+    a create answered so has: it fails, so the breaker stays open."""
+
+    async def switching(writer: asyncio.StreamWriter) -> None:
+        writer.write(
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n"
+        )
+        await writer.drain()
+
+    async with hostile(switching) as server, backend_sink(server.url) as sink:
+        with pytest.raises(SinkUnavailableError, match="101"):
+            await sink.probe()

@@ -5,6 +5,7 @@ from SinkUnavailableError and SinkRejectedError, tests/test_silences.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Callable
@@ -91,6 +92,18 @@ async def test_a_2xx_whose_body_breaks_is_a_post_not_a_retry(tmp_path: Path) -> 
     posts, error = await slack_escalation(tmp_path, then_reset(200, sent=b"o"))
     assert posts == 1
     assert error is None
+
+
+async def test_an_upgrade_nobody_asked_for_is_a_wait_not_a_refusal(tmp_path: Path) -> None:
+    """A 101 as the webhook's final answer is a broken answer: the sweep tries the escalation
+    again (SinkUnavailableError), it is not refused for good."""
+
+    async def switching(writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n")
+        await writer.drain()
+
+    _posts, error = await slack_escalation(tmp_path, switching)
+    assert isinstance(error, SinkUnavailableError) and "101" in str(error)
 
 
 @pytest.mark.parametrize(

@@ -152,7 +152,9 @@ class Escalator:
         # Slack's error code, else the answer's size and type: never its text, which may echo
         # the post or carry a proxy's page, CR LF and escapes into the sweep's log line.
         reason = "answer unread" if unread else refusal_reason(response, refused, url)[1]
-        if status >= 500 or status in (408, 429) or unread or refused in TEMPORARY_REFUSALS:
+        # A 1xx as the final answer (an upgrade no one asked for) is a broken answer too.
+        broken = status < 200 or status >= 500 or status in (408, 429) or unread
+        if broken or refused in TEMPORARY_REFUSALS:
             raise SinkUnavailableError(f"escalation webhook answered {status}: {reason}")
         raise SinkRejectedError(f"escalation webhook answered {status}: {reason}")
 

@@ -375,7 +375,7 @@ class BackendSink:
             status = await self._options(url)
         except httpx2.TransportError as exc:
             raise SinkUnavailableError(f"backend unreachable: {type(exc).__name__}") from None
-        if status >= 500 or status == 429:
+        if status < 200 or status >= 500 or status == 429:  # a 1xx is no answer either
             raise SinkUnavailableError(f"backend answered {status}")
         if 300 <= status < 400:  # the route lives elsewhere: misconfigured
             raise SinkUnavailableError(f"backend answered {status} (a redirect)")
