@@ -130,10 +130,12 @@ AROUND = {
         "id,{s}\n1,hunter2value",
         "id\t{s}\n1\thunter2value",
     ],
-    # markup: a name/value object's name.
+    # markup: a name/value object's name, an XML element's key= or name= attribute.
     "object": [
         '{{"name": "{s}", "value": "hunter2value"}}',
         '{{"Key": "{s}", "Value": "hunter2value"}}',
+        '<add key="{s}" value="hunter2value"/>',
+        '<property name="{s}" value="hunter2value"/>',
     ],
     # any rule: the text after the placeholder, on its line and the next.
     "after": [
@@ -143,6 +145,26 @@ AROUND = {
         "{s}\n  hunter2value: x",
     ],
 }
+
+
+#: A command's option given twice: the second pass must not read past the placeholder the
+#: first left for the first one, to the next (ssh's `-p` port after sshpass's `-p`).
+OPTION_TWICE = [
+    "sshpass -p hunter2 ssh host -p hunter2value",
+    "sshpass -phunter2 ssh host -p 2222",
+    "mysql -u root -phunter2 db -pfoo2bar",
+    "mysqldump -u root -p'hunter2' db -pfoo2bar",
+    "lftp -u user,hunter2 sftp://h -u bob,hunter3",
+    "127.0.0.1:6379> auth foobared hunter2value",
+    "127.0.0.1:6379> auth foobared, hunter2value",
+]
+
+
+def test_a_placeholder_is_never_read_as_an_options_value() -> None:
+    """A command line whose password the first pass replaced redacts to itself: the second
+    pass reads neither the option given again after it, nor the word before it (Redis's
+    AUTH user), as a password."""
+    assert _unstable(iter(OPTION_TWICE)) == []
 
 
 def _secret_shapes() -> list[str]:

@@ -117,6 +117,13 @@ _ARGUMENT = re.compile(
 )
 
 
+def _up_to(option: str, limit: int) -> str:
+    """A command's arguments before `option` (at most `limit` characters, as few as will do),
+    never past `option` with a placeholder for its value: the first pass took that one, and a
+    second must not read the next `option` (ssh's `-p` port after sshpass's `-p`) instead."""
+    return rf"(?:(?!(?<![\w-]){option}\\?[\"']?\[REDACTED)[^\n|;&]){{0,{limit}}}?"
+
+
 def _htpasswd(match: re.Match[str]) -> str:
     """An htpasswd command line (`args`) with its password replaced, its quotes kept, when -b
     says it is given: the argument after the file and the user, or after the user alone with
@@ -200,7 +207,9 @@ COMMAND_RULES: tuple[
     # is read once from its command, whatever it repeats.
     _rule(
         rf"((?m:^|[|;&(]|(?<=\\n)|(?<=\"))[ \t]{{0,20}}{_COMMAND_PATH}(?:mysql(?:dump|admin|import|check|show|slap)?"
-        r"|mariadb(?:-dump|-admin)?)[ \t]{1,20}-[^\n|;&]{0,300}?(?<![\w-])-p(?P<q>\\?[\"'])?)"
+        r"|mariadb(?:-dump|-admin)?)[ \t]{1,20}-"
+        + _up_to("-p", 300)
+        + r"(?<![\w-])-p(?P<q>\\?[\"'])?)"
         r"(?![\s-])(?!\[REDACTED)(?![0-9:.]{1,32}(?:[\s|;&]|$))"
         # Quoted, it goes to its closing quote (`-p"it's…"`); else to a space or a quote.
         rf"(?(q){_QUOTED_CHAR}{{1,256}}+|(?:[^\s\"'|;&\\]|\\(?![\"'])){{1,256}})",
@@ -228,7 +237,9 @@ COMMAND_RULES: tuple[
     # password quoted or not.
     _rule(
         r"((?:(?<![\w-])(?:-U[ \t]{0,3}|--user(?:name)?=)[^\s%\"']{1,256}+%"
-        r"|(?<![\w-])lftp[ \t][^\n|;&]{0,300}?(?<![\w-])-u[ \t]{1,3}[^\s,\"']{1,256}+,)"
+        r"|(?<![\w-])lftp[ \t]"
+        + _up_to(r"-u[ \t]{1,3}[^\s,\"']{1,256}+,", 300)
+        + r"(?<![\w-])-u[ \t]{1,3}[^\s,\"']{1,256}+,)"
         # Quoted, the password goes to its closing quote (`bob%"it's…"`).
         r"(?P<q>\\?[\"'])?)(?!\[REDACTED)"
         rf"(?(q){_QUOTED_CHAR}{{1,256}}+|(?:[^\s\"'\\]|\\(?![\"'])){{1,256}})",
@@ -251,7 +262,9 @@ COMMAND_RULES: tuple[
         "alias",
     ),
     _rule(
-        rf"((?m:^|[|;&(]|(?<=\\n)|(?<=\"))[ \t]{{0,20}}{_COMMAND_PATH}sshpass[ \t][^\n|;&]{{0,100}}?(?<![\w-])-p[ \t]{{0,3}}"
+        rf"((?m:^|[|;&(]|(?<=\\n)|(?<=\"))[ \t]{{0,20}}{_COMMAND_PATH}sshpass[ \t]"
+        + _up_to(r"-p[ \t]{0,3}", 100)
+        + r"(?<![\w-])-p[ \t]{0,3}"
         r"(?P<q>\\?[\"'])?)(?![\s-])(?!\[REDACTED)"
         rf"(?(q){_QUOTED_CHAR}{{1,256}}+|(?:[^\s\"'|;&\\]|\\(?![\"'])){{1,256}})",
         _replaced_value("[REDACTED:password]"),

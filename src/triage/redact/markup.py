@@ -107,8 +107,14 @@ def _any_value(value: str) -> bool:
 def _value_asked(attributes: list[re.Match[str]]) -> Callable[[str], bool] | None:
     """What an element's value must be to go, by its key= or name= attribute: anything if one
     names a secret (`secret_named`); key-shaped if one's last word is `key` (`hmacKey`,
-    `consumer_key`: `key_named_value`); None if neither, and the element stays."""
-    names = [a[_attribute_value(a)] for a in attributes if a["attr"].lower() in ("key", "name")]
+    `consumer_key`: `key_named_value`); None if neither, and the element stays. A name
+    ending in a placeholder names nothing (`placeholder_named`)."""
+    names = [
+        name
+        for a in attributes
+        if a["attr"].lower() in ("key", "name")
+        and not placeholder_named(name := a[_attribute_value(a)])
+    ]
     if any(secret_named(name) for name in names):
         return _any_value
     for name in names:
