@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from case_chunks import assert_each, dealt
 from factories import view
 from triage.models import Alert, Priority, Status
 from triage.redact import Redactor
@@ -75,46 +76,67 @@ def contained_ticket(source: Alert, priority: str) -> tuple[Priority, str]:
     return ticket.priority, ticket.description
 
 
-@pytest.mark.parametrize("severity", SEVERITIES)
-def test_default_priority_maps_severity_case_insensitively_else_medium(
-    severity: str | None,
-) -> None:
+#: Each case is a short in-memory computation, under the ~1.5 ms of CPU a pytest item costs of
+#: its own, so the cases run as a few items (tests/case_chunks.py), each failing one named.
+CHUNKS = 3
+
+
+def test_default_priority_maps_severity_case_insensitively_else_medium() -> None:
     """Every mapped severity gives its priority in any case and spacing; none or unknown: medium."""
-    assert default_priority(severity).value == expected_default(severity)
+    assert_each(
+        SEVERITIES,
+        lambda severity: (default_priority(severity).value, expected_default(severity)),
+        name="severity",
+    )
 
 
-@pytest.mark.parametrize("suggested", ORDER)
-@pytest.mark.parametrize("severity", SEVERITIES)
+def _move_wrong(case: tuple[str | None, str]) -> tuple[list[str], list[str]]:
+    """What is wrong with the ticket for (severity, the model's priority): its priority, or a
+    note where none belongs, or a note that does not say why (nothing expected)."""
+    severity, suggested = case
+    final, description = contained_ticket(alert(severity), suggested)
+    wrong = []
+    if final.value != expected_priority(severity, suggested):
+        wrong.append(f"priority {final.value}, not {expected_priority(severity, suggested)}")
+    default = expected_default(severity)
+    if final.value == default:
+        if "Priority:" in description or description != "Checkout answers slowly.":
+            wrong.append(f"the default, yet the description is {description!r}")
+        return wrong, []
+    note = description.split("\n\n")[-1]
+    direction = "above" if ORDER.index(final.value) > ORDER.index(default) else "below"
+    limited = suggested != final.value
+    says_why = (
+        note.startswith(f"Priority: {final.value}, one step {direction} {default} (")
+        and "by the summary's reading of the alert." in note
+        and (f"The summary suggested {suggested};" in note) is limited
+        and "\n" not in note
+    )
+    if not says_why:
+        wrong.append(f"moved {direction} {default}, limited={limited}, but the note is {note!r}")
+    return wrong, []
+
+
+@pytest.mark.parametrize("cases", dealt([(s, p) for p in ORDER for s in SEVERITIES], CHUNKS))
 def test_the_models_priority_moves_the_default_one_step_at_most(
-    severity: str | None, suggested: str
+    cases: list[tuple[str | None, str]],
 ) -> None:
     """For every severity and every priority the model may answer, the ticket's priority is
     the model's clamped to one step from the severity's default, and the description ends with
     a line saying why exactly when the priority is not the default."""
-    final, description = contained_ticket(alert(severity), suggested)
-    assert final.value == expected_priority(severity, suggested)
-    default = expected_default(severity)
-    if final.value == default:
-        assert "Priority:" not in description
-        assert description == "Checkout answers slowly."
-        return
-    note = description.split("\n\n")[-1]
-    direction = "above" if ORDER.index(final.value) > ORDER.index(default) else "below"
-    assert note.startswith(f"Priority: {final.value}, one step {direction} {default} (")
-    assert "by the summary's reading of the alert." in note
-    limited = suggested != final.value
-    assert (f"The summary suggested {suggested};" in note) is limited
-    assert "\n" not in note
+    assert_each(cases, _move_wrong, name="severity/suggested")
 
 
-@pytest.mark.parametrize("suggested", ORDER)
-@pytest.mark.parametrize("stated", list(Priority))
-def test_a_stated_priority_wins_outright(stated: Priority, suggested: str) -> None:
+def test_a_stated_priority_wins_outright() -> None:
     """A priority the source states is the ticket's, whatever the severity or the model says,
     and the ticket carries no note."""
-    final, description = contained_ticket(alert("info", stated), suggested)
-    assert final is stated
-    assert "Priority:" not in description
+
+    def check(case: tuple[Priority, str]) -> tuple[tuple[Priority, bool], tuple[Priority, bool]]:
+        stated, suggested = case
+        final, description = contained_ticket(alert("info", stated), suggested)
+        return (final, "Priority:" in description), (stated, False)
+
+    assert_each([(p, s) for s in ORDER for p in Priority], check, name="stated/suggested")
 
 
 def test_the_note_names_the_severity_the_default_came_from() -> None:
