@@ -183,3 +183,20 @@ def test_a_placeholder_is_never_read_as_a_name(around: str) -> None:
     the first pass leaves never names the value after it."""
     texts = (template.format(s=s) for template in AROUND[around] for s in _secret_shapes())
     assert _unstable(texts) == []
+
+
+#: Text as the first pass leaves it, a placeholder where a rule reads a value: inside an object
+#: under a secret's name (read as `REDACTED: password`, nested one level more each pass), and
+#: starting a line's value with more glued to it (read with the rest of the line).
+REDACTED_VALUES = [
+    'aPi_KeY={"pass": [REDACTED:password], "fail": [REDACTED:password]} build: pass',
+    "credentials = {user: bob, token: [REDACTED:token]}",
+    "password: [REDACTED:password]}AGE x",
+    "api_key: [REDACTED:api-key], region=eu",
+]
+
+
+def test_a_placeholder_is_never_read_as_a_values_start() -> None:
+    """A placeholder where a value stands is kept whole with what follows it: redacting such
+    text changes nothing."""
+    assert_each(REDACTED_VALUES, lambda text: (redact(text), text), name="text")

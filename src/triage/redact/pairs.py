@@ -244,6 +244,8 @@ def _line_value(match: re.Match[str]) -> str:
     first = value.split(None, 1)[0]
     if (
         _kept_value(name, first)
+        # A value a placeholder starts (`[REDACTED:password]}…`) is the first pass's.
+        or first.startswith("[REDACTED:")
         or _code_reference(name, secret)
         or _PLACEHOLDER_FOUND.fullmatch(secret)
     ):

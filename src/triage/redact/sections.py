@@ -81,10 +81,12 @@ def _kept_child(key: str, value: str) -> bool:
 # --- An object after the key: JSON, a Python repr, YAML's flow style, HCL ----------------------
 
 #: One token of an object's text: a quoted string (`"…"`, `'…'`, `\"…\"` inside a JSON string),
-#: an assignment (`:`, `=`, `=>`), other punctuation, or a bare word.
+#: an assignment (`:`, `=`, `=>`), a bare word (a placeholder is one: its `:` no assignment),
+#: or other punctuation.
 _TOKEN = re.compile(
     r"""(?P<q>\\"|"|')(?P<s>(?:(?!(?P=q))(?:\\[^\n]|[^\\\n])){0,65536}+)(?P=q)"""
-    r"|(?P<assign>=>|[:=])|(?P<punct>[{}\[\],;])|(?P<word>[^\s{}\[\],;:=\"'\\]{1,4096}+)"
+    r"|(?P<assign>=>|[:=])"
+    r"|(?P<word>\[REDACTED:[\w-]{1,32}+\]|[^\s{}\[\],;:=\"'\\]{1,4096}+)|(?P<punct>[{}\[\],;])"
 )
 
 
