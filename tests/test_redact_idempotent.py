@@ -200,3 +200,14 @@ def test_a_placeholder_is_never_read_as_a_values_start() -> None:
     """A placeholder where a value stands is kept whole with what follows it: redacting such
     text changes nothing."""
     assert_each(REDACTED_VALUES, lambda text: (redact(text), text), name="text")
+
+
+def test_a_templates_closing_braces_are_no_told_value() -> None:
+    """A template whose last word names a secret (`{{ .Values.db.password }}`) keeps its
+    closing braces: taken as the value told after `password`, the template was gone and a
+    second pass read the line's name before it as a secret's, redacting the line again."""
+    texts = [
+        "password: {{ .Values.db.password }}MYSQL -u root",
+        "token: {{ .Values.api.token }}suffix",
+    ]
+    assert _unstable(iter(texts)) == []

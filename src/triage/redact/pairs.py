@@ -618,10 +618,12 @@ TOLD_RULES: tuple[
         r"(?=[ \t]{1,3}(?:is|was)[ \t]|:))?"
         r"(?:[ \t]{1,3}(?:is|was))?(?:[ \t]{1,3}(?:set|changed|reset)[ \t]{1,3}to)?"
         r"[ \t]{0,3}:?[ \t]{1,3})"
-        # Not an assignment's `=value` (the pair rules' above).
+        # Not an assignment's `=value` (the pair rules' above), nor the `}}` that closes a
+        # template the name ends (`{{ .Values.db.password }}`): taken, the template is gone and
+        # a second pass reads the name before it as a secret's.
         # An unquoted value ends at an escaped line break or tab (inside a JSON string).
         # A quote inside a word is the value's (`'it's-…'`, `pa"ss…`), quoted or not.
-        rf"""(?!\\?["']?\[REDACTED|=)(?P<value>(?P<q>\\?["'])(?:{_INNER_QUOTE}|{_QUOTED_CHAR}){{4,128}}+(?P=q)"""
+        rf"""(?!\\?["']?\[REDACTED|=|\}}\}})(?P<value>(?P<q>\\?["'])(?:{_INNER_QUOTE}|{_QUOTED_CHAR}){{4,128}}+(?P=q)"""
         rf"""|(?:[^\s"'<>\\]|\\(?![nrt"'])|{_INNER_QUOTE}){{6,128}}+)""",
         _told_secret,
         "pass",
