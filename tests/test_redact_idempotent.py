@@ -96,13 +96,13 @@ def test_a_secret_packed_alert_redacts_to_a_fixed_point(name: str) -> None:
 
 def _case_texts() -> list[str]:
     """`test_redact`'s inputs: the secret shapes, the texts kept, the hostile texts, the
-    fragments its random mixes are made of."""
+    fragments its random mixes are made of, and the mixes."""
     texts = [text for text, _ in cases.CASES]
-    texts += [*cases.KEEP, *cases.HOSTILE, *cases._PARTS]
+    texts += [*cases.KEEP, *cases.HOSTILE, *cases._PARTS, *cases._mixes()]
     return [text for text in dict.fromkeys(texts) if len(text) <= LONGEST]
 
 
-@pytest.mark.parametrize("texts", dealt(_case_texts(), 3))
+@pytest.mark.parametrize("texts", dealt(_case_texts(), 6))
 def test_every_redact_case_redacts_to_a_fixed_point(texts: list[str]) -> None:
     """Each of `test_redact`'s inputs, redacted twice, is what it is redacted once."""
     assert_each(texts, lambda text: (redact(redact(text)), redact(text)), name="text")
