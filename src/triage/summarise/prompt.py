@@ -257,10 +257,10 @@ def _fitted(
 
 def _fields(alert: RedactedAlert, redactor: Redactor) -> dict[str, Any]:
     """The alert's canonical fields as the view shows them, redacted. A fresh view's one-line
-    fields were redacted as they stand, with this redactor (`view.redacted_by`); the rest is read
-    again: the description (cut to fit, and the redactor may find more in redacted prose), and
-    the links, labels and group as JSON objects, whose keys naming a secret (in their redacted
-    form too) blank their values. Any other view is redacted whole."""
+    fields were redacted as they stand, with this redactor (`view.redacted_by`), and redaction is
+    idempotent (tests/test_redact_idempotent.py); the rest is read again: a description the cut
+    shortened, for its cut end; the links, labels and group as JSON objects, whose keys naming a
+    secret (in their redacted form too) blank their values. Any other view is redacted whole."""
     view: dict[str, Any] = {
         "source": alert.source,
         "status": alert.status.value,
@@ -272,7 +272,7 @@ def _fields(alert: RedactedAlert, redactor: Redactor) -> dict[str, Any]:
         "default_priority": default_priority(alert.severity).value,
         "team": alert.team,
         "occurred_at": alert.occurred_at.isoformat(),
-        "description": cut(alert.description, _DESCRIPTION_CHARS, ellipsis=True),
+        "description": _description(alert, redactor),
         "links": dict(alert.links),
         "labels": dict(alert.labels),
     }
@@ -288,7 +288,18 @@ def _fields(alert: RedactedAlert, redactor: Redactor) -> dict[str, Any]:
 
 
 #: The fields of a fresh view that are redacted again (see `_fields`).
-_READ_AGAIN = ("description", "links", "labels", "group")
+_READ_AGAIN = ("links", "labels", "group")
+
+
+def _description(alert: RedactedAlert, redactor: Redactor) -> str:
+    """The description cut to `_DESCRIPTION_CHARS`; a fresh view's cut one read again for what
+    the cut leaves at its end (the piece of a word before its "…"), as the excerpt's is. An
+    uncut fresh description needs no second pass: redaction is idempotent."""
+    shown = cut(alert.description, _DESCRIPTION_CHARS, ellipsis=True)
+    if shown != alert.description and redacted_by(alert, redactor):
+        return redactor.text(shown)
+    return shown
+
 
 #: The view's key naming what was cut to fit, and the fields a shrink may shorten.
 _CUT_KEY = "cut_to_fit"
