@@ -114,7 +114,10 @@ def settings_for(server: ConverseServer, **overrides: Any) -> Settings:
         "bedrock_model_id": MODEL_ID,
         "aws_region": REGION,
         "aws_endpoint_url_bedrock_runtime": server.url,
-        "llm_timeout_s": 2.0,
+        # Long enough that a loaded CI worker's first call (client, credentials, signing, the
+        # first connection) never times out where a test waits for another outcome: a test
+        # of timeouts sets its own. (2 s timed out a refusal test's only call under load.)
+        "llm_timeout_s": 30.0,
         "llm_retries": 2,
         "llm_breaker_failures": 3,
         "llm_breaker_reset_s": 60.0,
