@@ -202,7 +202,9 @@ def summariser_for(base_url: str, metrics: Metrics, **overrides: Any) -> Fallbac
     values: dict[str, Any] = {
         "openai_api_key": KEY,
         "openai_base_url": base_url,
-        "llm_timeout_s": 2.0,
+        # Long enough that a loaded CI worker's first call never times out: no test here is
+        # of timeouts (2 s timed out a Bedrock test's first call under load).
+        "llm_timeout_s": 30.0,
         "llm_retries": 0,
         **overrides,
     }
