@@ -56,13 +56,15 @@ class _Remembering(Redactor):
         return done
 
 
-def _differences(sources: tuple[Alert, ...], redactor: Redactor) -> Iterator[str]:
+def _differences(
+    sources: tuple[Alert, ...], redactor: Redactor, excerpt_chars: tuple[int, ...] = EXCERPT_CHARS
+) -> Iterator[str]:
     """How the prompt's view of each fresh view differs from the view made as before the view
     was trusted (the payload redacted and cut, then the whole view, excerpt and fields,
     redacted again by the prompt), or from redacting it once more."""
     for source in sources:
         raw = json.dumps(redactor.value(source.raw), ensure_ascii=False, separators=(",", ":"))
-        for chars in EXCERPT_CHARS:
+        for chars in excerpt_chars:
             fresh = redact_alert(source, redactor, excerpt_chars=chars)
             assert redacted_by(fresh, redactor)
             before = dataclasses.replace(
@@ -91,7 +93,11 @@ def test_a_hostile_samples_prompt_view_is_what_redacting_it_again_gave(name: str
     found = []
     for variant in every_source.VARIANTS:
         body, _ = every_source.hostile_body(name, variant)
-        found += [f"{variant}: {d}" for d in _differences(_alerts(body), _Remembering())]
+        # The cut excerpt alone: the fields are shown alike at any excerpt size, and an uncut
+        # excerpt is shown as redacted once, which test_redact_idempotent proves of every
+        # hostile body (its second pass changes nothing).
+        shown = _differences(_alerts(body), _Remembering(), excerpt_chars=(120,))
+        found += [f"{variant}: {d}" for d in shown]
     assert found == []
 
 
