@@ -29,41 +29,43 @@ from triage.ingest import IngestService
 from triage.redact.held import _forget_held
 
 #: The files that take longest (their tests' durations summed, in a whole run of the suite on
-#: this 2-core machine, 2026-12-05 21:20 UTC, the machine quiet), started first: with xdist's
+#: this 2-core machine, 2026-12-05 23:38 UTC, load average ~4), started first: with xdist's
 #: loadfile and --no-loadscope-reorder, workers take files in collection order, so these run
 #: beside the many quick files instead of after them. Longest first (a SPLIT file by the length of its parts).
 LONG_FIRST = (
-    "test_redaction_boundary.py",  # 41 s
+    "test_redaction_boundary.py",  # 40 s
+    "test_every_source_hostile.py",  # 39 s
     "test_bench_smoke.py",  # 35 s, one test
-    "test_every_source_hostile.py",  # 32 s
-    "test_localstack_init.py",  # 30 s
-    # ~44 s in 2 parts: added 22:33 and not yet measured quiet; estimated from a run at load
-    # average ~8 (71 s there; the files above ran 1.6x their quiet time in it).
-    "test_prompt_redacts_once.py",
-    "test_summarise_hostile_more.py",  # 17 s
-    "test_faults.py",  # 45 s in 3 parts
-    "test_store.py",  # 15 s
-    "test_redact.py",  # 37 s in 3 parts
+    "test_localstack_init.py",  # 31 s
+    "test_redact_idempotent.py",  # 56 s in 3 parts
+    "test_summarise_hostile_more.py",  # 19 s
+    "test_normalize_hostile.py",  # 17 s
+    "test_faults.py",  # 47 s in 3 parts
+    "test_prompt_redacts_once.py",  # ~28 s in 2 parts (its hostile views cut at 23:44)
+    "test_sqs_fault_corners.py",  # 12 s
     "test_lifecycle_model.py",  # 12 s
-    "test_ingest_gateway.py",  # 12 s
-    "test_trust.py",  # 23 s in 2 parts
-    "test_sqs_fault_corners.py",  # 11 s
     "test_signals_trust_scenarios.py",  # 11 s
-    "test_http_endpoints.py",  # 11 s
-    "test_ingest_hostile.py",  # 10 s
-    "test_normalize_fuzz.py",  # 10 s
-    "test_groups_daemon.py",  # 10 s
-    "test_escape_every_surface.py",  # 9 s
-    "test_quality.py",  # 8 s
-    "test_supervisor.py",  # 8 s
+    "test_ingest_gateway.py",  # 11 s
+    "test_trust.py",  # 21 s in 2 parts
+    "test_http_endpoints.py",  # 9 s
+    "test_daemon.py",  # 9 s
+    "test_bedrock.py",  # 9 s
+    "test_store.py",  # 9 s
+    "test_summarise_answer_siblings.py",  # 8 s
+    "test_operator_bad_input.py",  # 8 s
     "test_sqs_stop_given_back.py",  # 8 s
-    "test_readme_compose.py",  # 8 s
-    "test_prometheus_e2e.py",  # 7 s
-    "test_replicas.py",  # 7 s
-    "test_readme_examples.py",  # 7 s
-    "test_bedrock.py",  # 7 s
-    "test_signals_dead_letters.py",  # 7 s
-    "test_daemon.py",  # 6 s
+    "test_escape_every_surface.py",  # 8 s
+    "test_supervisor.py",  # 8 s
+    "test_prometheus_e2e.py",  # 8 s
+    "test_redact.py",  # 19 s in 3 parts
+    "test_ingest_hostile.py",
+    "test_normalize_fuzz.py",
+    "test_groups_daemon.py",
+    "test_quality.py",
+    "test_readme_compose.py",
+    "test_replicas.py",
+    "test_readme_examples.py",
+    "test_signals_dead_letters.py",
 )
 #: Files run last: test_deploy.py's terraform apply (~100 s, mostly the AWS provider waiting)
 #: runs from the start in a process of its own (tests/deploy_harness.py, started below), so by
@@ -77,6 +79,7 @@ SPLIT = {
     "test_faults.py": 3,
     "test_trust.py": 2,
     "test_prompt_redacts_once.py": 2,
+    "test_redact_idempotent.py": 3,
 }
 
 
