@@ -50,26 +50,30 @@ its `priority` matches the alert's stated priority (else the one its severity gi
 route that matches on `category` (the known-error patterns of the deterministic summariser,
 `TRIAGE_PATTERNS_FILE`) is never a grouping route. Any mistake in the file (unknown key, sink,
 source, category or priority, options for a sink the route does not use, a route that an
-earlier one leaves nothing to match, a TOML syntax error, bytes that are not UTF-8, a webhook
-variable that is unset or no variable's name) stops `check` and startup with one line naming
-it in TOML's words, with the word a typo was of (`unknown key; did you mean 'team'?`).
+earlier one leaves nothing to match, an empty matcher (`team = []` would match every alert) or
+a blank one (`team = [""]`), a value listed twice, a webhook given both ways, a TOML syntax
+error, bytes that are not UTF-8, a webhook variable that is unset or no variable's name) stops
+`check` and startup with one line naming it in TOML's words, with the word a typo was of (`unknown key; did you mean 'team'?`).
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Protocol
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -175,31 +179,111 @@ _PATTERN_WORDS = {
 }
 
 
+def _collapsed(value: Any) -> Any:
+    """A string with its whitespace collapsed as the normaliser collapses an alert's team and
+    labels (so `" prod "` matches "prod"); anything else as it is, for pydantic to judge."""
+    return " ".join(value.split()) if isinstance(value, str) else value
+
+
+def _seen_once(values: Iterable[Any], same: Callable[[str], str] = str) -> None:
+    """A ValueError naming the first value listed twice (as `same` compares them): a
+    copy-paste slip that hides the value meant."""
+    first: dict[str, str] = {}
+    for value in values:
+        key = same(str(value))
+        if key in first:
+            raise ValueError(f"lists {first[key][:_LABEL_CHARS]!r} twice")
+        first[key] = str(value)
+
+
+def _no_alert_has(value: str, limit: int) -> str | None:
+    """Why no alert's team or label can equal `value` (sources remove control characters
+    and cut longer values), else None."""
+    if not value.isprintable():  # collapsed: its only whitespace is plain spaces
+        return "must be words without control characters"
+    if len(value) > limit:
+        return f"must be at most {limit} characters (sources cut longer values)"
+    return None
+
+
+def _label_value(value: str) -> str:
+    """A label matcher's value: "*" or one an alert's label can have."""
+    if not value:
+        raise ValueError(
+            'an empty value matches no alert (alerts have no empty labels); "*" matches any value'
+        )
+    reason = _no_alert_has(value, common.LABEL_VALUE_MAX)
+    if reason is not None:
+        raise ValueError(reason)
+    return value
+
+
+_LabelValue = Annotated[str, BeforeValidator(_collapsed), AfterValidator(_label_value)]
+
+
 class _Match(BaseModel):
     model_config = _STRICT
 
     team: tuple[str, ...] = ()
     source: tuple[str, ...] = ()
     priority: tuple[Priority, ...] = ()
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: dict[str, _LabelValue] = Field(default_factory=dict)
     category: tuple[str, ...] = ()
 
     @field_validator("team", "source", "priority", "category", mode="before")
     @classmethod
-    def _one_or_many(cls, value: Any) -> Any:
+    def _one_or_many(cls, value: Any, info: ValidationInfo) -> Any:
+        """One word or an array of them, each trimmed and lowercased as alerts' are compared
+        (P0..P3 read as priorities); an empty array matched every alert and a blank word
+        (`team = [""]`) every alert without one, so both are refused."""
         words = [value] if isinstance(value, str) else value
         if not isinstance(words, list | tuple):
             return value  # no word nor array of them: pydantic refuses it in words
-        return [w.lower() if isinstance(w, str) else w for w in words]
+        if not words:
+            raise ValueError(f"must not be empty (leave {info.field_name} out to match any alert)")
+        words = [_collapsed(w).lower() if isinstance(w, str) else w for w in words]
+        if "" in words:
+            raise ValueError("must not hold a blank entry (it matches no alert)")
+        if info.field_name == "priority":
+            # P0..P3 as the sources state them; a word no source uses is left for the enum.
+            words = [common.priority(w) or w if isinstance(w, str) else w for w in words]
+        return words
 
-    @field_validator("priority", mode="before")
+    @field_validator("team", "source", "priority", "category")
     @classmethod
-    def _p_levels(cls, value: Any) -> Any:
-        # P0..P3 as the sources state them; a word no source uses is left for the enum to refuse.
-        words = [value] if isinstance(value, str) else value
-        if not isinstance(words, list | tuple):
-            return value
-        return [common.priority(w) or w if isinstance(w, str) else w for w in words]
+    def _each_once(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        _seen_once(value)
+        return value
+
+    @field_validator("team")
+    @classmethod
+    def _a_team_an_alert_can_have(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        reason = next(
+            (r for r in (_no_alert_has(t, common.LABEL_VALUE_MAX) for t in value) if r), None
+        )
+        if reason is not None:
+            raise ValueError(reason)
+        return value
+
+    @field_validator("labels", mode="before")
+    @classmethod
+    def _label_names(cls, value: Any) -> Any:
+        """Label names trimmed as alerts' are; an empty table matched every alert, and a name
+        no alert's label can have matches none, so both are refused."""
+        if not isinstance(value, dict):
+            return value  # pydantic refuses it in words
+        if not value:
+            raise ValueError("must not be empty (leave labels out to match any alert)")
+        names = [_collapsed(k) for k in value]
+        if "" in names:
+            raise ValueError("a blank label name matches no alert")
+        reason = next(
+            (r for r in (_no_alert_has(n, common.LABEL_KEY_MAX) for n in names) if r), None
+        )
+        if reason is not None:
+            raise ValueError(f"a label name {reason}")
+        _seen_once(names)
+        return dict(zip(names, value.values(), strict=True))
 
     @field_validator("source")
     @classmethod
@@ -219,12 +303,24 @@ class _GitHub(BaseModel):
     labels: tuple[_Label, ...] = ()
     assignees: tuple[_Login, ...] = ()
 
+    @field_validator("labels", "assignees")
+    @classmethod
+    def _each_once(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        _seen_once(value, str.casefold)  # GitHub's labels and logins are the same in any case
+        return value
+
 
 class _Slack(BaseModel):
     model_config = _STRICT
 
     webhook_url: str | None = Field(None, pattern=_WEBHOOK)
     webhook_url_env: str | None = Field(None, pattern=_VARIABLE)
+
+    @model_validator(mode="after")
+    def _one_webhook(self) -> _Slack:
+        if self.webhook_url and self.webhook_url_env:
+            raise ValueError("give webhook_url or webhook_url_env, not both")
+        return self
 
 
 class _Escalate(BaseModel):
@@ -234,6 +330,18 @@ class _Escalate(BaseModel):
     slack_webhook_url_env: str | None = Field(None, pattern=_VARIABLE)
     github_assignees: tuple[_Login, ...] = ()
     github_label: _Label | None = None
+
+    @field_validator("github_assignees")
+    @classmethod
+    def _each_once(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        _seen_once(value, str.casefold)
+        return value
+
+    @model_validator(mode="after")
+    def _one_webhook(self) -> _Escalate:
+        if self.slack_webhook_url and self.slack_webhook_url_env:
+            raise ValueError("give slack_webhook_url or slack_webhook_url_env, not both")
+        return self
 
 
 class _Route(BaseModel):
@@ -269,6 +377,22 @@ class _Route(BaseModel):
             meant = did_you_mean(unknown[0], KNOWN_SINKS)
             known = f"; known: {', '.join(KNOWN_SINKS)}"
             raise ValueError(f"unknown sink {unknown[0][:40]!r}{meant or known}")
+        _seen_once(value)
+        return value
+
+    @field_validator("group_by")
+    @classmethod
+    def _label_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        """Label names an alert can have, each once; `group_by = []` groups nothing."""
+        if not value:
+            raise ValueError("must not be empty (leave group_by out for no grouping)")
+        too_long = next((n for n in value if len(n) > common.LABEL_KEY_MAX), None)
+        if too_long is not None:
+            raise ValueError(
+                f"must name labels of at most {common.LABEL_KEY_MAX} characters (sources cut "
+                "longer names)"
+            )
+        _seen_once(value)
         return value
 
 
