@@ -1,6 +1,8 @@
 """What the gateway says about a sender that went away in the middle of its request: its
-connection reset (RST) or ended (its end of stream) while the request's head was arriving, while
-its body was, or before its answer was written. Nobody reads an answer then, so without this an
+connection reset (RST) or ended (its end of stream) while the request's head was arriving, or
+while its body was, or reset before its answer was written (an end of stream after a whole
+request is a half-close, which HTTP/1.1 allows: answered, ingest/server.py). Nobody reads an
+answer then, so without this an
 operator would see nothing of it (a flaky load balancer, a sender's timeout shorter than SQS's
 answer), or only a 400 that looks like a bad request.
 

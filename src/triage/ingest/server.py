@@ -17,7 +17,9 @@ body closed at the bound, 400 for chunks mostly framing or a bad chunk); it ends
 at once after an answer given before its body was read (and after a CONNECT: it tunnels
 nothing), and drops a client that does not read its answers. A sender that goes away in the
 middle of its request (a reset, or its end of stream) is told to ingest/aborts.py: while its
-head arrives, while its body does, or before its answer is written.
+head arrives, while its body does, or (a reset) before its answer is written. One that ends its
+side after whole requests (a half-close) is still reading: they are answered, then the
+connection closed.
 """
 
 from __future__ import annotations
@@ -257,6 +259,8 @@ class _Connection(RequestHandler):
     sender_went: str | None = None
     #: An answer that could not be written before the client was known gone (`_answer_lost`).
     _lost_answer: Abort | None = None
+    #: The client ended its side after whole requests: they are answered, then it is closed.
+    _half_closed = False
 
     def __init__(self, manager: web.Server, opened: OpenConnections, **kwargs: Any) -> None:
         super().__init__(manager, **kwargs)
@@ -333,11 +337,37 @@ class _Connection(RequestHandler):
         self._stall = self._loop.call_later(REFUSED_LINGER_S, transport.close)
         return True
 
-    def eof_received(self) -> None:
-        # aiohttp then closes the connection, so an answer still to come is never written: a
-        # sender that ends its side (half-closes) is taken to have left, as nginx takes it.
+    # asyncio's protocol returns whether to keep the transport open; aiohttp types it None.
+    def eof_received(self) -> bool:  # type: ignore[override]
+        """The client ended its side. After whole requests (`nc -N`, `shutdown(SHUT_WR)`, some
+        proxies: HTTP/1.1 allows it) it is still reading: each is answered, then the connection
+        closed (`_end_half_closed`). In the middle of a head or body, or on a transport that
+        cannot stay half open (TLS), it has left: the connection closes at once, and what it
+        left unfinished is its `ingest.aborted` line."""
+        transport = self.transport
+        if self._requests_whole() and transport is not None and transport.can_write_eof():
+            self._half_closed = True
+            return True  # the write side stays open for the answers
         self.sender_went = self.sender_went or "closed"
-        return super().eof_received()
+        super().eof_received()
+        return False  # asyncio closes the transport
+
+    def _requests_whole(self) -> bool:
+        """Whether requests are in hand and every one of them has come whole: no head
+        arriving, the last body all received."""
+        body = self._body
+        return (
+            self._unanswered > 0
+            and self._head_bytes == 0
+            and (body is None or body.is_eof())
+            and not self._lingering
+        )
+
+    def _end_half_closed(self) -> None:
+        """After an answer to a client that ended its side: with no request left to answer,
+        close the connection (aiohttp's request loop ends after this answer)."""
+        if self._half_closed and not self._messages:
+            self.close()
 
     def connection_lost(self, exc: BaseException | None) -> None:
         if self.sender_went is None and isinstance(exc, OSError):
@@ -616,6 +646,7 @@ class _Connection(RequestHandler):
             self._end_unread(request, answered[0])
             if self._body_cut:
                 self._linger_after_cut_body()
+            self._end_half_closed()
             return answered
         finally:
             # aiohttp parses what followed a declined Upgrade in there, not in data_received:
