@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import abc
 import asyncio
-import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import structlog
 
 from triage.errors import StoreCorruptError, StoreNewerError
 from triage.incidents.codec import incident_from_json
-from triage.incidents.lifecycle import Decision, Event, Incident, Pending, Policy
+from triage.incidents.lifecycle import Decision, Event, Incident, Pending, Policy, replace_incident
 from triage.incidents.records import INCIDENT, Change, R, Record, RecordChange
 from triage.models import EffectKind
 
@@ -157,5 +156,6 @@ class StoreBase(abc.ABC):
 
 
 def next_version(incident: Incident, **changes: object) -> Incident:
-    """`incident` with `changes`, as its next version (the one a conditional write expects)."""
-    return dataclasses.replace(incident, version=incident.version + 1, **changes)  # type: ignore[arg-type]
+    """`incident` with `changes`, as its next version (the one a conditional write expects),
+    in one copy (`replace_incident`: a third of `dataclasses.replace`'s time)."""
+    return replace_incident(incident, version=incident.version + 1, **changes)

@@ -39,6 +39,7 @@ from triage.incidents.lifecycle import (
     Refusal,
     State,
     decide,
+    replace_incident,
 )
 from triage.incidents.records import CLAIMS, Record, Routing, Transition
 from triage.incidents.schedule import sweep_retry_delay
@@ -293,7 +294,7 @@ class Claims(StoreBase):
                 if decision.incident is not None:
                     decision = dataclasses.replace(
                         decision,
-                        incident=dataclasses.replace(
+                        incident=replace_incident(
                             decision.incident,
                             last_update_at=before.last_update_at,
                             occurrences_at_update=before.occurrences_at_update,
@@ -302,7 +303,7 @@ class Claims(StoreBase):
             kept = decision.incident or before
             assert kept is not None  # a first event always makes an incident
             # Its key's number stays used: no two effects ever share an idempotency key.
-            back = dataclasses.replace(kept, version=stored.version + 1, seq=stored.seq)
+            back = replace_incident(kept, version=stored.version + 1, seq=stored.seq)
             return back.noted(now, Action.IGNORE.value, "withdrawn"), True
 
         return await self._transact(claimed.fingerprint, change)
@@ -314,20 +315,16 @@ class Claims(StoreBase):
     async def save_ticket(
         self, fingerprint: str, owner: str, ticket: Ticket, routing: Routing | None = None
     ) -> None:
-        def apply(incident: Incident) -> Incident:
-            if routing is None:
-                return dataclasses.replace(incident, ticket=ticket)
-            return dataclasses.replace(
-                incident,
-                ticket=ticket,
+        changes: dict[str, object] = {"ticket": ticket}
+        if routing is not None:
+            changes.update(
                 route=routing.route,
                 team=routing.team,
                 labels=routing.labels,
                 escalate_after_s=routing.escalate_after_s,
                 resolve_after_s=routing.resolve_after_s,
             )
-
-        await self._mutate(fingerprint, owner, apply)
+        await self._mutate(fingerprint, owner, lambda _: changes)
 
     async def confirm(
         self,
@@ -351,7 +348,7 @@ class Claims(StoreBase):
         in place of the line of this effect's failed attempts, if any (`release`)."""
         at = now or self.now()
 
-        def apply(incident: Incident) -> Incident:
+        def apply(incident: Incident) -> dict[str, object]:
             pending = incident.pending
             assert pending is not None
             kind = pending.kind
@@ -365,19 +362,18 @@ class Claims(StoreBase):
             note = sink_note(sink, ref, refs.get(sink), gone, why, opened=opened)
             line = Event(at, kind.value, note)
             history = answered(incident.history, line, pending.attempts)
-            return dataclasses.replace(
-                incident,
-                refs=refs,
-                pending=None if finish else dataclasses.replace(pending, done=done),
-                gone=marks,
-                refused=refused,
-                history=history,
-            )
+            return {
+                "refs": refs,
+                "pending": None if finish else dataclasses.replace(pending, done=done),
+                "gone": marks,
+                "refused": refused,
+                "history": history,
+            }
 
         await self._mutate(fingerprint, owner, apply)
 
     async def finish(self, fingerprint: str, owner: str) -> None:
-        await self._mutate(fingerprint, owner, lambda i: dataclasses.replace(i, pending=None))
+        await self._mutate(fingerprint, owner, lambda _: {"pending": None})
 
     async def release(
         self,
@@ -393,7 +389,7 @@ class Claims(StoreBase):
         `now` (default: `self.now()`)."""
         at = now or self.now()
 
-        def apply(incident: Incident) -> Incident:
+        def apply(incident: Incident) -> dict[str, object]:
             # Move the lease's end back to when it was claimed: already past for any later
             # begin(), on the same clock the lease was set with (not this host's wall clock).
             pending = incident.pending
@@ -409,19 +405,20 @@ class Claims(StoreBase):
             )
             line = Event(at, pending.kind.value, failed_note(attempts, reason))
             history = failed_history(incident.history, line, first=attempts == 1)
-            return dataclasses.replace(incident, pending=released, history=history)
+            return {"pending": released, "history": history}
 
         await self._mutate(fingerprint, owner, apply)
 
     async def _mutate(
-        self, fingerprint: str, owner: str, edit: Callable[[Incident], Incident]
+        self, fingerprint: str, owner: str, edit: Callable[[Incident], dict[str, object]]
     ) -> None:
-        """Apply `edit` while `owner` still holds the pending effect; else do nothing."""
+        """Change the fields `edit` says while `owner` still holds the pending effect; else do
+        nothing. The incident is copied once, with its next version (`replace_incident`)."""
 
         def change(stored: Incident | None) -> tuple[Incident | None, bool]:
             if stored is None or stored.pending is None or stored.pending.owner != owner:
                 return None, False
-            return dataclasses.replace(edit(stored), version=stored.version + 1), True
+            return next_version(stored, **edit(stored)), True
 
         if not await self._transact(fingerprint, change):
             # Someone took the effect over (our lease ran out); they redo it with the same

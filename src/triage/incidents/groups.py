@@ -45,6 +45,7 @@ from triage.incidents.lifecycle import (
     queued_at,
     reopenable,
     reopening,
+    replace_incident,
 )
 from triage.models import Status, fingerprint_of
 
@@ -116,7 +117,7 @@ def decide_group(
     if known is not None and known.status is event.status and stored.state is State.OPEN:
         return _repeat(stored, event, known, now)
     joined = _with_member(stored.group, event, known)
-    seen = dataclasses.replace(
+    seen = replace_incident(
         stored,
         group=joined,
         last_event_at=max(stored.last_event_at, event.occurred_at),
@@ -124,13 +125,13 @@ def decide_group(
     )
     if stored.state is State.OPEN:
         if firing:
-            seen = dataclasses.replace(seen, occurrences=stored.occurrences + 1)
+            seen = replace_incident(seen, occurrences=stored.occurrences + 1)
         elif joined.firing == 0:
             return closing(stored, seen, event, now, policy)
         changed = known is None or known.status is not event.status
         since = stored.last_update_at or stored.opened_at
         if changed and now - since >= policy.update_interval:
-            updated = dataclasses.replace(
+            updated = replace_incident(
                 seen, last_update_at=now, occurrences_at_update=seen.occurrences
             )
             return Decision(Action.UPDATE, updated)
@@ -154,7 +155,7 @@ def _repeat(stored: Incident, event: AlertEvent, known: Member, now: datetime) -
         if _quiet_clock_due(stored, now):
             # A route that closes the group for want of alerts counts from when one was
             # applied: its resends move that on, one write a minute at most.
-            return Decision(Action.COUNT, dataclasses.replace(stored, applied_at=now))
+            return Decision(Action.COUNT, replace_incident(stored, applied_at=now))
         return Decision(Action.COUNT, None)
     assert stored.group is not None
     member = dataclasses.replace(
@@ -163,7 +164,7 @@ def _repeat(stored: Incident, event: AlertEvent, known: Member, now: datetime) -
     group = dataclasses.replace(
         stored.group, members={**stored.group.members, event.fingerprint: member}
     )
-    seen = dataclasses.replace(
+    seen = replace_incident(
         stored,
         group=group,
         last_event_at=max(stored.last_event_at, event.occurred_at),
@@ -188,7 +189,7 @@ def _again_closed(stored: Incident, event: AlertEvent, known: Member, now: datet
     group = dataclasses.replace(
         stored.group, members={**stored.group.members, event.fingerprint: member}
     )
-    return Decision(Action.IGNORE, dataclasses.replace(stored, group=group, applied_at=now))
+    return Decision(Action.IGNORE, replace_incident(stored, group=group, applied_at=now))
 
 
 #: How often a resend that writes nothing else moves a group's quiet clock (`_repeat`).

@@ -320,7 +320,7 @@ class Incident:
     def noted(self, at: datetime, action: str, note: str = "") -> Incident:
         """This incident with one more line of history."""
         kept = (*self.history, Event(at, action, note))[-HISTORY:]
-        return dataclasses.replace(self, history=kept)
+        return replace_incident(self, history=kept)
 
     @property
     def escalate_at(self) -> datetime | None:
@@ -539,7 +539,7 @@ def closing(
     alert resolved it (said in the held close's note)."""
     # The repeats counted while it was open need not be remembered: another delivery of one
     # is older than this resolve, which ignores it (and leftovers of stopped processes go).
-    closed = dataclasses.replace(
+    closed = replace_incident(
         seen, state=State.CLOSED, closed_at=now, quiet_until=None, counted_by=()
     )
     if not _damps(stored, policy):
@@ -549,9 +549,7 @@ def closing(
     held = Pending(
         EffectKind.CLOSE, FLAP_HOLD, due, seq, alert=_held_close_note(stored, alert, policy, why)
     )
-    return Decision(
-        Action.DAMPED, dataclasses.replace(closed, seq=seq, pending=held, quiet_until=due)
-    )
+    return Decision(Action.DAMPED, replace_incident(closed, seq=seq, pending=held, quiet_until=due))
 
 
 def _damps(stored: Incident, policy: Policy) -> bool:
@@ -594,7 +592,7 @@ def auto_closing(stored: Incident, now: datetime, policy: Policy) -> Decision:
             else m
             for fp, m in group.members.items()
         }
-        seen = dataclasses.replace(stored, group=dataclasses.replace(group, members=members))
+        seen = replace_incident(stored, group=dataclasses.replace(group, members=members))
     resolved = auto_close_note(stored, now)
     return closing(stored, seen, resolved, now, policy, why=quiet_words(stored))
 
@@ -604,7 +602,7 @@ def fired_while_close_waits(seen: Incident) -> Decision:
     closed, so it is open again with one more occurrence and no effect (no reopen, no
     comment), and the held close is dropped: the quiet period starts again at its next
     resolve."""
-    reopened = dataclasses.replace(
+    reopened = replace_incident(
         seen,
         state=State.OPEN,
         closed_at=None,
@@ -632,7 +630,7 @@ def reopening(stored: Incident, seen: Incident, now: datetime, policy: Policy) -
     occurrences = stored.occurrences + 1
     return Decision(
         Action.REOPEN,
-        dataclasses.replace(
+        replace_incident(
             seen,
             state=State.OPEN,
             closed_at=None,

@@ -291,7 +291,7 @@ class Store(Claims, Sweeping, SharedRecords, StoreBase):
                     # The sinks that refused this alert's effect are tried again by its retry.
                     done=_not_again(pending, refused, again) if mine else pending.done,
                 )
-                after = dataclasses.replace(stored, pending=claimed, version=stored.version + 1)
+                after = replace_incident(stored, pending=claimed, version=stored.version + 1)
                 return Transition(Action(pending.kind.value), stored, after, redo=not own)
         if group is None:
             decision = decide(stored, alert, now, self.policy)
@@ -316,7 +316,7 @@ class Store(Claims, Sweeping, SharedRecords, StoreBase):
             # Every member resolved before the group's first ticket went out: nobody was told
             # of it, so there is nothing to close, and the open it waited for is dropped.
             assert decision.incident is not None
-            decision = Decision(Action.RECORD, dataclasses.replace(decision.incident, pending=None))
+            decision = Decision(Action.RECORD, replace_incident(decision.incident, pending=None))
             effect = None
         if (effect is not None and pending is not None) or is_closing(stored, decided, group):
             # Wait for the holder to finish or its lease to run out.
@@ -376,10 +376,12 @@ class Store(Claims, Sweeping, SharedRecords, StoreBase):
                     decision.incident, version=version, counted_by=remembered, history=history
                 )
             return replace_incident(decision.incident, version=version, history=history)
-        incident = replace_incident(decision.incident, version=version, history=history)
+        incident = decision.incident
+        # Copied once, at the end, with every change (a new incident's claim made four).
+        changes: dict[str, object] = {}
         if effect is EffectKind.REOPEN:
             # Open again: the escalation clock starts over.
-            incident = replace_incident(incident, reopened_at=now, escalation=None)
+            changes.update(reopened_at=now, escalation=None)
         seq = incident.seq + 1
         delta = incident.occurrences - (stored.occurrences_at_update if stored else 0)
         group = incident.group
@@ -391,7 +393,6 @@ class Store(Claims, Sweeping, SharedRecords, StoreBase):
             owner = alert_of(owner)
         # The alert whose decision this effect is: another delivery of it changes nothing.
         effects_by = (*incident.effects_by, alert_of(owner))[-EFFECTS_KEPT:]
-        incident = replace_incident(incident, effects_by=effects_by)
         pending = Pending(
             effect,
             owner,
@@ -401,7 +402,15 @@ class Store(Claims, Sweeping, SharedRecords, StoreBase):
             not_before=not_before,
             alert=alert,
         )
-        return replace_incident(incident, seq=seq, pending=pending)
+        return replace_incident(
+            incident,
+            version=version,
+            history=history,
+            effects_by=effects_by,
+            seq=seq,
+            pending=pending,
+            **changes,
+        )
 
     def _expiry(self, incident: Incident) -> float | None:
         """Closed incidents expire `closed_ttl` after closing; open ones never do."""
@@ -558,15 +567,16 @@ def _silenced(
     assert kind is not None
     since = held.since if held is not None else now
     decided = decision.incident
+    changes: dict[str, object] = {}
     if stored is not None and decision.action in (Action.UPDATE, Action.REOPEN):
         # No update (nor reopen) went out: the next one counts from the last that did.
-        decided = dataclasses.replace(
-            decided,
+        changes.update(
             last_update_at=stored.last_update_at,
             occurrences_at_update=stored.occurrences_at_update,
         )
-    after = dataclasses.replace(
+    after = replace_incident(
         decided,
+        **changes,
         held=Held(kind, hold.silence, hold.alert, since, hold.until),
         version=(stored.version + 1) if stored else 1,
         counted_by=_remembered(decided, counted, settled or {}) if counted else decided.counted_by,

@@ -30,6 +30,7 @@ from triage.incidents.lifecycle import (
     auto_close_note,
     auto_closing,
     quiet_words,
+    replace_incident,
 )
 from triage.incidents.records import Transition
 from triage.incidents.schedule import escalation_due, resolve_due, sweep_waits
@@ -44,7 +45,7 @@ def close_held(decision: Decision, held: Held | None) -> Decision:
     """A close while an effect is held: the sinks never heard of a held open or reopen, so
     there is nothing to tell them; a held update is dropped and the close goes out."""
     assert decision.incident is not None
-    incident = dataclasses.replace(decision.incident, held=None)
+    incident = replace_incident(decision.incident, held=None)
     if held is not None and held.kind in (EffectKind.OPEN, EffectKind.REOPEN):
         return Decision(Action.RECORD, incident)
     return Decision(decision.action, incident)
@@ -52,11 +53,12 @@ def close_held(decision: Decision, held: Held | None) -> Decision:
 
 def held_released(decided: Incident, held: Held, now: datetime) -> Decision:
     """The held effect, now that no silence matches."""
-    incident = dataclasses.replace(decided, held=None)
     if held.kind in (EffectKind.UPDATE, EffectKind.REOPEN):
-        incident = dataclasses.replace(
-            incident, last_update_at=now, occurrences_at_update=incident.occurrences
+        incident = replace_incident(
+            decided, held=None, last_update_at=now, occurrences_at_update=decided.occurrences
         )
+    else:
+        incident = replace_incident(decided, held=None)
     return Decision(Action(held.kind.value), incident)
 
 
@@ -100,13 +102,13 @@ class Sweeping(StoreBase):
             # message came since) would keep the incident busy for ever: the close replaces
             # it, and goes to the sinks that effect (or an earlier one) reached. So does a
             # group's first ticket still gathering members: no sink was called yet.
-            closed = dataclasses.replace(
+            closed = replace_incident(
                 stored, state=State.CLOSED, closed_at=now, applied_at=now, pending=None
             )
             decision = close_held(Decision(Action.CLOSE, closed), stored.held)
             if not stored.has_ticket or gathering:
                 # Nobody was told of it (a group's first ticket still waits for members).
-                decision = Decision(Action.RECORD, dataclasses.replace(closed, held=None))
+                decision = Decision(Action.RECORD, replace_incident(closed, held=None))
             effect = decision.action.effect
             after = self._stamp(stored, decision, effect, owner, now, alert=alert)
             after = after.noted(now, decision.action.value, "by hand")
