@@ -8,13 +8,14 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx2
 import pytest
 
 from hostile_server import answer, hostile
-from triage.sinks.aio import MAX_BODY_BYTES, AiohttpTransport
+from triage.sinks.aio import MAX_BODY_BYTES, AiohttpTransport, AnswerUndecodable
 from triage.tls import client_context
 
 Writer = Callable[[asyncio.StreamWriter], Awaitable[None]]
@@ -138,3 +139,62 @@ async def test_a_header_that_cannot_go_on_the_wire_is_a_transport_error(value: s
         with pytest.raises(httpx2.LocalProtocolError):
             await client.get(server.url, headers={"Authorization": value})
         assert server.requests == []
+
+
+#: A body in each coding the transport decodes (what httpx2 asks for), and as a server may
+#: send it: deflate zlib-wrapped (RFC 9110) or raw (as some servers do), in any case.
+def _deflated(body: bytes, wbits: int) -> bytes:
+    packer = zlib.compressobj(wbits=wbits)
+    return packer.compress(body) + packer.flush()
+
+
+CODED = {
+    "gzip": ("gzip", gzip.compress),
+    "x-gzip": ("x-gzip", gzip.compress),
+    "GZip": ("GZip", gzip.compress),
+    "deflate": ("deflate", lambda body: _deflated(body, zlib.MAX_WBITS)),
+    "raw-deflate": ("deflate", lambda body: _deflated(body, -zlib.MAX_WBITS)),
+    "identity-then-gzip": ("identity, gzip", gzip.compress),
+}
+
+
+@pytest.mark.parametrize("case", list(CODED))
+async def test_each_coding_asked_for_is_read_decoded(case: str) -> None:
+    """A body in gzip or deflate (zlib-wrapped or raw), however its name is written, reaches
+    the caller decoded, its status and headers with it."""
+    coding, pack = CODED[case]
+    body = json.dumps({"id": 7, "text": "x" * 70_000}).encode()
+    headers = {"Content-Type": "application/json", "Content-Encoding": coding}
+    async with hostile(answer(201, headers, pack(body))) as server:
+        transport = AiohttpTransport(client_context())
+        async with httpx2.AsyncClient(transport=transport, timeout=30) as client:
+            got = await client.get(server.url)
+    assert (got.status_code, got.content) == (201, body)
+
+
+@pytest.mark.parametrize("coding", ["br", "zstd", "compress", "gzip, br", "x-unknown"])
+async def test_a_coding_not_decoded_keeps_the_answers_status(coding: str) -> None:
+    """An answer in a coding the transport does not decode is an AnswerUndecodable that
+    carries its status and headers (aiohttp refused the whole answer as a network failure),
+    its body never read as it came."""
+    headers = {"Content-Encoding": coding, "Retry-After": "3"}
+    async with hostile(answer(503, headers, b"\x1b\x00\xff")) as server:
+        transport = AiohttpTransport(client_context())
+        async with httpx2.AsyncClient(transport=transport, timeout=30) as client:
+            with pytest.raises(AnswerUndecodable) as raised:
+                await client.get(server.url)
+    assert raised.value.status_code == 503
+    assert raised.value.headers is not None and raised.value.headers["Retry-After"] == "3"
+
+
+@pytest.mark.parametrize("name", ["zlib", "base64", "utf-16", "utf-32", "idna", "rot13"])
+async def test_the_text_of_an_answer_in_a_charset_no_text_is_in_reads_as_utf8(name: str) -> None:
+    """An answer naming a charset Python cannot read any bytes in has its text read as UTF-8
+    (httpx2 raised TypeError, UnicodeError or AssertionError on it); UTF-8's own charset is
+    left as it is."""
+    headers = {"Content-Type": f"text/plain; charset={name}"}
+    async with hostile(answer(502, headers, "bad gateway é".encode())) as server:
+        transport = AiohttpTransport(client_context())
+        async with httpx2.AsyncClient(transport=transport, timeout=30) as client:
+            got = await client.get(server.url)
+    assert got.text == "bad gateway é"

@@ -8,17 +8,26 @@ here (aiobotocore's HTTP client, the ingest gateway). Every aiohttp failure beco
 `TransportError` a sink already handles: a timeout a `TimeoutException`, anything else on the
 connection a `ConnectError` or `ReadError`, a request aiohttp will not send (a header with a line
 break) a `LocalProtocolError`, so a sink tells them apart exactly as before.
+
+An answer's status and headers always reach the caller. Its body is decoded here, not by
+aiohttp, which refuses a whole answer, status and all, for a coding it cannot decode (`br`,
+`zstd`: never asked for, but a proxy may send them); a body that cannot be read (too large, not
+in its coding, a coding we do not decode) fails as `AnswerUnread`, which carries that status and
+those headers, and a charset no text is in (`zlib`, UTF-16 without its byte order mark) is
+read as UTF-8, so that reading the text of any answer cannot fail.
 """
 
 from __future__ import annotations
 
+import codecs
+import functools
 import ssl
+import zlib
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 
 import aiohttp
 import httpx2
-from aiohttp.http_exceptions import ContentEncodingError
 from yarl import URL
 
 
@@ -53,7 +62,21 @@ class AnswerUnread(httpx2.ReadError):
     same request would meet again (unlike a connection that broke off): a `ReadError` to
     whoever handles those (a sink: the service failed this call); its own class for a caller
     that judges the answer by its status alone (the backend sink) or does not retry it (the
-    model's clients)."""
+    model's clients). `status_code` and `headers` are the answer's, when it is known (None
+    from a client that raises it before it has them): the status decides what the answer
+    means, the unread body only says why it has no more to tell."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        request: httpx2.Request | None = None,
+        status_code: int | None = None,
+        headers: httpx2.Headers | None = None,
+    ) -> None:
+        super().__init__(message, request=request)
+        self.status_code = status_code
+        self.headers = headers
 
 
 class AnswerTooLarge(AnswerUnread):
@@ -62,46 +85,134 @@ class AnswerTooLarge(AnswerUnread):
 
 class AnswerUndecodable(AnswerUnread):
     """Raised when an answer's body is not in the content coding its `Content-Encoding`
-    names (gzip that is not gzip): the service's bytes, the same each time it is asked."""
+    names (gzip that is not gzip), or names a coding the transport does not decode (`br`,
+    `zstd`): the service's bytes, the same each time it is asked."""
 
 
-#: What no longer describes an answer aiohttp has decoded.
+#: What no longer describes an answer decoded here (or not to be decoded by anyone).
 _ENCODED_HEADERS = frozenset({b"content-encoding", b"content-length"})
+
+#: The content codings decoded (what httpx2 asks for: `Accept-Encoding: gzip, deflate`), and
+#: the zlib window each is read with.
+_ZLIB_WBITS = {
+    "gzip": 16 + zlib.MAX_WBITS,
+    "x-gzip": 16 + zlib.MAX_WBITS,
+    "deflate": zlib.MAX_WBITS,
+}
+
+
+def _coding(response: aiohttp.ClientResponse) -> str | None:
+    """The one coding an answer's `Content-Encoding` names (`identity` aside), lower-cased;
+    None for none; `""` when it names more than one (never asked for, not decoded)."""
+    named = [
+        coding.strip().lower()
+        for value in response.headers.getall("Content-Encoding", [])
+        for coding in value.split(",")
+    ]
+    codings = [coding for coding in named if coding not in ("", "identity")]
+    if not codings:
+        return None
+    return codings[0] if len(codings) == 1 else ""
+
+
+class _Inflater:
+    """A gzip or deflate body decoded a piece at a time, never past `room` bytes at a time:
+    16 MiB of gzip can inflate to 16 GiB. A `deflate` body is zlib-wrapped as RFC 9110 says,
+    or raw deflate, as some servers send it (aiohttp and browsers read both)."""
+
+    def __init__(self, coding: str) -> None:
+        self._coding = coding
+        self._zlib: zlib._Decompress | None = None
+
+    def decode(self, data: bytes, room: int) -> bytes:
+        """`data` decoded, at most `room` + 1 bytes of it (more would be too large anyway).
+        Raises zlib.error for bytes not in the coding."""
+        if self._zlib is None:
+            wbits = _ZLIB_WBITS[self._coding]
+            if self._coding == "deflate" and data[:1] and data[0] & 0x0F != 8:
+                wbits = -zlib.MAX_WBITS  # no zlib header: raw deflate
+            self._zlib = zlib.decompressobj(wbits)
+        return self._zlib.decompress(data, room + 1)
+
+    def finish(self) -> bytes:
+        """What the decoder still holds once the body has all come (input `decode` had
+        consumed whole, so nothing that could grow past the bound)."""
+        return b"" if self._zlib is None else self._zlib.flush()
 
 
 class _Body(httpx2.AsyncByteStream):
-    """An aiohttp response's body, at most `most` bytes (`MAX_BODY_BYTES` unless the transport
-    says less), closed (its connection back to the pool) by `aclose`."""
+    """An aiohttp response's body, decoded from its `coding` (None: as it came; `""` or any
+    coding not in `_ZLIB_WBITS`: not read at all), at most `most` bytes of it (`MAX_BODY_BYTES`
+    unless the transport says less), closed (its connection back to the pool) by `aclose`.
+    A body it cannot read fails as `AnswerUnread`, with the answer's `status` and `headers`."""
 
     def __init__(
-        self, response: aiohttp.ClientResponse, request: httpx2.Request, most: int
+        self,
+        response: aiohttp.ClientResponse,
+        request: httpx2.Request,
+        most: int,
+        coding: str | None = None,
     ) -> None:
         self._response = response
         self._request = request
         self._most = most
+        self._coding = coding
+
+    def _unread(self, kind: type[AnswerUnread], message: str) -> AnswerUnread:
+        """Why the body is not read (our words only: a coding's name is the service's text)."""
+        headers = httpx2.Headers(
+            [(k, v) for k, v in self._response.raw_headers if k.lower() not in _ENCODED_HEADERS]
+        )
+        return kind(
+            message, request=self._request, status_code=self._response.status, headers=headers
+        )
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
+        coding = self._coding
+        if coding is not None and coding not in _ZLIB_WBITS:
+            raise self._unread(AnswerUndecodable, "an answer in a coding not decoded here")
+        inflater = None if coding is None else _Inflater(coding)
         with _as_httpx2(self._request):
             body = bytearray()
             try:
                 async for chunk in self._response.content.iter_chunked(64 * 1024):
-                    body += chunk
+                    room = self._most - len(body)
+                    body += chunk if inflater is None else inflater.decode(chunk, room)
                     if len(body) > self._most:
-                        raise AnswerTooLarge(
-                            f"an answer over {self._most:,} bytes", request=self._request
-                        )
-            except aiohttp.ClientPayloadError as exc:
-                if not isinstance(exc.__cause__, ContentEncodingError):
-                    raise  # cut short: a network failure (`_as_httpx2`)
-                # Our words only: the coding's name is the service's text.
-                raise AnswerUndecodable(
-                    "an answer not in the coding its Content-Encoding names",
-                    request=self._request,
+                        break
+                if inflater is not None and len(body) <= self._most:
+                    body += inflater.finish()
+            except zlib.error:
+                raise self._unread(
+                    AnswerUndecodable, "an answer not in the coding its Content-Encoding names"
                 ) from None
+            if len(body) > self._most:
+                raise self._unread(AnswerTooLarge, f"an answer over {self._most:,} bytes")
             yield bytes(body)
 
     async def aclose(self) -> None:
         self._response.release()
+
+
+@functools.lru_cache(maxsize=64)
+def _reads_any_bytes(charset: str) -> bool:
+    """Whether Python decodes any bytes in `charset` to text without failing (as httpx2 reads
+    a body: replacing what is not in it): not a bytes-to-bytes codec (`zlib`, `base64`,
+    `hex`), nor one that refuses to replace (`idna`) or needs a byte order mark (`utf-16`)."""
+    try:
+        decoder = codecs.getincrementaldecoder(charset)(errors="replace")
+        return isinstance(decoder.decode(b"a\x80\xff\x00", final=True), str)
+    except Exception:  # anything a codec may raise: it cannot read any bytes
+        return False
+
+
+def _readable(answer: httpx2.Response) -> None:
+    """Have `answer`'s text read as UTF-8 when the charset it names cannot read any bytes
+    (`_reads_any_bytes`): httpx2 would raise (UnicodeError, TypeError, AssertionError) on
+    `.text`, and a client (the OpenAI SDK, reading an error answer) would lose the status."""
+    charset = answer.charset_encoding
+    if charset is not None and not _reads_any_bytes(charset.lower()):
+        answer.encoding = "utf-8"
 
 
 def _as_sent(url: httpx2.URL) -> URL:
@@ -163,10 +274,10 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
         connector = aiohttp.TCPConnector(
             ssl=self._tls, limit=0, limit_per_host=0, keepalive_timeout=self._keepalive_s
         )
-        # aiohttp decodes the body (gzip, deflate: what httpx2 asks for), so `MAX_BODY_BYTES`
-        # bounds what a compressed answer grows to, not only what came over the wire: 16 MiB of
-        # gzip can inflate to 16 GiB.
-        return aiohttp.ClientSession(connector=connector, auto_decompress=True)
+        # The body is decoded here (`_Body`), not by aiohttp: it refuses an answer whose coding
+        # it cannot decode before its status is told. `MAX_BODY_BYTES` bounds what a
+        # compressed answer grows to, not only what came over the wire.
+        return aiohttp.ClientSession(connector=connector, auto_decompress=False)
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         if self._session is None:
@@ -196,21 +307,24 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
                 f"request not sendable ({type(exc).__name__})", request=request
             ) from None
         headers = response.raw_headers
-        if response.headers.get("Content-Encoding", "identity").lower() != "identity":
-            # Decoded already: httpx2 must not decode it again, nor hold it to the wire length.
+        coding = _coding(response)
+        if coding is not None:
+            # Decoded here as it comes (or not at all): httpx2 must not decode it again, nor
+            # hold it to the wire length.
             headers = tuple((k, v) for k, v in headers if k.lower() not in _ENCODED_HEADERS)
-            whole = None  # aiohttp may still be inflating it: read as it comes
+            whole = None
         else:
             whole = _arrived_whole(response, self._max_body_bytes)
         answer = httpx2.Response(
             status_code=response.status,
             headers=headers,
-            stream=_Body(response, request, self._max_body_bytes)
+            stream=_Body(response, request, self._max_body_bytes, coding)
             if whole is None
             else httpx2.ByteStream(whole),
             request=request,
             extensions=_HTTP_1_1,
         )
+        _readable(answer)
         if whole is not None:
             answer.read()  # the caller's read is then a look-up, not five async iterators
         return answer

@@ -530,11 +530,20 @@ def _model_error(exc: openai.OpenAIError) -> ModelError:
 
 
 def _unread(exc: AnswerUnread) -> ModelError:
-    """An answer not read: too large, or not in the coding its Content-Encoding names. Broken
-    or hostile, and the same for the next request, so not retried; the provider's fault, so
-    the breaker hears of it. The fallback's line (`answer_too_large`, `answer_undecodable`)
-    says which. Its status is not known here (the SDK reads an answer whole before it looks
-    at it), so an error answer unread is this too."""
+    """An answer not read: too large, or not in the coding its Content-Encoding names (or in
+    one never asked for). An error answer is what its status says, as one with an unreadable
+    body is (`_status_error`: a 429 still waits its Retry-After); the unread body is only its
+    line's reason. A success unread is broken or hostile, and the same for the next request,
+    so not retried; the provider's fault, so the breaker hears of it. The fallback's line
+    (`answer_too_large`, `answer_undecodable`) says which."""
+    status = exc.status_code
+    if status is not None and not 200 <= status < 300:  # (the transport sets its request)
+        # Our words, not the answer's (which was never read).
+        log.info("llm.answer_unread", status=status, unread=type(exc).__name__, error=str(exc))
+        response = httpx2.Response(status, headers=exc.headers, request=exc.request)
+        return _status_error(
+            openai.APIStatusError(f"Error code: {status}", response=response, body=None)
+        )
     log.debug("llm.error", error=f"{type(exc).__name__}: {exc}")  # our words, not the answer's
     reason = "answer_too_large" if isinstance(exc, AnswerTooLarge) else "answer_undecodable"
     return ModelError(reason, outcome="invalid", provider_fault=True)
