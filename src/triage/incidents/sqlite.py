@@ -5,7 +5,9 @@ Changes are group-committed: while one transaction is on the store's thread, the
 arrive meanwhile gather, and go together in the next one (one thread hop, one IMMEDIATE
 transaction). Each is applied in the order it came, on top of the ones before it, exactly as
 if it had its own transaction; a change that raises fails alone, and each caller is answered
-only once the transaction that holds its change is committed.
+only once the transaction that holds its change is committed. Reads that arrive meanwhile go
+in the same hop, after the commit and outside its transaction: a read is answered as the file
+is once the writes before it are committed, and a transaction that fails fails no read.
 """
 
 from __future__ import annotations
@@ -35,11 +37,12 @@ MIN_FREE_BYTES = 1024 * 1024
 
 @dataclass(frozen=True, slots=True)
 class _Change:
-    """One caller's change, waiting for the transaction that will hold it."""
+    """One caller's change, waiting for the transaction that will hold it; or, with no
+    `change`, one caller's read, waiting for the hop that will make it."""
 
     kind: str
     key: str
-    change: RecordChange[Any]
+    change: RecordChange[Any] | None
     answer: asyncio.Future[Any]
 
 
@@ -190,15 +193,27 @@ class SQLiteStore(Store):
     async def _update(self, kind: str, key: str, change: RecordChange[R]) -> R:
         # Read, decide and write in an IMMEDIATE transaction on the store's thread: workers of
         # this process never conflict, and other processes on the same file wait their turn.
-        answer: asyncio.Future[R] = asyncio.get_running_loop().create_future()
-        self._waiting.append(_Change(kind, key, change, answer))
+        return await self._wait_for_hop(_Change(kind, key, change, self._future()))
+
+    async def _get(self, kind: str, key: str) -> Record | None:
+        # With the changes waiting, when there are: one hop fewer (a new incident reads its
+        # alert's member record while the other incidents' writes go in).
+        record: Record | None = await self._wait_for_hop(_Change(kind, key, None, self._future()))
+        return record
+
+    @staticmethod
+    def _future() -> asyncio.Future[Any]:
+        return asyncio.get_running_loop().create_future()
+
+    async def _wait_for_hop(self, waiting: _Change) -> Any:
+        self._waiting.append(waiting)
         if self._committer is None:
             self._committer = asyncio.create_task(self._commit_waiting())
-        return await answer
+        return await waiting.answer
 
     async def _commit_waiting(self) -> None:
-        """Commit the waiting changes, a group per transaction, until none are left; the
-        changes that arrive while a transaction runs make the next group."""
+        """Commit the waiting changes, a group per transaction, and make the waiting reads in
+        the same hop, until none are left; those that arrive during a hop make the next."""
         loop = asyncio.get_running_loop()
         try:
             while self._waiting:
@@ -208,32 +223,53 @@ class SQLiteStore(Store):
                 group = [c for c in group if not c.answer.done()]
                 if not group:
                     continue
-                changes = [(c.kind, c.key, c.change) for c in group]
+                writes = [c for c in group if c.change is not None]
+                reads = [c for c in group if c.change is None]
+                changes = [(c.kind, c.key, c.change) for c in writes]
+                asked = [(c.kind, c.key) for c in reads]
                 try:
-                    results = await loop.run_in_executor(self._executor, self._apply, changes)
+                    written, read = await loop.run_in_executor(
+                        self._executor, self._hop, changes, asked
+                    )
                 except BaseException as exc:
                     for c in group:
                         _answer_error(c.answer, exc)
                     if not isinstance(exc, Exception):
                         raise
                     continue
-                for c, result in zip(group, results, strict=True):
-                    if c.answer.done():
-                        continue  # its caller was cancelled while it was written: as before
-                    if isinstance(result, _Failed):
-                        c.answer.set_exception(result.error)
-                    else:
-                        c.answer.set_result(result)
+                _answer_all(writes, written)
+                _answer_all(reads, read)
         finally:
             # Left only if this task was cancelled (the loop is closing): nobody would answer.
             self._committer, waiting, self._waiting = None, self._waiting, []
             for c in waiting:
                 _answer_error(c.answer, StoreUnavailableError("sqlite store is closing"))
 
+    def _hop(
+        self, changes: list[tuple[str, str, RecordChange[Any]]], reads: list[tuple[str, str]]
+    ) -> tuple[list[Any] | Exception, list[Record | None] | Exception]:
+        """One hop's work on the store's thread: `changes` in one transaction, then `reads`;
+        each side's results, or the error that failed that side."""
+        try:
+            self._verify()
+        except Exception as exc:
+            return exc, exc
+        written: list[Any] | Exception = []
+        if changes:
+            try:
+                written = self._apply(changes)
+            except Exception as exc:
+                written = exc
+        read: list[Record | None] | Exception = []
+        try:
+            read = [self._get_sync(kind, key) for kind, key in reads]
+        except Exception as exc:
+            read = exc
+        return written, read
+
     def _apply(self, changes: list[tuple[str, str, RecordChange[Any]]]) -> list[Any]:
         """Apply `changes` in order in one transaction; each sees the ones before it. A
         record changed several times is written once."""
-        self._verify()
         db = self._db()
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -266,10 +302,6 @@ class SQLiteStore(Store):
         if time.monotonic() - self._purged_at >= self.purge_every_s:
             self._purge_expired()
         return results
-
-    async def _get(self, kind: str, key: str) -> Record | None:
-        record: Record | None = await self._call(self._get_sync, kind, key)
-        return record
 
     def _get_sync(self, kind: str, key: str) -> Record | None:
         if kind == INCIDENT:
@@ -391,6 +423,22 @@ class SQLiteStore(Store):
             await loop.run_in_executor(self._executor, self._conn.close)
             self._conn = None
         self._executor.shutdown(wait=True)
+
+
+def _answer_all(waiting: list[_Change], outcome: list[Any] | Exception) -> None:
+    """Answer each caller with its result (or its own failure), or all with `outcome`'s
+    error; a caller cancelled meanwhile is left as it is."""
+    if isinstance(outcome, Exception):
+        for c in waiting:
+            _answer_error(c.answer, outcome)
+        return
+    for c, result in zip(waiting, outcome, strict=True):
+        if c.answer.done():
+            continue  # its caller was cancelled while it was written: as before
+        if isinstance(result, _Failed):
+            c.answer.set_exception(result.error)
+        else:
+            c.answer.set_result(result)
 
 
 def _answer_error(answer: asyncio.Future[Any], error: BaseException) -> None:
