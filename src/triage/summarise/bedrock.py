@@ -12,8 +12,8 @@ that takes no system prompt (Mistral 7B Instruct, Titan Text …: Converse refus
 is asked again at once with the instructions first in the user message, and so from then on;
 a reasoning model (its answer holds reasoning blocks) gets room to think before the ticket.
 
-Throttling, a model not ready or failing this time, 5xx and timeouts are retried by the
-summariser, waiting at least a Retry-After if one is sent; a prompt too long for the model (a
+Throttling (a 429 whatever its body says), a model not ready or failing this time, 5xx and
+timeouts are retried by the summariser, waiting at least a Retry-After if one is sent; a prompt too long for the model (a
 ValidationException saying so in any of its models' words, or an answer stopped by the context
 window) is sent again shorter; a content filter's refusal of the alert's text (Amazon Nova's)
 is this alert's alone; refused, expired or unknown credentials, a model not in the region and
@@ -25,7 +25,8 @@ An answer is bounded as the OpenAI client's is: in time, whole (TRIAGE_LLM_TIMEO
 slowly its body comes), and in size (`MAX_ANSWER_BYTES`, read a piece at a time: botocore reads
 an answer whole before it parses, on the event loop, so a broken or hostile endpoint could
 otherwise fill the process's memory, or hold every other message while its answer is parsed). Its bytes are the ones parsed: aiobotocore asks for `identity` and does not
-decompress, so a gzip bomb is not inflated. A larger answer counts against the breaker.
+decompress, so a gzip bomb is not inflated. A larger answer counts against the breaker; a
+larger error answer is what its status says, its body unread.
 
 An answer sent as an event stream (`application/vnd.amazon.eventstream`, ConverseStream's framing,
 though Converse was asked) is read as the answer it holds when it holds a whole one
@@ -134,15 +135,24 @@ UNPARSABLE: tuple[type[Exception], ...] = (
 
 class _BoundedAnswer(aiohttp.ClientResponse):
     """An answer read whole, as botocore wants it, but a piece at a time and no further than
-    `MAX_ANSWER_BYTES` (`AnswerTooLarge`, which botocore raises inside its HTTPClientError)."""
+    `MAX_ANSWER_BYTES` (`AnswerTooLarge`, which botocore raises inside its HTTPClientError).
+    An error answer that large is what its status says: its body is taken as empty, and
+    botocore names an error it cannot read by its status (`_client_error`)."""
 
     async def read(self) -> bytes:
         if self._body is None:
             try:
                 # aiohttp's own `read` keeps the body here, and returns it from here on.
                 self._body = await self._bounded()
-            except BaseException:
+            except AnswerTooLarge as exc:
                 self.close()  # the connection, with the rest of the answer, is not reused
+                if 200 <= self.status < 300:
+                    raise
+                log.info("llm.answer_unread", status=self.status, unread=type(exc).__name__)
+                self._body = b""
+                return self._body  # (aiohttp's `read` refuses a closed answer's)
+            except BaseException:
+                self.close()
                 raise
         return await super().read()
 
@@ -408,8 +418,10 @@ def _client_error(exc: ClientError) -> ModelError:
     # Bedrock documents no Retry-After, but a proxy in front of it (or a later Bedrock) may say
     # how long to wait: no retry comes sooner, and a wait past the call's budget pauses it.
     retry_after_s = parse_retry_after((metadata.get("HTTPHeaders") or {}).get("retry-after"))
-    if code in _BUSY:
-        reason = _BUSY[code]
+    if code in _BUSY or status == 429:
+        # A 429 is throttling whatever its body: a proxy's page, or one botocore cannot read,
+        # has only the status for its code.
+        reason = _BUSY.get(code, "rate_limited")
         return ModelError(reason, outcome=reason, retryable=True, retry_after_s=retry_after_s)
     if status >= 500 or code == "ModelErrorException":  # 424: the model failed this time
         return ModelError(
@@ -433,7 +445,8 @@ def _client_error(exc: ClientError) -> ModelError:
     # hears of it. None is retried.
     provider_fault = status in (400, 401, 403, 404) or code in _PROVIDER_FAULTS
     hint = _hint(code, message)
-    until_fixed = code in _PROVIDER_FAULTS or bool(hint)
+    # A 401 or 403 refuses the credentials (or their access), whatever its body names.
+    until_fixed = code in _PROVIDER_FAULTS or bool(hint) or status in (401, 403)
     # At warning when it opens the breaker: the server's words beside `breaker.opened`. Else
     # at info, and the fallback's line (`summariser.fallback`) is the call's one at warning.
     (log.warning if until_fixed else log.info)(
