@@ -199,7 +199,9 @@ def check_step(text: str, shown: Evidence) -> Checked:
     end = 0
     plain = folded(text)
     networked = _NETWORK_COMMAND.search(plain) is not None
-    for match in _FACT.finditer(plain):
+    for match in _FACT.finditer(plain) if _may_hold_address(plain) else ():
+        if not _address_shaped(match):
+            continue
         fact = _fact(match)
         if fact is None or fact.kind not in ("ip", "host") or _grounded(fact, shown):
             continue
@@ -217,6 +219,24 @@ def check_step(text: str, shown: Evidence) -> Checked:
         return Checked(text)
     out.append(text[end:])
     return Checked("".join(out), tuple(rejected))
+
+
+#: A dot inside a word ("db-7.internal", "10.0.0.1"): every host and IPv4 address has one.
+_DOT_IN_WORD = re.compile(r"\w\.\w")
+
+
+def _may_hold_address(plain: str) -> bool:
+    """Whether `_FACT` can find an `ip` or a `host` in `plain` at all: an IPv6 address holds
+    a colon, and an IPv4 address or a host a dot between two word characters (`_FACT`'s words
+    join their labels so). Most steps are plain sentences: their words need not be classified."""
+    return ":" in plain or _DOT_IN_WORD.search(plain) is not None
+
+
+def _address_shaped(match: re.Match[str]) -> bool:
+    """Whether a match of `_FACT` can state an `ip` or a `host` (`_fact` then says which):
+    an address's own group, or a word of two labels or more."""
+    group = match.lastgroup
+    return group in ("ipv4", "ipv6") or (group == "word" and "." in match.group())
 
 
 #: A command that runs text no reader sees: piped into a shell or an interpreter, a process
