@@ -206,7 +206,7 @@ def _reads_any_bytes(charset: str) -> bool:
         return False
 
 
-def _readable(answer: httpx2.Response) -> None:
+def readable_text(answer: httpx2.Response) -> None:
     """Have `answer`'s text read as UTF-8 when the charset it names cannot read any bytes
     (`_reads_any_bytes`): httpx2 would raise (UnicodeError, TypeError, AssertionError) on
     `.text`, and a client (the OpenAI SDK, reading an error answer) would lose the status."""
@@ -324,7 +324,7 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
             request=request,
             extensions=_HTTP_1_1,
         )
-        _readable(answer)
+        readable_text(answer)
         if whole is not None:
             answer.read()  # the caller's read is then a look-up, not five async iterators
         return answer
