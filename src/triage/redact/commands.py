@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from triage.redact.logins import _HOST
 from triage.redact.names import (
     _SECRET_NAME,
     _SECRET_NAME_NEEDLES,
@@ -28,8 +29,19 @@ from triage.redact.rule import (
     _value_replaced,
 )
 
-#: A command's directory (`/usr/bin/mysql`), possessive: nothing to give back.
-_COMMAND_PATH = r"(?:[^\s|;&()]{0,200}+/)?"
+#: Where a command starts: after a space (a log line's prefix, a YAML list's `- `, a prompt's
+#: `$ `, `sudo `, `-- `), a line's start, a pipeline's `|`, `;`, `&` or `(`, a quote or a
+#: backquote (a JSON string's, a traceback's `Command 'mysql …'`), `[` or `=` (`ExecStart=`),
+#: or an escaped line break or tab inside a JSON string; not inside a word or a path.
+_COMMAND_START = r"""(?:(?<![^\s|;&(\["'`=])|(?<=\\[nt]))"""
+#: A command's directory (`/usr/bin/mysql`): its parts, each to its `/`, possessive: nothing
+#: to give back.
+_COMMAND_PATH = r"(?:[^\s|;&()/]{0,64}+/){0,16}+"
+
+#: A character of a command's arguments: anything on its line before a pipeline's `|`, `;` or
+#: `&`, but not the quote that closes the JSON string holding the line (a raw `"` with the `,`,
+#: `}` or `]` after a JSON value next), so the arguments end where the string ends.
+_ARGS_CHAR = r'(?:[^\n|;&"]|(?<=\\)"|"(?![ \t]{0,8}[,}\]]))'
 
 #: Commands that take a password as a short option's value (`-p pw`; 7-Zip's only glued,
 #: `-ppw`): a pattern of command names, and the options.
@@ -121,7 +133,7 @@ def _up_to(option: str, limit: int) -> str:
     """A command's arguments before `option` (at most `limit` characters, as few as will do),
     never past `option` with a placeholder for its value: the first pass took that one, and a
     second must not read the next `option` (ssh's `-p` port after sshpass's `-p`) instead."""
-    return rf"(?:(?!(?<![\w-]){option}\\?[\"']?\[REDACTED)[^\n|;&]){{0,{limit}}}?"
+    return rf"(?:(?!(?<![\w-]){option}\\?[\"']?\[REDACTED){_ARGS_CHAR}){{0,{limit}}}?"
 
 
 def _htpasswd(match: re.Match[str]) -> str:
@@ -181,14 +193,19 @@ def _option_value(match: re.Match[str]) -> str:
     return _value_replaced(match, "[REDACTED:password]")
 
 
+#: The host a DSN's password stands before (`@db/app`, `@db:3306`), to the pair's end.
+_AT_HOST = re.compile(rf"@{_HOST}[\s\S]*\Z")
+
+
 def _user_password(match: re.Match[str]) -> str:
     """The password of a `-u user:password` (curl's proxy's `-U`, `--proxy-user` too) replaced
-    (its own quotes, or those around the pair, kept); docker's `-u 1000:1000` (a user and a
-    group id, or a group alone: `-u :1000`) stays."""
+    (its own quotes, or those around the pair, kept; a DSN's host after it kept); docker's
+    `-u 1000:1000` (a user and a group id, or a group alone: `-u :1000`) stays."""
     if match["whole"]:
         if (match["user"] == "" or match["user"].isdigit()) and match["whole"].isdigit():
             return match[0]
-        return f"{match[1]}:[REDACTED:password]"
+        host = _AT_HOST.search(match["whole"])
+        return f"{match[1]}:[REDACTED:password]{host[0] if host else ''}"
     if match["pq"]:
         quote = match["pq"]
         return f"{match[1]}:{quote}[REDACTED:password]{quote}"
@@ -206,7 +223,7 @@ COMMAND_RULES: tuple[
     # MySQL one be followed by an option), so `--name mysql -p3306:3306` stays, and each line
     # is read once from its command, whatever it repeats.
     _rule(
-        rf"((?m:^|[|;&(]|(?<=\\n)|(?<=\"))[ \t]{{0,20}}{_COMMAND_PATH}(?:mysql(?:dump|admin|import|check|show|slap)?"
+        rf"({_COMMAND_START}{_COMMAND_PATH}(?:mysql(?:dump|admin|import|check|show|slap)?"
         r"|mariadb(?:-dump|-admin)?)[ \t]{1,20}-"
         + _up_to("-p", 300)
         + r"(?<![\w-])-p(?P<q>\\?[\"'])?)"
@@ -220,9 +237,9 @@ COMMAND_RULES: tuple[
     # Commands that take a password as a short option's value, each its own option
     # (`_PASSWORD_OPTIONS`: redis-cli's -p is a port, its -a the password).
     _rule(
-        rf"((?m:^|[|;&(]|(?<=\\n)|(?<=\"))[ \t]{{0,20}}{_COMMAND_PATH}"
+        rf"({_COMMAND_START}{_COMMAND_PATH}"
         rf"(?P<command>{'|'.join(commands for commands, _ in _PASSWORD_OPTIONS)})[ \t])"
-        r"(?P<args>(?:[^\n|;&\\]|\\(?!n)){1,512}+)",
+        rf"(?P<args>(?:(?!\\n){_ARGS_CHAR}){{1,512}}+)",
         _command_passwords,
         # Whole command words (a space or a tab after them): `7z`, `zip` and `bcp` are in many
         # a base64 run or a word, which would each send the text through the pattern.
@@ -262,7 +279,7 @@ COMMAND_RULES: tuple[
         "alias",
     ),
     _rule(
-        rf"((?m:^|[|;&(]|(?<=\\n)|(?<=\"))[ \t]{{0,20}}{_COMMAND_PATH}sshpass[ \t]"
+        rf"({_COMMAND_START}{_COMMAND_PATH}sshpass[ \t]"
         + _up_to(r"-p[ \t]{0,3}", 100)
         + r"(?<![\w-])-p[ \t]{0,3}"
         r"(?P<q>\\?[\"'])?)(?![\s-])(?!\[REDACTED)"
@@ -281,7 +298,8 @@ COMMAND_RULES: tuple[
         rf"(?(uq)(?P<whole>{_quoted_char('uq')}{{1,256}}+)"
         # The password quoted on its own (`bob:"…"`, `\"…\"` inside a JSON string), or not.
         rf"|(?:(?P<pq>\\?[\"'])(?P<quoted>{_quoted_char('pq')}{{1,256}}+)(?P=pq)"
-        r"|(?P<pw>(?:[^\s\"'\\]|\\(?![\"'])){1,256}+)))",
+        # A password ends before the host of a DSN glued to it (`app:pw@db/app`: `_HOST`).
+        rf"|(?P<pw>(?:[^\s\"'\\@]|\\(?![\"'])|@(?!{_HOST})){{1,256}}+)))",
         _user_password,
         "-u",
         "-U",
@@ -336,7 +354,7 @@ COMMAND_RULES: tuple[
     ),
     # htpasswd's batch mode (-b) takes the password as its last argument (`_htpasswd`).
     _rule(
-        r"((?<![\w./-])htpasswd[ \t]{1,3})(?P<args>-[^\n|;&]{1,512}+)",
+        rf"((?<![\w./-])htpasswd[ \t]{{1,3}})(?P<args>-{_ARGS_CHAR}{{1,512}}+)",
         _htpasswd,
         "htpasswd",
     ),

@@ -92,7 +92,8 @@ def _session_value(match: re.Match[str]) -> str:
 #: A password before a host, in a pair with no scheme (`app:pw@db:5432/app`): the host is
 #: followed by a port or a path, as a DSN's is (an e-mail's domain, an image's `@sha256:` and
 #: scp's `user@host:path` are not); a password of digits alone is a port or a time.
-_HOST_AFTER = r"(?=[A-Za-z0-9.-]{1,253}+(?::[0-9]{1,5}(?![0-9A-Za-z])|/))"
+_HOST = r"[A-Za-z0-9.-]{1,253}+(?::[0-9]{1,5}(?![0-9A-Za-z])|/)"
+_HOST_AFTER = rf"(?={_HOST})"
 
 #: The user before a schemeless pair's `:`: it starts a word (not a URL's, a path's, an
 #: e-mail's or a placeholder's part), and is no `mailto`.

@@ -13,6 +13,7 @@ from functools import partial
 from triage.redact.names import _STATE_WORDS, _kept_value, placeholder_named, secret_named
 from triage.redact.pairs import _KEY_NAME, key_named_value
 from triage.redact.rule import (
+    _INNER_QUOTE,
     _LINES,
     _QUOTED_CHAR,
     _SINGLE_QUOTED_CHAR,
@@ -244,13 +245,15 @@ MARKUP_RULES: tuple[
     ),
     # A .netrc line (curl, git, pip and ftp read it): machine <host> login <user> password
     # <password>, or the same after `default`; each on a line of its own too. The login is
-    # required: "the machine rebooted; password prompt" is prose.
+    # required: "the machine rebooted; password prompt" is prose. An unquoted password ends at
+    # a quote that is not inside a word: the end of the JSON string that holds the line.
     _rule(
         r"((?<![\w-])(?:machine[ \t\r\n]{1,8}[^\s]{1,256}+|default)"
         r"(?:[ \t\r\n]{1,8}(?:login|account)[ \t\r\n]{1,8}[^\s]{1,256}+){1,2}"
         r"[ \t\r\n]{1,8}password[ \t]{1,8})(?!\\?\"?\[REDACTED)"
         rf"(?!(?:{_STATE_WORDS})(?![\w-]))"
-        r'(?:(?P<q>\\?")(?:(?!(?P=q))[^\r\n]){1,512}+(?P=q)|(?:[^\s\\]|\\(?!")){1,512})',
+        r'(?:(?P<q>\\?")(?:(?!(?P=q))[^\r\n]){1,512}+(?P=q)'
+        rf'|(?:[^\s\\"]|\\(?!")|{_INNER_QUOTE}){{1,512}})',
         lambda m: f"{m[1]}{m['q'] or ''}[REDACTED:password]{m['q'] or ''}",
         "password",
     ),

@@ -194,6 +194,15 @@ def _from_name(
     return replacement
 
 
+#: A command run with a variable set before it (`PGPASSWORD=pw pg_dump -h db`, `TOKEN=x
+#: ./deploy.sh`), read from the value's first word: a word and then an option, or a path.
+#: Only the first word is the variable's value, in a YAML list item or a string that starts
+#: with the pair as elsewhere.
+_COMMAND_AFTER_VALUE = (
+    r"""[^\s"'\\]{1,512}+[ \t]{1,8}+"""
+    r"(?:[A-Za-z][\w.-]{0,64}+[ \t]{1,8}+-{1,2}[A-Za-z]|\.{0,2}/[\w.-])"
+)
+
 #: A string that is wholly `NAME=value`: what follows its `=`, its name before it, and the two.
 _WHOLE_STRING_VALUE = (
     r"(?!-?\[REDACTED)"
@@ -223,6 +232,17 @@ _FIELD_PAIR = _LazyPattern(
 )
 
 
+_COMMAND_AFTER = re.compile(_COMMAND_AFTER_VALUE)
+
+
+def _unless_command_after(match: re.Match[str]) -> str:
+    """A string's `NAME=value` (`_named_pair`), unless a command follows the value's first
+    word (`_COMMAND_AFTER`): then the pair rule takes that word alone."""
+    if _COMMAND_AFTER.match(match["value"]) is not None:
+        return match[0]
+    return _named_pair(match)
+
+
 #: A YAML comment after a value: a `#` after a space.
 _YAML_COMMENT = re.compile(r"[ \t]{1,64}+#")
 
@@ -230,11 +250,13 @@ _YAML_COMMENT = re.compile(r"[ \t]{1,64}+#")
 def _line_value(match: re.Match[str]) -> str:
     """A YAML or .properties line's value replaced to the line's end (a YAML `# comment` after
     it stays); a shell-like `NAME=value` (no dot in the name, no space around the `=`, not a
-    docker-compose list item `- NAME=…`: only the first word is the value) and a value the
+    docker-compose list item `- NAME=…`, unless a command follows it, `_COMMAND_AFTER`: only
+    the first word is the value) and a value the
     pair rule keeps by its first word (`_kept_value`), or that is already a placeholder, stay
     as they are."""
     name, value, sep = match["name"], match["value"], match["sep"]
-    if sep == "=" and "." not in name and match["item"] is None:
+    shell_like = sep == "=" and "." not in name
+    if shell_like and (match["item"] is None or _COMMAND_AFTER.match(value) is not None):
         return match[0]
     comment = None if "=" in match["sep"] else _YAML_COMMENT.search(value)
     secret = value[: comment.start()] if comment else value.rstrip()
@@ -359,7 +381,7 @@ PAIR_RULES: tuple[
     # (`_from_name`): started at the name, it tried one after every quote of a JSON text.
     _rule(
         "=" + _WHOLE_STRING_VALUE,
-        _from_name(_WHOLE_STRING_NAME, _WHOLE_STRING_PAIR, _named_pair),
+        _from_name(_WHOLE_STRING_NAME, _WHOLE_STRING_PAIR, _unless_command_after),
         *_SECRET_NAME_NEEDLES,
         flags=re.IGNORECASE,
     ),

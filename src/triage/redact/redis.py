@@ -139,7 +139,8 @@ REDIS_RULES: tuple[
         r"|not connected)>[ \t]{0,3})"
         # redis-cli given the command as its arguments (`redis-cli -h db AUTH default …`).
         r"|(?P<cli>(?<![\w-])redis-cli(?:[ \t][^\n|;&]{0,200}?)?[ \t]{1,3}(?=auth[ \t]))"
-        r"|(?P<line>(?:(?m:^)|(?<=\\n)|(?<=(?<!\\)\"))[ \t]{0,20}))?+"
+        # A line's start, or a space before it: a log line's prefix, a YAML list's `- `.
+        r"|(?P<line>(?:(?m:^)|(?<=\\n)|(?<=(?<!\\)\")|(?<=[ \t]))[ \t]{0,20}))?+"
         # A user before a placeholder is no password: the first pass took the one after it.
         r"(?<![\w-])(?:(?P<auth>auth)[ \t]{1,3}"
         r"(?![^\s\"']{1,64}+[ \t]{1,3}\\?[\"']?\[REDACTED)"
