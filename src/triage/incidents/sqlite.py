@@ -8,6 +8,12 @@ if it had its own transaction; a change that raises fails alone, and each caller
 only once the transaction that holds its change is committed. Reads that arrive meanwhile go
 in the same hop, after the commit and outside its transaction: a read is answered as the file
 is once the writes before it are committed, and a transaction that fails fails no read.
+
+What this connection last read or committed of a record is kept (`_rows`) while no other
+connection has written the file since, which `PRAGMA data_version` tells: a storm's repeats,
+and a new incident's ticket and confirmation, change the record their claim left without
+reading it back. Inside a transaction the check is made under its write lock, so nothing can
+change the file between the check and the change.
 """
 
 from __future__ import annotations
@@ -64,6 +70,8 @@ class SQLiteStore(Store):
     #: Most changes in one transaction: another process sharing the file waits at most that
     #: long for its turn.
     MAX_GROUP = 256
+    #: Records kept as this connection last read or committed them (see the module docstring).
+    ROWS_KEPT = 1024
 
     def __init__(self, path: str, policy: Policy, lease: timedelta, closed_ttl: timedelta) -> None:
         super().__init__(policy, lease, closed_ttl)
@@ -88,6 +96,11 @@ class SQLiteStore(Store):
         #: The file the connection has open (device, inode): a file deleted or replaced under
         #: a running store is noticed, instead of writing on to one nobody will read again.
         self._identity: tuple[int, int] | None = None
+        #: Per (kind, key): the record as this connection last read or committed it (None:
+        #: there was none), valid while the file's `data_version` is `_data_version`. Only on
+        #: the store's thread.
+        self._rows: dict[tuple[str, str], Record | None] = {}
+        self._data_version: int | None = None
 
     async def open(self) -> None:
         """Open (or create) the file; ConfigError, one line, when it cannot be: not a
@@ -108,6 +121,7 @@ class SQLiteStore(Store):
             raise
         self._conn = conn
         self._identity = _identity(self.path)
+        self._forget_rows()  # a new connection, perhaps to another file
         self._purge_expired()
 
     def _set_up(self, conn: sqlite3.Connection) -> None:
@@ -171,6 +185,37 @@ class SQLiteStore(Store):
                 )
         except sqlite3.Error as exc:
             log.warning("store.purge_failed", error=str(exc), retry_in_s=self.purge_every_s)
+        finally:
+            self._forget_rows()  # some of them may be gone
+
+    def _forget_rows(self) -> None:
+        self._rows.clear()
+        self._data_version = None
+
+    def _check_others(self) -> None:
+        """Forget the kept records if another connection has written the file since the last
+        check (its `data_version` moved: this connection's own commits do not move it)."""
+        version = self._db().execute("PRAGMA data_version").fetchone()[0]
+        if version != self._data_version:
+            self._rows.clear()
+            self._data_version = version
+
+    def _read(self, kind: str, key: str) -> Record | None:
+        """The record as kept (`_check_others` first), else as read from the file, then kept."""
+        at = (kind, key)
+        rows = self._rows
+        if at in rows:
+            return rows[at]
+        record = self._get_sync(kind, key)
+        self._keep_row(at, record)
+        return record
+
+    def _keep_row(self, at: tuple[str, str], record: Record | None) -> None:
+        rows = self._rows
+        rows.pop(at, None)  # the newest last: the oldest goes first when full
+        if len(rows) >= self.ROWS_KEPT:
+            del rows[next(iter(rows))]
+        rows[at] = record
 
     async def _call(self, fn: Any, *args: Any) -> Any:
         loop = asyncio.get_running_loop()
@@ -261,10 +306,13 @@ class SQLiteStore(Store):
             except Exception as exc:
                 written = exc
         read: list[Record | None] | Exception = []
-        try:
-            read = [self._get_sync(kind, key) for kind, key in reads]
-        except Exception as exc:
-            read = exc
+        if reads:
+            try:
+                self._check_others()
+                read = [self._read(kind, key) for kind, key in reads]
+            except Exception as exc:
+                self._forget_rows()
+                read = exc
         return written, read
 
     def _apply(self, changes: list[tuple[str, str, RecordChange[Any]]]) -> list[Any]:
@@ -273,11 +321,12 @@ class SQLiteStore(Store):
         db = self._db()
         db.execute("BEGIN IMMEDIATE")
         try:
+            self._check_others()  # under the write lock: no other connection writes meanwhile
             written: dict[tuple[str, str], Record] = {}
             results: list[Any] = []
             for kind, key, change in changes:
                 at = (kind, key)
-                stored = written[at] if at in written else self._get_sync(kind, key)
+                stored = written[at] if at in written else self._read(kind, key)
                 try:
                     write, result = change(stored)
                 except (
@@ -292,12 +341,17 @@ class SQLiteStore(Store):
                 self._put_sync(record)
             db.execute("COMMIT")
         except BaseException:
+            self._forget_rows()  # what was read or written here may not be the file's
             # SQLite may have rolled back already (a full disk, an I/O error): then ROLLBACK
             # fails too, and must not hide the error that says why.
             if db.in_transaction:
                 with contextlib.suppress(sqlite3.Error):
                     db.execute("ROLLBACK")
             raise
+        for (kind, key), record in written.items():
+            # As a read gives it back (the sweep's time is a column of its own, never read).
+            kept = Record(key, kind, record.version, record.body, record.expires_at)
+            self._keep_row((kind, key), kept)
         self.transactions += 1
         if time.monotonic() - self._purged_at >= self.purge_every_s:
             self._purge_expired()
