@@ -719,16 +719,26 @@ def _health(settings: Settings, ready: bool, timeout_s: float) -> int:
         return 1
     host = _probe_host(settings.http_host)
     url = f"http://{host}:{settings.http_port}/{'readyz' if ready else 'healthz'}"
+    from triage.sinks.aio import readable_text
+    from triage.view import terminal_line
+
+    # Whatever answers may be another program: asked for no coding, read in any charset, and
+    # named by its status when its body is in a coding not read here (br, gzip that is not).
+    identity = {"Accept-Encoding": "identity"}
     try:
-        response = httpx2.get(url, timeout=timeout_s)
+        with httpx2.stream("GET", url, timeout=timeout_s, headers=identity) as response:
+            try:
+                response.read()
+            except httpx2.DecodingError:
+                shown, verdict = "(its body in a coding not read here)", None
+            else:
+                readable_text(response)
+                # Its text is escaped and cut.
+                shown = terminal_line(" ".join(response.text.split()))[:200]
+                verdict = _triage_verdict(response, "ready" if ready else "alive")
     except httpx2.HTTPError as exc:
         _err(f"triage: health: {url}: {exc or type(exc).__name__}")
         return 1
-    from triage.view import terminal_line
-
-    # Whatever answers may be another program on the port: its text is escaped and cut.
-    shown = terminal_line(" ".join(response.text.split()))[:200]
-    verdict = _triage_verdict(response, "ready" if ready else "alive")
     if verdict is None:
         _err(f"triage: health: {url}: {response.status_code}, not triage's answer: {shown}")
         return 1

@@ -30,6 +30,7 @@ from triage.redact import Redactor, held
 from triage.routes import load_router
 from triage.secrets import CURRENT_STAGE, BackendToken
 from triage.settings import Settings, env_name, short_intervals, tracing_endpoint_problem
+from triage.sinks.aio import AnswerUnread
 from triage.sinks.backend import BackendSink
 from triage.sqs.inbox import sqs_count
 from triage.sqs.redrive import max_receive_count
@@ -447,7 +448,11 @@ async def _openai(client: Any, model: str) -> None:
         hint = f"; {not_found_hint(exc)}" if exc.status_code == 404 else ""
         raise _Failed(f"HTTP {exc.status_code}: {_said(exc.body)}{hint}") from None
     except openai.APIConnectionError as exc:
-        raise _Failed(str(exc.__cause__ or exc)) from None
+        cause = exc.__cause__
+        if isinstance(cause, AnswerUnread) and cause.status_code is not None:
+            # An error answer in a coding not decoded here (br, broken gzip): its status says.
+            raise _Failed(f"HTTP {cause.status_code}: its body unread ({cause})") from None
+        raise _Failed(str(cause or exc)) from None
     except (ValueError, RecursionError):
         raise _Failed("the answer is not JSON") from None
     finally:

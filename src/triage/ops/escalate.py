@@ -153,7 +153,8 @@ class Escalator:
         # the post or carry a proxy's page, CR LF and escapes into the sweep's log line.
         reason = "answer unread" if unread else refusal_reason(response, refused, url)[1]
         # A 1xx as the final answer (an upgrade no one asked for) is a broken answer too.
-        broken = status < 200 or status >= 500 or status in (408, 429) or unread
+        # An unread body says nothing of its status: a 403 is refused for good either way.
+        broken = status < 200 or status >= 500 or status in (408, 429)
         if broken or refused in TEMPORARY_REFUSALS:
             raise SinkUnavailableError(f"escalation webhook answered {status}: {reason}")
         raise SinkRejectedError(f"escalation webhook answered {status}: {reason}")
