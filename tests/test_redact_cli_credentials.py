@@ -137,6 +137,48 @@ CASES = (
     "mosquitto_pub -h mqtt.internal -u app -P «s3cretPw» -t alerts -m hi",
     "ipmitool -I lanplus -H 10.0.0.5 -U admin -P «s3cretPw» power status",
     "mount -t cifs -o username=backup,password=«s3cretPw»,vers=3.0 //fs/share /mnt",
+    # Quoted passwords: the quotes stay, the JSON string's escaped ones too.
+    'docker login -u ci -p "«s3cretPw»" registry.internal',
+    'redis-cli -h cache.internal -a "«s3cretPw»"',
+    'htpasswd -b /etc/nginx/.htpasswd admin "«s3cret pw»"',
+    'mysql -u app -p"«s3cretPw»" app',
+    'curl -u "deploy:«s3cretPw»" https://nexus.internal/repo',
+    'sshpass -p "«s3cretPw»" ssh deploy@web-1 uptime',
+    'ldapsearch -x -D cn=admin,dc=corp -w "«s3cretPw»" -b dc=corp',
+    'keytool -list -keystore ks.jks -storepass "«s3cretPw»"',
+    'export DB_PASSWORD="«s3cretPw»"',
+    'psql --password "«s3cret pw»" -h db.internal',
+    "smbclient //fs.internal/share -U 'backup%«s3cretPw»'",
+    # More registries' and platforms' logins.
+    "oc login -u admin -p «s3cretPw» https://api.ocp.internal:6443",
+    "podman login -u ci -p «s3cretPw» registry.internal",
+    "helm registry login registry.internal -u ci -p «s3cretPw»",
+    "cf login -a https://api.cf.internal -u admin -p «s3cretPw»",
+    "twine upload -u deploy -p «s3cretPw» dist/*",
+    "argocd login argocd.internal --username admin --password «s3cretPw»",
+    # Secrets given to tools as values.
+    "kubectl create secret generic db --from-literal=password=«s3cretPw» -n web",
+    "helm upgrade app ./chart --set db.password=«s3cretPw» --set db.user=app",
+    "terraform apply -var 'db_password=«s3cretPw»' -auto-approve",
+    'ansible-playbook site.yml -e "ansible_become_pass=«s3cretPw»"',
+    "vault kv put secret/db password=«s3cretPw» user=app",
+    "aws rds modify-db-instance --db-instance-identifier db --master-user-password «s3cretPw»",
+    "gpg --batch --passphrase «s3cretPw» -d backup.tgz.gpg",
+    "java -jar app.jar --spring.datasource.password=«s3cretPw» --server.port=8080",
+    "java -Dspring.datasource.password=«s3cretPw» -jar app.jar",
+    "consul members -token=«2f8b1c4e-9d7a-4b3f-8e6c-1a5d9f0b7c2e»",
+    "curl -d 'user=deploy&password=«s3cretPw»' https://api.internal/login",
+    "zip -P «s3cretPw» backup.zip db.sql",
+    "7z a -p«s3cretPw» backup.7z db.sql",
+    "mysqlsh --uri app:«s3cretPw»@db.internal:3306/app",
+    "pg_dump --dbname=postgresql://app:«s3cretPw»@db.internal/app -f app.sql",
+    "expdp system/«s3cretPw»@ORCL schemas=app",
+    # Windows.
+    "net user svc «s3cretPw» /add",
+    "schtasks /create /tn backup /tr backup.cmd /ru CORP\\svc /rp «s3cretPw»",
+    "cmdkey /add:fs.internal /user:CORP\\svc /pass:«s3cretPw»",
+    "wmic /node:web-1 /user:admin /password:«s3cretPw» process list",
+    "setx DB_PASSWORD «s3cretPw»",
     # Environments.
     "export DB_PASSWORD=«s3cretPw»",
     "export API_TOKEN=«s3cretPw»",
@@ -144,6 +186,13 @@ CASES = (
     "set DB_PASSWORD=«s3cretPw»",
     "$c = New-Object PSCredential('admin', (ConvertTo-SecureString '«s3cretPw»' -AsPlainText -Force))",
     'New-LocalUser -Name svc -Password (ConvertTo-SecureString "«s3cretPw»" -AsPlainText -Force)',
+)
+
+#: A file's whole line (a .pgpass line is one by its shape alone): as written, and as a JSON
+#: log record's string, not inside other text.
+WHOLE_LINES = (
+    "db.internal:5432:app:app:«s3cretPw»",
+    "*:*:*:replicator:«s3cret\\:Pw»",
 )
 
 
@@ -201,7 +250,18 @@ def test_a_command_line_loses_its_credentials_only(context: str, lines: list[str
     assert_each(lines, check, "line")
 
 
-@pytest.mark.parametrize("lines", dealt(CASES, 2))
+@pytest.mark.parametrize("context", ["plain", "json"])
+def test_a_whole_line_loses_its_credentials_only(context: str) -> None:
+    """A file's line known by its shape loses its password alone, raw and in a JSON string."""
+
+    def check(line: str) -> tuple[str, str]:
+        text, expected = CONTEXTS[context](line)
+        return redact(text), expected
+
+    assert_each(WHOLE_LINES, check, "line")
+
+
+@pytest.mark.parametrize("lines", dealt(CASES + WHOLE_LINES, 2))
 def test_a_command_line_redacts_to_a_fixed_point(lines: list[str]) -> None:
     """Each command line, in each context, redacted twice is redacted once."""
 

@@ -46,7 +46,15 @@ _ARGS_CHAR = r'(?:[^\n|;&"]|(?<=\\)"|"(?![ \t]{0,8}[,}\]]))'
 #: Commands that take a password as a short option's value (`-p pw`; 7-Zip's only glued,
 #: `-ppw`): a pattern of command names, and the options.
 _PASSWORD_OPTIONS = (
-    (r"(?:docker|az)[ \t]{1,3}login|mongo(?:sh|dump|restore|import|export)?", ("-p",)),
+    # Registries' and platforms' logins: docker's and the tools that copy its options,
+    # OpenShift's, Cloud Foundry's, Azure's.
+    (
+        r"(?:docker|podman|buildah|skopeo|nerdctl|oras|az|oc|cf"
+        r"|(?:helm|crane)[ \t]{1,3}(?:registry|auth))[ \t]{1,3}login"
+        r"|mongo(?:sh|dump|restore|import|export)?",
+        ("-p",),
+    ),
+    ("twine", ("-p",)),
     ("7za?", ("-p",)),
     ("redis-cli", ("-a",)),
     ("cqlsh|rabbitmqadmin", ("-p",)),
@@ -245,21 +253,22 @@ COMMAND_RULES: tuple[
         # a base64 run or a word, which would each send the text through the pattern.
         *(f"{word}{gap}" for word in ("login", "7z", "7za", "zip", "bcp", "rar") for gap in " \t"),
         *("ldap", "plink", "pscp", "psftp", "psexec", "openssl"),
-        *("mongo", "redis-cli", "sqlcmd", "ipmitool", "ssh-keygen", "snmp"),
+        *("mongo", "redis-cli", "sqlcmd", "ipmitool", "ssh-keygen", "snmp", "twine"),
         # cqlsh by its `lsh` and the gap after it: the letter `c` starts no other needle looked
         # for as written, and would add to the positions every text's search tries.
         *("lsh ", "lsh\t", "rabbitmqadmin", "mosquitto_"),
     ),
     # smbclient's (and rpcclient's, net's) -U user%password; lftp's -u user,password; the
-    # password quoted or not.
+    # password quoted or not, or the pair quoted whole (`-U 'bob%…'`).
     _rule(
-        r"((?:(?<![\w-])(?:-U[ \t]{0,3}|--user(?:name)?=)[^\s%\"']{1,256}+%"
+        r"((?:(?<![\w-])(?:-U[ \t]{0,3}|--user(?:name)?=)(?P<uq>\\?[\"'])?[^\s%\"']{1,256}+%"
         r"|(?<![\w-])lftp[ \t]"
         + _up_to(r"-u[ \t]{1,3}[^\s,\"']{1,256}+,", 300)
         + r"(?<![\w-])-u[ \t]{1,3}[^\s,\"']{1,256}+,)"
         # Quoted, the password goes to its closing quote (`bob%"it's…"`).
         r"(?P<q>\\?[\"'])?)(?!\[REDACTED)"
-        rf"(?(q){_QUOTED_CHAR}{{1,256}}+|(?:[^\s\"'\\]|\\(?![\"'])){{1,256}})",
+        rf"(?(uq){_quoted_char('uq')}{{1,256}}+(?=(?P=uq))"
+        rf"|(?(q){_QUOTED_CHAR}{{1,256}}+|(?:[^\s\"'\\]|\\(?![\"'])){{1,256}}))",
         _replaced_value("[REDACTED:password]"),
         "-U",
         "--user",
@@ -376,7 +385,7 @@ COMMAND_RULES: tuple[
         # Its value may stand on the next line, after a line continuation (`--password \`).
         r"(?:-(?:access-)?key)?[ \t=]{1,3}"
         + _CONTINUATION
-        + r"?(?P<q>\\?[\"'])?)(?!\[REDACTED|-|[<>|]|"
+        + r"?(?P<q>\\?[\"'])?)(?!(?:\\?[\"'])?\[REDACTED|-|[<>|]|"
         + _CONTINUATION
         + ")"
         rf"{_TEMPLATE_VALUE}(?(q){_QUOTED_CHAR}{{1,512}}+(?P<closed>(?P=q))?"

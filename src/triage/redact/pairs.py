@@ -26,6 +26,7 @@ from triage.redact.names import (
 from triage.redact.rule import (
     _ASSIGN,
     _CONTINUATION,
+    _ESCAPED_QUOTED_CHAR,
     _INNER_QUOTE,
     _LINES,
     _OPEN_QUOTE,
@@ -178,8 +179,9 @@ def _from_name(
 ) -> Callable[[re.Match[str]], str]:
     """The replacement of a rule that starts at a pair's `=`: the name before it found
     (`name_before`, searched up to the `=`), the pair read whole from the name's start
-    (`pair`), and `replace` applied to it, of which what follows the `=` is the match's; the
-    match unchanged when no name stands there or the pair ends elsewhere."""
+    (`pair`), and `replace` applied to it, of which what follows the `=` is the match's (what
+    the match reads past the pair's end, unchanged); the match unchanged when no name stands
+    there or the pair ends after it."""
 
     def replacement(match: re.Match[str]) -> str:
         start = match.start()
@@ -187,9 +189,9 @@ def _from_name(
         if name is None:
             return match[0]
         whole = pair.match(match.string, name.start())
-        if whole is None or whole.end() != match.end():
+        if whole is None or whole.end() > match.end():
             return match[0]
-        return replace(whole)[start - name.start() :]
+        return replace(whole)[start - name.start() :] + match.string[whole.end() : match.end()]
 
     return replacement
 
@@ -204,14 +206,18 @@ _COMMAND_AFTER_VALUE = (
 )
 
 #: A string that is wholly `NAME=value`: what follows its `=`, its name before it, and the two.
-_WHOLE_STRING_VALUE = (
-    r"(?!-?\[REDACTED)"
-    + _TEMPLATE_VALUE
-    + rf"""(?!(?:{_STATE_WORDS}|\*{{3,64}})")(?P<value>(?:[^"\r\n\\]|\\.){{1,512}}+)(?=")"""
+#: A string opened by an escaped quote (`\\"NAME=…\\"` inside a JSON string: a command's
+#: quoted argument) ends at its escaped closing quote, and the text after it stays.
+_WHOLE_STRING_CHECKS = (
+    r"(?!-?\[REDACTED)" + _TEMPLATE_VALUE + rf"""(?!(?:{_STATE_WORDS}|\*{{3,64}})\\?")"""
 )
+_WHOLE_STRING_VALUE = rf"""{_WHOLE_STRING_CHECKS}(?P<value>(?:[^"\r\n\\]|\\.){{1,512}}+)(?=")"""
 _WHOLE_STRING_NAME = _LazyPattern(rf"""(?<=")[\w.-]{{0,64}}?{_SECRET_NAME}\Z""", re.IGNORECASE)
 _WHOLE_STRING_PAIR = _LazyPattern(
-    rf"""(?P<head>(?<=")(?P<name>[\w.-]{{0,64}}?{_SECRET_NAME})=){_WHOLE_STRING_VALUE}""",
+    r"""(?P<head>(?:(?<=\\")(?P<esc>)|(?<="))"""
+    rf"(?P<name>[\w.-]{{0,64}}?{_SECRET_NAME})=){_WHOLE_STRING_CHECKS}"
+    rf"""(?P<value>(?(esc){_ESCAPED_QUOTED_CHAR}{{1,512}}+(?=\\")"""
+    rf"""|(?:[^"\r\n\\]|\\.){{1,512}}+(?=")))""",
     re.IGNORECASE,
 )
 
