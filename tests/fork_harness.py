@@ -1,0 +1,312 @@
+"""`python -m triage ...` as child processes forked from one Python that has imported triage.
+
+A daemon started as a new interpreter spends ~0.55 s of CPU importing triage.app and its
+libraries before it does anything a test looks at; the suite starts a few dozen. Here one
+process per test process (the *zygote*, this file run as a script) imports what `triage run`
+imports, exactly as `triage/__main__.py` does (collector off first), and forks a child per
+request. Each child is a process of its own: its own pid, memory, signals and exit status,
+stdin from /dev/null, stdout and stderr where the caller says, exactly the caller's
+environment; it runs `triage/__main__.py` as `python -m` does and ends as the interpreter
+ends (non-daemon threads joined, atexit handlers run, streams flushed, the SystemExit code).
+What it does not repeat is the interpreter's start and those imports: a test of those (the
+version line, a missing extra, start-up time) runs `daemon_harness.run_triage` instead.
+
+Nothing the modules do at import depends on the environment (triage reads it when it builds
+Settings), so importing them before the child's environment is set changes nothing.
+
+    zygote = Zygote.shared()
+    process = zygote.spawn(["run"], env=env, stderr=log_path)  # Popen-like: wait, poll, kill
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any, ClassVar
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+#: What `triage run` imports whatever its settings (triage.cli's `_run`); what a setting adds
+#: (the OpenAI SDK, the HTTP endpoints' server) is imported by the child that needs it.
+PRELOAD = ("triage.cli", "triage.app", "triage.sqs.supervisor")
+
+
+class ForkedProcess:
+    """The parts of `subprocess.Popen` the tests use, for a child of the zygote."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+        self._exited = threading.Event()
+
+    def _set_exit(self, code: int) -> None:
+        self.returncode = code
+        self._exited.set()
+
+    def poll(self) -> int | None:
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if not self._exited.wait(timeout):
+            raise subprocess.TimeoutExpired(f"triage (pid {self.pid})", timeout or 0)
+        assert self.returncode is not None
+        return self.returncode
+
+    def send_signal(self, sig: int) -> None:
+        # Once its exit is known the pid may belong to another process: leave it alone, as
+        # Popen does.
+        if self.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, sig)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+class Zygote:
+    """The parent's end: starts the zygote, asks it for children, learns how they ended."""
+
+    _shared: ClassVar[Zygote | None] = None
+    _shared_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    @classmethod
+    def shared(cls) -> Zygote:
+        """This process's zygote, started on first use and stopped when the process exits."""
+        with cls._shared_lock:
+            if cls._shared is None or cls._shared._process.poll() is not None:
+                cls._shared = cls()
+                atexit.register(cls._shared.close)
+            return cls._shared
+
+    def __init__(self) -> None:
+        prefixes = ("TRIAGE_", "BACKEND_", "OPENAI_", "AWS_", "GITHUB_", "SLACK_", "SQS_")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
+        env["PYTHONPATH"] = str(SRC)
+        self._process = subprocess.Popen(
+            [sys.executable, __file__],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=None,  # a zygote that fails to import says why in the test's output
+            env=env,
+        )
+        assert self._process.stdin is not None and self._process.stdout is not None
+        self._requests: IO[bytes] = self._process.stdin
+        self._lock = threading.Lock()
+        self._children: dict[int, ForkedProcess] = {}
+        self._early_exits: dict[int, int] = {}
+        self._spawned: dict[int, int] = {}
+        self._answered = threading.Condition(self._lock)
+        self._next_id = 0
+        self._reader = threading.Thread(
+            target=self._read, args=(self._process.stdout,), name="zygote-reader", daemon=True
+        )
+        self._reader.start()
+
+    def spawn(
+        self,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str],
+        stderr: Path,
+        stdout: Path | None = None,
+        timeout_s: float = 30,
+    ) -> ForkedProcess:
+        """`python -m triage ARGV` in exactly `env`, stderr appended to `stderr`, stdout to
+        `stdout` (default /dev/null), started in this process's working directory."""
+        request = {
+            "argv": list(argv),
+            "env": dict(env),
+            "cwd": os.getcwd(),
+            "stdout": str(stdout) if stdout is not None else os.devnull,
+            "stderr": str(stderr),
+        }
+        with self._lock:
+            self._next_id += 1
+            request["id"] = ident = self._next_id
+            self._requests.write(json.dumps(request).encode() + b"\n")
+            self._requests.flush()
+            if not self._answered.wait_for(
+                lambda: ident in self._spawned or self._process.poll() is not None, timeout_s
+            ):
+                raise RuntimeError(f"the zygote did not fork within {timeout_s} s")
+            if ident not in self._spawned:
+                raise RuntimeError(f"the zygote exited with {self._process.returncode}")
+            child = ForkedProcess(self._spawned.pop(ident))
+            self._children[child.pid] = child
+            if child.pid in self._early_exits:  # it ended before we heard of its pid
+                child._set_exit(self._early_exits.pop(child.pid))
+            return child
+
+    def _read(self, replies: IO[bytes]) -> None:
+        for line in replies:
+            kind, first, second = line.decode().split()
+            with self._lock:
+                if kind == "pid":
+                    self._spawned[int(first)] = int(second)
+                    self._answered.notify_all()
+                elif kind == "exit":
+                    pid, code = int(first), int(second)
+                    child = self._children.pop(pid, None)
+                    if child is None:
+                        self._early_exits[pid] = code
+                    else:
+                        child._set_exit(code)
+        with self._lock:  # the zygote is gone: so are its children
+            self._answered.notify_all()
+            for child in self._children.values():
+                child._set_exit(-signal.SIGKILL)
+            self._children.clear()
+
+    def close(self) -> None:
+        """End the zygote (it kills any child still running) and wait for it, so its CPU
+        and its children's is counted in this process's children."""
+        with contextlib.suppress(OSError, ValueError):
+            self._requests.close()
+        try:
+            self._process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+
+
+# --- The zygote (this file run as a script) ------------------------------------------------
+
+
+def _serve() -> None:
+    """Fork a child for each JSON request line on stdin; write `pid ID PID` once forked and
+    `exit PID CODE` once reaped. Ends, killing the children left, when stdin closes."""
+    import gc
+
+    gc.disable()  # as triage/__main__.py does before its imports
+    import importlib
+
+    for name in PRELOAD:
+        importlib.import_module(name)
+    replies = os.dup(1)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 1)  # nothing the zygote or a child prints can garble the replies
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda signum, frame: None)
+    children: set[int] = set()
+    pending = b""
+    while True:
+        readable, _, _ = select.select([0, wake_r], [], [])
+        if wake_r in readable:
+            os.read(wake_r, 4096)
+        _reap(children, replies)
+        if 0 not in readable:
+            continue
+        data = os.read(0, 1 << 20)
+        if not data:
+            break
+        pending += data
+        while b"\n" in pending:
+            line, pending = pending.split(b"\n", 1)
+            request = json.loads(line)
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    os.close(replies)
+                    os.close(wake_r)
+                    os.close(wake_w)
+                    signal.set_wakeup_fd(-1)
+                    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                    _child(request, devnull)
+                finally:
+                    os._exit(70)  # _child never returns; this is for a failure inside it
+            children.add(pid)
+            os.write(replies, f"pid {request['id']} {pid}\n".encode())
+    for pid in children:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    for pid in children:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+
+
+def _reap(children: set[int], replies: int) -> None:
+    for pid in list(children):
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            children.discard(pid)
+            os.write(replies, f"exit {pid} {os.waitstatus_to_exitcode(status)}\n".encode())
+
+
+def _child(request: dict[str, Any], devnull: int) -> None:
+    """In the forked child: the caller's files, directory and environment, then triage."""
+    os.dup2(devnull, 0)
+    out = os.open(request["stdout"], os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    err = os.open(request["stderr"], os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    os.dup2(out, 1)
+    os.dup2(err, 2)
+    for fd in {devnull, out, err}:
+        os.close(fd)
+    os.chdir(request["cwd"])
+    os.environ.clear()
+    os.environ.update(request["env"])
+    _run_as_main(request["argv"])
+
+
+def _run_as_main(argv: list[str]) -> None:
+    """`python -m triage ARGV` from here on, ending as the interpreter ends; never returns."""
+    import runpy
+    import traceback
+
+    sys.argv = ["-m", *argv]  # runpy puts the module's path first, as `-m` does
+    code = 0
+    try:
+        runpy.run_module("triage", run_name="__main__", alter_sys=True)
+    except SystemExit as exc:
+        code = _exit_code(exc.code)
+    except KeyboardInterrupt:
+        traceback.print_exc()
+        _finish()
+        # The interpreter ends an unhandled Ctrl-C by dying of SIGINT.
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGINT)
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    _finish()
+    os._exit(code)
+
+
+def _exit_code(code: object) -> int:
+    """The exit status `sys.exit(code)` gives: None 0, an int itself, anything else printed
+    and 1."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    print(code, file=sys.stderr)
+    return 1
+
+
+def _finish() -> None:
+    """What the interpreter does at exit: join non-daemon threads, run atexit, flush."""
+    import atexit as exits
+
+    threading._shutdown()  # type: ignore[attr-defined]
+    exits._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+
+
+if __name__ == "__main__":
+    _serve()
