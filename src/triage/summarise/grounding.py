@@ -66,8 +66,7 @@ ALLOWED = frozenset(
 # Alternatives in order of precedence; at one position the first that matches wins, and a
 # match consumes its text, so "10.0.0.1" is an address, not numbers, and "pod-7f9c" one id.
 # A word may be 4,096 characters: longer than any text checked (`prompt.DESCRIPTION_CHARS`).
-_FACT = re.compile(
-    r"""
+_FACT_ALTERNATIVES = r"""
       (?P<url>\b(?:https?|ftp)://[^\s<>()"'`\]]{1,2048})
     | (?P<allowed>\b(?:https?/[1-3](?:\.[01])?|tlsv?\ ?1\.[0-3]|sslv?\ ?[23](?:\.0)?|24/7|x\.509)
         (?![\w.]))
@@ -85,9 +84,10 @@ _FACT = re.compile(
         (?P<unit>%|[kmgtp]i?b|ms|us|µs|ns|sec|secs|mins?|hrs?|st|nd|rd|th|[smhdwkx])?
         (?!\.?\w))
     | (?P<word>(?<![\w.-])\w(?:\w|(?:\.|--?)(?=\w)){0,4095})
-    """,
-    re.IGNORECASE | re.VERBOSE,
-)
+    """
+#: Every alternative starts at a word character or a colon (`::1`): the lookahead turns away
+#: the spaces and marks between words at once instead of trying each alternative there.
+_FACT = re.compile(r"(?=[\w:])(?:" + _FACT_ALTERNATIVES + ")", re.IGNORECASE | re.VERBOSE)
 
 #: URLs in the model's text; anything it links must already be in the alert.
 _URL = re.compile(r"(?i)\b(?:https?|ftp)://[^\s<>()\"'`\]]{1,2048}")
@@ -252,7 +252,10 @@ _RUNS_HIDDEN = re.compile(
 def _hidden_runs(text: str, shown: Evidence) -> tuple[str, int]:
     """`text` with each `_RUNS_HIDDEN` command replaced by MARK, and how many were, unless the
     alert the model saw holds such a command itself (a runbook's installer it quotes). The
-    step is searched first: it is short and seldom holds one, while the alert's text is long."""
+    step is searched first: it is short and seldom holds one, while the alert's text is long;
+    one holding none of "|", "<(" and "64" (each command has one) is not searched at all."""
+    if "|" not in text and "<(" not in text and "64" not in text:
+        return text, 0
     if _RUNS_HIDDEN.search(text) is None or _RUNS_HIDDEN.search(shown.text):
         return text, 0
     return _RUNS_HIDDEN.subn(MARK, text)
@@ -289,7 +292,7 @@ def _numeric_addresses(text: str, shown: Evidence) -> tuple[str, int]:
         marked += 1
         return match.group()[: match.start("host") - match.start()] + MARK
 
-    patterns = [_AT_NUMBER]
+    patterns = [_AT_NUMBER] if "@" in text else []  # it looks behind an "@" only
     if _NETWORK_COMMAND.search(text):
         patterns += [_LONE_NUMBER, _SHORT_DOTTED]
     for pattern in patterns:
@@ -348,7 +351,9 @@ def links(text: str, allowed: frozenset[str]) -> tuple[str, int]:
     in fullwidth letters (`folded`) is found like its ASCII form."""
     out: list[str] = []
     removed = end = 0
-    for match in _URL.finditer(folded(text)):
+    plain = folded(text)
+    # A link holds "://" (most text checked holds none, and is not searched).
+    for match in _URL.finditer(plain) if "://" in plain else ():
         url = text[match.start() : match.end()]
         bare = url.rstrip(".,;:")
         if bare in allowed:
