@@ -238,7 +238,8 @@ class SQLiteStore(Store):
     async def _update(self, kind: str, key: str, change: RecordChange[R]) -> R:
         # Read, decide and write in an IMMEDIATE transaction on the store's thread: workers of
         # this process never conflict, and other processes on the same file wait their turn.
-        return await self._wait_for_hop(_Change(kind, key, change, self._future()))
+        result: R = await self._wait_for_hop(_Change(kind, key, change, self._future()))
+        return result
 
     async def _get(self, kind: str, key: str) -> Record | None:
         # With the changes waiting, when there are: one hop fewer (a new incident reads its
@@ -268,9 +269,14 @@ class SQLiteStore(Store):
                 group = [c for c in group if not c.answer.done()]
                 if not group:
                     continue
-                writes = [c for c in group if c.change is not None]
-                reads = [c for c in group if c.change is None]
-                changes = [(c.kind, c.key, c.change) for c in writes]
+                writes, reads = [], []
+                changes: list[tuple[str, str, RecordChange[Any]]] = []
+                for c in group:
+                    if c.change is None:
+                        reads.append(c)
+                    else:
+                        writes.append(c)
+                        changes.append((c.kind, c.key, c.change))
                 asked = [(c.kind, c.key) for c in reads]
                 try:
                     written, read = await loop.run_in_executor(
