@@ -118,13 +118,18 @@ async def test_a_record_another_connection_deleted_is_gone(
 
 
 async def test_a_failed_transaction_keeps_nothing_it_did_not_commit(store: SQLiteStore) -> None:
-    """Writes of a transaction that failed (the file refused them, as a read-only disk does)
+    """Writes of a transaction that failed (the disk was full when its record was written)
     are not taken for the file's: the next change and read see what the file holds."""
     await store._update(MEMBER, "k", _put("k", "committed"))
-    await store._call(lambda: store._db().execute("PRAGMA query_only = 1"))
-    with pytest.raises(StoreUnavailableError):
-        await store._update(MEMBER, "k", _put("k", "lost"))
-    await store._call(lambda: store._db().execute("PRAGMA query_only = 0"))
+
+    def fill_disk() -> None:
+        pages = store._db().execute("PRAGMA page_count").fetchone()[0]
+        store._db().execute(f"PRAGMA max_page_count = {pages}")
+
+    await store._call(fill_disk)
+    with pytest.raises(StoreUnavailableError, match="full"):
+        await store._update(MEMBER, "k", _put("k", "lost " * 50_000))
+    await store._call(lambda: store._db().execute("PRAGMA max_page_count = 1073741823"))
     read = await store._get(MEMBER, "k")
     assert read is not None and read.body == "committed"
     seen: list[Record | None] = []
