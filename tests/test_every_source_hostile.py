@@ -19,6 +19,12 @@ Three variants: every string leaf replaced (most samples then lose what identifi
 or make its format known (`test_normalize_hostile.NOT_DISPLAY`), which still gives alerts; and
 those display leaves holding credentials placed across each limit normalisers cut text at, whose
 cut piece must not survive either.
+
+Two more properties of the same hostile samples are checked here, with the redactor the
+rendering uses (`RememberingRedactor`), so that each text's first pass is made once for all
+three: redaction is idempotent on each body, whole and string by string (as
+`test_redact_idempotent` proves of the other corpora), and the prompt shows each fresh view as
+redacting it again showed it (as `test_prompt_redacts_once` proves of the other corpora).
 """
 
 from __future__ import annotations
@@ -39,8 +45,11 @@ from urllib.parse import unquote
 import pytest
 import structlog
 
+from fixed_point import body_texts, unstable
 from hostile_server import answer, hostile
 from memory_store import MemoryStore
+from prompt_views import differences
+from remembering import RememberingRedactor
 from secret_formats import FORMATS, Secret, sample
 from test_normalize_hostile import NOT_DISPLAY, NOT_DISPLAY_IN
 from triage.aws import Aws
@@ -58,7 +67,6 @@ from triage.ops.api import OperatorView
 from triage.ops.operator import incident_json
 from triage.ops.status_page import StatusPage
 from triage.pipeline import _log_normalized
-from triage.redact import Redactor
 from triage.routes import load_router
 from triage.settings import Settings
 from triage.sinks import slack
@@ -75,7 +83,8 @@ SAMPLES = sorted(
     for path in PAYLOADS.rglob("*.json")
     if path.relative_to(PAYLOADS).parts[0] != "hostile"
 )
-REDACTOR = Redactor()
+#: Shared by the rendering, the fixed points and the prompt views of the hostile samples.
+REDACTOR = RememberingRedactor()
 SUMMARISER = DeterministicSummariser()
 
 #: Markup for every place alert text is shown; `FORGED` is another incident's marker.
@@ -121,6 +130,9 @@ class Hostile:
 
     start: int = 0
     across_limits: bool = False
+    #: With `across_limits`, at most two words between credentials: the same credentials in the
+    #: same order, for checks where no limit cuts the text (redaction cuts nothing).
+    close: bool = False
     turn: Iterator[int] = field(default_factory=itertools.count)
     placed: list[Secret] = field(default_factory=list)
 
@@ -143,6 +155,8 @@ class Hostile:
             secret = fitting[(len(LIMITS) * n + i) % len(fitting)]
             self.placed.append(secret)
             gap = limit - 10 - secret.text.index(secret.random[0]) - len(text)
+            if self.close:
+                gap = min(gap, 11)  # " word word"
             text += (" word" * gap)[: gap - 1] + " " + secret.text  # spaced on both sides
         return text
 
@@ -215,6 +229,8 @@ ENVELOPE = {"Type", "TopicArn", "Message"}
 #: How a sample is made hostile: every string leaf, or its display leaves only (with markup
 #: and credentials), or its display leaves with a credential across a limit.
 VARIANTS = ("every", "display", "across-limits")
+#: The "across-limits" credentials with at most two words between them (`Hostile.close`).
+CLOSE = "across-limits, close"
 
 
 @functools.cache
@@ -224,7 +240,9 @@ def hostile_body(name: str, variant: str) -> tuple[str, list[Secret]]:
     # Where the sample starts in the pool depends on its name only: another sample added
     # changes no other sample's credentials.
     start = zlib.crc32(name.encode())
-    hostile = Hostile(start=start, across_limits=variant == "across-limits")
+    hostile = Hostile(
+        start=start, across_limits=variant in ("across-limits", CLOSE), close=variant == CLOSE
+    )
     if variant == "every":
         kept = None
     elif isinstance(payload, list):
@@ -577,6 +595,41 @@ async def test_hostile_text_is_inert_and_secret_free_wherever_shown(name: str) -
         pytest.skip("refused in every variant: the test above covers it")
     assert _not_known(name, leaks) == {}
     assert {variant: found for variant, found in lives.items() if found} == {}
+
+
+@pytest.mark.parametrize("name", ALERTING)
+def test_a_hostile_sample_redacts_to_a_fixed_point(name: str) -> None:
+    """Every sample made hostile (credentials of every format and markup in every field, and
+    the credentials placed across the normalisers' limits), whole and field by field, is a
+    fixed point after one pass."""
+    found = []
+    # Not "display": the same fields, the same pool of credentials and markup as "every"
+    # (which also makes the identity fields hostile), so the same contexts at a third more
+    # cost. The credentials across the limits with two words between them, not a thousand
+    # characters: redaction cuts nothing, and the same credentials meet the same words, the
+    # same JSON around them (one ends each field) at a quarter of the length.
+    for variant in ("every", CLOSE):
+        body, _ = hostile_body(name, variant)
+        found += [f"{variant}: {u}" for u in unstable(body_texts(body), REDACTOR.text)]
+    assert found == []
+
+
+@pytest.mark.parametrize("name", ALERTING)
+def test_a_hostile_samples_prompt_view_is_what_redacting_it_again_gave(name: str) -> None:
+    """Every sample with its text fields made hostile (credentials of every format, markup,
+    credentials across each limit normalisers cut at): shown as the second redaction showed
+    it, a fixed point of the redactor."""
+    found = []
+    for variant in VARIANTS:
+        result = normalised(hostile_body(name, variant)[0])
+        if not isinstance(result, Normalized):
+            continue
+        # The cut excerpt alone: the fields are shown alike at any excerpt size, and an uncut
+        # excerpt is shown as redacted once, which the test above proves of every hostile body
+        # (its second pass changes nothing).
+        shown = differences(result.alerts, REDACTOR, excerpt_chars=(120,))
+        found += [f"{variant}: {d}" for d in shown]
+    assert found == []
 
 
 def _not_known(name: str, leaks: dict[str, list[str]]) -> dict[str, Any]:

@@ -1,26 +1,26 @@
 """The prompt shows a fresh view (`view.redact_alert`'s) without redacting it a second time, and
-shows exactly what redacting it again used to show: over every sample payload, the samples made
-hostile (`test_every_source_hostile`) and the secret-packed rounds of `test_redaction_boundary`,
-at two excerpt sizes. A view read back from the store, made by hand or by another redactor, or
+shows exactly what redacting it again used to show: over every sample payload and the
+secret-packed rounds of `test_redaction_boundary`, at two excerpt sizes (`prompt_views`); the
+samples made hostile are compared in `test_every_source_hostile`, beside their rendering, whose
+redactions they share. A view read back from the store, made by hand or by another redactor, or
 made before the process held a credential it holds now, is still redacted again by the prompt.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-import test_every_source_hostile as every_source
 import test_redaction_boundary as boundary
 from factories import T0, alert
+from prompt_views import differences
+from remembering import RememberingRedactor
 from triage.incidents.codec import view_from_json, view_to_json
 from triage.models import Alert
 from triage.normalize import normalize_body
-from triage.normalize.common import cut
 from triage.redact import Redactor, hold
 from triage.redact.held import _forget_held
 from triage.summarise import prompt
@@ -28,10 +28,6 @@ from triage.view import RedactedAlert, redact_alert, redacted_by
 
 PAYLOADS = Path(__file__).parent / "payloads"
 SAMPLES = sorted(str(path.relative_to(PAYLOADS)) for path in PAYLOADS.rglob("*.json"))
-#: Excerpt lengths: the daemon's (1,500 tokens), and shorter ones that cut most payloads.
-EXCERPT_CHARS = (6000, 120)
-#: A budget that shows the whole view: past it, the prompt cuts the same view the same way.
-WHOLE = 1_000_000
 
 
 def _alerts(body: str) -> tuple[Alert, ...]:
@@ -41,64 +37,12 @@ def _alerts(body: str) -> tuple[Alert, ...]:
         return ()
 
 
-class _Remembering(Redactor):
-    """The redactor, remembering each text it redacted, long ones too (the daemon's remembers
-    short ones): a source's payload is redacted again for each excerpt size, to the same answer."""
-
-    def __init__(self, *known: str) -> None:
-        super().__init__(lambda: known)
-        self._seen: dict[str, str] = {}
-
-    def text(self, text: str) -> str:
-        done = self._seen.get(text)
-        if done is None:
-            done = self._seen[text] = super().text(text)
-        return done
-
-
-def _differences(
-    sources: tuple[Alert, ...], redactor: Redactor, excerpt_chars: tuple[int, ...] = EXCERPT_CHARS
-) -> Iterator[str]:
-    """How the prompt's view of each fresh view differs from the view made as before the view
-    was trusted (the payload redacted and cut, then the whole view, excerpt and fields,
-    redacted again by the prompt), or from redacting it once more."""
-    for source in sources:
-        raw = json.dumps(redactor.value(source.raw), ensure_ascii=False, separators=(",", ":"))
-        for chars in excerpt_chars:
-            fresh = redact_alert(source, redactor, excerpt_chars=chars)
-            assert redacted_by(fresh, redactor)
-            before = dataclasses.replace(
-                fresh, payload_excerpt=cut(raw, chars, ellipsis=True), redaction=None
-            )
-            shown = prompt.alert_view(fresh, redactor, WHOLE)
-            if shown != prompt.alert_view(before, redactor, WHOLE):
-                yield f"{source.title[:60]!r}, excerpt {chars}: not as before"
-            if redactor.value(shown) != shown:
-                yield f"{source.title[:60]!r}, excerpt {chars}: redacting again changes it"
-
-
 @pytest.mark.parametrize("name", SAMPLES)
 def test_a_samples_prompt_view_is_what_redacting_it_again_gave(name: str) -> None:
     """Every sample payload's fresh view is shown as the second redaction showed it, and
     redacting the shown view again changes nothing."""
     sources = _alerts((PAYLOADS / name).read_text(encoding="utf-8"))
-    assert list(_differences(sources, _Remembering())) == []
-
-
-@pytest.mark.parametrize("name", every_source.ALERTING)
-def test_a_hostile_samples_prompt_view_is_what_redacting_it_again_gave(name: str) -> None:
-    """Every sample with its text fields made hostile (credentials of every format, markup,
-    credentials across each limit normalisers cut at): shown as the second redaction showed
-    it, a fixed point of the redactor."""
-    found = []
-    for variant in every_source.VARIANTS:
-        body, _ = every_source.hostile_body(name, variant)
-        # The cut excerpt alone: the fields are shown alike at any excerpt size, and an uncut
-        # excerpt is shown as redacted once, which test_redact_idempotent proves of every
-        # hostile body (its second pass changes nothing).
-        shown = _differences(_alerts(body), _Remembering(), excerpt_chars=(120,))
-        found += [f"{variant}: {d}" for d in shown]
-    assert found == []
+    assert list(differences(sources, RememberingRedactor())) == []
 
 
 @pytest.mark.parametrize("name", boundary.SOURCES)
@@ -111,10 +55,10 @@ def test_a_secret_packed_alerts_prompt_view_is_what_redacting_it_again_gave(name
         boundary.SLACK_WEBHOOK,
         boundary.OPENAI_KEY,
     )
-    redactor = _Remembering(*own)
+    redactor = RememberingRedactor(*own)
     found = []
     for round_, (sources, _) in enumerate(boundary._rounds(name)):
-        found += [f"round {round_}: {d}" for d in _differences(tuple(sources), redactor)]
+        found += [f"round {round_}: {d}" for d in differences(tuple(sources), redactor)]
     assert found == []
 
 

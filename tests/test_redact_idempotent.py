@@ -1,7 +1,8 @@
 """Redaction is idempotent: `redact(redact(x)) == redact(x)` for every text the suite's corpora
-hold (the sample payloads, the samples made hostile, the secret-packed rounds, `test_redact`'s
-cases), and for every secret shape placed where a rule reads a name or a value around it. A
-placeholder is the redactor's own output: never read as a secret's name, a key or a value's
+hold (the sample payloads, the secret-packed rounds, `test_redact`'s cases; the samples made
+hostile are checked in `test_every_source_hostile`, beside their rendering, whose first pass
+they share), and for every secret shape placed where a rule reads a name or a value around it.
+A placeholder is the redactor's own output: never read as a secret's name, a key or a value's
 start in a way that takes the text after it.
 """
 
@@ -10,14 +11,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-import test_every_source_hostile as every_source
 import test_redact as cases
 import test_redaction_boundary as boundary
 from case_chunks import assert_each, dealt
+from fixed_point import body_texts, unstable
 from triage.redact import redact
 
 PAYLOADS = Path(__file__).parent / "payloads"
@@ -27,52 +27,10 @@ SAMPLES = sorted(str(path.relative_to(PAYLOADS)) for path in PAYLOADS.rglob("*.j
 LONGEST = 20_000
 
 
-def _texts(raw: str) -> Iterator[str]:
-    """A JSON body whole, then every key and string inside it (what `Redactor.value` reads)."""
-    yield raw
-    stack: list[Any] = [json.loads(raw)]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, str):
-            yield value
-        elif isinstance(value, dict):
-            for key, item in value.items():
-                yield str(key)
-                stack.append(item)
-        elif isinstance(value, list):
-            stack.extend(value)
-
-
-def _unstable(texts: Iterator[str]) -> list[str]:
-    """Each text whose redaction, redacted again, changes: the first pass and the second."""
-    found = []
-    for text in dict.fromkeys(texts):
-        once = redact(text)
-        twice = redact(once)
-        if twice != once:
-            found.append(f"{text[:200]!r}\n  once:  {once[:200]!r}\n  twice: {twice[:200]!r}")
-    return found
-
-
 @pytest.mark.parametrize("name", SAMPLES)
 def test_a_sample_payload_redacts_to_a_fixed_point(name: str) -> None:
     """Every sample payload, and each key and string in it, redacted twice is redacted once."""
-    assert _unstable(_texts((PAYLOADS / name).read_text(encoding="utf-8"))) == []
-
-
-@pytest.mark.parametrize("name", every_source.ALERTING)
-def test_a_hostile_sample_redacts_to_a_fixed_point(name: str) -> None:
-    """Every sample made hostile (credentials of every format and markup in every field, and
-    secrets across the normalisers' limits), whole and field by field, is a fixed point after
-    one pass."""
-    found = []
-    # Not the "display" variant: the same fields, the same pool of credentials and markup as
-    # "every" (which also makes the identity fields hostile), so the same contexts at a third
-    # more cost (~16 CPU-s); test_every_source_hostile renders all three.
-    for variant in ("every", "across-limits"):
-        body, _ = every_source.hostile_body(name, variant)
-        found += [f"{variant}: {u}" for u in _unstable(_texts(body))]
-    assert found == []
+    assert unstable(body_texts((PAYLOADS / name).read_text(encoding="utf-8"))) == []
 
 
 def test_the_boundary_secrets_redact_to_a_fixed_point() -> None:
@@ -80,7 +38,7 @@ def test_the_boundary_secrets_redact_to_a_fixed_point() -> None:
     group by group, is a fixed point after one pass."""
     texts = [s.text for s in boundary.SECRETS]
     texts += [" ".join(s.text for s in group) for group in boundary.GROUPS]
-    assert _unstable(iter(texts)) == []
+    assert unstable(iter(texts)) == []
 
 
 @pytest.mark.parametrize("name", boundary.SOURCES)
@@ -91,10 +49,10 @@ def test_a_secret_packed_alert_redacts_to_a_fixed_point(name: str) -> None:
     def texts() -> Iterator[str]:
         for sources, _ in boundary._rounds(name):
             for source in sources:
-                yield from _texts(json.dumps(source.raw, ensure_ascii=False))
+                yield from body_texts(json.dumps(source.raw, ensure_ascii=False))
                 yield from (source.title, source.description)
 
-    assert _unstable(texts()) == []
+    assert unstable(texts()) == []
 
 
 def _case_texts() -> list[str]:
@@ -167,7 +125,7 @@ def test_a_placeholder_is_never_read_as_an_options_value() -> None:
     """A command line whose password the first pass replaced redacts to itself: the second
     pass reads neither the option given again after it, nor the word before it (Redis's
     AUTH user), as a password."""
-    assert _unstable(iter(OPTION_TWICE)) == []
+    assert unstable(iter(OPTION_TWICE)) == []
 
 
 def _secret_shapes() -> list[str]:
@@ -185,7 +143,7 @@ def test_a_placeholder_is_never_read_as_a_name(around: str) -> None:
     operator, a table's cell, a name/value object) redacts to a fixed point: the placeholder
     the first pass leaves never names the value after it."""
     texts = (template.format(s=s) for template in AROUND[around] for s in _secret_shapes())
-    assert _unstable(texts) == []
+    assert unstable(texts) == []
 
 
 #: Text as the first pass leaves it, a placeholder where a rule reads a value: inside an object
@@ -213,4 +171,4 @@ def test_a_templates_closing_braces_are_no_told_value() -> None:
         "password: {{ .Values.db.password }}MYSQL -u root",
         "token: {{ .Values.api.token }}suffix",
     ]
-    assert _unstable(iter(texts)) == []
+    assert unstable(iter(texts)) == []
