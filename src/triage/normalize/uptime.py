@@ -15,8 +15,15 @@ States, dynatrace (`State`): OPEN fires, RESOLVED and MERGED (into another probl
 the "Send test notification"
 button's problem is skipped.
 States, honeycomb (`status`): TRIGGERED fires, OK resolves; a test (`is_test`) is skipped.
-States, grafana-oncall (`event.type`): "alert group created", "escalation" and "unresolve"
-fire, "resolve" resolves; acknowledge, silence and their undoing change no ticket (Skipped).
+States, grafana-oncall: OnCall builds the payload when it sends it, so the alert group's
+`state` then is the truth (a webhook triggered by hand, or sent after the group moved on, names
+an event the group has left): resolved resolves, firing fires, and acknowledged or silenced
+keep the ticket as it is on an acknowledge, silence or status change and fire on any other
+event (the group is open). Without a state word OnCall documents, `event.type` decides: "alert
+group created", "escalation" (a manual or escalation-step trigger), "unresolve",
+"unacknowledge", "unsilence" and "personal notification" fire, "resolve" resolves, and
+"acknowledge", "silence" and a bare "status change" change no ticket. An event type OnCall does
+not document changes no ticket (Skipped).
 """
 
 from __future__ import annotations
@@ -224,8 +231,38 @@ def _hc_groups(value: Any) -> str:
 
 # --- Grafana OnCall ----------------------------------------------------------------------------
 
-_OC_FIRING = frozenset({"alert group created", "escalation", "unresolve"})
+#: Event types (`event.type`) that put the alert group, or find it, open and escalating.
+_OC_OPENING = frozenset(
+    {
+        "alert group created",
+        "escalation",
+        "unresolve",
+        "unacknowledge",
+        "unsilence",
+        "personal notification",
+    }
+)
+#: Event types that leave an open group's ticket as it is: someone is on it, or it was quieted.
+_OC_QUIET = frozenset({"acknowledge", "silence", "status change"})
 _OC_RESOLVED = frozenset({"resolve"})
+_OC_KINDS = _OC_OPENING | _OC_QUIET | _OC_RESOLVED
+#: The group's states (`alert_group.state`) in which it is open but not escalating.
+_OC_HELD = frozenset({"acknowledged", "silenced"})
+_OC_STATES = _OC_HELD | {"firing", "resolved"}
+
+
+def _oncall_status(kind: str, state: str) -> Status | None:
+    """The group's status from its `state` when OnCall sent the webhook, else from the event
+    type; None: no ticket change."""
+    if state == "resolved":
+        return Status.RESOLVED
+    if state == "firing":
+        return Status.FIRING
+    if state in _OC_HELD:
+        return None if kind in _OC_QUIET else Status.FIRING
+    if kind in _OC_RESOLVED:
+        return Status.RESOLVED
+    return Status.FIRING if kind in _OC_OPENING else None
 
 
 def matches_grafana_oncall(payload: dict[str, Any]) -> bool:
@@ -245,11 +282,15 @@ def normalize_grafana_oncall(payload: dict[str, Any]) -> Normalized:
     kind = (common.line(common.unnested(event.get("type")), "event.type", 64) or "").lower()
     group = common.obj(payload.get("alert_group"), "alert_group", required=True)
     group_id = common.ident(group.get("id"), "alert_group.id")
-    if kind not in _OC_FIRING | _OC_RESOLVED:
-        return quiet(
-            GRAFANA_ONCALL, f"alert group {common.short(group_id)} event", event.get("type")
-        )
-    status = Status.RESOLVED if kind in _OC_RESOLVED else Status.FIRING
+    state = (
+        common.line(common.unnested(group.get("state")), "alert_group.state", 64) or ""
+    ).lower()
+    status = _oncall_status(kind, state) if kind in _OC_KINDS else None
+    if status is None:
+        # Only a state word OnCall documents is named: the field may hold anything.
+        shown = state if state in _OC_STATES else "no documented state"
+        what = f"alert group {common.short(group_id)} ({shown}) event"
+        return quiet(GRAFANA_ONCALL, what, event.get("type"))
     integration = common.obj_or_empty(payload.get("integration"))
     first = common.obj_or_empty(payload.get("alert_payload"))
     annotations = common.obj_or_empty(first.get("annotations"))
@@ -274,13 +315,14 @@ def normalize_grafana_oncall(payload: dict[str, Any]) -> Normalized:
 
 
 def _oncall_labels(group: dict[str, Any], integration: dict[str, Any], kind: str) -> dict[str, str]:
-    """The integration, the group's alert count and event, then the group's own labels."""
+    """The integration, the group's alert count, event and state, then the group's own labels."""
     labels = labelled(
         ("alert_group_id", group.get("id")),
         ("integration", integration.get("name")),
         ("integration_type", integration.get("type")),
         ("alerts", group.get("alerts_count")),
         ("event", kind),
+        ("state", group.get("state")),
     )
     for key, value in sorted(common.obj_or_empty(group.get("labels")).items()):
         if key not in labels:
