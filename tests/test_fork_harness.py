@@ -62,10 +62,12 @@ def test_a_forked_child_is_a_process_of_its_own_that_signals_reach(
     second = zygote.spawn(["run"], env=env, stderr=tmp_path / "second.log")
     assert len({os.getpid(), first.pid, second.pid}) == 3
     deadline = time.monotonic() + 30
-    while "daemon.started" not in (tmp_path / "first.log").read_text():
-        assert first.poll() is None, (tmp_path / "first.log").read_text()
-        assert time.monotonic() < deadline, "the forked daemon never started"
-        time.sleep(0.05)
+    for process, log in ((first, tmp_path / "first.log"), (second, tmp_path / "second.log")):
+        # Started: its signal handlers are in place (before them, SIGTERM kills it, -15).
+        while "daemon.started" not in log.read_text():
+            assert process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "the forked daemon never started"
+            time.sleep(0.05)
     first.kill()
     assert first.wait(timeout=10) == -signal.SIGKILL
     assert second.poll() is None
