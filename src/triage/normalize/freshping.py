@@ -4,8 +4,9 @@ fixtures, zerver/webhooks/freshping/fixtures, and the states its integration rea
 zerver/webhooks/freshping/view.py). Read as format `freshping`, source `freshping`.
 
 Identity: the check's id (`webhook_event_data.check_id`); never its name, URL, codes or times.
-States (`webhook_event_data.check_state_name`): Reporting Error fires, Available resolves; any
-other is refused, naming it. Freshping's test message (its application named "Webhook test")
+States (`webhook_event_data.check_state_name`): Reporting Error (an answer of 4xx or 5xx) and
+Not Responding (no answer within the check's timeout) fire, Available resolves, Paused (a
+webhook of type PS) changes no ticket; any other is refused, naming it. Freshping's test message (its application named "Webhook test")
 is Skipped as `test_notification` with one log line.
 """
 
@@ -22,7 +23,14 @@ from triage.normalize.vendors import labelled, paragraphs, untitled
 
 SOURCE = "freshping"
 
-_STATES = {"reporting error": Status.FIRING, "available": Status.RESOLVED}
+#: Freshping marks a check down on an error answer and on no answer alike.
+_STATES = {
+    "reporting error": Status.FIRING,
+    "not responding": Status.FIRING,
+    "available": Status.RESOLVED,
+}
+#: A paused check is not watched: no outage begins or ends.
+_QUIET = frozenset({"paused"})
 #: The application Freshping's test message names.
 _TEST_APPLICATION = "webhook test"
 
@@ -44,13 +52,17 @@ def normalize(payload: dict[str, Any]) -> Normalized:
         detail = 'freshping test notification (application "Webhook test"): no ticket change'
         return Normalized((), (Skipped(SOURCE, "test_notification", detail),))
     state = common.line(common.unnested(data.get("check_state_name")), "check_state_name", 64)
-    status = _STATES.get((state or "").strip().lower())
-    if status is None:
+    word = (state or "").strip().lower()
+    status = _STATES.get(word)
+    if status is None and word not in _QUIET:
         raise InvalidAlertError(
             f"freshping check_state_name {common.short(data.get('check_state_name'))} is not "
-            "Reporting Error or Available"
+            "Reporting Error or Available (nor Not Responding or Paused)"
         )
     check_id = common.ident(data.get("check_id"), "webhook_event_data.check_id")
+    if status is None:
+        detail = f"freshping check {common.short(check_id)} is {word}: no ticket change"
+        return Normalized((), (Skipped(SOURCE, "no_state_change", detail),))
     name = common.line(common.unnested(data.get("check_name")), "check_name", shown=True)
     target = common.line(common.unnested(data.get("request_url")), "request_url", shown=True)
     code = common.count(data.get("http_status_code"))
