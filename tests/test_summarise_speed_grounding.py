@@ -270,3 +270,17 @@ def test_links_addresses_and_commands_are_found_as_by_searching_every_text() -> 
         seen["numeric"] += numeric[1]
         seen["hidden"] += hidden[1]
     assert all(seen.values()), seen
+
+
+def test_the_alerts_numbers_are_read_only_when_a_fact_compares_by_value() -> None:
+    """Evidence reads the numbers of the alert's text at the first fact that compares by value
+    (95%, 1,000), not before: a summary stating none (ids and hosts only) never pays for them;
+    once read they are every number of the text, as they were read eagerly before."""
+    shown = grounding.evidence({"title": "CPU at 95.5% on web-7", "labels": {"n": "1,000"}})
+    grounding.check("Restart web-7 and check pod-7f9c", shown)
+    assert "numbers" not in vars(shown)
+    assert grounding.check("CPU at 96% for 1000 checks", shown) == Checked(
+        "CPU at 96% for 1000 checks"
+    )
+    assert vars(shown)["numbers"] == frozenset(grounding._numbers(shown.text))
+    assert shown.numbers >= {"95.5", "96", "95", "1000", "7"}

@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import cached_property
 from ipaddress import ip_address
 from typing import Any, NamedTuple
 
@@ -106,14 +107,18 @@ _MAX_PROBES = 64
 _MAX_DEPTH = 64
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Evidence:
     """The alert text the model was shown, ready for look-ups."""
 
     #: Every string of the view, lower-cased, one per line.
     text: str
-    #: Every number in it, as `_canonical` writes them.
-    numbers: frozenset[str]
+
+    @cached_property
+    def numbers(self) -> frozenset[str]:
+        """Every number in `text`, as `_canonical` writes them: read at the first fact that
+        compares by value, as a summary stating only ids and hosts needs none of them."""
+        return frozenset(_numbers(self.text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +141,7 @@ def evidence(view: Mapping[str, Any]) -> Evidence:
     text = text.replace("\\n", "\n").replace("\\t", "\t").replace('\\"', '"')
     text += "".join(f"\n{'.'.join(m.groups())}" for m in _EC2_NAME.finditer(text))
     lowered = folded(text).lower()
-    return Evidence(lowered, frozenset(_numbers(lowered)))
+    return Evidence(lowered)
 
 
 def check(text: str, shown: Evidence) -> Checked:
