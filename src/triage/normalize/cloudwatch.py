@@ -9,7 +9,9 @@ name mapped to its code ("US East (N. Virginia)" → us-east-1). The SNS Subject
 SNS cuts it to 100 characters. ALARM → firing, OK → resolved, INSUFFICIENT_DATA → Skipped.
 An alarm's deletion (EventBridge "CloudWatch Alarm Configuration Change", `operation: delete`)
 → resolved, whatever its last state: CloudWatch sends no OK for a deleted alarm, and its ticket
-would stay open for good. Its other configuration changes are Skipped.
+would stay open for good. A grouped (Metrics Insights GROUP BY) alarm's deletion resolves the
+alarm's own incident only, with a note that its contributors' stay open: the event names none
+of them. Its other configuration changes are Skipped.
 
 Only the identity (account, Region, alarm name) and the new state can refuse an alarm: a
 description, reason, old state, trigger, configuration or metrics list of an odd JSON type is
@@ -303,7 +305,21 @@ def _normalize_event(
         per_time_series=names is _LAMBDA_FIELDS and _per_time_series(metrics),
         deleted=deleted,
     )
-    return _normalize(change)
+    result = _normalize(change)
+    if deleted and _per_time_series(metrics):
+        return Normalized(result.alerts, result.skipped, (*result.notes, _orphans(change)))
+    return result
+
+
+def _orphans(change: _Change) -> str:
+    """What a grouped alarm's deletion leaves open: its contributors' incidents, which no OK
+    will close and the event does not list."""
+    return (
+        f"alarm {common.short(change.name)} in {common.short(change.region)} was deleted: it "
+        "watched one time series per group, and the incidents of its contributors stay open "
+        "(CloudWatch sends them no OK, and the deletion does not name them); close them with "
+        "`triage incidents close`, or give their route a `resolve_after_s`"
+    )
 
 
 def _is_deletion(detail: Any) -> bool:
