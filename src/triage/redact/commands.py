@@ -62,7 +62,10 @@ _PASSWORD_OPTIONS = (
     ("sqlcmd|bcp|ipmitool|zip|unzip", ("-P",)),
     ("ssh-keygen", ("-N", "-P")),
     ("snmp(?:walk|bulkwalk|get|getnext|bulkget|set|table|trap)", ("-A", "-X")),
-    ("ldap(?:search|add|modify|delete|passwd|compare|whoami|exop|modrdn|url)", ("-w",)),
+    # ldappasswd's -a is the old password and -s the new one, besides the bind's -w.
+    ("ldappasswd", ("-w", "-a", "-s")),
+    ("ldap(?:search|add|modify|delete|compare|whoami|exop|modrdn|url)", ("-w",)),
+    ("influx|racadm", ("-p",)),
     ("plink|pscp|psftp", ("-pw",)),
     ("psexec(?:64)?", ("-p",)),
     (r"openssl[ \t]{1,3}enc", ("-k",)),
@@ -134,6 +137,13 @@ def _quote_mark(argument: str) -> str:
 _QUOTED_ARGUMENT = rf"{_SHELL_DOUBLE_QUOTED}|'[^'\n]{{0,512}}+'"
 _ARGUMENT = re.compile(
     rf"""{_QUOTED_ARGUMENT}|(?:[^\s'"\\]|\\(?!\\{{0,2}}["'])){{1,512}}+(?:{_QUOTED_ARGUMENT})?"""
+)
+
+
+#: A NetworkManager setting that holds a secret: `<setting>.psk`, `.password`, `.wep-key0`.
+_NMCLI_SECRET = (
+    r"[\w-]{1,64}\.(?:psk|password|password-raw|wep-key[0-3]|leap-password"
+    r"|private-key-password|phase2-private-key-password|pin)"
 )
 
 
@@ -222,14 +232,66 @@ def _user_password(match: re.Match[str]) -> str:
     return _value_replaced(match, ":[REDACTED:password]")
 
 
+#: The command names these rules know, as an argument list's first item names one.
+_ARGV_COMMANDS = (
+    r"mysql(?:dump|admin|import|check|show|slap)?|mariadb(?:-dump|-admin)?|sshpass|htpasswd"
+    r"|docker|podman|buildah|skopeo|nerdctl|oras|az|oc|cf|helm|crane|mongo(?:sh|dump|restore)?"
+    r"|7za?|redis-cli|cqlsh|rabbitmqadmin|rabbitmqctl|mosquitto_(?:pub|sub|rr)|sqlcmd|bcp"
+    r"|ipmitool|zip|unzip|ssh-keygen|snmp[a-z]{2,12}|ldap[a-z]{2,10}|plink|pscp|psftp|psexec"
+    r"|openssl|(?:un)?rar|twine|influx|racadm|curl|wget|smbclient|rpcclient|lftp|keytool|java"
+    r"|psql|pg_dump|pg_restore|kubectl|mc|nmcli|https?|xhs?"
+)
+#: A command's argument list written as a literal: Python's repr in a traceback
+#: (`['redis-cli', '-a', '…']`), JSON text (`["mysql", "-p…"]`, also inside a JSON string,
+#: `[\"…\"]`); its first item a command these rules know, each item free of quotes and
+#: backslashes.
+_ARGUMENT_LIST = (
+    r"\[[ \t]{0,3}(?P<lq>\\?[\"'])(?:[^\s\"'\\]{0,200}+/)?"
+    rf"(?:{_ARGV_COMMANDS})(?P=lq)"
+    r"(?:[ \t]{0,3},[ \t]{0,3}(?P=lq)[^\"'\\\n]{0,512}+(?P=lq)){1,64}+[ \t]{0,3}\]"
+)
+#: What an argument needs double quotes for, to be one word on a command line.
+_SPACED = re.compile(r"[\s;&|()<>#`$]")
+
+
+def _argument_list(match: re.Match[str]) -> str:
+    """An argument list (`_ARGUMENT_LIST`) with each item these rules take on the command line
+    it stands for replaced: the items joined as shell words, redacted by `COMMAND_RULES`, and
+    each changed word written back in its item's quotes."""
+    quote = re.escape(match["lq"])
+    items = list(re.finditer(rf"{quote}([^\"'\\\n]*){quote}", match[0]))
+    words = [f'"{i[1]}"' if not i[1] or _SPACED.search(i[1]) else i[1] for i in items]
+    line = " ".join(words)
+    redacted = line
+    for rule in COMMAND_RULES:
+        redacted = rule.pattern.sub(rule.replacement, redacted)
+    if redacted == line:
+        return match[0]
+    changed = _ARGUMENT.findall(redacted)
+    if len(changed) != len(items):
+        # A rule joined or split words: the list cannot be written back item by item.
+        return match[0]
+    pieces, last = [], 0
+    for item, word, new in zip(items, words, changed, strict=True):
+        if new != word:
+            pieces += (match[0][last : item.start(1)], new.strip('"'))
+            last = item.end(1)
+    pieces.append(match[0][last:])
+    return "".join(pieces)
+
+
+def _command_or_list(match: re.Match[str]) -> str:
+    """An argument list's replacement (`_argument_list`) when the match is one (`argv`), else
+    a command line's (`_command_passwords`)."""
+    return _argument_list(match) if match["argv"] is not None else _command_passwords(match)
+
+
 COMMAND_RULES: tuple[
     _Rule, ...
 ] = (  # MySQL's clients take the password glued to -p (mysql -uroot -pSecret, -p'Secret'); sshpass
-    # -p takes it as the next word. The command must start its line (also after an escaped
-    # line break inside a JSON string, `\n`), a quoted string (a JSON string's value) or a
-    # pipeline step (and a
-    # MySQL one be followed by an option), so `--name mysql -p3306:3306` stays, and each line
-    # is read once from its command, whatever it repeats.
+    # -p takes it as the next word. The command must start a word (`_COMMAND_START`: not
+    # inside a path or a name, `my-mysql`), and a MySQL one be followed by an option; a
+    # port after -p is none (`--name mysql -p3306:3306` stays).
     _rule(
         rf"({_COMMAND_START}{_COMMAND_PATH}(?:mysql(?:dump|admin|import|check|show|slap)?"
         r"|mariadb(?:-dump|-admin)?)[ \t]{1,20}-"
@@ -243,20 +305,23 @@ COMMAND_RULES: tuple[
         "mariadb",
     ),
     # Commands that take a password as a short option's value, each its own option
-    # (`_PASSWORD_OPTIONS`: redis-cli's -p is a port, its -a the password).
+    # (`_PASSWORD_OPTIONS`: redis-cli's -p is a port, its -a the password); and a command's
+    # argument list as a literal, read as the command line it stands for (`_argument_list`).
     _rule(
         rf"({_COMMAND_START}{_COMMAND_PATH}"
         rf"(?P<command>{'|'.join(commands for commands, _ in _PASSWORD_OPTIONS)})[ \t])"
-        rf"(?P<args>(?:(?!\\n){_ARGS_CHAR}){{1,512}}+)",
-        _command_passwords,
+        rf"(?P<args>(?:(?!\\n){_ARGS_CHAR}){{1,512}}+)"
+        rf"|(?P<argv>{_ARGUMENT_LIST})",
+        _command_or_list,
         # Whole command words (a space or a tab after them): `7z`, `zip` and `bcp` are in many
         # a base64 run or a word, which would each send the text through the pattern.
         *(f"{word}{gap}" for word in ("login", "7z", "7za", "zip", "bcp", "rar") for gap in " \t"),
-        *("ldap", "plink", "pscp", "psftp", "psexec", "openssl"),
+        *("ldap", "plink", "pscp", "psftp", "psexec", "openssl", "influx", "racadm"),
         *("mongo", "redis-cli", "sqlcmd", "ipmitool", "ssh-keygen", "snmp", "twine"),
         # cqlsh by its `lsh` and the gap after it: the letter `c` starts no other needle looked
         # for as written, and would add to the positions every text's search tries.
         *("lsh ", "lsh\t", "rabbitmqadmin", "mosquitto_"),
+        *("['", '["', '[\\"', "[ '", '[ "', '[ \\"'),
     ),
     # smbclient's (and rpcclient's, net's) -U user%password; lftp's -u user,password; the
     # password quoted or not, or the pair quoted whole (`-U 'bob%…'`).
@@ -274,18 +339,40 @@ COMMAND_RULES: tuple[
         "--user",
         "lftp",
     ),
-    # rabbitmqctl add_user|change_password|authenticate_user <user> <password>; MinIO's mc
-    # alias set <alias> <url> <access key> <secret key>.
+    # A password by its place after a command's words: rabbitmqctl add_user|change_password|
+    # authenticate_user <user> <password>; MinIO's mc alias set <alias> <url> <access key>
+    # <secret key>; poetry config http-basic.<repo> <user> <password>; wpa_passphrase <ssid>
+    # <passphrase>; rclone config create|update <name> <type> … pass|password <password>;
+    # DB2's CONNECT TO <db> USER <user> USING <password> (any case); curl's client
+    # certificate with its pass phrase after a colon (`-E cert.pem:pw`, `--cert cert.pem:pw`:
+    # a Windows drive's `C:\` and a PKCS#11 URI hold none); NetworkManager's secrets on
+    # nmcli's command line (`wifi-sec.psk …`, `802-1x.password …`, `wifi-sec.wep-key0 …`).
     _rule(
-        r"((?<![\w-])(?:rabbitmqctl[ \t](?:[^\n|;&]{0,200}?[ \t])?"
+        r"((?:(?<![\w-])(?:rabbitmqctl[ \t](?:[^\n|;&]{0,200}?[ \t])?"
         r"(?:add_user|change_password|authenticate_user)[ \t]{1,3}[^\s]{1,256}+"
         r"|mc[ \t]{1,3}alias[ \t]{1,3}set"
-        r"(?:[ \t]{1,3}[^\s]{1,2048}+){3})[ \t]{1,3}(?P<q>\\?[\"'])?)(?!\[REDACTED)"
+        r"(?:[ \t]{1,3}[^\s]{1,2048}+){3}"
+        r"|poetry[ \t]{1,3}config[ \t]{1,3}http-basic\.[^\s]{1,256}+[ \t]{1,3}[^\s]{1,256}+"
+        r"|wpa_passphrase[ \t]{1,3}(?:\"[^\"\n]{1,64}+\"|'[^'\n]{1,64}+'|[^\s\"']{1,256}+)"
+        r"|rclone[ \t]{1,3}config[ \t]{1,3}(?:create|update)[ \t]"
+        + _up_to(r"pass(?:word)?[ \t]", 1024)
+        + r"(?<![\w-])pass(?:word)?"
+        r"|(?i:connect[ \t]{1,3}to[ \t]{1,3}[^\s]{1,256}+[ \t]{1,3}user[ \t]{1,3}"
+        r"[^\s]{1,256}+[ \t]{1,3}using))[ \t]{1,3}"
+        rf"|{_COMMAND_START}{_COMMAND_PATH}curl[ \t]"
+        + _up_to(r"(?:-E|--cert)[ \t=]", 256)
+        + r"(?<![\w-])(?:-E|--cert)[ \t=]{1,3}\\?[\"']?(?![A-Za-z]:[\\/]|pkcs11:)"
+        r"(?:[^\s:\"'\\]|\\:){1,1024}+:"
+        rf"|{_COMMAND_START}{_COMMAND_PATH}nmcli[ \t]"
+        + _up_to(_NMCLI_SECRET, 256)
+        + rf"(?<![\w.-]){_NMCLI_SECRET}[ \t]{{1,3}})"
+        r"(?P<q>\\?[\"'])?)(?!\[REDACTED)"
         # Quoted, to its closing quote (`"it's…"`); else to a space or a quote.
         rf"(?(q){_QUOTED_CHAR}{{1,256}}+|(?:[^\s\"'\\]|\\(?![\"'])){{1,256}})",
         _replaced_value("[REDACTED:password]"),
-        "rabbitmqctl",
-        "alias",
+        *("rabbitmqctl", "alias", "http-basic.", "wpa_passphrase", "rclone", "connect"),
+        *("curl", "nmcli"),
+        fold_needles=True,
     ),
     _rule(
         rf"({_COMMAND_START}{_COMMAND_PATH}sshpass[ \t]"
@@ -300,7 +387,10 @@ COMMAND_RULES: tuple[
     # scheme://…, a URL with its own rule; not docker's -u 1000:1000, a user and a group id),
     # --password value, --db-password value.
     _rule(
-        r"((?<![\w-])(?:-[uU][ \t=]{0,3}|--(?:proxy-)?user[ \t=]{1,3})(?P<uq>\\?[\"'])?"
+        r"((?<![\w-])(?:-[uU][ \t=]{0,3}|--(?:proxy-)?user[ \t=]{1,3}|--auth[ \t=]{1,3}"
+        # HTTPie's (and xh's) -a user:password; elsewhere -a is any option.
+        rf"|{_COMMAND_START}(?:https?|xhs?)[ \t]{_up_to('-a', 200)}(?<![\w-])-a[ \t]{{1,3}})"
+        r"(?P<uq>\\?[\"'])?"
         r"(?P<user>[^\s:\"'\[\\]{0,256}+)):(?!//)(?!(?:\\?[\"'])?\[REDACTED)"
         # `user:password` quoted whole: the password goes to that closing quote, over a quote
         # of the other kind (`"admin:it's…"`).
@@ -314,6 +404,9 @@ COMMAND_RULES: tuple[
         "-U",
         "--user",
         "--proxy-user",
+        "--auth",
+        "-a ",
+        "-a\t",
     ),
     # Single-dash options that take a password: keytool's -storepass, -keypass, -srcstorepass,
     # -deststorepass; openssl's -passin, -passout, -pass, whose `pass:` gives it in clear
