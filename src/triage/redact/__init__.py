@@ -141,21 +141,34 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     community: X (letters and digits), snmp_community=,
                                     rocommunity/rwcommunity X, snmp-server community X;
                                     the published defaults public and private stay;
-                                  - in commands: curl -u user:pass (-uuser:pass), --db-password
+                                  - in commands: curl -u user:pass (-uuser:pass; a DSN's
+                                    host after it stays, -u app:X@db/app), --user, --auth,
+                                    httpie's -a user:X, curl -E cert.pem:X, --db-password
                                     …, an option whose last words name a key as below
                                     (--routing-key …, --account-key …), mysql -pX, sshpass
-                                    -p X, docker login -p X, az login -p X, mongo -p X,
+                                    -p X, docker (podman, buildah, skopeo, nerdctl, oras,
+                                    oc, cf, helm registry, crane auth) login -p X, az login
+                                    -p X, mongo -p X, twine/influx/racadm -p X,
                                     redis-cli -a X, cqlsh/rabbitmqadmin -p X,
                                     sqlcmd/bcp/ipmitool/zip/mosquitto_pub -P X, 7z -pX,
-                                    ssh-keygen -N X, snmpwalk -A X -X Y (glued too, -PX, where
-                                    the command's parser takes it so),
-                                    smbclient -U user%X, lftp -u user,X, keytool -storepass X,
-                                    openssl -passin pass:X, htpasswd -b file user X,
-                                    rabbitmqctl add_user user X, mc alias set a url key X;
-                                    a container's JSON args ["--password", "…"]; X quoted
+                                    ssh-keygen -N X, snmpwalk -A X -X Y, ldappasswd -w/-a/-s
+                                    X (glued too, -PX, where the command's parser takes it
+                                    so), smbclient -U user%X (or 'user%X'), lftp -u user,X,
+                                    keytool -storepass X, openssl -passin pass:X, htpasswd
+                                    -b file user X, rabbitmqctl add_user user X, mc alias set
+                                    a url key X, poetry config http-basic.r user X,
+                                    wpa_passphrase ssid X, rclone config create … pass X,
+                                    nmcli's wifi-sec.psk X, DB2's CONNECT TO db USER u USING
+                                    X; a container's JSON args ["--password", "…"], and a
+                                    command's argument list as a literal (a traceback's
+                                    ['redis-cli', '-a', '…'], ["mysql", "-p…"]) read as its
+                                    command line; X quoted
                                     too, in either quotes, escaped inside a JSON string
-                                    (\\"…\\"), a command starting its line, its pipeline
-                                    step or a quoted string; a double-quoted X holding an
+                                    (\\"…\\"), the value ending where the JSON string that
+                                    holds the line ends; a command where a word starts (a
+                                    line's start, after a log line's prefix, a YAML list's
+                                    `- `, sudo, `--`, a pipeline step, a quote, `ExecStart=`,
+                                    /usr/bin/), not inside a name; a double-quoted X holding an
                                     escaped quote ("p4ss\\"w0rd", \\"p4ss\\\\\\"w0rd\\" inside a
                                     JSON string) whole, also in Redis's AUTH and in pairs;
                                   - a connection string's Password= or Pwd= to its `;`, spaces
@@ -207,7 +220,10 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     - POSTGRES_PASSWORD=a b c, an ini or .env password = a b c;
                                     a YAML block scalar (password: |) whole, raw or escaped;
                                   - a string that is wholly NAME=value (docker inspect's Env,
-                                    systemd's Environment="…"), to its closing quote;
+                                    systemd's Environment="…"), to its closing quote (an
+                                    escaped \\"NAME=…\\" inside a JSON string to its escaped
+                                    one); of PGPASSWORD=X pg_dump -h …, a command after the
+                                    value, the first word only, there and in a YAML list;
                                   - a secret field of a data class's or a map's toString
                                     (Config(password=a b, url=…), {db.password=a b, …}) and of
                                     Go's %+v struct (&{Host:db Password:a b User:app}), to the
@@ -221,7 +237,7 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     inside a JSON string, and with escaped quotes inside it),
                                     after redis-cli's prompt, CONFIG SET requirepass or
                                     masterauth, a redis.conf requirepass line, a history line
-                                    auth <non-word>; HELLO 3 AUTH user pw, MIGRATE's AUTH pw
+                                    (or a line's end after a log's prefix) auth <non-word>; HELLO 3 AUTH user pw, MIGRATE's AUTH pw
                                     and AUTH2 user pw, Sentinel's auth-pass; an ACL user's
                                     >pw and <pw (ACL SETUSER, ACL LIST, users.acl);
                                   - a random-looking bare pass=…, _auth=…;

@@ -14,9 +14,10 @@ from triage.redact.rule import _ESCAPED_QUOTED_CHAR, _VALUE_MAX, _Rule, _rule
 def _redis_password(match: re.Match[str]) -> bool:
     """True if a Redis AUTH, CONFIG SET requirepass or requirepass line (`match`) gives a
     password: after redis-cli's prompt, on redis-cli's command line or after CONFIG SET,
-    always; a redis.conf line `requirepass …` that holds only it; a line that is only `AUTH
-    default …`, or `auth …` whose value `_told_password` says is one: `auth failed` is not
-    (nor, bare, an identifier)."""
+    always; a redis.conf line `requirepass …` that holds only it; a line that ends with `AUTH
+    default …` (alone, or after a space: a log line's prefix, a YAML list's `- `), or with
+    `auth …` whose value `_told_password` says is one: `auth failed` is not (nor, bare, an
+    identifier)."""
     if match["prompt"] is not None or match["config"] is not None or match["cli"] is not None:
         return True
     if match["line"] is None or match["end"] is None:
