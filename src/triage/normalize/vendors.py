@@ -13,8 +13,9 @@ too: the link `link` or `url`, the message `body`, `event_msg`, `text_msg` or `m
 Identity, opsgenie: the alert's `alias` (Opsgenie's own de-duplication key), else `alertId`.
 Identity, pagerduty: the incident's id (`event.data.id`).
 States: a Datadog transition (Triggered, Warn, Renotify and their Re- forms fire, Recovered
-resolves, No Data changes no ticket), Opsgenie's `action` (Create fires, Close and Delete resolve) and
-PagerDuty's `event_type` (incident.triggered and .reopened fire, .resolved resolves); every
+resolves, No Data changes no ticket), Opsgenie's `action` (Create and UnAcknowledge fire, Close
+and Delete resolve) and PagerDuty's `event_type` (incident.triggered, .reopened and
+.unacknowledged fire, .resolved resolves); every
 other action or event (acknowledged, a note, a new responder …) changes no ticket (Skipped),
 and PagerDuty's test event (pagey.ping) is Skipped as `test_notification`.
 Priorities P1..P5 are these tools' five-step scale: P1 critical, P2 high, P3 medium, P4 and P5
@@ -319,7 +320,8 @@ def _dd_body(body: Any, status: Any) -> str:
 
 # --- Opsgenie ----------------------------------------------------------------------------------
 
-_OG_FIRING = frozenset({"create"})
+#: An unacknowledged alert notifies again: it is live, whatever triage closed meanwhile.
+_OG_FIRING = frozenset({"create", "unacknowledge"})
 #: A deleted alert is gone from Opsgenie: no Close will ever follow it.
 _OG_RESOLVED = frozenset({"close", "delete"})
 
@@ -369,7 +371,8 @@ def normalize_opsgenie(payload: dict[str, Any]) -> Normalized:
 
 # --- PagerDuty ---------------------------------------------------------------------------------
 
-_PD_FIRING = frozenset({"incident.triggered", "incident.reopened"})
+#: An incident unacknowledged (its acknowledgement timed out) is triggered and pages again.
+_PD_FIRING = frozenset({"incident.triggered", "incident.reopened", "incident.unacknowledged"})
 _PD_RESOLVED = frozenset({"incident.resolved"})
 #: What a webhook subscription's "Send Test Event" sends (resource type `pagey`).
 _PD_PING = "pagey.ping"
