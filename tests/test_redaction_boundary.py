@@ -28,6 +28,7 @@ import structlog
 
 from github_stub import GitHubServer
 from memory_store import MemoryStore
+from remembering import RememberingRedactor
 from triage.errors import TriageError
 from triage.incidents import Ledger, Policy
 from triage.logs import redact_event
@@ -35,7 +36,6 @@ from triage.metrics import Metrics
 from triage.models import Alert, Status
 from triage.normalize import normalize_body
 from triage.pipeline import Pipeline
-from triage.redact import Redactor
 from triage.settings import Settings
 from triage.sinks.backend import BackendSink
 from triage.sinks.github import GitHubSink
@@ -357,7 +357,9 @@ def _settings(digest: bool) -> Settings:
 
 
 SETTINGS = {digest: _settings(digest) for digest in (False, True)}
-REDACTOR = Redactor(lambda: [BACKEND_TOKEN, GITHUB_TOKEN, SLACK_WEBHOOK, OPENAI_KEY])
+#: The daemon's redactor, remembering long texts too: the rounds' alerts go through four
+#: effects, twice with a digest, and the model echoes the prompt into tickets redacted again.
+REDACTOR = RememberingRedactor(BACKEND_TOKEN, GITHUB_TOKEN, SLACK_WEBHOOK, OPENAI_KEY)
 #: One for the module: it keeps nothing between alerts, and reading and checking its bundled
 #: patterns costs ~16 ms of CPU, 2 s over this file's pipelines.
 DETERMINISTIC = DeterministicSummariser()
