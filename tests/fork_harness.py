@@ -202,6 +202,10 @@ def _serve() -> None:
     gc.disable()  # as triage/__main__.py does before its imports
     import importlib
 
+    # `python -m` puts the working directory first on the path, not the script's (tests/,
+    # whose modules must not stand in for anything triage imports).
+    sys.path[0] = os.getcwd()
+
     for name in PRELOAD:
         importlib.import_module(name)
     _compile_redaction_rules()
@@ -288,6 +292,7 @@ def _child(request: dict[str, Any], devnull: int) -> None:
     for fd in {devnull, out, err}:
         os.close(fd)
     os.chdir(request["cwd"])
+    sys.path[0] = request["cwd"]
     os.environ.clear()
     os.environ.update(request["env"])
     _run_as_main(request["argv"])
