@@ -114,8 +114,41 @@ def test_letters_that_differ_without_ignorecase_are_apart(regex: str, flags: int
     assert backtracking(regex, flags) is None
 
 
+@pytest.mark.parametrize(
+    "regex",
+    [
+        r"(?:ab)+[ab]{2,}!",  # a group's loop, then a class's
+        r"[ab]+?(?:\w+?|b)$",  # the second loop inside an alternation
+        r"\d+(?:\.\d+)?\d*x",  # apart only by an optional part
+        r"(?=\w+\w+!)x",  # inside a lookahead, which is searched on its own
+        r"(?:[a-f]+-)?[a-f]+\w+$",
+    ],
+)
+def test_loops_in_series_that_read_one_text_are_refused(regex: str) -> None:
+    """Two unbounded loops one after the other that can read one text (whatever each is
+    made of: a group, a class, an alternative) split it a quadratic number of ways wherever
+    a search starts: refused as side by side, where only two single classes were caught."""
+    reason = backtracking(regex, re.IGNORECASE)
+    assert reason is not None and reason.startswith("two repeats side by side"), reason
+
+
 def test_side_by_side_repeats_overlapping_outside_latin_are_refused() -> None:
     """Two unbounded repeats side by side whose classes share only CJK characters still split
     a text a quadratic number of ways: refused as side by side."""
     reason = backtracking(r"[^\x00-\u4e00]+\w+!")
     assert reason is not None and reason.startswith("two repeats side by side")
+
+
+def test_a_repeat_too_large_to_check_is_refused_saying_so() -> None:
+    """A repeated body of 20,000 characters is past what the check follows: refused with a
+    reason saying so, not taken unchecked (nor checked for minutes)."""
+    reason = backtracking("(?:" + "ab" * 10_000 + ")+")
+    assert reason is not None and reason.startswith("a repeat too large to check"), reason
+
+
+def test_a_long_alternation_of_words_under_a_repeat_is_taken() -> None:
+    """Three hundred distinct words as alternatives of one repeat, each ended by a comma the
+    words cannot hold, split a text one way: taken (the check follows words, not pairs of
+    every state)."""
+    words = [f"w{i:03d}x" for i in range(300)]
+    assert backtracking(f"(?:(?:{'|'.join(words)}),)+", re.IGNORECASE) is None

@@ -3,10 +3,12 @@ exponential (or high-polynomial) time on an alert that almost matches.
 
 The parsed regex is read, not sampled: a repeat is refused when its loop can read one text
 along two paths (`regex_nfa.ambiguous_loop`: `(a+)+`, `(a|a)*`, `(\\w+\\s?)*`, `(.*a){12}`,
-whatever the characters), when its body can match empty text (`(a*)*`, `(.?){30}`), and two
-unbounded repeats of one class side by side (`\\w+\\w*`) are refused as quadratic. Repeats
+whatever the characters) or its body can match empty text (`(a*)*`, `(.?){30}`); and two
+unbounded loops one after the other that can read one text (`regex_nfa.loops_in_series`:
+`\\w+\\w*`, `(?:ab)+[ab]{2,}`) are refused as quadratic wherever a search starts. Repeats
 kept apart by a character the repeated part cannot hold (`([a-z0-9-]+\\.)+example\\.com`) or
-whose alternatives the next character tells apart (`(a|ab)*c`) are taken.
+whose alternatives the next character tells apart (`(a|ab)*c`) are taken. Each loop still
+costs a search time in proportion to the text times the run it walks from each start.
 
 `re` is kept, not RE2 (which cannot backtrack): RE2's `\\b` and `\\w` are ASCII only, so the
 bundled patterns would match other text beside non-ASCII letters ("éoom killed").
@@ -18,13 +20,13 @@ import math
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from triage.summarise.regex_chars import CharClass, freeze, overlap
 from triage.summarise.regex_nfa import (
     ONE_CHARACTER,
     REPEATS,
     TooLargeError,
     ambiguous_loop,
     children,
+    loops_in_series,
 )
 
 if TYPE_CHECKING:  # typeshed describes re's parser under its old, deprecated names
@@ -71,8 +73,7 @@ def backtracking(pattern: str, flags: int = 0) -> str | None:
             if reason is not None:
                 return reason
         if any(
-            _side_by_side(sequence, where)
-            for sequence, where in _sequences(tree.data, tree.state.flags)
+            loops_in_series(data, where) for data, where in _searched(tree.data, tree.state.flags)
         ):
             return _SIDE_BY_SIDE
     except TooLargeError:
@@ -104,12 +105,11 @@ def _repeat_reason(op: Any, av: Any, flags: int) -> str | None:
 
 def _repeats(data: Iterable[Any], flags: int) -> Iterator[tuple[Any, Any, int]]:
     """Every repeat node at any depth (lookarounds and atomic groups included), with the
-    flags in force where it stands."""
+    flags in force where it stands; inner repeats first, as the smaller to check."""
     for op, av in data:
+        yield from _repeats(children(op, av), _scoped(op, av, flags))
         if op in REPEATS:
             yield op, av, flags
-        inner = _scoped(op, av, flags)
-        yield from _repeats(children(op, av), inner)
 
 
 def _scoped(op: Any, av: Any, flags: int) -> int:
@@ -173,52 +173,17 @@ def _backtracking_nodes(data: Iterable[Any]) -> Iterator[tuple[Any, Any]]:
             yield from _backtracking_nodes(children(op, av))
 
 
-def _sequences(data: Any, flags: int) -> Iterator[tuple[Any, int]]:
-    """`data` and every sequence inside it (a group's, a repeat's, each branch), with the
-    flags in force there."""
+def _searched(data: Any, flags: int) -> Iterator[tuple[Any, int]]:
+    """The regex's main sequence and each lookaround's (matched on its own), with the flags
+    in force there."""
     yield data, flags
+    yield from _lookarounds(data, flags)
+
+
+def _lookarounds(data: Any, flags: int) -> Iterator[tuple[Any, int]]:
     for op, av in data:
         inner = _scoped(op, av, flags)
-        if op == _constants.BRANCH:
-            for branch in av[1]:
-                yield from _sequences(branch, inner)
-        elif op == _constants.GROUPREF_EXISTS:
-            for branch in av[1:]:
-                if branch is not None:
-                    yield from _sequences(branch, inner)
+        if op in (_constants.ASSERT, _constants.ASSERT_NOT):
+            yield from _searched(av[1], inner)
         else:
-            inside = children(op, av)
-            if inside:
-                yield from _sequences(inside, inner)
-
-
-def _side_by_side(sequence: Any, flags: int) -> bool:
-    """Whether `sequence` holds an unbounded repeat of one character class after another
-    that can take the same characters, with nothing between them that the earlier one cannot
-    take (each such pair splits a text a quadratic number of ways)."""
-    open_repeats: list[CharClass] = []
-    for op, av in sequence:
-        if op == _constants.AT:
-            continue  # takes no character
-        one = _one_character(op, av, flags)
-        if one is None:
-            open_repeats = []  # a group or an alternation: followed no further
-        elif op in (_constants.MAX_REPEAT, _constants.MIN_REPEAT) and av[1] == _UNBOUNDED:
-            if any(overlap(one, (), earlier, ()) for earlier in open_repeats):
-                return True
-            open_repeats.append(one)
-        elif op not in REPEATS or av[0] > 0:
-            # A character that must be taken ends every open repeat that cannot take it.
-            open_repeats = [r for r in open_repeats if overlap(one, (), r, ())]
-    return False
-
-
-def _one_character(op: Any, av: Any, flags: int) -> CharClass | None:
-    """The node's class when it matches one character, its body's when it repeats one (as
-    `\\w+`), else None."""
-    if op in ONE_CHARACTER:
-        return CharClass(op, freeze(av), flags)
-    if op in REPEATS and len(av[2]) == 1 and av[2][0][0] in ONE_CHARACTER:
-        inner_op, inner_av = av[2][0]
-        return CharClass(inner_op, freeze(inner_av), flags)
-    return None
+            yield from _lookarounds(children(op, av), inner)

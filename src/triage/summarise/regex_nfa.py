@@ -1,6 +1,8 @@
 """Whether the loop of a repeat in a parsed regex can read one text along two different
 paths: then Python's backtracking `re`, on a text that almost matches, tries every way of
 splitting the text among the iterations, and the ways grow exponentially with its length.
+And whether two loops in series can each read one text (`loops_in_series`): then the ways
+grow with the square of its length, from every place a search starts.
 
 The repeat's body becomes an automaton with the choices `re` makes (each alternative, each
 further iteration or not; a bounded repeat unrolled, so `\\d{1,3}` has its three lengths), its
@@ -14,10 +16,11 @@ back-reference as any text: the test may call a safe loop ambiguous, never the r
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from triage.summarise.regex_chars import CharClass, freeze, overlap
+from triage.summarise.regex_chars import CharClass, freeze, overlap, shared
 
 if TYPE_CHECKING:  # typeshed describes re's parser under its old, deprecated names
     import sre_constants as _constants
@@ -29,7 +32,7 @@ else:
 UNROLL = 64
 #: An automaton or a pair search larger than this is no pattern an operator writes.
 MAX_STATES = 20_000
-MAX_PAIRS = 200_000
+MAX_PAIRS = 50_000
 
 ONE_CHARACTER = (_constants.LITERAL, _constants.NOT_LITERAL, _constants.ANY, _constants.IN)
 REPEATS = (_constants.MAX_REPEAT, _constants.MIN_REPEAT, _constants.POSSESSIVE_REPEAT)
@@ -44,16 +47,20 @@ class _State:
     """A state: one that takes a character (`char`), or an ε-state that only a character
     outside `exclude` may follow (a possessive repeat's end), or a plain ε-state."""
 
-    __slots__ = ("char", "exclude", "out")
+    __slots__ = ("char", "counted", "exclude", "out")
 
-    def __init__(self, char: CharClass | None = None, exclude: CharClass | None = None) -> None:
+    def __init__(
+        self, char: CharClass | None = None, exclude: CharClass | None = None, counted: bool = False
+    ) -> None:
         self.char = char
         self.exclude = exclude
+        #: Inside a bounded repeat too large to unroll, read as a loop: its cycles are bounded.
+        self.counted = counted
         self.out: list[_State] = []
 
 
-#: A step to a character-taking state, with the classes the character must stay outside.
-_Step = tuple[_State, frozenset[CharClass]]
+#: A character-taking state reached, with the classes the character must stay outside.
+_Reached = tuple[_State, frozenset[CharClass]]
 
 
 def ambiguous_loop(body: Any, flags: int) -> bool:
@@ -64,9 +71,9 @@ def ambiguous_loop(body: Any, flags: int) -> bool:
     entry, end = builder.sequence(body, flags)
     loop.out.append(entry)
     end.out.append(loop)
-    steps = _steps_from(builder, loop)
+    parts = _paths_part_and_meet(builder, loop)
     # An ε-cycle (a body that can match empty text) has endless paths: ambiguous.
-    return builder.cyclic or _paths_part_and_meet(steps)
+    return builder.cyclic or parts
 
 
 class _Builder:
@@ -75,14 +82,15 @@ class _Builder:
     def __init__(self) -> None:
         self.states = 0
         self.cyclic = False
-        self._reach: dict[_State, dict[_Step, int]] = {}
+        self._counting = 0
+        self._reach: dict[_State, dict[_Reached, int]] = {}
         self._busy: set[_State] = set()
 
     def state(self, char: CharClass | None = None, exclude: CharClass | None = None) -> _State:
         self.states += 1
         if self.states > MAX_STATES:
             raise TooLargeError
-        return _State(char, exclude)
+        return _State(char, exclude, counted=self._counting > 0)
 
     def sequence(self, data: Iterable[Any], flags: int) -> tuple[_State, _State]:
         entry = end = self.state()
@@ -129,8 +137,14 @@ class _Builder:
     ) -> tuple[_State, _State]:
         """`body` at least `lo` times then up to `hi` (each further copy inside the optional
         one before it, as `re` chooses: one more or stop), or a loop when unbounded."""
-        size = max(1, sum(1 for _ in nodes(body)))
-        unbounded = hi == _constants.MAXREPEAT or hi * size > UNROLL
+        size = max(1, _width(body))
+        if hi != _constants.MAXREPEAT and hi * size > UNROLL:
+            self._counting += 1
+            try:
+                return self.repeat(body, min(lo, 1), _constants.MAXREPEAT, flags, exclude)
+            finally:
+                self._counting -= 1
+        unbounded = hi == _constants.MAXREPEAT
         lo = min(lo, 1) if lo * size > UNROLL else lo
         entry = end = self.state()
         for _ in range(lo):
@@ -152,7 +166,7 @@ class _Builder:
         end.out.append(done)
         return entry, done
 
-    def reach(self, state: _State) -> dict[_Step, int]:
+    def reach(self, state: _State) -> dict[_Reached, int]:
         """The character-taking states `state` leads to through ε-states, each with the
         number of ε-paths there (1, or 2 for more)."""
         if state.char is not None:
@@ -164,7 +178,7 @@ class _Builder:
             self.cyclic = True
             return {}
         self._busy.add(state)
-        found: dict[_Step, int] = {}
+        found: dict[_Reached, int] = {}
         for successor in state.out:
             for (taker, excluded), paths in self.reach(successor).items():
                 if state.exclude is not None:
@@ -175,6 +189,22 @@ class _Builder:
         return found
 
 
+def _width(data: Iterable[Any]) -> int:
+    """How many character-taking states a parsed sequence becomes (as `repeat` unrolls)."""
+    width = 0
+    for op, av in data:
+        if op in ONE_CHARACTER:
+            width += 1
+        elif op in REPEATS:
+            lo, hi, body = av
+            inner = _width(body)
+            copies = hi if hi != _constants.MAXREPEAT and hi * inner <= UNROLL else min(lo, 1) + 1
+            width += copies * inner
+        else:
+            width += _width(children(op, av))
+    return width
+
+
 def _possessive_end(op: Any, hi: int, body: Any, flags: int) -> CharClass | None:
     """The class a possessive, unbounded repeat of one character class must not be followed
     by (it takes every such character), else None."""
@@ -182,13 +212,6 @@ def _possessive_end(op: Any, hi: int, body: Any, flags: int) -> CharClass | None
         return None
     inner_op, inner_av = body[0]
     return CharClass(inner_op, freeze(inner_av), flags) if inner_op in ONE_CHARACTER else None
-
-
-def nodes(data: Iterable[Any]) -> Iterator[tuple[Any, Any]]:
-    """Every node of a parsed sequence, at any depth."""
-    for op, av in data:
-        yield op, av
-        yield from nodes(children(op, av))
 
 
 def children(op: Any, av: Any) -> list[Any]:
@@ -208,33 +231,97 @@ def children(op: Any, av: Any) -> list[Any]:
     return []
 
 
-#: For each character-taking state of a loop: its steps (the state, its class, the classes
-#: the character must stay outside), with their numbers of ε-paths.
-_Steps = dict[_State, list[tuple[_State, CharClass, frozenset[CharClass], int]]]
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """One character taken: by which state, of which class, outside which classes, along
+    how many ε-paths (1, or 2 for more), and the state it leaves the path at."""
+
+    taker: _State
+    char: CharClass
+    excluded: tuple[CharClass, ...]
+    paths: int
+    then: _State
 
 
-def _steps_from(builder: _Builder, loop: _State) -> _Steps:
-    steps: _Steps = {}
-    todo = [taker for taker, _ in builder.reach(loop)]
-    while todo:
-        taker = todo.pop()
-        if taker in steps:
-            continue
-        found = builder.reach(taker.out[0])
-        steps[taker] = [(t, t.char, excluded, n) for (t, excluded), n in found.items() if t.char]
-        todo += [t for t, _ in found]
-    return steps
+class _Steps:
+    """The steps from each state where a path can stand between two characters (an ε-state
+    reached right after a character, followed through ε-states with one way on), with the
+    steps of each indexed by the characters of the literals and small sets they take."""
+
+    def __init__(self, builder: _Builder) -> None:
+        self._builder = builder
+        self._steps: dict[_State, list[_Step]] = {}
+        self._index: dict[_State, tuple[dict[str, list[_Step]], list[_Step]]] = {}
+
+    def of(self, state: _State) -> list[_Step]:
+        found = self._steps.get(state)
+        if found is None:
+            found = [
+                _Step(taker, taker.char, tuple(excluded), paths, _settled(taker.out[0]))
+                for (taker, excluded), paths in self._builder.reach(state).items()
+                if taker.char is not None
+            ]
+            self._steps[state] = found
+        return found
+
+    def along(self, step: _Step, state: _State) -> Iterator[_Step]:
+        """The steps from `state` that can take a character `step` takes."""
+        by_char, broad = self._indexed(state)
+        few = step.char.few()
+        if few is None:
+            candidates: Iterable[_Step] = self.of(state)
+        else:
+            seen = {id(s): s for ch in few for s in by_char.get(ch, ())}
+            candidates = [*seen.values(), *broad]
+        for other in candidates:
+            if _same(step, other) or overlap(step.char, step.excluded, other.char, other.excluded):
+                yield other
+
+    def _indexed(self, state: _State) -> tuple[dict[str, list[_Step]], list[_Step]]:
+        index = self._index.get(state)
+        if index is None:
+            by_char: dict[str, list[_Step]] = {}
+            broad: list[_Step] = []
+            for step in self.of(state):
+                few = step.char.few()
+                if few is None:
+                    broad.append(step)
+                for ch in few or ():
+                    by_char.setdefault(ch, []).append(step)
+            index = self._index[state] = (by_char, broad)
+        return index
 
 
-#: Two paths at once: the state each is at.
+def _same(one: _Step, other: _Step) -> bool:
+    return one.taker is other.taker and one.excluded == other.excluded
+
+
+def _settled(state: _State) -> _State:
+    """`state`, or the state a chain of plain ε-states with one way on leads to (where a
+    path stands is the same for all the paths through the chain)."""
+    seen: set[_State] = set()
+    while state.char is None and state.exclude is None and len(state.out) == 1:
+        if state in seen:
+            break
+        seen.add(state)
+        state = state.out[0]
+    return state
+
+
+#: Two paths at once: where each stands.
 _Pair = tuple[_State, _State]
+#: Three paths at once.
+_Triple = tuple[_State, _State, _State]
+_Node = TypeVar("_Node", _Pair, _State)
 
 
-def _paths_part_and_meet(steps: _Steps) -> bool:
-    """Whether two paths that start together at a state can take different steps and be
-    together at that state again, having read the same characters."""
+def _paths_part_and_meet(builder: _Builder, loop: _State) -> bool:
+    """Whether two paths that stand together can take different steps and stand together
+    again, having read the same characters."""
+    steps = _Steps(builder)
     edges: dict[_Pair, list[tuple[_Pair, bool]]] = {}
-    todo: list[_Pair] = [(s, s) for s in steps]
+    start = _settled(loop)
+    todo: list[_Pair] = [(start, start)]
     while todo:
         pair = todo.pop()
         if pair in edges:
@@ -243,33 +330,35 @@ def _paths_part_and_meet(steps: _Steps) -> bool:
             raise TooLargeError
         edges[pair] = _pair_steps(pair, steps)
         todo += [target for target, _ in edges[pair]]
+        # Every place one path can stand is also where two can stand together.
+        todo += [(step.then, step.then) for step in steps.of(pair[0])]
     component = _components(edges)
     return any(
-        parting and component[pair] == component[target] and pair[0] is pair[1]
+        parting and component[pair] == component[target]
         for pair, targets in edges.items()
         for target, parting in targets
     )
 
 
 def _pair_steps(pair: _Pair, steps: _Steps) -> list[tuple[_Pair, bool]]:
-    """Where two paths at `pair` go on one character both can take, and whether the two
-    step differently from one state (they part)."""
+    """Where two paths standing at `pair` go on one character both can take, and whether,
+    standing together, they step differently (they part)."""
     mine, theirs = pair
+    together = mine is theirs
     found: list[tuple[_Pair, bool]] = []
-    for t1, class1, out1, n1 in steps[mine]:
-        for t2, class2, out2, _ in steps[theirs]:
-            same = t1 is t2 and out1 == out2
-            if same or overlap(class1, tuple(out1), class2, tuple(out2)):
-                found.append(((t1, t2), mine is theirs and (not same or n1 > 1)))
+    for one in steps.of(mine):
+        for other in steps.along(one, theirs):
+            parting = together and (not _same(one, other) or one.paths > 1)
+            found.append(((one.then, other.then), parting))
     return found
 
 
-def _components(edges: dict[_Pair, list[tuple[_Pair, bool]]]) -> dict[_Pair, int]:
-    """Each pair's strongly connected component (Tarjan's algorithm, without recursion)."""
-    index: dict[_Pair, int] = {}
-    low: dict[_Pair, int] = {}
-    component: dict[_Pair, int] = {}
-    stack: list[_Pair] = []
+def _components(edges: Mapping[_Node, Iterable[tuple[_Node, bool]]]) -> dict[_Node, int]:
+    """Each node's strongly connected component (Tarjan's algorithm, without recursion)."""
+    index: dict[_Node, int] = {}
+    low: dict[_Node, int] = {}
+    component: dict[_Node, int] = {}
+    stack: list[_Node] = []
     for root in edges:
         if root in index:
             continue
@@ -297,3 +386,100 @@ def _components(edges: dict[_Pair, list[tuple[_Pair, bool]]]) -> dict[_Pair, int
                     if member == node:
                         break
     return component
+
+
+def loops_in_series(data: Any, flags: int) -> bool:
+    """Whether the parsed regex `data` has two unbounded loops, the second reachable from the
+    first, and one text that each can read round its loop and that leads from the first to
+    the second (`\\w+\\w+`, `\\d+\\.?\\d*`, `(?:ab)+[ab]{2,}`): every split of such a text
+    between the two is tried wherever a search starts, a quadratic number of ways."""
+    builder = _Builder()
+    entry, _ = builder.sequence(data, flags)
+    return _Series(_Steps(builder), _settled(entry)).found()
+
+
+class _Series:
+    """Two loops in series: three paths read one text, one round the first loop (p to p),
+    one from the first to the second (p to q) and one round the second (q to q)."""
+
+    def __init__(self, steps: _Steps, start: _State) -> None:
+        self._steps = steps
+        self._graph: dict[_State, list[_State]] = {}
+        todo = [start]
+        while todo:
+            state = todo.pop()
+            if state not in self._graph:
+                self._graph[state] = [step.then for step in steps.of(state)]
+                todo += self._graph[state]
+        self._component = _components(
+            {s: [(t, False) for t in ts] for s, ts in self._graph.items()}
+        )
+        self._reaches: dict[_State, set[_State]] = {}
+        self._next: dict[_Triple, list[_Triple]] = {}
+
+    def found(self) -> bool:
+        component = self._component
+        looping = [
+            s
+            for s, targets in self._graph.items()
+            if not s.counted and any(component[t] == component[s] for t in targets)
+        ]
+        return any(
+            self._joined(p, q)
+            for p in looping
+            for q in looping
+            if component[p] != component[q] and q in self._reachable(p)
+        )
+
+    def _joined(self, p: _State, q: _State) -> bool:
+        """Whether from (p, p, q) the three paths reach (p, q, q) on one text."""
+        component = self._component
+        start, goal = (p, p, q), (p, q, q)
+        seen = {start}
+        todo = [start]
+        while todo:
+            for triple in self._after(todo.pop()):
+                x, y, z = triple
+                if triple in seen or component[x] != component[p] or component[z] != component[q]:
+                    continue
+                if q not in self._reachable(y):
+                    continue
+                if triple == goal:
+                    return True
+                seen.add(triple)
+                todo.append(triple)
+        return False
+
+    def _after(self, triple: _Triple) -> list[_Triple]:
+        """Where three paths go on one character all three can take."""
+        found = self._next.get(triple)
+        if found is None:
+            if len(self._next) >= MAX_PAIRS:
+                raise TooLargeError
+            x, y, z = triple
+            found = [
+                (one.then, two.then, three.then)
+                for one in self._steps.of(x)
+                for two in self._steps.along(one, y)
+                for three in self._steps.along(one, z)
+                if shared(
+                    (one.char, two.char, three.char),
+                    (*one.excluded, *two.excluded, *three.excluded),
+                )
+            ]
+            self._next[triple] = found
+        return found
+
+    def _reachable(self, state: _State) -> set[_State]:
+        """The states a path at `state` can go on to (itself included)."""
+        found = self._reaches.get(state)
+        if found is None:
+            found = {state}
+            todo = [state]
+            while todo:
+                for target in self._graph.get(todo.pop(), ()):
+                    if target not in found:
+                        found.add(target)
+                        todo.append(target)
+            self._reaches[state] = found
+        return found
