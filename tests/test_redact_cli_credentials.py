@@ -128,6 +128,8 @@ CASES = (
     "htpasswd -b /etc/nginx/.htpasswd admin «s3cretPw»",
     "htpasswd -bc /etc/nginx/.htpasswd admin «s3cretPw»",
     "htpasswd -nb admin «s3cretPw»",
+    "keytool -storepasswd -new «N3wPassw0rd» -storepass «s3cretPw» -keystore ks.jks",
+    "mysqladmin -u root -p«s3cretPw» password «N3wPassw0rd»",
     # Directories, monitoring, brokers.
     "ldapsearch -x -H ldaps://ldap.internal -D cn=admin,dc=corp -w «s3cretPw» -b dc=corp uid=bob",
     "ldapsearch -x -D cn=admin,dc=corp -w «s3cretPw»",
@@ -205,6 +207,9 @@ CASES = (
     "Invoke-Sqlcmd -ServerInstance db.internal -Username sa -Password '«s3cretPw»'",
     "echo '«s3cretPw»' | docker login -u ci --password-stdin registry.internal",
     "echo «s3cretPw» | sudo -S systemctl restart app",
+    "rdesktop -u admin -p «s3cretPw» web-1",
+    "rdesktop -u admin -p - web-1",
+    'Set-ADAccountPassword bob -NewPassword (ConvertTo-SecureString -AsPlainText "«s3cretPw»" -Force)',
     "ldappasswd -x -D cn=admin,dc=corp -w «s3cretPw» -s «N3wPassw0rd» uid=bob,dc=corp",
     "RSYNC_PASSWORD=«s3cretPw» rsync -a fs.internal::share /srv",
     "sshpass -p«s3cretPw» ssh deploy@web-1",

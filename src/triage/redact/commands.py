@@ -65,7 +65,9 @@ _PASSWORD_OPTIONS = (
     # ldappasswd's -a is the old password and -s the new one, besides the bind's -w.
     ("ldappasswd", ("-w", "-a", "-s")),
     ("ldap(?:search|add|modify|delete|compare|whoami|exop|modrdn|url)", ("-w",)),
-    ("influx|racadm", ("-p",)),
+    ("influx|racadm|rdesktop", ("-p",)),
+    # keytool's -storepasswd and -keypasswd take the new password after -new.
+    ("keytool", ("-new",)),
     ("plink|pscp|psftp", ("-pw",)),
     ("psexec(?:64)?", ("-p",)),
     (r"openssl[ \t]{1,3}enc", ("-k",)),
@@ -76,7 +78,7 @@ _GLUED_OPTION = re.compile("7za?|(?:un)?rar")
 #: The commands whose password option takes its value after a space only (their own parsers;
 #: the others' getopt, pflag or argparse take `-pX` as `-p X`: `sqlcmd -PX`, `ldapsearch -wX`).
 _SPACED_OPTION = re.compile(
-    r"redis-cli|plink|pscp|psftp|psexec(?:64)?|openssl[ \t]{1,3}enc"
+    r"redis-cli|plink|pscp|psftp|psexec(?:64)?|openssl[ \t]{1,3}enc|keytool|rdesktop"
     # The mongo tools read a single-dash long option as a long one (`mongo -port 27017`).
     r"|mongo(?:sh|dump|restore|import|export)?|mosquitto_(?:pub|sub|rr)"
 )
@@ -317,6 +319,7 @@ COMMAND_RULES: tuple[
         # a base64 run or a word, which would each send the text through the pattern.
         *(f"{word}{gap}" for word in ("login", "7z", "7za", "zip", "bcp", "rar") for gap in " \t"),
         *("ldap", "plink", "pscp", "psftp", "psexec", "openssl", "influx", "racadm"),
+        *("rdesktop", "keytool"),
         *("mongo", "redis-cli", "sqlcmd", "ipmitool", "ssh-keygen", "snmp", "twine"),
         # cqlsh by its `lsh` and the gap after it: the letter `c` starts no other needle looked
         # for as written, and would add to the positions every text's search tries.
@@ -446,9 +449,11 @@ COMMAND_RULES: tuple[
         "storagekey",
         flags=re.IGNORECASE,
     ),
-    # PowerShell's plain text made secure: `ConvertTo-SecureString 'X' -AsPlainText`.
+    # PowerShell's plain text made secure: `ConvertTo-SecureString 'X' -AsPlainText`, its
+    # switches before the text too (`-AsPlainText -Force 'X'`).
     _rule(
-        r"ConvertTo-SecureString(?:[ \t]{1,3}-String)?[ \t]{1,3}(?![-$(]|\[REDACTED)"
+        r"ConvertTo-SecureString(?:[ \t]{1,3}-(?:String|AsPlainText|Force)){0,3}+[ \t]{1,3}"
+        r"(?![-$(]|\[REDACTED)"
         rf"(?P<value>{_WORD_VALUE})",
         _word_replaced,
         "convertto-securestring",
