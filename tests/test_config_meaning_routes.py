@@ -4,6 +4,7 @@ file, the route and the field, instead of matching every alert or none in silenc
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ import factories
 from triage.errors import ConfigError
 from triage.models import Priority
 from triage.normalize.common import LABEL_KEY_MAX, LABEL_VALUE_MAX
+from triage.ops.check import run_checks
 from triage.routes import load_router
 from triage.settings import Settings
 
@@ -170,3 +172,25 @@ def test_matchers_are_trimmed_as_alerts_are(tmp_path: Path) -> None:
     router = load_router(Settings(routes_file=_path(tmp_path, text)))
     alert = factories.alert().model_copy(update={"team": "pay ments", "labels": {"env": "prod eu"}})
     assert router.route(alert, Priority.HIGH).name == "a"
+
+
+async def test_triage_check_names_the_empty_matcher(tmp_path: Path) -> None:
+    """`triage check` fails its routes line with the same one line naming the file, the route
+    and the field, as start-up does."""
+    path = _path(
+        tmp_path, '[[route]]\nname = "pay"\nsinks = ["backend"]\n[route.match]\nteam = []\n'
+    )
+    settings = Settings(
+        routes_file=path,
+        store_url=f"sqlite:///{tmp_path}/t.db",
+        sinks=("backend",),
+        llm_provider="none",
+        backend_base_url="http://127.0.0.1:9",
+    )
+    out = io.StringIO()
+    assert await run_checks(settings, out) == 1
+    (line,) = [ln for ln in out.getvalue().splitlines() if ln.split()[1:2] == ["routes"]]
+    assert line == (
+        f"FAIL  routes   TRIAGE_ROUTES_FILE {path}: route 'pay'.match.team: must not be empty "
+        "(leave team out to match any alert)"
+    )
