@@ -304,9 +304,11 @@ def test_grafana_oncall_fields_and_events() -> None:
     for kind in ("escalation", "unresolve"):
         body = sample("grafana-oncall-resolve.json")
         body["event"]["type"] = kind
+        body["alert_group"]["state"] = "firing"
         assert (one(body).status, one(body).fingerprint) == (Status.FIRING, alert.fingerprint)
     silenced = sample("grafana-oncall-resolve.json")
     silenced["event"]["type"] = "silence"
+    silenced["alert_group"]["state"] = "silenced"
     assert [s.reason for s in run(silenced).skipped] == ["no_state_change"]
 
 
@@ -495,6 +497,7 @@ def _reopened(name: str) -> str:
         }
     else:
         body["event"] = {"type": "unresolve", "time": "2023-04-19T22:10:00+00:00"}
+        body["alert_group"]["state"] = "firing"
     return json.dumps(body)
 
 
