@@ -28,11 +28,14 @@ else:
     from re import _constants
 
 #: A bounded repeat is unrolled while its copies hold at most this many nodes; a larger one
-#: is read as unbounded (which has every path the bounded one has).
+#: is read as a loop (which has every path the bounded one has), not as one of two unbounded
+#: loops in series (its bound keeps that cost linear).
 UNROLL = 64
-#: An automaton or a pair search larger than this is no pattern an operator writes.
+#: An automaton, a search of paths or a count of loops past these is no pattern an operator
+#: writes: refused as too large to check (TooLargeError) rather than checked for minutes.
 MAX_STATES = 20_000
 MAX_PAIRS = 50_000
+MAX_LOOPS = 1_000
 
 ONE_CHARACTER = (_constants.LITERAL, _constants.NOT_LITERAL, _constants.ANY, _constants.IN)
 REPEATS = (_constants.MAX_REPEAT, _constants.MIN_REPEAT, _constants.POSSESSIVE_REPEAT)
@@ -424,12 +427,20 @@ class _Series:
             for s, targets in self._graph.items()
             if not s.counted and any(component[t] == component[s] for t in targets)
         ]
-        return any(
-            self._joined(p, q)
-            for p in looping
-            for q in looping
-            if component[p] != component[q] and q in self._reachable(p)
-        )
+        if len(looping) > MAX_LOOPS:
+            raise TooLargeError
+        checked = 0
+        for p in looping:
+            after_p = self._reachable(p)
+            for q in looping:
+                if component[p] == component[q] or q not in after_p:
+                    continue
+                checked += 1
+                if checked > MAX_PAIRS:
+                    raise TooLargeError
+                if self._joined(p, q):
+                    return True
+        return False
 
     def _joined(self, p: _State, q: _State) -> bool:
         """Whether from (p, p, q) the three paths reach (p, q, q) on one text."""
