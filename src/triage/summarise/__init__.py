@@ -19,11 +19,11 @@ from triage.breaker import opened_by
 from triage.errors import SummariserError
 from triage.metrics import Metrics
 from triage.models import Ticket
-from triage.redact import Redactor
+from triage.redact import Redactor, held
 from triage.settings import Settings
 from triage.summarise.base import Summariser
 from triage.summarise.deterministic import DeterministicSummariser, load_patterns
-from triage.view import RedactedAlert, redact_ticket, url_origin
+from triage.view import RedactedAlert, redact_ticket, settled, url_origin
 
 __all__ = [
     "DeterministicSummariser",
@@ -68,7 +68,7 @@ class FallbackSummariser:
             log.error("summariser.fallback", reason=reason, error=type(exc).__name__, exc_info=exc)
         self.metrics.incr("SummarizationFailures")
         self.metrics.incr("LLMFallbacks", reason=reason)
-        return redact_ticket(self.fallback.write(alert), self.redactor)
+        return _redacted(self.fallback.write(alert), self.redactor)
 
     async def aclose(self) -> None:
         await asyncio.gather(self.primary.aclose(), self.fallback.aclose())
@@ -82,10 +82,17 @@ class RedactingSummariser:
         self.redactor = redactor
 
     async def summarise(self, alert: RedactedAlert) -> Ticket:
-        return redact_ticket(self.inner.write(alert), self.redactor)
+        return _redacted(self.inner.write(alert), self.redactor)
 
     async def aclose(self) -> None:
         await self.inner.aclose()
+
+
+def _redacted(ticket: Ticket, redactor: Redactor) -> Ticket:
+    """The deterministic `ticket` redacted, and `settled` with the credentials held before:
+    the pipeline's own pass hands it back as it is unless one was held since."""
+    holding = held()
+    return settled(redact_ticket(ticket, redactor), redactor, holding)
 
 
 def deterministic_summariser(settings: Settings, redactor: Redactor) -> RedactingSummariser:

@@ -83,7 +83,7 @@ from triage.errors import ModelError, SummariserError
 from triage.metrics import Metrics
 from triage.models import Priority, Status, Ticket
 from triage.normalize.common import cut, line, text
-from triage.redact import Redactor
+from triage.redact import Redactor, held
 from triage.settings import Settings
 from triage.summarise.chat import (
     PROMPT_TOO_LONG,
@@ -96,7 +96,7 @@ from triage.summarise.chat import (
 from triage.summarise.deterministic import Pattern, load_patterns, match
 from triage.summarise.priority import agreeing, decide, untagged
 from triage.summarise.spelled import spells_credential
-from triage.view import RedactedAlert
+from triage.view import RedactedAlert, settled
 
 log = structlog.get_logger(__name__)
 
@@ -518,6 +518,7 @@ def contain(
             value = grounding.links(redacted, allowed)[0]
         raise SummariserError("unsettled_text")
 
+    holding = held()  # before `final` reads the texts: a credential held after is news
     ticket = Ticket(
         # The contract's length, whichever title it is: a correction (`stated`) lengthens the
         # model's, and the alert's own standing in was never cut to it.
@@ -526,7 +527,8 @@ def contain(
         description=final(description),
         steps=tuple(final(step) for step in kept[: prompt.MAX_STEPS]),
     )
-    return Contained(ticket, +rejected, title_replaced)
+    # Every text is as the redactor leaves it (`final`): the pipeline's pass need not read it.
+    return Contained(settled(ticket, redactor, holding), +rejected, title_replaced)
 
 
 def says_something(text: str) -> bool:
