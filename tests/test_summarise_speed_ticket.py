@@ -66,7 +66,7 @@ def _source() -> Alert:
 
 
 def _llm(redactor: Redactor) -> LlmSummariser:
-    settings = Settings(OPENAI_API_KEY="sk-test-0123456789abcdef", llm_timeout_s=30)
+    settings = Settings(llm_timeout_s=30)
     answer = OneAnswer(f"web-7 answers 5xx since deploy {LATE_SECRET}.")
     return LlmSummariser(settings, model=answer, redactor=redactor, metrics=Metrics())
 
