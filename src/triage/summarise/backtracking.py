@@ -2,9 +2,9 @@
 exponential (or high-polynomial) time on an alert that almost matches.
 
 The parsed regex is read, not sampled: a repeat is refused when its loop can read one text
-along two paths (`regex_nfa.ambiguous_loop`: `(a+)+`, `(a|a)*`, `(\\w+\\s?)*`, `(.*a){12}`,
+along two paths (`regex_ambiguity.ambiguous_loop`: `(a+)+`, `(a|a)*`, `(\\w+\\s?)*`, `(.*a){12}`,
 whatever the characters) or its body can match empty text (`(a*)*`, `(.?){30}`); and two
-unbounded loops one after the other that can read one text (`regex_nfa.loops_in_series`:
+unbounded loops one after the other that can read one text (`regex_ambiguity.loops_in_series`:
 `\\w+\\w*`, `(?:ab)+[ab]{2,}`) are refused as quadratic wherever a search starts. Repeats
 kept apart by a character the repeated part cannot hold (`([a-z0-9-]+\\.)+example\\.com`) or
 whose alternatives the next character tells apart (`(a|ab)*c`) are taken. Each loop still
@@ -20,14 +20,8 @@ import math
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from triage.summarise.regex_nfa import (
-    ONE_CHARACTER,
-    REPEATS,
-    TooLargeError,
-    ambiguous_loop,
-    children,
-    loops_in_series,
-)
+from triage.summarise.regex_ambiguity import ambiguous_loop, loops_in_series
+from triage.summarise.regex_nfa import ONE_CHARACTER, REPEATS, TooLargeError, children
 
 if TYPE_CHECKING:  # typeshed describes re's parser under its old, deprecated names
     import sre_constants as _constants

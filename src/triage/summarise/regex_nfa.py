@@ -1,26 +1,18 @@
-"""Whether the loop of a repeat in a parsed regex can read one text along two different
-paths: then Python's backtracking `re`, on a text that almost matches, tries every way of
-splitting the text among the iterations, and the ways grow exponentially with its length.
-And whether two loops in series can each read one text (`loops_in_series`): then the ways
-grow with the square of its length, from every place a search starts.
-
-The repeat's body becomes an automaton with the choices `re` makes (each alternative, each
-further iteration or not; a bounded repeat unrolled, so `\\d{1,3}` has its three lengths), its
-end joined back to its start. Two paths are followed side by side from every state, each
-step taking one character both can take; the loop is ambiguous when they can part and meet
-again at one state (`(a+)+`: "aa" is one iteration or two; `(a|a)*`: either branch; `(\\w+\\s?)*`:
-`\\s?` skipped). A possessive repeat of one class ends only before a character it cannot take,
-so `(?:a++)+` has one path. Lookarounds and anchors are read as taking nothing, and a
-back-reference as any text: the test may call a safe loop ambiguous, never the reverse.
+"""An automaton of a parsed regex with the choices Python's backtracking `re` makes: each
+alternative, each further iteration or not, a bounded repeat unrolled (so `\\d{1,3}` has
+its three lengths). A state takes one character (of a `regex_chars.CharClass`) or none; a
+possessive repeat of one class ends only before a character it cannot take, so `(?:a++)+`
+has one path. Lookarounds and anchors are read as taking nothing, and a back-reference as
+any text: every path `re` can take is a path here (`regex_ambiguity` reads them).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from triage.summarise.regex_chars import CharClass, freeze, overlap, shared
+from triage.summarise.regex_chars import CharClass, freeze, overlap
 
 if TYPE_CHECKING:  # typeshed describes re's parser under its old, deprecated names
     import sre_constants as _constants
@@ -31,11 +23,8 @@ else:
 #: is read as a loop (which has every path the bounded one has), not as one of two unbounded
 #: loops in series (its bound keeps that cost linear).
 UNROLL = 64
-#: An automaton, a search of paths or a count of loops past these is no pattern an operator
-#: writes: refused as too large to check (TooLargeError) rather than checked for minutes.
+#: An automaton past this is no pattern an operator writes: refused as too large to check.
 MAX_STATES = 20_000
-MAX_PAIRS = 50_000
-MAX_LOOPS = 1_000
 
 ONE_CHARACTER = (_constants.LITERAL, _constants.NOT_LITERAL, _constants.ANY, _constants.IN)
 REPEATS = (_constants.MAX_REPEAT, _constants.MIN_REPEAT, _constants.POSSESSIVE_REPEAT)
@@ -43,10 +32,12 @@ _DOTALL = int(_constants.SRE_FLAG_DOTALL)
 
 
 class TooLargeError(Exception):
-    """Raised when a regex's automaton passes MAX_STATES or its pair search MAX_PAIRS."""
+    """Raised when a regex's automaton passes MAX_STATES, or a search of its paths its bound
+    (`regex_ambiguity`): no pattern an operator writes, refused rather than checked for
+    minutes."""
 
 
-class _State:
+class State:
     """A state: one that takes a character (`char`), or an ε-state that only a character
     outside `exclude` may follow (a possessive repeat's end), or a plain ε-state."""
 
@@ -59,43 +50,30 @@ class _State:
         self.exclude = exclude
         #: Inside a bounded repeat too large to unroll, read as a loop: its cycles are bounded.
         self.counted = counted
-        self.out: list[_State] = []
+        self.out: list[State] = []
 
 
 #: A character-taking state reached, with the classes the character must stay outside.
-_Reached = tuple[_State, frozenset[CharClass]]
+Reached = tuple[State, frozenset[CharClass]]
 
 
-def ambiguous_loop(body: Any, flags: int) -> bool:
-    """Whether the loop of a repeat of `body` (a parsed sequence) under `flags` can read one
-    text along two paths that part and meet again."""
-    builder = _Builder()
-    loop = _State()
-    entry, end = builder.sequence(body, flags)
-    loop.out.append(entry)
-    end.out.append(loop)
-    parts = _paths_part_and_meet(builder, loop)
-    # An ε-cycle (a body that can match empty text) has endless paths: ambiguous.
-    return builder.cyclic or parts
-
-
-class _Builder:
+class Builder:
     """Builds the automaton of parsed sequences, one state per character a node takes."""
 
     def __init__(self) -> None:
         self.states = 0
         self.cyclic = False
         self._counting = 0
-        self._reach: dict[_State, dict[_Reached, int]] = {}
-        self._busy: set[_State] = set()
+        self._reach: dict[State, dict[Reached, int]] = {}
+        self._busy: set[State] = set()
 
-    def state(self, char: CharClass | None = None, exclude: CharClass | None = None) -> _State:
+    def state(self, char: CharClass | None = None, exclude: CharClass | None = None) -> State:
         self.states += 1
         if self.states > MAX_STATES:
             raise TooLargeError
-        return _State(char, exclude, counted=self._counting > 0)
+        return State(char, exclude, counted=self._counting > 0)
 
-    def sequence(self, data: Iterable[Any], flags: int) -> tuple[_State, _State]:
+    def sequence(self, data: Iterable[Any], flags: int) -> tuple[State, State]:
         entry = end = self.state()
         for op, av in data:
             first, last = self.node(op, av, flags)
@@ -103,7 +81,7 @@ class _Builder:
             end = last
         return entry, end
 
-    def node(self, op: Any, av: Any, flags: int) -> tuple[_State, _State]:
+    def node(self, op: Any, av: Any, flags: int) -> tuple[State, State]:
         if op in ONE_CHARACTER:
             taker, after = self.state(CharClass(op, freeze(av), flags)), self.state()
             taker.out.append(after)
@@ -127,7 +105,7 @@ class _Builder:
         anything = [(_constants.ANY, None)]
         return self.repeat(anything, 0, _constants.MAXREPEAT, flags | _DOTALL, None)
 
-    def either(self, branches: Iterable[Any], flags: int) -> tuple[_State, _State]:
+    def either(self, branches: Iterable[Any], flags: int) -> tuple[State, State]:
         fork, join = self.state(), self.state()
         for branch in branches:
             first, last = self.sequence(branch, flags)
@@ -137,7 +115,7 @@ class _Builder:
 
     def repeat(
         self, body: Any, lo: int, hi: int, flags: int, exclude: CharClass | None
-    ) -> tuple[_State, _State]:
+    ) -> tuple[State, State]:
         """`body` at least `lo` times then up to `hi` (each further copy inside the optional
         one before it, as `re` chooses: one more or stop), or a loop when unbounded."""
         size = max(1, _width(body))
@@ -169,7 +147,7 @@ class _Builder:
         end.out.append(done)
         return entry, done
 
-    def reach(self, state: _State) -> dict[_Reached, int]:
+    def reach(self, state: State) -> dict[Reached, int]:
         """The character-taking states `state` leads to through ε-states, each with the
         number of ε-paths there (1, or 2 for more)."""
         if state.char is not None:
@@ -181,7 +159,7 @@ class _Builder:
             self.cyclic = True
             return {}
         self._busy.add(state)
-        found: dict[_Reached, int] = {}
+        found: dict[Reached, int] = {}
         for successor in state.out:
             for (taker, excluded), paths in self.reach(successor).items():
                 if state.exclude is not None:
@@ -235,56 +213,58 @@ def children(op: Any, av: Any) -> list[Any]:
 
 
 @dataclass(frozen=True, slots=True)
-class _Step:
+class Step:
     """One character taken: by which state, of which class, outside which classes, along
     how many ε-paths (1, or 2 for more), and the state it leaves the path at."""
 
-    taker: _State
+    taker: State
     char: CharClass
     excluded: tuple[CharClass, ...]
     paths: int
-    then: _State
+    then: State
 
 
-class _Steps:
+class Steps:
     """The steps from each state where a path can stand between two characters (an ε-state
     reached right after a character, followed through ε-states with one way on), with the
     steps of each indexed by the characters of the literals and small sets they take."""
 
-    def __init__(self, builder: _Builder) -> None:
+    def __init__(self, builder: Builder) -> None:
         self._builder = builder
-        self._steps: dict[_State, list[_Step]] = {}
-        self._index: dict[_State, tuple[dict[str, list[_Step]], list[_Step]]] = {}
+        self._steps: dict[State, list[Step]] = {}
+        self._index: dict[State, tuple[dict[str, list[Step]], list[Step]]] = {}
 
-    def of(self, state: _State) -> list[_Step]:
+    def of(self, state: State) -> list[Step]:
         found = self._steps.get(state)
         if found is None:
             found = [
-                _Step(taker, taker.char, tuple(excluded), paths, _settled(taker.out[0]))
+                Step(taker, taker.char, tuple(excluded), paths, settled(taker.out[0]))
                 for (taker, excluded), paths in self._builder.reach(state).items()
                 if taker.char is not None
             ]
             self._steps[state] = found
         return found
 
-    def along(self, step: _Step, state: _State) -> Iterator[_Step]:
+    def along(self, step: Step, state: State) -> Iterator[Step]:
         """The steps from `state` that can take a character `step` takes."""
         by_char, broad = self._indexed(state)
         few = step.char.few()
         if few is None:
-            candidates: Iterable[_Step] = self.of(state)
+            candidates: Iterable[Step] = self.of(state)
         else:
             seen = {id(s): s for ch in few for s in by_char.get(ch, ())}
             candidates = [*seen.values(), *broad]
         for other in candidates:
-            if _same(step, other) or overlap(step.char, step.excluded, other.char, other.excluded):
+            if same_step(step, other) or overlap(
+                step.char, step.excluded, other.char, other.excluded
+            ):
                 yield other
 
-    def _indexed(self, state: _State) -> tuple[dict[str, list[_Step]], list[_Step]]:
+    def _indexed(self, state: State) -> tuple[dict[str, list[Step]], list[Step]]:
         index = self._index.get(state)
         if index is None:
-            by_char: dict[str, list[_Step]] = {}
-            broad: list[_Step] = []
+            by_char: dict[str, list[Step]] = {}
+            broad: list[Step] = []
             for step in self.of(state):
                 few = step.char.few()
                 if few is None:
@@ -295,14 +275,14 @@ class _Steps:
         return index
 
 
-def _same(one: _Step, other: _Step) -> bool:
+def same_step(one: Step, other: Step) -> bool:
     return one.taker is other.taker and one.excluded == other.excluded
 
 
-def _settled(state: _State) -> _State:
+def settled(state: State) -> State:
     """`state`, or the state a chain of plain ε-states with one way on leads to (where a
     path stands is the same for all the paths through the chain)."""
-    seen: set[_State] = set()
+    seen: set[State] = set()
     while state.char is None and state.exclude is None and len(state.out) == 1:
         if state in seen:
             break
@@ -311,57 +291,16 @@ def _settled(state: _State) -> _State:
     return state
 
 
-#: Two paths at once: where each stands.
-_Pair = tuple[_State, _State]
-#: Three paths at once.
-_Triple = tuple[_State, _State, _State]
-_Node = TypeVar("_Node", _Pair, _State)
+#: A node of a graph whose strongly connected components are sought.
+Node = TypeVar("Node", bound=Hashable)
 
 
-def _paths_part_and_meet(builder: _Builder, loop: _State) -> bool:
-    """Whether two paths that stand together can take different steps and stand together
-    again, having read the same characters."""
-    steps = _Steps(builder)
-    edges: dict[_Pair, list[tuple[_Pair, bool]]] = {}
-    start = _settled(loop)
-    todo: list[_Pair] = [(start, start)]
-    while todo:
-        pair = todo.pop()
-        if pair in edges:
-            continue
-        if len(edges) >= MAX_PAIRS:
-            raise TooLargeError
-        edges[pair] = _pair_steps(pair, steps)
-        todo += [target for target, _ in edges[pair]]
-        # Every place one path can stand is also where two can stand together.
-        todo += [(step.then, step.then) for step in steps.of(pair[0])]
-    component = _components(edges)
-    return any(
-        parting and component[pair] == component[target]
-        for pair, targets in edges.items()
-        for target, parting in targets
-    )
-
-
-def _pair_steps(pair: _Pair, steps: _Steps) -> list[tuple[_Pair, bool]]:
-    """Where two paths standing at `pair` go on one character both can take, and whether,
-    standing together, they step differently (they part)."""
-    mine, theirs = pair
-    together = mine is theirs
-    found: list[tuple[_Pair, bool]] = []
-    for one in steps.of(mine):
-        for other in steps.along(one, theirs):
-            parting = together and (not _same(one, other) or one.paths > 1)
-            found.append(((one.then, other.then), parting))
-    return found
-
-
-def _components(edges: Mapping[_Node, Iterable[tuple[_Node, bool]]]) -> dict[_Node, int]:
+def components(edges: Mapping[Node, Iterable[tuple[Node, bool]]]) -> dict[Node, int]:
     """Each node's strongly connected component (Tarjan's algorithm, without recursion)."""
-    index: dict[_Node, int] = {}
-    low: dict[_Node, int] = {}
-    component: dict[_Node, int] = {}
-    stack: list[_Node] = []
+    index: dict[Node, int] = {}
+    low: dict[Node, int] = {}
+    component: dict[Node, int] = {}
+    stack: list[Node] = []
     for root in edges:
         if root in index:
             continue
@@ -389,108 +328,3 @@ def _components(edges: Mapping[_Node, Iterable[tuple[_Node, bool]]]) -> dict[_No
                     if member == node:
                         break
     return component
-
-
-def loops_in_series(data: Any, flags: int) -> bool:
-    """Whether the parsed regex `data` has two unbounded loops, the second reachable from the
-    first, and one text that each can read round its loop and that leads from the first to
-    the second (`\\w+\\w+`, `\\d+\\.?\\d*`, `(?:ab)+[ab]{2,}`): every split of such a text
-    between the two is tried wherever a search starts, a quadratic number of ways."""
-    builder = _Builder()
-    entry, _ = builder.sequence(data, flags)
-    return _Series(_Steps(builder), _settled(entry)).found()
-
-
-class _Series:
-    """Two loops in series: three paths read one text, one round the first loop (p to p),
-    one from the first to the second (p to q) and one round the second (q to q)."""
-
-    def __init__(self, steps: _Steps, start: _State) -> None:
-        self._steps = steps
-        self._graph: dict[_State, list[_State]] = {}
-        todo = [start]
-        while todo:
-            state = todo.pop()
-            if state not in self._graph:
-                self._graph[state] = [step.then for step in steps.of(state)]
-                todo += self._graph[state]
-        self._component = _components(
-            {s: [(t, False) for t in ts] for s, ts in self._graph.items()}
-        )
-        self._reaches: dict[_State, set[_State]] = {}
-        self._next: dict[_Triple, list[_Triple]] = {}
-
-    def found(self) -> bool:
-        component = self._component
-        looping = [
-            s
-            for s, targets in self._graph.items()
-            if not s.counted and any(component[t] == component[s] for t in targets)
-        ]
-        if len(looping) > MAX_LOOPS:
-            raise TooLargeError
-        checked = 0
-        for p in looping:
-            after_p = self._reachable(p)
-            for q in looping:
-                if component[p] == component[q] or q not in after_p:
-                    continue
-                checked += 1
-                if checked > MAX_PAIRS:
-                    raise TooLargeError
-                if self._joined(p, q):
-                    return True
-        return False
-
-    def _joined(self, p: _State, q: _State) -> bool:
-        """Whether from (p, p, q) the three paths reach (p, q, q) on one text."""
-        component = self._component
-        start, goal = (p, p, q), (p, q, q)
-        seen = {start}
-        todo = [start]
-        while todo:
-            for triple in self._after(todo.pop()):
-                x, y, z = triple
-                if triple in seen or component[x] != component[p] or component[z] != component[q]:
-                    continue
-                if q not in self._reachable(y):
-                    continue
-                if triple == goal:
-                    return True
-                seen.add(triple)
-                todo.append(triple)
-        return False
-
-    def _after(self, triple: _Triple) -> list[_Triple]:
-        """Where three paths go on one character all three can take."""
-        found = self._next.get(triple)
-        if found is None:
-            if len(self._next) >= MAX_PAIRS:
-                raise TooLargeError
-            x, y, z = triple
-            found = [
-                (one.then, two.then, three.then)
-                for one in self._steps.of(x)
-                for two in self._steps.along(one, y)
-                for three in self._steps.along(one, z)
-                if shared(
-                    (one.char, two.char, three.char),
-                    (*one.excluded, *two.excluded, *three.excluded),
-                )
-            ]
-            self._next[triple] = found
-        return found
-
-    def _reachable(self, state: _State) -> set[_State]:
-        """The states a path at `state` can go on to (itself included)."""
-        found = self._reaches.get(state)
-        if found is None:
-            found = {state}
-            todo = [state]
-            while todo:
-                for target in self._graph.get(todo.pop(), ()):
-                    if target not in found:
-                        found.add(target)
-                        todo.append(target)
-            self._reaches[state] = found
-        return found
