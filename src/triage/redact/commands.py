@@ -243,21 +243,26 @@ _ARGV_COMMANDS = (
     r"|openssl|(?:un)?rar|twine|influx|racadm|curl|wget|smbclient|rpcclient|lftp|keytool|java"
     r"|psql|pg_dump|pg_restore|kubectl|mc|nmcli|https?|xhs?"
 )
-#: A command's argument list written as a literal: Python's repr in a traceback
-#: (`['redis-cli', '-a', '…']`), JSON text (`["mysql", "-p…"]`, also inside a JSON string,
-#: `[\"…\"]`); its first item a command these rules know, each item free of quotes and
-#: backslashes.
-_ARGUMENT_LIST = (
-    r"\[[ \t]{0,3}(?P<lq>\\?[\"'])(?:[^\s\"'\\]{0,200}+/)?"
-    rf"(?:{_ARGV_COMMANDS})(?P=lq)"
-    r"(?:[ \t]{0,3},[ \t]{0,3}(?P=lq)[^\"'\\\n]{0,512}+(?P=lq)){1,64}+[ \t]{0,3}\]"
-)
+
+
+def _argument_items(quote: str) -> str:
+    """The pattern of a command's argument list written as a literal, after its `[`: Python's
+    repr in a traceback (`['redis-cli', '-a', '…']`), JSON text (`["mysql", "-p…"]`, also
+    inside a JSON string, `[\\"…\\"]`), its items in `quote` (the group `lq`); its first item
+    a command these rules know, each item free of quotes and backslashes. `markup`'s rules
+    for a `[name, value]` pair read it (`_argument_list`), starting at the `[`."""
+    return (
+        rf"(?P<lq>{quote})(?:[^\s\"'\\]{{0,200}}+/)?(?:{_ARGV_COMMANDS})(?P=lq)"
+        r"(?:[ \t]{0,3},[ \t]{0,3}(?P=lq)[^\"'\\\n]{0,512}+(?P=lq)){1,64}+[ \t]{0,3}\]"
+    )
+
+
 #: What an argument needs double quotes for, to be one word on a command line.
 _SPACED = re.compile(r"[\s;&|()<>#`$]")
 
 
 def _argument_list(match: re.Match[str]) -> str:
-    """An argument list (`_ARGUMENT_LIST`) with each item these rules take on the command line
+    """An argument list (`_argument_items`) with each item these rules take on the command line
     it stands for replaced: the items joined as shell words, redacted by `COMMAND_RULES`, and
     each changed word written back in its item's quotes."""
     quote = re.escape(match["lq"])
@@ -282,12 +287,6 @@ def _argument_list(match: re.Match[str]) -> str:
     return "".join(pieces)
 
 
-def _command_or_list(match: re.Match[str]) -> str:
-    """An argument list's replacement (`_argument_list`) when the match is one (`argv`), else
-    a command line's (`_command_passwords`)."""
-    return _argument_list(match) if match["argv"] is not None else _command_passwords(match)
-
-
 COMMAND_RULES: tuple[
     _Rule, ...
 ] = (  # MySQL's clients take the password glued to -p (mysql -uroot -pSecret, -p'Secret'); sshpass
@@ -307,14 +306,12 @@ COMMAND_RULES: tuple[
         "mariadb",
     ),
     # Commands that take a password as a short option's value, each its own option
-    # (`_PASSWORD_OPTIONS`: redis-cli's -p is a port, its -a the password); and a command's
-    # argument list as a literal, read as the command line it stands for (`_argument_list`).
+    # (`_PASSWORD_OPTIONS`: redis-cli's -p is a port, its -a the password).
     _rule(
         rf"({_COMMAND_START}{_COMMAND_PATH}"
         rf"(?P<command>{'|'.join(commands for commands, _ in _PASSWORD_OPTIONS)})[ \t])"
-        rf"(?P<args>(?:(?!\\n){_ARGS_CHAR}){{1,512}}+)"
-        rf"|(?P<argv>{_ARGUMENT_LIST})",
-        _command_or_list,
+        rf"(?P<args>(?:(?!\\n){_ARGS_CHAR}){{1,512}}+)",
+        _command_passwords,
         # Whole command words (a space or a tab after them): `7z`, `zip` and `bcp` are in many
         # a base64 run or a word, which would each send the text through the pattern.
         *(f"{word}{gap}" for word in ("login", "7z", "7za", "zip", "bcp", "rar") for gap in " \t"),
@@ -324,7 +321,6 @@ COMMAND_RULES: tuple[
         # cqlsh by its `lsh` and the gap after it: the letter `c` starts no other needle looked
         # for as written, and would add to the positions every text's search tries.
         *("lsh ", "lsh\t", "rabbitmqadmin", "mosquitto_"),
-        *("['", '["', '[\\"', "[ '", '[ "', '[ \\"'),
     ),
     # smbclient's (and rpcclient's, net's) -U user%password; lftp's -u user,password; the
     # password quoted or not, or the pair quoted whole (`-U 'bob%…'`).
@@ -346,7 +342,7 @@ COMMAND_RULES: tuple[
     # authenticate_user <user> <password>; MinIO's mc alias set <alias> <url> <access key>
     # <secret key>; poetry config http-basic.<repo> <user> <password>; wpa_passphrase <ssid>
     # <passphrase>; rclone config create|update <name> <type> … pass|password <password>;
-    # DB2's CONNECT TO <db> USER <user> USING <password> (any case); curl's client
+    # curl's client
     # certificate with its pass phrase after a colon (`-E cert.pem:pw`, `--cert cert.pem:pw`:
     # a Windows drive's `C:\` and a PKCS#11 URI hold none); NetworkManager's secrets on
     # nmcli's command line (`wifi-sec.psk …`, `802-1x.password …`, `wifi-sec.wep-key0 …`).
@@ -359,9 +355,7 @@ COMMAND_RULES: tuple[
         r"|wpa_passphrase[ \t]{1,3}(?:\"[^\"\n]{1,64}+\"|'[^'\n]{1,64}+'|[^\s\"']{1,256}+)"
         r"|rclone[ \t]{1,3}config[ \t]{1,3}(?:create|update)[ \t]"
         + _up_to(r"pass(?:word)?[ \t]", 1024)
-        + r"(?<![\w-])pass(?:word)?"
-        r"|(?i:connect[ \t]{1,3}to[ \t]{1,3}[^\s]{1,256}+[ \t]{1,3}user[ \t]{1,3}"
-        r"[^\s]{1,256}+[ \t]{1,3}using))[ \t]{1,3}"
+        + r"(?<![\w-])pass(?:word)?)[ \t]{1,3}"
         rf"|{_COMMAND_START}{_COMMAND_PATH}curl[ \t]"
         + _up_to(r"(?:-E|--cert)[ \t=]", 256)
         + r"(?<![\w-])(?:-E|--cert)[ \t=]{1,3}\\?[\"']?(?![A-Za-z]:[\\/]|pkcs11:)"
@@ -373,7 +367,7 @@ COMMAND_RULES: tuple[
         # Quoted, to its closing quote (`"it's…"`); else to a space or a quote.
         rf"(?(q){_QUOTED_CHAR}{{1,256}}+|(?:[^\s\"'\\]|\\(?![\"'])){{1,256}})",
         _replaced_value("[REDACTED:password]"),
-        *("rabbitmqctl", "alias", "http-basic.", "wpa_passphrase", "rclone", "connect"),
+        *("rabbitmqctl", "alias", "http-basic.", "wpa_passphrase", "rclone"),
         *("curl", "nmcli"),
         fold_needles=True,
     ),

@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from functools import partial
 
+from triage.redact.commands import _argument_items, _argument_list
 from triage.redact.names import _STATE_WORDS, _kept_value, placeholder_named, secret_named
 from triage.redact.pairs import _KEY_NAME, key_named_value
 from triage.redact.rule import (
@@ -166,6 +167,12 @@ def _object_value(match: re.Match[str]) -> str:
         text[match.end("value") : match.end()],
     )
     return f"{before}[REDACTED:password]{after}"
+
+
+def _list_or_pair(match: re.Match[str]) -> str:
+    """A command's argument list read as its command line (`_argument_list`) when the match
+    is one (its quote `lq`), else a [name, value] pair's value (`_object_value`)."""
+    return _argument_list(match) if match["lq"] is not None else _object_value(match)
 
 
 #: A name/value object's keys, quoted (`\\"` inside a JSON string), and what is between a key
@@ -375,17 +382,24 @@ MARKUP_RULES: tuple[
     # raw or inside a JSON string) or as a Python list of tuples in a log line (`[('Cookie',
     # '…')]`). The name is read whole, then asked (`_object_value`), as `Redactor.value` asks
     # it of such a pair. The rule starts at the `[` or `(`, which the engine jumps to.
+    # A command's argument list as a literal (`["mysql", "-p…"]`, a traceback's
+    # `['redis-cli', '-a', '…']`) starts as such a pair does, and is read first, as the
+    # command line it stands for (`_argument_list`).
     _rule(
-        r"""[\[(] ?(?P<q>(?P<esc>\\)?")(?P<name>[\w.:-]{1,128}+)(?P=q)[ \t]{0,3},"""
-        rf"[ \t]{{0,3}}(?P=q)(?!\[REDACTED){_QUOTED}(?=(?P=q)[ \t]{{0,3}}[\])])",
-        _object_value,
+        r"""[\[(] ?(?:(?<!\()(?<!\( )"""
+        + _argument_items(r'\\?"')
+        + r"""|(?P<q>(?P<esc>\\)?")(?P<name>[\w.:-]{1,128}+)(?P=q)[ \t]{0,3},"""
+        rf"[ \t]{{0,3}}(?P=q)(?!\[REDACTED){_QUOTED}(?=(?P=q)[ \t]{{0,3}}[\])]))",
+        _list_or_pair,
         # A space may follow the bracket (WordPress's `define( 'DB_PASSWORD', '…' )`).
         *('["', '[\\"', '("', '(\\"', '[ "', '[ \\"', '( "', '( \\"'),
     ),
     _rule(
-        r"""[\[(] ?'(?P<name>[\w.:-]{1,128}+)'[ \t]{0,3},[ \t]{0,3}'(?!\[REDACTED)"""
-        rf"""(?P<value>{_SINGLE_QUOTED_CHAR}{{1,4096}}+)(?='[ \t]{{0,3}}[\])])""",
-        _object_value,
+        r"""[\[(] ?(?:(?<!\()(?<!\( )"""
+        + _argument_items("'")
+        + r"""|'(?P<name>[\w.:-]{1,128}+)'[ \t]{0,3},[ \t]{0,3}'(?!\[REDACTED)"""
+        rf"""(?P<value>{_SINGLE_QUOTED_CHAR}{{1,4096}}+)(?='[ \t]{{0,3}}[\])]))""",
+        _list_or_pair,
         *("['", "('", "[ '", "( '"),
     ),
     # A container's args as JSON: ["--password", "secret"].

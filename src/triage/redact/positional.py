@@ -13,7 +13,14 @@ from __future__ import annotations
 import re
 
 from triage.redact.names import _SECRET_NAME, _SECRET_NAME_NEEDLES, _kept_value, secret_named
-from triage.redact.rule import _ESCAPED_QUOTED_CHAR, _INNER_QUOTE, _QUOTED_CHAR, _Rule, _rule
+from triage.redact.rule import (
+    _ESCAPED_QUOTED_CHAR,
+    _INNER_QUOTE,
+    _QUOTED_CHAR,
+    _quoted_char,
+    _Rule,
+    _rule,
+)
 
 _PLACEHOLDER = "[REDACTED:password]"
 
@@ -139,10 +146,21 @@ def _call_argument(match: re.Match[str]) -> str:
     return f"{match[0][:start]}{replaced}{match[0][start + len(value) :]}"
 
 
+def _oracle_or_db2(match: re.Match[str]) -> str:
+    """An Oracle user/password's password replaced (`_oracle_password`, or after CONNECT's
+    user), or DB2's after USING, its quotes kept."""
+    if match["value"]:
+        return _oracle_password(match)
+    group = "connected" if match["connected"] else "using"
+    start, end = match.start(group) - match.start(), match.end(group) - match.start()
+    return f"{match[0][:start]}{_PLACEHOLDER}{match[0][end:]}"
+
+
 POSITIONAL_RULES: tuple[_Rule, ...] = (
     # Oracle's tools take user/password[@database] (sqlplus, sqlldr, expdp, impdp, exp, imp,
     # rman's target and catalog, dgmgrl; `userid=`), as does SQL*Plus' CONNECT with an `@`.
-    # `sqlplus / as sysdba` has no user, and no password.
+    # `sqlplus / as sysdba` has no user, and no password. DB2's CONNECT TO <db> USER <user>
+    # USING <password> too.
     _rule(
         r"(?<![\w./-])(?:(?:sqlplus|sqlldr|expdp|impdp|exp|imp|rman|dgmgrl)"
         r"(?:[ \t]{1,3}(?:-[A-Za-z]{1,10}+|target|catalog|auxiliary)){0,4}+[ \t]{1,3}"
@@ -152,12 +170,12 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
         rf"(?P<value>(?!\\?[\"']?\[REDACTED)(?:(?P<q>\\?[\"']){_QUOTED_CHAR}{{1,256}}+(?P=q)"
         r"|[^\s@\"'/]{1,256}+))(?=@|[\s\"']|\\|$)"
         r"|conn(?:ect)?[ \t]{1,3}[A-Za-z_][\w$#]{0,127}+/"
-        r"(?P<connected>(?!\[REDACTED)[^\s@\"'/]{1,256}+)(?=@))",
-        lambda m: (
-            _oracle_password(m)
-            if m["value"]
-            else m[0][: m.start("connected") - m.start()] + _PLACEHOLDER
-        ),
+        r"(?P<connected>(?!\[REDACTED)[^\s@\"'/]{1,256}+)(?=@)"
+        r"|connect[ \t]{1,3}to[ \t]{1,3}[^\s]{1,256}+[ \t]{1,3}user[ \t]{1,3}[^\s]{1,256}+"
+        r"[ \t]{1,3}using[ \t]{1,3}(?P<uq>\\?[\"'])?(?!\[REDACTED)"
+        rf"(?P<using>(?(uq){_quoted_char('uq')}{{1,256}}+"
+        r"|[^\s\"'\\]{1,256}+)))",
+        _oracle_or_db2,
         *(
             f"{word}{gap}"
             for word in ("sqlplus", "sqlldr", "expdp", "impdp", "exp", "imp")
