@@ -278,7 +278,8 @@ def _argument_list(match: re.Match[str]) -> str:
     if len(changed) != len(items):
         # A rule joined or split words: the list cannot be written back item by item.
         return match[0]
-    pieces, last = [], 0
+    pieces: list[str] = []
+    last = 0
     for item, word, new in zip(items, words, changed, strict=True):
         if new != word:
             pieces += (match[0][last : item.start(1)], new.strip('"'))
