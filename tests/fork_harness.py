@@ -135,7 +135,7 @@ class Zygote:
     ) -> ForkedProcess:
         """`python -m triage ARGV` in exactly `env`, stderr appended to `stderr`, stdout to
         `stdout` (default /dev/null), started in this process's working directory."""
-        request = {
+        request: dict[str, Any] = {
             "argv": list(argv),
             "env": dict(env),
             "cwd": os.getcwd(),
