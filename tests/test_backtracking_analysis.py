@@ -28,6 +28,8 @@ EVIL = [
     r"(a?)+$",
     r"(?:.?){30}!",
     r"(a{1,2}){30}",
+    # A bounded repeat of 64 ways to split its text: each way rescans the loop after it.
+    r"(?:\w{0,3}){0,3}a+?(?:ba|a)$",
     r"(?:\w+[-.]?)+@",
     r"(?:a+){2}$",
     # OWASP's list: e-mail validation, a Java class name, and the classic forms.
@@ -56,6 +58,7 @@ SAFE = [
     r"(?>a+)b",
     r"(\d{1,3}\.){3}\d{1,3}",
     r"(?:\d{1,3}){2}",
+    r"(?:a{1,2}){4}",
     r"(?:a|b)*c",
     r"(?:ab|cd)+",
     r"(?:[a-f0-9]{2})+",

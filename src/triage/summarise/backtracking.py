@@ -30,8 +30,9 @@ else:
     from re import _constants, _parser
 
 #: How many ways a bounded repeat may split one text among its iterations: `(\d{1,3}){2}`
-#: (9) passes, `(a{1,2}){30}` (2**30) does not.
-MAX_WAYS = 1000
+#: (9) passes, `(\w{0,3}){0,3}` (64) and `(a{1,2}){30}` (2**30) do not. Each way is tried
+#: again by whatever follows, so a loop after it rescans the text that many times.
+MAX_WAYS = 16
 
 _UNBOUNDED = _constants.MAXREPEAT
 
