@@ -118,3 +118,42 @@ async def test_another_redactor_or_an_unsettled_ticket_is_redacted_again() -> No
     assert redact_ticket(made, redactor) is not made
     assert redact_ticket(ticket, redactor) is ticket
     assert redact_ticket(ticket, redactor) is not ticket  # settled once: one pass handed back
+
+
+class Counting(Redactor):
+    """The redactor, counting the texts it reads whole (its memo keeps short ones only)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.read: list[str] = []
+
+    def _redacted(self, text: str, secrets: tuple[str, ...]) -> str:
+        self.read.append(text)
+        return super()._redacted(text, secrets)
+
+
+LONG = " ".join(
+    f"Step {n}: the checkout service on web-7 answered 5xx after the deploy." for n in range(12)
+)
+
+
+async def test_a_long_description_the_redactor_leaves_alone_is_read_once() -> None:
+    """The model's long description, which the redactor leaves as it is, is read once by the
+    summariser and not by the pipeline: `final` knows it for a text the redactor was seen to
+    leave alone; one that a check changed is read again (a mark can give the redactor a value)."""
+    redactor = Counting()
+    source = alert("checkout").model_copy(update={"description": LONG})
+    summariser = _llm(redactor)
+    summariser.model = OneAnswer(LONG)
+    view = redact_alert(source, redactor)
+    redactor.read.clear()
+    ticket = await summariser.summarise(view)
+    assert ticket.description == LONG
+    assert redact_ticket(ticket, redactor) is ticket
+    assert redactor.read.count(LONG) == 1
+    marked = LONG + " It started at 2026-01-02."  # a date the alert never gave: marked
+    summariser.model = OneAnswer(marked)
+    redactor.read.clear()
+    ticket = await summariser.summarise(view)
+    assert "[unverified]" in ticket.description
+    assert redactor.read.count(ticket.description) == 1  # `final` read the marked text

@@ -409,6 +409,12 @@ def contain(
     """
     allowed = grounding.allowed_urls(alert.links.values(), alert.runbook_url, alert.description)
     rejected: Counter[str] = Counter()
+    # The credentials the texts are settled with: one held after this is news to the
+    # pipeline's pass (`view.settled`).
+    holding = held()
+    #: Texts the redactor was seen to leave as they are (with `holding`): `final` need not
+    #: read one again (a long description is not remembered by the redactor's memo).
+    fixed: set[str] = set()
 
     def settle(value: str, shape: Callable[[str], str | None]) -> str:
         """`value` as it will be published: shaped (controls and bidi out, whitespace, length)
@@ -423,6 +429,8 @@ def contain(
                 rejected["credential"] += 1
             settled = redactor.text(shaped)
             if settled == value:
+                if shaped == value:
+                    fixed.add(value)
                 return value
             value = settled
         raise SummariserError("unsettled_text")
@@ -512,13 +520,14 @@ def contain(
         give the redactor a value to take ("password: [unverified]"); what it then changed is
         checked for links again. (A cut can leave only the head of a link that was checked.)"""
         for _ in range(_SETTLE_PASSES):
+            if value in fixed:  # no check or cut changed it since `settle` saw it left alone
+                return value
             redacted = redactor.text(value)
             if redacted == value:
                 return value
             value = grounding.links(redacted, allowed)[0]
         raise SummariserError("unsettled_text")
 
-    holding = held()  # before `final` reads the texts: a credential held after is news
     ticket = Ticket(
         # The contract's length, whichever title it is: a correction (`stated`) lengthens the
         # model's, and the alert's own standing in was never cut to it.
