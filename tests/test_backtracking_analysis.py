@@ -100,20 +100,28 @@ def test_every_shipped_pattern_passes() -> None:
         (r"(?:kk|\u212a)+$", re.IGNORECASE),  # the Kelvin sign is a K in any case
         (r"(?i:kk|\u212a)+$", 0),
         (r"(?:ss|\u017f)+$", re.IGNORECASE),  # the long s is an s in any case
+        (r"(?s:.|\n)+y", 0),  # with DOTALL, scoped: "." takes a newline too
     ],
 )
 def test_letters_equal_in_any_case_overlap(regex: str, flags: int) -> None:
     """Under IGNORECASE (global or scoped), two branches that match one letter in different
-    case forms are alike: refused, as `re` tries both for every letter."""
+    case forms are alike, as "." and a newline are under a scoped DOTALL: refused, as `re`
+    tries both for every such character."""
     assert backtracking(regex, flags) is not None
 
 
 @pytest.mark.parametrize(
-    ("regex", "flags"), [(r"(?:kk|\u212a)+$", 0), (r"(?:\w|\u0660\u0660)+$", re.ASCII)]
+    ("regex", "flags"),
+    [
+        (r"(?:kk|\u212a)+$", 0),
+        (r"(?:\w|\u0660\u0660)+$", re.ASCII),
+        (r"(?:.|\n)+y", 0),  # without DOTALL, "." takes no newline
+    ],
 )
 def test_letters_that_differ_without_ignorecase_are_apart(regex: str, flags: int) -> None:
-    """Without IGNORECASE, k and the Kelvin sign are different characters, and with ASCII \\w
-    holds no Arabic-Indic digit: the branches are told apart by the character, and taken."""
+    """Without IGNORECASE, k and the Kelvin sign are different characters, with ASCII \\w
+    holds no Arabic-Indic digit, and without DOTALL "." no newline: the branches are told
+    apart by the character, and taken."""
     assert backtracking(regex, flags) is None
 
 
