@@ -8,6 +8,10 @@ stand-in's own request handler, a backend and a Slack webhook that accept everyt
 "model" that echoes the prompt it was given back into the ticket (the worst a model can do).
 Every (field, secret) pair is covered: the secrets are packed into groups short enough for every
 field's limit, and round r puts group (i + r) mod G into free-text field i.
+
+The rounds' prompt views are compared here too, with the pipelines' redactor: the prompt shows
+each fresh view as redacting it again showed it (as `test_prompt_redacts_once` proves of the
+sample payloads).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import structlog
 
 from github_stub import GitHubServer
 from memory_store import MemoryStore
+from prompt_views import differences
 from remembering import RememberingRedactor
 from triage.errors import TriageError
 from triage.incidents import Ledger, Policy
@@ -542,3 +547,13 @@ async def test_no_secret_leaves_in_any_request(
     written = json.dumps([redact_event(None, "info", dict(e)) for e in logs], default=str)
     leaks += [f"log: {n!r}" for n in needles if n in written]
     assert leaks == [], "\n".join(leaks)
+
+
+@pytest.mark.parametrize("name", SOURCES)
+def test_a_secret_packed_alerts_prompt_view_is_what_redacting_it_again_gave(name: str) -> None:
+    """Every source with every kind of secret in every free-text field, redacted by a redactor
+    that holds the daemon's own credentials: shown as the second redaction showed it."""
+    found = []
+    for round_, (sources, _) in enumerate(_rounds(name)):
+        found += [f"round {round_}: {d}" for d in differences(tuple(sources), REDACTOR)]
+    assert found == []
