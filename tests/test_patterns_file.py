@@ -75,8 +75,6 @@ def _entry(regex: str) -> str:
         r"(.?){300}",
         r"(ab?|b)*c",
         r"(aa|a)*b",
-        r"(ab|a)*c",
-        r"((a|ab)c?)+",
         r"(?:\w+[-.]?)+@",
     ],
 )
@@ -89,7 +87,16 @@ def test_every_repeat_that_can_split_text_many_ways_is_refused(tmp_path: Path, r
 
 
 @pytest.mark.parametrize(
-    "regex", [r"(\d{1,3}\.){3}\d{1,3}", r"(?:a|b)*c", r"(?:ab|cd)+", r"(?:x|\w)+y", r"(?:a++)+"]
+    "regex",
+    [
+        r"(\d{1,3}\.){3}\d{1,3}",
+        r"(?:a|b)*c",
+        r"(?:ab|cd)+",
+        r"(?:x|\w)+y",
+        r"(?:a++)+",
+        r"(ab|a)*c",
+        r"((a|ab)c?)+",
+    ],
 )
 def test_a_repeat_with_one_way_to_match_is_taken(tmp_path: Path, regex: str) -> None:
     """Repeats that split a text one way (or a few: a dotted quad) are no backtracking risk
