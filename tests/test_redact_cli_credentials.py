@@ -181,6 +181,12 @@ CASES = (
     "cmdkey /add:fs.internal /user:CORP\\svc /pass:«s3cretPw»",
     "wmic /node:web-1 /user:admin /password:«s3cretPw» process list",
     "setx DB_PASSWORD «s3cretPw»",
+    "C:\\Program Files\\MySQL\\bin\\mysql.exe -u root -p«s3cretPw» app",
+    '"C:\\Program Files\\MySQL\\MySQL Server 8.0\\bin\\mysql.exe" -u root -p«s3cretPw»',
+    "C:\\tools\\redis-cli.exe -h cache.internal -a «s3cretPw»",
+    "sqlcmd.exe -S db.internal -U sa -P «s3cretPw»",
+    "C:\\PSTools\\PsExec.exe \\\\web-1 -u admin -p «s3cretPw» cmd",
+    "7z.exe a -p«s3cretPw» backup.7z db.sql",
     # As CI runners, orchestrators and tracebacks print a command.
     "Exec lifecycle hook ([/bin/sh -c mysql -uroot -p«s3cretPw» -e 'select 1']) for Container db",
     "Command '['redis-cli', '-a', '«s3cretPw»', 'ping']' returned non-zero exit status 1.",

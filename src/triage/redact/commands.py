@@ -34,9 +34,12 @@ from triage.redact.rule import (
 #: backquote (a JSON string's, a traceback's `Command 'mysql …'`), `[` or `=` (`ExecStart=`),
 #: or an escaped line break or tab inside a JSON string; not inside a word or a path.
 _COMMAND_START = r"""(?:(?<![^\s|;&(\["'`=])|(?<=\\[nt]))"""
-#: A command's directory (`/usr/bin/mysql`): its parts, each to its `/`, possessive: nothing
-#: to give back.
-_COMMAND_PATH = r"(?:[^\s|;&()/]{0,64}+/){0,16}+"
+#: A command's directory (`/usr/bin/mysql`, Windows' `C:\tools\mysql`): its parts, each to
+#: its `/` or `\`, possessive: nothing to give back.
+_COMMAND_PATH = r"(?:[^\s|;&()/\\]{0,64}+[/\\]){0,16}+"
+#: After a command's name: Windows' `.exe`, and the quote that closes a quoted path
+#: (`"C:\Program Files\MySQL\bin\mysql.exe" -p…`).
+_COMMAND_END = r"(?:\.exe)?(?:\\?\")?"
 
 #: A character of a command's arguments: anything on its line before a pipeline's `|`, `;` or
 #: `&`, but not the quote that closes the JSON string holding the line (a raw `"` with the `,`,
@@ -69,7 +72,7 @@ _PASSWORD_OPTIONS = (
     # keytool's -storepasswd and -keypasswd take the new password after -new.
     ("keytool", ("-new",)),
     ("plink|pscp|psftp", ("-pw",)),
-    ("psexec(?:64)?", ("-p",)),
+    ("(?i:psexec(?:64)?)", ("-p",)),
     (r"openssl[ \t]{1,3}enc", ("-k",)),
     ("(?:un)?rar", ("-p",)),
 )
@@ -78,7 +81,7 @@ _GLUED_OPTION = re.compile("7za?|(?:un)?rar")
 #: The commands whose password option takes its value after a space only (their own parsers;
 #: the others' getopt, pflag or argparse take `-pX` as `-p X`: `sqlcmd -PX`, `ldapsearch -wX`).
 _SPACED_OPTION = re.compile(
-    r"redis-cli|plink|pscp|psftp|psexec(?:64)?|openssl[ \t]{1,3}enc|keytool|rdesktop"
+    r"redis-cli|plink|pscp|psftp|(?i:psexec(?:64)?)|openssl[ \t]{1,3}enc|keytool|rdesktop"
     # The mongo tools read a single-dash long option as a long one (`mongo -port 27017`).
     r"|mongo(?:sh|dump|restore|import|export)?|mosquitto_(?:pub|sub|rr)"
 )
@@ -296,7 +299,7 @@ COMMAND_RULES: tuple[
     # port after -p is none (`--name mysql -p3306:3306` stays).
     _rule(
         rf"({_COMMAND_START}{_COMMAND_PATH}(?:mysql(?:dump|admin|import|check|show|slap)?"
-        r"|mariadb(?:-dump|-admin)?)[ \t]{1,20}-"
+        rf"|mariadb(?:-dump|-admin)?){_COMMAND_END}[ \t]{{1,20}}-"
         + _up_to("-p", 300)
         + r"(?<![\w-])-p(?P<q>\\?[\"'])?)"
         r"(?![\s-])(?!\[REDACTED)(?![0-9:.]{1,32}(?:[\s|;&]|$))"
@@ -310,14 +313,14 @@ COMMAND_RULES: tuple[
     # (`_PASSWORD_OPTIONS`: redis-cli's -p is a port, its -a the password).
     _rule(
         rf"({_COMMAND_START}{_COMMAND_PATH}"
-        rf"(?P<command>{'|'.join(commands for commands, _ in _PASSWORD_OPTIONS)})[ \t])"
+        rf"(?P<command>{'|'.join(commands for commands, _ in _PASSWORD_OPTIONS)}){_COMMAND_END}[ \t])"
         rf"(?P<args>(?:(?!\\n){_ARGS_CHAR}){{1,512}}+)",
         _command_passwords,
         # Whole command words (a space or a tab after them): `7z`, `zip` and `bcp` are in many
         # a base64 run or a word, which would each send the text through the pattern.
         *(f"{word}{gap}" for word in ("login", "7z", "7za", "zip", "bcp", "rar") for gap in " \t"),
         *("ldap", "plink", "pscp", "psftp", "psexec", "openssl", "influx", "racadm"),
-        *("rdesktop", "keytool"),
+        *("rdesktop", "keytool", "PsExec", "7z.exe", "7za.exe", "zip.exe", "rar.exe"),
         *("mongo", "redis-cli", "sqlcmd", "ipmitool", "ssh-keygen", "snmp", "twine"),
         # cqlsh by its `lsh` and the gap after it: the letter `c` starts no other needle looked
         # for as written, and would add to the positions every text's search tries.
@@ -373,7 +376,7 @@ COMMAND_RULES: tuple[
         fold_needles=True,
     ),
     _rule(
-        rf"({_COMMAND_START}{_COMMAND_PATH}sshpass[ \t]"
+        rf"({_COMMAND_START}{_COMMAND_PATH}sshpass{_COMMAND_END}[ \t]"
         + _up_to(r"-p[ \t]{0,3}", 100)
         + r"(?<![\w-])-p[ \t]{0,3}"
         r"(?P<q>\\?[\"'])?)(?![\s-])(?!\[REDACTED)"
