@@ -81,3 +81,78 @@ async def test_the_daemons_last_message_is_deleted_without_waiting_out_the_linge
         supervisor.should_exit.set()
         await asyncio.wait_for(serving, DEADLINE_S)
     assert sum(inbox.batches) == 3
+
+
+class RoundTripInbox(BatchInbox):
+    """Every call takes a loopback round trip, as SQS's do, so a backlog's polls overlap."""
+
+    async def receive(self, max_messages: int, wait_s: int, visibility_s: int) -> list[Message]:
+        await asyncio.sleep(0.002)
+        return await super().receive(max_messages, 0, visibility_s)
+
+    async def delete(self, messages: Sequence[Message]) -> list[str]:
+        await asyncio.sleep(0.002)
+        return await super().delete(messages)
+
+
+async def test_in_a_storm_deletes_still_leave_in_full_batches() -> None:
+    """Quick messages (repeats in a storm) leave no worker busy between a backlog's polls:
+    while a poll is out, deletes still wait for company, so every batch is full."""
+    inbox = RoundTripInbox()
+    inbox.put(*[f"b{i}" for i in range(600)])
+
+    async def handler(message: Message, _progress: Progress) -> list[Outcome]:
+        await asyncio.sleep(0)
+        return []
+
+    config = SupervisorConfig(concurrency=32, wait_s=0, drain=True)
+    supervisor = Supervisor(config, inbox, handler, Metrics())
+    supervisor._acker.linger_s = ENDLESS_LINGER_S
+    await asyncio.wait_for(supervisor.serve(), DEADLINE_S * 3)
+    assert len(inbox.deleted) == 600
+    assert set(inbox.batches) == {10}, sorted(inbox.batches)
+
+
+class GatedPolls(BatchInbox):
+    """The first two receives answer at once; later ones wait until the test opens `gate`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+        self.gate = asyncio.Event()
+
+    async def receive(self, max_messages: int, wait_s: int, visibility_s: int) -> list[Message]:
+        self.calls += 1
+        if self.calls > 2:
+            await self.gate.wait()
+        return await super().receive(max_messages, 0, visibility_s)
+
+
+async def test_with_a_backlog_left_deletes_wait_for_company_though_no_worker_is_busy() -> None:
+    """Every worker free but the queue's backlog not over (its receives still out): the two
+    deletes left after a full batch wait for the next messages' deletes, not sent alone."""
+    inbox = GatedPolls()
+    inbox.put(*[f"b{i}" for i in range(20)])
+    release = asyncio.Event()
+    started: list[str] = []
+
+    async def handler(message: Message, _progress: Progress) -> list[Outcome]:
+        started.append(message.id)
+        if int(message.id[1:]) < 10:  # the first answer's ten wait for the test
+            await release.wait()
+        return []
+
+    config = SupervisorConfig(concurrency=12, wait_s=0, drain=True)
+    supervisor = Supervisor(config, inbox, handler, Metrics())
+    supervisor._acker.linger_s = ENDLESS_LINGER_S
+    serving = asyncio.create_task(supervisor.serve())
+    await wait_until(lambda: len(started) == 12 and len(inbox.deleted) == 0)
+    release.set()
+    await wait_until(lambda: inbox.batches == [10] and inbox.calls > 2)
+    for _ in range(50):  # turns of the loop for a lone batch to leave, if it would
+        await asyncio.sleep(0)
+    assert inbox.batches == [10]
+    inbox.gate.set()
+    await asyncio.wait_for(serving, DEADLINE_S)
+    assert len(inbox.deleted) == 20
+    assert inbox.batches == [10, 10]
