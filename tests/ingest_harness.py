@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -22,6 +21,7 @@ from typing import Any
 
 from daemon_harness import SRC, Queues, events
 from fault_proxy import FaultProxy
+from fork_harness import Zygote
 from triage.ingest import IngestService
 from triage.settings import Settings, env_name
 
@@ -133,21 +133,18 @@ def wait_for(predicate: Callable[[], bool], timeout_s: float, poll_s: float = 0.
 
 
 class IngestProcess:
-    """`python -m triage ingest` as a child process on a free port; stderr goes to a file."""
+    """`python -m triage ingest` as a child process on a free port; stderr goes to a file.
+    Forked from the Python that has imported triage already (tests/fork_harness.py), as the
+    daemons are: a process of its own, without a new interpreter's imports."""
 
     def __init__(self, settings: Settings, log_dir: Path) -> None:
         log_dir.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix="ingest-", suffix=".log", dir=log_dir)
         os.close(fd)
         self.log_path = Path(name)
-        with self.log_path.open("w") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "triage", "ingest"],
-                env=env_for(settings),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=log,
-            )
+        self.process = Zygote.shared().spawn(
+            ["ingest"], env=env_for(settings), stderr=self.log_path
+        )
         self.port = 0
 
     @property
