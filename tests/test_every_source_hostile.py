@@ -607,7 +607,7 @@ def test_a_hostile_sample_redacts_to_a_fixed_point(name: str) -> None:
     # (which also makes the identity fields hostile), so the same contexts at a third more
     # cost. The credentials across the limits with two words between them, not a thousand
     # characters: redaction cuts nothing, and the same credentials meet the same words, the
-    # same JSON around them (one ends each field) at a quarter of the length.
+    # same JSON around them (one ends each field) in under a third of the text.
     for variant in ("every", CLOSE):
         body, _ = hostile_body(name, variant)
         found += [f"{variant}: {u}" for u in unstable(body_texts(body), REDACTOR.text)]
