@@ -8,8 +8,10 @@ request. Each child is a process of its own: its own pid, memory, signals and ex
 stdin from /dev/null, stdout and stderr where the caller says, exactly the caller's
 environment; it runs `triage/__main__.py` as `python -m` does and ends as the interpreter
 ends (non-daemon threads joined, atexit handlers run, streams flushed, the SystemExit code).
-What it does not repeat is the interpreter's start and those imports: a test of those (the
-version line, a missing extra, start-up time) runs `daemon_harness.run_triage` instead.
+What it does not repeat is the interpreter's start, those imports and the compiling of the
+redactor's patterns (done once in the zygote): a test of those (the version line, a missing
+extra, start-up time) runs `daemon_harness.run_triage` instead. `daemon_harness.Daemon` and
+`ingest_harness.IngestProcess` start their processes here.
 
 Nothing the modules do at import depends on the environment (triage reads it when it builds
 Settings), so importing them before the child's environment is set changes nothing.
