@@ -270,6 +270,17 @@ CASES = (
     "racadm -r idrac.internal -u root -p «s3cretPw» getsysinfo",
     "kafka-console-producer --producer-property sasl.jaas.config='org.apache.kafka.common."
     'security.plain.PlainLoginModule required username="app" password="«s3cretPw»";\'',
+    # A quote never closed (a log line cut short): the rest of the line goes, and inside a
+    # JSON string the rest of that string only.
+    'mysql --password "«s3cret pw»',
+    "psql --password '«s3cret pw»",
+    "sshpass -p '«s3cret pw»",
+    "curl -u 'deploy:«s3cret pw»",
+    "keytool -list -storepass '«s3cret pw»",
+    "openssl rsa -passin 'pass:«s3cret pw»",
+    "export DB_PASSWORD='«s3cret pw»",
+    "ENV DB_PASSWORD «s3cret pw»",
+    "[password] => «s3cret pw»",
     # Environments.
     "export DB_PASSWORD=«s3cretPw»",
     "export API_TOKEN=«s3cretPw»",

@@ -15,6 +15,7 @@ from triage.redact.names import _STATE_WORDS, _kept_value, placeholder_named, se
 from triage.redact.pairs import _KEY_NAME, key_named_value
 from triage.redact.rule import (
     _INNER_QUOTE,
+    _LINE_CHAR_IN_STRING,
     _LINES,
     _QUOTED_CHAR,
     _SINGLE_QUOTED_CHAR,
@@ -321,7 +322,8 @@ MARKUP_RULES: tuple[
     # quote). The name is read whole, then asked (`secret_named`).
     _rule(
         r"(\[(?P<name>[^\]\[\r\n]{1,128}+)\][ \t]=>[ \t])(?!\[REDACTED)"
-        r"(?![A-Za-z_\\]{1,128}+(?:[ \t]Object)?[ \t]{0,8}(?:\r?\n|$))[^\r\n]{1,4096}+",
+        r"(?![A-Za-z_\\]{1,128}+(?:[ \t]Object)?[ \t]{0,8}(?:\r?\n|$))"
+        rf"{_LINE_CHAR_IN_STRING}{{1,4096}}+",
         lambda m: f"{m[1]}[REDACTED:password]" if secret_named(m["name"]) else m[0],
         "] =>",
     ),
@@ -373,7 +375,7 @@ MARKUP_RULES: tuple[
     # ENV …`): the rest of the line is the value. The name is read whole, then asked.
     _rule(
         r"(?<![\w-])ENV[ \t]{1,8}(?P<name>[A-Za-z_][\w.-]{0,127}+)[ \t]{1,8}"
-        r"(?!\[REDACTED|=)(?P<value>[^\s\\](?:[^\r\n\\]|\\(?![nrt])){0,4095}+)",
+        rf"(?!\[REDACTED|=)(?P<value>[^\s\\](?:(?!\\[nrt]){_LINE_CHAR_IN_STRING}){{0,4095}}+)",
         _object_value,
         "env",
         fold_needles=True,  # an `E` starts no other case-sensitive needle

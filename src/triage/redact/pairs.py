@@ -28,6 +28,7 @@ from triage.redact.rule import (
     _CONTINUATION,
     _ESCAPED_QUOTED_CHAR,
     _INNER_QUOTE,
+    _LINE_CHAR_IN_STRING,
     _LINES,
     _OPEN_QUOTE,
     _PLACEHOLDER_FOUND,
@@ -534,7 +535,9 @@ PAIR_RULES: tuple[
         # A quote never closed on its line (a log line cut short, a value broken by the line's
         # end): the rest of the line goes, not only its first word.
         rf"""|(?P<unclosed>")(?:[^"\\\r\n]|\\.){{1,{_VALUE_MAX}}}+(?=\r?\n|$)"""
-        rf"""|(?P<unclosed_single>')[^'\r\n]{{1,{_VALUE_MAX}}}+(?=\r?\n|$)"""
+        # A single quote's, inside a JSON string, ends where the string does.
+        rf"""|(?P<unclosed_single>')(?:(?!'){_LINE_CHAR_IN_STRING}){{1,{_VALUE_MAX}}}+"""
+        r"""(?=\r?\n|$|"[ \t]{0,8}[,}\]])"""
         # … and an escaped quote inside a JSON string (`"msg": "password=\"a b"`): to the end
         # of the string.
         rf"""|(?P<unclosed_escaped>\\")(?:[^"\\\n]|\\\\(?:[^"\\\n]|\\.)){{1,{_VALUE_MAX}}}+(?=")"""

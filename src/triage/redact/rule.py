@@ -158,14 +158,20 @@ _ASSIGN = (
 _OPEN_QUOTE = r"""(?:\\?["'])?"""
 
 
+#: A character of a line inside a JSON string: not the raw quote that ends the string.
+_LINE_CHAR_IN_STRING = r'(?:[^\r\n"]|"(?![ \t]{0,8}[,}\]]))'
+
+
 def _quoted_char(group: str) -> str:
     """A character of a value quoted whole, after its opening quote (the group named `group`):
     anything on its line but that quote, so a literal holds the other kind (`"it's…"`,
     `'pa"ss…'`); and a backslash's escape, read as one, so an escaped quote is the value's as
     a shell, redis-cli and Python's repr read it: `\\"`, `\\'` and `\\\\` raw, `\\\\\\"` and
     `\\\\\\\\` inside a JSON string (`"p4ss\\"w0rd"`, `'it\\'s"x'`, `\\"p4ss\\\\\\"w0rd\\"`).
-    Inside a JSON string `\\"` is the closing quote itself, which no escape starts."""
-    return rf"""(?:(?!(?P={group}))(?:\\(?:\\\\[\\"]|[\\"'])|[^\r\n]))"""
+    Inside a JSON string `\\"` is the closing quote itself, which no escape starts. A value
+    never closed ends where the JSON string holding it does: at a raw `"` with the `,`, `}` or
+    `]` after a JSON value next."""
+    return rf"""(?:(?!(?P={group}))(?:\\(?:\\\\[\\"]|[\\"'])|{_LINE_CHAR_IN_STRING}))"""
 
 
 #: `_quoted_char` of the group `q`, which most rules name their value's opening quote.
