@@ -206,7 +206,8 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     "…", x-api-key: …, API key: …, SECRET_KEY_BASE=…), quoted or
                                     not (Python's b'…' whole; a list of strings, ["…"] or
                                     ['…'], whole; a quote never closed on its line,
-                                    to the line's end; of a shell's NAME=value cmd, the first
+                                    to the line's end, or to the end of the JSON string
+                                    holding the line; of a shell's NAME=value cmd, the first
                                     word only; a quoted value holding the other kind of
                                     quote, "it's…" or 'pa"ss…', whole (a repr's escaped one
                                     too, 'it\\'s"…'), and an unquoted one
