@@ -284,3 +284,53 @@ def test_the_alerts_numbers_are_read_only_when_a_fact_compares_by_value() -> Non
     )
     assert vars(shown)["numbers"] == frozenset(grounding._numbers(shown.text))
     assert shown.numbers >= {"95.5", "96", "95", "1000", "7"}
+
+
+def _reference_fact(match: re.Match[str]) -> grounding._Fact | None:
+    """`grounding._fact` as it was: every word through the number and kind checks."""
+    group, token = match.lastgroup, match.group()
+    if group == "number":
+        if grounding._trivial(match):
+            return None
+        return grounding._Fact(
+            "number", token, grounding._canonical(match.group("value")), by_value=True
+        )
+    if group == "arn":
+        token = token.rstrip(".:")
+    glued = grounding._NUMBER_AND_UNIT.fullmatch(token) if group == "word" else None
+    if (
+        glued
+        and token.lower() not in grounding.ALLOWED
+        and not grounding._HEX_LETTERS.fullmatch(glued.group(2))
+    ):
+        return grounding._Fact("number", token, grounding._canonical(glued.group(1)), by_value=True)
+    kind = grounding._classify(group, token)
+    return grounding._Fact(kind, token, token.lower()) if kind else None
+
+
+#: Words of letters: hex runs and words that nearly are, in other scripts and forms too
+#: (fullwidth hex, a ligature, a letter a lower-casing lengthens, title case, Roman numerals
+#: that are letters, digits of other scripts that are not).
+WORDS = " ".join(
+    (
+        "deadbeef DEADBEEF cafebabe12 facade accede effaced defaced0 abcdefab abcdefabg",
+        "".join(chr(ord(c) + 0xFEE0) for c in "Deadbeef"),
+        "\ufb00 \u00df \u0130stanbul \u01c5emal \u216b \u217b \u00b2 \u0663\u0664",
+        "database connection",
+    )
+)
+
+
+def test_a_word_of_letters_is_classified_as_before() -> None:
+    """A word of letters only states no number and no host, and an id only as a run of 8+ hex
+    digits: classified so at once, every match of the corpus (and words of letters of other
+    scripts, ligatures, numerals that are letters) states the same fact as before."""
+    assert not any(word.isalpha() for word in grounding.ALLOWED)
+    kinds: set[str | None] = set()
+    for text in (*_corpus(), WORDS):
+        for form in {text, grounding.folded(text)}:
+            for match in grounding._FACT.finditer(form):
+                fact = grounding._fact(match)
+                assert fact == _reference_fact(match), match.group()
+                kinds.add(fact.kind if fact else None)
+    assert kinds >= {"id", "host", "ip", "number", "date", None}

@@ -382,6 +382,11 @@ class _Fact(NamedTuple):
 def _fact(match: re.Match[str]) -> _Fact | None:
     """The fact a match states, or None when it states none."""
     group, token = match.lastgroup, match.group()
+    if group == "word" and token.isalpha():
+        # Most words: letters only, so no number, no host and no allowed word (each of those
+        # holds a digit or a dot); an id only as a run of 8+ hex digits (`_classify`).
+        lowered = token.lower()
+        return _Fact("id", token, lowered) if _HEX_RUN.fullmatch(lowered) else None
     if group == "number":
         if _trivial(match):
             return None
