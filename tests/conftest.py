@@ -33,15 +33,14 @@ from triage.redact.held import _forget_held
 #: loadfile and --no-loadscope-reorder, workers take files in collection order, so these run
 #: beside the many quick files instead of after them. Longest first (a SPLIT file by the length of its parts).
 LONG_FIRST = (
-    "test_redaction_boundary.py",  # 40 s
-    "test_every_source_hostile.py",  # 39 s
+    "test_every_source_hostile.py",  # ~33 CPU-s alone: the hostile samples rendered, fixed points, prompt views
     "test_bench_smoke.py",  # 35 s, one test
     "test_localstack_init.py",  # 31 s
-    "test_redact_idempotent.py",  # 56 s in 3 parts
+    "test_redaction_boundary.py",  # ~11 CPU-s alone (remembering redactor)
     "test_summarise_hostile_more.py",  # 19 s
     "test_normalize_hostile.py",  # 17 s
     "test_faults.py",  # 47 s in 3 parts
-    "test_prompt_redacts_once.py",  # ~28 s in 2 parts (its hostile views cut at 23:44)
+    "test_redact_idempotent.py",  # ~9 CPU-s alone, in 2 parts
     "test_sqs_fault_corners.py",  # 12 s
     "test_lifecycle_model.py",  # 12 s
     "test_signals_trust_scenarios.py",  # 11 s
@@ -78,8 +77,7 @@ SPLIT = {
     "test_redact.py": 3,
     "test_faults.py": 3,
     "test_trust.py": 2,
-    "test_prompt_redacts_once.py": 2,
-    "test_redact_idempotent.py": 3,
+    "test_redact_idempotent.py": 2,
 }
 
 

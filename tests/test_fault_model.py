@@ -1193,14 +1193,24 @@ async def run(
     schedule = draw_schedule(rng, rate)
     for remote in spared:
         schedule[remote] = {}
-    problems, _ = await play(kind, tmp, actions, schedule)
+    problems, first = await play(kind, tmp, actions, schedule)
     if not problems:
         return []
     short = await shrink(kind, tmp, actions, schedule)
     (tmp / "short").mkdir(exist_ok=True)
-    problems, world = await play(kind, tmp / "short", actions, short)
+    replayed, world = await play(kind, tmp / "short", actions, short)
+    if not replayed:
+        # Timeouts are real: a stall of the machine can fail a run its replay passes. The
+        # first run's problems and steps are what happened, so those are shown.
+        return [
+            f"seed {seed} ({kind}): " + "; ".join(problems),
+            f"(not seen again on replay) schedule: {schedule}",
+            f"actions: {actions}",
+            "steps:",
+            *first.steps,
+        ]
     return [
-        f"seed {seed} ({kind}): " + "; ".join(problems),
+        f"seed {seed} ({kind}): " + "; ".join(replayed),
         f"shrunk schedule: {short}",
         f"actions: {actions}",
         "steps:",

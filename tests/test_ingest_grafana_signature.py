@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import httpx2
 import pytest
@@ -78,20 +78,21 @@ async def client(gateway: IngestService) -> AsyncIterator[httpx2.AsyncClient]:
 @pytest.mark.parametrize(
     "headers",
     [
-        signed(BODY),
-        signed(BODY, timestamp=now()),
-        signed(BODY, secret=NEXT, timestamp=now()),
-        signed(BODY, header="X-Grafana-Alert-Signature"),
+        lambda: signed(BODY),
+        lambda: signed(BODY, timestamp=now()),
+        lambda: signed(BODY, secret=NEXT, timestamp=now()),
+        lambda: signed(BODY, header="X-Grafana-Alert-Signature"),
     ],
     ids=["body", "timestamp", "next-token", "first-header-name"],
 )
 async def test_a_body_signed_as_grafana_signs_it_is_queued_byte_for_byte(
-    client: httpx2.AsyncClient, queues: Queues, headers: dict[str, str]
+    client: httpx2.AsyncClient, queues: Queues, headers: Callable[[], dict[str, str]]
 ) -> None:
     """Grafana's signature, over the body or over its timestamp and the body, keyed with either
     token listed for grafana, in either header name Grafana has used, is a credential: 202 and
     the body queued as sent."""
-    response = await client.post(PATH, content=BODY, headers=headers)
+    # Signed when the test runs: a time taken at collection is stale in a long run.
+    response = await client.post(PATH, content=BODY, headers=headers())
     assert response.status_code == 202, response.text
     assert bodies(queues) == [BODY.decode()]
 
@@ -99,31 +100,32 @@ async def test_a_body_signed_as_grafana_signs_it_is_queued_byte_for_byte(
 @pytest.mark.parametrize(
     "headers",
     [
-        signed(BODY, secret=TOKENS["generic"]),
-        signed(b'{"other": "body"}'),
-        {
+        lambda: signed(BODY, secret=TOKENS["generic"]),
+        lambda: signed(b'{"other": "body"}'),
+        lambda: {
             **signed(BODY, timestamp=now()),
             "X-Grafana-Alerting-Timestamp": str(int(time.time()) - 1),
         },
-        {"X-Grafana-Alerting-Signature": sign(BODY, timestamp=now())},
-        {"X-Grafana-Alerting-Signature": "sha256=" + sign(BODY)},
+        lambda: {"X-Grafana-Alerting-Signature": sign(BODY, timestamp=now())},
+        lambda: {"X-Grafana-Alerting-Signature": "sha256=" + sign(BODY)},
     ],
     ids=["another-sources-token", "another-body", "time-changed", "time-dropped", "prefixed"],
 )
 async def test_a_signature_that_does_not_match_is_401_with_one_line_quoting_nothing(
-    client: httpx2.AsyncClient, queues: Queues, headers: dict[str, str]
+    client: httpx2.AsyncClient, queues: Queues, headers: Callable[[], dict[str, str]]
 ) -> None:
     """A signature keyed with another token, over another body, or over a time that was
     changed or dropped since (a captured delivery sent again with a fresh time) is 401, one
     `ingest.refused` line that quotes neither the signature nor a token, nothing queued."""
+    sent = headers()
     with capture_logs() as logs:
-        response = await client.post(PATH, content=BODY, headers=headers)
+        response = await client.post(PATH, content=BODY, headers=sent)
     assert response.status_code == 401
     lines = [e for e in logs if e["event"].startswith("ingest.")]
     assert [(e["event"], e["status"], e["reason"]) for e in lines] == [
         ("ingest.refused", 401, "unauthorized")
     ]
-    signature = headers["X-Grafana-Alerting-Signature"]
+    signature = sent["X-Grafana-Alerting-Signature"]
     for secret in (signature, signature[-64:], SECRET, NEXT):
         assert secret not in repr(logs) and secret not in response.text
     assert bodies(queues) == []
