@@ -281,6 +281,9 @@ CASES = (
     "export DB_PASSWORD='«s3cret pw»",
     "ENV DB_PASSWORD «s3cret pw»",
     "[password] => «s3cret pw»",
+    # A value starting with a backslash (escaped inside a JSON string): the JSON stays JSON.
+    "password: «\\s3cret\\Pw»",
+    "export DB_PASSWORD=«\\s3cretPw»",
     # Environments.
     "export DB_PASSWORD=«s3cretPw»",
     "export API_TOKEN=«s3cretPw»",

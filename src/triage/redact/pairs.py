@@ -556,9 +556,11 @@ PAIR_RULES: tuple[
         r"""|(?P<list>(?:\[|\[\]string\{)[ \t]{0,3}(?P<lq>\\?["']))"""
         r"""(?:[^\]}\r\n\\]|\\.){1,4096}+(?=[\]}])"""
         # An unquoted value, which never starts with an escaped line break or tab (a name that
-        # ends its line inside a JSON string heads what follows, and holds no value).
+        # ends its line inside a JSON string heads what follows, and holds no value; so does
+        # one before a log's own `\\n`, a backslash escaped in the JSON string: `\\\\n`). A
+        # backslash opens it only before a quote: an escaped backslash is the value's.
         # An LDAP password's scheme (`{SSHA}`, `{CLEARTEXT}`) is the value's start.
-        rf"""|(?!\\[nrt])(?P<open>\\?(?:""\"|'''|["'])?)(?:\{{[A-Za-z0-9.-]{{1,32}}+\}})?(?:[^\s&;,"'}}\\]|\\(?!["'])|{_INNER_QUOTE}){{1,{_VALUE_MAX}}}+)""",
+        rf"""|(?!\\{{1,2}}[nrt])(?P<open>(?:\\?(?:""\"|'''|["']))?)(?:\{{[A-Za-z0-9.-]{{1,32}}+\}})?(?:[^\s&;,"'}}\\]|\\(?!["'])|{_INNER_QUOTE}){{1,{_VALUE_MAX}}}+)""",
         _keep_quotes,
         *_SECRET_NAME_NEEDLES,
         flags=re.IGNORECASE,
