@@ -302,6 +302,7 @@ WHOLE_LINES = (
 
 
 def _kind_of(match: re.Match[str]) -> str:
+    """The placeholder a marked secret becomes."""
     return f"[REDACTED:{match[1] or 'password'}]"
 
 
