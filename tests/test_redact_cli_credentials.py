@@ -40,6 +40,8 @@ CASES = (
     "kubectl exec -it db-0 -- mysql -uroot -p«s3cretPw» -e 'show replica status'",
     "Command 'mysql -uroot -p«s3cretPw» app' returned non-zero exit status 1.",
     "docker run --name mysql -p3306:3306 -d mysql:8",
+    "docker run --name mongo -p 27017:27017 -d mongo:7",
+    "docker run --name redis-cli -p 127.0.0.1:6379:6379/tcp redis:7",
     "mysql replica lag on db-7 -pool saturation",
     "mysqladmin -u root -p«s3cretPw» status",
     "mysqldump --user=app --password=«s3cretPw» app > /backup/app.sql",

@@ -87,6 +87,13 @@ _SPACED_OPTION = re.compile(
 )
 
 
+#: A port mapping after `-p` (`docker run --name mongo -p 27017:27017`, `-p 127.0.0.1:80:80`):
+#: a command's name there is docker's container name, and its `-p` no password.
+_PORT_MAPPING = re.compile(
+    r"(?:[0-9.]{1,39}:)?[0-9]{1,5}(?:-[0-9]{1,5})?:[0-9]{1,5}(?:-[0-9]{1,5})?(?:/(?:tcp|udp|sctp))?"
+)
+
+
 def _command_passwords(match: re.Match[str]) -> str:
     """A command line (`command`, then `args`) with the value of each of its password options
     (`_PASSWORD_OPTIONS`) replaced, its quotes kept; an empty one (`-N ''`) stays."""
@@ -102,7 +109,12 @@ def _command_passwords(match: re.Match[str]) -> str:
     for arg in _ARGUMENT.finditer(args):
         value = arg[0]
         start = offset + arg.start()
-        if pending and not value.startswith("-") and value not in ("''", '""'):
+        if (
+            pending
+            and not value.startswith("-")
+            and value not in ("''", '""')
+            and not (_PORT_MAPPING.fullmatch(value))
+        ):
             if not value.lstrip("\\\"'").startswith("[REDACTED"):
                 quote_mark = _quote_mark(value)
                 placeholder = f"{quote_mark}[REDACTED:password]{quote_mark}"
