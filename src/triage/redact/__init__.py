@@ -168,7 +168,9 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     holds the line ends; a command where a word starts (a
                                     line's start, after a log line's prefix, a YAML list's
                                     `- `, sudo, `--`, a pipeline step, a quote, `ExecStart=`,
-                                    /usr/bin/, Windows' "C:\\…\\mysql.exe"), not inside a name;
+                                    /usr/bin/, Windows' "C:\\…\\mysql.exe"), not inside a name
+                                    (a port mapping after -p stays: docker run --name mongo
+                                    -p 27017:27017);
                                     a double-quoted X holding an
                                     escaped quote ("p4ss\\"w0rd", \\"p4ss\\\\\\"w0rd\\" inside a
                                     JSON string) whole, also in Redis's AUTH and in pairs;
