@@ -160,3 +160,15 @@ def test_a_repeat_count_past_the_engine_is_no_regular_expression(tmp_path: Path)
     assert message == (
         ": [[pattern]] #1 (x): pattern is no regular expression: the repetition number is too large"
     )
+
+
+def test_the_bundled_patterns_are_read_once_per_process(tmp_path: Path) -> None:
+    """The bundled file is read and checked once (every summariser built with no file shares
+    its patterns); a file given by path is read each time it is asked for."""
+    assert load_patterns() is load_patterns()
+    path = tmp_path / "patterns.toml"
+    path.write_text(
+        '[[pattern]]\ncategory = "x"\npattern = "boom"\nseverity_hint = "low"\nsteps = ["look"]\n'
+    )
+    first = load_patterns(path)
+    assert first == load_patterns(path) and first is not load_patterns(path)
