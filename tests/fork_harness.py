@@ -13,6 +13,11 @@ redactor's patterns (done once in the zygote): a test of those (the version line
 extra, start-up time) runs `daemon_harness.run_triage` instead. `daemon_harness.Daemon` and
 `ingest_harness.IngestProcess` start their processes here.
 
+The zygote ends when the test process does (its stdin closes; a Ctrl-C to the process group
+does not end it), and kills its children then; they die with it whatever ends it. Replies name
+the request, not the pid, which is another process's once reaped. Children of requests
+spawn() gave up on are killed at once.
+
 Nothing the modules do at import depends on the environment (triage reads it when it builds
 Settings), so importing them before the child's environment is set changes nothing.
 
@@ -90,6 +95,10 @@ class ForkedProcess:
 class Zygote:
     """The parent's end: starts the zygote, asks it for children, learns how they ended."""
 
+    #: How long spawn() waits for the zygote's imports: the test's own timeout (120 s) is
+    #: the real bound; this one only names the cause.
+    startup_timeout_s: ClassVar[float] = 100
+
     _shared: ClassVar[Zygote | None] = None
     _shared_lock: ClassVar[threading.Lock] = threading.Lock()
 
@@ -116,9 +125,13 @@ class Zygote:
         assert self._process.stdin is not None and self._process.stdout is not None
         self._requests: IO[bytes] = self._process.stdin
         self._lock = threading.Lock()
+        # All keyed by request id.
         self._children: dict[int, ForkedProcess] = {}
         self._early_exits: dict[int, int] = {}
         self._spawned: dict[int, int] = {}
+        self._fork_errors: dict[int, str] = {}
+        self._abandoned: set[int] = set()  # spawn() gave up waiting for these
+        self._ready = False  # the zygote has imported what it preloads
         self._answered = threading.Condition(self._lock)
         self._next_id = 0
         self._reader = threading.Thread(
@@ -145,41 +158,76 @@ class Zygote:
             "stderr": str(stderr),
         }
         with self._lock:
+            # Its imports take ~0.8 s of CPU, many times that on a loaded machine: a wait of
+            # their own, so that `timeout_s` is for the fork alone.
+            if not self._answered.wait_for(
+                lambda: self._ready or self._process.poll() is not None, self.startup_timeout_s
+            ):
+                raise RuntimeError(f"the zygote did not start within {self.startup_timeout_s} s")
             self._next_id += 1
             request["id"] = ident = self._next_id
-            self._requests.write(json.dumps(request).encode() + b"\n")
-            self._requests.flush()
+            self._send(request)
             if not self._answered.wait_for(
-                lambda: ident in self._spawned or self._process.poll() is not None, timeout_s
+                lambda: (
+                    ident in self._spawned
+                    or ident in self._fork_errors
+                    or self._process.poll() is not None
+                ),
+                timeout_s,
             ):
+                # The zygote forks it all the same once it reads the request: it is told to
+                # kill that child at once, so no daemon runs on that nobody waits for.
+                with contextlib.suppress(OSError, ValueError):  # unless it is gone
+                    self._send({"abandon": ident})
+                self._abandoned.add(ident)
                 raise RuntimeError(f"the zygote did not fork within {timeout_s} s")
+            if ident in self._fork_errors:
+                raise RuntimeError(f"the zygote could not fork: {self._fork_errors.pop(ident)}")
             if ident not in self._spawned:
                 raise RuntimeError(f"the zygote exited with {self._process.returncode}")
             child = ForkedProcess(self._spawned.pop(ident))
-            self._children[child.pid] = child
-            if child.pid in self._early_exits:  # it ended before we heard of its pid
-                child._set_exit(self._early_exits.pop(child.pid))
+            if ident in self._early_exits:  # it ended before we heard of its pid
+                child._set_exit(self._early_exits.pop(ident))
+            else:
+                self._children[ident] = child
             return child
 
+    def _send(self, request: Mapping[str, Any]) -> None:
+        self._requests.write(json.dumps(request).encode() + b"\n")
+        self._requests.flush()
+
     def _read(self, replies: IO[bytes]) -> None:
+        # Replies name the request, not the pid: once the zygote has reaped a child its pid
+        # may be a new process's, so a pid alone cannot say whose exit a line reports.
         for line in replies:
-            kind, first, second = line.decode().split()
+            kind, ident_text, value = line.decode().rstrip("\n").split(" ", 2)
+            ident = int(ident_text)
             with self._lock:
-                if kind == "pid":
-                    self._spawned[int(first)] = int(second)
+                if ident in self._abandoned:
+                    continue
+                if kind == "ready":
+                    self._ready = True
+                    self._answered.notify_all()
+                elif kind == "pid":
+                    self._spawned[ident] = int(value)
+                    self._answered.notify_all()
+                elif kind == "error":
+                    self._fork_errors[ident] = value
                     self._answered.notify_all()
                 elif kind == "exit":
-                    pid, code = int(first), int(second)
-                    child = self._children.pop(pid, None)
-                    if child is None:
-                        self._early_exits[pid] = code
-                    else:
-                        child._set_exit(code)
-        with self._lock:  # the zygote is gone: so are its children
+                    self._exited(ident, int(value))
+        with self._lock:  # the zygote is gone: so are its children (they die with it)
             self._answered.notify_all()
             for child in self._children.values():
                 child._set_exit(-signal.SIGKILL)
             self._children.clear()
+
+    def _exited(self, ident: int, code: int) -> None:
+        child = self._children.pop(ident, None)
+        if child is not None:
+            child._set_exit(code)
+        elif ident in self._spawned:  # spawn() has not taken its pid yet
+            self._early_exits[ident] = code
 
     def close(self) -> None:
         """End the zygote (it kills any child still running) and wait for it, so its CPU
@@ -191,14 +239,23 @@ class Zygote:
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait()
+        self._reader.join(timeout=15)  # it ends at the replies' end, once the zygote is gone
+        if not self._reader.is_alive() and self._process.stdout is not None:
+            self._process.stdout.close()
 
 
 # --- The zygote (this file run as a script) ------------------------------------------------
 
 
 def _serve() -> None:
-    """Fork a child for each JSON request line on stdin; write `pid ID PID` once forked and
-    `exit PID CODE` once reaped. Ends, killing the children left, when stdin closes."""
+    """Write `ready 0 0` once imported; then fork a child for each JSON request line on stdin,
+    write `pid ID PID` once forked (`error ID WHY` if it cannot) and `exit ID CODE` once
+    reaped, and kill at once the child of a request told `abandon`. Ends, killing the
+    children left, when stdin closes."""
+    # A Ctrl-C reaches the test's whole process group: the zygote ends with the test process
+    # (its stdin closes), not before, so that it still kills its children then. The children
+    # get back the handler the zygote started with, as a new interpreter would.
+    int_handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
     import gc
 
     gc.disable()  # as triage/__main__.py does before its imports
@@ -218,42 +275,108 @@ def _serve() -> None:
     os.set_blocking(wake_w, False)
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda signum, frame: None)
-    children: set[int] = set()
-    pending = b""
-    while True:
-        readable, _, _ = select.select([0, wake_r], [], [])
-        if wake_r in readable:
-            os.read(wake_r, 4096)
-        _reap(children, replies)
-        if 0 not in readable:
-            continue
-        data = os.read(0, 1 << 20)
-        if not data:
-            break
-        pending += data
-        while b"\n" in pending:
-            line, pending = pending.split(b"\n", 1)
-            request = json.loads(line)
+    zygote = _ZygoteLoop(replies, devnull, (wake_r, wake_w), int_handler)
+    zygote.reply("ready 0 0")
+    try:
+        zygote.serve()
+    finally:
+        zygote.kill_all()
+
+
+class _ZygoteLoop:
+    """The zygote's state: its live children by request id, and the replies pipe."""
+
+    def __init__(self, replies: int, devnull: int, wake: tuple[int, int], int_handler: Any) -> None:
+        self.replies = replies
+        self.devnull = devnull
+        self.wake = wake
+        self.int_handler = int_handler
+        self.children: dict[int, int] = {}  # request id -> pid, until reaped
+
+    def serve(self) -> None:
+        pending = b""
+        while True:
+            readable, _, _ = select.select([0, self.wake[0]], [], [])
+            if self.wake[0] in readable:
+                os.read(self.wake[0], 4096)
+            self.reap()
+            if 0 not in readable:
+                continue
+            data = os.read(0, 1 << 20)
+            if not data:
+                return
+            pending += data
+            while b"\n" in pending:
+                line, pending = pending.split(b"\n", 1)
+                self.handle(json.loads(line))
+
+    def handle(self, request: dict[str, Any]) -> None:
+        if "abandon" in request:
+            # Not reaped yet (only this loop reaps), so the pid is still that child's.
+            pid = self.children.get(request["abandon"])
+            if pid is not None:
+                os.kill(pid, signal.SIGKILL)
+            return
+        ident = request["id"]
+        # Nothing the zygote wrote and did not flush may end up in a child's files.
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        try:
             pid = os.fork()
-            if pid == 0:
-                try:
-                    os.close(replies)
-                    os.close(wake_r)
-                    os.close(wake_w)
-                    signal.set_wakeup_fd(-1)
-                    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-                    _child(request, devnull)
-                finally:
-                    os._exit(70)  # _child never returns; this is for a failure inside it
-            children.add(pid)
-            os.write(replies, f"pid {request['id']} {pid}\n".encode())
-    for pid in children:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    for pid in children:
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, 0)
+        except OSError as exc:  # e.g. out of memory or processes under load: that spawn fails
+            self.reply(f"error {ident} {exc}")
+            return
+        if pid == 0:
+            try:
+                self.become_child(request)
+            finally:
+                os._exit(70)  # _child never returns; this is for a failure inside it
+        self.children[ident] = pid
+        self.reply(f"pid {ident} {pid}")
+
+    def become_child(self, request: dict[str, Any]) -> None:
+        """In the forked child: none of the zygote's fds or signal handling, then triage."""
+        # Die with the zygote, whatever ends it, as its kill_all would have made it.
+        _die_with_parent(os.getppid())
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, self.int_handler)
+        for fd in (self.replies, *self.wake):
+            os.close(fd)
+        _child(request, self.devnull)
+
+    def reap(self) -> None:
+        for ident, pid in list(self.children.items()):
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                del self.children[ident]
+                self.reply(f"exit {ident} {os.waitstatus_to_exitcode(status)}")
+
+    def reply(self, line: str) -> None:
+        os.write(self.replies, line.encode() + b"\n")
+
+    def kill_all(self) -> None:
+        for pid in self.children.values():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        for pid in self.children.values():
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+
+
+def _die_with_parent(parent: int) -> None:
+    """SIGKILL this process when its parent ends (Linux's PR_SET_PDEATHSIG); at once if the
+    parent ended already."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG)")
+    if os.getppid() != parent:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _compile_redaction_rules() -> None:
@@ -274,14 +397,6 @@ def _compile_redaction_rules() -> None:
             for value in list(vars(module).values()):
                 if isinstance(value, rule._LazyPattern):
                     value.compiled  # noqa: B018 - compiled on first access
-
-
-def _reap(children: set[int], replies: int) -> None:
-    for pid in list(children):
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            children.discard(pid)
-            os.write(replies, f"exit {pid} {os.waitstatus_to_exitcode(status)}\n".encode())
 
 
 def _child(request: dict[str, Any], devnull: int) -> None:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
+import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from daemon_harness import SRC, Queues, daemon_env, run_triage, settings_for
-from fork_harness import Zygote
+from fork_harness import ForkedProcess, Zygote
 from triage.demo.ticketd import TicketServer
 
 PAYLOADS = Path(__file__).parent / "payloads"
@@ -25,6 +29,56 @@ def _env(**extra: str) -> dict[str, str]:
 def _forked(tmp_path: Path, *argv: str, env: dict[str, str]) -> tuple[int, str, str]:
     out, err = tmp_path / "out", tmp_path / "err"
     process = Zygote.shared().spawn(argv, env=env, stdout=out, stderr=err)
+    code = process.wait(timeout=60)
+    return code, out.read_text(), err.read_text()
+
+
+def _children_of(pid: int) -> set[int]:
+    """The pids whose parent is `pid` (its own zombies included)."""
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(FileNotFoundError):
+            found.update(int(p) for p in (task / "children").read_text().split())
+    return found
+
+
+def _ended(pid: int) -> bool:
+    """True once `pid` has exited (gone, or a zombie nobody reaped yet)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] in {"Z", "X"}
+
+
+def _until(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(what)
+        time.sleep(0.02)
+
+
+def _started(process: ForkedProcess, log: Path) -> None:
+    _until(
+        lambda: (
+            (log.exists() and "daemon.started" in log.read_text()) or process.poll() is not None
+        ),
+        60,
+        "the forked daemon never started",
+    )
+    assert process.poll() is None, log.read_text()
+
+
+def _signal_masks(pid: int) -> dict[str, str]:
+    status = Path(f"/proc/{pid}/status").read_text().splitlines()
+    names = ("SigBlk", "SigIgn", "SigCgt")
+    return {k: v.strip() for k, v in (line.split(":", 1) for line in status) if k in names}
+
+
+def _forked_by(zygote: Zygote, tmp_path: Path, *argv: str) -> tuple[int, str, str]:
+    out, err = tmp_path / "out", tmp_path / "err"
+    process = zygote.spawn(argv, env=_env(), stdout=out, stderr=err)
     code = process.wait(timeout=60)
     return code, out.read_text(), err.read_text()
 
@@ -61,13 +115,9 @@ def test_a_forked_child_is_a_process_of_its_own_that_signals_reach(
     first = zygote.spawn(["run"], env=env, stderr=tmp_path / "first.log")
     second = zygote.spawn(["run"], env=env, stderr=tmp_path / "second.log")
     assert len({os.getpid(), first.pid, second.pid}) == 3
-    deadline = time.monotonic() + 30
     for process, log in ((first, tmp_path / "first.log"), (second, tmp_path / "second.log")):
         # Started: its signal handlers are in place (before them, SIGTERM kills it, -15).
-        while "daemon.started" not in log.read_text():
-            assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "the forked daemon never started"
-            time.sleep(0.05)
+        _started(process, log)
     first.kill()
     assert first.wait(timeout=10) == -signal.SIGKILL
     assert second.poll() is None
@@ -86,3 +136,123 @@ def test_a_forked_child_is_a_process_of_its_own_that_signals_reach(
     finally:
         third.kill()
     assert third.wait(timeout=10) == -signal.SIGKILL
+
+
+def test_a_spawn_that_times_out_leaves_no_child_running(
+    queues: Queues, backend: TicketServer, tmp_path: Path
+) -> None:
+    """A request the zygote answers only after spawn() gave up (a stopped, starved zygote)
+    gets its child killed once forked, rather than a daemon nobody knows of running on."""
+    env = daemon_env(settings_for(queues, backend.url, tmp_path / "t.db"))
+    zygote = Zygote()
+    try:
+        zygote.spawn(
+            ["normalize", str(PAYLOADS / "generic" / "firing.json")],
+            env=env,
+            stderr=tmp_path / "warm.log",
+        ).wait(timeout=60)
+        os.kill(zygote._process.pid, signal.SIGSTOP)
+        try:
+            with pytest.raises(RuntimeError, match="did not fork"):
+                zygote.spawn(["run"], env=env, stderr=tmp_path / "late.log", timeout_s=0.2)
+        finally:
+            os.kill(zygote._process.pid, signal.SIGCONT)
+        # The zygote answers in order: once this one is done, the late child was forked.
+        barrier = zygote.spawn(["no-such-command"], env=env, stderr=tmp_path / "barrier.log")
+        assert barrier.wait(timeout=60) == 2
+        _until(lambda: not _children_of(zygote._process.pid), 30, "the late child is still running")
+    finally:
+        zygote.close()
+
+
+def test_a_child_does_not_outlive_a_killed_zygote(
+    queues: Queues, backend: TicketServer, tmp_path: Path
+) -> None:
+    """A zygote killed outright (no chance to kill its children) takes its children with it,
+    so a daemon never runs on past its test's process."""
+    env = daemon_env(settings_for(queues, backend.url, tmp_path / "t.db"))
+    zygote = Zygote()
+    try:
+        child = zygote.spawn(["run"], env=env, stderr=tmp_path / "d.log")
+        _started(child, tmp_path / "d.log")
+        zygote._process.kill()
+        assert child.wait(timeout=30) == -signal.SIGKILL
+        _until(lambda: _ended(child.pid), 30, "the daemon outlived its zygote")
+    finally:
+        zygote.close()
+
+
+def test_a_ctrl_c_to_the_process_group_leaves_the_zygote_serving(tmp_path: Path) -> None:
+    """SIGINT, which a Ctrl-C sends to the test's whole process group, does not end the
+    zygote (it ends when the test process does): later spawns still work."""
+    zygote = Zygote()
+    try:
+        ready = zygote.spawn(["no-such-command"], env=_env(), stderr=tmp_path / "a.log")
+        assert ready.wait(timeout=60) == 2
+        os.kill(zygote._process.pid, signal.SIGINT)
+        code, _, err = _forked_by(
+            zygote, tmp_path, "normalize", str(PAYLOADS / "generic" / "firing.json")
+        )
+        assert code == 0, err
+        assert zygote._process.poll() is None
+    finally:
+        zygote.close()
+
+
+def test_a_forked_daemon_handles_signals_as_a_new_interpreter_does(
+    queues: Queues, backend: TicketServer, tmp_path: Path
+) -> None:
+    """Once started, a forked daemon blocks, ignores and catches exactly the signals a daemon
+    started as a new interpreter does: nothing of the zygote's own handling leaks into it."""
+    env = daemon_env(settings_for(queues, backend.url, tmp_path / "t.db"))
+    forked = Zygote.shared().spawn(["run"], env=env, stderr=tmp_path / "forked.log")
+    with (tmp_path / "new.log").open("w") as log:
+        new = subprocess.Popen(
+            [sys.executable, "-m", "triage", "run"],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+    try:
+        _started(forked, tmp_path / "forked.log")
+        _until(
+            lambda: (
+                "daemon.started" in (tmp_path / "new.log").read_text() or new.poll() is not None
+            ),
+            60,
+            "the new interpreter's daemon never started",
+        )
+        assert _signal_masks(forked.pid) == _signal_masks(new.pid)
+    finally:
+        forked.kill()
+        new.kill()
+        forked.wait(timeout=30)
+        new.wait(timeout=30)
+
+
+def test_the_fork_timeout_does_not_count_the_zygotes_imports(tmp_path: Path) -> None:
+    """A first spawn waits for the zygote's imports (seconds on a loaded machine) apart from
+    its fork timeout: a zygote held before it is ready does not fail a short-timeout spawn."""
+    zygote = Zygote()
+    os.kill(zygote._process.pid, signal.SIGSTOP)  # before its imports: it was just started
+    result: list[object] = []
+    spawner = threading.Thread(
+        target=lambda: result.append(
+            zygote.spawn(["no-such-command"], env=_env(), stderr=tmp_path / "a.log", timeout_s=0.5)
+        ),
+        daemon=True,
+    )
+    try:
+        spawner.start()
+        spawner.join(timeout=1.5)  # three fork timeouts: it is still waiting for the imports
+        assert spawner.is_alive()
+    finally:
+        os.kill(zygote._process.pid, signal.SIGCONT)
+    try:
+        spawner.join(timeout=Zygote.startup_timeout_s)
+        [process] = result
+        assert isinstance(process, ForkedProcess)
+        assert process.wait(timeout=60) == 2
+    finally:
+        zygote.close()
