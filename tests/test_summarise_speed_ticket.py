@@ -121,7 +121,7 @@ async def test_another_redactor_or_an_unsettled_ticket_is_redacted_again() -> No
 
 
 class Counting(Redactor):
-    """The redactor, counting the texts it reads whole (its memo keeps short ones only)."""
+    """The redactor, counting the texts it reads whole (not answered from its memos)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -146,10 +146,10 @@ async def test_a_long_description_the_redactor_leaves_alone_is_read_once() -> No
     summariser = _llm(redactor)
     summariser.model = OneAnswer(LONG)
     view = redact_alert(source, redactor)
-    redactor.read.clear()
     ticket = await summariser.summarise(view)
     assert ticket.description == LONG
     assert redact_ticket(ticket, redactor) is ticket
+    # Once in all: the view's read, which the redactor remembers for the summariser's.
     assert redactor.read.count(LONG) == 1
     marked = LONG + " It started at 2026-01-02."  # a date the alert never gave: marked
     summariser.model = OneAnswer(marked)
