@@ -256,3 +256,31 @@ def test_the_fork_timeout_does_not_count_the_zygotes_imports(tmp_path: Path) -> 
         assert process.wait(timeout=60) == 2
     finally:
         zygote.close()
+
+
+def _fd_targets(pid: int) -> dict[int, str]:
+    targets = {}
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(FileNotFoundError):
+            targets[int(fd.name)] = os.readlink(fd)
+    return targets
+
+
+def test_a_forked_daemon_holds_none_of_the_zygotes_files(
+    queues: Queues, backend: TicketServer, tmp_path: Path
+) -> None:
+    """A forked daemon holds no pipe, file or socket of the zygote's (its requests, its
+    replies, the test's stderr it writes to): its stdin is /dev/null, its stderr its log."""
+    env = daemon_env(settings_for(queues, backend.url, tmp_path / "t.db"))
+    zygote = Zygote.shared()
+    daemon = zygote.spawn(["run"], env=env, stderr=tmp_path / "d.log")
+    try:
+        _started(daemon, tmp_path / "d.log")
+        held = _fd_targets(daemon.pid)
+        zygotes = set(_fd_targets(zygote._process.pid).values()) - {os.devnull}
+        assert held[0] == os.devnull
+        assert held[2] == str(tmp_path / "d.log")
+        assert zygotes.isdisjoint(held.values())
+    finally:
+        daemon.kill()
+        daemon.wait(timeout=30)
