@@ -167,19 +167,20 @@ class Zygote:
             self._next_id += 1
             request["id"] = ident = self._next_id
             self._send(request)
-            if not self._answered.wait_for(
-                lambda: (
-                    ident in self._spawned
-                    or ident in self._fork_errors
-                    or self._process.poll() is not None
-                ),
-                timeout_s,
-            ):
-                # The zygote forks it all the same once it reads the request: it is told to
-                # kill that child at once, so no daemon runs on that nobody waits for.
-                with contextlib.suppress(OSError, ValueError):  # unless it is gone
-                    self._send({"abandon": ident})
-                self._abandoned.add(ident)
+            try:
+                answered = self._answered.wait_for(
+                    lambda: (
+                        ident in self._spawned
+                        or ident in self._fork_errors
+                        or self._process.poll() is not None
+                    ),
+                    timeout_s,
+                )
+            except BaseException:  # e.g. pytest-timeout's exception, raised in this wait
+                self._abandon(ident)
+                raise
+            if not answered:
+                self._abandon(ident)
                 raise RuntimeError(f"the zygote did not fork within {timeout_s} s")
             if ident in self._fork_errors:
                 raise RuntimeError(f"the zygote could not fork: {self._fork_errors.pop(ident)}")
@@ -191,6 +192,16 @@ class Zygote:
             else:
                 self._children[ident] = child
             return child
+
+    def _abandon(self, ident: int) -> None:
+        """Nobody will wait for the child of request `ident`. The zygote forks it all the same
+        once it reads the request: it is told to kill that child at once, so that no daemon
+        runs on, polling the queue a later test reuses."""
+        with contextlib.suppress(OSError, ValueError):  # unless the zygote is gone
+            self._send({"abandon": ident})
+        self._abandoned.add(ident)
+        self._spawned.pop(ident, None)
+        self._early_exits.pop(ident, None)
 
     def _send(self, request: Mapping[str, Any]) -> None:
         self._requests.write(json.dumps(request).encode() + b"\n")

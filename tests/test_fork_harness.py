@@ -165,6 +165,40 @@ def test_a_spawn_that_times_out_leaves_no_child_running(
         zygote.close()
 
 
+class _TestTimedOut(Exception):
+    """What pytest-timeout raises in the test's thread, from a SIGALRM handler."""
+
+
+def test_a_spawn_interrupted_by_a_test_timeout_leaves_no_child_running(
+    queues: Queues, backend: TicketServer, tmp_path: Path
+) -> None:
+    """A spawn interrupted while it waits for the fork (pytest-timeout raises from a signal
+    handler) gets its child killed once forked, rather than a daemon running on."""
+    env = daemon_env(settings_for(queues, backend.url, tmp_path / "t.db"))
+    zygote = Zygote()
+
+    def timed_out(signum: int, frame: object) -> None:
+        raise _TestTimedOut
+
+    previous = signal.signal(signal.SIGALRM, timed_out)
+    try:
+        zygote.spawn(["no-such-command"], env=env, stderr=tmp_path / "warm.log").wait(60)
+        os.kill(zygote._process.pid, signal.SIGSTOP)
+        try:
+            signal.setitimer(signal.ITIMER_REAL, 0.2)
+            with pytest.raises(_TestTimedOut):
+                zygote.spawn(["run"], env=env, stderr=tmp_path / "late.log")
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            os.kill(zygote._process.pid, signal.SIGCONT)
+        barrier = zygote.spawn(["no-such-command"], env=env, stderr=tmp_path / "barrier.log")
+        assert barrier.wait(timeout=60) == 2
+        _until(lambda: not _children_of(zygote._process.pid), 30, "the late child is still running")
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+        zygote.close()
+
+
 def test_a_child_does_not_outlive_a_killed_zygote(
     queues: Queues, backend: TicketServer, tmp_path: Path
 ) -> None:
