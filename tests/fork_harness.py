@@ -379,7 +379,9 @@ class _ZygoteLoop:
 
 def _die_with_parent(parent: int) -> None:
     """SIGKILL this process when its parent ends (Linux's PR_SET_PDEATHSIG); at once if the
-    parent ended already."""
+    parent ended already. Elsewhere than Linux, a child outlives a zygote that is killed."""
+    if not sys.platform.startswith("linux"):
+        return
     import ctypes
 
     pr_set_pdeathsig = 1
