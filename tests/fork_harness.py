@@ -333,6 +333,7 @@ class _ZygoteLoop:
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):
                 stream.flush()
+        zygote = os.getpid()
         try:
             pid = os.fork()
         except OSError as exc:  # e.g. out of memory or processes under load: that spawn fails
@@ -340,16 +341,16 @@ class _ZygoteLoop:
             return
         if pid == 0:
             try:
-                self.become_child(request)
+                self.become_child(request, zygote)
             finally:
                 os._exit(70)  # _child never returns; this is for a failure inside it
         self.children[ident] = pid
         self.reply(f"pid {ident} {pid}")
 
-    def become_child(self, request: dict[str, Any]) -> None:
+    def become_child(self, request: dict[str, Any], zygote: int) -> None:
         """In the forked child: none of the zygote's fds or signal handling, then triage."""
         # Die with the zygote, whatever ends it, as its kill_all would have made it.
-        _die_with_parent(os.getppid())
+        _die_with_parent(zygote)
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.signal(signal.SIGINT, self.int_handler)
