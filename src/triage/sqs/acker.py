@@ -1,6 +1,6 @@
 """Deletes in batches: a processed message's delete waits (at most `linger_s`) for company, so a
 steady flow makes full `DeleteMessageBatch` calls instead of one call per message. A batch
-leaves at once when no company can come (nothing at work, no backlog left to receive)."""
+leaves at once when no company can come (nothing is at work)."""
 
 from __future__ import annotations
 
