@@ -21,11 +21,10 @@ class Acker:
     `linger_s`; waiting costs no throughput (the worker slot is already free) and saves SQS
     requests: at a steady flow most batches are full instead of one or two messages.
 
-    `idle` says whether no delete can come soon (the supervisor: no message at work, no poll
-    out, no backlog in the queue): then no delete can join a batch before a new receive and a
-    whole message's work, so the batch leaves without lingering (the end of a burst is
-    deleted at once). The supervisor calls `wake()` when it becomes so, so a batch already
-    lingering leaves then. In a storm the backlog brings more at once: batches stay full."""
+    `idle` says whether no message is at work: then no delete can join a batch before a new
+    receive and a whole message's work, so the batch leaves without lingering (the end of a
+    burst is deleted at once). The supervisor calls `wake()` when its last message at work
+    finishes, so a batch already lingering leaves then."""
 
     #: How long the first message of a batch waits for others to join it.
     LINGER_S = 0.05
@@ -60,7 +59,7 @@ class Acker:
         return await done
 
     def wake(self) -> None:
-        """No delete can come soon any more: a lingering batch leaves now (`idle`)."""
+        """No message is at work any more: a lingering batch leaves now (`idle`)."""
         self._ready.set()
 
     async def stop(self) -> None:

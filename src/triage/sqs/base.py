@@ -188,8 +188,6 @@ class SupervisorBase:
         self._slot_free = asyncio.Event()
         #: Short polls out while a backlog drains, each with the slots it asked for.
         self._polls: dict[asyncio.Future[list[Message]], int] = {}
-        #: The last answer came back full: the queue has a backlog worth several receives.
-        self._backlog = False
         #: Messages receives brought in as the stop came, never started: the shutdown gives
         #: them back at once.
         self._unstarted: list[Message] = []
@@ -210,7 +208,7 @@ class SupervisorBase:
         self._hold_wakers: dict[str, asyncio.Event] = {}
         #: After a failed receive, no new one before this (time.monotonic()).
         self._receive_after = 0.0
-        self._acker = Acker(inbox, idle=self._nothing_to_delete_soon)
+        self._acker = Acker(inbox, idle=lambda: not self._working)
         #: Backpressure from the sinks: how many messages may be in flight (None: no limit).
         self._intake_limit = intake_limit
         #: A held message pauses intake until then (time.monotonic()).
@@ -242,20 +240,6 @@ class SupervisorBase:
         self._signals: list[signal.Signals] = []
         metrics.gauge("MessagesInFlight", lambda: len(self._in_flight))
         metrics.gauge("OldestMessageAge", self._oldest_age_s, unit="Seconds")
-
-    def _nothing_to_delete_soon(self) -> bool:
-        """No message is at work, no poll is out and the queue has no backlog: no delete can
-        come before a new receive and a whole message's work, so the acker's batch need not
-        wait for one. (Quick messages in a storm leave no worker busy between two polls, but
-        the backlog brings more at once.)"""
-        return not self._working and not self._polls and not self._backlog
-
-    def _wake_acker_if_idle(self) -> None:
-        """The last message at work finished, or an answer said the backlog is over: a batch
-        of deletes lingering for company leaves now if none can come
-        (`_nothing_to_delete_soon`)."""
-        if self._nothing_to_delete_soon():
-            self._acker.wake()
 
     def _oldest_age_s(self) -> float:
         """Age of the oldest message held (received, not yet deleted or released): what this

@@ -45,13 +45,14 @@ class Receiving(Working):
         failures = 0
         #: Long polls in a row that came back empty at once (not how SQS answers: backed off).
         early = 0
+        #: The last answer came back full: the queue has a backlog worth several receives.
+        backlog = False
         batch = min(MAX_BATCH, self.config.max_messages)
         try:
             while not self.should_exit.is_set():
                 self.health.beat("intake", within_s=self.config.wait_s + self.BEAT_SLACK_S)
                 if any(poll.done() for poll in self._polls):
-                    got, errors, full = self._harvest()
-                    self._note_backlog(full)
+                    got, errors, backlog = self._harvest()
                     if errors:
                         failures += 1
                         self._receive_failed(errors[0], failures)
@@ -81,7 +82,7 @@ class Receiving(Working):
                     # polls still out are started as they answer).
                     await self._slot_or_answer(min(max(held_s, 0.05), self.PAUSE_POLL_S))
                     continue
-                if self._backlog:
+                if backlog:
                     # Short polls, each sent as soon as a batch's worth of slots is free and each
                     # answer started as it comes, while the others are out: a slot never waits
                     # for a round of receives to end.
@@ -113,7 +114,7 @@ class Receiving(Working):
                 if messages is None:
                     break  # stop requested while polling
                 failures = self._receive_ok(failures)
-                self._note_backlog(len(messages) >= per_call)
+                backlog = len(messages) >= per_call
                 for message in messages:
                     self._start(message)
                 if not messages and wait_s == 0:
@@ -168,13 +169,6 @@ class Receiving(Working):
             for message in messages:
                 self._start(message)
         return got, errors, full
-
-    def _note_backlog(self, full: bool) -> None:
-        """Whether the last answer came back full (the queue has a backlog worth several
-        receives); when not, and nothing is at work, no delete is coming for the acker to
-        wait for."""
-        self._backlog = full
-        self._wake_acker_if_idle()
 
     async def _slot_or_answer(self, timeout_s: float | None = None) -> None:
         """Wait until a worker slot frees, a poll answers, or `timeout_s` has passed."""

@@ -97,11 +97,12 @@ class Working(Holding, StoreWatch):
             self._free_slot(task)
 
     def _free_slot(self, task: asyncio.Task[None]) -> None:
-        """`task` no longer holds a worker slot (when it held the last, the acker may have
-        nothing more to wait for)."""
+        """`task` no longer holds a worker slot. When it held the last, no delete can join the
+        acker's lingering batch before new work: it leaves now."""
         if task in self._working:
             self._working.discard(task)
-            self._wake_acker_if_idle()
+            if not self._working:
+                self._acker.wake()
         self._slot_free.set()
 
     async def _work(self, message: Message) -> None:
