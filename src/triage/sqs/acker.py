@@ -1,12 +1,10 @@
 """Deletes in batches: a processed message's delete waits (at most `linger_s`) for company, so a
-steady flow makes full `DeleteMessageBatch` calls instead of one call per message. A batch
-leaves at once when no company can come (nothing is at work)."""
+steady flow makes full `DeleteMessageBatch` calls instead of one call per message."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
 
 import structlog
 
@@ -19,12 +17,7 @@ log = structlog.get_logger(__name__)
 class Acker:
     """Batches deletes. A batch leaves when it has ten messages or its first message has waited
     `linger_s`; waiting costs no throughput (the worker slot is already free) and saves SQS
-    requests: at a steady flow most batches are full instead of one or two messages.
-
-    `idle` says whether no message is at work: then no delete can join a batch before a new
-    receive and a whole message's work, so the batch leaves without lingering (the end of a
-    burst is deleted at once). The supervisor calls `wake()` when its last message at work
-    finishes, so a batch already lingering leaves then."""
+    requests: at a steady flow most batches are full instead of one or two messages."""
 
     #: How long the first message of a batch waits for others to join it.
     LINGER_S = 0.05
@@ -32,12 +25,9 @@ class Acker:
     #: messages per round trip (~1,000 a second on LocalStack), which a storm reached.
     MAX_CALLS = 4
 
-    def __init__(
-        self, inbox: Inbox, linger_s: float = LINGER_S, idle: Callable[[], bool] | None = None
-    ) -> None:
+    def __init__(self, inbox: Inbox, linger_s: float = LINGER_S) -> None:
         self.inbox = inbox
         self.linger_s = linger_s
-        self._idle = idle
         self._queue: asyncio.Queue[tuple[Message, asyncio.Future[bool]] | None] = asyncio.Queue()
         #: Set when a full batch (or the stop) is waiting: the lingering batch leaves at once.
         self._ready = asyncio.Event()
@@ -58,10 +48,6 @@ class Acker:
             self._ready.set()
         return await done
 
-    def wake(self) -> None:
-        """No message is at work any more: a lingering batch leaves now (`idle`)."""
-        self._ready.set()
-
     async def stop(self) -> None:
         """Send what is queued at once (no lingering), then end run()."""
         self._stopping = True
@@ -75,9 +61,8 @@ class Acker:
                 item = await self._queue.get()
                 if item is not None and not self._stopping and self._queue.qsize() < MAX_BATCH - 1:
                     self._ready.clear()
-                    if self._idle is None or not self._idle():
-                        with contextlib.suppress(TimeoutError):
-                            await asyncio.wait_for(self._ready.wait(), self.linger_s)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._ready.wait(), self.linger_s)
                 batch = []
                 while item is not None:
                     batch.append(item)

@@ -88,22 +88,15 @@ class Working(Holding, StoreWatch):
             self._lost_deliveries.discard(message.receipt_handle)
             if self._delivery_of.get(message.id) is message:
                 del self._delivery_of[message.id]
-        self._free_slot(task)
+        self._working.discard(task)
+        self._slot_free.set()
 
     def _processed(self) -> None:
         """The current message's work is over; only its delete is left: free its slot."""
         task = asyncio.current_task()
         if task in self._working:
-            self._free_slot(task)
-
-    def _free_slot(self, task: asyncio.Task[None]) -> None:
-        """`task` no longer holds a worker slot. When it held the last, no delete can join the
-        acker's lingering batch before new work: it leaves now."""
-        if task in self._working:
             self._working.discard(task)
-            if not self._working:
-                self._acker.wake()
-        self._slot_free.set()
+            self._slot_free.set()
 
     async def _work(self, message: Message) -> None:
         """Process one message and decide its fate; never raises (but for cancellation)."""
