@@ -172,3 +172,41 @@ def test_the_bundled_patterns_are_read_once_per_process(tmp_path: Path) -> None:
     )
     first = load_patterns(path)
     assert first == load_patterns(path) and first is not load_patterns(path)
+
+
+@pytest.mark.parametrize(
+    ("steps", "said"),
+    [
+        ('["  "]', ": [[pattern]] #1 (x): step 1 is blank"),
+        ('["look", ""]', ": [[pattern]] #1 (x): step 2 is blank"),
+        ('["Check the disk", "check  the DISK"]', ": [[pattern]] #1 (x): step 2 repeats step 1"),
+    ],
+    ids=["blank", "empty", "repeated"],
+)
+def test_a_step_no_one_can_act_on_is_refused(tmp_path: Path, steps: str, said: str) -> None:
+    """A blank step (an empty bullet in every ticket) or one listed twice (whitespace and
+    case aside) is refused naming the entry and the step."""
+    entry = f'category = "x"\npattern = "disk"\nseverity_hint = "high"\nsteps = {steps}\n'
+    assert _error(tmp_path, f"[[pattern]]\n{entry}") == said
+
+
+def test_an_entry_of_a_category_and_a_severity_alone_loads(tmp_path: Path) -> None:
+    """No steps at all is an entry that only names a category and a severity: it loads."""
+    path = tmp_path / "patterns.toml"
+    path.write_text(
+        '[[pattern]]\ncategory = "x"\npattern = "disk"\nseverity_hint = "high"\nsteps = []\n'
+    )
+    assert load_patterns(path)[0].steps == ()
+
+
+def test_a_regex_two_entries_share_is_refused(tmp_path: Path) -> None:
+    """Two entries of one regex (the second always matches with the first) are refused,
+    naming both; the same words under other flags are two patterns."""
+    second = ENTRY.replace('"x"', '"y"')
+    message = _error(tmp_path, f"[[pattern]]\n{ENTRY}\n[[pattern]]\n{second}")
+    assert message == (
+        ": [[pattern]] #2 (y): the same pattern as #1; merge their steps into one entry"
+    )
+    path = tmp_path / "other.toml"
+    path.write_text(f"[[pattern]]\n{ENTRY}\n[[pattern]]\n{second.replace('disk', '(?s)disk')}")
+    assert len(load_patterns(path)) == 2

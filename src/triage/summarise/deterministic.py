@@ -102,10 +102,26 @@ def _bundled_patterns() -> tuple[Pattern, ...]:
 def _parsed(text: str, name: str) -> tuple[Pattern, ...]:
     data = config_files.parse_toml(text, f"TRIAGE_PATTERNS_FILE {name}")
     entries = _entries(data, f"TRIAGE_PATTERNS_FILE {name}")
-    return tuple(
+    patterns = tuple(
         _pattern(entry, f"TRIAGE_PATTERNS_FILE {name}: [[pattern]] #{i + 1}")
         for i, entry in enumerate(entries)
     )
+    _refuse_repeated_regexes(patterns, f"TRIAGE_PATTERNS_FILE {name}")
+    return patterns
+
+
+def _refuse_repeated_regexes(patterns: tuple[Pattern, ...], where: str) -> None:
+    """A ConfigError for a regex two entries share: every alert the first matches, the second
+    matches too, and the ticket would list both entries' steps for one cause."""
+    first: dict[tuple[str, int], int] = {}
+    for number, pattern in enumerate(patterns, start=1):
+        key = (pattern.regex.pattern, pattern.regex.flags)
+        if key in first:
+            raise ConfigError(
+                f"{where}: [[pattern]] #{number} ({pattern.category}): the same pattern as "
+                f"#{first[key]}; merge their steps into one entry"
+            )
+        first[key] = number
 
 
 def _entries(data: dict[str, Any], where: str) -> list[Any]:
@@ -150,7 +166,22 @@ def _pattern(entry: Any, where: str) -> Pattern:
         )
     if not isinstance(steps, list) or not all(isinstance(s, str) for s in steps):
         raise ConfigError(f"{where} ({category}): steps must be a list of strings")
+    _refuse_meaningless_steps(steps, f"{where} ({category})")
     return Pattern(category, regex, priority, tuple(steps), _ascii_twin(pattern))
+
+
+def _refuse_meaningless_steps(steps: list[str], where: str) -> None:
+    """A ConfigError for a step a reader could not act on: a blank one (an empty bullet in
+    the ticket), or one listed twice (whitespace and case aside). No steps at all is an entry
+    that only names a category and a severity."""
+    seen: dict[str, int] = {}
+    for number, step in enumerate(steps, start=1):
+        words = " ".join(step.split()).casefold()
+        if not words:
+            raise ConfigError(f"{where}: step {number} is blank")
+        if words in seen:
+            raise ConfigError(f"{where}: step {number} repeats step {seen[words]}")
+        seen[words] = number
 
 
 #: A category is shown in tickets and logs and named by routes: words on one line.
