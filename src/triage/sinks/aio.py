@@ -14,7 +14,8 @@ aiohttp, which refuses a whole answer, status and all, for a coding it cannot de
 `zstd`: never asked for, but a proxy may send them); a body that cannot be read (too large, not
 in its coding, a coding we do not decode) fails as `AnswerUnread`, which carries that status and
 those headers, and a charset no text is in (`zlib`, UTF-16 without its byte order mark) is
-read as UTF-8, so that reading the text of any answer cannot fail.
+read as UTF-8, so that reading the text of any answer cannot fail. A body that starts with a
+byte order mark is read as the mark says, whatever charset its headers name (WHATWG Encoding).
 """
 
 from __future__ import annotations
@@ -206,12 +207,56 @@ def _reads_any_bytes(charset: str) -> bool:
         return False
 
 
+#: The byte order marks a body may start with, and the codec that reads each (and drops the
+#: mark): UTF-8's, and UTF-16's in either order (Python's `utf-16` reads the order from it).
+#: Only these three, as WHATWG Encoding's "decode" has it (FF FE 00 00 is UTF-16's too).
+_BYTE_ORDER_MARKS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+)
+
+
+def marked_encoding(body: bytes) -> str | None:
+    """The codec `body`'s byte order mark names, or None when it starts with none."""
+    for mark, encoding in _BYTE_ORDER_MARKS:
+        if body.startswith(mark):
+            return encoding
+    return None
+
+
+class _MarkedAnswer(httpx2.Response):
+    """An answer whose text is read as its body's byte order mark says, when it has one: the
+    mark wins over the charset the headers name (or leave out), as a browser reads it. Set
+    once the body is read, the only way to its text."""
+
+    def read(self) -> bytes:
+        return self._as_marked(super().read())
+
+    async def aread(self) -> bytes:
+        return self._as_marked(await super().aread())
+
+    def _as_marked(self, body: bytes) -> bytes:
+        marked = marked_encoding(body)
+        if marked is not None and "_text" not in self.__dict__:
+            self.encoding = marked
+        return body
+
+
 def readable_text(answer: httpx2.Response) -> None:
-    """Have `answer`'s text read as UTF-8 when the charset it names cannot read any bytes
-    (`_reads_any_bytes`): httpx2 would raise (UnicodeError, TypeError, AssertionError) on
-    `.text`, and a client (the OpenAI SDK, reading an error answer) would lose the status."""
+    """Have `answer`'s text read as its byte order mark says when its body (already read)
+    starts with one (`marked_encoding`), else as UTF-8 when the charset it names cannot read
+    any bytes (`_reads_any_bytes`): httpx2 would raise (UnicodeError, TypeError,
+    AssertionError) on `.text`, and a client (the OpenAI SDK, reading an error answer) would
+    lose the status."""
+    try:
+        marked = marked_encoding(answer.content)
+    except httpx2.ResponseNotRead:  # the transport's own answers: `_MarkedAnswer` reads it
+        marked = None
     charset = answer.charset_encoding
-    if charset is not None and not _reads_any_bytes(charset.lower()):
+    if marked is not None:
+        answer.encoding = marked
+    elif charset is not None and not _reads_any_bytes(charset.lower()):
         answer.encoding = "utf-8"
 
 
@@ -315,7 +360,7 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
             whole = None
         else:
             whole = _arrived_whole(response, self._max_body_bytes)
-        answer = httpx2.Response(
+        answer = _MarkedAnswer(
             status_code=response.status,
             headers=headers,
             stream=_Body(response, request, self._max_body_bytes, coding)
