@@ -13,10 +13,10 @@ too: the link `link` or `url`, the message `body`, `event_msg`, `text_msg` or `m
 Identity, opsgenie: the alert's `alias` (Opsgenie's own de-duplication key), else `alertId`.
 Identity, pagerduty: the incident's id (`event.data.id`).
 States: a Datadog transition (Triggered, Warn, Renotify and their Re- forms fire, Recovered
-resolves, No Data changes no ticket), Opsgenie's `action` (Create and UnAcknowledge fire, Close
-and Delete resolve) and PagerDuty's `event_type` (incident.triggered, .reopened and
-.unacknowledged fire, .resolved resolves); every
-other action or event (acknowledged, a note, a new responder …) changes no ticket (Skipped),
+and Null, a recovery from No Data, resolve; No Data changes no ticket), Opsgenie's `action`
+(Create and UnAcknowledge fire, Close and Delete resolve) and PagerDuty's `event_type`
+(incident.triggered, .reopened and .unacknowledged fire, .resolved resolves); every other
+action or event (acknowledged, a note, a new responder …) changes no ticket (Skipped),
 and PagerDuty's test event (pagey.ping) is Skipped as `test_notification`.
 Priorities P1..P5 are these tools' five-step scale: P1 critical, P2 high, P3 medium, P4 and P5
 low (a generic alert's P0..P3 scale is another).
@@ -103,6 +103,10 @@ _DATADOG_DEFAULT = frozenset({"body", "last_updated", "event_type", "title", "da
 _DD_FIRING = frozenset({"triggered", "re-triggered", "warn", "re-warn", "renotify"})
 _DD_RESOLVED = frozenset({"recovered"})
 _DD_QUIET = frozenset({"no data", "re-no data"})
+#: $ALERT_TRANSITION of a recovery from No Data: the monitor reports again and is OK. Read as
+#: Recovered (an Alert that went to No Data and came back OK closes its ticket; one that was
+#: OK has none to close), unless the title names the state it came back in.
+_DD_NO_DATA_RECOVERY = "null"
 #: An event title: "[P2] [Recovered on {host:web-1,env:prod}] CPU high on web-1". The group
 #: is bounded and brace-free, so a hostile title costs one linear pass.
 _DD_TITLE = re.compile(
@@ -257,18 +261,21 @@ def _test_notification(name: str, body: Any) -> bool:
 
 def _transition(named: tuple[str, Any], head: re.Match[str] | None) -> str:
     """$ALERT_TRANSITION (`named`: the field it came in and its value) lower-cased, else the
-    title's bracket; InvalidAlertError if neither names a state ("Null", blank, or an event
-    that is no monitor's)."""
+    title's bracket; `Null` (`_DD_NO_DATA_RECOVERY`) under a title that names no state is
+    "recovered". InvalidAlertError if neither names a state (blank, or a word Datadog never
+    sends)."""
     field, given = named
     word = common.line(common.unnested(given), field, 64)
-    word = (word or "").lower()
+    word = (word or "").strip().lower()
     known = _DD_FIRING | _DD_RESOLVED | _DD_QUIET
     if word not in known and head is not None:
-        word = head["transition"].lower()
+        return head["transition"].lower()
+    if word == _DD_NO_DATA_RECOVERY:
+        return "recovered"
     if word not in known:
         raise InvalidAlertError(
             f"datadog {field} {common.short(given)} and the title name no monitor "
-            "state (Triggered, Recovered, Warn, No Data, Renotify)"
+            "state (Triggered, Recovered, Warn, No Data, Renotify, Null)"
         )
     return word
 
