@@ -345,14 +345,14 @@ def backend() -> Iterator[TicketServer]:
 
 @pytest.fixture
 def queues(moto_url: str) -> Queues:
-    """An `alerts` queue on moto with a DLQ after 2 receives."""
+    """A queue of this test's own (`alerts-…`) on moto, with a DLQ after 2 receives."""
     return make_queues(moto_url)
 
 
 @pytest.fixture
 async def gateway(queues: Queues) -> AsyncIterator[IngestService]:
     """The webhook gateway in the test's loop on a free port, with ingest_harness's tokens, in
-    front of moto's `alerts` queue (a test file that needs other settings defines its own)."""
+    front of the test's queue on moto (a test file that needs other settings defines its own)."""
     async with running(ingest_settings(queues.url, queues.endpoint)) as service:
         yield service
 

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,14 +72,19 @@ class Queues:
 
 
 def make_queues(endpoint: str, *, max_receive_count: int = 2, visibility_s: int = 30) -> Queues:
+    """A queue and its DLQ (after `max_receive_count` receives) under names no other call
+    gives: moto is emptied between tests but keeps its URLs, so under one fixed name a daemon
+    left running by an earlier test would poll, and take, a later test's messages; under a
+    name of its own it polls a queue that is gone."""
     sqs = boto3.client("sqs", endpoint_url=endpoint, region_name="us-east-1")
-    dlq_url = sqs.create_queue(QueueName="alerts-dlq")["QueueUrl"]
+    name = f"alerts-{uuid.uuid4().hex[:12]}"
+    dlq_url = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
     redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(max_receive_count)}
     url = sqs.create_queue(
-        QueueName="alerts",
+        QueueName=name,
         Attributes={"VisibilityTimeout": str(visibility_s), "RedrivePolicy": json.dumps(redrive)},
     )["QueueUrl"]
     return Queues(endpoint, url, dlq_url)
