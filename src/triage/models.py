@@ -128,6 +128,12 @@ class Alert(BaseModel):
     occurred_at: datetime
     identity: dict[str, str]
     raw: dict[str, Any] = Field(default_factory=dict, repr=False)
+    #: The fingerprint of the alert this one is a part of (a CloudWatch Metrics Insights
+    #: alarm's, for one of its contributors): the parent's deletion closes this one's incident.
+    parent: str | None = None
+    #: This resolve is its alert's deletion: the incidents of its children (the alerts that
+    #: name it as `parent`) close with it, as no resolve of their own will come.
+    closes_children: bool = False
 
     @field_validator("occurred_at")
     @classmethod
@@ -150,9 +156,20 @@ class Alert(BaseModel):
         # pydantic does not validate `update`: a new identity is held to its limit here.
         if update is not None and "identity" in update:
             update = {**update, "identity": identity_within_limit(update["identity"])}
-        # A copy would keep the cached fingerprint even when `update` changes the identity.
         copy = super().model_copy(update=update, deep=deep)
-        copy.__dict__.pop("fingerprint", None)
+        if update is not None and ("identity" in update or "source" in update):
+            # A copy would keep the cached fingerprint, which its new identity changes. Any
+            # other copy keeps it: the same identity hashes alike, and a fingerprint the
+            # store gave (`known_as`) has no identity to hash.
+            copy.__dict__.pop("fingerprint", None)
+        return copy
+
+    def known_as(self, fingerprint: str) -> Self:
+        """A copy known by `fingerprint`, not by its identity's hash: an alert rebuilt from
+        the store (a child its parent's deletion closes), which keeps an incident's
+        fingerprint but never the identity it hashes (that text may hold a secret)."""
+        copy = self.model_copy()
+        copy.__dict__["fingerprint"] = fingerprint
         return copy
 
 

@@ -32,6 +32,11 @@ SILENCES_KEY = "all"
 #: group's key): a resolve that no longer carries the labels its group is keyed by still
 #: finds it, and a member that fires in another group is resolved in the one it left.
 MEMBER = "member"
+#: Which children of a parent alert fire (a CloudWatch Metrics Insights alarm's contributors),
+#: one record per parent fingerprint (its body: each child's fingerprint, state, newest event
+#: and redacted title): the parent's deletion closes the firing ones, reading one record
+#: rather than scanning incidents (`SharedRecords.children`).
+CHILDREN = "children"
 #: Where a message's alerts gave a claim back on failure, one record per message (its body:
 #: [incident key, claim owner without its delivery] pairs): the message's retry finishes those
 #: effects first, wherever its alerts are routed by then (`Store.reclaim`). Written only when a

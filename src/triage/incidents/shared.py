@@ -1,23 +1,50 @@
 """The records replicas share beside incidents: the budgets every replica draws on (GitHub's
-issue-creation budget), and which group a member alert last fired in.
+issue-creation budget), which group a member alert last fired in, and which children of a
+parent alert fire (a CloudWatch Metrics Insights alarm's contributors, which its deletion closes).
 
-Apart from `store` because neither is an incident: each is a small record of its own kind,
+Apart from `store` because none is an incident: each is a small record of its own kind,
 changed by one conditional write, and none takes part in claiming an effect.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
 import structlog
 
 from triage.incidents.base import StoreBase
-from triage.incidents.records import BUDGET, MEMBER, Record, other_keys
+from triage.incidents.records import BUDGET, CHILDREN, MEMBER, Record, other_keys
 from triage.ratelimit import Budget
 
 # Logged as the store: its events (`store.*`) keep the logger name they had before the split.
 log = structlog.get_logger("triage.incidents.store")
+
+#: Children kept per parent: as many time series as a Metrics Insights alarm evaluates, and
+#: with titles held to CHILD_TITLE_CHARS, well within a DynamoDB item's 400 KB.
+MAX_CHILDREN = 500
+#: A child's title as kept (redacted before it is handed to the store).
+CHILD_TITLE_CHARS = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Child:
+    """A child of a parent alert as the store keeps it: its fingerprint (never the identity
+    it hashes), its redacted title, and whether its newest event, at `at`, fired."""
+
+    fingerprint: str
+    title: str
+    firing: bool
+    at: datetime
+
+    def newer_than(self, other: Child) -> bool:
+        """This event of the child is newer than `other`: later, or a firing stamped alike
+        (which a deletion then closes, when nothing newer resolved it: a close too many is
+        ignored, one too few leaves a ticket open for good)."""
+        return self.at > other.at or (self.at == other.at and self.firing and not other.firing)
 
 
 class SharedRecords(StoreBase):
@@ -48,6 +75,38 @@ class SharedRecords(StoreBase):
             return Record(fingerprint, MEMBER, version, group_key, expires), None
 
         await self._update(MEMBER, fingerprint, change)
+
+    # --- Children of a parent alert -----------------------------------------------------------
+
+    async def children(self, parent: str) -> list[Child]:
+        """The children noted under the alert `parent`, firing or resolved (one read)."""
+        return list(_children_of(await self._get(CHILDREN, parent)).values())
+
+    async def note_children(self, parent: str, children: Iterable[Child], now: datetime) -> None:
+        """Note `children` of the alert `parent` in one conditional write: each one's newest
+        event wins, whatever order replicas write in; nothing is written when nothing changes.
+        Past MAX_CHILDREN, the resolved longest ago make room. The record never expires while
+        a child fires (the parent's deletion must find it), else `closed_ttl` after it changed."""
+        noted = list(children)
+
+        def change(record: Record | None) -> tuple[Record | None, None]:
+            known = _children_of(record)
+            newer = [
+                c for c in noted if c.fingerprint not in known or c.newer_than(known[c.fingerprint])
+            ]
+            if not newer:
+                return None, None
+            for c in newer:
+                known.pop(c.fingerprint, None)
+                known[c.fingerprint] = c
+            kept = _bounded(parent, known)
+            firing = any(c.firing for c in kept.values())
+            expires = None if firing else (now + self.closed_ttl).timestamp()
+            body = json.dumps({**other_keys(record, _CHILDREN_KEYS), "children": _encoded(kept)})
+            version = record.version + 1 if record is not None else 1
+            return Record(parent, CHILDREN, version, body, expires), None
+
+        await self._update(CHILDREN, parent, change)
 
     # --- Budgets -----------------------------------------------------------------------------
 
@@ -102,3 +161,44 @@ def _budget_state(record: Record | None) -> tuple[float, float] | None:
     except (ValueError, KeyError, TypeError) as exc:
         log.warning("store.budget_unreadable", budget=record.key, error=str(exc)[:200])
         return None
+
+
+_CHILDREN_KEYS = ("children",)
+
+
+def _children_of(record: Record | None) -> dict[str, Child]:
+    """The children a record holds, by fingerprint (`[firing, epoch seconds, title]` each);
+    none for none, or for a record that does not read (logged), which the next child noted
+    writes over: losing it leaves those children's tickets open, as before they were noted."""
+    if record is None:
+        return {}
+    try:
+        raw: dict[str, Any] = json.loads(record.body)["children"]
+        return {
+            fp: Child(fp, str(title), bool(firing), datetime.fromtimestamp(float(at), UTC))
+            for fp, (firing, at, title) in raw.items()
+        }
+    except (ValueError, KeyError, TypeError, AttributeError, OverflowError, OSError) as exc:
+        log.warning("store.children_unreadable", parent=record.key, error=str(exc)[:200])
+        return {}
+
+
+def _encoded(children: dict[str, Child]) -> dict[str, list[Any]]:
+    return {
+        fp: [int(c.firing), c.at.timestamp(), c.title[:CHILD_TITLE_CHARS]]
+        for fp, c in children.items()
+    }
+
+
+def _bounded(parent: str, children: dict[str, Child]) -> dict[str, Child]:
+    """`children` held to MAX_CHILDREN: the resolved longest ago go first, then (logged: a
+    deletion will not close them) the firing ones that fired longest ago."""
+    excess = len(children) - MAX_CHILDREN
+    if excess <= 0:
+        return children
+    oldest = sorted(children.values(), key=lambda c: (c.firing, c.at))[:excess]
+    dropped_firing = sum(c.firing for c in oldest)
+    if dropped_firing:
+        log.warning("store.children_dropped", parent=parent, firing=dropped_firing)
+    gone = {c.fingerprint for c in oldest}
+    return {fp: c for fp, c in children.items() if fp not in gone}
