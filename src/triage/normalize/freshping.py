@@ -1,13 +1,16 @@
-"""Freshping's (Freshworks) webhook, whose body Freshping fixes: `webhook_event_data` about one
-check, with the webhook's and organisation's ids around it (the bodies of Zulip's Freshping
-fixtures, zerver/webhooks/freshping/fixtures, and the states its integration reads,
-zerver/webhooks/freshping/view.py). Read as format `freshping`, source `freshping`.
+"""Freshping's (Freshworks) webhook: `webhook_event_data` about one check, with the webhook's
+and organisation's ids around it (the bodies of Zulip's Freshping fixtures,
+zerver/webhooks/freshping/fixtures, and the states its integration reads,
+zerver/webhooks/freshping/view.py), or the same fields of the check flat at the top level, as a
+webhook whose content is written with Freshping's placeholders sends them (with or without the
+webhook's ids). Read as format `freshping`, source `freshping`.
 
-Identity: the check's id (`webhook_event_data.check_id`); never its name, URL, codes or times.
-States (`webhook_event_data.check_state_name`): Reporting Error (an answer of 4xx or 5xx) and
-Not Responding (no answer within the check's timeout) fire, Available resolves, Paused (a
-webhook of type PS) changes no ticket; any other is refused, naming it. Freshping's test message (its application named "Webhook test")
-is Skipped as `test_notification` with one log line.
+Identity: the check's id (`check_id`); never its name, URL, codes or times.
+States (`check_state_name`): Reporting Error (an answer of 4xx or 5xx) and Not Responding (no
+answer within the check's timeout) fire, Available resolves, Paused (a webhook of type PS)
+changes no ticket; any other is refused, naming it. Freshping's test message (its application
+named "Webhook test") is Skipped as `test_notification` with one log line. A placeholder
+filled as text reads as the number would ("521"); one filled with nothing ("") as absent.
 """
 
 from __future__ import annotations
@@ -35,18 +38,35 @@ _QUIET = frozenset({"paused"})
 _TEST_APPLICATION = "webhook test"
 
 
+#: The check's fields a flat body must carry at its top level (the state names Freshping's).
+_FLAT = ("check_state_name", "check_id")
+
+
 def matches(payload: dict[str, Any]) -> bool:
-    """A webhook event: its `webhook_event_data` object and the webhook's and event's ids."""
-    return (
-        untitled(payload)
-        and isinstance(payload.get("webhook_event_data"), dict)
+    """A webhook event: its `webhook_event_data` object and the webhook's and event's ids, or
+    the check's state and id flat at the top level (`_FLAT`). Never a body with a `title`: a
+    script's generic alert."""
+    if not untitled(payload):
+        return False
+    nested = (
+        isinstance(payload.get("webhook_event_data"), dict)
         and "webhook_id" in payload
         and "webhook_event_id" in payload
     )
+    return nested or all(key in payload for key in _FLAT)
+
+
+def _event(payload: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """The check's fields, and the path before each field's name in a refusal
+    (`webhook_event_data.` when nested, nothing when flat)."""
+    if "webhook_event_data" in payload:
+        data = common.obj(payload.get("webhook_event_data"), "webhook_event_data", required=True)
+        return data, "webhook_event_data."
+    return payload, ""
 
 
 def normalize(payload: dict[str, Any]) -> Normalized:
-    data = common.obj(payload.get("webhook_event_data"), "webhook_event_data", required=True)
+    data, at = _event(payload)
     application = common.word(data.get("application_name"), "application_name")
     if (application or "").strip().lower() == _TEST_APPLICATION:
         detail = 'freshping test notification (application "Webhook test"): no ticket change'
@@ -59,7 +79,7 @@ def normalize(payload: dict[str, Any]) -> Normalized:
             f"freshping check_state_name {common.short(data.get('check_state_name'))} is not "
             "Reporting Error or Available (nor Not Responding or Paused)"
         )
-    check_id = common.ident(data.get("check_id"), "webhook_event_data.check_id")
+    check_id = common.ident(data.get("check_id"), f"{at}check_id")
     if status is None:
         detail = f"freshping check {common.short(check_id)} is {word}: no ticket change"
         return Normalized((), (Skipped(SOURCE, "no_state_change", detail),))
