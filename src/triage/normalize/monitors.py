@@ -15,7 +15,7 @@ Identity, gcp: the project and the incident's `incident_id`; state open fires, c
 acknowledged changes no ticket; the channel's test notification (`"version": "test"`) neither.
 Identity, uptimekuma: the monitor's id and name (ids restart at 1 on every Uptime Kuma
 server); heartbeat status 0 (down) fires, 1 (up) resolves, 2 (pending) and 3 (maintenance)
-change no ticket, and the Test button's notification (no heartbeat, no monitor) neither. Its
+change no ticket (a number, or its digits as text), and the Test button's notification (no heartbeat, no monitor) neither. Its
 GET (the query's `heartbeat` and `monitor` as JSON text) and its "form-data" body (the JSON in
 one field, `data`) are read as its JSON body is.
 """
@@ -353,9 +353,9 @@ def normalize_uptime_kuma(payload: dict[str, Any]) -> Normalized:
     monitor = common.obj(monitor, "monitor", required=True)
     monitor_id = _kuma_monitor_id(monitor, beat)
     name = common.ident(monitor.get("name"), "monitor.name")
-    code = common.whole(beat.get("status"))
-    if not isinstance(code, int) or isinstance(code, bool):
-        code = None  # text, an object or a list is no heartbeat status (and cannot be looked up)
+    # A number, or its digits as text (a custom body's "{{ heartbeatJSON.status }}"); a
+    # boolean, a word, an object or a list is no heartbeat status.
+    code = common.count(beat.get("status"))
     if code in _KUMA_QUIET:
         return quiet(UPTIME_KUMA, f"monitor {common.short(name)}", _KUMA_QUIET[code])
     if code not in _KUMA_STATUS:

@@ -14,7 +14,8 @@ UP and SUCCESS resolve; `importance_level` HIGH or LOW is the priority.
 States, dynatrace (`State`): OPEN fires, RESOLVED and MERGED (into another problem) resolve;
 the "Send test notification"
 button's problem is skipped.
-States, honeycomb (`status`): TRIGGERED fires, OK resolves; a test (`is_test`) is skipped.
+States, honeycomb (`status`): TRIGGERED fires, OK resolves; a test (`is_test` true, or the
+text "true") is skipped.
 States, grafana-oncall: OnCall builds the payload when it sends it, so the alert group's
 `state` then is the truth (a webhook triggered by hand, or sent after the group moved on, names
 an event the group has left): resolved resolves, firing fires, and acknowledged or silenced
@@ -181,7 +182,7 @@ def matches_honeycomb(payload: dict[str, Any]) -> bool:
 def normalize_honeycomb(payload: dict[str, Any]) -> Normalized:
     trigger_id = common.ident_or_none(payload.get("id"), "id")
     name = common.line(common.unnested(payload.get("name")), "name")
-    if payload.get("is_test") is True:
+    if _flagged(payload.get("is_test")):
         detail = f"honeycomb test notification {common.short(name)}: no ticket change"
         return Normalized((), (Skipped(HONEYCOMB, "test_notification", detail),))
     if not trigger_id and not name:
@@ -216,6 +217,12 @@ def normalize_honeycomb(payload: dict[str, Any]) -> Normalized:
         raw=payload,
     )
     return Normalized((alert,), ())
+
+
+def _flagged(value: Any) -> bool:
+    """Whether a flag is set: JSON true, or "true" in any case (a custom payload template's
+    `"{{ .IsTest }}"`, in quotes). Anything else is not set."""
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
 
 
 def _hc_groups(value: Any) -> str:
