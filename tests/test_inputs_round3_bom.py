@@ -41,6 +41,14 @@ MARKED: dict[str, tuple[str, bytes]] = {
         "text/plain; charset=iso-8859-1",
         codecs.BOM_UTF8 + TEXT.encode(),
     ),
+    "utf-16-le-labelled-utf-16le": (
+        "text/plain; charset=UTF-16LE",
+        codecs.BOM_UTF16_LE + TEXT.encode("utf-16-le"),
+    ),
+    "utf-16-le-labelled-utf-16be-quoted": (
+        'text/plain; charset="utf-16be"',
+        codecs.BOM_UTF16_LE + TEXT.encode("utf-16-le"),
+    ),
     "utf-16-labelled-utf-8": (
         "text/plain; charset=utf-8",
         codecs.BOM_UTF16_LE + TEXT.encode("utf-16-le"),
