@@ -12,6 +12,7 @@ the LLM prompt). Forms that hold are guards; the gaps are strict xfails.
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Iterator
 
 import pytest
@@ -270,3 +271,55 @@ def test_a_secrets_manager_value_is_blanked(name: str) -> None:
     if SECRET in json.dumps(redactor.value({name: SECRET})):
         leaked.append("value")
     assert leaked == []
+
+
+# --- a credential a text wrapper broke over lines ---------------------------------------------
+
+
+#: Credentials of known shapes, each with the part that is the secret.
+GITHUB_TOKEN = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+SLACK_TOKEN = "xoxb-" + "1234567890-1234567890123-" + "AbCdEfGhIjKlMnOpQrStUvWx"
+AWS_SECRET = "Jq3vN8xK2pL7mR4tZw9yB6cD1eF5gH0iAbCdEfGh"
+WRAPPED = [
+    pytest.param(GITHUB_TOKEN, GITHUB_TOKEN[4:], 30, id="github-token-30"),
+    pytest.param(SLACK_TOKEN, SLACK_TOKEN.rsplit("-", 1)[1], 40, id="slack-token-40"),
+    pytest.param(SLACK_TOKEN, SLACK_TOKEN.rsplit("-", 1)[1], 50, id="slack-token-50"),
+    pytest.param(f"aws_secret_access_key={AWS_SECRET}", AWS_SECRET, 60, id="aws-secret-60"),
+]
+
+
+def _runs(secret: str) -> set[str]:
+    return {secret[i : i + 8] for i in range(len(secret) - 7)}
+
+
+@pytest.mark.parametrize(("credential", "secret", "width"), WRAPPED)
+def test_a_credential_on_one_line_leaves_nothing_of_its_secret(
+    credential: str, secret: str, width: int
+) -> None:
+    """Unwrapped, each of these credentials goes whole: the baseline of the xfail below."""
+    out = Redactor().text(f"deploy failed for svc-api with {credential} while pushing the image")
+    assert [run for run in sorted(_runs(secret)) if run in out] == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "bug: a credential that a text wrapper broke over two lines (Python's textwrap breaks "
+        "on hyphens and long words; mail and terminal output wrap at a width) keeps its secret "
+        "part: a GitHub token split inside its body stays whole on both lines, a Slack bot "
+        "token broken after a `-` keeps its 24-character secret on the next line, and "
+        "`aws_secret_access_key=` loses only the piece on its own line. The redactor joins "
+        "base64 and PEM wrapped at one width, not other credentials"
+    ),
+)
+@pytest.mark.parametrize(("credential", "secret", "width"), WRAPPED)
+def test_a_credential_wrapped_over_lines_leaves_nothing_of_its_secret(
+    credential: str, secret: str, width: int
+) -> None:
+    """Wrapped by `textwrap.fill` at `width`, no 8-character run of the secret is left."""
+    text = textwrap.fill(
+        f"deploy failed for svc-api with {credential} while pushing the image", width=width
+    )
+    assert credential not in text  # the wrapper did break it
+    out = Redactor().text(text)
+    assert [run for run in sorted(_runs(secret)) if run in out] == []
