@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -138,31 +138,34 @@ def test_a_forked_child_is_a_process_of_its_own_that_signals_reach(
     assert third.wait(timeout=10) == -signal.SIGKILL
 
 
+@pytest.fixture(scope="module")
+def stoppable_zygote() -> Iterator[Zygote]:
+    """One light zygote for the tests that stop and resume theirs and count its children:
+    each leaves it serving with no child, as it found it, so they need not start one each
+    (the shared one may still hold a child of another file's test)."""
+    zygote = Zygote.light()
+    yield zygote
+    zygote.close()
+
+
 def test_a_spawn_that_times_out_leaves_no_child_running(
-    queues: Queues, backend: TicketServer, tmp_path: Path
+    stoppable_zygote: Zygote, queues: Queues, backend: TicketServer, tmp_path: Path
 ) -> None:
     """A request the zygote answers only after spawn() gave up (a stopped, starved zygote)
     gets its child killed once forked, rather than a daemon nobody knows of running on."""
     env = daemon_env(settings_for(queues, backend.url, tmp_path / "t.db"))
-    zygote = Zygote()
+    zygote = stoppable_zygote
+    zygote.spawn(["no-such-command"], env=env, stderr=tmp_path / "warm.log").wait(timeout=60)
+    os.kill(zygote._process.pid, signal.SIGSTOP)
     try:
-        zygote.spawn(
-            ["normalize", str(PAYLOADS / "generic" / "firing.json")],
-            env=env,
-            stderr=tmp_path / "warm.log",
-        ).wait(timeout=60)
-        os.kill(zygote._process.pid, signal.SIGSTOP)
-        try:
-            with pytest.raises(RuntimeError, match="did not fork"):
-                zygote.spawn(["run"], env=env, stderr=tmp_path / "late.log", timeout_s=0.2)
-        finally:
-            os.kill(zygote._process.pid, signal.SIGCONT)
-        # The zygote answers in order: once this one is done, the late child was forked.
-        barrier = zygote.spawn(["no-such-command"], env=env, stderr=tmp_path / "barrier.log")
-        assert barrier.wait(timeout=60) == 2
-        _until(lambda: not _children_of(zygote._process.pid), 30, "the late child is still running")
+        with pytest.raises(RuntimeError, match="did not fork"):
+            zygote.spawn(["run"], env=env, stderr=tmp_path / "late.log", timeout_s=0.2)
     finally:
-        zygote.close()
+        os.kill(zygote._process.pid, signal.SIGCONT)
+    # The zygote answers in order: once this one is done, the late child was forked.
+    barrier = zygote.spawn(["no-such-command"], env=env, stderr=tmp_path / "barrier.log")
+    assert barrier.wait(timeout=60) == 2
+    _until(lambda: not _children_of(zygote._process.pid), 30, "the late child is still running")
 
 
 class _TestTimedOut(Exception):
@@ -170,12 +173,12 @@ class _TestTimedOut(Exception):
 
 
 def test_a_spawn_interrupted_by_a_test_timeout_leaves_no_child_running(
-    queues: Queues, backend: TicketServer, tmp_path: Path
+    stoppable_zygote: Zygote, queues: Queues, backend: TicketServer, tmp_path: Path
 ) -> None:
     """A spawn interrupted while it waits for the fork (pytest-timeout raises from a signal
     handler) gets its child killed once forked, rather than a daemon running on."""
     env = daemon_env(settings_for(queues, backend.url, tmp_path / "t.db"))
-    zygote = Zygote()
+    zygote = stoppable_zygote
 
     def timed_out(signum: int, frame: object) -> None:
         raise _TestTimedOut
@@ -196,7 +199,6 @@ def test_a_spawn_interrupted_by_a_test_timeout_leaves_no_child_running(
         _until(lambda: not _children_of(zygote._process.pid), 30, "the late child is still running")
     finally:
         signal.signal(signal.SIGALRM, previous)
-        zygote.close()
 
 
 def test_a_child_does_not_outlive_a_killed_zygote(
@@ -205,7 +207,7 @@ def test_a_child_does_not_outlive_a_killed_zygote(
     """A zygote killed outright (no chance to kill its children) takes its children with it,
     so a daemon never runs on past its test's process."""
     env = daemon_env(settings_for(queues, backend.url, tmp_path / "t.db"))
-    zygote = Zygote()
+    zygote = Zygote.light()  # the daemon imports what it needs itself
     try:
         child = zygote.spawn(["run"], env=env, stderr=tmp_path / "d.log")
         _started(child, tmp_path / "d.log")
@@ -219,18 +221,15 @@ def test_a_child_does_not_outlive_a_killed_zygote(
 def test_a_ctrl_c_to_the_process_group_leaves_the_zygote_serving(tmp_path: Path) -> None:
     """SIGINT, which a Ctrl-C sends to the test's whole process group, does not end the
     zygote (it ends when the test process does): later spawns still work."""
-    zygote = Zygote()
-    try:
-        ready = zygote.spawn(["no-such-command"], env=_env(), stderr=tmp_path / "a.log")
-        assert ready.wait(timeout=60) == 2
-        os.kill(zygote._process.pid, signal.SIGINT)
-        code, _, err = _forked_by(
-            zygote, tmp_path, "normalize", str(PAYLOADS / "generic" / "firing.json")
-        )
-        assert code == 0, err
-        assert zygote._process.poll() is None
-    finally:
-        zygote.close()
+    zygote = Zygote.shared()  # the one a Ctrl-C would reach; a fresh one proves no more
+    ready = zygote.spawn(["no-such-command"], env=_env(), stderr=tmp_path / "a.log")
+    assert ready.wait(timeout=60) == 2
+    os.kill(zygote._process.pid, signal.SIGINT)
+    code, _, err = _forked_by(
+        zygote, tmp_path, "normalize", str(PAYLOADS / "generic" / "firing.json")
+    )
+    assert code == 0, err
+    assert zygote._process.poll() is None
 
 
 def test_a_forked_daemon_handles_signals_as_a_new_interpreter_does(
@@ -268,7 +267,8 @@ def test_a_forked_daemon_handles_signals_as_a_new_interpreter_does(
 def test_the_fork_timeout_does_not_count_the_zygotes_imports(tmp_path: Path) -> None:
     """A first spawn waits for the zygote's imports (seconds on a loaded machine) apart from
     its fork timeout: a zygote held before it is ready does not fail a short-timeout spawn."""
-    zygote = Zygote()
+    # All of a daemon's imports: the window the SIGSTOP must land in.
+    zygote = Zygote(compile_redactor=False)
     os.kill(zygote._process.pid, signal.SIGSTOP)  # before its imports: it was just started
     result: list[object] = []
     spawner = threading.Thread(
