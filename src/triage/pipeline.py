@@ -8,6 +8,8 @@
     route changed moves from the place it was remembered in (`triage.moves`)
     ─► a message received again: finish any effect one of its alerts claimed and gave back on
     failure, wherever its alerts are routed by then (`Store.remember_claim`)
+    ─► a child alert (a CloudWatch alarm's contributor): note it firing or resolved under its
+    parent; a parent's deletion: resolve each child that fires (`triage.children`)
 
 A message's alerts (a Grafana or Alertmanager group) are handled concurrently, at most
 `alert_concurrency` at once; alerts of one incident in the order they came. With `dry_run`
@@ -28,6 +30,7 @@ from datetime import datetime, timedelta
 import structlog
 
 from triage.breaker import opened_by
+from triage.children import Children
 from triage.effects import Effects, sinks_for
 from triage.errors import (
     BackpressureError,
@@ -222,6 +225,8 @@ class Pipeline:
         self._remembering: set[asyncio.Future[None]] = set()
         #: An alert's moves between the places its routes send it (`triage.moves`).
         self.moves = Moves(self)
+        #: The children of parent alerts, which a parent's deletion closes (`triage.children`).
+        self.children = Children(self)
 
     async def process(self, message: Message, progress: Progress = _no_progress) -> list[Outcome]:
         """Run every alert of one message through the lifecycle; return what was done.
@@ -332,7 +337,7 @@ class Pipeline:
         `alert_concurrency` at once; every task runs to its end before a failure is raised. A
         group gathering members does not stop the alerts after it: they join it meanwhile."""
         actions: list[Action | None] = [None] * len(alerts)
-        groups = [self._group_of(alert) for alert in alerts]
+        groups = [self.group_of(alert) for alert in alerts]
         by_incident: dict[str, list[int]] = {}
         for i, (alert, group) in enumerate(zip(alerts, groups, strict=True)):
             by_incident.setdefault(group.key if group else alert.fingerprint, []).append(i)
@@ -370,7 +375,7 @@ class Pipeline:
             _raise_first(results)
         return [a for a in actions if a is not None]
 
-    def _group_of(self, alert: Alert) -> GroupKey | None:
+    def group_of(self, alert: Alert) -> GroupKey | None:
         """The group `alert` is a member of, when a grouping route takes it."""
         stated = alert.priority or default_priority(alert.severity)
         route = self.router.grouping(alert, stated)
@@ -379,6 +384,9 @@ class Pipeline:
         return GroupKey.of(
             route.name, route.group_by, alert.labels, route.group_window_s, self.redactor.text
         )
+
+    #: Its name before `triage.children` used it too.
+    _group_of = group_of
 
     async def handle(
         self,
@@ -403,7 +411,12 @@ class Pipeline:
             if self.dry_run:
                 return await self._preview(alert, event, group)
             if alert.status is Status.RESOLVED:
-                return await self._resolve(alert, event, owner, group)
+                action = await self._resolve(alert, event, owner, group)
+                if alert.parent is not None:
+                    await self.children.resolved(alert, action)
+                if alert.closes_children:  # on every delivery: a retry closes what one left
+                    _raise_first(await self.children.close(alert, owner, queued_at))
+                return action
             firing = alert.status is Status.FIRING
             looked = Looked(owner=owner)
             joining = looked if group is not None and firing else None
@@ -434,6 +447,9 @@ class Pipeline:
                 await self.moves.join(alert, owner, group, queued_at, joining)
             elif group is None and firing and (action in _OPENING or opened or redelivered):
                 await self.moves.leave_group(alert, owner, queued_at, looked)
+            if alert.parent is not None and firing:
+                changed = opened or redelivered or (group is not None and wrote)
+                await self.children.fired(alert, action, changed=changed)
             return action
         except BaseException as exc:  # a cancellation too: the timeout it becomes names it
             name_alert(exc, alert)

@@ -9,9 +9,10 @@ name mapped to its code ("US East (N. Virginia)" → us-east-1). The SNS Subject
 SNS cuts it to 100 characters. ALARM → firing, OK → resolved, INSUFFICIENT_DATA → Skipped.
 An alarm's deletion (EventBridge "CloudWatch Alarm Configuration Change", `operation: delete`)
 → resolved, whatever its last state: CloudWatch sends no OK for a deleted alarm, and its ticket
-would stay open for good. A grouped (Metrics Insights GROUP BY) alarm's deletion resolves the
-alarm's own incident only, with a note that its contributors' stay open: the event names none
-of them. Its other configuration changes are Skipped.
+would stay open for good. The event names no contributor of a grouped (Metrics Insights
+GROUP BY) alarm, so every deletion asks for its alarm's children (`Alert.closes_children`):
+the pipeline closes the incidents of the contributors the store knows as firing under it
+(`triage.children`). Its other configuration changes are Skipped.
 
 Only the identity (account, Region, alarm name) and the new state can refuse an alarm: a
 description, reason, old state, trigger, configuration or metrics list of an odd JSON type is
@@ -27,7 +28,8 @@ A Metrics Insights alarm that watches many time series (GROUP BY) notifies per t
 "contributor": the SNS message carries `AlarmContributorId` and `AlarmContributorAttributes`,
 EventBridge sends a "CloudWatch Alarm Contributor State Change" with `detail.alarmContributor`.
 Each contributor is an incident of its own (its attributes, sorted, else its id, join the
-identity), so one table back to OK never resolves another table's. AWS also sends the alarm's
+identity), so one table back to OK never resolves another table's; its alert names the alarm's
+own fingerprint as its `parent`, which the alarm's deletion closes it by. AWS also sends the alarm's
 own notification to the same actions ("2 out of 150 time series evaluated to ALARM"): through
 SNS or a Lambda action, its ALARM is Skipped ("per_contributor"), as the contributors'
 notifications are the incidents, so N contributors make N tickets, not N+1 (a route grouping by
@@ -49,7 +51,7 @@ from urllib.parse import quote
 
 from triage.decode import load_object
 from triage.errors import DecodeError, InvalidAlertError
-from triage.models import Alert, Status
+from triage.models import Alert, Status, fingerprint_of, identity_within_limit
 from triage.normalize import common
 from triage.normalize.aws_regions import region_code
 from triage.normalize.cloudwatch_segments import SEGMENT_KEYS, parse_description
@@ -305,21 +307,7 @@ def _normalize_event(
         per_time_series=names is _LAMBDA_FIELDS and _per_time_series(metrics),
         deleted=deleted,
     )
-    result = _normalize(change)
-    if deleted and _per_time_series(metrics):
-        return Normalized(result.alerts, result.skipped, (*result.notes, _orphans(change)))
-    return result
-
-
-def _orphans(change: _Change) -> str:
-    """What a grouped alarm's deletion leaves open: its contributors' incidents, which no OK
-    will close and the event does not list."""
-    return (
-        f"alarm {common.short(change.name)} in {common.short(change.region)} was deleted: it "
-        "watched one time series per group, and the incidents of its contributors stay open "
-        "(CloudWatch sends them no OK, and the deletion does not name them); close them with "
-        "`triage incidents close`, or give their route a `resolve_after_s`"
-    )
+    return _normalize(change)
 
 
 def _is_deletion(detail: Any) -> bool:
@@ -426,7 +414,9 @@ def _normalize(change: _Change) -> Normalized:
         common.add_label(labels, key, value)
     identity = {"account": change.account, "region": change.region, "alarm": change.name}
     title = change.name
+    parent = None
     if change.contributor is not None:
+        parent = fingerprint_of(SOURCE, identity_within_limit(identity))
         identity["contributor"] = change.contributor.identity
         title = f"{change.name} ({change.contributor.identity})"
         common.add_label(labels, "contributor", change.contributor.identity)
@@ -448,6 +438,8 @@ def _normalize(change: _Change) -> Normalized:
         occurred_at=change.occurred_at or common.now(),
         identity=identity,
         raw=change.raw,
+        parent=parent,
+        closes_children=change.deleted,
     )
     return Normalized((alert,))
 
