@@ -18,7 +18,7 @@ from memory_store import MemoryStore
 from recording_pipeline import POLICY, Summariser
 from test_llm_hostile_answers import ANSWER, summarise
 from triage.demo.model import ChatServer
-from triage.errors import SinkUnavailableError
+from triage.errors import SinkThrottledError, SinkUnavailableError
 from triage.incidents.ledger import Ledger
 from triage.metrics import Metrics
 from triage.models import EffectKind, Priority
@@ -127,6 +127,45 @@ async def test_nothing_sent_before_or_after_a_failure_carries_the_credential() -
         assert "<!channel>" not in sent["slack"] and "<https://evil" not in sent["slack"]
         assert "<https://evil" not in sent["github_body"]
         assert "@acme/oncall" not in sent["github_body"]  # a zero-width space follows the @
+
+
+@dataclass
+class Recording:
+    """A sink that raises the errors in `fail` first, one a call, then records each effect."""
+
+    name: str
+    fail: list[Exception] = field(default_factory=list)
+    kinds: list[EffectKind] = field(default_factory=list)
+
+    async def apply(self, effect: Effect) -> Applied:
+        if self.fail:
+            raise self.fail.pop(0)
+        self.kinds.append(effect.kind)
+        return Applied(f"{self.name}-1") if effect.kind is EffectKind.OPEN else Applied()
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def test_slack_throttled_after_github_opened_gets_the_open_later_and_github_once() -> None:
+    """GitHub opens the issue, Slack answers 429 for the same OPEN: the message is held, and its
+    redelivery posts Slack's OPEN without a second GitHub issue; the resolve then reaches both."""
+    github_sink = Recording("github")
+    slack_sink = Recording("slack", [SinkThrottledError("429 from the test's Slack")])
+    pipeline = Pipeline(
+        Ledger(MemoryStore(POLICY)), Summariser(), [github_sink, slack_sink], Metrics(),
+        redactor=Redactor(), policy=POLICY,
+    )  # fmt: skip
+    firing = json.dumps({"title": "checkout down", "dedup_key": "checkout-1"})
+    with pytest.raises(SinkThrottledError):
+        await pipeline.process(Message("m-1", firing, "r-1", 1, T0, received_at=T0))
+    await pipeline.process(Message("m-1", firing, "r-2", 2, T0, received_at=T0))
+    resolved = json.dumps(
+        {"title": "checkout down", "dedup_key": "checkout-1", "status": "resolved"}
+    )
+    await pipeline.process(Message("m-2", resolved, "r-3", 1, T0, received_at=T0))
+    assert github_sink.kinds == [EffectKind.OPEN, EffectKind.CLOSE]
+    assert slack_sink.kinds == [EffectKind.OPEN, EffectKind.CLOSE]
 
 
 # --- a model's priority outside the contract ---------------------------------------------------
