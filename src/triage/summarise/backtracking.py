@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from triage.summarise.regex_ambiguity import ambiguous_loop, loops_in_series
+from triage.summarise.regex_chars import scoped
 from triage.summarise.regex_nfa import ONE_CHARACTER, REPEATS, TooLargeError, children
 
 if TYPE_CHECKING:  # typeshed describes re's parser under its old, deprecated names
@@ -111,7 +112,7 @@ def _scoped(op: Any, av: Any, flags: int) -> int:
     """The flags inside a node: a group may add or remove some, as `(?i:...)`."""
     if op == _constants.SUBPATTERN:
         _, add, remove, _ = av
-        return int((flags | add) & ~remove)
+        return scoped(flags, add, remove)
     return flags
 
 

@@ -13,6 +13,7 @@ location and links; generic steps only make up three. Within the ticket contract
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from dataclasses import dataclass
@@ -38,6 +39,13 @@ from triage.summarise.priority import (
     default_priority,
     severity_priority,
     untagged,
+)
+from triage.summarise.regex_linear import (
+    LinearRegex,
+    Translation,
+    Untranslatable,
+    alphabets,
+    translate,
 )
 from triage.view import RedactedAlert
 
@@ -77,6 +85,10 @@ class Pattern:
     #: `regex` in ASCII mode, when it finds what `regex` finds in ASCII text (`_ascii_twin`):
     #: case-insensitive search is a third cheaper there, and most alerts are ASCII.
     ascii_regex: re.Pattern[str] | None = None
+    #: `regex` run by RE2 in time linear in the text (`regex_linear`), finding what it finds;
+    #: None for one RE2 cannot run, searched by `re` in the first `PARTLY_SEARCHED_CHARS`.
+    #: Derived from `regex`, so two patterns of one regex are equal whatever it holds.
+    linear: LinearRegex | None = dataclasses.field(default=None, compare=False, repr=False)
 
 
 #: A larger file is no patterns file: refused before it is read whole.
@@ -107,7 +119,40 @@ def _parsed(text: str, name: str) -> tuple[Pattern, ...]:
         for i, entry in enumerate(entries)
     )
     _refuse_repeated_regexes(patterns, f"TRIAGE_PATTERNS_FILE {name}")
-    return patterns
+    return _searched_linearly(patterns, f"TRIAGE_PATTERNS_FILE {name}")
+
+
+def _searched_linearly(patterns: tuple[Pattern, ...], where: str) -> tuple[Pattern, ...]:
+    """`patterns`, each with its RE2 program where RE2 can run it (sharing alphabets, so an
+    alert's text is encoded once for most); one log line for each RE2 cannot run, saying why
+    and how much of an alert it searches instead."""
+    translations: dict[int, Translation] = {}
+    reasons: dict[int, str] = {}
+    for index, pattern in enumerate(patterns):
+        try:
+            translations[index] = translate(pattern.regex.pattern, pattern.regex.flags)
+        except Untranslatable as exc:
+            reasons[index] = str(exc)
+    linear: dict[int, LinearRegex] = {}
+    for index, alphabet in zip(translations, alphabets(list(translations.values())), strict=True):
+        if alphabet is None:
+            reasons[index] = "too many kinds of characters to tell apart (over 255)"
+            continue
+        try:
+            linear[index] = LinearRegex(translations[index], alphabet)
+        except Untranslatable as exc:
+            reasons[index] = str(exc)
+    for index, reason in sorted(reasons.items()):
+        log.warning(
+            "patterns.searched_in_part",
+            where=f"{where}: [[pattern]] #{index + 1} ({patterns[index].category})",
+            reason=reason,
+            chars=PARTLY_SEARCHED_CHARS,
+        )
+    return tuple(
+        dataclasses.replace(pattern, linear=linear.get(index))
+        for index, pattern in enumerate(patterns)
+    )
 
 
 def _refuse_repeated_regexes(patterns: tuple[Pattern, ...], where: str) -> None:
@@ -292,13 +337,38 @@ _UNBOUNDED_GAP = re.compile(
 )
 
 
+#: How much of an alert's text a pattern RE2 cannot run is searched: `re` retries such a
+#: pattern at every place, so a search costs up to the square of this.
+PARTLY_SEARCHED_CHARS = 1_000
+
+
 def match(patterns: tuple[Pattern, ...], alert: RedactedAlert) -> list[Pattern]:
     """The first patterns (at most three, in file order) matching the alert's title,
     description and label values."""
     text = " ".join([alert.title, alert.description, *alert.labels.values()])[:MATCH_CHARS]
-    if _ascii(text):
-        return [p for p in patterns if (p.ascii_regex or p.regex).search(text)][:_MAX_PATTERNS]
-    return [p for p in patterns if p.regex.search(text)][:_MAX_PATTERNS]
+    encoded: dict[int, bytes] = {}
+    found: list[Pattern] = []
+    for pattern in patterns:
+        if _found(pattern, text, encoded):
+            found.append(pattern)
+            if len(found) == _MAX_PATTERNS:
+                break
+    return found
+
+
+def _found(pattern: Pattern, text: str, encoded: dict[int, bytes]) -> bool:
+    """Whether `pattern` matches `text`: by RE2 on the text as its alphabet encodes it
+    (`encoded` keeps each alphabet's encoding for the next pattern), else by `re` on the
+    text's start."""
+    linear = pattern.linear
+    if linear is None:
+        start = text[:PARTLY_SEARCHED_CHARS]
+        regex = pattern.ascii_regex if pattern.ascii_regex and _ascii(start) else pattern.regex
+        return regex.search(start) is not None
+    key = id(linear.alphabet)
+    if key not in encoded:
+        encoded[key] = linear.alphabet.encode(text)
+    return linear.search(encoded[key])
 
 
 class DeterministicSummariser:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import array
 import functools
 import importlib
+import re
 import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,9 @@ Intervals = tuple[tuple[int, int], ...]
 #: A set is enumerated when its literals and ranges hold at most this many characters.
 _FEW = 512
 _IGNORECASE = int(_constants.SRE_FLAG_IGNORECASE)
+_TYPE_FLAGS = int(
+    _constants.SRE_FLAG_ASCII | _constants.SRE_FLAG_LOCALE | _constants.SRE_FLAG_UNICODE
+)
 
 
 def freeze(value: Any) -> Any:
@@ -37,6 +41,14 @@ def freeze(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return tuple(freeze(item) for item in value)
     return value
+
+
+def scoped(flags: int, add: int, remove: int) -> int:
+    """The flags inside a group `(?add-remove:...)` as `re` compiles them: a type flag added
+    (`(?a:` ASCII, `(?u:` Unicode) replaces the one in force."""
+    if add & _TYPE_FLAGS:
+        flags &= ~_TYPE_FLAGS
+    return int((flags | add) & ~remove)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,9 +115,10 @@ def _few(cls: CharClass) -> tuple[str, ...] | None:
     candidates = _candidates(cls)
     if candidates is None:
         return None
-    if cls.flags & _IGNORECASE:
-        candidates = candidates | set(_cased())  # a match of another case is a cased character
-    return tuple(sorted(ch for ch in candidates if cls.matches(ch)))
+    found = {ch for ch in candidates if cls.matches(ch)}
+    if cls.flags & _IGNORECASE:  # a match of another case is a cased character
+        found.update(m.group() for m in _matcher(cls).finditer(_cased()))
+    return tuple(sorted(found))
 
 
 def _candidates(cls: CharClass) -> set[str] | None:
@@ -151,8 +164,9 @@ def _cased() -> str:
     """Every character with another case form: only these can match a letter of another code
     point under IGNORECASE."""
     iscased = getattr(importlib.import_module("_sre"), "unicode_iscased", None)
-    if iscased is not None:  # re's own test, and fast
-        return "".join(chr(c) for c in range(sys.maxunicode + 1) if iscased(c))
+    if iscased is not None:  # re's own test, mapped over every code point in C
+        flags = bytes(map(iscased, range(sys.maxunicode + 1)))
+        return "".join(chr(m.start()) for m in re.finditer(b"\x01", flags))
     return "".join(ch for ch in _every_code_point() if ch.lower() != ch or ch.upper() != ch)
 
 

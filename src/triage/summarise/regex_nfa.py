@@ -12,7 +12,7 @@ from collections.abc import Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from triage.summarise.regex_chars import CharClass, freeze, overlap
+from triage.summarise.regex_chars import CharClass, freeze, overlap, scoped
 
 if TYPE_CHECKING:  # typeshed describes re's parser under its old, deprecated names
     import sre_constants as _constants
@@ -88,7 +88,7 @@ class Builder:
             return taker, after
         if op == _constants.SUBPATTERN:
             _, add, remove, data = av
-            return self.sequence(data, (flags | add) & ~remove)
+            return self.sequence(data, scoped(flags, add, remove))
         if op == _constants.ATOMIC_GROUP:
             return self.sequence(av, flags)
         if op == _constants.BRANCH:

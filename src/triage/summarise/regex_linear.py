@@ -1,0 +1,316 @@
+"""A pattern of the patterns file searched in time linear in the alert's text, finding exactly
+what Python's `re` finds: RE2 (which never backtracks) runs the pattern over one byte per
+character.
+
+Python's `re.search` retries a pattern at every place in the text, so even `\\w+@` costs the
+square of a long run of letters without an @ (~0.2-0.7 s on 8,000 characters). RE2 reads the
+text once, but its `\\w`, `\\b` and case folding are not `re`'s. So each character is first
+replaced by the byte of its *atom*: the characters every class of the pattern (literals under
+its flags, sets, `.`, and `\\w` where `\\b` stands) holds or leaves alike, as `re` itself
+decides (`regex_chars`). A class becomes the set of its atoms' bytes, word atoms get RE2's
+word bytes (so RE2's `\\b` is `re`'s) and a newline is 0x0A (so `(?m:^)` is). What RE2 cannot
+run, a lookaround, a back-reference, a possessive repeat, an atomic group, `$` outside
+multi-line mode, raises `Untranslatable` with the reason.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from triage.summarise.regex_chars import CharClass, freeze, scoped
+from triage.summarise.regex_nfa import ONE_CHARACTER
+
+if TYPE_CHECKING:  # typeshed describes re's parser under its old, deprecated names
+    import sre_constants as _constants
+    import sre_parse as _parser
+else:
+    from re import _constants, _parser
+
+#: RE2's word characters: the bytes its `\\b` and `\\B` read as word, in Latin-1 mode.
+_WORD_BYTES = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
+_NEWLINE = 0x0A
+_OTHER_BYTES = bytes(b for b in range(256) if b not in _WORD_BYTES and b != _NEWLINE)
+_CODE_POINTS = 0x110000
+#: RE2 refuses a counted repeat past this.
+_MAX_COUNT = 1000
+#: The characters remembered with their bytes beyond ASCII, per pattern (a text of many
+#: distinct ones would otherwise grow the table towards every code point).
+_REMEMBERED = 4096
+
+_UNICODE = int(_constants.SRE_FLAG_UNICODE)
+_ASCII = int(_constants.SRE_FLAG_ASCII)
+_MULTILINE = int(_constants.SRE_FLAG_MULTILINE)
+_WORD = ((_constants.CATEGORY, _constants.CATEGORY_WORD),)
+_UNICODE_WORD = CharClass(_constants.IN, _WORD, _UNICODE)
+#: A newline: its own atom, byte 0x0A, where RE2's multi-line `^` and `$` find it.
+_LINE_END = CharClass(_constants.LITERAL, _NEWLINE, 0)
+
+
+class Untranslatable(Exception):
+    """Raised when RE2 cannot run a pattern as `re` reads it; the message says what."""
+
+
+#: A piece of a translated pattern: RE2 syntax, or a class to render as its atoms' bytes.
+Part = str | CharClass
+
+
+@dataclass(frozen=True, slots=True)
+class Translation:
+    """A pattern in RE2 syntax, its classes still to be rendered as bytes of an alphabet."""
+
+    parts: tuple[Part, ...]
+    classes: frozenset[CharClass]
+    #: The word class its `\\b` and `\\B` read, when it has any.
+    word: CharClass | None
+
+
+def translate(pattern: str, flags: int) -> Translation:
+    """`pattern` (which `re` compiles under `flags`) as RE2 reads it; Untranslatable when RE2
+    cannot run it."""
+    tree = _parser.parse(pattern, flags)
+    reader = _Reader()
+    parts = reader.sequence(tree.data, tree.state.flags)
+    return Translation(tuple(parts), frozenset(reader.classes), reader.word)
+
+
+def alphabets(translations: Sequence[Translation]) -> list[Alphabet | None]:
+    """An alphabet for each translation, one shared by as many in turn as fit in it (a text
+    is then encoded once for all of them); None for one too varied to fit in any."""
+    groups: list[_Group | None] = []
+    for translation in translations:
+        last = groups[-1] if groups else None
+        if last is None or not last.joined(translation):
+            groups.append(_Group.of(translation))
+        else:
+            groups.append(last)
+    return [group.alphabet if group else None for group in groups]
+
+
+class _Group:
+    """Translations sharing one alphabet: the union of their classes, one word class."""
+
+    def __init__(self, classes: frozenset[CharClass], word: CharClass | None) -> None:
+        self.classes, self.word = classes, word
+        self.alphabet = Alphabet(classes, word)
+
+    @classmethod
+    def of(cls, translation: Translation) -> _Group | None:
+        try:
+            return cls(translation.classes, translation.word)
+        except Untranslatable:
+            return None
+
+    def joined(self, translation: Translation) -> bool:
+        """Whether `translation` fits in the group (its alphabet grows to hold it)."""
+        if None not in (self.word, translation.word) and self.word != translation.word:
+            return False
+        try:
+            wider = _Group(self.classes | translation.classes, self.word or translation.word)
+        except Untranslatable:
+            return False
+        self.classes, self.word, self.alphabet = wider.classes, wider.word, wider.alphabet
+        return True
+
+
+class LinearRegex:
+    """One translated pattern as an RE2 program over the bytes of `alphabet`."""
+
+    def __init__(self, translation: Translation, alphabet: Alphabet) -> None:
+        self.alphabet = alphabet
+        self.program = _compile("".join(alphabet.render(part) for part in translation.parts))
+
+    def search(self, encoded: bytes) -> bool:
+        """Whether the pattern matches somewhere in a text `alphabet` encoded (no loaded
+        pattern matches empty text, where `re`'s `\\B` and RE2's differ)."""
+        return bool(encoded) and self.program.search(encoded) is not None
+
+
+def _compile(program: str) -> Any:
+    """The RE2 program of a translated pattern (every character in it is ASCII)."""
+    re2 = _re2()
+    options = re2.Options()
+    options.encoding = re2.Options.Encoding.LATIN1
+    options.never_capture = True  # a yes or no is all a search needs: RE2's DFA alone
+    options.log_errors = False  # its lines are not JSON; the error raised says the same
+    try:
+        return re2.compile(program.encode("ascii"), options)
+    except re2.error as exc:
+        reason = exc.args[0] if exc.args else exc
+        if isinstance(reason, bytes):
+            reason = reason.decode("utf-8", "replace")
+        raise Untranslatable(f"RE2 cannot compile it ({reason})") from None
+
+
+def _re2() -> Any:
+    """google-re2 (also the silences' engine), imported with the first pattern."""
+    import re2  # type: ignore[import-untyped]  # google-re2 ships no type information
+
+    return re2
+
+
+class _Reader:
+    """Reads a parsed pattern into RE2 syntax, collecting its classes."""
+
+    def __init__(self) -> None:
+        self.classes: set[CharClass] = set()
+        self.word: CharClass | None = None
+
+    def sequence(self, data: Iterable[Any], flags: int) -> list[Part]:
+        return [part for op, av in data for part in self.node(op, av, flags)]
+
+    def node(self, op: Any, av: Any, flags: int) -> list[Part]:
+        if op in ONE_CHARACTER:
+            cls = CharClass(op, freeze(av), flags)
+            self.classes.add(cls)
+            return [cls]
+        if op == _constants.SUBPATTERN:
+            _, add, remove, data = av
+            return ["(?:", *self.sequence(data, scoped(flags, add, remove)), ")"]
+        if op == _constants.BRANCH:
+            branches = [self.sequence(branch, flags) for branch in av[1]]
+            return ["(?:", *_joined(branches), ")"]
+        if op in (_constants.MAX_REPEAT, _constants.MIN_REPEAT):
+            return self.repeat(av, flags)
+        if op == _constants.AT:
+            return [self.anchor(av, flags)]
+        raise Untranslatable(_UNSUPPORTED.get(op, f"{str(op).lower()} is not supported"))
+
+    def repeat(self, av: Any, flags: int) -> list[Part]:
+        """A greedy or lazy repeat (which finds a match where the other does) as greedy."""
+        lo, hi, body = av
+        if lo > _MAX_COUNT or (hi != _constants.MAXREPEAT and hi > _MAX_COUNT):
+            raise Untranslatable(f"a repeat count over {_MAX_COUNT}")
+        count = f"{{{lo},}}" if hi == _constants.MAXREPEAT else f"{{{lo},{hi}}}"
+        return ["(?:", *self.sequence(body, flags), ")", count]
+
+    def anchor(self, at: Any, flags: int) -> str:
+        if at == _constants.AT_BEGINNING:
+            return "(?m:^)" if flags & _MULTILINE else r"\A"
+        if at == _constants.AT_BEGINNING_STRING:
+            return r"\A"
+        if at == _constants.AT_END_STRING:
+            return r"\z"
+        if at == _constants.AT_END and flags & _MULTILINE:
+            return "(?m:$)"
+        if at == _constants.AT_END:
+            raise Untranslatable("$ outside multi-line mode (it also stands before a last newline)")
+        self.word_of(flags)
+        return r"\b" if at == _constants.AT_BOUNDARY else r"\B"
+
+    def word_of(self, flags: int) -> None:
+        """Notes the word class `\\b` reads under `flags`: one per pattern, as RE2 has one."""
+        word = CharClass(_constants.IN, _WORD, _ASCII if flags & _ASCII else _UNICODE)
+        if self.word not in (None, word):
+            raise Untranslatable(r"\b both in ASCII and in Unicode mode")
+        self.word = word
+
+
+_UNSUPPORTED = {
+    _constants.ASSERT: "a lookaround",
+    _constants.ASSERT_NOT: "a lookaround",
+    _constants.GROUPREF: "a back-reference",
+    _constants.GROUPREF_EXISTS: "a conditional group",
+    _constants.POSSESSIVE_REPEAT: "a possessive repeat",
+    _constants.ATOMIC_GROUP: "an atomic group",
+}
+
+
+def _joined(branches: list[list[Part]]) -> list[Part]:
+    joined: list[Part] = []
+    for number, branch in enumerate(branches):
+        joined += ["|", *branch] if number else branch
+    return joined
+
+
+class Alphabet:
+    """The atoms of a set of classes: code point segments grouped by which classes hold
+    them, each group one byte."""
+
+    def __init__(self, classes: Iterable[CharClass], word: CharClass | None) -> None:
+        word = word or _UNICODE_WORD
+        self._classes = {cls: index for index, cls in enumerate({*classes, word, _LINE_END})}
+        self._starts, signatures = _segments(list(self._classes))
+        word_bit = 1 << self._classes[word]
+        newline = 1 << self._classes[_LINE_END]
+        self._bytes_of: dict[int, int] = {}
+        words, others = iter(_WORD_BYTES), iter(_OTHER_BYTES)
+        for signature in signatures:
+            if signature in self._bytes_of:
+                continue
+            pool = words if signature & word_bit else others
+            byte = _NEWLINE if signature & newline else next(pool, None)
+            if byte is None:
+                raise Untranslatable("too many kinds of characters to tell apart (over 255)")
+            self._bytes_of[signature] = byte
+        self._segment_bytes = bytes(self._bytes_of[s] for s in signatures)
+        self._table = _Table(self._byte_of)
+
+    def _byte_of(self, code: int) -> int:
+        return self._segment_bytes[bisect.bisect_right(self._starts, code) - 1]
+
+    def render(self, part: Part) -> str:
+        """`part` in RE2 syntax: a class as the bytes of the atoms it holds."""
+        if isinstance(part, str):
+            return part
+        bit = 1 << self._classes[part]
+        held = sorted(byte for sig, byte in self._bytes_of.items() if sig & bit)
+        return _byte_class(held)
+
+    def encode(self, text: str) -> bytes:
+        """Each character of `text` as its atom's byte."""
+        return text.translate(self._table).encode("latin-1")
+
+
+class _Table(dict[int, str]):
+    """A `str.translate` table filled as characters are met: ASCII at once, the rest up to
+    `_REMEMBERED` of them."""
+
+    def __init__(self, byte_of: Any) -> None:
+        super().__init__((code, chr(byte_of(code))) for code in range(128))
+        self._byte_of = byte_of
+
+    def __missing__(self, code: int) -> str:
+        if len(self) > 128 + _REMEMBERED:
+            for extra in [c for c in self if c >= 128]:
+                del self[extra]
+        found = self[code] = chr(self._byte_of(code))
+        return found
+
+
+def _segments(classes: list[CharClass]) -> tuple[list[int], list[int]]:
+    """The code points cut where any class starts or stops holding them: each segment's
+    first code point, and its signature (bit i set when class i holds it)."""
+    ranges = [_ranges(cls) for cls in classes]
+    cuts = sorted({0, *(b for r in ranges for lo, hi in r for b in (lo, hi + 1))} - {_CODE_POINTS})
+    signatures = [0] * len(cuts)
+    for index, held in enumerate(ranges):
+        bit = 1 << index
+        for lo, hi in held:
+            for segment in range(bisect.bisect_left(cuts, lo), bisect.bisect_left(cuts, hi + 1)):
+                signatures[segment] |= bit
+    return cuts, signatures
+
+
+def _ranges(cls: CharClass) -> tuple[tuple[int, int], ...]:
+    """The code points `cls` holds, as inclusive ranges."""
+    few = cls.few()
+    if few is None:
+        return cls.intervals()
+    return tuple((ord(ch), ord(ch)) for ch in few)
+
+
+def _byte_class(held: list[int]) -> str:
+    """An RE2 class of `held` bytes (sorted), ranges joined; one holding none matches none."""
+    if not held:
+        return r"[^\x00-\xff]"
+    runs: list[list[int]] = []
+    for byte in held:
+        if runs and runs[-1][1] == byte - 1:
+            runs[-1][1] = byte
+        else:
+            runs.append([byte, byte])
+    body = "".join(f"\\x{lo:02x}" if lo == hi else f"\\x{lo:02x}-\\x{hi:02x}" for lo, hi in runs)
+    return f"[{body}]"
