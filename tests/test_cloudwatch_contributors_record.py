@@ -19,7 +19,7 @@ from triage.incidents.lifecycle import Policy
 from triage.incidents.records import CHILDREN
 from triage.incidents.shared import MAX_CHILDREN, Child
 from triage.incidents.sqlite import SQLiteStore
-from triage.incidents.store import Store
+from triage.incidents.store import MAX_RECORD_BYTES, Store
 
 LEASE = timedelta(minutes=2)
 
@@ -104,3 +104,17 @@ async def test_the_record_is_bounded_and_keeps_the_firing_children() -> None:
     assert len(kept) == MAX_CHILDREN
     assert "r0" not in kept and {"r1", "new"} <= kept
     assert {c.fingerprint for c in firing} <= kept
+
+
+async def test_a_full_record_of_the_longest_titles_fits_a_dynamodb_item() -> None:
+    """MAX_CHILDREN children with titles of four-byte characters, longer than kept, make a
+    record within the store's size bound (a DynamoDB item holds 400 KB): the alarm's
+    contributors never cost it its record."""
+    store = MemoryStore(Policy(), LEASE)
+    emoji = "\U0001f525" * 1000
+    many = [Child(f"{i:032x}", emoji, True, T0) for i in range(MAX_CHILDREN)]
+    await store.note_children("p", many, T0)
+    record = await store._get(CHILDREN, "p")
+    assert record is not None
+    assert len(record.body.encode("utf-8")) <= MAX_RECORD_BYTES
+    assert len(await store.children("p")) == MAX_CHILDREN

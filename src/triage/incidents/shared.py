@@ -24,10 +24,11 @@ from triage.ratelimit import Budget
 log = structlog.get_logger("triage.incidents.store")
 
 #: Children kept per parent: as many time series as a Metrics Insights alarm evaluates, and
-#: with titles held to CHILD_TITLE_CHARS, well within a DynamoDB item's 400 KB.
+#: with titles held to CHILD_TITLE_CHARS (UTF-8, at most 4 bytes a character), within the
+#: store's record bound (a DynamoDB item holds 400 KB).
 MAX_CHILDREN = 500
-#: A child's title as kept (redacted before it is handed to the store).
-CHILD_TITLE_CHARS = 200
+#: A child's title as kept (redacted before it is handed to the store), as a group member's.
+CHILD_TITLE_CHARS = 120
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +103,8 @@ class SharedRecords(StoreBase):
             kept = _bounded(parent, known)
             firing = any(c.firing for c in kept.values())
             expires = None if firing else (now + self.closed_ttl).timestamp()
-            body = json.dumps({**other_keys(record, _CHILDREN_KEYS), "children": _encoded(kept)})
+            data = {**other_keys(record, _CHILDREN_KEYS), "children": _encoded(kept)}
+            body = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
             version = record.version + 1 if record is not None else 1
             return Record(parent, CHILDREN, version, body, expires), None
 
