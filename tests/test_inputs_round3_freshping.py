@@ -97,11 +97,6 @@ def test_a_script_alert_with_a_title_is_not_taken_for_freshping() -> None:
     assert not freshping.matches({"title": "disk", "check_state_name": "Reporting Error"})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="normalize/__init__.py offers freshping only bodies with `webhook_event_data`: "
-    "its Format keys need `check_state_name` too (reported, not in this task's files)",
-)
 def test_a_flat_body_is_recognised_whole() -> None:
     """The whole recogniser reads a flat body as format `freshping`."""
     assert recognise_body(json.dumps(flat(DOWN))).format == "freshping"

@@ -288,7 +288,7 @@ def test_opsgenie_without_alias_is_keyed_by_alert_id() -> None:
         ("opsgenie-create.json", {"alertId": ""}, "alert.alertId is missing or empty"),
         ("datadog-default-triggered.json", {"title": ["x"]}, "title must be text"),
         ("datadog-default-triggered.json", {"title": "CPU high"}, "name no monitor state"),
-        ("datadog-custom-triggered.json", {"alert_transition": "Null", "title": "CPU"},
+        ("datadog-custom-triggered.json", {"alert_transition": "Acknowledged", "title": "CPU"},
          "name no monitor state"),
         ("pagerduty-triggered.json", {"id": None}, "event.data.id is missing or empty"),
         ("pagerduty-triggered.json", {"id": {"a": 1}}, "event.data.id must be text"),

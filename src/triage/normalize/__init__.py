@@ -200,7 +200,7 @@ FORMATS: tuple[Format, ...] = (
     Format("statuspage", statuspage.matches, statuspage.normalize, _keys("meta")),
     Format("raygun", raygun.matches, raygun.normalize, _keys("error")),
     Format("kapacitor", kapacitor.matches, kapacitor.normalize, _keys("details")),
-    Format("freshping", freshping.matches, freshping.normalize, _keys("webhook_event_data")),
+    Format("freshping", freshping.matches, freshping.normalize, _keys("webhook_event_data", "check_state_name")),
     Format("graylog", graylog.matches, graylog.normalize, _keys("event_definition_id")),
     Format("librato", librato.matches, librato.normalize, _keys("trigger_time", "payload")),
     Format(
