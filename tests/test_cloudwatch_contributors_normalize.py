@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from triage.models import Status
-from triage.normalize import normalize_payload
+from triage.normalize import normalize_body, normalize_payload
 
 PAYLOADS = Path(__file__).parent / "payloads" / "cloudwatch"
 
@@ -97,3 +97,14 @@ def test_an_alert_known_by_a_stored_fingerprint_keeps_it_until_its_identity_chan
     assert resolved.model_dump(mode="json")["fingerprint"] == child.fingerprint
     moved = known.model_copy(update={"identity": {"child": "y"}})
     assert moved.fingerprint != child.fingerprint
+
+
+def test_a_contributor_through_sns_names_the_same_parent_as_through_eventbridge() -> None:
+    """The SNS alarm message of a contributor (`AlarmContributorId`) names the same parent as
+    the EventBridge event of it, so the deletion (an EventBridge event) finds it whichever
+    way its contributors were delivered."""
+    sns = (PAYLOADS / "sns-contributor.json").read_text(encoding="utf-8")
+    [from_sns] = normalize_body(sns).alerts
+    [from_event] = normalize_payload(event("eventbridge-contributor.json")).alerts
+    [deleted] = normalize_payload(deletion(event("eventbridge-contributor.json"))).alerts
+    assert from_sns.parent == from_event.parent == deleted.fingerprint
