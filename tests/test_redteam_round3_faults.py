@@ -106,7 +106,7 @@ async def test_a_group_whose_second_open_fails_is_retried_to_one_ticket_each() -
     with pytest.raises(SinkUnavailableError):
         await pipeline.process(Message("m-1", body, "r-1", 1, T0, received_at=T0))
     await pipeline.process(Message("m-1", body, "r-2", 2, T0, received_at=T0))
-    opened = [e.alert.labels.get("instance") for e in sink.applied if e.kind is EffectKind.OPEN]
+    opened = [e.alert.labels.get("instance", "") for e in sink.applied if e.kind is EffectKind.OPEN]
     assert sorted(opened) == ["web-1", "web-2"]
 
 

@@ -23,8 +23,9 @@ from triage.sqs.inbox import Message
 PAYLOADS = Path(__file__).parent / "payloads"
 
 #: One Prometheus alert as Prometheus posts it to Alertmanager's API, started before T0.
-FIRING = {
-    "labels": {"alertname": "HighCPU", "job": "node", "instance": "web-1:9100"},
+LABELS = {"alertname": "HighCPU", "job": "node", "instance": "web-1:9100"}
+FIRING: dict[str, Any] = {
+    "labels": LABELS,
     "annotations": {"summary": "CPU above 90%"},
     "startsAt": "2026-11-23T08:00:00Z",
 }
@@ -113,9 +114,8 @@ def test_an_empty_label_is_not_shown_among_the_alerts_labels() -> None:
 def test_an_alert_posted_with_an_empty_label_is_the_incident_alertmanager_sends() -> None:
     """Posted to the API path with `az=""`, and sent by Alertmanager (which drops empty labels
     before its webhook), one alert is one fingerprint, as the README's prometheus section says."""
-    labels = dict(FIRING["labels"])
-    posted = json.dumps([FIRING | {"labels": labels | {"az": ""}}])
-    assert _one_fingerprint(posted) == _one_fingerprint(_webhook(labels))
+    posted = json.dumps([FIRING | {"labels": LABELS | {"az": ""}}])
+    assert _one_fingerprint(posted) == _one_fingerprint(_webhook(LABELS))
 
 
 @pytest.mark.xfail(
