@@ -79,6 +79,9 @@ def translate(pattern: str, flags: int) -> Translation:
 def alphabets(translations: Sequence[Translation]) -> list[Alphabet | None]:
     """An alphabet for each translation, one shared by as many in turn as fit in it (a text
     is then encoded once for all of them); None for one too varied to fit in any."""
+    whole = _Group.of_all(translations)
+    if whole is not None:  # the usual case: one alphabet, built once
+        return [whole.alphabet] * len(translations)
     groups: list[_Group | None] = []
     for translation in translations:
         last = groups[-1] if groups else None
@@ -100,6 +103,19 @@ class _Group:
     def of(cls, translation: Translation) -> _Group | None:
         try:
             return cls(translation.classes, translation.word)
+        except Untranslatable:
+            return None
+
+    @classmethod
+    def of_all(cls, translations: Sequence[Translation]) -> _Group | None:
+        """One group of all `translations`, when they read `\\b` alike and fit."""
+        words = {t.word for t in translations} - {None}
+        if not translations or len(words) > 1:
+            return None
+        try:
+            return cls(
+                frozenset().union(*(t.classes for t in translations)), next(iter(words), None)
+            )
         except Untranslatable:
             return None
 
