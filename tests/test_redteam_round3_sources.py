@@ -171,10 +171,9 @@ def _sns_alarm() -> dict[str, Any]:
 def test_an_alarm_forwarded_through_a_second_sns_topic_is_the_same_incident() -> None:
     """SNS(SNS(alarm)): the alarm inside both envelopes keeps its state and fingerprint."""
     inner = _sns_alarm()
-    outer = inner | {
+    outer = {key: value for key, value in inner.items() if key != "Subject"} | {
         "MessageId": "0b6f0e0e-0000-4000-8000-000000000002",
         "TopicArn": "arn:aws:sns:us-east-1:210987654321:fan-in",
-        "Subject": None,
         "Message": json.dumps(inner),
     }
     [direct] = normalize_body(json.dumps(inner)).alerts
