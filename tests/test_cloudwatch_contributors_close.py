@@ -250,3 +250,17 @@ async def test_contributors_grouped_by_their_alarm_close_with_it(
     await one.process(message("del", deletion()))
     await one.process(message("del", deletion(), receive=2))
     assert [str(e.kind) for e in one.backend.effects] == ["open", "close"]
+
+
+async def test_a_contributor_open_before_its_record_was_kept_is_noted_when_it_fires_again() -> None:
+    """A contributor whose incident opened before the store kept children (an upgrade), or
+    whose note was lost, is noted by its next firing (a repeat the lifecycle only counts), so
+    the alarm's deletion still closes it."""
+    store = MemoryStore(POLICY, LEASE)
+    one = replica(store, Clock())
+    await one.process(message("f", contributor("a", "ALARM", "13:00")))
+    [kept] = [k for k in store.records if k[0] == CHILDREN]
+    del store.records[kept]
+    assert await one.process(message("f2", contributor("a", "ALARM", "13:05"))) == [Action.COUNT]
+    await one.process(message("del", deletion()))
+    assert one.closed() == [title("a")]

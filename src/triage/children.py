@@ -3,12 +3,12 @@ alarm (GROUP BY) fires one incident per contributor, and its deletion names none
 does CloudWatch send them an OK.
 
 Each child's alert names its parent (`Alert.parent`); the store keeps, under the parent's
-fingerprint, which children fire (`Store.note_children`): noted when a child's incident opens
-(or its group changes), and when it resolves. The parent's deletion (`Alert.closes_children`)
-reads that one record and sends each firing child a resolve, dated and worded as the deletion,
-through the pipeline's normal resolve: its own incident or the group it is a member of closes,
-and every sink sees an ordinary close. The lifecycle makes that exactly once: another delivery
-of the deletion, or another replica's, finds the incidents closed and changes nothing.
+fingerprint, which children fire (`Store.note_children`), noted each time a child fires and
+when a resolve changes its incident. The parent's deletion (`Alert.closes_children`) reads that
+one record and sends each firing child a resolve, dated and worded as the deletion, through the
+pipeline's normal resolve: its own incident or the group it is a member of closes, and every
+sink sees an ordinary close. The lifecycle makes that exactly once: another delivery of the
+deletion, or another replica's, finds the incidents closed and changes nothing.
 """
 
 from __future__ import annotations
@@ -29,9 +29,6 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-#: Decisions after which a child fires in an incident it did not fire in before.
-_OPENING = (Action.OPEN, Action.REOPEN)
-
 
 class Children:
     """The children of parent alerts, for one pipeline (see the module docstring)."""
@@ -39,13 +36,13 @@ class Children:
     def __init__(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
 
-    async def fired(self, alert: Alert, action: Action, *, changed: bool) -> None:
-        """Child `alert` fired and was decided `action`; `changed`: its decision changed its
-        group, or its message came again (its first delivery may have failed before noting
-        it). Noted only then, so a repeat of a firing child costs nothing."""
+    async def fired(self, alert: Alert) -> None:
+        """Child `alert` fired (whatever its incident did: an open, a repeat counted, a
+        redelivery), so a child that opened before its parent's record was kept, or whose note
+        was lost, is known by its next firing. One read; a write only when this firing is newer
+        than what the record holds."""
         assert alert.parent is not None
-        if action in _OPENING or changed:
-            await self._note(alert.parent, self._child(alert, firing=True))
+        await self._note(alert.parent, self._child(alert, firing=True))
 
     async def resolved(self, alert: Alert, action: Action) -> None:
         """Child `alert` resolved and was decided `action`. An ignored resolve (another

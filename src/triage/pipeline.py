@@ -448,8 +448,7 @@ class Pipeline:
             elif group is None and firing and (action in _OPENING or opened or redelivered):
                 await self.moves.leave_group(alert, owner, queued_at, looked)
             if alert.parent is not None and firing:
-                changed = opened or redelivered or (group is not None and wrote)
-                await self.children.fired(alert, action, changed=changed)
+                await self.children.fired(alert)
             return action
         except BaseException as exc:  # a cancellation too: the timeout it becomes names it
             name_alert(exc, alert)
