@@ -264,3 +264,19 @@ async def test_a_contributor_open_before_its_record_was_kept_is_noted_when_it_fi
     assert await one.process(message("f2", contributor("a", "ALARM", "13:05"))) == [Action.COUNT]
     await one.process(message("del", deletion()))
     assert one.closed() == [title("a")]
+
+
+async def test_a_contributor_named_by_a_secret_is_kept_redacted_and_still_closed() -> None:
+    """A contributor whose attributes hold a credential (an access key as a dimension value) is
+    kept in the store by its fingerprint and redacted title only, never the credential, and
+    the alarm's deletion still closes its incident (its identity is not rebuilt from text)."""
+    store = MemoryStore(POLICY, LEASE)
+    one = replica(store, Clock())
+    key = "AKIAIOSFODNN7EXAMPLE"
+    await one.process(message("f", contributor(key, "ALARM", "13:00")))
+    [kept] = [r for (kind, _), r in store.records.items() if kind == CHILDREN]
+    assert key not in kept.body
+    await one.process(message("del", deletion()))
+    [closed] = one.closed()
+    assert key not in closed
+    assert [i.state for i in await store.incidents()] == [State.CLOSED, State.CLOSED]
