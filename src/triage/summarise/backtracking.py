@@ -10,8 +10,10 @@ kept apart by a character the repeated part cannot hold (`([a-z0-9-]+\\.)+exampl
 whose alternatives the next character tells apart (`(a|ab)*c`) are taken. Each loop still
 costs a search time in proportion to the text times the run it walks from each start.
 
-`re` is kept, not RE2 (which cannot backtrack): RE2's `\\b` and `\\w` are ASCII only, so the
-bundled patterns would match other text beside non-ASCII letters ("éoom killed").
+Alerts are searched by RE2 wherever it can run a pattern (`regex_linear`, which gives it `re`'s
+own classes); `re` itself searches only the start of an alert with a pattern RE2 cannot run
+(a lookaround, a back-reference). The check still applies to every pattern, so a file does
+not load or fail by which engine each entry gets.
 """
 
 from __future__ import annotations

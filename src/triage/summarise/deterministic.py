@@ -9,6 +9,9 @@ without its priority tags ("[P0]": `priority.untagged`), led by what failed and 
 where when the alert names them and its title does not (`subject.py`). Steps: the runbook first, then the steps of the first (up to three) patterns in
 `patterns.toml` that match the alert's text, then steps naming the alert's own metric, code
 location and links; generic steps only make up three. Within the ticket contract (`base.py`).
+RE2 searches an alert with every pattern it can run, in time linear in the text
+(`regex_linear`); `re` searches the first `PARTLY_SEARCHED_CHARS` with one it cannot, a cost
+that does not grow with the text.
 """
 
 from __future__ import annotations
@@ -83,7 +86,7 @@ class Pattern:
     severity_hint: Priority
     steps: tuple[str, ...]
     #: `regex` in ASCII mode, when it finds what `regex` finds in ASCII text (`_ascii_twin`):
-    #: case-insensitive search is a third cheaper there, and most alerts are ASCII.
+    #: case-insensitive search is a third cheaper there, for a pattern `linear` is None for.
     ascii_regex: re.Pattern[str] | None = None
     #: `regex` run by RE2 in time linear in the text (`regex_linear`), finding what it finds;
     #: None for one RE2 cannot run, searched by `re` in the first `PARTLY_SEARCHED_CHARS`.
@@ -326,7 +329,8 @@ def _severity_hint(hint: Any, where: str) -> Priority:
         ) from None
 
 
-#: Only this much alert text is matched against the patterns, to bound regex work.
+#: Only this much alert text is matched against the patterns, to bound regex work (RE2's
+#: reads it once per pattern).
 MATCH_CHARS = 8_000
 #: A gap repeated without bound over a class that crosses words (`.*`, `.+`, `.{2,}`,
 #: `[^,]*`, `\S+`, `\D*`, `\W*`): from each place a search may start, it runs to the end of
