@@ -21,6 +21,11 @@ from triage.ingest.outbox import SEND_FAILURE_LINES_PER_S
 GENERIC = payload("generic/firing.json")
 
 
+def _frozen() -> float:
+    """A clock that never moves: a line budget's window then holds every request of a test."""
+    return 0.0
+
+
 class BrokenOutbox:
     """An Outbox with a bug for every body: it raises what no outbox should."""
 
@@ -36,6 +41,8 @@ async def test_a_storm_of_bugs_logs_a_bounded_number_of_tracebacks_then_one_summ
     every request is still answered 500."""
     assert gateway.gateway is not None
     gateway.gateway.outbox = BrokenOutbox()
+    # Every request in one window of the budget, however slowly a loaded machine serves them.
+    gateway.gateway.error_lines._clock = _frozen
     requests = ERROR_LINES_PER_S + 15
     with capture_logs() as logs:
         statuses = [
@@ -69,6 +76,9 @@ async def test_a_failing_sqs_logs_a_bounded_number_of_send_failures(queues: Queu
         settings = ingest_settings(proxy.queue_url(queues.url), proxy.url)
         with capture_logs() as logs:
             async with running(settings) as service, loopback_client(service.port) as client:
+                assert service.gateway is not None
+                # One window of the budget, however slowly a loaded machine serves them.
+                service.gateway.outbox._failure_lines._clock = _frozen  # type: ignore[attr-defined]
                 statuses = [
                     (
                         await client.post(
