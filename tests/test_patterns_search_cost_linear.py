@@ -241,3 +241,21 @@ def test_a_group_in_ascii_mode_reads_its_classes_in_ascii_mode(tmp_path: Path) -
     for text in ("ab\u00e9!", "\u00e9\u00e9!", "\u1e9e\u00e9!", "a!"):
         found = pattern.linear.search(pattern.linear.alphabet.encode(text))
         assert found == (pattern.regex.search(text) is not None), text
+
+
+def test_a_text_of_many_distinct_characters_is_encoded_as_re_reads_it(tmp_path: Path) -> None:
+    """Texts of thousands of distinct characters outside ASCII (more than the encoding table
+    remembers) still match exactly where `re` says, and the table stays bounded."""
+    [pattern] = load_patterns(_file(tmp_path, r"\b\w\s\d!"))
+    assert pattern.linear is not None
+    alphabet = pattern.linear.alphabet
+    matched = 0
+    for first in (0x4E00, 0x0600, 0x10000):
+        letters = "".join(map(chr, range(first, first + 6000)))
+        for end in (" \u0663!", "\u00a0\u0663!", "1!", " \u4e00 \u0663!", " \u00b2!"):
+            text = letters + end
+            found = pattern.linear.search(alphabet.encode(text))
+            assert found == (pattern.regex.search(text) is not None), (hex(first), end)
+            matched += found
+        assert len(alphabet._table) <= 128 + 4096 + 1  # what `_REMEMBERED` allows
+    assert matched >= 3

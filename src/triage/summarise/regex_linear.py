@@ -16,7 +16,7 @@ multi-line mode, raises `Untranslatable` with the reason.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +39,10 @@ _MAX_COUNT = 1000
 #: The characters remembered with their bytes beyond ASCII, per pattern (a text of many
 #: distinct ones would otherwise grow the table towards every code point).
 _REMEMBERED = 4096
+#: RE2's memory for one pattern (its program and the DFA states it caches): a search that
+#: would need more reads on with RE2's NFA, still in linear time. RE2's own default is 8 MiB,
+#: which every pattern of a file could fill.
+_MAX_MEM = 1 << 20
 
 _UNICODE = int(_constants.SRE_FLAG_UNICODE)
 _ASCII = int(_constants.SRE_FLAG_ASCII)
@@ -151,6 +155,7 @@ def _compile(program: str) -> Any:
     options.encoding = re2.Options.Encoding.LATIN1
     options.never_capture = True  # a yes or no is all a search needs: RE2's DFA alone
     options.log_errors = False  # its lines are not JSON; the error raised says the same
+    options.max_mem = _MAX_MEM
     try:
         return re2.compile(program.encode("ascii"), options)
     except re2.error as exc:
@@ -282,16 +287,18 @@ class Alphabet:
 
 class _Table(dict[int, str]):
     """A `str.translate` table filled as characters are met: ASCII at once, the rest up to
-    `_REMEMBERED` of them."""
+    `_REMEMBERED` of them, then forgotten together (`clear` and `update` are single steps,
+    never an iteration another thread's translation could change under it)."""
 
-    def __init__(self, byte_of: Any) -> None:
-        super().__init__((code, chr(byte_of(code))) for code in range(128))
+    def __init__(self, byte_of: Callable[[int], int]) -> None:
+        self._ascii = {code: chr(byte_of(code)) for code in range(128)}
+        super().__init__(self._ascii)
         self._byte_of = byte_of
 
     def __missing__(self, code: int) -> str:
         if len(self) > 128 + _REMEMBERED:
-            for extra in [c for c in self if c >= 128]:
-                del self[extra]
+            self.clear()
+            self.update(self._ascii)
         found = self[code] = chr(self._byte_of(code))
         return found
 
