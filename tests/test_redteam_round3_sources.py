@@ -99,16 +99,6 @@ def test_an_empty_label_is_not_shown_among_the_alerts_labels() -> None:
     assert "az" not in alert.labels
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: normalize/alertmanager.py alert_from passes `identity=labels` with empty values "
-        "kept, while `labels=` drops them; Alertmanager's API removes empty labels before "
-        'sending its webhook, so the same alert posted by Prometheus with `az=""` and '
-        "received through Alertmanager gets two fingerprints (two tickets). The identity "
-        "should leave out empty label values, as the shown labels do."
-    ),
-)
 def test_an_alert_posted_with_an_empty_label_is_the_incident_alertmanager_sends() -> None:
     """Posted to the API path with `az=""`, and sent by Alertmanager (which drops empty labels
     before its webhook), one alert is one fingerprint, as the README's prometheus section says."""
@@ -116,15 +106,6 @@ def test_an_alert_posted_with_an_empty_label_is_the_incident_alertmanager_sends(
     assert _one_fingerprint(posted) == _one_fingerprint(_webhook(LABELS))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug (sibling of the one above): normalize/grafana.py reads a group with "
-        "alertmanager.normalize_group, whose alert_from keeps an empty label value in the "
-        "identity, so an alert whose label a template sets empty is another incident than the "
-        "same alert without it"
-    ),
-)
 def test_a_grafana_alert_with_an_empty_label_is_the_same_incident() -> None:
     """A Grafana alert with one more label that is empty is the same incident as without it:
     an empty label value is no label, in the identity as in the shown labels."""
@@ -132,15 +113,6 @@ def test_a_grafana_alert_with_an_empty_label_is_the_same_incident() -> None:
     assert _one_fingerprint(_grafana(labels | {"extra": ""})) == _one_fingerprint(_grafana(labels))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        'bug: a posted alert whose only label is empty (`{"alertname": ""}`) is read as an '
-        "alert titled 'alertname=' with identity {'alertname': ''} and no labels; Alertmanager's "
-        'API refuses it (no label pair left), and `{"labels": {}}` is refused here '
-        "('has no labels to identify it'). It should be refused the same way"
-    ),
-)
 def test_a_posted_alert_whose_labels_are_all_empty_is_refused_like_one_without_labels() -> None:
     """`{"labels": {"alertname": ""}}` has no label once empty ones are dropped: a clear
     InvalidAlertError, as for `{"labels": {}}`, not an alert titled `alertname=`."""

@@ -8,7 +8,7 @@ does ("2026-11-23 09:00:00 +0000 UTC"). It is read as the same source, so one al
 fingerprint whichever way it arrived.
 
 Identity: the alert's full label set, exact and sorted, which is what Alertmanager's own
-`fingerprint` field encodes. We hash the labels ourselves (the field is an implementation detail
+`fingerprint` field encodes; a label with an empty value is no label (`present`). We hash the labels ourselves (the field is an implementation detail
 that Grafana, for one, has computed differently across versions). `truncatedAlerts > 0` means
 Alertmanager left alerts out of the message (`max_alerts`); it becomes a note for the log.
 
@@ -164,8 +164,9 @@ def alert_from(
     status: Status,
 ) -> Alert:
     """One alert of a group; `labels` and `annotations` are the exact strings it carried."""
+    labels = present(labels)
     if not labels:
-        raise InvalidAlertError(f"{where} has no labels to identify it")
+        raise InvalidAlertError(f"{where} has no labels to identify it (an empty value is none)")
     # Compared and chosen as shown (one line, controls gone), so a blank alertname falls
     # back as a missing one does instead of leaving the alert without a title.
     summary = common.line(annotations.get("summary"), f"{where}.annotations.summary")
@@ -199,6 +200,15 @@ def alert_from(
         identity=labels,
         raw=raw,
     )
+
+
+def present(labels: dict[str, str]) -> dict[str, str]:
+    """The labels that have a value: an empty one is no label, as Prometheus and Alertmanager
+    read it (Alertmanager drops it before its webhook), so `{az: ""}` posted by Prometheus and
+    the same alert without it are one identity, one incident."""
+    if all(labels.values()):
+        return labels  # the common case: no empty value, the same dict
+    return {key: value for key, value in labels.items() if value}
 
 
 def stated_status(entry: dict[str, Any], where: str, group: dict[str, Any]) -> Status:
