@@ -280,3 +280,20 @@ async def test_a_contributor_named_by_a_secret_is_kept_redacted_and_still_closed
     [closed] = one.closed()
     assert key not in closed
     assert [i.state for i in await store.incidents()] == [State.CLOSED, State.CLOSED]
+
+
+async def test_a_dry_run_of_the_deletion_shows_each_contributor_closing_and_writes_nothing(
+    logs: list[MutableMapping[str, Any]],
+) -> None:
+    """`triage run --dry-run` shows what the deletion would do to each firing contributor (a
+    close each) and writes nothing: no incident, no children record, no sink call."""
+    store = MemoryStore(POLICY, LEASE)
+    one = replica(store, Clock())
+    await _three_fire_one_resolves(one)
+    before = dict(store.records)
+    dry = replica(store, Clock())
+    dry.pipeline.dry_run = True
+    await dry.process(message("del", deletion()))
+    assert store.records == before and dry.backend.effects == []
+    previews = [e["action"] for e in logs if e["event"] == "alert.dry_run"]
+    assert sorted(previews) == ["close", "close", "record"]

@@ -58,7 +58,8 @@ class Children:
         """The parent `deletion` resolved: send each child the store knows as firing a resolve
         of its own, at most `alert_concurrency` at once, and once all went through, note them
         resolved. What each resolve did or raised, for the caller to raise the failure that
-        decides the message's fate: its retry closes the rest, and none twice."""
+        decides the message's fate: its retry closes the rest, and none twice. In a dry run
+        each resolve is only previewed, and nothing is noted."""
         p = self.pipeline
         parent = deletion.fingerprint
         firing = [c for c in await p.ledger.store.children(parent) if c.firing]
@@ -83,7 +84,7 @@ class Children:
         log.info(
             "alert.children_closed", parent=parent, firing=len(firing), closed=closed, failed=failed
         )
-        if not failed:
+        if not failed and not p.dry_run:
             at = deletion.occurred_at
             gone = [Child(c.fingerprint, c.title, False, at) for c in firing]
             await self._note_all(parent, gone)

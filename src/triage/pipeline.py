@@ -409,7 +409,10 @@ class Pipeline:
         try:
             event = self.event(alert, queued_at)
             if self.dry_run:
-                return await self._preview(alert, event, group)
+                action = await self._preview(alert, event, group)
+                if alert.closes_children:  # what the deletion would do to each child
+                    _raise_first(await self.children.close(alert, owner, queued_at))
+                return action
             if alert.status is Status.RESOLVED:
                 action = await self._resolve(alert, event, owner, group)
                 if alert.parent is not None:
