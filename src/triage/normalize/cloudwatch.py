@@ -29,12 +29,13 @@ A Metrics Insights alarm that watches many time series (GROUP BY) notifies per t
 EventBridge sends a "CloudWatch Alarm Contributor State Change" with `detail.alarmContributor`.
 Each contributor is an incident of its own (its attributes, sorted, else its id, join the
 identity), so one table back to OK never resolves another table's; its alert names the alarm's
-own fingerprint as its `parent`, which the alarm's deletion closes it by. AWS also sends the alarm's
-own notification to the same actions ("2 out of 150 time series evaluated to ALARM"): through
-SNS or a Lambda action, its ALARM is Skipped ("per_contributor"), as the contributors'
-notifications are the incidents, so N contributors make N tickets, not N+1 (a route grouping by
-`alarm_name` makes them one). Through EventBridge it still fires: a rule may match the alarm's
-own "CloudWatch Alarm State Change" alone, and skipped, the alarm would open no ticket at all.
+own fingerprint as its `parent`, by which the alarm's deletion closes it. AWS also sends the
+alarm's own notification to the same actions ("2 out of 150 time series evaluated to
+ALARM"): through SNS or a Lambda action, its ALARM is Skipped ("per_contributor"), as the
+contributors' notifications are the incidents, so N contributors make N tickets, not N+1 (a
+route grouping by `alarm_name` makes them one). Through EventBridge it still fires: a rule may
+match the alarm's own "CloudWatch Alarm State Change" alone, and skipped, the alarm would open
+no ticket at all.
 Its OK still resolves the alarm's own fingerprint, closing a ticket opened for it before.
 
 An alarm inside the window of an alarm mute rule (`detail.muteDetail` of an event) has its
