@@ -174,15 +174,6 @@ def test_a_title_of_bidi_controls_only_is_refused() -> None:
         normalize_body(json.dumps({"title": "\u202e"}))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: normalize/common.py title() refuses a title of bidi controls (dropped by "
-        "_DROP_IN_LINE) but takes one of zero-width, filler or tag characters, which every sink "
-        "drops (display.visible): the alert opens 'Untitled generic alert', one incident per "
-        "invisible spelling. It should be refused like the bidi-only title"
-    ),
-)
 @pytest.mark.parametrize(
     "title",
     [

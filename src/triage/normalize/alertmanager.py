@@ -167,10 +167,13 @@ def alert_from(
     labels = present(labels)
     if not labels:
         raise InvalidAlertError(f"{where} has no labels to identify it (an empty value is none)")
-    # Compared and chosen as shown (one line, controls gone), so a blank alertname falls
-    # back as a missing one does instead of leaving the alert without a title.
-    summary = common.line(annotations.get("summary"), f"{where}.annotations.summary")
-    name = common.line(labels.get("alertname"), f"{where}.labels.alertname")
+    # Compared and chosen as shown (one line, controls gone), so a blank alertname, or one
+    # that shows nothing, falls back as a missing one does instead of leaving the alert
+    # without a title.
+    summary = common.showing(
+        common.line(annotations.get("summary"), f"{where}.annotations.summary")
+    )
+    name = common.showing(common.line(labels.get("alertname"), f"{where}.labels.alertname"))
     name = name or summary or _labels_title(labels)
     if name in _GRAFANA_NO_RULE_NAME and labels.get("rulename"):
         # Grafana's no-data and query-error alerts are all named alike; the rule tells them apart.

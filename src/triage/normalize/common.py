@@ -21,6 +21,9 @@ overrides, isolates U+202A to U+202E, U+2066 to U+2069, marks U+200E/U+200F/U+06
 whitespace, newlines included, collapses to one space. Descriptions keep newlines and tabs and the
 LRM/RLM marks that mixed-direction prose needs, but lose other controls, embeddings and overrides.
 CJK, emoji (with their joiners), RTL letters and combining marks pass through untouched.
+A title that shows nothing once displayed (zero-width, Hangul filler, tag or variation-selector
+characters only) is as missing as a blank one (`showing`); one with anything visible is kept
+as given, so no fingerprint moves.
 
 Only identity, state and what recognises a format may refuse an alert. A display-only field of
 an odd JSON type never does: text shows an object or array as JSON (`flat`, `text`, `text_map`),
@@ -205,8 +208,9 @@ def word(value: Any, field: str, limit: int = LABEL_VALUE_MAX) -> str | None:
 
 
 def title(value: Any, field: str = "title") -> str:
-    """A required one-line title of at most 200 code points ("…" marks a cut)."""
-    cleaned = line(value, field, IDENTITY_MAX)
+    """A required one-line title of at most 200 code points ("…" marks a cut); one that shows
+    nothing (`showing`) is as missing as a blank one."""
+    cleaned = showing(line(value, field, IDENTITY_MAX))
     if not cleaned:
         raise InvalidAlertError(f"{field} is missing or empty")
     return cut(cleaned, TITLE_MAX, ellipsis=True, whole_words=True)
@@ -220,10 +224,34 @@ def first_title(*candidates: Any, field: str = "title") -> str:
     for value in candidates:
         if not value or isinstance(value, dict | list):
             continue
-        cleaned = line(value, field, IDENTITY_MAX)
+        cleaned = showing(line(value, field, IDENTITY_MAX))
         if cleaned:
             return cut(cleaned, TITLE_MAX, ellipsis=True, whole_words=True)
     raise InvalidAlertError(f"{field} is missing or empty")
+
+
+#: Characters that show nothing: whitespace, controls, and Unicode's default-ignorable code
+#: points (DerivedCoreProperties.txt: the soft hyphen, zero-width spaces and joiners, bidi
+#: marks and controls, word joiners, the Hangul fillers, variation selectors, the byte order
+#: mark, the tag characters), which every sink drops or draws as nothing; and the blank
+#: Braille pattern, a "character" that draws an empty cell, used for invisible names.
+_UNSEEN = re.compile(
+    "[\\s\x00-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f"
+    "\u200b-\u200f\u202a-\u202e\u2060-\u206f\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0"
+    "\ufff0-\ufff8\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]*"
+)
+
+
+def showing(text: str | None) -> str | None:
+    """`text` when it shows something once displayed; None when it is empty or made only of
+    characters that show nothing (`_UNSEEN`: a zero-width space, a Hangul filler, tag
+    characters), which a title, a name or a subject must not be: the ticket would be
+    untitled, and each invisible spelling another incident."""
+    if not text:
+        return None
+    if text.isascii() and text.isprintable() and not text.isspace():
+        return text  # the common case, checked in C: printable ASCII beside its spaces
+    return None if _UNSEEN.fullmatch(text) else text
 
 
 def ident(value: Any, field: str) -> str:

@@ -83,8 +83,7 @@ def normalize(payload: dict[str, Any]) -> Normalized:
         if read is not None:
             return read
     subject = common.line(common.unnested(payload.get("Subject")), "Subject", common.IDENTITY_MAX)
-    first = next((line for line in message.splitlines() if line.strip()), None)
-    named = subject or common.line(first, "Message", common.IDENTITY_MAX)
+    named = common.showing(subject) or _first_line(message)
     if not named:
         raise InvalidAlertError("SNS notification has neither a Subject nor any Message text")
     labels: dict[str, str] = {}
@@ -101,6 +100,15 @@ def normalize(payload: dict[str, Any]) -> Normalized:
         raw={key: payload[key] for key in _KEPT if key in payload},
     )
     return Normalized((alert,))
+
+
+def _first_line(message: str) -> str | None:
+    """The message's first line that shows something, as a one-line title."""
+    for text in message.splitlines():
+        shown = common.showing(common.line(text, "Message", common.IDENTITY_MAX))
+        if shown:
+            return shown
+    return None
 
 
 #: The text an RDS event subscription (RDS, DocumentDB, Neptune, DMS: one mechanism) sends
