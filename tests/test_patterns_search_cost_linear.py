@@ -120,7 +120,7 @@ def test_the_bundled_patterns_encode_an_alert_once() -> None:
         (r"(\w)-\1 failed", "a back-reference", "x-x failed"),
         (r"(?:a++)+ failed", "a possessive repeat", "aa failed"),
         (r"(?>ab|a) failed", "an atomic group", "ab failed"),
-        (r"job failed$", "$ outside multi-line mode", "job failed"),
+        (r"(?m:^)job failed$", "$ beside multi-line ^ or $", "\njob failed"),
         (r"x{1001} failed", "a repeat count over 1000", "x" * 1001 + " failed"),
         # re reads the first class in the outer (Unicode) mode where it looks for a start:
         # an Arabic-Indic digit is no \D there, though it is in the group's ASCII mode.
@@ -153,6 +153,9 @@ CONSTRUCTS = (
     r"(?m)^disk full$",
     r"\Adisk",
     r"full\Z",
+    r"full$",
+    r"l$\n",
+    r"\s$",
     r"\bkill\b",
     r"\Bill\B",
     r"(?a)\bk\w+\b",

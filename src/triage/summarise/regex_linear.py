@@ -8,9 +8,9 @@ replaced by the byte of its *atom*: the characters every class of the pattern (l
 its flags, sets, `.`, and `\\w` where `\\b` stands) holds or leaves alike, as `re` itself
 decides (`regex_chars`). A class becomes the set of its atoms' bytes, word atoms get RE2's
 word bytes (so RE2's `\\b` is `re`'s) and a newline is 0x0A (so `(?m:^)` is). What RE2 cannot
-run, a lookaround, a back-reference, a possessive repeat, an atomic group, `$` outside
-multi-line mode, a group switching between ASCII and Unicode mode, raises `Untranslatable`
-with the reason.
+run, a lookaround, a back-reference, a possessive repeat, an atomic group, a group switching
+between ASCII and Unicode mode, `$` beside multi-line anchors, raises `Untranslatable` with
+the reason.
 """
 
 from __future__ import annotations
@@ -52,6 +52,9 @@ _WORD = ((_constants.CATEGORY, _constants.CATEGORY_WORD),)
 _UNICODE_WORD = CharClass(_constants.IN, _WORD, _UNICODE)
 #: A newline: its own atom, byte 0x0A, where RE2's multi-line `^` and `$` find it.
 _LINE_END = CharClass(_constants.LITERAL, _NEWLINE, 0)
+#: Which newlines a pattern's anchors stand beside: every one (`(?m)^`, `(?m)$`), or only a
+#: text's last character (`$`: the end, or before a newline ending the text).
+EVERY_NEWLINE, LAST_NEWLINE = "every newline", "last newline"
 
 
 class Untranslatable(Exception):
@@ -70,6 +73,8 @@ class Translation:
     classes: frozenset[CharClass]
     #: The word class its `\\b` and `\\B` read, when it has any.
     word: CharClass | None
+    #: EVERY_NEWLINE or LAST_NEWLINE, when it has anchors that read newlines.
+    newlines: str | None
 
 
 def translate(pattern: str, flags: int) -> Translation:
@@ -78,7 +83,7 @@ def translate(pattern: str, flags: int) -> Translation:
     tree = _parser.parse(pattern, flags)
     reader = _Reader()
     parts = reader.sequence(tree.data, tree.state.flags)
-    return Translation(tuple(parts), frozenset(reader.classes), reader.word)
+    return Translation(tuple(parts), frozenset(reader.classes), reader.word, reader.newlines)
 
 
 def alphabets(translations: Sequence[Translation]) -> list[Alphabet | None]:
@@ -98,42 +103,59 @@ def alphabets(translations: Sequence[Translation]) -> list[Alphabet | None]:
 
 
 class _Group:
-    """Translations sharing one alphabet: the union of their classes, one word class."""
+    """Translations sharing one alphabet: the union of their classes, one word class and
+    one reading of newlines."""
 
-    def __init__(self, classes: frozenset[CharClass], word: CharClass | None) -> None:
-        self.classes, self.word = classes, word
-        self.alphabet = Alphabet(classes, word)
+    def __init__(
+        self, classes: frozenset[CharClass], word: CharClass | None, newlines: str | None
+    ) -> None:
+        self.classes, self.word, self.newlines = classes, word, newlines
+        self.alphabet = Alphabet(classes, word, newlines)
 
     @classmethod
     def of(cls, translation: Translation) -> _Group | None:
         try:
-            return cls(translation.classes, translation.word)
+            return cls(translation.classes, translation.word, translation.newlines)
         except Untranslatable:
             return None
 
     @classmethod
     def of_all(cls, translations: Sequence[Translation]) -> _Group | None:
-        """One group of all `translations`, when they read `\\b` alike and fit."""
+        """One group of all `translations`, when they read `\\b` and newlines alike and fit."""
         words = {t.word for t in translations} - {None}
-        if not translations or len(words) > 1:
+        newlines = {t.newlines for t in translations} - {None}
+        if not translations or len(words) > 1 or len(newlines) > 1:
             return None
+        classes = frozenset[CharClass]().union(*(t.classes for t in translations))
         try:
-            return cls(
-                frozenset().union(*(t.classes for t in translations)), next(iter(words), None)
-            )
+            return cls(classes, next(iter(words), None), next(iter(newlines), None))
         except Untranslatable:
             return None
 
     def joined(self, translation: Translation) -> bool:
         """Whether `translation` fits in the group (its alphabet grows to hold it)."""
-        if None not in (self.word, translation.word) and self.word != translation.word:
+        word = _agreed(self.word, translation.word)
+        newlines = _agreed(self.newlines, translation.newlines)
+        if word is _DISAGREE or newlines is _DISAGREE:
             return False
         try:
-            wider = _Group(self.classes | translation.classes, self.word or translation.word)
+            wider = _Group(self.classes | translation.classes, word, newlines)
         except Untranslatable:
             return False
-        self.classes, self.word, self.alphabet = wider.classes, wider.word, wider.alphabet
+        self.classes, self.word, self.newlines = wider.classes, wider.word, wider.newlines
+        self.alphabet = wider.alphabet
         return True
+
+
+#: What `_agreed` answers for two settings that differ.
+_DISAGREE: Any = object()
+
+
+def _agreed(mine: Any, theirs: Any) -> Any:
+    """The one of two settings that is set (None is any), or `_DISAGREE`."""
+    if None not in (mine, theirs) and mine != theirs:
+        return _DISAGREE
+    return mine if mine is not None else theirs
 
 
 class LinearRegex:
@@ -179,6 +201,7 @@ class _Reader:
     def __init__(self) -> None:
         self.classes: set[CharClass] = set()
         self.word: CharClass | None = None
+        self.newlines: str | None = None
 
     def sequence(self, data: Iterable[Any], flags: int) -> list[Part]:
         return [part for op, av in data for part in self.node(op, av, flags)]
@@ -213,18 +236,26 @@ class _Reader:
         return ["(?:", *self.sequence(body, flags), ")", count]
 
     def anchor(self, at: Any, flags: int) -> str:
-        if at == _constants.AT_BEGINNING:
-            return "(?m:^)" if flags & _MULTILINE else r"\A"
-        if at == _constants.AT_BEGINNING_STRING:
+        if at == _constants.AT_BEGINNING and flags & _MULTILINE:
+            return self.line_anchor("(?m:^)", EVERY_NEWLINE)
+        if at in (_constants.AT_BEGINNING, _constants.AT_BEGINNING_STRING):
             return r"\A"
         if at == _constants.AT_END_STRING:
             return r"\z"
-        if at == _constants.AT_END and flags & _MULTILINE:
-            return "(?m:$)"
         if at == _constants.AT_END:
-            raise Untranslatable("$ outside multi-line mode (it also stands before a last newline)")
+            # `$` is the end, or before a newline ending the text: RE2's multi-line `$` where
+            # a text's last newline alone is 0x0A (`Alphabet`).
+            return self.line_anchor("(?m:$)", EVERY_NEWLINE if flags & _MULTILINE else LAST_NEWLINE)
         self.word_of(flags)
         return r"\b" if at == _constants.AT_BOUNDARY else r"\B"
+
+    def line_anchor(self, anchor: str, newlines: str) -> str:
+        """`anchor`, noting which newlines it reads: one reading per pattern, as its text
+        has one encoding."""
+        if self.newlines not in (None, newlines):
+            raise Untranslatable("$ beside multi-line ^ or $")
+        self.newlines = newlines
+        return anchor
 
     def word_of(self, flags: int) -> None:
         """Notes the word class `\\b` reads under `flags`: one per pattern, as RE2 has one."""
@@ -253,9 +284,12 @@ def _joined(branches: list[list[Part]]) -> list[Part]:
 
 class Alphabet:
     """The atoms of a set of classes: code point segments grouped by which classes hold
-    them, each group one byte."""
+    them, each group one byte. A newline is 0x0A, or under LAST_NEWLINE another byte but
+    for a newline ending the text."""
 
-    def __init__(self, classes: Iterable[CharClass], word: CharClass | None) -> None:
+    def __init__(
+        self, classes: Iterable[CharClass], word: CharClass | None, newlines: str | None = None
+    ) -> None:
         word = word or _UNICODE_WORD
         self._classes = {cls: index for index, cls in enumerate({*classes, word, _LINE_END})}
         self._starts, signatures = _segments(list(self._classes))
@@ -263,11 +297,13 @@ class Alphabet:
         newline = 1 << self._classes[_LINE_END]
         self._bytes_of: dict[int, int] = {}
         words, others = iter(_WORD_BYTES), iter(_OTHER_BYTES)
+        self._last_newline = newlines == LAST_NEWLINE
+        self._newline = next(others) if self._last_newline else _NEWLINE
         for signature in signatures:
             if signature in self._bytes_of:
                 continue
             pool = words if signature & word_bit else others
-            byte = _NEWLINE if signature & newline else next(pool, None)
+            byte = self._newline if signature & newline else next(pool, None)
             if byte is None:
                 raise Untranslatable("too many kinds of characters to tell apart (over 255)")
             self._bytes_of[signature] = byte
@@ -282,12 +318,17 @@ class Alphabet:
         if isinstance(part, str):
             return part
         bit = 1 << self._classes[part]
-        held = sorted(byte for sig, byte in self._bytes_of.items() if sig & bit)
-        return _byte_class(held)
+        held = {byte for sig, byte in self._bytes_of.items() if sig & bit}
+        if self._newline in held:
+            held.add(_NEWLINE)
+        return _byte_class(sorted(held))
 
     def encode(self, text: str) -> bytes:
         """Each character of `text` as its atom's byte."""
-        return text.translate(self._table).encode("latin-1")
+        encoded = text.translate(self._table).encode("latin-1")
+        if self._last_newline and text.endswith("\n"):
+            return encoded[:-1] + b"\n"
+        return encoded
 
 
 class _Table(dict[int, str]):
