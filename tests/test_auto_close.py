@@ -306,7 +306,7 @@ async def test_a_group_closes_once_no_member_has_had_an_alert_for_its_time(
     async def member(name: str, minutes: float, stamp: float | None = None) -> Action:
         r.clock.at(minutes)
         fired = _on_host(alert(name, minutes=minutes if stamp is None else stamp))
-        return await r.pipeline.handle(fired, f"{name}-{minutes}", r.pipeline._group_of(fired))
+        return await r.pipeline.handle(fired, f"{name}-{minutes}", r.pipeline.group_of(fired))
 
     assert await member("disk-a", 0) is Action.OPEN
     await member("disk-b", 1)
@@ -335,7 +335,7 @@ async def test_a_groups_resends_stamped_as_their_last_event_keep_it_open(
     async def resend(minutes: float) -> Action:
         r.clock.at(minutes)
         fired = _on_host(alert("disk-a", minutes=0))
-        return await r.pipeline.handle(fired, f"disk-a-{minutes}", r.pipeline._group_of(fired))
+        return await r.pipeline.handle(fired, f"disk-a-{minutes}", r.pipeline.group_of(fired))
 
     assert await resend(0) is Action.OPEN
     [group] = await r.store.incidents()

@@ -4,8 +4,9 @@ CloudWatch sends "CloudWatch Alarm Contributor State Change" per time series and
 one "CloudWatch Alarm Configuration Change" with `operation: delete` for the alarm
 (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-eventbridge.html);
 no OK comes for any contributor. The deletion carries no list of contributors, so the
-normaliser resolves the alarm's own incident and says, in one log line, that its contributors'
-incidents stay open and how to close them (the store keeps no index from an alarm to them).
+normaliser resolves the alarm's own incident and marks it `closes_children`: the pipeline closes
+the contributors' incidents the store keeps under the alarm (`triage.children`, tested in
+test_cloudwatch_contributors_close.py).
 """
 
 from __future__ import annotations
@@ -40,18 +41,16 @@ def deletion(of: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
-def test_a_grouped_alarms_deletion_resolves_its_own_incident_and_says_what_stays_open() -> None:
-    """The deletion resolves the alarm's own incident (not a contributor's) and notes that its
-    contributors' incidents stay open, naming the alarm and the ways to close them."""
+def test_a_grouped_alarms_deletion_resolves_its_own_incident_and_closes_its_children() -> None:
+    """The deletion resolves the alarm's own incident (not a contributor's) and asks for its
+    contributors' incidents to be closed; no note says they stay open."""
     [fired] = normalize_payload(contributor_event()).alerts
     normalized = normalize_payload(deletion(contributor_event()))
     [deleted] = normalized.alerts
     assert deleted.status is Status.RESOLVED
     assert "contributor" in fired.identity and "contributor" not in deleted.identity
-    [note] = normalized.notes
-    assert "DynamoDBInsightsAlarm" in note
-    assert "contributors" in note
-    assert "triage incidents close" in note and "resolve_after_s" in note
+    assert deleted.closes_children and fired.parent == deleted.fingerprint
+    assert normalized.notes == ()
 
 
 def test_a_single_metric_alarms_deletion_notes_nothing() -> None:

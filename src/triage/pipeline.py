@@ -385,9 +385,6 @@ class Pipeline:
             route.name, route.group_by, alert.labels, route.group_window_s, self.redactor.text
         )
 
-    #: Its name before `triage.children` used it too.
-    _group_of = group_of
-
     async def handle(
         self,
         alert: Alert,
