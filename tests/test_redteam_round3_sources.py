@@ -221,22 +221,30 @@ def test_a_readable_stated_priority_is_the_alerts() -> None:
     assert alert.priority is Priority.CRITICAL
 
 
-@pytest.mark.xfail(
+#: Only CloudWatch's unread PRIORITY segment is still dropped: normalize/cloudwatch.py (another
+#: helper's) does not yet use common.stated_priority.
+_CLOUDWATCH_PRIORITY_BUG = pytest.mark.xfail(
     strict=True,
     reason=(
-        "bug: a priority the source states that common.priority() cannot read (`P9`, "
-        "`Priority 1`, `S1`) is dropped without a trace: Alert.priority is None, it is in no "
-        "label, the CloudWatch segment leaves the description, no note is made, so no log line "
-        "says why the ticket got the default. It should at least leave a note (logged as "
-        "alert.note) naming the unread priority"
+        "bug: a CloudWatch AlarmDescription's PRIORITY segment that common.priority() cannot "
+        "read (`S1`) is dropped without a trace: Alert.priority is None, it is in no label, "
+        "the segment leaves the description, no note is made, so no log line says why the "
+        "ticket got the default. normalize/cloudwatch.py should read it with "
+        "common.stated_priority (a note, logged as alert.note) and keep it as a label"
     ),
 )
+
+
 @pytest.mark.parametrize(
     "body",
     [
         pytest.param(json.dumps({"title": "Disk full on db-1", "priority": "P9"}), id="generic"),
         pytest.param(json.dumps(THRESHOLD | {"priority": "Priority 1"}), id="threshold"),
-        pytest.param(_cloudwatch("Disk full | TEAM=orders | PRIORITY=S1"), id="cloudwatch"),
+        pytest.param(
+            _cloudwatch("Disk full | TEAM=orders | PRIORITY=S1"),
+            id="cloudwatch",
+            marks=_CLOUDWATCH_PRIORITY_BUG,
+        ),
     ],
 )
 def test_an_unreadable_stated_priority_is_logged_not_dropped(body: str) -> None:

@@ -10,7 +10,8 @@ fingerprint whichever way it arrived.
 Identity: the alert's full label set, exact and sorted, which is what Alertmanager's own
 `fingerprint` field encodes; a label with an empty value is no label (`present`). We hash the labels ourselves (the field is an implementation detail
 that Grafana, for one, has computed differently across versions). `truncatedAlerts > 0` means
-Alertmanager left alerts out of the message (`max_alerts`); it becomes a note for the log.
+Alertmanager left alerts out of the message (`max_alerts`); it becomes a note for the log, as
+do `priority` labels triage cannot read (one note for the group, the labels kept as given).
 
 Annotations and `valueString` are only shown: one that is an object or array reads as JSON
 text, and annotations that are no object are passed over, never costing the alert its ticket.
@@ -97,6 +98,7 @@ def normalize_group(
     skipped: list[Skipped] = []
     notes: list[str] = []
     left_out: list[tuple[str, InvalidAlertError]] = []
+    unread_priorities: list[str] = []  # stated in a label, not read: one note for the group
     for i, item in enumerate(common.items(payload.get("alerts"), "alerts")):
         where = f"alerts[{i}]"
         try:
@@ -110,7 +112,10 @@ def normalize_group(
                 continue
             raw = {**group, "alert": entry}
             status = (status_of or stated_status)(entry, where, payload)
-            alerts.append(alert_from(entry, labels, annotations, source, raw, where, status))
+            alert = alert_from(entry, labels, annotations, source, raw, where, status)
+            alerts.append(alert)
+            if alert.priority is None and common.states_priority(labels.get("priority")):
+                unread_priorities.append(labels["priority"])
         except (InvalidAlertError, pydantic.ValidationError) as exc:
             # One unreadable alert must not take its group's other alerts to the DLQ with it.
             left_out.append((where, _invalid(exc, where)))
@@ -118,6 +123,9 @@ def normalize_group(
         raise left_out[0][1]
     if left_out:
         notes.append(_left_out_note(source, left_out))
+    if unread_priorities:
+        field = f"{source} label priority"
+        notes.append(common.unread_priority_note(field, unread_priorities))
     truncated = payload.get("truncatedAlerts")
     if isinstance(truncated, int) and not isinstance(truncated, bool) and truncated > 0:
         key = payload.get("groupKey")  # SNS templates may write none

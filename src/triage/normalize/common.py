@@ -502,6 +502,46 @@ def priority(value: Any) -> Priority | None:
     return found
 
 
+def stated_priority(value: Any, field: str) -> tuple[Priority | None, tuple[str, ...]]:
+    """The priority a source states (`priority`), and a note for the log when it states one
+    triage cannot read: the alert is then read as stating none, and the note says why. The
+    caller keeps the value visible as the alert's `priority` label."""
+    read = priority(value)
+    if read is not None or not states_priority(value):
+        return read, ()
+    return None, (unread_priority_note(field, [value]),)
+
+
+def states_priority(value: Any) -> bool:
+    """Whether `value` says anything as a priority: not absent, blank or invisible."""
+    if value is None:
+        return False
+    if isinstance(value, str):
+        return showing(line(value, "priority", _PRIORITY_CHARS)) is not None
+    return True
+
+
+#: What `priority` reads, as a note says it.
+_PRIORITIES_READ = "P0 to P3, 0 to 3, SEV0 to SEV4, or a word such as critical, high, medium, low"
+#: Distinct unread values one note quotes; the rest are counted.
+_UNREAD_QUOTED = 3
+
+
+def unread_priority_note(field: str, values: list[Any]) -> str:
+    """One note for the stated priorities of one or more alerts that triage cannot read,
+    quoting the distinct values (redacted, cut: `short`)."""
+    distinct = list(dict.fromkeys(short(value) for value in values))
+    quoted = ", ".join(distinct[:_UNREAD_QUOTED])
+    if len(distinct) > _UNREAD_QUOTED:
+        quoted += f" and {len(distinct) - _UNREAD_QUOTED} more"
+    whose = f" of {len(values)} alerts" if len(values) > 1 else ""
+    return (
+        f"{field}{whose} {quoted}: no priority triage reads ({_PRIORITIES_READ}); read as none "
+        "stated, so the ticket's priority follows the severity (medium without one); the "
+        "value is kept as the label priority"
+    )
+
+
 #: A priority is a word or two; only its start is read, so an essay costs nothing.
 _PRIORITY_CHARS = 64
 _LEVEL_DASH = re.compile(r"^(p|sev)[-_]")

@@ -32,7 +32,7 @@ from datetime import datetime
 from typing import Any
 
 from triage.errors import InvalidAlertError
-from triage.models import Alert, Status
+from triage.models import Alert, Priority, Status
 from triage.normalize import common
 from triage.normalize.common import Normalized, Skipped
 
@@ -104,13 +104,14 @@ def normalize_generic(payload: dict[str, Any]) -> Normalized:
         common.add_label(labels, "dedup_key", dedup_key)
     full_title = common.ident(given_title, "title")  # not cut to 200: stays distinct
     occurred, notes = dated(payload.get("timestamp"), f"{GENERIC} timestamp")
+    priority, unread = _priority(_field(payload, given, "priority"), GENERIC, labels)
     runbook, unlinked = _runbook(payload)
     alert = Alert(
         source=GENERIC,
         status=_status(word, "status"),
         title=title,
         team=common.word(_field(payload, given, "team"), "team"),
-        priority=common.priority(_field(payload, given, "priority")),
+        priority=priority,
         severity=common.word(_field(payload, given, "severity"), "severity"),
         description=_with_runbook(_described(payload), unlinked),
         runbook_url=runbook,
@@ -120,7 +121,18 @@ def normalize_generic(payload: dict[str, Any]) -> Normalized:
         identity={"dedup_key": dedup_key} if dedup_key else {"source": origin, "title": full_title},
         raw=payload,
     )
-    return Normalized((alert,), (), notes)
+    return Normalized((alert,), (), notes + unread)
+
+
+def _priority(
+    stated: Any, source: str, labels: dict[str, str]
+) -> tuple[Priority | None, tuple[str, ...]]:
+    """The stated priority, and a note when triage cannot read it; an unread one is kept
+    visible as the label `priority` (unless the alert's own labels name one)."""
+    priority, unread = common.stated_priority(stated, f"{source} priority")
+    if unread and "priority" not in labels:
+        common.add_label(labels, "priority", common.flat(stated))
+    return priority, unread
 
 
 def _link(payload: dict[str, Any]) -> str | None:
@@ -176,6 +188,7 @@ def normalize_threshold(payload: dict[str, Any]) -> Normalized:
         common.add_label(labels, key, field)
     runbook, unlinked = _runbook(payload)
     occurred, notes = dated(payload.get("evaluated_at"), f"{THRESHOLD} evaluated_at")
+    priority, unread = _priority(payload.get("priority"), THRESHOLD, labels)
     alert = Alert(
         source=THRESHOLD,
         status=status,
@@ -183,7 +196,7 @@ def normalize_threshold(payload: dict[str, Any]) -> Normalized:
             _threshold_title(rule_name, rule, metric, operator, threshold, host, device)
         ),
         team=common.word(payload.get("team"), "team"),
-        priority=common.priority(payload.get("priority")),
+        priority=priority,
         severity=common.word(payload.get("severity"), "severity"),
         description=_with_runbook(
             _comparison(status, metric, value, operator, threshold, target), unlinked
@@ -194,7 +207,7 @@ def normalize_threshold(payload: dict[str, Any]) -> Normalized:
         identity={"rule": rule, "target": target, "metric": metric},
         raw=payload,
     )
-    return Normalized((alert,), (), notes)
+    return Normalized((alert,), (), notes + unread)
 
 
 #: Comparison operators as a reader writes them.

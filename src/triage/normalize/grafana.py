@@ -90,6 +90,8 @@ def normalize_legacy(payload: dict[str, Any]) -> Normalized:
     unlinked = f"Runbook: {given}" if given and not runbook else ""  # not a link, still read
     parts = (message, f"Values: {values}" if values else "", unlinked)
     description = "\n\n".join(p for p in parts if p)
+    # An unread priority tag stays visible as the tag's label, and a note says why.
+    priority, unread = common.stated_priority(given_tags.get("priority"), f"{SOURCE} tags.priority")
     alert = Alert(
         source=SOURCE,
         status=status,
@@ -97,7 +99,7 @@ def normalize_legacy(payload: dict[str, Any]) -> Normalized:
             rule_name, payload.get("title"), f"Grafana alert rule {rule_id}", field="ruleName"
         ),
         team=common.word(given_tags.get("team"), "tags.team"),
-        priority=common.priority(given_tags.get("priority")),
+        priority=priority,
         severity=common.word(given_tags.get("severity"), "tags.severity"),
         description=common.text(description, "description", common.DESCRIPTION_MAX) or "",
         runbook_url=runbook,
@@ -113,4 +115,4 @@ def normalize_legacy(payload: dict[str, Any]) -> Normalized:
         },
         raw=payload,
     )
-    return Normalized((alert,))
+    return Normalized((alert,), (), unread)
