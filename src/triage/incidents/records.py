@@ -42,6 +42,10 @@ CHILDREN = "children"
 #: effects first, wherever its alerts are routed by then (`Store.reclaim`). Written only when a
 #: claim is given back, read only by a message received again.
 CLAIMS = "claims"
+#: An operator's status-page session that a logout ended, one record per session (its key a
+#: hash of the session's random id, never the cookie): every replica refuses the session once
+#: it reads the record, which expires when the session would have (`SharedRecords.end_session`).
+ENDED_SESSION = "ended_session"
 
 
 @dataclass(frozen=True, slots=True)

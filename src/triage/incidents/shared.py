@@ -1,6 +1,7 @@
 """The records replicas share beside incidents: the budgets every replica draws on (GitHub's
-issue-creation budget), which group a member alert last fired in, and which children of a
-parent alert fire (a CloudWatch Metrics Insights alarm's contributors, which its deletion closes).
+issue-creation budget), which group a member alert last fired in, which children of a
+parent alert fire (a CloudWatch Metrics Insights alarm's contributors, which its deletion closes),
+and which operator sessions a logout ended (so that every replica refuses a copied cookie).
 
 Apart from `store` because none is an incident: each is a small record of its own kind,
 changed by one conditional write, and none takes part in claiming an effect.
@@ -9,6 +10,7 @@ changed by one conditional write, and none takes part in claiming an effect.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,7 +19,14 @@ from typing import Any
 import structlog
 
 from triage.incidents.base import StoreBase
-from triage.incidents.records import BUDGET, CHILDREN, MEMBER, Record, other_keys
+from triage.incidents.records import (
+    BUDGET,
+    CHILDREN,
+    ENDED_SESSION,
+    MEMBER,
+    Record,
+    other_keys,
+)
 from triage.ratelimit import Budget
 
 # Logged as the store: its events (`store.*`) keep the logger name they had before the split.
@@ -109,6 +118,27 @@ class SharedRecords(StoreBase):
             return Record(parent, CHILDREN, version, body, expires), None
 
         await self._update(CHILDREN, parent, change)
+
+    # --- Ended operator sessions --------------------------------------------------------------
+
+    async def end_session(self, session: str, expires_s: float) -> bool:
+        """Note the operator session `session` (the page's hash of its id) as ended, in one
+        conditional write: True when this call ended it, False when it had been ended already
+        (a replayed logout). The record expires at `expires_s` (epoch seconds), past which the
+        session is refused for its age anyway, so only sessions still presentable are kept."""
+        body = json.dumps({"ended_s": round(self.shared_time(time.time()), 3)})
+
+        def change(record: Record | None) -> tuple[Record | None, bool]:
+            if record is not None:
+                return None, False
+            return Record(session, ENDED_SESSION, 1, body, expires_s), True
+
+        return await self._update(ENDED_SESSION, session, change)
+
+    async def session_ended(self, session: str) -> bool:
+        """Whether a logout ended the operator session `session` (one read; its body is not
+        read, so a record edited beyond reading still ends the session)."""
+        return await self._get(ENDED_SESSION, session) is not None
 
     # --- Budgets -----------------------------------------------------------------------------
 
