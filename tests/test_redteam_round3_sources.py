@@ -130,16 +130,6 @@ def _sns_alarm() -> dict[str, Any]:
     return payload
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: decode.decode_body unwraps one SNS envelope only; an alarm whose SQS body a "
-        "forwarder (a Lambda fanning accounts in) published again to another topic is refused "
-        "as UnknownFormatError listing the inner envelope's keys and a hint about AWS services' "
-        "own notices, which does not say what is wrong. It should be read as the alarm (the "
-        "same fingerprint), as an alarm's JSON encoded twice already is"
-    ),
-)
 def test_an_alarm_forwarded_through_a_second_sns_topic_is_the_same_incident() -> None:
     """SNS(SNS(alarm)): the alarm inside both envelopes keeps its state and fingerprint."""
     inner = _sns_alarm()

@@ -1,7 +1,9 @@
 """Message body → one JSON object, with the SNS envelope unwrapped.
 
 An object's JSON that a forwarder encoded again as a JSON string (`"{\"AlarmName\": …}"`), as
-the body or as an SNS Message, is read as that object, once.
+the body or as an SNS Message, is read as that object, once. So is an SNS notification that a
+forwarder published again to a second topic (SNS inside SNS): the notification inside is read
+as if it came alone, its own topic kept; a third envelope is a DecodeError.
 
 One top-level array is read too: the alerts Prometheus, vmalert and other rule evaluators post to
 Alertmanager's API (`POST /api/v2/alerts`, `[{"labels": …, "endsAt": …}, …]`). It comes back
@@ -31,6 +33,10 @@ from triage.errors import DecodeError
 MAX_BODY_BYTES = 1_048_576  # SQS's own ceiling: anything bigger did not come from the queue
 MAX_DEPTH = 64  # the deepest real alert (a CloudWatch metric-math event) is under 10
 
+#: SNS envelopes read around one alert: its own, and one more when a forwarder (a Lambda
+#: fanning accounts in) published the whole notification again to a second topic.
+MAX_SNS_ENVELOPES = 2
+
 SNS_NOTIFICATION = "Notification"
 SNS_CONFIRMATIONS = frozenset({"SubscriptionConfirmation", "UnsubscribeConfirmation"})
 
@@ -50,20 +56,30 @@ class PostedAlerts(dict[str, Any]):
 
 
 def decode_body(body: str | bytes) -> dict[str, Any]:
-    """The alert object a body carries: the SNS `Message` when enveloped, a `PostedAlerts` for
-    an array of alerts, else the body itself."""
+    """The alert object a body carries: the SNS `Message` when enveloped (the innermost one,
+    when forwarded through a second topic), a `PostedAlerts` for an array of alerts, else the
+    body itself."""
     value = load_json(_as_text(body), "body")
     if isinstance(value, list):
         return posted_alerts(value)
-    outer = object_of(value, "body")
-    if not is_sns_envelope(outer) or outer["Type"] in SNS_CONFIRMATIONS:
-        return outer
-    message = outer.get("Message")
-    if not isinstance(message, str):
-        raise DecodeError("SNS notification has no Message string")
-    if is_text_message(message):
-        return outer  # prose published to the topic: `triage.normalize.sns` reads the envelope
-    return load_object(message, "SNS Message")
+    payload = object_of(value, "body")
+    envelopes = 0
+    while is_sns_envelope(payload) and payload["Type"] == SNS_NOTIFICATION:
+        if envelopes == MAX_SNS_ENVELOPES:
+            raise DecodeError(
+                f"SNS notification inside {envelopes} others: at most {MAX_SNS_ENVELOPES} SNS "
+                "envelopes are read (a notification forwarded once, through a second topic); "
+                "have the forwarder publish the innermost Message"
+            )
+        message = payload.get("Message")
+        if not isinstance(message, str):
+            raise DecodeError("SNS notification has no Message string")
+        if is_text_message(message):
+            return payload  # prose published to the topic: `normalize.sns` reads the envelope
+        what = "forwarded SNS Message" if envelopes else "SNS Message"
+        payload = load_object(message, what)
+        envelopes += 1
+    return payload  # an alert, or an SNS confirmation (`normalize_body` skips it)
 
 
 def is_text_message(message: str) -> bool:
