@@ -59,10 +59,17 @@ def decode_body(body: str | bytes) -> dict[str, Any]:
     """The alert object a body carries: the SNS `Message` when enveloped (the innermost one,
     when forwarded through a second topic), a `PostedAlerts` for an array of alerts, else the
     body itself."""
+    return decode_envelope(body)[0]
+
+
+def decode_envelope(body: str | bytes) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """`decode_body`'s alert object, and the SNS notification it came in (the innermost one,
+    when forwarded: its topic is the alert's own), or None when it came in none."""
     value = load_json(_as_text(body), "body")
     if isinstance(value, list):
-        return posted_alerts(value)
+        return posted_alerts(value), None
     payload = object_of(value, "body")
+    envelope = None
     envelopes = 0
     while is_sns_envelope(payload) and payload["Type"] == SNS_NOTIFICATION:
         if envelopes == MAX_SNS_ENVELOPES:
@@ -75,11 +82,12 @@ def decode_body(body: str | bytes) -> dict[str, Any]:
         if not isinstance(message, str):
             raise DecodeError("SNS notification has no Message string")
         if is_text_message(message):
-            return payload  # prose published to the topic: `normalize.sns` reads the envelope
+            return payload, payload  # prose: `normalize.sns` reads the envelope itself
+        envelope = payload
         what = "forwarded SNS Message" if envelopes else "SNS Message"
         payload = load_object(message, what)
         envelopes += 1
-    return payload  # an alert, or an SNS confirmation (`normalize_body` skips it)
+    return payload, envelope  # an alert, or an SNS confirmation (`normalize_body` skips it)
 
 
 def is_text_message(message: str) -> bool:
