@@ -180,6 +180,9 @@ class Zygote:
                 lambda: self._ready or self._process.poll() is not None, self.startup_timeout_s
             ):
                 raise RuntimeError(f"the zygote did not start within {self.startup_timeout_s} s")
+            if not self._ready:  # its traceback is in the test's output
+                code = self._process.returncode
+                raise RuntimeError(f"the zygote exited with {code} before it was ready")
             self._next_id += 1
             request["id"] = ident = self._next_id
             self._send(request)

@@ -318,3 +318,14 @@ def test_a_forked_daemon_holds_none_of_the_zygotes_files(
     finally:
         daemon.kill()
         daemon.wait(timeout=30)
+
+
+def test_a_zygote_that_fails_to_import_makes_spawn_say_so(tmp_path: Path) -> None:
+    """A zygote that dies importing what it preloads (a module broken mid-edit) fails each
+    spawn with an error naming its exit, not a broken pipe from writing to it."""
+    zygote = Zygote(preload=("triage.no_such_module",), compile_redactor=False)
+    try:
+        with pytest.raises(RuntimeError, match="exited with 1 before it was ready"):
+            zygote.spawn(["no-such-command"], env=_env(), stderr=tmp_path / "a.log")
+    finally:
+        zygote.close()
