@@ -91,3 +91,21 @@ def test_a_legacy_grafana_rule_named_by_invisible_characters_is_titled_by_the_ne
     payload = json.loads((PAYLOADS / "grafana" / "legacy-alerting.json").read_text())
     payload |= {"ruleName": "\u200b\u200b", "title": "[Alerting] Disk almost full"}
     assert _title(payload) == "[Alerting] Disk almost full"
+
+
+def test_a_team_severity_or_label_that_shows_nothing_is_none() -> None:
+    """A team, severity or label value of invisible characters only is as absent as an empty
+    one: no route matches a team no reader can see, and no sink shows a blank label."""
+    body = {"title": "Disk full", "team": "\u200b", "severity": "\u3164",
+            "labels": {"env": "\u2060\ufe0f", "region": "eu-west-1"}}  # fmt: skip
+    [alert] = normalize_body(json.dumps(body)).alerts
+    assert (alert.team, alert.severity) == (None, None)
+    assert "env" not in alert.labels and alert.labels["region"] == "eu-west-1"
+
+
+def test_an_alertmanager_team_that_shows_nothing_is_none() -> None:
+    """An Alertmanager-shaped alert's team and severity labels of invisible characters only
+    name no team and no severity, as a generic alert's do."""
+    posted = [{"labels": {"alertname": "HighCPU", "team": "\u200b", "severity": "\u3164"}}]
+    [alert] = normalize_body(json.dumps(posted)).alerts
+    assert (alert.team, alert.severity) == (None, None)

@@ -194,11 +194,9 @@ def alert_from(
         source=source,
         status=status,
         title=common.title(heading, f"{where} alertname"),
-        team=common.line(labels.get("team"), "team", common.LABEL_VALUE_MAX, shown=True),
+        team=common.word(labels.get("team"), "team"),
         priority=common.priority(labels.get("priority")),
-        severity=common.line(
-            labels.get("severity"), "severity", common.LABEL_VALUE_MAX, shown=True
-        ),
+        severity=common.word(labels.get("severity"), "severity"),
         description=_description(entry, annotations, where, runbook),
         runbook_url=runbook,
         links={

@@ -203,8 +203,9 @@ def _line(value: Any, field: str, limit: int, shown: bool) -> str | None:
 def word(value: Any, field: str, limit: int = LABEL_VALUE_MAX) -> str | None:
     """A display-only one-line value (a team, a severity, a state word) like `line`, a cut
     marked as a shown value's is; one that is an object or array is passed over (`unnested`):
-    JSON text would only name no real team."""
-    return line(unnested(value), field, limit, shown=True)
+    JSON text would only name no real team. One that shows nothing (`showing`) is None: no
+    route matches a team no reader can see."""
+    return showing(line(unnested(value), field, limit, shown=True))
 
 
 def title(value: Any, field: str = "title") -> str:
@@ -439,7 +440,8 @@ def _label(key: str, value: Any) -> tuple[str, str] | None:
         if not isinstance(value, dict | list)
         else None
     )
-    return (k, v) if k and v else None
+    # A key or value that shows nothing is as empty as a blank one: no sink shows it.
+    return (k, v) if showing(k) and showing(v) else None
 
 
 def labels_from(mapping: Mapping[str, Any]) -> dict[str, str]:
