@@ -17,10 +17,12 @@ import pytest
 import structlog
 
 from triage.models import Priority, Status
+from triage.summarise import deterministic
 from triage.summarise.deterministic import (
     MATCH_CHARS,
     PARTLY_SEARCHED_CHARS,
     Pattern,
+    Programs,
     load_patterns,
     match,
 )
@@ -59,8 +61,20 @@ def _recorded(pattern: Pattern) -> tuple[Pattern, Recorded, Recorded | None]:
         return dataclasses.replace(pattern, regex=regex, ascii_regex=regex), by_re, None
     linear = copy.copy(pattern.linear)
     by_re2 = linear.program = Recorded(pattern.linear.program)
-    copied = dataclasses.replace(pattern, regex=regex, ascii_regex=regex, linear=linear)
+    copied = dataclasses.replace(
+        pattern, regex=regex, ascii_regex=regex, programs=cast(Programs, Given(linear)), index=0
+    )
     return copied, by_re, by_re2
+
+
+class Given:
+    """Programs already built: the one given."""
+
+    def __init__(self, linear: Any) -> None:
+        self.linear = linear
+
+    def program(self, index: int) -> Any:
+        return self.linear
 
 
 def _file(tmp_path: Path, *regexes: str) -> Path:
@@ -135,7 +149,7 @@ def test_a_pattern_re2_cannot_run_searches_the_texts_start_only(
     finds, and a text of MATCH_CHARS costs it no more."""
     with structlog.testing.capture_logs() as logs:
         [pattern] = load_patterns(_file(tmp_path, regex))
-    assert pattern.linear is None
+        assert pattern.linear is None  # built, and the line logged, at the first search
     [line] = [entry for entry in logs if entry["event"] == "patterns.searched_in_part"]
     assert reason in line["reason"] and "#1 (c0)" in line["where"], line
     assert line["chars"] == PARTLY_SEARCHED_CHARS
@@ -265,3 +279,25 @@ def test_a_text_of_many_distinct_characters_is_encoded_as_re_reads_it(tmp_path: 
             matched += found
         assert len(alphabet._table) <= 128 + 4096 + 1  # what `_REMEMBERED` allows
     assert matched >= 3
+
+
+def test_the_re2_programs_are_built_at_the_first_match_not_as_the_file_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Loading a patterns file builds no RE2 program (its alphabets read tables of every code
+    point, which would count against the daemon's start-up); the first match builds them all,
+    once, and later matches reuse them."""
+    built: list[int] = []
+    real = deterministic._searched_linearly
+
+    def counted(regexes: Any, where: str) -> Any:
+        built.append(len(regexes))
+        return real(regexes, where)
+
+    monkeypatch.setattr(deterministic, "_searched_linearly", counted)
+    loaded = load_patterns(_file(tmp_path, *QUADRATIC_IN_RE))
+    assert built == []
+    match(loaded, _view("a" * 100))
+    match(loaded, _view("job x.py failed"))
+    assert built == [len(QUADRATIC_IN_RE)]
+    assert all(p.linear is not None for p in loaded)

@@ -375,7 +375,7 @@ def test_check_fails_a_patterns_file_the_daemon_would_refuse(
 
 def test_check_names_the_patterns_it_would_use(queues: Queues, tmp_path: Path) -> None:
     """Without TRIAGE_PATTERNS_FILE the config line names the bundled patterns and how many
-    it holds; with one, that file."""
+    it holds; with one, that file, and how many of its patterns RE2 cannot run."""
     settings = settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db")
     (line,) = check_lines(settings, "config")
     assert line.startswith("ok    config   ") and " patterns=bundled patterns.toml (" in line
@@ -388,6 +388,17 @@ def test_check_names_the_patterns_it_would_use(queues: Queues, tmp_path: Path) -
     settings = settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db", patterns_file=own)
     assert check_lines(settings, "config") == [
         f"ok    config   sinks=backend concurrency=16 patterns={own} (1)"
+    ]
+    own.write_text(
+        '[[pattern]]\ncategory = "disk"\npattern = "disk full"\nseverity_hint = "high"\n'
+        'steps = ["Free some space"]\n'
+        '[[pattern]]\ncategory = "job"\npattern = "(?<!cron )job failed"\n'
+        'severity_hint = "low"\nsteps = ["Rerun it"]\n',
+        encoding="utf-8",
+    )
+    assert check_lines(settings, "config") == [
+        f"ok    config   sinks=backend concurrency=16 patterns={own} "
+        "(2; 1 searched in an alert's start only)"
     ]
 
 

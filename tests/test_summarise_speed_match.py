@@ -1,4 +1,5 @@
-"""The known-error patterns search ASCII text with their ASCII-mode twin, and find exactly what
+"""The known-error patterns RE2 cannot run (the others are searched by RE2, regex_linear.py)
+search ASCII text with their ASCII-mode twin, and find exactly what
 the pattern itself finds: over every sample payload's alerts, every string of every sample,
 and texts made of the patterns' own words in any case; a pattern naming a character outside
 ASCII (or one that cannot be compiled in ASCII mode) has no twin, and text outside ASCII or

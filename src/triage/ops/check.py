@@ -169,9 +169,13 @@ async def _config(settings: Settings) -> str:
     if problems:
         raise ConfigError("; ".join(problems))
     where = settings.patterns_file or "bundled patterns.toml"
+    # Builds the RE2 programs the daemon builds at its first alert: each one RE2 cannot run
+    # logs why (`patterns.searched_in_part`), and is counted here.
+    partial = sum(pattern.linear is None for pattern in patterns)
+    in_part = f"; {partial} searched in an alert's start only" if partial else ""
     return (
         f"sinks={','.join(settings.sinks)} concurrency={settings.concurrency} "
-        f"patterns={where} ({len(patterns)})"
+        f"patterns={where} ({len(patterns)}{in_part})"
     )
 
 

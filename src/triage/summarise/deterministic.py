@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
+import threading
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -88,10 +89,41 @@ class Pattern:
     #: `regex` in ASCII mode, when it finds what `regex` finds in ASCII text (`_ascii_twin`):
     #: case-insensitive search is a third cheaper there, for a pattern `linear` is None for.
     ascii_regex: re.Pattern[str] | None = None
-    #: `regex` run by RE2 in time linear in the text (`regex_linear`), finding what it finds;
-    #: None for one RE2 cannot run, searched by `re` in the first `PARTLY_SEARCHED_CHARS`.
-    #: Derived from `regex`, so two patterns of one regex are equal whatever it holds.
-    linear: LinearRegex | None = dataclasses.field(default=None, compare=False, repr=False)
+    #: The RE2 programs of the file this pattern came from, and its place among them
+    #: (`linear`). Derived from `regex`, so two patterns of one regex are equal whatever
+    #: they hold.
+    programs: Programs | None = dataclasses.field(default=None, compare=False, repr=False)
+    index: int = dataclasses.field(default=0, compare=False, repr=False)
+
+    @property
+    def linear(self) -> LinearRegex | None:
+        """`regex` run by RE2 in time linear in the text (`regex_linear`), finding what it
+        finds; None for one RE2 cannot run (or made by hand), searched by `re` in the first
+        `PARTLY_SEARCHED_CHARS`."""
+        return None if self.programs is None else self.programs.program(self.index)
+
+
+class Programs:
+    """The RE2 programs of one patterns file, built when the first alert is matched rather
+    than as the file loads: building the alphabets reads tables of every code point (~0.15 s
+    of CPU), which would otherwise count against the daemon's start-up (bench: ≤ 1 s to its
+    first receive) though a storm of repeats never summarises. The patterns file is checked
+    in full as it loads either way. One lock: the summariser matches in worker threads."""
+
+    def __init__(self, patterns: tuple[Pattern, ...], where: str) -> None:
+        self._regexes = [(p.regex, p.category) for p in patterns]
+        self._where = where
+        self._built: tuple[LinearRegex | None, ...] | None = None
+        self._lock = threading.Lock()
+
+    def program(self, index: int) -> LinearRegex | None:
+        built = self._built
+        if built is None:
+            with self._lock:
+                if self._built is None:
+                    self._built = _searched_linearly(self._regexes, self._where)
+                built = self._built
+        return built[index]
 
 
 #: A larger file is no patterns file: refused before it is read whole.
@@ -122,18 +154,24 @@ def _parsed(text: str, name: str) -> tuple[Pattern, ...]:
         for i, entry in enumerate(entries)
     )
     _refuse_repeated_regexes(patterns, f"TRIAGE_PATTERNS_FILE {name}")
-    return _searched_linearly(patterns, f"TRIAGE_PATTERNS_FILE {name}")
+    programs = Programs(patterns, f"TRIAGE_PATTERNS_FILE {name}")
+    return tuple(
+        dataclasses.replace(pattern, programs=programs, index=index)
+        for index, pattern in enumerate(patterns)
+    )
 
 
-def _searched_linearly(patterns: tuple[Pattern, ...], where: str) -> tuple[Pattern, ...]:
-    """`patterns`, each with its RE2 program where RE2 can run it (sharing alphabets, so an
-    alert's text is encoded once for most); one log line for each RE2 cannot run, saying why
-    and how much of an alert it searches instead."""
+def _searched_linearly(
+    regexes: list[tuple[re.Pattern[str], str]], where: str
+) -> tuple[LinearRegex | None, ...]:
+    """The RE2 program of each regex (with its entry's category) where RE2 can run it
+    (sharing alphabets, so an alert's text is encoded once for most); one log line for each
+    RE2 cannot run, saying why and how much of an alert it searches instead."""
     translations: dict[int, Translation] = {}
     reasons: dict[int, str] = {}
-    for index, pattern in enumerate(patterns):
+    for index, (regex, _category) in enumerate(regexes):
         try:
-            translations[index] = translate(pattern.regex.pattern, pattern.regex.flags)
+            translations[index] = translate(regex.pattern, regex.flags)
         except Untranslatable as exc:
             reasons[index] = str(exc)
     linear: dict[int, LinearRegex] = {}
@@ -148,14 +186,11 @@ def _searched_linearly(patterns: tuple[Pattern, ...], where: str) -> tuple[Patte
     for index, reason in sorted(reasons.items()):
         log.warning(
             "patterns.searched_in_part",
-            where=f"{where}: [[pattern]] #{index + 1} ({patterns[index].category})",
+            where=f"{where}: [[pattern]] #{index + 1} ({regexes[index][1]})",
             reason=reason,
             chars=PARTLY_SEARCHED_CHARS,
         )
-    return tuple(
-        dataclasses.replace(pattern, linear=linear.get(index))
-        for index, pattern in enumerate(patterns)
-    )
+    return tuple(linear.get(index) for index in range(len(regexes)))
 
 
 def _refuse_repeated_regexes(patterns: tuple[Pattern, ...], where: str) -> None:
