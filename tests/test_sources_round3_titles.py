@@ -109,3 +109,12 @@ def test_an_alertmanager_team_that_shows_nothing_is_none() -> None:
     posted = [{"labels": {"alertname": "HighCPU", "team": "\u200b", "severity": "\u3164"}}]
     [alert] = normalize_body(json.dumps(posted)).alerts
     assert (alert.team, alert.severity) == (None, None)
+
+
+def test_a_threshold_rule_name_that_shows_nothing_gives_way_to_the_comparison() -> None:
+    """A threshold event whose rule_name shows nothing is titled by its comparison, as one
+    without a rule_name is, never by an invisible name before "on web-1"."""
+    body = {"event_type": "threshold_alert", "state": "triggered", "rule_id": "r-1",
+            "rule_name": "\u200b\u3164", "metric": "cpu", "threshold_value": 90,
+            "operator": ">", "host": "web-1"}  # fmt: skip
+    assert _title(body) == "cpu > 90 on web-1"

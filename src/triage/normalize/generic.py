@@ -161,7 +161,10 @@ def normalize_threshold(payload: dict[str, Any]) -> Normalized:
     rule_id = common.ident_or_none(payload.get("rule_id"), "rule_id")
     # With a rule_id the rule's name is only shown, and one that is no text is passed over.
     given_name = common.unnested(payload.get("rule_name")) if rule_id else payload.get("rule_name")
-    rule_name = common.line(given_name, "rule_name", common.LABEL_VALUE_MAX, shown=True)
+    # Shown only: one that shows nothing is none, so the title falls back to the comparison.
+    rule_name = common.showing(
+        common.line(given_name, "rule_name", common.LABEL_VALUE_MAX, shown=True)
+    )
     rule = rule_id or common.ident_or_none(payload.get("rule_name"), "rule_name")
     device = common.ident_or_none(payload.get("device_id"), "device_id")
     # With a device the host is only shown, and one that is no text is passed over.
