@@ -441,7 +441,8 @@ def _label(key: str, value: Any) -> tuple[str, str] | None:
         else None
     )
     # A key or value that shows nothing is as empty as a blank one: no sink shows it.
-    return (k, v) if showing(k) and showing(v) else None
+    k, v = showing(k), showing(v)
+    return (k, v) if k and v else None
 
 
 def labels_from(mapping: Mapping[str, Any]) -> dict[str, str]:
