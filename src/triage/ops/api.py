@@ -10,12 +10,13 @@
     GET    /                                                             the status page
     GET    /incidents/{fingerprint}                                      one incident's page
     POST   /login                                                        the page's login form
-    POST   /logout                                                       ends the browser's session
+    POST   /logout                                                       ends its session everywhere
 
 Who may ask: a request with one `Authorization: Bearer <token>` (two are refused) may do
 everything; a browser that logged in holds a session cookie (HttpOnly, SameSite=Lax, signed
-with the token, 12 hours) that reads only (GET): nothing that changes state can be done with a
-cookie, so no other site can make a logged-in browser do it. Lax, not Strict, so that a link to
+with the token, 12 hours, ended for every replica by its logout: `ops/operator_sessions.py`)
+that reads only (GET): nothing that changes state can be done with a cookie, so no other site
+can make a logged-in browser do it. Lax, not Strict, so that a link to
 the page from Slack or a wiki opens it logged in: all a cross-site navigation can do with the
 cookie is show the operator their own page. A write a browser sends from another site
 is refused even with the bearer header (a proxy in front may add it), as is a body whose
@@ -32,7 +33,6 @@ once more (`ops/operator.py`); the API answers it as JSON with any lone surrogat
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import secrets
@@ -46,7 +46,7 @@ import structlog
 
 from triage.aws import Aws
 from triage.display import whole_unicode
-from triage.errors import TriageError
+from triage.errors import StoreUnavailableError, TriageError
 from triage.health import Health
 from triage.incidents import Store
 from triage.incidents.silences import Silence, SilenceCache
@@ -74,6 +74,16 @@ from triage.ops.operator import (
     silence_warnings,
     silences_json,
 )
+from triage.ops.operator_sessions import (
+    LOGGED_OUT,
+    EndedSessions,
+    Session,
+    SessionSigner,
+    most_telling,
+)
+from triage.ops.operator_sessions import (
+    SESSION_S as SESSION_S,  # the page and its tests read it here
+)
 from triage.redact import Redactor
 from triage.settings import Settings, did_you_mean
 from triage.sinks.guard import GuardedSink
@@ -84,7 +94,6 @@ log = structlog.get_logger(__name__)
 
 SESSION_COOKIE = "triage_session"
 CSRF_COOKIE = "triage_csrf"
-SESSION_S = 12 * 3600
 _FINGERPRINT_CHARS = 64
 
 
@@ -108,12 +117,32 @@ class OperatorView:
     scan: SharedScan = field(default_factory=SharedScan)
 
 
-class Auth:
-    """The token, the session cookie it signs, and the login form's double-submit token."""
+@dataclass(frozen=True, slots=True)
+class SessionVerdict:
+    """What a request's session cookies come to: the session `accepted`, or why none was
+    (`refused`, one of `operator_sessions`' reasons; None when no cookie was sent), and the
+    session a refusal names in its log line (one a logout ended), if any."""
 
-    def __init__(self, token: str, wall_clock: Callable[[], float] = time.time) -> None:
+    accepted: Session | None
+    refused: str | None = None
+    named: Session | None = None
+
+
+class Auth:
+    """The token, the session cookies it signs (and which of them a logout ended, in `store`),
+    and the login form's double-submit token. Without a store, an Auth mints and reads cookies
+    by signature and age alone (a test's), and a logout cannot be recorded."""
+
+    def __init__(
+        self,
+        token: str,
+        wall_clock: Callable[[], float] = time.time,
+        *,
+        store: Store | None = None,
+    ) -> None:
         self._token = token.encode()
-        self._clock = wall_clock
+        self._signer = SessionSigner(self._token, wall_clock)
+        self.ended = EndedSessions(store) if store is not None else None
 
     def bearer(self, request: Request) -> bool:
         """True for exactly one `Authorization: Bearer <token>` header. Two are refused, right
@@ -138,25 +167,46 @@ class Auth:
         return hmac.compare_digest(given.encode(), self._token)
 
     def session(self) -> str:
-        issued = str(int(self._clock()))
-        return f"{issued}.{self._sign(issued)}"
+        """A new session's cookie value."""
+        return self._signer.issue()[0]
 
-    def session_ok(self, request: Request) -> bool:
-        """True when any `triage_session` cookie the browser sent is a valid session: a
-        browser sends every cookie of that name whose path and domain fit, one set by a
-        sibling host for a longer path first, and that one must not hide ours."""
-        return any(self._valid_session(v) for v in cookie_values(request, SESSION_COOKIE))
+    def new_session(self) -> tuple[str, Session]:
+        """A new session, and its cookie value."""
+        return self._signer.issue()
 
-    def _valid_session(self, value: str) -> bool:
-        issued, _, signature = value.partition(".")
-        if not issued.isdigit() or not signature:
-            return False
-        if not hmac.compare_digest(signature.encode(), self._sign(issued).encode()):
-            return False
-        return 0 <= self._clock() - int(issued) <= SESSION_S
+    def presented(self, request: Request) -> tuple[list[Session], list[str]]:
+        """The sessions the request's `triage_session` cookies carry that are signed and in
+        age, and why each other one is refused. A browser sends every cookie of that name whose
+        path and domain fit, one set by a sibling host for a longer path first, and that one
+        must not hide ours."""
+        sessions: list[Session] = []
+        refused: list[str] = []
+        for value in cookie_values(request, SESSION_COOKIE):
+            read = self._signer.read(value)
+            if isinstance(read, Session):
+                sessions.append(read)
+            else:
+                refused.append(read)
+        return sessions, refused
 
-    def _sign(self, issued: str) -> str:
-        return hmac.new(self._token, f"session:{issued}".encode(), hashlib.sha256).hexdigest()
+    async def session_verdict(self, request: Request) -> SessionVerdict:
+        """The first session the request carries that no logout ended (one store read per
+        session at most every few seconds: `operator_sessions`), else why none reads."""
+        sessions, refused = self.presented(request)
+        named = None
+        for session in sessions:
+            if self.ended is not None and await self.ended.ended(session):
+                refused.append(LOGGED_OUT)
+                named = session
+                continue
+            return SessionVerdict(session)
+        return SessionVerdict(None, most_telling(refused), named)
+
+    async def end_session(self, session: Session) -> bool:
+        """End `session` for every replica (see `EndedSessions.end`)."""
+        if self.ended is None:
+            raise StoreUnavailableError("no store to record the logout in")
+        return await self.ended.end(session)
 
 
 def cookies(request: Request) -> dict[str, str]:
@@ -221,7 +271,7 @@ def operator_routes(view: OperatorView | None) -> dict[str, Mapping[str, Handler
     token = view.settings.api_token.get_secret_value()
     if not token:
         return {}
-    api = OperatorApi(view, Auth(token))
+    api = OperatorApi(view, Auth(token, store=view.store))
     from triage.ops.status_page import StatusPage
 
     page = StatusPage(view, api.auth, api.refusals)
@@ -254,17 +304,27 @@ class OperatorApi:
         """`handler` for a bearer token or a logged-in browser."""
 
         async def guarded(request: Request) -> Response:
-            if not (self.auth.bearer(request) or self.auth.session_ok(request)):
-                return self._unauthorized(request)
+            if self.auth.bearer(request):
+                return await _answer(handler, request)
+            verdict = await self.auth.session_verdict(request)
+            if verdict.accepted is None:
+                return self._unauthorized(request, verdict)
             return await _answer(handler, request)
 
         return guarded
 
-    def _unauthorized(self, request: Request) -> Response:
+    def _unauthorized(self, request: Request, verdict: SessionVerdict | None = None) -> Response:
         """401, counted and logged as `wrong_token` when the request carried a bearer token,
-        `no_credentials` when it carried none (never with what it carried)."""
-        reason = "wrong_token" if self.auth.bearer_given(request) else "no_credentials"
-        self.refusals.refused(reason, request.peer, 401, path=client_excerpt(request.path))
+        as why its session cookie was refused when it carried one (`session_logged_out`, …),
+        else `no_credentials` (never with what it carried)."""
+        if self.auth.bearer_given(request):
+            reason = "wrong_token"
+        else:
+            reason = (verdict.refused if verdict else None) or "no_credentials"
+        named = verdict.named.tag if verdict and verdict.named else None
+        self.refusals.refused(
+            reason, request.peer, 401, path=client_excerpt(request.path), session=named
+        )
         return _unauthorized()
 
     def writer(self, handler: Handler) -> Handler:

@@ -24,6 +24,7 @@ or path).
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import hmac
 import re
@@ -47,6 +48,7 @@ from triage.ops.api import (
     SESSION_S,
     Auth,
     OperatorView,
+    SessionVerdict,
     cookie,
     cookie_values,
     cookies,
@@ -66,6 +68,7 @@ from triage.ops.operator import (
     shown_silences,
     silence_json,
 )
+from triage.ops.operator_sessions import EXPIRED, GARBLED, INVALID, LOGGED_OUT, most_telling
 from triage.ops.operator_text import optional_facts, relative
 from triage.sinks.github.digest import create_budgets
 
@@ -102,6 +105,26 @@ _PRIORITIES = (*(p.value for p in Priority), "unknown")
 _WRONG_TOKEN = "Wrong token."
 _FORM_EXPIRED = "The form expired or came from elsewhere: log in again."
 _SESSION_ENDED = "Your session ended (after 12 hours, or the token changed): log in again."
+#: What the login form says of a session cookie the page refused, by why.
+_SESSION_NOTES = {
+    LOGGED_OUT: "This session was logged out (in this browser, or in another holding a copy of "
+    "its cookie): log in again.",
+    EXPIRED: _SESSION_ENDED,
+    INVALID: _SESSION_ENDED,
+    GARBLED: "Your session cookie could not be read (an older release's, or changed): log in "
+    "again.",
+}
+#: What a logout that ended no session says, by why: the browser is logged out all the same.
+_LOGOUT_NOTES = {
+    LOGGED_OUT: "This session had been logged out already.",
+    EXPIRED: "This session had ended already (after 12 hours, or the token changed).",
+    INVALID: "This session had ended already (after 12 hours, or the token changed).",
+    GARBLED: "Your session cookie could not be read: there was no session to log out of.",
+}
+_LOGOUT_FAILED = (
+    "Not logged out: the store is unavailable, so this session could not be ended for every "
+    "copy of its cookie. Try again in a moment."
+)
 #: Rows per table: the page stays small in a storm; the API lists everything.
 _ROWS = 50
 
@@ -115,22 +138,18 @@ class StatusPage:
         #: Where a wrong bearer header sent to a page counts, as at the API (`api.refused`).
         self.bearer_refusals = bearer_refusals
         #: Anyone who reaches the port may post the login form: refused logins are logged
-        #: within the same bounds as the server's refusals (`status_page.login_refused`).
-        self.refusals = RefusalLog(
-            view.metrics,
-            DEFAULT_LIMITS.log_burst,
-            DEFAULT_LIMITS.log_window_s,
-            event="status_page.login_refused",
-        )
+        #: within the same bounds as the server's refusals (`status_page.login_refused`), as
+        #: are refused session cookies and logouts that ended no session.
+        self.refusals = _refusal_log(view, "status_page.login_refused")
+        self.session_refusals = _refusal_log(view, "status_page.session_refused")
+        self.logout_refusals = _refusal_log(view, "status_page.logout_refused")
 
     async def index(self, request: Request) -> Response:
-        if not self._allowed(request):
-            # A session cookie the page no longer takes: said, or the operator who was
-            # reading the page a moment ago would wonder whether the token was rotated.
-            ended = _SESSION_ENDED if cookies(request).get(SESSION_COOKIE) else ""
+        refused = await self._refused(request)
+        if refused is not None:
             # The login returns here, filtered as it was (`_return_path` keeps the filter).
             back = _return_path(f"/?{request.query}") if request.query else None
-            return self._login_form(request, note=ended, back=back or "/")
+            return self._login_form(request, note=refused, back=back or "/")
         try:
             keep, typed = _page_filter(request, self.view.clock())
         except ValueError as exc:
@@ -146,10 +165,10 @@ class StatusPage:
     async def incident(self, request: Request) -> Response:
         """`/incidents/{fingerprint}` (or an unambiguous prefix, as `incidents show` takes):
         one incident, its tickets and its history; 404 saying why none is shown."""
-        if not self._allowed(request):
-            ended = _SESSION_ENDED if cookies(request).get(SESSION_COOKIE) else ""
+        refused = await self._refused(request)
+        if refused is not None:
             # The login returns here: a link from Slack lands on its incident, not on `/`.
-            return self._login_form(request, note=ended, back=_return_path(request.path) or "/")
+            return self._login_form(request, note=refused, back=_return_path(request.path) or "/")
         given = request.path.rpartition("/")[2]
         if not 0 < len(given) <= _FINGERPRINT_CHARS:
             return _not_found("no such incident")
@@ -185,42 +204,88 @@ class StatusPage:
         if not self.auth.token_matches(token):
             self.refusals.refused("wrong_token", request.peer, 401)
             return self._login_form(request, status=401, note=_WRONG_TOKEN, back=back)
-        log.info("status_page.login", peer=request.peer)
+        value, session = self.auth.new_session()
+        log.info("status_page.login", peer=request.peer, session=session.tag)
         if back != given_back:
             # A form this page made never carries another page: edited, or posted from
             # elsewhere. Logged once logged in (refused logins are logged within bounds), with
             # its length only: the text is whoever posted the form's, and may mislead.
             log.warning("status_page.return_path_refused", peer=request.peer, chars=len(given_back))
         # Lax: a link from Slack or a wiki opens the page logged in (the cookie only reads).
-        session = cookie(
-            SESSION_COOKIE, self.auth.session(), request, max_age_s=SESSION_S, same_site="Lax"
-        )
+        set_session = cookie(SESSION_COOKIE, value, request, max_age_s=SESSION_S, same_site="Lax")
         return Response(
             303,
             b"",
-            headers=(("Location", back), ("Set-Cookie", session), *_HEADERS),
+            headers=(("Location", back), ("Set-Cookie", set_session), *_HEADERS),
         )
 
-    def _allowed(self, request: Request) -> bool:
-        """A bearer token or a session may read the page. A wrong bearer header gets the
-        login form, as a browser with no session does, but is a guess at the token: counted
-        and logged as the API's are, so guessing through the page is seen too."""
-        if self.auth.bearer(request) or self.auth.session_ok(request):
-            return True
+    async def _refused(self, request: Request) -> str | None:
+        """None when a bearer token or a session may read the page; else what the login form
+        says (empty without a session cookie). A refused session cookie is logged within
+        bounds with why (`status_page.session_refused`: a copy of a logged-out session's
+        cookie in use is named by its session's tag). A wrong bearer header gets the login
+        form, as a browser with no session does, but is a guess at the token: counted and
+        logged as the API's are, so guessing through the page is seen too."""
+        if self.auth.bearer(request):
+            return None
+        verdict = await self.auth.session_verdict(request)
+        if verdict.accepted is not None:
+            return None
         if self.bearer_refusals is not None and self.auth.bearer_given(request):
             self.bearer_refusals.refused("wrong_token", request.peer, 200)
-        return False
+        if verdict.refused is None:
+            return ""
+        self._session_refused(self.session_refusals, verdict, request, 200)
+        # Said, or the operator who was reading the page a moment ago would wonder why.
+        return _SESSION_NOTES[verdict.refused]
 
     async def logout(self, request: Request) -> Response:
-        """The page's "Log out" button: the session cookie is dropped and the browser sent to
-        the login form. From another site it is refused (a page elsewhere could otherwise
-        log the operator out at will)."""
+        """The page's "Log out" button: the session is ended for every replica (a copy of
+        its cookie stops working too), the browser's cookie dropped, and the browser sent to
+        the login form. From another site it is refused (a page elsewhere could otherwise log
+        the operator out at will). A logout that ends no session (one that ended already, a cookie
+        that does not read) answers the login form saying so, as a 401; one without a session
+        cookie is sent to the login form. One the store cannot record is a 503 that keeps the
+        cookie, so the operator can try again. Each is one log line."""
         if not same_origin(request):
             self.refusals.refused("cross_site", request.peer, 403)
             return _html(403, _page("triage", "<p class=bad>Cross-site logout refused.</p>"))
-        log.info("status_page.logout", peer=request.peer)
-        ended = cookie(SESSION_COOKIE, "", request, max_age_s=0, same_site="Lax")
-        return Response(303, b"", headers=(("Location", "/"), ("Set-Cookie", ended), *_HEADERS))
+        sessions, refused = self.auth.presented(request)
+        try:
+            ended = [session for session in sessions if await self.auth.end_session(session)]
+        except TriageError as exc:
+            log.warning("status_page.logout_failed", peer=request.peer, reason=exc.reason)
+            page = f"<p class=bad>{_text(_LOGOUT_FAILED)}</p>{_logout_button(request)}"
+            return _html(503, _page("triage", page), (("Retry-After", "1"),))
+        dropped = cookie(SESSION_COOKIE, "", request, max_age_s=0, same_site="Lax")
+        to_login = Response(
+            303, b"", headers=(("Location", "/"), ("Set-Cookie", dropped), *_HEADERS)
+        )
+        for session in ended:
+            log.info("status_page.logout", peer=request.peer, session=session.tag)
+        if ended:
+            return to_login
+        if not sessions and not refused:
+            # No session cookie at all: logged out already (a second click, a cookie the
+            # browser keeps for HTTPS only); the login form is the whole answer.
+            self.logout_refusals.refused("no_session", request.peer, 303)
+            return to_login
+        if sessions:  # each one ended by an earlier logout: this one is a replay
+            verdict = SessionVerdict(None, LOGGED_OUT, sessions[0])
+        else:
+            verdict = SessionVerdict(None, most_telling(refused))
+        self._session_refused(self.logout_refusals, verdict, request, 401)
+        assert verdict.refused is not None
+        form = self._login_form(request, status=401, note=_LOGOUT_NOTES[verdict.refused])
+        return _with_header(form, ("Set-Cookie", dropped))
+
+    @staticmethod
+    def _session_refused(
+        refusals: RefusalLog, verdict: SessionVerdict, request: Request, status: int
+    ) -> None:
+        assert verdict.refused is not None
+        named = verdict.named.tag if verdict.named is not None else None
+        refusals.refused(verdict.refused, request.peer, status, session=named)
 
     def _login_form(
         self, request: Request, *, status: int = 200, note: str = "", back: str = "/"
@@ -393,6 +458,16 @@ class StatusPage:
             )
         polled = depths.polled_at.strftime("%H:%M:%S UTC")
         return "".join(rows) + f"</table></div><p>Polled at {polled}.</p>"
+
+
+def _refusal_log(view: OperatorView, event: str) -> RefusalLog:
+    """Refusals logged as `event`, within the same bounds as the server's own."""
+    limits = DEFAULT_LIMITS
+    return RefusalLog(view.metrics, limits.log_burst, limits.log_window_s, event=event)
+
+
+def _with_header(response: Response, header: tuple[str, str]) -> Response:
+    return dataclasses.replace(response, headers=(*response.headers, header))
 
 
 def _logout_button(request: Request) -> str:
