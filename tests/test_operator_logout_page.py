@@ -10,9 +10,10 @@ import contextlib
 import hmac
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx2
 import pytest
@@ -61,7 +62,8 @@ async def other_browser(client: httpx2.AsyncClient) -> AsyncIterator[httpx2.Asyn
         yield other
 
 
-def events(logs: list[dict[str, object]], name: str) -> list[dict[str, object]]:
+def events(logs: Sequence[Mapping[str, Any]], name: str) -> list[Mapping[str, Any]]:
+    """The log lines of the event `name`."""
     return [line for line in logs if line["event"] == name]
 
 
