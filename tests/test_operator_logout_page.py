@@ -10,7 +10,7 @@ import contextlib
 import hmac
 import re
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -49,10 +49,10 @@ async def login(client: httpx2.AsyncClient) -> str:
     return value
 
 
-def holding(value: str) -> dict[str, bytes]:
+def holding(value: str) -> dict[bytes, bytes]:
     """The headers of a browser that holds a copy of the session cookie `value` (sent as
     UTF-8, as a hostile client may)."""
-    return {"Cookie": f"{SESSION_COOKIE}={value}".encode()}
+    return {b"Cookie": f"{SESSION_COOKIE}={value}".encode()}
 
 
 @contextlib.asynccontextmanager
@@ -135,7 +135,7 @@ def _older_release() -> str:
 
 #: Cookies that carry no session that could be ended (made when the test runs), the reason
 #: logged for each and what the logout says of it.
-NO_SESSION = {
+NO_SESSION: dict[str, tuple[Callable[[], str], str, str]] = {
     "bogus": (lambda: "0.bogus", "session_garbled", "could not be read"),
     "long": (lambda: "x" * 5000, "session_garbled", "could not be read"),
     "markup": (lambda: "<script>\u202e", "session_garbled", "could not be read"),
@@ -162,7 +162,6 @@ async def test_a_logout_without_a_session_it_could_end_says_why(
     (401, the cookie dropped), with one `status_page.logout_refused` line naming why."""
     make, reason, said = NO_SESSION[kind]
     value = make()
-    assert value is not None
     async with serving(store) as client:
         with capture_logs() as logs:
             answer = await client.post("/logout", headers=holding(value))
@@ -195,7 +194,6 @@ async def test_reading_with_a_cookie_that_carries_no_session_says_why(
     (unreadable, or ended), and one `status_page.session_refused` line with the reason."""
     make, reason, _ = NO_SESSION[kind]
     value = make()
-    assert value is not None
     async with serving(store) as client:
         with capture_logs() as logs:
             page = await client.get("/", headers=holding(value))
