@@ -15,6 +15,7 @@ import pytest
 from factories import view
 from scaling import assert_linear
 from triage.demo.model import alert_in
+from triage.errors import InvalidAlertError
 from triage.models import Alert, Priority, Status
 from triage.normalize import normalize_body
 from triage.redact import Redactor
@@ -342,18 +343,41 @@ def test_a_label_saying_no_value_is_no_place_and_no_name(nothing: object) -> Non
     assert SUMMARISER.write(view(source)).title == "Backup failed"
 
 
-@pytest.mark.parametrize(
-    "title", ["\u200b", " \u200b\u200c\ufeff ", "\u2060", "\u00ad", "\U000e0041", "\u180e"]
-)
+#: Titles that show nothing: zero-width, soft-hyphen, tag and Mongolian-separator characters.
+SHOWS_NOTHING = ["\u200b", " \u200b\u200c\ufeff ", "\u2060", "\u00ad", "\U000e0041", "\u180e"]
+
+
+def _titled(title: str, labels: dict[str, str] | None = None) -> RedactedAlert:
+    """The redacted view of a generic alert titled `title`, built without a normaliser: the
+    normaliser refuses such a title, yet one may still reach the summariser (a title that
+    redaction empties, a view read back from the store)."""
+    source = Alert(
+        source="generic",
+        status=Status.FIRING,
+        title=title,
+        occurred_at=T0,
+        identity={"dedup_key": "k"},
+        labels=labels or {},
+    )
+    return view(source)
+
+
+@pytest.mark.parametrize("title", SHOWS_NOTHING)
 def test_a_title_of_invisible_characters_still_gets_a_ticket(title: str) -> None:
-    """A title of zero-width, soft-hyphen or tag characters only, empty once redacted, gets a
-    titled ticket from the deterministic summariser (the last resort must not raise), named
-    after what the alert says failed and where when it does."""
-    [source] = normalize_body(json.dumps({"title": title, "dedup_key": "k"})).alerts
-    assert SUMMARISER.write(view(source)).title == "Untitled generic alert"
-    labelled = {"title": title, "dedup_key": "k", "host": "db-7", "labels": {"alertname": "Up"}}
-    [source] = normalize_body(json.dumps(labelled)).alerts
-    assert SUMMARISER.write(view(source)).title == "Up: Untitled generic alert on db-7"
+    """A title of zero-width, soft-hyphen or tag characters only gets a titled ticket from the
+    deterministic summariser (the last resort must not raise), named after what the alert
+    says failed and where when it does."""
+    assert SUMMARISER.write(_titled(title)).title == "Untitled generic alert"
+    labelled = _titled(title, {"alertname": "Up", "host": "db-7"})
+    assert SUMMARISER.write(labelled).title == "Up: Untitled generic alert on db-7"
+
+
+@pytest.mark.parametrize("title", SHOWS_NOTHING)
+def test_the_normaliser_refuses_a_title_of_invisible_characters(title: str) -> None:
+    """The same titles never come from a sender: normalize_body refuses each as it refuses a
+    blank title."""
+    with pytest.raises(InvalidAlertError, match="title is missing or empty"):
+        normalize_body(json.dumps({"title": title, "dedup_key": "k"}))
 
 
 @pytest.mark.parametrize(
