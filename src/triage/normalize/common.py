@@ -566,6 +566,8 @@ def timestamp(value: Any) -> datetime | None:
     ISO-like time followed by "UTC" or "GMT", an RFC 2822 / HTTP date or epoch s/ms/µs/ns →
     aware UTC.
 
+    A leap second (second 60) reads as second 59 of its minute.
+
     None for absent or unreadable values and for Go's zero time "0001-01-01T00:00:00Z" (or
     "0001-01-01 00:00:00 +0000 UTC"), which Grafana and Alertmanager send as `endsAt` for an
     alert that has not ended.
@@ -579,6 +581,8 @@ def timestamp(value: Any) -> datetime | None:
         # ASCII only: str.isdigit() also takes "²" or "৩", which float() refuses or misreads.
         if s.isascii() and s.replace(".", "", 1).isdigit():
             return timestamp(float(s))
+        if ":60" in s:
+            s = _LEAP_SECOND.sub(":59", s)
         go = _GO_TIME.fullmatch(s)
         if go:  # the zone name after the numeric offset adds nothing: the offset is exact
             s = f"{go[1]}T{go[2]}{go[3]}"
@@ -610,6 +614,12 @@ def timestamp(value: Any) -> datetime | None:
             return None
         return datetime.fromtimestamp(number, UTC)
     return None
+
+
+#: Second 60 of a minute: a leap second ("2016-12-31T23:59:60Z", which NTP-synced clocks and
+#: RFC 3339 allow). Python's datetime holds no second 60, so it reads as second 59 of that
+#: minute (its fraction kept): the time the sender stated, not the moment it was queued.
+_LEAP_SECOND = re.compile(r"(?<=\d\d:\d\d):60(?!\d)")
 
 
 #: An ISO-like time followed by a zone name: Ruby's `Time#to_s` in UTC, `date -u '+%F %T %Z'`.
