@@ -203,7 +203,7 @@ THRESHOLD = {
 
 
 def test_a_readable_stated_priority_is_the_alerts() -> None:
-    """The cases beside the bug below that hold: `P0`, `sev-1` and `urgent` are read."""
+    """A priority triage reads is the alert's: `P0`, `sev-1` and `urgent` are read."""
     for stated, expected in (("P0", Priority.CRITICAL), ("sev-1", Priority.CRITICAL)):
         [alert] = normalize_body(json.dumps({"title": "x", "priority": stated})).alerts
         assert alert.priority is expected
@@ -211,30 +211,12 @@ def test_a_readable_stated_priority_is_the_alerts() -> None:
     assert alert.priority is Priority.CRITICAL
 
 
-#: Only CloudWatch's unread PRIORITY segment is still dropped: normalize/cloudwatch.py (another
-#: helper's) does not yet use common.stated_priority.
-_CLOUDWATCH_PRIORITY_BUG = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: a CloudWatch AlarmDescription's PRIORITY segment that common.priority() cannot "
-        "read (`S1`) is dropped without a trace: Alert.priority is None, it is in no label, "
-        "the segment leaves the description, no note is made, so no log line says why the "
-        "ticket got the default. normalize/cloudwatch.py should read it with "
-        "common.stated_priority (a note, logged as alert.note) and keep it as a label"
-    ),
-)
-
-
 @pytest.mark.parametrize(
     "body",
     [
         pytest.param(json.dumps({"title": "Disk full on db-1", "priority": "P9"}), id="generic"),
         pytest.param(json.dumps(THRESHOLD | {"priority": "Priority 1"}), id="threshold"),
-        pytest.param(
-            _cloudwatch("Disk full | TEAM=orders | PRIORITY=S1"),
-            id="cloudwatch",
-            marks=_CLOUDWATCH_PRIORITY_BUG,
-        ),
+        pytest.param(_cloudwatch("Disk full | TEAM=orders | PRIORITY=S1"), id="cloudwatch"),
     ],
 )
 def test_an_unreadable_stated_priority_is_logged_not_dropped(body: str) -> None:

@@ -22,7 +22,8 @@ read as JSON text (descriptions, reasons) or passed over.
 by `cloudwatch_segments` (split on newlines when there are any, else on "|"; keys in any case,
 "=" or ":"); the rest is free text.
 Propagated alarm tags (`alarmTags` in events, `AlarmTags` in SNS messages) with those names fill
-what the description leaves out.
+what the description leaves out. A PRIORITY triage cannot read (`S1`) is kept as the label
+`priority` and named in a note for the log (`common.stated_priority`).
 
 A Metrics Insights alarm that watches many time series (GROUP BY) notifies per time series, its
 "contributor": the SNS message carries `AlarmContributorId` and `AlarmContributorAttributes`,
@@ -197,7 +198,7 @@ def normalize_alarm(payload: dict[str, Any]) -> Normalized:
         per_time_series=_per_time_series(common.items_or_empty(trigger.get("Metrics"))),
     )
     result = _normalize(change)
-    return Normalized(result.alerts, result.skipped, notes)
+    return Normalized(result.alerts, result.skipped, notes + result.notes)
 
 
 def normalize_event(payload: dict[str, Any]) -> Normalized:
@@ -413,6 +414,9 @@ def _normalize(change: _Change) -> Normalized:
     common.add_label(labels, "old_state", change.old_state)
     for key, value in change.facts.items():
         common.add_label(labels, key, value)
+    priority, unread = common.stated_priority(given.get("priority"), f"{SOURCE} PRIORITY")
+    if unread:  # kept visible, as the segment leaves the description
+        common.add_label(labels, "priority", given["priority"])
     identity = {"account": change.account, "region": change.region, "alarm": change.name}
     title = change.name
     parent = None
@@ -427,7 +431,7 @@ def _normalize(change: _Change) -> Normalized:
         status=status,
         title=common.title(title, "alarm name"),
         team=common.line(given.get("team"), "TEAM", common.LABEL_VALUE_MAX, shown=True),
-        priority=common.priority(given.get("priority")),
+        priority=priority,
         severity=common.line(given.get("severity"), "SEVERITY", common.LABEL_VALUE_MAX, shown=True),
         description=common.text(
             "\n\n".join(p for p in body if p), "description", common.DESCRIPTION_MAX
@@ -442,7 +446,7 @@ def _normalize(change: _Change) -> Normalized:
         parent=parent,
         closes_children=change.deleted,
     )
-    return Normalized((alert,))
+    return Normalized((alert,), (), unread)
 
 
 def _segment_tags(value: Any) -> dict[str, str]:
