@@ -14,10 +14,15 @@ Only the identity fields, the title and the status can refuse an alert: a team, 
 description, label, value or operator of an odd JSON type reads as JSON text or is passed over.
 Statuses: generic firing|resolved (default firing), and the words other tools send for them
 (`_FIRING`, `_RESOLVED`: Nagios' PROBLEM/RECOVERY, PagerDuty's trigger/resolve, uptime checks'
-down/up, cleared, closed …; as a `status` only, a Nagios or Icinga check's CRITICAL, WARNING and
-UNREACHABLE fire); acknowledged, pending, unknown and no-data states change no ticket
-(Skipped, `_QUIET`); a script that writes `state` instead of `status` is read the same when its
-`state` is a firing or resolved word. A title that starts with a state in brackets, as tools
+down/up, cleared, closed …; as a `status` only (`_STATUS_ONLY`), a Nagios, Icinga or Checkmk
+check's CRITICAL/CRIT, WARNING and UNREACHABLE/UNREACH, a script's alert, error or failed fire,
+and Consul's and Sensu's passing or a job's success resolve); acknowledged, pending, unknown
+and no-data states change no ticket (Skipped, `_QUIET`), and so, as a `status` only, do the
+notification types that are no state (acknowledgement, flapping, downtime, custom) and a
+healthchecks.io grace period or pause (`_QUIET_STATUS_ONLY`). An unread word is an error that
+lists the words read; a number is refused (Nagios' 1 is a warning, Uptime Kuma's is up). A
+script that writes `state` instead of `status` is read the same when its `state` is a firing
+or resolved word. A title that starts with a state in brackets, as tools
 that send no `status` write it ("[Recovered] X", "[FIRING:2] X", "[P1] [Triggered on {host:a}]
 X"), or with Zabbix's default subject ("Problem: X", "Resolved in 5m: X", "Updated problem:
 X", an acknowledgement), is that state unless a `status` says otherwise, and is shown and keyed
@@ -45,14 +50,27 @@ _FIRING = ("firing", "triggered", "trigger", "retriggered", "re-triggered", "ale
 _RESOLVED = ("resolved", "resolve", "ok", "recovered", "recovery", "clear", "cleared", "closed",
              "close", "normal", "up")  # fmt: skip
 _STATUS = dict.fromkeys(_FIRING, Status.FIRING) | dict.fromkeys(_RESOLVED, Status.RESOLVED)
-#: A Nagios or Icinga check's states a script forwards as its `status` (OK and UNKNOWN are read
-#: above). Only a stated status: a title's "[CRITICAL] X" bracket stays part of its title, as
-#: it always was, so no incident is keyed anew.
-_CHECK_STATES = dict.fromkeys(("critical", "warning", "unreachable"), Status.FIRING)
+#: Words read only as a stated `status`: a title's "[CRITICAL] X" or "[Alert] X" bracket stays
+#: part of its title, as it always did, so no incident is keyed anew. A Nagios or Icinga
+#: check's states (OK and UNKNOWN are read above) and Checkmk's short ones ($SERVICESHORTSTATE$,
+#: $HOSTSHORTSTATE$); the words scripts and jobs write; Consul's and Sensu Go's check states.
+_STATUS_ONLY = dict.fromkeys(("critical", "warning", "unreachable", "crit", "unreach", "alert",
+                              "error", "failing", "failed", "failure", "fail"),
+                             Status.FIRING)  # fmt: skip
+_STATUS_ONLY |= dict.fromkeys(("passing", "success", "succeeded"), Status.RESOLVED)
 #: States that are neither: a person acknowledged it, or the check has no data yet. Like
 #: CloudWatch's INSUFFICIENT_DATA they change no ticket (Skipped), rather than going to the DLQ.
 _QUIET = frozenset({"acknowledged", "acknowledge", "ack", "pending", "unknown", "no_data",
                     "nodata", "no data", "re-no data", "insufficient_data"})  # fmt: skip
+#: More states that are neither, read only as a stated `status` (as `_STATUS_ONLY`): Checkmk's
+#: short UNKNOWN; the notification types of Nagios, Icinga and Checkmk that are no state (an
+#: acknowledgement, flapping, downtime, a custom note); Zabbix's update of a problem;
+#: healthchecks.io's grace period and paused checks; Uptime Kuma's maintenance.
+_QUIET_STATUS_ONLY = frozenset({"unkn", "acknowledgement", "flappingstart", "flappingstop",
+                                "flappingend", "flappingdisabled", "downtimestart",
+                                "downtimeend", "downtimecancelled", "downtimeremoved", "custom",
+                                "update", "updated", "grace", "paused", "maintenance"})  # fmt: skip
+_SKIPPED = _QUIET | _QUIET_STATUS_ONLY
 #: A state in brackets before a title, as tools that send no `status` write it: "[Recovered] X",
 #: "[RESOLVED] X", "[FIRING:2] X", "[OK] X", Datadog's "[P1] [Triggered on {host:a}] X". The
 #: bracket is short and brace-free, so a hostile title costs one linear pass.
@@ -84,7 +102,7 @@ def normalize_generic(payload: dict[str, Any]) -> Normalized:
     given_title, prefixed = _title_state(payload.get("title"))
     title = common.title(given_title)
     word = _given(_given(_stated(payload), prefixed), "firing")
-    if isinstance(word, str) and word.strip().lower() in _QUIET:
+    if isinstance(word, str) and word.strip().lower() in _SKIPPED:
         detail = f"generic alert {common.short(title)} is {common.short(word)}: no ticket change"
         return Normalized((), (Skipped(GENERIC, "no_state_change", detail),))
     dedup_key = _dedup_key(payload)
@@ -388,8 +406,30 @@ def _given(value: Any, default: Any) -> Any:
 
 def _status(value: Any, field: str) -> Status:
     word = value.strip().lower() if isinstance(value, str) else None
-    status = (_STATUS.get(word) or _CHECK_STATES.get(word)) if word is not None else None
+    status = (_STATUS.get(word) or _STATUS_ONLY.get(word)) if word is not None else None
     if status is None:
         expected = "firing or resolved" if field == "status" else "triggered or resolved"
-        raise InvalidAlertError(f"{field} {common.short(value)} is not {expected}")
+        raise InvalidAlertError(f"{field} {common.short(value)} is not {expected}{_why(value)}")
     return status
+
+
+def _why(value: Any) -> str:
+    """The rest of an unread status's error: a number is ambiguous; for a word, the words
+    triage reads (a sender learns which of its own to map)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return ": send the word, not a number (Nagios' 1 is a warning, Uptime Kuma's 1 is up)"
+    return "; the words read" + _WORDS_READ
+
+
+def _words(words: Any) -> str:
+    return ", ".join(sorted(words))
+
+
+_FIRES = [word for word, status in (_STATUS | _STATUS_ONLY).items() if status is Status.FIRING]
+_RESOLVES = [
+    word for word, status in (_STATUS | _STATUS_ONLY).items() if status is not Status.FIRING
+]
+_WORDS_READ = (
+    f" (any case): fire: {_words(_FIRES)}; resolve: {_words(_RESOLVES)}; "
+    f"change no ticket: {_words(_SKIPPED)}"
+)
