@@ -2,12 +2,16 @@
 description: split from its free text (on newlines when there are any, else on "|"; keys in
 any case, "=" or ":"). A line that starts with a segment may hold several, however they are
 separated ("TEAM=a PRIORITY=b", "team=a, priority=b", "[TEAM=a] [PRIORITY=b]",
-"TEAM=a / PRIORITY=b").
+"TEAM=a / PRIORITY=b"). A fact named twice with another value ("TEAM=a | TEAM=b"): the first
+is used, the second stays in the free text marked as not used, and a note says so.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+
+from triage.normalize import common
 
 #: The segment keys a description (or a propagated alarm tag) may name, in any case, as the
 #: facts they give.
@@ -15,26 +19,69 @@ SEGMENT_KEYS = {"team": "team", "priority": "priority", "severity": "severity"}
 SEGMENT_KEYS |= {"runbook": "runbook", "runbook_url": "runbook", "runbookurl": "runbook"}
 
 
+@dataclass(frozen=True, slots=True)
+class Description:
+    """An alarm description read: its segments' facts, its free text, and notes for the log
+    (a segment named twice with another value)."""
+
+    facts: dict[str, str]
+    free_text: str
+    notes: tuple[str, ...] = ()
+
+
 def parse_description(description: str) -> tuple[dict[str, str], str]:
     """Split `KEY=value` segments (team, priority, runbook, severity) from the free text."""
+    read = read_description(description)
+    return read.facts, read.free_text
+
+
+def read_description(description: str) -> Description:
+    """`parse_description`, with a note for each segment that names a fact already given with
+    another value ("TEAM=a | TEAM=b"): the first is used, and the second stays in the free
+    text, marked as not used, so a reader sees both and routing does not change silently."""
     if "\n" in description:
         parts, joiner = description.split("\n"), "\n"
     else:
         parts, joiner = description.split("|"), " | "
     facts: dict[str, str] = {}
     rest: list[str] = []
+    notes: list[str] = []
     for part in parts:
         pieces = [part]
         if joiner == "\n" and "|" in part and all(map(_segment, part.split("|"))):
             pieces = part.split("|")  # one line of "TEAM=a | PRIORITY=b" inside a multi-line text
         for piece in (run for whole in pieces for run in _segment_run(whole)):
             segment = _segment(piece)
-            if segment:
-                if segment[1]:  # "TEAM=" with nothing after it says nothing
-                    facts.setdefault(*segment)
-            elif piece.strip():
-                rest.append(piece.strip())
-    return facts, joiner.join(rest)
+            if segment is None:
+                if piece.strip():
+                    rest.append(piece.strip())
+            elif segment[1]:  # "TEAM=" with nothing after it says nothing
+                conflict = _conflict(facts, segment, piece)
+                if conflict is not None:
+                    rest.append(f"{piece.strip()} {_NOT_USED}")
+                    notes.append(conflict)
+    return Description(facts, joiner.join(rest), tuple(notes))
+
+
+#: How a segment that names a fact already given is marked in the free text.
+_NOT_USED = "(not used: an earlier segment gave another value)"
+
+
+def _conflict(facts: dict[str, str], segment: tuple[str, str], piece: str) -> str | None:
+    """Record `segment` in `facts` when its fact is new; a note when the fact was given
+    before with another value (the same value again, in any case, is a repeat)."""
+    fact, value = segment
+    first = facts.get(fact)
+    if first is None:
+        facts[fact] = value
+        return None
+    if first.casefold() == value.casefold():
+        return None
+    key = piece.strip().lstrip("[(")[:20].partition("=")[0].partition(":")[0].strip()
+    return (
+        f"AlarmDescription names {common.short(key, 20)} more than once: "
+        f"{common.short(first)} is used, {common.short(value)} is kept in the description"
+    )
 
 
 #: Where a `KEY=` or `KEY:` segment starts inside a piece: at its start, or after a space,
