@@ -1,15 +1,26 @@
-"""Rules for personal data: e-mail addresses (not a URL's user and host, nor a git remote's) and
-payment card numbers (a card network's prefix and length, a valid Luhn check digit). They are
-the last rules, after every rule for a secret.
+"""Rules for personal data: e-mail addresses (not a URL's user and host, a git remote's, nor a
+login at a host in rsync's or scp's remote path) and payment card numbers (a card network's
+prefix and length, a valid Luhn check digit). They are the last rules, after every rule for a
+secret.
 """
 
 from __future__ import annotations
 
 import re
 
-from triage.redact.rule import _END, _Rule, _rule
+from triage.redact.rule import _Rule, _rule
 
 _EMAIL = "[REDACTED:email]"
+
+#: An address's user part: word characters in any script (`jürgen.müller`, `太郎`), `.`, `%`,
+#: `+`, `-`, and an apostrophe between them (`Zoë.O'Brien`; one that opens a quote,
+#: `'bob@…'`, is not the user's: no word character comes before it).
+_USER = r"[\w.%+-]{1,64}+(?:'[\w.%+-]{1,63}+){0,3}+"
+#: A domain's label and its top level, in any script (`exämple.de`, `пример.рф`, `例え.jp`;
+#: punycode's `xn--…` too): letters and digits, `-` inside a label. A label's dot counts only
+#: before another label, so the dot ending a sentence stays outside.
+_LABEL = r"(?:[^\W_]|-){1,63}+"
+_DOMAIN = rf"(?:{_LABEL}\.(?=[^\W_]|-)){{1,8}}+[^\W\d_]{{2,24}}+(?![^\W_])"
 
 
 def _git_remote(match: re.Match[str]) -> bool:
@@ -21,6 +32,29 @@ def _git_remote(match: re.Match[str]) -> bool:
         and (start == 0 or text[start - 1] in " \t\n'\"(<=/:,;")
         and text[end : end + 1] in (":", "/")
     )
+
+
+#: What follows a login's `user@host` in a remote path: rsync's daemon module (`::module`),
+#: scp's and rsync's path over ssh (`:/var/www`, `:~/x`, `:backups/db.sql`), a port.
+_REMOTE_PATH = re.compile(r"::[\w.-]|:[/~]|:[\w.-]{1,255}+/|:[0-9]{1,5}(?![\w.])")
+
+
+#: A remote shell's command right before a login, only its options between
+#: (`ssh -p 2222 deploy@web01.example.com`, `ssh-copy-id -i key.pub`, `mosh`).
+_REMOTE_SHELL = re.compile(
+    r"(?<![\w.-])(?:ssh|autossh|mosh|ssh-copy-id|sftp)(?:\.exe)?"
+    r"(?:[ \t]{1,3}-[A-Za-z][\w-]{0,31}+(?:[ \t=]{1,3}(?!-)[^\s@]{1,256}+)?){0,8}[ \t]{1,3}\Z"
+)
+
+
+def _remote_login(match: re.Match[str]) -> bool:
+    """An address-shaped match that is a login at a host: in a remote path (`backup@nas::module`,
+    `deploy@web01.example.com:/var/www`; `_REMOTE_PATH`), as rsync and scp write it, or after
+    a remote shell's command (`_REMOTE_SHELL`). No person's address, so it stays."""
+    if _REMOTE_PATH.match(match.string, match.end()) is not None:
+        return True
+    start = match.start()
+    return _REMOTE_SHELL.search(match.string, max(0, start - 300), start) is not None
 
 
 def _url_user(match: re.Match[str]) -> bool:
@@ -76,9 +110,10 @@ PERSONAL_RULES: tuple[
     # `n` of an escaped line break (`"line\nops@example.com"`) is not the address's: taking it
     # would leave `\[REDACTED…`, an escape JSON does not have.
     _rule(
-        r"(?!(?<=\\)[nrt])[\w.%+-]{1,64}+@"
-        r"(?:[A-Za-z0-9-]{1,63}+\.(?=[A-Za-z0-9-])){1,8}+[A-Za-z]{2,24}+" + _END,
-        lambda match: match[0] if _git_remote(match) or _url_user(match) else _EMAIL,
+        rf"(?!(?<=\\)[nrt]){_USER}@{_DOMAIN}",
+        lambda match: (
+            match[0] if _git_remote(match) or _url_user(match) or _remote_login(match) else _EMAIL
+        ),
         "@",
     ),
     # Payment card numbers: 15 or 16 digits, in groups or not, with a card network's prefix and
