@@ -24,7 +24,8 @@ from urllib.parse import urlsplit, urlunsplit
 from triage.display import MARKS_MAX, VARIATION_SELECTORS
 from triage.models import Alert, Priority, Status, Ticket
 from triage.normalize.common import cut
-from triage.redact import Redactor, held, secret_named
+from triage.redact import Redactor, held
+from triage.redact.named_values import named_value_secret
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
 
@@ -159,8 +160,9 @@ def _pairs(pairs: Mapping[str, str], redactor: Redactor) -> dict[str, str]:
 
 def redacted_pair_value(key: str, value: str, redactor: Redactor) -> str:
     """A label's or link's value redacted, also in its key's context (`db_password: hunter2`
-    says hunter2 is a secret even though hunter2 alone looks like nothing)."""
-    if secret_named(key) and value:
+    says hunter2 is a secret even though hunter2 alone looks like nothing), as a JSON key's
+    value is (`named_value_secret`: `password: YES` and `pass: 142` stay)."""
+    if named_value_secret(key, value):
         return "[REDACTED:password]"
     return redactor.text(value)
 

@@ -11,7 +11,15 @@ import re
 from typing import Any
 
 from triage.redact.disguises import _unmasked, _visible
-from triage.redact.rule import _START, _key_shaped, _LazyPattern, _spellings, _wrapper_start
+from triage.redact.logins import _session_shaped
+from triage.redact.rule import (
+    _START,
+    _key_shaped,
+    _LazyPattern,
+    _random_looking,
+    _spellings,
+    _wrapper_start,
+)
 from triage.redact.words import (
     FOREIGN_GROUPS,
     FOREIGN_KEY_WORDS,
@@ -70,16 +78,34 @@ SECRET_KEYS = frozenset(
 
 
 _API_KEY_NEEDLES = (*_spellings("api", "key"), "api key")
-#: A value that is wholly a template's placeholder, quoted or not, says where the secret comes
-#: from, not what it is: GitHub Actions' `${{ secrets.X }}`, Helm's and Jinja's `{{ .Values.x }}`
-#: (no quoted literal inside), the shell's `${DB_PASSWORD}` and `$DB_PASSWORD` (one case only:
-#: `$Tr0ngPa55` is a password), printf's `%s` and `%(pw)s`. `_TEMPLATE_VALUE` is a lookahead:
-#: the value is kept.
+#: A value that is wholly a reference to a secret, quoted or not, says where the secret comes
+#: from, not what it is, and stays; a literal goes. References: GitHub Actions' `${{
+#: secrets.X }}`, Helm's and Jinja's `{{ .Values.x }}` (no quoted literal inside), the shell's
+#: `${DB_PASSWORD}` and `$DB_PASSWORD` (one case only: `$Tr0ngPa55` is a password), printf's
+#: `%s` and `%(pw)s`; a command's output (`$(cat /run/secrets/pg)`; not echo's or printf's,
+#: which only repeat a literal; in backticks only a command that reads a secret, `` `vault
+#: read …` ``, as JavaScript's and Go's backticks quote a literal), also as a shell's default
+#: (`${X:-$(cat f)}`, `${X:-$Y}`); Windows' `%DB_PASSWORD%`, PowerShell's `$env:X`; Serverless'
+#: `${ssm:/db/pw}`, `${file(s.json):pw}`; CloudFormation's `!Ref DbPassword`; a placeholder
+#: in angle brackets, words without digits (`<redacted>`, `<your-api-token>`, `<PASSWORD>`;
+#: `<Zq7xK9pL>` is a password). `_TEMPLATE_VALUE` is a lookahead: the value is kept.
 _PLACEHOLDER = (
     r"(?:\$?\{\{[\w.$| \t-]{1,256}+\}\}"
     r"|\$\{[A-Za-z_][\w.]{0,127}+(?::?[-=]|:?\?[^{}\r\n]{0,256}+)?\}"
     r"|(?-i:\$(?:[A-Z_][A-Z0-9_]{0,127}+|[a-z_][a-z0-9_]{0,127}+))"
-    r"|%(?:\([A-Za-z_]\w{0,63}+\))?[sdr])"
+    r"|%(?:\([A-Za-z_]\w{0,63}+\))?[sdr]"
+    r"|\$\{[A-Za-z_][\w.]{0,127}+:?[-=](?:\$\((?![ \t]{0,8}+(?:echo|printf)(?![\w-]))"
+    r"[^()\r\n]{1,256}+\)|\$\{?[A-Za-z_]\w{0,127}+\}?)\}"
+    r"|(?-i:%(?:[A-Z_][A-Z0-9_]{0,127}+|[a-z_][a-z0-9_]{0,127}+)%)"
+    r"|\$\{?env:[A-Za-z_]\w{0,127}+\}?"
+    r"|\$\{(?:env|self|opt|ssm|cf|s3|sls|aws|file|param)[:(][^{}\r\n]{1,256}+\}"
+    r"|(?-i:!(?:Ref|GetAtt|ImportValue)[ \t]{1,3}[A-Za-z0-9_.:-]{1,255}+)"
+    r"|\$\((?![ \t]{0,8}+(?:echo|printf)(?![\w-]))[^()\r\n]{1,256}+\)"
+    r"|`[ \t]{0,8}+(?:cat|head|tail|vault|aws|gcloud|az|kubectl|op|pass|security|sops|jq|yq"
+    r"|openssl|base64|gpg|credstash|chamber|doppler|bw|lpass|secret-tool|keyring|awk|sed|grep"
+    r"|cut|tr|docker|pwgen)[ \t][^`\r\n]{1,256}+`"
+    r"|(?-i:<(?:[a-z]{1,32}+|[A-Z]{1,32}+|[A-Z][a-z]{1,31}+)"
+    r"(?:[ _-](?:[a-z]{1,32}+|[A-Z]{1,32}+|[A-Z][a-z]{1,31}+)){0,7}+>))"
 )
 _TEMPLATE_VALUE = r"""(?!\\?["']?""" + _PLACEHOLDER + r"""\\?["']?(?:[\s&;,"'}\\]|$))"""
 #: … the same, for a JSON value (`Redactor.value`): the whole string is the placeholder.
@@ -115,13 +141,16 @@ def _by_first_letter(*alternatives: str) -> str:
 #: Alternatives, each starting with its lower-case first letter (`_WORD` groups them by it).
 _SECRET_WORDS = (
     # A token's kind may be glued to it: ngrok's authtoken, an ACCESSTOKEN, Django's X-CSRFToken.
-    *(r"pass(?:word|wd|phrase|code)s?", "pwd?", "secrets?", "token", "authtoken", "accesstoken"),
+    *(r"pass(?:word|wd|phrase|code)s?", "pwd?", "secrets?", "tokens?", "authtoken", "accesstoken"),
     *("refreshtoken", "sessiontoken", "csrftoken", "xsrftoken"),
+    # Collective names, whose one word is the credential itself (`credentials: <password>`);
+    # a sentence, a plain word or a count after them stays (`_collective_prose`, `_counted`).
+    *("credentials", "creds"),
     # A connection string, and .NET's section of them (ConnectionStrings__Default in the
     # environment, ConnectionStrings:Default in a flattened JSON configuration).
     r"conn(?:ection)?[ _.-]?str(?:ing)?s?(?:(?:__|:)[A-Za-z0-9]{1,64}+)?",
-    r"api[ _.-]?key",
-    *(rf"{word}[_.-]?key" for word in ("access", "private", "signing", "encryption")),
+    r"api[ _.-]?keys?",
+    *(rf"{word}[_.-]?key" for word in ("access", "private", "signing", "encryption", "hmac")),
     # Vendors' own names for a key: PagerDuty's routing/service/integration key, New Relic's
     # license/insert key, Rails' master key, Cloudflare's X-Auth-Key, Azure's subscription and
     # functions keys, Datadog's and Algolia's application key, LaunchDarkly's SDK key, Azure
@@ -290,6 +319,7 @@ _SECRET_NAME_NEEDLES = (
     "subscription key",
     "functions key",
     *_spellings("encryption", "key"),
+    *_spellings("hmac", "key"),
     *_API_KEY_NEEDLES,
     *_spellings("access", "key"),
     *_spellings("private", "key"),
@@ -336,19 +366,20 @@ def _kept_value(name: str, value: object) -> bool:
     placeholder with no literal (`_TEMPLATE_VALUE`), a boolean or a word saying the secret's
     state (`_STATE_WORDS`, masked `****`), a plural name's count (`_counted`), a type
     (`_TYPE_VALUE`: a schema's or a declaration's `string`), a `pin` or `otp` that has no
-    code's shape (`_not_a_code`)."""
+    code's shape (`_not_a_code`); under a collective name, prose (`_collective_prose`)."""
     if isinstance(value, bool):
         return True
-    plural = name.lower().endswith(_PLURALS)
     if isinstance(value, int):
-        return plural and 0 <= value < 1_000_000
+        return _counted_value(name, value)
     if not isinstance(value, str):
         return False
     if name.lower() == "pwd" and _PATH_VALUE.fullmatch(value) is not None:
         return True
-    if plural and len(value) <= 6 and value.isdigit():
+    if _counted_value(name, value):
         return True
     if _auth_method(name, value) or _not_a_code(name, value) or _named_thing(name, value):
+        return True
+    if _collective_prose(name, value):
         return True
     return (
         _PLACEHOLDER_VALUE.fullmatch(value) is not None
@@ -425,15 +456,100 @@ _STATE_WORDS = (
 )
 
 _STATE_VALUE = re.compile(rf"{_STATE_WORDS}|\*{{3,64}}", re.IGNORECASE)
-#: How a plural secret name ends (`passwords`, `DB_PASSWDS`, `passphrases`, `secrets`).
-_PLURALS = ("words", "wds", "phrases", "codes", "secrets", "signatures", "credentials")
+#: How a plural secret name ends (`passwords`, `DB_PASSWDS`, `passphrases`, `secrets`,
+#: `max_tokens`, `api_keys`, `connection_strings`).
+_PLURALS = (
+    *("words", "wds", "phrases", "codes", "secrets", "signatures", "credentials", "creds"),
+    *("tokens", "keys", "strings"),
+)
+#: A count of tokens as an LLM's usage states it: digits (`total_tokens=12345678`), thousands
+#: grouped (`1,024`), or cut short with a unit (`12.5k`, `4M`). A plural name's other counts
+#: have 6 digits at most (`passwords: 3 rotated`): more is a numeric secret's length.
+_TOKEN_COUNT = re.compile(
+    r"[0-9]{1,12}|[0-9]{1,3}(?:,[0-9]{3}){1,4}|[0-9]{1,6}(?:\.[0-9]{1,3})?[kKmM]"
+)
+#: The end of a name as a rule or a key holds it, after its last word: an index, quotes,
+#: spaces, a separator (`tokens[3]`, `"tokens"`, `tokens: `).
+_NAME_END = re.compile(r"(?:\[[^\[\]]{0,64}+\]|[\"' \t:=\\])+\Z")
+
+
+def _counted_value(name: str, value: str | int) -> bool:
+    """True for a plural name (`passwords`, `secrets`, `tokens[3]`) whose value is a count
+    (up to 6 digits; a count of tokens, `_TOKEN_COUNT`), not a secret."""
+    bare = name.lower()
+    if not bare.endswith(_PLURALS):
+        bare = _NAME_END.sub("", bare)
+        if not bare.endswith(_PLURALS):
+            return False
+    tokens = bare.endswith("tokens")
+    if isinstance(value, int):
+        return 0 <= value < (10**12 if tokens else 1_000_000)
+    if tokens:
+        return _TOKEN_COUNT.fullmatch(value) is not None
+    return len(value) <= 6 and value.isdigit()
 
 
 def _counted(match: re.Match[str]) -> bool:
-    """A plural name (`passwords`, `secrets`) whose value is a bare number of up to 6 digits:
-    a count (`passwords: 3 rotated`), not a secret."""
-    value = match["value"]
-    return match["name"].lower().endswith(_PLURALS) and len(value) <= 6 and value.isdigit()
+    """A plural name's count (`_counted_value`) as a text rule read it."""
+    return _counted_value(match["name"], match["value"])
+
+
+#: A collective name written alone (`credentials`, `creds`, `tokens`, `api keys`): its one
+#: word is a credential, but it also heads a sentence in logs ("credentials: could not be
+#: loaded", "tokens: prompt=1200 completion=300").
+_COLLECTIVE_NAME = re.compile(r"(?:credentials|creds|tokens|api[ _.-]?keys)", re.IGNORECASE)
+#: What a sentence after one is: lower-case words (one alone too: "loaded"), or the next
+#: pair, which the rules read by its own name.
+_PROSE = re.compile(
+    r"[a-z]{2,32}+(?:[ \t]{1,4}+[a-z][a-z'-]{0,31}+){0,64}+[.!,]?|[a-z][a-z_]{0,31}+[=:].{0,4096}",
+    re.DOTALL,
+)
+
+
+def _collective_prose(name: str, value: str) -> bool:
+    """True for a collective name written alone (`_COLLECTIVE_NAME`) whose value is prose
+    (`_PROSE`): a sentence or a lower-case word says something about the credentials, where
+    a password has a capital, a digit or a symbol. (Under `db_credentials` or `secrets`, it
+    is a password all the same.)"""
+    return (
+        _COLLECTIVE_NAME.fullmatch(name.strip(_KEY_AROUND + "\\")) is not None
+        and _PROSE.fullmatch(value) is not None
+    )
+
+
+#: Names that say a secret only when the value has one's shape (`_shape_kept`): a bare `pass`
+#: (also a test's result: `pass: 142`), a `session` (also a class or a shift:
+#: `session: morning`), a bare `jwt` or `bearer` (also a setting: `jwt: enabled`), and
+#: `kubeconfig` and `ssh_key` (most often a path: `~/.kube/config`). A bare `signature` or
+#: `sig` keeps its value whatever it is: most often public (SNS's signature of its message, a
+#: crash's), and a webhook's signature header is a secret's name of its own (`_LAST_PART`).
+_SHAPED_NAME = re.compile(
+    r"(?:\A(?:pass|jwt|bearer)"
+    r"|(?:\A|[^A-Za-z0-9]|(?-i:(?<=[a-z0-9])(?=S)))session"
+    r"|(?:\A|[_.-])(?:kube[_.-]?config|ssh[_.-]?key))\Z",
+    re.IGNORECASE,
+)
+#: How those names end, for a cheap test before the pattern's.
+_SHAPED_ENDS = ("pass", "jwt", "bearer", "session", "config", "key")
+#: A path, which a `kubeconfig` or an `ssh_key` names most often: absolute, from home, relative
+#: to here, a Windows drive's.
+_PATH_START = re.compile(r"[/~]|\.{1,2}[/\\]|[A-Za-z]:[/\\]")
+
+
+def shape_named_value(name: str, value: object) -> bool:
+    """True for a value under a name of `_SHAPED_NAME` that has a secret's shape: one word;
+    under `session`, a session id's (`logins._session_shaped`); under the others, six
+    characters or more, upper and lower case and digits, no path (`_random_looking`: `pass:
+    142`, `jwt: RS256`, `ssh_key: ~/.ssh/id_rsa` stay). These names are no `secret_named`:
+    a rule that asks only the name (a table's column, PHP's var_dump) keeps their values."""
+    if not isinstance(value, str) or value.split() != [value] or value.startswith("[REDACTED"):
+        return False
+    bare = name.strip(_KEY_AROUND)
+    if not bare.lower().endswith(_SHAPED_ENDS) or _SHAPED_NAME.search(bare) is None:
+        return False
+    if bare.lower().endswith("session"):
+        return _session_shaped(value)
+    return len(value) >= 6 and _random_looking(value) and _PATH_START.match(value) is None
 
 
 #: An `auth` name (no `key` or `token` after it) says how a client logs in as often as with
@@ -497,6 +613,7 @@ def _kept_match(match: re.Match[str]) -> bool:
     return (
         _working_directory(match)
         or _counted(match)
+        or _collective_prose(match["name"], value)
         or _auth_method(match["name"], value)
         or _not_a_code(match["name"], value)
         or _named_thing(match["name"], value)

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import re
 
+from triage.redact.continued import CONTINUED_RULES
 from triage.redact.rule import _ASSIGN, _B64URL, _BREAK, _END, _OPEN_QUOTE, _prefixed, _Rule, _rule
+from triage.redact.shaped import SHAPED_RULES
 
 #: What follows a line break inside a JWT's signature: a line (to a space, a quote, a
 #: backslash) that is all base64url and looks random (a digit, `_`, `-`, or a capital letter
@@ -499,4 +501,9 @@ TOKEN_RULES: tuple[
         "|[REDACTED:token]",
         "|",
     ),
+    # Last: a value by a name that only its shape makes secret, once the shapes of known
+    # tokens have named theirs (a JWT under `jwt=` is a `[REDACTED:jwt]`).
+    *SHAPED_RULES,
+    # … and a value by its name on the line after a line continuation (`--hmac-key=\`).
+    *CONTINUED_RULES,
 )

@@ -1,0 +1,43 @@
+"""A value under a name that says a secret only when the value has one's shape (`pass`,
+`session`, `jwt`, `bearer`, `kubeconfig`, `ssh_key`: `names._SHAPED_NAME`), read in text as a
+JSON key's value is read (`names.shape_named_value`): `jwt=Zq8vN3xK7p` goes, `jwt: enabled`,
+`pass: 142` and `ssh_key: ~/.ssh/id_rsa` stay.
+"""
+
+from __future__ import annotations
+
+import re
+
+from triage.redact.names import shape_named_value
+from triage.redact.rule import _OPEN_QUOTE, _Rule, _rule, _value_replaced
+
+#: The names as text writes them: `pass`, `jwt` and `bearer` alone; `session`, `kubeconfig` and
+#: `ssh_key` after a prefix too (`user_session`, `STAGING_KUBECONFIG`).
+_NAME = (
+    r"(?<![\w.$-])(?P<name>pass|jwt|bearer"
+    r"|(?:[A-Za-z0-9][\w.-]{0,64}?[_.-])?(?:session|kube[_.-]?config|ssh[_.-]?key))"
+)
+#: Between the name and its value, on one line (a value below `kubeconfig:` is a block, which
+#: a base64 run's rule reads whole): `=`, `:`, a quoted name's closing quote.
+_SEPARATOR = r"""(?:\\?["'])?[ \t]{0,3}(?:=|:(?!:))[ \t]{0,3}"""
+#: One word of a value, to a delimiter or a quote: longer than any session id or token.
+_VALUE = r"""(?P<value>[^\s&;,"'}\\]{6,4096}+)"""
+
+
+def _shaped_value(match: re.Match[str]) -> str:
+    """The value replaced, the name, separator and quote kept, if it has the shape of the
+    name's secret (`shape_named_value`: not a word, a path, a count); else the match as it is."""
+    if not shape_named_value(match["name"], match["value"]):
+        return match[0]
+    return _value_replaced(match, "[REDACTED:password]")
+
+
+SHAPED_RULES: tuple[_Rule, ...] = (
+    _rule(
+        rf"({_NAME}{_SEPARATOR}{_OPEN_QUOTE})(?!\[REDACTED){_VALUE}",
+        _shaped_value,
+        *("pass", "jwt", "bearer", "session", "kubeconfig", "kube_config", "kube-config"),
+        *("kube.config", "ssh_key", "ssh-key", "sshkey", "ssh.key"),
+        flags=re.IGNORECASE,
+    ),
+)
