@@ -15,7 +15,8 @@ Content-Security-Policy allows no script at all and only this page's own style (
 text may wrap anywhere, so one long word from an alert never widens a page past a phone's
 screen), and every answer of the port says `Cache-Control: no-store` and `nosniff` (`ops/http_server.py`).
 
-Without credentials the page is a login form (see `ops/api.py` for the session and CSRF rules)
+Without credentials the page is a login form (see `ops/api.py` for the session and CSRF rules,
+and `ops/operator_sessions.py` for how its Log out button ends a session on every replica)
 that returns to the page asked for: `/` with its filter (only the page's own parameters,
 encoded again), or the incident's page a Slack link named (`_return_path`: never another site
 or path).
