@@ -5,8 +5,8 @@ A session cookie's value is `<issued>.<id>.<signature>`: when it was issued (epo
 random id, and an HMAC of both keyed with the API token, so that nobody without the token can
 make or change one, and rotating the token ends every session. The id is what a logout ends:
 `POST /logout` writes one record per ended session into the store (keyed by a hash of the id,
-expiring when the session would have), and every replica refuses a session whose record it
-reads. A copy of the cookie (a stolen one, a shared machine's) stops working with the logout.
+expiring `ENDED_KEPT_S` after the session would have), and every replica refuses a session
+whose record it reads. A copy of the cookie (a stolen one, a shared machine's) stops working with the logout.
 
 Each replica remembers for `RECHECK_S` that a session had not ended, so reloads and API calls
 cost the store one read per session per `RECHECK_S`, and a logout on another replica is
