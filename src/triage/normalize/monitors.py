@@ -30,7 +30,7 @@ from triage.models import Alert, Priority, Status
 from triage.normalize import azure_stateless, common
 from triage.normalize.common import Normalized, Skipped
 from triage.normalize.generic import dated
-from triage.normalize.vendors import first_given, labelled, paragraphs, quiet
+from triage.normalize.vendors import first_given, labelled, paragraphs, quiet, stated_priority
 
 NEWRELIC = "newrelic"
 AZURE = "azure"
@@ -76,6 +76,17 @@ def normalize_newrelic(payload: dict[str, Any]) -> Normalized:
         ("updatedAt", payload.get("updatedAt")), ("createdAt", payload.get("createdAt"))
     )
     occurred, notes = dated(when, f"newrelic {when_at}")
+    labels = labelled(
+        ("issue_id", issue),
+        ("policy", _listed(payload.get("alertPolicyNames"))),
+        ("condition", conditions),
+        ("entities", _listed(payload.get("impactedEntities"))),
+        ("workflow", payload.get("workflowName")),
+        ("incidents", payload.get("totalIncidents")),
+    )
+    stated, unread = stated_priority(
+        labels, ("newrelic priority", payload.get("priority")), read=common.priority
+    )
     alert = Alert(
         source=NEWRELIC,
         status=Status.RESOLVED if state in _NR_RESOLVED else Status.FIRING,
@@ -86,22 +97,15 @@ def normalize_newrelic(payload: dict[str, Any]) -> Normalized:
             f"New Relic issue {issue}",
         ),
         description=paragraphs(payload.get("description") or payload.get("details")),
-        priority=common.priority(payload.get("priority")),
+        priority=stated,
         severity=common.word(payload.get("priority"), "priority"),
         links=common.links(source=common.url(payload.get("issueUrl"), "issueUrl")),
-        labels=labelled(
-            ("issue_id", issue),
-            ("policy", _listed(payload.get("alertPolicyNames"))),
-            ("condition", conditions),
-            ("entities", _listed(payload.get("impactedEntities"))),
-            ("workflow", payload.get("workflowName")),
-            ("incidents", payload.get("totalIncidents")),
-        ),
+        labels=labels,
         occurred_at=occurred,
         identity={"issue": issue},
         raw=payload,
     )
-    return Normalized((alert,), (), notes)
+    return Normalized((alert,), (), notes + unread)
 
 
 # --- Azure Monitor -----------------------------------------------------------------------------

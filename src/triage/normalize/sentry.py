@@ -26,9 +26,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from triage.models import Alert, Status
+from triage.models import Alert, Priority, Status
 from triage.normalize import common
 from triage.normalize.common import Normalized, Skipped
+from triage.normalize.vendors import stated_priority
 
 SOURCE = "sentry"
 
@@ -45,6 +46,8 @@ _ISSUE_STATUS |= {"ignored": Status.RESOLVED}
 _HOOK_RESOURCE = re.compile(r"[a-z][a-z_]{0,63}")
 _METRIC_STATUS = {"critical": Status.FIRING, "warning": Status.FIRING, "resolved": Status.RESOLVED}
 _MAX_TAGS = 16
+#: Where an event's `priority` tag is named in a note.
+_TAG_PRIORITY = "sentry tag priority"
 
 
 def matches(payload: dict[str, Any]) -> bool:
@@ -129,6 +132,7 @@ def _issue(data: dict[str, Any], action: str, raw: dict[str, Any]) -> Normalized
     ]
     # A state change happens when the webhook is sent; the issue's own times are its events'.
     occurred = common.timestamp(issue.get("firstSeen")) if action == "created" else None
+    stated, unread = _priority(labels, ("sentry data.issue.priority", issue.get("priority")))
     return _one(
         Alert(
             source=SOURCE,
@@ -142,7 +146,7 @@ def _issue(data: dict[str, Any], action: str, raw: dict[str, Any]) -> Normalized
                 f"Sentry issue {issue_id}",
                 field="data.issue.title",
             ),
-            priority=common.priority(issue.get("priority")),
+            priority=stated,
             severity=common.word(issue.get("level"), "level"),
             description=_description(body),
             links=common.links(
@@ -153,7 +157,8 @@ def _issue(data: dict[str, Any], action: str, raw: dict[str, Any]) -> Normalized
             occurred_at=occurred or common.now(),
             identity={"issue_id": issue_id},
             raw=raw,
-        )
+        ),
+        unread,
     )
 
 
@@ -192,13 +197,14 @@ def _event_alert(data: dict[str, Any], raw: dict[str, Any]) -> Normalized:
         f"Sentry issue {issue_id}",
         field="data.event.title",
     )
+    stated, unread = _priority(labels, (_TAG_PRIORITY, tags.get("priority")))
     return _one(
         Alert(
             source=SOURCE,
             status=Status.FIRING,
             title=title,
             team=common.line(tags.get("team"), "tag team", common.LABEL_VALUE_MAX, shown=True),
-            priority=common.priority(tags.get("priority")),
+            priority=stated,
             severity=common.word(event.get("level"), "level"),
             description=_description(body),
             links=common.links(event=common.url(event.get("web_url"), "web_url")),
@@ -208,7 +214,8 @@ def _event_alert(data: dict[str, Any], raw: dict[str, Any]) -> Normalized:
             or common.now(),
             identity={"issue_id": issue_id},
             raw=raw,
-        )
+        ),
+        unread,
     )
 
 
@@ -262,13 +269,14 @@ def normalize_legacy(payload: dict[str, Any]) -> Normalized:
         f"Sentry issue {issue_id}",
         field="event.title",
     )
+    stated, unread = _priority(labels, (_TAG_PRIORITY, tags.get("priority")))
     return _one(
         Alert(
             source=SOURCE,
             status=Status.FIRING,
             title=title,
             team=common.line(tags.get("team"), "tag team", common.LABEL_VALUE_MAX, shown=True),
-            priority=common.priority(tags.get("priority")),
+            priority=stated,
             severity=common.word(payload.get("level"), "level"),
             description=_description(body),
             links=common.links(issue=common.url(payload.get("url"), "url")),
@@ -276,7 +284,8 @@ def normalize_legacy(payload: dict[str, Any]) -> Normalized:
             occurred_at=common.timestamp(event.get("timestamp")) or common.now(),
             identity={"issue_id": issue_id},
             raw=payload,
-        )
+        ),
+        unread,
     )
 
 
@@ -334,14 +343,18 @@ def normalize_service_hook(payload: dict[str, Any]) -> Normalized:
         f"Sentry issue {issue_id}",
         field="group.title",
     )
+    stated, unread = _priority(
+        labels,
+        ("sentry group.priority", group.get("priority")),
+        (_TAG_PRIORITY, tags.get("priority")),
+    )
     return _one(
         Alert(
             source=SOURCE,
             status=Status.FIRING,
             title=title,
             team=common.line(tags.get("team"), "tag team", common.LABEL_VALUE_MAX, shown=True),
-            priority=common.priority(group.get("priority"))
-            or common.priority(tags.get("priority")),
+            priority=stated,
             severity=common.word(group.get("level"), "group.level"),
             description=_description(body),
             links=common.links(
@@ -355,7 +368,8 @@ def normalize_service_hook(payload: dict[str, Any]) -> Normalized:
             or common.now(),
             identity={"issue_id": issue_id},
             raw=payload,
-        )
+        ),
+        unread,
     )
 
 
@@ -448,5 +462,13 @@ def _description(parts: list[str]) -> str:
     )
 
 
-def _one(alert: Alert) -> Normalized:
-    return Normalized((alert,))
+def _priority(
+    labels: dict[str, str], *stated: tuple[str, Any]
+) -> tuple[Priority | None, tuple[str, ...]]:
+    """The first priority stated that triage reads; when none is, a note for each value stated,
+    the first kept as the label `priority` (`vendors.stated_priority`)."""
+    return stated_priority(labels, *stated, read=common.priority)
+
+
+def _one(alert: Alert, notes: tuple[str, ...] = ()) -> Normalized:
+    return Normalized((alert,), (), notes)

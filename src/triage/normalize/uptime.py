@@ -36,7 +36,14 @@ from triage.models import Alert, Status
 from triage.normalize import common
 from triage.normalize.common import Normalized, Skipped
 from triage.normalize.generic import dated
-from triage.normalize.vendors import first_given, labelled, paragraphs, quiet, untitled
+from triage.normalize.vendors import (
+    first_given,
+    labelled,
+    paragraphs,
+    quiet,
+    stated_priority,
+    untitled,
+)
 
 PINGDOM = "pingdom"
 DYNATRACE = "dynatrace"
@@ -76,11 +83,23 @@ def normalize_pingdom(payload: dict[str, Any]) -> Normalized:
         ("state_changed_utc_time", payload.get("state_changed_utc_time")),
     )
     occurred, notes = dated(when, f"pingdom {when_at}")
+    labels = labelled(
+        ("check_id", check_id),
+        ("check_type", payload.get("check_type")),
+        ("host", params.get("hostname")),
+        ("url", params.get("full_url")),
+        ("tags", _names(payload.get("tags"))),
+        ("previous_state", payload.get("previous_state")),
+        ("state", state),
+    )
+    stated, unread = stated_priority(
+        labels, ("pingdom importance_level", importance), read=common.priority
+    )
     alert = Alert(
         source=PINGDOM,
         status=status,
         title=common.first_title(payload.get("check_name"), f"Pingdom check {check_id}"),
-        priority=common.priority(importance),
+        priority=stated,
         severity=importance,
         description=paragraphs(
             payload.get("description"),
@@ -88,20 +107,12 @@ def normalize_pingdom(payload: dict[str, Any]) -> Normalized:
             payload.get("custom_message"),
         ),
         links=common.links(check=common.url(params.get("full_url"), "check_params.full_url")),
-        labels=labelled(
-            ("check_id", check_id),
-            ("check_type", payload.get("check_type")),
-            ("host", params.get("hostname")),
-            ("url", params.get("full_url")),
-            ("tags", _names(payload.get("tags"))),
-            ("previous_state", payload.get("previous_state")),
-            ("state", state),
-        ),
+        labels=labels,
         occurred_at=occurred,
         identity={"check": check_id},
         raw=payload,
     )
-    return Normalized((alert,), (), notes)
+    return Normalized((alert,), (), notes + unread)
 
 
 def _names(value: Any) -> str:

@@ -19,12 +19,15 @@ and Null, a recovery from No Data, resolve; No Data changes no ticket), Opsgenie
 action or event (acknowledged, a note, a new responder …) changes no ticket (Skipped),
 and PagerDuty's test event (pagey.ping) is Skipped as `test_notification`.
 Priorities P1..P5 are these tools' five-step scale: P1 critical, P2 high, P3 medium, P4 and P5
-low (a generic alert's P0..P3 scale is another).
+low (a generic alert's P0..P3 scale is another). A stated priority no reader takes is named in a
+note for the log and kept as the label `priority` (`stated_priority`, which the other tools'
+readers use too).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from triage.errors import InvalidAlertError
@@ -50,6 +53,33 @@ def priority(value: Any) -> Priority | None:
     if isinstance(value, str) and value.strip().lower() in _FIVE_STEPS:
         return _FIVE_STEPS[value.strip().lower()]
     return common.priority(value)
+
+
+def stated_priority(
+    labels: dict[str, str],
+    *stated: tuple[str, Any],
+    read: Callable[[Any], Priority | None] = priority,
+) -> tuple[Priority | None, tuple[str, ...]]:
+    """The first priority a tool states, of the (field, value) pairs given in the order read,
+    that `read` takes (these tools' P1..P5 scale first); when none is, `unread_priority`."""
+    for _, value in stated:
+        found = read(value)
+        if found is not None:
+            return found, ()
+    return None, unread_priority(labels, *stated)
+
+
+def unread_priority(labels: dict[str, str], *stated: tuple[str, Any]) -> tuple[str, ...]:
+    """Notes for the log naming each (field, value) stated that no reader took
+    (`common.stated_priority`); the first such value stays visible as the label `priority`,
+    unless `labels` already hold one."""
+    notes: list[str] = []
+    for field, value in stated:
+        _, unread = common.stated_priority(value, field)
+        if unread and "priority" not in labels:
+            common.add_label(labels, "priority", common.flat(value))
+        notes.extend(unread)
+    return tuple(notes)
 
 
 def _description(value: Any) -> str:
@@ -164,6 +194,8 @@ def normalize_datadog(payload: dict[str, Any]) -> Normalized:
     when_at, when = _filled_at(*((key, payload.get(key)) for key in _DD_DATES))
     occurred, notes = dated(when, f"datadog {when_at}")
     link = _filled(payload.get("link"), payload.get("url"))
+    labels = _dd_labels(payload, org_id, monitor, scope, transition, tags)
+    stated, unread = _dd_priority(payload, head, labels)
     alert = Alert(
         source=DATADOG,
         status=status,
@@ -173,16 +205,16 @@ def normalize_datadog(payload: dict[str, Any]) -> Normalized:
             f"Datadog monitor {monitor or org_id}",
         ),
         team=common.word(_tag(tags, "team"), "team"),
-        priority=_dd_priority(payload, head),
+        priority=stated,
         severity=_dd_severity(_filled(payload.get("alert_type"), nested.get("type")), transition),
         description=_dd_body(body, _filled(payload.get("alert_status"), nested.get("status"))),
         links=common.links(source=common.url(link, "link")),
-        labels=_dd_labels(payload, org_id, monitor, scope, transition, tags),
+        labels=labels,
         occurred_at=occurred,
         identity=_dd_identity(payload, org_id, monitor, name, scope),
         raw=payload,
     )
-    return Normalized((alert,), (), notes)
+    return Normalized((alert,), (), notes + unread)
 
 
 #: Where templates put $EVENT_MSG or $TEXT_ONLY_MSG, in the order read.
@@ -217,18 +249,23 @@ def _dd_scope(payload: dict[str, Any], nested: dict[str, Any]) -> str:
     return common.ident_or_none(given, "alert_scope") or ""
 
 
-def _dd_priority(payload: dict[str, Any], head: re.Match[str] | None) -> Priority | None:
+def _dd_priority(
+    payload: dict[str, Any], head: re.Match[str] | None, labels: dict[str, str]
+) -> tuple[Priority | None, tuple[str, ...]]:
     """$ALERT_PRIORITY as `alert_priority`, else as `severity` or `priority` when it is on
     Datadog's P1..P5 scale (a template's `priority` may be $PRIORITY, the event's "normal" or
-    "low", which is no ticket's priority), else the title's "[P2]"."""
+    "low", which is no ticket's priority), else the title's "[P2]"; when none is read, a note
+    for an `alert_priority` stated (`unread_priority`)."""
     stated = priority(payload.get("alert_priority"))
     if stated is not None:
-        return stated
+        return stated, ()
     for key in ("severity", "priority"):
         value = payload.get(key)
         if isinstance(value, str) and value.strip().lower() in _FIVE_STEPS:
-            return _FIVE_STEPS[value.strip().lower()]
-    return priority(head["priority"]) if head else None
+            return _FIVE_STEPS[value.strip().lower()], ()
+    if head and head["priority"]:
+        return priority(head["priority"]), ()
+    return None, unread_priority(labels, ("datadog alert_priority", payload.get("alert_priority")))
 
 
 def _dd_labels(
@@ -361,19 +398,20 @@ def normalize_opsgenie(payload: dict[str, Any]) -> Normalized:
         ("alert.updatedAt", alert.get("updatedAt")), ("alert.createdAt", alert.get("createdAt"))
     )
     occurred, notes = dated(when, f"opsgenie {when_at}")
+    stated, unread = stated_priority(labels, ("opsgenie alert.priority", alert.get("priority")))
     parsed = Alert(
         source=OPSGENIE,
         status=Status.FIRING if action in _OG_FIRING else Status.RESOLVED,
         title=common.first_title(alert.get("message"), alias, f"Opsgenie alert {alert_id}"),
         team=common.word(common.obj_or_empty(alert.get("details")).get("team"), "team"),
-        priority=priority(alert.get("priority")),
+        priority=stated,
         description=_description(alert.get("description")),
         labels=labels,
         occurred_at=occurred,
         identity={"alias": alias} if alias else {"alert_id": alert_id},
         raw=payload,
     )
-    return Normalized((parsed,), (), notes)
+    return Normalized((parsed,), (), notes + unread)
 
 
 # --- PagerDuty ---------------------------------------------------------------------------------
@@ -418,6 +456,13 @@ def normalize_pagerduty(payload: dict[str, Any]) -> Normalized:
     ):  # fmt: skip
         common.add_label(labels, key, value)
     occurred, notes = dated(event.get("occurred_at"), "pagerduty event.occurred_at")
+    stated, unread = stated_priority(
+        labels,
+        (
+            "pagerduty event.data.priority.summary",
+            common.obj_or_empty(data.get("priority")).get("summary"),
+        ),
+    )
     alert = Alert(
         source=PAGERDUTY,
         status=Status.FIRING if kind in _PD_FIRING else Status.RESOLVED,
@@ -425,7 +470,7 @@ def normalize_pagerduty(payload: dict[str, Any]) -> Normalized:
             data.get("title"), data.get("summary"), f"PagerDuty incident {incident}"
         ),
         team=common.word(teams[0].get("summary") if teams else None, "team"),
-        priority=priority(common.obj_or_empty(data.get("priority")).get("summary")),
+        priority=stated,
         severity=common.word(data.get("urgency"), "urgency"),
         description=_description(data.get("description")),
         links=common.links(
@@ -437,4 +482,4 @@ def normalize_pagerduty(payload: dict[str, Any]) -> Normalized:
         identity={"incident": incident},
         raw=payload,
     )
-    return Normalized((alert,), (), notes)
+    return Normalized((alert,), (), notes + unread)
