@@ -68,15 +68,6 @@ def test_an_alarm_nested_deeper_than_one_forward_is_a_clear_error() -> None:
         decode_body(json.dumps(nested))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: normalize/__init__.py recognise_body passes aws_notices the OUTER envelope "
-        "(`_sns_envelope(body)`), so a forwarded AWS notice is keyed by the fan-in topic's "
-        "account and region, not its own: another fingerprint than when sent once. It should "
-        "pass the innermost envelope (the one decode_body unwrapped last)"
-    ),
-)
 def test_a_forwarded_aws_notice_keeps_its_own_topics_account_and_region() -> None:
     """A Run Command notice forwarded through the fan-in topic (another account and region)
     is the incident it is when sent once: its own topic names its account and region."""

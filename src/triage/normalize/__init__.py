@@ -24,13 +24,7 @@ from typing import Any
 
 import pydantic
 
-from triage.decode import (
-    SNS_CONFIRMATIONS,
-    decode_body,
-    is_sns_envelope,
-    load_json,
-    object_of,
-)
+from triage.decode import SNS_CONFIRMATIONS, decode_envelope, is_sns_envelope
 from triage.errors import DecodeError, InvalidAlertError, TriageError, UnknownFormatError
 from triage.normalize import (
     alertmanager,
@@ -200,7 +194,12 @@ FORMATS: tuple[Format, ...] = (
     Format("statuspage", statuspage.matches, statuspage.normalize, _keys("meta")),
     Format("raygun", raygun.matches, raygun.normalize, _keys("error")),
     Format("kapacitor", kapacitor.matches, kapacitor.normalize, _keys("details")),
-    Format("freshping", freshping.matches, freshping.normalize, _keys("webhook_event_data", "check_state_name")),
+    Format(
+        "freshping",
+        freshping.matches,
+        freshping.normalize,
+        _keys("webhook_event_data", "check_state_name"),
+    ),
     Format("graylog", graylog.matches, graylog.normalize, _keys("event_definition_id")),
     Format("librato", librato.matches, librato.normalize, _keys("trigger_time", "payload")),
     Format(
@@ -234,7 +233,7 @@ def normalize_body(body: str | bytes, *, sentry_resource: str | None = None) -> 
 def recognise_body(body: str | bytes, *, sentry_resource: str | None = None) -> Recognised:
     """Like `normalize_body`, naming the format too."""
     try:
-        payload = decode_body(body)
+        payload, envelope = decode_envelope(body)
     except DecodeError as exc:
         if _is_text(body):
             raise DecodeError(f"{exc}; {RAW_TEXT_HINT}") from None
@@ -250,7 +249,8 @@ def recognise_body(body: str | bytes, *, sentry_resource: str | None = None) -> 
     try:
         return _recognise(payload)
     except UnknownFormatError as exc:
-        envelope = _sns_envelope(body)
+        # The innermost notification's topic: a notice forwarded through a second topic is
+        # keyed by its own account and region, as when it is sent once.
         if aws_notices.matches(payload):
             return _aws_notice(payload, envelope)
         if envelope is not None:
@@ -298,17 +298,6 @@ def _aws_notice(payload: dict[str, Any], envelope: dict[str, Any] | None) -> Rec
     read the body, so those formats' alerts stay as they are."""
     parsed = _parse("aws-notice", lambda p: aws_notices.normalize(p, envelope), payload)
     return Recognised("aws-notice", parsed)
-
-
-def _sns_envelope(body: str | bytes) -> dict[str, Any] | None:
-    """The SNS notification envelope `body` is, or None (read again: only for a body no
-    format read, whose notice may need the topic, or whose error names SNS)."""
-    try:
-        text = bytes(body).decode("utf-8") if isinstance(body, bytes | bytearray) else body
-        outer = object_of(load_json(text, "body"), "body")
-    except (TriageError, UnicodeDecodeError):
-        return None
-    return outer if is_sns_envelope(outer) else None
 
 
 def normalize_payload(payload: dict[str, Any]) -> Normalized:
