@@ -151,6 +151,9 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     -p X, mongo -p X, twine/influx/racadm -p X,
                                     redis-cli -a X, cqlsh/rabbitmqadmin -p X,
                                     sqlcmd/bcp/ipmitool/zip/mosquitto_pub -P X, 7z -pX,
+                                    osql/isql/tsql -P X, ncftp(put|get) -p X, macOS
+                                    security add-generic-password -w X, jq --arg
+                                    password X,
                                     ssh-keygen -N X, snmpwalk -A X -X Y, ldappasswd -w/-a/-s
                                     X (glued too, -PX, where the command's parser takes it
                                     so), smbclient -U user%X (or 'user%X'), lftp -u user,X,
@@ -224,10 +227,12 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     - POSTGRES_PASSWORD=a b c, an ini or .env password = a b c;
                                     a YAML block scalar (password: |) whole, raw or escaped;
                                   - a string that is wholly NAME=value (docker inspect's Env,
-                                    systemd's Environment="…"), to its closing quote (an
-                                    escaped \\"NAME=…\\" inside a JSON string to its escaped
-                                    one); of PGPASSWORD=X pg_dump -h …, a command after the
-                                    value, the first word only, there and in a YAML list;
+                                    systemd's Environment="…", in single quotes too, each of
+                                    several: Environment="A=1" "DB_PASSWORD=…"), to its
+                                    closing quote (an escaped \\"NAME=…\\" inside a JSON
+                                    string to its escaped one); of PGPASSWORD=X pg_dump -h
+                                    …, a command after the value, the first word only, there
+                                    and in a YAML list;
                                   - a secret field of a data class's or a map's toString
                                     (Config(password=a b, url=…), {db.password=a b, …}) and of
                                     Go's %+v struct (&{Host:db Password:a b User:app}), to the
@@ -355,11 +360,21 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     secret's name (| Password | … |, <td>password</td><td>…)
                                     (`tables`);
                                   - a password known by its place: Oracle's user/pw@db,
-                                    ldap* -w, plink -pw, psexec -p, Windows' /p: /pass: /RP,
-                                    net use and net user, a value piped (or given as a
-                                    here-string, <<<) into --password-stdin, chpasswd, passwd
-                                    --stdin or sudo -S, vault login <token>, a secret
-                                    store's --value/--body/--secret-string, a multipart form's
+                                    ldap* -w, plink -pw, psexec -p, Windows' /p: /pass: /RP
+                                    and -p: -password: (winrs; a lone * stays), netdom's
+                                    /PasswordD:, ksetup's /SetComputerPassword X, net use and
+                                    net user, smbclient //server/share X, ansible-vault
+                                    encrypt_string X, an ftp script's user NAME X (after
+                                    open host or the ftp client named; prose's "user alice
+                                    left" stays)
+                                    and the protocol's PASS X (after USER, or after quote),
+                                    a value piped (or given as a here-string, <<<) into
+                                    --password-stdin, chpasswd, passwd --stdin, sudo -S,
+                                    vncpasswd, gpg --passphrase-fd 0, cryptsetup
+                                    --key-file=-, gcloud secrets versions add --data-file=-
+                                    or docker secret create NAME -, vault login <token>, a secret
+                                    store's --value/--body/--secret-string, sops --set's
+                                    value ('["db"]["password"] "X"'), a multipart form's
                                     field, a stack trace's PDO/mysqli/ldap_bind/ftp_login
                                     arguments, code logging in with a user and a password by
                                     their place (HTTPBasicAuth('u', '…'), auth = ('u', '…'),
@@ -367,10 +382,19 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     SetBasicAuth("u", "…")), a setter's literal (setPassword("…"),
                                     .password("…")) (`positional`).
                                   What stays: a bare PWD=/srv/app (the working directory); a
-                                  value that is wholly a template's placeholder (${{ secrets.X
-                                  }}, {{ .Values.x }}, ${X}, $X, %s; but the default of ${X:-…}
-                                  goes, and so does a quoted literal inside a placeholder,
-                                  {{ pw | default("…") }}); a word saying the secret's state
+                                  value that is wholly a reference to the secret, which says
+                                  where it comes from (a reference stays, a literal goes): a
+                                  template's placeholder (${{ secrets.X }}, {{ .Values.x }},
+                                  ${X}, $X, %s; but the default of ${X:-…} goes, and so does a
+                                  quoted literal inside a placeholder, {{ pw | default("…")
+                                  }}), a command's output ($(cat /run/secrets/pg), `vault read
+                                  …`, ${X:-$(cat f)}; echo's and printf's are literals, and
+                                  go), %X%, $env:X, Serverless' ${ssm:…} and ${file(…):…},
+                                  CloudFormation's !Ref X, a placeholder in angle brackets
+                                  (<redacted>, <your-api-token>; no digits: <Zq7xK9pL> goes);
+                                  a word of prose after a password option, which is talked
+                                  about, not given (the zip -P option, sshpass -p is unsafe,
+                                  the --password flag); a word saying the secret's state
                                   (password: rotated, YES, null, expired, hidden, not set,
                                   ****); a plural
                                   name's count (passwords: 3 rotated); Terraform's (sensitive
@@ -383,7 +407,9 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   pbkdf2_sha256$…), in full; a Redis ACL user's #<sha256> and
                                   !<sha256>
     [REDACTED:email]              e-mail addresses (not a URL's user and host,
-                                  http://user@host.example.com/, nor a git remote's git@host:)
+                                  http://user@host.example.com/, a git remote's git@host:, nor
+                                  a login at a host: rsync's user@host::module, scp's
+                                  user@host:/path, ssh's ssh -p 22 user@host)
     [REDACTED:card-number]        payment card numbers (15 or 16 digits, grouped or not, with a
                                   card network's prefix and a valid Luhn check digit)
     [REDACTED:credential]         exact values the process holds (`hold`, and a Redactor's
@@ -416,6 +442,11 @@ the decoded text is not decoded again.
 
 JSON text inside a JSON string inside a JSON string (escaped twice: `\\\\\\"`) is read a level
 down, up to four levels: each such string is decoded, redacted as text and written back.
+Any text whose escapes are escaped again (YAML, an INI file or JSON quoted into a JSON string
+once more: `"db:\\\\n  password: …\\\\n  host: x"`, `\\\\t`, `\\\\r\\\\n`, `\\\\"`) is read a level
+down too, every pass there (the JSON strings that hold such escapes, or else the whole text):
+what it finds is put back where it stood, every other byte as it was, so the lines after a
+secret stay.
 
 Text whose names are disguised (HTML character references such as `password&#61;…`, escaped
 punctuation such as JSON's `\\u0022`, Go's `\\u0026` or nginx's `\\x22`, escaped letters

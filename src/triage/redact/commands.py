@@ -20,6 +20,7 @@ from triage.redact.names import (
 from triage.redact.rule import (
     _CONTINUATION,
     _INNER_QUOTE,
+    _PROSE_AFTER_OPTION,
     _QUOTED_CHAR,
     _SHELL_DOUBLE_QUOTED,
     _quoted_char,
@@ -62,7 +63,8 @@ _PASSWORD_OPTIONS = (
     ("redis-cli", ("-a",)),
     ("cqlsh|rabbitmqadmin", ("-p",)),
     ("mosquitto_(?:pub|sub|rr)", ("-P",)),
-    ("sqlcmd|bcp|ipmitool|zip|unzip", ("-P",)),
+    ("sqlcmd|bcp|ipmitool|zip|unzip|osql|isql|tsql", ("-P",)),
+    (r"security[ \t]{1,3}add-(?:generic|internet)-password", ("-w",)),
     ("ssh-keygen", ("-N", "-P")),
     ("snmp(?:walk|bulkwalk|get|getnext|bulkget|set|table|trap)", ("-A", "-X")),
     # ldappasswd's -a is the old password and -s the new one, besides the bind's -w.
@@ -75,6 +77,7 @@ _PASSWORD_OPTIONS = (
     ("(?i:psexec(?:64)?)", ("-p",)),
     (r"openssl[ \t]{1,3}enc", ("-k",)),
     ("(?:un)?rar", ("-p",)),
+    ("ncftp(?:put|get|ls|batch)?", ("-p",)),
 )
 #: The commands whose password option takes its value glued to it only.
 _GLUED_OPTION = re.compile("7za?|(?:un)?rar")
@@ -94,9 +97,14 @@ _PORT_MAPPING = re.compile(
 )
 
 
+#: A word of prose where an option's value would stand (`_PROSE_AFTER_OPTION`).
+_PROSE = re.compile(_PROSE_AFTER_OPTION)
+
+
 def _command_passwords(match: re.Match[str]) -> str:
     """A command line (`command`, then `args`) with the value of each of its password options
-    (`_PASSWORD_OPTIONS`) replaced, its quotes kept; an empty one (`-N ''`) stays."""
+    (`_PASSWORD_OPTIONS`) replaced, its quotes kept; an empty one (`-N ''`) and a word of
+    prose (`_PROSE`: "the zip -P option is insecure") stay."""
     command = match["command"]
     options = next(o for c, o in _PASSWORD_OPTIONS if re.fullmatch(c, command) is not None)
     glued = _GLUED_OPTION.fullmatch(command) is not None
@@ -114,6 +122,7 @@ def _command_passwords(match: re.Match[str]) -> str:
             and not value.startswith("-")
             and value not in ("''", '""')
             and not (_PORT_MAPPING.fullmatch(value))
+            and _PROSE.fullmatch(value) is None
         ):
             if not value.lstrip("\\\"'").startswith("[REDACTED"):
                 quote_mark = _quote_mark(value)
@@ -336,7 +345,9 @@ COMMAND_RULES: tuple[
         *("mongo", "redis-cli", "sqlcmd", "ipmitool", "ssh-keygen", "snmp", "twine"),
         # cqlsh by its `lsh` and the gap after it: the letter `c` starts no other needle looked
         # for as written, and would add to the positions every text's search tries.
-        *("lsh ", "lsh\t", "rabbitmqadmin", "mosquitto_"),
+        *("lsh ", "lsh\t", "rabbitmqadmin", "mosquitto_", "ncftp", "isql", "osql", "tsql"),
+        "add-generic-password",
+        "add-internet-password",
     ),
     # smbclient's (and rpcclient's, net's) -U user%password; lftp's -u user,password; the
     # password quoted or not, or the pair quoted whole (`-U 'bob%…'`).
@@ -391,7 +402,7 @@ COMMAND_RULES: tuple[
         rf"({_COMMAND_START}{_COMMAND_PATH}sshpass{_COMMAND_END}[ \t]"
         + _up_to(r"-p[ \t]{0,3}", 100)
         + r"(?<![\w-])-p[ \t]{0,3}"
-        r"(?P<q>\\?[\"'])?)(?![\s-])(?!\[REDACTED)"
+        rf"(?P<q>\\?[\"'])?)(?![\s-])(?!\[REDACTED|{_PROSE_AFTER_OPTION})"
         rf"(?(q){_QUOTED_CHAR}{{1,256}}+|(?:[^\s\"'|;&\\]|\\(?![\"'])){{1,256}})",
         _replaced_value("[REDACTED:password]"),
         "sshpass",
@@ -400,7 +411,10 @@ COMMAND_RULES: tuple[
     # scheme://…, a URL with its own rule; not docker's -u 1000:1000, a user and a group id),
     # --password value, --db-password value.
     _rule(
-        r"((?<![\w-])(?:-[uU][ \t=]{0,3}|--(?:proxy-)?user[ \t=]{1,3}|--auth[ \t=]{1,3}"
+        # Not a Windows tool's user (`winrs -u:admin`, `-user:admin`, `-username:admin`): its
+        # password is an option of its own.
+        r"((?<![\w-])(?:-[uU](?!:|ser(?:name)?:)[ \t=]{0,3}|--(?:proxy-)?user[ \t=]{1,3}"
+        r"|--auth[ \t=]{1,3}"
         # HTTPie's (and xh's) -a user:password; elsewhere -a is any option.
         rf"|{_COMMAND_START}(?:https?|xhs?)[ \t]{_up_to('-a', 200)}(?<![\w-])-a[ \t]{{1,3}})"
         r"(?P<uq>\\?[\"'])?"
@@ -427,6 +441,7 @@ COMMAND_RULES: tuple[
     _rule(
         r"(-(?<![\w-]-)(?:(?:src|dest)?(?:store|key)pass|pass(?:word|phrase|in|out)?)"
         r"(?:[ \t]{1,3}|=)(?P<q>\\?[\"'])?(?:pass:)?+)(?!\[REDACTED|-)(?!(?:env|file|fd):|stdin\b)"
+        rf"(?!(?<=[ \t]){_PROSE_AFTER_OPTION})"
         rf"(?(q){_QUOTED_CHAR}{{1,512}}+|(?:[^\s\"'\\]|\\(?![\"'])|{_INNER_QUOTE}){{1,512}}+)",
         _replaced_value("[REDACTED:password]"),
         "pass",
@@ -480,7 +495,9 @@ COMMAND_RULES: tuple[
     # under a vendor's key stays (`--routing-key orders`, `--service-key payments`:
     # `_option_value`).
     _rule(
-        r"((?<![\w-])--(?:[A-Za-z0-9]{1,20}-){0,4}(?:password|passwd|passphrase|secret|pass|pat"
+        # jq's `--arg NAME VALUE` (`--argjson`) under a secret's name too.
+        r"((?<![\w-])--(?:arg(?:json)?[ \t]{1,3}[A-Za-z0-9]{0,20}[_-]?|(?:[A-Za-z0-9]{1,20}-){0,4})"
+        r"(?:password|passwd|passphrase|secret|pass|pat"
         r"|(?:auth|access|refresh|session)?token"
         r"|(?:api|access|private|signing|encryption|routing|service|integration|license|insert"
         r"|master|auth|subscription|functions|app|application|sdk|account)-key"
@@ -495,7 +512,8 @@ COMMAND_RULES: tuple[
         + _CONTINUATION
         + r"?(?P<q>\\?[\"'])?)(?!(?:\\?[\"'])?\[REDACTED|-|[<>|]|"
         + _CONTINUATION
-        + ")"
+        # Nor a word of prose after a space: the option talked about ("the --password flag").
+        + rf"|(?<=[ \t]){_PROSE_AFTER_OPTION})"
         rf"{_TEMPLATE_VALUE}(?(q){_QUOTED_CHAR}{{1,512}}+(?P<closed>(?P=q))?"
         rf"""|(?:[^\s"'&;]|{_INNER_QUOTE}){{1,512}})""",
         _option_value,

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from triage.redact.calls import CODE_READ, call_literals_redacted
 from triage.redact.names import (
+    _PLACEHOLDER,
     _SECRET_NAME,
     _SECRET_NAME_NEEDLES,
     _STATE_WORDS,
@@ -148,6 +149,8 @@ def _keep_quotes(match: re.Match[str]) -> str:
         return f"{match['head']}{unclosed}[REDACTED:password]"
     if match["list"]:
         return f"{match['head']}{match['list']}[REDACTED:password]{match['lq']}"
+    if match["subst"]:
+        return f"{match['head']}{match['sdefault']}[REDACTED:password]"
     if match["shell"]:
         if _PLACEHOLDER_FOUND.search(match[0], match.end("shell") - match.start()):
             return match[0]
@@ -206,19 +209,38 @@ _COMMAND_AFTER_VALUE = (
     r"(?:[A-Za-z][\w.-]{0,64}+[ \t]{1,8}+-{1,2}[A-Za-z]|\.{0,2}/[\w.-])"
 )
 
+#: After a value's backslash: an escaped line break or tab (JSON's, inside a string) before
+#: the next line's `name:` or `name=` (indented, a YAML list's item), which ends the value.
+_ESCAPED_NEXT_PAIR = (
+    r"[nrt](?:\\[nrt]|[ \t]){0,40}+(?:-[ \t]{1,8}+)?[A-Za-z_][\w.-]{0,64}+[ \t]{0,3}[:=]"
+)
+
 #: A string that is wholly `NAME=value`: what follows its `=`, its name before it, and the two.
 #: A string opened by an escaped quote (`\\"NAME=…\\"` inside a JSON string: a command's
-#: quoted argument) ends at its escaped closing quote, and the text after it stays.
+#: quoted argument) ends at its escaped closing quote, and the text after it stays. A value
+#: that opens with an escaped quote (`"password=\\"a b\\" host=x"`) is a quoted one, the pair
+#: rule's: it ends at its own closing quote.
 _WHOLE_STRING_CHECKS = (
-    r"(?!-?\[REDACTED)" + _TEMPLATE_VALUE + rf"""(?!(?:{_STATE_WORDS}|\*{{3,64}})\\?")"""
+    r'(?!-?\[REDACTED|\\{1,16}+")' + _TEMPLATE_VALUE + rf"""(?!(?:{_STATE_WORDS}|\*{{3,64}})\\?")"""
 )
-_WHOLE_STRING_VALUE = rf"""{_WHOLE_STRING_CHECKS}(?P<value>(?:[^"\r\n\\]|\\.){{1,512}}+)(?=")"""
+_WHOLE_STRING_VALUE = rf"""{_WHOLE_STRING_CHECKS}(?P<value>(?:[^"\r\n\\]|\\[^nr]){{1,512}}+)(?=")"""
 _WHOLE_STRING_NAME = _LazyPattern(rf"""(?<=")[\w.-]{{0,64}}?{_SECRET_NAME}\Z""", re.IGNORECASE)
 _WHOLE_STRING_PAIR = _LazyPattern(
     r"""(?P<head>(?:(?<=\\")(?P<esc>)|(?<="))"""
     rf"(?P<name>[\w.-]{{0,64}}?{_SECRET_NAME})=){_WHOLE_STRING_CHECKS}"
     rf"""(?P<value>(?(esc){_ESCAPED_QUOTED_CHAR}{{1,512}}+(?=\\")"""
-    rf"""|(?:[^"\r\n\\]|\\.){{1,512}}+(?=")))""",
+    rf"""|(?:[^"\r\n\\]|\\[^nr]){{1,512}}+(?=")))""",
+    re.IGNORECASE,
+)
+#: … in single quotes (systemd's `Environment='NAME=a b'`, a shell's `export 'NAME=a b'`),
+#: which hold no escape.
+_WHOLE_SINGLE_CHECKS = (
+    r"(?!-?\[REDACTED)" + _TEMPLATE_VALUE + rf"(?!(?:{_STATE_WORDS}|\*{{3,64}})')"
+)
+_WHOLE_SINGLE_VALUE = rf"{_WHOLE_SINGLE_CHECKS}(?P<value>[^'\r\n\\]{{1,512}}+)(?=')"
+_WHOLE_SINGLE_NAME = _LazyPattern(rf"(?<=')[\w.-]{{0,64}}?{_SECRET_NAME}\Z", re.IGNORECASE)
+_WHOLE_SINGLE_PAIR = _LazyPattern(
+    rf"(?P<head>(?<=')(?P<name>[\w.-]{{0,64}}?{_SECRET_NAME})=){_WHOLE_SINGLE_VALUE}",
     re.IGNORECASE,
 )
 
@@ -248,6 +270,32 @@ def _unless_command_after(match: re.Match[str]) -> str:
     if _COMMAND_AFTER.match(match["value"]) is not None:
         return match[0]
     return _named_pair(match)
+
+
+def _whole_strings(match: re.Match[str]) -> str:
+    """A string's `NAME=value` replaced (`_unless_command_after`), the name found before the
+    `=` (`_WHOLE_STRING_NAME`) and the pair read from it (`_WHOLE_STRING_PAIR`), as
+    `_from_name` reads one; then each further string's secret pair that the match ran over:
+    an escaped string's value holds the strings after it (`Environment=\\"LANG=C\\"
+    \\"DB_PASSWORD=a b\\" \\"API_TOKEN=c d\\"`, `ExecStart=/usr/bin/env \\"TOKEN=a b\\" app`),
+    which the rule then no longer reads."""
+    text, start, end = match.string, match.start(), match.end()
+    pieces: list[str] = []
+    at = start
+    name = _WHOLE_STRING_NAME.search(text, max(0, start - 512), start)
+    first = None if name is None else _WHOLE_STRING_PAIR.match(text, name.start())
+    if name is not None and first is not None and first.end() <= end:
+        pieces.append(_unless_command_after(first)[start - name.start() :])
+        at = first.end()
+    # Searched to the match's end, and the closing quote after it (`\\"`) that a pair's value
+    # looks ahead for.
+    while (
+        pair := _WHOLE_STRING_PAIR.search(text, max(at, start + 1), end + 2)
+    ) is not None and pair.end() <= end:
+        pieces += (text[at : pair.start()], _unless_command_after(pair))
+        at = pair.end()
+    pieces.append(text[at:end])
+    return "".join(pieces)
 
 
 #: A YAML comment after a value: a `#` after a space.
@@ -388,7 +436,14 @@ PAIR_RULES: tuple[
     # (`_from_name`): started at the name, it tried one after every quote of a JSON text.
     _rule(
         "=" + _WHOLE_STRING_VALUE,
-        _from_name(_WHOLE_STRING_NAME, _WHOLE_STRING_PAIR, _unless_command_after),
+        _whole_strings,
+        *_SECRET_NAME_NEEDLES,
+        flags=re.IGNORECASE,
+    ),
+    # … and in single quotes (`Environment='DB_PASSWORD=a b'`).
+    _rule(
+        "=" + _WHOLE_SINGLE_VALUE,
+        _from_name(_WHOLE_SINGLE_NAME, _WHOLE_SINGLE_PAIR, _unless_command_after),
         *_SECRET_NAME_NEEDLES,
         flags=re.IGNORECASE,
     ),
@@ -433,7 +488,7 @@ PAIR_RULES: tuple[
             rf"(?P<head>{start}[ \t]{{0,40}}+(?P<item>-[ \t]{{1,8}}+)?"
             rf"(?P<name>[\w.-]{{0,64}}?{_SECRET_NAME})"
             r"(?P<sep>:[ \t]{1,64}+|[ \t]{0,3}=(?!=)[ \t]{0,64}+))"
-            r"""(?!(?:[bru]{1,2})?\\?["']|[|>]|\$?\{|<set to the key ')"""
+            r"""(?!(?:[bru]{1,2})?\\{0,16}+["']|[|>]|\$?\{|<set to the key ')"""
             + _TEMPLATE_VALUE
             + rf"""(?!(?:{_STATE_WORDS}|\*{{3,64}})(?![\w*]))(?!\(sensitive(?: value)?\))"""
             + rf"(?P<value>{value})",
@@ -501,8 +556,12 @@ PAIR_RULES: tuple[
         rf"(?:[ \t]{{0,3}}:[ \t]{{0,3}}{_TYPE}[ \t]{{1,3}}(?==[^=]))?{_ASSIGN}"
         r"""(?:[bru]{1,2}(?=\\?["']))?)"""
         # Not a placeholder (`-[REDACTED…`: a shell default already redacted, below; `{[REDACTED…`:
-        # an ODBC value, above), nor the empty default of `${DB_PASSWORD:-}`.
-        r"""(?!\\?(?:""\"|'''|["']|\{)?-?(?:\\?["'])?\[REDACTED|-\})"""
+        # an ODBC value, above; `\\\"[REDACTED…`: one found a level down, its quotes escaped
+        # twice), nor the empty default of `${DB_PASSWORD:-}`.
+        r"""(?!\\{0,16}+(?:""\"|'''|["']|\{)?-?(?:\\{0,16}+["'])?\[REDACTED|-\})"""
+        # Nor a shell's default that is a reference (`${DB_PASSWORD:-$(cat f)}`, read from
+        # the name inside the braces).
+        rf"(?![-=]{_PLACEHOLDER}\}})"
         # Nor an object's opening brace: the name heads a section (`sections.py`).
         r"""(?!\{[ \t\r\n]{0,64}+(?:\\?["'}]|[\w.-]{1,64}+[ \t]{0,8}[:=]))"""
         + _TEMPLATE_VALUE
@@ -545,6 +604,11 @@ PAIR_RULES: tuple[
         # text's): the rest of its line.
         rf"""|(?P<unclosed_triple>""\")[^"\r\n]{{1,{_VALUE_MAX}}}+(?=\r?\n|$)"""
         rf"""|(?P<unclosed_triple_single>''')[^'\r\n]{{1,{_VALUE_MAX}}}+(?=\r?\n|$)"""
+        # A command substitution that only repeats a literal (`$(echo pw)`, `` `printf pw` ``,
+        # a shell default's `${PW:-$(echo pw)}`; one that runs another command is a reference,
+        # kept above): all of it.
+        r"""|(?P<sdefault>[-=]?)(?P<subst>\$\([^()\r\n]{1,512}+\)"""
+        r"""|`[ \t]{0,8}+(?:echo|printf)[ \t][^`\r\n]{1,512}+`)"""
         # A shell variable with a default (${DB_PASSWORD:-hunter2}): only the default goes.
         # Spring's `${db.password:hunter2}` too (`calls.py` took the default; this keeps the
         # name's brace and separator).
@@ -559,8 +623,9 @@ PAIR_RULES: tuple[
         # ends its line inside a JSON string heads what follows, and holds no value; so does
         # one before a log's own `\\n`, a backslash escaped in the JSON string: `\\\\n`). A
         # backslash opens it only before a quote: an escaped backslash is the value's.
-        # An LDAP password's scheme (`{SSHA}`, `{CLEARTEXT}`) is the value's start.
-        rf"""|(?!\\{{1,2}}[nrt])(?P<open>(?:\\?(?:""\"|'''|["']))?)(?:\{{[A-Za-z0-9.-]{{1,32}}+\}})?(?:[^\s&;,"'}}\\]|\\(?!["'])|{_INNER_QUOTE}){{1,{_VALUE_MAX}}}+)""",
+        # An LDAP password's scheme (`{SSHA}`, `{CLEARTEXT}`) is the value's start. An escaped
+        # line break before the next line's pair ends it (`DB_PASSWORD=x\\nHOST=db`).
+        rf"""|(?!\\{{1,2}}[nrt])(?P<open>(?:\\?(?:""\"|'''|["']))?)(?:\{{[A-Za-z0-9.-]{{1,32}}+\}})?(?:[^\s&;,"'}}\\]|\\(?!["']|{_ESCAPED_NEXT_PAIR})|{_INNER_QUOTE}){{1,{_VALUE_MAX}}}+)""",
         _keep_quotes,
         *_SECRET_NAME_NEEDLES,
         flags=re.IGNORECASE,
@@ -644,7 +709,10 @@ TOLD_RULES: tuple[
     # with separators (a date, a time, a version), a path, a URL, a flag, a placeholder or an
     # identifier stays: "the password is incorrect", "password expired on 2026-12-01".
     _rule(
-        r"(?P<head>(?=[ptsamr])(?<![A-Za-z0-9](?<!\\[nrt]))(?:(?P<pw>pass(?:word|wd|phrase|code)s?|pwd?"
+        # Not a name that is an option's value (`vault kv get -field=password secret/db`): the
+        # field it reads, and what follows is the command's next argument.
+        r"(?P<head>(?=[ptsamr])(?<![A-Za-z0-9](?<!\\[nrt]))(?<!=)"
+        r"(?:(?P<pw>pass(?:word|wd|phrase|code)s?|pwd?"
         r"|requirepass|masterauth)|tokens?|secrets?|(?:api|access|secret|auth)[ _-]?key)"
         # "for admin", "for user deploy": only with "is" or ":" after it.
         r"(?:[ \t]{1,3}(?:for|of)[ \t]{1,3}(?:user[ \t]{1,3})?[^\s:]{1,64}+"

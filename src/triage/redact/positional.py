@@ -56,9 +56,16 @@ def _oracle_password(match: re.Match[str]) -> str:
 _STDIN_READER = (
     r"(?:--pass(?:word)?-stdin|chpasswd|passwd[^\n|;&]{0,64}--stdin|--with-token"
     r"|sudo(?:[ \t]{1,3}[^\s|;&]{1,64}+){0,4}?[ \t]{1,3}(?:(?-i:-[A-Za-z]{0,8}S[A-Za-z]{0,8})|--stdin)"
+    # A secret store's value read from the input: gcloud's `--data-file=-`, docker's and
+    # podman's `secret create NAME -`.
+    r"|secrets?[ \t]{1,3}(?:versions[ \t]{1,3}add|create)[^\n|;&]{0,256}?"
+    r"(?:--data-file[ \t=]{1,3}-|[ \t]-)"
+    # vncpasswd's, gpg's `--passphrase-fd 0`, cryptsetup's `--key-file=-`.
+    r"|vncpasswd|--pass(?:phrase|word)-fd[ \t=]{1,3}0|--key-file[ \t=]{1,3}-"
     r"(?![\w-]))"
 )
-_STDIN_READER_NEEDLES = ("stdin", "chpasswd", "with-token", "sudo")
+_STDIN_READER_NEEDLES = ("stdin", "chpasswd", "with-token", "sudo", "secret", "vncpasswd")
+_STDIN_READER_NEEDLES += ("-fd", "key-file")
 
 
 def _piped_value(match: re.Match[str]) -> str:
@@ -156,6 +163,33 @@ def _oracle_or_db2(match: re.Match[str]) -> str:
     return f"{match[0][:start]}{_PLACEHOLDER}{match[0][end:]}"
 
 
+#: `_VALUE`, ending at an escaped line break or tab too (a script's line inside a JSON string).
+_LINE_VALUE = (
+    rf"""(?!\\?["']?\[REDACTED|\$|%[A-Za-z_])(?:(?P<q>\\?["']){_QUOTED_CHAR}{{1,512}}+(?P=q)"""
+    r"""|(?:[^\s"'|;&<>\\]|\\(?![nrt"'])|""" + _INNER_QUOTE + r"){1,512}+)"
+)
+#: An ftp client's session or script before a `user NAME PASSWORD` line: the client named
+#: (`ftp -n host <<EOF`, lftp, sftp) or an `open host` line.
+_FTP_CONTEXT = re.compile(r"(?<![\w-])(?:s?ftp|lftp)(?![\w-])|(?<![\w-])open[ \t]{1,3}[\w.:-]")
+#: The FTP protocol's USER command (a client's debug output, a server's log) before `PASS`.
+_FTP_USER = re.compile(r"(?<![\w-])USER[ \t]{1,3}[^\s\\]")
+#: How far before an ftp line its context is looked for.
+_FTP_CONTEXT_CHARS = 4096
+
+
+def _net_or_ftp(match: re.Match[str]) -> str:
+    """`net use`'s or `net user`'s password replaced (`_value_replaced`); an ftp `user NAME
+    PASSWORD` line's or the protocol's `PASS` line's only when the text before it is an ftp
+    session's (`_FTP_CONTEXT`; a `USER` command before `PASS`, `_FTP_USER`) or a prompt says
+    so (`ftp>`, `quote`): prose that says `user alice …` stays."""
+    if match["ftp"] is not None and not match["prompt"]:
+        before = match.string[max(0, match.start() - _FTP_CONTEXT_CHARS) : match.start()]
+        context = _FTP_USER if match["pass"] else _FTP_CONTEXT
+        if context.search(before) is None:
+            return match[0]
+    return _value_replaced(match)
+
+
 POSITIONAL_RULES: tuple[_Rule, ...] = (
     # Oracle's tools take user/password[@database] (sqlplus, sqlldr, expdp, impdp, exp, imp,
     # rman's target and catalog, dgmgrl; `userid=`), as does SQL*Plus' CONNECT with an `@`.
@@ -185,24 +219,50 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
         flags=re.IGNORECASE,
     ),
     # Windows' options: /p:pw, /pass:pw, /password:pw, /pwd:pw (cmdkey, xfreerdp, wmic,
-    # msdeploy), schtasks' /RP pw.
+    # msdeploy), netdom's /PasswordD: and /PasswordO:, schtasks' /RP pw, ksetup's
+    # /SetComputerPassword pw; with a dash and a colon too (winrs -p:pw, -pass:pw). A lone `*`
+    # asks for the password, and stays.
     _rule(
-        r"(?<=[ \t])/(?:(?:p|pass|password|pwd|pw)[:=]|rp[ \t]{1,3}(?![/*]))"
-        + f"(?P<value>{_VALUE})",
+        r"(?<=[ \t])(?:/(?:(?:p|pass|password[do]?|pwd|pw)[:=]"
+        r"|(?:rp|setcomputerpassword)[ \t]{1,3}(?![/*]))"
+        r"|-(?:p|pass|password|pwd|pw):)" + rf"(?!\*(?:[\s\"]|$))(?P<value>{_VALUE})",
         _value_replaced,
         "/p",
         "/rp",
+        "/setcomputerpassword",
+        "-p",
         flags=re.IGNORECASE,
     ),
     # net use [drive] \\server\share [/user:name] <password> …, net user <name> <password> …; `*` asks.
+    # smbclient //server/share <password>, ansible-vault encrypt_string <password>.
+    # An ftp client's `user NAME PASSWORD` (its script after `open host`, at its `ftp>`
+    # prompt), and the FTP protocol's `PASS password` (after `USER name`, or sent by `quote`
+    # or `literal`), when the text says it is an ftp session's (`_net_or_ftp`).
     _rule(
-        r"(?<![\w-])net[ \t]{1,3}(?:use(?:[ \t]{1,3}(?:[A-Za-z]:|\*))?[ \t]{1,3}\\\\[^\s]{1,256}+"
+        r"(?:(?<![\w-])net[ \t]{1,3}(?:use(?:[ \t]{1,3}(?:[A-Za-z]:|\*))?[ \t]{1,3}\\\\[^\s]{1,256}+"
         # Its switches may come first (`/user:me pw`, `/persistent:no`).
         r"(?:[ \t]{1,3}/[A-Za-z]{1,16}+(?::[^\s]{1,256}+)?){0,4}+"
-        r"|user[ \t]{1,3}(?![/\\])[^\s/]{1,64}+)[ \t]{1,3}(?![/*])" + f"(?P<value>{_VALUE})",
-        _value_replaced,
+        r"|user[ \t]{1,3}(?![/\\])[^\s/]{1,64}+)"
+        # smbclient's password after the service (`smbclient //server/share pw -U alice`).
+        r"|(?<![\w-])smbclient(?:[ \t]{1,3}-[^\s]{1,64}+(?:[ \t]{1,3}(?![/\\-])[^\s]{1,64}+)?){0,8}+"
+        r"[ \t]{1,3}(?://|\\\\)[^\s]{1,256}+"
+        # ansible-vault's string to encrypt (`encrypt_string 'pw' --name 'db_password'`), after
+        # options given with `=`.
+        r"|(?<![\w-])encrypt_string(?:[ \t]{1,3}--?[\w-]{1,64}+=[^\s]{1,256}+){0,8}+"
+        r"|(?:(?<![^\s|;&(\[\"'`=>])|(?<=\\[nt]))(?P<ftp>(?P<prompt>(?:ftp>|quote|literal)[ \t]{1,3})?"
+        r"(?:user[ \t]{1,3}[^\s\\\"']{1,256}+|(?P<pass>(?-i:PASS)))))"
+        rf"[ \t]{{1,3}}(?![/*-])(?P<value>{_LINE_VALUE})",
+        _net_or_ftp,
         "net ",
         "net\t",
+        "smbclient",
+        "encrypt_string",
+        # An ftp session names its client or opens a host first, or sends `PASS`.
+        "ftp",
+        "open ",
+        "open\t",
+        "pass ",
+        "pass\t",
         flags=re.IGNORECASE,
     ),
     # A value echoed, printed or given as a here-string (`cat <<< …`) into a command that reads
@@ -234,14 +294,18 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
         flags=re.IGNORECASE,
     ),
     # A secret store's command setting a value: gh secret set … --body|-b, az keyvault secret
-    # set … --value, aws ssm put-parameter … --value, … secrets create … --data.
+    # set … --value, aws ssm put-parameter … --value, … secrets create … --data; sops' --set
+    # and set, whose tree path's value is the file's, encrypted whatever its key
+    # (`sops --set '["db"]["password"] "…"'`).
     _rule(
-        r"(?<![\w-])(?:secrets?[ \t]{1,3}(?:set|create|put|add|update)|put-parameter)"
+        r"(?<![\w-])(?:(?:secrets?[ \t]{1,3}(?:set|create|put|add|update)|put-parameter)"
         r"(?![\w-])[^\n|;&]{0,512}?(?<![\w-])(?:--value|--body|--data|-b)(?:[ \t]{1,3}|=)"
+        r"|sops(?![\w-])[^\n|;&]{0,512}?\][ \t]{1,8}(?=\\?[\"']))"
         f"(?P<value>{_VALUE})",
         _value_replaced,
         "secret",
         "put-parameter",
+        "sops",
         flags=re.IGNORECASE,
     ),
     # A multipart form's field named like a secret: its value, the line after the part's

@@ -23,6 +23,7 @@ from triage.redact.base64_runs import (
     _redacted_base64,
 )
 from triage.redact.disguises import _hides, _json_unescaped, _unmasked, _visible
+from triage.redact.escaped_twice import escaped_twice, unescaped_once
 from triage.redact.fragments import scrub_cut_fragment
 from triage.redact.held import held
 from triage.redact.logins import login_named_value
@@ -139,7 +140,7 @@ def _scrub_base64(text: str, secrets: tuple[str, ...]) -> str:
 _JSON_STRING = re.compile(r'(?<!\\)"(?:[^"\\]|\\.){0,1048576}+"')
 #: The inside of a JSON string whose text is an object or an array: `{\"`, `[{\"`, `[\"`.
 _ESCAPED_JSON_START = re.compile(r'[ \t]{0,64}+(?:\[[ \t]{0,8}+)?[{\[][ \t]{0,8}+\\"')
-#: How many levels down `_nested_strings` reads JSON escaped in JSON.
+#: How many levels down `_nested_strings` and `_level_down` read JSON escaped in JSON.
 _NESTING_MAX = 4
 
 #: Texts up to this many characters are remembered with their redaction, at most this many of
@@ -207,11 +208,15 @@ class Redactor:
             recent[text] = done
         return done
 
-    def _redacted(self, text: str, secrets: tuple[str, ...]) -> str:
+    def _redacted(self, text: str, secrets: tuple[str, ...], depth: int = 0) -> str:
         if _hides(text):
             text = _visible(text)
         if "\\" in text:
             text = _json_unescaped(text)
+            # Escapes escaped again (YAML quoted into a JSON string twice, `\\\\n`): read a
+            # level down first, where the rules see one level of escapes, as they expect.
+            if depth < _NESTING_MAX and escaped_twice(text):
+                text = self._escaped_twice(text, secrets, depth)
             # JSON quoting JSON that quotes text, handed over without its outer quotes: read a
             # level down first, where the rules read each level's escapes as they should.
             if "\\\\" in text and _ESCAPED_JSON_START.match(text):
@@ -244,6 +249,39 @@ class Redactor:
         if "\\\\" in text and '\\"' in text:
             text = self._nested_strings(text, secrets, 0)
         return scrub_cut_fragment(_scrub_base64(text, secrets))
+
+    def _escaped_twice(self, text: str, secrets: tuple[str, ...], depth: int) -> str:
+        """`text`, which holds escapes escaped again (`escaped_twice`), with each JSON string
+        holding such escapes read a level down (`_level_down`), or, when no JSON string holds
+        them (text handed over without its quotes), the whole text."""
+        strings = [m for m in _JSON_STRING.finditer(text) if escaped_twice(m[0][1:-1])]
+        if not strings:
+            return self._level_down(text, secrets, depth)
+        pieces: list[str] = []
+        last = 0
+        for string in strings:
+            # The inside of the string alone: its escapes are its own, the text around keeps
+            # its quotes as they are.
+            pieces += (
+                text[last : string.start() + 1],
+                self._level_down(string[0][1:-1], secrets, depth),
+            )
+            last = string.end() - 1
+        pieces.append(text[last:])
+        return "".join(pieces)
+
+    def _level_down(self, text: str, secrets: tuple[str, ...], depth: int) -> str:
+        """`text` with what redaction finds a level down (`unescaped_once`, then every pass
+        there: further down while escapes stay doubled, `_NESTING_MAX` levels at most) put back
+        where it stood; every other byte as it was. When the redacted text is more than the
+        decoded one with placeholders in, `text` as it is: the rules still read it at its own
+        level."""
+        decoded, starts = unescaped_once(text)
+        redacted = self._redacted(decoded, secrets, depth + 1)
+        if redacted == decoded:
+            return text
+        spliced = _spliced(text, decoded, starts, redacted)
+        return text if spliced is None else spliced
 
     def _escaped_json(self, text: str, secrets: tuple[str, ...]) -> str:
         """`text`, the inside of a JSON string whose text is JSON (`{\\"msg\\": …}`, a log

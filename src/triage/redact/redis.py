@@ -25,7 +25,9 @@ def _redis_password(match: re.Match[str]) -> bool:
     if match["auth"] is None or (match["user"] or "").lower() == "default":
         return True
     quote, value = _unquoted(match["value"])
-    return _told_password(value, bool(quote))
+    # A bracket that closes what opened before `auth` is not the value's (`$(gcloud auth
+    # print-access-token)`: a command's subcommand, an identifier).
+    return _told_password(value if quote else value.rstrip(")]}`"), bool(quote))
 
 
 def _redis_auth(match: re.Match[str]) -> str:
@@ -65,6 +67,9 @@ def _redis_monitor_auth(quote_mark: str, unit: str) -> str:
         rf"""(?:{q}{unit}{{0,512}}+{q}(?P=sep)(?!{q}keys{q})(?={q}))?"""
         rf"""|(?:requirepass|masterauth){q}{sep})"""
         rf"""{q})(?!\[REDACTED){unit}{{1,512}}+{q}"""
+        # Not the user of `"AUTH" "user" "pw"` whose password is a placeholder already (found
+        # a level down): without the user, the pattern would read the user as the password.
+        rf"""(?!(?P=sep){q}\[REDACTED)"""
     )
 
 

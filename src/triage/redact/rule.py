@@ -201,6 +201,16 @@ _SHELL_DOUBLE_QUOTED = (
 _INNER_QUOTE = (
     r"""(?:(?<=[A-Za-z0-9])\\?["'](?=[A-Za-z0-9])|(?<=[A-Za-z0-9]\\)["'](?=[A-Za-z0-9]))"""
 )
+#: A word of prose after an option, where its value would stand: the option is talked about,
+#: not given ("the zip -P option is insecure", "sshpass -p is unsafe", "the --password flag
+#: prompts"). Lower case only; a password that is one of these words is no password.
+_PROSE_AFTER_OPTION = (
+    r"(?-i:(?:options?|flags?|switch(?:es)?|arguments?|args?|parameters?|params?|is|are|was"
+    r"|were|to|and|or|with|without|in|on|for|will|would|can|cannot|should|must|may|the|an?"
+    r"|when|if|which|that|only|also|not|does|do|instead|because|as|by|from|of|at|here"
+    r"|prompts?|asks?|reads?|shows?|sends?|leaks?|exposes?|puts?|takes?|works?)"
+    r"(?![\w-]))"
+)
 #: A line continuation between an option and its value, and the next line's indentation: a
 #: shell's `\`, PowerShell's `` ` `` or cmd.exe's `^` before the line's end, raw or inside a
 #: JSON string (an escaped backslash, an escaped line break).
