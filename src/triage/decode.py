@@ -5,6 +5,14 @@ the body or as an SNS Message, is read as that object, once. So is an SNS notifi
 forwarder published again to a second topic (SNS inside SNS): the notification inside is read
 as if it came alone, its own topic kept; a third envelope is a DecodeError.
 
+A Lambda event queued whole (SNS → Lambda → SQS, a function's dead-letter queue) is read as the
+notifications its records carry: an SNS record's `Sns` and an SQS record's `body`, each as if it
+came alone. An event of one record is that record's notification; one of several comes back as
+an `EventRecords` (each record's text, for `normalize.lambda_events`). At most
+`MAX_EVENT_RECORDS` records, one level of them, all of one source (`aws:sns` or `aws:sqs`);
+anything else is a DecodeError naming the record. An event of other records (S3's) is left as
+it is, no alert format.
+
 One top-level array is read too: the alerts Prometheus, vmalert and other rule evaluators post to
 Alertmanager's API (`POST /api/v2/alerts`, `[{"labels": …, "endsAt": …}, …]`). It comes back
 as a `PostedAlerts`, `{"alerts": [...]}`, which only this module makes, so no object a sender
@@ -64,11 +72,38 @@ def decode_body(body: str | bytes) -> dict[str, Any]:
 
 def decode_envelope(body: str | bytes) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """`decode_body`'s alert object, and the SNS notification it came in (the innermost one,
-    when forwarded: its topic is the alert's own), or None when it came in none."""
-    value = load_json(_as_text(body), "body")
+    when forwarded: its topic is the alert's own), or None when it came in none. A Lambda
+    event of one record is that record's notification; of several, an `EventRecords`."""
+    return _decoded(load_json(_as_text(body), "body"), "body", records=True)
+
+
+def _decoded(
+    value: Any, what: str, *, records: bool
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """`decode_envelope` of parsed JSON; `records`: whether it may be a Lambda event (false
+    for a record's own notification: one level of records is read)."""
     if isinstance(value, list):
         return posted_alerts(value), None
-    payload = object_of(value, "body")
+    payload = object_of(value, what)
+    notifications = event_notifications(payload)
+    if notifications is None:
+        return _unwrapped(payload)
+    if not records:
+        raise DecodeError(
+            f"{what} is a Lambda event inside a Lambda event's record: one level of records "
+            "is read; queue the innermost notification"
+        )
+    read = [
+        _decoded(notification, f"record [{i}]", records=False)
+        for i, (notification, _) in enumerate(notifications)
+    ]
+    if len(read) == 1:
+        return read[0]
+    return EventRecords(records=[text for _, text in notifications]), None
+
+
+def _unwrapped(payload: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """`payload` without its SNS envelopes (`decode_envelope`)."""
     envelope = None
     envelopes = 0
     while is_sns_envelope(payload) and payload["Type"] == SNS_NOTIFICATION:
@@ -88,6 +123,94 @@ def decode_envelope(body: str | bytes) -> tuple[dict[str, Any], dict[str, Any] |
         payload = load_object(message, what)
         envelopes += 1
     return payload, envelope  # an alert, or an SNS confirmation (`normalize_body` skips it)
+
+
+#: Lambda's event sources whose records carry a notification triage reads: an SNS record's
+#: `Sns` (the notification SNS delivers to a queue, in Lambda's spelling) and an SQS record's
+#: `body` (the message as queued).
+LAMBDA_SNS = "aws:sns"
+LAMBDA_SQS = "aws:sqs"
+#: Records read from one Lambda event: an SNS event holds one, an SQS event a batch (10 unless
+#: the function's batch size is raised). Each record is an alert or more: a bound on the work
+#: one message can ask for.
+MAX_EVENT_RECORDS = 100
+
+
+class EventRecords(dict[str, Any]):
+    """A Lambda event of several records, as `{"records": [text, ...]}`: each record's
+    notification as the text of a message body that came alone (an SQS record's body as it
+    is, an SNS record's notification as JSON). A type of its own, which only this module
+    makes, so no object a sender writes can pass for one."""
+
+
+def event_notifications(payload: dict[str, Any]) -> list[tuple[Any, str]] | None:
+    """The notifications a Lambda event's `Records` carry, each as parsed JSON and as body
+    text; None for an object that is no SNS or SQS event (it has no `Records`, or none of its
+    records is of those sources: an S3 event stays the unknown format it was). DecodeError,
+    naming the record, for a record of another kind or one without its notification."""
+    records = payload.get("Records")
+    if not isinstance(records, list) or not any(map(_is_lambda_record, records)):
+        return None
+    if len(records) > MAX_EVENT_RECORDS:
+        raise DecodeError(
+            f"Lambda event holds {len(records):,} records, over the limit of "
+            f"{MAX_EVENT_RECORDS}: lower the batch size of the function that queues them"
+        )
+    first = _record_source(records[0])
+    return [_notification(record, i, first) for i, record in enumerate(records)]
+
+
+def _is_lambda_record(record: Any) -> bool:
+    return _record_source(record) in (LAMBDA_SNS, LAMBDA_SQS)
+
+
+def _record_source(record: Any) -> Any:
+    """A record's event source: SNS records spell it `EventSource`, SQS records `eventSource`."""
+    if not isinstance(record, dict):
+        return None
+    return record.get("EventSource", record.get("eventSource"))
+
+
+def _notification(record: Any, index: int, first: Any) -> tuple[Any, str]:
+    """Record `index`'s notification, parsed and as text; DecodeError naming the record when
+    it is of another kind than the event's first (Lambda never mixes them) or carries none."""
+    what = f"record [{index}]"
+    source = _record_source(record)
+    if source not in (LAMBDA_SNS, LAMBDA_SQS):
+        named = source if _is_aws_source(source) else "of no source triage reads"
+        raise DecodeError(
+            f"Lambda event's {what} is {named}: only {LAMBDA_SNS} and {LAMBDA_SQS} records are read"
+        )
+    if source != first:
+        raise DecodeError(
+            f"Lambda event's {what} is {source} while record [0] is {first}: "
+            "one Lambda event holds records of one source"
+        )
+    if source == LAMBDA_SQS:
+        body = record.get("body")
+        if not isinstance(body, str):
+            raise DecodeError(f"Lambda event's {what} has no body string")
+        return load_json(body, f"{what} body"), body
+    notification = record.get("Sns")
+    if not (
+        isinstance(notification, dict)
+        and is_sns_envelope(notification)
+        and notification["Type"] == SNS_NOTIFICATION
+    ):
+        raise DecodeError(
+            f"Lambda event's {what} has no SNS notification (Type, TopicArn, Message)"
+        )
+    # Compact and unescaped, the text is never longer than the body it was read from.
+    return notification, json.dumps(notification, ensure_ascii=False, separators=(",", ":"))
+
+
+#: An AWS event source's name ("aws:s3", "aws:dynamodb"): the only source an error repeats,
+#: since a record's other text is the sender's and may hold anything.
+_AWS_SOURCE = re.compile(r"aws:[a-z0-9.-]{1,40}")
+
+
+def _is_aws_source(source: Any) -> bool:
+    return isinstance(source, str) and _AWS_SOURCE.fullmatch(source) is not None
 
 
 def is_text_message(message: str) -> bool:
