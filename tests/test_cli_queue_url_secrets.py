@@ -78,6 +78,7 @@ def test_a_working_queue_url_with_a_password_is_not_printed_by_peek_or_send(
 ) -> None:
     """The lines of a peek, a dry-run redrive and a send that succeed name the queues without
     the user and password they were given with (SQS finds a queue by its path)."""
+    queue_path = queues.url.split(queues.endpoint, 1)[1]
     dlq = _secret_url(queues.endpoint, queues.dlq_url.split(queues.endpoint, 1)[1], query=False)
     body = tmp_path / "alert.json"
     body.write_text('{"title": "disk full"}')
@@ -87,11 +88,11 @@ def test_a_working_queue_url_with_a_password_is_not_printed_by_peek_or_send(
         (
             "send",
             "--queue-url",
-            _secret_url(queues.endpoint, "/123456789012/alerts", query=False),
+            _secret_url(queues.endpoint, queue_path, query=False),
             str(body),
         ),
     ):
         code, printed = _printed(monkeypatch, capsys, env, *args)
         assert code == 0, printed
-        assert "/123456789012/alerts" in printed
+        assert queue_path in printed  # a prefix of its DLQ's path too
         assert PASSWORD not in printed and "alice" not in printed, printed

@@ -30,16 +30,8 @@ def wait_until(predicate: Callable[[], object], timeout_s: float, what: str) -> 
 
 
 def second_queue(endpoint: str) -> Queues:
-    """Another queue with its DLQ, so each daemon takes its own messages."""
-    sqs = boto3.client("sqs", endpoint_url=endpoint, region_name="us-east-1")
-    dlq = sqs.create_queue(QueueName="alerts-b-dlq")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]
-    redrive = {"deadLetterTargetArn": arn["QueueArn"], "maxReceiveCount": "5"}
-    url = sqs.create_queue(
-        QueueName="alerts-b",
-        Attributes={"VisibilityTimeout": "30", "RedrivePolicy": json.dumps(redrive)},
-    )["QueueUrl"]
-    return Queues(endpoint, url, dlq)
+    """Another queue with its DLQ (after 5 receives), so each daemon takes its own messages."""
+    return make_queues(endpoint, max_receive_count=5)
 
 
 def alert_body(minute: int) -> dict[str, Any]:
