@@ -372,6 +372,97 @@ def test_a_title_of_invisible_characters_still_gets_a_ticket(title: str) -> None
     assert SUMMARISER.write(labelled).title == "Up: Untitled generic alert on db-7"
 
 
+#: Letters (category Lo) or symbols that draw nothing: Hangul fillers, the blank Braille
+#: pattern. `isprintable` and `isalnum` take them for text; no sink shows them.
+FILLERS = ["\u3164", "\u115f\u1160", "\uffa0", "\u2800", "\u3164\u200b\u3164"]
+
+
+@pytest.mark.parametrize("filler", FILLERS)
+def test_a_priority_tag_before_a_filler_never_titles_a_deterministic_ticket(filler: str) -> None:
+    """`[P1] ㅤ`: once its priority tag is taken out, the title shows nothing, so the ticket
+    is "Untitled generic alert" (named after what failed and where when the alert says),
+    never a title of fillers."""
+    title = f"[P1] {filler}"
+    labels = {"alertname": "Up", "host": "db-7"}
+    # Redacted (which takes the default-ignorable ones out), and as a store hands it back.
+    for built in (_titled(title), stored(title=title)):
+        assert SUMMARISER.write(built).title == "Untitled generic alert"
+    for built in (_titled(title, labels), stored(title=title, labels=labels)):
+        assert SUMMARISER.write(built).title == "Up: Untitled generic alert on db-7"
+
+
+def _contained_title(alert_title: str, answer_title: str) -> str:
+    """The title of the ticket `contain` makes from a model's answer titled `answer_title`,
+    for an alert titled `alert_title`."""
+    from triage.summarise import answer, grounding
+    from triage.summarise.llm import contain
+
+    alerted = _titled(alert_title)
+    reply = {"title": answer_title, "priority": "high", "description": "Disk.", "steps": ["Look"]}
+    shown = grounding.evidence(prompt.alert_view(alerted, Redactor(), 6000))
+    return contain(answer.draft(json.dumps(reply)), alerted, Redactor(), shown).ticket.title
+
+
+@pytest.mark.parametrize("filler", FILLERS)
+def test_a_model_title_that_shows_nothing_gives_way_to_the_alerts_own(filler: str) -> None:
+    """A model's title of fillers, alone or after a priority tag, is no title: the alert's
+    own replaces it."""
+    for answered in (filler, f"[P1] {filler}", f"**{filler}**"):
+        assert _contained_title("Disk full on db-7", answered) == "Disk full on db-7"
+
+
+#: summarise/llm.py (not this test's file) falls back to the alert's own title when it is
+#: truthy, not when it shows something: a blank Braille pattern, which redaction keeps, stays.
+_LLM_OWN_TITLE_BUG = pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "bug: summarise/llm.py contain() takes the alert's own title, untagged, when it is "
+        "non-empty (`own or f'Untitled ...'`) and its model title check is says_something "
+        "(isalnum); a title of the blank Braille pattern U+2800 (kept by redaction) titles the "
+        "ticket. It should use `common.showing(own)` (and `showing(title) is None` beside "
+        "says_something), as the deterministic summariser's _visible does"
+    ),
+)
+
+
+@pytest.mark.parametrize(
+    "filler",
+    [pytest.param(f, marks=_LLM_OWN_TITLE_BUG) if f == "\u2800" else f for f in FILLERS],
+)
+def test_neither_the_model_nor_the_alert_titling_with_fillers_leaves_the_ticket_untitled(
+    filler: str,
+) -> None:
+    """When the alert's own title shows nothing either (`[P1] ㅤ`), the ticket is "Untitled
+    generic alert", not one titled with an invisible character."""
+    assert _contained_title(f"[P1] {filler}", f"[P1] {filler}") == "Untitled generic alert"
+
+
+@pytest.mark.parametrize("filler", FILLERS)
+def test_an_answer_of_fillers_only_is_no_answer(filler: str) -> None:
+    """A model's answer that shows nothing but fillers is an empty answer (named so), not text
+    that failed to parse as JSON."""
+    from triage.summarise import answer
+
+    assert answer.unanswered(f" {filler}\n{filler} ")
+    assert not answer.unanswered(f"{filler} {{}}")
+
+
+@pytest.mark.parametrize("filler", FILLERS)
+def test_a_step_or_paragraph_of_fillers_only_is_dropped_from_the_answer(filler: str) -> None:
+    """Steps and description paragraphs that show nothing are left out of the draft, as
+    empty ones are: the ticket lists no invisible step."""
+    from triage.summarise import answer
+
+    reply = {
+        "title": "Disk full on db-7",
+        "priority": "high",
+        "description": [filler, "Disk full.", f" {filler} "],
+        "steps": [filler, "Check db-7", f"{filler} {filler}"],
+    }
+    drafted = answer.draft(json.dumps(reply))
+    assert (drafted.description, drafted.steps) == ("Disk full.", ["Check db-7"])
+
+
 @pytest.mark.parametrize("title", SHOWS_NOTHING)
 def test_the_normaliser_refuses_a_title_of_invisible_characters(title: str) -> None:
     """The same titles never come from a sender: normalize_body refuses each as it refuses a

@@ -25,14 +25,13 @@ from __future__ import annotations
 import ast
 import json
 import re
-import unicodedata
 from collections.abc import Callable, Iterator
 from functools import partial
 from itertools import chain, islice
 from typing import Any, TypeVar
 
 from triage.models import Priority
-from triage.normalize.common import cut, priority
+from triage.normalize.common import cut, priority, showing
 from triage.summarise.base import DESCRIPTION_CHARS, MAX_STEPS, STEP_CHARS, TITLE_CHARS
 from triage.summarise.priority import unlabelled, word_priority
 from triage.summarise.prompt import TicketDraft
@@ -61,16 +60,12 @@ _STEP_MARK = re.compile(r"^\s*(?:\d{1,2}[.)]|[-*•])\s+")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-#: Characters that show nothing: controls (C0, C1, DEL) and format characters (zero-width
-#: spaces and joiners, a byte order mark, bidi marks and overrides).
-_UNSEEN = frozenset({"Cc", "Cf"})
-
-
 def blank(text: str) -> bool:
-    """Whether `text` shows nothing: whitespace, controls and format characters only (a BOM,
-    a zero-width space, a bidi override). Such an answer is no answer, named as one, not JSON
-    that failed to parse. Stops at the first visible character."""
-    return all(c.isspace() or unicodedata.category(c) in _UNSEEN for c in text)
+    """Whether `text` shows nothing once displayed (`common.showing`): whitespace, controls,
+    default-ignorable characters (a BOM, a zero-width space, a bidi override, tags) and
+    fillers that draw nothing (Hangul fillers, the blank Braille pattern) only. Such an
+    answer is no answer, named as one, not JSON that failed to parse."""
+    return showing(text) is None
 
 
 def unanswered(text: str) -> bool:

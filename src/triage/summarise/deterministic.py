@@ -30,7 +30,7 @@ import structlog
 from triage import config_files
 from triage.errors import ConfigError
 from triage.models import Priority, Ticket
-from triage.normalize.common import cut
+from triage.normalize.common import cut, showing
 from triage.settings import did_you_mean
 from triage.summarise import subject
 from triage.summarise.backtracking import backtracking
@@ -503,8 +503,10 @@ def _untitled(alert: RedactedAlert) -> str:
 
 
 def _visible(text: str) -> bool:
-    """Whether `text` shows anything: a character other than spaces and invisible ones."""
-    return any(ch.isprintable() and not ch.isspace() for ch in text)
+    """Whether `text` shows anything once displayed (`common.showing`): not only spaces,
+    controls, default-ignorable characters (zero-width, tags) or fillers that draw nothing
+    (Hangul fillers, the blank Braille pattern), which a title must not be."""
+    return showing(text) is not None
 
 
 #: Where-labels that name a machine: the title says "on" it, not "in" it.
