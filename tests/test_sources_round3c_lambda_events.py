@@ -195,3 +195,62 @@ def test_a_records_odd_source_is_not_repeated_in_the_error() -> None:
     with pytest.raises(DecodeError, match=r"record \[1\] is of no source triage reads") as raised:
         decode_body(_event(_sqs_record(_text(GENERIC)), odd))
     assert "ghp_" not in str(raised.value)
+
+
+def _invocation_record(event: Any) -> dict[str, Any]:
+    """What a Lambda destination (on failure or on success) receives: the event the function
+    was invoked with, as `requestPayload`, beside the invocation's outcome."""
+    return {
+        "version": "1.0",
+        "timestamp": "2026-11-23T10:00:15.568Z",
+        "requestContext": {
+            "requestId": "e4b46cbf-b738-4f5a-8880-a18cdf61200e",
+            "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:fan-out:$LATEST",
+            "condition": "RetriesExhausted",
+            "approximateInvokeCount": 3,
+        },
+        "requestPayload": event,
+        "responseContext": {
+            "statusCode": 200,
+            "executedVersion": "$LATEST",
+            "functionError": "Unhandled",
+        },
+        "responsePayload": {"errorMessage": "Process exited before completing request"},
+    }
+
+
+@pytest.mark.parametrize("name", [SNS_ALARM, SNS_TEXT])
+def test_a_destinations_record_of_an_sns_event_is_the_notification(name: str) -> None:
+    """A function subscribed to SNS that failed sends its invocation record to an SQS
+    destination: read as the notification of the SNS event it was invoked with."""
+    event = {"Records": [_sns_record(_payload(name))]}
+    assert _read(json.dumps(_invocation_record(event))) == _read(_text(name))
+
+
+def test_a_destinations_record_of_an_alarms_action_is_the_alarm() -> None:
+    """The invocation record of an alarm's Lambda action is that alarm, as when the function
+    forwards the event it got."""
+    event = _payload("cloudwatch/lambda-action.json")
+    assert _read(json.dumps(_invocation_record(event))) == _read(json.dumps(event))
+
+
+def test_a_destinations_record_without_an_event_object_is_refused() -> None:
+    """An invocation record whose requestPayload is no object is a clear DecodeError."""
+    with pytest.raises(DecodeError, match="requestPayload is JSON a number"):
+        decode_body(json.dumps(_invocation_record(7)))
+
+
+def test_a_pipes_single_sqs_record_is_its_body() -> None:
+    """An EventBridge Pipe from a queue to this one sends each SQS record as it is (no
+    `Records`): read as its body."""
+    body = json.dumps(_sqs_record(_text(SNS_ALARM)))
+    assert _read(body) == _read(_text(SNS_ALARM))
+
+
+def test_a_pipes_batch_of_sqs_records_is_read_as_an_event() -> None:
+    """A Pipe's batch, a JSON array of SQS records, decodes as an event of those records."""
+    batch = [_sqs_record(_text(GENERIC)), _sqs_record(_text(SNS_ALARM), 1)]
+    decoded = decode_body(json.dumps(batch))
+    assert isinstance(decoded, EventRecords)
+    assert decoded["records"] == [_text(GENERIC), _text(SNS_ALARM)]
+    assert _read(json.dumps(batch[:1])) == _read(_text(GENERIC))

@@ -7,7 +7,9 @@ as if it came alone, its own topic kept; a third envelope is a DecodeError.
 
 A Lambda event queued whole (SNS → Lambda → SQS, a function's dead-letter queue) is read as the
 notifications its records carry: an SNS record's `Sns` and an SQS record's `body`, each as if it
-came alone. An event of one record is that record's notification; one of several comes back as
+came alone. So is what an EventBridge Pipe from another queue sends (one SQS record, or an
+array of them), and the event inside a Lambda destination's invocation record (its
+`requestPayload`, once). An event of one record is that record's notification; one of several comes back as
 an `EventRecords` (each record's text, for `normalize.lambda_events`). At most
 `MAX_EVENT_RECORDS` records, one level of them, all of one source (`aws:sns` or `aws:sqs`);
 anything else is a DecodeError naming the record. An event of other records (S3's) is left as
@@ -74,7 +76,8 @@ def decode_envelope(body: str | bytes) -> tuple[dict[str, Any], dict[str, Any] |
     """`decode_body`'s alert object, and the SNS notification it came in (the innermost one,
     when forwarded: its topic is the alert's own), or None when it came in none. A Lambda
     event of one record is that record's notification; of several, an `EventRecords`."""
-    return _decoded(load_json(_as_text(body), "body"), "body", records=True)
+    value = _invoked_with(load_json(_as_text(body), "body"))
+    return _decoded(value, "body", records=True)
 
 
 def _decoded(
@@ -82,17 +85,17 @@ def _decoded(
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """`decode_envelope` of parsed JSON; `records`: whether it may be a Lambda event (false
     for a record's own notification: one level of records is read)."""
-    if isinstance(value, list):
-        return posted_alerts(value), None
-    payload = object_of(value, what)
-    notifications = event_notifications(payload)
-    if notifications is None:
-        return _unwrapped(payload)
+    event = lambda_records(value)
+    if event is None:
+        if isinstance(value, list):
+            return posted_alerts(value), None
+        return _unwrapped(object_of(value, what))
     if not records:
         raise DecodeError(
             f"{what} is a Lambda event inside a Lambda event's record: one level of records "
             "is read; queue the innermost notification"
         )
+    notifications = event_notifications(event)
     read = [
         _decoded(notification, f"record [{i}]", records=False)
         for i, (notification, _) in enumerate(notifications)
@@ -143,14 +146,24 @@ class EventRecords(dict[str, Any]):
     makes, so no object a sender writes can pass for one."""
 
 
-def event_notifications(payload: dict[str, Any]) -> list[tuple[Any, str]] | None:
-    """The notifications a Lambda event's `Records` carry, each as parsed JSON and as body
-    text; None for an object that is no SNS or SQS event (it has no `Records`, or none of its
-    records is of those sources: an S3 event stays the unknown format it was). DecodeError,
-    naming the record, for a record of another kind or one without its notification."""
-    records = payload.get("Records")
-    if not isinstance(records, list) or not any(map(_is_lambda_record, records)):
-        return None
+def lambda_records(value: Any) -> list[Any] | None:
+    """The records of a Lambda event that carries SNS or SQS records: its `Records`, an
+    EventBridge Pipe's batch of SQS records (a JSON array of them) or one such record alone
+    (a Pipe's single message); None for anything else (an S3 event included: it stays the
+    unknown format it was)."""
+    if isinstance(value, dict):
+        if _is_lambda_record(value):
+            return [value]
+        value = value.get("Records")
+    if isinstance(value, list) and any(map(_is_lambda_record, value)):
+        return value
+    return None
+
+
+def event_notifications(records: list[Any]) -> list[tuple[Any, str]]:
+    """The notifications a Lambda event's records carry, each as parsed JSON and as body
+    text. DecodeError, naming the record, for too many records, a record of another kind
+    than the first or one without its notification."""
     if len(records) > MAX_EVENT_RECORDS:
         raise DecodeError(
             f"Lambda event holds {len(records):,} records, over the limit of "
@@ -158,6 +171,26 @@ def event_notifications(payload: dict[str, Any]) -> list[tuple[Any, str]] | None
         )
     first = _record_source(records[0])
     return [_notification(record, i, first) for i, record in enumerate(records)]
+
+
+def _invoked_with(value: Any) -> Any:
+    """The event a Lambda invocation record holds (what an asynchronous invocation's on-failure
+    or on-success destination receives: `requestContext`, `requestPayload`, `responseContext`),
+    once; anything else as it is."""
+    if not (
+        isinstance(value, dict)
+        and isinstance(value.get("requestContext"), dict)
+        and "requestPayload" in value
+        and "responseContext" in value
+    ):
+        return value
+    event = value["requestPayload"]
+    if not isinstance(event, dict | list):
+        raise DecodeError(
+            f"Lambda invocation record's requestPayload is JSON {_kind(event)}, not the "
+            "event the function was invoked with"
+        )
+    return event
 
 
 def _is_lambda_record(record: Any) -> bool:
