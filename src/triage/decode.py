@@ -22,7 +22,7 @@ writes can pass for one.
 
 Rejects with DecodeError, before any alert code sees them: bodies over 1 MiB, bodies that are not
 UTF-8 JSON (NaN and Infinity included, and numbers too large for a float: 1e999), JSON whose top
-level is neither an object nor such an array of alerts, and JSON nested deeper than 64 levels. Depth is measured by a linear scan of the text *before* parsing, so
+level is neither an object nor such an array of alerts (or of SQS records), and JSON nested deeper than 64 levels. Depth is measured by a linear scan of the text *before* parsing, so
 `[[[[…` never reaches `json.loads`' recursion. SNS subscription and unsubscription confirmations
 are returned as the envelope itself; `normalize_body` turns them into a Skipped. So is a
 notification whose Message is text (it does not start with `{` or `[`): `normalize_body` reads
