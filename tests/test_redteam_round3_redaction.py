@@ -203,29 +203,11 @@ def test_a_name_value_object_is_blanked_as_a_json_value() -> None:
     assert SECRET not in json.dumps(Redactor().value(SSM_PARAMETER))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: the same SSM name/value object pasted into an alert's text as JSON (a script "
-        "quoting `aws ssm get-parameter --with-decryption`) keeps its value: Redactor.value "
-        "reads name/value objects, the text rules do not, against redact/names.py's promise "
-        "that both keep the same values"
-    ),
-)
 def test_a_name_value_object_in_text_is_blanked_as_in_json() -> None:
     """The same object as text in a description is blanked as it is as a JSON value."""
     assert SECRET not in Redactor().text(json.dumps(SSM_PARAMETER))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: Secrets Manager's `SecretString` (and `SecretBinary`), the secret's own value in "
-        "GetSecretValue's answer, is kept when it is not JSON (a plain password or key): in "
-        'text (`SecretString: …`, `"SecretString": "…"`) and as a JSON key. Only a JSON '
-        "SecretString whose keys name secrets loses them"
-    ),
-)
 @pytest.mark.parametrize("name", ["SecretString", "SecretBinary"])
 def test_a_secrets_manager_value_is_blanked(name: str) -> None:
     """GetSecretValue's `SecretString`/`SecretBinary` holding a plain password goes, in text and

@@ -10,6 +10,7 @@ import binascii
 import re
 
 from triage.redact.disguises import _layout_free
+from triage.redact.named_objects import NAMED_OBJECT_RULES
 from triage.redact.rule import (
     _ASSIGN,
     _B64,
@@ -163,4 +164,7 @@ CLOUD_RULES: tuple[
         rf"(?={_B64}{{0,39}}[A-Z])(?={_B64}{{0,39}}[a-z])(?={_B64}{{0,39}}[0-9]){_B64}{{40}}",
         _aws_secret,
     ),
+    # A name/value object (SSM's Parameter, an env entry, a tag) whose value stands apart
+    # from its name: read as `Redactor.value` reads it.
+    *NAMED_OBJECT_RULES,
 )

@@ -164,6 +164,9 @@ _SECRET_WORDS = (
         )
     ),
     r"azure[_.-]?storage(?:[_.-]?account)?[_.-]?key",
+    # Secrets Manager's answer to GetSecretValue (and PutSecretValue's argument): the secret's
+    # own value, plain or JSON.
+    r"secret[_.-]?(?:string|binary)",
     # Django's session key ("Session Key" as a form or a report labels it), and a session's id.
     r"session[ _.-]?(?:key|id)",
     "sessid",

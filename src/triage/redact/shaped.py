@@ -9,13 +9,29 @@ from __future__ import annotations
 import re
 
 from triage.redact.names import shape_named_value
-from triage.redact.rule import _OPEN_QUOTE, _Rule, _rule, _value_replaced
+from triage.redact.rule import _OPEN_QUOTE, _Rule, _rule, _spellings, _value_replaced
 
 #: The names as text writes them: `pass`, `jwt` and `bearer` alone; `session`, `kubeconfig` and
-#: `ssh_key` after a prefix too (`user_session`, `STAGING_KUBECONFIG`).
+#: `ssh_key` as the last part of a longer name too (`user_session`, `STAGING_KUBECONFIG`), of
+#: which only that part is read. Each spelling is a literal the engine jumps to, and what
+#: comes before it is asked after (`_word`).
+_ALONE = ("pass", "jwt", "bearer")
+_LAST_PART = ("session", *_spellings("kube", "config"), *_spellings("ssh", "key"))
+
+
+def _word(word: str, not_after: str) -> str:
+    """`word`, not right after a character of the class `not_after`."""
+    return rf"{re.escape(word)}(?<!{not_after}.{{{len(word)}}})"
+
+
 _NAME = (
-    r"(?<![\w.$-])(?P<name>pass|jwt|bearer"
-    r"|(?:[A-Za-z0-9][\w.-]{0,64}?[_.-])?(?:session|kube[_.-]?config|ssh[_.-]?key))"
+    # One case-sensitive class of the first letters first: under IGNORECASE the engine would
+    # enter every alternative at each position to fold its first letter.
+    "(?=(?-i:[pPjJbBsSkK]))(?P<name>"
+    + "|".join(
+        [*(_word(w, r"[\w.$-]") for w in _ALONE), *(_word(w, "[A-Za-z0-9]") for w in _LAST_PART)]
+    )
+    + ")"
 )
 #: Between the name and its value, on one line (a value below `kubeconfig:` is a block, which
 #: a base64 run's rule reads whole): `=`, `:`, a quoted name's closing quote.
@@ -36,8 +52,8 @@ SHAPED_RULES: tuple[_Rule, ...] = (
     _rule(
         rf"({_NAME}{_SEPARATOR}{_OPEN_QUOTE})(?!\[REDACTED){_VALUE}",
         _shaped_value,
-        *("pass", "jwt", "bearer", "session", "kubeconfig", "kube_config", "kube-config"),
-        *("kube.config", "ssh_key", "ssh-key", "sshkey", "ssh.key"),
+        *_ALONE,
+        *_LAST_PART,
         flags=re.IGNORECASE,
     ),
 )

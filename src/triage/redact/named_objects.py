@@ -1,0 +1,55 @@
+"""A name/value object as JSON text whose value does not follow its name at once: SSM's
+Parameter (`{"Name": "/app/api_key", "Type": "SecureString", "Value": …}`), an ECS or
+Kubernetes env entry with `valueFrom` between, a tag or a parameter written value first. Its
+fields are read as `Redactor.value` reads such an object (`names._named_secret`), so the text
+loses what the JSON loses. (The usual order, the value right after its name, is markup's.)
+"""
+
+from __future__ import annotations
+
+import re
+
+from triage.redact.names import _VALUE_KEYS, _kept_value, _named_secret
+from triage.redact.rule import _Rule, _rule
+
+#: One flat object (no object or list inside): its fields, between its braces.
+_FLAT_OBJECT = r"\{(?P<body>[^{}\[\]]{1,4096}+)\}"
+#: A field whose value is a string, raw (`"Name": "…"`) or inside a JSON string
+#: (`\"Name\": \"…\"`, where `\\\"` is a quote inside the value and `\"` ends it).
+_RAW_FIELD = re.compile(
+    r'"(?P<key>[\w.-]{1,64}+)"[ \t]{0,3}:[ \t]{0,3}"(?P<value>(?:[^"\\]|\\.){0,4096}+)"'
+)
+_ESCAPED_FIELD = re.compile(
+    r'\\"(?P<key>[\w.-]{1,64}+)\\"[ \t]{0,3}:[ \t]{0,3}\\"'
+    r'(?P<value>(?:[^"\\]|\\\\\\"|\\[^"]){0,4096}+)\\"'
+)
+
+
+def _object_values(match: re.Match[str]) -> str:
+    """The object with each value field (`Value`, `value`, `ParameterValue`) replaced when its
+    name field says secret (`_named_secret`) and the value is none a secret's name keeps
+    (`_kept_value`: a placeholder, a state word); else the match unchanged."""
+    body = match["body"]
+    fields = _ESCAPED_FIELD if '\\"' in body[: body.find('"') + 1] else _RAW_FIELD
+    found = list(fields.finditer(body))
+    named = {field["key"]: field["value"] for field in found}
+    # Azure's listKeys names its key by "keyName": a rule of markup's, with its own placeholder.
+    name = None if "keyName" in named else _named_secret(named)
+    if name is None:
+        return match[0]
+    pieces, last = ["{"], 0
+    for field in found:
+        value = field["value"]
+        if (
+            field["key"] in _VALUE_KEYS
+            and not value.startswith("[REDACTED")
+            and not _kept_value(name, value)
+        ):
+            pieces += (body[last : field.start("value")], "[REDACTED:password]")
+            last = field.end("value")
+    if last == 0:
+        return match[0]
+    return "".join((*pieces, body[last:], "}"))
+
+
+NAMED_OBJECT_RULES: tuple[_Rule, ...] = (_rule(_FLAT_OBJECT, _object_values, 'alue"', 'alue\\"'),)
