@@ -7,6 +7,7 @@ refused with an error naming the record."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -254,3 +255,31 @@ def test_a_pipes_batch_of_sqs_records_is_read_as_an_event() -> None:
     assert isinstance(decoded, EventRecords)
     assert decoded["records"] == [_text(GENERIC), _text(SNS_ALARM)]
     assert _read(json.dumps(batch[:1])) == _read(_text(GENERIC))
+
+
+#: Lambda events of the samples, as the fuzz test mutates a sample: one SNS record, a batch of
+#: two SQS records, a destination's invocation record.
+_FUZZED = {
+    "sns-event": lambda: _event(_sns_record(_payload(SNS_ALARM))),
+    "sqs-batch": lambda: _event(_sqs_record(_text(SNS_TEXT)), _sqs_record(_text(GENERIC), 1)),
+    "destination": lambda: json.dumps(_invocation_record(json.loads(_event(_sqs_record("{}"))))),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(_FUZZED))
+def test_every_mutant_of_a_lambda_event_is_read_or_clearly_refused(shape: str) -> None:
+    """Seeded structural mutants of Lambda events (types swapped, keys dropped, huge lists,
+    deep nesting) give bounded alerts or a PermanentError with a one-line reason, as every
+    sample does in tests/test_normalize_fuzz.py."""
+    from json_mutants import mutants
+    from test_normalize_fuzz import problem
+
+    seed = f"triage-fuzz-1:lambda:{shape}"
+    failures = [
+        f"{mutant.describe(seed)}: {found}"
+        for mutant in mutants(
+            _FUZZED[shape](), seed, int(os.environ.get("FUZZ_MUTANTS_PER_SAMPLE", "60"))
+        )
+        if (found := problem(mutant))
+    ]
+    assert not failures, "\n".join(failures[:10])
