@@ -30,7 +30,7 @@ from triage.models import Alert, Priority, Status
 from triage.normalize import azure_stateless, common
 from triage.normalize.common import Normalized, Skipped
 from triage.normalize.generic import dated
-from triage.normalize.vendors import first_given, labelled, paragraphs, quiet, stated_priority
+from triage.normalize.vendors import first_given, first_priority, labelled, paragraphs, quiet
 
 NEWRELIC = "newrelic"
 AZURE = "azure"
@@ -84,7 +84,7 @@ def normalize_newrelic(payload: dict[str, Any]) -> Normalized:
         ("workflow", payload.get("workflowName")),
         ("incidents", payload.get("totalIncidents")),
     )
-    stated, unread = stated_priority(
+    stated, unread = first_priority(
         labels, ("newrelic priority", payload.get("priority")), read=common.priority
     )
     alert = Alert(

@@ -29,7 +29,7 @@ from typing import Any
 from triage.models import Alert, Priority, Status
 from triage.normalize import common
 from triage.normalize.common import Normalized, Skipped
-from triage.normalize.vendors import stated_priority
+from triage.normalize.vendors import first_priority
 
 SOURCE = "sentry"
 
@@ -466,8 +466,8 @@ def _priority(
     labels: dict[str, str], *stated: tuple[str, Any]
 ) -> tuple[Priority | None, tuple[str, ...]]:
     """The first priority stated that triage reads; when none is, a note for each value stated,
-    the first kept as the label `priority` (`vendors.stated_priority`)."""
-    return stated_priority(labels, *stated, read=common.priority)
+    the first kept as the label `priority` (`vendors.first_priority`)."""
+    return first_priority(labels, *stated, read=common.priority)
 
 
 def _one(alert: Alert, notes: tuple[str, ...] = ()) -> Normalized:

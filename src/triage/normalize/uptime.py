@@ -38,10 +38,10 @@ from triage.normalize.common import Normalized, Skipped
 from triage.normalize.generic import dated
 from triage.normalize.vendors import (
     first_given,
+    first_priority,
     labelled,
     paragraphs,
     quiet,
-    stated_priority,
     untitled,
 )
 
@@ -92,7 +92,7 @@ def normalize_pingdom(payload: dict[str, Any]) -> Normalized:
         ("previous_state", payload.get("previous_state")),
         ("state", state),
     )
-    stated, unread = stated_priority(
+    stated, unread = first_priority(
         labels, ("pingdom importance_level", importance), read=common.priority
     )
     alert = Alert(

@@ -20,7 +20,7 @@ action or event (acknowledged, a note, a new responder …) changes no ticket (S
 and PagerDuty's test event (pagey.ping) is Skipped as `test_notification`.
 Priorities P1..P5 are these tools' five-step scale: P1 critical, P2 high, P3 medium, P4 and P5
 low (a generic alert's P0..P3 scale is another). A stated priority no reader takes is named in a
-note for the log and kept as the label `priority` (`stated_priority`, which the other tools'
+note for the log and kept as the label `priority` (`first_priority`, which the other tools'
 readers use too).
 """
 
@@ -55,7 +55,7 @@ def priority(value: Any) -> Priority | None:
     return common.priority(value)
 
 
-def stated_priority(
+def first_priority(
     labels: dict[str, str],
     *stated: tuple[str, Any],
     read: Callable[[Any], Priority | None] = priority,
@@ -398,7 +398,7 @@ def normalize_opsgenie(payload: dict[str, Any]) -> Normalized:
         ("alert.updatedAt", alert.get("updatedAt")), ("alert.createdAt", alert.get("createdAt"))
     )
     occurred, notes = dated(when, f"opsgenie {when_at}")
-    stated, unread = stated_priority(labels, ("opsgenie alert.priority", alert.get("priority")))
+    stated, unread = first_priority(labels, ("opsgenie alert.priority", alert.get("priority")))
     parsed = Alert(
         source=OPSGENIE,
         status=Status.FIRING if action in _OG_FIRING else Status.RESOLVED,
@@ -456,7 +456,7 @@ def normalize_pagerduty(payload: dict[str, Any]) -> Normalized:
     ):  # fmt: skip
         common.add_label(labels, key, value)
     occurred, notes = dated(event.get("occurred_at"), "pagerduty event.occurred_at")
-    stated, unread = stated_priority(
+    stated, unread = first_priority(
         labels,
         (
             "pagerduty event.data.priority.summary",
