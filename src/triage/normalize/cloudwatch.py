@@ -20,7 +20,8 @@ read as JSON text (descriptions, reasons) or passed over.
 
 `AlarmDescription` may carry `TEAM=… | PRIORITY=… | RUNBOOK=… | SEVERITY=…` segments, read
 by `cloudwatch_segments` (split on newlines when there are any, else on "|"; keys in any case,
-"=" or ":"); the rest is free text.
+"=" or ":"); the rest is free text. A segment named again with another value is noted for the
+log and left in the free text, marked as not used (`read_description`).
 Propagated alarm tags (`alarmTags` in events, `AlarmTags` in SNS messages) with those names fill
 what the description leaves out. A PRIORITY triage cannot read (`S1`) is kept as the label
 `priority` and named in a note for the log (`common.stated_priority`).
@@ -56,7 +57,10 @@ from triage.errors import DecodeError, InvalidAlertError
 from triage.models import Alert, Status, fingerprint_of, identity_within_limit
 from triage.normalize import common
 from triage.normalize.aws_regions import region_code
-from triage.normalize.cloudwatch_segments import SEGMENT_KEYS, parse_description
+from triage.normalize.cloudwatch_segments import SEGMENT_KEYS, read_description
+from triage.normalize.cloudwatch_segments import (  # named here too: tests import it here
+    parse_description as parse_description,
+)
 from triage.normalize.common import Normalized, Skipped
 
 SOURCE = "cloudwatch"
@@ -398,8 +402,9 @@ def _normalize(change: _Change) -> Normalized:
             "its contributors' notifications are the incidents"
         )
         return Normalized((), (Skipped(SOURCE, "per_contributor", detail),))
-    segments, free_text = parse_description(change.description or "")
-    given = {**change.tags, **segments}  # the description wins over alarm tags
+    described = read_description(change.description or "")
+    free_text = described.free_text
+    given = {**change.tags, **described.facts}  # the description wins over alarm tags
     runbook = common.url(given.get("runbook"), "RUNBOOK")
     body = [free_text]
     if given.get("runbook") and not runbook:
@@ -446,7 +451,7 @@ def _normalize(change: _Change) -> Normalized:
         parent=parent,
         closes_children=change.deleted,
     )
-    return Normalized((alert,), (), unread)
+    return Normalized((alert,), (), described.notes + unread)
 
 
 def _segment_tags(value: Any) -> dict[str, str]:
