@@ -114,14 +114,6 @@ def test_a_records_error_names_the_record() -> None:
         lambda_events.normalize(decoded)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "needs normalize/__init__.py (helper 237's file) to offer `EventRecords` to "
-        "lambda_events: `EVENT_RECORDS = Format('lambda-records', lambda_events.matches, "
-        "lambda_events.normalize)` in `_IN_ORDER` after POSTED_ALERTS"
-    ),
-)
 def test_normalize_body_reads_several_records() -> None:
     """Through `normalize_body`: a two-record event is the two alerts."""
     body = _event(_sqs_record(_text(SNS_ALARM)), _sqs_record(_text(GENERIC), 1))

@@ -73,13 +73,6 @@ def test_a_description_without_repeats_reads_as_before() -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "needs normalize/cloudwatch.py (helper 237's file) to read the description with "
-        "`read_description` and return its `notes` with the alert (Normalized notes)"
-    ),
-)
 def test_the_alarms_conflict_is_logged() -> None:
     """Through the CloudWatch reader, the conflict is a note for the log (`alert.note`)."""
     normalized = normalize_body(json.dumps(_alarm("disk full | TEAM=a | TEAM=b")))

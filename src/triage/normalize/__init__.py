@@ -38,6 +38,7 @@ from triage.normalize import (
     grafana,
     graylog,
     kapacitor,
+    lambda_events,
     librato,
     monitors,
     prometheus,
@@ -215,6 +216,9 @@ FORMATS: tuple[Format, ...] = (
 #: A top-level array of alerts, as posted to Alertmanager's API: known by its type alone, and
 #: never an object, so it is not among the formats an object is tried against.
 POSTED_ALERTS = Format("prometheus", prometheus.matches, prometheus.normalize)
+#: A Lambda event of several records (`triage.decode.EventRecords`), known by its type alone:
+#: each record's notification read as if it came alone.
+EVENT_RECORDS = Format(lambda_events.FORMAT, lambda_events.matches, lambda_events.normalize)
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,7 +317,7 @@ def normalize_payload(payload: dict[str, Any]) -> Normalized:
 
 #: In the order they are tried: the formats a body with each top-level key is offered (the
 #: formats whose `keys` hold it), and the formats offered every body (`keys` None).
-_IN_ORDER = (POSTED_ALERTS, *FORMATS)
+_IN_ORDER = (POSTED_ALERTS, EVENT_RECORDS, *FORMATS)
 
 
 def _by_key() -> dict[str, frozenset[int]]:
