@@ -287,6 +287,9 @@ def _whole_strings(match: re.Match[str]) -> str:
     if name is not None and first is not None and first.end() <= end:
         pieces.append(_unless_command_after(first)[start - name.start() :])
         at = first.end()
+    if '\\"' not in text[at:end]:
+        # No escaped quote: the value ran over no other string.
+        return "".join(pieces) + text[at:end]
     # Searched to the match's end, and the closing quote after it (`\\"`) that a pair's value
     # looks ahead for.
     while (
