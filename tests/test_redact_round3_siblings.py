@@ -103,3 +103,16 @@ def test_prose_that_starts_with_user_stays_without_an_ftp_session() -> None:
     """`user NAME WORD` outside an ftp session (no client, no `open host`) is prose."""
     text = "user alice deleted\nuser bob S3cretPw9x"
     assert _redacted(text) == text
+
+
+@pytest.mark.parametrize("tag", ["!vault", "!!binary"])
+def test_a_tagged_block_scalar_loses_its_lines_and_keeps_its_tag(tag: str) -> None:
+    """`password: !vault |` is a block scalar with a tag: its lines go, the tag and the next
+    key stay (the tag is no password)."""
+    text = (
+        f"db:\n  password: {tag} |\n    $ANSIBLE_VAULT;1.1;AES256\n    6638643965323633\n  host: x"
+    )
+    for form in _forms(text):
+        redacted = _redacted(form)
+        assert "6638643965323633" not in redacted, form
+        assert f"password: {tag} |" in redacted and "host: x" in redacted, redacted

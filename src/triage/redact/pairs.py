@@ -491,7 +491,8 @@ PAIR_RULES: tuple[
             rf"(?P<head>{start}[ \t]{{0,40}}+(?P<item>-[ \t]{{1,8}}+)?"
             rf"(?P<name>[\w.-]{{0,64}}?{_SECRET_NAME})"
             r"(?P<sep>:[ \t]{1,64}+|[ \t]{0,3}=(?!=)[ \t]{0,64}+))"
-            r"""(?!(?:[bru]{1,2})?\\{0,16}+["']|[|>]|\$?\{|<set to the key ')"""
+            r"""(?!(?:[bru]{1,2})?\\{0,16}+["']|(?:!{1,2}[\w.:/-]{1,64}+[ \t]{1,8})?[|>]"""
+            r"""|\$?\{|<set to the key ')"""
             + _TEMPLATE_VALUE
             + rf"""(?!(?:{_STATE_WORDS}|\*{{3,64}})(?![\w*]))(?!\(sensitive(?: value)?\))"""
             + rf"(?P<value>{value})",
@@ -535,7 +536,8 @@ PAIR_RULES: tuple[
     # the marker's `:`, which the engine jumps to, and asks for the secret's name before it
     # after (`_block_scalar`): started at the name, it tried a name at most letters of a text.
     _rule(
-        r"(:[ \t]{1,3}[|>][+-]?[0-9]?[ \t]{0,8}"
+        # A tag may come before the marker (Ansible's `password: !vault |`, `!!binary |`).
+        r"(:[ \t]{1,3}(?:!{1,2}[\w.:/-]{1,64}+[ \t]{1,8})?[|>][+-]?[0-9]?[ \t]{0,8}"
         rf"(?:{_LINES[0][0]}|(?P<esc>{_LINES[1][0]})))"
         rf"(?P<indent>[ \t]{{1,40}}+)(?!\[REDACTED)(?(esc){_LINES[1][1]}|{_LINES[0][1]}){{1,512}}+"
         rf"(?:(?(esc){_LINES[1][0]}|{_LINES[0][0]})(?P=indent)"
@@ -568,7 +570,8 @@ PAIR_RULES: tuple[
         # Nor an object's opening brace: the name heads a section (`sections.py`).
         r"""(?!\{[ \t\r\n]{0,64}+(?:\\?["'}]|[\w.-]{1,64}+[ \t]{0,8}[:=]))"""
         + _TEMPLATE_VALUE
-        + r"(?![|>][+-]?[0-9]?[ \t]{0,8}(?:\r?\n|(?:\\r)?\\n|$))"  # a block scalar's marker: above
+        # A block scalar's marker, its tag before it (`!vault |`): above.
+        + r"(?!(?:!{1,2}[\w.:/-]{1,64}+[ \t]{1,8})?[|>][+-]?[0-9]?[ \t]{0,8}(?:\r?\n|(?:\\r)?\\n|$))"
         # A value that says something about the secret, not the secret: MySQL's "(using
         # password: YES)", "password: null", an already masked "********".
         rf"""(?!\\?["']?(?:{_STATE_WORDS}|\*{{3,64}})(?![\w*]))"""
@@ -727,6 +730,8 @@ TOLD_RULES: tuple[
         # a second pass reads the name before it as a secret's.
         # An unquoted value ends at an escaped line break or tab (inside a JSON string).
         # A quote inside a word is the value's (`'it's-…'`, `pa"ss…`), quoted or not.
+        # Nor a YAML tag before a block scalar's marker (`password: !vault |`: above).
+        r"(?!!{1,2}[\w.:/-]{1,64}+[ \t]{1,8}[|>])"
         rf"""(?!\\?["']?\[REDACTED|=|\}}\}})(?P<value>(?P<q>\\?["'])(?:{_INNER_QUOTE}|{_QUOTED_CHAR}){{4,128}}+(?P=q)"""
         rf"""|(?:[^\s"'<>\\]|\\(?![nrt"'])|{_INNER_QUOTE}){{6,128}}+)""",
         _told_secret,
