@@ -13,12 +13,14 @@ import pytest
 from pydantic import SecretStr
 
 import test_backend_sink as backend_tests
+import test_pipeline as pipeline_tests
 import test_slack_sink as slack_tests
 from hostile_server import Answer, answer, hostile
-from triage.errors import SinkUnavailableError, TriageError
+from triage.errors import PermanentError, SinkUnavailableError, TriageError
 from triage.metrics import Metrics
 from triage.settings import Settings
 from triage.sinks.slack import SlackSink
+from triage.sqs.inbox import Message
 
 SINK_LATENCY_MISSES_TRANSPORT_ERRORS = (
     "sinks/backend.py `_post` and sinks/slack.py `_post` observe SinkLatency only after an "
@@ -116,3 +118,45 @@ async def test_slack_latency_counts_a_post_that_timed_out() -> None:
         assert len(server.requests) == 1
     assert metrics.counter("SinkCalls", sink="slack", outcome="network") == 1
     assert sink_latency(metrics, "slack") == 1
+
+
+PROCESSING_LATENCY_MISSES_FAILURES = (
+    "pipeline.py `Pipeline.process` observes ProcessingLatency as its last statement, after "
+    "every step: a message whose sink fails (or that does not decode) raises before it, so "
+    "the histogram holds only successes and hides an outage's slow, failing messages"
+)
+
+
+def processing_latency(r: pipeline_tests.Rig) -> int:
+    timing = r.pipeline.metrics.timings().get(("ProcessingLatency", ()))
+    return 0 if timing is None else timing.count
+
+
+async def test_processing_latency_counts_a_handled_message() -> None:
+    """Guard: a message handled through its sink is one ProcessingLatency observation."""
+    r = pipeline_tests.rig()
+    await r.pipeline.process(pipeline_tests.crash_loops(range(1)))
+    assert r.sink.kinds() == ["open"]
+    assert processing_latency(r) == 1
+
+
+@pytest.mark.xfail(strict=True, reason=PROCESSING_LATENCY_MISSES_FAILURES)
+async def test_processing_latency_counts_a_message_whose_sink_failed() -> None:
+    """A message whose sink answers 503 (it fails and is retried later) is one
+    ProcessingLatency observation: the time spent on it is in the histogram too."""
+    r = pipeline_tests.rig()
+    r.sink.failures = 1
+    with pytest.raises(SinkUnavailableError):
+        await r.pipeline.process(pipeline_tests.crash_loops(range(1)))
+    assert r.sink.kinds() == []
+    assert processing_latency(r) == 1
+
+
+@pytest.mark.xfail(strict=True, reason=PROCESSING_LATENCY_MISSES_FAILURES)
+async def test_processing_latency_counts_a_message_that_does_not_decode() -> None:
+    """A body that is no alert (a permanent failure, bound for the DLQ) is one
+    ProcessingLatency observation."""
+    r = pipeline_tests.rig()
+    with pytest.raises(PermanentError):
+        await r.pipeline.process(Message("m-bad", "{not json", "rh-bad", 1, None))
+    assert processing_latency(r) == 1
