@@ -64,11 +64,12 @@ def _tag(*path: str) -> Edit:
     """An edit that adds a `priority` tag to the tag list at `path`, in the list's own shape."""
 
     def edit(payload: dict[str, Any], stated: Any) -> None:
-        target = payload
+        target: Any = payload
         for key in path:
             target = target[key]
-        pair_shaped = isinstance(target[0], list)
-        target.append(["priority", stated] if pair_shaped else {"key": "priority", "value": stated})
+        tags: list[Any] = target
+        pair_shaped = isinstance(tags[0], list)
+        tags.append(["priority", stated] if pair_shaped else {"key": "priority", "value": stated})
 
     return edit
 
