@@ -70,6 +70,8 @@ def test_reference_to_a_secret_stays(text: str) -> None:
         ("PGPASSWORD=`echo Zq7xK9pL2v` psql", "Zq7xK9pL2v"),
         ("password=<Zq7xK9pL2v>", "Zq7xK9pL2v"),
         ("password=Zq7xK9pL2v", "Zq7xK9pL2v"),
+        ('password: {{ .Values.x | default "Zq7xK9pL2v" }}', "Zq7xK9pL2v"),
+        ("password: \"{{ lookup('env','X') | default('Zq7xK9pL2v') }}\"", "Zq7xK9pL2v"),
     ],
 )
 def test_literal_dressed_as_a_reference_goes(text: str, secret: str) -> None:

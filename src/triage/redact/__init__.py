@@ -225,7 +225,8 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     line's end (a YAML `# comment` stays): DB_PASSWORD: a b c,
                                     spring.datasource.password=a b c, docker-compose's
                                     - POSTGRES_PASSWORD=a b c, an ini or .env password = a b c;
-                                    a YAML block scalar (password: |) whole, raw or escaped;
+                                    a YAML block scalar (password: |, a tag before its
+                                    marker kept: !vault |) whole, raw or escaped;
                                   - a string that is wholly NAME=value (docker inspect's Env,
                                     systemd's Environment="…", in single quotes too, each of
                                     several: Environment="A=1" "DB_PASSWORD=…"), to its
