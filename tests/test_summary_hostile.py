@@ -411,24 +411,7 @@ def test_a_model_title_that_shows_nothing_gives_way_to_the_alerts_own(filler: st
         assert _contained_title("Disk full on db-7", answered) == "Disk full on db-7"
 
 
-#: summarise/llm.py (not this test's file) falls back to the alert's own title when it is
-#: truthy, not when it shows something: a blank Braille pattern, which redaction keeps, stays.
-_LLM_OWN_TITLE_BUG = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: summarise/llm.py contain() takes the alert's own title, untagged, when it is "
-        "non-empty (`own or f'Untitled ...'`) and its model title check is says_something "
-        "(isalnum); a title of the blank Braille pattern U+2800 (kept by redaction) titles the "
-        "ticket. It should use `common.showing(own)` (and `showing(title) is None` beside "
-        "says_something), as the deterministic summariser's _visible does"
-    ),
-)
-
-
-@pytest.mark.parametrize(
-    "filler",
-    [pytest.param(f, marks=_LLM_OWN_TITLE_BUG) if f == "\u2800" else f for f in FILLERS],
-)
+@pytest.mark.parametrize("filler", FILLERS)
 def test_neither_the_model_nor_the_alert_titling_with_fillers_leaves_the_ticket_untitled(
     filler: str,
 ) -> None:

@@ -82,7 +82,7 @@ from triage.breaker import CircuitBreaker, Permit, note_opened
 from triage.errors import ModelError, SummariserError
 from triage.metrics import Metrics
 from triage.models import Priority, Status, Ticket
-from triage.normalize.common import cut, line, text
+from triage.normalize.common import cut, line, showing, text
 from triage.redact import Redactor, held
 from triage.settings import Settings
 from triage.summarise.chat import (
@@ -488,11 +488,12 @@ def contain(
     # …") is taken out, and one naming another priority counted (`priority.untagged`).
     title, tags = untagged(title, decision.priority)
     rejected["priority"] += tags
-    if title_replaced or not says_something(title):
-        # The alert's own title, untagged; one of invisible characters only is empty once
-        # redacted, and a ticket needs one (the deterministic summariser's fallback, `_title`).
+    if title_replaced or not says_something(title) or showing(title) is None:
+        # The alert's own title, untagged; one that shows nothing (invisible characters, a
+        # blank Braille pattern) is none, and a ticket needs one (the deterministic
+        # summariser's fallback, `_title`).
         own = untagged(redactor.text(alert.title), decision.priority)[0].strip()
-        title = own or f"Untitled {alert.source} alert"
+        title = own if showing(own) is not None else f"Untitled {alert.source} alert"
     # A line saying another priority than the ticket's would contradict it: corrected (the
     # description and steps cut to the contract's length again; the title is cut below).
     title = stated(title)
