@@ -24,7 +24,7 @@ from triage.incidents.lifecycle import Policy
 from triage.incidents.sqlite import SQLiteStore
 from triage.models import Alert, Status
 
-HOSTILE_TITLE = '</script><script>alert(1)</script>"\'<img src=x onerror=alert(2)>\u2028&amp;'
+HOSTILE_TITLE = "</script><script>alert(1)</script>\"'<img src=x onerror=alert(2)>\u2028&amp;"
 SILENCE = {"matchers": ["team=payments"], "duration": "2h", "comment": "c", "author": "a"}
 
 
@@ -128,9 +128,7 @@ TRAVERSALS = [
 
 
 @pytest.mark.parametrize("path", TRAVERSALS)
-async def test_a_traversal_in_an_incident_path_reads_nothing(
-    store: SQLiteStore, path: str
-) -> None:
+async def test_a_traversal_in_an_incident_path_reads_nothing(store: SQLiteStore, path: str) -> None:
     """A path with `..`, encoded slashes, a NUL or a backslash: without credentials no
     incident text; with them a 4xx JSON or page error (never a 500, never a file's bytes)."""
     await seed(store)
