@@ -316,3 +316,103 @@ async def test_a_second_session_cookie_does_not_log_out_the_first(store: SQLiteS
             with capture_logs():
                 page = await client.get("/", headers={"Cookie": cookies})
             assert page.status_code == 200, (cookies, page.status_code)
+
+
+# --- more of the same, round two ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "browser_says",
+    [
+        {"Sec-Fetch-Site": "cross-site", "Origin": "https://t.example"},
+        {"Origin": "null", "X-Forwarded-Host": "null"},
+        {"Origin": "https://t.example.evil.example", "X-Forwarded-Host": "t.example"},
+        {"Origin": "https://t.example@evil.example", "X-Forwarded-Host": "t.example"},
+    ],
+)
+async def test_a_login_from_elsewhere_behind_a_proxy_sets_no_session(
+    store: SQLiteStore, browser_says: dict[str, str]
+) -> None:
+    """Behind a proxy that sends `X-Forwarded-Host: t.example`: a cross-site fetch whose
+    Origin names the page, an `Origin: null` beside a forwarded host spelt `null`, or an
+    Origin that only starts with the host, sets no session cookie."""
+    headers = {"X-Forwarded-Host": "t.example", **browser_says}
+    async with serving(store) as server, client_of(server.port) as client:
+        form = await client.get("/")
+        answer = await client.post(
+            "/login", data={"token": TOKEN, "csrf": _csrf(form)}, headers=headers
+        )
+    assert answer.status_code in (400, 401, 403), answer.status_code
+    assert "triage_session=" not in answer.headers.get("set-cookie", "").replace(
+        "triage_session=;", ""
+    )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/incidents/%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+        "/incidents/abcd%22%3E%3Cimg%20src=x%3E",
+        "/?search=%22%3E%3Cscript%3Ealert(1)%3C/script%3E",
+        "/?match=team%3D%3Cscript%3E",
+        "/?team=%3Cimg%20src%3Dx%3E",
+        "/nope/%3Cscript%3E",
+    ],
+)
+async def test_a_path_or_filter_holding_markup_is_never_reflected_as_markup(
+    store: SQLiteStore, path: str
+) -> None:
+    """An incident path, a filter value or an unknown path holding markup, opened with the
+    bearer header: whatever the status, the answer holds no `<script>` or `<img` of the
+    request's, and a JSON answer says `application/json`."""
+    await seed(store, "payments 5xx")
+    async with serving(store) as server, client_of(server.port) as client:
+        answer = await client.get(path, headers=BEARER)
+    assert answer.status_code < 500, answer.status_code
+    assert "<script>" not in answer.text and "<img" not in answer.text, answer.text[:300]
+
+
+async def test_a_huge_silence_body_is_a_413_that_stores_nothing(store: SQLiteStore) -> None:
+    """A 16 MiB JSON body to POST /api/v1/silences: a JSON 413 (or 400), nothing stored, and
+    the port answers the next request."""
+    big = json.dumps({**SILENCE, "comment": "x" * (16 << 20)}).encode()
+    async with serving(store) as server, client_of(server.port) as client:
+        try:
+            made = await client.post(
+                "/api/v1/silences",
+                content=big,
+                headers={**BEARER, "Content-Type": "application/json"},
+            )
+            status = made.status_code
+        except httpx2.HTTPError:
+            status = 0  # the server closed the connection mid-body, after answering
+        listed = await client.get("/api/v1/silences?all=1", headers=BEARER)
+    assert status in (0, 400, 413), status
+    assert listed.status_code == 200 and listed.json()["silences"] == []
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        {"comment": "<script>alert(1)</script>"},
+        {"author": "<img src=x onerror=alert(1)>"},
+        {"comment": "AKIAIOSFODNN7EXAMPLE wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"},
+        {"author": "\u202eevil\u202c"},
+    ],
+)
+async def test_a_silences_hostile_comment_or_author_is_escaped_and_redacted(
+    store: SQLiteStore, field: dict[str, str]
+) -> None:
+    """A silence whose comment or author holds markup, an AWS key or a bidi override: made
+    (201) or refused (400); the page shows no markup of it, no bidi override, and neither
+    the API nor the page shows the secret key."""
+    await seed(store, "payments 5xx")
+    async with serving(store) as server, client_of(server.port) as client:
+        made = await client.post("/api/v1/silences", json={**SILENCE, **field}, headers=BEARER)
+        page = await client.get("/", headers=BEARER)
+        listed = await client.get("/api/v1/silences", headers=BEARER)
+    assert made.status_code in (201, 400), made.text
+    for text in (page.text, listed.text, made.text):
+        assert "wJalrXUtnFEMI" not in text
+    assert "<script>" not in page.text and "<img" not in page.text
+    assert "\u202e" not in page.text
