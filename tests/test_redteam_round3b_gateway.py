@@ -244,3 +244,98 @@ async def test_a_sentry_signature_in_upper_case_hex_is_taken_once(
         )
     assert len(bodies(queues)) == 1, statuses
     assert statuses[1] in (200, 202), statuses
+
+
+async def answers(port: int, request: bytes, expected: int) -> list[int]:
+    """Statuses of up to `expected` answers to `request`, sent whole, until the gateway closes."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    got: list[int] = []
+    try:
+        writer.write(request)
+        await writer.drain()
+        for _ in range(expected):
+            try:
+                got.append((await read_answer(reader)).status)
+            except (asyncio.IncompleteReadError, ConnectionResetError):
+                break
+        return got
+    finally:
+        writer.close()
+
+
+GOOD = post(
+    "/v1/alerts/generic", f"Authorization: Bearer {TOKENS['generic']}\r\n".encode(), GENERIC
+)
+
+
+@pytest.mark.parametrize(
+    ("first", "status"),
+    [
+        (
+            post(
+                "/v1/alerts/generic",
+                f"Authorization: Bearer {TOKENS['generic']}\r\n".encode(),
+                b"{}",
+            ),
+            422,
+        ),
+        (
+            post(
+                "/v1/alerts/generic",
+                f"Authorization: Bearer {TOKENS['generic']}\r\n".encode(),
+                b"{nope",
+            ),
+            422,
+        ),
+        (post("/v1/alerts/nosuch", b"", b"{}"), 404),
+        (
+            post("/v1/alerts/generic", b"Authorization: Bearer wrong-token-000000000\r\n", GENERIC),
+            401,
+        ),
+    ],
+    ids=["no alert", "not json", "unknown source", "wrong token"],
+)
+async def test_a_request_pipelined_after_a_refusal_is_answered_or_closed_never_half_read(
+    first: bytes, status: int, gateway: IngestService, queues: Queues
+) -> None:
+    """A good alert pipelined behind a refused one in one packet: the refusal comes first;
+    the good one is then answered 202 and queued once, or the connection is closed without
+    an answer (a refusal from the head closes it) and nothing of it is queued; never an
+    answer for a request the gateway did not read whole."""
+    got = await answers(gateway.port, first + GOOD, 2)
+    assert got[:1] == [status], got
+    queued = bodies(queues)
+    if got[1:] == [202]:
+        assert queued == [GENERIC.decode()]
+    else:
+        assert got[1:] == [] and queued == [], (got, queued)
+
+
+@pytest.mark.parametrize(
+    ("header", "value"),
+    [
+        ("Sentry-Hook-Resource", "issue\u202e<script>"),
+        ("Sentry-Hook-Resource", "x" * 5000),
+        ("traceparent", "00-" + "0" * 32 + "-" + "0" * 16 + "-01"),
+        ("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\u0000x"),
+    ],
+)
+async def test_a_hostile_carried_header_is_not_queued_as_an_attribute(
+    header: str, value: str, gateway: IngestService, queues: Queues
+) -> None:
+    """A `Sentry-Hook-Resource` or `traceparent` that is not well formed (markup and a bidi
+    mark, 5,000 characters, an all-zero trace id, a NUL) is not carried as a message
+    attribute; the alert is still queued."""
+    raw = f"Authorization: Bearer {TOKENS['generic']}\r\n{header}: ".encode()
+    raw += value.encode() + b"\r\n"
+    status, body = await exchange(gateway.port, post("/v1/alerts/generic", raw, GENERIC))
+    if status != 202:
+        assert status == 400, (status, body)  # the parser's refusal of a NUL
+        return
+    response = queues.client().receive_message(
+        QueueUrl=queues.url, MessageAttributeNames=["All"], VisibilityTimeout=0
+    )
+    (message,) = response["Messages"]
+    attributes = message.get("MessageAttributes", {})
+    carried = {k.lower(): v["StringValue"] for k, v in attributes.items()}
+    assert value not in carried.values(), carried
