@@ -339,3 +339,24 @@ async def test_a_hostile_carried_header_is_not_queued_as_an_attribute(
     attributes = message.get("MessageAttributes", {})
     carried = {k.lower(): v["StringValue"] for k, v in attributes.items()}
     assert value not in carried.values(), carried
+
+
+async def test_a_signed_time_moved_into_the_body_is_never_queued(
+    gateway: IngestService, queues: Queues
+) -> None:
+    """A capture of a Grafana delivery signed with its time (`<ts>:<body>`) replayed without
+    the time header, the time and colon moved into the body so that the body-only signature
+    matches: never queued (the body is no alert), whether the time is old or fresh."""
+    import hashlib
+    import hmac
+
+    body = payload("grafana/group-firing.json")
+    for stamp in (str(int(time.time()) - 3600), str(int(time.time()))):
+        signed_text = stamp.encode() + b":" + body
+        digest = hmac.new(TOKENS["grafana"].encode(), signed_text, hashlib.sha256).hexdigest()
+        headers = f"X-Grafana-Alerting-Signature: {digest}\r\nContent-Type: application/json\r\n"
+        status, _ = await exchange(
+            gateway.port, post("/v1/alerts/grafana", headers.encode(), signed_text)
+        )
+        assert status in (400, 401, 422), (stamp, status)
+    assert bodies(queues) == []

@@ -416,3 +416,29 @@ async def test_a_silences_hostile_comment_or_author_is_escaped_and_redacted(
         assert "wJalrXUtnFEMI" not in text
     assert "<script>" not in page.text and "<img" not in page.text
     assert "\u202e" not in page.text
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "limit=-1",
+        "limit=99999999999999999999999",
+        "offset=1e9",
+        "offset=-5",
+        "limit=%EF%BC%95",  # a fullwidth 5
+        "limit=\u0665",  # an Arabic-Indic 5, which int() reads
+        "since=99999999d",
+        "before=-1d",
+        "state=%00",
+        "match=team%3D%00",
+    ],
+)
+async def test_an_odd_list_parameter_is_a_400_naming_it(store: SQLiteStore, query: str) -> None:
+    """A list parameter that is negative, huge, not ASCII digits (a fullwidth or an
+    Arabic-Indic digit Python's int() reads), a huge or negative duration, or a NUL: a 400
+    with a one-line JSON error, never a 500 or a listing read as if it were sane."""
+    await seed(store, "payments 5xx")
+    async with serving(store) as server, client_of(server.port) as client:
+        answer = await client.get(f"/api/v1/incidents?{query}", headers=BEARER)
+    assert answer.status_code == 400, (query, answer.status_code, answer.text[:200])
+    assert "\n" not in answer.json()["error"]
