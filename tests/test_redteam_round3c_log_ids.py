@@ -5,7 +5,7 @@ the line that says what went wrong with it, not only a count in a batch's line."
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
 from typing import Any
 
 import pytest
@@ -37,7 +37,7 @@ async def handled(_message: Message, _progress: Progress) -> list[Outcome]:
     return []
 
 
-def loud_lines_naming(logs: list[dict[str, Any]], message_id: str) -> list[str]:
+def loud_lines_naming(logs: list[MutableMapping[str, Any]], message_id: str) -> list[str]:
     """The events at info or above that name `message_id` (bound or as a field)."""
     return [
         e["event"]
