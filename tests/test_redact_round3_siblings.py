@@ -99,10 +99,22 @@ def test_an_email_after_an_ssh_login_still_goes() -> None:
     assert "me@x.example.com" in redacted
 
 
-def test_prose_that_starts_with_user_stays_without_an_ftp_session() -> None:
-    """`user NAME WORD` outside an ftp session (no client, no `open host`) is prose."""
-    text = "user alice deleted\nuser bob S3cretPw9x"
-    assert _redacted(text) == text
+@pytest.mark.parametrize(
+    "text",
+    [
+        "user alice deleted\nuser bob S3cretPw9x",
+        "ftp upload failed\nuser alice not found",
+        "ftp upload failed\nuser alice denied",
+        "sftp session closed; user bob logged out",
+        "open file failed: user alice has no access",
+        "open file failed\nuser alice denied",
+    ],
+)
+def test_prose_that_says_user_stays_without_an_ftp_session(text: str) -> None:
+    """`user NAME WORD` outside an ftp session (no script given to ftp, no lftp, no `open
+    host` line of its own), or with more words after it, is prose."""
+    for form in _forms(text):
+        assert _redacted(form) == form
 
 
 @pytest.mark.parametrize("tag", ["!vault", "!!binary"])

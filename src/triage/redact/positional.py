@@ -168,9 +168,18 @@ _LINE_VALUE = (
     rf"""(?!\\?["']?\[REDACTED|\$|%[A-Za-z_])(?:(?P<q>\\?["']){_QUOTED_CHAR}{{1,512}}+(?P=q)"""
     r"""|(?:[^\s"'|;&<>\\]|\\(?![nrt"'])|""" + _INNER_QUOTE + r"){1,512}+)"
 )
-#: An ftp client's session or script before a `user NAME PASSWORD` line: the client named
-#: (`ftp -n host <<EOF`, lftp, sftp) or an `open host` line.
-_FTP_CONTEXT = re.compile(r"(?<![\w-])(?:s?ftp|lftp)(?![\w-])|(?<![\w-])open[ \t]{1,3}[\w.:-]")
+#: An ftp client's session or script before a `user NAME PASSWORD` line: lftp named, ftp
+#: given a script (`ftp -n host <<EOF`, `ftp -inv host`), or an `open host [port]` line of
+#: its own (after a line's start, a string's quote, a prompt's `>` or a log's `: `); "open
+#: file failed" is no session.
+_FTP_CONTEXT = re.compile(
+    r"(?<![\w-])lftp(?![\w-])"
+    r"|(?<![\w-])s?ftp(?:\.exe)?(?:[ \t]{1,3}-[A-Za-z:]{1,16}+)*+[ \t]{1,3}[^\s<>|;&]{1,253}+"
+    r"[ \t]{0,3}<<"
+    r"|(?<![\w-])s?ftp(?:\.exe)?[ \t]{1,3}-[A-Za-z]{0,8}[ngiv]"
+    r'|(?:^|[\n>"]|\\n|: )[ \t]{0,8}open[ \t]{1,3}[\w.:-]{1,253}+(?:[ \t]{1,3}[0-9]{1,5})?'
+    r"[ \t]{0,8}(?=\r?\n|\\[nr]|$|\")"
+)
 #: The FTP protocol's USER command (a client's debug output, a server's log) before `PASS`.
 _FTP_USER = re.compile(r"(?<![\w-])USER[ \t]{1,3}[^\s\\]")
 #: How far before an ftp line its context is looked for.
@@ -251,7 +260,9 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
         r"|(?<![\w-])encrypt_string(?:[ \t]{1,3}--?[\w-]{1,64}+=[^\s]{1,256}+){0,8}+"
         r"|(?:(?<![^\s|;&(\[\"'`=>])|(?<=\\[nt]))(?P<ftp>(?P<prompt>(?:ftp>|quote|literal)[ \t]{1,3})?"
         r"(?:user[ \t]{1,3}[^\s\\\"']{1,256}+|(?P<pass>(?-i:PASS)))))"
-        rf"[ \t]{{1,3}}(?![/*-])(?P<value>{_LINE_VALUE})",
+        rf"[ \t]{{1,3}}(?![/*-])(?P<value>{_LINE_VALUE})"
+        # An ftp line's password ends it ("user alice not found" is prose).
+        r"""(?(ftp)(?=[ \t]{0,8}(?:\r?\n|\\[rn]|$|["';])))""",
         _net_or_ftp,
         "net ",
         "net\t",
