@@ -365,10 +365,11 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     and -p: -password: (winrs; a lone * stays), netdom's
                                     /PasswordD:, ksetup's /SetComputerPassword X, net use and
                                     net user, smbclient //server/share X, ansible-vault
-                                    encrypt_string X, an ftp script's user NAME X (after
-                                    open host or the ftp client named; prose's "user alice
-                                    left" stays)
-                                    and the protocol's PASS X (after USER, or after quote),
+                                    encrypt_string X, an ftp script's user NAME X ending
+                                    its line (in a session: lftp, ftp given a script or -n,
+                                    an open host line; "user alice denied" after "ftp upload
+                                    failed" stays) and the protocol's PASS X (after USER, or
+                                    after quote),
                                     a value piped (or given as a here-string, <<<) into
                                     --password-stdin, chpasswd, passwd --stdin, sudo -S,
                                     vncpasswd, gpg --passphrase-fd 0, cryptsetup
