@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -41,9 +42,12 @@ class Health:
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._conditions: dict[str, Condition] = {}
-        #: Worst lag seen within the last LAG_WINDOW_S, and when it was seen.
+        #: Worst lag seen within the last LAG_WINDOW_S (as of the watchdog's last tick).
         self.loop_lag_s = 0.0
-        self._lag_seen_at = 0.0
+        #: The window's lags that could still be its worst, as (seen at, lag): each is larger
+        #: than every later one, so the first is the worst and a smaller stall is kept until
+        #: it is out of the window (or a larger one follows it).
+        self._lags: deque[tuple[float, float]] = deque()
         #: Reads the time for beats (monotonic seconds); a test's hand-moved clock.
         self._clock = clock
         #: Each watched loop with when its next beat is due (`beat`).
@@ -94,9 +98,17 @@ class Health:
             expected = time.monotonic() + interval_s
             await asyncio.sleep(interval_s)
             now = time.monotonic()
-            lag = max(0.0, now - expected)
-            if lag >= self.loop_lag_s or now - self._lag_seen_at > self.LAG_WINDOW_S:
-                self.loop_lag_s, self._lag_seen_at = lag, now
+            self._note_lag(now, max(0.0, now - expected))
+
+    def _note_lag(self, now: float, lag: float) -> None:
+        """Remember one tick's lag; `loop_lag_s` becomes the worst within the window. The
+        deque holds at most one entry per tick of the window (LAG_WINDOW_S / interval)."""
+        while self._lags and self._lags[-1][1] <= lag:
+            self._lags.pop()
+        self._lags.append((now, lag))
+        while now - self._lags[0][0] > self.LAG_WINDOW_S:
+            self._lags.popleft()
+        self.loop_lag_s = self._lags[0][1]
 
 
 def _reason(name: str, detail: str) -> str:
