@@ -1,7 +1,8 @@
 """Every source that reads a stated priority treats one it cannot read alike: the alert states
 none, one note for the log names the field and the value (redacted), and the value stays
-visible as the alert's `priority` label. CloudWatch, New Relic, Pingdom, Datadog, Opsgenie,
-PagerDuty and Sentry's four webhook shapes, table-driven; a readable one makes no note."""
+visible as one label: `priority`, or a Sentry tag's own `tag.priority`. CloudWatch, New Relic,
+Pingdom, Datadog, Opsgenie, PagerDuty and Sentry's four webhook shapes, table-driven; a
+readable one makes no note."""
 
 from __future__ import annotations
 
@@ -80,6 +81,8 @@ class Case:
     edit: Edit
     #: What the note names as the field the value came from.
     field: str
+    #: The one label that shows the unread value (a Sentry tag's is its own `tag.priority`).
+    label: str = "priority"
 
 
 CASES = {
@@ -106,16 +109,22 @@ CASES = {
         "sentry/issue-created.json", _set("data", "issue", "priority"), "data.issue.priority"
     ),
     "sentry-event-alert": Case(
-        "sentry/event-alert.json", _tag("data", "event", "tags"), "sentry tag priority"
+        "sentry/event-alert.json",
+        _tag("data", "event", "tags"),
+        "sentry tag priority",
+        "tag.priority",
     ),
     "sentry-legacy": Case(
-        "sentry/legacy-plugin.json", _tag("event", "tags"), "sentry tag priority"
+        "sentry/legacy-plugin.json", _tag("event", "tags"), "sentry tag priority", "tag.priority"
     ),
     "sentry-service-hook": Case(
         "sentry/service-hook-event-alert.json", _set("group", "priority"), "group.priority"
     ),
     "sentry-service-hook-tag": Case(
-        "sentry/service-hook-event-alert.json", _tag("event", "tags"), "sentry tag priority"
+        "sentry/service-hook-event-alert.json",
+        _tag("event", "tags"),
+        "sentry tag priority",
+        "tag.priority",
     ),
 }
 
@@ -135,13 +144,15 @@ def _priority_notes(normalized: Normalized) -> list[str]:
 @pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
 def test_an_unread_priority_is_noted_and_kept_as_a_label(case: Case) -> None:
     """`P9` is no priority triage reads: the alert states none, one note names the field and
-    quotes the value, and the label `priority` shows it."""
+    quotes the value, and one label shows it (`priority`, or a Sentry tag's own), as the note
+    says."""
     normalized = _read(case, UNREAD)
     [alert] = normalized.alerts
     assert alert.priority is None
-    assert alert.labels.get("priority") == UNREAD
+    assert [key for key, value in alert.labels.items() if value == UNREAD] == [case.label]
     [note] = _priority_notes(normalized)
     assert case.field in note and f"'{UNREAD}'" in note
+    assert note.endswith(f"kept as the label {case.label}")
 
 
 @pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())

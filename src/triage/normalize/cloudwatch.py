@@ -24,7 +24,7 @@ by `cloudwatch_segments` (split on newlines when there are any, else on "|"; key
 log and left in the free text, marked as not used (`read_description`).
 Propagated alarm tags (`alarmTags` in events, `AlarmTags` in SNS messages) with those names fill
 what the description leaves out. A PRIORITY triage cannot read (`S1`) is kept as the label
-`priority` and named in a note for the log (`common.stated_priority`).
+`priority` and named in a note for the log (`common.first_priority`).
 
 A Metrics Insights alarm that watches many time series (GROUP BY) notifies per time series, its
 "contributor": the SNS message carries `AlarmContributorId` and `AlarmContributorAttributes`,
@@ -419,9 +419,8 @@ def _normalize(change: _Change) -> Normalized:
     common.add_label(labels, "old_state", change.old_state)
     for key, value in change.facts.items():
         common.add_label(labels, key, value)
-    priority, unread = common.stated_priority(given.get("priority"), f"{SOURCE} PRIORITY")
-    if unread:  # kept visible, as the segment leaves the description
-        common.add_label(labels, "priority", given["priority"])
+    # An unread one is kept as a label: the segment has left the description.
+    priority, unread = common.first_priority(labels, (f"{SOURCE} PRIORITY", given.get("priority")))
     identity = {"account": change.account, "region": change.region, "alarm": change.name}
     title = change.name
     parent = None

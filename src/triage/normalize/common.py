@@ -36,7 +36,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -505,10 +505,71 @@ def priority(value: Any) -> Priority | None:
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class PriorityScale:
+    """How a source's stated priority is read (`read`), and how a note names what it reads
+    (`named`), kept together so a note never lists a scale its source does not read."""
+
+    read: Callable[[Any], Priority | None]
+    named: str
+
+
+#: The scale every source reads unless it has its own (`priority`).
+PRIORITY_SCALE = PriorityScale(
+    priority, "P0 to P3, 0 to 3, SEV0 to SEV4, or a word such as critical, high, medium, low"
+)
+
+
+def first_priority(
+    labels: dict[str, str],
+    *stated: tuple[str, Any],
+    scale: PriorityScale = PRIORITY_SCALE,
+    shown_as: Mapping[str, str] | None = None,
+) -> tuple[Priority | None, tuple[str, ...]]:
+    """The first priority a source states, of the (field, value) pairs given in the order
+    read, that `scale` reads; when none is, the alert states none and `unread_priority` notes
+    why."""
+    for _, value in stated:
+        found = scale.read(value)
+        if found is not None:
+            return found, ()
+    return None, unread_priority(labels, *stated, scale=scale, shown_as=shown_as)
+
+
+def unread_priority(
+    labels: dict[str, str],
+    *stated: tuple[str, Any],
+    scale: PriorityScale = PRIORITY_SCALE,
+    shown_as: Mapping[str, str] | None = None,
+) -> tuple[str, ...]:
+    """A note for the log for each (field, value) stated that `scale` does not read. The first
+    such value stays visible as the label `priority` (unless `labels` hold one), or where a
+    label already shows it: `shown_as` maps a field to that label (a Sentry tag's own)."""
+    notes: list[str] = []
+    for field, value in stated:
+        if scale.read(value) is not None or not states_priority(value):
+            continue
+        kept = _kept_as(labels, value, (shown_as or {}).get(field))
+        notes.append(unread_priority_note(field, [value], scale, kept))
+    return tuple(notes)
+
+
+def _kept_as(labels: dict[str, str], value: Any, shown_as: str | None) -> str:
+    """The label that shows an unread priority: `shown_as` when it holds this value, else
+    `priority`, added unless `labels` already hold one."""
+    shown: dict[str, str] = {}
+    add_label(shown, "priority", flat(value))
+    if shown_as is not None and labels.get(shown_as) == shown.get("priority"):
+        return shown_as
+    if "priority" not in labels:
+        add_label(labels, "priority", flat(value))
+    return "priority"
+
+
 def stated_priority(value: Any, field: str) -> tuple[Priority | None, tuple[str, ...]]:
     """The priority a source states (`priority`), and a note for the log when it states one
     triage cannot read: the alert is then read as stating none, and the note says why. The
-    caller keeps the value visible as the alert's `priority` label."""
+    caller keeps the value visible as the alert's `priority` label (`first_priority` does)."""
     read = priority(value)
     if read is not None or not states_priority(value):
         return read, ()
@@ -524,24 +585,27 @@ def states_priority(value: Any) -> bool:
     return True
 
 
-#: What `priority` reads, as a note says it.
-_PRIORITIES_READ = "P0 to P3, 0 to 3, SEV0 to SEV4, or a word such as critical, high, medium, low"
 #: Distinct unread values one note quotes; the rest are counted.
 _UNREAD_QUOTED = 3
 
 
-def unread_priority_note(field: str, values: list[Any]) -> str:
-    """One note for the stated priorities of one or more alerts that triage cannot read,
-    quoting the distinct values (redacted, cut: `short`)."""
+def unread_priority_note(
+    field: str,
+    values: list[Any],
+    scale: PriorityScale = PRIORITY_SCALE,
+    kept_as: str = "priority",
+) -> str:
+    """One note for the stated priorities of one or more alerts that `scale` cannot read,
+    quoting the distinct values (redacted, cut: `short`) and naming the label that shows them."""
     distinct = list(dict.fromkeys(short(value) for value in values))
     quoted = ", ".join(distinct[:_UNREAD_QUOTED])
     if len(distinct) > _UNREAD_QUOTED:
         quoted += f" and {len(distinct) - _UNREAD_QUOTED} more"
     whose = f" of {len(values)} alerts" if len(values) > 1 else ""
     return (
-        f"{field}{whose} {quoted}: no priority triage reads ({_PRIORITIES_READ}); read as none "
+        f"{field}{whose} {quoted}: no priority triage reads ({scale.named}); read as none "
         "stated, so the ticket's priority follows the severity (medium without one); the "
-        "value is kept as the label priority"
+        f"value is kept as the label {kept_as}"
     )
 
 

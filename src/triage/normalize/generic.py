@@ -37,7 +37,7 @@ from datetime import datetime
 from typing import Any
 
 from triage.errors import InvalidAlertError
-from triage.models import Alert, Priority, Status
+from triage.models import Alert, Status
 from triage.normalize import common
 from triage.normalize.common import Normalized, Skipped
 
@@ -122,7 +122,9 @@ def normalize_generic(payload: dict[str, Any]) -> Normalized:
         common.add_label(labels, "dedup_key", dedup_key)
     full_title = common.ident(given_title, "title")  # not cut to 200: stays distinct
     occurred, notes = dated(payload.get("timestamp"), f"{GENERIC} timestamp")
-    priority, unread = _priority(_field(payload, given, "priority"), GENERIC, labels)
+    priority, unread = common.first_priority(
+        labels, (f"{GENERIC} priority", _field(payload, given, "priority"))
+    )
     runbook, unlinked = _runbook(payload)
     alert = Alert(
         source=GENERIC,
@@ -140,17 +142,6 @@ def normalize_generic(payload: dict[str, Any]) -> Normalized:
         raw=payload,
     )
     return Normalized((alert,), (), notes + unread)
-
-
-def _priority(
-    stated: Any, source: str, labels: dict[str, str]
-) -> tuple[Priority | None, tuple[str, ...]]:
-    """The stated priority, and a note when triage cannot read it; an unread one is kept
-    visible as the label `priority` (unless the alert's own labels name one)."""
-    priority, unread = common.stated_priority(stated, f"{source} priority")
-    if unread and "priority" not in labels:
-        common.add_label(labels, "priority", common.flat(stated))
-    return priority, unread
 
 
 def _link(payload: dict[str, Any]) -> str | None:
@@ -209,7 +200,9 @@ def normalize_threshold(payload: dict[str, Any]) -> Normalized:
         common.add_label(labels, key, field)
     runbook, unlinked = _runbook(payload)
     occurred, notes = dated(payload.get("evaluated_at"), f"{THRESHOLD} evaluated_at")
-    priority, unread = _priority(payload.get("priority"), THRESHOLD, labels)
+    priority, unread = common.first_priority(
+        labels, (f"{THRESHOLD} priority", payload.get("priority"))
+    )
     alert = Alert(
         source=THRESHOLD,
         status=status,

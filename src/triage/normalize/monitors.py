@@ -30,7 +30,7 @@ from triage.models import Alert, Priority, Status
 from triage.normalize import azure_stateless, common
 from triage.normalize.common import Normalized, Skipped
 from triage.normalize.generic import dated
-from triage.normalize.vendors import first_given, first_priority, labelled, paragraphs, quiet
+from triage.normalize.vendors import first_given, labelled, paragraphs, quiet
 
 NEWRELIC = "newrelic"
 AZURE = "azure"
@@ -84,9 +84,7 @@ def normalize_newrelic(payload: dict[str, Any]) -> Normalized:
         ("workflow", payload.get("workflowName")),
         ("incidents", payload.get("totalIncidents")),
     )
-    stated, unread = first_priority(
-        labels, ("newrelic priority", payload.get("priority")), read=common.priority
-    )
+    stated, unread = common.first_priority(labels, ("newrelic priority", payload.get("priority")))
     alert = Alert(
         source=NEWRELIC,
         status=Status.RESOLVED if state in _NR_RESOLVED else Status.FIRING,

@@ -29,7 +29,6 @@ from typing import Any
 from triage.models import Alert, Priority, Status
 from triage.normalize import common
 from triage.normalize.common import Normalized, Skipped
-from triage.normalize.vendors import first_priority
 
 SOURCE = "sentry"
 
@@ -48,6 +47,8 @@ _METRIC_STATUS = {"critical": Status.FIRING, "warning": Status.FIRING, "resolved
 _MAX_TAGS = 16
 #: Where an event's `priority` tag is named in a note.
 _TAG_PRIORITY = "sentry tag priority"
+#: The tag is shown as its own label, so an unread one is kept there rather than copied.
+_SHOWN_AS = {_TAG_PRIORITY: "tag.priority"}
 
 
 def matches(payload: dict[str, Any]) -> bool:
@@ -466,8 +467,9 @@ def _priority(
     labels: dict[str, str], *stated: tuple[str, Any]
 ) -> tuple[Priority | None, tuple[str, ...]]:
     """The first priority stated that triage reads; when none is, a note for each value stated,
-    the first kept as the label `priority` (`vendors.first_priority`)."""
-    return first_priority(labels, *stated, read=common.priority)
+    the first kept as the label `priority`, or as `tag.priority` for the event's own tag
+    (`common.first_priority`)."""
+    return common.first_priority(labels, *stated, shown_as=_SHOWN_AS)
 
 
 def _one(alert: Alert, notes: tuple[str, ...] = ()) -> Normalized:

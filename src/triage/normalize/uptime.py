@@ -38,7 +38,6 @@ from triage.normalize.common import Normalized, Skipped
 from triage.normalize.generic import dated
 from triage.normalize.vendors import (
     first_given,
-    first_priority,
     labelled,
     paragraphs,
     quiet,
@@ -92,9 +91,7 @@ def normalize_pingdom(payload: dict[str, Any]) -> Normalized:
         ("previous_state", payload.get("previous_state")),
         ("state", state),
     )
-    stated, unread = first_priority(
-        labels, ("pingdom importance_level", importance), read=common.priority
-    )
+    stated, unread = common.first_priority(labels, ("pingdom importance_level", importance))
     alert = Alert(
         source=PINGDOM,
         status=status,

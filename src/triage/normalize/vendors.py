@@ -20,14 +20,13 @@ action or event (acknowledged, a note, a new responder …) changes no ticket (S
 and PagerDuty's test event (pagey.ping) is Skipped as `test_notification`.
 Priorities P1..P5 are these tools' five-step scale: P1 critical, P2 high, P3 medium, P4 and P5
 low (a generic alert's P0..P3 scale is another). A stated priority no reader takes is named in a
-note for the log and kept as the label `priority` (`first_priority`, which the other tools'
-readers use too).
+note for the log, naming this scale, and kept as the label `priority` (`common.first_priority`
+with `FIVE_STEPS`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
 from triage.errors import InvalidAlertError
@@ -55,31 +54,10 @@ def priority(value: Any) -> Priority | None:
     return common.priority(value)
 
 
-def first_priority(
-    labels: dict[str, str],
-    *stated: tuple[str, Any],
-    read: Callable[[Any], Priority | None] = priority,
-) -> tuple[Priority | None, tuple[str, ...]]:
-    """The first priority a tool states, of the (field, value) pairs given in the order read,
-    that `read` takes (these tools' P1..P5 scale first); when none is, `unread_priority`."""
-    for _, value in stated:
-        found = read(value)
-        if found is not None:
-            return found, ()
-    return None, unread_priority(labels, *stated)
-
-
-def unread_priority(labels: dict[str, str], *stated: tuple[str, Any]) -> tuple[str, ...]:
-    """Notes for the log naming each (field, value) stated that no reader took
-    (`common.stated_priority`); the first such value stays visible as the label `priority`,
-    unless `labels` already hold one."""
-    notes: list[str] = []
-    for field, value in stated:
-        _, unread = common.stated_priority(value, field)
-        if unread and "priority" not in labels:
-            common.add_label(labels, "priority", common.flat(value))
-        notes.extend(unread)
-    return tuple(notes)
+#: These tools' scale, as a note for a priority they state that it cannot read names it.
+FIVE_STEPS = common.PriorityScale(
+    priority, "P1 to P5, SEV0 to SEV4, or a word such as critical, high, medium, low"
+)
 
 
 def _description(value: Any) -> str:
@@ -255,7 +233,7 @@ def _dd_priority(
     """$ALERT_PRIORITY as `alert_priority`, else as `severity` or `priority` when it is on
     Datadog's P1..P5 scale (a template's `priority` may be $PRIORITY, the event's "normal" or
     "low", which is no ticket's priority), else the title's "[P2]"; when none is read, a note
-    for an `alert_priority` stated (`unread_priority`)."""
+    for an `alert_priority` stated (`common.unread_priority`)."""
     stated = priority(payload.get("alert_priority"))
     if stated is not None:
         return stated, ()
@@ -265,7 +243,9 @@ def _dd_priority(
             return _FIVE_STEPS[value.strip().lower()], ()
     if head and head["priority"]:
         return priority(head["priority"]), ()
-    return None, unread_priority(labels, ("datadog alert_priority", payload.get("alert_priority")))
+    return None, common.unread_priority(
+        labels, ("datadog alert_priority", payload.get("alert_priority")), scale=FIVE_STEPS
+    )
 
 
 def _dd_labels(
@@ -398,7 +378,9 @@ def normalize_opsgenie(payload: dict[str, Any]) -> Normalized:
         ("alert.updatedAt", alert.get("updatedAt")), ("alert.createdAt", alert.get("createdAt"))
     )
     occurred, notes = dated(when, f"opsgenie {when_at}")
-    stated, unread = first_priority(labels, ("opsgenie alert.priority", alert.get("priority")))
+    stated, unread = common.first_priority(
+        labels, ("opsgenie alert.priority", alert.get("priority")), scale=FIVE_STEPS
+    )
     parsed = Alert(
         source=OPSGENIE,
         status=Status.FIRING if action in _OG_FIRING else Status.RESOLVED,
@@ -456,12 +438,13 @@ def normalize_pagerduty(payload: dict[str, Any]) -> Normalized:
     ):  # fmt: skip
         common.add_label(labels, key, value)
     occurred, notes = dated(event.get("occurred_at"), "pagerduty event.occurred_at")
-    stated, unread = first_priority(
+    stated, unread = common.first_priority(
         labels,
         (
             "pagerduty event.data.priority.summary",
             common.obj_or_empty(data.get("priority")).get("summary"),
         ),
+        scale=FIVE_STEPS,
     )
     alert = Alert(
         source=PAGERDUTY,
