@@ -148,3 +148,28 @@ def test_an_unread_sentry_priority_tag_not_shown_as_a_tag_is_kept_as_priority() 
     [alert] = normalized.alerts
     assert "tag.priority" not in alert.labels and alert.labels["priority"] == UNREAD
     assert "kept as the label priority" in _priority_note(normalized)
+
+
+def test_the_note_does_not_claim_a_label_that_shows_another_value() -> None:
+    """A script's `priority: P9` beside its own label `priority: P1`: the label keeps P1, and
+    the note says the value is not in the labels rather than claiming it is."""
+    normalized = normalize_body(
+        json.dumps({"title": "Disk full", "priority": UNREAD, "labels": {"priority": "P1"}})
+    )
+    [alert] = normalized.alerts
+    assert alert.labels["priority"] == "P1"
+    note = _priority_note(normalized)
+    assert "kept as the label" not in note and "not in the labels" in note
+
+
+def test_the_note_does_not_claim_a_label_when_the_labels_are_full() -> None:
+    """An alert already holding the most labels kept: the unread value cannot be added, and
+    the note says so."""
+    crowd = {f"k{i:02}": "v" for i in range(common.LABELS_MAX)}
+    normalized = normalize_body(
+        json.dumps({"title": "Disk full", "priority": UNREAD, "labels": crowd})
+    )
+    [alert] = normalized.alerts
+    assert UNREAD not in alert.labels.values()
+    note = _priority_note(normalized)
+    assert "kept as the label" not in note and "not in the labels" in note

@@ -554,16 +554,18 @@ def unread_priority(
     return tuple(notes)
 
 
-def _kept_as(labels: dict[str, str], value: Any, shown_as: str | None) -> str:
-    """The label that shows an unread priority: `shown_as` when it holds this value, else
-    `priority`, added unless `labels` already hold one."""
-    shown: dict[str, str] = {}
-    add_label(shown, "priority", flat(value))
-    if shown_as is not None and labels.get(shown_as) == shown.get("priority"):
+def _kept_as(labels: dict[str, str], value: Any, shown_as: str | None) -> str | None:
+    """The label that shows an unread priority: `shown_as` or `priority` when it already holds
+    this value, else `priority` once added; None when `priority` holds another value or the
+    labels are full."""
+    as_label: dict[str, str] = {}
+    add_label(as_label, "priority", flat(value))
+    cleaned = as_label.get("priority")
+    if shown_as is not None and labels.get(shown_as) == cleaned:
         return shown_as
     if "priority" not in labels:
         add_label(labels, "priority", flat(value))
-    return "priority"
+    return "priority" if labels.get("priority") == cleaned else None
 
 
 def stated_priority(value: Any, field: str) -> tuple[Priority | None, tuple[str, ...]]:
@@ -593,19 +595,24 @@ def unread_priority_note(
     field: str,
     values: list[Any],
     scale: PriorityScale = PRIORITY_SCALE,
-    kept_as: str = "priority",
+    kept_as: str | None = "priority",
 ) -> str:
     """One note for the stated priorities of one or more alerts that `scale` cannot read,
-    quoting the distinct values (redacted, cut: `short`) and naming the label that shows them."""
+    quoting the distinct values (redacted, cut: `short`) and naming the label that shows them
+    (`kept_as`; None: no label does)."""
     distinct = list(dict.fromkeys(short(value) for value in values))
     quoted = ", ".join(distinct[:_UNREAD_QUOTED])
     if len(distinct) > _UNREAD_QUOTED:
         quoted += f" and {len(distinct) - _UNREAD_QUOTED} more"
     whose = f" of {len(values)} alerts" if len(values) > 1 else ""
+    kept = (
+        f"the value is kept as the label {kept_as}"
+        if kept_as
+        else "the value is not in the labels (they hold another priority, or are full)"
+    )
     return (
         f"{field}{whose} {quoted}: no priority triage reads ({scale.named}); read as none "
-        "stated, so the ticket's priority follows the severity (medium without one); the "
-        f"value is kept as the label {kept_as}"
+        f"stated, so the ticket's priority follows the severity (medium without one); {kept}"
     )
 
 
