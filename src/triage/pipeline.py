@@ -233,6 +233,14 @@ class Pipeline:
         `progress` is called each time one alert is finished, so a large group that keeps
         moving is not taken for a stuck one."""
         started = time.perf_counter()
+        # Every attempt is timed, whatever its end: failed, held or cancelled ones too.
+        try:
+            return await self._process(message, progress)
+        finally:
+            self.metrics.observe("ProcessingLatency", (time.perf_counter() - started) * 1000)
+
+    async def _process(self, message: Message, progress: Progress) -> list[Outcome]:
+        """The steps of `process`, which times them."""
         normalized = await _normalize(message)
         _log_normalized(normalized)
         skew = self.policy.max_future_skew
@@ -261,7 +269,6 @@ class Pipeline:
         if any(action in _COUNTING for action in actions):
             owners = [f"{message.identity}#{i}" for i in range(len(alerts))]
             message.on_deleted.append(lambda: self.ledger.store.settle(owners))
-        self.metrics.observe("ProcessingLatency", (time.perf_counter() - started) * 1000)
         return [Outcome(a.fingerprint, action) for a, action in zip(alerts, actions, strict=True)]
 
     async def _finish_released(
