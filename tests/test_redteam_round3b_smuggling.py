@@ -54,21 +54,11 @@ async def answers_and_close(port: int, request: bytes) -> tuple[list[int], bool]
 
 
 def queued_bodies(queues: Queues) -> list[str]:
-    """Every body on the queue now (received once, not deleted)."""
-    import boto3
-
-    sqs = boto3.client(
-        "sqs",
-        endpoint_url=queues.endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
+    """Every body on the queue now (left in place: visibility 0)."""
+    response = queues.client().receive_message(
+        QueueUrl=queues.url, MaxNumberOfMessages=10, VisibilityTimeout=0
     )
-    bodies: list[str] = []
-    for _ in range(3):
-        got = sqs.receive_message(QueueUrl=queues.url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
-        bodies += [m["Body"] for m in got.get("Messages", [])]
-    return bodies
+    return [m["Body"] for m in response.get("Messages", [])]
 
 
 def cl_te(te_lines: str) -> bytes:
