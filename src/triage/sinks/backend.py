@@ -403,28 +403,44 @@ class BackendSink:
         url = self.base_url + route
         content = _json_bytes(visible_json(body))
         started = time.perf_counter()
-        for attempt in (1, 2):
-            token = await self._token()
-            headers = (
-                ("Authorization", f"Bearer {token}"),
-                ("Idempotency-Key", effect.idempotency_key),
-            )
-            try:
-                response, unread = await self._send(url, content, headers)
-            except httpx2.TransportError as exc:  # connect/read errors and every timeout
-                self.metrics.incr("SinkCalls", sink=self.name, outcome="network")
-                error = transport_error(exc, scrub(str(exc), token))
-                log.debug("backend.unreachable", url=url, effect=str(effect.kind), error=error)
-                raise SinkUnavailableError(f"backend unreachable: {error}") from None
-            if response.status_code == 401 and attempt == 1:
-                # The token may have been rotated since we read it: read it again, once.
-                self.metrics.incr("SinkCalls", sink=self.name, outcome="unauthorized")
-                log.info("backend.unauthorized", url=url, action="reread_token")
-                self.token.invalidate(token)
-                continue
-            break
-        self.metrics.observe("SinkLatency", (time.perf_counter() - started) * 1000, sink=self.name)
+        sent = False
+        try:
+            for attempt in (1, 2):
+                token = await self._token()
+                sent = True
+                response, unread = await self._send_counted(url, content, token, effect)
+                if response.status_code == 401 and attempt == 1:
+                    # The token may have been rotated since we read it: read it again, once.
+                    self.metrics.incr("SinkCalls", sink=self.name, outcome="unauthorized")
+                    log.info("backend.unauthorized", url=url, action="reread_token")
+                    self.token.invalidate(token)
+                    continue
+                break
+        finally:
+            # Every call that went out, however it ended: a timeout is the slowest call of an
+            # outage. An effect whose token could not be read sent nothing, and took no time.
+            if sent:
+                elapsed_ms = (time.perf_counter() - started) * 1000
+                self.metrics.observe("SinkLatency", elapsed_ms, sink=self.name)
         return self._verdict(response, url, effect, token, unread), response.headers
+
+    async def _send_counted(
+        self, url: str, content: bytes, token: str, effect: Effect
+    ) -> tuple[httpx2.Response, str | None]:
+        """`_send` with our token and the effect's Idempotency-Key; a request that got no
+        answer (connect or read error, any timeout) is counted `network` and raised as
+        SinkUnavailableError, its text without the token."""
+        headers = (
+            ("Authorization", f"Bearer {token}"),
+            ("Idempotency-Key", effect.idempotency_key),
+        )
+        try:
+            return await self._send(url, content, headers)
+        except httpx2.TransportError as exc:
+            self.metrics.incr("SinkCalls", sink=self.name, outcome="network")
+            error = transport_error(exc, scrub(str(exc), token))
+            log.debug("backend.unreachable", url=url, effect=str(effect.kind), error=error)
+            raise SinkUnavailableError(f"backend unreachable: {error}") from None
 
     async def _send(
         self, url: str, content: bytes, headers: tuple[tuple[str, str], ...]

@@ -343,14 +343,18 @@ class SlackSink:
                 if wait_s > 0:
                     await self._sleep(wait_s)
             started_s = pace.last_s = self._clock()
-            response, unread = await self._send(url, host, message, effect)
+            try:
+                response, unread = await self._send(url, host, message, effect)
+            finally:
+                # Every post that went out, however it ended: a timeout is the slowest call
+                # of an outage. A post held back or refused above sent nothing.
+                latency_ms = (self._clock() - started_s) * 1000
+                self.metrics.observe("SinkLatency", latency_ms, sink=self.name)
             refusal = slack_refusal(response)
             if response.status_code == 429 or refusal in _RATE_LIMITED:
                 retry_after_s = parse_retry_after(response.headers.get("Retry-After"))
                 wait_s = throttle_wait_s(retry_after_s, self.min_interval_s)
                 pace.hold_until_s = self._clock() + wait_s
-            latency_ms = (self._clock() - started_s) * 1000
-        self.metrics.observe("SinkLatency", latency_ms, sink=self.name)
         self._verdict(response, refusal, unread, url, host, effect)
 
     async def _send(
