@@ -20,6 +20,7 @@ finding says why (`Carried.problem`), for the answer when the form is no alert b
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -49,6 +50,23 @@ class Carried:
     problem: str | None = None
 
 
+def credential_field(name: str) -> bool:
+    """Whether a form's or query string's field `name` says it holds a credential (`token`,
+    `api_key`, `password`, …: `secret_named`), read as a server reading the name loosely would:
+    without whitespace, NULs and invisible characters around or in it, a PHP-style `[]` after
+    it, or case. Such a field is never queued."""
+    cleaned = "".join(
+        ch for ch in name if not ch.isspace() and unicodedata.category(ch) not in _UNSEEN
+    ).casefold()
+    cleaned = cleaned.removesuffix("[]")
+    return cleaned == "token" or secret_named(cleaned)
+
+
+#: Characters a name may hide in that show nothing: controls (NUL), format characters (a soft
+#: hyphen, zero-width ones) and unassigned or private ones.
+_UNSEEN = frozenset({"Cc", "Cf", "Cn", "Co", "Cs"})
+
+
 def carried_json(pairs: Sequence[tuple[str, str]]) -> Carried | None:
     """The JSON a form's fields carry in one field of `CARRIER_FIELDS` (any case), or None when
     none of them holds JSON."""
@@ -64,7 +82,7 @@ def carried_json(pairs: Sequence[tuple[str, str]]) -> Carried | None:
     others = [
         (name, text)
         for i, (name, text) in enumerate(pairs)
-        if i != index and not secret_named(name)
+        if i != index and not credential_field(name)
     ]
     alone = not others
     if more:

@@ -6,9 +6,10 @@ when the request's body is blank (`ingest/validate.py`), and never on Sentry's p
 Alertmanager's API path; a body is never merged with them (ingest/shape.py counts those left
 unread for the `ingest.accepted` line).
 
-A `token` parameter (any case) is never a field: a sender that cannot set a header may have put
-the source's token there. It is dropped, so it is never queued, answered or logged, and it is
-no credential either: a URL's query is written to every proxy's access log (a load balancer's
+A `token` parameter (any case, however spelt around: `ingest.carried.credential_field`), or any
+other whose name says it holds a credential (`api_key`, `password`, …), is never a field: a
+sender that cannot set a header may have put the source's token there. It is dropped, so it is
+never queued, answered or logged, and it is no credential either: a URL's query is written to every proxy's access log (a load balancer's
 included), a browser's history and `Referer` headers, where a header is not. A sender that can
 set only a URL presents the token as the URL's user info (`https://triage:<token>@host/…`),
 which HTTP clients send as an `Authorization: Basic` header.
@@ -22,8 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
-#: The parameter a token may have been put in, dropped from the fields.
-TOKEN_PARAMETER = "token"
+from triage.ingest.carried import credential_field
+
 #: Parameters one query string may hold: a webhook sends ten or so.
 MAX_PARAMETERS = 1_000
 
@@ -34,9 +35,9 @@ class BadQuery(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Query:
-    """A query string, parsed: every parameter but `token`, in order (names and values as
-    text; a percent-escape that is no UTF-8 stays a surrogate escape), and whether a `token`
-    was given."""
+    """A query string, parsed: every parameter but a credential, in order (names and values
+    as text; a percent-escape that is no UTF-8 stays a surrogate escape), and whether one (a
+    `token`, say) was given."""
 
     fields: tuple[tuple[str, str], ...] = ()
     token_given: bool = False
@@ -55,5 +56,5 @@ def read_query(raw: str) -> Query:
         )
     except ValueError:
         raise BadQuery(f"the query string has more than {MAX_PARAMETERS:,} parameters") from None
-    fields = tuple((name, value) for name, value in pairs if name.lower() != TOKEN_PARAMETER)
+    fields = tuple((name, value) for name, value in pairs if not credential_field(name))
     return Query(fields, token_given=len(fields) < len(pairs))

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from triage.errors import TriageError
-from triage.ingest.carried import Carried, carried_json
+from triage.ingest.carried import Carried, carried_json, credential_field
 from triage.ingest.multipart import FormError, UnreadPart
 from triage.ingest.multipart import fields as multipart_fields
 from triage.ingest.several import BadBatch, TooManyAlerts, alert_texts
@@ -460,11 +460,13 @@ def query_pairs(query: Sequence[tuple[str, str]]) -> Sequence[tuple[str, str]]:
 
 
 def fields_json(pairs: Iterable[tuple[str, str]]) -> str:
-    """Form fields as one JSON object of text values, in the order sent; a name sent more than
-    once keeps every value, as an array. A form whose one field is `PAYLOAD_FIELD` holding a
+    """Form fields as one JSON object of text values, in the order sent, without a field whose
+    name says it holds a credential; a name sent more than once keeps every value, as an array. A form whose one field is `PAYLOAD_FIELD` holding a
     JSON object or array is that JSON's text: the webhook it wraps."""
     fields: dict[str, str | list[str]] = {}
     for name, value in pairs:
+        if credential_field(name):  # `token=…`, `api_key=…`: never queued
+            continue
         given = fields.get(name)
         if given is None:
             fields[name] = value
