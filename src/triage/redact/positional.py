@@ -64,8 +64,16 @@ _STDIN_READER = (
     r"|vncpasswd|--pass(?:phrase|word)-fd[ \t=]{1,3}0|--key-file[ \t=]{1,3}-"
     r"(?![\w-]))"
 )
-_STDIN_READER_NEEDLES = ("stdin", "chpasswd", "with-token", "sudo", "secret", "vncpasswd")
-_STDIN_READER_NEEDLES += ("-fd", "key-file")
+_STDIN_READER_NEEDLES = (
+    "stdin",
+    "chpasswd",
+    "with-token",
+    "sudo",
+    "secret",
+    "vncpasswd",
+    "-fd",
+    "key-file",
+)
 
 
 def _piped_value(match: re.Match[str]) -> str:
