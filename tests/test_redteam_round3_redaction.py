@@ -247,17 +247,6 @@ def test_a_credential_on_one_line_leaves_nothing_of_its_secret(
     assert [run for run in sorted(_runs(secret)) if run in out] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: a credential that a text wrapper broke over two lines (Python's textwrap breaks "
-        "on hyphens and long words; mail and terminal output wrap at a width) keeps its secret "
-        "part: a GitHub token split inside its body stays whole on both lines, a Slack bot "
-        "token broken after a `-` keeps its 24-character secret on the next line, and "
-        "`aws_secret_access_key=` loses only the piece on its own line. The redactor joins "
-        "base64 and PEM wrapped at one width, not other credentials"
-    ),
-)
 @pytest.mark.parametrize(("credential", "secret", "width"), WRAPPED)
 def test_a_credential_wrapped_over_lines_leaves_nothing_of_its_secret(
     credential: str, secret: str, width: int

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from triage.redact.rule import _Rule, _rule
+from triage.redact.wrapped import WRAPPED_VALUE_RULES
 
 _EMAIL = "[REDACTED:email]"
 
@@ -123,4 +124,7 @@ PERSONAL_RULES: tuple[
         r"[2-6](?<![0-9A-Za-z.-](?<!\\[nrt]).)(?:[ -]?+[0-9]){14,15}+(?![0-9A-Za-z]|[.-][0-9])",
         lambda match: _card_number(match[0]),
     ),
+    # Last of all, after every rule that writes a placeholder: the rest of a value a wrapper
+    # carried to the next line, after the placeholder of the piece left on the name's line.
+    *WRAPPED_VALUE_RULES,
 )

@@ -15,6 +15,7 @@ import re
 from triage.redact.continued import CONTINUED_RULES
 from triage.redact.rule import _ASSIGN, _B64URL, _BREAK, _END, _OPEN_QUOTE, _prefixed, _Rule, _rule
 from triage.redact.shaped import SHAPED_RULES
+from triage.redact.wrapped import WRAPPED_TOKEN_RULES
 
 #: What follows a line break inside a JWT's signature: a line (to a space, a quote, a
 #: backslash) that is all base64url and looks random (a digit, `_`, `-`, or a capital letter
@@ -258,6 +259,9 @@ TOKEN_RULES: tuple[
         *("IBADAN", "IBAAK", "AgEAM", "MHcCAQEEI", "MIGkAgEBBDA", "MC4CAQAwBQYDK2V"),
         "b3BlbnNzaC1rZXktdjE",
     ),
+    # A vendor's token a wrapper broke over lines: read joined, before the rules below name its
+    # first piece by its prefix and leave the rest.
+    *WRAPPED_TOKEN_RULES,
     # PuTTY's key file: the lines after Private-Lines are the private key.
     _rule(
         rf"(Private-Lines:[ \t]{{0,3}}[0-9]{{1,4}}[ \t]{{0,3}}{_PUTTY_BREAK})"
