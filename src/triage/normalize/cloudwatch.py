@@ -23,7 +23,9 @@ by `cloudwatch_segments` (split on newlines when there are any, else on "|"; key
 "=" or ":"); the rest is free text. A segment named again with another value is noted for the
 log and left in the free text, marked as not used (`read_description`).
 Propagated alarm tags (`alarmTags` in events, `AlarmTags` in SNS messages) with those names fill
-what the description leaves out. A PRIORITY triage cannot read (`S1`) is kept as the label
+what the description leaves out. A tag that says otherwise than the description, or than an
+earlier tag for the same fact (`Team` and `team`, `runbook` and `runbook_url`), is not used and
+a note for the log names both values. A PRIORITY triage cannot read (`S1`) is kept as the label
 `priority` and named in a note for the log (`common.first_priority`).
 
 A Metrics Insights alarm that watches many time series (GROUP BY) notifies per time series, its
@@ -139,7 +141,7 @@ class _Change:
     reason: str | None
     occurred_at: datetime | None
     facts: dict[str, str]
-    tags: dict[str, str]
+    tags: _Tags
     raw: dict[str, Any]
     #: The one time series of a multi-time-series alarm this change is about, if any.
     contributor: _Contributor | None = None
@@ -196,7 +198,7 @@ def normalize_alarm(payload: dict[str, Any]) -> Normalized:
         reason=common.text(payload.get("NewStateReason"), "NewStateReason"),
         occurred_at=common.timestamp(payload.get("StateChangeTime")),
         facts=facts,
-        tags=_segment_tags(payload.get("AlarmTags")),
+        tags=_segment_tags(payload.get("AlarmTags"), "AlarmTags"),
         raw=payload,
         contributor=_message_contributor(payload),
         per_time_series=_per_time_series(common.items_or_empty(trigger.get("Metrics"))),
@@ -304,7 +306,7 @@ def _normalize_event(
         else common.text(state.get("reason"), f"{names.detail}.state.reason"),
         occurred_at=changed_at,
         facts=facts,
-        tags=_segment_tags(detail_obj.get("alarmTags")),
+        tags=_segment_tags(detail_obj.get("alarmTags"), f"{names.detail}.alarmTags"),
         raw=raw,
         contributor=contributor,
         # Through EventBridge, a rule may match the alarm's own change alone (the usual
@@ -404,7 +406,7 @@ def _normalize(change: _Change) -> Normalized:
         return Normalized((), (Skipped(SOURCE, "per_contributor", detail),))
     described = read_description(change.description or "")
     free_text = described.free_text
-    given = {**change.tags, **described.facts}  # the description wins over alarm tags
+    given, overridden = _over_tags(change.tags, described.facts)
     runbook = common.url(given.get("runbook"), "RUNBOOK")
     body = [free_text]
     if given.get("runbook") and not runbook:
@@ -450,25 +452,70 @@ def _normalize(change: _Change) -> Normalized:
         parent=parent,
         closes_children=change.deleted,
     )
-    return Normalized((alert,), (), described.notes + unread)
+    notes = described.notes + change.tags.notes + overridden + unread
+    return Normalized((alert,), (), notes)
 
 
-def _segment_tags(value: Any) -> dict[str, str]:
+@dataclass(frozen=True, slots=True)
+class _Tag:
+    """One propagated alarm tag that gives a fact: the tag's own key, as sent, and its value."""
+
+    key: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Tags:
+    """The alarm tags that give facts (team, priority, runbook, severity), the first tag for
+    each fact; where they came from (`AlarmTags`, `detail.alarmTags`); and a note for each
+    later tag that gave one of those facts another value."""
+
+    facts: dict[str, _Tag]
+    field: str
+    notes: tuple[str, ...] = ()
+
+
+def _segment_tags(value: Any, field: str) -> _Tags:
     """Propagated alarm tags (the event's `alarmTags`, the SNS message's `AlarmTags`; an
     object, or a list of Key/Value pairs as the tagging API writes them) that name a team,
     priority, runbook or severity (any case). Tags only add to what the description says, so a
-    tag that is not text is passed over rather than costing the alarm its ticket."""
+    tag that is not text is passed over rather than costing the alarm its ticket. Two tags for
+    one fact (`Team` and `team`, `runbook` and `runbook_url`): the first is used and, when the
+    second says otherwise, a note names both."""
     if isinstance(value, list):
         pairs = [(_get(t, "Key"), _get(t, "Value")) for t in value if isinstance(t, dict)]
     else:
         pairs = list(value.items()) if isinstance(value, dict) else []
-    out: dict[str, str] = {}
+    out: dict[str, _Tag] = {}
+    notes: list[str] = []
     for key, raw in pairs:
         known = SEGMENT_KEYS.get("".join(str(key).lower().split()))
         text = _scalar(raw)
-        if known and text and text.strip():
-            out.setdefault(known, text.strip())
-    return out
+        if not (known and text and text.strip()):
+            continue
+        tag = _Tag(str(key), text.strip())
+        first = out.setdefault(known, tag)
+        if first.value.casefold() != tag.value.casefold():
+            notes.append(
+                f"{field} name {known} twice: tag {common.short(first.key, 20)} "
+                f"{common.short(first.value)} is used, tag {common.short(tag.key, 20)} "
+                f"{common.short(tag.value)} is not"
+            )
+    return _Tags(out, field, tuple(notes))
+
+
+def _over_tags(tags: _Tags, described: dict[str, str]) -> tuple[dict[str, str], tuple[str, ...]]:
+    """The facts the description's segments give, the alarm tags filling what they leave
+    out; a note for each fact where a tag says otherwise (the description wins, as a tag is
+    set once for every alarm it is copied to, the description for this one)."""
+    given = {fact: tag.value for fact, tag in tags.facts.items()} | described
+    notes = tuple(
+        f"AlarmDescription gives {fact} {common.short(described[fact])}, used over "
+        f"{tags.field} tag {common.short(tag.key, 20)} {common.short(tag.value)}"
+        for fact, tag in tags.facts.items()
+        if fact in described and described[fact].casefold() != tag.value.casefold()
+    )
+    return given, notes
 
 
 def console_link(region: str, name: str) -> str | None:
