@@ -104,11 +104,19 @@ import httpx2
 import structlog
 
 import triage.sinks.github.text as text
-from triage.errors import GitHubThrottledError, GitHubUnavailableError, SinkRejectedError
+from triage.errors import (
+    BackpressureError,
+    GitHubThrottledError,
+    GitHubUnavailableError,
+    PermanentError,
+    SinkRejectedError,
+    SinkUnreachableError,
+)
 from triage.metrics import Metrics
 from triage.models import EffectKind
 from triage.ratelimit import Budgets, LocalBudgets
 from triage.settings import Settings
+from triage.sinks.aio import AiohttpTransport
 from triage.sinks.base import Applied, Effect, NotSent
 from triage.sinks.github.access import ACCESS_HINT, RepositoryAccess, WriteProbe
 from triage.sinks.github.api import (
@@ -134,6 +142,8 @@ from triage.sinks.github.refs import (
     valid_repository,
 )
 from triage.sinks.github.refusals import RECHECK_S, Refusals
+from triage.sinks.github.sent import CountingTransport, tally_requests
+from triage.tls import client_context
 
 #: Also importable from here, where they were defined before `refs.py` and `digest.py`.
 __all__ = ["TEAM_LABELS", "GitHubSink", "IssueRef", "create_budgets"]
@@ -141,6 +151,20 @@ __all__ = ["TEAM_LABELS", "GitHubSink", "IssueRef", "create_budgets"]
 log = structlog.get_logger(__name__)
 
 Outcome = Literal["ok", "found", "skipped", "digested", "refused"]
+
+
+def _failed_outcome(exc: Exception) -> str:
+    """The `SinkCalls` outcome of an effect that `exc` ended: GitHub's errors (and a route's
+    repository refusing us) by their reason, a refusal `rejected`, a wait (the store busy, a
+    spent budget) `throttled`, and any other failure (the store's, a bug) `unavailable`: the
+    message is tried again, as after GitHub's outage."""
+    if isinstance(exc, GitHubUnavailableError | GitHubThrottledError | SinkUnreachableError):
+        return exc.reason
+    if isinstance(exc, PermanentError):
+        return "rejected"
+    if isinstance(exc, BackpressureError):
+        return "throttled"
+    return "unavailable"
 
 
 class GitHubSink:
@@ -156,7 +180,10 @@ class GitHubSink:
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
-        self._api = GitHubApi(settings, transport=transport, clock=clock, wall_clock=wall_clock)
+        # Each request is counted for the effect that sends it (`sent.py`): only an effect
+        # that reached GitHub is timed.
+        counted = CountingTransport(transport or AiohttpTransport(client_context()))
+        self._api = GitHubApi(settings, transport=counted, clock=clock, wall_clock=wall_clock)
         self.settings = settings
         self.metrics = metrics if metrics is not None else Metrics()
         self._clock = clock
@@ -223,20 +250,22 @@ class GitHubSink:
         return await self._access.probe_issue_write(repository)
 
     async def apply(self, effect: Effect) -> Applied:
+        """Apply `effect`, counted under one `SinkCalls` outcome however it ends, and timed in
+        `SinkLatency` when it sent GitHub a request (a skip or a pause's refusal is no call)."""
         started = time.perf_counter()
-        try:
-            applied, outcome = await self._apply(effect)
-        except (GitHubUnavailableError, GitHubThrottledError) as exc:
-            self.metrics.incr("SinkCalls", sink=self.name, outcome=exc.reason)
-            if exc.reason == "bad_response":  # the others are logged where they are raised
-                log.debug("github.bad_response", effect=str(effect.kind), error=str(exc))
-            raise
-        except SinkRejectedError:
-            self.metrics.incr("SinkCalls", sink=self.name, outcome="rejected")
-            raise
-        finally:
-            elapsed_ms = (time.perf_counter() - started) * 1000
-            self.metrics.observe("SinkLatency", elapsed_ms, sink=self.name)
+        with tally_requests() as sent:
+            try:
+                applied, outcome = await self._apply(effect)
+            except Exception as exc:
+                self.metrics.incr("SinkCalls", sink=self.name, outcome=_failed_outcome(exc))
+                if isinstance(exc, GitHubUnavailableError) and exc.reason == "bad_response":
+                    # The others are logged where they are raised.
+                    log.debug("github.bad_response", effect=str(effect.kind), error=str(exc))
+                raise
+            finally:
+                if sent.requests:
+                    elapsed_ms = (time.perf_counter() - started) * 1000
+                    self.metrics.observe("SinkLatency", elapsed_ms, sink=self.name)
         self.metrics.incr("SinkCalls", sink=self.name, outcome=outcome)
         return applied
 
