@@ -27,7 +27,8 @@ that send no `status` write it ("[Recovered] X", "[FIRING:2] X", "[P1] [Triggere
 X"), or with Zabbix's default subject ("Problem: X", "Resolved in 5m: X", "Updated problem:
 X", an acknowledgement), is that state unless a `status` says otherwise, and is shown and keyed
 without it, so its firing and its recovery are one incident. Threshold: triggered|resolved (also
-firing|ok).
+firing|ok, and the other words a `status` takes); its `state` that changes no ticket (pending,
+acknowledged, no_data, unknown …) is Skipped as a generic `status` is.
 """
 
 from __future__ import annotations
@@ -166,6 +167,9 @@ def _dedup_key(payload: dict[str, Any]) -> str | None:
 
 
 def normalize_threshold(payload: dict[str, Any]) -> Normalized:
+    quiet = _quiet_threshold(payload)
+    if quiet is not None:
+        return quiet
     status = _status(payload.get("state"), "state")
     rule_id = common.ident_or_none(payload.get("rule_id"), "rule_id")
     # With a rule_id the rule's name is only shown, and one that is no text is passed over.
@@ -222,6 +226,21 @@ def normalize_threshold(payload: dict[str, Any]) -> Normalized:
         raw=payload,
     )
     return Normalized((alert,), (), notes + unread)
+
+
+def _quiet_threshold(payload: dict[str, Any]) -> Normalized | None:
+    """A threshold event whose `state` changes no ticket (pending, acknowledged, no_data,
+    unknown …: `_SKIPPED`, as a generic `status`) as Skipped; None for any other state."""
+    state = payload.get("state")
+    if not (isinstance(state, str) and state.strip().lower() in _SKIPPED):
+        return None
+    rule = _given(payload.get("rule_id"), payload.get("rule_name"))
+    target = _given(payload.get("device_id"), payload.get("host"))
+    detail = (
+        f"threshold rule {common.short(rule)} on {common.short(target)} is "
+        f"{common.short(state.strip())}: no ticket change"
+    )
+    return Normalized((), (Skipped(THRESHOLD, "no_state_change", detail),))
 
 
 #: Comparison operators as a reader writes them.
