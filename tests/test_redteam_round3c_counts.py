@@ -8,8 +8,6 @@ import asyncio
 import re
 from collections.abc import Awaitable, Callable
 
-import pytest
-
 from test_signals_dead_letters import LIMIT, RedriveInbox
 from triage.errors import DecodeError, SinkUnavailableError
 from triage.incidents.lifecycle import Outcome
@@ -97,7 +95,6 @@ async def test_a_message_that_fails_then_succeeds_is_one_retry_and_no_dead_lette
     assert metrics.total("MessagesDeadLettered") == 0
 
 
-@pytest.mark.xfail(strict=True, reason=NO_HANDLED_COUNTER)
 async def test_metrics_say_how_many_messages_were_handled() -> None:
     """A message that fails once and is then handled shows on /metrics as one handled message
     beside its one failed attempt, so an operator can read a failure ratio."""

@@ -91,6 +91,11 @@ METRICS: dict[str, Described] = {
         "counter", "Alerts that changed nothing (stale, or resolved after the close)."
     ),
     "DryRunDecisions": Described("counter", "Decisions taken by a dry run, by action."),
+    "MessagesHandled": Described(
+        "counter",
+        "Messages handled and deleted: once per message, however many attempts it took (a"
+        " message whose delete SQS did not confirm is not counted: it comes back).",
+    ),
     "MessagesFailed": Described(
         "counter",
         "Failed attempts at a message, by reason: once per delivery released for a retry or"
@@ -112,7 +117,10 @@ METRICS: dict[str, Described] = {
         " (store_busy), or its group was gathering members (gathering).",
     ),
     "ProcessingLatency": Described(
-        "histogram", "Time to process one message, decode to last sink.", "Milliseconds"
+        "histogram",
+        "Time of one attempt at a message, decode to last sink: every attempt, handled, failed,"
+        " held or cancelled.",
+        "Milliseconds",
     ),
     "QueueLag": Described(
         "histogram",
@@ -198,6 +206,7 @@ METRICS: dict[str, Described] = {
 #: count from, so `increase()` and `rate()` missed the first event after every restart.
 UNLABELLED_COUNTERS = frozenset(
     {
+        "MessagesHandled",
         "DuplicatesSuppressed",
         "ResolvedWithoutTicket",
         "AlertsIgnored",

@@ -131,6 +131,7 @@ class Working(Holding, StoreWatch):
             self._processed()
             if await self._acker.delete(message):
                 self.stats.acked += 1
+                self.metrics.incr("MessagesHandled")
                 for deleted in message.on_deleted:
                     deleted()
                 # A message of repeats only changed no ticket: in a storm, one info line each
