@@ -6,8 +6,6 @@ teams do (`Metrics.reserve`), or every real ticket is counted under `other`."""
 
 from __future__ import annotations
 
-import pytest
-
 from factories import alert
 from memory_store import MemoryStore
 from test_pipeline import CountingSummariser, FakeSink
@@ -16,13 +14,6 @@ from triage.metrics import MAX_LABEL_VALUES, Metrics
 from triage.pipeline import Pipeline
 from triage.redact import Redactor
 from triage.settings import Settings
-
-KNOWN_SOURCES_NOT_RESERVED = (
-    "app.py `pipeline_from` reserves only the routes' teams (`metrics.reserve('team', ...)`); nothing "
-    "reserves the `source` values of the normalisers, so 20 generic alerts with sources of "
-    "their own (a script's typo, a hostile sender) early in a process's life make every "
-    'later CloudWatch, Grafana or Sentry ticket `source="other"` until it restarts'
-)
 
 
 def daemon_pipeline() -> Pipeline:
@@ -44,7 +35,6 @@ async def test_team_names_of_no_route_fold_into_other_past_the_bound() -> None:
     assert metrics.total("TicketsCreated") == MAX_LABEL_VALUES + 5
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_SOURCES_NOT_RESERVED)
 async def test_a_known_source_keeps_its_series_after_invented_ones_fill_the_bound() -> None:
     """After MAX_LABEL_VALUES generic alerts with invented sources, a CloudWatch alarm's
     ticket is counted under source="cloudwatch", not `other`."""

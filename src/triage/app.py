@@ -34,7 +34,7 @@ from triage.ops.metrics_export import EmfExporter, PutMetricDataExporter, flush_
 from triage.pipeline import Pipeline
 from triage.ratelimit import Budgets
 from triage.redact import Redactor, hold
-from triage.routes import Router, load_router
+from triage.routes import KNOWN_SOURCES, Router, load_router
 from triage.secrets import BackendToken
 from triage.settings import Settings, short_intervals
 from triage.sinks.backend import BackendSink
@@ -161,8 +161,10 @@ def pipeline_from(
     tracing: Tracing = NO_SPANS,
 ) -> Pipeline:
     """The pipeline the daemon runs, from its parts and the settings."""
+    # The sources triage reads, and the teams routes name, keep their own series: invented
+    # values in alerts (a generic alert's `source` is its sender's word) cannot crowd them out.
+    metrics.reserve("source", KNOWN_SOURCES)
     if router is not None:
-        # The teams routes name keep their own series: alert text cannot crowd them out.
         metrics.reserve("team", route_teams(router))
     return Pipeline(
         Ledger(store),
