@@ -7,7 +7,10 @@ The identity is taken, in this order, from what the move keeps:
     gw:<uuid>          the id `triage ingest` stamps on each message it queues
                        (GATEWAY_ID_ATTRIBUTE)
     sns:<id>.<digest>  an SNS notification's own MessageId (one per publish, so SNS delivering
-                       the same publish twice is recognised too) with a digest of the body
+                       the same publish twice is recognised too) with a digest of the body;
+                       for a Lambda SNS event queued whole (a function's dead-letter queue,
+                       or the `requestPayload` of its on-failure destination's invocation
+                       record), the MessageId of its one record's notification
     eb:<id>.<digest>   an EventBridge event's id, for an event delivered to the queue directly
     <id>               the identity `triage dlq redrive` carried over (REDRIVEN_FROM_ATTRIBUTE),
                        else SQS's own MessageId, bare: what claims were keyed by before
@@ -48,7 +51,7 @@ from collections.abc import Callable, Mapping
 
 import structlog
 
-from triage.decode import SNS_NOTIFICATION, is_sns_envelope
+from triage.decode import LAMBDA_SNS, SNS_NOTIFICATION, is_sns_envelope, lambda_records
 
 log = structlog.get_logger(__name__)
 
@@ -161,8 +164,30 @@ def _carried_by_body(sqs_id: str, body: str, say: Say) -> str | None:
         return None
     if is_sns_envelope(payload) and payload["Type"] == SNS_NOTIFICATION:
         return _bound(sqs_id, SNS, payload.get("MessageId"), "body.MessageId", body, say)
+    if (notification := _lambda_notification(payload)) is not None:
+        where = "body.Records[0].Sns.MessageId"
+        return _bound(sqs_id, SNS, notification.get("MessageId"), where, body, say)
     if isinstance(payload.get("detail-type"), str) and "detail" in payload:
         return _bound(sqs_id, EVENTBRIDGE, payload.get("id"), "body.id", body, say)
+    return None
+
+
+def _lambda_notification(payload: dict[str, object]) -> dict[str, object] | None:
+    """The SNS notification of a Lambda SNS event queued whole, or of the event an on-failure
+    destination's invocation record holds (`requestPayload`, as `decode` reads it): Lambda's
+    SNS event holds one record. None for any other body, a batch of records included (no one
+    notification names it)."""
+    if isinstance(payload.get("requestContext"), dict) and "responseContext" in payload:
+        event = payload.get("requestPayload")
+    else:
+        event = payload
+    records = lambda_records(event)
+    if records is None or len(records) != 1:
+        return None
+    record = records[0]
+    notification = record.get("Sns") if record.get("EventSource") == LAMBDA_SNS else None
+    if isinstance(notification, dict) and notification.get("Type") == SNS_NOTIFICATION:
+        return notification
     return None
 
 
