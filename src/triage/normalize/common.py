@@ -568,16 +568,6 @@ def _kept_as(labels: dict[str, str], value: Any, shown_as: str | None) -> str | 
     return "priority" if labels.get("priority") == cleaned else None
 
 
-def stated_priority(value: Any, field: str) -> tuple[Priority | None, tuple[str, ...]]:
-    """The priority a source states (`priority`), and a note for the log when it states one
-    triage cannot read: the alert is then read as stating none, and the note says why. The
-    caller keeps the value visible as the alert's `priority` label (`first_priority` does)."""
-    read = priority(value)
-    if read is not None or not states_priority(value):
-        return read, ()
-    return None, (unread_priority_note(field, [value]),)
-
-
 def states_priority(value: Any) -> bool:
     """Whether `value` says anything as a priority: not absent, blank or invisible."""
     if value is None:

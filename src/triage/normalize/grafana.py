@@ -91,7 +91,9 @@ def normalize_legacy(payload: dict[str, Any]) -> Normalized:
     parts = (message, f"Values: {values}" if values else "", unlinked)
     description = "\n\n".join(p for p in parts if p)
     # An unread priority tag stays visible as the tag's label, and a note says why.
-    priority, unread = common.stated_priority(given_tags.get("priority"), f"{SOURCE} tags.priority")
+    priority, unread = common.first_priority(
+        labels, (f"{SOURCE} tags.priority", given_tags.get("priority"))
+    )
     alert = Alert(
         source=SOURCE,
         status=status,
