@@ -8,7 +8,6 @@ import asyncio
 from collections.abc import MutableMapping, Sequence
 from typing import Any
 
-import pytest
 import structlog
 
 from memory_inbox import MemoryInbox
@@ -17,13 +16,6 @@ from triage.incidents.lifecycle import Outcome
 from triage.metrics import Metrics
 from triage.sqs.inbox import Message
 from triage.sqs.supervisor import Progress, Supervisor, SupervisorConfig
-
-DELETE_FAILURE_NAMES_NO_MESSAGE = (
-    "sqs/acker.py `_flush` says a failed DeleteMessageBatch call in one "
-    "`message.delete_failed` line with only `count` (its task has no message bound), and "
-    "sqs/working.py `_work_traced` logs nothing for a message whose delete was lost: no line "
-    "at info or above names the message that will come back as a repeat"
-)
 
 
 class DeleteDownInbox(MemoryInbox):
@@ -47,7 +39,6 @@ def loud_lines_naming(logs: list[MutableMapping[str, Any]], message_id: str) -> 
     ]
 
 
-@pytest.mark.xfail(strict=True, reason=DELETE_FAILURE_NAMES_NO_MESSAGE)
 async def test_a_lost_delete_is_said_under_its_message_id() -> None:
     """Two messages handled while every delete fails: each has a line at info or above,
     carrying its message_id, that says its delete failed."""

@@ -13,6 +13,9 @@ from triage.sqs.inbox import MAX_BATCH, Inbox, Message
 
 log = structlog.get_logger(__name__)
 
+#: Most message ids one `message.delete_failed` line lists (a batch holds at most MAX_BATCH).
+MAX_IDS_LOGGED = 10
+
 
 class Acker:
     """Batches deletes. A batch leaves when it has ten messages or its first message has waited
@@ -99,11 +102,17 @@ class Acker:
             self._error = None
         except TransientError as exc:
             # Undeleted messages come back after their visibility timeout and are seen as
-            # repeats (`MessagesFailed{reason="delete"}` counts each).
+            # repeats (`MessagesFailed{reason="delete"}` counts each). Each worker says its
+            # own message's lost delete at info (`message.not_deleted`): this line says why.
             error = str(exc)
             emit = log.debug if error == self._error else log.warning
             self._error = error
-            emit("message.delete_failed", error=error, count=len(messages))
+            emit(
+                "message.delete_failed",
+                error=error,
+                count=len(messages),
+                message_ids=[m.id for m in messages[:MAX_IDS_LOGGED]],
+            )
         finally:
             # Every waiting worker gets its answer, even when the delete raised something
             # unexpected (which then ends the acker, and the daemon with it: `_flushed`).

@@ -140,8 +140,10 @@ class Working(Holding, StoreWatch):
                 quiet = outcomes and all(o.action is Action.COUNT for o in outcomes)
                 (log.debug if quiet else log.info)("message.acked", **_acked_fields(outcomes))
             else:
-                # The acker logged why (one line per batch); SQS shows it again once its
-                # visibility ends, and it is handled again as a repeat.
+                # The acker (or the inbox) logged why; SQS shows it again once its visibility
+                # ends, and it is handled again as a repeat. Said for this message, in place
+                # of its `message.acked`: an outage's batch lines after its first are debug.
+                log.info("message.not_deleted", **_acked_fields(outcomes))
                 self.stats.delete_failed += 1
                 self.metrics.incr("MessagesFailed", reason="delete")
                 if message.receipt_handle not in self._lost_deliveries:  # see `_until_done`
