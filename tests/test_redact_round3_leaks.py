@@ -117,6 +117,8 @@ def test_windows_tool_password_option_goes(text: str, kept: tuple[str, ...]) -> 
         ("open ftp.example.com\nuser alice S3cretPw\nget x", ("user alice", "get x")),
         ("ftp -n host <<EOF\nuser alice S3cretPw\nbin\nEOF", ("user alice", "bin")),
         ("USER alice\nPASS S3cretPw\nRETR x", ("USER alice", "RETR x")),
+        ("open ftp.example.com\nuser alice S3cretPw|x&y>z\nbye", ("user alice", "bye")),
+        ("USER alice\nPASS S3cretPw&x<y\nRETR x", ("USER alice", "RETR x")),
         ("ftp> quote PASS S3cretPw", ("quote PASS",)),
         ("lftp -u alice,S3cretPw host", ("alice,",)),
         ("lftp -e 'open -u alice,S3cretPw host'", ("alice,",)),

@@ -268,8 +268,11 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
         r"|(?<![\w-])encrypt_string(?:[ \t]{1,3}--?[\w-]{1,64}+=[^\s]{1,256}+){0,8}+"
         r"|(?:(?<![^\s|;&(\[\"'`=>])|(?<=\\[nt]))(?P<ftp>(?P<prompt>(?:ftp>|quote|literal)[ \t]{1,3})?"
         r"(?:user[ \t]{1,3}[^\s\\\"']{1,256}+|(?P<pass>(?-i:PASS)))))"
-        rf"[ \t]{{1,3}}(?![/*-])(?P<value>{_LINE_VALUE})"
-        # An ftp line's password ends it ("user alice not found" is prose).
+        # An ftp line's password is the rest of its word, a shell's operators too (`pa|ss`: no
+        # shell reads the script's line; lftp's `;` ends a command), and ends the line ("user
+        # alice not found" is prose).
+        r"[ \t]{1,3}(?![/*-])(?P<value>(?(ftp)(?!\[REDACTED)(?:[^\s\\;\"']|\\(?![nrt\"'])){1,512}+"
+        rf"|{_LINE_VALUE}))"
         r"""(?(ftp)(?=[ \t]{0,8}(?:\r?\n|\\[rn]|$|["';])))""",
         _net_or_ftp,
         "net ",
