@@ -1105,6 +1105,24 @@ CASES = [
     ('expect "assword:"\nsend "hunter2\\r"', 'expect "assword:"\nsend "[REDACTED:password]\\r"'),
     ("snmpwalk -v2c -c s3cr3tc0mm host", "snmpwalk -v2c -c [REDACTED:password] host"),
     ("snmp_community: s3cr3tc0mm", "snmp_community: [REDACTED:password]"),
+    # A credential a text wrapper broke over lines (redact/wrapped.py, redact/continued.py).
+    (
+        "export DB_PASSWORD=\\\n  hunter2-Summer",
+        "export DB_PASSWORD=[REDACTED:password]\n  [REDACTED:password]",
+    ),
+    (
+        "push with\nghp_A1b2C3d4E5f6G7h8I9j0K1l2M3\nn4O5p6Q7r8 done",
+        "push with\n[REDACTED:github-token] done",
+    ),
+    (
+        "aws_secret_access_key=Jq3vN8xK\n2pL7mR4tZw9yB6cD1eF5gH0iAbCdEfGh ok",
+        "aws_secret_access_key=[REDACTED:password]\n[REDACTED:password] ok",
+    ),
+    # ... and a wrapped value's rest after a placeholder a first pass left.
+    (
+        "aws_secret_access_key=[REDACTED:password]\n2pL7mR4tZw9yB6cD1eF5gH0iAbCdEfGh ok",
+        "aws_secret_access_key=[REDACTED:password]\n[REDACTED:password] ok",
+    ),
 ]
 
 
