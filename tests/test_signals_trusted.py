@@ -258,7 +258,7 @@ def test_numbers_json_cannot_hold_are_written_as_text_not_a_broken_line() -> Non
         "llm.usage",
         wait_s=float("nan"),
         cost=float("inf"),
-        tokens=10**5000,
+        count=10**5000,  # (not `tokens`: a value under a credential's name that is no count goes)
         nested={"lag": [float("-inf")]},
         ok=1.5,
     )
@@ -269,7 +269,7 @@ def test_numbers_json_cannot_hold_are_written_as_text_not_a_broken_line() -> Non
         {"lag": ["-inf"]},
         1.5,
     )
-    assert line["tokens"] == "<int of 16610 bits>"
+    assert line["count"] == "<int of 16610 bits>"
 
 
 def test_a_json_line_never_outgrows_what_the_log_driver_ships_whole() -> None:
