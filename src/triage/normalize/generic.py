@@ -379,14 +379,16 @@ def _field(payload: dict[str, Any], labels: dict[str, Any], key: str) -> Any:
 
 def _stated(payload: dict[str, Any]) -> Any:
     """The generic alert's `status`; when it has none, a `state` that is an alerting word (a
-    script writing `"state": "resolved"` must not open a ticket), else nothing. Words like
+    script writing `"state": "resolved"` must not open a ticket) or one that changes nothing
+    (`pending`, `acknowledged`, `no_data`: it must not open one either), else nothing. Words like
     open, closed, up or down say other things as a `state` (a pull request's, a door's), so
     they count only as a `status`."""
     status = payload.get("status")
     if status is not None:
         return status
     state = payload.get("state")
-    return state if isinstance(state, str) and state.strip().lower() in _STATE_WORDS else None
+    word = state.strip().lower() if isinstance(state, str) else None
+    return state if word in _STATE_WORDS or word in _QUIET else None
 
 
 _STATE_WORDS = frozenset({"firing", "triggered", "alerting", "problem", "alarm", "resolved",
