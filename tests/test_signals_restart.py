@@ -64,8 +64,9 @@ def test_declaring_sends_cloudwatch_nothing_and_changes_no_count() -> None:
 
 
 def test_every_sink_outcome_the_code_names_is_declared() -> None:
-    """Each `outcome` a sink's code counts under `SinkCalls` is among its declared ones (a new
-    outcome not declared would miss its first event after every restart)."""
+    """Each `outcome` a sink's code counts under `SinkCalls` is among its declared ones, GitHub's
+    errors' reasons too (a new outcome not declared would miss its first event after every
+    restart)."""
     files = {
         "backend": [SRC / "sinks" / "backend.py"],
         "slack": [SRC / "sinks" / "slack.py"],
@@ -74,8 +75,10 @@ def test_every_sink_outcome_the_code_names_is_declared() -> None:
     for sink, paths in files.items():
         code = "\n".join(p.read_text() for p in paths)
         named = set(re.findall(r'outcome="(\w+)"', code))
-        if sink == "github":  # its calls return (applied, outcome)
+        if sink == "github":  # its calls return (applied, outcome); its errors count by reason
             named |= set(re.findall(r'return .*\), "(\w+)"\n', code))
+            errors = "\n".join(p.read_text() for p in (SRC / "sinks" / "github").glob("*.py"))
+            named |= set(re.findall(r'reason ?= ?"(\w+)"', errors))
         assert named, sink
         assert named <= set(SINK_OUTCOMES[sink]), (sink, named - set(SINK_OUTCOMES[sink]))
 

@@ -237,7 +237,7 @@ async def test_a_redelivery_after_a_lost_delete_is_counted_only_as_the_lost_dele
     await drain(queue, pipeline([sink], metrics), metrics)
     assert queue.deleted == [mid] and queue.dead == [] and queue.refused == [mid]
     assert sink.kinds() == ["open"]
-    assert counted(metrics) == {"TicketsCreated": 1, "MessagesFailed": 1}
+    assert counted(metrics) == {"TicketsCreated": 1, "MessagesFailed": 1, "MessagesHandled": 1}
     assert metrics.counter("MessagesFailed", reason="delete") == 1
 
 
@@ -264,6 +264,7 @@ async def test_one_message_at_two_replicas_is_one_ticket_and_counted_once() -> N
     assert sink.kinds() == ["open"] and summariser.calls == 1
     totals = counted(*held)
     assert totals.pop("TicketsCreated") == 1
+    assert totals.pop("MessagesHandled") == 2  # each replica deleted its copy
     assert totals.pop("MessagesHeld") == sum(
         m.counter("MessagesHeld", reason="store_busy") for m in held
     )
@@ -294,7 +295,7 @@ async def test_a_held_delivery_sqs_takes_back_is_given_up_and_counted_nowhere() 
         await drain(queue, pipeline([sink], metrics), metrics, BEATING_VISIBILITY_S)
     assert queue.lost_handles == {f"rh-{mid}-1"} and queue.deleted == [mid]
     assert sink.kinds() == ["open"]
-    assert counted(metrics) == {"TicketsCreated": 1, "MessagesHeld": 1}
+    assert counted(metrics) == {"TicketsCreated": 1, "MessagesHeld": 1, "MessagesHandled": 1}
     lost = [e["log_level"] for e in logs if e["event"] == "message.delivery_lost"]
     loud = [e["event"] for e in logs if e["log_level"] in ("warning", "error", "critical")]
     assert lost == ["info"] and loud == ["message.held"]
@@ -349,6 +350,7 @@ async def test_a_delivery_lost_at_work_finishes_once_and_its_repeat_changes_noth
     assert sink.kinds() == ["open"] and queue.deleted == [mid] and queue.dead == []
     totals = counted(metrics)
     assert totals.pop("TicketsCreated") == 1
+    assert totals.pop("MessagesHandled") == 1
     assert totals.pop("MessagesFailed") == metrics.counter("MessagesFailed", reason="delete") == 1
     assert totals.pop("MessagesHeld") == metrics.counter("MessagesHeld", reason="store_busy")
     assert totals == {}
@@ -438,6 +440,7 @@ async def test_a_fallback_ticket_is_one_summarization_failure_however_often_its_
         "SummarizationFailures": 1,
         "LLMFallbacks": 1,
         "MessagesFailed": 2,
+        "MessagesHandled": 1,
     }
     assert metrics.counter("LLMFallbacks", reason=reason) == 1
     assert metrics.counter("MessagesFailed", reason="sink_unavailable") == 2
@@ -467,7 +470,12 @@ async def test_a_backend_down_then_up_counts_each_failed_request_and_attempt_onc
         guarded = GuardedSink(inner, CircuitBreaker("sink:backend", 5, 30))
         await drain(queue, pipeline([guarded], metrics), metrics)
     assert queue.deleted == [mid] and len(backend.tickets) == 1
-    assert counted(metrics) == {"TicketsCreated": 1, "SinkCalls": 3, "MessagesFailed": 2}
+    assert counted(metrics) == {
+        "TicketsCreated": 1,
+        "SinkCalls": 3,
+        "MessagesFailed": 2,
+        "MessagesHandled": 1,
+    }
     assert metrics.counter("SinkCalls", sink="backend", outcome="unavailable") == 2
     assert metrics.counter("SinkCalls", sink="backend", outcome="ok") == 1
     assert metrics.counter("MessagesFailed", reason="sink_unavailable") == 2
@@ -500,6 +508,7 @@ async def test_a_backend_found_down_holds_its_message_and_counts_no_failure(
     assert breaker_gauges(metrics) == (0.0, 0.0)
     totals = counted(metrics)
     assert totals.pop("TicketsCreated") == 1
+    assert totals.pop("MessagesHandled") == 1
     assert totals.pop("SinkCalls") == 2
     assert metrics.counter("SinkCalls", sink="backend", outcome="unavailable") == 1
     assert totals.pop("MessagesHeld") == metrics.counter("MessagesHeld", reason="breaker_open")
@@ -532,7 +541,7 @@ async def test_a_silenced_alert_delivered_twice_is_counted_once_and_opens_nothin
     handler = pipeline([sink], metrics, store=store, summariser=summariser, silences=silences)
     await drain(queue, handler, metrics)
     assert queue.deleted == [mid] and sink.effects == [] and summariser.calls == 0
-    assert counted(metrics) == {"AlertsSilenced": 1, "MessagesFailed": 1}
+    assert counted(metrics) == {"AlertsSilenced": 1, "MessagesFailed": 1, "MessagesHandled": 1}
 
 
 async def test_a_silenced_incident_counts_its_ticket_once_when_the_silence_ends() -> None:
@@ -560,7 +569,12 @@ async def test_a_reopen_is_counted_with_the_ticket_it_reopened() -> None:
         queue.put(body)
         await drain(queue, handler, metrics)
     assert sink.kinds() == ["open", "close", "reopen"]
-    assert counted(metrics) == {"TicketsCreated": 1, "TicketsClosed": 1, "TicketsReopened": 1}
+    assert counted(metrics) == {
+        "TicketsCreated": 1,
+        "TicketsClosed": 1,
+        "TicketsReopened": 1,
+        "MessagesHandled": 3,
+    }
     assert metrics.counter("TicketsReopened", sink="backend", source="generic") == 1
     text = prometheus_text(metrics)
     assert (
@@ -656,6 +670,7 @@ async def test_readyz_follows_a_store_outage_and_a_queue_outage_while_healthz_st
     assert sink.kinds() == ["open"]
     totals = counted(metrics)
     assert totals.pop("TicketsCreated") == 1
+    assert totals.pop("MessagesHandled") == 1
     assert totals.pop("MessagesHeld") == metrics.counter("MessagesHeld", reason="store_unavailable")
     assert totals == {}
 

@@ -25,6 +25,16 @@ SINK_OUTCOMES: dict[str, tuple[str, ...]] = {
         "rejected",
         "throttled",
         "unavailable",
+        # GitHub's errors, counted by their reason (sinks/github/).
+        "network",
+        "unauthorized",
+        "rate_limited",
+        "paused",
+        "no_token",
+        "bad_response",
+        "redirected",
+        "suspended",
+        "no_access",
     ),
 }
 #: The outcomes of `LLMCalls{outcome}`: an answer, and what a model client's error says it is.

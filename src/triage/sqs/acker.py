@@ -9,12 +9,9 @@ import contextlib
 import structlog
 
 from triage.errors import TransientError
-from triage.sqs.inbox import MAX_BATCH, Inbox, Message
+from triage.sqs.inbox import MAX_BATCH, MAX_IDS_LOGGED, Inbox, Message
 
 log = structlog.get_logger(__name__)
-
-#: Most message ids one `message.delete_failed` line lists (a batch holds at most MAX_BATCH).
-MAX_IDS_LOGGED = 10
 
 
 class Acker:

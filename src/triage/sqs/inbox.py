@@ -29,6 +29,8 @@ log = structlog.get_logger(__name__)
 #: SQS's limits, here and nowhere else: the most messages per receive and per batch call,
 #: and the longest a message may stay hidden (12 hours).
 MAX_BATCH = 10
+#: Most message ids one `message.delete_failed` line lists (a batch holds at most MAX_BATCH).
+MAX_IDS_LOGGED = 10
 MAX_VISIBILITY_S = 43_200
 
 #: A receive count SQS did not say: ApproximateReceiveCount absent (a proxy, an SQS-compatible
@@ -285,7 +287,12 @@ class SqsInbox:
         try:
             return await self._delete(messages, again=False)
         except InboxError as exc:
-            log.warning("message.delete_failed", error=str(exc), count=len(messages))
+            log.warning(
+                "message.delete_failed",
+                error=str(exc),
+                count=len(messages),
+                message_ids=[m.id for m in messages[:MAX_IDS_LOGGED]],
+            )
             return [m.id for m in messages]
 
     async def change_visibility(self, messages: Sequence[Message], timeout_s: int) -> None:
