@@ -110,15 +110,6 @@ def test_a_label_blanks_what_the_text_blanks(name: str, value: str) -> None:
     assert named_value_secret(name, value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "needs wiring in redact/redactor.py (helper 228's file): Redactor.value composes its own "
-        "test of a key's value (secret_named and not _kept_value, key_named_value, "
-        "login_named_value) instead of asking named_values.named_value_secret, which also "
-        "reads the names only a value's shape makes secret (`pass`, `session`, `jwt`, …)"
-    ),
-)
 @pytest.mark.parametrize(("name", "value"), BLANKED[:2] + BLANKED[5:])
 def test_a_json_value_blanks_what_a_label_blanks(name: str, value: str) -> None:
     """A JSON key's value goes exactly when the label's does."""

@@ -101,16 +101,6 @@ def test_tokens_with_one_word_is_blanked_in_every_form_as_in_yaml(value: str) ->
 # --- a name blanked in text but not as a label ------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "needs wiring in redact/redactor.py (helper 228's file): the label is blanked "
-        "(view.redacted_pair_value asks redact/named_values.named_value_secret, which reads "
-        "`pass` and `session` by their value's shape, as the text rules do), but Redactor.value "
-        'composes its own test of a JSON key\'s value and keeps `{"pass": …}` and a session '
-        "value holding a `!`"
-    ),
-)
 @pytest.mark.parametrize("name", ["pass", "session"])
 def test_a_label_named_like_a_secret_in_text_is_blanked_as_a_label(name: str) -> None:
     """The label `{name: value}` is blanked, as `name=value` in text is."""

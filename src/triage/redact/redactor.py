@@ -26,9 +26,8 @@ from triage.redact.disguises import _hides, _json_unescaped, _unmasked, _visible
 from triage.redact.escaped_twice import escaped_twice, unescaped_once
 from triage.redact.fragments import scrub_cut_fragment
 from triage.redact.held import held
-from triage.redact.logins import login_named_value
+from triage.redact.named_values import named_value_secret
 from triage.redact.names import _VALUE_KEYS, _kept_value, _named_secret, secret_named
-from triage.redact.pairs import key_named_value
 from triage.redact.percent import (
     _DECODE_ROUNDS,
     _ESCAPE,
@@ -382,9 +381,7 @@ class Redactor:
                     if _mapping(value[k]) and section_named(str(k))
                     else "[REDACTED:password]"
                     if (
-                        (secret_named(str(k)) and not _kept_value(str(k), value[k]))
-                        or key_named_value(str(k), value[k])
-                        or login_named_value(str(k), value[k])
+                        named_value_secret(str(k), value[k])
                         or (
                             named is not None
                             and k in _VALUE_KEYS
