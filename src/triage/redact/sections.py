@@ -246,8 +246,11 @@ _ESCAPED_YAML_BLOCK = re.compile(
 
 # --- An INI or TOML table, an XML element ------------------------------------------------------
 
+#: A table's `key = value` line; a placeholder is no key (its `:` assigns nothing), so a line
+#: redacted before (`<[REDACTED:email]>`) stays as it is.
 _INI_PAIR = re.compile(
-    r"(?m)^(?P<head>[ \t]*+(?P<key>[^\s=:#;\[][^=:\n]{0,127}?)[ \t]*+[=:][ \t]*+)(?P<value>[^\n]*)"
+    r"(?m)^(?P<head>[ \t]*+(?P<key>[^\s=:#;\[](?:(?!\[REDACTED:)[^=:\n]){0,127}?)[ \t]*+[=:][ \t]*+)"
+    r"(?P<value>[^\n]*)"
 )
 
 
