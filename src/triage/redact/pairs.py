@@ -622,9 +622,10 @@ PAIR_RULES: tuple[
         r"""(?:[^}\s\"'\\]{1,512}+|\\"[^"\\\r\n]{0,512}+\\"|"[^"\r\n]{0,512}+"|'[^'\r\n]{0,512}+')\}"""
         # A list of strings (OpenTelemetry's header values, `"x_api_key": ["…"]`, Python's
         # `['…']`, Go's `[]string{"…"}` in an http.Header): all of it to its `]` (Go's `}`), as
-        # one, its brackets and outer quotes kept.
+        # one, its brackets and outer quotes kept. A placeholder inside it (an item redacted
+        # before) is read whole: its `]` does not end the list.
         r"""|(?P<list>(?:\[|\[\]string\{)[ \t]{0,3}(?P<lq>\\?["']))"""
-        r"""(?:[^\]}\r\n\\]|\\.){1,4096}+(?=[\]}])"""
+        r"""(?:\[REDACTED:[\w-]{1,32}+\]|[^\]}\r\n\\]|\\.){1,4096}+(?=[\]}])"""
         # An unquoted value, which never starts with an escaped line break or tab (a name that
         # ends its line inside a JSON string heads what follows, and holds no value; so does
         # one before a log's own `\\n`, a backslash escaped in the JSON string: `\\\\n`). A
