@@ -31,6 +31,11 @@ _CASES = [
         '  [REDACTED:password] [REDACTED:gitlab-token]="with \\" quote" zdd_api_key=',
         id="flag-value-continued-after-backslash-newline",
     ),
+    pytest.param(
+        "GET /ping/5d2f7a3e--signing-key Zk3q9WmX2pLr8TvB4nYc",
+        "GET /ping/5d2f7a3e--signing-key [REDACTED:password]",
+        id="flag-glued-to-the-word-before-it",
+    ),
 ]
 
 

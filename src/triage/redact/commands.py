@@ -495,8 +495,11 @@ COMMAND_RULES: tuple[
     # under a vendor's key stays (`--routing-key orders`, `--service-key payments`:
     # `_option_value`).
     _rule(
-        # jq's `--arg NAME VALUE` (`--argjson`) under a secret's name too.
-        r"((?<![\w-])--(?:arg(?:json)?[ \t]{1,3}[A-Za-z0-9]{0,20}[_-]?|(?:[A-Za-z0-9]{1,20}-){0,4})"
+        # jq's `--arg NAME VALUE` (`--argjson`) under a secret's name too. The option may be
+        # glued to the word before it (`…/5d2f--api-key X`): a rule before this one may not
+        # have replaced that word yet, and after it does (`[REDACTED:token]--api-key`) the
+        # next pass would read the option, so both passes read it now.
+        r"((?<!-)--(?:arg(?:json)?[ \t]{1,3}[A-Za-z0-9]{0,20}[_-]?|(?:[A-Za-z0-9]{1,20}-){0,4})"
         r"(?:password|passwd|passphrase|secret|pass|pat"
         r"|(?:auth|access|refresh|session)?token"
         r"|(?:api|access|private|signing|encryption|routing|service|integration|license|insert"
