@@ -478,7 +478,7 @@ _C, _H, _M, _L = Priority.CRITICAL, Priority.HIGH, Priority.MEDIUM, Priority.LOW
 #: P0..P3 and words; the incident-severity scale SEV0/SEV1..SEV4 (SEV1 the worst, as
 #: `summarise.priority.SEVERITY_PRIORITY` reads it) and Zabbix's words (disaster, average)
 #: too, so a script's "priority": "SEV1" is critical rather than no priority at all.
-_PRIORITY_WORDS: dict[str, Priority] = {
+PRIORITY_WORDS: Mapping[str, Priority] = {
     **dict.fromkeys(("p0", "0", "critical", "crit", "urgent", "emergency", "highest", "blocker",
                      "sev0", "sev1", "disaster"), _C),
     **dict.fromkeys(("p1", "1", "high", "major", "important", "sev2"), _H),
@@ -492,6 +492,13 @@ def priority(value: Any) -> Priority | None:
     """critical|high|medium|low from P0..P3, 0..3, SEV0..SEV4 or a word, any case or spacing,
     alone or leading a remark ("P1 (page the on-call)", "high - customer facing"); None
     otherwise."""
+    return priority_on(value, PRIORITY_WORDS)
+
+
+def priority_on(value: Any, levels: Mapping[str, Priority]) -> Priority | None:
+    """`value` read by `levels` (lower-case keys such as "p1", "1", "sev2", "high"), written
+    any way a sender writes one: an integer, a whole float or text, in any case, "P 1" or
+    "P-1", alone or leading a remark; None for anything else."""
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, float) and value.is_integer():
@@ -499,9 +506,9 @@ def priority(value: Any) -> Priority | None:
     if not isinstance(value, str | int):
         return None
     text = str(value).strip().lower()[:_PRIORITY_CHARS]
-    found = _PRIORITY_WORDS.get(_level_key(text))
+    found = levels.get(_level_key(text))
     if found is None and (lead := _LEADING_LEVEL.match(text)):
-        found = _PRIORITY_WORDS.get(_level_key(lead[0]))
+        found = levels.get(_level_key(lead[0]))
     return found
 
 

@@ -19,7 +19,8 @@ and Null, a recovery from No Data, resolve; No Data changes no ticket), Opsgenie
 action or event (acknowledged, a note, a new responder …) changes no ticket (Skipped),
 and PagerDuty's test event (pagey.ping) is Skipped as `test_notification`.
 Priorities P1..P5 are these tools' five-step scale: P1 critical, P2 high, P3 medium, P4 and P5
-low (a generic alert's P0..P3 scale is another). A stated priority no reader takes is named in a
+low, and so are the numbers 1 to 5, as an integer or as text ("1" is critical here; a generic
+alert's P0..P3 scale, where 1 is high, is another). A stated priority no reader takes is named in a
 note for the log, naming this scale, and kept as the label `priority` (`common.first_priority`
 with `FIVE_STEPS`).
 """
@@ -39,24 +40,30 @@ DATADOG = "datadog"
 OPSGENIE = "opsgenie"
 PAGERDUTY = "pagerduty"
 SOURCES = (DATADOG, OPSGENIE, PAGERDUTY)
+_C, _H, _M, _L = Priority.CRITICAL, Priority.HIGH, Priority.MEDIUM, Priority.LOW
 
-_FIVE_STEPS = {"p1": Priority.CRITICAL, "p2": Priority.HIGH, "p3": Priority.MEDIUM,
-               "p4": Priority.LOW, "p5": Priority.LOW}  # fmt: skip
+#: These tools' five steps, "P1" to "P5" (a Datadog template's `severity` or `priority` is read
+#: only in this form: a bare number there may be something else).
+_FIVE_STEPS = {f"p{step}": level for step, level in enumerate((_C, _H, _M, _L, _L), start=1)}
+#: What `priority` reads: the five steps as "P1" or as the bare number 1 to 5, and every other
+#: level or word (P0, SEV1, critical …) as every source reads it.
+_FIVE_STEP_WORDS = {
+    **common.PRIORITY_WORDS,
+    **_FIVE_STEPS,
+    **{name.removeprefix("p"): level for name, level in _FIVE_STEPS.items()},
+}
 
 
 def priority(value: Any) -> Priority | None:
-    """P1..P5 on these tools' scale (an integer 1..5 too, as some Opsgenie payloads send it);
-    a word (critical, high …) as every source reads it."""
-    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 5:
-        value = f"P{value}"
-    if isinstance(value, str) and value.strip().lower() in _FIVE_STEPS:
-        return _FIVE_STEPS[value.strip().lower()]
-    return common.priority(value)
+    """P1..P5 or 1..5 on these tools' scale, as text or a number (some Opsgenie payloads send
+    an integer), spelt any way `common.priority_on` reads ("p-1", "P1 (page)"); a word
+    (critical, high …) or SEV level as every source reads it."""
+    return common.priority_on(value, _FIVE_STEP_WORDS)
 
 
 #: These tools' scale, as a note for a priority they state that it cannot read names it.
 FIVE_STEPS = common.PriorityScale(
-    priority, "P1 to P5, SEV0 to SEV4, or a word such as critical, high, medium, low"
+    priority, "P1 to P5, 1 to 5, SEV0 to SEV4, or a word such as critical, high, medium, low"
 )
 
 
