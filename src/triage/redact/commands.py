@@ -502,8 +502,9 @@ COMMAND_RULES: tuple[
         r"((?<!-)--(?:arg(?:json)?[ \t]{1,3}[A-Za-z0-9]{0,20}[_-]?|(?:[A-Za-z0-9]{1,20}-){0,4})"
         r"(?:password|passwd|passphrase|secret|pass|pat"
         r"|(?:auth|access|refresh|session)?token"
-        r"|(?:api|access|private|signing|encryption|routing|service|integration|license|insert"
-        r"|master|auth|subscription|functions|app|application|sdk|account)-key"
+        # A key's name joins its words with `-` or `_` (`--private_key`, `--hmac_key`).
+        r"|(?:api|access|private|signing|encryption|hmac|routing|service|integration|license"
+        r"|insert|master|auth|subscription|functions|app|application|sdk|account)[-_]key"
         # A secret store's value (aws secretsmanager's --secret-string and --secret-binary).
         r"|secret-(?:string|binary|value))"
         # A value that is wholly a placeholder (`$DD_APP_KEY`, `${{ secrets.X }}`) says where

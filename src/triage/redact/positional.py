@@ -16,6 +16,7 @@ from triage.redact.names import _SECRET_NAME, _SECRET_NAME_NEEDLES, _kept_value,
 from triage.redact.rule import (
     _ESCAPED_QUOTED_CHAR,
     _INNER_QUOTE,
+    _PROSE_AFTER_OPTION,
     _QUOTED_CHAR,
     _quoted_char,
     _Rule,
@@ -264,15 +265,23 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
         r"|(?<![\w-])smbclient(?:[ \t]{1,3}-[^\s]{1,64}+(?:[ \t]{1,3}(?![/\\-])[^\s]{1,64}+)?){0,8}+"
         r"[ \t]{1,3}(?://|\\\\)[^\s]{1,256}+"
         # ansible-vault's string to encrypt (`encrypt_string 'pw' --name 'db_password'`), after
-        # options given with `=`.
-        r"|(?<![\w-])encrypt_string(?:[ \t]{1,3}--?[\w-]{1,64}+=[^\s]{1,256}+){0,8}+"
+        # its options: given with `=`, or with a space when the option takes a value (the
+        # password file's name is no password), or a switch that takes none (`-J`).
+        r"|(?<![\w-])encrypt_string(?:[ \t]{1,3}(?:--?[\w-]{1,64}+=[^\s]{1,256}+"
+        r"|(?:--(?:vault-id|vault-pass(?:word)?-file|encrypt-vault-id|output|name|stdin-name)"
+        r"|-n)[ \t]{1,3}[^\s]{1,256}+"
+        r"|--(?:ask-vault-pass(?:word)?|prompt|show-input|verbose)|-[Jpv]{1,6}+)(?![^\s])){0,8}+"
         r"|(?:(?<![^\s|;&(\[\"'`=>])|(?<=\\[nt]))(?P<ftp>(?P<prompt>(?:ftp>|quote|literal)[ \t]{1,3})?"
         r"(?:user[ \t]{1,3}[^\s\\\"']{1,256}+|(?P<pass>(?-i:PASS)))))"
         # An ftp line's password is the rest of its word, a shell's operators too (`pa|ss`: no
         # shell reads the script's line; lftp's `;` ends a command), and ends the line ("user
         # alice not found" is prose).
-        r"[ \t]{1,3}(?![/*-])(?P<value>(?(ftp)(?!\[REDACTED)(?:[^\s\\;\"']|\\(?![nrt\"'])){1,512}+"
-        rf"|{_LINE_VALUE}))"
+        r"[ \t]{1,3}(?![/*-])(?P<value>(?(ftp)(?!\[REDACTED)"
+        # A `;` before a space or a quote ends an lftp command; one inside a word is the
+        # password's own (`pa;ss`).
+        r"(?:[^\s\\;\"']|;(?![ \t]|\\?[\"'])|\\(?![nrt\"'])){1,512}+"
+        # Nor a word of prose (`encrypt_string is the way`, `net user bob is locked`).
+        rf"|(?!{_PROSE_AFTER_OPTION}){_LINE_VALUE}))"
         r"""(?(ftp)(?=[ \t]{0,8}(?:\r?\n|\\[rn]|$|["';])))""",
         _net_or_ftp,
         "net ",
