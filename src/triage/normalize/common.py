@@ -535,12 +535,37 @@ def first_priority(
 ) -> tuple[Priority | None, tuple[str, ...]]:
     """The first priority a source states, of the (field, value) pairs given in the order
     read, that `scale` reads; when none is, the alert states none and `unread_priority` notes
-    why."""
+    why. A source that notes an unread value passed over for a later one says so itself
+    (`passed_over`)."""
     for _, value in stated:
         found = scale.read(value)
         if found is not None:
             return found, ()
     return None, unread_priority(labels, *stated, scale=scale, shown_as=shown_as)
+
+
+def passed_over(*stated: tuple[str, Any], scale: PriorityScale = PRIORITY_SCALE) -> tuple[str, ...]:
+    """A note for each value stated that `scale` cannot read before the first it reads, which
+    the source took instead; none when no value is read (`unread_priority` notes those)."""
+    for index, (read_from, value) in enumerate(stated):
+        if scale.read(value) is not None:
+            return tuple(
+                passed_over_note(field, unread, scale, read_from)
+                for field, unread in stated[:index]
+                if states_priority(unread)
+            )
+    return ()
+
+
+def passed_over_note(field: str, value: Any, scale: PriorityScale, read_from: str) -> str:
+    """A note for a stated priority `scale` cannot read, passed over for the one `read_from`
+    states (quoted redacted and cut: `short`). It is kept as no label: the labels show the
+    priority read, not one that was not."""
+    return (
+        f"{field} {short(value)}: no priority triage reads ({scale.named}); passed over for "
+        f"the priority {read_from} states; the value is not in the labels (they show the "
+        "priority read)"
+    )
 
 
 def unread_priority(

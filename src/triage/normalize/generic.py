@@ -4,7 +4,8 @@ of the metric evaluator (`event_type: threshold_alert`). Fields are listed in DE
 Identity, generic: `dedup_key` (or `deduplication_key`, `dedupKey`, `incident_key`) when
 given, else the script's `source` + the title. A `team`,
 `priority` or `severity` missing at the top level is read from `labels`, as Grafana's and
-Alertmanager's are.
+Alertmanager's are, and so is one whose top-level value triage cannot read (a priority `P9`, a
+blank or object team): the unread priority is named in a note.
 Identity, threshold: the rule (`rule_id`, else `rule_name`) + the target (`device_id`, else
 `host`) + the metric, so the same rule on another device or host is another incident.
 Shown, generic: the `description` (else `message`, `summary` or `text`) with a nested
@@ -123,17 +124,20 @@ def normalize_generic(payload: dict[str, Any]) -> Normalized:
         common.add_label(labels, "dedup_key", dedup_key)
     full_title = common.ident(given_title, "title")  # not cut to 200: stays distinct
     occurred, notes = dated(payload.get("timestamp"), f"{GENERIC} timestamp")
-    priority, unread = common.first_priority(
-        labels, (f"{GENERIC} priority", _field(payload, given, "priority"))
+    stated = (
+        (f"{GENERIC} priority", payload.get("priority")),
+        (f"{GENERIC} labels.priority", given.get("priority")),
     )
+    priority, unread = common.first_priority(labels, *stated)
+    unread += common.passed_over(*stated)
     runbook, unlinked = _runbook(payload)
     alert = Alert(
         source=GENERIC,
         status=_status(word, "status"),
         title=title,
-        team=common.word(_field(payload, given, "team"), "team"),
+        team=_word_or_label(payload, given, "team"),
         priority=priority,
-        severity=common.word(_field(payload, given, "severity"), "severity"),
+        severity=_word_or_label(payload, given, "severity"),
         description=_with_runbook(_described(payload), unlinked),
         runbook_url=runbook,
         links=common.links(source=_link(payload)),
@@ -369,12 +373,12 @@ def dated(value: Any, field: str) -> tuple[datetime, tuple[str, ...]]:
     return common.now(), (note,)
 
 
-def _field(payload: dict[str, Any], labels: dict[str, Any], key: str) -> Any:
-    """A generic alert's `team`, `priority` or `severity`; when it has none at the top level,
-    its `labels` entry of that name (scripts that copy Prometheus' habit of labelling the team,
-    which routes match on, must not have their alert routed as if it named none)."""
-    value = payload.get(key)
-    return labels.get(key) if value is None else value
+def _word_or_label(payload: dict[str, Any], labels: dict[str, Any], key: str) -> str | None:
+    """A generic alert's `team` or `severity`: the top-level one when it shows a word, else its
+    `labels` entry of that name (scripts that copy Prometheus' habit of labelling the team,
+    which routes match on, must not have their alert routed as if it named none). A top-level
+    one that shows nothing (blank, invisible, an object) hides no label (`common.word`)."""
+    return common.word(payload.get(key), key) or common.word(labels.get(key), f"labels.{key}")
 
 
 def _stated(payload: dict[str, Any]) -> Any:
