@@ -74,3 +74,10 @@ def test_lftp_semicolon_still_ends_a_command() -> None:
     """In an lftp command string a `; ` still ends the password, so the next command stays."""
     text = f'lftp -e "user bob {_SECRET}; get f" host'
     assert Redactor().text(text) == 'lftp -e "user bob [REDACTED:password]; get f" host'
+
+
+@pytest.mark.parametrize("name", ["HmacKey", "SigningKey", "EncryptionKey"])
+def test_powershell_key_parameter_value_goes(name: str) -> None:
+    """A PowerShell parameter naming an HMAC, signing or encryption key loses its value."""
+    text = f"New-Signature -{name} {_SECRET} -Path a.txt"
+    assert Redactor().text(text) == f"New-Signature -{name} [REDACTED:password] -Path a.txt"

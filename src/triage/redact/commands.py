@@ -463,15 +463,16 @@ COMMAND_RULES: tuple[
         flags=re.IGNORECASE,
     ),
     # PowerShell's parameters, in any case, `-Password X` or `-Password:X` (`-ApiKey`,
-    # `-ClientSecret`, `-AccessToken`); a variable (`$pw`), an expression (`(Get-Secret)`)
-    # or a switch after it stays.
+    # `-ClientSecret`, `-AccessToken`, `-HmacKey`); a variable (`$pw`), an expression
+    # (`(Get-Secret)`) or a switch after it stays.
     _rule(
         r"-(?<![\w-]-)(?P<name>[A-Za-z]{0,40}?(?:password|passphrase|secret|token"
-        rf"|(?:api|access|private|account|storage)key))(?:[ \t]{{1,3}}|:){_CONTINUATION}?"
+        rf"|(?:api|access|private|account|storage|hmac|signing|encryption)key))"
+        rf"(?:[ \t]{{1,3}}|:){_CONTINUATION}?"
         rf"(?![-$(@\[{{]|\[REDACTED|{_CONTINUATION})(?P<value>{_WORD_VALUE})",
         lambda m: m[0] if _kept_value(m["name"], m["value"].strip("\"'\\")) else _word_replaced(m),
         *("pass", "secret", "token", "apikey", "accesskey", "privatekey", "accountkey"),
-        "storagekey",
+        *("storagekey", "hmackey", "signingkey", "encryptionkey"),
         flags=re.IGNORECASE,
     ),
     # PowerShell's plain text made secure: `ConvertTo-SecureString 'X' -AsPlainText`, its
