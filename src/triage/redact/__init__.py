@@ -145,7 +145,8 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     host after it stays, -u app:X@db/app), --user, --auth,
                                     httpie's -a user:X, curl -E cert.pem:X, --db-password
                                     …, an option whose last words name a key as below
-                                    (--routing-key …, --account-key …), mysql -pX, sshpass
+                                    (--routing-key …, --account-key …; with _ too:
+                                    --hmac_key …), mysql -pX, sshpass
                                     -p X, docker (podman, buildah, skopeo, nerdctl, oras,
                                     oc, cf, helm registry, crane auth) login -p X, az login
                                     -p X, mongo -p X, twine/influx/racadm -p X,
@@ -365,7 +366,9 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     and -p: -password: (winrs; a lone * stays), netdom's
                                     /PasswordD:, ksetup's /SetComputerPassword X, net use and
                                     net user, smbclient //server/share X, ansible-vault
-                                    encrypt_string X, an ftp script's user NAME X ending
+                                    encrypt_string X (after its options:
+                                    --vault-password-file f X), an ftp script's user
+                                    NAME X (a ; inside X is X's) ending
                                     its line (in a session: lftp, ftp given a script or -n,
                                     an open host line; "user alice denied" after "ftp upload
                                     failed" stays) and the protocol's PASS X (after USER, or
