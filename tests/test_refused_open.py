@@ -64,7 +64,7 @@ async def test_a_backend_fixed_before_the_next_receive_takes_the_open_once() -> 
     await drain(queue, pipeline([sink], metrics, summariser=summariser), metrics)
     assert sink.kinds() == ["open"] and summariser.calls == 1
     assert queue.deleted == [mid] and queue.dead == []
-    assert counted(metrics) == {"TicketsCreated": 1, "MessagesFailed": 1}
+    assert counted(metrics) == {"TicketsCreated": 1, "MessagesFailed": 1, "MessagesHandled": 1}
     assert metrics.counter("MessagesFailed", reason="sink_rejected") == 1
 
 
