@@ -18,8 +18,8 @@ States, Resource Health (`properties.currentHealthStatus`, else the verb of `ope
 Their severity is the activity log's fixed Sev4, no choice of the rule's author, so it sets no
 priority.
 Identity, log search alerts (`signalType` Log): the rule, its targets (lower-cased) and the
-dimensions the alert is split by (`condition.allOf[].dimensions`, a V1 alert's `Dimensions`),
-so a stateless rule's firings are one incident, and a stateful one's Fired and Resolved are
+dimensions the alert is split by (`condition.allOf[].dimensions`, a V1 alert's `Dimensions`;
+one whose value is empty or null is none), so a stateless rule's firings are one incident, and a stateful one's Fired and Resolved are
 too; their state is `monitorCondition` as any alert's.
 """
 
@@ -241,7 +241,9 @@ def log_identity(essentials: dict[str, Any], context: dict[str, Any]) -> dict[st
 
 
 def _dimensions(context: dict[str, Any]) -> str:
-    """The dimensions an alert is split by, "name=value" sorted and comma-separated."""
+    """The dimensions an alert is split by, "name=value" sorted and comma-separated. One with
+    no value ("", null or none given) is no dimension, as an empty Prometheus label is no
+    label: the same alert with it and without it is one incident."""
     condition = common.obj_or_empty(context.get("condition"))
     given = [
         dimension
@@ -251,6 +253,6 @@ def _dimensions(context: dict[str, Any]) -> str:
     pairs = {
         f"{common.shown(d.get('name'))}={common.shown(d.get('value'))}"
         for d in given
-        if isinstance(d, dict)
+        if isinstance(d, dict) and d.get("value") not in (None, "")
     }
     return ",".join(sorted(pairs))
