@@ -3,13 +3,14 @@ integration, Opsgenie's outgoing webhook and PagerDuty's v3 webhooks. Each is kn
 keys only that tool sends, so that its alert is keyed by the tool's own id rather than read as
 generic JSON keyed by a title that changes with its state ("[Triggered] X", "[Recovered] X").
 
-Identity, datadog: the org, the group the title names ("[Triggered on {host:web-1}] …", else
-$ALERT_SCOPE as `alert_scope`, `scope` or `scopes`) and `aggreg_key` ($AGGREG_KEY) when the
-payload carries it, else the monitor ($ALERT_ID as `alert_id`, `monitor_id` or a nested
-`alert.id`), else, for the integration's default payload (no id but the event's own), the
-monitor's name from the title without its state and priority brackets. The templates in use
-(the integration's docs, Keep's, ilert's, Zenduty's) name the other variables their own way
-too: the link `link` or `url`, the message `body`, `event_msg`, `text_msg` or `message`.
+Identity, datadog: the org (`org.id`, else a flat template's `org_id`), the group the title
+names ("[Triggered on {host:web-1}] …", else $ALERT_SCOPE as `alert_scope`, `scope` or
+`scopes`) and `aggreg_key` ($AGGREG_KEY) when the payload carries it, else the monitor
+($ALERT_ID as `alert_id`, `monitor_id` or a nested `alert.id`), else, for the integration's
+default payload (no id but the event's own), the monitor's name from the title without its
+state and priority brackets. The templates in use (the integration's docs, Keep's, ilert's,
+Zenduty's) name the other variables their own way too: the link `link` or `url`, the message
+`body`, `event_msg`, `text_msg` or `message`, the org's name `org.name` or `org_name`.
 Identity, opsgenie: the alert's `alias` (Opsgenie's own de-duplication key), else `alertId`.
 Identity, pagerduty: the incident's id (`event.data.id`).
 States: a Datadog transition (Triggered, Warn, Renotify and their Re- forms fire, Recovered
@@ -168,8 +169,7 @@ def normalize_datadog(payload: dict[str, Any]) -> Normalized:
         detail = f"datadog test notification for {common.short(name)}: no ticket change"
         return Normalized((), (Skipped(DATADOG, "test_notification", detail),))
     status = Status.RESOLVED if transition in _DD_RESOLVED else Status.FIRING
-    org = common.obj_or_empty(payload.get("org"))
-    org_id = common.ident_or_none(org.get("id"), "org.id") or ""
+    org_id, org_name = _dd_org(payload)
     monitor_at, monitor_given = _filled_at(
         ("alert_id", payload.get("alert_id")), ("monitor_id", payload.get("monitor_id")),
         ("alert.id", nested.get("id")),
@@ -179,7 +179,7 @@ def normalize_datadog(payload: dict[str, Any]) -> Normalized:
     when_at, when = _filled_at(*((key, payload.get(key)) for key in _DD_DATES))
     occurred, notes = dated(when, f"datadog {when_at}")
     link = _filled(payload.get("link"), payload.get("url"))
-    labels = _dd_labels(payload, org_id, monitor, scope, transition, tags)
+    labels = _dd_labels(payload, (org_id, org_name), monitor, scope, transition, tags)
     stated, unread = _dd_priority(payload, head, labels)
     alert = Alert(
         source=DATADOG,
@@ -234,6 +234,19 @@ def _dd_scope(payload: dict[str, Any], nested: dict[str, Any]) -> str:
     return common.ident_or_none(given, "alert_scope") or ""
 
 
+def _dd_org(payload: dict[str, Any]) -> tuple[str, Any]:
+    """The org's id (part of the identity; "" when none is sent) and name, from the default
+    payload's `org` object, else from a flat template's `org_id` and `org_name` ($ORG_ID,
+    $ORG_NAME): two orgs' monitors may share an id. A nested id that is no text is refused, as
+    it always was; a flat one is passed over, as it was before it was read."""
+    org = common.obj_or_empty(payload.get("org"))
+    id_at, given = _filled_at(
+        ("org.id", org.get("id")), ("org_id", common.unnested(payload.get("org_id")))
+    )
+    name = _filled(common.unnested(org.get("name")), common.unnested(payload.get("org_name")))
+    return common.ident_or_none(given, id_at) or "", name
+
+
 def _dd_priority(
     payload: dict[str, Any], head: re.Match[str] | None, labels: dict[str, str]
 ) -> tuple[Priority | None, tuple[str, ...]]:
@@ -256,16 +269,16 @@ def _dd_priority(
 
 
 def _dd_labels(
-    payload: dict[str, Any], org_id: str, monitor: str | None, scope: str, transition: str,
-    tags: list[str],
+    payload: dict[str, Any], org: tuple[str, Any], monitor: str | None, scope: str,
+    transition: str, tags: list[str],
 ) -> dict[str, str]:  # fmt: skip
-    """What a route or a reader may want: the org, monitor, group, host, metric and tags."""
-    org = common.obj_or_empty(payload.get("org"))
+    """What a route or a reader may want: the org (id and name), monitor, group, host, metric
+    and tags."""
     nested = common.obj_or_empty(payload.get("alert"))
     metric = _filled(payload.get("alert_metric"), nested.get("metric"))
     labels: dict[str, str] = {}
     for key, value in (
-        ("org_id", org_id), ("org", common.unnested(org.get("name"))), ("monitor_id", monitor),
+        ("org_id", org[0]), ("org", org[1]), ("monitor_id", monitor),
         ("scope", scope), ("host", common.unnested(payload.get("hostname"))),
         ("event_type", common.unnested(payload.get("event_type"))),
         ("metric", common.unnested(metric)), ("transition", transition),
