@@ -42,7 +42,7 @@ from triage.sinks.base import Sink
 from triage.sinks.guard import Backpressure, GuardedSink
 from triage.sqs.depth import DepthPoller
 from triage.sqs.inbox import SqsInbox
-from triage.sqs.redrive import read_max_receive_count
+from triage.sqs.redrive import RedriveLimit, read_max_receive_count
 from triage.sqs.supervisor import Helper, Stats, Supervisor, SupervisorConfig
 from triage.summarise import Summariser, build_summariser, deterministic_summariser
 from triage.summarise.prompt import BYTES_PER_TOKEN
@@ -225,7 +225,7 @@ async def run_daemon(
         sqs = await aws.client("sqs")
         queue_answered = await check_queue(sqs, settings.queue_url)
         # Which receive is a message's last (`MessagesDeadLettered`); unknown when the queue
-        # did not answer, rather than holding the start for it.
+        # did not answer, rather than holding the start for it, until a later read says it.
         max_receive_count = (
             await read_max_receive_count(sqs, settings.queue_url) if queue_answered else None
         )
@@ -253,8 +253,13 @@ async def run_daemon(
         backpressure = Backpressure(sinks, health)
         stack.push_async_callback(backpressure.aclose)
         inbox = SqsInbox(sqs, settings.queue_url)
+        # The policy may change while the daemon runs: the depth poll's answers carry it, or
+        # (depth polling off) it is read again on an interval of its own.
+        redrive = RedriveLimit(max_receive_count)
         depth = (
-            DepthPoller(sqs, settings.queue_url, metrics, settings.queue_depth_poll_s)
+            DepthPoller(
+                sqs, settings.queue_url, metrics, settings.queue_depth_poll_s, redrive=redrive
+            )
             if settings.queue_depth_poll_s
             else None
         )
@@ -281,6 +286,9 @@ async def run_daemon(
         )
         handler = pipeline.process
         helpers = _operations(settings, metrics, health, aws, depth)
+        if depth is None:
+            queue_url = settings.queue_url
+            helpers.append(("redrive", lambda: redrive.run(sqs, queue_url)))
         if not dry_run:
             helpers.append(await _sweep(settings, store, pipeline, silences, router, sinks, stack))
         config = SupervisorConfig(
@@ -310,10 +318,24 @@ async def run_daemon(
             tracing=tracing,
             store_probe=store.ping,
         )
-        supervisor.max_receive_count = max_receive_count
+        _count_dead_letters(redrive, supervisor, metrics, [sink.name for sink in sinks])
         _freeze_startup_objects()
         await supervisor.serve()
         return RunResult(supervisor.stats, metrics)
+
+
+def _count_dead_letters(
+    redrive: RedriveLimit, supervisor: Supervisor, metrics: Metrics, sinks: Sequence[str]
+) -> None:
+    """Keep the supervisor's maxReceiveCount the queue's; once it is known, the
+    `MessagesDeadLettered` series are on /metrics at 0 (a policy added while running too)."""
+
+    def follow(count: int | None) -> None:
+        supervisor.max_receive_count = count
+        if count is not None:
+            declare_known_series(metrics, sinks, dead_letters=True)
+
+    redrive.follow(follow)
 
 
 def deployment_warnings(

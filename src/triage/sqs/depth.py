@@ -12,6 +12,10 @@ tries would keep the last depth shown for minutes). An outage logs one warning a
 failed poll and one `queue_depth.recovered` line when a poll works again, not a warning every
 poll.
 
+The queue's answer carries its RedrivePolicy, so the daemon's maxReceiveCount follows it from
+here (`redrive`), at no cost of its own: a poll whose queue call failed is the limit's failed
+read too, and keeps its last good count.
+
 The queue's oldest message has no SQS attribute (CloudWatch computes
 `ApproximateAgeOfOldestMessage`, which the module's alarm watches); the supervisor's
 `OldestMessageAge` gauge says what this process can see: the oldest message it holds.
@@ -30,6 +34,7 @@ import structlog
 from triage.aws import AWS_CALL_ERRORS
 from triage.metrics import Metrics
 from triage.sqs.inbox import Depth, sqs_count
+from triage.sqs.redrive import RedriveLimit
 
 log = structlog.get_logger(__name__)
 
@@ -63,6 +68,7 @@ class DepthPoller:
         interval_s: float,
         *,
         timeout_s: float | None = None,
+        redrive: RedriveLimit | None = None,
     ) -> None:
         self._sqs = client
         self.queue_url = queue_url
@@ -70,6 +76,10 @@ class DepthPoller:
         self.interval_s = interval_s
         self.timeout_s = timeout_s or max(1.0, min(interval_s, POLL_TIMEOUT_S))
         self.latest: QueueDepths | None = None
+        #: The maxReceiveCount the queue's answers update, if anyone follows it.
+        self.redrive = redrive
+        #: Whether this poll's queue call answered (its DLQ call may still fail the poll).
+        self._queue_answered = False
         #: Polls failed in a row: the first says so, the one that works again ends it.
         self._failed_polls = 0
 
@@ -80,6 +90,7 @@ class DepthPoller:
 
     async def poll(self) -> QueueDepths | None:
         """One poll: the depths, or None when SQS did not answer (logged, counted)."""
+        self._queue_answered = False
         try:
             async with asyncio.timeout(self.timeout_s):
                 depths = await self._depths()
@@ -113,6 +124,8 @@ class DepthPoller:
         self._failed_polls += 1
         emit = log.warning if self._failed_polls == 1 else log.debug
         emit("queue_depth.poll_failed", error=error, failed_polls=self._failed_polls)
+        if self.redrive is not None and not self._queue_answered:
+            self.redrive.unread(error)
 
     async def _depths(self) -> QueueDepths:
         attrs = await self._attributes(
@@ -122,6 +135,9 @@ class DepthPoller:
             "ApproximateNumberOfMessagesDelayed",
             "RedrivePolicy",
         )
+        self._queue_answered = True
+        if self.redrive is not None:
+            self.redrive.observe(attrs)
         queue = Depth(
             visible=_count(attrs, "ApproximateNumberOfMessages"),
             in_flight=_count(attrs, "ApproximateNumberOfMessagesNotVisible"),
