@@ -34,6 +34,7 @@ from triage.incidents.silences import (
 from triage.models import Priority
 from triage.normalize.common import line
 from triage.redact import Redactor, dropped, secret_named
+from triage.redact.named_values import named_value_secret
 from triage.settings import did_you_mean
 
 #: ASCII digits only (`\d` would take other scripts' digits), at most 7 per unit: enough for a
@@ -643,14 +644,11 @@ def _new_pattern(matcher: Matcher) -> Matcher:
     """A regular expression as typed, unless it can only mislead: every value a matcher reads
     is trimmed, so `env!~ prod` (copied from Alertmanager, which trims around the operator)
     would exclude nothing and quiet every other env too, and `env=~ prod` would match nothing;
-    and the value of a label named as a secret's is matched as `[REDACTED:password]`."""
-    if secret_named(matcher.name):
-        name = matcher.name
-        raise ValueError(
-            f"matcher {str(matcher)[:80]!r}: {name} is named as a secret, so alerts show its "
-            "value (and silences match it) as [REDACTED:password], which no pattern tells "
-            f"apart: write {name}!= for alerts with one, {name}= for alerts without"
-        )
+    and a label whose values redaction hides is matched as `[REDACTED:password]`
+    (`_hidden_pattern_problem`)."""
+    hidden = _hidden_pattern_problem(matcher)
+    if hidden is not None:
+        raise ValueError(hidden)
     trimmed = matcher.value.strip()
     if trimmed != matcher.value:
         meant = f"{matcher.name}{matcher.op.value}{trimmed}"
@@ -659,6 +657,49 @@ def _new_pattern(matcher: Matcher) -> Matcher:
             f"no alert value does (they are trimmed): did you mean {meant[:80]!r}?"
         )
     return matcher
+
+
+#: One value of each shape redaction hides under a name that says a secret only by its
+#: value's shape (`named_value_secret`): a token of mixed case and digits (a `session` id, a
+#: `pass`, a `jwt`, a `cache_key`'s key, an SNMP community), a key of 40 hex characters, and
+#: a user:password pair (`cred`).
+_SECRET_SHAPES = (
+    "Zx9Qw3Er7Ty1Ui5Op2As8Df4",
+    "3f9a0c1d2e4b5a6978c0d1e2f3a4b5c6d7e8f901",
+    "ops:Zx9Qw3Er7Ty1",
+)
+
+
+def _hidden_pattern_problem(matcher: Matcher) -> str | None:
+    """Why a pattern on `matcher`'s label can only mislead, or None: alerts show (and
+    silences match) the label's value as `[REDACTED:password]` whatever it is (a secret's
+    name: `db_password`), or whenever it has a secret's shape (`session`, `pass`, `jwt`, a
+    key's name), and no pattern tells one hidden value from another. Such a pattern would
+    silently miss every hidden value, or take them all by the placeholder; a match that
+    depended on the hidden value would let whoever adds silences probe it. The message does
+    not repeat the pattern, which may hold the secret."""
+    name, typed = matcher.name, f"{matcher.name}{matcher.op.value}"
+    if secret_named(name):
+        return (
+            f"matcher {typed}…: {name} is named as a secret, so alerts show its value (and "
+            "silences match it) as [REDACTED:password], which no pattern tells apart: write "
+            f"{name}!= for alerts with one, {name}= for alerts without"
+        )
+    if _hidden_by_shape(name):
+        return (
+            f"matcher {typed}…: alerts show a {name} that has a secret's shape (and silences "
+            "match it) as [REDACTED:password], which no pattern tells apart: write "
+            f"{name}=VALUE for a value as alerts show it, {name}=[REDACTED:password] for every "
+            f"hidden one, {name}!= for alerts with one, {name}= for alerts without"
+        )
+    return None
+
+
+def _hidden_by_shape(name: str) -> bool:
+    """Whether redaction hides some values of label `name` by their shape alone, as it
+    redacts alerts' labels (`named_value_secret`); a field's value is redacted as text,
+    whatever its name."""
+    return name not in FIELDS and any(named_value_secret(name, v) for v in _SECRET_SHAPES)
 
 
 def _meant_operator(matcher: Matcher) -> str:
