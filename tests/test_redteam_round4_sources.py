@@ -299,21 +299,50 @@ def _long_query_group() -> dict[str, Any]:
     return group
 
 
+def _dated_backup(day: str) -> dict[str, Any]:
+    """A script's alert keyed by the export it backs up: 90 customers' folders and the day."""
+    folders = "/".join(f"customer-{i:04d}" for i in range(90))
+    return {"title": "Backup failed", "dedup_key": f"backup:/srv/exports/{folders}/{day}"}
+
+
+def _snapshots(last: str) -> dict[str, Any]:
+    """An EBS multi-volume snapshot failure naming 21 snapshots, the last `last`."""
+    snapshots = [f"snap-0{i:016x}" for i in range(20)] + [last]
+    return {
+        "version": "0", "id": f"ebs-{last}", "source": "aws.ec2",
+        "detail-type": "EBS Multi-Volume Snapshots Completion Status",
+        "account": "123456789012", "time": "2026-11-23T09:00:00Z", "region": "eu-west-1",
+        "resources": [f"arn:aws:ec2:eu-west-1:123456789012:snapshot/{s}" for s in snapshots],
+        "detail": {"event": "createSnapshots", "result": "failed", "cause": "quota"},
+    }  # fmt: skip
+
+
+#: Two alerts each that their senders tell apart only past the identity's first 1,024
+#: characters: one message holding both, or the two bodies apart.
+LONG_IDENTITIES: dict[str, list[dict[str, Any]]] = {
+    "alertmanager query labels": [_long_query_group()],
+    "generic dedup_keys": [_dated_backup("2026-11-22"), _dated_backup("2026-11-23")],
+    "eventbridge resources": [_snapshots("snap-0aaa"), _snapshots("snap-0bbb")],
+}
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="identity values are cut at 1,024 characters (models.identity_within_limit), so "
-    "two alerts whose labels differ only past that are one fingerprint: the second alert is "
+    "two alerts whose identity differs only past that are one fingerprint: the second is "
     "counted as a repeat of the first and never gets a ticket; a long value should still be "
     "told apart (e.g. its cut plus a hash of the whole)",
 )
-async def test_two_alerts_whose_labels_differ_only_past_1024_characters_are_two_incidents() -> None:
-    """Alertmanager calls these two alerts (their own fingerprints differ); triage must open
-    a ticket for each, not fold the second into the first."""
-    group = _long_query_group()
-    first, second = normalize_body(json.dumps(group)).alerts
-    assert first.fingerprint != second.fingerprint
-    actions, _ = await _lifecycle([group])
-    assert actions == [["open", "open"]]
+def test_two_alerts_whose_identity_differs_only_past_1024_characters_are_two_incidents() -> None:
+    """Alerts their senders tell apart (Alertmanager's own fingerprints differ; two dedup_keys;
+    two snapshot sets) are two incidents, whatever the length of what tells them apart."""
+
+    def fingerprints(name: str) -> tuple[int, int]:
+        bodies = LONG_IDENTITIES[name]
+        alerts = [a for body in bodies for a in normalize_body(json.dumps(body)).alerts]
+        return len({a.fingerprint for a in alerts}), 2
+
+    assert_each(list(LONG_IDENTITIES), fingerprints, name="pair")
 
 
 def _ecs_stopped(group: str, stop_code: str, reason: str, exit_code: int) -> dict[str, Any]:
