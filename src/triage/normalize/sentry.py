@@ -468,8 +468,10 @@ def _priority(
 ) -> tuple[Priority | None, tuple[str, ...]]:
     """The first priority stated that triage reads; when none is, a note for each value stated,
     the first kept as the label `priority`, or as `tag.priority` for the event's own tag
-    (`common.first_priority`)."""
-    return common.first_priority(labels, *stated, shown_as=_SHOWN_AS)
+    (`common.first_priority`). An unread value passed over for a later one (a service hook's
+    `group.priority` before its `priority` tag) is noted too (`common.passed_over`)."""
+    found, unread = common.first_priority(labels, *stated, shown_as=_SHOWN_AS)
+    return found, unread + common.passed_over(*stated)
 
 
 def _one(alert: Alert, notes: tuple[str, ...] = ()) -> Normalized:

@@ -252,20 +252,33 @@ def _dd_priority(
 ) -> tuple[Priority | None, tuple[str, ...]]:
     """$ALERT_PRIORITY as `alert_priority`, else as `severity` or `priority` when it is on
     Datadog's P1..P5 scale (a template's `priority` may be $PRIORITY, the event's "normal" or
-    "low", which is no ticket's priority), else the title's "[P2]"; when none is read, a note
-    for an `alert_priority` stated (`common.unread_priority`)."""
-    stated = priority(payload.get("alert_priority"))
+    "low", which is no ticket's priority), else the title's "[P2]". An `alert_priority` stated
+    and not read is noted: passed over for the one taken (`common.passed_over_note`), or, when
+    none is read, unread (`common.unread_priority`)."""
+    given = ("datadog alert_priority", payload.get("alert_priority"))
+    stated = priority(given[1])
     if stated is not None:
         return stated, ()
+    read_from, fallback = _dd_fallback_priority(payload, head)
+    if fallback is None:
+        return None, common.unread_priority(labels, given, scale=FIVE_STEPS)
+    if not common.states_priority(given[1]):
+        return fallback, ()
+    return fallback, (common.passed_over_note(*given, FIVE_STEPS, read_from),)
+
+
+def _dd_fallback_priority(
+    payload: dict[str, Any], head: re.Match[str] | None
+) -> tuple[str, Priority | None]:
+    """Where a priority other than $ALERT_PRIORITY is read (the field's name in a note), and
+    the priority: a P1..P5 `severity` or `priority`, else the title's "[P2]"; None if none."""
     for key in ("severity", "priority"):
         value = payload.get(key)
         if isinstance(value, str) and value.strip().lower() in _FIVE_STEPS:
-            return _FIVE_STEPS[value.strip().lower()], ()
+            return f"datadog {key}", _FIVE_STEPS[value.strip().lower()]
     if head and head["priority"]:
-        return priority(head["priority"]), ()
-    return None, common.unread_priority(
-        labels, ("datadog alert_priority", payload.get("alert_priority")), scale=FIVE_STEPS
-    )
+        return "datadog title", priority(head["priority"])
+    return "", None
 
 
 def _dd_labels(
