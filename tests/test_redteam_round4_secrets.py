@@ -20,13 +20,17 @@ import random
 import string
 from datetime import UTC, datetime
 
+import httpx2
 import pytest
 
 from case_chunks import assert_each
+from daemon_harness import Queues
+from ingest_harness import bearer
 from triage.models import EffectKind
 from triage.normalize import normalize_body
 from triage.ops.dlq import DeadLetter
 from triage.redact import Redactor
+from triage.redact.named_values import named_value_secret
 from triage.sinks import slack
 from triage.sinks.backend import _open_body
 from triage.sinks.base import Effect
@@ -172,6 +176,13 @@ KEPT = [
     "client.connect('db.internal', 5432) refused",
     "ldap bind failed for cn=admin,dc=example,dc=com",
     "$ op read op://vault/db/password\n[ERROR] item not found",
+    # Under the names of `SECRET_NAMES` below: a path, a variable, a count, a state word.
+    "tls_key: /etc/ssl/private/tls.key",
+    "id_rsa: ~/.ssh/id_rsa",
+    "deploy_key=${DEPLOY_KEY}",
+    "credential: expired",
+    "recovery_key: none",
+    "storepass=changeit",
 ]
 
 
@@ -296,6 +307,69 @@ def test_vault_unseal_keys_and_secret_ids_are_blanked() -> None:
     """Vault's unseal and recovery keys (init's text and JSON output, the unseal command) and
     an AppRole secret_id in vault's table output are blanked."""
     _each(VAULT)
+
+
+# --- leaks: names of secrets the redactor does not know ---------------------------------------
+
+
+#: Names under which any value is a secret: keys and passphrases of keytool, Vault, Wi-Fi and
+#: IPsec, SSH and TLS files, disk encryption, wallets.
+SECRET_NAMES = [
+    "credential",
+    "privkey",
+    "priv_key",
+    "unseal_key",
+    "enc_key",
+    "aes_key",
+    "pre_shared_key",
+    "preshared_key",
+    "ipsec_psk",
+    "shared_key",
+    "storepass",
+    "keypass",
+    "secret_id",
+    "deploy_key",
+    "id_rsa",
+    "tls_key",
+    "client_key",
+    "recovery_key",
+    "bitlocker_recovery_key",
+    "mnemonic",
+]
+
+
+def _named_forms(name: str) -> list[Case]:
+    """`name` with the password in the forms alert text writes it (`=`, YAML, JSON text), and
+    as a JSON payload's key (`value`)."""
+    return [
+        (f"{name} kv", f"{name}={PASSWORD}", PASSWORD),
+        (f"{name} yaml", f"{name}: {PASSWORD}", PASSWORD),
+        (f"{name} json", json.dumps({name: PASSWORD}), PASSWORD),
+        (f"{name} value", "", PASSWORD),
+    ]
+
+
+def _name_leaks(case: Case) -> tuple[str, str]:
+    """For `assert_each`: `_redacted` of a text form; for a `value` form, the payload
+    `Redactor.value` gives for the name as a JSON key, when the password is left in it."""
+    name, _, secret = case
+    if not name.endswith(" value"):
+        return _redacted(case)
+    shown = json.dumps(Redactor().value({name.removesuffix(" value"): secret}))
+    return (shown if _left(shown, secret) else ""), ""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="redact/names.py's secret names hold password, secret, token, api_key, private_key"
+    " and the like, not credential, privkey, unseal_key, enc_key, aes_key, pre_shared_key,"
+    " storepass/keypass, secret_id, deploy_key, id_rsa, tls_key, client_key, recovery_key or"
+    " mnemonic",
+)
+def test_values_under_more_secret_names_are_blanked() -> None:
+    """A one-word value under each of these names is blanked in text (`=`, YAML, JSON) and as
+    a JSON payload's key."""
+    assert_each([case for name in SECRET_NAMES for case in _named_forms(name)], _name_leaks)
 
 
 # --- leaks: config files ------------------------------------------------------------------------
@@ -545,3 +619,69 @@ def test_dead_letter_peek_blanks_a_found_shape() -> None:
     body = str(letter.describe(datetime.now(UTC))["body"])
     assert body.startswith("host=db user=app")
     assert _left(body, PASSWORD) == []
+
+
+# --- the gateway's queued message ---------------------------------------------------------------
+
+
+#: Form fields whose value the redactor blanks by the field's name and the value's shape
+#: (`named_value_secret`), but whose name alone is no secret's: `pass`, `jwt`, `bearer`,
+#: `ssh_key`, `kubeconfig`, `community`, `accessKeySecret`.
+FIELDS = {
+    "pass": PASSWORD,
+    "jwt": f"{JWT_HEADER}.{JWT_PAYLOAD}.{JWT_SIGNATURE}",
+    "bearer": _random(40),
+    "ssh_key": PASSWORD,
+    "kubeconfig": PASSWORD,
+    "community": PASSWORD,
+    "accessKeySecret": PASSWORD,
+}
+
+
+def _queued(queues: Queues) -> list[str]:
+    """The bodies now on the queue (left in place)."""
+    answer = queues.client().receive_message(
+        QueueUrl=queues.url, MaxNumberOfMessages=10, VisibilityTimeout=0
+    )
+    return [m["Body"] for m in answer.get("Messages", [])]
+
+
+async def _post_form(client: httpx2.AsyncClient, fields: dict[str, str]) -> None:
+    headers = {"Content-Type": "application/x-www-form-urlencoded", **bearer("generic")}
+    answer = await client.post("/v1/alerts/generic", data=fields, headers=headers)
+    assert answer.status_code == 202, answer.text
+
+
+def test_the_redactor_blanks_each_field_the_gateway_is_tried_with() -> None:
+    """Guard: every field of `FIELDS` is a secret to the redactor (its name and value), so a
+    gateway that queues it queues what every sink would blank."""
+    assert_each(list(FIELDS.items()), lambda item: (named_value_secret(*item), True), "field")
+
+
+async def test_the_gateway_drops_a_token_field(client: httpx2.AsyncClient, queues: Queues) -> None:
+    """Guard: a form's `api_key` field is not queued (what the xfail below asks of the others),
+    and the rest of the form is."""
+    await _post_form(client, {"title": "disk full on db-1", "api_key": PASSWORD})
+    [body] = _queued(queues)
+    assert "disk full on db-1" in body
+    assert PASSWORD not in body
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="ingest/carried.py's credential_field (used by validate.py:468, carried.py:85,"
+    " query.py:59) reads only secret_named(name); the redactor also blanks by name and shape"
+    " (redact/named_values.py: named_value_secret), so these fields are queued whole",
+)
+async def test_the_gateway_queues_no_field_the_redactor_blanks(
+    client: httpx2.AsyncClient, queues: Queues
+) -> None:
+    """A form posted to the gateway with a title and fields the redactor blanks (`pass`,
+    `jwt`, `bearer`, `ssh_key`, `kubeconfig`, `community`, `accessKeySecret`) is queued
+    without their values."""
+    for name, value in FIELDS.items():
+        await _post_form(client, {"title": f"disk full ({name})", name: value})
+    bodies = _queued(queues)
+    assert len(bodies) == len(FIELDS)
+    leaked = {name for name, value in FIELDS.items() for body in bodies if value in body}
+    assert leaked == set()
