@@ -4,22 +4,26 @@ does CloudWatch send them an OK.
 
 Each child's alert names its parent (`Alert.parent`); the store keeps, under the parent's
 fingerprint, which children fire (`Store.note_children`), noted each time a child fires and
-when a resolve changes its incident. The parent's deletion (`Alert.closes_children`) reads that
-one record and sends each firing child a resolve, dated and worded as the deletion, through the
-pipeline's normal resolve: its own incident or the group it is a member of closes, and every
-sink sees an ordinary close. The lifecycle makes that exactly once: another delivery of the
-deletion, or another replica's, finds the incidents closed and changes nothing.
+each time one resolves (an OK the lifecycle ignores too: its incident closed by hand or by the
+sweep). The parent's deletion (`Alert.closes_children`) reads that one record and sends each
+firing child a resolve, dated and worded as the deletion, through the pipeline's normal
+resolve: its own incident or the group it is a member of closes, and every sink sees an
+ordinary close. A child whose incident is closed already gets none. The lifecycle makes that
+exactly once: another delivery of the deletion, or another replica's, finds the incidents
+closed and changes nothing; the children done are noted as the deletion goes, so a delivery
+cut off midway is continued by the next.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 import structlog
 
-from triage.incidents import Action
+from triage.incidents import Action, State
 from triage.incidents.shared import Child
 from triage.models import Alert, Status
 from triage.moves import owner_for
@@ -30,11 +34,27 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 
+#: Resolves in flight at once for one parent's deletion. Not `alert_concurrency` (the LLM's
+#: bound): a child's resolve makes no summary, only sink calls, which each sink's breaker and
+#: limits pace; hundreds of contributors 4 at a time could outlast the message's timeout.
+CLOSE_CONCURRENCY = 16
+#: Children noted done per write while a deletion closes them: a retry of a delivery that
+#: failed or was cut off midway reads only the rest, and a record of 500 children (an item
+#: DynamoDB bills per KB written) is written a few times, not 500.
+NOTE_EVERY = 50
+
+
+def _no_progress() -> None:
+    return None
+
+
 class Children:
     """The children of parent alerts, for one pipeline (see the module docstring)."""
 
     def __init__(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
+        #: At most this many children resolved at once by one deletion (CLOSE_CONCURRENCY).
+        self.concurrency = CLOSE_CONCURRENCY
 
     async def fired(self, alert: Alert) -> None:
         """Child `alert` fired (whatever its incident did: an open, a repeat counted, a
@@ -45,50 +65,93 @@ class Children:
         await self._note(alert.parent, self._child(alert, firing=True))
 
     async def resolved(self, alert: Alert, action: Action) -> None:
-        """Child `alert` resolved and was decided `action`. An ignored resolve (another
-        delivery of one applied, or older than the child's newest event) notes nothing: the
-        record knows already, and a newer firing would win over it anyway."""
+        """Child `alert` resolved and was decided `action`. Noted even when the lifecycle
+        ignored it: an incident closed by hand or by the sweep ignores its child's OK, which
+        must still end the child's firing in the record, or the record never expires. One read;
+        a write only when newer than what the record holds (a late resolve of a child that
+        fired again since writes nothing)."""
         assert alert.parent is not None
-        if action is not Action.IGNORE:
-            await self._note(alert.parent, self._child(alert, firing=False))
+        await self._note(alert.parent, self._child(alert, firing=False))
 
     async def close(
-        self, deletion: Alert, owner: str, queued_at: datetime | None
+        self,
+        deletion: Alert,
+        owner: str,
+        queued_at: datetime | None,
+        progress: Callable[[], None] = _no_progress,
     ) -> list[Action | BaseException]:
         """The parent `deletion` resolved: send each child the store knows as firing a resolve
-        of its own, at most `alert_concurrency` at once, and once all went through, note them
-        resolved. What each resolve did or raised, for the caller to raise the failure that
-        decides the message's fate: its retry closes the rest, and none twice. In a dry run
-        each resolve is only previewed, and nothing is noted."""
+        of its own, at most `concurrency` at once, calling `progress` as each one ends. A child
+        whose incident is closed already (by hand, by the sweep, by an earlier delivery of this
+        deletion) is done without one (IGNORE). The children done are noted resolved as they
+        go (NOTE_EVERY a write), so a retry of a delivery that failed or was cut off midway
+        continues with the rest. What each resolve did or raised, for the caller to raise the
+        failure that decides the message's fate. In a dry run each resolve is only previewed,
+        and nothing is noted."""
         p = self.pipeline
         parent = deletion.fingerprint
         firing = [c for c in await p.ledger.store.children(parent) if c.firing]
         if not firing:
             log.info("alert.no_children", parent=parent)
             return []
-        slots = asyncio.Semaphore(p.alert_concurrency)
+        slots = asyncio.Semaphore(self.concurrency)
+        done = _Done(self, parent, deletion.occurred_at)
+        already: list[Child] = []
 
         async def close_one(child: Child) -> Action:
-            resolve = child_resolve(deletion, child)
             async with slots:
-                return await p.handle(
-                    resolve,
-                    owner_for(owner, f"child-{child.fingerprint[:16]}"),
-                    p.group_of(resolve),
-                    queued_at=queued_at,
-                )
+                try:
+                    if await self._closed_already(child):
+                        already.append(child)
+                        action = Action.IGNORE
+                    else:
+                        action = await self._resolve(deletion, child, owner, queued_at)
+                finally:
+                    progress()
+            await done.add(child)
+            return action
 
         results = await asyncio.gather(*map(close_one, firing), return_exceptions=True)
-        closed = sum(r is Action.CLOSE for r in results)
-        failed = sum(isinstance(r, BaseException) for r in results)
-        log.info(
-            "alert.children_closed", parent=parent, firing=len(firing), closed=closed, failed=failed
-        )
-        if not failed and not p.dry_run:
-            at = deletion.occurred_at
-            gone = [Child(c.fingerprint, c.title, False, at) for c in firing]
-            await self._note_all(parent, gone)
+        try:
+            await done.flush()
+        finally:
+            log.info(
+                "alert.children_closed",
+                parent=parent,
+                firing=len(firing),
+                closed=sum(r is Action.CLOSE for r in results),
+                already_closed=len(already),
+                failed=sum(isinstance(r, BaseException) for r in results),
+            )
         return results
+
+    async def _resolve(
+        self, deletion: Alert, child: Child, owner: str, queued_at: datetime | None
+    ) -> Action:
+        """The child's resolve through the pipeline's normal resolve (its incident's, or its
+        group's), claimed under an owner of its own on this delivery."""
+        p = self.pipeline
+        resolve = child_resolve(deletion, child)
+        return await p.handle(
+            resolve,
+            owner_for(owner, f"child-{child.fingerprint[:16]}"),
+            p.group_of(resolve),
+            queued_at=queued_at,
+        )
+
+    async def _closed_already(self, child: Child) -> bool:
+        """The child's own incident is closed, with nothing left to carry out, since its newest
+        event the record knows: a resolve would change nothing. One read. A child that fires
+        as a group's member (no incident of its own, or an older one) is not closed here: its
+        resolve goes through the group."""
+        incident = await self.pipeline.ledger.store.get(child.fingerprint)
+        return (
+            incident is not None
+            and incident.state is State.CLOSED
+            and incident.pending is None
+            and incident.held is None
+            and incident.last_event_at >= child.at
+        )
 
     def _child(self, alert: Alert, *, firing: bool) -> Child:
         title = self.pipeline.redactor.text(alert.title)
@@ -100,6 +163,30 @@ class Children:
     async def _note_all(self, parent: str, children: list[Child]) -> None:
         p = self.pipeline
         await p.ledger.store.note_children(parent, children, p.ledger.clock())
+
+
+class _Done:
+    """The children one deletion has closed (or found closed), noted resolved as of the
+    deletion NOTE_EVERY at a time, one write at a time; nothing in a dry run."""
+
+    def __init__(self, children: Children, parent: str, at: datetime) -> None:
+        self.children = children
+        self.parent = parent
+        self.at = at
+        self.waiting: list[Child] = []
+        self.writing = asyncio.Lock()
+
+    async def add(self, child: Child) -> None:
+        self.waiting.append(Child(child.fingerprint, child.title, False, self.at))
+        if len(self.waiting) >= NOTE_EVERY:
+            await self.flush()
+
+    async def flush(self) -> None:
+        """Note the children waiting, if any (and this is not a dry run)."""
+        async with self.writing:
+            batch, self.waiting = self.waiting, []
+            if batch and not self.children.pipeline.dry_run:
+                await self.children._note_all(self.parent, batch)
 
 
 def child_resolve(deletion: Alert, child: Child) -> Alert:
