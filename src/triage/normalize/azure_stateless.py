@@ -15,6 +15,7 @@ cases), whichever rule told of it.
 States, Resource Health (`properties.currentHealthStatus`, else the verb of `operationName`,
 ".../healthevent/Resolved/action"): Unavailable and Degraded fire, Available resolves, Unknown
 (Azure lost the signal) changes no ticket.
+Their team is the action group's custom property `team`, as any alert's.
 Their severity is the activity log's fixed Sev4, no choice of the rule's author, so it sets no
 priority.
 Identity, log search alerts (`signalType` Log): the rule, its targets (lower-cased) and the
@@ -109,6 +110,7 @@ def service_health(payload: dict[str, Any], essentials: dict[str, Any]) -> Norma
         source=AZURE,
         status=status,
         title=common.first_title(title, rule, f"Azure Service Health event {tracking}"),
+        team=team(payload),
         severity=common.word(essentials.get("severity"), "severity"),
         description=paragraphs(
             untagged(props.get("communication") or props.get("defaultLanguageContent"))
@@ -127,6 +129,13 @@ def service_health(payload: dict[str, Any], essentials: dict[str, Any]) -> Norma
         raw=payload,
     )
     return Normalized((alert,), (), notes)
+
+
+def team(payload: dict[str, Any]) -> str | None:
+    """The team an action group's custom properties name (`data.customProperties.team`), as
+    for every common-schema alert."""
+    data = common.obj_or_empty(payload.get("data"))
+    return common.word(common.obj_or_empty(data.get("customProperties")).get("team"), "team")
 
 
 def _dated(context: dict[str, Any], essentials: dict[str, Any]) -> tuple[datetime, tuple[str, ...]]:
@@ -171,6 +180,7 @@ def resource_health(payload: dict[str, Any], essentials: dict[str, Any]) -> Norm
         title=common.first_title(
             f"{rule} on {name}" if rule and name else rule, f"Resource Health of {resource}"
         ),
+        team=team(payload),
         severity=common.word(essentials.get("severity"), "severity"),
         description=paragraphs(props.get("title"), props.get("details"), change),
         labels=labelled(
