@@ -535,3 +535,36 @@ def test_a_failed_aws_runs_title_says_it_failed() -> None:
         ), "says it failed"
 
     assert_each(FAILED_RUNS, says_failed, name="sample")
+
+
+#: The Unix epoch as scripts spell an unset time: `date -u -d @0 +%FT%TZ`, JavaScript's
+#: `new Date(0).toISOString()` and `.toUTCString()`. triage reads the number 0 as no time.
+EPOCH_SPELLINGS = [
+    "1970-01-01T00:00:00Z",
+    "1970-01-01T00:00:00.000Z",
+    "Thu, 01 Jan 1970 00:00:00 GMT",
+]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="common.timestamp reads the epoch number 0 as no time (the message's time is used) "
+    "but the same instant spelt as a date as 1970 (it rejects only year 1, Go's zero time), so "
+    "a resolve whose script left its time unset is older than the firing it ends: ignored, "
+    "and the incident never closes",
+)
+async def test_a_resolve_stamped_with_the_epoch_as_text_closes_its_incident() -> None:
+    """A script's resolve whose timestamp is the epoch in words closes the incident, as one
+    whose timestamp is the number 0 does."""
+    firing = {
+        "title": "Disk full on db-1",
+        "dedup_key": "disk-db-1",
+        "timestamp": "2026-11-23T09:00:00Z",
+    }
+    decided = {
+        spelt: await _lifecycle([firing, firing | {"status": "resolved", "timestamp": spelt}])
+        for spelt in [*EPOCH_SPELLINGS, 0]
+    }
+    assert_each(
+        [*EPOCH_SPELLINGS, 0], lambda spelt: (decided[spelt][0], [["open"], ["close"]]), name="time"
+    )
