@@ -6,6 +6,10 @@ summariser writes new tickets and the deterministic one stands behind it: whenev
 unavailable, slow, refusing or wrong, `FallbackSummariser` counts `SummarizationFailures` and
 `LLMFallbacks{reason}` and returns the deterministic ticket, so the message still succeeds.
 Either way the ticket is redacted before it leaves the process.
+
+The reason is one of a closed set (`FALLBACK_REASONS`), so a hostile or broken model server
+cannot add series: a status no one names counts under its kind (`server_error`, `rejected`),
+words no one listed under `other`, and the `summariser.fallback` line's `detail` says which.
 """
 
 from __future__ import annotations
@@ -22,18 +26,74 @@ from triage.models import Ticket
 from triage.redact import Redactor, held
 from triage.settings import Settings
 from triage.summarise.base import Summariser
+from triage.summarise.chat import PROMPT_TOO_LONG, for_log
 from triage.summarise.deterministic import DeterministicSummariser, load_patterns
 from triage.view import RedactedAlert, redact_ticket, settled, url_origin
 
 __all__ = [
+    "FALLBACK_REASONS",
     "DeterministicSummariser",
     "FallbackSummariser",
     "Summariser",
     "build_summariser",
     "deterministic_summariser",
+    "fallback_reason",
 ]
 
 log = structlog.get_logger(__name__)
+
+#: Statuses whose reason has a series of its own (`server_error_503`): those a provider or a
+#: proxy in front of it answers, each telling an operator something different. Any other
+#: status counts under its kind alone.
+_NAMED_STATUSES = {
+    "server_error": (101, 408, 424, 425, 500, 502, 503, 504),
+    "rejected": (301, 302, 303, 307, 308, 400, 401, 403, 404, 405, 409, 410, 415, 422),
+}
+#: Every reason `LLMFallbacks{reason}` counts. What the summarisers name (the model clients'
+#: errors, the answer's checks, the breaker and the request slots), the named statuses, each
+#: status kind for the statuses not named, `error` for a failure that is no SummariserError
+#: and `other` for a reason not listed here.
+FALLBACK_REASONS = frozenset(
+    {
+        "timeout",
+        "rate_limited",
+        "unreachable",
+        "quota_exceeded",
+        PROMPT_TOO_LONG,
+        "content_filter",
+        "refused",
+        "redirected",
+        "no_credentials",
+        "bad_response",
+        "bad_event_stream",
+        "no_message",
+        "no_choices",
+        "answer_too_large",
+        "answer_undecodable",
+        "invalid_json",
+        "invalid_fields",
+        "truncated",
+        "empty_answer",
+        "unsettled_text",
+        "breaker_open",
+        "llm_busy",
+        "error",
+        "other",
+        *_NAMED_STATUSES,
+        *(f"{kind}_{status}" for kind, statuses in _NAMED_STATUSES.items() for status in statuses),
+    }
+)
+
+
+def fallback_reason(reason: str) -> str:
+    """`reason` as `LLMFallbacks` counts it: itself when listed; else the kind of a status
+    reason (`server_error_599` is `server_error`); else `other` (`error` when empty)."""
+    if reason in FALLBACK_REASONS:
+        return reason
+    if not reason:
+        return "error"
+    kind = next((kind for kind in _NAMED_STATUSES if reason.startswith(f"{kind}_")), None)
+    return kind or "other"
 
 
 class FallbackSummariser:
@@ -56,11 +116,14 @@ class FallbackSummariser:
         try:
             return await self.primary.summarise(alert)
         except SummariserError as exc:
-            reason = str(exc) or "error"
+            said = str(exc)
+            reason = fallback_reason(said)
+            # The words behind a reason the set does not hold go in the line, not the label.
+            detail = {"detail": for_log(said)} if said and said != reason else {}
             # An outage of the model says so once, at warning (`breaker.opened`): the call
             # whose failure opened the breaker, and those it then skips, say so at info.
             outage = reason == "breaker_open" or opened_by(exc) is not None
-            (log.info if outage else log.warning)("summariser.fallback", reason=reason)
+            (log.info if outage else log.warning)("summariser.fallback", reason=reason, **detail)
         except Exception as exc:
             # Whatever else an answer made go wrong (a bug, or a failure no reason names yet):
             # the deterministic ticket, not a message retried with a model call each time.
