@@ -330,7 +330,21 @@ def _line_value(match: re.Match[str]) -> str:
         or _PLACEHOLDER_FOUND.fullmatch(secret)
     ):
         return match[0]
-    return f"{match['head']}[REDACTED:password]{value[len(secret) :]}"
+    return f"{match['head']}{_flow_sequence_redacted(secret)}{value[len(secret) :]}"
+
+
+#: A YAML flow sequence that is all of a line's value, its first item's quote after the `[`.
+_FLOW_SEQUENCE = re.compile(r"\[[ \t]{0,8}+(?P<q>[\"']?).{0,65535}\]", re.DOTALL)
+
+
+def _flow_sequence_redacted(value: str) -> str:
+    """A line's secret value replaced: a flow sequence (`['a', 'b']`) as one item, its brackets
+    and first quote kept, so the reader still sees a list; any other value whole."""
+    sequence = _FLOW_SEQUENCE.fullmatch(value)
+    if sequence is None or value.count("[") - value.count("[REDACTED:") > 1:
+        return "[REDACTED:password]"
+    quote_mark = sequence["q"]
+    return f"[{quote_mark}[REDACTED:password]{quote_mark}]"
 
 
 def _tab_value(match: re.Match[str]) -> str:
@@ -564,6 +578,8 @@ PAIR_RULES: tuple[
         # an ODBC value, above; `\\\"[REDACTED…`: one found a level down, its quotes escaped
         # twice), nor the empty default of `${DB_PASSWORD:-}`.
         r"""(?!\\{0,16}+(?:""\"|'''|["']|\{)?-?(?:\\{0,16}+["'])?\[REDACTED|-\})"""
+        # Nor a list that is one placeholder already (`[[REDACTED:…]]`, `['[REDACTED:…]']`).
+        r"""(?!\[(?P<pq>\\?["']?)\[REDACTED:[\w-]{1,32}+\](?P=pq)\])"""
         # Nor a shell's default that is a reference (`${DB_PASSWORD:-$(cat f)}`, read from
         # the name inside the braces).
         rf"(?![-=]{_PLACEHOLDER}\}})"
@@ -623,8 +639,9 @@ PAIR_RULES: tuple[
         # A list of strings (OpenTelemetry's header values, `"x_api_key": ["…"]`, Python's
         # `['…']`, Go's `[]string{"…"}` in an http.Header): all of it to its `]` (Go's `}`), as
         # one, its brackets and outer quotes kept. A placeholder inside it (an item redacted
-        # before) is read whole: its `]` does not end the list.
-        r"""|(?P<list>(?:\[|\[\]string\{)[ \t]{0,3}(?P<lq>\\?["']))"""
+        # before) is read whole: its `]` does not end the list. YAML's flow sequence of bare
+        # items (`[abc, def]`) too, not only its first item.
+        r"""|(?P<list>(?:\[|\[\]string\{)[ \t]{0,3}(?P<lq>\\?["']|(?!\[REDACTED)))"""
         r"""(?:\[REDACTED:[\w-]{1,32}+\]|[^\]}\r\n\\]|\\.){1,4096}+(?=[\]}])"""
         # An unquoted value, which never starts with an escaped line break or tab (a name that
         # ends its line inside a JSON string heads what follows, and holds no value; so does
