@@ -177,3 +177,33 @@ async def test_refresh_reads_the_policy_with_one_call(queues: Queues) -> None:
         set_policy(queues, 7)
         await limit.refresh(client, queues.url)
     assert limit.value == 7
+
+
+async def test_a_policy_added_while_running_puts_the_dead_letter_series_on_the_page(
+    queues: Queues,
+    backend: TicketServer,
+    tmp_path: Path,
+    logs: Logs,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A queue without a policy at start-up declares no `MessagesDeadLettered` series (0
+    would claim "none" where nothing can be known); once a policy is added and read, they are
+    declared at 0, so `increase()` counts the first dead letter."""
+    monkeypatch.setenv("BACKEND_TOKEN", TOKEN)
+    set_policy(queues, None)
+    settings = settings_for(queues, backend.url, tmp_path / "t.db", queue_depth_poll_s=0.1)
+    metrics, stop = Metrics(), asyncio.Event()
+    daemon = asyncio.create_task(run_daemon(settings, metrics=metrics, stop=stop))
+
+    def dead_letter_series() -> bool:
+        return any(name == "MessagesDeadLettered" for name, _dims in metrics.declared())
+
+    try:
+        await until(lambda: bool(named(logs, "daemon.started")), "the daemon started")
+        assert not dead_letter_series()
+        set_policy(queues, 3)
+        await until(dead_letter_series, "the dead-letter series are declared")
+    finally:
+        stop.set()
+        await asyncio.wait_for(daemon, 30)
+    assert ("MessagesDeadLettered", (("reason", "decode"),)) in metrics.declared()
