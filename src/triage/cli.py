@@ -510,8 +510,8 @@ async def _silence(store: Any, args: argparse.Namespace) -> int:
             if args.dry_run:
                 return await _preview_silence(store, silence, now)
             added = await store.add_silence(silence, now)
-        except ValueError as exc:
-            _err(f"triage: silence: {exc}")
+        except ValueError as exc:  # it may quote a pasted secret, as the API's answer does not
+            _err(f"triage: silence: {redactor.text(str(exc))}")
             return 2
         print(json_line(silence_json(added, redactor, now)))
         await _warn_about_silence(store, added, silence)
@@ -547,7 +547,7 @@ async def _preview_silence(store: Any, silence: Any, now: Any) -> int:
         "incidents; nothing was added"
     )
     for warning in silence_warnings(silence, incidents, silences=silences):
-        _err(f"triage: silence: warning: {warning}")
+        _err(f"triage: silence: warning: {redactor.text(warning)}")
     return 0
 
 
@@ -556,7 +556,9 @@ async def _warn_about_silence(store: Any, silence: Any, asked: Any) -> None:
     the add of `asked` (a later end kept, another silence outlasting it, a matcher on a label
     no incident has, no open incident matched); the exit stays 0, as the silence is made."""
     from triage.ops.operator import end_kept_warning, silence_warnings
+    from triage.redact import Redactor
 
+    redactor = Redactor()
     try:
         incidents, silences = await store.incidents(), await store.silences()
     except TriageError as exc:
@@ -566,7 +568,7 @@ async def _warn_about_silence(store: Any, silence: Any, asked: Any) -> None:
             _err(f"triage: silence: warning: {kept}")
         return
     for warning in silence_warnings(silence, incidents, asked=asked, silences=silences):
-        _err(f"triage: silence: warning: {warning}")
+        _err(f"triage: silence: warning: {redactor.text(warning)}")
 
 
 def _author(args: argparse.Namespace) -> str:

@@ -365,7 +365,7 @@ class OperatorApi:
             limit = _limit(query.get("limit") or None)
             offset = _offset(query.get("offset") or None)
         except ValueError as exc:
-            return _error(400, str(exc))
+            return self._refused(400, exc)
         found = await list_incidents(self.view.store, keep, self.view.scan)
         redactor = self.view.redactor
         shown = [incident_json(i, redactor) for i in found[offset : offset + limit]]
@@ -375,7 +375,7 @@ class OperatorApi:
         try:
             query_parameters(request, ())
         except ValueError as exc:
-            return _error(400, str(exc))
+            return self._refused(400, exc)
         given = request.path.rpartition("/")[2]
         if not 0 < len(given) <= _FINGERPRINT_CHARS:
             return _error(404, "no such incident")
@@ -384,14 +384,14 @@ class OperatorApi:
             # answered with its group's, so the two never disagree about a name.
             found = await find_incident(self.view.store, given, self.view.scan)
         except LookupError as exc:
-            return _error(404, str(exc))
+            return self._refused(404, exc)
         return _json(200, incident_json(found, self.view.redactor, history=True))
 
     async def list_silences(self, request: Request) -> Response:
         try:
             every = _flag(query_parameters(request, ("all",)), "all")
         except ValueError as exc:
-            return _error(400, str(exc))
+            return self._refused(400, exc)
         now = self.view.clock()
         shown = shown_silences(await self.view.store.silences(), now, every=every)
         incidents = await self.view.scan.incidents(self.view.store)
@@ -410,15 +410,20 @@ class OperatorApi:
                 return await self._preview_silence(silence, now)
             added = await self.view.store.add_silence(silence, now)
         except (ValueError, TypeError) as exc:  # JSONDecodeError is a ValueError
-            return _error(400, str(exc))
+            return self._refused(400, exc)
         except RecursionError:  # a body nested past the parser's stack
             return _error(400, "body is nested too deeply")
         log.info("api.silence_added", silence=added.id, matchers=len(added.matchers))
         shown = silence_json(added, self.view.redactor, now)
         warnings = await self._silence_warnings(added, silence)
         if warnings:  # only when there is one, as scripts read the silence's keys as they were
-            shown["warnings"] = warnings
+            shown["warnings"] = [self.view.redactor.text(w) for w in warnings]
         return _json(201, shown)
+
+    def _refused(self, status: int, exc: Exception) -> Response:
+        """An error answer that names what was sent (a matcher, a query's value) redacted: an
+        operator may paste a secret, and no answer, log or warning repeats one."""
+        return _error(status, self.view.redactor.text(str(exc)))
 
     async def _preview_silence(self, silence: Silence, now: datetime) -> Response:
         """`?dry_run=1`: 200 with the silence as it would be added, the open incidents it would
@@ -429,7 +434,7 @@ class OperatorApi:
         silences = await self.view.store.silences()
         warnings = silence_warnings(silence, incidents, silences=silences)
         if warnings:
-            shown["warnings"] = warnings
+            shown["warnings"] = [self.view.redactor.text(w) for w in warnings]
         return _json(200, shown)
 
     async def _silence_warnings(self, silence: Silence, asked: Silence) -> list[str]:
@@ -449,7 +454,7 @@ class OperatorApi:
         try:
             query_parameters(request, ())
         except ValueError as exc:
-            return _error(400, str(exc))
+            return self._refused(400, exc)
         silence_id = request.path.rpartition("/")[2]
         now = self.view.clock()
         expired = await self.view.store.expire_silence(silence_id[:64], now)
