@@ -503,6 +503,49 @@ def test_a_password_piped_into_a_command_is_blanked() -> None:
     _each(PIPED)
 
 
+#: A token as CI tools' command lines take it: no `password`/`token` option name, or one
+#: that the option rules do not read.
+TOKEN = _random(32)
+CLI: list[Case] = [
+    ("httpie-query-token", f"http POST api.example.com/login token=={TOKEN}", TOKEN),
+    ("httpie-query-api-key", f"http GET api.example.com api_key=={TOKEN}", TOKEN),
+    ("httpie-bearer-a", f"https -A bearer -a {TOKEN} api.example.com", TOKEN),
+    ("doctl-t", f"doctl auth init -t {TOKEN}", TOKEN),
+    ("flyctl-t", f"flyctl deploy -t {TOKEN}", TOKEN),
+    ("influx-t", f"influx write -t {TOKEN} -b metrics", TOKEN),
+    ("netlify-auth", f"netlify deploy --auth {TOKEN}", TOKEN),
+    ("poetry-pypi-token", f"poetry config pypi-token.pypi {TOKEN}", TOKEN),
+    ("cargo-login", f"cargo login {TOKEN}", TOKEN),
+    ("rclone-obscure", f"rclone obscure {TOKEN}", TOKEN),
+    ("vault-pass-file", f"echo {TOKEN} > .vault_pass", TOKEN),
+    ("databricks-here-string", f"databricks configure --token <<< {TOKEN}", TOKEN),
+]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="redact/commands.py reads options named like a secret and a list of tools' -p/-P;"
+    " httpie's `name==value` query items and -A bearer -a, the -t of doctl/flyctl/influx,"
+    " netlify's --auth, poetry's pypi-token.<repo>, cargo login, rclone obscure, a here-string"
+    " after --token and `echo X > .vault_pass` are not read",
+)
+def test_a_token_on_a_ci_tools_command_line_is_blanked() -> None:
+    """The token given to httpie, doctl, flyctl, influx, netlify, poetry, cargo, rclone,
+    databricks and to an Ansible vault password file on a command line is blanked."""
+    _each(CLI)
+
+
+def test_a_token_after_an_option_named_like_one_is_blanked() -> None:
+    """Guard for the xfail above: the option forms the redactor reads today."""
+    _each(
+        [
+            ("kubectl-token", f"kubectl --token={TOKEN} get pods", TOKEN),
+            ("vercel-token", f"vercel deploy --token {TOKEN}", TOKEN),
+            ("poetry-http-basic", f"poetry config http-basic.r u {TOKEN}", TOKEN),
+        ]
+    )
+
+
 def test_a_password_piped_into_password_stdin_is_blanked() -> None:
     """Guard for the xfail above: the forms the redactor reads today."""
     _each(
