@@ -297,3 +297,16 @@ async def test_a_dry_run_of_the_deletion_shows_each_contributor_closing_and_writ
     assert store.records == before and dry.backend.effects == []
     previews = [e["action"] for e in logs if e["event"] == "alert.dry_run"]
     assert sorted(previews) == ["close", "close", "record"]
+
+
+async def test_a_deletion_message_reports_progress_for_each_contributor_it_closes(
+    store: Store,
+) -> None:
+    """One deletion message (a single alert) still reports progress to its supervisor as each
+    contributor closes, so the no-progress timeout never cuts off a long deletion that moves."""
+    one = replica(store, Clock())
+    await _three_fire_one_resolves(one)
+    reports: list[None] = []
+    outcomes = await one.pipeline.process(message("del", deletion()), lambda: reports.append(None))
+    assert [o.action for o in outcomes] == [Action.RECORD]
+    assert len(reports) >= 2, reports  # a and c closed, each reported (then the message's end)

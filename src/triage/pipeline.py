@@ -247,8 +247,10 @@ class Pipeline:
         queued = _queued_at(message)
         received = self._shared(message.received_at)
         alerts = [believable_time(a, received, skew, queued) for a in normalized.alerts]
-        # One alert: its end is the message's, so there is no progress to report.
-        progress = progress if len(alerts) > 1 else _no_progress
+        # One alert: its end is the message's, so there is no progress to report; unless it is
+        # a parent's deletion, which reports each child it closes (hundreds may take minutes).
+        several = len(alerts) > 1 or any(a.closes_children for a in alerts)
+        progress = progress if several else _no_progress
         delivery = _delivery(message)
         # A message held (an incident busy, a group gathering) is tried again as it was
         # received, its receive count unchanged: what follows an alert's decision (a member's
@@ -365,6 +367,7 @@ class Pipeline:
                             groups[i],
                             redelivered=redelivered,
                             queued_at=queued_at,
+                            progress=progress,
                         )
                     except GatheringError as exc:
                         gathering = exc
@@ -400,6 +403,7 @@ class Pipeline:
         *,
         redelivered: bool = False,
         queued_at: datetime | None = None,
+        progress: Progress = _no_progress,
     ) -> Action:
         """Apply one alert (to its own incident, or as a member of `group`'s): claim its
         decision, and carry out the effect the claim holds. A `redelivered` message's alert
@@ -415,14 +419,14 @@ class Pipeline:
             if self.dry_run:
                 action = await self._preview(alert, event, group)
                 if alert.closes_children:  # what the deletion would do to each child
-                    _raise_first(await self.children.close(alert, owner, queued_at))
+                    _raise_first(await self.children.close(alert, owner, queued_at, progress))
                 return action
             if alert.status is Status.RESOLVED:
                 action = await self._resolve(alert, event, owner, group)
                 if alert.parent is not None:
                     await self.children.resolved(alert, action)
                 if alert.closes_children:  # on every delivery: a retry closes what one left
-                    _raise_first(await self.children.close(alert, owner, queued_at))
+                    _raise_first(await self.children.close(alert, owner, queued_at, progress))
                 return action
             firing = alert.status is Status.FIRING
             looked = Looked(owner=owner)
