@@ -2,7 +2,7 @@
 none, one note for the log names the field and the value (redacted), and the value stays
 visible as one label: `priority`, or a Sentry tag's own `tag.priority`. CloudWatch, New Relic,
 Pingdom, Datadog, Opsgenie, PagerDuty and Sentry's four webhook shapes, table-driven; a
-readable one makes no note."""
+readable one makes no note, unless an unread one was passed over for it."""
 
 from __future__ import annotations
 
@@ -174,25 +174,28 @@ def test_an_unread_priority_holding_a_credential_is_noted_redacted(case: Case) -
     assert TOKEN not in note and "REDACTED" in note
 
 
-def test_a_later_readable_priority_wins_over_an_earlier_unread_one_with_no_note() -> None:
+def test_a_later_readable_priority_wins_over_an_earlier_unread_one_noted_as_passed_over() -> None:
     """A Sentry service hook whose issue states `P9` but whose `priority` tag says `high` is
-    high, with no note and no label: only when nothing is read is anything noted."""
+    high, with no label for the P9 and one note saying it was passed over."""
     payload = _load("sentry/service-hook-event-alert.json")
     payload["group"]["priority"] = UNREAD
     payload["event"]["tags"].append({"key": "priority", "value": "high"})
     normalized = normalize_body(json.dumps(payload))
     [alert] = normalized.alerts
-    assert alert.priority is Priority.HIGH
-    assert (_priority_notes(normalized), "priority" in alert.labels) == ([], False)
+    assert alert.priority is Priority.HIGH and "priority" not in alert.labels
+    [note] = _priority_notes(normalized)
+    assert "sentry group.priority" in note and "passed over" in note
 
 
-def test_datadog_reads_the_titles_priority_before_noting_an_unread_alert_priority() -> None:
-    """A Datadog title's `[P2]` is read when `alert_priority` is not: high, no note."""
+def test_datadog_reads_the_titles_priority_and_notes_the_unread_alert_priority() -> None:
+    """A Datadog title's `[P2]` is read when `alert_priority` is not: high, and one note says
+    the unread alert_priority was passed over for the title's."""
     payload = _load("vendors/datadog-custom-triggered.json")
     payload |= {"alert_priority": UNREAD, "title": "[P2] [Triggered] Checkout p99 above 2s"}
     normalized = normalize_body(json.dumps(payload))
     assert normalized.alerts[0].priority is Priority.HIGH
-    assert _priority_notes(normalized) == []
+    [note] = _priority_notes(normalized)
+    assert "datadog alert_priority" in note and "passed over" in note and "datadog title" in note
 
 
 def test_every_unread_priority_stated_is_noted_and_the_first_is_the_label() -> None:
