@@ -19,17 +19,21 @@ import json
 import random
 import string
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx2
 import pytest
+import structlog
 
 from case_chunks import assert_each
 from daemon_harness import Queues
 from ingest_harness import bearer
+from triage.logs import redact_event
 from triage.models import EffectKind
-from triage.normalize import normalize_body
+from triage.normalize import normalize_body, recognise_body
 from triage.ops.dlq import DeadLetter
+from triage.pipeline import _log_normalized
 from triage.redact import Redactor
 from triage.redact.named_values import named_value_secret
 from triage.sinks import slack
@@ -853,3 +857,21 @@ async def test_the_gateway_queues_no_field_the_redactor_blanks(
     values = set(FIELDS.values())
     leaked = sorted(json.loads(body)["title"] for body in bodies if any(v in body for v in values))
     assert leaked == []
+
+
+# --- log lines ----------------------------------------------------------------------------------
+
+
+def test_a_skipped_alarms_log_line_carries_no_reason_text() -> None:
+    """Guard: an INSUFFICIENT_DATA alarm whose reason holds a Vault unseal key (a shape the
+    redactor misses) is logged by the pipeline by its identifiers only, so the key is in no
+    log line: logs stay clean of the leaks above because they carry no alert text."""
+    payload = json.loads((Path(__file__).parent / "payloads/cloudwatch/raw-alarm.json").read_text())
+    payload |= {"NewStateValue": "INSUFFICIENT_DATA", "NewStateReason": VAULT[0][1]}
+    normalized = recognise_body(json.dumps(payload)).normalized
+    assert normalized.skipped  # the alarm is logged as skipped, not ticketed
+    with structlog.testing.capture_logs() as logs:
+        _log_normalized(normalized)
+    lines = json.dumps([redact_event(None, "info", dict(event)) for event in logs])
+    assert "alert.skipped" in lines
+    assert _left(lines, VAULT_UNSEAL) == []
