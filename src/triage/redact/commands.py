@@ -15,6 +15,7 @@ from triage.redact.names import (
     _SECRET_NAME_NEEDLES,
     _TEMPLATE_VALUE,
     _kept_value,
+    _key_file,
     _named_thing,
 )
 from triage.redact.rule import (
@@ -28,6 +29,7 @@ from triage.redact.rule import (
     _Rule,
     _rule,
     _value_replaced,
+    _wrapper_start,
 )
 
 #: Where a command starts: after a space (a log line's prefix, a YAML list's `- `, a prompt's
@@ -230,7 +232,8 @@ def _option_value(match: re.Match[str]) -> str:
     """A secret option's value replaced (a quoted one to its closing quote, the quotes kept),
     unless the option names a key a vendor issues and the value a thing (`_named_thing`)."""
     value = match[0][len(match[1]) :]
-    if _named_thing(match[1].rstrip(" \t=\"'\\"), value.strip("\"'\\")):
+    name, bare = match[1].rstrip(" \t=\"'\\"), value.strip("\"'\\")
+    if _named_thing(name, bare) or _key_file(name, bare[: _wrapper_start(bare)]):
         return match[0]
     if match["q"]:
         return f"{match[1]}[REDACTED:password]{match['closed'] or ''}"
@@ -464,12 +467,14 @@ COMMAND_RULES: tuple[
     ),
     # PowerShell's parameters, in any case, `-Password X` or `-Password:X` (`-ApiKey`,
     # `-ClientSecret`, `-AccessToken`, `-HmacKey`); a variable (`$pw`), an expression
-    # (`(Get-Secret)`) or a switch after it stays.
+    # (`(Get-Secret)`), a switch or a word of prose after a space ("the -Password option")
+    # stays.
     _rule(
         r"-(?<![\w-]-)(?P<name>[A-Za-z]{0,40}?(?:password|passphrase|secret|token"
         rf"|(?:api|access|private|account|storage|hmac|signing|encryption)key))"
         rf"(?:[ \t]{{1,3}}|:){_CONTINUATION}?"
-        rf"(?![-$(@\[{{]|\[REDACTED|{_CONTINUATION})(?P<value>{_WORD_VALUE})",
+        rf"(?![-$(@\[{{]|\[REDACTED|{_CONTINUATION}|(?<=[ \t]){_PROSE_AFTER_OPTION})"
+        rf"(?P<value>{_WORD_VALUE})",
         lambda m: m[0] if _kept_value(m["name"], m["value"].strip("\"'\\")) else _word_replaced(m),
         *("pass", "secret", "token", "apikey", "accesskey", "privatekey", "accountkey"),
         *("storagekey", "hmackey", "signingkey", "encryptionkey"),

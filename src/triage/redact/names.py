@@ -14,6 +14,7 @@ from triage.redact.disguises import _unmasked, _visible
 from triage.redact.logins import _session_shaped
 from triage.redact.rule import (
     _START,
+    _file_path,
     _key_shaped,
     _LazyPattern,
     _random_looking,
@@ -78,6 +79,20 @@ SECRET_KEYS = frozenset(
 
 
 _API_KEY_NEEDLES = (*_spellings("api", "key"), "api key")
+#: Terraform's reference to a resource's or a data source's attribute, by name, index or key
+#: (`data.vault_generic_secret.db.data["password"]`), maybe passed through a function that
+#: decodes or unwraps it (`jsondecode(…)["password"]`, `lookup(var.passwords, "db")`, one
+#: key or index at most beside it: a third argument is a default, a literal).
+_TERRAFORM_PATH = (
+    r"[A-Za-z_][\w-]{0,63}+(?:\.[\w-]{1,64}+|\[(?:\"[\w./:-]{1,128}+\"|[0-9]{1,6}+)\]){1,16}+"
+)
+_TERRAFORM_REFERENCE = (
+    r"|\$\{(?:(?:jsondecode|base64decode|nonsensitive|sensitive|trimspace|tostring|one|lookup"
+    rf"|element)\(){{0,3}}+{_TERRAFORM_PATH}"
+    rf"(?:,[ \t]{{0,3}}(?:\"[\w./:-]{{1,128}}+\"|[0-9]{{1,6}}+|{_TERRAFORM_PATH}))?\){{0,3}}+"
+    r"(?:\.[\w-]{1,64}+|\[(?:\"[\w./:-]{1,128}+\"|[0-9]{1,6}+)\]){0,8}+\}"
+)
+
 #: A value that is wholly a reference to a secret, quoted or not, says where the secret comes
 #: from, not what it is, and stays; a literal goes. References: GitHub Actions' `${{
 #: secrets.X }}`, Helm's and Jinja's `{{ .Values.x }}` (no quoted literal inside), the shell's
@@ -86,7 +101,8 @@ _API_KEY_NEEDLES = (*_spellings("api", "key"), "api key")
 #: which only repeat a literal; in backticks only a command that reads a secret, `` `vault
 #: read …` ``, as JavaScript's and Go's backticks quote a literal), also as a shell's default
 #: (`${X:-$(cat f)}`, `${X:-$Y}`); Windows' `%DB_PASSWORD%`, PowerShell's `$env:X`; Serverless'
-#: `${ssm:/db/pw}`, `${file(s.json):pw}`; CloudFormation's `!Ref DbPassword`; a placeholder
+#: `${ssm:/db/pw}`, `${file(s.json):pw}`; Terraform's `${data.x.db.data["pw"]}`
+#: (`_TERRAFORM_REFERENCE`); CloudFormation's `!Ref DbPassword`; a placeholder
 #: in angle brackets, words without digits (`<redacted>`, `<your-api-token>`, `<PASSWORD>`;
 #: `<Zq7xK9pL>` is a password). `_TEMPLATE_VALUE` is a lookahead: the value is kept.
 _PLACEHOLDER = (
@@ -99,7 +115,8 @@ _PLACEHOLDER = (
     r"|(?-i:%(?:[A-Z_][A-Z0-9_]{0,127}+|[a-z_][a-z0-9_]{0,127}+)%)"
     r"|\$\{?env:[A-Za-z_]\w{0,127}+\}?"
     r"|\$\{(?:env|self|opt|ssm|cf|s3|sls|aws|file|param)[:(][^{}\r\n]{1,256}+\}"
-    r"|(?-i:!(?:Ref|GetAtt|ImportValue)[ \t]{1,3}[A-Za-z0-9_.:-]{1,255}+)"
+    + _TERRAFORM_REFERENCE
+    + r"|(?-i:!(?:Ref|GetAtt|ImportValue)[ \t]{1,3}[A-Za-z0-9_.:-]{1,255}+)"
     r"|\$\((?![ \t]{0,8}+(?:echo|printf)(?![\w-]))[^()\r\n]{1,256}+\)"
     r"|`[ \t]{0,8}+(?:cat|head|tail|vault|aws|gcloud|az|kubectl|op|pass|security|sops|jq|yq"
     r"|openssl|base64|gpg|credstash|chamber|doppler|bw|lpass|secret-tool|keyring|awk|sed|grep"
@@ -382,6 +399,8 @@ def _kept_value(name: str, value: object) -> bool:
         return True
     if _auth_method(name, value) or _not_a_code(name, value) or _named_thing(name, value):
         return True
+    if _key_file(name, value):
+        return True
     if _collective_prose(name, value):
         return True
     return (
@@ -600,6 +619,16 @@ def _named_thing(name: str, value: str) -> bool:
     )
 
 
+#: A key's name: its last word `key` (`private_key`, `--signing-key`, `sshKey`).
+_KEY_NAME = re.compile(r"key[\"' \t=]*\Z", re.IGNORECASE)
+
+
+def _key_file(name: str, value: str) -> bool:
+    """True for a key's name (`_KEY_NAME`) whose value is the key file's path (`_file_path`):
+    where the key is, not the key."""
+    return _KEY_NAME.search(name) is not None and _file_path(value)
+
+
 def _auth_method(name: str, value: str) -> bool:
     """True for an `auth` name whose value names a login method, not a credential
     (`_AUTH_METHOD`)."""
@@ -620,6 +649,7 @@ def _kept_match(match: re.Match[str]) -> bool:
         or _auth_method(match["name"], value)
         or _not_a_code(match["name"], value)
         or _named_thing(match["name"], value)
+        or _key_file(match["name"], value)
         or (_TYPE_VALUE.fullmatch(value) is not None and value == match["value"])
         or _code_reference(match["name"], match["value"])
     )

@@ -33,9 +33,11 @@ from triage.redact.rule import (
     _LINES,
     _OPEN_QUOTE,
     _PLACEHOLDER_FOUND,
+    _PROSE_AFTER_OPTION,
     _QUOTED_CHAR,
     _SINGLE_QUOTED_CHAR,
     _VALUE_MAX,
+    _file_path,
     _key_shaped,
     _LazyPattern,
     _random_looking,
@@ -44,18 +46,7 @@ from triage.redact.rule import (
     _value_replaced,
     _wrapper_start,
 )
-
-#: A quoted literal inside a template's placeholder: `"hunter2"`, `'x'`, `\\"x\\"`, Go's `` `x` ``.
-_TEMPLATE_LITERAL = re.compile(r"""(?P<q>\\?["'`])(?:(?!(?P=q))[^\n]){0,512}?(?P=q)""")
-
-
-def _redacted_literal(match: re.Match[str]) -> str:
-    """A template's quoted literal replaced, its quotes kept; an empty one stays."""
-    quote_mark = match["q"]
-    if len(match[0]) == 2 * len(quote_mark):
-        return match[0]
-    return f"{quote_mark}[REDACTED:password]{quote_mark}"
-
+from triage.redact.templates import template_literals_redacted
 
 #: The start of a placeholder up to its type (`[REDACTED:github-`), as it ends before a name.
 _PLACEHOLDER_HEAD = re.compile(r"\[REDACTED:[a-z0-9-]{0,32}\Z")
@@ -113,12 +104,28 @@ def _shell_message(match: re.Match[str]) -> bool:
     )
 
 
+#: A word of prose where an option's value would stand (`rule._PROSE_AFTER_OPTION`).
+_PROSE = re.compile(_PROSE_AFTER_OPTION)
+
+
+def _option_prose(match: re.Match[str]) -> bool:
+    """Whether the match's name is an option's (`-password:`, `/password:`: a `-` or `/`
+    before it) and its value a word of prose (`_PROSE`): the option talked about, "the winrs
+    -password: option is unsafe"."""
+    start = match.start("name")
+    return match.string[start - 1 : start] in ("-", "/") and (
+        _PROSE.fullmatch(match["value"]) is not None
+    )
+
+
 def _keep_quotes(match: re.Match[str]) -> str:
     """The name, separator and quotes of a `name = "value"` pair, the value replaced; a
     placeholder's type (`_placeholder_type`), a bare `PWD` whose value is a path, a plural
     name's count or an auth method (`_kept_match`) stays as it is, a template's placeholder
     loses only the quoted literals inside it, and a list of strings loses them all, as one."""
     if _placeholder_type(match) or _kept_match(match) or _shell_message(match):
+        return match[0]
+    if _option_prose(match):
         return match[0]
     below = _below_code(match)
     if below is not None:
@@ -127,7 +134,7 @@ def _keep_quotes(match: re.Match[str]) -> str:
         call = call_literals_redacted(match["call"])
         return f"{match['head']}{call}"
     if match["template"]:
-        template = _TEMPLATE_LITERAL.sub(_redacted_literal, match["template"])
+        template = template_literals_redacted(match["template"])
         return f"{match['head']}{match['tq']}{template}{match['tq']}"
     quote_mark = (
         match["tdouble"]
@@ -416,8 +423,8 @@ def _told_secret(match: re.Match[str]) -> str:
     raw = match["value"]
     value = _unquoted(raw)[1] if quote_mark else raw[: _wrapper_start(raw)].rstrip(".,;")
     after = "" if quote_mark else match["value"][len(value) :]
-    if _TYPE_VALUE.fullmatch(value):
-        told = False  # a declaration's type: `password: Optional[str]`
+    if _TYPE_VALUE.fullmatch(value) or _file_path(value):
+        told = False  # a declaration's type (`password: Optional[str]`), a file's path
     elif match["pw"] is None:
         told = len(value) >= 16 and _random_looking(value)
     else:
@@ -604,7 +611,10 @@ PAIR_RULES: tuple[
         rf"(?P<value>(?P<call>{CODE_READ})"
         # … that ends the value: more code after it (`+ "…"`, a block) is not read as a call.
         r"""(?=[ \t]{0,8}+(?:[,;)\]}\r\n"'\\]|$))"""
-        r"""|(?P<tq>\\?["']?)(?P<template>\$?\{\{[^{}\n]{1,512}+\}\})(?P=tq)"""
+        r"""|(?P<tq>\\?["']?)(?P<template>\$?\{\{[^{}\n]{1,512}+\}\}"""
+        # … and Terraform's interpolation of a call or a subscript (`"${lookup(var.pw, "db",
+        # "…")}"`), whose inner quotes would end a quoted value.
+        r"""|\$\{[A-Za-z_][\w.-]{0,127}+[(\[][^{}\n]{1,512}+\})(?P=tq)"""
         # Python's triple-quoted strings, over lines, to the closing triple quote.
         r"""|(?P<tdouble>""\")(?:[^"\\]|\\.|"(?!"")){1,2048}+""\""""
         r"""|(?P<tsingle>''')(?:[^'\\]|\\.|'(?!'')){1,2048}+'''"""
@@ -635,7 +645,10 @@ PAIR_RULES: tuple[
         # Spring's `${db.password:hunter2}` too (`calls.py` took the default; this keeps the
         # name's brace and separator).
         r"|(?P<shell>\$\{[A-Za-z_]\w{0,127}+(?:\.[\w-]{1,64}+){0,8}+(?::[-=]?+|[-=])(?![?+]))"
-        r"""(?:[^}\s\"'\\]{1,512}+|\\"[^"\\\r\n]{0,512}+\\"|"[^"\r\n]{0,512}+"|'[^'\r\n]{0,512}+')\}"""
+        # … also one that is a command's output repeating a literal, spaces and all
+        # (`${DB_PASSWORD:-$(echo …)}`; one reading a file is a reference, kept above).
+        r"""(?:\$\([^()\r\n]{1,512}+\)|[^}\s\"'\\]{1,512}+"""
+        r"""|\\"[^"\\\r\n]{0,512}+\\"|"[^"\r\n]{0,512}+"|'[^'\r\n]{0,512}+')\}"""
         # A list of strings (OpenTelemetry's header values, `"x_api_key": ["…"]`, Python's
         # `['…']`, Go's `[]string{"…"}` in an http.Header): all of it to its `]` (Go's `}`), as
         # one, its brackets and outer quotes kept. A placeholder inside it (an item redacted

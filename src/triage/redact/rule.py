@@ -348,3 +348,21 @@ def _key_shaped(value: str) -> bool:
     if _KEY_HEX.fullmatch(value) is not None:
         return any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
     return _token_like(value) or _letters_key(value)
+
+
+#: A file's path: absolute, from home, relative to here or a Windows drive's, then names
+#: between `/` or `\` (at least one separator: `key.pem` alone is a word).
+_FILE_PATH = re.compile(
+    r"(?:~|\.{1,2}|[A-Za-z]:|\$HOME|%[A-Z]{1,16}%)?(?:[/\\]{1,2}[\w.@+-]{1,255}+){1,32}+"
+)
+#: A path's names: between its separators and its dots (`id_ed25519`, `key`, `pem`).
+_PATH_PARTS = re.compile(r"[/\\.]")
+
+
+def _file_path(value: str) -> bool:
+    """Whether `value` is a file's path (`_FILE_PATH`) whose names are words, not a key's
+    pieces: none random-looking over 7 characters (`_random_looking`; a base64 key holds `/`
+    and `+`, a user's `Bob2024` is a name) and no `+`."""
+    if _FILE_PATH.fullmatch(value) is None or "+" in value:
+        return False
+    return not any(len(part) > 7 and _random_looking(part) for part in _PATH_PARTS.split(value))
