@@ -1,11 +1,13 @@
 """Red team, round 4: credential shapes no earlier redaction test tries, and where they leave.
 
 Every surface triage writes alert text to renders from one redacted view, and the dead-letter
-peek and the gateway's refusals use the same `Redactor`: a shape the redactor misses leaves by
-every path at once. So the shapes are probed on the redactor (fast, one case per line of the
-tables below), and a few of them are then followed through the surfaces: the GitHub issue's
-title, body and labels, Slack's message, the LLM prompt, the ticket backend's body, and the
-dead-letter peek.
+peek uses the same `Redactor`: a shape the redactor misses leaves by every path at once. So the
+shapes are probed on the redactor (fast, one case per line of the tables below), and some are
+then followed through the surfaces: the GitHub issue's title, body and labels, Slack's message,
+the LLM prompt (its payload excerpt too), the ticket backend's body, the dead-letter peek and
+the pipeline's log lines. Where a path changes the text before redacting it (lines joined into
+one for a title, a label or a peek), it is probed with the shapes the redactor reads by their
+lines; the gateway's queued message is probed through its real HTTP server in front of moto.
 
 Shapes that hold are guards, so a fix for a leak cannot break them; so are the identifiers and
 words that must stay (over-redaction is a bug too). Each leak is a strict xfail naming its class;
@@ -18,6 +20,7 @@ import base64
 import json
 import random
 import string
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
@@ -60,7 +63,6 @@ def _random(count: int, alphabet: str = ALNUM) -> str:
 PASSWORD = "Xk7pL2mR9tQwE4rT"
 #: Keys and tokens of known vendors' shapes.
 GITHUB = "ghp_" + _random(36)
-AWS_SECRET = _random(40, B64)
 OKTA = "00" + _random(40, ALNUM + "-_")
 VAULT_UNSEAL = _random(44, B64)
 KEY_LINES = [_random(64, B64) for _ in range(4)]
@@ -106,6 +108,30 @@ def _each(cases: list[Case]) -> None:
     assert_each(cases, _redacted)
 
 
+def base64_text(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def url_escaped(text: str) -> str:
+    return "".join(f"%{b:02X}" for b in text.encode())
+
+
+def json_escaped(text: str) -> str:
+    return "".join(f"\\u{ord(c):04x}" for c in text)
+
+
+def html_entities(text: str) -> str:
+    return "".join(f"&#{ord(c)};" for c in text)
+
+
+def _encoded(encode: Callable[[str], str]) -> str:
+    """The GitHub token written in an encoding (its random part's encoding is the secret)."""
+    return encode(GITHUB)
+
+
+DOCKER_AUTH = base64_text(f"deploy:{PASSWORD}")
+
+
 # --- shapes that hold (guards) ----------------------------------------------------------------
 
 
@@ -127,16 +153,16 @@ HOLD: list[Case] = [
     ("libpq-keywords", f"host=db dbname=orders user=app password='{PASSWORD} x' sslmode=require", PASSWORD),
     ("pgpass-line", f"db.example.com:5432:orders:app:{PASSWORD}", PASSWORD),
     ("netrc-lines", f"machine github.com\n    login deploy\n    password {PASSWORD}", PASSWORD),
-    ("docker-config", json.dumps({"auths": {"r.example.com": {"auth": base64.b64encode(f"u:{PASSWORD}".encode()).decode()}}}), PASSWORD),
+    ("docker-config", json.dumps({"auths": {"r.example.com": {"auth": DOCKER_AUTH}}}), DOCKER_AUTH),
     ("kubeconfig-token", f"users:\n- name: admin\n  user:\n    token: {PASSWORD}", PASSWORD),
     ("url-git+https", f"git+https://deploy:{PASSWORD}@git.example.com/repo.git", PASSWORD),
     ("url-wss", f"wss://deploy:{PASSWORD}@stream.example.com/feed", PASSWORD),
     ("url-socks5h", f"socks5h://deploy:{PASSWORD}@proxy:1080", PASSWORD),
     ("url-ipv6-host", f"postgres://app:{PASSWORD}@[2001:db8::1]:5432/db", PASSWORD),
-    ("token-base64", "blob " + base64.b64encode(GITHUB.encode()).decode(), GITHUB[4:]),
-    ("token-url-escaped", "q=" + "".join(f"%{b:02X}" for b in GITHUB.encode()), GITHUB[4:]),
-    ("token-json-unicode", "".join(f"\\u{ord(c):04x}" for c in GITHUB), GITHUB[4:]),
-    ("token-html-entities", "".join(f"&#{ord(c)};" for c in GITHUB), GITHUB[4:]),
+    ("token-base64", f"blob {_encoded(base64_text)}", _encoded(base64_text)[8:]),
+    ("token-url-escaped", f"q={_encoded(url_escaped)}", url_escaped(GITHUB[4:])),
+    ("token-json-unicode", _encoded(json_escaped), json_escaped(GITHUB[4:])),
+    ("token-html-entities", _encoded(html_entities), html_entities(GITHUB[4:])),
     ("kv-html-quot", f"{{&quot;password&quot;: &quot;{PASSWORD}&quot;}}", PASSWORD),
     ("sql-alter-role", f"ALTER ROLE app ENCRYPTED PASSWORD '{PASSWORD}'", PASSWORD),
     ("sql-change-master", f"CHANGE MASTER TO MASTER_USER='repl', MASTER_PASSWORD='{PASSWORD}'", PASSWORD),
