@@ -785,6 +785,18 @@ async def test_the_surfaces_show_the_description_the_leaks_are_in() -> None:
             assert "job failed" in surfaces[place], (case[0], place)
 
 
+def _peeked(body: str) -> str:
+    """The body `triage dlq` peek shows of a dead letter holding `body`."""
+    letter = DeadLetter(Message("m-1", body, "rh", 5, datetime.now(UTC)), {})
+    return str(letter.describe(datetime.now(UTC))["body"])
+
+
+def _peek_leaks(case: Case) -> tuple[str, str]:
+    """For `assert_each`: the peeked body when a run of the case's secret is left in it."""
+    shown = _peeked(case[1])
+    return (shown if _left(shown, case[2]) else ""), ""
+
+
 #: Short bodies a queue refuses (text, no alert format): dead-letter peek shows their start.
 DEAD: list[Case] = [CONFIG[0], VAULT[0], CALLS[0]]
 
@@ -797,20 +809,13 @@ DEAD: list[Case] = [CONFIG[0], VAULT[0], CALLS[0]]
 def test_dead_letter_peek_shows_no_missed_shape() -> None:
     """`triage dlq` peek of a refused text body holding a .pgpass line, a Vault unseal key or
     an LDAP bind's password shows none of them."""
-
-    def shown(case: Case) -> tuple[str, str]:
-        letter = DeadLetter(Message("m-1", case[1], "rh", 5, datetime.now(UTC)), {})
-        body = str(letter.describe(datetime.now(UTC))["body"])
-        return (body if _left(body, case[2]) else ""), ""
-
-    assert_each(DEAD, shown)
+    assert_each(DEAD, _peek_leaks)
 
 
 def test_dead_letter_peek_blanks_a_found_shape() -> None:
     """Guard: peek of a refused text body holding a libpq password shows the body's start
     without the password."""
-    letter = DeadLetter(Message("m-1", HELD[1], "rh", 5, datetime.now(UTC)), {})
-    body = str(letter.describe(datetime.now(UTC))["body"])
+    body = _peeked(HELD[1])
     assert body.startswith("host=db user=app")
     assert _left(body, PASSWORD) == []
 
@@ -1014,13 +1019,7 @@ async def test_secrets_known_by_their_lines_reach_no_surface_from_a_title_or_lab
 )
 def test_dead_letter_peek_blanks_secrets_known_by_their_lines() -> None:
     """`triage dlq` peek of a refused text body holding one of them shows none of it."""
-
-    def shown(case: Case) -> tuple[str, str]:
-        letter = DeadLetter(Message("m-1", case[1], "rh", 5, datetime.now(UTC)), {})
-        body = str(letter.describe(datetime.now(UTC))["body"])
-        return (body if _left(body, case[2]) else ""), ""
-
-    assert_each(BY_LINES, shown)
+    assert_each(BY_LINES, _peek_leaks)
 
 
 # --- log lines ----------------------------------------------------------------------------------
