@@ -131,7 +131,9 @@ METRICS: dict[str, Described] = {
         "counter", "Tickets the deterministic summariser wrote because the LLM could not."
     ),
     "LLMFallbacks": Described(
-        "counter", "LLM failures that fell back to the deterministic summariser, by reason."
+        "counter",
+        "LLM failures that fell back to the deterministic summariser, by reason (a closed set:"
+        " a status not named counts as server_error or rejected, other words as other).",
     ),
     "LLMCalls": Described("counter", "Calls to the model, by outcome."),
     "LLMLatency": Described("histogram", "Time of one call to the model.", "Milliseconds"),
