@@ -406,7 +406,7 @@ def test_vault_unseal_keys_and_secret_ids_are_blanked() -> None:
 
 
 #: Names under which any value is a secret: keys and passphrases of keytool, Vault, Wi-Fi and
-#: IPsec, SSH and TLS files, disk encryption, wallets.
+#: IPsec, SSH and TLS files, disk encryption, wallets, Oracle Cloud's config (`pass_phrase`).
 SECRET_NAMES = [
     "credential",
     "privkey",
@@ -428,6 +428,7 @@ SECRET_NAMES = [
     "recovery_key",
     "bitlocker_recovery_key",
     "mnemonic",
+    "pass_phrase",
 ]
 
 
@@ -456,8 +457,8 @@ def _name_leaks(case: Case) -> tuple[str, str]:
     strict=True,
     reason="redact/names.py's secret names hold password, secret, token, api_key, private_key"
     " and the like, not credential, privkey, unseal_key, enc_key, aes_key, pre_shared_key,"
-    " storepass/keypass, secret_id, deploy_key, id_rsa, tls_key, client_key, recovery_key or"
-    " mnemonic",
+    " storepass/keypass, secret_id, deploy_key, id_rsa, tls_key, client_key, recovery_key,"
+    " mnemonic or pass_phrase",
 )
 def test_values_under_more_secret_names_are_blanked() -> None:
     """A one-word value under each of these names is blanked in text (`=`, YAML, JSON) and as
