@@ -32,11 +32,14 @@ import structlog
 from case_chunks import assert_each
 from daemon_harness import Queues
 from ingest_harness import bearer
+from memory_store import MemoryStore
 from recording_pipeline import Sink, pipeline_into
+from triage.incidents.store import Routing
 from triage.logs import redact_event
-from triage.models import EffectKind
+from triage.models import EffectKind, Ticket
 from triage.normalize import normalize_body, recognise_body
 from triage.ops.dlq import DeadLetter
+from triage.ops.operator import incident_json
 from triage.ops.prometheus import prometheus_text
 from triage.pipeline import _log_normalized
 from triage.redact import Redactor
@@ -48,7 +51,7 @@ from triage.sinks.github import text as github
 from triage.sqs.inbox import Message
 from triage.summarise import prompt
 from triage.summarise.deterministic import DeterministicSummariser
-from triage.view import redact_alert, redact_ticket
+from triage.view import RedactedAlert, redact_alert, redact_ticket
 
 _RNG = random.Random(20261206)
 ALNUM = string.ascii_letters + string.digits
@@ -713,10 +716,10 @@ HELD = ("libpq-keywords", f"host=db user=app password={PASSWORD} sslmode=require
 async def _surfaces(
     description: str, title: str, *, summary: str = "", label: str = ""
 ) -> dict[str, str]:
-    """The GitHub issue's title, body and labels, Slack's message, the LLM prompt and the
-    ticket backend's body made from one Alertmanager alert (with `summary` and a `detail`
-    label when given), by the functions the sinks and the summariser call, from the
-    pipeline's redacted view."""
+    """The GitHub issue's title, body and labels, Slack's message, the LLM prompt, the ticket
+    backend's body and the operator API's incident made from one Alertmanager alert (with
+    `summary` and a `detail` label when given), by the functions the sinks, the summariser and
+    the API call, from the pipeline's redacted view."""
     redactor = Redactor()
     labels = {"alertname": title, "team": "payments", "severity": "critical"}
     annotations = {"description": description}
@@ -736,7 +739,20 @@ async def _surfaces(
         "slack": json.dumps(slack.open_message(effect)),
         "prompt": prompt.build(view, redactor, 4000).user,
         "backend": json.dumps(_open_body(effect)),
+        "operator-api": await _operator_json(view, ticket, redactor),
     }
+
+
+async def _operator_json(view: RedactedAlert, ticket: Ticket, redactor: Redactor) -> str:
+    """The operator API's JSON of the incident the view opens, as the store keeps it."""
+    store = MemoryStore()
+    opened = await store.begin(view, "m-1", store.now())
+    assert opened.after is not None
+    fingerprint = opened.after.fingerprint
+    await store.save_ticket(fingerprint, "m-1", ticket, Routing("default", view.team, {}))
+    incident = await store.get(fingerprint)
+    assert incident is not None
+    return json.dumps(incident_json(incident, redactor))
 
 
 def _places_leaking(case: Case, surfaces: dict[str, str]) -> list[str]:
@@ -754,6 +770,7 @@ async def test_a_found_shape_reaches_no_surface() -> None:
         "slack",
         "prompt",
         "backend",
+        "operator-api",
     }
     assert _places_leaking(HELD, surfaces) == []
     assert "db down" in surfaces["github-body"]  # the description is shown at all
@@ -1004,7 +1021,8 @@ async def test_secrets_known_by_their_lines_reach_no_surface_from_a_description(
 )
 async def test_secrets_known_by_their_lines_reach_no_surface_from_a_title_or_label() -> None:
     """The same secrets in an Alertmanager `summary` (the ticket's title) or in a label's value
-    reach none of the GitHub issue, Slack, the LLM prompt and the ticket backend."""
+    reach none of the GitHub issue, Slack, the LLM prompt, the ticket backend and the operator
+    API."""
     leaking = {}
     for case in BY_LINES:
         for field in ("summary", "label"):
