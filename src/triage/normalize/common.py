@@ -661,10 +661,19 @@ def timestamp(value: Any) -> datetime | None:
 
     A leap second (second 60) reads as second 59 of its minute.
 
-    None for absent or unreadable values and for Go's zero time "0001-01-01T00:00:00Z" (or
-    "0001-01-01 00:00:00 +0000 UTC"), which Grafana and Alertmanager send as `endsAt` for an
-    alert that has not ended.
+    None for absent or unreadable values and for the instants that say "no time" (`unset_time`):
+    the Unix epoch however it is spelt (the number 0, "1970-01-01T00:00:00Z", "Thu, 01 Jan 1970
+    00:00:00 GMT": what a script prints for a time it never set), and Go's zero time
+    "0001-01-01T00:00:00Z" (or "0001-01-01 00:00:00 +0000 UTC"), which Grafana and Alertmanager
+    send as `endsAt` for an alert that has not ended. Taken as a time, either would date an
+    alert before everything it follows, and the lifecycle would ignore it as older.
     """
+    when = _instant(value)
+    return None if when == _EPOCH else when
+
+
+def _instant(value: Any) -> datetime | None:
+    """The instant `value` names, the epoch included; None when it names none (year 1 too)."""
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, str):
@@ -673,7 +682,7 @@ def timestamp(value: Any) -> datetime | None:
             return None
         # ASCII only: str.isdigit() also takes "²" or "৩", which float() refuses or misreads.
         if s.isascii() and s.replace(".", "", 1).isdigit():
-            return timestamp(float(s))
+            return _instant(float(s))
         if ":60" in s:
             s = _LEAP_SECOND.sub(":59", s)
         go = _GO_TIME.fullmatch(s)
@@ -703,10 +712,35 @@ def timestamp(value: Any) -> datetime | None:
             if number >= bound:
                 number /= scale
                 break
-        if not 0 < number < 253_402_300_800:  # after 1970, before the year 10000
+        if not 0 <= number < 253_402_300_800:  # from 1970, before the year 10000
             return None
         return datetime.fromtimestamp(number, UTC)
     return None
+
+
+#: The Unix epoch: the instant a time left at zero prints as, in any zone or form.
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: Words templates print for a time they were given none of (Python's None, JavaScript's
+#: undefined and null, Go's and Ruby's nil), and placeholders.
+_UNSET_WORDS = frozenset({"null", "none", "nil", "undefined", "n/a", "-"})
+#: MySQL's zero date ("0000-00-00 00:00:00"), which no reader parses: year 0 is no year.
+_ZERO_DATE = re.compile(r"0000-00-00(?:[ T]00:00:00(?:\.0+)?(?:Z|[+-]00:?00)?)?", re.IGNORECASE)
+
+
+def unset_time(value: Any) -> bool:
+    """Whether `value` is how senders write "no time" rather than a time: absent, blank, a
+    template's null, undefined or nil, or an instant no alert happened at (the epoch in any
+    spelling, Go's and .NET's year 1, MySQL's year 0), all of which `timestamp` reads as None.
+    A reader dates such an alert when it was queued, without noting the value as unreadable."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        s = value.strip()
+        if not s or s.lower() in _UNSET_WORDS or _ZERO_DATE.fullmatch(s):
+            return True
+        if s.startswith("0001-01-01"):  # year 1, in any of the forms `timestamp` reads
+            return True
+    return not isinstance(value, bool) and _instant(value) == _EPOCH
 
 
 #: Second 60 of a minute: a leap second ("2016-12-31T23:59:60Z", which NTP-synced clocks and

@@ -354,17 +354,15 @@ def _with_runbook(description: str | None, runbook: str | None) -> str:
                        common.DESCRIPTION_MAX) or ""  # fmt: skip
 
 
-#: Times that say "none" rather than a time we cannot read: blank, or Go's zero time.
-_UNSET = re.compile(r"\s*|0001-01-01[ T]00:00:00.*")
-
-
 def dated(value: Any, field: str) -> tuple[datetime, tuple[str, ...]]:
     """The alert's time, and a note for the log when the sender gave one that is no time we
-    read: the alert is then dated when it was queued, and the operator learns why."""
+    read: the alert is then dated when it was queued, and the operator learns why. A time
+    that says "none" (`common.unset_time`: blank, null, the epoch, Go's zero time) is dated so
+    too, without a note."""
     when = common.timestamp(value)
     if when is not None:
         return when, ()
-    if value is None or (isinstance(value, str) and _UNSET.fullmatch(value)):
+    if common.unset_time(value):
         return common.now(), ()
     note = (
         f"{field} {common.short(value)} is not a time triage reads (ISO 8601, epoch seconds or "
