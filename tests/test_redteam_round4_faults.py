@@ -6,27 +6,39 @@ lost or opened twice, and a wait lasts as long as the service asked."""
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
+import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Callable, MutableMapping
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from pydantic import SecretStr
 
-from factories import view
+from case_chunks import dealt
+from factories import T0, view
 from github_stub import GitHubServer
 from hostile_server import answer, hostile
-from triage.errors import SinkThrottledError
+from memory_store import MemoryStore
+from recording_pipeline import POLICY, Sink, Summariser
+from triage.errors import SinkThrottledError, StoreThrottledError
+from triage.incidents.ledger import Ledger
+from triage.incidents.store import INCIDENT, R, RecordChange
+from triage.metrics import Metrics
 from triage.models import Alert, EffectKind, Priority, Status, Ticket
+from triage.pipeline import Pipeline
+from triage.redact import Redactor
 from triage.secrets import BackendToken
 from triage.settings import Settings
 from triage.sinks.backend import BackendSink
-from triage.sinks.base import Effect
+from triage.sinks.base import Applied, Effect
 from triage.sinks.github import GitHubSink
 from triage.sinks.slack import SlackSink
+from triage.sqs.inbox import Message
 
 Logs = list[MutableMapping[str, Any]]
 
@@ -43,6 +55,8 @@ TICKET = Ticket(title="Replication lag", priority=Priority.HIGH, description="la
 BACKEND_TOKEN = "backend-round4-token-0042"
 GITHUB_TOKEN = "ghp_round4FaultsToken00000000000000000000"
 REPO = "acme/ops"
+#: The effect lease the ledger tests use.
+LEASE = timedelta(minutes=2)
 
 
 @pytest.fixture(autouse=True)
@@ -172,4 +186,171 @@ async def test_a_github_reset_is_read_against_githubs_own_clock(skew_s: float) -
     assert 1800 - 5 <= waited_s <= 1800 + 5
 
 
-Waiting = Callable[[], Awaitable[None]]
+# --- A host clock that jumps forward while an effect is in flight --------------------------------
+
+
+@dataclass
+class JumpingClock:
+    """The ledger's clock: T0 until a test moves it, as a host's wall clock jumps (NTP steps
+    it, a VM resumes)."""
+
+    now: datetime = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class GatedSink:
+    """A sink whose calls wait for `gate`: `started` counts the calls that began, so two
+    effects in flight at once show as two."""
+
+    gate: asyncio.Event = field(default_factory=asyncio.Event)
+    started: list[EffectKind] = field(default_factory=list)
+    name: str = "slack"
+
+    async def apply(self, effect: Effect) -> Applied:
+        self.started.append(effect.kind)
+        await self.gate.wait()
+        return Applied("posted") if effect.kind is EffectKind.OPEN else Applied()
+
+    async def aclose(self) -> None:
+        return None
+
+
+def firing(message_id: str, key: str = "lag") -> Message:
+    body = json.dumps({"title": "orders-db lag", "dedup_key": key})
+    return Message(message_id, body, f"r-{message_id}", 1, T0, received_at=T0)
+
+
+async def until(condition: Callable[[], bool], what: str, timeout_s: float = 5.0) -> None:
+    """Wait for `condition`, at most `timeout_s`."""
+    try:
+        async with asyncio.timeout(timeout_s):
+            while not condition():
+                await asyncio.sleep(0.005)
+    except TimeoutError:
+        raise AssertionError(f"not within {timeout_s} s: {what}") from None
+
+
+#: Why a jump past the lease sends an effect twice.
+LEASE_ON_THE_WALL_CLOCK = (
+    "Store._plan (incidents/store.py: `pending.until <= now`) takes an effect over once its "
+    "lease has passed on the wall clock, even while a worker of this very process is still "
+    "carrying it out: a jump forward past the lease sends the OPEN a second time"
+)
+
+
+@pytest.mark.parametrize(
+    "jump",
+    [
+        pytest.param(timedelta(0), id="no-jump"),
+        pytest.param(
+            LEASE + timedelta(minutes=1),
+            id="past-the-lease",
+            marks=pytest.mark.xfail(
+                strict=True, raises=AssertionError, reason=LEASE_ON_THE_WALL_CLOCK
+            ),
+        ),
+    ],
+)
+async def test_a_clock_jump_past_the_lease_never_sends_an_effect_in_flight_twice(
+    jump: timedelta,
+) -> None:
+    """The host's clock jumps forward (or not) while this process's worker still waits on
+    Slack for an incident's OPEN; a repeat of the alert arriving then is held, never a second
+    OPEN posted beside the first (Slack takes no idempotency key: it would be a second message
+    in the channel)."""
+    clock = JumpingClock()
+    sink = GatedSink()
+    pipeline = Pipeline(
+        Ledger(MemoryStore(POLICY, LEASE), clock=clock), Summariser(), [sink], Metrics(),
+        redactor=Redactor(), policy=POLICY,
+    )  # fmt: skip
+    first = asyncio.create_task(pipeline.process(firing("m-1")))
+    await until(lambda: len(sink.started) == 1, "the first OPEN in flight")
+    clock.now = T0 + jump
+    repeat = asyncio.create_task(pipeline.process(firing("m-2")))
+    await until(lambda: repeat.done() or len(sink.started) > 1, "the repeat decided")
+    started = list(sink.started)
+    sink.gate.set()
+    await asyncio.gather(first, repeat, return_exceptions=True)
+    assert started == [EffectKind.OPEN]
+
+
+# --- The store throttling part-way through a group -----------------------------------------------
+
+
+class ThrottlingStore(MemoryStore):
+    """The in-memory store, throttled (as DynamoDB answers ProvisionedThroughputExceeded) on
+    its `fail_on`-th write of an incident, once."""
+
+    def __init__(self, fail_on: int) -> None:
+        super().__init__(POLICY, LEASE)
+        self.fail_on = fail_on
+        self.writes = 0
+
+    async def _update(self, kind: str, key: str, change: RecordChange[R]) -> R:
+        if kind == INCIDENT:
+            self.writes += 1
+            if self.writes == self.fail_on:
+                raise StoreThrottledError(
+                    "dynamodb UpdateItem throttled: ProvisionedThroughputExceededException",
+                    retry_after_s=0.1,
+                )
+        return await super()._update(kind, key, change)
+
+
+def alertmanager_group(*instances: str) -> str:
+    alerts = [
+        {
+            "status": "firing",
+            "labels": {"alertname": "DiskFull", "instance": instance},
+            "annotations": {"summary": f"disk full on {instance}"},
+            "startsAt": "2026-11-23T08:55:00Z",
+        }
+        for instance in instances
+    ]
+    return json.dumps({"version": "4", "status": "firing", "receiver": "r", "alerts": alerts})
+
+
+#: The writes a three-alert message makes (each alert's claim, confirm and finish).
+GROUP_WRITES = range(1, 10)
+
+
+async def _keys_per_alert_when_throttled_at(fail_on: int) -> tuple[int, dict[str, int]]:
+    """How often a three-alert message was throttled when the store refused its `fail_on`-th
+    write once, and how many Idempotency-Keys each alert's OPENs carried over its attempts."""
+    sink = Sink()
+    pipeline = Pipeline(
+        Ledger(ThrottlingStore(fail_on)), Summariser(), [sink], Metrics(), redactor=Redactor(),
+        policy=POLICY,
+    )  # fmt: skip
+    body = alertmanager_group("db-1", "db-2", "db-3")
+    throttled = 0
+    for attempt in (1, 2):
+        try:
+            await pipeline.process(
+                Message("m-1", body, f"r-{attempt}", attempt, T0, received_at=T0)
+            )
+            break
+        except StoreThrottledError:
+            throttled += 1
+    keys: dict[str, set[str]] = {}
+    for opened in (e for e in sink.effects if e.kind is EffectKind.OPEN):
+        keys.setdefault(opened.alert.labels.get("instance", ""), set()).add(opened.idempotency_key)
+    return throttled, {instance: len(named) for instance, named in sorted(keys.items())}
+
+
+@pytest.mark.parametrize("writes", dealt(GROUP_WRITES, 3))
+async def test_a_store_throttled_part_way_through_a_group_opens_each_ticket_once(
+    writes: list[int],
+) -> None:
+    """Whichever write of a three-alert message the store throttles (a claim, a confirm, a
+    finish), the message waits (StoreThrottledError, nothing lost) and its next attempt opens
+    the tickets still missing: each alert's ticket under one Idempotency-Key over both
+    attempts (an OPEN whose confirmation was throttled is redone under the same key, which the
+    backend answers with the ticket it made)."""
+    got = {n: await _keys_per_alert_when_throttled_at(n) for n in writes}
+    once = (1, {"db-1": 1, "db-2": 1, "db-3": 1})
+    assert got == dict.fromkeys(writes, once)
