@@ -36,6 +36,11 @@ LITERAL = "Zq7xK9pL2v"
         'password = ${data.vault_generic_secret.db.data["password"]}',
         'password = "${jsondecode(aws_secretsmanager_secret_version.db.secret_string)["pw"]}"',
         'password = "${lookup(var.passwords, "db")}"',
+        "<password>{{ lookup('env','DB_PASSWORD') }}</password>",
+        "deploy --password \"{{ lookup('env','DB_PASSWORD') }}\"",
+        "db_password: \"{{ query('aws_secret', 'prod/db') }}\"",
+        "db_password: \"{{ lookup('password', '/dev/null length=15') }}\"",
+        "password: '{{ with secret \"kv/data/db\" }}{{ .Data.data.password }}{{ end }}'",
         "DB_PASSWORD=$(aws ssm get-parameter --name /prod/db/password --with-decryption)",
         "psql --password $(aws ssm get-parameter --name /db/pw --query Parameter.Value)",
     ],
@@ -54,6 +59,9 @@ def test_a_reference_to_a_secret_stays(text: str) -> None:
         f'password: {{{{ "{LITERAL}" | b64enc }}}}',
         f'password: {{{{ secret "kv/db" }}}} token={LITERAL}',
         f'password = "${{lookup(var.passwords, "db", "{LITERAL}")}}"',
+        f"<password>{{{{ lookup('env','X') | default('{LITERAL}') }}}}</password>",
+        f"deploy --password \"{{{{ pw | default('{LITERAL}') }}}}\"",
+        f"password: '{{{{ with secret \"kv/db\" }}}}{LITERAL}{{{{ end }}}}'",
         "password: \"{{ lookup('env', 'Zq7xK9pL2vWx8mN3bV5c') }}\"",
     ],
 )
@@ -98,3 +106,35 @@ def test_a_shell_default_that_echoes_a_literal_goes(text: str) -> None:
     out = Redactor().text(text)
     assert "hunter2" not in out
     assert out.endswith(":-[REDACTED:password]}")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'mysql -u app -p"$(aws ssm get-parameter --name /db/pw --with-decryption)" db',
+        "mysql -u app -p$MYSQL_PWD db",
+        "docker login -u AWS -p $(aws ecr get-login-password --region eu-west-1) host",
+        'docker login -u AWS -p "$(aws ecr get-login-password)" host',
+    ],
+)
+def test_a_command_output_after_a_password_option_stays(text: str) -> None:
+    """A command's output or a variable given as a password option's value is a reference."""
+    assert Redactor().text(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("mysql -phunter2 db", "mysql -p[REDACTED:password] db"),
+        ("mysqldump -pS3cret -h db app", "mysqldump -p[REDACTED:password] -h db app"),
+        ('mysql -u root -p"$(echo hunter2)" db', 'mysql -u root -p"[REDACTED:password]" db'),
+        (
+            "docker login -u AWS -p $(echo hunter2) host",
+            "docker login -u AWS -p [REDACTED:password] host",
+        ),
+    ],
+)
+def test_a_literal_after_a_password_option_goes(text: str, expected: str) -> None:
+    """The value glued to a first `-p`, and a command's output that only echoes a literal,
+    go whole."""
+    assert Redactor().text(text) == expected

@@ -211,7 +211,8 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     AZURE_STORAGE_KEY=…, "client_secret":
                                     "…", x-api-key: …, API key: …, SECRET_KEY_BASE=…), quoted or
                                     not (Python's b'…' whole; a list of strings, ["…"] or
-                                    ['…'], whole; a quote never closed on its line,
+                                    ['…'], or of bare items, [a, b], whole, its brackets
+                                    and first quote kept; a quote never closed on its line,
                                     to the line's end, or to the end of the JSON string
                                     holding the line; of a shell's NAME=value cmd, the first
                                     word only; a quoted value holding the other kind of
@@ -392,14 +393,29 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   template's placeholder (${{ secrets.X }}, {{ .Values.x }},
                                   ${X}, $X, %s; but the default of ${X:-…} goes, and so does a
                                   quoted literal inside a placeholder, {{ pw | default("…")
-                                  }}), a command's output ($(cat /run/secrets/pg), `vault read
-                                  …`, ${X:-$(cat f)}; echo's and printf's are literals, and
-                                  go), %X%, $env:X, Serverless' ${ssm:…} and ${file(…):…},
+                                  }}), a lookup's arguments inside a placeholder ({{
+                                  lookup('env','DB_PASSWORD') }}, {{ secret "kv/db" }}, Helm's
+                                  {{ required "…" … }}, {{ index … "key" }}; its default=…, a
+                                  filter's default and an argument with a key's shape go), a
+                                  command's output ($(cat /run/secrets/pg), `vault read
+                                  …`, ${X:-$(cat f)}, -p"$(aws ssm get-parameter …)", docker
+                                  login -p $(aws ecr get-login-password); echo's and printf's
+                                  are literals, and go, ${X:-$(echo …)} too), %X%, $env:X,
+                                  Serverless' ${ssm:…} and ${file(…):…}, Terraform's
+                                  ${aws_secretsmanager_secret_version.db.secret_string},
+                                  ${data.x.db.data["password"]}, ${jsondecode(…)["pw"]} and
+                                  ${lookup(var.m, "db")} (a third argument, its default, goes),
                                   CloudFormation's !Ref X, a placeholder in angle brackets
                                   (<redacted>, <your-api-token>; no digits: <Zq7xK9pL> goes);
+                                  a key's file path under a key's option or name
+                                  (--private-key /etc/ssl/key.pem, ssh_private_key:
+                                  ~/.ssh/id_ed25519; a path with a random part, a key, goes; a
+                                  password option's value goes even shaped like a path) and
+                                  the file docker secret create reads (./secret.txt);
                                   a word of prose after a password option, which is talked
                                   about, not given (the zip -P option, sshpass -p is unsafe,
-                                  the --password flag); a word saying the secret's state
+                                  the --password flag, the winrs -password: option, the
+                                  -Password option); a word saying the secret's state
                                   (password: rotated, YES, null, expired, hidden, not set,
                                   ****); a plural
                                   name's count (passwords: 3 rotated); Terraform's (sensitive
@@ -473,6 +489,11 @@ base64 run's text.
 A token starts where no letter or digit comes before it, or after an escaped line break or
 tab inside a JSON string (`"boot\\nghp_…"`, `\\tAKIA…`): the escape's letter is not the
 token's.
+
+A credential a text wrapper broke over lines (textwrap, mail, a terminal; the break raw or
+escaped inside a JSON string) is read joined: a vendor's token cut inside its body, a secret's
+name cut before its `=` or inside each of its words (`DB_P` / `ASSWORD=…`, both pieces in one
+case), and the rest of its value on the next line (`wrapped`).
 
 A value read to a space or a line's end keeps the brackets that wrap it: a closing bracket it
 did not open, with only closers and punctuation after it, stays (`(token=abc).` →

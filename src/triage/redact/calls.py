@@ -30,6 +30,7 @@ from triage.redact.rule import (
     _rule,
     _token_like,
 )
+from triage.redact.templates import after_lookup
 
 _PLACEHOLDER = "[REDACTED:password]"
 
@@ -80,9 +81,11 @@ def _literal_value(match: re.Match[str], prefix: str) -> tuple[str, str, str]:
 def _named_literal(match: re.Match[str]) -> str:
     """The literal after a secret's name replaced (its quotes and the code around it kept); a
     literal after another name, or one the name's value keeps (`_kept_value`: a placeholder,
-    a state word), stays."""
+    a state word), or a lookup's argument (`after_lookup`), stays."""
     before, value, after = _literal_value(match, "v")
     if not secret_named(match["name"]) or _kept_value(match["name"], value):
+        return match[0]
+    if after_lookup(match.string, match.start()):
         return match[0]
     return f"{before}{_PLACEHOLDER}{after}"
 

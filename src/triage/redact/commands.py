@@ -11,6 +11,7 @@ import re
 
 from triage.redact.logins import _HOST
 from triage.redact.names import (
+    _PLACEHOLDER_VALUE,
     _SECRET_NAME,
     _SECRET_NAME_NEEDLES,
     _TEMPLATE_VALUE,
@@ -31,6 +32,7 @@ from triage.redact.rule import (
     _value_replaced,
     _wrapper_start,
 )
+from triage.redact.templates import whole_template_redacted
 
 #: Where a command starts: after a space (a log line's prefix, a YAML list's `- `, a prompt's
 #: `$ `, `sudo `, `-- `), a line's start, a pipeline's `|`, `;`, `&` or `(`, a quote or a
@@ -125,6 +127,7 @@ def _command_passwords(match: re.Match[str]) -> str:
             and value not in ("''", '""')
             and not (_PORT_MAPPING.fullmatch(value))
             and _PROSE.fullmatch(value) is None
+            and _PLACEHOLDER_VALUE.fullmatch(value.strip("\\\"'")) is None
         ):
             if not value.lstrip("\\\"'").startswith("[REDACTED"):
                 quote_mark = _quote_mark(value)
@@ -159,12 +162,15 @@ def _quote_mark(argument: str) -> str:
     return argument[0] if argument[:1] in ("'", '"') else ""
 
 
+#: A command substitution, spaces and all (`$(aws ecr get-login-password --region x)`): one
+#: argument.
+_SUBSTITUTION = r"\$\([^()\r\n]{1,512}+\)"
 #: One argument of a command line: quoted (`\\"…\\"` inside a JSON string; a backslash
 #: escapes inside double quotes, `_SHELL_DOUBLE_QUOTED`), or a run of non-space, which a
 #: quoted part may end (7-Zip's `-p"…"`).
 _QUOTED_ARGUMENT = rf"{_SHELL_DOUBLE_QUOTED}|'[^'\n]{{0,512}}+'"
 _ARGUMENT = re.compile(
-    rf"""{_QUOTED_ARGUMENT}|(?:[^\s'"\\]|\\(?!\\{{0,2}}["'])){{1,512}}+(?:{_QUOTED_ARGUMENT})?"""
+    rf"""{_SUBSTITUTION}|{_QUOTED_ARGUMENT}|(?:[^\s'"\\]|\\(?!\\{{0,2}}["'])){{1,512}}+(?:{_QUOTED_ARGUMENT})?"""
 )
 
 
@@ -236,7 +242,9 @@ def _option_value(match: re.Match[str]) -> str:
     if _named_thing(name, bare) or _key_file(name, bare[: _wrapper_start(bare)]):
         return match[0]
     if match["q"]:
-        return f"{match[1]}[REDACTED:password]{match['closed'] or ''}"
+        closed = match["closed"] or ""
+        template = whole_template_redacted(value[: len(value) - len(closed)])
+        return f"{match[1]}{template or '[REDACTED:password]'}{closed}"
     return _value_replaced(match, "[REDACTED:password]")
 
 
@@ -323,12 +331,14 @@ COMMAND_RULES: tuple[
     # port after -p is none (`--name mysql -p3306:3306` stays).
     _rule(
         rf"({_COMMAND_START}{_COMMAND_PATH}(?:mysql(?:dump|admin|import|check|show|slap)?"
-        rf"|mariadb(?:-dump|-admin)?){_COMMAND_END}[ \t]{{1,20}}-"
+        rf"|mariadb(?:-dump|-admin)?){_COMMAND_END}[ \t]{{1,20}}(?=-)"
         + _up_to("-p", 300)
         + r"(?<![\w-])-p(?P<q>\\?[\"'])?)"
         r"(?![\s-])(?!\[REDACTED)(?![0-9:.]{1,32}(?:[\s|;&]|$))"
+        # Nor a reference (`-p"$(aws ssm get-parameter …)"`, `-p$MYSQL_PWD`).
+        + _TEMPLATE_VALUE
         # Quoted, it goes to its closing quote (`-p"it's…"`); else to a space or a quote.
-        rf"(?(q){_QUOTED_CHAR}{{1,256}}+|(?:[^\s\"'|;&\\]|\\(?![\"'])){{1,256}})",
+        + rf"(?(q){_QUOTED_CHAR}{{1,256}}+|(?:[^\s\"'|;&\\]|\\(?![\"'])){{1,256}})",
         _replaced_value("[REDACTED:password]"),
         "mysql",
         "mariadb",

@@ -24,6 +24,7 @@ from triage.redact.rule import (
     _Rule,
     _rule,
 )
+from triage.redact.templates import after_lookup, whole_template_redacted
 
 
 def _named_value(match: re.Match[str]) -> str:
@@ -42,7 +43,8 @@ def _element_text(match: re.Match[str]) -> str:
     `<sortKey>createdAt`); else the match unchanged."""
     name, text = match["name"], match["text"].strip()
     if (secret_named(name) and not _kept_value(name, text)) or key_named_value(name, text):
-        return f"{match[1]}[REDACTED:password]"
+        template = whole_template_redacted(match["text"])
+        return f"{match[1]}{template or '[REDACTED:password]'}"
     return match[0]
 
 
@@ -172,8 +174,21 @@ def _object_value(match: re.Match[str]) -> str:
 
 def _list_or_pair(match: re.Match[str]) -> str:
     """A command's argument list read as its command line (`_argument_list`) when the match
-    is one (its quote `lq`), else a [name, value] pair's value (`_object_value`)."""
-    return _argument_list(match) if match["lq"] is not None else _object_value(match)
+    is one (its quote `lq`), else a [name, value] pair's value (`_object_value`); a lookup's
+    arguments (`after_lookup`) stay."""
+    if match["lq"] is not None:
+        return _argument_list(match)
+    if after_lookup(match.string, match.start()):
+        return match[0]
+    return _object_value(match)
+
+
+def _quoted_password(match: re.Match[str]) -> str:
+    """SQL's quoted password (group 1 before it, its quote `q`) replaced; a value that is
+    wholly a template's placeholder loses only its literals (`whole_template_redacted`)."""
+    quote_mark = match["q"]
+    value = match[0][len(match[1]) : len(match[0]) - len(quote_mark)]
+    return f"{match[1]}{whole_template_redacted(value) or '[REDACTED:password]'}{quote_mark}"
 
 
 #: A name/value object's keys, quoted (`\\"` inside a JSON string), and what is between a key
@@ -229,7 +244,7 @@ MARKUP_RULES: tuple[
         r"((?<![A-Za-z0-9_])(?:IDENTIFIED(?:[ \t]{1,3}WITH[ \t]{1,3}[\w'\"]{1,64}+)?[ \t]{1,3}BY"
         r"(?:[ \t]{1,3}PASSWORD)?|PASSWORD)(?:[ \t]{1,3}|[ \t]{0,3}\([ \t]{0,3})"
         rf"""(?P<q>\\?["']))(?!\[REDACTED){_QUOTED_CHAR}{{1,256}}+(?P=q)""",
-        r"\1[REDACTED:password]\g<q>",
+        _quoted_password,
         "identified",
         "password",
         flags=re.IGNORECASE,
@@ -239,7 +254,7 @@ MARKUP_RULES: tuple[
         r"((?<![A-Za-z0-9_])SET[ \t]{1,3}PASSWORD(?:[ \t]{1,3}FOR[ \t]{1,3}[^\s=]{1,256}+)?"
         r"[ \t]{0,3}=[ \t]{0,3}(?:PASSWORD[ \t]{0,3}\([ \t]{0,3})?"
         rf"""(?P<q>\\?["']))(?!\[REDACTED){_QUOTED_CHAR}{{1,256}}+(?P=q)""",
-        r"\1[REDACTED:password]\g<q>",
+        _quoted_password,
         "password",
         flags=re.IGNORECASE,
     ),

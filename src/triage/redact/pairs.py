@@ -612,6 +612,7 @@ PAIR_RULES: tuple[
         # … that ends the value: more code after it (`+ "…"`, a block) is not read as a call.
         r"""(?=[ \t]{0,8}+(?:[,;)\]}\r\n"'\\]|$))"""
         r"""|(?P<tq>\\?["']?)(?P<template>\$?\{\{[^{}\n]{1,512}+\}\}"""
+        r"(?:[ \t]{0,8}+\$?\{\{[^{}\n]{1,512}+\}\}){0,8}+"
         # … and Terraform's interpolation of a call or a subscript (`"${lookup(var.pw, "db",
         # "…")}"`), whose inner quotes would end a quoted value.
         r"""|\$\{[A-Za-z_][\w.-]{0,127}+[(\[][^{}\n]{1,512}+\})(?P=tq)"""

@@ -128,3 +128,29 @@ def template_literals_redacted(template: str) -> str:
         last = token.end()
     pieces.append(template[last:])
     return "".join(pieces)
+
+
+#: A value that is wholly placeholders of a template, side by side (`{{ with secret "kv/db"
+#: }}{{ .Data.data.password }}{{ end }}`); text between two is a literal, and no such value.
+_WHOLE_TEMPLATE = re.compile(
+    r"\$?\{\{[^{}\n]{1,512}+\}\}(?:[ \t]{0,8}+\$?\{\{[^{}\n]{1,512}+\}\}){0,8}+"
+)
+
+
+def whole_template_redacted(value: str) -> str | None:
+    """`value` with its literals redacted (`template_literals_redacted`) when it is wholly a
+    template's placeholders (`_WHOLE_TEMPLATE`); else None."""
+    if "{{" not in value or _WHOLE_TEMPLATE.fullmatch(value) is None:
+        return None
+    return template_literals_redacted(value)
+
+
+#: A template's lookup just before a `(`: its arguments are a plugin's name and a place to
+#: read (`lookup('password', '/dev/null length=15')`, `query('aws_secret', 'prod/db')`), no
+#: secret's name and its value.
+_LOOKUP_BEFORE = re.compile(r"(?<![\w.])(?:lookup|query|q)[ \t]{0,3}\Z")
+
+
+def after_lookup(text: str, start: int) -> bool:
+    """Whether the `(` at `start` in `text` opens a lookup's arguments (`_LOOKUP_BEFORE`)."""
+    return _LOOKUP_BEFORE.search(text, max(0, start - 12), start) is not None
