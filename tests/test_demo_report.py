@@ -36,3 +36,13 @@ def test_a_dead_letters_error_is_printed_escaped() -> None:
     out = _printed([], {"m-1": f"cannot decode {HOSTILE}"})
     assert "why: permanent: cannot decode \\u001b[2J" in out
     assert all(ch == "\n" or ch.isprintable() for ch in out)
+
+
+def test_a_dead_letters_body_is_previewed_without_a_secret_known_by_its_lines() -> None:
+    """A dead letter's body is redacted while it has its lines, then joined and cut: a
+    password in a YAML block (known only by its lines) is not in the preview."""
+    stats = Stats(received=1)
+    stats.remember("m-1", "permanent", "cannot decode")
+    body = "db:\n  password: |\n    Hunter2SecretValue\n"
+    out = report(RunResult(stats, Metrics()), [], [{"MessageId": "m-1", "Body": body}], 1.0)
+    assert "db:" in out and "Hunter2" not in out

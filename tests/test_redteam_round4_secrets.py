@@ -1069,11 +1069,6 @@ async def test_secrets_known_by_their_lines_reach_no_surface_from_a_title_or_lab
     assert leaking == {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ops/dlq.py:137 joins a refused body's lines with spaces, and cuts it, before"
-    " describe() redacts it: the rules that read a secret by its lines then miss it",
-)
 def test_dead_letter_peek_blanks_secrets_known_by_their_lines() -> None:
     """`triage dlq` peek of a refused text body holding one of them shows none of it."""
     assert_each(BY_LINES, _peek_leaks)

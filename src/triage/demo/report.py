@@ -21,6 +21,7 @@ from triage.demo.model import alert_in, texts
 from triage.metrics import Metrics
 from triage.models import EffectKind, Priority, Ticket
 from triage.normalize import normalize_body
+from triage.normalize.common import cut
 from triage.redact import Redactor
 from triage.sinks.base import Effect
 from triage.sinks.github.text import issue_body, issue_labels, issue_title
@@ -189,7 +190,10 @@ def _dead_letters(result: RunResult, dead: list[dict[str, Any]]) -> list[str]:
         why = f"{failure.reason}: {failure.error}" if failure else "reason not recorded"
         # Dead letters are alert text, and their errors may quote it: shown redacted.
         why = redactor.text(why)
-        preview = redactor.text(" ".join(message["Body"].split())[:50])
+        # Redacted while it has its lines, then joined and cut with "…" and redacted again:
+        # the redactor knows what a cut leaves of a credential by that mark.
+        body = " ".join(redactor.text(message["Body"]).split())
+        preview = redactor.text(cut(body, 50, ellipsis=True))
         shown.append(f"  {preview!r}\n      why: {why}")
     return lines + sorted(shown)
 

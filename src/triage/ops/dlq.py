@@ -115,10 +115,10 @@ class DeadLetter:
     def describe(self, now: datetime, redactor: Redactor = _REDACTOR) -> dict[str, Any]:
         """What peek shows: source, title, fingerprint and, when reproducible, the error; every
         text redacted (a dead letter is alert text, and its error may quote it)."""
-        shown: dict[str, Any] = redactor.value(self._describe(now))
+        shown: dict[str, Any] = redactor.value(self._describe(now, redactor))
         return shown
 
-    def _describe(self, now: datetime) -> dict[str, Any]:
+    def _describe(self, now: datetime, redactor: Redactor) -> dict[str, Any]:
         info: dict[str, Any] = {"message_id": self.message_id}
         if self.message.identity != self.message_id:
             info["identity"] = self.message.identity
@@ -132,9 +132,11 @@ class DeadLetter:
             alerts = normalize_body(self.body).alerts
         except TriageError as exc:
             info["error"] = f"{exc.reason}: {exc}"
-            # Cut with "…" (then redacted, with the rest): what the cut keeps of a credential
-            # no longer has its shape, and the redactor knows such a piece by that mark.
-            info["body"] = cut(" ".join(self.body.split()), BODY_CHARS, ellipsis=True)
+            # Redacted while it has its lines (a secret known by its line, a table's column or
+            # a YAML block, loses that shape once joined), then put on one line and cut with
+            # "…" (redacted again with the rest: the redactor knows a cut piece by that mark).
+            lines = redactor.text(self.body)
+            info["body"] = cut(" ".join(lines.split()), BODY_CHARS, ellipsis=True)
             return info
         if alerts:
             info.update(
