@@ -25,7 +25,7 @@ from github_stub import GitHubServer
 from hostile_server import answer, hostile
 from memory_store import MemoryStore
 from recording_pipeline import POLICY, Sink, Summariser
-from triage.errors import SinkThrottledError, StoreThrottledError
+from triage.errors import SinkThrottledError, StoreThrottledError, TransientError
 from triage.incidents.ledger import Ledger
 from triage.incidents.store import INCIDENT, R, RecordChange
 from triage.metrics import Metrics
@@ -354,3 +354,45 @@ async def test_a_store_throttled_part_way_through_a_group_opens_each_ticket_once
     got = {n: await _keys_per_alert_when_throttled_at(n) for n in writes}
     once = (1, {"db-1": 1, "db-2": 1, "db-3": 1})
     assert got == dict.fromkeys(writes, once)
+
+
+# --- A 2xx that says it failed ------------------------------------------------------------------
+
+#: Create answers with a 2xx status whose body says the create failed and names no ticket, as
+#: what answers for a ticket system writes them: API Gateway's Lambda integration (the
+#: function's failure as a 200), a GraphQL server, an `ok` or `success` flag.
+FAILED_2XX = [
+    {"errorMessage": "Task timed out after 3.00 seconds", "errorType": "Sandbox.Timedout"},
+    {"data": None, "errors": [{"message": "database is locked"}]},
+    {"ok": False, "error": "database_unavailable"},
+    {"success": False, "message": "could not create the ticket"},
+]
+
+
+async def _outcome_of_create(body: dict[str, Any]) -> str:
+    """What the backend sink makes of a create answered 200 with `body`: the error's class
+    name, or `done as <ref>`."""
+    content = json.dumps(body).encode()
+    async with (
+        hostile(answer(200, {"Content-Type": "application/json"}, content)) as server,
+        backend(server.url) as sink,
+    ):
+        try:
+            applied = await sink.apply(effect())
+        except TransientError as exc:
+            return f"retried ({type(exc).__name__})"
+    return f"done as {applied.ref}"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="BackendSink._verdict (sinks/backend.py) takes every 2xx as a created ticket: one "
+    "whose body says it failed is recorded under its Idempotency-Key, its ticket never made "
+    "and never retried; later effects then go to a ticket the backend never had",
+)
+async def test_a_create_answered_2xx_with_a_failure_in_its_body_is_retried() -> None:
+    """A create whose 2xx answer says in its body that it failed (and names no ticket) is
+    retried under the same Idempotency-Key, not recorded as a ticket that does not exist."""
+    got = [await _outcome_of_create(body) for body in FAILED_2XX]
+    assert got == ["retried (SinkUnavailableError)"] * len(FAILED_2XX)
