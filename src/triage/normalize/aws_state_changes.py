@@ -56,12 +56,13 @@ Where each shape comes from (AWS's documentation):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from triage.models import Status
-from triage.normalize import common
+from triage.normalize import aws_outcomes, common
 
 FIRE, RESOLVE = Status.FIRING, Status.RESOLVED
 
@@ -82,7 +83,8 @@ class StateChange:
     new every time); `also` names keys that tell two apart when they are given (a Redshift
     statement's optional name). `family` is the detail-type the identity names when the
     failure and its recovery come as two detail-types (Auto Scaling's Unsuccessful and
-    Successful)."""
+    Successful). A `routine` detail-type only says work is under way or went as planned (a
+    lifecycle hook waiting, an instance refresh started or cancelled): it changes no ticket."""
 
     key: str | None = None
     derive: Callable[[dict[str, Any]], Any] | None = None
@@ -93,6 +95,7 @@ class StateChange:
     also: tuple[str, ...] = ()
     family: str | None = None
     fixed: Status | None = None
+    routine: bool = False
 
 
 #: What an ECR scan's findings make of its state: serious findings, or none of them.
@@ -135,6 +138,56 @@ def _pipeline(*by: str, quiet: tuple[str, ...] = ()) -> StateChange:
     )
 
 
+def _instance_refreshes() -> dict[tuple[str, str], StateChange]:
+    """An Auto Scaling group's instance refreshes, one detail-type per outcome: failed (or its
+    rollback failed) fires, succeeded resolves, the rest say it is under way or was undone as
+    planned (started, a checkpoint, baking, cancelled, rolled back)."""
+    family = "EC2 Auto Scaling Instance Refresh"
+    outcomes = {"Failed": FIRE, "Rollback Failed": FIRE, "Succeeded": RESOLVE}
+    routine = (
+        "Started", "Checkpoint Reached", "Started Baking", "Cancelled", "Rollback Started",
+        "Rollback Succeeded",
+    )  # fmt: skip
+    readings = {
+        ("aws.autoscaling", f"{family} {outcome}"): StateChange(
+            fixed=status, by=("AutoScalingGroupName",), family=family
+        )
+        for outcome, status in outcomes.items()
+    }
+    for outcome in routine:
+        readings[("aws.autoscaling", f"{family} {outcome}")] = StateChange(routine=True)
+    return readings
+
+
+def _sagemaker_job(key: str) -> StateChange:
+    """A SageMaker job (each with its own name, in its resources): failed fires, completed
+    resolves, in progress or stopped changes nothing."""
+    return StateChange(
+        key=key,
+        fires=_states("Failed"),
+        resolves=_states("Completed"),
+        quiet=_states("InProgress", "Stopping", "Stopped"),
+    )
+
+
+def _spellings(*states: str) -> tuple[str, ...]:
+    """SageMaker's states as its API spells them (InService) and as some events do
+    (IN_SERVICE)."""
+    return states + tuple(re.sub(r"(?<=[a-z])(?=[A-Z])", "_", state) for state in states)
+
+
+def _ebs_result() -> StateChange:
+    """An EBS snapshot's `result`: failed fires, succeeded resolves; keyed by its `event`
+    (createSnapshot …) and, when given, its `source` (the volume or instance)."""
+    return StateChange(
+        key="result",
+        fires=_states("failed"),
+        resolves=_states("succeeded"),
+        by=("event",),
+        also=("source",),
+    )
+
+
 #: (source, detail-type) → how its events are read.
 READINGS: dict[tuple[str, str], StateChange] = {
     # The pipeline's resources (its ARN) identify it, as they did before stages were read.
@@ -151,6 +204,15 @@ READINGS: dict[tuple[str, str], StateChange] = {
         resolves=_states("SUCCEEDED"),
         quiet=_states("IN_PROGRESS", "STOPPED"),
         by=("project-name",),
+    ),
+    # A phase's failure is its build's: the project's incident, which the project's next
+    # build that succeeds closes (a phase that succeeded says nothing of the build).
+    ("aws.codebuild", "CodeBuild Build Phase Change"): StateChange(
+        key="completed-phase-status",
+        fires=_states("FAILED", "FAULT", "TIMED_OUT"),
+        quiet=_states("SUCCEEDED", "IN_PROGRESS", "QUEUED", "STOPPED"),
+        by=("project-name",),
+        family="CodeBuild Build State Change",
     ),
     ("aws.states", "Step Functions Execution Status Change"): StateChange(
         key="status",
@@ -190,6 +252,16 @@ READINGS: dict[tuple[str, str], StateChange] = {
     ("aws.autoscaling", "EC2 Instance Terminate Successful"): StateChange(
         fixed=RESOLVE, by=("AutoScalingGroupName",), family="EC2 Instance Terminate"
     ),
+    ("aws.autoscaling", "EC2 Instance Detach Unsuccessful"): StateChange(
+        fixed=FIRE, by=("AutoScalingGroupName",), family="EC2 Instance Detach"
+    ),
+    ("aws.autoscaling", "EC2 Instance Detach Successful"): StateChange(
+        fixed=RESOLVE, by=("AutoScalingGroupName",), family="EC2 Instance Detach"
+    ),
+    # An instance waiting on a lifecycle hook: the hook's owner acts on it, no ticket does.
+    ("aws.autoscaling", "EC2 Instance-launch Lifecycle Action"): StateChange(routine=True),
+    ("aws.autoscaling", "EC2 Instance-terminate Lifecycle Action"): StateChange(routine=True),
+    **_instance_refreshes(),
     # The service's ARN (its resources) identifies it; the deployment id is new every time.
     ("aws.ecs", "ECS Deployment State Change"): StateChange(
         key="eventName",
@@ -212,10 +284,12 @@ READINGS: dict[tuple[str, str], StateChange] = {
         ),
     ),
     # A new task per attempt: a crash loop is one incident of the service's stopped tasks.
+    # A task stopped as planned (a deployment, a scale-in, a user, a clean exit) is none.
     ("aws.ecs", "ECS Task State Change"): StateChange(
-        key="lastStatus",
+        derive=aws_outcomes.task_stop,
         fires=_states("STOPPED"),
         quiet=_states(
+            *aws_outcomes.PLANNED_STOPS,
             "PROVISIONING",
             "PENDING",
             "ACTIVATING",
@@ -247,6 +321,15 @@ READINGS: dict[tuple[str, str], StateChange] = {
         quiet=_states("CREATED", "RUNNING"),
         by=("resourceArn",),
     ),
+    # A restore job is new every time and names no source: restores of a resource type are
+    # one incident, closed by the next that completes.
+    ("aws.backup", "Restore Job State Change"): StateChange(
+        key="status",
+        fires=_states("FAILED", "ABORTED"),
+        resolves=_states("COMPLETED"),
+        quiet=_states("CREATED", "PENDING", "RUNNING"),
+        by=("resourceType",),
+    ),
     # A cluster's id is new with every cluster; a scheduled cluster keeps its name.
     ("aws.emr", "EMR Cluster State Change"): StateChange(
         key="state",
@@ -268,12 +351,48 @@ READINGS: dict[tuple[str, str], StateChange] = {
         resolves=_states("Completed"),
         quiet=_states("InProgress", "Stopping", "Stopped"),
     ),
+    ("aws.sagemaker", "SageMaker Processing Job State Change"): _sagemaker_job(
+        "ProcessingJobStatus"
+    ),
+    ("aws.sagemaker", "SageMaker Transform Job State Change"): _sagemaker_job("TransformJobStatus"),
+    ("aws.sagemaker", "SageMaker HyperParameter Tuning Job State Change"): _sagemaker_job(
+        "HyperParameterTuningJobStatus"
+    ),
+    # The endpoint (its resources) outlives its updates: failed fires, in service resolves.
+    ("aws.sagemaker", "SageMaker Endpoint State Change"): StateChange(
+        key="EndpointStatus",
+        fires=_states(*_spellings("Failed", "OutOfService", "UpdateRollbackFailed")),
+        resolves=_states(*_spellings("InService")),
+        quiet=_states(
+            *_spellings("Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting")
+        ),
+    ),
+    # A pipeline's executions (new every time) share the pipeline.
+    ("aws.sagemaker", "SageMaker Model Building Pipeline Execution Status Change"): StateChange(
+        key="currentPipelineExecutionStatus",
+        fires=_states("Failed"),
+        resolves=_states("Succeeded"),
+        quiet=_states("Executing", "Stopping", "Stopped"),
+        by=("pipelineArn",),
+    ),
     # Its resources are empty: the repository and the action (a push, a deletion) are named.
     ("aws.ecr", "ECR Image Action"): StateChange(
         key="result",
         fires=_states("FAILURE"),
         resolves=_states("SUCCESS"),
         by=("repository-name", "action-type"),
+    ),
+    ("aws.ecr", "ECR Replication Action"): StateChange(
+        key="result",
+        fires=_states("FAILED", "FAILURE"),
+        resolves=_states("SUCCESS"),
+        by=("repository-name",),
+    ),
+    # The cached repository (its resources) and its upstream's sync.
+    ("aws.ecr", "ECR Pull Through Cache Action"): StateChange(
+        key="sync-status",
+        fires=_states("FAILED", "FAILURE"),
+        resolves=_states("SUCCESS"),
     ),
     # The repository's images: one with CRITICAL or HIGH findings fires, a clean one resolves.
     ("aws.ecr", "ECR Image Scan"): StateChange(
@@ -289,6 +408,17 @@ READINGS: dict[tuple[str, str], StateChange] = {
         resolves=_states("FINISHED"),
         quiet=_states("ABORTED"),
         also=("statementName",),
+    ),
+    # A snapshot's id is new every time: what it snapshots (a volume, an instance's volumes)
+    # and how (createSnapshot, copySnapshot …) are the incident, when the event names them.
+    ("aws.ec2", "EBS Snapshot Notification"): _ebs_result(),
+    ("aws.ec2", "EBS Multi-Volume Snapshots Completion Status"): _ebs_result(),
+    # The image (its resources): failed fires, available resolves.
+    ("aws.ec2", "EC2 AMI State Change"): StateChange(
+        key="State",
+        fires=_states("failed"),
+        resolves=_states("available"),
+        quiet=_states("pending", "deregistered", "disabled"),
     ),
     # The instance's resources identify it; stopped or terminated fires, running again resolves.
     ("aws.ec2", "EC2 Instance State-change Notification"): StateChange(
@@ -327,6 +457,8 @@ def status_of(change: StateChange | None, detail: dict[str, Any]) -> Status | No
     A state that is not text or not known fires."""
     if change is None:
         return FIRE
+    if change.routine:
+        return None
     if change.key is None and change.derive is None:
         return change.fixed or FIRE
     state = state_of(change, detail)

@@ -47,6 +47,7 @@ from triage.normalize import (
     aws_finding_keys,
     aws_findings,
     aws_ocsf,
+    aws_outcomes,
     aws_rds,
     aws_redshift_serverless,
     aws_state_changes,
@@ -77,6 +78,8 @@ _SHOWN_RESOURCES = 20
 #: At most this many top-level facts of another service's `detail` are shown.
 _SHOWN_FACTS = 30
 _FACT_CHARS = 300
+#: A state word shown in a title is cut to this many characters (AWS's longest is ~30).
+_STATE_CHARS = 40
 
 
 def matches(payload: dict[str, Any]) -> bool:
@@ -388,6 +391,10 @@ def _other(
     status = aws_state_changes.status_of(change, detail)
     if status is None:
         return _unchanged(kind, detail, change)
+    success = aws_outcomes.stated_success(kind, detail) if change is None else None
+    if success is not None:
+        what = f"{common.short(kind, 100)} says {success}: no ticket change"
+        return Normalized((), (Skipped(SOURCE, "no_state_change", what),))
     region = common.ident_or_none(payload.get("region"), "region")
     resources = sorted(
         {
@@ -413,7 +420,7 @@ def _other(
     alert = Alert(
         source=SOURCE,
         status=status,
-        title=common.first_title(f"{kind}: {named}" if named else kind, field="detail-type"),
+        title=common.first_title(_title(kind, named, change, detail), kind, field="detail-type"),
         severity=common.word(severity, "detail.severity") if isinstance(severity, str) else None,
         description=common.text(_facts(detail), "detail", common.DESCRIPTION_MAX) or "",
         labels=labels,
@@ -465,12 +472,28 @@ def _state_identity(
     return named
 
 
+def _title(
+    kind: str, named: str, change: aws_state_changes.StateChange | None, detail: dict[str, Any]
+) -> str:
+    """`<detail-type>: <what the runs share> <state>`: a state change's title ends with the
+    state that made it (`CodeBuild Build State Change: orders-api-build FAILED`), once, so a
+    list of tickets says what happened. The title is shown, never hashed (`identity` is)."""
+    title = f"{kind}: {named}" if named else kind
+    state = aws_state_changes.state_of(change, detail) if change is not None else None
+    shown = common.word(state, "detail state", _STATE_CHARS)
+    if shown and shown not in title.split():
+        title = f"{title} {shown}"
+    return title
+
+
 def _unchanged(
     kind: str, detail: dict[str, Any], change: aws_state_changes.StateChange | None
 ) -> Normalized:
-    """An event whose state only says a run started or is under way: no ticket change."""
+    """An event whose state only says a run started, is under way or went as planned (or a
+    detail-type that only ever says so): no ticket change."""
     state = aws_state_changes.state_of(change, detail) if change is not None else None
-    what = f"{common.short(kind, 100)} is {common.short(state, 60)}: no ticket change"
+    said = f" is {common.short(state, 60)}" if state is not None else ""
+    what = f"{common.short(kind, 100)}{said}: no ticket change"
     return Normalized((), (Skipped(SOURCE, "no_state_change", what),))
 
 
