@@ -10,11 +10,13 @@ the next run that succeeds, and a failing run repeated is a repeat of one incide
 that only says a run started or is under way changes no ticket (`quiet`, one log line), so a
 rule that sends every state opens no ticket for a healthy run; a success with no failure
 before it is recorded and opens none (a resolve always is). A state this table does not know
-fires, as every event of a service triage does not read does: nothing is lost.
+fires, as every event of a service triage does not read does (unless it states a success:
+`aws_outcomes.stated_success`): nothing is lost.
 
 Where each shape comes from (AWS's documentation):
 - CodeBuild: codebuild/latest/userguide/sample-build-notifications.html (`project-name`,
-  `build-id`, `build-status` IN_PROGRESS, SUCCEEDED, FAILED, STOPPED).
+  `build-id`, `build-status` IN_PROGRESS, SUCCEEDED, FAILED, STOPPED; Build Phase Change:
+  `completed-phase`, `completed-phase-status`, a failed phase being its build's failure).
 - CodePipeline: codepipeline/latest/userguide/detect-state-changes-cloudwatch-events.html
   (`pipeline`, `execution-id`, `stage`, `action`, `state` STARTED, SUCCEEDED, RESUMED, FAILED,
   CANCELED, SUPERSEDED, STOPPING, STOPPED, ABANDONED).
@@ -25,33 +27,46 @@ Where each shape comes from (AWS's documentation):
   `crawlerName`, `state` Started, Succeeded, Failed; Job Run Status: a run past the job's
   delay notification threshold, `jobName`).
 - EC2 Auto Scaling: autoscaling/ec2/userguide/ec2-auto-scaling-event-reference.html (EC2
-  Instance Launch/Terminate Successful and Unsuccessful: `AutoScalingGroupName`, `ActivityId`,
-  `EC2InstanceId`, `StatusCode`).
+  Instance Launch/Terminate/Detach Successful and Unsuccessful: `AutoScalingGroupName`,
+  `ActivityId`, `EC2InstanceId`, `StatusCode`; Instance-launch and Instance-terminate
+  Lifecycle Action) and instance-refresh-eventbridge-events.html (EC2 Auto Scaling Instance
+  Refresh Started, Checkpoint Reached, Started Baking, Succeeded, Failed, Cancelled, Rollback
+  Started, Rollback Succeeded, Rollback Failed: `AutoScalingGroupName`, `InstanceRefreshId`).
 - ECS: AmazonECS/latest/developerguide/ecs_service_deployment_events.html (ECS Deployment State
   Change: `eventName` SERVICE_DEPLOYMENT_IN_PROGRESS, _COMPLETED, _FAILED, `deploymentId`),
   ecs_service_events.html (ECS Service Action: `eventType` INFO, WARN, ERROR, `eventName`
   SERVICE_STEADY_STATE, SERVICE_TASK_START_IMPAIRED …) and ecs_task_events.html
-  (`lastStatus`).
+  (`lastStatus`; a stopped task's `stopCode`, `stoppedReason` and containers' `exitCode`,
+  read by `aws_outcomes.task_stop`).
 - Batch: batch/latest/userguide/batch_job_events.html (`jobQueue`, `jobName`, `jobId`,
   `status` SUBMITTED … SUCCEEDED, FAILED).
 - AWS Backup: aws-backup/latest/devguide/eventbridge.html (Backup and Copy Job State Change:
-  `resourceArn`, `state` CREATED, RUNNING, COMPLETED, ABORTED, FAILED, EXPIRED …).
+  `resourceArn`, `state` CREATED, RUNNING, COMPLETED, ABORTED, FAILED, EXPIRED …; Restore Job
+  State Change: `restoreJobId`, `resourceType`, `status` PENDING, RUNNING, COMPLETED, ABORTED,
+  FAILED).
 - EMR: emr/latest/ManagementGuide/emr-manage-cloudwatch-events.html (Cluster State Change:
   `name`, `clusterId`, `state` STARTING … TERMINATED_WITH_ERRORS; Step Status Change:
   `clusterId`, `name`, `stepId`, `state` PENDING … FAILED).
 - SageMaker: sagemaker/latest/dg/automating-sagemaker-with-eventbridge.html (Training Job
   State Change: `TrainingJobName`, `TrainingJobStatus` InProgress, Completed, Failed,
-  Stopping, Stopped).
+  Stopping, Stopped; Processing, Transform and HyperParameter Tuning Job State Change alike;
+  Endpoint State Change: `EndpointStatus`; Model Building Pipeline Execution Status Change:
+  `pipelineArn`, `currentPipelineExecutionStatus` Executing, Stopping, Stopped, Failed,
+  Succeeded).
 - ECR: AmazonECR/latest/userguide/ecr-eventbridge.html (ECR Image Action: `result` SUCCESS,
   FAILURE, `repository-name`, `action-type` PUSH, DELETE, `image-digest`, `image-tag`; ECR
   Image Scan: `scan-status`, `repository-name`, `finding-severity-counts`, `image-digest`,
-  `image-tags`).
+  `image-tags`; ECR Replication Action: `result`, `repository-name`; ECR Pull Through Cache
+  Action: `sync-status` SUCCESS, FAILED, the cached repository in `resources`).
 - Redshift Data API: redshift/latest/mgmt/data-api-monitoring-events.html (Redshift Data
   Statement Status Change: the cluster in `resources`, `statementName`, `statementId`, `state`
   FINISHED, FAILED, ABORTED). Redshift's cluster events (REDSHIFT-EVENT-…) reach EventBridge
   from no rule: only through an event subscription's SNS topic (`aws_rds`).
 - EC2: AWSEC2/latest/UserGuide/monitoring-instance-state-changes.html (`instance-id`, `state`
-  pending, running, stopping, stopped, shutting-down, terminated).
+  pending, running, stopping, stopped, shutting-down, terminated); ebs/latest/userguide/
+  ebs-cloud-watch-events.html (EBS Snapshot Notification, EBS Multi-Volume Snapshots
+  Completion Status: `event` createSnapshot …, `result` succeeded, failed, `source`); EC2
+  AMI State Change (`State` pending, available, failed, deregistered, disabled).
 """
 
 from __future__ import annotations
