@@ -18,8 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validat
 
 #: Bumped only with a migration note: changing it re-keys every stored incident.
 FINGERPRINT_VERSION = "v1"
-#: The most characters of an identity's name or value: the fingerprint hashes, and the store
-#: keeps, at most that much.
+#: The most characters of an identity's name or value: a longer one is held to it as its start
+#: and a digest of the whole (`identity_text`), so what tells two values apart is never cut off.
 IDENTITY_MAX = 1_024
 
 
@@ -89,16 +89,36 @@ def _fingerprint(source: str, identity: dict[str, str]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
 
 
-def identity_within_limit(values: Mapping[str, str]) -> dict[str, str]:
-    """`values` with every name and value cut exactly (unmarked, never inside a character) at
-    IDENTITY_MAX characters, as the normaliser has always cut them: an identity within the
-    limit, nearly every one, keeps the fingerprint it had."""
-    if all(len(k) <= IDENTITY_MAX and len(v) <= IDENTITY_MAX for k, v in values.items()):
-        return dict(values)
+#: What ends an identity name or value held to IDENTITY_MAX: a sha256 of the whole (32 hex,
+#: as a fingerprint keeps), so two values that differ only past the cut stay two incidents.
+_DIGEST_CHARS = 32
+_DIGEST_TAIL = " sha256:"
+
+
+def identity_text(text: str) -> str:
+    """One identity name or value held to IDENTITY_MAX characters: itself when within the
+    limit (its fingerprint never moves), else its start cut between characters, a "…" and
+    the sha256 of the whole. The "…" marks the cut for the redactor, which drops a secret's
+    start glued to it wherever the identity is shown; the digest leaves the process only
+    inside the fingerprint, which already hashes the whole identity. Idempotent: a held
+    value is within the limit."""
+    if len(text) <= IDENTITY_MAX:
+        return text
     # The normaliser imports this module, so its cut is imported only when one is needed.
     from triage.normalize.common import cut
 
-    return {cut(k, IDENTITY_MAX): cut(v, IDENTITY_MAX) for k, v in values.items()}
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:_DIGEST_CHARS]
+    tail = f"{_DIGEST_TAIL}{digest}"
+    return cut(text, IDENTITY_MAX - len(tail), ellipsis=True) + tail
+
+
+def identity_within_limit(values: Mapping[str, str]) -> dict[str, str]:
+    """`values` with every name and value held to IDENTITY_MAX characters (`identity_text`):
+    an identity within the limit, nearly every one, is kept as given and keeps the
+    fingerprint it had; a longer name or value keeps its start and a digest of the whole."""
+    if all(len(k) <= IDENTITY_MAX and len(v) <= IDENTITY_MAX for k, v in values.items()):
+        return dict(values)
+    return {identity_text(k): identity_text(v) for k, v in values.items()}
 
 
 class Alert(BaseModel):
@@ -106,7 +126,8 @@ class Alert(BaseModel):
 
     `identity` holds exactly the fields the fingerprint hashes (never volatile text such as
     state, values, timestamps or reasons), each name and value held to IDENTITY_MAX characters
-    however the alert is built (`identity_within_limit`); `raw` keeps the source's own object
+    however the alert is built, a longer one as its start and a digest of the whole
+    (`identity_within_limit`); `raw` keeps the source's own object
     for the store and is never sent whole to an LLM.
     """
 

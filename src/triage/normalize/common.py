@@ -6,15 +6,18 @@ combining mark without its base drops the base too):
 
     title 200 (one line; "…" marks a cut)    description 4,000 ("…" marks a cut)
     label keys 128, label values 256, at most 64 labels per alert
-    identity names and values 1,024           links 2,048; other fields 1,024
+    identity names and values 1,024 (a longer one: its start, "…" and a digest of the whole)
+    links 2,048; other fields 1,024
 
 Every identity is held to its limit by the model itself (`models.identity_within_limit`),
 whatever built it; every link a reader names goes through `url` or `links`.
 
 Every value that is shown marks its cut with "…" (`line(..., shown=True)`, `word`, `text`,
 `title`, `add_label`): a cut inside a secret keeps only its start, and the redactor knows such
-a piece by the mark. Only identities are cut exactly, unmarked (the fingerprint hashes them);
-where one is shown too, it is cut again as shown text.
+a piece by the mark. An identity value is cleaned whole and never cut bare: one past its limit
+keeps its start, "…" and a sha256 of the whole (`ident`, `models.identity_text`), so values that
+differ only past the cut stay two incidents; where one is shown too, it is cut again as shown
+text.
 
 Titles and label values are one line: C0/C1 control characters and bidi controls (embeddings,
 overrides, isolates U+202A to U+202E, U+2066 to U+2069, marks U+200E/U+200F/U+061C) are removed and all
@@ -35,6 +38,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -46,7 +50,7 @@ from typing import Any
 
 from triage.errors import InvalidAlertError
 from triage.models import IDENTITY_MAX as IDENTITY_MAX  # the model's limit, named here too
-from triage.models import Alert, Priority
+from triage.models import Alert, Priority, identity_text
 from triage.normalize.graphemes import boundary_before
 from triage.redact import Redactor
 
@@ -255,17 +259,25 @@ def showing(text: str | None) -> str | None:
     return None if _UNSEEN.fullmatch(text) else text
 
 
+#: The limit an identity value is cleaned to: none. All of it must reach the digest that holds
+#: a long one to IDENTITY_MAX (`identity_text`); the queue's message size bounds it.
+_UNCUT = sys.maxsize
+
+
 def ident(value: Any, field: str) -> str:
-    """A required value the fingerprint hashes: one line, exact otherwise, at most 1,024."""
-    cleaned = line(whole(value), field, IDENTITY_MAX)
+    """A required value the fingerprint hashes: one line, exact otherwise, at most 1,024
+    (a longer one is its start, "…" and a digest of the whole: `models.identity_text`)."""
+    cleaned = ident_or_none(value, field)
     if not cleaned:
         raise InvalidAlertError(f"{field} is missing or empty: the alert cannot be identified")
     return cleaned
 
 
 def ident_or_none(value: Any, field: str) -> str | None:
-    """An optional identity value, cleaned like `ident`; None when absent or empty."""
-    return line(whole(value), field, IDENTITY_MAX)
+    """An optional identity value, cleaned like `ident`; None when absent or empty. Cleaned
+    whole, never cut first: values that differ only past 1,024 characters stay apart."""
+    cleaned = line(whole(value), field, _UNCUT)
+    return None if cleaned is None else identity_text(cleaned)
 
 
 def whole(value: Any) -> Any:
