@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from factories import T0
 from triage.models import IDENTITY_MAX, Alert, Status, identity_text
 from triage.normalize import common, normalize_body
@@ -127,3 +129,79 @@ def test_a_secret_cut_at_a_long_values_start_is_not_shown() -> None:
     assert secret[:8] in held and secret not in held  # the cut falls inside the secret
     shown = json.dumps(Redactor().value({"identity": {"dedup_key": held}}))
     assert secret[:8] not in shown and "[REDACTED" in shown
+
+
+def test_a_reader_parses_an_identity_from_its_whole_line() -> None:
+    """`ident_line` is the whole value cleaned as one line and never cut or held, for a
+    reader that splits or joins an identity before the model holds it: its end is kept."""
+    given = "Disk full\x00 " + "x " * 700 + "on {host:a}"
+    assert common.ident_line(given, "title") == " ".join(given.replace("\x00", " ").split())
+    assert common.ident_line(given, "title").endswith("on {host:a}")
+    assert common.ident_or_none(given, "title") == identity_text(common.ident_line(given, "t"))
+    assert common.ident_line("  ", "title") is None
+
+
+def _lengthened(name: str, path: tuple[Any, ...], tail: str, inner: bool = False) -> str:
+    """The body of sample `name` with the text at `path` lengthened by 1,100 characters and
+    `tail` (inside the SNS `Message` JSON when `inner`)."""
+    payload = json.loads((PAYLOADS / name).read_text(encoding="utf-8"))
+    target = json.loads(payload["Message"]) if inner else payload
+    node = target
+    for step in path[:-1]:
+        node = node[step]
+    node[path[-1]] = f"{node[path[-1]]}{' q' * 550}{tail}"
+    if inner:
+        payload["Message"] = json.dumps(target)
+    return json.dumps(payload)
+
+
+def _cut_before_held(where: str) -> Any:
+    return pytest.mark.xfail(
+        strict=True,
+        reason=f"{where} cuts this identity value to a shown limit before the model holds it",
+    )
+
+
+#: Identity values of each source, as (sample, path to the text, inside the SNS Message).
+LONG_VALUES = {
+    "alertmanager label": ("alertmanager/group-firing.json", ("alerts", 0, "labels", "job"), False),
+    "grafana label": ("grafana/group-firing.json", ("alerts", 0, "labels", "alertname"), False),
+    "cloudwatch alarm name": ("cloudwatch/raw-alarm.json", ("AlarmName",), False),
+    "eventbridge resources": ("eventbridge/ec2-instance-stopped.json", ("resources", 0), False),
+    "generic dedup_key": ("generic/firing.json", ("dedup_key",), False),
+    "generic title": ("generic/no-dedup-key.json", ("title",), False),
+}
+#: The same, where a reader cuts the value first (the file and line to change).
+CUT_BEFORE_HELD = {
+    "generic source (generic.py `origin`, cut at 256)": (
+        "generic/no-dedup-key.json", ("source",), False
+    ),
+    "cloudwatch contributor (cloudwatch.py `_contributor`, cut at 1,024)": (
+        "cloudwatch/sns-contributor.json", ("AlarmContributorAttributes", "TableName"), True
+    ),
+    "uptimerobot name (checkers.py `normalize_uptimerobot`, cut at 1,024)": (
+        "uptimerobot/snake-down.json", ("monitor_friendly_name",), False
+    ),
+    "sns subject (sns.py `normalize`, Subject cut at 1,024)": (
+        "sns/text-message.json", ("Subject",), False
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("sample", "path", "inner"),
+    [pytest.param(*case, id=name) for name, case in LONG_VALUES.items()]
+    + [
+        pytest.param(*case, id=name, marks=_cut_before_held(name))
+        for name, case in CUT_BEFORE_HELD.items()
+    ],
+)
+def test_each_sources_identity_differs_past_the_limit(
+    sample: str, path: tuple[Any, ...], inner: bool
+) -> None:
+    """For each source, two alerts whose identity value differs only after 1,100 characters
+    are two incidents: no reader cuts an identity value before the model holds it."""
+    one = normalize_body(_lengthened(sample, path, "A", inner)).alerts
+    other = normalize_body(_lengthened(sample, path, "B", inner)).alerts
+    assert one and other
+    assert one[0].fingerprint != other[0].fingerprint

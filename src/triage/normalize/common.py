@@ -276,8 +276,15 @@ def ident(value: Any, field: str) -> str:
 def ident_or_none(value: Any, field: str) -> str | None:
     """An optional identity value, cleaned like `ident`; None when absent or empty. Cleaned
     whole, never cut first: values that differ only past 1,024 characters stay apart."""
-    cleaned = line(whole(value), field, _UNCUT)
+    cleaned = ident_line(value, field)
     return None if cleaned is None else identity_text(cleaned)
+
+
+def ident_line(value: Any, field: str) -> str | None:
+    """An identity value cleaned whole as one line, neither cut nor held; None when absent or
+    empty. For a reader that splits or joins it before it is identity (a title it reads a
+    scope from): the model holds what the reader keeps, so the value's end still counts."""
+    return line(whole(value), field, _UNCUT)
 
 
 def whole(value: Any) -> Any:
