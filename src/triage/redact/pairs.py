@@ -584,7 +584,8 @@ PAIR_RULES: tuple[
         # Not a placeholder (`-[REDACTED…`: a shell default already redacted, below; `{[REDACTED…`:
         # an ODBC value, above; `\\\"[REDACTED…`: one found a level down, its quotes escaped
         # twice), nor the empty default of `${DB_PASSWORD:-}`.
-        r"""(?!\\{0,16}+(?:""\"|'''|["']|\{)?-?(?:\\{0,16}+["'])?\[REDACTED|-\})"""
+        # A string's prefix before it is the first pass's too (`b'[REDACTED…`).
+        r"""(?!(?:[bru]{1,2}(?=\\?["']))?\\{0,16}+(?:""\"|'''|["']|\{)?-?(?:\\{0,16}+["'])?\[REDACTED|-\})"""
         # Nor a list that is one placeholder already (`[[REDACTED:…]]`, `['[REDACTED:…]']`).
         r"""(?!\[(?P<pq>\\?["']?)\[REDACTED:[\w-]{1,32}+\](?P=pq)\])"""
         # Nor a shell's default that is a reference (`${DB_PASSWORD:-$(cat f)}`, read from

@@ -172,7 +172,8 @@ HEADER_RULES: tuple[_Rule, ...] = (
         # A value quoted after the scheme word (`Bearer "p\\"w…"`) goes to its closing quote,
         # its escapes read as the value's (`_quoted_char`), the quotes kept.
         r"[ \t]{1,3}(?P<sq>\\?[\"'](?!\[REDACTED))?)?))"
-        r"(?!\[REDACTED)"
+        # Not a placeholder, nor one quoted after the scheme (`Bearer "[REDACTED:…]"`).
+        r"(?!(?:\\?[\"'])?\[REDACTED)"
         rf"{_NO_JSON_LITERAL}"
         rf"(?(sq){_quoted_char('sq')}{{1,4096}}+(?=(?P=sq))|"
         # Unquoted, to the line's end: a Digest header's quotes are its own; but not past a
