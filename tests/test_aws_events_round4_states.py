@@ -424,3 +424,77 @@ def test_a_hostile_state_in_the_title_is_cut_and_kept_on_one_line() -> None:
     event = _build("FAILED\n# injected heading " + "x" * 500)
     title = _one(event).title
     assert "\n" not in title and len(title) < 200
+
+
+# --- CloudFormation --------------------------------------------------------------------------
+
+STACK = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/orders/5b6f2b10-a1b2-11ee-8c90"
+
+
+def _stack(status: str) -> dict[str, Any]:
+    return _event(
+        "aws.cloudformation", "CloudFormation Stack Status Change",
+        {"stack-id": STACK, "status-details": {"status": status, "status-reason": ""},
+         "client-request-token": f"Console-UpdateStack-{status}"},
+        STACK,
+    )  # fmt: skip
+
+
+def _stack_resource(status: str, logical: str = "OrdersQueue") -> dict[str, Any]:
+    return _event(
+        "aws.cloudformation", "CloudFormation Resource Status Change",
+        {"stack-id": STACK, "logical-resource-id": logical, "physical-resource-id": "",
+         "resource-type": "AWS::SQS::Queue",
+         "status-details": {"status": status, "status-reason": "Resource handler returned"}},
+        STACK,
+    )  # fmt: skip
+
+
+def _drift(drift: str) -> dict[str, Any]:
+    return _event(
+        "aws.cloudformation", "CloudFormation Drift Detection Status Change",
+        {"stack-id": STACK, "drift-detection-id": f"d-{drift}",
+         "status-details": {"stack-drift-status": drift,
+                            "detection-status": "DETECTION_COMPLETE"}},
+        STACK,
+    )  # fmt: skip
+
+
+#: A CloudFormation event → whether it fires (True), resolves (False) or changes nothing (None).
+STACK_EVENTS = {
+    "stack UPDATE_COMPLETE": (_stack("UPDATE_COMPLETE"), Status.RESOLVED),
+    "stack CREATE_COMPLETE": (_stack("CREATE_COMPLETE"), Status.RESOLVED),
+    "stack UPDATE_IN_PROGRESS": (_stack("UPDATE_IN_PROGRESS"), None),
+    "stack cleanup in progress": (_stack("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"), None),
+    "stack DELETE_COMPLETE": (_stack("DELETE_COMPLETE"), None),
+    "stack UPDATE_ROLLBACK_COMPLETE": (_stack("UPDATE_ROLLBACK_COMPLETE"), Status.FIRING),
+    "stack ROLLBACK_COMPLETE": (_stack("ROLLBACK_COMPLETE"), Status.FIRING),
+    "stack UPDATE_ROLLBACK_FAILED": (_stack("UPDATE_ROLLBACK_FAILED"), Status.FIRING),
+    "stack DELETE_FAILED": (_stack("DELETE_FAILED"), Status.FIRING),
+    "resource CREATE_COMPLETE": (_stack_resource("CREATE_COMPLETE"), None),
+    "resource UPDATE_IN_PROGRESS": (_stack_resource("UPDATE_IN_PROGRESS"), None),
+    "resource CREATE_FAILED": (_stack_resource("CREATE_FAILED"), Status.FIRING),
+    "drift DRIFTED": (_drift("DRIFTED"), Status.FIRING),
+    "drift IN_SYNC": (_drift("IN_SYNC"), Status.RESOLVED),
+}
+
+
+def test_cloudformation_completes_resolve_or_change_nothing_and_failures_fire() -> None:
+    """A stack or resource that completed opens no ticket; a failed or rolled-back one
+    fires; a drifted stack fires and one in sync resolves."""
+
+    def reading(name: str) -> tuple[Status | None, Status | None]:
+        event, expected = STACK_EVENTS[name]
+        return _status(event), expected
+
+    assert_each(list(STACK_EVENTS), reading, name="event")
+
+
+async def test_a_failed_stack_update_is_one_incident_closed_by_its_next_update() -> None:
+    """A resource's failure and its stack's rollback are one incident of the stack, closed
+    by the stack's next update that completes."""
+    events = [
+        _stack_resource("UPDATE_FAILED"), _stack("UPDATE_ROLLBACK_COMPLETE"),
+        _stack_resource("UPDATE_COMPLETE", "OtherQueue"), _stack("UPDATE_COMPLETE"),
+    ]  # fmt: skip
+    assert await _actions(events) == [["open"], ["count"], [], ["close"]]

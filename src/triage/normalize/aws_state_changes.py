@@ -62,6 +62,10 @@ Where each shape comes from (AWS's documentation):
   Statement Status Change: the cluster in `resources`, `statementName`, `statementId`, `state`
   FINISHED, FAILED, ABORTED). Redshift's cluster events (REDSHIFT-EVENT-…) reach EventBridge
   from no rule: only through an event subscription's SNS topic (`aws_rds`).
+- CloudFormation: AWSCloudFormation/latest/UserGuide/events-detail-reference.html (Stack and
+  Resource Status Change: `stack-id`, `logical-resource-id`, `status-details.status`, a
+  stack status code; Drift Detection Status Change: `status-details.stack-drift-status`
+  DRIFTED, IN_SYNC, UNKNOWN, NOT_CHECKED).
 - EC2: AWSEC2/latest/UserGuide/monitoring-instance-state-changes.html (`instance-id`, `state`
   pending, running, stopping, stopped, shutting-down, terminated); ebs/latest/userguide/
   ebs-cloud-watch-events.html (EBS Snapshot Notification, EBS Multi-Volume Snapshots
@@ -201,6 +205,32 @@ def _ebs_result() -> StateChange:
         by=("event",),
         also=("source",),
     )
+
+
+def _status_detail(key: str) -> Callable[[dict[str, Any]], Any]:
+    """A CloudFormation event's state: `key` of its `status-details` object."""
+
+    def state(detail: dict[str, Any]) -> Any:
+        return common.obj_or_empty(detail.get("status-details")).get(key)
+
+    return state
+
+
+#: A stack's states (CloudFormation's stack status codes): a failure, or an operation rolled
+#: back (its failure's end), fires; a create, update or import that completed resolves.
+_STACK_FAILED = _states(
+    "CREATE_FAILED", "ROLLBACK_FAILED", "ROLLBACK_COMPLETE", "DELETE_FAILED", "UPDATE_FAILED",
+    "UPDATE_ROLLBACK_FAILED", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_ROLLBACK_FAILED",
+    "IMPORT_ROLLBACK_COMPLETE",
+)  # fmt: skip
+_STACK_DONE = _states("CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE")
+_STACK_UNDER_WAY = _states(
+    "CREATE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS", "DELETE_IN_PROGRESS", "DELETE_COMPLETE",
+    "UPDATE_IN_PROGRESS", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_ROLLBACK_IN_PROGRESS",
+    "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", "REVIEW_IN_PROGRESS", "IMPORT_IN_PROGRESS",
+    "IMPORT_ROLLBACK_IN_PROGRESS",
+)  # fmt: skip
+_STACK = "CloudFormation Stack Status Change"
 
 
 #: (source, detail-type) → how its events are read.
@@ -423,6 +453,31 @@ READINGS: dict[tuple[str, str], StateChange] = {
         resolves=_states("FINISHED"),
         quiet=_states("ABORTED"),
         also=("statementName",),
+    ),
+    # A stack (its id, which a stack of the same name made again does not share).
+    ("aws.cloudformation", _STACK): StateChange(
+        derive=_status_detail("status"),
+        fires=_STACK_FAILED,
+        resolves=_STACK_DONE,
+        quiet=_STACK_UNDER_WAY,
+        by=("stack-id",),
+    ),
+    # A resource's failure is its stack's (the stack's own failure or rollback follows):
+    # the stack's incident; a resource that completed says nothing of the stack.
+    ("aws.cloudformation", "CloudFormation Resource Status Change"): StateChange(
+        derive=_status_detail("status"),
+        fires=_states("CREATE_FAILED", "UPDATE_FAILED", "DELETE_FAILED", "IMPORT_FAILED"),
+        quiet=_STACK_DONE | _STACK_UNDER_WAY | _states("DELETE_SKIPPED", "IMPORT_COMPLETE"),
+        by=("stack-id",),
+        family=_STACK,
+    ),
+    # A stack drifted from its template fires; back in sync resolves.
+    ("aws.cloudformation", "CloudFormation Drift Detection Status Change"): StateChange(
+        derive=_status_detail("stack-drift-status"),
+        fires=_states("DRIFTED"),
+        resolves=_states("IN_SYNC"),
+        quiet=_states("UNKNOWN", "NOT_CHECKED"),
+        by=("stack-id",),
     ),
     # A snapshot's id is new every time: what it snapshots (a volume, an instance's volumes)
     # and how (createSnapshot, copySnapshot …) are the incident, when the event names them.
