@@ -10,21 +10,26 @@ import asyncio
 import email.utils
 import json
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable, MutableMapping
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from pydantic import SecretStr
 
 from case_chunks import dealt
+from daemon_harness import Queues, settings_for
 from factories import T0, view
 from github_stub import GitHubServer
 from hostile_server import answer, hostile
 from memory_store import MemoryStore
 from recording_pipeline import POLICY, Sink, Summariser
+from test_readme_claims import check_lines
 from triage.errors import (
     SinkThrottledError,
     StoreBusyError,
@@ -453,3 +458,58 @@ async def test_a_create_answered_2xx_with_a_failure_in_its_body_is_retried() -> 
     retried under the same Idempotency-Key, not recorded as a ticket that does not exist."""
     got = [await _outcome_of_create(body) for body in FAILED_2XX]
     assert got == ["retried (SinkUnavailableError)"] * len(FAILED_2XX)
+
+
+# --- A DLQ that loses what it is given ----------------------------------------------------------
+
+
+def _queue_with_dlq(moto_url: str, queue: dict[str, str], dlq: dict[str, str]) -> Queues:
+    """A queue with `queue`'s attributes whose redrive policy names a DLQ with `dlq`'s."""
+    sqs = boto3.client("sqs", endpoint_url=moto_url, region_name="us-east-1")
+    name = f"alerts-{uuid.uuid4().hex[:12]}"
+    dlq_url = sqs.create_queue(QueueName=f"{name}-dlq", Attributes=dlq)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])
+    policy = {"deadLetterTargetArn": arn["Attributes"]["QueueArn"], "maxReceiveCount": "5"}
+    attributes = {**queue, "RedrivePolicy": json.dumps(policy)}
+    url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+    return Queues(moto_url, url, dlq_url)
+
+
+#: Why a DLQ that deletes letters early is `ok`.
+DLQ_RETENTION_UNREAD = (
+    "ops/check.py's queue line reads the redrive policy's maxReceiveCount but not the DLQ's "
+    "MessageRetentionPeriod: a DLQ that deletes letters before the queue would have is `ok`"
+)
+
+
+@pytest.mark.parametrize(
+    ("queue_keeps_s", "dlq_keeps_s", "verdict"),
+    [
+        pytest.param("345600", "1209600", "ok", id="dlq-keeps-longer"),
+        pytest.param(
+            "1209600",
+            "86400",
+            "warn",
+            id="dlq-keeps-a-day",
+            marks=pytest.mark.xfail(
+                strict=True, raises=AssertionError, reason=DLQ_RETENTION_UNREAD
+            ),
+        ),
+    ],
+)
+def test_check_warns_of_a_dlq_that_keeps_letters_for_less_time_than_the_queue(
+    queue_keeps_s: str, dlq_keeps_s: str, verdict: str, moto_url: str, tmp_path: Path
+) -> None:
+    """A standard queue's letter keeps its first enqueue time in the DLQ (AWS: "always set
+    the retention period of a dead-letter queue to be longer than the retention period of the
+    original queue"): a DLQ keeping letters a day, behind a queue keeping them fourteen,
+    deletes a letter that waited a day on the queue as soon as it arrives. `triage check`'s
+    queue line says so (warn, naming the retention); a DLQ that keeps them longer is ok."""
+    queues = _queue_with_dlq(
+        moto_url,
+        {"MessageRetentionPeriod": queue_keeps_s},
+        {"MessageRetentionPeriod": dlq_keeps_s},
+    )
+    (line,) = check_lines(settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db"), "queue")
+    assert line.split()[0] == verdict, line
+    assert verdict == "ok" or "retention" in line.lower(), line
