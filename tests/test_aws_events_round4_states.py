@@ -293,7 +293,12 @@ SUCCESSES = {
     "unread: status SUCCEEDED": _unread("Widget Job State Change", status="SUCCEEDED"),
     "unread: state Completed": _unread("Widget Job State Change", state="Completed"),
     "unread: result success": _unread("Widget Sync Action", result="success"),
+    "unread: success, empty error fields": _unread(
+        "Widget Job State Change", status="SUCCEEDED", errorMessage="", failureCount=0
+    ),
     "unread: a *Status key says Complete": _unread("Widget Change", WidgetJobStatus="Complete"),
+    "unread: status UPDATE_COMPLETE": _unread("Widget Status Change", status="UPDATE_COMPLETE"),
+    "unread: scan-status SCAN-COMPLETED": _unread("Widget Scan", **{"scan-status": "SCAN-COMPLETED"}),
 }  # fmt: skip
 
 
@@ -338,6 +343,16 @@ FAILURES = {
         "Widget Check Results Available", state="SUCCEEDED", numRulesFailed=2
     ),
     "unread: no state": _unread("Widget Spot Interruption Warning", widget="w-1"),
+    "unread: UPDATE_ROLLBACK_COMPLETE": _unread(
+        "Widget Status Change", status="UPDATE_ROLLBACK_COMPLETE"
+    ),
+    "unread: SUCCEEDED with an error message": _unread(
+        "Widget Job State Change", status="SUCCEEDED", errorMessage="2 of 9 files skipped"
+    ),
+    "unread: COMPLETED_WITH_ERRORS": _unread("Widget Job", status="COMPLETED_WITH_ERRORS"),
+    "unread: DEPLOYMENT_CANCELLED_COMPLETE": _unread(
+        "Widget Job", state="DEPLOYMENT_CANCELLED_COMPLETE"
+    ),
 }  # fmt: skip
 
 

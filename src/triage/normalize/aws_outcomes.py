@@ -67,11 +67,15 @@ def _all_exited_0(containers: Any) -> bool:
     return bool(given) and all(code == 0 and not isinstance(code, bool) for code in given)
 
 
-#: Words in which an event says what it did succeeded, and words in which it says a failure.
+#: Words in which an event says what it did succeeded, and words in which it says a failure
+#: or that what completed was undone (a rollback's or a cancellation's completion).
 _SUCCESS = frozenset({"succeeded", "success", "successful", "completed", "complete", "finished"})
 _FAILURE = frozenset(
-    {"failed", "failure", "unsuccessful", "fault", "error", "errored", "timed_out", "timeout"}
-)
+    {
+        "failed", "failure", "unsuccessful", "fault", "error", "errors", "errored", "timed",
+        "timeout", "aborted", "rollback", "cancelled", "canceled",
+    }
+)  # fmt: skip
 #: A state key's name that holds an earlier state, not the event's own.
 _EARLIER = ("prev", "old", "from", "last")
 
@@ -80,19 +84,27 @@ def stated_success(kind: str, detail: dict[str, Any]) -> str | None:
     """For an event no `aws_state_changes` reading knows: the success it states, in its
     detail-type's last word (`… Succeeded`) or in a top-level state key's value (`status`,
     `state`, `result`, `…Status`, `…-state`), as triage's own lower-case word (never the
-    event's text). None when it states none, or when anything in it says a failure (a word
-    of its detail-type, another state key, a count of failures above 0): such an event fires,
-    as any event triage does not read, so a success never opens a ticket and a failure is
-    never passed over."""
+    event's text). None when it states none, or when anything in it says a failure or an
+    undoing (a word of its detail-type or of a state, UPDATE_ROLLBACK_COMPLETE; a failure
+    count above 0; an error message): such an event fires, as any event triage does not
+    read, so a success never opens a ticket and a failure is never passed over."""
     words = [word.lower() for word in kind.split()]
     states = [
-        value.strip().lower()
+        _parts(value)
         for key, value in detail.items()
         if isinstance(value, str) and _is_state_key(key)
     ]
-    if _FAILURE.intersection(words + states) or _counts_failures(detail):
+    said = words + [part for parts in states for part in parts]
+    if _FAILURE.intersection(said) or _reports_failures(detail):
         return None
-    return next((word for word in [*words[-1:], *states] if word in _SUCCESS), None)
+    # A state's last part says how it ended: UPDATE_COMPLETE did, COMPLETE_CLEANUP… is under way.
+    ended = [*words[-1:], *(parts[-1] for parts in states if parts)]
+    return next((word for word in ended if word in _SUCCESS), None)
+
+
+def _parts(state: str) -> list[str]:
+    """A state's words, lower case: `UPDATE_COMPLETE`, `scan-completed`, `Succeeded`."""
+    return [part for part in re.split(r"[\s_\-]+", state.strip().lower()) if part]
 
 
 def _is_state_key(key: str) -> bool:
@@ -104,10 +116,21 @@ def _is_state_key(key: str) -> bool:
     return name == "result" or name.endswith(("status", "state"))
 
 
-def _counts_failures(detail: dict[str, Any]) -> bool:
-    """Whether a top-level count of failures is above 0 (`numRulesFailed: 2`)."""
+def _reports_failures(detail: dict[str, Any]) -> bool:
+    """Whether a top-level failure or error field says something: a count above 0
+    (`numRulesFailed: 2`) or a text (`errorMessage: "2 of 9 files skipped"`)."""
     return any(
-        "fail" in key.lower() and (common.count(value) or 0) > 0
+        _says_something(value)
         for key, value in detail.items()
-        if isinstance(value, int | float | str)
+        if "fail" in key.lower() or "error" in key.lower()
     )
+
+
+def _says_something(value: Any) -> bool:
+    """A count above 0, or a text that is no count and not blank."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return False
+    number = common.count(value)
+    if number is not None:
+        return number > 0
+    return isinstance(value, str) and bool(value.strip())
