@@ -36,6 +36,8 @@ class Accepted:
     messages: int = 1
     #: Query-string fields the alert left unread (a body is never merged with them).
     query_ignored: int = 0
+    #: The names of fields dropped as credentials (ingest/credentials.py), redacted, as shown.
+    dropped_fields: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +68,8 @@ class Answers:
         fields: dict[str, Any] = {}
         if accepted.query_ignored:
             fields["query_ignored"] = accepted.query_ignored
+        if accepted.dropped_fields:
+            fields["dropped_fields"] = list(accepted.dropped_fields)
         log.info(
             "ingest.accepted",
             source=handling.source,
@@ -87,6 +91,8 @@ class Answers:
             answer["messages"] = accepted.messages
         if accepted.skipped:
             answer["skipped"] = list(accepted.skipped)
+        if accepted.dropped_fields:
+            answer["dropped_fields"] = list(accepted.dropped_fields)
         return web.json_response(
             answer, status=status, headers={"X-Request-Id": handling.request_id}
         )

@@ -7,8 +7,8 @@ urlencoded or multipart body, or a blank request's query string) and writes the 
 normaliser is to read: the field's JSON object, with every other field beside its keys, as a
 form's fields are written (ingest/validate.py, `fields_json`), except
 
-- a field whose name says it is a credential (`token`, `api_key`, …: `secret_named`), which
-  is dropped, its value never queued;
+- a field the redactor blanks by its name (`token`, `api_key`, a `pass` holding a secret's
+  shape, …: ingest/credentials.py, `sift`), which is dropped, its value never queued;
 - a field the JSON already has, where the JSON's value stands.
 
 Only the fields of `CARRIER_FIELDS` are looked in, and only a value that parses as JSON is
@@ -20,14 +20,13 @@ finding says why (`Carried.problem`), for the answer when the form is no alert b
 from __future__ import annotations
 
 import json
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from triage.decode import load_json
 from triage.errors import DecodeError
-from triage.redact import secret_named
+from triage.ingest.credentials import sift
 
 #: Fields tools post their JSON in: `payload` (Librato, AppOptics, Papertrail, Slack,
 #: Mattermost, GitHub and Travis CI form webhooks), `data` (Uptime Kuma's form-data).
@@ -50,26 +49,14 @@ class Carried:
     problem: str | None = None
 
 
-def credential_field(name: str) -> bool:
-    """Whether a form's or query string's field `name` says it holds a credential (`token`,
-    `api_key`, `password`, …: `secret_named`), read as a server reading the name loosely would:
-    without whitespace, NULs and invisible characters around or in it, a PHP-style `[]` after
-    it, or case. Such a field is never queued."""
-    cleaned = "".join(
-        ch for ch in name if not ch.isspace() and unicodedata.category(ch) not in _UNSEEN
-    ).casefold()
-    cleaned = cleaned.removesuffix("[]")
-    return cleaned == "token" or secret_named(cleaned)
-
-
-#: Characters a name may hide in that show nothing: controls (NUL), format characters (a soft
-#: hyphen, zero-width ones) and unassigned or private ones.
-_UNSEEN = frozenset({"Cc", "Cf", "Cn", "Co", "Cs"})
-
-
 def carried_json(pairs: Sequence[tuple[str, str]]) -> Carried | None:
     """The JSON a form's fields carry in one field of `CARRIER_FIELDS` (any case), or None when
-    none of them holds JSON."""
+    none of them holds JSON; the fields the redactor blanks by name are dropped first (`sift`)."""
+    return carried_among(sift(pairs).kept)
+
+
+def carried_among(pairs: Sequence[tuple[str, str]]) -> Carried | None:
+    """`carried_json` of fields already sifted (`credentials.sift`): none of them dropped."""
     found = [
         (i, parsed)
         for i, (name, value) in enumerate(pairs)
@@ -79,11 +66,7 @@ def carried_json(pairs: Sequence[tuple[str, str]]) -> Carried | None:
         return None
     (index, parsed), *more = found
     field, value = pairs[index]
-    others = [
-        (name, text)
-        for i, (name, text) in enumerate(pairs)
-        if i != index and not credential_field(name)
-    ]
+    others = [(name, text) for i, (name, text) in enumerate(pairs) if i != index]
     alone = not others
     if more:
         named = ", ".join(pairs[i][0] for i, _ in found[:2])

@@ -34,7 +34,8 @@ One request, in order (each step's refusal in brackets):
 5. The normaliser reads it as the path's source (422 with its one-line reason; ingest/validate.py):
    a form, or the query's fields when the body is blank, as the JSON of its fields (the JSON
    one field carries, `payload` or `data`, when those fields are no alert: the other fields
-   beside it, a credential field dropped; ingest/carried.py); a multipart
+   beside it; ingest/carried.py), every field the redactor blanks by its name dropped (a
+   credential's name, or a name and a secret's shape: ingest/credentials.py); a multipart
    body that is not one (400) or holds a file (415); on the generic and threshold paths, a batch
    of alerts as one message each, at most 100 (413, ingest/several.py). A body is never merged
    with its query's fields: the `ingest.accepted` line counts those left unread.
@@ -45,7 +46,8 @@ One request, in order (each step's refusal in brackets):
 
 Each request gets an id, returned in the answer and the `X-Request-Id` header, and one log line
 (`ingest.accepted` / `ingest.refused`; at most 20 refusals a second are logged, the rest summed
-up: ingest/lines.py) with the source, status, id and size: never the body or a credential
+up: ingest/lines.py) with the source, status, id and size, and the names of the fields
+dropped (`dropped_fields`, also in the answer): never the body or a credential
 (ingest/answers.py); a request whose sender went away before it was whole or answered has its
 connection's `ingest.aborted` line too (instead, for a body cut short: ingest/aborts.py). Every
 step refuses by raising `Refused` (ingest/refused.py). A request that meets a bug is answered
@@ -75,6 +77,7 @@ from triage.health import Health
 from triage.ingest.aborts import SENDER, SOURCE
 from triage.ingest.answers import Accepted, Answers, Handling
 from triage.ingest.auth import TokenStore, TokensUnavailable
+from triage.ingest.credentials import shown_names
 from triage.ingest.limits import Limits
 from triage.ingest.lines import RefusalLines
 from triage.ingest.messages import messages_for
@@ -503,7 +506,10 @@ class Gateway:
             )
         finally:
             self.bodies.release(source, len(body.data))
-        return replace(accepted, query_ignored=unread_query_fields(query, body))
+        dropped = shown_names([*query.dropped, *accepted.dropped_fields], self._redactor.text)
+        return replace(
+            accepted, query_ignored=unread_query_fields(query, body), dropped_fields=dropped
+        )
 
     async def _check_head(self, request: web.Request, source: str) -> tuple[auth.Tokens, Query]:
         """Step 1: what the head alone decides. The tokens held now, and the query read."""
@@ -654,7 +660,14 @@ class Gateway:
         # In order, each once SQS holds the one before: a part that fails is answered 503 and
         # the sender sends the batch again; the parts already queued are then repeats, counted.
         ids = [await self._send(message) for message in messages]
-        return Accepted(ids[0], len(body.data), checked.alerts, checked.skipped, messages=len(ids))
+        return Accepted(
+            ids[0],
+            len(body.data),
+            checked.alerts,
+            checked.skipped,
+            messages=len(ids),
+            dropped_fields=checked.dropped,
+        )
 
     async def _send(self, message: Outgoing) -> str:
         """The SQS message id once SQS holds `message`; Refused (503 or 422) when it does not."""

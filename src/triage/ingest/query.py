@@ -6,13 +6,18 @@ when the request's body is blank (`ingest/validate.py`), and never on Sentry's p
 Alertmanager's API path; a body is never merged with them (ingest/shape.py counts those left
 unread for the `ingest.accepted` line).
 
-A `token` parameter (any case, however spelt around: `ingest.carried.credential_field`), or any
-other whose name says it holds a credential (`api_key`, `password`, …), is never a field: a
-sender that cannot set a header may have put the source's token there. It is dropped, so it is
-never queued, answered or logged, and it is no credential either: a URL's query is written to every proxy's access log (a load balancer's
-included), a browser's history and `Referer` headers, where a header is not. A sender that can
-set only a URL presents the token as the URL's user info (`https://triage:<token>@host/…`),
-which HTTP clients send as an `Authorization: Basic` header.
+A `token` parameter (any case, however spelt around: `ingest.credentials.credential_field`), or
+any other whose name says it holds a credential (`api_key`, `password`, …), is never a field: a
+sender that cannot set a header may have put the source's token there. It is dropped: its value
+is never queued, answered or logged (its name is: `Query.dropped`). Nor is it a credential: a
+URL's query is written to every proxy's access log (a load balancer's included), a browser's
+history and `Referer` headers, where a header is not. A sender that can set only a URL presents
+the token as the URL's user info (`https://triage:<token>@host/…`), which HTTP clients send as
+an `Authorization: Basic` header.
+
+The query is read before the request is authenticated, so only names are asked here; a field
+whose value's shape under its name says secret (`pass=<random>`) is dropped once it is
+(ingest/credentials.py, `sift`, as for any form).
 
 Parameters are read as an HTML form's are (`+` is a space; percent-escapes are UTF-8, checked
 once the request is authenticated); more than `MAX_PARAMETERS` is refused.
@@ -20,10 +25,10 @@ once the request is authenticated); more than `MAX_PARAMETERS` is refused.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
-from triage.ingest.carried import credential_field
+from triage.ingest.credentials import credential_field
 
 #: Parameters one query string may hold: a webhook sends ten or so.
 MAX_PARAMETERS = 1_000
@@ -37,10 +42,12 @@ class BadQuery(Exception):
 class Query:
     """A query string, parsed: every parameter but a credential, in order (names and values
     as text; a percent-escape that is no UTF-8 stays a surrogate escape), and whether one (a
-    `token`, say) was given."""
+    `token`, say) was given. `dropped` names those, in order, for the answer; two queries
+    are equal when they hold the same fields."""
 
     fields: tuple[tuple[str, str], ...] = ()
     token_given: bool = False
+    dropped: tuple[str, ...] = field(default=(), compare=False)
 
 
 def read_query(raw: str) -> Query:
@@ -57,4 +64,5 @@ def read_query(raw: str) -> Query:
     except ValueError:
         raise BadQuery(f"the query string has more than {MAX_PARAMETERS:,} parameters") from None
     fields = tuple((name, value) for name, value in pairs if not credential_field(name))
-    return Query(fields, token_given=len(fields) < len(pairs))
+    dropped = tuple(dict.fromkeys(name for name, _ in pairs if credential_field(name)))
+    return Query(fields, token_given=bool(dropped), dropped=dropped)

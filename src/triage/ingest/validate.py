@@ -35,11 +35,12 @@ import functools
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import parse_qsl
 
 from triage.errors import TriageError
-from triage.ingest.carried import Carried, carried_json, credential_field
+from triage.ingest.carried import Carried, carried_among
+from triage.ingest.credentials import sift
 from triage.ingest.multipart import FormError, UnreadPart
 from triage.ingest.multipart import fields as multipart_fields
 from triage.ingest.several import BadBatch, TooManyAlerts, alert_texts
@@ -183,6 +184,8 @@ class Checked:
     format: str
     #: A batch's alerts, each to be queued as its own message (empty: `text` is the message).
     parts: tuple[str, ...] = ()
+    #: The names of a form's or query's fields dropped, never queued (ingest/credentials.py).
+    dropped: tuple[str, ...] = ()
 
 
 def check(
@@ -210,8 +213,10 @@ def check(
         return _read(source, text, reading.codec, len(body), sentry_resource, redact, formats)
 
     if reading.carried is None:
-        return read(reading.text)
-    return _read_form(reading.text, reading.carried, read)
+        checked = read(reading.text)
+    else:
+        checked = _read_form(reading.text, reading.carried, read)
+    return replace(checked, dropped=reading.dropped) if reading.dropped else checked
 
 
 def _read(
@@ -331,12 +336,14 @@ async def check_off_loop(
 
 @dataclass(frozen=True, slots=True)
 class _Reading:
-    """The text the normaliser reads, the codec it came in ("form": made of fields), and the
-    JSON one of a form's fields carries (ingest/carried.py), to read when the fields are not."""
+    """The text the normaliser reads, the codec it came in ("form": made of fields), the
+    JSON one of a form's fields carries (ingest/carried.py), to read when the fields are not,
+    and the names of the fields dropped from both (ingest/credentials.py)."""
 
     text: str
     codec: str
     carried: Carried | None = None
+    dropped: tuple[str, ...] = ()
 
 
 def _reading(
@@ -358,11 +365,12 @@ def _reading(
 
 
 def _fields_reading(pairs: Sequence[tuple[str, str]]) -> _Reading:
-    text = fields_json(pairs)
-    carried = carried_json(pairs)
+    sifted = sift(pairs)
+    text = _fields_object(sifted.kept)
+    carried = carried_among(sifted.kept)
     if carried is not None and carried.text == text:
         carried = None  # the form is its one `payload` field's JSON, as `fields_json` read it
-    return _Reading(text, "form", carried)
+    return _Reading(text, "form", carried, sifted.dropped)
 
 
 def reads_query(body: bytes) -> bool:
@@ -460,13 +468,17 @@ def query_pairs(query: Sequence[tuple[str, str]]) -> Sequence[tuple[str, str]]:
 
 
 def fields_json(pairs: Iterable[tuple[str, str]]) -> str:
-    """Form fields as one JSON object of text values, in the order sent, without a field whose
-    name says it holds a credential; a name sent more than once keeps every value, as an array. A form whose one field is `PAYLOAD_FIELD` holding a
-    JSON object or array is that JSON's text: the webhook it wraps."""
+    """Form fields as one JSON object of text values, in the order sent, without a field the
+    redactor blanks by its name (`token=…`, `api_key=…`, `pass=<random>`: `credentials.sift`);
+    a name sent more than once keeps every value, as an array. A form whose one field is
+    `PAYLOAD_FIELD` holding a JSON object or array is that JSON's text: the webhook it wraps."""
+    return _fields_object(sift(list(pairs)).kept)
+
+
+def _fields_object(pairs: Iterable[tuple[str, str]]) -> str:
+    """`fields_json` of fields already sifted."""
     fields: dict[str, str | list[str]] = {}
     for name, value in pairs:
-        if credential_field(name):  # `token=…`, `api_key=…`: never queued
-            continue
         given = fields.get(name)
         if given is None:
             fields[name] = value

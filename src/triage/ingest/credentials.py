@@ -1,0 +1,123 @@
+"""Which of a form's or a query string's fields the gateway drops rather than queues: every one
+whose value the redactor (`triage.redact`) blanks because of the name it stands under, so that
+neither the queue nor its dead-letter queue holds a secret that every sink would hide.
+
+A field is dropped, its value never queued, answered or logged, when
+
+- its name says it holds a credential (`credential_field`: `token`, `api_key`, `password`,
+  `accessKeySecret`, …), whatever its value;
+- its name and its value together say so (`named_value_secret`: `pass`, `jwt`, `bearer`,
+  `session`, `ssh_key`, `kubeconfig`, `community` holding a secret's shape); the values the
+  redactor keeps under those names stay (`pass=142`, `session=morning`, `community=public`);
+- the fields are a name/value object naming a secret (`name=DB_PASSWORD&value=…`,
+  `key=api_key&value=…`): its value;
+- one name sent twice is a [name, value] pair naming a secret (`h=Authorization&h=Bearer …`):
+  its second value.
+
+A name is read as a server reading it loosely would (`_spellings`): as sent, and without
+whitespace, invisible characters and a PHP-style `[]`, in its case and case-folded.
+
+Before a request is authenticated only names are asked (`credential_field`, ingest/query.py):
+a value's shape costs more to read, and a sender without a credential must not buy that work.
+`sift` asks everything once the request is. The names dropped are shown in the answer and the
+`ingest.accepted` line (`shown_names`), redacted, since a name is the sender's text too.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from triage.normalize.common import cut
+from triage.redact import secret_named
+from triage.redact.named_values import named_value_secret
+
+# The redactor's own reading of a name/value object (`Redactor.value` asks the same).
+from triage.redact.names import _VALUE_KEYS, _kept_value, _named_secret
+
+#: Characters a name may hide in that show nothing: controls (NUL), format characters (a soft
+#: hyphen, zero-width ones) and unassigned or private ones.
+_UNSEEN = frozenset({"Cc", "Cf", "Cn", "Co", "Cs"})
+#: Dropped names an answer shows, and the characters of each: enough to see why a field went.
+SHOWN_NAMES_MAX = 20
+SHOWN_NAME_CHARS = 64
+
+Field = tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Sifted:
+    """A form's fields without the dropped ones (`kept`, in order), and the names of those
+    dropped (`dropped`, in order, a name once)."""
+
+    kept: tuple[Field, ...]
+    dropped: tuple[str, ...]
+
+
+def credential_field(name: str) -> bool:
+    """Whether a field's `name`, in any of its spellings (`_spellings`), says it holds a
+    credential (`secret_named`): dropped whatever its value."""
+    return any(secret_named(spelling) for spelling in _spellings(name))
+
+
+def secret_field(name: str, value: str) -> bool:
+    """Whether the field `name`=`value` is dropped on its own: its name says credential, or
+    its name and value together say secret (`named_value_secret`)."""
+    spellings = _spellings(name)
+    return any(secret_named(s) or named_value_secret(s, value) for s in spellings)
+
+
+def sift(fields: Sequence[Field]) -> Sifted:
+    """`fields` without every one the redactor would blank by its name (the module's list)."""
+    dropped = {i for i, (name, value) in enumerate(fields) if secret_field(name, value)}
+    dropped |= _blanked_together(fields, dropped)
+    kept = tuple(field for i, field in enumerate(fields) if i not in dropped)
+    names = dict.fromkeys(fields[i][0] for i in sorted(dropped))
+    return Sifted(kept, tuple(names))
+
+
+def shown_names(names: Iterable[str], redact: Callable[[str], str]) -> tuple[str, ...]:
+    """Dropped fields' names as an answer shows them: each once, redacted, cut to
+    SHOWN_NAME_CHARS characters, at most SHOWN_NAMES_MAX of them."""
+    unique = list(dict.fromkeys(names))[:SHOWN_NAMES_MAX]
+    return tuple(cut(redact(name), SHOWN_NAME_CHARS, ellipsis=True) for name in unique)
+
+
+def _spellings(name: str) -> set[str]:
+    """`name` as sent, and as a server reading it loosely reads it: without whitespace and
+    invisible characters (`_UNSEEN`) and a PHP-style `[]` after it, in its case (a camel-case
+    `accessKeySecret` says secret only so) and case-folded."""
+    cleaned = "".join(
+        ch for ch in name if not ch.isspace() and unicodedata.category(ch) not in _UNSEEN
+    ).removesuffix("[]")
+    return {name, cleaned, cleaned.casefold()}
+
+
+def _blanked_together(fields: Sequence[Field], dropped: set[int]) -> set[int]:
+    """The fields left (those not in `dropped`) that the redactor blanks once they are one
+    JSON object (`validate.fields_json`): a name/value object's value, and the second of a
+    name sent twice as a [name, value] pair naming a secret."""
+    positions: dict[str, list[int]] = {}
+    for i, (name, _) in enumerate(fields):
+        if i not in dropped:
+            positions.setdefault(name, []).append(i)
+    first_values = {name: fields[at[0]][1] for name, at in positions.items()}
+    blanked: set[int] = set()
+    named = _named_secret(first_values)
+    if named is not None:
+        blanked |= {
+            i
+            for key in _VALUE_KEYS & positions.keys()
+            for i in positions[key]
+            if fields[i][1] != "" and not _kept_value(named, fields[i][1])
+        }
+    for at in positions.values():
+        if len(at) == 2 and _secret_pair(fields[at[0]][1], fields[at[1]][1]):
+            blanked.add(at[1])
+    return blanked
+
+
+def _secret_pair(name: str, value: str) -> bool:
+    """A [name, value] pair whose name says secret and whose value the redactor blanks."""
+    return value != "" and secret_named(name) and not _kept_value(name, value)
