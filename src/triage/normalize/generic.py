@@ -23,24 +23,31 @@ notification types that are no state (acknowledgement, flapping, downtime, custo
 healthchecks.io grace period or pause (`_QUIET_STATUS_ONLY`). An unread word is an error that
 lists the words read; a number is refused (Nagios' 1 is a warning, Uptime Kuma's is up). A
 script that writes `state` instead of `status` is read the same when its `state` is a firing
-or resolved word. A title that starts with a state in brackets, as tools
-that send no `status` write it ("[Recovered] X", "[FIRING:2] X", "[P1] [Triggered on {host:a}]
-X"), or with Zabbix's default subject ("Problem: X", "Resolved in 5m: X", "Updated problem:
-X", an acknowledgement), is that state unless a `status` says otherwise, and is shown and keyed
-without it, so its firing and its recovery are one incident. Threshold: triggered|resolved (also
+or resolved word. A title that starts with a state, as tools that send
+no `status` write it, is that state unless a `status` says otherwise, and is shown and keyed
+without it, so its firing and its recovery are one incident: in brackets ("[Recovered] X",
+"[FIRING:2] X", "[P1] [Triggered on {host:a}] X", Icinga's "[PROBLEM] s on h is CRITICAL!"),
+before a colon as mail subjects write it (Zabbix's "Problem: X", "Resolved in 5m: X",
+"Updated problem: X", an acknowledgement; Nagios' and old Zabbix's "PROBLEM: X", "RECOVERY:
+X", "OK: X"; CloudWatch's 'ALARM: "x" in …'; Firing, Triggered, Recovered), after Nagios'
+stars ("** PROBLEM Service Alert: h/s is CRITICAL **", "*** RECOVERY *** h / s is OK"; an
+ACKNOWLEDGEMENT, DOWNTIMESTART or FLAPPINGSTART changes no ticket), or Checkmk's ("Check_MK:
+h/s OK -> CRIT": the state changed to; "Acknowledged (CRIT)", a downtime or flapping changes
+no ticket). The check state such a subject ends with ("is CRITICAL", "is OK!") is shown but
+not keyed. A title that only contains such a word ("Recovery of db-1 failed", "db-1 is
+DOWN") keeps its title and key. Threshold: triggered|resolved (also
 firing|ok, and the other words a `status` takes); its `state` that changes no ticket (pending,
 acknowledged, no_data, unknown …) is Skipped as a generic `status` is.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
 from triage.errors import InvalidAlertError
 from triage.models import Alert, Status
-from triage.normalize import common
+from triage.normalize import common, subjects
 from triage.normalize.common import Normalized, Skipped
 
 GENERIC = "generic"
@@ -73,21 +80,10 @@ _QUIET_STATUS_ONLY = frozenset({"unkn", "acknowledgement", "flappingstart", "fla
                                 "downtimeend", "downtimecancelled", "downtimeremoved", "custom",
                                 "update", "updated", "grace", "paused", "maintenance"})  # fmt: skip
 _SKIPPED = _QUIET | _QUIET_STATUS_ONLY
-#: A state in brackets before a title, as tools that send no `status` write it: "[Recovered] X",
-#: "[RESOLVED] X", "[FIRING:2] X", "[OK] X", Datadog's "[P1] [Triggered on {host:a}] X". The
-#: bracket is short and brace-free, so a hostile title costs one linear pass.
-_STATE_PREFIX = re.compile(
-    r"\s*(?:\[P[0-5]\]\s*)?\[(?P<word>[A-Za-z][A-Za-z _-]{0,24}?)(?::\d{1,6})?"
-    r"(?: on \{(?P<scope>[^{}]{0,1000})\})?\]\s*(?P<rest>\S.*)",
-    re.DOTALL,
-)
-#: Zabbix's default subjects, which scripts forward as the title: "Problem: X", "Resolved: X",
-#: "Resolved in 5m 0s: X", "Updated problem in 1h 2m: X" (an acknowledgement or a comment).
-_ZABBIX_SUBJECT = re.compile(
-    r"\s*(?P<word>Problem|Resolved|Updated problem)(?: in [^:]{1,40})?:\s+(?P<rest>\S.*)",
-    re.DOTALL | re.IGNORECASE,
-)
-_ZABBIX_WORDS = {"problem": "problem", "resolved": "resolved", "updated problem": "acknowledged"}
+#: The states a bracket before a title is read as ("[Recovered] X"): the alerting words and the
+#: quiet ones, and Icinga's notification types ("[ACKNOWLEDGEMENT] X") but for "[Custom] X", a
+#: tag as often as a notification type.
+_BRACKET_WORDS = _STATUS.keys() | _QUIET | (subjects.NOTIFICATION_TYPES - {"custom"})
 
 
 def matches_generic(payload: dict[str, Any]) -> bool:
@@ -101,9 +97,9 @@ def matches_threshold(payload: dict[str, Any]) -> bool:
 def normalize_generic(payload: dict[str, Any]) -> Normalized:
     # A stated status wins over the title's bracket, but the bracket never keys the incident:
     # "[Triggered] X" and "[Recovered] X" with their `status` are one incident too.
-    given_title, prefixed = _title_state(payload.get("title"))
-    title = common.title(given_title)
-    word = _given(_given(_stated(payload), prefixed), "firing")
+    subject = subjects.title_state(payload.get("title"), _BRACKET_WORDS)
+    title = common.title(subject.shown)
+    word = _given(_given(_stated(payload), subject.word), "firing")
     if isinstance(word, str) and word.strip().lower() in _SKIPPED:
         detail = f"generic alert {common.short(title)} is {common.short(word)}: no ticket change"
         return Normalized((), (Skipped(GENERIC, "no_state_change", detail),))
@@ -122,7 +118,7 @@ def normalize_generic(payload: dict[str, Any]) -> Normalized:
         common.add_label(labels, "tags", _tags(tags))
     if dedup_key:
         common.add_label(labels, "dedup_key", dedup_key)
-    full_title = common.ident(given_title, "title")  # not cut to 200: stays distinct
+    full_title = common.ident(subject.keyed, "title")  # not cut to 200: stays distinct
     occurred, notes = dated(payload.get("timestamp"), f"{GENERIC} timestamp")
     stated = (
         (f"{GENERIC} priority", payload.get("priority")),
@@ -395,24 +391,6 @@ def _stated(payload: dict[str, Any]) -> Any:
 
 _STATE_WORDS = frozenset({"firing", "triggered", "alerting", "problem", "alarm", "resolved",
                           "ok", "recovered"})  # fmt: skip
-
-
-def _title_state(title: Any) -> tuple[Any, str | None]:
-    """A title without the state bracket it starts with, and that state's word; the title
-    as it is and None when it starts with none ("[PROD] X" names no state). A Datadog
-    group ("on {host:a}") stays in the title, so each group is its own incident."""
-    # Read as the title will be shown: a control character before the bracket hides nothing.
-    shown = common.line(title, "title", common.IDENTITY_MAX) if isinstance(title, str) else None
-    if not shown:
-        return title, None
-    subject = _ZABBIX_SUBJECT.match(shown)
-    if subject is not None:
-        return subject["rest"].rstrip(), _ZABBIX_WORDS[subject["word"].lower()]
-    head = _STATE_PREFIX.match(shown)
-    if head is None or head["word"].lower() not in _STATUS.keys() | _QUIET:
-        return title, None
-    rest = head["rest"].rstrip()
-    return (f"{rest} on {head['scope']}" if head["scope"] else rest), head["word"]
 
 
 def _given(value: Any, default: Any) -> Any:
