@@ -113,3 +113,11 @@ def test_other_sources_reading_times_through_common_take_the_epoch_as_unset() ->
     with common.queued_at(T0):
         dates = [one(body).occurred_at for body in (raw, envelope, kapacitor)]
     assert dates == [T0, T0, T0]
+
+
+def test_the_instant_reader_keeps_the_epoch_for_formats_that_give_it_a_meaning() -> None:
+    """`common.instant` reads the epoch as the epoch (Alertmanager's API takes an `endsAt` in
+    1970 as ended), while `timestamp` reads it as no time; year 1 is no instant for either."""
+    epoch = T0.replace(year=1970, month=1, day=1, hour=0)
+    assert [common.instant(v) for v in ("1970-01-01T00:00:00Z", 0)] == [epoch, epoch]
+    assert common.instant("0001-01-01T00:00:00Z") is None

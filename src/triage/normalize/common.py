@@ -687,12 +687,14 @@ def timestamp(value: Any) -> datetime | None:
     send as `endsAt` for an alert that has not ended. Taken as a time, either would date an
     alert before everything it follows, and the lifecycle would ignore it as older.
     """
-    when = _instant(value)
+    when = instant(value)
     return None if when == _EPOCH else when
 
 
-def _instant(value: Any) -> datetime | None:
-    """The instant `value` names, the epoch included; None when it names none (year 1 too)."""
+def instant(value: Any) -> datetime | None:
+    """The instant `value` names, the epoch included; None when it names none (year 1 too).
+    Alerts are dated by `timestamp`; this is for a field whose format gives the epoch a
+    meaning of its own (Alertmanager's API takes an `endsAt` in 1970 as ended, not as unset)."""
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, str):
@@ -701,7 +703,7 @@ def _instant(value: Any) -> datetime | None:
             return None
         # ASCII only: str.isdigit() also takes "²" or "৩", which float() refuses or misreads.
         if s.isascii() and s.replace(".", "", 1).isdigit():
-            return _instant(float(s))
+            return instant(float(s))
         if ":60" in s:
             s = _LEAP_SECOND.sub(":59", s)
         go = _GO_TIME.fullmatch(s)
@@ -759,7 +761,7 @@ def unset_time(value: Any) -> bool:
             return True
         if s.startswith("0001-01-01"):  # year 1, in any of the forms `timestamp` reads
             return True
-    return not isinstance(value, bool) and _instant(value) == _EPOCH
+    return not isinstance(value, bool) and instant(value) == _EPOCH
 
 
 #: Second 60 of a minute: a leap second ("2016-12-31T23:59:60Z", which NTP-synced clocks and
