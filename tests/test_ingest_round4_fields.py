@@ -142,6 +142,19 @@ async def test_a_shaped_field_beside_a_carried_payload_is_not_queued(
     assert answer["dropped_fields"] == ["pass", "session"]
 
 
+async def test_a_value_beside_carried_json_naming_a_secret_is_not_queued(
+    client: httpx2.AsyncClient, queues: Queues
+) -> None:
+    """A `payload` JSON that names a secret (`"name": "DB_PASSWORD"`) with the form's `value`
+    field beside it would be a name/value object the redactor blanks: it is queued without
+    the value, and the answer names it."""
+    carried = json.dumps({"title": "rotate", "name": "DB_PASSWORD"})
+    answer = await post(client, [("payload", carried), ("value", PASSWORD)], "urlencoded")
+    [body] = queued(queues)
+    assert json.loads(body) == json.loads(carried)
+    assert answer["dropped_fields"] == ["value"]
+
+
 @pytest.mark.parametrize(
     "name",
     ["PASS", " pass", "pass[]", "pa\u200bss", "AccessKeySecret", "access_key_secret"],

@@ -26,7 +26,7 @@ from typing import Any
 
 from triage.decode import load_json
 from triage.errors import DecodeError
-from triage.ingest.credentials import sift
+from triage.ingest.credentials import named_object_values, sift
 
 #: Fields tools post their JSON in: `payload` (Librato, AppOptics, Papertrail, Slack,
 #: Mattermost, GitHub and Travis CI form webhooks), `data` (Uptime Kuma's form-data).
@@ -47,6 +47,9 @@ class Carried:
     text: str | None
     alone: bool
     problem: str | None = None
+    #: The names of fields left out of `text`: values the redactor blanks once beside the
+    #: JSON's members (`credentials.named_object_values`).
+    dropped: tuple[str, ...] = ()
 
 
 def carried_json(pairs: Sequence[tuple[str, str]]) -> Carried | None:
@@ -82,7 +85,12 @@ def carried_among(pairs: Sequence[tuple[str, str]]) -> Carried | None:
             "fields beside it: post the array as the body, or a JSON object in the field"
         )
         return Carried(field, None, alone, problem)
-    return Carried(field, _with_fields(value, parsed, others), alone)
+    added = [(name, text) for name, text in others if name not in parsed]  # the JSON's stands
+    # Once beside the JSON's members, a `value` may be a name/value object's, named by the JSON.
+    secret = named_object_values({**dict(reversed(added)), **parsed}, added)
+    kept = [pair for i, pair in enumerate(added) if i not in secret]
+    dropped = tuple(dict.fromkeys(added[i][0] for i in sorted(secret)))
+    return Carried(field, _with_fields(value, parsed, kept), alone, dropped=dropped)
 
 
 def _json_in(name: str, value: str) -> dict[str, Any] | list[Any] | None:
@@ -97,12 +105,10 @@ def _json_in(name: str, value: str) -> dict[str, Any] | list[Any] | None:
 
 
 def _with_fields(text: str, parsed: dict[str, Any], others: list[tuple[str, str]]) -> str:
-    """The JSON object `text` (parsed: `parsed`) with the form's other fields it lacks beside
-    its members, a name sent twice as an array of its values."""
+    """The JSON object `text` (parsed: `parsed`) with the form's other fields (`others`, none
+    of which it has) beside its members, a name sent twice as an array of its values."""
     added: dict[str, str | list[str]] = {}
     for name, value in others:
-        if name in parsed:
-            continue  # the JSON's own value stands
         given = added.get(name)
         if given is None:
             added[name] = value

@@ -10,7 +10,8 @@ A field is dropped, its value never queued, answered or logged, when
   `session`, `ssh_key`, `kubeconfig`, `community` holding a secret's shape); the values the
   redactor keeps under those names stay (`pass=142`, `session=morning`, `community=public`);
 - the fields are a name/value object naming a secret (`name=DB_PASSWORD&value=…`,
-  `key=api_key&value=…`): its value;
+  `key=api_key&value=…`), or are written into a JSON object that is one (ingest/carried.py):
+  its value (`named_object_values`);
 - one name sent twice is a [name, value] pair naming a secret (`h=Authorization&h=Bearer …`):
   its second value.
 
@@ -26,7 +27,7 @@ a value's shape costs more to read, and a sender without a credential must not b
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from triage.normalize.common import cut
@@ -94,24 +95,32 @@ def _spellings(name: str) -> set[str]:
     return {name, cleaned, cleaned.casefold()}
 
 
+def named_object_values(obj: Mapping[str, object], fields: Sequence[Field]) -> set[int]:
+    """The positions in `fields` of the values the redactor blanks once they are written into
+    `obj` (with them, the JSON object queued) when `obj` is a name/value object naming a
+    secret (`{"name": "DB_PASSWORD", "value": …}`): each `value` that is no word the redactor
+    keeps under that name (`_kept_value`)."""
+    named = _named_secret(dict(obj))
+    if named is None:
+        return set()
+    return {
+        i
+        for i, (name, value) in enumerate(fields)
+        if name in _VALUE_KEYS and value != "" and not _kept_value(named, value)
+    }
+
+
 def _blanked_together(fields: Sequence[Field], dropped: set[int]) -> set[int]:
     """The fields left (those not in `dropped`) that the redactor blanks once they are one
     JSON object (`validate.fields_json`): a name/value object's value, and the second of a
     name sent twice as a [name, value] pair naming a secret."""
+    left = [i for i in range(len(fields)) if i not in dropped]
     positions: dict[str, list[int]] = {}
-    for i, (name, _) in enumerate(fields):
-        if i not in dropped:
-            positions.setdefault(name, []).append(i)
+    for i in left:
+        positions.setdefault(fields[i][0], []).append(i)
     first_values = {name: fields[at[0]][1] for name, at in positions.items()}
-    blanked: set[int] = set()
-    named = _named_secret(first_values)
-    if named is not None:
-        blanked |= {
-            i
-            for key in _VALUE_KEYS & positions.keys()
-            for i in positions[key]
-            if fields[i][1] != "" and not _kept_value(named, fields[i][1])
-        }
+    values = named_object_values(first_values, [fields[i] for i in left])
+    blanked = {left[j] for j in values}
     for at in positions.values():
         if len(at) == 2 and _secret_pair(fields[at[0]][1], fields[at[1]][1]):
             blanked.add(at[1])

@@ -216,7 +216,8 @@ def check(
         checked = read(reading.text)
     else:
         checked = _read_form(reading.text, reading.carried, read)
-    return replace(checked, dropped=reading.dropped) if reading.dropped else checked
+    dropped = (*reading.dropped, *checked.dropped)
+    return replace(checked, dropped=dropped) if dropped else checked
 
 
 def _read(
@@ -280,7 +281,7 @@ def _read_carried(carried: Carried, read: Callable[[str], Checked]) -> Checked:
     if carried.text is None:
         raise Invalid(f"form_json: {carried.problem}")
     try:
-        return read(carried.text)
+        return replace(read(carried.text), dropped=carried.dropped)
     except Invalid as exc:
         named = f"the JSON in the form's {carried.field} field: {exc}"
         raise type(exc)(cut(named, REASON_MAX, ellipsis=True)) from None
