@@ -7,6 +7,7 @@ lost or opened twice, and a wait lasts as long as the service asked."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import email.utils
 import json
 import time
@@ -31,6 +32,7 @@ from hostile_server import answer, hostile
 from memory_store import MemoryStore
 from recording_pipeline import POLICY, Sink, Summariser
 from test_readme_claims import check_lines
+from triage.breaker import BreakerState, CircuitBreaker
 from triage.errors import (
     SinkThrottledError,
     StoreBusyError,
@@ -49,6 +51,7 @@ from triage.settings import Settings
 from triage.sinks.backend import BackendSink
 from triage.sinks.base import Applied, Effect
 from triage.sinks.github import GitHubSink
+from triage.sinks.guard import GuardedSink
 from triage.sinks.slack import SlackSink
 from triage.sqs.inbox import Message
 from triage.summarise.llm import LlmSummariser
@@ -573,3 +576,82 @@ def test_check_warns_of_a_dlq_that_keeps_letters_for_less_time_than_the_queue(
     (line,) = check_lines(settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db"), "queue")
     assert line.split()[0] == verdict, line
     assert verdict == "ok" or "retention" in line.lower(), line
+
+
+# --- A later-effect route that redirects --------------------------------------------------------
+
+
+@asynccontextmanager
+async def slash_redirecting_backend() -> AsyncIterator[str]:
+    """A ticket backend on 127.0.0.1 whose create route (`/tickets`) makes tickets T-1, T-2 … and
+    whose update route answers every POST with a 308 to the same path with a slash added (as
+    Django's APPEND_SLASH and many routers do); OPTIONS is answered 204. Its base URL."""
+    created = 0
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal created
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            method, path, _ = head.split(b"\r\n", 1)[0].decode().split(" ", 2)
+            length = 0
+            for line in head.split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+            await reader.readexactly(length)
+            if method == "OPTIONS":
+                status, extra, body = 204, "", b""
+            elif path == "/tickets":
+                created += 1
+                status, extra, body = 201, "", json.dumps({"id": f"T-{created}"}).encode()
+            else:
+                status, extra, body = 308, f"Location: {path}/\r\n", b""
+            writer.write(
+                f"HTTP/1.1 {status} Scripted\r\n{extra}Content-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+                + body
+            )
+            await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    async with server:
+        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="BackendSink._verdict (sinks/backend.py, the 3xx branch) raises SinkUnavailableError "
+    "for a later-effect route's redirect, which the breaker counts: a redirecting update route "
+    "opens it and holds every new ticket, unlike a wrong route's 404 (`route_not_found`)",
+)
+async def test_a_redirecting_update_route_does_not_open_the_breaker_for_new_tickets() -> None:
+    """An update route the backend redirects (a slash missing from TRIAGE_BACKEND_UPDATE_ROUTE)
+    is the backend answering, not the backend down, as a wrong route's 404 is: its updates fail
+    (transient, one line naming the redirect), but the sink's breaker stays closed, so new
+    incidents' tickets, which the create route takes, go on being opened."""
+    async with slash_redirecting_backend() as url:
+        settings = Settings(
+            backend_base_url=url,
+            backend_service_route="/tickets",
+            backend_update_route="/tickets/{ref}/events",
+        )
+        guarded = GuardedSink(
+            BackendSink(settings, BackendToken(settings)), CircuitBreaker("sink:backend", 3, 30)
+        )
+        try:
+            first = await guarded.apply(effect("fp:1"))
+            for n in range(3):
+                update = dataclasses.replace(
+                    effect(f"fp:u{n}"), kind=EffectKind.UPDATE, ref=first.ref
+                )
+                with suppress(TransientError):
+                    await guarded.apply(update)
+            assert guarded.breaker.state is BreakerState.CLOSED
+            assert (await guarded.apply(effect("other:1"))).ref == "T-2"
+        finally:
+            await guarded.aclose()
