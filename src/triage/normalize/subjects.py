@@ -44,7 +44,7 @@ _NAGIOS_SUBJECT = re.compile(
     re.DOTALL,
 )
 #: Nagios' and Icinga's notification types ($NOTIFICATIONTYPE$): a problem fires, a recovery
-#: resolves, the rest change no ticket (`_QUIET_STATUS_ONLY`).
+#: resolves, the rest change no ticket (as a generic `status` of that word does).
 NOTIFICATION_TYPES = frozenset({"problem", "recovery", "acknowledgement", "flappingstart",
                                  "flappingstop", "flappingend", "flappingdisabled",
                                  "downtimestart", "downtimeend", "downtimecancelled",
