@@ -29,12 +29,14 @@ from daemon_harness import Queues, settings_for
 from factories import T0, view
 from github_stub import GitHubServer
 from hostile_server import answer, hostile
+from memory_inbox import MemoryInbox
 from memory_store import MemoryStore
 from recording_pipeline import POLICY, Sink, Summariser
 from test_readme_claims import check_lines
 from triage.breaker import BreakerState, CircuitBreaker
 from triage.errors import (
     SinkThrottledError,
+    SinkUnavailableError,
     StoreBusyError,
     StoreThrottledError,
     SummariserError,
@@ -54,6 +56,7 @@ from triage.sinks.github import GitHubSink
 from triage.sinks.guard import GuardedSink
 from triage.sinks.slack import SlackSink
 from triage.sqs.inbox import Message
+from triage.sqs.supervisor import Supervisor, SupervisorConfig
 from triage.summarise.llm import LlmSummariser
 
 Logs = list[MutableMapping[str, Any]]
@@ -655,3 +658,66 @@ async def test_a_redirecting_update_route_does_not_open_the_breaker_for_new_tick
             assert (await guarded.apply(effect("other:1"))).ref == "T-2"
         finally:
             await guarded.aclose()
+
+
+# --- A host clock that jumps forward while the daemon holds a message ---------------------------
+
+
+class JumpedInbox(MemoryInbox):
+    """The in-memory queue, its first delivery received `ago` before this host's clock now
+    reads: what a wall clock stepped forward that far since that receive makes of it."""
+
+    def __init__(self, ago: timedelta) -> None:
+        super().__init__()
+        self.ago = ago
+
+    async def receive(self, max_messages: int, wait_s: int, visibility_s: int) -> list[Message]:
+        received = await super().receive(max_messages, wait_s, visibility_s)
+        before_the_step = datetime.now(UTC) - self.ago
+        self.ago = timedelta(0)  # later receives come after the step
+        return [replace(m, received_at=before_the_step) for m in received]
+
+
+#: Why a forward step of the wall clock releases a failed message without its backoff.
+RECEIVE_AGE_ON_THE_WALL_CLOCK = (
+    "Supervisor._hideable_s (sqs/base.py) measures a delivery's age on the wall clock: "
+    "stepped 13 h forward, every message it holds seems past SQS's 12 h cap, so a retry is "
+    "made visible at once (its backoff dropped, a receive spent) and the heartbeat stops"
+)
+
+
+@pytest.mark.parametrize(
+    "stepped",
+    [
+        pytest.param(timedelta(0), id="clock-steady"),
+        pytest.param(
+            timedelta(hours=13),
+            id="clock-stepped-13h",
+            marks=pytest.mark.xfail(
+                strict=True, raises=AssertionError, reason=RECEIVE_AGE_ON_THE_WALL_CLOCK
+            ),
+        ),
+    ],
+)
+async def test_a_retry_keeps_its_backoff_when_the_wall_clock_steps_forward(
+    stepped: timedelta,
+) -> None:
+    """A message whose sink answered 503 is released for its backoff (at least half of
+    retry_base_s on a first receive), seconds after it was received, whatever the wall clock
+    did meanwhile: SQS counts the 12 h a delivery may stay hidden on its own clock."""
+    inbox = JumpedInbox(stepped)
+    inbox.put(json.dumps({"title": "orders-db lag", "dedup_key": "lag"}))
+
+    async def handler(message: Message, _progress: Any) -> list[Any]:
+        raise SinkUnavailableError("backend answered 503")
+
+    config = SupervisorConfig(wait_s=0, retry_base_s=10, shutdown_grace_s=1)
+    supervisor = Supervisor(config, inbox, handler, Metrics())
+    serving = asyncio.create_task(supervisor.serve())
+    try:
+        await until(lambda: bool(inbox.visibility_calls), "the failed message released")
+    finally:
+        supervisor.should_exit.set()
+        await asyncio.wait_for(serving, 10)
+    (_, hidden_s), *_ = inbox.visibility_calls
+    assert hidden_s >= 5
