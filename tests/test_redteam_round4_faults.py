@@ -25,15 +25,19 @@ import structlog
 from pydantic import SecretStr
 
 from case_chunks import dealt
-from daemon_harness import Queues, settings_for
+from daemon_harness import TOKEN, Queues, settings_for
 from factories import T0, view
 from github_stub import GitHubServer
 from hostile_server import answer, hostile
 from memory_inbox import MemoryInbox
 from memory_store import MemoryStore
 from recording_pipeline import POLICY, Sink, Summariser
+from test_backend_sink import open_sink
 from test_readme_claims import check_lines
+from test_signals_trust_scenarios import LIMIT, Queue, drain
+from test_signals_trust_scenarios import pipeline as trusted_pipeline
 from triage.breaker import BreakerState, CircuitBreaker
+from triage.demo.ticketd import TicketServer
 from triage.errors import (
     SinkThrottledError,
     SinkUnavailableError,
@@ -71,7 +75,8 @@ ALERT = Alert(
     identity={"dedup_key": "lag"},
 )
 TICKET = Ticket(title="Replication lag", priority=Priority.HIGH, description="lag 90 s")
-BACKEND_TOKEN = "backend-round4-token-0042"
+#: The loopback backend's token (`daemon_harness.TOKEN`), where the backend sink reads it.
+BACKEND_TOKEN = TOKEN
 GITHUB_TOKEN = "ghp_round4FaultsToken00000000000000000000"
 REPO = "acme/ops"
 #: The effect lease the ledger tests use.
@@ -721,3 +726,31 @@ async def test_a_retry_keeps_its_backoff_when_the_wall_clock_steps_forward(
         await asyncio.wait_for(serving, 10)
     (_, hidden_s), *_ = inbox.visibility_calls
     assert hidden_s >= 5
+
+
+# --- A service that says "wait" with a 503 --------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="BackendSink._verdict (sinks/backend.py) makes a 503 with Retry-After a "
+    "SinkUnavailableError: while the sink's probe (OPTIONS) is answered, GuardedSink counts it "
+    "and the supervisor releases the message, spending a receive per wait, into the DLQ",
+)
+async def test_a_503_that_says_when_to_come_back_holds_its_message_not_dead_letters_it(
+    backend: TicketServer,
+) -> None:
+    """The backend's writes are in maintenance (every POST 503 with Retry-After: 1) while its
+    OPTIONS, which the sink's probe sends, is answered: a service saying "wait" and how long
+    (DESIGN: downstream outage is not poison) holds the message without spending its receives,
+    so after the maintenance it opens its one ticket instead of reaching the DLQ on its third
+    receive."""
+    queue, metrics = Queue(), Metrics()
+    (mid,) = queue.put(json.dumps({"title": "orders-db lag", "dedup_key": "lag"}))
+    backend.fail_next(LIMIT, status=503, retry_after="1")
+    async with open_sink(backend.url, metrics=metrics) as inner:
+        guarded = GuardedSink(inner, CircuitBreaker("sink:backend", 5, 30))
+        await drain(queue, trusted_pipeline([guarded], metrics), metrics)
+    assert queue.dead == []
+    assert queue.deleted == [mid] and len(backend.tickets) == 1
