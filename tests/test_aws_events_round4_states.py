@@ -249,6 +249,23 @@ def _ecr(kind: str, key: str, result: str) -> dict[str, Any]:
     )  # fmt: skip
 
 
+def _emr_group(kind: str, state: str) -> dict[str, Any]:
+    return _event(
+        "aws.emr", f"EMR Instance {kind} State Change",
+        {"clusterId": "j-1", "instanceGroupId": "ig-1", "instanceFleetId": "if-1",
+         "state": state, "severity": "INFO", "message": "resized"},
+    )  # fmt: skip
+
+
+def _volume(event: str, result: str) -> dict[str, Any]:
+    return _event(
+        "aws.ec2", "EBS Volume Notification",
+        {"event": event, "result": result, "cause": "",
+         "request-id": "01234567-0123-0123-0123-0123456789ab"},
+        f"arn:aws:ec2:{REGION}:{ACCOUNT}:volume/vol-01234567",
+    )  # fmt: skip
+
+
 def _unread(kind: str, **detail: Any) -> dict[str, Any]:
     return _event("aws.example", kind, detail, f"arn:aws:example:{REGION}:{ACCOUNT}:thing/1")
 
@@ -288,6 +305,13 @@ SUCCESSES = {
     "SageMaker pipeline execution Succeeded": _pipeline_execution("Succeeded"),
     "ECR replication SUCCESS": _ecr("ECR Replication Action", "result", "SUCCESS"),
     "ECR pull through cache SUCCESS": _ecr("ECR Pull Through Cache Action", "sync-status", "SUCCESS"),
+    "EMR instance group RESIZING": _emr_group("Group", "RESIZING"),
+    "EMR instance group RUNNING": _emr_group("Group", "RUNNING"),
+    "EMR instance fleet RUNNING": _emr_group("Fleet", "RUNNING"),
+    "EBS volume created": _volume("createVolume", "available"),
+    "EBS volume attached": _volume("attachVolume", "attached"),
+    "EBS volume modified": _volume("modifyVolume", "completed"),
+    "EBS volume deleted": _volume("deleteVolume", "deleted"),
     "unread: detail-type says Succeeded": _unread("Widget Rebuild Succeeded", widget="w-1"),
     "unread: detail-type says Completed": _unread("Widget Export Completed", widget="w-1"),
     "unread: status SUCCEEDED": _unread("Widget Job State Change", status="SUCCEEDED"),
@@ -334,6 +358,10 @@ FAILURES = {
     "SageMaker pipeline execution Failed": _pipeline_execution("Failed"),
     "ECR replication FAILED": _ecr("ECR Replication Action", "result", "FAILED"),
     "ECR pull through cache FAILED": _ecr("ECR Pull Through Cache Action", "sync-status", "FAILED"),
+    "EMR instance group ARRESTED": _emr_group("Group", "ARRESTED"),
+    "EMR instance fleet SUSPENDED": _emr_group("Fleet", "SUSPENDED"),
+    "EBS volume failed to create": _volume("createVolume", "failed"),
+    "EBS volume failed to attach": _volume("attachVolume", "failed"),
     "unread: detail-type says Failed": _unread("Widget Rebuild Failed", widget="w-1"),
     "unread: status FAILED": _unread("Widget Job State Change", status="FAILED"),
     "unread: succeeded, but its previous failed": _unread(

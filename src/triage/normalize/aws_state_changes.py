@@ -46,7 +46,9 @@ Where each shape comes from (AWS's documentation):
   FAILED).
 - EMR: emr/latest/ManagementGuide/emr-manage-cloudwatch-events.html (Cluster State Change:
   `name`, `clusterId`, `state` STARTING … TERMINATED_WITH_ERRORS; Step Status Change:
-  `clusterId`, `name`, `stepId`, `state` PENDING … FAILED).
+  `clusterId`, `name`, `stepId`, `state` PENDING … FAILED; Instance Group and Instance
+  Fleet State Change: `clusterId`, `instanceGroupId` or `instanceFleetId`, `state`
+  PROVISIONING … RUNNING, RESIZING, SUSPENDED, ARRESTED …).
 - SageMaker: sagemaker/latest/dg/automating-sagemaker-with-eventbridge.html (Training Job
   State Change: `TrainingJobName`, `TrainingJobStatus` InProgress, Completed, Failed,
   Stopping, Stopped; Processing, Transform and HyperParameter Tuning Job State Change alike;
@@ -69,7 +71,9 @@ Where each shape comes from (AWS's documentation):
 - EC2: AWSEC2/latest/UserGuide/monitoring-instance-state-changes.html (`instance-id`, `state`
   pending, running, stopping, stopped, shutting-down, terminated); ebs/latest/userguide/
   ebs-cloud-watch-events.html (EBS Snapshot Notification, EBS Multi-Volume Snapshots
-  Completion Status: `event` createSnapshot …, `result` succeeded, failed, `source`); EC2
+  Completion Status: `event` createSnapshot …, `result` succeeded, failed, `source`; EBS
+  Volume Notification: `event` createVolume, attachVolume …, `result` available, attached,
+  failed …); EC2
   AMI State Change (`State` pending, available, failed, deregistered, disabled).
 """
 
@@ -176,6 +180,22 @@ def _instance_refreshes() -> dict[tuple[str, str], StateChange]:
     for outcome in routine:
         readings[("aws.autoscaling", f"{family} {outcome}")] = StateChange(routine=True)
     return readings
+
+
+def _emr_capacity(group: str) -> StateChange:
+    """An EMR cluster's instance group or fleet (`group` names its id): arrested or
+    suspended fires, running resolves, provisioning, resizing or ending changes nothing."""
+    under_way = (
+        "PROVISIONING", "BOOTSTRAPPING", "RECONFIGURING", "RESIZING", "TERMINATING",
+        "TERMINATED", "SHUTTING_DOWN", "ENDED",
+    )  # fmt: skip
+    return StateChange(
+        key="state",
+        fires=_states("ARRESTED", "SUSPENDED"),
+        resolves=_states("RUNNING"),
+        quiet=_states(*under_way),
+        by=("clusterId", group),
+    )
 
 
 def _sagemaker_job(key: str) -> StateChange:
@@ -390,6 +410,10 @@ READINGS: dict[tuple[str, str], StateChange] = {
         quiet=_states("PENDING", "RUNNING", "CANCEL_PENDING", "CANCELLED", "INTERRUPTED"),
         by=("clusterId", "name"),
     ),
+    # A cluster's instance group or fleet: resizing is routine, running again resolves an
+    # arrested or suspended one.
+    ("aws.emr", "EMR Instance Group State Change"): _emr_capacity("instanceGroupId"),
+    ("aws.emr", "EMR Instance Fleet State Change"): _emr_capacity("instanceFleetId"),
     ("aws.sagemaker", "SageMaker Training Job State Change"): StateChange(
         key="TrainingJobStatus",
         fires=_states("Failed"),
@@ -483,6 +507,14 @@ READINGS: dict[tuple[str, str], StateChange] = {
     # and how (createSnapshot, copySnapshot …) are the incident, when the event names them.
     ("aws.ec2", "EBS Snapshot Notification"): _ebs_result(),
     ("aws.ec2", "EBS Multi-Volume Snapshots Completion Status"): _ebs_result(),
+    # The volume (its resources): an operation on it that failed fires, the next that
+    # succeeded (created, attached, modified) resolves; a deletion or detachment is routine.
+    ("aws.ec2", "EBS Volume Notification"): StateChange(
+        key="result",
+        fires=_states("failed"),
+        resolves=_states("available", "attached", "reattached", "completed", "succeeded"),
+        quiet=_states("deleted", "detached", "optimizing", "modifying"),
+    ),
     # The image (its resources): failed fires, available resolves.
     ("aws.ec2", "EC2 AMI State Change"): StateChange(
         key="State",
