@@ -182,6 +182,9 @@ CUT_BEFORE_HELD = {
     "uptimerobot name (checkers.py `normalize_uptimerobot`, cut at 1,024)": (
         "uptimerobot/snake-down.json", ("monitor_friendly_name",), False
     ),
+    "generic title after its state (subjects.py `title_state`, cut at 1,024)": (
+        "datadog/transition-triggered.json", ("title",), False
+    ),
     "sns subject (sns.py `normalize`, Subject cut at 1,024)": (
         "sns/text-message.json", ("Subject",), False
     ),
