@@ -394,10 +394,8 @@ def _other(
     status = aws_state_changes.status_of(change, detail)
     if status is None:
         return _unchanged(kind, detail, change)
-    success = aws_outcomes.stated_success(kind, detail) if change is None else None
-    if success is not None:
-        what = f"{common.short(kind, 100)} says {success}: no ticket change"
-        return Normalized((), (Skipped(SOURCE, "no_state_change", what),))
+    if change is None and (success := aws_outcomes.stated_success(kind, detail)):
+        return _succeeded(kind, success)
     region = common.ident_or_none(payload.get("region"), "region")
     resources = sorted(
         {
@@ -497,6 +495,13 @@ def _unchanged(
     state = aws_state_changes.state_of(change, detail) if change is not None else None
     said = f" is {common.short(state, 60)}" if state is not None else ""
     what = f"{common.short(kind, 100)}{said}: no ticket change"
+    return Normalized((), (Skipped(SOURCE, "no_state_change", what),))
+
+
+def _succeeded(kind: str, success: str) -> Normalized:
+    """An event triage does not read that states a success (`aws_outcomes`): no ticket
+    change, so a rule that sends a service's every event opens none for its successes."""
+    what = f"{common.short(kind, 100)} says {success}: no ticket change"
     return Normalized((), (Skipped(SOURCE, "no_state_change", what),))
 
 
