@@ -27,18 +27,20 @@ from pydantic import SecretStr
 from case_chunks import dealt
 from daemon_harness import TOKEN, Queues, settings_for
 from factories import T0, view
-from github_stub import GitHubServer
+from github_stub import GitHubServer, StubApp
 from hostile_server import answer, hostile
 from memory_inbox import MemoryInbox
 from memory_store import MemoryStore
 from recording_pipeline import POLICY, Sink, Summariser
 from test_backend_sink import open_sink
+from test_github_app_faults import rsa_pem
 from test_readme_claims import check_lines
 from test_signals_trust_scenarios import LIMIT, Queue, drain
 from test_signals_trust_scenarios import pipeline as trusted_pipeline
 from triage.breaker import BreakerState, CircuitBreaker
 from triage.demo.ticketd import TicketServer
 from triage.errors import (
+    GitHubUnavailableError,
     SinkThrottledError,
     SinkUnavailableError,
     StoreBusyError,
@@ -754,3 +756,71 @@ async def test_a_503_that_says_when_to_come_back_holds_its_message_not_dead_lett
         await drain(queue, trusted_pipeline([guarded], metrics), metrics)
     assert queue.dead == []
     assert queue.deleted == [mid] and len(backend.tickets) == 1
+
+
+# --- A GitHub App on a host whose clock is off ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def app_keys() -> tuple[str, str]:
+    """An RSA key pair for the stub's App: (private PEM, public PEM)."""
+    return rsa_pem()
+
+
+async def _issue_opened_by_app(app_keys: tuple[str, str], skew_s: float) -> str | None:
+    """The issue a GitHub App installation opens for a new incident, on a host whose clock is
+    `skew_s` ahead of GitHub's; the error's reason when it cannot."""
+    app = StubApp(app_id="4242", slug="triage-app", public_key=app_keys[1], installation_id=77)
+    with GitHubServer(repositories=(REPO,), app=app) as github:
+        settings = Settings(
+            github_api_url=github.url,
+            github_repository=REPO,
+            github_app_id="4242",
+            github_app_private_key=app_keys[0],
+            github_app_installation_id=77,
+        )
+        sink = GitHubSink(settings, wall_clock=lambda: time.time() + skew_s)
+        try:
+            return (await sink.apply(effect())).ref
+        except GitHubUnavailableError as exc:
+            return exc.reason
+        finally:
+            await sink.aclose()
+
+
+@pytest.mark.parametrize(
+    "skew_s",
+    [
+        pytest.param(0.0, id="host-right"),
+        pytest.param(
+            120.0,
+            id="host-2min-ahead",
+            marks=pytest.mark.xfail(
+                strict=True,
+                raises=AssertionError,
+                reason="InstallationToken.app_jwt (sinks/github/auth.py) dates the App's JWT "
+                "by the host's clock alone: GitHub refuses an `iat` in its future, and the "
+                "sink never learns GitHub's time from the refusal's Date to sign again",
+            ),
+        ),
+        pytest.param(
+            -900.0,
+            id="host-15min-behind",
+            marks=pytest.mark.xfail(
+                strict=True,
+                raises=AssertionError,
+                reason="InstallationToken.app_jwt (sinks/github/auth.py) dates the App's JWT "
+                "by the host's clock alone: its `exp` is already past by GitHub's",
+            ),
+        ),
+    ],
+)
+async def test_a_github_app_on_a_host_whose_clock_is_off_still_opens_the_issue(
+    skew_s: float, app_keys: tuple[str, str]
+) -> None:
+    """A GitHub App's JWT is refused when its times do not fit GitHub's clock (an `iat` in
+    its future, an `exp` already past). A host a few minutes off GitHub (as octokit does for
+    the same refusal) signs again by the time GitHub's answer says, and opens the issue,
+    instead of the GitHub sink being down while the clock stays off."""
+    ref = await _issue_opened_by_app(app_keys, skew_s)
+    assert ref is not None and ref.endswith(f"/{REPO}/issues/1"), ref
