@@ -53,6 +53,7 @@ from triage.incidents.store import INCIDENT, R, RecordChange
 from triage.metrics import Metrics
 from triage.models import Alert, EffectKind, Priority, Status, Ticket
 from triage.pipeline import Pipeline
+from triage.ratelimit import Budget, Budgets, LocalBudgets
 from triage.redact import Redactor
 from triage.secrets import BackendToken
 from triage.settings import Settings
@@ -824,3 +825,51 @@ async def test_a_github_app_on_a_host_whose_clock_is_off_still_opens_the_issue(
     instead of the GitHub sink being down while the clock stays off."""
     ref = await _issue_opened_by_app(app_keys, skew_s)
     assert ref is not None and ref.endswith(f"/{REPO}/issues/1"), ref
+
+
+# --- A creation budget when the clock is stepped back ---------------------------------------------
+
+#: GitHub's per-minute creation budget as the sink keeps it: two issues a minute.
+MINUTE_BUDGET = Budget("github:create:acme/ops:minute", 2, 60.0)
+#: When the budget was spent, in epoch seconds.
+SPENT_AT_S = 1_800_000_000.0
+
+
+async def _wait_after_two_minutes(budgets: Budgets, stepped_back_s: float) -> float:
+    """The wait a create is told two minutes after the budget was spent, on a clock stepped
+    back `stepped_back_s` in between."""
+    for _ in range(MINUTE_BUDGET.capacity):
+        assert await budgets.take_token(MINUTE_BUDGET, SPENT_AT_S) == 0.0
+    assert await budgets.take_token(MINUTE_BUDGET, SPENT_AT_S) > 0  # spent
+    return await budgets.take_token(MINUTE_BUDGET, SPENT_AT_S - stepped_back_s + 120)
+
+
+@pytest.mark.parametrize(
+    "stepped_back_s",
+    [
+        pytest.param(0.0, id="clock-steady"),
+        pytest.param(
+            3600.0,
+            id="clock-stepped-back-1h",
+            marks=pytest.mark.xfail(
+                strict=True,
+                raises=AssertionError,
+                reason="Budget.tokens (ratelimit.py) refills by max(0, now - updated_s) and a "
+                "refused take writes nothing: a budget last written an hour ahead of the "
+                "clock as it now reads gives no token until the clock gets back there",
+            ),
+        ),
+    ],
+)
+@pytest.mark.parametrize(
+    "budgets",
+    [pytest.param(MemoryStore, id="store"), pytest.param(LocalBudgets, id="local")],
+)
+async def test_a_spent_creation_budget_refills_after_the_clock_is_stepped_back(
+    budgets: Callable[[], Budgets], stepped_back_s: float
+) -> None:
+    """GitHub's two-a-minute creation budget, spent, then the host's clock stepped back an
+    hour (or not): two minutes later a new issue may be created, in the store's shared budget
+    and in a process's own alike, not refused until the clock has caught up an hour later
+    (the incidents' issues held, then released into the DLQ past `max_hold_s`)."""
+    assert await _wait_after_two_minutes(budgets(), stepped_back_s) == 0.0
