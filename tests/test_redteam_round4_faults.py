@@ -1,18 +1,20 @@
-"""Red team, round 4: faults. Services that say "wait", fail half-way or answer oddly, a store
-that throttles part-way through a group, and a host clock that is off, each at the fastest
-level that shows it (loopback HTTP servers on 127.0.0.1, the in-memory store and inbox). What
-must hold: the message ends where the error tree says (acked, retried, held), no ticket is
-lost or opened twice, and a wait lasts as long as the service asked."""
+"""Red team, round 4: faults. Services that say "wait" (by date, in a 503, in a redirect of one
+route), a 2xx that says it failed, a store throttled part-way through a group, a DLQ that
+deletes letters early, and a host clock that is off or is stepped (Retry-After dates, GitHub's
+reset and App JWTs, effect leases, creation budgets, SQS's 12-hour cap). Each at the fastest
+level that shows it: loopback HTTP servers on 127.0.0.1, moto, the in-memory store and inbox.
+What must hold: the message ends where the error tree says (acked, retried, held), no ticket is
+lost or opened twice, and a wait lasts as long as the service asked, by the service's clock.
+Each case that does not hold yet is an `xfail(strict=True)` naming its cause."""
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import email.utils
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, MutableMapping
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -28,7 +30,7 @@ from case_chunks import dealt
 from daemon_harness import TOKEN, Queues, settings_for
 from factories import T0, view
 from github_stub import GitHubServer, StubApp
-from hostile_server import answer, hostile
+from hostile_server import Answer, answer, hostile
 from memory_inbox import MemoryInbox
 from memory_store import MemoryStore
 from recording_pipeline import POLICY, Sink, Summariser
@@ -65,8 +67,6 @@ from triage.sinks.slack import SlackSink
 from triage.sqs.inbox import Message
 from triage.sqs.supervisor import Supervisor, SupervisorConfig
 from triage.summarise.llm import LlmSummariser
-
-Logs = list[MutableMapping[str, Any]]
 
 ALERT = Alert(
     source="generic",
@@ -113,19 +113,21 @@ SKEWS_S = [pytest.param(3600.0, id="host-1h-ahead"), pytest.param(-3600.0, id="h
 
 
 def http_date(epoch_s: float) -> str:
+    """`epoch_s` as HTTP writes a date."""
     return email.utils.formatdate(epoch_s, usegmt=True)
 
 
-def dated_wait(status: int, skew_s: float, body: bytes = b"") -> Any:
+def dated_wait(status: int, skew_s: float) -> Answer:
     """`status` with a Retry-After date ASKED_S past the service's clock, which is `skew_s`
     behind the host's, and the Date header that clock says."""
     service_now = time.time() - skew_s
     headers = {"Date": http_date(service_now), "Retry-After": http_date(service_now + ASKED_S)}
-    return answer(status, {"Content-Type": "application/json", **headers}, body)
+    return answer(status, {"Content-Type": "application/json", **headers})
 
 
 @asynccontextmanager
-async def backend(url: str) -> AsyncIterator[BackendSink]:
+async def backend_sink_at(url: str) -> AsyncIterator[BackendSink]:
+    """The backend sink for the backend at `url`."""
     settings = Settings(backend_base_url=url)
     sink = BackendSink(settings, BackendToken(settings))
     try:
@@ -135,7 +137,8 @@ async def backend(url: str) -> AsyncIterator[BackendSink]:
 
 
 @asynccontextmanager
-async def slack(url: str) -> AsyncIterator[SlackSink]:
+async def slack_sink_at(url: str) -> AsyncIterator[SlackSink]:
+    """The Slack sink posting to a webhook at `url`."""
     webhook = SecretStr(f"{url}/services/T1/B1/round4SlackSecret")
     sink = SlackSink(Settings(slack_webhook_url=webhook, slack_min_interval_s=0))
     try:
@@ -162,7 +165,10 @@ async def _throttled_wait(open_sink: Callable[[str], Any], status: int, skew_s: 
 @pytest.mark.parametrize("skew_s", SKEWS_S)
 @pytest.mark.parametrize(
     ("open_sink", "status"),
-    [pytest.param(backend, 429, id="backend"), pytest.param(slack, 429, id="slack")],
+    [
+        pytest.param(backend_sink_at, 429, id="backend"),
+        pytest.param(slack_sink_at, 429, id="slack"),
+    ],
 )
 async def test_a_dated_retry_after_is_read_against_the_answers_own_clock(
     open_sink: Callable[[str], Any], status: int, skew_s: float
@@ -186,7 +192,7 @@ async def _model_pause_s(skew_s: float) -> float | None:
     limited = b'{"error": {"message": "Rate limit reached", "code": "rate_limit_exceeded"}}'
     async with hostile(answer(429, headers, limited)) as server:
         settings = Settings(
-            openai_api_key="sk-test-" + "k" * 32,
+            openai_api_key=SecretStr("sk-test-" + "k" * 32),
             openai_base_url=server.url + "/v1",
             llm_timeout_s=2.0,
             llm_retries=0,
@@ -497,7 +503,7 @@ async def test_a_store_throttled_part_way_through_a_group_opens_each_ticket_once
 #: Create answers with a 2xx status whose body says the create failed and names no ticket, as
 #: what answers for a ticket system writes them: API Gateway's Lambda integration (the
 #: function's failure as a 200), a GraphQL server, an `ok` or `success` flag.
-FAILED_2XX = [
+FAILED_2XX: list[dict[str, Any]] = [
     {"errorMessage": "Task timed out after 3.00 seconds", "errorType": "Sandbox.Timedout"},
     {"data": None, "errors": [{"message": "database is locked"}]},
     {"ok": False, "error": "database_unavailable"},
@@ -511,7 +517,7 @@ async def _outcome_of_create(body: dict[str, Any]) -> str:
     content = json.dumps(body).encode()
     async with (
         hostile(answer(200, {"Content-Type": "application/json"}, content)) as server,
-        backend(server.url) as sink,
+        backend_sink_at(server.url) as sink,
     ):
         try:
             applied = await sink.apply(effect())
@@ -657,9 +663,7 @@ async def test_a_redirecting_update_route_does_not_open_the_breaker_for_new_tick
         try:
             first = await guarded.apply(effect("fp:1"))
             for n in range(3):
-                update = dataclasses.replace(
-                    effect(f"fp:u{n}"), kind=EffectKind.UPDATE, ref=first.ref
-                )
+                update = replace(effect(f"fp:u{n}"), kind=EffectKind.UPDATE, ref=first.ref)
                 with suppress(TransientError):
                     await guarded.apply(update)
             assert guarded.breaker.state is BreakerState.CLOSED
@@ -777,7 +781,7 @@ async def _issue_opened_by_app(app_keys: tuple[str, str], skew_s: float) -> str 
             github_api_url=github.url,
             github_repository=REPO,
             github_app_id="4242",
-            github_app_private_key=app_keys[0],
+            github_app_private_key=SecretStr(app_keys[0]),
             github_app_installation_id=77,
         )
         sink = GitHubSink(settings, wall_clock=lambda: time.time() + skew_s)
