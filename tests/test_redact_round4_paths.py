@@ -29,6 +29,8 @@ from triage.redact import Redactor
         "private_key = /etc/ssl/private/key.pem",
         '{"tls_private_key": "/etc/ssl/private/key.pem"}',
         "signing_key: ./keys/release.asc",
+        "kubectl create secret generic db --from-file=password=./pw.txt",
+        "kubectl create secret generic db --from-file=api_token=/run/keys/token.txt",
     ],
 )
 def test_a_key_file_path_stays(text: str) -> None:
@@ -46,6 +48,8 @@ def test_a_key_file_path_stays(text: str) -> None:
         ("mysql --password /etc/ssl/key.pem", "/etc/ssl/key.pem"),
         ("mysql --password=./hunter2", "hunter2"),
         ("the password is ./Zq7x-K9pL", "Zq7x-K9pL"),
+        ("kubectl create secret generic db --from-literal=password=./hunter2", "hunter2"),
+        ("kubectl create secret generic db --from-file=password=./Zq7xK9pL2vWx", "Zq7xK9pL2vWx"),
     ],
 )
 def test_a_key_or_a_password_that_is_not_a_path_goes(text: str, secret: str) -> None:

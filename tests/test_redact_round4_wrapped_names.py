@@ -31,6 +31,7 @@ def _left(out: str) -> list[str]:
         "push failed with STRIPE_SECR\nET_KEY=" + SECRET + " at 09:00",
         "push failed with db_p\nassword=" + SECRET + " at 09:00",
         json.dumps({"message": "push failed with DB_P\nASSWORD=" + SECRET}),
+        json.dumps({"message": "push failed with DB_P\r\nASSWORD=" + SECRET}),
     ],
 )
 def test_a_value_under_a_name_broken_inside_a_word_goes(text: str) -> None:

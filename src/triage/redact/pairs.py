@@ -118,6 +118,20 @@ def _option_prose(match: re.Match[str]) -> bool:
     )
 
 
+#: kubectl's `--from-file=<key>=<path>` before a name: the value is the file the key is read
+#: from.
+_FROM_FILE_BEFORE = re.compile(r"--from(?:-env)?-file=[\w.-]{0,64}\Z")
+
+
+def _file_to_read(match: re.Match[str]) -> bool:
+    """Whether the match's value is a file's path (`_file_path`) a command reads the named
+    value from (`--from-file=password=./pw.txt`, `_FROM_FILE_BEFORE`)."""
+    start = match.start("name")
+    return _FROM_FILE_BEFORE.search(match.string, max(0, start - 80), start) is not None and (
+        _file_path(match["value"])
+    )
+
+
 def _keep_quotes(match: re.Match[str]) -> str:
     """The name, separator and quotes of a `name = "value"` pair, the value replaced; a
     placeholder's type (`_placeholder_type`), a bare `PWD` whose value is a path, a plural
@@ -125,7 +139,7 @@ def _keep_quotes(match: re.Match[str]) -> str:
     loses only the quoted literals inside it, and a list of strings loses them all, as one."""
     if _placeholder_type(match) or _kept_match(match) or _shell_message(match):
         return match[0]
-    if _option_prose(match):
+    if _option_prose(match) or _file_to_read(match):
         return match[0]
     below = _below_code(match)
     if below is not None:

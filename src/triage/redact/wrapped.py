@@ -91,6 +91,8 @@ def _broken_word_value(match: re.Match[str]) -> str:
     end = match.start()
     if match.string[end - 1 : end] == "\r":
         end -= 1  # the match starts at a CRLF's `\n`
+    elif match.string[end - 2 : end] == "\\r":
+        end -= 2  # … escaped inside a JSON string
     head = _NAME_HEAD.search(match.string, max(0, end - 64), end)
     if head is None:
         return match[0]
@@ -157,7 +159,8 @@ WRAPPED_VALUE_RULES: tuple[_Rule, ...] = (
     # `_` and the next starts with such a run and an `=` (the engine jumps from one line
     # break to the next; the look-behind and the run fail at once on most lines).
     _rule(
-        r"(?:\n(?:(?<=[A-Za-z0-9_]\n)|(?<=[A-Za-z0-9_]\r\n))|\\n(?<=[A-Za-z0-9_]\\n))"
+        r"(?:\n(?:(?<=[A-Za-z0-9_]\n)|(?<=[A-Za-z0-9_]\r\n))"
+        r"|\\n(?:(?<=[A-Za-z0-9_]\\n)|(?<=[A-Za-z0-9_]\\r\\n)))"
         r"(?P<tail>[A-Za-z0-9_]{1,64}+)=(?!\[REDACTED)(?P<value>[^\s\"'&;,\\]{1,512}+)",
         _broken_word_value,
     ),
