@@ -14,7 +14,7 @@ import email.utils
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -51,12 +51,14 @@ from triage.errors import (
     TransientError,
 )
 from triage.incidents.ledger import Ledger
+from triage.incidents.lifecycle import Action
 from triage.incidents.store import INCIDENT, R, RecordChange
 from triage.metrics import Metrics
 from triage.models import Alert, EffectKind, Priority, Status, Ticket
 from triage.pipeline import Pipeline
 from triage.ratelimit import Budget, Budgets, LocalBudgets
 from triage.redact import Redactor
+from triage.routes import load_router
 from triage.secrets import BackendToken
 from triage.settings import Settings
 from triage.sinks.backend import BackendSink
@@ -311,6 +313,18 @@ class GatedSink:
 def firing(message_id: str, key: str = "lag") -> Message:
     body = json.dumps({"title": "orders-db lag", "dedup_key": key})
     return Message(message_id, body, f"r-{message_id}", 1, T0, received_at=T0)
+
+
+async def until_async(
+    condition: Callable[[], Awaitable[bool]], what: str, timeout_s: float = 5.0
+) -> None:
+    """Wait for the coroutine `condition` to say True, at most `timeout_s`."""
+    try:
+        async with asyncio.timeout(timeout_s):
+            while not await condition():
+                await asyncio.sleep(0.005)
+    except TimeoutError:
+        raise AssertionError(f"not within {timeout_s} s: {what}") from None
 
 
 async def until(condition: Callable[[], bool], what: str, timeout_s: float = 5.0) -> None:
@@ -877,3 +891,113 @@ async def test_a_spent_creation_budget_refills_after_the_clock_is_stepped_back(
     and in a process's own alike, not refused until the clock has caught up an hour later
     (the incidents' issues held, then released into the DLQ past `max_hold_s`)."""
     assert await _wait_after_two_minutes(budgets(), stepped_back_s) == 0.0
+
+
+# --- A redo under the same Idempotency-Key sends another request ----------------------------------
+
+
+@dataclass
+class KeyedBackend:
+    """A ticket backend on 127.0.0.1 that keeps every create's body under its Idempotency-Key.
+    Its first create is held until `release` is set and then gets no answer (the connection
+    closed: created, its answer lost); every later one gets 201 and a ticket id."""
+
+    url: str = ""
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+    bodies: dict[str, list[Any]] = field(default_factory=dict)
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            fields = dict(
+                line.decode().lower().split(": ", 1) for line in head.split(b"\r\n")[1:] if line
+            )
+            body = await reader.readexactly(int(fields.get("content-length", "0")))
+            if head.startswith(b"OPTIONS"):
+                writer.write(b"HTTP/1.1 204 Scripted\r\nConnection: close\r\n\r\n")
+                return
+            sent = self.bodies.setdefault(fields.get("idempotency-key", ""), [])
+            sent.append(json.loads(body))
+            if sum(len(b) for b in self.bodies.values()) == 1:
+                await self.release.wait()
+                return  # created; the answer is lost
+            ticket = json.dumps({"id": "T-1"}).encode()
+            writer.write(
+                b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\n"
+                b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(ticket), ticket)
+            )
+            await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+
+def crash_looping(*pods: int, message_id: str = "m-group", receipt: str = "rh") -> Message:
+    """One Alertmanager notification: a crash-looping pod each, of one alertname and namespace
+    (one group under GROUP_ROUTES)."""
+    alerts = [
+        {
+            "status": "firing",
+            "labels": {"alertname": "KubePodCrashLooping", "namespace": "shop", "pod": f"api-{i}"},
+            "annotations": {"summary": f"pod api-{i} is crash looping"},
+            "startsAt": T0.isoformat(),
+        }
+        for i in pods
+    ]
+    body = json.dumps({"version": "4", "groupKey": "g", "status": "firing", "alerts": alerts})
+    return Message(message_id, body, receipt, 1, None, received_at=T0)
+
+
+GROUP_ROUTES = """
+[[route]]
+name = "crash-loops"
+sinks = ["backend"]
+group_by = ["alertname", "namespace"]
+[route.match]
+source = ["alertmanager"]
+"""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="Effects.view (effects.py) builds a redone OPEN's group from the incident as stored "
+    "at the redo: a pod that joined while the first OPEN was in flight changes the body sent "
+    "again under the same Idempotency-Key, which a backend that checks a reused key's payload "
+    "(the IETF draft: 422; Stripe: an idempotency error) refuses, failing the create of a "
+    "ticket it holds",
+)
+async def test_an_open_redone_under_its_key_sends_the_same_body(tmp_path: Path) -> None:
+    """A group's OPEN is in flight when a second pod's message joins the group; the OPEN's
+    answer is then lost, and its message's retry sends it again under the same
+    Idempotency-Key with the same body as the first time, so a backend that checks a reused
+    key's payload (as the Idempotency-Key draft and Stripe do) answers it with the ticket it
+    made, instead of refusing it."""
+    routes = tmp_path / "routes.toml"
+    routes.write_text(GROUP_ROUTES)
+    settings = Settings(routes_file=routes)
+    keyed = KeyedBackend()
+    server = await asyncio.start_server(keyed.handle, "127.0.0.1", 0)
+    async with server:
+        keyed.url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+        sink = BackendSink(Settings(backend_base_url=keyed.url), BackendToken(settings))
+        pipeline = Pipeline(
+            Ledger(MemoryStore(POLICY, LEASE)), Summariser(), [sink], Metrics(),
+            redactor=Redactor(), policy=POLICY,
+        )  # fmt: skip
+        pipeline.router = load_router(settings)
+        try:
+            first = asyncio.create_task(pipeline.process(crash_looping(1)))
+            await until(lambda: bool(keyed.bodies), "the group's OPEN at the backend")
+            joined = await pipeline.process(crash_looping(2, message_id="m-pod-2"))
+            assert [outcome.action for outcome in joined] == [Action.COUNT]  # in the group
+            keyed.release.set()
+            with pytest.raises(SinkUnavailableError):
+                await first
+            await pipeline.process(crash_looping(1, receipt="rh-again"))
+        finally:
+            await sink.aclose()
+    [(key, sent)] = keyed.bodies.items()
+    assert len(sent) == 2, key
+    assert sent[1] == sent[0]
