@@ -43,6 +43,7 @@ from triage.breaker import BreakerState, CircuitBreaker
 from triage.demo.ticketd import TicketServer
 from triage.errors import (
     GitHubUnavailableError,
+    SinkRejectedError,
     SinkThrottledError,
     SinkUnavailableError,
     StoreBusyError,
@@ -898,9 +899,11 @@ async def test_a_spent_creation_budget_refills_after_the_clock_is_stepped_back(
 
 @dataclass
 class KeyedBackend:
-    """A ticket backend on 127.0.0.1 that keeps every create's body under its Idempotency-Key.
+    """A ticket backend on 127.0.0.1 that keeps every create's body under its Idempotency-Key
+    and checks a reused key's payload as the Idempotency-Key draft says (another body: 422).
     Its first create is held until `release` is set and then gets no answer (the connection
-    closed: created, its answer lost); every later one gets 201 and a ticket id."""
+    closed: created, its answer lost); a later one with the same body gets 201 and the
+    ticket's id."""
 
     url: str = ""
     release: asyncio.Event = field(default_factory=asyncio.Event)
@@ -921,10 +924,15 @@ class KeyedBackend:
             if sum(len(b) for b in self.bodies.values()) == 1:
                 await self.release.wait()
                 return  # created; the answer is lost
-            ticket = json.dumps({"id": "T-1"}).encode()
+            status, answered = (
+                (b"201 Created", {"id": "T-1"})
+                if sent[-1] == sent[0]
+                else (b"422 Unprocessable Content", {"error": "idempotency_key_reused"})
+            )
+            text = json.dumps(answered).encode()
             writer.write(
-                b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\n"
-                b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(ticket), ticket)
+                b"HTTP/1.1 %s\r\nContent-Type: application/json\r\n"
+                b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (status, len(text), text)
             )
             await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError):
@@ -968,12 +976,15 @@ source = ["alertmanager"]
     "(the IETF draft: 422; Stripe: an idempotency error) refuses, failing the create of a "
     "ticket it holds",
 )
-async def test_an_open_redone_under_its_key_sends_the_same_body(tmp_path: Path) -> None:
+async def test_a_group_open_redone_under_its_key_is_answered_with_its_ticket(
+    tmp_path: Path,
+) -> None:
     """A group's OPEN is in flight when a second pod's message joins the group; the OPEN's
     answer is then lost, and its message's retry sends it again under the same
     Idempotency-Key with the same body as the first time, so a backend that checks a reused
     key's payload (as the Idempotency-Key draft and Stripe do) answers it with the ticket it
-    made, instead of refusing it."""
+    made, instead of refusing it (422: the message fails towards the DLQ, the ticket it
+    made unrecorded)."""
     routes = tmp_path / "routes.toml"
     routes.write_text(GROUP_ROUTES)
     settings = Settings(routes_file=routes)
@@ -995,9 +1006,13 @@ async def test_an_open_redone_under_its_key_sends_the_same_body(tmp_path: Path) 
             keyed.release.set()
             with pytest.raises(SinkUnavailableError):
                 await first
-            await pipeline.process(crash_looping(1, receipt="rh-again"))
+            try:
+                await pipeline.process(crash_looping(1, receipt="rh-again"))
+                retried = "answered with its ticket"
+            except SinkRejectedError as exc:
+                retried = f"refused ({exc.status}), the message failed"
         finally:
             await sink.aclose()
-    [(key, sent)] = keyed.bodies.items()
-    assert len(sent) == 2, key
+    assert retried == "answered with its ticket"
+    [(_, sent)] = keyed.bodies.items()
     assert sent[1] == sent[0]
