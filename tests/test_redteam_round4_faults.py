@@ -70,6 +70,7 @@ from triage.sinks.slack import SlackSink
 from triage.sqs.inbox import Message
 from triage.sqs.supervisor import Supervisor, SupervisorConfig
 from triage.summarise.llm import LlmSummariser
+from triage.tracing import Tracing
 
 ALERT = Alert(
     source="generic",
@@ -1014,5 +1015,74 @@ async def test_a_group_open_redone_under_its_key_is_answered_with_its_ticket(
         finally:
             await sink.aclose()
     assert retried == "answered with its ticket"
+    [(_, sent)] = keyed.bodies.items()
+    assert sent[1] == sent[0]
+
+
+def traced_firing(message_id: str, trace: str) -> Message:
+    """A firing of the incident `lag` queued by the gateway with W3C trace context `trace`."""
+    body = json.dumps({"title": "orders-db lag", "dedup_key": "lag"})
+    traceparent = f"00-{trace * 32}-{'b' * 16}-01"
+    attributes = {"traceparent": traceparent}
+    return Message(
+        message_id, body, f"r-{message_id}", 1, T0, received_at=T0, attributes=attributes
+    )
+
+
+#: Why a redo by another traced message is refused.
+REDO_TRACE_STAMPED = (
+    "Effects (effects.py) stamps a redone effect with the redoing message's trace id "
+    "(`current_trace_id()`), which the backend's body carries (`trace_id`): another message "
+    "taking an OPEN over sends another body under the same Idempotency-Key, which a backend "
+    "that checks a reused key's payload refuses"
+)
+
+
+@pytest.mark.parametrize(
+    "next_trace",
+    [
+        pytest.param("a", id="same-trace"),
+        pytest.param(
+            "c",
+            id="another-trace",
+            marks=pytest.mark.xfail(strict=True, raises=AssertionError, reason=REDO_TRACE_STAMPED),
+        ),
+    ],
+)
+async def test_an_open_taken_over_by_another_traced_message_is_answered_with_its_ticket(
+    next_trace: str,
+) -> None:
+    """An OPEN whose answer was lost is redone by the incident's next message, traced under
+    the same trace or another: sent again under the same Idempotency-Key with the first
+    request's body, a backend that checks a reused key's payload answers it with the ticket
+    it made."""
+    keyed = KeyedBackend()
+    keyed.release.set()
+    tracing = Tracing()
+    server = await asyncio.start_server(keyed.handle, "127.0.0.1", 0)
+    async with server:
+        keyed.url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+        settings = Settings(backend_base_url=keyed.url)
+        sink = BackendSink(settings, BackendToken(settings))
+        pipeline = Pipeline(
+            Ledger(MemoryStore(POLICY, LEASE)), Summariser(), [sink], Metrics(),
+            redactor=Redactor(), policy=POLICY,
+        )  # fmt: skip
+        try:
+            first, then = traced_firing("m-1", "a"), traced_firing("m-2", next_trace)
+            with (
+                tracing.message(first.id, first.attributes["traceparent"]),
+                pytest.raises(SinkUnavailableError),
+            ):
+                await pipeline.process(first)
+            with tracing.message(then.id, then.attributes["traceparent"]):
+                try:
+                    await pipeline.process(then)
+                    redone = "answered with its ticket"
+                except SinkRejectedError as exc:
+                    redone = f"refused ({exc.status}), the message failed"
+        finally:
+            await sink.aclose()
+    assert redone == "answered with its ticket"
     [(_, sent)] = keyed.bodies.items()
     assert sent[1] == sent[0]
