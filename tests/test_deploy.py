@@ -15,6 +15,7 @@ Terraform tests skip, saying why, only when the binary or the provider mirror is
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import re
 import subprocess
@@ -126,13 +127,24 @@ def _operations() -> dict[str, set[str]]:
     return ops
 
 
-def aws_calls() -> list[Call]:
+@functools.cache
+def source_trees() -> tuple[tuple[Path, ast.Module], ...]:
+    """Every module of src/triage with its syntax tree. Parsed once per test process (~1 s of
+    CPU), not once per test: the scans below only read the trees, and the code does not change
+    while the tests run."""
+    return tuple(
+        (path, ast.parse(path.read_text(encoding="utf-8"))) for path in sorted(SRC.rglob("*.py"))
+    )
+
+
+@functools.cache
+def aws_calls() -> tuple[Call, ...]:
     """Every call in src/triage whose method name is an SQS, DynamoDB, Secrets Manager,
-    CloudWatch or Bedrock Runtime operation, with the function it sits in."""
+    CloudWatch or Bedrock Runtime operation, with the function it sits in (found once per
+    test process, as the trees are parsed once)."""
     ops = _operations()
     calls: list[Call] = []
-    for path in sorted(SRC.rglob("*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+    for path, tree in source_trees():
         for func in ast.walk(tree):
             if not isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
                 continue
@@ -148,7 +160,7 @@ def aws_calls() -> list[Call]:
                         None,
                     )
                     calls.extend(Call(where, func.name, a, index) for a in ops[node.func.attr])
-    return calls
+    return tuple(calls)
 
 
 def _runner(call: Call) -> str:
@@ -307,9 +319,9 @@ def test_code_outside_the_task_is_imported_only_by_the_command_line() -> None:
     }
     assert outside == {"triage.demo", "triage.ops.dlq", "triage.ingest"}
     importers = set()
-    for path in sorted(SRC.rglob("*.py")):
+    for path, tree in source_trees():
         module = "triage." + ".".join(path.relative_to(SRC).with_suffix("").parts)
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(tree):
             names = (
                 [f"{node.module}.{a.name}" for a in node.names]
                 if isinstance(node, ast.ImportFrom) and node.module
