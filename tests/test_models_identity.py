@@ -1,7 +1,8 @@
 """`Alert.identity` is held to its limit by the model itself, whatever builds the alert (a
-reader, a plug-in, a test, `model_copy`): names and values cut exactly at 1,024 characters,
-as the normaliser cut them, so no fingerprint changes; what is not text is refused, and a
-reader's refused alert is still a clear InvalidAlertError naming the field."""
+reader, a plug-in, a test, `model_copy`): a name or value past 1,024 characters is held as
+its start, "…" and a digest of the whole (`identity_text`), so no identity within the limit
+changes its fingerprint; what is not text is refused, and a reader's refused alert is still a
+clear InvalidAlertError naming the field."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pydantic import ValidationError
 from factories import T0, alert
 from triage import normalize
 from triage.errors import InvalidAlertError
-from triage.models import IDENTITY_MAX, Alert, Status, fingerprint_of
+from triage.models import IDENTITY_MAX, Alert, Status, fingerprint_of, identity_text
 from triage.normalize import common
 from triage.normalize.common import Normalized
 
@@ -34,18 +35,19 @@ def test_the_model_and_the_normaliser_share_one_limit() -> None:
     assert common.IDENTITY_MAX == IDENTITY_MAX == 1_024
 
 
-def test_an_identity_value_past_the_limit_is_cut_to_it() -> None:
-    """A value past 1,024 characters is kept and hashed as its first 1,024, exactly (no "…"),
-    however the alert was built."""
+def test_an_identity_value_past_the_limit_is_held_to_it() -> None:
+    """A value past 1,024 characters is kept and hashed as its start and a digest of the
+    whole, within 1,024, however the alert was built."""
     made = _built({"host": "h" * 5_000, "check": "disk"})
-    assert made.identity == {"host": "h" * IDENTITY_MAX, "check": "disk"}
+    assert made.identity == {"host": identity_text("h" * 5_000), "check": "disk"}
+    assert len(made.identity["host"]) <= IDENTITY_MAX
     assert made.fingerprint == fingerprint_of("plugin", made.identity)
 
 
-def test_an_identity_name_past_the_limit_is_cut_to_it() -> None:
-    """A name (a label set's key) past the limit is cut as a value is."""
+def test_an_identity_name_past_the_limit_is_held_to_it() -> None:
+    """A name (a label set's key) past the limit is held as a value is."""
     made = _built({"k" * 2_000: "v"})
-    assert made.identity == {"k" * IDENTITY_MAX: "v"}
+    assert made.identity == {identity_text("k" * 2_000): "v"}
 
 
 @pytest.mark.parametrize(
@@ -57,11 +59,11 @@ def test_an_identity_name_past_the_limit_is_cut_to_it() -> None:
         "é" * 3_000,
     ],
 )
-def test_the_models_cut_is_the_normalisers(value: str) -> None:
-    """The model cuts where the normaliser cut (never inside a character), so an incident
-    stored before the limit moved into the model keeps its fingerprint."""
+def test_the_models_hold_is_the_normalisers(value: str) -> None:
+    """The model holds a long value as the normaliser's `ident` does (its start cut never
+    inside a character), so a reader's and a plug-in's alerts key alike."""
     made = _built({"name": value})
-    assert made.identity == {"name": common.cut(value, IDENTITY_MAX)}
+    assert made.identity == {"name": common.ident(value, "name")}
     assert len(made.identity["name"]) <= IDENTITY_MAX
 
 
@@ -75,10 +77,10 @@ def test_an_identity_within_the_limit_is_kept_as_given() -> None:
 
 def test_a_copy_with_a_new_identity_is_held_to_the_limit() -> None:
     """`model_copy(update=...)` skips pydantic's validation; a new identity given to it is
-    still cut, and the copy's fingerprint is of the cut identity."""
+    still held, and the copy's fingerprint is of the held identity."""
     first = alert("api")
     copied = first.model_copy(update={"identity": {"dedup_key": "x" * 3_000}})
-    assert copied.identity == {"dedup_key": "x" * IDENTITY_MAX}
+    assert copied.identity == {"dedup_key": identity_text("x" * 3_000)}
     assert copied.fingerprint == fingerprint_of("generic", copied.identity)
     assert first.identity == {"dedup_key": "api"}
 
@@ -103,11 +105,11 @@ def test_a_readers_invalid_identity_is_a_clear_invalid_alert_error() -> None:
     assert str(raised.value) == "plugin: invalid alert fields: identity.host"
 
 
-def test_a_readers_long_identity_leaves_the_normaliser_cut() -> None:
-    """Through the normaliser's own path a reader's long identity is cut, as before."""
+def test_a_readers_long_identity_leaves_the_normaliser_held() -> None:
+    """Through the normaliser's own path a reader's long identity is held, as a plug-in's is."""
 
     def reader(payload: dict[str, Any]) -> Normalized:
         return Normalized((_built({"host": payload["host"]}),))
 
     (made,) = normalize._parse("plugin", reader, {"host": "h" * 5_000}).alerts
-    assert made.identity == {"host": "h" * IDENTITY_MAX}
+    assert made.identity == {"host": identity_text("h" * 5_000)}

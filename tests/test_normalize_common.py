@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from triage.errors import InvalidAlertError
-from triage.models import Priority
+from triage.models import Priority, identity_text
 from triage.normalize import common, normalize_body
 from triage.redact import Redactor
 from triage.view import redact_alert
@@ -161,7 +161,7 @@ def test_a_shown_cut_drops_the_word_it_would_split() -> None:
     label = common.line("y " * 120 + secret, "labels.k", common.LABEL_VALUE_MAX, shown=True)
     assert label is not None and secret[:10] not in label and label.endswith("y…")
     identity = common.ident("id " + "z" * 1100, "id")
-    assert identity == ("id " + "z" * 1100)[: common.IDENTITY_MAX]
+    assert identity == identity_text("id " + "z" * 1100)
     view = redact_alert(normalize_body(json.dumps({"title": title})).alerts[0], Redactor())
     assert secret[:10] not in view.title
 
@@ -294,11 +294,11 @@ def test_a_remembered_line_is_cleaned_as_for_its_own_limit(
 ) -> None:
     """common.line's memo answers a text again exactly as a fresh cleaning would, per limit and
     cut (the same text under another limit is not answered from the first one's entry)."""
-    fresh = common._line(value, "f", limit, shown)
+    fresh = common._line(value, "f", limit, shown, False)
     assert common.line(value, "f", limit, shown=shown) == fresh
     assert common.line(value, "f", limit, shown=shown) == fresh  # from the memo now
     assert common.line(value, "f", common.FIELD_MAX) == common._line(
-        value, "f", common.FIELD_MAX, False
+        value, "f", common.FIELD_MAX, False, False
     )
 
 

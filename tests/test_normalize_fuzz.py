@@ -19,7 +19,7 @@ import pytest
 
 from json_mutants import Mutant, mutants
 from triage.errors import InvalidAlertError, PermanentError, TriageError
-from triage.models import Alert
+from triage.models import Alert, identity_text
 from triage.normalize import Normalized, common, normalize_body
 
 PAYLOADS = Path(__file__).parent / "payloads"
@@ -164,16 +164,17 @@ def _sample(name: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("name", ["alertmanager/group-firing.json", "grafana/group-firing.json"])
-def test_a_label_set_past_the_identity_limit_is_cut_to_it(name: str) -> None:
+def test_a_label_set_past_the_identity_limit_is_held_to_it(name: str) -> None:
     """A label set is an alert's identity: a label name or value past 1,024 characters is
-    hashed and stored as its first 1,024 (as every other identity value is), not whole."""
+    hashed and kept as its start and a digest of the whole (as every other identity value
+    is), within 1,024."""
     body = _sample(name)
     labels = body["alerts"][0]["labels"]
     labels["instance"] = "i" * 5_000
     labels["k" * 5_000] = "v"
     identity = normalize_body(json.dumps(body)).alerts[0].identity
-    assert identity["instance"] == "i" * common.IDENTITY_MAX
-    assert identity["k" * common.IDENTITY_MAX] == "v"
+    assert identity["instance"] == identity_text("i" * 5_000)
+    assert identity[identity_text("k" * 5_000)] == "v"
     assert identity["alertname"] == labels["alertname"]
 
 

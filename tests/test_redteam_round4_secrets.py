@@ -896,12 +896,6 @@ async def test_the_gateway_drops_a_token_field(client: httpx2.AsyncClient, queue
     assert PASSWORD not in body
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ingest/carried.py's credential_field (used by validate.py:468 for a form,"
-    " carried.py:85 beside a payload field, query.py:59 for a query string) reads only secret_named(name); the redactor also blanks by name and shape"
-    " (redact/named_values.py: named_value_secret), so these fields are queued whole",
-)
 async def test_the_gateway_queues_no_field_the_redactor_blanks(
     client: httpx2.AsyncClient, queues: Queues
 ) -> None:
@@ -1049,12 +1043,6 @@ async def test_secrets_known_by_their_lines_reach_no_surface_from_a_description(
         assert _places_leaking(case, surfaces) == [], case[0]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="normalize/common.py:197 (_line) joins a one-line field's lines with spaces before"
-    " the view redacts it, so a summary made the title, or a label value, loses the line"
-    " breaks the table, print_r, YAML, env-entry, expect and form-data rules read by",
-)
 async def test_secrets_known_by_their_lines_reach_no_surface_from_a_title_or_label() -> None:
     """The same secrets in an Alertmanager `summary` (the ticket's title) or in a label's value
     reach none of the GitHub issue, Slack, the LLM prompt, the ticket backend and the operator

@@ -162,35 +162,43 @@ def _text(value: Any, field: str, limit: int) -> str | None:
 #: Short texts already cleaned by `line`, with their cleaning: the names, label keys and values
 #: of a storm's alerts are the same few strings message after message. Forgotten all at once
 #: when full, so it stays bounded.
-_LINES: dict[tuple[str, int, bool], str | None] = {}
+_LINES: dict[tuple[str, int, bool, bool], str | None] = {}
 #: The same for short multi-line texts (`text`): a storm's descriptions.
 _TEXTS: dict[tuple[str, int], str | None] = {}
 _LINES_MAX = 4_096
 _LINE_MEMO_CHARS = 256
 
 
-def line(value: Any, field: str, limit: int = FIELD_MAX, *, shown: bool = False) -> str | None:
+def line(
+    value: Any, field: str, limit: int = FIELD_MAX, *, shown: bool = False, hashed: bool = False
+) -> str | None:
     """One-line text (names, label values): controls and bidi removed, whitespace collapsed;
     `shown` (a label value, never an identity) cuts whole words and ends a cut with "…" (see
-    `cut`)."""
+    `cut`). Text of several lines is redacted before they are joined, unless it is `hashed`
+    only (an identity value: two secrets stay two incidents)."""
     if isinstance(value, str) and len(value) <= _LINE_MEMO_CHARS:
-        key = (value, limit, shown)
+        key = (value, limit, shown, hashed)
         try:
             return _LINES[key]
         except KeyError:
             pass
-        cleaned = _line(value, field, limit, shown)
+        cleaned = _line(value, field, limit, shown, hashed)
         if len(_LINES) >= _LINES_MAX:
             _LINES.clear()
         _LINES[key] = cleaned
         return cleaned
-    return _line(value, field, limit, shown)
+    return _line(value, field, limit, shown, hashed)
 
 
-def _line(value: Any, field: str, limit: int, shown: bool) -> str | None:
+def _line(value: Any, field: str, limit: int, shown: bool, hashed: bool) -> str | None:
     raw = _bounded(scalar(value, field), limit)
     if raw is None:
         return None
+    if not hashed and _LINE_BREAK.search(raw):
+        # Redacted while it has its lines: a secret known by its line (a table's column, a
+        # YAML block, an env entry) loses that shape once the lines are joined, and the view
+        # redacts only the joined line.
+        raw = _REDACTOR.text(raw)
     # Controls become spaces first so "a\x00b" cannot glue two words into one. Printable text
     # (the common case, checked in C) holds no control character to replace.
     translated = raw.translate(_DROP_IN_LINE)
@@ -284,7 +292,7 @@ def ident_line(value: Any, field: str) -> str | None:
     """An identity value cleaned whole as one line, neither cut nor held; None when absent or
     empty. For a reader that splits or joins it before it is identity (a title it reads a
     scope from): the model holds what the reader keeps, so the value's end still counts."""
-    return line(whole(value), field, _UNCUT)
+    return line(whole(value), field, _UNCUT, hashed=True)
 
 
 def whole(value: Any) -> Any:
@@ -350,8 +358,11 @@ def unnested(value: Any) -> Any:
     return None if isinstance(value, dict | list) else value
 
 
-#: Redacts the values errors and notes quote (`short`).
+#: Redacts the values errors and notes quote (`short`), and a one-line value's lines before
+#: they are joined (`_line`).
 _REDACTOR = Redactor()
+#: What `str.splitlines` breaks a line at.
+_LINE_BREAK = re.compile("[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
 
 
 def _kind(value: Any) -> str:
