@@ -155,13 +155,6 @@ def _lengthened(name: str, path: tuple[Any, ...], tail: str, inner: bool = False
     return json.dumps(payload)
 
 
-def _cut_before_held(where: str) -> Any:
-    return pytest.mark.xfail(
-        strict=True,
-        reason=f"{where} cuts this identity value to a shown limit before the model holds it",
-    )
-
-
 #: Identity values of each source, as (sample, path to the text, inside the SNS Message).
 LONG_VALUES = {
     "alertmanager label": ("alertmanager/group-firing.json", ("alerts", 0, "labels", "job"), False),
@@ -171,21 +164,21 @@ LONG_VALUES = {
     "generic dedup_key": ("generic/firing.json", ("dedup_key",), False),
     "generic title": ("generic/no-dedup-key.json", ("title",), False),
 }
-#: The same, where a reader cuts the value first (the file and line to change).
-CUT_BEFORE_HELD = {
-    "generic source (generic.py `origin`, cut at 256)": (
+#: The same, where a reader once cut the value to a shown limit before the model held it.
+HELD_WHOLE = {
+    "generic source (generic.py `origin`)": (
         "generic/no-dedup-key.json", ("source",), False
     ),
-    "cloudwatch contributor (cloudwatch.py `_contributor`, cut at 1,024)": (
+    "cloudwatch contributor (cloudwatch.py `_contributor`)": (
         "cloudwatch/sns-contributor.json", ("AlarmContributorAttributes", "TableName"), True
     ),
-    "uptimerobot name (checkers.py `normalize_uptimerobot`, cut at 1,024)": (
+    "uptimerobot name (checkers.py `normalize_uptimerobot`)": (
         "uptimerobot/snake-down.json", ("monitor_friendly_name",), False
     ),
-    "generic title after its state (subjects.py `title_state`, cut at 1,024)": (
+    "generic title after its state (subjects.py `title_state`)": (
         "datadog/transition-triggered.json", ("title",), False
     ),
-    "sns subject (sns.py `normalize`, Subject cut at 1,024)": (
+    "sns subject (sns.py `normalize`)": (
         "sns/text-message.json", ("Subject",), False
     ),
 }  # fmt: skip
@@ -193,11 +186,7 @@ CUT_BEFORE_HELD = {
 
 @pytest.mark.parametrize(
     ("sample", "path", "inner"),
-    [pytest.param(*case, id=name) for name, case in LONG_VALUES.items()]
-    + [
-        pytest.param(*case, id=name, marks=_cut_before_held(name))
-        for name, case in CUT_BEFORE_HELD.items()
-    ],
+    [pytest.param(*case, id=name) for name, case in (LONG_VALUES | HELD_WHOLE).items()],
 )
 def test_each_sources_identity_differs_past_the_limit(
     sample: str, path: tuple[Any, ...], inner: bool

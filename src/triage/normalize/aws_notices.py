@@ -101,7 +101,7 @@ def _is_autoscaling(payload: dict[str, Any]) -> bool:
 
 
 def _autoscaling(payload: dict[str, Any], topic: Topic) -> Normalized:
-    event = common.line(common.unnested(payload.get("Event")), "Event", common.IDENTITY_MAX)
+    event = common.ident_line(common.unnested(payload.get("Event")), "Event")
     group = common.word(payload.get("AutoScalingGroupName"), "AutoScalingGroupName")
     if event == _TEST:
         detail = f"Auto Scaling test notification for group {common.short(group)}"

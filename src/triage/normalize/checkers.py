@@ -325,7 +325,7 @@ def normalize_uptimerobot(payload: dict[str, Any]) -> Normalized:
     if _test_message(payload, _UR_NAMED_BY, _UR_KIND):
         return _tested(UPTIMEROBOT)
     monitor_id = common.ident_or_none(given(payload.get("monitorID")), _ur_sent(raw, "monitorID"))
-    name = common.line(common.unnested(given(payload.get("monitorFriendlyName"))), "name")
+    name = common.ident_or_none(common.unnested(given(payload.get("monitorFriendlyName"))), "name")
     # With a monitor id the URL is only shown, and one that is no text is passed over.
     link = given(payload.get("monitorURL"))
     url = common.ident_or_none(

@@ -370,14 +370,11 @@ def _contributor(given_id: Any, given_attributes: Any, field: str) -> _Contribut
     attributes = {
         key: text
         for key, raw in (given_attributes.items() if isinstance(given_attributes, dict) else ())
-        # Shown (the title and labels name them): a value cut ends in "…", which the redactor
-        # reads as a cut secret's start.
-        if (text := common.line(_scalar(raw), f"{field} {common.short(key)}", shown=True))
-        and key.strip()
+        # Identity, held whole: the model keeps a long one's start, "…" and a digest of the
+        # whole, so contributors that differ past 1,024 characters stay apart.
+        if (text := common.ident_line(_scalar(raw), f"{field} {common.short(key)}")) and key.strip()
     }
-    contributor_id = common.line(
-        _scalar(given_id), f"{field} id", common.LABEL_VALUE_MAX, shown=True
-    )
+    contributor_id = common.ident_line(_scalar(given_id), f"{field} id")
     if not attributes and not contributor_id:
         raise InvalidAlertError(
             f"{field} names no time series (neither attributes nor an id): "

@@ -106,7 +106,7 @@ def normalize_generic(payload: dict[str, Any]) -> Normalized:
     dedup_key = _dedup_key(payload)
     # With a dedup_key the source is only shown, and one that is no text is passed over.
     source = common.unnested(payload.get("source")) if dedup_key else payload.get("source")
-    origin = common.line(source, "source", common.LABEL_VALUE_MAX) or GENERIC
+    origin = common.ident_or_none(source, "source") or GENERIC
     given = common.obj_or_empty(payload.get("labels"))
     labels = common.labels_from({key: common.flat(value) for key, value in given.items()})
     # The label is shown: cut from what was given, marked as a shown cut (`origin` is cut as

@@ -82,7 +82,7 @@ def normalize(payload: dict[str, Any]) -> Normalized:
         read = service_notice(payload)
         if read is not None:
             return read
-    subject = common.line(common.unnested(payload.get("Subject")), "Subject", common.IDENTITY_MAX)
+    subject = common.ident_line(common.unnested(payload.get("Subject")), "Subject")
     named = common.showing(subject) or _first_line(message)
     if not named:
         raise InvalidAlertError("SNS notification has neither a Subject nor any Message text")
@@ -105,7 +105,7 @@ def normalize(payload: dict[str, Any]) -> Normalized:
 def _first_line(message: str) -> str | None:
     """The message's first line that shows something, as a one-line title."""
     for text in message.splitlines():
-        shown = common.showing(common.line(text, "Message", common.IDENTITY_MAX))
+        shown = common.showing(common.ident_line(text, "Message"))
         if shown:
             return shown
     return None

@@ -85,7 +85,7 @@ def title_state(title: Any, bracket_words: AbstractSet[str]) -> Subject:
     or Checkmk's arrow ("Check_MK: h/s OK -> CRIT"). The title as it is, with no word, when
     it starts with none ("[PROD] X", "Recovery of db-1 failed" name no state)."""
     # Read as the title will be shown: a control character before the bracket hides nothing.
-    shown = common.line(title, "title", common.IDENTITY_MAX) if isinstance(title, str) else None
+    shown = common.ident_line(title, "title") if isinstance(title, str) else None
     if not shown:
         return Subject(title, title)
     subject = _checkmk_subject(shown) or _nagios_subject(shown) or _colon_subject(shown)
