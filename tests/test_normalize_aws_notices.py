@@ -79,7 +79,7 @@ SAMPLES = {
     "codestar-pipeline-failed.json": (
         "eventbridge",
         Status.FIRING,
-        "CodePipeline Pipeline Execution State Change: checkout-deploy",
+        "CodePipeline Pipeline Execution State Change: checkout-deploy FAILED",
         "acecd720d39bc168c8d96de5e94d390c",
     ),
 }

@@ -163,7 +163,7 @@ def test_any_other_service_event_is_identified_by_its_type_and_resources() -> No
     payload["detail"] = {"instance-id": "i-0abc", "state": "stopped"}
     alert = only(payload)
     assert alert.status is Status.FIRING
-    assert alert.title == "EC2 Instance State-change Notification: instance/i-0abc"
+    assert alert.title == "EC2 Instance State-change Notification: instance/i-0abc stopped"
     assert alert.description == "instance-id: i-0abc\nstate: stopped"
     assert alert.severity is None
     again = copy.deepcopy(payload)

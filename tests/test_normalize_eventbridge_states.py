@@ -294,7 +294,9 @@ def test_an_ecs_deployment_is_its_services_not_a_cloudtrail_call() -> None:
     failure and the completion share the service's fingerprint, titled by the service."""
     failed = one(sample("ecs-deployment-failed.json"))
     assert "call" not in failed.identity
-    assert failed.title == "ECS Deployment State Change: service/checkout/checkout-api"
+    assert failed.title == (
+        "ECS Deployment State Change: service/checkout/checkout-api SERVICE_DEPLOYMENT_FAILED"
+    )
     assert failed.labels["state"] == "SERVICE_DEPLOYMENT_FAILED"
 
 

@@ -310,7 +310,7 @@ NOT_DISPLAY: dict[str, set[str]] = {
     },
     "eventbridge": {
         "detail-type", "source", "account", "region", "resources", "resources.0", "detail",
-        "detail.eventArn", "detail.affectedAccount", "detail.statusCode", "detail.id",
+        "detail.containers.0.exitCode", "detail.eventArn", "detail.affectedAccount", "detail.statusCode", "detail.id",
         "detail.service", "detail.service.archived", "detail.findings", "detail.findings.0",
         "detail.findings.1", "detail.findings.0.Id", "detail.findings.1.Id",
         "detail.findings.0.AwsAccountId", "detail.findings.1.AwsAccountId",

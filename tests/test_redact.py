@@ -814,8 +814,7 @@ CASES = [
     ),
     (
         "DB_PASSWORD: \"{{ lookup('env', 'PW') | default('s3cr3t') }}\"",
-        "DB_PASSWORD: \"{{ lookup('[REDACTED:password]', '[REDACTED:password]')"
-        " | default('[REDACTED:password]') }}\"",
+        "DB_PASSWORD: \"{{ lookup('env', 'PW') | default('[REDACTED:password]') }}\"",
     ),
     (
         "token: ${{ github.event.x || 'abc123' }}",

@@ -2,7 +2,7 @@
 carried through its states and delivery forms by the real normaliser and pipeline (in memory),
 and what a user expects is asserted: the right status, one incident per alarm, a resolve that
 closes it, and nothing lost or invented. A behaviour that holds is one chunked test; each bug
-found is a strict xfail whose reason says what should happen."""
+found was a strict xfail, and each has since been fixed."""
 
 from __future__ import annotations
 
@@ -305,15 +305,16 @@ def _dated_backup(day: str) -> dict[str, Any]:
     return {"title": "Backup failed", "dedup_key": f"backup:/srv/exports/{folders}/{day}"}
 
 
-def _snapshots(last: str) -> dict[str, Any]:
-    """An EBS multi-volume snapshot failure naming 21 snapshots, the last `last`."""
-    snapshots = [f"snap-0{i:016x}" for i in range(20)] + [last]
+def _resources(last: str) -> dict[str, Any]:
+    """An event of a service triage reads from its envelope only (keyed by its type and
+    resources), naming 21 volumes, the last `last`."""
+    volumes = [f"vol-0{i:016x}" for i in range(20)] + [last]
     return {
-        "version": "0", "id": f"ebs-{last}", "source": "aws.ec2",
-        "detail-type": "EBS Multi-Volume Snapshots Completion Status",
+        "version": "0", "id": f"dlm-{last}", "source": "aws.dlm",
+        "detail-type": "DLM Policy State Change",
         "account": "123456789012", "time": "2026-11-23T09:00:00Z", "region": "eu-west-1",
-        "resources": [f"arn:aws:ec2:eu-west-1:123456789012:snapshot/{s}" for s in snapshots],
-        "detail": {"event": "createSnapshots", "result": "failed", "cause": "quota"},
+        "resources": [f"arn:aws:ec2:eu-west-1:123456789012:volume/{v}" for v in volumes],
+        "detail": {"state": "ERROR", "cause": "quota"},
     }  # fmt: skip
 
 
@@ -322,20 +323,13 @@ def _snapshots(last: str) -> dict[str, Any]:
 LONG_IDENTITIES: dict[str, list[dict[str, Any]]] = {
     "alertmanager query labels": [_long_query_group()],
     "generic dedup_keys": [_dated_backup("2026-11-22"), _dated_backup("2026-11-23")],
-    "eventbridge resources": [_snapshots("snap-0aaa"), _snapshots("snap-0bbb")],
+    "eventbridge resources": [_resources("vol-0aaa"), _resources("vol-0bbb")],
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="identity values are cut at 1,024 characters (models.identity_within_limit), so "
-    "two alerts whose identity differs only past that are one fingerprint: the second is "
-    "counted as a repeat of the first and never gets a ticket; a long value should still be "
-    "told apart (e.g. its cut plus a hash of the whole)",
-)
 def test_two_alerts_whose_identity_differs_only_past_1024_characters_are_two_incidents() -> None:
     """Alerts their senders tell apart (Alertmanager's own fingerprints differ; two dedup_keys;
-    two snapshot sets) are two incidents, whatever the length of what tells them apart."""
+    two volume sets) are two incidents, whatever the length of what tells them apart."""
 
     def fingerprints(name: str) -> tuple[int, int]:
         bodies = LONG_IDENTITIES[name]
@@ -375,13 +369,6 @@ ROUTINE_STOPS = {
 }  # fmt: skip
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="aws_state_changes.READINGS fires every STOPPED `ECS Task State Change`, so every "
-    "rolling deployment, scale-in and one-off task that exits 0 opens a ticket that nothing "
-    "resolves; a stop the scheduler initiated, or an essential container's exit 0, is routine "
-    "and should change no ticket (a crash, OOM or failed health check still fires)",
-)
 def test_an_ecs_task_stopped_by_a_deployment_or_finished_cleanly_opens_no_ticket() -> None:
     """A task stopped by its service's scheduler or that exited 0 is no incident."""
 
@@ -431,13 +418,6 @@ SUCCESSES = {
 }  # fmt: skip
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an EventBridge detail-type missing from aws_state_changes.READINGS always fires "
-    "(eventbridge's fallback), even when its detail says it succeeded: each build's phases, "
-    "each successful instance refresh and each completed restore opens a ticket (a build's "
-    "under a new build ARN every time); a stated success should resolve or change nothing",
-)
 def test_an_aws_event_that_says_it_succeeded_opens_no_ticket() -> None:
     """A CodeBuild phase, an instance refresh or a restore job that succeeded is no incident."""
 
@@ -455,13 +435,6 @@ def _instance_refresh(outcome: str, refresh_id: str) -> dict[str, Any]:
     )  # fmt: skip
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`EC2 Auto Scaling Instance Refresh Failed` and `... Succeeded` are two detail-types "
-    "triage does not pair (aws_state_changes.READINGS has no family for them, as it has for "
-    "Instance Launch Unsuccessful/Successful), so the group's next successful refresh opens a "
-    "second ticket instead of closing the failed one's",
-)
 async def test_a_failed_instance_refresh_is_closed_by_the_next_that_succeeds() -> None:
     """An Auto Scaling group's failed instance refresh is one incident, closed by the group's
     next refresh that succeeds."""
@@ -487,13 +460,6 @@ PROBLEM_AND_RECOVERY = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="generic._ZABBIX_SUBJECT reads `Problem:` in any case, so `PROBLEM: X` is keyed as "
-    "`X`, but nothing reads its recovery `RECOVERY: X` (keyed with its prefix, and firing when "
-    "no status is given): the recovery opens a second ticket or records another incident, and "
-    "the problem's ticket never closes",
-)
 async def test_a_problem_subject_is_closed_by_its_recovery_subject() -> None:
     """`PROBLEM: Disk full on db-1` then `RECOVERY: Disk full on db-1` open one incident and
     close it, with or without a status beside the subject."""
@@ -517,13 +483,6 @@ FAILED_RUNS = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="eventbridge._other titles a state change `<detail-type>: <resource>` and never "
-    "names its state, so a failed build reads `CodeBuild Build State Change: orders-api-build` "
-    "(and so does the deterministic summariser's ticket, `... in eu-west-1`): the list of "
-    "tickets does not say what happened; the state that opened it belongs in the title",
-)
 def test_a_failed_aws_runs_title_says_it_failed() -> None:
     """A failed CodeBuild build, Step Functions execution, Glue job, Backup job, CodePipeline
     stage, Batch job or ECS deployment is titled so a reader sees it failed."""
@@ -546,13 +505,6 @@ EPOCH_SPELLINGS = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="common.timestamp reads the epoch number 0 as no time (the message's time is used) "
-    "but the same instant spelt as a date as 1970 (it rejects only year 1, Go's zero time), so "
-    "a resolve whose script left its time unset is older than the firing it ends: ignored, "
-    "and the incident never closes",
-)
 async def test_a_resolve_stamped_with_the_epoch_as_text_closes_its_incident() -> None:
     """A script's resolve whose timestamp is the epoch in words closes the incident, as one
     whose timestamp is the number 0 does."""

@@ -251,7 +251,9 @@ def test_other_service_event_from_a_broad_rule_is_a_generic_alert() -> None:
     event type and instance (the design's choice: nothing on the queue is lost)."""
     alert = only("eventbridge/ec2-instance-stopped.json")
     assert alert.source == "eventbridge"
-    assert alert.title == "EC2 Instance State-change Notification: instance/i-0abcd1234ef567890"
+    assert alert.title == (
+        "EC2 Instance State-change Notification: instance/i-0abcd1234ef567890 stopped"
+    )
     assert "state: stopped" in alert.description
 
 

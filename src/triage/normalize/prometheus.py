@@ -43,7 +43,7 @@ def status_by_end(entry: dict[str, Any], where: str, group: dict[str, Any]) -> S
     zero time ("0001-01-01T00:00:00Z", what an unset `endsAt` marshals to) is no end. An
     `endsAt` that is no time at all cannot say which: the alert is left out."""
     value = entry.get("endsAt")
-    ends_at = common.timestamp(value)
+    ends_at = common.instant(value)  # the epoch is an end here, where `timestamp` reads none
     if ends_at is not None:
         return Status.RESOLVED if ends_at <= common.now() else Status.FIRING
     if value is None or (isinstance(value, str) and (not value.strip() or _zero_time(value))):
