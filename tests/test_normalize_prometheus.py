@@ -81,6 +81,7 @@ def test_fingerprints_equal_the_webhooks(posted_name: str, webhook_name: str) ->
         ("2026-11-23T09:14:00.000Z", Status.FIRING),  # ahead of the queue time: still valid
         ("2026-11-23T09:11:30Z", Status.RESOLVED),  # exactly when queued: ended
         ("2026-11-23T09:11:29.999999999Z", Status.RESOLVED),
+        ("1970-01-01T00:00:00Z", Status.RESOLVED),  # the epoch is a time long past here
     ],
 )
 def test_status_is_whether_endsAt_has_passed_when_queued(
