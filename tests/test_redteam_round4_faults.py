@@ -754,29 +754,58 @@ async def test_a_retry_keeps_its_backoff_when_the_wall_clock_steps_forward(
 # --- A service that says "wait" with a 503 --------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BackendSink._verdict (sinks/backend.py) makes a 503 with Retry-After a "
-    "SinkUnavailableError: while the sink's probe (OPTIONS) is answered, GuardedSink counts it "
-    "and the supervisor releases the message, spending a receive per wait, into the DLQ",
+#: Why a 503 that says when to come back spends the message's receives.
+WAIT_IN_A_503 = (
+    "a sink makes a 503 with Retry-After a SinkUnavailableError (backend: BackendSink._verdict; "
+    "GitHub: GitHubApi._verdict): while the sink's probe (OPTIONS, GitHub's reads) is answered, "
+    "GuardedSink counts it and the supervisor releases the message, spending a receive per "
+    "wait, into the DLQ"
 )
+
+
+@asynccontextmanager
+async def writes_in_maintenance(
+    sink: str, metrics: Metrics
+) -> AsyncIterator[tuple[GuardedSink, Callable[[], list[Any]]]]:
+    """The `sink` behind its breaker, its service's writes in maintenance (LIMIT POSTs answered
+    503 with Retry-After: 1) while its reads and OPTIONS are answered; and a function giving
+    the tickets the service holds."""
+    if sink == "backend":
+        with TicketServer(token=TOKEN) as server:
+            server.fail_next(LIMIT, status=503, retry_after="1")
+            async with open_sink(server.url, metrics=metrics) as inner:
+                guarded = GuardedSink(inner, CircuitBreaker("sink:backend", 5, 30))
+                yield guarded, lambda: server.tickets
+        return
+    with GitHubServer(tokens={GITHUB_TOKEN: "triage-bot"}, repositories=(REPO,)) as github:
+        github.fail_next(LIMIT, 503, retry_after="1", method="POST")
+        settings = Settings(
+            github_api_url=github.url, github_repository=REPO, github_token=SecretStr(GITHUB_TOKEN)
+        )
+        inner = GitHubSink(settings, metrics=metrics)
+        try:
+            yield GuardedSink(inner, CircuitBreaker("sink:github", 5, 30)), github.issues
+        finally:
+            await inner.aclose()
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=WAIT_IN_A_503)
+@pytest.mark.parametrize("sink", ["backend", "github"])
 async def test_a_503_that_says_when_to_come_back_holds_its_message_not_dead_letters_it(
-    backend: TicketServer,
+    sink: str,
 ) -> None:
-    """The backend's writes are in maintenance (every POST 503 with Retry-After: 1) while its
-    OPTIONS, which the sink's probe sends, is answered: a service saying "wait" and how long
-    (DESIGN: downstream outage is not poison) holds the message without spending its receives,
-    so after the maintenance it opens its one ticket instead of reaching the DLQ on its third
-    receive."""
+    """The service's writes are in maintenance (every POST 503 with Retry-After: 1) while what
+    the sink's probe asks (the backend's OPTIONS, GitHub's reads) is answered: a service
+    saying "wait" and how long (DESIGN: downstream outage is not poison) holds the message
+    without spending its receives, so after the maintenance it opens its one ticket instead of
+    reaching the DLQ on its third receive."""
     queue, metrics = Queue(), Metrics()
     (mid,) = queue.put(json.dumps({"title": "orders-db lag", "dedup_key": "lag"}))
-    backend.fail_next(LIMIT, status=503, retry_after="1")
-    async with open_sink(backend.url, metrics=metrics) as inner:
-        guarded = GuardedSink(inner, CircuitBreaker("sink:backend", 5, 30))
+    async with writes_in_maintenance(sink, metrics) as (guarded, tickets):
         await drain(queue, trusted_pipeline([guarded], metrics), metrics)
+        made = len(tickets())
     assert queue.dead == []
-    assert queue.deleted == [mid] and len(backend.tickets) == 1
+    assert queue.deleted == [mid] and made == 1
 
 
 # --- A GitHub App on a host whose clock is off ---------------------------------------------------
