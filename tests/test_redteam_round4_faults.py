@@ -313,6 +313,7 @@ class GatedSink:
 
 
 def firing(message_id: str, key: str = "lag") -> Message:
+    """A script's firing of the incident `key`, queued as message `message_id`."""
     body = json.dumps({"title": "orders-db lag", "dedup_key": key})
     return Message(message_id, body, f"r-{message_id}", 1, T0, received_at=T0)
 
@@ -460,6 +461,7 @@ class ThrottlingStore(MemoryStore):
 
 
 def alertmanager_group(*instances: str) -> str:
+    """An Alertmanager webhook body with one firing DiskFull alert per instance."""
     alerts = [
         {
             "status": "firing",
