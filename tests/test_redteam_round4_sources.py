@@ -13,8 +13,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from case_chunks import assert_each
 from factories import T0
 from recording_pipeline import Sink, pipeline_into
