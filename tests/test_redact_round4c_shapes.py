@@ -44,15 +44,15 @@ def _kept(text: str) -> tuple[str, str]:
 
 
 ARMOUR = [
-    (_armoured("---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----", "---- END SSH2 ENCRYPTED PRIVATE KEY ----", 'Comment: "k"'), ROWS[1]),  # noqa: E501
+    (_armoured("---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----", "---- END SSH2 ENCRYPTED PRIVATE KEY ----", 'Comment: "k"'), ROWS[1]),
     (_armoured("---- BEGIN SSH2 PRIVATE KEY ----", "---- END SSH2 PRIVATE KEY ----"), ROWS[1]),
     (_armoured("-----BEGIN OpenVPN Static key V1-----", "-----END OpenVPN Static key V1-----"), ROWS[1]),
-    (_armoured("-----BEGIN OpenVPN tls-crypt-v2 client key-----", "-----END OpenVPN tls-crypt-v2 client key-----"), ROWS[1]),  # noqa: E501
+    (_armoured("-----BEGIN OpenVPN tls-crypt-v2 client key-----", "-----END OpenVPN tls-crypt-v2 client key-----"), ROWS[1]),
     (_armoured("-----BEGIN PKCS12-----", "-----END PKCS12-----"), ROWS[1]),
     (_armoured("----BEGIN PRIVATE KEY----", "----END PRIVATE KEY----"), ROWS[1]),
     (_armoured("----BEGIN RSA PRIVATE KEY----", "----END RSA PRIVATE KEY----"), ROWS[2]),
-    (" ".join(_armoured("-----BEGIN X9.42 DH PRIVATE KEY-----", "-----END X9.42 DH PRIVATE KEY-----").split()), ROWS[1]),  # noqa: E501
-    (" ".join(_armoured("-----BEGIN OpenVPN Static key V1-----", "-----END OpenVPN Static key V1-----").split()), ROWS[2]),  # noqa: E501
+    (" ".join(_armoured("-----BEGIN X9.42 DH PRIVATE KEY-----", "-----END X9.42 DH PRIVATE KEY-----").split()), ROWS[1]),
+    (" ".join(_armoured("-----BEGIN OpenVPN Static key V1-----", "-----END OpenVPN Static key V1-----").split()), ROWS[2]),
 ]  # fmt: skip
 
 
@@ -66,7 +66,7 @@ def test_public_armour_stays() -> None:
     """An SSH2 public key, a certificate's armour and prose about keys are kept whole."""
     assert_each(
         [
-            "---- BEGIN SSH2 PUBLIC KEY ----\nComment: \"deploy\"\nAAAAB3NzaC1yc2EAAAADAQABAAABAQ\n"
+            '---- BEGIN SSH2 PUBLIC KEY ----\nComment: "deploy"\nAAAAB3NzaC1yc2EAAAADAQABAAABAQ\n'
             "---- END SSH2 PUBLIC KEY ----",
             "the PKCS12 bundle was rejected",
             "OpenVPN Static key V1 mismatch on tun0",

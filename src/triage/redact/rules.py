@@ -23,12 +23,14 @@ from triage.redact.rule import _Rule
 from triage.redact.sections import SECTION_RULES
 from triage.redact.tables import TABLE_RULES
 from triage.redact.tokens import TOKEN_RULES
+from triage.redact.vendor_ids import VENDOR_ID_RULES
 from triage.redact.web import HEADER_RULES, URL_RULES
 
 _RULES: tuple[_Rule, ...] = (
     *TOKEN_RULES,  # tokens: private keys, hashes, JWTs, webhook URLs, vendors' tokens
     *CLOUD_RULES,  # cloud: AWS signatures and keys, Datadog, Azure
     *HEADER_RULES,  # web: Bearer, Authorization, Cookie; a URL's user and password
+    *VENDOR_ID_RULES,  # vendor_ids: GCS HMAC and Spaces key ids, Okta's SSWS outside a header
     *COMMAND_RULES,  # commands: passwords on a command line
     *POSITIONAL_RULES,  # positional: a password by its place in a command or a call
     *LOGIN_RULES,  # logins: sessions by shape, user:password, expect's send, SNMP communities

@@ -30,6 +30,16 @@ _PUTTY_BREAK = r"(?:\r?\n|(?:\\{1,2}r)?\\{1,2}n)"
 _PUTTY_LINE = (
     r"""[ \t]{0,16}+(?:[A-Za-z0-9+/=]|\[REDACTED:[a-z0-9-]{1,32}\]){1,128}+(?![^\s"'\\])"""
 )
+#: The label of an armoured block whose body is a secret (read ignoring case): a private key's
+#: (`RSA PRIVATE KEY`, `SSH2 ENCRYPTED PRIVATE KEY`, `X9.42 DH PRIVATE KEY`, PGP's `… BLOCK`),
+#: OpenVPN's static and tls-crypt-v2 keys, a PKCS #12 bundle.
+_SECRET_ARMOUR = (
+    r"(?:(?:[A-Z0-9][A-Z0-9.]{0,19} ){0,3}PRIVATE KEY(?: BLOCK)?"
+    r"|OpenVPN (?:Static key V[0-9]|tls-crypt-v2 (?:client|server) key|tls-auth key)|PKCS ?#?12)"
+)
+#: A JWT's dot spaced out or quoted apart: spaces or a quote on either side, a space at least
+#: (a dot glued to both parts is the JWT rule's).
+_SPACED_DOT = r"""(?:["']?[ \t]{1,4}["']?\.["']?[ \t]{0,4}["']?|\.["']?[ \t]{1,4}["']?)"""
 _GITHUB_PREFIXES = "ghp_ gho_ ghu_ ghs_ ghr_".split()  # noqa: SIM905
 _GITLAB_PREFIXES = (
     "glpat- gldt- glrt- glptt- glcbt- glsoat- gloas- glft- glimt- glagent- glffct-".split()  # noqa: SIM905
@@ -231,12 +241,16 @@ _VENDOR_NEEDLES = (
 TOKEN_RULES: tuple[
     _Rule, ...
 ] = (  # PEM blocks first: their base64 body would otherwise be chewed up by the shorter patterns.
+    # Four dashes or five (RFC 4716's `---- BEGIN SSH2 … ----`, an armour that lost one); the
+    # label's words may hold a dot (X9.42); besides private keys, the armours whose body is a
+    # secret too: OpenVPN's static and tls-crypt-v2 keys, a PKCS #12 bundle.
     _rule(
-        r"-----[ \t]?BEGIN (?:[A-Z0-9]{1,20} ){0,3}PRIVATE KEY(?: BLOCK)?[ \t]?-----"
-        r"(?:.{0,20000}?-----[ \t]?END (?:[A-Z0-9]{1,20} ){0,3}PRIVATE KEY(?: BLOCK)?[ \t]?-----"
-        r"|.{0,20000})",
+        rf"-{{4,5}}[ \t]?BEGIN {_SECRET_ARMOUR}[ \t]?-{{4,5}}"
+        rf"(?:.{{0,20000}}?-{{4,5}}[ \t]?END {_SECRET_ARMOUR}[ \t]?-{{4,5}}|.{{0,20000}})",
         "[REDACTED:private-key]",
         "private key",
+        "openvpn",
+        "pkcs",
         flags=re.DOTALL | re.IGNORECASE,
     ),
     # A PEM block base64-encoded (kubeconfig's client-key-data, a Kubernetes secret's data):
@@ -304,6 +318,19 @@ TOKEN_RULES: tuple[
         rf"(?:{_B64URL}{{4,8192}}+|{_B64URL}{{0,3}}+(?={_BREAK}))"
         rf"(?:{_BREAK}{_B64URL}{{1,8192}}+){{0,64}}+"
         rf"{_BREAK}?\.{_B64URL}{{0,4096}}+(?:{_BREAK}{_JWT_REST}{_B64URL}{{1,4096}}+){{0,64}}+",
+        "[REDACTED:jwt]",
+        "eyJ",
+        "eyA",
+        "ewo",
+    ),
+    # … and one whose dots a log or a wrapper spaced out (`h . p . s`, `h. p. s`) or quoted
+    # apart (`"h" "." "p"`): the header and the claims are still JSON's base64url, so the
+    # parts are read between such dots (a glued one too, beside a spaced one: the rule above
+    # took the JWTs glued at both); the signature (none for alg none) is the word after.
+    _rule(
+        rf"(?:eyJ|eyA|ewo)(?<![A-Za-z0-9_-](?<!\\[nrt]).{{3}}){_B64URL}{{8,4096}}+"
+        rf"(?:{_SPACED_DOT}|\.)e(?:yJ|yA|wo){_B64URL}{{8,8192}}+"
+        rf"(?:(?:{_SPACED_DOT}|\.){_B64URL}{{16,4096}}+(?![A-Za-z0-9_-]))?",
         "[REDACTED:jwt]",
         "eyJ",
         "eyA",
