@@ -1130,3 +1130,53 @@ async def test_an_open_taken_over_by_another_traced_message_is_answered_with_its
     assert redone == "answered with its ticket"
     [(_, sent)] = keyed.bodies.items()
     assert sent[1] == sent[0]
+
+
+# --- GitHub's secondary rate limit, again and again ----------------------------------------------
+
+
+@dataclass
+class HandClock:
+    """A monotonic clock the test moves by hand."""
+
+    now: float = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="GitHubApi._limit_wait_s (sinks/github/api.py) waits SECONDARY_LIMIT_WAIT_S (60 s) "
+    "for every secondary limit without Retry-After, however many came in a row; GitHub asks "
+    "for exponentially longer waits and may ban an integration that keeps asking",
+)
+async def test_secondary_rate_limits_in_a_row_wait_longer_each_time() -> None:
+    """GitHub's docs: without Retry-After, wait at least a minute after a secondary rate limit,
+    and "if your request continues to fail due to a secondary rate limit, wait for an
+    exponentially increasing amount of time between retries" (continuing may get the
+    integration banned). Three in a row, each met as soon as the last pause ended, pause the
+    sink longer each time."""
+    clock = HandClock()
+    limited = (
+        "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
+    )
+    with GitHubServer(tokens={GITHUB_TOKEN: "triage-bot"}) as github:
+        settings = Settings(
+            github_api_url=github.url, github_repository=REPO, github_token=SecretStr(GITHUB_TOKEN)
+        )
+        sink = GitHubSink(settings, clock=clock)
+        github.fail_next(3, 403, message=limited, method="POST")
+        waits = []
+        try:
+            for n in range(3):
+                with pytest.raises(SinkThrottledError) as caught:
+                    await sink.apply(effect(f"fp:{n}"))
+                assert caught.value.retry_after_s is not None
+                waits.append(caught.value.retry_after_s)
+                clock.now += caught.value.retry_after_s + 1  # the pause is over
+        finally:
+            await sink.aclose()
+    assert waits[0] >= 60
+    assert waits[1] > waits[0] and waits[2] > waits[1], waits
