@@ -18,6 +18,7 @@ from triage.redact.names import (
     _kept_value,
     _key_file,
     _named_thing,
+    secret_named,
 )
 from triage.redact.rule import (
     _CONTINUATION,
@@ -74,7 +75,12 @@ _PASSWORD_OPTIONS = (
     # ldappasswd's -a is the old password and -s the new one, besides the bind's -w.
     ("ldappasswd", ("-w", "-a", "-s")),
     ("ldap(?:search|add|modify|delete|compare|whoami|exop|modrdn|url)", ("-w",)),
-    ("influx|racadm|rdesktop", ("-p",)),
+    ("racadm|rdesktop", ("-p",)),
+    # The InfluxDB, DigitalOcean and Fly.io clients take their API token as `-t`.
+    ("influx", ("-p", "-t")),
+    ("doctl|fly(?:ctl)?", ("-t",)),
+    # useradd's and usermod's -p take the password (crypt'ed, or by mistake in clear).
+    ("user(?:add|mod)", ("-p",)),
     # keytool's -storepasswd and -keypasswd take the new password after -new.
     ("keytool", ("-new",)),
     ("plink|pscp|psftp", ("-pw",)),
@@ -248,6 +254,56 @@ def _option_value(match: re.Match[str]) -> str:
     return _value_replaced(match, "[REDACTED:password]")
 
 
+#: HTTPie's (and xh's) query item `name==value` and an `--auth-type` that makes `-a` a token.
+_QUERY_ITEM = re.compile(r"(?P<name>[A-Za-z_][\w.-]{0,127}+)==(?P<value>.+)", re.DOTALL)
+_BEARER_AUTH = re.compile(r"(?:-A|--auth-type)(?:=|[ \t]{1,3})(?:bearer|jwt|token)(?![\w-])", re.I)
+
+
+def _httpie_secrets(match: re.Match[str]) -> str:
+    """An HTTPie or xh command line (`args`) with the value of each query item named like a
+    secret (`token==…`, `api_key==…`) replaced, and, when `-A bearer` says `-a` gives a token,
+    that token (`-a`, `--auth`, `--auth=`); a reference (`$TOKEN`) and a placeholder stay."""
+    args, offset = match["args"], match.start("args") - match.start()
+    bearer = _BEARER_AUTH.search(args) is not None
+    text = match[0]
+    pieces: list[str] = []
+    last = 0
+    pending = False
+    for arg in _ARGUMENT.finditer(args):
+        word = arg[0]
+        start, end = offset + arg.start(), offset + arg.end()
+        item = _QUERY_ITEM.fullmatch(word)
+        if pending or (bearer and word.startswith("--auth=")):
+            value_start = start if pending else start + len("--auth=")
+            value = text[value_start:end]
+            if _word_kept(value):
+                pending = False
+                continue
+            quote_mark = _quote_mark(value)
+            pieces += (text[last:value_start], f"{quote_mark}[REDACTED:password]{quote_mark}")
+            last = end
+        elif item is not None and secret_named(item["name"]) and not _word_kept(item["value"]):
+            quote_mark = _quote_mark(item["value"])
+            value_start = start + item.start("value")
+            pieces += (text[last:value_start], f"{quote_mark}[REDACTED:password]{quote_mark}")
+            last = end
+        pending = bearer and word in ("-a", "--auth")
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+def _word_kept(value: str) -> bool:
+    """Whether a command's value holds no secret to take: a reference (`$TOKEN`, `${X}`), a
+    placeholder, empty, or a word a name's value keeps (`_kept_value`)."""
+    bare = value.strip("\\\"'")
+    return (
+        not bare
+        or bare.startswith(("$", "[REDACTED"))
+        or _PLACEHOLDER_VALUE.fullmatch(bare) is not None
+        or _kept_value("token", bare)
+    )
+
+
 #: The host a DSN's password stands before (`@db/app`, `@db:3306`), to the pair's end.
 _AT_HOST = re.compile(rf"@{_HOST}[\s\S]*\Z")
 
@@ -355,12 +411,31 @@ COMMAND_RULES: tuple[
         *(f"{word}{gap}" for word in ("login", "7z", "7za", "zip", "bcp", "rar") for gap in " \t"),
         *("ldap", "plink", "pscp", "psftp", "psexec", "openssl", "influx", "racadm"),
         *("rdesktop", "keytool", "PsExec", "7z.exe", "7za.exe", "zip.exe", "rar.exe"),
+        *("doctl", "flyctl", "fly ", "fly\t", "useradd", "usermod"),
         *("mongo", "redis-cli", "sqlcmd", "ipmitool", "ssh-keygen", "snmp", "twine"),
         # cqlsh by its `lsh` and the gap after it: the letter `c` starts no other needle looked
         # for as written, and would add to the positions every text's search tries.
         *("lsh ", "lsh\t", "rabbitmqadmin", "mosquitto_", "ncftp", "isql", "osql", "tsql"),
         "add-generic-password",
         "add-internet-password",
+    ),
+    # HTTPie's and xh's query items named like a secret (`token==…`), and their `-a` after
+    # `-A bearer` (`_httpie_secrets`).
+    _rule(
+        rf"({_COMMAND_START}{_COMMAND_PATH}(?P<command>https?|xhs?){_COMMAND_END}[ \t])"
+        rf"(?P<args>(?:(?!\\n){_ARGS_CHAR}){{1,512}}+)",
+        _httpie_secrets,
+        *(f"{word}{gap}" for word in ("http", "https", "xh", "xhs") for gap in " \t"),
+    ),
+    # Netlify's CLI takes its token as `--auth` (elsewhere `--auth user:password`, below).
+    _rule(
+        rf"({_COMMAND_START}{_COMMAND_PATH}netlify{_COMMAND_END}[ \t]"
+        + _up_to("--auth[ \t=]", 512)
+        + r"(?<![\w-])--auth(?:=|[ \t]{1,3})(?P<q>\\?[\"'])?)"
+        rf"(?![\s-])(?!\[REDACTED|\$|{_PROSE_AFTER_OPTION})"
+        rf"(?(q){_QUOTED_CHAR}{{1,512}}+|(?:[^\s\"'|;&\\]|\\(?![\"'])){{1,512}})",
+        _replaced_value("[REDACTED:password]"),
+        "netlify",
     ),
     # smbclient's (and rpcclient's, net's) -U user%password; lftp's -u user,password; the
     # password quoted or not, or the pair quoted whole (`-U 'bob%…'`).
@@ -380,7 +455,8 @@ COMMAND_RULES: tuple[
     ),
     # A password by its place after a command's words: rabbitmqctl add_user|change_password|
     # authenticate_user <user> <password>; MinIO's mc alias set <alias> <url> <access key>
-    # <secret key>; poetry config http-basic.<repo> <user> <password>; wpa_passphrase <ssid>
+    # <secret key>; poetry config http-basic.<repo> <user> <password> and pypi-token.<repo>
+    # <token>; wpa_passphrase <ssid>
     # <passphrase>; rclone config create|update <name> <type> … pass|password <password>;
     # curl's client
     # certificate with its pass phrase after a colon (`-E cert.pem:pw`, `--cert cert.pem:pw`:
@@ -391,7 +467,8 @@ COMMAND_RULES: tuple[
         r"(?:add_user|change_password|authenticate_user)[ \t]{1,3}[^\s]{1,256}+"
         r"|mc[ \t]{1,3}alias[ \t]{1,3}set"
         r"(?:[ \t]{1,3}[^\s]{1,2048}+){3}"
-        r"|poetry[ \t]{1,3}config[ \t]{1,3}http-basic\.[^\s]{1,256}+[ \t]{1,3}[^\s]{1,256}+"
+        r"|poetry[ \t]{1,3}config[ \t]{1,3}(?:http-basic\.[^\s]{1,256}+[ \t]{1,3}[^\s]{1,256}+"
+        r"|pypi-token\.[^\s]{1,256}+)"
         r"|wpa_passphrase[ \t]{1,3}(?:\"[^\"\n]{1,64}+\"|'[^'\n]{1,64}+'|[^\s\"']{1,256}+)"
         r"|rclone[ \t]{1,3}config[ \t]{1,3}(?:create|update)[ \t]"
         + _up_to(r"pass(?:word)?[ \t]", 1024)
@@ -407,7 +484,7 @@ COMMAND_RULES: tuple[
         # Quoted, to its closing quote (`"it's…"`); else to a space or a quote.
         rf"(?(q){_QUOTED_CHAR}{{1,256}}+|(?:[^\s\"'\\]|\\(?![\"'])){{1,256}})",
         _replaced_value("[REDACTED:password]"),
-        *("rabbitmqctl", "alias", "http-basic.", "wpa_passphrase", "rclone"),
+        *("rabbitmqctl", "alias", "http-basic.", "pypi-token.", "wpa_passphrase", "rclone"),
         *("curl", "nmcli"),
         fold_needles=True,
     ),

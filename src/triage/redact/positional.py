@@ -63,6 +63,13 @@ _STDIN_READER = (
     r"(?:--data-file[ \t=]{1,3}-|[ \t]-)"
     # vncpasswd's, gpg's `--passphrase-fd 0`, cryptsetup's `--key-file=-`.
     r"|vncpasswd|--pass(?:phrase|word)-fd[ \t=]{1,3}0|--key-file[ \t=]{1,3}-"
+    # kinit (it reads the password from its input when that is no terminal), sshfs's `-o
+    # password_stdin` (among other mount options: `-o reconnect,password_stdin`).
+    r"|kinit|password_stdin"
+    # An option named like a secret that is given no value on the line (`databricks configure
+    # --token`, `login --password --user bob`): the tool asks for it, and reads the input.
+    r"|--(?:[\w-]{0,40}?-)?(?:token|password|passwd|passphrase|secret|api-key)"
+    r"(?=[ \t]{0,3}(?:$|\r?\n|\\n|-|<|\||;|&))"
     r"(?![\w-]))"
 )
 _STDIN_READER_NEEDLES = (
@@ -74,6 +81,10 @@ _STDIN_READER_NEEDLES = (
     "vncpasswd",
     "-fd",
     "key-file",
+    "kinit",
+    "token",
+    "pass",
+    "api-key",
 )
 
 
@@ -90,6 +101,20 @@ def _piped_value(match: re.Match[str]) -> str:
     start = match.start("value") - match.start() + colon + 1
     end = match.end("value") - match.start()
     return f"{match[0][:start]}{_PLACEHOLDER}{quote}{match[0][end:]}"
+
+
+#: A file name's extensions (`.txt`, `.pass`), which do not say what it holds.
+_EXTENSION = re.compile(r"(?<=.)\.[A-Za-z0-9]{1,8}\Z")
+
+
+def _into_secret_file(match: re.Match[str]) -> str:
+    """A value written into a file replaced (`_value_replaced`) when the file's name, its
+    leading dots and its extension aside, names a secret (`.vault_pass`, `api_token`,
+    `vault_password.txt`); else the match unchanged (`echo hello > greeting.txt`)."""
+    name = match["file"].rstrip("/").rsplit("/", 1)[-1].lstrip(".")
+    if not secret_named(name) and not secret_named(_EXTENSION.sub("", name)):
+        return match[0]
+    return _value_replaced(match)
 
 
 #: Functions whose arguments a stack trace prints, and which of them is the password (from 0):
@@ -316,12 +341,30 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
         *_STDIN_READER_NEEDLES,
         flags=re.IGNORECASE,
     ),
-    # vault login <token> (not an option, nor a method's key=value).
+    # vault login <token> (not an option, nor a method's key=value); cargo login <token>, after
+    # its options (`--registry <name>`); rclone obscure <password>. Not a word of prose.
     _rule(
-        r"(?<![\w-])vault[ \t]{1,3}login(?:[ \t]{1,3}-[\w=-]{1,64}+){0,4}+[ \t]{1,3}"
-        rf"(?![\w.-]{{1,64}}=|-)(?P<value>{_VALUE})",
+        r"(?<![\w-])(?:vault[ \t]{1,3}login(?:[ \t]{1,3}-[\w=-]{1,64}+){0,4}+"
+        r"|cargo[ \t]{1,3}login(?:[ \t]{1,3}(?:--(?:registry|config|color)[ \t]{1,3}[^\s-][^\s]{0,255}+"
+        r"|-Z[ \t]{1,3}[^\s]{1,64}+|--?[\w-]{1,64}+(?:=[^\s]{1,256}+)?)){0,8}+"
+        r"|rclone[ \t]{1,3}obscure)[ \t]{1,3}"
+        rf"(?![\w.-]{{1,64}}=|-|{_PROSE_AFTER_OPTION})(?P<value>{_VALUE})",
         _value_replaced,
         "vault",
+        "cargo",
+        "obscure",
+        flags=re.IGNORECASE,
+    ),
+    # A value echoed or printed into a file named like a secret (`echo … > .vault_pass`,
+    # `>> ~/.ansible/vault_password.txt`, `| tee /run/secrets/api_token`): `_into_secret_file`.
+    _rule(
+        r"(?<![\w-])(?:echo(?:[ \t]{1,3}-[neE]{1,3}+){0,3}+|printf(?:[ \t]{1,3}[\"']%s(?:\\n)?[\"'])?)"
+        rf"[ \t]{{1,3}}(?P<value>{_VALUE})[ \t]{{0,8}}"
+        r"(?:>>?|\|[ \t]{0,8}(?:sudo[ \t]{1,3})?tee(?:[ \t]{1,3}-a)?)[ \t]{0,8}"
+        r"(?P<file>[^\s|;&<>\"'`]{1,256}+)",
+        _into_secret_file,
+        "echo",
+        "printf",
         flags=re.IGNORECASE,
     ),
     # A secret store's command setting a value: gh secret set … --body|-b, az keyvault secret
