@@ -1,11 +1,12 @@
 """Rules for a password known by its place, not by a name beside it: Oracle's `user/pw@db`,
 Windows' slash options (`/p:pw`, `/RP pw`) and `net use`/`net user`, a value piped into a
-command that reads a password from its input (`--password-stdin`, `chpasswd`, `sudo -S`;
-piped or as a here-string), `vault login <token>`, a secret store's command line setting a
-value, a multipart form's field, and a call's argument as a stack trace prints it
-(`PDO->__construct(…, 'pw')`), as code logs in with it (`HTTPBasicAuth('u', 'pw')`,
-`smtp.login('u', 'pw')`, `new NetworkCredential("u", "pw")`) or a setter takes it
-(`setPassword("pw")`).
+command that reads a password from its input (`--password-stdin`, `chpasswd`, `sudo -S`,
+`kinit`; piped or as a here-string), `vault login <token>`, `cargo login <token>`, a value
+echoed into a file named like a secret, Go's MySQL DSN (`user:pw@tcp(host)`), a secret
+store's command line setting a value, a multipart form's field, and a call's argument as a
+stack trace prints it (`PDO->__construct(…, 'pw')`), as code logs in with it
+(`HTTPBasicAuth('u', 'pw')`, `smtp.login('u', 'pw')`, `conn.bind_s('cn=…', 'pw')`,
+`new NetworkCredential("u", "pw")`) or a setter takes it (`setPassword("pw")`).
 """
 
 from __future__ import annotations
@@ -140,6 +141,18 @@ _AUTH_CALLS = (
     (r"UsernamePassword(?:Credentials|AuthenticationToken)", 1),
     (r"(?:pymysql|MySQLdb)\.connect|DriverManager\.getConnection|PlainAuth", 2),
     (r"NewDialer", 3),
+    # RabbitMQ's pika, Oracle's Python drivers, the AWS SDKs' static credentials (the secret
+    # key after the key id), an `authenticate(user, password)` call.
+    (r"PlainCredentials|(?:cx_Oracle|oracledb)\.connect|(?<![\w$])authenticate", 1),
+    (r"(?:Basic(?:Session)?AWS|AwsBasic)Credentials(?:\.create)?", 1),
+    # MongoDB's Java driver: createCredential(user, database, password), the SCRAM and PLAIN ones.
+    (r"MongoCredential\.create\w{0,32}Credential", 2),
+)
+#: LDAP's binds, whose first argument is a DN (`cn=admin,dc=x`), a UPN or a DOMAIN\\user:
+#: python-ldap's bind and bind_s, ldap3's Connection(server, user, password).
+_BIND_CALLS = (
+    (r"\.bind(?:_s)?", 1),
+    (r"Connection", 2),
 )
 #: A call's argument: quoted (PHP's trace writes strings so; `\\"…\\"` inside a JSON string),
 #: or anything else up to a comma.
@@ -164,7 +177,7 @@ def _call_argument(match: re.Match[str]) -> str:
     function = match["function"]
     index = next(
         i
-        for table, flags in ((_AUTH_CALLS, 0), (_CALLS, re.IGNORECASE))
+        for table, flags in ((_AUTH_CALLS, 0), (_BIND_CALLS, 0), (_CALLS, re.IGNORECASE))
         for name, i in table
         if re.fullmatch(name, function, flags)
     )
@@ -355,6 +368,14 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
         "obscure",
         flags=re.IGNORECASE,
     ),
+    # Go's MySQL driver's DSN, which has no scheme for the URL rules to read: user:password@
+    # tcp(host:port)/db, @unix(/path.sock)/db. The password runs to the `@` before the protocol.
+    _rule(
+        r"(?<![^\s\"'`=(,])(?P<user>[\w.-]{1,64}+):(?P<value>(?!\[REDACTED)[^\s\"'`]{1,256}?)"
+        r"(?=@(?:tcp6?|udp6?|unix(?:gram|packet)?)\()",
+        lambda m: f"{m['user']}:{_PLACEHOLDER}",
+        *("@tcp(", "@tcp6(", "@udp(", "@udp6(", "@unix("),
+    ),
     # A value echoed or printed into a file named like a secret (`echo … > .vault_pass`,
     # `>> ~/.ansible/vault_password.txt`, `| tee /run/secrets/api_token`): `_into_secret_file`.
     _rule(
@@ -415,6 +436,19 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
         *(".login", "simple_bind", "networkcredential", "passwordauthentication"),
         # UsernamePassword… by its `namepassword`: `u` starts no other folded needle.
         *("namepassword", "pymysql", "mysqldb", "getconnection", "newdialer"),
+        *("plaincredentials", "cx_oracle", "oracledb", "authenticate", "awscredentials"),
+        *("awsbasiccredentials", "mongocredential"),
+        fold_needles=True,
+    ),
+    # An LDAP bind (`_BIND_CALLS`), when the user argument is a quoted DN, UPN or
+    # DOMAIN\\user: `.bind(` alone is also JavaScript's and a socket's.
+    _rule(
+        r"(?P<function>\.bind(?:_s)?|(?<![\w$])Connection)"
+        r"(?=[ \t]{0,3}\((?:[^,()'\"\n]{1,256}+,)?[ \t]{0,3}\\?[\"'][^\"'\n]{0,256}?[=@\\])"
+        + _CALL_ARGUMENTS,
+        _call_argument,
+        ".bind",
+        "connection",
         fold_needles=True,
     ),
     # A setter or a builder's method named like a secret, with a literal in any quotes (also
