@@ -13,6 +13,7 @@ from __future__ import annotations
 from triage.redact.calls import CALL_RULES
 from triage.redact.cloud import CLOUD_RULES
 from triage.redact.commands import COMMAND_RULES
+from triage.redact.hex_runs import HEX_RULES
 from triage.redact.logins import LOGIN_RULES
 from triage.redact.markup import MARKUP_RULES
 from triage.redact.pairs import CHANGED_VALUE_RULES, PAIR_RULES, TOLD_RULES
@@ -23,14 +24,17 @@ from triage.redact.rule import _Rule
 from triage.redact.sections import SECTION_RULES
 from triage.redact.tables import TABLE_RULES
 from triage.redact.tokens import TOKEN_RULES
+from triage.redact.vault import VAULT_RULES
 from triage.redact.vendor_ids import VENDOR_ID_RULES
 from triage.redact.web import HEADER_RULES, URL_RULES
 
 _RULES: tuple[_Rule, ...] = (
     *TOKEN_RULES,  # tokens: private keys, hashes, JWTs, webhook URLs, vendors' tokens
+    *HEX_RULES,  # hex_runs: a secret written as hex, a hex dump's rows
     *CLOUD_RULES,  # cloud: AWS signatures and keys, Datadog, Azure
     *HEADER_RULES,  # web: Bearer, Authorization, Cookie; a URL's user and password
     *VENDOR_ID_RULES,  # vendor_ids: GCS HMAC and Spaces key ids, Okta's SSWS outside a header
+    *VAULT_RULES,  # vault: unseal and recovery keys, secrets in vault's Key/Value table
     *COMMAND_RULES,  # commands: passwords on a command line
     *POSITIONAL_RULES,  # positional: a password by its place in a command or a call
     *LOGIN_RULES,  # logins: sessions by shape, user:password, expect's send, SNMP communities

@@ -1,0 +1,100 @@
+"""Rules for secrets written as hex: a run of hex that spells text (a token's bytes, a
+`password=` pair, a request body logged as hex), and the rows of a hex dump (`xxd`, `hexdump
+-C`, `tcpdump -X`), whose bytes and text column a dump cuts into 16-byte rows. The text the
+hex spells is redacted by every rule (`scrub._scrub`); when that finds something, the run, or
+each row the secret spans, is replaced by the placeholder found, as a base64 run is
+(`base64_runs`). A dump's last bytes may cut a token short of its vendor's shape: a vendor's
+prefix and 8 token characters at the dump's end are taken for one (`_CUT_TOKEN`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from triage.redact.rule import _PLACEHOLDER_FOUND, _Rule, _rule
+
+#: Prefixes a token announces itself by (`tokens`, `cloud`): at the end of a dump, with 8
+#: token characters after it, the start of a token cut off.
+_TOKEN_PREFIXES = (
+    *("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "glrt-", "gldt-"),
+    *("xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxs-", "xoxe", "xapp-", "sk_live_", "rk_live_"),
+    *("sk-", "AKIA", "ASIA", "AIza", "ya29.", "npm_", "hf_", "pypi-", "hvs.", "SG.", "eyJ"),
+    *("dop_v1_", "glsa_", "sntrys_", "dckr_pat_", "shpat_", "whsec_", "AGE-SECRET-KEY-"),
+)
+_CUT_TOKEN = re.compile(
+    rf"(?<![A-Za-z0-9])(?:{'|'.join(map(re.escape, _TOKEN_PREFIXES))})[A-Za-z0-9_.-]{{8,}}\Z"
+)
+#: A run of hex whose every byte is printable ASCII (its first digit 2 to 7): 12 bytes or more.
+#: A digest or an id mixes bytes of every value, so it is no run.
+_HEX_RUN = r"(?<![0-9A-Za-z])(?:[2-7][0-9A-Fa-f]){12,4096}+(?![0-9A-Za-z])"
+#: One row of a hex dump: its offset (`00000010:`, `0x0010:`, `00000010`), 1 to 16 bytes in
+#: groups of 1, 2 or 4 bytes, then (2 spaces or `|` on) the text column.
+_ROW = (
+    r"[ \t]{0,8}(?:0x)?[0-9a-fA-F]{4,8}:?[ \t]{1,3}"
+    r"(?:[0-9a-fA-F]{2}(?:[0-9a-fA-F]{2}){0,3}[ \t]{1,2}){1,16}[ \t]{0,48}\|?[^\r\n]{1,20}$"
+)
+_ROW_PARTS = re.compile(
+    r"([ \t]{0,8}(?:0x)?[0-9a-fA-F]{4,8}:?[ \t]{1,3})"
+    r"((?:[0-9a-fA-F]{2}(?:[0-9a-fA-F]{2}){0,3}[ \t]{1,2}){1,16})([ \t]{0,48}\|?[^\r\n]{1,20})"
+)
+_HEX_PAIRS = re.compile(r"[0-9a-fA-F]{2}")
+
+
+def _found(text: str) -> str | None:
+    """The placeholder redaction puts in `text`, or the token's if a token is cut at its end;
+    None if `text` hides nothing."""
+    from triage.redact.scrub import _scrub  # the rules run this rule: imported when it runs
+
+    found = _PLACEHOLDER_FOUND.search(_scrub(text, ()))
+    if found is not None and found[0] not in text:
+        return found[0]
+    return "[REDACTED:token]" if _CUT_TOKEN.search(text) else None
+
+
+def _hex_run(match: re.Match[str]) -> str:
+    """A hex run replaced by the placeholder its text gets, if it hides a secret."""
+    found = _found(bytes.fromhex(match[0]).decode("ascii", errors="replace"))
+    return found if found is not None else match[0]
+
+
+def _dump(match: re.Match[str]) -> str:
+    """A hex dump's rows, each row the text it spells hides a secret in replaced (its offset
+    kept): the rows are read joined, as the bytes they cut."""
+    lines = match[0].split("\n")
+    rows = [_ROW_PARTS.match(line) for line in lines]
+    if any(row is None for row in rows):
+        return match[0]
+    spans, data = [], bytearray()
+    for row in rows:
+        assert row is not None
+        start = len(data)
+        data += bytes.fromhex("".join(_HEX_PAIRS.findall(row[2])))
+        spans.append((start, len(data)))
+    text = "".join(chr(b) if 32 <= b < 127 else "." for b in data)
+    found = _found(text)
+    if found is None:
+        return match[0]
+    secret_from = _secret_start(text)
+    shown = []
+    for line, row, (_, end) in zip(lines, rows, spans, strict=True):
+        assert row is not None
+        cr = "\r" if line.endswith("\r") else ""
+        shown.append(f"{row[1]}{found}{cr}" if end > secret_from else line)
+    return "\n".join(shown)
+
+
+def _secret_start(text: str) -> int:
+    """Where the first thing redaction changes in `text` starts (a cut token's prefix)."""
+    from triage.redact.scrub import _changed_span, _scrub
+
+    cut = _CUT_TOKEN.search(text)
+    changed = _scrub(text, ())
+    start = _changed_span(text, changed)[0] if changed != text else len(text)
+    return min(start, cut.start()) if cut is not None else start
+
+
+HEX_RULES: tuple[_Rule, ...] = (
+    # A dump first: its rows' bytes are cut into groups that no hex run spans.
+    _rule(rf"(?m)^{_ROW}(?:\r?\n{_ROW}){{0,255}}", _dump),
+    _rule(_HEX_RUN, _hex_run),
+)
