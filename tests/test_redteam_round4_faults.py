@@ -63,7 +63,7 @@ from triage.routes import load_router
 from triage.secrets import BackendToken
 from triage.settings import Settings
 from triage.sinks.backend import BackendSink
-from triage.sinks.base import Applied, Effect
+from triage.sinks.base import Applied, Effect, Target
 from triage.sinks.github import GitHubSink
 from triage.sinks.guard import GuardedSink
 from triage.sinks.slack import SlackSink
@@ -1180,3 +1180,33 @@ async def test_secondary_rate_limits_in_a_row_wait_longer_each_time() -> None:
             await sink.aclose()
     assert waits[0] >= 60
     assert waits[1] > waits[0] and waits[2] > waits[1], waits
+
+
+# --- One Slack webhook rate-limited while the others post -----------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="SlackSink._verdict (sinks/slack.py) raises SinkThrottledError with pauses_intake "
+    "left True for one webhook's 429: the supervisor stops taking every message (the backend's "
+    "and GitHub's tickets too) for a limit Slack keeps per channel and the sink per webhook",
+)
+async def test_one_slack_webhooks_rate_limit_holds_only_its_own_messages() -> None:
+    """A route's Slack webhook answers 429 (Retry-After: 30) while the default webhook posts:
+    Slack limits posts per channel, and the sink leaves that webhook alone for the wait, so
+    the message is held without pausing the daemon's intake (the other routes' tickets, and
+    their Slack posts, go on), as for the backend's 409 of one key."""
+    limited = answer(429, {"Retry-After": "30"}, b"rate_limited")
+    async with hostile(answer(200, {}, b"ok")) as default, hostile(limited) as busy:
+        webhook = SecretStr(f"{default.url}/services/T1/B1/round4SlackSecret")
+        sink = SlackSink(Settings(slack_webhook_url=webhook, slack_min_interval_s=0))
+        try:
+            assert (await sink.apply(effect("fp:1"))).ref == "posted"
+            busy_route = Target(webhook_url=f"{busy.url}/services/T1/B2/round4OtherSecret")
+            with pytest.raises(SinkThrottledError) as caught:
+                await sink.apply(replace(effect("fp:2"), target=busy_route))
+        finally:
+            await sink.aclose()
+    assert caught.value.retry_after_s == 30
+    assert not caught.value.pauses_intake
