@@ -1,7 +1,9 @@
-"""Red team, round 4: faults. Services that say "wait" (by date, in a 503, in a redirect of one
-route), a 2xx that says it failed, a store throttled part-way through a group, a DLQ that
-deletes letters early, and a host clock that is off or is stepped (Retry-After dates, GitHub's
-reset and App JWTs, effect leases, creation budgets, SQS's 12-hour cap). Each at the fastest
+"""Red team, round 4: faults. Services that say "wait" (by date, in a 503, again and again as
+GitHub's secondary limit, for one Slack webhook, in a redirect of one route), a 2xx that says it
+failed, an OPEN redone under its Idempotency-Key with another body, a store throttled part-way
+through a group, a DLQ that deletes letters early, and a host clock that is off or is stepped
+(Retry-After dates, GitHub's reset and App JWTs, effect leases, creation budgets, SQS's 12-hour
+cap). Each at the fastest
 level that shows it: loopback HTTP servers on 127.0.0.1, moto, the in-memory store and inbox.
 What must hold: the message ends where the error tree says (acked, retried, held), no ticket is
 lost or opened twice, and a wait lasts as long as the service asked, by the service's clock.
