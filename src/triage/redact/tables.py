@@ -1,6 +1,9 @@
 """Rules for a secret in a table, known by its column's name in a header: a TSV, CSV or
 semicolon-separated table, a Markdown, psql or MySQL table (`|`), and SQL's `INSERT INTO t
-(…, password, …) VALUES (…, '…', …)`; or by the cell before it in its row (`| Password | … |`,
+(…, password, …) VALUES (…, '…', …)`, a parameter a log prints after a statement that binds
+it to such a column by its place (`VALUES (%s, ?)`, `SET password = $1`), a unique key's
+error quoting a value (Postgres' `Key (api_token)=(…)`, MySQL's `Duplicate entry '…' for key
+'…token'`); or by the cell before it in its row (`| Password | … |`,
 `<td>password</td><td>…</td>`). Every cell below a header cell that names a secret
 (`secret_named`) goes, in each row until one no longer has the header's number of cells;
 an empty cell, `NULL`, a masked `****` or a state word stays, as after a name. A column
@@ -186,6 +189,132 @@ def _sql_insert(match: re.Match[str]) -> str:
     return f"{match['head']}{values}"
 
 
+# --- SQL's parameters bound by position, and unique-key errors ----------------------------------
+
+#: A positional placeholder of a statement (`%s`, `?`, `$1`, `:1`), a quoted string skipped.
+_PLACEHOLDER_MARK = re.compile(
+    r"'(?:[^']|'')*+'|(?P<mark>%s|\?|\$[0-9]{1,4}|(?<![\w:]):[0-9]{1,4})"
+)
+#: A column set or compared to a placeholder (`password=%s`, `"users"."secret" = ?`).
+_COLUMN_MARK = re.compile(
+    r"(?P<column>[\w\"`\[\].]{1,128}+)[ \t\r\n]{0,8}=[ \t\r\n]{0,8}"
+    r"(?P<mark>%s|\?|\$[0-9]{1,4}|:[0-9]{1,4})(?![\w])"
+)
+#: An INSERT's columns and its first VALUES tuple.
+_INSERT_COLUMNS = re.compile(
+    r"INSERT[ \t\r\n]{1,8}(?:INTO[ \t\r\n]{1,8})?[^\s(]{1,256}+[ \t\r\n]{0,8}"
+    r"\((?P<columns>[^()]{1,4096}+)\)[ \t\r\n]{0,64}VALUES[ \t\r\n]{0,64}\((?P<inner>[^()]{0,4096}+)\)",
+    re.IGNORECASE,
+)
+#: One parameter as Python's repr (or JSON) prints it: a quoted string, or anything to a comma.
+_PARAMETER = re.compile(
+    r"""[ \t\r\n]*+(?P<value>[bru]{0,2}'(?:[^'\\\n]|\\.)*+'|[bru]{0,2}"(?:[^"\\\n]|\\.)*+\""""
+    r"""|[^,()\[\]'"\s]++)[ \t\r\n]*+"""
+)
+
+
+def _secret_places(sql: str) -> dict[int, str]:
+    """The 0-based places of a statement's parameters bound to a column named like a secret
+    (`_column_named`), and each one's column: an INSERT's VALUES by the column at its
+    position, any `column = placeholder` by its column; `$N` and `:N` by their number, the
+    others by their order."""
+    marks = [m for m in _PLACEHOLDER_MARK.finditer(sql) if m["mark"]]
+    place: dict[int, int] = {}
+    for order, mark in enumerate(marks):
+        number = mark["mark"].lstrip("$:")
+        place[mark.start("mark")] = int(number) - 1 if number.isdigit() else order
+    columns: dict[int, str] = {}
+    insert = _INSERT_COLUMNS.search(sql)
+    if insert is not None:
+        names = [c.strip().strip("\"'`[]") for c in insert["columns"].split(",")]
+        position = insert.start("inner")
+        for name, item in zip(names, insert["inner"].split(","), strict=False):
+            start = position + len(item) - len(item.lstrip())
+            if start in place:
+                columns[place[start]] = name
+            position += len(item) + 1
+    for compared in _COLUMN_MARK.finditer(sql):
+        at = compared.start("mark")
+        if at in place:
+            columns[place[at]] = compared["column"].rsplit(".", 1)[-1].strip('"`[]')
+    return {at: name for at, name in columns.items() if _column_named(name)}
+
+
+def _parameters_replaced(params: str, secret: dict[int, str]) -> str:
+    """A parameter tuple or list (`('bob', 'pw')`, `[7, 'pw']`) with the values at `secret`
+    places replaced (`_cell_replaced`); a list of tuples (executemany's) tuple by tuple."""
+    inner = params[1:-1]
+    if inner.lstrip().startswith(("(", "[")):
+        return (
+            params[0]
+            + _SQL_PARAMETER_TUPLE.sub(lambda t: _parameters_replaced(t[0], secret), inner)
+            + params[-1]
+        )
+    pieces: list[str] = []
+    position = index = 0
+    while position < len(inner):
+        parameter = _PARAMETER.match(inner, position)
+        if parameter is None:
+            return params
+        value = parameter["value"]
+        if index in secret and value[:1] in "\"'":
+            value = _cell_replaced(value, secret[index])
+        pieces.append(inner[position : parameter.start("value")] + value)
+        pieces.append(inner[parameter.end("value") : parameter.end()])
+        position = parameter.end()
+        if position < len(inner) and inner[position] == ",":
+            pieces.append(",")
+            position += 1
+            index += 1
+        elif position < len(inner):
+            return params
+    return params[0] + "".join(pieces) + params[-1]
+
+
+#: A tuple or a list of parameters, strings inside read whole.
+_SQL_PARAMETER_TUPLE = re.compile(
+    r"""[(\[](?:[^()\[\]'"]|'(?:[^'\\\n]|\\.)*+'|"(?:[^"\\\n]|\\.)*+")*+[)\]]"""
+)
+
+
+def _bound_parameters(match: re.Match[str]) -> str:
+    """A statement and its logged parameters (`[parameters: (…)]`, `params=(…)`) with the
+    parameters bound to secret columns replaced (`_secret_places`)."""
+    secret = _secret_places(match["sql"])
+    if not secret:
+        return match[0]
+    start = match.start("params") - match.start()
+    return match[0][:start] + _parameters_replaced(match["params"], secret)
+
+
+def _key_detail(match: re.Match[str]) -> str:
+    """Postgres' unique or foreign key error's `Key (columns)=(values)` with the values of secret columns replaced; every
+    value when they cannot be told apart (a value holding `, `) and a column is a secret's."""
+    names = [n.strip().strip('"') for n in match["columns"].split(",")]
+    values = match["values"].split(", ")
+    if not any(_column_named(name) for name in names):
+        return match[0]
+    if len(values) != len(names):
+        replaced = _PLACEHOLDER
+    else:
+        replaced = ", ".join(
+            _cell_replaced(value, name) if _column_named(name) else value
+            for name, value in zip(names, values, strict=True)
+        )
+    start, end = match.start("values") - match.start(), match.end("values") - match.start()
+    return match[0][:start] + replaced + match[0][end:]
+
+
+def _duplicate_entry(match: re.Match[str]) -> str:
+    """MySQL's `Duplicate entry '…' for key '…'` with the entry replaced when the key (its
+    table's prefix aside) is named like a secret."""
+    key = match["key"].rsplit(".", 1)[-1]
+    if not _column_named(key) or match["entry"].startswith("[REDACTED"):
+        return match[0]
+    start, end = match.start("entry") - match.start(), match.end("entry") - match.start()
+    return match[0][:start] + _PLACEHOLDER + match[0][end:]
+
+
 #: A pipe table's row: its first cell (`name`) and the cell after it (`value`).
 _PIPE_CELLS = (
     r"(?m:^)[ \t]{0,64}+\|[ \t]{0,64}+(?P<name>[^|\r\n]{1,64}+)\|(?P<value>[^|\r\n]{1,4096}+)(?=\|)"
@@ -240,6 +369,41 @@ TABLE_RULES: tuple[_Rule, ...] = (
         _sql_insert,
         # Every match starts with INSERT, rarer than a secret's name.
         "insert",
+        flags=re.IGNORECASE,
+    ),
+    # A statement with positional placeholders (`%s`, `?`, `$1`) and the parameters a driver
+    # or SQLAlchemy logs after it (`[parameters: (…)]`, `params=(…)`, `args: […]`): each
+    # parameter bound to a secret column (`_bound_parameters`).
+    _rule(
+        # The statement's verb in capitals, as drivers and ORMs write it: in any case, prose's
+        # "update" and "select" would each start a scan.
+        r"(?P<sql>(?<![\w-])(?-i:INSERT|UPDATE|REPLACE|UPSERT|MERGE|SELECT|DELETE)[ \t\r\n]"
+        r"[^\0]{0,8192}?)(?<![\w-])(?:parameters|params|args|bind[ _]?params)[ \t]{0,3}[:=][ \t]{0,3}"
+        r"(?P<params>[(\[](?:[^()\[\]'\"]|'(?:[^'\\\n]|\\.){0,4096}+'|\"(?:[^\"\\\n]|\\.){0,4096}+\""
+        r"|[(\[](?:[^()\[\]'\"]|'(?:[^'\\\n]|\\.){0,4096}+'|\"(?:[^\"\\\n]|\\.){0,4096}+\"){0,4096}+[)\]])"
+        r"{0,65536}+[)\]])",
+        _bound_parameters,
+        "parameters",
+        "params",
+        "args",
+        flags=re.IGNORECASE,
+    ),
+    # Postgres' `DETAIL: Key (api_token)=(…) already exists.` (and `is not present`, `is still
+    # referenced`, `conflicts with`): the values of secret columns.
+    _rule(
+        r"(?<![\w-])Key[ \t]{1,3}\((?P<columns>[^()\r\n]{1,1024}+)\)=\((?P<values>[^\r\n]{1,4096}?)\)"
+        r"(?=[ \t]{1,3}(?:already[ \t]exists|is[ \t]not[ \t]present|is[ \t]still[ \t]referenced"
+        r"|conflicts[ \t]with))",
+        _key_detail,
+        "key (",
+        flags=re.IGNORECASE,
+    ),
+    # MySQL's `Duplicate entry '…' for key 'users.password_reset_token'`.
+    _rule(
+        r"Duplicate[ \t]entry[ \t]'(?P<entry>(?:[^'\\\r\n]|\\.|''){1,4096}+)'[ \t]for[ \t]key[ \t]"
+        r"'(?P<key>[^'\r\n]{1,256}+)'",
+        _duplicate_entry,
+        "duplicate entry",
         flags=re.IGNORECASE,
     ),
 )
