@@ -3,11 +3,11 @@ GitHub's secondary limit, for one Slack webhook, in a redirect of one route), a 
 failed, an OPEN redone under its Idempotency-Key with another body, a store throttled part-way
 through a group, a DLQ that deletes letters early, and a host clock that is off or is stepped
 (Retry-After dates, GitHub's reset and App JWTs, effect leases, creation budgets, SQS's 12-hour
-cap). Each at the fastest
-level that shows it: loopback HTTP servers on 127.0.0.1, moto, the in-memory store and inbox.
-What must hold: the message ends where the error tree says (acked, retried, held), no ticket is
-lost or opened twice, and a wait lasts as long as the service asked, by the service's clock.
-Each case that does not hold yet is an `xfail(strict=True)` naming its cause."""
+cap). Each at the fastest level that shows it: loopback HTTP servers on 127.0.0.1, moto, the
+in-memory store and inbox. What must hold: the message ends where the error tree says (acked,
+retried, held), no ticket is lost or opened twice, and a wait lasts as long as the service
+asked, by the service's clock. Each case that does not hold yet is an `xfail(strict=True)`
+naming its cause."""
 
 from __future__ import annotations
 
