@@ -705,3 +705,27 @@ async def test_a_flapping_alert_through_both_paths_is_damped_as_one(seed: int) -
     assert kinds.count("reopen") == POLICY.flap_threshold
     [stored] = await c.store.incidents()
     assert str(stored.state) == "closed"
+
+
+# --- past the tracked members ---------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="members past the 1,000 tracked are only counted and never hold the group open "
+    "(incidents/lifecycle.py Group.untracked, groups.py decide_group closes on tracked "
+    "firing == 0): the ticket closes while they still fire, and reopens at their next send",
+)
+async def test_a_group_past_1000_members_does_not_close_while_counted_members_fire(
+    tmp_path: Path,
+) -> None:
+    """1,100 pods crash-loop; Alertmanager's next notification of the group says 1,000 have
+    resolved and lists the 100 others still firing: the ticket stays open (README: it closes
+    when every member has resolved), and no close and reopen follow."""
+    c = grouping(tmp_path)
+    await c.deliver(c.message(webhook([pod(i) for i in range(1100)]), 0))
+    later = [pod(i, "resolved", 5) for i in range(1000)] + [pod(i) for i in range(1000, 1100)]
+    await c.deliver(c.message(webhook(later), 5), 1)
+    [group] = await groups(c)
+    assert str(group.state) == "open"
+    assert "close" not in c.kinds()
