@@ -23,6 +23,7 @@ from triage.redact.names import (
 from triage.redact.rule import (
     _CONTINUATION,
     _INNER_QUOTE,
+    _LINES,
     _PROSE_AFTER_OPTION,
     _QUOTED_CHAR,
     _SHELL_DOUBLE_QUOTED,
@@ -379,6 +380,81 @@ def _argument_list(match: re.Match[str]) -> str:
     return "".join(pieces)
 
 
+# --- what a command printed -----------------------------------------------------------------------
+
+#: Commands that print a secret on the line below them, in a shell transcript: 1Password's `op
+#: read` of a field and `op item get --fields`, Vault's `-field=` (when the field, `field`, is
+#: named like a secret), a Kubernetes secret decoded or a token it creates, the CLIs' own
+#: tokens (Heroku, GitHub, gcloud, Fly.io, Azure's as TSV), ECR's login password, a secret
+#: store's value as text (AWS, Google), macOS's keychain's `-w`.
+#: A character of the command's line, which ends at a line break (raw, or escaped inside a
+#: JSON string) or a pipeline's `|`: `[^\r\n|]` in `_PRINTS_SECRET` stands for it.
+_ON_LINE = r"(?:[^\r\n|\\]|\\(?![nr]))"
+_PRINTS_SECRET = (
+    r"(?:op[ \t]{1,3}read[ \t]{1,3}(?:-[\w-]{1,16}+[ \t]{1,3}){0,3}+\\?[\"']?op://[^\s\"'?\\]{0,512}/"
+    r"(?P<field>[^\s\"'/?\\]{1,128}+)"
+    r"|op[ \t]{1,3}item[ \t]{1,3}get[ \t][^\r\n|]{0,512}?--fields?[ \t=]{1,3}(?:label=)?"
+    r"(?P<item_field>[\w.-]{1,64}+)"
+    r"|vault[ \t]{1,3}(?:kv[ \t]{1,3}get|read)[ \t][^\r\n|]{0,512}?-field[ \t=]{1,3}"
+    r"(?P<vault_field>[\w.-]{1,64}+)"
+    r"|kubectl[ \t][^\r\n|]{0,512}?(?<![\w-])secrets?(?![\w-])[^\r\n|]{0,512}"
+    r"\|[ \t]{0,8}base64[ \t]{1,3}(?:-d|--decode|-D)"
+    r"|kubectl[ \t][^\r\n|]{0,256}?(?<![\w-])create[ \t]{1,3}token"
+    r"|heroku[ \t]{1,3}auth:token|gh[ \t]{1,3}auth[ \t]{1,3}token|fly(?:ctl)?[ \t]{1,3}auth[ \t]{1,3}token"
+    r"|gcloud[ \t]{1,3}auth[ \t]{1,3}(?:application-default[ \t]{1,3})?print-(?:access|identity)-token"
+    r"|gcloud[ \t]{1,3}secrets[ \t]{1,3}versions[ \t]{1,3}access"
+    r"|aws[ \t]{1,3}ecr(?:-public)?[ \t]{1,3}get-login-password"
+    r"|aws[ \t]{1,3}secretsmanager[ \t]{1,3}get-secret-value[ \t][^\r\n|]{0,512}?--output[ \t=]{1,3}text"
+    r"|az[ \t]{1,3}account[ \t]{1,3}get-access-token[ \t][^\r\n|]{0,512}?(?:-o|--output)[ \t=]{1,3}tsv"
+    r"|security[ \t]{1,3}find-(?:generic|internet)-password[ \t][^\r\n|]{0,512}?(?<![\w-])-w(?![\w-]))"
+).replace(r"[^\r\n|]", _ON_LINE)
+
+#: What may stand before the command on its line: indentation and a shell's prompt (`$ `,
+#: `# `, `deploy@ci:~$ `, `PS C:\> `, `> `).
+_PROMPT = re.compile(r"[ \t]{0,16}(?:[^\s\"]{0,64}[$#>%][ \t]{1,3})?")
+
+
+def _line_start(text: str, at: int) -> int:
+    """Where the line holding `at` starts: after a line break, raw or escaped inside a JSON
+    string (`\\n`), or the string's opening quote."""
+    escaped = text.rfind("\\n", 0, at)
+    return max(
+        text.rfind("\n", 0, at) + 1, text.rfind('"', 0, at) + 1, escaped + 2 * (escaped >= 0)
+    )
+
+
+def _printed_secret(match: re.Match[str]) -> str:
+    """The output line after a command that prints a secret (`_PRINTS_SECRET`) replaced, when
+    the command starts its line (after a prompt: `_PROMPT`) and the field it reads, if it
+    names one, is named like a secret; else the match unchanged."""
+    text = match.string
+    if _PROMPT.fullmatch(text, _line_start(text, match.start()), match.start()) is None:
+        return match[0]
+    field = match["field"] or match["item_field"] or match["vault_field"]
+    if field is not None and not secret_named(field):
+        return match[0]
+    start = match.start("value") - match.start()
+    return f"{match[0][:start]}[REDACTED:password]"
+
+
+#: The rules for a command's printed secret: the command, the rest of its line, a line break
+#: (raw, or escaped inside a JSON string) and the output line, its indentation kept; not a
+#: placeholder, nor the next prompt's line.
+PRINTED_RULES: tuple[_Rule, ...] = tuple(
+    _rule(
+        rf"(?<![\w./-]){_PRINTS_SECRET}{char}{{0,512}}+{brk}[ \t]{{0,64}}+"
+        rf"(?!\[REDACTED|[^\s\"]{{0,64}}[$#>%][ \t])(?P<value>{char}{{1,4096}}+)",
+        _printed_secret,
+        *("op read", "op item", "-field", "base64", "create token", "auth:token", "auth token"),
+        *("print-access-token", "print-identity-token", "versions access"),
+        *("get-login-password", "get-secret-value", "get-access-token"),
+        *("find-generic-password", "find-internet-password"),
+        fold_needles=True,
+    )
+    for brk, char in _LINES
+)
+
+
 COMMAND_RULES: tuple[
     _Rule, ...
 ] = (  # MySQL's clients take the password glued to -p (mysql -uroot -pSecret, -p'Secret'); sshpass
@@ -617,4 +693,6 @@ COMMAND_RULES: tuple[
         "--",
         flags=re.IGNORECASE,
     ),
+    # The output line of a command that prints a secret (`PRINTED_RULES`).
+    *PRINTED_RULES,
 )
