@@ -59,12 +59,13 @@ def _env_entry_value(match: re.Match[str]) -> str:
 
 
 #: The host that starts a .pgpass line, up to the colon before its port: after the line's
-#: start, indentation, then a name or an address (`\:` escapes a colon inside it), not a
+#: start and indentation, or after the file's path (`~/.pgpass: `, `.pgpass line: `), a
+#: name or an address (`\:` escapes a colon inside it), not a
 #: number alone. `_PGPASS_ESCAPED_HOST`: the same line inside a JSON string, after an escaped
 #: line break or the string's opening quote.
 _PGPASS_HOST = re.compile(
-    r"(?:\A|(?<=\n))[ \t]{0,16}+(?![0-9]{1,5}+\Z)(?:\[[0-9A-Fa-f:.]{2,45}+\]"
-    r"|(?:[\w.*-]|\\:){1,253}+)\Z"
+    r"(?:(?:\A|(?<=\n))[ \t]{0,16}+|\.pgpass(?:[ \t]{1,4}[A-Za-z]{1,16}+)?:?[ \t]{1,8}+)"
+    r"(?![0-9]{1,5}+\Z)(?:\[[0-9A-Fa-f:.]{2,45}+\]|(?:[\w.*-]|\\:){1,253}+)\Z"
 )
 _PGPASS_ESCAPED_HOST = re.compile(
     r'(?:\\n|(?<!\\)")[ \t]{0,16}+(?![0-9]{1,5}+\Z)(?:[\w.*-]|\\\\:){1,253}+\Z'
@@ -205,6 +206,38 @@ _QUOTED = (
     rf"|(?:[^\"\\]|\\.){{1,{_VALUE_MAX}}}+))"
 )
 
+#: An HTML input's type=password, and its value attribute (quoted or not).
+_PASSWORD_TYPE = re.compile(r"""(?<![\w-])type[ \t]{0,3}=[ \t]{0,3}["']?password(?![\w-])""", re.I)
+_INPUT_VALUE = re.compile(
+    r"""((?<![\w-])value[ \t]{0,3}=[ \t]{0,3})(?:"([^"]{1,4096}+)"|'([^']{1,4096}+)'|([^\s"'>]{1,4096}+))""",
+    re.IGNORECASE,
+)
+
+
+def _password_input(match: re.Match[str]) -> str:
+    """An HTML `<input>` tag with its value replaced, its quotes kept, if its type is
+    password; else the tag unchanged."""
+    tag = match[0]
+    if _PASSWORD_TYPE.search(tag) is None:
+        return tag
+
+    def value(found: re.Match[str]) -> str:
+        quote = '"' if found[2] is not None else "'" if found[3] is not None else ""
+        held = found[2] or found[3] or found[4] or ""
+        if held.startswith("[REDACTED"):
+            return found[0]
+        return f"{found[1]}{quote}[REDACTED:password]{quote}"
+
+    return _INPUT_VALUE.sub(value, tag)
+
+
+def _quotes_kept(match: re.Match[str]) -> str:
+    """Group 1 then the value (group 2) replaced, the quotes around it kept."""
+    value = match[2]
+    quote = value[0] if value[0] in "\"'" and len(value) > 1 and value[-1] == value[0] else ""
+    return f"{match[1]}{quote}[REDACTED:password]{quote}"
+
+
 MARKUP_RULES: tuple[
     _Rule, ...
 ] = (  # XML elements named like a secret, and SQL's PASSWORD '…' / IDENTIFIED BY '…'.
@@ -220,6 +253,17 @@ MARKUP_RULES: tuple[
         "</",
         flags=re.IGNORECASE,  # no letter to fold: its needle joins the folded ones' `<` group
     ),
+    # … its text in a CDATA section (`<password><![CDATA[…]]></password>`), on the tag's line
+    # or the next; the name is read whole, then asked (`_element_text`).
+    _rule(
+        r"(<(?P<name>[A-Za-z_][\w:.-]{0,64}+)(?:[ \t\r\n][^<>/]{0,4096}+)?>"
+        r"[ \t\r\n]{0,64}+<!\[CDATA\[)(?!\[REDACTED)(?P<text>(?:[^\]]|\](?!\]>)){1,4096}+)(?=\]\]>)",
+        _element_text,
+        "cdata[",
+        fold_needles=True,
+    ),
+    # An HTML password input: its value= goes, whatever the attributes' order.
+    _rule(r"<input(?![\w-])[^<>]{1,4096}+>", _password_input, "<input", fold_needles=True),
     # An XML or config element with a key= or name= attribute that names the secret, in any
     # order and among other attributes (`<add key="Password" value="…"/>`, `<add value="…"
     # xdt:Transform="Replace" key="Password"/>`, `<property name="api_key" value="…"/>`,
@@ -279,6 +323,17 @@ MARKUP_RULES: tuple[
         rf'|(?:[^\s\\"]|\\(?!")|{_INNER_QUOTE}){{1,512}})',
         lambda m: f"{m[1]}{m['q'] or ''}[REDACTED:password]{m['q'] or ''}",
         "password",
+    ),
+    # … and its `account` (a second password, for ftp's ACCT), before or after the password.
+    _rule(
+        r"((?<![\w-])(?:machine[ \t\r\n]{1,8}[^\s]{1,256}+|default)"
+        r"(?:[ \t\r\n]{1,8}(?:login|password|port)[ \t\r\n]{1,8}[^\s]{1,256}+){0,3}"
+        r"[ \t\r\n]{1,8}account[ \t]{1,8})(?!\\?\"?\[REDACTED)"
+        rf"(?!(?:{_STATE_WORDS})(?![\w-]))"
+        r'(?:(?P<q>\\?")(?:(?!(?P=q))[^\r\n]){1,512}+(?P=q)'
+        rf'|(?:[^\s\\"]|\\(?!")|{_INNER_QUOTE}){{1,512}})',
+        lambda m: f"{m[1]}{m['q'] or ''}[REDACTED:password]{m['q'] or ''}",
+        "account",
     ),
     # A .pgpass line: host:port:database:user:password, the password to the line's end (`\:`
     # and `\\` escape a field's own; a line has five fields, not six). The port, a number or
@@ -426,5 +481,51 @@ MARKUP_RULES: tuple[
         r'\1[REDACTED:password]"',
         '"--',
         flags=re.IGNORECASE,
+    ),
+    # A server's config directive named like a password, its value the rest of the line
+    # (Apache's `AuthLDAPBindPassword x`, ProFTPD's `SQLPassword`): a CamelCase name ending in
+    # Password, Passwd, PassPhrase or Secret at a line's start; a state word stays.
+    _rule(
+        r"(?m)(^[ \t]{0,16}[A-Z][A-Za-z0-9]{0,63}(?:Password|Passwd|PassPhrase|Secret)[ \t]{1,8})"
+        rf"(?!\[REDACTED|(?:{_STATE_WORDS})[ \t]*$)"
+        r"(\"[^\"\r\n]{1,512}+\"|'[^'\r\n]{1,512}+'|[^\s\"'][^\s]{0,511}+)(?=[ \t]*\r?$)",
+        _quotes_kept,
+        "password",
+        "passwd",
+        "passphrase",
+        "secret",
+        fold_needles=True,
+    ),
+    # Postfix's sasl_passwd: `[relay]:port user:password` (or `relay user:password`), a line
+    # to itself: the host dotted or bracketed, the password to the line's end (no port, no
+    # time, no `//` of a URL).
+    _rule(
+        r"(?m)(^[ \t]{0,8}(?:\[[\w.-]{1,253}+\]|[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}+)(?::[0-9]{1,5})?"
+        r"[ \t]{1,16}[\w.+-]{1,64}(?:@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8})?:)"
+        r"(?!\[REDACTED|//|[0-9:]{1,16}[ \t]*\r?$)([^\s]{1,512}+)(?=[ \t]*\r?$)",
+        r"\1[REDACTED:password]",
+    ),
+    # strongSwan's and Libreswan's ipsec.secrets: `[ids] : PSK "…"` (also XAUTH, EAP, NTLM,
+    # PIN), the secret quoted, 0x/0s-encoded or a word.
+    _rule(
+        r"((?<![^\s])\:[ \t]{1,8}(?:PSK|XAUTH|EAP|NTLM|PIN)[ \t]{1,8})(?!\[REDACTED|\"\[REDACTED)"
+        r"(\"[^\"\r\n]{1,512}+\"|'[^'\r\n]{1,512}+'|[^\s\"'][^\s]{0,511}+)",
+        _quotes_kept,
+        "PSK",
+        "XAUTH",
+        "EAP",
+        "NTLM",
+        "PIN",
+    ),
+    # OpenVPN's inline credentials: <auth-user-pass>, the user's line, the password's line.
+    *(
+        _rule(
+            rf"(<auth-user-pass>[ \t]{{0,8}}{brk}[ \t]{{0,8}}(?:{char}){{1,256}}?[ \t]{{0,8}}{brk}"
+            rf"[ \t]{{0,8}})(?!\[REDACTED|</)((?:{char}){{1,512}}?)(?=[ \t]{{0,8}}{brk}[ \t]{{0,8}}</auth-user-pass>)",
+            r"\1[REDACTED:password]",
+            "<auth-user-pass>",
+            fold_needles=True,
+        )
+        for brk, char in _LINES
     ),
 )
