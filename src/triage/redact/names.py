@@ -158,16 +158,30 @@ def _by_first_letter(*alternatives: str) -> str:
 #: Alternatives, each starting with its lower-case first letter (`_WORD` groups them by it).
 _SECRET_WORDS = (
     # A token's kind may be glued to it: ngrok's authtoken, an ACCESSTOKEN, Django's X-CSRFToken.
-    *(r"pass(?:word|wd|phrase|code)s?", "pwd?", "secrets?", "tokens?", "authtoken", "accesstoken"),
-    *("refreshtoken", "sessiontoken", "csrftoken", "xsrftoken"),
+    *(r"pass(?:word|wd|[_.-]?phrase|code)s?", "pwd?", "secrets?", "tokens?", "authtoken"),
+    *("accesstoken", "refreshtoken", "sessiontoken", "csrftoken", "xsrftoken"),
+    # Vault's AppRole secret_id (AWS's SecretId, a secret's name or ARN, stays:
+    # `_secret_reference`); a wallet's mnemonic; a Wi-Fi or IPsec pre-shared key (`psk`).
+    *(r"secret[_.-]?id", "mnemonic", "psk"),
+    # An SSH key file's name as a key's (`id_rsa: <key>`; its path stays, `_key_file`).
+    r"id[_.-](?:rsa|dsa|ecdsa|ed25519)",
     # Collective names, whose one word is the credential itself (`credentials: <password>`);
     # a sentence, a plain word or a count after them stays (`_collective_prose`, `_counted`).
-    *("credentials", "creds"),
+    *("credentials?", "creds"),
     # A connection string, and .NET's section of them (ConnectionStrings__Default in the
     # environment, ConnectionStrings:Default in a flattened JSON configuration).
     r"conn(?:ection)?[ _.-]?str(?:ing)?s?(?:(?:__|:)[A-Za-z0-9]{1,64}+)?",
     r"api[ _.-]?keys?",
     *(rf"{word}[_.-]?key" for word in ("access", "private", "signing", "encryption", "hmac")),
+    # Keys by what they unlock or protect: Vault's unseal and recovery keys (BitLocker's too),
+    # a TLS or SSH client's key file's content, a deploy key, a cipher's key, a shared one.
+    *(
+        rf"{word}[_.-]?key"
+        for word in (
+            *("priv", "unseal", "recovery", "deploy", "tls", "ssl", "client", "enc", "aes"),
+            *("shared", r"pre[_.-]?shared"),
+        )
+    ),
     # Vendors' own names for a key: PagerDuty's routing/service/integration key, New Relic's
     # license/insert key, Rails' master key, Cloudflare's X-Auth-Key, Azure's subscription and
     # functions keys, Datadog's and Algolia's application key, LaunchDarkly's SDK key, Azure
@@ -199,7 +213,7 @@ _SECRET_WORDS = (
 _GLUED_BEFORE = {
     ("pass", "pw", "pwd"): (
         "db|root|admin|user|smtp|imap|mail|ftp|ldap|bind|sql|redis|mongo|rabbit|mq|app|api|web"
-        "|vnc|rdp|wifi|proxy|login|master|sys|server|client"
+        "|vnc|rdp|wifi|proxy|login|master|sys|server|client|store|key"
     ),
     ("token",): (
         "identity|registry|api|bot|user|app|service|deploy|runner|id|bearer|oauth|client|device"
@@ -295,7 +309,7 @@ _SECRET_NAME = (
     # beyond ASCII, in the class's range). At a word's start: a section's child, or a word
     # (`_WORD`: a name in another language, passwort, contraseña, пароль, 密码, after the
     # English ones of its first letter); else a word that counts only after another part.
-    _first_letters("pstaerilmfcxdkwhjgo", r"\u0080-\U0010ffff")
+    _first_letters("pstaerilmfcxdkwhjgou", r"\u0080-\U0010ffff")
     + rf"(?:(?:{_START}|(?-i:(?<=[a-z0-9])(?=[A-Z])))(?<![0-9]{{12}}:)"
     rf"(?:{_first_letters('scpta', _ODD_FOLDS)}{_SECTION_CHILD}|{_WORD})"
     rf"|{_first_letters('pacdstk', _ODD_FOLDS)}(?:{_LAST_PART}))"
@@ -343,6 +357,16 @@ _SECRET_NAME_NEEDLES = (
     *_API_KEY_NEEDLES,
     *_spellings("access", "key"),
     *_spellings("private", "key"),
+    *(
+        spelling
+        for word in ("priv", "recovery", "deploy", "tls", "ssl", "client", "enc", "aes")
+        for spelling in _spellings(word, "key")
+    ),
+    # (`unseal_key` by its `nseal`: a `u` would start a needle no other one starts.)
+    *(spelling[1:] for spelling in _spellings("unseal", "key")),
+    *_spellings("shared", "key"),
+    *(f"id{sep}{kind}" for sep in "_-." for kind in ("rsa", "dsa", "ecdsa", "ed25519")),
+    *("credential", "mnemonic", "psk"),
     *FOREIGN_NEEDLES,
     *SECTION_NEEDLES,
     # One-time codes and PINs (`pin` with what may follow a name: `ping` and `mapping` hold
@@ -390,7 +414,7 @@ def _kept_value(name: str, value: object) -> bool:
     if isinstance(value, bool):
         return True
     if isinstance(value, int):
-        return _counted_value(name, value)
+        return _counted_value(name, value) or _collective_count(name, value)
     if not isinstance(value, str):
         return False
     if name.lower() == "pwd" and _PATH_VALUE.fullmatch(value) is not None:
@@ -399,7 +423,7 @@ def _kept_value(name: str, value: object) -> bool:
         return True
     if _auth_method(name, value) or _not_a_code(name, value) or _named_thing(name, value):
         return True
-    if _key_file(name, value):
+    if _key_file(name, value) or _secret_reference(name, value) or _keystore_default(name, value):
         return True
     if _collective_prose(name, value):
         return True
@@ -519,13 +543,23 @@ def _counted(match: re.Match[str]) -> bool:
 #: A collective name written alone (`credentials`, `creds`, `tokens`, `api keys`): its one
 #: word is a credential, but it also heads a sentence in logs ("credentials: could not be
 #: loaded", "tokens: prompt=1200 completion=300").
-_COLLECTIVE_NAME = re.compile(r"(?:credentials|creds|tokens|api[ _.-]?keys)", re.IGNORECASE)
+_COLLECTIVE_NAME = re.compile(r"(?:credentials?|creds|tokens|api[ _.-]?keys)", re.IGNORECASE)
 #: What a sentence after one is: lower-case words (one alone too: "loaded"), or the next
 #: pair, which the rules read by its own name.
 _PROSE = re.compile(
     r"[a-z]{2,32}+(?:[ \t]{1,4}+[a-z][a-z'-]{0,31}+){0,64}+[.!,]?|[a-z][a-z_]{0,31}+[=:].{0,4096}",
     re.DOTALL,
 )
+
+
+def _collective_count(name: str, value: int) -> bool:
+    """True for a collective name written alone (`_COLLECTIVE_NAME`: `credential` too) whose
+    JSON value is a count (6 digits at most): how many, as a kind's count in a log event
+    (`{"credential": 1}`), where a password would be a string."""
+    return (
+        _COLLECTIVE_NAME.fullmatch(name.strip(_KEY_AROUND + "\\")) is not None
+        and 0 <= value < 1_000_000
+    )
 
 
 def _collective_prose(name: str, value: str) -> bool:
@@ -598,7 +632,11 @@ _AUTH_METHOD = re.compile(
 #: phrase, an API key, a signing or encryption passphrase): a word under those goes.
 _ISSUED_KEY_NAME = re.compile(
     r"(?:routing|service|integration|license|insert|app(?:lication)?|sdk|subscription"
-    r"|functions)[ _.-]?key[\"' \t]*\Z",
+    r"|functions"
+    # … and keys a program generates, whose value is a key file's content or random bytes,
+    # never a word: a deploy key's (`deploy_key=github-actions-deploy` names one), a TLS or
+    # SSH client's, Vault's unseal and recovery keys, a cipher's.
+    r"|deploy|tls|ssl|client|priv|unseal|recovery|aes|enc)[ _.-]?key[\"' \t]*\Z",
     re.IGNORECASE,
 )
 #: A thing's name or a topic: a word (letters, `_`, `-`; no digit, which a key cut short
@@ -619,8 +657,9 @@ def _named_thing(name: str, value: str) -> bool:
     )
 
 
-#: A key's name: its last word `key` (`private_key`, `--signing-key`, `sshKey`).
-_KEY_NAME = re.compile(r"key[\"' \t=]*\Z", re.IGNORECASE)
+#: A key's name: its last word `key` (`private_key`, `--signing-key`, `sshKey`), or an SSH key
+#: file's (`id_rsa`, `id_ed25519`).
+_KEY_NAME = re.compile(r"(?:key|id[_.-](?:rsa|dsa|ecdsa|ed25519))[\"' \t=]*\Z", re.IGNORECASE)
 
 
 def _key_file(name: str, value: str) -> bool:
@@ -629,10 +668,65 @@ def _key_file(name: str, value: str) -> bool:
     return _KEY_NAME.search(name) is not None and _file_path(value)
 
 
+#: A `secret_id` or AWS's `SecretId` (`--secret-id`) …
+_SECRET_ID_NAME = re.compile(r"secret[_.-]?id[\"' \t=]*\Z", re.IGNORECASE)
+#: … whose value says where a secret is, not what it is: Secrets Manager's ARN, a secret's
+#: path (`prod/orders/db`), or a name of words without a digit (`OrdersDatabase`). Vault's
+#: AppRole secret_id, a uuid, and a random value go.
+_SECRET_ADDRESS = re.compile(
+    r"arn:aws[\w-]{0,16}:secretsmanager:[\w:/+=,.@-]{1,512}+"
+    r"|[\w+=,.@-]{0,256}+/[\w/+=,.@-]{1,512}+|[A-Za-z_-]{1,128}+"
+)
+
+
+def _secret_reference(name: str, value: str) -> bool:
+    """True for a `secret_id` name (`_SECRET_ID_NAME`) whose value is a secret's address in
+    Secrets Manager (`_SECRET_ADDRESS`), not the secret."""
+    return _SECRET_ID_NAME.search(name) is not None and _SECRET_ADDRESS.fullmatch(value) is not None
+
+
+#: A Java keystore's password name (keytool's `-storepass`, `-keypass`) …
+_KEYSTORE_PASS_NAME = re.compile(r"(?:store|key)[_.-]?pass(?:word)?[\"' \t=]*\Z", re.IGNORECASE)
+
+
+#: … and its values that are no password: the JDK's documented default for its `cacerts`
+#: (public knowledge, which a log quoting keytool shows), and keytool's `-storepass:env VAR`
+#: and `-storepass:file PATH`, which say where the password is read from.
+_KEYSTORE_KEPT = frozenset({"changeit", "env", "file"})
+
+
+def _keystore_default(name: str, value: str) -> bool:
+    """True for a keystore's password name whose value is no password (`_KEYSTORE_KEPT`)."""
+    return value in _KEYSTORE_KEPT and _KEYSTORE_PASS_NAME.search(name) is not None
+
+
+#: A name saying its key is public (`PublicKey`, `public_key`, `VAPID_PUBLIC_KEY`, `pubkey`,
+#: `publicSigningKey`): a peer's, a signer's or a subscriber's key, no secret.
+_PUBLIC_NAME = re.compile(
+    r"(?:public|(?<![A-Za-z])pub|(?-i:(?<=[a-z0-9])Pub))"
+    r"(?:[_.-][A-Za-z0-9]{1,16}?|(?-i:[A-Z][a-z0-9]{0,15}))?[_.-]?keys?"
+    r"(?:[_.-]?(?:pem|der|b64|base64|data|hex|value))?[\"' \t=:]*\Z",
+    re.IGNORECASE,
+)
+
+
+def public_named(name: str) -> bool:
+    """True if `name` says its value is a public key (`_PUBLIC_NAME`): no rule reads a secret
+    by such a name, whatever its last word (`key`) says."""
+    return "pub" in name.lower() and _PUBLIC_NAME.search(name) is not None
+
+
 def _auth_method(name: str, value: str) -> bool:
     """True for an `auth` name whose value names a login method, not a credential
     (`_AUTH_METHOD`)."""
     return _AUTH_NAME.search(name) is not None and _AUTH_METHOD.fullmatch(value) is not None
+
+
+def _name_with_prefix(match: re.Match[str]) -> str:
+    """A rule's name with up to 16 characters before it: the name holds a name's last part
+    only (`pass` of `storepass`)."""
+    start = match.start("name")
+    return match.string[max(0, start - 16) : match.end("name")]
 
 
 def _kept_match(match: re.Match[str]) -> bool:
@@ -650,6 +744,8 @@ def _kept_match(match: re.Match[str]) -> bool:
         or _not_a_code(match["name"], value)
         or _named_thing(match["name"], value)
         or _key_file(match["name"], value)
+        or _secret_reference(match["name"], value)
+        or _keystore_default(_name_with_prefix(match), value)
         or (_TYPE_VALUE.fullmatch(value) is not None and value == match["value"])
         or _code_reference(match["name"], match["value"])
     )
@@ -659,7 +755,8 @@ def _kept_match(match: re.Match[str]) -> bool:
 _SECRET_KEY = _LazyPattern(rf"{_SECRET_NAME}\Z", re.IGNORECASE)
 _SECRET_KEY_WORDS = (
     *("pass", "pw", "secret", "token", "key", "pat"),
-    *("signature", "conn", "auth", "credential", "cred", "dsn"),
+    *("signature", "conn", "auth", "credential", "cred", "dsn", "mnemonic", "psk"),
+    *("idrsa", "iddsa", "idecdsa", "ided25519"),
     *("otp", "pin", "seed", "sessionid", "sessid", "salt", "mfacode", "2facode"),
     *("recoverycode", "backupcode", "verificationcode", "authcode", "securitycode"),
     *FOREIGN_KEY_WORDS,
@@ -737,6 +834,8 @@ def secret_named(key: str) -> bool:
     `token_count` is a count, `cookie_consent` a consent."""
     if not key.isascii() or "&" in key or "\\" in key:
         key = _undisguised(key)
+    if public_named(key):
+        return False
     bare = key.strip(_KEY_AROUND).replace(" ", "_") or key
     if bare[-1:] == "]":
         bare = _BRACKETED.sub(r".\1", bare)
