@@ -747,7 +747,7 @@ def test_each_sources_ticket_is_titled_and_prioritised_as_the_tool_says() -> Non
 
 @pytest.mark.xfail(
     strict=True,
-    reason="pingdom keys an alert by check_id alone (src/triage/normalize/uptime.py, "
+    reason="pingdom keys an alert by check_id alone (src/triage/normalize/uptime.py:109, "
     "normalize_pingdom: identity={'check': check_id}), but Pingdom numbers uptime checks and "
     "transaction checks apart (/checks and /tms/check; both of its doc samples are check "
     "12345): a failing transaction check is counted on the HTTP check's ticket, and the HTTP "
@@ -830,7 +830,7 @@ AZURE_METRIC_INSTANCES = {
 @pytest.mark.xfail(
     strict=True,
     reason="an Azure metric alert is keyed by its alert instance (src/triage/normalize/"
-    "monitors.py, normalize_azure: identity=azure_stateless.log_identity(...) or "
+    "monitors.py:202, normalize_azure: identity=azure_stateless.log_identity(...) or "
     "{'alert': alert_id}; log_identity keys only signalType Log by rule, targets and "
     "dimensions), but Azure makes a new instance for every notice of a stateless metric rule "
     "and for every new firing of a stateful one: each opens a ticket of its own, never "
@@ -847,4 +847,68 @@ async def test_an_azure_metric_rules_new_alert_instances_are_one_incident() -> N
         list(AZURE_METRIC_INSTANCES),
         lambda name: (decided[name], AZURE_METRIC_INSTANCES[name][1]),
         name="rule",
+    )
+
+
+def _betterstack_outage(event: str, incident: int, minute: int) -> dict[str, Any]:
+    """Better Stack's incident `incident` of monitor 1123, which went down at 09:`minute`:
+    every outage of a monitor is a new incident with an id of its own."""
+    body = copy.deepcopy(_sample("betterstack/incident-resolved.json"))
+    body["event"] = event
+    body["data"]["id"] = str(incident)
+    body["data"]["attributes"] |= {
+        "started_at": f"2026-11-23T09:{minute:02d}:00.000Z",
+        "acknowledged_at": None,
+        "resolved_at": f"2026-11-23T09:{minute + 2:02d}:00.000Z" if event == "resolved" else None,
+    }
+    return body
+
+
+def _gcp_uptime(
+    state: str, incident: str, started: int, ended: int | None = None
+) -> dict[str, Any]:
+    """Cloud Monitoring's uptime check policy in incident `incident`: each time the check fails
+    again after its incident closed, Google opens a new incident."""
+    body = copy.deepcopy(_sample("gcp/uptime-open.json"))
+    body["incident"] |= {"incident_id": incident, "state": state, "started_at": started,
+                         "ended_at": ended}  # fmt: skip
+    return body
+
+
+#: A check that goes down, up and down again within minutes, as each tool reports it.
+FLAPPING_MONITORS = {
+    "better stack monitor": (
+        [_betterstack_outage("started", 318462, 0), _betterstack_outage("resolved", 318462, 0),
+         _betterstack_outage("started", 318470, 5), _betterstack_outage("resolved", 318470, 5),
+         _betterstack_outage("started", 318480, 10)],
+        [["open"], ["close"], ["reopen"], ["close"], ["reopen"]],
+    ),
+    "gcp uptime check": (
+        [_gcp_uptime("open", "0.ligwyr056k2l", 1795424400),
+         _gcp_uptime("closed", "0.ligwyr056k2l", 1795424400, 1795424700),
+         _gcp_uptime("open", "0.mzhx0s167l3m", 1795425000)],
+        [["open"], ["close"], ["reopen"]],
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Better Stack and Cloud Monitoring alerts are keyed by the tool's incident id "
+    "(src/triage/normalize/checkers.py:265 identity={'incident': incident_id}; "
+    "monitors.py:283 identity={'project': …, 'incident': incident_id}), which both tools make "
+    "anew for every outage, not by the monitor (data.relationships.monitor) or the policy and "
+    "resource: a flapping check opens a ticket per outage and is never reopened or marked "
+    "flapping, as Uptime Kuma's, UptimeRobot's, Pingdom's and Freshping's checks are",
+)
+async def test_a_flapping_monitors_outages_reopen_one_ticket() -> None:
+    """A Better Stack monitor or a Cloud Monitoring uptime check that goes down again minutes
+    after it recovered reopens the ticket it closed, as every other uptime checker's does."""
+    decided = {
+        name: (await _lifecycle(bodies))[0] for name, (bodies, _) in FLAPPING_MONITORS.items()
+    }
+    assert_each(
+        list(FLAPPING_MONITORS),
+        lambda name: (decided[name], FLAPPING_MONITORS[name][1]),
+        name="monitor",
     )
