@@ -103,8 +103,8 @@ from triage.sinks.aio import AiohttpTransport, AnswerUnread
 from triage.sinks.base import Applied, Effect, NotSent
 from triage.sinks.http import (
     error_code,
-    parse_retry_after,
     request_id,
+    retry_after_of,
     scrub,
     throttle_wait_s,
     transport_error,
@@ -488,7 +488,7 @@ class BackendSink:
                 return None
         reason = _reason(response, token) if unread is None else f"no error code ({unread})"
         fields = {"url": url, "effect": str(effect.kind), "status": status, "reason": reason}
-        retry_after_s = parse_retry_after(response.headers.get("Retry-After"))
+        retry_after_s = retry_after_of(response.headers)
         if status in _WAIT_4XX and not self._lasting_conflict(status, effect, url):
             wait_s = throttle_wait_s(retry_after_s, _WAIT_4XX[status])
             self.metrics.incr("SinkCalls", sink=self.name, outcome="throttled")

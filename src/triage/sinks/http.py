@@ -15,6 +15,7 @@ import json
 import math
 import re
 import time
+from collections.abc import Mapping
 from datetime import UTC
 from urllib.parse import quote, quote_plus
 
@@ -36,25 +37,58 @@ MAX_WAIT_S = 3600.0
 _DELTA_SECONDS = re.compile(r"[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?", re.ASCII)
 
 
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds from a Retry-After header: delta-seconds (`_DELTA_SECONDS`) or an HTTP date
-    (compared with `now`, epoch seconds, default the wall clock; one already past is 0), at
-    most `MAX_WAIT_S`; None if absent or unreadable (a negative number, anything else float()
-    reads, no date) or past what a float holds (hundreds of digits, `1e309`: no server means
-    that, and the summariser would pause its model for it; tests/test_summarise_hostile_more)."""
+def parse_retry_after(
+    value: str | None, now: float | None = None, *, date: str | None = None
+) -> float | None:
+    """Seconds from a Retry-After header: delta-seconds (`_DELTA_SECONDS`) or an HTTP date,
+    at most `MAX_WAIT_S`; None if absent or unreadable (a negative number, anything else
+    float() reads, no date) or past what a float holds (hundreds of digits, `1e309`: no server
+    means that, and the summariser would pause its model for it;
+    tests/test_summarise_hostile_more). A date is the service's clock, so it is compared with
+    the answer's own `date` (its Date header) when that reads as one; else with `now` (epoch
+    seconds, default the wall clock). One already past is 0."""
     if not value:
         return None
     if _DELTA_SECONDS.fullmatch(value.strip()):
         seconds = float(value)  # inf past a float's range: said nothing usable
     else:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError, OverflowError):
+        when = _http_date(value)
+        if when is None:
             return None
-        if when.tzinfo is None:  # "-0000" parses as naive; HTTP dates are GMT
-            when = when.replace(tzinfo=UTC)
-        seconds = when.timestamp() - (time.time() if now is None else now)
+        answered = _http_date(date) if date else None
+        if answered is not None:
+            now = answered
+        seconds = when - (time.time() if now is None else now)
     return min(max(0.0, seconds), MAX_WAIT_S) if math.isfinite(seconds) else None
+
+
+def retry_after_of(headers: Mapping[str, str], now: float | None = None) -> float | None:
+    """The wait an answer's `headers` ask for (`parse_retry_after`): its Retry-After, a date
+    in it read against the answer's own Date. A host whose clock is an hour ahead would
+    otherwise read a two-minute wait as none, and one an hour behind as the longest wait.
+    `headers` as httpx2 keeps them (any case) or lower-cased, as botocore's are."""
+    return parse_retry_after(_header(headers, "retry-after"), now, date=_header(headers, "date"))
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    """`name`'s value in `headers`: a case-insensitive mapping's, or a lower-cased dict's."""
+    value = headers.get(name)
+    return value if isinstance(value, str) else None
+
+
+def _http_date(value: str) -> float | None:
+    """An HTTP date as epoch seconds (one without a zone is GMT, as "-0000" parses); None
+    when it reads as none."""
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:  # "-0000" parses as naive; HTTP dates are GMT
+        when = when.replace(tzinfo=UTC)
+    try:
+        return when.timestamp()
+    except (OverflowError, ValueError):
+        return None
 
 
 #: The shortest wait a throttling answer (429, a rate limit) gets. A Retry-After of 0 or of a

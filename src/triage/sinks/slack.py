@@ -107,7 +107,7 @@ from triage.settings import Settings
 from triage.sinks.aio import AiohttpTransport
 from triage.sinks.base import Applied, Effect, NotSent
 from triage.sinks.http import (
-    parse_retry_after,
+    retry_after_of,
     scrub,
     throttle_wait_s,
     transport_error,
@@ -352,7 +352,7 @@ class SlackSink:
                 self.metrics.observe("SinkLatency", latency_ms, sink=self.name)
             refusal = slack_refusal(response)
             if response.status_code == 429 or refusal in _RATE_LIMITED:
-                retry_after_s = parse_retry_after(response.headers.get("Retry-After"))
+                retry_after_s = retry_after_of(response.headers)
                 wait_s = throttle_wait_s(retry_after_s, self.min_interval_s)
                 pace.hold_until_s = self._clock() + wait_s
         self._verdict(response, refusal, unread, url, host, effect)
@@ -421,7 +421,7 @@ class SlackSink:
             return
         code, reason = refusal_reason(response, refusal, url)
         fields = {"host": host, "effect": str(effect.kind), "status": status, "reason": reason}
-        retry_after_s = parse_retry_after(response.headers.get("Retry-After"))
+        retry_after_s = retry_after_of(response.headers)
         if status == 429 or refusal in _RATE_LIMITED:
             # Its Retry-After also holds every later post to this webhook.
             wait_s = throttle_wait_s(retry_after_s, self.min_interval_s)

@@ -38,7 +38,7 @@ from openai._models import FinalRequestOptions
 from triage.errors import ModelError
 from triage.settings import Settings
 from triage.sinks.aio import AiohttpTransport, AnswerTooLarge, AnswerUnread
-from triage.sinks.http import MAX_WAIT_S, parse_retry_after
+from triage.sinks.http import MAX_WAIT_S, retry_after_of
 from triage.summarise import prompt
 from triage.summarise.answer import MAX_ANSWER_CHARS
 from triage.summarise.chat import (
@@ -662,13 +662,13 @@ def _quota_spent(exc: openai.APIStatusError) -> bool:
 
 def _retry_after(headers: httpx2.Headers) -> float | None:
     """The wait the server asked for: `retry-after-ms` (OpenAI's, precise), else `Retry-After`
-    (seconds or an HTTP date), else when the spent rate limit resets (`_limit_reset`); bounded
-    as every service's is (`parse_retry_after`)."""
+    (seconds, or an HTTP date read against the answer's own Date: `retry_after_of`), else
+    when the spent rate limit resets (`_limit_reset`); bounded as every service's is."""
     with contextlib.suppress(ValueError):
         milliseconds = float(headers.get("retry-after-ms", ""))
         if math.isfinite(milliseconds) and milliseconds >= 0:
             return min(milliseconds / 1000, MAX_WAIT_S)
-    asked = parse_retry_after(headers.get("retry-after"))
+    asked = retry_after_of(headers)
     return asked if asked is not None else _limit_reset(headers)
 
 
