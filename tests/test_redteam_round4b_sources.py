@@ -912,3 +912,18 @@ async def test_a_flapping_monitors_outages_reopen_one_ticket() -> None:
         lambda name: (decided[name], FLAPPING_MONITORS[name][1]),
         name="monitor",
     )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="src/triage/normalize/lambda_events.py:45 (_record) re-raises one record's error "
+    "for the whole event, so a Lambda SQS batch with one unreadable record goes to the DLQ "
+    "with its readable alerts, which never become tickets (a redrive fails the same way), "
+    "while an Alertmanager group leaves only its unreadable alert out, with a note",
+)
+async def test_a_lambda_batchs_readable_records_are_ticketed_beside_an_unreadable_one() -> None:
+    """A function's SQS batch holding a threshold event and a script's alert with a status
+    no tool sends opens the threshold event's ticket, as a group with one bad alert does."""
+    garbled = {"title": "Disk full on db-1", "status": "weird-state"}
+    batch = {"Records": [_sqs_record(THRESHOLD_FIRED, 0), _sqs_record(garbled, 1)]}
+    assert await _lifecycle([batch]) == ([["open"]], ["open"])
