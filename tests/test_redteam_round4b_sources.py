@@ -157,6 +157,18 @@ def _zabbix(subject: str, status: str | None, severity: str = "High") -> dict[st
     return body | ({"status": status} if status else {})
 
 
+def _kibana(status: str, date: str) -> dict[str, Any]:
+    """A Kibana Elasticsearch-query rule's Webhook connector body, one action on "Query
+    matched" sending `firing` and one on "Recovered" sending `resolved`, per alert."""
+    return {
+        "title": "Checkout 5xx over 50 in 5m", "status": status,
+        "dedup_key": "kibana-9f1c2b7e-query matched", "timestamp": date,
+        "description": "Document count is 73 in the last 5m in logs-checkout-*",
+        "url": "https://kibana.example.com/app/management/insightsAndAlerting/triggersActions/rule/9f1c2b7e",
+        "team": "payments", "priority": "P1",
+    }  # fmt: skip
+
+
 # --- uptime checkers ----------------------------------------------------------------------------
 
 
@@ -505,6 +517,13 @@ LIVES = [
         [["open"], [], ["close"]],
     ),
     Life(
+        "kibana query rule by its webhook connector: matched, matched again, recovered",
+        [_kibana("firing", "2026-11-23T09:00:00.000Z"),
+         _kibana("firing", "2026-11-23T09:05:00.000Z"),
+         _kibana("resolved", "2026-11-23T09:20:00.000Z")],
+        [["open"], ["count"], ["close"]],
+    ),
+    Life(
         "uptime kuma: down by form-data, resent down as JSON, up, the Test button",
         [_kuma(0, 0, form=True), _kuma(0, 5), _kuma(1, 9),
          {"heartbeat": None, "monitor": None, "msg": "Uptime Kuma Webhook Testing"}],
@@ -724,6 +743,8 @@ TITLES = {
                        "Free disk space is less than 10% on volume /", Priority.MEDIUM),
     "threshold P0": (THRESHOLD_FIRED | {"priority": "P0"},
                      "CPU above 90% on edge-router-17.fra1.example.net", Priority.CRITICAL),
+    "kibana P1": (_kibana("firing", "2026-11-23T09:00:00.000Z"), "Checkout 5xx over 50 in 5m",
+                  Priority.HIGH),
     "uptime kuma": (_kuma(0, 0, form=True), "Shop", None),
     "honeycomb": (_honeycomb("TRIGGERED"), "api p99 latency over 2s", None),
     "splunk": (_splunk_run(1795424400, 3, "14"), "Checkout 502s in the last 5 minutes", None),
