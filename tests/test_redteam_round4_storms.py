@@ -21,6 +21,7 @@ from memory_store import MemoryStore
 from test_pipeline import LEASE, POLICY, Clock, CountingSummariser, FakeSink
 from triage.errors import GatheringError
 from triage.incidents import Action, Ledger
+from triage.incidents.lifecycle import Incident
 from triage.incidents.silences import Matcher, Silence, SilenceCache
 from triage.metrics import Metrics
 from triage.ops.sweep import Sweep
@@ -138,13 +139,14 @@ def grouping(tmp_path: Path, window_s: float = 0, **kwargs: Any) -> Cluster:
     return Cluster(routes=str(routes), **kwargs)
 
 
-async def groups(cluster: Cluster) -> list[Any]:
+async def groups(cluster: Cluster) -> list[Incident]:
     """Every stored group incident."""
     return [i for i in await cluster.store.incidents() if i.group is not None]
 
 
-def members(incident: Any) -> int:
+def members(incident: Incident) -> int:
     """How many members a stored group counts, tracked or not."""
+    assert incident.group is not None
     return len(incident.group.members) + incident.group.untracked
 
 
@@ -850,7 +852,68 @@ async def deliver_after_windows(c: Cluster, message: Message, replica: int) -> N
             await c.deliver(message, replica)
             return
         except GatheringError as gathering:
-            when = message.received_at + timedelta(seconds=gathering.retry_after_s + 1)
+            when = message.received_at + timedelta(seconds=(gathering.retry_after_s or 0) + 1)
             message = Message(message.id, message.body, f"{message.receipt_handle}-{attempt}",
                               message.receive_count, message.sent_at, received_at=when)  # fmt: skip
     raise AssertionError("still gathering after three windows")
+
+
+# --- one flapping CloudWatch alarm through SNS and EventBridge -----------------------------
+
+
+def cloudwatch_state(path: str, state: str, when: datetime, n: int) -> str:
+    """The sample alarm `path` (SNS or EventBridge) changing to `state` at `when`, as
+    delivery `n` of its own (a new SNS MessageId or event id)."""
+    body = json.loads((PAYLOADS / "cloudwatch" / path).read_text())
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}+0000"
+    old = "OK" if state == "ALARM" else "ALARM"
+    if "Message" in body:
+        message = json.loads(body["Message"])
+        message.update(NewStateValue=state, OldStateValue=old, StateChangeTime=stamp)
+        return json.dumps(body | {"Message": json.dumps(message), "MessageId": f"sns-{n}"})
+    body["detail"]["state"].update(value=state, timestamp=stamp)
+    body["detail"]["previousState"]["value"] = old
+    return json.dumps(body | {"id": f"eb-{n}", "time": iso(when.replace(microsecond=0))})
+
+
+@pytest.mark.parametrize("seed", range(6))
+async def test_a_flapping_alarm_through_sns_and_eventbridge_is_damped_as_one(seed: int) -> None:
+    """A CloudWatch alarm going ALARM and OK every minute, each change delivered both through
+    SNS and through EventBridge, the copies shuffled near each other over two replicas: one
+    ticket, and no more reopens than the alarm's own."""
+    c = Cluster()
+    copies: list[tuple[float, str]] = []
+    for n in range(12):
+        changed = 60.0 + n  # the sample alarm's time: 10:00 on T0's day
+        state = "ALARM" if n % 2 == 0 else "OK"
+        pair = [(changed, cloudwatch_state(path, state, at(changed), n))
+                for path in ("sns-alarm.json", "eventbridge-alarm.json")]  # fmt: skip
+        random.Random(seed * 100 + n).shuffle(pair)
+        copies += pair
+    for n, (minutes, body) in enumerate(copies):
+        await c.deliver(c.message(body, minutes + 0.001 * n), n % 2)
+    kinds = c.kinds()
+    assert kinds.count("open") == 1 and c.summariser.calls == 1
+    assert kinds.count("reopen") == POLICY.flap_threshold
+    [stored] = await c.store.incidents()
+    assert str(stored.state) == "closed"
+
+
+async def test_a_group_opening_anew_long_after_its_close_gathers_its_members_again(
+    tmp_path: Path,
+) -> None:
+    """A group closed hours ago (past the reopen window) fires again: its new first ticket
+    waits for the window as a new group's does, and lists the members that joined in it."""
+    c = grouping(tmp_path, window_s=30)
+    await deliver_after_windows(c, c.message(webhook([pod(i) for i in range(3)]), 0), 0)
+    await c.deliver(c.message(webhook([pod(i, "resolved", 5) for i in range(3)]), 5), 1)
+    first = c.message(webhook([pod(0, minutes=200)]), 200)
+    with pytest.raises(GatheringError):
+        await c.deliver(first, 0)
+    await c.deliver(c.message(webhook([pod(i, minutes=200.2) for i in range(5, 25)]), 200.2), 1)
+    await c.deliver(
+        Message(first.id, first.body, "rh-again", 1, first.sent_at, received_at=at(201))
+    )
+    assert c.kinds() == ["open", "close", "open"] and c.summariser.calls == 2
+    reopened = c.sink.effects[-1].alert.group
+    assert reopened is not None and reopened.firing == 21
