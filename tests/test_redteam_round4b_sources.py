@@ -948,3 +948,30 @@ async def test_a_lambda_batchs_readable_records_are_ticketed_beside_an_unreadabl
     garbled = {"title": "Disk full on db-1", "status": "weird-state"}
     batch = {"Records": [_sqs_record(THRESHOLD_FIRED, 0), _sqs_record(garbled, 1)]}
     assert await _lifecycle([batch]) == ([["open"]], ["open"])
+
+
+#: Graylog's event priorities as its web interface names them today
+#: (graylog2-web-interface/src/logic/alerts/EventDefinitionPriorityEnum.ts): 0 to 4.
+GRAYLOG_PRIORITIES = {0: "info", 1: "low", 2: "medium", 3: "high", 4: "critical"}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="src/triage/normalize/graylog.py:33 reads only priorities 1, 2 and 3 "
+    "(_PRIORITIES = {1: 'low', 2: 'normal', 3: 'high'}), while Graylog's event definitions "
+    "also take 0 (Info) and 4 (Critical): a Critical event's ticket says no severity at all, "
+    "as if it were unranked",
+)
+def test_every_graylog_event_priority_is_its_severity() -> None:
+    """A Graylog event of each priority Graylog offers, Info to Critical, carries it as its
+    severity (2 is `normal` or, as Graylog now names it, `medium`)."""
+
+    def severity(priority: int) -> tuple[str | None, str]:
+        event = _graylog("web-1", "2026-11-23T09:00:00.000Z", 14.0)
+        event["event"]["priority"] = priority
+        [alert] = normalize_body(json.dumps(event)).alerts
+        named = GRAYLOG_PRIORITIES[priority]
+        got = "medium" if alert.severity == "normal" else alert.severity
+        return got, named
+
+    assert_each(list(GRAYLOG_PRIORITIES), severity, name="priority")
