@@ -46,10 +46,12 @@ source = ["alertmanager"]
 
 
 def iso(when: datetime) -> str:
+    """`when` as Alertmanager and Prometheus write times."""
     return when.isoformat().replace("+00:00", "Z")
 
 
 def at(minutes: float) -> datetime:
+    """`minutes` after T0."""
     return T0 + timedelta(minutes=minutes)
 
 
@@ -452,6 +454,7 @@ async def test_one_cloudwatch_alarm_through_two_deliveries_at_once_is_one_ticket
 
 
 async def silence(c: Cluster, *matchers: str, hours: float = 1) -> Silence:
+    """A silence of `matchers` from now for `hours`, in the cluster's store."""
     made = Silence.new([Matcher.parse(m) for m in matchers], c.clock.now,
                        c.clock.now + timedelta(hours=hours), "maintenance", "alice")  # fmt: skip
     return await c.store.add_silence(made, c.clock.now)
