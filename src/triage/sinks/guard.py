@@ -10,7 +10,11 @@ its other messages are held until it answers); a success closes the breaker and 
 
     GuardedSink(inner, breaker)   counts SinkUnavailableError as a failure; any answer from the
                                   service (success, or a rejection of this one ticket) as a
-                                  success; a "wait" (SinkThrottledError) as neither. While the
+                                  success; a "wait" (SinkThrottledError) as neither. A failure
+                                  that says when to come back (a 503 with Retry-After) is a
+                                  wait too: counted, but its message is held for that wait,
+                                  not retried (a maintenance window would otherwise spend
+                                  its receives into the DLQ). While the
                                   breaker is open it raises SinkThrottledError: the message is
                                   held, not retried. A failure is confirmed by the sink's own
                                   probe where it has one: when that fails too, the service is
@@ -38,6 +42,7 @@ from triage.breaker import BreakerState, CircuitBreaker, Permit, note_opened
 from triage.errors import SinkThrottledError, SinkUnavailableError
 from triage.health import Health
 from triage.sinks.base import Applied, Effect, Sink
+from triage.sinks.http import MIN_WAIT_S, throttle_wait_s
 
 log = structlog.get_logger(__name__)
 
@@ -109,15 +114,20 @@ class GuardedSink:
 
     async def _failed(self, permit: Permit, exc: SinkUnavailableError) -> None:
         """Count the call's failure; return for the message to be retried, or raise
-        SinkThrottledError for it to be held when the sink is down: found so by its own probe,
-        or its breaker is open (this call was the probe, or was made before it opened)."""
+        SinkThrottledError for it to be held: when the service said when to come back
+        (`_asked_to_wait`), or the sink is down (found so by its own probe, or its breaker is
+        open: this call was the probe, was made before it opened, or opened it)."""
         if self.breaker.state is BreakerState.CLOSED:
             if not await self._down():
-                if self.breaker.failure(permit, str(exc)):
-                    # Its failure opened the breaker, whose line says so at warning.
-                    note_opened(exc, self.breaker)
-                return
-            self.breaker.trip(error=str(exc))
+                opened = self.breaker.failure(permit, str(exc))
+                if exc.retry_after_s is None:
+                    if opened:  # the breaker's own line says so at warning
+                        note_opened(exc, self.breaker)
+                    return
+                if not opened:
+                    raise _asked_to_wait(self.name, exc) from exc
+            else:
+                self.breaker.trip(error=str(exc))
         else:
             # The probe's failure opens it again; a call let through before it opened changes
             # nothing (the probe speaks for the service now).
@@ -213,6 +223,17 @@ class GuardedSink:
             self.breaker.success(permit)
         finally:
             self.breaker.cancelled(permit)
+
+
+def _asked_to_wait(name: str, exc: SinkUnavailableError) -> SinkThrottledError:
+    """A failure whose service said when to come back (a 503 or 5xx with Retry-After, while
+    its probe answers or it has none): a wait, held for as long as it asked (at least
+    `MIN_WAIT_S`) without spending a receive, as for a 429. Its reason stays the failure's."""
+    assert exc.retry_after_s is not None  # checked by the caller
+    wait_s = throttle_wait_s(exc.retry_after_s, MIN_WAIT_S)
+    return SinkThrottledError(
+        f"{name} asked to wait {wait_s:.0f} s ({exc})", retry_after_s=wait_s, reason=exc.reason
+    )
 
 
 class Backpressure:

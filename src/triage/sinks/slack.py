@@ -13,8 +13,8 @@ Which effects post what:
 
 The webhook is the route's `webhook_url`, else `SLACK_WEBHOOK_URL`. Webhook URLs are credentials:
 logs and errors name only the host. Posts to one webhook are spaced by TRIAGE_SLACK_MIN_INTERVAL_S
-(Slack allows about one message a second), and after a 429 that webhook is left alone for the
-Retry-After delay. Slack webhooks take no idempotency key, so a post whose answer was lost (a
+(Slack allows about one message a second), and after a 429 (or a 5xx with Retry-After) that
+webhook is left alone for the Retry-After delay: its messages are held, the others' go on. Slack webhooks take no idempotency key, so a post whose answer was lost (a
 timeout) may appear twice when the effect is retried: delivery here is at least once.
 
 Alert text is untrusted: bidi controls, invisible and control characters go and a lone
@@ -42,8 +42,13 @@ How answers map to errors:
                                  its error word: ratelimited as 429, internal_error,
                                  fatal_error, service_unavailable, request_timeout as 5xx,
                                  any other as a 4xx
-    429                          SinkThrottledError (the message is held) for `Retry-After`
+    429                          SinkThrottledError (the message is held) for `Retry-After`;
+                                 a wait of that webhook alone: intake goes on (`pauses_intake`
+                                 false), and its later posts are held until the wait ends
     408, 425, 5xx                SinkUnavailableError, with `Retry-After` as retry_after_s
+                                 (a date in it read against the answer's Date); one that says
+                                 when to come back leaves that webhook alone for the wait too,
+                                 and the guard holds its message (`guard.py`)
     1xx as the final answer      SinkUnavailableError: it broke HTTP's rules (a 101 upgrade
                                  no one asked for), as an answer cut short does
     3xx                          SinkUnavailableError `redirected`: not followed (the post, and
@@ -335,9 +340,7 @@ class SlackSink:
             if held_s > 0:  # Slack asked us to wait: asking again would only extend the limit
                 self.metrics.incr("SinkCalls", sink=self.name, outcome="unavailable")
                 log.info("slack.held", host=host, effect=str(effect.kind), retry_after_s=held_s)
-                raise SinkThrottledError(
-                    f"slack webhook at {host} rate-limited", retry_after_s=held_s
-                )
+                raise _webhook_wait(f"slack webhook at {host} rate-limited (asked to wait)", held_s)
             if pace.last_s is not None:
                 wait_s = pace.last_s + self.min_interval_s - self._clock()
                 if wait_s > 0:
@@ -351,11 +354,19 @@ class SlackSink:
                 latency_ms = (self._clock() - started_s) * 1000
                 self.metrics.observe("SinkLatency", latency_ms, sink=self.name)
             refusal = slack_refusal(response)
-            if response.status_code == 429 or refusal in _RATE_LIMITED:
-                retry_after_s = retry_after_of(response.headers)
-                wait_s = throttle_wait_s(retry_after_s, self.min_interval_s)
-                pace.hold_until_s = self._clock() + wait_s
+            hold_s = self._hold_s(response, refusal)
+            if hold_s is not None:
+                pace.hold_until_s = self._clock() + hold_s
         self._verdict(response, refusal, unread, url, host, effect)
+
+    def _hold_s(self, response: httpx2.Response, refusal: str | None) -> float | None:
+        """How long this webhook is left alone after `response`: a rate limit's wait (its
+        Retry-After, else the posts' spacing), or the wait an unwell answer (5xx) asked for;
+        None when it asked for none."""
+        retry_after_s = retry_after_of(response.headers)
+        limited = response.status_code == 429 or refusal in _RATE_LIMITED
+        asked = retry_after_s is not None and _unwell(response.status_code, refusal)
+        return throttle_wait_s(retry_after_s, self.min_interval_s) if limited or asked else None
 
     async def _send(
         self, url: str, host: str, message: dict[str, Any], effect: Effect
@@ -427,13 +438,8 @@ class SlackSink:
             wait_s = throttle_wait_s(retry_after_s, self.min_interval_s)
             self.metrics.incr("SinkCalls", sink=self.name, outcome="throttled")
             log.debug("slack.throttled", retry_after_s=wait_s, **fields)
-            raise SinkThrottledError(f"slack answered {status}: {reason}", retry_after_s=wait_s)
-        if (
-            status < 200
-            or status >= 500
-            or status in _RETRYABLE_4XX
-            or refusal in _RETRYABLE_ERRORS
-        ):
+            raise _webhook_wait(f"slack answered {status}: {reason}", wait_s)
+        if _unwell(status, refusal):
             # A 1xx as the final answer (an upgrade no one asked for) says nothing of the
             # post: Slack, or what answers for it, is unwell.
             self.metrics.incr("SinkCalls", sink=self.name, outcome="unavailable")
@@ -465,6 +471,22 @@ class SlackSink:
             status=status,
             detail=code or "",
         )
+
+
+def _unwell(status: int, refusal: str | None) -> bool:
+    """Whether an answer says Slack, or what answers for it, is unwell (later, not never): a
+    5xx, a 1xx as the final answer (an upgrade no one asked for), 408 or 425, or a 2xx's
+    error word for a failure of its own."""
+    return status < 200 or status >= 500 or status in _RETRYABLE_4XX or refusal in _RETRYABLE_ERRORS
+
+
+def _webhook_wait(text: str, wait_s: float) -> SinkThrottledError:
+    """A wait one webhook asked for (Slack limits posts per channel; the sink leaves that
+    webhook alone for the wait): it holds the messages for that webhook alone, not the
+    daemon's intake, so the other routes' tickets and posts go on."""
+    throttled = SinkThrottledError(text, retry_after_s=wait_s)
+    throttled.pauses_intake = False
+    return throttled
 
 
 #: Slack's error codes (`channel_not_found`, `invalid_payload`): lower-case words joined by `_`.
