@@ -47,6 +47,10 @@ What is kept is one visible line, redacted, at most 200 characters (`http.said`)
 (GitHubThrottledError "paused") without reaching GitHub; an answer that spends the last call of
 the primary budget pauses too. A throttled message is held, not retried (see `triage.errors`).
 
+Every time GitHub states (x-ratelimit-reset, a dated Retry-After, a token's expiry, an App
+JWT's window, an issue's closed_at) is read against GitHub's own clock, which each answer's Date
+header tells (`clock.py`), never against the host's alone.
+
 A failed call's own line (`github.unavailable`, `github.rejected` …) is debug: the error's text
 says the same, and the supervisor's line for the message is the one that says why at warning.
 """
@@ -73,6 +77,7 @@ from triage.redact import hold
 from triage.settings import Settings
 from triage.sinks.aio import AiohttpTransport, AnswerUnread
 from triage.sinks.github.auth import InstallationToken, app_credentials, usable_in_header
+from triage.sinks.github.clock import SIGNIFICANT_SKEW_S, GitHubClock
 from triage.sinks.http import (
     MAX_WAIT_S,
     parse_retry_after,
@@ -130,16 +135,18 @@ class GitHubApi:
         credentials = app_credentials(settings)
         if credentials is None and settings.github_token is None:
             raise ConfigError("the github sink needs GITHUB_TOKEN or the GITHUB_APP_* settings")
+        #: GitHub's own time, learned from its answers' Date: what its resets, dated
+        #: Retry-Afters, token expiries and JWT windows are read against.
+        self._github_clock = GitHubClock(wall_clock)
         # An App, when configured, wins over a token (CI systems often set GITHUB_TOKEN for
         # themselves; the App is the deliberate choice).
         self._app = (
-            InstallationToken(credentials, clock=clock, wall_clock=wall_clock)
+            InstallationToken(credentials, clock=clock, wall_clock=self._github_clock.now)
             if credentials is not None
             else None
         )
         self._static_token = _static_token(settings) if credentials is None else None
         self._clock = clock
-        self._wall_clock = wall_clock
         self._client = httpx2.AsyncClient(
             base_url=settings.github_api_url.rstrip("/"),
             timeout=settings.github_timeout_s,
@@ -156,6 +163,11 @@ class GitHubApi:
         self._paused_until: float | None = None
         self._identity: str | None = None
         self._token_lock = asyncio.Lock()
+
+    def github_now(self) -> float:
+        """GitHub's time now (epoch seconds), as its answers' Date says: what times GitHub
+        wrote (an issue's `closed_at`) are compared with."""
+        return self._github_clock.now()
 
     def paused_until(self) -> float | None:
         """A `clock()` deadline before which GitHub is known to refuse every call, else None."""
@@ -205,6 +217,7 @@ class GitHubApi:
         for attempt in (1, 2):
             token = self._jwt() if app_jwt else await self._token()
             headers = {"Authorization": f"Bearer {token}"}
+            signed_offset_s = self._github_clock.offset_s
             try:
                 response = await self._send(method, path, json, params, headers)
             except httpx2.TransportError as exc:  # connect/read errors and every timeout
@@ -213,7 +226,15 @@ class GitHubApi:
                 raise GitHubUnavailableError(
                     f"GitHub unreachable: {error}", reason="network"
                 ) from None
+            self._github_clock.observe(response.headers)
             self._note_rate_limit(response)
+            if response.status_code == 401 and attempt == 1 and app_jwt:
+                if abs(self._github_clock.offset_s - signed_offset_s) < SIGNIFICANT_SKEW_S:
+                    break
+                # The JWT was dated by a clock GitHub's Date now says is off: signed again by
+                # GitHub's time, it fits the window GitHub checks (as Octokit does).
+                log.info("github.clock_skew", path=path, offset_s=self._github_clock.offset_s)
+                continue
             if response.status_code == 401 and attempt == 1 and self._app and not app_jwt:
                 # An installation token may have been revoked before its expiry: mint another.
                 log.info("github.unauthorized", path=path, action="renew_token")
@@ -356,7 +377,7 @@ class GitHubApi:
                 f"GitHub answered {status}: {reason}",
                 reason="unavailable",
                 retry_after_s=parse_retry_after(
-                    response.headers.get("retry-after"), self._wall_clock()
+                    response.headers.get("retry-after"), self._github_clock.now()
                 ),
             )
         if 300 <= status < 400:
@@ -377,7 +398,9 @@ class GitHubApi:
     def _limit_wait_s(self, response: httpx2.Response, reason: str) -> float | None:
         """Seconds GitHub wants us to wait, in the order its docs give; None if this 403 is
         not a rate limit (a missing permission, say)."""
-        retry_after_s = parse_retry_after(response.headers.get("retry-after"), self._wall_clock())
+        retry_after_s = parse_retry_after(
+            response.headers.get("retry-after"), self._github_clock.now()
+        )
         if retry_after_s is not None:
             return retry_after_s
         if response.headers.get("x-ratelimit-remaining") == "0":
@@ -395,7 +418,7 @@ class GitHubApi:
             return None
         if not math.isfinite(reset):
             return None
-        return min(max(1.0, reset - self._wall_clock()), MAX_WAIT_S)
+        return min(max(1.0, reset - self._github_clock.now()), MAX_WAIT_S)
 
     def _note_rate_limit(self, response: httpx2.Response) -> None:
         """An answer that spends the last call of the primary (`core`) budget pauses us until

@@ -5,7 +5,9 @@ A GitHub App authenticates in two steps. It signs a short JWT with its private k
 trades it at `POST /app/installations/{id}/access_tokens` for an installation token that lasts
 an hour. The HTTP exchange belongs to the sink (one place maps GitHub's answers to errors); this
 module signs, remembers the token until `REFRESH_MARGIN_S` before its `expires_at`, and forgets
-it when GitHub refuses it (a 401), so the next call mints a new one.
+it when GitHub refuses it (a 401), so the next call mints a new one. Its times are GitHub's
+(`clock.py`): a JWT refused because this host's clock is off is signed again by the time the
+refusal's Date says (`GitHubApi.call`).
 
 Our own identity, needed to tell our closes from a person's, is `GET /user`'s login for a
 token, and `<slug>[bot]` for an App (`GET /app`, authenticated with the JWT).
@@ -88,7 +90,10 @@ def usable_in_header(token: str) -> bool:
 
 
 class InstallationToken:
-    """Signs the App's JWT and caches its installation token; one per sink."""
+    """Signs the App's JWT and caches its installation token; one per sink. `wall_clock` is
+    GitHub's time as the sink knows it (`clock.GitHubClock.now`): the JWT's window and the
+    token's `expires_at` are GitHub's, so a host whose clock is off still signs JWTs GitHub
+    takes and keeps a token for its life."""
 
     def __init__(
         self,

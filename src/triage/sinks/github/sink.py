@@ -187,7 +187,6 @@ class GitHubSink:
         self.settings = settings
         self.metrics = metrics if metrics is not None else Metrics()
         self._clock = clock
-        self._wall_clock = wall_clock
         #: Where GitHub shows issues: every URL kept is rebuilt there, or behind a proxy kept
         #: where GitHub answered it (`refs.py`).
         self._origin = WebOrigin.of(settings.github_api_url, settings.github_web_url)
@@ -835,7 +834,8 @@ class GitHubSink:
             return False
         closed_at = _timestamp(issue.get("closed_at"))
         hold_s = self.settings.github_hand_closed_hold_s
-        if closed_at is None or self._wall_clock() - closed_at >= hold_s:
+        # `closed_at` is GitHub's time: measured by GitHub's clock, not a host's that is off.
+        if closed_at is None or self._api.github_now() - closed_at >= hold_s:
             return False
         closer = _closer(issue)
         if closer is None:
