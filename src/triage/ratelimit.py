@@ -122,10 +122,24 @@ class Budget:
 
     def tokens(self, state: tuple[float, float] | None, now_s: float) -> float:
         """The tokens held at `now_s`, from the stored (tokens, updated_s); full when unknown."""
+        return self.settled(state, now_s)[0]
+
+    def settled(self, state: tuple[float, float] | None, now_s: float) -> tuple[float, float]:
+        """The stored (tokens, updated_s) as it stands at `now_s`, dated `now_s`: refilled for
+        the time since it was written, full when unknown. A record dated later than `now_s`
+        was written by a clock ahead of this one (stepped back since, or a replica's that
+        disagrees): it is never refilled for time that has not passed, and is dated now, so
+        refills count from now, not from when the clock gets back to it. Dated a whole
+        period or more ahead, it says nothing of now (no replica's clock is that far off
+        unless one was stepped): full, as an unknown budget is."""
         if state is None:
-            return float(self.capacity)
+            return float(self.capacity), now_s
         tokens, updated_s = state
-        return min(float(self.capacity), tokens + max(0.0, now_s - updated_s) * self.rate_per_s)
+        ahead_s = updated_s - now_s
+        if ahead_s >= self.period_s:
+            return float(self.capacity), now_s
+        refill = max(0.0, -ahead_s) * self.rate_per_s
+        return min(float(self.capacity), tokens + refill), now_s
 
     def wait_s(self, tokens: float, keep: int = 0) -> float:
         """Seconds until `tokens` have refilled far enough to give one away and keep `keep`."""
@@ -153,8 +167,10 @@ class LocalBudgets:
         self._state: dict[str, tuple[float, float]] = {}
 
     async def take_token(self, budget: Budget, now_s: float, *, keep: int = 0) -> float:
-        tokens = budget.tokens(self._state.get(budget.name), now_s)
+        tokens, _ = settled = budget.settled(self._state.get(budget.name), now_s)
         if tokens - keep < 1:
+            # Written even when refused: a record dated ahead of the clock is dated now.
+            self._state[budget.name] = settled
             return budget.wait_s(tokens, keep)
         self._state[budget.name] = (tokens - 1, now_s)
         return 0.0
