@@ -32,10 +32,9 @@ from dataclasses import dataclass
 
 from triage.normalize.common import cut
 from triage.redact import secret_named
-from triage.redact.named_values import named_value_secret
 
-# The redactor's own reading of a name/value object (`Redactor.value` asks the same).
-from triage.redact.names import _VALUE_KEYS, _kept_value, _named_secret
+# The redactor's own reading of a value by its name (`Redactor.value` asks the same).
+from triage.redact.named_values import blanked_by_name, named_value_secret
 
 #: Characters a name may hide in that show nothing: controls (NUL), format characters (a soft
 #: hyphen, zero-width ones) and unassigned or private ones.
@@ -99,15 +98,8 @@ def named_object_values(obj: Mapping[str, object], fields: Sequence[Field]) -> s
     """The positions in `fields` of the values the redactor blanks once they are written into
     `obj` (with them, the JSON object queued) when `obj` is a name/value object naming a
     secret (`{"name": "DB_PASSWORD", "value": …}`): each `value` that is no word the redactor
-    keeps under that name (`_kept_value`)."""
-    named = _named_secret(dict(obj))
-    if named is None:
-        return set()
-    return {
-        i
-        for i, (name, value) in enumerate(fields)
-        if name in _VALUE_KEYS and value != "" and not _kept_value(named, value)
-    }
+    keeps under that name (`blanked_by_name`)."""
+    return {i for i, (name, value) in enumerate(fields) if blanked_by_name(name, value, obj)}
 
 
 def _blanked_together(fields: Sequence[Field], dropped: set[int]) -> set[int]:
@@ -128,5 +120,5 @@ def _blanked_together(fields: Sequence[Field], dropped: set[int]) -> set[int]:
 
 
 def _secret_pair(name: str, value: str) -> bool:
-    """A [name, value] pair whose name says secret and whose value the redactor blanks."""
-    return value != "" and secret_named(name) and not _kept_value(name, value)
+    """A [name, value] pair whose value the redactor blanks by its name."""
+    return blanked_by_name(name, value)

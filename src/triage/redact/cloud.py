@@ -39,13 +39,43 @@ def _in_url(text: str, start: int) -> bool:
     return "://" in (before.rsplit(None, 1) or [""])[-1]
 
 
+#: A piece of base64url's run right before a match, after its `-` or `_` (`…-` `<40>`; two in
+#: a row, `__`, are as likely), and right after one (`<40>` `_…`): up to the run's next `-` or
+#: `_`, 64 characters at most.
+_PIECE_BEFORE = re.compile(r"[A-Za-z0-9]{1,64}[_-]{1,4}\Z")
+_PIECE_AFTER = re.compile(r"[_-]{1,4}([A-Za-z0-9]{1,64})")
+#: A name's word, which a secret may follow (`prefix-<secret>`): four letters or more of one case.
+_NAME_WORD = re.compile(r"[a-z]{4,64}|[A-Z]{4,64}")
+
+
+def _inside_base64url(match: re.Match[str]) -> bool:
+    """True if the match, holding no `/` or `+`, is a piece of a longer base64url run: a `-`
+    or `_` right before or after it, the run going on beyond with a piece that is no name's
+    word (`_NAME_WORD`) on one side at least (a JWKS modulus, `…h7_<40>-kTv…`). An AWS secret
+    is base64: a piece of it in base64url's alphabet stands alone, or after a name's words
+    (`AWS_SECRET_<40>`)."""
+    if "/" in match[0] or "+" in match[0]:
+        return False
+    text, start, end = match.string, match.start(), match.end()
+    before = _PIECE_BEFORE.search(text, max(0, start - 68), start)
+    after = _PIECE_AFTER.match(text, end)
+    pieces = [
+        *([before[0].rstrip("_-")] if before is not None else []),
+        *([after[1]] if after is not None else []),
+    ]
+    return any(_NAME_WORD.fullmatch(piece) is None for piece in pieces)
+
+
 def _aws_secret(match: re.Match[str]) -> str:
-    """The placeholder for 40 base64 characters (an AWS secret's shape), unless they run over
-    a URL's `/` (a host's end and its path's segments: the path rules judge those), or are a line
-    of base64 wrapped over lines (a line of base64 next to theirs) and decode to text: such a
-    run is the base64 step's to judge whole (`_redacted_base64`), or a secret's tail on the
-    next line would be left. An AWS secret, 30 random bytes, never decodes to text."""
+    """The placeholder for 40 base64 characters (an AWS secret's shape), unless they are a
+    piece of a longer base64url run (`_inside_base64url`), run over a URL's `/` (a host's end
+    and its path's segments: the path rules judge those), or are a line of base64 wrapped over
+    lines (a line of base64 next to theirs) and decode to text: such a run is the base64 step's
+    to judge whole (`_redacted_base64`), or a secret's tail on the next line would be left. An
+    AWS secret, 30 random bytes, never decodes to text."""
     text, start = match.string, match.start()
+    if _inside_base64url(match):
+        return match[0]
     if "/" in match[0] and _in_url(text, start):
         return match[0]  # a host's end and path segments (`com/x/y/<32>`), not a secret
     if (

@@ -1,13 +1,78 @@
 """Whether a value is a secret by the name it stands under: one answer for a JSON key's value
-(`Redactor.value`) and a label's or a link's (`view.redacted_pair_value`), so that the two
-keep and blank the same values as the text rules do for `name=value`.
+(`Redactor.value`), a label's or a link's (`view.redacted_pair_value`) and a form's field the
+gateway drops (`ingest.credentials`), so that they keep and blank the same values as the text
+rules do for `name=value`.
+
+`blanked_by_name` is the one question they ask: a name (read loosely, `loose_spellings`) and
+its value, a name/value object's value, a [name, value] pair's value.
 """
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Mapping
+from typing import Any
+
 from triage.redact.logins import login_named_value
-from triage.redact.names import _kept_value, public_named, secret_named, shape_named_value
+from triage.redact.names import (
+    _VALUE_KEYS,
+    _kept_value,
+    _object_name,
+    public_named,
+    secret_named,
+    shape_named_value,
+)
 from triage.redact.pairs import key_named_value
+
+#: Characters a name may hide in that show nothing: controls (NUL), format characters (a soft
+#: hyphen, zero-width ones) and unassigned or private ones.
+_UNSEEN = frozenset({"Cc", "Cf", "Cn", "Co", "Cs"})
+
+
+def loose_spellings(name: str) -> tuple[str, ...]:
+    """`name` as sent, and as a server reading it loosely reads it: without whitespace and
+    invisible characters (`_UNSEEN`) and a PHP-style `[]` after it (`pass[]`, `pa\u200bss`,
+    ` pass `), and case-folded (a long s folds to an `s`). A plain ASCII name is its only spelling: every
+    test of a name ignores its case where it should."""
+    if name.isascii() and name.isprintable() and " " not in name and not name.endswith("[]"):
+        return (name,)
+    cleaned = "".join(
+        ch for ch in name if not ch.isspace() and unicodedata.category(ch) not in _UNSEEN
+    ).removesuffix("[]")
+    return tuple(dict.fromkeys((name, cleaned, cleaned.casefold())))
+
+
+def _empty(value: object) -> bool:
+    """Nothing to hide: no value, an empty string or list."""
+    return value is None or value == "" or value == []
+
+
+def _named(name: str, value: object) -> bool:
+    """`named_value_secret` of `value`, or of any item of a list `value` (`{"pass": [<secret>,
+    "x"]}`: a name judged by its value's shape judges each item)."""
+    if named_value_secret(name, value):
+        return True
+    return isinstance(value, list | tuple) and any(
+        not isinstance(item, list | tuple | dict) and named_value_secret(name, item)
+        for item in value
+    )
+
+
+def blanked_by_name(key: str, value: object, obj: Mapping[Any, Any] | None = None) -> bool:
+    """True if `value`, standing under `key` (a JSON key, a [name, value] pair's name, a form
+    field's name) in `obj` (the object holding it, when there is one), is blanked for the name
+    it stands under: the name, in any of its loose spellings (`loose_spellings`), says so of
+    it or of an item of it (`named_value_secret`); or `obj` is a name/value object (`{"name":
+    "DB_PASSWORD", "value": …}`) whose name says so of the value under its value's key. No
+    value, an empty string or list, is never blanked."""
+    if _empty(value):
+        return False
+    if any(_named(spelling, value) for spelling in loose_spellings(key)):
+        return True
+    if obj is None or key not in _VALUE_KEYS:
+        return False
+    name = _object_name(obj)
+    return name is not None and any(_named(spelling, value) for spelling in loose_spellings(name))
 
 
 def named_value_secret(name: str, value: object) -> bool:

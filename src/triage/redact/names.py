@@ -8,6 +8,7 @@ both keep the same values.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from triage.redact.disguises import _unmasked, _visible
@@ -778,9 +779,10 @@ _NAME_KEYS = (
 _VALUE_KEYS = frozenset({"value", "Value", "ParameterValue", "values", "Values"})
 
 
-def _named_secret(obj: dict[Any, Any]) -> str | None:
-    """The name of a name/value object whose name says its value is a secret, else None. An
-    object of Azure's listKeys names a key by "keyName" (key1, kerb1): its value is the key."""
+def _object_name(obj: Mapping[Any, Any]) -> str | None:
+    """The name of a name/value object (one of `_VALUE_KEYS` beside one of `_NAME_KEYS`), else
+    None. An object of Azure's listKeys names a key by "keyName" (key1, kerb1): its value is
+    the key, an `AccountKey`."""
     if _VALUE_KEYS.isdisjoint(obj):
         return None
     if isinstance(obj.get("keyName"), str):
@@ -788,8 +790,14 @@ def _named_secret(obj: dict[Any, Any]) -> str | None:
     for field in _NAME_KEYS:
         name = obj.get(field)
         if isinstance(name, str):
-            return name if secret_named(name) else None
+            return name
     return None
+
+
+def _named_secret(obj: Mapping[Any, Any]) -> str | None:
+    """The name of a name/value object whose name says its value is a secret, else None."""
+    name = _object_name(obj)
+    return name if name is not None and secret_named(name) else None
 
 
 #: A credential-carrying header's name as the last part of a longer key: CGI's, Rack's and

@@ -26,8 +26,7 @@ from triage.redact.disguises import _hides, _json_unescaped, _unmasked, _visible
 from triage.redact.escaped_twice import escaped_twice, unescaped_once
 from triage.redact.fragments import scrub_cut_fragment
 from triage.redact.held import held
-from triage.redact.named_values import named_value_secret
-from triage.redact.names import _VALUE_KEYS, _kept_value, _named_secret, secret_named
+from triage.redact.named_values import blanked_by_name
 from triage.redact.percent import (
     _DECODE_ROUNDS,
     _ESCAPE,
@@ -371,28 +370,7 @@ class Redactor:
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, dict):
-            # A {"name": "DB_PASSWORD", "value": "…"} object (Kubernetes env, Sentry's tags as
-            # {"key", "value"}) holds its secret's name in a value, not in a key.
-            named = _named_secret(value)
-            return {
-                # Keys are text too: a payload can use a secret as a key.
-                self.text(str(k)): (
-                    self._section(str(k), value[k], depth + 1)
-                    if _mapping(value[k]) and section_named(str(k))
-                    else "[REDACTED:password]"
-                    if (
-                        named_value_secret(str(k), value[k])
-                        or (
-                            named is not None
-                            and k in _VALUE_KEYS
-                            and not _kept_value(named, value[k])
-                        )
-                    )
-                    and value[k] not in (None, "")
-                    else self.value(value[k], depth=depth + 1)
-                )
-                for k in value
-            }
+            return self._object(value, depth)
         if isinstance(value, list | tuple):
             if _secret_pair(value):  # ["Cookie", "…"], ["X-Api-Key", ["…"]], ["PIN", 1234]
                 return [self.text(value[0]), "[REDACTED:password]"]
@@ -401,6 +379,30 @@ class Redactor:
                 return self._arguments([str(v) for v in value], items)
             return items
         return value
+
+    def _object(
+        self, obj: dict[Any, Any], depth: int, sections: frozenset[str] = frozenset()
+    ) -> dict[str, Any]:
+        """A JSON object with its keys redacted (a payload can use a secret as a key) and each
+        value: a section's below a key whose children are all secrets (`_section`: a secret's
+        name, one of `sections`, or of the object's own `_secret_sections`: a Kubernetes
+        Secret's data); blanked when its name says it is a secret (`blanked_by_name`: the key's
+        name, or a {"name": "DB_PASSWORD", "value": …} object's, as Kubernetes' env and
+        Sentry's tags write them); else redacted as any value is."""
+        sections |= _secret_sections(obj)
+        shown: dict[str, Any] = {}
+        for k, v in obj.items():
+            key = str(k)
+            if _mapping(v) and (key in sections or section_named(key)):
+                shown[self.text(key)] = self._section(key, v, depth + 1)
+            elif blanked_by_name(key, v, obj):
+                shown[self.text(key)] = "[REDACTED:password]"
+            elif key == "data" and isinstance(v, dict) and _vault_read(obj):
+                # A Vault KV v2 read: the secret's own fields are its `data`'s `data`.
+                shown[self.text(key)] = self._object(v, depth + 1, _VAULT_KV2_DATA)
+            else:
+                shown[self.text(key)] = self.value(v, depth=depth + 1)
+        return shown
 
     def _section(self, key: str, value: Any, depth: int) -> Any:
         """A value below a section's key (`section_named`: `secrets`, `password`): every
@@ -449,14 +451,35 @@ def _mapping(value: Any) -> bool:
 
 
 def _secret_pair(value: list[Any] | tuple[Any, ...]) -> bool:
-    """A [name, value] pair (Sentry's request headers, cookies, tags) whose name says secret
-    and whose value, of any type (a string, a header's list of values, a number), is one."""
+    """A [name, value] pair (Sentry's request headers, cookies, tags) whose value, of any type
+    (a string, a header's list of values, a number), its name blanks (`blanked_by_name`)."""
+    return len(value) == 2 and isinstance(value[0], str) and blanked_by_name(value[0], value[1])
+
+
+#: Keys whose children are all secrets, whatever their own keys say: Grafana's secureJsonData
+#: (a data source's headers' values, passwords, tokens) and a Kubernetes Secret's stringData …
+_SECRET_SECTIONS = frozenset({"secureJsonData", "stringData"})
+#: … a Kubernetes Secret's `data` too (a ConfigMap's `data` is no secret) …
+_KUBERNETES_SECRET_SECTIONS = frozenset({"data", *_SECRET_SECTIONS})
+#: … and a Vault KV v2 read's `data` inside its `data`.
+_VAULT_KV2_DATA = frozenset({"data"})
+
+
+def _secret_sections(obj: dict[Any, Any]) -> frozenset[str]:
+    """The keys of `obj` whose children are all secrets (`_SECRET_SECTIONS`; a Kubernetes
+    Secret's `data` when `obj` is one, `kind: Secret`)."""
+    return _KUBERNETES_SECRET_SECTIONS if obj.get("kind") == "Secret" else _SECRET_SECTIONS
+
+
+def _vault_read(obj: dict[Any, Any]) -> bool:
+    """Vault's answer to a read (`vault kv get -format=json`, the HTTP API): its request and
+    lease ids beside its `data`, which holds a KV v2 secret's own fields in a `data`."""
+    data = obj.get("data")
     return (
-        len(value) == 2
-        and isinstance(value[0], str)
-        and value[1] not in (None, "", [])
-        and secret_named(value[0])
-        and not _kept_value(value[0], value[1])
+        "request_id" in obj
+        and "lease_id" in obj
+        and isinstance(data, dict)
+        and isinstance(data.get("data"), dict)
     )
 
 
