@@ -11,10 +11,12 @@ How answers map to errors (the error's `reason` is the outcome counted in `SinkC
     403/429 + Retry-After                   GitHubThrottledError "rate_limited"
                                             (retry_after_s = Retry-After), paused
     403/429 + x-ratelimit-remaining: 0      GitHubThrottledError until x-ratelimit-reset, paused
-    403/429 "secondary rate limit" (or      GitHubThrottledError (retry_after_s = 60), paused
-    "abuse detection", "rate limit
-    exceeded"), or 429; 422 "... has
+    403/429 "secondary rate limit" (or      GitHubThrottledError (retry_after_s = 60, doubled
+    "abuse detection", "rate limit          for each such limit in a row, at most 960; a
+    exceeded"), or 429; 422 "... has        read's or write's success starts it again), paused
     been spammed" (content too fast)
+    5xx, 408, 425 + Retry-After             GitHubThrottledError "unavailable": GitHub says when
+                                            to come back, so the message is held, not failed
     5xx, 408, 425, network error, timeout   GitHubUnavailableError "unavailable" / "network"
                                             (425 Too Early: a proxy that will not replay early
                                             data; the same call again goes through)
@@ -95,8 +97,12 @@ log = structlog.get_logger(__name__)
 #: 4xx answers that mean "later", not "never": request timeout, too early.
 _RETRYABLE_4XX = frozenset({408, 425})
 
-#: Secondary rate limits without Retry-After: GitHub asks for at least a minute.
+#: Secondary rate limits without Retry-After: GitHub asks for at least a minute, and for
+#: "exponentially increasing" waits while they go on (an integration that keeps asking may be
+#: banned): the wait doubles with each limit in a row, up to SECONDARY_LIMIT_MAX_WAIT_S, and
+#: starts again from a minute once a call of the same kind (a read, a write) goes through.
 SECONDARY_LIMIT_WAIT_S = 60.0
+SECONDARY_LIMIT_MAX_WAIT_S = 960.0
 
 #: GitHub's words for a limit in a 403's message: the secondary limit's, its older name (still
 #: GitHub Enterprise Server's, often without Retry-After), and the primary limit's (whose
@@ -161,6 +167,8 @@ class GitHubApi:
             },
         )
         self._paused_until: float | None = None
+        #: Secondary limits met in a row without a Retry-After, for reads and for writes.
+        self._limits_in_a_row = {"read": 0, "write": 0}
         self._identity: str | None = None
         self._token_lock = asyncio.Lock()
 
@@ -331,18 +339,19 @@ class GitHubApi:
     def _verdict(self, response: httpx2.Response, method: str, path: str, token: str) -> Any:
         status = response.status_code
         if 200 <= status < 300:
+            self._limits_in_a_row[_kind(method)] = 0
             try:
                 return response.json()
             except (ValueError, RecursionError):  # 204 and friends; nothing usable
                 return None
         reason = _reason(response, token)
         fields = {"method": method, "path": path, "status": status, "reason": reason}
-        limit_s = self._limit_wait_s(response, reason) if status in (403, 429) else None
+        limit_s = self._limit_wait_s(response, reason, method) if status in (403, 429) else None
         if status == 422 and _SPAMMED in reason.lower():
             # GitHub's 422 for content created too fast ("the endpoint has been spammed", in
             # its docs beside validation): a wait as for a secondary limit, not the ticket's
             # fault, which a rejection would dead-letter with its issue never opened.
-            limit_s = SECONDARY_LIMIT_WAIT_S
+            limit_s = self._secondary_wait_s(method)
         if limit_s is not None:
             wait_s = throttle_wait_s(limit_s, SECONDARY_LIMIT_WAIT_S)
             self._pause(wait_s)
@@ -372,13 +381,10 @@ class GitHubApi:
         if status < 200 or status >= 500 or status in _RETRYABLE_4XX:
             # A 1xx as the final answer (an upgrade no one asked for) says nothing of the
             # call: GitHub, or what answers for it, is unwell, as with a 5xx.
+            self._refuse_for_a_while(response, fields)
             log.debug("github.unavailable", **fields)
             raise GitHubUnavailableError(
-                f"GitHub answered {status}: {reason}",
-                reason="unavailable",
-                retry_after_s=parse_retry_after(
-                    response.headers.get("retry-after"), self._github_clock.now()
-                ),
+                f"GitHub answered {status}: {reason}", reason="unavailable"
             )
         if 300 <= status < 400:
             # No Location, or redirects within the API past MAX_REDIRECTS: GitHub (or what
@@ -393,9 +399,27 @@ class GitHubApi:
             f"GitHub rejected {method} {path} with {status}: {reason}", status=status, detail=reason
         )
 
+    def _refuse_for_a_while(self, response: httpx2.Response, fields: dict[str, Any]) -> None:
+        """A 5xx (or 408, 425) that says when to come back (Retry-After: writes in
+        maintenance, a deploy) is GitHub asking us to wait, not failing: GitHubThrottledError,
+        so the message is held without spending a receive towards the DLQ and the breaker is
+        not told. One without Retry-After stays a failure (GitHubUnavailableError)."""
+        retry_after_s = parse_retry_after(
+            response.headers.get("retry-after"), self._github_clock.now()
+        )
+        if retry_after_s is None:
+            return
+        wait_s = throttle_wait_s(retry_after_s, retry_after_s)
+        log.debug("github.asked_to_wait", retry_after_s=wait_s, **fields)
+        raise GitHubThrottledError(
+            f"GitHub answered {fields['status']}: {fields['reason']}; retry in {wait_s:.0f} s",
+            reason="unavailable",
+            retry_after_s=wait_s,
+        )
+
     # --- Rate limits ------------------------------------------------------------------------
 
-    def _limit_wait_s(self, response: httpx2.Response, reason: str) -> float | None:
+    def _limit_wait_s(self, response: httpx2.Response, reason: str, method: str) -> float | None:
         """Seconds GitHub wants us to wait, in the order its docs give; None if this 403 is
         not a rate limit (a missing permission, say)."""
         retry_after_s = parse_retry_after(
@@ -405,11 +429,19 @@ class GitHubApi:
             return retry_after_s
         if response.headers.get("x-ratelimit-remaining") == "0":
             # Spent, with a reset time we cannot read: wait as for a secondary limit.
-            return self._reset_in_s(response) or SECONDARY_LIMIT_WAIT_S
+            return self._reset_in_s(response) or self._secondary_wait_s(method)
         said_limit = any(words in reason.lower() for words in _LIMIT_WORDS)
         if said_limit or response.status_code == 429:
-            return SECONDARY_LIMIT_WAIT_S
+            return self._secondary_wait_s(method)
         return None
+
+    def _secondary_wait_s(self, method: str) -> float:
+        """The wait for one more secondary limit without Retry-After: a minute, doubled for
+        each one before it in a row (of the same kind), at most SECONDARY_LIMIT_MAX_WAIT_S."""
+        kind = _kind(method)
+        in_a_row = self._limits_in_a_row[kind]
+        self._limits_in_a_row[kind] = min(in_a_row + 1, _MOST_DOUBLINGS)
+        return min(SECONDARY_LIMIT_WAIT_S * 2**in_a_row, SECONDARY_LIMIT_MAX_WAIT_S)
 
     def _reset_in_s(self, response: httpx2.Response) -> float | None:
         try:
@@ -497,6 +529,16 @@ class GitHubApi:
                 "is the App's (one it still lists), and this host's clock"
             )
         return ""
+
+
+#: Doublings counted at most: the wait is at its bound long before.
+_MOST_DOUBLINGS = 16
+
+
+def _kind(method: str) -> str:
+    """Which of GitHub's secondary limits a call meets: reads', or writes' (content creation,
+    which GitHub limits apart and more tightly)."""
+    return "read" if method in ("GET", "HEAD") else "write"
 
 
 def _static_token(settings: Settings) -> str:
