@@ -930,28 +930,33 @@ async def test_a_group_opening_anew_long_after_its_close_gathers_its_members_aga
 # --- events stamped alike, queued in the same millisecond -----------------------------------
 
 
-async def final_state(order: str) -> tuple[str, list[str]]:
+HOSTS = """
+[[route]]
+name = "hosts"
+sinks = ["backend"]
+group_by = ["host"]
+[route.match]
+source = ["generic"]
+"""
+
+
+async def final_state(order: str, routes: str | None = None) -> tuple[str, list[str]]:
     """A script's firing and resolve of one check, stamped with the same second and queued in
     the same millisecond (one SendMessageBatch), delivered in `order` ("fr" or "rf") to two
-    replicas: the incident's state and the backend's effects."""
-    c = Cluster()
-    stamp = iso(at(1))
-    bodies = {
-        "f": {"title": "disk full", "dedup_key": "disk-a", "timestamp": stamp},
-        "r": {
-            "title": "disk full",
-            "dedup_key": "disk-a",
-            "timestamp": stamp,
-            "status": "resolved",
-        },
-    }
+    replicas (on the routes file `routes`, when given): the state of the incident holding
+    it and the backend's effects."""
+    c = Cluster(routes=routes)
+    alert = {"title": "disk full", "dedup_key": "disk-a", "host": "db-1", "timestamp": iso(at(1))}
+    bodies = {"f": alert, "r": alert | {"status": "resolved"}}
     for n, key in enumerate(order):
         message = Message(
             f"m-{key}", json.dumps(bodies[key]), f"rh-{key}", 1, at(1), received_at=at(1)
         )
         await c.deliver(message, n % 2)
-    [stored] = await c.store.incidents()
-    return str(stored.state), c.kinds()
+    holding = [
+        i for i in await c.store.incidents() if (i.group is not None) == (routes is not None)
+    ]
+    return str(holding[0].state), c.kinds()
 
 
 @pytest.mark.xfail(
@@ -960,8 +965,16 @@ async def final_state(order: str) -> tuple[str, list[str]]:
     "(incidents/lifecycle.py Incident.guards / Member.newer_than: no tie-break past queued_at), "
     "so the replicas' order decides; README: replicas writing them in either order agree",
 )
-async def test_a_fire_and_resolve_stamped_and_queued_alike_end_alike_in_either_order() -> None:
+@pytest.mark.parametrize("grouped", [False, True])
+async def test_a_fire_and_resolve_stamped_and_queued_alike_end_alike_in_either_order(
+    tmp_path: Path, grouped: bool
+) -> None:
     """Whichever replica takes which first, the fire and resolve of one check queued in one
-    batch end the incident in one state: README, 'replicas writing them in either order
-    agree'. (Here: fire first closes it; resolve first leaves a ticket open for good.)"""
-    assert await final_state("fr") == await final_state("rf")
+    batch end the incident (or the group it is a member of) in one state: README, 'replicas
+    writing them in either order agree'. (Here: fire first closes it; resolve first leaves a
+    ticket open for good.)"""
+    routes = None
+    if grouped:
+        (tmp_path / "routes.toml").write_text(HOSTS)
+        routes = str(tmp_path / "routes.toml")
+    assert await final_state("fr", routes) == await final_state("rf", routes)
