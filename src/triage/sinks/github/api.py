@@ -441,7 +441,7 @@ class GitHubApi:
         kind = _kind(method)
         in_a_row = self._limits_in_a_row[kind]
         self._limits_in_a_row[kind] = min(in_a_row + 1, _MOST_DOUBLINGS)
-        return min(SECONDARY_LIMIT_WAIT_S * 2**in_a_row, SECONDARY_LIMIT_MAX_WAIT_S)
+        return min(SECONDARY_LIMIT_WAIT_S * float(2**in_a_row), SECONDARY_LIMIT_MAX_WAIT_S)
 
     def _reset_in_s(self, response: httpx2.Response) -> float | None:
         try:
