@@ -23,7 +23,12 @@ named; the others are left out, counted in one `backend.links_left_out` line.
 
 How answers map to errors:
 
-    2xx                            done
+    2xx                            done; but one whose body says the call failed (`ok` or
+                                   `success` false, a JSend `status` of fail or error, API
+                                   Gateway's `errorMessage`, GraphQL's `errors`)
+                                   and names no ticket: SinkUnavailableError `bad_response`,
+                                   retried under the same Idempotency-Key (a create would
+                                   otherwise be recorded and never made)
     401                            the token is re-read once and the call repeated; then as 4xx
     429, 409, 425                  SinkThrottledError (the message is held), retry_after_s =
                                    `Retry-After`, else a few seconds: a rate limit, a concurrent
@@ -33,6 +38,14 @@ How answers map to errors:
                                    flight but a conflict with the ticket's state: as any other
                                    answer (a create's 409 stays a wait: it has no ticket yet)
     5xx, 408                       SinkUnavailableError, with `Retry-After` as retry_after_s
+                                   (a date in it read against the answer's own Date); one
+                                   with a wait is held for it by the guard (`guard.py`)
+    3xx                            not followed (the token would go along). On the create
+                                   route SinkUnavailableError `redirected`: every new ticket
+                                   waits until BACKEND_BASE_URL is fixed. On a later effect's
+                                   route TransientError `redirected`, as its wrong-route 404:
+                                   one `backend.route_redirected` error line, the breaker not
+                                   told, so new tickets go on
     1xx as the final answer        SinkUnavailableError: it broke HTTP's rules (a 101 upgrade
                                    no one asked for); interim 1xx heads before it are skipped
     network error, timeout         SinkUnavailableError
@@ -228,6 +241,9 @@ class BackendSink:
         witness = self._routes.setdefault(route, _RouteWitness())
         try:
             await self._post(path, body, effect)
+        except _RouteRedirected as exc:
+            self._report_redirect(witness, route, effect, exc)
+            raise
         except SinkRejectedError as exc:
             if exc.status == 404:
                 self._check_route(witness, route, effect, exc)
@@ -268,11 +284,7 @@ class BackendSink:
         created_here = effect.ref in self._created
         if not witness.wrong_after_404(effect.ref, created_here=created_here):
             return
-        setting = (
-            "TRIAGE_BACKEND_RESOLVE_ROUTE"
-            if effect.kind is EffectKind.CLOSE
-            else "TRIAGE_BACKEND_UPDATE_ROUTE"
-        )
+        setting = _route_setting(effect.kind)
         if not witness.reported:
             witness.reported = True
             log.error(
@@ -299,6 +311,24 @@ class BackendSink:
             f"backend answered 404 to {effect.kind} on {route} for {which}, and never "
             f"answered for a ticket there: check {setting}",
             reason="route_not_found",
+        )
+
+    def _report_redirect(
+        self, witness: _RouteWitness, route: str, effect: Effect, exc: _RouteRedirected
+    ) -> None:
+        """A later-effect `route` the backend redirects: one `backend.route_redirected` error
+        line naming it, its setting and where it points, until the route answers again."""
+        if witness.redirect_reported:
+            return
+        witness.redirect_reported = True
+        log.error(
+            "backend.route_redirected",
+            route=route,
+            setting=exc.setting,
+            effect=str(effect.kind),
+            status=exc.status,
+            location=exc.where,
+            action="retry",
         )
 
     async def _create(self, effect: Effect) -> Applied:
@@ -479,13 +509,10 @@ class BackendSink:
         if 200 <= status < 300:
             self._refused = None
             self._conflicts.pop(effect.idempotency_key, None)
+            answer = _Unread(unread) if unread is not None else _json_answer(response)
+            self._failed_in_body(answer, response, url, effect, token)
             self.metrics.incr("SinkCalls", sink=self.name, outcome="ok")
-            if unread is not None:  # done all the same: its status says so
-                return _Unread(unread)
-            try:
-                return response.json()
-            except (ValueError, RecursionError):  # a 2xx without usable JSON still did its job
-                return None
+            return answer
         reason = _reason(response, token) if unread is None else f"no error code ({unread})"
         fields = {"url": url, "effect": str(effect.kind), "status": status, "reason": reason}
         retry_after_s = retry_after_of(response.headers)
@@ -514,9 +541,14 @@ class BackendSink:
         if 300 <= status < 400:
             # The route answered elsewhere: BACKEND_BASE_URL or the route is wrong (http for
             # https, a moved host), which no message can fix. Not followed (the bearer token
-            # would go along); they wait, as for a refused token, until it is fixed.
+            # would go along). The create route's: every new ticket waits, as for a refused
+            # token, until it is fixed. A later effect's route: that route's trouble alone
+            # (`_RouteRedirected`), as its 404 is, so new tickets go on.
             self.metrics.incr("SinkCalls", sink=self.name, outcome="unavailable")
             where = _where(response.headers.get("Location"), token)
+            if url != self.base_url + self.create_route:
+                log.debug("backend.redirected", action="retry", location=where, **fields)
+                raise _RouteRedirected(status, where, _route_setting(effect.kind))
             log.debug("backend.redirected", action="wait", location=where, **fields)
             raise SinkUnavailableError(
                 f"backend answered {status}, redirecting to {where!r}: check BACKEND_BASE_URL",
@@ -538,6 +570,30 @@ class BackendSink:
             f"backend rejected the {effect.kind} with {status}: {reason}",
             status=status,
             detail=reason,
+        )
+
+    def _failed_in_body(
+        self, answer: Any, response: httpx2.Response, url: str, effect: Effect, token: str
+    ) -> None:
+        """Raise SinkUnavailableError `bad_response` when a 2xx `answer` says in its body that
+        the call failed (`_failure_in`) and names no ticket (in the body or, for a create, its
+        Location): what answers for a ticket system may turn a failure into a 200 (API
+        Gateway's Lambda integration, a GraphQL server). Taken as done, a create would be
+        recorded under its Idempotency-Key and never made; an update or close never applied.
+        Retried under the same key instead, as GitHub's 2xx of the wrong shape is."""
+        failure = _failure_in(answer, token)
+        if failure is None or _ticket_ref(answer)[0] is not None:
+            return
+        create_url = self.base_url + self.create_route
+        if url == create_url and _ref_at(response.headers.get("Location"), create_url):
+            return
+        self.metrics.incr("SinkCalls", sink=self.name, outcome="unavailable")
+        fields = {"url": url, "effect": str(effect.kind), "status": response.status_code}
+        log.debug("backend.failed_in_body", reason=failure, **fields)
+        raise SinkUnavailableError(
+            f"backend answered {response.status_code} to the {effect.kind}, but its body says "
+            f"it failed ({failure})",
+            reason="bad_response",
         )
 
     def _lasting_conflict(self, status: int, effect: Effect, url: str) -> bool:
@@ -629,6 +685,61 @@ class _Unread:
     why: str
 
 
+def _json_answer(response: httpx2.Response) -> Any:
+    """A 2xx answer's JSON, or None: a 2xx without usable JSON still did its job."""
+    try:
+        return response.json()
+    except (ValueError, RecursionError):
+        return None
+
+
+#: A JSend `status` that says the call failed (`{"status": "fail", "data": …}`).
+_FAILED_STATUSES = frozenset({"error", "fail", "failed", "failure"})
+#: Keys of a failure's body, beside `_CODE_KEYS`, that may hold its short code: API Gateway's
+#: `errorType` (`Sandbox.Timedout`) and its `errorMessage`.
+_FAILURE_CODE_KEYS = ("errorType", *_CODE_KEYS, "errorMessage")
+
+
+def _failure_in(answer: Any, token: str) -> str | None:
+    """What in a 2xx JSON object says the call failed, and its short error code when it has
+    one (`http.error_code`): `ok` or `success` false, a JSend failure `status`, API Gateway's
+    `errorMessage` or GraphQL's non-empty `errors`; None when nothing does. An `error` alone
+    is not read as one: without `ok` or `success` false beside it, a 2xx's `error` is no
+    convention a backend is known to follow. Never the body's free text, which may quote the
+    ticket we sent."""
+    if not isinstance(answer, dict):
+        return None
+    status = answer.get("status")
+    if answer.get("ok") is False:
+        marker = "ok false"
+    elif answer.get("success") is False:
+        marker = "success false"
+    elif isinstance(status, str) and status.lower() in _FAILED_STATUSES:
+        marker = f"status {status.lower()}"
+    elif "errorMessage" in answer:
+        marker = "errorMessage"
+    elif isinstance(answer.get("errors"), list) and answer["errors"]:
+        marker = "errors"
+    else:
+        return None
+    code = _failure_code(answer, token)
+    return f"{marker}: {code}" if code is not None else marker
+
+
+def _failure_code(answer: dict[str, Any], token: str) -> str | None:
+    """The first short error code (`http.error_code`, without our token) under
+    `_FAILURE_CODE_KEYS` of a failure's body, its `error` object or its first `errors`."""
+    errors = answer.get("errors")
+    first = errors[0] if isinstance(errors, list) and errors else None
+    for holder in (answer, answer.get("error"), first):
+        if isinstance(holder, dict):
+            for key in _FAILURE_CODE_KEYS:
+                code = error_code(holder.get(key))
+                if code is not None and scrub(code, token) == code:
+                    return code
+    return None
+
+
 def _answer_kind(answer: Any) -> str:
     """What a create answer without a usable ticket id was, for its warning (never its text)."""
     if isinstance(answer, _Unread):
@@ -636,12 +747,34 @@ def _answer_kind(answer: Any) -> str:
     return "no JSON" if answer is None else f"JSON {type(answer).__name__}"
 
 
+class _RouteRedirected(TransientError):
+    """A later-effect route answered with a redirect (a slash missing from the route, a moved
+    path): the backend answered, so it is transient for the effect (retried, the DLQ at last,
+    a redrive once fixed), not SinkUnavailableError, which the breaker would count until it
+    held every new ticket, which the create route still takes."""
+
+    def __init__(self, status: int, where: str, setting: str) -> None:
+        super().__init__(
+            f"backend answered {status} on a later effect's route, redirecting to {where!r} "
+            f"(not followed): check {setting}",
+            reason="redirected",
+        )
+        self.status, self.where, self.setting = status, where, setting
+
+
+def _route_setting(kind: EffectKind) -> str:
+    """The setting that names the route a later effect of `kind` is posted to."""
+    if kind is EffectKind.CLOSE:
+        return "TRIAGE_BACKEND_RESOLVE_ROUTE"
+    return "TRIAGE_BACKEND_UPDATE_ROUTE"
+
+
 class _RouteWitness:
     """What this process saw of one later-effect route: whether it has answered for a ticket
     (then a 404 there means the ticket is gone), and, until it has, the tickets it answered 404
     for (enough of them mean the route is wrong)."""
 
-    __slots__ = ("missing", "proven", "reported", "wrong")
+    __slots__ = ("missing", "proven", "redirect_reported", "reported", "wrong")
 
     def __init__(self) -> None:
         self.proven = False
@@ -649,6 +782,8 @@ class _RouteWitness:
         self.wrong = False
         #: The route's `backend.route_not_found` line was logged (once until it answers).
         self.reported = False
+        #: The route's `backend.route_redirected` line was logged (once until it answers).
+        self.redirect_reported = False
 
     @property
     def missing_count(self) -> int:
@@ -657,6 +792,7 @@ class _RouteWitness:
     def answered(self) -> None:
         """The route answered for a ticket: it exists, and its 404s mean deleted tickets."""
         self.proven, self.wrong, self.reported = True, False, False
+        self.redirect_reported = False
         self.missing.clear()
 
     def wrong_after_404(self, ref: str, *, created_here: bool) -> bool:
