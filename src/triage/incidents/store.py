@@ -32,7 +32,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -60,6 +60,7 @@ from triage.incidents.groups import GroupKey, decide_group
 from triage.incidents.history import REFUSED, TIMES, decision_history
 from triage.incidents.lifecycle import (
     EFFECTS_KEPT,
+    FLAP_HOLD,
     Action,
     AlertEvent,
     Decision,
@@ -110,6 +111,7 @@ __all__ = [
     "BUSY_RECHECK_S",
     "CLAIMS",
     "CLAIMS_KEPT",
+    "CLAIM_CLOCK_SLACK",
     "COUNTED_KEPT",
     "DELIVERY_MARK",
     "INCIDENT",
@@ -156,6 +158,12 @@ MAX_RECORD_BYTES = 350_000
 
 #: The longest a message waits for its incident's effect, held by another worker, to end.
 BUSY_RECHECK_S = 2.0
+
+#: How far past a lease from now a live claim may end: the clocks of the replicas that claim
+#: agree within seconds (DynamoDB's store follows the `Date` of its answers past
+#: CLOCK_TRUSTED_S). A claim that ends later than that was made by a clock that was ahead and
+#: has been stepped back since; nothing says when it was made, so it is over (`_lease_over`).
+CLAIM_CLOCK_SLACK = timedelta(minutes=1)
 
 #: Counted repeats an incident remembers at most (short ids of their alerts), so that another
 #: delivery of one is ignored, not counted again. The id rides in the repeat's own conditional
@@ -219,13 +227,17 @@ class Store(Claims, Sweeping, SharedRecords, StoreBase):
         now: datetime,
         group: GroupKey | None = None,
         hold: Hold | None = None,
+        *,
+        carrying: Container[str] = frozenset(),
     ) -> Transition:
         """Apply `alert` (to its own incident, or as a member of `group`'s) in one atomic
         write, claiming the effect the decision has, if any, for `owner`; with `hold` (a
-        silence matched), the effect is held instead."""
+        silence matched), the effect is held instead. `carrying`: the claim owners whose
+        effects the caller's process is carrying out now, never taken over whatever the
+        clock says (a jump forward past their lease would send their effect twice)."""
 
         def change(stored: Incident | None) -> tuple[Incident | None, Transition]:
-            transition = self._plan(stored, alert, owner, now, group, hold)
+            transition = self._plan(stored, alert, owner, now, group, hold, carrying)
             after = transition.after
             if after is None or _unchanged(after, stored):
                 return None, transition
@@ -241,6 +253,7 @@ class Store(Claims, Sweeping, SharedRecords, StoreBase):
         now: datetime,
         group: GroupKey | None = None,
         hold: Hold | None = None,
+        carrying: Container[str] = frozenset(),
     ) -> Transition:
         pending = stored.pending if stored else None
         alert_owner = alert_of(owner)
@@ -258,7 +271,7 @@ class Store(Claims, Sweeping, SharedRecords, StoreBase):
                 # A delivery that redid another alert's effect, refused there, has not had
                 # its own decision: it follows the effect, as after any redo.
                 return dataclasses.replace(sent, redo=alert_owner not in stored.effects_by)
-            if pending.until > now:
+            if not self._lease_over(pending, now, carrying):
                 raise incident_busy(
                     f"incident {alert.fingerprint} has an effect in progress ({pending.kind})",
                     retry_after_s=self._wait(pending, now),
@@ -270,7 +283,8 @@ class Store(Claims, Sweeping, SharedRecords, StoreBase):
         if stored is not None and pending is not None:
             mine = ours
             # A claim no delivery holds (a group gathering) is taken by the next one.
-            taken = pending.owner != alert_of(pending.owner) and pending.until > now
+            over = self._lease_over(pending, now, carrying)
+            taken = pending.owner != alert_of(pending.owner) and not over
             if mine and taken and pending.owner != owner:
                 # Another delivery of this very message is carrying the effect out (its
                 # visibility lapsed, so SQS handed it out again): wait for it to end.
@@ -279,7 +293,7 @@ class Store(Claims, Sweeping, SharedRecords, StoreBase):
                     f"carrying out its {pending.kind} effect",
                     retry_after_s=self._wait(pending, now),
                 )
-            if mine or pending.until <= now:
+            if mine or over:
                 # Our own retry, or an abandoned effect: redo it before anything else. A claim
                 # we hold is our decision only if this alert decided it: one we took over from
                 # another alert, and failed, is still a redo, after which ours is decided.
@@ -332,6 +346,19 @@ class Store(Claims, Sweeping, SharedRecords, StoreBase):
             stored, decision, effect, owner, now, gather=gather, counted=counted, history=history
         )
         return Transition(decision.action, stored, stamped)
+
+    def _lease_over(self, pending: Pending, now: datetime, carrying: Container[str]) -> bool:
+        """`pending`'s holder is gone by this clock: its lease has ended, or ends further
+        ahead than any live claim can (CLAIM_CLOCK_SLACK past a lease from now: made while
+        the clock was ahead, and nothing says when). Never one a worker of this process is
+        `carrying` out, whatever the clock did; nor a held close before its quiet period
+        ends (its `until` is that end, not a lease)."""
+        if pending.owner in carrying:
+            return False
+        if pending.until <= now:
+            return True
+        stepped = pending.until - now > self.lease + CLAIM_CLOCK_SLACK
+        return stepped and pending.owner != FLAP_HOLD
 
     def _wait(self, pending: Pending, now: datetime) -> float:
         """How long a message waits for an effect someone else holds before it looks again:
