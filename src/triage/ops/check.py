@@ -8,6 +8,7 @@ backend will not hear of updates and resolves, say).
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 from collections.abc import Awaitable, Callable
@@ -32,6 +33,7 @@ from triage.secrets import CURRENT_STAGE, BackendToken
 from triage.settings import Settings, env_name, short_intervals, tracing_endpoint_problem
 from triage.sinks.aio import AnswerUnread
 from triage.sinks.backend import BackendSink
+from triage.sqs.depth import dlq_url
 from triage.sqs.inbox import sqs_count
 from triage.sqs.redrive import max_receive_count
 from triage.view import terminal_line, url_origin
@@ -308,7 +310,8 @@ async def _queue(settings: Settings, aws: Aws) -> str:
         raise ConfigError("skipped: ALERT_TRIAGE_QUEUE_URL is not set")
     sqs = await aws.client("sqs")
     response = await sqs.get_queue_attributes(
-        QueueUrl=settings.queue_url, AttributeNames=["RedrivePolicy", "ApproximateNumberOfMessages"]
+        QueueUrl=settings.queue_url,
+        AttributeNames=["RedrivePolicy", "ApproximateNumberOfMessages", "MessageRetentionPeriod"],
     )
     attrs = response.get("Attributes", {})
     try:
@@ -326,7 +329,61 @@ async def _queue(settings: Settings, aws: Aws) -> str:
             f"{shown}, with a DLQ but no maxReceiveCount the daemon can read: "
             "dead letters go uncounted)"
         )
+    problem = await _dlq_retention_problem(sqs, settings.queue_url, attrs)
+    if problem:
+        raise _Warning(f"{shown}, with a DLQ {problem})")
     return f"{shown}, with a DLQ)"
+
+
+async def _dlq_retention_problem(sqs: Any, queue_url: str, attrs: dict[str, Any]) -> str:
+    """What is wrong with the DLQ's retention, or "": a standard queue's letter keeps its
+    first enqueue time in the DLQ, so a DLQ keeping letters no longer than the queue keeps
+    messages may delete a letter (one that waited on the queue) as soon as it arrives. A DLQ
+    that cannot be read for another reason (no permission: the daemon needs none on it) is
+    not judged."""
+    try:
+        target = json.loads(attrs["RedrivePolicy"]).get("deadLetterTargetArn")
+        url = dlq_url(queue_url, target if isinstance(target, str) else "")
+        queue_keeps_s = sqs_count(attrs.get("MessageRetentionPeriod"))
+    except (ValueError, AttributeError, RecursionError):
+        return ""  # a policy or a retention SQS never answers: nothing to compare
+    try:
+        answer = await sqs.get_queue_attributes(
+            QueueUrl=url, AttributeNames=["MessageRetentionPeriod"]
+        )
+        dlq_keeps_s = sqs_count(answer.get("Attributes", {}).get("MessageRetentionPeriod"))
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code")
+        if code in _NO_SUCH_QUEUE:
+            return (
+                "that is not there (the redrive policy's deadLetterTargetArn): nothing is set aside"
+            )
+        return ""
+    except (*AWS_CALL_ERRORS, ValueError):
+        return ""
+    if queue_keeps_s and dlq_keeps_s <= queue_keeps_s:
+        return (
+            f"whose retention ({_duration(dlq_keeps_s)}) is no longer than the queue's "
+            f"({_duration(queue_keeps_s)}): a letter keeps its first enqueue time, so the DLQ "
+            "may delete it as it arrives; set the DLQ's MessageRetentionPeriod longer (at most "
+            "14 d)"
+        )
+    return ""
+
+
+#: The codes SQS (and its JSON protocol) answers for a queue that does not exist.
+_NO_SUCH_QUEUE = frozenset(
+    {"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist", "NonExistentQueue"}
+)
+
+
+def _duration(seconds: int) -> str:
+    """A retention as people set it: days, else hours, else seconds."""
+    if seconds and seconds % 86_400 == 0:
+        return f"{seconds // 86_400} d"
+    if seconds and seconds % 3600 == 0:
+        return f"{seconds // 3600} h"
+    return f"{seconds} s"
 
 
 async def _token(settings: Settings, aws: Aws) -> str:
