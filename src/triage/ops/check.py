@@ -359,7 +359,7 @@ async def _dlq_retention_problem(sqs: Any, queue_url: str, attrs: dict[str, Any]
                 "that is not there (the redrive policy's deadLetterTargetArn): nothing is set aside"
             )
         return ""
-    except (*AWS_CALL_ERRORS, ValueError):
+    except _DLQ_UNREAD:
         return ""
     if queue_keeps_s and dlq_keeps_s <= queue_keeps_s:
         return (
@@ -370,6 +370,9 @@ async def _dlq_retention_problem(sqs: Any, queue_url: str, attrs: dict[str, Any]
         )
     return ""
 
+
+#: A DLQ's retention that cannot be read: the call failed, or the answer held no count.
+_DLQ_UNREAD: tuple[type[Exception], ...] = (*AWS_CALL_ERRORS, ValueError)
 
 #: The codes SQS (and its JSON protocol) answers for a queue that does not exist.
 _NO_SUCH_QUEUE = frozenset(
