@@ -22,7 +22,7 @@ _TOKEN_PREFIXES = (
     *("dop_v1_", "glsa_", "sntrys_", "dckr_pat_", "shpat_", "whsec_", "AGE-SECRET-KEY-"),
 )
 _CUT_TOKEN = re.compile(
-    rf"(?<![A-Za-z0-9])(?:{'|'.join(map(re.escape, _TOKEN_PREFIXES))})[A-Za-z0-9_.-]{{8,}}\Z"
+    rf"(?<![A-Za-z0-9])(?:{'|'.join(map(re.escape, _TOKEN_PREFIXES))})[A-Za-z0-9_.-]{{8,512}}\Z"
 )
 #: A run of hex whose every byte is printable ASCII (its first digit 2 to 7): 12 bytes or more.
 #: A digest or an id mixes bytes of every value, so it is no run.

@@ -487,8 +487,8 @@ MARKUP_RULES: tuple[
     # Password, Passwd, PassPhrase or Secret at a line's start; a state word stays.
     _rule(
         r"(?m)(^[ \t]{0,16}[A-Z][A-Za-z0-9]{0,63}(?:Password|Passwd|PassPhrase|Secret)[ \t]{1,8})"
-        rf"(?!\[REDACTED|(?:{_STATE_WORDS})[ \t]*$)"
-        r"(\"[^\"\r\n]{1,512}+\"|'[^'\r\n]{1,512}+'|[^\s\"'][^\s]{0,511}+)(?=[ \t]*\r?$)",
+        rf"(?!\[REDACTED|(?:{_STATE_WORDS})[ \t]{{0,16}}\r?$)"
+        r"(\"[^\"\r\n]{1,512}+\"|'[^'\r\n]{1,512}+'|[^\s\"'][^\s]{0,511}+)(?=[ \t]{0,16}\r?$)",
         _quotes_kept,
         "password",
         "passwd",
@@ -502,18 +502,19 @@ MARKUP_RULES: tuple[
     _rule(
         r"(?m)(^[ \t]{0,8}(?:\[[\w.-]{1,253}+\]|[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}+)(?::[0-9]{1,5})?"
         r"[ \t]{1,16}[\w.+-]{1,64}(?:@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8})?:)"
-        r"(?!\[REDACTED|//|[0-9:]{1,16}[ \t]*\r?$)([^\s]{1,512}+)(?=[ \t]*\r?$)",
+        r"(?!\[REDACTED|//|[0-9:]{1,16}[ \t]{0,16}\r?$)([^\s]{1,512}+)(?=[ \t]{0,16}\r?$)",
         r"\1[REDACTED:password]",
     ),
     # strongSwan's and Libreswan's ipsec.secrets: `[ids] : PSK "…"` (also XAUTH, EAP, NTLM,
     # PIN), the secret quoted, 0x/0s-encoded or a word.
     _rule(
-        r"((?<![^\s])\:[ \t]{1,8}(?:PSK|XAUTH|EAP|NTLM|PIN)[ \t]{1,8})(?!\[REDACTED|\"\[REDACTED)"
+        r"(:(?<![^\s]:)[ \t]{1,8}(?:PSK|XAUTH|EAP|NTLM|PIN)[ \t]{1,8})(?!\[REDACTED|\"\[REDACTED)"
         r"(\"[^\"\r\n]{1,512}+\"|'[^'\r\n]{1,512}+'|[^\s\"'][^\s]{0,511}+)",
         _quotes_kept,
+        # Not `EAP`, `XAUTH`: first letters no other needle as written starts with.
         "PSK",
-        "XAUTH",
-        "EAP",
+        "AUTH",
+        "AP",
         "NTLM",
         "PIN",
     ),

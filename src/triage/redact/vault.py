@@ -30,7 +30,9 @@ _VAULT_SECRETS = frozenset(
 )
 #: A row of vault's Key/Value table: the key, then two spaces or more (or `:` and spaces, as a
 #: wrapped response's rows are written), then the value to the line's end.
-_TABLE_ROW = re.compile(r"(?m)^([A-Za-z0-9_.-]{1,64}(?::[ \t]+|[ \t]{2,}))([^\s].{0,4096}?)[ \t]*$")
+_TABLE_ROW = re.compile(
+    r"(?m)^([A-Za-z0-9_.-]{1,64}(?::[ \t]{1,64}|[ \t]{2,64}))([^\s].{0,4096}?)[ \t]{0,64}$"
+)
 #: Inside a JSON array of keys: each string.
 _JSON_STRING = re.compile(r'"(?:[^"\\\n]|\\.){1,1024}"')
 
@@ -59,7 +61,7 @@ VAULT_RULES: tuple[_Rule, ...] = (
     _rule(
         rf"((?:Unseal|Recovery) Key [0-9]{{1,2}}:[ \t]{{0,8}}){_KEY}(?![A-Za-z0-9+/=])",
         r"\1[REDACTED:password]",
-        "unseal key ",
+        "nseal key ",  # not `u`: a first letter no other folded needle starts with
         "recovery key ",
         fold_needles=True,
     ),
@@ -73,16 +75,16 @@ VAULT_RULES: tuple[_Rule, ...] = (
     # A key given on the command line: the last word after the options (a flag's value is
     # `=`-joined or a separate word; a nonce, a UUID, is no key's shape).
     _rule(
-        r"(vault[ \t]+operator[ \t]+(?:unseal|generate-root|rekey)"
-        r"(?:[ \t]+-{1,2}[A-Za-z][A-Za-z0-9-]{0,31}(?:=[^\s]{0,256}|[ \t]+[^\s-][^\s]{0,256})?){0,8}"
-        rf"[ \t]+['\"]?){_KEY}(?![^\s'\"])",
+        r"(vault[ \t]{1,8}operator[ \t]{1,8}(?:unseal|generate-root|rekey)"
+        r"(?:[ \t]{1,8}-{1,2}[A-Za-z][A-Za-z0-9-]{0,31}(?:=[^\s]{0,256}|[ \t]{1,8}[^\s-][^\s]{0,256})?){0,8}"
+        rf"[ \t]{{1,8}}['\"]?){_KEY}(?![^\s'\"])",
         r"\1[REDACTED:password]",
         "operator",
     ),
     # The Key/Value table vault prints (`Key  Value`, then `---  -----`): each row until a
     # line that is blank.
     _rule(
-        r"(?m)(^Key[ \t]{2,}Value[ \t]*\r?\n-{3}[ \t]{2,}-{5}[ \t]*)((?:\r?\n[^\r\n]{1,4200}){1,256})",
+        r"(?m)(^Key[ \t]{2,64}Value[ \t]{0,64}\r?\n-{3}[ \t]{2,64}-{5}[ \t]{0,64})((?:\r?\n[^\r\n]{1,4200}){1,256})",
         _table,
         "key ",
         fold_needles=True,

@@ -11,13 +11,18 @@ from triage.redact.rule import _END, _prefixed, _Rule, _rule
 VENDOR_ID_RULES: tuple[_Rule, ...] = (
     # GCS HMAC access ids (GOOG1 and base32 capitals and digits, 61 characters for a service
     # account's) and DigitalOcean Spaces key ids (DO00 and 16 capitals and digits): a digit
-    # among them, so that a word in capitals after the prefix stays.
+    # among them, so that a word in capitals after the prefix stays. DO00's needle is looked
+    # for folded: a `D` starts no other needle as written.
     _rule(
-        rf"(?:{_prefixed('GOOG1')}(?=[A-Z]{{0,69}}[0-9])[A-Z0-9]{{20,70}}"
-        rf"|{_prefixed('DO00')}(?=[A-Z]{{0,15}}[0-9])[A-Z0-9]{{16}}){_END}",
+        rf"{_prefixed('GOOG1')}(?=[A-Z]{{0,69}}[0-9])[A-Z0-9]{{20,70}}{_END}",
         "[REDACTED:token]",
         "GOOG1",
-        "DO00",
+    ),
+    _rule(
+        rf"{_prefixed('DO00')}(?=[A-Z]{{0,15}}[0-9])[A-Z0-9]{{16}}{_END}",
+        "[REDACTED:token]",
+        "do00",
+        fold_needles=True,
     ),
     # Okta's API token after its scheme word outside a header (`auth=SSWS 00…`, `for SSWS
     # 00…`): a run of 20 or more base64url characters with a digit, not the word after it.
