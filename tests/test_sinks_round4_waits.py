@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx2
 import pytest
@@ -332,3 +333,24 @@ async def test_a_webhooks_503_with_a_wait_holds_its_later_posts() -> None:
             await sink.apply(effect("fp:3", route))
         assert not held.value.pauses_intake
         assert (await sink.apply(effect("fp:1"))).ref == "posted"
+
+
+def in_maintenance_writes(request: httpx2.Request) -> httpx2.Response:
+    """A service whose writes are in maintenance (503, Retry-After: 4) while OPTIONS answers."""
+    if request.method == "OPTIONS":
+        return httpx2.Response(204)
+    return httpx2.Response(503, headers={"Retry-After": "4"}, content=b"maintenance")
+
+
+@pytest.mark.parametrize(
+    "open_sink", [pytest.param(backend, id="backend"), pytest.param(slack, id="slack")]
+)
+async def test_a_real_sinks_503_with_a_wait_is_held_behind_its_guard(
+    open_sink: Callable[[httpx2.AsyncBaseTransport], Any],
+) -> None:
+    """The backend's and Slack's own 503 with Retry-After, behind the guard (the backend's
+    OPTIONS probe answering, Slack with none), hold the message for the wait it asked."""
+    async with open_sink(httpx2.MockTransport(in_maintenance_writes)) as inner:
+        with pytest.raises(SinkThrottledError) as caught:
+            await GuardedSink(inner, CircuitBreaker("sink:x", 5, 30)).apply(effect())
+    assert caught.value.retry_after_s == 4.0
