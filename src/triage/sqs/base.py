@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -41,6 +42,49 @@ VISIBILITY_MARGIN_S = 30.0
 #: slow SQS call), is still granted in full (21,585 s). A longer one would reach the 12 h cap
 #: at its first beat, so a longer setting is clamped to this, once, at start-up.
 MAX_HEARTBEAT_VISIBILITY_S = int((MAX_VISIBILITY_S - VISIBILITY_MARGIN_S) // 2)
+
+
+class DeliveriesInHand(set[str]):
+    """The receipt handles of the deliveries in hand (a set, added to as each comes in), and
+    for each, when it came in by the monotonic clock and by the wall clock: how long SQS has
+    kept it hidden so far (`age_s`) is measured on the monotonic clock, as SQS counts its
+    12 h on its own clock, which a wall clock stepped meanwhile (NTP, a VM resumed) does not
+    move."""
+
+    def __init__(
+        self,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        wall: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        super().__init__()
+        self._monotonic = monotonic
+        self._wall = wall
+        self._came_in: dict[str, tuple[float, datetime]] = {}
+
+    def add(self, handle: str) -> None:
+        if handle not in self:
+            self._came_in[handle] = (self._monotonic(), self._wall())
+        super().add(handle)
+
+    def discard(self, handle: object) -> None:
+        super().discard(handle)
+        if isinstance(handle, str):
+            self._came_in.pop(handle, None)
+
+    def age_s(self, message: Message) -> float | None:
+        """Seconds since `message`'s receive, or None when it is not in hand. The age it came
+        in with (its `received_at`, set by the inbox at the receive: a moment, or what a test
+        dates back) counts only within what SQS allows: dated further back than SQS keeps a
+        delivery hidden, or after it came in, it was dated by a clock stepped since."""
+        came_in = self._came_in.get(message.receipt_handle)
+        if came_in is None:
+            return None
+        monotonic_s, wall = came_in
+        before_s = (wall - message.received_at).total_seconds()
+        if not 0 <= before_s <= MAX_VISIBILITY_S:
+            before_s = 0.0
+        return before_s + self._monotonic() - monotonic_s
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +221,8 @@ class SupervisorBase:
         self._in_flight: dict[asyncio.Task[None], Message] = {}
         #: Their deliveries (receipt handles): the same delivery twice in one answer is started
         #: once. (Another delivery of a message in hand is started: the store makes it wait.)
-        self._deliveries_in_flight: set[str] = set()
+        #: Each with when it came in, for how long SQS still hides it (`_hideable_s`).
+        self._deliveries_in_flight = DeliveriesInHand()
         #: The part of those still being processed: these fill the worker slots. A processed
         #: message waiting for its batched delete has given its slot back.
         self._working: set[asyncio.Task[None]] = set()
@@ -251,8 +296,13 @@ class SupervisorBase:
 
     def _hideable_s(self, message: Message) -> float:
         """How much longer SQS lets `message`'s delivery stay hidden: MAX_VISIBILITY_S from
-        its receive, less VISIBILITY_MARGIN_S; negative once that has passed."""
-        age_s = (datetime.now(UTC) - message.received_at).total_seconds()
+        its receive, less VISIBILITY_MARGIN_S; negative once that has passed. Its age is
+        measured on the monotonic clock while it is in hand (a wall clock stepped forward
+        would drop a retry's backoff and stop the heartbeat); on the wall clock only for one
+        never started here."""
+        age_s = self._deliveries_in_flight.age_s(message)
+        if age_s is None:
+            age_s = (datetime.now(UTC) - message.received_at).total_seconds()
         return MAX_VISIBILITY_S - self.VISIBILITY_MARGIN_S - age_s
 
     async def _sleep_unless_exit(self, delay_s: float) -> None:
