@@ -246,6 +246,11 @@ class Zygote:
                     self._answered.notify_all()
                 elif kind == "exit":
                     self._exited(ident, int(value))
+        # The replies end as the zygote exits, a moment before it can be reaped: wait for
+        # that, so a spawn() woken below sees the exit in its `poll()`, rather than sleeping
+        # out its whole start-up timeout for a notification that will not come again.
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._process.wait(timeout=30)
         with self._lock:  # the zygote is gone: so are its children (they die with it)
             self._answered.notify_all()
             for child in self._children.values():
