@@ -5,8 +5,13 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
     [REDACTED:private-key]        PEM (and PGP) private key blocks, also one cut off before its END
                                   or left without its BEGIN line (the base64 body alone); a
                                   PuTTY key file's private lines (raw, escaped in a JSON string
-                                  or a repr, indented in a YAML block)
-    [REDACTED:jwt]                JSON Web Tokens (eyJ….eyJ….…)
+                                  or a repr, indented in a YAML block); also under four dashes
+                                  or RFC 4716's `---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----`, a
+                                  label with a dot (X9.42 DH), its rows joined by spaces (an
+                                  unquoted echo); OpenVPN static and tls-crypt-v2 keys, PKCS12
+                                  blocks
+    [REDACTED:jwt]                JSON Web Tokens (eyJ….eyJ….…), also with their dots spaced out
+                                  or quoted apart (h . p . s, h. p. s, "h" "." "p" "." "s")
     [REDACTED:slack-webhook]      the path of hooks.slack.com/services|workflows|triggers/… URLs
     [REDACTED:discord-webhook]    the id and token of discord.com/api/webhooks/… URLs
     [REDACTED:github-token]       ghp_/gho_/ghu_/ghs_/ghr_ tokens and github_pat_ tokens
@@ -84,6 +89,10 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   ClickHouse Cloud 4b1d + 38 (a capital among them),
                                   Facebook's app token <15-16 digits>|<secret> (its app id
                                   stays);
+                                  key ids that pair with a secret: Google Cloud Storage HMAC
+                                  GOOG1… and DigitalOcean Spaces DO00… (a digit among them);
+                                  Okta's token after SSWS outside an Authorization header;
+                                  a vendor's prefix and 8 token characters at a hex dump's end;
                                   Teams webhook and PagerDuty integration URL paths, a token
                                   in a path after reset-password/, invite/, magic-link/,
                                   unsubscribe/, hooks/, callback/, share/, s/, t/,
@@ -94,6 +103,10 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   and digits: nats://<token>@host, https://<40 hex>@github.com,
                                   also before a password, <token>:x-oauth-basic@); a plain
                                   user (git@, deploy@, build-bot-2024@) stays
+                                  A secret written as hex (a run of hex whose bytes are text, a
+                                  hex dump's rows: xxd, hexdump -C, tcpdump -X) is replaced by
+                                  the placeholder its text gets, a dump row by row (the offset
+                                  kept); hex that spells no secret (digests, ids) stays.
     [REDACTED:aws-signature]      values of X-Amz-Signature, X-Amz-Credential, X-Amz-Security-Token
                                   (presigned URLs, headers) and a SigV4 header's Signature=<64 hex>
     [REDACTED:url-signature]      the signature of other signed URLs: Signature= in a query or a
@@ -203,8 +216,25 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     PHP's define( 'DB_PASSWORD', '…' ));
                                     Dockerfile's ENV DD_API_KEY <value>;
                                   - a .pgpass line's password (host:port:db:user:pw, to the
-                                    line's end; raw or inside a JSON string), a .netrc
-                                    password in quotes whole;
+                                    line's end; raw or inside a JSON string; after the file's
+                                    path too: ~/.pgpass: db:5432:…), a .netrc
+                                    password in quotes whole, and its account (ftp's second
+                                    password);
+                                  - server and config files: an XML element's CDATA under a
+                                    secret's name (<password><![CDATA[…]]>), an HTML input
+                                    of type=password's value=, a line's CamelCase directive
+                                    ending in Password/Passwd/PassPhrase/Secret
+                                    (AuthLDAPBindPassword …), Postfix's sasl_passwd line
+                                    ([relay]:587 user@domain:…), ipsec.secrets' : PSK/XAUTH/
+                                    EAP/NTLM/PIN "…", OpenVPN's inline <auth-user-pass>
+                                    password line (the user line stays);
+                                  - Vault: operator init's Unseal Key N: / Recovery Key N:
+                                    lines, its JSON's unseal_keys_b64/_hex, recovery_keys_*,
+                                    keys_base64, a key given to vault operator unseal,
+                                    generate-root or rekey, and in the Key/Value table vault
+                                    prints, the rows of Vault's secrets (secret_id, token,
+                                    client_token, wrapping_token, root_token) and of a
+                                    secret's name (a secret_id's accessor and ttl stay);
                                   - the value after a name like password, secret, token, api_key
                                     (DB_PASSWORD=…, PGPASSWORD=…, REDIS_PASS=…, GITHUB_PAT=…,
                                     NGROK_AUTHTOKEN=…, DD_APP_KEY=…, LAUNCHDARKLY_SDK_KEY=…,
