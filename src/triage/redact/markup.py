@@ -496,12 +496,14 @@ MARKUP_RULES: tuple[
         "secret",
         fold_needles=True,
     ),
-    # Postfix's sasl_passwd: `[relay]:port user:password` (or `relay user:password`), a line
-    # to itself: the host dotted or bracketed, the password to the line's end (no port, no
-    # time, no `//` of a URL).
+    # Postfix's sasl_passwd: `[relay]:port user:password`, `relay:port user:password` or
+    # `relay user@domain:password`, a line to itself, the password to the line's end (no port,
+    # no time, no `//` of a URL). A dotted host and a bare `user:word` without a port or a
+    # bracket is some other line (`10.0.0.5 redis:alpine`) and stays.
     _rule(
-        r"(?m)(^[ \t]{0,8}(?:\[[\w.-]{1,253}+\]|[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}+)(?::[0-9]{1,5})?"
-        r"[ \t]{1,16}[\w.+-]{1,64}(?:@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8})?:)"
+        r"(?m)(^[ \t]{0,8}(?:\[[\w.-]{1,253}+\](?::[0-9]{1,5})?[ \t]{1,16}[\w.+-]{1,64}+"
+        r"|[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}+(?::[0-9]{1,5}[ \t]{1,16}[\w.+-]{1,64}+"
+        r"|[ \t]{1,16}[\w.+-]{1,64}+(?=@)))(?:@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}+)?:)"
         r"(?!\[REDACTED|//|[0-9:]{1,16}[ \t]{0,16}\r?$)([^\s]{1,512}+)(?=[ \t]{0,16}\r?$)",
         r"\1[REDACTED:password]",
     ),
