@@ -139,6 +139,7 @@ VAULT = [
     (json.dumps({"unseal_keys_b64": [UNSEAL, "x" + UNSEAL[1:]], "unseal_threshold": 3}), UNSEAL[1:]),
     (json.dumps({"recovery_keys_hex": ["ab" * 32]}), "ab" * 32),
     (json.dumps({"keys_base64": [UNSEAL], "root_token": "r"}), UNSEAL),
+    (f"unseal_keys_b64:\n- {UNSEAL}\n- abc{UNSEAL[3:]}\nunseal_threshold: 3", UNSEAL[3:]),
     (f"$ vault operator unseal {UNSEAL}", UNSEAL),
     (f"vault operator unseal -address=https://v:8200 {UNSEAL}", UNSEAL),
     (f"vault operator generate-root -nonce=abc {UNSEAL}", UNSEAL),
@@ -185,6 +186,15 @@ HEXED = [
     (f"blob {GITHUB.encode().hex()}", GITHUB.encode().hex()[8:24]),
     (f"token bytes: {GITHUB.encode().hex().upper()}", GITHUB.encode().hex().upper()[8:24]),
     ("body (hex): " + f"password={PASSWORD}".encode().hex(), PASSWORD.encode().hex()),
+    (f"x 0x{GITHUB.encode().hex()}", GITHUB.encode().hex()[8:24]),
+    (
+        "x " + ":".join(f"{b:02x}" for b in GITHUB.encode()),
+        ":".join(f"{b:02x}" for b in b"aB3dE5fG"),
+    ),
+    (
+        "x " + " ".join(f"{b:02X}" for b in GITHUB.encode()),
+        " ".join(f"{b:02X}" for b in b"aB3dE5fG"),
+    ),
     (_dump_row(GITHUB.encode(), "00000000:"), GITHUB[4:16]),
     (_dump_row(GITHUB.encode(), "\t0x0000:"), GITHUB[4:16]),
     (
@@ -210,6 +220,8 @@ def test_hex_that_hides_no_secret_stays() -> None:
             "trace_id=4bf92f3577b34da6a3ce929d0e0e4736 span_id=00f067aa0ba902b7",
             "commit 9fceb02d0ae598e95dc970b74767f19372d61af8 deployed",
             "md5 d41d8cd98f00b204e9800998ecf8427e of empty file",
+            "mac 3c:22:fb:4a:7e:01 and 52:54:00:12:34:56 joined",
+            "version 0x7265616479 2026-12-06 10:30:45",
             "payload " + b"hello world, all is well here".hex(),
             _dump_row(b"GET /healthz HTT", "00000000:"),
         ],

@@ -24,9 +24,13 @@ _TOKEN_PREFIXES = (
 _CUT_TOKEN = re.compile(
     rf"(?<![A-Za-z0-9])(?:{'|'.join(map(re.escape, _TOKEN_PREFIXES))})[A-Za-z0-9_.-]{{8,512}}\Z"
 )
-#: A run of hex whose every byte is printable ASCII (its first digit 2 to 7): 12 bytes or more.
-#: A digest or an id mixes bytes of every value, so it is no run.
-_HEX_RUN = r"(?<![0-9A-Za-z])(?:[2-7][0-9A-Fa-f]){12,4096}+(?![0-9A-Za-z])"
+#: A run of hex whose every byte is printable ASCII (its first digit 2 to 7): 12 bytes or more,
+#: glued or each pair after one separator, the same throughout (`67:68:70`, `67 68 70`), and
+#: after a `0x` or none. A digest or an id mixes bytes of every value, so it is no run.
+_HEX_RUN = (
+    r"(?:(?<![0-9A-Za-z])|(?<=(?<![0-9A-Za-z])0x))[2-7][0-9A-Fa-f](?P<sep>[: -]?)[2-7][0-9A-Fa-f]"
+    r"(?:(?P=sep)[2-7][0-9A-Fa-f]){10,4094}+(?![0-9A-Za-z])"
+)
 #: One row of a hex dump: its offset (`00000010:`, `0x0010:`, `00000010`), 1 to 16 bytes in
 #: groups of 1, 2 or 4 bytes, then (2 spaces or `|` on) the text column.
 _ROW = (
@@ -53,7 +57,8 @@ def _found(text: str) -> str | None:
 
 def _hex_run(match: re.Match[str]) -> str:
     """A hex run replaced by the placeholder its text gets, if it hides a secret."""
-    found = _found(bytes.fromhex(match[0]).decode("ascii", errors="replace"))
+    run = match[0].replace(match["sep"], "") if match["sep"] else match[0]
+    found = _found(bytes.fromhex(run).decode("ascii", errors="replace"))
     return found if found is not None else match[0]
 
 

@@ -33,6 +33,8 @@ _VAULT_SECRETS = frozenset(
 _TABLE_ROW = re.compile(
     r"(?m)^([A-Za-z0-9_.-]{1,64}(?::[ \t]{1,64}|[ \t]{2,64}))([^\s].{0,4096}?)[ \t]{0,64}$"
 )
+#: An item of a YAML list of keys: its `- `, then the key.
+_YAML_ITEM = re.compile(r"(-[ \t]{1,4})(?!\[REDACTED)[^\s]{1,1024}")
 #: Inside a JSON array of keys: each string.
 _JSON_STRING = re.compile(r'"(?:[^"\\\n]|\\.){1,1024}"')
 
@@ -72,6 +74,14 @@ VAULT_RULES: tuple[_Rule, ...] = (
         "_keys",
     ),
     _rule(r'("keys_base64"[ \t]{0,4}:[ \t\r\n]{0,16}\[)([^\]]{0,65536})', _key_list, "keys_base64"),
+    # … and its YAML (`-format=yaml`): each item of the lists under those keys.
+    _rule(
+        r"((?:(?:unseal|recovery)_keys(?:_b64|_hex)?|keys_base64):[ \t]{0,8})"
+        r"((?:\r?\n[ \t]{0,16}-[ \t]{1,4}[^\s]{1,1024}){1,64})",
+        lambda m: m[1] + _YAML_ITEM.sub(r"\1[REDACTED:password]", m[2]),
+        "_keys",
+        "keys_base64",
+    ),
     # A key given on the command line: the last word after the options (a flag's value is
     # `=`-joined or a separate word; a nonce, a UUID, is no key's shape).
     _rule(
