@@ -1047,3 +1047,25 @@ async def test_an_upgrade_nobody_asked_for_is_a_server_fault(
         _, reason = await fallback_reason(server.url, llm_retries=1)
     assert reason == "server_error_101"
     assert len(server.requests) == 2
+
+
+async def test_a_dated_retry_after_is_read_against_the_answers_own_date(
+    bedrock: ConverseServer,
+) -> None:
+    """A Retry-After given as a date is read against the answer's own Date header, not this
+    host's clock: a server an hour behind this host that asks for 600 s is left alone 600 s
+    (read against this host's clock the date would lie in the past: no wait at all)."""
+    import email.utils
+    import time
+
+    server_now = time.time() - 3600
+    reply = converse_error(503, "ServiceUnavailableException", "Service unavailable.")
+    reply.headers["Date"] = email.utils.formatdate(server_now, usegmt=True)
+    reply.headers["Retry-After"] = email.utils.formatdate(server_now + 600, usegmt=True)
+    bedrock.responder = lambda _request: reply
+    summariser = summariser_for(bedrock, Metrics(), llm_retries=2)
+    with structlog.testing.capture_logs() as logs:
+        await summariser.summarise(view(source()))
+    await summariser.aclose()
+    [paused] = [e for e in logs if e["event"] == "llm.paused"]
+    assert 590 <= paused["retry_after_s"] <= 600

@@ -63,7 +63,7 @@ from triage.errors import ModelError
 from triage.redact import hold
 from triage.settings import Settings
 from triage.sinks.aio import AnswerTooLarge
-from triage.sinks.http import parse_retry_after
+from triage.sinks.http import retry_after_of
 from triage.summarise.answer import MAX_ANSWER_CHARS
 from triage.summarise.chat import (
     CONTENT_FILTERED,
@@ -417,7 +417,7 @@ def _client_error(exc: ClientError) -> ModelError:
         return ModelError("quota_exceeded", outcome="rejected", until_fixed=True)
     # Bedrock documents no Retry-After, but a proxy in front of it (or a later Bedrock) may say
     # how long to wait: no retry comes sooner, and a wait past the call's budget pauses it.
-    retry_after_s = parse_retry_after((metadata.get("HTTPHeaders") or {}).get("retry-after"))
+    retry_after_s = retry_after_of(metadata.get("HTTPHeaders") or {})
     if code in _BUSY or status == 429:
         # A 429 is throttling whatever its body: a proxy's page, or one botocore cannot read,
         # has only the status for its code.
