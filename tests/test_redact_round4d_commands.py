@@ -226,6 +226,7 @@ PRINTED: list[Case] = [
     (f"$ vault kv get -field=password secret/db\n{PW}", PW, ("secret/db",)),
     (f"deploy@ci:~$ gh auth token\n{TOKEN}", TOKEN, ("gh auth token",)),
     (f"$ gcloud auth print-access-token\n{TOKEN}", TOKEN, ("print-access-token",)),
+    ("$ op read op://p/wifi/passphrase\ncorrect horse battery staple", "horse battery", ()),
     (f'{{"log": "$ op read op://v/db/password\\n{PW}\\n"}}', PW, ("op://v/db/password",)),
 ]
 
@@ -244,6 +245,10 @@ def test_output_of_other_commands_stays() -> None:
             "$ op read op://vault/db/username\nappuser",
             "$ heroku ps\nweb.1: up 2026/12/01",
             "$ kubectl get secret db -o yaml\napiVersion: v1",
+            "$ op read op://vault/db/password\n[ERROR] 2026/12/06 item not found",
+            "$ kubectl get secret db -o jsonpath='{.data.pw}' | base64 -d\n"
+            'Error from server (NotFound): secrets "db" not found',
+            "$ gh auth token\nno oauth token found for github.com",
         ],
         _unchanged,
     )

@@ -414,6 +414,21 @@ _PRINTS_SECRET = (
 _PROMPT = re.compile(r"[ \t]{0,16}(?:[^\s\"]{0,64}[$#>%][ \t]{1,3})?")
 
 
+#: An output line that is the command's complaint, not its secret: `[ERROR] item not found`,
+#: `Error from server (NotFound): …`, `base64: invalid input`, `usage: …`.
+_COMPLAINT = re.compile(
+    r"[ \t]{0,64}+\[?(?:error|err|fatal|warn(?:ing)?|usage|invalid)(?![a-z0-9])|[\w.-]{1,32}+:[ \t]",
+    re.IGNORECASE,
+)
+
+
+def _told_in_words(line: str) -> bool:
+    """Whether an output line is a sentence (`no oauth token found for github.com`): words,
+    one of them prose's (`_PROSE`: `for`, `is`, `not` …). A passphrase of words has none."""
+    words = line.split()
+    return len(words) > 1 and any(_PROSE.fullmatch(word) for word in words)
+
+
 def _line_start(text: str, at: int) -> int:
     """Where the line holding `at` starts: after a line break, raw or escaped inside a JSON
     string (`\\n`), or the string's opening quote."""
@@ -432,6 +447,8 @@ def _printed_secret(match: re.Match[str]) -> str:
         return match[0]
     field = match["field"] or match["item_field"] or match["vault_field"]
     if field is not None and not secret_named(field):
+        return match[0]
+    if _COMPLAINT.match(match["value"]) is not None or _told_in_words(match["value"]):
         return match[0]
     start = match.start("value") - match.start()
     return f"{match[0][:start]}[REDACTED:password]"
