@@ -304,6 +304,9 @@ def _first_letters(letters: str, beyond_ascii: str = "") -> str:
     return f"(?=(?-i:[{letters}{letters.upper()}{beyond_ascii}]))"
 
 
+#: A form's array index after a name (`password[]`, `token[0]`): the name's value all the same.
+_FORM_INDEX = r"(?:\[[0-9]{0,6}+\])?"
+
 _SECRET_NAME = (
     # One class of every name's first letter first: the engine skips a position that starts
     # no name without entering the alternatives (every letter that folds to one of these is
@@ -319,6 +322,8 @@ _SECRET_NAME = (
     # (DB_PASSWORD_B64, token_base64, password_plain).
     r"(?:[_.-]?(?:access[_.-]?)?key(?:[_.-]base)?|[_.-]value|[_.-](?:v|sha)?[0-9]{1,6}+"
     r"|[_.-](?:b64|base64|encoded|raw|plain(?:text)?))?"
+    # … and a form's array index (PHP's and Rails' `password[]=`, `api_key[0]=`).
+     + _FORM_INDEX
 )
 _SECRET_NAME_NEEDLES = (
     "pass",

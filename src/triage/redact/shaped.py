@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from triage.redact.names import shape_named_value
+from triage.redact.names import _FORM_INDEX, shape_named_value
 from triage.redact.rule import _OPEN_QUOTE, _Rule, _rule, _spellings, _value_replaced
 
 #: The names as text writes them: `pass`, `jwt` and `bearer` alone; `session`, `kubeconfig` and
@@ -33,7 +33,8 @@ _NAME = (
     )
     + ")"
 )
-#: Between the name and its value, on one line (a value below `kubeconfig:` is a block, which
+#: After the name, a form's array index (`pass[]=`, `jwt[0]=`: `names._FORM_INDEX`); then between
+#: the name and its value, on one line (a value below `kubeconfig:` is a block, which
 #: a base64 run's rule reads whole): `=`, `:`, a quoted name's closing quote.
 _SEPARATOR = r"""(?:\\?["'])?[ \t]{0,3}(?:=|:(?!:))[ \t]{0,3}"""
 #: One word of a value, to a delimiter or a quote: longer than any session id or token.
@@ -50,7 +51,7 @@ def _shaped_value(match: re.Match[str]) -> str:
 
 SHAPED_RULES: tuple[_Rule, ...] = (
     _rule(
-        rf"({_NAME}{_SEPARATOR}{_OPEN_QUOTE})(?!\[REDACTED){_VALUE}",
+        rf"({_NAME}{_FORM_INDEX}{_SEPARATOR}{_OPEN_QUOTE})(?!\[REDACTED){_VALUE}",
         _shaped_value,
         *_ALONE,
         *_LAST_PART,
