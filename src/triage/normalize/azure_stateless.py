@@ -18,10 +18,15 @@ States, Resource Health (`properties.currentHealthStatus`, else the verb of `ope
 Their team is the action group's custom property `team`, as any alert's.
 Their severity is the activity log's fixed Sev4, no choice of the rule's author, so it sets no
 priority.
-Identity, log search alerts (`signalType` Log): the rule, its targets (lower-cased) and the
-dimensions the alert is split by (`condition.allOf[].dimensions`, a V1 alert's `Dimensions`;
-one whose value is empty or null is none), so a stateless rule's firings are one incident, and a stateful one's Fired and Resolved are
-too; their state is `monitorCondition` as any alert's.
+Identity, log search and metric alerts (`signalType` Log or Metric, Azure Managed
+Prometheus's included): the rule, its targets (lower-cased) and the dimensions the alert is
+split by (`condition.allOf[].dimensions`, a V1 log alert's `Dimensions`, a Prometheus alert's
+series `labels`; one whose value is empty or null is none). A stateless rule notifies again
+with a new alert instance while its condition holds, and a stateful one fires a new instance
+each time it fires again after it resolved: keyed so, the repeats are counted on one incident,
+a new firing reopens it, and a stateful rule's Fired and Resolved are one incident too; their
+state is `monitorCondition` as any alert's. Activity log alerts stay keyed by their instance:
+each is one event, not a condition that holds.
 """
 
 from __future__ import annotations
@@ -234,10 +239,14 @@ def _rh_status(current: Any, operation: Any) -> Status | None:
     )
 
 
-def log_identity(essentials: dict[str, Any], context: dict[str, Any]) -> dict[str, str] | None:
-    """A log search alert's identity (rule, targets, dimensions), or None for any other
-    signal, or a log alert naming no rule (keyed by its instance as before)."""
-    if _letters(essentials.get("signalType")) != "log":
+#: The signals whose alert is a condition that holds on a resource, keyed by rule and resource.
+_CONDITION_SIGNALS = frozenset({"log", "metric"})
+
+
+def rule_identity(essentials: dict[str, Any], context: dict[str, Any]) -> dict[str, str] | None:
+    """A log search or metric alert's identity (rule, targets, dimensions), or None for any
+    other signal, or an alert naming no rule (keyed by its instance as before)."""
+    if _letters(essentials.get("signalType")) not in _CONDITION_SIGNALS:
         return None
     rule = common.ident_or_none(essentials.get("alertRule"), "data.essentials.alertRule")
     if not rule:
@@ -255,14 +264,25 @@ def _dimensions(context: dict[str, Any]) -> str:
     no value ("", null or none given) is no dimension, as an empty Prometheus label is no
     label: the same alert with it and without it is one incident."""
     condition = common.obj_or_empty(context.get("condition"))
-    given = [
-        dimension
-        for criterion in common.items_or_empty(condition.get("allOf"))
-        for dimension in common.items_or_empty(common.obj_or_empty(criterion).get("dimensions"))
-    ] or common.items_or_empty(context.get("Dimensions"))
+    given = (
+        [
+            dimension
+            for criterion in common.items_or_empty(condition.get("allOf"))
+            for dimension in common.items_or_empty(common.obj_or_empty(criterion).get("dimensions"))
+        ]
+        or common.items_or_empty(context.get("Dimensions"))
+        or _series_labels(context)
+    )
     pairs = {
         f"{common.shown(d.get('name'))}={common.shown(d.get('value'))}"
         for d in given
         if isinstance(d, dict) and d.get("value") not in (None, "")
     }
     return ",".join(sorted(pairs))
+
+
+def _series_labels(context: dict[str, Any]) -> list[dict[str, Any]]:
+    """An Azure Prometheus alert's series labels (`alertContext.labels`) as dimensions: the
+    rule fires one alert per label set, as Prometheus does."""
+    labels = common.obj_or_empty(context.get("labels"))
+    return [{"name": name, "value": value} for name, value in labels.items()]

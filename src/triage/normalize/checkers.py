@@ -6,7 +6,11 @@ documentation and its own templates give them). Each is known by those keys and 
 tool's own id of the check, incident or error.
 
 Identity, statuscake: the test's name and URL (StatusCake's form names no test id).
-Identity, betterstack: the incident's id (`data.id`).
+Identity, betterstack: the monitor (or heartbeat) the incident is about
+(`data.relationships.monitor` or `.heartbeat`), since Better Stack opens a new incident, with a
+new id, for every outage: a flapping monitor's outages are one incident, which reopens. An
+incident about neither (one made by hand) is keyed by its own id (`data.id`); every alert keeps
+its incident's id as the label `incident_id`.
 Identity, betterstack-errors: the error's id (`betterstack_errors`, read here as format
 `betterstack`).
 Identity, uptimerobot: the monitor's id (`monitorID`), else its name and URL; an SSL or
@@ -232,11 +236,7 @@ def normalize_betterstack(payload: dict[str, Any]) -> Normalized:
         )
     status = Status.RESOLVED if event in _BS_RESOLVED else Status.FIRING
     attributes = common.obj(data.get("attributes"), "data.attributes", required=True)
-    monitor = common.obj_or_empty(
-        common.obj_or_empty(common.obj_or_empty(data.get("relationships")).get("monitor")).get(
-            "data"
-        )
-    )
+    related = _bs_related(data)
     when = attributes.get("resolved_at") if status is Status.RESOLVED else None
     when_at, when = first_given(
         ("data.attributes.resolved_at", when),
@@ -256,16 +256,33 @@ def normalize_betterstack(payload: dict[str, Any]) -> Normalized:
         ),
         labels=labelled(
             ("incident_id", incident_id),
-            ("monitor_id", monitor.get("id")),
+            *[(f"{kind}_id", ident) for kind, ident in related.items()],
             ("url", attributes.get("url")),
             ("http_method", attributes.get("http_method")),
             ("team_name", attributes.get("team_name")),
         ),
         occurred_at=occurred,
-        identity={"incident": incident_id},
+        identity=related or {"incident": incident_id},
         raw=payload,
     )
     return Normalized((alert,), (), notes)
+
+
+#: The resources an incident may be about, each an identity of its own kind.
+_BS_SUBJECTS = ("monitor", "heartbeat")
+
+
+def _bs_related(data: dict[str, Any]) -> dict[str, str]:
+    """The monitor or heartbeat the incident is about, by kind: {"monitor": "1123"}; {} when
+    it names neither."""
+    relationships = common.obj_or_empty(data.get("relationships"))
+    for kind in _BS_SUBJECTS:
+        linked = common.obj_or_empty(common.obj_or_empty(relationships.get(kind)).get("data"))
+        field = f"data.relationships.{kind}.data.id"
+        ident = common.ident_or_none(common.unnested(linked.get("id")), field)
+        if ident:
+            return {kind: ident}
+    return {}
 
 
 # --- UptimeRobot -------------------------------------------------------------------------------

@@ -7,12 +7,18 @@ Identity, newrelic: the issue's `id` (a template without a `title` is titled by 
 condition). States: CREATED and ACTIVATED fire, CLOSED resolves; an
 acknowledgement (ACKNOWLEDGED, or a person's action, trigger USER_ACTION) changes no ticket.
 Identity, azure: the alert instance's `alertId`, which its Fired and Resolved share; Service
-Health, Resource Health and log search alerts, whose firings may each be a new instance, as
-`azure_stateless` says. Azure's older per-type schemas are refused, saying to turn the common schema on.
+Health, Resource Health, log search and metric alerts, whose firings may each be a new
+instance, as `azure_stateless` says. Azure's older per-type schemas are refused, saying to turn the common schema on.
 An action group's "Test action group" payloads (every one names the placeholder subscription
 11111111-1111-1111-1111-111111111111 in its `alertId`) are skipped as `test_notification`.
-Identity, gcp: the project and the incident's `incident_id`; state open fires, closed resolves,
-acknowledged changes no ticket; the channel's test notification (`"version": "test"`) neither.
+Identity, gcp: the project, the policy's condition (its resource name `condition.name`, else the
+policy's and the condition's names) and the time series it is about (the monitored `resource`
+and the `metric`'s labels, else the resource's name), since Cloud Monitoring opens a new
+incident, with a new `incident_id`, each time a condition is met again: a flapping check's
+outages are one incident, which reopens. An incident naming no policy or condition is keyed by
+its `incident_id`, which every alert keeps as the label `incident_id`. State open fires, closed
+resolves, acknowledged changes no ticket; the channel's test notification (`"version": "test"`)
+neither.
 Identity, uptimekuma: the monitor's id and name (ids restart at 1 on every Uptime Kuma
 server); heartbeat status 0 (down) fires, 1 (up) resolves, 2 (pending) and 3 (maintenance)
 change no ticket (a number, or its digits as text), and the Test button's notification (no heartbeat, no monitor) neither. Its
@@ -199,7 +205,7 @@ def normalize_azure(payload: dict[str, Any]) -> Normalized:
             ("configuration_items", _listed(items)),
         ),
         occurred_at=occurred,
-        identity=azure_stateless.log_identity(essentials, context) or {"alert": alert_id},
+        identity=azure_stateless.rule_identity(essentials, context) or {"alert": alert_id},
         raw=payload,
     )
     return Normalized((alert,), (), notes)
@@ -272,6 +278,7 @@ def normalize_gcp(payload: dict[str, Any]) -> Normalized:
         description=paragraphs(incident.get("summary"), documentation),
         links=common.links(source=common.url(incident.get("url"), "url")),
         labels=labelled(
+            ("incident_id", incident_id),
             ("project", project),
             ("policy", policy),
             ("condition", incident.get("condition_name")),
@@ -280,10 +287,58 @@ def normalize_gcp(payload: dict[str, Any]) -> Normalized:
             ("metric", common.obj_or_empty(incident.get("metric")).get("type")),
         ),
         occurred_at=occurred,
-        identity={"project": project or "", "incident": incident_id},
+        identity=_gcp_identity(incident, project or "", incident_id),
         raw=payload,
     )
     return Normalized((alert,), (), notes)
+
+
+def _gcp_identity(incident: dict[str, Any], project: str, incident_id: str) -> dict[str, str]:
+    """The project, the policy's condition and the time series the incident is about; the
+    project and the incident's id when it names neither a policy nor a condition."""
+    named = _gcp_ident(common.obj_or_empty(incident.get("condition")), "name", "condition.name")
+    if named:
+        # "projects/P/alertPolicies/ID/conditions/ID": the policy and condition by id, which a
+        # rename of either leaves as it is.
+        return {"project": project, "condition": named, "series": _gcp_series(incident)}
+    policy = _gcp_ident(incident, "policy_name")
+    condition = _gcp_ident(incident, "condition_name")
+    if not policy and not condition:
+        return {"project": project, "incident": incident_id}
+    return {
+        "project": project,
+        "policy": policy or "",
+        "condition": condition or "",
+        "series": _gcp_series(incident),
+    }
+
+
+def _gcp_ident(given: dict[str, Any], key: str, field: str = "") -> str | None:
+    """A name that keys the incident, whole; None when absent, empty, an object or a list."""
+    return common.ident_or_none(common.unnested(given.get(key)), f"incident.{field or key}")
+
+
+def _gcp_series(incident: dict[str, Any]) -> str:
+    """The time series: "type{label=value,…}" of the monitored resource, then the metric's
+    labels, each sorted; else (a payload without its `resource`) the resource's name or id."""
+    resource = common.obj_or_empty(incident.get("resource"))
+    metric = common.obj_or_empty(incident.get("metric"))
+    kind = _gcp_ident(resource, "type", "resource.type")
+    if kind:
+        series = f"{kind}{_gcp_labels(resource.get('labels'))}"
+        return f"{series} {_gcp_labels(metric.get('labels'))}"
+    for field in ("resource_name", "resource_display_name", "resource_id"):
+        named = _gcp_ident(incident, field)
+        if named:
+            return named
+    return ""
+
+
+def _gcp_labels(value: Any) -> str:
+    """Labels as "{name=value,…}", sorted; "{}" when there are none."""
+    labels = common.obj_or_empty(value)
+    pairs = sorted(f"{common.shown(k)}={common.shown(v)}" for k, v in labels.items())
+    return "{" + ",".join(pairs) + "}"
 
 
 def _gcp_status(state: Any) -> Status | None:

@@ -5,7 +5,10 @@ webhook (its "simple" preset, or an advanced one that forwards the whole payload
 known by the keys only that tool sends and keyed by the tool's own id, never by a name, state
 or time.
 
-Identity, pingdom: the check's id (`check_id`).
+Identity, pingdom: the check's id (`check_id`), and for a transaction check its kind too:
+Pingdom numbers uptime checks and transaction checks apart, so one number may name one of
+each. A check is a transaction check when its `check_type` says TRANSACTION, or, with no type
+sent, when its state is FAILING or SUCCESS (the words only transaction checks use).
 Identity, dynatrace: the problem's internal id (`PID`).
 Identity, honeycomb: the trigger's `id`, else (payloads from before Honeycomb sent it) its name.
 Identity, grafana-oncall: the alert group's id.
@@ -61,6 +64,10 @@ _PD_STATES = {
 }
 
 
+#: The states only a transaction check reports.
+_PD_TRANSACTION_STATES = frozenset({"failing", "success"})
+
+
 def matches_pingdom(payload: dict[str, Any]) -> bool:
     """A state change webhook: the check's `check_id` and name, its previous and new state."""
     keys = {"check_id", "check_name", "previous_state", "current_state"}
@@ -106,10 +113,19 @@ def normalize_pingdom(payload: dict[str, Any]) -> Normalized:
         links=common.links(check=common.url(params.get("full_url"), "check_params.full_url")),
         labels=labels,
         occurred_at=occurred,
-        identity={"check": check_id},
+        identity=_pd_identity(check_id, payload.get("check_type"), state),
         raw=payload,
     )
     return Normalized((alert,), (), notes + unread)
+
+
+def _pd_identity(check_id: str, check_type: Any, state: str) -> dict[str, str]:
+    """An uptime check by its id (as before transaction checks were told apart); a
+    transaction check by its id and kind."""
+    said = check_type.strip().lower() if isinstance(check_type, str) else ""
+    if said == "transaction" or (not said and state.strip().lower() in _PD_TRANSACTION_STATES):
+        return {"check": check_id, "kind": "transaction"}
+    return {"check": check_id}
 
 
 def _names(value: Any) -> str:
