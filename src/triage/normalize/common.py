@@ -507,12 +507,15 @@ def links(**named: str | None) -> dict[str, str]:
 _C, _H, _M, _L = Priority.CRITICAL, Priority.HIGH, Priority.MEDIUM, Priority.LOW
 #: P0..P3 and words; the incident-severity scale SEV0/SEV1..SEV4 (SEV1 the worst, as
 #: `summarise.priority.SEVERITY_PRIORITY` reads it) and Zabbix's words (disaster, average)
-#: too, so a script's "priority": "SEV1" is critical rather than no priority at all.
+#: too, so a script's "priority": "SEV1" is critical rather than no priority at all. A
+#: warning (Zabbix's Warning, between Information and Average; Checkmk's WARN, below CRIT) is
+#: medium, as the summariser reads a warning severity.
 PRIORITY_WORDS: Mapping[str, Priority] = {
     **dict.fromkeys(("p0", "0", "critical", "crit", "urgent", "emergency", "highest", "blocker",
                      "sev0", "sev1", "disaster"), _C),
     **dict.fromkeys(("p1", "1", "high", "major", "important", "sev2"), _H),
-    **dict.fromkeys(("p2", "2", "medium", "med", "moderate", "normal", "sev3", "average"), _M),
+    **dict.fromkeys(("p2", "2", "medium", "med", "moderate", "normal", "sev3", "average",
+                     "warning", "warn"), _M),
     **dict.fromkeys(("p3", "3", "low", "lowest", "minor", "info", "informational", "trivial",
                      "sev4", "information"), _L),
 }  # fmt: skip

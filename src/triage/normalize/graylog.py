@@ -29,8 +29,10 @@ SOURCE = "graylog"
 
 #: The definition id of the body "Execute Test Notification" posts.
 _TEST_DEFINITION = "NotificationTestId"
-#: Graylog's event priorities, as its UI names them.
-_PRIORITIES = {1: "low", 2: "normal", 3: "high"}
+#: Graylog's event priorities (EventDefinitionPriorityEnum: Info 0 to Critical 4), each the
+#: event's severity. 2 keeps the name older Graylog releases gave it, "normal" (Graylog now
+#: says "medium"), so routes and tickets that match it keep working.
+_PRIORITIES = {0: "info", 1: "low", 2: "normal", 3: "high", 4: "critical"}
 #: At most this many group-by fields become labels.
 _GROUP_BY_MAX = 20
 
@@ -51,7 +53,9 @@ def normalize(payload: dict[str, Any]) -> Normalized:
         return Normalized((), (Skipped(SOURCE, "test_notification", detail),))
     event = common.obj(payload.get("event"), "event", required=True)
     key = common.ident_or_none(event.get("key"), "event.key") or ""
-    severity = _PRIORITIES.get(common.count(event.get("priority")) or 0)
+    # No priority sent (None) is no severity, never Info (0).
+    level = common.count(event.get("priority"))
+    severity = None if level is None else _PRIORITIES.get(level)
     group_by = list(common.obj_or_empty(event.get("group_by_fields")).items())
     occurred, notes = dated(event.get("timestamp"), "graylog event.timestamp")
     alert = Alert(

@@ -119,11 +119,12 @@ def normalize_pingdom(payload: dict[str, Any]) -> Normalized:
     return Normalized((alert,), (), notes + unread)
 
 
-def _pd_identity(check_id: str, check_type: Any, state: str) -> dict[str, str]:
+def _pd_identity(check_id: str, check_type: Any, state: Any) -> dict[str, str]:
     """An uptime check by its id (as before transaction checks were told apart); a
     transaction check by its id and kind."""
     said = check_type.strip().lower() if isinstance(check_type, str) else ""
-    if said == "transaction" or (not said and state.strip().lower() in _PD_TRANSACTION_STATES):
+    word = state.strip().lower() if isinstance(state, str) else ""
+    if said == "transaction" or (not said and word in _PD_TRANSACTION_STATES):
         return {"check": check_id, "kind": "transaction"}
     return {"check": check_id}
 
