@@ -1,11 +1,15 @@
 """Webhooks of monitoring services pointed at the gateway's generic path: New Relic workflows
-(their default payload), Azure Monitor's common alert schema, Google Cloud Monitoring and
-Uptime Kuma. Like `vendors`, each is known by keys only that service sends and keyed by the
+(their default payload) and legacy webhook channels, Azure Monitor's common alert schema,
+Google Cloud Monitoring and Uptime Kuma. Like `vendors`, each is known by keys only that service sends and keyed by the
 service's own id, so its open and its close are one incident.
 
 Identity, newrelic: the issue's `id` (a template without a `title` is titled by its
 condition). States: CREATED and ACTIVATED fire, CLOSED resolves; an
 acknowledgement (ACKNOWLEDGED, or a person's action, trigger USER_ACTION) changes no ticket.
+Identity, newrelic (a legacy alert policy's webhook channel, format `newrelic-legacy`, before
+workflows): the account and the incident's `incident_id`. States (`current_state`): open fires,
+closed resolves, acknowledged changes no ticket, and the channel's test (`test`) neither; its
+`severity` (CRITICAL, WARNING, INFO) is the priority.
 Identity, azure: the alert instance's `alertId`, which its Fired and Resolved share; Service
 Health, Resource Health, log search and metric alerts, whose firings may each be a new
 instance, as `azure_stateless` says. Azure's older per-type schemas are refused, saying to turn the common schema on.
@@ -36,7 +40,7 @@ from triage.models import Alert, Priority, Status
 from triage.normalize import azure_stateless, common
 from triage.normalize.common import Normalized, Skipped
 from triage.normalize.generic import dated
-from triage.normalize.vendors import first_given, labelled, paragraphs, quiet
+from triage.normalize.vendors import first_given, labelled, paragraphs, quiet, untitled
 
 NEWRELIC = "newrelic"
 AZURE = "azure"
@@ -110,6 +114,76 @@ def normalize_newrelic(payload: dict[str, Any]) -> Normalized:
         raw=payload,
     )
     return Normalized((alert,), (), notes + unread)
+
+
+# --- New Relic's legacy webhook channel ---------------------------------------------------------
+
+_NR_LEGACY_STATES = {"open": Status.FIRING, "closed": Status.RESOLVED}
+_NR_LEGACY_QUIET = frozenset({"acknowledged"})
+_NR_LEGACY_TEST = "test"
+#: Keys only a legacy channel's default payload (or a template keeping its names) has beside
+#: the incident's id and state: one of them is enough.
+_NR_LEGACY_NAMES = frozenset({"condition_name", "policy_name", "incident_url"})
+
+
+def matches_newrelic_legacy(payload: dict[str, Any]) -> bool:
+    """A legacy channel's payload: the incident's `incident_id` and `current_state`, with its
+    condition's or policy's name or the incident's URL (a workflow sends none of them)."""
+    return (
+        untitled(payload)
+        and {"incident_id", "current_state"} <= payload.keys()
+        and not _NR_LEGACY_NAMES.isdisjoint(payload.keys())
+    )
+
+
+def normalize_newrelic_legacy(payload: dict[str, Any]) -> Normalized:
+    said = payload.get("current_state")
+    state = (common.line(common.unnested(said), "current_state", 64) or "").lower()
+    if state == _NR_LEGACY_TEST:
+        detail = "newrelic legacy channel test notification: no ticket change"
+        return Normalized((), (Skipped(NEWRELIC, "test_notification", detail),))
+    incident = common.ident(payload.get("incident_id"), "incident_id")
+    if state in _NR_LEGACY_QUIET:
+        return quiet(NEWRELIC, f"incident {common.short(incident)}", state)
+    if state not in _NR_LEGACY_STATES:
+        raise InvalidAlertError(
+            f"newrelic current_state {common.short(said)} is not open, acknowledged or closed"
+        )
+    account = common.ident_or_none(payload.get("account_id"), "account_id") or ""
+    occurred, notes = dated(payload.get("timestamp"), "newrelic timestamp")
+    labels = labelled(
+        ("incident_id", incident),
+        ("account", payload.get("account_name")),
+        ("policy", payload.get("policy_name")),
+        ("condition", payload.get("condition_name")),
+        ("targets", _listed(_nr_target_names(payload.get("targets")))),
+    )
+    severity = common.word(payload.get("severity"), "severity")
+    stated, unread = common.first_priority(labels, ("newrelic severity", severity))
+    alert = Alert(
+        source=NEWRELIC,
+        status=_NR_LEGACY_STATES[state],
+        title=common.first_title(
+            payload.get("details"),
+            payload.get("condition_name"),
+            f"New Relic incident {incident}",
+        ),
+        description=paragraphs(payload.get("details")),
+        priority=stated,
+        severity=severity,
+        runbook_url=common.url(payload.get("runbook_url"), "runbook_url"),
+        links=common.links(source=common.url(payload.get("incident_url"), "incident_url")),
+        labels=labels,
+        occurred_at=occurred,
+        identity={"account": account, "incident": incident},
+        raw=payload,
+    )
+    return Normalized((alert,), (), notes + unread)
+
+
+def _nr_target_names(value: Any) -> list[Any]:
+    """The names of the incident's targets (its entities)."""
+    return [common.obj_or_empty(t).get("name") for t in common.items_or_empty(value)]
 
 
 # --- Azure Monitor -----------------------------------------------------------------------------
