@@ -95,7 +95,7 @@ class Effects:
                 alert=view,
                 ticket=public,
                 ref=work.refs.get(sink.name),
-                occurrences=work.incident.occurrences,
+                occurrences=_occurrences(sink_kind, work.incident),
                 new_occurrences=work.pending.delta,
                 flapping=work.incident.flapping,
                 idempotency_key=work.idempotency_key,
@@ -228,6 +228,17 @@ def kind_for(kind: EffectKind, sink: str, incident: Incident) -> EffectKind:
     if kind in (EffectKind.UPDATE, EffectKind.REOPEN) and sink in incident.owed:
         return EffectKind.OPEN
     return kind
+
+
+def _occurrences(kind: EffectKind, incident: Incident) -> int:
+    """The occurrences an effect tells. An update's or a reopen's are the ones its decision
+    counted (`occurrences_at_update`, with `Pending.delta` beside them): a redo under the same
+    idempotency key, after more firings were counted, sends the body the first attempt sent,
+    which a backend checking a reused key's payload would otherwise refuse. An open or a
+    close tells the count so far (a group's first ticket, the members it gathered)."""
+    if kind in (EffectKind.UPDATE, EffectKind.REOPEN) and incident.occurrences_at_update:
+        return incident.occurrences_at_update
+    return incident.occurrences
 
 
 def _gone(applied: Applied) -> bool | None:
