@@ -22,6 +22,7 @@ from triage.models import EffectKind
 from triage.settings import Settings
 from triage.sinks.github import GitHubSink
 from triage.sinks.github.api import GitHubApi
+from triage.sinks.github.clock import GitHubClock
 
 TOKEN = "ghp_round4ClockToken000000000000000000000"
 REPO = "acme/ops"
@@ -173,3 +174,16 @@ async def test_an_issue_a_person_just_closed_is_held_on_a_host_days_ahead() -> N
             await sink.aclose()
         [issue] = github.issues()
     assert reopened.ref is None and issue["state"] == "closed"
+
+
+@pytest.mark.parametrize(
+    "date", ["", "yesterday", "Mon, 32 Foo 2026 25:61:00 GMT", "Fri, 01 Jan 99999 00:00:00 GMT"]
+)
+def test_a_date_that_is_no_date_leaves_githubs_clock_as_it_was(date: str) -> None:
+    """An answer whose Date is missing or unreadable (a proxy's, a hostile one) teaches
+    nothing: GitHub's clock stays what the last readable Date said."""
+    clock = GitHubClock(lambda: 1_000_000.0)
+    clock.observe({"date": "Mon, 12 Jan 1970 13:46:40 GMT"})  # 1_000_000 + 0: agreeing
+    clock.observe({"date": "Mon, 12 Jan 1970 14:46:40 GMT"})  # GitHub an hour ahead
+    clock.observe({"date": date})
+    assert clock.now() == 1_000_000.0 + 3600
