@@ -58,11 +58,14 @@ async def test_a_budget_spent_before_a_step_back_of_an_hour_gives_tokens_again(
     assert await shared.take_token(MINUTE, SPENT_AT_S - 3600 + 120) == 0.0
 
 
-async def test_a_refused_take_after_a_small_step_back_refills_from_now() -> None:
+@pytest.mark.parametrize("budgets", BUDGETS)
+async def test_a_refused_take_after_a_small_step_back_refills_from_now(
+    budgets: Callable[[], Budgets],
+) -> None:
     """Spent, then the clock stepped back 20 s (less than a period): refused at once, but the
     refusal dates the budget now, so one refill interval later (30 s) a token is free, not 20 s
     after that."""
-    budgets = LocalBudgets()
+    budgets = budgets()
     await spend(budgets, SPENT_AT_S)
     back_s = SPENT_AT_S - 20
     assert await budgets.take_token(MINUTE, back_s) == pytest.approx(30.0)

@@ -188,13 +188,20 @@ class LostAnswers(MemoryStore):
             self._losing = False
 
     async def begin(  # type: ignore[override]
-        self, alert: Any, owner: str, now: Any, group: Any = None, hold: Any = None
+        self,
+        alert: Any,
+        owner: str,
+        now: Any,
+        group: Any = None,
+        hold: Any = None,
+        *,
+        carrying: Any = frozenset(),
     ) -> Any:
         stored = await self.get(group.key if group else alert.fingerprint)
         self._losing = self.lost_begins > 0 and stored is not None and stored.pending is not None
         self.lost_begins -= self._losing
         try:
-            return await super().begin(alert, owner, now, group, hold)
+            return await super().begin(alert, owner, now, group, hold, carrying=carrying)
         finally:
             self._losing = False
 

@@ -54,8 +54,17 @@ EffectRunner = Callable[["Work"], Awaitable[None]]
 class Work:
     """One claimed decision: its action and, when it has an effect, what that effect needs."""
 
-    def __init__(self, store: Store, transition: Transition, owner: str) -> None:
+    def __init__(
+        self,
+        store: Store,
+        transition: Transition,
+        owner: str,
+        carrying: set[str] | None = None,
+    ) -> None:
         self._store = store
+        #: The owners whose effects this process carries out (`Ledger.carrying`): this one's
+        #: leaves it when its effect ends.
+        self._carrying = carrying if carrying is not None else set()
         self._transition = transition
         self.owner = owner
         self.action: Action = transition.action
@@ -163,7 +172,12 @@ class Work:
             # (a retry would find it confirmed, skip the sink, and count nothing).
             log.info("store.confirm_answer_lost", sink=sink)
         if last:
-            self._open = False
+            self._let_go()
+
+    def _let_go(self) -> None:
+        """The effect is no longer this worker's (finished, withdrawn or given back)."""
+        self._open = False
+        self._carrying.discard(self.owner)
 
     def failed_at(self, sink: str) -> None:
         """The call to `sink` failed: if the effect is given back, its failure line names it."""
@@ -188,13 +202,13 @@ class Work:
         effect then goes out as claimed)."""
         taken = await self._store.withdraw(self._transition, self.owner, event, now, group)
         if taken:
-            self._open = False
+            self._let_go()
         return taken
 
     async def _end(self, failed: bool, error: BaseException | None = None) -> None:
         if not self._open:
             return
-        self._open = False
+        self._let_go()
         if failed:
             # Shielded: a cancelled worker must still give its claim back. When it was
             # cancelled, nobody awaits the release: its failure is logged, not left unretrieved.
@@ -262,14 +276,19 @@ class Claim:
             now = self._ledger.clock()
             try:
                 transition = await store.begin(
-                    self._event, self._owner, now, self._group, self._hold
+                    self._event,
+                    self._owner,
+                    now,
+                    self._group,
+                    self._hold,
+                    carrying=self._ledger.carrying,
                 )
             except StoreUnavailableError:
                 # Unanswered, not necessarily unwritten (DynamoDB's timeout after the write):
                 # the claim may be this alert's now, for its message's retry to look at.
                 self.released = self._group.key if self._group else self._event.fingerprint
                 raise
-            work = Work(store, transition, self._owner)
+            work = Work(store, transition, self._owner, self._ledger.carrying)
             not_before = work.pending.not_before if work.effect is not None else None
             if not_before is not None and now < not_before:
                 # A group gathering members: the claim stays ours (no release), and this
@@ -278,6 +297,8 @@ class Claim:
                     f"group {work.fingerprint} gathers members until {not_before:%H:%M:%S}",
                     retry_after_s=(not_before - now).total_seconds(),
                 )
+            if work.effect is not None:
+                self._ledger.carrying.add(self._owner)
             if not work.redo:
                 self._work = work
                 return work
@@ -333,6 +354,9 @@ class Ledger:
         #: The store's time (`Store.now`) unless a test gives another: replicas compare the
         #: times they write, so they take them from the clock they share.
         self.clock = clock or store.now
+        #: The claim owners whose effects this process's workers are carrying out now: the
+        #: store never hands one of them to another alert, whatever the clock did.
+        self.carrying: set[str] = set()
 
     def claim(
         self,
@@ -350,8 +374,9 @@ class Ledger:
     async def carry_out(self, transition: Transition, owner: str, runner: EffectRunner) -> None:
         """Carry out an effect claimed outside a message (the sweep's, a close by hand):
         finished when `runner` returns, released if it fails."""
-        work = Work(self.store, transition, owner)
+        work = Work(self.store, transition, owner, self.carrying)
         if work.effect is not None:
+            self.carrying.add(owner)
             await _run(work, runner)
 
     async def preview(

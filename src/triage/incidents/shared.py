@@ -149,9 +149,14 @@ class SharedRecords(StoreBase):
         now_s = self.shared_time(now_s)
 
         def change(record: Record | None) -> tuple[Record | None, float]:
-            tokens = budget.tokens(_budget_state(record), now_s)
+            state = _budget_state(record)
+            tokens = budget.tokens(state, now_s)
             if tokens - keep < 1:
-                return None, budget.wait_s(tokens, keep)
+                # Dated ahead of this clock (stepped back since): written dated now, so its
+                # refill counts from now, not from when the clock gets back there.
+                ahead = state is not None and state[1] > now_s
+                write = self._budget_record(budget, record, tokens, now_s) if ahead else None
+                return write, budget.wait_s(tokens, keep)
             return self._budget_record(budget, record, tokens - 1, now_s), 0.0
 
         return await self._update(BUDGET, budget.name, change)
