@@ -41,6 +41,27 @@ _SEPARATOR = r"""(?:\\?["'])?[ \t]{0,3}(?:=|:(?!:))[ \t]{0,3}"""
 _VALUE = r"""(?P<value>[^\s&;,"'}\\]{6,4096}+)"""
 
 
+#: A list after the name, on one line: JSON's (`"pass": ["…", "x"]`, its quotes escaped inside a
+#: JSON string too), YAML's flow style (`jwt: [a, b]`); a placeholder inside it is an item.
+_LIST = r"(?P<list>\[(?:[^\[\]\r\n]|\[REDACTED:[\w-]{1,32}+\]){1,4096}+\])"
+#: One item of such a list, between its quotes, spaces and commas (a placeholder whole).
+_ITEM = re.compile(r"""\[REDACTED:[\w-]{1,32}+\]|[^\s,"'\\\[\]]{6,4096}+""")
+
+
+def _shaped_items(match: re.Match[str]) -> str:
+    """The list's items that have the shape of the name's secret replaced (`shape_named_value`,
+    as `Redactor.value` judges each item), its brackets, quotes and other items kept."""
+    name = match["name"]
+
+    def item(found: re.Match[str]) -> str:
+        if found[0].startswith("[REDACTED") or not shape_named_value(name, found[0]):
+            return found[0]
+        return "[REDACTED:password]"
+
+    items = match["list"]
+    return match[0][: match.start("list") - match.start()] + items[0] + _ITEM.sub(item, items[1:])
+
+
 def _shaped_value(match: re.Match[str]) -> str:
     """The value replaced, the name, separator and quote kept, if it has the shape of the
     name's secret (`shape_named_value`: not a word, a path, a count); else the match as it is."""
@@ -49,10 +70,16 @@ def _shaped_value(match: re.Match[str]) -> str:
     return _value_replaced(match, "[REDACTED:password]")
 
 
+def _shaped(match: re.Match[str]) -> str:
+    """A list's items judged one by one (`_shaped_items`), or the value (`_shaped_value`)."""
+    return _shaped_items(match) if match["list"] else _shaped_value(match)
+
+
 SHAPED_RULES: tuple[_Rule, ...] = (
+    # A list is tried first: read as a value, its bracket would start the first item.
     _rule(
-        rf"({_NAME}{_FORM_INDEX}{_SEPARATOR}{_OPEN_QUOTE})(?!\[REDACTED){_VALUE}",
-        _shaped_value,
+        rf"({_NAME}{_FORM_INDEX}{_SEPARATOR}{_OPEN_QUOTE})(?:{_LIST}|(?!\[REDACTED){_VALUE})",
+        _shaped,
         *_ALONE,
         *_LAST_PART,
         flags=re.IGNORECASE,
