@@ -391,22 +391,28 @@ def _argument_list(match: re.Match[str]) -> str:
 #: JSON string) or a pipeline's `|`: `[^\r\n|]` in `_PRINTS_SECRET` stands for it.
 _ON_LINE = r"(?:[^\r\n|\\]|\\(?![nr]))"
 _PRINTS_SECRET = (
-    r"(?:op[ \t]{1,3}read[ \t]{1,3}(?:-[\w-]{1,16}+[ \t]{1,3}){0,3}+\\?[\"']?op://[^\s\"'?\\]{0,512}/"
-    r"(?P<field>[^\s\"'/?\\]{1,128}+)"
-    r"|op[ \t]{1,3}item[ \t]{1,3}get[ \t][^\r\n|]{0,512}?--fields?[ \t=]{1,3}(?:label=)?"
-    r"(?P<item_field>[\w.-]{1,64}+)"
-    r"|vault[ \t]{1,3}(?:kv[ \t]{1,3}get|read)[ \t][^\r\n|]{0,512}?-field[ \t=]{1,3}"
+    # Each alternative starts with its command's word, then (`word~`, below) the edge before
+    # it, no letter, digit, `.` or `-`: the engine jumps to the words' first letters.
+    r"(?:op~[ \t]{1,3}(?:read[ \t]{1,3}(?:-[\w-]{1,16}+[ \t]{1,3}){0,3}+\\?[\"']?"
+    r"op://[^\s\"'?\\]{0,512}/(?P<field>[^\s\"'/?\\]{1,128}+)"
+    r"|item[ \t]{1,3}get[ \t][^\r\n|]{0,512}?--fields?[ \t=]{1,3}(?:label=)?"
+    r"(?P<item_field>[\w.-]{1,64}+))"
+    r"|vault~[ \t]{1,3}(?:kv[ \t]{1,3}get|read)[ \t][^\r\n|]{0,512}?-field[ \t=]{1,3}"
     r"(?P<vault_field>[\w.-]{1,64}+)"
-    r"|kubectl[ \t][^\r\n|]{0,512}?(?<![\w-])secrets?(?![\w-])[^\r\n|]{0,512}"
+    r"|kubectl~[ \t](?:[^\r\n|]{0,512}?(?<![\w-])secrets?(?![\w-])[^\r\n|]{0,512}"
     r"\|[ \t]{0,8}base64[ \t]{1,3}(?:-d|--decode|-D)"
-    r"|kubectl[ \t][^\r\n|]{0,256}?(?<![\w-])create[ \t]{1,3}token"
-    r"|heroku[ \t]{1,3}auth:token|gh[ \t]{1,3}auth[ \t]{1,3}token|fly(?:ctl)?[ \t]{1,3}auth[ \t]{1,3}token"
-    r"|gcloud[ \t]{1,3}auth[ \t]{1,3}(?:application-default[ \t]{1,3})?print-(?:access|identity)-token"
-    r"|gcloud[ \t]{1,3}secrets[ \t]{1,3}versions[ \t]{1,3}access"
-    r"|aws[ \t]{1,3}ecr(?:-public)?[ \t]{1,3}get-login-password"
-    r"|aws[ \t]{1,3}secretsmanager[ \t]{1,3}get-secret-value[ \t][^\r\n|]{0,512}?--output[ \t=]{1,3}text"
-    r"|az[ \t]{1,3}account[ \t]{1,3}get-access-token[ \t][^\r\n|]{0,512}?(?:-o|--output)[ \t=]{1,3}tsv"
-    r"|security[ \t]{1,3}find-(?:generic|internet)-password[ \t][^\r\n|]{0,512}?(?<![\w-])-w(?![\w-]))"
+    r"|[^\r\n|]{0,256}?(?<![\w-])create[ \t]{1,3}token)"
+    r"|heroku~[ \t]{1,3}auth:token|gh~[ \t]{1,3}auth[ \t]{1,3}token"
+    r"|fly~(?:ctl)?[ \t]{1,3}auth[ \t]{1,3}token"
+    r"|gcloud~[ \t]{1,3}(?:auth[ \t]{1,3}(?:application-default[ \t]{1,3})?"
+    r"print-(?:access|identity)-token|secrets[ \t]{1,3}versions[ \t]{1,3}access)"
+    r"|aws~[ \t]{1,3}(?:ecr(?:-public)?[ \t]{1,3}get-login-password"
+    r"|secretsmanager[ \t]{1,3}get-secret-value[ \t][^\r\n|]{0,512}?--output[ \t=]{1,3}text)"
+    r"|az~[ \t]{1,3}account[ \t]{1,3}get-access-token[ \t][^\r\n|]{0,512}?(?:-o|--output)[ \t=]{1,3}tsv"
+    r"|security~[ \t]{1,3}find-(?:generic|internet)-password[ \t][^\r\n|]{0,512}?(?<![\w-])-w(?![\w-]))"
+)
+_PRINTS_SECRET = re.sub(
+    r"([a-z]+)~", lambda m: rf"{m[1]}(?<![\w.-]{m[1]})", _PRINTS_SECRET
 ).replace(r"[^\r\n|]", _ON_LINE)
 
 #: What may stand before the command on its line: indentation and a shell's prompt (`$ `,
@@ -459,7 +465,7 @@ def _printed_secret(match: re.Match[str]) -> str:
 #: placeholder, nor the next prompt's line.
 PRINTED_RULES: tuple[_Rule, ...] = tuple(
     _rule(
-        rf"(?<![\w./-]){_PRINTS_SECRET}{char}{{0,512}}+{brk}[ \t]{{0,64}}+"
+        rf"{_PRINTS_SECRET}{char}{{0,512}}+{brk}[ \t]{{0,64}}+"
         rf"(?!\[REDACTED|[^\s\"]{{0,64}}[$#>%][ \t])(?P<value>{char}{{1,4096}}+)",
         _printed_secret,
         *("op read", "op item", "-field", "base64", "create token", "auth:token", "auth token"),

@@ -73,20 +73,6 @@ _STDIN_READER = (
     r"(?=[ \t]{0,3}(?:$|\r?\n|\\n|-|<|\||;|&))"
     r"(?![\w-]))"
 )
-_STDIN_READER_NEEDLES = (
-    "stdin",
-    "chpasswd",
-    "with-token",
-    "sudo",
-    "secret",
-    "vncpasswd",
-    "-fd",
-    "key-file",
-    "kinit",
-    "token",
-    "pass",
-    "api-key",
-)
 
 
 def _piped_value(match: re.Match[str]) -> str:
@@ -143,7 +129,7 @@ _AUTH_CALLS = (
     (r"NewDialer", 3),
     # RabbitMQ's pika, Oracle's Python drivers, the AWS SDKs' static credentials (the secret
     # key after the key id), an `authenticate(user, password)` call.
-    (r"PlainCredentials|(?:cx_Oracle|oracledb)\.connect|(?<![\w$])authenticate", 1),
+    (r"PlainCredentials|(?:cx_Oracle|oracledb)\.connect|authenticate(?<![\w$]authenticate)", 1),
     (r"(?:Basic(?:Session)?AWS|AwsBasic)Credentials(?:\.create)?", 1),
     # MongoDB's Java driver: createCredential(user, database, password), the SCRAM and PLAIN ones.
     (r"MongoCredential\.create\w{0,32}Credential", 2),
@@ -342,7 +328,8 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
         rf"[ \t]{{1,3}}(?P<value>{_VALUE})[ \t]{{0,8}}\|[ \t]{{0,8}}"
         rf"(?P<reader>[^\n|;&]{{0,256}}?{_STDIN_READER})",
         _piped_value,
-        *_STDIN_READER_NEEDLES,
+        # Its first words: rarer than the readers' (`token`, `pass`).
+        *("echo", "printf", "<<<"),
         flags=re.IGNORECASE,
     ),
     # … and a here-string after the command (`docker login --password-stdin <<< …`, `sudo -S
@@ -351,16 +338,17 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
         rf"(?<![\w-])(?P<reader>{_STDIN_READER})[^\n|;&<]{{0,256}}?<<<[ \t]{{0,3}}"
         rf"(?P<value>{_VALUE})",
         _piped_value,
-        *_STDIN_READER_NEEDLES,
+        "<<<",
         flags=re.IGNORECASE,
     ),
     # vault login <token> (not an option, nor a method's key=value); cargo login <token>, after
     # its options (`--registry <name>`); rclone obscure <password>. Not a word of prose.
     _rule(
-        r"(?<![\w-])(?:vault[ \t]{1,3}login(?:[ \t]{1,3}-[\w=-]{1,64}+){0,4}+"
-        r"|cargo[ \t]{1,3}login(?:[ \t]{1,3}(?:--(?:registry|config|color)[ \t]{1,3}[^\s-][^\s]{0,255}+"
+        # Each word first, then the edge before it: the engine jumps to the words' letters.
+        r"(?:vault(?<![\w-]vault)[ \t]{1,3}login(?:[ \t]{1,3}-[\w=-]{1,64}+){0,4}+"
+        r"|cargo(?<![\w-]cargo)[ \t]{1,3}login(?:[ \t]{1,3}(?:--(?:registry|config|color)[ \t]{1,3}[^\s-][^\s]{0,255}+"
         r"|-Z[ \t]{1,3}[^\s]{1,64}+|--?[\w-]{1,64}+(?:=[^\s]{1,256}+)?)){0,8}+"
-        r"|rclone[ \t]{1,3}obscure)[ \t]{1,3}"
+        r"|rclone(?<![\w-]rclone)[ \t]{1,3}obscure)[ \t]{1,3}"
         rf"(?![\w.-]{{1,64}}=|-|{_PROSE_AFTER_OPTION})(?P<value>{_VALUE})",
         _value_replaced,
         "vault",
