@@ -16,7 +16,8 @@ services="${TRIAGE_INIT_SERVICES:-sqs secretsmanager dynamodb}"
 aws_() { aws --endpoint-url "$endpoint" --region "$region" --output text "$@"; }
 
 if [[ " $services " == *" sqs "* ]]; then
-  dlq_url=$(aws_ sqs create-queue --queue-name "$queue-dlq" --query QueueUrl)
+  # 14 days: longer than the queue keeps messages, as a letter keeps its first enqueue time.
+  dlq_url=$(aws_ sqs create-queue --queue-name "$queue-dlq" --attributes MessageRetentionPeriod=1209600 --query QueueUrl)
   dlq_arn=$(aws_ sqs get-queue-attributes --queue-url "$dlq_url" --attribute-names QueueArn \
     --query Attributes.QueueArn)
   redrive="{\"deadLetterTargetArn\":\"$dlq_arn\",\"maxReceiveCount\":\"5\"}"

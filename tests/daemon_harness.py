@@ -78,7 +78,10 @@ def make_queues(endpoint: str, *, max_receive_count: int = 2, visibility_s: int 
     name of its own it polls a queue that is gone."""
     sqs = boto3.client("sqs", endpoint_url=endpoint, region_name="us-east-1")
     name = f"alerts-{uuid.uuid4().hex[:12]}"
-    dlq_url = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
+    # The DLQ keeps letters longer than the queue keeps messages, as AWS advises and
+    # `triage check` asks (a letter keeps its first enqueue time).
+    keeps = {"MessageRetentionPeriod": "1209600"}
+    dlq_url = sqs.create_queue(QueueName=f"{name}-dlq", Attributes=keeps)["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]

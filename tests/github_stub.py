@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import copy
+import email.utils
 import itertools
 import json
 import re
@@ -566,6 +567,11 @@ class GitHubServer(LoopbackServer):
                 self.wfile.write(data)
 
             do_GET = do_POST = do_PATCH = do_DELETE = _serve
+
+            def date_time_string(self, timestamp: float | None = None) -> str:
+                """The Date header by the stub's clock, as GitHub dates its answers by its own."""
+                moment = server.clock() if timestamp is None else timestamp
+                return email.utils.formatdate(moment, usegmt=True)
 
             def log_message(self, format: str, *args: Any) -> None:
                 """Quiet: tests read `calls` instead."""

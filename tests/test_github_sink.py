@@ -573,9 +573,9 @@ async def test_a_spent_budget_with_an_unreadable_reset_waits_a_minute(
 
 
 async def test_a_5xx_retry_after_is_passed_on(sink: GitHubSink, github: GitHubServer) -> None:
-    """A 503 with Retry-After is retried no sooner than GitHub asked."""
+    """A 503 with Retry-After is held (a wait, not a failure) no shorter than GitHub asked."""
     github.fail_next(1, 503, retry_after="9")
-    with pytest.raises(SinkUnavailableError) as caught:
+    with pytest.raises(SinkThrottledError) as caught:
         await sink.apply(effect())
     assert caught.value.retry_after_s == 9
 

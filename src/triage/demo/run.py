@@ -149,7 +149,9 @@ async def _demo(
 async def _provision(endpoint: str, token: str) -> DemoAws:
     settings = Settings(aws_endpoint_url=endpoint, aws_region="us-east-1")
     async with _Sqs(settings) as sqs:
-        dlq_url = (await sqs.create_queue(QueueName=DLQ))["QueueUrl"]
+        # The DLQ keeps letters longer than the queue keeps messages (`triage check` asks it).
+        keeps = {"MessageRetentionPeriod": "1209600"}
+        dlq_url = (await sqs.create_queue(QueueName=DLQ, Attributes=keeps))["QueueUrl"]
         dlq_arn = (await sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"]))[
             "Attributes"
         ]["QueueArn"]
