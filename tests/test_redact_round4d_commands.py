@@ -99,6 +99,8 @@ def test_command_lines_without_a_secret_stay() -> None:
             "cargo build --release",
             "rclone config show",
             "fly deploy --app web",
+            "fly -t ci set-pipeline -p main -c pipeline.yml",
+            "fly -t production-concourse login -c https://ci.example.com",
             "poetry config virtualenvs.in-project true",
             "cargo login --help",
         ],

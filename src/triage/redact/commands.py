@@ -28,6 +28,7 @@ from triage.redact.rule import (
     _QUOTED_CHAR,
     _SHELL_DOUBLE_QUOTED,
     _quoted_char,
+    _random_looking,
     _replaced_value,
     _Rule,
     _rule,
@@ -90,6 +91,10 @@ _PASSWORD_OPTIONS = (
     ("(?:un)?rar", ("-p",)),
     ("ncftp(?:put|get|ls|batch)?", ("-p",)),
 )
+#: The commands whose option is a token's for one tool and a name's for another of the same
+#: name: Fly.io's `fly -t <token>`, Concourse's `fly -t <target>`. Its value goes only when it
+#: looks random (`_random_looking`).
+_NAME_OR_TOKEN = re.compile("fly")
 #: The commands whose password option takes its value glued to it only.
 _GLUED_OPTION = re.compile("7za?|(?:un)?rar")
 #: The commands whose password option takes its value after a space only (their own parsers;
@@ -135,6 +140,7 @@ def _command_passwords(match: re.Match[str]) -> str:
             and not (_PORT_MAPPING.fullmatch(value))
             and _PROSE.fullmatch(value) is None
             and _PLACEHOLDER_VALUE.fullmatch(value.strip("\\\"'")) is None
+            and not (_NAME_OR_TOKEN.fullmatch(command) and not _random_looking(value))
         ):
             if not value.lstrip("\\\"'").startswith("[REDACTED"):
                 quote_mark = _quote_mark(value)
