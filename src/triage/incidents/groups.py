@@ -21,7 +21,10 @@ is counted without a write (a group is one record, rewritten on each change), on
 writes only its time; in a closed group, one queued later writes its queue time
 (`_again_closed`). A group opened anew keeps its earlier members, resolved, for that guard.
 `MAX_MEMBERS` are tracked (listed, and holding the group open while they fire; one resolved
-longest ago makes room for a new one), more are only counted.
+longest ago makes room for a new one), more are only counted, while they fire: each holds the
+group open as a tracked one does, and its resolve takes it off the count (it is known by a
+short id, `MAX_UNTRACKED_IDS` at most; past them, a resolve of a member the group does not know
+takes one of those known by no id off).
 """
 
 from __future__ import annotations
@@ -107,16 +110,19 @@ def decide_group(
     known = members.get(event.fingerprint)
     untracked = event.fingerprint[:UNTRACKED_ID_CHARS] in stored.group.untracked_ids
     if known is None and untracked and stored.state is State.OPEN:
-        # A member past MAX_MEMBERS, counted already: it never holds the group open. (Firing
-        # again once the group closed, it reopens it as any member does.)
-        return Decision(Action.COUNT, None)
-    if known is not None and known.newer_than(event.occurred_at, queued_at(event)):
-        return Decision(Action.IGNORE, None)  # older than this member's newest event
-    if stored.state is State.CLOSED and known is not None and _again(known, event):
-        return _again_closed(stored, event, known, now)
-    if known is not None and known.status is event.status and stored.state is State.OPEN:
-        return _repeat(stored, event, known, now)
-    joined = _with_member(stored.group, event, known)
+        # A member past MAX_MEMBERS, counted firing already: firing again, nothing changes.
+        # (Firing again once the group closed, it reopens it as any member does.)
+        if firing:
+            return Decision(Action.COUNT, None)
+        joined = _untracked_resolved(stored.group, event.fingerprint)
+    else:
+        if known is not None and known.newer_than(event.occurred_at, queued_at(event)):
+            return Decision(Action.IGNORE, None)  # older than this member's newest event
+        if stored.state is State.CLOSED and known is not None and _again(known, event):
+            return _again_closed(stored, event, known, now)
+        if known is not None and known.status is event.status and stored.state is State.OPEN:
+            return _repeat(stored, event, known, now)
+        joined = _with_member(stored.group, event, known)
     seen = replace_incident(
         stored,
         group=joined,
@@ -126,9 +132,10 @@ def decide_group(
     if stored.state is State.OPEN:
         if firing:
             seen = replace_incident(seen, occurrences=stored.occurrences + 1)
-        elif joined.firing == 0:
+        elif joined.still_firing == 0:
             return closing(stored, seen, event, now, policy)
-        changed = known is None or known.status is not event.status
+        # A group unchanged (a resolve of a member it never counted) is no news for it.
+        changed = joined is not stored.group and (known is None or known.status is not event.status)
         since = stored.last_update_at or stored.opened_at
         if changed and now - since >= policy.update_interval:
             updated = replace_incident(
@@ -252,7 +259,13 @@ def _with_member(group: Group, event: AlertEvent, known: Member | None) -> Group
             # A member resolved longest ago makes room: only its time was kept, for order.
             members = {fp: m for fp, m in group.members.items() if fp != quiet}
             members[event.fingerprint] = _member(event, None)
-            return dataclasses.replace(group, members=members)
+            tracked = dataclasses.replace(group, members=members)
+            if event.fingerprint[:UNTRACKED_ID_CHARS] in group.untracked_ids:
+                # Counted before past the tracked ones: tracked now, so no longer counted.
+                return _untracked_resolved(tracked, event.fingerprint)
+            return tracked
+        if event.status is not Status.FIRING:
+            return _untracked_resolved(group, None)
         ids = group.untracked_ids
         if len(ids) < MAX_UNTRACKED_IDS:
             ids = ids | {event.fingerprint[:UNTRACKED_ID_CHARS]}
@@ -260,6 +273,19 @@ def _with_member(group: Group, event: AlertEvent, known: Member | None) -> Group
     return dataclasses.replace(
         group, members={**group.members, event.fingerprint: _member(event, known)}
     )
+
+
+def _untracked_resolved(group: Group, fingerprint: str | None) -> Group:
+    """`group` with one member past the tracked ones no longer counted firing: the one whose
+    short id `fingerprint` starts with; or, for a resolve of a member the group does not know
+    (`fingerprint` None), one of those counted by no id (past `MAX_UNTRACKED_IDS`), if any.
+    The group is unchanged when neither is counted."""
+    ids = group.untracked_ids
+    if fingerprint is not None and fingerprint[:UNTRACKED_ID_CHARS] in ids:
+        ids = ids - {fingerprint[:UNTRACKED_ID_CHARS]}
+    elif group.untracked <= len(ids):
+        return group
+    return dataclasses.replace(group, untracked=max(0, group.untracked - 1), untracked_ids=ids)
 
 
 def _longest_resolved(group: Group) -> str | None:

@@ -225,7 +225,9 @@ class Group:
     route: str
     by: dict[str, str]
     members: dict[str, Member] = field(default_factory=dict)
-    #: Members beyond the ones tracked (`MAX_MEMBERS`): counted, never holding the group open.
+    #: Members beyond the ones tracked (`MAX_MEMBERS`), counted while they fire: each holds the
+    #: group open as a tracked member firing does, and its resolve (known by its short id in
+    #: `untracked_ids`) takes it off the count, as nothing else of it is kept.
     untracked: int = 0
     #: Short ids of those members (`groups.MAX_UNTRACKED_IDS` at most), so one is counted once
     #: however often it fires.
@@ -235,7 +237,13 @@ class Group:
 
     @property
     def firing(self) -> int:
+        """Tracked members firing."""
         return sum(m.status is Status.FIRING for m in self.members.values())
+
+    @property
+    def still_firing(self) -> int:
+        """Members firing, tracked or not: the group closes when none is."""
+        return self.firing + self.untracked
 
 
 @dataclass(frozen=True, slots=True)
@@ -582,17 +590,22 @@ def auto_closing(stored: Incident, now: datetime, policy: Policy) -> Decision:
     """The open incident `stored` has had no event for its route's `resolve_after_s`: it is
     closed as the resolve its source never sends would close it (damped when it flaps). A
     group's members still firing are resolved with it, so the next event of any of them,
-    even one stamped as its last, reopens the group as a firing after a resolve does."""
+    even one stamped as its last, reopens the group as a firing after a resolve does (the
+    members counted past the tracked ones as well: none is counted firing after it)."""
     seen = stored
     group = stored.group
-    if group is not None and group.firing:
+    if group is not None and group.still_firing:
         members = {
             fp: dataclasses.replace(m, status=Status.RESOLVED, since=now)
             if m.status is Status.FIRING
             else m
             for fp, m in group.members.items()
         }
-        seen = replace_incident(stored, group=dataclasses.replace(group, members=members))
+        # The members counted past the tracked ones, too: none is known to fire any more.
+        resolved = dataclasses.replace(
+            group, members=members, untracked=0, untracked_ids=frozenset()
+        )
+        seen = replace_incident(stored, group=resolved)
     resolved = auto_close_note(stored, now)
     return closing(stored, seen, resolved, now, policy, why=quiet_words(stored))
 
