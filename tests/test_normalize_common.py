@@ -367,3 +367,11 @@ def test_a_label_value_cut_inside_a_long_secret_shows_no_piece_of_it() -> None:
     assert label is not None and label.endswith("…")
     shown = Redactor().text(label)
     assert "&sig=" in shown and not any(sig[i : i + 8] in shown for i in range(len(sig) - 8))
+
+
+def test_a_shown_cut_just_after_a_word_keeps_that_word() -> None:
+    """A whole-words cut that falls after a word's following space drops no word: only the
+    word it would split goes, never the whole one before it."""
+    assert common.cut("not an alert of any kind", 21, ellipsis=True, whole_words=True) == (
+        "not an alert of any…"
+    )

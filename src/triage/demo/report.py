@@ -193,7 +193,7 @@ def _dead_letters(result: RunResult, dead: list[dict[str, Any]]) -> list[str]:
         # Redacted while it has its lines, then joined and cut with "…" and redacted again:
         # the redactor knows what a cut leaves of a credential by that mark.
         body = " ".join(redactor.text(message["Body"]).split())
-        preview = redactor.text(cut(body, 50, ellipsis=True))
+        preview = redactor.text(cut(body, 50, ellipsis=True, whole_words=True))
         shown.append(f"  {preview!r}\n      why: {why}")
     return lines + sorted(shown)
 

@@ -115,7 +115,9 @@ def cut(text: str, limit: int, *, ellipsis: bool = False, whole_words: bool = Fa
         return text
     end = boundary_before(text, limit - 1 if ellipsis else limit, _CLUSTER_BACKOFF)
     out = text[:end].rstrip("\u200d")  # a trailing zero-width joiner would join the "…"
-    if whole_words and not text[end].isspace():
+    if whole_words and out[-1:].isspace():  # cut just after a word: none of it to drop
+        out = out.rstrip()
+    elif whole_words and not text[end].isspace():
         parts = out.rsplit(None, 1)
         if len(parts) == 2 and len(parts[0]) >= len(out) // 2:
             out = parts[0]

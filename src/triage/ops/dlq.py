@@ -136,7 +136,7 @@ class DeadLetter:
             # a YAML block, loses that shape once joined), then put on one line and cut with
             # "…" (redacted again with the rest: the redactor knows a cut piece by that mark).
             lines = redactor.text(self.body)
-            info["body"] = cut(" ".join(lines.split()), BODY_CHARS, ellipsis=True)
+            info["body"] = cut(" ".join(lines.split()), BODY_CHARS, ellipsis=True, whole_words=True)
             return info
         if alerts:
             info.update(
