@@ -27,8 +27,11 @@ _CUT_TOKEN = re.compile(
 #: A run of hex whose every byte is printable ASCII (its first digit 2 to 7): 12 bytes or more,
 #: glued or each pair after one separator, the same throughout (`67:68:70`, `67 68 70`), and
 #: after a `0x` or none. A digest or an id mixes bytes of every value, so it is no run.
+#: It starts with the digit, the edge before it read after: a pattern that starts with a set
+#: of characters is searched for as fast as a needle is, one that starts with a lookbehind is
+#: tried at every position.
 _HEX_RUN = (
-    r"(?:(?<![0-9A-Za-z])|(?<=(?<![0-9A-Za-z])0x))[2-7][0-9A-Fa-f](?P<sep>[: -]?)[2-7][0-9A-Fa-f]"
+    r"[2-7](?:(?<![0-9A-Za-z].)|(?<=(?<![0-9A-Za-z])0x.))[0-9A-Fa-f](?P<sep>[: -]?)[2-7][0-9A-Fa-f]"
     r"(?:(?P=sep)[2-7][0-9A-Fa-f]){10,4094}+(?![0-9A-Za-z])"
 )
 #: One row of a hex dump: its offset (`00000010:`, `0x0010:`, `00000010`), 1 to 16 bytes in

@@ -506,6 +506,8 @@ MARKUP_RULES: tuple[
         r"|[ \t]{1,16}[\w.+-]{1,64}+(?=@)))(?:@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}+)?:)"
         r"(?!\[REDACTED|//|[0-9:]{1,16}[ \t]{0,16}\r?$)([^\s]{1,512}+)(?=[ \t]{0,16}\r?$)",
         r"\1[REDACTED:password]",
+        # Each form holds one: a bracketed relay's `]`, a port's `:` and digit, a user's `@`.
+        *("]", "@", *_PGPASS_NEEDLES[1:]),
     ),
     # strongSwan's and Libreswan's ipsec.secrets: `[ids] : PSK "…"` (also XAUTH, EAP, NTLM,
     # PIN), the secret quoted, 0x/0s-encoded or a word.
