@@ -249,6 +249,7 @@ SERVER = [
     (f"<secret>\n  <![CDATA[{PASSWORD}]]>\n</secret>", PASSWORD),
     (f"AuthLDAPBindPassword {PASSWORD}", PASSWORD),
     (f'  AuthLDAPBindPassword "{PASSWORD}"', PASSWORD),
+    (f"SessionCryptoPassphrase {PASSWORD}", PASSWORD),
     (f"[smtp.example.com]:587 alerts@example.com:{PASSWORD}", PASSWORD),
     (f"smtp.example.com alerts@example.com:{PASSWORD}", PASSWORD),
     (f"smtp.example.com:587 alerts:{PASSWORD}", PASSWORD),
@@ -279,6 +280,11 @@ def test_server_config_secrets_are_blanked() -> None:
         "db.example.com time:12:30",
         "<auth-user-pass>\n</auth-user-pass>",
         "psk mismatch on AP corp-5g",
+        "ChangePassword failed",
+        "ResetPassword ok",
+        "UserPassword expired",
+        "x : PSK mismatch",
+        "ratio : PIN 1234",
     ],
 )
 def test_server_config_words_stay(text: str) -> None:

@@ -214,6 +214,18 @@ _INPUT_VALUE = re.compile(
 )
 
 
+#: Verbs an API call's name starts with (`ChangePassword`, `ResetPassword`): a log line naming
+#: the call is no config directive.
+_VERBS = (
+    "Get|Set|Change|Reset|Rotate|Update|Create|Delete|Put|Describe|List|Restore|Verify"
+    "|Forgot|Validate|Generate|Expire|Check|Remove|Add|Send|Request|Confirm"
+)
+#: The outcome a log line gives after such a call's name.
+_OUTCOMES = (
+    "ok|OK|failed|FAILED|success|succeeded|error|denied|started|completed|pending|InProgress"
+)
+
+
 def _password_input(match: re.Match[str]) -> str:
     """An HTML `<input>` tag with its value replaced, its quotes kept, if its type is
     password; else the tag unchanged."""
@@ -483,17 +495,18 @@ MARKUP_RULES: tuple[
         flags=re.IGNORECASE,
     ),
     # A server's config directive named like a password, its value the rest of the line
-    # (Apache's `AuthLDAPBindPassword x`, ProFTPD's `SQLPassword`): a CamelCase name ending in
-    # Password, Passwd, PassPhrase or Secret at a line's start; a state word stays.
+    # (Apache's `AuthLDAPBindPassword x`, `SessionCryptoPassphrase x`): a CamelCase name ending
+    # in Password, Passwd or Passphrase at a line's start. An API call's name and its outcome
+    # (`ChangePassword failed`, `ResetPassword ok`) and a state word stay.
     _rule(
-        r"(?m)(^[ \t]{0,16}[A-Z][A-Za-z0-9]{0,63}(?:Password|Passwd|PassPhrase|Secret)[ \t]{1,8})"
-        rf"(?!\[REDACTED|(?:{_STATE_WORDS})[ \t]{{0,16}}\r?$)"
+        rf"(?m)(^[ \t]{{0,16}}(?!(?:{_VERBS})[A-Z])[A-Z][A-Za-z0-9]{{0,63}}"
+        r"(?:Password|Passwd|Pass[Pp]hrase)[ \t]{1,8})"
+        rf"(?!\[REDACTED|(?:{_STATE_WORDS}|{_OUTCOMES})[ \t]{{0,16}}\r?$)"
         r"(\"[^\"\r\n]{1,512}+\"|'[^'\r\n]{1,512}+'|[^\s\"'][^\s]{0,511}+)(?=[ \t]{0,16}\r?$)",
         _quotes_kept,
         "password",
         "passwd",
         "passphrase",
-        "secret",
         fold_needles=True,
     ),
     # Postfix's sasl_passwd: `[relay]:port user:password`, `relay:port user:password` or
@@ -510,10 +523,12 @@ MARKUP_RULES: tuple[
         *("]", "@", *_PGPASS_NEEDLES[1:]),
     ),
     # strongSwan's and Libreswan's ipsec.secrets: `[ids] : PSK "…"` (also XAUTH, EAP, NTLM,
-    # PIN), the secret quoted, 0x/0s-encoded or a word.
+    # PIN), the secret quoted, 0x/0s-encoded, or a word mixing letters and digits (`: PSK
+    # mismatch` in prose stays).
     _rule(
         r"(:(?<![^\s]:)[ \t]{1,8}(?:PSK|XAUTH|EAP|NTLM|PIN)[ \t]{1,8})(?!\[REDACTED|\"\[REDACTED)"
-        r"(\"[^\"\r\n]{1,512}+\"|'[^'\r\n]{1,512}+'|[^\s\"'][^\s]{0,511}+)",
+        r"(\"[^\"\r\n]{1,512}+\"|'[^'\r\n]{1,512}+'|0[sx][A-Za-z0-9+/=]{1,1024}+"
+        r"|(?=[^\s\d]{0,511}\d)(?=[^\s]{0,511}[A-Za-z])[^\s\"'][^\s]{0,511}+)",
         _quotes_kept,
         # Not `EAP`, `XAUTH`: first letters no other needle as written starts with.
         "PSK",
