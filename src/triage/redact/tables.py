@@ -375,9 +375,9 @@ TABLE_RULES: tuple[_Rule, ...] = (
     # or SQLAlchemy logs after it (`[parameters: (…)]`, `params=(…)`, `args: […]`): each
     # parameter bound to a secret column (`_bound_parameters`).
     _rule(
-        # The statement's verb in capitals, as drivers and ORMs write it: in any case, prose's
-        # "update" and "select" would each start a scan.
-        r"(?P<sql>(?<![\w-])(?-i:INSERT|UPDATE|REPLACE|UPSERT|MERGE|SELECT|DELETE)[ \t\r\n]"
+        # As drivers and ORMs write it, the verb in capitals, the parameters' word in lower
+        # case: in any case, prose's "update" and "select" would each start a scan.
+        r"(?P<sql>(?<![\w-])(?:INSERT|UPDATE|REPLACE|UPSERT|MERGE|SELECT|DELETE)[ \t\r\n]"
         r"[^\0]{0,8192}?)(?<![\w-])(?:parameters|params|args|bind[ _]?params)[ \t]{0,3}[:=][ \t]{0,3}"
         r"(?P<params>[(\[](?:[^()\[\]'\"]|'(?:[^'\\\n]|\\.){0,4096}+'|\"(?:[^\"\\\n]|\\.){0,4096}+\""
         r"|[(\[](?:[^()\[\]'\"]|'(?:[^'\\\n]|\\.){0,4096}+'|\"(?:[^\"\\\n]|\\.){0,4096}+\"){0,4096}+[)\]])"
@@ -386,7 +386,6 @@ TABLE_RULES: tuple[_Rule, ...] = (
         "parameters",
         "params",
         "args",
-        flags=re.IGNORECASE,
     ),
     # Postgres' `DETAIL: Key (api_token)=(…) already exists.` (and `is not present`, `is still
     # referenced`, `conflicts with`): the values of secret columns.
