@@ -6,8 +6,8 @@ through a group, a DLQ that deletes letters early, and a host clock that is off 
 cap). Each at the fastest level that shows it: loopback HTTP servers on 127.0.0.1, moto, the
 in-memory store and inbox. What must hold: the message ends where the error tree says (acked,
 retried, held), no ticket is lost or opened twice, and a wait lasts as long as the service
-asked, by the service's clock. Each case that does not hold yet is an `xfail(strict=True)`
-naming its cause."""
+asked, by the service's clock. The one case that does not hold yet (an OPEN redone with another
+body) is an `xfail(strict=True)` naming its cause; the others were fixed."""
 
 from __future__ import annotations
 
@@ -162,12 +162,6 @@ async def _throttled_wait(open_sink: Callable[[str], Any], status: int, skew_s: 
     return caught.value.retry_after_s
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="parse_retry_after (sinks/http.py) reads a Retry-After date against the host's "
-    "clock, never the answer's Date: a host an hour ahead waits 1 s, one behind waits an hour",
-)
 @pytest.mark.parametrize("skew_s", SKEWS_S)
 @pytest.mark.parametrize(
     ("open_sink", "status"),
@@ -217,19 +211,7 @@ async def _model_pause_s(skew_s: float) -> float | None:
     "skew_s",
     [
         pytest.param(0.0, id="host-right"),
-        *(
-            pytest.param(
-                skew.values[0],
-                id=skew.id,
-                marks=pytest.mark.xfail(
-                    strict=True,
-                    raises=AssertionError,
-                    reason="openai_chat._retry_after reads a Retry-After date with "
-                    "parse_retry_after (sinks/http.py) against the host's clock",
-                ),
-            )
-            for skew in SKEWS_S
-        ),
+        *(pytest.param(skew.values[0], id=skew.id) for skew in SKEWS_S),
     ],
 )
 async def test_a_models_dated_retry_after_pauses_it_for_as_long_as_it_asked(
@@ -268,12 +250,6 @@ async def test_a_github_reset_on_a_host_whose_clock_agrees_waits_until_the_reset
     assert 1800 - 60 <= await _github_limit_wait(0.0) <= 1800 + 5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="GitHubApi._reset_in_s (sinks/github/api.py:398) subtracts the host's wall clock "
-    "from x-ratelimit-reset, never GitHub's Date: a host ahead waits 1 s, one behind an hour",
-)
 @pytest.mark.parametrize("skew_s", [7200.0, -1200.0], ids=["host-2h-ahead", "host-20m-behind"])
 async def test_a_github_reset_is_read_against_githubs_own_clock(skew_s: float) -> None:
     """A spent primary budget that resets in half an hour by GitHub's clock holds the message
@@ -342,25 +318,11 @@ async def until(condition: Callable[[], bool], what: str, timeout_s: float = 5.0
         raise AssertionError(f"not within {timeout_s} s: {what}") from None
 
 
-#: Why a jump past the lease sends an effect twice.
-LEASE_ON_THE_WALL_CLOCK = (
-    "Store._plan (incidents/store.py: `pending.until <= now`) takes an effect over once its "
-    "lease has passed on the wall clock, even while a worker of this very process is still "
-    "carrying it out: a jump forward past the lease sends the OPEN a second time"
-)
-
-
 @pytest.mark.parametrize(
     "jump",
     [
         pytest.param(timedelta(0), id="no-jump"),
-        pytest.param(
-            LEASE + timedelta(minutes=1),
-            id="past-the-lease",
-            marks=pytest.mark.xfail(
-                strict=True, raises=AssertionError, reason=LEASE_ON_THE_WALL_CLOCK
-            ),
-        ),
+        pytest.param(LEASE + timedelta(minutes=1), id="past-the-lease"),
     ],
 )
 async def test_a_clock_jump_past_the_lease_never_sends_an_effect_in_flight_twice(
@@ -387,25 +349,11 @@ async def test_a_clock_jump_past_the_lease_never_sends_an_effect_in_flight_twice
     assert started == [EffectKind.OPEN]
 
 
-#: Why a claim made by a clock that was ahead holds its incident for as long as it was ahead.
-LEASE_OUTLASTS_ITSELF = (
-    "Store._plan (incidents/store.py: `pending.until <= now`) believes a lease's end however "
-    "far past now + lease it lies: a claim made while the clock was an hour ahead, whose "
-    "holder died, holds its incident busy for that hour after the clock is stepped back"
-)
-
-
 @pytest.mark.parametrize(
     "stepped_back",
     [
         pytest.param(timedelta(0), id="clock-right"),
-        pytest.param(
-            timedelta(hours=1),
-            id="clock-stepped-back-1h",
-            marks=pytest.mark.xfail(
-                strict=True, raises=AssertionError, reason=LEASE_OUTLASTS_ITSELF
-            ),
-        ),
+        pytest.param(timedelta(hours=1), id="clock-stepped-back-1h"),
     ],
 )
 async def test_a_dead_holders_claim_is_taken_over_once_its_lease_has_run(
@@ -546,13 +494,6 @@ async def _outcome_of_create(body: dict[str, Any]) -> str:
     return f"done as {applied.ref}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BackendSink._verdict (sinks/backend.py) takes every 2xx as a created ticket: one "
-    "whose body says it failed is recorded under its Idempotency-Key, its ticket never made "
-    "and never retried; later effects then go to a ticket the backend never had",
-)
 async def test_a_create_answered_2xx_with_a_failure_in_its_body_is_retried() -> None:
     """A create whose 2xx answer says in its body that it failed (and names no ticket) is
     retried under the same Idempotency-Key, not recorded as a ticket that does not exist."""
@@ -575,26 +516,11 @@ def _queue_with_dlq(moto_url: str, queue: dict[str, str], dlq: dict[str, str]) -
     return Queues(moto_url, url, dlq_url)
 
 
-#: Why a DLQ that deletes letters early is `ok`.
-DLQ_RETENTION_UNREAD = (
-    "ops/check.py's queue line reads the redrive policy's maxReceiveCount but not the DLQ's "
-    "MessageRetentionPeriod: a DLQ that deletes letters before the queue would have is `ok`"
-)
-
-
 @pytest.mark.parametrize(
     ("queue_keeps_s", "dlq_keeps_s", "verdict"),
     [
         pytest.param("345600", "1209600", "ok", id="dlq-keeps-longer"),
-        pytest.param(
-            "1209600",
-            "86400",
-            "warn",
-            id="dlq-keeps-a-day",
-            marks=pytest.mark.xfail(
-                strict=True, raises=AssertionError, reason=DLQ_RETENTION_UNREAD
-            ),
-        ),
+        pytest.param("1209600", "86400", "warn", id="dlq-keeps-a-day"),
     ],
 )
 def test_check_warns_of_a_dlq_that_keeps_letters_for_less_time_than_the_queue(
@@ -659,13 +585,6 @@ async def slash_redirecting_backend() -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BackendSink._verdict (sinks/backend.py, the 3xx branch) raises SinkUnavailableError "
-    "for a later-effect route's redirect, which the breaker counts: a redirecting update route "
-    "opens it and holds every new ticket, unlike a wrong route's 404 (`route_not_found`)",
-)
 async def test_a_redirecting_update_route_does_not_open_the_breaker_for_new_tickets() -> None:
     """An update route the backend redirects (a slash missing from TRIAGE_BACKEND_UPDATE_ROUTE)
     is the backend answering, not the backend down, as a wrong route's 404 is: its updates fail
@@ -710,25 +629,11 @@ class JumpedInbox(MemoryInbox):
         return [replace(m, received_at=before_the_step) for m in received]
 
 
-#: Why a forward step of the wall clock releases a failed message without its backoff.
-RECEIVE_AGE_ON_THE_WALL_CLOCK = (
-    "Supervisor._hideable_s (sqs/base.py) measures a delivery's age on the wall clock: "
-    "stepped 13 h forward, every message it holds seems past SQS's 12 h cap, so a retry is "
-    "made visible at once (its backoff dropped, a receive spent) and the heartbeat stops"
-)
-
-
 @pytest.mark.parametrize(
     "stepped",
     [
         pytest.param(timedelta(0), id="clock-steady"),
-        pytest.param(
-            timedelta(hours=13),
-            id="clock-stepped-13h",
-            marks=pytest.mark.xfail(
-                strict=True, raises=AssertionError, reason=RECEIVE_AGE_ON_THE_WALL_CLOCK
-            ),
-        ),
+        pytest.param(timedelta(hours=13), id="clock-stepped-13h"),
     ],
 )
 async def test_a_retry_keeps_its_backoff_when_the_wall_clock_steps_forward(
@@ -756,15 +661,6 @@ async def test_a_retry_keeps_its_backoff_when_the_wall_clock_steps_forward(
 
 
 # --- A service that says "wait" with a 503 --------------------------------------------------------
-
-
-#: Why a 503 that says when to come back spends the message's receives.
-WAIT_IN_A_503 = (
-    "every sink makes a 503 with Retry-After a SinkUnavailableError (BackendSink._verdict, "
-    "GitHubApi._verdict, SlackSink._verdict): while the sink's probe (the backend's OPTIONS, "
-    "GitHub's reads; Slack's next post) is answered or not yet due, GuardedSink counts it and "
-    "the supervisor releases the message, spending a receive per wait, into the DLQ"
-)
 
 
 @asynccontextmanager
@@ -805,7 +701,6 @@ async def writes_in_maintenance(
             await inner.aclose()
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=WAIT_IN_A_503)
 @pytest.mark.parametrize("sink", ["backend", "github", "slack"])
 async def test_a_503_that_says_when_to_come_back_holds_its_message_not_dead_letters_it(
     sink: str,
@@ -859,27 +754,8 @@ async def _issue_opened_by_app(app_keys: tuple[str, str], skew_s: float) -> str 
     "skew_s",
     [
         pytest.param(0.0, id="host-right"),
-        pytest.param(
-            120.0,
-            id="host-2min-ahead",
-            marks=pytest.mark.xfail(
-                strict=True,
-                raises=AssertionError,
-                reason="InstallationToken.app_jwt (sinks/github/auth.py) dates the App's JWT "
-                "by the host's clock alone: GitHub refuses an `iat` in its future, and the "
-                "sink never learns GitHub's time from the refusal's Date to sign again",
-            ),
-        ),
-        pytest.param(
-            -900.0,
-            id="host-15min-behind",
-            marks=pytest.mark.xfail(
-                strict=True,
-                raises=AssertionError,
-                reason="InstallationToken.app_jwt (sinks/github/auth.py) dates the App's JWT "
-                "by the host's clock alone: its `exp` is already past by GitHub's",
-            ),
-        ),
+        pytest.param(120.0, id="host-2min-ahead"),
+        pytest.param(-900.0, id="host-15min-behind"),
     ],
 )
 async def test_a_github_app_on_a_host_whose_clock_is_off_still_opens_the_issue(
@@ -914,17 +790,7 @@ async def _wait_after_two_minutes(budgets: Budgets, stepped_back_s: float) -> fl
     "stepped_back_s",
     [
         pytest.param(0.0, id="clock-steady"),
-        pytest.param(
-            3600.0,
-            id="clock-stepped-back-1h",
-            marks=pytest.mark.xfail(
-                strict=True,
-                raises=AssertionError,
-                reason="Budget.tokens (ratelimit.py) refills by max(0, now - updated_s) and a "
-                "refused take writes nothing: a budget last written an hour ahead of the "
-                "clock as it now reads gives no token until the clock gets back there",
-            ),
-        ),
+        pytest.param(3600.0, id="clock-stepped-back-1h"),
     ],
 )
 @pytest.mark.parametrize(
@@ -1147,13 +1013,6 @@ class HandClock:
         return self.now
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="GitHubApi._limit_wait_s (sinks/github/api.py) waits SECONDARY_LIMIT_WAIT_S (60 s) "
-    "for every secondary limit without Retry-After, however many came in a row; GitHub asks "
-    "for exponentially longer waits and may ban an integration that keeps asking",
-)
 async def test_secondary_rate_limits_in_a_row_wait_longer_each_time() -> None:
     """GitHub's docs: without Retry-After, wait at least a minute after a secondary rate limit,
     and "if your request continues to fail due to a secondary rate limit, wait for an
@@ -1187,13 +1046,6 @@ async def test_secondary_rate_limits_in_a_row_wait_longer_each_time() -> None:
 # --- One Slack webhook rate-limited while the others post -----------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="SlackSink._verdict (sinks/slack.py) raises SinkThrottledError with pauses_intake "
-    "left True for one webhook's 429: the supervisor stops taking every message (the backend's "
-    "and GitHub's tickets too) for a limit Slack keeps per channel and the sink per webhook",
-)
 async def test_one_slack_webhooks_rate_limit_holds_only_its_own_messages() -> None:
     """A route's Slack webhook answers 429 (Retry-After: 30) while the default webhook posts:
     Slack limits posts per channel, and the sink leaves that webhook alone for the wait, so
