@@ -602,10 +602,10 @@ def auto_closing(stored: Incident, now: datetime, policy: Policy) -> Decision:
             for fp, m in group.members.items()
         }
         # The members counted past the tracked ones, too: none is known to fire any more.
-        resolved = dataclasses.replace(
+        quiet_group = dataclasses.replace(
             group, members=members, untracked=0, untracked_ids=frozenset()
         )
-        seen = replace_incident(stored, group=resolved)
+        seen = replace_incident(stored, group=quiet_group)
     resolved = auto_close_note(stored, now)
     return closing(stored, seen, resolved, now, policy, why=quiet_words(stored))
 
