@@ -229,6 +229,7 @@ PRINTED: list[Case] = [
     (f"deploy@ci:~$ gh auth token\n{TOKEN}", TOKEN, ("gh auth token",)),
     (f"$ gcloud auth print-access-token\n{TOKEN}", TOKEN, ("print-access-token",)),
     ("$ op read op://p/wifi/passphrase\ncorrect horse battery staple", "horse battery", ()),
+    (f"$ op item get db --fields label=username,label=password\napp,{PW}", PW, ("--fields",)),
     (f'{{"log": "$ op read op://v/db/password\\n{PW}\\n"}}', PW, ("op://v/db/password",)),
 ]
 

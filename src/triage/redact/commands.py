@@ -401,8 +401,8 @@ _PRINTS_SECRET = (
     # it, no letter, digit, `.` or `-`: the engine jumps to the words' first letters.
     r"(?:op~[ \t]{1,3}(?:read[ \t]{1,3}(?:-[\w-]{1,16}+[ \t]{1,3}){0,3}+\\?[\"']?"
     r"op://[^\s\"'?\\]{0,512}/(?P<field>[^\s\"'/?\\]{1,128}+)"
-    r"|item[ \t]{1,3}get[ \t][^\r\n|]{0,512}?--fields?[ \t=]{1,3}(?:label=)?"
-    r"(?P<item_field>[\w.-]{1,64}+))"
+    r"|item[ \t]{1,3}get[ \t][^\r\n|]{0,512}?--fields?[ \t=]{1,3}"
+    r"(?P<item_field>[\w.,=-]{1,256}+))"
     r"|vault~[ \t]{1,3}(?:kv[ \t]{1,3}get|read)[ \t][^\r\n|]{0,512}?-field[ \t=]{1,3}"
     r"(?P<vault_field>[\w.-]{1,64}+)"
     r"|kubectl~[ \t](?:[^\r\n|]{0,512}?(?<![\w-])secrets?(?![\w-])[^\r\n|]{0,512}"
@@ -458,7 +458,9 @@ def _printed_secret(match: re.Match[str]) -> str:
     if _PROMPT.fullmatch(text, _line_start(text, match.start()), match.start()) is None:
         return match[0]
     field = match["field"] or match["item_field"] or match["vault_field"]
-    if field is not None and not secret_named(field):
+    # `op item get --fields label=username,label=password` prints each field, joined by `,`.
+    names = [name.removeprefix("label=") for name in (field or "").split(",")]
+    if field is not None and not any(secret_named(name) for name in names):
         return match[0]
     if _COMPLAINT.match(match["value"]) is not None or _told_in_words(match["value"]):
         return match[0]
