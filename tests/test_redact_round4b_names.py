@@ -92,7 +92,11 @@ def test_a_reference_under_a_new_name_stays_as_a_json_value(name: str, value: st
 
 
 @pytest.mark.parametrize(
-    "name", ["PublicKey", "public_key", "publicKey", "VAPID_PUBLIC_KEY", "pub_key"]
+    "name",
+    [
+        *("PublicKey", "public_key", "publicKey", "VAPID_PUBLIC_KEY", "pub_key"),
+        *("public_signing_key", "publicEncryptionKey", "server_pubkey"),
+    ],
 )
 def test_a_public_keys_name_names_no_secret(name: str) -> None:
     """A name saying `public` names no secret: its key-shaped value stays as a JSON value."""
@@ -106,3 +110,23 @@ def test_a_public_keys_name_names_no_secret(name: str) -> None:
 def test_a_name_without_public_is_no_public_keys(name: str) -> None:
     """`public_named` is no catch-all: a private key's, a publisher's key's name is none."""
     assert not public_named(name)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="pairs.py's key rules (`_key_value`, `key_named_value`) do not ask `public_named`"
+    " yet: a change outside helper 262's files, given in its report",
+)
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"public_signing_key={PUBLIC}",
+        f"publicSigningKey: {PUBLIC}",
+        f'{{"public_encryption_key": "{PUBLIC}"}}',
+        f"[Peer]\nPublicKey = {PUBLIC}",
+    ],
+)
+def test_a_public_key_under_a_secret_keys_words_stays_in_text(text: str) -> None:
+    """`public` before a secret key's words (`signing_key`, `encryption_key`) says the key is
+    public in text too, as `Redactor.value` reads the name."""
+    assert Redactor().text(text) == text

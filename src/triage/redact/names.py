@@ -416,8 +416,9 @@ def _kept_value(name: str, value: object) -> bool:
     placeholder with no literal (`_TEMPLATE_VALUE`), a boolean or a word saying the secret's
     state (`_STATE_WORDS`, masked `****`), a plural name's count (`_counted`), a type
     (`_TYPE_VALUE`: a schema's or a declaration's `string`), a `pin` or `otp` that has no
-    code's shape (`_not_a_code`); under a collective name, prose (`_collective_prose`)."""
-    if isinstance(value, bool):
+    code's shape (`_not_a_code`); under a collective name, prose (`_collective_prose`); any
+    value under a public key's name (`public_named`: `public_signing_key`)."""
+    if isinstance(value, bool) or public_named(name):
         return True
     if isinstance(value, int):
         return _counted_value(name, value) or _collective_count(name, value)
@@ -729,10 +730,10 @@ def _auth_method(name: str, value: str) -> bool:
 
 
 def _name_with_prefix(match: re.Match[str]) -> str:
-    """A rule's name with up to 16 characters before it: the name holds a name's last part
-    only (`pass` of `storepass`)."""
+    """A rule's name with up to 24 characters before it: the name holds a name's last part
+    only (`pass` of `storepass`, `signing_key` of `public_signing_key`)."""
     start = match.start("name")
-    return match.string[max(0, start - 16) : match.end("name")]
+    return match.string[max(0, start - 24) : match.end("name")]
 
 
 def _kept_match(match: re.Match[str]) -> bool:
@@ -752,6 +753,7 @@ def _kept_match(match: re.Match[str]) -> bool:
         or _key_file(match["name"], value)
         or _secret_reference(match["name"], value)
         or _keystore_default(_name_with_prefix(match), value)
+        or public_named(_name_with_prefix(match))
         or (_TYPE_VALUE.fullmatch(value) is not None and value == match["value"])
         or _code_reference(match["name"], match["value"])
     )
