@@ -35,15 +35,15 @@ PAYLOADS = Path(__file__).parent / "payloads"
 SAMPLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "betterstack/incident-no-event-started.json": (
         "betterstack",
-        ("e101e24bdac2b3ba39495610fbbb463a",),
+        ("c85b0e72e60b1a30dc3562f779a83edc",),
     ),
     "uptimerobot/snake-down.json": ("uptimerobot", ("ea2c789af5e6caafe95645d31bea5d03",)),
     "uptimerobot/snake-up.json": ("uptimerobot", ("ea2c789af5e6caafe95645d31bea5d03",)),
     "statuscake/down.json": ("statuscake", ("708cc5c28d9b4753fc323efcb4536a8b",)),
     "statuscake/up.json": ("statuscake", ("708cc5c28d9b4753fc323efcb4536a8b",)),
-    "betterstack/incident-started.json": ("betterstack", ("e101e24bdac2b3ba39495610fbbb463a",)),
+    "betterstack/incident-started.json": ("betterstack", ("c85b0e72e60b1a30dc3562f779a83edc",)),
     "betterstack/incident-acknowledged.json": ("betterstack", ()),
-    "betterstack/incident-resolved.json": ("betterstack", ("e101e24bdac2b3ba39495610fbbb463a",)),
+    "betterstack/incident-resolved.json": ("betterstack", ("c85b0e72e60b1a30dc3562f779a83edc",)),
     "betterstack/monitor-paused.json": ("betterstack", ()),
     "betterstack/on-call-change.json": ("betterstack", ()),
     "betterstack/error-new.json": ("betterstack", ("bef94297105489eafcc3c32bf2223d06",)),

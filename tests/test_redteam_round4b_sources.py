@@ -4,7 +4,7 @@ flapping, a test notification) by the real normaliser and an in-memory pipeline,
 the tool sends it (JSON, a form's field, a query string, wrapped in a Lambda event), and what a
 user expects is asserted: the right status, one incident per alert, a sensible title and
 priority, a resolve that closes it, a test that opens nothing, nothing lost. A behaviour that
-holds is one chunked test; each bug found is a strict xfail naming its cause."""
+holds is one chunked test; each bug found was a strict xfail, and each has since been fixed."""
 
 from __future__ import annotations
 
@@ -766,14 +766,6 @@ def test_each_sources_ticket_is_titled_and_prioritised_as_the_tool_says() -> Non
 # --- bugs found -------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pingdom keys an alert by check_id alone (src/triage/normalize/uptime.py:109, "
-    "normalize_pingdom: identity={'check': check_id}), but Pingdom numbers uptime checks and "
-    "transaction checks apart (/checks and /tms/check; both of its doc samples are check "
-    "12345): a failing transaction check is counted on the HTTP check's ticket, and the HTTP "
-    "check's UP closes it while the transaction still fails",
-)
 async def test_a_pingdom_uptime_check_and_a_transaction_check_of_one_id_are_two_incidents() -> None:
     """An HTTP check and a transaction check that share a number are two incidents: each
     opens its own ticket, and the HTTP check's recovery closes only its own."""
@@ -797,13 +789,6 @@ ZABBIX_SEVERITIES = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="common.PRIORITY_WORDS (src/triage/normalize/common.py, the table under "
-    "'# --- priority') reads Zabbix's Disaster, High, Average and Information but not "
-    "Warning, which ranks between Information and Average: a Zabbix Warning problem sent "
-    "with `priority: {EVENT.SEVERITY}` states no priority while a milder Information one is low",
-)
 def test_every_zabbix_severity_is_read_as_a_priority_in_its_order() -> None:
     """A Zabbix problem's `{EVENT.SEVERITY}` as its priority, each of the five Zabbix ranks,
     gives a priority in Zabbix's order: Warning between Information and Average."""
@@ -848,15 +833,6 @@ AZURE_METRIC_INSTANCES = {
 }  # fmt: skip
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an Azure metric alert is keyed by its alert instance (src/triage/normalize/"
-    "monitors.py:202, normalize_azure: identity=azure_stateless.log_identity(...) or "
-    "{'alert': alert_id}; log_identity keys only signalType Log by rule, targets and "
-    "dimensions), but Azure makes a new instance for every notice of a stateless metric rule "
-    "and for every new firing of a stateful one: each opens a ticket of its own, never "
-    "counted, reopened or marked flapping",
-)
 async def test_an_azure_metric_rules_new_alert_instances_are_one_incident() -> None:
     """A metric alert rule's notices about one resource are one incident: a stateless rule's
     repeats are counted on its ticket, and a stateful rule that fires again soon after it
@@ -913,15 +889,6 @@ FLAPPING_MONITORS = {
 }  # fmt: skip
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Better Stack and Cloud Monitoring alerts are keyed by the tool's incident id "
-    "(src/triage/normalize/checkers.py:265 identity={'incident': incident_id}; "
-    "monitors.py:283 identity={'project': …, 'incident': incident_id}), which both tools make "
-    "anew for every outage, not by the monitor (data.relationships.monitor) or the policy and "
-    "resource: a flapping check opens a ticket per outage and is never reopened or marked "
-    "flapping, as Uptime Kuma's, UptimeRobot's, Pingdom's and Freshping's checks are",
-)
 async def test_a_flapping_monitors_outages_reopen_one_ticket() -> None:
     """A Better Stack monitor or a Cloud Monitoring uptime check that goes down again minutes
     after it recovered reopens the ticket it closed, as every other uptime checker's does."""
@@ -935,13 +902,6 @@ async def test_a_flapping_monitors_outages_reopen_one_ticket() -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src/triage/normalize/lambda_events.py:45 (_record) re-raises one record's error "
-    "for the whole event, so a Lambda SQS batch with one unreadable record goes to the DLQ "
-    "with its readable alerts, which never become tickets (a redrive fails the same way), "
-    "while an Alertmanager group leaves only its unreadable alert out, with a note",
-)
 async def test_a_lambda_batchs_readable_records_are_ticketed_beside_an_unreadable_one() -> None:
     """A function's SQS batch holding a threshold event and a script's alert with a status
     no tool sends opens the threshold event's ticket, as a group with one bad alert does."""
@@ -955,13 +915,6 @@ async def test_a_lambda_batchs_readable_records_are_ticketed_beside_an_unreadabl
 GRAYLOG_PRIORITIES = {0: "info", 1: "low", 2: "medium", 3: "high", 4: "critical"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src/triage/normalize/graylog.py:33 reads only priorities 1, 2 and 3 "
-    "(_PRIORITIES = {1: 'low', 2: 'normal', 3: 'high'}), while Graylog's event definitions "
-    "also take 0 (Info) and 4 (Critical): a Critical event's ticket says no severity at all, "
-    "as if it were unranked",
-)
 def test_every_graylog_event_priority_is_its_severity() -> None:
     """A Graylog event of each priority Graylog offers, Info to Critical, carries it as its
     severity (2 is `normal` or, as Graylog now names it, `medium`)."""
@@ -995,13 +948,6 @@ def _newrelic_legacy(state: str, at: int) -> dict[str, Any]:
     }  # fmt: skip
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="no format reads New Relic's legacy webhook channel (src/triage/normalize/"
-    "monitors.py:matches_newrelic needs a workflow's id, issueUrl and state; nothing matches "
-    "current_state and incident_id): each notice is an unknown format, so its incident never "
-    "becomes a ticket and every notice goes to the DLQ, with an error that names no New Relic",
-)
 async def test_a_legacy_new_relic_channels_incident_is_one_ticket_opened_and_closed() -> None:
     """A New Relic legacy channel's incident, open, acknowledged then closed, opens one
     ticket, changes nothing when acknowledged and closes it."""

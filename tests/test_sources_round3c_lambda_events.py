@@ -108,10 +108,15 @@ def test_several_records_are_several_alerts_each_as_alone() -> None:
 
 
 def test_a_records_error_names_the_record() -> None:
-    """A record whose notification cannot be read fails the message with the record's index."""
+    """A record whose notification cannot be read is left out with a note naming its index;
+    when no record can be read the message fails with the first one's error."""
     decoded = decode_body(_event(_sqs_record(_text(GENERIC)), _sqs_record('{"nope": 1}', 1)))
-    with pytest.raises(UnknownFormatError, match=r"record \[1\] of 2"):
-        lambda_events.normalize(decoded)
+    normalized = lambda_events.normalize(decoded)
+    assert [(a.fingerprint, a.status) for a in normalized.alerts] == _read(_text(GENERIC))
+    assert any("record [1] of 2" in note for note in normalized.notes)
+    unread = decode_body(_event(_sqs_record('{"nope": 1}'), _sqs_record('{"nope": 2}', 1)))
+    with pytest.raises(UnknownFormatError, match=r"record \[0\] of 2"):
+        lambda_events.normalize(unread)
 
 
 def test_normalize_body_reads_several_records() -> None:

@@ -55,14 +55,15 @@ ACCEPTED_FORMATS: dict[str, frozenset[str]] = {
     "sentry": frozenset({"sentry"}),
     # The legacy Sentry plugin cannot sign: it posts here, the token in its URL (Basic); so do
     # a project's service hooks (they sign with their own secret, not the integration's).
-    # Other tools' webhooks (Datadog, Opsgenie, PagerDuty, New Relic, Azure Monitor, Google
-    # Cloud Monitoring, Uptime Kuma, Splunk, Rollbar, Honeybadger, Bugsnag, Pingdom, Dynatrace,
+    # Other tools' webhooks (Datadog, Opsgenie, PagerDuty, New Relic and its legacy channels,
+    # Azure Monitor, Google Cloud Monitoring, Uptime Kuma, Splunk, Rollbar, Honeybadger,
+    # Bugsnag, Pingdom, Dynatrace,
     # Honeycomb, Grafana OnCall, StatusCake, Better Stack, UptimeRobot, Checkly, Raygun,
     # Statuspage, Kapacitor, Freshping, Graylog, Librato and AppOptics) post here too.
     "generic": frozenset(
         {"generic", "sentry-plugin", "sentry-service-hook", "datadog", "opsgenie"}
         | {"pagerduty"}
-        | {"newrelic", "azure", "gcp", "uptimekuma", "splunk"}
+        | {"newrelic", "newrelic-legacy", "azure", "gcp", "uptimekuma", "splunk"}
         | {"rollbar", "honeybadger", "bugsnag", "pingdom", "dynatrace", "honeycomb"}
         | {"grafana-oncall", "statuscake", "betterstack", "uptimerobot", "checkly", "raygun"}
         | {"statuspage", "kapacitor", "freshping", "graylog", "librato"}

@@ -138,6 +138,12 @@ FORMATS: tuple[Format, ...] = (
     Format("pagerduty", vendors.matches_pagerduty, vendors.normalize_pagerduty, _keys("event")),
     Format("newrelic", monitors.matches_newrelic, monitors.normalize_newrelic, _keys("issueUrl")),
     Format(
+        "newrelic-legacy",
+        monitors.matches_newrelic_legacy,
+        monitors.normalize_newrelic_legacy,
+        _keys("incident_id", "current_state"),
+    ),
+    Format(
         "azure",
         monitors.matches_azure,
         monitors.normalize_azure,
