@@ -180,20 +180,21 @@ def test_a_member_past_the_tracked_ones_is_counted_once_however_often_it_fires(
     again = decide_group(stored, alert("c", minutes=1), T0 + timedelta(minutes=1), POLICY, key)
     assert again == Decision(Action.COUNT, None)
     quiet = decide_group(stored, alert("d", Status.RESOLVED, minutes=2), T0, POLICY, key)
-    assert quiet == Decision(Action.COUNT, None)
+    assert quiet.action is Action.COUNT and quiet.incident is not None
+    assert quiet.incident.group is not None and quiet.incident.group.untracked == 1
 
 
 def test_a_member_past_the_tracked_ones_firing_again_reopens_a_closed_group(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Once every tracked member resolved and the group closed, an untracked member firing
-    again reopens it, as any member's alert does."""
+    """Once every member resolved, tracked or not, and the group closed, an untracked member
+    firing again reopens it, as any member's alert does."""
     monkeypatch.setattr(groups, "MAX_MEMBERS", 2)
     key = GroupKey.of("pods", ("alertname",), {"alertname": "Crash"}, 0, str)
     stored: Incident | None = None
     for name in ("a", "b", "c"):
         stored = decide_group(stored, alert(name), T0, POLICY, key).incident
-    for name in ("a", "b"):
+    for name in ("a", "b", "c"):
         resolved = alert(name, Status.RESOLVED, minutes=1)
         decision = decide_group(stored, resolved, T0 + timedelta(minutes=1), POLICY, key)
         stored = decision.incident or stored
