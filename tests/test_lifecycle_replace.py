@@ -63,6 +63,7 @@ NEW_VALUES: dict[str, object] = {
     "effects_by": ("m1#0",),
     "counted_by": ("abc",),
     "last_queued_at": NOW,
+    "update_owed_at_s": 1.5e9,
     "unknown": {},
 }
 

@@ -205,12 +205,6 @@ async def test_a_storm_of_1000_members_in_one_message_is_one_ticket_and_one_summ
     assert c.kinds() == ["open", "update"] and c.summariser.calls == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="members joining within the update interval after the open are never told: no "
-    "sweep sends the update they are owed (incidents/groups.py decide_group, update only on "
-    "a later change; a repeat stamped as before writes nothing)",
-)
 async def test_a_ticket_opened_mid_storm_learns_of_its_members_without_another_alert(
     tmp_path: Path,
 ) -> None:
@@ -620,11 +614,6 @@ async def test_a_members_resolve_overtaking_its_firing_in_an_open_group_counts_i
 # --- the class of the stale ticket: changes inside an interval with nothing after -----------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a member's resolve inside the update interval is never told when nothing follows "
-    "(incidents/groups.py decide_group: the update is only sent on a later change)",
-)
 async def test_a_member_resolving_inside_the_interval_is_shown_resolved_eventually(
     tmp_path: Path,
 ) -> None:
@@ -716,12 +705,6 @@ async def test_a_flapping_alert_through_both_paths_is_damped_as_one(seed: int) -
 # --- past the tracked members ---------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="members past the 1,000 tracked (MAX_MEMBERS) are only counted and never hold "
-    "the group open (incidents/lifecycle.py Group.untracked, groups.py decide_group closes on tracked "
-    "firing == 0): the ticket closes while they still fire, and reopens at their next send",
-)
 async def test_a_group_past_1000_members_does_not_close_while_counted_members_fire(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -831,12 +814,6 @@ async def test_a_gathering_message_delivered_again_elsewhere_opens_the_group_onc
     assert group.occurrences == 20
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a held (silenced) open released by an unsilenced member skips the group's window "
-    "(incidents/store.py begin: held_released(...) sets gather=False), so the first ticket "
-    "lists 2 of 21 members and, joined within its interval, the rest are never told",
-)
 async def test_a_silenced_first_member_does_not_cut_the_groups_window_short(
     tmp_path: Path,
 ) -> None:

@@ -76,6 +76,7 @@ _WRITTEN_WHEN_SET = (
     "gone",
     "refused",
     "resolve_after_s",
+    "update_owed_at_s",
 )
 
 

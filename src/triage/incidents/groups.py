@@ -9,7 +9,7 @@ lifecycle, per member event:
                      |   `group_window_s` to gather members)     |
     open             | join or fire again; at most one update    | when it was the last one
                      |   per update interval lists the members   |   firing: close (damped
-                     |                                           |   when it flaps); else as
+                     |   (one owed, see below)                   |   when it flaps); else as
                      |                                           |   for firing
     closed recently  | reopen (counted, no effect, while a       | ignore (remembered)
                      |   damped close waits)                     |
@@ -25,6 +25,12 @@ longest ago makes room for a new one), more are only counted, while they fire: e
 group open as a tracked one does, and its resolve takes it off the count (it is known by a
 short id, `MAX_UNTRACKED_IDS` at most; past them, a resolve of a member the group does not know
 takes one of those known by no id off).
+
+A change of the members inside the update interval (one joined, fired again or resolved) is
+owed to the ticket (`Incident.update_owed_at_s`, when the interval ends): it goes out as an
+update with the members as they are then, with the next member event after that time, even a
+repeat stamped as before, or by the sweep. Members joining while the group's first ticket
+gathers them owe nothing: that ticket lists them.
 """
 
 from __future__ import annotations
@@ -49,8 +55,9 @@ from triage.incidents.lifecycle import (
     reopenable,
     reopening,
     replace_incident,
+    sending_owed_update,
 )
-from triage.models import Status, fingerprint_of
+from triage.models import EffectKind, Status, fingerprint_of
 
 #: Members tracked per group: a DynamoDB item holds at most 400 KB, and a ticket lists them.
 MAX_MEMBERS = 1000
@@ -113,7 +120,7 @@ def decide_group(
         # A member past MAX_MEMBERS, counted firing already: firing again, nothing changes.
         # (Firing again once the group closed, it reopens it as any member does.)
         if firing:
-            return Decision(Action.COUNT, None)
+            return _repeat_untracked(stored, now)
         joined = _untracked_resolved(stored.group, event.fingerprint)
     else:
         if known is not None and known.newer_than(event.occurred_at, queued_at(event)):
@@ -136,12 +143,11 @@ def decide_group(
             return closing(stored, seen, event, now, policy)
         # A group unchanged (a resolve of a member it never counted) is no news for it.
         changed = joined is not stored.group and (known is None or known.status is not event.status)
-        since = stored.last_update_at or stored.opened_at
-        if changed and now - since >= policy.update_interval:
-            updated = replace_incident(
-                seen, last_update_at=now, occurrences_at_update=seen.occurrences
-            )
-            return Decision(Action.UPDATE, updated)
+        due = (stored.last_update_at or stored.opened_at) + policy.update_interval
+        if (changed or stored.update_owed_at is not None) and now >= due:
+            return sending_owed_update(seen, now)
+        if changed and stored.update_owed_at is None and not _gathering(stored, now):
+            seen = replace_incident(seen, update_owed_at_s=due.timestamp())
         return Decision(Action.COUNT, seen)
     if not firing:
         return Decision(Action.IGNORE, seen)
@@ -152,32 +158,65 @@ def decide_group(
     return _new(stored, event, now, group, firing)
 
 
+def _gathering(stored: Incident, now: datetime) -> bool:
+    """The group's first ticket waits for members still: it lists those joining now."""
+    pending = stored.pending
+    return (
+        pending is not None
+        and pending.kind is EffectKind.OPEN
+        and pending.not_before is not None
+        and now < pending.not_before
+        and not pending.done
+    )
+
+
+def _owed_now(stored: Incident, now: datetime) -> bool:
+    """The update `stored` owes its ticket may go out now."""
+    owed = stored.update_owed_at
+    return owed is not None and owed <= now
+
+
+def _repeat_untracked(stored: Incident, now: datetime) -> Decision:
+    """A member past the tracked ones, counted firing, firing again: counted without a write,
+    or the update the group owes, once due."""
+    if _owed_now(stored, now):
+        return sending_owed_update(replace_incident(stored, applied_at=now), now)
+    return Decision(Action.COUNT, None)
+
+
 def _repeat(stored: Incident, event: AlertEvent, known: Member, now: datetime) -> Decision:
     """A repeat of a member as it is, in its open group. Stamped as its newest event (a storm
     of Alertmanager's or Grafana's, which carry the time it started): nothing to write, as a
     group's record is large. Stamped later: its time is written, or an event of the other
     status stamped between the two, arriving late, would be taken for the member's newest
-    (a late resolve closed a group whose member had fired since)."""
+    (a late resolve closed a group whose member had fired since). Either way, once the update
+    the group owes is due, it goes out (Alertmanager's resend of the whole group, stamped as
+    before, may be the only event for hours)."""
+    if _owed_now(stored, now):
+        seen = stored if event.occurred_at == known.last_event_at else _member_time(stored, event)
+        return sending_owed_update(replace_incident(seen, applied_at=now), now)
     if event.occurred_at == known.last_event_at:
         if _quiet_clock_due(stored, now):
             # A route that closes the group for want of alerts counts from when one was
             # applied: its resends move that on, one write a minute at most.
             return Decision(Action.COUNT, replace_incident(stored, applied_at=now))
         return Decision(Action.COUNT, None)
+    return Decision(Action.COUNT, replace_incident(_member_time(stored, event), applied_at=now))
+
+
+def _member_time(stored: Incident, event: AlertEvent) -> Incident:
+    """`stored` with its member's newest event's time (and queue time) that of `event`."""
     assert stored.group is not None
+    known = stored.group.members[event.fingerprint]
     member = dataclasses.replace(
         known, last_event_at=event.occurred_at, last_queued_at=queued_at(event)
     )
     group = dataclasses.replace(
         stored.group, members={**stored.group.members, event.fingerprint: member}
     )
-    seen = replace_incident(
-        stored,
-        group=group,
-        last_event_at=max(stored.last_event_at, event.occurred_at),
-        applied_at=now,
+    return replace_incident(
+        stored, group=group, last_event_at=max(stored.last_event_at, event.occurred_at)
     )
-    return Decision(Action.COUNT, seen)
 
 
 def _again_closed(stored: Incident, event: AlertEvent, known: Member, now: datetime) -> Decision:

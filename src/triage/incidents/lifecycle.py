@@ -25,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from types import MappingProxyType
 from typing import NamedTuple, Protocol
@@ -319,6 +319,12 @@ class Incident:
     #: events stamped alike, the one queued later is the newer, so replicas that write them
     #: in either order agree.
     last_queued_at: datetime | None = None
+    #: When (epoch seconds, this side's clock) the update a group owes its ticket may go out:
+    #: members joined, fired again or resolved inside the update interval, and the ticket
+    #: lists the members of its last effect. The update goes out with the next member event
+    #: after that time, or the sweep's (`update_owed_due`). A number rather than a time, so
+    #: every store keeps it as it is; None: nothing owed.
+    update_owed_at_s: float | None = None
     #: What this release does not know of the stored record (fields a newer release wrote, at
     #: the top level or inside the ticket, effect, hold, escalation, group or history): kept
     #: as read and written back unchanged by `codec.py`, never read here. Empty for an
@@ -346,6 +352,12 @@ class Incident:
             return None
         last = self.applied_at or self.opened_at
         return last + timedelta(seconds=self.resolve_after_s)
+
+    @property
+    def update_owed_at(self) -> datetime | None:
+        """When the update this group owes its ticket may go out (None: nothing owed)."""
+        owed = self.update_owed_at_s
+        return None if owed is None else datetime.fromtimestamp(owed, UTC)
 
     def ticket_gone(self, sink: str) -> bool:
         """`sink` said this incident's ticket there is gone for good (and no new one since)."""
@@ -548,7 +560,12 @@ def closing(
     # The repeats counted while it was open need not be remembered: another delivery of one
     # is older than this resolve, which ignores it (and leftovers of stopped processes go).
     closed = replace_incident(
-        seen, state=State.CLOSED, closed_at=now, quiet_until=None, counted_by=()
+        seen,
+        state=State.CLOSED,
+        closed_at=now,
+        quiet_until=None,
+        counted_by=(),
+        update_owed_at_s=None,
     )
     if not _damps(stored, policy):
         return Decision(Action.CLOSE, closed)
@@ -610,6 +627,32 @@ def auto_closing(stored: Incident, now: datetime, policy: Policy) -> Decision:
     return closing(stored, seen, resolved, now, policy, why=quiet_words(stored))
 
 
+def update_owed_due(incident: Incident, now: datetime) -> bool:
+    """The sweep sends the update `incident` owes its ticket now: due, open, ticketed, no
+    effect in progress, none held by a silence (the held one lists the members when it goes
+    out)."""
+    owed = incident.update_owed_at
+    return (
+        owed is not None
+        and owed <= now
+        and incident.state is State.OPEN
+        and incident.has_ticket
+        and incident.pending is None
+        and incident.held is None
+    )
+
+
+def sending_owed_update(incident: Incident, now: datetime) -> Decision:
+    """The update `incident` owes its ticket, going out now with the members as they are."""
+    updated = replace_incident(
+        incident,
+        last_update_at=now,
+        occurrences_at_update=incident.occurrences,
+        update_owed_at_s=None,
+    )
+    return Decision(Action.UPDATE, updated)
+
+
 def fired_while_close_waits(seen: Incident) -> Decision:
     """A firing while the incident's close is held: for its tickets the incident never
     closed, so it is open again with one more occurrence and no effect (no reopen, no
@@ -654,6 +697,7 @@ def reopening(stored: Incident, seen: Incident, now: datetime, policy: Policy) -
             # The reopen tells the ticket the occurrences so far: the update of its interval.
             last_update_at=now,
             occurrences_at_update=occurrences,
+            update_owed_at_s=None,
         ),
     )
 

@@ -1,6 +1,6 @@
 """When the sweep must look at an incident, and what it finds due there: an effect its owner
 abandoned (`sweep_from`), a failed one's next try (`sweep_retry_delay`), a silence ending, an
-escalation, a close for want of alerts (`resolve_due`).
+escalation, the update a group owes its ticket, a close for want of alerts (`resolve_due`).
 
 Apart from `Store` because these are times, not writes: `Store` stores the earliest of them
 with each incident (`Record.sweep_at`), so the sweep reads only the incidents due, and
@@ -94,6 +94,11 @@ def sweep_at(incident: Incident) -> float | None:
     escalation, escalate_at = incident.escalation, incident.escalate_at
     if escalate_at is not None and (escalation is None or escalation.done_at is None):
         times.append(escalation.until if escalation is not None else escalate_at)
+    owed = incident.update_owed_at
+    if owed is not None and pending is None and incident.held is None and incident.has_ticket:
+        # The update a group owes its ticket (`lifecycle.update_owed_due`); with an effect in
+        # progress, the write that finishes it puts this time back.
+        times.append(owed)
     resolve_at = incident.resolve_at
     if resolve_at is not None and pending is None:
         # With an effect in progress, the write that finishes it puts this time back.

@@ -324,7 +324,9 @@ class Store(Claims, Sweeping, SharedRecords, StoreBase):
                 decision = close_held(decision, held)
             else:
                 # No silence matches any more: the held effect goes out now.
-                decision, gather = held_released(decided, held, now), False
+                # A held group open keeps its window: members after the first gather in it.
+                decision = held_released(decided, held, now)
+                gather = held.kind is EffectKind.OPEN
         effect = decision.action.effect
         if effect is EffectKind.CLOSE and pending is not None and is_gathering(pending, now):
             # Every member resolved before the group's first ticket went out: nobody was told

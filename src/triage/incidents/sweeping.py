@@ -1,8 +1,8 @@
 """What the sweep and operators do to incidents beside the flow of alerts: find the incidents
 due (`due`), take over an abandoned effect (`take_over`), let a held effect go once its silence
 ends (`release_held`), escalate (`claim_escalation`, `escalation_sent`, `end_escalation`),
-close one that has had no alert for its route's `resolve_after_s` (`auto_close`), and close
-one by hand (`close`).
+close one that has had no alert for its route's `resolve_after_s` (`auto_close`), send the
+update a group owes its ticket (`send_owed_update`), and close one by hand (`close`).
 
 Apart from `store` because no alert drives these: each claims work for the sweep's or an
 operator's owner in one conditional write, so one replica does it, and the effect claimed goes
@@ -31,6 +31,9 @@ from triage.incidents.lifecycle import (
     auto_closing,
     quiet_words,
     replace_incident,
+    sending_owed_update,
+    stored_alert,
+    update_owed_due,
 )
 from triage.incidents.records import Transition
 from triage.incidents.schedule import escalation_due, resolve_due, sweep_waits
@@ -53,12 +56,18 @@ def close_held(decision: Decision, held: Held | None) -> Decision:
 
 def held_released(decided: Incident, held: Held, now: datetime) -> Decision:
     """The held effect, now that no silence matches."""
+    # Whatever its kind, it lists a group's members as they are: an update owed for them (they
+    # joined while it was held) goes out with it.
     if held.kind in (EffectKind.UPDATE, EffectKind.REOPEN):
         incident = replace_incident(
-            decided, held=None, last_update_at=now, occurrences_at_update=decided.occurrences
+            decided,
+            held=None,
+            last_update_at=now,
+            occurrences_at_update=decided.occurrences,
+            update_owed_at_s=None,
         )
     else:
-        incident = replace_incident(decided, held=None)
+        incident = replace_incident(decided, held=None, update_owed_at_s=None)
     return Decision(Action(held.kind.value), incident)
 
 
@@ -132,6 +141,27 @@ class Sweeping(StoreBase):
             alert = view_to_json(auto_close_note(stored, now))
             after = self._stamp(stored, decision, decision.action.effect, owner, now, alert=alert)
             after = after.noted(now, decision.action.value, quiet_words(stored))
+            return after, Transition(decision.action, stored, after)
+
+        return await self._transact(fingerprint, change)
+
+    async def send_owed_update(
+        self, fingerprint: str, owner: str, now: datetime
+    ) -> Transition | None:
+        """Claim, for `owner`, the update a group owes its ticket for members that changed
+        inside its update interval, once due (`update_owed_due`): an UPDATE carried out with
+        the incident as stored (its members as they are now). One conditional write, so one
+        replica sends it. None when it is not due (sent, closed, an effect in progress)."""
+
+        def change(stored: Incident | None) -> tuple[Incident | None, Transition | None]:
+            if stored is None or not update_owed_due(stored, now):
+                return None, None
+            decision = sending_owed_update(stored, now)
+            alert = view_to_json(stored_alert(stored))
+            after = self._stamp(
+                stored, decision, EffectKind.UPDATE, owner, now, gather=False, alert=alert
+            )
+            after = after.noted(now, decision.action.value, "members changed")
             return after, Transition(decision.action, stored, after)
 
         return await self._transact(fingerprint, change)

@@ -22,6 +22,9 @@ claim wins does the work, the others find nothing to do:
     escalation        open past its route's `escalate_after_s`, no silence matching: escalated
                       once (`ops/escalate.py`); a failure is tried again a minute later, and
                       one held by its service's open breaker waits, quietly, the same way
+    owed update       a group whose members joined, fired again or resolved inside its update
+                      interval, and no member event since the interval ended: the update it
+                      owes its ticket goes out, listing the members as they are
     auto-close        open with no alert for its route's `resolve_after_s` (sources that never
                       send a resolve): closed as a resolve would close it, its sinks told with
                       a note (`no alert for 4 h`); damped if it flaps; a held open or reopen
@@ -48,7 +51,7 @@ from triage.breaker import opened_by
 from triage.errors import SinkRejectedError, TriageError
 from triage.incidents import Incident, Store
 from triage.incidents.codec import view_from_json
-from triage.incidents.lifecycle import FLAP_HOLD, Action, Pending
+from triage.incidents.lifecycle import FLAP_HOLD, Action, Pending, update_owed_due
 from triage.incidents.schedule import resolve_due
 from triage.incidents.silences import Silence, SilenceCache, Subject, first_match
 from triage.incidents.store import sweep_waits
@@ -170,6 +173,8 @@ class Sweep:
                 log.info("sweep.released", action=str(released.action))
                 await self.pipeline.carry_out(released, self.owner)
             return
+        if update_owed_due(incident, now):
+            await self._send_owed_update(fingerprint, now)
         escalate_at = incident.escalate_at
         if escalate_at is not None and escalate_at <= now and self.escalator is not None:
             await self._escalate(fingerprint, now, match)
@@ -185,6 +190,14 @@ class Sweep:
         log.info("sweep.auto_closed", action=str(closed.action), quiet_s=before.resolve_after_s)
         if closed.action.effect is not None:
             await self.pipeline.carry_out(closed, self.owner)
+
+    async def _send_owed_update(self, fingerprint: str, now: datetime) -> None:
+        """Send the update a group owes its ticket, if this replica's claim wins."""
+        sent = await self.store.send_owed_update(fingerprint, self.owner, now)
+        if sent is None:
+            return
+        log.info("sweep.owed_update", action=str(sent.action))
+        await self.pipeline.carry_out(sent, self.owner)
 
     def _log_redo(self, pending: Pending, action: Action) -> None:
         """The one line that says why the sweep carries an effect out: a close held while the
