@@ -223,11 +223,14 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   - server and config files: an XML element's CDATA under a
                                     secret's name (<password><![CDATA[…]]>), an HTML input
                                     of type=password's value=, a line's CamelCase directive
-                                    ending in Password/Passwd/PassPhrase/Secret
-                                    (AuthLDAPBindPassword …), Postfix's sasl_passwd line
-                                    ([relay]:587 user@domain:…), ipsec.secrets' : PSK/XAUTH/
-                                    EAP/NTLM/PIN "…", OpenVPN's inline <auth-user-pass>
-                                    password line (the user line stays);
+                                    ending in Password/Passwd/Passphrase
+                                    (AuthLDAPBindPassword …, SessionCryptoPassphrase …; an API
+                                    call's name and outcome, ChangePassword failed, stays),
+                                    Postfix's sasl_passwd line ([relay]:587 user@domain:…,
+                                    relay:587 user:…), ipsec.secrets' : PSK/XAUTH/EAP/NTLM/PIN
+                                    "…" (unquoted: 0s/0x-encoded or letters with digits),
+                                    OpenVPN's inline <auth-user-pass> password line (the user
+                                    line stays);
                                   - Vault: operator init's Unseal Key N: / Recovery Key N:
                                     lines, its JSON's unseal_keys_b64/_hex, recovery_keys_*,
                                     keys_base64, a key given to vault operator unseal,
