@@ -67,7 +67,8 @@ def blanked_by_name(key: str, value: object, obj: Mapping[Any, Any] | None = Non
     value, an empty string or list, is never blanked."""
     if _empty(value):
         return False
-    if any(_named(spelling, value) for spelling in loose_spellings(key)):
+    spellings = loose_spellings(key)
+    if _named(key, value) or (len(spellings) > 1 and any(_named(s, value) for s in spellings[1:])):
         return True
     if obj is None or key not in _VALUE_KEYS:
         return False

@@ -7,6 +7,7 @@ both keep the same values.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -839,7 +840,20 @@ def _undisguised(key: str) -> str:
 _CAMEL_TAIL = re.compile(r"[a-z0-9](?:Auth|Credentials?|Dsn|DSN)\Z")
 
 
+#: Names up to this many characters are remembered with their answer (`secret_named`), this
+#: many of them at most: an alert's keys repeat from alert to alert (~2 MB at most).
+_REMEMBERED_NAME_CHARS = 256
+_REMEMBERED_NAMES = 8192
+
+
 def secret_named(key: str) -> bool:
+    """`_secret_named`, remembered for a short name."""
+    if len(key) > _REMEMBERED_NAME_CHARS:
+        return _secret_named(key)
+    return _remembered_secret_named(key)
+
+
+def _secret_named(key: str) -> bool:
     """True if `key` (a JSON key, a label name) says its value is a secret: `password`,
     `DB_PASSWORD`, `x-api-key`, `clientSecret`, `HTTP_COOKIE` …, whatever its value looks
     like. The last word decides, in any case and with any separators, after any prefix
@@ -876,6 +890,9 @@ def secret_named(key: str) -> bool:
 _PLACEHOLDER_END = re.compile(r"\[REDACTED:[\w-]{1,32}+\][\"'` \t]{0,8}+\Z")
 #: … and the start of one, before a place in a text (`[REDACTED:` or `[REDACTED:api-`).
 _PLACEHOLDER_START = re.compile(r"\[REDACTED:[\w-]{0,32}+\Z")
+
+
+_remembered_secret_named = functools.lru_cache(maxsize=_REMEMBERED_NAMES)(_secret_named)
 
 
 def placeholder_named(name: str) -> bool:
