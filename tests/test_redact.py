@@ -1122,6 +1122,97 @@ CASES = [
         "aws_secret_access_key=[REDACTED:password]\n2pL7mR4tZw9yB6cD1eF5gH0iAbCdEfGh ok",
         "aws_secret_access_key=[REDACTED:password]\n[REDACTED:password] ok",
     ),
+    # Round 4 shapes (helper 263): vendor key ids, Vault, server configs, hex.
+    ("HMAC id GOOG1EL6GTZFI4TRWOIJJO6OBQTHWY", "HMAC id [REDACTED:token]"),
+    ("key DO00QW3H8XDZQXYL6CVW", "key [REDACTED:token]"),
+    (
+        "okta auth=SSWS 00NYAAvjIrXTa9cDxIzLjz9ilp2nM8Z4WwcdtdgJzp",
+        "okta auth=SSWS [REDACTED:token]",
+    ),
+    (
+        "Unseal Key 1: 7Hq2Lp9Wm4Rt6Yx1Zc3Vb8Nk5Js0Gd2Fa4Se6Dw9Qu+/",
+        "Unseal Key 1: [REDACTED:password]",
+    ),
+    (
+        '{"unseal_keys_b64": ["7Hq2Lp9Wm4Rt6Yx1Zc3Vb8Nk5Js0Gd2Fa4Se6Dw9Qu+/"]}',
+        '{"unseal_keys_b64": ["[REDACTED:password]"]}',
+    ),
+    (
+        '{"keys_base64": ["7Hq2Lp9Wm4Rt6Yx1Zc3Vb8Nk5Js0Gd2Fa4Se6Dw9Qu+/"]}',
+        '{"keys_base64": ["[REDACTED:password]"]}',
+    ),
+    (
+        "$ vault operator unseal 7Hq2Lp9Wm4Rt6Yx1Zc3Vb8Nk5Js0Gd2Fa4Se6Dw9Qu+/",
+        "$ vault operator unseal [REDACTED:password]",
+    ),
+    (
+        "Key                Value\n---                -----\nsecret_id          6a6f1f3c-5e4b-4c3d-9a8b-7c6d5e4f3a2b",
+        "Key                Value\n---                -----\nsecret_id          [REDACTED:password]",
+    ),
+    (
+        "unseal_keys_b64:\n- 7Hq2Lp9Wm4Rt6Yx1Zc3Vb8Nk5Js0Gd2Fa4Se6Dw9Qu+/",
+        "unseal_keys_b64:\n- [REDACTED:password]",
+    ),
+    (
+        "<password><![CDATA[Qz8vN3bW6yHs2KdP]]></password>",
+        "<password><![CDATA[[REDACTED:password]]]></password>",
+    ),
+    (
+        '<input type="password" value="Qz8vN3bW6yHs2KdP">',
+        '<input type="password" value="[REDACTED:password]">',
+    ),
+    ("machine h login u account Qz8vN3bW6yHs2KdP", "machine h login u account [REDACTED:password]"),
+    ("AuthLDAPBindPassword Qz8vN3bW6yHs2KdP", "AuthLDAPBindPassword [REDACTED:password]"),
+    (
+        "[smtp.example.com]:587 alerts@example.com:Qz8vN3bW6yHs2KdP",
+        "[smtp.example.com]:587 [REDACTED:email]:[REDACTED:password]",
+    ),
+    (': PSK "Qz8vN3bW6yHs2KdP"', ': PSK "[REDACTED:password]"'),
+    (
+        "<auth-user-pass>\nalerts\nQz8vN3bW6yHs2KdP\n</auth-user-pass>",
+        "<auth-user-pass>\nalerts\n[REDACTED:password]\n</auth-user-pass>",
+    ),
+    (
+        '{"ovpn": "<auth-user-pass>\\nalerts\\nQz8vN3bW6yHs2KdP\\n</auth-user-pass>"}',
+        '{"ovpn": "<auth-user-pass>[REDACTED:password]</auth-user-pass>"}',
+    ),
+    (
+        "00000000: 6768 705f 6142 3364 4535 6647 3768 4a39  ghp_aB3dE5fG7hJ9",
+        "00000000: [REDACTED:token]",
+    ),
+    (
+        "blob 6768705f614233644535664737684a396b4c326d4e347051367253387455307657317859337a4135",
+        "blob [REDACTED:github-token]",
+    ),
+    # Round 4 commands (helper 264): CI tools, printed secrets, DSNs, calls, SQL parameters.
+    (
+        "http GET example.com token==S3cr3tT0k3nV4lue",
+        "http GET example.com token==[REDACTED:password]",
+    ),
+    ("netlify deploy --auth S3cr3tT0k3nV4lue", "netlify deploy --auth [REDACTED:password]"),
+    (
+        "$ op read op://v/db/password\nS3cr3tT0k3nV4lue",
+        "$ op read op://v/db/password\n[REDACTED:password]",
+    ),
+    (
+        '{"log": "$ gh auth token\\nS3cr3tT0k3nV4lue"}',
+        '{"log": "$ gh auth token\\n[REDACTED:password]"}',
+    ),
+    ("dsn app:hunter2x@tcp(db:3306)/orders", "dsn app:[REDACTED:password]@tcp(db:3306)/orders"),
+    ("echo hunter2x > .vault_pass", "echo [REDACTED:password] > .vault_pass"),
+    ("l.bind('cn=admin,dc=x', 'hunter2x')", "l.bind('cn=admin,dc=x', '[REDACTED:password]')"),
+    (
+        "INSERT INTO users (name, password) VALUES (%s, %s) [parameters: ('bob', 'hunter2x')]",
+        "INSERT INTO users (name, password) VALUES (%s, %s) [parameters: ('bob', '[REDACTED:password]')]",
+    ),
+    (
+        "DETAIL: Key (api_token)=(hunter2x) already exists.",
+        "DETAIL: Key (api_token)=([REDACTED:password]) already exists.",
+    ),
+    (
+        "Duplicate entry 'hunter2x' for key 'users.api_token'",
+        "Duplicate entry '[REDACTED:password]' for key 'users.api_token'",
+    ),
 ]
 
 
