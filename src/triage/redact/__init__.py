@@ -392,7 +392,11 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     secrets.provider, secretName);
                                   - a table's column whose header names a secret (TSV, CSV,
                                     Markdown, psql, MySQL; raw or inside a JSON string), SQL's
-                                    INSERT (…, password) VALUES (…, '…'), a cell beside a
+                                    INSERT (…, password) VALUES (…, '…'), a parameter a log
+                                    prints after a statement binding it by its place to such
+                                    a column (VALUES (%s, ?), SET password = $1; [parameters:
+                                    …], params=), Postgres' Key (api_token)=(…), MySQL's
+                                    Duplicate entry '…' for key '…token', a cell beside a
                                     secret's name (| Password | … |, <td>password</td><td>…)
                                     (`tables`);
                                   - a password known by its place: Oracle's user/pw@db,
@@ -409,15 +413,31 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     after quote),
                                     a value piped (or given as a here-string, <<<) into
                                     --password-stdin, chpasswd, passwd --stdin, sudo -S,
+                                    kinit, sshfs -o password_stdin, an option named like a
+                                    secret given no value (--token <<< X),
                                     vncpasswd, gpg --passphrase-fd 0, cryptsetup
                                     --key-file=-, gcloud secrets versions add --data-file=-
-                                    or docker secret create NAME -, vault login <token>, a secret
+                                    or docker secret create NAME -, vault login <token>,
+                                    cargo login <token>, rclone obscure X, echo X >
+                                    .vault_pass (a file named like a secret), Go's MySQL DSN
+                                    user:X@tcp(…) and @unix(…), useradd/usermod -p,
+                                    doctl/flyctl/influx -t (Concourse's fly -t <target>
+                                    stays), netlify --auth, httpie's token==X and -A bearer
+                                    -a X, poetry config pypi-token.<repo> X, the line a
+                                    command printed after op read of a secret field,
+                                    kubectl's secret | base64 -d, heroku/gh/gcloud/fly
+                                    tokens, vault -field=password (an error or a sentence
+                                    stays), a secret
                                     store's --value/--body/--secret-string, sops --set's
                                     value ('["db"]["password"] "X"'), a multipart form's
                                     field, a stack trace's PDO/mysqli/ldap_bind/ftp_login
                                     arguments, code logging in with a user and a password by
                                     their place (HTTPBasicAuth('u', '…'), auth = ('u', '…'),
                                     smtp.login('u', '…'), new NetworkCredential("u", "…"),
+                                    conn.bind_s('cn=…', '…'), ldap3's Connection(srv,
+                                    'cn=…', '…'), pika.PlainCredentials, cx_Oracle/
+                                    oracledb.connect, MongoCredential.createCredential,
+                                    BasicAWSCredentials, authenticate('u', '…'),
                                     SetBasicAuth("u", "…")), a setter's literal (setPassword("…"),
                                     .password("…")) (`positional`).
                                   What stays: a bare PWD=/srv/app (the working directory); a
