@@ -130,3 +130,13 @@ def test_a_public_key_under_a_secret_keys_words_stays_in_text(text: str) -> None
     """`public` before a secret key's words (`signing_key`, `encryption_key`) says the key is
     public in text too, as `Redactor.value` reads the name."""
     assert Redactor().text(text) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["is a credential: 202 and the body queued", "credential: 3", '{"credential": 1}'],
+)
+def test_a_count_under_a_singular_credential_stays(text: str) -> None:
+    """A number of 6 digits at most after a bare `credential` is a count or a status, as
+    after `credentials`: it stays, in prose, YAML and JSON."""
+    assert Redactor().text(text) == text

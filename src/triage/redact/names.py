@@ -427,7 +427,7 @@ def _kept_value(name: str, value: object) -> bool:
         return False
     if name.lower() == "pwd" and _PATH_VALUE.fullmatch(value) is not None:
         return True
-    if _counted_value(name, value):
+    if _counted_value(name, value) or _collective_count(name, value):
         return True
     if _auth_method(name, value) or _not_a_code(name, value) or _named_thing(name, value):
         return True
@@ -560,13 +560,18 @@ _PROSE = re.compile(
 )
 
 
-def _collective_count(name: str, value: int) -> bool:
+def _collective_count(name: str, value: int | str) -> bool:
     """True for a collective name written alone (`_COLLECTIVE_NAME`: `credential` too) whose
-    JSON value is a count (6 digits at most): how many, as a kind's count in a log event
-    (`{"credential": 1}`), where a password would be a string."""
+    value is a count (6 digits at most): how many, as a kind's count in a log event
+    (`{"credential": 1}`), or a status ("is a credential: 202"), as `_counted` keeps one
+    under a plural name."""
+    if isinstance(value, str):
+        if not (value.isascii() and value.isdigit() and len(value) <= 6):
+            return False
+        value = int(value)
     return (
-        _COLLECTIVE_NAME.fullmatch(name.strip(_KEY_AROUND + "\\")) is not None
-        and 0 <= value < 1_000_000
+        0 <= value < 1_000_000
+        and _COLLECTIVE_NAME.fullmatch(name.strip(_KEY_AROUND + "\\")) is not None
     )
 
 
@@ -748,6 +753,7 @@ def _kept_match(match: re.Match[str]) -> bool:
         _working_directory(match)
         or _counted(match)
         or _collective_prose(match["name"], value)
+        or _collective_count(match["name"], value)
         or _auth_method(match["name"], value)
         or _not_a_code(match["name"], value)
         or _named_thing(match["name"], value)
