@@ -112,11 +112,6 @@ def test_a_name_without_public_is_no_public_keys(name: str) -> None:
     assert not public_named(name)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pairs.py's key rules (`_key_value`, `key_named_value`) do not ask `public_named`"
-    " yet: a change outside helper 262's files, given in its report",
-)
 @pytest.mark.parametrize(
     "text",
     [

@@ -10,8 +10,9 @@ one for a title, a label or a peek), it is probed with the shapes the redactor r
 lines; the gateway's queued message is probed through its real HTTP server in front of moto.
 
 Shapes that hold are guards, so a fix for a leak cannot break them; so are the identifiers and
-words that must stay (over-redaction is a bug too). Each leak is a strict xfail naming its class;
-a failure lists every case of the class that leaked, with what the redactor gave.
+words that must stay (over-redaction is a bug too). Each leak was a strict xfail naming its
+class, and each has since been fixed; a failure lists every case of the class that leaked, with
+what the redactor gave.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx2
-import pytest
 import structlog
 
 from case_chunks import assert_each
@@ -263,11 +263,6 @@ def test_an_rsa_public_key_a_certificate_and_a_pubkey_stay() -> None:
     assert_each(PUBLIC_KEPT, lambda text: (Redactor().text(text), text))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="over-redaction: a name holding `key` (PublicKey, public_key, publicKey,"
-    " VAPID_PUBLIC_KEY) is read as a secret's name (redact/names.py), `public` not told apart",
-)
 def test_public_keys_under_their_names_stay() -> None:
     """A WireGuard peer's PublicKey, a public_key/publicKey value and a VAPID public key are
     kept whole: none is a secret."""
@@ -279,11 +274,6 @@ def _jwk(seed: int) -> str:
     return json.dumps({"kty": "RSA", "n": modulus, "e": "AQAB"})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="over-redaction: the AWS secret rule takes any 40 base64 characters between a"
-    " base64url text's `-` or `_` for a secret key, so about one RSA modulus in 15 is cut",
-)
 def test_a_public_jwks_moduli_stay() -> None:
     """The base64url modulus of 100 RSA public keys (a JWKS document's `n`), drawn from fixed
     seeds, is kept whole in every one."""
@@ -308,12 +298,6 @@ ARMOUR: list[Case] = [
 ]  # fmt: skip
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="redact/__init__.py's private-key rule knows `-----BEGIN … PRIVATE KEY-----` and PGP"
-    " blocks; RFC 4716's `---- BEGIN SSH2 … ----`, OpenVPN's static key, a PKCS12 block and a"
-    " four-dash armour keep their bodies; an X9.42 key on one line loses only its first row",
-)
 def test_key_blocks_under_other_armour_are_blanked() -> None:
     """An SSH2 (RFC 4716) private key, an OpenVPN static key, a PEM PKCS12 bundle, an X9.42
     DH key whose rows an unquoted `echo` joined with spaces, and a key whose armour lost a dash
@@ -344,12 +328,6 @@ def test_a_jwt_broken_over_lines_at_its_dots_is_blanked() -> None:
     _each([("newlines", text, JWT_SIGNATURE)])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the jwt rule (redact/tokens.py) reads eyJ….eyJ….… only with its dots glued to the"
-    " parts; spaced, the header alone is taken for a 40-character AWS secret and the payload"
-    " and signature stay",
-)
 def test_a_jwt_split_by_spaces_is_blanked() -> None:
     """A JWT whose dots a log or a wrapper spaced out leaves no run of its signature."""
     _each(JWT)
@@ -375,11 +353,6 @@ def _id_after_prefix(case: Case) -> Case:
     return name, text, word[6:] if word.startswith("GOOG1E") else word[4:]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="redact/__init__.py lists AWS's AKIA ids but not Google's HMAC ids (GOOG1E…) or"
-    " DigitalOcean Spaces' (DO00…); Okta's SSWS scheme is read only after Authorization:",
-)
 def test_vendor_key_ids_and_okta_tokens_are_blanked() -> None:
     """Google Cloud Storage HMAC access ids, DigitalOcean Spaces key ids, and an Okta API token
     after its `SSWS` scheme word outside an Authorization header are blanked."""
@@ -396,11 +369,6 @@ VAULT: list[Case] = [
 ]  # fmt: skip
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="no rule reads `vault operator init`'s Unseal/Recovery Key lines, its"
-    " unseal_keys_b64, `vault operator unseal <key>`, or secret_id in vault's Key/Value table",
-)
 def test_vault_unseal_keys_and_secret_ids_are_blanked() -> None:
     """Vault's unseal and recovery keys (init's text and JSON output, the unseal command) and
     an AppRole secret_id in vault's table output are blanked."""
@@ -458,13 +426,6 @@ def _name_leaks(case: Case) -> tuple[str, str]:
     return (shown if _left(shown, secret) else ""), ""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="redact/names.py's secret names hold password, secret, token, api_key, private_key"
-    " and the like, not credential, privkey, unseal_key, enc_key, aes_key, pre_shared_key,"
-    " storepass/keypass, secret_id, deploy_key, id_rsa, tls_key, client_key, recovery_key,"
-    " mnemonic or pass_phrase",
-)
 def test_values_under_more_secret_names_are_blanked() -> None:
     """A one-word value under each of these names is blanked in text (`=`, YAML, JSON) and as
     a JSON payload's key."""
@@ -488,11 +449,6 @@ CONFIG: list[Case] = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the pgpass rule wants the line to itself, .netrc's `account` (its second password)"
-    " is not read, and wpa_supplicant's `psk` is no secret's name (redact/names.py)",
-)
 def test_config_file_secrets_are_blanked() -> None:
     """A .pgpass line quoted after a prefix, a .netrc `account`, and a Wi-Fi pre-shared key
     (`psk`) are blanked."""
@@ -509,12 +465,6 @@ SERVER_CONFIG: list[Case] = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the XML rule reads an element's text but not a CDATA section, HTML's value= beside"
-    " type=password is not read, and Apache's AuthLDAPBindPassword, Postfix's sasl_passwd,"
-    " ipsec.secrets' PSK and OpenVPN's inline <auth-user-pass> have no rule",
-)
 def test_server_config_secrets_are_blanked() -> None:
     """A password in an HTML password input, an XML CDATA section, Apache's LDAP bind, Postfix's
     sasl_passwd line, ipsec.secrets' PSK line and OpenVPN's inline credentials is blanked."""
@@ -528,11 +478,6 @@ PIPED: list[Case] = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="redact/positional.py reads a value piped into --password-stdin, chpasswd and sudo"
-    " -S, not into kinit or sshfs's -o password_stdin; useradd's -p is not read",
-)
 def test_a_password_piped_into_a_command_is_blanked() -> None:
     """A password echoed into kinit or sshfs (`-o password_stdin`), and useradd's `-p`, are
     blanked, as one piped into `--password-stdin` is."""
@@ -558,13 +503,6 @@ CLI: list[Case] = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="redact/commands.py reads options named like a secret and a list of tools' -p/-P;"
-    " httpie's `name==value` query items and -A bearer -a, the -t of doctl/flyctl/influx,"
-    " netlify's --auth, poetry's pypi-token.<repo>, cargo login, rclone obscure, a here-string"
-    " after --token and `echo X > .vault_pass` are not read",
-)
 def test_a_token_on_a_ci_tools_command_line_is_blanked() -> None:
     """The token given to httpie, doctl, flyctl, influx, netlify, poetry, cargo, rclone,
     databricks and to an Ansible vault password file on a command line is blanked."""
@@ -572,7 +510,7 @@ def test_a_token_on_a_ci_tools_command_line_is_blanked() -> None:
 
 
 def test_a_token_after_an_option_named_like_one_is_blanked() -> None:
-    """Guard for the xfail above: the option forms the redactor reads today."""
+    """Guard beside the test above: the option forms the redactor read before it."""
     _each(
         [
             ("kubectl-token", f"kubectl --token={TOKEN} get pods", TOKEN),
@@ -583,7 +521,7 @@ def test_a_token_after_an_option_named_like_one_is_blanked() -> None:
 
 
 def test_a_password_piped_into_password_stdin_is_blanked() -> None:
-    """Guard for the xfail above: the forms the redactor reads today."""
+    """Guard beside the test above: the forms the redactor read before it."""
     _each(
         [
             ("docker-login", f"echo {PASSWORD} | docker login -u u --password-stdin", PASSWORD),
@@ -609,11 +547,6 @@ HEXED: list[Case] = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="redact/base64_runs.py decodes base64 runs and scans them; hex runs are not decoded,"
-    " and a hex dump's ASCII column shows a token's first 16 characters, cut below any shape",
-)
 def test_secrets_written_as_hex_are_blanked() -> None:
     """A token or a `password=` pair written as hex, and a hexdump row (xxd, tcpdump -X)
     holding a token, leave no run of the secret (in hex or in the dump's text column)."""
@@ -632,12 +565,6 @@ SQL: list[Case] = [
 ]  # fmt: skip
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="named SQL parameters are read by name (redact/pairs.py) but positional ones are not"
-    " matched to their columns, and Postgres's Key (col)=(value) / MySQL's Duplicate entry"
-    " '…' for key '…' are not read by the column's name",
-)
 def test_sql_values_under_a_secret_column_are_blanked() -> None:
     """A value bound by position to a `password`/`secret` column, and a value a unique-key
     error quotes for a `api_token`/`password_reset_token` key, are blanked."""
@@ -662,13 +589,6 @@ CALLS: list[Case] = [
 ]  # fmt: skip
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="redact/positional.py's _AUTH_CALLS lists .login, *BasicAuth, simple_bind,"
-    " NetworkCredential, getConnection …; ldap's bind/bind_s, ldap3's Connection, pika's"
-    " PlainCredentials, Oracle's connect, MongoCredential, BasicAWSCredentials and authenticate"
-    " are not in it, and Go's MySQL DSN user:pw@tcp(host) has no scheme for the URL rules",
-)
 def test_a_password_passed_by_its_place_is_blanked() -> None:
     """The password argument of LDAP binds, RabbitMQ's, Oracle's, MongoDB's, AWS's credential
     constructors and an authenticate() call, and the password of Go's MySQL DSN, are blanked."""
@@ -685,11 +605,6 @@ PRINTED: list[Case] = [
 ]  # fmt: skip
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="no rule reads the line after a command that prints a secret (`op read …password`,"
-    " `kubectl get secret … | base64 -d`, `heroku auth:token`) as that secret",
-)
 def test_a_secret_a_command_printed_is_blanked() -> None:
     """A shell transcript's output line after a command that prints a secret is blanked."""
     _each(PRINTED)
@@ -784,11 +699,6 @@ async def _leaving(cases: dict[str, Case]) -> dict[str, list[str]]:
     return leaking
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="every surface renders from the one redacted view (view.py), so each shape the"
-    " redactor misses above reaches the GitHub issue, Slack, the LLM prompt and the backend",
-)
 async def test_missed_shapes_reach_no_surface() -> None:
     """One leak of each class above, in an alert's description, shows on none of the GitHub
     issue, Slack's message, the LLM prompt and the ticket backend's body."""
@@ -821,11 +731,6 @@ def _peek_leaks(case: Case) -> tuple[str, str]:
 DEAD: list[Case] = [CONFIG[0], VAULT[0], CALLS[0]]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ops/dlq.py's describe() redacts a refused body's first 120 characters with the same"
-    " Redactor: what it misses above, `triage dlq` peek prints",
-)
 def test_dead_letter_peek_shows_no_missed_shape() -> None:
     """`triage dlq` peek of a refused text body holding a .pgpass line, a Vault unseal key or
     an LDAP bind's password shows none of them."""
@@ -888,7 +793,7 @@ def test_the_redactor_blanks_each_field_the_gateway_is_tried_with() -> None:
 
 
 async def test_the_gateway_drops_a_token_field(client: httpx2.AsyncClient, queues: Queues) -> None:
-    """Guard: a form's `api_key` field is not queued (what the xfail below asks of the others),
+    """Guard: a form's `api_key` field is not queued (what the test below asks of the others),
     and the rest of the form is."""
     await _post_form(client, {"title": "disk full on db-1", "api_key": PASSWORD})
     [body] = _queued(queues)
@@ -937,11 +842,6 @@ def test_a_label_name_holding_a_found_shape_is_blanked() -> None:
     assert_each(cases, _label_names_leak)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a label's name is redacted by the same text rules as any text (view.py): the"
-    " shapes they miss (psk=, Vault's Unseal Key, hex) stay in the name",
-)
 def test_a_label_name_holding_a_missed_shape_is_blanked() -> None:
     """A `psk=` pair, a Vault unseal key line and a hex-written token used as a label's name
     are blanked in the view's labels."""
@@ -982,23 +882,12 @@ def test_a_kubernetes_secret_as_json_text_is_blanked() -> None:
     assert '"name": "orders-db"' in shown
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Redactor.value (redact/redactor.py) blanks a key's value by the key's name only;"
-    " unlike the text rule, it does not read a `kind: Secret`'s data/stringData as secrets,"
-    " and neither path knows Grafana's secureJsonData or a Vault KV v2 read's data.data",
-)
 def test_every_value_of_a_secret_section_is_blanked_as_a_json_value() -> None:
     """As a JSON payload's value, a Kubernetes Secret's data and stringData, Grafana's
     secureJsonData and a Vault KV v2 read's data.data have every value blanked."""
     assert_each(SECTIONS, _section_left)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the prompt's raw_payload_excerpt is the payload through Redactor.value, which"
-    " keeps a Kubernetes Secret's values under keys that name no secret",
-)
 async def test_a_kubernetes_secret_in_a_payload_reaches_no_prompt() -> None:
     """A generic alert (a Kubernetes audit event) carrying the Secret it saw created shows
     none of the Secret's values in the LLM prompt's payload excerpt."""
@@ -1032,7 +921,7 @@ BY_LINES: list[Case] = [
 
 
 def test_secrets_known_by_their_lines_are_blanked_on_their_lines() -> None:
-    """Guard for the two xfails below: each of these, as written on its lines, is blanked."""
+    """Guard for the two tests below: each of these, as written on its lines, is blanked."""
     _each(BY_LINES)
 
 
@@ -1086,11 +975,6 @@ async def test_a_team_holding_a_found_shape_shows_no_secret_in_metrics() -> None
 TEAMS: list[Case] = [CONFIG[0], CONFIG[4], VAULT[0]]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="effects.py:139 counts tickets by metrics.bounded('team', view.team): the redacted"
-    " view's team, so what the redactor misses in it is a /metrics label value",
-)
 async def test_a_team_holding_a_missed_shape_shows_no_secret_in_metrics() -> None:
     """A team holding a .pgpass line, a `psk=` or a Vault unseal key puts none of it in the
     ticket counter's labels on /metrics."""

@@ -575,6 +575,7 @@ from __future__ import annotations
 
 from triage.redact.disguises import dropped
 from triage.redact.held import held, hold
+from triage.redact.named_values import blanked_by_name
 from triage.redact.names import SECRET_KEYS, secret_named
 from triage.redact.redactor import DEFAULT, Redactor, redact
 
@@ -582,6 +583,7 @@ __all__ = [
     "DEFAULT",
     "SECRET_KEYS",
     "Redactor",
+    "blanked_by_name",
     "dropped",
     "held",
     "hold",

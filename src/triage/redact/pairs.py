@@ -23,6 +23,7 @@ from triage.redact.names import (
     _code_reference,
     _kept_match,
     _kept_value,
+    public_named,
 )
 from triage.redact.rule import (
     _ASSIGN,
@@ -717,6 +718,7 @@ def key_named_value(name: str, value: object) -> bool:
     return (
         isinstance(value, str)
         and _KEY_NAME.search(name) is not None
+        and not public_named(name)
         and _KEY_VALUE_WHOLE.fullmatch(value) is not None
         and _key_shaped(value)
     )
@@ -725,7 +727,12 @@ def key_named_value(name: str, value: object) -> bool:
 def _key_value(match: re.Match[str]) -> str:
     """A value after a name ending in `key` replaced if it looks like a key (`_key_shaped`);
     else the match unchanged."""
-    if not _key_shaped(match["value"]):
+    # The name may stand before the match (its rules look behind for it): a public key's name
+    # (`PublicKey =`, `VAPID_PUBLIC_KEY=`) is read in the few characters around its start.
+    start = match.start()
+    if not _key_shaped(match["value"]) or public_named(
+        match.string[max(0, start - 48) : start + 3]
+    ):
         return match[0]
     return f"{match['head']}[REDACTED:password]"
 
