@@ -115,7 +115,9 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
     [REDACTED:aws-key]            AWS access key ids (AKIA…, ASIA…, …), also glued to a lower-case
                                   word (a label key's kAKIA…, idAKIA…; 16 base32 characters)
     [REDACTED:aws-secret]         AWS secret access keys (40 characters, by context or by shape;
-                                  not from a percent-escape's hex digits), session tokens
+                                  not from a percent-escape's hex digits, nor a piece of a
+                                  longer base64url run between its - or _, a JWKS modulus),
+                                  session tokens
                                   (IQoJb3JpZ2luX2Vj…, FwoGZXIvYXdzE…), Bedrock API keys (ABSK…)
     [REDACTED:datadog-key]        32/40-hex keys after DD_API_KEY, DD-APPLICATION-KEY:,
                                   datadog_api_key and the like
@@ -320,7 +322,17 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     ParameterKey/ParameterValue, OptionName/Value, Name/Values,
                                     header/value, field/value, path/value), and the argument
                                     after an option so named in a command's argument list (["app",
-                                    "--db-password", "…"], ["redis-cli", "-a", "…"]). A name
+                                    "--db-password", "…"], ["redis-cli", "-a", "…"]); also
+                                    credential, privkey, unseal/recovery/deploy/tls/ssl/client/
+                                    enc/aes/(pre-)shared keys, psk, storepass/keypass,
+                                    secret_id (an ARN, a path or a name of words stays),
+                                    id_rsa/id_ed25519 (a path stays), mnemonic, pass_phrase;
+                                    a name saying public (PublicKey, VAPID_PUBLIC_KEY, pubkey)
+                                    names no secret; a form's index after a name (password[]=,
+                                    api_key[0]=); every value of a kind: Secret's
+                                    data/stringData, of secureJsonData and of a Vault KV v2
+                                    read's data.data; a list under pass/jwt/session loses each
+                                    item of a secret's shape. A name
                                     is secret by its last word, in any case, with any of
                                     `-`, `_`, `.`, `__`, camel case (or in a key, a space)
                                     between words, after any prefix (HTTP_,
