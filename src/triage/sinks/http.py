@@ -52,10 +52,10 @@ def parse_retry_after(
     if _DELTA_SECONDS.fullmatch(value.strip()):
         seconds = float(value)  # inf past a float's range: said nothing usable
     else:
-        when = _http_date(value)
+        when = http_date(value)
         if when is None:
             return None
-        answered = _http_date(date) if date else None
+        answered = http_date(date) if date else None
         if answered is not None:
             now = answered
         seconds = when - (time.time() if now is None else now)
@@ -76,9 +76,11 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _http_date(value: str) -> float | None:
-    """An HTTP date as epoch seconds (one without a zone is GMT, as "-0000" parses); None
-    when it reads as none."""
+def http_date(value: str | None) -> float | None:
+    """An HTTP date (a Date header, a Retry-After date) as epoch seconds (one without a zone is
+    GMT, as "-0000" parses); None when absent or it reads as none."""
+    if not value:
+        return None
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError, OverflowError):
@@ -86,9 +88,10 @@ def _http_date(value: str) -> float | None:
     if when.tzinfo is None:  # "-0000" parses as naive; HTTP dates are GMT
         when = when.replace(tzinfo=UTC)
     try:
-        return when.timestamp()
-    except (OverflowError, ValueError):
+        epoch_s = when.timestamp()
+    except (OverflowError, OSError, ValueError):
         return None
+    return epoch_s if math.isfinite(epoch_s) else None
 
 
 #: The shortest wait a throttling answer (429, a rate limit) gets. A Retry-After of 0 or of a

@@ -10,11 +10,10 @@ corrects its JWTs the same way, by the refusal's Date.
 
 from __future__ import annotations
 
-import email.utils
-import math
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC
+
+from triage.sinks.http import http_date
 
 #: How far the offset may move before a refused App JWT is signed again by it: a Date is
 #: whole seconds and the JWT's `iat` is back-dated a minute, so less than this changed nothing.
@@ -35,23 +34,6 @@ class GitHubClock:
     def observe(self, headers: Mapping[str, str]) -> None:
         """Learn GitHub's time from an answer's Date header; one absent or unreadable changes
         nothing."""
-        said = github_date(headers.get("date"))
+        said = http_date(headers.get("date"))
         if said is not None:
             self.offset_s = said - self._wall_clock()
-
-
-def github_date(value: str | None) -> float | None:
-    """An HTTP Date header in epoch seconds, or None if absent or no date."""
-    if not value:
-        return None
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    if when.tzinfo is None:  # "-0000" parses as naive; HTTP dates are GMT
-        when = when.replace(tzinfo=UTC)
-    try:
-        epoch_s = when.timestamp()
-    except (OverflowError, OSError, ValueError):
-        return None
-    return epoch_s if math.isfinite(epoch_s) else None
