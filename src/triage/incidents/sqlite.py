@@ -125,8 +125,34 @@ class SQLiteStore(Store):
         self._purge_expired()
 
     def _set_up(self, conn: sqlite3.Connection) -> None:
-        conn.execute("PRAGMA journal_mode=WAL")
+        self._write_ahead_log(conn)
         conn.execute("PRAGMA synchronous=NORMAL")
+        # One IMMEDIATE transaction, so processes opening one new (or old) file at once take
+        # turns: each sees the schema the one before it left, and none adds a column twice.
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            self._create_schema(conn)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def _write_ahead_log(self, conn: sqlite3.Connection) -> None:
+        """The file in WAL mode. Processes switching one new file at once are refused "database
+        is locked" at once (the switch waits for no busy handler): tried again, within the
+        busy timeout, until one of them has switched it (then it is a no-op for the rest)."""
+        deadline = time.monotonic() + self.busy_timeout_s
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.01)
+
+    @staticmethod
+    def _create_schema(conn: sqlite3.Connection) -> None:
         conn.execute(
             "CREATE TABLE IF NOT EXISTS incidents ("
             " fingerprint TEXT PRIMARY KEY, version INTEGER NOT NULL,"
