@@ -9,11 +9,13 @@ A Lambda event queued whole (SNS → Lambda → SQS, a function's dead-letter qu
 notifications its records carry: an SNS record's `Sns` and an SQS record's `body`, each as if it
 came alone. So is what an EventBridge Pipe from another queue sends (one SQS record, or an
 array of them), and the event inside a Lambda destination's invocation record (its
-`requestPayload`, once). An event of one record is that record's notification; one of several comes back as
-an `EventRecords` (each record's text, for `normalize.lambda_events`). At most
-`MAX_EVENT_RECORDS` records, one level of them, all of one source (`aws:sns` or `aws:sqs`);
-anything else is a DecodeError naming the record. An event of other records (S3's) is left as
-it is, no alert format.
+`requestPayload`, once). An event of one record is that record's notification; one of
+several comes back as an `EventRecords` (each record's text, for `normalize.lambda_events`). At
+most `MAX_EVENT_RECORDS` records, one level of them, all of one source (`aws:sns` or `aws:sqs`);
+anything else is a DecodeError naming the record. In a batch, a record whose notification cannot
+be read (no body, a body that is not JSON, records inside it) is its own DecodeError, in its
+place among the texts, and is left out with a note; only a batch of which no record can be read
+is refused. An event of other records (S3's) is left as it is, no alert format.
 
 One top-level array is read too: the alerts Prometheus, vmalert and other rule evaluators post to
 Alertmanager's API (`POST /api/v2/alerts`, `[{"labels": …, "endsAt": …}, …]`). It comes back
@@ -80,9 +82,11 @@ def decode_envelope(body: str | bytes) -> tuple[dict[str, Any], dict[str, Any] |
     return _decoded(value, "body", records=True)
 
 
-def _decoded(
-    value: Any, what: str, *, records: bool
-) -> tuple[dict[str, Any], dict[str, Any] | None]:
+#: An alert object, and the SNS notification it came in (None when it came in none).
+_Decoded = tuple[dict[str, Any], dict[str, Any] | None]
+
+
+def _decoded(value: Any, what: str, *, records: bool) -> _Decoded:
     """`decode_envelope` of parsed JSON; `records`: whether it may be a Lambda event (false
     for a record's own notification: one level of records is read)."""
     event = lambda_records(value)
@@ -95,14 +99,30 @@ def _decoded(
             f"{what} is a Lambda event inside a Lambda event's record: one level of records "
             "is read; queue the innermost notification"
         )
-    notifications = event_notifications(event)
-    read = [
-        _decoded(notification, f"record [{i}]", records=False)
-        for i, (notification, _) in enumerate(notifications)
-    ]
+    read = [_record_read(outcome, i) for i, outcome in enumerate(event_notifications(event))]
     if len(read) == 1:
-        return read[0]
-    return EventRecords(records=[text for _, text in notifications]), None
+        if isinstance(read[0], DecodeError):
+            raise read[0]
+        return read[0][1]
+    unread = [outcome for outcome in read if isinstance(outcome, DecodeError)]
+    if len(unread) == len(read):
+        raise DecodeError(f"Lambda event: none of its {len(read)} records can be read; {unread[0]}")
+    texts = [outcome if isinstance(outcome, DecodeError) else outcome[0] for outcome in read]
+    return EventRecords(records=texts), None
+
+
+def _record_read(
+    notification: tuple[Any, str] | DecodeError, index: int
+) -> tuple[str, _Decoded] | DecodeError:
+    """Record `index`'s text and what it decodes to, or why it cannot be read (a nested
+    event, a broken SNS Message): one record's error is its own, not its batch's."""
+    if isinstance(notification, DecodeError):
+        return notification
+    parsed, text = notification
+    try:
+        return text, _decoded(parsed, f"record [{index}]", records=False)
+    except DecodeError as exc:
+        return exc
 
 
 def _unwrapped(payload: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
@@ -160,17 +180,20 @@ def lambda_records(value: Any) -> list[Any] | None:
     return None
 
 
-def event_notifications(records: list[Any]) -> list[tuple[Any, str]]:
+def event_notifications(records: list[Any]) -> list[tuple[Any, str] | DecodeError]:
     """The notifications a Lambda event's records carry, each as parsed JSON and as body
-    text. DecodeError, naming the record, for too many records, a record of another kind
-    than the first or one without its notification."""
+    text, or in its place the DecodeError (naming the record) saying why it cannot be read
+    (no body, a body that is not JSON). Raised instead, for the whole event, when what the
+    event is is in question: too many records, or a record of another kind than the first."""
     if len(records) > MAX_EVENT_RECORDS:
         raise DecodeError(
             f"Lambda event holds {len(records):,} records, over the limit of "
             f"{MAX_EVENT_RECORDS}: lower the batch size of the function that queues them"
         )
     first = _record_source(records[0])
-    return [_notification(record, i, first) for i, record in enumerate(records)]
+    for index, record in enumerate(records):
+        _check_source(record, index, first)
+    return [_notification_or_error(record, i) for i, record in enumerate(records)]
 
 
 def _invoked_with(value: Any) -> Any:
@@ -204,9 +227,9 @@ def _record_source(record: Any) -> Any:
     return record.get("EventSource", record.get("eventSource"))
 
 
-def _notification(record: Any, index: int, first: Any) -> tuple[Any, str]:
-    """Record `index`'s notification, parsed and as text; DecodeError naming the record when
-    it is of another kind than the event's first (Lambda never mixes them) or carries none."""
+def _check_source(record: Any, index: int, first: Any) -> None:
+    """DecodeError naming record `index` when it is of no source triage reads, or of another
+    than the event's first (Lambda never mixes them)."""
     what = f"record [{index}]"
     source = _record_source(record)
     if source not in (LAMBDA_SNS, LAMBDA_SQS):
@@ -219,7 +242,20 @@ def _notification(record: Any, index: int, first: Any) -> tuple[Any, str]:
             f"Lambda event's {what} is {source} while record [0] is {first}: "
             "one Lambda event holds records of one source"
         )
-    if source == LAMBDA_SQS:
+
+
+def _notification_or_error(record: dict[str, Any], index: int) -> tuple[Any, str] | DecodeError:
+    try:
+        return _notification(record, index)
+    except DecodeError as exc:
+        return exc
+
+
+def _notification(record: dict[str, Any], index: int) -> tuple[Any, str]:
+    """Record `index`'s notification, parsed and as text (its source already checked);
+    DecodeError naming the record when it carries none, or one that is not JSON."""
+    what = f"record [{index}]"
+    if _record_source(record) == LAMBDA_SQS:
         body = record.get("body")
         if not isinstance(body, str):
             raise DecodeError(f"Lambda event's {what} has no body string")

@@ -3,8 +3,10 @@ batch that a function (or its dead-letter queue) passed on. Each record's notifi
 as if it came alone, with the fingerprint it has then; together they are one message's alerts,
 as a Grafana group's are. A record that cannot be read is left out, with one note for the
 message naming each such record and why, as an Alertmanager group's unreadable alert is: its
-readable records still become tickets. Only when no record can be read (none gives an alert or
-a skip) does the message fail, with the first record's error, of its kind, naming the record.
+readable records still become tickets. A record whose notification the decoder could not read
+(no body, a body that is not JSON) arrives as that DecodeError, and is left out the same way.
+Only when no record can be read (none gives an alert or a skip) does the message fail, with the
+first record's error, of its kind, naming the record.
 
 An event of one record never comes here: `triage.decode` reads it as its notification.
 """
@@ -15,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from triage.decode import EventRecords
-from triage.errors import PermanentError
+from triage.errors import DecodeError, PermanentError
 from triage.normalize.common import Normalized
 
 FORMAT = "lambda-records"
@@ -34,7 +36,7 @@ def normalize(payload: dict[str, Any]) -> Normalized:
     # Imported here: this module is one of the formats `normalize_body` reads.
     from triage.normalize import normalize_body
 
-    texts: list[str] = payload["records"]
+    texts: list[str | DecodeError] = payload["records"]
     read: list[Normalized] = []
     left_out: list[PermanentError] = []
     for index, text in enumerate(texts):
@@ -52,11 +54,14 @@ def normalize(payload: dict[str, Any]) -> Normalized:
 
 
 def _record(
-    read: Callable[[str], Normalized], text: str, index: int, count: int
+    read: Callable[[str], Normalized], text: str | DecodeError, index: int, count: int
 ) -> Normalized | PermanentError:
-    """Record `index`'s alerts, or why it cannot be read: its error, of the same kind,
+    """Record `index`'s alerts, or why it cannot be read (the decoder's error for a record
+    whose notification it could not read, else the reader's): that error, of the same kind,
     prefixed with the record. A transient error is raised: the message is tried again."""
     try:
+        if isinstance(text, DecodeError):
+            raise text
         return read(text)
     except PermanentError as exc:
         return type(exc)(f"record [{index}] of {count}: {exc}", reason=exc.reason)
