@@ -10,6 +10,11 @@ finishes that sink's part for everyone else, and is kept in the incident (`Incid
 for the alert whose delivery tried it: its next delivery or DLQ redrive sends the effect to
 that sink again (`refused_again`), while the incident is still as the effect left it.
 
+Whoever takes a claim over (`begin()`, a retry's `reclaim()`, the sweep, a close by hand)
+follows one rule, `holder_gone`: its lease has ended, or it is dated further ahead than any live
+claim can be (the clock stepped back since), and never while a worker of the caller's process
+carries it out, whatever the clock did.
+
 Apart from `store` because these act on a claim already made. `Store.begin()`, which makes it
 (the lifecycle decision and the claim in one write), stays in `store`; the questions it asks of
 a claim someone holds (`applied`, `is_closing`, `is_gathering`, `claimant`, `refused_again`)
@@ -18,9 +23,10 @@ are here.
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from datetime import datetime, timedelta
 
 import structlog
@@ -204,11 +210,27 @@ def refusals_kept(stored: Incident, decided: Incident, action: Action) -> dict[s
 class Claims(StoreBase):
     """`Store`'s side of a claim once made (see the module docstring)."""
 
-    async def reclaim(self, key: str, owner: str, now: datetime) -> Transition | None:
+    @abc.abstractmethod
+    def _lease_over(self, pending: Pending, now: datetime, carrying: Container[str]) -> bool:
+        """`pending`'s holder is gone by this clock (see `Store._lease_over`)."""
+
+    def holder_gone(
+        self, pending: Pending, now: datetime, carrying: Container[str] = frozenset()
+    ) -> bool:
+        """Whether `pending` may be taken over at `now` by the rules `begin()` follows: its
+        lease has ended, or it is dated further ahead than any live claim can be (made while
+        the clock was ahead); never while a worker of the caller's process is `carrying` it
+        out, whatever the clock did. Every path that takes a claim over asks this."""
+        return self._lease_over(pending, now, carrying)
+
+    async def reclaim(
+        self, key: str, owner: str, now: datetime, *, carrying: Container[str] = frozenset()
+    ) -> Transition | None:
         """Claim again, for `owner`, the effect on incident `key` that another delivery of the
         same alert claimed and gave back on failure (see `CLAIMS`), to finish it with the same
         idempotency key; None when it is not that alert's any more (finished, or taken over).
-        Raises StoreBusyError while another delivery of the alert still carries it out."""
+        Raises StoreBusyError while another delivery of the alert still carries it out: one
+        whose lease runs, or one a worker of this process is `carrying` out (`holder_gone`)."""
 
         def change(stored: Incident | None) -> tuple[Incident | None, Transition | None]:
             pending = stored.pending if stored else None
@@ -216,7 +238,7 @@ class Claims(StoreBase):
                 return None, None
             if pending.not_before is not None and now < pending.not_before:
                 return None, None  # a group gathering members: the alert comes back for it
-            if pending.owner != owner and pending.until > now:
+            if pending.owner != owner and not self._lease_over(pending, now, carrying):
                 raise incident_busy(
                     f"incident {key}: another delivery of this message is carrying out its "
                     f"{pending.kind} effect",

@@ -11,8 +11,9 @@ out as any other would (`claims`). When they are due is `schedule`'s.
 
 from __future__ import annotations
 
+import abc
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from datetime import datetime
 
 from triage.errors import StoreBusyError
@@ -26,6 +27,7 @@ from triage.incidents.lifecycle import (
     Escalation,
     Held,
     Incident,
+    Pending,
     State,
     auto_close_note,
     auto_closing,
@@ -74,16 +76,45 @@ def held_released(decided: Incident, held: Held, now: datetime) -> Decision:
 class Sweeping(StoreBase):
     """`Store`'s side of the sweep and of operators (see the module docstring)."""
 
+    @abc.abstractmethod
+    def _lease_over(self, pending: Pending, now: datetime, carrying: Container[str]) -> bool:
+        """`pending`'s holder is gone by this clock (see `Store._lease_over`)."""
+
+    def sweep_may_take(
+        self, pending: Pending, now: datetime, carrying: Container[str] = frozenset()
+    ) -> bool:
+        """Whether the sweep may take `pending` over at `now`: never one a worker of the
+        sweep's process is `carrying` out; one whose lease, grace and wait after a failure
+        are over (`sweep_waits`); or one dated further ahead than any live claim can be
+        (made while the clock was ahead, then stepped back), which `begin()` takes over at
+        once too: its times say nothing of when it was made."""
+        if pending.owner in carrying:
+            return False
+        if not sweep_waits(pending, now):
+            return True
+        # The lease has not ended by this clock, yet `begin()` would take the claim over.
+        return pending.until > now and self._lease_over(pending, now, carrying)
+
     async def due(self, now: datetime | None) -> list[str]:
         """Fingerprints the sweep must look at by `now` (None: every one it may have to)."""
         return await self._due(now.timestamp() if now is not None else None)
 
-    async def close(self, fingerprint: str, owner: str, now: datetime, alert: str) -> Transition:
+    async def close(
+        self,
+        fingerprint: str,
+        owner: str,
+        now: datetime,
+        alert: str,
+        *,
+        carrying: Container[str] = frozenset(),
+    ) -> Transition:
         """Close an open incident by hand, as a resolve would: a CLOSE effect claimed for
         `owner` (carried out with `alert`, the operator's note as a redacted view), or nothing
         to do when it is closed already (IGNORE) or its ticket was never sent (RECORD). A
         flapping incident resolved while its tickets' close is held back is closed on them now.
-        Raises LookupError for an unknown fingerprint, StoreBusyError while an effect runs."""
+        Raises LookupError for an unknown fingerprint, StoreBusyError while an effect runs: one
+        whose holder `begin()` would not take it from (its lease runs, or a worker of the
+        caller's process is `carrying` it out)."""
 
         def change(stored: Incident | None) -> tuple[Incident | None, Transition]:
             if stored is None:
@@ -101,12 +132,14 @@ class Sweeping(StoreBase):
                 return after, Transition(Action.CLOSE, stored, after)
             if stored.state is State.CLOSED:
                 return None, Transition(Action.IGNORE, stored, None)
-            gathering = stored.pending is not None and is_gathering(stored.pending, now)
-            if stored.pending is not None and stored.pending.until > now and not gathering:
-                raise StoreBusyError(
-                    f"incident {fingerprint} has an effect in progress ({stored.pending.kind})",
-                    retry_after_s=max(1.0, (stored.pending.until - now).total_seconds()),
-                )
+            pending = stored.pending
+            gathering = pending is not None and is_gathering(pending, now)
+            if pending is not None and not gathering:
+                if not self._lease_over(pending, now, carrying):
+                    raise StoreBusyError(
+                        f"incident {fingerprint} has an effect in progress ({pending.kind})",
+                        retry_after_s=max(1.0, (pending.until - now).total_seconds()),
+                    )
             # An effect nobody holds (its message failed for good, or its worker died and no
             # message came since) would keep the incident busy for ever: the close replaces
             # it, and goes to the sinks that effect (or an earlier one) reached. So does a
@@ -194,15 +227,25 @@ class Sweeping(StoreBase):
 
         return await self._transact(fingerprint, change)
 
-    async def take_over(self, fingerprint: str, owner: str, now: datetime) -> Transition | None:
+    async def take_over(
+        self,
+        fingerprint: str,
+        owner: str,
+        now: datetime,
+        *,
+        carrying: Container[str] = frozenset(),
+    ) -> Transition | None:
         """Claim an abandoned effect for the sweep, to redo it with the same idempotency key:
         one that carries its own alert (a held one let go, an operator's close), or one a
         message's alert claimed that no delivery finished (see `sweep_from`). None when there
-        is none, or it is not the sweep's yet."""
+        is none, or it is not the sweep's yet (`sweep_may_take`, with the owners a worker of
+        the sweep's process is `carrying` out)."""
 
         def change(stored: Incident | None) -> tuple[Incident | None, Transition | None]:
             pending = stored.pending if stored else None
-            if stored is None or pending is None or sweep_waits(pending, now):
+            if stored is None or pending is None:
+                return None, None
+            if not self.sweep_may_take(pending, now, carrying):
                 return None, None
             claimed = dataclasses.replace(pending, owner=owner, until=now + self.lease)
             after = next_version(stored, pending=claimed)
