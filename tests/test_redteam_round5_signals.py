@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import logging
+import re
 from collections.abc import AsyncIterator, MutableMapping
 from datetime import timedelta
 from pathlib import Path
@@ -18,6 +20,9 @@ import structlog
 from botocore.exceptions import ClientError
 from pydantic import SecretStr
 
+from daemon_harness import Queues
+from test_dlq import Dlq, fill_dlq
+from test_dlq import dlq as dlq  # `triage dlq ARGS` in process, on moto's SQS
 from test_pipeline import CountingSummariser
 from test_store import LEASE, POLICY
 from triage.aws import Aws
@@ -181,3 +186,25 @@ def test_log_level_error_writes_no_warning_line_of_a_library() -> None:
     logging.getLogger("botocore.credentials").error("library error")
     lines = stream.getvalue().splitlines()
     assert len(lines) == 1 and "library error" in lines[0], lines
+
+
+# --- ops/dlq.py ---------------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "src/triage/ops/dlq.py:274: peek's last line says `{len(letters)} dead letter(s) in "
+        "<dlq>`, the number it showed (at most --max, 10 by default), read as the DLQ's count: "
+        "it should say it showed N of the DLQ's ~M (ApproximateNumberOfMessages), or 'at least'"
+    ),
+)
+def test_peek_does_not_say_the_dlq_holds_only_what_it_showed(queues: Queues, dlq: Dlq) -> None:
+    """A DLQ of 12 letters peeked at with the default --max 10: the summary line does not say
+    the DLQ holds 10 (it names 12, or says there are more than it showed)."""
+    fill_dlq(queues, *(json.dumps({"title": f"t{n}", "dedup_key": f"k{n}"}) for n in range(12)))
+    result = dlq("peek")
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 10
+    summary = result.stderr.strip().splitlines()[-1]
+    assert re.search(r"\b12\b|at least|more|first", summary), summary
