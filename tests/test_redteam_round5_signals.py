@@ -4,6 +4,7 @@ is not so, and is marked xfail (strict) until the cause it names is fixed."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import json
@@ -240,3 +241,37 @@ async def test_status_page_views_in_a_queue_outage_are_not_counted_as_failed_pol
             page = await client.get("/", headers=BEARER)
             assert page.status_code == 200 and "could not be read" in page.text
     assert (sqs.calls, metrics.counter("QueueDepthPollFailures")) == (1, 1)
+
+
+# --- cli.py (`triage health`) ------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "src/triage/cli.py:731: `triage health` probes its own port with httpx2.stream's "
+        "default trust_env=True, so HTTP_PROXY (a task's egress proxy) carries the loopback "
+        "probe to the proxy: the container HEALTHCHECK fails and a healthy daemon is "
+        "restarted; the probe should pass trust_env=False"
+    ),
+)
+async def test_health_probe_reaches_the_daemon_with_an_egress_proxy_set(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With HTTP_PROXY set (for the task's calls out) and no NO_PROXY, `triage health` still
+    asks the daemon's own endpoint on 127.0.0.1 and exits 0 while it is alive."""
+    from triage.cli import main
+
+    server = EndpointServer(Health(), Metrics(), "127.0.0.1", 0)
+    await server.start()
+    try:
+        monkeypatch.setenv("TRIAGE_HTTP_PORT", str(server.port))
+        monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        code = await asyncio.to_thread(main, ["health"])
+    finally:
+        await server.aclose()
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert '"alive": true' in captured.out
