@@ -33,7 +33,13 @@ claim wins does the work, the others find nothing to do:
 
 When the silences change (one added, or expired early), the next pass looks at every incident
 the index holds, not only the due ones, so a silence expired by hand lets go of its incidents
-within one pass.
+within one pass. So does the pass after the clock stepped back (by more than
+`CLAIM_CLOCK_SLACK`): the index dates an effect claimed while the clock was ahead by that
+clock, and its dead holder's claim, which `begin()` takes over at once, would wait for the
+clock to catch up.
+
+An effect is the sweep's to take over by the rules every claim follows (`sweep_may_take`):
+never one a worker of this process is carrying out (`Ledger.carrying`), whatever the clock did.
 """
 
 from __future__ import annotations
@@ -54,7 +60,7 @@ from triage.incidents.codec import view_from_json
 from triage.incidents.lifecycle import FLAP_HOLD, Action, Pending, update_owed_due
 from triage.incidents.schedule import resolve_due
 from triage.incidents.silences import Silence, SilenceCache, Subject, first_match
-from triage.incidents.store import sweep_waits
+from triage.incidents.store import CLAIM_CLOCK_SLACK
 from triage.ops.escalate import Escalator
 from triage.pipeline import Pipeline
 from triage.sinks.guard import BREAKER_OPEN
@@ -92,6 +98,9 @@ class Sweep:
         #: replicas).
         self.clock = clock or store.now
         self._seen: tuple[Silence, ...] | None = None
+        #: The latest time a pass ran at: a pass that finds the clock well behind it looks at
+        #: every incident (see the module docstring).
+        self._latest: datetime | None = None
         #: What failed on the previous pass and why: the pass itself (key "") or an incident.
         #: A failure that repeats is logged at debug, so an outage is one warning, not one
         #: every `interval_s`.
@@ -113,15 +122,21 @@ class Sweep:
         try:
             silences = await self.silences.current()
             # Every incident of the index on the first pass (a silence may have been expired
-            # while no replica ran) and when the silences changed; else the due ones.
+            # while no replica ran), when the silences changed, and after a step back; else
+            # the due ones.
             changed = self._seen is None or silences != self._seen
-            due = await self.store.due(None if changed else now)
+            back_s = self._behind_s(now)
+            stepped_back = back_s > CLAIM_CLOCK_SLACK.total_seconds()
+            due = await self.store.due(None if changed or stepped_back else now)
         except TriageError as exc:
             self._failed("", "sweep.failed", exc)
             return 0
         if self._failing.pop("", None) is not None:
             log.info("sweep.recovered")
+        if stepped_back:
+            log.info("sweep.clock_stepped_back", by_s=back_s)
         self._seen = silences
+        self._latest = now if stepped_back else max(now, self._latest or now)
         behind = self._held_behind.difference(due)
         for fingerprint in [*due, *sorted(behind)]:
             with structlog.contextvars.bound_contextvars(fingerprint=fingerprint):
@@ -132,6 +147,14 @@ class Sweep:
                 else:
                     self._failing.pop(fingerprint, None)
         return len(due)
+
+    def _behind_s(self, now: datetime) -> float:
+        """How far `now` reads before the latest pass (0 when it does not). More than
+        `CLAIM_CLOCK_SLACK`: the clock stepped back, a claim made before may be dated past a
+        lease ahead, and the index has it due only when the clock gets back there."""
+        if self._latest is None or now >= self._latest:
+            return 0.0
+        return (self._latest - now).total_seconds()
 
     def _failed(self, key: str, event: str, exc: TriageError) -> None:
         """One warning when `key` starts failing for a reason; at debug while it goes on. A
@@ -156,8 +179,9 @@ class Sweep:
         if pending is not None:
             if incident.held is not None:
                 self._held_behind.add(fingerprint)
-            if not sweep_waits(pending, now):
-                redo = await self.store.take_over(fingerprint, self.owner, now)
+            carrying = self.pipeline.ledger.carrying
+            if self.store.sweep_may_take(pending, now, carrying):
+                redo = await self.store.take_over(fingerprint, self.owner, now, carrying=carrying)
                 if redo is not None:
                     self._log_redo(pending, redo.action)
                     await self.pipeline.carry_out(redo, self.owner)
