@@ -880,15 +880,6 @@ source = ["alertmanager"]
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="Effects.view (effects.py) builds a redone OPEN's group from the incident as stored "
-    "at the redo: a pod that joined while the first OPEN was in flight changes the body sent "
-    "again under the same Idempotency-Key, which a backend that checks a reused key's payload "
-    "(the IETF draft: 422; Stripe: an idempotency error) refuses, failing the create of a "
-    "ticket it holds",
-)
 async def test_a_group_open_redone_under_its_key_is_answered_with_its_ticket(
     tmp_path: Path,
 ) -> None:
@@ -941,24 +932,11 @@ def traced_firing(message_id: str, trace: str) -> Message:
     )
 
 
-#: Why a redo by another traced message is refused.
-REDO_TRACE_STAMPED = (
-    "Effects (effects.py) stamps a redone effect with the redoing message's trace id "
-    "(`current_trace_id()`), which the backend's body carries (`trace_id`): another message "
-    "taking an OPEN over sends another body under the same Idempotency-Key, which a backend "
-    "that checks a reused key's payload refuses"
-)
-
-
 @pytest.mark.parametrize(
     "next_trace",
     [
         pytest.param("a", id="same-trace"),
-        pytest.param(
-            "c",
-            id="another-trace",
-            marks=pytest.mark.xfail(strict=True, raises=AssertionError, reason=REDO_TRACE_STAMPED),
-        ),
+        pytest.param("c", id="another-trace"),
     ],
 )
 async def test_an_open_taken_over_by_another_traced_message_is_answered_with_its_ticket(

@@ -16,8 +16,8 @@ from triage.errors import SinkRejectedError
 from triage.incidents import Incident, Work
 from triage.incidents.codec import view_from_json
 from triage.incidents.lifecycle import Group, stored_alert
-from triage.incidents.store import REFUSED, Routing
-from triage.models import Alert, EffectKind
+from triage.incidents.store import REFUSED, Routing, Sent
+from triage.models import Alert, EffectKind, Ticket
 from triage.routes import Route
 from triage.settings import KNOWN_SINKS
 from triage.sinks.base import Applied, Effect, NotSent, Sink
@@ -79,12 +79,13 @@ class Effects:
         )
         if summarised:
             await work.save_ticket(ticket, _routing(route, view))
-        # Redacted again here (not only when written): a credential learned since counts.
-        public = redact_ticket(ticket, p.redactor)
         kind = work.pending.kind
         # The tickets later sinks link to (Slack's follow-up): not one its sink said is gone.
         refs = {name: ref for name, ref in work.refs.items() if not work.incident.ticket_gone(name)}
         todo = self._sinks_to_run(sinks_for(kind, route, work.incident), work)
+        if not todo:
+            return
+        sent = await self._sent(work, view, ticket)
         refusal: SinkRejectedError | None = None
         for n, sink in enumerate(todo, start=1):
             # A sink owed the ticket it refused gets it now, opened (see `sinks_for`).
@@ -92,18 +93,18 @@ class Effects:
             effect = Effect(
                 kind=sink_kind,
                 fingerprint=work.fingerprint,
-                alert=view,
-                ticket=public,
+                alert=sent.alert,
+                ticket=sent.ticket,
                 ref=work.refs.get(sink.name),
-                occurrences=_occurrences(sink_kind, work.incident),
+                occurrences=_occurrences(sink_kind, sent),
                 new_occurrences=work.pending.delta,
-                flapping=work.incident.flapping,
+                flapping=sent.flapping,
                 idempotency_key=work.idempotency_key,
                 # Shown by other sinks (Slack's "backend ticket …"): a service that answered
                 # with a credential for an id (its own token echoed) must not publish it.
                 refs=MappingProxyType({name: p.redactor.text(ref) for name, ref in refs.items()}),
                 target=route.target(sink.name),
-                trace_id=current_trace_id(),
+                trace_id=sent.trace_id,
             )
             with p.tracing.span(f"sink.{sink.name}", **{"triage.effect": str(sink_kind)}):
                 try:
@@ -149,6 +150,33 @@ class Effects:
             )
         if refusal is not None:
             raise refusal
+
+    async def _sent(self, work: Work, view: RedactedAlert, ticket: Ticket) -> Sent:
+        """What this attempt sends the sinks: the body its effect's first attempt sent, kept
+        in the store (`Work.freeze`), so that a redo under the same idempotency key (its
+        message's retry, or another message or replica taking it over) sends it again as it
+        was, whatever changed since: a member that joined the group, occurrences counted, the
+        redoing message's trace. A backend that checks a reused key's payload refuses another
+        (the IETF Idempotency-Key draft's 422, Stripe)."""
+        redactor = self.pipeline.redactor
+        incident = work.incident
+        built = Sent(
+            work.pending.seq,
+            view,
+            # Redacted again here (not only when written): a credential learned since counts.
+            redact_ticket(ticket, redactor),
+            incident.occurrences,
+            incident.occurrences_at_update,
+            incident.flapping,
+            current_trace_id(),
+        )
+        sent = await work.freeze(built)
+        if sent is built:
+            return sent
+        # The first attempt's, as it was; its summary redacted again all the same (it is
+        # short), so a credential learned since that attempt is not sent to a sink it never
+        # reached.
+        return dataclasses.replace(sent, ticket=redact_ticket(sent.ticket, redactor))
 
     def _sinks_to_run(self, names: Sequence[str], work: Work) -> list[Sink]:
         """The configured sinks among `names` that have not confirmed this effect yet."""
@@ -230,15 +258,15 @@ def kind_for(kind: EffectKind, sink: str, incident: Incident) -> EffectKind:
     return kind
 
 
-def _occurrences(kind: EffectKind, incident: Incident) -> int:
+def _occurrences(kind: EffectKind, sent: Sent) -> int:
     """The occurrences an effect tells. An update's or a reopen's are the ones its decision
     counted (`occurrences_at_update`, with `Pending.delta` beside them): a redo under the same
     idempotency key, after more firings were counted, sends the body the first attempt sent,
     which a backend checking a reused key's payload would otherwise refuse. An open or a
     close tells the count so far (a group's first ticket, the members it gathered)."""
-    if kind in (EffectKind.UPDATE, EffectKind.REOPEN) and incident.occurrences_at_update:
-        return incident.occurrences_at_update
-    return incident.occurrences
+    if kind in (EffectKind.UPDATE, EffectKind.REOPEN) and sent.occurrences_at_update:
+        return sent.occurrences_at_update
+    return sent.occurrences
 
 
 def _gone(applied: Applied) -> bool | None:

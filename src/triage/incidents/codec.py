@@ -36,8 +36,9 @@ from triage.incidents.lifecycle import (
     Refusal,
     State,
 )
+from triage.incidents.records import Sent
 from triage.models import EffectKind, Priority, Status, Ticket
-from triage.view import GroupView, RedactedAlert
+from triage.view import GroupView, MemberView, RedactedAlert
 
 #: The record format this release reads and writes. A record (or a silence) holding a higher
 #: `min_reader` is refused; one without it is of format 1. Raise it, and write `min_reader`,
@@ -575,7 +576,15 @@ HELD_EXCERPT_CHARS = 2000
 def view_to_json(view: RedactedAlert) -> str:
     """A redacted alert as kept in the store (a held effect's alert); its group is not kept,
     the incident's own is shown when it is carried out."""
-    data = {
+    data = _view_fields(view)
+    data["description"] = view.description[:HELD_DESCRIPTION_CHARS]
+    data["payload_excerpt"] = view.payload_excerpt[:HELD_EXCERPT_CHARS]
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+
+def _view_fields(view: RedactedAlert) -> dict[str, Any]:
+    """A redacted alert's fields (but its group) as JSON values, whole."""
+    return {
         "fingerprint": view.fingerprint,
         "source": view.source,
         "status": view.status.value,
@@ -583,18 +592,20 @@ def view_to_json(view: RedactedAlert) -> str:
         "team": view.team,
         "priority": view.priority.value if view.priority else None,
         "severity": view.severity,
-        "description": view.description[:HELD_DESCRIPTION_CHARS],
+        "description": view.description,
         "runbook_url": view.runbook_url,
         "occurred_at": view.occurred_at.isoformat(),
         "links": dict(view.links),
         "labels": dict(view.labels),
-        "payload_excerpt": view.payload_excerpt[:HELD_EXCERPT_CHARS],
+        "payload_excerpt": view.payload_excerpt,
     }
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
 
 def view_from_json(text: str, group: GroupView | None = None) -> RedactedAlert:
-    data = json.loads(text)
+    return _view_of(json.loads(text), group)
+
+
+def _view_of(data: dict[str, Any], group: GroupView | None) -> RedactedAlert:
     return RedactedAlert(
         fingerprint=data["fingerprint"],
         source=data["source"],
@@ -610,4 +621,50 @@ def view_from_json(text: str, group: GroupView | None = None) -> RedactedAlert:
         labels=MappingProxyType(data["labels"]),
         payload_excerpt=data["payload_excerpt"],
         group=group,
+    )
+
+
+def sent_to_json(sent: Sent) -> str:
+    """What an effect sends (`records.Sent`) as its record's body: the alert whole (not cut as
+    a held one is: a redo sends every character the first attempt did), with its group."""
+    alert = _view_fields(sent.alert)
+    group = sent.alert.group
+    if group is not None:
+        members = [
+            [m.fingerprint, m.title, m.status.value, m.since.isoformat()] for m in group.members
+        ]
+        alert["group"] = {"by": dict(group.by), "members": members, "untracked": group.untracked}
+    data = {
+        "seq": sent.seq,
+        "alert": alert,
+        "ticket": sent.ticket.model_dump(mode="json"),
+        "occurrences": sent.occurrences,
+        "occurrences_at_update": sent.occurrences_at_update,
+        "flapping": sent.flapping,
+        "trace_id": sent.trace_id,
+    }
+    return _ENCODE(data)
+
+
+def sent_from_json(text: str) -> Sent:
+    """`sent_to_json`'s text read back. Raises ValueError (KeyError, TypeError) when it does
+    not read as one."""
+    data = json.loads(text)
+    alert = data["alert"]
+    raw_group = alert.get("group")
+    group = None
+    if raw_group is not None:
+        members = tuple(
+            MemberView(fp, title, Status(status), datetime.fromisoformat(since))
+            for fp, title, status, since in raw_group["members"]
+        )
+        group = GroupView(MappingProxyType(raw_group["by"]), members, raw_group["untracked"])
+    return Sent(
+        seq=int(data["seq"]),
+        alert=_view_of(alert, group),
+        ticket=Ticket.model_validate(data["ticket"]),
+        occurrences=int(data["occurrences"]),
+        occurrences_at_update=int(data["occurrences_at_update"]),
+        flapping=bool(data["flapping"]),
+        trace_id=data["trace_id"],
     )

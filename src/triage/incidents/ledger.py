@@ -42,7 +42,7 @@ from triage.incidents.lifecycle import (
     State,
     decide,
 )
-from triage.incidents.store import Hold, Routing, Store, Transition, incident_busy
+from triage.incidents.store import Hold, Routing, Sent, Store, Transition, incident_busy
 from triage.models import EffectKind, Ticket
 
 log = structlog.get_logger(__name__)
@@ -137,6 +137,12 @@ class Work:
         """Keep the summary (with the route it took), so a redo or a later effect never
         summarises again."""
         await self._store.save_ticket(self.fingerprint, self.owner, ticket, routing)
+
+    async def freeze(self, sent: Sent) -> Sent:
+        """What this effect sends its sinks: what its first attempt sent, when this is a redo
+        (its own retry, or a takeover), else `sent`, kept for the redos (`Store.freeze_effect`).
+        Called before the first sink call of every attempt."""
+        return await self._store.freeze_effect(self.fingerprint, sent)
 
     async def confirm(
         self,

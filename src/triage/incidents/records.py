@@ -15,6 +15,8 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from triage.incidents.lifecycle import Action, Incident
+from triage.models import Ticket
+from triage.view import RedactedAlert
 
 R = TypeVar("R")
 
@@ -46,6 +48,11 @@ CLAIMS = "claims"
 #: hash of the session's random id, never the cookie): every replica refuses the session once
 #: it reads the record, which expires when the session would have (`SharedRecords.end_session`).
 ENDED_SESSION = "ended_session"
+#: What an incident's effect in progress sends its sinks, one record per incident (its body
+#: `Sent`, the effect's sequence number in it): written before the first sink call, read back
+#: by every redo of the effect, so a redo under the same idempotency key sends the same body
+#: (`Store.freeze_effect`). The next effect of the incident writes over it.
+SENT = "sent"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +78,27 @@ class Hold:
     silence: str
     until: datetime
     alert: str
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """What an effect tells its sinks, as its first attempt built it: every attempt of the
+    effect (a retry, a takeover by another message or replica) sends this, so a sink that
+    checks a reused idempotency key's payload (the IETF Idempotency-Key draft's 422, Stripe)
+    is sent the same body. Redacted already: it is what was sent."""
+
+    #: The effect's sequence number (`Pending.seq`, the idempotency key's suffix).
+    seq: int
+    #: The alert, with its group as it stood (members, their states and titles).
+    alert: RedactedAlert
+    #: The summary, redacted.
+    ticket: Ticket
+    #: The incident's occurrences so far, and those its last update told (`_occurrences`).
+    occurrences: int
+    occurrences_at_update: int
+    flapping: bool
+    #: The W3C trace id of the message whose attempt built it, when traced.
+    trace_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,7 +55,7 @@ from triage.incidents.claims import (
     refused_again,
     same_alert,
 )
-from triage.incidents.codec import incident_to_json
+from triage.incidents.codec import incident_to_json, sent_from_json, sent_to_json
 from triage.incidents.groups import GroupKey, decide_group
 from triage.incidents.history import REFUSED, TIMES, decision_history
 from triage.incidents.lifecycle import (
@@ -77,6 +77,7 @@ from triage.incidents.records import (
     CLAIMS,
     INCIDENT,
     MEMBER,
+    SENT,
     SILENCES,
     SILENCES_KEY,
     Change,
@@ -85,6 +86,7 @@ from triage.incidents.records import (
     Record,
     RecordChange,
     Routing,
+    Sent,
     Transition,
     other_keys,
 )
@@ -119,6 +121,7 @@ __all__ = [
     "MAX_SILENCES",
     "MEMBER",
     "REFUSED",
+    "SENT",
     "SETTLED_KEPT",
     "SILENCES",
     "SILENCES_KEY",
@@ -132,6 +135,7 @@ __all__ = [
     "Record",
     "RecordChange",
     "Routing",
+    "Sent",
     "SilenceMatch",
     "Store",
     "Transition",
@@ -441,6 +445,38 @@ class Store(Claims, Sweeping, SharedRecords, StoreBase):
             **changes,
         )
 
+    async def freeze_effect(self, fingerprint: str, sent: Sent) -> Sent:
+        """What the incident's effect `sent.seq` sends its sinks: the one its first attempt
+        kept, when there is one; else `sent`, kept now for every redo of the effect (a retry,
+        a takeover by another message or replica). Called before the first sink call, so a
+        redo under the same idempotency key sends the first attempt's body, byte for byte.
+
+        A worker still on an earlier effect (its lease lapsed, the incident moved on) keeps
+        nothing and is handed its own. A body over `MAX_RECORD_BYTES` (an alert near the
+        largest message SQS takes, in a group of long titles) is not kept either: it is sent
+        as built, one `store.sent_not_kept` warning says so, and a redo of that effect builds
+        its body afresh, as every redo did before bodies were kept."""
+        expires_at = (self.now() + self.closed_ttl).timestamp()
+
+        def change(record: Record | None) -> tuple[Record | None, Sent]:
+            kept = _sent_of(record)
+            if kept is not None and kept.seq >= sent.seq:
+                return None, kept if kept.seq == sent.seq else sent
+            body = sent_to_json(sent)
+            if not _fits(body):
+                log.warning(
+                    "store.sent_not_kept",
+                    fingerprint=fingerprint,
+                    seq=sent.seq,
+                    kb=len(body.encode()) // 1000,
+                    max_kb=MAX_RECORD_BYTES // 1000,
+                )
+                return None, sent
+            version = (record.version + 1) if record else 1
+            return Record(fingerprint, SENT, version, body, expires_at), sent
+
+        return await self._update(SENT, fingerprint, change)
+
     def _expiry(self, incident: Incident) -> float | None:
         """Closed incidents expire `closed_ttl` after closing; open ones never do."""
         if incident.state is State.CLOSED and incident.closed_at is not None:
@@ -488,6 +524,18 @@ class Store(Claims, Sweeping, SharedRecords, StoreBase):
             return _silences_record(record, changed), expired
 
         return await self._update(SILENCES, SILENCES_KEY, change)
+
+
+def _sent_of(record: Record | None) -> Sent | None:
+    """The body `record` keeps (None: no record, or one that does not read, which the next
+    freeze writes over: a redo then sends what it built, as before bodies were kept)."""
+    if record is None:
+        return None
+    try:
+        return sent_from_json(record.body)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        log.warning("store.sent_unreadable", fingerprint=record.key, error=type(exc).__name__)
+        return None
 
 
 def _unchanged(after: Incident, stored: Incident | None) -> bool:
