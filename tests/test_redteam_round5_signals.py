@@ -22,6 +22,7 @@ from botocore.exceptions import ClientError
 from pydantic import SecretStr
 
 from daemon_harness import Queues
+from test_check_round4_dlq import DAY_S, queue_line, queue_with_dlq
 from test_dlq import Dlq, fill_dlq
 from test_dlq import dlq as dlq  # `triage dlq ARGS` in process, on moto's SQS
 from test_pipeline import CountingSummariser
@@ -275,3 +276,24 @@ async def test_health_probe_reaches_the_daemon_with_an_egress_proxy_set(
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert '"alive": true' in captured.out
+
+
+# --- ops/check.py -------------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "src/triage/ops/check.py:368: a DLQ at SQS's longest retention (14 d) behind a queue "
+        "keeping 14 d is told to 'set the DLQ's MessageRetentionPeriod longer (at most 14 d)', "
+        "which SQS refuses: the advice should be to keep the queue's messages for less"
+    ),
+)
+def test_check_never_advises_a_dlq_retention_past_what_sqs_takes(
+    moto_url: str, tmp_path: Path
+) -> None:
+    """A queue and its DLQ both keeping messages 14 days (SQS's most): the queue line does not
+    advise setting the DLQ's retention longer, which no SQS queue can be; any advice names
+    what can change (the queue's own retention)."""
+    line = queue_line(queue_with_dlq(moto_url, 14 * DAY_S, 14 * DAY_S), tmp_path)
+    assert "DLQ's MessageRetentionPeriod longer" not in line, line
