@@ -10,6 +10,7 @@ for the same reasons, told beside them.
 
 from __future__ import annotations
 
+from triage.redact.binds import BIND_RULES
 from triage.redact.calls import CALL_RULES
 from triage.redact.cloud import CLOUD_RULES
 from triage.redact.commands import COMMAND_RULES
@@ -42,6 +43,7 @@ _RULES: tuple[_Rule, ...] = (
     *MARKUP_RULES,  # markup: XML, SQL, Kubernetes env, validators, PHP
     *CALL_RULES,  # calls: a literal default beside a secret's name in code
     *TABLE_RULES,  # tables: a column named like a secret
+    *BIND_RULES,  # binds: a value an ORM logs bound by its place to a secret's column
     *SECTION_RULES,  # sections: every value below a key named like secrets
     *PAIR_RULES,  # pairs: a value by the name before it
     *REDIS_RULES,  # redis: AUTH, CONFIG SET, ACL rules

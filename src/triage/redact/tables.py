@@ -202,7 +202,7 @@ _COLUMN_MARK = re.compile(
 )
 #: An INSERT's columns and its first VALUES tuple.
 _INSERT_COLUMNS = re.compile(
-    r"INSERT[ \t\r\n]{1,8}(?:INTO[ \t\r\n]{1,8})?[^\s(]{1,256}+[ \t\r\n]{0,8}"
+    r"INSERT[ \t\r\n]{1,64}(?:INTO[ \t\r\n]{1,64})?[^\s(]{1,256}+[ \t\r\n]{0,64}"
     r"\((?P<columns>[^()]{1,4096}+)\)[ \t\r\n]{0,64}VALUES[ \t\r\n]{0,64}\((?P<inner>[^()]{0,4096}+)\)",
     re.IGNORECASE,
 )
@@ -375,9 +375,11 @@ TABLE_RULES: tuple[_Rule, ...] = (
     # or SQLAlchemy logs after it (`[parameters: (…)]`, `params=(…)`, `args: […]`): each
     # parameter bound to a secret column (`_bound_parameters`).
     _rule(
-        # As drivers and ORMs write it, the verb in capitals, the parameters' word in lower
-        # case: in any case, prose's "update" and "select" would each start a scan.
-        r"(?P<sql>(?<![\w-])(?:INSERT|UPDATE|REPLACE|UPSERT|MERGE|SELECT|DELETE)[ \t\r\n]"
+        # As drivers and ORMs write it, the verb in capitals or in lower case (Hibernate's,
+        # hand-written SQL's), the parameters' word in lower case: in any case, prose's
+        # "Update" and "Select" would each start a scan.
+        r"(?P<sql>(?<![\w-])(?:INSERT|UPDATE|REPLACE|UPSERT|MERGE|SELECT|DELETE"
+        r"|insert|update|replace|upsert|merge|select|delete)[ \t\r\n]"
         r"[^\0]{0,8192}?)(?<![\w-])(?:parameters|params|args|bind[ _]?params)[ \t]{0,3}[:=][ \t]{0,3}"
         r"(?P<params>[(\[](?:[^()\[\]'\"]|'(?:[^'\\\n]|\\.){0,4096}+'|\"(?:[^\"\\\n]|\\.){0,4096}+\""
         r"|[(\[](?:[^()\[\]'\"]|'(?:[^'\\\n]|\\.){0,4096}+'|\"(?:[^\"\\\n]|\\.){0,4096}+\"){0,4096}+[)\]])"

@@ -1,0 +1,215 @@
+"""Rules for a value an ORM or a driver logs as bound by its place to a statement's parameter,
+on a line of its own below the statement: Hibernate 4 and 5's `binding parameter [2] as
+[VARCHAR] - [pw]`, Hibernate 6's `binding parameter (2:VARCHAR) <- [pw]`, Hibernate 3's
+`binding 'pw' to parameter: 2`, EclipseLink's `bind => [bob, pw]`, MyBatis' `Parameters:
+bob(String), pw(String)`, Postgres' `parameters: $1 = 'bob', $2 = 'pw'` and
+datasource-proxy's `Params:[(bob,pw)]`. The statement is the last one written before the
+values (`statement_before`); a value goes when its place binds a column named like a secret
+(`tables._secret_places`: `INSERT … (name, password) VALUES (?, ?)`, `SET api_token = ?`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+
+from triage.redact.rule import _LINES, _Rule, _rule
+from triage.redact.tables import _PLACEHOLDER_MARK, _cell_replaced, _secret_places
+
+#: How far before its values a statement is looked for: a statement and its bound values are
+#: logged together, and 8,192 characters hold the longest an ORM writes.
+_STATEMENT_REACH = 8192
+_VERBS = ("insert", "update", "delete", "select", "merge", "replace", "upsert", "with")
+#: A statement's verb as drivers and ORMs write it, in capitals, in lower case or capitalised.
+_VERB = re.compile(
+    r"(?<![\w-])(?:"
+    + "|".join(form for verb in _VERBS for form in (verb, verb.upper(), verb.capitalize()))
+    + r")(?=[ \t\r\n]|\\[nrt])"
+)
+
+
+def statement_before(text: str, end: int) -> str:
+    """The last statement written before `end`: from its verb's start to `end`. A verb right
+    after a word, `(`, `,` or `=` continues a statement (`union select`, `in (select`, `x =
+    (select`), and starts none. Empty when there is none within `_STATEMENT_REACH`."""
+    start = max(0, end - _STATEMENT_REACH)
+    found = -1
+    for verb in _VERB.finditer(text, start, end):
+        before = text[start : verb.start()].rstrip(" \t\r\n")
+        if before.endswith(("\\n", "\\t", "\\r")):
+            before = before[:-2]
+        last = before[-1:]
+        if last and (last.isalnum() or last in "_(,="):
+            continue
+        found = verb.start()
+    return text[found:end] if found >= 0 else ""
+
+
+def _replaced_at(
+    match: re.Match[str], values: Iterator[tuple[int, str]], secret: dict[int, str]
+) -> str:
+    """The match with each value at a secret place replaced (`_cell_replaced`): `values`
+    gives each value's place and its group name in the match."""
+    pieces: list[str] = []
+    last = match.start()
+    for place, group in values:
+        if place not in secret:
+            continue
+        pieces += (
+            match.string[last : match.start(group)],
+            _cell_replaced(match[group], secret[place]),
+        )
+        last = match.end(group)
+    pieces.append(match.string[last : match.end()])
+    return "".join(pieces)
+
+
+def _one_bound(match: re.Match[str]) -> str:
+    """A line binding one value by its 1-based place (`n`), the value replaced when the
+    statement before it (`statement_before`) binds that place to a secret's column."""
+    secret = _secret_places(statement_before(match.string, match.start()))
+    return _replaced_at(match, iter([(int(match["n"]) - 1, "value")]), secret)
+
+
+def _list_values(values: str, item: re.Pattern[str]) -> list[tuple[int, int]] | None:
+    """The spans of a list's values, each read by `item` (its `value` group) and separated by
+    `,`; None when the list does not read as such."""
+    spans: list[tuple[int, int]] = []
+    position = 0
+    while True:
+        one = item.match(values, position)
+        if one is None:
+            return None
+        spans.append(one.span("value"))
+        position = one.end()
+        if position == len(values):
+            return spans
+        if values[position] != ",":
+            return None
+        position += 1
+
+
+def _listed_bound(item: re.Pattern[str]) -> Callable[[re.Match[str]], str]:
+    """A line listing every bound value in order (`values`, each read by `item`), those at a
+    secret place replaced. When the values cannot be told apart (one holding a `,`: more
+    values than the statement has places), they all go if any place is a secret's."""
+
+    def replaced(match: re.Match[str]) -> str:
+        sql = statement_before(match.string, match.start())
+        secret = _secret_places(sql)
+        if not secret:
+            return match[0]
+        values = match["values"]
+        spans = _list_values(values, item)
+        places = sum(1 for mark in _PLACEHOLDER_MARK.finditer(sql) if mark["mark"])
+        if spans is None or len(spans) != places:
+            spans = [(0, len(values))]
+            secret = {0: next(iter(secret.values()))}
+        pieces: list[str] = []
+        last = 0
+        for place, (begin, end) in enumerate(spans):
+            if place in secret:
+                pieces += (values[last:begin], _cell_replaced(values[begin:end], secret[place]))
+                last = end
+        pieces.append(values[last:])
+        start, stop = match.start("values") - match.start(), match.end("values") - match.start()
+        return match[0][:start] + "".join(pieces) + match[0][stop:]
+
+    return replaced
+
+
+def _numbered_bound(match: re.Match[str]) -> str:
+    """Postgres' `parameters: $1 = '…', $2 = '…'`: each value by its number."""
+    secret = _secret_places(statement_before(match.string, match.start()))
+    if not secret:
+        return match[0]
+    numbered = (
+        (int(one["n"]) - 1, one.span("value")) for one in _POSTGRES_VALUE.finditer(match[0])
+    )
+    pieces: list[str] = []
+    last = 0
+    for place, (begin, end) in numbered:
+        if place in secret:
+            pieces += (match[0][last:begin], _cell_replaced(match[0][begin:end], secret[place]))
+            last = end
+    pieces.append(match[0][last:])
+    return "".join(pieces)
+
+
+#: One of MyBatis' values: `value(Type)`, `null`, or a placeholder a rule put there before.
+_MYBATIS_ITEM = re.compile(
+    r" ?(?P<value>\[REDACTED:[\w-]{1,32}\]|[^\r\n]{0,4096}?\([\w.$]{1,64}\)|null)(?=,|\Z)"
+)
+#: One of EclipseLink's or datasource-proxy's values: anything to a `,`.
+_PLAIN_ITEM = re.compile(r" ?(?P<value>[^,\r\n]{0,4096})")
+#: One of Postgres' numbered values: `$N = 'value'` (`''` inside) or `NULL`.
+_POSTGRES_VALUE = re.compile(r"\$(?P<n>[0-9]{1,4}) = (?P<value>'(?:[^']|''){0,4096}+'|NULL)")
+
+
+def _rules_for(char: str) -> tuple[_Rule, ...]:
+    """The rules for values to their line's end, whose characters are `char`s (raw text, or
+    text inside a JSON string: `rule._LINES`)."""
+    value_end = rf"\](?=[ \t]{{0,64}}+(?!{char}))"
+    return (
+        # Hibernate 4 and 5 (and 6.0): the value in brackets, or bare to the line's end (4.x).
+        _rule(
+            r"binding[ ]parameter[ ]\[(?P<n>[0-9]{1,4})\][ ]as[ ]\[[\w ]{1,64}+\][ ]-[ ]"
+            rf"(?:\[(?P<value>{char}{{0,4096}}?){value_end}|(?!\[)(?P<bare>{char}{{1,4096}}+))",
+            _hibernate_bound,
+            "binding parameter",
+        ),
+        # Hibernate 6: `binding parameter (2:VARCHAR) <- [value]`.
+        _rule(
+            r"binding[ ]parameter[ ]\((?P<n>[0-9]{1,4}):[\w ]{1,64}+\)[ ]<-[ ]"
+            rf"\[(?P<value>{char}{{0,4096}}?){value_end}",
+            _one_bound,
+            "binding parameter",
+        ),
+        # EclipseLink: `bind => [v1, v2]` (not its `[2 parameters bound]`).
+        _rule(
+            rf"bind[ ]=>[ ]\[(?![0-9]{{1,4}}[ ]parameters?[ ]bound\])(?P<values>{char}{{0,65536}}?)"
+            rf"{value_end}",
+            _listed_bound(_PLAIN_ITEM),
+            "bind =>",
+        ),
+        # MyBatis: `==> Parameters: v1(String), v2(Integer), null`.
+        _rule(
+            rf"==>[ ]{{1,4}}Parameters:[ ](?P<values>{char}{{1,65536}}+)",
+            _listed_bound(_MYBATIS_ITEM),
+            "parameters:",
+            fold_needles=True,
+        ),
+        # datasource-proxy: `Params:[(v1,v2)]`.
+        _rule(
+            rf"Params:\[\((?P<values>{char}{{0,65536}}?)\)\]",
+            _listed_bound(_PLAIN_ITEM),
+            "params:[(",
+            fold_needles=True,
+        ),
+    )
+
+
+def _hibernate_bound(match: re.Match[str]) -> str:
+    """Hibernate 4's and 5's line: its value in brackets (`value`) or bare (`bare`)."""
+    secret = _secret_places(statement_before(match.string, match.start()))
+    group = "value" if match["value"] is not None else "bare"
+    return _replaced_at(match, iter([(int(match["n"]) - 1, group)]), secret)
+
+
+BIND_RULES: tuple[_Rule, ...] = (
+    *(rule for _, char in _LINES for rule in _rules_for(char)),
+    # Hibernate 3: `binding 'value' to parameter: 2`.
+    _rule(
+        r"binding[ ](?P<value>'(?:[^'\r\n\\]|''){0,4096}+')[ ]to[ ]parameter:[ ](?P<n>[0-9]{1,4})",
+        _one_bound,
+        "to parameter:",
+    ),
+    # Postgres: `parameters: $1 = '…', $2 = '…'`.
+    _rule(
+        r"(?i:parameters):[ ]\$[0-9]{1,4}[ ]=[ ](?:'(?:[^'\r\n]|''){0,4096}+'|NULL)"
+        r"(?:,[ ]\$[0-9]{1,4}[ ]=[ ](?:'(?:[^'\r\n]|''){0,4096}+'|NULL)){0,4096}+",
+        _numbered_bound,
+        "parameters: $",
+        fold_needles=True,
+    ),
+)
