@@ -5,13 +5,17 @@ bug still open (file:line: cause) and passes once it is fixed."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 import pytest
 
 from factories import view
 from github_stub import GitHubServer
-from test_escape_every_surface import hostile_alert, hostile_ticket
+from test_backend_sink import ROUTES
+from test_backend_sink import open_sink as open_backend
+from test_escape_every_surface import effect, hostile_alert, hostile_ticket
+from triage.demo.ticketd import TicketServer
 from triage.models import EffectKind
 from triage.settings import Settings
 from triage.sinks.base import Effect
@@ -96,3 +100,36 @@ async def _team_labels(
         [label["name"] for label in issue["labels"] if label["name"].startswith("team:")]
         for issue in github.issues(REPO)
     ]
+
+
+# --- the ticket backend ----------------------------------------------------------------------
+
+#: Links whose user info makes them read as another host (`github.com@evil.example` opens
+#: evil.example), or whose host is spelled other than DNS spells it; each with the URL the
+#: GitHub and Slack sinks link to for it (user info dropped, host as DNS spells it).
+DECEIVING_LINKS = {
+    "https://github.com@evil.example/login": "https://evil.example/login",
+    "https://aws.amazon.com%2Fconsole@evil.example/": "https://evil.example/",
+    "https://%67ithub.com/acme/ops": "https://github.com/acme/ops",
+}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="sinks/backend.py:859 (_http_link): the URL is sent as the alert wrote it, user "
+    "info and host spelling included; markdown.safe_url and slack._alert_link drop the user "
+    "info and spell the host as DNS does, the backend does not",
+)
+async def test_the_backend_is_sent_links_without_user_info(backend: TicketServer) -> None:
+    """A link the ticket backend is sent is the URL it opens without user info and with its
+    host as DNS spells it, as GitHub and Slack link it: a ticket system shows the URL as its
+    text, and `https://github.com@evil.example/…` reads as github.com."""
+    one = effect("t")
+    links = {f"link{n}": url for n, url in enumerate(DECEIVING_LINKS)}
+    alert = dataclasses.replace(one.alert, runbook_url=next(iter(DECEIVING_LINKS)), links=links)
+    async with open_backend(backend.url, **ROUTES) as sink:
+        assert (await sink.apply(dataclasses.replace(one, alert=alert))).ref is not None
+    [opened] = backend.tickets
+    body = opened["body"]
+    assert body["runbook_url"] == "https://evil.example/login"
+    assert body["links"] == {f"link{n}": url for n, url in enumerate(DECEIVING_LINKS.values())}
