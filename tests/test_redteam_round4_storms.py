@@ -936,12 +936,6 @@ async def final_state(order: str, routes: str | None = None) -> tuple[str, list[
     return str(holding[0].state), c.kinds()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="of two events stamped alike and queued alike, the one applied last wins "
-    "(incidents/lifecycle.py Incident.guards / Member.newer_than: no tie-break past queued_at), "
-    "so the replicas' order decides; README: replicas writing them in either order agree",
-)
 @pytest.mark.parametrize("grouped", [False, True])
 async def test_a_fire_and_resolve_stamped_and_queued_alike_end_alike_in_either_order(
     tmp_path: Path, grouped: bool

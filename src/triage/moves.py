@@ -26,7 +26,8 @@ import structlog
 
 from triage.incidents import Action, Incident, State, Work
 from triage.incidents.groups import GroupKey
-from triage.incidents.lifecycle import FLAP_HOLD, Member
+from triage.incidents.lifecycle import FLAP_HOLD, AlertEvent, Member
+from triage.incidents.lifecycle import queued_at as queued_at_of
 from triage.incidents.members import Members
 from triage.incidents.store import DELIVERY_MARK, delivery_owner, incident_busy, same_alert
 from triage.models import Alert, EffectKind, Status
@@ -42,6 +43,11 @@ class Moves:
 
     def __init__(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
+
+    def _moved_out(self, gone: Alert, queued_at: datetime | None = None) -> MovedOut:
+        """The event of `gone`, a resolve this move writes (its message queued at
+        `queued_at`), marked as a move's (`MovedOut`)."""
+        return MovedOut(self.pipeline.event(gone, queued_at))
 
     async def join(
         self,
@@ -101,7 +107,7 @@ class Moves:
         """`alert` fires in `group` now: it resolves in the group it `left`."""
         log.info("alert.changed_group", left=left.key, joined=group.key)
         gone = alert.model_copy(update={"status": Status.RESOLVED})
-        event = self.pipeline.event(gone, queued_at)
+        event = self._moved_out(gone, queued_at)
         await self.pipeline.apply(gone, event, leaving_owner(owner), left)
 
     async def move_after_failure(
@@ -157,7 +163,7 @@ class Moves:
         await self._place_early(alert, group, joining, queued_at)
         left = joining.left
         gone = alert.model_copy(update={"status": Status.RESOLVED})
-        event = self.pipeline.event(gone, queued_at)
+        event = self._moved_out(gone, queued_at)
         if left is not None:
             members = Members(self.pipeline.ledger.store)
             fp, at = alert.fingerprint, alert.occurred_at
@@ -239,11 +245,16 @@ class Moves:
                 await self.finish_close(alert, owner, own, queued_at)
             # It resolved there after this firing, which is then the late one (not when that
             # resolve is this firing's own answer there, `_resolve_late`, on another delivery).
-            newer = own.guards(alert.occurred_at, self.pipeline.policy, queued_at)
+            newer = own.guards(
+                alert.occurred_at, self.pipeline.policy, queued_at, status=alert.status
+            )
             answered = _answers(own.last_event_at, own.last_queued_at, alert, queued_at)
             return own if newer and not answered else None
         stamped_alike = own.last_event_at == alert.occurred_at
-        if own.guards(alert.occurred_at, self.pipeline.policy, queued_at) or stamped_alike:
+        if (
+            own.guards(alert.occurred_at, self.pipeline.policy, queued_at, status=alert.status)
+            or stamped_alike
+        ):
             return own
         log.info("alert.changed_group", left=alert.fingerprint, joined=group.key)
         gone = alert.model_copy(update={"status": Status.RESOLVED})
@@ -251,7 +262,7 @@ class Moves:
         # may count the same firing there meanwhile, and its own incident then keeps it (the
         # rule above); this resolve, written after, must not close it (each replica moved it
         # out of the other's place, and it fired nowhere).
-        event = self.pipeline.event(gone, _just_before(queued_at))
+        event = self._moved_out(gone, _just_before(queued_at))
         action, _, _ = await self.pipeline.apply(gone, event, leaving_owner(owner), None)
         if action is Action.IGNORE:
             # A newer firing was counted there after it was looked at (a replica on routes
@@ -284,7 +295,7 @@ class Moves:
             # may have decided it before, and would be ignored as applied already).
             leaving = owner_for(owner, "finish")
         gone = alert.model_copy(update={"status": Status.RESOLVED})
-        event = self.pipeline.event(gone, queued_at)
+        event = self._moved_out(gone, queued_at)
         await self.pipeline.apply(gone, event, leaving, None)
 
     async def _stays_own(
@@ -337,7 +348,7 @@ class Moves:
         if not (looked.late or first):
             return False
         gone = alert.model_copy(update={"status": Status.RESOLVED})
-        event = self.pipeline.event(gone, queued_at)
+        event = self._moved_out(gone, queued_at)
         if not await work.withdraw(event, self.pipeline.ledger.clock(), None):
             return False
         looked.withdrawn = True
@@ -370,8 +381,9 @@ class Moves:
         answered = member.status is Status.RESOLVED and _answers(
             member.last_event_at, member.last_queued_at, alert, queued_at
         )
-        looked.late = member.newer_than(alert.occurred_at, queued_at) and not (repeat or answered)
-        if repeat and member.newer_than(alert.occurred_at, queued_at):
+        newer = member.newer_than(alert.occurred_at, queued_at, status=alert.status)
+        looked.late = newer and not (repeat or answered)
+        if repeat and newer:
             looked.queued_at = member.last_queued_at  # its resolve there must not be older
         pending = stored.pending
         looked.theirs = pending is not None and same_alert(pending.owner, looked.owner)
@@ -421,10 +433,10 @@ class Moves:
             await self._resolve_late(alert, owner, None, queued_at)
             return
         gone = alert.model_copy(update={"status": Status.RESOLVED})
-        event = self.pipeline.event(gone, queued_at)
+        event = self._moved_out(gone, queued_at)
         log.info("alert.changed_group", left=left.key, joined=alert.fingerprint)
         if looked.queued_at is not None:
-            event = self.pipeline.event(gone, looked.queued_at)
+            event = self._moved_out(gone, looked.queued_at)
         await self.pipeline.apply(gone, event, leaving_owner(owner), left)
 
     async def _late_firing(
@@ -452,7 +464,7 @@ class Moves:
         as new as a resolve stamped alike, would be applied over it, and this resolve, its
         effect done, ignored as applied (it fired in both places)."""
         gone = alert.model_copy(update={"status": Status.RESOLVED})
-        event = self.pipeline.event(gone, _just_after(queued_at))
+        event = self._moved_out(gone, _just_after(queued_at))
         await self.pipeline.apply(gone, event, owner_for(owner, "late"), place)
 
     async def _stale_move(
@@ -475,11 +487,49 @@ class Moves:
         if resolved_at is not None:
             log.info("alert.stale_move", left=left.key, joined=group.key)
             gone = alert.model_copy(update={"status": Status.RESOLVED, "occurred_at": resolved_at})
-            event = self.pipeline.event(gone)
+            event = self._moved_out(gone)
             await self.pipeline.apply(gone, event, owner_for(owner, "stale"), group)
         elif await members.newer_in(fp, left, alert.occurred_at, queued_at):
             await self._late_firing(alert, owner, group, left, queued_at)
             await members.place(fp, left, self.pipeline.ledger.clock())
+
+
+class MovedOut:
+    """A resolve a move writes to take its alert out of a place (`Pipeline.event`'s event,
+    marked): it answers the firing that moves the alert, so stamped and queued as that
+    firing, it is no older than it (`lifecycle.tie_status`), and takes the alert out when
+    written after it, as any resolve of its alert does in another instant."""
+
+    __slots__ = ("_event",)
+
+    moved_out = True
+
+    def __init__(self, event: AlertEvent) -> None:
+        self._event = event
+
+    @property
+    def fingerprint(self) -> str:
+        return self._event.fingerprint
+
+    @property
+    def source(self) -> str:
+        return self._event.source
+
+    @property
+    def status(self) -> Status:
+        return self._event.status
+
+    @property
+    def title(self) -> str:
+        return self._event.title
+
+    @property
+    def occurred_at(self) -> datetime:
+        return self._event.occurred_at
+
+    @property
+    def queued_at(self) -> datetime | None:
+        return queued_at_of(self._event)
 
 
 def leaving_owner(owner: str) -> str:
@@ -538,7 +588,7 @@ def _done_with(stored: Incident | None, alert: Alert, queued_at: datetime | None
         and (pending is None or pending.kind is not EffectKind.CLOSE)
         and member is not None
         and member.status is Status.RESOLVED
-        and not member.newer_than(alert.occurred_at, queued_at)
+        and not member.newer_than(alert.occurred_at, queued_at, status=alert.status)
     )
 
 

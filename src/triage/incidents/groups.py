@@ -56,6 +56,7 @@ from triage.incidents.lifecycle import (
     reopening,
     replace_incident,
     sending_owed_update,
+    tie_status,
 )
 from triage.models import EffectKind, Status, fingerprint_of
 
@@ -123,7 +124,9 @@ def decide_group(
             return _repeat_untracked(stored, now)
         joined = _untracked_resolved(stored.group, event.fingerprint)
     else:
-        if known is not None and known.newer_than(event.occurred_at, queued_at(event)):
+        if known is not None and known.newer_than(
+            event.occurred_at, queued_at(event), status=tie_status(event)
+        ):
             return Decision(Action.IGNORE, None)  # older than this member's newest event
         if stored.state is State.CLOSED and known is not None and _again(known, event):
             return _again_closed(stored, event, known, now)

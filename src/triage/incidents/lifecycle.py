@@ -208,13 +208,14 @@ class Member:
     #: the member stamped alike, the one queued later is the newer, as for an incident.
     last_queued_at: datetime | None = None
 
-    def newer_than(self, occurred_at: datetime, queued_at: datetime | None) -> bool:
-        """This member's newest event is newer than an event at `occurred_at` (its message
-        queued at `queued_at`), which is then older and must be ignored."""
-        if occurred_at != self.last_event_at:
-            return occurred_at < self.last_event_at
-        mine = self.last_queued_at
-        return queued_at is not None and mine is not None and queued_at < mine
+    def newer_than(
+        self, occurred_at: datetime, queued_at: datetime | None, *, status: Status | None
+    ) -> bool:
+        """This member's newest event is newer than an event of `status` at `occurred_at`
+        (its message queued at `queued_at`), which is then older and must be ignored
+        (`older_event`'s order)."""
+        mine = (self.last_event_at, self.last_queued_at, self.status)
+        return older_event((occurred_at, queued_at, status), mine)
 
 
 @dataclass(frozen=True, slots=True)
@@ -390,27 +391,67 @@ class Incident:
         return pending is not None and pending.owner == FLAP_HOLD and pending.until > now
 
     def guards(
-        self, occurred_at: datetime, policy: Policy, queued_at: datetime | None = None
+        self,
+        occurred_at: datetime,
+        policy: Policy,
+        queued_at: datetime | None = None,
+        *,
+        status: Status | None,
     ) -> bool:
-        """True if an event that occurred at `occurred_at` (its message queued at `queued_at`)
-        is older than the newest one applied and must be ignored. The newest event's time
-        counts only up to `max_future_skew` (never more than the reopen window) past when it
-        was applied, so no event time, however far in the future, can hold the incident for
-        longer than that. An event stamped as the newest one is older if it was queued before
-        it (a resolve and a repeat of one instant end alike whichever is written first)."""
+        """True if an event of `status` that occurred at `occurred_at` (its message queued at
+        `queued_at`) is older than the newest one applied and must be ignored (`older_event`'s
+        order; the newest one was a firing while the incident is open, a resolve once it has
+        closed). The newest event's time counts only up to `max_future_skew` (never more than
+        the reopen window) past when it was applied, so no event time, however far in the
+        future, can hold the incident for longer than that."""
         applied = self.applied_at or max(
             t for t in (self.opened_at, self.closed_at, self.last_update_at) if t is not None
         )
         horizon = applied + min(policy.max_future_skew, policy.reopen_window)
         if occurred_at < min(self.last_event_at, horizon):
             return True
-        last_queued = self.last_queued_at
-        return (
-            occurred_at == self.last_event_at
-            and queued_at is not None
-            and last_queued is not None
-            and queued_at < last_queued
+        if occurred_at != self.last_event_at:
+            return False
+        newest = Status.FIRING if self.state is State.OPEN else Status.RESOLVED
+        return older_event(
+            (occurred_at, queued_at, status), (occurred_at, self.last_queued_at, newest)
         )
+
+
+#: One event of an alert, as the order of its events reads it: its own time, when its message
+#: was queued (None: not known), its status (None: a move's resolve, see `tie_status`).
+EventKey = tuple[datetime, datetime | None, Status | None]
+
+
+def older_event(event: EventKey, than: EventKey) -> bool:
+    """`event` is older than `than`, in the one order every replica applies to an alert's
+    events, whichever it writes first. By their own time; stamped alike, by when their
+    messages were queued; queued alike as well (one SendMessageBatch, a stamp to the second),
+    a resolve is older than a firing: of a resolve and a firing in one instant, the firing is
+    the alert's state now (a firing that ends at once is no firing; a re-fire starts where
+    the resolve ended), so the incident stays or becomes open in either order. Events of one
+    status stamped and queued alike are one event (another delivery): neither is older. An
+    event whose queue time is not known is older than none stamped alike, and so is a move's
+    resolve (`tie_status`): of those, the one applied last counts."""
+    at, queued, status = event
+    than_at, than_queued, than_status = than
+    if at != than_at:
+        return at < than_at
+    if queued is None or than_queued is None:
+        return False
+    if queued != than_queued:
+        return queued < than_queued
+    return status is Status.RESOLVED and than_status is Status.FIRING
+
+
+def tie_status(alert: AlertEvent) -> Status | None:
+    """What `older_event` ranks `alert` by among events stamped and queued alike: its status;
+    None for a resolve a move writes to take its alert out of a place (`moves.py`, which
+    marks it `moved_out`). That resolve answers the very firing that moves the alert, stamped
+    and queued as it is, and is no older than it: written after it, it takes the alert out."""
+    if getattr(alert, "moved_out", False):
+        return None
+    return alert.status
 
 
 def _incident_copier() -> Callable[[Incident], Incident]:
@@ -487,7 +528,7 @@ def decide(stored: Incident | None, alert: AlertEvent, now: datetime, policy: Po
         )
         return Decision(Action.OPEN if firing else Action.RECORD, new)
 
-    if stored.guards(alert.occurred_at, policy, queued):
+    if stored.guards(alert.occurred_at, policy, queued, status=tie_status(alert)):
         return Decision(Action.IGNORE, None)
     if stored.state is State.OPEN and firing:
         # A repeat, the storm's case: one copy of the incident, not one per change.

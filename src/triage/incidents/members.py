@@ -121,7 +121,7 @@ class Members:
         newest event, and moves it nowhere."""
         stored = await self.store.get(group.key)
         member = stored.group.members.get(fingerprint) if stored and stored.group else None
-        return member is not None and member.newer_than(than, queued_at)
+        return member is not None and member.newer_than(than, queued_at, status=Status.FIRING)
 
     async def left_group(self, fingerprint: str, group: GroupKey) -> GroupKey | None:
         """The group alert `fingerprint` was a member of before it fired in `group`, if
