@@ -37,7 +37,7 @@ from triage.redact.percent import (
     _unescaped_with_sources,
 )
 from triage.redact.scrub import _scrub
-from triage.redact.sections import _kept_child, section_named
+from triage.redact.sections import SECRET_SECTIONS, _kept_child, section_named
 
 
 def _scrub_escaped(text: str, secrets: tuple[str, ...]) -> str:
@@ -456,9 +456,9 @@ def _secret_pair(value: list[Any] | tuple[Any, ...]) -> bool:
     return len(value) == 2 and isinstance(value[0], str) and blanked_by_name(value[0], value[1])
 
 
-#: Keys whose children are all secrets, whatever their own keys say: Grafana's secureJsonData
-#: (a data source's headers' values, passwords, tokens) and a Kubernetes Secret's stringData …
-_SECRET_SECTIONS = frozenset({"secureJsonData", "stringData"})
+#: Keys whose children are all secrets, whatever their own keys say (`sections.SECRET_SECTIONS`:
+#: Grafana's secureJsonData and secureSettings, a Kubernetes Secret's stringData) …
+_SECRET_SECTIONS = SECRET_SECTIONS
 #: … a Kubernetes Secret's `data` too (a ConfigMap's `data` is no secret) …
 _KUBERNETES_SECRET_SECTIONS = frozenset({"data", *_SECRET_SECTIONS})
 #: … and a Vault KV v2 read's `data` inside its `data`.

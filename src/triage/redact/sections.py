@@ -40,15 +40,22 @@ def section_named(name: str) -> bool:
     return _SECTION_NAME.search(bare) is not None or secret_named(bare)
 
 
+#: Keys whose children are all secrets, whatever their own names say: Grafana's secureJsonData
+#: (a data source's header values, passwords, keys) and secureSettings (an alerting contact
+#: point's; secure_settings in its older notifiers), a Kubernetes Secret's stringData.
+SECRET_SECTIONS = frozenset({"secureJsonData", "secureSettings", "secure_settings", "stringData"})
+#: … their needles, folded.
+_SECRET_SECTION_NEEDLES = ("securejsondata", "securesettings", "secure_settings", "stringdata")
+
 #: A Kubernetes Secret's manifest, whose `data` and `stringData` hold only secrets.
 _KIND_SECRET = re.compile(r"""kind\\?["']?[ \t]{0,8}:[ \t]{0,8}\\?["']?Secret(?![\w-])""")
 
 
 def _holds_secrets(key: str, text: str) -> bool:
-    """True for a key whose children are secrets (`section_named`), or a Kubernetes Secret's
-    `stringData`, or its `data` when `text` is a Secret's manifest."""
+    """True for a key whose children are secrets (`section_named`, `SECRET_SECTIONS`), or a
+    Kubernetes Secret's `data` when `text` is a Secret's manifest."""
     bare = key.strip(" \t\"'\\:")
-    if bare == "stringData" or (bare == "data" and _KIND_SECRET.search(text) is not None):
+    if bare in SECRET_SECTIONS or (bare == "data" and _KIND_SECRET.search(text) is not None):
         return True
     # A bare `secret:` holding a mapping refers to one (a Kubernetes volume's or env's
     # `secret: {secretName: …}`), and sets how it is read, not what it is.
@@ -256,8 +263,9 @@ _INI_PAIR = re.compile(
 
 def _ini_table(match: re.Match[str]) -> str:
     """An INI or TOML table's body with each `key = value` replaced, if its header names a
-    section (`[secrets]`, `[app.credentials]`); else unchanged."""
-    if not any(section_named(part) for part in match["name"].split(".")):
+    section (`[secrets]`, `[app.credentials]`, `[secureJsonData]`); else unchanged."""
+    parts = match["name"].strip('"').split(".")
+    if not any(section_named(part) or part in SECRET_SECTIONS for part in parts):
         return match[0]
 
     def pair(line: re.Match[str]) -> str:
@@ -328,23 +336,33 @@ SECTION_RULES: tuple[_Rule, ...] = (
         _OBJECT_AFTER_KEY.pattern,
         _object,
         *_SECRET_NAME_NEEDLES,
-        "stringdata",
+        *_SECRET_SECTION_NEEDLES,
         flags=re.IGNORECASE,
     ),
     # A YAML key heading a block (`secrets:` then `  db: …`; a Kubernetes Secret's `data:`);
     # also inside a JSON string.
     _rule(
-        _YAML_BLOCK.pattern, _yaml_block, *_SECRET_NAME_NEEDLES, "stringdata", flags=re.IGNORECASE
+        _YAML_BLOCK.pattern,
+        _yaml_block,
+        *_SECRET_NAME_NEEDLES,
+        *_SECRET_SECTION_NEEDLES,
+        flags=re.IGNORECASE,
     ),
     _rule(
         _ESCAPED_YAML_BLOCK.pattern,
         _escaped_yaml_block,
         *_SECRET_NAME_NEEDLES,
-        "stringdata",
+        *_SECRET_SECTION_NEEDLES,
         flags=re.IGNORECASE,
     ),
     # An INI or TOML table (`[secrets]` then `db = …` up to the next table).
-    _rule(_INI_TABLE.pattern, _ini_table, *_SECRET_NAME_NEEDLES, flags=re.IGNORECASE),
+    _rule(
+        _INI_TABLE.pattern,
+        _ini_table,
+        *_SECRET_NAME_NEEDLES,
+        *_SECRET_SECTION_NEEDLES,
+        flags=re.IGNORECASE,
+    ),
     # A JSON string holding lines (escaped `\\n`): its INI tables and the tables of
     # `tables.py`, read in the string's text as they are in raw text.
     _rule(_JSON_LINES.pattern, _json_lines, *_SECRET_NAME_NEEDLES, flags=re.IGNORECASE),
