@@ -133,3 +133,33 @@ async def test_the_backend_is_sent_links_without_user_info(backend: TicketServer
     body = opened["body"]
     assert body["runbook_url"] == "https://evil.example/login"
     assert body["links"] == {f"link{n}": url for n, url in enumerate(DECEIVING_LINKS.values())}
+
+
+# --- triage's own words about an alert's links -------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="summarise/deterministic.py:554,556,577,606 (_description, _steps, _specific_steps): "
+    "the runbook and links are written as the alert spelled them, user info included, so "
+    "triage's own step reads `Open the runbook: https://runbooks.example.com@evil.example/…`",
+)
+async def test_the_fallback_tickets_steps_name_the_host_a_link_opens() -> None:
+    """The deterministic ticket tells on-call to open the runbook and dashboard at the URL
+    they open (no user info), as the sinks' links are labelled: its own words never read as
+    runbooks.example.com for a link that opens evil.example."""
+    from triage.summarise.deterministic import DeterministicSummariser
+
+    alert = hostile_alert("t").model_copy(
+        update={
+            "title": "Nightly backup failed",
+            "description": "pg_dump exited 1",
+            "runbook_url": "https://runbooks.example.com@evil.example/backups",
+            "links": {"dashboard": "https://grafana.example.com@evil.example/d/x"},
+            "labels": {},
+        }
+    )
+    ticket = await DeterministicSummariser().summarise(view(alert))
+    words = "\n".join([ticket.description, *ticket.steps])
+    assert "Open the runbook: https://evil.example/backups" in ticket.steps
+    assert "example.com@" not in words, words
