@@ -105,12 +105,14 @@ async def _team_labels(
 # --- the ticket backend ----------------------------------------------------------------------
 
 #: Links whose user info makes them read as another host (`github.com@evil.example` opens
-#: evil.example), or whose host is spelled other than DNS spells it; each with the URL the
+#: evil.example), or whose host is spelled other than DNS spells it (percent-encoded, a
+#: Cyrillic `а` in a look-alike of grafana); each with the URL the
 #: GitHub and Slack sinks link to for it (user info dropped, host as DNS spells it).
 DECEIVING_LINKS = {
     "https://github.com@evil.example/login": "https://evil.example/login",
     "https://aws.amazon.com%2Fconsole@evil.example/": "https://evil.example/",
     "https://%67ithub.com/acme/ops": "https://github.com/acme/ops",
+    "https://gr\u0430fana.example.com/d/x": "https://xn--grfana-4nf.example.com/d/x",
 }
 
 
