@@ -1,7 +1,8 @@
 """Credentials a text wrapper broke over lines (Python's textwrap, mail, a terminal's width):
 a vendor's token cut inside its body or after one of its `-` (`WRAPPED_TOKEN_RULES`, read
-joined and asked of the token rules), a secret's name cut before its `=`, also inside each of
-its words (`DB_P` / `ASSWORD=`; read joined and asked as a label's name is), and the rest of
+joined and asked of the token rules), a secret's name cut before its `=` or `:`, also inside
+each of its words (`DB_P` / `ASSWORD=`) or after a `-` or `.` (`x-Api-` / `KEY:`), its pieces
+in different cases (`_joinable`; read joined and asked as a label's name is), and the rest of
 a named secret's value on the line after the one whose piece a rule replaced
 (`WRAPPED_VALUE_RULES`). A line break inside a JSON string (`\\n`) is read as a raw one.
 """
@@ -70,34 +71,47 @@ def _joined_token(match: re.Match[str]) -> str:
 _NAME_HEAD = re.compile(r"(?<![\w.-])[A-Za-z_][\w.-]{0,63}+\Z")
 
 
+def _joinable(head: str, tail: str, assign: str) -> bool:
+    """Whether a line's last piece (`head`) and the next line's name (`tail`) are one name a
+    wrapper broke. Before `=`: unless the head is a lower-case word of prose and the tail
+    starts in capitals (`the` / `PASSWORD=`). Before `:`, where YAML's and a log's keys stand
+    at a line's start below a line ending in a word: only a break at a separator (`x-Api-` /
+    `KEY:`) or a name in capitals (`DB_PASS` / `WORD:`)."""
+    if assign.startswith(":"):
+        return head[-1:] in "-_." or (head + tail).isupper()
+    return not (head.isalpha() and head.islower() and tail[:1].isupper())
+
+
 def _broken_name_value(match: re.Match[str]) -> str:
     """A value after a name a wrapper broke over a line (`aws_secret_acc` / `ess_key=…`)
-    replaced when the name, joined, says the value is a secret (`named_value_secret`); else
-    the match unchanged."""
+    replaced when the name, joined, says the value is a secret (`named_value_secret`) and its
+    pieces join (`_joinable`); else the match unchanged."""
     start = match.start()
     before = match.string[start - 1 : start]
     if not (before.isascii() and (before.isalnum() or before in "_.-")):
         return match[0]  # most lines: the one before ends in a space or a stop
     head = _NAME_HEAD.search(match.string, max(0, start - 64), start)
-    if head is None or not named_value_secret(head[0] + match["tail"], match["value"]):
+    if head is None or not _joinable(head[0], match["tail"], match["assign"]):
+        return match[0]
+    if not named_value_secret(head[0] + match["tail"], match["value"]):
         return match[0]
     return f"{match[0][: match.start('value') - start]}[REDACTED:password]"
 
 
 def _broken_word_value(match: re.Match[str]) -> str:
-    """`_broken_name_value` for a name broken inside a word (`DB_P` / `ASSWORD=…`), when its
-    two pieces are in one case (`db_p` / `assword=` too): a word of prose that ends a line in
-    lower case and an upper-case name after it are two words, not one."""
+    """`_broken_name_value` for a name broken inside a word (`DB_P` / `ASSWORD=…`) or after a
+    separator (`x-Api-` / `KEY: …`), neither piece a needle of a secret's name; its pieces in
+    one case, or in different cases when they join (`_joinable`: `Db_Pas` / `SWORD=`)."""
     end = match.start()
     if match.string[end - 1 : end] == "\r":
         end -= 1  # the match starts at a CRLF's `\n`
     elif match.string[end - 2 : end] == "\\r":
         end -= 2  # … escaped inside a JSON string
     head = _NAME_HEAD.search(match.string, max(0, end - 64), end)
-    if head is None:
+    if head is None or not _joinable(head[0], match["tail"], match["assign"]):
         return match[0]
     name = head[0] + match["tail"]
-    if not (name.isupper() or name.islower()) or not named_value_secret(name, match["value"]):
+    if not named_value_secret(name, match["value"]):
         return match[0]
     return f"{match[0][: match.start('value') - match.start()]}[REDACTED:password]"
 
@@ -148,7 +162,8 @@ WRAPPED_VALUE_RULES: tuple[_Rule, ...] = (
     # piece (`aws_secret_acc` / `ess_key=`); a name broken inside each of its words
     # (`DB_P` / `ASSWORD=`) is the next rule's.
     _rule(
-        r"(?:\r?\n|\\n)(?P<tail>[A-Za-z0-9_.-]{1,64}+)=(?!\[REDACTED)"
+        r"(?:\r?\n|\\n)(?P<tail>[A-Za-z0-9_.-]{1,64}+)(?P<assign>=|:(?![:/])[ \t]{0,8}+)"
+        r"(?!\[REDACTED)"
         r"(?P<value>[^\s\"'&;,\\]{1,512}+)",
         _broken_name_value,
         *_SECRET_NAME_NEEDLES,
@@ -159,9 +174,10 @@ WRAPPED_VALUE_RULES: tuple[_Rule, ...] = (
     # `_` and the next starts with such a run and an `=` (the engine jumps from one line
     # break to the next; the look-behind and the run fail at once on most lines).
     _rule(
-        r"(?:\n(?:(?<=[A-Za-z0-9_]\n)|(?<=[A-Za-z0-9_]\r\n))"
-        r"|\\n(?:(?<=[A-Za-z0-9_]\\n)|(?<=[A-Za-z0-9_]\\r\\n)))"
-        r"(?P<tail>[A-Za-z0-9_]{1,64}+)=(?!\[REDACTED)(?P<value>[^\s\"'&;,\\]{1,512}+)",
+        r"(?:\n(?:(?<=[A-Za-z0-9_.-]\n)|(?<=[A-Za-z0-9_.-]\r\n))"
+        r"|\\n(?:(?<=[A-Za-z0-9_.-]\\n)|(?<=[A-Za-z0-9_.-]\\r\\n)))"
+        r"(?P<tail>[A-Za-z0-9_]{1,64}+)(?P<assign>=|:(?![:/])[ \t]{0,8}+)(?!\[REDACTED)"
+        r"(?P<value>[^\s\"'&;,\\]{1,512}+)",
         _broken_word_value,
     ),
     # A placeholder that ends its line (a rule replaced a value cut there), and the lines
