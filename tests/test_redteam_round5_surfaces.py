@@ -106,7 +106,7 @@ async def _team_labels(
 
 #: Links whose user info makes them read as another host (`github.com@evil.example` opens
 #: evil.example), or whose host is spelled other than DNS spells it (percent-encoded, a
-#: Cyrillic `а` in a look-alike of grafana); each with the URL the
+#: Cyrillic a, U+0430, in a look-alike of grafana); each with the URL the
 #: GitHub and Slack sinks link to for it (user info dropped, host as DNS spells it).
 DECEIVING_LINKS = {
     "https://github.com@evil.example/login": "https://evil.example/login",
