@@ -23,7 +23,7 @@ from triage.incidents import store as store_module
 from triage.incidents.codec import sent_from_json, sent_to_json
 from triage.incidents.dynamodb import DynamoDBStore, create_table
 from triage.incidents.ledger import Ledger
-from triage.incidents.records import SENT, Sent
+from triage.incidents.records import SENT, Record, Sent
 from triage.incidents.sqlite import SQLiteStore
 from triage.incidents.store import Store
 from triage.metrics import Metrics
@@ -193,3 +193,30 @@ async def test_a_redo_by_another_message_sends_every_sink_the_first_effect() -> 
     assert first.trace_id == "a" * 32
     assert body(redone) == body(first)
     assert [body(e) for e in github.effects] == [body(first)]
+
+
+async def test_an_unreadable_body_is_written_over_and_said(
+    store: Store, logs: list[dict[str, Any]]
+) -> None:
+    """A kept body that does not read (a corrupt record) is no reason to fail the effect: one
+    warning says so, and this attempt's body is kept in its place for the redos."""
+    await store._update(SENT, "api-5xx", lambda _: (Record("api-5xx", SENT, 1, "{not json"), None))
+    assert await store.freeze_effect("api-5xx", sent(1)) == sent(1)
+    assert "store.sent_unreadable" in [e["event"] for e in logs if e["log_level"] == "warning"]
+    assert await store.freeze_effect("api-5xx", sent(1, title="redo")) == sent(1)
+
+
+async def test_the_payload_excerpt_is_neither_kept_nor_sent() -> None:
+    """The raw payload's excerpt a new incident's summary is written from stays with the
+    summariser: the kept body (and so every attempt's) leaves it out, keeping the record small."""
+    sink = Recording("backend")
+    store = MemoryStore(POLICY, LEASE)
+    pipeline = Pipeline(
+        Ledger(store), Summariser(), [sink], Metrics(), redactor=Redactor(), policy=POLICY,
+        payload_excerpt_chars=500,
+    )  # fmt: skip
+    await pipeline.process(firing("m-1"))
+    [(key, record)] = [(k, r) for (kind, k), r in store.records.items() if kind == SENT]
+    assert '"payload_excerpt":""' in record.body
+    assert [e.alert.payload_excerpt for e in sink.effects] == [""]
+    assert key == sink.effects[0].fingerprint

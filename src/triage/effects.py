@@ -1,6 +1,7 @@
 """Carrying out the effects the pipeline claimed for an incident: the alert's view, its summary
 when none is saved, the route, and each sink in turn, each confirmed in the store as it
-answers (`Effects.carry_out`). The pipeline (pipeline.py) decides what to do; this module does
+answers (`Effects.carry_out`). What the sinks are sent is kept in the store before the first
+call (`Work.freeze`): a redo of the effect sends it again as it was. The pipeline (pipeline.py) decides what to do; this module does
 it, for a message's alerts, for the sweep and for a close by hand."""
 
 from __future__ import annotations
@@ -162,7 +163,9 @@ class Effects:
         incident = work.incident
         built = Sent(
             work.pending.seq,
-            view,
+            # Without the payload excerpt: the summariser's alone (no sink shows it), and the
+            # largest part of a new incident's view to keep.
+            dataclasses.replace(view, payload_excerpt="") if view.payload_excerpt else view,
             # Redacted again here (not only when written): a credential learned since counts.
             redact_ticket(ticket, redactor),
             incident.occurrences,

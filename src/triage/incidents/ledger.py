@@ -2,7 +2,8 @@
 
     async with ledger.claim(event, owner, redo=carry_out) as work:
         if work.effect is not None:
-            await carry_out(work)        # summarise, call the sinks, work.confirm(sink, ref)
+            await carry_out(work)        # summarise, work.freeze(sent), call the sinks,
+                                         # work.confirm(sink, ref)
 
 Entering the block decides the alert in one conditional write (`Store.begin`) and, when the
 decision has an effect, holds that effect for `owner` (the SQS message's alert) under a lease, with an

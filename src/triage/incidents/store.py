@@ -3,14 +3,16 @@
 `Store` is the seam: it holds the protocol every backend shares, on top of two primitives a
 backend supplies: read a record (a JSON document with a version), and change it
 atomically (write it only if its version is unchanged). Records are of a few kinds: incidents,
-and the budgets replicas share (GitHub's issue-creation budget), one record per budget.
+the budgets replicas share (GitHub's issue-creation budget), one record per budget, and what
+an incident's effect in progress sends its sinks (`freeze_effect`), one record per incident.
 
 Per alert, a worker calls `begin()`: one conditional write decides the lifecycle action and, when
 it has a sink effect, records a `Pending` intent owned by the worker (its SQS message's alert,
 on this delivery) with a lease. The worker then calls the sinks, `confirm()`s each one, and
 `finish()`es. A crash in between leaves the intent; once its lease ends, whoever sees the
 incident next redoes the effect with the same idempotency key, so the ticket is neither lost
-nor duplicated.
+nor duplicated; and with the same body (`freeze_effect`, before the first sink call), so a
+sink that checks a reused key's payload answers the redo as it did the first attempt.
 
 `Store` is put together from parts, a module each, so that each reads on its own:
 
