@@ -1,6 +1,7 @@
 """Events of one alert stamped alike and queued alike (one SendMessageBatch, one second's stamp):
 the lifecycle orders them by status (a firing is the newer), so an incident, or a group's
-member, ends alike whichever order replicas write them in. The lifecycle's pure functions."""
+member, ends alike whichever order replicas write them in. The lifecycle's pure functions, and
+Alertmanager's notifications through two replicas (in-memory store)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,12 @@ from datetime import datetime, timedelta
 import pytest
 
 from factories import T0
+from test_redteam_round4_storms import Cluster, pod, webhook
 from triage.incidents.groups import GroupKey, decide_group
 from triage.incidents.lifecycle import Action, Decision, Incident, Policy, decide
 from triage.models import Status
+from triage.moves import MovedOut
+from triage.sqs.inbox import Message
 
 POLICY = Policy(
     update_interval=timedelta(minutes=15), reopen_window=timedelta(hours=1), flap_threshold=3
@@ -52,7 +56,7 @@ class Event:
         return None if self.queued_s is None else T0 + timedelta(seconds=self.queued_s)
 
 
-def decide_one(stored: Incident | None, event: Event, grouped: bool) -> Decision:
+def decide_one(stored: Incident | None, event: Event | MovedOut, grouped: bool) -> Decision:
     """The decision for `event` (a group member's when `grouped`), taken 10 s after T0."""
     now = T0 + timedelta(seconds=10)
     if grouped:
@@ -156,3 +160,52 @@ def test_a_firing_delivered_twice_is_still_a_repeat(grouped: bool) -> None:
     status ranks only events of two statuses."""
     stored, _, _ = play(started("open", grouped), [Event(FIRING)], grouped)
     assert decide_one(stored, Event(FIRING), grouped).action is Action.COUNT
+
+
+@pytest.mark.parametrize("grouped", [False, True])
+def test_a_moves_resolve_stamped_and_queued_as_the_firing_takes_the_alert_out(
+    grouped: bool,
+) -> None:
+    """The resolve a move writes where its alert fired (stamped and queued as the firing that
+    moves it) is no older than that firing: it resolves the member (closes the incident)."""
+    stored, _, _ = play(started("open", grouped), [Event(FIRING)], grouped)
+    decision = decide_one(stored, MovedOut(Event(RESOLVED)), grouped)
+    assert decision.action is Action.CLOSE
+
+
+async def refire_in_one_instant(order: str, queued_s: tuple[float, float]) -> tuple[str, list[str]]:
+    """An Alertmanager alert fired at T0 (its ticket open), then, in order `order` ("rf" or
+    "fr") on two replicas: its resolve (`endsAt` a minute later) and its re-fire (`startsAt`
+    that same instant), their messages queued `queued_s` seconds after that minute. The
+    incident's state and the backend's effects."""
+    c = Cluster()
+    await c.deliver(c.message(webhook([pod(0)]), 0))
+    bodies = {
+        "r": webhook([pod(0, "resolved", 1, starts=0)]),
+        "f": webhook([pod(0, minutes=1)]),
+    }
+    queued = dict(zip("rf", queued_s, strict=True))
+    for n, key in enumerate(order):
+        when = T0 + timedelta(minutes=1, seconds=queued[key])
+        message = Message(f"m-{key}", bodies[key], f"rh-{key}", 1, when, received_at=when)
+        await c.deliver(message, n % 2)
+    [stored] = await c.store.incidents()
+    return str(stored.state), c.kinds()
+
+
+async def test_an_alertmanager_resolve_and_re_fire_in_one_instant_and_one_batch_end_open() -> None:
+    """Alertmanager's resolve (`endsAt`) and re-fire (`startsAt`) of one instant, queued in one
+    batch, leave the incident open in either order: the re-fire reopens it after the close,
+    or the resolve taken after the re-fire changes nothing."""
+    assert await refire_in_one_instant("rf", (0, 0)) == (
+        "open",
+        ["open", "close", "reopen"],
+    )
+    assert await refire_in_one_instant("fr", (0, 0)) == ("open", ["open"])
+
+
+async def test_an_alertmanager_resolve_queued_after_a_re_fire_of_one_instant_closes() -> None:
+    """Queued in two batches, the one queued later is the newer, as the README says: a resolve
+    queued after the re-fire stamped alike closes the incident in either order."""
+    assert (await refire_in_one_instant("rf", (1, 0)))[0] == "closed"
+    assert (await refire_in_one_instant("fr", (1, 0)))[0] == "closed"
