@@ -5,8 +5,10 @@ bug still open (file:line: cause) and passes once it is fixed."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -14,7 +16,8 @@ from factories import view
 from github_stub import GitHubServer
 from test_backend_sink import ROUTES
 from test_backend_sink import open_sink as open_backend
-from test_escape_every_surface import effect, hostile_alert, hostile_ticket
+from test_escape_every_surface import _seed_configured, effect, hostile_alert, hostile_ticket
+from triage.cli import main
 from triage.demo.ticketd import TicketServer
 from triage.models import EffectKind
 from triage.settings import Settings
@@ -165,3 +168,32 @@ async def test_the_fallback_tickets_steps_name_the_host_a_link_opens() -> None:
     words = "\n".join([ticket.description, *ticket.steps])
     assert "Open the runbook: https://evil.example/backups" in ticket.steps
     assert "example.com@" not in words, words
+
+
+# --- the operator's terminal ---------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="view.py:219 (terminal_line): only characters that are not printable are escaped; "
+    "the blank Braille pattern U+2800 is printable (So) but draws an empty cell "
+    "(normalize/common.py:255 _UNSEEN), and the redactor keeps it, so `db\u2800down` prints "
+    "as `db down`",
+)
+def test_a_title_padded_with_blank_braille_is_told_apart_in_the_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`incidents list --output text` and `show --output text` write the blank Braille pattern
+    (a letter that draws an empty cell) as `\\u2800`, as they write every character that
+    shows nothing: `db⠀down` does not pass for `db down`, nor a team for another."""
+    monkeypatch.setenv("TRIAGE_STORE_URL", f"sqlite:///{tmp_path / 'triage.db'}")
+    monkeypatch.setenv("TRIAGE_LOG_LEVEL", "warning")
+    fingerprint = asyncio.run(_seed_configured("db\u2800down"))
+    for args in (
+        ["incidents", "list", "--state", "all", "--output", "text"],
+        ["incidents", "show", fingerprint, "--output", "text"],
+    ):
+        assert main(args) == 0, args
+        out, _ = capsys.readouterr()
+        assert "db\\u2800down" in out, out
+        assert "\u2800" not in out, out
