@@ -8,6 +8,7 @@ rules that read a command from a line's or a pipeline step's start read each lin
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from triage.redact.logins import _HOST
 from triage.redact.names import (
@@ -426,12 +427,29 @@ _PRINTS_SECRET = re.sub(
 _PROMPT = re.compile(r"[ \t]{0,16}(?:[^\s\"]{0,64}[$#>%][ \t]{1,3})?")
 
 
-#: An output line that is the command's complaint, not its secret: `[ERROR] item not found`,
-#: `Error from server (NotFound): …`, `base64: invalid input`, `usage: …`.
-_COMPLAINT = re.compile(
-    r"[ \t]{0,64}+\[?(?:error|err|fatal|warn(?:ing)?|usage|invalid)(?![a-z0-9])|[\w.-]{1,32}+:[ \t]",
+#: An output line that says the command failed (`[ERROR] item not found`, `Error from server
+#: (NotFound): …`, `base64: invalid input`, `usage: …`): no secret follows it.
+_FAILED = re.compile(
+    r"[ \t]{0,64}+\[?(?:error|err|fatal|usage|invalid)(?![a-z0-9])"
+    r"|[^\r\n]{0,4096}?(?<![a-z])(?:error|invalid|denied|not[ ]found|failed|forbidden"
+    r"|unauthori[sz]ed|no[ ]such)(?![a-z])",
     re.IGNORECASE,
 )
+#: An output line printed before the secret: a warning (`Warning: …`, `W1206 …`), a tool's
+#: `name: note`, an interactive prompt (`Enter the password for bob at my.1password.com:`).
+_BEFORE_SECRET = re.compile(
+    r"[ \t]{0,64}+\[?warn(?:ing)?(?![a-z0-9])|[ \t]{0,64}+[\w.-]{1,32}+:[ \t]"
+    r"|[^\r\n]{0,4096}?[A-Za-z][^\r\n]{0,4096}?[:?][ \t]{0,8}+\Z",
+    re.IGNORECASE,
+)
+#: How many lines (blank, warnings, prompts) may come between a command and its secret: past
+#: them, a line is some later output, not the secret.
+_LINES_BEFORE_SECRET = 4
+#: A printed block's first line and how its last starts: a JSON object or list over lines, a
+#: PEM block.
+_BLOCK_OPENS = {"{": "}", "[": "]"}
+#: A block's lines that hold no secret: its brackets alone.
+_PUNCTUATION_LINES = frozenset({"{", "}", "[", "]", "},", "],"})
 
 
 def _told_in_words(line: str) -> bool:
@@ -450,32 +468,90 @@ def _line_start(text: str, at: int) -> int:
     )
 
 
-def _printed_secret(match: re.Match[str]) -> str:
-    """The output line after a command that prints a secret (`_PRINTS_SECRET`) replaced, when
+def _block_end(lines: list[str], first: int) -> int:
+    """The index of the last line of the block whose first line is `lines[first]`: a JSON
+    object's or list's closing line at its opening's indentation, a PEM block's END line;
+    the last line before a blank one when the block is not closed among `lines`."""
+    opening = lines[first].strip()
+    indent = len(lines[first]) - len(lines[first].lstrip())
+    for at in range(first + 1, len(lines)):
+        line = lines[at]
+        if not line.strip():
+            return at - 1
+        if opening.startswith("-----BEGIN") and line.lstrip().startswith("-----END"):
+            return at
+        closing = _BLOCK_OPENS.get(opening, "")
+        if (
+            closing
+            and line.lstrip().startswith(closing)
+            and len(line) - len(line.lstrip()) == indent
+        ):
+            return at
+    return len(lines) - 1
+
+
+def _secret_lines(lines: list[str]) -> range:
+    """Which of the output lines after a command that prints a secret hold it: the first
+    line that is no blank, warning or prompt (at most `_LINES_BEFORE_SECRET` of those before
+    it), or the block it opens (`_block_end`: a JSON object over lines, a PEM block). None
+    after a failure (`_FAILED`), a sentence (`_told_in_words`) or a placeholder (a rule
+    before took the secret)."""
+    for at, line in enumerate(lines[: _LINES_BEFORE_SECRET + 1]):
+        if not line.strip():
+            continue
+        if line.lstrip().startswith("[REDACTED") or _FAILED.match(line) is not None:
+            return range(0)
+        if _BEFORE_SECRET.match(line) is not None:
+            continue
+        if _told_in_words(line):
+            return range(0)
+        if line.strip() in _BLOCK_OPENS or line.lstrip().startswith("-----BEGIN"):
+            return range(at + 1, _block_end(lines, at))
+        return range(at, at + 1)
+    return range(0)
+
+
+def _printed_secret(brk: str) -> Callable[[re.Match[str]], str]:
+    """The replacement of a command that prints a secret (`_PRINTS_SECRET`) and its output's
+    lines, broken by `brk`: the lines that hold the secret (`_secret_lines`) replaced, when
     the command starts its line (after a prompt: `_PROMPT`) and the field it reads, if it
-    names one, is named like a secret; else the match unchanged."""
-    text = match.string
-    if _PROMPT.fullmatch(text, _line_start(text, match.start()), match.start()) is None:
-        return match[0]
-    field = match["field"] or match["item_field"] or match["vault_field"]
-    # `op item get --fields label=username,label=password` prints each field, joined by `,`.
-    names = [name.removeprefix("label=") for name in (field or "").split(",")]
-    if field is not None and not any(secret_named(name) for name in names):
-        return match[0]
-    if _COMPLAINT.match(match["value"]) is not None or _told_in_words(match["value"]):
-        return match[0]
-    start = match.start("value") - match.start()
-    return f"{match[0][:start]}[REDACTED:password]"
+    names one, is named like a secret; the lines after them read again for the next such
+    command."""
+    breaks = re.compile(f"({brk})")
+
+    def replaced(match: re.Match[str]) -> str:
+        text = match.string
+        if _PROMPT.fullmatch(text, _line_start(text, match.start()), match.start()) is None:
+            return match[0][: match.start("output") - match.start()] + match.re.sub(
+                replaced, match["output"]
+            )
+        field = match["field"] or match["item_field"] or match["vault_field"]
+        # `op item get --fields label=username,label=password` prints each field, joined by `,`.
+        names = [name.removeprefix("label=") for name in (field or "").split(",")]
+        pieces = breaks.split(match["output"])  # "", break, line, break, line …
+        lines = pieces[2::2]
+        taken = _secret_lines(lines)
+        if field is not None and not any(secret_named(name) for name in names):
+            taken = range(0)
+        for at in taken:
+            line = lines[at]
+            if line.strip() not in _PUNCTUATION_LINES:
+                indent = line[: len(line) - len(line.lstrip())]
+                pieces[2 + 2 * at] = f"{indent}[REDACTED:password]"
+        done = 1 + 2 * (taken.stop if taken else 0)
+        head = match[0][: match.start("output") - match.start()]
+        return head + "".join(pieces[:done]) + match.re.sub(replaced, "".join(pieces[done:]))
+
+    return replaced
 
 
-#: The rules for a command's printed secret: the command, the rest of its line, a line break
-#: (raw, or escaped inside a JSON string) and the output line, its indentation kept; not a
-#: placeholder, nor the next prompt's line.
+#: The rules for a command's printed secret: the command, the rest of its line, and the lines
+#: after it (line breaks raw, or escaped inside a JSON string) up to the next prompt's line.
 PRINTED_RULES: tuple[_Rule, ...] = tuple(
     _rule(
-        rf"{_PRINTS_SECRET}{char}{{0,512}}+{brk}[ \t]{{0,64}}+"
-        rf"(?!\[REDACTED|[^\s\"]{{0,64}}[$#>%][ \t])(?P<value>{char}{{1,4096}}+)",
-        _printed_secret,
+        rf"{_PRINTS_SECRET}{char}{{0,512}}+(?P<output>(?:{brk}"
+        rf"(?![ \t]{{0,64}}+[^\s\"]{{0,64}}[$#>%][ \t]){char}{{0,4096}}+){{1,64}}+)",
+        _printed_secret(brk),
         *("op read", "op item", "-field", "base64", "create token", "auth:token", "auth token"),
         *("print-access-token", "print-identity-token", "versions access"),
         *("get-login-password", "get-secret-value", "get-access-token"),
@@ -484,7 +560,6 @@ PRINTED_RULES: tuple[_Rule, ...] = tuple(
     )
     for brk, char in _LINES
 )
-
 
 COMMAND_RULES: tuple[
     _Rule, ...
