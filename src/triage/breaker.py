@@ -12,13 +12,20 @@ breaker opened (or closed) are *stale*, and their outcomes move nothing; so a la
 cannot close a breaker whose probe is still out, and a late failure cannot re-open one that a
 probe has just closed. `trip()` opens it at once, whoever asks: the service itself said so now.
 
+A call the breaker refused may wait for `ready()`: an event set when a call may go again (the
+breaker closed, the probe slot came free, or `wake()` was told the breaker is half-open with no
+probe out), so a message held for the breaker tries again then, not on a timer of its own
+while the probe is still out.
+
 The LLM summariser skips the model while its breaker is open (the deterministic summariser
-writes the ticket); a sink's open breaker makes the supervisor stop taking messages.
-All of it runs on the event loop's thread, so plain attributes need no lock.
+writes the ticket); a sink's open breaker holds the messages that call that sink (`sinks/guard.py`
+says which sinks pause all intake instead). All of it runs on the event loop's thread, so
+plain attributes need no lock.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from enum import StrEnum
@@ -75,6 +82,8 @@ class CircuitBreaker:
         self._epoch = 0
         #: The half-open breaker's probe while it is out.
         self._probe: Permit | None = None
+        #: Set when a refused call may go again (`ready`); made on demand, replaced once set.
+        self._ready: asyncio.Event | None = None
 
     @property
     def state(self) -> BreakerState:
@@ -114,6 +123,25 @@ class CircuitBreaker:
             return self._probe
         return None
 
+    def ready(self) -> asyncio.Event:
+        """An event set the next time a refused call may go again: the breaker closes, its
+        probe slot comes free, or it is found half-open with no probe out (`wake`)."""
+        if self._ready is None:
+            self._ready = asyncio.Event()
+        return self._ready
+
+    def wake(self) -> None:
+        """Set `ready()` if a call may go now (closed, or half-open with no probe out), so the
+        calls waiting for it do not wait out timers of their own."""
+        state = self.state
+        if state is BreakerState.CLOSED or (state is BreakerState.HALF_OPEN and not self.probe_out):
+            self._set_ready()
+
+    def _set_ready(self) -> None:
+        if self._ready is not None:
+            self._ready.set()
+            self._ready = None
+
     def admits(self, permit: Permit) -> bool:
         """Whether a call holding `permit` may still make a request now (a call that waited,
         or retries): while the breaker is closed, or as its probe. A call let through before
@@ -129,6 +157,7 @@ class CircuitBreaker:
             self._opened_at = self._outage_since = None
             self._probe = None
             self._epoch += 1
+            self._set_ready()
         self._failures = 0
 
     def failure(self, permit: Permit, error: str | None = None) -> bool:
@@ -170,6 +199,7 @@ class CircuitBreaker:
         caller may say it in a `finally`."""
         if permit is self._probe:
             self._probe = None
+            self._set_ready()  # another call may be the probe now
 
     def _current(self, permit: Permit) -> bool:
         """Whether `permit`'s outcome is news: it is of this epoch, and, while the breaker is
@@ -195,3 +225,15 @@ def opened_by(error: BaseException) -> str | None:
     """The breaker `error`'s failure opened (`note_opened`), if it opened one."""
     name = vars(error).get("opened_breaker")
     return name if isinstance(name, str) else None
+
+
+def note_wake(error: BaseException, breaker: CircuitBreaker) -> None:
+    """Note on `error` (a call `breaker` refused) the event its message may wait for
+    (`CircuitBreaker.ready`) instead of the whole of its wait."""
+    error.wake = breaker.ready()  # type: ignore[attr-defined]
+
+
+def wake_of(error: BaseException) -> asyncio.Event | None:
+    """The event a message held for `error` may stop waiting at (`note_wake`), if any."""
+    event = vars(error).get("wake")
+    return event if isinstance(event, asyncio.Event) else None

@@ -1,12 +1,20 @@
 """Backpressure: a circuit breaker per sink, and the intake limit the supervisor obeys.
 
 A sink that keeps failing (its service is down, or rate-limits us) is not a reason to burn the
-receive counts of every queued message: while any sink's breaker is open, or the sink itself says
-it is paused (GitHub's rate-limit reset), the supervisor takes no new messages; they wait in SQS
-with their receive counts intact. Once the breaker's reset time has passed, the sink is probed:
-by its own `probe()` (a request that creates nothing) where it has one, else by letting the
-next message that calls it through as the probe (intake is one message while it is out, and
-its other messages are held until it answers); a success closes the breaker and intake resumes.
+receive counts of the messages that need it: while its breaker is open, or the sink itself says
+it is paused (GitHub's rate-limit reset), a message that calls it is *held* (kept invisible,
+its receive count intact) and tried again when the sink may be called. Once the breaker's
+reset time has passed, the sink is probed: by its own `probe()` (a request that creates
+nothing) where it has one, else by letting the next message that calls it through as the
+probe (the others wait for its answer: `CircuitBreaker.ready`); a success closes the breaker.
+
+Whose outage stops the whole intake: a sink's `outage_pauses_intake` says (True unless it says
+otherwise). The ticket backend, the primary, keeps the default: while it is out no new messages
+are taken; they wait in SQS. A notification (Slack, `outage_pauses_intake = False`) only holds
+the messages whose routes go to it: intake goes on for the rest, and the parts of a held
+message's effect that went to other sinks are confirmed in the store and not sent again
+(sinks run backend, GitHub, Slack, so Slack's outage never holds up a ticket). Every wait such
+a sink raises (its rate limit, a 503 with Retry-After, its open breaker) is its messages' own.
 
     GuardedSink(inner, breaker)   counts SinkUnavailableError as a failure; any answer from the
                                   service (success, or a rejection of this one ticket) as a
@@ -16,7 +24,10 @@ its other messages are held until it answers); a success closes the breaker and 
                                   not retried (a maintenance window would otherwise spend
                                   its receives into the DLQ). While the
                                   breaker is open it raises SinkThrottledError: the message is
-                                  held, not retried. A failure is confirmed by the sink's own
+                                  held, not retried, until the breaker lets calls through
+                                  again (its `ready()` event rides on the error), so a storm
+                                  of held messages does not retry every second while the
+                                  probe is out. A failure is confirmed by the sink's own
                                   probe where it has one: when that fails too, the service is
                                   down, not this message's call, so the breaker opens at once
                                   and the message is held (a lone alert used to spend its
@@ -25,8 +36,9 @@ its other messages are held until it answers); a success closes the breaker and 
                                   a call made before the breaker opened changes nothing once
                                   it has, and the failure that opened it is noted on its
                                   error, so the message's line about it is quiet
-    Backpressure(guards, health)  intake_limit(): 0 = take nothing, 1 = probe, None = no limit;
-                                  reports `breaker:<sink>` conditions for /readyz
+    Backpressure(guards, health)  intake_limit(): 0 = take nothing, 1 = probe, None = no limit,
+                                  from the sinks whose outage pauses intake; reports
+                                  `breaker:<sink>` conditions for /readyz for every sink
 """
 
 from __future__ import annotations
@@ -38,7 +50,7 @@ from typing import Protocol, runtime_checkable
 
 import structlog
 
-from triage.breaker import BreakerState, CircuitBreaker, Permit, note_opened
+from triage.breaker import BreakerState, CircuitBreaker, Permit, note_opened, note_wake
 from triage.errors import SinkThrottledError, SinkUnavailableError
 from triage.health import Health
 from triage.sinks.base import Applied, Effect, Sink
@@ -75,10 +87,16 @@ class GuardedSink:
         breaker: CircuitBreaker,
         *,
         clock: Callable[[], float] = time.monotonic,
+        pauses_intake: bool | None = None,
     ) -> None:
         self.inner = inner
         self.breaker = breaker
         self._clock = clock
+        #: Whether this sink's outage (or wait) pauses all intake, or only holds the messages
+        #: that call it; None: as the sink says (`outage_pauses_intake`), else True.
+        self.pauses_intake: bool = (
+            getattr(inner, "outage_pauses_intake", True) if pauses_intake is None else pauses_intake
+        )
         #: The running probe of a half-open breaker (`start_probe`), at most one.
         self._probe: asyncio.Task[None] | None = None
 
@@ -89,18 +107,23 @@ class GuardedSink:
     async def apply(self, effect: Effect) -> Applied:
         permit = self._may_call()
         if permit is None:
-            retry_at = self.breaker.retry_at()
-            wait = max(retry_at - self._clock(), 1.0) if retry_at is not None else 1.0
-            raise SinkThrottledError(
-                f"{self.name} circuit breaker is open", retry_after_s=wait, reason=BREAKER_OPEN
-            )
+            raise self._held(SinkThrottledError(
+                f"{self.name} circuit breaker is open",
+                retry_after_s=self._refused_wait_s(),
+                reason=BREAKER_OPEN,
+            ))  # fmt: skip
         try:
             applied = await self.inner.apply(effect)
         except SinkUnavailableError as exc:
             await self._failed(permit, exc)
             raise
-        except (asyncio.CancelledError, SinkThrottledError):
-            raise  # neither an answer nor a failure: the `finally` frees a probe slot it held
+        except SinkThrottledError as exc:
+            # Neither an answer nor a failure (the `finally` frees a probe slot it held); a
+            # wait of a sink whose outage does not pause intake is its messages' alone.
+            self._held(exc, wakes=False)
+            raise
+        except asyncio.CancelledError:
+            raise
         except BaseException:
             # The service answered (it rejected this ticket) or our own code failed: either
             # way the service is not down, so this is no reason to keep the breaker open.
@@ -125,18 +148,38 @@ class GuardedSink:
                         note_opened(exc, self.breaker)
                     return
                 if not opened:
-                    raise _asked_to_wait(self.name, exc) from exc
+                    raise self._held(_asked_to_wait(self.name, exc), wakes=False) from exc
             else:
                 self.breaker.trip(error=str(exc))
         else:
             # The probe's failure opens it again; a call let through before it opened changes
             # nothing (the probe speaks for the service now).
             self.breaker.failure(permit, str(exc))
-        raise SinkThrottledError(
+        raise self._held(SinkThrottledError(
             f"{self.name} is down ({exc}); held until its probe finds it back",
             retry_after_s=self.breaker.reset_s,
             reason=BREAKER_OPEN,
-        ) from exc
+        )) from exc  # fmt: skip
+
+    def _refused_wait_s(self) -> float:
+        """How long a call the breaker refused is held at most: until the breaker's reset
+        while it is open (at least a second), its whole reset while its probe is out (the
+        breaker's `ready()` wakes the message sooner when the probe answers)."""
+        retry_at = self.breaker.retry_at()
+        if retry_at is None:
+            return 1.0
+        left_s = retry_at - self._clock()
+        return max(left_s, 1.0) if left_s > 0 else self.breaker.reset_s
+
+    def _held(self, wait: SinkThrottledError, *, wakes: bool = True) -> SinkThrottledError:
+        """`wait` as this sink's: it pauses intake only if this sink's outage does, and, when
+        the breaker refused the call (`wakes`), its message may stop waiting as soon as the
+        breaker lets calls through again. A wait the service asked for is waited out whole."""
+        if not self.pauses_intake:
+            wait.pauses_intake = False
+        if wakes:
+            note_wake(wait, self.breaker)
+        return wait
 
     async def aclose(self) -> None:
         await self.stop_probe()
@@ -242,31 +285,43 @@ class Backpressure:
         self.health = health
 
     def intake_limit(self) -> int | None:
-        """How many messages may be in flight now: 0 while a sink is blocked or probing itself,
-        1 while a sink without its own probe is probed by one message, None (no limit beyond
-        the pool) when every sink is healthy. Called by the supervisor before each receive.
+        """How many messages may be in flight now: 0 while a sink whose outage pauses intake
+        is blocked or probing itself, 1 while such a sink without its own probe is probed by
+        one message, None (no limit beyond the pool) otherwise. Called by the supervisor
+        before each receive. Every sink's state goes to /readyz (`breaker:<sink>`), whether
+        or not it limits intake.
 
         A half-open sink without a probe of its own whose probe is not out yet limits nothing:
         the next message that calls it is its probe (those after it are held until it
         answers), and one that does not call it has no reason to wait. Only some routes may
         use the sink: limited to one message, intake would stay at one for as long as none
-        of theirs came."""
+        of theirs came. Its held messages are woken then (`CircuitBreaker.wake`), so one of
+        them is the probe without waiting out its own timer."""
         limit: int | None = None
         for guard in self.guards:
-            blocked = guard.blocked_for()
-            if blocked is not None:
-                self.health.set(f"breaker:{guard.name}", False, f"open, retry in {blocked:.0f} s")
-                limit = 0
-            elif guard.probing:
-                self.health.set(f"breaker:{guard.name}", False, "half-open, probing")
-                if guard.can_probe:
-                    guard.start_probe()
-                    limit = 0
-                elif guard.breaker.probe_out:
-                    limit = 0 if limit == 0 else 1
-            else:
-                self.health.set(f"breaker:{guard.name}", True)
+            wanted = self._limit_of(guard)
+            if wanted is not None and guard.pauses_intake:
+                limit = wanted if limit is None else min(limit, wanted)
         return limit
+
+    def _limit_of(self, guard: GuardedSink) -> int | None:
+        """The intake `guard`'s sink asks for (as `intake_limit` says), and its condition."""
+        name = f"breaker:{guard.name}"
+        blocked = guard.blocked_for()
+        if blocked is not None:
+            self.health.set(name, False, f"open, retry in {blocked:.0f} s")
+            return 0
+        if not guard.probing:
+            self.health.set(name, True)
+            return None
+        self.health.set(name, False, "half-open, probing")
+        if guard.can_probe:
+            guard.start_probe()
+            return 0
+        if guard.breaker.probe_out:
+            return 1
+        guard.breaker.wake()
+        return None
 
     async def aclose(self) -> None:
         for guard in self.guards:

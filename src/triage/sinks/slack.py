@@ -14,7 +14,9 @@ Which effects post what:
 The webhook is the route's `webhook_url`, else `SLACK_WEBHOOK_URL`. Webhook URLs are credentials:
 logs and errors name only the host. Posts to one webhook are spaced by TRIAGE_SLACK_MIN_INTERVAL_S
 (Slack allows about one message a second), and after a 429 (or a 5xx with Retry-After) that
-webhook is left alone for the Retry-After delay: its messages are held, the others' go on. Slack webhooks take no idempotency key, so a post whose answer was lost (a
+webhook is left alone for the Retry-After delay: its messages are held, the others' go on.
+An outage of Slack itself (its breaker open) holds only the messages that post here: intake
+goes on (`outage_pauses_intake`). Slack webhooks take no idempotency key, so a post whose answer was lost (a
 timeout) may appear twice when the effect is retried: delivery here is at least once.
 
 Alert text is untrusted: bidi controls, invisible and control characters go and a lone
@@ -223,6 +225,10 @@ class _Pace:
 class SlackSink:
     """The `slack` sink; one instance (one connection pool, one pace per webhook) for all workers."""
 
+    #: A notification, not where tickets live: while Slack is out only the messages whose
+    #: routes post here are held; intake, and every other sink's tickets, go on (`guard.py`).
+    outage_pauses_intake = False
+
     def __init__(
         self,
         settings: Settings,
@@ -403,8 +409,8 @@ class SlackSink:
         """Whether a failure is `url`'s alone, not Slack's or ours: another webhook took a post
         in the last POSTED_S (on another host, for a failure to connect, which a host has, not
         a URL). A route's wrong `webhook_url` then costs only its own messages (retried, then
-        the DLQ: SinkUnreachableError) instead of opening the breaker, which pauses intake for
-        every route."""
+        the DLQ: SinkUnreachableError) instead of opening the breaker, which holds every
+        route's Slack posts."""
         now = self._clock()
         return any(
             other != url and now - at < POSTED_S and (host is None or _http_host(other) != host)
@@ -449,7 +455,7 @@ class SlackSink:
             )
         if 300 <= status < 400:
             # Every post to this webhook is redirected so: its URL is wrong, which no message
-            # can fix. They wait (the breaker pauses intake) rather than each going to the DLQ;
+            # can fix. They wait (held behind the breaker) rather than each going to the DLQ;
             # unless other webhooks post: then it is one route's URL, whose messages alone
             # are retried, and the others' go on.
             self.metrics.incr("SinkCalls", sink=self.name, outcome="unavailable")

@@ -1,5 +1,6 @@
 """What becomes of a message that must wait or failed: *held* (kept invisible by the
-heartbeat while intake pauses, then tried again, so waiting never spends a receive) or
+heartbeat while intake pauses, or while intake goes on when the wait is its own, such as a
+notification sink's outage; then tried again, so waiting never spends a receive) or
 *released* for a later receive after its backoff, each with the one line that says why. Also
 the pause of intake that holds cause, and the backoff formula the receive loop shares.
 
@@ -17,7 +18,7 @@ from collections.abc import Sequence
 
 import structlog
 
-from triage.breaker import opened_by
+from triage.breaker import opened_by, wake_of
 from triage.errors import GatheringError, StoreBusyError, StoreUnavailableError, TransientError
 from triage.pipeline import alert_fields
 from triage.sinks.guard import BREAKER_OPEN
@@ -29,7 +30,7 @@ log = structlog.get_logger("triage.sqs.supervisor")
 
 #: Why intake pauses, as `intake.paused` says it.
 _HELD = "a message is held: a service or budget said wait, or the store failed"
-_BREAKER = "a sink's breaker is open or it is rate-limited"
+_BREAKER = "a sink whose outage pauses intake is out or rate-limited"
 
 
 class Holding(SupervisorBase):
@@ -93,7 +94,7 @@ class Holding(SupervisorBase):
         # then counts it under this reason, as it would have been had the release returned.
         self._failed_for[message.receipt_handle] = exc.reason
         try:
-            await self._hold_wait(message, wait_s)
+            await self._hold_wait(message, wait_s, wake_of(exc))
         finally:
             self._holding[exc.reason] -= 1
             if not self._holding[exc.reason]:
@@ -110,13 +111,18 @@ class Holding(SupervisorBase):
         self._failed_for.pop(message.receipt_handle, None)
         return True
 
-    async def _hold_wait(self, message: Message, wait_s: float) -> None:
-        """Wait `wait_s`, less if the daemon stops or SQS says the delivery is lost."""
+    async def _hold_wait(
+        self, message: Message, wait_s: float, ready: asyncio.Event | None = None
+    ) -> None:
+        """Wait `wait_s`, less if the daemon stops, SQS says the delivery is lost, or `ready`
+        is set (the breaker that refused the message lets calls through again)."""
         woken = self._hold_wakers[message.receipt_handle] = asyncio.Event()
         waits = {
             asyncio.ensure_future(self.should_exit.wait()),
             asyncio.ensure_future(woken.wait()),
         }
+        if ready is not None:
+            waits.add(asyncio.ensure_future(ready.wait()))
         try:
             await asyncio.wait(waits, timeout=wait_s, return_when=asyncio.FIRST_COMPLETED)
         finally:
