@@ -197,3 +197,39 @@ def test_a_title_padded_with_blank_braille_is_told_apart_in_the_terminal(
         out, _ = capsys.readouterr()
         assert "db\\u2800down" in out, out
         assert "\u2800" not in out, out
+
+
+# --- Slack: triage's own priority marker -----------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="sinks/slack.py:572 (open_message) writes `{mark} {LABEL}: {title}`, and "
+    "summarise/priority.py:355 (untagged) strips `[P0]`/`[CRITICAL]` tags but not a leading "
+    "`🔴 CRITICAL:` (the very form of Slack's marker), so a low incident's header reads "
+    "`🔵 LOW: 🔴 CRITICAL: …`",
+)
+async def test_a_title_cannot_imitate_the_slack_priority_marker() -> None:
+    """A new incident's Slack header states one priority, the ticket's: an alert titled with
+    triage's own marker for another priority (`🔴 CRITICAL: …`) does not make a low
+    incident's header read as critical too."""
+    from triage.models import Priority
+    from triage.sinks.slack import open_message
+    from triage.summarise.deterministic import DeterministicSummariser
+
+    marks = ("\N{LARGE RED CIRCLE}", "\N{LARGE ORANGE CIRCLE}", "\N{LARGE YELLOW CIRCLE}")
+    alert = hostile_alert("t").model_copy(
+        update={
+            "title": "\N{LARGE RED CIRCLE} CRITICAL: payments down",
+            "priority": Priority.LOW,
+            "description": "d",
+            "labels": {},
+        }
+    )
+    seen = view(alert)
+    ticket = await DeterministicSummariser().summarise(seen)
+    one = effect("t")
+    message = open_message(dataclasses.replace(one, alert=seen, ticket=ticket))
+    header = message["blocks"][0]["text"]["text"]
+    assert header.startswith("\N{LARGE BLUE CIRCLE} LOW: "), header
+    assert "CRITICAL" not in header and not any(mark in header for mark in marks), header
