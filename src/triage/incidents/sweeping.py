@@ -134,12 +134,11 @@ class Sweeping(StoreBase):
                 return None, Transition(Action.IGNORE, stored, None)
             pending = stored.pending
             gathering = pending is not None and is_gathering(pending, now)
-            if pending is not None and not gathering:
-                if not self._lease_over(pending, now, carrying):
-                    raise StoreBusyError(
-                        f"incident {fingerprint} has an effect in progress ({pending.kind})",
-                        retry_after_s=max(1.0, (pending.until - now).total_seconds()),
-                    )
+            if pending is not None and not (gathering or self._lease_over(pending, now, carrying)):
+                raise StoreBusyError(
+                    f"incident {fingerprint} has an effect in progress ({pending.kind})",
+                    retry_after_s=max(1.0, (pending.until - now).total_seconds()),
+                )
             # An effect nobody holds (its message failed for good, or its worker died and no
             # message came since) would keep the incident busy for ever: the close replaces
             # it, and goes to the sinks that effect (or an earlier one) reached. So does a
