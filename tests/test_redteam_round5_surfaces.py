@@ -209,10 +209,14 @@ def test_a_title_padded_with_blank_braille_is_told_apart_in_the_terminal(
     "`🔴 CRITICAL:` (the very form of Slack's marker), so a low incident's header reads "
     "`🔵 LOW: 🔴 CRITICAL: …`",
 )
-async def test_a_title_cannot_imitate_the_slack_priority_marker() -> None:
+@pytest.mark.parametrize(
+    "marker", ["\N{LARGE RED CIRCLE} CRITICAL:", ":red_circle: CRITICAL:"], ids=["emoji", "code"]
+)
+async def test_a_title_cannot_imitate_the_slack_priority_marker(marker: str) -> None:
     """A new incident's Slack header states one priority, the ticket's: an alert titled with
-    triage's own marker for another priority (`🔴 CRITICAL: …`) does not make a low
-    incident's header read as critical too."""
+    triage's own marker for another priority (`🔴 CRITICAL: …`, or its emoji code, which
+    the header's plain text shows as the emoji) does not make a low incident's header read
+    as critical too."""
     from triage.models import Priority
     from triage.sinks.slack import open_message
     from triage.summarise.deterministic import DeterministicSummariser
@@ -220,7 +224,7 @@ async def test_a_title_cannot_imitate_the_slack_priority_marker() -> None:
     marks = ("\N{LARGE RED CIRCLE}", "\N{LARGE ORANGE CIRCLE}", "\N{LARGE YELLOW CIRCLE}")
     alert = hostile_alert("t").model_copy(
         update={
-            "title": "\N{LARGE RED CIRCLE} CRITICAL: payments down",
+            "title": f"{marker} payments down",
             "priority": Priority.LOW,
             "description": "d",
             "labels": {},
@@ -233,3 +237,4 @@ async def test_a_title_cannot_imitate_the_slack_priority_marker() -> None:
     header = message["blocks"][0]["text"]["text"]
     assert header.startswith("\N{LARGE BLUE CIRCLE} LOW: "), header
     assert "CRITICAL" not in header and not any(mark in header for mark in marks), header
+    assert ":red_circle:" not in header, header
