@@ -49,7 +49,7 @@ Logs = list[MutableMapping[str, Any]]
 @pytest.mark.xfail(
     strict=True,
     reason=(
-        "src/triage/metrics.py:198 (clear) and :186 (_admit): clearing a gauge never gives its "
+        "src/triage/metrics.py:199 (clear) and :191 (_admit): clearing a gauge never gives its "
         "series slot back, so a gauge set again after each clear takes a new slot every time; "
         "past MAX_SERIES_PER_METRIC cycles `set` drops it (a dimensioned gauge vanishes for good)"
     ),
@@ -92,8 +92,8 @@ class _FlakySqs:
 @pytest.mark.xfail(
     strict=True,
     reason=(
-        "src/triage/metrics.py:198 (clear does not give back the slot _admit took at :186): "
-        "each failed queue-depth poll clears the depth gauges (sqs/depth.py:121) and the next "
+        "src/triage/metrics.py:199 (clear does not give back the slot _admit took at :191): "
+        "each failed queue-depth poll clears the depth gauges (sqs/depth.py:122) and the next "
         "good one sets them again, so after 1,000 outages the log says "
         "metrics.too_many_series for a gauge that has one series"
     ),
@@ -156,8 +156,8 @@ async def _sqlite(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
 @pytest.mark.xfail(
     strict=True,
     reason=(
-        "src/triage/ops/api.py:462: expire_silence logs api.silence_expired for whatever the "
-        "store answers, and store.expire_silence (incidents/store.py:486) answers a silence "
+        "src/triage/ops/api.py:463: expire_silence logs api.silence_expired for whatever the "
+        "store answers, and store.expire_silence (incidents/store.py, expire_silence) answers a silence "
         "that had ended already unchanged: a second DELETE writes a second 'expired' line"
     ),
 )
@@ -204,7 +204,7 @@ def test_log_level_error_writes_no_warning_line_of_a_library() -> None:
 @pytest.mark.xfail(
     strict=True,
     reason=(
-        "src/triage/ops/dlq.py:274: peek's last line says `{len(letters)} dead letter(s) in "
+        "src/triage/ops/dlq.py:273: peek's last line says `{len(letters)} dead letter(s) in "
         "<dlq>`, the number it showed (at most --max, 10 by default), read as the DLQ's count: "
         "it should say it showed N of the DLQ's ~M (ApproximateNumberOfMessages), or 'at least'"
     ),
@@ -356,7 +356,7 @@ def test_check_warns_of_what_the_daemon_warns_of_at_start(queues: Queues, tmp_pa
 @pytest.mark.xfail(
     strict=True,
     reason=(
-        "src/triage/ops/http_server.py:198: the per-address cap (max_per_peer, 8) applies to "
+        "src/triage/ops/http_server.py:192: the per-address cap (max_per_peer, 8) applies to "
         "loopback clients before the loopback reserve does, so eight connections held from "
         "127.0.0.1 (an ssh -L tunnel, a sidecar proxy: with the default TRIAGE_HTTP_HOST every "
         "client is loopback) make `triage health` answered 503 busy; the reserve should also "
