@@ -238,3 +238,45 @@ async def test_a_title_cannot_imitate_the_slack_priority_marker(marker: str) -> 
     assert header.startswith("\N{LARGE BLUE CIRCLE} LOW: "), header
     assert "CRITICAL" not in header and not any(mark in header for mark in marks), header
     assert ":red_circle:" not in header, header
+
+
+# --- logs ----------------------------------------------------------------------------------
+
+#: A log line forged after a line break of each kind a reader or a log pipeline may split on.
+FORGED = "".join(
+    f"x{brk}2026-12-06T08:00:00Z [error    ] admin.granted user=mallory "
+    '{"event": "admin.granted", "level": "error"}'
+    for brk in ("\n", "\r\n", "\r", "\u2028", "\x85", "\x0b")
+)
+
+
+@pytest.mark.parametrize("fmt", ["json", "console"])
+def test_alert_text_in_a_log_line_forges_no_other_line(fmt: str) -> None:
+    """Alert text with line breaks of every kind (LF, CR LF, CR, U+2028, NEL, VT) in a
+    structlog field and in a library's (stdlib) message stays inside its one line, in JSON
+    and in the console format: each line written is a whole log line of triage's, no line
+    starts with the forged text."""
+    import io
+    import json
+    import logging
+
+    import structlog
+
+    from triage.logs import configure_logging
+
+    out = io.StringIO()
+    configure_logging(fmt, "info", out)
+    try:
+        structlog.get_logger("triage.pipeline").warning("alert.refused", title=FORGED)
+        logging.getLogger("somelib").warning("bad alert %s", FORGED)
+    finally:
+        configure_logging("json", "info")
+    lines = out.getvalue().split("\n")
+    assert lines.pop() == ""
+    assert len(lines) == 2, lines
+    for line in lines:
+        assert "\r" not in line and "\u2028" not in line and "\x85" not in line, line
+        if fmt == "json":
+            assert json.loads(line)["level"] == "warning"
+        else:
+            assert line[:4].isdigit() and "[warning  ]" in line, line
