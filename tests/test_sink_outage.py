@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
+from github_stub import GitHubServer
 from memory_inbox import MemoryInbox
 from memory_store import MemoryStore
 from test_pipeline import LEASE, POLICY, CountingSummariser
@@ -34,7 +35,8 @@ from triage.pipeline import Pipeline
 from triage.redact import Redactor
 from triage.routes import load_router
 from triage.settings import Settings
-from triage.sinks.base import Applied, Effect
+from triage.sinks.base import Applied, Effect, Sink
+from triage.sinks.github.sink import GitHubSink
 from triage.sinks.guard import BREAKER_OPEN, Backpressure, GuardedSink
 from triage.sinks.slack import SlackSink
 from triage.sqs.supervisor import Supervisor, SupervisorConfig
@@ -263,7 +265,7 @@ async def test_a_message_refused_while_the_probe_is_out_waits_for_its_answer() -
 ROUTES = """
 [[route]]
 name = "payments"
-sinks = ["backend", "slack"]
+sinks = ["backend", "{sink}"]
 [route.match]
 team = ["payments"]
 """
@@ -298,7 +300,8 @@ class Rig:
 
     queue: MemoryInbox
     backend: RecordingBackend
-    slack_breaker: CircuitBreaker
+    #: The breaker of the sink that goes down (Slack, GitHub).
+    breaker: CircuitBreaker
     metrics: Metrics
     health: Health
     daemon: Supervisor
@@ -312,20 +315,22 @@ class Rig:
 
 def rig(
     tmp_path: Path,
-    slack: SlackLike,
+    sink: Sink,
     *,
     concurrency: int = 16,
     reset_s: float = 0.3,
     clock: Callable[[], float] = time.monotonic,
+    pauses_intake: bool | None = None,
 ) -> Rig:
-    """The rig with Slack's breaker opening at its first failure, its reset on `clock`."""
+    """The rig, the payments route going to the backend and `sink`, whose breaker opens at
+    its first failure and resets on `clock`; other teams go to the backend alone."""
     routes = tmp_path / "routes.toml"
-    routes.write_text(ROUTES)
+    routes.write_text(ROUTES.format(sink=sink.name))
     metrics, health, backend = Metrics(), Health(), RecordingBackend()
-    slack_breaker = CircuitBreaker("sink:slack", 1, reset_s, clock=clock)
+    breaker = CircuitBreaker(f"sink:{sink.name}", 1, reset_s, clock=clock)
     guards = [
         GuardedSink(backend, CircuitBreaker("sink:backend", 5, 30)),
-        GuardedSink(slack_sink(slack.url), slack_breaker, clock=clock),
+        GuardedSink(sink, breaker, clock=clock, pauses_intake=pauses_intake),
     ]
     watch_breakers(metrics, [g.breaker for g in guards])
     pipeline = Pipeline(
@@ -360,7 +365,7 @@ def rig(
         health=health,
         intake_limit=Backpressure(guards, health).intake_limit,
     )
-    return Rig(queue, backend, slack_breaker, metrics, health, daemon, attempts, guards)
+    return Rig(queue, backend, breaker, metrics, health, daemon, attempts, guards)
 
 
 def receives(queue: MemoryInbox, message_id: str) -> int:
@@ -378,12 +383,12 @@ async def test_while_slack_is_down_other_routes_go_on_and_slacks_messages_wait(
     answers and the reset has passed, the held alert is its probe: posted once and acked, the
     backend not called again."""
     now = [0.0]
-    r = rig(tmp_path, slack, reset_s=30, clock=lambda: now[0])
+    r = rig(tmp_path, slack_sink(slack.url), reset_s=30, clock=lambda: now[0])
     (held,) = r.queue.put(body("card declines", "payments"))
     serving = asyncio.create_task(r.daemon.serve())
     try:
         await until(lambda: r.metrics.counter("MessagesHeld", reason=BREAKER_OPEN) > 0)
-        assert r.slack_breaker.state is not BreakerState.CLOSED
+        assert r.breaker.state is not BreakerState.CLOSED
         (other,) = r.queue.put(body("disk full", "ops"))
         await until(lambda: other in r.queue.deleted)
         assert held not in r.queue.deleted and slack.taken() == []
@@ -409,7 +414,7 @@ async def test_a_storm_for_slack_alone_while_it_is_down_neither_spins_nor_dead_l
     """Twenty Slack-routed incidents while Slack answers 503: the first failure opens the
     breaker, the rest are held (their receive counts stay at one), Slack hears one call per
     probe and no more, and once it answers each alert is posted exactly once and acked."""
-    r = rig(tmp_path, slack, concurrency=8, reset_s=0.2)
+    r = rig(tmp_path, slack_sink(slack.url), concurrency=8, reset_s=0.2)
     ids = r.queue.put(*(body(f"card declines {n}", "payments") for n in range(20)))
     serving = asyncio.create_task(r.daemon.serve())
     try:
@@ -434,3 +439,41 @@ async def test_a_storm_for_slack_alone_while_it_is_down_neither_spins_nor_dead_l
     assert len({post["text"] for post in slack.taken()}) == 20
     assert len(r.backend.opened()) == 20 and len(r.backend.effects) == 20
     assert r.metrics.counter("MessagesDeadLettered", reason=BREAKER_OPEN) == 0
+
+
+async def test_while_github_is_down_a_guard_told_not_to_pause_lets_other_routes_go_on(
+    tmp_path: Path,
+) -> None:
+    """GitHub answering 503 to every call (its probe too): its breaker opens at the first
+    failure; with its guard told its outage does not pause intake (what
+    `outage_pauses_intake = False` on the GitHub sink would say), a backend-only alert queued
+    during the outage is acked, and the held alert gets its issue once GitHub is back (found
+    so by GitHub's own probe), the backend not called again."""
+    now = [0.0]
+    with GitHubServer(tokens={"ghp_outage": "triage-bot"}, repositories=("acme/ops",)) as hub:
+        hub.fail_next(10_000, 503)
+        settings = Settings(
+            github_api_url=hub.url,
+            github_repository="acme/ops",
+            github_token=SecretStr("ghp_outage"),
+        )
+        r = rig(
+            tmp_path, GitHubSink(settings), reset_s=30, clock=lambda: now[0], pauses_intake=False
+        )
+        (held,) = r.queue.put(body("card declines", "payments"))
+        serving = asyncio.create_task(r.daemon.serve())
+        try:
+            await until(lambda: r.metrics.counter("MessagesHeld", reason=BREAKER_OPEN) > 0)
+            (other,) = r.queue.put(body("disk full", "ops"))
+            await until(lambda: other in r.queue.deleted)
+            assert held not in r.queue.deleted and hub.issues() == []
+            hub.recover()
+            now[0] = 30.0
+            await asyncio.wait_for(serving, 20)
+        finally:
+            serving.cancel()
+            await asyncio.gather(serving, return_exceptions=True)
+            await r.close()
+        assert r.queue.deleted == [other, held]
+        assert len(hub.issues()) == 1
+        assert len(r.backend.opened()) == 2 and len(r.backend.effects) == 2
