@@ -18,6 +18,8 @@ counts afresh.
 An event older than the newest one applied never moves state backwards, but the newest one's
 time is believed only up to `max_future_skew` past the moment it was applied: an event stamped in
 the year 2999 cannot hold an incident still (the pipeline also replaces such times on arrival).
+Events are ordered by their own time, then by when their messages were queued, then a firing
+after a resolve (`older_event`): one order, so replicas writing them in either order agree.
 """
 
 from __future__ import annotations
@@ -205,7 +207,8 @@ class Member:
     #: When it last started firing, or resolved.
     since: datetime
     #: When the message of its newest event was queued (None: not known): of two events of
-    #: the member stamped alike, the one queued later is the newer, as for an incident.
+    #: the member stamped alike, the one queued later is the newer (queued alike too, the
+    #: firing), as for an incident.
     last_queued_at: datetime | None = None
 
     def newer_than(
@@ -317,8 +320,8 @@ class Incident:
     #: delete failed, or its worker died before it) is not counted again.
     counted_by: tuple[str, ...] = ()
     #: When the message of the newest event applied was queued (None: not known): of two
-    #: events stamped alike, the one queued later is the newer, so replicas that write them
-    #: in either order agree.
+    #: events stamped alike, the one queued later is the newer, and of two queued alike too,
+    #: the firing (`older_event`), so replicas that write them in either order agree.
     last_queued_at: datetime | None = None
     #: When (epoch seconds, this side's clock) the update a group owes its ticket may go out:
     #: members joined, fired again or resolved inside the update interval, and the ticket
