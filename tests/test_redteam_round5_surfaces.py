@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import html
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,15 +15,21 @@ import pytest
 
 from factories import view
 from github_stub import GitHubServer
+from ingest_harness import loopback_client
 from test_backend_sink import ROUTES
 from test_backend_sink import open_sink as open_backend
 from test_escape_every_surface import _seed_configured, effect, hostile_alert, hostile_ticket
+from test_operator_hostile import BEARER, NOW, serving
+from test_status_page_hostile import store
 from triage.cli import main
 from triage.demo.ticketd import TicketServer
+from triage.incidents.sqlite import SQLiteStore
 from triage.models import EffectKind
 from triage.settings import Settings
 from triage.sinks.base import Effect
 from triage.sinks.github import GitHubSink
+
+__all__ = ["store"]  # a fixture shared with the status page's own tests
 
 REPO = "acme/ops"
 BOT_TOKEN = "t-bot"
@@ -280,3 +287,39 @@ def test_alert_text_in_a_log_line_forges_no_other_line(fmt: str) -> None:
             assert json.loads(line)["level"] == "warning"
         else:
             assert line[:4].isdigit() and "[warning  ]" in line, line
+
+
+# --- the status page -------------------------------------------------------------------------
+
+#: A team that reads as the facts the status page lists after it, joined as they are by " · ".
+FACTS_TEAM = "payments · open 0 min · 1 alert · github: #1"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="ops/status_page.py:366 (_row): the team and source are joined to the other facts "
+    "by ' · ' in a span of no box of its own, so a team holding ' · open 0 min · 1 alert' "
+    "reads as facts; _items and _tickets put each value in a tag for this very reason",
+)
+async def test_a_team_cannot_read_as_the_status_pages_other_facts(store: SQLiteStore) -> None:
+    """On the status page's list, an incident's team stands in a tag of its own, as its
+    tickets, labels and a silence's matchers do: a team holding `· open 0 min · 1 alert ·
+    github: #1` cannot read as how long the incident is open, its alerts and its ticket."""
+    from datetime import timedelta
+
+    from triage.incidents.store import Routing
+
+    alert = hostile_alert("t").model_copy(
+        update={"title": "Checkout latency high", "source": "generic", "team": FACTS_TEAM}
+    )
+    opened = await store.begin(alert, "m", NOW - timedelta(days=3))
+    assert opened.after is not None
+    ticket = hostile_ticket("Checkout latency high")
+    routing = Routing("default", FACTS_TEAM, {})  # the alert's team, as the pipeline keeps it
+    await store.save_ticket(opened.after.fingerprint, "m", ticket, routing)
+    async with serving(store) as server, loopback_client(server.port) as http:
+        page = await http.get("/", headers=BEARER)
+    assert page.status_code == 200
+    shown = html.escape(FACTS_TEAM, quote=True)
+    assert page.text.count(shown) == 1, page.text
+    assert f"<span class=tag dir=auto>{shown}</span>" in page.text, page.text
