@@ -4,12 +4,13 @@ on a line of its own below the statement: Hibernate 4 and 5's `binding parameter
 `binding 'pw' to parameter: 2`, EclipseLink's `bind => [bob, pw]`, MyBatis' `Parameters:
 bob(String), pw(String)`, Postgres' `parameters: $1 = 'bob', $2 = 'pw'` and
 datasource-proxy's `Params:[(bob,pw)]`. The statement is the last one written before the
-values (`statement_before`); a value goes when its place binds a column named like a secret
+values (`places_before`); a value goes when its place binds a column named like a secret
 (`tables._secret_places`: `INSERT … (name, password) VALUES (?, ?)`, `SET api_token = ?`).
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Iterator
 
@@ -28,21 +29,54 @@ _VERB = re.compile(
 )
 
 
-def statement_before(text: str, end: int) -> str:
-    """The last statement written before `end`: from its verb's start to `end`. A verb right
-    after a word, `(`, `,` or `=` continues a statement (`union select`, `in (select`, `x =
-    (select`), and starts none. Empty when there is none within `_STATEMENT_REACH`."""
-    start = max(0, end - _STATEMENT_REACH)
-    found = -1
-    for verb in _VERB.finditer(text, start, end):
-        before = text[start : verb.start()].rstrip(" \t\r\n")
-        if before.endswith(("\\n", "\\t", "\\r")):
-            before = before[:-2]
-        last = before[-1:]
-        if last and (last.isalnum() or last in "_(,="):
-            continue
-        found = verb.start()
-    return text[found:end] if found >= 0 else ""
+def _starts_statement(text: str, at: int) -> bool:
+    """Whether the verb at `at` starts a statement: not right after a word, `(`, `,` or `=`,
+    where it continues one (`union select`, `in (select`, `x = (select`); spaces and escaped
+    line breaks between do not count."""
+    before = at
+    while before > 0:
+        if text[before - 1] in " \t\r\n":
+            before -= 1
+        elif before > 1 and text[before - 2] == "\\" and text[before - 1] in "nrt":
+            before -= 2
+        else:
+            break
+    last = text[before - 1 : before]
+    return not last or not (last.isalnum() or last in "_(,=")
+
+
+#: A statement's secret places (place → its column's name) and how many places it has.
+_Places = tuple[dict[int, str], int]
+#: The statements of the last text asked about: its length and hash (equal texts have equal
+#: statements; the text itself is not kept), the starts of its statements, and each start's
+#: secret places as first read. A rule's matches in one text each ask for the statement
+#: before them: found once, so that many values cost no more than one each.
+_found: tuple[tuple[int, int], list[int], dict[int, _Places]] = ((0, 0), [], {})
+
+
+def places_before(text: str, end: int) -> _Places:
+    """The last statement written before `end`, from its verb (`_starts_statement`): its
+    secret places (`tables._secret_places`) and how many places it has; none when no
+    statement starts within `_STATEMENT_REACH`. A statement is read up to the first values
+    asking for it."""
+    global _found
+    key = (len(text), hash(text))
+    found = _found  # one snapshot: another thread may replace it for its own text
+    if found[0] != key:
+        starts = [
+            verb.start() for verb in _VERB.finditer(text) if _starts_statement(text, verb.start())
+        ]
+        found = _found = (key, starts, {})
+    _, starts, places = found
+    at = bisect.bisect_left(starts, end) - 1
+    if at < 0 or starts[at] < end - _STATEMENT_REACH:
+        return {}, 0
+    start = starts[at]
+    if start not in places:
+        sql = text[start:end]
+        marks = sum(1 for mark in _PLACEHOLDER_MARK.finditer(sql) if mark["mark"])
+        places[start] = (_secret_places(sql), marks)
+    return places[start]
 
 
 def _replaced_at(
@@ -66,8 +100,8 @@ def _replaced_at(
 
 def _one_bound(match: re.Match[str]) -> str:
     """A line binding one value by its 1-based place (`n`), the value replaced when the
-    statement before it (`statement_before`) binds that place to a secret's column."""
-    secret = _secret_places(statement_before(match.string, match.start()))
+    statement before it (`places_before`) binds that place to a secret's column."""
+    secret = places_before(match.string, match.start())[0]
     return _replaced_at(match, iter([(int(match["n"]) - 1, "value")]), secret)
 
 
@@ -95,13 +129,11 @@ def _listed_bound(item: re.Pattern[str]) -> Callable[[re.Match[str]], str]:
     values than the statement has places), they all go if any place is a secret's."""
 
     def replaced(match: re.Match[str]) -> str:
-        sql = statement_before(match.string, match.start())
-        secret = _secret_places(sql)
+        secret, places = places_before(match.string, match.start())
         if not secret:
             return match[0]
         values = match["values"]
         spans = _list_values(values, item)
-        places = sum(1 for mark in _PLACEHOLDER_MARK.finditer(sql) if mark["mark"])
         if spans is None or len(spans) != places:
             spans = [(0, len(values))]
             secret = {0: next(iter(secret.values()))}
@@ -120,7 +152,7 @@ def _listed_bound(item: re.Pattern[str]) -> Callable[[re.Match[str]], str]:
 
 def _numbered_bound(match: re.Match[str]) -> str:
     """Postgres' `parameters: $1 = '…', $2 = '…'`: each value by its number."""
-    secret = _secret_places(statement_before(match.string, match.start()))
+    secret = places_before(match.string, match.start())[0]
     if not secret:
         return match[0]
     numbered = (
@@ -191,7 +223,7 @@ def _rules_for(char: str) -> tuple[_Rule, ...]:
 
 def _hibernate_bound(match: re.Match[str]) -> str:
     """Hibernate 4's and 5's line: its value in brackets (`value`) or bare (`bare`)."""
-    secret = _secret_places(statement_before(match.string, match.start()))
+    secret = places_before(match.string, match.start())[0]
     group = "value" if match["value"] is not None else "bare"
     return _replaced_at(match, iter([(int(match["n"]) - 1, group)]), secret)
 
