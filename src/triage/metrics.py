@@ -19,7 +19,8 @@ a cleaned, short value, and past `MAX_LABEL_VALUES` distinct ones per dimension,
 Values the operator named (the teams of the routes file, `reserve()`) always keep their own
 series, whatever alerts sent first. Whatever the code passes, one metric holds at most
 `MAX_SERIES_PER_METRIC` series: a counter's or timing's new series past it is counted under
-`other` in each dimension, a gauge's is left out (one warning per metric).
+`other` in each dimension, a gauge's is left out (one warning per metric). A cleared gauge
+gives its series back; counters and timings keep theirs for the life of the process.
 
 What the exporters read is always well-formed: a counter only grows (an increment that is
 negative, NaN or infinite is refused with a warning, so a provider's bad token count cannot
@@ -176,27 +177,36 @@ class Metrics:
             self.clear(name, **dims)
             return
         with self._lock:
-            key = self._admit(self._gauges, name, dims)
-            if key == _key(name, dims):  # past the bound, no gauge: an `other` one would lie
+            key = _key(name, dims)
+            # Past the bound, no gauge: an `other` one would show whichever value came last.
+            if key in self._gauges or self._take_slot(name):
                 self._gauges[key] = Gauge(float(value), unit)
 
     def _admit(self, store: dict[SeriesKey, Any], name: str, dims: dict[str, str]) -> SeriesKey:
-        """The key `name` with `dims` is held under in `store` (the caller holds the lock): its
-        own while the metric has room for one more series; past MAX_SERIES_PER_METRIC, the
-        key with every dimension `other` (a gauge's caller leaves that out)."""
+        """The key `name` with `dims` is counted under in `store` (the caller holds the lock):
+        its own while the metric has room for one more series; past MAX_SERIES_PER_METRIC, the
+        key with every dimension `other`."""
         key = _key(name, dims)
-        if key in store:
+        if key in store or self._take_slot(name):
             return key
-        if self._series[name] < MAX_SERIES_PER_METRIC:
-            self._series[name] += 1
-            return key
-        self._warn_once(name, "metrics.too_many_series", limit=str(MAX_SERIES_PER_METRIC))
         return _key(name, dict.fromkeys(dims, OTHER))
 
+    def _take_slot(self, name: str) -> bool:
+        """Count one more series of `name`, if it has room (the caller holds the lock); past
+        MAX_SERIES_PER_METRIC, say so once and count nothing."""
+        if self._series[name] < MAX_SERIES_PER_METRIC:
+            self._series[name] += 1
+            return True
+        self._warn_once(name, "metrics.too_many_series", limit=str(MAX_SERIES_PER_METRIC))
+        return False
+
     def clear(self, name: str, **dims: str) -> None:
-        """Forget a gauge: its value is no longer known (exporters leave it out)."""
+        """Forget a gauge: its value is no longer known (exporters leave it out), and the
+        series it held is given back, so a gauge that is unknown now and then stays one series
+        however often it is cleared and set again."""
         with self._lock:
-            self._gauges.pop(_key(name, dims), None)
+            if self._gauges.pop(_key(name, dims), None) is not None:
+                self._series[name] -= 1
 
     def gauge(
         self, name: str, read: Callable[[], float | None], unit: str = "Count", **dims: str
