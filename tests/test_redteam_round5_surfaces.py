@@ -72,7 +72,7 @@ async def test_team_labels_that_look_alike_are_one_label(
 
 @pytest.mark.xfail(
     strict=True,
-    reason="sinks/github/text.py:113 (_label): the blank Braille pattern U+2800, which "
+    reason="sinks/github/text.py:101 (_label): the blank Braille pattern U+2800, which "
     "normalize/common.py:255 (_UNSEEN) knows draws nothing, is kept by display.visible and by "
     "the redactor and is no whitespace to split()/rstrip(), so `pay⠀` is a second label that "
     "shows as `team:pay`",
