@@ -1,11 +1,7 @@
 """The pipeline's own ways of taking a claim over, under a clock that steps: finishing a close a
 moved alert's own incident was left with (`Moves.finish_close`), and an operator's close by hand
 (`Pipeline.close`). Each takes over a dead holder's claim dated an hour ahead at once, as
-`begin` does, and never one a worker of this process is carrying out after a jump forward.
-
-Two are strict xfails until the changes outside this helper's files are applied (moves.py asks
-`Store.holder_gone`; pipeline.py passes `Ledger.carrying` to `Store.close`): see helper 274's
-report."""
+`begin` does, and never one a worker of this process is carrying out after a jump forward."""
 
 from __future__ import annotations
 
@@ -39,7 +35,6 @@ def kinds(d: Daemon) -> list[EffectKind]:
     return [effect.kind for effect in d.sink.effects]
 
 
-@pytest.mark.xfail(strict=True, reason="needs the moves.py change in helper 274's report")
 async def test_finish_close_takes_a_dead_close_from_a_clock_an_hour_ahead() -> None:
     """A resolve's worker died holding the CLOSE it claimed at T0, then the clock stepped
     back an hour: the moved firing finishes that close now (as `begin` takes a claim dated so
@@ -78,7 +73,6 @@ async def test_finish_close_leaves_a_close_carried_out_here_after_a_jump_forward
     assert kinds(d) == [EffectKind.CLOSE]
 
 
-@pytest.mark.xfail(strict=True, reason="needs the pipeline.py change in helper 274's report")
 async def test_a_close_by_hand_waits_for_an_open_carried_out_here_after_a_jump() -> None:
     """A worker is in the middle of an OPEN when the clock jumps past its lease and the grace:
     an operator's close in the same process waits for it (replaced, the OPEN would reach the

@@ -283,13 +283,14 @@ class Moves:
         half done for good."""
         pending = own.pending
         assert pending is not None
-        now = self.pipeline.ledger.clock()
+        ledger = self.pipeline.ledger
+        now = ledger.clock()
         leaving = leaving_owner(owner)
         if not same_alert(pending.owner, leaving):
-            if pending.until > now:
+            if not ledger.store.holder_gone(pending, now, ledger.carrying):
                 raise incident_busy(
                     f"incident {own.fingerprint}: its close is being carried out",
-                    retry_after_s=self.pipeline.ledger.store.recheck_after(pending, now),
+                    retry_after_s=ledger.store.recheck_after(pending, now),
                 )
             # Another alert's claim: taken over under an owner of its own (the leaving one
             # may have decided it before, and would be ignored as applied already).

@@ -294,7 +294,9 @@ class Pipeline:
             if index is None or index >= len(alerts):
                 continue
             owner = delivery_owner(alert_owner, delivery)
-            transition = await self.ledger.store.reclaim(key, owner, self.ledger.clock())
+            transition = await self.ledger.store.reclaim(
+                key, owner, self.ledger.clock(), carrying=self.ledger.carrying
+            )
             if transition is not None:
                 log.info("claim.finished_on_retry", incident=key, action=str(transition.action))
                 runner = Effects(self, alerts[index]).carry_out
@@ -577,7 +579,9 @@ class Pipeline:
         # comment), and a cut here ended the operator's comment mid-word or mid-marker.
         note = self.redactor.text(f"{incident.title} (closed by {author}: {comment})")
         view = closing_note(incident, note, now)
-        transition = await self.ledger.store.close(fingerprint, owner, now, view_to_json(view))
+        transition = await self.ledger.store.close(
+            fingerprint, owner, now, view_to_json(view), carrying=self.ledger.carrying
+        )
         if transition.action.effect is not None:
             await self.carry_out(transition, owner)
         log.info("incident.closed_by_hand", fingerprint=fingerprint, action=str(transition.action))
