@@ -326,8 +326,11 @@ def configure_logging(
         cache_logger_on_first_use=False,
     )
     # Libraries (botocore, httpx2, asyncio) log through stdlib: the same shape and redaction,
-    # and only warnings and worse unless we are debugging.
+    # at the level asked but never below warning unless we are debugging. The handler holds
+    # the level too: a library that sets its own logger lower (DEBUG) passes the root's.
+    library_level = _library_level(level)
     handler = logging.StreamHandler(stream)
+    handler.setLevel(library_level)
     handler.addFilter(Formattable())  # first: the filters after it format the message
     handler.addFilter(RepeatFilter())
     handler.setFormatter(
@@ -344,8 +347,17 @@ def configure_logging(
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
-    root.setLevel(logging.DEBUG if level == "debug" else logging.WARNING)
+    root.setLevel(library_level)
     _route_stray_output()
+
+
+def _library_level(level: str) -> int:
+    """The least level of a line from stdlib logging (libraries, Python's warnings) for
+    TRIAGE_LOG_LEVEL `level`: the one asked, and never below warning unless
+    it is debug, so a library's chatter at info does not drown triage's own lines."""
+    if level == "debug":
+        return logging.DEBUG
+    return max(_LEVELS[level], logging.WARNING)
 
 
 class Formattable(logging.Filter):
