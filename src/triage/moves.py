@@ -503,7 +503,7 @@ class MovedOut:
 
     __slots__ = ("_event",)
 
-    moved_out = True
+    answers_firing = True
 
     def __init__(self, event: AlertEvent) -> None:
         self._event = event

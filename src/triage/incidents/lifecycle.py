@@ -449,10 +449,10 @@ def older_event(event: EventKey, than: EventKey) -> bool:
 
 def tie_status(alert: AlertEvent) -> Status | None:
     """What `older_event` ranks `alert` by among events stamped and queued alike: its status;
-    None for a resolve a move writes to take its alert out of a place (`moves.py`, which
-    marks it `moved_out`). That resolve answers the very firing that moves the alert, stamped
-    and queued as it is, and is no older than it: written after it, it takes the alert out."""
-    if getattr(alert, "moved_out", False):
+    None for a resolve triage writes itself in answer to a firing, marked `answers_firing`
+    (a move's, taking its alert out of a place: `moves.MovedOut`). Stamped and queued as the
+    firing it answers, it is no older than that firing: written after it, it takes it back."""
+    if getattr(alert, "answers_firing", False):
         return None
     return alert.status
 
