@@ -6,6 +6,10 @@ raises `SinkUnavailableError` (transient), `SinkThrottledError` (wait, the messa
 `SinkRejectedError` (permanent). Every effect carries an idempotency key that is the same on
 every retry of that effect, so a sink that can ask "did I already do this?" never does it twice.
 
+A sink whose outage should hold only the messages that call it, not the daemon's whole intake
+(a notification, such as Slack), says so with a class attribute `outage_pauses_intake = False`;
+without it, its open breaker and its waits pause intake (`sinks/guard.py`).
+
 An effect carries the alert only as a `RedactedAlert` and the ticket as redacted text: a sink has
 nothing else to render a request from.
 """
