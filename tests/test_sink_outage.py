@@ -260,6 +260,37 @@ async def test_a_message_refused_while_the_probe_is_out_waits_for_its_answer() -
     assert woken.is_set()
 
 
+def test_the_breaker_wakes_its_waiters_only_when_a_call_may_go() -> None:
+    """`ready()` is set when the breaker turns half-open with no probe out (`wake`), when a
+    probe slot comes free without an answer, and when it closes; never by a failed probe."""
+    now = [0.0]
+    breaker = CircuitBreaker("sink:slack", 1, 10, clock=lambda: now[0])
+    first = breaker.allow()
+    assert first is not None and breaker.failure(first)
+    open_wait = breaker.ready()
+    breaker.wake()
+    assert not open_wait.is_set()  # open: nobody may go yet
+    now[0] = 10.0
+    breaker.wake()
+    assert open_wait.is_set()
+    out = breaker.ready()
+    probe = breaker.allow()
+    assert probe is not None and probe.probe
+    breaker.wake()
+    assert not out.is_set()  # the probe is out: the others wait for it
+    breaker.cancelled(probe)
+    assert out.is_set()
+    reopened = breaker.ready()
+    probe = breaker.allow()
+    assert probe is not None and breaker.failure(probe)
+    assert not reopened.is_set()
+    now[0] = 20.0
+    probe = breaker.allow()
+    assert probe is not None
+    breaker.success(probe)
+    assert reopened.is_set() and breaker.state is BreakerState.CLOSED
+
+
 # --- the daemon: a Slack outage with mixed routes, and a storm for Slack alone ----------------
 
 ROUTES = """
