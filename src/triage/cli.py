@@ -728,7 +728,11 @@ def _health(settings: Settings, ready: bool, timeout_s: float) -> int:
     # named by its status when its body is in a coding not read here (br, gzip that is not).
     identity = {"Accept-Encoding": "identity"}
     try:
-        with httpx2.stream("GET", url, timeout=timeout_s, headers=identity) as response:
+        # trust_env off: the probe asks this machine only, so no HTTP_PROXY/ALL_PROXY (a task's
+        # egress proxy) may carry it away, and no ~/.netrc adds a credential to it.
+        with httpx2.stream(
+            "GET", url, timeout=timeout_s, headers=identity, trust_env=False
+        ) as response:
             try:
                 response.read()
             except httpx2.DecodingError:
