@@ -240,20 +240,23 @@ def message(message_id: str, minutes: float, status: str) -> Message:
 # --- What it costs: DynamoDB calls per message, counted in front of moto's server ---------------
 
 #: The calls a message makes: a new incident (its read and the member look-up, then the claim,
-#: the ticket and the confirmation), a repeat (one conditional write on the copy its task
-#: keeps) and a close (the member look-up, the look-up of a group a move was going to, and a
-#: read, then its claim and confirmation: `Members.resolve_targets`).
+#: the ticket, the body its effect sends kept before the first sink call (`sent`: its read and
+#: write) and the confirmation), a repeat (one conditional write on the copy its task keeps)
+#: and a close (the member look-up, the look-up of a group a move was going to, and a read,
+#: then its claim, its kept body (read from the task's copy) and confirmation:
+#: `Members.resolve_targets`).
 CALLS = [
-    ("open", {"GetItem": 2, "PutItem": 3}),
+    ("open", {"GetItem": 3, "PutItem": 4}),
     ("count", {"PutItem": 1}),
     ("count", {"PutItem": 1}),
-    ("close", {"GetItem": 3, "PutItem": 2}),
+    ("close", {"GetItem": 3, "PutItem": 3}),
 ]
 
 
 async def test_a_new_incident_and_a_repeat_cost_no_more_dynamodb_calls(moto_url: str) -> None:
     """A new incident, two repeats and a close make exactly these calls: a claim's entry in
-    the sweep index goes in the claim's own write, never in a call of its own."""
+    the sweep index goes in the claim's own write, never in a call of its own, and each
+    effect's body is kept (`sent`) in one write before its first sink call."""
     async with loopback_aws_client("dynamodb", endpoint_url=moto_url) as plain:
         await create_table(plain, "incidents")
     with FaultProxy(moto_url) as proxy:
