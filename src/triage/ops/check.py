@@ -11,13 +11,14 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TextIO
+from urllib.parse import urlsplit
 
 import httpx2
 from botocore.exceptions import BotoCoreError, ClientError
 
-from triage.app import github_links_from_answers, open_configured_store
+from triage.app import deployment_warnings, open_configured_store
 from triage.aws import AWS_CALL_ERRORS, ONE_SHOT, Aws, told_error_code
 from triage.errors import ConfigError, ModelError, SinkRejectedError, TriageError
 from triage.ingest_tokens import (
@@ -30,7 +31,7 @@ from triage.normalize.common import cut
 from triage.redact import Redactor, held
 from triage.routes import load_router
 from triage.secrets import CURRENT_STAGE, BackendToken
-from triage.settings import Settings, env_name, short_intervals, tracing_endpoint_problem
+from triage.settings import Settings, env_name, tracing_endpoint_problem
 from triage.sinks.aio import AnswerUnread
 from triage.sinks.backend import BackendSink
 from triage.sqs.depth import dlq_url
@@ -77,8 +78,6 @@ async def run_checks(settings: Settings, out: TextIO | None = None) -> int:
         ("store", lambda: _store(settings, aws)),
         ("queue", lambda: _queue(settings, aws)),
     ]
-    if short_intervals(settings):
-        checks.append(("interval", lambda: _intervals(settings)))
     if tracing_endpoint_problem(os.environ):
         checks.append(("tracing", _tracing))
     if settings.ingest_tokens_secret_id or settings.ingest_tokens:
@@ -97,10 +96,9 @@ async def run_checks(settings: Settings, out: TextIO | None = None) -> int:
         checks.append(("llm", lambda: _llm(settings, aws)))
     if "github" in used:
         checks.append(("github", lambda: _github(settings)))
-        if github_links_from_answers(settings):
-            checks.append(("github", lambda: _github_links(settings)))
     if "slack" in used:
         checks.append(("slack", lambda: _slack(settings)))
+    checks += _start_up_warnings(settings, used)
     failed = warned = 0
     try:
         for name, check in checks:
@@ -187,9 +185,30 @@ async def _routes(settings: Settings) -> str:
     return f"{where}: {len(router.rules)} route(s), sinks used: {', '.join(router.sink_names)}"
 
 
-async def _intervals(settings: Settings) -> str:
-    """Polling intervals under a second: they work, and cost calls that gain nothing."""
-    raise _Warning("; ".join(short_intervals(settings)))
+#: The check each of the daemon's start-up warnings (`deployment_warnings`) is reported under;
+#: any other under `config`.
+_WARNING_CHECKS = {
+    "config.default_backend_url": "backend",
+    "config.sqlite_in_a_task": "store",
+    "config.api_without_port": "api",
+    "config.short_interval": "interval",
+    "config.github_links_from_answers": "github",
+}
+
+
+def _start_up_warnings(settings: Settings, sinks: Sequence[str]) -> list[tuple[str, Check]]:
+    """One `warn` check per warning the daemon logs as it starts with these settings, in this
+    environment and with the sinks its routes use: what works but is most likely wrong where
+    it runs (the same words, from the same function)."""
+    found = deployment_warnings(settings, sinks, os.environ)
+    return [(_WARNING_CHECKS.get(event, "config"), _warning(detail)) for event, detail in found]
+
+
+def _warning(detail: str) -> Check:
+    async def warn() -> str:
+        raise _Warning(detail)
+
+    return warn
 
 
 async def _tracing() -> str:
@@ -267,12 +286,6 @@ async def _github(settings: Settings) -> str:
 _VERDICTS = ("not_refused", "refused", "unknown")
 
 
-async def _github_links(settings: Settings) -> str:
-    """Behind a proxy with GITHUB_WEB_URL unset, issue links are kept as GitHub answers them:
-    they work, but may name the proxy's or any other host."""
-    raise _Warning(github_links_from_answers(settings) or "")
-
-
 def _github_repositories(settings: Settings) -> list[str]:
     """Every repository issues may go to: GITHUB_REPOSITORY and the routes' own (only the
     first when the routes file cannot be read, which the routes check reports)."""
@@ -311,14 +324,25 @@ async def _queue(settings: Settings, aws: Aws) -> str:
     sqs = await aws.client("sqs")
     response = await sqs.get_queue_attributes(
         QueueUrl=settings.queue_url,
-        AttributeNames=["RedrivePolicy", "ApproximateNumberOfMessages", "MessageRetentionPeriod"],
+        AttributeNames=[
+            "RedrivePolicy",
+            "ApproximateNumberOfMessages",
+            "MessageRetentionPeriod",
+            "FifoQueue",
+        ],
     )
     attrs = response.get("Attributes", {})
+    # Without a user and password a URL may carry (a proxy's), as every URL check shows.
+    if _fifo(settings.queue_url, attrs):
+        raise _Failed(
+            f"{url_origin(settings.queue_url)} is a FIFO queue: SQS refuses a send to it "
+            "without a MessageGroupId, which triage never gives (the gateway, `triage send`, "
+            "a redrive by batches): use a standard queue"
+        )
     try:
         visible: int | str = sqs_count(attrs.get("ApproximateNumberOfMessages"))
     except ValueError:
         visible = "?"  # a stand-in's or proxy's text is never shown as the count
-    # Without a user and password a URL may carry (a proxy's), as every URL check shows.
     shown = f"{url_origin(settings.queue_url)} ({visible} visible"
     if "RedrivePolicy" not in attrs:
         # It works, but a message that keeps failing is retried until it expires, never set aside.
@@ -333,6 +357,15 @@ async def _queue(settings: Settings, aws: Aws) -> str:
     if problem:
         raise _Warning(f"{shown}, with a DLQ {problem})")
     return f"{shown}, with a DLQ)"
+
+
+def _fifo(queue_url: str, attrs: dict[str, Any]) -> bool:
+    """Whether the queue is FIFO: as SQS says (`FifoQueue`), or, where the answer does not
+    say (a stand-in), as its name says (SQS requires `.fifo` of a FIFO queue's name)."""
+    said = attrs.get("FifoQueue")
+    if isinstance(said, str):
+        return said.lower() == "true"
+    return urlsplit(queue_url).path.rstrip("/").endswith(".fifo")
 
 
 async def _dlq_retention_problem(sqs: Any, queue_url: str, attrs: dict[str, Any]) -> str:
@@ -365,10 +398,27 @@ async def _dlq_retention_problem(sqs: Any, queue_url: str, attrs: dict[str, Any]
         return (
             f"whose retention ({_duration(dlq_keeps_s)}) is no longer than the queue's "
             f"({_duration(queue_keeps_s)}): a letter keeps its first enqueue time, so the DLQ "
-            "may delete it as it arrives; set the DLQ's MessageRetentionPeriod longer (at most "
-            "14 d)"
+            f"may delete it as it arrives; {_retention_advice(queue_keeps_s)}"
         )
     return ""
+
+
+#: The longest SQS keeps a message (MessageRetentionPeriod's most): 14 days.
+MAX_RETENTION_S = 14 * 86_400
+
+
+def _retention_advice(queue_keeps_s: int) -> str:
+    """What to set so the DLQ keeps letters longer than the queue keeps messages: the DLQ's
+    retention, unless the queue keeps them as long as SQS keeps any (no DLQ can keep longer)."""
+    if queue_keeps_s < MAX_RETENTION_S:
+        return (
+            "set the DLQ's MessageRetentionPeriod longer than the queue's "
+            f"(at most {_duration(MAX_RETENTION_S)})"
+        )
+    return (
+        f"no queue keeps messages longer than {_duration(MAX_RETENTION_S)}, so set the queue's "
+        "MessageRetentionPeriod shorter (SQS's default is 4 d) and keep the DLQ's longer than it"
+    )
 
 
 #: A DLQ's retention that cannot be read: the call failed, or the answer held no count.
