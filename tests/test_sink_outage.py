@@ -508,3 +508,30 @@ async def test_while_github_is_down_a_guard_told_not_to_pause_lets_other_routes_
         assert r.queue.deleted == [other, held]
         assert len(hub.issues()) == 1
         assert len(r.backend.opened()) == 2 and len(r.backend.effects) == 2
+
+
+async def test_messages_held_for_slack_give_their_worker_slots_back(
+    tmp_path: Path, slack: SlackLike
+) -> None:
+    """With two workers and two payments alerts held for Slack's outage, a backend-only alert
+    is still received and acked: a message held for a sink's own wait does not keep a worker
+    slot, so one sink's messages cannot take every slot. Both come through once Slack is back."""
+    now = [0.0]
+    r = rig(tmp_path, slack_sink(slack.url), concurrency=2, reset_s=30, clock=lambda: now[0])
+    first, second = r.queue.put(body("card declines", "payments"), body("refunds", "payments"))
+    serving = asyncio.create_task(r.daemon.serve())
+    try:
+        await until(lambda: r.metrics.counter("MessagesHeld", reason=BREAKER_OPEN) >= 2)
+        (other,) = r.queue.put(body("disk full", "ops"))
+        await until(lambda: other in r.queue.deleted)
+        assert first not in r.queue.deleted and second not in r.queue.deleted
+        with slack.lock:
+            slack.down = False
+        now[0] = 30.0
+        await asyncio.wait_for(serving, 20)
+    finally:
+        serving.cancel()
+        await asyncio.gather(serving, return_exceptions=True)
+        await r.close()
+    assert sorted(r.queue.deleted) == sorted([first, second, other])
+    assert len(slack.taken()) == 2 and len(r.backend.effects) == 3

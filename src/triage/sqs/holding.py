@@ -19,7 +19,13 @@ from collections.abc import Sequence
 import structlog
 
 from triage.breaker import opened_by, wake_of
-from triage.errors import GatheringError, StoreBusyError, StoreUnavailableError, TransientError
+from triage.errors import (
+    GatheringError,
+    SinkThrottledError,
+    StoreBusyError,
+    StoreUnavailableError,
+    TransientError,
+)
 from triage.pipeline import alert_fields
 from triage.sinks.guard import BREAKER_OPEN
 from triage.sqs.base import SupervisorBase
@@ -27,6 +33,9 @@ from triage.sqs.inbox import MAX_VISIBILITY_S, Message
 
 # Logged as the supervisor: its events keep the logger name they had before the split.
 log = structlog.get_logger("triage.sqs.supervisor")
+
+#: How often a parked message waiting for a worker slot looks again (`_unpark`), at most.
+_UNPARK_LOOK_S = 0.5
 
 #: Why intake pauses, as `intake.paused` says it.
 _HELD = "a message is held: a service or budget said wait, or the store failed"
@@ -76,6 +85,8 @@ class Holding(SupervisorBase):
         if pauses_intake:
             self._hold_until = max(self._hold_until, until)
             self._note_pause(_HELD)
+        # A sink's wait that is its messages' own gives the worker slot back while it lasts.
+        parked = not pauses_intake and isinstance(exc, SinkThrottledError) and self._park()
         self.stats.held += 1
         self.metrics.incr("MessagesHeld", reason=exc.reason)
         # In a storm every message is held for the same cause: the first held says why, the
@@ -99,6 +110,8 @@ class Holding(SupervisorBase):
             self._holding[exc.reason] -= 1
             if not self._holding[exc.reason]:
                 del self._holding[exc.reason]
+        if parked:
+            await self._unpark()
         if self._given_up(message, exc):
             return False
         if self.should_exit.is_set():
@@ -110,6 +123,41 @@ class Holding(SupervisorBase):
             return False
         self._failed_for.pop(message.receipt_handle, None)
         return True
+
+    def _park(self) -> bool:
+        """Give the current task's worker slot back while its message is held for a wait of
+        its own (a notification sink's outage): the other routes' messages take the slot
+        meanwhile, instead of every slot ending up held by one sink's messages. A parked
+        message is still in hand (`_in_flight`, extended by the heartbeat), and at most
+        `concurrency` of those beyond the slots may be (`Receiving._free_slots`). True when
+        it gave a slot back."""
+        task = asyncio.current_task()
+        if task is None or task not in self._working:
+            return False
+        self._working.discard(task)
+        self._slot_free.set()
+        return True
+
+    async def _unpark(self) -> None:
+        """Take a worker slot again for the parked task, once one is free (or the daemon
+        stops: then the message is released, not worked)."""
+        while len(self._working) >= self.config.concurrency and not self.should_exit.is_set():
+            self._slot_free.clear()
+            waits = {
+                asyncio.ensure_future(self._slot_free.wait()),
+                asyncio.ensure_future(self.should_exit.wait()),
+            }
+            try:
+                # Bounded: the receive loop clears the same event, and may clear it first.
+                await asyncio.wait(
+                    waits, timeout=_UNPARK_LOOK_S, return_when=asyncio.FIRST_COMPLETED
+                )
+            finally:
+                for wait in waits:
+                    wait.cancel()
+        task = asyncio.current_task()
+        if task is not None:
+            self._working.add(task)
 
     async def _hold_wait(
         self, message: Message, wait_s: float, ready: asyncio.Event | None = None
