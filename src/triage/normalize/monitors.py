@@ -1,13 +1,20 @@
 """Webhooks of monitoring services pointed at the gateway's generic path: New Relic workflows
 (their default payload) and legacy webhook channels, Azure Monitor's common alert schema,
-Google Cloud Monitoring and Uptime Kuma. Like `vendors`, each is known by keys only that service sends and keyed by the
-service's own id, so its open and its close are one incident.
+Google Cloud Monitoring and Uptime Kuma. Like `vendors`, each is known by keys only that
+service sends and keyed by what its open and close, and its next outage of the same check,
+share: the service's own id of the check, never one it makes anew for every outage.
 
-Identity, newrelic: the issue's `id` (a template without a `title` is titled by its
+Identity, newrelic: the policies (`alertPolicyNames`), the conditions (`conditionFamilyId`
+when a template sends it, else `alertConditionNames` or a template's `condition_name`) and the
+`impactedEntities`, since New Relic opens a new issue, with a new `id`, each time a closed
+condition is breached again; an issue naming no condition and no policy is keyed by its `id`,
+which every alert keeps as the label `issue_id` (a template without a `title` is titled by its
 condition). States: CREATED and ACTIVATED fire, CLOSED resolves; an
 acknowledgement (ACKNOWLEDGED, or a person's action, trigger USER_ACTION) changes no ticket.
 Identity, newrelic (a legacy alert policy's webhook channel, format `newrelic-legacy`, before
-workflows): the account and the incident's `incident_id`. States (`current_state`): open fires,
+workflows): the account, the condition (`condition_id`, else `condition_name`), the
+`policy_name` and the targets (their ids, else names), not the violation's new `incident_id`
+(kept as the label `incident_id`; the key when neither condition nor policy is named). States (`current_state`): open fires,
 closed resolves, acknowledged changes no ticket, and the channel's test (`test`) neither; its
 `severity` (CRITICAL, WARNING, INFO) is the priority.
 Identity, azure: the alert instance's `alertId`, which its Fired and Resolved share; Service
@@ -40,7 +47,7 @@ from triage.models import Alert, Priority, Status
 from triage.normalize import azure_stateless, common
 from triage.normalize.common import Normalized, Skipped
 from triage.normalize.generic import dated
-from triage.normalize.vendors import first_given, labelled, paragraphs, quiet, untitled
+from triage.normalize.vendors import first_given, idents, labelled, paragraphs, quiet, untitled
 
 NEWRELIC = "newrelic"
 AZURE = "azure"
@@ -110,10 +117,29 @@ def normalize_newrelic(payload: dict[str, Any]) -> Normalized:
         links=common.links(source=common.url(payload.get("issueUrl"), "issueUrl")),
         labels=labels,
         occurred_at=occurred,
-        identity={"issue": issue},
+        identity=_nr_identity(payload, issue),
         raw=payload,
     )
     return Normalized((alert,), (), notes + unread)
+
+
+def _nr_identity(payload: dict[str, Any], issue: str) -> dict[str, str]:
+    """The policies, the conditions (their ids when a template sends `conditionFamilyId`, else
+    their names) and the impacted entities: New Relic opens a new issue, with a new id, each
+    time a closed condition is breached again. The issue's id only when it names no condition
+    and no policy (a template that left them out)."""
+    conditions = idents(payload.get("conditionFamilyId"), "conditionFamilyId")
+    field = "condition_id"
+    if not conditions:
+        field = "condition"
+        conditions = idents(payload.get("alertConditionNames"), "alertConditionNames") or idents(
+            payload.get("condition_name"), "condition_name"
+        )
+    policies = idents(payload.get("alertPolicyNames"), "alertPolicyNames")
+    if not conditions and not policies:
+        return {"issue": issue}
+    entities = idents(payload.get("impactedEntities"), "impactedEntities")
+    return {"policy": policies, field: conditions, "entities": entities}
 
 
 # --- New Relic's legacy webhook channel ---------------------------------------------------------
@@ -175,10 +201,31 @@ def normalize_newrelic_legacy(payload: dict[str, Any]) -> Normalized:
         links=common.links(source=common.url(payload.get("incident_url"), "incident_url")),
         labels=labels,
         occurred_at=occurred,
-        identity={"account": account, "incident": incident},
+        identity=_nr_legacy_identity(payload, account, incident),
         raw=payload,
     )
     return Normalized((alert,), (), notes + unread)
+
+
+def _nr_legacy_identity(payload: dict[str, Any], account: str, incident: str) -> dict[str, str]:
+    """The account, the condition (`condition_id`, else its name), the policy and the targets:
+    a legacy channel's incident is new, with a new `incident_id`, for every violation. The
+    account and the incident's id only when it names no condition and no policy."""
+    condition = idents(payload.get("condition_id"), "condition_id")
+    field = "condition_id"
+    if not condition:
+        condition, field = idents(payload.get("condition_name"), "condition_name"), "condition"
+    policy = idents(payload.get("policy_name"), "policy_name")
+    if not condition and not policy:
+        return {"account": account, "incident": incident}
+    targets = [common.obj_or_empty(t) for t in common.items_or_empty(payload.get("targets"))]
+    ids = [target.get("id", target.get("name")) for target in targets]
+    return {
+        "account": account,
+        "policy": policy,
+        field: condition,
+        "targets": idents(ids, "targets[].id"),
+    }
 
 
 def _nr_target_names(value: Any) -> list[Any]:

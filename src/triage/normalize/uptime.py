@@ -2,16 +2,24 @@
 path: Pingdom's state change webhook, Dynatrace's problem notification (its documented
 custom-integration payload), Honeycomb's trigger notification and Grafana OnCall's outgoing
 webhook (its "simple" preset, or an advanced one that forwards the whole payload). Each is
-known by the keys only that tool sends and keyed by the tool's own id, never by a name, state
-or time.
+known by the keys only that tool sends and keyed by what a check's outages share (the tool's
+own id of the check where it sends one), never by a state or time, nor by an id the tool makes
+anew for every outage where it sends more.
 
 Identity, pingdom: the check's id (`check_id`), and for a transaction check its kind too:
 Pingdom numbers uptime checks and transaction checks apart, so one number may name one of
 each. A check is a transaction check when its `check_type` says TRANSACTION, or, with no type
 sent, when its state is FAILING or SUCCESS (the words only transaction checks use).
-Identity, dynatrace: the problem's internal id (`PID`).
+Identity, dynatrace: the impacted entities (`ImpactedEntities` ids, sorted, else the
+`ImpactedEntity` names) and the `ProblemTitle`, since Dynatrace opens a new problem, with a new
+`PID`, each time the same thing goes wrong again; a payload naming no entity is keyed by `PID`,
+which every alert keeps as the label `pid`.
 Identity, honeycomb: the trigger's `id`, else (payloads from before Honeycomb sent it) its name.
-Identity, grafana-oncall: the alert group's id.
+Identity, grafana-oncall: the integration (`integration.id`, else the group's
+`integration_id`) and what OnCall groups by, the alert payload's `groupKey`, else the group's
+`title`, since OnCall opens a new alert group, with a new id, each time a resolved group's alert
+fires again; a payload naming no integration is keyed by the group's id, which every alert
+keeps as the label `alert_group_id`.
 States, pingdom (`current_state`): DOWN (an uptime check) and FAILING (a transaction check) fire,
 UP and SUCCESS resolve; `importance_level` HIGH or LOW is the priority.
 States, dynatrace (`State`): OPEN fires, RESOLVED and MERGED (into another problem) resolve;
@@ -41,6 +49,7 @@ from triage.normalize.common import Normalized, Skipped
 from triage.normalize.generic import dated
 from triage.normalize.vendors import (
     first_given,
+    idents,
     labelled,
     paragraphs,
     quiet,
@@ -178,6 +187,7 @@ def normalize_dynatrace(payload: dict[str, Any]) -> Normalized:
         links=common.links(source=common.url(link, "ProblemURL")),
         labels=labelled(
             ("problem", payload.get("ProblemID")),
+            ("pid", pid),
             ("impact", payload.get("ProblemImpact")),
             ("entities", payload.get("ImpactedEntity")),
             ("tags", payload.get("Tags")),
@@ -185,10 +195,30 @@ def normalize_dynatrace(payload: dict[str, Any]) -> Normalized:
         ),
         # The payload states no time: dated when queued, so its open and resolve order as sent.
         occurred_at=common.now(),
-        identity={"problem": pid},
+        identity=_dt_identity(payload, pid),
         raw=payload,
     )
     return Normalized((alert,), ())
+
+
+def _dt_identity(payload: dict[str, Any], pid: str) -> dict[str, str]:
+    """The impacted entities and the problem's title: Dynatrace opens a new problem, with a
+    new PID, each time the same thing goes wrong with the same entities again. The PID only
+    when the payload names no entity or has no title."""
+    entities = _dt_entities(payload)
+    title = common.ident_or_none(common.unnested(payload.get("ProblemTitle")), "ProblemTitle")
+    if entities and title:
+        return {"entities": entities, "title": title}
+    return {"problem": pid}
+
+
+def _dt_entities(payload: dict[str, Any]) -> str:
+    """The impacted entities' ids (`ImpactedEntities[].entity`), else the `ImpactedEntity`
+    names as sent; "" for neither."""
+    listed = common.items_or_empty(payload.get("ImpactedEntities"))
+    ids = [common.obj_or_empty(item).get("entity") for item in listed]
+    named = idents(ids, "ImpactedEntities[].entity")
+    return named or idents(payload.get("ImpactedEntity"), "ImpactedEntity")
 
 
 # --- Honeycomb ---------------------------------------------------------------------------------
@@ -340,10 +370,28 @@ def normalize_grafana_oncall(payload: dict[str, Any]) -> Normalized:
         ),
         labels=_oncall_labels(group, integration, kind),
         occurred_at=occurred,
-        identity={"alert_group": group_id},
+        identity=_oncall_identity(group, integration, first, group_id),
         raw=payload,
     )
     return Normalized((alert,), (), notes)
+
+
+def _oncall_identity(
+    group: dict[str, Any], integration: dict[str, Any], first: dict[str, Any], group_id: str
+) -> dict[str, str]:
+    """The integration and what OnCall groups its alerts by: the alert payload's `groupKey`
+    (an Alertmanager or Grafana alerting integration's), else the group's title. OnCall opens a
+    new alert group, with a new id, when a resolved group's alert fires again. The group's id
+    only when the payload names no integration, or neither key nor title."""
+    named = integration.get("id", group.get("integration_id"))
+    integration_id = common.ident_or_none(common.unnested(named), "integration.id")
+    key = common.ident_or_none(common.unnested(first.get("groupKey")), "alert_payload.groupKey")
+    title = common.ident_or_none(common.unnested(group.get("title")), "alert_group.title")
+    if integration_id and key:
+        return {"integration": integration_id, "group_key": key}
+    if integration_id and title:
+        return {"integration": integration_id, "title": title}
+    return {"alert_group": group_id}
 
 
 def _oncall_labels(group: dict[str, Any], integration: dict[str, Any], kind: str) -> dict[str, str]:

@@ -1,6 +1,6 @@
 """Webhooks of other alerting tools pointed at the gateway's generic path: Datadog's Webhooks
 integration, Opsgenie's outgoing webhook and PagerDuty's v3 webhooks. Each is known by the
-keys only that tool sends, so that its alert is keyed by the tool's own id rather than read as
+keys only that tool sends, so that its alert is keyed by the tool's own keys rather than read as
 generic JSON keyed by a title that changes with its state ("[Triggered] X", "[Recovered] X").
 
 Identity, datadog: the org (`org.id`, else a flat template's `org_id`), the group the title
@@ -11,8 +11,14 @@ default payload (no id but the event's own), the monitor's name from the title w
 state and priority brackets. The templates in use (the integration's docs, Keep's, ilert's,
 Zenduty's) name the other variables their own way too: the link `link` or `url`, the message
 `body`, `event_msg`, `text_msg` or `message`, the org's name `org.name` or `org_name`.
-Identity, opsgenie: the alert's `alias` (Opsgenie's own de-duplication key), else `alertId`.
-Identity, pagerduty: the incident's id (`event.data.id`).
+Identity, opsgenie: the alert's `alias` (Opsgenie's own de-duplication key); an alias that is
+the alert's own `alertId` (what Opsgenie fills in when the sender gives none) is none, and the
+alert is keyed by its `message` and `entity`, else by `alertId`.
+Identity, pagerduty: the service (`event.data.service.id`) and the incident's `incident_key`,
+else its title; the incident's id (`event.data.id`) only when it names no service or neither.
+Opsgenie and PagerDuty make a new alert or incident, with a new id, each time a resolved check
+fails again: keyed by what the outages share, a flapping check reopens one ticket; the
+per-outage id stays a label (`alert_id`, `incident_id`).
 States: a Datadog transition (Triggered, Warn, Renotify and their Re- forms fire, Recovered
 and Null, a recovery from No Data, resolve; No Data changes no ticket), Opsgenie's `action`
 (Create and UnAcknowledge fire, Close and Delete resolve) and PagerDuty's `event_type`
@@ -98,6 +104,15 @@ def labelled(*pairs: tuple[str, Any]) -> dict[str, str]:
     for key, value in pairs:
         common.add_label(labels, key, common.unnested(value))
     return labels
+
+
+def idents(value: Any, field: str) -> str:
+    """A name or id, or an array of them, as one identity value: each whole, without repeats,
+    sorted (these tools list them in no set order) and comma-joined; "" for none. An object
+    among them is passed over."""
+    items = value if isinstance(value, list) else [value]
+    cleaned = {common.ident_or_none(common.unnested(item), field) for item in items}
+    return ",".join(sorted(item for item in cleaned if item))
 
 
 def paragraphs(*parts: Any) -> str:
@@ -423,10 +438,23 @@ def normalize_opsgenie(payload: dict[str, Any]) -> Normalized:
         description=_description(alert.get("description")),
         labels=labels,
         occurred_at=occurred,
-        identity={"alias": alias} if alias else {"alert_id": alert_id},
+        identity=_og_identity(alert, alias, alert_id),
         raw=payload,
     )
     return Normalized((parsed,), (), notes + unread)
+
+
+def _og_identity(alert: dict[str, Any], alias: str | None, alert_id: str) -> dict[str, str]:
+    """The alias the sender set (Opsgenie's own de-duplication key); when it set none (Opsgenie
+    then fills the alias with the alert's id, new for every alert), the message and entity,
+    which the next alert of the same check repeats; the alert's id only without a message."""
+    if alias and alias != alert_id:
+        return {"alias": alias}
+    message = common.ident_or_none(common.unnested(alert.get("message")), "alert.message")
+    if not message:
+        return {"alert_id": alert_id}
+    entity = common.ident_or_none(common.unnested(alert.get("entity")), "alert.entity")
+    return {"message": message, "entity": entity or ""}
 
 
 # --- PagerDuty ---------------------------------------------------------------------------------
@@ -495,7 +523,21 @@ def normalize_pagerduty(payload: dict[str, Any]) -> Normalized:
         ),
         labels=labels,
         occurred_at=occurred,
-        identity={"incident": incident},
+        identity=_pd_identity(data, service, incident),
         raw=payload,
     )
     return Normalized((alert,), (), notes + unread)
+
+
+def _pd_identity(data: dict[str, Any], service: dict[str, Any], incident: str) -> dict[str, str]:
+    """The service and the incident's `incident_key` (the Events API's dedup key), else its
+    title: PagerDuty opens a new incident, with a new id, when a resolved alert triggers again.
+    The incident's id only when it names no service, or neither key nor title."""
+    service_id = common.ident_or_none(common.unnested(service.get("id")), "service.id")
+    key = common.ident_or_none(common.unnested(data.get("incident_key")), "incident_key")
+    title = common.ident_or_none(common.unnested(data.get("title")), "event.data.title")
+    if service_id and key:
+        return {"service": service_id, "incident_key": key}
+    if service_id and title:
+        return {"service": service_id, "title": title}
+    return {"incident": incident}
