@@ -49,7 +49,7 @@ from triage.display import whole_unicode
 from triage.errors import StoreUnavailableError, TriageError
 from triage.health import Health
 from triage.incidents import Store
-from triage.incidents.silences import Silence, SilenceCache
+from triage.incidents.silences import Silence, SilenceCache, expired_by
 from triage.metrics import Metrics
 from triage.ops.http_server import (
     DEFAULT_LIMITS,
@@ -460,7 +460,12 @@ class OperatorApi:
         expired = await self.view.store.expire_silence(silence_id[:64], now)
         if expired is None:
             return _error(404, "no such silence")
-        log.info("api.silence_expired", silence=expired.id)
+        # Idempotent: a silence that had ended already (a retry, a second operator) is
+        # answered as it is, and the audit trail names each expiry once.
+        if expired_by(expired, now):
+            log.info("api.silence_expired", silence=expired.id)
+        else:
+            log.info("api.silence_already_ended", silence=expired.id)
         return _json(200, silence_json(expired, self.view.redactor, now))
 
 
