@@ -30,7 +30,7 @@ import hashlib
 import hmac
 import re
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from html import escape
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, quote, urlencode
@@ -72,6 +72,7 @@ from triage.ops.operator import (
 from triage.ops.operator_sessions import EXPIRED, GARBLED, INVALID, LOGGED_OUT, most_telling
 from triage.ops.operator_text import optional_facts, relative
 from triage.sinks.github.digest import create_budgets
+from triage.sqs.depth import DepthPoller
 
 log = structlog.get_logger(__name__)
 
@@ -439,13 +440,13 @@ class StatusPage:
 
     async def _queues(self) -> str:
         # The daemon's own poller (sqs/depth.py, every TRIAGE_QUEUE_DEPTH_POLL_S): reloading
-        # the page costs SQS nothing; only a page shown before the first poll asks once.
+        # the page costs SQS nothing; only pages shown before the first poll ends ask, once.
         poller = self.view.depth
         if poller is None:
             return "<p>The queue's depth is not polled (TRIAGE_QUEUE_DEPTH_POLL_S=0).</p>"
-        depths = poller.latest or await poller.poll()
+        depths = await poller.read()
         if depths is None:
-            return "<p class=bad>The queue could not be read.</p>"
+            return f"<p class=bad>The queue could not be read{_unread_since(poller)}.</p>"
         queue = depths.queue
         rows = [_table(["Queue", "Waiting", "In flight", "Delayed"])]
         rows.append(
@@ -459,6 +460,21 @@ class StatusPage:
             )
         polled = depths.polled_at.strftime("%H:%M:%S UTC")
         return "".join(rows) + f"</table></div><p>Polled at {polled}.</p>"
+
+
+def _unread_since(poller: DepthPoller) -> str:
+    """Since when the queue's depth is unknown: when a poll last worked (never, since the
+    daemon started), and how many have failed since."""
+    failed = f"{poller.failed_polls} poll(s) failed"
+    if poller.last_poll_at is not None:
+        failed += f", the last at {_clock(poller.last_poll_at)}"
+    if poller.last_read_at is None:
+        return f": never since the daemon started ({failed})"
+    return f" (last read at {_clock(poller.last_read_at)}; since then {failed})"
+
+
+def _clock(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _refusal_log(view: OperatorView, event: str) -> RefusalLog:

@@ -4,7 +4,8 @@ Each poll is two GetQueueAttributes calls: the queue (its counts, and the Redriv
 names the DLQ) and the DLQ (its count). The DLQ's URL is the queue's with the DLQ's name, since
 SQS keeps a queue and its DLQ in one account and region. The counts become the gauges
 `QueueMessagesVisible`, `QueueMessagesInFlight`, `QueueMessagesDelayed` and
-`DlqMessagesVisible`, and `latest` (for the status page). A count is read as strictly as
+`DlqMessagesVisible`, and `latest` (for the status page, which `read`s it: a page view polls
+only before the poller's first poll has ended, and views that come then share one). A count is read as strictly as
 `inbox.depth` reads it: one that is no count ("-3", " 3", an Arabic-Indic "3") fails the poll.
 A failed poll counts `QueueDepthPollFailures` and clears the gauges: a stale or wrong depth
 reads as a true one. A poll SQS leaves unanswered past its bound has failed too (botocore's
@@ -58,7 +59,8 @@ class QueueDepths:
 
 
 class DepthPoller:
-    """Polls every `interval_s` until cancelled; `latest` is the last poll that worked."""
+    """Polls every `interval_s` until cancelled; `latest` is what the last poll read (None
+    when it failed), `last_read_at` when a poll last worked."""
 
     def __init__(
         self,
@@ -76,6 +78,11 @@ class DepthPoller:
         self.interval_s = interval_s
         self.timeout_s = timeout_s or max(1.0, min(interval_s, POLL_TIMEOUT_S))
         self.latest: QueueDepths | None = None
+        #: When the last poll ended (None before the first), and when one last worked.
+        self.last_poll_at: datetime | None = None
+        self.last_read_at: datetime | None = None
+        #: One poll at a time: a reader waits for the one under way instead of asking too.
+        self._polling = asyncio.Lock()
         #: The maxReceiveCount the queue's answers update, if anyone follows it.
         self.redrive = redrive
         #: Whether this poll's queue call answered (its DLQ call may still fail the poll).
@@ -88,8 +95,26 @@ class DepthPoller:
             await self.poll()
             await asyncio.sleep(self.interval_s)
 
+    @property
+    def failed_polls(self) -> int:
+        """Polls failed in a row up to now (0 when the last one worked)."""
+        return self._failed_polls
+
+    async def read(self) -> QueueDepths | None:
+        """The depths as the last poll left them (None: it failed), for a reader such as the
+        status page: polls only while no poll has ended yet (waiting for one under way), so
+        readers never add polls, nor failed ones in an outage, to the poller's own."""
+        async with self._polling:
+            if self.last_poll_at is None:
+                await self._poll()
+        return self.latest
+
     async def poll(self) -> QueueDepths | None:
         """One poll: the depths, or None when SQS did not answer (logged, counted)."""
+        async with self._polling:
+            return await self._poll()
+
+    async def _poll(self) -> QueueDepths | None:
         self._queue_answered = False
         try:
             async with asyncio.timeout(self.timeout_s):
@@ -100,6 +125,7 @@ class DepthPoller:
         except _POLL_ERRORS as exc:
             self._failed(str(exc) or type(exc).__name__)
             return None
+        self.last_poll_at = self.last_read_at = depths.polled_at
         if self._failed_polls:
             log.info("queue_depth.recovered", failed_polls=self._failed_polls)
             self._failed_polls = 0
@@ -118,6 +144,7 @@ class DepthPoller:
     def _failed(self, error: str) -> None:
         """Forget the depths (unknown now), count the poll; warn at an outage's first."""
         self.latest = None
+        self.last_poll_at = datetime.now(UTC)
         for name in (*_QUEUE_GAUGES, _DLQ_GAUGE):
             self.metrics.clear(name)
         self.metrics.incr("QueueDepthPollFailures")
