@@ -125,3 +125,35 @@ def test_mixed_record_sources_are_still_refused_whole() -> None:
     body = _event(_sns_record("{}"), _sqs_record(GENERIC))
     with pytest.raises(DecodeError, match="one Lambda event holds records of one source"):
         decode_body(body)
+
+
+def _posted(*items: Any) -> str:
+    """Alerts as posted to Alertmanager's API: a top-level JSON array."""
+    return json.dumps(list(items))
+
+
+_POSTED = {"labels": {"alertname": "DiskFull", "instance": "db-1"}, "annotations": {}}
+
+
+@pytest.mark.parametrize("item", [7, "text", None, ["a"], True])
+def test_a_posted_batch_with_an_item_that_is_no_object_reads_the_others(item: Any) -> None:
+    """Alerts posted to Alertmanager's API with one item that is no object: the alert objects
+    are read, the other item is left out with a note naming it, as an item without labels is."""
+    body = _posted(_POSTED, item)
+    assert [alert.title for alert in normalize_body(body).alerts] == ["DiskFull"]
+    assert any("alerts[1]" in note and "left out" in note for note in _notes(body))
+
+
+@pytest.mark.parametrize(
+    ("items", "says"),
+    [
+        ((1, {"no": "labels"}), r"item \[0\] is a number"),
+        (({"no": "labels"}, "x"), r"item \[1\] is a string"),
+        (({"no": "labels"},), "none with a labels object"),
+    ],
+)
+def test_a_posted_batch_of_no_alert_object_is_still_refused(items: Any, says: str) -> None:
+    """An array holding no object with labels is no batch of alerts: refused, naming the
+    first item that is no object, if any."""
+    with pytest.raises(DecodeError, match=says):
+        normalize_body(_posted(*items))

@@ -321,22 +321,27 @@ def is_sns_envelope(payload: dict[str, Any]) -> bool:
 
 
 def posted_alerts(value: list[Any]) -> PostedAlerts:
-    """A top-level array as the alerts it posts: every item an object, and at least one of
-    them with a `labels` object (an item without is left out by the normaliser, with a note).
-    An empty array is an empty batch, which Alertmanager's API accepts too. Any other array is
-    no alert format: DecodeError saying what it holds."""
+    """A top-level array as the alerts it posts: at least one item an object with a `labels`
+    object. Any other item (no object, or no labels) is left out by the normaliser with a note,
+    as one unreadable alert of a group is, and the others are read. An empty array is an empty
+    batch, which Alertmanager's API accepts too. Any other array is no alert format:
+    DecodeError saying what it holds (its first item that is no object, if any)."""
+    if not value or any(_has_labels(item) for item in value):
+        return PostedAlerts(alerts=value)
     for i, item in enumerate(value):
         if not isinstance(item, dict):
             raise DecodeError(
                 f"body is a JSON array whose item [{i}] is {_kind(item)}: the only array read "
                 "is a list of alert objects, as posted to Alertmanager's /api/v2/alerts"
             )
-    if value and not any(isinstance(item.get("labels"), dict) for item in value):
-        raise DecodeError(
-            f"body is a JSON array of {len(value)} object(s), none with a labels object: the "
-            "only array read is a list of alerts, as posted to Alertmanager's /api/v2/alerts"
-        )
-    return PostedAlerts(alerts=value)
+    raise DecodeError(
+        f"body is a JSON array of {len(value)} object(s), none with a labels object: the "
+        "only array read is a list of alerts, as posted to Alertmanager's /api/v2/alerts"
+    )
+
+
+def _has_labels(item: Any) -> bool:
+    return isinstance(item, dict) and isinstance(item.get("labels"), dict)
 
 
 def load_object(text: str, what: str) -> dict[str, Any]:
