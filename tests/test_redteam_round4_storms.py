@@ -942,7 +942,7 @@ async def test_a_fire_and_resolve_stamped_and_queued_alike_end_alike_in_either_o
 ) -> None:
     """Whichever replica takes which first, the fire and resolve of one check queued in one
     batch end the incident (or the group it is a member of) in one state: README, 'replicas
-    writing them in either order agree'. (Here: fire first closes it; resolve first leaves a
+    writing them in either order agree'. (The bug: fire first closed it; resolve first left a
     ticket open for good.)"""
     routes = None
     if grouped:
