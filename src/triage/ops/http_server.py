@@ -9,7 +9,8 @@ the process's file descriptors or filling its logs:
   (414, 431 …) the rest of the request is read and dropped for at most one more second;
 - at most `max_connections` served at once, `max_per_peer` of them from one address; the next
   client is answered 503 without being read. Loopback clients have `loopback_reserve` slots
-  more, so the container's own health check is answered while the port is flooded;
+  more, in both counts, so the container's own health check is answered while the port is
+  flooded, from elsewhere or from loopback;
 - a bounded request line (414), header block (431) and body (413); anything malformed is a 400,
   never a traceback; a handler that raises is a 500;
 - one `http.refused` line per refused client, at most `log_burst` per `log_window_s`, then one
@@ -47,8 +48,9 @@ class Limits:
     max_connections: int = 32
     #: … of them from one address: one client cannot take every slot.
     max_per_peer: int = 8
-    #: Slots beyond `max_connections` kept for loopback clients: the container's own health
-    #: check (`triage health`) is answered while others fill the rest.
+    #: Slots beyond `max_connections`, and beyond one address's `max_per_peer`, kept for
+    #: loopback clients: the container's own health check (`triage health`) is answered
+    #: while others fill the rest.
     loopback_reserve: int = 4
     #: Connections the kernel queues before we accept them (they cost us no descriptor until
     #: accepted; asyncio accepts at most this many per loop turn).
@@ -187,10 +189,11 @@ class HttpServer:
     async def _on_connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = _peer(writer)
         host = _host(writer)
-        loopback = _is_loopback(host)
-        slots = self.limits.max_connections + (self.limits.loopback_reserve if loopback else 0)
-        crowded = self._per_host[host] >= self.limits.max_per_peer
-        if len(self._open) >= slots or crowded:
+        # The reserve lifts both caps for loopback: applied to the total only, the per-address
+        # cap would spend it first (with the default host every client is 127.0.0.1).
+        reserve = self.limits.loopback_reserve if _is_loopback(host) else 0
+        crowded = self._per_host[host] >= self.limits.max_per_peer + reserve
+        if len(self._open) >= self.limits.max_connections + reserve or crowded:
             # Answered without reading a byte, so a flood costs a descriptor for an instant only.
             self.refusals.refused("busy", peer, 503)
             writer.write(_BUSY)
