@@ -1,7 +1,7 @@
-"""Messages that carry several records (a Lambda event's SQS batch, a Pipe's batch of SQS
-records, an SNS fan-out's records): one record that cannot be read is left out with a short note
-naming it and why; the others are read. Only a batch of which no record can be read is refused,
-with an error saying so."""
+"""Messages that carry several records or alerts (a Lambda event's SQS batch, a Pipe's batch of
+SQS records, an SNS fan-out's records, alerts posted to Alertmanager's API): one that cannot be
+read is left out with a short note naming it and why; the others are read. Only a batch of
+which nothing can be read is refused, with an error saying so."""
 
 from __future__ import annotations
 

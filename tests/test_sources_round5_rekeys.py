@@ -154,7 +154,7 @@ def test_a_flapping_check_reopens_one_ticket_and_each_resolve_closes_it(source: 
         decision = decide(stored, alert, at, POLICY)
         actions.append(decision.action)
         stored = decision.incident or stored
-        if decision.action is Action.OPEN:  # its ticket, which a reopen reopens
+        if decision.action is Action.OPEN and stored is not None:  # its ticket, to reopen
             stored = dataclasses.replace(stored, refs={"github": "acme/ops#1"})
     assert actions == [Action.OPEN, Action.CLOSE, Action.REOPEN, Action.CLOSE]
 
@@ -173,7 +173,7 @@ def _changed(body: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
 
 
 #: source → (outage 1's firing payload, fields whose change makes another incident).
-APART = {
+APART: dict[str, tuple[dict[str, Any], list[tuple[str, Any]]]] = {
     "dynatrace": (
         _dynatrace(1, "OPEN"),
         [
