@@ -27,7 +27,11 @@ character escaped as `\\uXXXX` (`view.terminal_line`), so nothing is hidden from
 A link an alert names is a danger of its own: its name, which the alert chose, can read like
 another URL, and its host can look like another (`grafana` with a Cyrillic a, U+0430).
 `http_url` and `link_label` show it as the name and the host it opens, as DNS spells it
-(`dashboard (xn--grfana-4nf.example.com)`), wherever a link is shown.
+(`dashboard (xn--grfana-4nf.example.com)`), wherever a link is shown. Its user info reads as a
+host too (`https://github.com@evil.example/` opens evil.example) and may be a token: every
+surface that shows or sends a link (GitHub, the ticket backend, the deterministic ticket, the
+model's ticket) writes it as `link_url` does, the URL it opens without user info, its host as
+DNS spells it; `urls_as_opened` writes the URLs in free text so.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 import httpx2
 
@@ -202,3 +206,80 @@ def link_label(name: str, url: httpx2.URL) -> str:
     if len(flat) > LINK_NAME_CHARS:
         flat = flat[: LINK_NAME_CHARS - 1] + "…"
     return f"{flat} ({host})" if flat else host
+
+
+#: Unicode categories refused anywhere in a link: controls, format characters (bidi overrides,
+#: zero-width characters that could hide part of it), surrogates, private-use and unassigned
+#: points. A link holding one is not written with it percent-encoded: it is no link at all.
+_HIDING_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
+#: Characters a written link keeps as they are; any other is percent-encoded, so a link
+#: cannot end the markup around it (`<…>`, a quote) or start markup of its own.
+_URL_SAFE = "/:?#[]@!$&'()*+,;=%~-._"
+
+
+def opened_url(url: str) -> httpx2.URL | None:
+    """The URL a link to `url` (trimmed) opens: an absolute http(s) URL whose host is a plain
+    name or address (`http_url`, host as DNS spells it), without its user info (`github.com@`
+    ahead of another host reads as the host it is not, and a token written as the user name
+    is of no shape the redactor knows); None for anything else, and for a URL holding a
+    character that draws nothing or hides (a control, a bidi override, a zero-width space)."""
+    url = url.strip()
+    if url.isascii():
+        if not url.isprintable():  # an ASCII control inside (a tab, NUL, DEL)
+            return None
+    elif any(unicodedata.category(ch) in _HIDING_CATEGORIES for ch in url):
+        return None
+    parsed = http_url(url)
+    return parsed.copy_with(userinfo=b"") if parsed is not None and parsed.userinfo else parsed
+
+
+def written(url: httpx2.URL) -> str:
+    """`url` (from `opened_url`) as a link is written: its host as DNS spells it, anything but
+    the URL's own punctuation percent-encoded (a space, a quote, `<`, `>`, non-ASCII)."""
+    return quote(str(url), safe=_URL_SAFE)
+
+
+def link_url(url: str) -> str | None:
+    """`url` as every surface writes a link to it (`opened_url`, `written`), or None when it
+    is no link: `https://github.com@evil.example/x` is `https://evil.example/x`,
+    `https://%67ithub.com/` is `https://github.com/`, a Cyrillic a in a host is punycode."""
+    parsed = opened_url(url)
+    return None if parsed is None else written(parsed)
+
+
+#: An http(s) URL in free text, up to a space, a quote or a bracket that ends it in prose.
+_TEXT_URL = re.compile(r"(?i)\bhttps?://[^\s<>()\"'`\]]{1,2048}")
+
+
+def urls_as_opened(text: str) -> str:
+    """`text` with each http(s) URL in it that reads as another host than it opens (user info,
+    a host spelled other than DNS spells it) written as it opens (`link_url`); trailing prose
+    punctuation (`.,;:`) stays outside it; a URL that is no link (a host no label names) only
+    loses its user info. The rest of the text, and a URL that already reads as the host it
+    opens, are left as written."""
+    if "://" not in text:
+        return text
+
+    def as_opened(match: re.Match[str]) -> str:
+        url = match.group()
+        bare = url.rstrip(".,;:")
+        parsed = opened_url(bare)
+        if parsed is not None:
+            same = _authority(bare).lower() == _authority(str(parsed)).lower()
+            return url if same else written(parsed) + url[len(bare) :]
+        # No link, but its user info still reads as a host: it goes, as a browser reads it
+        # (the host follows the last `@`).
+        authority = _authority(url)
+        if "@" not in authority:
+            return url
+        scheme, rest = url.split("//", 1)
+        return f"{scheme}//{authority.rsplit('@', 1)[1]}{rest[len(authority) :]}"
+
+    return _TEXT_URL.sub(as_opened, text)
+
+
+def _authority(url: str) -> str:
+    """What `url` (with a scheme) names between `//` and its path, query or fragment: the
+    user info and host a reader sees."""
+    rest = url.split("//", 1)[1]
+    return re.split(r"[/?#]", rest, maxsplit=1)[0]

@@ -17,9 +17,12 @@ Every call carries `Idempotency-Key`, the same on every retry of one effect. Eve
 body is what a ticket system shows and stores: `display.visible` removes its bidi controls,
 invisible and control characters (a NUL, which PostgreSQL's jsonb refuses, included) and makes
 a lone surrogate U+FFFD (no UTF-8 encoder takes one: the whole post would fail). Its URL fields
-(`runbook_url`, `links`) carry only http(s) URLs with a plain host (`display.http_url`), trimmed:
-a ticket system that shows them as links would run a `javascript:` or `data:` one an alert
-named; the others are left out, counted in one `backend.links_left_out` line.
+(`runbook_url`, `links`) carry only http(s) URLs with a plain host, each as it opens and as
+every surface writes it (`display.link_url`): trimmed, without user info
+(`https://github.com@evil.example/` is sent as `https://evil.example/`, a token as the user
+name is not sent at all), its host as DNS spells it (`xn--…` for a look-alike). A ticket system
+that shows them as links would run a `javascript:` or `data:` one an alert named, and shows a
+URL as its text; the others are left out, counted in one `backend.links_left_out` line.
 
 How answers map to errors:
 
@@ -99,7 +102,7 @@ from urllib.parse import quote
 import httpx2
 import structlog
 
-from triage.display import http_url, visible_json
+from triage.display import link_url, visible_json
 from triage.errors import (
     ConfigError,
     SinkRejectedError,
@@ -857,17 +860,18 @@ def _open_body(effect: Effect) -> dict[str, Any]:
 
 
 def _http_link(url: str | None) -> str | None:
-    """`url` (trimmed) when it is an http(s) address with a host a label can name
-    (`display.http_url`), else None: a ticket system that shows a URL field as a link would
-    run a `javascript:` or `data:` one an alert named, so no other scheme is sent as a URL."""
+    """`url` as the link it opens (`display.link_url`: trimmed, no user info, host as DNS
+    spells it) when it is an http(s) address with a host a label can name, else None: a
+    ticket system that shows a URL field as a link would run a `javascript:` or `data:` one an
+    alert named, so no other scheme is sent as a URL, and shows the URL as its text, so
+    `https://github.com@evil.example/` would read as github.com."""
     if url is None:
         return None
     try:
         return _LINKS[url]
     except KeyError:
         pass
-    trimmed = url.strip()
-    link = trimmed if http_url(trimmed) is not None else None
+    link = link_url(url)
     if len(url) <= _LINK_CHARS_KEPT:
         if len(_LINKS) >= _LINKS_KEPT:
             _LINKS.clear()

@@ -20,20 +20,17 @@ tables, code fences). Everything here turns such text into plain characters that
   too (four of them would start a code block).
 
 Links are never taken from free text: `link()` renders one URL the alert named explicitly, only
-if it is http(s), labelled with its name and the host it opens as DNS spells it
-(`display.link_label`), so a name that reads like another URL or a look-alike host cannot pass
-for the real one.
+if it is http(s), to the URL it opens as every surface writes it (`display.link_url`: no user
+info, host as DNS spells it), labelled with its name and that host (`display.link_label`), so a
+name that reads like another URL or a look-alike host cannot pass for the real one.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from urllib.parse import quote
 
-import httpx2
-
-from triage.display import http_url, link_label, visible
+from triage.display import link_label, link_url, opened_url, visible, written
 from triage.normalize.common import cut
 
 #: ASCII punctuation that can open or close markdown anywhere in a line (emphasis, code spans,
@@ -52,15 +49,8 @@ _HTML = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
 #: A zero-width space, written as an entity so the raw body shows what was done.
 _ZWSP = "&#8203;"
 
-#: Unicode categories refused in a URL: controls, format characters (bidi overrides, zero-width
-#: characters an attacker could use to hide part of it), unassigned and private-use points.
-_DROPPED_CATEGORIES = frozenset({"Cc", "Cf", "Cn", "Co", "Cs"})
 #: Code points dropped from text besides what `visible` removes: private-use and unassigned.
 _NOT_DRAWN = frozenset({"Co", "Cn"})
-
-#: Characters left out of a rendered URL (percent-encoded instead): they could end the
-#: `<…>` link destination or start markup around it.
-_URL_SAFE = "/:?#[]@!$&'()*+,;=%~-._"
 
 
 def _clean(text: str) -> str:
@@ -156,23 +146,11 @@ def code(text: str, max_chars: int = 200) -> str:
 
 
 def safe_url(url: str) -> str | None:
-    """`url` if it is an absolute http(s) URL whose host is a plain name (`display.http_url`),
-    with that host as DNS spells it, no user info, and the rest percent-encoded so it cannot
-    break out of a link; None for anything else (javascript:, data:, relative, malformed, a
-    host no label could name)."""
-    parsed = _parsed(url)
-    return None if parsed is None else quote(str(parsed), safe=_URL_SAFE)
-
-
-def _parsed(url: str) -> httpx2.URL | None:
-    """`url` as `display.http_url` reads it, without its user info: `github.com@` ahead of
-    another host reads as the host it is not, and a token written as the user name is of no
-    shape the redactor knows."""
-    url = url.strip()
-    if any(unicodedata.category(ch) in _DROPPED_CATEGORIES for ch in url):
-        return None
-    parsed = http_url(url)
-    return parsed.copy_with(userinfo=b"") if parsed is not None and parsed.userinfo else parsed
+    """`url` as a link to it is written (`display.link_url`): an absolute http(s) URL whose
+    host is a plain name, that host as DNS spells it, no user info, and the rest
+    percent-encoded so it cannot break out of a link; None for anything else (javascript:,
+    data:, relative, malformed, a host no label could name, a hidden character)."""
+    return link_url(url)
 
 
 def link(name: str, url: str, *, through: str | None = None) -> str | None:
@@ -180,12 +158,12 @@ def link(name: str, url: str, *, through: str | None = None) -> str | None:
     opens (`display.link_label`); None when the URL is not http(s) (`safe_url`). `through`
     is a redirect domain the link goes through instead of its host (same path, query and
     fragment), and the label still names the host it forwards to."""
-    parsed = _parsed(url)
+    parsed = opened_url(url)
     if parsed is None:
         return None
     label = link_label(name, parsed)
     if through is not None:
         parsed = parsed.copy_with(host=through, port=None)
     # GitHub reads entities in a destination too: an `&` of the URL stays one as `&amp;`.
-    target = quote(str(parsed), safe=_URL_SAFE).replace("&", "&amp;")
+    target = written(parsed).replace("&", "&amp;")
     return f"[{inline(label, len(label))}](<{target}>)"

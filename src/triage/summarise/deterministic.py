@@ -9,6 +9,10 @@ without its priority tags ("[P0]": `priority.untagged`), led by what failed and 
 where when the alert names them and its title does not (`subject.py`). Steps: the runbook first, then the steps of the first (up to three) patterns in
 `patterns.toml` that match the alert's text, then steps naming the alert's own metric, code
 location and links; generic steps only make up three. Within the ticket contract (`base.py`).
+Links are written as they open, as every sink writes them (`display.link_url`: no user info,
+host as DNS spells it), and one that opens no http(s) host a label can name is left out; a URL
+in the alert's own words that reads as another host is quoted as it opens
+(`display.urls_as_opened`).
 RE2 searches an alert with every pattern it can run, in time linear in the text
 (`regex_linear`); `re` searches the first `PARTLY_SEARCHED_CHARS` with one it cannot, a cost
 that does not grow with the text.
@@ -28,6 +32,7 @@ from typing import Any
 import structlog
 
 from triage import config_files
+from triage.display import link_url, urls_as_opened
 from triage.errors import ConfigError
 from triage.models import Priority, Ticket
 from triage.normalize.common import cut, showing
@@ -428,7 +433,9 @@ class DeterministicSummariser:
         def stated(text: str, limit: int) -> str:
             nonlocal corrected
             text, count = agreeing(
-                cut(text, limit, ellipsis=True), decision.priority, severity=alert.severity
+                cut(urls_as_opened(text), limit, ellipsis=True),
+                decision.priority,
+                severity=alert.severity,
             )
             corrected += count
             return cut(text, limit, ellipsis=True) if count else text
@@ -550,11 +557,18 @@ def _description(alert: RedactedAlert, matched: list[Pattern], final: Priority) 
         lines.append(f"**Threshold:** {threshold}")
     if matched:
         lines.append(f"**Looks like:** {', '.join(p.category for p in matched)}")
-    if alert.runbook_url:
-        lines.append(f"**Runbook:** {alert.runbook_url}")
-    for name, url in alert.links.items():
+    runbook = link_url(alert.runbook_url or "")
+    if runbook:
+        lines.append(f"**Runbook:** {runbook}")
+    for name, url in _links(alert):
         lines.append(f"**{name.capitalize()}:** {url}")
     return "\n".join(lines)
+
+
+def _links(alert: RedactedAlert) -> list[tuple[str, str]]:
+    """The alert's named links as they open (`display.link_url`), those that open no http(s)
+    host a label can name left out: no sink links them either."""
+    return [(name, opened) for name, url in alert.links.items() if (opened := link_url(url))]
 
 
 #: Steps for any alert: only used to make up three when the alert offers fewer of its own.
@@ -573,8 +587,9 @@ def _steps(alert: RedactedAlert, matched: list[Pattern]) -> tuple[str, ...]:
     """The runbook, the matched patterns' steps, then steps naming the alert's own metric,
     code location and links; generic steps only make up three."""
     steps: list[str] = []
-    if alert.runbook_url:
-        steps.append(f"Open the runbook: {alert.runbook_url}")
+    runbook = link_url(alert.runbook_url or "")
+    if runbook:
+        steps.append(f"Open the runbook: {runbook}")
     for pattern in matched:
         steps.extend(s for s in pattern.steps if s not in steps)
     steps.extend(s for s in _specific_steps(alert) if s not in steps)
@@ -602,7 +617,8 @@ def _specific_steps(alert: RedactedAlert) -> list[str]:
         steps.append(f"Read the stack trace of the latest event in {labels['culprit']}")
     if labels.get("resources"):  # an EventBridge event's affected resources (ARNs, ids)
         steps.append(f"Check the affected resources: {labels['resources']}")
-    links = [(name, alert.links[name]) for name in _STEP_LINKS if alert.links.get(name)]
+    opened = dict(_links(alert))
+    links = [(name, opened[name]) for name in _STEP_LINKS if name in opened]
     steps += [f"Open the {name.replace('_', ' ')}: {url}" for name, url in links[:2]]
     thing = subject.about(alert)
     if not steps and thing is not None:

@@ -3,7 +3,9 @@ must come from the alert it saw.
 
 A fact is a token that states something a reader would act on:
 
-    url      http(s) and ftp links: kept only when they are the alert's own links (`links`)
+    url      http(s) and ftp links: kept only when they are the alert's own links (`links`),
+             compared and written as they open (`display.link_url`: no user info, host as DNS
+             spells it), so the model cannot repeat `https://github.com@evil.example/` as such
     ip       IPv4 and IPv6 addresses
     date     2026-11-23, also with a time: 2026-11-23T09:00:00Z
     time     09:00, 9:00:00
@@ -40,6 +42,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cached_property
 from ipaddress import ip_address
 from typing import Any, NamedTuple
+
+from triage.display import link_url, urls_as_opened
 
 #: What an ungrounded fact in a description becomes.
 MARK = "[unverified]"
@@ -344,16 +348,24 @@ def _domain_name(host: str) -> bool:
 
 def allowed_urls(links: Iterable[str], runbook_url: str | None, description: str) -> frozenset[str]:
     """The links a summary may keep: the alert's named links, its runbook and the URLs its
-    description holds."""
+    description holds, each as it opens (`opened`)."""
     urls = {*links, *_URL.findall(description)}
     if runbook_url:
         urls.add(runbook_url)
-    return frozenset(u.rstrip(".,;:") for u in urls)
+    return frozenset(opened(u.strip().rstrip(".,;:")) for u in urls)
+
+
+def opened(url: str) -> str:
+    """How a link is compared with the alert's: as it opens (`display.link_url`), else (ftp,
+    a host no label names) as written, less any user info (`display.urls_as_opened`)."""
+    return link_url(url) or urls_as_opened(url)
 
 
 def links(text: str, allowed: frozenset[str]) -> tuple[str, int]:
-    """`text` with every link that is not in `allowed` replaced, and how many were; a link
-    in fullwidth letters (`folded`) is found like its ASCII form."""
+    """`text` with every link that is not in `allowed` (`allowed_urls`) replaced, and how many
+    were; one that is, written as it opens when it reads as another host (its user info
+    dropped, its host as DNS spells it: `display.urls_as_opened`). A link in fullwidth letters
+    (`folded`) is found like its ASCII form."""
     out: list[str] = []
     removed = end = 0
     plain = folded(text)
@@ -363,9 +375,12 @@ def links(text: str, allowed: frozenset[str]) -> tuple[str, int]:
         bare = url.rstrip(".,;:")
         if bare in allowed:
             continue
-        out += (text[end : match.start()], LINK_REMOVED)
+        shown = urls_as_opened(bare) if opened(bare) in allowed else LINK_REMOVED
+        if shown == bare:
+            continue
+        out += (text[end : match.start()], shown)
         end = match.start() + len(bare)
-        removed += 1
+        removed += shown == LINK_REMOVED
     return "".join([*out, text[end:]]), removed
 
 

@@ -79,6 +79,7 @@ import triage.summarise.grounding as grounding
 import triage.summarise.prompt as prompt
 from triage.aws import Aws
 from triage.breaker import CircuitBreaker, Permit, note_opened
+from triage.display import link_url, urls_as_opened
 from triage.errors import ModelError, SummariserError
 from triage.metrics import Metrics
 from triage.models import Priority, Status, Ticket
@@ -492,7 +493,7 @@ def contain(
         # The alert's own title, untagged; one that shows nothing (invisible characters, a
         # blank Braille pattern) is none, and a ticket needs one (the deterministic
         # summariser's fallback, `_title`).
-        own = untagged(redactor.text(alert.title), decision.priority)[0].strip()
+        own = untagged(urls_as_opened(redactor.text(alert.title)), decision.priority)[0].strip()
         title = own if showing(own) is not None else f"Untitled {alert.source} alert"
     # A line saying another priority than the ticket's would contradict it: corrected (the
     # description and steps cut to the contract's length again; the title is cut below).
@@ -562,13 +563,19 @@ def distinct(steps: list[str]) -> list[str]:
 
 def runbook_first(steps: list[str], runbook_url: str | None, redactor: Redactor) -> list[str]:
     """`steps` with the runbook first: the model's own step that opens it moved to the front,
-    else one added."""
+    else one added, naming it as it opens (`display.link_url`: no user info)."""
     if not runbook_url:
         return steps
     url = redactor.text(runbook_url)
-    opening = next((s for s in steps if url in s), None)
+    shown = link_url(url)
+    if shown is None:
+        return steps  # no link: the deterministic ticket leaves it out too, and no sink links it
+    # The model's steps hold their links as they open (`grounding.links`), or as the alert
+    # wrote them when that reads as the same host.
+    forms = {shown, url}
+    opening = next((s for s in steps if any(form in s for form in forms)), None)
     if opening is None:
-        return [f"Follow the runbook: {url}", *steps]
+        return [f"Follow the runbook: {shown}", *steps]
     return [opening, *(s for s in steps if s is not opening)]
 
 
