@@ -225,6 +225,55 @@ def test_lines_after_a_printed_secret_or_a_failed_command_stay() -> None:
     assert out.endswith("\n[REDACTED:password]\nweb-1   Running"), out
 
 
+#: Other commands whose output is a secret: a password manager's entry, a secret store's value
+#: as text, a generated key; a variable, an output or a file named like a secret, printed.
+PRINTING_COMMANDS = [
+    "pass show db/prod",
+    "gopass show -o db/prod",
+    "bw get password github.com",
+    "doppler secrets get DB_PASSWORD --plain",
+    "infisical secrets get DB_PASSWORD --plain",
+    "chamber read prod db_password -q",
+    "az keyvault secret show --vault-name kv --name dbpw --query value -o tsv",
+    "aws ssm get-parameter --name /prod/db --with-decryption --query Parameter.Value --output text",
+    "openssl rand -base64 24",
+    "terraform output -raw db_password",
+    "heroku config:get DATABASE_PASSWORD -a app",
+    "printenv DB_PASSWORD",
+    "echo $DB_PASSWORD",
+    'echo "${API_TOKEN}"',
+    "cat /run/secrets/db_password",
+]
+
+
+def test_a_secret_printed_by_other_commands_is_blanked() -> None:
+    """The line after each command that prints a secret (password managers, secret stores,
+    openssl rand, a secret-named output, variable or file) is blanked; the command stays."""
+    assert_each(
+        [(f"$ {command}\n{PW}\n", PW, (command,)) for command in PRINTING_COMMANDS], _blanked
+    )
+
+
+def test_output_of_the_same_commands_naming_no_secret_stays() -> None:
+    """Over-redaction guard: the same commands asking for a value named like no secret (an
+    output's URL, a variable's host, a file of logs) print it, and it stays."""
+    assert_each(
+        [
+            "$ terraform output -raw lb_dns_name\nweb-123.elb.example.com",
+            "$ heroku config:get WEB_CONCURRENCY -a app\n4",
+            "$ printenv DB_HOST\ndb.internal",
+            "$ echo $HOME\n/home/bob",
+            "$ cat /var/log/app/boot.log\nstarted in 3s",
+            "$ aws ssm get-parameter --name /prod/region --query Parameter.Value --output text\n"
+            "eu-west-1",
+            # A script's lines (no prompt): the line after `echo $X` is the script's next.
+            "echo $DB_PASSWORD\npsql -h db.internal -U app",
+            "cat /run/secrets/db_password\nexec app --serve",
+        ],
+        _unchanged,
+    )
+
+
 # --- 3. Grafana's secureJsonData in plain text --------------------------------------------------
 
 SECURE: list[Case] = [

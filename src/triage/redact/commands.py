@@ -393,7 +393,11 @@ def _argument_list(match: re.Match[str]) -> str:
 #: read` of a field and `op item get --fields`, Vault's `-field=` (when the field, `field`, is
 #: named like a secret), a Kubernetes secret decoded or a token it creates, the CLIs' own
 #: tokens (Heroku, GitHub, gcloud, Fly.io, Azure's as TSV), ECR's login password, a secret
-#: store's value as text (AWS, Google), macOS's keychain's `-w`.
+#: store's value as text (AWS Secrets Manager and SSM decrypted, Google, Azure Key Vault,
+#: Doppler, Infisical, chamber), macOS's keychain's `-w`, a password manager's entry (pass,
+#: gopass, Bitwarden), a key openssl generates; and, when its name is named like a secret
+#: (`named`), a Terraform output, a Heroku config var, an environment variable printed (`echo
+#: $X`, `printenv X`), a file shown (`cat /run/secrets/db_password`).
 #: A character of the command's line, which ends at a line break (raw, or escaped inside a
 #: JSON string) or a pipeline's `|`: `[^\r\n|]` in `_PRINTS_SECRET` stands for it.
 _ON_LINE = r"(?:[^\r\n|\\]|\\(?![nr]))"
@@ -414,17 +418,39 @@ _PRINTS_SECRET = (
     r"|gcloud~[ \t]{1,3}(?:auth[ \t]{1,3}(?:application-default[ \t]{1,3})?"
     r"print-(?:access|identity)-token|secrets[ \t]{1,3}versions[ \t]{1,3}access)"
     r"|aws~[ \t]{1,3}(?:ecr(?:-public)?[ \t]{1,3}get-login-password"
-    r"|secretsmanager[ \t]{1,3}get-secret-value[ \t][^\r\n|]{0,512}?--output[ \t=]{1,3}text)"
-    r"|az~[ \t]{1,3}account[ \t]{1,3}get-access-token[ \t][^\r\n|]{0,512}?(?:-o|--output)[ \t=]{1,3}tsv"
-    r"|security~[ \t]{1,3}find-(?:generic|internet)-password[ \t][^\r\n|]{0,512}?(?<![\w-])-w(?![\w-]))"
+    r"|secretsmanager[ \t]{1,3}get-secret-value[ \t][^\r\n|]{0,512}?--output[ \t=]{1,3}text"
+    r"|ssm[ \t]{1,3}get-parameters?[ \t](?=[^\r\n|]{0,512}?--with-decryption)"
+    r"[^\r\n|]{0,512}?--output[ \t=]{1,3}text)"
+    r"|az~[ \t]{1,3}(?:account[ \t]{1,3}get-access-token|keyvault[ \t]{1,3}secret[ \t]{1,3}show)"
+    r"[ \t][^\r\n|]{0,512}?(?:-o|--output)[ \t=]{1,3}tsv"
+    r"|security~[ \t]{1,3}find-(?:generic|internet)-password[ \t][^\r\n|]{0,512}?(?<![\w-])-w(?![\w-])"
+    r"|pass~[ \t]{1,3}show[ \t]|gopass~[ \t]{1,3}(?:show|cat)[ \t]"
+    r"|bw~[ \t]{1,3}get[ \t]{1,3}(?:password|totp)[ \t]"
+    r"|(?:doppler~|infisical~)[ \t]{1,3}secrets[ \t]{1,3}get[ \t][^\r\n|]{0,512}?--plain"
+    r"|chamber~[ \t]{1,3}read[ \t][^\r\n|]{0,512}?(?<![\w-])-q(?![\w-])"
+    r"|openssl~[ \t]{1,3}rand[ \t]{1,3}-(?:base64|hex)"
+    r"|terraform~[ \t]{1,3}output[ \t]{1,3}-raw[ \t]{1,3}(?P<tf_output>[\w-]{1,128}+)"
+    r"|heroku~[ \t]{1,3}config:get[ \t]{1,3}(?P<config_var>[\w-]{1,128}+)"
+    r"|printenv~[ \t]{1,3}(?P<env_var>\w{1,128}+)"
+    r"|echo~[ \t]{1,3}\\?[\"']?\$\{?(?P<echoed_var>[A-Za-z_]\w{0,127}+)\}?\\?[\"']?(?![^\s|])"
+    r"|cat~[ \t]{1,3}(?:[^\s|;&<>]{0,256}/)?(?P<cat_file>[\w.-]{1,128}+)(?=[ \t]{0,8}+(?![^\r\n\\\"])))"
 )
 _PRINTS_SECRET = re.sub(
     r"([a-z]+)~", lambda m: rf"{m[1]}(?<![\w.-]{m[1]})", _PRINTS_SECRET
 ).replace(r"[^\r\n|]", _ON_LINE)
 
+#: The groups of `_PRINTS_SECRET` that name what the command prints: its output is a secret
+#: only when the name is a secret's.
+_FIELDS: tuple[str, ...] = ("field", "item_field", "vault_field", "tf_output", "config_var")
+_FIELDS += ("env_var", "echoed_var", "cat_file")
+
 #: What may stand before the command on its line: indentation and a shell's prompt (`$ `,
 #: `# `, `deploy@ci:~$ `, `PS C:\> `, `> `).
 _PROMPT = re.compile(r"[ \t]{0,16}(?:[^\s\"]{0,64}[$#>%][ \t]{1,3})?")
+#: The groups of commands that a script runs as often as a person does (`echo $X`, `cat f`):
+#: the line after them is output only in a transcript, after a shell's prompt (`_SHELL_PROMPT`).
+_SCRIPTED = ("env_var", "echoed_var", "cat_file")
+_SHELL_PROMPT = re.compile(r"[ \t]{0,16}[^\s\"]{0,64}[$#>%][ \t]{1,3}")
 
 
 #: An output line that says the command failed (`[ERROR] item not found`, `Error from server
@@ -521,11 +547,12 @@ def _printed_secret(brk: str) -> Callable[[re.Match[str]], str]:
 
     def replaced(match: re.Match[str]) -> str:
         text = match.string
-        if _PROMPT.fullmatch(text, _line_start(text, match.start()), match.start()) is None:
+        prompt = _SHELL_PROMPT if any(match[name] for name in _SCRIPTED) else _PROMPT
+        if prompt.fullmatch(text, _line_start(text, match.start()), match.start()) is None:
             return match[0][: match.start("output") - match.start()] + match.re.sub(
                 replaced, match["output"]
             )
-        field = match["field"] or match["item_field"] or match["vault_field"]
+        field = next((match[name] for name in _FIELDS if match[name] is not None), None)
         # `op item get --fields label=username,label=password` prints each field, joined by `,`.
         names = [name.removeprefix("label=") for name in (field or "").split(",")]
         pieces = breaks.split(match["output"])  # "", break, line, break, line …
@@ -556,6 +583,8 @@ PRINTED_RULES: tuple[_Rule, ...] = tuple(
         *("print-access-token", "print-identity-token", "versions access"),
         *("get-login-password", "get-secret-value", "get-access-token"),
         *("find-generic-password", "find-internet-password"),
+        *("pass show", "gopass", "bw get", "--plain", "chamber", "openssl rand", "-raw"),
+        *("config:get", "printenv", "echo", "cat ", "keyvault", "ssm"),
         fold_needles=True,
     )
     for brk, char in _LINES
