@@ -18,7 +18,7 @@ import re
 import sys
 from collections.abc import Coroutine, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 import structlog
@@ -33,6 +33,12 @@ from triage.settings import (
     queue_url_problem,
     unknown_variables,
 )
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from triage.incidents.silences import Silence
+    from triage.redact import Redactor
 
 #: The exit code of a command whose reader closed the pipe (128 + SIGPIPE, as the shell has it).
 EXIT_PIPE_CLOSED = 141
@@ -524,7 +530,7 @@ async def _silence(store: Any, args: argparse.Namespace) -> int:
     return _expired(await store.expire_silence(args.id, now), args.id, now, redactor)
 
 
-def _expired(expired: Any, asked_id: str, now: Any, redactor: Any) -> int:
+def _expired(expired: Silence | None, asked_id: str, now: datetime, redactor: Redactor) -> int:
     """`triage silence expire`'s answer: the silence as it is now, and one stderr line when
     it had ended already (expiring is idempotent: exit 0, nothing changed)."""
     from triage.incidents.silences import expired_by
