@@ -11,6 +11,10 @@ many of those may also still be in the DLQ. Each letter carries its identity ove
 (`REDRIVEN_FROM_ATTRIBUTE`), and when it was first queued (`received_at`): SQS gives the copy
 a new MessageId and SentTimestamp, and alerts counted under the old one must not be counted
 again, nor dated after events applied since.
+
+Looking receives: SQS counts a peek's (or a dry run's) receive like any other, so a letter's
+receive count is shown less that one receive, and each look's last line says how many letters
+it showed of the DLQ's approximate count (all it holds, hidden ones included).
 """
 
 from __future__ import annotations
@@ -26,13 +30,13 @@ from typing import Any, TextIO
 
 from botocore.exceptions import ClientError
 
-from triage.aws import AWS_CALL_ERRORS, batch_entries, told_refusal
+from triage.aws import AWS_CALL_ERRORS, batch_entries, told_client_error, told_refusal
 from triage.errors import ConfigError, TriageError
 from triage.normalize import normalize_body
 from triage.normalize.common import cut
 from triage.redact import Redactor
 from triage.sqs.identity import REDRIVEN_FROM_ATTRIBUTE
-from triage.sqs.inbox import RECEIVED_AT_ATTRIBUTE, Message, message_from
+from triage.sqs.inbox import RECEIVED_AT_ATTRIBUTE, Message, message_from, sqs_count
 from triage.view import json_line, terminal_line, url_origin
 
 #: Dead letters are shown redacted (patterns, and the credentials this process holds).
@@ -112,6 +116,14 @@ class DeadLetter:
             }
         return entry
 
+    @property
+    def receives_before_look(self) -> int | None:
+        """The receives SQS counted before the one that brought it to this look (peek, a dry
+        run): SQS counts every receive, ours too, and the count it answers includes ours.
+        None when SQS did not say it."""
+        count = self.message.known_receive_count
+        return None if count is None else count - 1
+
     def describe(self, now: datetime, redactor: Redactor = _REDACTOR) -> dict[str, Any]:
         """What peek shows: source, title, fingerprint and, when reproducible, the error; every
         text redacted (a dead letter is alert text, and its error may quote it)."""
@@ -123,7 +135,7 @@ class DeadLetter:
         if self.message.identity != self.message_id:
             info["identity"] = self.message.identity
         info |= {
-            "receive_count": self.message.known_receive_count,
+            "receive_count": self.receives_before_look,
             "age_s": int((now - self.message.sent_at).total_seconds())
             if self.message.sent_at
             else None,
@@ -265,13 +277,49 @@ async def peek(sqs: Any, dlq_url: str, max_messages: int, out: TextIO | None = N
     """Print each dead letter as one JSON line on `out` (sys.stdout as it is at the call, not
     at import: a test's or a caller's redirection is honoured) and leave them all in the DLQ."""
     out = out if out is not None else sys.stdout
+    in_dlq = await dlq_count(sqs, dlq_url)
     async with _looking(sqs, dlq_url) as held:
         letters = await receive(sqs, dlq_url, max_messages, _PEEK_HIDE_S, held)
         now = datetime.now(UTC)
         for letter in letters:
             out.write(json_line(letter.describe(now)) + "\n")
-    _say(f"{len(letters)} dead letter(s) in {url_origin(dlq_url)}")
+    if isinstance(in_dlq, int):
+        more = "; --max shows more" if max_messages == len(letters) < in_dlq else ""
+        _say(f"showed {_of(len(letters), in_dlq)} dead letter(s) in {url_origin(dlq_url)}{more}")
+    else:
+        _say(
+            f"showed {len(letters)} dead letter(s) in {url_origin(dlq_url)}; it holds at least "
+            f"that many (its count could not be read: {in_dlq})"
+        )
     return len(letters)
+
+
+async def dlq_count(sqs: Any, dlq_url: str) -> int | str:
+    """How many letters the DLQ holds, as SQS approximates it (waiting, hidden by a look or a
+    redrive under way, delayed), or why that could not be read (a role without
+    GetQueueAttributes on it, an answer with no count)."""
+    try:
+        answer = await sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=list(_COUNTS))
+        attributes = answer.get("Attributes", {})
+        return sum(sqs_count(attributes.get(name, 0)) for name in _COUNTS)
+    except ClientError as exc:
+        return told_client_error(exc)
+    except AWS_CALL_ERRORS as exc:
+        return type(exc).__name__
+
+
+#: The DLQ's counts that together are every letter it holds.
+_COUNTS = (
+    "ApproximateNumberOfMessages",
+    "ApproximateNumberOfMessagesNotVisible",
+    "ApproximateNumberOfMessagesDelayed",
+)
+
+
+def _of(shown: int, in_dlq: int) -> str:
+    """`shown` of the DLQ's approximate count (never fewer than were shown: a count read
+    before letters arrived, or one SQS has not settled yet, is at least that)."""
+    return f"{shown} of ~{max(shown, in_dlq)}"
 
 
 @contextlib.asynccontextmanager
@@ -337,10 +385,7 @@ async def redrive_counted(
     if dlq_arn == queue_arn:
         raise ConfigError(_ITSELF.format(url=url_origin(dlq_url)))
     if dry_run:
-        async with _looking(sqs, dlq_url) as held:
-            letters = await receive(sqs, dlq_url, max_messages, _PEEK_HIDE_S, held)
-        _say(f"would move {len(letters)} dead letter(s) back to {url_origin(queue_url)}")
-        return Redriven(len(letters))
+        return await _dry_run(sqs, queue_url, dlq_url, max_messages)
     if sqs_move:
         if await _move_task(sqs, dlq_arn, queue_arn):
             return Redriven(-1)  # SQS moves them itself, asynchronously
@@ -365,6 +410,23 @@ async def redrive_counted(
     if move.refused:
         _say(f"left {len(move.refused)} dead letter(s) in the DLQ: the queue refused them")
     return Redriven(moved, len(move.refused))
+
+
+async def _dry_run(sqs: Any, queue_url: str, dlq_url: str, max_messages: int) -> Redriven:
+    """What a redrive of up to `max_messages` would move, said as that many of the DLQ's
+    approximate count; the letters are looked at (received) and left as they were."""
+    in_dlq = await dlq_count(sqs, dlq_url)
+    async with _looking(sqs, dlq_url) as held:
+        letters = await receive(sqs, dlq_url, max_messages, _PEEK_HIDE_S, held)
+    back = f"back to {url_origin(queue_url)}"
+    if isinstance(in_dlq, int):
+        _say(f"would move {_of(len(letters), in_dlq)} dead letter(s) {back}")
+    else:
+        _say(
+            f"would move {len(letters)} dead letter(s) {back} (the DLQ's count could not be "
+            f"read: {in_dlq})"
+        )
+    return Redriven(len(letters))
 
 
 class _Move:
