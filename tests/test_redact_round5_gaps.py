@@ -357,3 +357,18 @@ def test_pieces_that_join_into_no_secret_name_stay() -> None:
         ],
         _unchanged,
     )
+
+
+def test_a_positional_parameter_under_a_secret_name_stays() -> None:
+    """Over-redaction guard: SQL's positional parameters (`?`, `$1`, `:1`) and the shell's
+    `$1` under a secret's name are references, not values, and stay; a literal still goes."""
+    assert_each(
+        [
+            "update users set password = $1 where id = $2",
+            "update users set api_token=? where id=?",
+            "update users set secret = :1 where id = :2",
+            'sshpass -p "$1" ssh deploy@db',
+        ],
+        _unchanged,
+    )
+    assert "hunter2" not in _redacted("update users set password = 'hunter2' where id = 1")

@@ -703,7 +703,7 @@ COMMAND_RULES: tuple[
         rf"({_COMMAND_START}{_COMMAND_PATH}sshpass{_COMMAND_END}[ \t]"
         + _up_to(r"-p[ \t]{0,3}", 100)
         + r"(?<![\w-])-p[ \t]{0,3}"
-        rf"(?P<q>\\?[\"'])?)(?![\s-])(?!\[REDACTED|{_PROSE_AFTER_OPTION})"
+        rf"(?P<q>\\?[\"'])?)(?![\s-])(?!\[REDACTED|{_PROSE_AFTER_OPTION}){_TEMPLATE_VALUE}"
         rf"(?(q){_QUOTED_CHAR}{{1,256}}+|(?:[^\s\"'|;&\\]|\\(?![\"'])){{1,256}})",
         _replaced_value("[REDACTED:password]"),
         "sshpass",

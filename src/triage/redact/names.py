@@ -99,7 +99,8 @@ _TERRAFORM_REFERENCE = (
 #: from, not what it is, and stays; a literal goes. References: GitHub Actions' `${{
 #: secrets.X }}`, Helm's and Jinja's `{{ .Values.x }}` (no quoted literal inside), the shell's
 #: `${DB_PASSWORD}` and `$DB_PASSWORD` (one case only: `$Tr0ngPa55` is a password), printf's
-#: `%s` and `%(pw)s`; a command's output (`$(cat /run/secrets/pg)`; not echo's or printf's,
+#: `%s` and `%(pw)s`; SQL's positional parameters (`?`, `$1`, `:1`) and the shell's (`$1`);
+#: a command's output (`$(cat /run/secrets/pg)`; not echo's or printf's,
 #: which only repeat a literal; in backticks only a command that reads a secret, `` `vault
 #: read …` ``, as JavaScript's and Go's backticks quote a literal), also as a shell's default
 #: (`${X:-$(cat f)}`, `${X:-$Y}`); Windows' `%DB_PASSWORD%`, PowerShell's `$env:X`; Serverless'
@@ -112,6 +113,7 @@ _PLACEHOLDER = (
     r"|\$\{[A-Za-z_][\w.]{0,127}+(?::?[-=]|:?\?[^{}\r\n]{0,256}+)?\}"
     r"|(?-i:\$(?:[A-Z_][A-Z0-9_]{0,127}+|[a-z_][a-z0-9_]{0,127}+))"
     r"|%(?:\([A-Za-z_]\w{0,63}+\))?[sdr]"
+    r"|\?|[$:][0-9]{1,4}+"
     r"|\$\{[A-Za-z_][\w.]{0,127}+:?[-=](?:\$\((?![ \t]{0,8}+(?:echo|printf)(?![\w-]))"
     r"[^()\r\n]{1,256}+\)|\$\{?[A-Za-z_]\w{0,127}+\}?)\}"
     r"|(?-i:%(?:[A-Z_][A-Z0-9_]{0,127}+|[a-z_][a-z0-9_]{0,127}+)%)"
