@@ -372,3 +372,25 @@ def test_a_positional_parameter_under_a_secret_name_stays() -> None:
         _unchanged,
     )
     assert "hunter2" not in _redacted("update users set password = 'hunter2' where id = 1")
+
+
+def test_parameters_logged_as_a_json_field_beside_their_statement_are_blanked() -> None:
+    """A structured log's statement and its parameters as fields (`"sql": …, "params": […]`,
+    knex's `"bindings"`): the parameter bound to a secret column goes, the others stay."""
+    insert = "INSERT INTO users (name, password) VALUES (%s, %s)"
+    assert_each(
+        [
+            (json.dumps({"sql": insert, "params": ["bob", SHORT]}), SHORT, ('"bob"',)),
+            (
+                json.dumps({"sql": insert.replace("%s", "?"), "bindings": ["bob", SHORT]}),
+                SHORT,
+                ('"bob"',),
+            ),
+            (
+                json.dumps({"sql": insert.lower(), "args": ["bob", SHORT], "ms": 3}),
+                SHORT,
+                ('"ms": 3',),
+            ),
+        ],
+        _blanked,
+    )

@@ -372,15 +372,17 @@ TABLE_RULES: tuple[_Rule, ...] = (
         flags=re.IGNORECASE,
     ),
     # A statement with positional placeholders (`%s`, `?`, `$1`) and the parameters a driver
-    # or SQLAlchemy logs after it (`[parameters: (…)]`, `params=(…)`, `args: […]`): each
-    # parameter bound to a secret column (`_bound_parameters`).
+    # or SQLAlchemy logs after it (`[parameters: (…)]`, `params=(…)`, `args: […]`; a JSON
+    # log's field, `"params": […]`, knex's `"bindings"`): each parameter bound to a secret
+    # column (`_bound_parameters`).
     _rule(
         # As drivers and ORMs write it, the verb in capitals or in lower case (Hibernate's,
         # hand-written SQL's), the parameters' word in lower case: in any case, prose's
         # "Update" and "Select" would each start a scan.
         r"(?P<sql>(?<![\w-])(?:INSERT|UPDATE|REPLACE|UPSERT|MERGE|SELECT|DELETE"
         r"|insert|update|replace|upsert|merge|select|delete)[ \t\r\n]"
-        r"[^\0]{0,8192}?)(?<![\w-])(?:parameters|params|args|bind[ _]?params)[ \t]{0,3}[:=][ \t]{0,3}"
+        r"[^\0]{0,8192}?)(?<![\w-])(?:parameters|params|args|bind[ _]?params|bindings)"
+        r"(?:\\?[\"'])?[ \t]{0,3}[:=][ \t]{0,3}"
         r"(?P<params>[(\[](?:[^()\[\]'\"]|'(?:[^'\\\n]|\\.){0,4096}+'|\"(?:[^\"\\\n]|\\.){0,4096}+\""
         r"|[(\[](?:[^()\[\]'\"]|'(?:[^'\\\n]|\\.){0,4096}+'|\"(?:[^\"\\\n]|\\.){0,4096}+\"){0,4096}+[)\]])"
         r"{0,65536}+[)\]])",
@@ -388,6 +390,7 @@ TABLE_RULES: tuple[_Rule, ...] = (
         "parameters",
         "params",
         "args",
+        "bindings",
     ),
     # Postgres' `DETAIL: Key (api_token)=(…) already exists.` (and `is not present`, `is still
     # referenced`, `conflicts with`): the values of secret columns.
