@@ -296,6 +296,13 @@ SECURE: list[Case] = [
         SHORT,
         ("httpHeaderValue1",),
     ),
+    # A flat path to a child (Helm's --set, a dotted key), Terraform's snake case.
+    (
+        f"helm upgrade g grafana --set datasources.secureJsonData.httpHeaderValue1={SHORT}",
+        SHORT,
+        ("--set datasources.secureJsonData.httpHeaderValue1=",),
+    ),
+    (f'secure_json_data = {{ "httpHeaderValue1" = "{SHORT}" }}', SHORT, ("httpHeaderValue1",)),
     # Grafana's alerting contact points keep their secrets in secureSettings.
     (
         "contactPoints:\n  - name: ops\n    receivers:\n      - type: webhook\n"

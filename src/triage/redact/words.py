@@ -76,11 +76,14 @@ FOREIGN_KEY_WORDS = tuple(
 #: as often (`keys: [team, priority]`).
 SECTION_WORD = (
     r"(?:secrets|credentials|creds|passwords|passwds|tokens"
-    r"|(?:api|access|private|secret)[_-]?keys|conn(?:ection)?[_-]?strings)"
+    r"|(?:api|access|private|secret)[_-]?keys|conn(?:ection)?[_-]?strings"
+    # Grafana's: a data source's secureJsonData, an alerting contact point's secureSettings.
+    r"|secure[_-]?json[_-]?data|secure[_-]?settings)"
 )
 #: … the needles of those that hold no needle of a secret's name already (`api_keys` holds
 #: `api_key`, `tokens` holds `token`).
-SECTION_NEEDLES = ("credentials", "creds")
+SECTION_NEEDLES = ("credentials", "creds", "securejsondata", "secure_json_data")
+SECTION_NEEDLES += ("securesettings", "secure_settings", "secure-settings")
 
 #: A child's last word that says something about the secrets, not what one is: how many,
 #: where, from what, for whom, for how long (`secrets_count`, `SECRETS_DIR`, `credentials.
