@@ -13,15 +13,40 @@ from datetime import datetime, timedelta
 
 from triage.incidents.lifecycle import Incident, Pending, State
 
+#: How far past a lease from now a live claim may end: the clocks of the replicas that claim
+#: agree within seconds (DynamoDB's store follows the `Date` of its answers past
+#: CLOCK_TRUSTED_S). A claim that ends later than that was made by a clock that was ahead and
+#: has been stepped back since; nothing says when it was made, so it is over (`dated_ahead`).
+#: Here, not in `store`, because `sweeping` asks it too and cannot import `store`.
+CLAIM_CLOCK_SLACK = timedelta(minutes=1)
 
-def escalation_due(incident: Incident, now: datetime) -> bool:
+
+def dated_ahead(until: datetime, now: datetime, lease: timedelta) -> bool:
+    """True when a claim running until `until` ends further ahead of `now` than any live
+    claim can (a `lease` and `CLAIM_CLOCK_SLACK`): it was made while the clock was ahead and
+    is over, as `begin()` has it (`Store._lease_over`)."""
+    return until - now > lease + CLAIM_CLOCK_SLACK
+
+
+def escalation_due(incident: Incident, now: datetime, lease: timedelta) -> bool:
+    """True when the sweep may claim `incident`'s escalation at `now`: open, ticketed, nothing
+    held, past its route's `escalate_after_s`, not escalated yet, and no claim on it running.
+    A claim (or a failed escalation's retry time, kept in the same `until`) runs until
+    `until`, unless it is `dated_ahead` of `now` by the claims' `lease`: then the clock that
+    set it was ahead and has been stepped back, its holder is taken for dead, and the
+    escalation is due at once rather than when the clock catches up. (A retry is set a
+    minute ahead, `ops.sweep.ESCALATION_RETRY`, never more than `CLAIM_CLOCK_SLACK`.)"""
     escalate_at = incident.escalate_at
     if incident.state is not State.OPEN or escalate_at is None or escalate_at > now:
         return False
     if incident.held is not None or not incident.has_ticket:
         return False
     escalation = incident.escalation
-    return escalation is None or (escalation.done_at is None and escalation.until <= now)
+    if escalation is None:
+        return True
+    if escalation.done_at is not None:
+        return False
+    return escalation.until <= now or dated_ahead(escalation.until, now, lease)
 
 
 #: A quiet incident's close goes into the index rounded up to this step: every repeat moves

@@ -94,6 +94,7 @@ from triage.incidents.records import (
 )
 from triage.incidents.schedule import (
     ABANDONED_GRACE,
+    CLAIM_CLOCK_SLACK,
     SWEEP_RETRY_FIRST,
     SWEEP_RETRY_MAX,
     sweep_at,
@@ -164,12 +165,6 @@ MAX_RECORD_BYTES = 350_000
 
 #: The longest a message waits for its incident's effect, held by another worker, to end.
 BUSY_RECHECK_S = 2.0
-
-#: How far past a lease from now a live claim may end: the clocks of the replicas that claim
-#: agree within seconds (DynamoDB's store follows the `Date` of its answers past
-#: CLOCK_TRUSTED_S). A claim that ends later than that was made by a clock that was ahead and
-#: has been stepped back since; nothing says when it was made, so it is over (`_lease_over`).
-CLAIM_CLOCK_SLACK = timedelta(minutes=1)
 
 #: Counted repeats an incident remembers at most (short ids of their alerts), so that another
 #: delivery of one is ignored, not counted again. The id rides in the repeat's own conditional

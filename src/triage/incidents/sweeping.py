@@ -259,10 +259,14 @@ class Sweeping(StoreBase):
     ) -> Incident | None:
         """Claim the escalation of an incident that is due (open, ticketed, past its route's
         `escalate_after_s`, not escalated, no silence matching) for `owner`; one conditional
-        write, so one replica escalates it. None when it is not due."""
+        write, so one replica escalates it. None when it is not due. Another sweep's claim, or
+        a failed escalation's retry time, is waited for by the rules every claim follows
+        (`escalation_due`): not when the clock that set it was ahead and has stepped back."""
 
         def change(stored: Incident | None) -> tuple[Incident | None, Incident | None]:
-            if stored is None or not escalation_due(stored, now) or match(stored) is not None:
+            if stored is None or not escalation_due(stored, now, self.lease):
+                return None, None
+            if match(stored) is not None:
                 return None, None
             told = stored.escalation.sent if stored.escalation is not None else ()
             claim = Escalation(owner, now + self.lease, sent=told)  # who was told stays told
