@@ -394,7 +394,8 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     set), PowerShell's -Password … and ConvertTo-SecureString;
                                   - every value below a section named like secrets (secrets,
                                     credentials, creds, passwords, tokens, api_keys,
-                                    connection_strings) or below a secret's name holding a
+                                    connection_strings; Grafana's secureJsonData and
+                                    secureSettings, any case) or below a secret's name holding a
                                     mapping: a flat path (Secrets__Db, Credentials:Db:Value,
                                     secrets.db.value, SECRETS_DB), a YAML block (raw or inside
                                     a JSON string), a JSON, Python, YAML-flow or HCL object, an
@@ -406,11 +407,18 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     Markdown, psql, MySQL; raw or inside a JSON string), SQL's
                                     INSERT (…, password) VALUES (…, '…'), a parameter a log
                                     prints after a statement binding it by its place to such
-                                    a column (VALUES (%s, ?), SET password = $1; [parameters:
-                                    …], params=), Postgres' Key (api_token)=(…), MySQL's
+                                    a column (VALUES (%s, ?), SET password = $1, the verb in
+                                    capitals or lower case; [parameters: …], params=, a
+                                    JSON log's "params"/"args"/"bindings" field), Postgres' Key (api_token)=(…), MySQL's
                                     Duplicate entry '…' for key '…token', a cell beside a
                                     secret's name (| Password | … |, <td>password</td><td>…)
-                                    (`tables`);
+                                    (`tables`); a value an ORM or a driver logs on a line
+                                    below the last statement before it, bound by its place
+                                    to such a column: Hibernate's binding parameter [2] as
+                                    [VARCHAR] - [X] and (2:VARCHAR) <- [X], binding 'X' to
+                                    parameter: 2, EclipseLink's bind => [a, X], MyBatis'
+                                    Parameters: a(String), X(String), Postgres' parameters:
+                                    $1 = 'X', datasource-proxy's Params:[(a,X)] (`binds`);
                                   - a password known by its place: Oracle's user/pw@db,
                                     ldap* -w, plink -pw, psexec -p, Windows' /p: /pass: /RP
                                     and -p: -password: (winrs; a lone * stays), netdom's
@@ -435,11 +443,19 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     user:X@tcp(…) and @unix(…), useradd/usermod -p,
                                     doctl/flyctl/influx -t (Concourse's fly -t <target>
                                     stays), netlify --auth, httpie's token==X and -A bearer
-                                    -a X, poetry config pypi-token.<repo> X, the line a
+                                    -a X, poetry config pypi-token.<repo> X, what a
                                     command printed after op read of a secret field,
                                     kubectl's secret | base64 -d, heroku/gh/gcloud/fly
-                                    tokens, vault -field=password (an error or a sentence
-                                    stays), a secret
+                                    tokens, vault -field=password, pass/gopass show, bw get
+                                    password, doppler/infisical --plain, chamber read -q,
+                                    az keyvault secret show -o tsv, aws ssm
+                                    --with-decryption --output text, openssl rand; and
+                                    named like a secret terraform output -raw X, heroku
+                                    config:get X, and after a shell's prompt printenv X,
+                                    echo $X, cat …/X: its first line that is no blank
+                                    line, warning or prompt (four at most), or the JSON
+                                    object or PEM block that line opens, to its end (an
+                                    error or a sentence stays, and ends it), a secret
                                     store's --value/--body/--secret-string, sops --set's
                                     value ('["db"]["password"] "X"'), a multipart form's
                                     field, a stack trace's PDO/mysqli/ldap_bind/ftp_login
@@ -456,7 +472,8 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   value that is wholly a reference to the secret, which says
                                   where it comes from (a reference stays, a literal goes): a
                                   template's placeholder (${{ secrets.X }}, {{ .Values.x }},
-                                  ${X}, $X, %s; but the default of ${X:-…} goes, and so does a
+                                  ${X}, $X, %s, SQL's ?, $1 and :1; but the default of
+                                  ${X:-…} goes, and so does a
                                   quoted literal inside a placeholder, {{ pw | default("…")
                                   }}), a lookup's arguments inside a placeholder ({{
                                   lookup('env','DB_PASSWORD') }}, {{ secret "kv/db" }}, Helm's
@@ -557,8 +574,11 @@ token's.
 
 A credential a text wrapper broke over lines (textwrap, mail, a terminal; the break raw or
 escaped inside a JSON string) is read joined: a vendor's token cut inside its body, a secret's
-name cut before its `=` or inside each of its words (`DB_P` / `ASSWORD=…`, both pieces in one
-case), and the rest of its value on the next line (`wrapped`).
+name cut before its `=` or `:`, inside each of its words (`DB_P` / `ASSWORD=…`, `Db_Pas` /
+`SWORD=…`) or after a `-` or `.` (`x-Api-` / `KEY: …`), its pieces in any case (a word of
+prose in lower case before a name in capitals is two words; before a `:`, where YAML's keys
+stand, only a break at a separator or a name in capitals joins), and the rest of its value on
+the next line (`wrapped`).
 
 A value read to a space or a line's end keeps the brackets that wrap it: a closing bracket it
 did not open, with only closers and punctuation after it, stays (`(token=abc).` →
@@ -575,8 +595,8 @@ characters (512 for most), where a longer one keeps its tail.
 The package, module by module: `redactor` (the passes over a text and over a JSON value:
 `Redactor`, `redact`), `scrub` (applying the rules, with the pre-filter that skips those that
 cannot match), `rules` (their order, and why it matters); the rules by what they know:
-`tokens`, `cloud`, `web`, `commands`, `positional`, `markup`, `tables`, `sections`, `pairs`,
-`redis`, `personal`; what rules are made of: `rule`, `names`, `words` (names in other
+`tokens`, `cloud`, `web`, `commands`, `positional`, `markup`, `tables`, `binds`, `sections`,
+`pairs`, `redis`, `personal`; what rules are made of: `rule`, `names`, `words` (names in other
 languages, sections' words and their metadata); the decoders: `disguises`, `percent`, `base64_runs`; `fragments`
 (the piece a cut leaves); `held` (the credentials the process holds) and `spelled` (them spelled
 out). A name with a leading underscore is the package's own, shared
