@@ -14,9 +14,12 @@ acknowledgement (ACKNOWLEDGED, or a person's action, trigger USER_ACTION) change
 Identity, newrelic (a legacy alert policy's webhook channel, format `newrelic-legacy`, before
 workflows): the account, the condition (`condition_id`, else `condition_name`), the
 `policy_name` and the targets (their ids, else names), not the violation's new `incident_id`
-(kept as the label `incident_id`; the key when neither condition nor policy is named). States (`current_state`): open fires,
-closed resolves, acknowledged changes no ticket, and the channel's test (`test`) neither; its
-`severity` (CRITICAL, WARNING, INFO) is the priority.
+(kept as the label `incident_id`; the key when neither condition nor policy is named). States
+(`current_state`): open fires, closed resolves, acknowledged changes no ticket, and the
+channel's test (`test`) neither; its `severity` (CRITICAL, WARNING, INFO) is the priority.
+An issue whose conditions or entities grow while it is open (New Relic correlates another
+incident into it) is keyed anew by its close, which then closes nothing: the open incident
+waits for `triage incidents close` or a route's `resolve_after_s`.
 Identity, azure: the alert instance's `alertId`, which its Fired and Resolved share; Service
 Health, Resource Health, log search and metric alerts, whose firings may each be a new
 instance, as `azure_stateless` says. Azure's older per-type schemas are refused, saying to turn the common schema on.

@@ -12,8 +12,10 @@ each. A check is a transaction check when its `check_type` says TRANSACTION, or,
 sent, when its state is FAILING or SUCCESS (the words only transaction checks use).
 Identity, dynatrace: the impacted entities (`ImpactedEntities` ids, sorted, else the
 `ImpactedEntity` names) and the `ProblemTitle`, since Dynatrace opens a new problem, with a new
-`PID`, each time the same thing goes wrong again; a payload naming no entity is keyed by `PID`,
-which every alert keeps as the label `pid`.
+`PID`, each time the same thing goes wrong again; a payload naming no entity, or with no
+title, is keyed by `PID`, which every alert keeps as the label `pid`. A problem whose title or
+entities Dynatrace changes while it is open is keyed anew by its close, which then closes
+nothing: the open incident waits for `triage incidents close` or a route's `resolve_after_s`.
 Identity, honeycomb: the trigger's `id`, else (payloads from before Honeycomb sent it) its name.
 Identity, grafana-oncall: the integration (`integration.id`, else the group's
 `integration_id`) and what OnCall groups by, the alert payload's `groupKey`, else the group's
