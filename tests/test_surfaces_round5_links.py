@@ -128,9 +128,11 @@ def test_the_fallback_ticket_names_no_link_that_opens_nothing() -> None:
 def test_the_fallback_ticket_quotes_the_alerts_urls_as_they_open() -> None:
     """A URL in the alert's own description is quoted in the deterministic ticket as it
     opens, the rest of the alert's words as written."""
-    ticket = _fallback(description=f"Backup failed, see {DASHBOARD}. Or ftp://x.example/a.")
+    ticket = _fallback(
+        description=f"Backup failed, see {DASHBOARD}. Or ftp://x.example/a, ftp://y.example@z.example/b."
+    )
     assert ticket.description.startswith(
-        "Backup failed, see https://evil.example/d/x. Or ftp://x.example/a."
+        "Backup failed, see https://evil.example/d/x. Or ftp://x.example/a, ftp://z.example/b."
     ), ticket.description
 
 

@@ -247,15 +247,16 @@ def link_url(url: str) -> str | None:
     return None if parsed is None else written(parsed)
 
 
-#: An http(s) URL in free text, up to a space, a quote or a bracket that ends it in prose.
-_TEXT_URL = re.compile(r"(?i)\bhttps?://[^\s<>()\"'`\]]{1,2048}")
+#: An http(s) or ftp URL in free text, up to a space, a quote or a bracket that ends it in
+#: prose.
+_TEXT_URL = re.compile(r"(?i)\b(?:https?|ftp)://[^\s<>()\"'`\]]{1,2048}")
 
 
 def urls_as_opened(text: str) -> str:
     """`text` with each http(s) URL in it that reads as another host than it opens (user info,
     a host spelled other than DNS spells it) written as it opens (`link_url`); trailing prose
-    punctuation (`.,;:`) stays outside it; a URL that is no link (a host no label names) only
-    loses its user info. The rest of the text, and a URL that already reads as the host it
+    punctuation (`.,;:`) stays outside it; a URL that is no link (ftp, a host no label names)
+    only loses its user info. The rest of the text, and a URL that already reads as the host it
     opens, are left as written."""
     if "://" not in text:
         return text
