@@ -48,14 +48,6 @@ Logs = list[MutableMapping[str, Any]]
 # --- metrics.py ---------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "src/triage/metrics.py:199 (clear) and :191 (_admit): clearing a gauge never gives its "
-        "series slot back, so a gauge set again after each clear takes a new slot every time; "
-        "past MAX_SERIES_PER_METRIC cycles `set` drops it (a dimensioned gauge vanishes for good)"
-    ),
-)
 def test_a_gauge_set_and_cleared_again_and_again_keeps_showing_its_value() -> None:
     """A dimensioned gauge that is unknown now and then (cleared, then set again) is still
     shown after more cycles than MAX_SERIES_PER_METRIC: it is one series, not a new one per
@@ -91,15 +83,6 @@ class _FlakySqs:
         }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "src/triage/metrics.py:199 (clear does not give back the slot _admit took at :191): "
-        "each failed queue-depth poll clears the depth gauges (sqs/depth.py:122) and the next "
-        "good one sets them again, so after 1,000 outages the log says "
-        "metrics.too_many_series for a gauge that has one series"
-    ),
-)
 async def test_a_thousand_poll_outages_do_not_make_the_depth_gauges_too_many_series(
     logs: Logs,
 ) -> None:
@@ -155,14 +138,6 @@ async def _sqlite(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
         await store.aclose()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "src/triage/ops/api.py:463: expire_silence logs api.silence_expired for whatever the "
-        "store answers, and store.expire_silence (incidents/store.py, expire_silence) answers a silence "
-        "that had ended already unchanged: a second DELETE writes a second 'expired' line"
-    ),
-)
 async def test_expiring_a_silence_twice_logs_one_expiry(tmp_path: Path, logs: Logs) -> None:
     """The audit trail names each silence expiry once: a DELETE of a silence expired already
     (a retry, a second operator) answers without a second `api.silence_expired` line."""
@@ -180,14 +155,6 @@ async def test_expiring_a_silence_twice_logs_one_expiry(tmp_path: Path, logs: Lo
 # --- logs.py ------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "src/triage/logs.py:347: the root logger is set to WARNING for every level but debug, "
-        "so with TRIAGE_LOG_LEVEL=error a library's warning (botocore, asyncio, a Python "
-        "warning) is still written; it should be the level asked for (ERROR for error)"
-    ),
-)
 def test_log_level_error_writes_no_warning_line_of_a_library() -> None:
     """TRIAGE_LOG_LEVEL=error: neither triage's own warnings nor a library's reach the log;
     an error of either does."""
@@ -203,14 +170,6 @@ def test_log_level_error_writes_no_warning_line_of_a_library() -> None:
 # --- ops/dlq.py ---------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "src/triage/ops/dlq.py:273: peek's last line says `{len(letters)} dead letter(s) in "
-        "<dlq>`, the number it showed (at most --max, 10 by default), read as the DLQ's count: "
-        "it should say it showed N of the DLQ's ~M (ApproximateNumberOfMessages), or 'at least'"
-    ),
-)
 def test_peek_does_not_say_the_dlq_holds_only_what_it_showed(queues: Queues, dlq: Dlq) -> None:
     """A DLQ of 12 letters peeked at with the default --max 10: the summary line does not say
     the DLQ holds 10 (it names 12, or says there are more than it showed)."""
@@ -222,15 +181,6 @@ def test_peek_does_not_say_the_dlq_holds_only_what_it_showed(queues: Queues, dlq
     assert re.search(r"\b12\b|at least|more|first", summary), summary
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "src/triage/ops/status_page.py:446: `poller.latest or await poller.poll()` polls SQS "
-        "from the page whenever the last poll failed, not only before the first: during an "
-        "outage every page view is one more QueueDepthPollFailures (and a poll of up to 10 s, "
-        "past the server's 5 s deadline); it should show 'could not be read' without polling"
-    ),
-)
 async def test_status_page_views_in_a_queue_outage_are_not_counted_as_failed_polls(
     tmp_path: Path,
 ) -> None:
@@ -251,15 +201,6 @@ async def test_status_page_views_in_a_queue_outage_are_not_counted_as_failed_pol
 # --- cli.py (`triage health`) ------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "src/triage/cli.py:731: `triage health` probes its own port with httpx2.stream's "
-        "default trust_env=True, so HTTP_PROXY (a task's egress proxy) carries the loopback "
-        "probe to the proxy: the container HEALTHCHECK fails and a healthy daemon is "
-        "restarted; the probe should pass trust_env=False"
-    ),
-)
 async def test_health_probe_reaches_the_daemon_with_an_egress_proxy_set(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -285,14 +226,6 @@ async def test_health_probe_reaches_the_daemon_with_an_egress_proxy_set(
 # --- ops/check.py -------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "src/triage/ops/check.py:368: a DLQ at SQS's longest retention (14 d) behind a queue "
-        "keeping 14 d is told to 'set the DLQ's MessageRetentionPeriod longer (at most 14 d)', "
-        "which SQS refuses: the advice should be to keep the queue's messages for less"
-    ),
-)
 def test_check_never_advises_a_dlq_retention_past_what_sqs_takes(
     moto_url: str, tmp_path: Path
 ) -> None:
@@ -325,16 +258,6 @@ def test_peeking_twice_shows_the_same_receive_count(queues: Queues, dlq: Dlq) ->
     assert counts[0] == counts[1], counts
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "src/triage/ops/check.py:70 (run_checks): of the daemon's start-up warnings "
-        "(app.py:341 deployment_warnings) check runs only the short intervals and GitHub's "
-        "links; an API token with the endpoints off (config.api_without_port), SQLite in an "
-        "ECS task and an unset BACKEND_BASE_URL pass check without a word: it should report "
-        "every deployment warning the daemon would log"
-    ),
-)
 def test_check_warns_of_what_the_daemon_warns_of_at_start(queues: Queues, tmp_path: Path) -> None:
     """TRIAGE_API_TOKEN set with TRIAGE_HTTP_PORT=0 (the operator API can never be served),
     which the daemon warns of as it starts (`config.api_without_port`): `triage check` says
@@ -355,16 +278,6 @@ def test_check_warns_of_what_the_daemon_warns_of_at_start(queues: Queues, tmp_pa
 # --- ops/http_server.py -------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "src/triage/ops/http_server.py:192: the per-address cap (max_per_peer, 8) applies to "
-        "loopback clients before the loopback reserve does, so eight connections held from "
-        "127.0.0.1 (an ssh -L tunnel, a sidecar proxy: with the default TRIAGE_HTTP_HOST every "
-        "client is loopback) make `triage health` answered 503 busy; the reserve should also "
-        "lift the per-address cap for loopback"
-    ),
-)
 async def test_loopback_connections_held_open_do_not_starve_the_health_check() -> None:
     """Eight connections from 127.0.0.1 that send nothing (a slow client through a tunnel)
     hold their slots; the container's health check, from 127.0.0.1 too, is still answered
@@ -388,15 +301,6 @@ async def test_loopback_connections_held_open_do_not_starve_the_health_check() -
         await server.aclose()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "src/triage/ops/check.py:308 (_queue): a FIFO queue (`….fifo`) passes as `ok`, though "
-        "nothing in triage sends a MessageGroupId (grep: none in src/), so SQS refuses every "
-        "send of the gateway, `triage send` and a redrive by batches; check should read "
-        "FifoQueue and fail (or warn) naming it"
-    ),
-)
 def test_check_does_not_pass_a_fifo_queue_triage_cannot_send_to(
     moto_url: str, tmp_path: Path
 ) -> None:
