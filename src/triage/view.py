@@ -23,7 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from triage.display import MARKS_MAX, VARIATION_SELECTORS
 from triage.models import Alert, Priority, Status, Ticket
-from triage.normalize.common import cut
+from triage.normalize.common import cut, showing
 from triage.redact import Redactor, held
 from triage.redact.named_values import named_value_secret
 
@@ -206,33 +206,68 @@ def redact_ticket(ticket: Ticket, redactor: Redactor) -> Ticket:
     )
 
 
+def draws_nothing(ch: str) -> bool:
+    """Whether the character `ch` draws nothing where it is shown, though it is no space: a
+    control, a zero-width or format character, a Hangul filler, a variation selector, the
+    blank Braille pattern. The one notion of it is `normalize.common.showing`'s (a title
+    made only of such characters is none); here it is asked of one character, for the places
+    that must tell text holding one from text without it (the terminal, a label)."""
+    return not ch.isspace() and showing(ch) is None
+
+
 def json_line(value: object) -> str:
     """`value` as one line of JSON for a terminal (the CLI's output): text in any script stays
     readable, but each character a terminal could act on or that reorders what it shows (C0
     and C1 controls, bidi and other format characters, line separators) is written as a
     `\\uXXXX` escape, so a dead letter's raw excerpt cannot drive the operator's terminal; so
-    is each combining mark past `display.MARKS_MAX` on one character (Zalgo text, which a
-    terminal draws over the lines around it)."""
-    return terminal_line(json.dumps(value, ensure_ascii=False))
+    is each character that draws nothing (`draws_nothing`: `db\\u2800down` does not pass for
+    `db down`) and each combining mark past `display.MARKS_MAX` on one character (Zalgo
+    text, which a terminal draws over the lines around it). JSON escapes its own
+    backslashes: the line is still JSON, read back as the value."""
+    return _for_terminal(json.dumps(value, ensure_ascii=False), backslashes=False)
 
 
 def terminal_line(text: str) -> str:
     """Plain text for a terminal (the CLI's messages on stderr, which may quote what a user or
     an alert wrote): every character `json_line` would escape is written as `\\uXXXX` here too,
-    and so is a variation selector after another (a run of them spells hidden bytes)."""
-    if text.isascii() and text.isprintable():
+    and so is a variation selector anywhere but after a symbol or a keycap's digit (there it
+    chooses the emoji form; after a letter, or another selector, it draws nothing). A backslash
+    that would start something read as an escape (before `u` or another backslash, or before
+    a character written as its code) is written `\\\\`, so alert text spelling `\\u202e`
+    cannot read as an escape triage wrote; any other stays one (`pg\\_dump`, `C:\\temp`)."""
+    return _for_terminal(text, backslashes=True)
+
+
+def _for_terminal(text: str, *, backslashes: bool) -> str:
+    if text.isascii() and text.isprintable() and not (backslashes and "\\" in text):
         return text
     out: list[str] = []
     marks = 0
-    selector = False  # the character before was a variation selector
-    for ch in text:
+    for n, ch in enumerate(text):
         marks = marks + 1 if unicodedata.category(ch) in ("Mn", "Me") else 0
-        after_selector, selector = selector, _SELECTOR.match(ch) is not None
-        shown = ch.isprintable() and marks <= MARKS_MAX and not (selector and after_selector)
+        shown = ch.isprintable() and marks <= MARKS_MAX and _draws(text, n)
         out.append(ch if shown else _escaped(ch))
+    if backslashes:
+        for n in range(len(out) - 1):  # no backslash but the last is read as anything else
+            if out[n] == "\\" and out[n + 1][:1] in ("\\", "u", "U"):
+                out[n] = "\\\\"
     return "".join(out)
 
 
+def _draws(text: str, n: int) -> bool:
+    """Whether `text[n]`, printable, draws something where it stands: a variation selector
+    does only right after a symbol or a keycap's digit (`1\\ufe0f\\u20e3`), where it chooses the
+    emoji form; anything else unless it draws nothing (`draws_nothing`)."""
+    ch = text[n]
+    if _SELECTOR.match(ch):
+        before, after = text[n - 1 : n] if n else "", text[n + 1 : n + 2]
+        keycap = before in _KEYCAP_BASES and after == "\u20e3"
+        return keycap or (before != "" and unicodedata.category(before) == "So")
+    return ch.isascii() or not draws_nothing(ch)
+
+
+#: What a keycap emoji is drawn on: a digit, `#` or `*`, then U+FE0F and U+20E3.
+_KEYCAP_BASES = frozenset("0123456789#*")
 _SELECTOR = re.compile(f"[{VARIATION_SELECTORS}]")
 
 
