@@ -5,10 +5,12 @@ embed anything or break the layout. Two kinds escape that and are made inert her
 alert names (`_link`: each is labelled with the host it opens, and a link to a GitHub issue,
 pull request or discussion would put a "mentioned this" line in its timeline, in any
 repository the alert chose, at every new incident), and labels (`_label`: sent as text, so
-without the invisible and control characters that would make a second label look like the
-first). The hidden markers are HTML comments only triage writes, each on a line of its own,
-and `has_marker` takes one only there (escaped alert text holds no raw `<`; a code span's
-holds one, but beside other text): finding one proves triage put it there:
+without the invisible and control characters, or those that draw nothing, that would make a
+second label look like the first, and with a look-alike letter inside a Latin word spelled
+as its code, `team:p\\u0430y`, so it is told apart from `team:pay`). The hidden markers are
+HTML comments only triage writes, each on a line of its own, and `has_marker` takes one only
+there (escaped alert text holds no raw `<`; a code span's holds one, but beside other text):
+finding one proves triage put it there:
 
     <!-- triage:fingerprint=<fp> -->       in the body of the incident's issue
     <!-- triage:effect=<idempotency key> -->  at the end of each comment, one per effect
@@ -19,6 +21,7 @@ holds one, but beside other text): finding one proves triage put it there:
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -27,7 +30,7 @@ from triage.models import EffectKind, Priority, Status
 from triage.normalize.common import cut
 from triage.sinks import markdown
 from triage.sinks.base import Effect
-from triage.view import GroupView
+from triage.view import GroupView, draws_nothing
 
 #: The label every triage issue carries; the marker look-up lists open issues with it.
 TRIAGE_LABEL = "triage"
@@ -99,21 +102,93 @@ def issue_title(effect: Effect) -> str:
 
 
 def _label(text: str) -> str:
-    """A label name from `text` (alert text for team and source): only what is shown
-    (`display.visible`: no control, bidi or zero-width character), whitespace collapsed, no
-    comma, at most GitHub's 50 characters, cut between user-perceived characters (a joiner
-    left at the end would be invisible, a second label that looks like the first), no space
-    at either end (GitHub trims one, and the name it shows would differ from the one sent:
-    `team:a,` is `team:a`)."""
-    # A comma would split the labels filter: a space instead, before the whitespace collapses.
-    flat = " ".join(visible(text, one_line=True).replace(",", " ").split())
-    return cut(flat, _LABEL_CHARS).rstrip()
+    """A label name from `text` (alert text for team and source), as `_shown_words` shows it,
+    its look-alike letters spelled (`_spelled`), at most GitHub's 50 characters: cut between
+    user-perceived characters (a joiner left at the end would be invisible, a second label
+    that looks like the first), never inside a spelled letter's code, no space at either end
+    (GitHub trims one, and the name it shows would differ from the one sent: `team:a,` is
+    `team:a`)."""
+    flat = _shown_words(text)
+    kept = cut(flat, _LABEL_CHARS).rstrip()
+    while len(_spelled(kept)) > _LABEL_CHARS:
+        kept = cut(kept, len(kept) - 1).rstrip()
+    return _spelled(kept)
+
+
+def _shown_words(text: str) -> str:
+    """`text` as a label shows it, uncut: only what is shown (`display.visible`: no control,
+    bidi or zero-width character) and what draws (`_drawn`), whitespace collapsed, no comma
+    (it would split the labels filter: a space instead, before the whitespace collapses)."""
+    return " ".join(_drawn(visible(text, one_line=True)).replace(",", " ").split())
 
 
 def label_of_team(team: str) -> str:
-    """The `team:` label of an alert's `team`, as it is sent (`_label`): `team:pay` for ` pay`
-    and `pay,` too, as for `pay`."""
-    return _label(f"team:{_label(team)}")
+    """The `team:` label of an alert's `team`, as it is sent (`_label`): `team:pay` for ` pay`,
+    `pay,` and `pay` padded with the blank Braille pattern too, as for `pay`; `team:p\\u0430y` for
+    `pay` spelled with a Cyrillic a."""
+    return _label(f"team:{_shown_words(team)}")
+
+
+#: Joiners (ZWNJ, ZWJ): between two characters beyond ASCII they may change what is drawn (a
+#: joined emoji, Persian, the Indic scripts); beside ASCII, at an end or beside another
+#: joiner they draw nothing, and are left out of a label as every such character is.
+_JOINERS = "\u200c\u200d"
+_IDLE_JOINER = re.compile(
+    f"(?<![^\\x00-\\x7f{_JOINERS}])[{_JOINERS}]|[{_JOINERS}](?![^\\x00-\\x7f{_JOINERS}])"
+)
+#: Tag characters: kept only where they spell a subdivision's flag after the black flag
+#: (England's, Scotland's), as `display.visible` keeps them.
+_TAG_RUN = re.compile("(\U0001f3f4)?[\U000e0020-\U000e007f]+")
+
+
+def _drawn(text: str) -> str:
+    """`text` without the characters that draw nothing (`view.draws_nothing`, the one notion of
+    it: the blank Braille pattern, Hangul fillers, variation selectors, joiners and direction
+    marks), which would make a second label look like the first; but for a joiner joining two
+    characters that need it and the tags of a flag, which change what is drawn."""
+    if text.isascii():
+        return text
+    kept = "".join(
+        ch for ch in text if ch in _JOINERS or _TAG_RUN.fullmatch(ch) or not draws_nothing(ch)
+    )
+    kept = _IDLE_JOINER.sub("", kept)
+    return _TAG_RUN.sub(lambda run: run[0] if run[1] else "", kept)
+
+
+#: A run of letters (no digit, mark or underscore): one word of a label.
+_WORD = re.compile(r"[^\W\d_]+")
+#: Scripts with letters drawn like Latin ones (Cyrillic a, Greek o, Armenian o, Cherokee A…).
+_LOOK_ALIKE_SCRIPTS = ("CYRILLIC ", "GREEK ", "ARMENIAN ", "CHEROKEE ", "COPTIC ", "LISU ")
+
+
+def _spelled(text: str) -> str:
+    """`text` with each letter drawn like a Latin one, inside a word of ASCII letters, written
+    as its code (`p\\u0430y` for `pay` spelled with a Cyrillic a): such a label is told apart from the
+    plain team's rather than passing for it (and the team it names is not the plain one to
+    the routes either). Not folded to the Latin letter: the label would claim a team the
+    alert did not name. A word in one script (Russian, Greek, fullwidth) stays as written."""
+    return text if text.isascii() else _WORD.sub(_spelled_word, text)
+
+
+def _spelled_word(word: re.Match[str]) -> str:
+    letters = word[0]
+    if letters.isascii() or not any(ch.isascii() for ch in letters):
+        return letters
+    return "".join(_code(ch) if _looks_latin(ch) else ch for ch in letters)
+
+
+def _looks_latin(ch: str) -> bool:
+    """Whether a letter beyond ASCII is drawn like a Latin one: a letter of a script that has
+    such letters, or one Unicode folds to ASCII (the fullwidth a, U+FF41, a mathematical bold a, the fi ligature)."""
+    if ch.isascii():
+        return False
+    if unicodedata.name(ch, "").startswith(_LOOK_ALIKE_SCRIPTS):
+        return True
+    return unicodedata.normalize("NFKC", ch).isascii()
+
+
+def _code(ch: str) -> str:
+    return f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}"
 
 
 def own_labels(effect: Effect) -> list[str]:
