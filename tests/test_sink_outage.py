@@ -399,6 +399,15 @@ def rig(
     return Rig(queue, backend, breaker, metrics, health, daemon, attempts, guards)
 
 
+def breaker_state(metrics: Metrics) -> dict[str, float]:
+    """Each breaker's `BreakerState` gauge as an export reads it (0 closed, 1 half-open, 2 open)."""
+    return {
+        dict(key)["breaker"]: gauge.value
+        for (name, key), gauge in metrics.gauges().items()
+        if name == "BreakerState"
+    }
+
+
 def receives(queue: MemoryInbox, message_id: str) -> int:
     """How many times SQS delivered `message_id` (0 once it is deleted and forgotten)."""
     entry = queue.entries.get(message_id)
@@ -424,7 +433,8 @@ async def test_while_slack_is_down_other_routes_go_on_and_slacks_messages_wait(
         await until(lambda: other in r.queue.deleted)
         assert held not in r.queue.deleted and slack.taken() == []
         assert len(r.backend.opened()) == 2
-        assert "breaker:slack" in r.health.readiness()["failing"]  # type: ignore[operator]
+        assert r.health.readiness() == {"ready": False, "failing": {"breaker:slack": "open"}}
+        assert breaker_state(r.metrics) == {"sink:backend": 0.0, "sink:slack": 2.0}  # 2: open
         with slack.lock:
             slack.down = False
         now[0] = 30.0
