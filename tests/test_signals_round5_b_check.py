@@ -136,3 +136,21 @@ def test_a_deployment_with_nothing_to_warn_of_has_no_warn_line(
     settings = settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db", **ROUTES)
     assert deployment_warnings(settings, settings.sinks, {}) == []
     assert [line for line in report(settings) if line.startswith("warn")] == []
+
+
+def test_settings_past_sqs_visibility_cap_are_warn_lines(queues: Queues, tmp_path: Path) -> None:
+    """A visibility timeout past what the heartbeat can keep and a retry wait past SQS's 12 h
+    cap, which the supervisor warns of as it starts (`config.past_visibility_max`): one `warn`
+    line each, naming the variable."""
+    settings = settings_for(
+        queues,
+        "http://127.0.0.1:9",
+        tmp_path / "t.db",
+        visibility_timeout_s=30_000,
+        retry_max_s=50_000,
+        **ROUTES,
+    )
+    warned = [line for line in report(settings) if line.startswith("warn  config ")]
+    assert len(warned) == 2, warned
+    assert "TRIAGE_VISIBILITY_TIMEOUT_S is 30000 s" in warned[0], warned
+    assert "TRIAGE_RETRY_MAX_S is 50000 s" in warned[1], warned

@@ -34,8 +34,9 @@ from triage.secrets import CURRENT_STAGE, BackendToken
 from triage.settings import Settings, env_name, tracing_endpoint_problem
 from triage.sinks.aio import AnswerUnread
 from triage.sinks.backend import BackendSink
+from triage.sqs.base import SupervisorConfig, config_past_sqs
 from triage.sqs.depth import dlq_url
-from triage.sqs.inbox import sqs_count
+from triage.sqs.inbox import MAX_VISIBILITY_S, sqs_count
 from triage.sqs.redrive import max_receive_count
 from triage.view import terminal_line, url_origin
 
@@ -201,7 +202,21 @@ def _start_up_warnings(settings: Settings, sinks: Sequence[str]) -> list[tuple[s
     environment and with the sinks its routes use: what works but is most likely wrong where
     it runs (the same words, from the same function)."""
     found = deployment_warnings(settings, sinks, os.environ)
+    found += [("config.past_visibility_max", detail) for detail in _past_sqs(settings)]
     return [(_WARNING_CHECKS.get(event, "config"), _warning(detail)) for event, detail in found]
+
+
+def _past_sqs(settings: Settings) -> list[str]:
+    """What the supervisor warns of as it starts (`config.past_visibility_max`): each setting
+    SQS's 12 h visibility cap keeps from being had as set, and what is used instead."""
+    config = SupervisorConfig(
+        retry_max_s=settings.retry_max_s, visibility_timeout_s=settings.visibility_timeout_s
+    )
+    return [
+        f"{env_name(setting)} is {value_s:g} s, past what SQS's {MAX_VISIBILITY_S // 3600} h "
+        f"visibility cap lets the daemon have: it uses {used_s:g} s at most"
+        for setting, value_s, used_s in config_past_sqs(config)
+    ]
 
 
 def _warning(detail: str) -> Check:
