@@ -118,6 +118,10 @@ def sweep_at(incident: Incident) -> float | None:
         times.append(incident.held.until)
     escalation, escalate_at = incident.escalation, incident.escalate_at
     if escalate_at is not None and (escalation is None or escalation.done_at is None):
+        # A claim's end, or a failed escalation's retry, by the clock that set it: one set
+        # while the clock was ahead is due at once after a step back (`escalation_due`), and
+        # found by the sweep's pass after the step back, which reads every incident, not by
+        # this time (as an effect's claim is).
         times.append(escalation.until if escalation is not None else escalate_at)
     owed = incident.update_owed_at
     if owed is not None and pending is None and incident.held is None and incident.has_ticket:

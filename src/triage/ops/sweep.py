@@ -40,6 +40,12 @@ clock to catch up.
 
 An effect is the sweep's to take over by the rules every claim follows (`sweep_may_take`):
 never one a worker of this process is carrying out (`Ledger.carrying`), whatever the clock did.
+So is an escalation (`escalation_due`): another sweep's claim, or a failed escalation's retry
+time, set while the clock was ahead and since stepped back is due at once. One this process is
+carrying out is never claimed again by it, even after a jump forward past its lease: a pass
+escalates one incident at a time and claims nothing while it does, and passes never overlap
+(another replica whose clock jumped too takes it over once the lease is past, as it would an
+effect).
 """
 
 from __future__ import annotations
@@ -58,16 +64,17 @@ from triage.errors import SinkRejectedError, TriageError
 from triage.incidents import Incident, Store
 from triage.incidents.codec import view_from_json
 from triage.incidents.lifecycle import FLAP_HOLD, Action, Pending, update_owed_due
-from triage.incidents.schedule import resolve_due
+from triage.incidents.schedule import CLAIM_CLOCK_SLACK, resolve_due
 from triage.incidents.silences import Silence, SilenceCache, Subject, first_match
-from triage.incidents.store import CLAIM_CLOCK_SLACK
 from triage.ops.escalate import Escalator
 from triage.pipeline import Pipeline
 from triage.sinks.guard import BREAKER_OPEN
 
 log = structlog.get_logger(__name__)
 
-#: A failed escalation (Slack or GitHub down) is tried again this much later.
+#: A failed escalation (Slack or GitHub down) is tried again this much later. No more than
+#: `CLAIM_CLOCK_SLACK`: a retry time further ahead than a lease and that slack reads as one set
+#: while the clock was ahead (`escalation_due`), and would be tried at once.
 ESCALATION_RETRY = timedelta(minutes=1)
 
 
