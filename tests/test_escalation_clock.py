@@ -21,11 +21,13 @@ from factories import T0, alert
 from memory_store import MemoryStore
 from test_pipeline import LEASE, POLICY, Clock, CountingSummariser, FakeSink
 from triage.incidents import Incident, Ledger, Store
+from triage.incidents import store as store_module
+from triage.incidents.lifecycle import Pending
 from triage.incidents.records import Routing
 from triage.incidents.schedule import CLAIM_CLOCK_SLACK, escalation_due
 from triage.incidents.silences import Silence, SilenceCache
 from triage.metrics import Metrics
-from triage.models import Priority, Ticket
+from triage.models import EffectKind, Priority, Ticket
 from triage.ops.escalate import Escalator
 from triage.ops.sweep import ESCALATION_RETRY, Sweep
 from triage.pipeline import Pipeline
@@ -120,6 +122,31 @@ async def test_a_done_escalation_is_never_due_again_whatever_the_clock() -> None
     assert stored is not None
     for now in (DUE, DUE + HOUR, DUE + 24 * HOUR):
         assert not escalation_due(stored, now, LEASE)
+
+
+def test_the_store_and_the_schedule_share_one_clock_slack() -> None:
+    """`store.CLAIM_CLOCK_SLACK`, which begin()'s rule and older imports read, is the one
+    escalations are judged by: the two rules cannot drift apart."""
+    assert store_module.CLAIM_CLOCK_SLACK is CLAIM_CLOCK_SLACK
+
+
+@pytest.mark.parametrize(
+    "ahead",
+    [LEASE, LEASE + CLAIM_CLOCK_SLACK, LEASE + CLAIM_CLOCK_SLACK + timedelta(seconds=1), HOUR],
+)
+async def test_an_escalation_claim_is_over_exactly_when_an_effects_would_be(
+    ahead: timedelta,
+) -> None:
+    """An escalation claim ending `ahead` of now is taken over exactly when an effect's claim
+    ending then would be (`holder_gone`, begin()'s rule): one rule for every claim."""
+    store = MemoryStore(POLICY, LEASE)
+    fingerprint = await opened(store)
+    claimed_at = DUE + ahead - LEASE  # its clock read this when it claimed
+    assert await store.claim_escalation(fingerprint, "sweep:a", claimed_at, no_silence)
+    stored = await store.get(fingerprint)
+    assert stored is not None
+    effect = Pending(EffectKind.UPDATE, "m1#0@a", DUE + ahead, 2)
+    assert escalation_due(stored, DUE, LEASE) is store.holder_gone(effect, DUE)
 
 
 # --- The sweep: its escalation path after a step back and a jump forward -----------------------
