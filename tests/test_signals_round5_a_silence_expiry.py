@@ -20,7 +20,7 @@ from test_pipeline import CountingSummariser
 from test_store import LEASE, POLICY
 from triage.aws import Aws
 from triage.health import Health
-from triage.incidents.silences import Matcher, Silence, SilenceCache, expired_by
+from triage.incidents.silences import Matcher, Silence, SilenceCache
 from triage.incidents.sqlite import SQLiteStore
 from triage.metrics import Metrics
 from triage.ops.api import OperatorView, operator_routes
@@ -100,17 +100,33 @@ async def test_a_delete_of_a_silence_that_ran_out_logs_no_expiry(
     assert [e for e in logs if e["event"] == "api.silence_expired"] == []
 
 
-def test_expired_by_tells_this_expiry_from_an_earlier_one_or_a_natural_end() -> None:
-    """`expired_by(answer, now)` holds for the silence the store expired at `now` (also one
-    that had not started: it ends at its start), and not for one expired at another time or
-    one that ran out by itself."""
-    running = _silence(T0 - timedelta(hours=1), T0 + timedelta(hours=1))
-    assert expired_by(dataclasses.replace(running, expired_at=T0), T0)
-    earlier = dataclasses.replace(running, expired_at=T0 - timedelta(minutes=5))
-    assert not expired_by(earlier, T0)
-    assert not expired_by(_silence(T0 - timedelta(hours=2), T0 - timedelta(hours=1)), T0)
-    future = _silence(T0 + timedelta(hours=1), T0 + timedelta(hours=2))
-    assert expired_by(dataclasses.replace(future, expired_at=future.starts_at), T0)
+async def test_the_store_says_which_call_ended_a_silence(tmp_path: Path) -> None:
+    """`Store.end_silence` says this call ended the silence only the first time: a second
+    call on a running one, or on one not yet started (ended at its start), and a call on one
+    that ran out by itself are answered unchanged and said so."""
+    store = SQLiteStore(str(tmp_path / "e.db"), POLICY, LEASE, timedelta(days=30))
+    await store.open()
+    try:
+        spans = {
+            "running": (T0 - timedelta(hours=1), T0 + timedelta(hours=1)),
+            "future": (T0 + timedelta(hours=1), T0 + timedelta(hours=2)),
+            "ran out": (T0 - timedelta(hours=3), T0 - timedelta(hours=2)),
+        }
+        made = {
+            name: dataclasses.replace(_silence(*span), comment=name) for name, span in spans.items()
+        }
+        running = await store.add_silence(made["running"], T0)
+        future = await store.add_silence(made["future"], T0)
+        ran_out = await store.add_silence(made["ran out"], T0 - timedelta(hours=3))
+        for silence in (running, future):
+            first = await store.end_silence(silence.id, T0)
+            assert first is not None and first[1], silence
+            again = await store.end_silence(silence.id, T0 + timedelta(minutes=1))
+            assert again == (first[0], False), silence
+        assert await store.end_silence(ran_out.id, T0) == (ran_out, False)
+        assert await store.end_silence("nope", T0) is None
+    finally:
+        await store.aclose()
 
 
 def test_cli_expire_twice_says_the_second_time_that_nothing_changed(

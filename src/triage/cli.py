@@ -527,21 +527,23 @@ async def _silence(store: Any, args: argparse.Namespace) -> int:
         for listed in silences_json(shown, await store.incidents(), redactor, now):
             print(json_line(listed))
         return 0
-    return _expired(await store.expire_silence(args.id, now), args.id, now, redactor)
+    return _expired(await store.end_silence(args.id, now), args.id, now, redactor)
 
 
-def _expired(expired: Silence | None, asked_id: str, now: datetime, redactor: Redactor) -> int:
+def _expired(
+    ended: tuple[Silence, bool] | None, asked_id: str, now: datetime, redactor: Redactor
+) -> int:
     """`triage silence expire`'s answer: the silence as it is now, and one stderr line when
     it had ended already (expiring is idempotent: exit 0, nothing changed)."""
-    from triage.incidents.silences import expired_by
     from triage.ops.operator import silence_json
     from triage.view import json_line
 
-    if expired is None:
+    if ended is None:
         _err(f"triage: silence: no silence {asked_id[:80]}")
         return 1
+    expired, by_this_call = ended
     print(json_line(silence_json(expired, redactor, now)))
-    if not expired_by(expired, now):
+    if not by_this_call:
         ended = expired.ends().isoformat()
         _err(f"triage: silence: {expired.id[:80]} had ended already ({ended}); nothing changed")
     return 0

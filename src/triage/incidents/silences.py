@@ -432,16 +432,6 @@ def twin_of(silence: Silence, kept: Iterable[Silence], now: datetime) -> Silence
     )
 
 
-def expired_by(answer: Silence, now: datetime) -> bool:
-    """Whether `answer`, what the store's `expire_silence(id, now)` gave, is the expiry that
-    call made, rather than a silence that had ended already (expired by an earlier call, or
-    run out), which the store answers as it was: only the first is an operator's expiry to
-    log. The store ends a silence at `now`, or at its start if it has not started; it does so
-    again for each call before that start, so a second expiry of a silence not yet started
-    still reads as this call's (only the store can tell those apart)."""
-    return answer.expired_at is not None and answer.expired_at == max(now, answer.starts_at)
-
-
 def first_match(silences: Iterable[Silence], subject: Subject, now: datetime) -> Silence | None:
     """The first active silence that matches `subject` (as operators see it), if any."""
     shown = AsShown(subject)  # each value redacted once, for every silence

@@ -510,15 +510,24 @@ class Store(Claims, Sweeping, SharedRecords, StoreBase):
 
     async def expire_silence(self, silence_id: str, now: datetime) -> Silence | None:
         """End a silence now (one that ended already stays as it was); None if unknown."""
+        ended = await self.end_silence(silence_id, now)
+        return ended[0] if ended is not None else None
 
-        def change(record: Record | None) -> tuple[Record | None, Silence | None]:
+    async def end_silence(self, silence_id: str, now: datetime) -> tuple[Silence, bool] | None:
+        """End a silence now: the silence as it is then, and whether this call ended it (not
+        when it had ended already: run out, or expired by an earlier call, also one made
+        before it started, which ends it at its start); None if unknown."""
+
+        def change(record: Record | None) -> tuple[Record | None, tuple[Silence, bool] | None]:
             silences = _silences_of(record)
             found = next((s for s in silences if s.id == silence_id), None)
-            if found is None or found.ends() <= now:
-                return None, found
+            if found is None:
+                return None, None
+            if found.expired_at is not None or found.ends() <= now:
+                return None, (found, False)
             expired = dataclasses.replace(found, expired_at=max(now, found.starts_at))
             changed = [expired if s.id == silence_id else s for s in silences]
-            return _silences_record(record, changed), expired
+            return _silences_record(record, changed), (expired, True)
 
         return await self._update(SILENCES, SILENCES_KEY, change)
 

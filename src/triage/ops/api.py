@@ -49,7 +49,7 @@ from triage.display import whole_unicode
 from triage.errors import StoreUnavailableError, TriageError
 from triage.health import Health
 from triage.incidents import Store
-from triage.incidents.silences import Silence, SilenceCache, expired_by
+from triage.incidents.silences import Silence, SilenceCache
 from triage.metrics import Metrics
 from triage.ops.http_server import (
     DEFAULT_LIMITS,
@@ -457,12 +457,13 @@ class OperatorApi:
             return self._refused(400, exc)
         silence_id = request.path.rpartition("/")[2]
         now = self.view.clock()
-        expired = await self.view.store.expire_silence(silence_id[:64], now)
-        if expired is None:
+        ended = await self.view.store.end_silence(silence_id[:64], now)
+        if ended is None:
             return _error(404, "no such silence")
         # Idempotent: a silence that had ended already (a retry, a second operator) is
         # answered as it is, and the audit trail names each expiry once.
-        if expired_by(expired, now):
+        expired, by_this_call = ended
+        if by_this_call:
             log.info("api.silence_expired", silence=expired.id)
         else:
             log.info("api.silence_already_ended", silence=expired.id)
