@@ -11,10 +11,11 @@
        ("Priority: critical", "**Severity:** P0", "Priorität: kritisch", "[P0] Checkout is
        down", "… - P0" beside a high ticket) is corrected to state the ticket's, what it said
        kept in words (`agreeing`); a title carries no priority tag of its own ("[P0]
-       Checkout down", "(P1)", "[CRITICAL]", "SEV1 | …", "… - P0"): it is taken out, since
-       every sink shows the ticket's priority beside the title its own way (GitHub's "[P1] "
-       prefix, Slack's "HIGH:", the backend's field), and a title would otherwise read "[P1]
-       [P0] Checkout down" (`untagged`). Nothing inside a link or code is a statement or a
+       Checkout down", "(P1)", "[CRITICAL]", "SEV1 | …", "… - P0", nor a marker opening
+       it as Slack's header does, "🔴 CRITICAL: …", ":red_circle: …", "CRITICAL: …"): it
+       is taken out, since every sink shows the ticket's priority beside the title its own
+       way (GitHub's "[P1] " prefix, Slack's "🟠 HIGH:", the backend's field), and a title
+       would otherwise read "[P1] [P0] Checkout down" or "🔵 LOW: 🔴 CRITICAL: …" (`untagged`). Nothing inside a link or code is a statement or a
        tag ("?priority=critical" in a runbook's URL, `priority: critical` in a config): it is
        part of the link or the code, and left whole (`_Verbatim`).
 
@@ -28,7 +29,7 @@ import re
 from dataclasses import dataclass
 
 from triage.models import Priority
-from triage.normalize.common import cut, line, priority
+from triage.normalize.common import cut, line, priority, showing
 
 #: Source severities (lower-cased) and the priority they imply when the source states none.
 SEVERITY_PRIORITY = {
@@ -358,7 +359,21 @@ def untagged(title: str, final: Priority) -> tuple[str, int]:
     title dropped); and how many of them named another priority than the ticket's `final`.
     A title of tags alone is empty: the caller writes another. A bracket holding anything
     else ("[FIRING:1]", "[web-1]", "[1]", "[Media]": a word of another language names a
-    component as often as a priority, except in `_CJK_BRACKETS`) is left as written."""
+    component as often as a priority, except in `_CJK_BRACKETS`) is left as written. A
+    priority marker opening the title (`_unmarked`: "🔴 CRITICAL: …", as Slack's header
+    writes the ticket's own) is a tag too; markers and tags stacked at its start all go."""
+    contradicting = 0
+    while True:
+        rest, named = _unmarked(title)
+        rest, tags = _untagged_once(rest, final)
+        contradicting += tags + sum(stated is not final for stated in named)
+        if rest == title:
+            return title, contradicting
+        title = rest
+
+
+def _untagged_once(title: str, final: Priority) -> tuple[str, int]:
+    """`untagged` without the leading markers: one pass over `title`'s tags."""
     kept: list[str] = []
     contradicting = 0
     last = 0
@@ -376,6 +391,77 @@ def untagged(title: str, final: Priority) -> tuple[str, int]:
     for piece in [*kept[1:], title[last:]]:
         joined = _joined(joined, piece)
     return joined, contradicting
+
+
+#: The marks Slack's header writes before the ticket's priority (`sinks/slack.py`), and the
+#: emoji codes Slack draws as them (`:red_circle:`, `:large_orange_circle:`…).
+_MARKS = {
+    "\N{LARGE RED CIRCLE}": Priority.CRITICAL,
+    "\N{LARGE ORANGE CIRCLE}": Priority.HIGH,
+    "\N{LARGE YELLOW CIRCLE}": Priority.MEDIUM,
+    "\N{LARGE BLUE CIRCLE}": Priority.LOW,
+}
+_MARK_CODES = {"red": Priority.CRITICAL, "orange": Priority.HIGH, "yellow": Priority.MEDIUM,
+               "blue": Priority.LOW}  # fmt: skip
+#: A mark opening a title: the emoji (a variation selector after it) or its code.
+_LEADING_MARK = re.compile(
+    rf"(?:(?P<emoji>[{''.join(_MARKS)}])\ufe0f?|:(?:large_)?(?P<code>red|orange|yellow|blue)"
+    r"_circle:)[ \t]*"
+)
+#: A priority word or level opening a title (after a mark, or alone), and what follows it: a
+#: separator, or after a mark also a space.
+_LEADING_WORD = re.compile(
+    rf"(?P<word>{_LEVEL}|[^\W\d_]{{1,16}})(?:(?P<separator>{_LEAD_SEPARATOR})|(?=[ \t]|\Z))[ \t]*",
+    re.IGNORECASE,
+)
+#: The words Slack's header writes as a priority ("CRITICAL:"): alone, with a separator after
+#: them, they open a title as a tag; any other priority word does only after a mark.
+_HEADER_WORDS = frozenset(p.value for p in Priority)
+
+
+def _unmarked(title: str) -> tuple[str, list[Priority]]:
+    """`title` without the priority markers opening it, and the priority each named: a mark
+    of Slack's header (`🔴`, `:red_circle:`) with a priority word or level after it or
+    none ("🔴 CRITICAL: …", "🔴 P0 …", "🔴 …"), or one of the header's words with a
+    separator ("CRITICAL: …"). Slack would show "🔵 LOW: 🔴 CRITICAL: …" and GitHub "[P3]
+    CRITICAL: …": the title would state a second priority beside the ticket's. Characters
+    that show nothing before a marker (`common.showing`) do not hide it."""
+    named: list[Priority] = []
+    while True:
+        start = _blank_start(title)
+        mark = _LEADING_MARK.match(title, start)
+        at = mark.end() if mark else start
+        word = _LEADING_WORD.match(title, at)
+        stated = priority(word["word"]) if word and _marker_word(word, mark) else None
+        if mark is None and stated is None:
+            return title, named
+        if stated is not None and word is not None:
+            at = word.end()
+        elif mark is not None:  # a mark alone names the priority of its colour
+            stated = _MARKS[mark["emoji"]] if mark["emoji"] else _MARK_CODES[mark["code"]]
+        if stated is not None:
+            named.append(stated)
+        title = title[at:].lstrip(_SEPARATORS)
+
+
+def _marker_word(word: re.Match[str], mark: re.Match[str] | None) -> bool:
+    """Whether a `_LEADING_WORD` match is part of a marker: one of the header's words with a
+    separator after it ("CRITICAL: …"); after a mark, any priority word or level with one
+    ("🔴 P0: …") or a header's word as the header writes it ("🔴 CRITICAL …"). Not a word
+    that only opens the text ("🔴 High CPU on db-1", "🔴 Major outage"): the title's."""
+    text = word["word"]
+    if word["separator"] is not None:
+        return mark is not None or text.casefold() in _HEADER_WORDS
+    return mark is not None and text.isupper() and text.casefold() in _HEADER_WORDS
+
+
+def _blank_start(text: str) -> int:
+    """Where `text` starts to show something (`common.showing`): past spaces, the blank
+    Braille pattern, a Hangul filler."""
+    at = 0
+    while at < len(text) and showing(text[at]) is None:
+        at += 1
+    return at
 
 
 def _tagged(match: re.Match[str]) -> Priority | None:
