@@ -325,14 +325,32 @@ def test_a_payload_with_nothing_stable_is_keyed_by_its_own_id(source: str) -> No
     assert _one(body).identity == identity
 
 
-def test_dynatrace_entities_key_in_any_order() -> None:
-    """Dynatrace lists a problem's impacted entities in no set order: the key is the same set,
-    however listed."""
-    body = _dynatrace(1, "OPEN")
-    entities = [
-        {"type": "SERVICE", "name": "checkout-service", "entity": "SERVICE-5C3E1E8A91F2B0D4"},
-        {"type": "HOST", "name": "web-1", "entity": "HOST-0001"},
-    ]
-    body["ImpactedEntities"] = entities
-    reordered = _changed(body, "ImpactedEntities", entities[::-1])
-    assert _one(body).fingerprint == _one(reordered).fingerprint
+def test_a_dynatrace_problem_keeps_its_key_as_entities_join_it() -> None:
+    """An entity that joins an open problem (listed after the one it opened with) leaves its
+    key as it was: the problem's close, listing both, closes its incident."""
+    opened = _dynatrace(1, "OPEN")
+    closed = _dynatrace(1, "RESOLVED")
+    joined = {"type": "HOST", "name": "web-1", "entity": "HOST-0001"}
+    closed["ImpactedEntities"] = [*closed["ImpactedEntities"], joined]
+    closed["ImpactedEntity"] = "checkout-service, web-1"
+    assert _one(closed).fingerprint == _one(opened).fingerprint
+
+
+@pytest.mark.parametrize(
+    ("field", "joined"),
+    [
+        ("alertConditionNames", "Low memory"),
+        ("alertPolicyNames", "Other policy"),
+        ("impactedEntities", "MAIN-APP-2"),
+    ],
+)
+def test_a_new_relic_issue_keeps_its_key_as_incidents_join_it(field: str, joined: str) -> None:
+    """An issue that gathers another incident (one issue per policy: its update lists one more
+    condition or entity, after those it opened with) keeps its key, so its update counts on the
+    open incident and its close closes it."""
+    opened = _newrelic(1, "ACTIVATED")
+    grown = copy.deepcopy(opened) | {"totalIncidents": 2}
+    grown[field] = [*opened[field], joined]
+    closed = grown | {"state": "CLOSED"}
+    assert _one(grown).fingerprint == _one(opened).fingerprint
+    assert _one(closed).fingerprint == _one(opened).fingerprint

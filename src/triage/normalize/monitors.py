@@ -4,22 +4,23 @@ Google Cloud Monitoring and Uptime Kuma. Like `vendors`, each is known by keys o
 service sends and keyed by what its open and close, and its next outage of the same check,
 share: the service's own id of the check, never one it makes anew for every outage.
 
-Identity, newrelic: the policies (`alertPolicyNames`), the conditions (`conditionFamilyId`
-when a template sends it, else `alertConditionNames` or a template's `condition_name`) and the
-`impactedEntities`, since New Relic opens a new issue, with a new `id`, each time a closed
-condition is breached again; an issue naming no condition and no policy is keyed by its `id`,
-which every alert keeps as the label `issue_id` (a template without a `title` is titled by its
-condition). States: CREATED and ACTIVATED fire, CLOSED resolves; an
+Identity, newrelic: the policy (`alertPolicyNames`), the condition (`conditionFamilyId` when a
+template sends it, else `alertConditionNames` or a template's `condition_name`) and the entity
+(`impactedEntities`), each list's first, what the issue opened with (incidents that join an
+open issue are listed after it), since New Relic opens a new issue, with a new `id`, each time
+a closed condition is breached again; an issue naming no condition and no policy is keyed by
+its `id`, which every alert keeps as the label `issue_id` (a template without a `title` is
+titled by its condition). States: CREATED and ACTIVATED fire, CLOSED resolves; an
 acknowledgement (ACKNOWLEDGED, or a person's action, trigger USER_ACTION) changes no ticket.
 Identity, newrelic (a legacy alert policy's webhook channel, format `newrelic-legacy`, before
 workflows): the account, the condition (`condition_id`, else `condition_name`), the
-`policy_name` and the targets (their ids, else names), not the violation's new `incident_id`
+`policy_name` and the first target (its id, else name), not the violation's new `incident_id`
 (kept as the label `incident_id`; the key when neither condition nor policy is named). States
 (`current_state`): open fires, closed resolves, acknowledged changes no ticket, and the
 channel's test (`test`) neither; its `severity` (CRITICAL, WARNING, INFO) is the priority.
-An issue whose conditions or entities grow while it is open (New Relic correlates another
-incident into it) is keyed anew by its close, which then closes nothing: the open incident
-waits for `triage incidents close` or a route's `resolve_after_s`.
+An issue whose first-listed policy, condition or entity changes while it is open is keyed anew
+by its close, which then closes nothing: the open incident waits for `triage incidents close`
+or a route's `resolve_after_s`.
 Identity, azure: the alert instance's `alertId`, which its Fired and Resolved share; Service
 Health, Resource Health, log search and metric alerts, whose firings may each be a new
 instance, as `azure_stateless` says. Azure's older per-type schemas are refused, saying to turn the common schema on.
@@ -50,7 +51,7 @@ from triage.models import Alert, Priority, Status
 from triage.normalize import azure_stateless, common
 from triage.normalize.common import Normalized, Skipped
 from triage.normalize.generic import dated
-from triage.normalize.vendors import first_given, idents, labelled, paragraphs, quiet, untitled
+from triage.normalize.vendors import first_given, first_ident, labelled, paragraphs, quiet, untitled
 
 NEWRELIC = "newrelic"
 AZURE = "azure"
@@ -127,22 +128,22 @@ def normalize_newrelic(payload: dict[str, Any]) -> Normalized:
 
 
 def _nr_identity(payload: dict[str, Any], issue: str) -> dict[str, str]:
-    """The policies, the conditions (their ids when a template sends `conditionFamilyId`, else
-    their names) and the impacted entities: New Relic opens a new issue, with a new id, each
-    time a closed condition is breached again. The issue's id only when it names no condition
-    and no policy (a template that left them out)."""
-    conditions = idents(payload.get("conditionFamilyId"), "conditionFamilyId")
+    """The policy, the condition (its id when a template sends `conditionFamilyId`, else its
+    name) and the entity the issue opened with (each list's first: incidents that join an open
+    issue are listed after it): New Relic opens a new issue, with a new id, each time a closed
+    condition is breached again. The issue's id only when it names no condition and no policy
+    (a template that left them out)."""
+    condition = first_ident(payload.get("conditionFamilyId"), "conditionFamilyId")
     field = "condition_id"
-    if not conditions:
+    if not condition:
         field = "condition"
-        conditions = idents(payload.get("alertConditionNames"), "alertConditionNames") or idents(
-            payload.get("condition_name"), "condition_name"
-        )
-    policies = idents(payload.get("alertPolicyNames"), "alertPolicyNames")
-    if not conditions and not policies:
+        condition = first_ident(payload.get("alertConditionNames"), "alertConditionNames")
+        condition = condition or first_ident(payload.get("condition_name"), "condition_name")
+    policy = first_ident(payload.get("alertPolicyNames"), "alertPolicyNames")
+    if not condition and not policy:
         return {"issue": issue}
-    entities = idents(payload.get("impactedEntities"), "impactedEntities")
-    return {"policy": policies, field: conditions, "entities": entities}
+    entity = first_ident(payload.get("impactedEntities"), "impactedEntities")
+    return {"policy": policy, field: condition, "entity": entity}
 
 
 # --- New Relic's legacy webhook channel ---------------------------------------------------------
@@ -211,24 +212,20 @@ def normalize_newrelic_legacy(payload: dict[str, Any]) -> Normalized:
 
 
 def _nr_legacy_identity(payload: dict[str, Any], account: str, incident: str) -> dict[str, str]:
-    """The account, the condition (`condition_id`, else its name), the policy and the targets:
-    a legacy channel's incident is new, with a new `incident_id`, for every violation. The
-    account and the incident's id only when it names no condition and no policy."""
-    condition = idents(payload.get("condition_id"), "condition_id")
+    """The account, the condition (`condition_id`, else its name), the policy and the target
+    (its id, else its name): a legacy channel's incident is new, with a new `incident_id`, for
+    every violation. The account and the incident's id only when it names no condition and no
+    policy."""
+    condition = first_ident(payload.get("condition_id"), "condition_id")
     field = "condition_id"
     if not condition:
-        condition, field = idents(payload.get("condition_name"), "condition_name"), "condition"
-    policy = idents(payload.get("policy_name"), "policy_name")
+        condition, field = first_ident(payload.get("condition_name"), "condition_name"), "condition"
+    policy = first_ident(payload.get("policy_name"), "policy_name")
     if not condition and not policy:
         return {"account": account, "incident": incident}
     targets = [common.obj_or_empty(t) for t in common.items_or_empty(payload.get("targets"))]
-    ids = [target.get("id", target.get("name")) for target in targets]
-    return {
-        "account": account,
-        "policy": policy,
-        field: condition,
-        "targets": idents(ids, "targets[].id"),
-    }
+    target = first_ident([t.get("id", t.get("name")) for t in targets], "targets[].id")
+    return {"account": account, "policy": policy, field: condition, "target": target}
 
 
 def _nr_target_names(value: Any) -> list[Any]:

@@ -10,12 +10,13 @@ Identity, pingdom: the check's id (`check_id`), and for a transaction check its 
 Pingdom numbers uptime checks and transaction checks apart, so one number may name one of
 each. A check is a transaction check when its `check_type` says TRANSACTION, or, with no type
 sent, when its state is FAILING or SUCCESS (the words only transaction checks use).
-Identity, dynatrace: the impacted entities (`ImpactedEntities` ids, sorted, else the
-`ImpactedEntity` names) and the `ProblemTitle`, since Dynatrace opens a new problem, with a new
-`PID`, each time the same thing goes wrong again; a payload naming no entity, or with no
-title, is keyed by `PID`, which every alert keeps as the label `pid`. A problem whose title or
-entities Dynatrace changes while it is open is keyed anew by its close, which then closes
-nothing: the open incident waits for `triage incidents close` or a route's `resolve_after_s`.
+Identity, dynatrace: the entity the problem opened with (the first of `ImpactedEntities`, by
+its id: entities that join an open problem are listed after it; else the `ImpactedEntity`
+names) and the `ProblemTitle`, since Dynatrace opens a new problem, with a new `PID`, each time
+the same thing goes wrong again; a payload naming no entity, or with no title, is keyed by
+`PID`, which every alert keeps as the label `pid`. A problem whose title or first entity
+Dynatrace changes while it is open is keyed anew by its close, which then closes nothing: the
+open incident waits for `triage incidents close` or a route's `resolve_after_s`.
 Identity, honeycomb: the trigger's `id`, else (payloads from before Honeycomb sent it) its name.
 Identity, grafana-oncall: the integration (`integration.id`, else the group's
 `integration_id`) and what OnCall groups by, the alert payload's `groupKey`, else the group's
@@ -51,7 +52,7 @@ from triage.normalize.common import Normalized, Skipped
 from triage.normalize.generic import dated
 from triage.normalize.vendors import (
     first_given,
-    idents,
+    first_ident,
     labelled,
     paragraphs,
     quiet,
@@ -204,23 +205,23 @@ def normalize_dynatrace(payload: dict[str, Any]) -> Normalized:
 
 
 def _dt_identity(payload: dict[str, Any], pid: str) -> dict[str, str]:
-    """The impacted entities and the problem's title: Dynatrace opens a new problem, with a
-    new PID, each time the same thing goes wrong with the same entities again. The PID only
-    when the payload names no entity or has no title."""
-    entities = _dt_entities(payload)
+    """The entity the problem opened with and its title: Dynatrace opens a new problem, with a
+    new PID, each time the same thing goes wrong with the same entity again. The PID only when
+    the payload names no entity or has no title."""
+    entity = _dt_entity(payload)
     title = common.ident_or_none(common.unnested(payload.get("ProblemTitle")), "ProblemTitle")
-    if entities and title:
-        return {"entities": entities, "title": title}
+    if entity and title:
+        return {"entity": entity, "title": title}
     return {"problem": pid}
 
 
-def _dt_entities(payload: dict[str, Any]) -> str:
-    """The impacted entities' ids (`ImpactedEntities[].entity`), else the `ImpactedEntity`
-    names as sent; "" for neither."""
+def _dt_entity(payload: dict[str, Any]) -> str:
+    """The first impacted entity's id (`ImpactedEntities[0].entity`: entities that join an open
+    problem are listed after it), else the `ImpactedEntity` names as sent; "" for neither."""
     listed = common.items_or_empty(payload.get("ImpactedEntities"))
     ids = [common.obj_or_empty(item).get("entity") for item in listed]
-    named = idents(ids, "ImpactedEntities[].entity")
-    return named or idents(payload.get("ImpactedEntity"), "ImpactedEntity")
+    first = first_ident(ids, "ImpactedEntities[].entity")
+    return first or first_ident(payload.get("ImpactedEntity"), "ImpactedEntity")
 
 
 # --- Honeycomb ---------------------------------------------------------------------------------

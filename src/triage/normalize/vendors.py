@@ -106,13 +106,16 @@ def labelled(*pairs: tuple[str, Any]) -> dict[str, str]:
     return labels
 
 
-def idents(value: Any, field: str) -> str:
-    """A name or id, or an array of them, as one identity value: each whole, without repeats,
-    sorted (these tools list them in no set order) and comma-joined; "" for none. An object
-    among them is passed over."""
-    items = value if isinstance(value, list) else [value]
-    cleaned = {common.ident_or_none(common.unnested(item), field) for item in items}
-    return ",".join(sorted(item for item in cleaned if item))
+def first_ident(value: Any, field: str) -> str:
+    """The first name or id an array lists (the value itself when it is no array), whole, as
+    an identity value; "" for none. The first is what an issue or problem opened with: those
+    that join it while it is open are listed after it, so its key stays as it opened. An
+    object or an empty value is passed over."""
+    for item in value if isinstance(value, list) else [value]:
+        cleaned = common.ident_or_none(common.unnested(item), field)
+        if cleaned:
+            return cleaned
+    return ""
 
 
 def paragraphs(*parts: Any) -> str:
