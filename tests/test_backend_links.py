@@ -1,12 +1,12 @@
-"""The URLs the backend sink sends as links: an alert's runbook and links go out (trimmed) only
-as http(s) URLs with a plain host, and the sink's memory of URLs it has judged (alerts name the
+"""The URLs the backend sink sends as links: an alert's runbook and links go out only as the URL
+each opens (`display.link_url`: trimmed, no user info, host as DNS spells it), and the sink's memory of URLs it has judged (alerts name the
 same few runbooks and dashboards) answers as judging them afresh would, past its bound too."""
 
 from __future__ import annotations
 
 import pytest
 
-from triage.display import http_url
+from triage.display import link_url
 from triage.sinks import backend
 
 URLS = [
@@ -29,8 +29,7 @@ URLS = [
 
 
 def _fresh(url: str) -> str | None:
-    trimmed = url.strip()
-    return trimmed if http_url(trimmed) is not None else None
+    return link_url(url)
 
 
 @pytest.mark.parametrize("url", URLS)

@@ -126,16 +126,13 @@ DECEIVING_LINKS = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sinks/backend.py:859 (_http_link): the URL is sent as the alert wrote it, user "
-    "info and host spelling included; markdown.safe_url and slack._alert_link drop the user "
-    "info and spell the host as DNS does, the backend does not",
-)
-async def test_the_backend_is_sent_links_without_user_info(backend: TicketServer) -> None:
+async def test_the_backend_is_sent_links_without_user_info(
+    backend: TicketServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A link the ticket backend is sent is the URL it opens without user info and with its
     host as DNS spells it, as GitHub and Slack link it: a ticket system shows the URL as its
     text, and `https://github.com@evil.example/…` reads as github.com."""
+    monkeypatch.setenv("BACKEND_TOKEN", backend.token)
     one = effect("t")
     links = {f"link{n}": url for n, url in enumerate(DECEIVING_LINKS)}
     alert = dataclasses.replace(one.alert, runbook_url=next(iter(DECEIVING_LINKS)), links=links)
@@ -150,12 +147,6 @@ async def test_the_backend_is_sent_links_without_user_info(backend: TicketServer
 # --- triage's own words about an alert's links -------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="summarise/deterministic.py:554,556,577,606 (_description, _steps, _specific_steps): "
-    "the runbook and links are written as the alert spelled them, user info included, so "
-    "triage's own step reads `Open the runbook: https://runbooks.example.com@evil.example/…`",
-)
 async def test_the_fallback_tickets_steps_name_the_host_a_link_opens() -> None:
     """The deterministic ticket tells on-call to open the runbook and dashboard at the URL
     they open (no user info), as the sinks' links are labelled: its own words never read as

@@ -53,7 +53,7 @@ def test_each_pattern_category_contributes_its_steps(
     """Each shipped category is recognised and its steps appear in the ticket."""
     [pattern] = [p for p in load_patterns() if p.category == category]
     ticket = SUMMARISER.write(view(alert(title, description)))
-    assert f"**Looks like:** {category}" in ticket.description or category in ticket.description
+    assert f"Looks like: {category}" in ticket.description or category in ticket.description
     assert pattern.steps[0] in ticket.steps
 
 
@@ -104,9 +104,9 @@ def test_description_has_where_since_value_and_runbook_first() -> None:
             )
         )
     )
-    assert "**Where:** region=eu-west-1, host=web-3" in ticket.description
-    assert "**Since:** 2026-11-23T09:00:00+00:00" in ticket.description
-    assert "**Value:** cpu = 97 (> threshold 90)" in ticket.description
+    assert "Where: region=eu-west-1, host=web-3" in ticket.description
+    assert "Since: 2026-11-23T09:00:00+00:00" in ticket.description
+    assert "Value: cpu = 97 (> threshold 90)" in ticket.description
     assert ticket.steps[0] == "Open the runbook: https://runbooks.example.com/cpu"
 
 

@@ -241,7 +241,7 @@ def test_an_ecs_task_killed_for_memory_reads_as_an_oom_kill() -> None:
     ticket = SUMMARISER.write(view(source))
     oom = next(p for p in PATTERNS if p.category == "oom-kill")
     assert ticket.steps[: len(oom.steps)] == oom.steps
-    assert "**Looks like:** oom-kill" in ticket.description
+    assert "Looks like: oom-kill" in ticket.description
 
 
 def test_a_title_ending_a_sentence_takes_its_place_without_the_full_stop() -> None:

@@ -526,42 +526,44 @@ _LISTED_MEMBERS = 20
 
 def _description(alert: RedactedAlert, matched: list[Pattern], final: Priority) -> str:
     """The alert's description (else its title, untagged as the ticket's is), the group's
-    members, and the facts the alert gives, one labelled line each."""
+    members, and the facts the alert gives, one labelled line each. Plain text, as every
+    description is: each sink escapes it for its own markup (GitHub shows Markdown markers
+    written here as typed)."""
     labels = alert.labels
     opening = alert.description.strip() or untagged(alert.title, final)[0] or _untitled(alert)
     lines = [opening, ""]
     group = alert.group
     if group is not None:
         lines += [
-            f"**Group:** {group.count} alerts ({group.firing} firing) grouped by {group.title}",
+            f"Group: {group.count} alerts ({group.firing} firing) grouped by {group.title}",
             *(f"- {m.status.value}: {m.title}" for m in group.members[:_LISTED_MEMBERS]),
         ]
         if group.count > _LISTED_MEMBERS:
             # The total, not the rest: a summary states no number the alerts do not hold.
             lines.append(f"- … and more ({group.count} in all)")
         lines.append("")
-    what = f"**What:** {alert.source} alert, {alert.status.value}"
+    what = f"What: {alert.source} alert, {alert.status.value}"
     if alert.severity:
         what += f", severity {alert.severity}"
     lines.append(what)
     where = ", ".join(f"{k}={labels[k]}" for k in _WHERE if labels.get(k))
     if where:
-        lines.append(f"**Where:** {where}")
-    lines.append(f"**Since:** {alert.occurred_at.isoformat(timespec='seconds')}")
+        lines.append(f"Where: {where}")
+    lines.append(f"Since: {alert.occurred_at.isoformat(timespec='seconds')}")
     value, threshold = labels.get("current_value") or labels.get("value"), labels.get("threshold")
     if value and threshold:
         metric = labels.get("metric") or labels.get("metric_name") or "value"
         operator = labels.get("operator") or labels.get("comparison") or "vs"
-        lines.append(f"**Value:** {metric} = {value} ({operator} threshold {threshold})")
+        lines.append(f"Value: {metric} = {value} ({operator} threshold {threshold})")
     elif threshold:
-        lines.append(f"**Threshold:** {threshold}")
+        lines.append(f"Threshold: {threshold}")
     if matched:
-        lines.append(f"**Looks like:** {', '.join(p.category for p in matched)}")
+        lines.append(f"Looks like: {', '.join(p.category for p in matched)}")
     runbook = link_url(alert.runbook_url or "")
     if runbook:
-        lines.append(f"**Runbook:** {runbook}")
+        lines.append(f"Runbook: {runbook}")
     for name, url in _links(alert):
-        lines.append(f"**{name.capitalize()}:** {url}")
+        lines.append(f"{name.capitalize()}: {url}")
     return "\n".join(lines)
 
 
