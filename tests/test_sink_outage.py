@@ -483,14 +483,13 @@ async def test_a_storm_for_slack_alone_while_it_is_down_neither_spins_nor_dead_l
     assert r.metrics.counter("MessagesDeadLettered", reason=BREAKER_OPEN) == 0
 
 
-async def test_while_github_is_down_a_guard_told_not_to_pause_lets_other_routes_go_on(
+async def test_while_github_is_down_other_routes_go_on_and_its_messages_wait(
     tmp_path: Path,
 ) -> None:
     """GitHub answering 503 to every call (its probe too): its breaker opens at the first
-    failure; with its guard told its outage does not pause intake (what
-    `outage_pauses_intake = False` on the GitHub sink would say), a backend-only alert queued
-    during the outage is acked, and the held alert gets its issue once GitHub is back (found
-    so by GitHub's own probe), the backend not called again."""
+    failure, and its outage does not pause intake (`GitHubSink.outage_pauses_intake`): a
+    backend-only alert queued during the outage is acked, and the held alert gets its issue
+    once GitHub is back (found so by GitHub's own probe), the backend not called again."""
     now = [0.0]
     with GitHubServer(tokens={"ghp_outage": "triage-bot"}, repositories=("acme/ops",)) as hub:
         hub.fail_next(10_000, 503)
@@ -499,9 +498,7 @@ async def test_while_github_is_down_a_guard_told_not_to_pause_lets_other_routes_
             github_repository="acme/ops",
             github_token=SecretStr("ghp_outage"),
         )
-        r = rig(
-            tmp_path, GitHubSink(settings), reset_s=30, clock=lambda: now[0], pauses_intake=False
-        )
+        r = rig(tmp_path, GitHubSink(settings), reset_s=30, clock=lambda: now[0])
         (held,) = r.queue.put(body("card declines", "payments"))
         serving = asyncio.create_task(r.daemon.serve())
         try:

@@ -19,7 +19,9 @@ in), since SQS moves it at its next receive.
 A message whose handler says "wait" (`BackpressureError`: a rate limit, a spent budget, an open
 breaker) is *held*: kept invisible by the heartbeat while intake pauses, then tried again, so
 waiting never spends its receive count; one whose wait is its own (an incident another worker
-holds: `pauses_intake` false) is held without pausing intake. So is a message the
+holds; a sink whose outage does not pause intake, such as Slack: `pauses_intake` false) is held
+without pausing intake, and a sink's such wait gives its worker slot back while it lasts
+(`holding.py`). So is a message the
 store failed (`StoreUnavailableError`: locked, full, corrupt, unreachable, denied): the store's
 fault is never the message's, so it is tried again after a wait that doubles up to
 `STORE_HOLD_MAX_S`, while `/readyz` says `store: unavailable` and one line says why (and one

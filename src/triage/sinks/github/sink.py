@@ -170,6 +170,11 @@ def _failed_outcome(exc: Exception) -> str:
 class GitHubSink:
     """The `github` sink; one instance (one connection pool, one set of budgets) for all workers."""
 
+    #: GitHub holds the tickets of the routes that name it, not of every route: while it is
+    #: out (or rate-limits us, or our issue budget is spent) only those routes' messages are
+    #: held; intake and the backend's tickets go on (`sinks/guard.py`).
+    outage_pauses_intake = False
+
     def __init__(
         self,
         settings: Settings,
