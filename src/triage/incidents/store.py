@@ -97,6 +97,7 @@ from triage.incidents.schedule import (
     CLAIM_CLOCK_SLACK,
     SWEEP_RETRY_FIRST,
     SWEEP_RETRY_MAX,
+    dated_ahead,
     sweep_at,
     sweep_from,
     sweep_retry_delay,
@@ -360,8 +361,7 @@ class Store(Claims, Sweeping, SharedRecords, StoreBase):
             return False
         if pending.until <= now:
             return True
-        stepped = pending.until - now > self.lease + CLAIM_CLOCK_SLACK
-        return stepped and pending.owner != FLAP_HOLD
+        return dated_ahead(pending.until, now, self.lease) and pending.owner != FLAP_HOLD
 
     def _wait(self, pending: Pending, now: datetime) -> float:
         """How long a message waits for an effect someone else holds before it looks again:
