@@ -38,11 +38,11 @@ PINNED: dict[str, tuple[str, ...]] = {
     "opsgenie-close.json": ("df35205e00cfc43d26987ac140e85761",),
     "opsgenie-create.json": ("df35205e00cfc43d26987ac140e85761",),
     "pagerduty-acknowledged.json": (),
-    "pagerduty-resolved.json": ("031311547a95460b541555c5b0568e12",),
-    "pagerduty-triggered.json": ("031311547a95460b541555c5b0568e12",),
-    "newrelic-activated.json": ("9a6a3141c90a68b660f7c30a806c7fc3",),
+    "pagerduty-resolved.json": ("665f36c2eaea486be09a2dfec8cc96e9",),
+    "pagerduty-triggered.json": ("665f36c2eaea486be09a2dfec8cc96e9",),
+    "newrelic-activated.json": ("ce2aa0b22ee21d68faadfc624034e50d",),
     "newrelic-acknowledged.json": (),
-    "newrelic-closed.json": ("9a6a3141c90a68b660f7c30a806c7fc3",),
+    "newrelic-closed.json": ("ce2aa0b22ee21d68faadfc624034e50d",),
     "azure-fired.json": ("1cd789b14a834734cee63cdc46853ea0",),
     "azure-resolved.json": ("1cd789b14a834734cee63cdc46853ea0",),
     "gcp-open.json": ("3683893ba529c9361486afd6a08aae80",),
@@ -271,11 +271,12 @@ async def test_splunk_repeats_count_on_one_ticket() -> None:
     assert actions == [Action.OPEN, Action.COUNT]
 
 
-def test_opsgenie_without_alias_is_keyed_by_alert_id() -> None:
-    """An Opsgenie alert without an alias is identified by its alertId."""
+def test_opsgenie_without_alias_is_keyed_by_message_and_entity() -> None:
+    """An Opsgenie alert without an alias is identified by its message and entity, which its
+    next alert repeats (its alertId is new for every alert)."""
     body = sample("opsgenie-create.json")
     body["alert"] = {k: v for k, v in body["alert"].items() if k != "alias"}
-    assert one(body).identity == {"alert_id": "ec03dad6-62c8-4c94-b38b-d88f398e900f"}
+    assert one(body).identity == {"message": "Disk almost full on db-7", "entity": "db-7"}
 
 
 # --- hostile and broken variants ----------------------------------------------------------------
