@@ -1,9 +1,10 @@
-"""What the operator's terminal is shown (`view.terminal_line`, `view.json_line`): a printable
-character that draws nothing (the blank Braille pattern, a Hangul filler, a variation selector
-after a letter) is written as `\\uXXXX` as an unprintable one is, so `db` and `down` around the
-blank Braille pattern do not pass for `db down`; a backslash that would start an escape is
-written `\\\\`, so alert text spelling `\\u202e` cannot read as an escape triage wrote; and a
-JSON line stays JSON that reads back as the value."""
+"""What the operator's terminal is shown (`view.terminal_line`, `view.terminal_text`,
+`view.json_line`): a printable character that draws nothing (the blank Braille pattern, a
+Hangul filler, a variation selector after a letter) is written as `\\uXXXX` as an unprintable
+one is, so `db` and `down` around the blank Braille pattern do not pass for `db down`; in
+stored alert text (`terminal_text`) a backslash that would start an escape is written `\\\\`,
+so a title spelling `\\u202e` cannot read as an escape triage wrote; and a JSON line stays
+JSON that reads back as the value."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import json
 
 import pytest
 
-from triage.view import draws_nothing, json_line, terminal_line
+from triage.view import draws_nothing, json_line, terminal_line, terminal_text
 
 #: Printable characters (so `str.isprintable` lets them through) that draw nothing.
 PRINTABLE_BLANKS = (
@@ -49,26 +50,30 @@ def test_a_space_and_letters_of_any_script_draw() -> None:
 
 
 def test_a_variation_selector_is_shown_only_where_it_chooses_a_glyph() -> None:
-    """A variation selector right after a symbol (the emoji form of ⚠) is kept; after a
-    letter, at the start, or after another selector it draws nothing and is escaped."""
+    """A variation selector right after a symbol (the emoji form of ⚠), a keycap's digit or
+    an ideograph is kept; after a letter, at the start, or after another selector it draws
+    nothing and is escaped."""
     assert terminal_line("\N{WARNING SIGN}\ufe0f disk full") == "\N{WARNING SIGN}\ufe0f disk full"
     assert terminal_line("pay\ufe0f") == "pay\\ufe0f"
     assert terminal_line("\ufe0fpay") == "\\ufe0fpay"
     assert terminal_line("\N{WARNING SIGN}\ufe0f\ufe0f") == "\N{WARNING SIGN}\ufe0f\\ufe0f"
     assert terminal_line("1\ufe0f\u20e3") == "1\ufe0f\u20e3"  # a keycap
     assert terminal_line("1\ufe0f") == "1\\ufe0f"
+    assert terminal_line("\u845b\U000e0100") == "\u845b\U000e0100"  # a kanji's variant
 
 
 def test_a_backslash_is_written_so_no_text_reads_as_triages_escape() -> None:
-    """Alert text spelling `\\u202e` and text holding the character U+202E are shown apart:
-    a backslash that would start an escape is doubled, the character is escaped once; a
-    backslash before the character's own escape is doubled too, and one that starts nothing
-    (Markdown's `\\_`, a path) stays one."""
-    spelled, real = terminal_line("x\\u202ey"), terminal_line("x\u202ey")
+    """Stored alert text (`terminal_text`) spelling `\\u202e` and text holding the character
+    U+202E are shown apart: a backslash that would start an escape is doubled, the character
+    is escaped once; a backslash before the character's own escape is doubled too, and one
+    that starts nothing (Markdown's `\\_`, a path) stays one. A message (`terminal_line`)
+    quoting a value as Python's repr spells it is escaped already, and left as it is."""
+    spelled, real = terminal_text("x\\u202ey"), terminal_text("x\u202ey")
     assert spelled == "x\\\\u202ey" and real == "x\\u202ey"
-    assert terminal_line("x\\\u202e") == "x\\\\\\u202e"  # a backslash, then U+202E
-    assert terminal_line("x\\\\u") == "x\\\\\\\\u"  # two backslashes, then u
-    assert terminal_line("pg\\_dump C:\\temp") == "pg\\_dump C:\\temp"
+    assert terminal_text("x\\\u202e") == "x\\\\\\u202e"  # a backslash, then U+202E
+    assert terminal_text("x\\\\u") == "x\\\\\\\\u"  # two backslashes, then u
+    assert terminal_text("pg\\_dump C:\\temp") == "pg\\_dump C:\\temp"
+    assert terminal_line(repr("cron\udcff")) == "'cron\\udcff'"
 
 
 @pytest.mark.parametrize(

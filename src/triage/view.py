@@ -229,12 +229,19 @@ def json_line(value: object) -> str:
 
 def terminal_line(text: str) -> str:
     """Plain text for a terminal (the CLI's messages on stderr, which may quote what a user or
-    an alert wrote): every character `json_line` would escape is written as `\\uXXXX` here too,
-    and so is a variation selector anywhere but after a symbol or a keycap's digit (there it
-    chooses the emoji form; after a letter, or another selector, it draws nothing). A backslash
-    that would start something read as an escape (before `u` or another backslash, or before
-    a character written as its code) is written `\\\\`, so alert text spelling `\\u202e`
-    cannot read as an escape triage wrote; any other stays one (`pg\\_dump`, `C:\\temp`)."""
+    an alert wrote, often as Python's repr spells it): every character `json_line` would
+    escape is written as `\\uXXXX` here too, and so is a variation selector anywhere but
+    after a symbol, a keycap's digit or an ideograph (there it chooses a glyph; after a
+    letter, or another selector, it draws nothing)."""
+    return _for_terminal(text, backslashes=False)
+
+
+def terminal_text(text: str) -> str:
+    """Stored alert text for a terminal (`incidents list|show --output text`): as
+    `terminal_line`, and a backslash that would start something read as an escape (before
+    `u` or another backslash, or before a character written as its code) is written `\\\\`,
+    so a title spelling `\\u202e` cannot read as an escape triage wrote; any other stays one
+    (`pg\\_dump`, `C:\\temp`)."""
     return _for_terminal(text, backslashes=True)
 
 
@@ -256,16 +263,23 @@ def _for_terminal(text: str, *, backslashes: bool) -> str:
 
 def _draws(text: str, n: int) -> bool:
     """Whether `text[n]`, printable, draws something where it stands: a variation selector
-    does only right after a symbol or a keycap's digit (`1\\ufe0f\\u20e3`), where it chooses the
-    emoji form; anything else unless it draws nothing (`draws_nothing`)."""
+    does only right after a symbol, a keycap's digit (`1\\ufe0f\\u20e3`) or an ideograph (a
+    kanji's variant), where it chooses a glyph; anything else unless it draws nothing
+    (`draws_nothing`)."""
     ch = text[n]
     if _SELECTOR.match(ch):
         before, after = text[n - 1 : n] if n else "", text[n + 1 : n + 2]
-        keycap = before in _KEYCAP_BASES and after == "\u20e3"
-        return keycap or (before != "" and unicodedata.category(before) == "So")
+        if before in _KEYCAP_BASES:
+            return after == "\u20e3"
+        return before != "" and (
+            unicodedata.category(before) == "So"
+            or unicodedata.name(before, "").startswith(_IDEOGRAPHS)
+        )
     return ch.isascii() or not draws_nothing(ch)
 
 
+#: The names of the characters an ideographic variation sequence chooses a glyph of.
+_IDEOGRAPHS = ("CJK UNIFIED IDEOGRAPH", "CJK COMPATIBILITY IDEOGRAPH")
 #: What a keycap emoji is drawn on: a digit, `#` or `*`, then U+FE0F and U+20E3.
 _KEYCAP_BASES = frozenset("0123456789#*")
 _SELECTOR = re.compile(f"[{VARIATION_SELECTORS}]")

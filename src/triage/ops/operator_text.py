@@ -2,17 +2,22 @@
 each time both absolute and relative ("12 min ago").
 
 Built only from `operator.incident_json` (redacted twice), and every text from it passes
-`view.terminal_line`, so no escape sequence, bidi control or other invisible character an
-alert held reaches the terminal: each is written as `\\uXXXX`. JSON stays what scripts read.
+`view.terminal_text`, so no escape sequence, bidi control or other invisible character an
+alert held reaches the terminal: each is written as `\\uXXXX` (and a backslash of the text's
+that would read as such an escape as `\\\\`). Alert text set among triage's
+own facts (a team, a source, a label) is one plain word or a quoted JSON string (`_value`), so
+it cannot add a fact of its own (`team "ops · source cloudwatch"`). JSON stays what scripts
+read.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from triage.view import terminal_line
+from triage.view import json_line, terminal_text
 
 #: Characters of a title a list line shows (`show` prints it whole).
 _TITLE_CHARS = 100
@@ -47,24 +52,41 @@ def _at(value: str | None, now: datetime) -> str:
 
 def _shown(value: object) -> str:
     """Any value for the terminal: text escaped, nothing as `-`."""
-    return "-" if value is None else terminal_line(str(value))
+    return "-" if value is None else terminal_text(str(value))
+
+
+#: A value written bare among triage's facts: one word of letters or digits in any script,
+#: and the punctuation of names (`payments`, `team-a/eu.west`, `db@prod`).
+_PLAIN = re.compile(r"[\w.:/@+-]+")
+
+
+def _value(value: object) -> str:
+    """Alert text set among triage's own facts, as one value: bare when it is one plain word
+    (`_PLAIN`, all of it drawn), else a quoted JSON string (`json_line`: `"` and `\\` escaped,
+    each hidden character `\\uXXXX`), which no text can close early: a team of `ops · source
+    cloudwatch` reads as one team, not as a team and a source. Nothing is `-`."""
+    if value is None:
+        return "-"
+    text = str(value)
+    shown = terminal_text(text)
+    return shown if _PLAIN.fullmatch(shown) else json_line(text)
 
 
 def _cut(text: str, chars: int) -> str:
     """`text` as `_shown`, in at most `chars` characters: cut with "…" between the escapes of
     the characters it hides (a cut inside `\\u001b` would leave `\\u00`, which reads as
     another character), the longest prefix whose shown form fits found by halving."""
-    shown = terminal_line(text)
+    shown = terminal_text(text)
     if len(shown) <= chars:
         return shown
     fits, over = 0, len(text)  # prefixes of `text`: the first fits, the second does not
     while over - fits > 1:
         middle = (fits + over) // 2
-        if len(terminal_line(text[:middle])) <= chars - 1:
+        if len(terminal_text(text[:middle])) <= chars - 1:
             fits = middle
         else:
             over = middle
-    return terminal_line(text[:fits]) + "…"
+    return terminal_text(text[:fits]) + "…"
 
 
 def _tickets(shown: Mapping[str, Any], between: str) -> str:
@@ -75,21 +97,23 @@ def _tickets(shown: Mapping[str, Any], between: str) -> str:
 
 
 def incident_line(shown: Mapping[str, Any], opened_at: datetime, now: datetime) -> str:
-    """One incident of `incidents list`: priority, state, when it (re)opened, alerts, team,
-    source, fingerprint (a prefix `show` takes), title and tickets."""
+    """One incident of `incidents list`: priority, state and its flags, when it (re)opened,
+    alerts, team, source (each one value, `_value`), fingerprint (a prefix `show` takes),
+    title and tickets. The flags stand before the title, where no title can write one: a
+    title ending `[silenced]` is the title's words."""
     flags = "".join(
         f" [{flag}]" for flag in ("flapping", "silenced") if shown.get(flag)
     )  # fmt: skip
     title = _cut(str(shown["title"]), _TITLE_CHARS)
     columns = (
         f"{_shown(shown['priority']):<8}",
-        f"{_shown(shown['state']):<6}",
+        f"{_shown(shown['state']) + flags:<6}",
         f"{relative(opened_at, now):>14}",
         f"{shown['occurrences']:>5} alert{'' if shown['occurrences'] == 1 else 's'}",
-        _shown(shown["team"]),
-        _shown(shown["source"]),
+        _value(shown["team"]),
+        _value(shown["source"]),
         _shown(shown["fingerprint"][:_FINGERPRINT_CHARS]),
-        f"{title}{flags}",
+        title,
         f"[{_tickets(shown, ' ')}]",
     )
     return "  ".join(columns)
@@ -105,11 +129,11 @@ def incident_block(shown: Mapping[str, Any], now: datetime) -> str:
         ("state", f"{_shown(shown['state'])} since {_at(since, now)}"
                   + "".join(f" [{flag}]" for flag in flags)),
         ("priority", _shown(shown["priority"])),
-        ("team", f"{_shown(shown['team'])} · source {_shown(shown['source'])} · route "
-                 f"{_shown(shown['route'])}"),
+        ("team", f"{_value(shown['team'])} · source {_value(shown['source'])} · route "
+                 f"{_value(shown['route'])}"),
         ("alerts", f"{shown['occurrences']} · last change {_at(shown['updated_at'], now)}"),
         ("tickets", _tickets(shown, ": ")),
-        ("labels", ", ".join(f"{_shown(k)}={_shown(v)}" for k, v in shown["labels"].items())
+        ("labels", ", ".join(f"{_value(k)}={_value(v)}" for k, v in shown["labels"].items())
                    or "-"),
     ]  # fmt: skip
     facts += optional_facts(shown, now, _shown, _at)
