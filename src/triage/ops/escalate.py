@@ -5,6 +5,9 @@ told to the route's escalation targets, once (the store's claim makes it once ac
              open, its priority and team, links to its tickets
     GitHub   the route's assignees added to the incident's issue, its label, and a comment
 
+The title, triage's facts and the team are each a line of their own (a paragraph on GitHub): a
+team is alert text, and beside the facts it could read as one more (`ops, 900 occurrences`).
+
 Everything shown comes from the stored incident, whose text was redacted before it was stored;
 it is escaped again for where it goes (Slack plain text, GitHub Markdown).
 
@@ -123,9 +126,11 @@ class Escalator:
         log.info("escalation.sent", fingerprint=incident.fingerprint, route=route.name)
 
     async def _slack(self, url: str, incident: Incident, now: datetime) -> None:
-        # The title and team are alert text: plain text in the post, as the Slack sink has it.
-        line = (
-            f"\N{POLICE CARS REVOLVING LIGHT} {incident.title[:300]} {_summary(incident, now, str)}"
+        # The title and team are alert text: plain text in the post, as the Slack sink has it,
+        # each on a line of its own, apart from triage's facts (`_summary`).
+        title = " ".join(incident.title[:300].split())
+        line = "\n".join(
+            [f"\N{POLICE CARS REVOLVING LIGHT} {title}", *_summary(incident, now, _one_line)]
         )
         live = {sink: ref for sink, ref in incident.refs.items() if not incident.ticket_gone(sink)}
         message = escalation_message(line, live)
@@ -170,10 +175,8 @@ class Escalator:
             # An entry of a storm digest: the issue holds other incidents too, so it is neither
             # assigned nor labelled for this one; the comment names the entry.
             entry = markdown.safe_url(incident.refs.get("github", "")) or f"#{ref.number}"
-            body = (
-                f"**Escalated** (digest entry {entry}): {markdown.inline(incident.title, 300)} "
-                f"{_summary(incident, now, _inline)}"
-            )
+            head = f"**Escalated** (digest entry {entry}): {markdown.inline(incident.title, 300)}"
+            body = "\n\n".join([head, *_summary(incident, now, _inline)])
             await self._github.call("POST", f"{path}/comments", json={"body": body})
             return
         if target.github_assignees:
@@ -191,8 +194,8 @@ class Escalator:
                 await self._github.call("PATCH", path, json={"assignees": wanted})
         if target.github_label:
             await self._label(path, ref, target.github_label)
-        summary = _summary(incident, now, _inline)
-        body = f"**Escalated**: {markdown.inline(incident.title, 300)} {summary}"
+        head = f"**Escalated**: {markdown.inline(incident.title, 300)}"
+        body = "\n\n".join([head, *_summary(incident, now, _inline)])
         await self._github.call("POST", f"{path}/comments", json={"body": body})
 
     async def _label(self, path: str, ref: IssueRef, label: str) -> None:
@@ -280,16 +283,22 @@ def _inline(text: str) -> str:
     return markdown.inline(text, 100)
 
 
-def _summary(incident: Incident, now: datetime, shown: Callable[[str], str]) -> str:
-    """How long the incident has been open, its priority, team and occurrences; the team (alert
-    text) as `shown` makes it fit where it goes (Markdown for GitHub; Slack's plain text is
-    escaped by its block)."""
+def _one_line(text: str) -> str:
+    return " ".join(text[:100].split())
+
+
+def _summary(incident: Incident, now: datetime, shown: Callable[[str], str]) -> list[str]:
+    """The lines an escalation's title is followed by: triage's facts (how long the incident
+    has been open, its priority, its occurrences), then its team (alert text, as `shown` makes
+    it fit where it goes: Markdown for GitHub, one line for Slack's plain text) on a line of its
+    own, after `team:`, so it cannot read as one more fact (`ops, 900 occurrences`)."""
     since = incident.reopened_at or incident.opened_at
     minutes = max(0, int((now - since).total_seconds() // 60))
-    parts = [f"open for {minutes} min"]
+    facts = [f"open for {minutes} min"]
     if incident.ticket is not None:
-        parts.append(f"priority {incident.ticket.priority.value}")
+        facts.append(f"priority {incident.ticket.priority.value}")
+    facts.append(f"{incident.occurrences} occurrences")
+    lines = [" · ".join(facts)]
     if incident.team:
-        parts.append(f"team {shown(incident.team)}")
-    parts.append(f"{incident.occurrences} occurrences")
-    return "(" + ", ".join(parts) + ")"
+        lines.append(f"team: {shown(incident.team)}")
+    return lines
