@@ -1,6 +1,7 @@
 """The URLs the backend sink sends as links: an alert's runbook and links go out only as the URL
-each opens (`display.link_url`: trimmed, no user info, host as DNS spells it), and the sink's memory of URLs it has judged (alerts name the
-same few runbooks and dashboards) answers as judging them afresh would, past its bound too."""
+each opens (`display.link_url`: trimmed, no user info, host as DNS spells it), and the sink's
+memory of URLs it has judged (alerts name the same few runbooks and dashboards) answers as
+judging them afresh would, past its bound too."""
 
 from __future__ import annotations
 
