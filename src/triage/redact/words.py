@@ -82,7 +82,7 @@ SECTION_WORD = (
 )
 #: … the needles of those that hold no needle of a secret's name already (`api_keys` holds
 #: `api_key`, `tokens` holds `token`).
-SECTION_NEEDLES = ("credentials", "creds", "securejsondata", "secure_json_data")
+SECTION_NEEDLES: tuple[str, ...] = ("credentials", "creds", "securejsondata", "secure_json_data")
 SECTION_NEEDLES += ("securesettings", "secure_settings", "secure-settings")
 
 #: A child's last word that says something about the secrets, not what one is: how many,
