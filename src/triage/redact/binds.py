@@ -20,7 +20,7 @@ from triage.redact.tables import _PLACEHOLDER_MARK, _cell_replaced, _secret_plac
 #: How far before its values a statement is looked for: a statement and its bound values are
 #: logged together, and 8,192 characters hold the longest an ORM writes.
 _STATEMENT_REACH = 8192
-_VERBS = ("insert", "update", "delete", "select", "merge", "replace", "upsert", "with")
+_VERBS = ("insert", "update", "delete", "select", "merge", "replace", "upsert")
 #: A statement's verb as drivers and ORMs write it, in capitals, in lower case or capitalised.
 _VERB = re.compile(
     r"(?<![\w-])(?:"
