@@ -1,0 +1,169 @@
+"""Red team, round 5: alerts nobody sent yet, built from the vendors' documented payloads.
+A script whose keys are capitalised, two Grafana organisations with the same rule, and an
+Alertmanager or Grafana group too big for one queue message. Each test either guards a
+behaviour that holds or is a strict xfail for a bug (its reason names the file and cause)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from factories import T0
+from recording_pipeline import Sink, pipeline_into
+from triage.ingest.messages import messages_for
+from triage.ingest.validate import check
+from triage.models import Priority, Status
+from triage.normalize import normalize_body
+from triage.sqs.inbox import Message
+
+PAYLOADS = Path(__file__).parent / "payloads"
+
+
+def _sample(name: str) -> dict[str, Any]:
+    value: dict[str, Any] = json.loads((PAYLOADS / name).read_text(encoding="utf-8"))
+    return value
+
+
+async def _lifecycle(bodies: list[dict[str, Any]]) -> list[list[str]]:
+    """What one fresh pipeline decides for each body in turn, a minute apart."""
+    pipeline = pipeline_into(Sink())
+    actions = []
+    for minute, body in enumerate(bodies):
+        at = T0 + timedelta(minutes=minute)
+        message = Message(f"m-{minute}", json.dumps(body), f"r-{minute}", 1, at, received_at=at)
+        actions.append([str(outcome.action) for outcome in await pipeline.process(message)])
+    return actions
+
+
+# --- generic: a script's keys in another case -------------------------------------------------
+
+
+def _backup(**fields: Any) -> dict[str, Any]:
+    """A backup script's alert keyed by its dedup_key, with `fields` (capitalised keys, as
+    PowerShell's ConvertTo-Json writes a hashtable's names)."""
+    return {"title": "Nightly backup of orders-db failed", "dedup_key": "backup-orders-db"} | fields
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="src/triage/normalize/generic.py:384: `_stated` reads only the key `status` (and "
+    "`state`), so `Status`/`STATUS` is ignored without a note and the resolve defaults to firing",
+)
+@pytest.mark.parametrize("key", ["Status", "STATUS"])
+async def test_a_scripts_capitalised_status_resolve_closes_its_incident(key: str) -> None:
+    """A script that writes `"Status": "resolved"` closes the incident its firing opened,
+    rather than counting one more repeat of it (a resolve silently read as a firing)."""
+    actions = await _lifecycle([_backup(), _backup(**{key: "resolved"})])
+    assert actions == [["open"], ["close"]]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="src/triage/normalize/generic.py:123,133: priority and team are read only under "
+    "the lower-case keys, so `Priority`/`Team` are dropped without a note",
+)
+def test_a_scripts_capitalised_priority_and_team_are_read() -> None:
+    """`"Priority": "P0"` and `"Team": "data"` route and rank the ticket as their lower-case
+    spellings do, instead of being dropped without a word."""
+    [alert] = normalize_body(json.dumps(_backup(Priority="P0", Team="data"))).alerts
+    assert (alert.priority, alert.team) == (Priority.CRITICAL, "data")
+
+
+def test_a_scripts_lower_case_status_resolve_closes_its_incident() -> None:
+    """The documented spelling: `"status": "resolved"` is read as the resolve (the behaviour
+    the capitalised cases above are held to)."""
+    [alert] = normalize_body(json.dumps(_backup(status="resolved"))).alerts
+    assert alert.status is Status.RESOLVED
+
+
+# --- grafana: one rule in two organisations ---------------------------------------------------
+
+
+def _grafana_in_org(org_id: int, status: str) -> dict[str, Any]:
+    """Grafana's documented webhook group (`orgId` at its top level) holding the sample's
+    first alert, as the organisation `org_id` sends it: a rule provisioned alike in every org
+    carries the same labels."""
+    group = _sample("grafana/group-firing.json")
+    alert = copy.deepcopy(group["alerts"][0])
+    alert.pop("orgId", None)
+    alert["status"] = status
+    for link in ("generatorURL", "silenceURL", "dashboardURL", "panelURL"):
+        alert[link] = alert[link].replace("orgId=1", f"orgId={org_id}")
+    group |= {"orgId": org_id, "status": status, "alerts": [alert]}
+    return group
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="src/triage/normalize/alertmanager.py (normalize_group, called from grafana.py:39): "
+    "a Grafana alert's identity is its label set only, so the same rule in org 2 is org 1's "
+    "incident and org 2's resolve closes org 1's ticket",
+)
+async def test_the_same_grafana_rule_in_two_organisations_is_two_incidents() -> None:
+    """Org 1 and org 2 fire the same provisioned rule: two incidents, and org 2's resolve
+    closes only its own, leaving org 1's ticket open (its repeat is counted, not reopened)."""
+    actions = await _lifecycle(
+        [
+            _grafana_in_org(1, "firing"),
+            _grafana_in_org(2, "firing"),
+            _grafana_in_org(2, "resolved"),
+            _grafana_in_org(1, "firing"),
+        ]
+    )
+    assert actions == [["open"], ["open"], ["close"], ["count"]]
+
+
+async def test_one_organisations_grafana_alert_is_one_incident_through_its_states() -> None:
+    """Within one organisation the rule opens, counts its repeat and closes with its resolve
+    (the behaviour the two-organisation case is held to)."""
+    bodies = [_grafana_in_org(1, s) for s in ("firing", "firing", "resolved")]
+    assert await _lifecycle(bodies) == [["open"], ["count"], ["close"]]
+
+
+# --- a group too big for one queue message ----------------------------------------------------
+
+#: The queue's MaximumMessageSize on a queue made before SQS took 1 MiB (the gateway reads it).
+OLD_QUEUE_BYTES = 256 * 1024
+
+
+def _big_group(name: str, count: int) -> dict[str, Any]:
+    """The sample group of `name` with `count` alerts of its first alert's shape, one per
+    instance (a fleet-wide outage grouped by alertname, `max_alerts: 0` as the README says)."""
+    group = _sample(name)
+    first = group["alerts"][0]
+    group["alerts"] = [
+        copy.deepcopy(first)
+        | {"labels": first["labels"] | {"instance": f"node-{i}:9100"}, "fingerprint": f"{i:016x}"}
+        for i in range(count)
+    ]
+    group["truncatedAlerts"] = 0
+    return group
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="src/triage/ingest/messages.py:27: only API_FORMATS (Alertmanager's API array) is "
+    "split to fit the queue; a webhook group over MaximumMessageSize is refused 413, which "
+    "Alertmanager and Grafana do not retry, so every alert of the group is lost",
+)
+@pytest.mark.parametrize(
+    "name", ["alertmanager/group-firing.json", "grafana/group-firing.json"], ids=["am", "grafana"]
+)
+async def test_a_webhook_group_too_big_for_one_message_is_queued_whole(name: str) -> None:
+    """A 400-alert group (about 300 KB) posted to a queue taking 256 KiB a message is queued
+    as several messages, each within the limit, that together hold every alert once."""
+    group = _big_group(name, 400)
+    source = name.split("/")[0]
+    checked = check(source, json.dumps(group).encode(), None, lambda text: text)
+    assert checked.size_bytes > OLD_QUEUE_BYTES
+    messages = await messages_for(checked, {}, OLD_QUEUE_BYTES)
+    assert all(m.size_bytes <= OLD_QUEUE_BYTES for m in messages)
+    instances = [
+        alert.labels["instance"] for m in messages for alert in normalize_body(m.body).alerts
+    ]
+    assert sorted(instances) == sorted(a["labels"]["instance"] for a in group["alerts"])
