@@ -129,7 +129,9 @@ class Children:
         self, deletion: Alert, child: Child, owner: str, queued_at: datetime | None
     ) -> Action:
         """The child's resolve through the pipeline's normal resolve (its incident's, or its
-        group's), claimed under an owner of its own on this delivery."""
+        group's), claimed under an owner of its own on this delivery. It answers the child's
+        firing: stamped and queued as a firing of the child (one EventBridge batch), it is no
+        older than it, and closes the child when written after it."""
         p = self.pipeline
         resolve = child_resolve(deletion, child)
         return await p.handle(
@@ -137,6 +139,7 @@ class Children:
             owner_for(owner, f"child-{child.fingerprint[:16]}"),
             p.group_of(resolve),
             queued_at=queued_at,
+            answers_firing=True,
         )
 
     async def _closed_already(self, child: Child) -> bool:

@@ -26,8 +26,7 @@ import structlog
 
 from triage.incidents import Action, Incident, State, Work
 from triage.incidents.groups import GroupKey
-from triage.incidents.lifecycle import FLAP_HOLD, AlertEvent, Member
-from triage.incidents.lifecycle import queued_at as queued_at_of
+from triage.incidents.lifecycle import FLAP_HOLD, AnswersFiring, Member
 from triage.incidents.members import Members
 from triage.incidents.store import DELIVERY_MARK, delivery_owner, incident_busy, same_alert
 from triage.models import Alert, EffectKind, Status
@@ -495,42 +494,9 @@ class Moves:
             await members.place(fp, left, self.pipeline.ledger.clock())
 
 
-class MovedOut:
-    """A resolve a move writes to take its alert out of a place (`Pipeline.event`'s event,
-    marked): it answers the firing that moves the alert, so stamped and queued as that
-    firing, it is no older than it (`lifecycle.tie_status`), and takes the alert out when
-    written after it, as any resolve of its alert does in another instant."""
-
-    __slots__ = ("_event",)
-
-    answers_firing = True
-
-    def __init__(self, event: AlertEvent) -> None:
-        self._event = event
-
-    @property
-    def fingerprint(self) -> str:
-        return self._event.fingerprint
-
-    @property
-    def source(self) -> str:
-        return self._event.source
-
-    @property
-    def status(self) -> Status:
-        return self._event.status
-
-    @property
-    def title(self) -> str:
-        return self._event.title
-
-    @property
-    def occurred_at(self) -> datetime:
-        return self._event.occurred_at
-
-    @property
-    def queued_at(self) -> datetime | None:
-        return queued_at_of(self._event)
+#: A move's resolve: the lifecycle's `AnswersFiring` (it answers the firing that moves the
+#: alert, and takes the alert out of its place when written after that firing).
+MovedOut = AnswersFiring
 
 
 def leaving_owner(owner: str) -> str:

@@ -42,7 +42,7 @@ from triage.errors import (
 from triage.incidents import Action, Ledger, Outcome, Policy, State, Work
 from triage.incidents.codec import view_to_json
 from triage.incidents.groups import GroupKey
-from triage.incidents.lifecycle import AlertEvent, closing_note
+from triage.incidents.lifecycle import AlertEvent, AnswersFiring, closing_note
 from triage.incidents.members import Members
 from triage.incidents.silences import SilenceCache, first_match
 from triage.incidents.store import DELIVERY_MARK, Hold, Transition, delivery_owner
@@ -406,18 +406,24 @@ class Pipeline:
         redelivered: bool = False,
         queued_at: datetime | None = None,
         progress: Progress = _no_progress,
+        answers_firing: bool = False,
     ) -> Action:
         """Apply one alert (to its own incident, or as a member of `group`'s): claim its
         decision, and carry out the effect the claim holds. A `redelivered` message's alert
         checks its group membership again (its first delivery may have failed before that);
-        `queued_at` (when its message was queued) orders it among events stamped alike."""
+        `queued_at` (when its message was queued) orders it among events stamped alike.
+        `answers_firing`: the alert is a resolve triage writes in answer to a firing (a parent's
+        deletion closing a child), no older than a firing stamped and queued alike
+        (`AnswersFiring`)."""
         # Bound and reset by token: `bound_contextvars` copies the whole context to restore it,
         # for every alert of a storm.
         tokens = structlog.contextvars.bind_contextvars(
             fingerprint=alert.fingerprint, source=alert.source
         )
         try:
-            event = self.event(alert, queued_at)
+            event: _Event | AnswersFiring = self.event(alert, queued_at)
+            if answers_firing:
+                event = AnswersFiring(event)
             if self.dry_run:
                 action = await self._preview(alert, event, group)
                 if alert.closes_children:  # what the deletion would do to each child
@@ -518,7 +524,7 @@ class Pipeline:
         return work.action, work.wrote, work.opened
 
     async def _resolve(
-        self, alert: Alert, event: _Event, owner: str, group: GroupKey | None
+        self, alert: Alert, event: _Event | AnswersFiring, owner: str, group: GroupKey | None
     ) -> Action:
         """A resolve: it resolves its alert wherever it is a member (see `incidents.members`),
         even where no route groups (a replica the routes change has not reached yet); the
@@ -587,7 +593,9 @@ class Pipeline:
         log.info("incident.closed_by_hand", fingerprint=fingerprint, action=str(transition.action))
         return transition.action
 
-    async def _preview(self, alert: Alert, event: _Event, group: GroupKey | None) -> Action:
+    async def _preview(
+        self, alert: Alert, event: _Event | AnswersFiring, group: GroupKey | None
+    ) -> Action:
         """Dry run: the decision the claim would take, logged with what it would send."""
         decision, stored = await self.ledger.preview(event, group)
         details: dict[str, object] = {"sinks": []}

@@ -450,7 +450,7 @@ def older_event(event: EventKey, than: EventKey) -> bool:
 def tie_status(alert: AlertEvent) -> Status | None:
     """What `older_event` ranks `alert` by among events stamped and queued alike: its status;
     None for a resolve triage writes itself in answer to a firing, marked `answers_firing`
-    (a move's, taking its alert out of a place: `moves.MovedOut`). Stamped and queued as the
+    (`AnswersFiring`: a move's, or a parent's deletion's). Stamped and queued as the
     firing it answers, it is no older than that firing: written after it, it takes it back."""
     if getattr(alert, "answers_firing", False):
         return None
@@ -508,6 +508,44 @@ def queued_at(alert: AlertEvent) -> datetime | None:
     `Alert` alone does not)."""
     queued: datetime | None = getattr(alert, "queued_at", None)
     return queued
+
+
+class AnswersFiring:
+    """A resolve triage writes itself in answer to a firing (an event, marked): a move's,
+    taking its alert out of a place, or a parent's deletion's, closing a child. Stamped and
+    queued as the firing it answers, it is no older than it (`tie_status`), and takes the
+    alert out when written after it, as any resolve of its alert does in another instant."""
+
+    __slots__ = ("_event",)
+
+    answers_firing = True
+
+    def __init__(self, event: AlertEvent) -> None:
+        self._event = event
+
+    @property
+    def fingerprint(self) -> str:
+        return self._event.fingerprint
+
+    @property
+    def source(self) -> str:
+        return self._event.source
+
+    @property
+    def status(self) -> Status:
+        return self._event.status
+
+    @property
+    def title(self) -> str:
+        return self._event.title
+
+    @property
+    def occurred_at(self) -> datetime:
+        return self._event.occurred_at
+
+    @property
+    def queued_at(self) -> datetime | None:
+        return queued_at(self._event)
 
 
 def decide(stored: Incident | None, alert: AlertEvent, now: datetime, policy: Policy) -> Decision:
