@@ -20,6 +20,7 @@ from triage.ingest.validate import check
 from triage.models import Priority, Status
 from triage.normalize import normalize_body
 from triage.sqs.inbox import Message
+from triage.summarise.priority import default_priority
 
 PAYLOADS = Path(__file__).parent / "payloads"
 
@@ -167,3 +168,39 @@ async def test_a_webhook_group_too_big_for_one_message_is_queued_whole(name: str
         alert.labels["instance"] for m in messages for alert in normalize_body(m.body).alerts
     ]
     assert sorted(instances) == sorted(a["labels"]["instance"] for a in group["alerts"])
+
+
+# --- severities a source states, as the ticket's default priority -----------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="src/triage/summarise/priority.py:35: SEVERITY_PRIORITY lists sev1 to sev4 but not "
+    "sev0, so the most severe incident's ticket defaults to medium (SEV0 as a priority is "
+    "critical, common.priority)",
+)
+@pytest.mark.parametrize("severity", ["SEV0", "sev-0", "Sev0"])
+def test_a_sev0_severity_defaults_the_ticket_to_critical(severity: str) -> None:
+    """An incident process's SEV0, the worst there is, defaults a ticket to critical, as SEV1
+    does; never to medium, the default for a severity nobody knows."""
+    assert default_priority(severity) is Priority.CRITICAL
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="src/triage/summarise/priority.py:35: Zabbix's own severity name `Information` "
+    "is not in SEVERITY_PRIORITY (only info/informational), so Zabbix's informational "
+    "problems default to medium",
+)
+@pytest.mark.parametrize("severity", ["Information", "INFORMATION"])
+def test_zabbixs_information_severity_defaults_the_ticket_to_low(severity: str) -> None:
+    """Zabbix's `{EVENT.SEVERITY}` Information defaults a ticket to low, as its Warning
+    defaults to medium and its Disaster to critical (`Not classified` rightly stays medium)."""
+    assert default_priority(severity) is Priority.LOW
+
+
+def test_zabbixs_other_severities_default_as_the_readme_says() -> None:
+    """Zabbix's Warning, Average, High and Disaster read as the README's severity table says
+    (the order the two cases above complete)."""
+    got = [default_priority(s) for s in ("Warning", "Average", "High", "Disaster")]
+    assert got == [Priority.MEDIUM, Priority.MEDIUM, Priority.HIGH, Priority.CRITICAL]
