@@ -7,6 +7,8 @@ is a strict xfail naming the line and the cause; it passes once fixed."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ import pytest
 from test_redteam_round4_storms import (
     Cluster,
     at,
+    cycle_bodies,
     grouping,
     groups,
     iso,
@@ -23,7 +26,7 @@ from test_redteam_round4_storms import (
     quiet_route,
     webhook,
 )
-from triage.errors import SinkUnavailableError
+from triage.errors import SinkRejectedError, SinkUnavailableError
 from triage.incidents import groups as group_rules
 from triage.sinks.base import Applied, Effect
 from triage.sqs.inbox import Message
@@ -322,3 +325,78 @@ async def test_resends_during_a_group_by_rollout_do_not_close_and_reopen_tickets
     assert c.kinds().count("reopen") == 0
     opened = [e.fingerprint for e in c.sink.effects if str(e.kind) == "open"]
     assert len(opened) == len(set(opened))
+
+
+# --- damping: a replica dying in the quiet period's close -------------------------------------
+
+
+async def test_a_held_close_whose_replica_dies_mid_call_goes_out_once_from_another() -> None:
+    """A check flaps until it is damped; when the quiet period ends, replica A's sweep takes the
+    held close and dies inside the backend call. Once its lease is over, replica B's sweep
+    closes the ticket: the held close goes out exactly once (one idempotency key), and the
+    incident is left closed with nothing pending or held."""
+    c = Cluster()
+    for n, (minutes, body) in enumerate(cycle_bodies(6, 30)):
+        await c.deliver(c.message(body, minutes), n % 2)
+    before = len(c.sink.effects)
+    [stored] = await c.store.incidents()
+    held = stored.close_held_until
+    assert held is not None
+    entered, gate = asyncio.Event(), asyncio.Event()
+    real_apply = c.sink.apply
+
+    async def dying(effect: Effect) -> Applied:
+        entered.set()
+        await gate.wait()
+        return await real_apply(effect)
+
+    c.sink.apply = dying  # type: ignore[method-assign]
+    c.clock.now = held + timedelta(seconds=1)
+    sweeping = asyncio.create_task(c.sweep("sweep-a").once())
+    await asyncio.wait_for(entered.wait(), timeout=10)
+    sweeping.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await sweeping
+    c.sink.apply = real_apply  # type: ignore[method-assign]
+    for minutes in (3, 6, 10):
+        c.clock.now = held + timedelta(minutes=minutes)
+        await c.sweep("sweep-b").once()
+    closes = [e for e in c.sink.effects[before:] if str(e.kind) == "close"]
+    assert len({e.idempotency_key for e in closes}) == 1
+    assert [str(e.kind) for e in c.sink.effects[before:]] == ["close"]
+    [stored] = await c.store.incidents()
+    assert stored.pending is None and stored.close_held_until is None
+    assert str(stored.state) == "closed"
+
+
+# --- a group whose first ticket a sink refused -------------------------------------------------
+
+
+async def test_a_group_whose_open_was_refused_reaches_the_sink_with_its_next_change(
+    tmp_path: Path,
+) -> None:
+    """The backend refuses a group's first ticket for good (a 422 on the first member's
+    content); the storm goes on, 50 more pods joining after the update interval: the sink
+    hears of the group again, by the time the next interval ends (README: a later effect opens the sink's first ticket for an
+    incident it refused), listing all 51 members, and once every pod resolves the group
+    is closed with nothing pending."""
+    c = grouping(tmp_path)
+    real_apply = c.sink.apply
+    refusals = [SinkRejectedError("422 unprocessable")]
+
+    async def refusing_once(effect: Effect) -> Applied:
+        if refusals:
+            raise refusals.pop()
+        return await real_apply(effect)
+
+    c.sink.apply = refusing_once  # type: ignore[method-assign]
+    with pytest.raises(SinkRejectedError):
+        await c.deliver(c.message(webhook([pod(0)]), 0))
+    await c.deliver(c.message(webhook([pod(i, minutes=20) for i in range(1, 51)]), 20), 1)
+    c.clock.now = at(36)  # the update interval after the one that went out: owed members go
+    await c.sweep().once()
+    shown = [e.alert.group.count for e in c.sink.effects if e.alert.group is not None]
+    assert shown and shown[-1] == 51
+    await c.deliver(c.message(webhook([pod(i, "resolved", 40) for i in range(51)]), 40), 0)
+    [group] = await groups(c)
+    assert str(group.state) == "closed" and group.pending is None
