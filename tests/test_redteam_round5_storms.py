@@ -14,6 +14,9 @@ from typing import Any
 
 import pytest
 
+from github_stub import GitHubServer
+from test_github_lookup_more import TOKEN as GITHUB_TOKEN
+from test_github_lookup_more import github_sink, incident
 from test_redteam_round4_storms import (
     Cluster,
     at,
@@ -28,6 +31,7 @@ from test_redteam_round4_storms import (
 )
 from triage.errors import SinkRejectedError, SinkUnavailableError
 from triage.incidents import groups as group_rules
+from triage.ratelimit import LocalBudgets
 from triage.sinks.base import Applied, Effect
 from triage.sqs.inbox import Message
 
@@ -400,3 +404,26 @@ async def test_a_group_whose_open_was_refused_reaches_the_sink_with_its_next_cha
     await c.deliver(c.message(webhook([pod(i, "resolved", 40) for i in range(51)]), 40), 0)
     [group] = await groups(c)
     assert str(group.state) == "closed" and group.pending is None
+
+
+# --- the storm digest under replicas -----------------------------------------------------------
+
+
+async def test_two_replicas_past_the_hourly_budget_at_once_open_one_digest() -> None:
+    """Two replicas sharing the store's budgets spend the hour's issues; then each takes a new
+    incident of the storm at the same moment: both become entries of one digest issue
+    (README: a storm keeps one digest), not one digest per replica."""
+    budgets = LocalBudgets()
+    with GitHubServer(tokens={GITHUB_TOKEN: "triage-bot"}) as github:
+        async with (
+            github_sink(github.url, budgets, github_create_per_hour=2) as one,
+            github_sink(github.url, budgets, github_create_per_hour=2) as two,
+        ):
+            await one.apply(incident(1))
+            entries = await asyncio.gather(one.apply(incident(2)), two.apply(incident(3)))
+            later = await asyncio.gather(one.apply(incident(4)), two.apply(incident(5)))
+        issues = github.issues()
+    digests = [i for i in issues if i["title"].startswith("[triage] Alert storm")]
+    assert len(digests) == 1
+    url = digests[0]["html_url"]
+    assert all(a.ref and a.ref.startswith(f"{url}#issuecomment-") for a in [*entries, *later])
