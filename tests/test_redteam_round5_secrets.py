@@ -1,0 +1,332 @@
+"""Red team, round 5: credentials that still leave the process through a real path.
+
+Each case is put into an alert and the alert is handed to the pipeline (in-memory store, a sink
+that records its effects). What leaves is then rendered as the sinks and the summariser render
+it: the GitHub issue's title, body and labels, Slack's message, the ticket backend's body, the
+LLM prompt (payload excerpt included) and the pipeline's log lines after the log redactor. A
+leak is any 8-character run of the case's secret on any of them.
+
+Each leak is a strict xfail naming the redactor's part that should catch it, so it passes once
+fixed; a guard beside it shows the path itself shows the alert's text (a leak is a miss of the
+redactor, not an empty render) and that a near shape the redactor knows is blanked.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import string
+from collections.abc import Mapping
+
+import pytest
+import structlog
+
+from factories import T0
+from memory_store import MemoryStore
+from recording_pipeline import POLICY, Sink
+from triage.incidents.ledger import Ledger
+from triage.logs import redact_event
+from triage.metrics import Metrics
+from triage.pipeline import Pipeline
+from triage.redact import Redactor
+from triage.sinks import slack
+from triage.sinks.backend import _open_body
+from triage.sinks.github import text as github
+from triage.sqs.inbox import Message
+from triage.summarise import prompt
+from triage.summarise.deterministic import DeterministicSummariser
+
+_RNG = random.Random(20261206_5)
+ALNUM = string.ascii_letters + string.digits
+HEX = "0123456789abcdef"
+
+
+def _random(count: int, alphabet: str = ALNUM) -> str:
+    """`count` characters of `alphabet`, the same on every run (the module's seeded draw)."""
+    return "".join(_RNG.choice(alphabet) for _ in range(count))
+
+
+#: A password no vendor's shape tells apart: only where it stands says it is one.
+PASSWORD = "Xk7pL2mR9tQwE4rT"
+TOKEN = _random(32)
+
+
+def _left(shown: str, secret: str) -> bool:
+    """Whether any 8-character run of `secret` is still in `shown`."""
+    return any(secret[i : i + 8] in shown for i in range(len(secret) - 7))
+
+
+def _alertmanager(description: str, labels: Mapping[str, str]) -> str:
+    """An Alertmanager webhook body of one firing alert with `description` and `labels`."""
+    alert = {
+        "status": "firing",
+        "labels": {"alertname": "JobFailed", "team": "payments", **labels},
+        "annotations": {"description": f"job failed\n{description}"},
+        "startsAt": T0.isoformat(),
+        "generatorURL": "http://prometheus:9090/graph",
+    }
+    return json.dumps({"version": "4", "status": "firing", "alerts": [alert]})
+
+
+async def _surfaces(
+    description: str = "", labels: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """What leaves the process for one alert: the pipeline's one effect rendered by the
+    GitHub, Slack and backend sinks and the prompt (the fallback summariser writes the
+    ticket from the alert's redacted view), and its log lines as the log redactor
+    writes them."""
+    sink = Sink()
+    pipeline = Pipeline(
+        Ledger(MemoryStore(POLICY)), DeterministicSummariser(), [sink], Metrics(),
+        redactor=Redactor(), policy=POLICY,
+    )  # fmt: skip
+    body = _alertmanager(description, labels or {})
+    with structlog.testing.capture_logs() as logs:
+        await pipeline.process(Message("m-1", body, "r-1", 1, T0, received_at=T0))
+    [effect] = sink.effects
+    lines = [json.dumps(redact_event(None, "info", dict(event)), default=str) for event in logs]
+    return {
+        "github-title": github.issue_title(effect),
+        "github-body": github.issue_body(effect),
+        "github-labels": json.dumps(github.issue_labels(effect)),
+        "slack": json.dumps(slack.open_message(effect)),
+        "backend": json.dumps(_open_body(effect)),
+        "prompt": prompt.build(effect.alert, Redactor(), 4000).user,
+        "logs": "\n".join(lines),
+    }
+
+
+async def _leaking(
+    secret: str, description: str = "", labels: Mapping[str, str] | None = None
+) -> list[str]:
+    """The surfaces on which a run of `secret` is shown."""
+    surfaces = await _surfaces(description, labels)
+    return [place for place, text in surfaces.items() if _left(text, secret)]
+
+
+# --- guards: the path shows the alert, and blanks what the redactor knows --------------------
+
+
+async def test_the_surfaces_show_the_description_and_labels() -> None:
+    """The GitHub body, Slack, the backend and the prompt show the description's first line,
+    and the GitHub body and the prompt a label's value, so a leak below is the redactor's
+    miss, not an empty render."""
+    surfaces = await _surfaces("disk at 91%", {"detail": "db-1"})
+    for place in ("github-body", "slack", "backend", "prompt"):
+        assert "job failed" in surfaces[place], place
+    for place in ("github-body", "prompt"):
+        assert "db-1" in surfaces[place], place
+
+
+async def test_near_shapes_the_redactor_knows_leave_nothing() -> None:
+    """A libpq password, a connection string's `AccountKey=`, `--password` of any command,
+    `-p` of cqlsh, `refresh_token:`, `hmac_key:` and an `xoxb-` token are blanked everywhere
+    (the leaks below are their siblings)."""
+    azure_key = base64.b64encode(_RNG.randbytes(64)).decode()
+    slack_bot = f"xoxb-{_random(10, string.digits)}-{_random(12, string.digits)}-{_random(24)}"
+    cases = [
+        (f"host=db user=app password={PASSWORD}", PASSWORD),
+        (f"DefaultEndpointsProtocol=https;AccountName=a;AccountKey={azure_key};", azure_key),
+        (f"influx --password {PASSWORD} -host h", PASSWORD),
+        (f"cqlsh -u cassandra -p {PASSWORD} db1", PASSWORD),
+        (f"refresh_token: {PASSWORD}", PASSWORD),
+        (f"hmac_key: {TOKEN}", TOKEN),
+        (f"slack token {slack_bot}", slack_bot[-24:]),
+    ]
+    leaks = {text: await _leaking(secret, text) for text, secret in cases}
+    assert {text: places for text, places in leaks.items() if places} == {}
+
+
+async def _assert_blanked(text: str, secret: str) -> None:
+    """`text` in an alert's description shows no run of `secret` on any surface."""
+    assert await _leaking(secret, text) == []
+
+
+def _uuid() -> str:
+    digits = _random(32, HEX)
+    return f"{digits[:8]}-{digits[8:12]}-4{digits[13:16]}-a{digits[17:20]}-{digits[20:]}"
+
+
+# --- leaks: redact/commands.py ---------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="redact/commands.py:83: influx's `-p` is read as glued to its value, so InfluxDB "
+    "1.x's own `-password X` loses `assword` and keeps X",
+)
+async def test_influx_single_dash_password_option_is_blanked() -> None:
+    """`influx -username bob -password X` (InfluxDB 1.x's CLI) shows X nowhere."""
+    await _assert_blanked(f"influx -username bob -password {PASSWORD} -host db", PASSWORD)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="redact/commands.py:72: cqlsh's `-p` is known, Neo4j's cypher-shell's is not",
+)
+async def test_cypher_shell_password_option_is_blanked() -> None:
+    """`cypher-shell -u neo4j -p X` shows X nowhere."""
+    await _assert_blanked(f"cypher-shell -u neo4j -p {PASSWORD} -a bolt://db:7687", PASSWORD)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="redact/commands.py:60 (_PASSWORD_OPTIONS): jenkins-cli's `-auth user:token` is "
+    "no option the rules read (curl's `-u user:pw` is)",
+)
+async def test_jenkins_cli_auth_option_is_blanked() -> None:
+    """`java -jar jenkins-cli.jar -auth bob:TOKEN build x` shows the API token nowhere."""
+    text = f"java -jar jenkins-cli.jar -s http://ci:8080/ -auth bob:{TOKEN} build deploy"
+    await _assert_blanked(text, TOKEN)
+
+
+# --- leaks: redact/tokens.py ---------------------------------------------------------------------
+
+
+SLACK_CLIENT = (
+    f"xoxc-{_random(10, string.digits)}-{_random(12, string.digits)}-"
+    f"{_random(13, string.digits)}-{_random(64, HEX)}"
+)
+SLACK_COOKIE = f"xoxd-{_random(80)}"
+GOOGLE_REFRESH = "1//0" + _random(100, ALNUM + "-_")
+DATABRICKS_OAUTH = "dose" + _random(32, HEX)
+ASANA_PAT = f"2/{_random(16, string.digits)}/{_random(16, string.digits)}:{_random(32, HEX)}"
+VERCEL_BLOB = f"vercel_blob_rw_{_random(16)}_{_random(30)}"
+TWITCH_OAUTH = "oauth:" + _random(30, string.ascii_lowercase + string.digits)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="redact/tokens.py:48: Slack's prefixes lack the browser session's xoxc- token and "
+    "its xoxd- cookie (both act as the user)",
+)
+@pytest.mark.parametrize("token", [SLACK_CLIENT, SLACK_COOKIE], ids=["xoxc", "xoxd"])
+async def test_slack_browser_session_tokens_are_blanked(token: str) -> None:
+    """A Slack xoxc- client token and an xoxd- cookie value in a log line show nowhere."""
+    await _assert_blanked(f"slack export failed, session {token} rejected", token[5:])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="redact/tokens.py:394: Google's access token (ya29.) is known, its long-lived "
+    "refresh token (`1//0` + 40 or more of base64url) is not",
+)
+async def test_google_refresh_token_is_blanked() -> None:
+    """A Google OAuth refresh token (`1//0…`) quoted in an error shows nowhere."""
+    await _assert_blanked(f"invalid_grant for refresh {GOOGLE_REFRESH}", GOOGLE_REFRESH[4:])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="redact/tokens.py:433: Databricks' `dapi` PAT is known, its OAuth secret "
+    "(`dose` + 32 hex) is not",
+)
+async def test_databricks_oauth_secret_is_blanked() -> None:
+    """A Databricks service principal's OAuth secret (`dose…`) shows nowhere."""
+    await _assert_blanked(
+        f"databricks auth for sp-ci using {DATABRICKS_OAUTH}", DATABRICKS_OAUTH[4:]
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="redact/tokens.py: no rule for Asana's PAT (`2/<user id>/<token id>:<32 hex>`) "
+    "nor Vercel's Blob read-write token (`vercel_blob_rw_<store>_<secret>`)",
+)
+@pytest.mark.parametrize(
+    ("token", "secret"),
+    [(ASANA_PAT, ASANA_PAT[-32:]), (VERCEL_BLOB, VERCEL_BLOB[-30:])],
+    ids=["asana", "vercel-blob"],
+)
+async def test_more_prefixed_vendor_tokens_are_blanked(token: str, secret: str) -> None:
+    """An Asana personal access token and a Vercel Blob token in a log line show nowhere."""
+    await _assert_blanked(f"sync job: upstream answered 401 for {token}", secret)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="redact/positional.py:280: `PASS pw` is read only in an ftp session (after USER); "
+    "IRC's `PASS oauth:<token>` before `NICK` (Twitch chat bots) keeps its token",
+)
+async def test_twitch_irc_pass_oauth_token_is_blanked() -> None:
+    """An IRC transcript's `PASS oauth:<token>` (Twitch chat bots) shows the token nowhere."""
+    await _assert_blanked(f"> PASS {TWITCH_OAUTH}\n> NICK alertbot", TWITCH_OAUTH[6:])
+
+
+# --- leaks: redact/vendor_ids.py -----------------------------------------------------------------
+
+
+OPSGENIE_KEY = _uuid()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="redact/vendor_ids.py:27: Okta's `SSWS` scheme word is read outside a header, "
+    "Opsgenie's `GenieKey` (its API key, a UUID) is not",
+)
+async def test_opsgenie_genie_key_outside_a_header_is_blanked() -> None:
+    """An Opsgenie API key after its `GenieKey` scheme word in a log line shows nowhere."""
+    await _assert_blanked(f"opsgenie 403 with GenieKey {OPSGENIE_KEY}", OPSGENIE_KEY)
+
+
+async def test_opsgenie_genie_key_in_an_authorization_header_is_blanked() -> None:
+    """Guard: the same key in an `Authorization: GenieKey …` header shows nowhere."""
+    await _assert_blanked(f"Authorization: GenieKey {OPSGENIE_KEY}", OPSGENIE_KEY)
+
+
+# --- leaks: redact/continued.py --------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="redact/continued.py:28: a value on the line after `NAME=\\` is read, but a "
+    ".properties value continued with `\\` after its first part loses only that part",
+)
+async def test_a_properties_value_continued_over_lines_is_blanked() -> None:
+    """`db.password=first\\` then `    rest` (Java .properties' continuation) shows neither part."""
+    text = f"db.password={PASSWORD[:8]}\\\n    {PASSWORD[8:]}Zq93"
+    await _assert_blanked(text, PASSWORD[8:] + "Zq93")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="redact/wrapped.py:3 (a name cut by a wrapper): quoted-printable's soft line break "
+    "`=\\n` inside a secret's name (`passw=\\nord is …`) hides the name",
+)
+async def test_a_quoted_printable_soft_break_inside_a_name_is_read_through() -> None:
+    """A mail body in quoted-printable whose soft break cuts `password` shows the value nowhere."""
+    text = "Content-Transfer-Encoding: quoted-printable\n\nThe new passw=\nord is " + PASSWORD
+    await _assert_blanked(text, PASSWORD)
+
+
+# --- leaks: redact/base64_runs.py ------------------------------------------------------------------
+
+
+def _utf16_base64(text: str) -> str:
+    return base64.b64encode(text.encode("utf-16-le")).decode()
+
+
+ENCODED_COMMAND = _utf16_base64(f'$p = ConvertTo-SecureString "{PASSWORD}" -AsPlainText -Force')
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="redact/base64_runs.py:85: a base64 run is decoded as UTF-8 only; PowerShell's "
+    "-EncodedCommand is UTF-16LE, so the password in the script it encodes stays",
+)
+async def test_a_powershell_encoded_command_holding_a_password_is_blanked() -> None:
+    """`powershell -EncodedCommand <base64 of UTF-16LE>` whose script holds a password shows
+    no run of the encoded script (the run is the password's carrier)."""
+    await _assert_blanked(
+        f"powershell.exe -NoProfile -EncodedCommand {ENCODED_COMMAND}", ENCODED_COMMAND
+    )
+
+
+def test_a_utf8_base64_script_holding_a_password_is_blanked() -> None:
+    """Guard: the same script in UTF-8 base64 leaves no run of its encoding."""
+    encoded = base64.b64encode(
+        f'$p = ConvertTo-SecureString "{PASSWORD}" -AsPlainText'.encode()
+    ).decode()
+    shown = Redactor().text(f"script {encoded}")
+    assert not _left(shown, encoded[20:60]), shown
