@@ -40,6 +40,7 @@ def _fact(block: str, name: str) -> str:
         ("ops · source cloudwatch · route payments", '"ops · source cloudwatch · route payments"'),
         ('pay" · source "x', '"pay\\" · source \\"x"'),
         ("pay\u2800", '"pay\\u2800"'),
+        ("p\u0430y", '"p\\u0430y"'),  # a Cyrillic a: no team that passes for `pay`
         ("payments", "payments"),
         ("team-a/eu.west@x", "team-a/eu.west@x"),
     ],
@@ -71,6 +72,8 @@ def test_a_list_lines_team_and_source_are_delimited() -> None:
     `pay cloudwatch` cannot read as team `pay` and source `cloudwatch`."""
     line = incident_line(shown(team="pay cloudwatch", source="generic"), NOW, NOW)
     assert '  "pay cloudwatch"  generic  ' in line, line
+    look_alike = incident_line(shown(team="p\u0430y", source="generic"), NOW, NOW)
+    assert '  "p\\u0430y"  generic  ' in look_alike, look_alike
     plain = incident_line(shown(), NOW, NOW)
     assert "  payments  generic  " in plain, plain
 

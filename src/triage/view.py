@@ -215,6 +215,38 @@ def draws_nothing(ch: str) -> bool:
     return not ch.isspace() and showing(ch) is None
 
 
+#: A run of letters (no digit, mark or underscore): one word.
+_WORD = re.compile(r"[^\W\d_]+")
+#: Scripts with letters drawn like Latin ones (Cyrillic a, Greek o, Armenian o, Cherokee A…).
+_LOOK_ALIKE_SCRIPTS = ("CYRILLIC ", "GREEK ", "ARMENIAN ", "CHEROKEE ", "COPTIC ", "LISU ")
+
+
+def spelled_look_alikes(text: str) -> str:
+    """`text` with each letter drawn like a Latin one, inside a word that also has ASCII
+    letters, written as its code (`p\\u0430y` for `pay` spelled with a Cyrillic a): for a
+    name that must not pass for another (a GitHub label, a team in the terminal). A word in
+    one script (Russian, Greek, fullwidth) stays as written."""
+    return text if text.isascii() else _WORD.sub(_spelled_word, text)
+
+
+def _spelled_word(word: re.Match[str]) -> str:
+    letters = word[0]
+    if letters.isascii() or not any(ch.isascii() for ch in letters):
+        return letters
+    return "".join(_escaped(ch) if _looks_latin(ch) else ch for ch in letters)
+
+
+def _looks_latin(ch: str) -> bool:
+    """Whether a letter beyond ASCII is drawn like a Latin one: a letter of a script that has
+    such letters, or one Unicode folds to ASCII (the fullwidth a, U+FF41, a mathematical
+    bold a, the fi ligature)."""
+    if ch.isascii():
+        return False
+    if unicodedata.name(ch, "").startswith(_LOOK_ALIKE_SCRIPTS):
+        return True
+    return unicodedata.normalize("NFKC", ch).isascii()
+
+
 def json_line(value: object) -> str:
     """`value` as one line of JSON for a terminal (the CLI's output): text in any script stays
     readable, but each character a terminal could act on or that reorders what it shows (C0

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from triage.view import json_line, terminal_text
+from triage.view import json_line, spelled_look_alikes, terminal_text
 
 #: Characters of a title a list line shows (`show` prints it whole).
 _TITLE_CHARS = 100
@@ -64,12 +64,16 @@ def _value(value: object) -> str:
     """Alert text set among triage's own facts, as one value: bare when it is one plain word
     (`_PLAIN`, all of it drawn), else a quoted JSON string (`json_line`: `"` and `\\` escaped,
     each hidden character `\\uXXXX`), which no text can close early: a team of `ops · source
-    cloudwatch` reads as one team, not as a team and a source. Nothing is `-`."""
+    cloudwatch` reads as one team, not as a team and a source. A look-alike letter inside a
+    Latin word is written as its code too (`view.spelled_look_alikes`: `"p\\u0430y"` does not
+    pass for the team `pay`). Nothing is `-`."""
     if value is None:
         return "-"
     text = str(value)
     shown = terminal_text(text)
-    return shown if _PLAIN.fullmatch(shown) else json_line(text)
+    if _PLAIN.fullmatch(shown) and spelled_look_alikes(shown) == shown:
+        return shown
+    return spelled_look_alikes(json_line(text))
 
 
 def _cut(text: str, chars: int) -> str:

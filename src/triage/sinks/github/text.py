@@ -21,7 +21,6 @@ finding one proves triage put it there:
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -30,7 +29,7 @@ from triage.models import EffectKind, Priority, Status
 from triage.normalize.common import cut
 from triage.sinks import markdown
 from triage.sinks.base import Effect
-from triage.view import GroupView, draws_nothing
+from triage.view import GroupView, draws_nothing, spelled_look_alikes
 
 #: The label every triage issue carries; the marker look-up lists open issues with it.
 TRIAGE_LABEL = "triage"
@@ -103,16 +102,17 @@ def issue_title(effect: Effect) -> str:
 
 def _label(text: str) -> str:
     """A label name from `text` (alert text for team and source), as `_shown_words` shows it,
-    its look-alike letters spelled (`_spelled`), at most GitHub's 50 characters: cut between
-    user-perceived characters (a joiner left at the end would be invisible, a second label
-    that looks like the first), never inside a spelled letter's code, no space at either end
-    (GitHub trims one, and the name it shows would differ from the one sent: `team:a,` is
-    `team:a`)."""
+    its look-alike letters spelled (`view.spelled_look_alikes`: `team:p\\u0430y` is told apart
+    from `team:pay`; not folded to the Latin letter, which would claim a team the alert did
+    not name), at most GitHub's 50 characters: cut between user-perceived characters (a
+    joiner left at the end would be invisible, a second label that looks like the first),
+    never inside a spelled letter's code, no space at either end (GitHub trims one, and the
+    name it shows would differ from the one sent: `team:a,` is `team:a`)."""
     flat = _shown_words(text)
     kept = cut(flat, _LABEL_CHARS).rstrip()
-    while len(_spelled(kept)) > _LABEL_CHARS:
+    while len(spelled_look_alikes(kept)) > _LABEL_CHARS:
         kept = cut(kept, len(kept) - 1).rstrip()
-    return _spelled(kept)
+    return spelled_look_alikes(kept)
 
 
 def _shown_words(text: str) -> str:
@@ -153,42 +153,6 @@ def _drawn(text: str) -> str:
     )
     kept = _IDLE_JOINER.sub("", kept)
     return _TAG_RUN.sub(lambda run: run[0] if run[1] else "", kept)
-
-
-#: A run of letters (no digit, mark or underscore): one word of a label.
-_WORD = re.compile(r"[^\W\d_]+")
-#: Scripts with letters drawn like Latin ones (Cyrillic a, Greek o, Armenian o, Cherokee A…).
-_LOOK_ALIKE_SCRIPTS = ("CYRILLIC ", "GREEK ", "ARMENIAN ", "CHEROKEE ", "COPTIC ", "LISU ")
-
-
-def _spelled(text: str) -> str:
-    """`text` with each letter drawn like a Latin one, inside a word of ASCII letters, written
-    as its code (`p\\u0430y` for `pay` spelled with a Cyrillic a): such a label is told apart from the
-    plain team's rather than passing for it (and the team it names is not the plain one to
-    the routes either). Not folded to the Latin letter: the label would claim a team the
-    alert did not name. A word in one script (Russian, Greek, fullwidth) stays as written."""
-    return text if text.isascii() else _WORD.sub(_spelled_word, text)
-
-
-def _spelled_word(word: re.Match[str]) -> str:
-    letters = word[0]
-    if letters.isascii() or not any(ch.isascii() for ch in letters):
-        return letters
-    return "".join(_code(ch) if _looks_latin(ch) else ch for ch in letters)
-
-
-def _looks_latin(ch: str) -> bool:
-    """Whether a letter beyond ASCII is drawn like a Latin one: a letter of a script that has
-    such letters, or one Unicode folds to ASCII (the fullwidth a, U+FF41, a mathematical bold a, the fi ligature)."""
-    if ch.isascii():
-        return False
-    if unicodedata.name(ch, "").startswith(_LOOK_ALIKE_SCRIPTS):
-        return True
-    return unicodedata.normalize("NFKC", ch).isascii()
-
-
-def _code(ch: str) -> str:
-    return f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}"
 
 
 def own_labels(effect: Effect) -> list[str]:
