@@ -48,7 +48,7 @@ from triage.incidents.lifecycle import (
     replace_incident,
 )
 from triage.incidents.records import CLAIMS, Record, Routing, Transition
-from triage.incidents.schedule import sweep_retry_delay
+from triage.incidents.schedule import gathering_ends, sweep_retry_delay
 from triage.models import EffectKind, Ticket
 
 # Logged as the store: its events (`store.*`) keep the logger name they had before the split.
@@ -112,19 +112,22 @@ def is_closing(stored: Incident | None, decided: Incident | None, group: GroupKe
     )
 
 
-def is_gathering(pending: Pending, now: datetime) -> bool:
-    """`pending` is a group's first ticket, waiting for members: no sink was called yet."""
+def is_gathering(stored: Incident, now: datetime) -> bool:
+    """`stored`'s effect is a group's first ticket, waiting for members at `now`
+    (`gathering_ends`, which holds the clock rules): no sink was called yet."""
+    pending = stored.pending
     return (
-        pending.kind is EffectKind.OPEN
-        and pending.not_before is not None
-        and now < pending.not_before
+        pending is not None
+        and pending.kind is EffectKind.OPEN
         and not pending.done
+        and gathering_ends(stored, now) is not None
     )
 
 
-def claimant(pending: Pending, owner: str, now: datetime) -> str:
-    """Who holds `pending` once `owner` claims it: no delivery while its group gathers."""
-    if pending.not_before is not None and now < pending.not_before:
+def claimant(stored: Incident, owner: str, now: datetime) -> str:
+    """Who holds `stored`'s effect once `owner` claims it: no delivery while its group
+    gathers (`gathering_ends`)."""
+    if gathering_ends(stored, now) is not None:
         return alert_of(owner)
     return owner
 
@@ -236,7 +239,7 @@ class Claims(StoreBase):
             pending = stored.pending if stored else None
             if stored is None or pending is None or not same_alert(pending.owner, owner):
                 return None, None
-            if pending.not_before is not None and now < pending.not_before:
+            if gathering_ends(stored, now) is not None:
                 return None, None  # a group gathering members: the alert comes back for it
             if pending.owner != owner and not self._lease_over(pending, now, carrying):
                 raise incident_busy(

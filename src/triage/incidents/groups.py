@@ -58,6 +58,7 @@ from triage.incidents.lifecycle import (
     sending_owed_update,
     tie_status,
 )
+from triage.incidents.schedule import gathering_ends
 from triage.models import EffectKind, Status, fingerprint_of
 
 #: Members tracked per group: a DynamoDB item holds at most 400 KB, and a ticket lists them.
@@ -162,14 +163,14 @@ def decide_group(
 
 
 def _gathering(stored: Incident, now: datetime) -> bool:
-    """The group's first ticket waits for members still: it lists those joining now."""
+    """The group's first ticket waits for members still (`gathering_ends`, with the clock
+    rules): it lists those joining now."""
     pending = stored.pending
     return (
         pending is not None
         and pending.kind is EffectKind.OPEN
-        and pending.not_before is not None
-        and now < pending.not_before
         and not pending.done
+        and gathering_ends(stored, now) is not None
     )
 
 

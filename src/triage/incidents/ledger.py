@@ -43,6 +43,7 @@ from triage.incidents.lifecycle import (
     State,
     decide,
 )
+from triage.incidents.schedule import gathering_ends
 from triage.incidents.store import Hold, Routing, Sent, Store, Transition, incident_busy
 from triage.models import EffectKind, Ticket
 
@@ -296,10 +297,11 @@ class Claim:
                 self.released = self._group.key if self._group else self._event.fingerprint
                 raise
             work = Work(store, transition, self._owner, self._ledger.carrying)
-            not_before = work.pending.not_before if work.effect is not None else None
-            if not_before is not None and now < not_before:
+            not_before = gathering_ends(work.incident, now) if work.effect is not None else None
+            if not_before is not None:
                 # A group gathering members: the claim stays ours (no release), and this
-                # message comes back for it when the window is over.
+                # message comes back for it when the window is over (never later than a
+                # window from now: `gathering_ends` holds the clock rules).
                 raise GatheringError(
                     f"group {work.fingerprint} gathers members until {not_before:%H:%M:%S}",
                     retry_after_s=(not_before - now).total_seconds(),

@@ -28,6 +28,21 @@ def dated_ahead(until: datetime, now: datetime, lease: timedelta) -> bool:
     return until - now > lease + CLAIM_CLOCK_SLACK
 
 
+def gathering_ends(incident: Incident, now: datetime) -> datetime | None:
+    """When `incident`'s group stops gathering members for its first ticket, if it still
+    gathers at `now` (None: it does not). Its effect's `not_before`, unless that lies further
+    ahead of `now` than its window can (the group's `window_s` and `CLAIM_CLOCK_SLACK`): set
+    while the clock was ahead and stepped back since, the window is over, as a claim
+    `dated_ahead` is, rather than holding the first ticket until the clock catches up."""
+    pending = incident.pending
+    not_before = pending.not_before if pending is not None else None
+    if not_before is None or not_before <= now:
+        return None
+    group = incident.group
+    window = timedelta(seconds=group.window_s if group is not None else 0.0)
+    return None if dated_ahead(not_before, now, window) else not_before
+
+
 def escalation_due(incident: Incident, now: datetime, lease: timedelta) -> bool:
     """True when the sweep may claim `incident`'s escalation at `now`: open, ticketed, nothing
     held, past its route's `escalate_after_s`, not escalated yet, and no claim on it running.

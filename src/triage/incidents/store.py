@@ -302,7 +302,7 @@ class Store(Claims, Sweeping, SharedRecords, StoreBase):
                 own = mine and alert_owner in stored.effects_by
                 claimed = dataclasses.replace(
                     pending,
-                    owner=claimant(pending, owner, now),
+                    owner=claimant(stored, owner, now),
                     until=now + self.lease,
                     # The sinks that refused this alert's effect are tried again by its retry.
                     done=_not_again(pending, refused, again) if mine else pending.done,
@@ -330,7 +330,7 @@ class Store(Claims, Sweeping, SharedRecords, StoreBase):
                 decision = held_released(decided, held, now)
                 gather = held.kind is EffectKind.OPEN
         effect = decision.action.effect
-        if effect is EffectKind.CLOSE and pending is not None and is_gathering(pending, now):
+        if effect is EffectKind.CLOSE and stored is not None and is_gathering(stored, now):
             # Every member resolved before the group's first ticket went out: nobody was told
             # of it, so there is nothing to close, and the open it waited for is dropped.
             assert decision.incident is not None

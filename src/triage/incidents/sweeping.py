@@ -133,7 +133,7 @@ class Sweeping(StoreBase):
             if stored.state is State.CLOSED:
                 return None, Transition(Action.IGNORE, stored, None)
             pending = stored.pending
-            gathering = pending is not None and is_gathering(pending, now)
+            gathering = is_gathering(stored, now)
             if pending is not None and not (gathering or self._lease_over(pending, now, carrying)):
                 raise StoreBusyError(
                     f"incident {fingerprint} has an effect in progress ({pending.kind})",
