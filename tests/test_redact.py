@@ -1213,6 +1213,43 @@ CASES = [
         "Duplicate entry 'hunter2x' for key 'users.api_token'",
         "Duplicate entry '[REDACTED:password]' for key 'users.api_token'",
     ),
+    (
+        "insert into users (name, password) values (?, ?)\n"
+        "binding parameter [2] as [VARCHAR] - [hunter2x]",
+        "insert into users (name, password) values (?, ?)\n"
+        "binding parameter [2] as [VARCHAR] - [[REDACTED:password]]",
+    ),
+    (
+        "update users set api_token=? where id=?\nbinding parameter (1:VARCHAR) <- [hunter2x]",
+        "update users set api_token=? where id=?\n"
+        "binding parameter (1:VARCHAR) <- [[REDACTED:password]]",
+    ),
+    (
+        "INSERT INTO USERS (NAME, PASSWORD) VALUES (?, ?)\n\tbind => [bob, hunter2x]",
+        "INSERT INTO USERS (NAME, PASSWORD) VALUES (?, ?)\n\tbind => [bob, [REDACTED:password]]",
+    ),
+    (
+        "==>  Preparing: insert into users (name, password) values (?, ?)\n"
+        "==> Parameters: bob(String), hunter2x(String)",
+        "==>  Preparing: insert into users (name, password) values (?, ?)\n"
+        "==> Parameters: bob(String), [REDACTED:password]",
+    ),
+    (
+        'Query:["insert into users (name, password) values (?, ?)"], Params:[(bob,hunter2x)]',
+        'Query:["insert into users (name, password) values (?, ?)"], '
+        "Params:[(bob,[REDACTED:password])]",
+    ),
+    (
+        "insert into users (name, password) values (?, ?)\nbinding 'hunter2x' to parameter: 2",
+        "insert into users (name, password) values (?, ?)\n"
+        "binding '[REDACTED:password]' to parameter: 2",
+    ),
+    (
+        "execute <unnamed>: update users set pw = $1 where id = $2\n"
+        "DETAIL:  parameters: $1 = 'hunter2x', $2 = '42'",
+        "execute <unnamed>: update users set pw = $1 where id = $2\n"
+        "DETAIL:  parameters: $1 = '[REDACTED:password]', $2 = '42'",
+    ),
 ]
 
 
