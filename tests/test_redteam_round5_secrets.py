@@ -330,3 +330,67 @@ def test_a_utf8_base64_script_holding_a_password_is_blanked() -> None:
     ).decode()
     shown = Redactor().text(f"script {encoded}")
     assert not _left(shown, encoded[20:60]), shown
+
+
+# --- leaks: redact/names.py ------------------------------------------------------------------------
+
+
+HONEYCOMB_KEY = _random(22)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="redact/names.py:189: vendors' own names for a key lack Honeycomb's "
+    "`x-honeycomb-team` header, whose value is the API key (OTEL_EXPORTER_OTLP_HEADERS' "
+    "documented setting)",
+)
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"x-honeycomb-team: {HONEYCOMB_KEY}",
+        f"OTEL_EXPORTER_OTLP_HEADERS=x-honeycomb-team={HONEYCOMB_KEY},x-honeycomb-dataset=prod",
+    ],
+    ids=["header", "otlp-headers"],
+)
+async def test_a_honeycomb_team_header_is_blanked(text: str) -> None:
+    """A Honeycomb API key under its `x-honeycomb-team` header (raw, or in OTLP's headers
+    setting) shows nowhere."""
+    await _assert_blanked(text, HONEYCOMB_KEY)
+
+
+async def test_a_honeycomb_key_under_a_key_name_is_blanked() -> None:
+    """Guard: the same key as `HONEYCOMB_API_KEY=` shows nowhere."""
+    await _assert_blanked(f"HONEYCOMB_API_KEY={HONEYCOMB_KEY}", HONEYCOMB_KEY)
+
+
+# --- leaks: redact/tokens.py (bare shapes) and redact/web.py (paths) -------------------------------
+
+
+RANCHER_TOKEN = f"token-{_random(5, string.ascii_lowercase + string.digits)}:" + _random(
+    54, string.ascii_lowercase + string.digits
+)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="redact/tokens.py: no rule for a Rancher API token (`token-<5>:<54 of a-z0-9>`) "
+    "outside a name that says secret (CATTLE_TOKEN= and curl -u hold)",
+)
+async def test_a_bare_rancher_api_token_is_blanked() -> None:
+    """A Rancher API token in a log line shows its secret part nowhere."""
+    await _assert_blanked(f"rancher: 401 for {RANCHER_TOKEN}", RANCHER_TOKEN[12:])
+
+
+LOGGLY_TOKEN = _uuid()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="redact/web.py:293: a heartbeat monitor's ping key in a URL path is read "
+    "(hc-ping.com), Loggly's customer token in `/inputs/<uuid>/` and `/bulk/<uuid>/` is not",
+)
+@pytest.mark.parametrize("kind", ["inputs", "bulk"])
+async def test_a_loggly_customer_token_in_its_url_is_blanked(kind: str) -> None:
+    """Loggly's ingestion URL's customer token shows nowhere."""
+    text = f"POST https://logs-01.loggly.com/{kind}/{LOGGLY_TOKEN}/tag/http/ failed: 503"
+    await _assert_blanked(text, LOGGLY_TOKEN)
