@@ -19,7 +19,7 @@ from triage.ingest.messages import messages_for
 from triage.ingest.validate import check
 from triage.models import Priority, Status
 from triage.normalize import normalize_body
-from triage.sqs.inbox import Message
+from triage.sqs.inbox import RECEIVED_AT_ATTRIBUTE, Message
 from triage.summarise.priority import default_priority
 
 PAYLOADS = Path(__file__).parent / "payloads"
@@ -252,3 +252,39 @@ async def test_a_resolve_from_a_clock_fast_by_less_than_the_skew_closes_it() -> 
         (_stamped("resolved", T0 + timedelta(minutes=1) + ahead), T0 + timedelta(minutes=1)),
     ]
     assert await _decided_at(bodies) == [["open"], ["close"]]
+
+
+# --- a shipper's batch holding a firing and its resolve ---------------------------------------
+
+
+async def _queued_as_the_gateway_does(body: bytes) -> list[Message]:
+    """`body` posted to the generic path as the gateway queues it: one message per alert of
+    the batch, each with the request's attributes (one `received_at` for all), in order."""
+    checked = check("generic", body, None, lambda text: text)
+    attributes = {RECEIVED_AT_ATTRIBUTE: T0.isoformat()}
+    outgoing = await messages_for(checked, attributes, OLD_QUEUE_BYTES)
+    return [
+        Message(f"m-{n}", m.body, f"r-{n}", 1, T0, received_at=T0, attributes=dict(m.attributes))
+        for n, m in enumerate(outgoing)
+    ]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="src/triage/ingest/gateway.py:745, messages.py:48 (_one_per_alert): every alert of a batch gets the "
+    "request's one received_at, so a timestamp-less firing and its resolve are dated alike and "
+    "the lifecycle (src/triage/incidents/lifecycle.py) ignores the resolve as no newer",
+)
+@pytest.mark.parametrize("framing", ["ndjson", "array"])
+async def test_a_batch_holding_a_firing_and_its_resolve_closes_the_ticket(framing: str) -> None:
+    """Vector or Fluent Bit flushes a check's firing and its recovery in one batch (NDJSON or
+    an array): the ticket the firing opens is closed by the resolve after it, not left open."""
+    alerts = [_backup(), _backup(status="resolved")]
+    if framing == "ndjson":
+        body = "".join(json.dumps(a) + "\n" for a in alerts)
+    else:
+        body = json.dumps(alerts)
+    pipeline = pipeline_into(Sink())
+    messages = await _queued_as_the_gateway_does(body.encode())
+    actions = [[str(o.action) for o in await pipeline.process(m)] for m in messages]
+    assert actions == [["open"], ["close"]]
