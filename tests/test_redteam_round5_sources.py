@@ -273,7 +273,8 @@ async def _queued_as_the_gateway_does(body: bytes) -> list[Message]:
     strict=True,
     reason="src/triage/ingest/gateway.py:745, messages.py:48 (_one_per_alert): every alert "
     "of a batch gets the request's one received_at, so a timestamp-less firing and its "
-    "resolve are dated alike and the lifecycle (src/triage/incidents/lifecycle.py) ignores the resolve as no newer",
+    "resolve are dated alike and the lifecycle (src/triage/incidents/lifecycle.py) "
+    "ignores the resolve as no newer",
 )
 @pytest.mark.parametrize("framing", ["ndjson", "array"])
 async def test_a_batch_holding_a_firing_and_its_resolve_closes_the_ticket(framing: str) -> None:
