@@ -41,6 +41,7 @@ from triage.sinks.backend import BackendSink
 from triage.sinks.base import Sink
 from triage.sinks.guard import Backpressure, GuardedSink
 from triage.sqs.depth import DepthPoller
+from triage.sqs.fifo import FIFO_ATTRIBUTE, fifo_refusal, is_fifo
 from triage.sqs.inbox import SqsInbox
 from triage.sqs.redrive import RedriveLimit, read_max_receive_count
 from triage.sqs.supervisor import Helper, Stats, Supervisor, SupervisorConfig
@@ -410,9 +411,15 @@ async def check_queue(sqs: Any, queue_url: str) -> bool:
     (ConfigError): the daemon would otherwise retry its receives forever, ready for nothing. A
     queue that does not answer just now (network, throttling, 5xx) is an outage the supervisor
     rides out: it retries its receives, and /readyz says the queue is not answering until SQS
-    answers one."""
+    answers one. A FIFO queue (as its name or SQS says) stops start-up too: the daemon could
+    read it, but the gateway, `triage send` and a redrive by batches cannot write to it (they
+    give no MessageGroupId), so retries and redriven letters would be refused."""
+    if is_fifo(queue_url):
+        raise fifo_refusal(queue_url)
     try:
-        await sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
+        answer = await sqs.get_queue_attributes(
+            QueueUrl=queue_url, AttributeNames=["QueueArn", FIFO_ATTRIBUTE]
+        )
     except (NoCredentialsError, ClientError) as exc:
         refusal = queue_refusal(exc, queue_url)
         if refusal is not None:
@@ -424,6 +431,8 @@ async def check_queue(sqs: Any, queue_url: str) -> bool:
         # The type alone: botocore's text may quote an answer that is not SQS's.
         log.warning("queue.unavailable_at_start", error=type(exc).__name__)
         return False
+    if is_fifo(queue_url, answer.get("Attributes", {})):
+        raise fifo_refusal(queue_url)
     return True
 
 

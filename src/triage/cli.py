@@ -912,14 +912,18 @@ def _normalize(path: str) -> int:
 async def _send(settings: Settings, files: Sequence[str], queue_url: str | None) -> int:
     from triage.aws import AWS_CALL_ERRORS, ONE_SHOT, Aws
     from triage.ops.dlq import named_queue
+    from triage.sqs.fifo import fifo_refusal, is_fifo
     from triage.view import url_origin
 
     url = queue_url or settings.queue_url
     if not url:
         raise ConfigError("missing required setting: ALERT_TRIAGE_QUEUE_URL (or --queue-url)")
     _reachable(settings, queue_url, "--queue-url")
+    option = "--queue-url" if queue_url else "ALERT_TRIAGE_QUEUE_URL"
+    if is_fifo(url):  # as its name says (SQS names every FIFO queue so): each send refused
+        raise fifo_refusal(url, option)
     shown = url_origin(url)  # a user, a password or a query key typed in it is not shown
-    named = f"{'--queue-url' if queue_url else 'ALERT_TRIAGE_QUEUE_URL'} {shown}"
+    named = f"{option} {shown}"
     bodies = []
     for path in files:
         try:

@@ -42,7 +42,9 @@ One request, in order (each step's refusal in brackets):
 6. Each message fits the queue's message size (413; Alertmanager's API batches are split to fit,
    ingest/messages.py); the queue answers (503 with Retry-After at once when it has not yet, or its
    last call got no answer: ingest/probe.py); SQS holds it (202 with the message id; 503 with
-   Retry-After when SQS did not take it, ingest/outbox.py).
+   Retry-After when SQS did not take it, ingest/outbox.py; 422 when SQS refuses the body for
+   what it holds, but 503 when it refuses what a FIFO queue requires of our request, no fault
+   of the sender's: ingest/probe.py's `fifo_refused`).
 
 Each request gets an id, returned in the answer and the `X-Request-Id` header, and one log line
 (`ingest.accepted` / `ingest.refused`; at most 20 refusals a second are logged, the rest summed
@@ -115,6 +117,7 @@ from triage.metrics import Metrics
 from triage.normalize.sentry import resource_hint
 from triage.ratelimit import TokenBucket
 from triage.redact import Redactor
+from triage.sqs.fifo import FIFO_SEND_REFUSALS
 from triage.sqs.inbox import (
     RECEIVED_AT_ATTRIBUTE,
     SENTRY_RESOURCE_ATTRIBUTE,
@@ -690,9 +693,27 @@ class Gateway:
                 detail=exc.code,
             ) from None
         except MessageRejected as exc:
+            if self._refused_as_fifo(exc.code):
+                raise Refused(
+                    503,
+                    "queue_unavailable",
+                    "queue unavailable",
+                    retry_after_s=RETRY_AFTER_S,
+                    detail="fifo_queue",
+                ) from None
             raise Refused(
                 422, "rejected_by_queue", f"the queue refused the body ({exc.code})"
             ) from None
+
+    def _refused_as_fifo(self, code: str) -> bool:
+        """Whether SQS refused a send for what a FIFO queue requires of the request, not for
+        the body: a parameter missing (only MessageGroupId can be), or an invalid one on a queue
+        known FIFO (no MessageDeduplicationId). The sender must retry (an operator fixes the
+        queue), not drop the alert as it drops a 422. The probe's one line says why."""
+        if code == "MissingParameter" or (code in FIFO_SEND_REFUSALS and self.probe.fifo):
+            self.probe.fifo_refused(code)
+            return True
+        return False
 
     # --- Steps ------------------------------------------------------------------------------
 

@@ -18,7 +18,12 @@ A webhook is sent only to a queue known to answer (`answering`): while the queue
 answered, or its last call (a probe's, or a send's: `unreachable`) got no answer, the webhook
 waits for a probe at most `answer_within_s` and is otherwise refused at once (503), instead of
 waiting out botocore's tries (~20 s) for a send that cannot succeed. A queue that answered its
-last call, however slowly, takes every send."""
+last call, however slowly, takes every send.
+
+A FIFO queue (`FifoQueue`, or a `.fifo` name: `triage.sqs.fifo`) refuses every send of ours,
+which carries no MessageGroupId: at start it stops the gateway (ConfigError); found later (the
+queue did not answer at start) it is one error line and `/readyz` says `queue: fifo` for good,
+and the gateway answers a send SQS refuses for it 503, not 422 (`fifo_refused`)."""
 
 from __future__ import annotations
 
@@ -33,6 +38,7 @@ from botocore.exceptions import ClientError
 from triage.aws import AWS_CALL_ERRORS, KMS_DENIED, queue_refusal
 from triage.decode import MAX_BODY_BYTES
 from triage.health import Health
+from triage.sqs.fifo import FIFO_ATTRIBUTE, fifo_refusal, is_fifo
 
 log = structlog.get_logger(__name__)
 
@@ -68,6 +74,10 @@ class QueueProbe:
         self.health = health
         self.ok = False
         self.max_message_bytes = MAX_BODY_BYTES
+        #: Whether the queue is FIFO, which takes none of our sends: as its name says until
+        #: SQS answers, then as SQS says.
+        self.fifo = is_fifo(queue_url)
+        self._fifo_told = False
         self._checked_at = -math.inf
         self._asking: asyncio.Task[None] | None = None
         #: The last send's KMS refusal (its error code) and when it came, until a send succeeds.
@@ -87,7 +97,7 @@ class QueueProbe:
         if time.monotonic() - self._checked_at >= self.ttl_s:
             await asyncio.wait({self.ask()}, timeout=self.answer_within_s)
         self._report()  # a KMS mark may have lapsed
-        return self.ok and not self.kms_denied
+        return self.ok and not self.kms_denied and not self.fifo
 
     async def answering(self) -> bool:
         """Whether a webhook may be sent now: at once when the queue answered its last call;
@@ -141,6 +151,24 @@ class QueueProbe:
             self._kms_code = None
             self._report()
 
+    def fifo_refused(self, code: str) -> None:
+        """A send was refused for what a FIFO queue requires (`code`: no MessageGroupId, no
+        MessageDeduplicationId): the queue is FIFO and takes no send of ours. The first is
+        the one warning; the webhooks' 503s say nothing more."""
+        self._tell_fifo("ingest.queue_refuses_fifo_send", code)
+        self.fifo = True
+        self._report()
+
+    def _tell_fifo(self, event: str, code: str | None = None) -> None:
+        if not self._fifo_told:
+            log.error(
+                event,
+                error=code,
+                hint="the queue is FIFO: SQS refuses a send without a MessageGroupId, which "
+                "the gateway never gives; point ALERT_TRIAGE_QUEUE_URL at a standard queue",
+            )
+        self._fifo_told = True
+
     def ask(self, *, at_start: bool = False) -> asyncio.Task[None]:
         """The GetQueueAttributes call in flight, or a new one: concurrent callers share it,
         and one that stops waiting does not cancel it."""
@@ -159,10 +187,13 @@ class QueueProbe:
     async def refresh(self, *, at_start: bool = False) -> None:
         """Ask the queue again. `at_start`: a configuration mistake (no credentials, no such
         queue, credentials refused) raises ConfigError, so the gateway stops with one line
-        instead of answering 503 forever; an outage is logged once and waited out."""
+        instead of answering 503 forever, and so does a FIFO queue, which refuses every send;
+        an outage is logged once and waited out."""
+        if at_start and self.fifo:
+            raise fifo_refusal(self.queue_url)  # as its name says: no need to ask
         try:
             response = await self._sqs.get_queue_attributes(
-                QueueUrl=self.queue_url, AttributeNames=["MaximumMessageSize"]
+                QueueUrl=self.queue_url, AttributeNames=["MaximumMessageSize", FIFO_ATTRIBUTE]
             )
         except AWS_CALL_ERRORS as exc:
             refusal = queue_refusal(exc, self.queue_url) if at_start else None
@@ -177,7 +208,9 @@ class QueueProbe:
                 log.warning("ingest.queue_unreachable", error=code)
             self.ok = False
         else:
-            size = response.get("Attributes", {}).get("MaximumMessageSize")
+            attributes = response.get("Attributes", {})
+            self._found_fifo(is_fifo(self.queue_url, attributes), at_start=at_start)
+            size = attributes.get("MaximumMessageSize")
             if size is not None:
                 self.max_message_bytes = min(int(size), MAX_BODY_BYTES)
             if not self.ok:
@@ -186,12 +219,23 @@ class QueueProbe:
         self._checked_at = time.monotonic()
         self._report()
 
+    def _found_fifo(self, fifo: bool, *, at_start: bool) -> None:
+        """SQS says the queue is FIFO (or not): at start a ConfigError, later one error line.
+        A queue once refused a send for being FIFO stays so (the attribute cannot change)."""
+        if fifo and at_start:
+            raise fifo_refusal(self.queue_url)
+        if fifo:
+            self._tell_fifo("ingest.queue_fifo")
+        self.fifo = self.fifo or fifo
+
     def _report(self) -> None:
         """The `queue` condition: SQS answers, and no KMS refusal of a send stands."""
         if self.health is None:
             return
         if not self.ok:
             self.health.set("queue", False, "SQS does not answer")
+        elif self.fifo:
+            self.health.set("queue", False, "fifo: the queue is FIFO and refuses every send")
         elif self.kms_denied:
             self.health.set("queue", False, f"{KMS_DENIED}: {self._kms_code}")
         else:
