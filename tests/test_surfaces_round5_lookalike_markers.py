@@ -37,6 +37,8 @@ RED, ORANGE, YELLOW, BLUE = (
         (":large_orange_circle: high - payments down", Priority.HIGH),
         (f"{YELLOW} Medium | payments down", Priority.MEDIUM),
         (f"{RED} P0: payments down", Priority.CRITICAL),
+        (f"{RED} P0 payments down", Priority.CRITICAL),
+        (f"{RED} Urgent: payments down", Priority.CRITICAL),
         (f"{RED} CRITICAL payments down", Priority.CRITICAL),
         (f"{RED} payments down", Priority.CRITICAL),
         (":red_circle: payments down", Priority.CRITICAL),

@@ -447,12 +447,14 @@ def _unmarked(title: str) -> tuple[str, list[Priority]]:
 def _marker_word(word: re.Match[str], mark: re.Match[str] | None) -> bool:
     """Whether a `_LEADING_WORD` match is part of a marker: one of the header's words with a
     separator after it ("CRITICAL: …"); after a mark, any priority word or level with one
-    ("🔴 P0: …") or a header's word as the header writes it ("🔴 CRITICAL …"). Not a word
-    that only opens the text ("🔴 High CPU on db-1", "🔴 Major outage"): the title's."""
+    ("🔴 Urgent: …"), a level ("🔴 P0 …") or a header's word as the header writes it ("🔴
+    CRITICAL …"). Not a word that only opens the text ("🔴 High CPU on db-1", "🔴 Major
+    outage"): the title's."""
     text = word["word"]
     if word["separator"] is not None:
         return mark is not None or text.casefold() in _HEADER_WORDS
-    return mark is not None and text.isupper() and text.casefold() in _HEADER_WORDS
+    header_word = text.isupper() and text.casefold() in _HEADER_WORDS
+    return mark is not None and (header_word or _P_OR_SEV.fullmatch(text) is not None)
 
 
 def _blank_start(text: str) -> int:
