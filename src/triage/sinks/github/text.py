@@ -124,8 +124,8 @@ def _shown_words(text: str) -> str:
 
 def label_of_team(team: str) -> str:
     """The `team:` label of an alert's `team`, as it is sent (`_label`): `team:pay` for ` pay`,
-    `pay,` and `pay` padded with the blank Braille pattern too, as for `pay`; `team:p\\u0430y` for
-    `pay` spelled with a Cyrillic a."""
+    `pay,` and `pay` padded with the blank Braille pattern too, as for `pay`;
+    `team:p\\u0430y` for `pay` spelled with a Cyrillic a."""
     return _label(f"team:{_shown_words(team)}")
 
 
