@@ -24,6 +24,7 @@ from test_redteam_round4_storms import (
     grouping,
     groups,
     iso,
+    last_ticket_state,
     members,
     pod,
     quiet_route,
@@ -31,7 +32,7 @@ from test_redteam_round4_storms import (
 )
 from triage.errors import SinkRejectedError, SinkUnavailableError
 from triage.incidents import groups as group_rules
-from triage.ratelimit import LocalBudgets
+from triage.ratelimit import Budget, LocalBudgets
 from triage.sinks.base import Applied, Effect
 from triage.sqs.inbox import Message
 
@@ -409,11 +410,36 @@ async def test_a_group_whose_open_was_refused_reaches_the_sink_with_its_next_cha
 # --- the storm digest under replicas -----------------------------------------------------------
 
 
+class MeetingBudgets(LocalBudgets):
+    """The store's budgets, shared by replicas, where the first two takes of the hour's kept
+    token (a digest about to be created) go on only once both have asked: two replicas
+    opening the storm digest at the same moment, each having looked for it first."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.meeting = asyncio.Barrier(2)
+        self.met = 0
+
+    async def take_token(self, budget: Budget, now_s: float, *, keep: int = 0) -> float:
+        if budget.name.endswith(":hour") and keep == 0 and self.met < 2:
+            self.met += 1
+            async with asyncio.timeout(10):
+                await self.meeting.wait()
+        return await super().take_token(budget, now_s, keep=keep)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="sinks/github/digest.py:131-139: the digest's create lock is per process, so two "
+    "replicas that both found no digest both take the hour's kept token; the second is "
+    "throttled for the rest of the hour instead of finding the digest the first opened",
+)
 async def test_two_replicas_past_the_hourly_budget_at_once_open_one_digest() -> None:
     """Two replicas sharing the store's budgets spend the hour's issues; then each takes a new
-    incident of the storm at the same moment: both become entries of one digest issue
-    (README: a storm keeps one digest), not one digest per replica."""
-    budgets = LocalBudgets()
+    incident of the storm and looks for the digest at the same moment: both incidents become
+    entries of one digest issue at once (README: a storm keeps one digest), neither waits for
+    the next hour's budget."""
+    budgets = MeetingBudgets()
     with GitHubServer(tokens={GITHUB_TOKEN: "triage-bot"}) as github:
         async with (
             github_sink(github.url, budgets, github_create_per_hour=2) as one,
@@ -421,9 +447,65 @@ async def test_two_replicas_past_the_hourly_budget_at_once_open_one_digest() -> 
         ):
             await one.apply(incident(1))
             entries = await asyncio.gather(one.apply(incident(2)), two.apply(incident(3)))
-            later = await asyncio.gather(one.apply(incident(4)), two.apply(incident(5)))
         issues = github.issues()
     digests = [i for i in issues if i["title"].startswith("[triage] Alert storm")]
     assert len(digests) == 1
     url = digests[0]["html_url"]
-    assert all(a.ref and a.ref.startswith(f"{url}#issuecomment-") for a in [*entries, *later])
+    assert all(a.ref and a.ref.startswith(f"{url}#issuecomment-") for a in entries)
+
+
+# --- replicas racing on one group's update and close ------------------------------------------
+
+
+async def test_the_last_members_resolving_on_two_replicas_at_once_close_the_group_once(
+    tmp_path: Path,
+) -> None:
+    """A group of 20 pods; 18 resolve, then the last two resolve in two messages taken by two
+    replicas at the same moment: the group closes once, its close showing 20 members none
+    firing, and nothing is left pending."""
+    c = grouping(tmp_path)
+    await c.deliver(c.message(webhook([pod(i) for i in range(20)]), 0))
+    await c.deliver(c.message(webhook([pod(i, "resolved", 5) for i in range(18)]), 5), 1)
+    last = [c.message(webhook([pod(i, "resolved", 6)]), 6) for i in (18, 19)]
+    await asyncio.gather(c.deliver(last[0], 0), c.deliver(last[1], 1))
+    assert c.kinds().count("close") == 1
+    close = next(e for e in c.sink.effects if str(e.kind) == "close")
+    assert close.alert.group is not None
+    assert (close.alert.group.count, close.alert.group.firing) == (20, 0)
+    [group] = await groups(c)
+    assert str(group.state) == "closed" and group.pending is None
+
+
+async def test_members_joining_on_two_replicas_when_an_update_is_due_send_one_update(
+    tmp_path: Path,
+) -> None:
+    """An open group past its update interval; two new pods join at the same moment on two
+    replicas: one update goes out (at most one per interval), and the group counts both; the
+    one the update missed is owed and shown by the next sweep after the interval."""
+    c = grouping(tmp_path)
+    await c.deliver(c.message(webhook([pod(i) for i in range(5)]), 0))
+    joining = [c.message(webhook([pod(i, minutes=20)]), 20) for i in (5, 6)]
+    await asyncio.gather(c.deliver(joining[0], 0), c.deliver(joining[1], 1))
+    assert c.kinds() == ["open", "update"]
+    [group] = await groups(c)
+    assert members(group) == 7 and group.occurrences == 7
+    c.clock.now = at(36)
+    await c.sweep().once()
+    shown = [e.alert.group.count for e in c.sink.effects if e.alert.group is not None]
+    assert shown[-1] == 7
+
+
+async def test_a_groups_close_and_a_new_members_firing_at_once_leave_it_open(
+    tmp_path: Path,
+) -> None:
+    """The last member of a group resolves on one replica while a new pod fires (stamped later)
+    on the other at the same moment: whatever order the store takes them in, the group ends
+    open with the new pod firing, and its ticket shows it open."""
+    c = grouping(tmp_path)
+    await c.deliver(c.message(webhook([pod(0)]), 0))
+    closing = c.message(webhook([pod(0, "resolved", 5)]), 5)
+    firing = c.message(webhook([pod(1, minutes=5.1)]), 5.1)
+    await asyncio.gather(c.deliver(closing, 0), c.deliver(firing, 1))
+    [group] = await groups(c)
+    assert str(group.state) == "open"
+    assert last_ticket_state(c) == "open"
