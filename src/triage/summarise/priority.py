@@ -15,8 +15,9 @@
        it as Slack's header does, "🔴 CRITICAL: …", ":red_circle: …", "CRITICAL: …"): it
        is taken out, since every sink shows the ticket's priority beside the title its own
        way (GitHub's "[P1] " prefix, Slack's "🟠 HIGH:", the backend's field), and a title
-       would otherwise read "[P1] [P0] Checkout down" or "🔵 LOW: 🔴 CRITICAL: …" (`untagged`). Nothing inside a link or code is a statement or a
-       tag ("?priority=critical" in a runbook's URL, `priority: critical` in a config): it is
+       would otherwise read "[P1] [P0] Checkout down" or "🔵 LOW: 🔴 CRITICAL: …"
+       (`untagged`). Nothing inside a link or code is a statement or a tag
+       ("?priority=critical" in a runbook's URL, `priority: critical` in a config): it is
        part of the link or the code, and left whole (`_Verbatim`).
 
 Every function takes plain values (not an `Alert`), so any view of the alert can use them.
