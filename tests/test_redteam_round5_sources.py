@@ -289,3 +289,48 @@ async def test_a_batch_holding_a_firing_and_its_resolve_closes_the_ticket(framin
     messages = await _queued_as_the_gateway_does(body.encode())
     actions = [[str(o.action) for o in await pipeline.process(m)] for m in messages]
     assert actions == [["open"], ["close"]]
+
+
+# --- Alertmanager's default SNS subject as its group grows -----------------------------------
+
+
+def _default_subject(subject: str, minute: int) -> dict[str, Any]:
+    """Alertmanager's `sns_configs` notification without a JSON template: its default subject
+    (`__subject`: the state, the group labels' values, then in brackets the values of the
+    labels every alert of the notification shares beyond those), `minute`s after T0."""
+    resolved = subject.startswith("[RESOLVED]")
+    body = _sample(f"sns/alertmanager-default-{'resolved' if resolved else 'firing'}.json")
+    at = (T0 + timedelta(minutes=minute)).isoformat().replace("+00:00", "Z")
+    return body | {"Subject": subject, "MessageId": f"sns-{minute}", "Timestamp": at}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="src/triage/normalize/sns.py:139 (_group_state) keys the group by all the subject "
+    "says after its bracket, common labels' values included, which change as alerts join the "
+    "group: the one-alert form is another incident that no [RESOLVED] ever closes",
+)
+async def test_an_alertmanager_sns_group_that_grows_is_one_incident_closed_by_its_resolve() -> None:
+    """A group of `group_by: [alertname]` fires with one instance (its instance among the
+    shared labels), a second joins (the instance no longer shared), then all resolve: one
+    incident, counted and closed, with no ticket left open."""
+    bodies = [
+        _default_subject(
+            "[FIRING:1] HighRequestLatency (checkout-1:8080 checkout page payments)", 0
+        ),
+        _default_subject("[FIRING:2] HighRequestLatency (checkout page payments)", 1),
+        _default_subject("[RESOLVED] HighRequestLatency (checkout page payments)", 2),
+    ]
+    assert await _lifecycle(bodies) == [["open"], ["count"], ["close"]]
+
+
+async def test_an_alertmanager_sns_group_of_one_form_is_one_incident() -> None:
+    """A group whose subject keeps one form fires, repeats and resolves as one incident (the
+    behaviour the growing group is held to)."""
+    subject = "HighRequestLatency (checkout page payments)"
+    bodies = [
+        _default_subject(f"[FIRING:2] {subject}", 0),
+        _default_subject(f"[FIRING:1] {subject}", 1),
+        _default_subject(f"[RESOLVED] {subject}", 2),
+    ]
+    assert await _lifecycle(bodies) == [["open"], ["count"], ["close"]]
