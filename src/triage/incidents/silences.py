@@ -157,6 +157,19 @@ class Matcher:
         as in Alertmanager): `env!=prod`, `env!~prod` and `env=~.*` do; `env=prod` does not."""
         return self.holds(_NOTHING)
 
+    def holds_for_every_alert(self) -> bool:
+        """Whether the matcher holds for any value its name can have: `title!=` (a source and
+        a title are never empty), `title=~.+`, `team=~.*`. A regular expression is judged on
+        `_ANY_VALUES` (empty, long, every printable ASCII character, a space first, other
+        scripts), which a pattern that leaves some alert out fails: a warning, never a refusal,
+        rests on it."""
+        if self.op is Op.EQ:
+            return False
+        if self.op is Op.NE:
+            return self.value == "" and self.name in _NEVER_EMPTY
+        values = _ANY_VALUES[1:] if self.name in _NEVER_EMPTY else _ANY_VALUES
+        return all(self.holds_for(value) for value in values)
+
     def __str__(self) -> str:
         return f"{self.name}{self.op.value}{self.value}"
 
@@ -215,6 +228,19 @@ class _Empty:
 
 
 _NOTHING = _Empty("", None, "", MappingProxyType({}))
+#: The fields every alert has a value for; a team or a label may be empty (absent).
+_NEVER_EMPTY = frozenset({"source", "title"})
+#: Values a matcher holding for every alert holds for, the empty one first.
+_ANY_VALUES = (
+    "",
+    "a",
+    " leading space",
+    "CPU above 90% on web-1 (prod)",
+    "".join(map(chr, range(0x20, 0x7F))),
+    "é 日本語 🙂",
+    "[REDACTED:password]",
+    "x" * MATCH_CHARS,
+)
 #: Redacts what silences are matched against (it remembers the short texts it has seen).
 _REDACTOR = Redactor()
 
@@ -337,6 +363,11 @@ class Silence:
     def matches(self, subject: Subject | AsShown) -> bool:
         shown = as_shown(subject)
         return all(m.holds(shown) for m in self.matchers)
+
+    def matches_every_alert(self) -> bool:
+        """Whether every matcher holds for any alert (`Matcher.holds_for_every_alert`): made,
+        as Alertmanager makes it, it quiets everything while it lasts."""
+        return all(m.holds_for_every_alert() for m in self.matchers)
 
     def to_json(self) -> dict[str, object]:
         stored: dict[str, object] = {

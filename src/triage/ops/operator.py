@@ -744,11 +744,14 @@ def silence_warnings(
     matcher on a label no incident has (`Team=payments` for `team=`, a label the source never
     writes) can only hold if such alerts come, and a silence that matches no open incident
     quiets none of those the operator is looking at. Warnings, not refusals: a silence may be
-    made ahead of the alerts it is for."""
+    made ahead of the alerts it is for. A silence that matches every alert (`title=~.+`) is
+    made too, as Alertmanager makes it, and the operator hears that it quiets everything."""
     subjects = [(incident, _subject(incident)) for incident in incidents]
     names = set(FIELDS).union(*(subject.labels for _, subject in subjects))
+    everything = every_alert_warning(silence)
+    warnings = [everything] if everything else []
     kept = end_kept_warning(asked, silence) if asked is not None else None
-    warnings = [kept] if kept else []
+    warnings += [kept] if kept else []
     warnings += outlasting_warnings(silence, silences)
     warnings += [
         warning
@@ -766,6 +769,26 @@ def silence_warnings(
         warnings.extend(_case_hints(silence, checked))
     warnings.extend(_negation_case_hints(silence, checked))
     return warnings
+
+
+#: Matchers an `every_alert_warning` names, at most.
+_EVERY_ALERT_NAMED = 3
+
+
+def every_alert_warning(silence: Silence) -> str | None:
+    """The warning when `silence` matches every alert (`Silence.matches_every_alert`): while
+    it lasts nothing opens or notifies, which a matcher meant to narrow it may have failed to
+    do (`title!=` for `title!=x`, `.+` for a pattern)."""
+    if not silence.matches_every_alert():
+        return None
+    named = ", ".join(repr(str(m)[:80]) for m in silence.matchers[:_EVERY_ALERT_NAMED])
+    more = len(silence.matchers) - _EVERY_ALERT_NAMED
+    named += f" and {more} more" if more > 0 else ""
+    return (
+        f"it matches every alert ({named} hold for any): while it lasts, every alert is "
+        "counted but opens, updates, reopens and notifies nothing; add a matcher that narrows "
+        "it (team=…, source=…) unless that is what you mean"
+    )
 
 
 def end_kept_warning(asked: Silence, kept: Silence) -> str | None:
