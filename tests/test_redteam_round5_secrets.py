@@ -527,3 +527,108 @@ def test_device_and_daemon_config_words_stay() -> None:
     type are not redacted."""
     redactor = Redactor()
     assert [line for line in CONFIG_KEPT if redactor.text(line) != line] == []
+
+
+# --- leaks: a user:password literal handed to a base64 encoder (redact/positional.py) -----------
+
+
+ENCODED_LOGINS = [
+    pytest.param(f"headers.Authorization = 'Basic ' + btoa('bob:{PASSWORD}')", id="js-btoa"),
+    pytest.param(f"Buffer.from('bob:{PASSWORD}').toString('base64')", id="node-buffer"),
+    pytest.param(f"auth=$(echo -n 'bob:{PASSWORD}' | base64)", id="shell-echo-base64"),
+    pytest.param(f"basic = base64.b64encode(b'bob:{PASSWORD}').decode()", id="python-b64encode"),
+]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="redact/positional.py:409 (code that logs in, by its arguments' place): the "
+    "`user:password` literal that code or a shell base64-encodes for a Basic header is read "
+    "nowhere (its encoded form `Basic …` is)",
+)
+@pytest.mark.parametrize("text", ENCODED_LOGINS)
+async def test_a_login_literal_encoded_for_basic_auth_is_blanked(text: str) -> None:
+    """`btoa('u:pw')`, `Buffer.from('u:pw')`, `echo -n 'u:pw' | base64` and
+    `base64.b64encode(b'u:pw')` show pw nowhere."""
+    await _assert_blanked(text, PASSWORD)
+
+
+async def test_the_encoded_basic_header_is_blanked() -> None:
+    """Guard: the header those calls build, `Authorization: Basic <base64 of u:pw>`, shows
+    neither the encoding nor the password."""
+    encoded = base64.b64encode(f"bob:{PASSWORD}".encode()).decode()
+    assert await _leaking(encoded, f"Authorization: Basic {encoded}") == []
+
+
+# --- leaks: a password a service prints at its setup (redact/commands.py, redact/pairs.py) ------
+
+
+SETUP_LOGS = [
+    pytest.param(f"[Note] [MY-010454] [Server] A temporary password is generated for root@localhost: {PASSWORD}", id="mysql-temporary-password"),
+    pytest.param(f"Jenkins initial setup is required. Please use the following password to proceed to installation:\n\n{PASSWORD}", id="jenkins-initial-admin"),
+    pytest.param(f"$ argocd admin initial-password -n argocd\n{PASSWORD}\n\n This password must be only used for first time login.", id="argocd-initial-password"),
+    pytest.param(f"Changed password for user [elastic]\nPASSWORD elastic = {PASSWORD}", id="elasticsearch-setup-passwords"),
+    pytest.param(f"$ elasticsearch-reset-password -u elastic\nPassword for the [elastic] user successfully reset.\nNew value: {PASSWORD}", id="elasticsearch-reset-password"),
+]  # fmt: skip
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="redact/commands.py:582 (the line a command printed: op read, heroku auth:token) "
+    "and redact/pairs.py (a secret told in words): MySQL's, Jenkins', Argo CD's and "
+    "Elasticsearch's own setup lines that print a generated password keep it",
+)
+@pytest.mark.parametrize("text", SETUP_LOGS)
+async def test_a_generated_password_a_service_printed_is_blanked(text: str) -> None:
+    """The password MySQL, Jenkins, Argo CD and Elasticsearch print at setup shows nowhere."""
+    await _assert_blanked(text, PASSWORD)
+
+
+# --- leaks: attack tools' command lines, as a runtime security alert quotes them -----------------
+
+
+ATTACK_COMMANDS = [
+    pytest.param(f"evil-winrm -i 10.0.0.5 -u admin -p {PASSWORD}", id="evil-winrm"),
+    pytest.param(f"crackmapexec smb 10.0.0.0/24 -u admin -p {PASSWORD}", id="crackmapexec"),
+    pytest.param(f"hydra -l admin -p {PASSWORD} ssh://10.0.0.5", id="hydra"),
+    pytest.param(f"secretsdump.py corp/admin:{PASSWORD}@10.0.0.5", id="impacket-target"),
+    pytest.param(f"openssl passwd -6 {PASSWORD}", id="openssl-passwd"),
+    pytest.param(f"mkpasswd -m sha-512 {PASSWORD}", id="mkpasswd"),
+]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="redact/commands.py:60 (_PASSWORD_OPTIONS): evil-winrm's, crackmapexec's (netexec) "
+    "and hydra's -p, impacket's `domain/user:pw@host` target, and the plaintext given to "
+    "`openssl passwd`/`mkpasswd` are not read (Falco, GuardDuty and EDR alerts quote them)",
+)
+@pytest.mark.parametrize("text", ATTACK_COMMANDS)
+async def test_a_password_on_an_attack_tools_command_line_is_blanked(text: str) -> None:
+    """A runtime security alert's command line of evil-winrm, crackmapexec, hydra,
+    impacket, `openssl passwd` or `mkpasswd` shows the password nowhere."""
+    await _assert_blanked(f"Falco: suspicious process spawned (cmdline={text})", PASSWORD)
+
+
+# --- leaks: calls that take a password by its place (redact/positional.py) ----------------------
+
+
+CALLS = [
+    pytest.param(f"ftplib.FTP('ftp.example.com', 'bob', '{PASSWORD}')", id="python-ftplib"),
+    pytest.param(f"pop.pass_('{PASSWORD}')", id="python-poplib-pass"),
+    pytest.param(f"EXEC sp_addlogin 'app', '{PASSWORD}'", id="mssql-sp-addlogin"),
+    pytest.param(f'.username("app").password(Some("{PASSWORD}"))', id="rust-builder-some"),
+]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="redact/positional.py:107 (_AUTH_CALLS and the printed functions): ftplib.FTP's "
+    "third argument, poplib's pass_(), SQL Server's sp_addlogin and a builder's "
+    "`.password(Some(…))` keep the password",
+)
+@pytest.mark.parametrize("text", CALLS)
+async def test_a_password_passed_by_its_place_to_more_calls_is_blanked(text: str) -> None:
+    """The password given to ftplib.FTP, poplib's pass_, sp_addlogin and a Rust builder's
+    `.password(Some(…))` shows nowhere."""
+    await _assert_blanked(text, PASSWORD)
