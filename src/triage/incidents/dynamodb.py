@@ -307,6 +307,41 @@ class DynamoDBStore(Store):
                 log.warning("store.no_sweep_index", table=self.table, fallback="scan")
         return await self._scan_due({"FilterExpression": condition, **due})
 
+    async def _dated_after(self, after_s: float) -> list[tuple[str, float]]:
+        # The far end of the sweep index: one range query, keys only (the index projects its
+        # own keys, `sweep_at` among them); without the index, a scan filtered alike.
+        condition = "#s = :due AND #t > :after"
+        names = {"#s": "sweep", "#t": "sweep_at"}
+        values = {":due": {"S": _DUE}, ":after": {"N": f"{after_s:.3f}"}}
+        if self._has_sweep_index:
+
+            async def query(**page: Any) -> Any:
+                return await self._ddb.query(TableName=self.table, IndexName=SWEEP_INDEX, **page)
+
+            request = {
+                "KeyConditionExpression": condition,
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
+            }
+            try:
+                return [_far_entry(item) async for item in self._pages("query", query, request)]
+            except StoreUnavailableError as exc:
+                if not _no_such_index(exc.__cause__):
+                    raise
+                self._has_sweep_index = False
+                log.warning("store.no_sweep_index", table=self.table, fallback="scan")
+
+        async def scan(**page: Any) -> Any:
+            return await self._ddb.scan(TableName=self.table, **page)
+
+        request = {
+            "FilterExpression": condition,
+            "ProjectionExpression": "#f, #t",
+            "ExpressionAttributeNames": {**names, "#f": "fingerprint"},
+            "ExpressionAttributeValues": values,
+        }
+        return [_far_entry(item) async for item in self._pages("scan", scan, request)]
+
     async def _query_due(self, request: dict[str, Any]) -> list[str]:
         async def query(**page: Any) -> Any:
             return await self._ddb.query(TableName=self.table, IndexName=SWEEP_INDEX, **page)
@@ -493,6 +528,11 @@ def _code(exc: BaseException | None) -> str | None:
 def _item_key(kind: str, key: str) -> str:
     """Incidents are keyed by their fingerprint alone (a hex digest, so never holding `#`)."""
     return key if kind == INCIDENT else f"{kind}#{key}"
+
+
+def _far_entry(item: dict[str, Any]) -> tuple[str, float]:
+    """An incident of the sweep index's far end: its fingerprint and index time."""
+    return item["fingerprint"]["S"], float(item["sweep_at"]["N"])
 
 
 def _no_such_index(exc: BaseException | None) -> bool:

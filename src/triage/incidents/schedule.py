@@ -28,6 +28,15 @@ def dated_ahead(until: datetime, now: datetime, lease: timedelta) -> bool:
     return until - now > lease + CLAIM_CLOCK_SLACK
 
 
+def dated_ahead_after(now: datetime, lease: timedelta) -> datetime:
+    """Past this time, the sweep index's time of an incident may be that of a claim a clock
+    ahead of `now`'s set (`dated_ahead`): a live claim's lease ends, with the sweep's
+    `ABANDONED_GRACE` after it, within a lease and `CLAIM_CLOCK_SLACK` of `now`. Other times
+    are indexed there too (escalations, silences ending, auto-closes, a failed effect's later
+    tries, a long gathering window): the sweep looks at each of those once per time it reads."""
+    return now + lease + CLAIM_CLOCK_SLACK
+
+
 def gathering_ends(incident: Incident, now: datetime) -> datetime | None:
     """When `incident`'s group stops gathering members for its first ticket, if it still
     gathers at `now` (None: it does not). Its effect's `not_before`, unless that lies further
@@ -135,8 +144,9 @@ def sweep_at(incident: Incident) -> float | None:
     if escalate_at is not None and (escalation is None or escalation.done_at is None):
         # A claim's end, or a failed escalation's retry, by the clock that set it: one set
         # while the clock was ahead is due at once after a step back (`escalation_due`), and
-        # found by the sweep's pass after the step back, which reads every incident, not by
-        # this time (as an effect's claim is).
+        # found, as an effect's claim is, not by this time but by the sweep's pass after the
+        # step back (which reads every incident) or, on a replica whose clock never stepped,
+        # by its read of the index's far end (`dated_ahead_after`).
         times.append(escalation.until if escalation is not None else escalate_at)
     owed = incident.update_owed_at
     if owed is not None and pending is None and incident.held is None and incident.has_ticket:

@@ -456,6 +456,19 @@ class SQLiteStore(Store):
         keys: list[str] = await self._call(self._due_sync, now_s)
         return keys
 
+    async def _dated_after(self, after_s: float) -> list[tuple[str, float]]:
+        found: list[tuple[str, float]] = await self._call(self._dated_after_sync, after_s)
+        return found
+
+    def _dated_after_sync(self, after_s: float) -> list[tuple[str, float]]:
+        # The far end of the index `incidents_sweep`: a range read of it, no row's body.
+        rows = self._db().execute(
+            "SELECT fingerprint, sweep_at FROM incidents WHERE sweep_at IS NOT NULL"
+            " AND sweep_at > ?",
+            (after_s,),
+        )
+        return [(key, float(at)) for key, at in rows]
+
     def _due_sync(self, now_s: float | None) -> list[str]:
         rows = self._db().execute(
             "SELECT fingerprint FROM incidents WHERE sweep_at IS NOT NULL AND sweep_at <= ?",

@@ -37,7 +37,7 @@ from triage.incidents.lifecycle import (
     stored_alert,
     update_owed_due,
 )
-from triage.incidents.records import Transition
+from triage.incidents.records import INCIDENT, Transition
 from triage.incidents.schedule import escalation_due, resolve_due, sweep_waits
 from triage.incidents.silences import Silence
 from triage.models import EffectKind
@@ -98,6 +98,21 @@ class Sweeping(StoreBase):
     async def due(self, now: datetime | None) -> list[str]:
         """Fingerprints the sweep must look at by `now` (None: every one it may have to)."""
         return await self._due(now.timestamp() if now is not None else None)
+
+    async def dated_after(self, after: datetime) -> list[tuple[str, float]]:
+        """The incidents the sweep index dates later than `after`, each with its index time
+        (epoch seconds): the far end of the index, where a claim made while the clock was
+        ahead waits (`schedule.dated_ahead_after`)."""
+        return await self._dated_after(after.timestamp())
+
+    async def _dated_after(self, after_s: float) -> list[tuple[str, float]]:
+        """`dated_after` from every incident record; a backend with an index reads its range
+        instead (SQLite, DynamoDB)."""
+        return [
+            (record.key, record.sweep_at)
+            for record in await self._scan(INCIDENT)
+            if record.sweep_at is not None and record.sweep_at > after_s
+        ]
 
     async def close(
         self,

@@ -36,7 +36,11 @@ the index holds, not only the due ones, so a silence expired by hand lets go of 
 within one pass. So does the pass after the clock stepped back (by more than
 `CLAIM_CLOCK_SLACK`): the index dates an effect claimed while the clock was ahead by that
 clock, and its dead holder's claim, which `begin()` takes over at once, would wait for the
-clock to catch up.
+clock to catch up. A replica whose own clock never stepped finds such a claim (a dead
+replica's, made while that replica's clock was ahead) by the far end of the index: each pass
+also reads the incidents dated later than a lease and `CLAIM_CLOCK_SLACK` from now
+(`Store.dated_after`, a range read of keys and times alone) and looks at those whose time it
+has not seen there before, so each is read once per time it is given, not on every pass.
 
 An effect is the sweep's to take over by the rules every claim follows (`sweep_may_take`):
 never one a worker of this process is carrying out (`Ledger.carrying`), whatever the clock did.
@@ -64,7 +68,7 @@ from triage.errors import SinkRejectedError, TriageError
 from triage.incidents import Incident, Store
 from triage.incidents.codec import view_from_json
 from triage.incidents.lifecycle import FLAP_HOLD, Action, Pending, update_owed_due
-from triage.incidents.schedule import CLAIM_CLOCK_SLACK, resolve_due
+from triage.incidents.schedule import CLAIM_CLOCK_SLACK, dated_ahead_after, resolve_due
 from triage.incidents.silences import Silence, SilenceCache, Subject, first_match
 from triage.ops.escalate import Escalator
 from triage.pipeline import Pipeline
@@ -116,6 +120,9 @@ class Sweep:
         #: again on every pass until that one is done. The index has them due when the
         #: silence was to end, so a silence expired by hand meanwhile would hold them till then.
         self._held_behind: set[str] = set()
+        #: The far end of the index at the last pass (`Store.dated_after`): each incident's
+        #: index time, so a pass looks only at those whose time is new there.
+        self._far_seen: dict[str, float] = {}
 
     async def run_forever(self) -> None:
         while True:
@@ -135,6 +142,7 @@ class Sweep:
             back_s = self._behind_s(now)
             stepped_back = back_s > CLAIM_CLOCK_SLACK.total_seconds()
             due = await self.store.due(None if changed or stepped_back else now)
+            far = await self.store.dated_after(dated_ahead_after(now, self.store.lease))
         except TriageError as exc:
             self._failed("", "sweep.failed", exc)
             return 0
@@ -144,16 +152,30 @@ class Sweep:
             log.info("sweep.clock_stepped_back", by_s=back_s)
         self._seen = silences
         self._latest = now if stepped_back else max(now, self._latest or now)
-        behind = self._held_behind.difference(due)
-        for fingerprint in [*due, *sorted(behind)]:
+        looked = set(due)
+        behind = self._held_behind.difference(looked)
+        ahead = self._far_news(far, looked)
+        failed: set[str] = set()
+        for fingerprint in [*due, *sorted(behind), *ahead]:
             with structlog.contextvars.bound_contextvars(fingerprint=fingerprint):
                 try:
                     await self._visit(fingerprint, now, silences)
                 except TriageError as exc:
+                    failed.add(fingerprint)
                     self._failed(fingerprint, "sweep.incident_failed", exc)
                 else:
                     self._failing.pop(fingerprint, None)
+        # Looked at again on the next pass only when its time changed, or its visit failed.
+        self._far_seen = {key: at for key, at in far if key not in failed}
         return len(due)
+
+    def _far_news(self, far: list[tuple[str, float]], looked: set[str]) -> list[str]:
+        """The incidents of the index's far end (`far`: each with its index time) to look at
+        on this pass: those not looked at already whose time this sweep has not seen there.
+        A claim made while its clock was ahead (its holder dead, this clock never stepped)
+        is among them the pass after it was written, and taken over as `begin()` would."""
+        seen = self._far_seen
+        return [key for key, at in far if key not in looked and seen.get(key) != at]
 
     def _behind_s(self, now: datetime) -> float:
         """How far `now` reads before the latest pass (0 when it does not). More than
