@@ -543,3 +543,30 @@ async def test_the_occurrences_a_ticket_is_told_come_to_what_the_store_counts() 
     [stored] = await c.store.incidents()
     assert stored.occurrences == 40
     assert told[-1].occurrences == 40
+
+
+# --- a group keyed by a label holding a secret --------------------------------------------------
+
+SECRET = "ghp_R3dT3amRound5StormKey0123456789abcdef"
+
+
+async def test_a_group_keyed_by_a_label_holding_a_secret_never_shows_or_stores_it(
+    tmp_path: Path,
+) -> None:
+    """A storm whose `namespace` (a `group_by` label) holds a GitHub token: the group is still
+    one ticket, and neither its effects (open, update, close), their group's labels and
+    members, nor the stored records carry the token."""
+    c = grouping(tmp_path)
+    storm = [{**p, "labels": {**p["labels"], "namespace": f"tenant {SECRET}"}} for p in
+             (pod(i) for i in range(5))]  # fmt: skip
+    await c.deliver(c.message(webhook(storm), 0))
+    later = [{**p, "labels": {**p["labels"], "namespace": f"tenant {SECRET}"}} for p in
+             (pod(i, minutes=20) for i in range(5, 8))]  # fmt: skip
+    await c.deliver(c.message(webhook(later), 20), 1)
+    await c.deliver(c.message(webhook([resolved(a, 40) for a in storm + later]), 40), 0)
+    assert c.kinds().count("open") == 1 and c.kinds()[-1] == "close"
+    opened = c.sink.effects[0].alert.group
+    assert opened is not None and opened.by["namespace"].startswith("tenant [REDACTED")
+    assert all(SECRET not in repr(e) for e in c.sink.effects)
+    assert all(SECRET not in repr(i) for i in await c.store.incidents())
+    assert SECRET not in repr(c.store.__dict__)
