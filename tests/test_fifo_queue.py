@@ -197,3 +197,24 @@ def test_a_standard_queue_is_still_sent_to(
     body.write_text('{"title": "disk full"}')
     assert main(["send", str(body)]) == 0
     assert queues.depth() == 1
+
+
+# --- triage dlq redrive -----------------------------------------------------------------------
+
+
+def test_a_redrive_by_batches_refuses_a_fifo_queue_with_one_line(
+    moto_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`triage dlq redrive` (by batches, which send without a MessageGroupId) on a FIFO queue
+    exits 2 with one config line before it takes a letter off the DLQ."""
+    queue = fifo_queue(moto_url)
+    for name, value in daemon_env(
+        settings_for(queue, "http://127.0.0.1:9", tmp_path / "t.db")
+    ).items():
+        monkeypatch.setenv(name, value)
+    assert main(["dlq", "redrive"]) == 2
+    line = config_line(capsys)
+    assert line.startswith(f"triage: config: ALERT_TRIAGE_QUEUE_URL {queue.url} {SAYS}"), line

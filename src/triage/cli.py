@@ -799,6 +799,7 @@ def _probe_host(listen_host: str) -> str:
 async def _dlq(settings: Settings, args: argparse.Namespace) -> int:
     from triage.aws import AWS_CALL_ERRORS, ONE_SHOT, Aws
     from triage.ops import dlq
+    from triage.sqs.fifo import fifo_refusal, is_fifo
 
     problem = _dlq_options_problem(args)
     if problem is not None:
@@ -807,6 +808,9 @@ async def _dlq(settings: Settings, args: argparse.Namespace) -> int:
     settings.require("queue_url")
     assert settings.queue_url is not None
     _reachable(settings, args.dlq_url, "--dlq-url")
+    if args.action == "redrive" and not args.sqs_move and is_fifo(settings.queue_url):
+        # Its batches send without a MessageGroupId: each letter taken off would be refused.
+        raise fifo_refusal(settings.queue_url)
     aws = Aws(settings, ONE_SHOT)
     try:
         sqs = await aws.client("sqs")
