@@ -632,3 +632,78 @@ async def test_a_password_passed_by_its_place_to_more_calls_is_blanked(text: str
     """The password given to ftplib.FTP, poplib's pass_, sp_addlogin and a Rust builder's
     `.password(Some(…))` shows nowhere."""
     await _assert_blanked(text, PASSWORD)
+
+
+# --- leaks: Windows' answer files and registry (redact/sections.py, redact/commands.py) ---------
+
+
+WINDOWS = [
+    pytest.param(f"<AutoLogon><Password><Value>{PASSWORD}</Value><PlainText>true</PlainText></Password></AutoLogon>", id="unattend-autologon"),
+    pytest.param(f"<AdministratorPassword>\n  <Value>{PASSWORD}</Value>\n  <PlainText>true</PlainText>\n</AdministratorPassword>", id="unattend-administrator"),
+    pytest.param(f'reg add "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Winlogon" /v DefaultPassword /t REG_SZ /d {PASSWORD} /f', id="reg-add-default-password"),
+    pytest.param(f"HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Winlogon\n    DefaultPassword    REG_SZ    {PASSWORD}", id="reg-query-output"),
+]  # fmt: skip
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="redact/sections.py:371 reads an XML element under a section's name, not the "
+    "`<Value>` child of unattend.xml's `<Password>`/`<AdministratorPassword>`; "
+    "redact/commands.py reads no `reg add … /v <secret name> … /d X` nor reg query's "
+    "`<secret name>    REG_SZ    X` row (Winlogon's auto-logon password)",
+)
+@pytest.mark.parametrize("text", WINDOWS)
+async def test_windows_answer_file_and_registry_passwords_are_blanked(text: str) -> None:
+    """A password in unattend.xml's `<Password><Value>`, in `reg add … /v DefaultPassword
+    /d X` and in reg query's output shows nowhere."""
+    await _assert_blanked(text, PASSWORD)
+
+
+async def test_an_xml_password_element_holding_text_is_blanked() -> None:
+    """Guard: `<Password>X</Password>` (text, no `<Value>` child) shows X nowhere."""
+    await _assert_blanked(f"<Password>{PASSWORD}</Password>", PASSWORD)
+
+
+# --- leaks: installers' answer files (redact/pairs.py) -------------------------------------------
+
+
+INSTALLERS = [
+    pytest.param(f"rootpw --plaintext {PASSWORD}", id="kickstart-rootpw"),
+    pytest.param(f"d-i passwd/root-password password {PASSWORD}", id="preseed-root"),
+    pytest.param(f"d-i passwd/user-password password {PASSWORD}", id="preseed-user"),
+    pytest.param(
+        f"mysql-server mysql-server/root_password password {PASSWORD}", id="debconf-selection"
+    ),
+]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="redact/pairs.py (a secret's name then its value after a space): kickstart's "
+    "`rootpw --plaintext X` and debconf's `<owner> <question> password X` (preseed, "
+    "debconf-set-selections: `password` is the question's type) keep X",
+)
+@pytest.mark.parametrize("text", INSTALLERS)
+async def test_an_installers_answer_file_password_is_blanked(text: str) -> None:
+    """A root or user password in a kickstart or preseed/debconf answer shows nowhere."""
+    await _assert_blanked(text, PASSWORD)
+
+
+# --- leaks: code that sets a secret's variable (redact/calls.py, redact/pairs.py) ----------------
+
+
+CODE = [
+    pytest.param(f"$ENV{{DB_PASSWORD}} = '{PASSWORD}';", id="perl-env-hash"),
+    pytest.param(f"DB_PASSWORD ?= {PASSWORD}", id="make-conditional-assign"),
+]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason='redact/calls.py:339 reads a subscript with a quoted key (`os.environ["X"] = …`), '
+    "not Perl's `$ENV{X} = …`; redact/pairs.py reads `=` and `:=`, not Make's `?=`",
+)
+@pytest.mark.parametrize("text", CODE)
+async def test_a_secret_set_in_perl_or_make_is_blanked(text: str) -> None:
+    """Perl's `$ENV{DB_PASSWORD} = '…'` and Make's `DB_PASSWORD ?= …` show the value nowhere."""
+    await _assert_blanked(text, PASSWORD)
