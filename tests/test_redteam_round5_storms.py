@@ -31,6 +31,7 @@ from test_redteam_round4_storms import (
     webhook,
 )
 from triage.errors import SinkRejectedError, SinkUnavailableError
+from triage.incidents import Action
 from triage.incidents import groups as group_rules
 from triage.ratelimit import Budget, LocalBudgets
 from triage.sinks.base import Applied, Effect
@@ -570,3 +571,34 @@ async def test_a_group_keyed_by_a_label_holding_a_secret_never_shows_or_stores_i
     assert all(SECRET not in repr(e) for e in c.sink.effects)
     assert all(SECRET not in repr(i) for i in await c.store.incidents())
     assert SECRET not in repr(c.store.__dict__)
+
+
+# --- a group closed by hand while its members still fire ---------------------------------------
+
+
+BY_HAND_LEAVES_MEMBERS_FIRING = pytest.mark.xfail(
+    strict=True,
+    reason="incidents/sweeping.py:161-163: a close by hand leaves a group's firing members "
+    "firing (a close for want of alerts resolves them, lifecycle.py:696-706), so "
+    "groups.py:128-129 takes their resend for the event it already has and ignores it",
+)
+
+
+@pytest.mark.parametrize(
+    "grouped", [False, pytest.param(True, marks=BY_HAND_LEAVES_MEMBERS_FIRING)]
+)
+async def test_a_storm_closed_by_hand_while_firing_reopens_at_the_next_resend(
+    tmp_path: Path, grouped: bool
+) -> None:
+    """An operator closes a storm's ticket by hand while its pods still crash-loop; 30 minutes
+    later Alertmanager re-sends the firing alerts (stamped as before, as every resend is): the
+    alerts still fire, so the ticket reopens, grouped or not alike (a group closed for want
+    of alerts reopens so, README), rather than staying closed on firing alerts."""
+    c = grouping(tmp_path) if grouped else Cluster()
+    await c.deliver(c.message(webhook([pod(0)]), 0))
+    [opened] = await c.store.incidents()
+    assert await c.pipelines[0].close(opened.fingerprint, "cli-1", "looked at it", "ana") is (
+        Action.CLOSE
+    )
+    await c.deliver(c.message(webhook([pod(0)]), 30), 1)
+    assert c.kinds() == ["open", "close", "reopen"]
