@@ -1,7 +1,8 @@
 """Red team round 5: escaping and injection of hostile alert (and model) text on every surface
 it is shown: GitHub labels and Markdown, Slack, the status page, the operator's terminal, logs
-and the LLM prompt. Each test drives the real code path; a test marked xfail(strict) names a
-bug still open (file:line: cause) and passes once it is fixed."""
+and the LLM prompt. Each test drives the real code path; each one that failed when it was
+written (links with user info, look-alike blanks, imitated markers, a team read as facts) was
+fixed."""
 
 from __future__ import annotations
 
@@ -70,13 +71,6 @@ async def test_team_labels_that_look_alike_are_one_label(
     assert shown == [["team:pay"]] * (1 + len(LOOK_ALIKE_TEAMS)) + [["team:data"]]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sinks/github/text.py:101 (_label): the blank Braille pattern U+2800, which "
-    "normalize/common.py:255 (_UNSEEN) knows draws nothing, is kept by display.visible and by "
-    "the redactor and is no whitespace to split()/rstrip(), so `pay⠀` is a second label that "
-    "shows as `team:pay`",
-)
 async def test_a_team_padded_with_blank_braille_is_the_same_label(
     github: GitHubServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -171,13 +165,6 @@ async def test_the_fallback_tickets_steps_name_the_host_a_link_opens() -> None:
 # --- the operator's terminal ---------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="view.py:219 (terminal_line): only characters that are not printable are escaped; "
-    "the blank Braille pattern U+2800 is printable (So) but draws an empty cell "
-    "(normalize/common.py:255 _UNSEEN), and the redactor keeps it, so `db\u2800down` prints "
-    "as `db down`",
-)
 def test_a_title_padded_with_blank_braille_is_told_apart_in_the_terminal(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -200,13 +187,6 @@ def test_a_title_padded_with_blank_braille_is_told_apart_in_the_terminal(
 # --- Slack: triage's own priority marker -----------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sinks/slack.py:572 (open_message) writes `{mark} {LABEL}: {title}`, and "
-    "summarise/priority.py:355 (untagged) strips `[P0]`/`[CRITICAL]` tags but not a leading "
-    "`🔴 CRITICAL:` (the very form of Slack's marker), so a low incident's header reads "
-    "`🔵 LOW: 🔴 CRITICAL: …`",
-)
 @pytest.mark.parametrize(
     "marker", ["\N{LARGE RED CIRCLE} CRITICAL:", ":red_circle: CRITICAL:"], ids=["emoji", "code"]
 )
@@ -286,12 +266,6 @@ def test_alert_text_in_a_log_line_forges_no_other_line(fmt: str) -> None:
 FACTS_TEAM = "payments · open 0 min · 1 alert · github: #1"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ops/status_page.py:366 (_row): the team and source are joined to the other facts "
-    "by ' · ' in a span of no box of its own, so a team holding ' · open 0 min · 1 alert' "
-    "reads as facts; _items and _tickets put each value in a tag for this very reason",
-)
 async def test_a_team_cannot_read_as_the_status_pages_other_facts(store: SQLiteStore) -> None:
     """On the status page's list, an incident's team stands in a tag of its own, as its
     tickets, labels and a silence's matchers do: a team holding `· open 0 min · 1 alert ·

@@ -90,7 +90,7 @@ async def test_alert_text_is_isolated_from_the_page_around_it(store: SQLiteStore
     async with serving(store) as server, client(server) as http:
         html = (await http.get("/", headers=BEARER)).text
     assert re.search(rf"<span dir=auto>[^<]*{ARABIC}[^<]*</span>", html), html
-    assert re.search(r"<span dir=auto>ops[^<]*</span>", html)
+    assert re.search(r"<span class=tag dir=auto>ops[^<]*</span>", html)  # a team: a tag
     assert re.search(r"<td><span dir=auto>maint [^<]*</span></td>", html)
 
 
