@@ -602,3 +602,40 @@ async def test_a_storm_closed_by_hand_while_firing_reopens_at_the_next_resend(
     )
     await c.deliver(c.message(webhook([pod(0)]), 30), 1)
     assert c.kinds() == ["open", "close", "reopen"]
+
+
+async def test_a_firing_that_carries_out_a_held_close_and_dies_is_finished_once_by_a_retry() -> (
+    None
+):
+    """After a damped check's quiet period, its next firing first sends the held close and then
+    reopens (README); the replica taking that message dies inside the close. SQS hands the
+    message to the other replica once its visibility lapses: the ticket is closed once and
+    reopened once, and the incident is open with nothing pending."""
+    c = Cluster()
+    for n, (minutes, body) in enumerate(cycle_bodies(6, 30)):
+        await c.deliver(c.message(body, minutes), n % 2)
+    before = len(c.sink.effects)
+    [stored] = await c.store.incidents()
+    held = stored.close_held_until
+    assert held is not None
+    entered, gate = asyncio.Event(), asyncio.Event()
+    real_apply = c.sink.apply
+
+    async def dying(effect: Effect) -> Applied:
+        entered.set()
+        await gate.wait()
+        return await real_apply(effect)
+
+    c.sink.apply = dying  # type: ignore[method-assign]
+    minutes = (held - at(0)).total_seconds() / 60 + 1
+    firing = c.message(webhook([pod(0, minutes=minutes)]), minutes)
+    dead = asyncio.create_task(c.deliver(firing, 0))
+    await asyncio.wait_for(entered.wait(), timeout=10)
+    dead.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await dead
+    c.sink.apply = real_apply  # type: ignore[method-assign]
+    await c.deliver(again(firing, minutes + 5), 1)
+    assert [str(e.kind) for e in c.sink.effects[before:]] == ["close", "reopen"]
+    [stored] = await c.store.incidents()
+    assert str(stored.state) == "open" and stored.pending is None
