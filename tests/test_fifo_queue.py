@@ -218,3 +218,28 @@ def test_a_redrive_by_batches_refuses_a_fifo_queue_with_one_line(
     assert main(["dlq", "redrive"]) == 2
     line = config_line(capsys)
     assert line.startswith(f"triage: config: ALERT_TRIAGE_QUEUE_URL {queue.url} {SAYS}"), line
+
+
+async def test_a_send_refused_whole_for_no_group_id_marks_the_gateway_not_ready(
+    queues: Queues, proxy: SqsProxy
+) -> None:
+    """SendMessage answered 400 MissingParameter (the call refused whole, no entry to blame):
+    503 with Retry-After, one error line saying the queue is FIFO, and /readyz 503, so a load
+    balancer stops sending to a gateway that can queue nothing."""
+    settings = ingest_settings(queues.url, proxy.url)
+    async with running(settings) as service, loopback_client(service.port) as client:
+        proxy.refuse("AmazonSQS.SendMessage", 400, *NO_GROUP)
+        with capture_logs() as logs:
+            answers = [
+                await client.post(
+                    "/v1/alerts/generic",
+                    content=b'{"title": "disk full"}',
+                    headers=bearer("generic"),
+                )
+                for _ in range(2)
+            ]
+        ready = await client.get("/readyz")
+    assert [a.status_code for a in answers] == [503, 503]
+    fifo_lines = [e for e in logs if e["event"] == "ingest.queue_refuses_fifo_send"]
+    assert len(fifo_lines) == 1, logs
+    assert ready.status_code == 503 and "queue" in ready.json()["failing"], ready.text

@@ -685,12 +685,13 @@ class Gateway:
                 detail=exc.code,
             ) from None
         except QueueUnavailable as exc:
+            fifo = self._refused_as_fifo(exc.code)  # a call refused whole (SendMessage)
             raise Refused(
                 503,
                 "queue_unavailable",
                 "queue unavailable",
                 retry_after_s=RETRY_AFTER_S,
-                detail=exc.code,
+                detail="fifo_queue" if fifo else exc.code,
             ) from None
         except MessageRejected as exc:
             if self._refused_as_fifo(exc.code):

@@ -22,8 +22,9 @@ last call, however slowly, takes every send.
 
 A FIFO queue (`FifoQueue`, or a `.fifo` name: `triage.sqs.fifo`) refuses every send of ours,
 which carries no MessageGroupId: at start it stops the gateway (ConfigError); found later (the
-queue did not answer at start) it is one error line and `/readyz` says `queue: fifo` for good,
-and the gateway answers a send SQS refuses for it 503, not 422 (`fifo_refused`)."""
+queue did not answer at start, or a send is refused for it) it is one error line and the
+`queue` condition fails for good (not ready), and the gateway answers a send SQS refuses for
+it 503, not 422 (`fifo_refused`)."""
 
 from __future__ import annotations
 
@@ -229,7 +230,8 @@ class QueueProbe:
         self.fifo = self.fifo or fifo
 
     def _report(self) -> None:
-        """The `queue` condition: SQS answers, and no KMS refusal of a send stands."""
+        """The `queue` condition: SQS answers, the queue is not FIFO, and no KMS refusal of a
+        send stands."""
         if self.health is None:
             return
         if not self.ok:
