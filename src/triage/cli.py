@@ -544,8 +544,8 @@ def _expired(
     expired, by_this_call = ended
     print(json_line(silence_json(expired, redactor, now)))
     if not by_this_call:
-        ended = expired.ends().isoformat()
-        _err(f"triage: silence: {expired.id[:80]} had ended already ({ended}); nothing changed")
+        ended_at = expired.ends().isoformat()
+        _err(f"triage: silence: {expired.id[:80]} had ended already ({ended_at}); nothing changed")
     return 0
 
 
