@@ -639,3 +639,71 @@ async def test_a_firing_that_carries_out_a_held_close_and_dies_is_finished_once_
     assert [str(e.kind) for e in c.sink.effects[before:]] == ["close", "reopen"]
     [stored] = await c.store.incidents()
     assert str(stored.state) == "open" and stored.pending is None
+
+
+# --- a storm message dead-lettered half applied, then redriven ----------------------------------
+
+
+def minutes_of(m: Message) -> float:
+    """When `m` was received, in minutes after T0."""
+    return (m.received_at - at(0)).total_seconds() / 60
+
+
+def redriven(m: Message, minutes: float) -> Message:
+    """`m` sent back from the DLQ by `triage dlq redrive`, received `minutes` after T0: a new
+    SQS message carrying the dead letter's identity."""
+    return Message(
+        f"redriven-{m.id}", m.body, f"rh-redriven-{m.id}", 1, at(minutes), received_at=at(minutes),
+        attributes={"redriven_from": m.identity},
+    )  # fmt: skip
+
+
+async def dead_lettered(c: Cluster, m: Message, receives: int = 3) -> None:
+    """`m` delivered `receives` times, alternately to each replica, every delivery failing
+    (a sink's 503): then SQS moves it to the DLQ."""
+    for receive in range(1, receives + 1):
+        with pytest.raises(SinkUnavailableError):
+            await c.deliver(again(m, minutes_of(m) + receive, count=receive), receive % 2)
+
+
+async def test_a_storm_message_redriven_after_half_was_applied_counts_each_alert_once() -> None:
+    """A message of 20 pods fails on every delivery at its 11th pod's open (the backend
+    answers 503 for it) until it is dead-lettered; `triage dlq redrive` sends it back, after
+    the backend recovered, to the other replica: each pod's ticket opened once, and each
+    incident counts one occurrence (the first ten are not counted once per delivery)."""
+    c = Cluster()
+    real_apply = c.sink.apply
+    opened: list[str] = []
+    failing = True
+
+    async def failing_from_the_eleventh(effect: Effect) -> Applied:
+        if failing and effect.fingerprint not in opened and len(opened) >= 10:
+            raise SinkUnavailableError("503")
+        opened.append(effect.fingerprint)
+        return await real_apply(effect)
+
+    c.sink.apply = failing_from_the_eleventh  # type: ignore[method-assign]
+    storm = c.message(webhook([pod(i) for i in range(20)]), 0)
+    await dead_lettered(c, storm)
+    failing = False
+    await c.deliver(redriven(storm, 30), 1)
+    assert c.kinds() == ["open"] * 20
+    assert sorted(i.occurrences for i in await c.store.incidents()) == [1] * 20
+
+
+async def test_a_group_message_redriven_after_its_update_failed_counts_each_member_once(
+    tmp_path: Path,
+) -> None:
+    """An open group; 20 minutes on, a message of 20 new pods: its first pod's joining is due
+    to update the ticket, and the backend answers that update 503 on every delivery until the
+    message is dead-lettered; redriven after the backend recovered, the group counts 21
+    members and 21 occurrences, each new pod once."""
+    c = grouping(tmp_path)
+    await c.deliver(c.message(webhook([pod(0)]), 0))
+    c.sink.failures = 3
+    joining = c.message(webhook([pod(i, minutes=20) for i in range(1, 21)]), 20)
+    await dead_lettered(c, joining)
+    await c.deliver(redriven(joining, 50), 1)
+    [group] = await groups(c)
+    assert members(group) == 21 and group.occurrences == 21
+    assert c.kinds().count("open") == 1
