@@ -737,3 +737,72 @@ def test_dead_letter_peek_shows_a_text_body_redacted() -> None:
     shown = _peeked(f"+hostname core-1\n+enable password {PASSWORD}")
     assert "core-1" in shown
     assert not _left(shown, PASSWORD)
+
+
+# --- leaks: a long value after a name and a space (redact/pairs.py) ------------------------------
+
+
+LONG_SECRET = base64.b64encode(_RNG.randbytes(200)).decode()  # a cloudflared tunnel token's size
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="redact/pairs.py:789: a value after a secret's name and a space (or told in words) "
+    "is read to 128 characters; the rest of a longer one (a cloudflared tunnel token, a "
+    "long key) is shown",
+)
+@pytest.mark.parametrize(
+    "form",
+    ["TUNNEL_TOKEN {}", "DB_PASSWORD {}", "the token is {}"],
+    ids=["bare-name", "password-name", "sentence"],
+)
+async def test_a_long_secret_after_a_name_and_a_space_goes_whole(form: str) -> None:
+    """A 268-character secret after `TUNNEL_TOKEN `, `DB_PASSWORD ` or `the token is `
+    shows no run of it, its end included."""
+    await _assert_blanked(form.format(LONG_SECRET), LONG_SECRET)
+
+
+async def test_a_long_secret_after_a_name_and_an_equals_goes_whole() -> None:
+    """Guard: the same secret after `TUNNEL_TOKEN=` shows no run of it."""
+    await _assert_blanked(f"TUNNEL_TOKEN={LONG_SECRET}", LONG_SECRET)
+
+
+# --- leaks: CI tools' tokens and a token as a URL's user (redact/commands.py, redact/web.py) -----
+
+
+SNYK_TOKEN = _uuid()
+SONAR_TOKEN = _random(40, HEX)
+AZURE_DEVOPS_PAT = _random(52, string.ascii_lowercase + "234567")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="redact/commands.py:582 (tokens CI tools take by their place: doctl -t, cargo "
+    "login): `snyk auth <token>`, `codecov -t <token>` and SonarScanner's "
+    "`-Dsonar.login=<token>` (its name says login, its value is the token) keep the token",
+)
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        (f"snyk auth {SNYK_TOKEN}", SNYK_TOKEN),
+        (f"codecov -t {SNYK_TOKEN} -f coverage.xml", SNYK_TOKEN),
+        (f"sonar-scanner -Dsonar.login={SONAR_TOKEN} -Dsonar.projectKey=x", SONAR_TOKEN),
+    ],
+    ids=["snyk-auth", "codecov-t", "sonar-login"],
+)
+async def test_a_ci_tools_token_by_its_place_is_blanked(text: str, secret: str) -> None:
+    """The token given to `snyk auth`, `codecov -t` and SonarScanner's `-Dsonar.login=`
+    shows nowhere."""
+    await _assert_blanked(text, secret)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="redact/web.py:213 (a URL's user that is a token): an Azure DevOps PAT (52 lower-case "
+    "base32 characters) splits into few words, reads as a name and stays as "
+    "`https://<pat>@dev.azure.com/…`",
+)
+async def test_an_azure_devops_pat_as_a_urls_user_is_blanked() -> None:
+    """`git clone https://<PAT>@dev.azure.com/org/proj/_git/repo` shows the PAT nowhere."""
+    text = f"git clone https://{AZURE_DEVOPS_PAT}@dev.azure.com/org/proj/_git/repo failed"
+    await _assert_blanked(text, AZURE_DEVOPS_PAT)
