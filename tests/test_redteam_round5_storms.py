@@ -30,7 +30,12 @@ from test_redteam_round4_storms import (
     quiet_route,
     webhook,
 )
-from triage.errors import SinkRejectedError, SinkUnavailableError
+from triage.errors import (
+    BackpressureError,
+    GatheringError,
+    SinkRejectedError,
+    SinkUnavailableError,
+)
 from triage.incidents import Action
 from triage.incidents import groups as group_rules
 from triage.ratelimit import Budget, LocalBudgets
@@ -707,3 +712,42 @@ async def test_a_group_message_redriven_after_its_update_failed_counts_each_memb
     [group] = await groups(c)
     assert members(group) == 21 and group.occurrences == 21
     assert c.kinds().count("open") == 1
+
+
+# --- a gathering group whose holder died ---------------------------------------------------------
+
+
+async def deliver_when_free(c: Cluster, m: Message, replica: int) -> list[Action]:
+    """`m` on `replica`, tried again as the supervisor does while it is held (a group gathering,
+    an effect another replica holds), each retry received when the hold said: at most ten."""
+    for attempt in range(10):
+        try:
+            return await c.deliver(m, replica)
+        except BackpressureError as held:
+            later = m.received_at + timedelta(seconds=(held.retry_after_s or 1) + 0.5)
+            m = Message(m.id, m.body, f"{m.receipt_handle}-{attempt}", m.receive_count,
+                        m.sent_at, received_at=later)  # fmt: skip
+    raise AssertionError("still held after ten tries")
+
+
+async def test_a_gathering_group_whose_first_replica_died_opens_once_with_every_member(
+    tmp_path: Path,
+) -> None:
+    """Replica A holds a group's first message for its 30 s window and dies (the message comes
+    back only when its visibility lapses, minutes later). Members keep arriving at replica B:
+    the group's ticket opens once, from B, listing them all, and A's message coming back
+    adds nothing."""
+    c = grouping(tmp_path, window_s=30)
+    first = c.message(webhook([pod(i) for i in range(3)]), 0)
+    with pytest.raises(GatheringError):
+        await c.deliver(first, 0)
+    await deliver_when_free(c, c.message(webhook([pod(i) for i in range(3, 6)]), 0.2), 1)
+    await deliver_when_free(c, c.message(webhook([pod(i, minutes=4) for i in range(6, 9)]), 4), 1)
+    await deliver_when_free(c, again(first, 6), 1)
+    assert c.kinds().count("open") == 1 and c.summariser.calls == 1
+    [group] = await groups(c)
+    assert members(group) == 9 and group.occurrences == 9
+    c.clock.now = at(30)
+    await c.sweep().once()
+    shown = [e.alert.group.count for e in c.sink.effects if e.alert.group is not None]
+    assert shown[-1] == 9
