@@ -1,7 +1,10 @@
-"""Red team, round 5: alerts nobody sent yet, built from the vendors' documented payloads.
-A script whose keys are capitalised, two Grafana organisations with the same rule, and an
-Alertmanager or Grafana group too big for one queue message. Each test either guards a
-behaviour that holds or is a strict xfail for a bug (its reason names the file and cause)."""
+"""Red team, round 5: alerts nobody sent yet, built from the vendors' documented payloads:
+a script's resolve under a key triage does not read, one Grafana rule in two organisations,
+a webhook group too big for one queue message, SEV0 and Zabbix severities, a sender's fast
+clock, a shipper's batch holding a firing and its resolve, Alertmanager's and Grafana's
+default SNS subjects as a group changes, `max_alerts` cutting resolves out, and Grafana's
+test alert through an Alertmanager contact point. Each test either guards a behaviour that
+holds or is a strict xfail for a bug (its reason names the file and cause)."""
 
 from __future__ import annotations
 
