@@ -83,7 +83,7 @@ async def test_a_scripts_resolve_under_another_key_closes_its_incident(
 
 @pytest.mark.xfail(
     strict=True,
-    reason="src/triage/normalize/generic.py:123,133: priority and team are read only under "
+    reason="src/triage/normalize/generic.py:124,134: priority and team are read only under "
     "the lower-case keys, so `Priority`/`Team` are dropped without a note",
 )
 def test_a_scripts_capitalised_priority_and_team_are_read() -> None:
@@ -244,7 +244,7 @@ async def _decided_at(bodies: list[tuple[dict[str, Any], datetime]]) -> list[lis
 
 @pytest.mark.xfail(
     strict=True,
-    reason="src/triage/pipeline.py:169 (believable_time): a time past max_future_skew is "
+    reason="src/triage/pipeline.py:171 (believable_time): a time past max_future_skew is "
     "replaced by the receive time, which lies before the firing stored a minute earlier with "
     "a time just inside the skew, so the resolve reads as older and is ignored",
 )
@@ -324,7 +324,7 @@ def _default_subject(subject: str, minute: int) -> dict[str, Any]:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="src/triage/normalize/sns.py:139 (_group_state) keys the group by all the subject "
+    reason="src/triage/normalize/sns.py:134 (_group_state) keys the group by all the subject "
     "says after its bracket, common labels' values included, which change as alerts join the "
     "group: the one-alert form is another incident that no [RESOLVED] ever closes",
 )
