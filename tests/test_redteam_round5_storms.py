@@ -751,3 +751,30 @@ async def test_a_gathering_group_whose_first_replica_died_opens_once_with_every_
     await c.sweep().once()
     shown = [e.alert.group.count for e in c.sink.effects if e.alert.group is not None]
     assert shown[-1] == 9
+
+
+# --- a damped group and a new member in its quiet period -------------------------------------
+
+
+async def test_a_new_member_firing_in_a_damped_groups_quiet_period_keeps_its_ticket_open(
+    tmp_path: Path,
+) -> None:
+    """One pod of a group flaps until the group is damped; its last resolve holds the close.
+    During the quiet period another pod of the group starts crash-looping: the group is
+    open again with its ticket never closed, and the sweeps after the quiet period close
+    nothing while that pod fires."""
+    c = grouping(tmp_path)
+    for n, (minutes, body) in enumerate(cycle_bodies(6, 30)):
+        await c.deliver(c.message(body, minutes), n % 2)
+    [group] = await groups(c)
+    held = group.close_held_until
+    assert held is not None
+    before = len(c.sink.effects)
+    await c.deliver(c.message(webhook([pod(1, minutes=20)]), 20), 1)
+    for minutes in (61, 90, 130):
+        c.clock.now = held + timedelta(minutes=minutes)
+        await c.sweep().once()
+    assert "close" not in c.kinds()[before:]
+    [group] = await groups(c)
+    assert str(group.state) == "open"
+    assert group.group is not None and group.group.firing == 1
