@@ -806,3 +806,87 @@ async def test_an_azure_devops_pat_as_a_urls_user_is_blanked() -> None:
     """`git clone https://<PAT>@dev.azure.com/org/proj/_git/repo` shows the PAT nowhere."""
     text = f"git clone https://{AZURE_DEVOPS_PAT}@dev.azure.com/org/proj/_git/repo failed"
     await _assert_blanked(text, AZURE_DEVOPS_PAT)
+
+
+# --- leaks: a secret's name dressed in Markdown, mrkdwn, Jira or HTML (redact/markup.py) --------
+
+
+DRESSED_NAMES = [
+    pytest.param(f"**password**: {PASSWORD}", id="markdown-bold-name"),
+    pytest.param(f"**Password:** {PASSWORD}", id="markdown-bold-name-and-colon"),
+    pytest.param(f"`password`: `{PASSWORD}`", id="markdown-code-spans"),
+    pytest.param(f"| **DB password** | `{PASSWORD}` |", id="markdown-table-bold-cell"),
+    pytest.param(f"*Password:* {PASSWORD}", id="jira-or-mrkdwn-bold"),
+    pytest.param(f"<strong>Password:</strong> {PASSWORD}", id="html-strong"),
+    pytest.param(
+        f"<tr><th>Password</th><td><code>{PASSWORD}</code></td></tr>", id="html-th-td-code"
+    ),
+    pytest.param(f"<dl><dt>Password</dt><dd>{PASSWORD}</dd></dl>", id="html-definition-list"),
+]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="redact/markup.py:253 and redact/tables.py:329: a name wrapped in emphasis or a "
+    "tag (`**password**:`, `*Password:*`, `<strong>`, `<th>`, `<dt>`) is no name to the "
+    "rules, and `**Password:** X` even loses `**` as its value and keeps X",
+)
+@pytest.mark.parametrize("text", DRESSED_NAMES)
+async def test_a_secret_under_a_formatted_name_is_blanked(text: str) -> None:
+    """A password after its name in Markdown bold or code, Jira/Slack bold, HTML strong, a
+    `<th>`/`<td>` row or a definition list shows nowhere (alert descriptions are Markdown)."""
+    await _assert_blanked(f"Runbook\n\n{text}", PASSWORD)
+
+
+async def test_a_secret_under_a_plain_markdown_name_is_blanked() -> None:
+    """Guard: `| Password | X |` and `<td>password</td><td>X</td>` show X nowhere."""
+    await _assert_blanked(
+        f"| Password | {PASSWORD} |\n<td>password</td><td>{PASSWORD}</td>", PASSWORD
+    )
+
+
+MARKDOWN_ESCAPED = [
+    pytest.param("ghp_" + _random(36), 4, "\\_", id="github-token"),
+    pytest.param("sk_live_" + _random(24), 8, "\\_", id="stripe-key"),
+    pytest.param("glpat-" + _random(20), 6, "\\-", id="gitlab-token"),
+]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="redact/tokens.py (prefixes read as written): a token whose `_` or `-` Markdown "
+    "escaped (`ghp\\_…`, `sk\\_live\\_…`, `glpat\\-…`; what a Markdown editor or converter "
+    "writes) matches no prefix",
+)
+@pytest.mark.parametrize(("token", "prefix", "escape"), MARKDOWN_ESCAPED)
+async def test_a_token_with_markdown_escapes_is_blanked(
+    token: str, prefix: int, escape: str
+) -> None:
+    """A GitHub, Stripe or GitLab token with its separators Markdown-escaped shows its random
+    part nowhere."""
+    written = token.replace(escape[1], escape)
+    await _assert_blanked(f"leaked in the wiki: {written}", token[prefix:])
+
+
+# --- leaks: SIEM and plan formats (redact/pairs.py) ----------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="redact/pairs.py: CEF's custom string pair `csNLabel=password csN=X` names its "
+    "value in another field; the rules read `csN=` as no secret's name",
+)
+async def test_a_cef_custom_string_labelled_password_is_blanked() -> None:
+    """A CEF event (`cs1Label=password cs1=X`) a SIEM forwards shows X nowhere."""
+    text = f"CEF:0|Vendor|Product|1.0|100|Login|5|suser=bob cs1Label=password cs1={PASSWORD} dst=10.0.0.5"
+    await _assert_blanked(text, PASSWORD)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason='redact/pairs.py:690 (CHANGED_VALUE_RULES) reads `"old" -> "new"` after a '
+    "secret's name, not Terraform's `(sensitive value) -> \"new\"`",
+)
+async def test_a_terraform_plans_new_value_after_a_sensitive_one_is_blanked() -> None:
+    """A plan line `~ password = (sensitive value) -> "X"` shows X nowhere."""
+    await _assert_blanked(f'      ~ password = (sensitive value) -> "{PASSWORD}"', PASSWORD)
