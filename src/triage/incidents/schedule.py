@@ -31,9 +31,10 @@ def dated_ahead(until: datetime, now: datetime, lease: timedelta) -> bool:
 def dated_ahead_after(now: datetime, lease: timedelta) -> datetime:
     """Past this time, the sweep index's time of an incident may be that of a claim a clock
     ahead of `now`'s set (`dated_ahead`): a live claim's lease ends, with the sweep's
-    `ABANDONED_GRACE` after it, within a lease and `CLAIM_CLOCK_SLACK` of `now`. Other times
-    are indexed there too (escalations, silences ending, auto-closes, a failed effect's later
-    tries, a long gathering window): the sweep looks at each of those once per time it reads."""
+    `ABANDONED_GRACE` after it, within a lease and `CLAIM_CLOCK_SLACK` of `now` (a group's
+    window, at most half a lease, too). Other times are indexed there as well (escalations,
+    silences ending, auto-closes, a failed effect's later tries): the sweep looks at each of
+    those once per time it reads there."""
     return now + lease + CLAIM_CLOCK_SLACK
 
 
