@@ -802,3 +802,34 @@ async def test_renaming_a_grouping_route_mid_storm_keeps_one_ticket(tmp_path: Pa
     await c.deliver(c.message(webhook(storm), 0), 0)
     await c.deliver(c.message(webhook(storm), 5), 1)
     assert c.kinds() == ["open"] and c.summariser.calls == 1
+
+
+# --- one message holding a member's firing and its resolve ---------------------------------------
+
+
+IN_ARRAY_ORDER = pytest.mark.xfail(
+    strict=True,
+    reason="pipeline.py:352-366: a group's alerts in one message are applied in array "
+    "order, so the resolve of its last firing member closes it (groups.py:146) before the "
+    "same notification's member firing since earlier is applied, which then reopens it",
+)
+
+
+@pytest.mark.parametrize("resolve_first", [pytest.param(True, marks=IN_ARRAY_ORDER), False])
+async def test_one_notification_resolving_a_member_and_firing_another_keeps_the_group_open(
+    tmp_path: Path, resolve_first: bool
+) -> None:
+    """A group open for pod 0; Alertmanager's next notification of the group lists pod 0
+    resolved (minute 5) and pod 1 firing since minute 4, in either order: pod 1 fired before
+    pod 0 resolved, so the group never had no member firing: no close, no reopen (which
+    would also count towards flapping), and the group is open with one pod firing."""
+    c = grouping(tmp_path)
+    await c.deliver(c.message(webhook([pod(0)]), 0))
+    listed = [pod(0, "resolved", 5), pod(1, minutes=5, starts=4)]
+    if not resolve_first:
+        listed.reverse()
+    await c.deliver(c.message(webhook(listed), 5), 1)
+    assert c.kinds() == ["open"]
+    [group] = await groups(c)
+    assert str(group.state) == "open"
+    assert group.group is not None and group.group.firing == 1
