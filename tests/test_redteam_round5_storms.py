@@ -833,3 +833,24 @@ async def test_one_notification_resolving_a_member_and_firing_another_keeps_the_
     [group] = await groups(c)
     assert str(group.state) == "open"
     assert group.group is not None and group.group.firing == 1
+
+
+async def test_an_ha_pairs_copies_past_the_tracked_members_count_each_pod_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the tracked members (20 here), both Alertmanagers of an HA pair send the same
+    30-pod storm, taken by two replicas at once: the group counts 30 pods, not 40, and once
+    every pod resolves (each resolve also sent twice) it closes once."""
+    monkeypatch.setattr(group_rules, "MAX_MEMBERS", 20)
+    c = grouping(tmp_path)
+    storm = [pod(i) for i in range(30)]
+    copies = [c.message(webhook(storm, f"am-{n}"), 0) for n in range(2)]
+    await asyncio.gather(c.deliver(copies[0], 0), c.deliver(copies[1], 1))
+    [group] = await groups(c)
+    assert members(group) == 30
+    ended = [pod(i, "resolved", 5) for i in range(30)]
+    copies = [c.message(webhook(ended, f"am-{n}"), 5) for n in range(2)]
+    await asyncio.gather(c.deliver(copies[0], 0), c.deliver(copies[1], 1))
+    assert c.kinds().count("open") == 1 and c.kinds().count("close") == 1
+    [group] = await groups(c)
+    assert str(group.state) == "closed"
