@@ -116,7 +116,7 @@ async def test_a_queue_found_fifo_after_start_is_not_ready_and_its_refusals_are_
     queues: Queues, proxy: SqsProxy
 ) -> None:
     """A queue SQS says is FIFO only after the gateway started (it did not answer at first):
-    /readyz turns 503, and a send refused for its missing MessageDeduplicationId
+    /readyz turns 503 naming it (`queue: fifo`, not `unreachable`), and a send refused for its missing MessageDeduplicationId
     (InvalidParameterValue, a SenderFault) is 503, not 422."""
     settings = ingest_settings(proxy.queue_url(queues.url), proxy.url)
     async with running(settings) as service, loopback_client(service.port) as client:
@@ -128,7 +128,7 @@ async def test_a_queue_found_fifo_after_start_is_not_ready_and_its_refusals_are_
         answer = await client.post(
             "/v1/alerts/generic", content=b'{"title": "disk full"}', headers=bearer("generic")
         )
-    assert ready.status_code == 503 and "queue" in ready.json()["failing"], ready.text
+    assert ready.status_code == 503 and ready.json()["failing"]["queue"] == "fifo", ready.text
     assert answer.status_code == 503, answer.text
     assert "retry-after" in answer.headers
 

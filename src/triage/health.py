@@ -23,6 +23,9 @@ from dataclasses import dataclass
 #: The fixed reason of a `queue` condition whose detail starts with it: the queue's KMS key
 #: refuses our sends or receives (`triage.aws.kms_refusal`) while the queue itself answers.
 KMS_DENIED = "kms_denied"
+#: The fixed reason of a `queue` condition whose detail starts with it: the queue is FIFO and
+#: refuses every send (`triage.sqs.fifo`; the gateway's probe, or a send refused as FIFO).
+FIFO = "fifo"
 
 #: Condition names come from our code (`queue`, `store`, `breaker:<sink>`); others are not shown.
 _SHOWN_NAME = re.compile(r"[a-z0-9][a-z0-9:_.-]{0,63}")
@@ -114,7 +117,9 @@ class Health:
 def _reason(name: str, detail: str) -> str:
     """One word from a fixed set for a failing condition; the detail only picks among them."""
     if name == "queue":
-        return KMS_DENIED if detail.startswith(KMS_DENIED) else "unreachable"
+        if detail.startswith(KMS_DENIED):
+            return KMS_DENIED
+        return FIFO if detail.startswith(FIFO) else "unreachable"
     if name == "store":
         return "unavailable"
     if name == "shutting_down":

@@ -13,7 +13,6 @@ import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TextIO
-from urllib.parse import urlsplit
 
 import httpx2
 from botocore.exceptions import BotoCoreError, ClientError
@@ -36,6 +35,7 @@ from triage.sinks.aio import AnswerUnread
 from triage.sinks.backend import BackendSink
 from triage.sqs.base import SupervisorConfig, config_past_sqs
 from triage.sqs.depth import dlq_url
+from triage.sqs.fifo import is_fifo
 from triage.sqs.inbox import MAX_VISIBILITY_S, sqs_count
 from triage.sqs.redrive import max_receive_count
 from triage.view import terminal_line, url_origin
@@ -348,7 +348,7 @@ async def _queue(settings: Settings, aws: Aws) -> str:
     )
     attrs = response.get("Attributes", {})
     # Without a user and password a URL may carry (a proxy's), as every URL check shows.
-    if _fifo(settings.queue_url, attrs):
+    if is_fifo(settings.queue_url, attrs):
         raise _Failed(
             f"{url_origin(settings.queue_url)} is a FIFO queue: SQS refuses a send to it "
             "without a MessageGroupId, which triage never gives (the gateway, `triage send`, "
@@ -372,15 +372,6 @@ async def _queue(settings: Settings, aws: Aws) -> str:
     if problem:
         raise _Warning(f"{shown}, with a DLQ {problem})")
     return f"{shown}, with a DLQ)"
-
-
-def _fifo(queue_url: str, attrs: dict[str, Any]) -> bool:
-    """Whether the queue is FIFO: as SQS says (`FifoQueue`), or, where the answer does not
-    say (a stand-in), as its name says (SQS requires `.fifo` of a FIFO queue's name)."""
-    said = attrs.get("FifoQueue")
-    if isinstance(said, str):
-        return said.lower() == "true"
-    return urlsplit(queue_url).path.rstrip("/").endswith(".fifo")
 
 
 async def _dlq_retention_problem(sqs: Any, queue_url: str, attrs: dict[str, Any]) -> str:
