@@ -61,6 +61,13 @@ def again(m: Message, minutes: float, count: int = 2) -> Message:
     )
 
 
+def late(c: Cluster, body: str, queued: float, received: float) -> Message:
+    """A new message of `body` queued `queued` minutes after T0 but received only at
+    `received` (SQS keeps no order: it waited behind others, or on a replica that died)."""
+    m = c.message(body, queued)
+    return Message(m.id, m.body, m.receipt_handle, 1, m.sent_at, received_at=at(received))
+
+
 # --- a message of many alerts, retried after part of it was applied --------------------------
 
 
@@ -142,7 +149,7 @@ async def test_an_untracked_members_resolve_before_its_firing_leaves_it_resolved
     c = grouping(tmp_path)
     await c.deliver(c.message(webhook([pod(i) for i in range(21)]), 0))
     await c.deliver(c.message(webhook([pod(21, "resolved", 5, starts=1)]), 5), 1)
-    await c.deliver(c.message(webhook([pod(21, minutes=1)]), 1), 0)
+    await c.deliver(late(c, webhook([pod(21, minutes=1)]), queued=1, received=5.5), 0)
     await c.deliver(c.message(webhook([pod(i, "resolved", 6) for i in range(21)]), 6), 1)
     [group] = await groups(c)
     assert str(group.state) == "closed"
@@ -168,7 +175,7 @@ async def test_a_members_late_copy_after_it_made_room_does_not_hold_the_group_op
     await c.deliver(c.message(webhook(first, "am-0"), 0))
     await c.deliver(c.message(webhook([pod(i, "resolved", 5) for i in range(5)]), 5), 1)
     await c.deliver(c.message(webhook([pod(i, minutes=6) for i in range(20, 25)]), 6), 0)
-    await c.deliver(c.message(webhook(first, "am-1"), 0.5), 1)
+    await c.deliver(late(c, webhook(first, "am-1"), queued=0.5, received=7), 1)
     await c.deliver(c.message(webhook([pod(i, "resolved", 8) for i in range(5, 25)]), 8), 0)
     [group] = await groups(c)
     assert str(group.state) == "closed"
@@ -211,7 +218,7 @@ async def test_a_late_copy_of_an_untracked_members_old_resolve_does_not_close_th
     resolved = [pod(21, "resolved", 2)]
     await c.deliver(c.message(webhook(resolved, "am-0"), 2), 1)
     await c.deliver(c.message(webhook([pod(21, minutes=3)]), 3), 0)
-    await c.deliver(c.message(webhook(resolved, "am-1"), 2.1), 1)
+    await c.deliver(late(c, webhook(resolved, "am-1"), queued=2.1, received=4), 1)
     await c.deliver(c.message(webhook([pod(i, "resolved", 6) for i in range(21)]), 6), 0)
     [group] = await groups(c)
     assert str(group.state) == "open"
@@ -852,5 +859,30 @@ async def test_an_ha_pairs_copies_past_the_tracked_members_count_each_pod_once(
     copies = [c.message(webhook(ended, f"am-{n}"), 5) for n in range(2)]
     await asyncio.gather(c.deliver(copies[0], 0), c.deliver(copies[1], 1))
     assert c.kinds().count("open") == 1 and c.kinds().count("close") == 1
+    [group] = await groups(c)
+    assert str(group.state) == "closed"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="incidents/groups.py:297-308: a member counted past the tracked ones keeps no time, "
+    "so its late firing after the group closed is taken as a new member firing and reopens "
+    "the group (a tracked member's is ignored, round 4)",
+)
+async def test_a_late_firing_of_a_member_past_the_tracked_ones_does_not_reopen_the_group(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the tracked members (20 here), 22 pods crash-loop and all resolve at minute 5: the
+    group closes. The other Alertmanager's copy of the first notification (pods firing since
+    minute 0, older than their resolves) arrives late: it reopens nothing (round 4's rule for
+    a tracked member's late firing), and no ticket is left open on pods that ended."""
+    monkeypatch.setattr(group_rules, "MAX_MEMBERS", 20)
+    c = grouping(tmp_path)
+    storm = [pod(i) for i in range(22)]
+    await c.deliver(c.message(webhook(storm, "am-0"), 0))
+    await c.deliver(c.message(webhook([pod(i, "resolved", 5) for i in range(22)]), 5), 1)
+    assert c.kinds() == ["open", "close"]
+    await c.deliver(late(c, webhook(storm, "am-1"), queued=0.5, received=6), 0)
+    assert c.kinds() == ["open", "close"]
     [group] = await groups(c)
     assert str(group.state) == "closed"
