@@ -886,3 +886,23 @@ async def test_a_late_firing_of_a_member_past_the_tracked_ones_does_not_reopen_t
     assert c.kinds() == ["open", "close"]
     [group] = await groups(c)
     assert str(group.state) == "closed"
+
+
+async def test_resends_while_a_grouping_route_is_added_do_not_close_and_reopen_tickets(
+    tmp_path: Path,
+) -> None:
+    """The sibling README covers: a grouping route added (the alerts had incidents of their
+    own) rolls out to one replica of two while Alertmanager re-sends the firing storm,
+    stamped as before, to either replica in turn: no ticket reopens and none opens twice."""
+    old, new = tmp_path / "old.toml", tmp_path / "new.toml"
+    old.write_text(GROUPING_BY.format(by='"alertname", "namespace"').replace("group_by", "# "))
+    new.write_text(GROUPING_BY.format(by='"alertname", "namespace"'))
+    c = Cluster(routes=str(old))
+    c.routes = str(new)
+    c.pipelines[1] = c._pipeline()
+    storm = [pod(i) for i in range(5)]
+    for n in range(6):
+        await c.deliver(c.message(webhook(storm), n), n % 2)
+    assert c.kinds().count("reopen") == 0
+    opened = [e.fingerprint for e in c.sink.effects if str(e.kind) == "open"]
+    assert len(opened) == len(set(opened))
