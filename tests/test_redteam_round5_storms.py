@@ -319,7 +319,7 @@ async def test_a_storm_regrouped_by_a_routes_change_ends_with_no_ticket_left_ope
 
 @pytest.mark.xfail(
     strict=True,
-    reason="moves.py:70-72: a resend stamped alike but queued later is newer than the member's "
+    reason="moves.py:72-77: a resend stamped alike but queued later is newer than the member's "
     "event in the group it left, so each resend on the other routes moves it back: tickets "
     "close and reopen while every alert fires (the own-incident rule of routes adding or "
     "removing a grouping route does not cover a group_by change)",
@@ -443,7 +443,7 @@ class MeetingBudgets(LocalBudgets):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="sinks/github/digest.py:131-139: the digest's create lock is per process, so two "
+    reason="sinks/github/digest.py:128-139: the digest's create lock is per process, so two "
     "replicas that both found no digest both take the hour's kept token; the second is "
     "throttled for the rest of the hour instead of finding the digest the first opened",
 )
@@ -592,7 +592,7 @@ BY_HAND_LEAVES_MEMBERS_FIRING = pytest.mark.xfail(
     strict=True,
     reason="incidents/sweeping.py:161-163: a close by hand leaves a group's firing members "
     "firing (a close for want of alerts resolves them, lifecycle.py:696-706), so "
-    "groups.py:128-129 takes their resend for the event it already has and ignores it",
+    "groups.py:132-133 takes their resend for the event it already has and ignores it",
 )
 
 
