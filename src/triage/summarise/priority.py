@@ -32,34 +32,28 @@ from dataclasses import dataclass
 from triage.models import Priority
 from triage.normalize.common import cut, line, priority, showing
 
-#: Source severities (lower-cased) and the priority they imply when the source states none.
+#: Source severities (lower-cased, a level without its separator: `_level_key`) and the
+#: priority they imply when the source states none: the incident scale SEV0 to SEV4 (SEV0 and
+#: SEV1 the worst), syslog's eight level names, Zabbix's six severities (`Not classified` is
+#: the unknown default) and the log levels of log4j, .NET and Serilog (trace, verbose).
 SEVERITY_PRIORITY = {
     **dict.fromkeys(
-        [
-            "critical",
-            "crit",
-            "fatal",
-            "emergency",
-            "emerg",
-            "alert",
-            "sev1",
-            "sev-1",
-            "p0",
-            "disaster",
-        ],
+        ["critical", "crit", "fatal", "emergency", "emerg", "alert", "sev0", "sev1", "p0",
+         "disaster"],
         Priority.CRITICAL,
     ),
+    **dict.fromkeys(["error", "err", "high", "major", "sev2", "p1", "page"], Priority.HIGH),
     **dict.fromkeys(
-        ["error", "err", "high", "major", "sev2", "sev-2", "p1", "page"], Priority.HIGH
+        ["warning", "warn", "medium", "minor", "average", "sev3", "p2"], Priority.MEDIUM
     ),
     **dict.fromkeys(
-        ["warning", "warn", "medium", "minor", "average", "sev3", "sev-3", "p2"], Priority.MEDIUM
-    ),
-    **dict.fromkeys(
-        ["info", "informational", "notice", "low", "debug", "sev4", "sev-4", "p3", "none"],
+        ["info", "informational", "information", "notice", "low", "debug", "trace", "verbose",
+         "sev4", "p3", "none"],
         Priority.LOW,
     ),
-}
+}  # fmt: skip
+#: A level written with a separator ("SEV 0", "sev-1", "Sev_2", "P 1"): read as "sev0", "p1".
+_SPELT_LEVEL = re.compile(r"(sev|p)[\s_-]{0,3}(\d)")
 
 #: Least to most urgent: one step is one place in this list.
 _LADDER = (Priority.LOW, Priority.MEDIUM, Priority.HIGH, Priority.CRITICAL)
@@ -72,7 +66,14 @@ def severity_priority(severity: str | None) -> Priority | None:
     """The priority a severity maps to, or None when there is none or we do not know it."""
     if not severity:
         return None
-    return SEVERITY_PRIORITY.get(severity.strip().lower())
+    return SEVERITY_PRIORITY.get(_level_key(severity))
+
+
+def _level_key(severity: str) -> str:
+    """`severity` as `SEVERITY_PRIORITY` lists it: lower case, a level's separator gone."""
+    key = severity.strip().lower()
+    spelt = _SPELT_LEVEL.fullmatch(key)
+    return f"{spelt[1]}{spelt[2]}" if spelt else key
 
 
 def default_priority(severity: str | None) -> Priority:
