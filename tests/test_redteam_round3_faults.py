@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -163,7 +164,10 @@ async def test_slack_throttled_after_github_opened_gets_the_open_later_and_githu
     resolved = json.dumps(
         {"title": "checkout down", "dedup_key": "checkout-1", "status": "resolved"}
     )
-    await pipeline.process(Message("m-2", resolved, "r-3", 1, T0, received_at=T0))
+    # Queued a second later: of a firing and a resolve stamped and queued alike, the firing is
+    # the newer (lifecycle.older_event).
+    later = T0 + timedelta(seconds=1)
+    await pipeline.process(Message("m-2", resolved, "r-3", 1, later, received_at=later))
     assert github_sink.kinds == [EffectKind.OPEN, EffectKind.CLOSE]
     assert slack_sink.kinds == [EffectKind.OPEN, EffectKind.CLOSE]
 
