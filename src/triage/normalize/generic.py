@@ -23,7 +23,11 @@ notification types that are no state (acknowledgement, flapping, downtime, custo
 healthchecks.io grace period or pause (`_QUIET_STATUS_ONLY`). An unread word is an error that
 lists the words read; a number is refused (Nagios' 1 is a warning, Uptime Kuma's is up). A
 script that writes `state` instead of `status` is read the same when its `state` is a firing
-or resolved word. A title that starts with a state, as tools that send
+or resolved word, and so is PagerDuty's `event_action` (v2) or `event_type` (v1): trigger,
+resolve, acknowledge. Keys are read in any case (`Status`, `STATUS`, `Priority`, `Team`: a
+PowerShell hashtable's), the exact lower-case key winning when both are sent and the spelling
+passed over noted, but for the identity's (`title`, `source`, the dedup keys), which stay exact
+so no incident's fingerprint moves. A title that starts with a state, as tools that send
 no `status` write it, is that state unless a `status` says otherwise, and is shown and keyed
 without it, so its firing and its recovery are one incident: in brackets ("[Recovered] X",
 "[FIRING:2] X", "[P1] [Triggered on {host:a}] X", Icinga's "[PROBLEM] s on h is CRITICAL!"),
@@ -94,7 +98,8 @@ def matches_threshold(payload: dict[str, Any]) -> bool:
     return payload.get("event_type") == "threshold_alert"
 
 
-def normalize_generic(payload: dict[str, Any]) -> Normalized:
+def normalize_generic(sent: dict[str, Any]) -> Normalized:
+    payload, spellings = _any_case(sent)
     # A stated status wins over the title's bracket, but the bracket never keys the incident:
     # "[Triggered] X" and "[Recovered] X" with their `status` are one incident too.
     subject = subjects.title_state(payload.get("title"), _BRACKET_WORDS)
@@ -102,7 +107,7 @@ def normalize_generic(payload: dict[str, Any]) -> Normalized:
     word = _given(_given(_stated(payload), subject.word), "firing")
     if isinstance(word, str) and word.strip().lower() in _SKIPPED:
         detail = f"generic alert {common.short(title)} is {common.short(word)}: no ticket change"
-        return Normalized((), (Skipped(GENERIC, "no_state_change", detail),))
+        return Normalized((), (Skipped(GENERIC, "no_state_change", detail),), spellings)
     dedup_key = _dedup_key(payload)
     # With a dedup_key the source is only shown, and one that is no text is passed over.
     source = common.unnested(payload.get("source")) if dedup_key else payload.get("source")
@@ -140,9 +145,42 @@ def normalize_generic(payload: dict[str, Any]) -> Normalized:
         labels=labels,
         occurred_at=occurred,
         identity={"dedup_key": dedup_key} if dedup_key else {"source": origin, "title": full_title},
-        raw=payload,
+        raw=sent,
     )
-    return Normalized((alert,), (), notes + unread)
+    return Normalized((alert,), (), spellings + notes + unread)
+
+
+#: The generic keys read in any case (`_any_case`): every one but the identity's (`title`,
+#: `source`, `DEDUP_KEYS`), which stay exact so that no incident's fingerprint moves.
+_ANY_CASE = frozenset({"status", "state", "event_type", "event_action", "priority", "team",
+                       "severity", "description", "message", "summary", "text", "details",
+                       "runbook", "runbook_url", "url", "link", "host", "tags", "labels",
+                       "timestamp"})  # fmt: skip
+
+
+def _any_case(sent: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """`sent` with each key of `_ANY_CASE` spelt in another case (PowerShell's `Status`, a
+    shell script's `STATUS`) read as its lower-case key, and a note for each spelling passed
+    over: the exact lower-case key wins when both are sent, else the first spelling sent."""
+    spelt: dict[str, list[str]] = {}
+    for key in sent:
+        lowered = key.lower() if isinstance(key, str) else None
+        if lowered in _ANY_CASE and key != lowered:
+            spelt.setdefault(lowered, []).append(key)
+    if not spelt:
+        return sent, ()  # the common case: every key as documented
+    read = dict(sent)
+    notes = []
+    for lowered, keys in spelt.items():
+        chosen = lowered if lowered in sent else keys[0]
+        read[lowered] = sent[chosen]
+        notes += [
+            f"{GENERIC} key {common.short(key)} is ignored: {common.short(chosen)} is read (the "
+            "exact lower-case key wins, else the first spelling sent)"
+            for key in keys
+            if key != chosen
+        ]
+    return read, tuple(notes)
 
 
 def _link(payload: dict[str, Any]) -> str | None:
@@ -376,21 +414,28 @@ def _word_or_label(payload: dict[str, Any], labels: dict[str, Any], key: str) ->
 
 
 def _stated(payload: dict[str, Any]) -> Any:
-    """The generic alert's `status`; when it has none, a `state` that is an alerting word (a
-    script writing `"state": "resolved"` must not open a ticket) or one that changes nothing
-    (`pending`, `acknowledged`, `no_data`: it must not open one either), else nothing. Words like
-    open, closed, up or down say other things as a `state` (a pull request's, a door's), so
-    they count only as a `status`."""
+    """The generic alert's `status`; when it has none, the first of a `state` and PagerDuty's
+    `event_action` (Events API v2) and `event_type` (v1) that is an alerting word (a script
+    writing `"state": "resolved"` or `"event_action": "resolve"` must not open a ticket) or one
+    that changes nothing (`pending`, `acknowledge`, `no_data`: it must not open one either),
+    else nothing. Words like open, closed, up or down say other things as a `state` (a pull
+    request's, a door's), and a script's own `event_type` ("backup") names no state, so they
+    count only as a `status`."""
     status = payload.get("status")
     if status is not None:
         return status
-    state = payload.get("state")
-    word = state.strip().lower() if isinstance(state, str) else None
-    return state if word in _STATE_WORDS or word in _QUIET else None
+    for key in _STATE_KEYS:
+        state = payload.get(key)
+        word = state.strip().lower() if isinstance(state, str) else None
+        if word in _STATE_WORDS or word in _QUIET:
+            return state
+    return None
 
 
+#: Keys that may hold the state when `status` is absent, in the order read.
+_STATE_KEYS = ("state", "event_action", "event_type")
 _STATE_WORDS = frozenset({"firing", "triggered", "alerting", "problem", "alarm", "resolved",
-                          "ok", "recovered"})  # fmt: skip
+                          "ok", "recovered", "trigger", "resolve"})  # fmt: skip
 
 
 def _given(value: Any, default: Any) -> Any:
