@@ -393,7 +393,10 @@ def test_replicas_share_one_github_issue_budget(
         AttributeDefinitions=[{"AttributeName": "fingerprint", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
-    queues.send(*(generic(f"budget-{i}") for i in range(6)))
+    # Twelve: a message held for GitHub's budget gives its worker slot back (intake goes on
+    # while only GitHub's messages wait), so one replica may hold up to twice its concurrency
+    # (6), and the other must still find some to hold.
+    queues.send(*(generic(f"budget-{i}") for i in range(12)))
     settings = settings_for(
         queues,
         "http://127.0.0.1:9",
