@@ -12,7 +12,9 @@ for it; labelled `triage-digest`, or `triage` alone where that label may not be 
 found again either way: `MarkerLookup.find_digest`); the reference is that comment's URL (`…/issues/7#issuecomment-99`, rebuilt from the
 digest issue and the comment's id: `refs.comment_url`), and its later effects rewrite the
 comment's status line in place (firing, occurrences, resolved, fired again): an edit, so no
-notification.
+notification. Two replicas that find no digest at once both ask for the kept token: the one
+refused looks for the other's digest for a few seconds (DIGEST_ADOPT_S) and lists its incident
+there, instead of being throttled for the rest of the hour.
 """
 
 from __future__ import annotations
@@ -39,6 +41,11 @@ from triage.sinks.github.lookup import MarkerLookup
 from triage.sinks.github.refs import GONE, IssueRef, WebOrigin, comment_url, issue_number, moved_to
 
 log = structlog.get_logger(__name__)
+
+#: How long a replica refused the hour's kept token looks for the digest another replica is
+#: opening with it (its create is one GitHub call), and how often.
+DIGEST_ADOPT_S = 5.0
+DIGEST_ADOPT_POLL_S = 0.25
 
 
 def create_budgets(settings: Settings, repository: str) -> tuple[Budget, Budget]:
@@ -134,17 +141,40 @@ class StormDigest:
                 if issue is not None:
                     self._digests[repository] = known
                     return issue
-            issue_or_none = await self._lookup.find_digest(repository)
-            if issue_or_none is None:
-                await self._take_create_tokens(repository, keep=0)  # the hour's kept token
-                issue_or_none = await self._create_digest(repository)
-                log.warning(
-                    "github.digest_opened",
-                    repository=repository,
-                    issue=issue_number(issue_or_none),
-                )
-            self._digests[repository] = issue_number(issue_or_none)
-            return issue_or_none
+            issue = await self._lookup.find_digest(repository)
+            if issue is None:
+                issue = await self._create_or_adopt_digest(repository)
+            self._digests[repository] = issue_number(issue)
+            return issue
+
+    async def _create_or_adopt_digest(self, repository: str) -> dict[str, Any]:
+        """Create the digest with the hour's kept token; when that token is refused, another
+        replica (the lock above is per process) most likely took it a moment ago to create
+        the digest itself: look for that one for DIGEST_ADOPT_S before giving up, so the
+        incident becomes its entry instead of waiting out the hour."""
+        try:
+            await self._take_create_tokens(repository, keep=0)  # the hour's kept token
+        except GitHubThrottledError:
+            found = await self._await_other_digest(repository)
+            if found is None:
+                raise
+            log.info("github.digest_adopted", repository=repository, issue=issue_number(found))
+            return found
+        issue = await self._create_digest(repository)
+        log.warning("github.digest_opened", repository=repository, issue=issue_number(issue))
+        return issue
+
+    async def _await_other_digest(self, repository: str) -> dict[str, Any] | None:
+        """The digest another replica is opening, looked for every DIGEST_ADOPT_POLL_S until
+        DIGEST_ADOPT_S have passed; None when none shows (the kept token went on a digest
+        since closed, or the minute budget is what refused)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + DIGEST_ADOPT_S
+        while True:
+            found = await self._lookup.find_digest(repository)
+            if found is not None or loop.time() >= deadline:
+                return found
+            await asyncio.sleep(min(DIGEST_ADOPT_POLL_S, max(0.0, deadline - loop.time())))
 
     async def _create_digest(self, repository: str) -> dict[str, Any]:
         """POST the digest issue, labelled `triage` and `triage-digest`. A repository that
