@@ -2,7 +2,12 @@
 as sent; one per alert for a batch of script alerts (ingest/several.py); for Alertmanager's API,
 an array of alerts too big for one message is split into arrays that each fit (ingest/batches.py),
 and an Alertmanager or Grafana webhook group into copies of the group each holding some of its
-alerts (ingest/groups.py). Anything else too big is refused (413), naming what did not fit. Splitting is CPU work that grows
+alerts (ingest/groups.py). Anything else too big is refused (413), naming what did not fit.
+
+A batch's alerts keep its order to the lifecycle: each alert's `received_at` is a microsecond
+after the one before, the last the request's own, so a firing and its resolve sent in one batch
+at one time (or none) are not dated alike (the lifecycle takes the later queued as the newer).
+None is later than the request's stamp, which the daemon believes only up to SentTimestamp. Splitting is CPU work that grows
 with the batch: a large batch is split on a worker thread, as validate.py parses a large body,
 so the event loop keeps answering.
 """
@@ -11,12 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import functools
+from datetime import UTC, datetime, timedelta
 
 from triage.ingest.batches import AlertTooLarge, split_batch
 from triage.ingest.groups import GROUP_FORMATS, EnvelopeTooLarge, split_group
 from triage.ingest.outbox import Outgoing
 from triage.ingest.refused import Refused
 from triage.ingest.validate import API_FORMATS, OFFLOAD_BODY_BYTES, Checked, sqs_safe
+from triage.sqs.inbox import RECEIVED_AT_ATTRIBUTE
 
 
 async def messages_for(checked: Checked, attributes: dict[str, str], limit: int) -> list[Outgoing]:
@@ -57,8 +64,15 @@ async def _split(checked: Checked, max_bytes: int) -> list[str]:
 def _one_per_alert(
     parts: tuple[str, ...], attributes: dict[str, str], limit: int
 ) -> list[Outgoing]:
-    """A message for each alert of a batch; 413 naming the first that does not fit one."""
-    messages = [Outgoing.of(part, attributes) for part in parts]
+    """A message for each alert of a batch, stamped in its order (`_in_order`); 413 naming
+    the first that does not fit one."""
+    stamps = _in_order(attributes.get(RECEIVED_AT_ATTRIBUTE), len(parts))
+    messages = [
+        Outgoing.of(
+            part, attributes if stamp is None else attributes | {RECEIVED_AT_ATTRIBUTE: stamp}
+        )
+        for part, stamp in zip(parts, stamps, strict=True)
+    ]
     for index, message in enumerate(messages, 1):
         if message.size_bytes > limit:
             raise Refused(
@@ -68,3 +82,22 @@ def _one_per_alert(
                 f"{message.size_bytes:,} bytes; the queue takes at most {limit:,} per message",
             )
     return messages
+
+
+def _in_order(received_at: str | None, count: int) -> list[str | None]:
+    """`count` stamps a microsecond apart, rising, the last `received_at`'s instant; Nones
+    when there is no stamp that reads (no request stamps its messages, as in a replay)."""
+    try:
+        last = datetime.fromisoformat(received_at) if received_at is not None else None
+    except ValueError:
+        last = None
+    if last is None or last.tzinfo is None:
+        return [None] * count
+    step = timedelta(microseconds=1)
+    return [_written(last - (count - 1 - index) * step) for index in range(count)]
+
+
+def _written(when: datetime) -> str:
+    """`when` as the gateway writes `received_at` (UTC, a `Z`), to the microsecond."""
+    utc = when.astimezone(UTC)
+    return utc.isoformat(timespec="microseconds").replace("+00:00", "Z")
