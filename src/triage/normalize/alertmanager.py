@@ -10,8 +10,12 @@ fingerprint whichever way it arrived.
 Identity: the alert's full label set, exact and sorted, which is what Alertmanager's own
 `fingerprint` field encodes; a label with an empty value is no label (`present`). We hash the labels ourselves (the field is an implementation detail
 that Grafana, for one, has computed differently across versions). `truncatedAlerts > 0` means
-Alertmanager left alerts out of the message (`max_alerts`); it becomes a note for the log, as
-do `priority` labels triage cannot read (one note for the group, the labels kept as given).
+Alertmanager left alerts out of the message (`max_alerts`); it becomes a note for the log that
+says a cut resolve never comes again and advises `max_alerts: 0`, as do `priority` labels
+triage cannot read (one note for the group, the labels kept as given).
+
+Grafana's contact-point test alert (`grafana_test`) is skipped on every path here: Grafana's
+webhook, an Alertmanager's webhook relaying it, and the Alertmanager API (`prometheus`).
 
 Annotations and `valueString` are only shown: one that is an object or array reads as JSON
 text, and annotations that are no object are passed over, never costing the alert its ticket.
@@ -82,7 +86,19 @@ def _labelled(alerts: list[Any] | None) -> bool:
 
 
 def normalize(payload: dict[str, Any]) -> Normalized:
-    return normalize_group(payload, SOURCE)
+    return normalize_group(payload, SOURCE, is_test=grafana_test)
+
+
+def grafana_test(labels: dict[str, str], annotations: dict[str, str]) -> str | None:
+    """ "test_notification" for the alert a Grafana contact point's *Test* button sends
+    (alertname TestAlert from instance Grafana, or summarised "Notification test"), whichever
+    path it takes: Grafana's webhook, the Alertmanager API a contact point of type Alertmanager
+    posts to, or an Alertmanager's webhook relaying it. It proves delivery; it is no incident."""
+    if labels.get("alertname") == "TestAlert" and (
+        labels.get("instance") == "Grafana" or annotations.get("summary") == "Notification test"
+    ):
+        return "test_notification"
+    return None
 
 
 def normalize_group(
@@ -130,13 +146,22 @@ def normalize_group(
     if isinstance(truncated, int) and not isinstance(truncated, bool) and truncated > 0:
         key = payload.get("groupKey")  # SNS templates may write none
         named = f" of group {common.short(key)}" if isinstance(key, str) and key.strip() else ""
-        notes.append(
-            f"{source} left {truncated} alert(s){named} "
-            "out of this message (max_alerts); they arrive when the group is next notified"
-        )
+        notes.append(_truncated_note(source, truncated, named))
     if not alerts and not skipped:
         skipped.append(Skipped(source, "empty_group", f"{source} notification with no alerts"))
     return Normalized(tuple(alerts), tuple(skipped), tuple(notes))
+
+
+def _truncated_note(source: str, truncated: int, named: str) -> str:
+    """The note for alerts the receiver's `max_alerts` cut out of a message. They may never
+    reach triage: Alertmanager deletes a group's resolved alerts once a notification succeeds
+    (cut or not), so a resolve cut out is never sent again and its ticket stays open."""
+    return (
+        f"{source} left {truncated} alert(s){named} out of this message (max_alerts): triage "
+        "never sees them, and a resolve cut out is never sent again (Alertmanager forgets a "
+        "resolved alert once a notification succeeds), so its ticket stays open until closed "
+        "by hand; set max_alerts: 0 (no limit) on the receiver"
+    )
 
 
 #: Reasons one note quotes for the alerts left out of a group; the rest are counted.

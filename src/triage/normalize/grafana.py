@@ -3,7 +3,9 @@
 from 9.x, `valueString`) and the legacy dashboard alert of Grafana ≤ 9 (`ruleId`, `evalMatches`).
 
 Identity, unified: the alert's full label set (sorted), hashed by us — Grafana's own
-`fingerprint` is not used, so identical label sets match across re-deliveries and versions.
+`fingerprint` is not used, so identical label sets match across re-deliveries and versions —
+and, for an organisation other than 1 (`orgId`, the group's else the alert's), the org
+(`ORG_KEY`): one rule provisioned in two orgs is two incidents, and org 1's keep their key.
 Identity, legacy: organisation + rule id (legacy alerts have no labels; tags are not identity).
 
 The contact point's "Test notification" is skipped on purpose (reason "test_notification"): it
@@ -14,6 +16,7 @@ named "Test notification". Legacy `no_data`, `pending` and `paused` states chang
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from triage.errors import InvalidAlertError
@@ -36,15 +39,51 @@ def matches_unified(payload: dict[str, Any]) -> bool:
 
 
 def normalize_unified(payload: dict[str, Any]) -> Normalized:
-    return alertmanager.normalize_group(payload, SOURCE, is_test=_test_notification)
+    read = alertmanager.normalize_group(payload, SOURCE, is_test=alertmanager.grafana_test)
+    if not read.alerts:
+        return read
+    return replace(read, alerts=tuple(_in_org(alert, payload) for alert in read.alerts))
 
 
-def _test_notification(labels: dict[str, str], annotations: dict[str, str]) -> str | None:
-    if labels.get("alertname") == "TestAlert" and (
-        labels.get("instance") == "Grafana" or annotations.get("summary") == "Notification test"
-    ):
-        return "test_notification"
+#: The identity's name for a Grafana organisation other than 1: in the `__…__` form Grafana
+#: and Prometheus keep for their own labels, so no label a rule sets can take its place.
+ORG_KEY = "__grafana_org_id__"
+
+
+def _in_org(alert: Alert, group: dict[str, Any]) -> Alert:
+    """`alert` keyed by its organisation too when that is not org 1: one rule provisioned alike
+    in two orgs carries the same labels, and must be two incidents. Org 1 (and a group that
+    names none) is keyed by the labels alone, as before, so its incidents keep their key. The
+    group's `orgId` wins over the alert's own."""
+    entry = common.obj_or_empty(alert.raw.get("alert"))
+    org = _org_id(group.get("orgId"))
+    if org is None and "orgId" not in group:
+        org = _org_id(entry.get("orgId"))
+    if org is None or org == "1":
+        return alert
+    return alert.model_copy(update={"identity": {**alert.identity, ORG_KEY: org}})
+
+
+def _org_id(value: Any) -> str | None:
+    """An organisation id as text ("2"): a positive whole number (Grafana's ids are int64 from
+    1), as a number or as ASCII digits; None for anything else (absent, a boolean, blank, zero
+    or less, a fraction, an object, a number past int64)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float) and value.is_integer() and abs(value) < _INT64:
+        value = int(value)
+    if isinstance(value, str):
+        digits = value.strip()
+        if not (digits.isascii() and digits.isdigit() and len(digits) <= _INT64_DIGITS):
+            return None
+        value = int(digits)
+    if isinstance(value, int) and 0 < value < _INT64:
+        return str(value)
     return None
+
+
+_INT64 = 2**63
+_INT64_DIGITS = len(str(_INT64))
 
 
 def matches_legacy(payload: dict[str, Any]) -> bool:

@@ -13,7 +13,9 @@ its message was queued (`common.now()`), else firing. A firing alert is re-sent 
 interval (1 min) with the same `startsAt` and an `endsAt` a few intervals ahead: each repeat is
 the same event of one open incident, counted. A resolved one is re-sent for 15 minutes with the
 same `endsAt`, and a closed incident ignores it. Everything else (title, team, priority,
-runbook, links, an unreadable alert left out with a note) is read as in an Alertmanager group.
+runbook, links, an unreadable alert left out with a note) is read as in an Alertmanager group,
+and Grafana's contact-point test (a contact point of type Alertmanager posts it here) is
+skipped as its webhook's is (`alertmanager.grafana_test`).
 """
 
 from __future__ import annotations
@@ -35,7 +37,9 @@ def matches(payload: dict[str, Any]) -> bool:
 
 
 def normalize(payload: dict[str, Any]) -> Normalized:
-    return alertmanager.normalize_group(payload, SOURCE, status_of=status_by_end)
+    return alertmanager.normalize_group(
+        payload, SOURCE, is_test=alertmanager.grafana_test, status_of=status_by_end
+    )
 
 
 def status_by_end(entry: dict[str, Any], where: str, group: dict[str, Any]) -> Status:
