@@ -44,8 +44,9 @@ _GITHUB_PREFIXES = "ghp_ gho_ ghu_ ghs_ ghr_".split()  # noqa: SIM905
 _GITLAB_PREFIXES = (
     "glpat- gldt- glrt- glptt- glcbt- glsoat- gloas- glft- glimt- glagent- glffct-".split()  # noqa: SIM905
 )
+#: Slack's tokens; xoxc- is a browser session's client token, which acts as the user.
 _SLACK_PREFIXES = (
-    "xoxa- xoxb- xoxo- xoxp- xoxr- xoxs- xoxe- xoxe.xoxb- xoxe.xoxp- xapp-".split()  # noqa: SIM905
+    "xoxa- xoxb- xoxc- xoxo- xoxp- xoxr- xoxs- xoxe- xoxe.xoxb- xoxe.xoxp- xapp-".split()  # noqa: SIM905
 )
 _STRIPE_PREFIXES = "sk_live_ sk_test_ rk_live_ rk_test_".split()  # noqa: SIM905
 _SHOPIFY_PREFIXES = "shpat_ shpss_ shpca_ shppa_".split()  # noqa: SIM905
@@ -118,6 +119,34 @@ _VENDOR_PREFIXES = (
 #: (the token in a URL's query; twice, a URL inside one), up to a length no token reaches
 #: (1Password's run to ~1 KB).
 _VENDOR_BODY = r"(?:[A-Za-z0-9_+/=-]|%(?:25)?(?:2[BbFf]|3[Dd])){20,4096}"
+
+#: A word some of whose `_`, `-` or `.` a Markdown writer escaped with a backslash (`ghp\_…`,
+#: `sk\_live\_…`, `glpat\-…`), or two inside a JSON string: an escape among its first 64
+#: characters, where a token's prefix is. Read unescaped by the token rules
+#: (`_markdown_unescaped`).
+_MARKDOWN_ESCAPED_WORD = (
+    r"(?:(?<![A-Za-z0-9_.+/=\\-])|(?<=\\[nrt]))(?=[A-Za-z0-9_.-]{0,64}+\\{1,2}[_.-])"
+    r"(?:[A-Za-z0-9_.+/=-]|\\{1,2}[_.+/=-]){8,4096}+"
+)
+_MARKDOWN_ESCAPE = re.compile(r"\\{1,2}([_.+/=-])")
+
+
+def _markdown_unescaped(match: re.Match[str]) -> str:
+    """A Markdown-escaped word (`_MARKDOWN_ESCAPED_WORD`) read by the token rules with its
+    escapes undone: redacted so when a rule found a token in it, else unchanged (its escapes
+    kept)."""
+    plain = _MARKDOWN_ESCAPE.sub(r"\1", match[0])
+    redacted = plain
+    for rule in TOKEN_RULES:
+        if rule.replacement is _markdown_unescaped:
+            continue
+        haystack = redacted.lower() if rule.folded else redacted
+        if rule.needles and not any(needle in haystack for needle in rule.needles):
+            continue
+        redacted = rule.pattern.sub(rule.replacement, redacted)
+    return match[0] if redacted == plain else redacted
+
+
 _ALNUM = "[A-Za-z0-9]"
 
 
@@ -164,6 +193,7 @@ _SHAPED = (
     ("access_token$sandbox$", r"[a-z0-9]{16}\$[0-9a-f]{32}"),
     # 1Password account secret keys: A3, then groups of 6, 6 (or 11), 5, 5, 5, 5.
     ("A3-", "[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})(?:-[A-Z0-9]{5}){3}"),
+    ("token-", "[a-z0-9]{5}:[a-z0-9]{54}"),  # Rancher API tokens (`token-<id>:<secret>`)
 )
 #: … the same, for the prefixes the public secret scanners know (gitleaks, trufflehog,
 #: detect-secrets) that are a word's start or short: only with the vendor's exact body.
@@ -225,6 +255,10 @@ _SHAPED_FOLDED = (
     ("FLWSECK-", "[0-9a-f]{32}-X"),  # Flutterwave (live, test)
     ("FLWSECK_TEST-", "[0-9a-f]{32}-X"),
     ("v1.0-", "[0-9a-f]{24}-[0-9a-f]{146}"),  # Cloudflare Origin CA keys
+    # Vercel: a Blob store's read-write token (its store's id, then the secret), and the
+    # prefixed personal, integration, app access, app refresh and API key tokens.
+    ("vercel_blob_rw_", "[A-Za-z0-9]{8,32}_[A-Za-z0-9]{16,64}"),
+    *((f"vc{kind}_", "(?=[A-Za-z]{0,23}[0-9])[A-Za-z0-9]{24,128}") for kind in "piark"),
 )
 
 #: The vendor rule's needles: a prefix that shares its start with others is looked for once.
@@ -276,6 +310,9 @@ TOKEN_RULES: tuple[
     # A vendor's token a wrapper broke over lines: read joined, before the rules below name its
     # first piece by its prefix and leave the rest.
     *WRAPPED_TOKEN_RULES,
+    # A token some of whose separators a Markdown writer escaped (`ghp\_…`): read unescaped,
+    # before the rules below read it as written and miss it.
+    _rule(_MARKDOWN_ESCAPED_WORD, _markdown_unescaped, "\\_", "\\-", "\\.", fold_needles=True),
     # PuTTY's key file: the lines after Private-Lines are the private key.
     _rule(
         rf"(Private-Lines:[ \t]{{0,3}}[0-9]{{1,4}}[ \t]{{0,3}}{_PUTTY_BREAK})"
@@ -376,8 +413,9 @@ TOKEN_RULES: tuple[
         *_GITLAB_PREFIXES,
         "GR1348941",
     ),
+    # … and the browser session's `d` cookie (xoxd-), base64 that is often percent-encoded.
     _rule(
-        rf"{_prefixed(*_SLACK_PREFIXES)}[A-Za-z0-9-]{{10,250}}",
+        rf"(?:{_prefixed(*_SLACK_PREFIXES)}[A-Za-z0-9-]{{10,250}}|{_prefixed('xoxd-')}{_VENDOR_BODY})",
         "[REDACTED:slack-token]",
         "xox",
         "xapp-",
@@ -392,6 +430,14 @@ TOKEN_RULES: tuple[
     ),
     _rule(rf"{_prefixed('AIza')}{_B64URL}{{35}}{_END}", "[REDACTED:google-api-key]", "AIza"),
     _rule(rf"{_prefixed('ya29.')}{_B64URL}{{20,2048}}", "[REDACTED:google-token]", "ya29."),
+    # Google's OAuth refresh tokens: 1//0, then base64url. Looked for by `//0`: a digit needle
+    # would stop the search for needles at every digit.
+    _rule(
+        rf"{_prefixed('1//0')}{_B64URL}{{40,512}}{_END}",
+        "[REDACTED:google-token]",
+        "//0",
+        fold_needles=True,
+    ),
     _rule(
         rf"{_prefixed('SG.')}{_B64URL}{{22}}\.{_B64URL}{{43}}{_END}",
         "[REDACTED:sendgrid-key]",
@@ -431,6 +477,8 @@ TOKEN_RULES: tuple[
         # Dynatrace's dt0c01.<id>.…).
         rf"(?:{_prefixed(*_VENDOR_PREFIXES)}(?:{_B64URL}{{1,64}}+\.)?{_VENDOR_BODY}"
         rf"|{_prefixed('dapi')}[0-9a-f]{{32}}(?:-[0-9]{{1,2}})?|{_prefixed('pul-')}[0-9a-f]{{40}}"
+        # Databricks' OAuth secrets (a service principal's).
+        rf"|{_prefixed('dose')}[0-9a-f]{{32}}"
         # Mailgun's API keys.
         rf"|{_prefixed('key-')}[0-9a-f]{{32}}"
         # Google OAuth client secrets, Alibaba Cloud and Tencent Cloud access key ids.
@@ -439,6 +487,7 @@ TOKEN_RULES: tuple[
         "[REDACTED:token]",
         *_VENDOR_NEEDLES,
         "dapi",
+        "dose",
         "pul-",
         "key-",
         "GOCSPX-",
@@ -520,6 +569,15 @@ TOKEN_RULES: tuple[
         rf"{_prefixed('4b1d')}(?=[a-z0-9]{{0,37}}[A-Z])[A-Za-z0-9]{{38}}{_END}",
         "[REDACTED:token]",
         "b1d",
+    ),
+    # Asana's personal access tokens: `2/<user id>/<token id>:<32 hex>` (`1/<user id>:<32 hex>`
+    # before): the ids, public, stay. Looked for by `:` and the secret's first character, as
+    # a digit starts no needle.
+    _rule(
+        r"([12](?<![A-Za-z0-9/.-](?<!\\[nrt]).)/[0-9]{10,19}+(?:/[0-9]{10,19}+)?:)"
+        rf"[0-9a-f]{{32}}{_END}",
+        r"\1[REDACTED:token]",
+        *(f":{first}" for first in "0123456789abcdef"),
     ),
     # Facebook's app access tokens, `<app id>|<app secret>`: 15 or 16 digits, `|`, then the
     # secret, 32 hex characters or 27 to 40 mixing upper case, lower case and digits (a log's
