@@ -1,12 +1,14 @@
 """Rules for vendors' key ids that pair with a secret and are blanked as one (Google Cloud
-Storage's HMAC access ids, DigitalOcean Spaces' key ids), and Okta's API tokens after their
-`SSWS` scheme word wherever it stands (an `Authorization:` header's is the header rule's, which
-runs first: `rules._RULES`).
+Storage's HMAC access ids, DigitalOcean Spaces' key ids), and the API keys after a vendor's
+own scheme word wherever it stands, Okta's `SSWS` and Opsgenie's `GenieKey` (an
+`Authorization:` header's is the header rule's, which runs first: `rules._RULES`).
 """
 
 from __future__ import annotations
 
 from triage.redact.rule import _END, _prefixed, _Rule, _rule
+
+_UUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 
 VENDOR_ID_RULES: tuple[_Rule, ...] = (
     # GCS HMAC access ids (GOOG1 and base32 capitals and digits, 61 characters for a service
@@ -31,5 +33,11 @@ VENDOR_ID_RULES: tuple[_Rule, ...] = (
         rf"(?![A-Za-z0-9_-])",
         r"\1[REDACTED:token]",
         "SSWS",
+    ),
+    # Opsgenie's API key (a UUID) after its scheme word outside a header (`with GenieKey …`).
+    _rule(
+        rf"({_prefixed('GenieKey')}[ \t]{{1,4}}){_UUID}{_END}",
+        r"\1[REDACTED:token]",
+        "GenieKey",
     ),
 )
