@@ -199,6 +199,9 @@ _SECRET_WORDS = (
         )
     ),
     r"azure[_.-]?storage(?:[_.-]?account)?[_.-]?key",
+    # Honeycomb's `x-honeycomb-team` header, whose value is the API key (also inside
+    # OTEL_EXPORTER_OTLP_HEADERS' list: `x-honeycomb-team=<key>,…`).
+    r"honeycomb[_.-]?team",
     # Secrets Manager's answer to GetSecretValue (and PutSecretValue's argument): the secret's
     # own value, plain or JSON.
     r"secret[_.-]?(?:string|binary)",
@@ -356,6 +359,7 @@ _SECRET_NAME_NEEDLES = (
         for spelling in (*_spellings(word, "key"), f"{word} key")
     ),
     *_spellings("storage", "key"),
+    *_spellings("honeycomb", "team"),
     *_spellings("account", "key"),
     *_spellings("subscription", "key"),
     *_spellings("functions", "key"),
