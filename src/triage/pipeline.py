@@ -12,7 +12,8 @@
     parent; a parent's deletion: resolve each child that fires (`triage.children`)
 
 A message's alerts (a Grafana or Alertmanager group) are handled concurrently, at most
-`alert_concurrency` at once; alerts of one incident in the order they came. With `dry_run`
+`alert_concurrency` at once; alerts of one incident in the order they happened (by time, a
+firing before a resolve stamped alike; one fingerprint's in the order they came). With `dry_run`
 the same decisions are taken without a write, and logged instead of carried out.
 
 `Pipeline.process` either returns (the supervisor acks the message) or raises a `TriageError`
@@ -344,14 +345,15 @@ class Pipeline:
         redelivered: bool = False,
         queued_at: datetime | None = None,
     ) -> list[Action]:
-        """Handle the alerts concurrently, one task per incident (its alerts in order), at most
-        `alert_concurrency` at once; every task runs to its end before a failure is raised. A
+        """Handle the alerts concurrently, one task per incident (its alerts in the order they
+        happened: `as_happened`), at most `alert_concurrency` at once; every task runs to its end before a failure is raised. A
         group gathering members does not stop the alerts after it: they join it meanwhile."""
         actions: list[Action | None] = [None] * len(alerts)
         groups = [self.group_of(alert) for alert in alerts]
         by_incident: dict[str, list[int]] = {}
         for i, (alert, group) in enumerate(zip(alerts, groups, strict=True)):
             by_incident.setdefault(group.key if group else alert.fingerprint, []).append(i)
+        by_incident = {key: as_happened(alerts, indexes) for key, indexes in by_incident.items()}
         slots = asyncio.Semaphore(self.alert_concurrency)
 
         async def incident(indexes: list[int]) -> None:
@@ -615,6 +617,23 @@ class Pipeline:
         self.metrics.incr("DryRunDecisions", action=str(decision.action))
         log.info("alert.dry_run", action=str(decision.action), **details)
         return decision.action
+
+
+def as_happened(alerts: Sequence[Alert], indexes: list[int]) -> list[int]:
+    """`indexes` (one incident's alerts of a message) in the order their events happened:
+    by time, a firing before a resolve stamped alike. A notification may list a group's
+    member resolved before another member that fired earlier; applied as listed, the group
+    would close on the resolve and reopen on the firing (counted towards flapping) though a
+    member fired all along. One fingerprint's own alerts keep the order the source gave them:
+    the sorted order only decides which fingerprint's turn each place is."""
+    by_time = sorted(
+        indexes, key=lambda i: (alerts[i].occurred_at, alerts[i].status is Status.RESOLVED)
+    )
+    own_order: dict[str, list[int]] = {}
+    for i in indexes:
+        own_order.setdefault(alerts[i].fingerprint, []).append(i)
+    turns = {fingerprint: iter(listed) for fingerprint, listed in own_order.items()}
+    return [next(turns[alerts[i].fingerprint]) for i in by_time]
 
 
 def _alert_index(alert_owner: str) -> int | None:
