@@ -14,7 +14,10 @@ own way (mrkdwn entities in `sinks/slack.py`, HTML in `ops/status_page.py`, Mark
 - a lone surrogate is no character at all: no UTF-8 encoder takes it, so one in a request
   fails the whole request.
 
-`visible` removes the first two, makes each control character a space (never gluing two words
+`visible` removes the first two, and every printable character that draws nothing
+(`triage.unseen`: the Hangul fillers, the blank Braille pattern outside a Braille drawing, the
+musical null notehead, so `db⠀down` shows as `dbdown`, never as `db down`), makes each
+control character a space (never gluing two words
 the redactor read apart) and a lone surrogate U+FFFD; it also keeps at most eight combining
 marks on one character (Zalgo text piles up hundreds, drawn over the lines around it) and one
 variation selector in a row (one chooses a glyph; a run of them draws nothing and spells
@@ -43,6 +46,8 @@ from urllib.parse import quote, unquote
 
 import httpx2
 
+from triage.unseen import has_unseen, unseen_at
+
 #: Format characters (category Cf) kept: they join or separate letters in scripts that need
 #: them (ZWNJ, ZWJ, also in emoji sequences), mark direction without overriding it (LRM,
 #: RLM, ALM), or show only where a word breaks (the soft hyphen).
@@ -61,7 +66,6 @@ _NON_ASCII_RUN = re.compile(rf"[^\x00-\x7f]{{{MARKS_MAX + 1},}}")
 #: character chooses its glyph (an emoji's colour form, a kanji's variant); a run of them
 #: draws nothing and spells hidden bytes, one per selector ("emoji smuggling").
 VARIATION_SELECTORS = "\ufe00-\ufe0f\U000e0100-\U000e01ef"
-_SELECTOR_AFTER_SELECTOR = re.compile(f"[{VARIATION_SELECTORS}]{{2}}")
 _SELECTOR = re.compile(f"[{VARIATION_SELECTORS}]")
 #: The ASCII control characters other than "\n" and "\t" (CR, VT and FF among them).
 _ASCII_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -71,8 +75,8 @@ _TAGS = range(0xE0020, 0xE0080)
 
 
 def visible(text: str, *, one_line: bool = False) -> str:
-    """`text` as it is safe to show: bidi controls and invisible format characters removed,
-    control characters spaces, lone surrogates U+FFFD, a pile of combining marks cut to
+    """`text` as it is safe to show: bidi controls, invisible format characters and printable
+    characters that draw nothing (`unseen`) removed, control characters spaces, lone surrogates U+FFFD, a pile of combining marks cut to
     MARKS_MAX. Line breaks of any kind become "\\n" (and tabs stay), or with `one_line` each
     becomes a space."""
     if text.isascii():
@@ -85,11 +89,11 @@ def visible(text: str, *, one_line: bool = False) -> str:
     elif (
         text.replace("\n", "").replace("\t", "").isprintable()
         and not _marks_piled(text)
-        and not _SELECTOR_AFTER_SELECTOR.search(text)
+        and not has_unseen(text)
     ):
         # No control, format, surrogate, separator or unassigned character (isprintable), no
-        # pile of marks and no run of variation selectors: the letters, "…" and emoji of real
-        # alerts, kept as they are.
+        # pile of marks and nothing else that draws nothing (a filler, a blank Braille cell, a
+        # variation selector): the letters, "…" and emoji of real alerts, kept as they are.
         return text.replace("\n", " ").replace("\t", " ") if one_line else text
     return _visible_slowly(text, one_line)
 
@@ -112,11 +116,16 @@ def _visible_slowly(text: str, one_line: bool) -> str:
     in_flag = False
     marks = 0
     selector = False  # the character before was a variation selector
-    for ch in text.replace("\r\n", "\n"):
+    text = text.replace("\r\n", "\n")
+    hidden = unseen_at(text)
+    for n, ch in enumerate(text):
         category = unicodedata.category(ch)
         marks = marks + 1 if category in _MARKS else 0
         after_selector, selector = selector, _SELECTOR.match(ch) is not None
-        if marks <= MARKS_MAX and not (selector and after_selector):
+        # A printable character that draws nothing (a filler, a blank Braille cell) goes; a
+        # format character is `_shown`'s, a variation selector is kept alone.
+        blank = n in hidden and not selector and ch.isprintable()
+        if marks <= MARKS_MAX and not (selector and after_selector) and not blank:
             out.append(_shown(ch, category, in_flag, one_line))
         in_flag = ch == _BLACK_FLAG or (in_flag and ord(ch) in _TAGS)
     return "".join(out)

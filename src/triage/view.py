@@ -23,9 +23,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 from triage.display import MARKS_MAX, VARIATION_SELECTORS
 from triage.models import Alert, Priority, Status, Ticket
-from triage.normalize.common import cut, showing
+from triage.normalize.common import cut
 from triage.redact import Redactor, held
 from triage.redact.named_values import named_value_secret
+
+# draws_nothing: named here too, where the GitHub labels ask it beside `spelled_look_alikes`.
+from triage.unseen import draws_nothing as draws_nothing
+from triage.unseen import unseen_at
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
 
@@ -206,15 +210,6 @@ def redact_ticket(ticket: Ticket, redactor: Redactor) -> Ticket:
     )
 
 
-def draws_nothing(ch: str) -> bool:
-    """Whether the character `ch` draws nothing where it is shown, though it is no space: a
-    control, a zero-width or format character, a Hangul filler, a variation selector, the
-    blank Braille pattern. The one notion of it is `normalize.common.showing`'s (a title
-    made only of such characters is none); here it is asked of one character, for the places
-    that must tell text holding one from text without it (the terminal, a label)."""
-    return not ch.isspace() and showing(ch) is None
-
-
 #: A run of letters (no digit, mark or underscore): one word.
 _WORD = re.compile(r"[^\W\d_]+")
 #: Scripts with letters drawn like Latin ones (Cyrillic a, Greek o, Armenian o, Cherokee A…).
@@ -282,9 +277,10 @@ def _for_terminal(text: str, *, backslashes: bool) -> str:
         return text
     out: list[str] = []
     marks = 0
+    hidden = unseen_at(text)
     for n, ch in enumerate(text):
         marks = marks + 1 if unicodedata.category(ch) in ("Mn", "Me") else 0
-        shown = ch.isprintable() and marks <= MARKS_MAX and _draws(text, n)
+        shown = ch.isprintable() and marks <= MARKS_MAX and _draws(text, n, hidden)
         out.append(ch if shown else _escaped(ch))
     if backslashes:
         for n in range(len(out) - 1):  # no backslash but the last is read as anything else
@@ -293,11 +289,11 @@ def _for_terminal(text: str, *, backslashes: bool) -> str:
     return "".join(out)
 
 
-def _draws(text: str, n: int) -> bool:
+def _draws(text: str, n: int, hidden: frozenset[int]) -> bool:
     """Whether `text[n]`, printable, draws something where it stands: a variation selector
     does only right after a symbol, a keycap's digit (`1\\ufe0f\\u20e3`) or an ideograph (a
-    kanji's variant), where it chooses a glyph; anything else unless it draws nothing
-    (`draws_nothing`)."""
+    kanji's variant), where it chooses a glyph; anything else unless it draws nothing there
+    (`hidden`, from `unseen.unseen_at`: a blank Braille cell of a drawing draws)."""
     ch = text[n]
     if _SELECTOR.match(ch):
         before, after = text[n - 1 : n] if n else "", text[n + 1 : n + 2]
@@ -307,7 +303,7 @@ def _draws(text: str, n: int) -> bool:
             unicodedata.category(before) == "So"
             or unicodedata.name(before, "").startswith(_IDEOGRAPHS)
         )
-    return ch.isascii() or not draws_nothing(ch)
+    return n not in hidden
 
 
 #: The names of the characters an ideographic variation sequence chooses a glyph of.

@@ -53,6 +53,7 @@ from triage.models import IDENTITY_MAX as IDENTITY_MAX  # the model's limit, nam
 from triage.models import Alert, Priority, identity_text
 from triage.normalize.graphemes import boundary_before
 from triage.redact import Redactor
+from triage.unseen import CONTROLS, UNSEEN
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 4_000
@@ -245,16 +246,11 @@ def first_title(*candidates: Any, field: str = "title") -> str:
     raise InvalidAlertError(f"{field} is missing or empty")
 
 
-#: Characters that show nothing: whitespace, controls, and Unicode's default-ignorable code
-#: points (DerivedCoreProperties.txt: the soft hyphen, zero-width spaces and joiners, bidi
-#: marks and controls, word joiners, the Hangul fillers, variation selectors, the byte order
-#: mark, the tag characters), which every sink drops or draws as nothing; and the blank
-#: Braille pattern, a "character" that draws an empty cell, used for invisible names.
-_UNSEEN = re.compile(
-    "[\\s\x00-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f"
-    "\u200b-\u200f\u202a-\u202e\u2060-\u206f\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0"
-    "\ufff0-\ufff8\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]*"
-)
+#: Text that shows nothing: whitespace, controls, and the characters that draw nothing
+#: (`unseen.UNSEEN`: Unicode's default-ignorable code points, such as zero-width spaces, the
+#: Hangul fillers, variation selectors and the tag characters, and the blank glyphs, such as
+#: the blank Braille pattern, used for invisible names).
+_UNSEEN = re.compile(f"[\\s{CONTROLS}{UNSEEN}]*")
 
 
 def showing(text: str | None) -> str | None:

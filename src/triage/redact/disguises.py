@@ -11,6 +11,14 @@ import html
 import re
 import unicodedata
 
+from triage.unseen import (
+    BRAILLE_BLANK,
+    UNSEEN_RANGES,
+    draws_nothing,
+    has_unseen,
+    without_unseen,
+)
+
 #: Invisible characters: format characters (zero-width spaces and joiners, soft hyphens,
 #: bidi controls), private-use and unassigned code points. A secret split by one would not
 #: match any rule, and a sink that drops them (GitHub's markdown does) would put it back
@@ -18,20 +26,54 @@ import unicodedata
 _INVISIBLE = frozenset({"Cf", "Co", "Cn"})
 
 
-#: Invisible characters that are letters or marks, which `str.isprintable` lets through: the
-#: rest of Unicode's default-ignorable code points (Hangul fillers, the combining grapheme
-#: joiner, Khmer's inherent vowels, variation selectors, Mongolian's, and the planes' tags).
-#: A sink shows none of them, so they glue a secret's halves as a zero-width space does.
-_IGNORABLE = re.compile(
-    "[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u3164\ufe00-\ufe0f\uffa0"
-    "\U000e0000-\U000e0fff\u00ad\u061c\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]"
-)
-#: The same characters escaped in JSON text (`\\u3164`; a surrogate pair for U+E0000 to U+E0FFF).
-_ESCAPED_IGNORABLE = re.compile(
-    r"(?<!\\)\\u(?:034f|115f|1160|17b[45]|180[b-f]|3164|fe0[0-9a-f]|ffa0|00ad|061c|200[b-f]"
-    r"|202[a-e]|206[0-9a-f]|feff|db4[0-3]\\ud[c-f][0-9a-f]{2})",
+# Invisible characters that `str.isprintable` lets through are the rest of what draws nothing
+# (`triage.unseen`: Hangul fillers, the combining grapheme joiner, variation selectors, the
+# blank Braille pattern outside a Braille drawing …), dropped by `unseen.without_unseen`. A
+# sink shows none of them, so they glue a secret's halves as a zero-width space does.
+
+
+def _escape_prefixes() -> tuple[str, str]:
+    """What a JSON escape of a character that draws nothing starts with: the first two hex
+    digits of one in the BMP, and the high surrogates of those beyond it, as regex
+    alternatives (the blank Braille pattern aside: `_ESCAPED_BRAILLE_BLANK` reads its
+    context)."""
+    firsts: set[str] = set()
+    highs: set[str] = set()
+    for low, high in UNSEEN_RANGES:
+        for code in range(low, high + 1):
+            if chr(code) == BRAILLE_BLANK:
+                continue
+            if code <= 0xFFFF:
+                firsts.add(f"{code >> 8:02x}")
+            else:
+                highs.add(f"{0xD800 + ((code - 0x10000) >> 10):04x}")
+    return "|".join(sorted(firsts)), "|".join(sorted(highs))
+
+
+_FIRSTS, _HIGHS = _escape_prefixes()
+#: A JSON escape that may be of a character that draws nothing (`_unescaped_unseen` decides):
+#: `\\u3164`, or a surrogate pair (`\\udb40\\udc20` for a tag character).
+_ESCAPED_MAYBE_UNSEEN = re.compile(
+    rf"(?<!\\)\\u(?:({_HIGHS})\\u(d[c-f][0-9a-f]{{2}})|((?:{_FIRSTS})[0-9a-f]{{2}}))",
     re.IGNORECASE,
 )
+#: A run of escaped blank Braille cells touching no escaped Braille pattern with dots (a
+#: drawing's cells stay, as `unseen` keeps them raw).
+_ESCAPED_BRAILLE_BLANK = re.compile(
+    r"(?<!\\)(?<!\\u28[0-9a-fA-F]{2})(?:\\u2800)++(?!\\u28(?!00)[0-9a-fA-F]{2})"
+)
+
+
+def _unescaped_unseen(match: re.Match[str]) -> str:
+    """Nothing for the escape of a character that draws nothing; any other escape (a
+    control's, a letter's) as it is."""
+    if match[3] is not None:
+        code = int(match[3], 16)
+    else:
+        code = 0x10000 + ((int(match[1], 16) - 0xD800) << 10) + int(match[2], 16) - 0xDC00
+    ch = chr(code)
+    return "" if unicodedata.category(ch) != "Cc" and draws_nothing(ch) else match[0]
+
 
 _LAYOUT = str.maketrans("", "", "\n\r\t")
 
@@ -47,7 +89,7 @@ def _hides(text: str) -> bool:
         return False
     if not text.isprintable() and not _layout_free(text).isprintable():
         return True
-    return _IGNORABLE.search(text) is not None
+    return has_unseen(text)
 
 
 def dropped(ch: str) -> bool:
@@ -59,7 +101,7 @@ def _visible(text: str) -> str:
     """`text` without invisible characters (controls and whitespace are kept)."""
     category = unicodedata.category
     shown = "".join(ch for ch in text if ch.isprintable() or category(ch) not in _INVISIBLE)
-    return _IGNORABLE.sub("", shown)
+    return without_unseen(shown)
 
 
 #: JSON's escapes of letters and digits (`\u0070assword`), which hide a name from every rule.
@@ -81,12 +123,14 @@ def _json_unescaped(text: str) -> str:
     """`text` with the JSON escapes that change no meaning undone: `\\/` (PHP's json_encode
     writes every URL so, and a webhook URL would pass its rule), at any depth of escaping,
     escaped letters and digits, and a tab or line break escaped long (`\\u000a` as `\\n`);
-    escaped invisible characters (`_ESCAPED_IGNORABLE`) are dropped, as `_visible` drops them
-    raw. Escaped quotes and controls stay, so JSON text stays JSON."""
+    escaped characters that draw nothing (`_unescaped_unseen`) are dropped, as `_visible`
+    drops them raw. Escaped quotes and controls stay, so JSON text stays JSON."""
     if "\\/" in text:
         text = _ESCAPED_SLASH.sub("/", text)
     if "\\u" in text:
-        text = _ESCAPED_IGNORABLE.sub("", text)
+        text = _ESCAPED_MAYBE_UNSEEN.sub(_unescaped_unseen, text)
+        if "\\u2800" in text:
+            text = _ESCAPED_BRAILLE_BLANK.sub("", text)
     if "\\u00" in text:
         text = _ALNUM_ESCAPE.sub(lambda m: chr(int(m[1], 16)), text)
         text = _BREAK_ESCAPE.sub(lambda m: _SHORT_ESCAPES[m[1].lower()], text)
