@@ -11,10 +11,13 @@ kept, not even in `raw`.
 
 A Subject in Alertmanager's default form, "[FIRING:2] HighLatency (checkout page)" or
 "[RESOLVED] HighLatency (checkout page)" (its `sns_configs` and Grafana's SNS contact point
-without a JSON template), carries the group's state: RESOLVED resolves, and the identity's title
-is the group after the bracket, cut to `_GROUP_CHARS` (SNS cuts a Subject to 100 characters, and
-"[RESOLVED] " and "[FIRING:12] " leave different lengths of it), so the count of firing alerts
-and the state do not make a new incident of one group.
+without a JSON template; Grafana writes "[FIRING:1, RESOLVED:1] …" while part of a group has
+resolved, which still fires), carries the group's state: RESOLVED resolves. The title is what
+follows the bracket; the identity's title is the group's label values alone, without the
+trailing parentheses of the labels its alerts share beyond them (which change as alerts join and
+leave the group, and which SNS may have cut), cut to `_GROUP_CHARS` (SNS cuts a Subject to 100
+characters, and "[RESOLVED] " and "[FIRING:12] " leave different lengths of it), so the count
+of alerts, the state and the shared labels do not make a new incident of one group.
 
 AWS Backup's notifications ("Notification from AWS Backup": "An AWS Backup job failed.
 Resource ARN : …") are one incident per job type and resource, resolved by a completed job
@@ -88,7 +91,7 @@ def normalize(payload: dict[str, Any]) -> Normalized:
         raise InvalidAlertError("SNS notification has neither a Subject nor any Message text")
     labels: dict[str, str] = {}
     common.add_label(labels, "topic", topic.rpartition(":")[2] or topic)
-    status, named = _group_state(named)
+    status, named, keyed = _group_state(named)
     alert = Alert(
         source=SOURCE,
         status=status,
@@ -96,7 +99,7 @@ def normalize(payload: dict[str, Any]) -> Normalized:
         description=common.text(message, "Message", common.DESCRIPTION_MAX) or "",
         labels=labels,
         occurred_at=common.timestamp(payload.get("Timestamp")) or common.now(),
-        identity={"topic": topic, "title": named},
+        identity={"topic": topic, "title": keyed},
         raw={key: payload[key] for key in _KEPT if key in payload},
     )
     return Normalized((alert,))
@@ -117,19 +120,31 @@ def _first_line(message: str) -> str | None:
 _SUBSCRIPTION_NOTICE = re.compile(
     r"This is a message to notify that \w{1,40} will attempt to send you event notifications"
 )
-#: Alertmanager's default subject: "[FIRING:2] group …" or "[RESOLVED] group …".
-_GROUP_SUBJECT = re.compile(r"\[(FIRING:\d{1,6}|RESOLVED)\]\s*(\S.*)", re.IGNORECASE)
+#: Alertmanager's default subject, "[FIRING:2] group …" or "[RESOLVED] group …", and Grafana's,
+#: which counts the resolved alerts of a group still firing: "[FIRING:1, RESOLVED:1] group …".
+_GROUP_SUBJECT = re.compile(
+    r"\[(FIRING:\d{1,6}(?:,\s?RESOLVED:\d{1,6})?|RESOLVED)\]\s*(\S.*)", re.IGNORECASE
+)
+#: The values of the labels every alert of the notification shares beyond the group's, which
+#: both write last in parentheses ("(checkout-1:8080 page)"), and which change as alerts join
+#: and leave the group; SNS may have cut the closing one off.
+_COMMON_LABELS = re.compile(r"\s\([^()]*\)?\Z")
 #: The group's part of a Subject that is the same however SNS or Alertmanager cut it: 100
 #: characters less the longest bracket ("[FIRING:999999] ") and the "…" of a cut.
 _GROUP_CHARS = 80
 
 
-def _group_state(named: str) -> tuple[Status, str]:
-    """The state and group that an Alertmanager-style subject names; any other title fires
-    as it is."""
+def _group_state(named: str) -> tuple[Status, str, str]:
+    """The state, the title and the key that an Alertmanager- or Grafana-style subject names:
+    the title is what follows the bracket; the key is the group's labels alone (without the
+    common labels' parentheses), cut to `_GROUP_CHARS`. Any other title fires as it is, keyed
+    whole."""
     group = _GROUP_SUBJECT.fullmatch(named)
     if group is None:
-        return Status.FIRING, named
+        return Status.FIRING, named, named
     status = Status.RESOLVED if group[1].upper() == "RESOLVED" else Status.FIRING
-    name = group[2].rstrip("…").rstrip()[:_GROUP_CHARS].rstrip()
-    return status, name or named
+    shown = group[2].rstrip("…").rstrip()
+    common_labels = _COMMON_LABELS.search(shown)
+    group_labels = shown[: common_labels.start()] if common_labels else shown
+    keyed = (group_labels.rstrip() or shown)[:_GROUP_CHARS].rstrip()
+    return status, shown or named, keyed or named
