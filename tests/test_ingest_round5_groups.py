@@ -11,13 +11,18 @@ import json
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
 
+from daemon_harness import Queues
 from factories import T0
+from ingest_harness import bearer
 from memory_store import MemoryStore
 from recording_pipeline import POLICY, Sink, Summariser
 from test_config_faults import routes
+from test_ingest_gateway import received
 from triage.incidents.ledger import Ledger
+from triage.ingest import IngestService
 from triage.ingest.messages import messages_for
 from triage.ingest.refused import Refused
 from triage.ingest.validate import check
@@ -144,3 +149,25 @@ async def test_a_big_group_on_a_grouping_route_opens_one_ticket(tmp_path: Path) 
     for n, body in enumerate(bodies):
         await pipeline.process(Message(f"m-{n}", body, f"r-{n}", 1, T0, received_at=T0))
     assert [e.kind for e in sink.effects].count(EffectKind.OPEN) == 1
+
+
+async def test_a_big_group_posted_to_the_gateway_is_accepted_and_queued_in_parts(
+    client: httpx2.AsyncClient, queues: Queues, gateway: IngestService
+) -> None:
+    """Posted over HTTP to a queue taking 256 KiB a message, a 400-alert Alertmanager group is
+    answered 202 (not 413, which Alertmanager does not retry) and queued as parts that hold
+    every alert once."""
+    queues.client().set_queue_attributes(
+        QueueUrl=queues.url, Attributes={"MaximumMessageSize": str(OLD_QUEUE_BYTES)}
+    )
+    assert gateway.gateway is not None
+    await gateway.gateway.probe.refresh()
+    group = _group("am", 400)
+    response = await client.post(
+        "/v1/alerts/alertmanager", content=json.dumps(group), headers=bearer("alertmanager")
+    )
+    assert response.status_code == 202
+    bodies = [m["Body"] for m in received(queues)]
+    assert len(bodies) > 1
+    instances = [a.labels["instance"] for body in bodies for a in normalize_body(body).alerts]
+    assert sorted(instances) == sorted(a["labels"]["instance"] for a in group["alerts"])
