@@ -1,7 +1,8 @@
 """Rules for logins told in shapes the name rules do not read: a session's value under a bare
 `session` name (by its shape), a user:password pair with no URL scheme (before a host, or
-after a name such as `creds`), an `expect` script's answer to a password prompt, and SNMP's
-community strings (a command's `-c`, a configuration's `community`).
+after a name such as `creds`), an `expect` script's answer to a password prompt, SNMP's
+community strings (a command's `-c`, a configuration's `community`), and the other secrets of
+a network device's configuration (IOS, Junos, FortiOS) that a config-diff alert quotes.
 """
 
 from __future__ import annotations
@@ -144,6 +145,113 @@ _QUOTED_OR_BARE = rf"""(?(q){_QUOTED_CHAR}{{1,512}}+(?=(?P=q))|[^\s"'\\<>,;]{{1,
 #: A character of one line, raw or inside a JSON string (where an escaped break ends it).
 _LINE_CHAR = r"(?:[^\r\n\\]|\\(?![nr]))"
 
+#: The end of a device config's line, raw or inside a JSON string (or the string's end).
+_LINE_END = r"""(?=[ \t]{0,8}+(?:$|\r?\n|\\[rn]|"))"""
+#: A device config's value: quoted whole (Junos), or a run to a space.
+_DEVICE_VALUE = rf"""(?P<q>\\?["'])?(?!\[REDACTED)(?P<value>{_QUOTED_OR_BARE})"""
+
+
+def _typed_password(match: re.Match[str]) -> str:
+    """IOS's `password|secret <type> <value>` with its value replaced: type 0 is the clear
+    text, 6 and 7 reversible encodings (so the secret itself), 4, 5, 8 and 9 one-way hashes,
+    blanked as a hash is elsewhere (crackable offline); the type digit stays. A type 7 value
+    is hex, so `password 7 times` is no config line."""
+    kind, value = match["type"], match["value"]
+    if kind == "7" and _HEX_WHOLE.fullmatch(value) is None:
+        return match[0]
+    label = "password-hash" if kind in "4589" else "password"
+    return f"{match['head']}[REDACTED:{label}]"
+
+
+_HEX_WHOLE = re.compile(r"[0-9A-Fa-f]{4,512}")
+
+
+def _snmp_user_secrets(match: re.Match[str]) -> str:
+    """An SNMPv3 user's line (IOS `snmp-server user`, net-snmp's `createUser`) with the
+    passphrase after each authentication and privacy algorithm replaced."""
+    return _SNMP_ALGORITHM_VALUE.sub(r"\g<head>[REDACTED:password]", match[0])
+
+
+#: An SNMPv3 algorithm then its passphrase, on a user's line (`auth sha X`, `priv aes 128 X`,
+#: net-snmp's `SHA "X" AES "Y"`); an encrypted one's `encrypted` stays (its hex is the key).
+_SNMP_ALGORITHM_VALUE = re.compile(
+    r"""(?P<head>(?<![\w-])(?:(?:auth|priv)[ \t]{1,8})?"""
+    r"""(?:md5|sha(?:-?(?:1|224|256|384|512))?|3?des|aes(?:[ \t]{1,8}(?:128|192|256)|-?(?:128|192|256))?+)"""
+    r"""[ \t]{1,8}(?:\\?["'])?)(?!\[REDACTED|(?:priv|auth|access|encrypted)(?![\w-]))"""
+    r"""[^\s"'\\]{1,512}+""",
+    re.IGNORECASE,
+)
+
+DEVICE_RULES: tuple[_Rule, ...] = (
+    # IOS's `password <type> <value>` and `secret <type> <value>` (`username admin privilege
+    # 15 password 0 …`, `enable secret 0 …`, `password 7 <hex>`, `secret 9 $9$…`): the type
+    # digit is no value (`_typed_password`). The value ends its line, as IOS writes it, so
+    # prose ("password 0 characters long", "password 7 times") stays.
+    _rule(
+        r"(?P<head>(?<![\w-])(?:password|secret)[ \t]{1,8}(?P<type>[0-9])[ \t]{1,8})"
+        rf"(?!\[REDACTED)(?P<value>[^\s\"'\\]{{1,512}}+){_LINE_END}",
+        _typed_password,
+        "password",
+        "secret",
+        flags=re.IGNORECASE,
+    ),
+    # A key or pre-shared key named by a device's own keyword, with IOS's optional type digit
+    # (0 clear, 6 and 7 reversible): TACACS+ and RADIUS servers' `key`, a key chain's
+    # `key-string`, OSPF's `authentication-key` and `message-digest-key <n> md5`, NTP's
+    # `authentication-key <n> md5`, `crypto isakmp key`, IKEv2's `pre-shared-key [local|
+    # remote]`, a keyring's `pre-shared-key address <ip> key`, a WLAN's `set-key ascii`,
+    # Junos' `authentication-key`, `ascii-text` and `plain-text-password-value` (its `$9$…`
+    # is reversible too). `key chain` and a key's number (`key 1`) hold no value.
+    _rule(
+        r"(?P<head>(?<![\w-])(?:key-string|(?:message-digest|authentication)-key[ \t]{1,8}"
+        r"[0-9]{1,5}[ \t]{1,8}md5|authentication-key(?![ \t]{1,8}[0-9]{1,5}[ \t]{1,8}md5)|isakmp[ \t]{1,8}key"
+        r"|pre-shared-key(?![ \t]{1,8}(?:address|hostname)[ \t])(?:[ \t]{1,8}(?:local|remote|ascii-text|hex))?+"
+        r"|pre-shared-key[ \t]{1,8}(?:address|hostname)[ \t]{1,8}[^\s]{1,253}[ \t]{1,8}key"
+        r"|(?:set-key|wpa-psk|key)[ \t]{1,8}(?:ascii|hex)"
+        r"|(?:tacacs|radius)-server[ \t][^\r\n\\]{0,256}?(?<=[ \t])key"
+        r"|plain-text-password-value|ascii-text|hello-authentication-key)"
+        r"[ \t]{1,8}(?:[067][ \t]{1,8}(?=[^\s]))?+)" + _DEVICE_VALUE,
+        r"\g<head>\g<q>[REDACTED:password]",
+        *("key-string", "-key", "isakmp", "ascii", "hex", "-server", "plain-text-password-value"),
+        flags=re.IGNORECASE,
+    ),
+    # … and a `key` heading its line with a type digit (a `tacacs server` or `radius server`
+    # block's ` key 7 <hex>`): a key chain's ` key 1` has no value after its number.
+    _rule(
+        r"(?P<head>(?:(?m:^)|(?<=\\n))[+-]?[ \t]{0,16}key [067][ \t]{1,8})"
+        rf"(?!\[REDACTED)(?P<value>[^\s\"'\\]{{1,512}}+){_LINE_END}",
+        r"\g<head>[REDACTED:password]",
+        *("key 0", "key 6", "key 7"),
+        flags=re.IGNORECASE,
+    ),
+    # Junos' reversible `$9$…`, quoted as Junos writes it, under whatever keyword.
+    _rule(
+        r"""(?P<q>\\?")\$9\$[A-Za-z0-9./\-]{8,512}+(?P=q)""",
+        r"\g<q>[REDACTED:password]\g<q>",
+        "$9$",
+    ),
+    # SNMPv3 users' passphrases (`snmp-server user u g v3 auth sha X priv aes 128 Y`,
+    # net-snmp's `createUser u SHA "X" AES "Y"`): each after its algorithm.
+    _rule(
+        r"(?:(?<![\w-])snmp-server[ \t]{1,8}user|(?<![\w-])createUser)[ \t]"
+        r"[^\r\n\\]{1,512}+",
+        _snmp_user_secrets,
+        "snmp-server",
+        "createuser",
+        flags=re.IGNORECASE,
+    ),
+    # FortiOS' `set <secret name> ENC <value>` (`set password ENC SH2…`, `set psksecret ENC
+    # …`): ENC marks an encrypted (reversible) value or a hash. Without ENC the pair rules
+    # read the name, as they read any secret's.
+    _rule(
+        r"(?P<head>(?<![\w-])set[ \t]{1,8}(?:[\w-]{0,32}(?:password|passwd|secret|psk)"
+        r"|[\w-]{0,32}key)[ \t]{1,8}ENC[ \t]{1,8})" + _DEVICE_VALUE,
+        r"\g<head>\g<q>[REDACTED:password]",
+        " enc ",
+        flags=re.IGNORECASE,
+    ),
+)
+
 LOGIN_RULES: tuple[_Rule, ...] = (
     # A value under a bare `session` name (`"session": "…"`, `user_session: …`) when it looks
     # like a session's id (`_session_shaped`): `session` also names a class, a shift or a
@@ -209,4 +317,5 @@ LOGIN_RULES: tuple[_Rule, ...] = (
         "community",
         flags=re.IGNORECASE,
     ),
+    *DEVICE_RULES,
 )

@@ -426,6 +426,10 @@ def _told_password(value: str, quoted: bool, shortest: int = 6) -> bool:
     )
 
 
+#: The longest value told in words that is read whole: more than any password or token (a
+#: cloudflared tunnel token is about 270 characters), bounded so a run of text is no value.
+_TOLD_MAX = 4096
+
 #: The name is part of a variable's (`$DB_PASSWORD`, `${DB_PASSWORD}`, `%DB_PASSWORD%`).
 _VARIABLE_BEFORE = re.compile(r"[$%{][A-Za-z0-9_]{0,64}\Z")
 
@@ -697,6 +701,14 @@ CHANGED_VALUE_RULES: tuple[
         r"\1[REDACTED:password]\g<q>",
         "[REDACTED:password]",
     ),
+    # … and after the old value Terraform hid itself (`(sensitive value) -> "new"`): the
+    # attribute is sensitive, whatever its name, so its new value is too.
+    _rule(
+        r"""(\(sensitive value\)[ \t]{1,3}->[ \t]{1,3}(?P<q>["']))(?!\[REDACTED)"""
+        rf"""{_QUOTED_CHAR}{{1,{_TOLD_MAX}}}+(?P=q)""",
+        r"\1[REDACTED:password]\g<q>",
+        "(sensitive value)",
+    ),
 )
 
 
@@ -786,8 +798,8 @@ TOLD_RULES: tuple[
         # A quote inside a word is the value's (`'it's-…'`, `pa"ss…`), quoted or not.
         # Nor a YAML tag before a block scalar's marker (`password: !vault |`: above).
         r"(?!!{1,2}[\w.:/-]{1,64}+[ \t]{1,8}[|>])"
-        rf"""(?!\\?["']?\[REDACTED|=|\}}\}})(?P<value>(?P<q>\\?["'])(?:{_INNER_QUOTE}|{_QUOTED_CHAR}){{4,128}}+(?P=q)"""
-        rf"""|(?:[^\s"'<>\\]|\\(?![nrt"'])|{_INNER_QUOTE}){{6,128}}+)""",
+        rf"""(?!\\?["']?\[REDACTED|=|\}}\}})(?P<value>(?P<q>\\?["'])(?:{_INNER_QUOTE}|{_QUOTED_CHAR}){{4,{_TOLD_MAX}}}+(?P=q)"""
+        rf"""|(?:[^\s"'<>\\]|\\(?![nrt"'])|{_INNER_QUOTE}){{6,{_TOLD_MAX}}}+)""",
         _told_secret,
         "pass",
         "pw",

@@ -1,0 +1,132 @@
+"""Redaction of secrets in device and daemon configs (red team 285, part C), each as a class
+with its siblings: a network device's passwords and keys (IOS, Junos, FortiOS, net-snmp); a
+value after a name and a space longer than 128 characters; Terraform's new value after a
+`(sensitive value)`. Each is blanked, the words around it stay, a second pass changes
+nothing, and the config words beside them that hold no secret stay whole.
+"""
+
+from __future__ import annotations
+
+import base64
+
+from case_chunks import assert_each
+from triage.redact import Redactor
+
+PW = "Qz8vN3kW5yHb2Lp"
+TYPE7 = "0822455D0A165B1E1F0B1E2A3F3B"
+
+#: A text, the secret it holds, and words of it that must stay.
+Case = tuple[str, str, tuple[str, ...]]
+
+
+def _redacted(text: str) -> str:
+    """One pass of a fresh redactor (no memo of short texts shared between cases)."""
+    return Redactor().text(text)
+
+
+def _blanked(case: Case) -> tuple[object, object]:
+    """For `assert_each`: whether the secret is left, which kept words are gone, and whether a
+    second pass changes the text."""
+    text, secret, kept = case
+    out = _redacted(text)
+    again = _redacted(out)
+    gone = [word for word in kept if word not in out]
+    return (secret in out, gone, again == out, out), (False, [], True, out)
+
+
+def _unchanged(text: str) -> tuple[str, str]:
+    return _redacted(text), text
+
+
+# --- 1. network devices --------------------------------------------------------------------------
+
+DEVICES: list[Case] = [
+    (f"username admin privilege 15 password 0 {PW}", PW, ("username admin privilege 15",)),
+    (f"+username ops secret 0 {PW}", PW, ("+username ops secret 0",)),
+    (f"line vty 0 4\n password 7 {TYPE7}", TYPE7, ("line vty 0 4", "password 7")),
+    (f"username admin password 6 {PW}KTXKbUFB", PW, ("password 6",)),
+    (f"tacacs server T1\n address ipv4 10.0.0.1\n key 7 {TYPE7}", TYPE7, ("address ipv4",)),
+    (f"radius-server key {PW}", PW, ("radius-server key",)),
+    (f"crypto isakmp key 0 {PW} address 10.0.0.1", PW, ("address 10.0.0.1",)),
+    (f"crypto keyring K\n  pre-shared-key address 10.0.0.1 key {PW}", PW, ("10.0.0.1",)),
+    (f"  pre-shared-key remote {PW}", PW, ("pre-shared-key remote",)),
+    (f" wpa-psk ascii 0 {PW}", PW, ("wpa-psk ascii 0",)),
+    (f" ip ospf message-digest-key 2 md5 7 {TYPE7}", TYPE7, ("message-digest-key 2 md5",)),
+    (f"ntp authentication-key 42 md5 {PW} 7", PW, ("ntp authentication-key 42 md5",)),
+    (f'createUser bob SHA "{PW}" AES "{PW}x"', PW, ("createUser bob SHA",)),
+    (f"snmp-server user mon grp v3 auth sha256 {PW} priv aes 256 {PW}x", PW, ("grp v3",)),
+    (
+        'set security ike policy p pre-shared-key ascii-text "$9$Hk5FCtu0IcrvLxNdsYGUjHm"',
+        "Hk5FCtu0IcrvLxNdsYGUjHm",
+        ("ike policy p",),
+    ),
+    (
+        'set system radius-server 10.0.0.5 secret "$9$Hk5FCtu0IcrvLxNdsYGUjHm"',
+        "Hk5FCtu0IcrvLxNdsYGUjHm",
+        ("radius-server 10.0.0.5",),
+    ),
+    (f"    set passwd ENC {PW}", PW, ("set passwd ENC",)),
+    # One-way hashes are blanked as a hash is elsewhere: crackable offline.
+    ("enable secret 9 $9$nhEmQVczB7dqsO$X.HsgL6x1il0RxkOSSvyQYwucySCt7q", "X.HsgL6x1il0", ()),
+    ("username a secret 8 $8$dsYGNam3K1SIJO$7nv/35M/qr6t.dVc7UY9zr", "7nv/35M/qr6t", ()),
+]
+
+
+def test_a_devices_password_or_key_is_blanked() -> None:
+    """An IOS password or secret after its type digit, a TACACS+/RADIUS, OSPF, NTP, IKE or WLAN
+    key, an SNMPv3 user's passphrases, Junos' `$9$` and FortiOS' `ENC` value are blanked."""
+    assert_each(DEVICES, _blanked)
+
+
+def test_a_devices_one_way_hash_is_named_a_hash() -> None:
+    """IOS's type 8 and 9 secrets (PBKDF2, scrypt) read as password hashes, not passwords."""
+    out = _redacted("enable secret 9 $9$nhEmQVczB7dqsO$X.HsgL6x1il0RxkOSSvyQY")
+    assert out == "enable secret 9 [REDACTED:password-hash]"
+
+
+DEVICE_KEPT = [
+    "retry the password 7 times",
+    "the password 0 chars long is rejected",
+    "password encryption aes",
+    "key chain OSPF\n key 1\n key 0",
+    "SET key value",
+    "hex key value pairs",
+    "radius-server timeout 5",
+    "tacacs-server directed-request",
+    "snmp-server user mon grp v3 priv",
+    "crypto isakmp policy 10",
+    "set system login user ops class super-user",
+]
+
+
+def test_device_config_words_without_a_secret_stay() -> None:
+    """Prose with a type-like digit, a key's number, Redis' `SET key` and settings that only
+    name a password's or key's option are not redacted."""
+    assert_each(DEVICE_KEPT, _unchanged)
+
+
+# --- 2. a long value after a name and a space ----------------------------------------------------
+
+LONG = base64.b64encode(bytes(range(7, 250))).decode()
+
+
+def test_a_long_value_told_after_a_name_goes_whole() -> None:
+    """A 324-character value after `TUNNEL_TOKEN `, `DB_PASSWORD ` or `the token is ` leaves
+    none of its end."""
+    cases = [
+        (f"{form}{LONG} next", LONG[-40:], ("next",))
+        for form in ("TUNNEL_TOKEN ", "DB_PASSWORD ", "the token is ")
+    ]
+    assert_each(cases, _blanked)
+
+
+# --- 3. Terraform's plan ------------------------------------------------------------------------
+
+
+def test_a_new_value_after_terraforms_sensitive_value_is_blanked() -> None:
+    """`~ x = (sensitive value) -> "new"` blanks the new value whatever the attribute's name."""
+    cases: list[Case] = [
+        (f'  ~ password = (sensitive value) -> "{PW}"', PW, ("~ password = (sensitive value) ->",)),
+        (f'  ~ custom_data = (sensitive value) -> "{PW}"', PW, ("custom_data",)),
+    ]
+    assert_each(cases, _blanked)
