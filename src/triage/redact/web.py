@@ -56,6 +56,17 @@ def _url_credential(value: str) -> bool:
     )
 
 
+#: An Azure DevOps personal access token of the first shape: 52 characters of base32 (lower
+#: case as issued), which split into few words and so look no more random than a name.
+_BASE32_PAT = re.compile(r"(?=[a-z]{0,51}[2-7])[a-z2-7]{52}|(?=[A-Z]{0,51}[2-7])[A-Z2-7]{52}")
+
+
+def _url_user_credential(user: str) -> bool:
+    """A URL's user that is a token: a credential by its look (`_url_credential`), or an
+    Azure DevOps PAT (`https://<pat>@dev.azure.com/…`, `_BASE32_PAT`)."""
+    return _url_credential(user) or _BASE32_PAT.fullmatch(user) is not None
+
+
 def _path_credential(value: str) -> bool:
     """A URL path segment after a segment that says it holds a credential (`/reset/`,
     `/hooks/`): 20 hex characters or more holding letters and digits, or a token
@@ -211,14 +222,15 @@ HEADER_RULES: tuple[_Rule, ...] = (
         "://",
     ),
     # A token as a URL's user (nats://<token>@nats:4222, https://<token>@github.com, GitHub's
-    # https://<token>:x-oauth-basic@github.com): random-looking, or a key in hex (`_url_credential`),
+    # https://<token>:x-oauth-basic@github.com, an Azure DevOps PAT): random-looking, a key in
+    # hex or a PAT in base32 (`_url_user_credential`),
     # it goes; a plain user (git@, deploy@, build-bot-2024@) stays. After the password rule, so a
     # token user's password is already a placeholder; before the e-mail rule, which would take
     # the user and the host together.
     _rule(
         r"(://(?<=[A-Za-z0-9]://))(?!\[REDACTED)([A-Za-z0-9._~%+=-]{16,512}+)"
         r"(?=(?::(?:\[REDACTED:password\])?)?@[A-Za-z0-9\[])",
-        lambda m: f"{m[1]}[REDACTED:token]" if _url_credential(m[2]) else m[0],
+        lambda m: f"{m[1]}[REDACTED:token]" if _url_user_credential(m[2]) else m[0],
         "://",
     ),
     # Oracle's thin JDBC URL: jdbc:oracle:thin:user/password@host.
@@ -298,6 +310,15 @@ URL_RULES: tuple[
         r"(hc-ping\.com/)(?:[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}|[A-Za-z0-9_-]{22}(?=/))",
         r"\1[REDACTED:token]",
         "hc-ping.com/",
+        flags=re.IGNORECASE,
+    ),
+    # Loggly's ingestion URLs, whose path holds the customer token (a UUID) that sends to the
+    # account: `logs-01.loggly.com/inputs/<token>/tag/…` and `/bulk/<token>/…`.
+    _rule(
+        r"(loggly\.com/(?:inputs|bulk)/)[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}"
+        r"(?![A-Za-z0-9-])",
+        r"\1[REDACTED:token]",
+        "loggly.com/",
         flags=re.IGNORECASE,
     ),
     _rule(
