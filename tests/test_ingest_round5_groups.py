@@ -171,3 +171,22 @@ async def test_a_big_group_posted_to_the_gateway_is_accepted_and_queued_in_parts
     assert len(bodies) > 1
     instances = [a.labels["instance"] for body in bodies for a in normalize_body(body).alerts]
     assert sorted(instances) == sorted(a["labels"]["instance"] for a in group["alerts"])
+
+
+async def test_alerts_posted_without_the_groups_envelope_are_split_too() -> None:
+    """`{"alerts": [...]}` alone (a receiver test sent with curl), too big for a message, is
+    queued as such objects each holding some of the alerts."""
+    alerts = _group("am", 400)["alerts"]
+    bodies = await _queued({"alerts": alerts}, "am")
+    assert len(bodies) > 1 and all(json.loads(b).keys() == {"alerts"} for b in bodies)
+    assert [a for body in bodies for a in json.loads(body)["alerts"]] == alerts
+
+
+async def test_a_group_whose_fields_alone_are_too_big_is_refused_saying_so() -> None:
+    """A group with no alerts whose other fields are over the limit has nothing to split:
+    413 saying so, not a part without its alerts' fields."""
+    group = _group("am", 0, alerts=None, commonAnnotations={"summary": "x" * OLD_QUEUE_BYTES})
+    with pytest.raises(Refused) as refused:
+        await _queued(group, "am")
+    assert refused.value.status == 413
+    assert "no alerts to send in parts" in refused.value.error
