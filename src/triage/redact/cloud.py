@@ -166,9 +166,11 @@ CLOUD_RULES: tuple[
         "datadog",
         flags=re.IGNORECASE,
     ),
-    # Azure connection strings (…;AccountName=x;AccountKey=…;…) and shared access signatures.
+    # Azure connection strings (…;AccountName=x;AccountKey=…;…) and shared access signatures;
+    # the key under its name in YAML or JSON too (`AccountKey: …`), whatever its first
+    # characters (`/t/…`, `+x…`).
     _rule(
-        rf"({_START}(?:Account|SharedAccess)Key[ \t]{{0,3}}=[ \t]{{0,3}})[A-Za-z0-9+/=%]{{16,256}}",
+        rf"({_START}(?:Account|SharedAccess)Key{_ASSIGN}{_OPEN_QUOTE})[A-Za-z0-9+/=%]{{16,256}}",
         r"\1[REDACTED:azure-key]",
         "accountkey",
         "sharedaccesskey",
