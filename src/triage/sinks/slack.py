@@ -89,6 +89,7 @@ says the same, and the supervisor's line for the message is the one that says wh
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -121,6 +122,7 @@ from triage.sinks.http import (
     unread_answer,
 )
 from triage.tls import client_context
+from triage.view import spelled_look_alikes
 
 log = structlog.get_logger(__name__)
 
@@ -594,7 +596,7 @@ def open_message(effect: Effect) -> dict[str, Any]:
         room, [ticket.description, f"Steps\n{steps}" if steps else ""]
     )
     blocks = [fixed[0], *description, facts, *steps_blocks, *links_blocks, context]
-    fallback = f"{mark} {label}: {ticket.title}" + (f" ({alert.team})" if alert.team else "")
+    fallback = f"{mark} {label}: {ticket.title}{_team_part(alert.team)}"
     return _message(fallback, blocks[:BLOCKS_MAX])
 
 
@@ -672,10 +674,30 @@ def plain_message(effect: Effect) -> dict[str, Any]:
     in the alert's line can restyle only what follows it, and nothing does."""
     alert, ticket = effect.alert, effect.ticket
     line = f"{_MARKS[ticket.priority]} {ticket.priority.value.upper()}: {ticket.title}"
-    line = safe(line + (f" ({alert.team})" if alert.team else ""), one_line=True)
+    line = safe(line + _team_part(alert.team), one_line=True)
     refs = _join_whole(_ticket_refs(effect), " · ", FALLBACK_MAX // 2)
     text = (f"{refs}\n" if refs else "") + _fit(line, FALLBACK_MAX - len(refs) - 1)
     return {"text": text, "unfurl_links": False, "unfurl_media": False}
+
+
+#: A team written bare after `team:`: one word of letters or digits in any script, and the
+#: punctuation of names (`payments`, `team-a/eu.west`).
+_PLAIN_TEAM = re.compile(r"[\w.:/+-]+")
+
+
+def _team_part(team: str | None) -> str:
+    """` · team: payments` after a new incident's title in one line of text (a message's
+    fallback, the plain-text post); nothing without a team. A team is alert text: one of more
+    than a plain word (`_PLAIN_TEAM`) is a quoted JSON string, which no team can close early
+    to write a priority marker or a link of its own beside triage's (`ops) 🔴 CRITICAL: (`),
+    and a look-alike letter inside a Latin word is written as its code (`"p\\u0430y"` does
+    not pass for `pay`)."""
+    if not team:
+        return ""
+    shown = " ".join(visible(team, one_line=True).split())
+    if _PLAIN_TEAM.fullmatch(shown) and spelled_look_alikes(shown) == shown:
+        return f" · team: {shown}"
+    return f" · team: {spelled_look_alikes(json.dumps(shown, ensure_ascii=False))}"
 
 
 def _message(fallback: str, blocks: list[dict[str, Any]]) -> dict[str, Any]:
