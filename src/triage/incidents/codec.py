@@ -19,7 +19,7 @@ import itertools
 import json
 import operator
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from json.encoder import encode_basestring  # what json uses without ensure_ascii
 from types import MappingProxyType
 from typing import Any, NamedTuple, TypeVar
@@ -35,6 +35,7 @@ from triage.incidents.lifecycle import (
     Pending,
     Refusal,
     State,
+    Trace,
 )
 from triage.incidents.records import Sent
 from triage.models import EffectKind, Priority, Status, Ticket
@@ -238,15 +239,50 @@ def _group_json(group: Group, unknown: Mapping[str, object]) -> str:
         )
     else:
         members = ",".join(_member_json(fp, m) for fp, m in group.members.items())
-    extra = ""
+    extra = _untracked_times_json(group.untracked_times)
     kept = _kept_for(unknown, "group", group)
     if kept:
-        extra = "," + dump(kept)[1:-1]
+        extra += "," + dump(kept)[1:-1]
     return (
         f'{{"route":{dump(group.route)},"by":{dump(group.by)},"members":{{{members}}},'
         f'"untracked":{dump(group.untracked)},"untracked_ids":{dump(sorted(group.untracked_ids))},'
         f'"window_s":{dump(group.window_s)}{extra}}}'
     )
+
+
+def _untracked_times_json(times: Mapping[str, Trace]) -> str:
+    """`,"untracked_times":{"<short id>":[event µs, queued µs],…}`, epoch microseconds (a
+    queue time not known is left out); "" when there are none. Written only when set, so a
+    release before it reads the group as before and carries the field unchanged."""
+    if not times:
+        return ""
+    entries = ",".join(
+        f"{json.dumps(short)}:[{_micros(t.last_event_at)}"
+        + ("]" if t.last_queued_at is None else f",{_micros(t.last_queued_at)}]")
+        for short, t in times.items()
+    )
+    return f',"untracked_times":{{{entries}}}'
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _micros(at: datetime) -> int:
+    """`at` as whole microseconds since the epoch (exact, unlike a float's seconds)."""
+    return (at - _EPOCH) // _MICROSECOND
+
+
+def _from_micros(micros: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=micros)
+
+
+def _untracked_times(raw: dict[str, list[int]]) -> dict[str, Trace]:
+    """The untracked members' times `_untracked_times_json` wrote."""
+    return {
+        short: Trace(_from_micros(at), _from_micros(queued[0]) if queued else None)
+        for short, (at, *queued) in raw.items()
+    }
 
 
 def _member_tail_json(fp: str, member: Member, tail: tuple[Member, list[Any]] | None) -> str:
@@ -394,7 +430,9 @@ def check_reader(data: Mapping[str, object], what: str) -> None:
 # written back while the incident holds that object and dropped with it.
 
 _KNOWN = frozenset(_INCIDENT_FIELDS)
-_GROUP_KEYS = frozenset(("route", "by", "members", "untracked", "untracked_ids", "window_s"))
+_GROUP_KEYS = frozenset(
+    ("route", "by", "members", "untracked", "untracked_ids", "window_s", "untracked_times")
+)
 _TICKET_FIELDS = frozenset(Ticket.model_fields)
 _MEMBER_TAILS = "\0members"
 _HISTORY_TAILS = "\0history"
@@ -468,6 +506,7 @@ def _group(g: dict[str, Any], unknown: dict[str, object]) -> Group:
         untracked=g.get("untracked", 0),
         untracked_ids=frozenset(g.get("untracked_ids", ())),
         window_s=g.get("window_s", 0.0),
+        untracked_times=_untracked_times(g.get("untracked_times", {})),
     )
     return _kept("group", group, unknown)
 

@@ -24,7 +24,10 @@ writes only its time; in a closed group, one queued later writes its queue time
 longest ago makes room for a new one), more are only counted, while they fire: each holds the
 group open as a tracked one does, and its resolve takes it off the count (it is known by a
 short id, `MAX_UNTRACKED_IDS` at most; past them, a resolve of a member the group does not know
-takes one of those known by no id off).
+takes one of those known by no id off). The members that are not tracked (counted past them,
+resolved, or having made room) keep the same guard by short id (`Group.untracked_times`,
+`MAX_UNTRACKED_TIMES` at most, a resolved one with the oldest event dropped first): a late
+firing older than one's resolve, or a late resolve older than its firing, is ignored.
 
 A change of the members inside the update interval (one joined, fired again or resolved) is
 owed to the ticket (`Incident.update_owed_at_s`, when the interval ends): it goes out as an
@@ -49,6 +52,7 @@ from triage.incidents.lifecycle import (
     Member,
     Policy,
     State,
+    Trace,
     closing,
     fired_while_close_waits,
     queued_at,
@@ -68,6 +72,11 @@ MAX_MEMBERS = 1000
 #: new event of an untracked member counts once more.
 MAX_UNTRACKED_IDS = 5000
 UNTRACKED_ID_CHARS = 8
+#: The members that are not tracked (past MAX_MEMBERS, or that made room) whose newest event's
+#: time is kept, by short id, for the order of their events (`Group.untracked_times`): 47
+#: bytes of the record each at most (47 KB), so a group at every bound takes 258 KB with its
+#: titles left out, and the store's 350 KB leave 92 KB for its ticket, labels and history.
+MAX_UNTRACKED_TIMES = 1000
 #: A member's title as kept and listed.
 MEMBER_TITLE_CHARS = 120
 
@@ -115,25 +124,26 @@ def decide_group(
     firing = event.status is Status.FIRING
     if stored is None or stored.group is None:
         return _new(stored, event, now, group, firing)
-    members = stored.group.members
-    known = members.get(event.fingerprint)
-    untracked = event.fingerprint[:UNTRACKED_ID_CHARS] in stored.group.untracked_ids
-    if known is None and untracked and stored.state is State.OPEN:
-        # A member past MAX_MEMBERS, counted firing already: firing again, nothing changes.
-        # (Firing again once the group closed, it reopens it as any member does.)
+    tracked = stored.group.members.get(event.fingerprint)
+    known = tracked or _untracked_member(stored.group, event.fingerprint)
+    if known is not None and known.newer_than(
+        event.occurred_at, queued_at(event), status=tie_status(event)
+    ):
+        return Decision(Action.IGNORE, None)  # older than this member's newest event
+    counted = tracked is None and _short(event.fingerprint) in stored.group.untracked_ids
+    if counted and stored.state is State.OPEN:
+        # A member past MAX_MEMBERS, counted firing already: firing again, nothing changes,
+        # and nothing is written, however it is stamped (its time stays that of the event
+        # that counted it). Firing again once the group closed, it reopens it as any does.
         if firing:
-            return _repeat_untracked(stored, now)
-        joined = _untracked_resolved(stored.group, event.fingerprint)
+            return _repeat(stored, event, None, now)
+        joined = _timed(_untracked_resolved(stored.group, event.fingerprint), event)
     else:
-        if known is not None and known.newer_than(
-            event.occurred_at, queued_at(event), status=tie_status(event)
-        ):
-            return Decision(Action.IGNORE, None)  # older than this member's newest event
         if stored.state is State.CLOSED and known is not None and _again(known, event):
             return _again_closed(stored, event, known, now)
         if known is not None and known.status is event.status and stored.state is State.OPEN:
             return _repeat(stored, event, known, now)
-        joined = _with_member(stored.group, event, known)
+        joined = _with_member(stored.group, event, tracked)
     seen = replace_incident(
         stored,
         group=joined,
@@ -145,8 +155,11 @@ def decide_group(
             seen = replace_incident(seen, occurrences=stored.occurrences + 1)
         elif joined.still_firing == 0:
             return closing(stored, seen, event, now, policy)
-        # A group unchanged (a resolve of a member it never counted) is no news for it.
-        changed = joined is not stored.group and (known is None or known.status is not event.status)
+        # A group whose members and count are as they were (a resolve of a member it never
+        # counted: only its time is kept) is no news for its ticket.
+        changed = joined.members is not stored.group.members or (
+            joined.untracked != stored.group.untracked
+        )
         due = (stored.last_update_at or stored.opened_at) + policy.update_interval
         if (changed or stored.update_owed_at is not None) and now >= due:
             return sending_owed_update(seen, now)
@@ -180,26 +193,20 @@ def _owed_now(stored: Incident, now: datetime) -> bool:
     return owed is not None and owed <= now
 
 
-def _repeat_untracked(stored: Incident, now: datetime) -> Decision:
-    """A member past the tracked ones, counted firing, firing again: counted without a write,
-    or the update the group owes, once due."""
+def _repeat(stored: Incident, event: AlertEvent, known: Member | None, now: datetime) -> Decision:
+    """A repeat of a member as it is, in its open group (`known`: as the group knows it; None
+    for one counted firing past the tracked ones, whose repeats write nothing). Stamped as its
+    newest event (a storm of Alertmanager's or Grafana's, which carry the time it started):
+    nothing to write, as a group's record is large. Stamped later: its time is written, or an
+    event of the other status stamped between the two, arriving late, would be taken for the
+    member's newest (a late resolve closed a group whose member had fired since). Either way,
+    once the update the group owes is due, it goes out (Alertmanager's resend of the whole
+    group, stamped as before, may be the only event for hours)."""
+    same = known is None or event.occurred_at == known.last_event_at
     if _owed_now(stored, now):
-        return sending_owed_update(replace_incident(stored, applied_at=now), now)
-    return Decision(Action.COUNT, None)
-
-
-def _repeat(stored: Incident, event: AlertEvent, known: Member, now: datetime) -> Decision:
-    """A repeat of a member as it is, in its open group. Stamped as its newest event (a storm
-    of Alertmanager's or Grafana's, which carry the time it started): nothing to write, as a
-    group's record is large. Stamped later: its time is written, or an event of the other
-    status stamped between the two, arriving late, would be taken for the member's newest
-    (a late resolve closed a group whose member had fired since). Either way, once the update
-    the group owes is due, it goes out (Alertmanager's resend of the whole group, stamped as
-    before, may be the only event for hours)."""
-    if _owed_now(stored, now):
-        seen = stored if event.occurred_at == known.last_event_at else _member_time(stored, event)
+        seen = stored if same else _member_time(stored, event)
         return sending_owed_update(replace_incident(seen, applied_at=now), now)
-    if event.occurred_at == known.last_event_at:
+    if same:
         if _quiet_clock_due(stored, now):
             # A route that closes the group for want of alerts counts from when one was
             # applied: its resends move that on, one write a minute at most.
@@ -211,13 +218,16 @@ def _repeat(stored: Incident, event: AlertEvent, known: Member, now: datetime) -
 def _member_time(stored: Incident, event: AlertEvent) -> Incident:
     """`stored` with its member's newest event's time (and queue time) that of `event`."""
     assert stored.group is not None
-    known = stored.group.members[event.fingerprint]
-    member = dataclasses.replace(
-        known, last_event_at=event.occurred_at, last_queued_at=queued_at(event)
-    )
-    group = dataclasses.replace(
-        stored.group, members={**stored.group.members, event.fingerprint: member}
-    )
+    known = stored.group.members.get(event.fingerprint)
+    if known is None:
+        group = _timed(stored.group, event)
+    else:
+        member = dataclasses.replace(
+            known, last_event_at=event.occurred_at, last_queued_at=queued_at(event)
+        )
+        group = dataclasses.replace(
+            stored.group, members={**stored.group.members, event.fingerprint: member}
+        )
     return replace_incident(
         stored, group=group, last_event_at=max(stored.last_event_at, event.occurred_at)
     )
@@ -234,12 +244,7 @@ def _again_closed(stored: Incident, event: AlertEvent, known: Member, now: datet
     last = known.last_queued_at
     if queued is None or (last is not None and queued <= last):
         return Decision(Action.IGNORE, None)  # a closed group is not rewritten for nothing
-    assert stored.group is not None
-    member = dataclasses.replace(known, last_queued_at=queued)
-    group = dataclasses.replace(
-        stored.group, members={**stored.group.members, event.fingerprint: member}
-    )
-    return Decision(Action.IGNORE, replace_incident(stored, group=group, applied_at=now))
+    return Decision(Action.IGNORE, replace_incident(_member_time(stored, event), applied_at=now))
 
 
 #: How often a resend that writes nothing else moves a group's quiet clock (`_repeat`).
@@ -290,32 +295,91 @@ def _new(
             by=dict(group.by),
             members=members,
             window_s=group.window.total_seconds(),
+            untracked_times=_untimed(stored.group, event.fingerprint).untracked_times
+            if stored is not None and stored.group is not None
+            else {},
         ),
     )
     return Decision(Action.OPEN if firing else Action.RECORD, incident)
 
 
 def _with_member(group: Group, event: AlertEvent, known: Member | None) -> Group:
-    if known is None and len(group.members) >= MAX_MEMBERS:
-        quiet = _longest_resolved(group)
-        if quiet is not None:
-            # A member resolved longest ago makes room: only its time was kept, for order.
-            members = {fp: m for fp, m in group.members.items() if fp != quiet}
-            members[event.fingerprint] = _member(event, None)
-            tracked = dataclasses.replace(group, members=members)
-            if event.fingerprint[:UNTRACKED_ID_CHARS] in group.untracked_ids:
-                # Counted before past the tracked ones: tracked now, so no longer counted.
-                return _untracked_resolved(tracked, event.fingerprint)
-            return tracked
-        if event.status is not Status.FIRING:
-            return _untracked_resolved(group, None)
+    """`group` with the event of a member it does not count firing past the tracked ones:
+    tracked (`known`, or joining while there is room or a resolved member to make it), else
+    counted past them while it fires, its time kept by short id."""
+    fingerprint = event.fingerprint
+    if known is not None or len(group.members) < MAX_MEMBERS:
+        joined = dataclasses.replace(
+            group, members={**group.members, fingerprint: _member(event, known)}
+        )
+        return _untimed(joined, fingerprint)
+    quiet = _longest_resolved(group)
+    if quiet is not None:
+        # A member resolved longest ago makes room: its time is kept by short id, so a late
+        # firing of it, older than its resolve, is still ignored.
+        left = group.members[quiet]
+        members = {fp: m for fp, m in group.members.items() if fp != quiet}
+        members[fingerprint] = _member(event, None)
+        tracked = _untimed(dataclasses.replace(group, members=members), fingerprint)
+        tracked = _timed(tracked, Trace(left.last_event_at, left.last_queued_at), quiet)
+        if _short(fingerprint) in group.untracked_ids:
+            # Counted before past the tracked ones: tracked now, so no longer counted.
+            return _untracked_resolved(tracked, fingerprint)
+        return tracked
+    if event.status is not Status.FIRING:
+        return _timed(_untracked_resolved(group, None), event)
+    if len(group.untracked_ids) >= MAX_UNTRACKED_IDS:
+        # Counted by no id: a time kept for it would read as resolved.
+        return dataclasses.replace(group, untracked=group.untracked + 1)
+    ids = group.untracked_ids | {_short(fingerprint)}
+    counted = dataclasses.replace(group, untracked=group.untracked + 1, untracked_ids=ids)
+    return _timed(counted, event)
+
+
+def _short(fingerprint: str) -> str:
+    """The short id a member past the tracked ones is known by."""
+    return fingerprint[:UNTRACKED_ID_CHARS]
+
+
+def _untracked_member(group: Group, fingerprint: str) -> Member | None:
+    """A member that is not tracked, as `group` knows it (None: its time is not kept):
+    firing while its short id is counted firing, dated by its kept time."""
+    short = _short(fingerprint)
+    trace = group.untracked_times.get(short)
+    if trace is None:
+        return None
+    status = Status.FIRING if short in group.untracked_ids else Status.RESOLVED
+    at = trace.last_event_at
+    return Member(status, "", at, at, trace.last_queued_at)
+
+
+def _timed(group: Group, event: AlertEvent | Trace, fingerprint: str | None = None) -> Group:
+    """`group` keeping the time of `event` (of the member `fingerprint`, by default the
+    event's own) by short id: at most `MAX_UNTRACKED_TIMES`, the resolved one with the
+    oldest event making room first (then the oldest firing one, still counted by its id),
+    as their loss costs least."""
+    if isinstance(event, Trace):
+        trace = event
+    else:
+        trace = Trace(event.occurred_at, queued_at(event))
+        fingerprint = event.fingerprint
+    assert fingerprint is not None
+    short = _short(fingerprint)
+    times = dict(group.untracked_times)
+    if short not in times and len(times) >= MAX_UNTRACKED_TIMES:
         ids = group.untracked_ids
-        if len(ids) < MAX_UNTRACKED_IDS:
-            ids = ids | {event.fingerprint[:UNTRACKED_ID_CHARS]}
-        return dataclasses.replace(group, untracked=group.untracked + 1, untracked_ids=ids)
-    return dataclasses.replace(
-        group, members={**group.members, event.fingerprint: _member(event, known)}
-    )
+        del times[min(times, key=lambda s: (s in ids, times[s].last_event_at))]
+    times[short] = trace
+    return dataclasses.replace(group, untracked_times=times)
+
+
+def _untimed(group: Group, fingerprint: str) -> Group:
+    """`group` no longer keeping a time by the short id of `fingerprint` (tracked now)."""
+    short = _short(fingerprint)
+    if short not in group.untracked_times:
+        return group
+    times = {s: t for s, t in group.untracked_times.items() if s != short}
+    return dataclasses.replace(group, untracked_times=times)
 
 
 def _untracked_resolved(group: Group, fingerprint: str | None) -> Group:
@@ -324,8 +388,8 @@ def _untracked_resolved(group: Group, fingerprint: str | None) -> Group:
     (`fingerprint` None), one of those counted by no id (past `MAX_UNTRACKED_IDS`), if any.
     The group is unchanged when neither is counted."""
     ids = group.untracked_ids
-    if fingerprint is not None and fingerprint[:UNTRACKED_ID_CHARS] in ids:
-        ids = ids - {fingerprint[:UNTRACKED_ID_CHARS]}
+    if fingerprint is not None and _short(fingerprint) in ids:
+        ids = ids - {_short(fingerprint)}
     elif group.untracked <= len(ids):
         return group
     return dataclasses.replace(group, untracked=max(0, group.untracked - 1), untracked_ids=ids)

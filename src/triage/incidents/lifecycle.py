@@ -222,6 +222,18 @@ class Member:
 
 
 @dataclass(frozen=True, slots=True)
+class Trace:
+    """The newest event of a group's member that is not tracked (one counted past
+    `groups.MAX_MEMBERS`, or one that made room for another): its time, and when its message
+    was queued (None: not known), for the order its events are applied in. Whether it fires is
+    whether the group counts its short id firing (`Group.untracked_ids`), which releases
+    before this field keep as well."""
+
+    last_event_at: datetime
+    last_queued_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Group:
     """What makes an incident a group: the route that groups it, the label values its members
     agree on, and the members (by their own fingerprints)."""
@@ -238,6 +250,10 @@ class Group:
     untracked_ids: frozenset[str] = frozenset()
     #: The first ticket waits this long for more members to join.
     window_s: float = 0.0
+    #: The newest event of each member that is not tracked, by short id
+    #: (`groups.MAX_UNTRACKED_TIMES` at most): an event of one older than it is ignored, as a
+    #: tracked member's is (`Member.newer_than`).
+    untracked_times: dict[str, Trace] = field(default_factory=dict)
 
     @property
     def firing(self) -> int:
