@@ -69,10 +69,18 @@ def _discord_token(match: re.Match[str]) -> str:
     return match[0]
 
 
+def _utf16_text(data: bytes) -> str | None:
+    """`data` read as UTF-16LE when every other byte is 0 (ASCII and Latin-1 text so encoded:
+    PowerShell's `-EncodedCommand`), else None. One pass over bytes already decoded."""
+    if len(data) < 2 or data[1::2].strip(b"\x00"):
+        return None
+    return data[0::2].decode("latin-1")
+
+
 def _base64_text(run: str) -> str | None:
     """The text a base64 run encodes, without invisible characters, if it decodes to printable
-    UTF-8 (line breaks and tabs allowed); else None (a hash, an id, a word that merely looks
-    like base64)."""
+    UTF-8 or UTF-16LE (`_utf16_text`; line breaks and tabs allowed); else None (a hash, an id,
+    a word that merely looks like base64)."""
     body = run.rstrip("=")
     if len(body) % 4 == 1:
         return None
@@ -83,7 +91,9 @@ def _base64_text(run: str) -> str | None:
     # Every character is base64's (both callers read only those): no error to raise, which
     # would cost more than the decoding, on the many runs that are words or ids.
     data = binascii.a2b_base64(body + "=" * (-len(body) % 4))
-    text = data.decode(errors="replace")
+    text = _utf16_text(data) if b"\x00" in data else None
+    if text is None:
+        text = data.decode(errors="replace")
     if "\ufffd" in text:
         return None
     if _hides(text):  # invisible characters glue nothing here either (`_visible`)
