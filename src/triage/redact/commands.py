@@ -91,6 +91,28 @@ _PASSWORD_OPTIONS = (
     (r"openssl[ \t]{1,3}enc", ("-k",)),
     ("(?:un)?rar", ("-p",)),
     ("ncftp(?:put|get|ls|batch)?", ("-p",)),
+    # Neo4j's cypher-shell; Samba's smbpasswd -w (its LDAP admin's password); ESXi's account
+    # commands (-c confirms the password); slapd's and Dovecot's password hashers.
+    ("cypher-shell", ("-p",)),
+    ("smbpasswd", ("-w",)),
+    (r"esxcli[ \t]{1,3}system[ \t]{1,3}account[ \t]{1,3}(?:add|set)", ("-p", "-c")),
+    ("slappasswd", ("-s",)),
+    (r"doveadm[ \t]{1,3}pw", ("-p",)),
+    # Codecov's uploaders take their upload token as -t.
+    ("codecov(?:cli|-cli)?", ("-t",)),
+    # Attack tools a runtime security alert quotes (Falco, GuardDuty, an EDR): their -p is
+    # the password tried or used (their -P a port or a password list, -H a hash).
+    (
+        "evil-winrm|crackmapexec|netexec|nxc|hydra|medusa|smbmap|bloodhound-python"
+        "|ldapdomaindump|enum4linux(?:-ng)?",
+        ("-p",),
+    ),
+)
+#: impacket's example scripts (`secretsdump.py`, `GetUserSPNs.py`), in any case.
+_IMPACKET_SCRIPTS = (
+    "(?:secretsdump|psexec|wmiexec|smbexec|atexec|dcomexec|GetUserSPNs|GetNPUsers|getTGT|getST"
+    "|mssqlclient|smbclient|lookupsid|ticketer|addcomputer|dacledit|changepasswd|rpcdump"
+    "|samrdump|reg|services|wmiquery|GetADUsers|findDelegation)"
 )
 #: The commands whose option is a token's for one tool and a name's for another of the same
 #: name: Fly.io's `fly -t <token>`, Concourse's `fly -t <target>`. Its value goes only when it
@@ -104,7 +126,12 @@ _SPACED_OPTION = re.compile(
     r"redis-cli|plink|pscp|psftp|(?i:psexec(?:64)?)|openssl[ \t]{1,3}enc|keytool|rdesktop"
     # The mongo tools read a single-dash long option as a long one (`mongo -port 27017`).
     r"|mongo(?:sh|dump|restore|import|export)?|mosquitto_(?:pub|sub|rr)"
+    # InfluxDB 1.x's client reads Go's single-dash long options (`-password X`, `-precision`).
+    r"|influx"
 )
+#: A single-dash option that spells a password's name out (`-password`, `-passwd`, `-pass`):
+#: an option of its own, never `-p` with its value glued to it.
+_SPELLED_PASSWORD_OPTION = re.compile(r"-p(?:ass(?:word|wd|phrase)?|wd)", re.IGNORECASE)
 
 
 #: A port mapping after `-p` (`docker run --name mongo -p 27017:27017`, `-p 127.0.0.1:80:80`):
@@ -163,6 +190,8 @@ def _glued_value(argument: str, options: tuple[str, ...], glued: bool) -> bool:
     quoted one for any (`-p"X"`); not a placeholder already."""
     value = argument[2:]
     if argument[:2] not in options or not value or value.startswith(("[RED", '"[RED', "'[RED")):
+        return False
+    if _SPELLED_PASSWORD_OPTION.fullmatch(argument) is not None:
         return False
     return glued or value[0] in "\"'\\"
 
@@ -316,10 +345,20 @@ def _word_kept(value: str) -> bool:
 _AT_HOST = re.compile(rf"@{_HOST}[\s\S]*\Z")
 
 
+#: A password given as a variable's reference (`$DB_PW`, `${DB_PW}`, cmd's `%DB_PW%`): it says
+#: where the password comes from, and holds none.
+_REFERENCE = re.compile(rf"(?:{_PLACEHOLDER_VALUE.pattern}|%[A-Za-z_]\w{{0,127}}+%)(?:@[\s\S]*)?")
+
+
 def _user_password(match: re.Match[str]) -> str:
     """The password of a `-u user:password` (curl's proxy's `-U`, `--proxy-user` too) replaced
     (its own quotes, or those around the pair, kept; a DSN's host after it kept); docker's
-    `-u 1000:1000` (a user and a group id, or a group alone: `-u :1000`) stays."""
+    `-u 1000:1000` (a user and a group id, or a group alone: `-u :1000`) and a variable's
+    reference outside single quotes (`admin:$DB_PW`: `_REFERENCE`) stay."""
+    password = match["whole"] or match["quoted"] or match["pw"]
+    quote = (match["uq"] or match["pq"] or "").lstrip("\\")
+    if quote != "'" and _REFERENCE.fullmatch(password) is not None:
+        return match[0]
     if match["whole"]:
         if (match["user"] == "" or match["user"].isdigit()) and match["whole"].isdigit():
             return match[0]
@@ -429,6 +468,10 @@ _PRINTS_SECRET = (
     r"|(?:doppler~|infisical~)[ \t]{1,3}secrets[ \t]{1,3}get[ \t][^\r\n|]{0,512}?--plain"
     r"|chamber~[ \t]{1,3}read[ \t][^\r\n|]{0,512}?(?<![\w-])-q(?![\w-])"
     r"|openssl~[ \t]{1,3}rand[ \t]{1,3}-(?:base64|hex)"
+    r"|argocd~[ \t]{1,3}admin[ \t]{1,3}initial-password"
+    # PowerShell's SecretManagement and Az modules print the secret as text with -AsPlainText.
+    r"|(?i:get-(?:secret|azkeyvaultsecret))(?<![\w.-](?i:get-secret))"
+    r"(?<![\w.-](?i:get-azkeyvaultsecret))[ \t][^\r\n|]{0,512}?(?i:-asplaintext)(?![\w-])"
     r"|terraform~[ \t]{1,3}output[ \t]{1,3}-raw[ \t]{1,3}(?P<tf_output>[\w-]{1,128}+)"
     r"|heroku~[ \t]{1,3}config:get[ \t]{1,3}(?P<config_var>[\w-]{1,128}+)"
     r"|printenv~[ \t]{1,3}(?P<env_var>\w{1,128}+)"
@@ -572,6 +615,21 @@ def _printed_secret(brk: str) -> Callable[[re.Match[str]], str]:
     return replaced
 
 
+#: A line break, raw or escaped inside a JSON string, and the blank lines and indentation after it.
+_BREAKS = r"(?:[ \t]{0,8}(?:\r?\n|\\r?\\n)){1,4}[ \t]{0,8}"
+#: What a service prints before the password it generated: MySQL's `A temporary password is
+#: generated for root@localhost: X`, Jenkins' `… the following password to proceed to
+#: installation:` and the password below it, Elasticsearch's `PASSWORD elastic = X`
+#: (elasticsearch-setup-passwords), `New value: X` after a reset, and its first start's
+#: `Password for the elastic user (reset with …):` and the password below it.
+_GENERATED = (
+    r"(?:A temporary password is generated for [^\s:]{1,256}+:[ \t]{1,3}"
+    rf"|following password to proceed to installation:{_BREAKS}"
+    r"|(?<![\w-])PASSWORD [\w.-]{1,64}+ = "
+    rf"|successfully reset\.{_BREAKS}New value:[ \t]{{1,3}}"
+    rf"|user \(reset with [^\r\n]{{0,256}}?\):{_BREAKS})"
+)
+
 #: The rules for a command's printed secret: the command, the rest of its line, and the lines
 #: after it (line breaks raw, or escaped inside a JSON string) up to the next prompt's line.
 PRINTED_RULES: tuple[_Rule, ...] = tuple(
@@ -585,6 +643,7 @@ PRINTED_RULES: tuple[_Rule, ...] = tuple(
         *("find-generic-password", "find-internet-password"),
         *("pass show", "gopass", "bw get", "--plain", "chamber", "openssl rand", "-raw"),
         *("config:get", "printenv", "echo", "cat ", "keyvault", "ssm"),
+        *("initial-password", "-asplaintext"),
         fold_needles=True,
     )
     for brk, char in _LINES
@@ -629,6 +688,9 @@ COMMAND_RULES: tuple[
         *("lsh ", "lsh\t", "rabbitmqadmin", "mosquitto_", "ncftp", "isql", "osql", "tsql"),
         "add-generic-password",
         "add-internet-password",
+        *("cypher-shell", "smbpasswd", "esxcli", "slappasswd", "doveadm", "codecov"),
+        *("evil-winrm", "crackmapexec", "netexec", "nxc ", "nxc\t", "hydra", "medusa"),
+        *("smbmap", "bloodhound-python", "ldapdomaindump", "enum4linux"),
     ),
     # HTTPie's and xh's query items named like a secret (`token==…`), and their `-a` after
     # `-A bearer` (`_httpie_secrets`).
@@ -708,6 +770,42 @@ COMMAND_RULES: tuple[
         _replaced_value("[REDACTED:password]"),
         "sshpass",
     ),
+    # impacket's scripts take their target as `[domain/]user[:password]@host`
+    # (`secretsdump.py corp/admin:pw@10.0.0.5`, `impacket-psexec admin:'pw'@dc01`); the
+    # password runs to the `@`, as impacket reads it.
+    _rule(
+        rf"({_COMMAND_START}{_COMMAND_PATH}(?i:impacket-[\w-]{{1,40}}+|{_IMPACKET_SCRIPTS}\.py)"
+        r"(?:[ \t]{1,3}[^\s@]{1,256}+(?=[ \t])){0,12}+[ \t]{1,3}(?:[\w.-]{1,64}+/)?[\w.$-]{1,64}+:"
+        r"(?P<q>\\?[\"'])?)(?!\[REDACTED)"
+        rf"(?(q){_QUOTED_CHAR}{{1,256}}+(?=(?P=q)@)|[^\s@\"'\\]{{1,256}}+(?=@))",
+        _replaced_value("[REDACTED:password]"),
+        *("impacket-", "secretsdump", "psexec.py", "wmiexec", "smbexec", "atexec", "dcomexec"),
+        *("getuserspns", "getnpusers", "gettgt", "getst.py", "mssqlclient", "smbclient.py"),
+        *("lookupsid", "ticketer", "addcomputer", "dacledit", "changepasswd", "rpcdump"),
+        *("samrdump", "reg.py", "services.py", "wmiquery", "getadusers", "finddelegation"),
+        fold_needles=True,
+    ),
+    # The plaintext `openssl passwd` and `mkpasswd` hash: their first argument that is no
+    # option (`-salt`, `-in`, mkpasswd's `-m`, `-S`, `-R`, `-P` take a value; `-stdin`, `-in`
+    # and `-P` read it from elsewhere, and leave none on the line).
+    _rule(
+        r"(?:openssl(?<![\w./-]openssl)[ \t]{1,3}passwd|mkpasswd(?<![\w./-]mkpasswd))"
+        r"(?:[ \t]{1,3}(?:-(?:salt|in|m|S|R|P)[ \t]{1,3}[^\s]{1,256}+"
+        r"|--?[\w-]{1,32}+(?:=[^\s]{1,256}+)?)){0,8}+[ \t]{1,3}"
+        rf"(?![-$]|{_PROSE_AFTER_OPTION})(?P<value>{_WORD_VALUE})",
+        _word_replaced,
+        "passwd",
+    ),
+    # SonarScanner's `-Dsonar.login=` holds a user's login or, since SonarQube 9, the token
+    # (`squ_…`, or 40 hex): the value goes when it is no name.
+    _rule(
+        r"((?<![\w-])-Dsonar\.login=(?P<q>\\?[\"'])?)(?!\[REDACTED)"
+        r"(?=(?:sq[upa]_)?[0-9a-f]{40}(?![\w-])|[^\s\"'\\]{0,256}?[A-Z][^\s\"'\\]{0,256}?[0-9]"
+        r"|[^\s\"'\\]{0,256}?[0-9][^\s\"'\\]{0,256}?[A-Z])"
+        r"[^\s\"'\\]{1,256}+",
+        _replaced_value("[REDACTED:password]"),
+        "sonar.login",
+    ),
     # A password given to a command: curl -u user:pass (also glued, -uuser:pass; not -u
     # scheme://…, a URL with its own rule; not docker's -u 1000:1000, a user and a group id),
     # --password value, --db-password value.
@@ -715,7 +813,8 @@ COMMAND_RULES: tuple[
         # Not a Windows tool's user (`winrs -u:admin`, `-user:admin`, `-username:admin`): its
         # password is an option of its own.
         r"((?<![\w-])(?:-[uU](?!:|ser(?:name)?:)[ \t=]{0,3}|--(?:proxy-)?user[ \t=]{1,3}"
-        r"|--auth[ \t=]{1,3}"
+        # jenkins-cli's `-auth user:token` too (its `-auth @file` names a file).
+        r"|--?auth[ \t=]{1,3}"
         # HTTPie's (and xh's) -a user:password; elsewhere -a is any option.
         rf"|{_COMMAND_START}(?:https?|xhs?)[ \t]{_up_to('-a', 200)}(?<![\w-])-a[ \t]{{1,3}})"
         r"(?P<uq>\\?[\"'])?"
@@ -732,7 +831,7 @@ COMMAND_RULES: tuple[
         "-U",
         "--user",
         "--proxy-user",
-        "--auth",
+        "-auth",
         "-a ",
         "-a\t",
     ),
@@ -830,4 +929,37 @@ COMMAND_RULES: tuple[
     ),
     # The output line of a command that prints a secret (`PRINTED_RULES`).
     *PRINTED_RULES,
+    # The Windows registry's value named like a secret (Winlogon's `DefaultPassword`):
+    # `reg add <key> /v <name> … /d X`, PowerShell's `Set-ItemProperty … -Name <name> -Value X`
+    # (`New-ItemProperty`); a value of another name (`AutoAdminLogon`) stays.
+    _rule(
+        r"(?:reg(?<![\w.-]reg)(?:\.exe)?[ \t]{1,3}add[ \t][^\n|;&]{0,512}?[ \t]/v"
+        r"|(?:set|new)-itemproperty(?<![\w.-](?:set|new)-itemproperty)[ \t][^\n|;&]{0,512}?"
+        r"[ \t]-name)[ \t]{1,3}(?P<nq>\\?[\"']?)(?P<name>[^\s\"'/\\]{1,128}+)(?P=nq)"
+        r"[^\n|;&]{0,256}?[ \t](?:/d|-value)[ \t]{1,3}(?![$(]|\[REDACTED)"
+        rf"(?P<value>{_WORD_VALUE})",
+        lambda m: _word_replaced(m) if secret_named(m["name"]) else m[0],
+        *("reg add", "reg.exe add", "set-itemproperty", "new-itemproperty"),
+        flags=re.IGNORECASE,
+    ),
+    # … and `reg query`'s row of such a value: `    DefaultPassword    REG_SZ    X`, the
+    # value to its line's end.
+    _rule(
+        r"(?:(?<=\n)|(?<=\\n)|(?<=\A))[ \t]{1,16}+(?P<name>[^\s\\]{1,128}+)[ \t]{1,16}+"
+        r"REG_(?:SZ|EXPAND_SZ|MULTI_SZ)[ \t]{1,16}+"
+        r"(?P<value>(?!\[REDACTED)(?:[^\r\n\\]|\\(?![nr])){1,1024}+)",
+        lambda m: (
+            m[0]
+            if not secret_named(m["name"]) or _kept_value(m["name"], m["value"].strip())
+            else m[0][: m.start("value") - m.start()] + "[REDACTED:password]"
+        ),
+        "REG_",
+    ),
+    # A password a service generated and printed in its own words (`_GENERATED`).
+    _rule(
+        rf"{_GENERATED}(?P<value>(?!\[REDACTED)(?:[^\s\"'\\]|\\(?![nrt\"'])){{1,512}}+)",
+        lambda m: f"{m[0][: m.start('value') - m.start()]}[REDACTED:password]",
+        *("temporary password is generated", "to proceed to installation", "PASSWORD "),
+        *("New value:", "(reset with "),
+    ),
 )
