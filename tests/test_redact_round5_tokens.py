@@ -207,3 +207,21 @@ def test_redaction_is_a_fixed_point(text: str) -> None:
     """Redacted text redacted again is unchanged."""
     once = _redacted(text)
     assert _redacted(once) == once
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"HEC 403 with Splunk {UUID}",
+        f"translate failed, DeepL-Auth-Key {UUID}:fx",
+    ],
+)
+def test_a_uuid_key_after_its_vendors_scheme_word_is_blanked(text: str) -> None:
+    """Splunk's HEC token and DeepL's key after their scheme word outside a header go."""
+    assert UUID[:8] not in _redacted(text)
+
+
+def test_splunk_as_a_word_stays() -> None:
+    """`Splunk` before no UUID (a product named in prose) stays."""
+    text = "forwarded to Splunk 9.1 via HEC on port 8088"
+    assert _redacted(text) == text

@@ -1,6 +1,6 @@
 """Rules for vendors' key ids that pair with a secret and are blanked as one (Google Cloud
 Storage's HMAC access ids, DigitalOcean Spaces' key ids), and the API keys after a vendor's
-own scheme word wherever it stands, Okta's `SSWS` and Opsgenie's `GenieKey` (an
+own scheme word wherever it stands, Okta's `SSWS`, Opsgenie's `GenieKey`, Splunk's (an
 `Authorization:` header's is the header rule's, which runs first: `rules._RULES`).
 """
 
@@ -34,10 +34,15 @@ VENDOR_ID_RULES: tuple[_Rule, ...] = (
         r"\1[REDACTED:token]",
         "SSWS",
     ),
-    # Opsgenie's API key (a UUID) after its scheme word outside a header (`with GenieKey …`).
+    # The keys that are UUIDs after their scheme word outside a header (`with GenieKey …`):
+    # Opsgenie's API key, Splunk's HTTP Event Collector token, DeepL's key (`:fx` on the free
+    # plan's).
     _rule(
-        rf"({_prefixed('GenieKey')}[ \t]{{1,4}}){_UUID}{_END}",
+        rf"({_prefixed('GenieKey', 'Splunk', 'DeepL-Auth-Key')}[ \t]{{1,4}}){_UUID}"
+        rf"(?::fx)?{_END}",
         r"\1[REDACTED:token]",
         "GenieKey",
+        "Splunk",
+        "eepL-Auth-Key",  # a `D` starts no needle as written
     ),
 )
