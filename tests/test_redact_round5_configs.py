@@ -130,3 +130,59 @@ def test_a_new_value_after_terraforms_sensitive_value_is_blanked() -> None:
         (f'  ~ custom_data = (sensitive value) -> "{PW}"', PW, ("custom_data",)),
     ]
     assert_each(cases, _blanked)
+
+
+# --- 4. daemons' and installers' config lines ---------------------------------------------------
+
+DAEMONS: list[Case] = [
+    (
+        f"vrrp_instance VI_1 {{\n  authentication {{\n    auth_pass {PW}\n  }}\n}}",
+        PW,
+        ("authentication {",),
+    ),
+    (f'rootpw "{PW}"', PW, ("rootpw",)),
+    (f"bindpw {PW}\nbase dc=example,dc=com", PW, ("base dc=example,dc=com",)),
+    (f"userlist admins\n  user ops insecure-password {PW}", PW, ("user ops",)),
+    (f"rootpw --plaintext {PW}\nauth --useshadow", PW, ("auth --useshadow",)),
+    (f"listen stats\n  stats auth admin:{PW}\n  stats uri /s", PW, ("admin:", "stats uri /s")),
+    (f"cache_peer p.example.com parent 3128 0 login=bob:{PW} no-query", PW, ("no-query",)),
+    (f"smtp_sasl_password_maps = static:bob:{PW}", PW, ("static:bob:",)),
+    (f"bob:{{CLEARTEXT}}{PW}:1000:1000::/home/bob", PW, ("bob:{CLEARTEXT}", ":1000:1000")),
+    (f"bob:{{SHA512-CRYPT}}$6$abcdefgh${PW}::", PW, ("bob:{SHA512-CRYPT}",)),
+    (f'"bob" "pppd" "{PW}" 10.0.0.2', PW, ('"bob" "pppd"', "10.0.0.2")),
+    (f"d-i passwd/user-password-again password {PW}", PW, ("d-i passwd/user-password-again",)),
+    (f"slapd slapd/password1 password {PW}", PW, ("slapd slapd/password1",)),
+    (f"API_TOKEN ?= {PW}\nHOST ?= db", PW, ("HOST ?= db",)),
+    (
+        f"CEF:0|V|P|1.0|100|Login|5|cs2=bob cs2Label=user cs3Label=API Token cs3={PW} dst=10.0.0.5",
+        PW,
+        ("cs2=bob", "dst=10.0.0.5"),
+    ),
+]
+
+
+def test_a_daemons_or_installers_config_password_is_blanked() -> None:
+    """keepalived, OpenLDAP, ldap.conf, HAProxy, kickstart, squid, Postfix, Dovecot, ppp,
+    debconf, Make's `?=` and a CEF field labelled a secret lose the password, nothing else."""
+    assert_each(DAEMONS, _blanked)
+
+
+DAEMONS_KEPT = [
+    "rootpw --lock",
+    "rootpw --iscrypted",
+    "stats auth enabled on listener 8404",
+    "transport_maps = static:smtp:[relay.example.com]:25",
+    "cache_peer p.example.com parent 3128 0 login=PASSTHRU",
+    "d-i passwd/make-user boolean false",
+    "CC ?= gcc\nPREFIX ?= /usr/local",
+    "TOKEN_URL ?= https://auth.example.com/token",
+    "CEF:0|V|P|1.0|100|Login|5|cs1Label=user cs1=bob dst=10.0.0.5",
+    '"bob" "srv" "x"',
+    "regex (?=password) here",
+]
+
+
+def test_daemon_config_words_without_a_secret_stay() -> None:
+    """A flag after `rootpw`, a stats setting, a transport's static map, squid's PASSTHRU, a
+    debconf boolean, Make's ordinary defaults and a CEF field labelled no secret stay."""
+    assert_each(DAEMONS_KEPT, _unchanged)

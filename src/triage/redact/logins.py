@@ -252,6 +252,59 @@ DEVICE_RULES: tuple[_Rule, ...] = (
     ),
 )
 
+#: Dovecot's passwd-file schemes of a clear password; any other scheme is a hash.
+_CLEAR_SCHEMES = frozenset({"PLAIN", "CLEARTEXT", "PLAIN-TRUNC"})
+
+
+def _schemed_password(match: re.Match[str]) -> str:
+    """A passwd-file's `{SCHEME}value` replaced: a clear scheme's value as a password, a
+    hash's as a hash (crackable offline); the scheme stays."""
+    label = "password" if match["scheme"].upper() in _CLEAR_SCHEMES else "password-hash"
+    return f"{match['head']}[REDACTED:{label}]"
+
+
+#: Daemons' config lines that hold a user and a password, each in its file's own shape.
+DAEMON_LOGIN_RULES: tuple[_Rule, ...] = (
+    # HAProxy's `stats auth <user>:<password>` and squid's `cache_peer … login=<user>:<password>`
+    # (squid's own `login=PASS`/`PASSTHRU` have no `:`); the user stays.
+    _rule(
+        r"(?P<head>(?:(?<![\w-])stats[ \t]{1,8}auth[ \t]{1,8}|(?<![\w-])login=)"
+        r"[^\s:\"'\\]{1,128}+:)(?!\[REDACTED)[^\s\"'\\]{1,512}+",
+        r"\g<head>[REDACTED:password]",
+        "stats",
+        "login=",
+        flags=re.IGNORECASE,
+    ),
+    # Postfix's `static:<user>:<password>` as a SASL password map (`smtp_sasl_password_maps =
+    # static:…`); `static:` in another map (a transport's) holds no password.
+    _rule(
+        r"(?P<head>password_maps[ \t]{0,8}=[ \t]{0,8}static:[^\s:]{1,128}+:)"
+        r"(?!\[REDACTED)[^\s,\"'\\]{1,512}+",
+        r"\g<head>[REDACTED:password]",
+        "password_maps",
+        flags=re.IGNORECASE,
+    ),
+    # Dovecot's passwd-file (`user:{PLAIN}pw:uid:gid::`, or a hash's scheme): the field after
+    # the user's `:` with its scheme (`_schemed_password`).
+    _rule(
+        r"(?P<head>(?<![\w-])[\w.@+-]{1,128}:\{(?P<scheme>PLAIN|CLEARTEXT|PLAIN-TRUNC|[A-Z0-9]{2,16}"
+        r"-CRYPT|CRYPT|S?SHA(?:256|512)?|S?MD5|PBKDF2|ARGON2I?D?|CRAM-MD5|DIGEST-MD5)\})"
+        r"(?!\[REDACTED)[^\s:\"'\\]{1,512}+",
+        _schemed_password,
+        ":{",
+    ),
+    # pppd's chap-secrets (and pap-secrets) row: `"client" * "secret" *` (or a quoted server,
+    # and addresses for the last field): the third field.
+    _rule(
+        r"""(?P<head>(?:(?m:^)|(?<=\\n))[ \t]{0,16}(?P<c>\\?")[^"\s\\]{1,64}(?P=c)[ \t]{1,8}"""
+        r"""(?:\*|(?P=c)[^"\s\\]{0,64}(?P=c))[ \t]{1,8}(?P=c))(?!\[REDACTED)"""
+        r"""(?:[^"\r\n\\]|\\(?![rn"])){1,512}+(?=(?P=c)[ \t]{1,8}(?:\*|-|[0-9]))""",
+        r"\g<head>[REDACTED:password]",
+        '" *',
+        '" "',
+    ),
+)
+
 LOGIN_RULES: tuple[_Rule, ...] = (
     # A value under a bare `session` name (`"session": "…"`, `user_session: …`) when it looks
     # like a session's id (`_session_shaped`): `session` also names a class, a shift or a
@@ -318,4 +371,5 @@ LOGIN_RULES: tuple[_Rule, ...] = (
         flags=re.IGNORECASE,
     ),
     *DEVICE_RULES,
+    *DAEMON_LOGIN_RULES,
 )

@@ -24,6 +24,7 @@ from triage.redact.names import (
     _kept_match,
     _kept_value,
     public_named,
+    secret_named,
 )
 from triage.redact.rule import (
     _ASSIGN,
@@ -454,6 +455,82 @@ def _told_secret(match: re.Match[str]) -> str:
     return f"{match['head']}{quote_mark}[REDACTED:password]{quote_mark}{after}"
 
 
+#: A config line's value after its name: quoted whole, or a run to a space.
+_CONFIG_VALUE = rf"""(?P<q>\\?["'])?(?!\[REDACTED)(?P<value>(?(q){_QUOTED_CHAR}{{1,{_TOLD_MAX}}}+(?=(?P=q))|[^\s"'\\]{{1,{_TOLD_MAX}}}+))"""
+
+
+def _make_default(match: re.Match[str]) -> str:
+    """Make's `NAME ?= value` with its value replaced when NAME is a secret's; else unchanged."""
+    if not secret_named(match["name"]) or match["value"].startswith(("$(", "${")):
+        return match[0]
+    return f"{match['head']}{match['q'] or ''}[REDACTED:password]"
+
+
+#: A CEF extension's custom field and the label naming it (`cs1Label=password cs1=…`): the
+#: value runs to the next ` key=` or the line's end, as CEF writes it.
+_CEF_END = r"(?=[ \t][\w.]{1,64}=|[ \t]*(?:$|\r?\n|\\[rn]|\"))"
+_CEF_LABEL = re.compile(
+    rf"(?<![\w])(?P<field>cs[1-6]|cn[1-3]|flexString[12])Label=(?P<label>[^\r\n=]{{1,64}}?){_CEF_END}"
+)
+
+
+def _cef_labelled_secrets(match: re.Match[str]) -> str:
+    """A CEF line with each custom field's value replaced whose label names a secret."""
+    line = match[0]
+    for label in _CEF_LABEL.finditer(line):
+        if secret_named(label["label"].strip()):
+            field = re.escape(label["field"])
+            line = re.sub(
+                rf"(?<![\w])({field}=)(?!\[REDACTED)[^\r\n]{{1,{_TOLD_MAX}}}?{_CEF_END}",
+                r"\1[REDACTED:password]",
+                line,
+            )
+    return line
+
+
+#: Daemons' and installers' directives that take a password after a space, no `=`:
+#: keepalived's `auth_pass`, OpenLDAP's `rootpw`, nslcd's and ldap.conf's `bindpw` (and
+#: `rootbindpw`), HAProxy's `insecure-password`, kickstart's `rootpw --plaintext` (its
+#: `--iscrypted` hash is the hash rule's; `--lock` is a flag, no value).
+_DIRECTIVE_NAMES = r"auth_pass|rootpw|bindpw|rootbindpw|insecure-password"
+
+CONFIG_LINE_RULES: tuple[_Rule, ...] = (
+    _rule(
+        rf"(?P<head>(?<![\w-])(?:{_DIRECTIVE_NAMES})(?:[ \t]{{1,8}}--(?:plaintext|iscrypted))?+"
+        r"[ \t]{1,8})(?![-$%{])" + _CONFIG_VALUE,
+        r"\g<head>\g<q>[REDACTED:password]",
+        "auth_pass",
+        "rootpw",
+        "bindpw",
+        "insecure-password",
+        flags=re.IGNORECASE,
+    ),
+    # debconf's answers (a preseed file, `debconf-set-selections`): `<owner> <question>
+    # password <value>`, where `password` is the question's type, whatever its name.
+    _rule(
+        r"(?P<head>(?:(?m:^)|(?<=\\n))[ \t]{0,16}[\w.+-]{1,64}[ \t]{1,8}[\w.+-]{1,64}/[\w./+-]{1,128}"
+        r"[ \t]{1,8}password[ \t]{1,8})(?!\[REDACTED)(?P<value>[^\s\\]{1,4096}+)",
+        r"\g<head>[REDACTED:password]",
+        "password",
+        flags=re.IGNORECASE,
+    ),
+    # Make's conditional assignment (`DB_PASSWORD ?= …`), under a secret's name (`_make_default`).
+    _rule(
+        r"(?P<head>(?<![\w.$(-])(?P<name>[A-Za-z_][\w.-]{0,127}+)[ \t]{0,8}\?=[ \t]{0,8})"
+        + _CONFIG_VALUE,
+        _make_default,
+        "?=",
+    ),
+    # A CEF event's custom string (or number) whose label names a secret (`cs1Label=password
+    # cs1=…`): the label is in another field (`_cef_labelled_secrets`).
+    _rule(
+        r"CEF:[0-9]{1,2}\|(?:[^\r\n\\]|\\(?![rn])){1,16384}+",
+        _cef_labelled_secrets,
+        "cef:",
+        fold_needles=True,
+    ),
+)
+
 PAIR_RULES: tuple[
     _Rule, ...
 ] = (  # A connection string's password (ADO.NET, ODBC): the value runs to its `;`, spaces and all,
@@ -688,6 +765,7 @@ PAIR_RULES: tuple[
         *_SECRET_NAME_NEEDLES,
         flags=re.IGNORECASE,
     ),
+    *CONFIG_LINE_RULES,
 )
 
 
