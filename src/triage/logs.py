@@ -262,8 +262,11 @@ def inert_for_terminal(_logger: Any, _method: str, event: MutableMapping[str, An
     C1 controls, bidi overrides) written as `\\uXXXX`. The console prints `event` and a
     traceback unquoted, so text cannot be allowed to start a line of its own there: a line
     break in `event` (a library's message quoting an alert) is written `\\u000a`, and every line
-    of a traceback is indented, so only a real log line starts at the margin."""
-    from triage.view import terminal_line
+    of a traceback is indented, so only a real log line starts at the margin. A field's value
+    may be stored alert text (a title, a team): it is written as `view.terminal_text` writes
+    it, its backslash doubled where it would read as such an escape (`db\\\\u001b`), so a
+    value spelling `\\u001b` does not pass for one holding ESC."""
+    from triage.view import terminal_line, terminal_text
 
     for key, value in event.items():
         if not isinstance(value, str):
@@ -272,8 +275,8 @@ def inert_for_terminal(_logger: Any, _method: str, event: MutableMapping[str, An
             event[key] = "\n".join("  " + terminal_line(line) for line in value.split("\n"))
         elif key == "event":
             event[key] = terminal_line(value)
-        elif not value.isprintable():
-            event[key] = "\n".join(terminal_line(line) for line in value.split("\n"))
+        elif not value.isprintable() or "\\" in value:
+            event[key] = "\n".join(terminal_text(line) for line in value.split("\n"))
     return event
 
 

@@ -4,8 +4,10 @@ sent and how the LLM path fared (its metrics, the fallback, grounding).
 
 Everything shown is what left the process (the backend's copy of each ticket, the model's copy
 of each prompt), so what a newcomer reads here is redacted exactly as the real sinks see it.
-It is alert text on a terminal: every line is printed as `view.terminal_line` writes it, so an
-escape sequence or bidi control in a title is shown as `\\uXXXX`, never obeyed.
+It is alert text on a terminal: every line is printed as `view.terminal_text` writes it, so an
+escape sequence or bidi control in a title is shown as `\\uXXXX`, never obeyed, and a title
+spelling `\\u202e` itself shows its backslash doubled (a dead letter's preview, in Python's
+repr, which doubles its own, as `view.terminal_line` writes it).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from triage.normalize.common import cut
 from triage.redact import Redactor
 from triage.sinks.base import Effect
 from triage.sinks.github.text import issue_body, issue_labels, issue_title
-from triage.view import redact_alert, terminal_line
+from triage.view import redact_alert, terminal_line, terminal_text
 
 #: The sample whose ticket is shown in full: a runbook, a host, two known-error patterns, and
 #: a password in its description for the redaction to take out.
@@ -74,14 +76,15 @@ def report(
     lines += _full_ticket(tickets)
     if model is not None:
         lines += _model(model, m, tickets)
-    lines += _dead_letters(result, dead)
-    return _for_terminal(lines)
+    return "\n".join([_for_terminal(lines), *_dead_letters(result, dead)])
 
 
 def _for_terminal(lines: list[str]) -> str:
-    """`lines` as one text for a terminal: split at "\n" only (a line separator or other break
-    in alert text is escaped, not obeyed) and each line `terminal_line`."""
-    return "\n".join(terminal_line(line) for line in "\n".join(lines).split("\n"))
+    """`lines` (alert and model text among them, stored or sent) as one text for a terminal:
+    split at "\n" only (a line separator or other break in alert text is escaped, not
+    obeyed) and each line `terminal_text`, so a title spelling `\\u202e` reads apart from one
+    holding the bidi override."""
+    return "\n".join(terminal_text(line) for line in "\n".join(lines).split("\n"))
 
 
 def _full_ticket(tickets: list[dict[str, Any]]) -> list[str]:
@@ -194,7 +197,9 @@ def _dead_letters(result: RunResult, dead: list[dict[str, Any]]) -> list[str]:
         # the redactor knows what a cut leaves of a credential by that mark.
         body = " ".join(redactor.text(message["Body"]).split())
         preview = redactor.text(cut(body, 50, ellipsis=True, whole_words=True))
-        shown.append(f"  {preview!r}\n      why: {why}")
+        # The preview as Python's repr spells it (which doubles every backslash of its own),
+        # the error as stored text.
+        shown.append(f"  {terminal_line(repr(preview))}\n      why: {_for_terminal([why])}")
     return lines + sorted(shown)
 
 
