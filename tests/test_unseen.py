@@ -11,16 +11,23 @@ from typing import Any
 import pytest
 import regex
 
+from ingest_harness import loopback_client
 from test_backend_sink import ROUTES
 from test_backend_sink import open_sink as open_backend
-from test_escape_every_surface import effect
+from test_escape_every_surface import _seed, effect
+from test_operator_hostile import BEARER, serving
+from test_status_page_hostile import store
 from triage.demo.ticketd import TicketServer
 from triage.display import visible, visible_json
+from triage.incidents.sqlite import SQLiteStore
 from triage.normalize.common import showing
 from triage.redact import Redactor, dropped
+from triage.sinks.github.text import issue_body, issue_title
 from triage.sinks.slack import open_message, plain_message
 from triage.unseen import draws_nothing, has_unseen, unseen_at, without_unseen
 from triage.view import json_line, terminal_line
+
+__all__ = ["store"]  # the status page's fixture
 
 #: Characters that draw nothing where they stand between two letters.
 BLANKS = {
@@ -168,3 +175,48 @@ async def test_the_backend_is_sent_no_blank(
     [opened] = backend.tickets
     body = json.dumps(opened["body"], ensure_ascii=False)
     assert blank not in body and "db down" not in body and "dbdown" in body
+
+
+def test_the_redactor_drops_every_escaped_default_ignorable_character() -> None:
+    """JSON text escaping any character that draws nothing (`ensure_ascii` writes each as
+    `\\uXXXX`, beyond the BMP as a surrogate pair) loses it, as raw text does: the escaped
+    reader asks the same list."""
+    redactor = Redactor()
+    kept = [
+        hex(ord(ch))
+        for ch in [*_default_ignorable(), "\U0001d159", "\u2800"]
+        if redactor.text(json.dumps(f"ab{ch}cd")) != '"abcd"'
+    ]
+    assert kept == []
+
+
+def test_an_escaped_control_or_letter_is_kept_by_the_redactor() -> None:
+    """Escapes of what draws something (a control, a Cyrillic letter, a Braille pattern with
+    dots and a drawing's blank cell beside it) stay escapes."""
+    text = '"a\\u0000b \\u0434 \\u28ff\\u2800\\u28ff"'
+    assert Redactor().text(text) == text
+
+
+@blanks
+def test_a_github_issue_shows_no_blank(blank: str) -> None:
+    """A GitHub issue's title and body (the model's words among them) hold no blank."""
+    opened = effect(f"db{blank}down")
+    for text in (issue_title(opened), issue_body(opened)):
+        assert blank not in text and "db down" not in text, text
+        assert "dbdown" in text
+
+
+@blanks
+async def test_the_status_page_shows_no_blank(store: SQLiteStore, blank: str) -> None:
+    """The status page and an incident's page show an incident whose title, team and ticket
+    hold a blank without it."""
+    fingerprint = await _seed(store, f"db{blank}down")
+    async with serving(store) as server, loopback_client(server.port) as http:
+        pages = [
+            await http.get("/", headers=BEARER),
+            await http.get(f"/incidents/{fingerprint}", headers=BEARER),
+        ]
+    for page in pages:
+        assert page.status_code == 200
+        assert blank not in page.text and "db down" not in page.text
+        assert "dbdown" in page.text
