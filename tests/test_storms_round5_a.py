@@ -8,12 +8,15 @@ from __future__ import annotations
 import dataclasses
 import json
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
 from factories import T0
 from test_groups_round4_untracked import KEY, Event, apply, ticketed
 from test_pipeline import POLICY
+from test_redteam_round4_storms import grouping, pod, webhook
+from test_redteam_round4_storms import groups as storm_groups
 from triage.incidents import groups
 from triage.incidents.codec import incident_from_json, incident_to_json
 from triage.incidents.groups import decide_group
@@ -168,3 +171,23 @@ def test_untracked_times_read_back_exactly_and_are_absent_when_empty() -> None:
     document = json.loads(incident_to_json(bare))
     assert "untracked_times" not in document["group"]
     assert incident_from_json(json.dumps(document)) == bare
+
+
+# --- a group closed by hand while its members fire -------------------------------------------
+
+
+async def test_a_group_closed_by_hand_reopens_at_the_resend_of_a_member_past_the_tracked_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A group of two tracked pods and one counted past them is closed by hand while all
+    fire: it counts none firing, and Alertmanager's resend of the counted pod alone (stamped
+    as before) reopens its ticket, as a tracked pod's does."""
+    monkeypatch.setattr(groups, "MAX_MEMBERS", 2)
+    c = grouping(tmp_path)
+    await c.deliver(c.message(webhook([pod(i) for i in range(3)]), 0))
+    [opened] = await storm_groups(c)
+    assert await c.pipelines[0].close(opened.fingerprint, "cli-1", "seen", "ana") is Action.CLOSE
+    [closed] = await storm_groups(c)
+    assert closed.group is not None and closed.group.still_firing == 0
+    await c.deliver(c.message(webhook([pod(2)]), 30), 1)
+    assert c.kinds() == ["open", "close", "reopen"]

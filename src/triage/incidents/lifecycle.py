@@ -703,26 +703,32 @@ def auto_close_note(incident: Incident, now: datetime) -> RedactedAlert:
 
 def auto_closing(stored: Incident, now: datetime, policy: Policy) -> Decision:
     """The open incident `stored` has had no event for its route's `resolve_after_s`: it is
-    closed as the resolve its source never sends would close it (damped when it flaps). A
-    group's members still firing are resolved with it, so the next event of any of them,
-    even one stamped as its last, reopens the group as a firing after a resolve does (the
-    members counted past the tracked ones as well: none is counted firing after it)."""
-    seen = stored
-    group = stored.group
-    if group is not None and group.still_firing:
-        members = {
-            fp: dataclasses.replace(m, status=Status.RESOLVED, since=now)
-            if m.status is Status.FIRING
-            else m
-            for fp, m in group.members.items()
-        }
-        # The members counted past the tracked ones, too: none is known to fire any more.
-        quiet_group = dataclasses.replace(
-            group, members=members, untracked=0, untracked_ids=frozenset()
-        )
-        seen = replace_incident(stored, group=quiet_group)
+    closed as the resolve its source never sends would close it (damped when it flaps), its
+    group's members still firing resolved with it (`with_members_resolved`)."""
+    seen = with_members_resolved(stored, now)
     resolved = auto_close_note(stored, now)
     return closing(stored, seen, resolved, now, policy, why=quiet_words(stored))
+
+
+def with_members_resolved(incident: Incident, now: datetime) -> Incident:
+    """`incident` with its group's firing members resolved (`now`), those counted past the
+    tracked ones too: a group closed with no resolve of theirs (for want of alerts, by hand)
+    counts none firing, so the next event of any of them, even one stamped as its last,
+    reopens it as a firing after a resolve does. Their times are kept for the order of
+    their events. An incident that is no group, or has no member firing, is returned as is."""
+    group = incident.group
+    if group is None or not group.still_firing:
+        return incident
+    members = {
+        fp: dataclasses.replace(m, status=Status.RESOLVED, since=now)
+        if m.status is Status.FIRING
+        else m
+        for fp, m in group.members.items()
+    }
+    quiet_group = dataclasses.replace(
+        group, members=members, untracked=0, untracked_ids=frozenset()
+    )
+    return replace_incident(incident, group=quiet_group)
 
 
 def update_owed_due(incident: Incident, now: datetime) -> bool:

@@ -36,6 +36,7 @@ from triage.incidents.lifecycle import (
     sending_owed_update,
     stored_alert,
     update_owed_due,
+    with_members_resolved,
 )
 from triage.incidents.records import INCIDENT, Transition
 from triage.incidents.schedule import escalation_due, resolve_due, sweep_waits
@@ -158,8 +159,16 @@ class Sweeping(StoreBase):
             # message came since) would keep the incident busy for ever: the close replaces
             # it, and goes to the sinks that effect (or an earlier one) reached. So does a
             # group's first ticket still gathering members: no sink was called yet.
+            # A group's members firing are resolved with it, as a close for want of alerts
+            # resolves them: their next resend reopens it rather than being taken for the
+            # event the group has. Nothing is owed to a closed ticket.
             closed = replace_incident(
-                stored, state=State.CLOSED, closed_at=now, applied_at=now, pending=None
+                with_members_resolved(stored, now),
+                state=State.CLOSED,
+                closed_at=now,
+                applied_at=now,
+                pending=None,
+                update_owed_at_s=None,
             )
             decision = close_held(Decision(Action.CLOSE, closed), stored.held)
             if not stored.has_ticket or gathering:
