@@ -313,6 +313,17 @@ CALL_RULES: tuple[_Rule, ...] = (
         *_SECRET_NAME_NEEDLES,
         fold_needles=True,
     ),
+    # Perl's hash element named like a secret, assigned a literal: `$ENV{DB_PASSWORD} = '…'`,
+    # `$ENV{'API_TOKEN'} = "…"`, `$self->{password} = '…'`, `$cfg{db}{password} = '…'`.
+    _rule(
+        r"\$[A-Za-z_]\w{0,64}+(?:->)?"
+        r"(?:\{[ \t]{0,3}\\?[\"']?[\w.-]{1,64}+\\?[\"']?[ \t]{0,3}\}(?:->)?){0,4}?"
+        r"\{[ \t]{0,3}(?P<q>\\?[\"']?)(?P<name>[\w.-]{1,128}+)(?P=q)[ \t]{0,3}\}"
+        r"[ \t]{0,3}=[ \t]{0,3}(?!\\?[\"'`]\[REDACTED)" + _LITERAL.format(p="v", m=1, n=4096),
+        _named_literal,
+        *_SECRET_NAME_NEEDLES,
+        fold_needles=True,
+    ),
     # A shell's or Spring's default after a secret's name: `${DB_PASSWORD:-…}`,
     # `${DB_PASSWORD=…}`, `${DB_PASSWORD:-"…"}`, `${db.password:…}`; the name's separator and
     # the default's quotes stay.

@@ -71,19 +71,26 @@ _STDIN_READER = (
     # --token`, `login --password --user bob`): the tool asks for it, and reads the input.
     r"|--(?:[\w-]{0,40}?-)?(?:token|password|passwd|passphrase|secret|api-key)"
     r"(?=[ \t]{0,3}(?:$|\r?\n|\\n|-|<|\||;|&))"
-    r"(?![\w-]))"
+    r"(?![\w-])"
+    # base64 encoding a `user:password` for a Basic header (not decoding: `base64 -d`); as
+    # for chpasswd, only what follows the colon goes (`_piped_value`).
+    r"|base64(?![\w-])(?![ \t]{1,3}(?:-[A-Za-z0-9]{0,4}[dD]|--decode)))"
 )
+#: The readers whose input is `user:password`: only its password goes.
+_USER_PASSWORD_READERS = ("chpasswd", "base64")
 
 
 def _piped_value(match: re.Match[str]) -> str:
-    """A value piped into a command that reads a password: replaced, but for `chpasswd`, whose
-    input is `user:password`, only the part after the colon."""
-    if "chpasswd" not in match["reader"]:
+    """A value piped into a command that reads a password: replaced, but for `chpasswd` and
+    `base64` (`_USER_PASSWORD_READERS`), whose input is `user:password`, only the part after
+    the colon (base64 given no colon encodes no login, and the value stays)."""
+    reader = match["reader"].lower()
+    if not any(name in reader for name in _USER_PASSWORD_READERS):
         return _value_replaced(match)
     value = match["value"]
     colon = value.find(":")
     if colon < 0:
-        return _value_replaced(match)
+        return _value_replaced(match) if "chpasswd" in reader else match[0]
     quote = match["q"] or ""
     start = match.start("value") - match.start() + colon + 1
     end = match.end("value") - match.start()
@@ -118,6 +125,7 @@ _CALLS = (
 #: as written, the engine skips to a name's first letter): Python's requests, httpx and
 #: aiohttp auth classes and a `(user, password)` tuple after `auth =`, smtplib's, ftplib's and
 #: imaplib's `.login`, python-ldap's simple_bind, PyMySQL's connect; .NET's NetworkCredential;
+#: ftplib's FTP, pymssql's connect, poplib's pass_;
 #: Java's PasswordAuthentication, HttpClient's UsernamePasswordCredentials, Spring's
 #: UsernamePasswordAuthenticationToken, DriverManager.getConnection; Go's SetBasicAuth,
 #: smtp.PlainAuth and CRAMMD5Auth, gomail's NewDialer.
@@ -133,6 +141,10 @@ _AUTH_CALLS = (
     (r"(?:Basic(?:Session)?AWS|AwsBasic)Credentials(?:\.create)?", 1),
     # MongoDB's Java driver: createCredential(user, database, password), the SCRAM and PLAIN ones.
     (r"MongoCredential\.create\w{0,32}Credential", 2),
+    # Python's ftplib.FTP(host, user, passwd) and FTP_TLS, pymssql.connect(server, user,
+    # password), poplib's pass_(password).
+    (r"(?<![\w$])FTP(?:_TLS)?|pymssql\.connect", 2),
+    (r"\.pass_", 0),
 )
 #: LDAP's binds, whose first argument is a DN (`cn=admin,dc=x`), a UPN or a DOMAIN\\user:
 #: python-ldap's bind and bind_s, ldap3's Connection(server, user, password).
@@ -215,6 +227,10 @@ _FTP_CONTEXT = re.compile(
 )
 #: The FTP protocol's USER command (a client's debug output, a server's log) before `PASS`.
 _FTP_USER = re.compile(r"(?<![\w-])USER[ \t]{1,3}[^\s\\]")
+#: IRC's registration after its `PASS`: `NICK` or `USER` on the next lines.
+_IRC_AFTER = re.compile(r"(?<![\w-])(?:NICK|USER)[ \t]{1,3}[^\s\\]")
+#: How far after a `PASS` line IRC's registration is looked for.
+_IRC_AFTER_CHARS = 512
 #: How far before an ftp line its context is looked for.
 _FTP_CONTEXT_CHARS = 4096
 
@@ -223,14 +239,30 @@ def _net_or_ftp(match: re.Match[str]) -> str:
     """`net use`'s or `net user`'s password replaced (`_value_replaced`); an ftp `user NAME
     PASSWORD` line's or the protocol's `PASS` line's only when the text before it is an ftp
     session's (`_FTP_CONTEXT`; a `USER` command before `PASS`, `_FTP_USER`) or a prompt says
-    so (`ftp>`, `quote`): prose that says `user alice …` stays."""
+    so (`ftp>`, `quote`), or, for `PASS`, it is IRC's (`_irc_pass`): prose that says `user
+    alice …` stays."""
     if match["ftp"] is not None and not match["prompt"]:
         before = match.string[max(0, match.start() - _FTP_CONTEXT_CHARS) : match.start()]
         context = _FTP_USER if match["pass"] else _FTP_CONTEXT
-        if context.search(before) is None:
+        if context.search(before) is None and not (match["pass"] and _irc_pass(match)):
             return match[0]
     return _value_replaced(match)
 
+
+def _irc_pass(match: re.Match[str]) -> bool:
+    """Whether a `PASS` line is IRC's: a Twitch chat token (`oauth:…`), or `NICK` or `USER`
+    (`_IRC_AFTER`) on the lines after it."""
+    if match["value"].startswith("oauth:"):
+        return True
+    after = match.string[match.end() : match.end() + _IRC_AFTER_CHARS]
+    return _IRC_AFTER.search(after) is not None
+
+
+#: Calls that only wrap the literal they are given (`_rule`'s setter, below).
+_LITERAL_WRAPPERS = (
+    r"(?:Some|String::from|(?:Secret(?:String|Box)?|Zeroizing)::(?:new|from)"
+    r"|Optional\.of(?:Nullable)?|Option\.of|SecretStr)"
+)
 
 POSITIONAL_RULES: tuple[_Rule, ...] = (
     # Oracle's tools take user/password[@database] (sqlplus, sqlldr, expdp, impdp, exp, imp,
@@ -342,19 +374,53 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
         flags=re.IGNORECASE,
     ),
     # vault login <token> (not an option, nor a method's key=value); cargo login <token>, after
-    # its options (`--registry <name>`); rclone obscure <password>. Not a word of prose.
+    # its options (`--registry <name>`); rclone obscure <password>; snyk auth <token>. Not a
+    # word of prose.
     _rule(
         # Each word first, then the edge before it: the engine jumps to the words' letters.
         r"(?:vault(?<![\w-]vault)[ \t]{1,3}login(?:[ \t]{1,3}-[\w=-]{1,64}+){0,4}+"
         r"|cargo(?<![\w-]cargo)[ \t]{1,3}login(?:[ \t]{1,3}(?:--(?:registry|config|color)[ \t]{1,3}[^\s-][^\s]{0,255}+"
         r"|-Z[ \t]{1,3}[^\s]{1,64}+|--?[\w-]{1,64}+(?:=[^\s]{1,256}+)?)){0,8}+"
-        r"|rclone(?<![\w-]rclone)[ \t]{1,3}obscure)[ \t]{1,3}"
+        r"|rclone(?<![\w-]rclone)[ \t]{1,3}obscure"
+        # Snyk's CLI takes its API token as `snyk auth <token>` (alone, it opens a browser).
+        r"|snyk(?<![\w-]snyk)[ \t]{1,3}auth)[ \t]{1,3}"
         rf"(?![\w.-]{{1,64}}=|-|{_PROSE_AFTER_OPTION})(?P<value>{_VALUE})",
         _value_replaced,
         "vault",
         "cargo",
         "obscure",
+        "snyk",
         flags=re.IGNORECASE,
+    ),
+    # ipmitool's `user set password <id> <password> [16|20]` and `lan set <channel> password
+    # <password>` (its `-P` is a command line option: `commands`).
+    _rule(
+        r"ipmitool(?<![\w.-]ipmitool)[ \t][^\n|;&]{0,256}?(?<![\w-])"
+        r"(?:user[ \t]{1,3}set[ \t]{1,3}password[ \t]{1,3}[0-9]{1,3}+"
+        r"|lan[ \t]{1,3}set[ \t]{1,3}[0-9]{1,3}+[ \t]{1,3}password)[ \t]{1,3}"
+        rf"(?P<value>{_VALUE})",
+        _value_replaced,
+        "ipmitool",
+        flags=re.IGNORECASE,
+    ),
+    # A `user:password` literal handed to a base64 encoder, as code builds a Basic header:
+    # `btoa('u:pw')`, Python's `b64encode(b'u:pw')`, PHP's `base64_encode`, Ruby's
+    # `encode64`, Go's `EncodeToString([]byte("u:pw"))`, Java's `encodeToString("u:pw"…)`,
+    # Node's `Buffer.from('u:pw').toString('base64')`; the header rules, which run first, may
+    # have taken `' + btoa(` as the Basic value (`'Basic '[REDACTED:authorization]'u:pw')`).
+    # The password goes, the user stays; a port (`'host:5432'`) is none.
+    _rule(
+        r"(?:(?<![\w$])(?:btoa|b64encode|base64_encode|(?:strict_|urlsafe_)?encode64"
+        r"|EncodeToString|encodeToString|Buffer\.from(?=[^\n]{0,600}?\)\.toString\([ \t]{0,3}"
+        r"\\?[\"']base64))[ \t]{0,3}\([ \t]{0,3}(?:\[\]byte\(|b(?=[\"']))?"
+        r"|\[REDACTED:authorization\])"
+        r"(?P<q>\\?[\"'`])[^\s:\"'`\\]{1,128}+:"
+        rf"(?P<value>(?!\[REDACTED|[0-9]{{1,5}}(?P=q))(?:(?!(?P=q)){_QUOTED_CHAR}){{1,256}}+)"
+        r"(?P=q)",
+        lambda m: f"{m[0][: m.start('value') - m.start()]}{_PLACEHOLDER}{m['q']}",
+        *("btoa", "b64encode", "base64_encode", "encode64", "encodetostring", "buffer.from"),
+        "[redacted:authorization]",
+        fold_needles=True,
     ),
     # Go's MySQL driver's DSN, which has no scheme for the URL rules to read: user:password@
     # tcp(host:port)/db, @unix(/path.sock)/db. The password runs to the `@` before the protocol.
@@ -425,7 +491,7 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
         # UsernamePassword… by its `namepassword`: `u` starts no other folded needle.
         *("namepassword", "pymysql", "mysqldb", "getconnection", "newdialer"),
         *("plaincredentials", "cx_oracle", "oracledb", "authenticate", "awscredentials"),
-        *("awsbasiccredentials", "mongocredential"),
+        *("awsbasiccredentials", "mongocredential", "ftp", "pymssql", ".pass_"),
         fold_needles=True,
     ),
     # An LDAP bind (`_BIND_CALLS`), when the user argument is a quoted DN, UPN or
@@ -439,6 +505,18 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
         "connection",
         fold_needles=True,
     ),
+    # SQL Server's procedures that take a password by its place: sp_addlogin <login>,
+    # <password> and sp_password <old>, <new> (each may be named: `@passwd = N'…'`, `@new =`).
+    _rule(
+        r"(?<![\w@])(?:sp_addlogin[ \t]{1,3}(?:@loginame[ \t]{0,3}=[ \t]{0,3})?N?'[^'\n]{0,256}+'"
+        r"|sp_password[ \t]{1,3}(?:@old[ \t]{0,3}=[ \t]{0,3})?(?:NULL|N?'[^'\n]{0,256}+'))"
+        r"[ \t]{0,3},[ \t]{0,3}(?:@(?:passwd|new)[ \t]{0,3}=[ \t]{0,3})?N?"
+        r"(?P<value>(?P<q>')(?!\[REDACTED)[^'\n]{1,512}+')",
+        _value_replaced,
+        "sp_addlogin",
+        "sp_password",
+        flags=re.IGNORECASE,
+    ),
     # A setter or a builder's method named like a secret, with a literal in any quotes (also
     # `\\"…\\"` inside a JSON string, JavaScript's `` `…` ``): setPassword("pw"),
     # set_api_key('pw'), withClientSecret("pw"), .password("pw") (not getPassword("db"), whose
@@ -447,7 +525,10 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
         # Its first character read first (`s`, `w` or a `.`), so the engine skips to the next.
         rf"(?:(?-i:[sSwW])(?<![\w$].)(?:et|ith)_?[A-Za-z0-9_]{{0,64}}?|(?-i:\.)){_SECRET_NAME}"
         r"[ \t]{0,3}\("
-        rf"[ \t]{{0,3}}(?P<value>(?P<q>\\?[\"'`])(?!\[REDACTED){_QUOTED_CHAR}{{1,512}}+(?P=q))",
+        # The literal may be wrapped once: Rust's `Some("…")`, `String::from("…")`, a secret
+        # type's constructor, Java's `Optional.of("…")`.
+        rf"[ \t]{{0,3}}(?:{_LITERAL_WRAPPERS}[ \t]{{0,3}}\([ \t]{{0,3}})?"
+        rf"(?P<value>(?P<q>\\?[\"'`])(?!\[REDACTED){_QUOTED_CHAR}{{1,512}}+(?P=q))",
         _value_replaced,
         *_SECRET_NAME_NEEDLES,
         flags=re.IGNORECASE,
