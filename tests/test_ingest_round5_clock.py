@@ -6,6 +6,7 @@ its message was queued (red team 286, tests/test_redteam_round5_sources.py)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,7 +32,7 @@ def _job(status: str, stamp: datetime | str) -> dict[str, Any]:
     }
 
 
-async def _decided(steps: list[tuple[str, datetime | str, datetime]]) -> list[str]:
+async def _decided(steps: Sequence[tuple[str, datetime | str, datetime]]) -> list[str]:
     """What one pipeline decides for each (status, stamp, received at) in turn."""
     pipeline = pipeline_into(Sink())
     actions = []
@@ -71,7 +72,7 @@ async def test_a_stamp_in_2999_is_dated_when_queued_and_orders_nothing(wedge: st
     time: the real event after it still acts (a resolve closes, a firing reopens)."""
     after = "resolved" if wedge == "firing" else "firing"
     minute = timedelta(minutes=1)
-    steps = [
+    steps: list[tuple[str, datetime | str, datetime]] = [
         ("firing", T0, T0),
         (wedge, "2999-01-01T00:00:00Z", T0 + minute),
         (after, T0 + 2 * minute, T0 + 2 * minute),
