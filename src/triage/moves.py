@@ -70,8 +70,7 @@ class Moves:
             left, late = joining.left, joining.late
         else:
             left = await members.left_group(alert.fingerprint, group)
-            fp, at = alert.fingerprint, alert.occurred_at
-            late = left is not None and await members.newer_in(fp, left, at, queued_at)
+            late = left is not None and await self._stays_in(alert, left, queued_at)
         if late and left is not None:
             await self._late_firing(alert, owner, group, left, queued_at)
             return
@@ -99,6 +98,33 @@ class Moves:
                 return
         if left is not None:
             await self._stale_move(alert, owner, group, left, members, queued_at)
+
+    async def _stays_in(self, alert: Alert, left: GroupKey, queued_at: datetime | None) -> bool:
+        """The group `alert` is remembered in (`left`) keeps it, and this firing elsewhere
+        moves nothing: that group holds a newer event of the alert, or fires with one stamped
+        alike (an Alertmanager or Grafana resend, stamped with when the alert started, taken
+        on the other routes while a `group_by` change rolls out, or one message handed to a
+        replica on each routes: `_routes_moved`). The rule a grouping route added or removed follows
+        (`_own_keeps`, `_look_at_group`): resends taken in turn on either routes would
+        otherwise move the alert back and forth, closing one ticket and reopening the other."""
+        stored = await self.pipeline.ledger.store.get(left.key)
+        group = stored.group if stored is not None else None
+        member = group.members.get(alert.fingerprint) if group is not None else None
+        if member is None:
+            return False
+        if member.newer_than(alert.occurred_at, queued_at, status=Status.FIRING):
+            return True
+        alike = member.status is Status.FIRING and member.last_event_at == alert.occurred_at
+        return alike and self._routes_moved(alert, left)
+
+    def _routes_moved(self, alert: Alert, left: GroupKey) -> bool:
+        """`alert`'s labels still give the group it is remembered in (`left`) under that
+        group's route: it fires elsewhere because the routes changed, not its labels. (A
+        member whose labels changed moves as its newest event says, one stamped alike by its
+        message's queue time.)"""
+        names = tuple(name for name, _ in left.by)
+        again = GroupKey.of(left.route, names, alert.labels, 0.0, self.pipeline.redactor.text)
+        return again.key == left.key
 
     async def _leave(
         self, alert: Alert, owner: str, group: GroupKey, left: GroupKey, queued_at: datetime | None
@@ -164,9 +190,7 @@ class Moves:
         gone = alert.model_copy(update={"status": Status.RESOLVED})
         event = self._moved_out(gone, queued_at)
         if left is not None:
-            members = Members(self.pipeline.ledger.store)
-            fp, at = alert.fingerprint, alert.occurred_at
-            joining.late = await members.newer_in(fp, left, at, queued_at)
+            joining.late = await self._stays_in(alert, left, queued_at)
             if joining.late:
                 # It stays where its newer event is: nothing opens here. (A failed open
                 # here would be left for good when the message's retry is taken by a
