@@ -169,8 +169,8 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "sentry/seer-root-cause-completed.json": (),
     "sentry/legacy-plugin-minimal.json": ("de6c812c17c3b159aa6419d737e4bb39",),
     # Alertmanager's default (text) SNS template: firing and resolved are one group's incident.
-    "sns/alertmanager-default-firing.json": ("86fc040ab020ec0d7961ea5620334f5c",),
-    "sns/alertmanager-default-resolved.json": ("86fc040ab020ec0d7961ea5620334f5c",),
+    "sns/alertmanager-default-firing.json": ("962f2479cb7277516340a25ba6b43831",),
+    "sns/alertmanager-default-resolved.json": ("962f2479cb7277516340a25ba6b43831",),
     # AWS services' own SNS notices (tests/test_normalize_aws_notices.py pins them too).
     "aws/autoscaling-launch-error.json": ("515984a0979d050f098ba3e2c10d7c18",),
     "aws/autoscaling-test-notification.json": (),

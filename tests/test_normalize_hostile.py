@@ -324,7 +324,7 @@ NOT_DISPLAY: dict[str, set[str]] = {
         "detail.lastStatus", "detail.findingArn", "detail.findings.0.finding_info",
         "detail.findings.0.finding_info.uid", "detail.findings.0.cloud.account.uid",
     },
-    "grafana": {"alerts", "alerts.0", "alerts.0.status", "status", "version"},
+    "grafana": {"alerts", "alerts.0", "alerts.0.status", "status", "version", "orgId"},
     "alertmanager": {"alerts", "alerts.0", "alerts.0.status", "status", "version", "receiver"},
     "grafana-legacy": {"ruleId", "state", "orgId"},
     # Posted alerts: endsAt gives the state.
