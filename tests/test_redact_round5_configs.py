@@ -186,3 +186,48 @@ def test_daemon_config_words_without_a_secret_stay() -> None:
     """A flag after `rootpw`, a stats setting, a transport's static map, squid's PASSTHRU, a
     debconf boolean, Make's ordinary defaults and a CEF field labelled no secret stay."""
     assert_each(DAEMONS_KEPT, _unchanged)
+
+
+# --- 5. a secret's name dressed in Markdown or inline HTML --------------------------------------
+
+DRESSED: list[Case] = [
+    (f"**API token**: {PW} (rotate monthly)", PW, ("**API token**:", "(rotate monthly)")),
+    (f"__Password:__ {PW}", PW, ("__Password:__",)),
+    (f"_client secret_: {PW}", PW, ("_client secret_:",)),
+    (f"`DB_PASSWORD`: `{PW}`", PW, ("`DB_PASSWORD`: `", "`")),
+    (f"<b>Password:</b> <code>{PW}</code>", PW, ("<b>Password:</b> <code>", "</code>")),
+    (f"<em>secret</em>: {PW}", PW, ("<em>secret</em>:",)),
+    (f"| User | `app` |\n| **Password** | **{PW}** |", PW, ("`app`", "| **Password** | **")),
+    (f"| Host | **Token** |\n|---|---|\n| db | `{PW}` |", PW, ("| db | `",)),
+    (f"<tr><th><strong>Password</strong></th><td><kbd>{PW}</kbd></td></tr>", PW, ("<kbd>",)),
+    (
+        f'<dt class="k">API key</dt>\n<dd><code>{PW}</code></dd>',
+        PW,
+        ('<dt class="k">API key</dt>',),
+    ),
+]
+
+
+def test_a_secret_under_a_dressed_name_is_blanked() -> None:
+    """A value after a secret's name in bold, italics, code marks or an inline tag, in text,
+    a Markdown table (its header or a row's first cell) or HTML, goes; its marks stay."""
+    assert_each(DRESSED, _blanked)
+
+
+DRESSED_KEPT = [
+    "**Note**: see the runbook",
+    "**Password rotation:** done",
+    "*Token expiry*: 5m",
+    "`password`: `********`",
+    "**password**: <redacted>",
+    "| **Password** | |",
+    "<dt>Password</dt><dd>********</dd>",
+    "**Password** reset needed: yes",
+    "*password* and *token* are both required",
+]
+
+
+def test_dressed_words_without_a_secret_stay() -> None:
+    """A dressed name that is no secret's, a masked or empty value, and prose that only
+    emphasises a secret's word stay."""
+    assert_each(DRESSED_KEPT, _unchanged)

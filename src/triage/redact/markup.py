@@ -1,7 +1,8 @@
 """Rules for secrets in structured output whose name is read whole, then asked (`secret_named`):
 XML elements and attributes (`<password>`, `<add key="Password" value="…"/>`), SQL's PASSWORD
 and IDENTIFIED BY, Kubernetes env entries, the values validators echo (pydantic, Spring Boot),
-PHP's print_r and var_dump, and a container's args as JSON.
+PHP's print_r and var_dump, a container's args as JSON, and a name dressed in Markdown or
+inline HTML (`**Password:** …`, `` `password`: `…` ``, `<strong>Password:</strong> …`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,13 @@ from collections.abc import Callable
 from functools import partial
 
 from triage.redact.commands import _argument_items, _argument_list
-from triage.redact.names import _STATE_WORDS, _kept_value, placeholder_named, secret_named
+from triage.redact.names import (
+    _SECRET_NAME_NEEDLES,
+    _STATE_WORDS,
+    _kept_value,
+    placeholder_named,
+    secret_named,
+)
 from triage.redact.pairs import _KEY_NAME, key_named_value
 from triage.redact.rule import (
     _INNER_QUOTE,
@@ -250,6 +257,31 @@ def _quotes_kept(match: re.Match[str]) -> str:
     return f"{match[1]}{quote}[REDACTED:password]{quote}"
 
 
+#: The marks that dress a name in Markdown, Slack's mrkdwn, Jira or inline HTML, each with the
+#: mark that closes it.
+_DRESS_CLOSE = {"**": "**", "__": "__", "*": "*", "_": "_", "`": "`"}
+_INLINE_TAGS = "strong|b|em|i|code|kbd|u"
+
+
+def _closes(opening: str, closing: str) -> bool:
+    """Whether `closing` closes the mark `opening` (`**` … `**`, `<strong>` … `</strong>`)."""
+    if opening.startswith("<"):
+        return closing.lower() == "</" + opening[1:].split(">")[0].split()[0].lower() + ">"
+    return _DRESS_CLOSE.get(opening) == closing
+
+
+def _dressed_name_value(match: re.Match[str]) -> str:
+    """The value after a dressed name (`**password**: …`) replaced when its marks pair up, the
+    name says secret (`secret_named`) and the value is none a name keeps (`_kept_value`);
+    else the match unchanged."""
+    if not _closes(match["open"], match["close"]) or bool(match["c1"]) == bool(match["c2"]):
+        return match[0]
+    name, value = match["name"].strip(), match["value"]
+    if not secret_named(name) or _kept_value(name, value):
+        return match[0]
+    return f"{match['head']}[REDACTED:password]"
+
+
 MARKUP_RULES: tuple[
     _Rule, ...
 ] = (  # XML elements named like a secret, and SQL's PASSWORD '…' / IDENTIFIED BY '…'.
@@ -273,6 +305,20 @@ MARKUP_RULES: tuple[
         _element_text,
         "cdata[",
         fold_needles=True,
+    ),
+    # A secret's name dressed in emphasis, code marks or an inline tag, its `:` inside the
+    # marks or after them (`**password**: …`, `**Password:** …`, `*Password:* …`,
+    # `` `password`: `…` ``, `<strong>Password:</strong> …`): the value after it, to its code
+    # mark if it has one, else to a space. The marks must pair up (`_dressed_name_value`).
+    _rule(
+        rf"(?P<head>(?P<open>\*\*|__|\*|_|`|<(?:{_INLINE_TAGS})(?:[ \t][^<>]{{0,128}}+)?>)"
+        r"(?P<name>[A-Za-z][\w .-]{0,63}?)(?P<c1>[ \t]{0,3}:)?"
+        rf"(?P<close>\*\*|__|\*|_|`|</(?:{_INLINE_TAGS})>)(?P<c2>[ \t]{{0,3}}:)?[ \t]{{1,8}}"
+        r"(?P<vopen>`|<code>)?)(?!\[REDACTED)"
+        r"(?P<value>(?(vopen)[^`<\r\n]{1,4096}+(?=`|</code>)|[^\s`<*]{1,4096}+))",
+        _dressed_name_value,
+        *_SECRET_NAME_NEEDLES,
+        flags=re.IGNORECASE,
     ),
     # An HTML password input: its value= goes, whatever the attributes' order.
     _rule(r"<input(?![\w-])[^<>]{1,4096}+>", _password_input, "<input", fold_needles=True),

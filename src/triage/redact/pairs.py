@@ -760,7 +760,10 @@ PAIR_RULES: tuple[
         # backslash opens it only before a quote: an escaped backslash is the value's.
         # An LDAP password's scheme (`{SSHA}`, `{CLEARTEXT}`) is the value's start. An escaped
         # line break before the next line's pair ends it (`DB_PASSWORD=x\\nHOST=db`).
-        rf"""|(?!\\{{1,2}}[nrt])(?P<open>(?:\\?(?:""\"|'''|["']))?)(?:\{{[A-Za-z0-9.-]{{1,32}}+\}})?(?:[^\s&;,"'}}\\]|\\(?!["']|{_ESCAPED_NEXT_PAIR})|{_INNER_QUOTE}){{1,{_VALUE_MAX}}}+)""",
+        # Nor the mark that closes a name's emphasis (`**Password:** …`, `<b>Password:</b> …`:
+        # the dressed name's rule in markup.py reads the value after it).
+        r"""|(?!(?:\*{1,2}|_{1,2}|</(?:strong|b|em|i|u)>)(?:[ \t]|$))"""
+        rf"""(?!\\{{1,2}}[nrt])(?P<open>(?:\\?(?:""\"|'''|["']))?)(?:\{{[A-Za-z0-9.-]{{1,32}}+\}})?(?:[^\s&;,"'}}\\]|\\(?!["']|{_ESCAPED_NEXT_PAIR})|{_INNER_QUOTE}){{1,{_VALUE_MAX}}}+)""",
         _keep_quotes,
         *_SECRET_NAME_NEEDLES,
         flags=re.IGNORECASE,

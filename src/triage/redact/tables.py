@@ -51,10 +51,31 @@ def _cells(line: str, delimiter: str) -> list[tuple[int, int]]:
     return spans
 
 
+#: Inline HTML that dresses a cell's name or value (`<strong>Password</strong>`,
+#: `<code>…</code>`), and Markdown's emphasis and code marks around it (`**DB password**`).
+_INLINE_TAG = r"</?(?:strong|b|em|i|code|kbd|samp|tt|span|mark)(?:[ \t][^<>]{0,128}+)?>"
+_DRESS_AROUND = re.compile(
+    rf"\A(?P<lead>(?:[ \t\r\n]|{_INLINE_TAG}|\*{{1,3}}|_{{1,3}}|`{{1,3}})*+)"
+    rf"(?P<inner>.*?)(?P<trail>(?:[ \t\r\n]|{_INLINE_TAG}|\*{{1,3}}|_{{1,3}}|`{{1,3}})*+)\Z",
+    re.DOTALL,
+)
+
+
+def _undressed(name: str) -> str:
+    """A cell's name without the emphasis, code marks, quotes and inline tags around it."""
+    dressed = _DRESS_AROUND.match(name)
+    inner = dressed["inner"] if dressed else name
+    return inner.strip().strip("\"'")
+
+
 def _cell_replaced(cell: str, name: str) -> str:
-    """A cell with its value replaced, its spaces and quotes kept, unless the value is one a
-    name's value keeps (`_kept_value`: a state word, a masked one), `NULL` or empty."""
-    value = cell.strip()
+    """A cell with its value replaced, its spaces, quotes, code marks and inline tags kept,
+    unless the value is one a name's value keeps (`_kept_value`: a state word, a masked one),
+    `NULL` or empty."""
+    dressed = _DRESS_AROUND.match(cell)
+    if dressed is None:  # the pattern matches any text; this keeps a type checker sure
+        return cell
+    lead, value, trail = dressed["lead"], dressed["inner"], dressed["trail"]
     quote = value[0] if value[:1] in "\"'" and value[-1:] == value[:1] and len(value) > 1 else ""
     bare = value[1:-1] if quote else value
     if not bare or bare.upper() == "NULL" or bare.startswith("[REDACTED"):
@@ -63,8 +84,6 @@ def _cell_replaced(cell: str, name: str) -> str:
         return cell
     if not secret_named(name) and not key_named_value(name, bare):
         return cell
-    lead = cell[: len(cell) - len(cell.lstrip())]
-    trail = cell[len(cell.rstrip()) :]
     return f"{lead}{quote}{_PLACEHOLDER}{quote}{trail}"
 
 
@@ -94,7 +113,7 @@ def table(match: re.Match[str]) -> str:
     header; the header and every other line stay. Unchanged when no header cell names a
     secret."""
     header, delimiter = match["header"], match["d"]
-    names = [header[start:end].strip().strip("\"'`") for start, end in _cells(header, delimiter)]
+    names = [_undressed(header[start:end]) for start, end in _cells(header, delimiter)]
     secret = {i: name for i, name in enumerate(names) if _column_named(name)}
     if not secret:
         return match[0]
@@ -327,16 +346,25 @@ _JSON_PIPE_CELLS = (
     r"(?P<value>(?:[^|\r\n\"\\]|\\[^nr\r\n]){1,4096}+)(?=\|)"
 )
 #: An HTML table's cell (`name`) and the `<td>` after it (`value`).
+#: A cell's name or value may be dressed in inline tags (`<th><strong>Password</strong></th>`,
+#: `<td><code>…</code></td>`).
 _HTML_CELLS = (
-    r"<t[hd](?:[ \t][^<>]{0,256}+)?>[ \t\r\n]{0,64}+(?P<name>[^<>\r\n]{1,64}+)</t[hd]>"
-    r"[ \t\r\n]{0,64}+<td(?:[ \t][^<>]{0,256}+)?>(?P<value>[^<>]{1,4096}+)(?=</td>)"
+    r"<t[hd](?:[ \t][^<>]{0,256}+)?>[ \t\r\n]{0,64}+"
+    rf"(?P<name>(?:[^<>\r\n]|{_INLINE_TAG}){{1,64}}+)</t[hd]>[ \t\r\n]{{0,64}}+"
+    rf"<td(?:[ \t][^<>]{{0,256}}+)?>(?P<value>(?:[^<>]|{_INLINE_TAG}){{1,4096}}+)(?=</td>)"
+)
+#: … and a definition list's term and its description (`<dt>Password</dt><dd>…</dd>`).
+_DEFINITION_CELLS = (
+    r"<dt(?:[ \t][^<>]{0,256}+)?>[ \t\r\n]{0,64}+"
+    rf"(?P<name>(?:[^<>\r\n]|{_INLINE_TAG}){{1,64}}+)</dt>[ \t\r\n]{{0,64}}+"
+    rf"<dd(?:[ \t][^<>]{{0,256}}+)?>(?P<value>(?:[^<>]|{_INLINE_TAG}){{1,4096}}+)(?=</dd>)"
 )
 
 
 def _cell_beside(match: re.Match[str]) -> str:
     """A cell's value replaced when the cell before it names a secret (`secret_named`) and the
     value is no word a name's value keeps (`_cell_replaced`); else the match unchanged."""
-    name = match["name"].strip()
+    name = _undressed(match["name"])
     if not _column_named(name):
         return match[0]
     start, end = match.start("value") - match.start(), match.end("value") - match.start()
@@ -351,10 +379,11 @@ TABLE_RULES: tuple[_Rule, ...] = (
     _rule(_SECRET_OR_KEY_TABLE, table, *_SECRET_NAME_NEEDLES, flags=re.IGNORECASE),
     _rule(_SECRET_OR_KEY_TABLE, table, *KEY_COLUMN_NEEDLES),
     # A cell naming a secret (or a key) and the cell after it: a Markdown or pipe table's row
-    # (`| Password | … |`), an HTML table's (`<td>password</td><td>…</td>`, `<th>…`).
+    # (`| Password | … |`), an HTML table's (`<td>password</td><td>…</td>`, `<th>…`), a
+    # definition list's (`<dt>Password</dt><dd>…</dd>`); the name dressed or not.
     *(
         rule
-        for cells in (_PIPE_CELLS, _JSON_PIPE_CELLS, _HTML_CELLS)
+        for cells in (_PIPE_CELLS, _JSON_PIPE_CELLS, _HTML_CELLS, _DEFINITION_CELLS)
         for rule in (
             _rule(cells, _cell_beside, *_SECRET_NAME_NEEDLES, flags=re.IGNORECASE),
             _rule(cells, _cell_beside, *KEY_COLUMN_NEEDLES),
