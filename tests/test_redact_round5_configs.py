@@ -231,3 +231,45 @@ def test_dressed_words_without_a_secret_stay() -> None:
     """A dressed name that is no secret's, a masked or empty value, and prose that only
     emphasises a secret's word stay."""
     assert_each(DRESSED_KEPT, _unchanged)
+
+
+# --- 6. an XML secret's `<Value>` child, a `<value>` after its `<name>` -------------------------
+
+XML_VALUES: list[Case] = [
+    (
+        f"<UserAccounts><LocalAccounts><LocalAccount><Password>\n<Value>{PW}</Value>\n"
+        "<PlainText>false</PlainText></Password><Name>ops</Name>",
+        PW,
+        ("<PlainText>false</PlainText>", "<Name>ops</Name>"),
+    ),
+    (f'<DomainPassword wcm:action="add"><Value>{PW}</Value></DomainPassword>', PW, ()),
+    (
+        f"<property>\n  <name>javax.jdo.option.ConnectionPassword</name>\n  <value>{PW}</value>\n</property>",
+        PW,
+        ("javax.jdo.option.ConnectionPassword",),
+    ),
+    (
+        f'"<property><name>fs.s3a.secret.key</name>\\n<value>{PW}</value></property>"',
+        PW,
+        ("fs.s3a.secret.key",),
+    ),
+]
+
+
+def test_an_xml_secrets_value_child_is_blanked() -> None:
+    """unattend.xml's `<Password><Value>…`, a `<…Password>` element's `<Value>` and a Hadoop
+    property's `<value>` after a `<name>` naming a secret go; the other elements stay."""
+    assert_each(XML_VALUES, _blanked)
+
+
+XML_KEPT = [
+    "<property><name>fs.defaultFS</name><value>hdfs://nn:8020</value></property>",
+    "<Setting><Value>42</Value></Setting>",
+    "<Password><Value></Value></Password>",
+    "<PasswordExpires><Value>false</Value></PasswordExpires>",
+]
+
+
+def test_xml_values_under_other_names_stay() -> None:
+    """A `<value>` under a name that is no secret's, an empty one and a state word stay."""
+    assert_each(XML_KEPT, _unchanged)

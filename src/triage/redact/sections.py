@@ -328,6 +328,18 @@ def _xml_section(match: re.Match[str]) -> str:
     return f"{match['open']}{body}{match['close']}"
 
 
+def _value_child(match: re.Match[str]) -> str:
+    """A `<Value>` child's text replaced when the element around it, or the `<name>` before
+    it, names a secret (`secret_named`) and the text is none a name keeps (`_kept_value`)."""
+    name, text = match["name"], match["text"].strip()
+    if not secret_named(name) or _kept_value(name, text):
+        return match[0]
+    return f"{match['head']}[REDACTED:password]"
+
+
+#: The space between two tags: the line breaks of pretty-printed XML, raw or escaped.
+_TAG_GAP = r"(?:[ \t\r\n]|\\[nrt]){0,64}+"
+
 SECTION_RULES: tuple[_Rule, ...] = (
     # An object after a key (`"secrets": {…}`, `secrets = {…}`, `'secrets': {…}`); the key
     # is read back from the text before the assignment, so that the engine jumps from one
@@ -368,6 +380,23 @@ SECTION_RULES: tuple[_Rule, ...] = (
     _rule(_JSON_LINES.pattern, _json_lines, *_SECRET_NAME_NEEDLES, flags=re.IGNORECASE),
     # … and its tables with a key's column (`name,hmacKey`), their needles as written.
     _rule(_JSON_LINES.pattern, _json_key_tables, *KEY_COLUMN_NEEDLES),
+    # An XML element named like a secret whose text is its `<Value>` child's (unattend.xml's
+    # `<Password><Value>…</Value>`, `<AdministratorPassword>`), and a `<value>` after a
+    # `<name>` naming a secret (Hadoop's `<property><name>fs.s3a.secret.key</name><value>…`).
+    _rule(
+        rf"(?P<head><(?P<name>[A-Za-z_][\w:.-]{{0,64}}+)(?:[ \t][^<>/]{{0,1024}}+)?>{_TAG_GAP}"
+        rf"<value(?:[ \t][^<>/]{{0,1024}}+)?>{_TAG_GAP})(?!\[REDACTED)(?P<text>[^<]{{1,4096}}+)(?=</value>)",
+        _value_child,
+        "<value",
+        flags=re.IGNORECASE,
+    ),
+    _rule(
+        rf"(?P<head><name>{_TAG_GAP}(?P<name>[^<>\r\n]{{1,256}}+){_TAG_GAP}</name>{_TAG_GAP}"
+        rf"<value>{_TAG_GAP})(?!\[REDACTED)(?P<text>[^<]{{1,4096}}+)(?=</value>)",
+        _value_child,
+        "<name>",
+        flags=re.IGNORECASE,
+    ),
     # An XML element named like a section (`<secrets><db>…</db></secrets>`).
     _rule(
         rf"(?P<open><(?P<tag>[\w:.-]{{0,64}}?{SECTION_WORD})"
