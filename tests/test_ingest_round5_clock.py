@@ -18,11 +18,6 @@ from triage.pipeline import believable_time
 from triage.sqs.inbox import Message
 
 SKEW = timedelta(minutes=5)  # the policy's default max_future_skew
-NEEDS_PATCH = pytest.mark.xfail(
-    strict=True,
-    reason="needs /tmp/292-pipeline.patch: src/triage/pipeline.py believable_time replaces "
-    "a time past the skew by the receive time, before a firing believed just inside it",
-)
 
 
 def _job(status: str, stamp: datetime | str) -> dict[str, Any]:
@@ -43,7 +38,6 @@ async def _decided(steps: Sequence[tuple[str, datetime | str, datetime]]) -> lis
     return actions
 
 
-@NEEDS_PATCH
 @pytest.mark.parametrize("late_s", [1, 30, 270], ids=["1s", "30s", "4.5min"])
 async def test_a_resolve_just_past_the_skew_closes_what_its_fast_clock_opened(
     late_s: int,
@@ -58,7 +52,6 @@ async def test_a_resolve_just_past_the_skew_closes_what_its_fast_clock_opened(
     assert await _decided(steps) == ["open", "close"]
 
 
-@NEEDS_PATCH
 def test_a_time_a_little_past_the_skew_is_held_at_the_latest_time_believed() -> None:
     """A time up to twice the skew ahead becomes the queue time plus the skew (never the
     receive time, which lies before times believed a moment ago)."""

@@ -160,16 +160,26 @@ def _queued_at(message: Message) -> datetime | None:
     return arrived
 
 
+#: How many `max_future_skew`s ahead a time is still read as a fast clock's (`believable_time`).
+_FAST_CLOCK_SKEWS = 2
+
+
 def believable_time(
     alert: Alert, received_at: datetime, max_skew: timedelta, sent_at: datetime | None = None
 ) -> Alert:
     """`alert`, with its time replaced when it lies more than `max_skew` ahead of when it was
-    received: a clock that is wrong (or a hostile timestamp) must not order events. It becomes
-    the time its message was queued (`sent_at`, the same on every delivery, so a delivery after
-    a resolve is still older than the resolve), else the receive time."""
-    if alert.occurred_at - received_at <= max_skew:
+    received. The replacement hangs on when its message was queued (`sent_at`, the same on
+    every delivery, so a delivery after a resolve is still older than the resolve), else on
+    the receive time. A time up to twice `max_skew` ahead is a clock running fast, whose events
+    a moment earlier were believed just inside the skew: it is held at the latest time
+    believed, that moment plus `max_skew`, so it stays after them (the receive time lies before
+    them, and a resolve would be ignored). A time further ahead (a wrong clock, a hostile
+    stamp) tells nothing of order: it becomes that moment itself, so real events after it act."""
+    ahead = alert.occurred_at - received_at
+    if ahead <= max_skew:
         return alert
-    replaced_by = min(sent_at, received_at) if sent_at is not None else received_at
+    queued = min(sent_at, received_at) if sent_at is not None else received_at
+    replaced_by = queued + max_skew if ahead <= _FAST_CLOCK_SKEWS * max_skew else queued
     log.warning(
         "alert.future_time",
         fingerprint=alert.fingerprint,
