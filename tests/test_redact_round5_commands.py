@@ -10,6 +10,8 @@ a second pass changes nothing, and the innocent text near each shape is kept who
 
 from __future__ import annotations
 
+import json
+
 from case_chunks import assert_each
 from triage.redact import Redactor
 
@@ -291,3 +293,16 @@ def test_near_calls_and_commands_without_a_password_stay() -> None:
     encoder given no `user:password`, a decode, a call given variables, a secret read from the
     environment and a Perl hash key not named like a secret are kept whole."""
     assert_each(POSITIONAL_KEPT, _unchanged)
+
+
+def _blanked_in_json(case: Case) -> tuple[object, object]:
+    """For `assert_each`: `_blanked`'s check of the case's text as a JSON string's value (line
+    breaks and quotes escaped), its kept words aside."""
+    text, secret, _ = case
+    return _blanked((json.dumps({"log": text}), secret, ()))
+
+
+def test_each_shape_inside_a_json_string_is_blanked() -> None:
+    """Every case above, as the value of a JSON log line (escaped line breaks and quotes),
+    shows its secret nowhere, and a second pass changes nothing."""
+    assert_each([*OPTIONS, *ATTACKS, *PRINTED, *REGISTRY, *POSITIONAL], _blanked_in_json)

@@ -616,7 +616,7 @@ def _printed_secret(brk: str) -> Callable[[re.Match[str]], str]:
 
 
 #: A line break, raw or escaped inside a JSON string, and the blank lines and indentation after it.
-_BREAKS = r"(?:[ \t]{0,8}(?:\r?\n|\\r?\\n)){1,4}[ \t]{0,8}"
+_BREAKS = r"(?:[ \t]{0,8}(?:\r?\n|(?:\\r)?\\n)){1,4}[ \t]{0,8}"
 #: What a service prints before the password it generated: MySQL's `A temporary password is
 #: generated for root@localhost: X`, Jenkins' `… the following password to proceed to
 #: installation:` and the password below it, Elasticsearch's `PASSWORD elastic = X`
@@ -625,7 +625,7 @@ _BREAKS = r"(?:[ \t]{0,8}(?:\r?\n|\\r?\\n)){1,4}[ \t]{0,8}"
 _GENERATED = (
     r"(?:A temporary password is generated for [^\s:]{1,256}+:[ \t]{1,3}"
     rf"|following password to proceed to installation:{_BREAKS}"
-    r"|(?<![\w-])PASSWORD [\w.-]{1,64}+ = "
+    r"|(?:(?<![\w-])|(?<=\\n))PASSWORD [\w.-]{1,64}+ = "
     rf"|successfully reset\.{_BREAKS}New value:[ \t]{{1,3}}"
     rf"|user \(reset with [^\r\n]{{0,256}}?\):{_BREAKS})"
 )
