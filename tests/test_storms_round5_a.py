@@ -12,15 +12,25 @@ from pathlib import Path
 
 import pytest
 
-from factories import T0
+from factories import T0, alert
 from test_groups_round4_untracked import KEY, Event, apply, ticketed
 from test_pipeline import POLICY
-from test_redteam_round4_storms import grouping, pod, webhook
+from test_redteam_round4_storms import Cluster, at, grouping, pod, webhook
 from test_redteam_round4_storms import groups as storm_groups
 from triage.incidents import groups
 from triage.incidents.codec import incident_from_json, incident_to_json
 from triage.incidents.groups import decide_group
-from triage.incidents.lifecycle import Action, Group, Incident, Member, State, Trace
+from triage.incidents.lifecycle import (
+    Action,
+    Decision,
+    Group,
+    Incident,
+    Member,
+    State,
+    Trace,
+    decide,
+    update_owed_due,
+)
 from triage.incidents.store import MAX_RECORD_BYTES
 from triage.models import Status
 
@@ -191,3 +201,64 @@ async def test_a_group_closed_by_hand_reopens_at_the_resend_of_a_member_past_the
     assert closed.group is not None and closed.group.still_firing == 0
     await c.deliver(c.message(webhook([pod(2)]), 30), 1)
     assert c.kinds() == ["open", "close", "reopen"]
+
+
+# --- a single incident's occurrences counted inside the update interval ----------------------
+
+
+def repeats(minutes: list[float]) -> list[Decision]:
+    """The decisions of one alert opening at 0 and firing again (stamped later) at each of
+    `minutes`, its ticket opened."""
+    stored = decide(None, alert(), T0, POLICY).incident
+    assert stored is not None
+    stored = dataclasses.replace(stored, refs={"backend": "T-1"})
+    decisions = []
+    for m in minutes:
+        decision = decide(stored, alert(minutes=m), T0 + timedelta(minutes=m), POLICY)
+        decisions.append(decision)
+        stored = decision.incident or stored
+    return decisions
+
+
+def test_occurrences_counted_inside_the_interval_owe_an_update_at_its_end() -> None:
+    """A repeat inside the update interval owes the ticket an update when the interval ends
+    (the sweep sends it if no alert comes), in the write it makes anyway: the next repeats
+    keep that time, and the sweep finds it due only then."""
+    first, second = repeats([1, 2])
+    assert first.action is Action.COUNT and first.incident is not None
+    due = T0 + POLICY.update_interval
+    assert first.incident.update_owed_at == due
+    assert second.incident is not None and second.incident.update_owed_at == due
+    assert not update_owed_due(second.incident, due - timedelta(seconds=1))
+    assert update_owed_due(second.incident, due)
+
+
+def test_an_update_a_repeat_sends_leaves_nothing_owed() -> None:
+    """The repeat after the interval sends the update itself (telling every occurrence so
+    far), so the sweep owes nothing more; a repeat after it owes the next interval's end."""
+    *_, update, after = repeats([1, 16, 17])
+    assert update.action is Action.UPDATE and update.incident is not None
+    assert update.incident.update_owed_at is None
+    assert update.incident.occurrences_at_update == update.incident.occurrences == 3
+    assert after.incident is not None
+    assert after.incident.update_owed_at == T0 + timedelta(minutes=16) + POLICY.update_interval
+
+
+async def test_the_sweep_tells_a_ticket_the_occurrences_a_storm_ended_with() -> None:
+    """An alert fires at 0, 1 and 2 minutes, then stops: once the update interval has ended
+    the sweep sends one update telling all 3 (2 new), notes it so, and owes nothing more."""
+    c = Cluster()
+    for minute in range(3):
+        await c.deliver(c.message(webhook([pod(0, minutes=minute)]), minute), minute % 2)
+    c.clock.now = at(14)
+    await c.sweep().once()
+    assert c.kinds() == ["open"]
+    for minutes in (16, 40):
+        c.clock.now = at(minutes)
+        await c.sweep().once()
+    assert c.kinds() == ["open", "update"]
+    update = c.sink.effects[-1]
+    assert (update.occurrences, update.new_occurrences) == (3, 2)
+    [stored] = await c.store.incidents()
+    assert stored.update_owed_at is None
+    assert ("update", "3 alerts (+2)") in [(e.action, e.note) for e in stored.history]

@@ -339,10 +339,10 @@ class Incident:
     #: events stamped alike, the one queued later is the newer, and of two queued alike too,
     #: the firing (`older_event`), so replicas that write them in either order agree.
     last_queued_at: datetime | None = None
-    #: When (epoch seconds, this side's clock) the update a group owes its ticket may go out:
-    #: members joined, fired again or resolved inside the update interval, and the ticket
-    #: lists the members of its last effect. The update goes out with the next member event
-    #: after that time, or the sweep's (`update_owed_due`). A number rather than a time, so
+    #: When (epoch seconds, this side's clock) the update an incident owes its ticket may go
+    #: out: occurrences were counted inside the update interval (a group's members joined,
+    #: fired again or resolved), and the ticket tells those of its last effect. The update
+    #: goes out with the next event after that time, or the sweep's (`update_owed_due`). A number rather than a time, so
     #: every store keeps it as it is; None: nothing owed.
     update_owed_at_s: float | None = None
     #: What this release does not know of the stored record (fields a newer release wrote, at
@@ -375,7 +375,7 @@ class Incident:
 
     @property
     def update_owed_at(self) -> datetime | None:
-        """When the update this group owes its ticket may go out (None: nothing owed)."""
+        """When the update this incident owes its ticket may go out (None: nothing owed)."""
         owed = self.update_owed_at_s
         return None if owed is None else datetime.fromtimestamp(owed, UTC)
 
@@ -590,8 +590,8 @@ def decide(stored: Incident | None, alert: AlertEvent, now: datetime, policy: Po
     if stored.state is State.OPEN and firing:
         # A repeat, the storm's case: one copy of the incident, not one per change.
         occurrences = stored.occurrences + 1
-        since = stored.last_update_at or stored.opened_at
-        if now - since >= policy.update_interval:
+        due = (stored.last_update_at or stored.opened_at) + policy.update_interval
+        if now >= due:
             updated = replace_incident(
                 stored,
                 last_event_at=alert.occurred_at,
@@ -600,14 +600,20 @@ def decide(stored: Incident | None, alert: AlertEvent, now: datetime, policy: Po
                 occurrences=occurrences,
                 last_update_at=now,
                 occurrences_at_update=occurrences,
+                update_owed_at_s=None,
             )
             return Decision(Action.UPDATE, updated)
+        # Counted inside the interval: owed to the ticket when it ends, by the next repeat
+        # or the sweep (`update_owed_due`), so a storm ending mid-interval is still told in
+        # full. Set by the first such repeat, in the write it makes anyway.
+        owed = stored.update_owed_at_s
         counted = replace_incident(
             stored,
             last_event_at=alert.occurred_at,
             last_queued_at=queued,
             applied_at=now,
             occurrences=occurrences,
+            update_owed_at_s=due.timestamp() if owed is None else owed,
         )
         return Decision(Action.COUNT, counted)
     seen = replace_incident(

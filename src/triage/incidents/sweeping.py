@@ -2,7 +2,7 @@
 due (`due`), take over an abandoned effect (`take_over`), let a held effect go once its silence
 ends (`release_held`), escalate (`claim_escalation`, `escalation_sent`, `end_escalation`),
 close one that has had no alert for its route's `resolve_after_s` (`auto_close`), send the
-update a group owes its ticket (`send_owed_update`), and close one by hand (`close`).
+update an incident owes its ticket (`send_owed_update`), and close one by hand (`close`).
 
 Apart from `store` because no alert drives these: each claims work for the sweep's or an
 operator's owner in one conditional write, so one replica does it, and the effect claimed goes
@@ -72,6 +72,14 @@ def held_released(decided: Incident, held: Held, now: datetime) -> Decision:
     else:
         incident = replace_incident(decided, held=None, update_owed_at_s=None)
     return Decision(Action(held.kind.value), incident)
+
+
+def _owed_note(stored: Incident) -> str:
+    """What an owed update's history line says: a group's members changed; an incident's
+    alerts counted, and how many since its ticket was told (`N alerts (+K)`)."""
+    if stored.group is not None:
+        return "members changed"
+    return f"{stored.occurrences} alerts (+{stored.occurrences - stored.occurrences_at_update})"
 
 
 class Sweeping(StoreBase):
@@ -204,10 +212,11 @@ class Sweeping(StoreBase):
     async def send_owed_update(
         self, fingerprint: str, owner: str, now: datetime
     ) -> Transition | None:
-        """Claim, for `owner`, the update a group owes its ticket for members that changed
-        inside its update interval, once due (`update_owed_due`): an UPDATE carried out with
-        the incident as stored (its members as they are now). One conditional write, so one
-        replica sends it. None when it is not due (sent, closed, an effect in progress)."""
+        """Claim, for `owner`, the update an incident owes its ticket for alerts counted
+        inside its update interval (a group's members that changed), once due
+        (`update_owed_due`): an UPDATE carried out with the incident as stored (its count,
+        and a group's members, as they are now). One conditional write, so one replica sends
+        it. None when it is not due (sent, closed, an effect in progress)."""
 
         def change(stored: Incident | None) -> tuple[Incident | None, Transition | None]:
             if stored is None or not update_owed_due(stored, now):
@@ -217,7 +226,7 @@ class Sweeping(StoreBase):
             after = self._stamp(
                 stored, decision, EffectKind.UPDATE, owner, now, gather=False, alert=alert
             )
-            after = after.noted(now, decision.action.value, "members changed")
+            after = after.noted(now, decision.action.value, _owed_note(stored))
             return after, Transition(decision.action, stored, after)
 
         return await self._transact(fingerprint, change)

@@ -22,9 +22,10 @@ claim wins does the work, the others find nothing to do:
     escalation        open past its route's `escalate_after_s`, no silence matching: escalated
                       once (`ops/escalate.py`); a failure is tried again a minute later, and
                       one held by its service's open breaker waits, quietly, the same way
-    owed update       a group whose members joined, fired again or resolved inside its update
-                      interval, and no member event since the interval ended: the update it
-                      owes its ticket goes out, listing the members as they are
+    owed update       an incident that counted alerts inside its update interval (a group:
+                      members joined, fired again or resolved), and no event since the
+                      interval ended: the update it owes its ticket goes out, with every
+                      occurrence counted (a group's listing the members as they are)
     auto-close        open with no alert for its route's `resolve_after_s` (sources that never
                       send a resolve): closed as a resolve would close it, its sinks told with
                       a note (`no alert for 4 h`); damped if it flaps; a held open or reopen
@@ -245,7 +246,7 @@ class Sweep:
             await self.pipeline.carry_out(closed, self.owner)
 
     async def _send_owed_update(self, fingerprint: str, now: datetime) -> None:
-        """Send the update a group owes its ticket, if this replica's claim wins."""
+        """Send the update an incident owes its ticket, if this replica's claim wins."""
         sent = await self.store.send_owed_update(fingerprint, self.owner, now)
         if sent is None:
             return
