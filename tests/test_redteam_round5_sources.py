@@ -4,7 +4,7 @@ a webhook group too big for one queue message, SEV0 and Zabbix severities, a sen
 clock, a shipper's batch holding a firing and its resolve, Alertmanager's and Grafana's
 default SNS subjects as a group changes, `max_alerts` cutting resolves out, and Grafana's
 test alert through an Alertmanager contact point. Each test either guards a behaviour that
-holds or is a strict xfail for a bug (its reason names the file and cause)."""
+held when it was written or failed then, and was fixed."""
 
 from __future__ import annotations
 
@@ -64,12 +64,6 @@ OTHER_STATUS_KEYS = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src/triage/normalize/generic.py:384: `_stated` reads only the keys `status` and "
-    "`state`, so a resolve under `Status`/`STATUS` or PagerDuty's `event_type`/`event_action` "
-    "is ignored without a note and the alert defaults to firing",
-)
 @pytest.mark.parametrize("fields", OTHER_STATUS_KEYS.values(), ids=OTHER_STATUS_KEYS.keys())
 async def test_a_scripts_resolve_under_another_key_closes_its_incident(
     fields: dict[str, str],
@@ -81,11 +75,6 @@ async def test_a_scripts_resolve_under_another_key_closes_its_incident(
     assert actions == [["open"], ["close"]]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src/triage/normalize/generic.py:124,134: priority and team are read only under "
-    "the lower-case keys, so `Priority`/`Team` are dropped without a note",
-)
 def test_a_scripts_capitalised_priority_and_team_are_read() -> None:
     """`"Priority": "P0"` and `"Team": "data"` route and rank the ticket as their lower-case
     spellings do, instead of being dropped without a word."""
@@ -117,12 +106,6 @@ def _grafana_in_org(org_id: int, status: str) -> dict[str, Any]:
     return group
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src/triage/normalize/alertmanager.py (normalize_group, called from grafana.py:39): "
-    "a Grafana alert's identity is its label set only, so the same rule in org 2 is org 1's "
-    "incident and org 2's resolve closes org 1's ticket",
-)
 async def test_the_same_grafana_rule_in_two_organisations_is_two_incidents() -> None:
     """Org 1 and org 2 fire the same provisioned rule: two incidents, and org 2's resolve
     closes only its own, leaving org 1's ticket open (its repeat is counted, not reopened)."""
@@ -164,12 +147,6 @@ def _big_group(name: str, count: int) -> dict[str, Any]:
     return group
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src/triage/ingest/messages.py:27: only API_FORMATS (Alertmanager's API array) is "
-    "split to fit the queue; a webhook group over MaximumMessageSize is refused 413, which "
-    "Alertmanager and Grafana do not retry, so every alert of the group is lost",
-)
 @pytest.mark.parametrize(
     "name", ["alertmanager/group-firing.json", "grafana/group-firing.json"], ids=["am", "grafana"]
 )
@@ -191,12 +168,6 @@ async def test_a_webhook_group_too_big_for_one_message_is_queued_whole(name: str
 # --- severities a source states, as the ticket's default priority -----------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src/triage/summarise/priority.py:35: SEVERITY_PRIORITY lists sev1 to sev4 but not "
-    "sev0, so the most severe incident's ticket defaults to medium (SEV0 as a priority is "
-    "critical, common.priority)",
-)
 @pytest.mark.parametrize("severity", ["SEV0", "sev-0", "Sev0"])
 def test_a_sev0_severity_defaults_the_ticket_to_critical(severity: str) -> None:
     """An incident process's SEV0, the worst there is, defaults a ticket to critical, as SEV1
@@ -204,12 +175,6 @@ def test_a_sev0_severity_defaults_the_ticket_to_critical(severity: str) -> None:
     assert default_priority(severity) is Priority.CRITICAL
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src/triage/summarise/priority.py:35: Zabbix's own severity name `Information` "
-    "is not in SEVERITY_PRIORITY (only info/informational), so Zabbix's informational "
-    "problems default to medium",
-)
 @pytest.mark.parametrize("severity", ["Information", "INFORMATION"])
 def test_zabbixs_information_severity_defaults_the_ticket_to_low(severity: str) -> None:
     """Zabbix's `{EVENT.SEVERITY}` Information defaults a ticket to low, as its Warning
@@ -242,12 +207,6 @@ async def _decided_at(bodies: list[tuple[dict[str, Any], datetime]]) -> list[lis
     return actions
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src/triage/pipeline.py:171 (believable_time): a time past max_future_skew is "
-    "replaced by the receive time, which lies before the firing stored a minute earlier with "
-    "a time just inside the skew, so the resolve reads as older and is ignored",
-)
 async def test_a_resolve_from_a_fast_clock_closes_the_incident_its_firing_opened() -> None:
     """A sender whose clock runs about five minutes fast (the firing 4.5 minutes ahead, the
     resolve a minute later 5.5 ahead, as delivery latency varies) still closes its ticket:
@@ -287,13 +246,6 @@ async def _queued_as_the_gateway_does(body: bytes) -> list[Message]:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src/triage/ingest/gateway.py:745, messages.py:48 (_one_per_alert): every alert "
-    "of a batch gets the request's one received_at, so a timestamp-less firing and its "
-    "resolve are dated alike and the lifecycle (src/triage/incidents/lifecycle.py) "
-    "ignores the resolve as no newer",
-)
 @pytest.mark.parametrize("framing", ["ndjson", "array"])
 async def test_a_batch_holding_a_firing_and_its_resolve_closes_the_ticket(framing: str) -> None:
     """Vector or Fluent Bit flushes a check's firing and its recovery in one batch (NDJSON or
@@ -322,12 +274,6 @@ def _default_subject(subject: str, minute: int) -> dict[str, Any]:
     return body | {"Subject": subject, "MessageId": f"sns-{minute}", "Timestamp": at}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src/triage/normalize/sns.py:134 (_group_state) keys the group by all the subject "
-    "says after its bracket, common labels' values included, which change as alerts join the "
-    "group: the one-alert form is another incident that no [RESOLVED] ever closes",
-)
 async def test_an_alertmanager_sns_group_that_grows_is_one_incident_closed_by_its_resolve() -> None:
     """A group of `group_by: [alertname]` fires with one instance (its instance among the
     shared labels), a second joins (the instance no longer shared), then all resolve: one
@@ -357,13 +303,6 @@ async def test_an_alertmanager_sns_group_of_one_form_is_one_incident() -> None:
 # --- Alertmanager's max_alerts cutting resolved alerts out --------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src/triage/normalize/alertmanager.py:135: the note says alerts left out "
-    "(truncatedAlerts) arrive when the group is next notified, but Alertmanager deletes a "
-    "group's resolved alerts once a notification succeeds (dispatch.go, aggrGroup.flush), so "
-    "the resolves cut out never come and their tickets stay open unsaid",
-)
 def test_the_note_for_a_cut_resolved_group_does_not_promise_its_resolves() -> None:
     """A resolved notification that `max_alerts` cut (`truncatedAlerts: 2`) is noted without
     promising the two resolves will come: Alertmanager never sends them again, so the note
@@ -400,12 +339,6 @@ def _grafana_test_to_alertmanager_api() -> list[dict[str, Any]]:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src/triage/normalize/grafana.py:39: `_test_notification` is passed only for "
-    "Grafana's webhook group; the same test alert posted to the Alertmanager API path "
-    "(alertmanager.normalize_group without is_test) opens a ticket nothing ever resolves",
-)
 def test_grafanas_test_alert_posted_to_the_alertmanager_api_opens_no_ticket() -> None:
     """Pressing *Test* on a Grafana contact point of type Alertmanager skips the test alert
     with a reason, as the webhook contact point's test is skipped."""
@@ -422,13 +355,6 @@ def test_grafanas_test_alert_through_its_webhook_opens_no_ticket() -> None:
     assert [s.reason for s in normalized.skipped] == ["test_notification"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src/triage/normalize/sns.py:121 (_GROUP_SUBJECT) reads `[FIRING:n]` and "
-    "`[RESOLVED]` only, not Grafana's `[FIRING:1, RESOLVED:1]` (its default `__subject` when "
-    "part of a group resolved): that subject is a new incident titled with its bracket, "
-    "which no [RESOLVED] closes",
-)
 async def test_grafanas_partly_resolved_sns_subject_is_the_groups_incident() -> None:
     """Grafana's SNS contact point without a JSON template: a group of two fires, one
     resolves (`[FIRING:1, RESOLVED:1]`), then the other: one incident, counted and closed."""
