@@ -109,7 +109,7 @@ OPTIONS_KEPT = [
     "smbpasswd -a bob",
     "esxcli network ip interface ipv4 set -i vmk0 -c static",
     "hydra -l admin -P /usr/share/wordlists/rockyou.txt ssh://10.0.0.5",
-    "crackmapexec smb 10.0.0.5 -u admin -H aad3b435b51404eeaad3b435b51404ee",
+    "crackmapexec smb 10.0.0.0/24 --gen-relay-list relay.txt",
     "image nginx/nginx:1.25@sha256 pulled",
     "openssl passwd -stdin -6",
     "openssl passwd -in /root/passwords.txt",
@@ -126,7 +126,7 @@ OPTIONS_KEPT = [
 
 def test_near_command_lines_without_a_password_stay() -> None:
     """Command lines beside those shapes that give no password (an option without a value, a
-    password file, a hash, a port mapping, a docker image digest, a variable given as the
+    password file, a relay list, a port mapping, a docker image digest, a variable given as the
     password: `curl -u admin:$DB_PW`) are kept whole."""
     assert_each(OPTIONS_KEPT, _unchanged)
 
