@@ -273,3 +273,42 @@ XML_KEPT = [
 def test_xml_values_under_other_names_stay() -> None:
     """A `<value>` under a name that is no secret's, an empty one and a state word stay."""
     assert_each(XML_KEPT, _unchanged)
+
+
+# --- 7. a value continued over lines; a name cut by a quoted-printable soft break ----------------
+
+QP = "Content-Type: text/plain\nContent-Transfer-Encoding: quoted-printable\n\n"
+QP_IN_JSON = QP.replace("\n", "\\n")
+
+CONTINUED: list[Case] = [
+    (f"db.password={PW[:6]}\\\n    {PW[6:]}\nnext=1", PW[6:], ("db.password=", "next=1")),
+    (f"api.token={PW[:4]}\\\n  {PW[4:9]}\\\n  {PW[9:]}\nhost=db", PW[9:], ("host=db",)),
+    (
+        f'{{"log": "db.password={PW[:6]}\\\\\\n    {PW[6:]}\\nhost=db"}}',
+        PW[6:],
+        ("db.password=", "host=db"),
+    ),
+    (f"{QP}The new passw=\nord is {PW}, see you", PW, ("The new passw=\nord is", "see you")),
+    (f"{QP}api_to=\nken: {PW}", PW, ("api_to=\nken:",)),
+    (f'{{"body": "{QP_IN_JSON}secr=\\net={PW}"}}', PW, ("secr=\\net=",)),
+]
+
+
+def test_a_continued_value_and_a_soft_broken_name_are_read_through() -> None:
+    """Every piece of a .properties value continued with `\\` goes (raw and inside a JSON
+    string), and a secret's name a quoted-printable soft break cut still names its value."""
+    assert_each(CONTINUED, _blanked)
+
+
+CONTINUED_KEPT = [
+    "classpath=lib/a.jar\\\n    lib/b.jar",
+    f"{QP}The pass=\nenger list is attached",
+    f"{QP}See the docu=\nmentation for password rules",
+    "no header: passw=\nord is Xk7pL2mR9tQwE4rT",
+]
+
+
+def test_continued_lines_and_soft_breaks_without_a_secret_stay() -> None:
+    """A continued value under no secret's name, a soft break that makes no secret's name, and a soft break in a text that says nothing of
+    quoted-printable stay."""
+    assert_each(CONTINUED_KEPT, _unchanged)

@@ -4,7 +4,8 @@ joined and asked of the token rules), a secret's name cut before its `=` or `:`,
 each of its words (`DB_P` / `ASSWORD=`) or after a `-` or `.` (`x-Api-` / `KEY:`), its pieces
 in different cases (`_joinable`; read joined and asked as a label's name is), and the rest of
 a named secret's value on the line after the one whose piece a rule replaced
-(`WRAPPED_VALUE_RULES`). A line break inside a JSON string (`\\n`) is read as a raw one.
+(`WRAPPED_VALUE_RULES`), and a name quoted-printable's soft line break cut (`passw=` /
+`ord is …`). A line break inside a JSON string (`\\n`) is read as a raw one.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import re
 
 from triage.redact.named_values import named_value_secret
-from triage.redact.names import _SECRET_NAME_NEEDLES
+from triage.redact.names import _SECRET_NAME_NEEDLES, secret_named
 from triage.redact.rule import _ID_WORD, _random_looking, _Rule, _rule, _token_like
 
 #: A line break, raw or escaped inside a JSON string.
@@ -142,6 +143,24 @@ def _value_rest(match: re.Match[str]) -> str:
     return "".join(out)
 
 
+def _soft_broken_name(match: re.Match[str]) -> str:
+    """A line cut by quoted-printable's soft break (`=` at a line's end) inside a secret's name
+    (`passw=` / `ord is …`), redacted as the line it joins into (`_scrub`), the soft break
+    kept; else the match unchanged. The break must be inside the name: neither piece is a
+    secret's name, the two joined are (a name that ends before a `=` is a pair's)."""
+    head, tail = match["head"], match["tail"]
+    joined = head + tail
+    if secret_named(head) or secret_named(tail) or not secret_named(joined):
+        return match[0]
+    from triage.redact.scrub import _scrub  # the rules hold this module's: import when used
+
+    line = joined + match["rest"]
+    out = _scrub(line, ())
+    if out == line or not out.startswith(joined):
+        return match[0]
+    return f"{head}={match['brk']}{tail}{out[len(joined) :]}"
+
+
 WRAPPED_TOKEN_RULES: tuple[_Rule, ...] = (
     # A token's first piece, from its prefix to its line's end, and the pieces after it, each
     # a whole line but the last.
@@ -179,6 +198,16 @@ WRAPPED_VALUE_RULES: tuple[_Rule, ...] = (
         r"(?P<tail>[A-Za-z0-9_]{1,64}+)(?P<assign>=|:(?![:/])[ \t]{0,8}+)(?!\[REDACTED)"
         r"(?P<value>[^\s\"'&;,\\]{1,512}+)",
         _broken_word_value,
+    ),
+    # A secret's name quoted-printable's soft line break cut (`passw=` / `ord is …`): in a
+    # text that says it is quoted-printable (a mail's header), read joined
+    # (`_soft_broken_name`).
+    _rule(
+        r"(?:(?<![A-Za-z0-9_.\\-])|(?<=\\[nrt]))(?P<head>[A-Za-z][A-Za-z0-9_.-]{0,63}+)=(?P<brk>\r?\n|(?:\\r)?\\n)"
+        r"(?P<tail>[A-Za-z0-9_.-]{1,64}+)(?P<rest>(?:[^\r\n\\]|\\(?![rn])){0,512}+)",
+        _soft_broken_name,
+        "quoted-printable",
+        fold_needles=True,
     ),
     # A placeholder that ends its line (a rule replaced a value cut there), and the lines
     # after it that start with a piece of the value.
