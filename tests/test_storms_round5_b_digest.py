@@ -102,3 +102,23 @@ async def test_a_refused_kept_token_with_no_digest_showing_still_throttles(
         digests = [i for i in github.issues() if i["title"].startswith(DIGEST_TITLE)]
     assert refused.value.retry_after_s is not None and refused.value.retry_after_s > 60
     assert len(digests) == 1
+
+
+async def test_a_refusal_by_the_minute_budget_with_the_kept_token_there_throttles_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past the hourly budget but with its kept token still there, the digest's create is
+    refused by the minute budget: no other replica is opening a digest with the kept token,
+    so the incident is throttled for the minute's wait at once, without looking again."""
+    monkeypatch.setattr(digest_module, "DIGEST_ADOPT_S", 600.0)
+    with GitHubServer(tokens={GITHUB_TOKEN: "triage-bot"}) as github:
+        async with github_sink(
+            github.url, LocalBudgets(), github_create_per_hour=2, github_create_per_minute=1
+        ) as sink:
+            await sink.apply(incident(1))
+            with pytest.raises(GitHubThrottledError) as refused:
+                async with asyncio.timeout(30):
+                    await sink.apply(incident(2))
+        digests = [i for i in github.issues() if i["title"].startswith(DIGEST_TITLE)]
+    assert refused.value.retry_after_s is not None and refused.value.retry_after_s <= 75
+    assert digests == []

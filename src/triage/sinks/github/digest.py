@@ -155,6 +155,9 @@ class StormDigest:
         try:
             await self._take_create_tokens(repository, keep=0)  # the hour's kept token
         except GitHubThrottledError:
+            _, hour = create_budgets(self._settings, repository)
+            if await self._budgets.budget_tokens(hour, self._wall_clock()) >= 1:
+                raise  # the minute budget refused: the kept token is there, no digest coming
             found = await self._await_other_digest(repository)
             if found is None:
                 raise
@@ -167,7 +170,7 @@ class StormDigest:
     async def _await_other_digest(self, repository: str) -> dict[str, Any] | None:
         """The digest another replica is opening, looked for every DIGEST_ADOPT_POLL_S until
         DIGEST_ADOPT_S have passed; None when none shows (the kept token went on a digest
-        since closed, or the minute budget is what refused)."""
+        since closed)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + DIGEST_ADOPT_S
         while True:
