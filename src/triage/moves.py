@@ -9,8 +9,10 @@ ticket closes and a retry finds the old place's effect as its own. A firing olde
 alert's newest event in the old place arrived late, under labels changed since: it stays
 where its newest event put it and resolves in the new place (`_late_firing`). While a routes
 change rolls out, replicas on old and new routes take the same message at once; each applies
-one rule (the place holding the newest event, or this very event, keeps the alert) and
-finishes what another delivery of the message claimed there and may have left on dying.
+one rule (the place holding the newest event, or this very event, keeps the alert; a group
+it is remembered in keeps a resend stamped alike when only the routes changed, so a `group_by`
+rollout moves no member back and forth: `Moves._stays_in`) and finishes what another delivery
+of the message claimed there and may have left on dying.
 
 The pipeline (pipeline.py) decides and applies an alert where it is routed; this module does
 the moves around that decision, through the pipeline's `apply`, for a message's alerts.
