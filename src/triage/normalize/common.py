@@ -24,9 +24,9 @@ overrides, isolates U+202A to U+202E, U+2066 to U+2069, marks U+200E/U+200F/U+06
 whitespace, newlines included, collapses to one space. Descriptions keep newlines and tabs and the
 LRM/RLM marks that mixed-direction prose needs, but lose other controls, embeddings and overrides.
 CJK, emoji (with their joiners), RTL letters and combining marks pass through untouched.
-A title that shows nothing once displayed (zero-width, Hangul filler, tag or variation-selector
-characters only) is as missing as a blank one (`showing`); one with anything visible is kept
-as given, so no fingerprint moves.
+A title that shows nothing once displayed (zero-width, Hangul filler, tag, variation-selector or
+blank-glyph characters only: `triage.unseen`) is as missing as a blank one (`showing`); one with
+anything visible is kept as given, so no fingerprint moves.
 
 Only identity, state and what recognises a format may refuse an alert. A display-only field of
 an odd JSON type never does: text shows an object or array as JSON (`flat`, `text`, `text_map`),
