@@ -247,7 +247,7 @@ DEVICE_RULES: tuple[_Rule, ...] = (
         r"(?P<head>(?<![\w-])set[ \t]{1,8}(?:[\w-]{0,32}(?:password|passwd|secret|psk)"
         r"|[\w-]{0,32}key)[ \t]{1,8}ENC[ \t]{1,8})" + _DEVICE_VALUE,
         r"\g<head>\g<q>[REDACTED:password]",
-        " enc ",
+        "enc ",
         flags=re.IGNORECASE,
     ),
 )
@@ -302,6 +302,7 @@ DAEMON_LOGIN_RULES: tuple[_Rule, ...] = (
         r"\g<head>[REDACTED:password]",
         '" *',
         '" "',
+        fold_needles=True,
     ),
 )
 

@@ -199,14 +199,16 @@ WRAPPED_VALUE_RULES: tuple[_Rule, ...] = (
         r"(?P<value>[^\s\"'&;,\\]{1,512}+)",
         _broken_word_value,
     ),
-    # A secret's name quoted-printable's soft line break cut (`passw=` / `ord is …`): in a
-    # text that says it is quoted-printable (a mail's header), read joined
-    # (`_soft_broken_name`).
+    # A secret's name quoted-printable's soft line break cut (`passw=` / `ord is …`), read
+    # joined (`_soft_broken_name`). Only in a text that says it is quoted-printable (a mail's
+    # header): its needle is that word, which the match does not hold, so that elsewhere a
+    # line ending in `=` (a shell's, a YAML's) is never read joined to the next.
     _rule(
         r"(?:(?<![A-Za-z0-9_.\\-])|(?<=\\[nrt]))(?P<head>[A-Za-z][A-Za-z0-9_.-]{0,63}+)=(?P<brk>\r?\n|(?:\\r)?\\n)"
         r"(?P<tail>[A-Za-z0-9_.-]{1,64}+)(?P<rest>(?:[^\r\n\\]|\\(?![rn])){0,512}+)",
         _soft_broken_name,
-        "quoted-printable",
+        # Its word after the first letter: `q` starts no other needle.
+        "printable",
         fold_needles=True,
     ),
     # A placeholder that ends its line (a rule replaced a value cut there), and the lines
