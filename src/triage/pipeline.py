@@ -406,7 +406,11 @@ class Pipeline:
         if route is None:
             return None
         return GroupKey.of(
-            route.name, route.group_by, alert.labels, route.group_window_s, self.redactor.text
+            route.grouping_name,
+            route.group_by,
+            alert.labels,
+            route.group_window_s,
+            self.redactor.text,
         )
 
     async def handle(

@@ -48,7 +48,9 @@ A route is chosen once, when the incident opens; its updates, closes and reopens
 that took the ticket. A grouping route (one with `group_by`) is chosen before the summary, so
 its `priority` matches the alert's stated priority (else the one its severity gives), and a
 route that matches on `category` (the known-error patterns of the deterministic summariser,
-`TRIAGE_PATTERNS_FILE`) is never a grouping route. Any mistake in the file (unknown key, sink,
+`TRIAGE_PATTERNS_FILE`) is never a grouping route. Its groups are keyed by its name, or by
+`group_key` when given: a grouping route renamed with `group_key = "<its old name>"` keeps its
+open groups and tickets. Any mistake in the file (unknown key, sink,
 source, category or priority, options for a sink the route does not use, a route that an
 earlier one leaves nothing to match, an empty matcher (`team = []` would match every alert) or
 a blank one (`team = [""]`), a value listed twice, a webhook given both ways, a TOML syntax
@@ -352,6 +354,7 @@ class _Route(BaseModel):
     match: _Match = _Match()
     group_by: tuple[_Text, ...] = ()
     group_window_s: float = Field(0.0, ge=0, strict=True)
+    group_key: _Text | None = None
     github: _GitHub = _GitHub()
     slack: _Slack = _Slack()
     escalate_after_s: float | None = Field(None, gt=0, le=MAX_DURATION_S, strict=True)
@@ -365,8 +368,9 @@ class _Route(BaseModel):
         for sink in ("github", "slack"):
             if sink in self.model_fields_set and sink not in self.sinks:
                 raise ValueError(f"[route.{sink}] is given but {sink} is not in sinks")
-        if "group_window_s" in self.model_fields_set and not self.group_by:
-            raise ValueError("group_window_s is given but the route has no group_by")
+        for grouping in ("group_window_s", "group_key"):
+            if grouping in self.model_fields_set and not self.group_by:
+                raise ValueError(f"{grouping} is given but the route has no group_by")
         return self
 
     @field_validator("sinks")
@@ -435,6 +439,9 @@ class Route:
     group_by: tuple[str, ...] = ()
     #: How long a group's first ticket waits for more members.
     group_window_s: float = 0.0
+    #: The name its groups are keyed by and found again by (`grouping_name`), when not its own:
+    #: a grouping route renamed keeps its open groups by keeping its old name here.
+    group_key: str | None = None
     #: An incident still open this long after it opened (or reopened) is escalated, once.
     escalate_after_s: float | None = None
     escalation: Escalation | None = None
@@ -444,6 +451,11 @@ class Route:
 
     def target(self, sink: str) -> Target:
         return self.targets.get(sink, DEFAULT_TARGET)
+
+    @property
+    def grouping_name(self) -> str:
+        """What its groups are keyed by and stored under: `group_key`, else its name."""
+        return self.group_key or self.name
 
 
 @dataclass(frozen=True, slots=True)
@@ -532,8 +544,11 @@ class Router:
         return None
 
     def named(self, name: str) -> Route:
-        """The route called `name` (a group's, kept in the store), else the default."""
-        return next((r.route for r in self.rules if r.route.name == name), self.default)
+        """The route a group names (kept in the store): the grouping route keyed by `name`
+        (its `group_key`, else its name), else the route called `name`, else the default."""
+        routes = [r.route for r in self.rules]
+        keyed = (r for r in routes if r.group_by and r.grouping_name == name)
+        return next(keyed, next((r for r in routes if r.name == name), self.default))
 
     @property
     def sink_names(self) -> tuple[str, ...]:
@@ -580,9 +595,22 @@ def load_router(settings: Settings) -> Router:
     duplicate = next((n for n in names if names.count(n) > 1), None)
     if duplicate:
         raise ConfigError(f"TRIAGE_ROUTES_FILE {path}: route name {duplicate!r} is used twice")
+    _check_group_keys(rules, path)
     _check_reachable(rules, path)
     categorise = _categoriser(settings, rules, path) if any(r.category for r in rules) else None
     return Router(default, rules, categorise)
+
+
+def _check_group_keys(rules: tuple[_Rule, ...], path: Path) -> None:
+    """Two grouping routes keyed alike would share groups, and a group's effects would find
+    only the first of them: refused, naming the key (a route's name, or its `group_key`)."""
+    keys = [r.route.grouping_name for r in rules if r.route.group_by]
+    shared = next((k for k in keys if keys.count(k) > 1), None)
+    if shared is not None:
+        raise ConfigError(
+            f"TRIAGE_ROUTES_FILE {path}: group key {shared!r} is used twice (a grouping "
+            "route's group_key, else its name)"
+        )
 
 
 def _read(path: Path) -> str:
@@ -653,6 +681,7 @@ def _rule(route: _Route, path: Path) -> _Rule:
             targets,
             group_by=route.group_by,
             group_window_s=route.group_window_s,
+            group_key=route.group_key,
             escalate_after_s=route.escalate_after_s,
             escalation=_escalation(route, path),
             resolve_after_s=route.resolve_after_s,
