@@ -263,7 +263,7 @@ async def test_critical_open_posts_one_block_kit_message(hook: Hook) -> None:
         "|alarm (console.aws.amazon.com)>"
     )
     assert context["elements"][0]["text"] == f"fingerprint {ALERT.fingerprint}"
-    assert "CRITICAL: Checkout API 5xx rate above 5% (payments)" in message["text"]
+    assert "CRITICAL: Checkout API 5xx rate above 5% · team: payments" in message["text"]
 
 
 @pytest.mark.parametrize(
@@ -823,7 +823,7 @@ async def test_refused_blocks_are_posted_again_as_plain_text(
     assert "blocks" in refused and "blocks" not in plain
     assert plain["text"] == (
         f"<{ISSUE_URL}|GitHub #12> · backend ticket T-7\n"
-        "\N{LARGE RED CIRCLE} CRITICAL: &lt;!channel&gt; @\u200dhere ``` down (payments)"
+        "\N{LARGE RED CIRCLE} CRITICAL: &lt;!channel&gt; @\u200dhere ``` down · team: payments"
     )
     assert plain["unfurl_links"] is False and plain["unfurl_media"] is False
     assert [e["event"] for e in logs if e["log_level"] == "warning"] == ["slack.blocks_refused"]
