@@ -312,3 +312,32 @@ def test_continued_lines_and_soft_breaks_without_a_secret_stay() -> None:
     """A continued value under no secret's name, a soft break that makes no secret's name, and a soft break in a text that says nothing of
     quoted-printable stay."""
     assert_each(CONTINUED_KEPT, _unchanged)
+
+
+# --- 8. an object a Terraform call wraps, after a section's name --------------------------------
+
+WRAPPED_OBJECTS: list[Case] = [
+    (
+        f'  secure_json_data_encoded = jsonencode({{\n    password = "{PW}"\n    tlsClientKey = "{PW}x"\n  }})',
+        PW,
+        ("secure_json_data_encoded = jsonencode({", "tlsClientKey = "),
+    ),
+    (f'  secrets = jsonencode({{\n    db = "{PW}"\n  }})', PW, ("secrets = jsonencode({", "db = ")),
+    (
+        f'  secure_json_data = jsonencode({{ basicAuthPassword = "{PW}x", extra = "{PW}" }})',
+        PW,
+        ("extra = ",),
+    ),
+    (f'credentials = yamlencode({{\n  db = "{PW}"\n}})', PW, ("yamlencode({",)),
+]
+
+
+def test_a_sections_object_inside_jsonencode_is_blanked() -> None:
+    """Every value of an object Terraform's `jsonencode`/`yamlencode` wraps after a section's
+    name (`secure_json_data`, `secrets`, `credentials`) goes; the call and the keys stay."""
+    assert_each(WRAPPED_OBJECTS, _blanked)
+
+
+def test_an_ordinary_object_inside_jsonencode_stays() -> None:
+    """A wrapped object under a name that is no section's keeps its values."""
+    assert_each(['labels = jsonencode({\n  team = "payments"\n})'], _unchanged)

@@ -328,6 +328,10 @@ def _whole_strings(match: re.Match[str]) -> str:
 _YAML_COMMENT = re.compile(r"[ \t]{1,64}+#")
 
 
+#: The call that wraps an object, opening it (Terraform's `jsonencode({`, `yamlencode({`).
+_WRAPPED_OBJECT = re.compile(r"(?:jsonencode|yamlencode|sensitive|tomap)\([ \t]{0,64}+\{")
+
+
 def _line_value(match: re.Match[str]) -> str:
     """A YAML or .properties line's value replaced to the line's end (a YAML `# comment` after
     it stays); a shell-like `NAME=value` (no dot in the name, no space around the `=`, not a
@@ -351,6 +355,8 @@ def _line_value(match: re.Match[str]) -> str:
         or first.startswith("[REDACTED:")
         or _code_reference(name, secret)
         or _PLACEHOLDER_FOUND.fullmatch(secret)
+        # An object a call wraps (`jsonencode({` then its lines): sections.py read its values.
+        or _WRAPPED_OBJECT.fullmatch(secret)
     ):
         return match[0]
     return f"{match['head']}{_flow_sequence_redacted(secret)}{value[len(secret) :]}"
@@ -761,8 +767,10 @@ PAIR_RULES: tuple[
         # An LDAP password's scheme (`{SSHA}`, `{CLEARTEXT}`) is the value's start. An escaped
         # line break before the next line's pair ends it (`DB_PASSWORD=x\\nHOST=db`).
         # Nor the mark that closes a name's emphasis (`**Password:** …`, `<b>Password:</b> …`:
-        # the dressed name's rule in markup.py reads the value after it).
+        # the dressed name's rule in markup.py reads the value after it), nor the call that
+        # wraps an object (`jsonencode({`: sections.py read the object's values).
         r"""|(?!(?:\*{1,2}|_{1,2}|</(?:strong|b|em|i|u)>)(?:[ \t]|$))"""
+        r"""(?!(?:jsonencode|yamlencode|sensitive|tomap)\([ \t\r\n]{0,64}+\{)"""
         rf"""(?!\\{{1,2}}[nrt])(?P<open>(?:\\?(?:""\"|'''|["']))?)(?:\{{[A-Za-z0-9.-]{{1,32}}+\}})?(?:[^\s&;,"'}}\\]|\\(?!["']|{_ESCAPED_NEXT_PAIR})|{_INNER_QUOTE}){{1,{_VALUE_MAX}}}+)""",
         _keep_quotes,
         *_SECRET_NAME_NEEDLES,

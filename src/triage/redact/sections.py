@@ -132,8 +132,9 @@ _KEY_BEFORE = re.compile(r"""([\w.$:-]{1,128})(?:\\?["'])?[ \t]{0,8}\Z""")
 
 
 def _object(match: re.Match[str]) -> str:
-    """An object after a key: its values replaced if the key names a section (`_object_leaves`),
-    else the sections inside it redacted."""
+    """An object after a key (or inside the call that wraps it: `jsonencode({…})`): its values
+    replaced if the key names a section (`_object_leaves`), else the sections inside it
+    redacted."""
     text = match.string
     key = _KEY_BEFORE.search(text, max(0, match.start() - 140), match.start())
     inner = match["object"][1:-1]
@@ -141,14 +142,18 @@ def _object(match: re.Match[str]) -> str:
         inner = _object_leaves(inner)
     else:
         inner = _OBJECT_AFTER_KEY.sub(_object, inner)
-    return f"{match['assign']}{{{inner}}}"
+    return f"{match['assign']}{match['call'] or ''}{{{inner}}}"
 
 
 #: What opens a mapping: a key and its assignment, a quoted key, or nothing (`{}`); not an
 #: LDAP password's scheme (`{SSHA}…`) nor a template's `{{`.
 _MAPPING_OPENS = r"""\{(?=[ \t\r\n]{0,64}+(?:\\?["'}]|[\w.$-]{1,128}+[ \t]{0,8}(?:[:=]|=>)))"""
+#: A call that wraps the object and keeps its values (Terraform's `jsonencode({…})`,
+#: `yamlencode`, `sensitive`, `tomap`): the object inside it is the key's.
+_WRAPPING_CALL = r"(?:jsonencode|yamlencode|sensitive|tomap)\([ \t\r\n]{0,64}+"
 _OBJECT_AFTER_KEY = re.compile(
-    rf"(?P<assign>[:=]>?[ \t\r\n]{{0,64}}+)(?P<object>(?={_MAPPING_OPENS}){_OBJECT_SOURCE})"
+    rf"(?P<assign>[:=]>?[ \t\r\n]{{0,64}}+)(?P<call>{_WRAPPING_CALL})?"
+    rf"(?P<object>(?={_MAPPING_OPENS}){_OBJECT_SOURCE})"
 )
 
 
