@@ -1,7 +1,8 @@
 """Red team, round 5: faults against what changed today. The `sent` record kept for an
 effect's redos (`Store.freeze_effect`) outliving the incident it was kept for (DynamoDB's TTL
 deletes items one by one, in no order, up to days late; SQLite's purge runs between the two
-expiries), and a shipper's batch stamped a microsecond an alert backwards from the request's
+expiries); the sweep's
+far-end read (`Store.dated_after`), an extra read each pass, throttled; and a shipper's batch stamped a microsecond an alert backwards from the request's
 millisecond (`ingest/messages.py`), so a later request's alert can be dated before an earlier
 request's. Each at the fastest level that shows it: the in-memory store and the pipeline fed
 the messages the gateway's own code builds. Each is a strict xfail until fixed."""
@@ -9,16 +10,20 @@ the messages the gateway's own code builds. Each is a strict xfail until fixed."
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
-from factories import T0
+from factories import T0, alert
 from memory_store import MemoryStore
 from recording_pipeline import POLICY, Sink, Summariser
+from test_lease_clock_sweep import daemon
+from test_pipeline import LEASE
+from triage.errors import StoreThrottledError
 from triage.incidents.ledger import Ledger
 from triage.incidents.records import INCIDENT, SENT
+from triage.incidents.store import ABANDONED_GRACE
 from triage.ingest.messages import messages_for
 from triage.ingest.validate import check
 from triage.metrics import Metrics
@@ -107,3 +112,31 @@ async def test_a_batch_after_a_firing_in_the_same_millisecond_closes_its_ticket(
     batch = await _queued([_backup(status="resolved"), _backup("Disk full", dedup_key="disk")])
     actions = [[str(o.action) for o in await pipeline.process(m)] for m in [*firing, *batch]]
     assert actions == [["open"], ["close"], ["open"]]
+
+
+# --- The sweep's far-end read under a store fault ---------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "ops/sweep.py:146: the far-end read (dated_after) shares the pass's try with the due "
+        "read, so its failure (a throttled range read) ends the pass before any due incident "
+        "is visited"
+    ),
+)
+async def test_a_throttled_far_end_read_still_lets_the_pass_redo_the_due_incidents() -> None:
+    """A worker died holding an OPEN (its lease past): the index has it due. The pass's extra
+    read of the index's far end is throttled; the due OPEN is sent all the same."""
+    d = daemon()
+    d.sink.gate.set()
+    await d.sweep.once()  # the first pass reads every incident: the next one reads the due
+    await d.store.begin(alert(), "m1#0@dead", T0)
+
+    async def throttled(after: datetime) -> list[tuple[str, float]]:
+        raise StoreThrottledError("dynamodb throttled the range read")
+
+    d.store.dated_after = throttled  # type: ignore[method-assign]
+    d.clock.now = T0 + LEASE + ABANDONED_GRACE + timedelta(seconds=5)
+    await d.sweep.once()
+    assert [effect.kind for effect in d.sink.effects] == [EffectKind.OPEN]
