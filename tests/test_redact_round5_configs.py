@@ -96,6 +96,9 @@ DEVICE_KEPT = [
     "snmp-server user mon grp v3 priv",
     "crypto isakmp policy 10",
     "set system login user ops class super-user",
+    "the authentication-key is rotated monthly",
+    "set a pre-shared-key for each peer",
+    "set psksecret ENC is used on FortiOS",
 ]
 
 
@@ -170,6 +173,8 @@ def test_a_daemons_or_installers_config_password_is_blanked() -> None:
 DAEMONS_KEPT = [
     "rootpw --lock",
     "rootpw --iscrypted",
+    "the rootpw is set by kickstart",
+    "auth_pass for vrrp is in keepalived.conf",
     "stats auth enabled on listener 8404",
     "transport_maps = static:smtp:[relay.example.com]:25",
     "cache_peer p.example.com parent 3128 0 login=PASSTHRU",

@@ -12,6 +12,7 @@ import re
 from triage.redact.rule import (
     _ASSIGN,
     _OPEN_QUOTE,
+    _PROSE_AFTER_OPTION,
     _QUOTED_CHAR,
     _key_shaped,
     _prefixed,
@@ -147,8 +148,9 @@ _LINE_CHAR = r"(?:[^\r\n\\]|\\(?![nr]))"
 
 #: The end of a device config's line, raw or inside a JSON string (or the string's end).
 _LINE_END = r"""(?=[ \t]{0,8}+(?:$|\r?\n|\\[rn]|"))"""
-#: A device config's value: quoted whole (Junos), or a run to a space.
-_DEVICE_VALUE = rf"""(?P<q>\\?["'])?(?!\[REDACTED)(?P<value>{_QUOTED_OR_BARE})"""
+#: A device config's value: quoted whole (Junos), or a run to a space that is no word of
+#: prose ("the authentication-key is rotated", "pre-shared-key for each peer").
+_DEVICE_VALUE = rf"""(?P<q>\\?["'])?(?!\[REDACTED)(?(q)|(?!{_PROSE_AFTER_OPTION}))(?P<value>{_QUOTED_OR_BARE})"""
 
 
 def _typed_password(match: re.Match[str]) -> str:

@@ -503,7 +503,7 @@ _DIRECTIVE_NAMES = r"auth_pass|rootpw|bindpw|rootbindpw|insecure-password"
 CONFIG_LINE_RULES: tuple[_Rule, ...] = (
     _rule(
         rf"(?P<head>(?<![\w-])(?:{_DIRECTIVE_NAMES})(?:[ \t]{{1,8}}--(?:plaintext|iscrypted))?+"
-        r"[ \t]{1,8})(?![-$%{])" + _CONFIG_VALUE,
+        rf"[ \t]{{1,8}})(?![-$%{{]|{_PROSE_AFTER_OPTION})" + _CONFIG_VALUE,
         r"\g<head>\g<q>[REDACTED:password]",
         "auth_pass",
         "rootpw",
