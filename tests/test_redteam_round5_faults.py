@@ -2,7 +2,8 @@
 effect's redos (`Store.freeze_effect`) outliving the incident it was kept for (DynamoDB's TTL
 deletes items one by one, in no order, up to days late; SQLite's purge runs between the two
 expiries); the sweep's
-far-end read (`Store.dated_after`), an extra read each pass, throttled; and a shipper's batch stamped a microsecond an alert backwards from the request's
+far-end read (`Store.dated_after`), an extra read each pass, throttled; a silence expired by
+a replica whose clock was ahead (`Store.end_silence`); and a shipper's batch stamped a microsecond an alert backwards from the request's
 millisecond (`ingest/messages.py`), so a later request's alert can be dated before an earlier
 request's. Each at the fastest level that shows it: the in-memory store and the pipeline fed
 the messages the gateway's own code builds. Each is a strict xfail until fixed."""
@@ -23,6 +24,7 @@ from test_pipeline import LEASE
 from triage.errors import StoreThrottledError
 from triage.incidents.ledger import Ledger
 from triage.incidents.records import INCIDENT, SENT
+from triage.incidents.silences import Matcher, Silence
 from triage.incidents.store import ABANDONED_GRACE
 from triage.ingest.messages import messages_for
 from triage.ingest.validate import check
@@ -140,3 +142,32 @@ async def test_a_throttled_far_end_read_still_lets_the_pass_redo_the_due_inciden
     d.clock.now = T0 + LEASE + ABANDONED_GRACE + timedelta(seconds=5)
     await d.sweep.once()
     assert [effect.kind for effect in d.sink.effects] == [EffectKind.OPEN]
+
+
+# --- A silence expired while the clock was ahead ----------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "incidents/store.py:526: end_silence takes any expired_at as ended, even one dated "
+        "after now by a clock that was ahead: the silence keeps muting alerts and a second "
+        "expiry is answered 'already ended' without moving its end to now"
+    ),
+)
+async def test_a_silence_expired_by_a_clock_ahead_can_be_ended_now_after_the_step_back() -> None:
+    """An operator expires a running silence on a replica whose clock is an hour ahead; the
+    clock is stepped back and the silence still mutes alerts (its end an hour off): expiring it
+    again ends it now, and the store says this call ended it."""
+    store = MemoryStore(POLICY)
+    made = Silence.new(
+        [Matcher.parse("team=payments")], T0 - timedelta(hours=1), T0 + timedelta(hours=4),
+        "deploy", "al",
+    )  # fmt: skip
+    silence = await store.add_silence(made, T0)
+    first = await store.end_silence(silence.id, T0 + timedelta(hours=1))  # clock an hour ahead
+    assert first is not None and first[1]
+    assert first[0].active(T0)  # after the step back it still mutes
+    again = await store.end_silence(silence.id, T0)
+    assert again is not None and again[1]
+    assert not again[0].active(T0)
