@@ -25,6 +25,10 @@ RANCHER = "token-x7k2p:" + "b4k9m2n7p5q8r3s6t1v4w7x2z5c8d3f6g9h2j5k8l1m4n7p2q5r8
 GITHUB = "ghp_" + "aB3dE5fG7hJ9kL2mN4pQ6rS8tU0vW1xY3zA5"
 STRIPE = "sk_live_" + "aB3dE5fG7hJ9kL2mN4pQ6rS8"
 GITLAB = "glpat-" + "aB3dE5fG7hJ9kL2mN4pQ"
+JWT = (
+    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJib2IiLCJleHAiOjE3MDAwMDAwMDB9."
+    "aB3dE5fG7hJ9kL2mN4pQ6rS8tU0vW1xY3zA5bC7dE9fG1hJ3k"
+)
 HONEYCOMB = "hC7kP2mR9tQwE4rTyU8iO1"
 AZURE_DEVOPS_PAT = "k3m7p2q5r6s3t6v4w7x2z5a4b7c2d5e6f3g6h2j5k7m3n6p2q4r7"
 AZURE_ACCOUNT_KEY = base64.b64encode(bytes(range(7, 71))).decode()
@@ -72,6 +76,7 @@ def test_a_vendors_token_is_blanked(text: str, secret: str) -> None:
         pytest.param(GITLAB.replace("-", "\\-"), GITLAB[6:], id="gitlab"),
         pytest.param(SLACK_CLIENT.replace("-", "\\-"), SLACK_CLIENT[5:], id="slack"),
         pytest.param(GITHUB.replace("_", "\\\\_"), GITHUB[4:], id="github-in-json"),
+        pytest.param(JWT[:-12] + "\\_" + JWT[-12:], JWT[-30:], id="jwt-signature"),
     ],
 )
 def test_a_token_with_markdown_escapes_is_blanked(written: str, secret: str) -> None:

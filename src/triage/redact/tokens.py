@@ -2,6 +2,9 @@
 body alone, PuTTY's), password hashes, JSON Web Tokens, webhook URLs, and the tokens vendors
 issue with a prefix (GitHub, GitLab, Slack, Stripe, Google, …).
 
+A token some of whose `_`, `-` or `.` a Markdown writer escaped with a backslash is read
+unescaped (`_markdown_unescaped`).
+
 They are the first rules (`rules._RULES`): a specific shape's placeholder says what was there,
 and the rules that read a value by its name skip a value that is already a placeholder. The PEM
 rules come first of all: a key's base64 body would otherwise be chewed up by the shorter
@@ -121,11 +124,11 @@ _VENDOR_PREFIXES = (
 _VENDOR_BODY = r"(?:[A-Za-z0-9_+/=-]|%(?:25)?(?:2[BbFf]|3[Dd])){20,4096}"
 
 #: A word some of whose `_`, `-` or `.` a Markdown writer escaped with a backslash (`ghp\_…`,
-#: `sk\_live\_…`, `glpat\-…`), or two inside a JSON string: an escape among its first 64
-#: characters, where a token's prefix is. Read unescaped by the token rules
+#: `sk\_live\_…`, `glpat\-…`; inside a JWT's signature), or two inside a JSON string: an
+#: escape among its first 512 characters. Read unescaped by the token rules
 #: (`_markdown_unescaped`).
 _MARKDOWN_ESCAPED_WORD = (
-    r"(?:(?<![A-Za-z0-9_.+/=\\-])|(?<=\\[nrt]))(?=[A-Za-z0-9_.-]{0,64}+\\{1,2}[_.-])"
+    r"(?:(?<![A-Za-z0-9_.+/=\\-])|(?<=\\[nrt]))(?=[A-Za-z0-9_.+/=-]{0,512}+\\{1,2}[_.-])"
     r"(?:[A-Za-z0-9_.+/=-]|\\{1,2}[_.+/=-]){8,4096}+"
 )
 _MARKDOWN_ESCAPE = re.compile(r"\\{1,2}([_.+/=-])")
