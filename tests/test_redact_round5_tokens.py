@@ -174,6 +174,14 @@ def test_a_utf16_base64_script_holding_a_password_is_blanked() -> None:
     assert "-EncodedCommand [REDACTED:" in shown
 
 
+def test_a_utf16_base64_text_after_a_byte_order_mark_is_blanked() -> None:
+    """UTF-16LE text behind its byte order mark (what `Out-File -Encoding Unicode` writes),
+    base64-encoded, is read as the text it is."""
+    encoded = base64.b64encode(b"\xff\xfe" + "password=Xk7pL2mR9tQwE4rT".encode("utf-16-le"))
+    shown = _redacted(f"attachment {encoded.decode()}")
+    assert shown == "attachment [REDACTED:password]"
+
+
 def test_a_utf16_base64_script_without_a_secret_stays() -> None:
     """An encoded command that holds nothing to redact is kept as it is."""
     text = f"powershell -enc {_utf16('Get-Process | Sort-Object CPU -Descending')}"
@@ -230,3 +238,10 @@ def test_splunk_as_a_word_stays() -> None:
     """`Splunk` before no UUID (a product named in prose) stays."""
     text = "forwarded to Splunk 9.1 via HEC on port 8088"
     assert _redacted(text) == text
+
+
+def test_a_datadog_api_key_in_its_v1_intake_url_is_blanked() -> None:
+    """Datadog's `/v1/input/<api key>` log intake URL shows the key nowhere; its query stays."""
+    shown = _redacted(f"POST https://http-intake.logs.datadoghq.eu/v1/input/{HEX32}?ddsource=x")
+    assert HEX32[:8] not in shown and HEX32[-8:] not in shown
+    assert shown.endswith("/v1/input/[REDACTED:datadog-key]?ddsource=x")

@@ -71,7 +71,9 @@ def _discord_token(match: re.Match[str]) -> str:
 
 def _utf16_text(data: bytes) -> str | None:
     """`data` read as UTF-16LE when every other byte is 0 (ASCII and Latin-1 text so encoded:
-    PowerShell's `-EncodedCommand`), else None. One pass over bytes already decoded."""
+    PowerShell's `-EncodedCommand`; after its byte order mark too), else None. One pass over
+    bytes already decoded."""
+    data = data.removeprefix(b"\xff\xfe")
     if len(data) < 2 or data[1::2].strip(b"\x00"):
         return None
     return data[0::2].decode("latin-1")

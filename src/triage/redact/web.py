@@ -312,13 +312,21 @@ URL_RULES: tuple[
         "hc-ping.com/",
         flags=re.IGNORECASE,
     ),
-    # Loggly's ingestion URLs, whose path holds the customer token (a UUID) that sends to the
-    # account: `logs-01.loggly.com/inputs/<token>/tag/…` and `/bulk/<token>/…`.
+    # Log intake URLs whose path holds the key that sends to the account: Loggly's customer
+    # token (a UUID) in `logs-01.loggly.com/inputs/<token>/tag/…` and `/bulk/<token>/…`.
     _rule(
         r"(loggly\.com/(?:inputs|bulk)/)[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}"
         r"(?![A-Za-z0-9-])",
         r"\1[REDACTED:token]",
         "loggly.com/",
+        flags=re.IGNORECASE,
+    ),
+    # … and Datadog's log intake URL of API v1, whose path holds the API key (32 hex).
+    _rule(
+        r"((?:datadoghq\.(?:com|eu)|ddog-gov\.com)/v1/input/)[0-9a-f]{32}(?![A-Za-z0-9])",
+        r"\1[REDACTED:datadog-key]",
+        "datadoghq.",
+        "ddog-gov.com/",
         flags=re.IGNORECASE,
     ),
     _rule(
