@@ -688,8 +688,10 @@ COMMAND_RULES: tuple[
         *("lsh ", "lsh\t", "rabbitmqadmin", "mosquitto_", "ncftp", "isql", "osql", "tsql"),
         "add-generic-password",
         "add-internet-password",
-        *("cypher-shell", "smbpasswd", "esxcli", "slappasswd", "doveadm", "codecov"),
-        *("evil-winrm", "crackmapexec", "netexec", "nxc ", "nxc\t", "hydra", "medusa"),
+        # cypher-shell, codecov and crackmapexec by a later letter: a `c` starts no other
+        # needle looked for as written.
+        *("ypher-shell", "smbpasswd", "esxcli", "slappasswd", "doveadm", "odecov"),
+        *("evil-winrm", "rackmapexec", "netexec", "nxc ", "nxc\t", "hydra", "medusa"),
         *("smbmap", "bloodhound-python", "ldapdomaindump", "enum4linux"),
     ),
     # HTTPie's and xh's query items named like a secret (`token==…`), and their `-a` after
@@ -953,7 +955,9 @@ COMMAND_RULES: tuple[
             if not secret_named(m["name"]) or _kept_value(m["name"], m["value"].strip())
             else m[0][: m.start("value") - m.start()] + "[REDACTED:password]"
         ),
-        "REG_",
+        # Looked for in the folded text: an `R` starts no needle looked for as written.
+        *("reg_sz", "reg_expand_sz", "reg_multi_sz"),
+        fold_needles=True,
     ),
     # A password a service generated and printed in its own words (`_GENERATED`).
     _rule(

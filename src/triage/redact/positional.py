@@ -419,7 +419,8 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
         r"(?P=q)",
         lambda m: f"{m[0][: m.start('value') - m.start()]}{_PLACEHOLDER}{m['q']}",
         *("btoa", "b64encode", "base64_encode", "encode64", "encodetostring", "buffer.from"),
-        "[redacted:authorization]",
+        # The placeholder by its word: a `[` starts no other folded needle.
+        "redacted:authorization]",
         fold_needles=True,
     ),
     # Go's MySQL driver's DSN, which has no scheme for the URL rules to read: user:password@
