@@ -1,5 +1,6 @@
 """Red team, round 5: faults against what changed today. The `sent` record kept for an
-effect's redos (`Store.freeze_effect`) outliving the incident it was kept for (DynamoDB's TTL
+effect's redos (`Store.freeze_effect`) asked by a
+worker whose lease lapsed after the incident moved on, or outliving the incident it was kept for (DynamoDB's TTL
 deletes items one by one, in no order, up to days late; SQLite's purge runs between the two
 expiries); the sweep's
 far-end read (`Store.dated_after`), an extra read each pass, throttled; a silence expired by
@@ -10,6 +11,7 @@ the messages the gateway's own code builds. Each is a strict xfail until fixed."
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,7 +22,7 @@ from factories import T0, alert
 from memory_store import MemoryStore
 from recording_pipeline import POLICY, Sink, Summariser
 from test_lease_clock_sweep import daemon
-from test_pipeline import LEASE
+from test_pipeline import LEASE, Clock
 from triage.errors import StoreThrottledError
 from triage.incidents.ledger import Ledger
 from triage.incidents.records import INCIDENT, SENT
@@ -29,10 +31,11 @@ from triage.incidents.store import ABANDONED_GRACE
 from triage.ingest.messages import messages_for
 from triage.ingest.validate import check
 from triage.metrics import Metrics
-from triage.models import EffectKind
+from triage.models import EffectKind, Priority, Status, Ticket
 from triage.pipeline import Pipeline
 from triage.redact import Redactor
 from triage.sqs.inbox import RECEIVED_AT_ATTRIBUTE, Message
+from triage.view import RedactedAlert
 
 #: The request's stamp as the gateway writes it: UTC, to the millisecond.
 STAMP = T0.isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -81,6 +84,63 @@ async def test_a_new_incident_never_sends_the_body_kept_for_an_expired_one() -> 
     close = sink.effects[-1]
     assert close.kind is EffectKind.CLOSE
     assert (close.alert.title, close.ticket.title) == (new, new)
+
+
+class FirstSummaryWaits:
+    """A summariser whose first call waits for `gate` (a slow model past the lease); every
+    other call answers at once."""
+
+    def __init__(self) -> None:
+        self.gate = asyncio.Event()
+        self.calls = 0
+
+    async def summarise(self, alert: RedactedAlert) -> Ticket:
+        self.calls += 1
+        if self.calls == 1:
+            await self.gate.wait()
+        return Ticket(title=alert.title, priority=Priority.HIGH, description="d", steps=("s",))
+
+    async def aclose(self) -> None:
+        return None
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "incidents/store.py:461: freeze_effect hands a worker on an earlier effect its own "
+        "body when a later effect is kept, though that proves its effect was finished by "
+        "another; effects.py:89 then calls every sink (an OPEN after the CLOSE)"
+    ),
+)
+async def test_a_worker_whose_effect_was_finished_by_another_sends_it_no_more() -> None:
+    """Replica A claims an OPEN and its summariser is slow past the lease; replica B takes the
+    OPEN over, sends it, then closes the incident. When A's summary comes back, A sends no
+    second OPEN: the sink sees one OPEN, then the CLOSE."""
+    store, clock, sink, summariser = (
+        MemoryStore(POLICY, LEASE),
+        Clock(),
+        Sink(),
+        FirstSummaryWaits(),
+    )
+
+    def replica() -> Pipeline:
+        return Pipeline(
+            Ledger(store, clock=clock), summariser, [sink], Metrics(), redactor=Redactor(),
+            policy=POLICY,
+        )  # fmt: skip
+
+    a, b = replica(), replica()
+    slow = asyncio.create_task(a.handle(alert(), "m1#0@a"))
+    async with asyncio.timeout(5):
+        while summariser.calls < 1:
+            await asyncio.sleep(0)
+    clock.now = T0 + LEASE + timedelta(minutes=1)
+    await b.handle(alert(minutes=3), "m2#0@b")  # takes the lapsed OPEN over, sends it
+    clock.now += timedelta(minutes=1)
+    await b.handle(alert(status=Status.RESOLVED, minutes=4), "m3#0@b")
+    summariser.gate.set()
+    await asyncio.gather(slow, return_exceptions=True)
+    assert [e.kind for e in sink.effects] == [EffectKind.OPEN, EffectKind.CLOSE]
 
 
 # --- A batch's stamps reaching back before an earlier request ---------------------------------
