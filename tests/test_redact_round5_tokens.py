@@ -44,6 +44,20 @@ def _left(shown: str, secret: str) -> bool:
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "see https://x.example.com/t/aB3dE5fG7hJ9kL2mN4pQ6rS8/next",
+        'href="/s/aB3dE5fG7hJ9kL2mN4pQ6rS8"',
+    ],
+)
+def test_a_share_links_token_still_goes_alone(text: str) -> None:
+    """A real share link's token (`/t/<token>`) goes and the path around it stays."""
+    shown = _redacted(text)
+    assert "aB3dE5fG" not in shown
+    assert "/t/[REDACTED:token]/next" in shown or '/s/[REDACTED:token]"' in shown
+
+
+@pytest.mark.parametrize(
     ("text", "secret"),
     [
         pytest.param(f"session {SLACK_CLIENT} rejected", SLACK_CLIENT[5:], id="slack-xoxc"),
@@ -195,11 +209,15 @@ def test_a_utf16_base64_script_without_a_secret_stays() -> None:
         f"AccountKey: /t/{AZURE_ACCOUNT_KEY[3:]}",
         f'"AccountKey": "/s/{AZURE_ACCOUNT_KEY[3:]}"',
         f"SharedAccessKey : +x/{AZURE_ACCOUNT_KEY[3:]}",
+        f"storageAccountKey: /t/{AZURE_ACCOUNT_KEY[3:]}",
+        f'"primaryKey": "/s/{AZURE_ACCOUNT_KEY[3:]}"',
+        f"key1: /t/{AZURE_ACCOUNT_KEY[3:]}",
     ],
 )
 def test_an_azure_key_after_a_colon_goes_whole(text: str) -> None:
     """`AccountKey: <base64>` (a YAML or JSON field) goes whole, a key starting `/t/` or `+x/`
-    too."""
+    too, and under any name a key whose first characters look like a share link's path
+    (`/t/…==`) is not half read as one."""
     shown = _redacted(text)
     assert not _left(shown, AZURE_ACCOUNT_KEY[3:]), shown
 

@@ -113,6 +113,28 @@ _TYPED_ID = re.compile(r"[a-z]{2,8}_")
 _DOCUMENT_HOSTS = re.compile(r"(?:docs|drive)\.google\.com(?::443)?/", re.IGNORECASE)
 
 
+#: What stands before a value (not a URL's host or path): a line's start, a space, a quote,
+#: a separator.
+_VALUE_BEFORE = frozenset(" \t\r\n\"'=:,;([{>")
+
+
+def _path_secret(match: re.Match[str]) -> str:
+    """A one-time credential's path segment (group 1) and the token after it (group 2),
+    with the token replaced when it is one (`_path_credential`). When the whole is a base64
+    value instead, padding and all (`rest`: its segments after the token), standing where a
+    value starts (`key: /t/…==`: an Azure key whose first characters look like a path), it
+    goes whole."""
+    rest = match["rest"]
+    if rest is not None:
+        before = match.string[match.start() - 1 : match.start()]
+        if (before == "" or before in _VALUE_BEFORE) and len(match[0]) % 4 == 0:
+            return "[REDACTED:token]"
+        if _path_credential(match[2]):
+            return f"{match[1]}[REDACTED:token]{rest}"
+        return match[0]
+    return f"{match[1]}[REDACTED:token]" if _path_credential(match[2]) else match[0]
+
+
 def _last_segment_token(url: str) -> str:
     """`url` (what follows its `://`) with its last path segment replaced if that is a token:
     20 characters or more of a token's (`_SEGMENT_TOKEN`), random (`_token_like`), not a typed
@@ -353,14 +375,18 @@ URL_RULES: tuple[
     # holding it acts as the person it was mailed to); a webhook's or a callback's secret
     # path; a share, download or short link (`/s/…`, `/t/…`). A token (`_token_like`), or 20
     # hex characters or more, goes; an id or a word (`/invite/42`, `/token/refresh`) stays.
+    # A value that only looks so, base64 starting `/t/` (`key: /t/…==`), goes whole
+    # (`_path_secret`).
     _rule(
         r"(/(?:reset[-_]?password|password[-_]?reset|reset|verify(?:[-_]?e?mail)?"
         r"|confirm(?:[-_]?e?mail)?|activate|activation|invite|invitation|magic[-_]?link"
         r"|login(?:[-_]?link)?|sign[-_]?in|sso|auth|tokens?|unsubscribe|(?:web)?hooks?"
         r"|triggers?|callbacks?|cb|share[ds]?|[st]|download|dl|presigned|signed|access"
         r"|accept|join|claim|redeem|otp|secrets?|keys?)/)"
-        r"(?!\[REDACTED)([A-Za-z0-9_.~+=-]{16,2048}+)(?=[/?#\s\"'<>)|\]`]|$)",
-        lambda m: f"{m[1]}[REDACTED:token]" if _path_credential(m[2]) else m[0],
+        r"(?!\[REDACTED)([A-Za-z0-9_.~+=-]{16,2048}+)"
+        r"(?P<rest>(?:/[A-Za-z0-9+]{1,2048}+){1,16}+={1,2}(?![A-Za-z0-9+/=]))?"
+        r"(?=[/?#\s\"'<>)|\]`]|$)",
+        _path_secret,
         # No needles: the pattern starts with `/`, which the engine jumps between faster than
         # the forty segment names would be looked for.
         flags=re.IGNORECASE,
