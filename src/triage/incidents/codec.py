@@ -256,12 +256,27 @@ def _untracked_times_json(times: Mapping[str, Trace]) -> str:
     release before it reads the group as before and carries the field unchanged."""
     if not times:
         return ""
-    entries = ",".join(
-        f"{json.dumps(short)}:[{_micros(t.last_event_at)}"
-        + ("]" if t.last_queued_at is None else f",{_micros(t.last_queued_at)}]")
-        for short, t in times.items()
-    )
+    entries = ",".join(map(_trace_json, times.items()))
     return f',"untracked_times":{{{entries}}}'
+
+
+def _trace_json(item: tuple[str, Trace]) -> str:
+    """`"<short id>":[event µs(,queued µs)]`, kept per trace object: a group rewritten on
+    every change keeps most of its traces, as it keeps its members (`_MEMBER_JSON`)."""
+    short, trace = item
+    kept = _TRACE_JSON.get(id(trace))
+    if kept is not None and kept[0] is trace and kept[1] == short:
+        return kept[2]
+    queued = trace.last_queued_at
+    tail = "]" if queued is None else f",{_micros(queued)}]"
+    text = f"{encode_basestring(short)}:[{_micros(trace.last_event_at)}{tail}"
+    if len(_TRACE_JSON) >= _MEMBER_JSON_MAX:
+        _TRACE_JSON.clear()
+    _TRACE_JSON[id(trace)] = (trace, short, text)
+    return text
+
+
+_TRACE_JSON: dict[int, tuple[Trace, str, str]] = {}
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
