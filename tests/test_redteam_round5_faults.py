@@ -4,7 +4,8 @@ worker whose lease lapsed after the incident moved on, written by a newer releas
 deploy), or outliving the incident it was kept for (DynamoDB's TTL
 deletes items one by one, in no order, up to days late; SQLite's purge runs between the two
 expiries); the sweep's
-far-end read (`Store.dated_after`), an extra read each pass, throttled; a silence expired by
+far-end read (`Store.dated_after`), an extra read each pass, throttled; a child closed by its parent's
+deletion, its firing's message delivered again (`lifecycle.AnswersFiring`); a silence expired by
 a replica whose clock was ahead (`Store.end_silence`); and a shipper's batch stamped a microsecond an alert backwards from the request's
 millisecond (`ingest/messages.py`), so a later request's alert can be dated before an earlier
 request's. Each at the fastest level that shows it: the in-memory store and the pipeline fed
@@ -22,9 +23,11 @@ import pytest
 from factories import T0, alert, view
 from memory_store import MemoryStore
 from recording_pipeline import POLICY, Sink, Summariser
+from test_cloudwatch_contributors_close import contributor, deletion, message, replica, title
 from test_lease_clock_sweep import daemon
 from test_pipeline import LEASE, Clock
 from triage.errors import StoreThrottledError
+from triage.incidents import State
 from triage.incidents.codec import sent_to_json
 from triage.incidents.ledger import Ledger
 from triage.incidents.records import INCIDENT, SENT, Record, Sent
@@ -260,3 +263,29 @@ async def test_a_silence_expired_by_a_clock_ahead_can_be_ended_now_after_the_ste
     again = await store.end_silence(silence.id, T0)
     assert again is not None and again[1]
     assert not again[0].active(T0)
+
+
+# --- A child closed by its parent's deletion, its firing delivered again ----------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "incidents/lifecycle.py:463: older_event ranks a firing against a stored AnswersFiring "
+        "resolve stamped and queued alike as not older (tie_status None), so the firing's "
+        "own message delivered again by SQS reopens the child the deletion answered"
+    ),
+)
+async def test_a_childs_firing_delivered_again_after_the_deletion_leaves_it_closed() -> None:
+    """Child a fires at 15:00 and the alarm's deletion of 15:00 (queued alike) closes it; SQS
+    then delivers the child's firing message again (its delete was lost): the child stays
+    closed, its ticket closed once."""
+    store = MemoryStore(POLICY, LEASE)
+    one = replica(store, Clock())
+    await one.process(message("f1", contributor("a", "ALARM", "13:00")))
+    await one.process(message("f2", contributor("a", "ALARM", "15:00")))
+    await one.process(message("del", deletion("15:00")))
+    await one.process(message("f2", contributor("a", "ALARM", "15:00"), receive=2))
+    states = {i.title: i.state for i in await store.incidents()}
+    assert states[title("a")] is State.CLOSED
+    assert one.closed() == [title("a")]
