@@ -132,11 +132,6 @@ async def test_one_message_on_two_replicas_at_once_in_an_open_group_counts_once(
 # --- past the tracked members: order and repeats ---------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="incidents/groups.py:309-310: a resolve of a member the full group does not know is "
-    "dropped (no time kept), so its older firing arriving after counts it firing for good",
-)
 async def test_an_untracked_members_resolve_before_its_firing_leaves_it_resolved(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -156,11 +151,6 @@ async def test_an_untracked_members_resolve_before_its_firing_leaves_it_resolved
     assert c.kinds()[-1] == "close"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="incidents/groups.py:299-303: the member resolved longest ago is dropped with its "
-    "time, so a late firing older than its resolve joins as a new firing member",
-)
 async def test_a_members_late_copy_after_it_made_room_does_not_hold_the_group_open(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -199,11 +189,6 @@ async def test_an_untracked_member_resolving_and_firing_again_holds_the_group_op
     assert "close" not in c.kinds()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="incidents/groups.py:120-125: an untracked member's resolve is applied with no "
-    "time check (only a short id is kept), so a late copy of an old resolve closes the group",
-)
 async def test_a_late_copy_of_an_untracked_members_old_resolve_does_not_close_the_group(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -527,12 +512,6 @@ async def test_a_groups_close_and_a_new_members_firing_at_once_leave_it_open(
 # --- counts shown on the ticket against the store ----------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="incidents/lifecycle.py:589-596: an open incident's occurrences inside the update "
-    "interval are counted with no update owed (groups owe one, sweep.owed_update), so a "
-    "storm ending mid-interval leaves the ticket's count stale until another alert comes",
-)
 async def test_the_occurrences_a_ticket_is_told_come_to_what_the_store_counts() -> None:
     """An alert re-firing every minute for 40 minutes (each a new occurrence, stamped later),
     messages alternating over two replicas, sweeps between: each update's `new_occurrences`
@@ -588,17 +567,7 @@ async def test_a_group_keyed_by_a_label_holding_a_secret_never_shows_or_stores_i
 # --- a group closed by hand while its members still fire ---------------------------------------
 
 
-BY_HAND_LEAVES_MEMBERS_FIRING = pytest.mark.xfail(
-    strict=True,
-    reason="incidents/sweeping.py:161-163: a close by hand leaves a group's firing members "
-    "firing (a close for want of alerts resolves them, lifecycle.py:696-706), so "
-    "groups.py:132-133 takes their resend for the event it already has and ignores it",
-)
-
-
-@pytest.mark.parametrize(
-    "grouped", [False, pytest.param(True, marks=BY_HAND_LEAVES_MEMBERS_FIRING)]
-)
+@pytest.mark.parametrize("grouped", [False, True])
 async def test_a_storm_closed_by_hand_while_firing_reopens_at_the_next_resend(
     tmp_path: Path, grouped: bool
 ) -> None:
@@ -863,12 +832,6 @@ async def test_an_ha_pairs_copies_past_the_tracked_members_count_each_pod_once(
     assert str(group.state) == "closed"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="incidents/groups.py:297-308: a member counted past the tracked ones keeps no time, "
-    "so its late firing after the group closed is taken as a new member firing and reopens "
-    "the group (a tracked member's is ignored, round 4)",
-)
 async def test_a_late_firing_of_a_member_past_the_tracked_ones_does_not_reopen_the_group(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
