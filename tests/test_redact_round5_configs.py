@@ -202,6 +202,8 @@ DRESSED: list[Case] = [
     (f"`DB_PASSWORD`: `{PW}`", PW, ("`DB_PASSWORD`: `", "`")),
     (f"<b>Password:</b> <code>{PW}</code>", PW, ("<b>Password:</b> <code>", "</code>")),
     (f"<em>secret</em>: {PW}", PW, ("<em>secret</em>:",)),
+    (f'{{"text": "*Password:* {PW}", "n": 1}}', PW, ('"n": 1}',)),
+    (f"**Password**:\n`{PW}`", PW, ("**Password**:\n`",)),
     (f"| User | `app` |\n| **Password** | **{PW}** |", PW, ("`app`", "| **Password** | **")),
     (f"| Host | **Token** |\n|---|---|\n| db | `{PW}` |", PW, ("| db | `",)),
     (f"<tr><th><strong>Password</strong></th><td><kbd>{PW}</kbd></td></tr>", PW, ("<kbd>",)),
@@ -229,6 +231,7 @@ DRESSED_KEPT = [
     "<dt>Password</dt><dd>********</dd>",
     "**Password** reset needed: yes",
     "*password* and *token* are both required",
+    "**Password**:\nThe password is in the vault",
 ]
 
 

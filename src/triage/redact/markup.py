@@ -309,13 +309,15 @@ MARKUP_RULES: tuple[
     # A secret's name dressed in emphasis, code marks or an inline tag, its `:` inside the
     # marks or after them (`**password**: …`, `**Password:** …`, `*Password:* …`,
     # `` `password`: `…` ``, `<strong>Password:</strong> …`): the value after it, to its code
-    # mark if it has one, else to a space. The marks must pair up (`_dressed_name_value`).
+    # mark if it has one (on the next line too), else to a space or a quote. The marks must
+    # pair up (`_dressed_name_value`).
     _rule(
         rf"(?P<head>(?P<open>\*\*|__|\*|_|`|<(?:{_INLINE_TAGS})(?:[ \t][^<>]{{0,128}}+)?>)"
         r"(?P<name>[A-Za-z][\w .-]{0,63}?)(?P<c1>[ \t]{0,3}:)?"
-        rf"(?P<close>\*\*|__|\*|_|`|</(?:{_INLINE_TAGS})>)(?P<c2>[ \t]{{0,3}}:)?[ \t]{{1,8}}"
+        rf"(?P<close>\*\*|__|\*|_|`|</(?:{_INLINE_TAGS})>)(?P<c2>[ \t]{{0,3}}:)?"
+        r"(?:[ \t]{1,8}|[ \t]{0,8}(?:\r?\n|\\n)[ \t]{0,8}(?=`|<code>))"
         r"(?P<vopen>`|<code>)?)(?!\[REDACTED)"
-        r"(?P<value>(?(vopen)[^`<\r\n]{1,4096}+(?=`|</code>)|[^\s`<*]{1,4096}+))",
+        r"""(?P<value>(?(vopen)[^`<\r\n]{1,4096}+(?=`|</code>)|[^\s`<*"\\]{1,4096}+))""",
         _dressed_name_value,
         *_SECRET_NAME_NEEDLES,
         flags=re.IGNORECASE,
