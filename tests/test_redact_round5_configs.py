@@ -202,7 +202,7 @@ DRESSED: list[Case] = [
     (f"`DB_PASSWORD`: `{PW}`", PW, ("`DB_PASSWORD`: `", "`")),
     (f"<b>Password:</b> <code>{PW}</code>", PW, ("<b>Password:</b> <code>", "</code>")),
     (f"<em>secret</em>: {PW}", PW, ("<em>secret</em>:",)),
-    (f'{{"text": "*Password:* {PW}", "n": 1}}', PW, ('"n": 1}',)),
+    (f'{{"text": "*Password:* {PW}", "n": 1}}', PW, ('", "n": 1}',)),
     (f"**Password**:\n`{PW}`", PW, ("**Password**:\n`",)),
     (f"| User | `app` |\n| **Password** | **{PW}** |", PW, ("`app`", "| **Password** | **")),
     (f"| Host | **Token** |\n|---|---|\n| db | `{PW}` |", PW, ("| db | `",)),
