@@ -66,6 +66,12 @@ DEVICES: list[Case] = [
         ("radius-server 10.0.0.5",),
     ),
     (f"    set passwd ENC {PW}", PW, ("set passwd ENC",)),
+    (f"radius server R1\n address ipv4 10.0.0.1\n key {PW}", PW, ("address ipv4 10.0.0.1",)),
+    (f"key config-key password-encrypt {PW}", PW, ("password-encrypt",)),
+    (f" vrrp 1 authentication text {PW}", PW, ("vrrp 1 authentication text",)),
+    (f"password manager user-name admin plaintext {PW}", PW, ("user-name admin plaintext",)),
+    (f" local-user admin password simple {PW}", PW, ("local-user admin password simple",)),
+    (f" local-user admin password cipher %^%#{PW}%^%#", PW, ("password cipher",)),
     # One-way hashes are blanked as a hash is elsewhere: crackable offline.
     ("enable secret 9 $9$nhEmQVczB7dqsO$X.HsgL6x1il0RxkOSSvyQYwucySCt7q", "X.HsgL6x1il0", ()),
     ("username a secret 8 $8$dsYGNam3K1SIJO$7nv/35M/qr6t.dVc7UY9zr", "7nv/35M/qr6t", ()),
@@ -99,6 +105,9 @@ DEVICE_KEPT = [
     "the authentication-key is rotated monthly",
     "set a pre-shared-key for each peer",
     "set psksecret ENC is used on FortiOS",
+    "the password simple enough",
+    "items:\n  key value",
+    "map:\n  key ${KEY}",
 ]
 
 

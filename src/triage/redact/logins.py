@@ -157,15 +157,33 @@ def _typed_password(match: re.Match[str]) -> str:
     """IOS's `password|secret <type> <value>` with its value replaced: type 0 is the clear
     text, 6 and 7 reversible encodings (so the secret itself), 4, 5, 8 and 9 one-way hashes,
     blanked as a hash is elsewhere (crackable offline); the type digit stays. A type 7 value
-    is hex, so `password 7 times` is no config line."""
-    kind, value = match["type"], match["value"]
+    is hex, so `password 7 times` is no config line. Huawei's words: `simple` (clear),
+    `cipher` (reversible), `irreversible-cipher` (a hash)."""
+    kind, value = match["type"].lower(), match["value"]
     if kind == "7" and _HEX_WHOLE.fullmatch(value) is None:
         return match[0]
-    label = "password-hash" if kind in "4589" else "password"
+    if len(kind) > 1 and _prose_word(value):
+        return match[0]  # "the password simple enough"
+    hashed = kind == "irreversible-cipher" or (len(kind) == 1 and kind in "4589")
+    label = "password-hash" if hashed else "password"
     return f"{match['head']}[REDACTED:{label}]"
 
 
 _HEX_WHOLE = re.compile(r"[0-9A-Fa-f]{4,512}")
+
+
+def _prose_word(value: str) -> bool:
+    """Whether a value with no type digit to say it is one reads as prose or a reference: a
+    lower-case word (`enough`, `points`) or a variable (`${X}`, `$X`, `%X%`)."""
+    return (value.isalpha() and value.islower()) or value.startswith(("$", "{", "%", "<"))
+
+
+def _indented_key(match: re.Match[str]) -> str:
+    """An indented `key <value>` line's value replaced unless it reads as prose or a
+    reference (`_prose_word`)."""
+    if _prose_word(match["value"]):
+        return match[0]
+    return f"{match['head']}[REDACTED:password]"
 
 
 def _snmp_user_secrets(match: re.Match[str]) -> str:
@@ -190,7 +208,8 @@ DEVICE_RULES: tuple[_Rule, ...] = (
     # digit is no value (`_typed_password`). The value ends its line, as IOS writes it, so
     # prose ("password 0 characters long", "password 7 times") stays.
     _rule(
-        r"(?P<head>(?<![\w-])(?:password|secret)[ \t]{1,8}(?P<type>[0-9])[ \t]{1,8})"
+        r"(?P<head>(?<![\w-])(?:password|secret)[ \t]{1,8}"
+        r"(?P<type>[0-9]|simple|cipher|irreversible-cipher)[ \t]{1,8})"
         rf"(?!\[REDACTED)(?P<value>[^\s\"'\\]{{1,512}}+){_LINE_END}",
         _typed_password,
         "password",
@@ -211,10 +230,14 @@ DEVICE_RULES: tuple[_Rule, ...] = (
         r"|pre-shared-key[ \t]{1,8}(?:address|hostname)[ \t]{1,8}[^\s]{1,253}[ \t]{1,8}key"
         r"|(?:set-key|wpa-psk|key)[ \t]{1,8}(?:ascii|hex)"
         r"|(?:tacacs|radius)-server[ \t][^\r\n\\]{0,256}?(?<=[ \t])key"
-        r"|plain-text-password-value|ascii-text|hello-authentication-key)"
+        r"|plain-text-password-value|ascii-text|hello-authentication-key"
+        r"|password[ \t]{1,8}(?:manager|operator)(?:[ \t]{1,8}user-name[ \t]{1,8}[^\s]{1,64})?"
+        r"[ \t]{1,8}plaintext|authentication[ \t]{1,8}text"
+        r"|key[ \t]{1,8}config-key[ \t]{1,8}password-encrypt)"
         r"[ \t]{1,8}(?:[067][ \t]{1,8}(?=[^\s]))?+)" + _DEVICE_VALUE,
         r"\g<head>\g<q>[REDACTED:password]",
         *("key-string", "-key", "isakmp", "ascii", "hex", "-server", "plain-text-password-value"),
+        *("plaintext", "authentication", "config-key"),
         flags=re.IGNORECASE,
     ),
     # … and a `key` heading its line with a type digit (a `tacacs server` or `radius server`
@@ -224,6 +247,16 @@ DEVICE_RULES: tuple[_Rule, ...] = (
         rf"(?!\[REDACTED)(?P<value>[^\s\"'\\]{{1,512}}+){_LINE_END}",
         r"\g<head>[REDACTED:password]",
         *("key 0", "key 6", "key 7"),
+        flags=re.IGNORECASE,
+    ),
+    # … and an indented `key <value>` ending its line (a `radius server` or `tacacs server`
+    # block's clear key): a key chain's ` key 1` is a number, and a lower-case word or a
+    # variable is prose or a reference (`_indented_key`), which stay.
+    _rule(
+        r"(?P<head>(?:\n|\\n)[+-]?[ \t]{1,16}key[ \t]{1,8})(?![0-9]{1,10}"
+        rf"{_LINE_END})(?!\[REDACTED)(?P<value>[^\s\"'\\]{{1,512}}+){_LINE_END}",
+        _indented_key,
+        "key ",
         flags=re.IGNORECASE,
     ),
     # Junos' reversible `$9$…`, quoted as Junos writes it, under whatever keyword.
