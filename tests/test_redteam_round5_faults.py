@@ -5,7 +5,8 @@ deploy), or outliving the incident it was kept for (DynamoDB's TTL
 deletes items one by one, in no order, up to days late; SQLite's purge runs between the two
 expiries); the sweep's
 far-end read (`Store.dated_after`), an extra read each pass, throttled; a child closed by its parent's
-deletion, its firing's message delivered again (`lifecycle.AnswersFiring`); a silence expired by
+deletion, its firing's message delivered again (`lifecycle.AnswersFiring`); messages held for Slack's outage
+filling what the supervisor may hold in hand (`sqs/holding.py` `_park`); a silence expired by
 a replica whose clock was ahead (`Store.end_silence`); and a shipper's batch stamped a microsecond an alert backwards from the request's
 millisecond (`ingest/messages.py`), so a later request's alert can be dated before an earlier
 request's. Each at the fastest level that shows it: the in-memory store and the pipeline fed
@@ -27,6 +28,8 @@ from recording_pipeline import POLICY, Sink, Summariser
 from test_cloudwatch_contributors_close import contributor, deletion, message, replica, title
 from test_lease_clock_sweep import daemon
 from test_pipeline import LEASE, Clock
+from test_sink_outage import SlackLike, body, rig, slack_sink, until
+from test_sink_outage import slack as slack  # the loopback Slack fixture
 from triage.errors import StoreThrottledError
 from triage.incidents import State
 from triage.incidents.codec import sent_to_json
@@ -41,6 +44,7 @@ from triage.metrics import Metrics
 from triage.models import EffectKind, Priority, Status, Ticket
 from triage.pipeline import Pipeline
 from triage.redact import Redactor
+from triage.sinks.guard import BREAKER_OPEN
 from triage.sqs.inbox import RECEIVED_AT_ATTRIBUTE, Message
 from triage.view import RedactedAlert
 
@@ -77,17 +81,21 @@ async def test_a_new_incident_never_sends_the_body_kept_for_an_expired_one() -> 
     pipeline = _pipeline(store, sink)
     old, new = "Backup of orders failed", "Backup of invoices failed"
     bodies = [_backup(old), _backup(old, status="resolved")]
-    for n, body in enumerate(bodies):
+    for n, payload in enumerate(bodies):
         at = T0 + timedelta(minutes=n)
-        await pipeline.process(Message(f"m-{n}", json.dumps(body), f"r-{n}", 1, at, received_at=at))
+        await pipeline.process(
+            Message(f"m-{n}", json.dumps(payload), f"r-{n}", 1, at, received_at=at)
+        )
     assert any(kind == SENT for kind, _ in store.records)
     # The incident's TTL runs out; the `sent` record (frozen after the close) not yet.
     for key in [k for k in store.records if k[0] == INCIDENT]:
         del store.records[key]
     later = T0 + timedelta(days=31)
-    for n, body in enumerate([_backup(new), _backup(new, status="resolved")], start=2):
+    for n, payload in enumerate([_backup(new), _backup(new, status="resolved")], start=2):
         at = later + timedelta(minutes=n)
-        await pipeline.process(Message(f"m-{n}", json.dumps(body), f"r-{n}", 1, at, received_at=at))
+        await pipeline.process(
+            Message(f"m-{n}", json.dumps(payload), f"r-{n}", 1, at, received_at=at)
+        )
     close = sink.effects[-1]
     assert close.kind is EffectKind.CLOSE
     assert (close.alert.title, close.ticket.title) == (new, new)
@@ -324,3 +332,45 @@ async def test_a_childs_firing_delivered_again_after_the_deletion_leaves_it_clos
     states = {i.title: i.state for i in await store.incidents()}
     assert states[title("a")] is State.CLOSED
     assert one.closed() == [title("a")]
+
+
+# --- Messages held for one sink's outage, more than the workers -------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "sqs/holding.py:127 (_park) / sqs/receiving.py:238 (_free_slots): a parked message "
+        "gives its slot back but stays in hand, and in hand is capped at twice the workers: "
+        "that many messages held for Slack stop intake for every route until Slack's reset"
+    ),
+)
+async def test_more_messages_held_for_slack_than_twice_the_workers_leave_intake_going(
+    tmp_path: Path, slack: SlackLike
+) -> None:
+    """Two workers, Slack down (its reset far off): five payments alerts are held for Slack;
+    a backend-only alert queued after them is still received and acked while Slack is down,
+    as one sink's outage holds only its messages."""
+    now = [0.0]
+    r = rig(tmp_path, slack_sink(slack.url), concurrency=2, reset_s=30, clock=lambda: now[0])
+    payments = r.queue.put(*(body(f"card declines {n}", "payments") for n in range(5)))
+    serving = asyncio.create_task(r.daemon.serve())
+    try:
+        await until(lambda: r.metrics.counter("MessagesHeld", reason=BREAKER_OPEN) >= 4)
+        (other,) = r.queue.put(body("disk full", "ops"))
+        reached = True
+        try:
+            await until(lambda: other in r.queue.deleted, timeout_s=5)
+        except TimeoutError:
+            reached = False
+        with slack.lock:
+            slack.down = False
+        now[0] = 30.0
+        r.breaker.wake()  # half-open now: the held messages need not wait out their timers
+        await asyncio.wait_for(serving, 40)
+    finally:
+        serving.cancel()
+        await asyncio.gather(serving, return_exceptions=True)
+        await r.close()
+    assert sorted(r.queue.deleted) == sorted([*payments, other])
+    assert reached, "the ops alert waited for Slack's reset"
