@@ -175,7 +175,15 @@ _HEX_WHOLE = re.compile(r"[0-9A-Fa-f]{4,512}")
 def _prose_word(value: str) -> bool:
     """Whether a value with no type digit to say it is one reads as prose or a reference: a
     lower-case word (`enough`, `points`) or a variable (`${X}`, `$X`, `%X%`)."""
-    return (value.isalpha() and value.islower()) or value.startswith(("$", "{", "%", "<"))
+    return (
+        (value.isalpha() and value.islower())
+        or value.startswith(("$", "{", "<"))
+        or _PERCENT_VARIABLE.fullmatch(value) is not None
+    )
+
+
+#: A cmd.exe variable (`%KEY%`); Huawei's ciphers start with `%^%#` or `%@%@`.
+_PERCENT_VARIABLE = re.compile(r"%[A-Za-z_]\w{0,64}%")
 
 
 def _indented_key(match: re.Match[str]) -> str:
