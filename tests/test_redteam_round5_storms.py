@@ -1,8 +1,8 @@
 """Red team round 5: storms become one ticket. New ground past round 4's storms: counts after a
 message half applied, members past the tracked limit arriving out of order or again, groups
 closed for want of alerts and firing again, and routes changing mid-storm. The real Pipeline on
-one in-memory store, replicas sharing it, a recording sink (round 4's Cluster). Each bug found
-is a strict xfail naming the line and the cause; it passes once fixed."""
+one in-memory store, replicas sharing it, a recording sink (round 4's Cluster). Each test either
+guards what held when it was written or failed then, and was fixed."""
 
 from __future__ import annotations
 
@@ -302,13 +302,6 @@ async def test_a_storm_regrouped_by_a_routes_change_ends_with_no_ticket_left_ope
     assert refs <= closed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="moves.py:72-77: a resend stamped alike but queued later is newer than the member's "
-    "event in the group it left, so each resend on the other routes moves it back: tickets "
-    "close and reopen while every alert fires (the own-incident rule of routes adding or "
-    "removing a grouping route does not cover a group_by change)",
-)
 async def test_resends_during_a_group_by_rollout_do_not_close_and_reopen_tickets(
     tmp_path: Path,
 ) -> None:
@@ -426,12 +419,6 @@ class MeetingBudgets(LocalBudgets):
         return await super().take_token(budget, now_s, keep=keep)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sinks/github/digest.py:128-139: the digest's create lock is per process, so two "
-    "replicas that both found no digest both take the hour's kept token; the second is "
-    "throttled for the rest of the hour instead of finding the digest the first opened",
-)
 async def test_two_replicas_past_the_hourly_budget_at_once_open_one_digest() -> None:
     """Two replicas sharing the store's budgets spend the hour's issues; then each takes a new
     incident of the storm and looks for the digest at the same moment: both incidents become
@@ -756,12 +743,6 @@ async def test_a_new_member_firing_in_a_damped_groups_quiet_period_keeps_its_tic
     assert group.group is not None and group.group.firing == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="incidents/groups.py:96: a group's key hashes its route's name, so renaming a "
-    "grouping route (nothing else changed) re-keys every group: each open storm's ticket "
-    "closes and a second one opens, with a second summary, while its alerts fire",
-)
 async def test_renaming_a_grouping_route_mid_storm_keeps_one_ticket(tmp_path: Path) -> None:
     """A routes change that only renames the grouping route (`crash-loops` to
     `k8s-crash-loops`) rolls out mid-storm: Alertmanager's resend of the firing pods, taken
@@ -783,15 +764,7 @@ async def test_renaming_a_grouping_route_mid_storm_keeps_one_ticket(tmp_path: Pa
 # --- one message holding a member's firing and its resolve ---------------------------------------
 
 
-IN_ARRAY_ORDER = pytest.mark.xfail(
-    strict=True,
-    reason="pipeline.py:352-366: a group's alerts in one message are applied in array "
-    "order, so the resolve of its last firing member closes it (groups.py:146) before the "
-    "same notification's member firing since earlier is applied, which then reopens it",
-)
-
-
-@pytest.mark.parametrize("resolve_first", [pytest.param(True, marks=IN_ARRAY_ORDER), False])
+@pytest.mark.parametrize("resolve_first", [True, False])
 async def test_one_notification_resolving_a_member_and_firing_another_keeps_the_group_open(
     tmp_path: Path, resolve_first: bool
 ) -> None:
