@@ -1533,7 +1533,8 @@ async def test_resends_stamped_alike_on_either_routes_leave_the_alert_where_it_f
 ) -> None:
     """An alert resent as Alertmanager does (stamped with when it started), its resends
     taken in turn by a replica on each routes: it keeps firing where it first fired, one
-    ticket opened once (each resend moved it, closing one ticket and reopening the other)."""
+    ticket opened once and never closed (each resend moved it, closing one ticket and
+    reopening the other); the resends counted are owed to it as an update."""
     old, new = rolling.replicas
     rolling.clock.now = T0 + timedelta(minutes=3)
     for n in range(6):
@@ -1541,7 +1542,8 @@ async def test_resends_stamped_alike_on_either_routes_leave_the_alert_where_it_f
         rolling.clock.now += timedelta(minutes=1)
     assert await rolling_problems(rolling) == []
     for service in rolling.services.values():
-        assert [t.history for t in service.tickets.values()] == [["open"]]
+        [history] = [t.history for t in service.tickets.values()]
+        assert history[0] == "open" and set(history[1:]) <= {"update"}, history
 
 
 async def test_a_moves_failed_open_is_found_by_the_retry_on_the_old_routes(
