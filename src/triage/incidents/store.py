@@ -41,6 +41,7 @@ from typing import Any
 import structlog
 
 from triage.errors import RecordTooLargeError
+from triage.incidents import groups
 from triage.incidents.base import StoreBase
 from triage.incidents.claims import (
     CLAIMS_KEPT,
@@ -556,46 +557,98 @@ def _fits(body: str) -> bool:
 
 
 def _fitted(incident: Incident) -> Incident:
-    """`incident` made small enough to store. A group's member titles are what grows without a
-    bound in bytes (1,000 long non-Latin titles pass DynamoDB's limit), so titles are left
-    out, resolved and longest-quiet members first, until it fits; every member stays tracked
-    and counted. Raises RecordTooLargeError when that is not enough."""
-    group = incident.group
-    if group is not None:
-        titled = sorted(
-            (item for item in group.members.items() if item[1].title),
-            key=lambda item: (item[1].status is Status.FIRING, item[1].last_event_at),
-        )
-        # Titles left out before: this group is at the bound, and each member joining now
-        # takes a few more titles out. The first cut says so at warning, the later ones at
-        # debug (a warning per join would flood a storm's log).
-        first_cut = len(titled) == len(group.members)
-        cuts = 0
-        while titled:
-            size = len(incident_to_json(incident).encode())
-            if size <= MAX_RECORD_BYTES:
-                break
-            # A share of the titles proportionate to the excess, at least one per turn.
-            share = max(1, int(len(titled) * (1 - MAX_RECORD_BYTES / size)) + 1)
-            cut, titled = titled[:share], titled[share:]
-            members = dict(group.members)
-            for fp, member in cut:
-                members[fp] = dataclasses.replace(member, title="")
-            group = dataclasses.replace(group, members=members)
-            incident = dataclasses.replace(incident, group=group)
-            cuts += share
-        if cuts:
-            (log.warning if first_cut else log.debug)(
-                "store.group_titles_left_out",
-                fingerprint=incident.fingerprint,
-                count=cuts,
-                untitled=len(group.members) - len(titled),
-            )
+    """`incident` made small enough to store: a group's member titles left out first, then
+    the kept times of members neither tracked nor firing. Raises RecordTooLargeError when
+    that is not enough."""
+    if incident.group is not None:
+        incident = _titles_left_out(incident)
+    if incident.group is not None and not _fits(incident_to_json(incident)):
+        incident = _times_left_out(incident)
     if _fits(incident_to_json(incident)):
         return incident
     raise RecordTooLargeError(
         f"incident {incident.fingerprint} would take more than {MAX_RECORD_BYTES // 1000} KB"
     )
+
+
+def _titles_left_out(incident: Incident) -> Incident:
+    """A group's member titles are what grows without a bound in bytes (1,000 long non-Latin
+    titles pass DynamoDB's limit), so titles are left out, resolved and longest-quiet members
+    first, until it fits; every member stays tracked and counted."""
+    group = incident.group
+    assert group is not None
+    titled = sorted(
+        (item for item in group.members.items() if item[1].title),
+        key=lambda item: (item[1].status is Status.FIRING, item[1].last_event_at),
+    )
+    # Titles left out before: this group is at the bound, and each member joining now
+    # takes a few more titles out. The first cut says so at warning, the later ones at
+    # debug (a warning per join would flood a storm's log).
+    first_cut = len(titled) == len(group.members)
+    cuts = 0
+    while titled:
+        share = _share_over(incident, len(titled))
+        if not share:
+            break
+        cut, titled = titled[:share], titled[share:]
+        members = dict(group.members)
+        for fp, member in cut:
+            members[fp] = dataclasses.replace(member, title="")
+        group = dataclasses.replace(group, members=members)
+        incident = dataclasses.replace(incident, group=group)
+        cuts += share
+    if cuts:
+        (log.warning if first_cut else log.debug)(
+            "store.group_titles_left_out",
+            fingerprint=incident.fingerprint,
+            count=cuts,
+            untitled=len(group.members) - len(titled),
+        )
+    return incident
+
+
+def _times_left_out(incident: Incident) -> Incident:
+    """The kept times of a group's resolved untracked members (a full map is 47 KB, so a big
+    ticket, labels or held alert beside a group at every bound passes the limit) left out,
+    the oldest event first, until it fits. Such a member's late event is then applied as a
+    new one's would be; the ids counted firing, and their times, all stay."""
+    group = incident.group
+    assert group is not None
+    resolved = sorted(
+        (short for short in group.untracked_times if short not in group.untracked_ids),
+        key=lambda short: group.untracked_times[short].last_event_at,
+    )
+    # A full map has not been cut since it filled: that first cut warns, later ones (a
+    # member joining a group at the bound) are at debug, as for titles.
+    first_cut = len(group.untracked_times) >= groups.MAX_UNTRACKED_TIMES
+    dropped: set[str] = set()
+    while resolved:
+        share = _share_over(incident, len(resolved))
+        if not share:
+            break
+        dropped.update(resolved[:share])
+        resolved = resolved[share:]
+        times = {s: t for s, t in group.untracked_times.items() if s not in dropped}
+        incident = dataclasses.replace(
+            incident, group=dataclasses.replace(group, untracked_times=times)
+        )
+    if dropped:
+        (log.warning if first_cut else log.debug)(
+            "store.group_times_left_out",
+            fingerprint=incident.fingerprint,
+            count=len(dropped),
+            kept=len(group.untracked_times) - len(dropped),
+        )
+    return incident
+
+
+def _share_over(incident: Incident, items: int) -> int:
+    """How many of `items` to leave out of `incident` this turn: none when it fits, else a
+    share proportionate to the excess, at least one."""
+    size = len(incident_to_json(incident).encode())
+    if size <= MAX_RECORD_BYTES:
+        return 0
+    return min(items, max(1, int(items * (1 - MAX_RECORD_BYTES / size)) + 1))
 
 
 def _send_again(

@@ -1,0 +1,104 @@
+"""Round 5 leftovers: a full group record still takes a big held alert (untracked members'
+times make room), and P4/P5 are low priority end to end."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import structlog
+
+from factories import T0, alert
+from memory_store import MemoryStore
+from triage.incidents import groups
+from triage.incidents.codec import incident_to_json
+from triage.incidents.groups import GroupKey
+from triage.incidents.lifecycle import Group, Incident, Member, Policy, State, Trace
+from triage.incidents.records import Hold
+from triage.incidents.sqlite import SQLiteStore
+from triage.incidents.store import MAX_RECORD_BYTES, Store
+from triage.models import Status
+
+KEY = GroupKey.of("pods", ("alertname",), {"alertname": "Crash"}, 0, str)
+POLICY = Policy(update_interval=timedelta(minutes=15), reopen_window=timedelta(hours=1))
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    """Each test runs once per store: in memory, and SQLite on disk."""
+    if request.param == "memory":
+        yield MemoryStore(POLICY)
+        return
+    s = SQLiteStore(str(tmp_path / "t.db"), POLICY, timedelta(minutes=2), timedelta(days=30))
+    await s.open()
+    yield s
+    await s.aclose()
+
+
+def _full_group() -> Incident:
+    """A group at every bound, closed a moment ago: tracked members titled at full length, every id counted
+    firing, and every kept time a resolved member's (its id no longer counted)."""
+    at = T0 + timedelta(microseconds=123_456)
+    title = "界" * groups.MEMBER_TITLE_CHARS
+    members = {
+        f"{0xA0000000 + n:08x}{n:024x}": Member(Status.RESOLVED, title, at, at, at)
+        for n in range(groups.MAX_MEMBERS)
+    }
+    ids = frozenset(f"{n:08x}" for n in range(groups.MAX_UNTRACKED_IDS))
+    first_resolved = groups.MAX_UNTRACKED_IDS
+    times = {
+        f"{first_resolved + n:08x}": Trace(at + timedelta(seconds=n), at)
+        for n in range(groups.MAX_UNTRACKED_TIMES)
+    }
+    group = Group("pods", {"alertname": "Crash"}, members, len(ids), ids, untracked_times=times)
+    return Incident(
+        fingerprint=KEY.key,
+        state=State.CLOSED,
+        source="generic",
+        title=KEY.title,
+        opened_at=T0,
+        last_event_at=T0,
+        closed_at=T0,
+        refs={"backend": "T-1"},
+        group=group,
+    )
+
+
+async def _seed(store: Store, incident: Incident) -> None:
+    """`incident` written as the store writes every incident (fitted to its bound)."""
+    await store._transact(incident.fingerprint, lambda _stored: (incident, None))
+
+
+async def test_a_full_group_takes_a_big_held_alert_by_dropping_resolved_members_times(
+    store: Store,
+) -> None:
+    """A group at every bound (258 KB untitled) and a silenced member's 100 KB alert would pass
+    what a record holds: the oldest resolved untracked members' times make room (one warning),
+    so the write succeeds instead of failing the alert with RecordTooLargeError."""
+    full = _full_group()
+    await _seed(store, full)
+    big = json.dumps({"title": "disk full", "description": "x" * 100_000})
+    hold = Hold("s1", T0 + timedelta(hours=1), big)
+    with structlog.testing.capture_logs() as logs:
+        later = T0 + timedelta(minutes=10)  # a reopen, held by the silence
+        await store.begin(alert("new-member", at=later), "m1", later, KEY, hold)
+    stored = await store.get(KEY.key)
+    assert stored is not None and stored.group is not None and stored.held is not None
+    assert stored.held.alert == big
+    times = stored.group.untracked_times
+    assert 0 < len(times) < groups.MAX_UNTRACKED_TIMES
+    ids = stored.group.untracked_ids
+    kept_oldest = min(t.last_event_at for s, t in times.items() if s not in ids)
+    dropped = [s for s in full.group.untracked_times if s not in times]  # type: ignore[union-attr]
+    assert all(
+        full.group.untracked_times[s].last_event_at < kept_oldest  # type: ignore[union-attr]
+        for s in dropped
+    )
+    assert stored.group.untracked_ids == full.group.untracked_ids  # type: ignore[union-attr]
+    assert len(incident_to_json(stored).encode()) <= MAX_RECORD_BYTES
+    drops = [e for e in logs if e["event"] == "store.group_times_left_out"]
+    assert [e["log_level"] for e in drops] == ["warning"]
+    assert drops[0]["count"] == len(dropped)
