@@ -1,16 +1,20 @@
-"""Red team, round 5: faults against what changed today. The `sent` record kept for an
-effect's redos (`Store.freeze_effect`) asked by a
-worker whose lease lapsed after the incident moved on, written by a newer release (a rolling
-deploy), or outliving the incident it was kept for (DynamoDB's TTL
-deletes items one by one, in no order, up to days late; SQLite's purge runs between the two
-expiries); the sweep's
-far-end read (`Store.dated_after`), an extra read each pass, throttled; a child closed by its parent's
-deletion, its firing's message delivered again (`lifecycle.AnswersFiring`); messages held for Slack's outage
-filling what the supervisor may hold in hand (`sqs/holding.py` `_park`); a silence expired by
-a replica whose clock was ahead (`Store.end_silence`); and a shipper's batch stamped a microsecond an alert backwards from the request's
-millisecond (`ingest/messages.py`), so a later request's alert can be dated before an earlier
-request's, and two requests in one millisecond stamped alike. Each at the fastest level that shows it: the in-memory store and the pipeline fed
-the messages the gateway's own code builds. Each is a strict xfail until fixed."""
+"""Red team, round 5: faults against what changed today, each a strict xfail until fixed.
+
+- The `sent` record kept for an effect's redos (`Store.freeze_effect`): asked by a worker whose
+  lease lapsed after another replica finished its effect and the incident moved on; written by
+  a newer release (a rolling deploy); outliving the incident it was kept for (DynamoDB's TTL
+  deletes items one by one, in no order, up to days late); purged while its effect is retried.
+- The sweep's far-end read (`Store.dated_after`), an extra read each pass, throttled.
+- A child closed by its parent's deletion (`lifecycle.AnswersFiring`), its firing's message
+  delivered again by SQS.
+- Messages held for Slack's outage filling what the supervisor may hold in hand (`_park`).
+- A silence expired by a replica whose clock was ahead (`Store.end_silence`).
+- A shipper's batch stamped a microsecond an alert back from the request's millisecond
+  (`ingest/messages.py`), and two requests in one millisecond stamped alike.
+
+Each at the fastest level that shows it: the in-memory store (SQLite for its purge), the
+pipeline fed the messages the gateway's own code builds, the supervisor on an in-memory queue
+with Slack on loopback."""
 
 from __future__ import annotations
 
