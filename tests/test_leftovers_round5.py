@@ -1,5 +1,6 @@
 """Round 5 leftovers: a full group record still takes a big held alert (untracked members'
-times make room), and P4/P5 are low priority end to end."""
+times make room), P4/P5 are low priority end to end, invisible characters in a secret
+field's name, and stored alert text in CLI errors."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import structlog
 
-from factories import T0, alert
+from factories import T0, alert, view
 from memory_store import MemoryStore
 from triage.incidents import groups
 from triage.incidents.codec import incident_to_json
@@ -20,7 +22,10 @@ from triage.incidents.lifecycle import Group, Incident, Member, Policy, State, T
 from triage.incidents.records import Hold
 from triage.incidents.sqlite import SQLiteStore
 from triage.incidents.store import MAX_RECORD_BYTES, Store
-from triage.models import Status
+from triage.models import Priority, Status
+from triage.normalize import common, normalize_body
+from triage.summarise.deterministic import DeterministicSummariser
+from triage.summarise.priority import default_priority
 
 KEY = GroupKey.of("pods", ("alertname",), {"alertname": "Crash"}, 0, str)
 POLICY = Policy(update_interval=timedelta(minutes=15), reopen_window=timedelta(hours=1))
@@ -102,3 +107,42 @@ async def test_a_full_group_takes_a_big_held_alert_by_dropping_resolved_members_
     drops = [e for e in logs if e["event"] == "store.group_times_left_out"]
     assert [e["log_level"] for e in drops] == ["warning"]
     assert drops[0]["count"] == len(dropped)
+
+
+@pytest.mark.parametrize("stated", ["P4", "p5", "P-4", "p 5", "P4 (whenever)"])
+def test_p4_and_p5_are_low_as_a_stated_priority(stated: str) -> None:
+    """P4 and P5 (below P3, the lowest of P0..P3) stated by any source read as low, where
+    they used to be unread and the ticket medium."""
+    assert common.priority(stated) is Priority.LOW
+
+
+@pytest.mark.parametrize("severity", ["P4", "p5", "P-4", " p 5 "])
+def test_p4_and_p5_as_a_severity_default_to_low(severity: str) -> None:
+    """A severity of P4 or P5 defaults the ticket to low, not to medium as an unknown one."""
+    assert default_priority(severity) is Priority.LOW
+
+
+def test_the_common_scale_still_reads_no_bare_four_or_five() -> None:
+    """A bare 4 or 5 stays unread on the P0..P3 scale (a number alone there is 0 to 3)."""
+    assert common.priority("4") is None and common.priority(5) is None
+
+
+OPSGENIE_BODY: dict[str, Any] = json.loads(
+    (Path(__file__).parent / "payloads" / "vendors" / "opsgenie-create.json").read_text()
+)
+
+
+@pytest.mark.parametrize(
+    ("stated", "expected"),
+    [("P1", "critical"), ("P2", "high"), ("P3", "medium"), ("P4", "low"), ("P5", "low"),
+     (4, "low"), ("p5", "low")],
+)  # fmt: skip
+async def test_each_opsgenie_priority_becomes_the_tickets_end_to_end(
+    stated: Any, expected: str
+) -> None:
+    """An Opsgenie alert's P1..P5 is the priority of the ticket written for it (normalised,
+    redacted, summarised): P1 critical, P2 high, P3 medium, P4 and P5 low."""
+    body = {**OPSGENIE_BODY, "alert": {**OPSGENIE_BODY["alert"], "priority": stated}}
+    [parsed] = normalize_body(json.dumps(body)).alerts
+    ticket = await DeterministicSummariser().summarise(view(parsed))
+    assert ticket.priority.value == expected

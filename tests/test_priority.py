@@ -35,7 +35,7 @@ def expected_default(severity: str | None) -> str:
         "critical": "critical crit fatal emergency emerg alert sev0 sev1 sev-1 p0 disaster",
         "high": "error err high major sev2 sev-2 p1 page",
         "medium": "warning warn medium minor average sev3 sev-3 p2",
-        "low": "info informational information notice low debug trace verbose sev4 sev-4 p3 none",
+        "low": "info informational information notice low debug trace verbose sev4 sev-4 p3 p4 p5 none",
     }
     key = (severity or "").strip().lower()
     return next((level for level, names in words.items() if key in names.split()), "medium")

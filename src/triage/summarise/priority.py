@@ -35,7 +35,9 @@ from triage.normalize.common import cut, line, priority, showing
 #: Source severities (lower-cased, a level without its separator: `_level_key`) and the
 #: priority they imply when the source states none: the incident scale SEV0 to SEV4 (SEV0 and
 #: SEV1 the worst), syslog's eight level names, Zabbix's six severities (`Not classified` is
-#: the unknown default) and the log levels of log4j, .NET and Serilog (trace, verbose).
+#: the unknown default) and the log levels of log4j, .NET and Serilog (trace, verbose). P4 and
+#: P5 are low: every scale that has them (Opsgenie's and PagerDuty's P1..P5, ITIL's) puts them
+#: below P3, already the lowest of our four.
 SEVERITY_PRIORITY = {
     **dict.fromkeys(
         ["critical", "crit", "fatal", "emergency", "emerg", "alert", "sev0", "sev1", "p0",
@@ -48,7 +50,7 @@ SEVERITY_PRIORITY = {
     ),
     **dict.fromkeys(
         ["info", "informational", "information", "notice", "low", "debug", "trace", "verbose",
-         "sev4", "p3", "none"],
+         "sev4", "p3", "p4", "p5", "none"],
         Priority.LOW,
     ),
 }  # fmt: skip
