@@ -1,9 +1,10 @@
 """Rules for a secret known by the name before it, in the ways text pairs a name with its value: a
 connection string's `Password=`, a string that is wholly `NAME=value`, a data class's toString,
-Go's `%+v`, a YAML or .properties line, a YAML block scalar, and the general `name = value`
-pair, quoted or not (`PAIR_RULES`). Later in the order: Terraform's new value after an old one
-redacted before it (`CHANGED_VALUE_RULES`), and a secret told in words, "the password is …"
-(`TOLD_RULES`).
+Go's `%+v`, a YAML or .properties line, a YAML block scalar, the general `name = value` pair,
+quoted or not, and daemons' and installers' config lines (`auth_pass …`, `rootpw …`,
+debconf's `… password …`, Make's `?=`, CEF's labelled fields) (`PAIR_RULES`). Later in the
+order: Terraform's new value after an old one redacted before it or hidden by Terraform
+(`CHANGED_VALUE_RULES`), and a secret told in words, "the password is …" (`TOLD_RULES`).
 """
 
 from __future__ import annotations

@@ -4,8 +4,10 @@ semicolon-separated table, a Markdown, psql or MySQL table (`|`), and SQL's `INS
 it to such a column by its place (`VALUES (%s, ?)`, `SET password = $1`), a unique key's
 error quoting a value (Postgres' `Key (api_token)=(…)`, MySQL's `Duplicate entry '…' for key
 '…token'`); or by the cell before it in its row (`| Password | … |`,
-`<td>password</td><td>…</td>`). Every cell below a header cell that names a secret
-(`secret_named`) goes, in each row until one no longer has the header's number of cells;
+`<td>password</td><td>…</td>`, `<dt>password</dt><dd>…</dd>`), the name and the value
+dressed in emphasis, code marks or inline tags or not (`**Password**`, `` `…` ``). Every cell
+below a header cell that names a secret (`secret_named`) goes, in each row until one no longer
+has the header's number of cells;
 an empty cell, `NULL`, a masked `****` or a state word stays, as after a name. A column
 whose name's last word is `key` (`consumer_key`, `hmacKey`) loses only key-shaped cells
 (`key_named_value`), as a value after such a name does; `cache_key`'s `user:42` stays.
