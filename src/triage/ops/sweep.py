@@ -77,6 +77,9 @@ from triage.sinks.guard import BREAKER_OPEN
 
 log = structlog.get_logger(__name__)
 
+#: The key `Sweep._failing` notes a failed far-end read under (no fingerprint is blank-led).
+FAR_END_KEY = " far end"
+
 #: A failed escalation (Slack or GitHub down) is tried again this much later. No more than
 #: `CLAIM_CLOCK_SLACK`: a retry time further ahead than a lease and that slack reads as one set
 #: while the clock was ahead (`escalation_due`), and would be tried at once.
@@ -113,7 +116,8 @@ class Sweep:
         #: The latest time a pass ran at: a pass that finds the clock well behind it looks at
         #: every incident (see the module docstring).
         self._latest: datetime | None = None
-        #: What failed on the previous pass and why: the pass itself (key "") or an incident.
+        #: What failed on the previous pass and why: the pass itself (key ""), its far-end
+        #: read (`FAR_END_KEY`) or an incident.
         #: A failure that repeats is logged at debug, so an outage is one warning, not one
         #: every `interval_s`.
         self._failing: dict[str, str] = {}
@@ -143,7 +147,6 @@ class Sweep:
             back_s = self._behind_s(now)
             stepped_back = back_s > CLAIM_CLOCK_SLACK.total_seconds()
             due = await self.store.due(None if changed or stepped_back else now)
-            far = await self.store.dated_after(dated_ahead_after(now, self.store.lease))
         except TriageError as exc:
             self._failed("", "sweep.failed", exc)
             return 0
@@ -153,9 +156,10 @@ class Sweep:
             log.info("sweep.clock_stepped_back", by_s=back_s)
         self._seen = silences
         self._latest = now if stepped_back else max(now, self._latest or now)
+        far = await self._far_end(now)
         looked = set(due)
         behind = self._held_behind.difference(looked)
-        ahead = self._far_news(far, looked)
+        ahead = self._far_news(far or [], looked)
         failed: set[str] = set()
         for fingerprint in [*due, *sorted(behind), *ahead]:
             with structlog.contextvars.bound_contextvars(fingerprint=fingerprint):
@@ -166,9 +170,23 @@ class Sweep:
                     self._failed(fingerprint, "sweep.incident_failed", exc)
                 else:
                     self._failing.pop(fingerprint, None)
-        # Looked at again on the next pass only when its time changed, or its visit failed.
-        self._far_seen = {key: at for key, at in far if key not in failed}
+        if far is not None:
+            # Looked at again on the next pass only when its time changed, or its visit failed.
+            self._far_seen = {key: at for key, at in far if key not in failed}
         return len(due)
+
+    async def _far_end(self, now: datetime) -> list[tuple[str, float]] | None:
+        """The index's far end (`Store.dated_after`), or None when that read failed: the
+        pass goes on with the due incidents, and what was seen there is kept for the next
+        pass (an outage is one log line, as the pass's own failure is)."""
+        try:
+            far = await self.store.dated_after(dated_ahead_after(now, self.store.lease))
+        except TriageError as exc:
+            self._failed(FAR_END_KEY, "sweep.far_end_failed", exc)
+            return None
+        if self._failing.pop(FAR_END_KEY, None) is not None:
+            log.info("sweep.far_end_recovered")
+        return far
 
     def _far_news(self, far: list[tuple[str, float]], looked: set[str]) -> list[str]:
         """The incidents of the index's far end (`far`: each with its index time) to look at
