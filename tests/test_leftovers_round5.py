@@ -22,8 +22,10 @@ from triage.incidents.lifecycle import Group, Incident, Member, Policy, State, T
 from triage.incidents.records import Hold
 from triage.incidents.sqlite import SQLiteStore
 from triage.incidents.store import MAX_RECORD_BYTES, Store
+from triage.ingest.credentials import sift
 from triage.models import Priority, Status
 from triage.normalize import common, normalize_body
+from triage.redact import Redactor
 from triage.summarise.deterministic import DeterministicSummariser
 from triage.summarise.priority import default_priority
 
@@ -146,3 +148,34 @@ async def test_each_opsgenie_priority_becomes_the_tickets_end_to_end(
     [parsed] = normalize_body(json.dumps(body)).alerts
     ticket = await DeterministicSummariser().summarise(view(parsed))
     assert ticket.priority.value == expected
+
+
+SECRET = "Xk7pL2mR9tQwE4rT"  # a password's shape: blanked under `pass`, `jwt`, `session`
+#: Names of a secret field hidden by a character that draws nothing, but that is no control,
+#: format or unassigned character: Hangul fillers, the blank Braille cell, the null notehead.
+HIDDEN_NAMES = [
+    "pass\u3164word",
+    "to\u2800ken",
+    "pa\u3164ss",
+    "j\u2800wt",
+    "ses\u115fsion",
+    "pa\uffa0ss",
+    "pa\U0001d159ss",
+    "pa\u2800\u2800ss[]",
+]
+
+
+@pytest.mark.parametrize("name", HIDDEN_NAMES)
+def test_a_secret_field_named_with_an_unseen_character_is_dropped_by_the_gateway(
+    name: str,
+) -> None:
+    """The gateway drops a form field whose name reads as a secret's once the characters that
+    draw nothing are gone, as it drops `password` or `pass` holding a secret."""
+    assert sift([("title", "disk full"), (name, SECRET)]).dropped == (name,)
+
+
+@pytest.mark.parametrize("name", HIDDEN_NAMES)
+def test_a_secret_value_under_a_name_with_an_unseen_character_is_redacted(name: str) -> None:
+    """The redactor blanks a JSON value under a name that reads as a secret's once the
+    characters that draw nothing are gone, as it does under `password` or `pass`."""
+    assert SECRET not in json.dumps(Redactor().value({"title": "disk full", name: SECRET}))

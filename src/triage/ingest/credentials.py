@@ -26,7 +26,6 @@ a value's shape costs more to read, and a sender without a credential must not b
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -34,11 +33,8 @@ from triage.normalize.common import cut
 from triage.redact import secret_named
 
 # The redactor's own reading of a value by its name (`Redactor.value` asks the same).
-from triage.redact.named_values import blanked_by_name, named_value_secret
+from triage.redact.named_values import blanked_by_name, hidden_in_name, named_value_secret
 
-#: Characters a name may hide in that show nothing: controls (NUL), format characters (a soft
-#: hyphen, zero-width ones) and unassigned or private ones.
-_UNSEEN = frozenset({"Cc", "Cf", "Cn", "Co", "Cs"})
 #: Dropped names an answer shows, and the characters of each: enough to see why a field went.
 SHOWN_NAMES_MAX = 20
 SHOWN_NAME_CHARS = 64
@@ -86,10 +82,11 @@ def shown_names(names: Iterable[str], redact: Callable[[str], str]) -> tuple[str
 
 def _spellings(name: str) -> set[str]:
     """`name` as sent, and as a server reading it loosely reads it: without whitespace and
-    invisible characters (`_UNSEEN`) and a PHP-style `[]` after it, in its case (a camel-case
-    `accessKeySecret` says secret only so) and case-folded."""
+    invisible characters (`hidden_in_name`, the redactor's reading) and a PHP-style `[]`
+    after it, in its case (a camel-case `accessKeySecret` says secret only so) and
+    case-folded."""
     cleaned = "".join(
-        ch for ch in name if not ch.isspace() and unicodedata.category(ch) not in _UNSEEN
+        ch for ch in name if not ch.isspace() and not hidden_in_name(ch)
     ).removesuffix("[]")
     return {name, cleaned, cleaned.casefold()}
 

@@ -23,21 +23,31 @@ from triage.redact.names import (
     shape_named_value,
 )
 from triage.redact.pairs import key_named_value
+from triage.unseen import draws_nothing
 
-#: Characters a name may hide in that show nothing: controls (NUL), format characters (a soft
-#: hyphen, zero-width ones) and unassigned or private ones.
-_UNSEEN = frozenset({"Cc", "Cf", "Cn", "Co", "Cs"})
+#: Categories of characters a name may hide in that a server reading it loosely drops:
+#: controls (NUL), format characters (a soft hyphen, zero-width ones) and unassigned or
+#: private ones. The ones of other categories that draw nothing (Hangul fillers, the blank
+#: Braille cell) are `triage.unseen`'s: `hidden_in_name` asks both.
+_UNSEEN_CATEGORIES = frozenset({"Cc", "Cf", "Cn", "Co", "Cs"})
+
+
+def hidden_in_name(ch: str) -> bool:
+    """Whether `ch` is left out of a name read loosely: a control, format, unassigned or
+    private character, or one that draws nothing (`draws_nothing`: `pass\u3164word` and
+    `to\u2800ken` read as `password` and `token`)."""
+    return unicodedata.category(ch) in _UNSEEN_CATEGORIES or draws_nothing(ch)
 
 
 def loose_spellings(name: str) -> tuple[str, ...]:
     """`name` as sent, and as a server reading it loosely reads it: without whitespace and
-    invisible characters (`_UNSEEN`) and a PHP-style `[]` after it (`pass[]`, `pa\u200bss`,
+    invisible characters (`hidden_in_name`) and a PHP-style `[]` after it (`pass[]`, `pa\u200bss`,
     ` pass `), and case-folded (a long s folds to an `s`). A plain ASCII name is its only spelling: every
     test of a name ignores its case where it should."""
     if name.isascii() and name.isprintable() and " " not in name and not name.endswith("[]"):
         return (name,)
     cleaned = "".join(
-        ch for ch in name if not ch.isspace() and unicodedata.category(ch) not in _UNSEEN
+        ch for ch in name if not ch.isspace() and not hidden_in_name(ch)
     ).removesuffix("[]")
     return tuple(dict.fromkeys((name, cleaned, cleaned.casefold())))
 
