@@ -49,6 +49,10 @@ class Holding(SupervisorBase):
     #: it extends: a release of one of them waits for its answer (`_release`).
     _extension: asyncio.Future[None] | None = None
     _extending: frozenset[str] = frozenset()
+    #: The queue's maxReceiveCount, None while unknown (see `Working.max_receive_count`).
+    max_receive_count: int | None
+    #: Messages parked (`_park`): held for a wait of their own, in hand without a worker slot.
+    _parked: int = 0
 
     async def _hold(
         self,
@@ -85,8 +89,13 @@ class Holding(SupervisorBase):
         if pauses_intake:
             self._hold_until = max(self._hold_until, until)
             self._note_pause(_HELD)
-        # A sink's wait that is its messages' own gives the worker slot back while it lasts.
-        parked = not pauses_intake and isinstance(exc, SinkThrottledError) and self._park()
+        # A sink's wait that is its messages' own gives the worker slot back while it lasts;
+        # past what may be parked in hand, the message waits in the queue instead.
+        own_wait = not pauses_intake and isinstance(exc, SinkThrottledError)
+        if own_wait and self._parked >= self.config.concurrency and self._may_wait_queued(message):
+            await self._hold_queued(message, exc, wait_s)
+            return False
+        parked = own_wait and self._park()
         self.stats.held += 1
         self.metrics.incr("MessagesHeld", reason=exc.reason)
         # In a storm every message is held for the same cause: the first held says why, the
@@ -105,13 +114,17 @@ class Holding(SupervisorBase):
         # then counts it under this reason, as it would have been had the release returned.
         self._failed_for[message.receipt_handle] = exc.reason
         try:
-            await self._hold_wait(message, wait_s, wake_of(exc))
+            try:
+                await self._hold_wait(message, wait_s, wake_of(exc))
+            finally:
+                self._holding[exc.reason] -= 1
+                if not self._holding[exc.reason]:
+                    del self._holding[exc.reason]
+            if parked and not await self._unpark(message, exc, held_since):
+                return False
         finally:
-            self._holding[exc.reason] -= 1
-            if not self._holding[exc.reason]:
-                del self._holding[exc.reason]
-        if parked:
-            await self._unpark()
+            if parked:
+                self._parked -= 1
         if self._given_up(message, exc):
             return False
         if self.should_exit.is_set():
@@ -129,19 +142,61 @@ class Holding(SupervisorBase):
         its own (a notification sink's outage): the other routes' messages take the slot
         meanwhile, instead of every slot ending up held by one sink's messages. A parked
         message is still in hand (`_in_flight`, extended by the heartbeat), and at most
-        `concurrency` of those beyond the slots may be (`Receiving._free_slots`). True when
-        it gave a slot back."""
+        `concurrency` of those beyond the slots may be (`Receiving._free_slots`): so at most
+        `concurrency` are parked (`_parked`), the others held in the queue (`_hold_queued`),
+        and intake goes on. True when it gave a slot back."""
         task = asyncio.current_task()
         if task is None or task not in self._working:
             return False
         self._working.discard(task)
+        self._parked += 1
         self._slot_free.set()
         return True
 
-    async def _unpark(self) -> None:
+    def _may_wait_queued(self, message: Message) -> bool:
+        """Whether `message` may wait out its hold in the queue: its return is one more
+        receive, so not when that could be its last (the redrive policy would move it to the
+        DLQ at a later failure it could otherwise retry), nor when its count is unknown
+        against a known policy. Such a message is parked in hand past the cap instead."""
+        limit, count = self.max_receive_count, message.known_receive_count
+        if limit is None:
+            return True
+        return count is not None and count + 1 < limit
+
+    async def _hold_queued(self, message: Message, exc: TransientError, wait_s: float) -> None:
+        """Hold `message` for `wait_s` in the queue rather than in hand: hidden that long
+        (ChangeMessageVisibility), as held as a parked message is (MessagesHeld, one
+        `message.held` line per reason, the others at debug), not a failed attempt (no
+        MessagesFailed, no backoff): its next receive tries it again."""
+        hidden_s = min(math.ceil(wait_s), MAX_VISIBILITY_S, _whole_s(self._hideable_s(message)))
+        self.stats.held += 1
+        self.metrics.incr("MessagesHeld", reason=exc.reason)
+        emit = log.debug if self._holding.get(exc.reason) else log.info
+        emit(
+            "message.held",
+            reason=exc.reason,
+            error=str(exc),
+            retry_in_s=hidden_s,
+            in_queue=True,
+            **alert_fields(exc),
+        )
+        self._failed_for[message.receipt_handle] = exc.reason  # see `_hold`
+        await self._release([message], hidden_s)
+
+    async def _unpark(self, message: Message, exc: TransientError, held_since: float) -> bool:
         """Take a worker slot again for the parked task, once one is free (or the daemon
-        stops: then the message is released, not worked)."""
+        stops: then the message is released, not worked). True once it has one; False when
+        the wait for it reached `max_hold_s` or SQS's 12 h (`_hold_limit`): the message is
+        released then, as a hold that long is."""
         while len(self._working) >= self.config.concurrency and not self.should_exit.is_set():
+            held_s = time.monotonic() - held_since
+            limit = self._hold_limit(message, held_s, _UNPARK_LOOK_S)
+            if limit is not None:
+                await self._retry_later(
+                    message, exc.reason, str(exc), None, exc,
+                    held_s=round(held_s, 1), hold_limit=limit,
+                )  # fmt: skip
+                return False
             self._slot_free.clear()
             waits = {
                 asyncio.ensure_future(self._slot_free.wait()),
@@ -158,6 +213,7 @@ class Holding(SupervisorBase):
         task = asyncio.current_task()
         if task is not None:
             self._working.add(task)
+        return True
 
     async def _hold_wait(
         self, message: Message, wait_s: float, ready: asyncio.Event | None = None

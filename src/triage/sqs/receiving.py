@@ -232,8 +232,11 @@ class Receiving(Working):
         self._slot_free.set()
 
     def _free_slots(self) -> int:
-        """Worker slots free now. Messages waiting for their delete do not take a slot, but at
-        most `concurrency` of them may wait: if SQS deletes fall behind, intake slows with them."""
+        """Worker slots free now. Messages waiting for their delete, or parked (held for a wait
+        of their own, `Holding._park`), do not take a slot, but at most `concurrency` of them
+        may be in hand: if SQS deletes fall behind, intake slows with them. Parked messages
+        alone never fill it: past `concurrency` of them, a held message waits in the queue
+        (`Holding._hold_queued`)."""
         concurrency = self.config.concurrency
         return min(concurrency - len(self._working), 2 * concurrency - len(self._in_flight))
 
