@@ -76,12 +76,14 @@ def _told(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
-def _err(message: str) -> None:
+def _err(message: str, *, stored: bool = False) -> None:
     """One line on stderr, with anything a terminal could act on escaped: messages quote ids,
-    file names and answers that a user, an alert or a service wrote."""
-    from triage.view import terminal_line
+    file names and answers that a user, an alert or a service wrote. `stored`: the message
+    quotes stored alert text, whose own backslash before `u` must not read as an escape
+    written here (`terminal_text`; the others quote mostly reprs, written as they are)."""
+    from triage.view import terminal_line, terminal_text
 
-    print(terminal_line(message), file=sys.stderr)
+    print((terminal_text if stored else terminal_line)(message), file=sys.stderr)
 
 
 def _positive_int(text: str) -> int:
@@ -567,7 +569,7 @@ async def _preview_silence(store: Any, silence: Any, now: Any) -> int:
         "incidents; nothing was added"
     )
     for warning in silence_warnings(silence, incidents, silences=silences):
-        _err(f"triage: silence: warning: {redactor.text(warning)}")
+        _err(f"triage: silence: warning: {redactor.text(warning)}", stored=True)
     return 0
 
 
@@ -588,7 +590,7 @@ async def _warn_about_silence(store: Any, silence: Any, asked: Any) -> None:
             _err(f"triage: silence: warning: {kept}")
         return
     for warning in silence_warnings(silence, incidents, asked=asked, silences=silences):
-        _err(f"triage: silence: warning: {redactor.text(warning)}")
+        _err(f"triage: silence: warning: {redactor.text(warning)}", stored=True)
 
 
 def _author(args: argparse.Namespace) -> str:
@@ -742,7 +744,7 @@ def _health(settings: Settings, ready: bool, timeout_s: float) -> int:
     host = _probe_host(settings.http_host)
     url = f"http://{host}:{settings.http_port}/{'readyz' if ready else 'healthz'}"
     from triage.sinks.aio import readable_text
-    from triage.view import terminal_line
+    from triage.view import terminal_text
 
     # Whatever answers may be another program: asked for no coding, read in any charset, and
     # named by its status when its body is in a coding not read here (br, gzip that is not).
@@ -759,8 +761,9 @@ def _health(settings: Settings, ready: bool, timeout_s: float) -> int:
                 shown, verdict = "(its body in a coding not read here)", None
             else:
                 readable_text(response)
-                # Its text is escaped and cut.
-                shown = terminal_line(" ".join(response.text.split()))[:200]
+                # Its text is escaped and cut; a backslash of its own that could start an
+                # escape (JSON's `\u001b`) is doubled, so it reads apart from a real ESC.
+                shown = terminal_text(" ".join(response.text.split()))[:200]
                 verdict = _triage_verdict(response, "ready" if ready else "alive")
     except httpx2.HTTPError as exc:
         _err(f"triage: health: {url}: {exc or type(exc).__name__}")

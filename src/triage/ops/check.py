@@ -38,7 +38,7 @@ from triage.sqs.depth import dlq_url
 from triage.sqs.fifo import is_fifo
 from triage.sqs.inbox import MAX_VISIBILITY_S, sqs_count
 from triage.sqs.redrive import max_receive_count
-from triage.view import terminal_line, url_origin
+from triage.view import terminal_text, url_origin
 
 Check = Callable[[], Awaitable[str]]
 
@@ -123,8 +123,10 @@ async def run_checks(settings: Settings, out: TextIO | None = None) -> int:
 def _say(verdict: str, name: str, text: str, out: TextIO) -> None:
     """One line of the report. `text` may quote what a service answered (a model server's
     error message, a repository's name), so its control characters are written escaped: an
-    answer holding terminal escapes (a clipboard write, a cleared screen) stays text."""
-    print(f"{verdict:5} {name:8} {terminal_line(text)}", file=out)
+    answer holding terminal escapes (a clipboard write, a cleared screen) stays text; and, as
+    for stored alert text, a backslash of its own that could start an escape is doubled, so
+    an answer spelling `\\u001b` cannot pass for an escape this line wrote."""
+    print(f"{verdict:5} {name:8} {terminal_text(text)}", file=out)
 
 
 def _failure(exc: BaseException) -> str:
