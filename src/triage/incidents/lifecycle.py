@@ -473,6 +473,25 @@ def tie_status(alert: AlertEvent) -> Status | None:
     return alert.status
 
 
+def answer_queued_at(
+    stored: Incident, alert: AlertEvent, queued: datetime | None
+) -> datetime | None:
+    """The queue time to store for `alert` applied over `stored`: its own, but for an answer
+    (`AnswersFiring`) applied over the firing it answers (stamped and queued alike, the open
+    incident's newest event), a microsecond after it. Its firing's message delivered again
+    (SQS's redelivery, a lost delete) then ranks older than the answer (`older_event`) and is
+    ignored, rather than reopening what the answer closed: as stored, a resolve stamped and
+    queued alike with a firing ranks older than it."""
+    answered = (
+        tie_status(alert) is None
+        and queued is not None
+        and stored.state is State.OPEN
+        and stored.last_event_at == alert.occurred_at
+        and stored.last_queued_at == queued
+    )
+    return queued + timedelta(microseconds=1) if answered and queued is not None else queued
+
+
 def _incident_copier() -> Callable[[Incident], Incident]:
     """A function that copies an incident field by field, each set through its slot.
 
@@ -617,7 +636,10 @@ def decide(stored: Incident | None, alert: AlertEvent, now: datetime, policy: Po
         )
         return Decision(Action.COUNT, counted)
     seen = replace_incident(
-        stored, last_event_at=alert.occurred_at, last_queued_at=queued, applied_at=now
+        stored,
+        last_event_at=alert.occurred_at,
+        last_queued_at=answer_queued_at(stored, alert, queued),
+        applied_at=now,
     )
 
     if stored.state is State.OPEN:
