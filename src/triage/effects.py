@@ -172,6 +172,7 @@ class Effects:
             incident.occurrences_at_update,
             incident.flapping,
             current_trace_id(),
+            incident.opened_at,
         )
         sent = await work.freeze(built)
         if sent is built:

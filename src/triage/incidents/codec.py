@@ -697,28 +697,41 @@ def sent_to_json(sent: Sent) -> str:
         "flapping": sent.flapping,
         "trace_id": sent.trace_id,
     }
+    if sent.opened_at is not None:
+        data["opened_at"] = sent.opened_at.isoformat()
     return _ENCODE(data)
 
 
 def sent_from_json(text: str) -> Sent:
-    """`sent_to_json`'s text read back. Raises ValueError (KeyError, TypeError) when it does
-    not read as one."""
+    """`sent_to_json`'s text read back, by the incident codec's rule for a newer release's
+    record: a field this release does not know (at the top, in the alert, the ticket or the
+    group) is passed over, and a `min_reader` beyond `RECORD_FORMAT` is refused
+    (StoreNewerError). Nothing is written back from what is read (a redo sends the body, the
+    next effect writes its own), so unknown fields need not be kept. Raises ValueError
+    (KeyError, TypeError) when it does not read as one."""
     data = json.loads(text)
+    if not isinstance(data, dict):
+        raise TypeError(f"a sent record is {type(data).__name__}")
+    check_reader(data, "sent record")
     alert = data["alert"]
     raw_group = alert.get("group")
     group = None
     if raw_group is not None:
+        # A member's values after its four (a newer release's) are passed over too.
         members = tuple(
             MemberView(fp, title, Status(status), datetime.fromisoformat(since))
-            for fp, title, status, since in raw_group["members"]
+            for fp, title, status, since, *_ in raw_group["members"]
         )
         group = GroupView(MappingProxyType(raw_group["by"]), members, raw_group["untracked"])
     return Sent(
         seq=int(data["seq"]),
         alert=_view_of(alert, group),
-        ticket=Ticket.model_validate(data["ticket"]),
+        ticket=Ticket.model_validate(
+            {k: v for k, v in data["ticket"].items() if k in _TICKET_FIELDS}
+        ),
         occurrences=int(data["occurrences"]),
         occurrences_at_update=int(data["occurrences_at_update"]),
         flapping=bool(data["flapping"]),
         trace_id=data["trace_id"],
+        opened_at=_time(data.get("opened_at")),
     )

@@ -32,7 +32,7 @@ from types import MappingProxyType, TracebackType
 
 import structlog
 
-from triage.errors import GatheringError, StoreUnavailableError, TriageError
+from triage.errors import GatheringError, StoreBusyError, StoreUnavailableError, TriageError
 from triage.incidents.groups import GroupKey, decide_group
 from triage.incidents.lifecycle import (
     Action,
@@ -43,7 +43,7 @@ from triage.incidents.lifecycle import (
     State,
     decide,
 )
-from triage.incidents.schedule import gathering_ends
+from triage.incidents.schedule import CLAIM_CLOCK_SLACK, gathering_ends
 from triage.incidents.store import Hold, Routing, Sent, Store, Transition, incident_busy
 from triage.models import EffectKind, Ticket
 
@@ -62,8 +62,11 @@ class Work:
         transition: Transition,
         owner: str,
         carrying: set[str] | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self._store = store
+        #: The ledger's clock, the one the claim's lease was set with (`Ledger.clock`).
+        self._clock = clock or store.now
         #: The owners whose effects this process carries out (`Ledger.carrying`): this one's
         #: leaves it when its effect ends.
         self._carrying = carrying if carrying is not None else set()
@@ -143,8 +146,24 @@ class Work:
     async def freeze(self, sent: Sent) -> Sent:
         """What this effect sends its sinks: what its first attempt sent, when this is a redo
         (its own retry, or a takeover), else `sent`, kept for the redos (`Store.freeze_effect`).
-        Called before the first sink call of every attempt."""
-        return await self._store.freeze_effect(self.fingerprint, sent)
+        Called before the first sink call of every attempt. StoreBusyError when the effect is
+        no longer this worker's (its lease lapsed, and another took it over or finished it):
+        no sink may be called, and the claim is not given back (it is not ours).
+
+        The incident is read to ask only when the lease is within `CLAIM_CLOCK_SLACK` of its
+        end by this clock: before that no replica whose clock is within the slack takes the
+        effect over, and no worker of this process does (`carrying`), so a prompt effect
+        costs no read more."""
+        holder = self.owner if self._lease_ending() else None
+        try:
+            return await self._store.freeze_effect(self.fingerprint, sent, holder)
+        except StoreBusyError:
+            self._let_go()
+            raise
+
+    def _lease_ending(self) -> bool:
+        """This claim's lease has ended, or ends within `CLAIM_CLOCK_SLACK`, by its clock."""
+        return self._clock() >= self.pending.until - CLAIM_CLOCK_SLACK
 
     async def confirm(
         self,
@@ -296,7 +315,7 @@ class Claim:
                 # the claim may be this alert's now, for its message's retry to look at.
                 self.released = self._group.key if self._group else self._event.fingerprint
                 raise
-            work = Work(store, transition, self._owner, self._ledger.carrying)
+            work = Work(store, transition, self._owner, self._ledger.carrying, self._ledger.clock)
             not_before = gathering_ends(work.incident, now) if work.effect is not None else None
             if not_before is not None:
                 # A group gathering members: the claim stays ours (no release), and this
@@ -383,7 +402,7 @@ class Ledger:
     async def carry_out(self, transition: Transition, owner: str, runner: EffectRunner) -> None:
         """Carry out an effect claimed outside a message (the sweep's, a close by hand):
         finished when `runner` returns, released if it fails."""
-        work = Work(self.store, transition, owner, self.carrying)
+        work = Work(self.store, transition, owner, self.carrying, self.clock)
         if work.effect is not None:
             self.carrying.add(owner)
             await _run(work, runner)

@@ -51,7 +51,8 @@ ENDED_SESSION = "ended_session"
 #: What an incident's effect in progress sends its sinks, one record per incident (its body
 #: `Sent`, the effect's sequence number in it): written before the first sink call, read back
 #: by every redo of the effect, so a redo under the same idempotency key sends the same body
-#: (`Store.freeze_effect`). The next effect of the incident writes over it.
+#: (`Store.freeze_effect`). The next effect of the incident writes over it, and so does the
+#: fingerprint's next incident (its `opened_at` differs).
 SENT = "sent"
 
 
@@ -99,6 +100,10 @@ class Sent:
     flapping: bool
     #: The W3C trace id of the message whose attempt built it, when traced.
     trace_id: str | None = None
+    #: The incident's `opened_at`: which of the fingerprint's incidents the effect is of. An
+    #: incident record that expired before this one starts its seqs again; a body kept for
+    #: another incident is no body for this one. None in a body an older release kept.
+    opened_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

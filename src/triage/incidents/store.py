@@ -40,7 +40,7 @@ from typing import Any
 
 import structlog
 
-from triage.errors import RecordTooLargeError
+from triage.errors import RecordTooLargeError, StoreBusyError
 from triage.incidents import groups
 from triage.incidents.base import StoreBase
 from triage.incidents.claims import (
@@ -443,23 +443,39 @@ class Store(Claims, Sweeping, SharedRecords, StoreBase):
             **changes,
         )
 
-    async def freeze_effect(self, fingerprint: str, sent: Sent) -> Sent:
+    async def freeze_effect(self, fingerprint: str, sent: Sent, owner: str | None = None) -> Sent:
         """What the incident's effect `sent.seq` sends its sinks: the one its first attempt
         kept, when there is one; else `sent`, kept now for every redo of the effect (a retry,
         a takeover by another message or replica). Called before the first sink call, so a
         redo under the same idempotency key sends the first attempt's body, byte for byte.
 
-        A worker still on an earlier effect (its lease lapsed, the incident moved on) keeps
-        nothing and is handed its own. A body over `MAX_RECORD_BYTES` (an alert near the
-        largest message SQS takes, in a group of long titles) is not kept either: it is sent
-        as built, one `store.sent_not_kept` warning says so, and a redo of that effect builds
+        A worker whose effect is over (taken over by another, finished, or followed by a
+        later effect: the incident's pending effect is not `owner`'s at this seq, or a body
+        is kept for a later seq) keeps nothing and gets StoreBusyError (`lease_lost`): it
+        must call no sink, for the effect went out or goes out from its holder. A body kept
+        for another incident of the fingerprint (`Sent.opened_at`) is no body for this one.
+        A redo that finds its body near its expiry dates it `closed_ttl` from now, so a body
+        is kept while its effect is retried. A body over `MAX_RECORD_BYTES` (an alert near
+        the largest message SQS takes, in a group of long titles) is not kept: it is sent as
+        built, one `store.sent_not_kept` warning says so, and a redo of that effect builds
         its body afresh, as every redo did before bodies were kept."""
-        expires_at = (self.now() + self.closed_ttl).timestamp()
+        if owner is not None:
+            await self._check_holder(fingerprint, sent.seq, owner)
+        now_s = self.now().timestamp()
+        ttl_s = self.closed_ttl.total_seconds()
+        expires_at = now_s + ttl_s
 
         def change(record: Record | None) -> tuple[Record | None, Sent]:
             kept = _sent_of(record)
-            if kept is not None and kept.seq >= sent.seq:
-                return None, kept if kept.seq == sent.seq else sent
+            if kept is not None and _same_incident(kept, sent):
+                if kept.seq > sent.seq:
+                    raise lease_lost(fingerprint, sent.seq, owner, kept.seq)
+                if kept.seq == sent.seq:
+                    assert record is not None
+                    if record.expires_at is None or record.expires_at >= now_s + ttl_s / 2:
+                        return None, kept
+                    return dataclasses.replace(record, version=record.version + 1,
+                                               expires_at=expires_at), kept  # fmt: skip
             body = sent_to_json(sent)
             if not _fits(body):
                 log.warning(
@@ -474,6 +490,14 @@ class Store(Claims, Sweeping, SharedRecords, StoreBase):
             return Record(fingerprint, SENT, version, body, expires_at), sent
 
         return await self._update(SENT, fingerprint, change)
+
+    async def _check_holder(self, fingerprint: str, seq: int, owner: str) -> None:
+        """Raise `lease_lost` unless `owner` still holds the incident's effect `seq`."""
+        stored = await self.get(fingerprint)
+        pending = stored.pending if stored is not None else None
+        if pending is None or pending.seq != seq or pending.owner != owner:
+            now_at = pending.seq if pending is not None else None
+            raise lease_lost(fingerprint, seq, owner, now_at)
 
     def _expiry(self, incident: Incident) -> float | None:
         """Closed incidents expire `closed_ttl` after closing; open ones never do."""
@@ -517,25 +541,47 @@ class Store(Claims, Sweeping, SharedRecords, StoreBase):
     async def end_silence(self, silence_id: str, now: datetime) -> tuple[Silence, bool] | None:
         """End a silence now: the silence as it is then, and whether this call ended it (not
         when it had ended already: run out, or expired by an earlier call, also one made
-        before it started, which ends it at its start); None if unknown."""
+        before it started, which ends it at its start); None if unknown. An expiry dated
+        after `now` (and after its start: made by a clock that was ahead) has not ended it:
+        it still mutes, and this call ends it now."""
 
         def change(record: Record | None) -> tuple[Record | None, tuple[Silence, bool] | None]:
             silences = _silences_of(record)
             found = next((s for s in silences if s.id == silence_id), None)
             if found is None:
                 return None, None
-            if found.expired_at is not None or found.ends() <= now:
+            ends_at = max(now, found.starts_at)
+            if found.ends() <= ends_at:
                 return None, (found, False)
-            expired = dataclasses.replace(found, expired_at=max(now, found.starts_at))
+            expired = dataclasses.replace(found, expired_at=ends_at)
             changed = [expired if s.id == silence_id else s for s in silences]
             return _silences_record(record, changed), (expired, True)
 
         return await self._update(SILENCES, SILENCES_KEY, change)
 
 
+def lease_lost(fingerprint: str, seq: int, owner: str | None, now_at: int | None) -> StoreBusyError:
+    """The incident's effect `seq` is no longer `owner`'s (`now_at`: the seq pending or kept
+    now, if any): one warning, and an error that keeps the worker from calling any sink. Its
+    message waits like one whose incident is busy; its retry finds its decision applied."""
+    log.warning("store.lease_lost", fingerprint=fingerprint, owner=owner, seq=seq, now_at=now_at)
+    return incident_busy(
+        f"incident {fingerprint}: effect {seq} is no longer this worker's (taken over, "
+        "finished or followed by another)",
+        retry_after_s=1.0,
+    )
+
+
+def _same_incident(kept: Sent, sent: Sent) -> bool:
+    """`kept` was kept for the incident `sent` is of: the same `opened_at`, or one of them
+    has none (kept by an older release, or asked by a caller that does not say)."""
+    return kept.opened_at is None or sent.opened_at is None or kept.opened_at == sent.opened_at
+
+
 def _sent_of(record: Record | None) -> Sent | None:
     """The body `record` keeps (None: no record, or one that does not read, which the next
-    freeze writes over: a redo then sends what it built, as before bodies were kept)."""
+    freeze writes over: a redo then sends what it built, as before bodies were kept).
+    StoreNewerError when a newer release marked it as beyond this one (left as it is)."""
     if record is None:
         return None
     try:
