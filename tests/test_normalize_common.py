@@ -48,10 +48,10 @@ def test_priority_words_and_numbers(given: Any, expected: Priority) -> None:
 
 @pytest.mark.parametrize(
     "given",
-    [None, True, False, "", "P4", "4", -1, 1.5, "sev9", "whenever", [1], {"p": 1}, "x" * 500],
+    [None, True, False, "", "P9", "4", -1, 1.5, "sev9", "whenever", [1], {"p": 1}, "x" * 500],
 )
 def test_unknown_priority_is_none_never_an_error(given: Any) -> None:
-    """Anything unrecognised (booleans, P4, lists, essays) is None, never an exception."""
+    """Anything unrecognised (booleans, P9, lists, essays) is None, never an exception."""
     assert common.priority(given) is None
 
 

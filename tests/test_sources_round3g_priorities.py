@@ -69,9 +69,9 @@ def test_the_five_step_note_names_one_to_five() -> None:
 
 
 def test_the_common_scale_is_unchanged() -> None:
-    """Every other source keeps reading 1 as high and 4 as nothing (P0..P3)."""
+    """Every other source keeps reading 1 as high and a bare 4 as nothing (P0..P3); P4 is low."""
     assert common.priority("1") is _H and common.priority(1) is _H
-    assert common.priority("4") is None and common.priority("P4") is None
+    assert common.priority("4") is None and common.priority("P4") is Priority.LOW
 
 
 def _generic(**fields: Any) -> Normalized:
