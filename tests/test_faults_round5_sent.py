@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import datetime, timedelta
+from types import MappingProxyType
 
 import pytest
 
@@ -21,7 +22,8 @@ from triage.errors import StoreBusyError, StoreNewerError
 from triage.incidents.codec import RECORD_FORMAT, sent_from_json, sent_to_json
 from triage.incidents.records import SENT, Record, Sent
 from triage.incidents.silences import Matcher, Silence
-from triage.models import Priority, Ticket
+from triage.models import Priority, Status, Ticket
+from triage.view import GroupView, MemberView
 
 LEASE = timedelta(minutes=2)
 FP = "api-5xx"
@@ -129,12 +131,16 @@ def test_the_generation_reads_back_and_is_absent_from_an_older_releases_body() -
 
 
 def test_fields_of_a_newer_release_are_passed_over_everywhere_in_the_body() -> None:
-    """A newer release's fields at the top, in the alert, in the ticket and in the group read
-    as the body without them."""
-    grouped = sent()
+    """A newer release's fields at the top, in the alert, in the ticket, in the group and
+    after a member's values read as the body without them."""
+    members = (MemberView("fp-1", "pod api-1 is crash looping", Status.FIRING, T0),)
+    group = GroupView(MappingProxyType({"alertname": "KubePodCrashLooping"}), members, 2)
+    grouped = replace(sent(), alert=replace(sent().alert, group=group))
     data = json.loads(sent_to_json(grouped))
     data["kept_by"] = "release 2"
     data["alert"]["fix_hint"] = "x"
+    data["alert"]["group"]["window_s"] = 60
+    data["alert"]["group"]["members"][0].append("2026-11-23T09:00:00+00:00")
     data["ticket"]["runbook_url"] = "https://runbooks.example/a"
     assert sent_from_json(json.dumps(data)) == grouped
 
