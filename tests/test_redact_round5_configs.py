@@ -213,6 +213,7 @@ DRESSED: list[Case] = [
     (f"<em>secret</em>: {PW}", PW, ("<em>secret</em>:",)),
     (f'{{"text": "*Password:* {PW}", "n": 1}}', PW, ('", "n": 1}',)),
     (f"**Password**:\n`{PW}`", PW, ("**Password**:\n`",)),
+    (f'{{"t": "Runbook\\n*Password:* {PW}"}}', PW, ("Runbook\\n*Password:* ",)),
     (f"| User | `app` |\n| **Password** | **{PW}** |", PW, ("`app`", "| **Password** | **")),
     (f"| Host | **Token** |\n|---|---|\n| db | `{PW}` |", PW, ("| db | `",)),
     (f"<tr><th><strong>Password</strong></th><td><kbd>{PW}</kbd></td></tr>", PW, ("<kbd>",)),

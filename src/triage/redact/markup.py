@@ -312,7 +312,9 @@ MARKUP_RULES: tuple[
     # mark if it has one (on the next line too), else to a space or a quote. The marks must
     # pair up (`_dressed_name_value`).
     _rule(
-        rf"(?P<head>(?P<open>\*\*|__|\*|_|`|<(?:{_INLINE_TAGS})(?:[ \t][^<>]{{0,128}}+)?>)"
+        # A mark opens after no letter or digit (a snake_case name's `_` opens nothing: the
+        # engine fails there at once).
+        rf"(?P<head>(?:(?<![A-Za-z0-9])|(?<=\\[nrt]))(?P<open>\*\*|__|\*|_|`|<(?:{_INLINE_TAGS})(?:[ \t][^<>]{{0,128}}+)?>)"
         r"(?P<name>[A-Za-z][\w .-]{0,63}?)(?P<c1>[ \t]{0,3}:)?"
         rf"(?P<close>\*\*|__|\*|_|`|</(?:{_INLINE_TAGS})>)(?P<c2>[ \t]{{0,3}}:)?"
         r"(?:[ \t]{1,8}|[ \t]{0,8}(?:\r?\n|\\n)[ \t]{0,8}(?=`|<code>))"
