@@ -18,7 +18,7 @@ from factories import T0, alert, view
 from memory_store import MemoryStore
 from moto_speed import loopback_aws_client
 from recording_pipeline import POLICY, Summariser
-from triage.errors import SinkUnavailableError
+from triage.errors import SinkUnavailableError, StoreBusyError
 from triage.incidents import store as store_module
 from triage.incidents.codec import sent_from_json, sent_to_json
 from triage.incidents.dynamodb import DynamoDBStore, create_table
@@ -98,13 +98,14 @@ async def test_the_next_effect_freezes_its_own_and_a_stale_one_changes_nothing(
     store: Store,
 ) -> None:
     """A later effect of the incident (a higher sequence number) keeps its own body; a worker
-    still on an earlier one (its lease lapsed) keeps the later one's from being overwritten."""
+    still on an earlier one (its lease lapsed) is refused (StoreBusyError: it must call no
+    sink) and keeps the later one's from being overwritten."""
     await store.freeze_effect("api-5xx", sent(1))
     second = await store.freeze_effect("api-5xx", sent(2, title="second"))
-    stale = await store.freeze_effect("api-5xx", sent(1, title="stale"))
+    with pytest.raises(StoreBusyError):
+        await store.freeze_effect("api-5xx", sent(1, title="stale"))
     redone = await store.freeze_effect("api-5xx", sent(2, title="redo"))
     assert second.alert.title == "second"
-    assert stale.alert.title == "stale"  # its own: nothing it could redo is kept
     assert redone.alert.title == "second"
 
 
