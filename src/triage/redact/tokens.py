@@ -433,14 +433,12 @@ TOKEN_RULES: tuple[
     ),
     _rule(rf"{_prefixed('AIza')}{_B64URL}{{35}}{_END}", "[REDACTED:google-api-key]", "AIza"),
     _rule(rf"{_prefixed('ya29.')}{_B64URL}{{20,2048}}", "[REDACTED:google-token]", "ya29."),
-    # Google's OAuth refresh tokens (1//0) and authorization codes (4/0A, which buy a token
-    # until exchanged), then base64url. Looked for by `//0` and `/0a` (folded): a digit needle
+    # Google's OAuth refresh tokens: 1//0, then base64url. Looked for by `//0`: a digit needle
     # would stop the search for needles at every digit.
     _rule(
-        rf"(?:{_prefixed('1//0')}{_B64URL}{{40,512}}|{_prefixed('4/0A')}{_B64URL}{{30,512}}){_END}",
+        rf"{_prefixed('1//0')}{_B64URL}{{40,512}}{_END}",
         "[REDACTED:google-token]",
         "//0",
-        "/0a",
         fold_needles=True,
     ),
     _rule(
