@@ -82,7 +82,7 @@ from triage.ingest.auth import TokenStore, TokensUnavailable
 from triage.ingest.credentials import shown_names
 from triage.ingest.limits import Limits
 from triage.ingest.lines import RefusalLines
-from triage.ingest.messages import messages_for
+from triage.ingest.messages import messages_for, request_stamp
 from triage.ingest.outbox import (
     SOURCE_ATTRIBUTE,
     MessageRejected,
@@ -238,10 +238,12 @@ def _webhook_path(sources: tuple[str, ...]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Arrival:
-    """What is known of a request the moment it arrives: its id, and the time (ISO 8601, UTC)."""
+    """What is known of a request the moment it arrives: its id, and the time (UTC, to the
+    microsecond; its `received_at` is reserved from it once its alerts are counted,
+    `request_stamp`)."""
 
     request_id: str
-    received_at: str
+    arrived: datetime
 
 
 def _head_bytes(request: web.Request) -> int:
@@ -463,10 +465,7 @@ class Gateway:
         """One webhook request, answered whatever becomes of it; counted in flight meanwhile,
         so the stop can wait for it."""
         started = time.perf_counter()
-        arrival = Arrival(
-            request_id=uuid.uuid4().hex,
-            received_at=datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-        )
+        arrival = Arrival(request_id=uuid.uuid4().hex, arrived=datetime.now(UTC))
         source = route.source  # one of auth.SOURCES: the router takes no other
         # For the ingest.aborted line of an answer its sender never reads.
         request[SOURCE] = source
@@ -648,7 +647,8 @@ class Gateway:
             )
         except Invalid as exc:
             raise Refused(exc.status, exc.reason, str(exc), detail=str(exc)) from None
-        attributes = self._attributes(request, source, arrival, hint)
+        received_at = request_stamp(arrival.arrived, checked)
+        attributes = self._attributes(request, source, arrival, received_at, hint)
         messages = await messages_for(checked, attributes, self.probe.max_message_bytes)
         if not await self.probe.answering():
             # Never answered, or its last call got no answer: a send would wait out botocore's
@@ -760,11 +760,16 @@ class Gateway:
         )
 
     def _attributes(
-        self, request: web.Request, source: str, arrival: Arrival, sentry_resource: str | None
+        self,
+        request: web.Request,
+        source: str,
+        arrival: Arrival,
+        received_at: str,
+        sentry_resource: str | None,
     ) -> dict[str, str]:
         attributes = {
             SOURCE_ATTRIBUTE: source,
-            RECEIVED_AT_ATTRIBUTE: arrival.received_at,
+            RECEIVED_AT_ATTRIBUTE: received_at,
             REQUEST_ID_ATTRIBUTE: arrival.request_id,
         }
         # A sender's malformed trace context is dropped, never forwarded.

@@ -7,15 +7,19 @@ alerts (ingest/groups.py). Anything else too big is refused (413), naming what d
 A batch's alerts keep its order to the lifecycle: each alert's `received_at` is a microsecond
 after the one before, the last the request's own, so a firing and its resolve sent in one batch
 at one time (or none) are not dated alike (the lifecycle takes the later queued as the newer).
-None is later than the request's stamp, which the daemon believes only up to SentTimestamp. Splitting is CPU work that grows
-with the batch: a large batch is split on a worker thread, as validate.py parses a large body,
-so the event loop keeps answering.
+None is later than the request's stamp, which the daemon believes only up to SentTimestamp.
+The gateway's stamps come from `STAMPS`, one strictly rising stamp per process: each request
+reserves a microsecond for each message it may become, after the previous request's last, so
+no request's stamps reach back to (or tie with) an earlier request's, even in one millisecond.
+Splitting is CPU work that grows with the batch: a large batch is split on a worker thread, as
+validate.py parses a large body, so the event loop keeps answering.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import threading
 from datetime import UTC, datetime, timedelta
 
 from triage.ingest.batches import AlertTooLarge, split_batch
@@ -95,6 +99,42 @@ def _in_order(received_at: str | None, count: int) -> list[str | None]:
         return [None] * count
     step = timedelta(microseconds=1)
     return [_written(last - (count - 1 - index) * step) for index in range(count)]
+
+
+class Stamps:
+    """One strictly rising stamp, to the microsecond: each request reserves as many
+    microseconds as it has alerts, after the last one reserved before it, so its alerts'
+    stamps (stepped back from its own, `_in_order`) come after every earlier request's.
+
+    The stamp runs ahead of the wall clock only while requests reserve microseconds faster
+    than they pass: at most a request's count (100 alerts, `several.MAX_ALERTS`) ahead of
+    its arrival, plus what a burst before it left, which a microsecond of wall time takes
+    back each microsecond."""
+
+    def __init__(self) -> None:
+        self._last: datetime | None = None
+        self._lock = threading.Lock()
+
+    def reserve(self, arrived: datetime, count: int) -> datetime:
+        """The stamp of a request that `arrived` and becomes `count` messages: `arrived`,
+        unless that leaves fewer than `count` microseconds after the last one reserved."""
+        step = timedelta(microseconds=1)
+        with self._lock:
+            stamp = arrived
+            if self._last is not None:
+                stamp = max(stamp, self._last + max(count, 1) * step)
+            self._last = stamp
+        return stamp
+
+
+#: The gateway process's stamps.
+STAMPS = Stamps()
+
+
+def request_stamp(arrived: datetime, checked: Checked, stamps: Stamps = STAMPS) -> str:
+    """The `received_at` of a request that `arrived` and was read as `checked`, as written:
+    reserved from `stamps` for each alert of a batch (one for a body queued whole)."""
+    return _written(stamps.reserve(arrived, len(checked.parts) or 1))
 
 
 def _written(when: datetime) -> str:
