@@ -69,14 +69,6 @@ def _backup(title: str = "Backup of orders failed", **fields: Any) -> dict[str, 
 # --- The `sent` record outliving its incident --------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "incidents/store.py:460: freeze_effect matches a kept body by the effect's seq alone; "
-        "an incident record expired before its `sent` record starts again at seq 1, and its "
-        "effect of the old one's last seq is handed the old incident's body"
-    ),
-)
 async def test_a_new_incident_never_sends_the_body_kept_for_an_expired_one() -> None:
     """After a closed incident's record expires while its `sent` record is still there (TTL
     deletions come in no order), the fingerprint's new incident's close sends its own alert
@@ -123,14 +115,6 @@ class FirstSummaryWaits:
         return None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "effects.py:89 / incidents/store.py:461: nothing before the first sink call asks "
-        "whether this worker still holds its effect: freeze_effect hands a lapsed worker the "
-        "kept body (or its own, when a later effect is kept) and every sink is called again"
-    ),
-)
 @pytest.mark.parametrize("then_closed", [False, True], ids=["open", "then closed"])
 async def test_a_worker_whose_effect_was_finished_by_another_sends_it_no_more(
     then_closed: bool,
@@ -167,15 +151,6 @@ async def test_a_worker_whose_effect_was_finished_by_another_sends_it_no_more(
     assert [e.kind for e in sink.effects] == [EffectKind.OPEN, *after]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "incidents/store.py:535: _sent_of reads a `sent` record strictly (codec.py:704 "
-        "sent_from_json, "
-        "Ticket is extra='forbid'), unlike the incident codec's rule for a newer release's "
-        "fields: an older replica's redo takes it as unreadable and writes its own body over it"
-    ),
-)
 async def test_a_body_kept_by_a_newer_release_is_sent_again_by_an_older_ones_redo() -> None:
     """During a rolling deploy a newer release froze an effect's body with a field of its own
     in the ticket (as the incident codec lets it); an older replica's redo of that effect
@@ -194,15 +169,6 @@ async def test_a_body_kept_by_a_newer_release_is_sent_again_by_an_older_ones_red
     assert store.records[(SENT, "api-5xx")].body == body
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "incidents/store.py:456: freeze_effect dates the `sent` record to expire closed_ttl "
-        "after the freeze, whatever the incident's state: an effect still being retried "
-        "past TRIAGE_CLOSED_TTL_S (2 h is allowed) loses its body to the purge, and its "
-        "redo sends another under the same idempotency key"
-    ),
-)
 async def test_a_body_is_kept_while_its_effect_is_still_being_retried(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -291,14 +257,6 @@ async def test_a_throttled_far_end_read_still_lets_the_pass_redo_the_due_inciden
 # --- A silence expired while the clock was ahead ----------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "incidents/store.py:526: end_silence takes any expired_at as ended, even one dated "
-        "after now by a clock that was ahead: the silence keeps muting alerts and a second "
-        "expiry is answered 'already ended' without moving its end to now"
-    ),
-)
 async def test_a_silence_expired_by_a_clock_ahead_can_be_ended_now_after_the_step_back() -> None:
     """An operator expires a running silence on a replica whose clock is an hour ahead; the
     clock is stepped back and the silence still mutes alerts (its end an hour off): expiring it
