@@ -41,7 +41,9 @@ clock to catch up. A replica whose own clock never stepped finds such a claim (a
 replica's, made while that replica's clock was ahead) by the far end of the index: each pass
 also reads the incidents dated later than a lease and `CLAIM_CLOCK_SLACK` from now
 (`Store.dated_after`, a range read of keys and times alone) and looks at those whose time it
-has not seen there before, so each is read once per time it is given, not on every pass.
+has not seen there before, so each is read once per time it is given, not on every pass. A
+far-end read that fails (a throttled range read) leaves the pass to the due incidents, and
+what it saw there before to the next pass: the outage is one warning, and one line when it ends.
 
 An effect is the sweep's to take over by the rules every claim follows (`sweep_may_take`):
 never one a worker of this process is carrying out (`Ledger.carrying`), whatever the clock did.
