@@ -1250,6 +1250,162 @@ CASES = [
         "execute <unnamed>: update users set pw = $1 where id = $2\n"
         "DETAIL:  parameters: $1 = '[REDACTED:password]', $2 = '42'",
     ),
+    (
+        "secretsdump.py corp/admin:hunter2xyz@10.0.0.5",
+        "secretsdump.py corp/admin:[REDACTED:password]@10.0.0.5",
+    ),
+    (
+        "openssl passwd -6 hunter2xyz",
+        "openssl passwd -6 [REDACTED:password]",
+    ),
+    (
+        "sonar-scanner -Dsonar.login=0f3c2a71e04b8d56c1a7f09e3b2d4c6a8e1f7b05",
+        "sonar-scanner -Dsonar.login=[REDACTED:password]",
+    ),
+    (
+        "reg add HKLM\\SOFTWARE\\App /v DefaultPassword /t REG_SZ /d hunter2xyz /f",
+        "reg add HKLM\\SOFTWARE\\App /v DefaultPassword /t REG_SZ /d [REDACTED:password] /f",
+    ),
+    (
+        "Winlogon\n    DefaultPassword    REG_SZ    hunter2xyz",
+        "Winlogon\n    DefaultPassword    REG_SZ    [REDACTED:password]",
+    ),
+    (
+        "A temporary password is generated for root@localhost: hunter2xyz",
+        "A temporary password is generated for root@localhost: [REDACTED:password]",
+    ),
+    (
+        "ipmitool user set password 2 hunter2xyz 20",
+        "ipmitool user set password 2 [REDACTED:password] 20",
+    ),
+    (
+        "basic = b64encode(b'bob:hunter2xyz')",
+        "basic = b64encode(b'bob:[REDACTED:password]')",
+    ),
+    (
+        "EXEC sp_addlogin 'app', 'hunter2xyz'",
+        "EXEC sp_addlogin 'app', '[REDACTED:password]'",
+    ),
+    (
+        "$ENV{DB_PASSWORD} = 'hunter2xyz';",
+        "$ENV{DB_PASSWORD} = '[REDACTED:password]';",
+    ),
+    (
+        "leaked in the wiki: ghp\\_aB3dE5fG7hJ9kL2mN4pQ6rS8tU0vW1xY3zA5 (rotated)",
+        "leaked in the wiki: [REDACTED:github-token] (rotated)",
+    ),
+    (
+        "invalid_grant for 1//0gLmX7aB3dE5fG7hJ9kL2mN4pQ6rS8tU0vW1xY3zA5bC7dE9fG1h",
+        "invalid_grant for [REDACTED:google-token]",
+    ),
+    (
+        "asana 401 for 2/1204567890123456/1209876543210987:9f3c1a7e5b2d4c6f8a0e1b3d5c7f9a2e",
+        "asana 401 for 2/1204567890123456/1209876543210987:[REDACTED:token]",
+    ),
+    (
+        "opsgenie 403 with GenieKey 3f6c1a2e-7b4d-4e9a-a1c3-5d7f9b2e4c6a",
+        "opsgenie 403 with GenieKey [REDACTED:token]",
+    ),
+    (
+        "POST https://logs-01.loggly.com/inputs/3f6c1a2e-7b4d-4e9a-a1c3-5d7f9b2e4c6a/tag/http/",
+        "POST https://logs-01.loggly.com/inputs/[REDACTED:token]/tag/http/",
+    ),
+    (
+        "POST https://http-intake.logs.datadoghq.com/v1/input/9f3c1a7e5b2d4c6f8a0e1b3d5c7f9a2e?ddsource=x",
+        "POST https://http-intake.logs.datadoghq.com/v1/input/[REDACTED:datadog-key]?ddsource=x",
+    ),
+    (
+        "username admin privilege 15 password 0 Xk7pL2mR9tQw",
+        "username admin privilege 15 password 0 [REDACTED:password]",
+    ),
+    (
+        "tacacs-server host 10.0.0.5 key Xk7pL2mR9tQw",
+        "tacacs-server host 10.0.0.5 key [REDACTED:password]",
+    ),
+    (
+        "tacacs server T1\n key 7 0822455D0A16",
+        "tacacs server T1\n key 7 [REDACTED:password]",
+    ),
+    (
+        "radius server R\n key Xk7pL2mR9tQw",
+        "radius server R\n key [REDACTED:password]",
+    ),
+    (
+        'authentication-key "$9$Hk5FCtu0IcrvLxN"',
+        'authentication-key "[REDACTED:password]"',
+    ),
+    (
+        'radius-server 10.0.0.5 secret "$9$Hk5FCtu0IcrvLxN"',
+        'radius-server 10.0.0.5 secret "[REDACTED:password]"',
+    ),
+    (
+        "snmp-server user mon grp v3 auth sha Xk7pL2mR9tQw priv aes 128 Xk7pL2mR9tQw",
+        "snmp-server user mon grp v3 auth sha [REDACTED:password] priv aes 128 [REDACTED:password]",
+    ),
+    (
+        "set psksecret ENC Xk7pL2mR9tQw",
+        "set psksecret ENC [REDACTED:password]",
+    ),
+    (
+        "stats auth admin:Xk7pL2mR9tQw",
+        "stats auth admin:[REDACTED:password]",
+    ),
+    (
+        "smtp_sasl_password_maps = static:bob:Xk7pL2mR9tQw",
+        "smtp_sasl_password_maps = static:bob:[REDACTED:password]",
+    ),
+    (
+        "bob:{PLAIN}Xk7pL2mR9tQw::::",
+        "bob:{PLAIN}[REDACTED:password]::::",
+    ),
+    (
+        '"bob" * "Xk7pL2mR9tQw" *',
+        '"bob" * "[REDACTED:password]" *',
+    ),
+    (
+        "<dt>Password</dt><dd>Xk7pL2mR9tQw</dd>",
+        "<dt>Password</dt><dd>[REDACTED:password]</dd>",
+    ),
+    (
+        "<dt>hmac_key</dt><dd>aB3dE5fG7hJ9kL2mN4pQ6</dd>",
+        "<dt>hmac_key</dt><dd>[REDACTED:password]</dd>",
+    ),
+    (
+        "<Password><Value>Xk7pL2mR9tQw</Value></Password>",
+        "<Password><Value>[REDACTED:password]</Value></Password>",
+    ),
+    (
+        "<name>db.password</name><value>Xk7pL2mR9tQw</value>",
+        "<name>db.password</name><value>[REDACTED:password]</value>",
+    ),
+    (
+        "auth_pass Xk7pL2mR9tQw",
+        "auth_pass [REDACTED:password]",
+    ),
+    (
+        "d-i passwd/root-password password Xk7pL2mR9tQw",
+        "d-i passwd/root-password password [REDACTED:password]",
+    ),
+    (
+        "DB_PASSWORD ?= Xk7pL2mR9tQw",
+        "DB_PASSWORD ?= [REDACTED:password]",
+    ),
+    (
+        "CEF:0|V|P|1|100|Login|5|cs1Label=password cs1=Xk7pL2mR9tQw",
+        "CEF:0|V|P|1|100|Login|5|cs1Label=password cs1=[REDACTED:password]",
+    ),
+    (
+        '~ password = (sensitive value) -> "Xk7pL2mR9tQw"',
+        '~ password = (sensitive value) -> "[REDACTED:password]"',
+    ),
+    (
+        "quoted-printable\n\nthe passw=\nord is Xk7pL2mR9tQw",
+        "quoted-printable\n\nthe passw=\nord is [REDACTED:password]",
+    ),
+    (
+        "cache_peer p parent 3128 0 login=bob:Xk7pL2mR9tQw",
+        "cache_peer p parent 3128 0 login=bob:[REDACTED:password]",
+    ),
 ]
 
 

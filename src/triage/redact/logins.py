@@ -309,10 +309,11 @@ def _schemed_password(match: re.Match[str]) -> str:
 #: Daemons' config lines that hold a user and a password, each in its file's own shape.
 DAEMON_LOGIN_RULES: tuple[_Rule, ...] = (
     # HAProxy's `stats auth <user>:<password>` and squid's `cache_peer … login=<user>:<password>`
-    # (squid's own `login=PASS`/`PASSTHRU` have no `:`); the user stays.
+    # (squid's own `login=PASS`/`PASSTHRU` have no `:`); the user stays, and holds no bracket,
+    # so a placeholder an earlier rule wrote (`login=[REDACTED:password]`) is left whole.
     _rule(
         r"(?P<head>(?:(?<![\w-])stats[ \t]{1,8}auth[ \t]{1,8}|(?<![\w-])login=)"
-        r"[^\s:\"'\\]{1,128}+:)(?!\[REDACTED)[^\s\"'\\]{1,512}+",
+        r"[^\s:\"'\\\[\]]{1,128}+:)(?!\[REDACTED)[^\s\"'\\]{1,512}+",
         r"\g<head>[REDACTED:password]",
         "stats",
         "login=",
