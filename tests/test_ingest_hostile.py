@@ -948,8 +948,9 @@ async def test_a_body_exactly_at_the_queues_limit_passes_and_one_byte_more_is_41
     )
     assert gateway.gateway is not None
     await gateway.gateway.probe.refresh()
-    # source, received_at (24 characters) and request_id (32), each with "String".
-    attributes = len("source") + 6 + len("generic") + len("received_at") + 6 + 24
+    # source, received_at (27 characters: to the microsecond) and request_id (32), each with
+    # "String".
+    attributes = len("source") + 6 + len("generic") + len("received_at") + 6 + 27
     attributes += len("request_id") + 6 + 32
     # … and the gateway's own stamp (triage.sqs.identity).
     attributes += len(GATEWAY_ID_ATTRIBUTE) + 6 + len(new_gateway_id())

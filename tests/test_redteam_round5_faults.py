@@ -1,4 +1,4 @@
-"""Red team, round 5: faults against what changed today, each a strict xfail until fixed.
+"""Red team, round 5: faults against what changed today; each failed when written, and was fixed.
 
 - The `sent` record kept for an effect's redos (`Store.freeze_effect`): asked by a worker whose
   lease lapsed after another replica finished its effect and the incident moved on; written by
@@ -42,7 +42,7 @@ from triage.incidents.records import INCIDENT, SENT, Record, Sent
 from triage.incidents.silences import Matcher, Silence
 from triage.incidents.sqlite import SQLiteStore
 from triage.incidents.store import ABANDONED_GRACE
-from triage.ingest.messages import messages_for
+from triage.ingest.messages import Stamps, messages_for, request_stamp
 from triage.ingest.validate import check
 from triage.metrics import Metrics
 from triage.models import EffectKind, Priority, Status, Ticket
@@ -196,32 +196,30 @@ async def test_a_body_is_kept_while_its_effect_is_still_being_retried(
 # --- A batch's stamps reaching back before an earlier request ---------------------------------
 
 
-async def _queued(alerts: list[dict[str, Any]]) -> list[Message]:
-    """The messages the gateway queues for the batch `alerts` received at STAMP."""
+async def _queued(alerts: list[dict[str, Any]], stamps: Stamps) -> list[Message]:
+    """The messages the gateway queues for the batch `alerts` that arrived at T0, stamped as
+    the gateway stamps a request (`request_stamp`, from the process's rising `stamps`), and
+    queued in that same millisecond (SentTimestamp T0)."""
     body = "".join(json.dumps(alert) + "\n" for alert in alerts)
     checked = check("generic", body.encode(), None, lambda text: text)
-    outgoing = await messages_for(checked, {RECEIVED_AT_ATTRIBUTE: STAMP}, 256 * 1024)
+    stamp = request_stamp(T0, checked, stamps)
+    outgoing = await messages_for(checked, {RECEIVED_AT_ATTRIBUTE: stamp}, 256 * 1024)
     return [
         Message(f"m-{n}", m.body, f"r-{n}", 1, T0, received_at=T0, attributes=m.attributes)
         for n, m in enumerate(outgoing)
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "ingest/messages.py:97: a batch's stamps step back a microsecond an alert from the "
-        "request's millisecond stamp, before an earlier request stamped in that millisecond; "
-        "its resolve then reads as older than the firing and is ignored"
-    ),
-)
 async def test_a_batch_after_a_firing_in_the_same_millisecond_closes_its_ticket() -> None:
     """A firing posted alone, then (within the same millisecond) a batch whose first alert is
     its resolve: the resolve, received after the firing, closes the ticket it opened."""
     sink = Sink()
     pipeline = _pipeline(MemoryStore(POLICY), sink)
-    firing = await _queued([_backup()])
-    batch = await _queued([_backup(status="resolved"), _backup("Disk full", dedup_key="disk")])
+    stamps = Stamps()
+    firing = await _queued([_backup()], stamps)
+    batch = await _queued(
+        [_backup(status="resolved"), _backup("Disk full", dedup_key="disk")], stamps
+    )
     actions = [[str(o.action) for o in await pipeline.process(m)] for m in [*firing, *batch]]
     assert actions == [["open"], ["close"], ["open"]]
 
@@ -229,14 +227,6 @@ async def test_a_batch_after_a_firing_in_the_same_millisecond_closes_its_ticket(
 # --- The sweep's far-end read under a store fault ---------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "ops/sweep.py:146: the far-end read (dated_after) shares the pass's try with the due "
-        "read, so its failure (a throttled range read) ends the pass before any due incident "
-        "is visited"
-    ),
-)
 async def test_a_throttled_far_end_read_still_lets_the_pass_redo_the_due_incidents() -> None:
     """A worker died holding an OPEN (its lease past): the index has it due. The pass's extra
     read of the index's far end is throttled; the due OPEN is sent all the same."""
@@ -278,14 +268,6 @@ async def test_a_silence_expired_by_a_clock_ahead_can_be_ended_now_after_the_ste
 # --- A child closed by its parent's deletion, its firing delivered again ----------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "incidents/lifecycle.py:463: older_event ranks a firing against a stored AnswersFiring "
-        "resolve stamped and queued alike as not older (tie_status None), so the firing's "
-        "own message delivered again by SQS reopens the child the deletion answered"
-    ),
-)
 async def test_a_childs_firing_delivered_again_after_the_deletion_leaves_it_closed() -> None:
     """Child a fires at 15:00 and the alarm's deletion of 15:00 (queued alike) closes it; SQS
     then delivers the child's firing message again (its delete was lost): the child stays
@@ -304,14 +286,6 @@ async def test_a_childs_firing_delivered_again_after_the_deletion_leaves_it_clos
 # --- Messages held for one sink's outage, more than the workers -------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "sqs/holding.py:127 (_park) / sqs/receiving.py:238 (_free_slots): a parked message "
-        "gives its slot back but stays in hand, and in hand is capped at twice the workers: "
-        "that many messages held for Slack stop intake for every route until Slack's reset"
-    ),
-)
 async def test_more_messages_held_for_slack_than_twice_the_workers_leave_intake_going(
     tmp_path: Path, slack: SlackLike
 ) -> None:
@@ -343,20 +317,13 @@ async def test_more_messages_held_for_slack_than_twice_the_workers_leave_intake_
     assert reached, "the ops alert waited for Slack's reset"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "ingest/gateway.py:468: received_at is written to the millisecond, so a resolve "
-        "posted in the firing's millisecond is stamped alike, and lifecycle.py:463 ranks a "
-        "resolve stamped and queued alike as the older: it is ignored"
-    ),
-)
 async def test_a_resolve_posted_in_its_firings_millisecond_closes_the_ticket() -> None:
     """A script posts a firing, then its resolve, two requests within one millisecond (each
     queued then too): the resolve, received second, closes the ticket the firing opened."""
     sink = Sink()
     pipeline = _pipeline(MemoryStore(POLICY), sink)
-    firing = await _queued([_backup()])
-    resolve = await _queued([_backup(status="resolved")])
+    stamps = Stamps()
+    firing = await _queued([_backup()], stamps)
+    resolve = await _queued([_backup(status="resolved")], stamps)
     actions = [[str(o.action) for o in await pipeline.process(m)] for m in [*firing, *resolve]]
     assert actions == [["open"], ["close"]]

@@ -146,16 +146,23 @@ def _log_normalized(normalized: Normalized) -> None:
         log.warning("alert.note", note=note)
 
 
+#: SentTimestamp is to the millisecond: a stamp within its millisecond is no later than it.
+_SENT_PRECISION = timedelta(milliseconds=1)
+
+
 def _queued_at(message: Message) -> datetime | None:
     """When `message`'s alerts were first queued: when the gateway received them, which a DLQ
-    redrive keeps, if that reads and is no later than SentTimestamp (new on a redrive)."""
+    redrive keeps, if that reads and is no later than SentTimestamp (new on a redrive; read to
+    its millisecond, as SQS writes it, so a gateway's stamp in microseconds within that
+    millisecond counts)."""
     sent = message.sent_at
     stamp = message.attributes.get(RECEIVED_AT_ATTRIBUTE)
     try:
         arrived = datetime.fromisoformat(stamp) if isinstance(stamp, str) else None
     except ValueError:
         arrived = None
-    if arrived is None or arrived.tzinfo is None or (sent is not None and arrived > sent):
+    late = sent is not None and arrived is not None and arrived >= sent + _SENT_PRECISION
+    if arrived is None or arrived.tzinfo is None or late:
         return sent
     return arrived
 
