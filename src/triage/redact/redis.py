@@ -150,7 +150,10 @@ REDIS_RULES: tuple[
         # A user before a placeholder is no password: the first pass took the one after it.
         r"(?<![\w-])(?:(?P<auth>auth)[ \t]{1,3}"
         r"(?![^\s\"']{1,64}+[ \t]{1,3}\\?[\"']?\[REDACTED)"
-        r"(?:(?P<user>[^\s\"']{1,64}+)[ \t]{1,3}(?=[^\s\\]|\\\"))?"
+        # Nor is this rule's own placeholder a user: it was the password of the one-argument
+        # AUTH (too long to be read as a user before it was replaced), and the word after it
+        # stays, as on the pass that wrote it.
+        r"(?:(?!\[REDACTED:password\][ \t])(?P<user>[^\s\"']{1,64}+)[ \t]{1,3}(?=[^\s\\]|\\\"))?"
         r"|(?P<config>config[ \t]{1,3}set[ \t]{1,3})?(?:requirepass|masterauth)[ \t]{1,8}))"
         rf"{_TYPED_VALUE}(?P<end>[ \t]{{0,8}}(?=\r?\n|\\n|(?<!\\)\"|$))?",
         _redis_auth,
