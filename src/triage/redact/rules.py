@@ -4,8 +4,9 @@ The order matters: the specific shapes first (`tokens`, `cloud`), so that their 
 say what was there; the rules that know a context next (headers, command lines, URLs, markup);
 the pairs by name after them, which skip a value that is already a placeholder; then the rules
 that read what the pairs left (Terraform's new value after a redacted old one) and loose text
-(a secret told in words); personal data last. Within each module the rules keep their order
-for the same reasons, told beside them.
+(a secret told in words), and a table's header a placeholder made short enough to read;
+personal data last. Within each module the rules keep their order for the same reasons, told
+beside them.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from triage.redact.positional import POSITIONAL_RULES
 from triage.redact.redis import REDIS_RULES
 from triage.redact.rule import _Rule
 from triage.redact.sections import SECTION_RULES
-from triage.redact.tables import TABLE_RULES
+from triage.redact.tables import TABLE_AGAIN_RULES, TABLE_RULES
 from triage.redact.tokens import TOKEN_RULES
 from triage.redact.vault import VAULT_RULES
 from triage.redact.vendor_ids import VENDOR_ID_RULES
@@ -49,5 +50,6 @@ _RULES: tuple[_Rule, ...] = (
     *REDIS_RULES,  # redis: AUTH, CONFIG SET, ACL rules
     *CHANGED_VALUE_RULES,  # pairs: Terraform's new value after a redacted old one
     *TOLD_RULES,  # pairs: a secret told in words
+    *TABLE_AGAIN_RULES,  # tables: a header a placeholder above made short enough to read
     *PERSONAL_RULES,  # personal: e-mail addresses, card numbers
 )
