@@ -102,3 +102,22 @@ def test_a_user_then_a_password_still_loses_the_password() -> None:
     """A user (written, or a placeholder of another kind) and a password after AUTH: only the
     password goes, on one pass, and a second pass changes nothing."""
     assert_each(USERS, _once_and_twice)
+
+
+#: The same tables inside a JSON string (a log line's "msg"), its line breaks escaped.
+JSON_TABLES = [
+    (
+        f'{{"msg":"token={LONG},password\\napp,opal-42"}}',
+        '{"msg":"token=[REDACTED:password],password\\napp,[REDACTED:password]"}',
+    ),
+    (
+        f'{{"msg":"NGROK_AUTHTOKEN={LONG}user;password\\napp;opal-42\\n"}}',
+        '{"msg":"NGROK_AUTHTOKEN=[REDACTED:password];password\\napp;[REDACTED:password]\\n"}',
+    ),
+]
+
+
+def test_a_header_shortened_inside_a_json_string_reads_as_the_second_pass_reads_it() -> None:
+    """Inside a JSON string too, a header cell made short by a placeholder heads its table on
+    the first pass, and a second pass changes nothing."""
+    assert_each(JSON_TABLES, _once_and_twice)

@@ -23,7 +23,7 @@ from triage.redact.personal import PERSONAL_RULES
 from triage.redact.positional import POSITIONAL_RULES
 from triage.redact.redis import REDIS_RULES
 from triage.redact.rule import _Rule
-from triage.redact.sections import SECTION_RULES
+from triage.redact.sections import JSON_TABLE_AGAIN_RULES, SECTION_RULES
 from triage.redact.tables import TABLE_AGAIN_RULES, TABLE_RULES
 from triage.redact.tokens import TOKEN_RULES
 from triage.redact.vault import VAULT_RULES
@@ -51,5 +51,6 @@ _RULES: tuple[_Rule, ...] = (
     *CHANGED_VALUE_RULES,  # pairs: Terraform's new value after a redacted old one
     *TOLD_RULES,  # pairs: a secret told in words
     *TABLE_AGAIN_RULES,  # tables: a header a placeholder above made short enough to read
+    *JSON_TABLE_AGAIN_RULES,  # sections: … and inside a JSON string
     *PERSONAL_RULES,  # personal: e-mail addresses, card numbers
 )

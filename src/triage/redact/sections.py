@@ -15,7 +15,13 @@ from collections.abc import Callable
 
 from triage.redact.names import _SECRET_NAME_NEEDLES, _kept_value, secret_named
 from triage.redact.rule import _LazyPattern, _Rule, _rule
-from triage.redact.tables import KEY_COLUMN_NEEDLES, KEY_TABLE, TABLE, table
+from triage.redact.tables import (
+    KEY_COLUMN_NEEDLES,
+    KEY_TABLE,
+    TABLE,
+    TABLE_AFTER_PLACEHOLDER,
+    table,
+)
 from triage.redact.words import SECTION_FIRST_META, SECTION_META, SECTION_WORD
 
 _PLACEHOLDER = "[REDACTED:password]"
@@ -314,6 +320,13 @@ def _json_lines(match: re.Match[str]) -> str:
 
 
 _KEY_TABLE = re.compile(KEY_TABLE)
+_TABLE_AGAIN = _LazyPattern(TABLE_AFTER_PLACEHOLDER, re.IGNORECASE)
+
+
+def _json_tables_again(match: re.Match[str]) -> str:
+    """A JSON string's text with its tables whose header holds a placeholder read again, as
+    `tables.TABLE_AGAIN_RULES` reads raw text's."""
+    return _json_string_read(match, lambda t: _TABLE_AGAIN.sub(table, t))
 
 
 def _json_key_tables(match: re.Match[str]) -> str:
@@ -411,4 +424,11 @@ SECTION_RULES: tuple[_Rule, ...] = (
         *_SECRET_NAME_NEEDLES,
         flags=re.IGNORECASE,
     ),
+)
+
+#: A JSON string's tables whose header a placeholder made short enough to read, read again
+#: after the rules that write a value's placeholder (`rules.py`), as raw text's are
+#: (`tables.TABLE_AGAIN_RULES`).
+JSON_TABLE_AGAIN_RULES: tuple[_Rule, ...] = (
+    _rule(_JSON_LINES.pattern, _json_tables_again, "redacted:", fold_needles=True),
 )

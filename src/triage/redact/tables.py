@@ -444,12 +444,12 @@ TABLE_RULES: tuple[_Rule, ...] = (
 )
 
 #: A table's header holding a placeholder (`token=[REDACTED:password],password`) and its rows.
-_TABLE_AFTER_PLACEHOLDER = r"(?m:^)(?=[^\r\n]{0,1024}?\[REDACTED:)" + _SECRET_OR_KEY_TABLE
+TABLE_AFTER_PLACEHOLDER = r"(?m:^)(?=[^\r\n]{0,1024}?\[REDACTED:)" + _SECRET_OR_KEY_TABLE
 
 #: The table rule again, after the rules that write a value's placeholder (`rules.py`): a
 #: header cell holding a secret may have been past a cell's length (`_CELL`) when
 #: `TABLE_RULES` ran, before a later rule (a pair's) made it short; a second pass would read
-#: that header, so the first reads it too.
+#: that header, so the first reads it too (inside a JSON string: `sections.JSON_TABLE_AGAIN_RULES`).
 TABLE_AGAIN_RULES: tuple[_Rule, ...] = (
-    _rule(_TABLE_AFTER_PLACEHOLDER, table, "redacted:", flags=re.IGNORECASE),
+    _rule(TABLE_AFTER_PLACEHOLDER, table, "redacted:", flags=re.IGNORECASE),
 )
