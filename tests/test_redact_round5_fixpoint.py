@@ -121,3 +121,30 @@ def test_a_header_shortened_inside_a_json_string_reads_as_the_second_pass_reads_
     """Inside a JSON string too, a header cell made short by a placeholder heads its table on
     the first pass, and a second pass changes nothing."""
     assert_each(JSON_TABLES, _once_and_twice)
+
+
+#: A webhook URL whose last segment is its token, glued after another URL (a bracket a name's
+#: rule replaces, a Jira link, a redirect in a query, a Markdown link's parenthesis): each URL
+#: is read on its own, so the token goes on the first pass, as a second pass (which sees the
+#: glued URL start after the placeholder) would have it.
+HOOK = "https://hooks.example.com/notify/Xk9fQ2mPz7Lr4tYvB3nW"
+HOOK_GONE = "https://hooks.example.com/notify/[REDACTED:token]"
+GLUED_URLS = [
+    (
+        f"PwD=[LOGIN|HTTPS://A.EXAMPLE.COM/CB?KEY=Ab3De5Fg7Hj9Kl2Mn4Pq6Ab3]{HOOK}",
+        f"PwD=[[REDACTED:password]]{HOOK_GONE}",
+    ),
+    (
+        f"x [LOGIN|HTTPS://A.EXAMPLE.COM/CB?KEY=Ab3De5Fg7Hj9Kl2Mn4Pq6Ab3]{HOOK}",
+        f"x [LOGIN|HTTPS://A.EXAMPLE.COM/CB?KEY=[REDACTED:password]]{HOOK_GONE}",
+    ),
+    (f"x [https://a.example.com/a|{HOOK}]", f"x [https://a.example.com/a|{HOOK_GONE}]"),
+    (f"x https://a.example.com/cb?next={HOOK}", f"x https://a.example.com/cb?next={HOOK_GONE}"),
+    (f"(https://a.example.com/cb?x=1){HOOK}", f"(https://a.example.com/cb?x=1){HOOK_GONE}"),
+]
+
+
+def test_a_url_glued_after_another_url_is_read_on_its_own() -> None:
+    """A URL glued after another (after a bracket, a `|`, a `=`, a `)`) has its last segment's
+    token judged on the first pass, and a second pass changes nothing."""
+    assert_each(GLUED_URLS, _once_and_twice)

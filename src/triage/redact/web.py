@@ -135,6 +135,26 @@ def _path_secret(match: re.Match[str]) -> str:
     return f"{match[1]}[REDACTED:token]" if _path_credential(match[2]) else match[0]
 
 
+#: A URL's scheme glued inside what a URL's read took (after `]`, `|`, `=`, `)`; not after a
+#: letter or a digit, which would make a token's tail its scheme): another URL starts there.
+_GLUED_SCHEME = re.compile(r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,31}://")
+
+
+def _each_url_last_segment_token(read: str) -> str:
+    """What follows a URL's `://` (up to a space or a quote) with each URL in it judged on its
+    own (`_last_segment_token`): a URL glued after another (`…]https://…`, a Jira link's
+    `|https://…`, a redirect's `?next=https://…`) loses its token as when it stands alone,
+    which a second pass (the first URL's part a placeholder by then) would see."""
+    pieces = []
+    start = 0
+    for scheme in _GLUED_SCHEME.finditer(read):
+        pieces.append(_last_segment_token(read[start : scheme.start()]))
+        pieces.append(scheme[0])
+        start = scheme.end()
+    pieces.append(_last_segment_token(read[start:]))
+    return "".join(pieces)
+
+
 def _last_segment_token(url: str) -> str:
     """`url` (what follows its `://`) with its last path segment replaced if that is a token:
     20 characters or more of a token's (`_SEGMENT_TOKEN`), random (`_token_like`), not a typed
@@ -393,10 +413,10 @@ URL_RULES: tuple[
     ),
     # … and a token as a URL's last path segment, whatever the segment before it says
     # (`https://hooks.example.com/api/v2/x/<token>`): read each URL once, then judge its last
-    # segment (`_last_segment_token`).
+    # segment (`_last_segment_token`), each URL glued inside the read on its own.
     _rule(
         r"(://(?<=[A-Za-z0-9]://))([^\s\"'<>]{1,8192}+)",
-        lambda m: m[1] + _last_segment_token(m[2]),
+        lambda m: m[1] + _each_url_last_segment_token(m[2]),
         "://",
     ),
     # A Sentry DSN's key (it lets anyone send events to the project); the host stays.
