@@ -1406,6 +1406,15 @@ CASES = [
         "cache_peer p parent 3128 0 login=bob:Xk7pL2mR9tQw",
         "cache_peer p parent 3128 0 login=bob:[REDACTED:password]",
     ),
+    # tables.TABLE_AGAIN_RULES / sections.JSON_TABLE_AGAIN_RULES: a header holding a placeholder
+    (
+        "token=[REDACTED:password],password\napp,opal-42\n",
+        "token=[REDACTED:password],password\napp,[REDACTED:password]\n",
+    ),
+    (
+        '{"msg":"token=[REDACTED:password],password\\napp,opal-42"}',
+        '{"msg":"token=[REDACTED:password],password\\napp,[REDACTED:password]"}',
+    ),
 ]
 
 
