@@ -161,8 +161,9 @@ def _queued_at(message: Message) -> datetime | None:
         arrived = datetime.fromisoformat(stamp) if isinstance(stamp, str) else None
     except ValueError:
         arrived = None
-    late = sent is not None and arrived is not None and arrived >= sent + _SENT_PRECISION
-    if arrived is None or arrived.tzinfo is None or late:
+    if arrived is None or arrived.tzinfo is None:
+        return sent
+    if sent is not None and arrived >= sent + _SENT_PRECISION:
         return sent
     return arrived
 
