@@ -1,0 +1,225 @@
+"""Red team, sinks round 6: the ticket backend, GitHub and Slack under answers and ticket
+histories real services give. Each sink is the real code over real HTTP to a loopback server
+on 127.0.0.1 (`hostile_server` scripts the answers; the later-life ticket backend of
+tests/test_backend_later_life keeps tickets). A strict xfail is a bug found: it fails today for
+the reason it names, and passes once the bug is fixed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+import pytest
+from pydantic import SecretStr
+
+from factories import view
+from hostile_server import Answer, HostileServer, answer, hostile
+from test_backend_later_life import LaterLifeTickets
+from triage.errors import SinkRejectedError, SinkUnavailableError
+from triage.models import Alert, EffectKind, Priority, Status, Ticket
+from triage.secrets import BackendToken
+from triage.settings import Settings
+from triage.sinks.backend import BackendSink
+from triage.sinks.base import Effect, NotSent
+from triage.sinks.slack import SlackSink
+
+TOKEN = "round6-sinks-token"
+ALERT = Alert(
+    source="generic",
+    status=Status.FIRING,
+    title="checkout latency p99 over 2 s",
+    team="payments",
+    priority=Priority.CRITICAL,
+    occurred_at=datetime(2026, 12, 6, 3, tzinfo=UTC),
+    identity={"dedup_key": "checkout-latency"},
+)
+TICKET = Ticket(title="Checkout latency", priority=Priority.CRITICAL, description="p99 2.4 s")
+CREATE_ROUTE = "/api/service/tickets"
+UPDATE_ROUTE = "/api/service/tickets/{ref}/updates"
+RESOLVE_ROUTE = "/api/service/tickets/{ref}/resolve"
+
+
+def effect(kind: EffectKind, ref: str | None = None, key: str = "fp:1") -> Effect:
+    return Effect(kind, ALERT.fingerprint, view(ALERT), TICKET, ref, 3, 2, False, key)
+
+
+@pytest.fixture(autouse=True)
+def backend_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The backend sink's token, from the environment as the daemon reads it."""
+    monkeypatch.setenv("BACKEND_TOKEN", TOKEN)
+
+
+@asynccontextmanager
+async def backend_at(url: str) -> AsyncIterator[BackendSink]:
+    settings = Settings(
+        backend_base_url=url,
+        backend_service_route=CREATE_ROUTE,
+        backend_update_route=UPDATE_ROUTE,
+        backend_resolve_route=RESOLVE_ROUTE,
+    )
+    sink = BackendSink(settings, BackendToken(settings))
+    try:
+        yield sink
+    finally:
+        await sink.aclose()
+
+
+@asynccontextmanager
+async def slack_at(server: HostileServer) -> AsyncIterator[SlackSink]:
+    webhook = f"{server.url}/services/T000/B000/round6secretpath"
+    sink = SlackSink(Settings(slack_webhook_url=SecretStr(webhook), slack_min_interval_s=0.0))
+    try:
+        yield sink
+    finally:
+        await sink.aclose()
+
+
+def json_answer(status: int, body: object, headers: dict[str, str] | None = None) -> Answer:
+    return answer(
+        status, {"Content-Type": "application/json", **(headers or {})}, json.dumps(body).encode()
+    )
+
+
+def paths(server: HostileServer) -> list[str]:
+    """The request line's path of each request the server took, in order."""
+    return [r.head.split(b"\r\n", 1)[0].split(b" ")[1].decode() for r in server.requests]
+
+
+# --- The ticket backend: create answers ---------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a 200 HTML page (an SSO proxy's sign-in form) to the create is recorded as the "
+    "ticket, named by its Idempotency-Key, though no ticket was made",
+)
+async def test_a_create_answered_with_an_html_page_is_not_recorded_as_a_ticket() -> None:
+    """A 2xx create whose body is an HTML page (a sign-in proxy or a web app in front of the
+    API answers for the route) is no ticket backend's answer: the create fails as transient,
+    so its retry reaches the backend, instead of the incident being recorded with a ticket
+    that does not exist."""
+    page = b"<!doctype html><html><body><form action=/login>Sign in</form></body></html>"
+    async with (
+        hostile(answer(200, {"Content-Type": "text/html; charset=utf-8"}, page)) as server,
+        backend_at(server.url) as sink,
+    ):
+        with pytest.raises(SinkUnavailableError):
+            await sink.apply(effect(EffectKind.OPEN))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a create answer in a JSON:API envelope ({'data': {'id': 'T-3'}}) is read as "
+    "naming no ticket: the incident keeps its Idempotency-Key, and its updates go to "
+    "/tickets/<key>/…",
+)
+async def test_a_create_answer_in_a_data_envelope_names_its_ticket() -> None:
+    """A create answered as JSON:API (and many REST backends) answer it, the new resource
+    under `data`, names the ticket by its `data.id`: the incident's later update goes to that
+    ticket's route, not to one named by the effect's Idempotency-Key, which the backend never
+    heard of (its 404 would mark the live ticket gone)."""
+    created = json_answer(201, {"data": {"type": "tickets", "id": "T-3"}})
+    async with (
+        hostile(created, json_answer(200, {"ok": True})) as server,
+        backend_at(server.url) as sink,
+    ):
+        opened = await sink.apply(effect(EffectKind.OPEN, key="fp:1"))
+        await sink.apply(effect(EffectKind.UPDATE, opened.ref, key="fp:2"))
+    assert opened.ref == "T-3"
+    assert paths(server)[1] == "/api/service/tickets/T-3/updates"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a create answered 409 naming the ticket its Idempotency-Key already made (body id "
+    "and Location) is held as 'in flight' on every retry, never adopted",
+)
+async def test_a_create_answered_409_naming_the_ticket_adopts_it() -> None:
+    """A retried create (its first answer lost) that the backend answers 409 Conflict with the
+    ticket the key already made (its id in the body and its Location, as backends that refuse
+    a reused key say) is that ticket: the incident gets its reference, instead of a wait that
+    every retry meets again, the incident never holding the ticket that exists."""
+    duplicate = json_answer(
+        409,
+        {"error": "duplicate_idempotency_key", "id": "T-7"},
+        {"Location": f"{CREATE_ROUTE}/T-7"},
+    )
+    async with hostile(duplicate) as server, backend_at(server.url) as sink:
+        applied = await sink.apply(effect(EffectKind.OPEN))
+    assert applied.ref == "T-7"
+
+
+# --- The ticket backend: a ticket's later life ----------------------------------------------------
+
+
+@pytest.fixture
+def tickets() -> Iterator[LaterLifeTickets]:
+    server = LaterLifeTickets(TOKEN)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a re-fire of a ticket deleted on the backend (404 on an update route proven by "
+    "other tickets) is skipped as gone: the firing incident has no ticket anywhere",
+)
+async def test_a_refire_of_a_deleted_ticket_on_a_proven_route_opens_a_new_one(
+    tickets: LaterLifeTickets,
+) -> None:
+    """Once the update route has answered for other tickets (so it is the right route), a
+    reopen answered 404 says this ticket was deleted (most trackers answer 404, not 410, for a
+    deleted ticket): the re-fire opens a new ticket, as GitHub's sink does for a deleted issue,
+    instead of leaving a firing incident with none (and every later update skipped)."""
+    async with backend_at(tickets.url) as sink:
+        other = (await sink.apply(effect(EffectKind.OPEN, key="other:1"))).ref
+        await sink.apply(effect(EffectKind.UPDATE, other, key="other:2"))
+        ref = (await sink.apply(effect(EffectKind.OPEN, key="fp:1"))).ref
+        assert ref is not None
+        tickets.deleted.add(ref)
+        refired = await sink.apply(effect(EffectKind.REOPEN, ref, key="fp:3"))
+    assert refired.skipped is None
+    assert refired.ref not in (None, ref)
+    assert len(tickets.tickets) == 3
+
+
+# --- Slack ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Slack's user_not_found (a DM webhook whose user was deactivated) is not in "
+    "DESTINATION_GONE: every new incident's message fails, to the DLQ",
+)
+async def test_a_webhook_whose_user_is_gone_skips_the_open() -> None:
+    """An incoming webhook that posts to a person whose account is gone answers 400
+    `user_not_found`, one of Slack's documented webhook errors for a destination that takes
+    no more posts: a new incident's post is skipped with one warning, as for
+    `channel_not_found`, instead of failing every message routed there."""
+    refusal = answer(400, {"Content-Type": "text/plain"}, b"user_not_found")
+    async with hostile(refusal) as server, slack_at(server) as sink:
+        try:
+            applied = await sink.apply(effect(EffectKind.OPEN))
+        except SinkRejectedError as exc:
+            pytest.fail(f"the open failed its message: {exc}")
+    assert applied.refused
+    assert applied.skipped == "slack refused: user_not_found"
+
+
+async def test_a_channel_gone_then_a_refire_posts_nothing_more() -> None:
+    """A channel deleted before the incident opened (404 `channel_not_found`): the open is
+    skipped as refused, holding no reference, so the re-fire and close that follow are not
+    posted (no post to a channel that said it is gone, no second warning)."""
+    gone = answer(404, {"Content-Type": "text/plain"}, b"channel_not_found")
+    async with hostile(gone) as server, slack_at(server) as sink:
+        opened = await sink.apply(effect(EffectKind.OPEN))
+        later = [
+            await sink.apply(effect(kind, opened.ref, key=f"fp:{n}"))
+            for n, kind in enumerate((EffectKind.REOPEN, EffectKind.CLOSE), start=2)
+        ]
+    assert (opened.ref, opened.why) == (None, NotSent.REFUSED)
+    assert [a.why for a in later] == [NotSent.NOT_POSTED_AT_OPEN] * 2
+    assert len(server.requests) == 1
