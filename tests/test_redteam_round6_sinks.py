@@ -17,7 +17,7 @@ from pydantic import SecretStr
 from factories import view
 from hostile_server import Answer, HostileServer, answer, hostile
 from test_backend_later_life import LaterLifeTickets
-from triage.errors import SinkRejectedError, SinkUnavailableError
+from triage.errors import SinkRejectedError, SinkThrottledError, SinkUnavailableError
 from triage.models import Alert, EffectKind, Priority, Status, Ticket
 from triage.secrets import BackendToken
 from triage.settings import Settings
@@ -184,6 +184,51 @@ async def test_a_refire_of_a_deleted_ticket_on_a_proven_route_opens_a_new_one(
     assert refired.skipped is None
     assert refired.ref not in (None, ref)
     assert len(tickets.tickets) == 3
+
+
+class FakeClock:
+    """The backend sink's monotonic clock, moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a re-fire whose ticket a person closed (the backend's lasting 409 to the reopen) "
+    "is skipped as refused: the firing incident has no open ticket, where GitHub's sink opens "
+    "a new issue for a reopen it is refused",
+)
+async def test_a_refire_the_backend_will_not_reopen_opens_a_new_ticket(
+    tickets: LaterLifeTickets,
+) -> None:
+    """open → close by a person on the backend → re-fire: the backend answers every event for
+    the closed ticket 409 Conflict. Once that has lasted `conflict_s` (no request in flight),
+    the reopen is refused for good; the incident fires again all the same, so it gets a new
+    ticket (under a key of its own), as a reopen of a deleted (410) ticket does."""
+    clock = FakeClock()
+    settings = Settings(
+        backend_base_url=tickets.url,
+        backend_update_route=UPDATE_ROUTE,
+        backend_resolve_route=RESOLVE_ROUTE,
+    )
+    sink = BackendSink(settings, BackendToken(settings), clock=clock)
+    try:
+        ref = (await sink.apply(effect(EffectKind.OPEN, key="fp:1"))).ref
+        assert ref is not None
+        tickets.closed_by_person.add(ref)
+        with pytest.raises(SinkThrottledError):
+            await sink.apply(effect(EffectKind.REOPEN, ref, key="fp:2"))
+        clock.now += sink.conflict_s
+        refired = await sink.apply(effect(EffectKind.REOPEN, ref, key="fp:2"))
+    finally:
+        await sink.aclose()
+    assert refired.skipped is None
+    assert refired.ref not in (None, ref)
+    assert len(tickets.tickets) == 2
 
 
 # --- Slack ----------------------------------------------------------------------------------------
