@@ -1,0 +1,210 @@
+"""Red team, round 6: alerts real senders send that triage read wrongly when this was written,
+built from the vendors' documented payloads and their own source: a PagerDuty incident merged
+into a twin, Azure's health alerts under their fixed Sev4, Uptime Kuma's certificate expiry
+notice, and a Statuspage component's major outage. Each bug is a strict xfail that fails
+today for the reason it names and passes once the bug is fixed."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from factories import T0
+from recording_pipeline import Sink, pipeline_into
+from triage.models import Priority, Status
+from triage.normalize import normalize_body
+from triage.sqs.inbox import Message
+from triage.summarise.priority import default_priority
+
+PAYLOADS = Path(__file__).parent / "payloads"
+
+
+def _sample(name: str) -> dict[str, Any]:
+    value: dict[str, Any] = json.loads((PAYLOADS / name).read_text(encoding="utf-8"))
+    return value
+
+
+async def _lifecycle(bodies: list[dict[str, Any]]) -> list[list[str]]:
+    """What one fresh pipeline decides for each body in turn, a minute apart."""
+    pipeline = pipeline_into(Sink())
+    actions = []
+    for minute, body in enumerate(bodies):
+        at = T0 + timedelta(minutes=minute)
+        message = Message(f"m-{minute}", json.dumps(body), f"r-{minute}", 1, at, received_at=at)
+        actions.append([str(outcome.action) for outcome in await pipeline.process(message)])
+    return actions
+
+
+# --- pagerduty: an incident merged into its twin ----------------------------------------------
+
+#: What PagerDuty's incident object says of an incident a responder merged into another
+#: (REST API v2 `resolve_reason`, which v3 webhooks carry in `event.data`): it is resolved,
+#: and the incident it was merged into carries on, open.
+_MERGED_INTO_PB = {
+    "type": "merge_resolve_reason",
+    "incident": {
+        "id": "PB",
+        "type": "incident_reference",
+        "summary": "[#11] Checkout API 5xx rate high",
+        "self": "https://api.pagerduty.com/incidents/PB",
+        "html_url": "https://acme.pagerduty.com/incidents/PB",
+    },
+}
+
+
+def _pagerduty(
+    event_type: str, incident: str, number: int, minute: int, **data: Any
+) -> dict[str, Any]:
+    """A v3 webhook (the sample's shape) about `incident` on the sample's service, titled as
+    an Events API integration titles every incident of one check."""
+    fired = event_type == "incident.triggered"
+    body = _sample("pagerduty/triggered.json" if fired else "pagerduty/resolved.json")
+    event = body["event"]
+    event["event_type"] = event_type
+    event["occurred_at"] = (T0 + timedelta(minutes=minute)).isoformat()
+    event["data"] |= {"id": incident, "number": number, "title": "Checkout API 5xx rate high"}
+    event["data"] |= data
+    return body
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="pagerduty: a merged-away incident's resolve (resolve_reason merge_resolve_reason) "
+    "closes the ticket its still-open twin (same service and title) shares",
+)
+async def test_a_pagerduty_incident_merged_into_its_twin_leaves_the_ticket_open() -> None:
+    """Two incidents of one check on one service (PagerDuty keys both by service and title)
+    share a ticket; a responder merges the first into the second, which PagerDuty sends as the
+    first's `incident.resolved` with a merge reason. The outage goes on in the second incident,
+    so the ticket must stay open: a close here hides a live outage until it pages again."""
+    actions = await _lifecycle(
+        [
+            _pagerduty("incident.triggered", "PA", 10, 0),
+            _pagerduty("incident.triggered", "PB", 11, 1),
+            _pagerduty("incident.resolved", "PA", 10, 2, resolve_reason=_MERGED_INTO_PB),
+        ]
+    )
+    assert actions[:2] == [["open"], ["count"]]
+    assert "close" not in actions[2]
+
+
+async def test_a_pagerduty_incidents_own_resolve_closes_its_ticket() -> None:
+    """The behaviour the merge case is held against: an incident resolved by a person (no
+    merge reason) closes the ticket it opened."""
+    actions = await _lifecycle(
+        [
+            _pagerduty("incident.triggered", "PA", 10, 0),
+            _pagerduty("incident.resolved", "PA", 10, 1, resolve_reason=None),
+        ]
+    )
+    assert actions == [["open"], ["close"]]
+
+
+# --- azure: Service Health and Resource Health under the activity log's fixed Sev4 ------------
+
+#: Azure's health alerts: an Azure service's outage in a region, and a VM gone unavailable.
+HEALTH_ALERTS = ["azure/service-health-active.json", "azure/resource-health-unavailable.json"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="azure_stateless: Service/Resource Health pass the activity log's fixed Sev4 as "
+    "the severity, which defaults the ticket to low",
+)
+@pytest.mark.parametrize("name", HEALTH_ALERTS)
+def test_an_azure_health_alert_is_not_defaulted_to_low_by_its_fixed_sev4(name: str) -> None:
+    """Every Service Health and Resource Health alert is Sev4, whatever it is about: no rule's
+    author chose it (azure_stateless says it "sets no priority"). A region's SQL outage or an
+    unavailable VM must default to medium, as an alert of unknown severity does, not to low
+    as a chosen Sev4 (verbose) would."""
+    [alert] = normalize_body(json.dumps(_sample(name))).alerts
+    assert alert.priority is None  # no stated priority: the default decides
+    assert default_priority(alert.severity) is Priority.MEDIUM
+
+
+def test_an_azure_metric_alerts_chosen_sev4_stays_low() -> None:
+    """The behaviour the health case is held against: a severity the rule's author chose
+    (a log search alert's Sev4) still makes the ticket low."""
+    body = _sample("azure/log-stateless-fired.json")
+    body["data"]["essentials"]["severity"] = "Sev4"
+    [alert] = normalize_body(json.dumps(body)).alerts
+    assert (alert.priority or default_priority(alert.severity)) is Priority.LOW
+
+
+# --- uptime kuma: a certificate expiry notice -------------------------------------------------
+
+#: What Uptime Kuma's webhook posts for a monitor's TLS certificate about to expire
+#: (server/model/monitor.js, sendCertNotificationByTargetDays: `Notification.send(config,
+#: msg)` with neither monitor nor heartbeat), and for the Test button (server.js,
+#: testNotification: `notification.name + " Testing"`).
+KUMA_CERT_EXPIRY = {
+    "heartbeat": None,
+    "monitor": None,
+    "msg": "[Shop][https://shop.example.com] server certificate shop.example.com will be "
+    "expired in 7 days",
+}
+KUMA_TEST = {"heartbeat": None, "monitor": None, "msg": "triage webhook Testing"}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="uptimekuma: a certificate expiry notice (no monitor, no heartbeat) is skipped as "
+    "the Test button's notification",
+)
+def test_uptime_kumas_certificate_expiry_notice_is_an_alert() -> None:
+    """A certificate about to expire is a problem someone must act on before the site goes
+    down; Uptime Kuma sends it once per threshold (21, 14, 7 days). Read as a test
+    notification, it is dropped with a debug line and nobody renews the certificate."""
+    normalized = normalize_body(json.dumps(KUMA_CERT_EXPIRY))
+    assert [s.reason for s in normalized.skipped] == []
+    [alert] = normalized.alerts
+    assert alert.status is Status.FIRING
+
+
+def test_uptime_kumas_test_button_is_still_skipped() -> None:
+    """The behaviour the certificate case is held against: the Test button's message opens no
+    ticket."""
+    normalized = normalize_body(json.dumps(KUMA_TEST))
+    assert normalized.alerts == ()
+    assert [s.reason for s in normalized.skipped] == ["test_notification"]
+
+
+# --- statuspage: how bad a component's outage is ----------------------------------------------
+
+
+def _component(new_status: str) -> dict[str, Any]:
+    """The sample's component update, moved to `new_status` from operational."""
+    body = copy.deepcopy(_sample("statuspage/component-major-outage.json"))
+    body["component"]["status"] = new_status
+    body["component_update"]["new_status"] = new_status
+    return body
+
+
+def _component_default(new_status: str) -> Priority:
+    [alert] = normalize_body(json.dumps(_component(new_status))).alerts
+    return alert.priority or default_priority(alert.severity)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="statuspage: a component's new_status is not read as its severity, so a major "
+    "outage defaults to medium like degraded performance",
+)
+def test_a_statuspage_components_major_outage_outranks_its_degraded_performance() -> None:
+    """Statuspage's own scale for a component, degraded_performance < partial_outage <
+    major_outage, orders its tickets: a vendor's database down everywhere is not the medium
+    ticket a slow one is, and ranks at least as high as an incident of impact major does."""
+    degraded = _component_default("degraded_performance")
+    major = _component_default("major_outage")
+    incident = normalize_body(json.dumps(_sample("statuspage/incident-identified.json")))
+    [incident_alert] = incident.alerts
+    assert incident_alert.severity == "major"
+    incident_default = incident_alert.priority or default_priority(incident_alert.severity)
+    assert degraded is Priority.MEDIUM
+    assert major is incident_default
+    assert major is not degraded
