@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import SecretStr
@@ -24,6 +25,7 @@ from triage.settings import Settings
 from triage.sinks.backend import BackendSink
 from triage.sinks.base import Effect, NotSent
 from triage.sinks.slack import SlackSink
+from triage.view import GroupView, MemberView
 
 TOKEN = "round6-sinks-token"
 ALERT = Alert(
@@ -149,6 +151,44 @@ async def test_a_create_answered_409_naming_the_ticket_adopts_it() -> None:
     async with hostile(duplicate) as server, backend_at(server.url) as sink:
         applied = await sink.apply(effect(EffectKind.OPEN))
     assert applied.ref == "T-7"
+
+
+#: Express's default JSON body limit (body-parser's `100kb`), what many ticket services
+#: behind `POST /api/service/tickets` answer 413 past.
+EXPRESS_JSON_LIMIT = 100 * 1024
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a group incident's backend bodies list every tracked member (1,000: over 200 KB for "
+    "each open, update and close), past common body limits: 413, the group's ticket never made",
+)
+async def test_a_large_group_is_sent_within_a_common_body_limit() -> None:
+    """A group of 1,000 alerts (the members a group tracks) is opened, and updated, in bodies
+    a ticket service with a common JSON limit takes (100 KiB, Express's default): the members
+    are listed within a bound, as GitHub's issue lists them, the rest counted. Unbounded, the
+    group's open is refused 413, which fails its message for good, and so would every update
+    window's update."""
+    since = datetime(2026, 12, 6, 3, tzinfo=UTC)
+    members = tuple(
+        MemberView(
+            f"{n:032x}",
+            f"pod checkout-{n} in namespace payments-prod restarted (OOMKilled), "
+            "container api exceeded its memory limit of 512Mi after 3 restarts",
+            Status.FIRING,
+            since + timedelta(seconds=n),
+        )
+        for n in range(1000)
+    )
+    group = GroupView({"alertname": "KubePodCrashLooping"}, members)
+    opening = replace(effect(EffectKind.OPEN), alert=replace(view(ALERT), group=group))
+    created = json_answer(201, {"id": "T-1"})
+    updated = json_answer(200, {"ok": True})
+    async with hostile(created, updated) as server, backend_at(server.url) as sink:
+        opened = await sink.apply(opening)
+        await sink.apply(replace(opening, kind=EffectKind.UPDATE, ref=opened.ref))
+    sizes = [len(request.body) for request in server.requests]
+    assert max(sizes) <= EXPRESS_JSON_LIMIT, sizes
 
 
 # --- The ticket backend: a ticket's later life ----------------------------------------------------
