@@ -1,0 +1,417 @@
+"""Red team, round 6: credentials that still leave the process, and words the redactor eats.
+
+Each leak case is put into an alert's description and the alert is handed to the pipeline
+(in-memory store, a sink that records its effects). What leaves is rendered as the sinks and the
+summariser render it: the GitHub issue's title, body and labels, Slack's message, the ticket
+backend's body, the LLM prompt and the pipeline's log lines after the log redactor. A leak is
+any 8-character run of the case's secret on any of them. Guards beside the leaks show that the
+path shows the alert's text (a leak is the redactor's miss, not an empty render) and that a
+near shape the redactor knows is blanked.
+
+Each bug is a strict xfail naming the redactor part where its fix belongs; over-redaction (an
+ordinary identifier blanked, so the alert loses its meaning) is at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import string
+from collections.abc import Mapping
+
+import pytest
+import structlog
+
+from factories import T0
+from memory_store import MemoryStore
+from recording_pipeline import POLICY, Sink
+from triage.incidents.ledger import Ledger
+from triage.logs import redact_event
+from triage.metrics import Metrics
+from triage.pipeline import Pipeline
+from triage.redact import Redactor, redact
+from triage.sinks import slack
+from triage.sinks.backend import _open_body
+from triage.sinks.github import text as github
+from triage.sqs.inbox import Message
+from triage.summarise import prompt
+from triage.summarise.deterministic import DeterministicSummariser
+
+_RNG = random.Random(20261206_6)
+ALNUM = string.ascii_letters + string.digits
+LOWER_ALNUM = string.ascii_lowercase + string.digits
+URL_SAFE = ALNUM + "-_"
+
+
+def _random(count: int, alphabet: str = ALNUM) -> str:
+    """`count` characters of `alphabet`, the same on every run (the module's seeded draw)."""
+    return "".join(_RNG.choice(alphabet) for _ in range(count))
+
+
+#: A password no vendor's shape tells apart: only where it stands says it is one.
+PASSWORD = "Xk7pL2mR9tQwE4rT"
+TOKEN = _random(32)
+
+
+def _left(shown: str, secret: str) -> bool:
+    """Whether any 8-character run of `secret` is still in `shown`."""
+    return any(secret[i : i + 8] in shown for i in range(len(secret) - 7))
+
+
+def _alertmanager(description: str) -> str:
+    """An Alertmanager webhook body of one firing alert whose description holds `description`."""
+    alert = {
+        "status": "firing",
+        "labels": {"alertname": "JobFailed", "team": "payments", "instance": "db-1"},
+        "annotations": {"description": f"job failed\n{description}"},
+        "startsAt": T0.isoformat(),
+        "generatorURL": "http://prometheus:9090/graph",
+    }
+    return json.dumps({"version": "4", "status": "firing", "alerts": [alert]})
+
+
+async def _surfaces(description: str) -> Mapping[str, str]:
+    """What leaves the process for one alert: the pipeline's one effect rendered by the GitHub,
+    Slack and backend sinks and the prompt, and its log lines as the log redactor writes them."""
+    sink = Sink()
+    pipeline = Pipeline(
+        Ledger(MemoryStore(POLICY)), DeterministicSummariser(), [sink], Metrics(),
+        redactor=Redactor(), policy=POLICY,
+    )  # fmt: skip
+    with structlog.testing.capture_logs() as logs:
+        body = _alertmanager(description)
+        await pipeline.process(Message("m-1", body, "r-1", 1, T0, received_at=T0))
+    [effect] = sink.effects
+    lines = [json.dumps(redact_event(None, "info", dict(event)), default=str) for event in logs]
+    return {
+        "github-title": github.issue_title(effect),
+        "github-body": github.issue_body(effect),
+        "github-labels": json.dumps(github.issue_labels(effect)),
+        "slack": json.dumps(slack.open_message(effect)),
+        "backend": json.dumps(_open_body(effect)),
+        "prompt": prompt.build(effect.alert, Redactor(), 4000).user,
+        "logs": "\n".join(lines),
+    }
+
+
+async def _assert_blanked(text: str, secret: str) -> None:
+    """`text` in an alert's description shows no run of `secret` on any surface."""
+    surfaces = await _surfaces(text)
+    assert [place for place, shown in surfaces.items() if _left(shown, secret)] == []
+
+
+# --- guards -------------------------------------------------------------------------------------
+
+
+async def test_the_surfaces_show_the_description() -> None:
+    """The GitHub body, Slack, the backend and the prompt show the description, so a leak below
+    is the redactor's miss, not an empty render."""
+    surfaces = await _surfaces("replica lag on orders-db")
+    for place in ("github-body", "slack", "backend", "prompt"):
+        assert "orders-db" in surfaces[place], place
+
+
+async def test_near_shapes_the_redactor_knows_leave_nothing() -> None:
+    """The siblings of this round's leaks that the redactor knows are blanked everywhere: a
+    plain `password=`, `docker login --password-stdin <<<`, a `pth-winexe` hash login,
+    `JWT_SIGNING_KEY=`, a cookie header's PHPSESSID, `?code=` and a Sourcegraph `sgp_` token."""
+    sourcegraph = "sgp_" + _random(40, "0123456789abcdef")
+    cases = [
+        (f"password={PASSWORD}", PASSWORD),
+        (f"docker login -u bob --password-stdin <<< {PASSWORD}", PASSWORD),
+        (f"pth-winexe -U admin%aad3b435b51404eeaad3b435b51404ee:{NT_HASH} //10.0.0.5", NT_HASH),
+        (f"JWT_SIGNING_KEY={PASSWORD}", PASSWORD),
+        (f"Cookie: PHPSESSID={PASSWORD}; path=/", PASSWORD),
+        (f"GET /callback?code={TOKEN}&state=x", TOKEN),
+        (f"search failed for {sourcegraph}", sourcegraph[4:]),
+    ]
+    leaks = {}
+    for text, secret in cases:
+        surfaces = await _surfaces(text)
+        leaks[text] = [place for place, shown in surfaces.items() if _left(shown, secret)]
+    assert {text: places for text, places in leaks.items() if places} == {}
+
+
+# --- leaks: redact/tokens.py (vendor prefixes) ---------------------------------------------------
+
+
+YANDEX_OAUTH = "y0_" + _random(55, URL_SAFE)
+ATLAS_SECRET = "mdb_sa_sk_" + _random(40, ALNUM + "_")
+SEGMENT_PUBLIC = "sgp_" + _random(64)
+NEON_KEY = "napi_" + _random(64, LOWER_ALNUM)
+COCKROACH_KEY = f"CCDB1_{_random(22)}_{_random(40)}"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="tokens.py knows no Yandex y0_, Atlas mdb_sa_sk_, Segment sgp_, Neon napi_, CCDB1_",
+)
+@pytest.mark.parametrize(
+    "token",
+    [YANDEX_OAUTH, ATLAS_SECRET, SEGMENT_PUBLIC, NEON_KEY, COCKROACH_KEY],
+    ids=["yandex-oauth", "atlas-service-account", "segment-public-api", "neon", "cockroach-cloud"],
+)
+async def test_documented_vendor_prefixed_tokens_are_blanked(token: str) -> None:
+    """A Yandex OAuth token (`y0_`), a MongoDB Atlas service account secret (`mdb_sa_sk_`), a
+    Segment public API token (`sgp_` + 64), a Neon API key (`napi_`) and a CockroachDB Cloud
+    API key (`CCDB1_`) quoted in an error show nowhere."""
+    await _assert_blanked(f"provider call answered 401 for credential {token}", token[-40:])
+
+
+# --- leaks: redact/markup.py (JSON Web Keys) -----------------------------------------------------
+
+
+def _jwk(kty: str, private: Mapping[str, str]) -> str:
+    """A JSON Web Key of type `kty` with its public members and the `private` ones."""
+    public = {"EC": {"crv": "P-256", "x": _random(43, URL_SAFE), "y": _random(43, URL_SAFE)},
+              "OKP": {"crv": "Ed25519", "x": _random(43, URL_SAFE)},
+              "oct": {"alg": "HS256"}}[kty]  # fmt: skip
+    return json.dumps({"kty": kty, "kid": "signing-2026", **public, **private})
+
+
+EC_D = _random(43, URL_SAFE)
+OKP_D = _random(43, URL_SAFE)
+OCT_K = _random(43, URL_SAFE)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a JWK's private members (d of EC/OKP, k of oct) are kept: no rule reads the kty",
+)
+@pytest.mark.parametrize(
+    ("jwk", "secret"),
+    [(_jwk("EC", {"d": EC_D}), EC_D), (_jwk("OKP", {"d": OKP_D}), OKP_D),
+     (_jwk("oct", {"k": OCT_K}), OCT_K)],
+    ids=["ec-d", "ed25519-d", "oct-k"],
+)  # fmt: skip
+async def test_a_json_web_keys_private_member_is_blanked(jwk: str, secret: str) -> None:
+    """A signing service's error quoting its JWK shows neither the EC or Ed25519 private
+    scalar `d` nor a symmetric key's `k` on any surface."""
+    await _assert_blanked(f"jwt signer failed to load key {jwk}", secret)
+
+
+# --- leaks: redact/commands.py (CI runners' workflow commands) -----------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="CI workflow commands that mark a value secret (::add-mask::, ##vso issecret, "
+    "##teamcity setParameter) show the value",
+)
+@pytest.mark.parametrize(
+    "line",
+    [
+        f"+ echo ::add-mask::{TOKEN}",
+        f"##vso[task.setvariable variable=deployToken;issecret=true]{TOKEN}",
+        f"##teamcity[setParameter name='env.DEPLOY_TOKEN' value='{TOKEN}']",
+    ],
+    ids=["github-actions-add-mask", "azure-pipelines-issecret", "teamcity-set-parameter"],
+)
+async def test_a_ci_workflow_command_marking_a_secret_is_blanked(line: str) -> None:
+    """A CI log line that hands the runner a secret (GitHub Actions' `::add-mask::` under
+    `set -x`, Azure Pipelines' `setvariable … issecret=true`, TeamCity's `setParameter` of an
+    `env.*_TOKEN`) shows the value nowhere: the line itself says it is one."""
+    await _assert_blanked(f"deploy step log:\n{line}\n+ ./deploy.sh", TOKEN)
+
+
+# --- leaks: redact/positional.py (here-strings and commands that echo a secret) ------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="positional.py's here-string rule knows only a fixed list of stdin readers",
+)
+@pytest.mark.parametrize(
+    "line",
+    [
+        f"read -rs DB_PASS <<< '{PASSWORD}'",
+        f"keepassxc-cli open vault.kdbx --pw-stdin <<< {PASSWORD}",
+        f"cryptsetup luksOpen /dev/nvme1n1 data <<< {PASSWORD}",
+        f"pass insert -e prod/db <<< {PASSWORD}",
+        f"vercel env add DB_PASSWORD production <<< {PASSWORD}",
+    ],
+    ids=["read-silent", "keepassxc-pw-stdin", "cryptsetup", "pass-insert", "vercel-env-add"],
+)
+async def test_a_password_given_as_a_here_string_is_blanked(line: str) -> None:
+    """A password fed by `<<<` to a command that reads a secret (`read -s`, `--pw-stdin`,
+    `cryptsetup`, `pass insert`, `vercel env add NAME`) shows nowhere, as it does for
+    `docker login`."""
+    await _assert_blanked(f"+ {line}\nexit status 1", PASSWORD)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a password command's value (restic --password-command, BORG_PASSCOMMAND) is kept",
+)
+@pytest.mark.parametrize(
+    "line",
+    [
+        f"restic -r s3:backups --password-command 'echo {PASSWORD}' backup /data",
+        f'BORG_PASSCOMMAND="echo {PASSWORD}" borg create ::nightly /data',
+    ],
+    ids=["restic", "borg"],
+)
+async def test_a_password_echoed_by_a_password_command_is_blanked(line: str) -> None:
+    """A backup tool's password command that echoes the password shows it nowhere."""
+    await _assert_blanked(f"backup failed: {line}", PASSWORD)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="positional.py passes mosquitto_passwd -b, mssql-cli -P and travis encrypt by",
+)
+@pytest.mark.parametrize(
+    "line",
+    [
+        f"mosquitto_passwd -b /etc/mosquitto/passwd sensor {PASSWORD}",
+        f"mssql-cli -S db -U sa -P {PASSWORD}",
+        f"travis encrypt {PASSWORD} --add",
+    ],
+    ids=["mosquitto-passwd", "mssql-cli", "travis-encrypt"],
+)
+async def test_a_password_passed_by_its_place_to_yet_more_commands_is_blanked(line: str) -> None:
+    """`mosquitto_passwd -b file user PW`, `mssql-cli -P PW` (sqlcmd's -P is blanked) and
+    `travis encrypt PW` show the password nowhere."""
+    await _assert_blanked(f"+ {line}", PASSWORD)
+
+
+# --- leaks: PowerShell (redact/calls.py, redact/pairs.py, redact/commands.py) -------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason='PowerShell\'s [NetworkCredential]::new(u, pw), a @"…"@ here-string and '
+    "Set-Variable -Name password -Value keep the password",
+)
+@pytest.mark.parametrize(
+    "line",
+    [
+        f"$cred = [System.Net.NetworkCredential]::new('svc-backup', '{PASSWORD}')",
+        f'$password = @"\n{PASSWORD}\n"@',
+        f"Set-Variable -Name password -Value {PASSWORD}",
+    ],
+    ids=["networkcredential-new", "here-string", "set-variable"],
+)
+async def test_a_password_in_powershells_own_forms_is_blanked(line: str) -> None:
+    """A PowerShell script echoed into a job log shows its password nowhere: the static
+    `::new(user, password)` (C#'s `new NetworkCredential(…)` is blanked), a here-string
+    assigned to `$password` (only its opening `@` is blanked today) and `Set-Variable`."""
+    await _assert_blanked(f"scheduled task failed:\n{line}\nexit 1", PASSWORD)
+
+
+# --- leaks: redact/commands.py (NTLM hashes: pass-the-hash credentials) --------------------------
+
+
+NT_HASH = "8846f7eaee8fb117ad06bdd830b7586c"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="an NT hash is kept in secretsdump output, evil-winrm -H and impacket -hashes",
+)
+@pytest.mark.parametrize(
+    "line",
+    [
+        f"Administrator:500:aad3b435b51404eeaad3b435b51404ee:{NT_HASH}:::",
+        f"evil-winrm -i 10.0.0.5 -u admin -H {NT_HASH}",
+        f"impacket-psexec -hashes :{NT_HASH} admin@10.0.0.5",
+    ],
+    ids=["secretsdump-line", "evil-winrm", "impacket-hashes"],
+)
+async def test_an_nt_hash_is_blanked(line: str) -> None:
+    """An NT hash logs in as the user (pass-the-hash): a secretsdump line, `evil-winrm -H` and
+    impacket's `-hashes` show it nowhere, as `pth-winexe -U user%LM:NT` already does."""
+    await _assert_blanked(f"EDR: suspicious process\n{line}", NT_HASH)
+
+
+# --- leaks: redact/names.py (key-material and session names) -------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True, reason="names.py knows no kek/dek/jwt_key/mac_key/pepper/seed_phrase names"
+)
+@pytest.mark.parametrize(
+    "line",
+    [
+        f"kek={PASSWORD}",
+        f'{{"dek": "{PASSWORD}"}}',
+        f"jwt_key: {PASSWORD}",
+        f"mac_key={PASSWORD}",
+        f"PEPPER={PASSWORD}",
+        f"wallet_seed={PASSWORD}",
+    ],
+    ids=["kek", "dek-json", "jwt-key", "mac-key", "pepper", "wallet-seed"],
+)
+async def test_a_value_under_a_key_material_name_is_blanked(line: str) -> None:
+    """A key-encryption key, a data key, a JWT or MAC key, a password pepper and a wallet seed
+    under their usual names show nowhere (`JWT_SIGNING_KEY=` already does)."""
+    await _assert_blanked(f"config dump: {line}", PASSWORD)
+
+
+@pytest.mark.xfail(strict=True, reason="a session cookie as a JSON key (browser export) is kept")
+@pytest.mark.parametrize(
+    "line",
+    [f'{{"PHPSESSID": "{PASSWORD}"}}', f'{{"connect.sid": "s%3A{PASSWORD}.sig"}}'],
+    ids=["phpsessid", "express-connect-sid"],
+)  # fmt: skip
+async def test_a_session_cookie_as_a_json_member_is_blanked(line: str) -> None:
+    """A cookie jar dumped as JSON (a browser test's storage state) shows PHP's and Express's
+    session ids nowhere, as a `Cookie:` header's already does."""
+    await _assert_blanked(f"e2e login failed, cookies {line}", PASSWORD)
+
+
+# --- leaks: redact/web.py (query parameters) -----------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="web.py keeps access_code=, CAS ticket=ST-, oauth_verifier= and magic_link= values",
+)
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"https://api.example.com/oauth/exchange?access_code={TOKEN}",
+        f"https://sso.example.com/cas/serviceValidate?service=https%3A%2F%2Fapp&ticket=ST-1-{TOKEN}-cas01",
+        f"https://app.example.com/oauth/callback?oauth_token=req1&oauth_verifier={TOKEN}",
+        f"https://app.example.com/login?magic_link={TOKEN}",
+    ],
+    ids=["access-code", "cas-service-ticket", "oauth1-verifier", "magic-link"],
+)
+async def test_a_one_time_credential_in_a_query_string_is_blanked(url: str) -> None:
+    """A one-time login credential in an access log's URL (an OAuth access code, a CAS
+    service ticket, an OAuth 1.0a verifier, a magic link token) shows nowhere, as `code=` does."""
+    await _assert_blanked(f"502 on GET {url}", TOKEN)
+
+
+# --- over-redaction: ordinary identifiers the alert needs ----------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True, reason="a .NET assembly's PublicKeyToken (public) is blanked as a password"
+)
+def test_a_dotnet_public_key_token_stays() -> None:
+    """A .NET stack trace's assembly name keeps its PublicKeyToken: it is public, and tells
+    which build of the assembly failed to load."""
+    text = (
+        "System.IO.FileLoadException: Could not load file or assembly 'Newtonsoft.Json, "
+        "Version=13.0.0.0, Culture=neutral, PublicKeyToken=30ad4fe6b2a6aeed'"
+    )
+    assert redact(text) == text
+
+
+@pytest.mark.xfail(
+    strict=True, reason="'authorization: denied for …' is read as a header and its rest blanked"
+)
+def test_an_authorization_decision_in_prose_stays() -> None:
+    """A policy engine's `authorization: denied for user alice on resource orders` keeps who
+    was denied what: `denied` is a decision, not an auth scheme."""
+    text = "authorization: denied for user alice on resource orders"
+    assert redact(text) == text
+
+
+@pytest.mark.xfail(strict=True, reason="a credentials file's path is blanked as a password")
+def test_a_credentials_files_path_stays() -> None:
+    """`credentials: file:///etc/creds/app.json not found` keeps the path the operator must
+    check; a path names where a secret is, it is not one."""
+    text = "credentials: file:///etc/creds/app.json not found"
+    assert redact(text) == text
