@@ -29,7 +29,7 @@ import structlog
 from triage.incidents import Action, Incident, State, Work
 from triage.incidents.groups import GroupKey
 from triage.incidents.lifecycle import FLAP_HOLD, AnswersFiring, Member
-from triage.incidents.members import Members
+from triage.incidents.members import Members, known_member
 from triage.incidents.store import DELIVERY_MARK, delivery_owner, incident_busy, same_alert
 from triage.models import Alert, EffectKind, Status
 
@@ -111,7 +111,7 @@ class Moves:
         otherwise move the alert back and forth, closing one ticket and reopening the other."""
         stored = await self.pipeline.ledger.store.get(left.key)
         group = stored.group if stored is not None else None
-        member = group.members.get(alert.fingerprint) if group is not None else None
+        member = known_member(group, alert.fingerprint) if group is not None else None
         if member is None:
             return False
         if member.newer_than(alert.occurred_at, queued_at, status=Status.FIRING):
@@ -367,7 +367,7 @@ class Moves:
         it, and the alert fires there."""
         stored = await self._look_at_group(alert, looked, queued_at)
         group = stored.group if stored is not None else None
-        member = group.members.get(alert.fingerprint) if group is not None else None
+        member = known_member(group, alert.fingerprint) if group is not None else None
         if looked.left is None or stored is None or member is None:
             return False
         first = _alike_member(member, alert, queued_at) and not looked.theirs
@@ -395,7 +395,7 @@ class Moves:
             left, stored = await members.remembered_record(alert.fingerprint)
         looked.looked, looked.left = True, left
         group = stored.group if stored is not None else None
-        member = group.members.get(alert.fingerprint) if group is not None else None
+        member = known_member(group, alert.fingerprint) if group is not None else None
         if left is None or stored is None or member is None:
             return stored
         # A firing stamped as the one it fires with there (Alertmanager and Grafana resend
@@ -574,7 +574,7 @@ def _done_with(stored: Incident | None, alert: Alert, queued_at: datetime | None
     resolved there before this firing, and no close is in progress there (one its resolve
     may have left half done; another member's open or update is that member's to finish)."""
     group = stored.group if stored is not None else None
-    member = group.members.get(alert.fingerprint) if group is not None else None
+    member = known_member(group, alert.fingerprint) if group is not None else None
     pending = stored.pending if stored is not None else None
     return (
         stored is not None

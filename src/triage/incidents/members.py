@@ -18,14 +18,18 @@ in (`newer_in`), moves it nowhere: it is resolved again in the group it reached.
 
 An alert's own incident is one more place it may fire in while a routes change that groups it
 (or stops grouping it) rolls out: replicas on either routes move it as between groups.
+
+A group tracks `groups.MAX_MEMBERS` members; one past them is known only by its short id
+(counted firing, and its newest event's time): it is a member all the same (`known_member`),
+so its move or its resolve without the group's labels still finds it there.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
-from triage.incidents.groups import GroupKey
-from triage.incidents.lifecycle import FLAP_HOLD, Incident, State
+from triage.incidents.groups import UNTRACKED_ID_CHARS, GroupKey
+from triage.incidents.lifecycle import FLAP_HOLD, Group, Incident, Member, State
 from triage.incidents.store import Store
 from triage.models import Status
 
@@ -108,7 +112,7 @@ class Members:
         """When alert `fingerprint` resolved in `group`, if that is later than `since`: a
         firing at `since` in another group is older than the member's newest event."""
         stored = await self.store.get(group.key)
-        member = stored.group.members.get(fingerprint) if stored and stored.group else None
+        member = known_member(stored.group, fingerprint) if stored and stored.group else None
         if member is None or member.status is not Status.RESOLVED:
             return None
         return member.last_event_at if member.last_event_at > since else None
@@ -120,7 +124,7 @@ class Members:
         message queued at `queued_at`) elsewhere: that firing is older than the member's
         newest event, and moves it nowhere."""
         stored = await self.store.get(group.key)
-        member = stored.group.members.get(fingerprint) if stored and stored.group else None
+        member = known_member(stored.group, fingerprint) if stored and stored.group else None
         return member is not None and member.newer_than(than, queued_at, status=Status.FIRING)
 
     async def left_group(self, fingerprint: str, group: GroupKey) -> GroupKey | None:
@@ -180,7 +184,31 @@ def _member_key(
     """The key of group incident `stored` (stored under `key`), when alert `fingerprint` is
     one of its members (with `firing`, a firing one)."""
     group = stored.group if stored is not None else None
-    member = group.members.get(fingerprint) if group is not None else None
+    member = known_member(group, fingerprint) if group is not None else None
     if group is None or member is None or (firing and member.status is not Status.FIRING):
         return None
     return GroupKey.stored(key, group)
+
+
+#: The time of an untracked member counted firing whose own time was dropped (past
+#: `groups.MAX_UNTRACKED_TIMES`): older than any event, so none is taken for older than it.
+_UNKNOWN_TIME = datetime.min.replace(tzinfo=UTC)
+
+
+def known_member(group: Group, fingerprint: str) -> Member | None:
+    """Alert `fingerprint` as `group` knows it: tracked, or past the tracked ones (known by
+    its short id: firing while counted by it, dated by its kept time), else None. An
+    untracked member holds its group open as a tracked one does, so a move or a resolve
+    that looks only at the tracked ones leaves the group open for good."""
+    tracked = group.members.get(fingerprint)
+    if tracked is not None:
+        return tracked
+    short = fingerprint[:UNTRACKED_ID_CHARS]
+    trace = group.untracked_times.get(short)
+    counted = short in group.untracked_ids
+    if trace is None and not counted:
+        return None
+    at = trace.last_event_at if trace is not None else _UNKNOWN_TIME
+    queued = trace.last_queued_at if trace is not None else None
+    status = Status.FIRING if counted else Status.RESOLVED
+    return Member(status, "", at, at, queued)
