@@ -17,6 +17,7 @@ from triage.errors import SinkRejectedError
 from triage.incidents import Incident, Work
 from triage.incidents.codec import view_from_json
 from triage.incidents.lifecycle import Group, stored_alert
+from triage.incidents.schedule import CLAIM_CLOCK_SLACK
 from triage.incidents.store import REFUSED, Routing, Sent
 from triage.models import Alert, EffectKind, Ticket
 from triage.routes import Route
@@ -89,6 +90,8 @@ class Effects:
         sent = await self._sent(work, view, ticket)
         refusal: SinkRejectedError | None = None
         for n, sink in enumerate(todo, start=1):
+            if n > 1:
+                await self._still_held(work, sent, sink.name)
             # A sink owed the ticket it refused gets it now, opened (see `sinks_for`).
             sink_kind = kind_for(kind, sink.name, work.incident)
             effect = Effect(
@@ -181,6 +184,22 @@ class Effects:
         # short), so a credential learned since that attempt is not sent to a sink it never
         # reached.
         return dataclasses.replace(sent, ticket=redact_ticket(sent.ticket, redactor))
+
+    async def _still_held(self, work: Work, sent: Sent, next_sink: str) -> None:
+        """Before each sink after the first: raise StoreBusyError (`Work.freeze`'s, with its
+        one `store.lease_lost` line, naming `next_sink` as where this worker stopped) when the
+        claim was lost while an earlier sink's call ran: the call outlasted the lease, and
+        another replica took the effect over or finished it. The effect went or goes out from
+        its new holder to every sink this worker has left; calling them too would send it
+        twice (Slack, with no idempotency key, posts it twice). The failed confirmation
+        before says nothing to its caller (`Store.confirm` writes only for the holder). Asked
+        of the store only once the lease is within `CLAIM_CLOCK_SLACK` of its end, as
+        `Work.freeze` asks: before that nobody may take the effect over, so prompt sinks cost
+        no read."""
+        if self.pipeline.ledger.clock() < work.pending.until - CLAIM_CLOCK_SLACK:
+            return
+        with structlog.contextvars.bound_contextvars(stopped_before=next_sink):
+            await work.freeze(sent)
 
     def _sinks_to_run(self, names: Sequence[str], work: Work) -> list[Sink]:
         """The configured sinks among `names` that have not confirmed this effect yet."""
