@@ -12,6 +12,10 @@ ordinary close. A child whose incident is closed already gets none. The lifecycl
 exactly once: another delivery of the deletion, or another replica's, finds the incidents
 closed and changes nothing; the children done are noted as the deletion goes, so a delivery
 cut off midway is continued by the next.
+
+The record expires `closed_ttl` after a child last fired or resolved (a child reported firing
+again keeps it): a child whose OK never comes (its source gone, its incident closed by hand
+or by the sweep, which do not tell the record) would otherwise keep it for good.
 """
 
 from __future__ import annotations
@@ -59,15 +63,17 @@ class Children:
     async def fired(self, alert: Alert) -> None:
         """Child `alert` fired (whatever its incident did: an open, a repeat counted, a
         redelivery), so a child that opened before its parent's record was kept, or whose note
-        was lost, is known by its next firing. One read; a write only when this firing is newer
-        than what the record holds."""
+        was lost, is known by its next firing, and a record whose child keeps firing does not
+        expire. One read; a write only when this firing is newer than what the record holds,
+        or the record's expiry is in its second half."""
         assert alert.parent is not None
         await self._note(alert.parent, self._child(alert, firing=True))
 
     async def resolved(self, alert: Alert, action: Action) -> None:
         """Child `alert` resolved and was decided `action`. Noted even when the lifecycle
         ignored it: an incident closed by hand or by the sweep ignores its child's OK, which
-        must still end the child's firing in the record, or the record never expires. One read;
+        must still end the child's firing in the record, or a deletion sends it a resolve it
+        does not need. One read;
         a write only when newer than what the record holds (a late resolve of a child that
         fired again since writes nothing)."""
         assert alert.parent is not None

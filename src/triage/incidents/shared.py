@@ -95,9 +95,15 @@ class SharedRecords(StoreBase):
     async def note_children(self, parent: str, children: Iterable[Child], now: datetime) -> None:
         """Note `children` of the alert `parent` in one conditional write: each one's newest
         event wins, whatever order replicas write in; nothing is written when nothing changes.
-        Past MAX_CHILDREN, the resolved longest ago make room. The record never expires while
-        a child fires (the parent's deletion must find it), else `closed_ttl` after it changed."""
+        Past MAX_CHILDREN, the resolved longest ago make room. The record expires `closed_ttl`
+        after it changed, or after a child it holds firing fired again (a repeat stamped alike
+        writes only in the second half of that, as a member's join does): a child whose OK
+        never comes (its source gone, its incident closed by hand or by the sweep, which do
+        not tell this record) would otherwise keep it for good. A child firing silently for
+        longer than that is no longer closed by its parent's deletion."""
         noted = list(children)
+        expires = (now + self.closed_ttl).timestamp()
+        fresh = expires - self.closed_ttl.total_seconds() / 2
 
         def change(record: Record | None) -> tuple[Record | None, None]:
             known = _children_of(record)
@@ -105,13 +111,11 @@ class SharedRecords(StoreBase):
                 c for c in noted if c.fingerprint not in known or c.newer_than(known[c.fingerprint])
             ]
             if not newer:
-                return None, None
+                return _refreshed(record, noted, known, expires, fresh), None
             for c in newer:
                 known.pop(c.fingerprint, None)
                 known[c.fingerprint] = c
             kept = _bounded(parent, known)
-            firing = any(c.firing for c in kept.values())
-            expires = None if firing else (now + self.closed_ttl).timestamp()
             data = {**other_keys(record, _CHILDREN_KEYS), "children": _encoded(kept)}
             body = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
             version = record.version + 1 if record is not None else 1
@@ -201,6 +205,24 @@ def _budget_state(record: Record | None) -> tuple[float, float] | None:
 
 
 _CHILDREN_KEYS = ("children",)
+
+
+def _refreshed(
+    record: Record | None,
+    noted: list[Child],
+    known: dict[str, Child],
+    expires: float,
+    fresh: float,
+) -> Record | None:
+    """`record` expiring at `expires` instead, when a child it holds firing fires again
+    (`noted`, nothing newer than `known`) and its expiry is past `fresh` (within the second
+    half of its time, or none: a record written before records of firing children expired);
+    else None (nothing to write)."""
+    if record is None or (record.expires_at is not None and record.expires_at > fresh):
+        return None
+    if not any(c.firing and c.fingerprint in known and known[c.fingerprint].firing for c in noted):
+        return None
+    return Record(record.key, CHILDREN, record.version + 1, record.body, expires)
 
 
 def _children_of(record: Record | None) -> dict[str, Child]:
