@@ -191,6 +191,23 @@ async def test_a_large_group_is_sent_within_a_common_body_limit() -> None:
     assert max(sizes) <= EXPRESS_JSON_LIMIT, sizes
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="a 2xx to a close whose body says it failed ({'ok': false}) is taken as done when "
+    "it also echoes the ticket's id: the ticket stays open, recorded closed",
+)
+async def test_a_close_whose_body_says_it_failed_is_not_taken_as_done() -> None:
+    """A close answered 200 `{"ok": false, "ticket_id": "T-1", "error": …}` (an API Gateway
+    Lambda that turns its failure into a 200, naming the ticket it was asked about) did not
+    close the ticket: it is retried under the same Idempotency-Key, as a 2xx failure that
+    names no ticket is. Naming the ticket proves a create made one, not that a later effect
+    was applied."""
+    failed = json_answer(200, {"ok": False, "ticket_id": "T-1", "error": "ticket_locked"})
+    async with hostile(failed) as server, backend_at(server.url) as sink:
+        with pytest.raises(SinkUnavailableError):
+            await sink.apply(effect(EffectKind.CLOSE, "T-1", key="fp:3"))
+
+
 # --- The ticket backend: a ticket's later life ----------------------------------------------------
 
 
