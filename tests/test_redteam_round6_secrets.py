@@ -383,6 +383,58 @@ async def test_a_one_time_credential_in_a_query_string_is_blanked(url: str) -> N
     await _assert_blanked(f"502 on GET {url}", TOKEN)
 
 
+# --- leaks: secrets split by terminal colour, log framing or concatenation ----------------------
+# (redact/disguises.py, redact/continued.py)
+
+
+GITHUB_PAT = "ghp_" + _random(36)
+
+
+@pytest.mark.xfail(
+    strict=True, reason="ANSI colour escapes inside a token hide it from every token rule"
+)
+@pytest.mark.parametrize(
+    "line",
+    [
+        f"token=\x1b[01;31m\x1b[K{GITHUB_PAT[:12]}\x1b[m\x1b[K{GITHUB_PAT[12:]}",
+        f"\x1b[32m{GITHUB_PAT[:12]}\x1b[0m{GITHUB_PAT[12:]} rejected by api.github.com",
+    ],
+    ids=["grep-colour-match", "coloured-log"],
+)
+async def test_a_token_broken_by_ansi_colour_escapes_is_blanked(line: str) -> None:
+    """A GitHub token a coloured CI log or `grep --color=always` split with SGR escapes shows
+    nowhere: the surfaces drop the escapes, so the reader sees the token whole."""
+    await _assert_blanked(f"ci step output:\n{line}", GITHUB_PAT[12:])
+
+
+@pytest.mark.xfail(
+    strict=True, reason="a CRI log's partial line (P) and its continuation are read apart"
+)
+async def test_a_password_continued_on_a_cri_partial_line_is_blanked() -> None:
+    """A container runtime's log splits a long line into a `P` (partial) record and the `F`
+    record that finishes it; a password cut at that split shows neither part."""
+    text = (
+        f"2026-12-06T10:00:00.000000001Z stdout P connecting with password={PASSWORD[:8]}\n"
+        f"2026-12-06T10:00:00.000000002Z stdout F {PASSWORD[8:]}@db failed"
+    )
+    await _assert_blanked(text, PASSWORD)
+
+
+@pytest.mark.xfail(strict=True, reason="only a secret name's first concatenated literal is blanked")
+@pytest.mark.parametrize(
+    "line",
+    [
+        f'token = "{GITHUB_PAT[:20]}" + "{GITHUB_PAT[20:]}"',
+        f"SELECT set_config('app.token', '{GITHUB_PAT[:20]}' || '{GITHUB_PAT[20:]}', false)",
+    ],
+    ids=["plus", "sql-concat"],
+)
+async def test_a_token_split_into_concatenated_literals_is_blanked(line: str) -> None:
+    """A token written as two literals joined by `+` or SQL's `||` (to dodge a scanner, or in
+    a stack trace's source line) shows neither half."""
+    await _assert_blanked(f"source line: {line}", GITHUB_PAT[20:])
+
+
 # --- over-redaction: ordinary identifiers the alert needs ----------------------------------------
 
 
