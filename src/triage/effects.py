@@ -1,8 +1,10 @@
 """Carrying out the effects the pipeline claimed for an incident: the alert's view, its summary
 when none is saved, the route, and each sink in turn, each confirmed in the store as it
 answers (`Effects.carry_out`). What the sinks are sent is kept in the store before the first
-call (`Work.freeze`): a redo of the effect sends it again as it was. The pipeline (pipeline.py) decides what to do; this module does
-it, for a message's alerts, for the sweep and for a close by hand."""
+call (`Work.freeze`): a redo of the effect sends it again as it was. A worker whose claim
+was lost while a sink's call ran (it outlasted the lease; another took the effect over) calls
+no later sink (`Effects._still_held`). The pipeline (pipeline.py) decides what to do; this
+module does it, for a message's alerts, for the sweep and for a close by hand."""
 
 from __future__ import annotations
 
