@@ -80,12 +80,12 @@ async def test_a_repeat_writes_nothing(store: Store) -> None:
     assert await store._get(CHILDREN, "p") == before
 
 
-async def test_the_record_lives_while_a_child_fires(store: Store) -> None:
-    """While a child fires the record never expires (its deletion must find it, however long
-    it fires); once none fires it expires `closed_ttl` after its last change."""
+async def test_the_record_expires_closed_ttl_after_its_last_change(store: Store) -> None:
+    """Firing or not, the record expires `closed_ttl` after its last change (a child reported
+    firing again keeps it: test_children_expiry.py)."""
     await store.note_children("p", [child("a", 1)], T0)
     firing = await store._get(CHILDREN, "p")
-    assert firing is not None and firing.expires_at is None
+    assert firing is not None and firing.expires_at == (T0 + store.closed_ttl).timestamp()
     await store.note_children("p", [child("a", 2, firing=False)], T0)
     resolved = await store._get(CHILDREN, "p")
     assert resolved is not None

@@ -146,7 +146,8 @@ class Work:
     async def freeze(self, sent: Sent) -> Sent:
         """What this effect sends its sinks: what its first attempt sent, when this is a redo
         (its own retry, or a takeover), else `sent`, kept for the redos (`Store.freeze_effect`).
-        Called before the first sink call of every attempt. StoreBusyError when the effect is
+        Called before the first sink call of every attempt, and before each later one once the
+        lease nears its end (`Effects._still_held`). StoreBusyError when the effect is
         no longer this worker's (its lease lapsed, and another took it over or finished it):
         no sink may be called, and the claim is not given back (it is not ours).
 
