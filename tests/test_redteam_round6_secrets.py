@@ -190,6 +190,48 @@ async def test_a_json_web_keys_private_member_is_blanked(jwk: str, secret: str) 
     await _assert_blanked(f"jwt signer failed to load key {jwk}", secret)
 
 
+RSA_D = _random(172, ALNUM + "+/")
+RSA_P = _random(86, ALNUM + "+/")
+
+
+@pytest.mark.xfail(
+    strict=True, reason="an RSAKeyValue XML key's private elements (<D>, <P>, …) are kept"
+)
+async def test_an_xml_rsa_key_values_private_elements_are_blanked() -> None:
+    """.NET's `RSA.ToXmlString(true)` form, quoted in a config error, shows neither the
+    private exponent `<D>` nor a prime `<P>` (the public `<Modulus>` may stay)."""
+    key = (
+        f"<RSAKeyValue><Modulus>{_random(172, ALNUM + '+/')}</Modulus><Exponent>AQAB</Exponent>"
+        f"<P>{RSA_P}</P><Q>{_random(86, ALNUM + '+/')}</Q><D>{RSA_D}</D></RSAKeyValue>"
+    )
+    surfaces = await _surfaces(f"signing key rejected: {key}")
+    leaks = [
+        place for place, shown in surfaces.items() if _left(shown, RSA_D) or _left(shown, RSA_P)
+    ]
+    assert leaks == []
+
+
+MINISIGN_KEY = "RWRTY0Iy" + _random(150, ALNUM + "+/")
+SIGNIFY_KEY = "RWRCSwAAA" + _random(100, ALNUM + "+/")
+
+
+@pytest.mark.xfail(
+    strict=True, reason="minisign's and signify's secret key files are not known as keys"
+)
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        (f"untrusted comment: minisign encrypted secret key\n{MINISIGN_KEY}", MINISIGN_KEY),
+        (f"untrusted comment: signify secret key\n{SIGNIFY_KEY}", SIGNIFY_KEY),
+    ],
+    ids=["minisign", "signify"],
+)
+async def test_a_minisign_or_signify_secret_key_file_is_blanked(text: str, secret: str) -> None:
+    """A release job that cats its signing key file (minisign's `.key`, OpenBSD signify's
+    `.sec`: a comment line naming a secret key, then one base64 line) shows the key nowhere."""
+    await _assert_blanked(f"release signing failed, key file:\n{text}", secret)
+
+
 # --- leaks: redact/commands.py (CI runners' workflow commands) -----------------------------------
 
 
