@@ -127,6 +127,7 @@ __all__ = [
     "MEMBER",
     "REFUSED",
     "SENT",
+    "SENT_KEPT_MIN",
     "SETTLED_KEPT",
     "SILENCES",
     "SILENCES_KEY",
@@ -146,7 +147,10 @@ __all__ = [
     "Transition",
     "delivery_owner",
     "incident_busy",
+    "redo_gap",
     "same_alert",
+    "sent_keep_problem",
+    "sent_kept_for",
     "sweep_from",
     "sweep_retry_delay",
     "sweep_waits",
@@ -184,6 +188,55 @@ SETTLED_KEPT = 8192
 
 #: Effects a silence holds back (a close always goes out: the ticket must not stay open).
 _HOLDABLE = (EffectKind.OPEN, EffectKind.UPDATE, EffectKind.REOPEN)
+
+#: The least time the body an effect sent (`freeze_effect`) is kept past a try of the effect,
+#: however short TRIAGE_CLOSED_TTL_S: a redo finding it gone would send a new body under the
+#: old idempotency key, which a backend that checks a reused key's payload refuses (422). The
+#: sweep tries a failing effect again at least every `redo_gap` (about 22 minutes with the
+#: default settings); a day also covers half a day with no replica trying (all of them down,
+#: or the store out), and costs one record per incident with an effect (not per alert).
+SENT_KEPT_MIN = timedelta(days=1)
+
+
+def redo_gap(lease: timedelta, sweep_interval: timedelta) -> timedelta:
+    """The longest two tries of one failing effect are apart while replicas run, from the
+    first's freeze to the next's: the first was claimed before it froze its body; its holder
+    gives the claim back on failure and the sweep may take it `sweep_retry_delay` after the
+    claim (at most SWEEP_RETRY_MAX), or the holder dies and the sweep may take it when its
+    lease ends (`ABANDONED_GRACE` later when a message's alert claimed it); the sweep's next
+    pass takes it (a `sweep_interval` later, by a clock up to CLAIM_CLOCK_SLACK behind), and
+    the redo freezes within its own lease (the summary is written before the freeze).
+    A message's retry may redo it sooner, never later: the sweep does not wait for one."""
+    waits = max(SWEEP_RETRY_MAX, lease + ABANDONED_GRACE)
+    return waits + sweep_interval + CLAIM_CLOCK_SLACK + lease
+
+
+def sent_kept_for(closed_ttl: timedelta, lease: timedelta) -> timedelta:
+    """How long past a try the body an effect sent is kept: TRIAGE_CLOSED_TTL_S, but at least
+    `SENT_KEPT_MIN`, and at least twice the gap between tries that `lease` makes (a redo moves
+    the expiry on only once it is within half of this: `freeze_effect`). The sweep's interval
+    is not the store's to know: `sent_keep_problem` refuses one this does not cover."""
+    return max(closed_ttl, SENT_KEPT_MIN, 2 * redo_gap(lease, timedelta(0)))
+
+
+def sent_keep_problem(
+    closed_ttl: timedelta, lease: timedelta, sweep_interval: timedelta
+) -> str | None:
+    """Why these settings could lose a kept body between two tries of its effect (a redo
+    would then send a new body under the old idempotency key): the sweep looks so seldom that
+    its tries are further apart than half the time the body is kept (`sent_kept_for`); None
+    when they cannot."""
+    kept = sent_kept_for(closed_ttl, lease)
+    if 2 * redo_gap(lease, sweep_interval) <= kept:
+        return None
+    return (
+        f"TRIAGE_SWEEP_INTERVAL_S ({sweep_interval.total_seconds():g}) is too long for "
+        f"TRIAGE_CLOSED_TTL_S ({closed_ttl.total_seconds():g}): a failing effect's tries "
+        f"would be up to {redo_gap(lease, sweep_interval).total_seconds():g} s apart, and "
+        f"the body its first try sent is kept {kept.total_seconds():g} s (refreshed by a "
+        "try only in its second half), so a retry could send a new body under the same "
+        "idempotency key; shorten the interval or lengthen the TTL"
+    )
 
 
 class Store(Claims, Sweeping, SharedRecords, StoreBase):
@@ -454,15 +507,18 @@ class Store(Claims, Sweeping, SharedRecords, StoreBase):
         is kept for a later seq) keeps nothing and gets StoreBusyError (`lease_lost`): it
         must call no sink, for the effect went out or goes out from its holder. A body kept
         for another incident of the fingerprint (`Sent.opened_at`) is no body for this one.
-        A redo that finds its body near its expiry dates it `closed_ttl` from now, so a body
-        is kept while its effect is retried. A body over `MAX_RECORD_BYTES` (an alert near
-        the largest message SQS takes, in a group of long titles) is not kept: it is sent as
-        built, one `store.sent_not_kept` warning says so, and a redo of that effect builds
-        its body afresh, as every redo did before bodies were kept."""
+        The body is kept `sent_kept_for` (`closed_ttl`, but never less than a day, nor less
+        than twice the gap between two of the sweep's tries: a short TRIAGE_CLOSED_TTL_S must
+        not let it expire between tries); a redo that finds it within half of that of its
+        expiry dates it that long from now, so a body is kept while its effect is retried.
+        A body over `MAX_RECORD_BYTES` (an alert near the largest message SQS takes, in a
+        group of long titles) is not kept: it is sent as built, one `store.sent_not_kept`
+        warning says so, and a redo of that effect builds its body afresh, as every redo did
+        before bodies were kept."""
         if owner is not None:
             await self._check_holder(fingerprint, sent.seq, owner)
         now_s = self.now().timestamp()
-        ttl_s = self.closed_ttl.total_seconds()
+        ttl_s = sent_kept_for(self.closed_ttl, self.lease).total_seconds()
         expires_at = now_s + ttl_s
 
         def change(record: Record | None) -> tuple[Record | None, Sent]:
