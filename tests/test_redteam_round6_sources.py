@@ -175,28 +175,29 @@ def test_an_azure_budget_alert_in_its_own_schema_says_to_turn_on_the_common_sche
 # --- uptime kuma: a certificate expiry notice -------------------------------------------------
 
 #: What Uptime Kuma's webhook posts for a monitor's TLS certificate about to expire
-#: (server/model/monitor.js, sendCertNotificationByTargetDays: `Notification.send(config,
-#: msg)` with neither monitor nor heartbeat), and for the Test button (server.js,
-#: testNotification: `notification.name + " Testing"`).
-KUMA_CERT_EXPIRY = {
-    "heartbeat": None,
-    "monitor": None,
-    "msg": "[Shop][https://shop.example.com] server certificate shop.example.com will be "
-    "expired in 7 days",
+#: (server/model/monitor.js, sendCertNotificationByTargetDays) and, from 2.0, for its domain
+#: name about to expire (server/model/domain_expiry.js, sendDomainNotificationByTargetDays):
+#: `Notification.send(config, msg)`, with neither monitor nor heartbeat. The Test button
+#: (server.js, testNotification) sends `notification.name + " Testing"` the same way.
+KUMA_EXPIRY_NOTICES = {
+    "certificate": "[Shop][https://shop.example.com] server certificate shop.example.com will "
+    "be expired in 7 days",
+    "domain": "Domain name example.com will expire in 7 days",
 }
 KUMA_TEST = {"heartbeat": None, "monitor": None, "msg": "triage webhook Testing"}
 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="uptimekuma: a certificate expiry notice (no monitor, no heartbeat) is skipped as "
-    "the Test button's notification",
+    reason="uptimekuma: an expiry notice (no monitor, no heartbeat) is skipped as the Test "
+    "button's notification",
 )
-def test_uptime_kumas_certificate_expiry_notice_is_an_alert() -> None:
-    """A certificate about to expire is a problem someone must act on before the site goes
-    down; Uptime Kuma sends it once per threshold (21, 14, 7 days). Read as a test
-    notification, it is dropped with a debug line and nobody renews the certificate."""
-    normalized = normalize_body(json.dumps(KUMA_CERT_EXPIRY))
+@pytest.mark.parametrize("msg", KUMA_EXPIRY_NOTICES.values(), ids=KUMA_EXPIRY_NOTICES.keys())
+def test_uptime_kumas_expiry_notice_is_an_alert(msg: str) -> None:
+    """A certificate or domain about to expire is a problem someone must act on before the
+    site goes down; Uptime Kuma sends it once per threshold (21, 14, 7 days). Read as a test
+    notification, it is dropped with a debug line and nobody renews it."""
+    normalized = normalize_body(json.dumps({"heartbeat": None, "monitor": None, "msg": msg}))
     assert [s.reason for s in normalized.skipped] == []
     [alert] = normalized.alerts
     assert alert.status is Status.FIRING
