@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from daemon_harness import Queues
 from factories import alert
 from triage.app import open_configured_store
 from triage.aws import Aws
@@ -94,3 +95,31 @@ def test_check_creates_no_store_at_a_path_where_there_is_none(
     assert not typo.parent.exists()
     assert store_lines
     assert not any(line.startswith("ok") for line in store_lines), store_lines
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a queue URL on a local host without AWS_ENDPOINT_URL: SQS calls go to AWS's "
+    "endpoint and the error names only that endpoint, never the setting that is missing",
+)
+def test_a_local_queue_url_without_an_endpoint_says_to_set_aws_endpoint_url(
+    queues: Queues,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`triage send` to a queue URL on a local SQS (LocalStack, moto, ElasticMQ) with
+    AWS_ENDPOINT_URL unset either reaches that queue or fails naming AWS_ENDPOINT_URL: botocore
+    sends SQS's calls to AWS_REGION's endpoint, not to the queue URL's host, and an error that
+    names only sqs.<region>.amazonaws.com does not say which setting is missing."""
+    monkeypatch.setenv("ALERT_TRIAGE_QUEUE_URL", queues.url)
+    monkeypatch.setenv("TRIAGE_LOG_LEVEL", "warning")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    body = tmp_path / "alert.json"
+    body.write_text(json.dumps({"title": "disk full", "source": "generic"}))
+    code = main(["send", str(body)])
+    err = capsys.readouterr().err
+    if code == 0:
+        assert queues.depth() == 1
+    else:
+        assert "AWS_ENDPOINT_URL" in err, err
