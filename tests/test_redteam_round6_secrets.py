@@ -238,7 +238,7 @@ async def test_a_minisign_or_signify_secret_key_file_is_blanked(text: str, secre
 @pytest.mark.xfail(
     strict=True,
     reason="CI workflow commands that mark a value secret (::add-mask::, ##vso issecret, "
-    "##teamcity setParameter) show the value",
+    "##teamcity setParameter, ::set-output name=…token::) show the value",
 )
 @pytest.mark.parametrize(
     "line",
@@ -246,13 +246,20 @@ async def test_a_minisign_or_signify_secret_key_file_is_blanked(text: str, secre
         f"+ echo ::add-mask::{TOKEN}",
         f"##vso[task.setvariable variable=deployToken;issecret=true]{TOKEN}",
         f"##teamcity[setParameter name='env.DEPLOY_TOKEN' value='{TOKEN}']",
+        f'echo "::set-output name=deploy_token::{TOKEN}"',
     ],
-    ids=["github-actions-add-mask", "azure-pipelines-issecret", "teamcity-set-parameter"],
+    ids=[
+        "github-actions-add-mask",
+        "azure-pipelines-issecret",
+        "teamcity-set-parameter",
+        "github-actions-set-output",
+    ],
 )
 async def test_a_ci_workflow_command_marking_a_secret_is_blanked(line: str) -> None:
     """A CI log line that hands the runner a secret (GitHub Actions' `::add-mask::` under
     `set -x`, Azure Pipelines' `setvariable … issecret=true`, TeamCity's `setParameter` of an
-    `env.*_TOKEN`) shows the value nowhere: the line itself says it is one."""
+    `env.*_TOKEN`, the old `::set-output name=deploy_token::`) shows the value nowhere: the
+    line itself says it is one."""
     await _assert_blanked(f"deploy step log:\n{line}\n+ ./deploy.sh", TOKEN)
 
 
@@ -339,6 +346,60 @@ async def test_a_password_in_powershells_own_forms_is_blanked(line: str) -> None
     `::new(user, password)` (C#'s `new NetworkCredential(…)` is blanked), a here-string
     assigned to `$password` (only its opening `@` is blanked today) and `Set-Variable`."""
     await _assert_blanked(f"scheduled task failed:\n{line}\nexit 1", PASSWORD)
+
+
+# --- leaks: shells' and databases' own forms (redact/pairs.py, redact/calls.py) ------------------
+
+
+@pytest.mark.xfail(
+    strict=True, reason="bash's ANSI-C quoting ($'…') blanks the $ and keeps the value"
+)
+@pytest.mark.parametrize(
+    "line",
+    [f"export DB_PASSWORD=$'{PASSWORD}'", f"declare -x API_TOKEN=$'{PASSWORD}'"],
+    ids=["export", "declare-x"],
+)  # fmt: skip
+async def test_a_secret_in_bash_ansi_c_quotes_is_blanked(line: str) -> None:
+    """`export X=$'…'` and `declare -x X=$'…'` (what `set -x` and `export -p` print for a
+    value with special characters) show the value nowhere, not just its `$`."""
+    await _assert_blanked(f"+ {line}", PASSWORD)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="mongo shell's db.auth/changeUserPassword and Oracle's DATABASE LINK … IDENTIFIED "
+    "BY keep the password",
+)
+@pytest.mark.parametrize(
+    "line",
+    [
+        f'db.getSiblingDB("admin").auth("root", "{PASSWORD}")',
+        f'db.changeUserPassword("app", "{PASSWORD}")',
+        f"CREATE DATABASE LINK sales CONNECT TO scott IDENTIFIED BY {PASSWORD} USING 'orcl';",
+    ],
+    ids=["mongo-auth", "mongo-change-user-password", "oracle-database-link"],
+)
+async def test_a_password_in_a_databases_own_statements_is_blanked(line: str) -> None:
+    """A database's slow-query or audit log quoting `db.auth(user, pw)`,
+    `db.changeUserPassword(user, pw)` or Oracle's `CREATE DATABASE LINK … IDENTIFIED BY pw`
+    shows the password nowhere (`ALTER USER … IDENTIFIED BY` already does)."""
+    await _assert_blanked(f"audit: {line}", PASSWORD)
+
+
+@pytest.mark.xfail(strict=True, reason="SQL crypto functions' key and password arguments are kept")
+@pytest.mark.parametrize(
+    "line",
+    [
+        f"SELECT pgp_sym_encrypt(card_number, '{PASSWORD}') FROM cards",
+        f"SELECT AES_ENCRYPT(ssn, '{PASSWORD}') FROM people",
+        f"UPDATE users SET hash = crypt('{PASSWORD}', gen_salt('bf'))",
+    ],
+    ids=["pgcrypto-sym-encrypt", "mysql-aes-encrypt", "pgcrypto-crypt"],
+)
+async def test_a_key_given_to_a_sql_crypto_function_is_blanked(line: str) -> None:
+    """A slow query log quoting pgcrypto's `pgp_sym_encrypt(data, key)`, MySQL's
+    `AES_ENCRYPT(data, key)` or `crypt(password, salt)` shows the key or password nowhere."""
+    await _assert_blanked(f"slow query (2.3 s): {line}", PASSWORD)
 
 
 # --- leaks: redact/commands.py (NTLM hashes: pass-the-hash credentials) --------------------------
