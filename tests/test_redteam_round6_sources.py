@@ -245,3 +245,30 @@ def test_a_statuspage_components_major_outage_outranks_its_degraded_performance(
     assert degraded is Priority.MEDIUM
     assert major is incident_default
     assert major is not degraded
+
+
+# --- dynatrace: its severity levels, worst first ----------------------------------------------
+
+
+def _dynatrace_default(severity: str) -> Priority:
+    """The default priority of the sample problem sent with `ProblemSeverity` `severity`
+    (the `{ProblemSeverity}` placeholder of a custom integration's payload)."""
+    body = _sample("tools/dynatrace-open.json") | {"ProblemSeverity": severity}
+    [alert] = normalize_body(json.dumps(body)).alerts
+    return alert.priority or default_priority(alert.severity)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="dynatrace: ProblemSeverity AVAILABILITY (its worst level) is not read, so an "
+    "outage defaults to medium, below an ERROR problem's high",
+)
+def test_a_dynatrace_availability_problem_outranks_an_error_problem() -> None:
+    """Dynatrace's levels run AVAILABILITY (the service or host is down), ERROR, PERFORMANCE,
+    RESOURCE_CONTENTION, CUSTOM_ALERT. An availability problem must default at least as high
+    as an error-rate one; read as an unknown word it defaults to medium while ERROR, a word
+    the severity table knows, defaults to high."""
+    availability = _dynatrace_default("AVAILABILITY")
+    error = _dynatrace_default("ERROR")
+    assert error is Priority.HIGH
+    assert availability in (Priority.HIGH, Priority.CRITICAL)
