@@ -145,10 +145,6 @@ def test_a_sweep_interval_too_long_for_the_kept_body_is_refused_naming_both_sett
     assert sent_keep_problem(SHORT_TTL, LEASE, SWEEP_EVERY) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app.open_configured_store does not ask sent_keep_problem yet (diff in report 310)",
-)
 async def test_the_store_is_not_opened_with_a_sweep_too_seldom_for_its_kept_bodies(
     tmp_path: Path,
 ) -> None:

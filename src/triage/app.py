@@ -21,10 +21,11 @@ from pydantic import SecretStr
 
 from triage.aws import AWS_CALL_ERRORS, Aws, queue_refusal
 from triage.breaker import CircuitBreaker
-from triage.errors import SinkUnavailableError
+from triage.errors import ConfigError, SinkUnavailableError
 from triage.health import Health
 from triage.incidents import Action, Ledger, Policy, Store, open_store
 from triage.incidents.silences import SilenceCache
+from triage.incidents.store import sent_keep_problem
 from triage.metrics import Metrics
 from triage.ops.api import OperatorView, operator_routes
 from triage.ops.endpoints import EndpointServer
@@ -72,12 +73,17 @@ def policy_from(settings: Settings) -> Policy:
 
 
 async def open_configured_store(settings: Settings, aws: Aws) -> Store:
+    """The store TRIAGE_STORE_URL names; ConfigError, before anything is opened, when the
+    sweep looks too seldom for the bodies effects sent to outlive their retries
+    (`sent_keep_problem`)."""
+    lease = timedelta(seconds=settings.effect_lease_s)
+    closed_ttl = timedelta(seconds=settings.closed_ttl_s)
+    sweep_interval = timedelta(seconds=settings.sweep_interval_s)
+    problem = sent_keep_problem(closed_ttl, lease, sweep_interval)
+    if problem is not None:
+        raise ConfigError(problem)
     return await open_store(
-        settings.store_url,
-        policy_from(settings),
-        lease=timedelta(seconds=settings.effect_lease_s),
-        closed_ttl=timedelta(seconds=settings.closed_ttl_s),
-        aws=aws,
+        settings.store_url, policy_from(settings), lease=lease, closed_ttl=closed_ttl, aws=aws
     )
 
 
