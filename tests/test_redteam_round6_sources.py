@@ -1,8 +1,10 @@
 """Red team, round 6: alerts real senders send that triage read wrongly when this was written,
 built from the vendors' documented payloads and their own source: a PagerDuty incident merged
-into a twin, Azure's health alerts under their fixed Sev4, Uptime Kuma's certificate expiry
-notice, and a Statuspage component's major outage. Each bug is a strict xfail that fails
-today for the reason it names and passes once the bug is fixed."""
+into a twin, Azure's health alerts under their fixed Sev4 and its budget alert's own schema,
+Uptime Kuma's certificate and domain expiry notices, a Statuspage component's major outage and
+a Dynatrace availability problem. Each bug is a strict xfail that fails today for the reason
+it names and passes once the bug is fixed; each plain test beside one holds the behaviour the
+fix must keep."""
 
 from __future__ import annotations
 
