@@ -1,14 +1,20 @@
 """Readiness conditions and the event-loop watchdog behind `/healthz` and `/readyz`.
 
 Components report conditions by name (`queue`, `store`, `breaker:llm`, `breaker:backend`); the
-daemon is ready while none is failing. Liveness is the event loop itself: a ticker measures how
+daemon is ready while none is failing (but for those that only degrade it, below). Liveness is the event loop itself: a ticker measures how
 late it wakes, so a stalled loop shows as lag (and, if it stalls for good, as an endpoint that
 stops answering). A loop that must keep turning (intake) `beat`s with a promise of its next beat:
 one that stops turning while the event loop and the HTTP server still answer (a wait nothing
 ends) makes the process not alive too, except while a shutdown drains, when stopping is the plan.
 
+A condition set `degraded_only` (the breaker of a sink whose outage holds only its own
+messages: Slack, GitHub) does not make the daemon unready: intake goes on for every other
+route, so a load balancer that took the replica out would lose work it still does. `/readyz`
+names such a condition under `degraded` instead of `failing`, so an operator tells "degraded"
+from "down".
+
 A condition's detail (an AWS error, a URL) stays inside the process; `readiness()`, which
-`/readyz` serves, names each failing condition with one fixed word instead.
+`/readyz` serves, names each failing or degraded condition with one fixed word instead.
 """
 
 from __future__ import annotations
@@ -36,6 +42,8 @@ class Condition:
     ok: bool
     detail: str
     since: float
+    #: Failing, it degrades the daemon but leaves it ready (it still takes work).
+    degraded_only: bool = False
 
 
 class Health:
@@ -56,14 +64,22 @@ class Health:
         #: Each watched loop with when its next beat is due (`beat`).
         self._due: dict[str, float] = {}
 
-    def set(self, name: str, ok: bool, detail: str = "") -> None:
+    def set(self, name: str, ok: bool, detail: str = "", *, degraded_only: bool = False) -> None:
+        """Report condition `name`. `degraded_only`: while it fails, the daemon still takes
+        work (only the messages that need the failing part wait), so it stays ready and
+        `/readyz` names it under `degraded`."""
         current = self._conditions.get(name)
-        if current is None or current.ok != ok or current.detail != detail:
-            self._conditions[name] = Condition(ok, detail, time.time())
+        if (
+            current is None
+            or current.ok != ok
+            or current.detail != detail
+            or current.degraded_only != degraded_only
+        ):
+            self._conditions[name] = Condition(ok, detail, time.time(), degraded_only)
 
     @property
     def ready(self) -> bool:
-        return all(c.ok for c in self._conditions.values())
+        return all(c.ok or c.degraded_only for c in self._conditions.values())
 
     @property
     def alive(self) -> bool:
@@ -83,17 +99,28 @@ class Health:
         return sorted(name for name, due in self._due.items() if now > due)
 
     def failing(self) -> dict[str, str]:
-        """Each failing condition with its full detail: for logs and tests, never for a client."""
+        """Each failing condition, degraded only or not, with its full detail: for logs and
+        tests, never for a client."""
         return {name: c.detail for name, c in self._conditions.items() if not c.ok}
 
     def readiness(self) -> dict[str, object]:
-        """What `/readyz` answers: ready or not, and each failing condition with a fixed reason."""
-        failing = {
+        """What `/readyz` answers: ready or not, each failing condition that makes it not ready
+        with a fixed reason, and `degraded` (only when some is) with those that do not."""
+        failing = self._shown(degraded_only=False)
+        degraded = self._shown(degraded_only=True)
+        answer: dict[str, object] = {"ready": not failing, "failing": failing}
+        if degraded:  # absent when empty: a healthy daemon's answer is as it always was
+            answer["degraded"] = degraded
+        return answer
+
+    def _shown(self, *, degraded_only: bool) -> dict[str, str]:
+        """The failing conditions of one kind as a client may see them: each name from our
+        code (else `other`) with its fixed reason, never its detail."""
+        return {
             (name if _SHOWN_NAME.fullmatch(name) else "other"): _reason(name, c.detail)
             for name, c in self._conditions.items()
-            if not c.ok
+            if not c.ok and c.degraded_only == degraded_only
         }
-        return {"ready": not failing, "failing": failing}
 
     async def watch_loop(self, interval_s: float = 0.5) -> None:
         """Run forever, measuring how late the loop wakes us (its lag)."""

@@ -58,6 +58,8 @@ class EndpointServer(HttpServer):
 
     async def _readyz(self, request: Request) -> Response:
         # Names and fixed reasons only: a condition's detail can hold URLs and AWS error text.
+        # 200 while only `degraded` names something (Slack's or GitHub's outage): the replica
+        # still takes work, and a load balancer must not take it out for that.
         readiness = self.health.readiness()
         return Response.json(200 if readiness["ready"] else 503, readiness)
 

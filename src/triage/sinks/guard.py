@@ -38,7 +38,10 @@ a sink raises (its rate limit, a 503 with Retry-After, its open breaker) is its 
                                   error, so the message's line about it is quiet
     Backpressure(guards, health)  intake_limit(): 0 = take nothing, 1 = probe, None = no limit,
                                   from the sinks whose outage pauses intake; reports
-                                  `breaker:<sink>` conditions for /readyz for every sink
+                                  `breaker:<sink>` conditions for /readyz for every sink: a
+                                  sink whose outage pauses intake makes the daemon not ready
+                                  (503); any other only degraded (200, named under
+                                  `degraded`), since the replica still takes work
 """
 
 from __future__ import annotations
@@ -289,7 +292,7 @@ class Backpressure:
         is blocked or probing itself, 1 while such a sink without its own probe is probed by
         one message, None (no limit beyond the pool) otherwise. Called by the supervisor
         before each receive. Every sink's state goes to /readyz (`breaker:<sink>`), whether
-        or not it limits intake.
+        or not it limits intake: as failing if its outage pauses intake, else as degraded.
 
         A half-open sink without a probe of its own whose probe is not out yet limits nothing:
         the next message that calls it is its probe (those after it are held until it
@@ -307,14 +310,17 @@ class Backpressure:
     def _limit_of(self, guard: GuardedSink) -> int | None:
         """The intake `guard`'s sink asks for (as `intake_limit` says), and its condition."""
         name = f"breaker:{guard.name}"
+        # A sink whose outage holds only its own messages leaves the replica taking work.
+        degraded_only = not guard.pauses_intake
         blocked = guard.blocked_for()
         if blocked is not None:
-            self.health.set(name, False, f"open, retry in {blocked:.0f} s")
+            detail = f"open, retry in {blocked:.0f} s"
+            self.health.set(name, False, detail, degraded_only=degraded_only)
             return 0
         if not guard.probing:
-            self.health.set(name, True)
+            self.health.set(name, True, degraded_only=degraded_only)
             return None
-        self.health.set(name, False, "half-open, probing")
+        self.health.set(name, False, "half-open, probing", degraded_only=degraded_only)
         if guard.can_probe:
             guard.start_probe()
             return 0
