@@ -436,6 +436,42 @@ async def test_a_key_given_to_a_sql_crypto_function_is_blanked(line: str) -> Non
     await _assert_blanked(f"slow query (2.3 s): {line}", PASSWORD)
 
 
+# --- leaks: package managers' credentials (redact/commands.py, redact/positional.py) -----------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Bundler's, Composer's, NuGet's, Conan's and sbt's credential forms keep the secret",
+)
+@pytest.mark.parametrize(
+    "line",
+    [
+        f"BUNDLE_GEMS__CORP__COM=ci-bot:{TOKEN}",
+        f"bundle config set --global gems.corp.com ci-bot:{TOKEN}",
+        f"composer config --global http-basic.repo.corp.com ci-bot {TOKEN}",
+        f'{{"github-oauth": {{"github.com": "{TOKEN}"}}}}',
+        f"dotnet nuget add source https://nuget.corp/v3 -n corp -u ci-bot -p {TOKEN}",
+        f"conan remote login corp ci-bot -p {TOKEN}",
+        f'credentials += Credentials("Artifactory Realm", "repo.corp", "ci-bot", "{TOKEN}")',
+    ],
+    ids=[
+        "bundler-env",
+        "bundle-config",
+        "composer-http-basic",
+        "composer-auth-json-github-oauth",
+        "dotnet-nuget-add-source",
+        "conan-remote-login",
+        "sbt-credentials",
+    ],
+)
+async def test_a_package_managers_credential_is_blanked(line: str) -> None:
+    """A build log's package-registry login shows its token nowhere: Bundler's
+    `BUNDLE_<HOST>=user:token` and `bundle config set <host> user:token`, Composer's
+    `http-basic` and auth.json `github-oauth`, `dotnet nuget add source -p`, `conan remote
+    login -p` and sbt's `Credentials(realm, host, user, password)`."""
+    await _assert_blanked(f"dependency install failed:\n{line}", TOKEN)
+
+
 # --- leaks: redact/commands.py (NTLM hashes: pass-the-hash credentials) --------------------------
 
 
