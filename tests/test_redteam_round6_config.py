@@ -18,6 +18,7 @@ from factories import alert
 from triage.app import open_configured_store
 from triage.aws import Aws
 from triage.cli import main
+from triage.routes import load_router
 from triage.settings import load_settings
 
 
@@ -144,3 +145,29 @@ async def test_a_silence_on_a_mistyped_source_names_the_source_meant(
 
     err = await asyncio.to_thread(silence)
     assert "'cloudwatch'" in err, err
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a route's webhook_url_env is read without as_written: a quoted value that "
+    "SLACK_WEBHOOK_URL takes is refused as 'not an http(s) URL'",
+)
+def test_a_routes_webhook_variable_is_read_as_written_like_slack_webhook_url(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An env file (`docker run --env-file`, systemd, ECS) keeps the quotes around a value:
+    SLACK_WEBHOOK_URL drops one pair, and so does the variable a route's `webhook_url_env`
+    names, rather than stopping start-up saying a webhook URL is no URL."""
+    webhook = "https://hooks.slack.com/services/T000/B000/payments"
+    monkeypatch.setenv("SLACK_WEBHOOK_URL", f'"{webhook}"')
+    monkeypatch.setenv("SLACK_PAYMENTS_WEBHOOK", f'"{webhook}"')
+    routes = tmp_path / "routes.toml"
+    routes.write_text(
+        '[[route]]\nname = "payments"\nsinks = ["slack"]\n'
+        '[route.slack]\nwebhook_url_env = "SLACK_PAYMENTS_WEBHOOK"\n'
+    )
+    settings = load_settings(routes_file=routes)
+    assert settings.slack_webhook_url is not None
+    assert settings.slack_webhook_url.get_secret_value() == webhook
+    (rule,) = load_router(settings).rules
+    assert rule.route.target("slack").webhook_url == webhook
