@@ -122,7 +122,7 @@ async def test_a_slack_outage_opens_its_breaker_but_leaves_intake_alone(
 ) -> None:
     """Slack answering 503 without Retry-After opens its breaker; intake stays unlimited (the
     backend is healthy), the next Slack call is a hold of its own message only, and /readyz
-    names `breaker:slack` as open."""
+    stays ready, naming `breaker:slack` as open under `degraded`."""
     now = [0.0]
     clock = lambda: now[0]  # noqa: E731
     sink = slack_sink(slack.url)
@@ -136,7 +136,11 @@ async def test_a_slack_outage_opens_its_breaker_but_leaves_intake_alone(
                 await guard.apply(effect())
         assert guard.breaker.state is BreakerState.OPEN
         assert pressure.intake_limit() is None
-        assert health.readiness() == {"ready": False, "failing": {"breaker:slack": "open"}}
+        assert health.readiness() == {
+            "ready": True,
+            "failing": {},
+            "degraded": {"breaker:slack": "open"},
+        }
         with pytest.raises(SinkThrottledError) as held:
             await guard.apply(effect())
         assert held.value.reason == BREAKER_OPEN and not held.value.pauses_intake
@@ -433,7 +437,11 @@ async def test_while_slack_is_down_other_routes_go_on_and_slacks_messages_wait(
         await until(lambda: other in r.queue.deleted)
         assert held not in r.queue.deleted and slack.taken() == []
         assert len(r.backend.opened()) == 2
-        assert r.health.readiness() == {"ready": False, "failing": {"breaker:slack": "open"}}
+        assert r.health.readiness() == {
+            "ready": True,
+            "failing": {},
+            "degraded": {"breaker:slack": "open"},
+        }
         assert breaker_state(r.metrics) == {"sink:backend": 0.0, "sink:slack": 2.0}  # 2: open
         with slack.lock:
             slack.down = False
