@@ -15,6 +15,7 @@ import pytest
 
 from daemon_harness import Queues
 from factories import alert
+from test_operator_api import BEARER, serving
 from triage.app import open_configured_store
 from triage.aws import Aws
 from triage.cli import main
@@ -171,3 +172,36 @@ def test_a_routes_webhook_variable_is_read_as_written_like_slack_webhook_url(
     assert settings.slack_webhook_url.get_secret_value() == webhook
     (rule,) = load_router(settings).rules
     assert rule.route.target("slack").webhook_url == webhook
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the API answers an incident whose stored record is unreadable (store_corrupt) as "
+    "503 'store unavailable, try again' with Retry-After: a retry can never succeed",
+)
+async def test_an_unreadable_incident_over_the_api_is_not_a_retry_forever(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GET /api/v1/incidents/<fp> of a record that no longer parses (a hand edit, a disk's
+    damage) says the record is unreadable, without a 503 and Retry-After: the store is up,
+    and a client told to retry in 1 s would do so for good (`triage incidents show` says
+    store_corrupt for the same record)."""
+    db = tmp_path / "triage.db"
+    edited, _kept = await _open_two_incidents(monkeypatch, db)
+    with sqlite3.connect(db) as conn:
+        ((body,),) = conn.execute("SELECT body FROM incidents WHERE fingerprint = ?", (edited,))
+        conn.execute(
+            "UPDATE incidents SET body = ? WHERE fingerprint = ?", (body[: len(body) // 2], edited)
+        )
+    settings = load_settings()
+    aws = Aws(settings)
+    store = await open_configured_store(settings, aws)
+    try:
+        async with serving(store) as client:
+            answer = await client.get(f"/api/v1/incidents/{edited}", headers=BEARER)
+    finally:
+        await store.aclose()
+        await aws.aclose()
+    assert answer.status_code != 503
+    assert "retry-after" not in answer.headers
+    assert "unreadable" in answer.json()["error"]
