@@ -192,6 +192,71 @@ async def test_ai_and_developer_platform_keys_are_blanked(token: str) -> None:
     await _assert_blanked(f"agent tool call failed: 401 for key {token}", token[-16:])
 
 
+def _b64url(count: int) -> str:
+    """`count` base64url characters of the module's seeded draw."""
+    return _random(count, URL_SAFE)
+
+
+#: Cognito's refresh token: a JWE (five parts, RSA-OAEP key wrap), no payload starting `eyJ`.
+COGNITO_REFRESH = (
+    "eyJjdHkiOiJKV1QiLCJlbmMiOiJBMjU2R0NNIiwiYWxnIjoiUlNBLU9BRVAifQ."
+    f"{_b64url(342)}.{_b64url(22)}.{_b64url(1500)}.{_b64url(22)}"
+)
+#: NextAuth's session cookie: a JWE with direct encryption (`dir`), its key part empty.
+NEXTAUTH_SESSION = (
+    f"eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..{_b64url(22)}.{_b64url(400)}.{_b64url(22)}"
+)
+
+
+@pytest.mark.xfail(
+    strict=True, reason="a JWE (five-part compact token) is not known as a token: only JWS is"
+)
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        (f"cognito refresh failed for {COGNITO_REFRESH}", COGNITO_REFRESH[-1580:-60]),
+        (f"session {NEXTAUTH_SESSION} rejected", NEXTAUTH_SESSION[-420:-30]),
+    ],
+    ids=["cognito-refresh-token", "nextauth-session"],
+)
+async def test_an_encrypted_jwt_is_blanked(text: str, secret: str) -> None:
+    """A JWE in its compact form (Cognito's refresh token, NextAuth's session cookie value)
+    quoted in an error shows nowhere: it is a bearer credential like a signed JWT."""
+    await _assert_blanked(text, secret)
+
+
+NOMAD_SECRET = (
+    f"{_random(8, HEX)}-{_random(4, HEX)}-4{_random(3, HEX)}-a{_random(3, HEX)}-{_random(12, HEX)}"
+)
+FERNET_TOKEN = "gAAAAAB" + _b64url(170)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Nomad's `Secret ID = …` and an OpenStack fernet token in a CLI table are kept",
+)
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        (
+            f"Accessor ID  = 3f1c2b4a-0000-4000-8000-000000000001\n"
+            f"Secret ID    = {NOMAD_SECRET}\nName         = Bootstrap Token",
+            NOMAD_SECRET,
+        ),
+        (
+            f"| expires    | 2026-12-06T12:00:00+0000 |\n| id         | {FERNET_TOKEN} |\n"
+            f"| project_id | 36888a9a441c934e309436ac51fa9013 |",
+            FERNET_TOKEN,
+        ),
+    ],
+    ids=["nomad-acl-bootstrap", "openstack-token-issue"],
+)
+async def test_a_token_printed_by_a_cloud_cli_is_blanked(text: str, secret: str) -> None:
+    """`nomad acl bootstrap`'s `Secret ID = <uuid>` and `openstack token issue`'s table row
+    `| id | gAAAAA… |` (a fernet bearer token) show the token nowhere."""
+    await _assert_blanked(f"bootstrap job output:\n{text}", secret)
+
+
 # --- leaks: redact/markup.py (JSON Web Keys) -----------------------------------------------------
 
 
