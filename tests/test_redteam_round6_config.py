@@ -11,6 +11,7 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+import boto3
 import pytest
 
 from daemon_harness import Queues
@@ -205,3 +206,32 @@ async def test_an_unreadable_incident_over_the_api_is_not_a_retry_forever(
     assert answer.status_code != 503
     assert "retry-after" not in answer.headers
     assert "unreadable" in answer.json()["error"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the DynamoDB store checks that its table exists, not its key schema: a table "
+    "keyed otherwise is taken, listed as empty, and fails every write later",
+)
+def test_a_dynamodb_table_keyed_otherwise_is_refused_at_start(
+    moto_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """TRIAGE_STORE_URL naming another application's table (keyed by `id`, not triage's
+    `fingerprint`) stops the command at once with one line naming the setting and the key it
+    needs, as a table that does not exist does: `incidents list` does not say "no incidents",
+    and the daemon does not start only to fail each message's write."""
+    ddb = boto3.client("dynamodb", endpoint_url=moto_url, region_name="us-east-1")
+    ddb.create_table(
+        TableName="other-app",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
+    monkeypatch.setenv("TRIAGE_STORE_URL", "dynamodb://other-app")
+    monkeypatch.setenv("TRIAGE_LOG_LEVEL", "warning")
+    code = main(["incidents", "list"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "TRIAGE_STORE_URL" in err
+    assert "fingerprint" in err
