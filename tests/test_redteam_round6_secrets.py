@@ -14,6 +14,7 @@ ordinary identifier blanked, so the alert loses its meaning) is at the end.
 
 from __future__ import annotations
 
+import base64
 import json
 import random
 import string
@@ -619,6 +620,31 @@ async def test_a_one_time_credential_in_a_query_string_is_blanked(url: str) -> N
     """A one-time login credential in an access log's URL (an OAuth access code, a CAS
     service ticket, an OAuth 1.0a verifier, a magic link token) shows nowhere, as `code=` does."""
     await _assert_blanked(f"502 on GET {url}", TOKEN)
+
+
+BOOTSTRAP_TOKEN = f"{_random(6, LOWER_ALNUM)}.{_random(16, LOWER_ALNUM)}"
+BOOTSTRAP_IN_PROTOCOL = base64.urlsafe_b64encode(BOOTSTRAP_TOKEN.encode()).decode().rstrip("=")
+
+
+@pytest.mark.xfail(strict=True, reason="a bearer token carried in Sec-WebSocket-Protocol is kept")
+@pytest.mark.parametrize(
+    ("header", "secret"),
+    [
+        (
+            "Sec-WebSocket-Protocol: base64url.bearer.authorization.k8s.io."
+            f"{BOOTSTRAP_IN_PROTOCOL}, v5.channel.k8s.io",
+            BOOTSTRAP_IN_PROTOCOL,
+        ),
+        (f"Sec-WebSocket-Protocol: access_token, {TOKEN}", TOKEN),
+    ],
+    ids=["kubernetes-bearer-subprotocol", "access-token-subprotocol"],
+)
+async def test_a_token_in_a_websocket_subprotocol_is_blanked(header: str, secret: str) -> None:
+    """Browsers cannot set Authorization on a WebSocket, so the token rides in
+    `Sec-WebSocket-Protocol` (Kubernetes' `base64url.bearer.authorization.k8s.io.<token>`, the
+    common `access_token, <token>`): an HTTP dump of the upgrade shows it nowhere, as the same
+    token after `Authorization: Bearer` already does."""
+    await _assert_blanked(f"exec stream closed, request was:\n{header}", secret)
 
 
 # --- leaks: secrets split by terminal colour, log framing or concatenation ----------------------
