@@ -127,16 +127,16 @@ async def routes_answered(sink: BackendSink) -> None:
     await sink.apply(effect(EffectKind.CLOSE, other, key="other:3"))
 
 
-@pytest.mark.parametrize("kind", LATER)
+@pytest.mark.parametrize("kind", [EffectKind.UPDATE, EffectKind.CLOSE])
 async def test_an_effect_on_a_deleted_ticket_is_skipped_with_one_warning(
     sink: BackendSink,
     backend: LaterLifeTickets,
     logs: list[MutableMapping[str, Any]],
     kind: EffectKind,
 ) -> None:
-    """An update, reopen or close of a ticket the backend no longer knows (404) is skipped
-    with one `backend.ticket_gone` warning, instead of failing its message (and every later
-    one); a 404 opens no new ticket, as a wrong update route answers it too."""
+    """An update or close of a ticket the backend no longer knows (404) is skipped with one
+    `backend.ticket_gone` warning, instead of failing its message (and every later one); it
+    opens no new ticket (only a re-fire does)."""
     await routes_answered(sink)
     ref = await opened(sink)
     backend.deleted.add(ref)
@@ -144,6 +144,23 @@ async def test_an_effect_on_a_deleted_ticket_is_skipped_with_one_warning(
     assert (gone.skipped, gone.why) == ("ticket gone (404)", NotSent.REFUSED)
     assert warnings(logs) == ["backend.ticket_gone"]
     assert len(backend.tickets) == 2
+
+
+async def test_a_refire_of_a_ticket_deleted_on_a_proven_route_opens_one_new_ticket(
+    sink: BackendSink, backend: LaterLifeTickets, logs: list[MutableMapping[str, Any]]
+) -> None:
+    """A reopen answered 404 on an update route that has answered for a ticket (so the 404
+    says deleted, not a wrong route) opens one new ticket under `<key>:new`, as a 410 does,
+    with one `backend.ticket_gone` warning; retried, it opens no second."""
+    await routes_answered(sink)
+    ref = await opened(sink)
+    backend.deleted.add(ref)
+    first = await sink.apply(effect(EffectKind.REOPEN, ref, key="fp:3"))
+    again = await sink.apply(effect(EffectKind.REOPEN, ref, key="fp:3"))
+    assert first.skipped is None and first.ref == again.ref not in (None, ref)
+    assert backend.tickets[-1]["headers"]["idempotency-key"] == "fp:3:new"
+    assert len(backend.tickets) == 3
+    assert warnings(logs) == ["backend.ticket_gone"] * 2
 
 
 async def test_a_refire_of_a_deleted_ticket_creates_one_new_ticket(

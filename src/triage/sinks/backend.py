@@ -162,6 +162,9 @@ _PROBE_REF = "triage-check-no-such-ticket"
 
 #: Keys of the create answer that may hold the ticket reference, in order of preference.
 _REF_KEYS = ("id", "ticket_id", "ticketId", "key")
+#: Keys of a create answer's one wrapping object, whose `_REF_KEYS` name the ticket when the
+#: answer's own do not: JSON:API's `data`, ServiceNow's `result`, and the resource's own name.
+_ENVELOPE_KEYS = ("data", "result", "ticket", "item", "record", "incident", "issue")
 
 #: Keys of an error body that may hold the backend's error code, in order of preference; the
 #: same keys inside an `error` object (`{"error": {"code": …}}`, as JSON:API and Google write
@@ -252,7 +255,7 @@ class BackendSink:
                 self._check_route(witness, route, effect, exc)
             elif exc.status == 410:
                 witness.answered()  # a route that knew the ticket, and that it is deleted
-            if effect.kind is EffectKind.REOPEN and exc.status == 410:
+            if effect.kind is EffectKind.REOPEN and _reopen_refused(exc.status, witness):
                 return await self._reopen_as_new(effect, exc)
             if exc.status not in _OUT_OF_REACH:
                 raise
@@ -337,9 +340,8 @@ class BackendSink:
     async def _create(self, effect: Effect) -> Applied:
         """POST a new ticket; its reference."""
         answer, headers = await self._post(self.create_route, _open_body(effect), effect)
-        ref, refused = _ticket_ref(answer)
-        if ref is None:
-            ref = _ref_at(headers.get("Location"), self.base_url + self.create_route)
+        ref = _named_ticket(answer, headers, self.base_url + self.create_route)
+        refused = _ticket_ref(answer)[1]
         if ref is None:
             # Created, but named by nothing we can use: the key names it (stable across
             # retries), and later effects' routes will carry that instead of its id. A value
@@ -355,13 +357,14 @@ class BackendSink:
         return Applied(ref)
 
     async def _reopen_as_new(self, effect: Effect, exc: SinkRejectedError) -> Applied:
-        """The incident fired again, but the backend says its ticket is gone (410: someone
-        deleted it): a new one, under a key of its own (`<key>:new`, the same on every retry,
-        so never a second; not the reopen's, which the backend may have kept for the refused
-        update). Only 410: a 404 is also what a wrong TRIAGE_BACKEND_UPDATE_ROUTE answers,
-        which would open a ticket on every re-fire of every incident."""
+        """The incident fired again, but the backend will not reopen its ticket
+        (`_reopen_refused`: deleted, or a lasting 409 as for one a person closed): a new one,
+        under a key of its own (`<key>:new`, the same on every retry, so never a second; not
+        the reopen's, which the backend may have kept for the refused update), as GitHub's
+        sink opens a new issue for a reopen it is refused. A firing incident is never left
+        without an open ticket."""
         log.warning(
-            "backend.ticket_gone",
+            "backend.ticket_gone" if exc.status in _GONE else "backend.update_refused",
             effect=str(effect.kind),
             ref=effect.ref,
             status=exc.status,
@@ -509,9 +512,19 @@ class BackendSink:
         self, response: httpx2.Response, url: str, effect: Effect, token: str, unread: str | None
     ) -> Any:
         status = response.status_code
+        creating = url == self.base_url + self.create_route
+        if status == 409 and creating and unread is None:
+            answer = _json_answer(response)
+            if _named_ticket(answer, response.headers, url) is not None:
+                # The key already made its ticket (our earlier try's answer was lost), and the
+                # backend names it: that ticket is this create's.
+                status = 200
+                log.info("backend.create_conflict_adopted", url=url, action="adopt")
         if 200 <= status < 300:
             self._refused = None
             self._conflicts.pop(effect.idempotency_key, None)
+            if creating:
+                self._markup_answer(response, url, effect)
             answer = _Unread(unread) if unread is not None else _json_answer(response)
             self._failed_in_body(answer, response, url, effect, token)
             self.metrics.incr("SinkCalls", sink=self.name, outcome="ok")
@@ -575,20 +588,40 @@ class BackendSink:
             detail=reason,
         )
 
+    def _markup_answer(self, response: httpx2.Response, url: str, effect: Effect) -> None:
+        """Raise SinkUnavailableError `bad_response` when a 2xx create's answer is a web page
+        (`_is_markup`: HTML or XML by its type or its body), not a ticket backend's: a sign-in
+        proxy, or a web app answering for the route. Taken as done, the incident would be
+        recorded with a ticket named by its Idempotency-Key that was never made; retried under
+        the same key instead, until the backend itself answers."""
+        if not _is_markup(response):
+            return
+        self.metrics.incr("SinkCalls", sink=self.name, outcome="unavailable")
+        fields = {"url": url, "effect": str(effect.kind), "status": response.status_code}
+        log.debug("backend.not_an_api_answer", reason=unread_answer(response), **fields)
+        raise SinkUnavailableError(
+            f"backend answered {response.status_code} to the {effect.kind} with a web page, "
+            f"not an API answer ({unread_answer(response)})",
+            reason="bad_response",
+        )
+
     def _failed_in_body(
         self, answer: Any, response: httpx2.Response, url: str, effect: Effect, token: str
     ) -> None:
         """Raise SinkUnavailableError `bad_response` when a 2xx `answer` says in its body that
-        the call failed (`_failure_in`) and names no ticket (in the body or, for a create, its
-        Location): what answers for a ticket system may turn a failure into a 200 (API
-        Gateway's Lambda integration, a GraphQL server). Taken as done, a create would be
-        recorded under its Idempotency-Key and never made; an update or close never applied.
-        Retried under the same key instead, as GitHub's 2xx of the wrong shape is."""
+        the call failed (`_failure_in`), unless it is a create's that names its ticket
+        (`_named_ticket`: in the body's own keys or its Location): what answers for a ticket system may turn a failure
+        into a 200 (API Gateway's Lambda integration, a GraphQL server). Taken as done, a
+        create would be recorded under its Idempotency-Key and never made; an update or close
+        never applied. Retried under the same key instead, as GitHub's 2xx of the wrong shape
+        is. Only a create is exempt: naming a ticket proves one was made, while a later
+        effect's failure names the ticket it was asked about (`{"ok": false, "ticket_id": …}`)
+        and did nothing to it."""
         failure = _failure_in(answer, token)
-        if failure is None or _ticket_ref(answer)[0] is not None:
+        if failure is None:
             return
         create_url = self.base_url + self.create_route
-        if url == create_url and _ref_at(response.headers.get("Location"), create_url):
+        if url == create_url and _named_ticket(answer, response.headers, create_url) is not None:
             return
         self.metrics.incr("SinkCalls", sink=self.name, outcome="unavailable")
         fields = {"url": url, "effect": str(effect.kind), "status": response.status_code}
@@ -710,23 +743,29 @@ def _failure_in(answer: Any, token: str) -> str | None:
     is not read as one: without `ok` or `success` false beside it, a 2xx's `error` is no
     convention a backend is known to follow. Never the body's free text, which may quote the
     ticket we sent."""
+    marker = _failure_marker(answer)
+    if marker is None or not isinstance(answer, dict):
+        return None
+    code = _failure_code(answer, token)
+    return f"{marker}: {code}" if code is not None else marker
+
+
+def _failure_marker(answer: Any) -> str | None:
+    """What in a JSON answer says the call failed (see `_failure_in`), or None."""
     if not isinstance(answer, dict):
         return None
     status = answer.get("status")
     if answer.get("ok") is False:
-        marker = "ok false"
-    elif answer.get("success") is False:
-        marker = "success false"
-    elif isinstance(status, str) and status.lower() in _FAILED_STATUSES:
-        marker = f"status {status.lower()}"
-    elif "errorMessage" in answer:
-        marker = "errorMessage"
-    elif isinstance(answer.get("errors"), list) and answer["errors"]:
-        marker = "errors"
-    else:
-        return None
-    code = _failure_code(answer, token)
-    return f"{marker}: {code}" if code is not None else marker
+        return "ok false"
+    if answer.get("success") is False:
+        return "success false"
+    if isinstance(status, str) and status.lower() in _FAILED_STATUSES:
+        return f"status {status.lower()}"
+    if "errorMessage" in answer:
+        return "errorMessage"
+    if isinstance(answer.get("errors"), list) and answer["errors"]:
+        return "errors"
+    return None
 
 
 def _failure_code(answer: dict[str, Any], token: str) -> str | None:
@@ -741,6 +780,26 @@ def _failure_code(answer: dict[str, Any], token: str) -> str | None:
                 if code is not None and scrub(code, token) == code:
                     return code
     return None
+
+
+#: Content types of a web page: what a sign-in proxy or a web app answers, never a ticket API.
+_MARKUP_TYPES = ("text/html", "application/xhtml+xml", "text/xml", "application/xml")
+
+
+def _is_markup(response: httpx2.Response) -> bool:
+    """Whether an answer is a web page (HTML or XML), by its Content-Type or, whatever that
+    says, its body's first character (`<`, after any BOM and white space)."""
+    kind = response.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+    if kind in _MARKUP_TYPES:
+        return True
+    return response.content.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
+
+
+def _named_ticket(answer: Any, headers: httpx2.Headers, create_url: str) -> str | None:
+    """The ticket a create's answer names: its body's (`_ticket_ref`), else its Location's
+    (`_ref_at`); None when it names none."""
+    ref = _ticket_ref(answer)[0]
+    return ref if ref is not None else _ref_at(headers.get("Location"), create_url)
 
 
 def _answer_kind(answer: Any) -> str:
@@ -763,6 +822,15 @@ class _RouteRedirected(TransientError):
             reason="redirected",
         )
         self.status, self.where, self.setting = status, where, setting
+
+
+def _reopen_refused(status: int | None, witness: _RouteWitness) -> bool:
+    """Whether a REOPEN's refusal `status` says the ticket will not be reopened, so the
+    re-fire opens a new one: 410 (deleted); 404 on a route that has answered for a ticket
+    (`witness.proven`: there it says deleted, where on another it may say the route is wrong,
+    which would open a ticket on every re-fire of every incident); and 409, which reaches here
+    only once it lasted `conflict_s` (`_lasting_conflict`: a person closed the ticket)."""
+    return status in (409, 410) or (status == 404 and witness.proven)
 
 
 def _route_setting(kind: EffectKind) -> str:
@@ -809,23 +877,50 @@ class _RouteWitness:
         return self.wrong
 
 
+#: The most group members a body lists (the newest changes first; the rest are counted), and
+#: the most characters of a member's title or a grouping label's value it carries: a group
+#: tracks up to 1,000 alerts, and every open, update and close body lists them, so unbounded
+#: they would pass the 100 KiB JSON body limit many services keep (Express's default), a 413
+#: that fails the group's open for good. GitHub's issue lists the same 50 (`members_text`).
+_LISTED_MEMBERS = 50
+_MEMBER_TITLE_CHARS = 200
+_LABEL_VALUE_CHARS = 200
+
+
 def _group(effect: Effect) -> dict[str, Any]:
-    """A group incident's alerts, for every body: `{"group": {...}}`, or nothing."""
+    """A group incident's alerts, for every body: `{"group": {...}}`, or nothing. It lists the
+    `_LISTED_MEMBERS` whose state changed last, each title cut to `_MEMBER_TITLE_CHARS`, and
+    counts the others in `members_not_listed`, so a body stays within common size limits
+    (about 50 KB at most, whatever the alerts' titles)."""
     group = effect.alert.group
     if group is None:
         return {}
+    newest = sorted(group.members, key=lambda m: m.since, reverse=True)[:_LISTED_MEMBERS]
     members = [
-        {"fingerprint": m.fingerprint, "title": m.title, "status": m.status.value}
-        for m in group.members
+        {
+            "fingerprint": _cut(m.fingerprint, _MEMBER_TITLE_CHARS),
+            "title": _cut(m.title, _MEMBER_TITLE_CHARS),
+            "status": m.status.value,
+        }
+        for m in newest
     ]
     return {
         "group": {
-            "by": dict(group.by),
+            "by": {
+                _cut(k, _LABEL_VALUE_CHARS): _cut(v, _LABEL_VALUE_CHARS)
+                for k, v in group.by.items()
+            },
             "alerts": group.count,
             "firing": group.firing,
             "members": members,
+            "members_not_listed": group.count - len(members),
         }
     }
+
+
+def _cut(text: str, most: int) -> str:
+    """`text`, or its first `most` - 1 characters and `…` when it is longer."""
+    return text if len(text) <= most else text[: most - 1] + "…"
 
 
 def _trace(effect: Effect) -> dict[str, Any]:
@@ -993,18 +1088,36 @@ _PLAUSIBLE_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:~-]{0,127}")
 
 
 def _ticket_ref(answer: Any) -> tuple[str | None, str | None]:
-    """The ticket reference in a create answer (the first plausible one under `_REF_KEYS`),
-    and the first key whose value was refused as no plausible reference (None if none was)."""
+    """The ticket reference in a create answer (the first plausible one under `_REF_KEYS`, of
+    the answer, else of its one wrapping object under `_ENVELOPE_KEYS`: `{"data": {"id": …}}`),
+    and the first key whose value was refused as no plausible reference (None if none was).
+    The envelope is not read in an answer that says it failed (`_failure_marker`): JSend's
+    `{"status": "fail", "data": {"key": "required"}}` holds a validation message there."""
+    if not isinstance(answer, dict):
+        return None, None
+    ref, refused = _ref_in(answer)
+    if ref is not None or _failure_marker(answer) is not None:
+        return ref, refused
+    for key in _ENVELOPE_KEYS:
+        wrapped = answer.get(key)
+        if isinstance(wrapped, dict):
+            inner, inner_refused = _ref_in(wrapped)
+            return inner, refused or (inner_refused and f"{key}.{inner_refused}")
+    return None, refused
+
+
+def _ref_in(holder: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The first plausible ticket reference under `_REF_KEYS` of one JSON object, and the
+    first key whose value was refused as none (None if none was)."""
     refused = None
-    if isinstance(answer, dict):
-        for key in _REF_KEYS:
-            value = answer.get(key)
-            # bool is an int, but `true` is nobody's ticket id.
-            if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
-                ref = str(value)
-                if _PLAUSIBLE_REF.fullmatch(ref) and redact(ref) == ref:
-                    return ref, refused
-                refused = refused or key
+    for key in _REF_KEYS:
+        value = holder.get(key)
+        # bool is an int, but `true` is nobody's ticket id.
+        if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
+            ref = str(value)
+            if _PLAUSIBLE_REF.fullmatch(ref) and redact(ref) == ref:
+                return ref, refused
+            refused = refused or key
     return None, refused
 
 
