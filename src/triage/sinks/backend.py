@@ -2,7 +2,9 @@
 
 OPEN creates the ticket and returns the backend's reference for it: the answer's `id`, else
 `ticket_id`, `ticketId` or `key`, when it is a plausible ticket id (up to 128 letters, digits
-and `._:~-`: no URL, path, space or markup), else the one its `Location` names (a plausible
+and `._:~-`: no URL, path, space or markup), else the same keys of its one wrapping object
+(`data`, `result`, `ticket` …: `{"data": {"id": "T-3"}}`, unless the answer says it failed),
+else the one its `Location` names (a plausible
 id as the one path segment below the create route, on the backend's own origin, with no
 query: `201 Created` with `Location: /api/service/tickets/T-9`); a backend that answers
 without any gets the
@@ -28,10 +30,12 @@ How answers map to errors:
 
     2xx                            done; but one whose body says the call failed (`ok` or
                                    `success` false, a JSend `status` of fail or error, API
-                                   Gateway's `errorMessage`, GraphQL's `errors`)
-                                   and names no ticket: SinkUnavailableError `bad_response`,
-                                   retried under the same Idempotency-Key (a create would
-                                   otherwise be recorded and never made)
+                                   Gateway's `errorMessage`, GraphQL's `errors`), unless it is
+                                   a create's that names its ticket, and a create's that is a
+                                   web page (HTML or XML by type or first character: a sign-in
+                                   proxy): SinkUnavailableError `bad_response`, retried under
+                                   the same Idempotency-Key (a create would otherwise be
+                                   recorded and never made)
     401                            the token is re-read once and the call repeated; then as 4xx
     429, 409, 425                  SinkThrottledError (the message is held), retry_after_s =
                                    `Retry-After`, else a few seconds: a rate limit, a concurrent
@@ -39,7 +43,9 @@ How answers map to errors:
                                    425 hold only their own message, intake goes on); a 409 to a
                                    later effect for one key past `conflict_s` is no request in
                                    flight but a conflict with the ticket's state: as any other
-                                   answer (a create's 409 stays a wait: it has no ticket yet)
+                                   answer (a create's 409 stays a wait: it has no ticket yet,
+                                   unless its body or Location names the ticket the key made,
+                                   which is then the create's)
     5xx, 408                       SinkUnavailableError, with `Retry-After` as retry_after_s
                                    (a date in it read against the answer's own Date); one
                                    with a wait is held for it by the guard (`guard.py`)
@@ -73,8 +79,12 @@ someone deleted the ticket; 409 that lasts: a person closed it; 422: the update 
 the backend now refuses; any other 4xx fails the message, as it says the setup is wrong) is
 skipped with one warning (`backend.ticket_gone`,
 `backend.update_refused`) instead of failing the message: no retry can change the answer, and
-every later update of the incident would otherwise fail its message in turn. A REOPEN answered
-410 Gone creates a new ticket instead, and the incident keeps its reference.
+every later update of the incident would otherwise fail its message in turn. A REOPEN the
+backend will not apply (410; 404 on a route that has answered for a ticket; a 409 that lasts)
+creates a new ticket instead, under `<key>:new`, and the incident keeps its reference.
+
+A group's bodies list its 50 newest members (titles cut to 200 characters), the rest counted in
+`members_not_listed`: a body stays far below common 100 KiB JSON limits.
 
 A 404 is also what a wrong `TRIAGE_BACKEND_UPDATE_ROUTE` (or `…_RESOLVE_ROUTE`) answers, for
 every ticket. So a 404 says "ticket gone" only on a route that has answered for a ticket (2xx
