@@ -11,6 +11,7 @@ How answers map to errors (the error's `reason` is the outcome counted in `SinkC
     403/429 + Retry-After                   GitHubThrottledError "rate_limited"
                                             (retry_after_s = Retry-After), paused
     403/429 + x-ratelimit-remaining: 0      GitHubThrottledError until x-ratelimit-reset, paused
+                                            (only calls of the budget it names: see below)
     403/429 "secondary rate limit" (or      GitHubThrottledError (retry_after_s = 60, doubled
     "abuse detection", "rate limit          for each such limit in a row, at most 960; a
     exceeded"), or 429; 422 "... has        read's or write's success starts it again), paused
@@ -48,6 +49,15 @@ What is kept is one visible line, redacted, at most 200 characters (`http.said`)
 "Paused" means `paused_until()` returns the deadline and every call before it fails at once
 (GitHubThrottledError "paused") without reaching GitHub; an answer that spends the last call of
 the primary budget pauses too. A throttled message is held, not retried (see `triage.errors`).
+
+GitHub keeps a primary budget per resource (`x-ratelimit-resource`): `core` for nearly every
+REST call, and apart from it `search` (30 calls a minute), `code_search`, `graphql` and others.
+A spent budget (x-ratelimit-remaining: 0, on a refusal or on the answer that spent its last
+call) other than `core` holds only the calls that spend it (`budget_of`), refused "paused"
+until its reset while `paused_until()` stays None: a marker look-up's search meeting the search
+limit must not stop an incident's comment or close, which `core` still allows. A secondary
+limit (Retry-After, GitHub's words, a 429, a 422 "spammed") is the integration's, whichever
+call met it, and pauses every call.
 
 Every time GitHub states (x-ratelimit-reset, a dated Retry-After, a token's expiry, an App
 JWT's window, an issue's closed_at) is read against GitHub's own clock, which each answer's Date
@@ -167,6 +177,8 @@ class GitHubApi:
             },
         )
         self._paused_until: float | None = None
+        #: Budgets other than `core` that are spent, → the `clock()` deadline of their reset.
+        self._budget_paused_until: dict[str, float] = {}
         #: Secondary limits met in a row without a Retry-After, for reads and for writes.
         self._limits_in_a_row = {"read": 0, "write": 0}
         self._identity: str | None = None
@@ -221,7 +233,7 @@ class GitHubApi:
         """One API call with our credentials; returns the decoded answer or raises (see the
         module docstring). `gone_ok`: a 404 is an answer too (None), for a removal whose
         target is already gone."""
-        self._refuse_while_paused()
+        self._refuse_while_paused(budget_of(path))
         for attempt in (1, 2):
             token = self._jwt() if app_jwt else await self._token()
             headers = {"Authorization": f"Bearer {token}"}
@@ -235,7 +247,7 @@ class GitHubApi:
                     f"GitHub unreachable: {error}", reason="network"
                 ) from None
             self._github_clock.observe(response.headers)
-            self._note_rate_limit(response)
+            self._note_rate_limit(response, path)
             if response.status_code == 401 and attempt == 1 and app_jwt:
                 if abs(self._github_clock.offset_s - signed_offset_s) < SIGNIFICANT_SKEW_S:
                     break
@@ -347,6 +359,7 @@ class GitHubApi:
         reason = _reason(response, token)
         fields = {"method": method, "path": path, "status": status, "reason": reason}
         limit_s = self._limit_wait_s(response, reason, method) if status in (403, 429) else None
+        budget = _spent_budget(response, path) if limit_s is not None else _CORE
         if status == 422 and _SPAMMED in reason.lower():
             # GitHub's 422 for content created too fast ("the endpoint has been spammed", in
             # its docs beside validation): a wait as for a secondary limit, not the ticket's
@@ -354,8 +367,8 @@ class GitHubApi:
             limit_s = self._secondary_wait_s(method)
         if limit_s is not None:
             wait_s = throttle_wait_s(limit_s, SECONDARY_LIMIT_WAIT_S)
-            self._pause(wait_s)
-            log.debug("github.rate_limited", retry_after_s=wait_s, **fields)
+            self._pause(wait_s, budget)
+            log.debug("github.rate_limited", retry_after_s=wait_s, budget=budget, **fields)
             raise GitHubThrottledError(
                 f"GitHub rate limit ({status}: {reason}); retry in {wait_s:.0f} s",
                 reason="rate_limited",
@@ -452,22 +465,46 @@ class GitHubApi:
             return None
         return min(max(1.0, reset - self._github_clock.now()), MAX_WAIT_S)
 
-    def _note_rate_limit(self, response: httpx2.Response) -> None:
-        """An answer that spends the last call of the primary (`core`) budget pauses us until
-        the budget resets, instead of letting the next call fail."""
-        resource = response.headers.get("x-ratelimit-resource", "core")
-        if resource == "core" and response.headers.get("x-ratelimit-remaining") == "0":
+    def _note_rate_limit(self, response: httpx2.Response, path: str) -> None:
+        """An answer that spends the last call of a primary budget pauses the calls that spend
+        it (every call, for `core`) until the budget resets, instead of letting the next one
+        fail."""
+        if response.headers.get("x-ratelimit-remaining") == "0":
             reset_s = self._reset_in_s(response)
             if reset_s is not None:
-                self._pause(reset_s)
+                self._pause(reset_s, _spent_budget(response, path))
 
-    def _pause(self, wait_s: float) -> None:
-        deadline = self._clock() + wait_s
+    def _pause(self, wait_s: float, budget: str) -> None:
+        """Refuse, for `wait_s`, every call (`budget` core, or a secondary limit's) or only
+        the calls that spend `budget` (the search API's, GraphQL's …)."""
+        now = self._clock()
+        deadline = now + wait_s
+        if budget != _CORE:
+            self._forget_reset_budgets(now)
+            if deadline > self._budget_paused_until.get(budget, now):
+                self._budget_paused_until[budget] = deadline
+            return
         if self._paused_until is None or deadline > self._paused_until:
             self._paused_until = deadline
 
-    def _refuse_while_paused(self) -> None:
+    def _forget_reset_budgets(self, now: float) -> None:
+        """Drop the budgets whose reset has passed, and past _MOST_BUDGETS the soonest to
+        reset: an answer's resource name is GitHub's to choose, the memory is ours."""
+        for budget, until in list(self._budget_paused_until.items()):
+            if until <= now:
+                del self._budget_paused_until[budget]
+        while len(self._budget_paused_until) >= _MOST_BUDGETS:
+            soonest = min(self._budget_paused_until, key=self._budget_paused_until.__getitem__)
+            del self._budget_paused_until[soonest]
+
+    def _refuse_while_paused(self, budget: str) -> None:
+        """Fail a call at once, unsent, while every call is paused or its own budget is spent:
+        GitHub would refuse it, and asking again only prolongs a secondary limit."""
         until = self.paused_until()
+        if until is None:
+            budget_until = self._budget_paused_until.get(budget)
+            if budget_until is not None and self._clock() < budget_until:
+                until = budget_until
         if until is not None:
             wait_s = until - self._clock()
             raise GitHubThrottledError(
@@ -533,6 +570,38 @@ class GitHubApi:
 
 #: Doublings counted at most: the wait is at its bound long before.
 _MOST_DOUBLINGS = 16
+
+#: The primary budget nearly every REST call spends: when it is spent, every call is paused.
+_CORE = "core"
+#: Spent budgets other than `core` remembered at once, at most (GitHub has about a dozen).
+_MOST_BUDGETS = 16
+#: A budget's name as GitHub writes it in `x-ratelimit-resource` (`code_search`, `graphql`).
+_BUDGET_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
+
+
+def budget_of(path: str) -> str:
+    """The primary budget a call to `path` spends, by GitHub's name for it: code search and
+    the other searches, and GraphQL, have their own; every other call we make spends `core`
+    (a budget GitHub names on an answer to one of those, `dependency_snapshots` say, is
+    honoured for that call alone: no other call waits on it)."""
+    if path == "/search/code" or path.startswith("/search/code/"):
+        return "code_search"
+    if path.startswith("/search/"):
+        return "search"
+    if path == "/graphql":
+        return "graphql"
+    return _CORE
+
+
+def _spent_budget(response: httpx2.Response, path: str) -> str:
+    """The budget a rate-limit answer pauses: a primary budget spent (x-ratelimit-remaining
+    0) is the one the answer names (else the call's own), so that only calls spending it
+    wait; any other limit (a secondary one, a Retry-After, a 429) is GitHub's for the whole
+    integration, and every call waits (`core`)."""
+    if response.headers.get("x-ratelimit-remaining") != "0":
+        return _CORE
+    named = response.headers.get("x-ratelimit-resource", "").strip().lower()
+    return named if _BUDGET_NAME.fullmatch(named) else budget_of(path)
 
 
 def _kind(method: str) -> str:
