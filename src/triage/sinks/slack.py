@@ -42,8 +42,9 @@ How answers map to errors:
                                  the channel, and a retry would post it twice)
     2xx {"ok": false, "error"}   Slack's refusal (its Web API's, a workflow webhook's), by
                                  its error word: ratelimited as 429, internal_error,
-                                 fatal_error, service_unavailable, request_timeout as 5xx,
-                                 any other as a 4xx
+                                 fatal_error, service_unavailable, request_timeout and a
+                                 workspace migrating (team_added_to_org,
+                                 org_login_required) as 5xx, any other as a 4xx
     429                          SinkThrottledError (the message is held) for `Retry-After`;
                                  a wait of that webhook alone: intake goes on (`pauses_intake`
                                  false), and its later posts are held until the wait ends
@@ -70,7 +71,8 @@ type alone, in the error and in the failed post's log line.
 
 What people and Slack do to the channel after triage posted there changes what a refusal means:
 
-    the destination is gone      (the channel archived or deleted, the app removed from it, the
+    the destination is gone      (the channel archived or deleted, the webhook's user gone,
+                                 the app removed from it, posting there restricted, the
                                  webhook or its token revoked, the workspace disabled: see
                                  DESTINATION_GONE) the post is skipped with one `slack.refused`
                                  warning, whatever the effect: no message can fix it, and
@@ -148,22 +150,47 @@ LINES_MAX = 20
 #: that will not replay early data: the same post sent again goes through). 429 is a wait of
 #: its own.
 _RETRYABLE_4XX = frozenset({408, 425})
-#: Error words of a 2xx `{"ok": false}` that mean "wait", and "later" rather than "never".
+#: Error words of a 2xx `{"ok": false}` that mean "wait", and "later" rather than "never":
+#: Slack's own trouble, and a workspace moving into an Enterprise organisation, which Slack
+#: says is unavailable until the migration completes (`team_added_to_org`,
+#: `org_login_required`).
 _RATE_LIMITED = frozenset({"ratelimited", "rate_limited"})
 _RETRYABLE_ERRORS = frozenset(
-    {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+    {
+        "internal_error",
+        "fatal_error",
+        "service_unavailable",
+        "request_timeout",
+        "team_added_to_org",
+        "org_login_required",
+    }
 )
 #: Every error word that means "later", not "never" (the escalation's Slack post reads these too).
 TEMPORARY_REFUSALS = _RATE_LIMITED | _RETRYABLE_ERRORS
 #: Error words for a destination that takes no more posts (incoming webhooks' and the Web API's):
-#: the channel archived or gone, the app not in it, the webhook or token revoked, the workspace
-#: or account disabled. Slack's own words, so none is read into a message's content.
+#: the channel archived or gone, the person a webhook posts to gone (`user_not_found`), the app
+#: not in the channel or its access or scopes withdrawn, posting there restricted or suspended
+#: by the workspace's admins, the webhook or token revoked, the workspace or account disabled.
+#: Each lasts until someone changes Slack or the route, which no message can do. Slack's own
+#: words, so none is read into a message's content. What refuses the message itself
+#: (invalid_payload, no_text …) is not here: that post fails, so the DLQ shows it.
 DESTINATION_GONE = frozenset(
     {
         "channel_is_archived",
         "is_archived",
         "channel_not_found",
+        "user_not_found",
         "not_in_channel",
+        "no_permission",
+        "messages_tab_disabled",
+        "restricted_action_read_only_channel",
+        "restricted_action_thread_only_channel",
+        "restricted_action_non_threadable_channel",
+        "ekm_access_denied",
+        "access_denied",
+        "accesslimited",
+        "missing_scope",
+        "team_access_not_granted",
         "no_service",
         "no_service_id",
         "no_team",
