@@ -16,8 +16,8 @@ def _redis_password(match: re.Match[str]) -> bool:
     password: after redis-cli's prompt, on redis-cli's command line or after CONFIG SET,
     always; a redis.conf line `requirepass …` that holds only it; a line that ends with `AUTH
     default …` (alone, or after a space: a log line's prefix, a YAML list's `- `), or with
-    `auth …` whose value `_told_password` says is one: `auth failed` is not (nor, bare, an
-    identifier)."""
+    `auth …` whose value, or whose first of two words, `_told_password` says is one: `auth
+    failed` is not (nor, bare, an identifier)."""
     if match["prompt"] is not None or match["config"] is not None or match["cli"] is not None:
         return True
     if match["line"] is None or match["end"] is None:
@@ -27,15 +27,57 @@ def _redis_password(match: re.Match[str]) -> bool:
     quote, value = _unquoted(match["value"])
     # A bracket that closes what opened before `auth` is not the value's (`$(gcloud auth
     # print-access-token)`: a command's subcommand, an identifier).
-    return _told_password(value if quote else value.rstrip(")]}`"), bool(quote))
+    if _told_password(value if quote else value.rstrip(")]}`"), bool(quote)):
+        return True
+    return match["user"] is not None and _told_password(*_word(match["user"]))
+
+
+def _word(text: str) -> tuple[str, bool]:
+    """A typed word's text without its quotes, and whether it was quoted."""
+    quote, value = _unquoted(text)
+    return value, bool(quote)
+
+
+def _user_goes(user: str | None, password: str) -> bool:
+    """Whether the word before a password, read as Redis 6's user (`AUTH user pw`), goes too.
+    Redis reads two words as a user and a password, but a person who types `AUTH pw next`
+    meant the first as the password: the user stays only when it is `default`, or when it
+    cannot be a password (`_told_password`) while the word after it can be one; a placeholder
+    (an earlier rule's) stays as it is."""
+    if user is None or _word(user)[0].lower() == "default" or "[REDACTED:" in user:
+        return False
+    return _told_password(*_word(user)) or not _told_password(*_word(password))
+
+
+def _placeholder(value: str) -> str:
+    """A typed value replaced by the password's placeholder, its quotes kept."""
+    quote_mark = _unquoted(value)[0]
+    return f"{quote_mark}[REDACTED:password]{quote_mark}"
+
+
+def _with_user(match: re.Match[str], group: str) -> str:
+    """The match's head with its user (`group`) replaced when `_user_goes` says so."""
+    head = match["head"]
+    user = match[group]
+    if not _user_goes(user, match["value"]):
+        return head
+    start, end = match.start(group) - match.start(), match.end(group) - match.start()
+    return head[:start] + _placeholder(user) + head[end:]
 
 
 def _redis_auth(match: re.Match[str]) -> str:
-    """A Redis password (`_redis_password`) replaced, its quotes kept; else the match unchanged."""
+    """A Redis password (`_redis_password`) replaced, its quotes kept, and its user too when
+    that may be the password (`_user_goes`); else the match unchanged."""
     if not _redis_password(match):
         return match[0]
-    quote_mark = _unquoted(match["value"])[0]
-    return f"{match['head']}{quote_mark}[REDACTED:password]{quote_mark}{match['end'] or ''}"
+    return f"{_with_user(match, 'user')}{_placeholder(match['value'])}{match['end'] or ''}"
+
+
+def _command_auth(match: re.Match[str]) -> str:
+    """HELLO's, MIGRATE's or Sentinel's password replaced, its quotes kept; HELLO's and
+    AUTH2's user too when that may be the password (`_user_goes`)."""
+    group = "hello_user" if match["hello_user"] is not None else "auth2_user"
+    return f"{_with_user(match, group)}{_placeholder(match['value'])}"
 
 
 #: How Redis's MONITOR quotes an argument (`"…"`, backslash escapes inside), as printed and as
@@ -101,6 +143,15 @@ def _acl_rules(match: re.Match[str]) -> str:
     return match["head"] + rules
 
 
+#: A word typed before AUTH's password, its user (Redis 6's `AUTH user pw`): bare, quoted, or
+#: in a JSON string's escaped quotes; not the password's placeholder, which these rules wrote
+#: (another kind's, an earlier rule's token, may stand for a user).
+_TYPED_USER = (
+    r"(?!\\?[\"']?\[REDACTED:password\])(?:\\\"[^\"\\\n]{1,64}+\\\"|\"(?:[^\"\\\n]|\\.){1,64}+\""
+    r"|'(?:[^'\\\n]|\\.){1,64}+'|[^\s\"'\\]{1,64}+)"
+)
+
+
 REDIS_RULES: tuple[
     _Rule, ...
 ] = (  # Redis's AUTH as MONITOR and SLOWLOG print a command (each argument quoted, SLOWLOG's on
@@ -149,11 +200,11 @@ REDIS_RULES: tuple[
         r"|(?P<line>(?:(?m:^)|(?<=\\n)|(?<=(?<!\\)\")|(?<=[ \t]))[ \t]{0,20}))?+"
         # A user before a placeholder is no password: the first pass took the one after it.
         r"(?<![\w-])(?:(?P<auth>auth)[ \t]{1,3}"
-        r"(?![^\s\"']{1,64}+[ \t]{1,3}\\?[\"']?\[REDACTED)"
+        rf"(?!{_TYPED_USER}[ \t]{{1,3}}\\?[\"']?\[REDACTED)"
         # Nor is this rule's own placeholder a user: it was the password of the one-argument
         # AUTH (too long to be read as a user before it was replaced), and the word after it
         # stays, as on the pass that wrote it.
-        r"(?:(?!\[REDACTED:password\][ \t])(?P<user>[^\s\"']{1,64}+)[ \t]{1,3}(?=[^\s\\]|\\\"))?"
+        rf"(?:(?P<user>{_TYPED_USER})[ \t]{{1,3}}(?=[^\s\\]|\\\"))?"
         r"|(?P<config>config[ \t]{1,3}set[ \t]{1,3})?(?:requirepass|masterauth)[ \t]{1,8}))"
         rf"{_TYPED_VALUE}(?P<end>[ \t]{{0,8}}(?=\r?\n|\\n|(?<!\\)\"|$))?",
         _redis_auth,
@@ -168,16 +219,17 @@ REDIS_RULES: tuple[
     # MIGRATE's `AUTH <pw>` and `AUTH2 <user> <pw>`, Sentinel's `auth-pass` (sentinel.conf's
     # `sentinel auth-pass <master> <pw>`, `SENTINEL SET <master> auth-pass <pw>`).
     _rule(
-        r"(?P<head>(?<![\w-])(?:hello[ \t]{1,3}[23][ \t]{1,3}auth[ \t]{1,3}[^\s\"'\\]{1,64}+"
+        r"(?P<head>(?<![\w-])(?:hello[ \t]{1,3}[23][ \t]{1,3}auth[ \t]{1,3}"
+        rf"(?P<hello_user>{_TYPED_USER})"
         # MIGRATE host port key|"" db timeout [COPY] [REPLACE] AUTH …
-        r"|migrate[ \t]{1,3}[^\s\"'\\]{1,253}+[ \t]{1,3}[0-9]{1,5}[ \t]{1,3}[^\s\\]{1,512}+"
+        r"|migrate[ \t]{1,3}[^\s\"'\\]{1,253}+[ \t]{1,3}[0-9]{1,5}[ \t]{1,3}"
+        # The key, or `""` (KEYS follows), raw or in a JSON string's escaped quotes.
+        r"(?:\\\"\\\"|[^\s\\]{1,512}+)"
         r"[ \t]{1,3}[0-9]{1,5}[ \t]{1,3}[0-9]{1,10}(?:[ \t]{1,3}(?:copy|replace)){0,2}[ \t]{1,3}"
-        r"(?:auth|auth2[ \t]{1,3}[^\s\"'\\]{1,64}+)"
+        rf"(?:auth|auth2[ \t]{{1,3}}(?P<auth2_user>{_TYPED_USER}))"
         r"|sentinel[ \t]{1,3}(?:auth-pass[ \t]{1,3}[^\s\"'\\]{1,64}+"
         r"|set[ \t]{1,3}[^\s\"'\\]{1,64}+[ \t]{1,3}auth-pass))[ \t]{1,3})" + _TYPED_VALUE,
-        lambda m: (
-            f"{m['head']}{_unquoted(m['value'])[0]}[REDACTED:password]{_unquoted(m['value'])[0]}"
-        ),
+        _command_auth,
         "hello",
         "migrate",
         "auth-pass",
