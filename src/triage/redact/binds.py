@@ -29,10 +29,21 @@ _VERB = re.compile(
 )
 
 
-def _starts_statement(text: str, at: int) -> bool:
-    """Whether the verb at `at` starts a statement: not right after a word, `(`, `,` or `=`,
-    where it continues one (`union select`, `in (select`, `x = (select`); spaces and escaped
-    line breaks between do not count."""
+#: Space between a statement's words: raw, or an escaped line break or tab (a JSON string's).
+_SPACE = r"(?:[ \t\r\n]|\\[nrt])"
+#: A common table expression's start (`WITH [RECURSIVE] name [(columns)] AS [NOT
+#: MATERIALIZED] (`): the statement after its last `)` is one with it, and its placeholders
+#: come first (`WITH x AS (SELECT … WHERE org = ?) UPDATE … SET password = ?`).
+_CTE = re.compile(
+    rf"(?<![\w-])(?i:with){_SPACE}{{1,16}}+(?:(?i:recursive){_SPACE}{{1,16}}+)?"
+    rf"[\w\"`]{{1,128}}+{_SPACE}{{0,16}}+(?:\([^()]{{0,1024}}+\){_SPACE}{{0,16}}+)?"
+    rf"(?i:as){_SPACE}{{0,16}}+(?:(?:(?i:not){_SPACE}{{1,16}}+)?(?i:materialized){_SPACE}{{0,16}}+)?\("
+)
+
+
+def _char_before(text: str, at: int) -> str:
+    """The character before `at`, spaces and escaped line breaks or tabs skipped ("" at the
+    text's start)."""
     before = at
     while before > 0:
         if text[before - 1] in " \t\r\n":
@@ -41,8 +52,33 @@ def _starts_statement(text: str, at: int) -> bool:
             before -= 2
         else:
             break
-    last = text[before - 1 : before]
+    return text[before - 1 : before]
+
+
+def _starts_statement(text: str, at: int) -> bool:
+    """Whether the verb at `at` starts a statement: not right after a word, `(`, `,` or `=`,
+    where it continues one (`union select`, `in (select`, `x = (select`); spaces and escaped
+    line breaks between do not count."""
+    last = _char_before(text, at)
     return not last or not (last.isalnum() or last in "_(,=")
+
+
+def _statement_starts(text: str) -> list[int]:
+    """Where the text's statements start (`_starts_statement`), in order. A statement right
+    after a common table expression's `)` (`_CTE`) starts where its `WITH` does, so that the
+    CTE's placeholders count before its own; a `with` in prose, no CTE's shape, joins none."""
+    ctes = [cte.start() for cte in _CTE.finditer(text)]
+    starts: list[int] = []
+    for verb in _VERB.finditer(text):
+        at = verb.start()
+        if not _starts_statement(text, at):
+            continue
+        cte = bisect.bisect_left(ctes, at) - 1
+        pending = cte >= 0 and (not starts or ctes[cte] > starts[-1])
+        if pending and _char_before(text, at) == ")":
+            at = ctes[cte]
+        starts.append(at)
+    return starts
 
 
 #: A statement's secret places (place → its column's name) and how many places it has.
@@ -63,9 +99,7 @@ def places_before(text: str, end: int) -> _Places:
     key = (len(text), hash(text))
     found = _found  # one snapshot: another thread may replace it for its own text
     if found[0] != key:
-        starts = [
-            verb.start() for verb in _VERB.finditer(text) if _starts_statement(text, verb.start())
-        ]
+        starts = _statement_starts(text)
         found = _found = (key, starts, {})
     _, starts, places = found
     at = bisect.bisect_left(starts, end) - 1

@@ -212,9 +212,18 @@ def _sql_insert(match: re.Match[str]) -> str:
 
 # --- SQL's parameters bound by position, and unique-key errors ----------------------------------
 
-#: A positional placeholder of a statement (`%s`, `?`, `$1`, `:1`), a quoted string skipped.
+#: A positional placeholder of a statement (`%s`, `?`, `$1`, `:1`). What holds a `?` or a `$1`
+#: that is no placeholder is skipped, so that it shifts no place: a string (`''` or `\\'`
+#: inside), a quoted name (`"…"`, `` `…` ``), a comment (`/* … */`, `-- …` to the line's
+#: end, an escaped line break's inside a JSON string), Postgres' dollar-quoted string
+#: (`$$…$$`, `$tag$…$tag$`), JDBC's escaped `??` and jsonb's `?|`, `?&` and `? 'key'`.
 _PLACEHOLDER_MARK = re.compile(
-    r"'(?:[^']|'')*+'|(?P<mark>%s|\?|\$[0-9]{1,4}|(?<![\w:]):[0-9]{1,4})"
+    r"'(?:[^'\\]|''|\\.)*+'"
+    r'|"(?:[^"\r\n]|""){0,256}+"|`[^`\r\n]{0,256}+`'
+    r"|/\*(?s:.){0,4096}?\*/|--(?:[^\r\n\\]|\\(?![nr]))*+"
+    r"|\$(?P<tag>(?:[A-Za-z_]\w{0,63})?)\$(?s:.){0,65536}?\$(?P=tag)\$"
+    r"|\?\?|\?(?=[|&]|[ \t]{0,8}')"
+    r"|(?P<mark>%s|\?|\$[0-9]{1,4}|(?<![\w:]):[0-9]{1,4})"
 )
 #: A column set or compared to a placeholder (`password=%s`, `"users"."secret" = ?`).
 _COLUMN_MARK = re.compile(
