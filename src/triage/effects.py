@@ -1,15 +1,17 @@
 """Carrying out the effects the pipeline claimed for an incident: the alert's view, its summary
 when none is saved, the route, and each sink in turn, each confirmed in the store as it
 answers (`Effects.carry_out`). What the sinks are sent is kept in the store before the first
-call (`Work.freeze`): a redo of the effect sends it again as it was. A worker whose claim
-was lost while a sink's call ran (it outlasted the lease; another took the effect over) calls
-no later sink (`Effects._still_held`). The pipeline (pipeline.py) decides what to do; this
-module does it, for a message's alerts, for the sweep and for a close by hand."""
+call (`Work.freeze`): a redo of the effect sends it again as it was. Each confirmation renews
+the claim's lease; a worker whose claim was lost while a sink's call ran (it outlasted the
+lease; another took the effect over) finds its confirmation refused and calls no later sink
+(`Work.confirm`). The pipeline (pipeline.py) decides what to do; this module does it, for a
+message's alerts, for the sweep and for a close by hand."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -19,7 +21,6 @@ from triage.errors import SinkRejectedError
 from triage.incidents import Incident, Work
 from triage.incidents.codec import view_from_json
 from triage.incidents.lifecycle import Group, stored_alert
-from triage.incidents.schedule import CLAIM_CLOCK_SLACK
 from triage.incidents.store import REFUSED, Routing, Sent
 from triage.models import Alert, EffectKind, Ticket
 from triage.routes import Route
@@ -92,8 +93,6 @@ class Effects:
         sent = await self._sent(work, view, ticket)
         refusal: SinkRejectedError | None = None
         for n, sink in enumerate(todo, start=1):
-            if n > 1:
-                await self._still_held(work, sent, sink.name)
             # A sink owed the ticket it refused gets it now, opened (see `sinks_for`).
             sink_kind = kind_for(kind, sink.name, work.incident)
             effect = Effect(
@@ -122,7 +121,8 @@ class Effects:
                     # show, and its next delivery (or redrive) sends the effect to this sink
                     # again (`Incident.refused`), as an open while it holds no ticket.
                     last = n == len(todo)
-                    await work.confirm(sink.name, None, last=last, why=REFUSED, failing=True)
+                    with _stopping_before(todo, n):
+                        await work.confirm(sink.name, None, last=last, why=REFUSED, failing=True)
                     refusal = refusal or exc
                     continue
                 except BaseException:
@@ -130,13 +130,14 @@ class Effects:
                     raise
             # The last confirmation also finishes the effect: one write fewer. A ticket the
             # sink says is gone is marked so in the same write, and why it sent nothing.
-            await work.confirm(
-                sink.name,
-                applied.ref,
-                last=n == len(todo),
-                gone=_gone(applied),
-                why=why_not_sent(applied),
-            )
+            with _stopping_before(todo, n):
+                await work.confirm(
+                    sink.name,
+                    applied.ref,
+                    last=n == len(todo),
+                    gone=_gone(applied),
+                    why=why_not_sent(applied),
+                )
             if applied.ref is not None:
                 refs[sink.name] = applied.ref
             if applied.skipped is None:
@@ -187,22 +188,6 @@ class Effects:
         # reached.
         return dataclasses.replace(sent, ticket=redact_ticket(sent.ticket, redactor))
 
-    async def _still_held(self, work: Work, sent: Sent, next_sink: str) -> None:
-        """Before each sink after the first: raise StoreBusyError (`Work.freeze`'s, with its
-        one `store.lease_lost` line, naming `next_sink` as where this worker stopped) when the
-        claim was lost while an earlier sink's call ran: the call outlasted the lease, and
-        another replica took the effect over or finished it. The effect went or goes out from
-        its new holder to every sink this worker has left; calling them too would send it
-        twice (Slack, with no idempotency key, posts it twice). The failed confirmation
-        before says nothing to its caller (`Store.confirm` writes only for the holder). Asked
-        of the store only once the lease is within `CLAIM_CLOCK_SLACK` of its end, as
-        `Work.freeze` asks: before that nobody may take the effect over, so prompt sinks cost
-        no read."""
-        if self.pipeline.ledger.clock() < work.pending.until - CLAIM_CLOCK_SLACK:
-            return
-        with structlog.contextvars.bound_contextvars(stopped_before=next_sink):
-            await work.freeze(sent)
-
     def _sinks_to_run(self, names: Sequence[str], work: Work) -> list[Sink]:
         """The configured sinks among `names` that have not confirmed this effect yet."""
         todo = []
@@ -223,6 +208,18 @@ class Effects:
 #: Labels kept with an incident (for listing and for silences matched without an alert).
 _KEPT_LABELS = 64
 _KEPT_LABEL_CHARS = 256
+
+
+@contextlib.contextmanager
+def _stopping_before(todo: Sequence[Sink], n: int) -> Iterator[None]:
+    """Around the `n`th sink's confirmation: a `store.lease_lost` line it logs (the claim was
+    lost during the call) names the sink the worker stops before (`stopped_before`), if any
+    is left."""
+    if n >= len(todo):
+        yield
+        return
+    with structlog.contextvars.bound_contextvars(stopped_before=todo[n].name):
+        yield
 
 
 def _routing(route: Route, view: RedactedAlert) -> Routing:

@@ -363,14 +363,22 @@ class Claims(StoreBase):
         why: str | None = None,
         now: datetime | None = None,
         failing: bool = False,
-    ) -> None:
+    ) -> bool:
         """`sink` carried out the pending effect (`ref`: its new reference, if any). `gone`:
         True when it said the ticket is gone for good (marked, in the same write), False when
         it reached the ticket (a mark is lifted), None when it said neither (a skip). `why`:
         why it sent nothing, a fixed word (`REFUSED`, or a skip's); `failing`: its refusal of
         a new ticket fails the message, whose next delivery sends it the open again
         (`Incident.refused`). One history line says so, dated `now` (default: `self.now()`),
-        in place of the line of this effect's failed attempts, if any (`release`)."""
+        in place of the line of this effect's failed attempts, if any (`release`).
+
+        The same write renews the claim's lease: it runs a lease from `now` (never ends
+        earlier than it did), so a worker whose sink answered after the lease ran out, while
+        nobody took the effect over, holds it for its next sink's call; without that, another
+        replica could take the effect over during that call and send it to that sink again.
+        True when written; False, writing and logging nothing, when `owner` no longer holds
+        the effect (taken over, or finished by another): its caller must call no later sink
+        and say so (`Work.confirm`)."""
         at = now or self.now()
 
         def apply(incident: Incident) -> dict[str, object]:
@@ -389,13 +397,13 @@ class Claims(StoreBase):
             history = answered(incident.history, line, pending.attempts)
             return {
                 "refs": refs,
-                "pending": None if finish else dataclasses.replace(pending, done=done),
+                "pending": None if finish else renewed(pending, done, at, self.lease),
                 "gone": marks,
                 "refused": refused,
                 "history": history,
             }
 
-        await self._mutate(fingerprint, owner, apply)
+        return await self._mutate(fingerprint, owner, apply, say_lost=False)
 
     async def finish(self, fingerprint: str, owner: str) -> None:
         await self._mutate(fingerprint, owner, lambda _: {"pending": None})
@@ -415,8 +423,9 @@ class Claims(StoreBase):
         at = now or self.now()
 
         def apply(incident: Incident) -> dict[str, object]:
-            # Move the lease's end back to when it was claimed: already past for any later
-            # begin(), on the same clock the lease was set with (not this host's wall clock).
+            # Move the lease's end back to when it was claimed or last renewed (a sink's
+            # confirmation, `renewed`): already past for any later begin(), on the same clock
+            # the lease was set with (not this host's wall clock).
             pending = incident.pending
             assert pending is not None
             claimed = pending.until - self.lease
@@ -435,17 +444,33 @@ class Claims(StoreBase):
         await self._mutate(fingerprint, owner, apply)
 
     async def _mutate(
-        self, fingerprint: str, owner: str, edit: Callable[[Incident], dict[str, object]]
-    ) -> None:
+        self,
+        fingerprint: str,
+        owner: str,
+        edit: Callable[[Incident], dict[str, object]],
+        *,
+        say_lost: bool = True,
+    ) -> bool:
         """Change the fields `edit` says while `owner` still holds the pending effect; else do
-        nothing. The incident is copied once, with its next version (`replace_incident`)."""
+        nothing (one `store.lease_lost` line, unless `say_lost` is False: the caller says it).
+        The incident is copied once, with its next version (`replace_incident`). True when
+        written."""
 
         def change(stored: Incident | None) -> tuple[Incident | None, bool]:
             if stored is None or stored.pending is None or stored.pending.owner != owner:
                 return None, False
             return next_version(stored, **edit(stored)), True
 
-        if not await self._transact(fingerprint, change):
+        written = await self._transact(fingerprint, change)
+        if not written and say_lost:
             # Someone took the effect over (our lease ran out); they redo it with the same
             # idempotency key, so our result is not lost, only not recorded by us.
             log.warning("store.lease_lost", fingerprint=fingerprint, owner=owner)
+        return written
+
+
+def renewed(pending: Pending, done: tuple[str, ...], at: datetime, lease: timedelta) -> Pending:
+    """`pending` once a sink confirmed it at `at` (`done`: the sinks that have, with it): its
+    lease runs a `lease` from `at`, or as long as it did when that is later (a confirmation
+    dated by a clock behind the one that claimed it never shortens it)."""
+    return dataclasses.replace(pending, done=done, until=max(pending.until, at + lease))

@@ -44,7 +44,15 @@ from triage.incidents.lifecycle import (
     decide,
 )
 from triage.incidents.schedule import CLAIM_CLOCK_SLACK, gathering_ends
-from triage.incidents.store import Hold, Routing, Sent, Store, Transition, incident_busy
+from triage.incidents.store import (
+    Hold,
+    Routing,
+    Sent,
+    Store,
+    Transition,
+    incident_busy,
+    lease_lost,
+)
 from triage.models import EffectKind, Ticket
 
 log = structlog.get_logger(__name__)
@@ -76,6 +84,9 @@ class Work:
         self._open = transition.action.effect is not None
         #: The sink whose call failed, if one did (`failed_at`): named in the failure line.
         self._failed_sink: str | None = None
+        #: When the claim's lease ends as this worker's confirmations renewed it (None: as
+        #: claimed, `pending.until`).
+        self._renewed_until: datetime | None = None
 
     @property
     def effect(self) -> EffectKind | None:
@@ -146,8 +157,8 @@ class Work:
     async def freeze(self, sent: Sent) -> Sent:
         """What this effect sends its sinks: what its first attempt sent, when this is a redo
         (its own retry, or a takeover), else `sent`, kept for the redos (`Store.freeze_effect`).
-        Called before the first sink call of every attempt, and before each later one once the
-        lease nears its end (`Effects._still_held`). StoreBusyError when the effect is
+        Called before the first sink call of every attempt (after it, each sink's confirmation
+        says whether the claim still holds: `confirm`). StoreBusyError when the effect is
         no longer this worker's (its lease lapsed, and another took it over or finished it):
         no sink may be called, and the claim is not given back (it is not ours).
 
@@ -162,9 +173,14 @@ class Work:
             self._let_go()
             raise
 
+    @property
+    def lease_ends(self) -> datetime:
+        """When this claim's lease ends: as claimed, or as the last confirmation renewed it."""
+        return self._renewed_until or self.pending.until
+
     def _lease_ending(self) -> bool:
         """This claim's lease has ended, or ends within `CLAIM_CLOCK_SLACK`, by its clock."""
-        return self._clock() >= self.pending.until - CLAIM_CLOCK_SLACK
+        return self._clock() >= self.lease_ends - CLAIM_CLOCK_SLACK
 
     async def confirm(
         self,
@@ -181,9 +197,16 @@ class Work:
         ticket is gone for good (True), reached it (False), or neither (None); `why`: the
         fixed word for why it sent nothing (`REFUSED`, or a skip's); `failing`: its refusal
         fails the message, whose next delivery sends a refused open again: see
-        `Store.confirm`."""
+        `Store.confirm`.
+
+        The write renews the lease, dated by the ledger's clock (the one the claim was made
+        on), and the renewal is kept here. StoreBusyError, with one `store.lease_lost` line,
+        when the claim is no longer this worker's (its lease ran out during the sink's call,
+        and another took the effect over or finished it): it must call no later sink, which
+        the effect's new holder calls, and gives nothing back (`lease_lost`)."""
+        at = self._clock()
         try:
-            await self._store.confirm(
+            written = await self._store.confirm(
                 self.fingerprint,
                 self.owner,
                 sink,
@@ -191,14 +214,22 @@ class Work:
                 finish=last,
                 gone=gone,
                 why=why,
+                now=at,
                 failing=failing,
             )
         except StoreUnavailableError:
-            if not await self._written(sink):
+            read_back = await self._written(sink, last)
+            if read_back is None:
                 raise
-            # Its answer was lost, not the write: the sink's part is done, and counted once
-            # (a retry would find it confirmed, skip the sink, and count nothing).
-            log.info("store.confirm_answer_lost", sink=sink)
+            written = read_back
+            if written:
+                # Its answer was lost, not the write: the sink's part is done, and counted
+                # once (a retry would find it confirmed, skip the sink, and count nothing).
+                log.info("store.confirm_answer_lost", sink=sink)
+        if not written:
+            self._let_go()
+            raise lease_lost(self.fingerprint, self.pending.seq, self.owner, now_at=None)
+        self._renewed_until = max(self.lease_ends, at + self._store.lease)
         if last:
             self._let_go()
 
@@ -211,17 +242,24 @@ class Work:
         """The call to `sink` failed: if the effect is given back, its failure line names it."""
         self._failed_sink = sink
 
-    async def _written(self, sink: str) -> bool:
-        """Whether `sink`'s confirmation of this effect was written although the store failed
-        to answer it (DynamoDB's timeout after the write), read back: the claim still holds
-        the effect (its lease runs), so only that confirmation can have moved it on. False
-        when the read fails too (the retry then finds out)."""
+    async def _written(self, sink: str, last: bool) -> bool | None:
+        """Whether `sink`'s confirmation of this effect (with `last`, the one that finished
+        it) was written although the store failed to answer it (DynamoDB's timeout after the
+        write), read back. True when the effect is still this worker's with the sink done, or,
+        for the last, over (finished, or a later one followed); False when the claim is
+        someone else's now or the effect over before its last sink (taken over: no later sink
+        is this worker's); None when it was not written, or the read fails too (the retry
+        then finds out)."""
         try:
             stored = await self._store.get(self.fingerprint)
         except TriageError:
-            return False
+            return None
         pending = stored.pending if stored is not None else None
-        return pending is None or pending.seq != self.pending.seq or sink in pending.done
+        if pending is None or pending.seq != self.pending.seq:
+            return last
+        if pending.owner != self.owner:
+            return False
+        return True if sink in pending.done else None
 
     async def withdraw(self, event: AlertEvent, now: datetime, group: GroupKey | None) -> bool:
         """Take this claim's effect back before any sink heard of it: the incident is written
