@@ -500,9 +500,10 @@ async def test_a_worker_dying_at_any_step_of_an_open_leaves_one_ticket(step: str
         dies("after_sink")
         return applied
 
-    async def confirm_then(*args: Any, **kwargs: Any) -> None:
-        await confirm(*args, **kwargs)
+    async def confirm_then(*args: Any, **kwargs: Any) -> bool:
+        written: bool = await confirm(*args, **kwargs)
         dies("confirm")
+        return written
 
     async def dead(*args: Any, **kwargs: Any) -> None:
         """A dead process releases nothing."""

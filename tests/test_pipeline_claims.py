@@ -179,11 +179,11 @@ class LostAnswers(MemoryStore):
         self.lost, self.before, self.lost_begins = lost, before, lost_begins
         self._losing = False
 
-    async def confirm(self, *args: object, **kwargs: object) -> None:
+    async def confirm(self, *args: object, **kwargs: object) -> bool:
         self._losing = self.lost > 0
         self.lost -= self._losing
         try:
-            await super().confirm(*args, **kwargs)  # type: ignore[arg-type]
+            return await super().confirm(*args, **kwargs)  # type: ignore[arg-type]
         finally:
             self._losing = False
 

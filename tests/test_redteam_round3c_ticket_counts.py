@@ -25,11 +25,11 @@ class ConfirmFailsOnce(MemoryStore):
         super().__init__(*args, **kwargs)
         self.refusals = 1
 
-    async def confirm(self, *args: Any, **kwargs: Any) -> None:
+    async def confirm(self, *args: Any, **kwargs: Any) -> bool:
         if self.refusals:
             self.refusals -= 1
             raise StoreUnavailableError("throttled")
-        await super().confirm(*args, **kwargs)
+        return await super().confirm(*args, **kwargs)
 
 
 def rig_on(store: MemoryStore) -> pipeline_tests.Rig:

@@ -99,11 +99,6 @@ def paths(server: HostileServer) -> list[str]:
 # --- The ticket backend: create answers ---------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a 200 HTML page (an SSO proxy's sign-in form) to the create is recorded as the "
-    "ticket, named by its Idempotency-Key, though no ticket was made",
-)
 async def test_a_create_answered_with_an_html_page_is_not_recorded_as_a_ticket() -> None:
     """A 2xx create whose body is an HTML page (a sign-in proxy or a web app in front of the
     API answers for the route) is no ticket backend's answer: the create fails as transient,
@@ -118,12 +113,6 @@ async def test_a_create_answered_with_an_html_page_is_not_recorded_as_a_ticket()
             await sink.apply(effect(EffectKind.OPEN))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a create answer in a JSON:API envelope ({'data': {'id': 'T-3'}}) is read as "
-    "naming no ticket: the incident keeps its Idempotency-Key, and its updates go to "
-    "/tickets/<key>/…",
-)
 async def test_a_create_answer_in_a_data_envelope_names_its_ticket() -> None:
     """A create answered as JSON:API (and many REST backends) answer it, the new resource
     under `data`, names the ticket by its `data.id`: the incident's later update goes to that
@@ -140,11 +129,6 @@ async def test_a_create_answer_in_a_data_envelope_names_its_ticket() -> None:
     assert paths(server)[1] == "/api/service/tickets/T-3/updates"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a create answered 409 naming the ticket its Idempotency-Key already made (body id "
-    "and Location) is held as 'in flight' on every retry, never adopted",
-)
 async def test_a_create_answered_409_naming_the_ticket_adopts_it() -> None:
     """A retried create (its first answer lost) that the backend answers 409 Conflict with the
     ticket the key already made (its id in the body and its Location, as backends that refuse
@@ -165,11 +149,6 @@ async def test_a_create_answered_409_naming_the_ticket_adopts_it() -> None:
 EXPRESS_JSON_LIMIT = 100 * 1024
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a group incident's backend bodies list every tracked member (1,000: over 200 KB for "
-    "each open, update and close), past common body limits: 413, the group's ticket never made",
-)
 async def test_a_large_group_is_sent_within_a_common_body_limit() -> None:
     """A group of 1,000 alerts (the members a group tracks) is opened, and updated, in bodies
     a ticket service with a common JSON limit takes (100 KiB, Express's default): the members
@@ -198,11 +177,6 @@ async def test_a_large_group_is_sent_within_a_common_body_limit() -> None:
     assert max(sizes) <= EXPRESS_JSON_LIMIT, sizes
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a 2xx to a close whose body says it failed ({'ok': false}) is taken as done when "
-    "it also echoes the ticket's id: the ticket stays open, recorded closed",
-)
 async def test_a_close_whose_body_says_it_failed_is_not_taken_as_done() -> None:
     """A close answered 200 `{"ok": false, "ticket_id": "T-1", "error": …}` (an API Gateway
     Lambda that turns its failure into a 200, naming the ticket it was asked about) did not
@@ -226,11 +200,6 @@ def tickets() -> Iterator[LaterLifeTickets]:
     server.stop()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a re-fire of a ticket deleted on the backend (404 on an update route proven by "
-    "other tickets) is skipped as gone: the firing incident has no ticket anywhere",
-)
 async def test_a_refire_of_a_deleted_ticket_on_a_proven_route_opens_a_new_one(
     tickets: LaterLifeTickets,
 ) -> None:
@@ -260,12 +229,6 @@ class FakeClock:
         return self.now
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a re-fire whose ticket a person closed (the backend's lasting 409 to the reopen) "
-    "is skipped as refused: the firing incident has no open ticket, where GitHub's sink opens "
-    "a new issue for a reopen it is refused",
-)
 async def test_a_refire_the_backend_will_not_reopen_opens_a_new_ticket(
     tickets: LaterLifeTickets,
 ) -> None:
@@ -298,11 +261,6 @@ async def test_a_refire_the_backend_will_not_reopen_opens_a_new_ticket(
 # --- GitHub ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the search API's own budget spent (403, x-ratelimit-resource: search) pauses every "
-    "GitHub call, comments and closes on the core budget included, until the search reset",
-)
 async def test_a_spent_search_budget_does_not_pause_issue_writes() -> None:
     """GitHub budgets the search API apart from the rest (30 calls a minute against the core
     5,000 an hour). The marker look-up's search (past the listed pages) meeting its limit
@@ -343,11 +301,6 @@ async def test_a_spent_search_budget_does_not_pause_issue_writes() -> None:
 # --- Slack ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Slack's user_not_found (a DM webhook whose user was deactivated) is not in "
-    "DESTINATION_GONE: every new incident's message fails, to the DLQ",
-)
 async def test_a_webhook_whose_user_is_gone_skips_the_open() -> None:
     """An incoming webhook that posts to a person whose account is gone answers 400
     `user_not_found`, one of Slack's documented webhook errors for a destination that takes

@@ -31,8 +31,9 @@ TICKET = Ticket(title="api is failing", priority=Priority.HIGH, description="d",
 #: wrote them at commit 5159e09f, before its write path changed; since then, a group's second
 #: member joining inside the update interval writes the update it owes (`update_owed_at_s`)
 #: and its sweep time, and a single incident's repeat inside the update interval writes the
-#: update it owes (`update_owed_at_s`) and its sweep time.
-EXPECTED = "25797352f7e838e5"
+#: update it owes (`update_owed_at_s`) and its sweep time; and a sink's confirmation that leaves
+#: the effect pending renews its lease (`until`, and its sweep time).
+EXPECTED = "539a02460ab2f7aa"
 
 
 @pytest.fixture(params=["memory", "sqlite"])
