@@ -164,3 +164,18 @@ def test_a_placeholder_cast_is_still_a_placeholder() -> None:
         f"DETAIL:  parameters: $1 = '{PW}', $2 = '7'"
     )
     assert redact(text).endswith("parameters: $1 = '[REDACTED:password]', $2 = '7'")
+
+
+def test_an_insert_from_select_binds_its_columns_by_place() -> None:
+    """`INSERT … (name, password) SELECT ?, ? …` binds its columns as VALUES would: the
+    password's value goes, the name's stays, after a CTE too."""
+    for head in ("", "WITH x AS (SELECT id FROM t WHERE org = ?) "):
+        text = (
+            f"{head}INSERT INTO users (name, password) SELECT ?, ? FROM x WHERE NOT EXISTS "
+            "(SELECT 1 FROM users WHERE name = ?)\n"
+            f"==> Parameters: {'acme(String), ' if head else ''}bob(String), {PW}(String), "
+            "bob(String)"
+        )
+        once = redact(text)
+        assert once.endswith("bob(String), [REDACTED:password], bob(String)"), once
+        assert redact(once) == once

@@ -41,6 +41,14 @@ _CTE = re.compile(
 )
 
 
+#: An INSERT's head up to its columns' `)`: a SELECT right after it gives the INSERT its rows
+#: (`INSERT INTO users (name, password) SELECT ?, ? …`), and starts no statement of its own.
+_INSERT_HEAD = re.compile(
+    rf"(?i:insert){_SPACE}{{1,16}}+(?:(?i:into){_SPACE}{{1,16}}+)?[^\s(]{{1,256}}+{_SPACE}{{0,16}}+"
+    rf"\([^()]{{1,4096}}+\){_SPACE}{{0,16}}+"
+)
+
+
 def _char_before(text: str, at: int) -> str:
     """The character before `at`, spaces and escaped line breaks or tabs skipped ("" at the
     text's start)."""
@@ -66,13 +74,18 @@ def _starts_statement(text: str, at: int) -> bool:
 def _statement_starts(text: str) -> list[int]:
     """Where the text's statements start (`_starts_statement`), in order. A statement right
     after a common table expression's `)` (`_CTE`) starts where its `WITH` does, so that the
-    CTE's placeholders count before its own; a `with` in prose, no CTE's shape, joins none."""
+    CTE's placeholders count before its own; a `with` in prose, no CTE's shape, joins none.
+    A SELECT that gives an INSERT its rows (`_INSERT_HEAD`) is the INSERT's."""
     ctes = [cte.start() for cte in _CTE.finditer(text)]
     starts: list[int] = []
+    last_verb = -1
     for verb in _VERB.finditer(text):
         at = verb.start()
         if not _starts_statement(text, at):
             continue
+        if last_verb >= 0 and _INSERT_HEAD.fullmatch(text, last_verb, at) is not None:
+            continue
+        last_verb = at
         cte = bisect.bisect_left(ctes, at) - 1
         pending = cte >= 0 and (not starts or ctes[cte] > starts[-1])
         if pending and _char_before(text, at) == ")":

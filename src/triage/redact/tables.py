@@ -230,10 +230,13 @@ _COLUMN_MARK = re.compile(
     r"(?P<column>[\w\"`\[\].]{1,128}+)[ \t\r\n]{0,8}=[ \t\r\n]{0,8}"
     r"(?P<mark>%s|\?|\$[0-9]{1,4}|:[0-9]{1,4})(?![\w])"
 )
-#: An INSERT's columns and its first VALUES tuple.
+#: An INSERT's columns and its first VALUES tuple, or the list a SELECT gives them
+#: (`INSERT INTO users (name, password) SELECT ?, ? FROM …`: to its first parenthesis).
 _INSERT_COLUMNS = re.compile(
     r"INSERT[ \t\r\n]{1,64}(?:INTO[ \t\r\n]{1,64})?[^\s(]{1,256}+[ \t\r\n]{0,64}"
-    r"\((?P<columns>[^()]{1,4096}+)\)[ \t\r\n]{0,64}VALUES[ \t\r\n]{0,64}\((?P<inner>[^()]{0,4096}+)\)",
+    r"\((?P<columns>[^()]{1,4096}+)\)[ \t\r\n]{0,64}"
+    r"(?:VALUES[ \t\r\n]{0,64}\((?P<inner>[^()]{0,4096}+)\)"
+    r"|SELECT[ \t\r\n]{1,64}(?P<selected>[^()]{0,4096}+))",
     re.IGNORECASE,
 )
 #: One parameter as Python's repr (or JSON) prints it: a quoted string, or anything to a comma.
@@ -257,8 +260,9 @@ def _secret_places(sql: str) -> dict[int, str]:
     insert = _INSERT_COLUMNS.search(sql)
     if insert is not None:
         names = [c.strip().strip("\"'`[]") for c in insert["columns"].split(",")]
-        position = insert.start("inner")
-        for name, item in zip(names, insert["inner"].split(","), strict=False):
+        group = "inner" if insert["inner"] is not None else "selected"
+        position = insert.start(group)
+        for name, item in zip(names, insert[group].split(","), strict=False):
             start = position + len(item) - len(item.lstrip())
             if start in place:
                 columns[place[start]] = name
