@@ -23,7 +23,12 @@ States: a Datadog transition (Triggered, Warn, Renotify and their Re- forms fire
 and Null, a recovery from No Data, resolve; No Data changes no ticket), Opsgenie's `action`
 (Create and UnAcknowledge fire, Close and Delete resolve) and PagerDuty's `event_type`
 (incident.triggered, .reopened and .unacknowledged fire, .resolved resolves); every other
-action or event (acknowledged, a note, a new responder …) changes no ticket (Skipped),
+action or event (acknowledged, a note, a new responder …) changes no ticket (Skipped), nor does
+a PagerDuty incident resolved by a merge (`resolve_reason.type` merge_resolve_reason) into one
+that may share its ticket: keyed by service and title, with the survivor's title (from its
+reference's summary, "[#11] Title") the same or not sent. The survivor goes on, and its own
+resolve closes the ticket; merged into an incident of another title, or keyed by its
+`incident_key` or id, the merged incident's ticket closes as on any resolve,
 and PagerDuty's test event (pagey.ping) is Skipped as `test_notification`.
 Priorities P1..P5 are these tools' five-step scale: P1 critical, P2 high, P3 medium, P4 and P5
 low, and so are the numbers 1 to 5, as an integer or as text ("1" is critical here; a generic
@@ -491,6 +496,14 @@ def normalize_pagerduty(payload: dict[str, Any]) -> Normalized:
     data = common.obj(event.get("data"), "event.data", required=True)
     incident = common.ident(data.get("id"), "event.data.id")
     service = common.obj_or_empty(data.get("service"))
+    identity = _pd_identity(data, service, incident)
+    survivor = _merged_into(data) if kind in _PD_RESOLVED else None
+    if survivor is not None and _may_share_ticket(identity, survivor):
+        detail = (
+            f"pagerduty incident {common.short(incident)} merged into incident "
+            f"{common.short(survivor.get('id'))}, which goes on: no ticket change"
+        )
+        return Normalized((), (Skipped(PAGERDUTY, "no_state_change", detail),))
     teams = [t for t in common.items_or_empty(data.get("teams")) if isinstance(t, dict)]
     labels: dict[str, str] = {}
     for key, value in (
@@ -526,10 +539,41 @@ def normalize_pagerduty(payload: dict[str, Any]) -> Normalized:
         ),
         labels=labels,
         occurred_at=occurred,
-        identity=_pd_identity(data, service, incident),
+        identity=identity,
         raw=payload,
     )
     return Normalized((alert,), (), notes + unread)
+
+
+#: `resolve_reason.type` of an incident a responder merged into another: the other goes on.
+_PD_MERGE = "merge_resolve_reason"
+#: How PagerDuty summarises an incident reference: "[#11] Checkout API 5xx rate high".
+_PD_NUMBERED = re.compile(r"\[#\d{1,20}\]\s*")
+
+
+def _merged_into(data: dict[str, Any]) -> dict[str, Any] | None:
+    """The incident this one was merged into (`resolve_reason.incident`, as an object, maybe
+    empty), or None when it was not resolved by a merge."""
+    reason = common.obj_or_empty(data.get("resolve_reason"))
+    if reason.get("type") != _PD_MERGE:
+        return None
+    return common.obj_or_empty(reason.get("incident"))
+
+
+def _may_share_ticket(identity: dict[str, str], survivor: dict[str, Any]) -> bool:
+    """Whether the incident merged into may be keyed as this one is, so that closing this
+    one's ticket would close the survivor's while it is still open. Only a title can be
+    shared: PagerDuty keeps one open incident per `incident_key` on a service, and an
+    incident keyed by its own id shares it with none. The survivor's title is read from its
+    reference's summary; without one, it may be the same."""
+    title = identity.get("title")
+    if title is None:
+        return False
+    summary = common.unnested(survivor.get("summary"))
+    if not isinstance(summary, str) or not summary.strip():
+        return True
+    named = common.ident_or_none(_PD_NUMBERED.sub("", summary.strip(), count=1), "summary")
+    return named is None or named == title
 
 
 def _pd_identity(data: dict[str, Any], service: dict[str, Any], incident: str) -> dict[str, str]:
