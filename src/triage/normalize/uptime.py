@@ -25,9 +25,13 @@ fires again; a payload naming no integration is keyed by the group's id, which e
 keeps as the label `alert_group_id`.
 States, pingdom (`current_state`): DOWN (an uptime check) and FAILING (a transaction check) fire,
 UP and SUCCESS resolve; `importance_level` HIGH or LOW is the priority.
-States, dynatrace (`State`): OPEN fires, RESOLVED and MERGED (into another problem) resolve;
-the "Send test notification"
-button's problem is skipped.
+States, dynatrace (`State`): OPEN fires, RESOLVED resolves; MERGED (into another problem,
+which goes on, often on the same ticket, and which the payload does not name) changes no
+ticket, so a merged problem keyed apart from the one it joined waits for
+`triage incidents close` or a route's `resolve_after_s`; the "Send test notification"
+button's problem is skipped. Severity, dynatrace (`ProblemSeverity`, kept as the label
+`problem_severity`): AVAILABILITY critical, ERROR high, PERFORMANCE, RESOURCE_CONTENTION and
+MONITORING_UNAVAILABLE medium, INFO low; CUSTOM_ALERT or another level, none (medium).
 States, honeycomb (`status`): TRIGGERED fires, OK resolves; a test (`is_test` true, or the
 text "true") is skipped.
 States, grafana-oncall: OnCall builds the payload when it sends it, so the alert group's
@@ -153,8 +157,23 @@ def _names(value: Any) -> str:
 
 # --- Dynatrace ---------------------------------------------------------------------------------
 
-#: A problem Dynatrace merged into another is over: the other carries on.
-_DT_STATES = {"open": Status.FIRING, "resolved": Status.RESOLVED, "merged": Status.RESOLVED}
+_DT_STATES = {"open": Status.FIRING, "resolved": Status.RESOLVED}
+#: A problem Dynatrace merged into another: the other goes on, often of the same entity and
+#: title (so on the same ticket), and the payload does not name it.
+_DT_MERGED = "merged"
+#: Dynatrace's `ProblemSeverity` levels, worst first, as the severity word the default
+#: priority reads: a service or host down is critical, a rise in errors high, slowness, a
+#: saturated resource and lost monitoring medium, an info event low. A custom alert's
+#: level is whatever its author meant, and a level Dynatrace adds later is unknown: no
+#: severity (medium). The level as sent stays the label `problem_severity`.
+_DT_SEVERITY = {
+    "availability": "critical",
+    "error": "error",
+    "performance": "warning",
+    "resource_contention": "warning",
+    "monitoring_unavailable": "warning",
+    "info": "info",
+}
 #: What "Send test notification" fills the placeholders with.
 _DT_TEST_TITLE = "dynatrace problem notification test run"
 
@@ -171,18 +190,26 @@ def normalize_dynatrace(payload: dict[str, Any]) -> Normalized:
         detail = f"dynatrace test notification {common.short(pid)}: no ticket change"
         return Normalized((), (Skipped(DYNATRACE, "test_notification", detail),))
     state = payload.get("State")
-    status = _DT_STATES.get(state.strip().lower()) if isinstance(state, str) else None
+    word = state.strip().lower() if isinstance(state, str) else ""
+    if word == _DT_MERGED:
+        detail = (
+            f"dynatrace problem {common.short(pid)} merged into another problem, which goes "
+            "on: no ticket change"
+        )
+        return Normalized((), (Skipped(DYNATRACE, "no_state_change", detail),))
+    status = _DT_STATES.get(word)
     if status is None:
         raise InvalidAlertError(
             f"dynatrace State {common.short(state)} is not OPEN or RESOLVED (nor MERGED into "
             "another problem)"
         )
     link = payload.get("ProblemURL") or payload.get("Problem URL")
+    level = common.word(payload.get("ProblemSeverity"), "ProblemSeverity")
     alert = Alert(
         source=DYNATRACE,
         status=status,
         title=common.first_title(title, f"Dynatrace problem {pid}"),
-        severity=common.word(payload.get("ProblemSeverity"), "ProblemSeverity"),
+        severity=_dt_severity(level),
         description=paragraphs(
             payload.get("ProblemDetailsText") or payload.get("ProblemDetailsMarkdown"),
             payload.get("ImpactedEntity"),
@@ -192,6 +219,7 @@ def normalize_dynatrace(payload: dict[str, Any]) -> Normalized:
             ("problem", payload.get("ProblemID")),
             ("pid", pid),
             ("impact", payload.get("ProblemImpact")),
+            ("problem_severity", level),
             ("entities", payload.get("ImpactedEntity")),
             ("tags", payload.get("Tags")),
             ("state", state),
@@ -202,6 +230,12 @@ def normalize_dynatrace(payload: dict[str, Any]) -> Normalized:
         raw=payload,
     )
     return Normalized((alert,), ())
+
+
+def _dt_severity(level: str | None) -> str | None:
+    """The severity word Dynatrace's level means (`_DT_SEVERITY`); None for a custom alert or
+    a level not listed."""
+    return _DT_SEVERITY.get((level or "").strip().lower())
 
 
 def _dt_identity(payload: dict[str, Any], pid: str) -> dict[str, str]:
