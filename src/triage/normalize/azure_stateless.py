@@ -16,8 +16,9 @@ States, Resource Health (`properties.currentHealthStatus`, else the verb of `ope
 ".../healthevent/Resolved/action"): Unavailable and Degraded fire, Available resolves, Unknown
 (Azure lost the signal) changes no ticket.
 Their team is the action group's custom property `team`, as any alert's.
-Their severity is the activity log's fixed Sev4, no choice of the rule's author, so it sets no
-priority.
+Their severity is the activity log's fixed Sev4, no choice of the rule's author: it is no
+severity (their default priority is medium, as for an alert of unknown severity), only the
+label `azure_severity`.
 Identity, log search and metric alerts (`signalType` Log or Metric, Azure Managed
 Prometheus's included): the rule, its targets (lower-cased) and the dimensions the alert is
 split by (`condition.allOf[].dimensions`, a V1 log alert's `Dimensions`, a Prometheus alert's
@@ -116,13 +117,13 @@ def service_health(payload: dict[str, Any], essentials: dict[str, Any]) -> Norma
         status=status,
         title=common.first_title(title, rule, f"Azure Service Health event {tracking}"),
         team=team(payload),
-        severity=common.word(essentials.get("severity"), "severity"),
         description=paragraphs(
             untagged(props.get("communication") or props.get("defaultLanguageContent"))
         ),
         labels=labelled(
             ("rule", rule),
             ("monitoring_service", essentials.get("monitoringService")),
+            ("azure_severity", essentials.get("severity")),
             ("tracking_id", tracking),
             ("service", props.get("service")),
             ("region", props.get("region")),
@@ -186,11 +187,11 @@ def resource_health(payload: dict[str, Any], essentials: dict[str, Any]) -> Norm
             f"{rule} on {name}" if rule and name else rule, f"Resource Health of {resource}"
         ),
         team=team(payload),
-        severity=common.word(essentials.get("severity"), "severity"),
         description=paragraphs(props.get("title"), props.get("details"), change),
         labels=labelled(
             ("rule", rule),
             ("monitoring_service", essentials.get("monitoringService")),
+            ("azure_severity", essentials.get("severity")),
             ("target", resource),
             ("health", current),
             ("cause", props.get("cause")),
