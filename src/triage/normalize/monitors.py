@@ -36,13 +36,19 @@ resolves, acknowledged changes no ticket; the channel's test notification (`"ver
 neither.
 Identity, uptimekuma: the monitor's id and name (ids restart at 1 on every Uptime Kuma
 server); heartbeat status 0 (down) fires, 1 (up) resolves, 2 (pending) and 3 (maintenance)
-change no ticket (a number, or its digits as text), and the Test button's notification (no heartbeat, no monitor) neither. Its
+change no ticket (a number, or its digits as text). A notification with no heartbeat and no
+monitor is the Test button's (its `msg` ends in " Testing": skipped as `test_notification`) or
+a notice of Uptime Kuma's own, a certificate's or (2.0) a domain's expiry: it fires, keyed by
+what expires (the notices at 21, 14 and 7 days are one ticket; no notice follows a renewal,
+so the ticket waits for `triage incidents close` or `resolve_after_s`), another notice by its
+text; one without a `msg` is refused. Its
 GET (the query's `heartbeat` and `monitor` as JSON text) and its "form-data" body (the JSON in
 one field, `data`) are read as its JSON body is.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from triage.decode import load_json
@@ -236,9 +242,17 @@ def _nr_target_names(value: Any) -> list[Any]:
 # --- Azure Monitor -----------------------------------------------------------------------------
 
 AZURE_SCHEMA = "azureMonitorCommonAlertSchema"
-#: The schemas Azure sent before the common one (metric alerts, activity log alerts), which an
-#: action group still sends while its "Enable the common alert schema" is off.
-AZURE_LEGACY_SCHEMAS = frozenset({"AzureMonitorMetricAlert", "Microsoft.Insights/activityLogs"})
+#: The schemas Azure sends other than the common one while an action group's "Enable the
+#: common alert schema" is off: metric alerts', activity log alerts', an Application Insights
+#: log alert's and a Cost Management budget alert's (a Log Analytics log alert's names none).
+AZURE_LEGACY_SCHEMAS = frozenset(
+    {
+        "AzureMonitorMetricAlert",
+        "Microsoft.Insights/activityLogs",
+        "Microsoft.Insights/LogAlert",
+        "AIP Budget Notification",
+    }
+)
 
 
 def matches_azure(payload: dict[str, Any]) -> bool:
@@ -481,6 +495,16 @@ def _gcp_status(state: Any) -> Status | None:
 
 _KUMA_STATUS = {0: Status.FIRING, 1: Status.RESOLVED}
 _KUMA_QUIET = {2: "pending", 3: "maintenance"}
+#: How the Test button's message ends: the notification's name, then " Testing" (server.js).
+_KUMA_TESTING = " Testing"
+#: An expiry notice, a certificate's ("[Shop][https://shop.example.com] server certificate
+#: shop.example.com will be expired in 7 days", server/model/monitor.js) or, from 2.0, a
+#: domain's ("Domain name example.com will expire in 7 days", domain_expiry.js): what
+#: expires, then the days left, which the notices at 21, 14 and 7 days count down. The lazy
+#: part is bounded, so a hostile message costs a bounded scan.
+_KUMA_EXPIRY = re.compile(
+    r"(?P<what>.{1,1000}?) will (?:be expired|expire) in (?P<days>-?\d{1,6}) days?"
+)
 
 
 def matches_uptime_kuma(payload: dict[str, Any]) -> bool:
@@ -523,10 +547,7 @@ def normalize_uptime_kuma(payload: dict[str, Any]) -> Normalized:
     beat = _kuma_part(payload["heartbeat"], "heartbeat")
     monitor = _kuma_part(payload["monitor"], "monitor")
     if beat is None and monitor is None:
-        detail = (
-            f"uptimekuma test notification {common.short(payload.get('msg'))}: no ticket change"
-        )
-        return Normalized((), (Skipped(UPTIME_KUMA, "test_notification", detail),))
+        return _kuma_notice(payload.get("msg"), raw)
     beat = common.obj(beat, "heartbeat", required=True)
     monitor = common.obj(monitor, "monitor", required=True)
     monitor_id = _kuma_monitor_id(monitor, beat)
@@ -563,3 +584,36 @@ def normalize_uptime_kuma(payload: dict[str, Any]) -> Normalized:
         raw=raw,
     )
     return Normalized((alert,), (), notes)
+
+
+def _kuma_notice(msg: Any, raw: dict[str, Any]) -> Normalized:
+    """A notification with neither monitor nor heartbeat: the Test button's (skipped as
+    `test_notification`), or a notice Uptime Kuma sends of its own, a certificate or domain
+    about to expire, which fires keyed by what expires (without the days left, so each
+    threshold's notice counts on one ticket) or, for another notice, by its text. No notice
+    follows a renewal: its ticket waits for `triage incidents close` or `resolve_after_s`."""
+    text = common.line(msg, "msg") if isinstance(msg, str) else None
+    if not text:
+        raise InvalidAlertError(
+            f"uptimekuma msg {common.short(msg)} is not the text of a notice: a notification "
+            "with no monitor and no heartbeat must say what it is about"
+        )
+    if text.endswith(_KUMA_TESTING):
+        detail = f"uptimekuma test notification {common.short(text)}: no ticket change"
+        return Normalized((), (Skipped(UPTIME_KUMA, "test_notification", detail),))
+    expiry = _KUMA_EXPIRY.fullmatch(text)
+    alert = Alert(
+        source=UPTIME_KUMA,
+        status=Status.FIRING,
+        title=common.title(text, "msg"),
+        description=paragraphs(msg),
+        labels=labelled(
+            ("notice", "expiry" if expiry else "notice"),
+            ("days_left", expiry["days"] if expiry else None),
+        ),
+        # A notice states no time: dated when queued.
+        occurred_at=common.now(),
+        identity={"notice": common.ident(expiry["what"] if expiry else text, "msg")},
+        raw=raw,
+    )
+    return Normalized((alert,), ())
