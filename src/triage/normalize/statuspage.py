@@ -15,6 +15,8 @@ completed) is planned work, no outage: Skipped as `maintenance` with one log lin
 States, component (`component_update.new_status`, else `component.status`): degraded_performance,
 partial_outage and major_outage fire; operational resolves; under_maintenance is Skipped as
 `maintenance`. Any other status is refused, naming it.
+Severity: an incident's `impact` (none, minor, major, critical); a component's status on that
+scale, degraded_performance minor (medium), partial_outage and major_outage major (high).
 `meta.unsubscribe` is a link that unsubscribes whoever holds it: it is never kept in `raw`.
 """
 
@@ -34,7 +36,17 @@ SOURCE = "statuspage"
 _INCIDENT_FIRING = frozenset({"investigating", "identified", "monitoring"})
 _INCIDENT_RESOLVED = frozenset({"resolved", "postmortem"})
 _INCIDENT_MAINTENANCE = frozenset({"scheduled", "in_progress", "verifying", "completed"})
-_COMPONENT_FIRING = frozenset({"degraded_performance", "partial_outage", "major_outage"})
+#: A component's status as the severity word of Statuspage's incident impact scale (none,
+#: minor, major, critical), so that a component's outage ranks with an incident: degraded
+#: performance is minor (medium), a partial outage major (high), as Statuspage itself rates
+#: an incident on a partially out component, and a major outage major too (high), the
+#: impact of the incident a vendor opens for it. An outage, partial or not, cuts users off.
+_COMPONENT_SEVERITY = {
+    "degraded_performance": "minor",
+    "partial_outage": "major",
+    "major_outage": "major",
+}
+_COMPONENT_FIRING = frozenset(_COMPONENT_SEVERITY)
 _COMPONENT_RESOLVED = frozenset({"operational"})
 _COMPONENT_MAINTENANCE = frozenset({"under_maintenance"})
 
@@ -139,6 +151,7 @@ def _component(payload: dict[str, Any], page: dict[str, Any], page_id: str) -> N
         title=common.first_title(
             f"{name}: {said}" if name else None, f"Status page component {component_id}: {said}"
         ),
+        severity=_COMPONENT_SEVERITY.get(status),
         description=paragraphs(
             f"Component status changed from {_state(update.get('old_status'), 'old_status') or 'unknown'} to {status}.",
             page.get("status_description"),
