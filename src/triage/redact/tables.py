@@ -220,7 +220,9 @@ def _sql_insert(match: re.Match[str]) -> str:
 _PLACEHOLDER_MARK = re.compile(
     r"'(?:[^'\\]|''|\\.)*+'"
     r'|"(?:[^"\r\n]|""){0,256}+"|`[^`\r\n]{0,256}+`'
-    r"|/\*(?s:.){0,4096}?\*/|--(?:[^\r\n\\]|\\(?![nr]))*+"
+    # A comment ends at its `*/`, and holds no `/*` (an unclosed one is read once, not again from
+    # each `/*` after it).
+    r"|/\*(?:[^*/]|\*(?!/)|/(?!\*)){0,4096}+\*/|--(?:[^\r\n\\]|\\(?![nr]))*+"
     r"|\$(?P<tag>(?:[A-Za-z_]\w{0,63})?)\$(?s:.){0,65536}?\$(?P=tag)\$"
     r"|\?\?|\?(?=[|&]|[ \t]{0,8}')"
     r"|(?P<mark>%s|\?|\$[0-9]{1,4}|(?<![\w:]):[0-9]{1,4})"
