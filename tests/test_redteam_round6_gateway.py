@@ -15,7 +15,16 @@ import httpx2
 import pytest
 
 from daemon_harness import Queues
-from ingest_harness import TOKENS, basic, bearer, ingest_settings, loopback_client, payload, running
+from ingest_harness import (
+    TOKENS,
+    basic,
+    bearer,
+    ingest_settings,
+    loopback_client,
+    payload,
+    running,
+    sentry_headers,
+)
 from triage.ingest import IngestService
 from triage.ingest.replay import REPLAY_WINDOW_S, ReplayGuard
 
@@ -89,6 +98,32 @@ async def test_a_grafana_capture_signed_by_a_fast_clock_is_not_queued_again_late
     again = await client.post("/v1/alerts/grafana", content=GRAFANA_BODY, headers=headers)
     assert again.status_code != 202, "a captured signed delivery was queued a second time"
     assert len(queued(queues)) == 1
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a Sentry delivery whose body equals one accepted in the last 5 min is dropped as "
+    "a replay even when it is a new one (resolved, unresolved, resolved again): the issue "
+    "stays open",
+)
+async def test_an_issue_resolved_again_within_the_window_is_queued(
+    client: httpx2.AsyncClient, queues: Queues
+) -> None:
+    """Sentry sends the same body for the same issue resolved twice with nothing seen between
+    (resolved, unresolved by a mis-click, resolved again): each is a new delivery, with its
+    own Sentry-Hook-Timestamp, and each is queued, so the daemon's last word on the issue is
+    resolved rather than the reopen before it."""
+    resolved = payload("sentry/issue-resolved.json")
+    issue = json.loads(resolved)
+    issue["action"] = "unresolved"
+    issue["data"]["issue"].update(status="unresolved", statusDetails={}, substatus="ongoing")
+    unresolved = json.dumps(issue).encode()
+    sent = int(time.time())
+    for body, at in ((resolved, sent - 2), (unresolved, sent - 1), (resolved, sent)):
+        headers = {**sentry_headers(body), "Sentry-Hook-Timestamp": str(at)}
+        answer = await client.post("/v1/alerts/sentry", content=body, headers=headers)
+        assert answer.status_code == 202, f"delivery sent at {at}: {answer.text}"
+    assert len(queued(queues)) == 3
 
 
 # --- Tokens from Secrets Manager ------------------------------------------------------------
