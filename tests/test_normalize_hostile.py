@@ -497,6 +497,8 @@ NOT_DISPLAY_IN: dict[str, set[str]] = {
     "betterstack/incident-no-event-started.json": {"data.attributes.status"},
     # Uptime Kuma's form-data body holds its JSON body in one field.
     "uptimekuma/form-data-down.json": {"data"},
+    # With no monitor, Kuma's msg decides test or notice, and keys a notice.
+    "vendors/uptimekuma-test.json": {"msg"},
     # UptimeRobot's snake_case template sends no monitor id: its name and URL identify it, and
     # its alert type (or that type's name) gives its state, as alertType does.
     **{f"uptimerobot/snake-{n}.json": {"monitor_friendly_name", "monitor_url", "alert_type",

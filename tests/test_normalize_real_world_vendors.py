@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from source_samples import one, run
+from source_samples import one, run, skipped_reasons
 from test_normalize_hostile import HOSTILE_VALUES
 from test_normalize_hostile import _outcome as outcome
 from test_normalize_hostile import _paths as paths
@@ -387,12 +387,10 @@ def test_uptimerobot_template_in_snake_case_is_read() -> None:
 # --- Dynatrace and Better Stack: the states their documentation names ---------------------------
 
 
-def test_dynatrace_merged_problem_is_resolved() -> None:
-    """A problem Dynatrace merged into another (State MERGED) is over: its incident resolves,
-    as its RESOLVED would, instead of going to the DLQ."""
-    body = sample("tools/dynatrace-open.json")
-    merged = one(dict(body, State="MERGED"))
-    assert (merged.status, merged.fingerprint) == (Status.RESOLVED, one(body).fingerprint)
+async def test_dynatrace_merged_problem_changes_no_ticket() -> None:
+    """MERGED is understood (not the DLQ) but closes nothing: the problem it joined goes on."""
+    merged = dict(sample("tools/dynatrace-open.json"), State="MERGED")
+    assert await skipped_reasons(json.dumps(merged)) == ["no_state_change"]
 
 
 @pytest.mark.parametrize(

@@ -75,11 +75,6 @@ def _pagerduty(
     return body
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pagerduty: a merged-away incident's resolve (resolve_reason merge_resolve_reason) "
-    "closes the ticket its still-open twin (same service and title) shares",
-)
 async def test_a_pagerduty_incident_merged_into_its_twin_leaves_the_ticket_open() -> None:
     """Two incidents of one check on one service (PagerDuty keys both by service and title)
     share a ticket; a responder merges the first into the second, which PagerDuty sends as the
@@ -114,11 +109,6 @@ async def test_a_pagerduty_incidents_own_resolve_closes_its_ticket() -> None:
 HEALTH_ALERTS = ["azure/service-health-active.json", "azure/resource-health-unavailable.json"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="azure_stateless: Service/Resource Health pass the activity log's fixed Sev4 as "
-    "the severity, which defaults the ticket to low",
-)
 @pytest.mark.parametrize("name", HEALTH_ALERTS)
 def test_an_azure_health_alert_is_not_defaulted_to_low_by_its_fixed_sev4(name: str) -> None:
     """Every Service Health and Resource Health alert is Sev4, whatever it is about: no rule's
@@ -160,11 +150,6 @@ AZURE_BUDGET_SCHEMA = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="azure: the budget alert schema (AIP Budget Notification) is an unknown format, "
-    "not refused as an older Azure schema saying to turn on the common alert schema",
-)
 def test_an_azure_budget_alert_in_its_own_schema_says_to_turn_on_the_common_schema() -> None:
     """Azure's older schemas are refused with what to do (README: "the older schemas are
     refused, saying to turn it on"); a budget's is one of them, yet it is refused as an
@@ -189,11 +174,6 @@ KUMA_EXPIRY_NOTICES = {
 KUMA_TEST = {"heartbeat": None, "monitor": None, "msg": "triage webhook Testing"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="uptimekuma: an expiry notice (no monitor, no heartbeat) is skipped as the Test "
-    "button's notification",
-)
 @pytest.mark.parametrize("msg", KUMA_EXPIRY_NOTICES.values(), ids=KUMA_EXPIRY_NOTICES.keys())
 def test_uptime_kumas_expiry_notice_is_an_alert(msg: str) -> None:
     """A certificate or domain about to expire is a problem someone must act on before the
@@ -229,11 +209,6 @@ def _component_default(new_status: str) -> Priority:
     return alert.priority or default_priority(alert.severity)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="statuspage: a component's new_status is not read as its severity, so a major "
-    "outage defaults to medium like degraded performance",
-)
 def test_a_statuspage_components_major_outage_outranks_its_degraded_performance() -> None:
     """Statuspage's own scale for a component, degraded_performance < partial_outage <
     major_outage, orders its tickets: a vendor's database down everywhere is not the medium
@@ -260,11 +235,6 @@ def _dynatrace_default(severity: str) -> Priority:
     return alert.priority or default_priority(alert.severity)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dynatrace: ProblemSeverity AVAILABILITY (its worst level) is not read, so an "
-    "outage defaults to medium, below an ERROR problem's high",
-)
 def test_a_dynatrace_availability_problem_outranks_an_error_problem() -> None:
     """Dynatrace's levels run AVAILABILITY (the service or host is down), ERROR, PERFORMANCE,
     RESOURCE_CONTENTION, CUSTOM_ALERT. An availability problem must default at least as high
