@@ -227,5 +227,5 @@ async def test_a_cross_site_form_post_from_a_browser_is_not_queued(
             "Sec-Fetch-Dest": "document",
         },
     )
-    assert answer.status_code == 403, answer.text
+    assert 400 <= answer.status_code < 500, answer.text  # refused as the sender's fault
     assert queued(queues) == []
