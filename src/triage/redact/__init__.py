@@ -284,7 +284,9 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     inside a JSON string, and with escaped quotes inside it),
                                     after redis-cli's prompt, CONFIG SET requirepass or
                                     masterauth, a redis.conf requirepass line, a history line
-                                    (or a line's end after a log's prefix) auth <non-word>; HELLO 3 AUTH user pw, MIGRATE's AUTH pw
+                                    (or a line's end after a log's prefix) auth <non-word>; of two words
+                                    after AUTH the first too unless it is `default` or a user before a
+                                    password-like word; HELLO 3 AUTH user pw, MIGRATE's AUTH pw
                                     and AUTH2 user pw, Sentinel's auth-pass; an ACL user's
                                     >pw and <pw (ACL SETUSER, ACL LIST, users.acl);
                                   - a random-looking bare pass=…, _auth=…;
@@ -418,7 +420,9 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     [VARCHAR] - [X] and (2:VARCHAR) <- [X], binding 'X' to
                                     parameter: 2, EclipseLink's bind => [a, X], MyBatis'
                                     Parameters: a(String), X(String), Postgres' parameters:
-                                    $1 = 'X', datasource-proxy's Params:[(a,X)] (`binds`);
+                                    $1 = 'X', datasource-proxy's Params:[(a,X)] (`binds`; placeholders
+                                    counted from a CTE's WITH, skipping those in strings, comments, quoted
+                                    names and jsonb operators);
                                   - a password known by its place: Oracle's user/pw@db,
                                     ldap* -w, plink -pw, psexec -p, Windows' /p: /pass: /RP
                                     and -p: -password: (winrs; a lone * stays), netdom's
