@@ -349,19 +349,28 @@ def _member_json(fp: str, member: Member) -> str:
 def incident_from_json(text: str) -> Incident:
     """The incident `incident_to_json` wrote (records written before a field existed get its
     default; fields written after this release are kept in `unknown`). StoreNewerError when
-    the record's `min_reader` is beyond `RECORD_FORMAT`."""
+    the record's `min_reader` is beyond `RECORD_FORMAT`. A field of the wrong JSON type (a
+    hand edit's `"title": 5`) is a TypeError naming it, as bad JSON is a ValueError: the
+    store's `store_corrupt`, never an incident that fails later wherever the field is used."""
     data = json.loads(text)
+    if type(data) is not dict:
+        raise TypeError(f"the record is {_json_type(data)}, not an object")
     check_reader(data, f"incident {str(data.get('fingerprint'))[:80]}")
     unknown = _unknown_of(data, _KNOWN)
     for key in unknown:
         del data[key]
+    _check_types("", data, _INCIDENT_TYPES)
     for key in _INCIDENT_TIMES:
         if data.get(key) is not None:
             data[key] = datetime.fromisoformat(data[key])
     data["state"] = State(data["state"])
     data["ticket"] = _ticket(data["ticket"], unknown) if data.get("ticket") else None
-    if data.get("pending"):
+    data["refs"] = _references("refs", data.get("refs", {}), "references")
+    data["labels"] = _references("labels", data.get("labels", {}))
+    data["pending"] = data.get("pending") or None
+    if data["pending"]:
         p = _split("pending", data["pending"], _PENDING_KEYS, unknown)
+        _check_types("pending.", p, _PENDING_TYPES)
         data["pending"] = _kept(
             "pending",
             Pending(
@@ -370,7 +379,7 @@ def incident_from_json(text: str) -> Incident:
                 until=datetime.fromisoformat(p["until"]),
                 seq=p["seq"],
                 delta=p.get("delta", 0),
-                done=tuple(p["done"]),
+                done=_strings("pending.done", p["done"]),
                 not_before=_time(p.get("not_before")),
                 alert=p.get("alert"),
                 attempts=p.get("attempts", 0),
@@ -378,38 +387,150 @@ def incident_from_json(text: str) -> Incident:
             ),
             unknown,
         )
-    if data.get("group"):
-        data["group"] = _group(data["group"], unknown)
+    data["group"] = _group(data["group"], unknown) if data.get("group") else None
     data["history"] = _history(data.get("history", []), unknown)
-    data["effects_by"] = tuple(data.get("effects_by", ()))
-    data["counted_by"] = tuple(data.get("counted_by", ()))
+    data["effects_by"] = _strings("effects_by", data.get("effects_by", []))
+    data["counted_by"] = _strings("counted_by", data.get("counted_by", []))
     if "gone" in data:
-        data["gone"] = _references(data["gone"])
+        data["gone"] = _references("gone", data["gone"], "references")
     if "refused" in data:
         data["refused"] = _refusals(data["refused"])
-    if data.get("held"):
+    data["held"] = data.get("held") or None
+    if data["held"]:
         h = _split("held", data["held"], _HELD_KEYS, unknown)
+        _check_types("held.", h, _HELD_TYPES)
         held = Held(
             EffectKind(h["kind"]), h["silence"], h["alert"], _at(h["since"]), _at(h["until"])
         )
         data["held"] = _kept("held", held, unknown)
-    if data.get("escalation"):
+    data["escalation"] = data.get("escalation") or None
+    if data["escalation"]:
         e = _split("escalation", data["escalation"], _ESCALATION_KEYS, unknown)
-        escalation = Escalation(
-            e["owner"], _at(e["until"]), _time(e.get("done_at")), tuple(e.get("sent", ()))
-        )
+        _check_types("escalation.", e, _ESCALATION_TYPES)
+        sent = _strings("escalation.sent", e.get("sent", []))
+        escalation = Escalation(e["owner"], _at(e["until"]), _time(e.get("done_at")), sent)
         data["escalation"] = _kept("escalation", escalation, unknown)
     return Incident(**data, unknown=unknown)
 
 
-def _references(value: object) -> dict[str, str]:
-    """`gone` as read: sink name → reference. Any other shape is a corrupt record (TypeError,
-    the store's `store_corrupt`), not an error deep in the pipeline when the mark is read."""
-    if not isinstance(value, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-    ):
-        raise TypeError("gone is not an object of references")
+def _references(name: str, value: object, of: str = "strings") -> dict[str, str]:
+    """An object of strings as read (`refs`, `gone`: sink name → reference; `labels`, a
+    group's `by`). Any other shape is a corrupt record (TypeError, the store's
+    `store_corrupt`), not an error deep in the pipeline when the field is read."""
+    if type(value) is not dict or not all(type(v) is str for v in value.values()):
+        raise TypeError(f"{name} is not an object of {of}")
     return value
+
+
+def _strings(name: str, value: object) -> tuple[str, ...]:
+    """A list of strings as read (`effects_by`, a pending effect's `done`, …); a string read
+    as one would be taken letter by letter, so anything but a list is a TypeError."""
+    if type(value) is not list or not all(type(v) is str for v in value):
+        raise TypeError(f"{name} is not a list of strings")
+    return tuple(value)
+
+
+# --- The JSON type of each plain field, checked as a record is read ---------------------------
+#
+# A record is JSON a person can edit (`sqlite3`, the DynamoDB console): a field of the wrong type
+# would be taken as it is and fail wherever it is used (a title of 5 stops `incidents list`).
+# Exact types (`type(v) in …`): one set lookup a field, and `true` is no whole number. A field
+# absent is left to its default; times, states and kinds are checked by what parses them.
+
+_NONE = type(None)
+_STR: tuple[type, ...] = (str,)
+_OPTIONAL_STR: tuple[type, ...] = (str, _NONE)
+_WHOLE: tuple[type, ...] = (int,)
+_SECONDS: tuple[type, ...] = (int, float, _NONE)
+_OBJECT: tuple[type, ...] = (dict, _NONE)
+_LIST: tuple[type, ...] = (list,)
+
+_INCIDENT_TYPES: Mapping[str, tuple[type, ...]] = {
+    "fingerprint": _STR,
+    "state": _STR,
+    "source": _STR,
+    "title": _STR,
+    "occurrences": _WHOLE,
+    "occurrences_at_update": _WHOLE,
+    "reopens": _WHOLE,
+    "flapping": (bool,),
+    "seq": _WHOLE,
+    "version": _WHOLE,
+    "team": _OPTIONAL_STR,
+    "route": _OPTIONAL_STR,
+    "escalate_after_s": _SECONDS,
+    "resolve_after_s": _SECONDS,
+    "update_owed_at_s": _SECONDS,
+    "ticket": _OBJECT,
+    "pending": _OBJECT,
+    "group": _OBJECT,
+    "held": _OBJECT,
+    "escalation": _OBJECT,
+    "history": _LIST,
+}
+_PENDING_TYPES: Mapping[str, tuple[type, ...]] = {
+    "owner": _STR,
+    "seq": _WHOLE,
+    "delta": _WHOLE,
+    "alert": _OPTIONAL_STR,
+    "attempts": _WHOLE,
+}
+_HELD_TYPES: Mapping[str, tuple[type, ...]] = {"silence": _STR, "alert": _STR}
+_ESCALATION_TYPES: Mapping[str, tuple[type, ...]] = {"owner": _STR}
+_GROUP_TYPES: Mapping[str, tuple[type, ...]] = {
+    "route": _STR,
+    "members": (dict,),
+    "untracked": _WHOLE,
+    "window_s": (int, float),
+    "untracked_times": (dict,),
+}
+_VIEW_TYPES: Mapping[str, tuple[type, ...]] = {
+    "fingerprint": _STR,
+    "source": _STR,
+    "title": _STR,
+    "team": _OPTIONAL_STR,
+    "priority": _OPTIONAL_STR,
+    "severity": _OPTIONAL_STR,
+    "description": _STR,
+    "runbook_url": _OPTIONAL_STR,
+    "occurred_at": _STR,
+    "payload_excerpt": _STR,
+}
+_SENT_TYPES: Mapping[str, tuple[type, ...]] = {
+    "seq": _WHOLE,
+    "alert": (dict,),
+    "ticket": (dict,),
+    "occurrences": _WHOLE,
+    "occurrences_at_update": _WHOLE,
+    "flapping": (bool,),
+    "trace_id": _OPTIONAL_STR,
+    "opened_at": _OPTIONAL_STR,
+}
+
+_JSON_TYPES = {
+    str: "a string",
+    int: "a whole number",
+    float: "a number",
+    bool: "true or false",
+    _NONE: "null",
+    list: "a list",
+    dict: "an object",
+}
+
+
+def _check_types(
+    where: str, data: Mapping[str, object], types: Mapping[str, tuple[type, ...]]
+) -> None:
+    """TypeError naming the first field of `data` (at `where`) whose JSON type is not one
+    `types` allows it."""
+    for name, allowed in types.items():
+        if name in data and type(data[name]) not in allowed:
+            expected = " or ".join(dict.fromkeys(_JSON_TYPES[t] for t in allowed))
+            raise TypeError(f"{where}{name} is {_json_type(data[name])}, not {expected}")
+
+
+def _json_type(value: object) -> str:
+    return _JSON_TYPES.get(type(value), type(value).__name__)
 
 
 def _refusals(value: object) -> dict[str, Refusal]:
@@ -510,16 +631,17 @@ def _ticket(value: dict[str, Any], unknown: dict[str, object]) -> Ticket:
 
 def _group(g: dict[str, Any], unknown: dict[str, object]) -> Group:
     _split("group", g, _GROUP_KEYS, unknown)
+    _check_types("group.", g, _GROUP_TYPES)
     try:
         members = {fp: _member(*value) for fp, value in g["members"].items()}
     except (TypeError, ValueError):  # values after its five (or a member that does not read)
         members = _members_with_tails(g["members"], unknown)
     group = Group(
         route=g["route"],
-        by=g["by"],
+        by=_references("group.by", g["by"]),
         members=members,
         untracked=g.get("untracked", 0),
-        untracked_ids=frozenset(g.get("untracked_ids", ())),
+        untracked_ids=frozenset(_strings("group.untracked_ids", g.get("untracked_ids", []))),
         window_s=g.get("window_s", 0.0),
         untracked_times=_untracked_times(g.get("untracked_times", {})),
     )
@@ -528,6 +650,8 @@ def _group(g: dict[str, Any], unknown: dict[str, object]) -> Group:
 
 def _member(status: str, title: str, last: str, since: str, queued: str | None = None) -> Member:
     """A member from its four values, and the fifth this release writes when it knows it."""
+    if type(title) is not str:
+        raise TypeError(f"a group member's title is {_json_type(title)}, not a string")
     return Member(Status(status), title, _at(last), _at(since), _time(queued))
 
 
@@ -549,9 +673,11 @@ def _members_with_tails(raw: dict[str, list[Any]], unknown: dict[str, object]) -
 
 def _history(lines: list[list[Any]], unknown: dict[str, object]) -> tuple[Event, ...]:
     try:
-        return tuple(Event(_at(at), action, note) for at, action, note in lines)
+        read = tuple(Event(_at(at), action, note) for at, action, note in lines)
     except ValueError:  # a line with values after its three (or one that does not read)
         pass
+    else:
+        return _texts_checked(read)
     events: list[Event] = []
     tails: dict[Event, list[Any]] = {}
     for at, action, note, *tail in lines:
@@ -560,7 +686,15 @@ def _history(lines: list[list[Any]], unknown: dict[str, object]) -> tuple[Event,
             tails[events[-1]] = tail
     if tails:
         unknown[_HISTORY_TAILS] = tails
-    return tuple(events)
+    return _texts_checked(tuple(events))
+
+
+def _texts_checked(events: tuple[Event, ...]) -> tuple[Event, ...]:
+    """`events`, once each line's action and note are known to be strings (TypeError else)."""
+    for event in events:
+        if type(event.action) is not str or type(event.note) is not str:
+            raise TypeError("history holds a line whose action or note is not a string")
+    return events
 
 
 def _put_back(incident: Incident, data: dict[str, Any]) -> None:
@@ -656,10 +790,15 @@ def _view_fields(view: RedactedAlert) -> dict[str, Any]:
 
 
 def view_from_json(text: str, group: GroupView | None = None) -> RedactedAlert:
+    """A held alert as `view_to_json` wrote it; TypeError (a field of the wrong JSON type),
+    KeyError or ValueError when it does not read as one."""
     return _view_of(json.loads(text), group)
 
 
 def _view_of(data: dict[str, Any], group: GroupView | None) -> RedactedAlert:
+    if type(data) is not dict:
+        raise TypeError(f"an alert is {_json_type(data)}, not an object")
+    _check_types("alert.", data, _VIEW_TYPES)
     return RedactedAlert(
         fingerprint=data["fingerprint"],
         source=data["source"],
@@ -671,8 +810,8 @@ def _view_of(data: dict[str, Any], group: GroupView | None) -> RedactedAlert:
         description=data["description"],
         runbook_url=data["runbook_url"],
         occurred_at=datetime.fromisoformat(data["occurred_at"]),
-        links=MappingProxyType(data["links"]),
-        labels=MappingProxyType(data["labels"]),
+        links=MappingProxyType(_references("alert.links", data["links"])),
+        labels=MappingProxyType(_references("alert.labels", data["labels"])),
         payload_excerpt=data["payload_excerpt"],
         group=group,
     )
@@ -713,6 +852,7 @@ def sent_from_json(text: str) -> Sent:
     if not isinstance(data, dict):
         raise TypeError(f"a sent record is {type(data).__name__}")
     check_reader(data, "sent record")
+    _check_types("", data, _SENT_TYPES)
     alert = data["alert"]
     raw_group = alert.get("group")
     group = None
@@ -722,7 +862,12 @@ def sent_from_json(text: str) -> Sent:
             MemberView(fp, title, Status(status), datetime.fromisoformat(since))
             for fp, title, status, since, *_ in raw_group["members"]
         )
-        group = GroupView(MappingProxyType(raw_group["by"]), members, raw_group["untracked"])
+        if not all(type(m.fingerprint) is str and type(m.title) is str for m in members):
+            raise TypeError("alert.group holds a member whose fingerprint or title is no string")
+        if type(raw_group["untracked"]) is not int:
+            raise TypeError("alert.group.untracked is not a whole number")
+        by = _references("alert.group.by", raw_group["by"])
+        group = GroupView(MappingProxyType(by), members, raw_group["untracked"])
     return Sent(
         seq=int(data["seq"]),
         alert=_view_of(alert, group),
