@@ -124,7 +124,9 @@ class DynamoDBStore(Store):
 
     async def open(self) -> None:
         """Look at the table once before the daemon starts: ConfigError, one line, when it does
-        not exist (a wrong TRIAGE_STORE_URL, a stack not deployed). Any other fault (DynamoDB
+        not exist (a wrong TRIAGE_STORE_URL, a stack not deployed) or is keyed otherwise than
+        triage keys its items (another application's table: every read would find nothing and
+        every write fail, message by message). Any other fault (DynamoDB
         unreachable, credentials not ready) is the store being down, which the daemon rides
         out: messages are held and /readyz says so until it answers."""
         sent = self._wall()
@@ -137,6 +139,9 @@ class DynamoDBStore(Store):
                 ) from None
             log.warning("store.unavailable_at_start", table=self.table, error=str(exc))
             return
+        problem = _key_problem(answer.get("Table", {}))
+        if problem is not None:
+            raise ConfigError(f"TRIAGE_STORE_URL dynamodb://{self.table}: {problem}")
         self._compare_clock(answer, sent)
 
     async def _update(self, kind: str, key: str, change: RecordChange[R]) -> R:
@@ -261,6 +266,11 @@ class DynamoDBStore(Store):
         return True
 
     async def _scan(self, kind: str) -> list[Record]:
+        return (await self._scan_counted(kind))[0]
+
+    async def _scan_counted(self, kind: str) -> tuple[list[Record], int]:
+        """The records of `kind`, and how many items of it hold none (no body, no version:
+        a hand edit in the console), each logged and left out."""
         if kind == INCIDENT:
             request: dict[str, Any] = {"FilterExpression": "attribute_not_exists(#k)"}
         else:
@@ -270,6 +280,7 @@ class DynamoDBStore(Store):
             }
         request["ExpressionAttributeNames"] = {"#k": "kind"}
         records = []
+        unreadable = 0
 
         async def scan(**page: Any) -> Any:
             return await self._ddb.scan(TableName=self.table, ConsistentRead=True, **page)
@@ -282,7 +293,8 @@ class DynamoDBStore(Store):
                 )
             except StoreCorruptError as exc:
                 log.warning("store.unreadable_record", error=str(exc))  # listed without it
-        return records
+                unreadable += 1
+        return records, unreadable
 
     async def _due(self, now_s: float | None) -> list[str]:
         values: dict[str, Any] = {":due": {"S": _DUE}}
@@ -505,6 +517,35 @@ def _record(kind: str, key: str, item: dict[str, Any]) -> Record:
             f"dynamodb item {_item_key(kind, key)!r} is unreadable: "
             f"{type(exc).__name__} {str(exc)[:80]}"
         ) from None
+
+
+#: The key triage's items have (`create_table`): a string partition key and no sort key.
+KEY_ATTRIBUTE = "fingerprint"
+
+
+def _key_problem(table: dict[str, Any]) -> str | None:
+    """Why a table (a `describe_table` answer's `Table`) cannot hold triage's items, or None:
+    its key must be `fingerprint`, a string, alone (a sort key would make every write name it).
+    An answer without a key schema (DynamoDB always sends one) is not judged."""
+    if "KeySchema" not in table:
+        return None
+    keys = [
+        (str(k.get("AttributeName")), str(k.get("KeyType")))
+        for k in table.get("KeySchema", [])
+        if isinstance(k, dict)
+    ]
+    types = {
+        str(a.get("AttributeName")): str(a.get("AttributeType"))
+        for a in table.get("AttributeDefinitions", [])
+        if isinstance(a, dict)
+    }
+    needed = f"triage needs the partition key {KEY_ATTRIBUTE!r} (type S) and no sort key"
+    if keys != [(KEY_ATTRIBUTE, "HASH")]:
+        has = ", ".join(f"{name!r} ({kind})" for name, kind in keys) or "none"
+        return f"the table is keyed by {has}: {needed}"
+    if types.get(KEY_ATTRIBUTE, "S") != "S":
+        return f"its key {KEY_ATTRIBUTE!r} is of type {types[KEY_ATTRIBUTE]}: {needed}"
+    return None
 
 
 def _is_kind(item: dict[str, Any], kind: str) -> bool:

@@ -2,6 +2,7 @@
 
     GET    /api/v1/incidents[?state=open|closed|all&team=T&flapping=1&source=S&priority=P
                           &search=WORDS&match=K=V…&since=WHEN&before=WHEN&limit=N&offset=N]
+                          → {"incidents": […], "total": N, "unreadable": records not read}
     GET    /api/v1/incidents/{fingerprint}                               one, with its history
     GET    /api/v1/silences[?all=1]                                      JSON list
     POST   /api/v1/silences[?dry_run=1]  {"matchers": [...], "duration": "2h" | "until": "…Z",
@@ -46,7 +47,7 @@ import structlog
 
 from triage.aws import Aws
 from triage.display import whole_unicode
-from triage.errors import StoreUnavailableError, TriageError
+from triage.errors import StoreCorruptError, StoreUnavailableError, TriageError
 from triage.health import Health
 from triage.incidents import Store
 from triage.incidents.silences import Silence, SilenceCache
@@ -369,7 +370,10 @@ class OperatorApi:
         found = await list_incidents(self.view.store, keep, self.view.scan)
         redactor = self.view.redactor
         shown = [incident_json(i, redactor) for i in found[offset : offset + limit]]
-        return _json(200, {"incidents": shown, "total": len(found)})
+        # Records the scan could not read are in no count: `unreadable` says how many, so a
+        # dashboard showing "0 open" can say that is not the whole store (any filter's).
+        unreadable = self.view.store.unreadable_listed
+        return _json(200, {"incidents": shown, "total": len(found), "unreadable": unreadable})
 
     async def incident(self, request: Request) -> Response:
         try:
@@ -471,9 +475,14 @@ class OperatorApi:
 
 
 async def _answer(handler: Handler, request: Request) -> Response:
-    """The store briefly down is a 503 the client may retry, not a 500."""
+    """The store briefly down is a 503 the client may retry, not a 500. A record the store
+    holds but cannot be read (`store_corrupt`: a hand edit, a disk's damage) is no outage: a
+    retry reads the same record, so it is a 500 saying so, without Retry-After."""
     try:
         return await handler(request)
+    except StoreCorruptError as exc:
+        log.warning("api.unreadable_record", reason=exc.reason, error=str(exc))
+        return _error(500, UNREADABLE_ANSWER)
     except TriageError as exc:
         log.warning("api.unavailable", reason=exc.reason, error=str(exc))
         return Response(
@@ -482,6 +491,14 @@ async def _answer(handler: Handler, request: Request) -> Response:
             "application/json",
             headers=(("Retry-After", "1"),),
         )
+
+
+#: The answer for a record that cannot be read. Not the record's error itself, which may
+#: quote what is stored: the daemon's log line (`api.unreadable_record`) names it.
+UNREADABLE_ANSWER = (
+    "the stored record is unreadable (store_corrupt): the store is up and a retry reads the "
+    "same record; the daemon's log names it"
+)
 
 
 #: The fields of a POST /api/v1/silences body; any other is refused, not ignored.

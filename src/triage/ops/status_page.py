@@ -39,7 +39,7 @@ import structlog
 
 from triage.breaker import CircuitBreaker
 from triage.display import http_url, link_label, visible
-from triage.errors import TriageError
+from triage.errors import StoreCorruptError, TriageError
 from triage.incidents import Incident
 from triage.incidents.silences import Silence
 from triage.models import Priority
@@ -47,6 +47,7 @@ from triage.ops.api import (
     CSRF_COOKIE,
     SESSION_COOKIE,
     SESSION_S,
+    UNREADABLE_ANSWER,
     Auth,
     OperatorView,
     SessionVerdict,
@@ -178,6 +179,9 @@ class StatusPage:
             found = await find_incident(self.view.store, given, self.view.scan)
         except LookupError as exc:
             return _not_found(str(exc))
+        except StoreCorruptError as exc:  # no outage: reloading reads the same record
+            log.warning("status_page.unreadable_record", reason=exc.reason, error=str(exc))
+            return _html(500, _page("triage", f"<p class=bad>{_text(UNREADABLE_ANSWER)}.</p>"))
         except TriageError as exc:
             log.warning("status_page.unavailable", reason=exc.reason, error=str(exc))
             return _html(503, _page("triage", "<p class=bad>The store is unavailable.</p>"))
@@ -319,7 +323,8 @@ class StatusPage:
         silences = shown_silences(await view.silences.current(), now, every=False)
         parts = [
             f"<p class=muted>{counted} open incidents · "
-            f"{_text(now.isoformat(timespec='seconds'))}</p>{logout}",
+            f"{_text(now.isoformat(timespec='seconds'))}</p>"
+            f"{_unreadable_note(view.store.unreadable_listed)}{logout}",
             _filter_form(typed, bool(typed)),
             _section("Open incidents", self._incidents(shown, now)),
             _section("Flapping", self._incidents([i for i in shown if i.flapping], now)),
@@ -548,6 +553,20 @@ def _filter_form(typed: dict[str, str], opened: bool) -> str:
 
 #: The longest fingerprint (or prefix) an incident's page is asked for, as the API takes.
 _FINGERPRINT_CHARS = 64
+
+
+def _unreadable_note(unreadable: int) -> str:
+    """The line saying how many stored incidents could not be read ("" when none): they are
+    in no list or count of the page, and an open one left out in silence would hide its
+    ticket from everyone who relies on the page."""
+    if not unreadable:
+        return ""
+    records = "1 stored incident" if unreadable == 1 else f"{unreadable} stored incidents"
+    shown = "is" if unreadable == 1 else "are"
+    return (
+        f"<p class=bad>{records} could not be read (unreadable) and {shown} not shown: the "
+        "daemon's log names each (store.unreadable_record).</p>"
+    )
 
 
 def _not_found(why: str) -> Response:
