@@ -1,7 +1,11 @@
 """A secret's value continued over lines after its name's `=` (`--hmac-key=\\`, `DB_PASSWORD=\\`
 in a shell script, Java .properties' `db.password=first\\` then `    rest`; raw or inside a
 JSON string): the name rules read the value on the name's line only, where the continuation's
-backslash ends it, so each piece goes, the backslashes, breaks and indentation kept.
+backslash ends it, so each piece goes, the backslashes, breaks and indentation kept. So does
+one a container runtime's log (CRI) cut between a partial record (`P`) and the next record.
+
+And a secret split into literals joined by `+` or SQL's `||` (`"ghp_…" + "…"`): the literals
+are read joined, by the token rules and under the name before them, and each piece goes.
 """
 
 from __future__ import annotations
@@ -36,6 +40,23 @@ def _continued_value(match: re.Match[str]) -> str:
     return f"={replaced}"
 
 
+#: A CRI log record's head: its RFC 3339 time, its stream and its tag (`P`artial, `F`ull).
+_CRI_TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?(?:Z|[+-][0-9]{2}:[0-9]{2})"
+#: One character of a record's line, in raw text or inside a JSON string (where `\\n` ends it).
+_CRI_CHAR = r"(?:[^\r\n\\]|\\[^nr])"
+_BREAK = r"(?:\r?\n|(?:\\r)?\\n)"
+
+
+def _cri_continued(match: re.Match[str]) -> str:
+    """The value at a partial record's end and its rest at the next record's start replaced, if
+    the name before the `=` says the joined value is a secret; else the match unchanged."""
+    if not named_value_secret(match["name"], match["head"] + match["tail"]):
+        return match[0]
+    head_end = match.start("head") - match.start()
+    between = match[0][match.end("head") - match.start() : match.start("tail") - match.start()]
+    return f"{match[0][:head_end]}[REDACTED:password]{between}[REDACTED:password]"
+
+
 CONTINUED_RULES: tuple[_Rule, ...] = (
     # From the `=` (which the engine jumps to): pieces, each but the last ending in a
     # continuation, at least one; the first piece may be empty (`NAME=\\`).
@@ -46,6 +67,93 @@ CONTINUED_RULES: tuple[_Rule, ...] = (
         # The backslash and the break, not the `=`: a needle's first character is a place the
         # search for needles stops at, and `=` is in most texts.
         *("\\\n", "\\\r", "\\\\n", "\\\\r"),
+        fold_needles=True,
+    ),
+    # A CRI partial record (`<time> stdout P …`) whose last word is `name=value`, and the first
+    # word of the record after it, which the runtime cut from that value: read joined.
+    _rule(
+        rf"(?:stdout|stderr) P {_CRI_CHAR}{{0,4096}}?(?<![\w.$-])-{{0,2}}(?P<name>[A-Za-z_][\w.-]{{0,127}})="
+        rf"(?P<head>{_PIECE}{{1,512}}+){_BREAK}{_CRI_TIME} (?:stdout|stderr) [PF] (?P<tail>{_PIECE}{{1,512}}+)",
+        _cri_continued,
+        "stdout P ",
+        "stderr P ",
+    ),
+)
+
+
+#: What a literal holds: no quote, backslash or line break (a token holds none).
+_LITERAL = r"""[^"'\\\r\n]{1,512}+"""
+#: Literals in double quotes (`\\"` inside a JSON string) joined by `+` (most languages) or
+#: `||`; in single quotes, by SQL's `||` (a space on either side at most).
+_DOUBLE_QUOTED = (
+    rf"""(?P<dq>\\?")(?!\[REDACTED){_LITERAL}(?P=dq)"""
+    rf"""(?:[ ]?(?:\+|\|\|)[ ]?(?P=dq){_LITERAL}(?P=dq)){{1,16}}+"""
+)
+_SINGLE_QUOTED = rf"'(?!\[REDACTED){_LITERAL}'(?:[ ]?\|\|[ ]?'{_LITERAL}'){{1,16}}+"
+_LITERALS = re.compile(rf"""(?P<quote>\\?["'])(?P<text>{_LITERAL})(?P=quote)""")
+#: Before the first literal: a name and `=` or `:` (`token = "…" + …`).
+_NAME_ASSIGNED = re.compile(
+    r"""(?<![\w.$-])(?P<name>[A-Za-z_][\w.-]{0,127}+)\\?["']?[ \t]{0,4}[=:][ \t]{0,4}\Z"""
+)
+
+
+def _joined_literals(match: re.Match[str]) -> str:
+    """Each literal that holds a piece of a secret replaced, quotes and joins kept: those a
+    token found in the joined text overlaps (its placeholder in each), or every literal when
+    the name assigned before them says the joined value is a secret; else the match
+    unchanged."""
+    # Imported here: the token rules hold this module's rules, so it loads first.
+    from triage.redact.tokens import _by_token_rules
+
+    literals = list(_LITERALS.finditer(match[0]))
+    joined = "".join(lit["text"] for lit in literals)
+    redacted = _by_token_rules(joined)
+    start = match.start()
+    name = _NAME_ASSIGNED.search(match.string, max(0, start - 140), start)
+    if redacted != joined:
+        placeholder = re.search(r"\[REDACTED:[a-z0-9-]{1,32}\]", redacted)
+        shown = placeholder[0] if placeholder else "[REDACTED:token]"
+        prefix = len(_common_prefix(joined, redacted))
+        # The common end, not reaching into the common start (`abc` + `Xabc`).
+        most = min(len(joined), len(redacted)) - prefix
+        suffix = min(len(_common_prefix(joined[::-1], redacted[::-1])), most)
+        changed = (prefix, len(joined) - suffix)
+    elif name is not None and named_value_secret(name["name"], joined):
+        shown = "[REDACTED:password]"
+        changed = (0, len(joined))
+    else:
+        return match[0]
+    pieces: list[str] = []
+    last = 0
+    offset = 0
+    for lit in literals:
+        end = offset + len(lit["text"])
+        pieces.append(match[0][last : lit.start("text")])
+        overlaps = offset < changed[1] and end > changed[0]
+        pieces.append(shown if overlaps else lit["text"])
+        last = lit.end("text")
+        offset = end
+    pieces.append(match[0][last:])
+    return "".join(pieces)
+
+
+def _common_prefix(first: str, second: str) -> str:
+    """The longest start `first` and `second` share."""
+    count = 0
+    for a, b in zip(first, second, strict=False):
+        if a != b:
+            break
+        count += 1
+    return first[:count]
+
+
+CONCATENATED_RULES: tuple[_Rule, ...] = (
+    # Two literals or more in the same quotes, joined by `+` or `||`: looked for by the join
+    # (a needle starting with `'` would stop the search for needles at every apostrophe).
+    _rule(
+        f"(?:{_DOUBLE_QUOTED}|{_SINGLE_QUOTED})",
+        _joined_literals,
+        *('" +', '"+', "||"),
         fold_needles=True,
     ),
 )

@@ -187,11 +187,26 @@ def _unescaped_letter(match: re.Match[str]) -> str:
     return char if char.isalpha() else match[0]
 
 
+#: A terminal's control sequence (CSI: colours and cursor moves, `ESC[01;31m`, grep's
+#: `ESC[K`): raw, or its ESC escaped as JSON (`\\u001b`), C (`\\x1b`, `\\033`) writes it.
+#: A coloured log or `grep --color=always` puts them inside a token, which no rule then
+#: reads whole, while a terminal or a sink that drops them shows it whole.
+_ANSI_ESCAPE = re.compile(r"(?:\x1b|\\u001[bB]|\\x1[bB]|\\033)\[[0-?]{0,32}+[ -/]{0,4}+[@-~]")
+
+
+def _uncoloured(text: str) -> str:
+    """`text` without a terminal's control sequences (`_ANSI_ESCAPE`)."""
+    if "\x1b" not in text and "\\" not in text:
+        return text
+    return _ANSI_ESCAPE.sub("", text)
+
+
 def _unmasked(text: str) -> str:
-    """`text` with the disguises undone that hide a name from every rule: HTML character
-    references, escaped punctuation (`\\u0022`, `\\x22`) and letters (`\\u043f`), compatibility forms (full-width,
-    mathematical letters: NFKC), look-alike letters inside a Latin word, Unicode's dashes,
-    and invisible characters any of these made."""
+    """`text` with the disguises undone that hide a name from every rule: a terminal's colour
+    escapes, HTML character references, escaped punctuation (`\\u0022`, `\\x22`) and letters
+    (`\\u043f`), compatibility forms (full-width, mathematical letters: NFKC), look-alike
+    letters inside a Latin word, Unicode's dashes, and invisible characters any of these made."""
+    text = _uncoloured(text)
     if "\\" in text:
         text = _HEX_ESCAPE.sub(_unescaped_char, text)
         if "\\u" in text:

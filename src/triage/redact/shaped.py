@@ -2,6 +2,10 @@
 `session`, `jwt`, `bearer`, `kubeconfig`, `ssh_key`: `names._SHAPED_NAME`), read in text as a
 JSON key's value is read (`names.shape_named_value`): `jwt=Zq8vN3xK7p` goes, `jwt: enabled`,
 `pass: 142` and `ssh_key: ~/.ssh/id_rsa` stay.
+
+And the hashes of a Windows account dump (impacket's secretsdump, pwdump: `user:rid:LM:NT:::`),
+known by the line's shape: an NT hash logs in as the user (pass-the-hash), so both hashes go,
+but for the LM hash of no password, a constant that tells the reader LM is off.
 """
 
 from __future__ import annotations
@@ -75,7 +79,24 @@ def _shaped(match: re.Match[str]) -> str:
     return _shaped_items(match) if match["list"] else _shaped_value(match)
 
 
+#: The LM hash of an empty password: what a dump shows for every account when LM is off.
+_EMPTY_LM = "aad3b435b51404eeaad3b435b51404ee"
+
+
+def _dumped_hashes(match: re.Match[str]) -> str:
+    """A dump line's rid and hashes with the NT hash (and a real LM hash) replaced."""
+    lm = match["lm"] if match["lm"].lower() == _EMPTY_LM else "[REDACTED:password-hash]"
+    return f"{match['rid']}:{lm}:[REDACTED:password-hash]:::"
+
+
 SHAPED_RULES: tuple[_Rule, ...] = (
+    # A dump line: after the user and its `:`, the rid, the LM and NT hashes (32 hex each) and
+    # `:::`; read from the rid, the user's name any shape (`CORP\\svc_sql`, `krbtgt`).
+    _rule(
+        r"(?<=[^\s:]:)(?P<rid>[0-9]{1,10}):(?P<lm>[0-9a-fA-F]{32}):[0-9a-fA-F]{32}:::",
+        _dumped_hashes,
+        ":::",
+    ),
     # A list is tried first: read as a value, its bracket would start the first item.
     _rule(
         rf"({_NAME}{_FORM_INDEX}{_SEPARATOR}{_OPEN_QUOTE})(?:{_LIST}|(?!\[REDACTED){_VALUE})",

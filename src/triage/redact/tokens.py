@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from triage.redact.continued import CONTINUED_RULES
+from triage.redact.continued import CONCATENATED_RULES, CONTINUED_RULES
 from triage.redact.rule import _ASSIGN, _B64URL, _BREAK, _END, _OPEN_QUOTE, _prefixed, _Rule, _rule
 from triage.redact.shaped import SHAPED_RULES
 from triage.redact.wrapped import WRAPPED_TOKEN_RULES
@@ -117,6 +117,8 @@ _VENDOR_PREFIXES = (
     "shippo_live_",
     "shippo_test_",
     "AQVN",
+    "mdb_sa_sk_",  # MongoDB Atlas service account secrets
+    "CCDB1_",  # CockroachDB Cloud API keys
 )
 #: A vendor token's body: base64 or base64url, whose `+`, `/` and `=` may be percent-encoded
 #: (the token in a URL's query; twice, a URL inside one), up to a length no token reaches
@@ -134,19 +136,44 @@ _MARKDOWN_ESCAPED_WORD = (
 _MARKDOWN_ESCAPE = re.compile(r"\\{1,2}([_.+/=-])")
 
 
+def _by_token_rules(text: str) -> str:
+    """`text` redacted by the token rules alone (those that read a disguised word aside)."""
+    for rule in TOKEN_RULES:
+        if rule.replacement in (_markdown_unescaped, _uncoloured):
+            continue
+        haystack = text.lower() if rule.folded else text
+        if rule.needles and not any(needle in haystack for needle in rule.needles):
+            continue
+        text = rule.pattern.sub(rule.replacement, text)
+    return text
+
+
 def _markdown_unescaped(match: re.Match[str]) -> str:
     """A Markdown-escaped word (`_MARKDOWN_ESCAPED_WORD`) read by the token rules with its
     escapes undone: redacted so when a rule found a token in it, else unchanged (its escapes
     kept)."""
     plain = _MARKDOWN_ESCAPE.sub(r"\1", match[0])
-    redacted = plain
-    for rule in TOKEN_RULES:
-        if rule.replacement is _markdown_unescaped:
-            continue
-        haystack = redacted.lower() if rule.folded else redacted
-        if rule.needles and not any(needle in haystack for needle in rule.needles):
-            continue
-        redacted = rule.pattern.sub(rule.replacement, redacted)
+    redacted = _by_token_rules(plain)
+    return match[0] if redacted == plain else redacted
+
+
+#: A colour or erase escape (SGR's `ESC[32m`, `ESC[0m`, `ESC[01;31m`, grep's `ESC[K`): its ESC
+#: raw, escaped in a JSON string (`\\u001b`) or by C (`\\x1b`, `\\033`), or already dropped by
+#: a normaliser or a log shipper, which leaves its rest (`[32m`) glued inside the word.
+_COLOUR = r"(?:\x1b|\\u001[bB]|\\x1[bB]|\\033)?\[(?:[0-9]{1,3}(?:;[0-9]{1,3}){0,15})?[mK]"
+#: A word a terminal's colour escapes cut (`ESC[32mghp_…ESC[0m…`): its pieces and the escapes
+#: between them and before them. Read without the escapes by the token rules (`_uncoloured`).
+_TOKEN_CHAR = "[A-Za-z0-9_.+/=-]"
+_COLOURED_WORD = rf"(?<!{_TOKEN_CHAR}){_TOKEN_CHAR}{{0,512}}+(?:(?:{_COLOUR}){{1,8}}+{_TOKEN_CHAR}{{1,512}}+){{1,16}}+"
+_COLOURS = re.compile(_COLOUR)
+
+
+def _uncoloured(match: re.Match[str]) -> str:
+    """A word cut by colour escapes (`_COLOURED_WORD`) read by the token rules without them:
+    redacted so, its escapes dropped, when a rule found a token in it; else unchanged. A
+    terminal, and a sink that drops the escapes, shows the token whole."""
+    plain = _COLOURS.sub("", match[0])
+    redacted = _by_token_rules(plain)
     return match[0] if redacted == plain else redacted
 
 
@@ -197,6 +224,29 @@ _SHAPED = (
     # 1Password account secret keys: A3, then groups of 6, 6 (or 11), 5, 5, 5, 5.
     ("A3-", "[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})(?:-[A-Z0-9]{5}){3}"),
     ("token-", "[a-z0-9]{5}:[a-z0-9]{54}"),  # Rancher API tokens (`token-<id>:<secret>`)
+    ("y0_", "[A-Za-z0-9_-]{55,64}"),  # Yandex OAuth tokens
+    ("napi_", "[a-z0-9]{64}"),  # Neon API keys
+    ("tvly-", "(?:dev-|prod-)?[A-Za-z0-9]{32}"),  # Tavily
+    ("fc-", "[0-9a-f]{32}"),  # Firecrawl
+    ("sk_", "[0-9a-f]{48}"),  # ElevenLabs
+    ("tgp_v1_", "[A-Za-z0-9_-]{43}"),  # Together AI
+    # Voyage AI: 43 base64url characters, a digit among them (not a hyphenated name).
+    ("pa-", "(?=[A-Za-z_-]{0,42}[0-9])[A-Za-z0-9_-]{43}"),
+    ("fw_", _with_digit(24)),  # Fireworks AI
+    ("rpa_", "[A-Z0-9]{40}"),  # RunPod
+    ("AstraCS:", "[A-Za-z]{24}:[0-9a-f]{64}"),  # DataStax Astra
+    ("xaat-", _UUID),  # Axiom API and personal tokens
+    ("xapt-", _UUID),
+    ("signkey-", "(?:prod|test|branch)-[0-9a-f]{64}"),  # Inngest signing keys
+    ("sk_prod_", "[A-Za-z0-9_-]{40,128}"),  # Liveblocks secret keys
+    ("sk_dev_", "[A-Za-z0-9_-]{40,128}"),
+    # Trigger.dev: a digit among the body (`tr_prod_deploymentPipelineName` is a name).
+    *(
+        (f"tr_{env}_", "(?=[A-Za-z]{0,63}[0-9])[A-Za-z0-9]{20,64}")
+        for env in ("dev", "prod", "stg", "pat")
+    ),
+    ("secret-live-", "[A-Za-z0-9_=-]{30,64}"),  # Stytch project secrets
+    ("secret-test-", "[A-Za-z0-9_=-]{30,64}"),
 )
 #: … the same, for the prefixes the public secret scanners know (gitleaks, trufflehog,
 #: detect-secrets) that are a word's start or short: only with the vendor's exact body.
@@ -235,6 +285,7 @@ _SCANNERS_SHAPED = (
     ("salad_cloud_", "[A-Za-z0-9]{1,7}_[A-Za-z0-9]{7,235}"),  # Salad Cloud
     ("sqco_", "[A-Za-z0-9]{59}"),  # SonarCloud
     ("sgp_", "(?:[0-9a-f]{16}_|local_)?[0-9a-f]{40}"),  # Sourcegraph
+    ("sgp_", "[A-Za-z0-9]{64}"),  # Segment public API tokens
     ("slk_", "[0-9a-f]{64}"),  # Sourcegraph Cody
     ("thog-key-", "[0-9a-f]{16}"),  # TruffleHog Enterprise
     ("thog-secret-", "[0-9a-f]{32}"),
@@ -262,6 +313,8 @@ _SHAPED_FOLDED = (
     # prefixed personal, integration, app access, app refresh and API key tokens.
     ("vercel_blob_rw_", "[A-Za-z0-9]{8,32}_[A-Za-z0-9]{16,64}"),
     *((f"vc{kind}_", "(?=[A-Za-z]{0,23}[0-9])[A-Za-z0-9]{24,128}") for kind in "piark"),
+    ("jina_", "[A-Za-z0-9]{60}"),  # Jina AI
+    ("csk-", "[a-z0-9]{48}"),  # Cerebras
 )
 
 #: The vendor rule's needles: a prefix that shares its start with others is looked for once.
@@ -316,6 +369,9 @@ TOKEN_RULES: tuple[
     # A token some of whose separators a Markdown writer escaped (`ghp\_…`): read unescaped,
     # before the rules below read it as written and miss it.
     _rule(_MARKDOWN_ESCAPED_WORD, _markdown_unescaped, "\\_", "\\-", "\\.", fold_needles=True),
+    # A token a terminal's colour escapes cut: read without them, for the same reason. Each
+    # escape holds `[` and a digit, `m` or `K`, whatever comes before its `[`.
+    _rule(_COLOURED_WORD, _uncoloured, *(f"[{first}" for first in "0123456789mK")),
     # PuTTY's key file: the lines after Private-Lines are the private key.
     _rule(
         rf"(Private-Lines:[ \t]{{0,3}}[0-9]{{1,4}}[ \t]{{0,3}}{_PUTTY_BREAK})"
@@ -342,6 +398,18 @@ TOKEN_RULES: tuple[
         "[REDACTED:password-hash]",
         # Not `{`, which JSON text is full of: the needles' search would stop at each one.
         *("SHA", "MD5}", "pbkdf2_sha"),
+    ),
+    # An encrypted JWT (JWE, compact form: Cognito's refresh tokens, NextAuth's session
+    # cookies): a JSON header, then four base64url parts, the encrypted key (empty under
+    # `dir`), the IV, the ciphertext and the tag. Its second part is no JSON, so the JWT rule
+    # below misses it; five dotted parts after a JSON header are no other thing's shape.
+    _rule(
+        rf"(?:eyJ|eyA|ewo)(?<![A-Za-z0-9_-](?<!\\[nrt]).{{3}}){_B64URL}{{8,4096}}+"
+        rf"\.{_B64URL}{{0,4096}}+\.{_B64URL}{{8,256}}+\.{_B64URL}{{8,65536}}+\.{_B64URL}{{8,256}}+",
+        "[REDACTED:jwt]",
+        "eyJ",
+        "eyA",
+        "ewo",
     ),
     # The header and claims are JSON objects: `{"` encodes as eyJ, `{ "` as eyA, `{\n` as ewo.
     # A line break, raw or escaped (`\n` inside a JSON string), may cut the token anywhere
@@ -598,4 +666,6 @@ TOKEN_RULES: tuple[
     *SHAPED_RULES,
     # … and a value by its name on the line after a line continuation (`--hmac-key=\`).
     *CONTINUED_RULES,
+    # … and a secret split into literals joined by `+` or `||`.
+    *CONCATENATED_RULES,
 )
