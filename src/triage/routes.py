@@ -105,6 +105,7 @@ from triage.settings import (
     KNOWN_SINKS,
     MAX_DURATION_S,
     Settings,
+    as_written,
     did_you_mean,
     validation_message,
 )
@@ -720,10 +721,11 @@ def _escalation(route: _Route, path: Path) -> Escalation | None:
 
 
 def _webhook_from(variable: str, where: str) -> str:
-    """The webhook URL the environment variable `variable` holds. Unset, or no http(s) URL,
-    is a ConfigError now: every post would otherwise be refused and its alert dead-lettered.
-    The value is a credential: the message names the variable only."""
-    webhook = os.environ.get(variable, "").strip()
+    """The webhook URL the environment variable `variable` holds, read as SLACK_WEBHOOK_URL is
+    (`as_written`: an env file keeps the quotes a shell drops). Unset, or no http(s) URL, is a
+    ConfigError now: every post would otherwise be refused and its alert dead-lettered. The
+    value is a credential: the message names the variable only."""
+    webhook = as_written(os.environ.get(variable, ""))
     if not webhook:
         raise ConfigError(f"{where}: {variable} is not set")
     if not re.fullmatch(r"https?://[^/?#\s]+\S*", webhook, re.IGNORECASE):
