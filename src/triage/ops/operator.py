@@ -218,11 +218,18 @@ def _known_source(given: str) -> str:
 
     if given in KNOWN_SOURCES:
         return given
-    meant = difflib.get_close_matches(given.lower(), KNOWN_SOURCES, n=1, cutoff=0.6)
-    hint = f" (did you mean {meant[0]!r}?)" if meant else ""
     raise ValueError(
-        f"source {given[:40]!r}: no alert has it{hint}; sources are {', '.join(KNOWN_SOURCES)}"
+        f"source {given[:40]!r}: no alert has it{_source_meant(given)}; sources are "
+        f"{', '.join(KNOWN_SOURCES)}"
     )
+
+
+def _source_meant(given: str) -> str:
+    """` (did you mean 'cloudwatch'?)` for the source `given` is likeliest a typo of, or ""."""
+    from triage.routes import KNOWN_SOURCES
+
+    meant = difflib.get_close_matches(given.lower(), KNOWN_SOURCES, n=1, cutoff=0.6)
+    return f" (did you mean {meant[0]!r}?)" if meant else ""
 
 
 def _priorities(given: str) -> frozenset[Priority]:
@@ -584,8 +591,14 @@ def _new_matcher(text: str, redactor: Redactor) -> Matcher:
     _refuse_braces(text)
     matcher = Matcher.parse(text)
     _refuse_quoted(matcher)
-    if matcher.is_regex:
-        return _new_pattern(matcher)
+    made = _new_pattern(matcher) if matcher.is_regex else _new_value(matcher, redactor)
+    _refuse_unknown_source(made)
+    return made
+
+
+def _new_value(matcher: Matcher, redactor: Redactor) -> Matcher:
+    """An `=` or `!=` matcher as kept: refused when its value can only mislead, else with
+    the value redacted."""
     if matcher.value[:1] in _OPERATOR_CHARS:
         raise ValueError(
             f"matcher {str(matcher)[:80]!r}: its value starts with {matcher.value[0]!r}, as a "
@@ -599,6 +612,29 @@ def _new_matcher(text: str, redactor: Redactor) -> Matcher:
         )
     return Matcher.build(
         matcher.name, matcher.op, shown_value(matcher.name, matcher.value, redactor)
+    )
+
+
+def _refuse_unknown_source(matcher: Matcher) -> None:
+    """ValueError for a matcher on `source` that no source an alert can have satisfies as
+    written (`source=cloudwatchh`, `source=~sentryy`: quieting or listing nothing) or that
+    excludes none (`source!=cloudwatchh`: the other matchers' every alert, the source meant
+    too), as `--source` and the routes file refuse an unknown source. An empty value is left
+    to the other checks: `source!=` holds for every alert, as it is said when made."""
+    from triage.routes import KNOWN_SOURCES
+
+    if matcher.name != "source" or not matcher.value:
+        return
+    names_a_source = matcher.op in (Op.EQ, Op.RE)
+    if any(matcher.holds_for(source) is names_a_source for source in KNOWN_SOURCES):
+        return
+    if matcher.is_regex:
+        why = "the pattern matches no source an alert has"
+    else:
+        why = f"no alert has source {matcher.value[:40]!r}"
+    raise ValueError(
+        f"matcher {str(matcher)[:80]!r}: {why}{_source_meant(matcher.value)}; sources are "
+        f"{', '.join(KNOWN_SOURCES)}"
     )
 
 
