@@ -298,7 +298,7 @@ async def _operate(settings: Settings, args: argparse.Namespace) -> int:
     from triage.aws import ONE_SHOT, Aws
     from triage.errors import StoreBusyError
 
-    missing = _missing_sqlite_store(settings.store_url)
+    missing = missing_sqlite_store(settings.store_url)
     if missing is not None:
         _err(
             f"triage: {args.command}: no SQLite store at {missing}: point TRIAGE_STORE_URL at "
@@ -328,17 +328,54 @@ async def _operate(settings: Settings, args: argparse.Namespace) -> int:
         await aws.aclose()
 
 
-def _missing_sqlite_store(url: str) -> str | None:
-    """The full path of the SQLite store `url` names, when no file is there. The daemon
-    creates its store at its first run; an operator's command must not: with a mistyped URL,
-    or the default relative `triage.db` in another directory than the daemon's, it would list
-    an empty store, and a silence added to it would quiet nothing the daemon sees."""
+def missing_sqlite_store(url: str) -> str | None:
+    """The full path of the SQLite store `url` names, when no store is there: no file, or an
+    empty one (`touch`ed, or left by a mount; a file the daemon opened holds its header at
+    least), said so after the path. The daemon creates its store at its first run; an
+    operator's command (and `triage check`) must not: with a mistyped URL, or the default
+    relative `triage.db` in another directory than the daemon's, it would list an empty store,
+    and a silence added to it would quiet nothing the daemon sees."""
     if not url.startswith("sqlite:"):
         return None
     path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else urlparse(url).path
-    if not path or path == ":memory:" or os.path.exists(path):
+    if not path or path == ":memory:":
         return None
-    return os.path.abspath(path)
+    try:
+        empty = os.path.getsize(path) == 0
+    except OSError:
+        return os.path.abspath(path)
+    return f"{os.path.abspath(path)} (the file is empty)" if empty else None
+
+
+#: The hosts of AWS's own endpoints (every partition, FIPS and dual-stack): a queue URL on any
+#: other host is a local SQS's (LocalStack, moto, ElasticMQ) or a stand-in's.
+_AWS_HOST = re.compile(r"(?:[a-z0-9-]+\.)+(?:amazonaws\.com(?:\.cn)?|api\.aws)", re.IGNORECASE)
+
+
+def queue_endpoint_problem(queue_url: str, endpoint_url: str, named: str) -> str | None:
+    """Why SQS calls for the queue at `queue_url` (given as `named`) cannot reach it, or None:
+    botocore sends them to the client's `endpoint_url`, never to the queue URL's host, so a
+    queue on a local SQS behind AWS's endpoint (no AWS_ENDPOINT_URL) is answered by AWS,
+    which refuses an address not its own; said with the value that reaches it."""
+    queue_host, endpoint_host = _host(queue_url), _host(endpoint_url)
+    if not queue_host or _AWS_HOST.fullmatch(queue_host) or not _AWS_HOST.fullmatch(endpoint_host):
+        return None
+    parts = urlparse(queue_url)
+    host = f"[{queue_host}]" if ":" in queue_host else queue_host  # an IPv6 address
+    local = f"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}"
+    return (
+        f"{named} names a queue at {local}, not on AWS, but with no AWS_ENDPOINT_URL SQS calls "
+        f"go to AWS's {endpoint_host}: set AWS_ENDPOINT_URL={local} (or AWS_ENDPOINT_URL_SQS "
+        "for SQS alone) to reach a local SQS (LocalStack, moto, ElasticMQ)"
+    )
+
+
+def _host(url: str) -> str:
+    """The host of `url`, or "" for a URL that has none or cannot be read."""
+    try:
+        return urlparse(url).hostname or ""
+    except ValueError:
+        return ""
 
 
 def _named(what: str, listing: str) -> Any:
@@ -817,6 +854,9 @@ async def _dlq(settings: Settings, args: argparse.Namespace) -> int:
     aws = Aws(settings, ONE_SHOT)
     try:
         sqs = await aws.client("sqs")
+        _reached_by(sqs, settings.queue_url, "ALERT_TRIAGE_QUEUE_URL")
+        if args.dlq_url:
+            _reached_by(sqs, args.dlq_url, "--dlq-url")
         dlq_url, dlq_arn, queue_arn = await dlq.resolve_queues(
             sqs, settings.queue_url, args.dlq_url
         )
@@ -864,6 +904,15 @@ def _reachable(settings: Settings, queue_url: str | None, option: str) -> None:
     """ConfigError when the queue `option` names is in another region than AWS_REGION, as for
     ALERT_TRIAGE_QUEUE_URL: SQS would answer that it does not exist."""
     problem = settings.queue_region_problem(queue_url, option)
+    if problem is not None:
+        raise ConfigError(problem)
+
+
+def _reached_by(sqs: Any, queue_url: str, named: str) -> None:
+    """ConfigError, before any call, when the calls of the SQS client `sqs` cannot reach the
+    queue `named` gives: a local SQS's queue while the client sends to AWS's endpoint
+    (`queue_endpoint_problem`), where each call would fail naming AWS's endpoint only."""
+    problem = queue_endpoint_problem(queue_url, sqs.meta.endpoint_url, named)
     if problem is not None:
         raise ConfigError(problem)
 
@@ -951,6 +1000,7 @@ async def _send(settings: Settings, files: Sequence[str], queue_url: str | None)
     aws = Aws(settings, ONE_SHOT)
     try:
         sqs = await aws.client("sqs")
+        _reached_by(sqs, url, option)
         async with named_queue(named):
             failed = await _send_batches(sqs, url, files, bodies)
     except AWS_CALL_ERRORS as exc:

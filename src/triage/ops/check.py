@@ -20,6 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from triage.app import deployment_warnings, open_configured_store
 from triage.aws import AWS_CALL_ERRORS, ONE_SHOT, Aws, told_error_code
+from triage.cli import missing_sqlite_store, queue_endpoint_problem
 from triage.errors import ConfigError, ModelError, SinkRejectedError, TriageError
 from triage.incidents.store import Store
 from triage.ingest_tokens import (
@@ -348,7 +349,17 @@ async def _slack(settings: Settings) -> str:
 
 async def _store(settings: Settings, aws: Aws) -> str:
     """The store reached; then its open groups read against the routes file (a warn line per
-    route key no grouping route keys its groups by now), unless the file fails its own check."""
+    route key no grouping route keys its groups by now), unless the file fails its own check.
+    A SQLite store that is not there (or an empty file) is a warning, and nothing is made
+    there: opening it would create it, and a mistyped path would then pass as ok; the daemon
+    creates it at its first run, so before that run it is no failure."""
+    missing = missing_sqlite_store(settings.store_url)
+    if missing is not None:
+        raise _Warning(
+            f"no SQLite store at {missing}: the daemon creates it at its first run; if it has "
+            "run, TRIAGE_STORE_URL names another file than its store (a typo, a volume not "
+            "mounted)"
+        )
     store = await open_configured_store(settings, aws)
     try:
         await store.ping()
@@ -389,6 +400,11 @@ async def _queue(settings: Settings, aws: Aws) -> str:
     if not settings.queue_url:
         raise ConfigError("skipped: ALERT_TRIAGE_QUEUE_URL is not set")
     sqs = await aws.client("sqs")
+    problem = queue_endpoint_problem(
+        settings.queue_url, sqs.meta.endpoint_url, "ALERT_TRIAGE_QUEUE_URL"
+    )
+    if problem is not None:
+        raise _Failed(problem)
     response = await sqs.get_queue_attributes(
         QueueUrl=settings.queue_url,
         AttributeNames=[
