@@ -80,11 +80,6 @@ async def _api_get(path: str) -> httpx2.Response:
         await aws.aclose()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a stored field of the wrong JSON type (a number as title) is decoded unchecked: "
-    "`incidents list` dies with a TypeError traceback and lists no incident",
-)
 async def test_a_hand_edited_field_of_the_wrong_type_hides_no_other_incident(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -202,11 +197,6 @@ def test_a_routes_webhook_variable_is_read_as_written_like_slack_webhook_url(
     assert rule.route.target("slack").webhook_url == webhook
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the API answers an incident whose stored record is unreadable (store_corrupt) as "
-    "503 'store unavailable, try again' with Retry-After: a retry can never succeed",
-)
 async def test_an_unreadable_incident_over_the_api_is_not_a_retry_forever(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -221,11 +211,6 @@ async def test_an_unreadable_incident_over_the_api_is_not_a_retry_forever(
     assert "unreadable" in answer.json()["error"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the DynamoDB store checks that its table exists, not its key schema: a table "
-    "keyed otherwise is taken, listed as empty, and fails every write later",
-)
 def test_a_dynamodb_table_keyed_otherwise_is_refused_at_start(
     moto_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -250,11 +235,6 @@ def test_a_dynamodb_table_keyed_otherwise_is_refused_at_start(
     assert "fingerprint" in err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="GET /api/v1/incidents leaves out an incident whose record is unreadable and says "
-    "nothing of it (total 0): the CLI warns on stderr, the API's readers never learn",
-)
 async def test_the_api_listing_says_when_an_incident_could_not_be_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

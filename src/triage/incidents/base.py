@@ -11,12 +11,11 @@ it: `_transact` (the one write of an incident, which holds every record to its s
 from __future__ import annotations
 
 import abc
-import asyncio
 from datetime import UTC, datetime, timedelta
 
 import structlog
 
-from triage.errors import StoreCorruptError, StoreNewerError
+from triage.errors import StoreCorruptError
 from triage.incidents.codec import incident_from_json
 from triage.incidents.lifecycle import Decision, Event, Incident, Pending, Policy, replace_incident
 from triage.incidents.records import INCIDENT, Change, R, Record, RecordChange
@@ -114,19 +113,9 @@ class StoreBase(abc.ABC):
             del decoded[next(iter(decoded))]
         decoded[key] = (body, incident)
 
+    @abc.abstractmethod
     async def incidents(self) -> list[Incident]:
-        """Every incident the store holds (a scan: fine at operator scale, never per message).
-        Decoding runs on the event loop (about 30 µs an incident): it gives way to the
-        daemon's other tasks every `_DECODE_BATCH`, so 20,000 cannot stall them for 0.6 s."""
-        readable = []
-        for n, record in enumerate(await self._scan(INCIDENT), 1):
-            try:
-                readable.append(self._decode(record))
-            except (StoreCorruptError, StoreNewerError) as exc:
-                log.warning("store.unreadable_record", error=str(exc))  # listed without it
-            if n % _DECODE_BATCH == 0:
-                await asyncio.sleep(0)
-        return readable
+        """Every incident the store holds that can be read (`Store.listing` counts the rest)."""
 
     # Supplied by `Store` (store.py), declared here so that its parts can call them.
 
