@@ -177,6 +177,10 @@ _SECRET_WORDS = (
     r"conn(?:ection)?[ _.-]?str(?:ing)?s?(?:(?:__|:)[A-Za-z0-9]{1,64}+)?",
     r"api[ _.-]?keys?",
     *(rf"{word}[_.-]?key" for word in ("access", "private", "signing", "encryption", "hmac")),
+    # Key material by its role: envelope encryption's key-encryption and data keys (`kek`,
+    # `dek`, `KMS_KEK`), a JWT's or a MAC's key (`jwt_key`, `mac_key`; a glued `mackey` is a
+    # name), a password hash's pepper (`PASSWORD_PEPPER`: the salt's secret half).
+    *("kek", "dek", r"jwt[_.-]?key", r"mac[_.-]key", "pepper"),
     # Keys by what they unlock or protect: Vault's unseal and recovery keys (BitLocker's too),
     # a TLS or SSH client's key file's content, a deploy key, a cipher's key, a shared one.
     *(
@@ -213,6 +217,8 @@ _SECRET_WORDS = (
     r"otp(?:[_.-]?codes?)?",
     r"pin(?:[_.-]?codes?)?",
     r"seed[_.-]?phrase",
+    # … and the same phrase by a wallet's other names (`recovery_phrase`, `mnemonic_phrase`).
+    *(r"recovery[_.-]?phrase", r"mnemonic[_.-]?phrase"),
 )
 #: Names glued to what they are for, with no separator (`dbpass`, `ROOTPWD`, `apitoken`,
 #: `clientsecret`): each word only after one of these, as `bypass` and `compass` hold `pass`
@@ -240,10 +246,17 @@ def _after(word: str, *befores: str) -> str:
 #: What comes before a word that names a secret only after it (`_LAST_PART`): an MFA seed
 #: (`totp_seed`, `mfa_seed`), a code that logs in once (`recovery_codes`, `auth_code`, a card's
 #: `security_code`). (WordPress's salts, `NONCE_SALT`, are any name's last part `salt`.)
-_SEED_BEFORE = tuple(f"{word}[_.-]" for word in ("otp", "mfa", "2fa"))
+_SEED_BEFORE = (
+    *(f"{word}[_.-]" for word in ("otp", "mfa", "2fa")),
+    # … and a crypto wallet's seed, which spends its funds (`wallet_seed`, `walletSeed`, an HD
+    # wallet's `hd_seed`, BIP-39's and BIP-32's, a `master_seed`); a `random_seed` stays.
+    *("wallet[_.-]", "wallet", "hd[_.-]", "bip3[29][_.-]", "master[_.-]", "mnemonic[_.-]"),
+)
 _CODE_BEFORE = (
     *(f"{word}[_.-]" for word in ("recovery", "backup", "mfa", "2fa", "verification", "auth")),
     *("recovery", "backup", "security[_.-]"),
+    # An OAuth access code, a door's or a portal's (`access_code`, `accessCode`).
+    *("access[_.-]", "access"),
 )
 
 
@@ -391,11 +404,20 @@ _SECRET_NAME_NEEDLES = (
     *(f"in{sep}key" for sep in "_-."),
     *("sessid", "session id"),
     *_spellings("seed", "phrase"),
+    *(spelling for word in ("recovery", "mnemonic") for spelling in _spellings(word, "phrase")),
+    # Key material (`kek`, `dek`, `jwt_key`, `mac_key`, `pepper`), a wallet's seed.
+    *("kek", "dek", "pepper", *_spellings("jwt", "key"), "mac_key", "mac-key", "mac.key"),
+    *_spellings("wallet", "seed"),
+    *(
+        f"{word}{sep}seed"
+        for word in ("hd", "bip39", "bip32", "master", "mnemonic")
+        for sep in "_-."
+    ),
     *_spellings("session", "id"),
     *_spellings("nonce", "key"),
     *(
         s
-        for word in ("recovery", "backup", "verification", "auth", "security")
+        for word in ("recovery", "backup", "verification", "auth", "security", "access")
         for s in _spellings(word, "code")
     ),
 )
@@ -611,15 +633,32 @@ _SHAPED_ENDS = ("pass", "jwt", "bearer", "session", "config", "key")
 _PATH_START = re.compile(r"[/~]|\.{1,2}[/\\]|[A-Za-z]:[/\\]")
 
 
+#: The session cookies a framework names (PHP's, a Java servlet's, Express's, Laravel's,
+#: GitHub's, ASP.NET's forms login, ColdFusion's), as a pattern's alternatives: `web` reads
+#: them as `name=value` and as a JSON member, `shape_named_value` as a JSON key.
+SESSION_COOKIE_NAMES = (
+    r"PHPSESSID|JSESSIONID|connect\.sid|laravel_session|_gh_sess|\.ASPXAUTH|CFTOKEN"
+)
+_SESSION_COOKIE_NAME = re.compile(SESSION_COOKIE_NAMES, re.IGNORECASE)
+#: Such a cookie's value: a login whatever its length from 8 characters with a digit (a
+#: custom id, or one a log cut short); `deleted`, the word a cookie is deleted with, stays.
+SESSION_COOKIE_VALUE = r"""(?=[^\s;,&"'<>\\]{0,4095}?[0-9])[^\s;,&"'<>\\]{8,4096}+"""
+_SESSION_COOKIE_VALUE = re.compile(SESSION_COOKIE_VALUE)
+
+
 def shape_named_value(name: str, value: object) -> bool:
     """True for a value under a name of `_SHAPED_NAME` that has a secret's shape: one word;
-    under `session`, a session id's (`logins._session_shaped`); under the others, six
-    characters or more, upper and lower case and digits, no path (`_random_looking`: `pass:
-    142`, `jwt: RS256`, `ssh_key: ~/.ssh/id_rsa` stay). These names are no `secret_named`:
-    a rule that asks only the name (a table's column, PHP's var_dump) keeps their values."""
+    under `session`, a session id's (`logins._session_shaped`); under a framework's session
+    cookie (`PHPSESSID`, `connect.sid`: a browser's cookie jar as JSON), 8 characters with a
+    digit (`_SESSION_COOKIE_VALUE`); under the others, six characters or more, upper and lower
+    case and digits, no path (`_random_looking`: `pass: 142`, `jwt: RS256`, `ssh_key:
+    ~/.ssh/id_rsa` stay). These names are no `secret_named`: a rule that asks only the name
+    (a table's column, PHP's var_dump) keeps their values."""
     if not isinstance(value, str) or value.split() != [value] or value.startswith("[REDACTED"):
         return False
     bare = name.strip(_KEY_AROUND)
+    if _SESSION_COOKIE_NAME.fullmatch(bare) is not None:
+        return _SESSION_COOKIE_VALUE.fullmatch(value) is not None
     if not bare.lower().endswith(_SHAPED_ENDS) or _SHAPED_NAME.search(bare) is None:
         return False
     if bare.lower().endswith("session"):
@@ -724,7 +763,7 @@ def _keystore_default(name: str, value: str) -> bool:
 _PUBLIC_NAME = re.compile(
     r"(?:public|(?<![A-Za-z])pub|(?-i:(?<=[a-z0-9])Pub))"
     r"(?:[_.-][A-Za-z0-9]{1,16}?|(?-i:[A-Z][a-z0-9]{0,15}))?[_.-]?keys?"
-    r"(?:[_.-]?(?:pem|der|b64|base64|data|hex|value))?[\"' \t=:]*\Z",
+    r"(?:[_.-]?(?:pem|der|b64|base64|data|hex|value|token))?[\"' \t=:]*\Z",
     re.IGNORECASE,
 )
 
@@ -780,6 +819,7 @@ _SECRET_KEY_WORDS = (
     *("idrsa", "iddsa", "idecdsa", "ided25519"),
     *("otp", "pin", "seed", "sessionid", "sessid", "salt", "mfacode", "2facode"),
     *("recoverycode", "backupcode", "verificationcode", "authcode", "securitycode"),
+    *("accesscode", "kek", "dek", "pepper", "phrase"),
     *FOREIGN_KEY_WORDS,
 )
 #: Any of `_SECRET_KEY_WORDS`: one search in C for them all (most keys hold none).

@@ -8,9 +8,16 @@ value by its name, which would take what wraps a link along with the value.
 from __future__ import annotations
 
 import re
+from functools import partial
 
 from triage.redact.base64_runs import _BASE64_ONE_LINE, _base64_text
-from triage.redact.names import _STATE_WORDS, _kept_value, secret_named
+from triage.redact.names import (
+    _STATE_WORDS,
+    SESSION_COOKIE_NAMES,
+    SESSION_COOKIE_VALUE,
+    _kept_value,
+    secret_named,
+)
 from triage.redact.rule import (
     _ASSIGN,
     _END,
@@ -79,8 +86,9 @@ def _path_credential(value: str) -> bool:
 #: A URL parameter that names a credential plainly (`key=`, `code=`, `oauth_signature=` …; the
 #: rules say where it stands), up to its `=` (group 1 ends there), and its value (group 2).
 _CREDENTIAL_PARAM = (
-    r"(?:key|auth|sig|apikey|api_key|access_key|code|code_verifier"
-    r"|oauth_signature|hmac|jwt)=)(?!\[REDACTED)([A-Za-z0-9_+/=-]{16,2048}+)"
+    r"(?:key|auth|sig|apikey|api_key|access_key|code|code_verifier|access_code"
+    r"|oauth_signature|oauth_verifier|hmac|jwt|magic_link|magic_token)=)(?!\[REDACTED)"
+    r"([A-Za-z0-9_+/=-]{16,2048}+)"
 )
 _CREDENTIAL_PARAM_NEEDLES = (
     "key=",
@@ -91,6 +99,8 @@ _CREDENTIAL_PARAM_NEEDLES = (
     "signature=",
     "hmac=",
     "jwt=",
+    "verifier=",
+    "magic_",
 )
 
 
@@ -198,6 +208,68 @@ def _app_session(match: re.Match[str]) -> str:
     return _value_replaced(match, "[REDACTED:cookie]")
 
 
+#: A list's separator between a header's items (`a, b`), kept as it was.
+_LIST_SEPARATOR = re.compile(r"(,[ \t]*)")
+#: The items of `Sec-WebSocket-Protocol` after which a token rides as the next item: a
+#: browser cannot set Authorization on a WebSocket, so servers take `access_token, <token>`.
+_CREDENTIAL_ITEMS = frozenset({"bearer", "authorization", "auth", "token", "access_token"})
+
+
+def _subprotocols(match: re.Match[str]) -> str:
+    """A `Sec-WebSocket-Protocol` header's name (group 1) and its list (group 2) with each item
+    that is a credential replaced: one after an item naming it (`access_token, <token>`:
+    `_CREDENTIAL_ITEMS`, or a secret's name), or one shaped like a token (`_url_credential`,
+    `_token_like`). A protocol's name (`v5.channel.k8s.io`, `graphql-ws`) and a placeholder stay."""
+    pieces = _LIST_SEPARATOR.split(match[2])
+    after_name = False
+    for at in range(0, len(pieces), 2):
+        item = pieces[at].strip()
+        credential = (
+            item
+            and "[REDACTED" not in item
+            and (after_name or _url_credential(item) or _token_like(item))
+        )
+        if credential:
+            pieces[at] = pieces[at].replace(item, "[REDACTED:token]", 1)
+        after_name = (
+            item != ""
+            and "[REDACTED" not in item
+            and (item.lower() in _CREDENTIAL_ITEMS or secret_named(item))
+        )
+    return match[1] + "".join(pieces)
+
+
+#: The schemes an Authorization header names (IANA's registry, and the vendors' own that the
+#: README lists): after one, whatever follows is the credential, words too.
+_AUTH_SCHEMES = frozenset(
+    {
+        *("basic", "bearer", "digest", "dpop", "gnap", "hoba", "mutual", "negotiate", "ntlm"),
+        *("oauth", "privatetoken", "scram-sha-1", "scram-sha-256", "vapid", "token", "apikey"),
+        *("api-key", "key", "ssws", "sharedkey", "sharedkeylite", "googlelogin", "kerberos"),
+        *("aws4-hmac-sha256", "hmac", "signature", "jwt", "sso-key", "splunk", "klaviyo-api-key"),
+    }
+)
+#: A sentence of words: letters only, a capital only first (a name: `alice`, `Alice`), two or
+#: more of them, a stop after the last.
+_SENTENCE = re.compile(
+    r"[A-Za-z][a-z'-]{0,31}+(?:[ \t]{1,4}+[A-Za-z][a-z'-]{0,31}+){2,64}+[.!,;:]?"
+)
+
+
+def _authorization_value(match: re.Match[str], placeholder: str) -> str:
+    """An Authorization header's value replaced (`[REDACTED:authorization]`), its scheme word
+    kept; unless what follows the name is a sentence (`_SENTENCE`) whose first word is no
+    scheme (`_AUTH_SCHEMES`): `authorization: denied for user alice` says a decision. A
+    header's value is a scheme and one credential, which is no run of plain words. (A
+    partial names its `placeholder`, as `_replaced_value`'s does.)"""
+    scheme = match["scheme"]
+    if scheme is None or scheme.lower() not in _AUTH_SCHEMES:
+        said = f"{scheme or ''} {match.string[match.end(1) : match.end()]}".strip()
+        if _SENTENCE.fullmatch(said) is not None:
+            return match[0]
+    return _value_replaced(match, placeholder)
+
+
 #: A header's value that is a JSON literal, number, object or list (`"authorization":null,`,
 #: `"cookie":[]`) is none: read as one, it ran on over the fields after it.
 _NO_JSON_LITERAL = r"(?!(?:null|true|false|-?[0-9][0-9.eE+-]{0,30})[ \t]{0,3}(?:[,}\]]|$)|[{\[])"
@@ -221,7 +293,7 @@ HEADER_RULES: tuple[_Rule, ...] = (
     _rule(
         r"((?<![A-Za-z0-9](?<!\\[nrt]))(?:proxy-)?authorization"
         rf"{_ASSIGN}(?>(?P<q>\\?[\"'])?"
-        r"(?:(?:[A-Za-z]{1,30}|[A-Za-z]{1,8}[0-9]{0,3}(?:-[A-Za-z]{1,8}[0-9]{0,3}){1,4})"
+        r"(?:(?P<scheme>[A-Za-z]{1,30}|[A-Za-z]{1,8}[0-9]{0,3}(?:-[A-Za-z]{1,8}[0-9]{0,3}){1,4})"
         # A value quoted after the scheme word (`Bearer "p\\"w…"`) goes to its closing quote,
         # its escapes read as the value's (`_quoted_char`), the quotes kept.
         r"[ \t]{1,3}(?P<sq>\\?[\"'](?!\[REDACTED))?)?))"
@@ -234,8 +306,27 @@ HEADER_RULES: tuple[_Rule, ...] = (
         # quote inside a word is the value's (`it's…`, `p"w…`, escaped inside a JSON string).
         rf"""(?(q)[^\r\n"'\\\s](?:{_INNER_QUOTE}|[^\r\n"'\\]){{0,4095}}"""
         rf"""|[^\r\n'\\\s](?:{_INNER_QUOTE}|[^\r\n'\\"]|"(?![ \t]{{0,3}}(?:[}}\]]|,[ \t]{{0,3}}"))){{0,4095}}))""",
-        _replaced_value("[REDACTED:authorization]"),
+        partial(_authorization_value, placeholder="[REDACTED:authorization]"),
         "authorization",
+        flags=re.IGNORECASE,
+    ),
+    # Kubernetes' WebSocket subprotocol that carries a bearer token (a browser cannot set
+    # Authorization on a WebSocket): `base64url.bearer.authorization.k8s.io.<token>`, wherever
+    # it stands (the upgrade's header, a client's code).
+    _rule(
+        r"(base64url\.bearer\.authorization\.k8s\.io\.)(?!\[REDACTED)[A-Za-z0-9_=-]{1,4096}+",
+        r"\1[REDACTED:token]",
+        "base64url.bearer.",
+        flags=re.IGNORECASE,
+    ),
+    # … and the `Sec-WebSocket-Protocol` header's other items: a token after an item naming it
+    # (`access_token, <token>`) or shaped like one (`_subprotocols`), to the line's end or a
+    # quote.
+    _rule(
+        rf"((?<![A-Za-z0-9](?<!\\[nrt]))sec-websocket-protocol{_ASSIGN}{_OPEN_QUOTE})"
+        r"""([^\r\n"'\\]{1,4096}+)""",
+        _subprotocols,
+        "sec-websocket-protocol",
         flags=re.IGNORECASE,
     ),
     _rule(
@@ -328,6 +419,19 @@ URL_RULES: tuple[
         r"(?=[&#;,|\]}\s\"'<>)\\`*]|[.:!?](?![^\s])|[^\x00-\x7F]|$)",
         _credential_param,
         *_CREDENTIAL_PARAM_NEEDLES,
+        flags=re.IGNORECASE,
+    ),
+    # A CAS ticket in a URL's query (`?ticket=ST-1-…-cas01`, a proxy ticket `PT-`, the proxy
+    # callback's `pgtIou=PGTIOU-…` and `pgtId=PGT-…`): it logs in as the user until validated.
+    # Its kind's prefix stays (`ticket=ST-[REDACTED:token]`); an issue's key (`ticket=ST-1234`,
+    # `ticket=OPS-12`) is digits after its prefix, or no ticket's prefix.
+    _rule(
+        r"((?<=[?&#;])(?:ticket|pgtId|pgtIou)=(?-i:ST|PT|PGT|PGTIOU|TGT)-)(?!\[REDACTED)"
+        r"(?![0-9]{1,12}+(?![A-Za-z0-9._~-]))[A-Za-z0-9._~-]{8,512}+",
+        r"\1[REDACTED:token]",
+        "ticket=",
+        "pgtid=",
+        "pgtiou=",
         flags=re.IGNORECASE,
     ),
     # Webhook and integration URLs whose path is the credential: Microsoft Teams, PagerDuty.
@@ -474,12 +578,35 @@ URL_RULES: tuple[
         "cftoken=",
         fold_needles=True,
     ),
+    # … and those cookies as a JSON member or a dict's item (a browser test's cookie jar
+    # dumped as JSON, `{"PHPSESSID": "…"}`; Python's `{'JSESSIONID': '…'}`, Ruby's and PHP's
+    # `=>`), the same value to its closing quote, the quotes kept.
+    _rule(
+        rf"((?P<q>\\?[\"'])(?:{SESSION_COOKIE_NAMES})(?P=q)[ \t]{{0,3}}(?::|=>)[ \t]{{0,3}}(?P=q))"
+        rf"(?!\[REDACTED){SESSION_COOKIE_VALUE}(?=(?P=q))",
+        _replaced_value("[REDACTED:cookie]"),
+        *("phpsessid", "jsessionid", "connect.sid", "laravel_session", "_gh_sess", ".aspxauth"),
+        "cftoken",
+        flags=re.IGNORECASE,
+    ),
+    # … and as a cookie object, the way a browser test's tools dump a jar (Playwright's
+    # storage state, Puppeteer's `page.cookies()`, Selenium's `get_cookies()`, an exported jar):
+    # `{"name": "PHPSESSID", …, "value": "…"}`, the object's other fields between.
+    _rule(
+        rf"((?P<q>\\?[\"'])name(?P=q)[ \t]{{0,3}}:[ \t]{{0,3}}(?P=q)(?:{SESSION_COOKIE_NAMES})(?P=q)"
+        r"[^{}\[\]]{0,1024}?(?P=q)value(?P=q)[ \t]{0,3}:[ \t]{0,3}(?P=q))"
+        rf"(?!\[REDACTED){SESSION_COOKIE_VALUE}(?=(?P=q))",
+        _replaced_value("[REDACTED:cookie]"),
+        *("phpsessid", "jsessionid", "connect.sid", "laravel_session", "_gh_sess", ".aspxauth"),
+        "cftoken",
+        flags=re.IGNORECASE,
+    ),
     # … and the first of a form body's parameters (`code=…&grant_type=…`, an OAuth token
     # request as a log prints it): after a space, a quote or a line's start (also escaped,
     # `\n`), with `&` and the next parameter's name after the value.
     _rule(
         # The names' first letters first: one cheap test fails at most positions.
-        r"""((?=[kascohj])(?m:^|(?<=[\s"'])|(?<=\\[nrt]))"""
+        r"""((?=[kascohjm])(?m:^|(?<=[\s"'])|(?<=\\[nrt]))"""
         rf"{_CREDENTIAL_PARAM}(?=&[A-Za-z_])",
         _credential_param,
         *_CREDENTIAL_PARAM_NEEDLES,
