@@ -22,10 +22,14 @@ Before a request is authenticated only names are asked (`credential_field`, inge
 a value's shape costs more to read, and a sender without a credential must not buy that work.
 `sift` asks everything once the request is. The names dropped are shown in the answer and the
 `ingest.accepted` line (`shown_names`), redacted, since a name is the sender's text too.
+
+Beside those, the gateway's own tokens are blanked by value in whatever is queued
+(`without_tokens`): a body or a field that repeats one holds no name to drop it by.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -40,6 +44,10 @@ SHOWN_NAMES_MAX = 20
 SHOWN_NAME_CHARS = 64
 
 Field = tuple[str, str]
+
+#: What stands in for one of the gateway's own tokens in what it queues (`without_tokens`): the
+#: redactor's mark for a value the process holds.
+TOKEN_BLANK = "[REDACTED:credential]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,3 +127,54 @@ def _blanked_together(fields: Sequence[Field], dropped: set[int]) -> set[int]:
 def _secret_pair(name: str, value: str) -> bool:
     """A [name, value] pair whose value the redactor blanks by its name."""
     return blanked_by_name(name, value)
+
+
+def without_tokens(text: str, tokens: Iterable[str]) -> str | None:
+    """`text` (JSON, as queued) with every one of the gateway's own `tokens` it holds blanked
+    (TOKEN_BLANK), wherever: a key, a value, inside more text, a number of digits alone; None
+    when it holds none. The gateway holds its tokens by value and the daemon's redactor does
+    not, so a sender that echoes its token (`?key=`, a JSON field, a URL in a message) would
+    otherwise have it queued, and shown by every sink, under a name that says no secret.
+
+    JSON is parsed and written again (only when a token is in it), so a token the JSON escapes
+    is found as its value; text that is no JSON has the token replaced where it stands. The
+    written text may hold characters SQS refuses: the caller makes it safe (`sqs_safe`)."""
+    held = tuple(dict.fromkeys(token for token in tokens if token))
+    found = tuple(token for token in held if any(form in text for form in _written(token)))
+    if not found:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return _blank_text(text, tuple(form for token in found for form in _written(token)))
+    blanked = _blank_json(value, found)
+    if blanked == value:
+        return None
+    return json.dumps(blanked, ensure_ascii=False)
+
+
+def _written(token: str) -> tuple[str, ...]:
+    """How `token` may stand in JSON text: as it is, with `"` and `\\` escaped, and with `/`
+    escaped as well (as some JSON writers do)."""
+    escaped = json.dumps(token)[1:-1]
+    return tuple(dict.fromkeys((token, escaped, escaped.replace("/", "\\/"))))
+
+
+def _blank_text(text: str, tokens: tuple[str, ...]) -> str:
+    for token in tokens:
+        text = text.replace(token, TOKEN_BLANK)
+    return text
+
+
+def _blank_json(value: object, tokens: tuple[str, ...]) -> object:
+    """`value` (parsed JSON) with every token in a string blanked, and a whole number whose
+    digits hold one made TOKEN_BLANK."""
+    if isinstance(value, str):
+        return _blank_text(value, tokens)
+    if isinstance(value, list):
+        return [_blank_json(item, tokens) for item in value]
+    if isinstance(value, dict):
+        return {_blank_text(k, tokens): _blank_json(v, tokens) for k, v in value.items()}
+    if isinstance(value, int) and not isinstance(value, bool):
+        return TOKEN_BLANK if any(token in str(value) for token in tokens) else value
+    return value

@@ -15,8 +15,11 @@ One request, in order (each step's refusal in brackets):
 
 1. Its head: at most 64 KiB (431); a Host that names a host and a target without a
    `#fragment` (400); the gateway not stopping (503); an `Expect` other than
-   100-continue (417); the tokens read (503 when they cannot be); a source that has a token
-   (404, as for a source that does not exist); a GET with a body (400); no
+   100-continue (417); no browser request made by another site's page (403: `Sec-Fetch-Site`
+   `cross-site` or `same-site`, or an `Origin` without Fetch Metadata, `_cross_site`); the
+   tokens read (503 when they cannot be); a source that has a token, in the tokens held or in
+   the secret read again at most once a refresh interval (404, as for a source that does not
+   exist); a GET with a body (400); no
    credential header twice (400); a query string of at most 1,000 parameters (400,
    ingest/shape.py).
 2. Its credential (401). A `?token=` is none (ingest/query.py says why; the 401 then says
@@ -24,8 +27,8 @@ One request, in order (each step's refusal in brackets):
    token) is checked once the body is read; its shape, and the time sent with it
    (`Sentry-Hook-Timestamp`, `X-Grafana-Alerting-Timestamp`), from the head (401 when stale).
 3. The source's rate (429 with Retry-After). A signed request's is taken after its
-   signature; a signature accepted within the replay window is then 200 `duplicate`, nothing
-   queued (ingest/replay.py).
+   signature; a signature accepted within the replay window (with Sentry's, the same
+   `Sentry-Hook-Timestamp`) is then 200 `duplicate`, nothing queued (ingest/replay.py).
 4. The body's shape from the head, and the body (ingest/shape.py, ingest/reader.py): a charset,
    a media type and a multipart boundary the gateway reads (415, 400); at most 1 MiB (413, by
    Content-Length before reading when it is given); a coding it decodes (415; a transfer coding
@@ -40,7 +43,9 @@ One request, in order (each step's refusal in brackets):
    of alerts as one message each, at most 100 (413, ingest/several.py). A body is never merged
    with its query's fields: the `ingest.accepted` line counts those left unread.
 6. Each message fits the queue's message size (413; Alertmanager's API batches are split to fit,
-   ingest/messages.py); the queue answers (503 with Retry-After at once when it has not yet, or its
+   ingest/messages.py), with every token the gateway holds blanked wherever it stands
+   (ingest/credentials.py's `without_tokens`; a query field holding one is dropped by name);
+   the queue answers (503 with Retry-After at once when it has not yet, or its
    last call got no answer: ingest/probe.py); SQS holds it (202 with the message id; 503 with
    Retry-After when SQS did not take it, ingest/outbox.py; 422 when SQS refuses the body for
    what it holds, but 503 when it refuses what a FIFO queue requires of our request, no fault
@@ -79,7 +84,7 @@ from triage.health import Health
 from triage.ingest.aborts import SENDER, SOURCE
 from triage.ingest.answers import Accepted, Answers, Handling
 from triage.ingest.auth import TokenStore, TokensUnavailable
-from triage.ingest.credentials import shown_names
+from triage.ingest.credentials import shown_names, without_tokens
 from triage.ingest.limits import Limits
 from triage.ingest.lines import RefusalLines
 from triage.ingest.messages import messages_for, request_stamp
@@ -92,7 +97,7 @@ from triage.ingest.outbox import (
     QueueUnavailable,
 )
 from triage.ingest.probe import QueueProbe
-from triage.ingest.query import Query
+from triage.ingest.query import Query, without_token_values
 from triage.ingest.reader import BodyReader, sender
 from triage.ingest.refused import Refused
 from triage.ingest.replay import BadTimestamp, Replayed, ReplayGuard, check_timestamp
@@ -111,7 +116,7 @@ from triage.ingest.shape import (
     query_of,
     unread_query_fields,
 )
-from triage.ingest.validate import API_FORMATS, Invalid, check_off_loop
+from triage.ingest.validate import API_FORMATS, Checked, Invalid, check_off_loop, sqs_safe
 from triage.linebudget import LineBudget
 from triage.metrics import Metrics
 from triage.normalize.sentry import resource_hint
@@ -207,6 +212,32 @@ def _fragment(request: web.Request) -> Refused | None:
     return Refused(400, "fragment", "bad request: a request target holds no #fragment")
 
 
+#: Fetch Metadata's `Sec-Fetch-Site` values for a request another site's page made.
+_OTHER_SITES = frozenset({"cross-site", "same-site"})
+_CROSS_SITE = "forbidden: a browser request made by another site's page is not taken"
+
+
+def _cross_site(request: web.Request) -> Refused | None:
+    """The 403 for a request a browser made for another site's page: a form posted, an image
+    or a link followed there, carrying the Basic credentials the browser cached when the
+    operator once opened the webhook URL (CSRF). Fetch Metadata says so (`Sec-Fetch-Site`
+    `cross-site`, or `same-site`: another host of the same site); a browser without it sends
+    an `Origin` on such a POST. No webhook sender sends either (Grafana, Alertmanager,
+    Sentry, and uptime checkers are HTTP clients, not pages), and the gateway serves no page
+    of its own that could. None for any other request: `same-origin`, and `none` (the user
+    typed the URL), are no forgery."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return (
+            Refused(403, "cross_site", _CROSS_SITE)
+            if site.strip().lower() in _OTHER_SITES
+            else None
+        )
+    if "Origin" in request.headers:
+        return Refused(403, "cross_site", _CROSS_SITE)
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Route:
     """What a path posts to: the source whose token, rate and metrics it uses, the formats it
@@ -276,6 +307,40 @@ def _check_sent_at(value: str | None, header: str = "Sentry-Hook-Timestamp") -> 
         if exc.stale:
             raise Refused(401, "stale_timestamp", str(exc)) from None
         raise Refused(400, "bad_timestamp", str(exc)) from None
+
+
+def _replay_key(
+    request: web.Request, source: str, signature: auth.BodySignature
+) -> tuple[str, float | None]:
+    """What the replay guard remembers a signed delivery by, and the time sent with it (None
+    when none was). Sentry's body alone is signed, and Sentry sends a byte-identical one for an
+    issue resolved, unresolved and resolved again: its `Sentry-Hook-Timestamp` tells those
+    apart, so it is part of the key. Grafana's time, when sent, is signed: its digest differs
+    already."""
+    key = f"{source}:{signature.digest.strip().lower()}"
+    if source == "sentry":
+        sent = request.headers.get("Sentry-Hook-Timestamp")
+        if sent is None:
+            return key, None
+        return f"{key}:{sent.strip()}", float(sent)  # check_timestamp read it as a time
+    return key, None if signature.signed_time is None else float(signature.signed_time)
+
+
+def _without_tokens(checked: Checked, tokens: list[str]) -> Checked:
+    """`checked` with every token the gateway holds blanked in what is queued (its text, and
+    each part of a batch), written again as SQS takes it; as it was when none is in it."""
+    text = without_tokens(checked.text, tokens)
+    parts = tuple(without_tokens(part, tokens) for part in checked.parts)
+    if text is None and all(part is None for part in parts):
+        return checked
+    if text is not None:
+        text = sqs_safe(text)
+        checked = replace(checked, text=text, size_bytes=len(text.encode("utf-8")))
+    fixed = tuple(
+        part if blanked is None else sqs_safe(blanked)
+        for part, blanked in zip(checked.parts, parts, strict=True)
+    )
+    return replace(checked, parts=fixed)
 
 
 #: `ingest.error` lines (each with its traceback) a second, at most: a request that meets a bug
@@ -501,6 +566,7 @@ class Gateway:
         source = route.source
         tokens, query = await self._check_head(request, source)
         signature = await self._check_credential(request, source, tokens, query)
+        query = without_token_values(query, self.tokens.values())
         body = await self._read_body(request, route, query, signed=signature is not None)
         try:
             accepted = await self._verify_and_enqueue(
@@ -522,13 +588,31 @@ class Gateway:
         expects = request.headers.getall("Expect", ())
         if any(expect.strip().lower() != CONTINUE for expect in expects):
             raise Refused(417, "expectation_failed", "the only Expect understood is 100-continue")
-        tokens = await self._tokens()
-        if source not in tokens:
-            raise Refused(404, "source_disabled", _NOT_FOUND)
+        if (forged := _cross_site(request)) is not None:
+            raise forged
+        tokens = await self._source_tokens(source)
         if request.method == "GET":
             check_get(request)
         _check_one_value(request)
         return tokens, query_of(request, source)
+
+    async def _source_tokens(self, source: str) -> auth.Tokens:
+        """The tokens held, once they hold `source`'s: a source added to the secret is read
+        again, as a rotated token is (`TokenStore.after_failure`, at most once a refresh
+        interval however many requests ask, so requests for a source that stays off cannot
+        hammer Secrets Manager), rather than refused until the TTL runs out. 404 when neither
+        holds it, or the re-read fails: the held tokens decide, and an off source stays one
+        answer with a path that does not exist."""
+        tokens = await self._tokens()
+        if source in tokens:
+            return tokens
+        try:
+            fresh = await self.tokens.after_failure(tokens)
+        except (TokensUnavailable, ConfigError):
+            fresh = None  # TokenStore logged why
+        if fresh is None or source not in fresh:
+            raise Refused(404, "source_disabled", _NOT_FOUND)
+        return fresh
 
     async def _check_credential(
         self, request: web.Request, source: str, tokens: auth.Tokens, query: Query
@@ -611,7 +695,8 @@ class Gateway:
         try:
             # Remembered only once it is queued; one source's signatures never stand for
             # another's.
-            with self.replays.delivery(f"{source}:{signature.digest}"):
+            key, sent_at = _replay_key(request, source, signature)
+            with self.replays.delivery(key, sent_at=sent_at):
                 return await self._enqueue(request, route, arrival, body)
         except Replayed as exc:
             if exc.in_flight:
@@ -647,6 +732,7 @@ class Gateway:
             )
         except Invalid as exc:
             raise Refused(exc.status, exc.reason, str(exc), detail=str(exc)) from None
+        checked = _without_tokens(checked, self.tokens.values())
         received_at = request_stamp(arrival.arrived, checked)
         attributes = self._attributes(request, source, arrival, received_at, hint)
         messages = await messages_for(checked, attributes, self.probe.max_message_bytes)

@@ -17,7 +17,8 @@ an `Authorization: Basic` header.
 
 The query is read before the request is authenticated, so only names are asked here; a field
 whose value's shape under its name says secret (`pass=<random>`) is dropped once it is
-(ingest/credentials.py, `sift`, as for any form).
+(ingest/credentials.py, `sift`, as for any form), and so is a field whose value is one of the
+gateway's own tokens (`without_token_values`).
 
 Parameters are read as an HTML form's are (`+` is a space; percent-escapes are UTF-8, checked
 once the request is authenticated); more than `MAX_PARAMETERS` is refused.
@@ -25,7 +26,8 @@ once the request is authenticated); more than `MAX_PARAMETERS` is refused.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qsl
 
 from triage.ingest.credentials import credential_field
@@ -66,3 +68,20 @@ def read_query(raw: str) -> Query:
     fields = tuple((name, value) for name, value in pairs if not credential_field(name))
     dropped = tuple(dict.fromkeys(name for name, _ in pairs if credential_field(name)))
     return Query(fields, token_given=bool(dropped), dropped=dropped)
+
+
+def without_token_values(query: Query, tokens: Iterable[str]) -> Query:
+    """`query` without every field whose value is one of the gateway's `tokens` (whitespace
+    around it too): a sender that can set only a URL may write its token twice, as the URL's
+    user info and as `?key=`, and a name that says no secret keeps it from `credential_field`.
+    Its name is dropped as any credential's is; a token inside more text is blanked in what is
+    queued instead (`credentials.without_tokens`). Asked once the request is authenticated."""
+    held = frozenset(tokens)
+    if not held:
+        return query
+    dropped = [name for name, value in query.fields if value.strip() in held]
+    if not dropped:
+        return query
+    fields = tuple((name, value) for name, value in query.fields if value.strip() not in held)
+    names = tuple(dict.fromkeys([*query.dropped, *dropped]))
+    return replace(query, fields=fields, dropped=names)
