@@ -8,6 +8,7 @@ import functools
 import json
 import logging
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -118,6 +119,14 @@ def drain_settings(settings: Settings) -> Settings:
     long poll: a drain ends only after a receive comes back empty, which a long poll makes
     wait `sqs_wait_time` (1 s here) for nothing, where a short poll answers at once."""
     return settings.model_copy(update={"sqs_wait_time": 0})
+
+
+def made_store(path: Path) -> Path:
+    """A SQLite store file at `path` as the daemon's first run leaves it (its header written):
+    `triage check` and the operator commands create none, and take an empty file for none."""
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.execute("PRAGMA journal_mode=WAL")
+    return path
 
 
 def daemon_env(settings: Settings) -> dict[str, str]:

@@ -31,6 +31,7 @@ from daemon_harness import (
     Queues,
     daemon_env,
     events,
+    made_store,
     run_triage,
     settings_for,
 )
@@ -80,7 +81,7 @@ def test_check_passes_when_everything_is_reachable(
         settings_for(
             queues,
             backend.url,
-            tmp_path / "t.db",
+            made_store(tmp_path / "t.db"),  # the daemon's: check warns of one not there yet
             backend_update_route="/api/service/tickets/{ref}/updates",
             backend_resolve_route="/api/service/tickets/{ref}/resolve",
         )
@@ -104,7 +105,7 @@ def test_check_passes_when_everything_is_reachable(
 
 def test_check_lists_every_problem_at_once(queues: Queues, tmp_path: Path, cli: Cli) -> None:
     """With a missing queue, no token and a dead backend, check names each problem and exits 1."""
-    env = daemon_env(settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db"))
+    env = daemon_env(settings_for(queues, "http://127.0.0.1:9", made_store(tmp_path / "t.db")))
     env["ALERT_TRIAGE_QUEUE_URL"] = queues.url + "-missing"
     del env["BACKEND_TOKEN"]
     result = cli("check", env=env)

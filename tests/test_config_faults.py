@@ -25,7 +25,7 @@ import pytest
 import structlog
 
 from case_chunks import assert_each, dealt
-from daemon_harness import SRC, Queues, daemon_env, settings_for
+from daemon_harness import SRC, Queues, daemon_env, made_store, settings_for
 from triage.app import deployment_warnings
 from triage.cli import EXIT_PIPE_CLOSED, main
 from triage.errors import ConfigError
@@ -679,7 +679,7 @@ def test_closing_by_hand_checks_its_arguments_before_it_needs_a_token(
     named as such, even where no backend token is set (both used to end on "no backend
     token", and a blank comment closed incidents saying nothing)."""
     monkeypatch.setenv("TRIAGE_STORE_URL", f"sqlite:///{tmp_path / 't.db'}")
-    (tmp_path / "t.db").touch()  # the daemon's store (empty: SQLite takes it as a new one)
+    made_store(tmp_path / "t.db")  # the daemon's store
     assert main(["incidents", "close", "f00", "--comment", comment]) == code
     assert capsys.readouterr().err.splitlines() == [f"triage: incidents: {said}"]
 
@@ -694,7 +694,7 @@ def test_a_fingerprint_argument_that_is_not_utf8_is_no_incident(
     """`incidents show` or `close` given bytes that are not UTF-8 (a lone surrogate to Python)
     says there is no such incident, escaped; SQLite's encoder raised it out as a traceback."""
     monkeypatch.setenv("TRIAGE_STORE_URL", f"sqlite:///{tmp_path / 't.db'}")
-    (tmp_path / "t.db").touch()  # the daemon's store (empty: SQLite takes it as a new one)
+    made_store(tmp_path / "t.db")  # the daemon's store
     assert main(["incidents", verb[0], "\udcff", *verb[1:]]) == 1
     assert capsys.readouterr().err.splitlines() == ["triage: incidents: no incident '\\udcff'"]
 

@@ -100,11 +100,6 @@ async def test_a_hand_edited_field_of_the_wrong_type_hides_no_other_incident(
     assert edited in err  # named as unreadable, as a record of bad JSON is
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`triage check` opens the SQLite store as the daemon does, creating the file and "
-    "its directories at a mistyped path and calling it ok",
-)
 def test_check_creates_no_store_at_a_path_where_there_is_none(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -122,11 +117,6 @@ def test_check_creates_no_store_at_a_path_where_there_is_none(
     assert not any(line.startswith("ok") for line in store_lines), store_lines
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a queue URL on a local host without AWS_ENDPOINT_URL: SQS calls go to AWS's "
-    "endpoint and the error names only that endpoint, never the setting that is missing",
-)
 def test_a_local_queue_url_without_an_endpoint_says_to_set_aws_endpoint_url(
     queues: Queues,
     tmp_path: Path,
@@ -150,11 +140,6 @@ def test_a_local_queue_url_without_an_endpoint_says_to_set_aws_endpoint_url(
         assert "AWS_ENDPOINT_URL" in err, err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a silence matcher source=<no source triage has> is taken with only 'matches none "
-    "of the open incidents: it quiets alerts that arrive', though no alert can ever match it",
-)
 async def test_a_silence_on_a_mistyped_source_names_the_source_meant(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -171,11 +156,6 @@ async def test_a_silence_on_a_mistyped_source_names_the_source_meant(
     assert "'cloudwatch'" in err, err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a route's webhook_url_env is read without as_written: a quoted value that "
-    "SLACK_WEBHOOK_URL takes is refused as 'not an http(s) URL'",
-)
 def test_a_routes_webhook_variable_is_read_as_written_like_slack_webhook_url(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -14,7 +14,7 @@ import boto3
 import pytest
 from pydantic import SecretStr
 
-from daemon_harness import Queues, settings_for
+from daemon_harness import Queues, made_store, settings_for
 from test_check_round4_dlq import DAY_S, queue_line, queue_with_dlq
 from triage.app import deployment_warnings
 from triage.ops.check import run_checks
@@ -106,7 +106,8 @@ def test_each_start_up_warning_is_one_warn_line(
     and two polling intervals under a second, check has one `warn` line for each warning the
     daemon logs at start (its detail whole), and none twice."""
     monkeypatch.setenv("ECS_CONTAINER_METADATA_URI_V4", "http://169.254.170.2/v4/task")
-    values = settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db", **ROUTES).model_dump()
+    db = made_store(tmp_path / "t.db")  # the daemon's: check warns of a store not there yet
+    values = settings_for(queues, "http://127.0.0.1:9", db, **ROUTES).model_dump()
     del values["backend_base_url"]  # unset: the default, as the daemon warns
     values.update(
         api_token=SecretStr("op-token-" + "d" * 24),
@@ -133,7 +134,8 @@ def test_a_deployment_with_nothing_to_warn_of_has_no_warn_line(
 ) -> None:
     """The harness's settings (backend URL set, endpoints off without a token, SQLite outside
     a task) give the daemon nothing to warn of, and check no `warn` line."""
-    settings = settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db", **ROUTES)
+    db = made_store(tmp_path / "t.db")  # the daemon's: check warns of a store not there yet
+    settings = settings_for(queues, "http://127.0.0.1:9", db, **ROUTES)
     assert deployment_warnings(settings, settings.sinks, {}) == []
     assert [line for line in report(settings) if line.startswith("warn")] == []
 

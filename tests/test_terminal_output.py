@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon_harness import Queues, daemon_env, run_in_process, settings_for
+from daemon_harness import Queues, daemon_env, made_store, run_in_process, settings_for
 from triage.view import json_line, terminal_line
 
 #: Escape sequences and characters a terminal acts on: clear screen, OSC 52 (write the
@@ -60,7 +60,7 @@ def test_an_error_line_quoting_what_was_typed_is_inert(
     """An error on stderr that quotes an id (here one pasted with escape sequences) writes them
     as \\u escapes: `triage silence expire` of an unknown id cannot clear the screen."""
     assert terminal_line("ok é 东京") == "ok é 东京"
-    (tmp_path / "t.db").touch()  # the daemon's store: `silence` creates none
+    made_store(tmp_path / "t.db")  # the daemon's store: `silence` creates none
     env = daemon_env(settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db"))
     proc = run_in_process(monkeypatch, capsys, "silence", "expire", "x" + HOSTILE, env=env)
     assert proc.returncode != 0
