@@ -72,7 +72,7 @@ CONTINUED_RULES: tuple[_Rule, ...] = (
     # A CRI partial record (`<time> stdout P …`) whose last word is `name=value`, and the first
     # word of the record after it, which the runtime cut from that value: read joined.
     _rule(
-        rf"(?:stdout|stderr) P {_CRI_CHAR}{{0,4096}}?(?<![\w.$-])-{{0,2}}(?P<name>[A-Za-z_][\w.-]{{0,127}})="
+        rf"(?:stdout|stderr) P {_CRI_CHAR}{{0,4096}}?(?<![\w.$-])-{{0,2}}(?P<name>[A-Za-z_][\w.-]{{0,127}}+)="
         rf"(?P<head>{_PIECE}{{1,512}}+){_BREAK}{_CRI_TIME} (?:stdout|stderr) [PF] (?P<tail>{_PIECE}{{1,512}}+)",
         _cri_continued,
         "stdout P ",
