@@ -76,11 +76,6 @@ async def client(gateway: IngestService) -> AsyncIterator[httpx2.AsyncClient]:
 # --- Replays of a signed Grafana delivery ----------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="replay guard forgets a signature after 300 s while a fast sender's signed time "
-    "stays in the window up to 300 s longer: the capture is queued again",
-)
 async def test_a_grafana_capture_signed_by_a_fast_clock_is_not_queued_again_later(
     gateway: IngestService, client: httpx2.AsyncClient, queues: Queues
 ) -> None:
@@ -100,12 +95,6 @@ async def test_a_grafana_capture_signed_by_a_fast_clock_is_not_queued_again_late
     assert len(queued(queues)) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a Sentry delivery whose body equals one accepted in the last 5 min is dropped as "
-    "a replay even when it is a new one (resolved, unresolved, resolved again): the issue "
-    "stays open",
-)
 async def test_an_issue_resolved_again_within_the_window_is_queued(
     client: httpx2.AsyncClient, queues: Queues
 ) -> None:
@@ -129,11 +118,6 @@ async def test_an_issue_resolved_again_within_the_window_is_queued(
 # --- Tokens from Secrets Manager ------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a source added to the tokens' secret is 404 until the TTL (300 s): only a failed "
-    "credential re-reads the secret, and a source not held is refused before any credential",
-)
 async def test_a_source_turned_on_in_the_secret_takes_its_sender_without_a_restart(
     queues: Queues,
 ) -> None:
@@ -176,11 +160,6 @@ async def test_a_source_turned_on_in_the_secret_takes_its_sender_without_a_resta
 # --- The gateway's own tokens in what it queues ---------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the source's own token sent again as a `key` query field is queued verbatim: "
-    "the gateway holds its tokens by value but never blanks them in what it queues",
-)
 async def test_the_sources_own_token_in_a_key_field_is_never_queued(
     client: httpx2.AsyncClient, queues: Queues
 ) -> None:
@@ -202,11 +181,6 @@ async def test_the_sources_own_token_in_a_key_field_is_never_queued(
 # --- Browsers ---------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a cross-site browser form post carrying cached Basic credentials is queued: "
-    "no webhook sender sends Sec-Fetch-Site/Origin, yet the gateway never checks them (CSRF)",
-)
 async def test_a_cross_site_form_post_from_a_browser_is_not_queued(
     client: httpx2.AsyncClient, queues: Queues
 ) -> None:
