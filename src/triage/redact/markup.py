@@ -282,6 +282,47 @@ def _dressed_name_value(match: re.Match[str]) -> str:
     return f"{match['head']}[REDACTED:password]"
 
 
+#: A JSON Web Key's private members (RFC 7518): `d` of an EC, OKP or RSA key, an RSA key's
+#: primes and CRT values, an oct key's `k`. The public ones (`x`, `y`, `n`, `e`) stay.
+_JWK_PRIVATE = ("d", "p", "q", "dp", "dq", "qi", "k")
+#: A member of a flat object as JSON text, a JSON string's `\\"` or a Python repr writes it, its
+#: value base64url (or already a placeholder): its quote `q`, name `name`, value `value`.
+_JWK_MEMBER = re.compile(
+    r"""(?P<q>\\?["'])(?P<name>[A-Za-z0-9_]{1,16}+)(?P=q)[ \t]{0,8}:[ \t]{0,8}(?P=q)"""
+    r"(?P<value>[A-Za-z0-9_=-]{1,8192}+|\[REDACTED:[\w-]{1,32}+\])(?=(?P=q))"
+)
+
+
+def _jwk_private_members(match: re.Match[str]) -> str:
+    """An object with its JWK private members' values replaced (`_JWK_PRIVATE`), if it is a
+    JWK: it has a `kty` member. Else the match unchanged: `d` and `k` name other things
+    elsewhere (a diff's, a sort's)."""
+    members = list(_JWK_MEMBER.finditer(match[0]))
+    if not any(member["name"] == "kty" for member in members):
+        return match[0]
+    pieces: list[str] = []
+    last = 0
+    for member in members:
+        if member["name"] in _JWK_PRIVATE and not member["value"].startswith("[REDACTED"):
+            pieces += (match[0][last : member.start("value")], "[REDACTED:private-key]")
+            last = member.end("value")
+    pieces.append(match[0][last:])
+    return "".join(pieces)
+
+
+#: The elements of .NET's XML RSA key (`RSA.ToXmlString(true)`) that hold its private part;
+#: `Modulus` and `Exponent` are the public key.
+_RSA_XML_PRIVATE = re.compile(
+    r"(<(?P<tag>D|P|Q|DP|DQ|InverseQ)>[ \t\r\n]{0,64}+)(?!\[REDACTED)[A-Za-z0-9+/=\s]{1,8192}+"
+)
+
+
+def _rsa_xml_private(match: re.Match[str]) -> str:
+    """An `<RSAKeyValue>` element's text with its private elements' values replaced
+    (`_RSA_XML_PRIVATE`), the tags kept, and so the public key's."""
+    return _RSA_XML_PRIVATE.sub(r"\1[REDACTED:private-key]", match[0])
+
+
 MARKUP_RULES: tuple[
     _Rule, ...
 ] = (  # XML elements named like a secret, and SQL's PASSWORD '…' / IDENTIFIED BY '…'.
@@ -304,6 +345,24 @@ MARKUP_RULES: tuple[
         r"[ \t\r\n]{0,64}+<!\[CDATA\[)(?!\[REDACTED)(?P<text>(?:[^\]]|\](?!\]>)){1,4096}+)(?=\]\]>)",
         _element_text,
         "cdata[",
+        fold_needles=True,
+    ),
+    # A JSON Web Key (`{"kty": "EC", …, "d": "…"}`; raw, inside a JSON string, a Python
+    # dict's repr): its private members go (`_jwk_private_members`). A flat object, read from
+    # its `{` to its `}` (a JWKS's `{"keys": [{…}]}` is read at each key's own `{`), whatever
+    # its members' order.
+    _rule(
+        r"\{(?=[^{}]{0,65536}?kty)[^{}]{1,65536}+\}",
+        _jwk_private_members,
+        "kty",
+    ),
+    # .NET's XML RSA key with its private part (`<RSAKeyValue>…<P>…</P>…<D>…</D>`): the
+    # private elements' text goes, to the element's end or the key's (`_rsa_xml_private`).
+    _rule(
+        r"<(?:[\w.-]{1,32}:)?RSAKeyValue(?:[ \t\r\n][^<>]{0,256}+)?>"
+        rf"(?:[^<]|<(?!/(?:[\w.-]{{1,32}}:)?RSAKeyValue>)){{0,{_VALUE_MAX}}}+",
+        _rsa_xml_private,
+        "rsakeyvalue",
         fold_needles=True,
     ),
     # A secret's name dressed in emphasis, code marks or an inline tag, its `:` inside the

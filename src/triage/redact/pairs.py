@@ -162,6 +162,8 @@ def _keep_quotes(match: re.Match[str]) -> str:
     )
     if quote_mark:
         return f"{match['head']}{quote_mark}[REDACTED:password]{quote_mark}"
+    if match["ansi"]:
+        return f"{match['head']}$'[REDACTED:password]'"
     unclosed = (
         match["unclosed"]
         or match["unclosed_single"]
@@ -361,6 +363,58 @@ def _line_value(match: re.Match[str]) -> str:
     ):
         return match[0]
     return f"{match['head']}{_flow_sequence_redacted(secret)}{value[len(secret) :]}"
+
+
+#: The words one of which a title-case label naming a secret holds (`Secret ID`, `Client
+#: Secret`, `Bootstrap Token`, `Private Key`, `Passphrase`), the label's rule's needles.
+_LABEL_WORDS = "secret|token|pass|key"
+#: A word of such a label: capitalised (`Secret`), an acronym (`ID`, `API`), a number (`Unseal
+#: Key 1`); not a run mixing cases and digits, which is a value's.
+_LABEL_WORD = r"(?:[A-Z][a-z]{1,31}+|[A-Z]{1,6}+|[0-9]{1,3}+)(?![A-Za-z0-9])"
+
+
+#: A value wholly in parentheses: a tool's remark where the value would be (Vault's `(redacted
+#: by policy)`, Terraform's `(sensitive value)`), no secret.
+_REMARK = re.compile(r"\([^()\r\n]{0,128}\)")
+
+
+def _label_value(match: re.Match[str]) -> str:
+    """A title-case label's value replaced to its line's end, its trailing spaces kept, when
+    the label read whole names a secret (`secret_named`: `Secret ID`, `Secret Access Key`;
+    not `Accessor ID`, `Password Last Set`) and the value is none a name keeps (`_kept_value`
+    of its first word, a placeholder, a remark, a reference in code); else the match
+    unchanged."""
+    name, value = match["name"], match["value"]
+    secret = value.rstrip()
+    if (
+        not secret_named(name)
+        or _kept_value(name, secret.split(None, 1)[0])
+        or _PLACEHOLDER_FOUND.fullmatch(secret)
+        or _REMARK.fullmatch(secret)
+        or _code_reference(name, secret)
+    ):
+        return match[0]
+    return f"{match['head']}[REDACTED:password]{value[len(secret) :]}"
+
+
+#: An OpenStack (Keystone) token: a Fernet token, whose version byte and timestamp encode as
+#: `gAAAAA`, then its IV, ciphertext and HMAC (80 characters at least).
+_FERNET_TOKEN = r"gAAAAA[A-Za-z0-9_-]{80,4096}+={0,2}(?![A-Za-z0-9_=-])"
+#: The name `id` right before a value, as `openstack token issue` writes its row in each of
+#: its formats: a table's `| id | `, JSON's `"id": "`, YAML's `id: `, a shell's `id="`.
+_ID_BEFORE = re.compile(
+    r"""(?<![\w.-])id(?:[ \t]{1,64}+\|[ \t]{1,64}+|\\?["']?[ \t]{0,8}[:=][ \t]{0,8}\\?["']?)\Z"""
+)
+
+
+def _token_under_id(match: re.Match[str]) -> str:
+    """A Fernet token replaced when the name `id` stands right before it (`_ID_BEFORE`): the
+    token `openstack token issue` prints; else the match unchanged (Fernet also encrypts data
+    that is no credential)."""
+    start = match.start()
+    if _ID_BEFORE.search(match.string, max(0, start - 80), start) is None:
+        return match[0]
+    return "[REDACTED:token]"
 
 
 #: A YAML flow sequence that is all of a line's value, its first item's quote after the `[`.
@@ -632,6 +686,27 @@ PAIR_RULES: tuple[
             ),
         )
     ),
+    # A label of title-case words at a line's start, aligned CLI output (Nomad's `Secret ID
+    # = …`, `Secret Access Key: …`), raw or after an escaped line break inside a JSON string:
+    # the label, which the rules above read only as one word, is read whole and asked
+    # (`_label_value`); its value runs to the line's end. Its words are read as written (a
+    # label's), one of them holding a secret's word (`_LABEL_WORDS`), the rule's needles.
+    *(
+        _rule(
+            rf"(?P<head>{start}[ \t]{{0,40}}+(?=[A-Za-z0-9 ]{{0,128}}?(?i:{_LABEL_WORDS}))"
+            rf"(?P<name>{_LABEL_WORD}(?:[ ]{_LABEL_WORD}){{1,3}}+)"
+            r"[ \t]{0,64}+[=:][ \t]{0,64}+)(?!\[REDACTED)"
+            rf"(?P<value>{char}{{1,{_VALUE_MAX}}}+)",
+            _label_value,
+            *_LABEL_WORDS.split("|"),
+            fold_needles=True,
+        )
+        for start, char in (("(?m:^)", r"[^\r\n]"), (r"\\n", r'(?:[^\r\n\\"]|\\[^nr"])'))
+    ),
+    # `openstack token issue`'s token under its `id` (`_token_under_id`), in a table's row
+    # (`| id | gAAAAA… |`), JSON, YAML or a shell's `id="…"`. The rule starts at the token's
+    # first characters, which the engine jumps to.
+    _rule(_FERNET_TOKEN, _token_under_id, "gAAAAA"),
     # A name and its value on a line of their own with a tab between (a TSV listing, aligned
     # output: `password<TAB>a b`, `password    a b`; also inside a JSON string,
     # `\npassword\ta b\n`): the value
@@ -688,7 +763,7 @@ PAIR_RULES: tuple[
         # an ODBC value, above; `\\\"[REDACTED…`: one found a level down, its quotes escaped
         # twice), nor the empty default of `${DB_PASSWORD:-}`.
         # A string's prefix before it is the first pass's too (`b'[REDACTED…`).
-        r"""(?!(?:[bru]{1,2}(?=\\?["']))?\\{0,16}+(?:""\"|'''|["']|\{)?-?(?:\\{0,16}+["'])?\[REDACTED|-\})"""
+        r"""(?!(?:[bru]{1,2}(?=\\?["']))?\\{0,16}+(?:""\"|'''|\$?["']|\{)?-?(?:\\{0,16}+["'])?\[REDACTED|-\})"""
         # Nor a list that is one placeholder already (`[[REDACTED:…]]`, `['[REDACTED:…]']`).
         r"""(?!\[(?P<pq>\\?["']?)\[REDACTED:[\w-]{1,32}+\](?P=pq)\])"""
         # Nor a shell's default that is a reference (`${DB_PASSWORD:-$(cat f)}`, read from
@@ -728,6 +803,10 @@ PAIR_RULES: tuple[
         rf"""|(?P<escaped>\\")(?:[^"\\\n]|\\[^"\\\n]|\\\\(?:[^"\\\n]|\\.)){{1,{_VALUE_MAX}}}+\\\""""
         rf"""|(?P<double>")(?:[^"\\\n]|\\.){{1,{_VALUE_MAX}}}+\""""  # "…" with backslash escapes
         rf"""|(?P<single>'){_SINGLE_QUOTED_CHAR}{{1,{_VALUE_MAX}}}+'"""
+        # bash's ANSI-C quotes (`X=$'…'`, as `set -x` and `export -p` print a value with a
+        # control character or a quote), a backslash escaping the character after it: all of
+        # it, `$'` and `'` kept.
+        rf"""|(?P<ansi>\$'){_SINGLE_QUOTED_CHAR}{{1,{_VALUE_MAX}}}+'"""
         # A quote never closed on its line (a log line cut short, a value broken by the line's
         # end): the rest of the line goes, not only its first word.
         rf"""|(?P<unclosed>")(?:[^"\\\r\n]|\\.){{1,{_VALUE_MAX}}}+(?=\r?\n|$)"""

@@ -358,7 +358,32 @@ def _value_child(match: re.Match[str]) -> str:
 #: The space between two tags: the line breaks of pretty-printed XML, raw or escaped.
 _TAG_GAP = r"(?:[ \t\r\n]|\\[nrt]){0,64}+"
 
+#: A signing key file's line of base64 (minisign's, signify's: a comment line, then the key).
+_KEY_FILE_LINE = r"[A-Za-z0-9+/]{40,4096}+={0,2}(?![A-Za-z0-9+/=])"
+#: A minisign or signify secret key, known by its first bytes: `Ed` then minisign's scrypt
+#: and BLAKE2 (`EdScB2`), or none (`Ed\0\0B2`, unencrypted), or signify's bcrypt_pbkdf (`EdBK`).
+#: A public key starts `Ed` then its id.
+_SIGNING_SECRET_KEY = (
+    r"(?<![A-Za-z0-9+/])(?:RWRTY0Iy|RWQAAEIy|RWRCSw)[A-Za-z0-9+/]{80,4096}+={0,2}"
+    r"(?![A-Za-z0-9+/=])"
+)
+
 SECTION_RULES: tuple[_Rule, ...] = (
+    # A minisign, rsign or signify secret key file: `untrusted comment:` naming a secret key,
+    # then the key's one line of base64 (its break raw, or escaped inside a JSON string),
+    # which goes; and such a key pasted without its comment, known by its first bytes.
+    _rule(
+        r"(untrusted comment:[^\r\n\\]{0,256}?secret key[^\r\n\\]{0,256}+"
+        r"(?:\r?\n|(?:\\r)?\\n)[ \t]{0,16}+)" + _KEY_FILE_LINE,
+        r"\1[REDACTED:private-key]",
+        "untrusted comment:",
+    ),
+    _rule(
+        _SIGNING_SECRET_KEY,
+        "[REDACTED:private-key]",
+        *("rwrty0iy", "rwqaaeiy", "rwrcsw"),
+        fold_needles=True,  # an `R` starts no needle as written; `r` starts folded ones
+    ),
     # An object after a key (`"secrets": {…}`, `secrets = {…}`, `'secrets': {…}`); the key
     # is read back from the text before the assignment, so that the engine jumps from one
     # `:` or `=` to the next.
