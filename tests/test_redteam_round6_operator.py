@@ -1,0 +1,149 @@
+"""Red team round 6: operators seeing and quieting what triage knows. Where the listing, the
+status page's filter form and an incident's own answer show an operator something other than
+what triage acts on: a held-back close listed as open but ranked below every open incident, a
+page whose form forgets all but one of the matchers it filters by, and a silenced incident
+that a label matcher finds but whose labels are shown empty."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx2
+import pytest
+
+from factories import alert
+from test_operator_api import BEARER as API_BEARER
+from test_operator_api import serving
+from test_operator_filters import BEARER
+from test_operator_filters import store as store  # 300 open incidents
+from test_operator_silence_preview import client as client  # the operator's routes
+from triage.incidents.codec import view_to_json
+from triage.incidents.lifecycle import FLAP_HOLD, EffectKind, Incident, Pending, Policy, State
+from triage.incidents.sqlite import SQLiteStore
+from triage.incidents.store import Hold
+from triage.models import Priority, Status, Ticket
+from triage.ops.operator import Filter, list_incidents
+from triage.redact import Redactor
+from triage.view import redact_alert
+
+NOW = datetime(2026, 12, 6, 11, 0, tzinfo=UTC)
+
+
+class _Listed:
+    """A store that holds exactly `incidents` (only what `list_incidents` reads of one)."""
+
+    def __init__(self, incidents: list[Incident]) -> None:
+        self._incidents = incidents
+
+    async def incidents(self) -> list[Incident]:
+        return list(self._incidents)
+
+
+def _ticketed(fingerprint: str, title: str, priority: Priority, **fields: object) -> Incident:
+    """An incident with a ticket of `priority` at the backend, opened an hour ago."""
+    return Incident(
+        fingerprint, fields.pop("state", State.OPEN), "generic", title,  # type: ignore[arg-type]
+        NOW - timedelta(hours=1), NOW, refs={"backend": f"T-{fingerprint[:4]}"},
+        ticket=Ticket(title=title, priority=priority, description="d"), **fields,  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a flapping incident whose close is held is listed as open but ranked by its "
+    "stored state (closed), so a critical one comes after every open low one",
+)
+async def test_a_held_close_is_ranked_by_its_priority_among_the_open() -> None:
+    """`incidents list` (open, most urgent first) ranks a critical incident whose close is held
+    back while it flaps (listed as open: its tickets are open) before an open low one."""
+    held_close = _ticketed(
+        "a" * 32, "checkout down (flapping)", Priority.CRITICAL, state=State.CLOSED,
+        closed_at=NOW, flapping=True, quiet_until=NOW + timedelta(minutes=10),
+        pending=Pending(EffectKind.CLOSE, FLAP_HOLD, NOW + timedelta(minutes=10), 2),
+    )  # fmt: skip
+    low = _ticketed("b" * 32, "disk 80% on a build box", Priority.LOW)
+    assert held_close.close_held_until is not None  # a close held back: listed as open
+    listed = await list_incidents(_Listed([held_close, low]), Filter("open"))  # type: ignore[arg-type]
+    assert [i.fingerprint for i in listed] == [held_close.fingerprint, low.fingerprint]
+
+
+def _match_inputs(html: str) -> list[str]:
+    """The values of the filter form's `match` inputs."""
+    return re.findall(r'<input name=match value="([^"]*)"', html)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the page's filter form has one match field and shows only the last matcher, so "
+    "submitting it again (to add a search) drops the others without a word",
+)
+async def test_the_page_form_keeps_every_matcher_it_filters_by(client: httpx2.AsyncClient) -> None:
+    """`/?match=env=staging&match=team=search` lists what both keep, and its form carries both
+    matchers, so the next submit of the form filters as the page shown does."""
+    params = [("match", "env=staging"), ("match", "team=search")]
+    page = await client.get("/", params=params, headers=BEARER)
+    assert page.status_code == 200, page.text
+    assert "of 300 open incidents" in page.text
+    assert sorted(_match_inputs(page.text)) == ["env=staging", "team=search"]
+
+
+@pytest.fixture
+async def sqlite(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
+    opened = SQLiteStore(str(tmp_path / "t.db"), Policy(), timedelta(minutes=2), timedelta(days=1))
+    await opened.open()
+    yield opened
+    await opened.aclose()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="an incident a silence holds from its first alert is found by match=env=prod, but "
+    "its answer shows labels {} (incident.labels, not the held alert's as team_of does)",
+)
+async def test_a_silenced_incident_shows_the_labels_it_is_matched_by(sqlite: SQLiteStore) -> None:
+    """An incident held by a silence from its first alert is listed by `match=env=prod`, and
+    its answer shows `env: prod`: the label the listing (and every silence) matched it by."""
+    firing = alert("quiet").model_copy(update={"labels": {"env": "prod"}})
+    shown = view_to_json(redact_alert(firing, Redactor()))
+    await sqlite.begin(firing, "m1", NOW, hold=Hold("s1", NOW + timedelta(hours=1), shown))
+    async with serving(sqlite) as api:
+        listing = await api.get(
+            "/api/v1/incidents", params={"match": "env=prod"}, headers=API_BEARER
+        )
+        [listed] = listing.json()["incidents"]
+        assert listed["silenced"]
+        one = await api.get(f"/api/v1/incidents/{listed['fingerprint']}", headers=API_BEARER)
+    assert one.json()["labels"] == {"env": "prod"}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="since/before keep an incident by when it last reopened, but the API's listing "
+    "shows only opened_at (hours earlier) and no reopen time: the operator cannot see why",
+)
+async def test_a_listing_shows_the_reopen_time_its_since_filter_kept(sqlite: SQLiteStore) -> None:
+    """An incident opened 3 h ago, reopened 10 min ago and firing again 2 min ago is listed by
+    `since=20m&before=5m`, and its entry shows the reopen time that kept it: not only an
+    opened_at before the window and an updated_at after it."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    reopened = now - timedelta(minutes=10)
+    steps = [("firing", now - timedelta(hours=3)), ("resolved", now - timedelta(minutes=30)),
+             ("firing", reopened), ("firing", now - timedelta(minutes=2))]  # fmt: skip
+    actions = []
+    for n, (status, at) in enumerate(steps):
+        done = await sqlite.begin(alert("db-lag", Status(status), at), f"m{n}", at)
+        actions.append(str(done.action))
+        assert done.after is not None
+        if done.after.pending is not None:
+            await sqlite.confirm(done.after.fingerprint, f"m{n}", "backend", "T-1", finish=True)
+    assert actions[2] == "reopen"
+    window = {"since": "20m", "before": "5m"}
+    async with serving(sqlite) as api:
+        answer = await api.get("/api/v1/incidents", params=window, headers=API_BEARER)
+    [listed] = answer.json()["incidents"]
+    assert listed["opened_at"] < (now - timedelta(minutes=20)).isoformat()  # before `since`
+    assert listed["updated_at"] > (now - timedelta(minutes=5)).isoformat()  # after `before`
+    assert reopened.isoformat(timespec="seconds") in listed.values()
