@@ -55,6 +55,12 @@ _COMMAND_END = r"(?:\.exe)?(?:\\?\")?"
 #: `}` or `]` after a JSON value next), so the arguments end where the string ends.
 _ARGS_CHAR = r'(?:[^\n|;&"]|(?<=\\)"|"(?![ \t]{0,8}[,}\]]))'
 
+#: impacket's example scripts (`secretsdump.py`, `GetUserSPNs.py`), in any case.
+_IMPACKET_SCRIPTS = (
+    "(?:secretsdump|psexec|wmiexec|smbexec|atexec|dcomexec|GetUserSPNs|GetNPUsers|getTGT|getST"
+    "|mssqlclient|smbclient|lookupsid|ticketer|addcomputer|dacledit|changepasswd|rpcdump"
+    "|samrdump|reg|services|wmiquery|GetADUsers|findDelegation)"
+)
 #: Commands that take a password as a short option's value (`-p pw`; 7-Zip's only glued,
 #: `-ppw`): a pattern of command names, and the options.
 _PASSWORD_OPTIONS = (
@@ -71,7 +77,7 @@ _PASSWORD_OPTIONS = (
     ("redis-cli", ("-a",)),
     ("cqlsh|rabbitmqadmin", ("-p",)),
     ("mosquitto_(?:pub|sub|rr)", ("-P",)),
-    ("sqlcmd|bcp|ipmitool|zip|unzip|osql|isql|tsql", ("-P",)),
+    ("sqlcmd|mssql-cli|bcp|ipmitool|zip|unzip|osql|isql|tsql", ("-P",)),
     (r"security[ \t]{1,3}add-(?:generic|internet)-password", ("-w",)),
     ("ssh-keygen", ("-N", "-P")),
     ("snmp(?:walk|bulkwalk|get|getnext|bulkget|set|table|trap)", ("-A", "-X")),
@@ -103,16 +109,17 @@ _PASSWORD_OPTIONS = (
     # Attack tools a runtime security alert quotes (Falco, GuardDuty, an EDR): their -p is
     # the password tried or used (their -P a port or a password list, -H a hash).
     (
-        "evil-winrm|crackmapexec|netexec|nxc|hydra|medusa|smbmap|bloodhound-python"
-        "|ldapdomaindump|enum4linux(?:-ng)?",
+        "hydra|medusa|smbmap|bloodhound-python|ldapdomaindump|enum4linux(?:-ng)?",
         ("-p",),
     ),
-)
-#: impacket's example scripts (`secretsdump.py`, `GetUserSPNs.py`), in any case.
-_IMPACKET_SCRIPTS = (
-    "(?:secretsdump|psexec|wmiexec|smbexec|atexec|dcomexec|GetUserSPNs|GetNPUsers|getTGT|getST"
-    "|mssqlclient|smbclient|lookupsid|ticketer|addcomputer|dacledit|changepasswd|rpcdump"
-    "|samrdump|reg|services|wmiquery|GetADUsers|findDelegation)"
+    # … and those whose -H is an NT hash, which logs in as the password does (pass-the-hash),
+    # and impacket's scripts' `-hashes LM:NT` and `-aesKey` (Kerberos' key of the password).
+    ("evil-winrm|crackmapexec|netexec|nxc", ("-p", "-H")),
+    (rf"(?i:impacket-[\w-]{{1,40}}+|{_IMPACKET_SCRIPTS}\.py)", ("-hashes", "-aesKey")),
+    # Package registries' logins: NuGet's source (`dotnet nuget add source … -u bot -p X`),
+    # Conan's remote (`conan remote login corp bot -p X`, Conan 1's `conan user -p X`).
+    (r"dotnet[ \t]{1,3}nuget", ("-p",)),
+    (r"conan[ \t]{1,3}(?:remote[ \t]{1,3}login|user)", ("-p",)),
 )
 #: The commands whose option is a token's for one tool and a name's for another of the same
 #: name: Fly.io's `fly -t <token>`, Concourse's `fly -t <target>`. Its value goes only when it
@@ -649,6 +656,43 @@ PRINTED_RULES: tuple[_Rule, ...] = tuple(
     for brk, char in _LINES
 )
 
+
+def _ci_command_secret(match: re.Match[str]) -> str:
+    """A CI runner's workflow command's value replaced: always for one that marks it secret
+    (GitHub Actions' `::add-mask::`, Azure Pipelines' `setvariable … issecret=true`), for one
+    that sets a named value (`::set-output name=N::`, `::set-env`, TeamCity's `setParameter
+    name='N' value='…'`) when its name is a secret's (`deploy_token`, `env.DEPLOY_TOKEN`)."""
+    name = match["name"] or match["tname"]
+    if name is not None and not secret_named(name.rsplit(".", 1)[-1]):
+        return match[0]
+    group = "value" if match["value"] is not None else "tvalue"
+    start, end = match.start(group) - match.start(), match.end(group) - match.start()
+    return f"{match[0][:start]}[REDACTED:password]{match[0][end:]}"
+
+
+#: A value of a CI workflow command: to a space, a quote or an escaped line break.
+_CI_VALUE = r"(?!\[REDACTED|\$)(?:[^\s\"'\\]|\\(?![nrt\"'\\])){1,4096}+"
+
+#: A PowerShell here-string's body (`@"` or `@'` at a line's end, to the `"@` or `'@` that
+#: starts a line): its lines, raw or inside a JSON string (`\n`).
+_HERE_STRING_BODY = r"(?P<body>(?:(?!(?P=hq)@)(?:[^\r\n\\]|\\(?![nr])){0,4096}+(?:\r?\n|(?:\\r)?\\n)){1,64}?)(?=(?P=hq)@)"
+
+
+#: The line break that ends a here-string's last line, raw or escaped.
+_LAST_BREAK = re.compile(r"(?:\r?\n|(?:\\r)?\\n)\Z")
+
+
+def _here_string_body(match: re.Match[str]) -> str:
+    """A PowerShell here-string's lines replaced by one placeholder, the break before its
+    closing quote kept, when its variable's name is a secret's (`$password`, `$env:API_TOKEN`);
+    else the match unchanged."""
+    body = match["body"]
+    if not secret_named(match["name"].rsplit(":", 1)[-1]) or body.startswith("[REDACTED"):
+        return match[0]
+    last_break = _LAST_BREAK.search(body)
+    return f"{match[1]}[REDACTED:password]{last_break[0] if last_break else ''}"
+
+
 COMMAND_RULES: tuple[
     _Rule, ...
 ] = (  # MySQL's clients take the password glued to -p (mysql -uroot -pSecret, -p'Secret'); sshpass
@@ -693,6 +737,7 @@ COMMAND_RULES: tuple[
         *("ypher-shell", "smbpasswd", "esxcli", "slappasswd", "doveadm", "odecov"),
         *("evil-winrm", "rackmapexec", "netexec", "nxc ", "nxc\t", "hydra", "medusa"),
         *("smbmap", "bloodhound-python", "ldapdomaindump", "enum4linux"),
+        *("mssql-cli", "nuget", "onan remote", "onan user", "-hashes", "-aesKey"),
     ),
     # HTTPie's and xh's query items named like a secret (`token==…`), and their `-a` after
     # `-A bearer` (`_httpie_secrets`).
@@ -933,15 +978,19 @@ COMMAND_RULES: tuple[
     *PRINTED_RULES,
     # The Windows registry's value named like a secret (Winlogon's `DefaultPassword`):
     # `reg add <key> /v <name> … /d X`, PowerShell's `Set-ItemProperty … -Name <name> -Value X`
-    # (`New-ItemProperty`); a value of another name (`AutoAdminLogon`) stays.
+    # (`New-ItemProperty`); a value of another name (`AutoAdminLogon`) stays. PowerShell's
+    # `Set-Variable -Name password -Value X` (`New-Variable`) names its variable so too.
     _rule(
         r"(?:reg(?<![\w.-]reg)(?:\.exe)?[ \t]{1,3}add[ \t][^\n|;&]{0,512}?[ \t]/v"
         r"|(?:set|new)-itemproperty(?<![\w.-](?:set|new)-itemproperty)[ \t][^\n|;&]{0,512}?"
+        r"[ \t]-name"
+        r"|(?:set|new)-variable(?<![\w.-](?:set|new)-variable)(?:[ \t][^\n|;&]{0,512}?)?"
         r"[ \t]-name)[ \t]{1,3}(?P<nq>\\?[\"']?)(?P<name>[^\s\"'/\\]{1,128}+)(?P=nq)"
         r"[^\n|;&]{0,256}?[ \t](?:/d|-value)[ \t]{1,3}(?![$(]|\[REDACTED)"
         rf"(?P<value>{_WORD_VALUE})",
         lambda m: _word_replaced(m) if secret_named(m["name"]) else m[0],
         *("reg add", "reg.exe add", "set-itemproperty", "new-itemproperty"),
+        *("set-variable", "new-variable"),
         flags=re.IGNORECASE,
     ),
     # … and `reg query`'s row of such a value: `    DefaultPassword    REG_SZ    X`, the
@@ -958,6 +1007,38 @@ COMMAND_RULES: tuple[
         # Looked for in the folded text: an `R` starts no needle looked for as written.
         *("reg_sz", "reg_expand_sz", "reg_multi_sz"),
         fold_needles=True,
+    ),
+    # CI runners' workflow commands that carry a secret (`_ci_command_secret`), as a job's log
+    # echoes them under `set -x`.
+    _rule(
+        r"(?:::add-mask::"
+        r"|##vso\[task\.setvariable(?=[^\]\r\n]{0,512}?;[ \t]{0,3}issecret=true)[^\]\r\n]{0,512}+\]"
+        r"|::set-(?:output|env)[ \t]{1,3}name=(?P<name>[^:\s]{1,128}+)::)"
+        rf"(?P<value>{_CI_VALUE})"
+        r"|##teamcity\[setParameter[ \t]{1,3}name='(?P<tname>[^'\r\n]{1,128}+)'[ \t]{1,3}value='"
+        r"(?P<tvalue>(?!\[REDACTED)(?:[^'|\r\n]|\|.){1,4096}+)'",
+        _ci_command_secret,
+        *("::add-mask::", "##vso[task.setvariable", "::set-output", "::set-env"),
+        "##teamcity[setParameter",
+    ),
+    # A backup tool's password command that echoes the password itself (restic's
+    # `--password-command 'echo X'`, borg's `BORG_PASSCOMMAND="echo X"`).
+    _rule(
+        r"((?:pass(?:word|phrase)?[-_]?command)(?:=|[ \t]{1,3})(?P<q>\\?[\"'])?"
+        r"(?:echo(?:[ \t]{1,3}-[neE]{1,3}+){0,3}+|printf(?:[ \t]{1,3}%s)?)[ \t]{1,3}\\?[\"']?)"
+        r"(?!\[REDACTED|\$)(?:[^\s\"'\\]|\\(?![nrt\"'\\])){1,512}+",
+        _replaced_value("[REDACTED:password]"),
+        *("passcommand", "password-command", "password_command", "passphrase-command"),
+        *("passphrase_command", "pass-command", "pass_command"),
+        flags=re.IGNORECASE,
+    ),
+    # A PowerShell here-string assigned to a variable named like a secret (`$password = @"`,
+    # its lines, `"@`); the `@` may already be a placeholder (a pair's rule took it as the value).
+    _rule(
+        r"(\$(?P<name>[\w:]{1,128}+)[ \t]{0,3}=[ \t]{0,3}(?:@|\[REDACTED:password\])"
+        r"(?P<hq>\\?[\"'])[ \t]{0,8}(?:\r?\n|(?:\\r)?\\n))" + _HERE_STRING_BODY,
+        _here_string_body,
+        *('@"', "@'", '@\\"', "[REDACTED:password]"),
     ),
     # A password a service generated and printed in its own words (`_GENERATED`).
     _rule(

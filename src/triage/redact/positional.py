@@ -22,6 +22,7 @@ from triage.redact.rule import (
     _quoted_char,
     _Rule,
     _rule,
+    _token_like,
 )
 
 _PLACEHOLDER = "[REDACTED:password]"
@@ -97,6 +98,59 @@ def _piped_value(match: re.Match[str]) -> str:
     return f"{match[0][:start]}{_PLACEHOLDER}{quote}{match[0][end:]}"
 
 
+#: What a command line before a here-string says of the value it is given: a silent read
+#: (`read -s`, `read -rs`), an option reading a secret from the input (`--pw-stdin`,
+#: `--passphrase-stdin`), a disk's key (`cryptsetup`), a password store's insert (`pass
+#: insert`, `gopass insert`).
+_SECRET_INPUT = re.compile(
+    r"(?<![\w-])(?:read(?:[ \t]{1,3}-[A-Za-z]{0,8}s[A-Za-z]{0,8}(?![\w-]))"
+    r"|--[\w-]{0,40}?-stdin|cryptsetup|(?:go)?pass[ \t]{1,3}(?:insert|edit|add))(?![\w-])"
+)
+#: The words of a command line, split where a shell or an option would split them.
+_COMMAND_WORD = re.compile(r"[^\s=\"'`:]{1,256}+")
+
+
+def _user_password(match: re.Match[str]) -> str:
+    """A registry credential's value replaced: after the colon of a `user:password`, or whole
+    when it is one random word (`_token_like`: a token alone); else the match unchanged
+    (`BUNDLE_GEMS__CORP__COM=vendor/cache` is no credential)."""
+    value = match["value"]
+    quote = match["q"] or ""
+    head = match[0][: match.start("value") - match.start()]
+    user, colon, password = value.partition(":")
+    if colon and user and password and not password.startswith("//"):
+        return f"{head}{user}:{_PLACEHOLDER}{quote}"
+    return f"{head}{_PLACEHOLDER}{quote}" if _token_like(value) else match[0]
+
+
+#: A JSON string's value in a Composer auth.json section that maps hosts to tokens.
+_HOST_TOKEN = re.compile(
+    r"(?P<head>(?P<q>\\?\")[^\"\\\n]{1,253}+(?P=q)[ \t]{0,8}:[ \t]{0,8}(?P=q))"
+    r"(?!\[REDACTED)(?P<value>(?:[^\"\\\n]|\\(?!\"|\\\")){1,512}+)(?=(?P=q))"
+)
+
+
+def _host_tokens(match: re.Match[str]) -> str:
+    """Each host's token in a Composer auth.json section (`"github-oauth": {"github.com":
+    "…"}`) replaced, its quotes kept."""
+    members = _HOST_TOKEN.sub(lambda m: f"{m['head']}{_PLACEHOLDER}", match["members"])
+    start, end = match.start("members") - match.start(), match.end("members") - match.start()
+    return f"{match[0][:start]}{members}{match[0][end:]}"
+
+
+def _here_string(match: re.Match[str]) -> str:
+    """A here-string's value replaced (`_value_replaced`) when the command line before it says
+    it reads a secret (`_SECRET_INPUT`, or a word named like one: `vercel env add DB_PASSWORD`,
+    `read DB_PASS`), or the value is random text by itself (`_token_like`): a command's input
+    that looks like a key is one whatever reads it. A word, a name or a sentence given to
+    another command (`bc <<< 2+2`, `tr a-z A-Z <<< Version2Build`) stays."""
+    command = match["command"]
+    told = _SECRET_INPUT.search(command) is not None or any(
+        secret_named(word.strip("-")) for word in _COMMAND_WORD.findall(command)
+    )
+    return _value_replaced(match) if told or _token_like(match["value"]) else match[0]
+
+
 #: A file name's extensions (`.txt`, `.pass`), which do not say what it holds.
 _EXTENSION = re.compile(r"(?<=.)\.[A-Za-z0-9]{1,8}\Z")
 
@@ -120,6 +174,11 @@ _CALLS = (
     (r"ssh2_auth_password|imap_open", 2),
     (r"mysqli_real_connect", 3),
     (r"oci_(?:p|new_)?connect", 1),
+    # SQL's crypto functions, as a slow query log quotes them: pgcrypto's pgp_sym_encrypt(data,
+    # key) and its decrypt, MySQL's AES_ENCRYPT(data, key) and DES_ENCRYPT, SQL Server's
+    # ENCRYPTBYPASSPHRASE(passphrase, data), crypt(password, salt).
+    (r"pgp_sym_(?:en|de)crypt(?:_bytea)?|(?:aes|des)_(?:en|de)crypt", 1),
+    (r"(?:en|de)cryptbypassphrase|(?<![\w$])crypt", 0),
 )
 #: … and code that logs in with a user and a password by their place, in its own case (read
 #: as written, the engine skips to a name's first letter): Python's requests, httpx and
@@ -131,7 +190,8 @@ _CALLS = (
 #: smtp.PlainAuth and CRAMMD5Auth, gomail's NewDialer.
 _AUTH_CALLS = (
     (r"(?:HTTP)?(?:Basic|Digest|Proxy)Auth|auth(?<!\wauth)[ \t]{0,3}=[ \t]{0,3}|\.login", 1),
-    (r"simple_bind(?:_s)?|NetworkCredential|PasswordAuthentication|CRAMMD5Auth", 1),
+    # .NET's NetworkCredential, also as PowerShell makes one: `[…NetworkCredential]::new(u, pw)`.
+    (r"simple_bind(?:_s)?|NetworkCredential(?:\]::new)?|PasswordAuthentication|CRAMMD5Auth", 1),
     (r"UsernamePassword(?:Credentials|AuthenticationToken)", 1),
     (r"(?:pymysql|MySQLdb)\.connect|DriverManager\.getConnection|PlainAuth", 2),
     (r"NewDialer", 3),
@@ -145,6 +205,10 @@ _AUTH_CALLS = (
     # password), poplib's pass_(password).
     (r"(?<![\w$])FTP(?:_TLS)?|pymssql\.connect", 2),
     (r"\.pass_", 0),
+    # sbt's Credentials(realm, host, user, password) (one argument, a file's path, has none).
+    (r"(?<![\w$])Credentials", 3),
+    # The mongo shell's db.auth(user, password) and db.changeUserPassword(user, password).
+    (r"\.auth|changeUserPassword", 1),
 )
 #: LDAP's binds, whose first argument is a DN (`cn=admin,dc=x`), a UPN or a DOMAIN\\user:
 #: python-ldap's bind and bind_s, ldap3's Connection(server, user, password).
@@ -292,6 +356,17 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
         *(f"{word}{gap}" for word in ("rman", "dgmgrl", "conn", "connect") for gap in " \t"),
         flags=re.IGNORECASE,
     ),
+    # Oracle's `CREATE [SHARED] [PUBLIC] DATABASE LINK name CONNECT TO user IDENTIFIED BY pw`
+    # (ALTER too), its password unquoted or quoted (`_quoted_password` in markup reads only
+    # `IDENTIFIED BY '…'`).
+    _rule(
+        r"(?<![\w])DATABASE[ \t]{1,3}LINK[ \t]{1,3}[^\s;]{1,256}+[ \t]{1,3}CONNECT[ \t]{1,3}TO"
+        r"[ \t]{1,3}[^\s;]{1,256}+[ \t]{1,3}IDENTIFIED[ \t]{1,3}BY[ \t]{1,3}"
+        rf"(?!VALUES(?![\w$#]))(?P<value>{_VALUE})",
+        _value_replaced,
+        "database",
+        flags=re.IGNORECASE,
+    ),
     # Windows' options: /p:pw, /pass:pw, /password:pw, /pwd:pw (cmdkey, xfreerdp, wmic,
     # msdeploy), netdom's /PasswordD: and /PasswordO:, schtasks' /RP pw, ksetup's
     # /SetComputerPassword pw; with a dash and a colon too (winrs -p:pw, -pass:pw). A lone `*`
@@ -372,6 +447,63 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
         _piped_value,
         "<<<",
         flags=re.IGNORECASE,
+    ),
+    # … and any other command's here-string, when its line or the value says it is a secret
+    # (`_here_string`: `read -rs PW <<< …`, `cryptsetup luksOpen dev name <<< …`).
+    _rule(
+        r"(?:(?<![^\s|;&(\[\"'`=])|(?<=\\[nt]))(?P<command>[A-Za-z][^\n|;&<>]{0,256}?)"
+        rf"[ \t]{{1,3}}<<<[ \t]{{0,3}}(?P<value>{_VALUE})",
+        _here_string,
+        "<<<",
+        flags=re.IGNORECASE,
+    ),
+    # mosquitto_passwd's batch mode (`-b [-c] file user password`) and `travis encrypt
+    # <value>` (a `NAME=value` keeps its name), after their options.
+    _rule(
+        r"mosquitto_passwd(?<![\w.-]mosquitto_passwd)(?=[^\n|;&]{0,128}?[ \t]-[cDU]{0,3}b)"
+        r"(?:[ \t]{1,3}(?:-[HI][ \t]{1,3}[^\s]{1,64}+|-[bcDU]{1,4}+)){1,4}+"
+        r"[ \t]{1,3}[^\s-][^\s]{0,255}+[ \t]{1,3}[^\s-][^\s]{0,63}+[ \t]{1,3}"
+        rf"(?!{_PROSE_AFTER_OPTION})(?P<value>{_VALUE})",
+        _value_replaced,
+        "mosquitto_passwd",
+    ),
+    _rule(
+        r"travis(?<![\w.-]travis)[ \t]{1,3}encrypt"
+        r"(?:[ \t]{1,3}(?:-(?:r|-repo|e|-api-endpoint)[ \t]{1,3}[^\s]{1,256}+|--?[\w-]{1,32}+(?:=[^\s]{1,256}+)?)){0,8}+"
+        rf"[ \t]{{1,3}}(?!-|{_PROSE_AFTER_OPTION})(?:[A-Za-z_][\w.]{{0,63}}+=)?+(?P<value>{_VALUE})",
+        _value_replaced,
+        "travis",
+    ),
+    # Package registries' credentials: Bundler's `BUNDLE_<HOST>=user:token` (a host's dots
+    # spelled `__`; not its BUILD__ or MIRROR__ settings) and `bundle config [set] <host>
+    # user:token` (`_user_password`); Composer's `config http-basic.<host> user password`,
+    # `github-oauth.<host> token` (GitLab's, Bitbucket's and bearer's alike).
+    _rule(
+        r"(?:(?<![\w-])BUNDLE_(?!BUILD__|MIRROR__)(?:[A-Z0-9-]{1,63}+__){1,8}+[A-Z0-9-]{1,63}+="
+        r"|bundle(?<![\w.-]bundle)[ \t]{1,3}config(?:[ \t]{1,3}(?:set|--global|--local)){0,3}+"
+        r"[ \t]{1,3}(?:https?://)?[\w-]{1,63}+(?:\.[\w-]{1,63}+){1,8}+/?[ \t]{1,3})"
+        r"(?!\[REDACTED|\$)(?P<q>[\"']?)(?P<value>[^\s\"']{1,512}+)(?P=q)",
+        _user_password,
+        "bundle",
+        fold_needles=True,
+    ),
+    _rule(
+        r"composer(?<![\w.-]composer)(?:\.phar)?[ \t]{1,3}config"
+        r"(?:[ \t]{1,3}-[\w-]{1,16}+){0,4}+[ \t]{1,3}"
+        r"(?:(?:http-basic|bitbucket-oauth)\.[^\s]{1,253}+[ \t]{1,3}[^\s]{1,256}+"
+        r"|(?:github-oauth|gitlab-oauth|gitlab-token|bearer)\.[^\s]{1,253}+)[ \t]{1,3}"
+        rf"(?!-|{_PROSE_AFTER_OPTION})(?P<value>{_VALUE})",
+        _value_replaced,
+        "composer",
+        fold_needles=True,
+    ),
+    # … and Composer's auth.json: each host's token under `github-oauth`, `gitlab-oauth`,
+    # `gitlab-token` or `bearer` (`_host_tokens`); http-basic's `password` goes by its name.
+    _rule(
+        r"(?P<q>\\?\")(?:github-oauth|gitlab-oauth|gitlab-token|bearer)(?P=q)[ \t]{0,8}:[ \t]{0,8}"
+        r"\{(?P<members>[^{}]{1,8192}+)\}",
+        _host_tokens,
+        *("github-oauth", "gitlab-oauth", "gitlab-token", "bearer"),
     ),
     # vault login <token> (not an option, nor a method's key=value); cargo login <token>, after
     # its options (`--registry <name>`); rclone obscure <password>; snyk auth <token>. Not a
@@ -479,6 +611,7 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
         rf"(?P<function>{'|'.join(name for name, _ in _CALLS)}){_CALL_ARGUMENTS}",
         _call_argument,
         *("pdo", "mysql", "oci_", "ldap_", "ftp_login", "ssh2_auth", "imap_open"),
+        *("pgp_sym_", "aes_", "des_", "bypassphrase", "crypt"),
         flags=re.IGNORECASE,
     ),
     _rule(
@@ -493,6 +626,7 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
         *("namepassword", "pymysql", "mysqldb", "getconnection", "newdialer"),
         *("plaincredentials", "cx_oracle", "oracledb", "authenticate", "awscredentials"),
         *("awsbasiccredentials", "mongocredential", "ftp", "pymssql", ".pass_"),
+        *(".auth", "changeuserpassword", "credentials("),
         fold_needles=True,
     ),
     # An LDAP bind (`_BIND_CALLS`), when the user argument is a quoted DN, UPN or
