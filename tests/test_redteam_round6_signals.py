@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,6 +14,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from daemon_harness import Queues, make_queues
+from fault_proxy import FaultProxy
+from ingest_harness import bearer, ingest_settings, loopback_client, payload, running
 from memory_inbox import MemoryInbox
 from triage.metrics import Metrics
 from triage.sqs.acker import Acker
@@ -217,3 +220,46 @@ async def test_messages_a_dry_run_holds_show_in_the_in_flight_gauges() -> None:
     assert inbox.deleted == []  # held, not deleted
     assert gauges["MessagesInFlight"] == 3
     assert gauges["OldestMessageAge"] >= 240
+
+
+# --- ingest/probe.py: readiness while sends are refused ----------------------------------------
+
+GENERIC = payload("generic/firing.json")
+
+
+@pytest.fixture
+def queue(moto_url: str) -> Queues:
+    return make_queues(moto_url)
+
+
+@pytest.fixture
+def proxy(queue: Queues) -> Iterator[FaultProxy]:
+    with FaultProxy(queue.endpoint) as p:
+        yield p
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="ingest/probe.py marks the queue failing for KMS refusals only: a role SQS refuses "
+    "SendMessage (AccessDenied) while GetQueueAttributes answers leaves /readyz 200",
+)
+async def test_a_gateway_whose_every_send_is_refused_access_is_not_ready(
+    queue: Queues, proxy: FaultProxy
+) -> None:
+    """The gateway's role may read the queue's attributes but not send to it (a policy
+    missing sqs:SendMessage, a queue policy that denies it): every webhook gets 503, so
+    /readyz must not say ready, as it does not for a KMS key that refuses the sends."""
+    settings = ingest_settings(proxy.queue_url(queue.url), proxy.url)
+    proxy.refuse(
+        "AmazonSQS.SendMessage", 403, "AccessDenied", "not authorized to perform: sqs:SendMessage"
+    )
+    async with running(settings) as service, loopback_client(service.port) as client:
+        assert (await client.get("/readyz")).status_code == 200  # the probe's call answers
+        refused = [
+            await client.post("/v1/alerts/generic", content=GENERIC, headers=bearer("generic"))
+            for _ in range(3)
+        ]
+        readiness = await client.get("/readyz")
+    assert [r.status_code for r in refused] == [503, 503, 503]
+    assert readiness.status_code == 503
+    assert readiness.json()["ready"] is False
