@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import ChainMap
 from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 from functools import cached_property
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
 #: Bumped only with a migration note: changing it re-keys every stored incident.
 FINGERPRINT_VERSION = "v1"
@@ -121,6 +122,21 @@ def identity_within_limit(values: Mapping[str, str]) -> dict[str, str]:
     return {identity_text(k): identity_text(v) for k, v in values.items()}
 
 
+class Labels(dict[str, str]):
+    """An alert's shown labels as a normaliser builds them (`normalize.common.labels_from`,
+    `add_label`), carrying what routes and groups read besides: the labels past the 64 shown
+    (`past_cap`, cut as shown ones are) and the whole value of each label, shown or past the
+    cap, whose shown value is cut (`uncut`). An `Alert` built with one keeps both
+    (`Alert.labels_past_cap`, `Alert.uncut_labels`); a plain dict carries neither."""
+
+    __slots__ = ("past_cap", "uncut")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.past_cap: dict[str, str] = {}
+        self.uncut: dict[str, str] = {}
+
+
 class Alert(BaseModel):
     """One alert in canonical form, whatever system sent it.
 
@@ -146,6 +162,13 @@ class Alert(BaseModel):
     #: Named links the source gave: dashboard, source, silence, panel, alarm, issue …
     links: dict[str, str] = Field(default_factory=dict)
     labels: dict[str, str] = Field(default_factory=dict)
+    #: Labels past the 64 `labels` shows, cut as those are: never shown nor dumped, read by
+    #: routes and groups (`label`), so a route's label is not lost behind dozens of others.
+    labels_past_cap: dict[str, str] = Field(default_factory=dict, repr=False, exclude=True)
+    #: The whole value (one line, held to IDENTITY_MAX as an identity's is) of each label whose
+    #: shown value is cut: never shown nor dumped, read by routes and groups (`label`), so
+    #: values that differ only past the cut (two long URLs) are two groups.
+    uncut_labels: dict[str, str] = Field(default_factory=dict, repr=False, exclude=True)
     occurred_at: datetime
     identity: dict[str, str]
     raw: dict[str, Any] = Field(default_factory=dict, repr=False)
@@ -155,6 +178,19 @@ class Alert(BaseModel):
     #: This resolve is its alert's deletion: the incidents of its children (the alerts that
     #: name it as `parent`) close with it, as no resolve of their own will come.
     closes_children: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _labels_read_besides(cls, data: Any) -> Any:
+        """The labels past the cap and the uncut values a normaliser's `Labels` carries: kept
+        beside the shown labels, which pydantic copies into a plain dict."""
+        if isinstance(data, dict) and isinstance(labels := data.get("labels"), Labels):
+            data = {
+                "labels_past_cap": labels.past_cap,
+                "uncut_labels": labels.uncut,
+                **data,
+            }
+        return data
 
     @field_validator("occurred_at")
     @classmethod
@@ -172,6 +208,17 @@ class Alert(BaseModel):
     @cached_property
     def fingerprint(self) -> str:
         return fingerprint_of(self.source, self.identity)
+
+    @property
+    def routed_labels(self) -> Mapping[str, str]:
+        """Every label as shown (cut): those `labels` shows, then those past the cap; what a
+        group shows of the values it is keyed by."""
+        return ChainMap(self.labels, self.labels_past_cap) if self.labels_past_cap else self.labels
+
+    def label(self, name: str) -> str | None:
+        """The value of the label `name` that routes match and group keys hash: whole when its
+        shown value is cut, and read past the 64-label cap too; None when the alert has none."""
+        return self.uncut_labels.get(name) or self.routed_labels.get(name)
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
         # pydantic does not validate `update`: a new identity is held to its limit here.

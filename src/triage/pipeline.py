@@ -408,7 +408,8 @@ class Pipeline:
         return [a for a in actions if a is not None]
 
     def group_of(self, alert: Alert) -> GroupKey | None:
-        """The group `alert` is a member of, when a grouping route takes it."""
+        """The group `alert` is a member of, when a grouping route takes it: keyed by its
+        labels' whole values, past the 64 shown too (`Alert.label`)."""
         stated = alert.priority or default_priority(alert.severity)
         route = self.router.grouping(alert, stated)
         if route is None:
@@ -416,9 +417,10 @@ class Pipeline:
         return GroupKey.of(
             route.grouping_name,
             route.group_by,
-            alert.labels,
+            alert.routed_labels,
             route.group_window_s,
             self.redactor.text,
+            alert.uncut_labels,
         )
 
     async def handle(

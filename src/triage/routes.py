@@ -482,7 +482,7 @@ class _Rule:
         if self.priority and priority not in self.priority:
             return False
         for key, want in self.labels.items():
-            have = alert.labels.get(key)
+            have = _label(alert, key)
             if have is None or (want != "*" and have != want):
                 return False
         return True
@@ -502,6 +502,14 @@ class _Rule:
             key in other.labels and want in ("*", other.labels[key])
             for key, want in self.labels.items()
         )
+
+
+def _label(alert: Routable, name: str) -> str | None:
+    """The value of `alert`'s label `name` a rule compares: an alert's whole, past the
+    64-label cap too (`Alert.label`); a redacted view's as it shows it."""
+    if isinstance(alert, Alert):
+        return alert.label(name)
+    return alert.labels.get(name)
 
 
 #: The known-error categories an alert's redacted view matches.

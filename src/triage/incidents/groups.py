@@ -39,7 +39,7 @@ gathers them owe nothing: that ticket lists them.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -96,15 +96,21 @@ class GroupKey:
         cls,
         route: str,
         group_by: tuple[str, ...],
-        labels: dict[str, str],
+        labels: Mapping[str, str],
         window_s: float,
         redact: Callable[[str], str],
+        uncut: Mapping[str, str] | None = None,
     ) -> GroupKey:
-        """The group of an alert with `labels` on `route`; a missing label counts as empty.
-        The key hashes the exact values; what is kept and shown of them is redacted."""
-        values = {name: labels.get(name, "") for name in group_by}
+        """The group of an alert with `labels` (as shown: `Alert.routed_labels`) on `route`; a
+        missing label counts as empty. The key hashes the exact values, whole where a shown
+        one is cut (`uncut`: `Alert.uncut_labels`), so values that differ only past the cut
+        are two groups; a value within the cut is hashed as shown, as it always was, so open
+        groups keep their keys. What is kept and shown is the shown value, redacted."""
+        whole = uncut or {}
+        shown_values = {name: labels.get(name, "") for name in group_by}
+        values = {name: whole.get(name, value) for name, value in shown_values.items()}
         key = fingerprint_of(f"group:{route}", values)
-        shown = tuple((name, redact(value)) for name, value in values.items())
+        shown = tuple((name, redact(value)) for name, value in shown_values.items())
         return cls(key, route, shown, timedelta(seconds=window_s))
 
     @classmethod

@@ -9,6 +9,11 @@ combining mark without its base drops the base too):
     identity names and values 1,024 (a longer one: its start, "…" and a digest of the whole)
     links 2,048; other fields 1,024
 
+What routes match and groups key on is read past the label limits, never shown (`Labels`,
+`Alert.label`): up to 1,024 labels in all, and a value cut as shown whole (held to 1,024 as
+an identity value is), so a route's label behind dozens of others still routes, and two long
+values that differ only past the cut are two groups.
+
 Every identity is held to its limit by the model itself (`models.identity_within_limit`),
 whatever built it; every link a reader names goes through `url` or `links`.
 
@@ -50,7 +55,7 @@ from typing import Any
 
 from triage.errors import InvalidAlertError
 from triage.models import IDENTITY_MAX as IDENTITY_MAX  # the model's limit, named here too
-from triage.models import Alert, Priority, identity_text
+from triage.models import Alert, Labels, Priority, identity_text
 from triage.normalize.graphemes import boundary_before
 from triage.redact import Redactor
 from triage.unseen import CONTROLS, UNSEEN
@@ -60,6 +65,10 @@ DESCRIPTION_MAX = 4_000
 LABEL_KEY_MAX = 128
 LABEL_VALUE_MAX = 256
 LABELS_MAX = 64
+#: The most labels an alert keeps in all, the 64 shown and those past them that routes and
+#: groups read (`add_label`): a Kubernetes alert joined with `kube_pod_labels` carries dozens
+#: of `label_*` labels sorted before `namespace`; a hostile one's thousands cost no more.
+LABELS_ROUTED_MAX = 1_024
 URL_MAX = 2_048
 FIELD_MAX = 1_024
 
@@ -438,9 +447,50 @@ _LABELS: dict[tuple[str, str], tuple[str, str] | None] = {}
 
 
 def add_label(labels: dict[str, str], key: str, value: Any) -> None:
-    """Add one human-facing label (one line, cut) unless empty or the 64-label cap is reached."""
-    if len(labels) >= LABELS_MAX and key not in labels:
+    """Add one human-facing label (one line, cut) unless empty. Past the 64-label cap it is
+    not shown: `Labels` (what `labels_from` makes) keep it for routes and groups, up to
+    LABELS_ROUTED_MAX labels in all, where a plain dict drops it. `Labels` keep the whole
+    value of one whose shown value is cut too (`Alert.label`)."""
+    past_cap = len(labels) >= LABELS_MAX and key not in labels
+    if past_cap and not _room_past_cap(labels, key):
         return
+    cleaned = _cleaned_label(key, value)
+    if cleaned is None:
+        return
+    name, shown_value = cleaned
+    if not isinstance(labels, Labels):
+        labels[name] = shown_value
+        return
+    (labels.past_cap if past_cap else labels)[name] = shown_value
+    labels.uncut.pop(name, None)  # a label set again is read as set last
+    whole = _uncut(key, value, shown_value)
+    if whole is not None:
+        labels.uncut[name] = whole
+
+
+def _room_past_cap(labels: dict[str, str], key: str) -> bool:
+    """`labels` are `Labels` with room for `key` past the cap: it is kept there already, or
+    fewer than LABELS_ROUTED_MAX labels are kept in all."""
+    if not isinstance(labels, Labels):
+        return False
+    return key in labels.past_cap or len(labels) + len(labels.past_cap) < LABELS_ROUTED_MAX
+
+
+def _uncut(key: str, value: Any, shown_value: str) -> str | None:
+    """The whole value of a label whose shown value (`shown_value`) is cut, one line and held
+    to IDENTITY_MAX as an identity's is (its start and a digest of the whole); None when the
+    shown value is whole. Only a cut value ends with "…", so nearly every label costs one
+    comparison; a value that ends so uncut is cleaned again to tell."""
+    if not shown_value.endswith("…"):
+        return None
+    whole = line(value, f"labels.{key}", _UNCUT)
+    if whole is None or len(whole) <= LABEL_VALUE_MAX:
+        return None
+    return identity_text(whole)
+
+
+def _cleaned_label(key: str, value: Any) -> tuple[str, str] | None:
+    """The label (key, value) as shown (`_label`), remembered for short ones (`_LABELS`)."""
     memo = (
         isinstance(key, str)
         and isinstance(value, str)
@@ -457,8 +507,7 @@ def add_label(labels: dict[str, str], key: str, value: Any) -> None:
             _LABELS[key, value] = cleaned
     else:
         cleaned = _label(key, value)
-    if cleaned is not None:
-        labels[cleaned[0]] = cleaned[1]
+    return cleaned
 
 
 def _label(key: str, value: Any) -> tuple[str, str] | None:
@@ -473,9 +522,10 @@ def _label(key: str, value: Any) -> tuple[str, str] | None:
     return (k, v) if k and v else None
 
 
-def labels_from(mapping: Mapping[str, Any]) -> dict[str, str]:
-    """Human-facing labels from a source's own label object, cleaned and capped."""
-    labels: dict[str, str] = {}
+def labels_from(mapping: Mapping[str, Any]) -> Labels:
+    """Human-facing labels from a source's own label object, cleaned and capped, carrying
+    for routes and groups those past the cap and the whole values of those cut (`Labels`)."""
+    labels = Labels()
     for key in sorted(mapping):
         add_label(labels, key, mapping[key])
     return labels
