@@ -170,3 +170,25 @@ async def test_a_silence_added_during_a_storm_quiets_the_update_it_owes() -> Non
         c.clock.now = at(minutes)
         await c.sweep().once()
     assert c.kinds() == ["open"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a reopen after a close by hand counts toward flapping: an alert firing without a "
+    "break, closed by an operator 3 times, is marked flapping though it never resolved",
+)
+async def test_closes_by_hand_of_a_steady_alert_do_not_mark_it_flapping() -> None:
+    """A pod crash-loops without a break (one `startsAt`), its webhook re-sent every 10 min;
+    an operator closes the incident by hand before each resend, 3 times: each resend reopens
+    it, but it is never marked flapping (the alert never resolved: only the operator closed)."""
+    c = Cluster()
+    await c.deliver(c.message(webhook([pod(0, minutes=1)]), 1))
+    [incident] = await c.store.incidents()
+    for n in range(3):
+        c.clock.now = at(5 + 10 * n)
+        await c.pipelines[0].close(incident.fingerprint, "op", "fixed, closing", "ops")
+        resent = webhook([pod(0, minutes=10 + 10 * n, starts=1)])
+        await c.deliver(c.message(resent, 10 + 10 * n))
+    [incident] = await c.store.incidents()
+    assert c.kinds() == ["open"] + ["close", "reopen"] * 3
+    assert not incident.flapping
