@@ -11,6 +11,7 @@ from typing import Any
 
 from test_redteam_round4_storms import Cluster
 from triage.incidents.groups import GroupKey
+from triage.incidents.silences import Matcher
 from triage.models import IDENTITY_MAX, Alert, Priority
 from triage.normalize import common, normalize_body
 from triage.redact import Redactor
@@ -154,3 +155,14 @@ def test_a_label_added_again_reads_as_its_newest_value() -> None:
     assert read.label("instance") == "db-1"
     assert read.label("zone") == "eu-2"
     assert read.uncut_labels == {}
+
+
+def test_a_silence_on_a_label_past_the_cap_quiets_the_alert() -> None:
+    """A silence `namespace=shop` holds for a pod alert whose `namespace` sorts past the 64
+    labels it shows, as its route and group read it, and not for another namespace's."""
+    shop = alert({**POD_LABELS, "alertname": "KubePodCrashLooping", "namespace": "shop"})
+    other = alert({**POD_LABELS, "alertname": "KubePodCrashLooping", "namespace": "search"})
+    assert "namespace" not in shop.labels  # past the cap: not shown
+    matcher = Matcher.parse("namespace=shop")
+    assert matcher.holds(shop)
+    assert not matcher.holds(other)

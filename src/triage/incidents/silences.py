@@ -42,6 +42,7 @@ import structlog
 
 from triage.errors import StoreNewerError
 from triage.incidents.codec import MIN_READER, check_reader
+from triage.models import Alert
 from triage.redact import Redactor
 from triage.view import redacted_pair_value
 
@@ -214,7 +215,10 @@ def _value_of(subject: Subject, name: str) -> str:
         return subject.team or ""
     if name == "title":
         return subject.title
-    return subject.labels.get(name, "")
+    # An alert's labels past the 64 it shows are matched too, as routes and groups read them
+    # (shown values: what an operator typed them from).
+    labels = subject.routed_labels if isinstance(subject, Alert) else subject.labels
+    return labels.get(name, "")
 
 
 @dataclass(frozen=True, slots=True)
