@@ -26,20 +26,29 @@ from __future__ import annotations
 import abc
 import dataclasses
 import json
-from collections.abc import Callable, Container
+from collections.abc import Callable, Container, Iterable, Mapping
 from datetime import datetime, timedelta
+from types import MappingProxyType
 
 import structlog
 
 from triage.errors import StoreBusyError
 from triage.incidents.base import StoreBase, next_version
 from triage.incidents.groups import GroupKey, decide_group
-from triage.incidents.history import answered, failed_history, failed_note, sink_note
+from triage.incidents.history import (
+    answered,
+    decision_history,
+    failed_history,
+    failed_note,
+    sink_note,
+)
 from triage.incidents.lifecycle import (
     FLAP_HOLD,
     Action,
     AlertEvent,
     Event,
+    Group,
+    Held,
     Incident,
     Pending,
     Refusal,
@@ -47,8 +56,9 @@ from triage.incidents.lifecycle import (
     decide,
     replace_incident,
 )
-from triage.incidents.records import CLAIMS, Record, Routing, Transition
+from triage.incidents.records import CLAIMS, Hold, Record, Routing, Transition
 from triage.incidents.schedule import gathering_ends, sweep_retry_delay
+from triage.incidents.silences import FIELDS, Silence
 from triage.models import EffectKind, Ticket
 
 # Logged as the store: its events (`store.*`) keep the logger name they had before the split.
@@ -130,6 +140,57 @@ def claimant(stored: Incident, owner: str, now: datetime) -> str:
     if gathering_ends(stored, now) is not None:
         return alert_of(owner)
     return owner
+
+
+def gathered_untried(pending: Pending | None, now: datetime) -> bool:
+    """`pending` is a group's first ticket whose gathering window is over and that nobody
+    has tried to carry out yet: it waited for members without a holder (its owner names no
+    delivery, `claimant`), no attempt failed and no sink answered. A silence may still hold
+    it (`Claims.hold_gathered`): no sink can have heard of it."""
+    return (
+        pending is not None
+        and pending.kind is EffectKind.OPEN
+        and pending.not_before is not None
+        and pending.not_before <= now
+        and pending.owner == alert_of(pending.owner)
+        and pending.attempts == 0
+        and not pending.done
+    )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Agreed:
+    """What every member of a group shares, as a silence reads it: the label values the group
+    is keyed by (`Group.by`). Nothing else of a member is known to hold for all of them."""
+
+    labels: Mapping[str, str]
+    source: str = ""
+    team: str | None = None
+    title: str = ""
+
+
+def silencing_group(silences: Iterable[Silence], group: Group, now: datetime) -> Silence | None:
+    """The first active silence that matches every member of `group`: each of its matchers
+    reads a label the group is keyed by (its members agree on its value) and holds for that
+    value. A silence on one member's own labels (`pod=api-0`) does not hold the group's first
+    ticket from the others (README: a silence on one member does not quiet the storm)."""
+    agreed = _Agreed(MappingProxyType(dict(group.by)))
+    keyed = {name for name in group.by if name not in FIELDS}
+    for silence in silences:
+        if not silence.active(now) or not silence.matchers:
+            continue
+        if all(m.name in keyed for m in silence.matchers) and silence.matches(agreed):
+            return silence
+    return None
+
+
+def held_open(stored: Incident, hold: Hold, now: datetime) -> Incident:
+    """`stored`, a group whose gathered first ticket (`gathered_untried`) a silence matching
+    now holds instead: no effect in progress, the open held (as `Store.begin` holds one
+    decided under a silence) with the history line a silenced decision earns."""
+    held = Held(EffectKind.OPEN, hold.silence, hold.alert, now, hold.until)
+    history = decision_history(stored, Action.SILENCED, stored, now, hold)
+    return next_version(stored, pending=None, held=held, history=history)
 
 
 def _claims_of(record: Record | None) -> list[list[str]]:
@@ -252,6 +313,36 @@ class Claims(StoreBase):
             return after, Transition(Action(pending.kind.value), stored, after, redo=True)
 
         return await self._transact(key, change)
+
+    async def hold_gathered(
+        self, transition: Transition, owner: str, hold: Hold, now: datetime
+    ) -> Transition:
+        """`owner` just claimed a group's first ticket whose window is over (`transition`,
+        from `begin` or `take_over`; untried before it, `gathered_untried`), and a silence
+        added meanwhile holds the group now (`hold`, `silencing_group`): the open is held
+        instead, as one decided under that silence is, and the sweep carries it out once no
+        silence matches (README: a silence opens nothing). The window let the silence come
+        after the open was decided; without this, the open went out under it. `transition`
+        unchanged when the claim is not that (or no longer `owner`'s as claimed: it then goes
+        out as claimed)."""
+        claimed, before = transition.after, transition.before
+        taken = before.pending if before is not None else None
+        if claimed is None or before is None or not gathered_untried(taken, now):
+            return transition
+
+        def change(stored: Incident | None) -> tuple[Incident | None, Transition]:
+            pending = stored.pending if stored is not None else None
+            if (
+                stored is None
+                or pending is None
+                or stored.version != claimed.version
+                or pending.owner != owner
+            ):
+                return None, transition
+            after = held_open(stored, hold, now)
+            return after, Transition(Action.SILENCED, before, after, redo=transition.redo)
+
+        return await self._transact(claimed.fingerprint, change)
 
     async def remember_claim(self, message: str, key: str, owner: str, now: datetime) -> None:
         """The alert `owner` (a claim owner) of `message` gave its claim on incident `key`

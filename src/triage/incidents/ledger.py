@@ -19,12 +19,15 @@ A confirmation the store wrote but did not answer (DynamoDB's timeout after the 
 back: the sink's part is done, and the effect goes on.
 
 A group's first ticket may wait for members (`group_window_s`): until then entering raises
-`GatheringError` and the claim stays with its owner, whose message comes back for it.
+`GatheringError` and the claim stays with its owner, whose message comes back for it. When it
+comes back (or the sweep takes it) under a silence added during the window that matches every
+member (`silencing_group`), the open is held, as one decided under it is (`hold_gathered`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
@@ -33,6 +36,8 @@ from types import MappingProxyType, TracebackType
 import structlog
 
 from triage.errors import GatheringError, StoreBusyError, StoreUnavailableError, TriageError
+from triage.incidents.claims import gathered_untried, silencing_group
+from triage.incidents.codec import view_to_json
 from triage.incidents.groups import GroupKey, decide_group
 from triage.incidents.lifecycle import (
     Action,
@@ -42,6 +47,7 @@ from triage.incidents.lifecycle import (
     Pending,
     State,
     decide,
+    stored_alert,
 )
 from triage.incidents.schedule import CLAIM_CLOCK_SLACK, gathering_ends
 from triage.incidents.store import (
@@ -54,6 +60,7 @@ from triage.incidents.store import (
     lease_lost,
 )
 from triage.models import EffectKind, Ticket
+from triage.view import RedactedAlert
 
 log = structlog.get_logger(__name__)
 
@@ -364,6 +371,13 @@ class Claim:
                     f"group {work.fingerprint} gathers members until {not_before:%H:%M:%S}",
                     retry_after_s=(not_before - now).total_seconds(),
                 )
+            if self._hold is not None and work.effect is EffectKind.OPEN:
+                held = await self._ledger.hold_gathered(transition, self._owner, self._hold.alert)
+                if held is not transition:
+                    # A group's first ticket, gathered while a silence came: held, not sent.
+                    if held.redo:
+                        continue  # another alert's open: this alert is decided on top of it
+                    work = Work(store, held, self._owner, self._ledger.carrying, self._ledger.clock)
             if work.effect is not None:
                 self._ledger.carrying.add(self._owner)
             if not work.redo:
@@ -399,6 +413,14 @@ class Claim:
             raise
         if holding and error is not None:
             self.released = work.fingerprint
+
+
+def _agreed_alert(incident: Incident) -> RedactedAlert:
+    """The stored group `incident` as the alert a held open is carried out with, its labels
+    the values every member agrees on (`Group.by`): the sweep's silence check reads them
+    (`ops.sweep.subject_of`), so it holds the open while the silence that held it lasts."""
+    by = incident.group.by if incident.group is not None else {}
+    return dataclasses.replace(stored_alert(incident), labels=MappingProxyType(dict(by)))
 
 
 async def _run(work: Work, runner: EffectRunner) -> None:
@@ -440,11 +462,36 @@ class Ledger:
 
     async def carry_out(self, transition: Transition, owner: str, runner: EffectRunner) -> None:
         """Carry out an effect claimed outside a message (the sweep's, a close by hand):
-        finished when `runner` returns, released if it fails."""
+        finished when `runner` returns, released if it fails. A group's first ticket that no
+        message came back for after its window (the sweep's) is held instead while a silence
+        matches the group, as its message's retry would hold it."""
+        if transition.action.effect is EffectKind.OPEN and transition.after is not None:
+            seen = view_to_json(_agreed_alert(transition.after))
+            if await self.hold_gathered(transition, owner, seen) is not transition:
+                return
         work = Work(self.store, transition, owner, self.carrying, self.clock)
         if work.effect is not None:
             self.carrying.add(owner)
             await _run(work, runner)
+
+    async def hold_gathered(self, transition: Transition, owner: str, alert: str) -> Transition:
+        """When `owner` just claimed a group's first ticket whose window is over and that
+        nobody tried yet (`gathered_untried`), and a silence added meanwhile matches every
+        member (`silencing_group`): the open held instead, to be carried out with `alert` (a
+        redacted view as JSON) once no silence matches (`Store.hold_gathered`). Otherwise
+        `transition` itself. The silences are read from the store only for such a claim."""
+        before, after, now = transition.before, transition.after, self.clock()
+        taken = before.pending if before is not None else None
+        if after is None or after.group is None or not gathered_untried(taken, now):
+            return transition
+        silence = silencing_group(await self.store.silences(), after.group, now)
+        if silence is None:
+            return transition
+        hold = Hold(silence.id, silence.ends(), alert)
+        held = await self.store.hold_gathered(transition, owner, hold, now)
+        if held is not transition:
+            log.info("incident.gathered_open_held", incident=after.fingerprint, silence=silence.id)
+        return held
 
     async def preview(
         self, event: AlertEvent, group: GroupKey | None = None
