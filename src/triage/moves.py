@@ -364,21 +364,30 @@ class Moves:
         it for good, as the other delivery of the message, done with the group, acks it. An
         effect another alert left in progress there (an open whose replica died) does not
         hide that the group took this very event: that alert's retry, or the sweep, finishes
-        it, and the alert fires there."""
+        it, and the alert fires there. Nor does one this alert's other delivery claimed there
+        (a group's first ticket it started, gathered while the routes stopped grouping it):
+        that effect is finished here, once the open is taken back, so the alert fires in the
+        group alone, as it was stamped there."""
         stored = await self._look_at_group(alert, looked, queued_at)
         group = stored.group if stored is not None else None
         member = known_member(group, alert.fingerprint) if group is not None else None
-        if looked.left is None or stored is None or member is None:
+        left = looked.left
+        if left is None or stored is None or member is None:
             return False
-        first = _alike_member(member, alert, queued_at) and not looked.theirs
-        if not (looked.late or first):
+        if not (looked.late or _alike_member(member, alert, queued_at)):
             return False
         gone = alert.model_copy(update={"status": Status.RESOLVED})
         event = self._moved_out(gone, queued_at)
         if not await work.withdraw(event, self.pipeline.ledger.clock(), None):
             return False
         looked.withdrawn = True
-        log.info("alert.late_firing", stays=looked.left.key, fired_in=alert.fingerprint)
+        log.info("alert.late_firing", stays=left.key, fired_in=alert.fingerprint)
+        if looked.theirs:
+            # Taken back first: a sink failing the group's effect leaves no open of its own
+            # half done, and the message's retry finishes the group's (`_finish_released`).
+            firing = self.pipeline.event(alert, queued_at)
+            await self.pipeline.apply(alert, firing, looked.owner, left)
+            looked.theirs = False
         return True
 
     async def _look_at_group(
