@@ -146,11 +146,6 @@ async def test_a_routes_reload_while_a_group_gathers_opens_one_ticket_per_alert(
 # --- a group keyed by values longer than a label keeps ---------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="group keys hash label values cut to 256 characters: long values differing late "
-    "share a group",
-)
 async def test_probes_of_two_long_urls_grouped_by_url_are_two_tickets(tmp_path: Path) -> None:
     """Blackbox probes grouped by `instance` (the probed URL): two URLs sharing their first
     300 characters are two targets, two alerts (their fingerprints hash every label whole),
@@ -164,11 +159,6 @@ async def test_probes_of_two_long_urls_grouped_by_url_are_two_tickets(tmp_path: 
     assert c.kinds() == ["open", "open"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the 64-label cap drops a group_by label sorted after the 64th: every group's storm "
-    "shares one ticket",
-)
 async def test_pods_with_many_labels_in_two_namespaces_are_two_groups(tmp_path: Path) -> None:
     """Kubernetes alerts joined with `kube_pod_labels` carry dozens of `label_*` labels. Two
     pods crash-looping in two namespaces, grouped by alertname and namespace, are two groups
