@@ -74,10 +74,6 @@ async def still_open(c: Cluster) -> list[str]:
 # --- a silence added while a group's first ticket gathers ------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a silence added during a group's window does not hold its gathered first ticket",
-)
 async def test_a_silence_added_while_a_group_gathers_holds_its_first_ticket(
     tmp_path: Path,
 ) -> None:
@@ -105,11 +101,6 @@ async def test_a_silence_added_while_a_group_gathers_holds_its_first_ticket(
 # --- the routes reloaded while a group's first ticket gathers --------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a routes reload during a group's window sends its first member to a ticket of its "
-    "own beside the group's",
-)
 async def test_a_routes_reload_while_a_group_gathers_opens_one_ticket_per_alert(
     tmp_path: Path,
 ) -> None:

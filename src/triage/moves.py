@@ -125,7 +125,14 @@ class Moves:
         member whose labels changed moves as its newest event says, one stamped alike by its
         message's queue time.)"""
         names = tuple(name for name, _ in left.by)
-        again = GroupKey.of(left.route, names, alert.labels, 0.0, self.pipeline.redactor.text)
+        again = GroupKey.of(
+            left.route,
+            names,
+            alert.routed_labels,
+            0.0,
+            self.pipeline.redactor.text,
+            alert.uncut_labels,
+        )
         return again.key == left.key
 
     async def _leave(
