@@ -13,7 +13,7 @@ A flapping incident's resolve is *damped*: the incident is closed, but its ticke
 once it has stayed resolved for `Policy.quiet` (a close held back, `FLAP_HOLD`, that the sweep
 carries out). A firing in that wait is an occurrence of the incident its tickets still show
 open: counted, with no effect. The close that goes out ends the flapping: the next reopen
-counts afresh.
+counts afresh. So does one after a close by hand (`closed_by_hand`): the alert never resolved.
 
 An event older than the newest one applied never moves state backwards, but the newest one's
 time is believed only up to `max_future_skew` past the moment it was applied: an event stamped in
@@ -759,6 +759,26 @@ def with_members_resolved(incident: Incident, now: datetime) -> Incident:
     return replace_incident(incident, group=quiet_group)
 
 
+def closed_by_hand(stored: Incident, now: datetime) -> Incident:
+    """The open incident `stored` as an operator's close leaves it: closed now, its group's
+    firing members resolved (`with_members_resolved`), no effect in progress left (the close
+    replaces one nobody holds) and nothing owed to a closed ticket. Its flap count ends
+    (`reopens` 0): the alert never resolved, so it firing again (its source re-sending an
+    alert that never stopped) is a first reopen, not one more in a row; closes by hand of a
+    steady alert would otherwise mark it flapping and damp its next resolve.
+    The close still goes out as a flapping incident's (its `flapping` kept), so its tickets'
+    `flapping` label comes off with it, as with the close that ends the flapping."""
+    return replace_incident(
+        with_members_resolved(stored, now),
+        state=State.CLOSED,
+        closed_at=now,
+        applied_at=now,
+        pending=None,
+        update_owed_at_s=None,
+        reopens=0,
+    )
+
+
 def update_owed_due(incident: Incident, now: datetime) -> bool:
     """The sweep sends the update `incident` owes its ticket now: due, open, ticketed, no
     effect in progress, none held by a silence (the held one lists the members when it goes
@@ -812,8 +832,9 @@ def reopenable(stored: Incident, now: datetime, policy: Policy) -> bool:
 def reopening(stored: Incident, seen: Incident, now: datetime, policy: Policy) -> Decision:
     """The closed incident `stored` fires again within the reopen window (`seen`: with the
     event applied). Flapping after `flap_threshold` reopens in a row; a damped close ended
-    the flapping, so after one the reopens are counted afresh."""
-    afresh = stored.quiet_until is not None
+    the flapping, and a close by hand the count (`closed_by_hand`: no reopen counted since,
+    yet still flagged flapping), so after either the reopens are counted afresh."""
+    afresh = stored.quiet_until is not None or stored.reopens == 0
     reopens = 1 if afresh else stored.reopens + 1
     occurrences = stored.occurrences + 1
     return Decision(
