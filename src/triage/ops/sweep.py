@@ -25,7 +25,8 @@ claim wins does the work, the others find nothing to do:
     owed update       an incident that counted alerts inside its update interval (a group:
                       members joined, fired again or resolved), and no event since the
                       interval ended: the update it owes its ticket goes out, with every
-                      occurrence counted (a group's listing the members as they are)
+                      occurrence counted (a group's listing the members as they are); while
+                      a silence matches it, it waits (the first pass after it ends sends it)
     auto-close        open with no alert for its route's `resolve_after_s` (sources that never
                       send a resolve): closed as a resolve would close it, its sinks told with
                       a note (`no alert for 4 h`); damped if it flaps; a held open or reopen
@@ -247,7 +248,9 @@ class Sweep:
                 log.info("sweep.released", action=str(released.action))
                 await self.pipeline.carry_out(released, self.owner)
             return
-        if update_owed_due(incident, now):
+        if update_owed_due(incident, now) and match(incident) is None:
+            # While a silence matches, the update waits, as an escalation does: the index
+            # keeps the incident due, so the first pass after the silence ends sends it.
             await self._send_owed_update(fingerprint, now)
         escalate_at = incident.escalate_at
         if escalate_at is not None and escalate_at <= now and self.escalator is not None:
