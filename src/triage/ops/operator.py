@@ -12,7 +12,7 @@ import asyncio
 import difflib
 import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -309,6 +309,15 @@ def team_of(incident: Incident) -> str | None:
     return view_from_json(incident.held.alert).team
 
 
+def labels_of(incident: Incident) -> Mapping[str, str]:
+    """The incident's labels: from its ticket's alert, else (no ticket yet: a silence held
+    its open) the alert the silence holds, which the listing's matchers and every silence
+    match it by."""
+    if incident.has_ticket or incident.held is None:
+        return incident.labels
+    return _subject(incident).labels
+
+
 class SharedScan:
     """One scan of the store's incidents, shared by the status page's and the API's requests
     for `max_age_s`. A scan decodes every incident on the daemon's event loop (about 0.8 s of
@@ -361,14 +370,58 @@ async def list_incidents(
     fingerprint makes the order total, so pages (`offset`) of incidents opened in the same
     instant neither repeat nor skip one, whatever order the store read them in."""
     everything = await (scan.incidents(store) if scan is not None else store.incidents())
+    problem = listed_key_problem(keep, everything)
+    if problem is not None:
+        raise FilterRefused(problem)
     return _ordered(i for i in everything if keep.keeps(i))
 
 
+class FilterRefused(ValueError):
+    """A filter that parsed, refused once the store's incidents show it can only mislead
+    (`listed_key_problem`): the listing's answer, like a value that names nothing, is a
+    refusal saying why (exit 2, a 400)."""
+
+
+#: Keys an incident is listed with that are not its labels, each with what filters by it: a
+#: matcher copied from a listed incident (`priority=critical`) reads a label of that name.
+_LISTED_NOT_LABELS = {
+    "priority": "the priority filter (--priority critical, priority=critical)",
+    "state": "the state filter (--state closed, state=closed)",
+    "flapping": "the flapping filter (--flapping, flapping=true)",
+    "route": "a matcher on a label the route matches alerts by (no filter takes the route)",
+    "fingerprint": "the incident's own answer (incidents show FINGERPRINT, "
+    "/api/v1/incidents/FINGERPRINT), which also takes a prefix",
+}
+
+
+def listed_key_problem(keep: Filter, incidents: Iterable[Incident]) -> str | None:
+    """Why `keep` can only mislead over `incidents`, or None: a matcher on a key the listing
+    shows but no incident has as a label (`priority=critical` copied from a listed incident)
+    holds for none of them, or, negated, for all, and its answer would read as "no critical
+    incident". An alert that does have such a label is matched by it as by any other."""
+    named = {m.name for m in keep.matchers if m.name in _LISTED_NOT_LABELS}
+    for incident in incidents:
+        if not named:
+            return None
+        named.difference_update(_subject(incident).labels)
+    matcher = next((m for m in keep.matchers if m.name in named), None)
+    if matcher is None:
+        return None
+    lists = "every incident" if matcher.holds_when_absent() else "nothing"
+    return (
+        f"matcher {str(matcher)[:80]!r}: {matcher.name} is shown in the listing but is no "
+        f"incident's label (matchers read labels), so it would list {lists}; use "
+        f"{_LISTED_NOT_LABELS[matcher.name]}"
+    )
+
+
 def _ordered(incidents: Iterable[Incident]) -> list[Incident]:
-    """Most urgent first, then the newest, then by fingerprint (a total order)."""
+    """Open first (as listed: a close held back while it flaps is open on its tickets, and
+    ranks among the open by its priority), most urgent first, then the newest, then by
+    fingerprint (a total order)."""
     chosen = sorted(incidents, key=lambda i: i.fingerprint)
     chosen.sort(key=lambda i: i.opened_at, reverse=True)
-    chosen.sort(key=lambda i: (i.state is not State.OPEN, _rank(i)))
+    chosen.sort(key=lambda i: (_listed_state(i) != State.OPEN.value, _rank(i)))
     return chosen
 
 
@@ -425,6 +478,9 @@ def incident_json(
         "priority": ticket.priority.value if ticket else None,
         "occurrences": incident.occurrences,
         "opened_at": _time(incident.opened_at),
+        # When it last reopened (null if never): what `since` and `before` keep it by, and
+        # when its escalation clock started.
+        "reopened_at": _time(incident.reopened_at),
         "updated_at": _time(incident.applied_at or incident.last_update_at or incident.opened_at),
         "closed_at": _time(incident.closed_at),
         "flapping": incident.flapping,
@@ -453,7 +509,7 @@ def incident_json(
     if incident.held is not None:
         shown["held"] = {"effect": incident.held.kind.value, "silence": incident.held.silence}
     if history:
-        shown["labels"] = {text(k): text(v) for k, v in incident.labels.items()}
+        shown["labels"] = {text(k): text(v) for k, v in labels_of(incident).items()}
         shown["history"] = [
             {"at": _time(e.at), "action": e.action, "note": text(e.note)}
             for e in incident.history[-SHOWN_HISTORY:]

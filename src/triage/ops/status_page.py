@@ -62,6 +62,7 @@ from triage.ops.api import (
 from triage.ops.http_server import DEFAULT_LIMITS, RefusalLog, Request, Response
 from triage.ops.operator import (
     Filter,
+    FilterRefused,
     find_incident,
     incident_json,
     list_incidents,
@@ -156,10 +157,11 @@ class StatusPage:
         try:
             keep, typed = _page_filter(request, self.view.clock())
         except ValueError as exc:
-            form = f"<p class=bad>{_text(str(exc))}</p>{_filter_form(_typed(request), True)}"
-            return _html(400, _page("triage status", form))
+            return _refused_filter(exc, _typed(request))
         try:
             body = await self._render(keep, typed, _logout_button(request))
+        except FilterRefused as exc:  # parsed, but the store's incidents show it misleads
+            return _refused_filter(exc, typed)
         except TriageError as exc:
             log.warning("status_page.unavailable", reason=exc.reason, error=str(exc))
             return _html(503, _page("triage", "<p class=bad>The store is unavailable.</p>"))
@@ -310,7 +312,7 @@ class StatusPage:
         return _html(status, _page("triage: log in", form), (("Set-Cookie", set_csrf),))
 
     async def _render(
-        self, keep: Filter | None = None, typed: dict[str, str] | None = None, logout: str = ""
+        self, keep: Filter | None = None, typed: Typed | None = None, logout: str = ""
     ) -> str:
         """The page, its open incidents those `keep` keeps (all without one): `typed` is what
         was typed into the filter form; `logout` the button of a logged-in browser, if any."""
@@ -318,7 +320,8 @@ class StatusPage:
         now = view.clock()
         typed = typed or {}
         everything = await list_incidents(view.store, Filter("open"), view.scan)
-        shown = [i for i in everything if keep.keeps(i)] if keep is not None else everything
+        # As the API and the command line list them, refusals (`FilterRefused`) included.
+        shown = everything if keep is None else await list_incidents(view.store, keep, view.scan)
         counted = f"{len(shown)} of {len(everything)}" if typed else f"{len(everything)}"
         silences = shown_silences(await view.silences.current(), now, every=False)
         parts = [
@@ -389,6 +392,11 @@ class StatusPage:
         if not silences:
             return "<p class=muted>None.</p>"
         subjects = open_subjects(opened)
+        # Matched against at most the first `open_subjects` takes (most urgent first): past
+        # them, a count read bare would say "matches exactly this many", as the API's
+        # `checked` says it does not.
+        checked = f" of the first {len(subjects)} checked ({len(opened)} open)"
+        partly = checked if len(subjects) < len(opened) else ""
         headings = ["Matchers", "Ends in", "Open incidents matched", "Comment", "By", "ID"]
         rows = [_table(headings)]
         for silence in silences[:_ROWS]:
@@ -399,7 +407,7 @@ class StatusPage:
                 "<tr>"
                 + f"<td>{_items(shown['matchers'])}</td>"
                 + _td(state)
-                + _td(str(matched))
+                + _td(f"{matched}{partly}")
                 + _td_isolated(shown["comment"])
                 + _td_isolated(shown["author"])
                 + _td(shown["id"])
@@ -513,34 +521,58 @@ _PAGE_FILTERS = {
 }
 
 
-def _page_filter(request: Request, now: datetime) -> tuple[Filter, dict[str, str]]:
+#: The page's filters an operator may give more than once (each must hold).
+_REPEATABLE = ("match",)
+#: What was typed into the form: each filter's values, in the order given (only a
+#: `_REPEATABLE` one has more than one).
+Typed = dict[str, list[str]]
+
+
+def _page_filter(request: Request, now: datetime) -> tuple[Filter, Typed]:
     """The page's filter and the values typed for it. A form sends its empty fields too
     (`search=&team=`): empty is not given, here. ValueError for a parameter the page does
     not take or a value that names nothing, as the API's listing answers them."""
-    given = query_parameters(request, tuple(_PAGE_FILTERS), repeatable=("match",))
+    given = query_parameters(request, tuple(_PAGE_FILTERS), repeatable=_REPEATABLE)
     typed = {name: value for name, value in given.items() if value.strip()}
+    matchers = [m for m in every_value(request, "match") if m.strip()]
     keep = parse_filter(
         now=now,
         team=typed.get("team"),
         source=typed.get("source"),
         priority=typed.get("priority"),
         search=typed.get("search"),
-        match=[m for m in every_value(request, "match") if m.strip()],
+        match=matchers,
     )
-    return keep, typed
+    shown: Typed = {name: [value] for name, value in typed.items() if name not in _REPEATABLE}
+    if matchers:
+        shown["match"] = matchers
+    return keep, shown
 
 
-def _typed(request: Request) -> dict[str, str]:
-    """What was typed into the form, read leniently (for the form of a refused filter)."""
-    pairs = parse_qsl(request.query, keep_blank_values=True, errors="replace")
-    return {name: value for name, value in pairs if name in _PAGE_FILTERS}
+def _refused_filter(exc: ValueError, typed: Typed) -> Response:
+    """The 400 page for a filter that names nothing or can only mislead: why, and the form
+    holding what was typed, to correct it."""
+    form = f"<p class=bad>{_text(str(exc))}</p>{_filter_form(typed, True)}"
+    return _html(400, _page("triage status", form))
 
 
-def _filter_form(typed: dict[str, str], opened: bool) -> str:
-    """The filter form (GET /), folded away until a filter is in use."""
+def _typed(request: Request) -> Typed:
+    """What was typed into the form, read leniently (for the form of a refused filter): the
+    last value of a filter given twice, every value of a `_REPEATABLE` one."""
+    typed: Typed = {}
+    for name, value in parse_qsl(request.query, keep_blank_values=True, errors="replace"):
+        if name in _PAGE_FILTERS and value.strip():
+            kept = typed.get(name, []) if name in _REPEATABLE else []
+            typed[name] = [*kept, value]
+    return typed
+
+
+def _filter_form(typed: Typed, opened: bool) -> str:
+    """The filter form (GET /), folded away until a filter is in use. A filter given more
+    than once (`match`) has a field for each value and one more, empty, for the next: the
+    form submitted again filters as the page it is on does, and can add a matcher."""
     fields = "".join(
-        f"<label>{_text(name)}<input name={name} value={_attr(typed.get(name, ''))} "
-        f"placeholder={_attr(hint)}></label>"
+        f"<label>{_text(name)}{''.join(_inputs(name, typed.get(name, []), hint))}</label>"
         for name, hint in _PAGE_FILTERS.items()
     )
     clear = " <a href=/>clear</a>" if typed else ""
@@ -549,6 +581,17 @@ def _filter_form(typed: dict[str, str], opened: bool) -> str:
         f"<form method=get action=/>{fields}<input type=submit value=Filter>{clear}</form>"
         "</details>"
     )
+
+
+def _inputs(name: str, values: list[str], hint: str) -> list[str]:
+    """The form's fields for filter `name` holding `values`: one (empty when none was typed),
+    or for a `_REPEATABLE` filter one per value and an empty one (an empty field has no
+    value, only its hint)."""
+    shown = [*values, ""] if name in _REPEATABLE else values[-1:] or [""]
+    return [
+        f"<input name={name}{f' value={_attr(value)}' if value else ''} placeholder={_attr(hint)}>"
+        for value in shown
+    ]
 
 
 #: The longest fingerprint (or prefix) an incident's page is asked for, as the API takes.
