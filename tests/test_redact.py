@@ -21,6 +21,7 @@ from triage.redact.base64_runs import _BASE64_RUN, _DISCORD_TOKEN, _discord_toke
 from triage.redact.disguises import _json_unescaped, _unmasked
 from triage.redact.percent import _ESCAPE, _URL_SAFE, _spliced, _unescape, _unescaped_with_sources
 from triage.redact.personal import _EMAIL
+from triage.redact.redactor import _SETTLE_PASSES
 from triage.redact.rules import _RULES
 from triage.redact.scrub import _fold
 
@@ -1415,6 +1416,122 @@ CASES = [
         '{"msg":"token=[REDACTED:password],password\\napp,opal-42"}',
         '{"msg":"token=[REDACTED:password],password\\napp,[REDACTED:password]"}',
     ),
+    # tokens: a JWE (five parts), a token cut by colour escapes (or their rests)
+    (
+        "session eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..Zq8vN3xK7pL2mR9tQwE4rT"
+        ".Xk7pL2mR9tQwE4rTZq8vN3xK7p.Zq8vN3xK7pL2mR9tQwE4rT rejected",
+        "session [REDACTED:jwt] rejected",
+    ),
+    (
+        "ci: \x1b[32mghp_aB3dE5fG7hJ9\x1b[0mkL2mN4pQ6aB3dE5fG7hJ9kL2 rejected",
+        "ci: [REDACTED:github-token] rejected",
+    ),
+    ("ci: [32mghp_aB3dE5fG7hJ9[0mkL2mN4pQ6aB3dE5fG7hJ9kL2 x", "ci: [REDACTED:github-token] x"),
+    # shaped: a secretsdump line's NT hash (the empty LM hash stays)
+    (
+        "Administrator:500:aad3b435b51404eeaad3b435b51404ee:8846f7eaee8fb117ad06bdd830b7586c:::",
+        "Administrator:500:aad3b435b51404eeaad3b435b51404ee:[REDACTED:password-hash]:::",
+    ),
+    # continued: a CRI partial record cut inside a password; literals joined by + or ||
+    (
+        "2026-12-06T10:00:00.1Z stdout P connecting with password=Xk7pL2mR\n"
+        "2026-12-06T10:00:00.2Z stdout F 9tQwE4rT@db failed",
+        "2026-12-06T10:00:00.1Z stdout P connecting with password=[REDACTED:password]\n"
+        "2026-12-06T10:00:00.2Z stdout F [REDACTED:password] failed",
+    ),
+    (
+        'token = "ghp_aB3dE5fG7hJ9kL2m" + "N4pQ6aB3dE5fG7hJ9kL2"',
+        'token = "[REDACTED:github-token]" + "[REDACTED:github-token]"',
+    ),
+    (
+        "set_config('t', 'ghp_aB3dE5fG7hJ9kL2m' || 'N4pQ6aB3dE5fG7hJ9kL2', false)",
+        "set_config('t', '[REDACTED:github-token]' || '[REDACTED:github-token]', false)",
+    ),
+    # commands and positional: CI masks, password commands, PowerShell, Oracle, registries
+    ("+ echo ::add-mask::aB3dE5fG7hJ9kL1mN3pQ5rS7", "+ echo ::add-mask::[REDACTED:password]"),
+    (
+        "restic --password-command 'echo Xk7pL2mR9tQwE4rT' backup",
+        "restic --password-command 'echo [REDACTED:password]' backup",
+    ),
+    (
+        '$password = @"\nXk7pL2mR9tQwE4rT\n"@',
+        '$password = [REDACTED:password]"\n[REDACTED:password]\n"@',
+    ),
+    (
+        "CREATE DATABASE LINK s CONNECT TO scott IDENTIFIED BY Xk7pL2mR9tQwE4rT USING 'orcl'",
+        "CREATE DATABASE LINK s CONNECT TO scott IDENTIFIED BY [REDACTED:password] USING 'orcl'",
+    ),
+    (
+        "mosquitto_passwd -b /etc/mosquitto/passwd sensor Xk7pL2mR9tQwE4rT",
+        "mosquitto_passwd -b /etc/mosquitto/passwd sensor [REDACTED:password]",
+    ),
+    ("travis encrypt Xk7pL2mR9tQwE4rT --add", "travis encrypt [REDACTED:password] --add"),
+    (
+        "BUNDLE_GEMS__CORP__COM=ci-bot:aB3dE5fG7hJ9kL1mN3pQ5rS7",
+        "BUNDLE_GEMS__CORP__COM=ci-bot:[REDACTED:password]",
+    ),
+    (
+        "composer config -g http-basic.repo.corp.com ci-bot Xk7pL2mR9tQwE4rT",
+        "composer config -g http-basic.repo.corp.com ci-bot [REDACTED:password]",
+    ),
+    (
+        '{"github-oauth": {"github.com": "aB3dE5fG7hJ9kL1mN3pQ5rS7"}}',
+        '{"github-oauth": {"github.com": "[REDACTED:password]"}}',
+    ),
+    # web: a CAS ticket in a query (its prefix stays)
+    (
+        "https://sso.example.com/app?ticket=ST-4-Xk7pL2mR9tQwE4rTZq8v-cas01&x=1",
+        "https://sso.example.com/app?ticket=ST-[REDACTED:token]&x=1",
+    ),
+    # (its prefix's case is CAS's own: a lower-case one is no ticket; swapped, it is one)
+    (
+        "HTTPS://SSO.EXAMPLE.COM/APP?TICKET=st-4-xK7PL2MR9TQWE4RTzQ8V-CAS01&X=1",
+        "HTTPS://SSO.EXAMPLE.COM/APP?TICKET=st-4-xK7PL2MR9TQWE4RTzQ8V-CAS01&X=1",
+    ),
+    # web: session cookies as a JSON member and as a cookie object (a browser's export)
+    (
+        '{"PHPSESSID": "a8f5f167f44f4964e6c998dee827110c", "x": 1}',
+        '{"PHPSESSID": "[REDACTED:cookie]", "x": 1}',
+    ),
+    (
+        '[{"name": "JSESSIONID", "domain": "shop.example.com", '
+        '"value": "a8f5f167f44f4964e6c998dee827110c"}]',
+        '[{"name": "JSESSIONID", "domain": "shop.example.com", "value": "[REDACTED:cookie]"}]',
+    ),
+    # web: a token in Kubernetes' WebSocket subprotocol
+    (
+        "Sec-WebSocket-Protocol: base64url.bearer.authorization.k8s.io."
+        "ZXlKaGJHY2lPaUpTVXpJMU5pSXNJbXRwWkNJNklp-x_Qw9, v4.channel.k8s.io",
+        "Sec-WebSocket-Protocol: base64url.bearer.authorization.k8s.io.[REDACTED:token], "
+        "v4.channel.k8s.io",
+    ),
+    # Round 6, structured text (helper 320): a JWK's private member, .NET's XML RSA key,
+    # minisign's and signify's secret keys, a title-case label, an OpenStack token under its
+    # id, bash's ANSI-C quotes.
+    (
+        'jwk {"kty": "EC", "crv": "P-256", "d": "' + _run(43) + '"}',
+        'jwk {"kty": "EC", "crv": "P-256", "d": "[REDACTED:private-key]"}',
+    ),
+    (
+        f"<RSAKeyValue><Modulus>{_run(24)}</Modulus><Exponent>AQAB</Exponent><D>{_run(36)}</D>",
+        f"<RSAKeyValue><Modulus>{_run(24)}</Modulus><Exponent>AQAB</Exponent>"
+        "<D>[REDACTED:private-key]</D>",
+    ),
+    (
+        f"untrusted comment: minisign encrypted secret key\nRWRTY0Iy{_run(60)}",
+        "untrusted comment: minisign encrypted secret key\n[REDACTED:private-key]",
+    ),
+    (f"key RWRCSwAAAAA{_run(90)} end", "key [REDACTED:private-key] end"),
+    (
+        "Secret ID    = 8c1d2e3f-1a2b-4c3d-a4e5-0123456789ab",
+        "Secret ID    = [REDACTED:password]",
+    ),
+    (
+        '{"log": "ok\\nSecret ID = 8c1d2e3f-1a2b-4c3d-a4e5-0123456789ab\\nType = client"}',
+        '{"log": "ok\\nSecret ID = [REDACTED:password]\\nType = client"}',
+    ),
+    (f"| id | gAAAAAB{_run(100, URLSAFE)} |", "| id | [REDACTED:token] |"),
+    ("export DB_PASSWORD=$'hunter2\\'xyz'", "export DB_PASSWORD=$'[REDACTED:password]'"),
 ]
 
 
@@ -2069,7 +2186,18 @@ def _every_pattern(text: str) -> str:
 
 
 def _every_pattern_then_each_escaped_token(text: str) -> str:
-    """Redaction as specified, without a shortcut: every token that holds percent-escapes
+    """Redaction as specified, without a shortcut: one pass (`_one_pass`), then again on its
+    output while a pass changes it, at most `_SETTLE_PASSES` passes in all."""
+    done = _one_pass(text)
+    for _ in range(_SETTLE_PASSES - 1):
+        if done == text:
+            break
+        text, done = done, _one_pass(done)
+    return done
+
+
+def _one_pass(text: str) -> str:
+    """One pass of redaction as specified, without a shortcut: every token that holds percent-escapes
     decoded (as far as it goes, else less far: the first depth where redaction finds
     something), redacted alone (its base64 runs too), and, if that changed it, what was found
     replaced where it stood in the token (`_spliced`); then every pattern on the text, then on

@@ -20,9 +20,9 @@ class Counting(Redactor):
         super().__init__(lambda: self.known)
         self.reads = 0
 
-    def _redacted(self, text: str, secrets: tuple[str, ...]) -> str:
+    def _settled(self, text: str, secrets: tuple[str, ...]) -> str:
         self.reads += 1
-        return super()._redacted(text, secrets)
+        return super()._settled(text, secrets)
 
 
 def test_a_long_text_redacted_twice_is_read_once() -> None:

@@ -354,8 +354,9 @@ def _line_value(match: re.Match[str]) -> str:
     first = value.split(None, 1)[0]
     if (
         _kept_value(name, first)
-        # A value a placeholder starts (`[REDACTED:password]}…`) is the first pass's.
-        or first.startswith("[REDACTED:")
+        # A value a placeholder starts (`[REDACTED:password]}…`, or brackets then one: a list
+        # whose item was blanked) is the first pass's.
+        or first.lstrip("[{(").startswith("REDACTED:")
         or _code_reference(name, secret)
         or _PLACEHOLDER_FOUND.fullmatch(secret)
         # An object a call wraps (`jsonencode({` then its lines): sections.py read its values.
@@ -848,8 +849,10 @@ PAIR_RULES: tuple[
         # line break before the next line's pair ends it (`DB_PASSWORD=x\\nHOST=db`).
         # Nor the mark that closes a name's emphasis (`**Password:** …`, `<b>Password:</b> …`:
         # the dressed name's rule in markup.py reads the value after it), nor the call that
-        # wraps an object (`jsonencode({`: sections.py read the object's values).
-        r"""|(?!(?:\*{1,2}|_{1,2}|</(?:strong|b|em|i|u)>)(?:[ \t]|$))"""
+        # wraps an object (`jsonencode({`: sections.py read the object's values). Nor brackets
+        # that open before a placeholder (`[[REDACTED:password]}`: what an earlier pass left of
+        # a list whose item was blanked; reading them as the value would eat the bracket).
+        r"""|(?!(?:\*{1,2}|_{1,2}|</(?:strong|b|em|i|u)>)(?:[ \t]|$))(?![\[{(]{1,8}\[REDACTED)"""
         r"""(?!(?:jsonencode|yamlencode|sensitive|tomap)\([ \t\r\n]{0,64}+\{)"""
         rf"""(?!\\{{1,2}}[nrt])(?P<open>(?:\\?(?:""\"|'''|["']))?)(?:\{{[A-Za-z0-9.-]{{1,32}}+\}})?(?:[^\s&;,"'}}\\]|\\(?!["']|{_ESCAPED_NEXT_PAIR})|{_INNER_QUOTE}){{1,{_VALUE_MAX}}}+)""",
         _keep_quotes,

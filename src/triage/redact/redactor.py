@@ -150,6 +150,9 @@ _MEMO_ENTRIES = 8192
 #: for 1,500 characters). Oldest forgotten first; at most ~1 MB with their redactions.
 _LONG_MEMO_CHARS = 65_536
 _LONG_MEMO_ENTRIES = 4
+#: Passes of the rules over one text at most (`Redactor._settled`): two settle every text the
+#: suite knows; the third is a margin.
+_SETTLE_PASSES = 3
 
 
 class Redactor:
@@ -181,7 +184,7 @@ class Redactor:
             return self._long_text(text, secrets)
         done = memo.get(text)
         if done is None:
-            done = self._redacted(text, secrets)
+            done = self._settled(text, secrets)
             if len(memo) >= _MEMO_ENTRIES:
                 memo.clear()
             memo[text] = done
@@ -190,20 +193,33 @@ class Redactor:
     def _long_text(self, text: str, secrets: tuple[str, ...]) -> str:
         """A text over `_MEMO_CHARS` redacted, from the last few such when it is one of them."""
         if len(text) > _LONG_MEMO_CHARS:
-            return self._redacted(text, secrets)
+            return self._settled(text, secrets)
         long_secrets, recent = self._long
         if long_secrets is not secrets:
             recent = {}
             self._long = (secrets, recent)
         done = recent.get(text)
         if done is None:
-            done = self._redacted(text, secrets)
+            done = self._settled(text, secrets)
             if len(recent) >= _LONG_MEMO_ENTRIES:
                 # All but the oldest, in a new dict swapped in whole (one read of the items:
                 # no thread sees the dict change while it looks through it).
                 recent = dict(list(recent.items())[1 - _LONG_MEMO_ENTRIES :])
                 self._long = (secrets, recent)
             recent[text] = done
+        return done
+
+    def _settled(self, text: str, secrets: tuple[str, ...]) -> str:
+        """`text` redacted until a pass changes nothing (at most `_SETTLE_PASSES` passes): what
+        one pass writes can show a later step a secret that step read before it was written
+        (an undisguised `&#61;` inside a percent-encoded token), and a text redacted again
+        downstream (a log line of a stored title) must come out as it went in. Text that
+        holds nothing to redact takes one pass, as before."""
+        done = self._redacted(text, secrets)
+        for _ in range(_SETTLE_PASSES - 1):
+            if done == text:
+                break
+            text, done = done, self._redacted(done, secrets)
         return done
 
     def _redacted(self, text: str, secrets: tuple[str, ...], depth: int = 0) -> str:
