@@ -57,11 +57,6 @@ def _ticketed(fingerprint: str, title: str, priority: Priority, **fields: object
     )  # fmt: skip
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a flapping incident whose close is held is listed as open but ranked by its "
-    "stored state (closed), so a critical one comes after every open low one",
-)
 async def test_a_held_close_is_ranked_by_its_priority_among_the_open() -> None:
     """`incidents list` (open, most urgent first) ranks a critical incident whose close is held
     back while it flaps (listed as open: its tickets are open) before an open low one."""
@@ -81,11 +76,6 @@ def _match_inputs(html: str) -> list[str]:
     return re.findall(r'<input name=match value="([^"]*)"', html)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the page's filter form has one match field and shows only the last matcher, so "
-    "submitting it again (to add a search) drops the others without a word",
-)
 async def test_the_page_form_keeps_every_matcher_it_filters_by(client: httpx2.AsyncClient) -> None:
     """`/?match=env=staging&match=team=search` lists what both keep, and its form carries both
     matchers, so the next submit of the form filters as the page shown does."""
@@ -103,11 +93,6 @@ async def sqlite(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
     await opened.aclose()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an incident a silence holds from its first alert is found by match=env=prod, but "
-    "its answer shows labels {} (incident.labels, not the held alert's as team_of does)",
-)
 async def test_a_silenced_incident_shows_the_labels_it_is_matched_by(sqlite: SQLiteStore) -> None:
     """An incident held by a silence from its first alert is listed by `match=env=prod`, and
     its answer shows `env: prod`: the label the listing (and every silence) matched it by."""
@@ -124,11 +109,6 @@ async def test_a_silenced_incident_shows_the_labels_it_is_matched_by(sqlite: SQL
     assert one.json()["labels"] == {"env": "prod"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="since/before keep an incident by when it last reopened, but the API's listing "
-    "shows only opened_at (hours earlier) and no reopen time: the operator cannot see why",
-)
 async def test_a_listing_shows_the_reopen_time_its_since_filter_kept(sqlite: SQLiteStore) -> None:
     """An incident opened 3 h ago, reopened 10 min ago and firing again 2 min ago is listed by
     `since=20m&before=5m`, and its entry shows the reopen time that kept it: not only an
@@ -154,11 +134,6 @@ async def test_a_listing_shows_the_reopen_time_its_since_filter_kept(sqlite: SQL
     assert reopened.isoformat(timespec="seconds") in listed.values()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the sweep sends the update an incident owes its ticket without asking whether a "
-    "silence matches it (update_owed_due checks only `held`; escalation passes `match`)",
-)
 async def test_a_silence_added_during_a_storm_quiets_the_update_it_owes() -> None:
     """A pod crash-loops at 0, 1 and 2 minutes (one ticket, an update owed at the interval's
     end); an operator silences `pod=api-0` at 3 minutes: while the silence lasts, the sweep
@@ -176,11 +151,6 @@ async def test_a_silence_added_during_a_storm_quiets_the_update_it_owes() -> Non
     assert c.kinds() == ["open"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a reopen after a close by hand counts toward flapping: an alert firing without a "
-    "break, closed by an operator 3 times, is marked flapping though it never resolved",
-)
 async def test_closes_by_hand_of_a_steady_alert_do_not_mark_it_flapping() -> None:
     """A pod crash-loops without a break (one `startsAt`), its webhook re-sent every 10 min;
     an operator closes the incident by hand before each resend, 3 times: each resend reopens
@@ -218,11 +188,6 @@ def _matched_cell(html: str) -> str:
     return str(re.findall(r"<td>(.*?)</td>", row)[2])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the page counts a silence's matches over the first 5000 open incidents only "
-    "(open_subjects' _CHECKED) and shows 5000 bare, where the API adds `checked`",
-)
 async def test_the_page_does_not_undercount_what_a_silence_matches() -> None:
     """With 5,001 open incidents of team payments, the page's row for `team=payments` does not
     say it matches exactly 5000 open incidents (the API says it checked only 5000)."""
@@ -240,11 +205,6 @@ async def test_the_page_does_not_undercount_what_a_silence_matches() -> None:
     assert _matched_cell(html) != "5000"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="match=priority=critical (a key every listed incident shows) matches no label and "
-    "answers an empty 200 in silence, where a silence's add warns about the same matcher",
-)
 async def test_a_match_on_a_shown_key_no_label_has_is_not_a_silent_empty_list(
     client: httpx2.AsyncClient,
 ) -> None:

@@ -414,11 +414,13 @@ async def _incidents(settings: Settings, store: Any, args: argparse.Namespace) -
     if args.verb == "list":
         try:
             keep = _listing_filter(args, store.now())
+            # Refused too when the store's incidents show the filter misleads (FilterRefused).
+            listed = await list_incidents(store, keep)
         except ValueError as exc:
             _err(f"triage: incidents: {exc}")
             return 2
         now = store.now()
-        for incident in await list_incidents(store, keep):
+        for incident in listed:
             print(_shown_incident(incident_json(incident, redactor), incident, args, now))
         return 0
     if not _could_be_fingerprint(args.fingerprint):

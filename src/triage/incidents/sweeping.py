@@ -31,12 +31,12 @@ from triage.incidents.lifecycle import (
     State,
     auto_close_note,
     auto_closing,
+    closed_by_hand,
     quiet_words,
     replace_incident,
     sending_owed_update,
     stored_alert,
     update_owed_due,
-    with_members_resolved,
 )
 from triage.incidents.records import INCIDENT, Transition
 from triage.incidents.schedule import escalation_due, resolve_due, sweep_waits
@@ -169,15 +169,9 @@ class Sweeping(StoreBase):
             # group's first ticket still gathering members: no sink was called yet.
             # A group's members firing are resolved with it, as a close for want of alerts
             # resolves them: their next resend reopens it rather than being taken for the
-            # event the group has. Nothing is owed to a closed ticket.
-            closed = replace_incident(
-                with_members_resolved(stored, now),
-                state=State.CLOSED,
-                closed_at=now,
-                applied_at=now,
-                pending=None,
-                update_owed_at_s=None,
-            )
+            # event the group has. Nothing is owed to a closed ticket, and the flap count
+            # ends: the alert never resolved (`closed_by_hand`).
+            closed = closed_by_hand(stored, now)
             decision = close_held(Decision(Action.CLOSE, closed), stored.held)
             if not stored.has_ticket or gathering:
                 # Nobody was told of it (a group's first ticket still waits for members).

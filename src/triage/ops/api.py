@@ -365,9 +365,10 @@ class OperatorApi:
             )
             limit = _limit(query.get("limit") or None)
             offset = _offset(query.get("offset") or None)
+            # Refused too when the store's incidents show the filter misleads (FilterRefused).
+            found = await list_incidents(self.view.store, keep, self.view.scan)
         except ValueError as exc:
             return self._refused(400, exc)
-        found = await list_incidents(self.view.store, keep, self.view.scan)
         redactor = self.view.redactor
         shown = [incident_json(i, redactor) for i in found[offset : offset + limit]]
         # Records the scan could not read are in no count: `unreadable` says how many, so a

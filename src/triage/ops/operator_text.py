@@ -182,6 +182,9 @@ def optional_facts(
     if "held" in shown:
         held = shown["held"]
         facts.append(("held", f"{text(held['effect'])} by silence {text(held['silence'])}"))
+    if shown.get("reopened_at") is not None:
+        # What `since` and `before` keep it by, and when its escalation clock started.
+        facts.append(("reopened", when(shown["reopened_at"], now)))
     if shown["close_held_until"] is not None:
         facts.append(("close held", f"until {when(shown['close_held_until'], now)}"))
     if shown["escalated_at"] is not None:
