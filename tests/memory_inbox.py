@@ -58,6 +58,8 @@ class MemoryInbox:
         return out
 
     async def delete(self, messages: Sequence[Message]) -> list[str]:
+        """Delete every one: the receipt handles of the deliveries not deleted (`Inbox.delete`)
+        are none. A subclass that fails some answers their `receipt_handle`s."""
         for m in messages:
             self.entries.pop(m.id, None)
             self.deleted.append(m.id)

@@ -13,6 +13,9 @@ from triage.sqs.inbox import MAX_BATCH, MAX_IDS_LOGGED, Inbox, Message
 
 log = structlog.get_logger(__name__)
 
+#: A delete waiting for its answer: the delivery, and the future its worker awaits.
+_Pending = tuple[Message, "asyncio.Future[bool]"]
+
 
 class Acker:
     """Batches deletes. A batch leaves when it has ten messages or its first message has waited
@@ -28,12 +31,15 @@ class Acker:
     def __init__(self, inbox: Inbox, linger_s: float = LINGER_S) -> None:
         self.inbox = inbox
         self.linger_s = linger_s
-        self._queue: asyncio.Queue[tuple[Message, asyncio.Future[bool]] | None] = asyncio.Queue()
+        self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
         #: Set when a full batch (or the stop) is waiting: the lingering batch leaves at once.
         self._ready = asyncio.Event()
         self._stopping = False
         self._calls = asyncio.Semaphore(self.MAX_CALLS)
-        self._out: set[asyncio.Task[None]] = set()
+        #: The calls out, each with the deletes it carries (answered by the stop if cut off).
+        self._out: dict[asyncio.Task[None], list[_Pending]] = {}
+        #: run() is over: a delete asked now is never sent, so it is answered at once.
+        self._ended = False
         #: What a delete call raised that it should not have: it ends the acker.
         self._failure: BaseException | None = None
         #: Why the last delete call failed, while they fail (an outage: every batch would
@@ -43,6 +49,9 @@ class Acker:
     async def delete(self, message: Message) -> bool:
         """Queue `message` for deletion; True once SQS confirmed it."""
         done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        if self._ended:
+            _cut_off([(message, done)], [])
+            return await done
         self._queue.put_nowait((message, done))
         if self._queue.qsize() >= MAX_BATCH:
             self._ready.set()
@@ -55,7 +64,12 @@ class Acker:
         self._ready.set()
 
     async def run(self) -> None:
+        """Send batches until stopped. However it ends (stopped, cancelled past the stop's
+        bound, or failed), every delete it took is answered: one never sent, or in a call
+        cut off, as not deleted, so its worker says and counts its message."""
         stopping = False
+        #: The batch taken from the queue and not yet handed to a call (waiting for a slot).
+        batch: list[_Pending] = []
         try:
             while not stopping and self._failure is None:
                 item = await self._queue.get()
@@ -63,7 +77,6 @@ class Acker:
                     self._ready.clear()
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._ready.wait(), self.linger_s)
-                batch = []
                 while item is not None:
                     batch.append(item)
                     if len(batch) == MAX_BATCH or self._queue.empty():
@@ -73,27 +86,42 @@ class Acker:
                 if batch:
                     await self._calls.acquire()
                     call = asyncio.create_task(self._flush(batch))
-                    self._out.add(call)
+                    self._out[call] = batch
                     call.add_done_callback(self._flushed)
+                    batch = []
             # Stopping: the calls still out finish (the supervisor bounds how long).
             await asyncio.gather(*self._out, return_exceptions=True)
         except asyncio.CancelledError:
             for call in self._out:
                 call.cancel()
             raise
+        finally:
+            self._ended = True
+            # A call cancelled before it ran never reaches its own answers: given here.
+            cut = [pending for carried in self._out.values() for pending in carried]
+            _cut_off([*batch, *self._take_queued()], cut)
         if self._failure is not None:
             raise self._failure
 
+    def _take_queued(self) -> list[_Pending]:
+        """Empty the queue: the deletes no batch took."""
+        queued = []
+        while not self._queue.empty():
+            item = self._queue.get_nowait()
+            if item is not None:
+                queued.append(item)
+        return queued
+
     def _flushed(self, call: asyncio.Task[None]) -> None:
-        self._out.discard(call)
+        self._out.pop(call, None)
         self._calls.release()
         if not call.cancelled() and call.exception() is not None and self._failure is None:
             self._failure = call.exception()
             self._queue.put_nowait(None)  # wakes run(), which ends with it
 
-    async def _flush(self, batch: list[tuple[Message, asyncio.Future[bool]]]) -> None:
+    async def _flush(self, batch: list[_Pending]) -> None:
         messages = [m for m, _ in batch]
-        failed = {m.id for m in messages}
+        failed = {m.receipt_handle for m in messages}
         try:
             failed = set(await self.inbox.delete(messages))
             self._error = None
@@ -115,4 +143,31 @@ class Acker:
             # unexpected (which then ends the acker, and the daemon with it: `_flushed`).
             for message, done in batch:
                 if not done.done():
-                    done.set_result(message.id not in failed)
+                    done.set_result(not _named(message, failed))
+
+
+def _named(message: Message, failed: set[str]) -> bool:
+    """Whether the inbox named `message`'s delivery as not deleted: by its receipt handle, or
+    by its message id as inboxes written before answered (every delivery of that message
+    then counts as failed: a delete is never confirmed that the inbox said failed)."""
+    return message.receipt_handle in failed or message.id in failed
+
+
+def _cut_off(unsent: list[_Pending], cut: list[_Pending]) -> None:
+    """Answer "not deleted" to the deletes a stop cut off (`unsent`: never sent; `cut`: in
+    calls cancelled before SQS answered), in one line saying why: each comes back when its
+    visibility ends and is handled again as a repeat. A worker no longer waiting (cancelled
+    itself) needs no answer."""
+    unsent = [(m, done) for m, done in unsent if not done.done()]
+    waiting = [*unsent, *((m, done) for m, done in cut if not done.done())]
+    if not waiting:
+        return
+    for _, done in waiting:
+        done.set_result(False)
+    log.warning(
+        "message.delete_failed",
+        error="the acker stopped before SQS confirmed the delete",
+        count=len(waiting),
+        unsent=len(unsent),
+        message_ids=[m.id for m, _ in waiting[:MAX_IDS_LOGGED]],
+    )

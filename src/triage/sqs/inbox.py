@@ -124,7 +124,11 @@ class Inbox(Protocol):
 
     async def delete(self, messages: Sequence[Message]) -> list[str]:
         """Delete the messages (in as many calls as the queue's batch limit needs); return the
-        ids the queue failed to delete."""
+        receipt handles of the deliveries the queue failed to delete. By delivery, not by
+        message id: two deliveries of one message may share a batch (a redelivery while the
+        first waited for its delete), and the stale one's failure says nothing of the other.
+        (The acker still reads a message id there, as inboxes answered before, as every
+        delivery of that message failed: never a delete confirmed that was not.)"""
         ...
 
     async def change_visibility(self, messages: Sequence[Message], timeout_s: int) -> None:
@@ -237,7 +241,8 @@ class SqsInbox:
         return failed
 
     async def _delete(self, messages: Sequence[Message], *, again: bool = True) -> list[str]:
-        """Delete one batch; the ids not deleted, each said in one line. An entry SQS failed
+        """Delete one batch; the receipt handles not deleted, each said in one line (by its
+        message id: a receipt handle lets whoever reads it delete the message). An entry SQS failed
         on its own side (SenderFault false: InternalError, ServiceUnavailable) is sent once
         more at once (`again`): left to come back, it would be worked again as a repeat and
         spend a receive, on its last one landing in the DLQ though handled. One failed as the
@@ -254,8 +259,11 @@ class SqsInbox:
             raise InboxError(f"delete failed: {_describe(exc)}") from exc
         failed: list[str] = []
         retry: list[Message] = []
+        #: The entries SQS answered as failed, by index: two may be deliveries of one message.
+        answered: set[int] = set()
         for entry, i in batch_entries(response, "Failed", len(messages)):
             message = messages[i]
+            answered.add(i)
             if again and entry.get("SenderFault") is False:
                 log.debug("message.delete_retried", message_id=message.id, code=entry.get("Code"))
                 retry.append(message)
@@ -268,21 +276,21 @@ class SqsInbox:
                 code=entry.get("Code"),
                 reason=entry.get("Message"),
             )
-            failed.append(message.id)
+            failed.append(message.receipt_handle)
         # SQS answers for every entry; one neither deleted nor failed (an answer cut short, a
         # stand-in that answers {}) is taken as not deleted: it comes back and is a repeat.
-        answered = {*failed, *(m.id for m in retry)}
         deleted = {i for _, i in batch_entries(response, "Successful", len(messages))}
         for i, message in enumerate(messages):
-            if i not in deleted and message.id not in answered:
+            if i not in deleted and i not in answered:
                 log.warning("message.delete_unconfirmed", message_id=message.id)
-                failed.append(message.id)
+                failed.append(message.receipt_handle)
         if retry:
             failed += await self._delete_again(retry)
         return failed
 
     async def _delete_again(self, messages: Sequence[Message]) -> list[str]:
-        """The second and last try of entries SQS failed on its own side: the ids not deleted.
+        """The second and last try of entries SQS failed on its own side: the receipt handles
+        not deleted.
         A call that fails fails only these (the rest of their batch was deleted), in one line."""
         try:
             return await self._delete(messages, again=False)
@@ -293,7 +301,7 @@ class SqsInbox:
                 count=len(messages),
                 message_ids=[m.id for m in messages[:MAX_IDS_LOGGED]],
             )
-            return [m.id for m in messages]
+            return [m.receipt_handle for m in messages]
 
     async def change_visibility(self, messages: Sequence[Message], timeout_s: int) -> None:
         timeout_s = max(0, min(int(timeout_s), MAX_VISIBILITY_S))
