@@ -8,7 +8,12 @@ SQS keeps a queue and its DLQ in one account and region. The counts become the g
 only before the poller's first poll has ended, and views that come then share one). A count is read as strictly as
 `inbox.depth` reads it: one that is no count ("-3", " 3", an Arabic-Indic "3") fails the poll.
 A failed poll counts `QueueDepthPollFailures` and clears the gauges: a stale or wrong depth
-reads as a true one. A poll SQS leaves unanswered past its bound has failed too (botocore's
+reads as a true one. The DLQ's call fails on its own: when it is refused (the DLQ deleted, or
+our role may not read it) or not answered in time, the queue's depth, which SQS answered,
+stands, and only `DlqMessagesVisible` is cleared (unknown, not 0), with one
+`queue_depth.dlq_unreadable` warning naming the DLQ and one `queue_depth.dlq_recovered` line
+when it answers again. An answer that does not read (a count that is none, a RedrivePolicy no
+SQS writes) still fails the poll: whatever wrote it may have written the rest. A poll SQS leaves unanswered past its bound has failed too (botocore's
 tries would keep the last depth shown for minutes). An outage logs one warning at its first
 failed poll and one `queue_depth.recovered` line when a poll works again, not a warning every
 poll.
@@ -31,8 +36,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
+from botocore.exceptions import ClientError
 
-from triage.aws import AWS_CALL_ERRORS
+from triage.aws import AWS_CALL_ERRORS, told_client_error
 from triage.metrics import Metrics
 from triage.sqs.inbox import Depth, sqs_count
 from triage.sqs.redrive import RedriveLimit
@@ -53,9 +59,11 @@ _DLQ_GAUGE = "DlqMessagesVisible"
 @dataclass(frozen=True, slots=True)
 class QueueDepths:
     queue: Depth
-    #: Dead letters waiting; None when the queue has no redrive policy.
+    #: Dead letters waiting; None when the queue has no redrive policy, or its DLQ did not
+    #: answer (`dlq_error` then says why).
     dlq_visible: int | None
     polled_at: datetime
+    dlq_error: str | None = None
 
 
 class DepthPoller:
@@ -89,6 +97,8 @@ class DepthPoller:
         self._queue_answered = False
         #: Polls failed in a row: the first says so, the one that works again ends it.
         self._failed_polls = 0
+        #: Polls in a row whose DLQ call failed (the queue's answered): said as those are.
+        self._dlq_failed_polls = 0
 
     async def run(self) -> None:
         while True:
@@ -116,9 +126,14 @@ class DepthPoller:
 
     async def _poll(self) -> QueueDepths | None:
         self._queue_answered = False
+        # One bound for the poll, the two calls each within it: the DLQ's timing out must
+        # not take the queue's answer with it.
+        deadline = asyncio.get_running_loop().time() + self.timeout_s
         try:
-            async with asyncio.timeout(self.timeout_s):
-                depths = await self._depths()
+            async with asyncio.timeout_at(deadline):
+                attrs = await self._queue_attributes()
+            queue = _queue_depth(attrs)
+            depths = await self._with_dlq(queue, attrs, deadline)
         except TimeoutError:
             self._failed(f"no answer within {self.timeout_s:g} s")
             return None
@@ -154,7 +169,8 @@ class DepthPoller:
         if self.redrive is not None and not self._queue_answered:
             self.redrive.unread(error)
 
-    async def _depths(self) -> QueueDepths:
+    async def _queue_attributes(self) -> dict[str, str]:
+        """The queue's counts and RedrivePolicy (which the maxReceiveCount follows)."""
         attrs = await self._attributes(
             self.queue_url,
             "ApproximateNumberOfMessages",
@@ -165,22 +181,60 @@ class DepthPoller:
         self._queue_answered = True
         if self.redrive is not None:
             self.redrive.observe(attrs)
-        queue = Depth(
-            visible=_count(attrs, "ApproximateNumberOfMessages"),
-            in_flight=_count(attrs, "ApproximateNumberOfMessagesNotVisible"),
-            delayed=_count(attrs, "ApproximateNumberOfMessagesDelayed"),
+        return attrs
+
+    async def _with_dlq(self, queue: Depth, attrs: dict[str, str], deadline: float) -> QueueDepths:
+        """The depths, with the DLQ's count when the queue has one. A DLQ call that fails
+        (deleted, not ours to read, silent past `deadline`) leaves its count unknown, said
+        once per outage: the queue's depth, which SQS answered, stands. A RedrivePolicy or a
+        count that does not read raises (the poll fails)."""
+        if "RedrivePolicy" not in attrs:
+            return QueueDepths(queue, None, datetime.now(UTC))
+        url = dlq_url(self.queue_url, json.loads(attrs["RedrivePolicy"])["deadLetterTargetArn"])
+        name = url.rsplit("/", 1)[-1]
+        try:
+            async with asyncio.timeout_at(deadline):
+                dlq = await self._attributes(url, "ApproximateNumberOfMessages")
+        except TimeoutError:
+            error = f"no answer within {self.timeout_s:g} s"
+        except AWS_CALL_ERRORS as exc:
+            error = _told(exc)
+        else:
+            visible = _count(dlq, "ApproximateNumberOfMessages")
+            if self._dlq_failed_polls:
+                log.info("queue_depth.dlq_recovered", dlq=name, failed_polls=self._dlq_failed_polls)
+                self._dlq_failed_polls = 0
+            return QueueDepths(queue, visible, datetime.now(UTC))
+        self._dlq_failed_polls += 1
+        emit = log.warning if self._dlq_failed_polls == 1 else log.debug
+        emit(
+            "queue_depth.dlq_unreadable",
+            dlq=name,
+            error=error,
+            failed_polls=self._dlq_failed_polls,
         )
-        dlq_visible = None
-        if "RedrivePolicy" in attrs:
-            url = dlq_url(self.queue_url, json.loads(attrs["RedrivePolicy"])["deadLetterTargetArn"])
-            dlq = await self._attributes(url, "ApproximateNumberOfMessages")
-            dlq_visible = _count(dlq, "ApproximateNumberOfMessages")
-        return QueueDepths(queue, dlq_visible, datetime.now(UTC))
+        return QueueDepths(queue, None, datetime.now(UTC), dlq_error=error)
 
     async def _attributes(self, url: str, *names: str) -> dict[str, str]:
         response = await self._sqs.get_queue_attributes(QueueUrl=url, AttributeNames=list(names))
         attributes: dict[str, str] = response.get("Attributes", {})
         return attributes
+
+
+def _queue_depth(attrs: dict[str, str]) -> Depth:
+    """The queue's counts from its answer (ValueError for one that is no count)."""
+    return Depth(
+        visible=_count(attrs, "ApproximateNumberOfMessages"),
+        in_flight=_count(attrs, "ApproximateNumberOfMessagesNotVisible"),
+        delayed=_count(attrs, "ApproximateNumberOfMessagesDelayed"),
+    )
+
+
+def _told(exc: Exception) -> str:
+    """A failed call for a line: an AWS refusal redacted and cut (`told_client_error`)."""
+    if isinstance(exc, ClientError):
+        return told_client_error(exc)
+    return str(exc) or type(exc).__name__
 
 
 def _count(attributes: dict[str, str], name: str) -> int:
