@@ -283,13 +283,23 @@ class SupervisorBase:
         self._helpers: dict[asyncio.Task[None], str] = {}
         self._crashed: list[str] = []
         self._signals: list[signal.Signals] = []
-        metrics.gauge("MessagesInFlight", lambda: len(self._in_flight))
+        metrics.gauge("MessagesInFlight", lambda: len(self._held()))
         metrics.gauge("OldestMessageAge", self._oldest_age_s, unit="Seconds")
+
+    def _held(self) -> list[Message]:
+        """Every delivery this process holds (received, not yet deleted or released), each
+        once: those at work or waiting for their delete, and those a dry run keeps hidden
+        after its pass (its heartbeat extends them until the stop releases them). One is held
+        by the dry run a moment before its task leaves `_in_flight`: the same object, once."""
+        held = list(self._in_flight.values())
+        at_work = {id(m) for m in held}
+        held += [m for m in self._dry_held.values() if id(m) not in at_work]
+        return held
 
     def _oldest_age_s(self) -> float:
         """Age of the oldest message held (received, not yet deleted or released): what this
         process sees of the queue's oldest message, since SQS itself has no such attribute."""
-        sent = [m.sent_at for m in self._in_flight.values() if m.sent_at is not None]
+        sent = [m.sent_at for m in self._held() if m.sent_at is not None]
         if not sent:
             return 0.0
         return max(0.0, (datetime.now(UTC) - min(sent)).total_seconds())
