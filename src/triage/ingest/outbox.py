@@ -18,7 +18,11 @@ late. Each entry's answer is its own: a `Failed` entry fails only its sender. Er
 
 A send refused by the queue's KMS key (`triage.aws.kms_refusal`) is a QueueUnavailable like any
 outage, and is also told to the `SendWatch` (the queue probe), which marks the gateway not
-ready with one warning; a send that succeeds tells it the key takes messages again. A send that
+ready with one warning; a send that succeeds tells it the key takes messages again. So is a
+send SQS refuses as not allowed (`triage.aws.QUEUE_REFUSALS`: a role without sqs:SendMessage,
+a queue policy that denies it, the queue deleted), while GetQueueAttributes may still answer:
+told as `send_refused`, it is a QueueUnavailable even when SQS marks the entry SenderFault (the
+body is not at fault: 503, retried, never a 422 the sender drops). A send that
 got no answer at all (a timeout, a refused connection) is told to it too (`unreachable`): the
 gateway then refuses webhooks at once until the queue answers again.
 
@@ -40,7 +44,13 @@ import structlog
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as EndpointUnreachable
 
-from triage.aws import AWS_CALL_ERRORS, batch_entries, is_kms_code, kms_refusal
+from triage.aws import (
+    AWS_CALL_ERRORS,
+    QUEUE_REFUSALS,
+    batch_entries,
+    is_kms_code,
+    kms_refusal,
+)
 from triage.linebudget import LineBudget
 from triage.metrics import Metrics
 from triage.sqs.identity import GATEWAY_ID_ATTRIBUTE, new_gateway_id
@@ -143,6 +153,10 @@ class SendWatch(Protocol):
         """A send failed because the queue's KMS key refused it (`code`)."""
         ...
 
+    def send_refused(self, code: str) -> None:
+        """A send was refused as not allowed (`code` in `triage.aws.QUEUE_REFUSALS`)."""
+        ...
+
     def sent(self) -> None:
         """A send succeeded."""
         ...
@@ -154,6 +168,9 @@ class SendWatch(Protocol):
 
 class _Unwatched:
     def kms_refused(self, code: str) -> None:
+        return None
+
+    def send_refused(self, code: str) -> None:
         return None
 
     def unreachable(self, code: str) -> None:
@@ -296,13 +313,16 @@ class SqsOutbox:
                 _settle(batch[i][1], result=message_id)
         for entry, i in batch_entries(response, "Failed", len(batch)):
             code = _text(entry.get("Code", "Unknown"))
+            refused = code in QUEUE_REFUSALS  # not the body's fault, SenderFault or not
+            if refused:
+                self._watch.send_refused(code)
             if is_kms_code(code) and not entry.get("SenderFault"):
                 self._watch.kms_refused(code)  # its warning is the outage's one line
             elif self._failure_lines.admit(code):
                 log.warning("ingest.entry_failed", code=code, sender_fault=entry.get("SenderFault"))
             error: Exception = (
                 MessageRejected(f"SQS refused the message: {code}", code=code)
-                if entry.get("SenderFault") is True
+                if entry.get("SenderFault") is True and not refused
                 else QueueUnavailable(f"SQS failed the message: {code}", code=code)
             )
             _settle(batch[i][1], error=error)
@@ -340,6 +360,8 @@ class SqsOutbox:
         code = _code(exc) if isinstance(exc, ClientError) else type(exc).__name__
         if isinstance(exc, _NO_ANSWER):
             self._watch.unreachable(code)  # no answer at all: the next webhooks need not wait
+        if isinstance(exc, ClientError) and code in QUEUE_REFUSALS:
+            self._watch.send_refused(code)  # not ready until a send succeeds
         if kms_refusal(exc) is not None:
             # The watch's `ingest.queue_kms_denied` is the outage's one line, not each send's.
             self._watch.kms_refused(code)

@@ -14,6 +14,12 @@ tells the probe (`kms_refused`, `sent`): from the first such refusal `/readyz` s
 `KMS_HOLD_S` after the last refusal, so a gateway a load balancer stopped sending to is tried
 again (a send then succeeds, or marks it again without a second warning).
 
+GetQueueAttributes and SendMessage are two permissions: a role (or a queue policy) may allow
+the first and deny the second, and the queue answers the probe while it refuses every send
+(`AccessDenied`: `triage.aws.QUEUE_REFUSALS`). The outbox tells the probe (`send_refused`) and
+the same rule holds: `/readyz` says `queue: refused`, with one warning naming the permission,
+until a send succeeds (one info line) or `REFUSED_HOLD_S` passes without another refusal.
+
 A webhook is sent only to a queue known to answer (`answering`): while the queue has never
 answered, or its last call (a probe's, or a send's: `unreachable`) got no answer, the webhook
 waits for a probe at most `answer_within_s` and is otherwise refused at once (503), instead of
@@ -50,6 +56,11 @@ PROBE_TTL_S = 10.0
 ANSWER_WITHIN_S = 1.0
 #: How long a KMS refusal of a send keeps the gateway not ready without another one.
 KMS_HOLD_S = 60.0
+#: How long a send refused as not allowed keeps the gateway not ready without another one.
+REFUSED_HOLD_S = KMS_HOLD_S
+#: The `queue` condition's detail for a send refused as not allowed starts with this: the
+#: fixed reason `/readyz` names it by (`triage.health`).
+REFUSED = "refused"
 #: While the queue does not answer, a webhook asks it again only if its last call came back
 #: at least this long ago: a flood of webhooks costs a down SQS one call a second, not one each.
 RECHECK_S = 1.0
@@ -84,6 +95,9 @@ class QueueProbe:
         #: The last send's KMS refusal (its error code) and when it came, until a send succeeds.
         self._kms_code: str | None = None
         self._kms_at = -math.inf
+        #: The same for the last send refused as not allowed (`send_refused`).
+        self._refused_code: str | None = None
+        self._refused_at = -math.inf
         if health is not None:
             health.set("queue", False, "no answer yet")
 
@@ -97,8 +111,8 @@ class QueueProbe:
         new one) if it comes within `answer_within_s`, else the last answer meanwhile."""
         if time.monotonic() - self._checked_at >= self.ttl_s:
             await asyncio.wait({self.ask()}, timeout=self.answer_within_s)
-        self._report()  # a KMS mark may have lapsed
-        return self.ok and not self.kms_denied and not self.fifo
+        self._report()  # a KMS or refusal mark may have lapsed
+        return self.ok and not self.kms_denied and not self.sends_refused and not self.fifo
 
     async def answering(self) -> bool:
         """Whether a webhook may be sent now: at once when the queue answered its last call;
@@ -145,12 +159,41 @@ class QueueProbe:
         self._kms_at = time.monotonic()
         self._report()
 
+    @property
+    def sends_refused(self) -> bool:
+        """Whether a send was refused as not allowed within `REFUSED_HOLD_S`, and none has
+        succeeded since."""
+        return (
+            self._refused_code is not None and time.monotonic() - self._refused_at < REFUSED_HOLD_S
+        )
+
+    def send_refused(self, code: str) -> None:
+        """A send was refused as not allowed (`code`: AccessDenied, the queue gone …) while
+        the queue may still answer GetQueueAttributes: not ready. The first refusal of an
+        outage is its one warning; the webhooks' 503s say nothing more."""
+        if self._refused_code is None:
+            log.warning(
+                "ingest.queue_send_refused",
+                error=code,
+                hint="SQS refuses the gateway's sends: its role needs sqs:SendMessage on the "
+                "queue, no queue policy may deny it, and the queue must exist",
+            )
+        self._refused_code = code
+        self._refused_at = time.monotonic()
+        self._report()
+
     def sent(self) -> None:
-        """A send succeeded: the queue's KMS key (if any) takes our messages again."""
+        """A send succeeded: the queue takes our messages again (its KMS key, if any, and
+        our permission to send)."""
+        if self._kms_code is None and self._refused_code is None:
+            return  # the common case, once per message: nothing to change
         if self._kms_code is not None:
             log.info("ingest.queue_kms_ok")
             self._kms_code = None
-            self._report()
+        if self._refused_code is not None:
+            log.info("ingest.queue_send_ok")
+            self._refused_code = None
+        self._report()
 
     def fifo_refused(self, code: str) -> None:
         """A send was refused for what a FIFO queue requires (`code`: no MessageGroupId, no
@@ -231,7 +274,7 @@ class QueueProbe:
 
     def _report(self) -> None:
         """The `queue` condition: SQS answers, the queue is not FIFO, and no KMS refusal of a
-        send stands."""
+        send, nor a refusal as not allowed, stands."""
         if self.health is None:
             return
         if not self.ok:
@@ -240,5 +283,7 @@ class QueueProbe:
             self.health.set("queue", False, "fifo: the queue is FIFO and refuses every send")
         elif self.kms_denied:
             self.health.set("queue", False, f"{KMS_DENIED}: {self._kms_code}")
+        elif self.sends_refused:
+            self.health.set("queue", False, f"{REFUSED}: {self._refused_code}")
         else:
             self.health.set("queue", True)
