@@ -9,9 +9,11 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   or RFC 4716's `---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----`, a
                                   label with a dot (X9.42 DH), its rows joined by spaces (an
                                   unquoted echo); OpenVPN static and tls-crypt-v2 keys, PKCS12
-                                  blocks
+                                  blocks; a JWK's private members (in an object with kty),
+                                  <RSAKeyValue>'s private elements, minisign/signify secret keys
     [REDACTED:jwt]                JSON Web Tokens (eyJ….eyJ….…), also with their dots spaced out
-                                  or quoted apart (h . p . s, h. p. s, "h" "." "p" "." "s")
+                                  or quoted apart (h . p . s, h. p. s, "h" "." "p" "." "s");
+                                  also encrypted (JWE: five parts, the key part empty under dir)
     [REDACTED:slack-webhook]      the path of hooks.slack.com/services|workflows|triggers/… URLs
     [REDACTED:discord-webhook]    the id and token of discord.com/api/webhooks/… URLs
     [REDACTED:github-token]       ghp_/gho_/ghu_/ghs_/ghr_ tokens and github_pat_ tokens
@@ -138,7 +140,8 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   also x-upstream-cookie:, --cookie=);
                                   bare session cookies (PHPSESSID=, JSESSIONID=, Rails'
                                   _<app>_session=, _gh_sess=, PLAY_SESSION=, .ASPXAUTH=,
-                                  CFTOKEN=, session= and user_session= …)
+                                  CFTOKEN=, session= and user_session= …); the same cookies as a
+                                  JSON member or a dict's item, or a cookie object's value
     [REDACTED:password]           passwords and other secrets, known by where they stand:
                                   - in URLs and DSNs (user:pass@host; Oracle's
                                     jdbc:oracle:thin:user/pass@host); without a scheme
@@ -512,7 +515,7 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
     [REDACTED:password-hash]      password hashes ($apr1$, crypt $1$/$5$/$6$/$y$, bcrypt,
                                   argon2; htpasswd's and LDAP's {SHA}/{SSHA}…, Django's
                                   pbkdf2_sha256$…), in full; a Redis ACL user's #<sha256> and
-                                  !<sha256>
+                                  !<sha256>; a secretsdump/pwdump line's NT hash and a real LM hash
     [REDACTED:email]              e-mail addresses (not a URL's user and host,
                                   http://user@host.example.com/, a git remote's git@host:, nor
                                   a login at a host: rsync's user@host::module, scp's
