@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 from structlog.testing import capture_logs
 
 from memory_inbox import MemoryInbox
+from triage.errors import InboxError
 from triage.health import Health
 from triage.ingest.outbox import Outgoing, QueueUnavailable, SqsOutbox
 from triage.ingest.probe import QueueProbe
@@ -346,3 +347,69 @@ def test_a_refused_send_marks_the_queue_refused_until_a_send_succeeds() -> None:
         ("ingest.queue_send_ok", "info"),
     ]
     assert "sqs:SendMessage" in loud[0]["hint"]
+
+
+# --- The daemon while every delete is refused -------------------------------------------------
+
+
+class _DeletesRefused(MemoryInbox):
+    """The in-memory queue, but DeleteMessageBatch fails as the SQS inbox says it, with
+    `code` (AccessDenied: the daemon's role lacks sqs:DeleteMessage), until `allow` is set."""
+
+    def __init__(self, code: str = "AccessDenied") -> None:
+        super().__init__()
+        self.code = code
+        self.allow = False
+
+    async def delete(self, messages: Sequence[Message]) -> list[str]:
+        if not self.allow:
+            error = {"Error": {"Code": self.code, "Message": "no"}}
+            cause = ClientError(error, "DeleteMessageBatch")  # type: ignore[arg-type]
+            raise InboxError(f"delete failed: {self.code}: no") from cause
+        return await super().delete(messages)
+
+
+async def test_deletes_refused_as_not_allowed_make_the_daemon_not_ready_until_one_works() -> None:
+    """Every delete refused (AccessDenied) while receives work: the daemon is not ready, its
+    `queue_deletes` condition naming the refusal, until a delete call succeeds."""
+    health = Health()
+    inbox = _DeletesRefused()
+    acker = Acker(inbox, linger_s=0, health=health)
+    runner = asyncio.create_task(acker.run())
+    try:
+        assert await acker.delete(_delivery("rh-1")) is False
+        refused = health.failing()
+        inbox.allow = True
+        assert await acker.delete(_delivery("rh-2", mid="m-2")) is True
+    finally:
+        await acker.stop()
+        await asyncio.wait_for(runner, 10)
+    assert refused == {"queue_deletes": "refused: AccessDenied"}
+    assert health.ready
+
+
+async def test_a_delete_refusal_lapses_so_an_idle_daemon_is_not_kept_unready() -> None:
+    """No delete comes after the refusal (an idle queue, a role since mended): the mark
+    lapses after REFUSED_HOLD_S, as the gateway's does; a delete merely failing (no
+    refusal) never marks it."""
+    health = Health()
+    inbox = _DeletesRefused()
+    acker = Acker(inbox, linger_s=0, health=health)
+    acker.REFUSED_HOLD_S = 0.1
+    runner = asyncio.create_task(acker.run())
+    try:
+        assert await acker.delete(_delivery("rh-1")) is False
+        assert not health.ready
+        await _until(lambda: health.ready, "the refusal lapsed")
+    finally:
+        await acker.stop()
+        await asyncio.wait_for(runner, 10)
+    outage = Health()
+    acker = Acker(_DeletesRefused("ServiceUnavailable"), linger_s=0, health=outage)
+    runner = asyncio.create_task(acker.run())
+    try:
+        assert await acker.delete(_delivery("rh-3", mid="m-3")) is False
+    finally:
+        await acker.stop()
+        await asyncio.wait_for(runner, 10)
+    assert outage.ready

@@ -1,5 +1,11 @@
 """Deletes in batches: a processed message's delete waits (at most `linger_s`) for company, so a
-steady flow makes full `DeleteMessageBatch` calls instead of one call per message."""
+steady flow makes full `DeleteMessageBatch` calls instead of one call per message.
+
+A delete call SQS refuses as not allowed (`triage.aws.QUEUE_REFUSALS`: a role without
+sqs:DeleteMessage, while receives work) makes the daemon not ready (`queue_deletes`): every
+message would be handled again at each receive until the DLQ takes it. The mark ends when a
+delete call succeeds, or lapses `REFUSED_HOLD_S` after the last refusal (an idle queue sends
+no delete to find the role mended)."""
 
 from __future__ import annotations
 
@@ -8,13 +14,19 @@ import contextlib
 
 import structlog
 
-from triage.errors import TransientError
-from triage.sqs.inbox import MAX_BATCH, MAX_IDS_LOGGED, Inbox, Message
+from triage.aws import QUEUE_REFUSALS
+from triage.errors import InboxError, TransientError
+from triage.health import Health
+from triage.sqs.inbox import MAX_BATCH, MAX_IDS_LOGGED, Inbox, Message, told_code
 
 log = structlog.get_logger(__name__)
 
 #: A delete waiting for its answer: the delivery, and the future its worker awaits.
 _Pending = tuple[Message, "asyncio.Future[bool]"]
+
+#: The readiness condition a delete refused as not allowed fails; its detail starts with
+#: `refused`, as the gateway's `queue` does for a refused send.
+DELETES_CONDITION = "queue_deletes"
 
 
 class Acker:
@@ -27,10 +39,18 @@ class Acker:
     #: Most `DeleteMessageBatch` calls out at once. One at a time capped the daemon at ten
     #: messages per round trip (~1,000 a second on LocalStack), which a storm reached.
     MAX_CALLS = 4
+    #: How long a delete refused as not allowed keeps the daemon not ready without another.
+    REFUSED_HOLD_S = 60.0
 
-    def __init__(self, inbox: Inbox, linger_s: float = LINGER_S) -> None:
+    def __init__(
+        self, inbox: Inbox, linger_s: float = LINGER_S, *, health: Health | None = None
+    ) -> None:
         self.inbox = inbox
         self.linger_s = linger_s
+        self.health = health
+        #: The code of the refusal that marks `DELETES_CONDITION` failing, and its lapse.
+        self._refused: str | None = None
+        self._refused_lapse: asyncio.TimerHandle | None = None
         self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
         #: Set when a full batch (or the stop) is waiting: the lingering batch leaves at once.
         self._ready = asyncio.Event()
@@ -97,6 +117,8 @@ class Acker:
             raise
         finally:
             self._ended = True
+            if self._refused_lapse is not None:
+                self._refused_lapse.cancel()
             # A call cancelled before it ran never reaches its own answers: given here.
             cut = [pending for carried in self._out.values() for pending in carried]
             _cut_off([*batch, *self._take_queued()], cut)
@@ -112,6 +134,30 @@ class Acker:
                 queued.append(item)
         return queued
 
+    def _note_refusal(self, exc: TransientError) -> None:
+        """A delete call failed: if SQS refused it as not allowed, mark the daemon not ready
+        (the call's `message.delete_failed` warning said why) until `_allowed`."""
+        code = told_code(exc) if isinstance(exc, InboxError) else None
+        if self.health is None or code not in QUEUE_REFUSALS:
+            return
+        self._refused = code
+        self.health.set(DELETES_CONDITION, False, f"refused: {code}")
+        if self._refused_lapse is not None:
+            self._refused_lapse.cancel()
+        loop = asyncio.get_running_loop()
+        self._refused_lapse = loop.call_later(self.REFUSED_HOLD_S, self._allowed)
+
+    def _allowed(self) -> None:
+        """A delete call succeeded (or the refusal lapsed): ready again, said once."""
+        if self._refused is None or self.health is None:
+            return
+        if self._refused_lapse is not None:
+            self._refused_lapse.cancel()
+            self._refused_lapse = None
+        log.info("message.deletes_allowed", refused=self._refused)
+        self._refused = None
+        self.health.set(DELETES_CONDITION, True)
+
     def _flushed(self, call: asyncio.Task[None]) -> None:
         self._out.pop(call, None)
         self._calls.release()
@@ -125,7 +171,9 @@ class Acker:
         try:
             failed = set(await self.inbox.delete(messages))
             self._error = None
+            self._allowed()
         except TransientError as exc:
+            self._note_refusal(exc)
             # Undeleted messages come back after their visibility timeout and are seen as
             # repeats (`MessagesFailed{reason="delete"}` counts each). Each worker says its
             # own message's lost delete at info (`message.not_deleted`): this line says why.

@@ -253,7 +253,7 @@ class SupervisorBase:
         self._hold_wakers: dict[str, asyncio.Event] = {}
         #: After a failed receive, no new one before this (time.monotonic()).
         self._receive_after = 0.0
-        self._acker = Acker(inbox)
+        self._acker = Acker(inbox, health=self.health)
         #: Backpressure from the sinks: how many messages may be in flight (None: no limit).
         self._intake_limit = intake_limit
         #: A held message pauses intake until then (time.monotonic()).
