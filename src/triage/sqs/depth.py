@@ -13,10 +13,10 @@ our role may not read it) or not answered in time, the queue's depth, which SQS 
 stands, and only `DlqMessagesVisible` is cleared (unknown, not 0), with one
 `queue_depth.dlq_unreadable` warning naming the DLQ and one `queue_depth.dlq_recovered` line
 when it answers again. An answer that does not read (a count that is none, a RedrivePolicy no
-SQS writes) still fails the poll: whatever wrote it may have written the rest. A poll SQS leaves unanswered past its bound has failed too (botocore's
-tries would keep the last depth shown for minutes). An outage logs one warning at its first
-failed poll and one `queue_depth.recovered` line when a poll works again, not a warning every
-poll.
+SQS writes) still fails the poll: whatever wrote it may have written the rest. A poll SQS
+leaves unanswered past its bound has failed too (botocore's tries would keep the last depth
+shown for minutes). An outage logs one warning at its first failed poll and one
+`queue_depth.recovered` line when a poll works again, not a warning every poll.
 
 The queue's answer carries its RedrivePolicy, so the daemon's maxReceiveCount follows it from
 here (`redrive`), at no cost of its own: a poll whose queue call failed is the limit's failed
