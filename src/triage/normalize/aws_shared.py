@@ -49,11 +49,11 @@ def arn_region_account(value: Any) -> tuple[str, str]:
     return region, account
 
 
-def service_labels(service: str, account: str | None, region: str | None) -> dict[str, str]:
+def service_labels(service: str, account: str | None, region: str | None) -> common.Labels:
     """The labels every notice's alert carries: its AWS service (`aws_service`: a `service`
     label names the team's own service where triage shows where an alert is), account and
     Region."""
-    labels: dict[str, str] = {}
+    labels = common.Labels()
     common.add_label(labels, "aws_service", service)
     common.add_label(labels, "account", account)
     common.add_label(labels, "region", region)

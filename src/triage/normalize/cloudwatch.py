@@ -140,7 +140,7 @@ class _Change:
     description: str | None
     reason: str | None
     occurred_at: datetime | None
-    facts: dict[str, str]
+    facts: common.Labels
     tags: _Tags
     raw: dict[str, Any]
     #: The one time series of a multi-time-series alarm this change is about, if any.
@@ -179,7 +179,7 @@ def normalize_alarm(payload: dict[str, Any]) -> Normalized:
         region = region_code(display) or display
         if region == display:
             notes = (f"unknown AWS Region name {common.short(display)}: fingerprint uses it as is",)
-    facts: dict[str, str] = {}
+    facts = common.Labels()
     if payload.get("AlarmRule") is not None:  # a composite alarm (null: a metric alarm)
         facts["alarm_type"] = "composite"
         common.add_label(facts, "alarm_rule", payload.get("AlarmRule"))
@@ -187,7 +187,7 @@ def normalize_alarm(payload: dict[str, Any]) -> Normalized:
         names = [c.name for c in map(parse_arn, (_get(x, "Arn") for x in children)) if c]
         common.add_label(facts, "triggering_alarms", ", ".join(names))
     trigger = common.obj_or_empty(payload.get("Trigger"))
-    facts |= _trigger_facts(trigger)
+    common.add_labels(facts, _trigger_facts(trigger))
     change = _Change(
         name=_alarm_name(payload.get("AlarmName"), "AlarmName", arn),
         account=_account(payload.get("AWSAccountId"), "AWSAccountId", arn),
@@ -250,13 +250,14 @@ def _normalize_event(
     )
     previous = common.obj_or_empty(detail_obj.get("previousState"))
     config = common.obj_or_empty(detail_obj.get("configuration"))
-    facts: dict[str, str] = {}
+    facts = common.Labels()
     if config.get("alarmRule") is not None:
         facts["alarm_type"] = "composite"
         common.add_label(facts, "alarm_rule", config.get("alarmRule"))
     metrics = common.items_or_empty(config.get("metrics"))
-    facts |= _metrics_facts(metrics) | _band_facts(config, metrics)
-    facts |= _reason_data_facts(state.get("reasonData"))
+    common.add_labels(facts, _metrics_facts(metrics))
+    common.add_labels(facts, _band_facts(config, metrics))
+    common.add_labels(facts, _reason_data_facts(state.get("reasonData")))
     suppressed = common.word(
         state.get("actionsSuppressedBy"), f"{names.detail}.state.actionsSuppressedBy"
     )
@@ -410,14 +411,13 @@ def _normalize(change: _Change) -> Normalized:
         body.append(f"Runbook: {given['runbook']}")
     if change.reason:
         body.append(f"State reason: {change.reason}")
-    labels: dict[str, str] = {}
+    labels = common.Labels()
     common.add_label(labels, "alarm_name", change.name)
     common.add_label(labels, "account", change.account)
     common.add_label(labels, "region", change.region)
     common.add_label(labels, "state", change.state)
     common.add_label(labels, "old_state", change.old_state)
-    for key, value in change.facts.items():
-        common.add_label(labels, key, value)
+    common.add_labels(labels, change.facts)
     # An unread one is kept as a label: the segment has left the description.
     priority, unread = common.first_priority(labels, (f"{SOURCE} PRIORITY", given.get("priority")))
     identity = {"account": change.account, "region": change.region, "alarm": change.name}
@@ -546,8 +546,8 @@ def _get(mapping: Any, key: str) -> Any:
     return mapping.get(key[:1].lower() + key[1:]) if value is None else value
 
 
-def _trigger_facts(trigger: dict[str, Any]) -> dict[str, str]:
-    facts: dict[str, str] = {}
+def _trigger_facts(trigger: dict[str, Any]) -> common.Labels:
+    facts = common.Labels()
     for key, label in (
         ("MetricName", "metric"),
         ("Namespace", "namespace"),
@@ -562,10 +562,12 @@ def _trigger_facts(trigger: dict[str, Any]) -> dict[str, str]:
         common.add_label(facts, label, _scalar(trigger.get(key)))
     common.add_label(facts, "dimensions", _dimensions(trigger.get("Dimensions")))
     metrics = common.items_or_empty(trigger.get("Metrics"))
-    return facts | _metrics_facts(metrics) | _band_facts(trigger, metrics)
+    common.add_labels(facts, _metrics_facts(metrics))
+    common.add_labels(facts, _band_facts(trigger, metrics))
+    return facts
 
 
-def _band_facts(config: dict[str, Any], metrics: list[Any]) -> dict[str, str]:
+def _band_facts(config: dict[str, Any], metrics: list[Any]) -> common.Labels:
     """An anomaly detection alarm: its threshold is a query's result, named by
     ThresholdMetricId (thresholdMetricId in events), else the ANOMALY_DETECTION_BAND query."""
     band = _scalar(_get(config, "ThresholdMetricId"))
@@ -576,7 +578,7 @@ def _band_facts(config: dict[str, Any], metrics: list[Any]) -> dict[str, str]:
             if str(_scalar(_get(m, "Expression")) or "").upper().startswith(_BAND)
         )
         band = next(bands, None)
-    facts: dict[str, str] = {}
+    facts = common.Labels()
     if band:
         facts["alarm_type"] = "anomaly_detection"
         common.add_label(facts, "threshold_metric", band)
@@ -586,11 +588,11 @@ def _band_facts(config: dict[str, Any], metrics: list[Any]) -> dict[str, str]:
 _BAND = "ANOMALY_DETECTION_BAND("
 
 
-def _metrics_facts(metrics: list[Any]) -> dict[str, str]:
+def _metrics_facts(metrics: list[Any]) -> common.Labels:
     """A single metric's facts, or for metric math a one-line summary of every query."""
     entries = [m for m in metrics if isinstance(m, dict)]
     stats = [(m, _get(m, "MetricStat")) for m in entries]
-    facts: dict[str, str] = {}
+    facts = common.Labels()
     if len(entries) == 1 and isinstance(stats[0][1], dict):  # an event's single-metric alarm
         stat = stats[0][1]
         metric = _get(stat, "Metric")
@@ -655,7 +657,7 @@ def _reason_data_facts(value: Any) -> dict[str, str]:
         data = load_object(value, "reasonData")
     except DecodeError:
         return {}  # a reason we cannot read is no reason to drop the alarm
-    facts: dict[str, str] = {}
+    facts = common.Labels()
     common.add_label(facts, "threshold", _scalar(data.get("threshold")))
     triggering = data.get("triggeringAlarms")  # a composite alarm's children that fired
     if isinstance(triggering, list):

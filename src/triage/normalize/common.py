@@ -12,7 +12,9 @@ combining mark without its base drops the base too):
 What routes match and groups key on is read past the label limits, never shown (`Labels`,
 `Alert.label`): up to 1,024 labels in all, and a value cut as shown whole (held to 1,024 as
 an identity value is), so a route's label behind dozens of others still routes, and two long
-values that differ only past the cut are two groups.
+values that differ only past the cut are two groups. Every reader builds its labels so, whatever
+the source (`labels_from`, or `Labels()` and `add_label`); labels it gathers apart (a CloudWatch
+alarm's metric facts) join them by `add_labels`, which keeps their whole values.
 
 Every identity is held to its limit by the model itself (`models.identity_within_limit`),
 whatever built it; every link a reader names goes through `url` or `links`.
@@ -55,7 +57,8 @@ from typing import Any
 
 from triage.errors import InvalidAlertError
 from triage.models import IDENTITY_MAX as IDENTITY_MAX  # the model's limit, named here too
-from triage.models import Alert, Labels, Priority, identity_text
+from triage.models import Alert, Priority, identity_text
+from triage.models import Labels as Labels  # what a normaliser builds labels in, named here too
 from triage.normalize.graphemes import boundary_before
 from triage.redact import Redactor
 from triage.unseen import CONTROLS, UNSEEN
@@ -520,6 +523,17 @@ def _label(key: str, value: Any) -> tuple[str, str] | None:
     # A key or value that shows nothing is as empty as a blank one: no sink shows it.
     k, v = showing(k), showing(v)
     return (k, v) if k and v else None
+
+
+def add_labels(labels: dict[str, str], more: Mapping[str, str]) -> None:
+    """Add each of `more`'s labels (`add_label`), in order, a later one replacing one of the
+    same name as `|` would. Labels gathered apart (a CloudWatch alarm's metric facts) are
+    cleaned and cut already; when they are `Labels`, a value cut there is added whole, so
+    routes and groups read it as they read one added directly (the shown value is the same:
+    cleaning a cleaned value changes nothing)."""
+    whole = more.uncut if isinstance(more, Labels) else {}
+    for key, value in more.items():
+        add_label(labels, key, whole.get(key, value))
 
 
 def labels_from(mapping: Mapping[str, Any]) -> Labels:

@@ -118,8 +118,8 @@ def normalize(payload: dict[str, Any]) -> Normalized:
     return _other(payload, detail, account, source, kind)
 
 
-def _envelope_labels(account: str, region: str | None, source: str, kind: str) -> dict[str, str]:
-    labels: dict[str, str] = {}
+def _envelope_labels(account: str, region: str | None, source: str, kind: str) -> common.Labels:
+    labels = common.Labels()
     common.add_label(labels, "account", account)
     common.add_label(labels, "region", region)
     common.add_label(labels, "event_source", source)

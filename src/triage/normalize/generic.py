@@ -233,7 +233,7 @@ def normalize_threshold(payload: dict[str, Any]) -> Normalized:
         common.flat(payload.get("threshold_value")), "threshold_value", 64, shown=True
     )
     operator = common.line(common.unnested(payload.get("operator")), "operator", 16, shown=True)
-    labels: dict[str, str] = {}
+    labels = common.Labels()
     for key, field in (
         ("rule_id", rule_id), ("rule_name", rule_name), ("metric", metric),
         ("device_id", device), ("host", host), ("current_value", value),

@@ -89,7 +89,7 @@ def normalize(payload: dict[str, Any]) -> Normalized:
     named = common.showing(subject) or _first_line(message)
     if not named:
         raise InvalidAlertError("SNS notification has neither a Subject nor any Message text")
-    labels: dict[str, str] = {}
+    labels = common.Labels()
     common.add_label(labels, "topic", topic.rpartition(":")[2] or topic)
     status, named, keyed = _group_state(named)
     alert = Alert(

@@ -46,7 +46,7 @@ def normalize(payload: dict[str, Any]) -> Normalized:
             "splunk search_name and sid are missing: the alert cannot be identified"
         )
     row = common.obj_or_empty(payload.get("result"))
-    labels: dict[str, str] = {}
+    labels = common.Labels()
     for key, value in (("app", app), ("owner", payload.get("owner")), ("search", search)):
         common.add_label(labels, key, common.unnested(value))
     alert = Alert(

@@ -102,10 +102,10 @@ def first_given(*named: tuple[str, Any]) -> tuple[str, Any]:
     return next((pair for pair in named if pair[1]), named[-1])
 
 
-def labelled(*pairs: tuple[str, Any]) -> dict[str, str]:
+def labelled(*pairs: tuple[str, Any]) -> common.Labels:
     """Labels from (name, value) pairs; a value that is absent, blank or a container is left out
     (`common.add_label`)."""
-    labels: dict[str, str] = {}
+    labels = common.Labels()
     for key, value in pairs:
         common.add_label(labels, key, common.unnested(value))
     return labels
@@ -312,7 +312,7 @@ def _dd_labels(
     and tags."""
     nested = common.obj_or_empty(payload.get("alert"))
     metric = _filled(payload.get("alert_metric"), nested.get("metric"))
-    labels: dict[str, str] = {}
+    labels = common.Labels()
     for key, value in (
         ("org_id", org[0]), ("org", org[1]), ("monitor_id", monitor),
         ("scope", scope), ("host", common.unnested(payload.get("hostname"))),
@@ -421,7 +421,7 @@ def normalize_opsgenie(payload: dict[str, Any]) -> Normalized:
         return quiet(OPSGENIE, f"alert {common.short(alert_id)} action", payload.get("action"))
     alias = common.ident_or_none(alert.get("alias"), "alert.alias")
     tags = [t for t in common.items_or_empty(alert.get("tags")) if isinstance(t, str)]
-    labels: dict[str, str] = {}
+    labels = common.Labels()
     for key, value in (
         ("alert_id", alert_id), ("alias", alias), ("tiny_id", common.unnested(alert.get("tinyId"))),
         ("entity", common.unnested(alert.get("entity"))),
@@ -505,7 +505,7 @@ def normalize_pagerduty(payload: dict[str, Any]) -> Normalized:
         )
         return Normalized((), (Skipped(PAGERDUTY, "no_state_change", detail),))
     teams = [t for t in common.items_or_empty(data.get("teams")) if isinstance(t, dict)]
-    labels: dict[str, str] = {}
+    labels = common.Labels()
     for key, value in (
         ("incident_id", incident), ("number", common.unnested(data.get("number"))),
         ("service", common.unnested(service.get("summary"))),
