@@ -21,6 +21,7 @@ from pydantic import SecretStr
 
 from triage.aws import AWS_CALL_ERRORS, Aws, queue_refusal
 from triage.breaker import CircuitBreaker
+from triage.cli import queue_endpoint_problem
 from triage.errors import ConfigError, SinkUnavailableError
 from triage.health import Health
 from triage.incidents import Action, Ledger, Policy, Store, open_store
@@ -230,6 +231,7 @@ async def run_daemon(
         aws = Aws(settings)
         stack.push_async_callback(aws.aclose)
         sqs = await aws.client("sqs")
+        refuse_queue_behind_aws(sqs.meta.endpoint_url, settings.queue_url)
         queue_answered = await check_queue(sqs, settings.queue_url)
         # Which receive is a message's last (`MessagesDeadLettered`); unknown when the queue
         # did not answer, rather than holding the start for it, until a later read says it.
@@ -343,6 +345,20 @@ def _count_dead_letters(
             declare_known_series(metrics, sinks, dead_letters=True)
 
     redrive.follow(follow)
+
+
+def refuse_queue_behind_aws(endpoint_url: str, queue_url: str) -> None:
+    """ConfigError, before any call, when the SQS client sends its calls to `endpoint_url`,
+    AWS's, while ALERT_TRIAGE_QUEUE_URL names a queue on another host (a LocalStack, moto or
+    ElasticMQ queue with AWS_ENDPOINT_URL unset): botocore never sends them to the queue URL's
+    host, so AWS would refuse each one, and the process would start only to stay unready for
+    good, its errors naming AWS's endpoint. A refusal, as `triage send` and `triage dlq` give
+    and `triage check` fails (`cli.queue_endpoint_problem`, the same words): the endpoint is
+    read from the client as built, so AWS_ENDPOINT_URL_SQS counts, and nothing but a restart
+    with the setting could mend it. `triage ingest` refuses it alike (`IngestService`)."""
+    problem = queue_endpoint_problem(queue_url, endpoint_url, "ALERT_TRIAGE_QUEUE_URL")
+    if problem is not None:
+        raise ConfigError(problem)
 
 
 def deployment_warnings(

@@ -30,6 +30,7 @@ from aiohttp import web
 from botocore.config import Config
 
 from triage.aws import client_config, keep_alive
+from triage.cli import queue_endpoint_problem
 from triage.errors import ConfigError
 from triage.health import Health
 from triage.ingest.auth import TokenStore, TokensUnavailable
@@ -161,6 +162,7 @@ class IngestService:
         settings = self.settings
         session = aioboto3.Session(region_name=settings.aws_region)
         sqs = await self._client(session, "sqs")
+        self._refuse_queue_behind_aws(sqs.meta.endpoint_url)
         secrets = (
             await self._client(session, "secretsmanager")
             if settings.ingest_tokens_secret_id
@@ -221,6 +223,15 @@ class IngestService:
         # sight, so full collections stay short (see app.py's _freeze_startup_objects).
         gc.collect()
         gc.freeze()
+
+    def _refuse_queue_behind_aws(self, endpoint_url: str) -> None:
+        """ConfigError, before any call and before listening, when the SQS client sends to
+        `endpoint_url`, AWS's, while the queue is on another host (a local SQS with
+        AWS_ENDPOINT_URL unset): AWS would refuse every send, as the daemon refuses to start
+        (`app.refuse_queue_behind_aws`, the same words)."""
+        problem = queue_endpoint_problem(self.queue_url, endpoint_url, "ALERT_TRIAGE_QUEUE_URL")
+        if problem is not None:
+            raise ConfigError(problem)
 
     async def _first_answer(self, probe: QueueProbe) -> asyncio.Task[None] | None:
         """Ask the queue and wait for its answer at most `answer_within_s`. A refusal by then
