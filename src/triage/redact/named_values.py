@@ -25,6 +25,11 @@ from triage.redact.names import (
 from triage.redact.pairs import key_named_value
 from triage.unseen import draws_nothing
 
+#: A JSON Web Key's private members (RFC 7518): `d` of an EC, OKP or RSA key, an RSA key's
+#: primes and CRT values, an oct key's `k`; the public ones (`n`, `e`, `x`, `y`) stay. The text
+#: rule (`markup._jwk_private_members`) blanks the same members of a JWK written as text.
+_JWK_PRIVATE = frozenset({"d", "p", "q", "dp", "dq", "qi", "k"})
+
 #: Categories of characters a name may hide in that a server reading it loosely drops:
 #: controls (NUL), format characters (a soft hyphen, zero-width ones) and unassigned or
 #: private ones. The ones of other categories that draw nothing (Hangul fillers, the blank
@@ -74,9 +79,12 @@ def blanked_by_name(key: str, value: object, obj: Mapping[Any, Any] | None = Non
     it stands under: the name, in any of its loose spellings (`loose_spellings`), says so of
     it or of an item of it (`named_value_secret`); or `obj` is a name/value object (`{"name":
     "DB_PASSWORD", "value": …}`) whose name says so of the value under its value's key. No
-    value, an empty string or list, is never blanked."""
+    value, an empty string or list, is never blanked; a JSON Web Key's private member
+    (`_jwk_private`) always is."""
     if _empty(value):
         return False
+    if obj is not None and _jwk_private(key, obj):
+        return True
     spellings = loose_spellings(key)
     if _named(key, value) or (len(spellings) > 1 and any(_named(s, value) for s in spellings[1:])):
         return True
@@ -84,6 +92,12 @@ def blanked_by_name(key: str, value: object, obj: Mapping[Any, Any] | None = Non
         return False
     name = _object_name(obj)
     return name is not None and any(_named(spelling, value) for spelling in loose_spellings(name))
+
+
+def _jwk_private(key: str, obj: Mapping[Any, Any]) -> bool:
+    """Whether `key` is a private member (`_JWK_PRIVATE`) of `obj`, a JSON Web Key: it has a
+    `kty` string. A `d` or `k` elsewhere names other things (a diff's, a sort's)."""
+    return key in _JWK_PRIVATE and isinstance(obj.get("kty"), str)
 
 
 def named_value_secret(name: str, value: object) -> bool:
