@@ -444,6 +444,16 @@ TOKEN_RULES: tuple[
         "eyA",
         "ewo",
     ),
+    # A Fernet token: version byte 0x80 and a timestamp whose high bytes are zero encode as
+    # `gAAAAA`, then the IV, the ciphertext and the HMAC (73 bytes at least, 98 characters: 80
+    # after the prefix are asked for). OpenStack's tokens (`openstack token issue -f value -c id` prints one
+    # alone), and any other Fernet ciphertext, which holds what someone chose to encrypt.
+    # Nothing else starts a word so: a pickle starts `gAS`/`gAR`, a DER blob `MI`.
+    _rule(
+        rf"{_prefixed('gAAAAA')}{_B64URL}{{80,4096}}+={{0,2}}(?![A-Za-z0-9_=-])",
+        "[REDACTED:token]",
+        "gAAAAA",
+    ),
     # Webhook URLs: the host and the kind of hook stay, the ids and the secret go.
     _rule(
         r"(hooks\.slack\.com/(?:services|workflows|triggers)/)[A-Za-z0-9_/-]{10,250}",
