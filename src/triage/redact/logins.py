@@ -58,9 +58,10 @@ _COMMUNITY_KEY = re.compile(
     r"(?:\A|[^A-Za-z0-9])(?P<name>(?:snmp[_.-]?|ro|rw)?community(?:[_.-]?(?:string|name|str))?)\Z",
     re.IGNORECASE,
 )
-#: A key naming a user:password pair, and the pair's shape.
+#: A key naming a user:password pair, and the pair's shape: not a URL's `scheme://`, which
+#: says where the credentials are (`creds: s3://bucket/creds.json`), as the text rule reads it.
 _CREDS_KEY = re.compile(r"(?:\A|[^A-Za-z0-9])creds?\Z", re.IGNORECASE)
-_PAIR_VALUE = re.compile(r"[^\s:@]{1,128}:\S{1,256}")
+_PAIR_VALUE = re.compile(r"[^\s:@]{1,128}:(?!//)\S{1,256}")
 
 
 def login_named_value(name: str, value: object) -> bool:

@@ -219,6 +219,15 @@ _SECRET_WORDS = (
     r"seed[_.-]?phrase",
     # … and the same phrase by a wallet's other names (`recovery_phrase`, `mnemonic_phrase`).
     *(r"recovery[_.-]?phrase", r"mnemonic[_.-]?phrase"),
+    # JFrog Artifactory's API key header (`X-JFrog-Art-Api`), whatever the key's shape.
+    r"jfrog[_.-]?art[_.-]?api",
+    # EC2's `PasswordData` (`aws ec2 get-password-data`): the Windows administrator's
+    # password, encrypted to the key pair, which whoever holds the key's file decrypts.
+    r"password[_.-]?data",
+    # An application's `SALT` named alone in an environment (hashids', a framework's, which
+    # keys or signs as WordPress's `NONCE_SALT` does): upper case only, as SaltStack's `salt`
+    # and a hash's own salt beside it (public with the hash) are lower case.
+    "s(?-i:ALT(?<=SALT))",
 )
 #: Names glued to what they are for, with no separator (`dbpass`, `ROOTPWD`, `apitoken`,
 #: `clientsecret`): each word only after one of these, as `bypass` and `compass` hold `pass`
@@ -400,10 +409,12 @@ _SECRET_NAME_NEEDLES = (
     "otp",
     *(f"pin{after}" for after in "=:\"' \t_-.\\]"),
     *(f"fa{sep}" for sep in "_-."),  # mfa_, 2fa_ (a digit starts no other needle)
-    *(f"{sep}salt" for sep in "_-."),
+    # (`salt` alone: a bare SALT, and `_salt`, `-salt`, `.salt` after another part.)
+    "salt",
     *(f"in{sep}key" for sep in "_-."),
     *("sessid", "session id"),
     *_spellings("seed", "phrase"),
+    *_spellings("art", "api"),
     *(spelling for word in ("recovery", "mnemonic") for spelling in _spellings(word, "phrase")),
     # Key material (`kek`, `dek`, `jwt_key`, `mac_key`, `pepper`), a wallet's seed.
     *("kek", "dek", "pepper", *_spellings("jwt", "key"), "mac_key", "mac-key", "mac.key"),
@@ -716,14 +727,36 @@ def _named_thing(name: str, value: str) -> bool:
 
 
 #: A key's name: its last word `key` (`private_key`, `--signing-key`, `sshKey`), or an SSH key
-#: file's (`id_rsa`, `id_ed25519`).
-_KEY_NAME = re.compile(r"(?:key|id[_.-](?:rsa|dsa|ecdsa|ed25519))[\"' \t=]*\Z", re.IGNORECASE)
+#: file's (`id_rsa`, `id_ed25519`); or a collective name for credentials (`creds`,
+#: `db_credentials`, GOOGLE_APPLICATION_CREDENTIALS), whose value is often their file's place.
+_KEY_NAME = re.compile(
+    r"(?:key|id[_.-](?:rsa|dsa|ecdsa|ed25519)|creds?|credentials?)[\"' \t=]*\Z", re.IGNORECASE
+)
+#: A URL whose scheme names a store of files (the local file system, an object store, a
+#: distributed file system), with no user info: a host (a bucket, a container) and its port
+#: at most, then a path. A password in it (`s3://id:secret@bucket`) is the URL rule's to take.
+_STORE_URL = re.compile(
+    r"(?:file|s3[an]?|gs|gcs|r2|b2|oss|cos|obs|az|abfss?|wasbs?|adls?|hdfs|webhdfs|swift|minio)"
+    r"://(?P<host>[\w.-]{0,255}+)(?::[0-9]{1,5})?(?P<path>(?:/[\w.@+-]{1,255}+){0,32}+/?)",
+    re.IGNORECASE,
+)
 
 
 def _key_file(name: str, value: str) -> bool:
-    """True for a key's name (`_KEY_NAME`) whose value is the key file's path (`_file_path`):
-    where the key is, not the key."""
-    return _KEY_NAME.search(name) is not None and _file_path(value)
+    """True for a key's or credentials' name (`_KEY_NAME`) whose value is their file's place:
+    a path (`_file_path`) or a store's URL (`_stored_at`). Where the key is, not the key."""
+    return _KEY_NAME.search(name) is not None and (_file_path(value) or _stored_at(value))
+
+
+def _stored_at(value: str) -> bool:
+    """Whether `value` is a file's URL in a store (`_STORE_URL`) whose host and path hold
+    words, not a key's pieces (`_file_path`'s test: `s3://bucket/<40 random characters>` may
+    be a secret written after a scheme)."""
+    url = _STORE_URL.fullmatch(value)
+    if url is None:
+        return False
+    place = f"/{url['host']}{url['path']}".rstrip("/")
+    return place == "" or _file_path(place)
 
 
 #: A `secret_id` or AWS's `SecretId` (`--secret-id`) …
@@ -819,7 +852,7 @@ _SECRET_KEY_WORDS = (
     *("idrsa", "iddsa", "idecdsa", "ided25519"),
     *("otp", "pin", "seed", "sessionid", "sessid", "salt", "mfacode", "2facode"),
     *("recoverycode", "backupcode", "verificationcode", "authcode", "securitycode"),
-    *("accesscode", "kek", "dek", "pepper", "phrase"),
+    *("accesscode", "kek", "dek", "pepper", "phrase", "artapi"),
     *FOREIGN_KEY_WORDS,
 )
 #: Any of `_SECRET_KEY_WORDS`: one search in C for them all (most keys hold none).
