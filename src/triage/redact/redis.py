@@ -6,6 +6,7 @@ after redis-cli's prompt, in redis-cli's history or on a redis.conf line.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from triage.redact.pairs import _told_password, _unquoted
 from triage.redact.rule import _ESCAPED_QUOTED_CHAR, _VALUE_MAX, _Rule, _rule
@@ -101,18 +102,52 @@ _TYPED_VALUE = (
 
 def _redis_monitor_auth(quote_mark: str, unit: str) -> str:
     """The pattern of a Redis AUTH (or requirepass) as MONITOR prints it, its arguments quoted by
-    `quote_mark` and each of their characters `unit`: group 1 is all before the password."""
+    `quote_mark` and each of their characters `unit`: group 1 is all before the password
+    (`value`), which holds the word before it (`user`) when two follow AUTH."""
     q = re.escape(quote_mark)
+    # A space, or SLOWLOG's next numbered line (whose number differs from the line before).
     sep = r"(?:[ \t]{1,3}|\r?\n[ \t]{0,40}+[0-9]{1,3}\)[ \t]{1,3})"
     return (
-        rf"""((?<![\w"\\]){q}(?:auth2?{q}(?P<sep>{sep})"""
-        rf"""(?:{q}{unit}{{0,512}}+{q}(?P=sep)(?!{q}keys{q})(?={q}))?"""
+        rf"""((?<![\w"\\]){q}(?:auth2?{q}{sep}"""
+        rf"""(?:{q}(?P<user>{unit}{{0,512}}+){q}{sep}(?!{q}keys{q})(?={q}))?"""
         rf"""|(?:requirepass|masterauth){q}{sep})"""
-        rf"""{q})(?!\[REDACTED){unit}{{1,512}}+{q}"""
+        rf"""{q})(?!\[REDACTED)(?P<value>{unit}{{1,512}}+){q}"""
         # Not the user of `"AUTH" "user" "pw"` whose password is a placeholder already (found
         # a level down): without the user, the pattern would read the user as the password.
-        rf"""(?!(?P=sep){q}\[REDACTED)"""
+        rf"""(?!{sep}{q}\[REDACTED)"""
     )
+
+
+#: What stands before an argument MONITOR quotes: the argument before it (`"3" "AUTH"`,
+#: HELLO's), its closing quote then a space.
+_AFTER_ARGUMENT = re.compile(r'"[ \t]{1,3}\Z')
+
+
+def _monitor_user_goes(match: re.Match[str]) -> bool:
+    """Whether the word before a password MONITOR printed (`user`) goes too: when AUTH is the
+    command, not HELLO's or MIGRATE's argument (`_AFTER_ARGUMENT`), whose first word is a
+    user, and that word may be the password (`_user_goes`), as typed."""
+    start = match.start()
+    return (
+        match["user"] is not None
+        and _AFTER_ARGUMENT.search(match.string, max(0, start - 4), start) is None
+        and _user_goes(f'"{match["user"]}"', f'"{match["value"]}"')
+    )
+
+
+def _monitor_auth(quote_mark: str) -> Callable[[re.Match[str]], str]:
+    """The replacement of a Redis AUTH as MONITOR prints it (`_redis_monitor_auth`): the
+    password goes, its quotes kept, and the word before it when that may be the password too
+    (`_monitor_user_goes`: `"AUTH" "pw" "next"`)."""
+
+    def replacement(match: re.Match[str]) -> str:
+        head = match[1]
+        if _monitor_user_goes(match):
+            at, end = match.start("user") - match.start(), match.end("user") - match.start()
+            head = f"{head[:at]}[REDACTED:password]{head[end:]}"
+        return f"{head}[REDACTED:password]{quote_mark}"
+
+    return replacement
 
 
 #: A password in a Redis ACL user's rules: `>pw` (adds it) or `<pw` (removes it) in clear, to
@@ -162,7 +197,7 @@ REDIS_RULES: tuple[
     *(
         _rule(
             _redis_monitor_auth(quote_mark, unit),
-            rf"\1[REDACTED:password]{quote_mark}",
+            _monitor_auth(quote_mark),
             f"{quote_mark}auth",
             f"{quote_mark}requirepass{quote_mark}",
             f"{quote_mark}masterauth{quote_mark}",
