@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 
 from triage.redact.calls import CODE_READ, call_literals_redacted
+from triage.redact.commands import _ARGV_COMMANDS
 from triage.redact.names import (
     _PLACEHOLDER,
     _SECRET_NAME,
@@ -227,12 +228,14 @@ def _from_name(
 
 
 #: A command run with a variable set before it (`PGPASSWORD=pw pg_dump -h db`, `TOKEN=x
-#: ./deploy.sh`), read from the value's first word: a word and then an option, or a path.
-#: Only the first word is the variable's value, in a YAML list item or a string that starts
-#: with the pair as elsewhere.
+#: ./deploy.sh`, `REDISCLI_AUTH=pw redis-cli ping`), read from the value's first word: a word
+#: and then an option, a path, or a command these rules know (`_ARGV_COMMANDS`) alone or
+#: before its arguments. Only the first word is the variable's value, in a YAML list item or
+#: a string that starts with the pair as elsewhere.
 _COMMAND_AFTER_VALUE = (
     r"""[^\s"'\\]{1,512}+[ \t]{1,8}+"""
-    r"(?:[A-Za-z][\w.-]{0,64}+[ \t]{1,8}+-{1,2}[A-Za-z]|\.{0,2}/[\w.-])"
+    r"(?:[A-Za-z][\w.-]{0,64}+[ \t]{1,8}+-{1,2}[A-Za-z]|\.{0,2}/[\w.-]"
+    rf"""|(?:{_ARGV_COMMANDS})(?![^\s"'\\]))"""
 )
 
 #: After a value's backslash: an escaped line break or tab (JSON's, inside a string) before
@@ -863,9 +866,50 @@ PAIR_RULES: tuple[
 )
 
 
+#: A single-quoted literal joined to the one before it by `+` (a space on either side at
+#: most): what `continued`'s rule for joined literals cannot look for (a needle starting with
+#: `'` would stop the search for needles at every apostrophe). A literal that is a
+#: placeholder (an earlier rule's, a token's) stays.
+_JOINED_SINGLE = r"[ ]?\+[ ]?'[^'\\\r\n]{1,512}+'"
+_JOINED_SINGLE_PARTS = re.compile(r"(?P<join>[ ]?\+[ ]?')(?P<literal>[^'\\\r\n]{1,512}+)'")
+#: A name and its `=` or `:` before a value (`token = `, `"token": `).
+_NAME_ASSIGNED_BEFORE = re.compile(
+    r"""(?<![\w.$-])[A-Za-z_][\w.-]{0,127}+\\?["']?[ \t]{0,4}[=:][ \t]{0,4}\Z"""
+)
+
+
+def _joined_after_placeholder(match: re.Match[str]) -> str:
+    """The literals joined to a secret's single-quoted value the pair rule replaced (`token =
+    '[REDACTED:password]' + '…'`, the rest of a token split in two) replaced too, when a name
+    and its `=` or `:` stand before that value; else the match unchanged."""
+    start = match.start()
+    if _NAME_ASSIGNED_BEFORE.search(match.string, max(0, start - 140), start) is None:
+        return match[0]
+    rest = _JOINED_SINGLE_PARTS.sub(_joined_literal_replaced, match["rest"])
+    return f"{match['head']}{rest}"
+
+
+def _joined_literal_replaced(match: re.Match[str]) -> str:
+    """A joined literal (`_JOINED_SINGLE_PARTS`) replaced, its join and quotes kept, unless it
+    is a placeholder already."""
+    if _PLACEHOLDER_FOUND.fullmatch(match["literal"]):
+        return match[0]
+    return f"{match['join']}[REDACTED:password]'"
+
+
 CHANGED_VALUE_RULES: tuple[
     _Rule, ...
-] = (  # Terraform's plan shows a changed value as `"old" -> "new"`: after a secret's old value
+] = (  # A secret's value split into single-quoted literals joined by `+` (`token = 'ghp_…' +
+    # '…'`): the pair rule took the first literal, under its name; the rest go too
+    # (`_joined_after_placeholder`). The rule starts at the placeholder's end, which it looks
+    # for as written.
+    _rule(
+        rf"(?P<head>'\[REDACTED:password\]')(?P<rest>(?:{_JOINED_SINGLE}){{1,16}}+)",
+        _joined_after_placeholder,
+        "]' +",
+        "]'+",
+    ),
+    # Terraform's plan shows a changed value as `"old" -> "new"`: after a secret's old value
     # (redacted above), the new one goes too.
     _rule(
         r"""(\[REDACTED:password\](?P<q>["'])[ \t]{1,3}->[ \t]{1,3}(?P=q))(?!\[REDACTED)"""
