@@ -30,7 +30,7 @@ from triage.sqs.supervisor import Supervisor, SupervisorConfig
 class _StaleHandleInbox:
     """An inbox whose DeleteMessageBatch fails only the deliveries whose receipt handle is
     stale (SQS's ReceiptHandleIsInvalid for an older delivery), answering as `Inbox.delete`
-    does: the ids of the messages not deleted."""
+    does: the receipt handles of the deliveries not deleted."""
 
     def __init__(self, stale_handles: set[str]) -> None:
         self.stale_handles = stale_handles
@@ -38,7 +38,7 @@ class _StaleHandleInbox:
 
     async def delete(self, messages: Sequence[Message]) -> list[str]:
         self.batches.append([m.receipt_handle for m in messages])
-        return [m.id for m in messages if m.receipt_handle in self.stale_handles]
+        return [m.receipt_handle for m in messages if m.receipt_handle in self.stale_handles]
 
 
 def _delivery(handle: str, receive_count: int) -> Message:
@@ -51,11 +51,6 @@ def _delivery(handle: str, receive_count: int) -> Message:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="acker.py/inbox.py key a failed delete by message id: a stale delivery's failure "
-    "makes the newer delivery of the same message, which SQS deleted, report not deleted",
-)
 async def test_a_deleted_delivery_is_not_reported_undeleted_for_its_stale_twin() -> None:
     """Two deliveries of one message deleted in one batch: only the stale one fails, so only
     it may be reported not deleted (else `message.not_deleted` and MessagesFailed lie)."""
@@ -100,11 +95,6 @@ class _DlqGoneSqs:
         raise ClientError(error, "GetQueueAttributes")  # type: ignore[arg-type]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="depth.py fails the whole poll when only the DLQ call fails: the queue's depth, "
-    "which SQS answered, is cleared and shown as unreadable",
-)
 async def test_an_unreadable_dlq_does_not_blank_the_queue_depth_sqs_answered() -> None:
     """The queue answered its depth; only its DLQ did not: the queue's gauges keep what SQS
     said (7 waiting), and the poll is not taken for the queue being unreadable."""
@@ -144,11 +134,6 @@ async def _until(condition: Callable[[], bool], what: str, timeout_s: float = 10
         raise AssertionError(f"not within {timeout_s} s: {what}") from None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="acker.py's stop cancels run() with deletes still queued: their workers never get "
-    "an answer, so those messages have no outcome, no line, and no MessagesDeadLettered",
-)
 async def test_every_message_whose_delete_a_stop_cuts_off_has_an_outcome() -> None:
     """SQS holds every delete call as the daemon stops: each processed message still ends
     counted as not deleted (and, on its last receive, as dead-lettered), not only those in
@@ -185,11 +170,6 @@ async def test_every_message_whose_delete_a_stop_cuts_off_has_an_outcome() -> No
 # --- sqs/base.py gauges -------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="base.py's MessagesInFlight and OldestMessageAge read only `_in_flight`: a dry "
-    "run's held messages (`_dry_held`), kept hidden by the heartbeat, show as none held",
-)
 async def test_messages_a_dry_run_holds_show_in_the_in_flight_gauges() -> None:
     """A dry run holds every message it handled until it stops (the heartbeat keeps them
     hidden): MessagesInFlight ("received and not yet deleted or released") counts them, and
@@ -238,11 +218,6 @@ def proxy(queue: Queues) -> Iterator[FaultProxy]:
         yield p
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ingest/probe.py marks the queue failing for KMS refusals only: a role SQS refuses "
-    "SendMessage (AccessDenied) while GetQueueAttributes answers leaves /readyz 200",
-)
 async def test_a_gateway_whose_every_send_is_refused_access_is_not_ready(
     queue: Queues, proxy: FaultProxy
 ) -> None:

@@ -253,10 +253,10 @@ async def test_delete_entries_failed_as_the_senders_fault_are_each_said_once(
     proxy.rewrite(DELETE, _refuse_every_entry(code))
     with structlog.testing.capture_logs() as logs:
         failed = await inbox.delete(messages)
-    assert sorted(failed) == sorted(m.id for m in messages)
+    assert sorted(failed) == sorted(m.receipt_handle for m in messages)
     assert proxy.requests(DELETE) == 1
     said = _events(logs, "message.delete_failed", "warning")
-    assert sorted(e["message_id"] for e in said) == sorted(failed)
+    assert sorted(e["message_id"] for e in said) == sorted(m.id for m in messages)
     assert {e["code"] for e in said} == {code}
 
 
@@ -287,7 +287,7 @@ async def test_of_a_batch_only_the_entries_sqs_failed_on_its_side_are_sent_again
     proxy.rewrite(DELETE, fail_two_once)
     with structlog.testing.capture_logs() as logs:
         failed = await inbox.delete(messages)
-    assert failed == [messages[0].id]
+    assert failed == [messages[0].receipt_handle]
     assert sizes == [3, 1]
     said = _events(logs, "message.delete_failed")
     assert [(e["message_id"], e["code"]) for e in said] == [
@@ -319,7 +319,7 @@ async def test_a_retry_of_failed_entries_that_sqs_refuses_whole_fails_only_those
     proxy.rewrite(DELETE, fail_two_then_refuse)
     with structlog.testing.capture_logs() as logs:
         failed = await inbox.delete(messages)
-    assert sorted(failed) == sorted(m.id for m in messages[:2])
+    assert sorted(failed) == sorted(m.receipt_handle for m in messages[:2])
     assert proxy.requests(DELETE) == 2
     said = _events(logs, "message.delete_failed")
     assert [(e["log_level"], e["count"]) for e in said] == [("warning", 2)]

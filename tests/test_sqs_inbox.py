@@ -133,7 +133,7 @@ async def test_failed_delete_entries_naming_no_message_are_logged_not_raised(
     failed = [{"Id": "99"}, {"Id": "x"}, {"Id": "01"}, {}, {"Id": "1", "Code": "InternalError"}]
     proxy.rewrite("AmazonSQS.DeleteMessageBatch", lambda answer: {**answer, "Failed": failed})
     with structlog.testing.capture_logs() as logs:
-        assert await inbox.delete(messages) == [messages[1].id]
+        assert await inbox.delete(messages) == [messages[1].receipt_handle]
     assert sum(e["event"] == "aws.batch_entry_unknown" for e in logs) == 4
 
 
@@ -184,5 +184,5 @@ async def test_a_delete_answer_that_confirms_nothing_counts_nothing_deleted(
     messages = await inbox.receive(10, 0, 30)
     proxy.rewrite("AmazonSQS.DeleteMessageBatch", lambda answer: {})
     with structlog.testing.capture_logs() as logs:
-        assert sorted(await inbox.delete(messages)) == sorted(m.id for m in messages)
+        assert sorted(await inbox.delete(messages)) == sorted(m.receipt_handle for m in messages)
     assert sum(e["event"] == "message.delete_unconfirmed" for e in logs) == 2

@@ -32,6 +32,10 @@ KMS_DENIED = "kms_denied"
 #: The fixed reason of a `queue` condition whose detail starts with it: the queue is FIFO and
 #: refuses every send (`triage.sqs.fifo`; the gateway's probe, or a send refused as FIFO).
 FIFO = "fifo"
+#: The fixed reason of a `queue` (or `queue_deletes`) condition whose detail starts with it:
+#: SQS refuses the gateway's sends (`triage.ingest.probe.REFUSED`), or the daemon's deletes
+#: (`triage.sqs.acker`), as not allowed (AccessDenied, the queue gone) while the queue answers.
+REFUSED = "refused"
 
 #: Condition names come from our code (`queue`, `store`, `breaker:<sink>`); others are not shown.
 _SHOWN_NAME = re.compile(r"[a-z0-9][a-z0-9:_.-]{0,63}")
@@ -143,6 +147,8 @@ class Health:
 
 def _reason(name: str, detail: str) -> str:
     """One word from a fixed set for a failing condition; the detail only picks among them."""
+    if name in {"queue", "queue_deletes"} and detail.startswith(REFUSED):
+        return REFUSED
     if name == "queue":
         if detail.startswith(KMS_DENIED):
             return KMS_DENIED
