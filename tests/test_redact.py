@@ -1444,6 +1444,10 @@ CASES = [
         'token = "[REDACTED:github-token]" + "[REDACTED:github-token]"',
     ),
     (
+        "token = 'ghp_aB3dE5fG7hJ9kL2m' + 'N4pQ6aB3dE5fG7hJ9kL2'",
+        "token = '[REDACTED:password]' + '[REDACTED:password]'",
+    ),
+    (
         "set_config('t', 'ghp_aB3dE5fG7hJ9kL2m' || 'N4pQ6aB3dE5fG7hJ9kL2', false)",
         "set_config('t', '[REDACTED:github-token]' || '[REDACTED:github-token]', false)",
     ),
@@ -2292,6 +2296,8 @@ _PARTS = [
     "%40example.com",
     # Terraform's plan after a secret's old value was redacted
     '"[REDACTED:password]" -> "b2y"',
+    # A secret's first single-quoted literal redacted, and one joined to it by `+`
+    "'[REDACTED:password]' + 'b2y'",
     # The contexts of the rules without a prefix
     "dd_api_key=",
     "DD-APPLICATION-KEY: ",

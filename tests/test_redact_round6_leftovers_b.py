@@ -147,7 +147,6 @@ PEPPER_BLANKED = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="needs helper 334's names.py diff (_plain_pepper)")
 @pytest.mark.parametrize("text", PEPPER_KEPT)
 def test_a_bare_pepper_without_a_secrets_shape_stays(text: str) -> None:
     """A bare lower- or title-case `pepper` (a recipe's, a label's) keeps a value that has no

@@ -456,7 +456,8 @@ def _kept_value(name: str, value: object) -> bool:
     placeholder with no literal (`_TEMPLATE_VALUE`), a boolean or a word saying the secret's
     state (`_STATE_WORDS`, masked `****`), a plural name's count (`_counted`), a type
     (`_TYPE_VALUE`: a schema's or a declaration's `string`), a `pin` or `otp` that has no
-    code's shape (`_not_a_code`); under a collective name, prose (`_collective_prose`); any
+    code's shape (`_not_a_code`), a bare `pepper` that has no secret's shape (`_plain_pepper`);
+    under a collective name, prose (`_collective_prose`); any
     value under a public key's name (`public_named`: `public_signing_key`)."""
     if isinstance(value, bool) or public_named(name):
         return True
@@ -469,6 +470,8 @@ def _kept_value(name: str, value: object) -> bool:
     if _counted_value(name, value) or _collective_count(name, value):
         return True
     if _auth_method(name, value) or _not_a_code(name, value) or _named_thing(name, value):
+        return True
+    if _plain_pepper(name, value):
         return True
     if _key_file(name, value) or _secret_reference(name, value) or _keystore_default(name, value):
         return True
@@ -514,6 +517,24 @@ def _not_a_code(name: str, value: str) -> bool:
     return (
         _CODE_NAME.search(name) is not None and _CODE_SHAPE.fullmatch(value.strip("\\\"' ")) is None
     )
+
+
+#: A bare `pepper` (no prefix before it: `PASSWORD_PEPPER`, `devise.pepper` say what it
+#: seasons) also names a recipe's or a label's pepper (`pepper: 3 jalapeno`, `Pepper: red`).
+#: Written in upper case it is an environment variable's name (`PEPPER=…`).
+_BARE_PEPPER = re.compile(r"(?<![\w.-])pepper[\"' \t:=]*\Z", re.IGNORECASE)
+
+
+def _plain_pepper(name: str, value: str) -> bool:
+    """A bare `pepper` in lower or title case (`_BARE_PEPPER`; `name` with what stands before
+    it) whose value has no secret's shape: one word, random-looking (`_random_looking`) or a
+    key's (`_key_shaped`: a generated pepper's hex). A pepper is generated, as a `pass=`'s
+    random value is: a word, a count or a phrase under the name is an ingredient."""
+    found = _BARE_PEPPER.search(name)
+    if found is None or found[0].startswith("PEPPER"):
+        return False
+    word = value.strip("\\\"' ")
+    return not (word.split() == [word] and (_random_looking(word) or _key_shaped(word)))
 
 
 #: A value that code passes on under a secret's name rather than holds: another variable
@@ -824,8 +845,9 @@ def _kept_match(match: re.Match[str]) -> bool:
     """A text rule's name and value that name no secret after all: a bare `PWD`'s path
     (`_working_directory`), a plural name's count (`_counted`), an `auth` name's login
     method (`_auth_method`, the value's quotes aside), a `pin` that is no code
-    (`_not_a_code`); in code, an unquoted type (`token: str`) or a reference to another
-    variable or a call (`_code_reference`)."""
+    (`_not_a_code`), a bare `pepper` that is an ingredient (`_plain_pepper`); in code, an
+    unquoted type (`token: str`) or a reference to another variable or a call
+    (`_code_reference`)."""
     value = match["value"].strip("\\\"'")
     return (
         _working_directory(match)
@@ -834,6 +856,7 @@ def _kept_match(match: re.Match[str]) -> bool:
         or _collective_count(match["name"], value)
         or _auth_method(match["name"], value)
         or _not_a_code(match["name"], value)
+        or _plain_pepper(_name_with_prefix(match), value)
         or _named_thing(match["name"], value)
         or _key_file(match["name"], value)
         or _secret_reference(match["name"], value)
