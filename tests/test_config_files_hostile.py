@@ -94,6 +94,8 @@ def test_the_daemon_refuses_a_fifo_routes_file_with_exit_2(
     os.mkfifo(fifo)
     monkeypatch.setenv("TRIAGE_ROUTES_FILE", str(fifo))
     monkeypatch.setenv("ALERT_TRIAGE_QUEUE_URL", "http://127.0.0.1:9/123456789012/q")
+    # A local queue reached as one (else the daemon refuses it first: AWS_ENDPOINT_URL unset).
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
     monkeypatch.setenv("TRIAGE_STORE_URL", f"sqlite:///{tmp_path / 't.db'}")
     monkeypatch.setenv("BACKEND_BASE_URL", "http://127.0.0.1:9")
     monkeypatch.setenv("BACKEND_TOKEN", "t" * 32)
