@@ -271,6 +271,39 @@ async def test_a_browser_request_from_another_site_is_refused_403(
     assert queued(queues) == []
 
 
+@pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "text/plain"])
+async def test_a_form_post_with_an_origin_alone_is_refused_403(
+    client: httpx2.AsyncClient, queues: Queues, content_type: str
+) -> None:
+    """A post of a form's media type with an Origin and no Fetch Metadata (an older browser's
+    form) is 403: a page can send it to another site unasked."""
+    answer = await client.post(
+        GENERIC,
+        content=b"title=forged",
+        headers={
+            **basic("triage", TOKENS["generic"]),
+            "Origin": "https://attacker.example",
+            "Content-Type": content_type,
+        },
+    )
+    assert answer.status_code == 403, answer.text
+    assert queued(queues) == []
+
+
+async def test_a_servers_json_post_with_an_origin_is_taken(
+    client: httpx2.AsyncClient, queues: Queues
+) -> None:
+    """A JSON post with an Origin and no Fetch Metadata is a server's (a page's would be
+    preflighted, which the gateway refuses): it is taken as any other."""
+    answer = await client.post(
+        GENERIC,
+        json={"title": "disk full on db-1", "status": "firing"},
+        headers={**basic("triage", TOKENS["generic"]), "Origin": "https://sender.example"},
+    )
+    assert answer.status_code == 202, answer.text
+    assert len(queued(queues)) == 1
+
+
 @pytest.mark.parametrize(
     "headers",
     [

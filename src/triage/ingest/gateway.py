@@ -215,6 +215,10 @@ def _fragment(request: web.Request) -> Refused | None:
 #: Fetch Metadata's `Sec-Fetch-Site` values for a request another site's page made.
 _OTHER_SITES = frozenset({"cross-site", "same-site"})
 _CROSS_SITE = "forbidden: a browser request made by another site's page is not taken"
+#: The media types a page can send to another site without asking it first (CORS's "simple"
+#: requests: a form, or `fetch` in `no-cors` mode); any other type is preflighted, which the
+#: gateway refuses (405 to OPTIONS), so a page can forge no JSON post.
+_FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"})
 
 
 def _cross_site(request: web.Request) -> Refused | None:
@@ -225,7 +229,9 @@ def _cross_site(request: web.Request) -> Refused | None:
     an `Origin` on such a POST. No webhook sender sends either (Grafana, Alertmanager,
     Sentry, and uptime checkers are HTTP clients, not pages), and the gateway serves no page
     of its own that could. None for any other request: `same-origin`, and `none` (the user
-    typed the URL), are no forgery."""
+    typed the URL), are no forgery. An `Origin` alone (an older browser) is refused only on
+    what a page can send another site unasked (a GET, or a form's media type): a server that
+    adds an `Origin` to its JSON posts is still taken."""
     site = request.headers.get("Sec-Fetch-Site")
     if site is not None:
         return (
@@ -233,9 +239,18 @@ def _cross_site(request: web.Request) -> Refused | None:
             if site.strip().lower() in _OTHER_SITES
             else None
         )
-    if "Origin" in request.headers:
+    if "Origin" in request.headers and _forgeable(request):
         return Refused(403, "cross_site", _CROSS_SITE)
     return None
+
+
+def _forgeable(request: web.Request) -> bool:
+    """Whether another site's page could have sent `request` without asking the gateway first:
+    a GET or HEAD, or a body of a form's media type (or none named)."""
+    if request.method in ("GET", "HEAD"):
+        return True
+    declared = request.headers.get("Content-Type", "")
+    return declared.split(";", 1)[0].strip().lower() in _FORM_TYPES | {""}
 
 
 @dataclass(frozen=True, slots=True)
