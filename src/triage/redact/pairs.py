@@ -401,26 +401,6 @@ def _label_value(match: re.Match[str]) -> str:
     return f"{match['head']}[REDACTED:password]{value[len(secret) :]}"
 
 
-#: An OpenStack (Keystone) token: a Fernet token, whose version byte and timestamp encode as
-#: `gAAAAA`, then its IV, ciphertext and HMAC (80 characters at least).
-_FERNET_TOKEN = r"gAAAAA[A-Za-z0-9_-]{80,4096}+={0,2}(?![A-Za-z0-9_=-])"
-#: The name `id` right before a value, as `openstack token issue` writes its row in each of
-#: its formats: a table's `| id | `, JSON's `"id": "`, YAML's `id: `, a shell's `id="`.
-_ID_BEFORE = re.compile(
-    r"""(?<![\w.-])id(?:[ \t]{1,64}+\|[ \t]{1,64}+|\\?["']?[ \t]{0,8}[:=][ \t]{0,8}\\?["']?)\Z"""
-)
-
-
-def _token_under_id(match: re.Match[str]) -> str:
-    """A Fernet token replaced when the name `id` stands right before it (`_ID_BEFORE`): the
-    token `openstack token issue` prints; else the match unchanged (Fernet also encrypts data
-    that is no credential)."""
-    start = match.start()
-    if _ID_BEFORE.search(match.string, max(0, start - 80), start) is None:
-        return match[0]
-    return "[REDACTED:token]"
-
-
 #: A YAML flow sequence that is all of a line's value, its first item's quote after the `[`.
 _FLOW_SEQUENCE = re.compile(r"\[[ \t]{0,8}+(?P<q>[\"']?).{0,65535}\]", re.DOTALL)
 
@@ -707,10 +687,6 @@ PAIR_RULES: tuple[
         )
         for start, char in (("(?m:^)", r"[^\r\n]"), (r"\\n", r'(?:[^\r\n\\"]|\\[^nr"])'))
     ),
-    # `openstack token issue`'s token under its `id` (`_token_under_id`), in a table's row
-    # (`| id | gAAAAA… |`), JSON, YAML or a shell's `id="…"`. The rule starts at the token's
-    # first characters, which the engine jumps to.
-    _rule(_FERNET_TOKEN, _token_under_id, "gAAAAA"),
     # A name and its value on a line of their own with a tab between (a TSV listing, aligned
     # output: `password<TAB>a b`, `password    a b`; also inside a JSON string,
     # `\npassword\ta b\n`): the value
