@@ -63,7 +63,7 @@ def _deployment(payload: dict[str, Any], account: str, region: str, topic: Topic
     # The deterministic ticket's step names the group by these, as an RDS event's source.
     common.add_label(labels, "source_type", "deployment group")
     common.add_label(labels, "source_id", group)
-    common.add_label(labels, "deployment", deployment)
+    common.add_label(labels, "deployment", common.unnested(payload.get("deploymentId")))
     common.add_label(labels, "status", state)
     return one(
         Alert(
@@ -96,7 +96,7 @@ def _instance(payload: dict[str, Any], account: str, region: str, topic: Topic) 
     labels = service_labels("codedeploy", account, region)
     common.add_label(labels, "source_type", "instance")
     common.add_label(labels, "source_id", named)
-    common.add_label(labels, "deployment", common.word(payload.get("deploymentId"), "deploymentId"))
+    common.add_label(labels, "deployment", common.unnested(payload.get("deploymentId")))
     common.add_label(labels, "status", state)
     return one(
         Alert(

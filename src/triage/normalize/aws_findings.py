@@ -18,7 +18,7 @@ findings closing kept firing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from triage.models import Alert, Status
@@ -58,8 +58,8 @@ def inspector(payload: dict[str, Any], detail: dict[str, Any], account: str) -> 
     common.add_label(labels, "finding_type", common.unnested(detail.get("type")))
     # The deterministic ticket's step names the resource by these, as an RDS event's source.
     common.add_label(labels, "source_type", common.unnested(resource.get("type")))
-    common.add_label(labels, "source_id", resource_id)
-    common.add_label(labels, "status", status)
+    common.add_label(labels, "source_id", common.unnested(resource.get("id")))
+    common.add_label(labels, "status", _status_label(status, _STATUSES, detail.get("status")))
     common.add_label(labels, "score", common.unnested(detail.get("inspectorScore")))
     title = common.word(detail.get("title"), "detail.title", common.TITLE_MAX)
     return Alert(
@@ -121,6 +121,13 @@ def macie(payload: dict[str, Any], detail: dict[str, Any], account: str) -> Aler
     )
 
 
+def _status_label(status: str, known: Collection[str], given: Any) -> Any:
+    """The status label: a known status in AWS's capitals (`canonical`), any other as given
+    and whole (`add_label` shows it cut), so routes and groups tell apart two unknown ones
+    that differ past the cut."""
+    return status if status in known else common.unnested(given)
+
+
 def trusted_advisor(payload: dict[str, Any], detail: dict[str, Any], account: str) -> Alert:
     """A Trusted Advisor check's item refreshed: a resource the check flags (WARN, ERROR) or no
     longer flags (OK)."""
@@ -133,7 +140,7 @@ def trusted_advisor(payload: dict[str, Any], detail: dict[str, Any], account: st
     # The deterministic ticket's step names the resource by these, as an RDS event's source.
     common.add_label(labels, "source_type", "resource" if named else None)
     common.add_label(labels, "source_id", named)
-    common.add_label(labels, "status", status)
+    common.add_label(labels, "status", _status_label(status, _TA_STATUSES, detail.get("status")))
     return Alert(
         source=SOURCE,
         status=Status.RESOLVED if status == "OK" else Status.FIRING,

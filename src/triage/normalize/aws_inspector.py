@@ -132,8 +132,10 @@ def _findings(value: Any) -> int | None:
 
 
 def _arn_id(value: Any) -> str | None:
-    """ "arn:…:target/0-a12b3c4d" → "0-a12b3c4d"; text that is no ARN as it is."""
-    text = common.word(value, "target")
+    """ "arn:…:target/0-a12b3c4d" → "0-a12b3c4d"; text that is no ARN as it is. Read whole
+    (`common.whole_word`): a label (`add_label`) shows it cut and keeps it whole, and a long
+    ARN cut first would lose the id at its end."""
+    text = common.whole_word(value, "target")
     return text.rsplit("/", 1)[-1] if text and text.startswith("arn:") else text
 
 

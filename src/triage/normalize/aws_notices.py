@@ -121,7 +121,8 @@ def _autoscaling(payload: dict[str, Any], topic: Topic) -> Normalized:
     labels = service_labels(
         "autoscaling", account or common.word(payload.get("AccountId"), ""), region
     )
-    common.add_label(labels, "group", group)
+    whole_group = common.whole_word(payload.get("AutoScalingGroupName"), "AutoScalingGroupName")
+    common.add_label(labels, "group", whole_group or group)
     common.add_label(labels, "instance", common.unnested(payload.get("EC2InstanceId")))
     common.add_label(labels, "status_code", common.unnested(payload.get("StatusCode")))
     facts = [payload.get(key) for key in ("StatusMessage", "Description", "Cause")]
@@ -157,8 +158,8 @@ def _cost_anomaly(payload: dict[str, Any], topic: Topic) -> Normalized:
     dimension = common.word(payload.get("dimensionalValue"), "dimensionalValue")
     monitor_name = common.word(payload.get("monitorName"), "monitorName")
     labels = service_labels("ce", account, None)
-    common.add_label(labels, "monitor", monitor_name)
-    common.add_label(labels, "dimension", dimension)
+    common.add_label(labels, "monitor", common.unnested(payload.get("monitorName")))
+    common.add_label(labels, "dimension", common.unnested(payload.get("dimensionalValue")))
     return one(
         Alert(
             source=SOURCE,

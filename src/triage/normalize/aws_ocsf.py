@@ -16,6 +16,7 @@ Only `finding_info.uid` can refuse a finding; every other field of an odd type i
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import Any
 
 from triage.models import Alert, Status
@@ -75,7 +76,9 @@ def finding(
     common.add_label(labels, "compliance", common.unnested(compliance.get("status")))
     common.add_label(labels, "control", common.unnested(compliance.get("control")))
     common.add_label(labels, "finding_status", common.unnested(item.get("status")))
-    common.add_label(labels, "resources", ", ".join(shown))
+    # Each whole, not `shown`'s (`word`'s): the label keeps what routes and groups read.
+    whole = (common.whole_word(r.get("uid"), "resources[].uid") for r in resources)
+    common.add_label(labels, "resources", ", ".join(islice(filter(None, whole), _SHOWN_RESOURCES)))
     body = [
         common.text(info.get("desc"), f"{where}.{MARKER}.desc"),
         common.text(remediation.get("desc"), f"{where}.remediation.desc"),

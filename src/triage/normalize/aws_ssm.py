@@ -55,7 +55,7 @@ def normalize(payload: dict[str, Any], topic: Topic) -> Normalized:
     # The deterministic ticket's step names the instance by these, as an RDS event's source.
     common.add_label(labels, "source_type", "instance" if instance else None)
     common.add_label(labels, "source_id", instance)
-    common.add_label(labels, "command", common.word(payload.get("commandId"), "commandId"))
+    common.add_label(labels, "command", common.unnested(payload.get("commandId")))
     common.add_label(labels, "status", given)
     identity = {
         "service": "ssm",

@@ -233,7 +233,7 @@ def budgets(envelope: dict[str, Any]) -> Normalized | None:
     common.add_label(labels, "source_id", budget)
     common.add_label(labels, "budget_type", facts.get("Budget Type"))
     common.add_label(labels, "alert_type", alert_type)
-    common.add_label(labels, "threshold", threshold)
+    common.add_label(labels, "threshold", facts.get("Alert Threshold"))
     common.add_label(labels, "amount", facts.get(f"{alert_type} Amount"))
     common.add_label(labels, "budgeted", facts.get("Budgeted Amount"))
     over = f" ({threshold})" if threshold else ""

@@ -193,7 +193,7 @@ def normalize_alarm(payload: dict[str, Any]) -> Normalized:
         account=_account(payload.get("AWSAccountId"), "AWSAccountId", arn),
         region=region,
         state=_state(payload.get("NewStateValue"), "NewStateValue"),
-        old_state=common.word(payload.get("OldStateValue"), "OldStateValue"),
+        old_state=common.whole_word(payload.get("OldStateValue"), "OldStateValue"),
         description=common.text(payload.get("AlarmDescription"), "AlarmDescription"),
         reason=common.text(payload.get("NewStateReason"), "NewStateReason"),
         occurred_at=common.timestamp(payload.get("StateChangeTime")),
@@ -263,7 +263,7 @@ def _normalize_event(
     )
     region = arn.region if arn else common.ident(payload.get("region"), "region")
     if deleted:  # its last state, only shown: a deletion resolves whatever the state was
-        state_value = common.word(state.get("value"), f"{names.detail}.state.value") or ""
+        state_value = common.whole_word(state.get("value"), f"{names.detail}.state.value") or ""
     else:
         state_value = _state(state.get("value"), f"{names.detail}.state.value")
     if not deleted and suppressed and suppressed.lower() == "alarm" and state_value != "OK":
@@ -275,7 +275,10 @@ def _normalize_event(
         )
         detail = f"alarm {name}: actions suppressed by alarm {common.short(config.get('actionsSuppressor'))}"
         return Normalized((), (Skipped(SOURCE, "actions_suppressed", detail),))
-    common.add_label(facts, "actions_suppressed_by", suppressed)
+    # Whole, not `suppressed` (`word`'s): the label keeps what routes and groups read.
+    common.add_label(
+        facts, "actions_suppressed_by", common.unnested(state.get("actionsSuppressedBy"))
+    )
     changed_at = common.timestamp(state.get("timestamp")) or common.timestamp(payload.get("time"))
     if deleted:  # when it was deleted, not when its last state began
         changed_at = common.timestamp(payload.get("time")) or changed_at
@@ -298,7 +301,7 @@ def _normalize_event(
         account=_account(payload.get("account"), names.account, arn),
         region=region,
         state=state_value,
-        old_state=common.word(previous.get("value"), f"{names.detail}.previousState.value"),
+        old_state=common.whole_word(previous.get("value"), f"{names.detail}.previousState.value"),
         description=common.text(
             config.get("description"), f"{names.detail}.configuration.description"
         ),

@@ -235,6 +235,14 @@ def word(value: Any, field: str, limit: int = LABEL_VALUE_MAX) -> str | None:
     return showing(line(unnested(value), field, limit, shown=True))
 
 
+def whole_word(value: Any, field: str) -> str | None:
+    """`word`'s value whole, neither cut nor held: what a reader gives `add_label` (alone, or
+    joined with others as a notice's resources are), which shows it cut and keeps it whole
+    for routes and groups, so two values that differ only past the cut are two groups. A
+    value cut first (`word`) keeps nothing past the cut to tell them apart."""
+    return showing(line(unnested(value), field, _UNCUT))
+
+
 def title(value: Any, field: str = "title") -> str:
     """A required one-line title of at most 200 code points ("…" marks a cut); one that shows
     nothing (`showing`) is as missing as a blank one."""

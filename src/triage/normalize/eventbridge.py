@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from itertools import islice
 from typing import Any
 from urllib.parse import quote
 
@@ -135,6 +136,14 @@ def _occurred(*candidates: Any) -> datetime:
     return common.now()
 
 
+def _whole_joined(items: list[dict[str, Any]], key: str) -> str:
+    """The first _SHOWN_RESOURCES values of `key` that show something in `items`, each whole
+    (`common.whole_word`), joined for one label: shown cut as the values cut one by one
+    were, and read whole by routes and groups (two long ARNs that differ past the cut)."""
+    values = (common.whole_word(item.get(key), key) for item in items)
+    return ", ".join(islice((value for value in values if value), _SHOWN_RESOURCES))
+
+
 # --- AWS Health ------------------------------------------------------------------------------
 
 
@@ -147,8 +156,8 @@ def _health(payload: dict[str, Any], detail: dict[str, Any], account: str, kind:
     code = common.word(detail.get("eventTypeCode"), "detail.eventTypeCode")
     category = common.word(detail.get("eventTypeCategory"), "detail.eventTypeCategory")
     status_code = (common.word(detail.get("statusCode"), "detail.statusCode") or "").lower()
-    region = common.word(detail.get("eventRegion"), "detail.eventRegion") or common.word(
-        payload.get("region"), "region"
+    region = common.whole_word(detail.get("eventRegion"), "detail.eventRegion") or (
+        common.whole_word(payload.get("region"), "region")
     )
     entity_objects = [
         common.obj_or_empty(e) for e in common.items_or_empty(detail.get("affectedEntities"))
@@ -156,10 +165,11 @@ def _health(payload: dict[str, Any], detail: dict[str, Any], account: str, kind:
     entities = [common.word(entity.get("entityValue"), "entityValue") for entity in entity_objects]
     shown_entities = [entity for entity in entities if entity][:_SHOWN_RESOURCES]
     labels = _envelope_labels(affected, region, HEALTH, kind)
-    common.add_label(labels, "service", service)
-    common.add_label(labels, "event_type", code)
-    common.add_label(labels, "category", category)
-    common.add_label(labels, "resources", ", ".join(shown_entities))
+    # Whole, not `word`'s: a label keeps the value routes and groups read (`add_label`).
+    common.add_label(labels, "service", common.unnested(detail.get("service")))
+    common.add_label(labels, "event_type", common.unnested(detail.get("eventTypeCode")))
+    common.add_label(labels, "category", common.unnested(detail.get("eventTypeCategory")))
+    common.add_label(labels, "resources", _whole_joined(entity_objects, "entityValue"))
     body = [_health_description(detail.get("eventDescription"))]
     if shown_entities:
         body.append("Affected: " + ", ".join(shown_entities))
@@ -225,7 +235,7 @@ def _guardduty(payload: dict[str, Any], detail: dict[str, Any], account: str) ->
     service = common.obj_or_empty(detail.get("service"))
     resource = common.obj_or_empty(detail.get("resource"))
     labels = _envelope_labels(account, region, GUARDDUTY, "GuardDuty Finding")
-    common.add_label(labels, "finding_type", finding_type)
+    common.add_label(labels, "finding_type", common.unnested(detail.get("type")))
     common.add_label(labels, "resource_type", common.unnested(resource.get("resourceType")))
     common.add_label(labels, "count", common.unnested(service.get("count")))
     link = (
@@ -338,7 +348,7 @@ def _finding(
     common.add_label(labels, "product", common.unnested(finding.get("ProductName")))
     common.add_label(labels, "compliance", common.unnested(compliance.get("Status")))
     common.add_label(labels, "workflow", common.unnested(workflow.get("Status")))
-    common.add_label(labels, "resources", ", ".join(shown_resources))
+    common.add_label(labels, "resources", _whole_joined(resource_objects, "Id"))
     body = [common.text(finding.get("Description"), f"{where}.Description")]
     body.append(common.text(remediation.get("Text"), "Remediation.Recommendation.Text"))
     if shown_resources:
