@@ -424,6 +424,10 @@ def test_failed_entry_in_a_batch_delete_is_not_acked_and_ends_once(
     assert prod_queues.dead_letters() == []
 
 
+#: Waves of repeats at most before the racing daemons' writes must have collided.
+RACE_WAVES = 4
+
+
 def test_two_daemons_racing_on_dynamodb_open_one_ticket_per_incident(
     prod_queues: Queues, backend: TicketServer, tmp_path: Path, events: Events
 ) -> None:
@@ -464,13 +468,18 @@ def test_two_daemons_racing_on_dynamodb_open_one_ticket_per_incident(
                 "both daemons to poll",
             )
             sqs = prod_queues.client()
-            for first in range(0, len(bodies), 10):
-                entries = [
-                    {"Id": str(n), "MessageBody": json.dumps(b)}
-                    for n, b in enumerate(bodies[first : first + 10])
-                ]
-                sqs.send_message_batch(QueueUrl=prod_queues.url, Entries=entries)
-            wait_until(lambda: prod_queues.depth() == 0, 60, "every message to be acked")
+            # Waves of the same repeats until the two daemons' writes have collided (the race
+            # this test proves safe); on a loaded machine one wave may pass without a collision.
+            for _wave in range(RACE_WAVES):
+                for first in range(0, len(bodies), 10):
+                    entries = [
+                        {"Id": str(n), "MessageBody": json.dumps(b)}
+                        for n, b in enumerate(bodies[first : first + 10])
+                    ]
+                    sqs.send_message_batch(QueueUrl=prod_queues.url, Entries=entries)
+                wait_until(lambda: prod_queues.depth() == 0, 60, "every message to be acked")
+                if proxy.errors("ConditionalCheckFailedException"):
+                    break
             stop(process)
             assert thread.alive(), "the daemon in this process died"
         finally:
