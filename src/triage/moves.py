@@ -207,6 +207,7 @@ class Moves:
                 joining.withdrawn = await work.withdraw(event, self.pipeline.ledger.clock(), group)
                 if joining.withdrawn:
                     log.info("alert.late_firing", stays=left.key, fired_in=group.key)
+                    await self._finish_left(alert, owner, left, queued_at)
                     await self._finish_own(alert, owner, queued_at)
                 return joining.withdrawn
         if not joining.placed:
@@ -220,6 +221,22 @@ class Moves:
         joining.withdrawn = True
         await self._stays_own(alert, owner, group, joining.own, queued_at, withdrawn=True)
         return True
+
+    async def _finish_left(
+        self, alert: Alert, owner: str, left: GroupKey, queued_at: datetime | None
+    ) -> None:
+        """A firing that stays in the group it is remembered in (`left`), fired elsewhere
+        because a route's `group_by` changed: an effect another delivery of its message
+        claimed there (the group's first ticket it started, held while the group gathered
+        its members) is carried out now, the firing applied there as that delivery's retry.
+        Acked without it, that ticket waited for the sweep to take it over once the claim's
+        lease ran out, though its window was over."""
+        stored = await self.pipeline.ledger.store.get(left.key)
+        pending = stored.pending if stored is not None else None
+        if pending is None or not same_alert(pending.owner, owner):
+            return
+        firing = self.pipeline.event(alert, queued_at)
+        await self.pipeline.apply(alert, firing, owner, left)
 
     async def _finish_own(self, alert: Alert, owner: str, queued_at: datetime | None) -> None:
         """A late firing in a group (withdrawn, or resolved again there): another delivery of
@@ -494,6 +511,7 @@ class Moves:
         It stays where its newest event put it, and is resolved again in `group`."""
         log.info("alert.late_firing", stays=left.key, fired_in=group.key)
         await self._resolve_late(alert, owner, group, queued_at)
+        await self._finish_left(alert, owner, left, queued_at)
         await self._finish_own(alert, owner, queued_at)
 
     async def _resolve_late(
