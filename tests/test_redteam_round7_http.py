@@ -1,0 +1,173 @@
+"""Red team, HTTP peers round 7: triage's own clients against peers that answer in hostile or
+broken ways (a body dripped a byte at a time, one that never ends, a rate limit, a proxy's
+sign-in page). Each is the real code over real HTTP to a loopback server on 127.0.0.1
+(`hostile_server`). A strict xfail is a bug found: it fails today for the reason it names, and
+passes once the bug is fixed."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from hostile_server import Answer, answer, hostile
+from test_escalate import HOOK_PATH, T0, guard_of, guarded_escalator, incident
+from test_redteam_round6_sinks import effect, slack_at
+from triage.breaker import BreakerState
+from triage.cli import main
+from triage.errors import SinkThrottledError, SinkUnavailableError
+from triage.models import EffectKind
+
+# --- triage health: the probe of whatever holds the endpoints' port ---------------------------
+
+
+#: How many bytes the dripping server sends before it gives up and closes the connection.
+DRIP_BYTES = 200
+
+
+def counted_drip(sent: list[int], every_s: float = 0.02) -> Answer:
+    """A 200 promising 100,000 bytes, then a byte every `every_s` (far inside any per-read
+    timeout) for `DRIP_BYTES` bytes, then a close; `sent[0]` counts the bytes as they go."""
+
+    async def write(writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n")
+        await writer.drain()
+        for _ in range(DRIP_BYTES):
+            writer.write(b"x")
+            await writer.drain()
+            sent[0] += 1
+            await asyncio.sleep(every_s)
+
+    return write
+
+
+def counted_flood(sent: list[int], most: int) -> Answer:
+    """A 200 with a chunked body sent as fast as it is read, up to `most` bytes; `sent[0]`
+    counts the bytes written (a client that stops reading stops the count near its bound)."""
+
+    async def write(writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
+        writer.write(b"Transfer-Encoding: chunked\r\n\r\n")
+        piece = b"x" * 65536
+        chunk = b"%x\r\n%s\r\n" % (len(piece), piece)
+        while sent[0] < most:
+            writer.write(chunk)
+            await writer.drain()
+            sent[0] += len(piece)
+        writer.write(b"0\r\n\r\n")
+        await writer.drain()
+
+    return write
+
+
+async def health_against(
+    server_answer: Answer, probe_timeout: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run `triage health --timeout <probe_timeout>` against a server answering `server_answer`."""
+    async with hostile(server_answer) as server:
+        monkeypatch.setenv("TRIAGE_HTTP_PORT", server.url.rsplit(":", 1)[1])
+        await asyncio.to_thread(main, ["health", "--timeout", probe_timeout])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="cli._health bounds each socket read only: an answer dripped a byte at a time "
+    "holds `triage health --timeout` for as long as the server keeps dripping",
+)
+async def test_health_gives_up_on_a_dripping_answer_within_its_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`triage health --timeout 0.2` against a program that drips its body a byte every 20 ms
+    hangs up long before the drip ends (10x its timeout), instead of waiting it out."""
+    sent = [0]
+    await health_against(counted_drip(sent), "0.2", monkeypatch)
+    assert sent[0] < DRIP_BYTES, f"the probe waited for all {sent[0]} dripped bytes"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="cli._health reads the whole answer into memory with no size bound: a program "
+    "holding the port that answers an endless body grows the probe without limit",
+)
+async def test_health_reads_a_bounded_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`triage health` against a program answering a body without end stops reading at a
+    bound (triage's answers are a few hundred bytes), not after 64 MiB in memory."""
+    sent = [0]
+    most = 64 * 1024 * 1024
+    await health_against(counted_flood(sent, most), "30", monkeypatch)
+    assert sent[0] < most // 2, f"the probe read {sent[0]:,} bytes"
+
+
+# --- escalation webhooks ----------------------------------------------------------------------
+
+
+class _Clock:
+    """A monotonic clock the test moves."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="ops/escalate.Escalator._slack takes a 429 for an outage (SinkUnavailableError, "
+    "its Retry-After dropped): one webhook's rate limit opens the Slack sink's breaker",
+)
+async def test_an_escalation_webhooks_rate_limit_is_a_wait_not_a_slack_outage(
+    tmp_path: Path,
+) -> None:
+    """An escalation webhook on the Slack sink's host answering 429 with Retry-After: 30 is
+    a wait of 30 s (SinkThrottledError, as the Slack sink's own 429 is), and no failure of
+    Slack: two of them leave the sink's breaker (two failures to open) closed, so the
+    channels' posts and the daemon's intake go on."""
+    guard = guard_of("slack", _Clock(), failures=2)  # type: ignore[arg-type]
+    limited = answer(429, {"Retry-After": "30", "Content-Type": "text/plain"}, b"rate_limited")
+    errors: list[Exception] = []
+    async with hostile(limited) as server:
+        escalator = guarded_escalator(
+            tmp_path,
+            f'slack_webhook_url = "{server.url}{HOOK_PATH}"',
+            guard,
+            f"{server.url}/services/T01/B09/D3f4ult",
+        )
+        try:
+            for _ in range(2):
+                try:
+                    await escalator.escalate(incident(), T0 + timedelta(minutes=31))
+                except (SinkUnavailableError, SinkThrottledError) as exc:
+                    errors.append(exc)
+        finally:
+            await escalator.aclose()
+    assert guard.breaker.state is BreakerState.CLOSED, "a rate limit opened Slack's breaker"
+    assert [type(e) for e in errors] == [SinkThrottledError] * 2, errors
+    assert all(isinstance(e, SinkThrottledError) and e.retry_after_s == 30.0 for e in errors)
+
+
+# --- the Slack sink -----------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="sinks/slack.SlackSink._verdict takes any 2xx without an ok:false JSON body for a "
+    "post: a proxy's 200 sign-in page is logged slack.posted and the alert never reaches Slack",
+)
+async def test_a_post_answered_with_an_html_page_is_not_taken_as_posted() -> None:
+    """A webhook post answered 200 with an HTML page (an egress proxy's sign-in or block
+    page, a URL that is a web app's and not a webhook's) is not Slack's `ok`: the post fails
+    as transient, so its retry reaches Slack, instead of the incident's message being counted
+    as in the channel when nobody saw it."""
+    page = (
+        b"<!doctype html><html><head><title>Sign in</title></head>"
+        b"<body><form action=/login>Sign in to continue</form></body></html>"
+    )
+    async with (
+        hostile(answer(200, {"Content-Type": "text/html; charset=utf-8"}, page)) as server,
+        slack_at(server) as sink,
+    ):
+        with pytest.raises(SinkUnavailableError):
+            await sink.apply(effect(EffectKind.OPEN))
