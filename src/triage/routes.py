@@ -559,6 +559,19 @@ class Router:
         keyed = (r for r in routes if r.group_by and r.grouping_name == name)
         return next(keyed, next((r for r in routes if r.name == name), self.default))
 
+    def recorded(self, name: str | None) -> Route | None:
+        """The route called `name`, the one a single incident's ticket took (kept with it:
+        `Routing.route`), the default by its own name too; None when no route is called that
+        now (renamed or removed since) or none was kept (a record from before it was), so the
+        caller routes as it did without it. An effect carried out without its alert reads its
+        route here: the incident keeps 64 labels, cut and redacted, which may match another."""
+        if name is None:
+            return None
+        route = next((r.route for r in self.rules if r.route.name == name), None)
+        if route is None and name == self.default.name:
+            return self.default
+        return route
+
     @property
     def sink_names(self) -> tuple[str, ...]:
         """Every sink any route can use, in run order: the ones the daemon must build."""
