@@ -76,12 +76,7 @@ class Effects:
         if ticket is None:
             with p.tracing.span("summarise"):
                 ticket = await p.summariser.summarise(view)
-        group = work.incident.group
-        # A group keeps the route that grouped it; a single incident is routed by its ticket.
-        subject = self.alert if self.alert is not None else view
-        route = (
-            p.router.named(group.route) if group else p.router.route(subject, ticket.priority, view)
-        )
+        route = self._route(work, view, ticket, summarised=summarised)
         if summarised:
             await work.save_ticket(ticket, _routing(route, view))
         kind = work.pending.kind
@@ -157,6 +152,22 @@ class Effects:
             )
         if refusal is not None:
             raise refusal
+
+    def _route(self, work: Work, view: RedactedAlert, ticket: Ticket, *, summarised: bool) -> Route:
+        """A group keeps the route that grouped it; a single incident is routed by its ticket.
+        Without the alert (the sweep's redo, a close), one whose ticket was kept before this
+        attempt goes by the route kept with it (`Router.recorded`): the stored view shows 64
+        labels, cut and redacted, which may match another route (other sinks, other targets)
+        than the alert did. A route no longer configured is routed as before, by the view."""
+        router = self.pipeline.router
+        incident = work.incident
+        if incident.group is not None:
+            return router.named(incident.group.route)
+        kept = None if self.alert is not None or summarised else router.recorded(incident.route)
+        if kept is not None:
+            return kept
+        subject = self.alert if self.alert is not None else view
+        return router.route(subject, ticket.priority, view)
 
     async def _sent(self, work: Work, view: RedactedAlert, ticket: Ticket) -> Sent:
         """What this attempt sends the sinks: the body its effect's first attempt sent, kept
