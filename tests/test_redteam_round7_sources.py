@@ -1,0 +1,143 @@
+"""Red team, round 7: alerts real senders send that triage read wrongly when this was written,
+built from the vendors' documented payloads: an Elastic Beanstalk environment's Severe health
+defaulted to the priority of a Warning, and an ECR scan's critical vulnerabilities defaulted to
+medium. Each bug is a strict xfail that fails today for the reason it names and passes once the
+bug is fixed; each plain test beside one holds the behaviour the fix must keep."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from triage.models import Alert, Priority, Status
+from triage.normalize import normalize_body
+from triage.summarise.priority import default_priority
+
+PAYLOADS = Path(__file__).parent / "payloads"
+
+#: Least to most urgent, to compare two priorities.
+_LADDER = (Priority.LOW, Priority.MEDIUM, Priority.HIGH, Priority.CRITICAL)
+
+
+def _sample(name: str) -> dict[str, Any]:
+    value: dict[str, Any] = json.loads((PAYLOADS / name).read_text(encoding="utf-8"))
+    return value
+
+
+def _only(body: dict[str, Any]) -> Alert:
+    """The one alert `body` becomes."""
+    [alert] = normalize_body(json.dumps(body)).alerts
+    return alert
+
+
+def _ticket_priority(alert: Alert) -> Priority:
+    """The priority the ticket gets before any reading of its text: the stated one, else the
+    severity's default (`triage.summarise.priority.decide`)."""
+    return alert.priority or default_priority(alert.severity)
+
+
+# --- elastic beanstalk: Severe health ranked as a Warning -------------------------------------
+
+
+def _beanstalk(old: str, new: str) -> dict[str, Any]:
+    """The sample's enhanced-health notification, moved from `old` to `new` (the Subject and
+    the Message both say it, as Elastic Beanstalk writes them)."""
+    body = _sample("aws/beanstalk-health-severe.json")
+    said = "Environment health has transitioned from Ok to Severe."
+    body["Subject"] = (
+        f"AWS Elastic Beanstalk Notification - {said.replace('Ok to Severe', f'{old} to {new}')}"
+    )
+    body["Message"] = body["Message"].replace("from Ok to Severe", f"from {old} to {new}")
+    return body
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="aws_text_notices.beanstalk gives the health word as severity; Severe and Degraded "
+    "are no severity triage ranks, so they default to medium, as Warning does",
+)
+@pytest.mark.parametrize("worse", ["Degraded", "Severe"])
+def test_a_beanstalk_environments_severe_health_outranks_its_warning(worse: str) -> None:
+    """Elastic Beanstalk's enhanced health ranks Warning (a moderate number of failed
+    requests), Degraded (a high number) and Severe (a very high number; the environment is
+    down for most users) in that order. A ticket for an environment gone Severe must not start
+    at the priority of one that went to Warning."""
+    warning = _only(_beanstalk("Ok", "Warning"))
+    worse_alert = _only(_beanstalk("Warning", worse))
+    assert warning.fingerprint == worse_alert.fingerprint  # one environment's incident
+    assert _LADDER.index(_ticket_priority(worse_alert)) > _LADDER.index(_ticket_priority(warning))
+
+
+def test_a_beanstalk_environments_warning_is_medium_and_ok_resolves() -> None:
+    """The behaviour the Severe case is held against: a Warning is a medium ticket, and the
+    return to Ok resolves the environment's incident."""
+    warning = _only(_beanstalk("Ok", "Warning"))
+    ok = _only(_beanstalk("Severe", "Ok"))
+    assert _ticket_priority(warning) is Priority.MEDIUM
+    assert (ok.status, ok.fingerprint) == (Status.RESOLVED, warning.fingerprint)
+
+
+# --- ecr: a basic scan's critical findings ----------------------------------------------------
+
+#: An ECR basic scan completed (AmazonECR/latest/userguide/ecr-eventbridge.html, "Event for a
+#: completed image scan (basic scanning)"), its counts as AWS's example gives them.
+ECR_SCAN: dict[str, Any] = {
+    "version": "0",
+    "id": "85fc3613-e913-7fc4-a80c-a3753e4aa9ae",
+    "detail-type": "ECR Image Scan",
+    "source": "aws.ecr",
+    "account": "123456789012",
+    "time": "2026-11-23T09:00:00Z",
+    "region": "us-east-1",
+    "resources": ["arn:aws:ecr:us-east-1:123456789012:repository/my-repository-name"],
+    "detail": {
+        "scan-status": "COMPLETE",
+        "repository-name": "my-repository-name",
+        "finding-severity-counts": {"CRITICAL": 10, "MEDIUM": 9},
+        "image-digest": "sha256:7f5b2640fe6fb4f46592dfd3410c4a79dac4f89e4782432e0378abcd1234",
+        "image-tags": [],
+    },
+}
+
+
+def _scan(counts: dict[str, int]) -> dict[str, Any]:
+    body = copy.deepcopy(ECR_SCAN)
+    body["detail"]["finding-severity-counts"] = counts
+    return body
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="an ECR Image Scan's finding-severity-counts decide only that it fires "
+    "(aws_state_changes._scan_result); the alert gets no severity, so ten CRITICAL "
+    "vulnerabilities default to medium",
+)
+@pytest.mark.parametrize(
+    ("counts", "expected"),
+    [
+        ({"CRITICAL": 10, "MEDIUM": 9}, Priority.CRITICAL),
+        ({"HIGH": 3, "LOW": 1}, Priority.HIGH),
+    ],
+    ids=["critical", "high"],
+)
+def test_an_ecr_scans_worst_findings_set_the_tickets_priority(
+    counts: dict[str, int], expected: Priority
+) -> None:
+    """A completed basic scan that found CRITICAL (or HIGH) vulnerabilities fires its
+    repository's incident because of them, and says how many of each. The same vulnerability
+    through Inspector (ECR's enhanced scanning) is a critical ticket; through the basic scan's
+    event it must not start at medium, the priority of an alert that says nothing."""
+    alert = _only(_scan(counts))
+    assert alert.status is Status.FIRING
+    assert _ticket_priority(alert) is expected
+
+
+def test_a_clean_ecr_scan_resolves_its_repositorys_incident() -> None:
+    """The behaviour the severity case is held against: a scan with only medium and low
+    findings closes the repository's incident the vulnerable scan opened."""
+    vulnerable, clean = _only(_scan({"CRITICAL": 1})), _only(_scan({"MEDIUM": 2, "LOW": 5}))
+    assert (clean.status, clean.fingerprint) == (Status.RESOLVED, vulnerable.fingerprint)
