@@ -11,25 +11,23 @@ default payload (no id but the event's own), the monitor's name from the title w
 state and priority brackets. The templates in use (the integration's docs, Keep's, ilert's,
 Zenduty's) name the other variables their own way too: the link `link` or `url`, the message
 `body`, `event_msg`, `text_msg` or `message`, the org's name `org.name` or `org_name`.
-Identity, opsgenie: the alert's `alias` (Opsgenie's own de-duplication key); an alias that is
-the alert's own `alertId` (what Opsgenie fills in when the sender gives none) is none, and the
-alert is keyed by its `message` and `entity`, else by `alertId`.
-Identity, pagerduty: the service (`event.data.service.id`) and the incident's `incident_key`,
-else its title; the incident's id (`event.data.id`) only when it names no service or neither.
-Opsgenie and PagerDuty make a new alert or incident, with a new id, each time a resolved check
-fails again: keyed by what the outages share, a flapping check reopens one ticket; the
-per-outage id stays a label (`alert_id`, `incident_id`).
+Identity, opsgenie: the alert's `alias` (Opsgenie's own de-duplication key, which no two
+open alerts share); an alias that is the alert's own `alertId` (what Opsgenie fills in when the
+sender gives none, and then de-duplicates nothing) is none, and the alert is keyed by `alertId`.
+Identity, pagerduty: the service (`event.data.service.id`) and the incident's `incident_key`
+(PagerDuty keeps one open incident per key on a service), else the incident's id
+(`event.data.id`). Never a title or message: two alerts or incidents open at once may share it,
+and the first's close would close the ticket the second still needs. A check that fails again
+after its resolve makes a new alert or incident, with a new id: keyed by an alias or
+`incident_key` the outages share, it reopens one ticket; keyed by its id, it opens another.
+The id is a label either way (`alert_id`, `incident_id`).
 States: a Datadog transition (Triggered, Warn, Renotify and their Re- forms fire, Recovered
 and Null, a recovery from No Data, resolve; No Data changes no ticket), Opsgenie's `action`
 (Create and UnAcknowledge fire, Close and Delete resolve) and PagerDuty's `event_type`
-(incident.triggered, .reopened and .unacknowledged fire, .resolved resolves); every other
-action or event (acknowledged, a note, a new responder …) changes no ticket (Skipped), nor does
-a PagerDuty incident resolved by a merge (`resolve_reason.type` merge_resolve_reason) into one
-that may share its ticket: keyed by service and title, with the survivor's title (from its
-reference's summary, "[#11] Title") the same or not sent. The survivor goes on, and its own
-resolve closes the ticket; merged into an incident of another title, or keyed by its
-`incident_key` or id, the merged incident's ticket closes as on any resolve,
-and PagerDuty's test event (pagey.ping) is Skipped as `test_notification`.
+(incident.triggered, .reopened and .unacknowledged fire, .resolved resolves, a resolve by a
+merge into another incident too: that one has its own ticket, which goes on); every other
+action or event (acknowledged, a note, a new responder …) changes no ticket (Skipped), and
+PagerDuty's test event (pagey.ping) is Skipped as `test_notification`.
 Priorities P1..P5 are these tools' five-step scale: P1 critical, P2 high, P3 medium, P4 and P5
 low, and so are the numbers 1 to 5, as an integer or as text ("1" is critical here; a generic
 alert's P0..P3 scale, where 1 is high, is another). A stated priority no reader takes is named in a
@@ -446,23 +444,19 @@ def normalize_opsgenie(payload: dict[str, Any]) -> Normalized:
         description=_description(alert.get("description")),
         labels=labels,
         occurred_at=occurred,
-        identity=_og_identity(alert, alias, alert_id),
+        identity=_og_identity(alias, alert_id),
         raw=payload,
     )
     return Normalized((parsed,), (), notes + unread)
 
 
-def _og_identity(alert: dict[str, Any], alias: str | None, alert_id: str) -> dict[str, str]:
-    """The alias the sender set (Opsgenie's own de-duplication key); when it set none (Opsgenie
-    then fills the alias with the alert's id, new for every alert), the message and entity,
-    which the next alert of the same check repeats; the alert's id only without a message."""
+def _og_identity(alias: str | None, alert_id: str) -> dict[str, str]:
+    """The alias the sender set (Opsgenie's own de-duplication key, which no two open alerts
+    share); when it set none, Opsgenie fills the alias with the alert's id and de-duplicates
+    nothing, so two open alerts may share a message and entity: the alert's id is the key."""
     if alias and alias != alert_id:
         return {"alias": alias}
-    message = common.ident_or_none(common.unnested(alert.get("message")), "alert.message")
-    if not message:
-        return {"alert_id": alert_id}
-    entity = common.ident_or_none(common.unnested(alert.get("entity")), "alert.entity")
-    return {"message": message, "entity": entity or ""}
+    return {"alert_id": alert_id}
 
 
 # --- PagerDuty ---------------------------------------------------------------------------------
@@ -496,14 +490,6 @@ def normalize_pagerduty(payload: dict[str, Any]) -> Normalized:
     data = common.obj(event.get("data"), "event.data", required=True)
     incident = common.ident(data.get("id"), "event.data.id")
     service = common.obj_or_empty(data.get("service"))
-    identity = _pd_identity(data, service, incident)
-    survivor = _merged_into(data) if kind in _PD_RESOLVED else None
-    if survivor is not None and _may_share_ticket(identity, survivor):
-        detail = (
-            f"pagerduty incident {common.short(incident)} merged into incident "
-            f"{common.short(survivor.get('id'))}, which goes on: no ticket change"
-        )
-        return Normalized((), (Skipped(PAGERDUTY, "no_state_change", detail),))
     teams = [t for t in common.items_or_empty(data.get("teams")) if isinstance(t, dict)]
     labels = common.Labels()
     for key, value in (
@@ -539,52 +525,19 @@ def normalize_pagerduty(payload: dict[str, Any]) -> Normalized:
         ),
         labels=labels,
         occurred_at=occurred,
-        identity=identity,
+        identity=_pd_identity(data, service, incident),
         raw=payload,
     )
     return Normalized((alert,), (), notes + unread)
 
 
-#: `resolve_reason.type` of an incident a responder merged into another: the other goes on.
-_PD_MERGE = "merge_resolve_reason"
-#: How PagerDuty summarises an incident reference: "[#11] Checkout API 5xx rate high".
-_PD_NUMBERED = re.compile(r"\[#\d{1,20}\]\s*")
-
-
-def _merged_into(data: dict[str, Any]) -> dict[str, Any] | None:
-    """The incident this one was merged into (`resolve_reason.incident`, as an object, maybe
-    empty), or None when it was not resolved by a merge."""
-    reason = common.obj_or_empty(data.get("resolve_reason"))
-    if reason.get("type") != _PD_MERGE:
-        return None
-    return common.obj_or_empty(reason.get("incident"))
-
-
-def _may_share_ticket(identity: dict[str, str], survivor: dict[str, Any]) -> bool:
-    """Whether the incident merged into may be keyed as this one is, so that closing this
-    one's ticket would close the survivor's while it is still open. Only a title can be
-    shared: PagerDuty keeps one open incident per `incident_key` on a service, and an
-    incident keyed by its own id shares it with none. The survivor's title is read from its
-    reference's summary; without one, it may be the same."""
-    title = identity.get("title")
-    if title is None:
-        return False
-    summary = common.unnested(survivor.get("summary"))
-    if not isinstance(summary, str) or not summary.strip():
-        return True
-    named = common.ident_or_none(_PD_NUMBERED.sub("", summary.strip(), count=1), "summary")
-    return named is None or named == title
-
-
 def _pd_identity(data: dict[str, Any], service: dict[str, Any], incident: str) -> dict[str, str]:
-    """The service and the incident's `incident_key` (the Events API's dedup key), else its
-    title: PagerDuty opens a new incident, with a new id, when a resolved alert triggers again.
-    The incident's id only when it names no service, or neither key nor title."""
+    """The service and the incident's `incident_key` (the Events API's dedup key), which
+    PagerDuty keeps unique among a service's open incidents and gives a check's next incident
+    too, so that a flapping check reopens one ticket; else the incident's id. Never the title:
+    incidents without a dedup key are new on every event, so two open at once may share it."""
     service_id = common.ident_or_none(common.unnested(service.get("id")), "service.id")
     key = common.ident_or_none(common.unnested(data.get("incident_key")), "incident_key")
-    title = common.ident_or_none(common.unnested(data.get("title")), "event.data.title")
     if service_id and key:
         return {"service": service_id, "incident_key": key}
-    if service_id and title:
-        return {"service": service_id, "title": title}
     return {"incident": incident}
