@@ -1,0 +1,353 @@
+"""Red team, round 7: credentials that still leave the process.
+
+Each leak case is put into an alert's description and the alert is handed to the pipeline
+(in-memory store, a sink that records its effects). What leaves is rendered as the sinks and the
+summariser render it: the GitHub issue's title, body and labels, Slack's message, the ticket
+backend's body, the LLM prompt and the pipeline's log lines after the log redactor. A leak is
+any 8-character run of the case's secret on any of them. Guards beside the leaks show that the
+path shows the alert's text (a leak is the redactor's miss, not an empty render) and that the
+near shapes the redactor knows are blanked.
+
+Each leak is a strict xfail naming the redactor part where its fix belongs.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping
+
+import pytest
+import structlog
+
+from factories import T0
+from memory_store import MemoryStore
+from recording_pipeline import POLICY, Sink
+from triage.incidents.ledger import Ledger
+from triage.logs import redact_event
+from triage.metrics import Metrics
+from triage.pipeline import Pipeline
+from triage.redact import Redactor
+from triage.sinks import slack
+from triage.sinks.backend import _open_body
+from triage.sinks.github import text as github
+from triage.sqs.inbox import Message
+from triage.summarise import prompt
+from triage.summarise.deterministic import DeterministicSummariser
+
+#: A password no vendor's shape tells apart: only where it stands says it is one.
+PASSWORD = "Xk7pL2mR9tQwE4rT"
+
+
+def _left(shown: str, secret: str) -> bool:
+    """Whether any 8-character run of `secret` is still in `shown`."""
+    return any(secret[i : i + 8] in shown for i in range(len(secret) - 7))
+
+
+def _alertmanager(description: str) -> str:
+    """An Alertmanager webhook body of one firing alert whose description holds `description`."""
+    alert = {
+        "status": "firing",
+        "labels": {"alertname": "JobFailed", "team": "payments", "instance": "db-1"},
+        "annotations": {"description": f"job failed\n{description}"},
+        "startsAt": T0.isoformat(),
+        "generatorURL": "http://prometheus:9090/graph",
+    }
+    return json.dumps({"version": "4", "status": "firing", "alerts": [alert]})
+
+
+async def _surfaces(description: str) -> Mapping[str, str]:
+    """What leaves the process for one alert: the pipeline's one effect rendered by the GitHub,
+    Slack and backend sinks and the prompt, and its log lines as the log redactor writes them."""
+    sink = Sink()
+    pipeline = Pipeline(
+        Ledger(MemoryStore(POLICY)), DeterministicSummariser(), [sink], Metrics(),
+        redactor=Redactor(), policy=POLICY,
+    )  # fmt: skip
+    with structlog.testing.capture_logs() as logs:
+        body = _alertmanager(description)
+        await pipeline.process(Message("m-1", body, "r-1", 1, T0, received_at=T0))
+    [effect] = sink.effects
+    lines = [json.dumps(redact_event(None, "info", dict(event)), default=str) for event in logs]
+    return {
+        "github-title": github.issue_title(effect),
+        "github-body": github.issue_body(effect),
+        "github-labels": json.dumps(github.issue_labels(effect)),
+        "slack": json.dumps(slack.open_message(effect)),
+        "backend": json.dumps(_open_body(effect)),
+        "prompt": prompt.build(effect.alert, Redactor(), 4000).user,
+        "logs": "\n".join(lines),
+    }
+
+
+async def _leaks(text: str, secret: str) -> list[str]:
+    """The surfaces that show a run of `secret` when `text` is in an alert's description."""
+    surfaces = await _surfaces(text)
+    return [place for place, shown in surfaces.items() if _left(shown, secret)]
+
+
+# --- guards -------------------------------------------------------------------------------------
+
+
+async def test_the_surfaces_show_the_description() -> None:
+    """The GitHub body, Slack, the backend and the prompt show the description, so a leak below
+    is the redactor's miss, not an empty render."""
+    surfaces = await _surfaces("replica lag on orders-db")
+    for place in ("github-body", "slack", "backend", "prompt"):
+        assert "orders-db" in surfaces[place], place
+
+
+async def test_near_shapes_the_redactor_knows_leave_nothing() -> None:
+    """The siblings of this round's leaks that the redactor knows are blanked everywhere: a
+    pair after another name (`auth: password=`), a Ruby hash without a name before it, a
+    `.properties` value continued with no space before `=`, `mysql -p` on one line, a Teams
+    webhook on webhook.office.com, MySQL's hash after `IDENTIFIED BY PASSWORD` and the JSON
+    form of `az storage account keys list`."""
+    office = (
+        "https://corp.webhook.office.com/webhookb2/3f1c2b4a-1111-4000-8000-00000000abcd@"
+        "9a8b7c6d-2222-4000-8000-00000000dcba/IncomingWebhook/0123456789abcdef0123456789abcdef/"
+        "9a8b7c6d-2222-4000-8000-00000000dcba"
+    )
+    cases = [
+        (f"auth: password={PASSWORD}", PASSWORD),
+        (f'{{:password=>"{PASSWORD}"}}', PASSWORD),
+        (f"db.password=\\\n  {PASSWORD}", PASSWORD),
+        (f"mysql -u root -p{PASSWORD} app", PASSWORD),
+        (f"teams notify failed: {office}", "0123456789abcdef0123456789abcdef"),
+        (f"GRANT ALL ON *.* TO 'app'@'%' IDENTIFIED BY PASSWORD '{MYSQL_HASH}';", MYSQL_HASH[1:]),
+        (
+            json.dumps([{"keyName": "key1", "permissions": "FULL", "value": STORAGE_KEY}]),
+            STORAGE_KEY,
+        ),
+    ]
+    leaks = {text: await _leaks(text, secret) for text, secret in cases}
+    assert {text: places for text, places in leaks.items() if places} == {}
+
+
+# --- leaks: redact/pairs.py (a name whose value the pair rule declines) ---------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="pairs: `credentials: password=…` takes `password` as the outer name's (declined) "
+    "value and the inner pair is never read",
+)
+@pytest.mark.parametrize(
+    "line",
+    [
+        f"login failed, credentials: password={PASSWORD}",
+        f"creds: password={PASSWORD}",
+        f"credentials= password={PASSWORD}",
+    ],
+    ids=["credentials-colon", "creds-colon", "credentials-equals"],
+)
+async def test_a_pair_after_a_credentials_name_is_blanked(line: str) -> None:
+    """`credentials: password=PW` (a log line that names what it dumps) shows the password
+    nowhere, as `auth: password=PW` and `config: password=PW` already do."""
+    assert await _leaks(line, PASSWORD) == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="pairs: a secret's name before a Ruby hash takes `{:password=` (up to the `>` of "
+    "`=>`) as its value and leaves the hash's value after the placeholder",
+)
+@pytest.mark.parametrize(
+    "line",
+    [
+        f'Rails.application.credentials: {{:aws=>{{:secret_access_key=>"{PASSWORD}"}}}}',
+        f'secret: {{:password=>"{PASSWORD}"}}',
+        f'password: {{:value=>"{PASSWORD}"}}',
+    ],
+    ids=["rails-credentials", "secret-over-hash", "password-over-value-hash"],
+)
+async def test_a_ruby_hash_under_a_secrets_name_is_blanked(line: str) -> None:
+    """A Rails log's `inspect` of a hash (`credentials: {:aws=>{:secret_access_key=>"…"}}`)
+    under a secret's name shows the value nowhere: today the name's rule blanks `{:key=` and
+    the hash's value stands beside the placeholder, as a Python or JSON dict's does not."""
+    assert await _leaks(f"boot failed: {line}", PASSWORD) == []
+
+
+# --- leaks: redact/logins.py (mail and FTP protocol transcripts) ---------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="logins: a mail transcript's login (IMAP `tag LOGIN user pw`, SMTP AUTH LOGIN's "
+    "base64 answer to `334 UGFzc3dvcmQ6`) is not read, as `USER`/`PASS` lines are",
+)
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        (f"* OK IMAP4rev1 ready\na001 LOGIN alice {PASSWORD}\na001 NO [AUTHENTICATIONFAILED]",
+         PASSWORD),
+        ("AUTH LOGIN\n334 VXNlcm5hbWU6\nYWxpY2U=\n334 UGFzc3dvcmQ6\n"
+         f"{base64.b64encode(PASSWORD.encode()).decode()}\n535 5.7.8 Authentication failed",
+         base64.b64encode(PASSWORD.encode()).decode()),
+    ],
+    ids=["imap-login", "smtp-auth-login"],
+)  # fmt: skip
+async def test_a_login_in_a_protocol_transcript_is_blanked(text: str, secret: str) -> None:
+    """A mail client's debug transcript (imaplib/smtplib debug, a monitor's check output)
+    shows the password it sent nowhere: IMAP's `LOGIN user password` and SMTP's AUTH LOGIN
+    answer to the base64 `Password:` prompt (FTP's and POP3's `USER`/`PASS` already are)."""
+    assert await _leaks(f"mail check failed, transcript:\n{text}", secret) == []
+
+
+# --- leaks: redact/names.py (a Wi-Fi key printed by netsh) ---------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="names: `Key Content` (what `netsh wlan show profile key=clear` prints the Wi-Fi "
+    "passphrase under) is not a secret's name",
+)
+async def test_a_wifi_key_printed_by_netsh_is_blanked() -> None:
+    """A Windows endpoint check that runs `netsh wlan show profile name=corp key=clear` shows
+    the network's passphrase (its `Key Content` row) nowhere."""
+    text = (
+        "Security settings\n-----------------\n"
+        "    Authentication         : WPA2-Personal\n"
+        "    Security key           : Present\n"
+        f"    Key Content            : {PASSWORD}\n"
+        "    Cost                   : Unrestricted"
+    )
+    assert await _leaks(f"wifi profile check output:\n{text}", PASSWORD) == []
+
+
+# --- leaks: redact/tokens.py (webhook URLs) ------------------------------------------------------
+
+
+OUTLOOK_HOOK_SECRET = "4f0c9e2b7a1d4c3e8b6a5f9d0e1c2b3a"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="tokens: the legacy Office 365 connector URL on outlook.office.com/webhook/ is not "
+    "a webhook (webhook.office.com's is)",
+)
+async def test_a_legacy_office_365_connector_url_is_blanked() -> None:
+    """A Teams incoming-webhook URL of the older form (outlook.office.com/webhook/…), which
+    anyone may post to, shows its secret path nowhere, as webhook.office.com's already does."""
+    url = (
+        "https://outlook.office.com/webhook/3f1c2b4a-1111-4000-8000-00000000abcd@"
+        f"9a8b7c6d-2222-4000-8000-00000000dcba/IncomingWebhook/{OUTLOOK_HOOK_SECRET}/"
+        "9a8b7c6d-2222-4000-8000-00000000dcba"
+    )
+    assert await _leaks(f"teams notify failed: POST {url} 400", OUTLOOK_HOOK_SECRET) == []
+
+
+# --- leaks: redact/continued.py (a line continued by a backslash) --------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="continued: a backslash-newline continuation is not joined, so an indented "
+    "`.properties` value and a command's `-p PW` on the next line are read without their name "
+    "or command",
+)
+@pytest.mark.parametrize(
+    "line",
+    [
+        f"db.password = \\\n    {PASSWORD}",
+        f"spring.datasource.password : \\\n    {PASSWORD}",
+        f"mysql -u root \\\n  -p{PASSWORD} app",
+        f"docker login registry.corp \\\n  -u ci \\\n  -p {PASSWORD}",
+        f"sshpass \\\n  -p {PASSWORD} ssh root@db-1",
+    ],
+    ids=["properties-equals", "properties-colon", "mysql", "docker-login", "sshpass"],
+)
+async def test_a_secret_on_a_continued_line_is_blanked(line: str) -> None:
+    """A Java `.properties` value continued on the next line (its name, ` = \\`, then the
+    indented value) and a shell command split by `\\` (a Dockerfile RUN, a script echoed by
+    `set -v`) show the password nowhere, as the same text on one line already does."""
+    assert await _leaks(f"step output:\n{line}\nexit status 1", PASSWORD) == []
+
+
+# --- leaks: redact/tokens.py (MySQL's native password hash) --------------------------------------
+
+
+#: mysql_native_password's stored hash: `*` and SHA1(SHA1(password)) in upper-case hex. A
+#: client that holds it logs in without the password (the protocol's scramble needs only it).
+MYSQL_HASH = "*7D30366A02402F6D2C62451184813C751B2B3BE6"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="tokens: MySQL's `*<40 hex>` native password hash is not a password-hash (a SCRAM "
+    "verifier and `IDENTIFIED BY PASSWORD '*…'` are blanked)",
+)
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"CREATE USER 'app'@'%' IDENTIFIED WITH 'mysql_native_password' AS '{MYSQL_HASH}';",
+        "+------+------+-------------------------------------------+\n"
+        "| user | host | authentication_string                     |\n"
+        "+------+------+-------------------------------------------+\n"
+        f"| app  | %    | {MYSQL_HASH} |",
+        f"*************************** 1. row ***************************\n"
+        f"                 User: app\n authentication_string: {MYSQL_HASH}",
+    ],
+    ids=["mysqldump-create-user", "mysql-user-table", "mysql-user-vertical"],
+)
+async def test_a_mysql_native_password_hash_is_blanked(text: str) -> None:
+    """A mysqldump's `CREATE USER … AS '*…'` and a `SELECT … FROM mysql.user` in a migration
+    log show the native password hash nowhere: it logs in as the user, as an NT hash does."""
+    assert await _leaks(f"user migration output:\n{text}", MYSQL_HASH[1:]) == []
+
+
+# --- leaks: redact/names.py (Consul's and Nomad's gossip encryption key) -------------------------
+
+
+GOSSIP_KEY = "M/voHvobDr986na+/XwSKxjR0CMpYBFcKyEPtfDzDSY="
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="names: `encrypt` (Consul's and Nomad's gossip key: HCL, JSON, `-encrypt=`) is not a "
+    "secret's name, and its 32-byte base64 value has no shape the redactor knows",
+)
+@pytest.mark.parametrize(
+    "text",
+    [
+        f'datacenter = "dc1"\nencrypt = "{GOSSIP_KEY}"\nverify_incoming = true',
+        json.dumps({"datacenter": "dc1", "encrypt": GOSSIP_KEY}),
+        f"consul agent -server -encrypt={GOSSIP_KEY} -data-dir=/opt/consul",
+    ],
+    ids=["hcl", "json", "flag"],
+)
+async def test_a_gossip_encryption_key_is_blanked(text: str) -> None:
+    """A Consul or Nomad agent's config dump or command line shows its gossip encryption key
+    nowhere: with it anyone on the network reads and joins the cluster's gossip."""
+    assert await _leaks(f"agent failed to start, config:\n{text}", GOSSIP_KEY) == []
+
+
+# --- leaks: redact/cloud.py (Azure CLI's key listings) -------------------------------------------
+
+
+COGNITIVE_KEY = "4a3baf69dad8199bfca8b6f3a6a9421c"
+STORAGE_KEY = (
+    "qiukBO3lTMX0RjaydudCYnE3OBo9Jiq+NQzvZr0peAKDZQfggQs01R2A86FwHoxDmRNftM4DmjAPouB+1aT7sQ=="
+)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="cloud: `az … keys list` output (JSON `key1`/`key2`, the storage table's `Value` "
+    "column) is not read as keys (the JSON storage listing's `value` is)",
+)
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        (f'{{\n  "key1": "{COGNITIVE_KEY}",\n  "key2": "9d3baf69dad8199bfca8b6f3a6a94ab1"\n}}',
+         COGNITIVE_KEY),
+        ("KeyName    Permissions    Value\n---------  -------------  -----\n"
+         f"key1       FULL           {STORAGE_KEY}", STORAGE_KEY),
+    ],
+    ids=["cognitiveservices-keys-list", "storage-keys-list-table"],
+)  # fmt: skip
+async def test_an_azure_cli_key_listing_is_blanked(text: str, secret: str) -> None:
+    """A deploy job that runs `az cognitiveservices account keys list` (an Azure OpenAI
+    resource's keys, `key1`/`key2`) or `az storage account keys list -o table` shows the keys
+    nowhere, as the storage listing's JSON form already does."""
+    assert await _leaks(f"deploy step output:\n{text}", secret) == []
