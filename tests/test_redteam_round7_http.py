@@ -14,7 +14,7 @@ import pytest
 
 from hostile_server import Answer, answer, hostile
 from test_escalate import HOOK_PATH, T0, guard_of, guarded_escalator, incident
-from test_redteam_round6_sinks import effect, slack_at
+from test_redteam_round6_sinks import backend_at, effect, paths, slack_at
 from triage.breaker import BreakerState
 from triage.cli import main
 from triage.errors import SinkThrottledError, SinkUnavailableError
@@ -148,6 +148,35 @@ async def test_an_escalation_webhooks_rate_limit_is_a_wait_not_a_slack_outage(
     assert all(isinstance(e, SinkThrottledError) and e.retry_after_s == 30.0 for e in errors)
 
 
+# --- the ticket backend ----------------------------------------------------------------------
+
+#: A sign-in page, as an SSO or egress proxy answers for a route it holds back.
+SIGN_IN_PAGE = (
+    b"<!doctype html><html><head><title>Sign in</title></head>"
+    b"<body><form action=/login>Sign in to continue</form></body></html>"
+)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="sinks/backend.BackendSink._verdict checks a 2xx for a web page on a create only "
+    "(_markup_answer): a resolve answered with a proxy's sign-in page is taken as done",
+)
+async def test_a_resolve_answered_with_an_html_page_is_not_taken_as_done(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A resolve answered 200 with an HTML sign-in page (a proxy in front of the backend whose
+    session lapsed since the ticket was made) reached no ticket backend: it fails as
+    transient (SinkUnavailableError), so its retry closes the ticket, instead of the incident
+    being resolved here while its ticket stays open there."""
+    monkeypatch.setenv("BACKEND_TOKEN", "round7-backend-token")
+    page = answer(200, {"Content-Type": "text/html; charset=utf-8"}, SIGN_IN_PAGE)
+    async with hostile(page) as server, backend_at(server.url) as sink:
+        with pytest.raises(SinkUnavailableError):
+            await sink.apply(effect(EffectKind.CLOSE, "T-7", key="fp:3"))
+    assert paths(server) == ["/api/service/tickets/T-7/resolve"]
+
+
 # --- the Slack sink -----------------------------------------------------------------------------
 
 
@@ -161,12 +190,8 @@ async def test_a_post_answered_with_an_html_page_is_not_taken_as_posted() -> Non
     page, a URL that is a web app's and not a webhook's) is not Slack's `ok`: the post fails
     as transient, so its retry reaches Slack, instead of the incident's message being counted
     as in the channel when nobody saw it."""
-    page = (
-        b"<!doctype html><html><head><title>Sign in</title></head>"
-        b"<body><form action=/login>Sign in to continue</form></body></html>"
-    )
     async with (
-        hostile(answer(200, {"Content-Type": "text/html; charset=utf-8"}, page)) as server,
+        hostile(answer(200, {"Content-Type": "text/html; charset=utf-8"}, SIGN_IN_PAGE)) as server,
         slack_at(server) as sink,
     ):
         with pytest.raises(SinkUnavailableError):
