@@ -141,3 +141,151 @@ def test_a_clean_ecr_scan_resolves_its_repositorys_incident() -> None:
     findings closes the repository's incident the vulnerable scan opened."""
     vulnerable, clean = _only(_scan({"CRITICAL": 1})), _only(_scan({"MEDIUM": 2, "LOW": 5}))
     assert (clean.status, clean.fingerprint) == (Status.RESOLVED, vulnerable.fingerprint)
+
+
+# --- aws config: compliance changes through an EventBridge rule --------------------------------
+
+
+def _compliance(resource: str, new: str, *, rule: str = "encrypted-volumes") -> dict[str, Any]:
+    """A "Config Rules Compliance Change" event as an EventBridge rule delivers it
+    (config/latest/developerguide/monitor-config-with-cloudwatchevents.html): `resources` is
+    empty, and `detail` is the ComplianceChangeNotification Config's SNS topic carries."""
+    old = "COMPLIANT" if new == "NON_COMPLIANT" else "NON_COMPLIANT"
+
+    def result(compliance: str, day: int) -> dict[str, Any]:
+        return {
+            "evaluationResultIdentifier": {
+                "evaluationResultQualifier": {
+                    "configRuleName": rule,
+                    "resourceType": "AWS::EC2::Volume",
+                    "resourceId": resource,
+                },
+                "orderingTimestamp": f"2026-11-{day}T08:59:58.000Z",
+            },
+            "complianceType": compliance,
+            "resultRecordedTime": f"2026-11-{day}T08:59:59.000Z",
+            "configRuleInvokedTime": f"2026-11-{day}T08:59:58.500Z",
+        }
+
+    return {
+        "version": "0",
+        "id": "2b4bb7b9-3ef4-d2a5-cb48-4fbb8a0d2f0e",
+        "detail-type": "Config Rules Compliance Change",
+        "source": "aws.config",
+        "account": "123456789012",
+        "time": "2026-11-23T09:00:00Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {
+            "resourceId": resource,
+            "awsRegion": "us-east-1",
+            "awsAccountId": "123456789012",
+            "configRuleName": rule,
+            "recordVersion": "1.0",
+            "configRuleARN": "arn:aws:config:us-east-1:123456789012:config-rule/config-rule-ey8ozq",
+            "messageType": "ComplianceChangeNotification",
+            "newEvaluationResult": result(new, 23),
+            "oldEvaluationResult": result(old, 22),
+            "notificationCreationTime": "2026-11-23T09:00:00.000Z",
+            "resourceType": "AWS::EC2::Volume",
+        },
+    }
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="eventbridge reads a Config Rules Compliance Change as any other event, keyed by "
+    "its empty resources: every rule's and resource's non-compliance is one incident",
+)
+def test_config_compliance_events_are_an_incident_per_rule_and_resource() -> None:
+    """Two volumes out of compliance, or one volume failing two rules, are separate problems
+    with separate fixes (Config's SNS notice of the same change keys them by rule and
+    resource). Merged, the first fix closes the others' ticket while they stay broken."""
+    volume_a = _only(_compliance("vol-a", "NON_COMPLIANT"))
+    volume_b = _only(_compliance("vol-b", "NON_COMPLIANT"))
+    other_rule = _only(_compliance("vol-a", "NON_COMPLIANT", rule="ebs-snapshot-public"))
+    assert len({volume_a.fingerprint, volume_b.fingerprint, other_rule.fingerprint}) == 3
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="eventbridge reads a Config Rules Compliance Change as any other event, which only "
+    "fires: a resource back to COMPLIANT (or NOT_APPLICABLE) opens a ticket instead of "
+    "closing its own",
+)
+@pytest.mark.parametrize("back", ["COMPLIANT", "NOT_APPLICABLE"])
+def test_a_config_resource_back_in_compliance_resolves_its_incident(back: str) -> None:
+    """A resource that is compliant again, or out of the rule's scope, ends the problem its
+    non-compliance opened, as Config's SNS notice of the same change does."""
+    broken = _only(_compliance("vol-a", "NON_COMPLIANT"))
+    fixed = _only(_compliance("vol-a", back))
+    assert (fixed.status, fixed.fingerprint) == (Status.RESOLVED, broken.fingerprint)
+
+
+def test_a_config_non_compliance_event_fires() -> None:
+    """The behaviour the compliance cases are held against: a resource going NON_COMPLIANT
+    through EventBridge opens an incident."""
+    assert _only(_compliance("vol-a", "NON_COMPLIANT")).status is Status.FIRING
+
+
+# --- codedeploy: deployment state changes through an EventBridge rule -------------------------
+
+
+def _deployment(state: str) -> dict[str, Any]:
+    """A "CodeDeploy Deployment State-change Notification" (codedeploy/latest/userguide/
+    monitoring-cloudwatch-events.html) for one deployment group, in `state`."""
+    return {
+        "account": "123456789012",
+        "region": "us-east-1",
+        "detail-type": "CodeDeploy Deployment State-change Notification",
+        "source": "aws.codedeploy",
+        "version": "0",
+        "time": "2026-11-23T09:00:00Z",
+        "id": "c071bfbf-83c4-49ca-a6ff-3df053957145",
+        "resources": [
+            "arn:aws:codedeploy:us-east-1:123456789012:deploymentgroup:orders/prod",
+            "arn:aws:codedeploy:us-east-1:123456789012:application:orders",
+        ],
+        "detail": {
+            "account": "123456789012",
+            "region": "us-east-1",
+            "deploymentId": "d-ABCDEF123",
+            "instanceGroupId": "9fd2fbef-2157-40d8-91e7-6845af69e2d2",
+            "deploymentGroup": "prod",
+            "state": state,
+            "application": "orders",
+        },
+    }
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="CodeDeploy's deployment events are not in aws_state_changes.READINGS: read as any "
+    "other event, a deployment that starts (START, READY) opens a ticket",
+)
+@pytest.mark.parametrize("state", ["START", "READY"])
+def test_a_codedeploy_deployment_starting_opens_no_ticket(state: str) -> None:
+    """A rule matching the deployment group's state changes sends START for every deployment
+    (and READY for a blue/green one waiting to reroute): work under way, as a CodeBuild build
+    IN_PROGRESS, which changes no ticket. Read as an alert, every deploy pages someone."""
+    assert normalize_body(json.dumps(_deployment(state))).alerts == ()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="CodeDeploy's deployment events are not in aws_state_changes.READINGS: SUCCESS "
+    "only 'says success' and changes no ticket, so the group's FAILURE incident stays open",
+)
+def test_a_codedeploy_deployment_that_succeeds_resolves_the_groups_failure() -> None:
+    """The next deployment of a group that succeeds ends the failure the last one opened, as
+    CodeDeploy's SNS trigger of the same change does (`aws_codedeploy`) and as a CodeBuild
+    build that succeeds ends its project's failure."""
+    failed = _only(_deployment("FAILURE"))
+    succeeded = normalize_body(json.dumps(_deployment("SUCCESS"))).alerts
+    assert [(a.status, a.fingerprint) for a in succeeded] == [(Status.RESOLVED, failed.fingerprint)]
+
+
+def test_a_codedeploy_deployment_that_fails_fires() -> None:
+    """The behaviour the deployment cases are held against: a failed deployment opens an
+    incident."""
+    assert _only(_deployment("FAILURE")).status is Status.FIRING
