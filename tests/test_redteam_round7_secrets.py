@@ -80,6 +80,11 @@ async def _surfaces(description: str) -> Mapping[str, str]:
     }
 
 
+def _decimal_bytes(text: str) -> str:
+    """`text`'s UTF-8 bytes as Go's `%v` prints a byte slice: decimals spaced apart."""
+    return " ".join(str(byte) for byte in text.encode())
+
+
 async def _leaks(text: str, secret: str) -> list[str]:
     """The surfaces that show a run of `secret` when `text` is in an alert's description."""
     surfaces = await _surfaces(text)
@@ -101,8 +106,9 @@ async def test_near_shapes_the_redactor_knows_leave_nothing() -> None:
     """The siblings of this round's leaks that the redactor knows are blanked everywhere: a
     pair after another name (`auth: password=`), a Ruby hash without a name before it, a
     `.properties` value continued with no space before `=`, `mysql -p` on one line, a Teams
-    webhook on webhook.office.com, MySQL's hash after `IDENTIFIED BY PASSWORD` and the JSON
-    form of `az storage account keys list`."""
+    webhook on webhook.office.com, MySQL's hash after `IDENTIFIED BY PASSWORD`, the JSON
+    form of `az storage account keys list`, Go's `%v` of a password's bytes, and a name
+    behind a full-width colon or a Cyrillic a (U+0430)."""
     office = (
         "https://corp.webhook.office.com/webhookb2/3f1c2b4a-1111-4000-8000-00000000abcd@"
         "9a8b7c6d-2222-4000-8000-00000000dcba/IncomingWebhook/0123456789abcdef0123456789abcdef/"
@@ -119,6 +125,9 @@ async def test_near_shapes_the_redactor_knows_leave_nothing() -> None:
             json.dumps([{"keyName": "key1", "permissions": "FULL", "value": STORAGE_KEY}]),
             STORAGE_KEY,
         ),
+        (f"&{{Host:db User:app Password:[{_decimal_bytes(PASSWORD)}]}}", _decimal_bytes(PASSWORD)),
+        (f"password\uff1a{PASSWORD}", PASSWORD),
+        (f"p\u0430ssword={PASSWORD}", PASSWORD),
     ]
     leaks = {text: await _leaks(text, secret) for text, secret in cases}
     assert {text: places for text, places in leaks.items() if places} == {}
@@ -351,3 +360,54 @@ async def test_an_azure_cli_key_listing_is_blanked(text: str, secret: str) -> No
     resource's keys, `key1`/`key2`) or `az storage account keys list -o table` shows the keys
     nowhere, as the storage listing's JSON form already does."""
     assert await _leaks(f"deploy step output:\n{text}", secret) == []
+
+
+# --- leaks: redact/pairs.py (Node's rendering of a Buffer) ---------------------------------------
+
+
+PASSWORD_BYTES = " ".join(f"{byte:02x}" for byte in PASSWORD.encode())
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="pairs: a secret's name before Node's `<Buffer 58 6b …>` takes `<Buffer` as the "
+    "value and leaves the bytes, which spell the password in hex",
+)
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"{{ user: 'app', password: <Buffer {PASSWORD_BYTES}> }}",
+        f"signing with secret=<Buffer {PASSWORD_BYTES}>",
+    ],
+    ids=["util-inspect-object", "template-string"],
+)
+async def test_a_secret_held_in_a_node_buffer_is_blanked(text: str) -> None:
+    """A Node service's log of an object whose password is a Buffer (`util.inspect` prints its
+    bytes in hex: `<Buffer 58 6b …>`) shows the bytes nowhere; Go's `[88 107 …]` already is."""
+    assert await _leaks(f"worker crashed: {text}", PASSWORD_BYTES) == []
+
+
+# --- leaks: redact/disguises.py (look-alikes outside its maps) -----------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="disguises: `_unmasked` maps neither look-alike colons (U+2236, U+02D0, U+A789) nor "
+    "letters NFKC and `_LOOKALIKES` miss (Cyrillic omega for w, small capitals)",
+)
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"password\u2236{PASSWORD}",
+        f"password\u02d0 {PASSWORD}",
+        f"password\ua789{PASSWORD}",
+        f"pass\u0461ord={PASSWORD}",
+        f"\u1d18\u1d00ss\u1d21\u1d0f\u0280\u1d05={PASSWORD}",
+    ],
+    ids=["ratio-colon", "modifier-triangular-colon", "modifier-letter-colon", "omega-w",
+         "small-capitals"],
+)  # fmt: skip
+async def test_a_name_disguised_by_look_alikes_is_still_read(text: str) -> None:
+    """A password behind a name or colon drawn with look-alike characters shows nowhere, as
+    it does behind a full-width colon or a Cyrillic a (U+0430): a reader sees `password: …`."""
+    assert await _leaks(f"config dump: {text}", PASSWORD) == []
