@@ -93,9 +93,9 @@ async def test_health_gives_up_on_a_dripping_answer_within_its_timeout(
 )
 async def test_health_reads_a_bounded_answer(monkeypatch: pytest.MonkeyPatch) -> None:
     """`triage health` against a program answering a body without end stops reading at a
-    bound (triage's answers are a few hundred bytes), not after 64 MiB in memory."""
+    bound (triage's answers are a few hundred bytes), not after 40 MiB in memory."""
     sent = [0]
-    most = 64 * 1024 * 1024
+    most = 40 * 1024 * 1024
     await health_against(counted_flood(sent, most), "30", monkeypatch)
     assert sent[0] < most // 2, f"the probe read {sent[0]:,} bytes"
 
