@@ -258,17 +258,53 @@ def _deployment(state: str) -> dict[str, Any]:
     }
 
 
+def _run_command(status: str) -> dict[str, Any]:
+    """An "EC2 Command Status-change Notification" (systems-manager/latest/userguide/
+    monitoring-systems-manager-event-examples.html): one Run Command on two instances."""
+    return {
+        "version": "0",
+        "id": "51c0891d-0e34-45b1-83d6-95db273d1602",
+        "detail-type": "EC2 Command Status-change Notification",
+        "source": "aws.ssm",
+        "account": "123456789012",
+        "time": "2026-11-23T09:00:00Z",
+        "region": "us-east-2",
+        "resources": [
+            "arn:aws:ec2:us-east-2:123456789012:instance/i-abcd1111",
+            "arn:aws:ec2:us-east-2:123456789012:instance/i-abcd2222",
+        ],
+        "detail": {
+            "command-id": "e8d3c0e4-71f7-4491-898f-c9b35bee5f3b",
+            "document-name": "AWS-RunPowerShellScript",
+            "expire-after": "2026-11-23T11:00:00.000Z",
+            "parameters": {"executionTimeout": ["3600"], "commands": ["date"]},
+            "requested-date-time": "2026-11-23T09:00:00.000Z",
+            "status": status,
+        },
+    }
+
+
+#: A run under way, as each service says it: a deployment started or waiting to reroute
+#: traffic (blue/green), a command queued or running.
+UNDER_WAY = {
+    "codedeploy-start": _deployment("START"),
+    "codedeploy-ready": _deployment("READY"),
+    "run-command-pending": _run_command("Pending"),
+    "run-command-in-progress": _run_command("InProgress"),
+}
+
+
 @pytest.mark.xfail(
     strict=True,
-    reason="CodeDeploy's deployment events are not in aws_state_changes.READINGS: read as any "
-    "other event, a deployment that starts (START, READY) opens a ticket",
+    reason="CodeDeploy's deployment and Run Command's command events are not in "
+    "aws_state_changes.READINGS: read as any other event, a run that starts opens a ticket",
 )
-@pytest.mark.parametrize("state", ["START", "READY"])
-def test_a_codedeploy_deployment_starting_opens_no_ticket(state: str) -> None:
-    """A rule matching the deployment group's state changes sends START for every deployment
-    (and READY for a blue/green one waiting to reroute): work under way, as a CodeBuild build
-    IN_PROGRESS, which changes no ticket. Read as an alert, every deploy pages someone."""
-    assert normalize_body(json.dumps(_deployment(state))).alerts == ()
+@pytest.mark.parametrize("body", UNDER_WAY.values(), ids=UNDER_WAY.keys())
+def test_an_aws_run_under_way_opens_no_ticket(body: dict[str, Any]) -> None:
+    """A rule matching a deployment group's or a command's state changes sends one for every
+    deployment or command as it starts: work under way, as a CodeBuild build IN_PROGRESS,
+    which changes no ticket. Read as an alert, every deploy and every command pages someone."""
+    assert normalize_body(json.dumps(body)).alerts == ()
 
 
 @pytest.mark.xfail(
