@@ -105,7 +105,8 @@ async def test_the_surfaces_show_the_description() -> None:
 async def test_near_shapes_the_redactor_knows_leave_nothing() -> None:
     """The siblings of this round's leaks that the redactor knows are blanked everywhere: a
     pair after another name (`auth: password=`), a Ruby hash without a name before it, a
-    `.properties` value continued with no space before `=`, `mysql -p` on one line, a Teams
+    `.properties` value continued with no space before `=`, `mysql -p` on one line, curl's
+    `-u user:password`, a bare `Password:` prompt's answer, a Teams
     webhook on webhook.office.com, MySQL's hash after `IDENTIFIED BY PASSWORD`, the JSON
     form of `az storage account keys list`, Go's `%v` of a password's bytes, and a name
     behind a full-width colon or a Cyrillic a (U+0430)."""
@@ -119,6 +120,8 @@ async def test_near_shapes_the_redactor_knows_leave_nothing() -> None:
         (f'{{:password=>"{PASSWORD}"}}', PASSWORD),
         (f"db.password=\\\n  {PASSWORD}", PASSWORD),
         (f"mysql -u root -p{PASSWORD} app", PASSWORD),
+        (f"curl -u admin:{PASSWORD} https://ci.corp/hook", PASSWORD),
+        (f"Password: {PASSWORD}", PASSWORD),
         (f"teams notify failed: {office}", "0123456789abcdef0123456789abcdef"),
         (f"GRANT ALL ON *.* TO 'app'@'%' IDENTIFIED BY PASSWORD '{MYSQL_HASH}';", MYSQL_HASH[1:]),
         (
@@ -411,3 +414,52 @@ async def test_a_name_disguised_by_look_alikes_is_still_read(text: str) -> None:
     """A password behind a name or colon drawn with look-alike characters shows nowhere, as
     it does behind a full-width colon or a Cyrillic a (U+0430): a reader sees `password: …`."""
     assert await _leaks(f"config dump: {text}", PASSWORD) == []
+
+
+# --- leaks: redact/pairs.py (a prompt's note between the name and its colon) ---------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="pairs: a name followed by a prompt's note (`[None]`, `[****EKEY]`, `(again)`) "
+    "before its colon is not read as a name",
+)
+@pytest.mark.parametrize(
+    "text",
+    [
+        "AWS Access Key ID [None]: AKIAIOSFODNN7EXAMPLE\n"
+        f"AWS Secret Access Key [None]: {PASSWORD}\nDefault region name [None]: us-east-1",
+        f"AWS Secret Access Key [****************EKEY]: {PASSWORD}",
+        f"New password: ********\nPassword (again): {PASSWORD}",
+        f"API token (optional): {PASSWORD}",
+    ],
+    ids=["aws-configure", "aws-configure-masked-default", "password-again", "token-optional"],
+)
+async def test_a_secret_typed_at_a_prompt_with_a_note_is_blanked(text: str) -> None:
+    """An interactive setup fed from a script (`printf … | aws configure`, a CLI's
+    `Password (again):`) logs each prompt with the answer after it: the answer to a secret's
+    prompt shows nowhere, as it does after a bare `Password:`."""
+    assert await _leaks(f"bootstrap log:\n{text}", PASSWORD) == []
+
+
+# --- over-redaction: redact/commands.py (`-u` that is not user:password) -------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="commands: `_user_password` reads any command's `-u a:b` as curl's user:password, so "
+    "a JDBC URL after beeline's/sqlline's `-u` and docker exec's `-u user:group` lose their end",
+)
+@pytest.mark.parametrize(
+    "text",
+    [
+        "beeline -u jdbc:hive2://hive.corp:10000/default -n etl -e 'select 1'",
+        "sqlline -u jdbc:phoenix:zk1,zk2:2181 -n etl",
+        "docker exec -u postgres:postgres db-1 pg_isready",
+    ],
+    ids=["beeline-jdbc-url", "sqlline-jdbc-url", "docker-exec-user-group"],
+)
+def test_a_dash_u_that_is_not_a_login_stays(text: str) -> None:
+    """A job's failing command keeps which database (host and port of the JDBC URL after
+    `-u`) and which user and group it ran as: none of them is a password."""
+    assert Redactor().text(f"job failed: {text}") == f"job failed: {text}"
