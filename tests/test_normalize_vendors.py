@@ -271,12 +271,12 @@ async def test_splunk_repeats_count_on_one_ticket() -> None:
     assert actions == [Action.OPEN, Action.COUNT]
 
 
-def test_opsgenie_without_alias_is_keyed_by_message_and_entity() -> None:
-    """An Opsgenie alert without an alias is identified by its message and entity, which its
-    next alert repeats (its alertId is new for every alert)."""
+def test_opsgenie_without_alias_is_keyed_by_its_alert_id() -> None:
+    """An Opsgenie alert without an alias is identified by its alertId: Opsgenie then
+    de-duplicates nothing, so another open alert may repeat its message and entity."""
     body = sample("opsgenie-create.json")
     body["alert"] = {k: v for k, v in body["alert"].items() if k != "alias"}
-    assert one(body).identity == {"message": "Disk almost full on db-7", "entity": "db-7"}
+    assert one(body).identity == {"alert_id": "ec03dad6-62c8-4c94-b38b-d88f398e900f"}
 
 
 # --- hostile and broken variants ----------------------------------------------------------------

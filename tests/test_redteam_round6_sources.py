@@ -76,19 +76,19 @@ def _pagerduty(
 
 
 async def test_a_pagerduty_incident_merged_into_its_twin_leaves_the_ticket_open() -> None:
-    """Two incidents of one check on one service (PagerDuty keys both by service and title)
-    share a ticket; a responder merges the first into the second, which PagerDuty sends as the
-    first's `incident.resolved` with a merge reason. The outage goes on in the second incident,
-    so the ticket must stay open: a close here hides a live outage until it pages again."""
+    """Two incidents of one check on one service, each with its own ticket (keyed by its id:
+    no `incident_key`); a responder merges the first into the second, which PagerDuty sends as
+    the first's `incident.resolved` with a merge reason. The outage goes on in the second
+    incident, so its ticket must stay open until its own resolve closes it."""
     actions = await _lifecycle(
         [
             _pagerduty("incident.triggered", "PA", 10, 0),
             _pagerduty("incident.triggered", "PB", 11, 1),
             _pagerduty("incident.resolved", "PA", 10, 2, resolve_reason=_MERGED_INTO_PB),
+            _pagerduty("incident.resolved", "PB", 11, 3, resolve_reason=None),
         ]
     )
-    assert actions[:2] == [["open"], ["count"]]
-    assert "close" not in actions[2]
+    assert actions == [["open"], ["open"], ["close"], ["close"]]
 
 
 async def test_a_pagerduty_incidents_own_resolve_closes_its_ticket() -> None:

@@ -74,29 +74,14 @@ def _pagerduty(
     return body
 
 
-def test_a_pagerduty_merge_into_a_twin_is_skipped_naming_the_survivor() -> None:
-    """The merged-away incident's resolve changes no ticket: the survivor, of the same title
-    on the same service, shares it and is still open; the skip names the survivor."""
-    body = _pagerduty(
-        "incident.resolved",
-        "PA",
-        "Checkout 5xx",
-        resolve_reason=_merged_into("PB", "[#11] Checkout 5xx"),
-    )
-    normalized = normalize_body(json.dumps(body))
-    assert normalized.alerts == ()
-    [skip] = normalized.skipped
-    assert skip.reason == "no_state_change"
-    assert "PB" in skip.detail
-
-
-def test_a_pagerduty_merge_into_an_unnamed_survivor_is_skipped() -> None:
-    """A merge reason that does not say the survivor's title may name the twin: nothing is
-    closed on a guess."""
+def test_a_pagerduty_merge_into_an_unnamed_survivor_resolves_the_merged_incident() -> None:
+    """Each incident is keyed by its own id or `incident_key`, so the survivor, named or not,
+    has a ticket of its own: the merged-away incident's resolve closes only its own."""
     body = _pagerduty(
         "incident.resolved", "PA", "Checkout 5xx", resolve_reason=_merged_into("PB", None)
     )
-    assert normalize_body(json.dumps(body)).alerts == ()
+    assert _one(body).status is Status.RESOLVED
+    assert _one(body).identity == {"incident": "PA"}
 
 
 async def test_a_pagerduty_merge_into_another_check_closes_the_merged_ticket() -> None:
