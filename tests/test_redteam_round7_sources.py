@@ -325,3 +325,53 @@ def test_a_codedeploy_deployment_that_fails_fires() -> None:
     """The behaviour the deployment cases are held against: a failed deployment opens an
     incident."""
     assert _only(_deployment("FAILURE")).status is Status.FIRING
+
+
+# --- cloudformation: a stack deleted after its failure ----------------------------------------
+
+_STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/orders/6bd4b1a0-9f1c-11ef-8a2b-0a1b2c3d4e5f"
+
+
+def _stack(status: str) -> dict[str, Any]:
+    """A "CloudFormation Stack Status Change" (AWSCloudFormation/latest/UserGuide/
+    eventbridge-integration.html) for one stack, now `status`."""
+    return {
+        "version": "0",
+        "id": "7a8d3b5e-1c2f-4e6a-9b0d-3f4e5a6b7c8d",
+        "detail-type": "CloudFormation Stack Status Change",
+        "source": "aws.cloudformation",
+        "account": "123456789012",
+        "time": "2026-11-23T09:00:00Z",
+        "region": "us-east-1",
+        "resources": [_STACK_ID],
+        "detail": {
+            "stack-id": _STACK_ID,
+            "status-details": {"status": status, "status-reason": ""},
+            "client-request-token": "Console-DeleteStack-5f6e7d8c",
+        },
+    }
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="aws_state_changes lists DELETE_COMPLETE among a stack's states under way (quiet): "
+    "a stack deleted after DELETE_FAILED or ROLLBACK_COMPLETE keeps its incident open for good",
+)
+@pytest.mark.parametrize("failure", ["DELETE_FAILED", "ROLLBACK_COMPLETE"])
+def test_a_stack_deleted_after_its_failure_resolves_its_incident(failure: str) -> None:
+    """A stack whose deletion failed and was retried, or whose creation rolled back (which
+    leaves only deletion to do), ends with DELETE_COMPLETE: the stack is gone, and nothing
+    about it will ever resolve its incident again. CloudFormation's SNS notification of the
+    same change resolves it (`aws_cloudformation`), as a deleted CloudWatch alarm does."""
+    failed = _only(_stack(failure))
+    deleted = normalize_body(json.dumps(_stack("DELETE_COMPLETE"))).alerts
+    assert failed.status is Status.FIRING
+    assert [(a.status, a.fingerprint) for a in deleted] == [(Status.RESOLVED, failed.fingerprint)]
+
+
+def test_a_stack_updated_after_its_failure_resolves_its_incident() -> None:
+    """The behaviour the deletion case is held against: UPDATE_COMPLETE after UPDATE_FAILED
+    resolves the stack's incident, and a deletion under way changes no ticket."""
+    failed, updated = _only(_stack("UPDATE_FAILED")), _only(_stack("UPDATE_COMPLETE"))
+    assert (updated.status, updated.fingerprint) == (Status.RESOLVED, failed.fingerprint)
+    assert normalize_body(json.dumps(_stack("DELETE_IN_PROGRESS"))).alerts == ()
