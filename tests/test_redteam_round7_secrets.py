@@ -463,3 +463,34 @@ def test_a_dash_u_that_is_not_a_login_stays(text: str) -> None:
     """A job's failing command keeps which database (host and port of the JDBC URL after
     `-u`) and which user and group it ran as: none of them is a password."""
     assert Redactor().text(f"job failed: {text}") == f"job failed: {text}"
+
+
+# --- over-redaction: redact/names.py (names of a secret's reference, not its value) --------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="names: Helm's `existingSecret`, `existingSecretPasswordKey` and `imagePullSecret` "
+    "name a Kubernetes Secret (or a key in it), not a value, yet their values are blanked",
+)
+def test_the_name_of_a_kubernetes_secret_stays() -> None:
+    """A failed Helm release's values keep which Secret and which key in it the chart reads
+    (the thing to fix when the pod says the Secret is missing), as `secretName:` already
+    does: they are names of objects, public in the chart's values."""
+    text = (
+        "Error: INSTALLATION FAILED: secret not found\nauth:\n  existingSecret: redis-auth\n"
+        "  existingSecretPasswordKey: redis-password\nimagePullSecret: regcred"
+    )
+    assert Redactor().text(text) == text
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="names: a session id that is a small number (`session_id=42`, `sessionId: 42`) is "
+    "blanked, though no guess-proof session token is one (`session=42` stays)",
+)
+def test_a_numeric_session_id_stays() -> None:
+    """A database's or a game server's numeric session id, the handle to look the session up
+    by, stays: a number of a few digits is a counter, not a bearer token."""
+    text = "backend session_id=42 terminated after 30s idle; sessionId: 1187 reconnected"
+    assert Redactor().text(text) == text
