@@ -94,6 +94,20 @@ def blanked_by_name(key: str, value: object, obj: Mapping[Any, Any] | None = Non
     return name is not None and any(_named(spelling, value) for spelling in loose_spellings(name))
 
 
+def blanked_placeholder(
+    key: str, value: object, obj: Mapping[Any, Any] | None = None
+) -> str | None:
+    """What stands for `value` under `key` in `obj` when its name blanks it (`blanked_by_name`),
+    else None: a JSON Web Key's private member (`_jwk_private`) is `[REDACTED:private-key]`,
+    the label the text rule (`markup._jwk_private_members`) gives the same member, so a key
+    reads alike in a JSON value and in text; any other value `[REDACTED:password]`."""
+    if not blanked_by_name(key, value, obj):
+        return None
+    if obj is not None and _jwk_private(key, obj):
+        return "[REDACTED:private-key]"
+    return "[REDACTED:password]"
+
+
 def _jwk_private(key: str, obj: Mapping[Any, Any]) -> bool:
     """Whether `key` is a private member (`_JWK_PRIVATE`) of `obj`, a JSON Web Key: it has a
     `kty` string. A `d` or `k` elsewhere names other things (a diff's, a sort's)."""

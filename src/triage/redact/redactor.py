@@ -26,7 +26,7 @@ from triage.redact.disguises import _hides, _json_unescaped, _unmasked, _visible
 from triage.redact.escaped_twice import escaped_twice, unescaped_once
 from triage.redact.fragments import scrub_cut_fragment
 from triage.redact.held import held
-from triage.redact.named_values import blanked_by_name
+from triage.redact.named_values import blanked_by_name, blanked_placeholder
 from triage.redact.percent import (
     _DECODE_ROUNDS,
     _ESCAPE,
@@ -402,7 +402,7 @@ class Redactor:
         """A JSON object with its keys redacted (a payload can use a secret as a key) and each
         value: a section's below a key whose children are all secrets (`_section`: a secret's
         name, one of `sections`, or of the object's own `_secret_sections`: a Kubernetes
-        Secret's data); blanked when its name says it is a secret (`blanked_by_name`: the key's
+        Secret's data); blanked when its name says it is a secret (`blanked_placeholder`: the key's
         name, or a {"name": "DB_PASSWORD", "value": …} object's, as Kubernetes' env and
         Sentry's tags write them); else redacted as any value is."""
         sections |= _secret_sections(obj)
@@ -411,8 +411,8 @@ class Redactor:
             key = str(k)
             if _mapping(v) and (key in sections or section_named(key)):
                 shown[self.text(key)] = self._section(key, v, depth + 1)
-            elif blanked_by_name(key, v, obj):
-                shown[self.text(key)] = "[REDACTED:password]"
+            elif (placeholder := blanked_placeholder(key, v, obj)) is not None:
+                shown[self.text(key)] = placeholder
             elif key == "data" and isinstance(v, dict) and _vault_read(obj):
                 # A Vault KV v2 read: the secret's own fields are its `data`'s `data`.
                 shown[self.text(key)] = self._object(v, depth + 1, _VAULT_KV2_DATA)
