@@ -1445,7 +1445,24 @@ CASES = [
     ),
     (
         "token = 'ghp_aB3dE5fG7hJ9kL2m' + 'N4pQ6aB3dE5fG7hJ9kL2'",
-        "token = '[REDACTED:password]' + '[REDACTED:password]'",
+        "token = '[REDACTED:github-token]' + '[REDACTED:github-token]'",
+    ),
+    # … in single quotes with no name before them, the prefix cut; a variable between them.
+    (
+        "check('gh' + 'p_aB3dE5fG7hJ9kL2mN4pQ6aB3dE5fG7hJ9kL2')",
+        "check('[REDACTED:github-token]' + '[REDACTED:github-token]')",
+    ),
+    (
+        'f("ghp_aB3dE5fG7hJ9kL2m" + cfg.sep + "N4pQ6aB3dE5fG7hJ9kL2")',
+        'f("[REDACTED:github-token]" + cfg.sep + "[REDACTED:github-token]")',
+    ),
+    (
+        "{ 'token' => 'Xk7pL2mR9' + sep() + 'tQwE4rT' }",
+        "{ 'token' => '[REDACTED:password]' + sep() + '[REDACTED:password]' }",
+    ),
+    (
+        "pass = 'Xk7pL2mR9tQwE4rT' + sep + ' rest'",
+        "pass = '[REDACTED:password]' + sep + '[REDACTED:password]'",
     ),
     (
         "set_config('t', 'ghp_aB3dE5fG7hJ9kL2m' || 'N4pQ6aB3dE5fG7hJ9kL2', false)",
@@ -2048,6 +2065,8 @@ HOSTILE = [
     "<a " + 'key="password" value="x" ' * 10_000,
     "\\x22password\\x22" * 15_000,  # escaped quotes around every name
     "MTA5ODc2NTQzMjEwOTg3NjU0.GaBcDe." * 7_500,  # Discord's id and timestamp, no HMAC
+    "'Ab1' + cfg.sep() + " * 12_500,  # a chain of joined literals that never ends
+    "token = 'x' + a + b + c + d + e + " * 7_500,  # operands past the four read between two
     "dp.st." * 42_500,
     "s.Ab1" * 50_000,  # Vault's legacy prefix, never 24 characters after it
     ";Password={" * 22_500,  # a connection string's password: every brace unclosed

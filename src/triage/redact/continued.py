@@ -4,8 +4,9 @@ JSON string): the name rules read the value on the name's line only, where the c
 backslash ends it, so each piece goes, the backslashes, breaks and indentation kept. So does
 one a container runtime's log (CRI) cut between a partial record (`P`) and the next record.
 
-And a secret split into literals joined by `+` or SQL's `||` (`"ghp_…" + "…"`): the literals
-are read joined, by the token rules and under the name before them, and each piece goes.
+And a secret split into literals joined by `+` or SQL's `||` (`"ghp_…" + "…"`, `'gh' + 'p_…'`,
+`'ghp_…' + sep + '…'`): the literals are read joined, by the token rules and under the name
+before them, and each piece goes, the variables and calls between them kept.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import re
 
 from triage.redact.named_values import named_value_secret
-from triage.redact.rule import _Rule, _rule
+from triage.redact.rule import _CHAIN_JOIN, _CHAIN_OPERAND, _NAME_ASSIGNED_BEFORE, _Rule, _rule
 
 #: The name before the `=`: a word, an option's dashes aside (`--hmac-key`, `DB_PASSWORD`).
 _NAME_BEFORE = re.compile(r"(?<![\w.$-])-{0,2}+(?P<name>[A-Za-z_][\w.-]{0,127}+)\Z")
@@ -83,18 +84,19 @@ CONTINUED_RULES: tuple[_Rule, ...] = (
 
 #: What a literal holds: no quote, backslash or line break (a token holds none).
 _LITERAL = r"""[^"'\\\r\n]{1,512}+"""
-#: Literals in double quotes (`\\"` inside a JSON string) joined by `+` (most languages) or
-#: `||`; in single quotes, by SQL's `||` (a space on either side at most).
+#: Literals in double quotes (`\\"` inside a JSON string) or in single quotes joined by `+`
+#: (most languages) or `||` (a space on either side at most), with variables or calls between
+#: them or not (`_CHAIN_OPERAND`): two literals at least, the chain's first one not yet a
+#: placeholder.
 _DOUBLE_QUOTED = (
     rf"""(?P<dq>\\?")(?!\[REDACTED){_LITERAL}(?P=dq)"""
-    rf"""(?:[ ]?(?:\+|\|\|)[ ]?(?P=dq){_LITERAL}(?P=dq)){{1,16}}+"""
+    rf"""(?:(?:{_CHAIN_JOIN}{_CHAIN_OPERAND}){{0,4}}+{_CHAIN_JOIN}(?P=dq){_LITERAL}(?P=dq)){{1,16}}+"""
 )
-_SINGLE_QUOTED = rf"'(?!\[REDACTED){_LITERAL}'(?:[ ]?\|\|[ ]?'{_LITERAL}'){{1,16}}+"
+_SINGLE_QUOTED = (
+    rf"'(?!\[REDACTED){_LITERAL}'"
+    rf"(?:(?:{_CHAIN_JOIN}{_CHAIN_OPERAND}){{0,4}}+{_CHAIN_JOIN}'{_LITERAL}'){{1,16}}+"
+)
 _LITERALS = re.compile(rf"""(?P<quote>\\?["'])(?P<text>{_LITERAL})(?P=quote)""")
-#: Before the first literal: a name and `=` or `:` (`token = "…" + …`).
-_NAME_ASSIGNED = re.compile(
-    r"""(?<![\w.$-])(?P<name>[A-Za-z_][\w.-]{0,127}+)\\?["']?[ \t]{0,4}[=:][ \t]{0,4}\Z"""
-)
 
 
 def _joined_literals(match: re.Match[str]) -> str:
@@ -109,7 +111,7 @@ def _joined_literals(match: re.Match[str]) -> str:
     joined = "".join(lit["text"] for lit in literals)
     redacted = _by_token_rules(joined)
     start = match.start()
-    name = _NAME_ASSIGNED.search(match.string, max(0, start - 140), start)
+    name = _NAME_ASSIGNED_BEFORE.search(match.string, max(0, start - 140), start)
     if redacted != joined:
         placeholder = re.search(r"\[REDACTED:[a-z0-9-]{1,32}\]", redacted)
         shown = placeholder[0] if placeholder else "[REDACTED:token]"
@@ -149,11 +151,12 @@ def _common_prefix(first: str, second: str) -> str:
 
 CONCATENATED_RULES: tuple[_Rule, ...] = (
     # Two literals or more in the same quotes, joined by `+` or `||`: looked for by the join
-    # (a needle starting with `'` would stop the search for needles at every apostrophe).
+    # after a double-quoted chain's first literal, before a single-quoted one's last (a needle
+    # starting with `'` would stop the search for needles at every apostrophe).
     _rule(
         f"(?:{_DOUBLE_QUOTED}|{_SINGLE_QUOTED})",
         _joined_literals,
-        *('" +', '"+', "||"),
+        *('" +', '"+', "+ '", "+'", "||"),
         fold_needles=True,
     ),
 )

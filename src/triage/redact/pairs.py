@@ -30,11 +30,13 @@ from triage.redact.names import (
 )
 from triage.redact.rule import (
     _ASSIGN,
+    _CHAIN_OPERAND,
     _CONTINUATION,
     _ESCAPED_QUOTED_CHAR,
     _INNER_QUOTE,
     _LINE_CHAR_IN_STRING,
     _LINES,
+    _NAME_ASSIGNED_BEFORE,
     _OPEN_QUOTE,
     _PLACEHOLDER_FOUND,
     _PROSE_AFTER_OPTION,
@@ -843,15 +845,13 @@ PAIR_RULES: tuple[
 
 
 #: A single-quoted literal joined to the one before it by `+` (a space on either side at
-#: most): what `continued`'s rule for joined literals cannot look for (a needle starting with
-#: `'` would stop the search for needles at every apostrophe). A literal that is a
-#: placeholder (an earlier rule's, a token's) stays.
-_JOINED_SINGLE = r"[ ]?\+[ ]?'[^'\\\r\n]{1,512}+'"
+#: most), variables or calls between them or not (`_CHAIN_OPERAND`): the rest of a value whose
+#: first literal the pair rule replaced under its name, where `continued`'s rule for joined
+#: literals, which runs first, found no secret (the name read another way, the pieces joined
+#: judged apart from the first). A literal that is a placeholder (an earlier rule's, a
+#: token's) stays.
+_JOINED_SINGLE = rf"(?:[ ]?\+[ ]?{_CHAIN_OPERAND}){{0,4}}+[ ]?\+[ ]?'[^'\\\r\n]{{1,512}}+'"
 _JOINED_SINGLE_PARTS = re.compile(r"(?P<join>[ ]?\+[ ]?')(?P<literal>[^'\\\r\n]{1,512}+)'")
-#: A name and its `=` or `:` before a value (`token = `, `"token": `).
-_NAME_ASSIGNED_BEFORE = re.compile(
-    r"""(?<![\w.$-])[A-Za-z_][\w.-]{0,127}+\\?["']?[ \t]{0,4}[=:][ \t]{0,4}\Z"""
-)
 
 
 def _joined_after_placeholder(match: re.Match[str]) -> str:

@@ -157,6 +157,20 @@ _ASSIGN = (
 )
 _OPEN_QUOTE = r"""(?:\\?["'])?"""
 
+#: A name and what gives it the value right after (`token = `, `"token": `, PHP's `$token = `,
+#: Ruby's `'token' => `, Go's `token := `), read back from that value's start (`\Z`, a search
+#: ending there): the rules for a secret split into joined literals ask it of the first.
+_NAME_ASSIGNED_BEFORE = re.compile(
+    r"""(?<![\w.$-])\$?(?P<name>[A-Za-z_][\w.-]{0,127}+)\\?["']?[ \t]{0,4}(?:=>|:=|[=:])[ \t]{0,4}\Z"""
+)
+#: What joins two operands of a chain of literals: `+` (most languages) or SQL's `||`, a space
+#: on either side at most.
+_CHAIN_JOIN = r"[ ]?(?:\+|\|\|)[ ]?"
+#: An operand between two literals of such a chain that holds no literal: a variable, a dotted
+#: name, a call or an index (`sep`, `cfg.sep`, `str(n)`, `parts[0]`). The literals around it
+#: are still read joined: a secret cut in two around a separator loses both pieces.
+_CHAIN_OPERAND = r"[A-Za-z_$][\w.$]{0,64}+(?:\([\w., ]{0,64}+\)|\[[\w.]{0,32}+\])?"
+
 
 #: A character of a line inside a JSON string: not the raw quote that ends the string.
 _LINE_CHAR_IN_STRING = r'(?:[^\r\n"]|"(?![ \t]{0,8}[,}\]]))'
