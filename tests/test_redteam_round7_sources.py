@@ -1,8 +1,10 @@
 """Red team, round 7: alerts real senders send that triage read wrongly when this was written,
 built from the vendors' documented payloads: an Elastic Beanstalk environment's Severe health
-defaulted to the priority of a Warning, and an ECR scan's critical vulnerabilities defaulted to
-medium. Each bug is a strict xfail that fails today for the reason it names and passes once the
-bug is fixed; each plain test beside one holds the behaviour the fix must keep."""
+and an ECR scan's critical vulnerabilities defaulted to medium; AWS Config, CodeDeploy, Run
+Command and CloudFormation events through an EventBridge rule read otherwise than the same
+changes through SNS (merged, fired when they started, never resolved). Each bug is a strict
+xfail that fails today for the reason it names and passes once the bug is fixed; each plain
+test beside one holds the behaviour the fix must keep."""
 
 from __future__ import annotations
 
@@ -62,10 +64,10 @@ def _beanstalk(old: str, new: str) -> dict[str, Any]:
 )
 @pytest.mark.parametrize("worse", ["Degraded", "Severe"])
 def test_a_beanstalk_environments_severe_health_outranks_its_warning(worse: str) -> None:
-    """Elastic Beanstalk's enhanced health ranks Warning (a moderate number of failed
-    requests), Degraded (a high number) and Severe (a very high number; the environment is
-    down for most users) in that order. A ticket for an environment gone Severe must not start
-    at the priority of one that went to Warning."""
+    """An environment gone Degraded or Severe gets a higher default priority than one gone to
+    Warning."""
+    # Enhanced health ranks Warning (a moderate number of failed requests), Degraded (a high
+    # number) and Severe (a very high number: the environment is down for most users).
     warning = _only(_beanstalk("Ok", "Warning"))
     worse_alert = _only(_beanstalk("Warning", worse))
     assert warning.fingerprint == worse_alert.fingerprint  # one environment's incident
@@ -73,8 +75,8 @@ def test_a_beanstalk_environments_severe_health_outranks_its_warning(worse: str)
 
 
 def test_a_beanstalk_environments_warning_is_medium_and_ok_resolves() -> None:
-    """The behaviour the Severe case is held against: a Warning is a medium ticket, and the
-    return to Ok resolves the environment's incident."""
+    """A Warning is a medium ticket, and the return to Ok resolves its environment's incident
+    (the behaviour the Severe case is held against)."""
     warning = _only(_beanstalk("Ok", "Warning"))
     ok = _only(_beanstalk("Severe", "Ok"))
     assert _ticket_priority(warning) is Priority.MEDIUM
@@ -127,18 +129,18 @@ def _scan(counts: dict[str, int]) -> dict[str, Any]:
 def test_an_ecr_scans_worst_findings_set_the_tickets_priority(
     counts: dict[str, int], expected: Priority
 ) -> None:
-    """A completed basic scan that found CRITICAL (or HIGH) vulnerabilities fires its
-    repository's incident because of them, and says how many of each. The same vulnerability
-    through Inspector (ECR's enhanced scanning) is a critical ticket; through the basic scan's
-    event it must not start at medium, the priority of an alert that says nothing."""
+    """A basic scan's worst findings (CRITICAL, else HIGH) set its ticket's default priority."""
+    # The scan fires because of them and counts each; the same vulnerability through
+    # Inspector (ECR's enhanced scanning) is a critical ticket, not medium, the priority of an
+    # alert that says nothing.
     alert = _only(_scan(counts))
     assert alert.status is Status.FIRING
     assert _ticket_priority(alert) is expected
 
 
 def test_a_clean_ecr_scan_resolves_its_repositorys_incident() -> None:
-    """The behaviour the severity case is held against: a scan with only medium and low
-    findings closes the repository's incident the vulnerable scan opened."""
+    """A scan with only medium and low findings resolves the incident a vulnerable scan of its
+    repository opened (the behaviour the severity case is held against)."""
     vulnerable, clean = _only(_scan({"CRITICAL": 1})), _only(_scan({"MEDIUM": 2, "LOW": 5}))
     assert (clean.status, clean.fingerprint) == (Status.RESOLVED, vulnerable.fingerprint)
 
@@ -198,9 +200,10 @@ def _compliance(resource: str, new: str, *, rule: str = "encrypted-volumes") -> 
     "its empty resources: every rule's and resource's non-compliance is one incident",
 )
 def test_config_compliance_events_are_an_incident_per_rule_and_resource() -> None:
-    """Two volumes out of compliance, or one volume failing two rules, are separate problems
-    with separate fixes (Config's SNS notice of the same change keys them by rule and
-    resource). Merged, the first fix closes the others' ticket while they stay broken."""
+    """Config compliance events through EventBridge are an incident per rule and resource."""
+    # Two volumes out of compliance, or one failing two rules, are separate problems with
+    # separate fixes, as Config's SNS notice keys them; merged, the first fix closes the
+    # others' ticket while they stay broken.
     volume_a = _only(_compliance("vol-a", "NON_COMPLIANT"))
     volume_b = _only(_compliance("vol-b", "NON_COMPLIANT"))
     other_rule = _only(_compliance("vol-a", "NON_COMPLIANT", rule="ebs-snapshot-public"))
@@ -215,7 +218,7 @@ def test_config_compliance_events_are_an_incident_per_rule_and_resource() -> Non
 )
 @pytest.mark.parametrize("back", ["COMPLIANT", "NOT_APPLICABLE"])
 def test_a_config_resource_back_in_compliance_resolves_its_incident(back: str) -> None:
-    """A resource that is compliant again, or out of the rule's scope, ends the problem its
+    """A resource compliant again, or out of its rule's scope, resolves the incident its
     non-compliance opened, as Config's SNS notice of the same change does."""
     broken = _only(_compliance("vol-a", "NON_COMPLIANT"))
     fixed = _only(_compliance("vol-a", back))
@@ -223,8 +226,8 @@ def test_a_config_resource_back_in_compliance_resolves_its_incident(back: str) -
 
 
 def test_a_config_non_compliance_event_fires() -> None:
-    """The behaviour the compliance cases are held against: a resource going NON_COMPLIANT
-    through EventBridge opens an incident."""
+    """A resource going NON_COMPLIANT through EventBridge fires (the behaviour the compliance
+    cases are held against)."""
     assert _only(_compliance("vol-a", "NON_COMPLIANT")).status is Status.FIRING
 
 
@@ -301,9 +304,10 @@ UNDER_WAY = {
 )
 @pytest.mark.parametrize("body", UNDER_WAY.values(), ids=UNDER_WAY.keys())
 def test_an_aws_run_under_way_opens_no_ticket(body: dict[str, Any]) -> None:
-    """A rule matching a deployment group's or a command's state changes sends one for every
-    deployment or command as it starts: work under way, as a CodeBuild build IN_PROGRESS,
-    which changes no ticket. Read as an alert, every deploy and every command pages someone."""
+    """A deployment or command that starts, or waits to go on, opens no ticket."""
+    # A rule matching a deployment group's or a command's state changes sends one for every
+    # deployment or command as it starts: work under way, as a CodeBuild build IN_PROGRESS.
+    # Read as an alert, every deploy and every command pages someone.
     assert normalize_body(json.dumps(body)).alerts == ()
 
 
@@ -313,23 +317,25 @@ def test_an_aws_run_under_way_opens_no_ticket(body: dict[str, Any]) -> None:
     "only 'says success' and changes no ticket, so the group's FAILURE incident stays open",
 )
 def test_a_codedeploy_deployment_that_succeeds_resolves_the_groups_failure() -> None:
-    """The next deployment of a group that succeeds ends the failure the last one opened, as
-    CodeDeploy's SNS trigger of the same change does (`aws_codedeploy`) and as a CodeBuild
-    build that succeeds ends its project's failure."""
+    """A group's deployment that succeeds resolves the incident its failed one opened."""
+    # As CodeDeploy's SNS trigger of the same change does (`aws_codedeploy`), and as a
+    # CodeBuild build that succeeds ends its project's failure.
     failed = _only(_deployment("FAILURE"))
     succeeded = normalize_body(json.dumps(_deployment("SUCCESS"))).alerts
     assert [(a.status, a.fingerprint) for a in succeeded] == [(Status.RESOLVED, failed.fingerprint)]
 
 
 def test_a_codedeploy_deployment_that_fails_fires() -> None:
-    """The behaviour the deployment cases are held against: a failed deployment opens an
-    incident."""
+    """A failed deployment fires (the behaviour the deployment cases are held against)."""
     assert _only(_deployment("FAILURE")).status is Status.FIRING
 
 
 # --- cloudformation: a stack deleted after its failure ----------------------------------------
 
-_STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/orders/6bd4b1a0-9f1c-11ef-8a2b-0a1b2c3d4e5f"
+_STACK_ID = (
+    "arn:aws:cloudformation:us-east-1:123456789012:stack/orders/"
+    "6bd4b1a0-9f1c-11ef-8a2b-0a1b2c3d4e5f"
+)
 
 
 def _stack(status: str) -> dict[str, Any]:
@@ -359,10 +365,11 @@ def _stack(status: str) -> dict[str, Any]:
 )
 @pytest.mark.parametrize("failure", ["DELETE_FAILED", "ROLLBACK_COMPLETE"])
 def test_a_stack_deleted_after_its_failure_resolves_its_incident(failure: str) -> None:
-    """A stack whose deletion failed and was retried, or whose creation rolled back (which
-    leaves only deletion to do), ends with DELETE_COMPLETE: the stack is gone, and nothing
-    about it will ever resolve its incident again. CloudFormation's SNS notification of the
-    same change resolves it (`aws_cloudformation`), as a deleted CloudWatch alarm does."""
+    """A stack deleted after a failed deletion or a rolled-back creation resolves its
+    incident."""
+    # DELETE_COMPLETE ends both (a rolled-back creation leaves only deletion to do): the stack
+    # is gone and nothing will resolve its incident again. CloudFormation's SNS notification
+    # of the same change resolves it (`aws_cloudformation`), as a deleted CloudWatch alarm does.
     failed = _only(_stack(failure))
     deleted = normalize_body(json.dumps(_stack("DELETE_COMPLETE"))).alerts
     assert failed.status is Status.FIRING
@@ -370,8 +377,8 @@ def test_a_stack_deleted_after_its_failure_resolves_its_incident(failure: str) -
 
 
 def test_a_stack_updated_after_its_failure_resolves_its_incident() -> None:
-    """The behaviour the deletion case is held against: UPDATE_COMPLETE after UPDATE_FAILED
-    resolves the stack's incident, and a deletion under way changes no ticket."""
+    """UPDATE_COMPLETE after UPDATE_FAILED resolves a stack's incident and a deletion under
+    way changes no ticket (the behaviour the deletion case is held against)."""
     failed, updated = _only(_stack("UPDATE_FAILED")), _only(_stack("UPDATE_COMPLETE"))
     assert (updated.status, updated.fingerprint) == (Status.RESOLVED, failed.fingerprint)
     assert normalize_body(json.dumps(_stack("DELETE_IN_PROGRESS"))).alerts == ()
