@@ -106,10 +106,11 @@ async def test_near_shapes_the_redactor_knows_leave_nothing() -> None:
     """The siblings of this round's leaks that the redactor knows are blanked everywhere: a
     pair after another name (`auth: password=`), a Ruby hash without a name before it, a
     `.properties` value continued with no space before `=`, `mysql -p` on one line, curl's
-    `-u user:password`, a bare `Password:` prompt's answer, a Teams
-    webhook on webhook.office.com, MySQL's hash after `IDENTIFIED BY PASSWORD`, the JSON
-    form of `az storage account keys list`, Go's `%v` of a password's bytes, and a name
-    behind a full-width colon or a Cyrillic a (U+0430)."""
+    `-u user:password`, a bare `Password:` prompt's answer, a Teams webhook on
+    webhook.office.com, MySQL's hash after `IDENTIFIED BY PASSWORD`, the JSON form of `az
+    storage account keys list`, Go's `%v` of a password's bytes, a JSON name/value pair,
+    redis' CONFIG GET requirepass reply, `vault kv get -field=password`, and a name behind
+    a full-width colon or a Cyrillic a (U+0430)."""
     office = (
         "https://corp.webhook.office.com/webhookb2/3f1c2b4a-1111-4000-8000-00000000abcd@"
         "9a8b7c6d-2222-4000-8000-00000000dcba/IncomingWebhook/0123456789abcdef0123456789abcdef/"
@@ -129,6 +130,9 @@ async def test_near_shapes_the_redactor_knows_leave_nothing() -> None:
             STORAGE_KEY,
         ),
         (f"&{{Host:db User:app Password:[{_decimal_bytes(PASSWORD)}]}}", _decimal_bytes(PASSWORD)),
+        (json.dumps({"name": "DB_PASSWORD", "value": PASSWORD}), PASSWORD),
+        (f'127.0.0.1:6379> CONFIG GET requirepass\n1) "requirepass"\n2) "{PASSWORD}"', PASSWORD),
+        (f"$ vault kv get -field=password secret/db\n{PASSWORD}", PASSWORD),
         (f"password\uff1a{PASSWORD}", PASSWORD),
         (f"p\u0430ssword={PASSWORD}", PASSWORD),
     ]
@@ -494,3 +498,106 @@ def test_a_numeric_session_id_stays() -> None:
     by, stays: a number of a few digits is a counter, not a bearer token."""
     text = "backend session_id=42 terminated after 30s idle; sessionId: 1187 reconnected"
     assert Redactor().text(text) == text
+
+
+# --- leaks: redact/markup.py (a name and its value as two members) -------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="markup: a name/value pair is read only under name/Key/field/OptionName/"
+    "ParameterKey in JSON, not the AWS CLI's `Key=…,Value=…` shorthand, logfmt's `key=… "
+    "value=…`, nor `property`/`setting`/`variable`/`attribute` + `value`",
+)
+@pytest.mark.parametrize(
+    "text",
+    [
+        "aws cloudformation create-stack --stack-name db --parameters "
+        f"ParameterKey=DBPassword,ParameterValue={PASSWORD} ParameterKey=Env,ParameterValue=prod",
+        f"aws ssm add-tags-to-resource --tags Key=db_password,Value={PASSWORD}",
+        f'level=info msg="setting changed" key=db_password value="{PASSWORD}"',
+        json.dumps({"property": "spring.datasource.password", "value": PASSWORD}),
+        json.dumps({"setting": "password", "value": PASSWORD}),
+        json.dumps({"variable": "DB_PASSWORD", "value": PASSWORD}),
+    ],
+    ids=["cfn-parameters-shorthand", "tags-shorthand", "logfmt", "property-json",
+         "setting-json", "variable-json"],
+)  # fmt: skip
+async def test_a_secret_given_as_a_name_value_pair_is_blanked(text: str) -> None:
+    """A value whose name stands in a sibling member shows nowhere in the other spellings of
+    that pair: the AWS CLI's shorthand (`ParameterKey=DBPassword,ParameterValue=…`), a
+    logfmt line and JSON naming it `property`, `setting` or `variable` (`{"name": …,
+    "value": …}` and CloudFormation's JSON already are)."""
+    assert await _leaks(f"deploy step output:\n{text}", PASSWORD) == []
+
+
+# --- leaks: redact/redis.py (replies to reads of a secret's key) ---------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="redis: a reply to HGETALL/HGET/GET of a key named like a secret is not read (only "
+    "CONFIG GET requirepass's is)",
+)
+@pytest.mark.parametrize(
+    "text",
+    [
+        f'127.0.0.1:6379> HGETALL app:config\n1) "db_password"\n2) "{PASSWORD}"\n3) "env"\n'
+        '4) "prod"',
+        f'127.0.0.1:6379> HGET app:config db_password\n"{PASSWORD}"',
+        f'127.0.0.1:6379> GET app:db:password\n"{PASSWORD}"',
+    ],
+    ids=["hgetall", "hget", "get"],
+)
+async def test_a_redis_reply_holding_a_secret_is_blanked(text: str) -> None:
+    """A debugging session pasted into an alert (`redis-cli` reading an app's config hash or
+    a key named `…:password`) shows the value nowhere, as CONFIG GET requirepass's reply."""
+    assert await _leaks(f"cache check:\n{text}", PASSWORD) == []
+
+
+# --- leaks: redact/commands.py (key-value stores' CLIs printing a secret) ------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="commands: `consul kv get` and `etcdctl get` of a key named like a secret are not "
+    "among the commands whose output is the secret (vault -field=, pass show, … are)",
+)
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"$ consul kv get app/db/password\n{PASSWORD}",
+        f"$ etcdctl get /app/db/password\n/app/db/password\n{PASSWORD}",
+        f"$ etcdctl get /app/db/password --print-value-only\n{PASSWORD}",
+    ],
+    ids=["consul-kv-get", "etcdctl-get", "etcdctl-print-value-only"],
+)
+async def test_a_key_value_stores_cli_printing_a_secret_is_blanked(text: str) -> None:
+    """A script's trace that reads a password from Consul's KV or etcd shows the printed value
+    nowhere, as `vault kv get -field=password` and `pass show` already do."""
+    assert await _leaks(f"bootstrap log:\n{text}\n$ ./start.sh", PASSWORD) == []
+
+
+# --- leaks: redact/calls.py (a secret type's constructor) ----------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="calls: a literal given to a secret type's constructor (pydantic SecretStr, "
+    "Secret(value=…), SecretString, Rust secrecy's Secret::new) is not blanked without a "
+    "secret's name beside it",
+)
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"  File \"app/settings.py\", line 12, in <module>\n    key = SecretStr('{PASSWORD}')",
+        f"Secret(value='{PASSWORD}')",
+        f'let key = SecretString::new("{PASSWORD}".into());',
+        f'let key = Secret::new("{PASSWORD}".to_string());',
+    ],
+    ids=["pydantic-secretstr", "secret-value", "rust-secretstring", "rust-secret-new"],
+)
+async def test_a_literal_given_to_a_secret_type_is_blanked(text: str) -> None:
+    """A traceback's source line or a debug print that wraps a literal in a type made to hold
+    secrets shows the literal nowhere: the type says what it is."""
+    assert await _leaks(f"startup failed:\n{text}", PASSWORD) == []
