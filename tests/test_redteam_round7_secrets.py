@@ -109,8 +109,9 @@ async def test_near_shapes_the_redactor_knows_leave_nothing() -> None:
     `-u user:password`, a bare `Password:` prompt's answer, a Teams webhook on
     webhook.office.com, MySQL's hash after `IDENTIFIED BY PASSWORD`, the JSON form of `az
     storage account keys list`, Go's `%v` of a password's bytes, a JSON name/value pair,
-    redis' CONFIG GET requirepass reply, `vault kv get -field=password`, and a name behind
-    a full-width colon or a Cyrillic a (U+0430)."""
+    redis' CONFIG GET requirepass reply, `vault kv get -field=password`, a `Cookie:`
+    header's `sid`, a `mnemonic:` and a name behind a full-width colon or a Cyrillic a
+    (U+0430)."""
     office = (
         "https://corp.webhook.office.com/webhookb2/3f1c2b4a-1111-4000-8000-00000000abcd@"
         "9a8b7c6d-2222-4000-8000-00000000dcba/IncomingWebhook/0123456789abcdef0123456789abcdef/"
@@ -133,6 +134,8 @@ async def test_near_shapes_the_redactor_knows_leave_nothing() -> None:
         (json.dumps({"name": "DB_PASSWORD", "value": PASSWORD}), PASSWORD),
         (f'127.0.0.1:6379> CONFIG GET requirepass\n1) "requirepass"\n2) "{PASSWORD}"', PASSWORD),
         (f"$ vault kv get -field=password secret/db\n{PASSWORD}", PASSWORD),
+        (f"Cookie: sid={PASSWORD}", PASSWORD),
+        (f"wallet restore: mnemonic: {MNEMONIC}", "wave sausage worth useful"),
         (f"password\uff1a{PASSWORD}", PASSWORD),
         (f"p\u0430ssword={PASSWORD}", PASSWORD),
     ]
@@ -601,3 +604,57 @@ async def test_a_literal_given_to_a_secret_type_is_blanked(text: str) -> None:
     """A traceback's source line or a debug print that wraps a literal in a type made to hold
     secrets shows the literal nowhere: the type says what it is."""
     assert await _leaks(f"startup failed:\n{text}", PASSWORD) == []
+
+
+# --- leaks: redact/web.py (curl's cookie argument) -----------------------------------------------
+
+
+COOKIE_TOKEN = "q8Wz3NvR6yHb1KcM5tGd0PfJ2sLx7AeU"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="web: curl's `-b`/`--cookie` string is not read as a Cookie header, so a value under "
+    "a name not known as a session's (`sid`, `id`) stays",
+)
+@pytest.mark.parametrize(
+    "line",
+    [
+        f"curl -sS -b 'sid={COOKIE_TOKEN}' https://admin.corp/api/jobs",
+        f'curl --cookie "lang=en; id={COOKIE_TOKEN}" https://admin.corp/api/jobs',
+    ],
+    ids=["dash-b", "long-cookie"],
+)
+async def test_a_cookie_given_to_curl_is_blanked(line: str) -> None:
+    """A health check's curl that sends a session cookie shows its value nowhere: every value
+    of a `Cookie:` header is blanked, and `-b 'name=value'` is that header."""
+    assert await _leaks(f"probe failed: + {line}", COOKIE_TOKEN) == []
+
+
+# --- leaks: redact/tokens.py, redact/names.py (crypto wallets' private keys) ---------------------
+
+
+WIF_KEY = "5KGeb9QfXhe5f1vXHcFDnXbvcXShxAFhAxaRp1jr5Bqe3Lr2uxJ"
+SOLANA_KEYPAIR = json.dumps([(37 * i + 11) % 256 for i in range(64)])
+MNEMONIC = "legal winner thank year wave sausage worth useful legal winner thank yellow"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="tokens/names: a Bitcoin WIF private key, a Solana keypair file's 64-byte array and a "
+    "mnemonic after `recovery phrase:` (two words) are not known",
+)
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        (f"importprivkey failed for {WIF_KEY}", WIF_KEY),
+        (f"$ cat ~/.config/solana/id.json\n{SOLANA_KEYPAIR}", SOLANA_KEYPAIR[1:60]),
+        (f"wallet restore: recovery phrase: {MNEMONIC}", "wave sausage worth useful"),
+    ],
+    ids=["bitcoin-wif", "solana-keypair-file", "recovery-phrase"],
+)
+async def test_a_crypto_wallets_private_key_is_blanked(text: str, secret: str) -> None:
+    """A wallet service's error quoting a Bitcoin private key in WIF, a deploy step that cats
+    Solana's keypair file (the key as 64 numbers) and a `recovery phrase:` (the mnemonic, as
+    `mnemonic:` and `seed_phrase:` already are) show the key nowhere: each spends the funds."""
+    assert await _leaks(f"wallet job output:\n{text}", secret) == []
