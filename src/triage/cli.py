@@ -774,44 +774,84 @@ def _ingest(settings: Settings) -> int:
     return 0
 
 
-def _health(settings: Settings, ready: bool, timeout_s: float) -> int:
-    import httpx2
+#: The most of an answer `triage health` reads: triage's /healthz and /readyz answer a few
+#: hundred bytes, and a program holding the port may answer without end.
+HEALTH_ANSWER_MAX = 64 * 1024
 
+
+def _health(settings: Settings, ready: bool, timeout_s: float) -> int:
     if not settings.http_port:
         _err("triage: health: TRIAGE_HTTP_PORT is 0, the endpoints are off")
         return 1
     host = _probe_host(settings.http_host)
     url = f"http://{host}:{settings.http_port}/{'readyz' if ready else 'healthz'}"
+    return _one_shot(_probe_health(url, ready, timeout_s))
+
+
+async def _probe_health(url: str, ready: bool, timeout_s: float) -> int:
+    """`triage health`'s probe of `url`, within `timeout_s` for the whole call (connect, send,
+    read): a per-read timeout alone let an answer dripped a byte at a time hold the container's
+    HEALTHCHECK for as long as the sender liked. At most HEALTH_ANSWER_MAX of its body is
+    read: a program holding the port that answers without end fails the probe, not its memory."""
+    import httpx2
+
     from triage.sinks.aio import readable_text
     from triage.view import terminal_text
 
     # Whatever answers may be another program: asked for no coding, read in any charset, and
     # named by its status when its body is in a coding not read here (br, gzip that is not).
     identity = {"Accept-Encoding": "identity"}
+    # trust_env off: the probe asks this machine only, so no HTTP_PROXY/ALL_PROXY (a task's
+    # egress proxy) may carry it away, and no ~/.netrc adds a credential to it.
+    client = httpx2.AsyncClient(timeout=timeout_s, headers=identity, trust_env=False)
     try:
-        # trust_env off: the probe asks this machine only, so no HTTP_PROXY/ALL_PROXY (a task's
-        # egress proxy) may carry it away, and no ~/.netrc adds a credential to it.
-        with httpx2.stream(
-            "GET", url, timeout=timeout_s, headers=identity, trust_env=False
-        ) as response:
-            try:
-                response.read()
-            except httpx2.DecodingError:
-                shown, verdict = "(its body in a coding not read here)", None
-            else:
-                readable_text(response)
-                # Its text is escaped and cut; a backslash of its own that could start an
-                # escape (JSON's `\u001b`) is doubled, so it reads apart from a real ESC.
-                shown = terminal_text(" ".join(response.text.split()))[:200]
-                verdict = _triage_verdict(response, "ready" if ready else "alive")
+        async with asyncio.timeout(timeout_s), client.stream("GET", url) as response:
+            body = await _read_at_most(response, HEALTH_ANSWER_MAX)
+    except TimeoutError:
+        _err(f"triage: health: {url}: no whole answer within {timeout_s:g} s")
+        return 1
     except httpx2.HTTPError as exc:
         _err(f"triage: health: {url}: {exc or type(exc).__name__}")
         return 1
+    finally:
+        await client.aclose()
+    status = response.status_code
+    if body is None:
+        shown, verdict = "(its body in a coding not read here)", None
+    elif len(body) > HEALTH_ANSWER_MAX:
+        shown, verdict = f"(an answer over {HEALTH_ANSWER_MAX // 1024} KiB, left unread)", None
+    else:
+        # The body as read (decoded already): the answer's own coding is not applied again.
+        headers = response.headers.copy()
+        headers.pop("Content-Encoding", None)
+        answer = httpx2.Response(status, headers=headers, content=body)
+        readable_text(answer)
+        # Its text is escaped and cut; a backslash of its own that could start an escape
+        # (JSON's `\u001b`) is doubled, so it reads apart from a real ESC.
+        shown = terminal_text(" ".join(answer.text.split()))[:200]
+        verdict = _triage_verdict(answer, "ready" if ready else "alive")
     if verdict is None:
-        _err(f"triage: health: {url}: {response.status_code}, not triage's answer: {shown}")
+        _err(f"triage: health: {url}: {status}, not triage's answer: {shown}")
         return 1
-    print(f"{url}: {response.status_code} {shown}")
+    print(f"{url}: {status} {shown}")
     return 0 if verdict else 1
+
+
+async def _read_at_most(response: Any, most: int) -> bytes | None:
+    """`response`'s body as its coding makes it, read a piece at a time and left after `most`
+    bytes (a body longer than `most` says it is too large); None when its coding is not one
+    read here."""
+    import httpx2
+
+    body = bytearray()
+    try:
+        async for piece in response.aiter_bytes():
+            body += piece
+            if len(body) > most:
+                break
+    except httpx2.DecodingError:
+        return None
+    return bytes(body)
 
 
 def _triage_verdict(response: Any, key: str) -> bool | None:
