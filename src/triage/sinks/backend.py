@@ -31,11 +31,11 @@ How answers map to errors:
     2xx                            done; but one whose body says the call failed (`ok` or
                                    `success` false, a JSend `status` of fail or error, API
                                    Gateway's `errorMessage`, GraphQL's `errors`), unless it is
-                                   a create's that names its ticket, and a create's that is a
-                                   web page (HTML or XML by type or first character: a sign-in
+                                   a create's that names its ticket, and any that is a web
+                                   page (HTML or XML by type or first character: a sign-in
                                    proxy): SinkUnavailableError `bad_response`, retried under
                                    the same Idempotency-Key (a create would otherwise be
-                                   recorded and never made)
+                                   recorded and never made, a resolve leave the ticket open)
     401                            the token is re-read once and the call repeated; then as 4xx
     429, 409, 425                  SinkThrottledError (the message is held), retry_after_s =
                                    `Retry-After`, else a few seconds: a rate limit, a concurrent
@@ -533,8 +533,7 @@ class BackendSink:
         if 200 <= status < 300:
             self._refused = None
             self._conflicts.pop(effect.idempotency_key, None)
-            if creating:
-                self._markup_answer(response, url, effect)
+            self._markup_answer(response, url, effect)
             answer = _Unread(unread) if unread is not None else _json_answer(response)
             self._failed_in_body(answer, response, url, effect, token)
             self.metrics.incr("SinkCalls", sink=self.name, outcome="ok")
@@ -599,10 +598,12 @@ class BackendSink:
         )
 
     def _markup_answer(self, response: httpx2.Response, url: str, effect: Effect) -> None:
-        """Raise SinkUnavailableError `bad_response` when a 2xx create's answer is a web page
+        """Raise SinkUnavailableError `bad_response` when a 2xx answer is a web page
         (`_is_markup`: HTML or XML by its type or its body), not a ticket backend's: a sign-in
-        proxy, or a web app answering for the route. Taken as done, the incident would be
-        recorded with a ticket named by its Idempotency-Key that was never made; retried under
+        proxy (whose session may lapse long after the ticket was made), or a web app answering
+        for the route. Taken as done, a create would record the incident with a ticket named
+        by its Idempotency-Key that was never made, and an update, reopen or resolve would
+        leave the ticket as it was (open while the incident is resolved here); retried under
         the same key instead, until the backend itself answers."""
         if not _is_markup(response):
             return
