@@ -40,6 +40,10 @@ How answers map to errors:
 
     2xx                          done (also when its body then breaks: the message is in
                                  the channel, and a retry would post it twice)
+    2xx with a web page          (`is_web_page`: its body `<` first, whatever its type, as
+                                 an egress proxy's sign-in or block page) no Slack took the
+                                 post: SinkUnavailableError `bad_response`, retried; while
+                                 other webhooks post, that URL's alone (SinkUnreachableError)
     2xx {"ok": false, "error"}   Slack's refusal (its Web API's, a workflow webhook's), by
                                  its error word: ratelimited as 429, internal_error,
                                  fatal_error, service_unavailable, request_timeout and a
@@ -97,7 +101,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx2
 import structlog
@@ -456,6 +460,8 @@ class SlackSink:
         effect: Effect,
     ) -> None:
         status = response.status_code
+        if 200 <= status < 300 and unread is None and is_web_page(response):
+            self._web_page(response, url, host, effect)
         if 200 <= status < 300 and refusal is None:
             self._posted.pop(url, None)  # the newest last, so the oldest go first
             self._posted[url] = self._clock()
@@ -505,6 +511,33 @@ class SlackSink:
             f"slack rejected the {effect.kind} with {status}: {reason}",
             status=status,
             detail=code or "",
+        )
+
+    def _web_page(self, response: httpx2.Response, url: str, host: str, effect: Effect) -> NoReturn:
+        """Raise for a 2xx answered with a web page (`is_web_page`): no Slack took the post (an
+        egress proxy's sign-in or block page, a web app's URL as the webhook), so it is not
+        counted as in the channel. Retried (SinkUnavailableError `bad_response`) until Slack
+        answers; unless other webhooks post: then it is this route's URL, whose messages alone
+        are retried (SinkUnreachableError), as for a redirect, and the others' go on. The page
+        is named by its size and type, never its text."""
+        self.metrics.incr("SinkCalls", sink=self.name, outcome="unavailable")
+        status, kind = response.status_code, unread_answer(response)
+        log.debug(
+            "slack.not_slacks_answer",
+            host=host,
+            effect=str(effect.kind),
+            status=status,
+            reason=kind,
+        )
+        if self._alone(url):
+            raise SinkUnreachableError(
+                f"slack webhook at {host} answered {status} with a web page ({kind}), not "
+                "Slack's answer, while other webhooks post: check the route's webhook_url"
+            )
+        raise SinkUnavailableError(
+            f"slack webhook at {host} answered {status} with a web page ({kind}), not Slack's "
+            "answer: a proxy or a web app answers for SLACK_WEBHOOK_URL or the route's webhook_url",
+            reason="bad_response",
         )
 
 
@@ -567,6 +600,16 @@ def slack_refusal(response: httpx2.Response) -> str | None:
         return None
     error = answer.get("error")
     return error if isinstance(error, str) and error else "unknown_error"
+
+
+def is_web_page(response: httpx2.Response) -> bool:
+    """Whether an answer's body is a web page (HTML or XML: `<` first, after any BOM and white
+    space), which is never Slack's: an egress proxy's sign-in or block page, or a web app's
+    page where a webhook was meant. Judged by the body alone, not the Content-Type: Slack's
+    own incoming webhook labels its `ok` text/html, and the Web API answers JSON. A 2xx that
+    is a page reached no Slack, so the post (or an escalation's, `ops/escalate.py`) is not
+    done."""
+    return response.content.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
 
 
 def _json_error(response: httpx2.Response) -> str | None:
