@@ -29,6 +29,9 @@ How answers map to errors (the error's `reason` is the outcome counted in `SinkC
                                             by its marker; GitHub would answer the same again
     2xx of the wrong shape (no JSON, a      GitHubUnavailableError "bad_response"
     list for an object, a field missing)
+    2xx with a web page (HTML or XML by     GitHubUnavailableError "bad_response", whatever the
+    type or first character: a proxy's      call (a close or a label's answer is otherwise not
+    sign-in page)                           read): it reached no GitHub, so it is retried
     3xx off the API's host (or no URL, no   GitHubUnavailableError "redirected": not followed,
     Location, more than MAX_REDIRECTS)      GITHUB_API_URL is wrong (a 3xx within the API is
                                             followed; a write only by a 307/308)
@@ -350,6 +353,18 @@ class GitHubApi:
 
     def _verdict(self, response: httpx2.Response, method: str, path: str, token: str) -> Any:
         status = response.status_code
+        if 200 <= status < 300 and _is_web_page(response):
+            # Checked before any caller reads the answer: a close or a label's answer is not
+            # read at all, and a page taken for it would leave the issue as it was.
+            kind = unread_answer(response)
+            log.debug(
+                "github.not_an_api_answer", method=method, path=path, status=status, reason=kind
+            )
+            raise GitHubUnavailableError(
+                f"GitHub answered {method} {path} with {status} and a web page ({kind}), not "
+                "the API's answer: a proxy or a web app answers for GITHUB_API_URL",
+                reason="bad_response",
+            )
         if 200 <= status < 300:
             self._limits_in_a_row[_kind(method)] = 0
             try:
@@ -631,6 +646,20 @@ def _static_token(settings: Settings) -> str:
 # unwell, not a bug of ours: GitHubUnavailableError `bad_response`, retried (a created issue is
 # found again by its marker and a comment by its own, so nothing is done twice), never a
 # TypeError from deep inside the sink.
+
+
+#: Content types of a web page: what a sign-in proxy or a web app answers, never GitHub's API.
+_WEB_PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/xml", "application/xml")
+
+
+def _is_web_page(response: httpx2.Response) -> bool:
+    """Whether an answer is a web page (HTML or XML, by its Content-Type or its body's first
+    character `<` after any BOM and white space): an SSO or egress proxy's sign-in page, or a
+    web app where GITHUB_API_URL should be. GitHub's API answers JSON, or nothing (204)."""
+    kind = response.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+    if kind in _WEB_PAGE_TYPES:
+        return True
+    return response.content.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
 
 
 def _bad_response(what: str, answer: Any) -> GitHubUnavailableError:
