@@ -228,11 +228,6 @@ SIGN_IN_PAGE = (
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sinks/backend.BackendSink._verdict checks a 2xx for a web page on a create only "
-    "(_markup_answer): a resolve answered with a proxy's sign-in page is taken as done",
-)
 async def test_a_resolve_answered_with_an_html_page_is_not_taken_as_done(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -251,11 +246,6 @@ async def test_a_resolve_answered_with_an_html_page_is_not_taken_as_done(
 # --- the Slack sink -----------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sinks/slack.SlackSink._verdict takes any 2xx without an ok:false JSON body for a "
-    "post: a proxy's 200 sign-in page is logged slack.posted and the alert never reaches Slack",
-)
 async def test_a_post_answered_with_an_html_page_is_not_taken_as_posted() -> None:
     """A webhook post answered 200 with an HTML page (an egress proxy's sign-in or block
     page, a URL that is a web app's and not a webhook's) is not Slack's `ok`: the post fails
