@@ -278,12 +278,14 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "tools/bugsnag-comment.json": (),
     "tools/bugsnag-first-exception.json": ("c0c795b491cc25d7e5b2df7151b36976",),
     "tools/bugsnag-fixed.json": ("c0c795b491cc25d7e5b2df7151b36976",),
-    "tools/dynatrace-open.json": ("9beb0a2fdca9aa064db1919771026823",),
-    "tools/dynatrace-resolved.json": ("9beb0a2fdca9aa064db1919771026823",),
+    # Dynatrace by its problem's PID, OnCall without a groupKey by its alert group's id (no
+    # longer by an entity and title, or an integration and title, two open ones may share).
+    "tools/dynatrace-open.json": ("9e4c5a5c3eecb7625701da223a27d402",),
+    "tools/dynatrace-resolved.json": ("9e4c5a5c3eecb7625701da223a27d402",),
     "tools/dynatrace-test.json": (),
     "tools/grafana-oncall-acknowledge.json": (),
-    "tools/grafana-oncall-created.json": ("3e42c9d7b4f27e4e99ff366af190c65d",),
-    "tools/grafana-oncall-resolve.json": ("3e42c9d7b4f27e4e99ff366af190c65d",),
+    "tools/grafana-oncall-created.json": ("dc43ef70f38e1037be2e6d607611293f",),
+    "tools/grafana-oncall-resolve.json": ("dc43ef70f38e1037be2e6d607611293f",),
     "tools/honeycomb-ok.json": ("430f5f04fe5b534ff68dbd458207f447",),
     "tools/honeycomb-test.json": (),
     "tools/honeycomb-triggered.json": ("430f5f04fe5b534ff68dbd458207f447",),

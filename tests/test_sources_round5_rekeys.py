@@ -1,10 +1,11 @@
-"""Sources whose vendor makes a new id for every outage (Dynatrace's problem PID, New Relic's
-issue and legacy incident ids, Grafana OnCall's alert group id, Opsgenie's alertId, PagerDuty's
-incident id) are keyed by what stays the same across outages: a check that flaps reopens one
-ticket rather than opening one per outage, the resolve of an outage still closes it, and the
-per-outage id is still shown as a label. Only a payload with nothing stable is keyed by its
-per-outage id; for Opsgenie and PagerDuty only the sender's alias or `incident_key` is stable
-(a message or title may be shared by two open alerts: tests/test_pagerduty_identity.py)."""
+"""Sources whose vendor makes a new id for every outage (New Relic's issue and legacy incident
+ids, Grafana OnCall's alert group id, Opsgenie's alertId, PagerDuty's incident id) are keyed by
+what stays the same across outages: a check that flaps reopens one ticket rather than opening
+one per outage, the resolve of an outage still closes it, and the per-outage id is still shown
+as a label. Only a payload with nothing stable is keyed by its per-outage id; for Opsgenie,
+PagerDuty and OnCall only the sender's alias, `incident_key` or `groupKey` is stable, and
+Dynatrace's problems are always keyed by their PID (a message or title may be shared by two open
+alerts: tests/test_pagerduty_identity.py, tests/test_title_identity_round7.py)."""
 
 from __future__ import annotations
 
@@ -50,13 +51,19 @@ def _dynatrace(n: int, state: str) -> dict[str, Any]:
     return body
 
 
-def _oncall(n: int, state: str) -> dict[str, Any]:
+def _oncall(n: int, state: str, group_key: str | None = None) -> dict[str, Any]:
     body = _sample("tools/grafana-oncall-created.json")
     group_id = f"I6HNZGUFG4K{n:02d}"
     body["alert_group"] |= {"id": group_id, "state": state}
     body["alert_group_id"] = group_id
     body["event"]["type"] = "resolve" if state == "resolved" else "alert group created"
+    if group_key is not None:
+        body["alert_payload"]["groupKey"] = group_key
     return body
+
+
+#: What an Alertmanager integration's alert payload groups by, the same in each outage.
+GROUP_KEY = '{}:{alertname="DiskFull"}'
 
 
 def _newrelic(n: int, state: str) -> dict[str, Any]:
@@ -97,9 +104,8 @@ Outage = Callable[[int, Status], dict[str, Any]]
 
 #: source → (a builder of outage n's firing or resolved payload, the label that shows its id).
 OUTAGES: dict[str, tuple[Outage, str]] = {
-    "dynatrace": (lambda n, s: _dynatrace(n, "OPEN" if s is Status.FIRING else "RESOLVED"), "pid"),
     "grafana-oncall": (
-        lambda n, s: _oncall(n, "firing" if s is Status.FIRING else "resolved"),
+        lambda n, s: _oncall(n, "firing" if s is Status.FIRING else "resolved", GROUP_KEY),
         "alert_group_id",
     ),
     "newrelic": (
@@ -176,17 +182,12 @@ def _changed(body: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
 
 #: source → (outage 1's firing payload, fields whose change makes another incident).
 APART: dict[str, tuple[dict[str, Any], list[tuple[str, Any]]]] = {
-    "dynatrace": (
-        _dynatrace(1, "OPEN"),
-        [
-            ("ProblemTitle", "Response time degradation"),
-            ("ImpactedEntities", [{"type": "SERVICE", "name": "cart", "entity": "SERVICE-2"}]),
-        ],
-    ),
+    "dynatrace": (_dynatrace(1, "OPEN"), [("PID", "-4638255364785743099_1764921600099V2")]),
     "grafana-oncall": (
-        _oncall(1, "firing"),
-        [("integration.id", "CZ7URAT4V3QF9"), ("alert_group.title", "Disk full")],
+        _oncall(1, "firing", GROUP_KEY),
+        [("integration.id", "CZ7URAT4V3QF9"), ("alert_payload.groupKey", '{}:{alertname="X"}')],
     ),
+    "grafana-oncall-group": (_oncall(1, "firing"), [("alert_group.id", "I6HNZGUFG4K99")]),
     "newrelic": (
         _newrelic(1, "ACTIVATED"),
         [

@@ -3,33 +3,32 @@ path: Pingdom's state change webhook, Dynatrace's problem notification (its docu
 custom-integration payload), Honeycomb's trigger notification and Grafana OnCall's outgoing
 webhook (its "simple" preset, or an advanced one that forwards the whole payload). Each is
 known by the keys only that tool sends and keyed by what a check's outages share (the tool's
-own id of the check where it sends one), never by a state or time, nor by an id the tool makes
-anew for every outage where it sends more.
+own id of the check where it sends one), never by a state or time. Dynatrace sends no such id,
+nor OnCall without a `groupKey`: each problem or alert group is keyed by its own id, never by a
+title two of them open at once may share (the first's close would close the ticket the second
+still needs).
 
 Identity, pingdom: the check's id (`check_id`), and for a transaction check its kind too:
 Pingdom numbers uptime checks and transaction checks apart, so one number may name one of
 each. A check is a transaction check when its `check_type` says TRANSACTION, or, with no type
 sent, when its state is FAILING or SUCCESS (the words only transaction checks use).
-Identity, dynatrace: the entity the problem opened with (the first of `ImpactedEntities`, by
-its id: entities that join an open problem are listed after it; else the `ImpactedEntity`
-names) and the `ProblemTitle`, since Dynatrace opens a new problem, with a new `PID`, each time
-the same thing goes wrong again; a payload naming no entity, or with no title, is keyed by
-`PID`, which every alert keeps as the label `pid`. A problem whose title or first entity
-Dynatrace changes while it is open is keyed anew by its close, which then closes nothing: the
-open incident waits for `triage incidents close` or a route's `resolve_after_s`.
+Identity, dynatrace: the problem's `PID`, which its OPEN, RESOLVED and MERGED notifications
+share, whatever title or entities it has by then (kept as the label `pid`; the display id
+`ProblemID` as `problem`). Two problems open at once may share an entity and a title, and
+Dynatrace opens a new problem, with a new PID, when the same thing goes wrong again after a
+close: each is its own ticket.
 Identity, honeycomb: the trigger's `id`, else (payloads from before Honeycomb sent it) its name.
 Identity, grafana-oncall: the integration (`integration.id`, else the group's
-`integration_id`) and what OnCall groups by, the alert payload's `groupKey`, else the group's
-`title`, since OnCall opens a new alert group, with a new id, each time a resolved group's alert
-fires again; a payload naming no integration is keyed by the group's id, which every alert
-keeps as the label `alert_group_id`.
+`integration_id`) and what OnCall groups by, the alert payload's `groupKey` (an Alertmanager
+or Grafana alerting integration's, kept to one open group), since OnCall opens a new alert
+group, with a new id, each time a resolved group's alert fires again; else the group's id,
+which every alert keeps as the label `alert_group_id` (never the group's title, which two open
+groups may share).
 States, pingdom (`current_state`): DOWN (an uptime check) and FAILING (a transaction check) fire,
 UP and SUCCESS resolve; `importance_level` HIGH or LOW is the priority.
-States, dynatrace (`State`): OPEN fires, RESOLVED resolves; MERGED (into another problem,
-which goes on, often on the same ticket, and which the payload does not name) changes no
-ticket, so a merged problem keyed apart from the one it joined waits for
-`triage incidents close` or a route's `resolve_after_s`; the "Send test notification"
-button's problem is skipped. Severity, dynatrace (`ProblemSeverity`, kept as the label
+States, dynatrace (`State`): OPEN fires, RESOLVED and MERGED resolve (a merged problem is over:
+the one it joined goes on, on its own ticket); the "Send test notification" button's problem
+is skipped. Severity, dynatrace (`ProblemSeverity`, kept as the label
 `problem_severity`): AVAILABILITY critical, ERROR high, PERFORMANCE, RESOURCE_CONTENTION and
 MONITORING_UNAVAILABLE medium, INFO low; CUSTOM_ALERT or another level, none (medium).
 States, honeycomb (`status`): TRIGGERED fires, OK resolves; a test (`is_test` true, or the
@@ -56,7 +55,6 @@ from triage.normalize.common import Normalized, Skipped
 from triage.normalize.generic import dated
 from triage.normalize.vendors import (
     first_given,
-    first_ident,
     labelled,
     paragraphs,
     quiet,
@@ -157,10 +155,9 @@ def _names(value: Any) -> str:
 
 # --- Dynatrace ---------------------------------------------------------------------------------
 
-_DT_STATES = {"open": Status.FIRING, "resolved": Status.RESOLVED}
-#: A problem Dynatrace merged into another: the other goes on, often of the same entity and
-#: title (so on the same ticket), and the payload does not name it.
-_DT_MERGED = "merged"
+#: OPEN, RESOLVED, and MERGED: the problem was merged into another, which goes on with its own
+#: PID and so its own ticket, while this one's is done.
+_DT_STATES = {"open": Status.FIRING, "resolved": Status.RESOLVED, "merged": Status.RESOLVED}
 #: Dynatrace's `ProblemSeverity` levels, worst first, as the severity word the default
 #: priority reads: a service or host down is critical, a rise in errors high, slowness, a
 #: saturated resource and lost monitoring medium, an info event low. A custom alert's
@@ -191,12 +188,6 @@ def normalize_dynatrace(payload: dict[str, Any]) -> Normalized:
         return Normalized((), (Skipped(DYNATRACE, "test_notification", detail),))
     state = payload.get("State")
     word = state.strip().lower() if isinstance(state, str) else ""
-    if word == _DT_MERGED:
-        detail = (
-            f"dynatrace problem {common.short(pid)} merged into another problem, which goes "
-            "on: no ticket change"
-        )
-        return Normalized((), (Skipped(DYNATRACE, "no_state_change", detail),))
     status = _DT_STATES.get(word)
     if status is None:
         raise InvalidAlertError(
@@ -226,7 +217,7 @@ def normalize_dynatrace(payload: dict[str, Any]) -> Normalized:
         ),
         # The payload states no time: dated when queued, so its open and resolve order as sent.
         occurred_at=common.now(),
-        identity=_dt_identity(payload, pid),
+        identity={"problem": pid},
         raw=payload,
     )
     return Normalized((alert,), ())
@@ -236,26 +227,6 @@ def _dt_severity(level: str | None) -> str | None:
     """The severity word Dynatrace's level means (`_DT_SEVERITY`); None for a custom alert or
     a level not listed."""
     return _DT_SEVERITY.get((level or "").strip().lower())
-
-
-def _dt_identity(payload: dict[str, Any], pid: str) -> dict[str, str]:
-    """The entity the problem opened with and its title: Dynatrace opens a new problem, with a
-    new PID, each time the same thing goes wrong with the same entity again. The PID only when
-    the payload names no entity or has no title."""
-    entity = _dt_entity(payload)
-    title = common.ident_or_none(common.unnested(payload.get("ProblemTitle")), "ProblemTitle")
-    if entity and title:
-        return {"entity": entity, "title": title}
-    return {"problem": pid}
-
-
-def _dt_entity(payload: dict[str, Any]) -> str:
-    """The first impacted entity's id (`ImpactedEntities[0].entity`: entities that join an open
-    problem are listed after it), else the `ImpactedEntity` names as sent; "" for neither."""
-    listed = common.items_or_empty(payload.get("ImpactedEntities"))
-    ids = [common.obj_or_empty(item).get("entity") for item in listed]
-    first = first_ident(ids, "ImpactedEntities[].entity")
-    return first or first_ident(payload.get("ImpactedEntity"), "ImpactedEntity")
 
 
 # --- Honeycomb ---------------------------------------------------------------------------------
@@ -416,18 +387,16 @@ def normalize_grafana_oncall(payload: dict[str, Any]) -> Normalized:
 def _oncall_identity(
     group: dict[str, Any], integration: dict[str, Any], first: dict[str, Any], group_id: str
 ) -> dict[str, str]:
-    """The integration and what OnCall groups its alerts by: the alert payload's `groupKey`
-    (an Alertmanager or Grafana alerting integration's), else the group's title. OnCall opens a
-    new alert group, with a new id, when a resolved group's alert fires again. The group's id
-    only when the payload names no integration, or neither key nor title."""
+    """The integration and the alert payload's `groupKey` (an Alertmanager or Grafana alerting
+    integration's, which OnCall groups by and keeps to one open group), so that a group that
+    fires again after it resolved reopens its ticket; else the alert group's id. Never the
+    group's title: OnCall renders it apart from what it groups by, so two open groups may
+    share it."""
     named = integration.get("id", group.get("integration_id"))
     integration_id = common.ident_or_none(common.unnested(named), "integration.id")
     key = common.ident_or_none(common.unnested(first.get("groupKey")), "alert_payload.groupKey")
-    title = common.ident_or_none(common.unnested(group.get("title")), "alert_group.title")
     if integration_id and key:
         return {"integration": integration_id, "group_key": key}
-    if integration_id and title:
-        return {"integration": integration_id, "title": title}
     return {"alert_group": group_id}
 
 
