@@ -1461,6 +1461,10 @@ CASES = [
         "{ 'token' => '[REDACTED:password]' + sep() + '[REDACTED:password]' }",
     ),
     (
+        "k = boto('AKIA' + 'Q3EGRTLX7N2PLM4Z', x)",
+        "k = boto('[REDACTED:aws-key]' + '[REDACTED:aws-key]', x)",
+    ),
+    (
         "pass = 'Xk7pL2mR9tQwE4rT' + sep + ' rest'",
         "pass = '[REDACTED:password]' + sep + '[REDACTED:password]'",
     ),

@@ -17,6 +17,7 @@ from triage.redact import Redactor
 REDACTOR = Redactor()
 GH = "[REDACTED:github-token]"
 X = "[REDACTED:password]"
+AWS = "[REDACTED:aws-key]"
 #: A GitHub token's 36 characters after `ghp_`, cut where the tests cut it.
 BODY = "0123456789abcdefABCDEFGHIJ0123456789"
 
@@ -55,6 +56,9 @@ LEAKED = [
     (f"check('gh' + 'p_{BODY}')", f"check('{GH}' + '{GH}')"),
     # Three pieces.
     (f"f('ghp_{BODY[:10]}' + '{BODY[10:20]}' + '{BODY[20:]}')", f"f('{GH}' + '{GH}' + '{GH}')"),
+    # An AWS key id cut after its prefix (a cloud rule's shape, not a token rule's).
+    ("k = boto('AKIA' + 'Q3EGRTLX7N2PLM4Z', x)", f"k = boto('{AWS}' + '{AWS}', x)"),
+    ('k = boto("AKIA" + sep + "Q3EGRTLX7N2PLM4Z", x)', f'k = boto("{AWS}" + sep + "{AWS}", x)'),
     # A variable, a dotted name or a call between the pieces.
     (f"f('ghp_{BODY[:16]}' + sep + '{BODY[16:]}')", f"f('{GH}' + sep + '{GH}')"),
     (f'f("ghp_{BODY[:16]}" + cfg.sep + "{BODY[16:]}")', f'f("{GH}" + cfg.sep + "{GH}")'),

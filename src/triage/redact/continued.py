@@ -101,15 +101,17 @@ _LITERALS = re.compile(rf"""(?P<quote>\\?["'])(?P<text>{_LITERAL})(?P=quote)""")
 
 def _joined_literals(match: re.Match[str]) -> str:
     """Each literal that holds a piece of a secret replaced, quotes and joins kept: those a
-    token found in the joined text overlaps (its placeholder in each), or every literal when
-    the name assigned before them says the joined value is a secret; else the match
-    unchanged."""
+    token or a cloud key found in the joined text overlaps (its placeholder in each), or
+    every literal when the name assigned before them says the joined value is a secret; else
+    the match unchanged."""
     # Imported here: the token rules hold this module's rules, so it loads first.
+    from triage.redact.cloud import CLOUD_RULES
     from triage.redact.tokens import _by_token_rules
 
     literals = list(_LITERALS.finditer(match[0]))
     joined = "".join(lit["text"] for lit in literals)
-    redacted = _by_token_rules(joined)
+    # The cloud rules too: an AWS key id cut after its prefix (`'AKIA' + '…'`) is a token.
+    redacted = _by_token_rules(joined, *CLOUD_RULES)
     start = match.start()
     name = _NAME_ASSIGNED_BEFORE.search(match.string, max(0, start - 140), start)
     if redacted != joined:

@@ -136,9 +136,10 @@ _MARKDOWN_ESCAPED_WORD = (
 _MARKDOWN_ESCAPE = re.compile(r"\\{1,2}([_.+/=-])")
 
 
-def _by_token_rules(text: str) -> str:
-    """`text` redacted by the token rules alone (those that read a disguised word aside)."""
-    for rule in TOKEN_RULES:
+def _by_token_rules(text: str, *more: _Rule) -> str:
+    """`text` redacted by the token rules alone (those that read a disguised word aside), then
+    by the rules `more`."""
+    for rule in (*TOKEN_RULES, *more):
         if rule.replacement in (_markdown_unescaped, _uncoloured):
             continue
         haystack = text.lower() if rule.folded else text
