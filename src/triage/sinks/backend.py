@@ -135,6 +135,7 @@ from triage.sinks.http import (
     throttle_wait_s,
     transport_error,
     unread_answer,
+    web_page,
 )
 from triage.tls import client_context
 
@@ -599,13 +600,13 @@ class BackendSink:
 
     def _markup_answer(self, response: httpx2.Response, url: str, effect: Effect) -> None:
         """Raise SinkUnavailableError `bad_response` when a 2xx answer is a web page
-        (`_is_markup`: HTML or XML by its type or its body), not a ticket backend's: a sign-in
+        (`http.web_page`: HTML or XML by its type or its body), not a ticket backend's: a sign-in
         proxy (whose session may lapse long after the ticket was made), or a web app answering
         for the route. Taken as done, a create would record the incident with a ticket named
         by its Idempotency-Key that was never made, and an update, reopen or resolve would
         leave the ticket as it was (open while the incident is resolved here); retried under
         the same key instead, until the backend itself answers."""
-        if not _is_markup(response):
+        if not web_page(response):
             return
         self.metrics.incr("SinkCalls", sink=self.name, outcome="unavailable")
         fields = {"url": url, "effect": str(effect.kind), "status": response.status_code}
@@ -791,19 +792,6 @@ def _failure_code(answer: dict[str, Any], token: str) -> str | None:
                 if code is not None and scrub(code, token) == code:
                     return code
     return None
-
-
-#: Content types of a web page: what a sign-in proxy or a web app answers, never a ticket API.
-_MARKUP_TYPES = ("text/html", "application/xhtml+xml", "text/xml", "application/xml")
-
-
-def _is_markup(response: httpx2.Response) -> bool:
-    """Whether an answer is a web page (HTML or XML), by its Content-Type or, whatever that
-    says, its body's first character (`<`, after any BOM and white space)."""
-    kind = response.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
-    if kind in _MARKUP_TYPES:
-        return True
-    return response.content.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
 
 
 def _named_ticket(answer: Any, headers: httpx2.Headers, create_url: str) -> str | None:

@@ -142,6 +142,24 @@ def request_id(value: str | None, pattern: re.Pattern[str]) -> str | None:
 _MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9.+-]{0,40}/[a-z0-9][a-z0-9.+-]{0,60}")
 
 
+#: Content types of a web page: what a sign-in proxy or a web app answers, never an API's.
+WEB_PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/xml", "application/xml")
+
+
+def page_body(response: httpx2.Response) -> bool:
+    """Whether an answer's body is markup (HTML or XML): `<` first, after any BOM and white
+    space. No API a sink calls answers so; an SSO or egress proxy's sign-in page does."""
+    return response.content.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
+
+
+def web_page(response: httpx2.Response) -> bool:
+    """Whether an answer is a web page: HTML or XML by its Content-Type or, whatever that
+    says, by its body (`page_body`). For APIs that answer JSON or nothing; Slack labels its
+    own `ok` text/html, so the Slack sink reads the body alone."""
+    kind = response.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+    return kind in WEB_PAGE_TYPES or page_body(response)
+
+
 def unread_answer(response: httpx2.Response) -> str:
     """What is said of an answer whose text is not told: its size and media type."""
     media = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()

@@ -121,6 +121,7 @@ from triage.settings import Settings
 from triage.sinks.aio import AiohttpTransport
 from triage.sinks.base import Applied, Effect, NotSent
 from triage.sinks.http import (
+    page_body,
     retry_after_of,
     scrub,
     throttle_wait_s,
@@ -609,7 +610,7 @@ def is_web_page(response: httpx2.Response) -> bool:
     own incoming webhook labels its `ok` text/html, and the Web API answers JSON. A 2xx that
     is a page reached no Slack, so the post (or an escalation's, `ops/escalate.py`) is not
     done."""
-    return response.content.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
+    return page_body(response)
 
 
 def _json_error(response: httpx2.Response) -> str | None:

@@ -102,6 +102,7 @@ from triage.sinks.http import (
     throttle_wait_s,
     transport_error,
     unread_answer,
+    web_page,
 )
 from triage.tls import client_context
 
@@ -353,7 +354,7 @@ class GitHubApi:
 
     def _verdict(self, response: httpx2.Response, method: str, path: str, token: str) -> Any:
         status = response.status_code
-        if 200 <= status < 300 and _is_web_page(response):
+        if 200 <= status < 300 and web_page(response):
             # Checked before any caller reads the answer: a close or a label's answer is not
             # read at all, and a page taken for it would leave the issue as it was.
             kind = unread_answer(response)
@@ -646,20 +647,6 @@ def _static_token(settings: Settings) -> str:
 # unwell, not a bug of ours: GitHubUnavailableError `bad_response`, retried (a created issue is
 # found again by its marker and a comment by its own, so nothing is done twice), never a
 # TypeError from deep inside the sink.
-
-
-#: Content types of a web page: what a sign-in proxy or a web app answers, never GitHub's API.
-_WEB_PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/xml", "application/xml")
-
-
-def _is_web_page(response: httpx2.Response) -> bool:
-    """Whether an answer is a web page (HTML or XML, by its Content-Type or its body's first
-    character `<` after any BOM and white space): an SSO or egress proxy's sign-in page, or a
-    web app where GITHUB_API_URL should be. GitHub's API answers JSON, or nothing (204)."""
-    kind = response.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
-    if kind in _WEB_PAGE_TYPES:
-        return True
-    return response.content.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
 
 
 def _bad_response(what: str, answer: Any) -> GitHubUnavailableError:
