@@ -3,7 +3,8 @@ their Subject: AWS Backup's ("Notification from AWS Backup": "An AWS Backup job 
 Resource ARN : …"), one incident per job type and resource that a completed job resolves, and
 Elastic Beanstalk's health transitions ("AWS Elastic Beanstalk Notification - Environment
 health has transitioned from Ok to Severe …", basic health's "… from YELLOW to RED"), one
-incident per environment that Ok (Green) resolves; and AWS Budgets' alerts, one incident per
+incident per environment that Ok (Green) resolves, its health word ranked as a severity
+(Severe critical, Degraded and Red high, Warning and Yellow warning); and AWS Budgets' alerts, one incident per
 budget and alert type. Each returns None for any other text."""
 
 from __future__ import annotations
@@ -133,6 +134,18 @@ _HEALTH_STATUS = {
     "yellow": FIRE,
     "red": FIRE,
 }
+#: The severity each unhealthy word ranks as, since no priority rule knows Beanstalk's words
+#: (Severe read as no known severity defaulted to medium, as Warning does). Enhanced health:
+#: Warning is a moderate share of requests failing, Degraded a high one, Severe a very high
+#: one (the environment down for most users). Basic health: Yellow is some failing checks, Red
+#: the environment failing its health check. A healthy word (a resolve) ranks as nothing.
+_HEALTH_SEVERITY = {
+    "warning": "warning",
+    "degraded": "high",
+    "severe": "critical",
+    "yellow": "warning",
+    "red": "high",
+}
 
 
 def beanstalk(envelope: dict[str, Any]) -> Normalized | None:
@@ -170,7 +183,7 @@ def beanstalk(envelope: dict[str, Any]) -> Normalized | None:
             source=SOURCE,
             status=status,
             title=common.title(f"Elastic Beanstalk {environment}: health {health}", "Message"),
-            severity=common.word(health, "health"),
+            severity=_HEALTH_SEVERITY.get(health.lower()),
             description=common.text(message, "Message", common.DESCRIPTION_MAX) or "",
             labels=labels,
             links=common.links(environment=common.url(facts.get("Environment URL"), "URL")),
