@@ -110,8 +110,9 @@ async def test_near_shapes_the_redactor_knows_leave_nothing() -> None:
     webhook.office.com, MySQL's hash after `IDENTIFIED BY PASSWORD`, the JSON form of `az
     storage account keys list`, Go's `%v` of a password's bytes, a JSON name/value pair,
     redis' CONFIG GET requirepass reply, `vault kv get -field=password`, a `Cookie:`
-    header's `sid`, a `mnemonic:` starting its line and a name behind a full-width colon or a Cyrillic a
-    (U+0430)."""
+    header's `sid`, a `mnemonic:` starting its line, a JSON array's `--db-password` and its
+    value, a sensitive Terraform output named `db_password`, and a name behind a full-width
+    colon or a Cyrillic a (U+0430)."""
     office = (
         "https://corp.webhook.office.com/webhookb2/3f1c2b4a-1111-4000-8000-00000000abcd@"
         "9a8b7c6d-2222-4000-8000-00000000dcba/IncomingWebhook/0123456789abcdef0123456789abcdef/"
@@ -135,6 +136,8 @@ async def test_near_shapes_the_redactor_knows_leave_nothing() -> None:
         (f'127.0.0.1:6379> CONFIG GET requirepass\n1) "requirepass"\n2) "{PASSWORD}"', PASSWORD),
         (f"$ vault kv get -field=password secret/db\n{PASSWORD}", PASSWORD),
         (f"Cookie: sid={PASSWORD}", PASSWORD),
+        (f'args: ["--db-password", "{PASSWORD}"]', PASSWORD),
+        (json.dumps({"db_password": {"sensitive": True, "value": PASSWORD}}), PASSWORD),
         (f"restored wallet from\nmnemonic: {MNEMONIC}", "wave sausage worth useful"),
         (f"password\uff1a{PASSWORD}", PASSWORD),
         (f"p\u0430ssword={PASSWORD}", PASSWORD),
@@ -683,3 +686,47 @@ async def test_a_passphrase_of_words_after_a_prefix_is_blanked(text: str, secret
     shows no word of it, as it shows none when the name starts the line (`passphrase: …`
     alone is blanked whole)."""
     assert await _leaks(f"job output:\n{text}", secret) == []
+
+
+# --- leaks: redact/markup.py (Terraform's own mark of a sensitive value) -------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason='markup: `terraform output -json`\'s `"sensitive": true` beside a `value` does not '
+    "blank the value when the output's name is not a secret's",
+)
+async def test_a_terraform_output_marked_sensitive_is_blanked() -> None:
+    """`terraform output -json` in a deploy log shows no output's value that Terraform itself
+    marks `"sensitive": true`, whatever the output is called (`admin`, `bootstrap`)."""
+    outputs = {
+        "admin": {"sensitive": True, "type": "string", "value": PASSWORD},
+        "region": {"sensitive": False, "type": "string", "value": "eu-west-1"},
+    }
+    text = f"$ terraform output -json\n{json.dumps(outputs, indent=2)}"
+    assert await _leaks(f"deploy step output:\n{text}", PASSWORD) == []
+
+
+# --- leaks: redact/positional.py (argument vectors printed as lists) -----------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="positional: a flag naming a secret and its value as items of an argument vector in "
+    "a Python/Node list repr or `kubectl describe`'s one-per-line Args are not paired (a JSON "
+    "array's are)",
+)
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"sys.argv=['worker.py', '--api-key', '{PASSWORD}', '--queue', 'orders']",
+        f"process.argv: [ '/usr/bin/node', 'app.js', '--password', '{PASSWORD}' ]",
+        f"    Args:\n      --db-password\n      {PASSWORD}\n    State:          Waiting",
+    ],
+    ids=["python-sys-argv", "node-process-argv", "kubectl-describe-args"],
+)
+async def test_a_secret_flag_in_a_printed_argument_vector_is_blanked(text: str) -> None:
+    """A crash report that prints its argument vector (Python's `sys.argv`, Node's
+    `process.argv`) and `kubectl describe pod`'s Args list show the value after
+    `--password`/`--api-key` nowhere, as `args: ["--db-password", "…"]` already does."""
+    assert await _leaks(f"crash report:\n{text}", PASSWORD) == []
