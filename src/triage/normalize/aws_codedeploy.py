@@ -5,9 +5,10 @@ deployment's ({"applicationName", "deploymentGroupName", "status": "FAILED", "er
 A deployment id is new on every deployment, so it identifies nothing: the incident is the
 deployment group's (account + Region + application + group), fired by a deployment that failed
 or was stopped and resolved by the group's next deployment that succeeded, as a pipeline's next
-successful execution resolves its failure. An instance's notice is the instance's incident
-(account + Region + instance), fired by its failure and resolved by its next success. A
-deployment or an instance only starting or in progress changes no ticket."""
+successful execution resolves its failure (its deployments' state changes through an
+EventBridge rule are the same incident: `group_event_identity`). An instance's notice is the
+instance's incident (account + Region + instance), fired by its failure and resolved by its
+next success. A deployment or an instance only starting or in progress changes no ticket."""
 
 from __future__ import annotations
 
@@ -74,16 +75,31 @@ def _deployment(payload: dict[str, Any], account: str, region: str, topic: Topic
             labels=labels,
             links=common.links(deployment=_console(region, deployment)),
             occurred_at=occurred(payload.get("completeTime"), topic.sent),
-            identity={
-                "service": "codedeploy",
-                "account": account,
-                "region": region,
-                "application": application,
-                "group": group,
-            },
+            identity=group_identity(account, region, application, group),
             raw=payload,
         )
     )
+
+
+def group_identity(account: str, region: str, application: str, group: str) -> dict[str, str]:
+    """A deployment group's incident, whichever way its deployments are told: this trigger,
+    or an EventBridge rule's state change (`group_event_identity`)."""
+    return {
+        "service": "codedeploy",
+        "account": account,
+        "region": region,
+        "application": application,
+        "group": group,
+    }
+
+
+def group_event_identity(detail: dict[str, Any], account: str, region: str) -> dict[str, str]:
+    """The group of a "CodeDeploy Deployment State-change Notification" an EventBridge rule
+    sent (`detail.application`, `detail.deploymentGroup`), keyed as its trigger keys it, for
+    `aws_state_changes`: a group whose deployments reach triage both ways is one incident."""
+    application = common.ident(detail.get("application"), "detail.application")
+    group = common.ident(detail.get("deploymentGroup"), "detail.deploymentGroup")
+    return group_identity(account, region, application, group)
 
 
 def _instance(payload: dict[str, Any], account: str, region: str, topic: Topic) -> Normalized:

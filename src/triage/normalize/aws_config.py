@@ -2,9 +2,11 @@
 `notificationCreationTime`, `recordVersion`). A rule's compliance change is an alert: one
 incident per account, Region, rule and resource, fired by NON_COMPLIANT and resolved by
 COMPLIANT or NOT_APPLICABLE (the resource is no longer in the rule's scope); INSUFFICIENT_DATA
-changes no ticket. Config's other notifications on that topic (configuration item changes,
-snapshot and history deliveries, rule evaluations started) record the account's
-configuration, not a problem: Skipped, so a delivery channel's topic does not fill the DLQ."""
+changes no ticket. The same change as an EventBridge rule sends it ("Config Rules Compliance
+Change") is read alike (`from_eventbridge`): one incident either way. Config's other
+notifications on that topic (configuration item changes, snapshot and history deliveries, rule
+evaluations started) record the account's configuration, not a problem: Skipped, so a delivery
+channel's topic does not fill the DLQ."""
 
 from __future__ import annotations
 
@@ -25,6 +27,8 @@ from triage.normalize.aws_shared import (
 from triage.normalize.common import Normalized, Skipped
 
 _COMPLIANCE = "ComplianceChangeNotification"
+#: The (source, detail-type) of the same notice as an EventBridge rule sends it.
+EVENTBRIDGE_COMPLIANCE = ("aws.config", "Config Rules Compliance Change")
 _STATUS: dict[str, Status] = {
     "NON_COMPLIANT": FIRE,
     "COMPLIANT": RESOLVE,
@@ -47,6 +51,27 @@ def normalize(payload: dict[str, Any], topic: Topic) -> Normalized:
             f"AWS Config {common.short(kind)} notification: a record of configuration, not an alert"
         )
         return Normalized((), (Skipped(SOURCE, "not_an_alert", detail),))
+    return _compliance_change(payload, topic, common.Labels())
+
+
+def from_eventbridge(payload: dict[str, Any], detail: dict[str, Any], account: str) -> Normalized:
+    """A "Config Rules Compliance Change" an EventBridge rule sent, for `eventbridge`: its
+    `detail` is the ComplianceChangeNotification the delivery channel's topic carries, read as
+    that notice is, the event's account and Region standing in for the topic's. Source `aws`,
+    the notice's: a resource's compliance told both ways is one incident, and the event's
+    `event_source` and `detail_type` labels say which way it came. Read as any other event,
+    every rule's and resource's non-compliance was one incident that never resolved."""
+    region = common.ident_or_none(payload.get("region"), "region") or ""
+    topic = Topic(account, region, payload.get("time"))
+    via = common.Labels()
+    common.add_label(via, "event_source", common.unnested(payload.get("source")))
+    common.add_label(via, "detail_type", common.unnested(payload.get("detail-type")))
+    return _compliance_change(detail, topic, via)
+
+
+def _compliance_change(payload: dict[str, Any], topic: Topic, via: common.Labels) -> Normalized:
+    """A ComplianceChangeNotification: its rule's and resource's incident, `via` added to its
+    labels (what delivered it, when that is not the topic)."""
     account = common.ident_or_none(payload.get("awsAccountId"), "awsAccountId") or topic.account
     region = common.ident_or_none(payload.get("awsRegion"), "awsRegion") or topic.region
     rule = common.ident(payload.get("configRuleName"), "configRuleName")
@@ -66,6 +91,8 @@ def normalize(payload: dict[str, Any], topic: Topic) -> Normalized:
     common.add_label(labels, "resource_type", resource_type)
     common.add_label(labels, "resource", resource)
     common.add_label(labels, "compliance", compliance)
+    for name, value in via.items():
+        common.add_label(labels, name, value)
     return one(
         Alert(
             source=SOURCE,

@@ -68,6 +68,14 @@ Where each shape comes from (AWS's documentation):
   Resource Status Change: `stack-id`, `logical-resource-id`, `status-details.status`, a
   stack status code; Drift Detection Status Change: `status-details.stack-drift-status`
   DRIFTED, IN_SYNC, UNKNOWN, NOT_CHECKED).
+- CodeDeploy: codedeploy/latest/userguide/monitoring-cloudwatch-events.html (Deployment
+  State-change Notification: `application`, `deploymentGroup`, `deploymentId`, `state` START,
+  STOP, FAILURE, SUCCESS, READY), keyed as its SNS trigger (`aws_codedeploy`).
+- Systems Manager Run Command: systems-manager/latest/userguide/
+  monitoring-systems-manager-event-examples.html (EC2 Command Status-change and Command
+  Invocation Status-change Notification: `command-id`, `document-name`, an invocation's
+  `instance-id`, `status` Pending, InProgress, Delayed, Success, Failed, TimedOut, Cancelled,
+  Cancelling), keyed as its SNS notice (`aws_ssm`).
 - EC2: AWSEC2/latest/UserGuide/monitoring-instance-state-changes.html (`instance-id`, `state`
   pending, running, stopping, stopped, shutting-down, terminated); ebs/latest/userguide/
   ebs-cloud-watch-events.html (EBS Snapshot Notification, EBS Multi-Volume Snapshots
@@ -85,7 +93,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from triage.models import Status
-from triage.normalize import aws_outcomes, common
+from triage.normalize import aws_codedeploy, aws_outcomes, aws_ssm, common
 
 FIRE, RESOLVE = Status.FIRING, Status.RESOLVED
 
@@ -107,7 +115,14 @@ class StateChange:
     statement's optional name). `family` is the detail-type the identity names when the
     failure and its recovery come as two detail-types (Auto Scaling's Unsuccessful and
     Successful). A `routine` detail-type only says work is under way or went as planned (a
-    lifecycle hook waiting, an instance refresh started or cancelled): it changes no ticket."""
+    lifecycle hook waiting, an instance refresh started or cancelled): it changes no ticket.
+
+    `rank` gives the severity the detail implies, in a word the priority rule knows (an ECR
+    scan's worst findings), instead of the detail's own `severity`. `native` keys a service
+    whose own SNS notice triage reads (CodeDeploy's triggers, Run Command's notices): it
+    builds that notice's identity from the detail, the event's account and its Region, so the
+    same change is one incident whichever way it comes, and the alert's source is that
+    notice's (`aws`)."""
 
     key: str | None = None
     derive: Callable[[dict[str, Any]], Any] | None = None
@@ -119,6 +134,8 @@ class StateChange:
     family: str | None = None
     fixed: Status | None = None
     routine: bool = False
+    rank: Callable[[dict[str, Any]], str | None] | None = None
+    native: Callable[[dict[str, Any], str, str], dict[str, str]] | None = None
 
 
 #: What an ECR scan's findings make of its state: serious findings, or none of them.
@@ -135,6 +152,19 @@ def _scan_result(detail: dict[str, Any]) -> Any:
         return status
     counts = common.obj_or_empty(detail.get("finding-severity-counts"))
     return _VULNERABLE if any(_count(counts.get(level)) > 0 for level in _SERIOUS) else _CLEAN
+
+
+#: ECR's finding levels, worst first (UNDEFINED ranks nowhere).
+_FINDING_LEVELS = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL")
+
+
+def _worst_finding(detail: dict[str, Any]) -> str | None:
+    """An ECR scan's worst level with a finding counted (above 0), as ECR names it: the
+    scan's severity, as an Inspector finding's is its own (ten CRITICAL vulnerabilities are a
+    critical ticket, not the medium of an alert that states no severity). None when it
+    counts none."""
+    counts = common.obj_or_empty(detail.get("finding-severity-counts"))
+    return next((level for level in _FINDING_LEVELS if _count(counts.get(level)) > 0), None)
 
 
 def _count(value: Any) -> int:
@@ -243,9 +273,12 @@ _STACK_FAILED = _states(
     "UPDATE_ROLLBACK_FAILED", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_ROLLBACK_FAILED",
     "IMPORT_ROLLBACK_COMPLETE",
 )  # fmt: skip
-_STACK_DONE = _states("CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE")
+#: A deleted stack resolves too: nothing else will (a stack deleted after DELETE_FAILED, or
+#: after a creation rolled back, which leaves only deletion to do), as CloudFormation's SNS
+#: notice of the deletion resolves it (`aws_cloudformation`).
+_STACK_DONE = _states("CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE", "DELETE_COMPLETE")
 _STACK_UNDER_WAY = _states(
-    "CREATE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS", "DELETE_IN_PROGRESS", "DELETE_COMPLETE",
+    "CREATE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS", "DELETE_IN_PROGRESS",
     "UPDATE_IN_PROGRESS", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_ROLLBACK_IN_PROGRESS",
     "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", "REVIEW_IN_PROGRESS", "IMPORT_IN_PROGRESS",
     "IMPORT_ROLLBACK_IN_PROGRESS",
@@ -463,13 +496,44 @@ READINGS: dict[tuple[str, str], StateChange] = {
         fires=_states("FAILED", "FAILURE"),
         resolves=_states("SUCCESS"),
     ),
-    # The repository's images: one with CRITICAL or HIGH findings fires, a clean one resolves.
+    # The repository's images: one with CRITICAL or HIGH findings fires, a clean one resolves;
+    # the worst level counted is the severity.
     ("aws.ecr", "ECR Image Scan"): StateChange(
         derive=_scan_result,
         fires=_states(_VULNERABLE, "FAILED"),
         resolves=_states(_CLEAN),
         by=("repository-name",),
+        rank=_worst_finding,
     ),
+    # A deployment group's deployments (the deployment id is new every time), keyed as the
+    # group's SNS trigger keys it: a failed or stopped one fires, a success resolves; one
+    # started or waiting to reroute traffic (blue/green's READY) changes no ticket.
+    ("aws.codedeploy", "CodeDeploy Deployment State-change Notification"): StateChange(
+        key="state",
+        fires=_states("FAILURE", "STOP"),
+        resolves=_states("SUCCESS"),
+        quiet=_states("START", "READY"),
+        by=("application", "deploymentGroup"),
+        native=aws_codedeploy.group_event_identity,
+    ),
+    # A Run Command's runs (its command id is new every time), keyed as Run Command's SNS
+    # notice keys them: the document's, an invocation's on its instance. Failed or timed out
+    # fires, Success resolves; queued, running, delayed or cancelled by someone changes none.
+    **{
+        ("aws.ssm", kind): StateChange(
+            key="status",
+            fires=_states("Failed", "TimedOut"),
+            resolves=_states("Success"),
+            quiet=_states("Pending", "InProgress", "Delayed", "Cancelled", "Cancelling"),
+            by=("document-name",),
+            also=("instance-id",),
+            native=aws_ssm.command_event_identity,
+        )
+        for kind in (
+            "EC2 Command Status-change Notification",
+            "EC2 Command Invocation Status-change Notification",
+        )
+    },
     # The cluster (resources) and the statement's name, when it has one: its id is new per run.
     ("aws.redshift-data", "Redshift Data Statement Status Change"): StateChange(
         key="state",

@@ -5,9 +5,9 @@ execution failed, an EC2 instance state change, a CloudTrail API call …).
 
 Every event carries the same envelope: `source` (aws.health), `detail-type` ("AWS Health
 Event"), `account`, `region`, `time`, `resources` and the service's own `detail`. Three services
-are read for what they mean, and RDS's, DMS's, Redshift Serverless's, Inspector's and Macie's
-(in their own modules); services' state changes are read from the envelope and the state
-`aws_state_changes` names; the rest from the envelope alone:
+are read for what they mean, and RDS's, DMS's, Redshift Serverless's, Inspector's, Macie's and
+Config's compliance changes (in their own modules); services' state changes are read from the
+envelope and the state `aws_state_changes` names; the rest from the envelope alone:
 
 | event | one alert per | identity | resolved when | severity |
 |---|---|---|---|---|
@@ -18,8 +18,9 @@ are read for what they mean, and RDS's, DMS's, Redshift Serverless's, Inspector'
 | RDS events (`aws_rds.from_eventbridge`) | resource and condition | account + region + source type + source id + condition (its EventID's pair, else the EventID) | the event that ends its condition (an instance started after its stop) | none |
 | DMS events (`aws_dms`) | resource and condition | account + region + source type + source id (the resource ARN's id) + condition (its eventId's pair, else the eventId) | the event that ends its condition (a failed task started again) | none |
 | Redshift Serverless events (`aws_redshift_serverless`) | workgroup or namespace and condition | account + region + resources (else the workgroup or namespace its message names) + condition (its event id's pair, else the event id) | the event that ends its condition (a base RPU change completed after one failed); an information event changes no ticket | none |
+| AWS Config compliance changes (`aws_config.from_eventbridge`) | rule and resource | source `aws`: the identity of Config's SNS notice (account + region + rule + resource type + resource) | COMPLIANT or NOT_APPLICABLE; INSUFFICIENT_DATA changes no ticket | none |
 | Inspector and Macie findings (`aws_findings`) | finding | account + region + finding ARN or id | Inspector: CLOSED or SUPPRESSED; Macie: archived | theirs |
-| AWS services' state changes (`aws_state_changes`: CodeBuild, CodePipeline, Step Functions, Glue, Auto Scaling, ECS, Batch, Backup, EMR, SageMaker, ECR, Redshift Data API, CloudFormation, EC2 and EBS) | thing whose state changes | account + region + source + detail-type (Auto Scaling: launch, terminate, detach or instance refresh; a CodeBuild phase: its build's; a CloudFormation resource: its stack's) + what the runs share (a project, a state machine, a job's name, a group; else the resources) | its next success (a build that succeeded, an instance running); a run starting, in progress or stopped as planned (an ECS task a deployment replaced) changes no ticket | `detail.severity` when it is a word |
+| AWS services' state changes (`aws_state_changes`: CodeBuild, CodePipeline, Step Functions, Glue, Auto Scaling, ECS, Batch, Backup, EMR, SageMaker, ECR, Redshift Data API, CloudFormation, CodeDeploy, Run Command, EC2 and EBS) | thing whose state changes | account + region + source + detail-type (Auto Scaling: launch, terminate, detach or instance refresh; a CodeBuild phase: its build's; a CloudFormation resource: its stack's) + what the runs share (a project, a state machine, a job's name, a group; else the resources); CodeDeploy deployments and Run Command runs: source `aws`, the identity of the service's SNS notice (the deployment group; the document, an invocation's + instance) | its next success (a build that succeeded, an instance running, a stack deleted); a run starting, in progress or stopped as planned (an ECS task a deployment replaced) changes no ticket | an ECR scan: its worst level counted; else `detail.severity` when it is a word |
 | any other event | event type and resources | account + region + source + detail-type + resources (+ a CloudTrail call's eventSource and eventName) | never: such events only fire; one that states a success (`… Succeeded`, `status: COMPLETED`) and no failure changes no ticket (`aws_outcomes`) | `detail.severity` when it is a word |
 
 A state change's title ends with the state that made it (`CodeBuild Build State Change:
@@ -47,6 +48,7 @@ import pydantic
 from triage.errors import InvalidAlertError
 from triage.models import Alert, Status
 from triage.normalize import (
+    aws_config,
     aws_dms,
     aws_finding_keys,
     aws_findings,
@@ -54,6 +56,7 @@ from triage.normalize import (
     aws_outcomes,
     aws_rds,
     aws_redshift_serverless,
+    aws_shared,
     aws_state_changes,
     common,
 )
@@ -113,6 +116,8 @@ def normalize(payload: dict[str, Any]) -> Normalized:
         return Normalized((aws_dms.from_eventbridge(payload, detail, account),))
     if aws_redshift_serverless.matches(source, detail):
         return aws_redshift_serverless.from_eventbridge(payload, detail, account, _facts(detail))
+    if (source, kind) == aws_config.EVENTBRIDGE_COMPLIANCE:
+        return aws_config.from_eventbridge(payload, detail, account)
     finding = aws_findings.READERS.get((source, kind))
     if finding is not None:
         return Normalized((finding(payload, detail, account),))
@@ -420,6 +425,12 @@ def _other(
     else:
         named = _state_identity(identity, detail, resources, change)
     labels = _envelope_labels(account, region, source, kind)
+    alert_source = SOURCE
+    if change is not None and change.native is not None:
+        # Keyed as the service's own SNS notice of the same change: one incident either way.
+        identity = change.native(detail, account, region or "")
+        alert_source = aws_shared.SOURCE
+        common.add_label(labels, "aws_service", identity.get("service"))
     common.add_label(labels, "resources", ", ".join(resources[:_SHOWN_RESOURCES]))
     if change is not None:
         common.add_label(
@@ -427,12 +438,11 @@ def _other(
         )
         if change.by:  # what the runs share, by name: what the ticket's steps point at
             common.add_label(labels, "resource", named)
-    severity = detail.get("severity")
     alert = Alert(
-        source=SOURCE,
+        source=alert_source,
         status=status,
         title=common.first_title(_title(kind, named, change, detail), kind, field="detail-type"),
-        severity=common.word(severity, "detail.severity") if isinstance(severity, str) else None,
+        severity=_severity(change, detail),
         description=common.text(_facts(detail), "detail", common.DESCRIPTION_MAX) or "",
         labels=labels,
         occurred_at=_occurred(payload.get("time")),
@@ -444,6 +454,15 @@ def _other(
     state = common.short(aws_state_changes.state_of(change, detail), 60)
     note = f"{SOURCE} {common.short(kind, 100)} state {state} is not one triage knows: it fires"
     return Normalized((alert,), (), (note,))
+
+
+def _severity(change: aws_state_changes.StateChange | None, detail: dict[str, Any]) -> str | None:
+    """The severity a reading ranks the event as (an ECR scan's worst findings), else the
+    detail's own `severity` when it is a word."""
+    if change is not None and change.rank is not None:
+        return change.rank(detail)
+    severity = detail.get("severity")
+    return common.word(severity, "detail.severity") if isinstance(severity, str) else None
 
 
 def _unread_identity(identity: dict[str, str], detail: dict[str, Any], resources: list[str]) -> str:
