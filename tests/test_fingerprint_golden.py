@@ -2,7 +2,8 @@
 
 A fingerprint keys every stored incident and the hidden marker in every open ticket. If one of
 these fails, the change re-keys incidents in production (duplicate tickets, orphaned ones): make
-it only on purpose, with FINGERPRINT_VERSION bumped and a migration note, then re-pin the table.
+it only on purpose, for the sources it must (bumping FINGERPRINT_VERSION would re-key every
+source), with a note in the README's "Upgrading" section, then re-pin the table.
 """
 
 from __future__ import annotations

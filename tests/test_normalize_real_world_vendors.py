@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from source_samples import one, run, skipped_reasons
+from source_samples import one, run
 from test_normalize_hostile import HOSTILE_VALUES
 from test_normalize_hostile import _outcome as outcome
 from test_normalize_hostile import _paths as paths
@@ -387,10 +387,12 @@ def test_uptimerobot_template_in_snake_case_is_read() -> None:
 # --- Dynatrace and Better Stack: the states their documentation names ---------------------------
 
 
-async def test_dynatrace_merged_problem_changes_no_ticket() -> None:
-    """MERGED is understood (not the DLQ) but closes nothing: the problem it joined goes on."""
+def test_dynatrace_merged_problem_resolves_its_own_key() -> None:
+    """MERGED is understood (not the DLQ): the merged problem is over, so it resolves its own
+    PID's incident; the problem it joined goes on under its own PID."""
     merged = dict(sample("tools/dynatrace-open.json"), State="MERGED")
-    assert await skipped_reasons(json.dumps(merged)) == ["no_state_change"]
+    assert one(merged).status is Status.RESOLVED
+    assert one(merged).fingerprint == one(sample("tools/dynatrace-open.json")).fingerprint
 
 
 @pytest.mark.parametrize(

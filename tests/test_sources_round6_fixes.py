@@ -1,6 +1,6 @@
 """The fixes for red team round 6's source bugs (tests/test_redteam_round6_sources.py), held
-at the class of each: a merge is no resolve (PagerDuty's merge reason, Dynatrace's MERGED),
-a severity no one chose is no severity (Azure's health alerts), every older Azure schema is
+at the class of each: a merge closes the merged incident's own ticket (PagerDuty's merge
+reason, Dynatrace's MERGED; the incident it joined keeps its own), a severity no one chose is no severity (Azure's health alerts), every older Azure schema is
 refused saying what to do, Uptime Kuma's notices without a monitor are alerts unless they are
 the Test button's, and Statuspage's and Dynatrace's own scales order their tickets."""
 
@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from factories import T0
 from recording_pipeline import Sink, pipeline_into
 from triage.errors import InvalidAlertError, TriageError
@@ -119,16 +118,13 @@ def test_a_pagerduty_merge_of_an_incident_keyed_by_its_incident_key_resolves() -
 # --- dynatrace: a merged problem --------------------------------------------------------------
 
 
-async def test_a_dynatrace_problem_merged_into_another_leaves_the_ticket_open() -> None:
-    """Dynatrace merges a problem into another that goes on (often its twin, of the same
-    entity and title, which shares the ticket); MERGED names no survivor, so it closes
-    nothing."""
+async def test_a_dynatrace_problem_merged_into_another_closes_its_own_ticket() -> None:
+    """Dynatrace merges a problem into another that goes on under its own PID, so its own
+    ticket: MERGED, sent for the merged problem, closes the merged problem's ticket only
+    (tests/test_title_identity_round7.py shows the survivor's staying open)."""
     opened = _sample("tools/dynatrace-open.json")
     actions = await _lifecycle([opened, dict(opened, State="MERGED")])
-    assert actions[0] == ["open"]
-    assert "close" not in actions[1]
-    [skip] = normalize_body(json.dumps(dict(opened, State="MERGED"))).skipped
-    assert skip.reason == "no_state_change"
+    assert actions == [["open"], ["close"]]
 
 
 # --- azure: health alerts' fixed Sev4; the older schemas --------------------------------------
