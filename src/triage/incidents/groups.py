@@ -34,14 +34,23 @@ owed to the ticket (`Incident.update_owed_at_s`, when the interval ends): it goe
 update with the members as they are then, with the next member event after that time, even a
 repeat stamped as before, or by the sweep. Members joining while the group's first ticket
 gathers them owe nothing: that ticket lists them.
+
+A group whose first ticket gathers members (`group_window_s`) keeps, until that ticket opens,
+the labels its firing members have shared so far (`Incident.labels`, as silences read them:
+`agreed_labels`): a silence added while it gathers holds the ticket when it matches every member
+by those and the labels the group is keyed by (`silencing_members`), not one member's own
+(`pod=api-0`). Once the ticket opens, its labels are the alert's it opened with, as any
+incident's.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+import itertools
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import MappingProxyType
 
 from triage.incidents.lifecycle import (
     Action,
@@ -63,6 +72,7 @@ from triage.incidents.lifecycle import (
     tie_status,
 )
 from triage.incidents.schedule import gathering_ends
+from triage.incidents.silences import FIELDS, Silence, shown_value
 from triage.models import EffectKind, Status, fingerprint_of
 
 #: Members tracked per group: a DynamoDB item holds at most 400 KB, and a ticket lists them.
@@ -79,6 +89,11 @@ UNTRACKED_ID_CHARS = 8
 MAX_UNTRACKED_TIMES = 1000
 #: A member's title as kept and listed.
 MEMBER_TITLE_CHARS = 120
+#: Of a group's first member, the labels kept as those its members may share (`agreed_labels`):
+#: as many, and values as long, as a ticket keeps of an alert's. A label past them is not kept,
+#: so no silence is judged on a part of it (the ticket goes out, as for any label not shared).
+SHARED_LABELS = 64
+SHARED_LABEL_CHARS = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +105,11 @@ class GroupKey:
     #: The label values the members agree on, redacted: they are stored and shown.
     by: tuple[tuple[str, str], ...]
     window: timedelta = timedelta(0)
+    #: Every label of the alert the key was made for, as routes read them
+    #: (`Alert.routed_labels`): not redacted, so never stored as they are; read for the labels
+    #: a group's members share (`_shared_after`). None when no alert is at hand (a key read
+    #: from the store): nothing is then known to be shared.
+    labels: Mapping[str, str] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def of(
@@ -111,7 +131,7 @@ class GroupKey:
         values = {name: whole.get(name, value) for name, value in shown_values.items()}
         key = fingerprint_of(f"group:{route}", values)
         shown = tuple((name, redact(value)) for name, value in shown_values.items())
-        return cls(key, route, shown, timedelta(seconds=window_s))
+        return cls(key, route, shown, timedelta(seconds=window_s), labels)
 
     @classmethod
     def stored(cls, key: str, group: Group) -> GroupKey:
@@ -155,6 +175,7 @@ def decide_group(
         group=joined,
         last_event_at=max(stored.last_event_at, event.occurred_at),
         applied_at=now,
+        labels=_shared_after(stored, event, group),
     )
     if stored.state is State.OPEN:
         if firing:
@@ -179,6 +200,95 @@ def decide_group(
     if reopenable(stored, now, policy):
         return reopening(stored, seen, now, policy)
     return _new(stored, event, now, group, firing)
+
+
+def _shared_after(stored: Incident, event: AlertEvent, group: GroupKey) -> dict[str, str]:
+    """The labels `stored`'s members share once `event` (of a member, its labels those
+    `group` was made with) is applied: a firing takes out those it does not share while the
+    group has no ticket yet (its first one gathers, or a silence holds it). A resolve changes
+    nothing (it may come without the labels its alert fired with), nor does any event once
+    the ticket opened (the labels are then the alert's it opened with)."""
+    if stored.ticket is not None or event.status is not Status.FIRING:
+        return stored.labels
+    if group.labels is None:
+        return {}  # a member whose labels are not at hand: none is known to be shared
+    labels = group.labels
+    shared = {
+        name: value
+        for name, value in stored.labels.items()
+        if shown_value(name, labels.get(name, "")) == value
+    }
+    return stored.labels if len(shared) == len(stored.labels) else shared
+
+
+def _first_shared(event: AlertEvent, group: GroupKey) -> dict[str, str]:
+    """The labels a group's first member (`event`, its labels those `group` was made with)
+    holds for every member to share, as silences read them (redacted: they are stored):
+    none for a resolve, or when they are not at hand, or when the group's first ticket does
+    not gather members (no `group_window_s`: no silence can come between its first member
+    and its ticket); at most `SHARED_LABELS`, none whose value is longer than
+    `SHARED_LABEL_CHARS`."""
+    if event.status is not Status.FIRING or group.labels is None or not group.window:
+        return {}
+    shared: dict[str, str] = {}
+    for name, raw in itertools.islice(group.labels.items(), SHARED_LABELS):
+        value = shown_value(name, raw)
+        if len(name) <= SHARED_LABEL_CHARS and len(value) <= SHARED_LABEL_CHARS:
+            shared[name] = value
+    return shared
+
+
+def agreed_labels(incident: Incident) -> dict[str, str]:
+    """The labels every member of the group `incident` has alike, as silences read them: the
+    values it is keyed by, and, until its first ticket opens, the labels its firing members
+    have shared so far (`Incident.labels`). Nothing else of a member is known to hold for
+    all of them."""
+    group = incident.group
+    shared = incident.labels if incident.ticket is None else {}
+    return {**shared, **(group.by if group is not None else {})}
+
+
+@dataclass(frozen=True, slots=True)
+class _Agreed:
+    """What every member of a group has alike, as a silence reads it (`agreed_labels`)."""
+
+    labels: Mapping[str, str]
+    source: str = ""
+    team: str | None = None
+    title: str = ""
+
+
+def silencing_group(
+    silences: Iterable[Silence],
+    group: Group,
+    now: datetime,
+    shared: Mapping[str, str] | None = None,
+) -> Silence | None:
+    """The first active silence that matches every member of `group`: each of its matchers
+    reads a label every member has alike (one the group is keyed by, or one of the labels
+    its members `shared` so far) and holds for that value. A silence on one member's own
+    labels (`pod=api-0`), or on a field (`team`, `title`: not kept per member), does not
+    hold the group's first ticket from the others (README: a silence on one member does not
+    quiet the storm)."""
+    agreed = {**(shared or {}), **group.by}
+    names = {name for name in agreed if name not in FIELDS}
+    subject = _Agreed(MappingProxyType(agreed))
+    for silence in silences:
+        if not silence.active(now) or not silence.matchers:
+            continue
+        if all(m.name in names for m in silence.matchers) and silence.matches(subject):
+            return silence
+    return None
+
+
+def silencing_members(
+    silences: Iterable[Silence], incident: Incident, now: datetime
+) -> Silence | None:
+    """`silencing_group` for the stored group `incident`, by the labels its members have
+    alike (`agreed_labels`); None for an incident that is no group."""
+    if incident.group is None:
+        return None
+    return silencing_group(silences, incident.group, now, agreed_labels(incident))
 
 
 def _gathering(stored: Incident, now: datetime) -> bool:
@@ -296,6 +406,7 @@ def _new(
         applied_at=now,
         seq=stored.seq if stored else 0,
         version=stored.version if stored else 0,
+        labels=_first_shared(event, group),
         group=Group(
             route=group.route,
             by=dict(group.by),
