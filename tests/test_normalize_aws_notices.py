@@ -531,8 +531,9 @@ def test_an_elastic_beanstalk_environment_back_to_ok_resolves_its_health_inciden
     assert severe.fingerprint == degraded.fingerprint == ok.fingerprint
     assert (severe.title, severe.severity) == (
         "Elastic Beanstalk checkout-prod: health Severe",
-        "Severe",
+        "critical",
     )
+    assert severe.labels["health"] == "Severe"
     other = beanstalk(
         "Ok to Severe",
         Message=envelope("beanstalk-health-severe.json")["Message"].replace(

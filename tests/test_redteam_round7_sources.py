@@ -57,11 +57,6 @@ def _beanstalk(old: str, new: str) -> dict[str, Any]:
     return body
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="aws_text_notices.beanstalk gives the health word as severity; Severe and Degraded "
-    "are no severity triage ranks, so they default to medium, as Warning does",
-)
 @pytest.mark.parametrize("worse", ["Degraded", "Severe"])
 def test_a_beanstalk_environments_severe_health_outranks_its_warning(worse: str) -> None:
     """An environment gone Degraded or Severe gets a higher default priority than one gone to
@@ -112,12 +107,6 @@ def _scan(counts: dict[str, int]) -> dict[str, Any]:
     return body
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an ECR Image Scan's finding-severity-counts decide only that it fires "
-    "(aws_state_changes._scan_result); the alert gets no severity, so ten CRITICAL "
-    "vulnerabilities default to medium",
-)
 @pytest.mark.parametrize(
     ("counts", "expected"),
     [
@@ -194,11 +183,6 @@ def _compliance(resource: str, new: str, *, rule: str = "encrypted-volumes") -> 
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="eventbridge reads a Config Rules Compliance Change as any other event, keyed by "
-    "its empty resources: every rule's and resource's non-compliance is one incident",
-)
 def test_config_compliance_events_are_an_incident_per_rule_and_resource() -> None:
     """Config compliance events through EventBridge are an incident per rule and resource."""
     # Two volumes out of compliance, or one failing two rules, are separate problems with
@@ -210,12 +194,6 @@ def test_config_compliance_events_are_an_incident_per_rule_and_resource() -> Non
     assert len({volume_a.fingerprint, volume_b.fingerprint, other_rule.fingerprint}) == 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="eventbridge reads a Config Rules Compliance Change as any other event, which only "
-    "fires: a resource back to COMPLIANT (or NOT_APPLICABLE) opens a ticket instead of "
-    "closing its own",
-)
 @pytest.mark.parametrize("back", ["COMPLIANT", "NOT_APPLICABLE"])
 def test_a_config_resource_back_in_compliance_resolves_its_incident(back: str) -> None:
     """A resource compliant again, or out of its rule's scope, resolves the incident its
@@ -297,11 +275,6 @@ UNDER_WAY = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="CodeDeploy's deployment and Run Command's command events are not in "
-    "aws_state_changes.READINGS: read as any other event, a run that starts opens a ticket",
-)
 @pytest.mark.parametrize("body", UNDER_WAY.values(), ids=UNDER_WAY.keys())
 def test_an_aws_run_under_way_opens_no_ticket(body: dict[str, Any]) -> None:
     """A deployment or command that starts, or waits to go on, opens no ticket."""
@@ -311,11 +284,6 @@ def test_an_aws_run_under_way_opens_no_ticket(body: dict[str, Any]) -> None:
     assert normalize_body(json.dumps(body)).alerts == ()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="CodeDeploy's deployment events are not in aws_state_changes.READINGS: SUCCESS "
-    "only 'says success' and changes no ticket, so the group's FAILURE incident stays open",
-)
 def test_a_codedeploy_deployment_that_succeeds_resolves_the_groups_failure() -> None:
     """A group's deployment that succeeds resolves the incident its failed one opened."""
     # As CodeDeploy's SNS trigger of the same change does (`aws_codedeploy`), and as a
@@ -358,11 +326,6 @@ def _stack(status: str) -> dict[str, Any]:
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="aws_state_changes lists DELETE_COMPLETE among a stack's states under way (quiet): "
-    "a stack deleted after DELETE_FAILED or ROLLBACK_COMPLETE keeps its incident open for good",
-)
 @pytest.mark.parametrize("failure", ["DELETE_FAILED", "ROLLBACK_COMPLETE"])
 def test_a_stack_deleted_after_its_failure_resolves_its_incident(failure: str) -> None:
     """A stack deleted after a failed deletion or a rolled-back creation resolves its
