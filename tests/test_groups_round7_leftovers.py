@@ -260,3 +260,25 @@ async def test_a_held_gathered_ticket_goes_out_when_a_member_the_silence_misses_
     assert c.kinds() == ["open"]
     opened = c.sink.effects[0].alert.group
     assert opened is not None and opened.count == 4
+
+
+async def test_a_replica_started_with_a_new_group_by_sends_the_gathered_ticket_once(
+    tmp_path: Path,
+) -> None:
+    """A replica starts with routes that group by pod as well while the other still groups by
+    namespace, and takes the held message's retry: the gathered ticket opens then, once.
+    Alertmanager's resends of the same pods (stamped as before) on either replica open
+    nothing more: each pod stays in the group it fires in."""
+    c, new = regrouped(tmp_path)
+    storm = [pod(i) for i in range(3)]
+    first = c.message(webhook(storm), 0)
+    with pytest.raises(GatheringError):
+        await c.deliver(first, 0)
+    c.routes = str(new)
+    c.pipelines[1] = c._pipeline()
+    await c.deliver(again(first, 1), 1)
+    assert c.kinds() == ["open"]
+    await c.deliver(c.message(webhook(storm), 2), 0)
+    await c.deliver(c.message(webhook(storm), 3), 1)
+    assert c.kinds() == ["open"]
+    assert await still_open(c) == [c.sink.effects[0].fingerprint]
