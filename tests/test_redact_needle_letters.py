@@ -11,7 +11,7 @@ from __future__ import annotations
 from triage.redact.rules import _RULES
 
 #: First characters of the needles looked for in the folded text (ASCII ones).
-FOLDED_FIRST = set('"-./<>\\_abcdefghijklmnoprstvwx|')
+FOLDED_FIRST = set('"+-./<>\\_abcdefghijklmnoprstvwx|')
 #: … and of the needles looked for as written.
 WRITTEN_FIRST = set("#$&(-.7:?@ACGHIKLMNPQS[]_abdefghiklmnoprstuwxyz|")
 

@@ -28,14 +28,14 @@ def _redacted_once(text: str) -> str:
 # --- 1. single-quoted literals joined by `+` ---------------------------------------------------
 
 JOINED_SINGLE = [
-    (f"token = '{PAT[:20]}' + '{PAT[20:]}'", f"token = '{P}' + '{P}'"),
-    (f"token='{PAT[:20]}'+'{PAT[20:]}'", f"token='{P}'+'{P}'"),
-    (f"GITHUB_TOKEN = '{PAT[:10]}' + '{PAT[10:25]}' + '{PAT[25:]}'", f"GITHUB_TOKEN = '{P}' + '{P}' + '{P}'"),
+    (f"token = '{PAT[:20]}' + '{PAT[20:]}'", f"token = '{G}' + '{G}'"),
+    (f"token='{PAT[:20]}'+'{PAT[20:]}'", f"token='{G}'+'{G}'"),
+    (f"GITHUB_TOKEN = '{PAT[:10]}' + '{PAT[10:25]}' + '{PAT[25:]}'", f"GITHUB_TOKEN = '{G}' + '{G}' + '{G}'"),
     (f"password = 'hunter' + '{PASSWORD}'", f"password = '{P}' + '{P}'"),
     # Inside a JSON string (a log's message): the same, the string's quotes aside.
     (
         json.dumps({"msg": f"token = '{PAT[:20]}' + '{PAT[20:]}'"}),
-        json.dumps({"msg": f"token = '{P}' + '{P}'"}),
+        json.dumps({"msg": f"token = '{G}' + '{G}'"}),
     ),
 ]  # fmt: skip
 
