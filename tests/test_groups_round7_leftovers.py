@@ -117,11 +117,6 @@ async def open_after_silence(c: Cluster) -> None:
         await c.sweep().once()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="until the ledger.py diff lands: a gathered group's silence check reads the "
-    "group's key labels only, not the labels every member shares",
-)
 async def test_a_silence_on_a_label_every_member_shares_holds_the_gathered_ticket(
     tmp_path: Path,
 ) -> None:
@@ -144,11 +139,6 @@ async def test_a_silence_on_a_label_every_member_shares_holds_the_gathered_ticke
     assert opened is not None and opened.count == 8
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="until the ledger.py diff lands: the sweep's takeover of a gathered group checks "
-    "and holds it by the group's key labels only",
-)
 async def test_the_sweep_holds_a_gathered_ticket_under_a_silence_on_a_shared_label(
     tmp_path: Path,
 ) -> None:
@@ -232,11 +222,6 @@ async def test_a_group_by_change_while_a_group_gathers_sends_its_ticket_with_the
     assert c.kinds().count("open") == 1 and c.kinds()[-1] == "close"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="until the ledger.py diff lands: a gathered group's silence check reads the "
-    "group's key labels only, not the labels every member shares",
-)
 async def test_a_held_gathered_ticket_goes_out_when_a_member_the_silence_misses_joins(
     tmp_path: Path,
 ) -> None:

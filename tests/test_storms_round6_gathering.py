@@ -16,7 +16,7 @@ from test_redteam_round4_storms import Cluster, at, grouping, groups, pod, silen
 from test_redteam_round5_storms import again
 from test_redteam_round6_storms import GROUPING, UNGROUPED, resolved, still_open
 from triage.errors import GatheringError
-from triage.incidents.claims import silencing_group
+from triage.incidents.groups import silencing_group
 from triage.incidents.lifecycle import Group
 from triage.incidents.silences import Matcher, Silence
 

@@ -26,9 +26,8 @@ from __future__ import annotations
 import abc
 import dataclasses
 import json
-from collections.abc import Callable, Container, Iterable, Mapping
+from collections.abc import Callable, Container
 from datetime import datetime, timedelta
-from types import MappingProxyType
 
 import structlog
 
@@ -47,7 +46,6 @@ from triage.incidents.lifecycle import (
     Action,
     AlertEvent,
     Event,
-    Group,
     Held,
     Incident,
     Pending,
@@ -58,7 +56,6 @@ from triage.incidents.lifecycle import (
 )
 from triage.incidents.records import CLAIMS, Hold, Record, Routing, Transition
 from triage.incidents.schedule import gathering_ends, sweep_retry_delay
-from triage.incidents.silences import FIELDS, Silence
 from triage.models import EffectKind, Ticket
 
 # Logged as the store: its events (`store.*`) keep the logger name they had before the split.
@@ -156,32 +153,6 @@ def gathered_untried(pending: Pending | None, now: datetime) -> bool:
         and pending.attempts == 0
         and not pending.done
     )
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class _Agreed:
-    """What every member of a group shares, as a silence reads it: the label values the group
-    is keyed by (`Group.by`). Nothing else of a member is known to hold for all of them."""
-
-    labels: Mapping[str, str]
-    source: str = ""
-    team: str | None = None
-    title: str = ""
-
-
-def silencing_group(silences: Iterable[Silence], group: Group, now: datetime) -> Silence | None:
-    """The first active silence that matches every member of `group`: each of its matchers
-    reads a label the group is keyed by (its members agree on its value) and holds for that
-    value. A silence on one member's own labels (`pod=api-0`) does not hold the group's first
-    ticket from the others (README: a silence on one member does not quiet the storm)."""
-    agreed = _Agreed(MappingProxyType(dict(group.by)))
-    keyed = {name for name in group.by if name not in FIELDS}
-    for silence in silences:
-        if not silence.active(now) or not silence.matchers:
-            continue
-        if all(m.name in keyed for m in silence.matchers) and silence.matches(agreed):
-            return silence
-    return None
 
 
 def held_open(stored: Incident, hold: Hold, now: datetime) -> Incident:
@@ -319,7 +290,7 @@ class Claims(StoreBase):
     ) -> Transition:
         """`owner` just claimed a group's first ticket whose window is over (`transition`,
         from `begin` or `take_over`; untried before it, `gathered_untried`), and a silence
-        added meanwhile holds the group now (`hold`, `silencing_group`): the open is held
+        added meanwhile holds the group now (`hold`, `groups.silencing_members`): the open is held
         instead, as one decided under that silence is, and the sweep carries it out once no
         silence matches (README: a silence opens nothing). The window let the silence come
         after the open was decided; without this, the open went out under it. `transition`

@@ -21,7 +21,7 @@ back: the sink's part is done, and the effect goes on.
 A group's first ticket may wait for members (`group_window_s`): until then entering raises
 `GatheringError` and the claim stays with its owner, whose message comes back for it. When it
 comes back (or the sweep takes it) under a silence added during the window that matches every
-member (`silencing_group`), the open is held, as one decided under it is (`hold_gathered`).
+member (`silencing_members`), the open is held, as one decided under it is (`hold_gathered`).
 """
 
 from __future__ import annotations
@@ -36,9 +36,9 @@ from types import MappingProxyType, TracebackType
 import structlog
 
 from triage.errors import GatheringError, StoreBusyError, StoreUnavailableError, TriageError
-from triage.incidents.claims import gathered_untried, silencing_group
+from triage.incidents.claims import gathered_untried
 from triage.incidents.codec import view_to_json
-from triage.incidents.groups import GroupKey, decide_group
+from triage.incidents.groups import GroupKey, agreed_labels, decide_group, silencing_members
 from triage.incidents.lifecycle import (
     Action,
     AlertEvent,
@@ -417,10 +417,11 @@ class Claim:
 
 def _agreed_alert(incident: Incident) -> RedactedAlert:
     """The stored group `incident` as the alert a held open is carried out with, its labels
-    the values every member agrees on (`Group.by`): the sweep's silence check reads them
+    those every member has alike (`agreed_labels`: the values it is keyed by, and the labels
+    its members shared while it gathered): the sweep's silence check reads them
     (`ops.sweep.subject_of`), so it holds the open while the silence that held it lasts."""
-    by = incident.group.by if incident.group is not None else {}
-    return dataclasses.replace(stored_alert(incident), labels=MappingProxyType(dict(by)))
+    agreed = agreed_labels(incident)
+    return dataclasses.replace(stored_alert(incident), labels=MappingProxyType(agreed))
 
 
 async def _run(work: Work, runner: EffectRunner) -> None:
@@ -477,14 +478,14 @@ class Ledger:
     async def hold_gathered(self, transition: Transition, owner: str, alert: str) -> Transition:
         """When `owner` just claimed a group's first ticket whose window is over and that
         nobody tried yet (`gathered_untried`), and a silence added meanwhile matches every
-        member (`silencing_group`): the open held instead, to be carried out with `alert` (a
+        member (`silencing_members`): the open held instead, to be carried out with `alert` (a
         redacted view as JSON) once no silence matches (`Store.hold_gathered`). Otherwise
         `transition` itself. The silences are read from the store only for such a claim."""
         before, after, now = transition.before, transition.after, self.clock()
         taken = before.pending if before is not None else None
         if after is None or after.group is None or not gathered_untried(taken, now):
             return transition
-        silence = silencing_group(await self.store.silences(), after.group, now)
+        silence = silencing_members(await self.store.silences(), after, now)
         if silence is None:
             return transition
         hold = Hold(silence.id, silence.ends(), alert)
