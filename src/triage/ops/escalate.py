@@ -20,6 +20,13 @@ the GitHub sink's breaker (one API, one token). The escalation webhook shares th
 breaker only when it is on the same host as the sink's default webhook (`SLACK_WEBHOOK_URL`):
 a webhook on another host is another service, whose outage must neither stop the daemon's
 intake nor be held back by Slack's, so it is called without a breaker, as before.
+
+A webhook's 429 is a wait (SinkThrottledError with its Retry-After, as the Slack sink raises for
+its own), never a failure on the breaker: one webhook's rate limit is no Slack outage. A 2xx
+whose body is a web page (a proxy's sign-in page) reached no Slack: tried again (bad_response).
+The GitHub comment ends with a hidden marker naming the escalation (`escalation_marker`), and
+triage's comment with it on the issue is looked for before posting: when GitHub made the
+comment and its answer broke off, the sweep's retry does not post it twice.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import httpx2
@@ -41,19 +48,28 @@ from triage.settings import Settings
 from triage.sinks import markdown
 from triage.sinks.aio import AiohttpTransport
 from triage.sinks.github import IssueRef
-from triage.sinks.github.api import GitHubApi, record
+from triage.sinks.github.api import GitHubApi, record, records
+from triage.sinks.github.lookup import PAGE_SIZE, MarkerLookup
 from triage.sinks.github.missing_labels import MissingLabels
-from triage.sinks.github.text import MAX_ASSIGNEES
+from triage.sinks.github.text import MAX_ASSIGNEES, effect_marker
 from triage.sinks.guard import BREAKER_OPEN, GuardedSink
+from triage.sinks.http import retry_after_of, throttle_wait_s, unread_answer
 from triage.sinks.slack import (
     TEMPORARY_REFUSALS,
     escalation_message,
+    is_web_page,
     refusal_reason,
     slack_refusal,
 )
 from triage.tls import client_context
 
 log = structlog.get_logger(__name__)
+
+#: An escalation comment is looked for among the issue's comments since its episode began,
+#: less this much for GitHub's clock being behind ours.
+_SINCE_SLACK = timedelta(minutes=10)
+#: At most this many pages of those comments are read for it (a few within a normal episode).
+_COMMENT_PAGES = 3
 
 
 class Escalator:
@@ -75,6 +91,8 @@ class Escalator:
         self._guards: Mapping[str, GuardedSink] = {guard.name: guard for guard in guards}
         default_hook = settings.slack_webhook_url
         self._slack_host = _host(default_hook.get_secret_value()) if default_hook else ""
+        #: A rate-limited webhook's wait when it names none: the Slack sink's spacing of posts.
+        self._slack_spacing_s = settings.slack_min_interval_s
         self._http = httpx2.AsyncClient(
             timeout=settings.slack_timeout_s,
             transport=transport or AiohttpTransport(client_context()),
@@ -85,6 +103,8 @@ class Escalator:
             for r in router.rules
         )
         self._github = GitHubApi(settings, transport=transport) if wants_github else None
+        #: Finds an escalation comment an earlier attempt posted (`_comment_once`).
+        self._lookup = MarkerLookup(self._github, clock) if self._github is not None else None
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -151,18 +171,38 @@ class Escalator:
         finally:
             await response.aclose()
         status = response.status_code
+        if 200 <= status < 300 and not unread and is_web_page(response):
+            # A proxy's sign-in or block page (a web app's URL as the webhook): no Slack took
+            # the post, so it is tried again, as the Slack sink's own posts are.
+            raise SinkUnavailableError(
+                f"escalation webhook answered {status} with a web page "
+                f"({unread_answer(response)}), not Slack's answer",
+                reason="bad_response",
+            )
         refused = None if unread else slack_refusal(response)
         if 200 <= status < 300 and refused is None:
             return
         # Slack's error code, else the answer's size and type: never its text, which may echo
         # the post or carry a proxy's page, CR LF and escapes into the sweep's log line.
         reason = "answer unread" if unread else refusal_reason(response, refused, url)[1]
+        if status == 429:
+            raise self._webhook_limited(f"escalation webhook answered {status}: {reason}", response)
         # A 1xx as the final answer (an upgrade no one asked for) is a broken answer too.
         # An unread body says nothing of its status: a 403 is refused for good either way.
-        broken = status < 200 or status >= 500 or status in (408, 429)
+        broken = status < 200 or status >= 500 or status == 408
         if broken or refused in TEMPORARY_REFUSALS:
             raise SinkUnavailableError(f"escalation webhook answered {status}: {reason}")
         raise SinkRejectedError(f"escalation webhook answered {status}: {reason}")
+
+    def _webhook_limited(self, text: str, response: httpx2.Response) -> SinkThrottledError:
+        """The wait a rate-limited webhook asked for (its Retry-After, else Slack's spacing of
+        posts), as the Slack sink raises for its own 429s: a throttle, not an outage, so it
+        counts no failure on the Slack breaker (whose opening would hold every channel's
+        posts), and it holds this escalation alone, not the daemon's intake."""
+        wait_s = throttle_wait_s(retry_after_of(response.headers), self._slack_spacing_s)
+        throttled = SinkThrottledError(f"{text} (asked to wait {wait_s:g} s)", retry_after_s=wait_s)
+        throttled.pauses_intake = False
+        return throttled
 
     async def _github_issue(self, target: Escalation, incident: Incident, now: datetime) -> None:
         assert self._github is not None
@@ -176,8 +216,7 @@ class Escalator:
             # assigned nor labelled for this one; the comment names the entry.
             entry = markdown.safe_url(incident.refs.get("github", "")) or f"#{ref.number}"
             head = f"**Escalated** (digest entry {entry}): {markdown.inline(incident.title, 300)}"
-            body = "\n\n".join([head, *_summary(incident, now, _inline)])
-            await self._github.call("POST", f"{path}/comments", json={"body": body})
+            await self._comment_once(path, incident, [head, *_summary(incident, now, _inline)])
             return
         if target.github_assignees:
             issue = record(await self._github.call("GET", path), "the issue")
@@ -195,7 +234,28 @@ class Escalator:
         if target.github_label:
             await self._label(path, ref, target.github_label)
         head = f"**Escalated**: {markdown.inline(incident.title, 300)}"
-        body = "\n\n".join([head, *_summary(incident, now, _inline)])
+        await self._comment_once(path, incident, [head, *_summary(incident, now, _inline)])
+
+    async def _comment_once(self, path: str, incident: Incident, paragraphs: list[str]) -> None:
+        """Post the escalation's comment on the issue at `path`, ending with its marker
+        (`escalation_marker`), unless triage's comment with that marker is there already: when
+        GitHub made the comment and its answer broke off, the sweep's retry finds it instead of
+        telling everyone watching the issue twice (as the GitHub sink's own comments are)."""
+        assert self._github is not None and self._lookup is not None
+        marker = escalation_marker(incident)
+        began = (incident.reopened_at or incident.opened_at) - _SINCE_SLACK
+        since = began.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        for page in range(1, _COMMENT_PAGES + 1):
+            params = {"since": since, "per_page": PAGE_SIZE, "page": page}
+            listed = await self._github.call("GET", f"{path}/comments", params=params)
+            comments = records(listed, "a list of comments")
+            for comment in comments:
+                if await self._lookup.marked_by_us(comment, marker):
+                    log.info("escalation.comment_exists", fingerprint=incident.fingerprint)
+                    return
+            if len(comments) < PAGE_SIZE:
+                break
+        body = "\n\n".join([*paragraphs, marker])
         await self._github.call("POST", f"{path}/comments", json={"body": body})
 
     async def _label(self, path: str, ref: IssueRef, label: str) -> None:
@@ -224,6 +284,15 @@ class Escalator:
                 reason=exc.detail,
             )
             self._missing_labels.note(ref.repository, label)
+
+
+def escalation_marker(incident: Incident) -> str:
+    """The hidden line that ends an escalation's GitHub comment, one per episode of the
+    incident (its fingerprint and when it opened or last reopened: a reopened incident is
+    escalated again). An effect marker (`github/text.py`), keyed `escalation:…`,
+    which no effect's key is: the GitHub sink's comments are never taken for it."""
+    since = int((incident.reopened_at or incident.opened_at).timestamp())
+    return effect_marker(f"escalation:{incident.fingerprint}:{since}")
 
 
 async def _through(guard: GuardedSink | None, step: Callable[[], Awaitable[None]]) -> None:
