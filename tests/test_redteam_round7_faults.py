@@ -4,18 +4,33 @@ that shows it; it fails today for the reason it names and passes once the bug is
 - `triage dlq redrive` run on a host whose clock is behind SQS's (a laptop or WSL2 after a
   sleep, a container without NTP): it compares each letter's SentTimestamp (SQS's clock) with
   its own start (the host's clock).
+- Two gateway replicas whose clocks disagree: the daemon believes a gateway's `received_at`
+  stamp however far it lies before SQS's SentTimestamp, so a resolve posted through a replica
+  whose clock is behind ranks older than the firing it answers.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from daemon_harness import Queues
+from factories import T0
+from memory_store import MemoryStore
+from recording_pipeline import POLICY, Sink, Summariser
 from test_dlq import GOOD, Dlq, bodies, fill_dlq
 from test_dlq import dlq as dlq  # the in-process `triage dlq` fixture
+from triage.incidents.ledger import Ledger
+from triage.ingest.messages import Stamps, messages_for, request_stamp
+from triage.ingest.validate import check
+from triage.metrics import Metrics
 from triage.ops import dlq as dlq_ops
+from triage.pipeline import Pipeline
+from triage.redact import Redactor
+from triage.sqs.inbox import RECEIVED_AT_ATTRIBUTE, Message
 
 #: How far behind SQS's clock the operator's host runs.
 SKEW = timedelta(minutes=10)
@@ -49,3 +64,53 @@ def test_redrive_moves_dead_letters_when_the_host_clock_is_behind_sqs(
     assert "dead since it started" not in result.stderr
     assert bodies(queues, queues.url) == [GOOD, GOOD]
     assert bodies(queues, queues.dlq_url) == []
+
+
+# --- Gateway replicas whose clocks disagree -----------------------------------------------------
+
+
+async def _through_gateway(
+    payload: dict[str, Any], arrived: datetime, gateway_clock_off: timedelta, n: int
+) -> Message:
+    """The message a gateway replica queues for `payload`, posted at `arrived`: stamped by
+    that replica's own clock (`gateway_clock_off` from the true time), sent to SQS at once
+    (SentTimestamp `arrived`, SQS's clock)."""
+    checked = check("generic", json.dumps(payload).encode(), None, lambda text: text)
+    stamp = request_stamp(arrived + gateway_clock_off, checked, Stamps())
+    [queued] = await messages_for(checked, {RECEIVED_AT_ATTRIBUTE: stamp}, 256 * 1024)
+    return Message(
+        f"m-{n}",
+        queued.body,
+        f"r-{n}",
+        1,
+        arrived,
+        received_at=arrived,
+        attributes=queued.attributes,
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="pipeline._queued_at takes a gateway's received_at however far before SentTimestamp "
+    "it lies: a resolve stamped by a replica whose clock is behind is ignored as older",
+)
+async def test_a_resolve_through_a_gateway_replica_behind_closes_its_ticket() -> None:
+    """A script's alert (no time of its own) fires through one gateway replica and resolves
+    30 s later through another whose clock is five minutes behind: SQS queued the resolve
+    after the firing, and the resolve closes the ticket the firing opened."""
+    sink = Sink()
+    pipeline = Pipeline(
+        Ledger(MemoryStore(POLICY)),
+        Summariser(),
+        [sink],
+        Metrics(),
+        redactor=Redactor(),
+        policy=POLICY,
+    )
+    alert = {"title": "Backup of orders failed", "dedup_key": "backup-db"}
+    firing = await _through_gateway(alert, T0, timedelta(0), 1)
+    resolve = await _through_gateway(
+        alert | {"status": "resolved"}, T0 + timedelta(seconds=30), -timedelta(minutes=5), 2
+    )
+    actions = [[str(o.action) for o in await pipeline.process(m)] for m in (firing, resolve)]
+    assert actions == [["open"], ["close"]]
