@@ -1,8 +1,10 @@
 """Round 7's AWS source fixes, beyond the red team's own cases
 (`test_redteam_round7_sources.py`): Elastic Beanstalk's health words ranked as severities, an
 ECR scan's worst findings as its severity, and AWS Config, CodeDeploy and Run Command events
-through an EventBridge rule keyed as the same change through the service's SNS notice is, so
-one change is one incident whichever way it comes."""
+through an EventBridge rule read as the service's SNS notice of the same change is: source
+`eventbridge`, as every EventBridge rule's event is (so routes that match it keep matching),
+keyed by the notice's identity (one incident per rule and resource, deployment group, document
+and instance), resolved by the same success."""
 
 from __future__ import annotations
 
@@ -105,9 +107,9 @@ def test_an_ecr_scans_hostile_severity_word_is_not_taken() -> None:
 # --- aws config through eventbridge ------------------------------------------------------------
 
 
-def test_config_through_eventbridge_is_the_delivery_channels_incident() -> None:
-    """A compliance change through an EventBridge rule has the fingerprint of the same change
-    in Config's SNS notice, and reads the same (status, title, labels)."""
+def test_config_through_eventbridge_is_keyed_as_the_delivery_channels_notice() -> None:
+    """A compliance change through an EventBridge rule is source `eventbridge`, keyed by the
+    identity of the same change in Config's SNS notice, and reads the same (status, title)."""
     event = _compliance("vol-a", "NON_COMPLIANT")
     notice = _sns(
         "config-noncompliant.json",
@@ -115,7 +117,7 @@ def test_config_through_eventbridge_is_the_delivery_channels_incident() -> None:
         "arn:aws:sns:us-east-1:123456789012:config-topic",
     )
     bridged, sent = _only(event), _only(notice)
-    assert (bridged.source, bridged.fingerprint) == ("aws", sent.fingerprint)
+    assert (bridged.source, bridged.identity) == ("eventbridge", sent.identity)
     assert (bridged.status, bridged.title) == (sent.status, sent.title)
     assert bridged.labels["rule"] == "encrypted-volumes"
     assert bridged.labels["detail_type"] == "Config Rules Compliance Change"
@@ -136,7 +138,9 @@ def test_config_insufficient_data_through_eventbridge_changes_no_ticket() -> Non
     """INSUFFICIENT_DATA neither fires nor resolves, as in Config's SNS notice."""
     read = _read(_compliance("vol-a", "INSUFFICIENT_DATA"))
     assert read.alerts == ()
-    assert [skip.reason for skip in read.skipped] == ["no_state_change"]
+    assert [(skip.source, skip.reason) for skip in read.skipped] == [
+        ("eventbridge", "no_state_change")
+    ]
 
 
 # --- codedeploy through eventbridge ------------------------------------------------------------
@@ -161,17 +165,17 @@ def _trigger(status: str, group: str = "prod") -> dict[str, Any]:
     )
 
 
-def test_a_codedeploy_event_is_its_deployment_groups_trigger_incident() -> None:
-    """A deployment group's failure through EventBridge is the incident its SNS trigger keys
-    (a success by either way resolves it), and another group's is another."""
+def test_a_codedeploy_event_is_keyed_as_its_deployment_groups_trigger() -> None:
+    """A deployment group's failure through EventBridge is source `eventbridge`, keyed by the
+    identity its SNS trigger has; its success resolves it, and another group's is another."""
     failed = _only(_deployment("FAILURE"))
-    assert (failed.source, failed.fingerprint) == ("aws", _only(_trigger("FAILED")).fingerprint)
-    succeeded = _only(_trigger("SUCCEEDED"))
+    assert (failed.source, failed.identity) == ("eventbridge", _only(_trigger("FAILED")).identity)
+    succeeded = _only(_deployment("SUCCESS"))
     assert (succeeded.status, succeeded.fingerprint) == (Status.RESOLVED, failed.fingerprint)
     other = copy.deepcopy(_deployment("FAILURE"))
     other["detail"]["deploymentGroup"] = "staging"
     assert _only(other).fingerprint != failed.fingerprint
-    assert _only(other).fingerprint == _only(_trigger("FAILED", group="staging")).fingerprint
+    assert _only(other).identity == _only(_trigger("FAILED", group="staging")).identity
 
 
 def test_a_stopped_codedeploy_deployment_fires_as_its_trigger_does() -> None:
@@ -219,21 +223,25 @@ def _ssm_notice(status: str, instance: str | None = None) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("status", ["Failed", "TimedOut"])
-def test_a_run_command_event_is_its_documents_notice_incident(status: str) -> None:
-    """A command failed or timed out through EventBridge fires the incident Run Command's SNS
-    notice keys (the document's), which a Success by either way resolves."""
+def test_a_run_command_event_is_keyed_as_its_documents_notice(status: str) -> None:
+    """A command failed or timed out through EventBridge fires an `eventbridge` incident keyed
+    by the identity Run Command's SNS notice has (the document's); a Success resolves it."""
     failed = _only(_run_command(status))
     assert failed.status is Status.FIRING
-    assert (failed.source, failed.fingerprint) == ("aws", _only(_ssm_notice("Failed")).fingerprint)
+    assert (failed.source, failed.identity) == (
+        "eventbridge",
+        _only(_ssm_notice("Failed")).identity,
+    )
     succeeded = _only(_run_command("Success"))
     assert (succeeded.status, succeeded.fingerprint) == (Status.RESOLVED, failed.fingerprint)
 
 
-def test_a_run_command_invocation_is_its_instances_notice_incident() -> None:
-    """An invocation's failure is the document's on that instance, as the SNS invocation
-    notice keys it; another instance is another incident; a Delayed one changes no ticket."""
+def test_a_run_command_invocation_is_keyed_as_its_instances_notice() -> None:
+    """An invocation's failure is the document's on that instance, keyed as the SNS invocation
+    notice is; another instance is another incident; a Delayed one changes no ticket."""
     failed = _only(_invocation("Failed"))
-    assert failed.fingerprint == _only(_ssm_notice("Failed", "i-abcd1111")).fingerprint
+    assert failed.source == "eventbridge"
+    assert failed.identity == _only(_ssm_notice("Failed", "i-abcd1111")).identity
     assert failed.fingerprint != _only(_run_command("Failed")).fingerprint
     assert failed.fingerprint != _only(_invocation("Failed", "i-abcd2222")).fingerprint
     succeeded = _only(_invocation("Success"))

@@ -6,7 +6,7 @@ A deployment id is new on every deployment, so it identifies nothing: the incide
 deployment group's (account + Region + application + group), fired by a deployment that failed
 or was stopped and resolved by the group's next deployment that succeeded, as a pipeline's next
 successful execution resolves its failure (its deployments' state changes through an
-EventBridge rule are the same incident: `group_event_identity`). An instance's notice is the
+EventBridge rule are keyed alike, as source `eventbridge`: `group_event_identity`). An instance's notice is the
 instance's incident (account + Region + instance), fired by its failure and resolved by its
 next success. A deployment or an instance only starting or in progress changes no ticket."""
 
@@ -82,7 +82,7 @@ def _deployment(payload: dict[str, Any], account: str, region: str, topic: Topic
 
 
 def group_identity(account: str, region: str, application: str, group: str) -> dict[str, str]:
-    """A deployment group's incident, whichever way its deployments are told: this trigger,
+    """A deployment group's identity, whichever way its deployments are told: this trigger,
     or an EventBridge rule's state change (`group_event_identity`)."""
     return {
         "service": "codedeploy",
@@ -96,7 +96,7 @@ def group_identity(account: str, region: str, application: str, group: str) -> d
 def group_event_identity(detail: dict[str, Any], account: str, region: str) -> dict[str, str]:
     """The group of a "CodeDeploy Deployment State-change Notification" an EventBridge rule
     sent (`detail.application`, `detail.deploymentGroup`), keyed as its trigger keys it, for
-    `aws_state_changes`: a group whose deployments reach triage both ways is one incident."""
+    `aws_state_changes`: one incident per group, resolved by its next success, either way."""
     application = common.ident(detail.get("application"), "detail.application")
     group = common.ident(detail.get("deploymentGroup"), "detail.deploymentGroup")
     return group_identity(account, region, application, group)

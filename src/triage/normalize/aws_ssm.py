@@ -6,8 +6,8 @@ A command id is new on every run, so it identifies nothing: the incident is the 
 (account + Region + document), or for an invocation the document's on that instance, fired by
 a run that failed or timed out and resolved by the next run that succeeded. A run in progress
 or cancelled changes no ticket. The notices name no account or Region: they are the topic's.
-The same runs' status changes through an EventBridge rule are the same incident
-(`command_event_identity`, with the event's account and Region)."""
+The same runs' status changes through an EventBridge rule are keyed alike, as source
+`eventbridge` (`command_event_identity`, with the event's account and Region)."""
 
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ def normalize(payload: dict[str, Any], topic: Topic) -> Normalized:
 def document_identity(
     account: str, region: str, document: str, instance: str | None
 ) -> dict[str, str]:
-    """A document's runs' incident (on `instance`, for an invocation), whichever way they are
+    """A document's runs' identity (on `instance`, for an invocation), whichever way they are
     told: this notice, or an EventBridge rule's status change (`command_event_identity`)."""
     identity = {"service": "ssm", "account": account, "region": region, "document": document}
     if instance:
@@ -89,7 +89,7 @@ def command_event_identity(detail: dict[str, Any], account: str, region: str) ->
     """The document (and instance) of an "EC2 Command Status-change Notification" or "EC2
     Command Invocation Status-change Notification" an EventBridge rule sent (`document-name`,
     an invocation's `instance-id`), keyed as the SNS notice keys them, for
-    `aws_state_changes`: a command told both ways is one incident."""
+    `aws_state_changes`: one incident per document (and instance), either way."""
     document = common.ident(detail.get("document-name"), "detail.document-name")
     instance = common.ident_or_none(
         common.unnested(detail.get("instance-id")), "detail.instance-id"

@@ -121,8 +121,8 @@ class StateChange:
     scan's worst findings), instead of the detail's own `severity`. `native` keys a service
     whose own SNS notice triage reads (CodeDeploy's triggers, Run Command's notices): it
     builds that notice's identity from the detail, the event's account and its Region, so the
-    same change is one incident whichever way it comes, and the alert's source is that
-    notice's (`aws`)."""
+    events are as many incidents as the notices are, resolved alike. The alert keeps source
+    `eventbridge` (as RDS's events do), so routes that match it keep matching."""
 
     key: str | None = None
     derive: Callable[[dict[str, Any]], Any] | None = None

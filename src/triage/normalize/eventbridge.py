@@ -18,13 +18,18 @@ envelope and the state `aws_state_changes` names; the rest from the envelope alo
 | RDS events (`aws_rds.from_eventbridge`) | resource and condition | account + region + source type + source id + condition (its EventID's pair, else the EventID) | the event that ends its condition (an instance started after its stop) | none |
 | DMS events (`aws_dms`) | resource and condition | account + region + source type + source id (the resource ARN's id) + condition (its eventId's pair, else the eventId) | the event that ends its condition (a failed task started again) | none |
 | Redshift Serverless events (`aws_redshift_serverless`) | workgroup or namespace and condition | account + region + resources (else the workgroup or namespace its message names) + condition (its event id's pair, else the event id) | the event that ends its condition (a base RPU change completed after one failed); an information event changes no ticket | none |
-| AWS Config compliance changes (`aws_config.from_eventbridge`) | rule and resource | source `aws`: the identity of Config's SNS notice (account + region + rule + resource type + resource) | COMPLIANT or NOT_APPLICABLE; INSUFFICIENT_DATA changes no ticket | none |
+| AWS Config compliance changes (`aws_config.from_eventbridge`) | rule and resource | the identity of Config's SNS notice (account + region + rule + resource type + resource) | COMPLIANT or NOT_APPLICABLE; INSUFFICIENT_DATA changes no ticket | none |
 | Inspector and Macie findings (`aws_findings`) | finding | account + region + finding ARN or id | Inspector: CLOSED or SUPPRESSED; Macie: archived | theirs |
-| AWS services' state changes (`aws_state_changes`: CodeBuild, CodePipeline, Step Functions, Glue, Auto Scaling, ECS, Batch, Backup, EMR, SageMaker, ECR, Redshift Data API, CloudFormation, CodeDeploy, Run Command, EC2 and EBS) | thing whose state changes | account + region + source + detail-type (Auto Scaling: launch, terminate, detach or instance refresh; a CodeBuild phase: its build's; a CloudFormation resource: its stack's) + what the runs share (a project, a state machine, a job's name, a group; else the resources); CodeDeploy deployments and Run Command runs: source `aws`, the identity of the service's SNS notice (the deployment group; the document, an invocation's + instance) | its next success (a build that succeeded, an instance running, a stack deleted); a run starting, in progress or stopped as planned (an ECS task a deployment replaced) changes no ticket | an ECR scan: its worst level counted; else `detail.severity` when it is a word |
+| AWS services' state changes (`aws_state_changes`: CodeBuild, CodePipeline, Step Functions, Glue, Auto Scaling, ECS, Batch, Backup, EMR, SageMaker, ECR, Redshift Data API, CloudFormation, CodeDeploy, Run Command, EC2 and EBS) | thing whose state changes | account + region + source + detail-type (Auto Scaling: launch, terminate, detach or instance refresh; a CodeBuild phase: its build's; a CloudFormation resource: its stack's) + what the runs share (a project, a state machine, a job's name, a group; else the resources); CodeDeploy deployments and Run Command runs: the identity of the service's SNS notice (account + region + the deployment group; the document, an invocation's + instance) | its next success (a build that succeeded, an instance running, a stack deleted); a run starting, in progress or stopped as planned (an ECS task a deployment replaced) changes no ticket | an ECR scan: its worst level counted; else `detail.severity` when it is a word |
 | any other event | event type and resources | account + region + source + detail-type + resources (+ a CloudTrail call's eventSource and eventName) | never: such events only fire; one that states a success (`… Succeeded`, `status: COMPLETED`) and no failure changes no ticket (`aws_outcomes`) | `detail.severity` when it is a word |
 
 A state change's title ends with the state that made it (`CodeBuild Build State Change:
 orders-api-build FAILED`); the title is never part of the identity.
+
+Every alert here has source `eventbridge`, so routes that match it keep matching. Events keyed
+by the identity of the service's SNS notice of the same change (RDS's, Config's, CodeDeploy's,
+Run Command's) are as many incidents, resolved alike, either way; their fingerprints differ
+from the notice's only by the source.
 
 A GuardDuty or Inspector finding Security Hub imported (ASFF or OCSF) is keyed as that
 service's own event keys it (`aws_finding_keys`), so the finding received both ways is one
@@ -56,7 +61,6 @@ from triage.normalize import (
     aws_outcomes,
     aws_rds,
     aws_redshift_serverless,
-    aws_shared,
     aws_state_changes,
     common,
 )
@@ -425,11 +429,10 @@ def _other(
     else:
         named = _state_identity(identity, detail, resources, change)
     labels = _envelope_labels(account, region, source, kind)
-    alert_source = SOURCE
     if change is not None and change.native is not None:
-        # Keyed as the service's own SNS notice of the same change: one incident either way.
+        # Keyed by the identity the service's own SNS notice of the change has (as RDS's
+        # events are), so its incidents are as many, and as resolved, either way.
         identity = change.native(detail, account, region or "")
-        alert_source = aws_shared.SOURCE
         common.add_label(labels, "aws_service", identity.get("service"))
     common.add_label(labels, "resources", ", ".join(resources[:_SHOWN_RESOURCES]))
     if change is not None:
@@ -439,7 +442,7 @@ def _other(
         if change.by:  # what the runs share, by name: what the ticket's steps point at
             common.add_label(labels, "resource", named)
     alert = Alert(
-        source=alert_source,
+        source=SOURCE,
         status=status,
         title=common.first_title(_title(kind, named, change, detail), kind, field="detail-type"),
         severity=_severity(change, detail),
