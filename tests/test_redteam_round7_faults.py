@@ -7,22 +7,32 @@ that shows it; it fails today for the reason it names and passes once the bug is
 - Two gateway replicas whose clocks disagree: the daemon believes a gateway's `received_at`
   stamp however far it lies before SQS's SentTimestamp, so a resolve posted through a replica
   whose clock is behind ranks older than the firing it answers.
+- `nohup triage run &`: the daemon installs its own SIGHUP handler over the ignored one it
+  inherited, so the terminal closing stops it.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from daemon_harness import Queues
+from daemon_harness import Queues, daemon_env, events, settings_for
 from factories import T0
 from memory_store import MemoryStore
 from recording_pipeline import POLICY, Sink, Summariser
 from test_dlq import GOOD, Dlq, bodies, fill_dlq
 from test_dlq import dlq as dlq  # the in-process `triage dlq` fixture
+from triage.demo.ticketd import TicketServer
 from triage.incidents.ledger import Ledger
 from triage.ingest.messages import Stamps, messages_for, request_stamp
 from triage.ingest.validate import check
@@ -114,3 +124,51 @@ async def test_a_resolve_through_a_gateway_replica_behind_closes_its_ticket() ->
     )
     actions = [[str(o.action) for o in await pipeline.process(m)] for m in (firing, resolve)]
     assert actions == [["open"], ["close"]]
+
+
+# --- SIGHUP under nohup -------------------------------------------------------------------------
+
+
+def _until(condition: Callable[[], object], log: Path, timeout_s: float) -> None:
+    """Wait until `condition()` holds, failing with the daemon's log if `timeout_s` passes."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.05)
+
+
+@pytest.mark.skipif(shutil.which("nohup") is None, reason="needs nohup")
+@pytest.mark.xfail(
+    strict=True,
+    reason="Supervisor._install_signal_handlers handles SIGHUP even when it was ignored at "
+    "start (nohup): the terminal closing stops the daemon",
+)
+def test_a_daemon_started_with_nohup_survives_its_terminal_closing(
+    queues: Queues, backend: TicketServer, tmp_path: Path
+) -> None:
+    """`nohup triage run &` keeps running when the terminal closes (SIGHUP, which nohup
+    ignores): an alert queued after the hangup is still ticketed by the same process."""
+    settings = settings_for(queues, backend.url, tmp_path / "triage.db")
+    log = tmp_path / "daemon.log"
+    with log.open("w") as stderr:
+        process = subprocess.Popen(
+            ["nohup", sys.executable, "-m", "triage", "run"],
+            env=daemon_env(settings),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+    try:
+
+        def started() -> bool:
+            return "daemon.started" in [e["event"] for e in events(log.read_text())]
+
+        _until(started, log, 60)
+        process.send_signal(signal.SIGHUP)
+        queues.send({"title": "after the hangup", "dedup_key": "hangup", "source": "cron"})
+        _until(lambda: backend.tickets or process.poll() is not None, log, 60)
+        assert process.poll() is None, log.read_text()
+        assert len(backend.tickets) == 1
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
