@@ -509,7 +509,7 @@ STACK_EVENTS = {
     "stack CREATE_COMPLETE": (_stack("CREATE_COMPLETE"), Status.RESOLVED),
     "stack UPDATE_IN_PROGRESS": (_stack("UPDATE_IN_PROGRESS"), None),
     "stack cleanup in progress": (_stack("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"), None),
-    "stack DELETE_COMPLETE": (_stack("DELETE_COMPLETE"), None),
+    "stack DELETE_COMPLETE": (_stack("DELETE_COMPLETE"), Status.RESOLVED),
     "stack UPDATE_ROLLBACK_COMPLETE": (_stack("UPDATE_ROLLBACK_COMPLETE"), Status.FIRING),
     "stack ROLLBACK_COMPLETE": (_stack("ROLLBACK_COMPLETE"), Status.FIRING),
     "stack UPDATE_ROLLBACK_FAILED": (_stack("UPDATE_ROLLBACK_FAILED"), Status.FIRING),
