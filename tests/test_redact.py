@@ -1557,6 +1557,20 @@ CASES = [
     ),
     (f"| id | gAAAAAB{_run(100, URLSAFE)} |", "| id | [REDACTED:token] |"),
     ("export DB_PASSWORD=$'hunter2\\'xyz'", "export DB_PASSWORD=$'[REDACTED:password]'"),
+    (
+        "POST https://outlook.office.com/webhook/3f1c2b4a-1111-4000-8000-00000000abcd@"
+        f"9a8b7c6d-2222-4000-8000-00000000dcba/IncomingWebhook/{_run(32)} 400",
+        "POST https://outlook.office.com/webhook/[REDACTED:token] 400",
+    ),
+    (
+        "IDENTIFIED WITH 'mysql_native_password' AS '*7D30366A02402F6D2C62451184813C751B2B3BE6';",
+        "IDENTIFIED WITH 'mysql_native_password' AS '[REDACTED:password-hash]';",
+    ),
+    (
+        "importprivkey KwdMAjGmerYanjeui5SHS7JkmpZvVipYvB2LJGU1ZxJwYvP98617 done",
+        "importprivkey [REDACTED:private-key] done",
+    ),
+    (f"id.json {list(range(64))}", "id.json [REDACTED:private-key]"),
 ]
 
 

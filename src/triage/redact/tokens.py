@@ -329,6 +329,67 @@ _VENDOR_NEEDLES = (
 )
 
 
+#: MySQL's native password hash (mysql_native_password): `*` and SHA1(SHA1(password)) in hex.
+#: A client holding it logs in as the user without the password (the protocol's scramble needs
+#: only it). Bare, `*` and 40 hex digits could be anything's digest after a `*`: it is read
+#: only after a word that says MySQL shows one (`_MYSQL_HASH_CONTEXT`).
+_MYSQL_HASH = r"\*[0-9A-Fa-f]{40}(?![0-9A-Za-z])"
+_MYSQL_HASHES = re.compile(_MYSQL_HASH)
+#: What stands before such a hash: the plugin's name (`IDENTIFIED WITH 'mysql_native_password'
+#: AS '*…'`), the mysql.user column that holds it (a table's header, `\G`'s row) or the table.
+_MYSQL_HASH_CONTEXT = r"mysql_native_password|authentication_string|mysql\.user"
+
+
+def _mysql_hashes(match: re.Match[str]) -> str:
+    """Every MySQL native password hash in the match (a context word, then the hashes that
+    follow it, each within 4 KB of the one before) replaced."""
+    return _MYSQL_HASHES.sub("[REDACTED:password-hash]", match[0])
+
+
+_BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_BASE58_VALUES = {char: value for value, char in enumerate(_BASE58)}
+_BASE58_CHAR = "[1-9A-HJ-NP-Za-km-z]"
+#: A Bitcoin private key in Wallet Import Format, by its base58 length and first character:
+#: 51 characters after 5 (mainnet) or 9 (testnet) for an uncompressed key's, 52 after K, L
+#: or c for a compressed key's. The bytes it encodes say whether it is one (`_wif_key`).
+_WIF = (
+    rf"[59KLc](?<![A-Za-z0-9].)(?:(?<=[59]){_BASE58_CHAR}{{50}}|(?<=[KLc]){_BASE58_CHAR}{{51}})"
+    r"(?![A-Za-z0-9])"
+)
+#: WIF's version bytes: mainnet's and testnet's private keys.
+_WIF_VERSIONS = (0x80, 0xEF)
+
+
+def _base58_decoded(text: str) -> bytes:
+    """`text` (base58's characters alone, none a leading `1`) as the bytes it encodes."""
+    number = 0
+    for char in text:
+        number = number * 58 + _BASE58_VALUES[char]
+    return number.to_bytes((number.bit_length() + 7) // 8, "big")
+
+
+def _wif_key(match: re.Match[str]) -> str:
+    """A WIF private key replaced when the bytes it encodes are one's: its version byte, its
+    32-byte key and, for a compressed key's, 0x01 after it, then the 4-byte checksum. The
+    checksum itself is not asked: a key a character of which was mistyped or garbled still
+    gives the key away."""
+    body = _base58_decoded(match[0])[:-4]
+    shaped = len(body) == 33 or (len(body) == 34 and body[33] == 0x01)
+    if not shaped or body[0] not in _WIF_VERSIONS:
+        return match[0]
+    return "[REDACTED:private-key]"
+
+
+#: A byte's value in decimal, 0 to 255.
+_BYTE = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+#: A Solana keypair file (`~/.config/solana/id.json`, what `solana-keygen new` writes): a JSON
+#: array of exactly 64 bytes, the ed25519 seed and its public key, on one line or one a line.
+_SOLANA_KEYPAIR = (
+    rf"\[[ \t\r\n]{{0,64}}+(?:{_BYTE}[ \t]{{0,8}}+,[ \t\r\n]{{0,64}}+){{63}}"
+    rf"{_BYTE}[ \t\r\n]{{0,64}}+\](?![ \t]{{0,8}},[ \t]{{0,8}}[0-9])"
+)
+
+
 TOKEN_RULES: tuple[
     _Rule, ...
 ] = (  # PEM blocks first: their base64 body would otherwise be chewed up by the shorter patterns.
@@ -400,6 +461,22 @@ TOKEN_RULES: tuple[
         # Not `{`, which JSON text is full of: the needles' search would stop at each one.
         *("SHA", "MD5}", "pbkdf2_sha"),
     ),
+    # … and MySQL's native hash (`*` and 40 hex digits) where MySQL shows one
+    # (`_MYSQL_HASH_CONTEXT`): each such hash that follows the word, every one within 4 KB
+    # of the one before (a table's rows under its header). Each stretch is read once.
+    _rule(
+        rf"(?:{_MYSQL_HASH_CONTEXT})(?>(?s:.){{0,4096}}?{_MYSQL_HASH}){{1,1024}}+",
+        _mysql_hashes,
+        "mysql_native_password",
+        "authentication_string",
+        "mysql.user",
+        flags=re.IGNORECASE,
+    ),
+    # Crypto wallets' private keys: a Bitcoin key in WIF, known by its checksum (`_wif_key`);
+    # no literal starts it, so it has no needles (the engine jumps between its first
+    # characters). And a Solana keypair file's array of 64 bytes, looked for by its `[`.
+    _rule(_WIF, _wif_key),
+    _rule(_SOLANA_KEYPAIR, "[REDACTED:private-key]", "["),
     # An encrypted JWT (JWE, compact form: Cognito's refresh tokens, NextAuth's session
     # cookies): a JSON header, then four base64url parts, the encrypted key (empty under
     # `dir`), the IV, the ciphertext and the tag. Its second part is no JSON, so the JWT rule
@@ -478,6 +555,15 @@ TOKEN_RULES: tuple[
         r"\1[REDACTED:token]",
         "hooks.zapier.com/",
         ".tines.com/",
+        flags=re.IGNORECASE,
+    ),
+    # The legacy Office 365 connector's URL (a Teams incoming webhook of the older form, on
+    # outlook.office.com/webhook/): anyone holding its path posts to the channel, as
+    # webhook.office.com's (`web.py`). The host and the kind of hook stay.
+    _rule(
+        r"(outlook\.office(?:365)?\.com/webhook/)[^\s\"'<>]{20,600}",
+        r"\1[REDACTED:token]",
+        "outlook.office",
         flags=re.IGNORECASE,
     ),
     # Tokens that announce themselves by a prefix.
