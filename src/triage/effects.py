@@ -23,7 +23,7 @@ from triage.incidents.codec import view_from_json
 from triage.incidents.lifecycle import Group, stored_alert
 from triage.incidents.store import REFUSED, Routing, Sent
 from triage.models import Alert, EffectKind, Ticket
-from triage.routes import Route
+from triage.routes import Route, Router
 from triage.settings import KNOWN_SINKS
 from triage.sinks.base import Applied, Effect, NotSent, Sink
 from triage.tracing import current_trace_id
@@ -76,7 +76,7 @@ class Effects:
         if ticket is None:
             with p.tracing.span("summarise"):
                 ticket = await p.summariser.summarise(view)
-        route = self._route(work, view, ticket, summarised=summarised)
+        route = self._route(work, view, ticket)
         if summarised:
             await work.save_ticket(ticket, _routing(route, view))
         kind = work.pending.kind
@@ -153,17 +153,19 @@ class Effects:
         if refusal is not None:
             raise refusal
 
-    def _route(self, work: Work, view: RedactedAlert, ticket: Ticket, *, summarised: bool) -> Route:
+    def _route(self, work: Work, view: RedactedAlert, ticket: Ticket) -> Route:
         """A group keeps the route that grouped it; a single incident is routed by its ticket.
-        Without the alert (the sweep's redo, a close), one whose ticket was kept before this
-        attempt goes by the route kept with it (`Router.recorded`): the stored view shows 64
-        labels, cut and redacted, which may match another route (other sinks, other targets)
-        than the alert did. A route no longer configured is routed as before, by the view."""
+        Without the alert (the sweep's redo, a held open let go, a close), it goes by the route
+        the incident keeps (`Router.recorded`): its ticket's, or before any ticket the one its
+        whole alert chose when it was decided (`route_before_summary`). The stored view shows
+        64 labels, cut and redacted (and before a ticket, none), which may match another route
+        (other sinks, other targets) than the alert did. None kept (the summary decides it), or
+        a route no longer configured, is routed as before, by the view."""
         router = self.pipeline.router
         incident = work.incident
         if incident.group is not None:
             return router.named(incident.group.route)
-        kept = None if self.alert is not None or summarised else router.recorded(incident.route)
+        kept = None if self.alert is not None else router.recorded(incident.route)
         if kept is not None:
             return kept
         subject = self.alert if self.alert is not None else view
@@ -240,6 +242,25 @@ def _routing(route: Route, view: RedactedAlert) -> Routing:
         for k, v in list(view.labels.items())[:_KEPT_LABELS]
     }
     return Routing(route.name, view.team, labels, route.escalate_after_s, route.resolve_after_s)
+
+
+def route_before_summary(router: Router, alert: Alert) -> str | None:
+    """The name of the route `alert` takes whatever its summary says, chosen from the whole
+    alert (its team, source and every label, whole) when its incident is decided and kept
+    with it (`Incident.route`) until its ticket's route replaces it: an open carried out
+    without the alert (a silence's held open, the sweep's redo of one whose summary never
+    came) then goes where the alert would have. None when the summary still decides: the
+    first route the alert may match asks for a priority the alert does not state (the
+    summary's is the ticket's) or for a known-error category (read from the summary's view).
+    The default's name when no route can match. Only a route's name is kept, no alert text."""
+    stated = alert.priority
+    for rule in router.rules:
+        # Met by some summary: a priority it asks for, a category it names.
+        some_priority = stated if stated is not None else next(iter(rule.priority), None)
+        if rule.matches(alert, some_priority, rule.category):
+            summary_decides = bool(rule.category) or (stated is None and bool(rule.priority))
+            return None if summary_decides else rule.route.name
+    return router.default.name
 
 
 def _group_view(group: Group | None) -> GroupView | None:

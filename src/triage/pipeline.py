@@ -32,7 +32,7 @@ import structlog
 
 from triage.breaker import opened_by
 from triage.children import Children
-from triage.effects import Effects, sinks_for
+from triage.effects import Effects, route_before_summary, sinks_for
 from triage.errors import (
     BackpressureError,
     GatheringError,
@@ -93,11 +93,15 @@ def _no_progress() -> None:
 
 class _Event:
     """What the store's lifecycle reads of an alert. Its title, the one text the lifecycle
-    keeps, is redacted when first read: a repeat of an open incident never reads it."""
+    keeps, is redacted when first read, and the route it opens on is chosen when first read
+    (`alert_route`): a repeat of an open incident reads neither."""
 
     __slots__ = (
+        "_alert",
         "_redact",
-        "_text",
+        "_route",
+        "_routed",
+        "_router",
         "_title",
         "fingerprint",
         "occurred_at",
@@ -107,7 +111,11 @@ class _Event:
     )
 
     def __init__(
-        self, alert: Alert, redact: Callable[[str], str], queued_at: datetime | None = None
+        self,
+        alert: Alert,
+        redact: Callable[[str], str],
+        queued_at: datetime | None = None,
+        router: Router | None = None,
     ) -> None:
         self.fingerprint = alert.fingerprint
         self.source = alert.source
@@ -116,15 +124,29 @@ class _Event:
         #: When its message was first queued: of two events stamped alike, the later queued
         #: is the newer.
         self.queued_at = queued_at
-        self._text = alert.title
         self._redact = redact
         self._title: str | None = None
+        self._alert = alert
+        self._router = router
+        self._route: str | None = None
+        self._routed = False
 
     @property
     def title(self) -> str:
         if self._title is None:
-            self._title = self._redact(self._text)
+            self._title = self._redact(self._alert.title)
         return self._title
+
+    @property
+    def alert_route(self) -> str | None:
+        """The route the alert opens its incident on whatever its summary says, kept with the
+        new incident (`lifecycle.alert_route`); None when the summary decides it, or without
+        a router."""
+        if not self._routed:
+            router = self._router
+            self._route = None if router is None else route_before_summary(router, self._alert)
+            self._routed = True
+        return self._route
 
 
 async def _normalize(message: Message) -> Normalized:
@@ -503,7 +525,7 @@ class Pipeline:
 
     def event(self, alert: Alert, queued_at: datetime | None = None) -> _Event:
         """What the store's lifecycle reads of `alert`, its message queued at `queued_at`."""
-        return _Event(alert, self.redactor.text, queued_at)
+        return _Event(alert, self.redactor.text, queued_at, self.router)
 
     async def apply(
         self,

@@ -312,7 +312,9 @@ class Incident:
     #: Set when the incident is a group of alerts (a route with `group_by`).
     group: Group | None = None
     #: From the redacted alert its ticket was opened with (what operators list and silences
-    #: match on when no alert is at hand), and the route it took.
+    #: match on when no alert is at hand), and the route it took. Before its ticket, the
+    #: route its opening alert chose whatever the summary says (`alert_route`; None: the
+    #: summary decides), which an open carried out without the alert goes by.
     team: str | None = None
     labels: dict[str, str] = field(default_factory=dict)
     route: str | None = None
@@ -545,6 +547,14 @@ def queued_at(alert: AlertEvent) -> datetime | None:
     return queued
 
 
+def alert_route(alert: AlertEvent) -> str | None:
+    """The route an opening alert's whole labels chose, kept with its new incident until its
+    ticket's route replaces it (the pipeline's events say, read only when an incident opens:
+    a repeat never reads it; None: the summary decides it, or the event does not say)."""
+    route: str | None = getattr(alert, "alert_route", None)
+    return route
+
+
 class AnswersFiring:
     """A resolve triage writes itself in answer to a firing (an event, marked): a move's,
     taking its alert out of a place, or a parent's deletion's, closing a child. Stamped and
@@ -601,6 +611,7 @@ def decide(stored: Incident | None, alert: AlertEvent, now: datetime, policy: Po
             occurrences_at_update=1 if firing else 0,
             applied_at=now,
             last_queued_at=queued,
+            route=alert_route(alert) if firing else None,
         )
         return Decision(Action.OPEN if firing else Action.RECORD, new)
 
@@ -666,6 +677,7 @@ def decide(stored: Incident | None, alert: AlertEvent, now: datetime, policy: Po
         version=stored.version,
         applied_at=now,
         last_queued_at=queued,
+        route=alert_route(alert),
     )
     return Decision(Action.OPEN, fresh)
 
