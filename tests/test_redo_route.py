@@ -236,15 +236,9 @@ async def test_a_message_redo_still_reads_the_whole_alert(tmp_path: Path) -> Non
     assert r.backend.effects == []
 
 
-# --- Not fixed yet: an effect carried out before any route was kept ---------------------------
-# Both need what routing reads (team, labels whole) kept with the claim, a store change.
+# --- An effect carried out before its ticket: the route the whole alert chose when decided ---
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a silenced alert's held effect is routed, when its silence ends, by the held view "
-    "(64 labels, cut): no route is kept before the summary, and the hold keeps no whole labels",
-)
 async def test_a_held_open_goes_where_its_alert_would_have_gone(tmp_path: Path) -> None:
     """An alert under a silence opens its ticket when the silence ends (the sweep, with the
     held view): on the route its whole labels match, GitHub in the route's repository."""
@@ -271,11 +265,6 @@ class FailingOnce(CountingSummariser):
         return await super().summarise(alert)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the sweep's redo of an open whose summary was never kept is routed by the stored "
-    "incident, which keeps no team nor labels before its ticket: the default route",
-)
 async def test_a_redo_before_the_summary_was_kept_goes_where_its_alert_would_have(
     tmp_path: Path,
 ) -> None:
