@@ -15,7 +15,6 @@ import pytest
 from factories import T0
 from test_pipeline import CountingSummariser
 from test_redo_route import CUT_ROUTES, ROUTES, Rig, crowded, router, sent
-from triage import pipeline as pipeline_module
 from triage.errors import SummariserError
 from triage.incidents.silences import Matcher, Silence
 from triage.models import Alert, Priority, Ticket
@@ -161,13 +160,13 @@ async def test_only_an_opening_alert_chooses_its_route_early(
     """The route is worked out for the alert that opens the incident, not for its repeats (a
     storm's): counted twice after the open, it is chosen once."""
     chosen: list[str] = []
-    choose = pipeline_module.route_before_summary
+    choose = Router.before_summary
 
     def counting(routes: Router, alert: Alert) -> str | None:
         chosen.append(alert.fingerprint)
         return choose(routes, alert)
 
-    monkeypatch.setattr(pipeline_module, "route_before_summary", counting)
+    monkeypatch.setattr(Router, "before_summary", counting)
     r = Rig(router(tmp_path, ROUTES))
     await r.opened(crowded())
     for n in (1, 2):

@@ -23,7 +23,7 @@ from triage.incidents.codec import view_from_json
 from triage.incidents.lifecycle import Group, stored_alert
 from triage.incidents.store import REFUSED, Routing, Sent
 from triage.models import Alert, EffectKind, Ticket
-from triage.routes import Route, Router
+from triage.routes import Route
 from triage.settings import KNOWN_SINKS
 from triage.sinks.base import Applied, Effect, NotSent, Sink
 from triage.tracing import current_trace_id
@@ -157,7 +157,7 @@ class Effects:
         """A group keeps the route that grouped it; a single incident is routed by its ticket.
         Without the alert (the sweep's redo, a held open let go, a close), it goes by the route
         the incident keeps (`Router.recorded`): its ticket's, or before any ticket the one its
-        whole alert chose when it was decided (`route_before_summary`). The stored view shows
+        whole alert chose when it was decided (`Router.before_summary`). The stored view shows
         64 labels, cut and redacted (and before a ticket, none), which may match another route
         (other sinks, other targets) than the alert did. None kept (the summary decides it), or
         a route no longer configured, is routed as before, by the view."""
@@ -242,25 +242,6 @@ def _routing(route: Route, view: RedactedAlert) -> Routing:
         for k, v in list(view.labels.items())[:_KEPT_LABELS]
     }
     return Routing(route.name, view.team, labels, route.escalate_after_s, route.resolve_after_s)
-
-
-def route_before_summary(router: Router, alert: Alert) -> str | None:
-    """The name of the route `alert` takes whatever its summary says, chosen from the whole
-    alert (its team, source and every label, whole) when its incident is decided and kept
-    with it (`Incident.route`) until its ticket's route replaces it: an open carried out
-    without the alert (a silence's held open, the sweep's redo of one whose summary never
-    came) then goes where the alert would have. None when the summary still decides: the
-    first route the alert may match asks for a priority the alert does not state (the
-    summary's is the ticket's) or for a known-error category (read from the summary's view).
-    The default's name when no route can match. Only a route's name is kept, no alert text."""
-    stated = alert.priority
-    for rule in router.rules:
-        # Met by some summary: a priority it asks for, a category it names.
-        some_priority = stated if stated is not None else next(iter(rule.priority), None)
-        if rule.matches(alert, some_priority, rule.category):
-            summary_decides = bool(rule.category) or (stated is None and bool(rule.priority))
-            return None if summary_decides else rule.route.name
-    return router.default.name
 
 
 def _group_view(group: Group | None) -> GroupView | None:

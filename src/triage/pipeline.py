@@ -32,7 +32,7 @@ import structlog
 
 from triage.breaker import opened_by
 from triage.children import Children
-from triage.effects import Effects, route_before_summary, sinks_for
+from triage.effects import Effects, sinks_for
 from triage.errors import (
     BackpressureError,
     GatheringError,
@@ -144,7 +144,7 @@ class _Event:
         a router."""
         if not self._routed:
             router = self._router
-            self._route = None if router is None else route_before_summary(router, self._alert)
+            self._route = None if router is None else router.before_summary(self._alert)
             self._routed = True
         return self._route
 

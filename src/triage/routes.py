@@ -572,6 +572,25 @@ class Router:
             return self.default
         return route
 
+    def before_summary(self, alert: Alert) -> str | None:
+        """The name of the route `alert` takes whatever its summary says, chosen from the whole
+        alert (its team, source and every label, whole) when its incident is decided and kept
+        with it (`Incident.route`) until its ticket's route replaces it: an open carried out
+        without the alert (a silence's held open, the sweep's redo of one whose summary never
+        came) then goes where the alert would have (`recorded`). None when the summary still
+        decides: the first route the alert may match asks for a priority the alert does not
+        state (the summary's is the ticket's) or for a known-error category (read from the
+        summary's view). The default's name when no route can match. Only a route's name is
+        kept, no alert text."""
+        stated = alert.priority
+        for rule in self.rules:
+            # Met by some summary: a priority it asks for, a category it names.
+            some_priority = stated if stated is not None else next(iter(rule.priority), None)
+            if rule.matches(alert, some_priority, rule.category):
+                summary_decides = bool(rule.category) or (stated is None and bool(rule.priority))
+                return None if summary_decides else rule.route.name
+        return self.default.name
+
     @property
     def sink_names(self) -> tuple[str, ...]:
         """Every sink any route can use, in run order: the ones the daemon must build."""
