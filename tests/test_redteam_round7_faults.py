@@ -12,12 +12,17 @@ that shows it; it fails today for the reason it names and passes once the bug is
 - A gateway whose clock runs a few milliseconds ahead of SQS's: its stamps are dropped for
   SentTimestamp, which one SendMessageBatch gives every alert of a batch alike, so a batch's
   firing and then resolve of one alert leave the incident open.
+- A receive backoff (`TRIAGE_RECEIVE_RETRY_MAX_S`) longer than the intake beat's promise (the
+  long poll plus 45 s): during an SQS outage /healthz says intake is stalled, and the
+  container's health check restarts a daemon that is only waiting as told.
 - `nohup triage run &`: the daemon installs its own SIGHUP handler over the ignored one it
   inherited, so the terminal closing stops it.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import shutil
 import signal
@@ -34,12 +39,16 @@ import pytest
 from daemon_harness import Queues, daemon_env, events, run_in_process, settings_for
 from factories import T0
 from fault_proxy import FaultProxy
+from memory_inbox import MemoryInbox
 from memory_store import MemoryStore
 from recording_pipeline import POLICY, Sink, Summariser
 from test_dlq import GOOD, Dlq, bodies, fill_dlq
 from test_dlq import dlq as dlq  # the in-process `triage dlq` fixture
 from triage.demo.ticketd import TicketServer
+from triage.errors import InboxError
+from triage.health import Health
 from triage.incidents.ledger import Ledger
+from triage.incidents.lifecycle import Outcome
 from triage.ingest.messages import Stamps, messages_for, request_stamp
 from triage.ingest.validate import check
 from triage.metrics import Metrics
@@ -47,6 +56,7 @@ from triage.ops import dlq as dlq_ops
 from triage.pipeline import Pipeline
 from triage.redact import Redactor
 from triage.sqs.inbox import RECEIVED_AT_ATTRIBUTE, Message
+from triage.sqs.supervisor import Supervisor, SupervisorConfig
 
 #: How far behind SQS's clock the operator's host runs.
 SKEW = timedelta(minutes=10)
@@ -230,6 +240,71 @@ async def test_a_batch_firing_then_resolve_closes_when_the_gateway_clock_is_a_li
     )
     actions = [[str(o.action) for o in await pipeline.process(m)] for m in batch]
     assert actions == [["open"], ["close"]]
+
+
+# --- /healthz while the receive loop backs off --------------------------------------------------
+
+
+class _HandClock:
+    """A monotonic clock moved by hand, for the health's beats."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class _DownInbox(MemoryInbox):
+    """A queue whose every receive fails, as in an SQS outage; counts the receives."""
+
+    receives = 0
+
+    async def receive(self, max_messages: int, wait_s: int, visibility_s: int) -> list[Message]:
+        self.receives += 1
+        raise InboxError("receive failed: ServiceUnavailable")
+
+
+async def _no_work(message: Message, _progress: object) -> list[Outcome]:
+    return []
+
+
+async def _until_async(condition: Callable[[], object], deadline_s: float = 5.0) -> None:
+    """Turn the loop until `condition()` holds; TimeoutError past `deadline_s`."""
+    async with asyncio.timeout(deadline_s):
+        while not condition():
+            await asyncio.sleep(0.005)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Receiving._receive_loop waits out a receive backoff in one wait without beating: "
+    "a TRIAGE_RECEIVE_RETRY_MAX_S past the long poll plus 45 s makes /healthz say stalled",
+)
+async def test_a_long_receive_backoff_in_an_outage_is_not_a_stalled_intake(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """SQS down and TRIAGE_RECEIVE_RETRY_MAX_S at 300 s (a gentler backoff an operator may
+    choose): while the loop waits between failed receives, as configured, /healthz does not
+    call intake stalled once the beat's promise (the long poll plus 45 s) has passed."""
+    monkeypatch.setattr(Supervisor, "TURN_S", 0.01)
+    inbox, clock = _DownInbox(), _HandClock()
+    health = Health(clock=clock)
+    settings = SupervisorConfig(
+        wait_s=20, drain=False, receive_retry_base_s=300.0, receive_retry_max_s=300.0
+    )
+    supervisor = Supervisor(settings, inbox, _no_work, Metrics(), health=health)
+    serving = asyncio.create_task(supervisor.serve())
+    try:
+        await _until_async(lambda: inbox.receives == 1 and "queue" in health.failing())
+        clock.now += 20 + Supervisor.BEAT_SLACK_S + 1
+        with contextlib.suppress(TimeoutError):
+            await _until_async(lambda: not health.stalled(), deadline_s=2.0)
+        assert health.stalled() == []
+        assert inbox.receives == 1  # still in its backoff, as configured
+    finally:
+        supervisor.handle_exit(signal.SIGTERM)
+        await serving
 
 
 # --- SIGHUP under nohup -------------------------------------------------------------------------
