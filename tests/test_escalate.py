@@ -79,7 +79,7 @@ async def slack_escalation(tmp_path: Path, *answers: object) -> tuple[int, Excep
         try:
             await e.escalate(incident(), T0 + timedelta(minutes=31))
             error = None
-        except (SinkUnavailableError, SinkRejectedError) as exc:
+        except (SinkUnavailableError, SinkRejectedError, SinkThrottledError) as exc:
             error = exc
         finally:
             await e.aclose()
@@ -109,7 +109,7 @@ async def test_an_upgrade_nobody_asked_for_is_a_wait_not_a_refusal(tmp_path: Pat
 @pytest.mark.parametrize(
     ("word", "kind"),
     [
-        ("ratelimited", SinkUnavailableError),
+        ("ratelimited", SinkThrottledError),
         ("internal_error", SinkUnavailableError),
         ("channel_not_found", SinkRejectedError),
     ],
@@ -185,7 +185,9 @@ async def test_an_issue_of_the_wrong_shape_is_no_crash(
     login count as none and the lead is assigned; never an AttributeError, KeyError or
     TypeError out of the sweep."""
     json_answer = answer(200, {"Content-Type": "application/json"}, issue)
-    async with hostile(json_answer) as server:
+    # Then the PATCH, the look for an earlier attempt's comment (a list) and the comment.
+    later = answer(200, {"Content-Type": "application/json"}, b"[]")
+    async with hostile(json_answer, later) as server:
         e = escalator(tmp_path, 'github_assignees = ["oncall-lead"]', api_url=server.url)
         error: SinkUnavailableError | None = None
         try:
@@ -215,9 +217,12 @@ async def test_an_escalation_assigns_no_more_than_githubs_ten(
     PATCH); with 10 already there is no PATCH, and the label and comment still go."""
     people = [{"login": f"person-{i}"} for i in range(already)]
     issue = json.dumps({"assignees": people}).encode()
-    answers = [answer(200, {"Content-Type": "application/json"}, issue)] + [
-        answer(200, {"Content-Type": "application/json"}, b"{}")
-    ] * 3
+    # Every later call (PATCH, label, the look for an earlier attempt's comment, the comment)
+    # answered `[]`: the look reads a list, and the others' answers are not read.
+    answers = [
+        answer(200, {"Content-Type": "application/json"}, issue),
+        answer(200, {"Content-Type": "application/json"}, b"[]"),
+    ]
     async with hostile(*answers) as server:
         e = escalator(
             tmp_path,
@@ -395,7 +400,8 @@ async def test_a_label_github_will_not_add_still_leaves_the_escalation_comment(
     refused = json.dumps({"message": message}).encode()
     answers = [
         answer(status, {"Content-Type": "application/json"}, refused),
-        answer(201, {"Content-Type": "application/json"}, b"{}"),
+        # The look for an earlier attempt's comment (a list), then the comment.
+        answer(200, {"Content-Type": "application/json"}, b"[]"),
     ]
     async with hostile(*answers) as server:
         e = escalator(tmp_path, 'github_label = "escalated"', api_url=server.url)
@@ -407,8 +413,12 @@ async def test_a_label_github_will_not_add_still_leaves_the_escalation_comment(
                 )
         finally:
             await e.aclose()
-        sent = [r.head.split(b" ", 2)[1] for r in server.requests]
-    assert sent == [b"/repos/acme/ops/issues/7/labels", b"/repos/acme/ops/issues/7/comments"]
+        sent = [r.head.split(b"?")[0].split(b" ")[:2] for r in server.requests]
+    assert sent == [
+        [b"POST", b"/repos/acme/ops/issues/7/labels"],
+        [b"GET", b"/repos/acme/ops/issues/7/comments"],
+        [b"POST", b"/repos/acme/ops/issues/7/comments"],
+    ]
     assert [x["event"] for x in logs if x["log_level"] == "warning"] == ["escalation.label_refused"]
 
 
@@ -426,7 +436,8 @@ async def test_a_refused_escalation_label_is_asked_for_once_per_recheck_period(
     refused = json.dumps({"message": message}).encode()
     answers = [
         answer(status, {"Content-Type": "application/json"}, refused),
-        answer(201, {"Content-Type": "application/json"}, b"{}"),
+        # Every later call: `[]` is the list the look for an earlier attempt's comment reads.
+        answer(200, {"Content-Type": "application/json"}, b"[]"),
     ]
     async with hostile(*answers) as server:
         e = escalator(tmp_path, 'github_label = "escalated"', server.url, lambda: now[0])
@@ -440,7 +451,7 @@ async def test_a_refused_escalation_label_is_asked_for_once_per_recheck_period(
                     )
         finally:
             await e.aclose()
-        sent = [r.head.split(b" ", 2)[1] for r in server.requests]
+        sent = [r.head.split(b" ", 2)[1] for r in server.requests if r.head.startswith(b"POST")]
     assert sent == [
         b"/repos/acme/ops/issues/7/labels",
         b"/repos/acme/ops/issues/7/comments",

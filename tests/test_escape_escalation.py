@@ -90,7 +90,8 @@ async def test_the_github_escalation_comment_escapes_the_team_for_markdown(
 ) -> None:
     """The comment's team is escaped for Markdown as its title is: no image that fetches on
     render, no link, no issue reference, no mention."""
-    ok = answer(200, {"Content-Type": "application/json"}, b"{}")
+    # `[]` for every call: the look for an earlier attempt's comment reads a list.
+    ok = answer(200, {"Content-Type": "application/json"}, b"[]")
     async with hostile(ok) as server:
         e = escalator(tmp_path, 'github_label = "escalated"', api_url=server.url)
         try:

@@ -164,6 +164,21 @@ async def test_a_rate_limited_escalation_webhook_on_its_own_host_is_a_wait_too(
     assert waited.value.pauses_intake is False
 
 
+async def test_a_2xx_saying_ratelimited_is_a_wait_not_a_slack_outage(tmp_path: Path) -> None:
+    """A 200 `{"ok": false, "error": "ratelimited"}` (a workflow webhook's way to say 429) is
+    a wait too, with its Retry-After, as the Slack sink reads it: not a failure of Slack."""
+    said = b'{"ok": false, "error": "ratelimited"}'
+    limited = answer(200, {"Content-Type": "application/json", "Retry-After": "12"}, said)
+    async with hostile(limited) as server:
+        e = escalator(tmp_path, f'slack_webhook_url = "{server.url}{HOOK_PATH}"')
+        try:
+            with pytest.raises(SinkThrottledError) as waited:
+                await e.escalate(incident(), T0 + timedelta(minutes=31))
+        finally:
+            await e.aclose()
+    assert waited.value.retry_after_s == 12.0
+
+
 # --- the escalation's GitHub comment ------------------------------------------------------------
 
 

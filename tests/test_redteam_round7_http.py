@@ -73,11 +73,6 @@ async def health_against(
         await asyncio.to_thread(main, ["health", "--timeout", probe_timeout])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli._health bounds each socket read only: an answer dripped a byte at a time "
-    "holds `triage health --timeout` for as long as the server keeps dripping",
-)
 async def test_health_gives_up_on_a_dripping_answer_within_its_timeout(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -88,11 +83,6 @@ async def test_health_gives_up_on_a_dripping_answer_within_its_timeout(
     assert sent[0] < DRIP_BYTES, f"the probe waited for all {sent[0]} dripped bytes"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli._health reads the whole answer into memory with no size bound: a program "
-    "holding the port that answers an endless body grows the probe without limit",
-)
 async def test_health_reads_a_bounded_answer(monkeypatch: pytest.MonkeyPatch) -> None:
     """`triage health` against a program answering a body without end stops reading at a
     bound (triage's answers are a few hundred bytes), not after 40 MiB in memory."""
@@ -115,11 +105,6 @@ class _Clock:
         return self.now
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ops/escalate.Escalator._slack takes a 429 for an outage (SinkUnavailableError, "
-    "its Retry-After dropped): one webhook's rate limit opens the Slack sink's breaker",
-)
 async def test_an_escalation_webhooks_rate_limit_is_a_wait_not_a_slack_outage(
     tmp_path: Path,
 ) -> None:
@@ -193,11 +178,6 @@ class _EscalationIssue:
         await answer(status, headers, json.dumps(body).encode())(writer)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ops/escalate.Escalator._github_issue posts its comment without a marker it looks "
-    "for first: a comment whose answer was lost is posted again at the sweep's retry",
-)
 async def test_an_escalation_comment_whose_answer_broke_off_is_not_posted_twice(
     tmp_path: Path,
 ) -> None:

@@ -18,6 +18,7 @@ from test_escape_escalation import LATER, incident
 from test_escape_escalation import text_objects as text_objects
 from triage.incidents.lifecycle import Incident
 from triage.models import Priority, Ticket
+from triage.ops.escalate import escalation_marker
 from triage.sinks import markdown
 
 #: A team that reads as the facts written beside it.
@@ -54,7 +55,8 @@ async def test_the_github_comment_gives_the_team_a_paragraph_of_its_own(
 ) -> None:
     """The GitHub comment (on the issue, or naming a digest entry) is the title's paragraph,
     triage's facts' paragraph and the team's, escaped for Markdown as the title is."""
-    ok = answer(200, {"Content-Type": "application/json"}, b"{}")
+    # `[]` for every call: the look for an earlier attempt's comment reads a list.
+    ok = answer(200, {"Content-Type": "application/json"}, b"[]")
     ref = "https://github.com/acme/ops/issues/7" + ("#issuecomment-99" if digest else "")
     async with hostile(ok) as server:
         e = escalator(tmp_path, 'github_label = "escalated"', api_url=server.url)
@@ -64,7 +66,8 @@ async def test_the_github_comment_gives_the_team_a_paragraph_of_its_own(
             await e.aclose()
         comments = [r.body for r in server.requests if b"/comments " in r.head]
     [comment] = comments
-    paragraphs = json.loads(comment)["body"].split("\n\n")
+    *paragraphs, marker = json.loads(comment)["body"].split("\n\n")
+    assert marker == escalation_marker(escalated({"github": ref}))  # hidden, the last line
     assert len(paragraphs) == 3, paragraphs
     assert paragraphs[0].startswith("**Escalated**") and paragraphs[0].endswith(TITLE)
     assert paragraphs[1:] == [FACTS, f"team: {markdown.inline(TEAM, 100)}"], paragraphs

@@ -55,6 +55,7 @@ from triage.sinks.github.text import MAX_ASSIGNEES, effect_marker
 from triage.sinks.guard import BREAKER_OPEN, GuardedSink
 from triage.sinks.http import retry_after_of, throttle_wait_s, unread_answer
 from triage.sinks.slack import (
+    RATE_LIMITED,
     TEMPORARY_REFUSALS,
     escalation_message,
     is_web_page,
@@ -185,7 +186,7 @@ class Escalator:
         # Slack's error code, else the answer's size and type: never its text, which may echo
         # the post or carry a proxy's page, CR LF and escapes into the sweep's log line.
         reason = "answer unread" if unread else refusal_reason(response, refused, url)[1]
-        if status == 429:
+        if status == 429 or refused in RATE_LIMITED:  # a 2xx `{"ok": false}` may say so too
             raise self._webhook_limited(f"escalation webhook answered {status}: {reason}", response)
         # A 1xx as the final answer (an upgrade no one asked for) is a broken answer too.
         # An unread body says nothing of its status: a 403 is refused for good either way.

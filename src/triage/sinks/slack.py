@@ -159,7 +159,7 @@ _RETRYABLE_4XX = frozenset({408, 425})
 #: Slack's own trouble, and a workspace moving into an Enterprise organisation, which Slack
 #: says is unavailable until the migration completes (`team_added_to_org`,
 #: `org_login_required`).
-_RATE_LIMITED = frozenset({"ratelimited", "rate_limited"})
+RATE_LIMITED = frozenset({"ratelimited", "rate_limited"})
 _RETRYABLE_ERRORS = frozenset(
     {
         "internal_error",
@@ -171,7 +171,7 @@ _RETRYABLE_ERRORS = frozenset(
     }
 )
 #: Every error word that means "later", not "never" (the escalation's Slack post reads these too).
-TEMPORARY_REFUSALS = _RATE_LIMITED | _RETRYABLE_ERRORS
+TEMPORARY_REFUSALS = RATE_LIMITED | _RETRYABLE_ERRORS
 #: Error words for a destination that takes no more posts (incoming webhooks' and the Web API's):
 #: the channel archived or gone, the person a webhook posts to gone (`user_not_found`), the app
 #: not in the channel or its access or scopes withdrawn, posting there restricted or suspended
@@ -404,7 +404,7 @@ class SlackSink:
         Retry-After, else the posts' spacing), or the wait an unwell answer (5xx) asked for;
         None when it asked for none."""
         retry_after_s = retry_after_of(response.headers)
-        limited = response.status_code == 429 or refusal in _RATE_LIMITED
+        limited = response.status_code == 429 or refusal in RATE_LIMITED
         asked = retry_after_s is not None and _unwell(response.status_code, refusal)
         return throttle_wait_s(retry_after_s, self.min_interval_s) if limited or asked else None
 
@@ -475,7 +475,7 @@ class SlackSink:
         code, reason = refusal_reason(response, refusal, url)
         fields = {"host": host, "effect": str(effect.kind), "status": status, "reason": reason}
         retry_after_s = retry_after_of(response.headers)
-        if status == 429 or refusal in _RATE_LIMITED:
+        if status == 429 or refusal in RATE_LIMITED:
             # Its Retry-After also holds every later post to this webhook.
             wait_s = throttle_wait_s(retry_after_s, self.min_interval_s)
             self.metrics.incr("SinkCalls", sink=self.name, outcome="throttled")
