@@ -1571,6 +1571,42 @@ CASES = [
         "importprivkey [REDACTED:private-key] done",
     ),
     (f"id.json {list(range(64))}", "id.json [REDACTED:private-key]"),
+    # Azure's key listings (`az … keys list`: JSON's key1, a storage account's and Cognitive
+    # Services' tables), a mail transcript's login (IMAP LOGIN, SASL PLAIN, the answer to
+    # AUTH LOGIN's password prompt, XMPP's auth), redis-cli's reply to a read of a secret.
+    ('"key1": "4a3baf69dad8199bfca8b6f3a6a9421c"', '"key1": "[REDACTED:azure-key]"'),
+    (
+        "key1       FULL           Abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG=",
+        "key1       FULL           [REDACTED:azure-key]",
+    ),
+    (
+        '"x\\nkey1  FULL  Abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG="',
+        '"x\\nkey1  FULL  [REDACTED:azure-key]"',
+    ),
+    (
+        "Key1      Key2\n--------  --------\n4a3baf69dad8199bfca8b6f3a6a9421c  9d3baf69dad8199bfca8b6f3a6a94ab1",
+        "Key1      Key2\n--------  --------\n[REDACTED:azure-key]  [REDACTED:azure-key]",
+    ),
+    (
+        '"Key1  Key2\\n----  ----\\n4a3baf69dad8199bfca8b6f3a6a9421c  4a3baf69dad8199bfca8b6f3a6a9421c"',
+        '"Key1  Key2\\n----  ----\\n[REDACTED:azure-key]  [REDACTED:azure-key]"',
+    ),
+    ("a001 LOGIN alice Zq7xK9pL2m", "a001 LOGIN alice [REDACTED:password]"),
+    ("AUTH PLAIN AGFsaWNlAFpxN3hLOXBMMm0=", "AUTH PLAIN [REDACTED:password]"),
+    ("334 UGFzc3dvcmQ6\nWnE3eEs5cEwybQ==", "334 UGFzc3dvcmQ6\n[REDACTED:password]"),
+    ('"334 UGFzc3dvcmQ6\\nWnE3eEs5cEwybQ=="', '"334 UGFzc3dvcmQ6\\n[REDACTED:password]"'),
+    (
+        '<auth mechanism="PLAIN">AGFsaWNlAFpxN3hLOXBMMm0=</auth>',
+        '<auth mechanism="PLAIN">[REDACTED:password]</auth>',
+    ),
+    (
+        '127.0.0.1:6379> HGETALL app:config\n1) "db_password"\n2) "Zq7xK9pL2m"',
+        '127.0.0.1:6379> HGETALL app:config\n1) "db_password"\n2) "[REDACTED:password]"',
+    ),
+    (
+        '"127.0.0.1:6379> GET app:db:password\\n\\"Zq7xK9pL2m\\""',
+        '"127.0.0.1:6379> GET app:db:password\\n\\"[REDACTED:password]\\""',
+    ),
 ]
 
 

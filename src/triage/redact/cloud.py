@@ -15,12 +15,14 @@ from triage.redact.rule import (
     _ASSIGN,
     _B64,
     _END,
+    _LINES,
     _OPEN_QUOTE,
     _START,
     _prefixed,
     _replaced_value,
     _Rule,
     _rule,
+    _spellings,
 )
 
 _AWS_KEY_PREFIXES = "AKIA ASIA AGPA AIDA AROA AIPA ANPA ANVA APKA ABIA ACCA".split()  # noqa: SIM905
@@ -30,6 +32,15 @@ _AWS_KEY_PREFIXES = "AKIA ASIA AGPA AIDA AROA AIPA ANPA ANVA APKA ABIA ACCA".spl
 _BASE64_LINE_AFTER = re.compile(r"\r?\n[ \t]{0,16}(?:[A-Za-z0-9+/_-]{4}|[A-Za-z0-9+/_-]{2,3}=)")
 #: … and right before one: the end of the text before a match, at most 22 characters of it.
 _BASE64_LINE_BEFORE = re.compile(r"[A-Za-z0-9+/_-]{4}\r?\n[ \t]{0,16}\Z")
+
+
+#: An Azure resource's access key: 32 hex (Cognitive Services'), 84 letters and digits (its
+#: newer keys), or base64 of 32 or 64 bytes (Service Bus', a storage account's), or a run of
+#: base64 as long holding a digit.
+_AZURE_KEY = (
+    r"(?:[0-9a-fA-F]{32}|[A-Za-z0-9]{84}|[A-Za-z0-9+/]{43}=|[A-Za-z0-9+/]{86}=="
+    r"|(?=[A-Za-z0-9+/]{0,127}[0-9])[A-Za-z0-9+/]{32,128}+={0,2})(?![A-Za-z0-9+/=_-])"
+)
 
 
 def _in_url(text: str, start: int) -> bool:
@@ -182,6 +193,52 @@ CLOUD_RULES: tuple[
         _replaced_value("[REDACTED:azure-sas]"),
         "sharedaccesssignature",
         flags=re.IGNORECASE,
+    ),
+    # The keys an `az … keys list` prints by their own names: Cognitive Services' (Azure
+    # OpenAI's) `key1`/`key2`, and Service Bus', Event Hubs', SignalR's, Maps', IoT Hub's
+    # `primaryKey`/`secondaryKey` (Cosmos DB's `primaryMasterKey` is a master key's name),
+    # in JSON or YAML (`-o yaml`). Only a key's shape goes (`_AZURE_KEY`): a database's
+    # `primaryKey: id` names a column.
+    _rule(
+        rf"(?P<head>{_START}(?:key[12]|(?:primary|secondary)[_-]?key)(?![A-Za-z0-9])"
+        rf"{_ASSIGN}{_OPEN_QUOTE})(?!\[REDACTED){_AZURE_KEY}",
+        r"\g<head>[REDACTED:azure-key]",
+        "key1",
+        "key2",
+        *_spellings("primary", "key"),
+        *_spellings("secondary", "key"),
+        flags=re.IGNORECASE,
+    ),
+    # … and as a table prints them (`-o table`, `-o tsv`): a storage account's row (`key1`
+    # or `kerb1`, its permissions, the key under `Value`), and Cognitive Services' row of the
+    # two keys under the `Key1  Key2` header and its rule of dashes.
+    *(
+        rule
+        for line_break, line_char in _LINES
+        for rule in (
+            _rule(
+                r"(?P<head>(?:(?m:^)|(?<=\\n)|(?<=(?<!\\)\"))"
+                rf"[ \t]{{0,16}}+(?:key|kerb)[12]"
+                r"[ \t]{1,32}+(?:FULL|READ)[ \t]{1,32}+)"
+                rf"(?!\[REDACTED){_AZURE_KEY}",
+                r"\g<head>[REDACTED:azure-key]",
+                "key1",
+                "key2",
+                "kerb1",
+                "kerb2",
+                flags=re.IGNORECASE,
+            ),
+            _rule(
+                r"(?P<head>(?:(?m:^)|(?<=\\n)|(?<=(?<!\\)\"))"
+                rf"[ \t]{{0,16}}+Key1[ \t]{{2,128}}+Key2"
+                rf"[ \t]{{0,16}}+{line_break}[ \t]{{0,16}}+-{{4,128}}+[ \t]{{2,16}}+-{{4,128}}+"
+                rf"[ \t]{{0,16}}+{line_break}[ \t]{{0,16}}+)(?!\[REDACTED){_AZURE_KEY}"
+                rf"(?P<gap>[ \t]{{1,128}}+){_AZURE_KEY}",
+                r"\g<head>[REDACTED:azure-key]\g<gap>[REDACTED:azure-key]",
+                "key1",
+                fold_needles=True,
+            ),
+        )
     ),
     # The signature is base64, or base64url in a Logic Apps (Teams workflow) URL.
     _rule(r"(sig=(?<=[?&;#]sig=))[A-Za-z0-9%+/=_-]{16,256}", r"\1[REDACTED:azure-sas]", "sig="),

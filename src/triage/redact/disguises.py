@@ -148,7 +148,27 @@ _LOOKALIKES = str.maketrans(
     "\u039d\u039f\u03a1\u03a4\u03a5\u03a7",
     "aeopcyxsijdwhlABEKMHOPCTXSIJoapvtkABEZHIKMNOPTYX",
 )
+#: Latin small capitals (`password` written in them), which NFKC leaves as they are, and the capital letters
+#: they are drawn as: Latin letters, so a word of them alone is a disguise too.
+_SMALL_CAPITALS = str.maketrans(
+    "\u1d00\u0299\u1d04\u1d05\u1d07\ua730\u0262\u029c\u026a\u1d0a\u1d0b\u029f\u1d0d"
+    "\u0274\u1d0f\u1d18\u0280\ua731\u1d1b\u1d1c\u1d20\u1d21\u028f\u1d22",
+    "ABCDEFGHIJKLMNOPRSTUVWYZ",
+)
+#: Letters of other scripts drawn like Latin ones that `_LOOKALIKES` leaves out: Cyrillic
+#: omega and Greek omega (`w`), Cyrillic qa (`q`), Armenian o, u, n, h, and the Latin script g.
+_MORE_LOOKALIKES = str.maketrans(
+    "\u0461\u0460\u03c9\u051b\u0585\u057d\u0578\u0570\u0261", "wWwqounhg"
+)
 _LETTERS = re.compile(r"[^\W\d_]{2,128}+")
+#: Characters drawn as a colon that NFKC leaves as they are: the ratio sign, the modifier
+#: letters' triangular and plain colons and the raised one, Armenian's full stop, the
+#: two-dot punctuation, Mongolian's colon, the Lisu tone letter, Hebrew's sof pasuq; and one
+#: drawn as `=`: the modifier letter short equals sign. Each hides a name's pair from every
+#: rule as a full-width colon would (`password` and the ratio sign).
+_SEPARATORS = str.maketrans(
+    dict.fromkeys("\u2236\u02d0\ua789\u02f8\u0589\u205a\u1804\ua4fd\u05c3", ":") | {"\ua78a": "="}
+)
 #: Unicode's dashes and minus, which join a name's words as `-` does (`API\u2011KEY`).
 _DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63", "-"))
 
@@ -157,9 +177,12 @@ def _latinised(match: re.Match[str]) -> str:
     """A word with its look-alike letters made Latin, if it mixes them with Latin ones (a
     disguised `password` with a Cyrillic a); a word in one script (Russian, Greek prose) stays."""
     word = match[0]
-    if word.isascii() or not any("a" <= c.lower() <= "z" for c in word):
+    if word.isascii():
         return word
-    return word.translate(_LOOKALIKES)
+    capitals = word.translate(_SMALL_CAPITALS)
+    if not any("a" <= c.lower() <= "z" for c in capitals):
+        return word
+    return capitals.translate(_LOOKALIKES).translate(_MORE_LOOKALIKES)
 
 
 #: An escaped printable ASCII character: JSON's `\u0022`, Go's `\u003c` `\u003e` `\u0026`,
@@ -205,7 +228,8 @@ def _unmasked(text: str) -> str:
     """`text` with the disguises undone that hide a name from every rule: a terminal's colour
     escapes, HTML character references, escaped punctuation (`\\u0022`, `\\x22`) and letters
     (`\\u043f`), compatibility forms (full-width, mathematical letters: NFKC), look-alike
-    letters inside a Latin word, Unicode's dashes, and invisible characters any of these made."""
+    letters inside a Latin word (small capitals too), Unicode's dashes and look-alike colons
+    (`_SEPARATORS`), and invisible characters any of these made."""
     text = _uncoloured(text)
     if "\\" in text:
         text = _HEX_ESCAPE.sub(_unescaped_char, text)
@@ -214,7 +238,8 @@ def _unmasked(text: str) -> str:
     if "&" in text:
         text = _ENTITY.sub(lambda m: html.unescape(m[0]), text)
     if not text.isascii():
-        text = _LETTERS.sub(_latinised, unicodedata.normalize("NFKC", text)).translate(_DASHES)
+        text = _LETTERS.sub(_latinised, unicodedata.normalize("NFKC", text))
+        text = text.translate(_DASHES).translate(_SEPARATORS)
         if _hides(text):
             text = _visible(text)
     return text

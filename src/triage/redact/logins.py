@@ -11,6 +11,7 @@ import re
 
 from triage.redact.rule import (
     _ASSIGN,
+    _LINES,
     _OPEN_QUOTE,
     _PROSE_AFTER_OPTION,
     _QUOTED_CHAR,
@@ -351,6 +352,92 @@ DAEMON_LOGIN_RULES: tuple[_Rule, ...] = (
     ),
 )
 
+#: A run of base64 as a mail protocol's SASL exchange sends it, standing alone on its line.
+_SASL_BASE64 = r"[A-Za-z0-9+/]{4,4096}+={0,2}+(?![A-Za-z0-9+/=:.@-])"
+#: … which a credential's is: 12 characters or more (`\0user\0password` at least), not a word
+#: or a number (EHLO's `250-AUTH PLAIN LOGIN`, a status's `250`).
+_NOT_A_WORD = r"(?=[A-Za-z0-9+/=]{12})(?![A-Za-z]{1,4096}+(?![A-Za-z0-9+/=])|[0-9]{1,4096}+(?![A-Za-z0-9+/=]))"
+#: The server's base64 prompt for AUTH LOGIN's password (`334 UGFzc3dvcmQ6` is "Password:",
+#: in either case, with or without its colon).
+_PASSWORD_PROMPT = r"334[ -](?:UGFzc3dvcmQ6|cGFzc3dvcmQ6|UGFzc3dvcmQ=|cGFzc3dvcmQ=)"
+#: What comes before a transcript's line: nothing, a debug print's `send: '` (smtplib's),
+#: `C: `, `>>> `, a quote.
+_TRANSCRIPT_PREFIX = r"""(?:[A-Za-z]{1,8}:[ \t]{0,3}b?['"]?|[<>]{1,3}[ \t]{0,3}|[ \t]{0,8}['"]?)"""
+
+
+def _sasl_answer_rule(line_break: str, line_char: str) -> _Rule:
+    """A client's SASL answer after its prompt, in a mail transcript whose lines end in
+    `line_break` and hold `line_char`s: after SMTP's `334` prompt for AUTH LOGIN's password, or
+    after a bare `AUTH PLAIN`/`AUTHENTICATE PLAIN` (its server's empty `334`/`+` between), the
+    client's next line; up to two server lines between (smtplib's `reply: …`, a `334`, a `+`,
+    an `S:` line) are skipped."""
+    server_line = (
+        rf"(?:{line_char}{{0,64}}?(?:reply|334|S:|(?<![^\s'\"])\+(?![^\s'\"\\]))"
+        rf"{line_char}{{0,256}}?{line_break})"
+    )
+    return _rule(
+        rf"(?P<head>(?:{_PASSWORD_PROMPT}|(?P<plain>(?<![\w-])AUTH(?:ENTICATE)?[ \t]{{1,3}}\"?PLAIN\"?)"
+        rf"(?=[ \t]{{0,8}}+(?:['\"]|\\r|{line_break})))"
+        rf"{line_char}{{0,64}}?{line_break}{server_line}{{0,2}}+{_TRANSCRIPT_PREFIX})"
+        rf"(?!\[REDACTED)(?(plain){_NOT_A_WORD})(?P<value>{_SASL_BASE64})",
+        r"\g<head>[REDACTED:password]",
+        # The prompt's `GFzc3dvcmQ`, in either case (a `3` or `u` would start a needle no other
+        # one starts).
+        "gfzc3dvcmq",
+        "plain",
+        fold_needles=True,
+    )
+
+
+def _imap_login(match: re.Match[str]) -> str:
+    """IMAP LOGIN's password replaced, its quotes kept: quoted, always; bare, unless it is a
+    word of letters alone (`2 LOGIN attempts failed`, a status's `OK` after a user)."""
+    if match["q"] is None and match["value"].isalpha():
+        return match[0]
+    return f"{match['head']}{match['q'] or ''}[REDACTED:password]"
+
+
+#: A mail client's login as its protocol transcript shows it (imaplib's and smtplib's debug
+#: output, a monitor's check); POP3's and FTP's `USER`/`PASS` are `positional.py`'s.
+MAIL_LOGIN_RULES: tuple[_Rule, ...] = (
+    # IMAP's `<tag> LOGIN <user> <password>`: a tag with a digit (`a001`, `CLLN1`, `1`), the
+    # command upper case as clients send it (prose's "login" is lower case), the user and the
+    # password bare or quoted (escaped inside a JSON string); the password goes, its quotes
+    # kept.
+    _rule(
+        r"(?P<head>(?:(?<![^\s'\">])|(?<=\\n))(?=[A-Za-z.]{0,31}[0-9])[A-Za-z0-9.]{1,32}+"
+        r"[ \t]LOGIN[ \t]{1,3}(?:\\?\"[^\"\\\r\n]{1,256}+\\?\"|[^\s\"\\]{1,256}+)[ \t]{1,3})"
+        r"(?!\\?\"?\[REDACTED)(?P<q>\\?\")?"
+        r"(?P<value>(?(q)[^\"\\\r\n]{1,512}+|[^\s\"'\\]{1,512}+))"
+        # The command's last argument: its line (or a debug print's quote) ends after it.
+        r"(?=(?(q)\\?\")[ \t]{0,8}+(?:$|\r?\n|\\[rn]|['\"]))",
+        _imap_login,
+        "login",
+        fold_needles=True,
+    ),
+    # SASL PLAIN's and OAuth's credentials given with the command (`AUTH PLAIN <base64>`,
+    # IMAP's `AUTHENTICATE PLAIN <base64>`, `AUTH XOAUTH2 <base64>`): `\0user\0password`, or a
+    # bearer token, in base64.
+    _rule(
+        r"(?P<head>(?<![\w-])AUTH(?:ENTICATE)?[ \t]{1,3}\"?(?:PLAIN|XOAUTH2|OAUTHBEARER)\"?"
+        rf"[ \t]{{1,3}}\"?)(?!\[REDACTED){_NOT_A_WORD}(?P<value>{_SASL_BASE64})",
+        r"\g<head>[REDACTED:password]",
+        "auth",
+        fold_needles=True,
+    ),
+    # … and after their prompt, on the client's next line (`_sasl_answer_rule`).
+    *(_sasl_answer_rule(line_break, line_char) for line_break, line_char in _LINES),
+    # XMPP's `<auth mechanism="PLAIN">base64</auth>` (and its OAuth mechanisms').
+    _rule(
+        r"(?P<head><auth[ \t][^<>]{0,256}?mechanism=\\?[\"'](?:PLAIN|X-OAUTH2|OAUTHBEARER)"
+        r"\\?[\"'][^<>]{0,256}>)(?!\[REDACTED)(?P<value>[A-Za-z0-9+/]{4,4096}+={0,2}+)"
+        r"(?=</auth>)",
+        r"\g<head>[REDACTED:password]",
+        "<auth",
+        fold_needles=True,
+    ),
+)
+
 LOGIN_RULES: tuple[_Rule, ...] = (
     # A value under a bare `session` name (`"session": "…"`, `user_session: …`) when it looks
     # like a session's id (`_session_shaped`): `session` also names a class, a shift or a
@@ -419,4 +506,5 @@ LOGIN_RULES: tuple[_Rule, ...] = (
     ),
     *DEVICE_RULES,
     *DAEMON_LOGIN_RULES,
+    *MAIL_LOGIN_RULES,
 )

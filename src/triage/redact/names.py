@@ -216,9 +216,16 @@ _SECRET_WORDS = (
     # (`_not_a_code`). A seed phrase.
     r"otp(?:[_.-]?codes?)?",
     r"pin(?:[_.-]?codes?)?",
-    r"seed[_.-]?phrase",
-    # … and the same phrase by a wallet's other names (`recovery_phrase`, `mnemonic_phrase`).
-    *(r"recovery[_.-]?phrase", r"mnemonic[_.-]?phrase"),
+    r"seed[ _.-]?phrase",
+    # … and the same phrase by a wallet's other names (`recovery_phrase`, `mnemonic_phrase`),
+    # each also as a label writes them, words apart (`recovery phrase: …`, `seed phrase`).
+    *(r"recovery[ _.-]?phrase", r"mnemonic[ _.-]?phrase"),
+    # A Wi-Fi network's passphrase as `netsh wlan show profile key=clear` prints it
+    # (`Key Content            : …`).
+    r"key[ _.-]?content",
+    # Consul's and Nomad's gossip encryption key (`encrypt = "…"`, `-encrypt=…`); a bare
+    # `encrypt` also switches encryption on (`encrypt: true`), which stays (`_encrypt_setting`).
+    "encrypt",
     # JFrog Artifactory's API key header (`X-JFrog-Art-Api`), whatever the key's shape.
     r"jfrog[_.-]?art[_.-]?api",
     # EC2's `PasswordData` (`aws ec2 get-password-data`): the Windows administrator's
@@ -416,6 +423,10 @@ _SECRET_NAME_NEEDLES = (
     *_spellings("seed", "phrase"),
     *_spellings("art", "api"),
     *(spelling for word in ("recovery", "mnemonic") for spelling in _spellings(word, "phrase")),
+    *("recovery phrase", "mnemonic phrase", "seed phrase"),
+    *_spellings("key", "content"),
+    "key content",
+    "encrypt",
     # Key material (`kek`, `dek`, `jwt_key`, `mac_key`, `pepper`), a wallet's seed.
     *("kek", "dek", "pepper", *_spellings("jwt", "key"), "mac_key", "mac-key", "mac.key"),
     *_spellings("wallet", "seed"),
@@ -462,7 +473,11 @@ def _kept_value(name: str, value: object) -> bool:
     if isinstance(value, bool) or public_named(name):
         return True
     if isinstance(value, int):
-        return _counted_value(name, value) or _collective_count(name, value)
+        return (
+            _counted_value(name, value)
+            or _collective_count(name, value)
+            or _numeric_session(name, str(value))
+        )
     if not isinstance(value, str):
         return False
     if name.lower() == "pwd" and _PATH_VALUE.fullmatch(value) is not None:
@@ -476,6 +491,10 @@ def _kept_value(name: str, value: object) -> bool:
     if _key_file(name, value) or _secret_reference(name, value) or _keystore_default(name, value):
         return True
     if _collective_prose(name, value):
+        return True
+    if _encrypt_setting(name, value) or _secret_object(name, value):
+        return True
+    if _numeric_session(name, value):
         return True
     return (
         _PLACEHOLDER_VALUE.fullmatch(value) is not None
@@ -828,6 +847,87 @@ def public_named(name: str) -> bool:
     return "pub" in name.lower() and _PUBLIC_NAME.search(name) is not None
 
 
+#: A bare `encrypt` (no other word before it: `-encrypt`, `"encrypt"`, `agent.encrypt`), which
+#: names Consul's and Nomad's gossip key and, as often, a switch (`encrypt: true`, `encrypt =
+#: "aes256"`).
+_ENCRYPT_NAME = re.compile(
+    r"(?:\A|[^A-Za-z0-9]|(?-i:(?<=[a-z0-9])(?=E)))encrypt[\"' \t=:]*\Z", re.IGNORECASE
+)
+
+
+def _encrypt_setting(name: str, value: str) -> bool:
+    """True for a bare `encrypt` (`_ENCRYPT_NAME`) whose value is a setting, not a key: a word
+    or a number, neither random-looking nor key-shaped (a gossip key is 32 bytes in base64:
+    `_key_shaped`)."""
+    return (
+        _ENCRYPT_NAME.search(name) is not None
+        and not _random_looking(value)
+        and not _key_shaped(value)
+    )
+
+
+#: A name whose value names a Kubernetes Secret, not a secret's value: Helm's values
+#: (`existingSecret`, `auth.existingSecretPasswordKey`, `imagePullSecret`, `imagePullSecrets`),
+#: each with a word or two after it that says which of the Secret's parts it names
+#: (`existingSecretName`, `existing_secret_key`).
+_SECRET_OBJECT_NAME = re.compile(
+    r"(?:(?<![A-Za-z0-9])existing|(?<![A-Za-z0-9])image[_.-]?pull|(?-i:(?<=[a-z0-9])Existing)"
+    r"|(?-i:(?<=[a-z0-9])ImagePull))[_.-]?secrets?(?:[_.-]?[A-Za-z]{1,24}+){0,3}"
+    r"[\"' \t=:]*\Z",
+    re.IGNORECASE,
+)
+#: … and a name for the key in such a Secret that holds a password or a user (Grafana's
+#: `admin.passwordKey`, Bitnami's `secretKeys.adminPasswordKey`): its value is that key's
+#: name when it is words that say so (`admin-password`, `redis-password`, `password`).
+_PASSWORD_KEY_NAME = re.compile(
+    r"(?:pass(?:word|wd)?|pwd|user(?:name)?)[_.-]?key[\"' \t=:]*\Z", re.IGNORECASE
+)
+_PASSWORD_KEY_VALUE = re.compile(
+    r"(?:[a-z0-9]{1,32}+[_.-])*(?:pass(?:word|wd)?|pwd|user(?:name)?)(?:[_.-][a-z0-9]{1,32}+)*"
+)
+#: A Kubernetes object's name (a DNS subdomain: lower case, digits, `-`, `.`) or a key of a
+#: Secret's data (also `_`, upper case).
+_OBJECT_NAME = re.compile(r"[A-Za-z0-9](?:[\w.-]{0,251}[A-Za-z0-9])?")
+#: One name, or a YAML flow list of them (`imagePullSecrets: [regcred, ghcr]`).
+_FLOW_LIST = re.compile(r"\[[ \t]{0,8}([^\[\]]{1,1024})[ \t]{0,8}\]|([^\[\]]{1,253})")
+_LIST_SEPARATOR = re.compile(r"[ \t]{0,8},[ \t]{0,8}")
+
+
+def _secret_object(name: str, value: str) -> bool:
+    """True for a name of a Kubernetes Secret or of a key in one (`_SECRET_OBJECT_NAME`,
+    `_PASSWORD_KEY_NAME`) whose value is such a name (`_OBJECT_NAME`, not random-looking; a
+    list of them under a Secret's name, `_FLOW_LIST`; a password key's naming a password or a
+    user): where the secret is, public in a chart's
+    values, which the reader needs when the Secret is missing."""
+    if _SECRET_OBJECT_NAME.search(name) is not None:
+        names = _FLOW_LIST.fullmatch(value)
+        return names is not None and all(
+            _OBJECT_NAME.fullmatch(item) is not None and not _random_looking(item)
+            for item in _LIST_SEPARATOR.split(names[1] or names[2])
+        )
+    if _OBJECT_NAME.fullmatch(value) is None or _random_looking(value):
+        return False
+    return (
+        _PASSWORD_KEY_NAME.search(name) is not None
+        and _PASSWORD_KEY_VALUE.fullmatch(value) is not None
+    )
+
+
+#: A session's id by name (`session_id`, `sessionId`, `sessid`) …
+_SESSION_ID_NAME = re.compile(r"sess(?:ion[ _.-]?)?id[\"' \t=:]*\Z", re.IGNORECASE)
+#: … and one that is a small number: a counter's handle (a database backend's, a game
+#: server's), not a bearer token, which is long enough not to be guessed.
+_SESSION_NUMBER = re.compile(r"[0-9]{1,10}")
+
+
+def _numeric_session(name: str, value: str) -> bool:
+    """True for a session id's name (`_SESSION_ID_NAME`) whose value is a number of ten digits
+    at most (`_SESSION_NUMBER`): one a reader looks the session up by."""
+    return (
+        _SESSION_NUMBER.fullmatch(value) is not None and _SESSION_ID_NAME.search(name) is not None
+    )
+
+
 def _auth_method(name: str, value: str) -> bool:
     """True for an `auth` name whose value names a login method, not a credential
     (`_AUTH_METHOD`)."""
@@ -862,6 +962,9 @@ def _kept_match(match: re.Match[str]) -> bool:
         or _secret_reference(match["name"], value)
         or _keystore_default(_name_with_prefix(match), value)
         or public_named(_name_with_prefix(match))
+        or _encrypt_setting(match["name"], value)
+        or _secret_object(_name_with_prefix(match), value)
+        or _numeric_session(match["name"], value)
         or (_TYPE_VALUE.fullmatch(value) is not None and value == match["value"])
         or _code_reference(match["name"], match["value"])
     )
@@ -875,7 +978,7 @@ _SECRET_KEY_WORDS = (
     *("idrsa", "iddsa", "idecdsa", "ided25519"),
     *("otp", "pin", "seed", "sessionid", "sessid", "salt", "mfacode", "2facode"),
     *("recoverycode", "backupcode", "verificationcode", "authcode", "securitycode"),
-    *("accesscode", "kek", "dek", "pepper", "phrase", "artapi"),
+    *("accesscode", "kek", "dek", "pepper", "phrase", "artapi", "keycontent", "encrypt"),
     *FOREIGN_KEY_WORDS,
 )
 #: Any of `_SECRET_KEY_WORDS`: one search in C for them all (most keys hold none).

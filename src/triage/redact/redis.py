@@ -8,8 +8,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from triage.redact.names import _kept_value, secret_named
 from triage.redact.pairs import _told_password, _unquoted
-from triage.redact.rule import _ESCAPED_QUOTED_CHAR, _VALUE_MAX, _Rule, _rule
+from triage.redact.rule import _ESCAPED_QUOTED_CHAR, _LINES, _VALUE_MAX, _Rule, _rule
 
 
 def _redis_password(match: re.Match[str]) -> bool:
@@ -187,6 +188,135 @@ _TYPED_USER = (
 )
 
 
+#: redis-cli's prompt (`127.0.0.1:6379>`, `db-1:6380[2]>`), where a command typed is echoed.
+_PROMPT = r"(?<![\w.-])[\w.-]{1,253}+:[0-9]{1,5}(?:\[[0-9]{1,2}\])?>[ \t]{0,3}"
+#: The commands whose reply holds a key's or a hash field's value, lower case: which of the
+#: command's words names each reply line (`_named_lines`) depends on it.
+_READS = ("hgetall", "hget", "hmget", "get", "getdel", "getex", "getset", "mget")
+#: One word of a typed command: quoted (escapes inside), or bare.
+_WORD = re.compile(r""""((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)""")
+#: One line of a reply: redis-cli's numbering (`1) `, nested `1) 2) `), then its value:
+#: quoted, or bare (`--raw`); RESP3's map entry (`1# "field" => "value"`) keeps both.
+_REPLY_LINE = re.compile(
+    r"""(?P<lead>[ \t]{0,16}(?:[0-9]{1,6}[)#][ \t]{1,4}){0,4}+)"""
+    r"""(?:(?P<field>"(?:[^"\\]|\\.){0,1024}+")[ \t]{1,4}=>[ \t]{1,4})?"""
+    r"""(?P<value>"(?:[^"\\]|\\.){0,4096}+"|[^\r\n]{0,4096}+)"""
+)
+
+
+def _words(args: str) -> list[str]:
+    """A typed command's words, their quotes taken off."""
+    return [w[1] if w[1] is not None else (w[2] if w[2] is not None else w[3])
+            for w in _WORD.finditer(args)]  # fmt: skip
+
+
+def _secret_key(key: str) -> bool:
+    """Whether a Redis key or hash field names a secret: whole (`db_password`), or by its last
+    part after `:` or `/` (`app:db:password`)."""
+    return secret_named(key) or secret_named(re.split(r"[:/]", key)[-1])
+
+
+def _named_lines(command: str, words: list[str], count: int) -> list[str | None]:
+    """For each of a reply's `count` lines, the name of what it holds (a key, a hash field),
+    or None for a line that holds a field's name (HGETALL's odd lines) or no value."""
+    if command in ("get", "getdel", "getex", "getset"):
+        return [words[0] if words else None] + [None] * (count - 1)
+    if command == "hget":
+        field = words[1] if len(words) > 1 else ""
+        key = words[0] if words else ""
+        return [field if _secret_key(field) else key] + [None] * (count - 1)
+    if command == "hmget":
+        return [*words[1 : count + 1], *[None] * max(0, count + 1 - len(words))][:count]
+    if command == "mget":
+        return [*words[:count], *[None] * max(0, count - len(words))][:count]
+    return [None] * count
+
+
+def _field_names(lines: list[str]) -> list[str | None]:
+    """HGETALL's reply lines' names: each value (every second line) named by the field on the
+    line before it; a field's own line names nothing."""
+    names: list[str | None] = [None] * len(lines)
+    for at in range(1, len(lines), 2):
+        field = _REPLY_LINE.fullmatch(lines[at - 1])
+        if field is not None:
+            names[at] = _unquoted_reply(field["value"])
+    return names
+
+
+def _unquoted_reply(value: str) -> str:
+    """A reply's value without redis-cli's quotes."""
+    return value[1:-1] if len(value) >= 2 and value[0] == value[-1] == '"' else value
+
+
+def _blanked(line: str, name: str | None) -> str:
+    """A reply's line with its value replaced, its quotes and numbering kept, when `name` (or a
+    RESP3 map entry's field) names a secret and the value is one (`_kept_value` keeps a
+    count, a state word); redis-cli's `(nil)`, `(integer) …` and `(error) …` stay."""
+    found = _REPLY_LINE.fullmatch(line)
+    if found is None:
+        return line
+    if found["field"] is not None:
+        name = _unquoted_reply(found["field"])
+    value = found["value"]
+    bare = _unquoted_reply(value)
+    if (
+        name is None
+        or not value
+        or value.startswith("(")
+        or "[REDACTED" in value
+        or not _secret_key(name)
+        or _kept_value(name, bare)
+    ):
+        return line
+    quote_mark = '"' if bare != value else ""
+    return f"{line[: found.start('value')]}{quote_mark}[REDACTED:password]{quote_mark}"
+
+
+def _reply_blanked(line_break: str) -> Callable[[re.Match[str]], str]:
+    """The replacement of a read's reply (`_READS`): each line whose value the command's
+    words name a secret's (`_named_lines`; HGETALL's by the field on the line before) loses
+    its value, the command and the other lines kept."""
+    splitter = re.compile(line_break)
+    # Inside a JSON string every quote of the reply is escaped: its lines are read unescaped,
+    # and a line blanked is escaped back.
+    in_string = line_break != _LINES[0][0]
+
+    def blanked(line: str, name: str | None) -> str:
+        if not in_string:
+            return _blanked(line, name)
+        done = _blanked(line.replace('\\"', '"'), name)
+        return line if "[REDACTED" not in done else done.replace('"', '\\"')
+
+    def replacement(match: re.Match[str]) -> str:
+        command = match["command"].lower()
+        lines = splitter.split(match["reply"])
+        breaks = splitter.findall(match["reply"])
+        names = _named_lines(command, _words(match["args"]), len(lines))
+        if command == "hgetall":
+            unescaped = [line.replace('\\"', '"') if in_string else line for line in lines]
+            names = _field_names(unescaped)
+        out = [blanked(line, name) for line, name in zip(lines, names, strict=True)]
+        reply = out[0] + "".join(b + line for b, line in zip(breaks, out[1:], strict=True))
+        return match["head"] + reply
+
+    return replacement
+
+
+def _read_reply_rule(line_break: str, line_char: str) -> _Rule:
+    """A read typed after redis-cli's prompt (`HGETALL app:config`, `GET app:db:password`) and
+    its reply, the lines up to the next prompt (256 at most), in a text whose lines end in
+    `line_break` and hold `line_char`s."""
+    return _rule(
+        rf"(?P<head>{_PROMPT}(?P<command>{'|'.join(_READS)})[ \t]{{1,3}}"
+        rf"(?P<args>{line_char}{{1,1024}}+){line_break})"
+        rf"(?P<reply>(?:(?!{_PROMPT}){line_char}{{0,4096}}+)"
+        rf"(?:{line_break}(?!{_PROMPT}){line_char}{{0,4096}}+){{0,255}}+)",
+        _reply_blanked(line_break),
+        *(f"> {command} " for command in _READS),
+        flags=re.IGNORECASE,
+    )
+
+
 REDIS_RULES: tuple[
     _Rule, ...
 ] = (  # Redis's AUTH as MONITOR and SLOWLOG print a command (each argument quoted, SLOWLOG's on
@@ -270,4 +400,7 @@ REDIS_RULES: tuple[
         "auth-pass",
         flags=re.IGNORECASE,
     ),
+    # A read's reply in a redis-cli session: the value of a key or a hash field named like a
+    # secret (`HGETALL app:config`'s `2) "…"` after `1) "db_password"`, `GET app:db:password`).
+    *(_read_reply_rule(line_break, line_char) for line_break, line_char in _LINES),
 )
