@@ -33,8 +33,9 @@ class Receiving(Working):
     PAUSE_POLL_S = 0.5
     #: Most receives in flight at once while draining a backlog into many free slots.
     MAX_PARALLEL_RECEIVES = 8
-    #: The longest wait for a slot before the loop turns again (and beats): every slot held
-    #: by a message waiting out an outage is intake paused, not stuck.
+    #: The longest wait for a slot, or in a receive's backoff, before the loop turns again (and
+    #: beats): every slot held by a message waiting out an outage is intake paused, and a
+    #: backoff is a wait as configured, not a stuck loop.
     TURN_S = 5.0
     #: One turn may take a long poll (`wait_s`) plus this: the inbox's bound on an answer
     #: (`RECEIVE_SLACK_S`) and the wait for a slot, with room to spare. Past it, /healthz
@@ -64,7 +65,10 @@ class Receiving(Working):
                 backoff_s = self._receive_after - time.monotonic()
                 if backoff_s > 0:
                     # After a failed receive: the polls still out are started as they answer.
-                    await self._slot_or_answer(backoff_s)
+                    # A turn at a time, each beating: a backoff longer than the beat's promise
+                    # (TRIAGE_RECEIVE_RETRY_MAX_S past the long poll plus BEAT_SLACK_S) is a
+                    # wait as configured, not a stalled intake.
+                    await self._slot_or_answer(min(backoff_s, self.TURN_S))
                     continue
                 asking = sum(self._polls.values())
                 free = self._free_slots() - asking
