@@ -66,6 +66,17 @@ _CLIENT_CONFIG = Config(
 _CANCEL_TIMEOUT_S = 1.0
 
 
+def _stop_signals() -> list[signal.Signals]:
+    """The signals that stop the gateway cleanly, as the daemon's (`sqs.supervisor.
+    stop_signals`, not imported: it would load the whole pipeline into the gateway): SIGTERM,
+    SIGINT, and SIGHUP (a closed terminal) unless it was ignored at start, as `nohup triage
+    ingest &` asks. Read before any handler of ours is installed."""
+    signals = [signal.SIGTERM, signal.SIGINT]
+    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
+        signals.append(signal.SIGHUP)
+    return signals
+
+
 class IngestService:
     """One gateway process; `port` is the bound public port once `startup()` returned."""
 
@@ -359,8 +370,7 @@ class IngestService:
         if not self._own_signals or threading.current_thread() is not threading.main_thread():
             return
         loop = asyncio.get_running_loop()
-        # SIGHUP too: a closed terminal (or a supervisor that sends it) stops us cleanly.
-        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        for sig in _stop_signals():
             loop.add_signal_handler(sig, self.handle_exit, sig)
             self._signals.append(sig)
 

@@ -87,9 +87,21 @@ __all__ = [
     "Stats",
     "Supervisor",
     "SupervisorConfig",
+    "stop_signals",
 ]
 
 log = structlog.get_logger(__name__)
+
+
+def stop_signals() -> list[signal.Signals]:
+    """The signals that stop the process cleanly: SIGTERM and SIGINT, and SIGHUP (a closed
+    terminal, or a supervisor that sends it) unless it was ignored when the process started:
+    `nohup triage run &` asked for the terminal's hangup to pass the process by, and a
+    handler of ours would undo that. Read before any handler of ours is installed."""
+    signals = [signal.SIGTERM, signal.SIGINT]
+    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
+        signals.append(signal.SIGHUP)
+    return signals
 
 
 class DaemonCrashed(Exception):
@@ -183,8 +195,7 @@ class Supervisor(Receiving):
         if threading.current_thread() is not threading.main_thread():
             return  # signals can only be handled on the main thread (tests run us elsewhere)
         loop = asyncio.get_running_loop()
-        # SIGHUP too: a closed terminal (or a supervisor that sends it) stops us cleanly.
-        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        for sig in stop_signals():
             loop.add_signal_handler(sig, self.handle_exit, sig)
             self._signals.append(sig)
 
