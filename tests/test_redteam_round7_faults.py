@@ -276,11 +276,6 @@ async def _until_async(condition: Callable[[], object], deadline_s: float = 5.0)
             await asyncio.sleep(0.005)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Receiving._receive_loop waits out a receive backoff in one wait without beating: "
-    "a TRIAGE_RECEIVE_RETRY_MAX_S past the long poll plus 45 s makes /healthz say stalled",
-)
 async def test_a_long_receive_backoff_in_an_outage_is_not_a_stalled_intake(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -319,11 +314,6 @@ def _until(condition: Callable[[], object], log: Path, timeout_s: float) -> None
 
 
 @pytest.mark.skipif(shutil.which("nohup") is None, reason="needs nohup")
-@pytest.mark.xfail(
-    strict=True,
-    reason="Supervisor._install_signal_handlers handles SIGHUP even when it was ignored at "
-    "start (nohup): the terminal closing stops the daemon",
-)
 def test_a_daemon_started_with_nohup_survives_its_terminal_closing(
     queues: Queues, backend: TicketServer, tmp_path: Path
 ) -> None:
