@@ -1571,6 +1571,12 @@ CASES = [
         "importprivkey [REDACTED:private-key] done",
     ),
     (f"id.json {list(range(64))}", "id.json [REDACTED:private-key]"),
+    ("gpg: passphrase: correct horse battery staple", "gpg: passphrase: [REDACTED:password]"),
+    ("Password (again): hunter2xyz", "Password (again): [REDACTED:password]"),
+    ("sshpass \\\n  -p hunter2xyz ssh db-1", "sshpass \\\n  -p [REDACTED:password] ssh db-1"),
+    ('secret: {:password=>"hunter2xyz"}', 'secret: {:password=>"[REDACTED:password]"}'),
+    ("auth: password: <Buffer 68 75 6e> ok", "auth: password: <Buffer [REDACTED:password]> ok"),
+    ("creds: password=hunter2xyz", "creds: password=[REDACTED:password]"),
     # Azure's key listings (`az … keys list`: JSON's key1, a storage account's and Cognitive
     # Services' tables), a mail transcript's login (IMAP LOGIN, SASL PLAIN, the answer to
     # AUTH LOGIN's password prompt, XMPP's auth), redis-cli's reply to a read of a secret.

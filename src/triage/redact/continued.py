@@ -58,6 +58,101 @@ def _cri_continued(match: re.Match[str]) -> str:
     return f"{match[0][:head_end]}[REDACTED:password]{between}[REDACTED:password]"
 
 
+#: A run of lines joined by a backslash at each one's end (a shell command split over lines, a
+#: Dockerfile's RUN, a `.properties` value continued below its name: `db.password = \\` then
+#: the indented value): from a line's start, up to 16 continuations, each line 512
+#: characters at most and holding no other backslash.
+_CONTINUED_LINES = (
+    r"(?m:^)[^\r\n\\]{1,512}+\\\r?\n(?:[^\r\n\\]{1,512}+\\\r?\n){0,15}+[^\r\n\\]{1,512}+"
+)
+#: A continuation: the spaces before the backslash, the backslash, the break and the next
+#: line's indentation.
+_LINE_JOIN = re.compile(r"(?P<space>[ \t]{0,64}+)\\\r?\n[ \t]{0,64}+")
+_PLACEHOLDER = re.compile(r"\[REDACTED:[a-z0-9-]{1,32}\]")
+
+
+def _joined_lines(match: re.Match[str]) -> str:
+    """Lines continued by a backslash read as the one line they are (`_joined`): what the
+    rules find in the joined line goes from the lines as written, their breaks kept, so that
+    `mysql -u root \\` then `-pPW` and a `.properties` name with its value below are read as
+    on one line. The match unchanged when the joined line holds nothing to redact."""
+    # Imported here: the token rules hold this module's rules, so it loads before the rules.
+    from triage.redact.scrub import _scrub
+
+    text = match[0]
+    joined, origin = _joined(text)
+    redacted = _scrub(joined, ())
+    if redacted == joined:
+        return text
+    spans = _replaced_spans(joined, redacted)
+    if spans is None:
+        return redacted  # not aligned: the joined line redacted, its breaks lost, leaks nothing
+    pieces: list[str] = []
+    at = 0
+    for start, end, placeholder in spans:
+        first, last = origin[start], origin[end - 1] + 1 if end > start else origin[start]
+        kept_breaks = "".join(join[0] for join in _LINE_JOIN.finditer(text, first, last))
+        pieces += (text[at:first], placeholder + kept_breaks)
+        at = last
+    pieces.append(text[at:])
+    return "".join(pieces)
+
+
+def _joined(text: str) -> tuple[str, list[int]]:
+    """`text`'s lines joined where a backslash continues them (by a space where one stood
+    before the backslash, as a shell reads it; glued where none did, as a `.properties`
+    value's pieces are), and for each character of the joined line its place in `text` (a
+    space a join wrote: the place of the continuation it stands for)."""
+    pieces: list[str] = []
+    origin: list[int] = []
+    at = 0
+    for join in _LINE_JOIN.finditer(text):
+        pieces.append(text[at : join.start()])
+        origin.extend(range(at, join.start()))
+        if join["space"]:
+            pieces.append(" ")
+            origin.append(join.start())
+        at = join.end()
+    pieces.append(text[at:])
+    origin.extend(range(at, len(text) + 1))  # … and the text's end, for a span ending there
+    return "".join(pieces), origin
+
+
+def _replaced_spans(joined: str, redacted: str) -> list[tuple[int, int, str]] | None:
+    """Where in `joined` each placeholder of `redacted` stands (start, end, placeholder): the
+    text between placeholders is `joined`'s as written, so each placeholder replaced what
+    lies between the text before it and the text after it. The first such reading that
+    accounts for all of `joined`; None when there is none (a rule changed more than a span)."""
+    texts = _PLACEHOLDER.split(redacted)
+    placeholders = _PLACEHOLDER.findall(redacted)
+    if not joined.startswith(texts[0]):
+        return None
+    spans: list[tuple[int, int, str]] = []
+
+    def walk(index: int, start: int) -> bool:
+        """Whether the placeholders from `index` on, the first replacing from `start`, read
+        the rest of `joined`; their spans appended to `spans`."""
+        after = texts[index + 1]
+        if index == len(placeholders) - 1:
+            end = len(joined) - len(after)
+            if end < start or not joined.endswith(after):
+                return False
+            spans.append((start, end, placeholders[index]))
+            return True
+        end = joined.find(after, start + 1) if after else start + 1
+        tries = 0
+        while end >= 0 and tries < 64:
+            spans.append((start, end, placeholders[index]))
+            if walk(index + 1, end + len(after)):
+                return True
+            spans.pop()
+            end = joined.find(after, end + 1) if after else end + 1
+            tries += 1
+        return False
+
+    return spans if walk(0, len(texts[0])) else None
+
+
 CONTINUED_RULES: tuple[_Rule, ...] = (
     # From the `=` (which the engine jumps to): pieces, each but the last ending in a
     # continuation, at least one; the first piece may be empty (`NAME=\\`).
@@ -79,6 +174,9 @@ CONTINUED_RULES: tuple[_Rule, ...] = (
         "stdout P ",
         "stderr P ",
     ),
+    # Lines a backslash continues, read joined (`_joined_lines`): after the rule above, which
+    # reads a value glued to its `=`.
+    _rule(_CONTINUED_LINES, _joined_lines, "\\\n", "\\\r", fold_needles=True),
 )
 
 

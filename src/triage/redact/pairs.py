@@ -138,18 +138,95 @@ def _file_to_read(match: re.Match[str]) -> bool:
     )
 
 
+#: A Ruby hash as `inspect` prints it, a symbol's key then `=>` first (`{:password=>"…"}`), its
+#: values nested two levels deep at most (`{:aws=>{:secret_access_key=>"…"}}`), on one line.
+_RUBY_KEY = r"""(?::\w{1,64}+|"[^"\r\n]{1,64}+")[ \t]{0,8}=>"""
+_RUBY_FLAT = r"""\{(?:"(?:[^"\\\r\n]|\\.){0,4096}+"|[^{}"\r\n]){0,4096}+\}"""
+_RUBY_NESTED = (
+    rf"""\{{(?:"(?:[^"\\\r\n]|\\.){{0,4096}}+"|[^{{}}"\r\n]|{_RUBY_FLAT}){{0,4096}}+\}}"""
+)
+_RUBY_HASH = (
+    rf"""\{{[ \t]{{0,8}}+(?=:\w){_RUBY_KEY}"""
+    rf"""(?:"(?:[^"\\\r\n]|\\.){{0,4096}}+"|[^{{}}"\r\n]|{_RUBY_NESTED}){{0,4096}}+\}}"""
+)
+#: A value after a Ruby hash's `=>`: a string (its quotes kept), or a bare scalar (a number,
+#: a symbol, `nil`) to the next `,` or `}`; a nested hash's `{` is no value of its own.
+_RUBY_VALUE = re.compile(
+    r"""(?P<arrow>=>[ \t]{0,8}+)(?:(?P<q>")(?:[^"\\\r\n]|\\.){0,4096}+"|[^\s,{}"]{1,4096}+)"""
+)
+
+
+def _ruby_hash_redacted(text: str) -> str:
+    """A Ruby hash under a secret's name with every value replaced, its keys, nesting and a
+    string's quotes kept, so the reader still sees what the hash held."""
+    return _RUBY_VALUE.sub(
+        lambda m: f"{m['arrow']}{m['q'] or ''}[REDACTED:password]{m['q'] or ''}", text
+    )
+
+
+#: Node's `util.inspect` of a Buffer: its bytes in hex, cut after 50 (`... 14 more bytes`).
+#: One a pass before blanked (`<Buffer [REDACTED:password]>`) is read so too, and stays.
+_NODE_BUFFER = (
+    r"<Buffer(?: \[REDACTED:[a-z0-9-]{1,32}+\]| [0-9a-f]{2}){0,50}+"
+    r"(?: \.\.\. [0-9]{1,9}+ more bytes?)?>"
+)
+
+
+#: What a prompt says between its name and its `:`: the default it offers when none is set
+#: or masked (`[None]`, `[****************EKEY]`, `[]`), or what the answer is (`(again)`,
+#: `(optional)`, `(confirm)`, `(input is hidden)`). Not any remark in brackets: `password
+#: (see docs): retry later` is prose.
+_PROMPT_NOTE = (
+    r"\[(?:None|\*{1,64}+[^\]\s]{0,16}+)?\]"
+    r"|\((?:again|optional|confirm(?:ation)?|repeat|retype|re-?enter|verify|verification"
+    r"|(?:input |typing )?(?:is |will be )?hidden|(?:will )?not (?:be )?(?:shown|echoed))\)"
+)
+#: The names whose value is words: a passphrase, a wallet's mnemonic or seed phrase.
+_PHRASE_NAMES = r"pass[_.-]?phrases?|mnemonics?(?:[_.-]?phrases?)?|(?:seed|recovery)[_.-]?phrases?"
+
+
+def _phrase_words(match: re.Match[str]) -> str:
+    """A phrase's words replaced as one, unless its name keeps the first of them
+    (`_kept_value`)."""
+    first = match["value"].split(None, 1)[0]
+    if _kept_value(match["name"], first):
+        return match[0]
+    return f"{match['head']}[REDACTED:password]"
+
+
+def _inner_pairs_read(match: re.Match[str]) -> str:
+    """A pair whose value its name keeps, with the pairs inside that value read by the same
+    rule: the value the outer name declined (`credentials: password=…`, a log line naming
+    what it dumps) holds a pair of its own, which the match ran over and the rule would
+    otherwise never read. Read where it stands, so each inner name sees what is before it."""
+    value_start = match.start("value")
+    if not any(sep in match.string[value_start : match.end()] for sep in "=:"):
+        return match[0]
+    pieces = [match.string[match.start() : value_start]]
+    at = value_start
+    for inner in match.re.finditer(match.string, value_start, match.end()):
+        pieces += (match.string[at : inner.start()], _keep_quotes(inner))
+        at = inner.end()
+    pieces.append(match.string[at : match.end()])
+    return "".join(pieces)
+
+
 def _keep_quotes(match: re.Match[str]) -> str:
     """The name, separator and quotes of a `name = "value"` pair, the value replaced; a
     placeholder's type (`_placeholder_type`), a bare `PWD` whose value is a path, a plural
     name's count or an auth method (`_kept_match`) stays as it is, a template's placeholder
     loses only the quoted literals inside it, and a list of strings loses them all, as one."""
     if _placeholder_type(match) or _kept_match(match) or _shell_message(match):
-        return match[0]
+        return _inner_pairs_read(match)
     if _option_prose(match) or _file_to_read(match):
-        return match[0]
+        return _inner_pairs_read(match)
     below = _below_code(match)
     if below is not None:
         return below
+    if match["ruby"]:
+        return f"{match['head']}{_ruby_hash_redacted(match['ruby'])}"
+    if match["buffer"]:
+        return f"{match['head']}<Buffer [REDACTED:password]>"
     if match["call"]:
         call = call_literals_redacted(match["call"])
         return f"{match['head']}{call}"
@@ -729,6 +806,42 @@ PAIR_RULES: tuple[
         ">",
         flags=re.IGNORECASE,
     ),
+    # A passphrase or a wallet's mnemonic after its name anywhere on a line (after a log's
+    # prefix: `ERROR passphrase: a b c`, `gpg: passphrase: …`): its words go, every one of
+    # them (the rule below takes a bare value's first word alone; the line rules above read
+    # the name only at a line's start). Three words at least, letters alone: a phrase.
+    _rule(
+        rf"(?P<head>(?<![\w.-])(?P<name>[\w.-]{{0,64}}?(?:{_PHRASE_NAMES}))"
+        r"(?::[ \t]{1,8}+|[ \t]{0,3}=[ \t]{0,8}+))"
+        rf"(?!(?:{_STATE_WORDS})(?![\w*]))"
+        r"(?P<value>[a-z]{1,32}+(?:[ \t][a-z]{1,32}+){2,47}+)(?![\w'-])",
+        _phrase_words,
+        "phrase",
+        "mnemonic",
+        flags=re.IGNORECASE,
+    ),
+    # A prompt that says more between its name and its `:` (`aws configure`'s `AWS Secret
+    # Access Key [None]: …`, its masked default `[****EKEY]`, `Password (again): …`, `API
+    # token (optional): …`), at a line's start: the label is asked whole (`_label_value`) and
+    # its answer, to the line's end, goes. Looked for by the note's end before the `:` or by the
+    # note's words (a `)` would start a needle no other starts with).
+    _rule(
+        r"(?P<head>(?m:^)[ \t]{0,40}+(?P<name>[A-Za-z][\w.-]{0,64}+(?:[ ][\w.-]{1,64}+){0,5}+)"
+        rf"[ \t]{{1,4}}+(?:{_PROMPT_NOTE})[ ]?:[ \t]{{1,64}}+)"
+        r"(?!\[REDACTED)(?P<value>[^\s][^\r\n]{0,4095}+)",
+        _label_value,
+        *("]:", "] :", "(again)", "(optional)", "(confirm", "(repeat)", "(retype)", "(re-enter)"),
+        *(
+            "(reenter)",
+            "(verif",
+            "(input ",
+            "(typing ",
+            "(hidden)",
+            "(is hidden)",
+            "(will ",
+            "(not ",
+        ),
+    ),
     # name=value pairs by the name. A quoted value goes whole, spaces and all; its quotes stay
     # (an unclosed one to the line's end).
     _rule(
@@ -769,7 +882,11 @@ PAIR_RULES: tuple[
         # (`os.environ["TOKEN"]`), then any fallbacks (`or "…"`), or a ternary (`"…" if debug
         # else os.environ["X"]`): its literals go, the code stays (`call_literals_redacted`).
         # First, as a ternary may start with a literal, which the quoted values below read.
-        rf"(?P<value>(?P<call>{CODE_READ})"
+        # A Ruby hash's `inspect` (`{:password=>"…"}`, `{:aws=>{:key=>"…"}}`), two levels deep
+        # inside it: read whole, its values replaced and its keys kept (`_ruby_hash_redacted`).
+        # Node's `util.inspect` of a Buffer (`<Buffer 58 6b …>`): its bytes spell the value.
+        rf"(?P<value>(?P<ruby>{_RUBY_HASH})|(?P<buffer>{_NODE_BUFFER})"
+        rf"|(?P<call>{CODE_READ})"
         # … that ends the value: more code after it (`+ "…"`, a block) is not read as a call.
         r"""(?=[ \t]{0,8}+(?:[,;)\]}\r\n"'\\]|$))"""
         r"""|(?P<tq>\\?["']?)(?P<template>\$?\{\{[^{}\n]{1,512}+\}\}"""
