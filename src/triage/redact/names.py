@@ -888,8 +888,9 @@ _PASSWORD_KEY_VALUE = re.compile(
 #: A Kubernetes object's name (a DNS subdomain: lower case, digits, `-`, `.`) or a key of a
 #: Secret's data (also `_`, upper case).
 _OBJECT_NAME = re.compile(r"[A-Za-z0-9](?:[\w.-]{0,251}[A-Za-z0-9])?")
-#: One name, or a YAML flow list of them (`imagePullSecrets: [regcred, ghcr]`).
-_FLOW_LIST = re.compile(r"\[[ \t]{0,8}([^\[\]]{1,1024})[ \t]{0,8}\]|([^\[\]]{1,253})")
+#: One name, or a YAML flow list of them (`imagePullSecrets: [regcred, ghcr]`; its `]` left
+#: out by a rule that reads a list's items from its `[`).
+_FLOW_LIST = re.compile(r"\[[ \t]{0,8}([^\[\]]{1,1024}?)[ \t]{0,8}\]?|([^\[\]]{1,253})")
 _LIST_SEPARATOR = re.compile(r"[ \t]{0,8},[ \t]{0,8}")
 
 
@@ -922,9 +923,11 @@ _SESSION_NUMBER = re.compile(r"[0-9]{1,10}")
 
 def _numeric_session(name: str, value: str) -> bool:
     """True for a session id's name (`_SESSION_ID_NAME`) whose value is a number of ten digits
-    at most (`_SESSION_NUMBER`): one a reader looks the session up by."""
+    at most (`_SESSION_NUMBER`; a sentence's or a list's `;`, `,` or `.` after it): one a
+    reader looks the session up by."""
     return (
-        _SESSION_NUMBER.fullmatch(value) is not None and _SESSION_ID_NAME.search(name) is not None
+        _SESSION_NUMBER.fullmatch(value.rstrip(";,.")) is not None
+        and _SESSION_ID_NAME.search(name) is not None
     )
 
 
