@@ -12,6 +12,11 @@ many of those may also still be in the DLQ. Each letter carries its identity ove
 a new MessageId and SentTimestamp, and alerts counted under the old one must not be counted
 again, nor dated after events applied since.
 
+Receives short-poll (quick while letters come) and confirm an empty answer before believing
+it: SQS samples a subset of its servers on a short poll, so a small DLQ may answer empty while
+it holds letters. When its count says no letter is visible the look ends at once; otherwise
+(the count lags, or cannot be read) one brief long poll, which asks every server, decides.
+
 Looking receives: SQS counts a peek's (or a dry run's) receive like any other, so a letter's
 receive count is shown less that one receive, and each look's last line says how many letters
 it showed of the DLQ's approximate count (all it holds, hidden ones included).
@@ -25,7 +30,8 @@ import json
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any, TextIO
 
 from botocore.exceptions import ClientError
@@ -48,6 +54,9 @@ _PEEK_HIDE_S = 30
 _MOVE_HIDE_S = 120
 #: Receives in a row that bring only letters a redrive skips before it stops.
 _SKIPPED_ROUNDS = 3
+#: How long the long poll that confirms an empty short poll waits (SQS takes 1-20 s; any
+#: long poll asks every server, and it answers as soon as a letter is there).
+CONFIRM_WAIT_S = 1
 #: SQS's limit for one SendMessageBatch call, every body and attribute counted.
 BATCH_BYTES = 262_144
 #: How much of a body no format reads `peek` shows.
@@ -248,21 +257,19 @@ async def receive(
     max_messages: int,
     hide_s: int,
     held: dict[str, DeadLetter] | None = None,
+    clock: SqsClock | None = None,
 ) -> list[DeadLetter]:
     """Up to `max_messages` distinct dead letters, hidden for `hide_s` while we hold them.
     Each is also put in `held` as it comes (its latest receipt), so a call interrupted after
-    a first receive still lets those letters go."""
+    a first receive still lets those letters go. An empty short poll is believed only when the
+    DLQ's count says no letter is visible; otherwise one long poll confirms it. `clock` learns
+    SQS's time from the answers."""
     seen: dict[str, DeadLetter] = {}
     while len(seen) < max_messages:
-        response = await sqs.receive_message(
-            QueueUrl=dlq_url,
-            MaxNumberOfMessages=min(10, max_messages - len(seen)),
-            WaitTimeSeconds=0,
-            VisibilityTimeout=hide_s,
-            MessageSystemAttributeNames=["All"],
-            MessageAttributeNames=["All"],
-        )
-        batch = response.get("Messages", [])
+        wanted = min(10, max_messages - len(seen))
+        batch = await _receive_once(sqs, dlq_url, wanted, hide_s, 0, clock)
+        if not batch and await _may_hold_visible(sqs, dlq_url):
+            batch = await _receive_once(sqs, dlq_url, wanted, hide_s, CONFIRM_WAIT_S, clock)
         fresh = [m for m in batch if m["MessageId"] not in seen]
         if not fresh:
             break
@@ -273,14 +280,100 @@ async def receive(
     return list(seen.values())
 
 
+async def _receive_once(
+    sqs: Any, dlq_url: str, wanted: int, hide_s: int, wait_s: int, clock: SqsClock | None
+) -> list[dict[str, Any]]:
+    """One ReceiveMessage of up to `wanted` letters: a short poll (`wait_s` 0) or a long one."""
+    asked_at = datetime.now(UTC)
+    response = await sqs.receive_message(
+        QueueUrl=dlq_url,
+        MaxNumberOfMessages=wanted,
+        WaitTimeSeconds=wait_s,
+        VisibilityTimeout=hide_s,
+        MessageSystemAttributeNames=["All"],
+        MessageAttributeNames=["All"],
+    )
+    if clock is not None:
+        clock.heard(response, asked_at)
+    batch: list[dict[str, Any]] = response.get("Messages", [])
+    return batch
+
+
+async def _may_hold_visible(sqs: Any, dlq_url: str) -> bool:
+    """False only when the DLQ's count says no letter is visible: an empty short poll is then
+    the truth, and the look ends without waiting. A count that cannot be read says nothing
+    (True): a long poll decides."""
+    try:
+        answer = await sqs.get_queue_attributes(
+            QueueUrl=dlq_url, AttributeNames=["ApproximateNumberOfMessages"]
+        )
+        visible = answer.get("Attributes", {}).get("ApproximateNumberOfMessages")
+    except AWS_CALL_ERRORS:
+        return True
+    return visible is None or sqs_count(visible) > 0
+
+
+class SqsClock:
+    """How far SQS's clock may run ahead of this host's (behind: negative), learnt from the
+    Date header of SQS's first answer that has one. A redrive judges "dead since it started"
+    by it: a letter's SentTimestamp is SQS's clock, and a host behind SQS (a laptop after a
+    sleep, a container without NTP) would otherwise take every young letter for one that
+    died during the run. Without a Date header (a stand-in) the host's clock is all there is.
+
+    The Date header names a whole second, and SQS wrote it at some moment after the call was
+    asked, so `ahead` is an upper bound: it errs towards moving a letter that died in the
+    run's first second or so (moved once, like any other), never towards leaving one that
+    was dead before."""
+
+    def __init__(self) -> None:
+        self.ahead: timedelta | None = None
+
+    def heard(self, answer: Any, asked_at: datetime) -> None:
+        """Learn the offset from `answer`, asked at `asked_at` by the host's clock (first
+        answer with a usable Date header only)."""
+        if self.ahead is not None:
+            return
+        answered = _answer_date(answer)
+        if answered is not None:
+            self.ahead = answered + _DATE_STEP - asked_at
+
+    def sqs_time(self, host_time: datetime) -> datetime:
+        """`host_time` on SQS's clock, at the latest (the host's own until SQS has said)."""
+        return host_time if self.ahead is None else host_time + self.ahead
+
+
+#: The Date header's precision: SQS's time is within the second it names.
+_DATE_STEP = timedelta(seconds=1)
+
+
+def _answer_date(answer: Any) -> datetime | None:
+    """When SQS says it answered (its HTTP Date header), or None when the answer has none,
+    or one that is not an RFC 1123 date with a zone."""
+    metadata = answer.get("ResponseMetadata") if isinstance(answer, dict) else None
+    headers = metadata.get("HTTPHeaders") if isinstance(metadata, dict) else None
+    date = headers.get("date") if isinstance(headers, dict) else None
+    if not isinstance(date, str):
+        return None
+    try:
+        answered = parsedate_to_datetime(date)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    # A zone of "-0000" (unknown) parses naive: no time to compare with; the last year leaves
+    # no room for the second `SqsClock` adds.
+    if answered.tzinfo is None or answered.year >= 9999:
+        return None
+    return answered
+
+
 async def peek(sqs: Any, dlq_url: str, max_messages: int, out: TextIO | None = None) -> int:
     """Print each dead letter as one JSON line on `out` (sys.stdout as it is at the call, not
     at import: a test's or a caller's redirection is honoured) and leave them all in the DLQ."""
     out = out if out is not None else sys.stdout
     in_dlq = await dlq_count(sqs, dlq_url)
+    clock = SqsClock()  # a letter's age is SQS's clock less its SentTimestamp
     async with _looking(sqs, dlq_url) as held:
-        letters = await receive(sqs, dlq_url, max_messages, _PEEK_HIDE_S, held)
-        now = datetime.now(UTC)
+        letters = await receive(sqs, dlq_url, max_messages, _PEEK_HIDE_S, held, clock)
+        now = clock.sqs_time(datetime.now(UTC))
         for letter in letters:
             out.write(json_line(letter.describe(now)) + "\n")
     if isinstance(in_dlq, int):
@@ -438,7 +531,9 @@ class _Move:
 
     def __init__(self, sqs: Any, queue_url: str, dlq_url: str) -> None:
         self.sqs, self.queue_url, self.dlq_url = sqs, queue_url, dlq_url
+        #: When it started, by the host's clock: `clock` puts it on SQS's.
         self.started = datetime.now(UTC)
+        self.clock = SqsClock()
         #: Message ids of what this run sent (a bounced message keeps its id in the DLQ) and
         #: of the dead letters it moved (one it failed to delete is not sent twice).
         self.moved_ids: set[str] = set()
@@ -466,7 +561,12 @@ class _Move:
         while moved < max_messages:
             # `held` keeps the latest receipt of each: only it can make the letter visible.
             letters = await receive(
-                self.sqs, self.dlq_url, min(10, max_messages - moved), _MOVE_HIDE_S, self.held
+                self.sqs,
+                self.dlq_url,
+                min(10, max_messages - moved),
+                _MOVE_HIDE_S,
+                self.held,
+                self.clock,
             )
             if not letters:
                 break
@@ -486,12 +586,15 @@ class _Move:
         return moved
 
     def _dead_before(self, letter: DeadLetter) -> bool:
-        """False for a letter this run moved already, or one sent after it started (SQS keeps
-        a message's SentTimestamp when it moves it to the DLQ): one of ours that came back."""
+        """False for a letter this run moved already (one of ours that came back keeps the id
+        the send gave it), or one sent after it started (SQS keeps a message's SentTimestamp
+        when it moves it to the DLQ): a message that arrived and died while the run went on,
+        which could otherwise keep it going as long as the daemon rejects new ones. Both times
+        are SQS's clock: the start is put on it by `clock` (the host's may be minutes off)."""
         if letter.message_id in self.moved_ids:
             return False
         sent_at = letter.message.sent_at
-        return sent_at is None or sent_at < self.started
+        return sent_at is None or sent_at < self.clock.sqs_time(self.started)
 
     async def _send(self, batch: list[DeadLetter], *, mark: bool = True) -> list[DeadLetter]:
         """Send `batch` to the main queue, then delete from the DLQ what was sent. A letter
