@@ -1613,6 +1613,68 @@ CASES = [
         '"127.0.0.1:6379> GET app:db:password\\n\\"Zq7xK9pL2m\\""',
         '"127.0.0.1:6379> GET app:db:password\\n\\"[REDACTED:password]\\""',
     ),
+    # A `-u` that is no login: a JDBC URL, a container's user and group.
+    (
+        "beeline -u jdbc:hive2://hive.corp:10000/default -n etl",
+        "beeline -u jdbc:hive2://hive.corp:10000/default -n etl",
+    ),
+    (
+        "docker exec -u postgres:postgres db-1 pg_isready",
+        "docker exec -u postgres:postgres db-1 pg_isready",
+    ),
+    # curl's cookie option, read as the Cookie header it sends.
+    (
+        "curl -sb 'sid=q8Wz3NvR6yHb' https://admin.corp/jobs",
+        "curl -sb 'sid=[REDACTED:cookie]' https://admin.corp/jobs",
+    ),
+    # Argument vectors printed: kubectl describe's Args (raw, inside a JSON string), a list.
+    (
+        "pod:\n    Args:\n      --db-password\n      Xk7pL2mR9tQw\n    State: Waiting",
+        "pod:\n    Args:\n      --db-password\n      [REDACTED:password]\n    State: Waiting",
+    ),
+    (
+        '{"pod": "  Args:\\n    --api-token\\n    Xk7pL2mR9tQw\\n  State: Waiting"}',
+        '{"pod": "  Args:\\n    --api-token\\n    [REDACTED:password]\\n  State: Waiting"}',
+    ),
+    (
+        "sys.argv=['w.py', '--api-key', 'Xk7pL2mR9tQw', '-v']",
+        "sys.argv=['w.py', '--api-key', '[REDACTED:password]', '-v']",
+    ),
+    # Name/value pairs: the value first, past a member that is no string, AWS shorthand, logfmt.
+    (
+        '{"value": "Xk7pL2mR9tQw", "variable": "DB_PASSWORD"}',
+        '{"value": "[REDACTED:password]", "variable": "DB_PASSWORD"}',
+    ),
+    (
+        '{"name": "DB_PASSWORD", "slotSetting": false, "value": "Xk7pL2mR9tQw"}',
+        '{"name": "DB_PASSWORD", "slotSetting": false, "value": "[REDACTED:password]"}',
+    ),
+    (
+        "--parameters ParameterKey=DBPassword,ParameterValue=Xk7pL2mR9tQw",
+        "--parameters ParameterKey=DBPassword,ParameterValue=[REDACTED:password]",
+    ),
+    (
+        "level=info key=db_password value=Xk7pL2mR9tQw",
+        "level=info key=db_password value=[REDACTED:password]",
+    ),
+    # Terraform's sensitive output, a secret type's literal, key-value stores' CLIs.
+    (
+        '{"admin": {"sensitive": true, "type": "string", "value": "Xk7pL2mR9tQw"}}',
+        '{"admin": {"sensitive": true, "type": "string", "value": "[REDACTED:password]"}}',
+    ),
+    ("key = SecretStr('Xk7pL2mR9tQw')", "key = SecretStr('[REDACTED:password]')"),
+    (
+        'let key = SecretString::new("Xk7pL2mR9tQw".into());',
+        'let key = SecretString::new("[REDACTED:password]".into());',
+    ),
+    (
+        "$ etcdctl get /app/db/password\n/app/db/password\nXk7pL2mR9tQw\n$ ls",
+        "$ etcdctl get /app/db/password\n/app/db/password\n[REDACTED:password]\n$ ls",
+    ),
+    (
+        "$ consul kv get app/db/password\nXk7pL2mR9tQw\n$ ls",
+        "$ consul kv get app/db/password\n[REDACTED:password]\n$ ls",
+    ),
 ]
 
 

@@ -2,13 +2,14 @@
 after the quoted name (`os.getenv("DB_PASSWORD", "…")`, `ENV.fetch`, `getOrDefault`,
 `config.get`), a fallback after the secret is read (`process.env.API_KEY || "…"`, `?? "…"`,
 `?: "…"`, `or "…"`) and a shell's or Spring's default (`${DB_PASSWORD:-…}`,
-`${db.password:…}`) (`CALL_RULES`); and `call_literals_redacted`, with which the pair rules
+`${db.password:…}`) and a literal given to a type made to hold a secret (`SecretStr('…')`)
+(`CALL_RULES`); and `call_literals_redacted`, with which the pair rules
 read a call assigned to a secret's name (`password = Field(default="…")`).
 
 Only the literal goes: the call, its other arguments and its quotes stay, so a reader sees
 where the secret was read. Code that only reads a secret (`os.getenv("TOKEN")`) has no
-literal, and keeps its text. Every match holds a secret's name, so the rules look for the
-pair rules' needles (`_SECRET_NAME_NEEDLES`), found once for them all.
+literal, and keeps its text. Every match but a secret type's holds a secret's name, so those
+rules look for the pair rules' needles (`_SECRET_NAME_NEEDLES`), found once for them all.
 """
 
 from __future__ import annotations
@@ -86,6 +87,16 @@ def _named_literal(match: re.Match[str]) -> str:
     if not secret_named(match["name"]) or _kept_value(match["name"], value):
         return match[0]
     if after_lookup(match.string, match.start()):
+        return match[0]
+    return f"{before}{_PLACEHOLDER}{after}"
+
+
+def _secret_type_literal(match: re.Match[str]) -> str:
+    """The literal given to a secret's type replaced (the call and its quotes kept), unless a
+    password's value keeps it (`_kept_value`: pydantic's own mask `**********`, a
+    placeholder)."""
+    before, value, after = _literal_value(match, "v")
+    if _kept_value("password", value):
         return match[0]
     return f"{before}{_PLACEHOLDER}{after}"
 
@@ -322,6 +333,22 @@ CALL_RULES: tuple[_Rule, ...] = (
         r"[ \t]{0,3}=[ \t]{0,3}(?!\\?[\"'`]\[REDACTED)" + _LITERAL.format(p="v", m=1, n=4096),
         _named_literal,
         *_SECRET_NAME_NEEDLES,
+        fold_needles=True,
+    ),
+    # A literal given to a type made to hold a secret, whose name says what the literal is:
+    # pydantic's `SecretStr('…')` and `SecretBytes(b'…')`, Starlette's and Prometheus'
+    # `Secret('…')`, `Secret(value='…')`, Rust secrecy's `SecretString::new("…".into())`,
+    # `Secret::new(…)`, `SecretBox`, ConnId's `new GuardedString("…".toCharArray())`,
+    # Pulumi's `pulumi.secret("…")` and `Output.secret(…)`. Its sole argument: a `Secret`
+    # whose literal has more after it is a resource's name (Pulumi's `Secret("db", …)`).
+    _rule(
+        r"(?:(?<![\w$])(?:Secret(?:Str|Bytes|String|Vec|Box)?|GuardedString|SensitiveString)"
+        r"(?:::(?:new|from))?|(?<![\w$])(?:pulumi|Output)\.secret)[ \t]{0,3}\([ \t]{0,3}"
+        r"(?P<kw>(?:secret_)?value[ \t]{0,3}=[ \t]{0,3})?b?(?!\\?[\"'`]\[REDACTED)"
+        + _LITERAL.format(p="v", m=1, n=4096)
+        + r"(?(kw)(?=[ \t]{0,3}[,)])|(?:\.[A-Za-z_]\w{0,32}+\(\)){0,2}+[ \t]{0,3}\))",
+        _secret_type_literal,
+        *("secret", "guardedstring", "sensitivestring"),
         fold_needles=True,
     ),
     # A shell's or Spring's default after a secret's name: `${DB_PASSWORD:-…}`,

@@ -8,7 +8,7 @@ rules that read a command from a line's or a pipeline step's start read each lin
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from triage.redact.logins import _HOST
 from triage.redact.names import (
@@ -357,14 +357,42 @@ _AT_HOST = re.compile(rf"@{_HOST}[\s\S]*\Z")
 _REFERENCE = re.compile(rf"(?:{_PLACEHOLDER_VALUE.pattern}|%[A-Za-z_]\w{{0,127}}+%)(?:@[\s\S]*)?")
 
 
+#: A container engine's command that runs a process as `-u user:group` (`docker exec`, `docker
+#: compose run`, `podman container create`), then its options before `-u`/`--user`, each with
+#: its value unless it is a switch (`-it`, `--rm`): past the image or the container's name, the
+#: words are the process's own (`docker exec db-1 curl -u admin:pw`).
+_CONTAINER_USER_GROUP = re.compile(
+    r"(?<![\w./-])(?:docker|podman|nerdctl|finch)(?:-compose|[ \t]{1,3}(?:compose|container))?"
+    r"[ \t]{1,3}(?:run|exec|create)"
+    r"(?:[ \t]{1,3}(?:-[dit]{1,3}+|-P|--(?:rm|detach|interactive|tty|privileged|init|read-only"
+    r"|no-deps|no-TTY|service-ports)"
+    r"|--?[\w-]{1,40}+(?:=[^\s]{0,512}+|[ \t]{1,3}[^\s-][^\s]{0,512}+)?)){0,32}+[ \t]{1,3}\Z"
+)
+
+
+def _not_a_login(match: re.Match[str]) -> bool:
+    """Whether a `-u a:b` names no user and password: a JDBC URL (beeline's and sqlline's
+    `-u jdbc:hive2://host:port/db`, whose own password other rules take), or a container
+    engine's `-u user:group` (`_CONTAINER_USER_GROUP`: docker's `-u postgres:postgres`)."""
+    if match["user"].lower() == "jdbc":
+        return True
+    text, at = match.string, match.start()
+    escaped = text.rfind("\\n", 0, at)
+    line_start = max(text.rfind("\n", 0, at) + 1, escaped + 2 * (escaped >= 0))
+    return _CONTAINER_USER_GROUP.search(text, line_start, at) is not None
+
+
 def _user_password(match: re.Match[str]) -> str:
     """The password of a `-u user:password` (curl's proxy's `-U`, `--proxy-user` too) replaced
     (its own quotes, or those around the pair, kept; a DSN's host after it kept); docker's
-    `-u 1000:1000` (a user and a group id, or a group alone: `-u :1000`) and a variable's
-    reference outside single quotes (`admin:$DB_PW`: `_REFERENCE`) stay."""
+    `-u 1000:1000` (a user and a group id, or a group alone: `-u :1000`), what is no login
+    (`_not_a_login`: a JDBC URL, a container's user and group) and a variable's reference
+    outside single quotes (`admin:$DB_PW`: `_REFERENCE`) stay."""
     password = match["whole"] or match["quoted"] or match["pw"]
     quote = (match["uq"] or match["pq"] or "").lstrip("\\")
     if quote != "'" and _REFERENCE.fullmatch(password) is not None:
+        return match[0]
+    if _not_a_login(match):
         return match[0]
     if match["whole"]:
         if (match["user"] == "" or match["user"].isdigit()) and match["whole"].isdigit():
@@ -480,6 +508,14 @@ _PRINTS_SECRET = (
     r"|(?i:get-(?:secret|azkeyvaultsecret))(?<![\w.-](?i:get-secret))"
     r"(?<![\w.-](?i:get-azkeyvaultsecret))[ \t][^\r\n|]{0,512}?(?i:-asplaintext)(?![\w-])"
     r"|terraform~[ \t]{1,3}output[ \t]{1,3}-raw[ \t]{1,3}(?P<tf_output>[\w-]{1,128}+)"
+    # Consul's and etcd's key-value stores: the key's last part names the value printed
+    # (etcdctl prints the key's line before it, unless `--print-value-only`; not its JSON).
+    r"|consul~[ \t]{1,3}kv[ \t]{1,3}get(?:[ \t]{1,3}-[\w-]{1,32}+(?:=[^\s|]{0,256}+)?){0,8}+"
+    r"[ \t]{1,3}\\?[\"']?(?:[^\s\"'|]{0,256}/)?(?P<kv_key>[\w.-]{1,128}+)(?![^\s\"'|])"
+    r"|etcdctl~(?:[ \t]{1,3}--?[\w-]{1,32}+(?:=[^\s|]{0,256}+)?){0,8}+[ \t]{1,3}get"
+    r"(?![^\r\n|]{0,512}?(?:-w|--write-out)[ \t=]{1,3}(?!simple))"
+    r"(?:[ \t]{1,3}--?[\w-]{1,32}+(?:=[^\s|]{0,256}+)?){0,8}+[ \t]{1,3}\\?[\"']?"
+    r"(?P<etcd_path>(?:[^\s\"'|]{0,256}/)?(?P<etcd_key>[\w.-]{1,128}+)/?)(?![^\s\"'|])"
     r"|heroku~[ \t]{1,3}config:get[ \t]{1,3}(?P<config_var>[\w-]{1,128}+)"
     r"|printenv~[ \t]{1,3}(?P<env_var>\w{1,128}+)"
     r"|echo~[ \t]{1,3}\\?[\"']?\$\{?(?P<echoed_var>[A-Za-z_]\w{0,127}+)\}?\\?[\"']?(?![^\s|])"
@@ -492,7 +528,7 @@ _PRINTS_SECRET = re.sub(
 #: The groups of `_PRINTS_SECRET` that name what the command prints: its output is a secret
 #: only when the name is a secret's.
 _FIELDS: tuple[str, ...] = ("field", "item_field", "vault_field", "tf_output", "config_var")
-_FIELDS += ("env_var", "echoed_var", "cat_file")
+_FIELDS += ("env_var", "echoed_var", "cat_file", "kv_key", "etcd_key")
 
 #: What may stand before the command on its line: indentation and a shell's prompt (`$ `,
 #: `# `, `deploy@ci:~$ `, `PS C:\> `, `> `).
@@ -587,6 +623,20 @@ def _secret_lines(lines: list[str]) -> range:
     return range(0)
 
 
+def _etcd_values(lines: list[str], path: str) -> list[int]:
+    """Which of `etcdctl get <path>`'s output lines hold a secret: it prints each key's line
+    (the path, or under `--prefix` a path it starts) and its value's line after it; a value
+    goes when its key's last part is named like a secret. The output ends at the first line
+    that is no such key's."""
+    taken: list[int] = []
+    at = 0
+    while at + 1 < len(lines) and lines[at].strip().startswith(path):
+        if secret_named(lines[at].strip().rstrip("/").rsplit("/", 1)[-1]):
+            taken.append(at + 1)
+        at += 2
+    return taken
+
+
 def _printed_secret(brk: str) -> Callable[[re.Match[str]], str]:
     """The replacement of a command that prints a secret (`_PRINTS_SECRET`) and its output's
     lines, broken by `brk`: the lines that hold the secret (`_secret_lines`) replaced, when
@@ -607,16 +657,18 @@ def _printed_secret(brk: str) -> Callable[[re.Match[str]], str]:
         names = [name.removeprefix("label=") for name in (field or "").split(",")]
         pieces = breaks.split(match["output"])  # "", break, line, break, line …
         lines = pieces[2::2]
-        taken = _secret_lines(lines)
-        if field is not None and not any(secret_named(name) for name in names):
+        head = match[0][: match.start("output") - match.start()]
+        taken: Sequence[int] = _secret_lines(lines)
+        if match["etcd_path"] is not None and "--print-value-only" not in head:
+            taken = _etcd_values(lines, match["etcd_path"])
+        elif field is not None and not any(secret_named(name) for name in names):
             taken = range(0)
         for at in taken:
             line = lines[at]
             if line.strip() not in _PUNCTUATION_LINES:
                 indent = line[: len(line) - len(line.lstrip())]
                 pieces[2 + 2 * at] = f"{indent}[REDACTED:password]"
-        done = 1 + 2 * (taken.stop if taken else 0)
-        head = match[0][: match.start("output") - match.start()]
+        done = 1 + 2 * (taken[-1] + 1 if taken else 0)
         return head + "".join(pieces[:done]) + match.re.sub(replaced, "".join(pieces[done:]))
 
     return replaced
@@ -650,7 +702,7 @@ PRINTED_RULES: tuple[_Rule, ...] = tuple(
         *("find-generic-password", "find-internet-password"),
         *("pass show", "gopass", "bw get", "--plain", "chamber", "openssl rand", "-raw"),
         *("config:get", "printenv", "echo", "cat ", "keyvault", "ssm"),
-        *("initial-password", "-asplaintext"),
+        *("initial-password", "-asplaintext", "kv get", "etcdctl"),
         fold_needles=True,
     )
     for brk, char in _LINES

@@ -1,8 +1,9 @@
 """Rules for secrets in structured output whose name is read whole, then asked (`secret_named`):
 XML elements and attributes (`<password>`, `<add key="Password" value="…"/>`), SQL's PASSWORD
 and IDENTIFIED BY, Kubernetes env entries, the values validators echo (pydantic, Spring Boot),
-PHP's print_r and var_dump, a container's args as JSON, and a name dressed in Markdown or
-inline HTML (`**Password:** …`, `` `password`: `…` ``, `<strong>Password:</strong> …`).
+PHP's print_r and var_dump, a container's args as JSON, a name and its value as two members
+(JSON, the AWS CLI's shorthand, logfmt), Terraform's sensitive outputs, and a name dressed in
+Markdown or inline HTML (`**Password:** …`, `` `password`: `…` ``, `<strong>Password:</strong> …`).
 """
 
 from __future__ import annotations
@@ -201,10 +202,42 @@ def _quoted_password(match: re.Match[str]) -> str:
 
 #: A name/value object's keys, quoted (`\\"` inside a JSON string), and what is between a key
 #: and its value, and between the two pairs.
-_OBJECT_NAME = r"(?:name|key|Name|Key|ParameterKey|OptionName|header|field|path)"
+#: The name's key may be what the service calls the thing it sets: a property (Spring's), a
+#: setting, a variable, an attribute, an option, a parameter.
+_OBJECT_NAME = (
+    r"(?:name|key|Name|Key|ParameterKey|OptionName|header|field|path"
+    r"|(?:[Pp]roperty|[Ss]etting|[Vv]ariable|[Aa]ttribute|[Oo]ption|[Pp]arameter)(?:_?[Nn]ame)?)"
+)
 _OBJECT_VALUE = r"(?:value|Value|ParameterValue)"
 _COLON = r"(?P=q)[ \t]{0,3}:[ \t]{0,3}(?P=q)"
 _COMMA = r"(?P=q)[ \t]{0,3},[ \t\r\n]{0,64}(?P=q)"
+#: Between a name/value object's name and its value: its other members that are no string
+#: (Azure's app settings' `"slotSetting": false`), then `_COMMA`.
+_COMMA_OVER_SCALARS = (
+    r"(?P=q)[ \t]{0,3},[ \t\r\n]{0,64}"
+    r"(?:(?P=q)[\w.-]{1,64}+(?P=q)[ \t]{0,3}:[ \t]{0,3}(?:true|false|null|-?[0-9][0-9.]{0,31}+)"
+    r"[ \t]{0,3},[ \t\r\n]{0,64}){0,3}+(?P=q)"
+)
+#: A name and its value as `key=value` words: the AWS CLI's shorthand
+#: (`ParameterKey=DBPassword,ParameterValue=…`, `Key=…,Value=…`, ECS's `name=…,value=…`,
+#: Beanstalk's `OptionName=…,Value=…`) and logfmt (`key=db_password value="…"`). An
+#: unquoted value ends at a `}` that closes the shorthand's structure (`[{name=…,value=…}]`).
+#: A quoted name is an XML attribute's (`key="password" value="x"`: `_xml_element` reads it).
+_SHORTHAND_PAIR = (
+    r"(?<![\w.-])(?:ParameterKey|OptionName|[Kk]ey|[Nn]ame|[Pp]roperty|[Ss]etting|[Vv]ariable)="
+    r"(?P<name>[\w.:/-]{1,128}+)(?:,|[ \t]{1,3})"
+    r"(?:ParameterValue|[Vv]alue)=(?!\\?\"?\[REDACTED)(?P<vq>\\?\")?"
+    r"(?P<value>(?(vq)(?:[^\"\\\r\n]|\\[^\"\r\n]){1,4096}+|[^\s,\"\\}]{1,4096}+))(?(vq)(?P=vq))"
+)
+#: Terraform's own mark of a sensitive value (`terraform output -json`): `"sensitive": true`,
+#: its output's other members (`"type"`: a word or a list of words), then its `"value"`.
+_GAP = r"(?:[ \t\r\n]|\\[nrt]){0,64}+"
+_SENSITIVE_VALUE = (
+    rf"(?P<q>(?P<esc>\\)?\")sensitive(?P=q)[ \t]{{0,3}}:[ \t]{{0,3}}true"
+    rf"(?:{_GAP},{_GAP}(?P=q)(?!value(?P=q))[\w-]{{1,64}}+(?P=q)[ \t]{{0,3}}:[ \t]{{0,3}}"
+    r"(?:(?P=q)[\w.-]{0,256}+(?P=q)|\[[^\[\]{}\r\n]{0,512}+\]|true|false|null)){0,4}+"
+    rf"{_GAP},{_GAP}(?P=q)value{_COLON}(?!\[REDACTED)"
+)
 #: A value, to its closing quote: in raw JSON an escaped quote (`\\"`) is inside it; inside a
 #: JSON string, where `\\"` closes it, a quote escaped twice (`\\\\\\"`) and any other escape
 #: are.
@@ -534,11 +567,32 @@ MARKUP_RULES: tuple[
     _rule(
         rf"\{{[ \t\r\n]{{0,16}}(?P<q>(?P<esc>\\)?\")"
         rf"(?:[\w.-]{{1,64}}+{_COLON}[^\"\\]{{0,256}}+{_COMMA}){{0,2}}{_OBJECT_NAME}{_COLON}"
-        rf"(?P<name>[^\"\\]{{1,128}}+){_COMMA}{_OBJECT_VALUE}{_COLON}(?!\[REDACTED){_QUOTED}"
-        r"(?=(?P=q))",
+        rf"(?P<name>[^\"\\]{{1,128}}+){_COMMA_OVER_SCALARS}{_OBJECT_VALUE}{_COLON}"
+        rf"(?!\[REDACTED){_QUOTED}(?=(?P=q))",
         _object_value,
         'alue"',
         'alue\\"',
+    ),
+    # … and with its value first, as a serialiser that sorts keys writes a name whose key
+    # sorts after `value` ({"value": "…", "variable": "DB_PASSWORD"}).
+    _rule(
+        rf"\{{[ \t\r\n]{{0,16}}(?P<q>(?P<esc>\\)?\")"
+        rf"(?:[\w.-]{{1,64}}+{_COLON}[^\"\\]{{0,256}}+{_COMMA}){{0,2}}{_OBJECT_VALUE}{_COLON}"
+        rf"(?!\[REDACTED){_QUOTED}{_COMMA_OVER_SCALARS}"
+        r"(?:[Vv]ariable|[Ww]orkspace_?[Vv]ariable)(?:_?[Nn]ame)?"
+        rf"{_COLON}(?P<name>[^\"\\]{{1,128}}+)(?=(?P=q))",
+        _object_value,
+        'alue"',
+        'alue\\"',
+    ),
+    # A name and its value as words (`_SHORTHAND_PAIR`): the AWS CLI's shorthand, logfmt.
+    _rule(_SHORTHAND_PAIR, _object_value, "value=", fold_needles=True),
+    # Terraform's sensitive output (`_SENSITIVE_VALUE`): its value, whatever the output's name.
+    _rule(
+        _SENSITIVE_VALUE + _QUOTED + r"(?=(?P=q))",
+        lambda m: f"{m.string[m.start() : m.start('value')]}[REDACTED:password]",
+        "sensitive",
+        fold_needles=True,
     ),
     # Azure's listKeys (`az storage account keys list`, `az cosmosdb keys list`, Event Hubs'
     # and Service Bus' keys): an object naming a key by "keyName" (key1, key2, kerb1) holds the

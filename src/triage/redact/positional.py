@@ -6,17 +6,20 @@ echoed into a file named like a secret, Go's MySQL DSN (`user:pw@tcp(host)`), a 
 store's command line setting a value, a multipart form's field, and a call's argument as a
 stack trace prints it (`PDO->__construct(…, 'pw')`), as code logs in with it
 (`HTTPBasicAuth('u', 'pw')`, `smtp.login('u', 'pw')`, `conn.bind_s('cn=…', 'pw')`,
-`new NetworkCredential("u", "pw")`) or a setter takes it (`setPassword("pw")`).
+`new NetworkCredential("u", "pw")`) or a setter takes it (`setPassword("pw")`), and the item after
+an option named like a secret in a printed argument vector (`sys.argv`, kubectl's Args).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from triage.redact.names import _SECRET_NAME, _SECRET_NAME_NEEDLES, _kept_value, secret_named
 from triage.redact.rule import (
     _ESCAPED_QUOTED_CHAR,
     _INNER_QUOTE,
+    _LINES,
     _PROSE_AFTER_OPTION,
     _QUOTED_CHAR,
     _quoted_char,
@@ -44,6 +47,51 @@ def _value_replaced(match: re.Match[str]) -> str:
         return match[0]
     start, end = match.start("value") - match.start(), match.end("value") - match.start()
     return f"{match[0][:start]}{quote}{_PLACEHOLDER}{quote}{match[0][end:]}"
+
+
+#: A single-dash option that spells a secret's name out (Go's and Java's `-password`,
+#: `-api-key`, `-db_password`): never a short option with its value glued to it (`-ps3cret`,
+#: mysql's `-p` and its password), whose letters run on without a separator.
+_SINGLE_DASH_NAME = (
+    r"(?:password|passwd|passphrase|token|secret|apikey|[a-z]{1,32}[-_][a-z_-]{1,64})"
+    r"(?![\w.-])"
+)
+
+
+def _flag_item_value(match: re.Match[str]) -> str:
+    """An argument list's item after an option named like a secret (`name`, or `single`
+    after one dash) replaced, its quotes kept, unless a name's value would keep it
+    (`_kept_value`: a path under `--token-file`, a state word)."""
+    name, bare = match["name"] or match["single"], match["value"].strip("\"'\\")
+    if not secret_named(name) or _kept_value(name, bare):
+        return match[0]
+    return _value_replaced(match)
+
+
+def _described_args(brk: str) -> Callable[[re.Match[str]], str]:
+    """The replacement of `kubectl describe`'s Args block (`items`, its lines broken by `brk`):
+    the line after an option's line (`--db-password`, no `=`) named like a secret replaced,
+    its indentation kept, unless it is an option too or a name's value would keep it."""
+    breaks = re.compile(f"({brk})")
+
+    def replaced(match: re.Match[str]) -> str:
+        pieces = breaks.split(match["items"])  # "", break, line, break, line …
+        for at in range(2, len(pieces) - 2, 2):
+            option = _LONE_OPTION.fullmatch(pieces[at].strip())
+            value = pieces[at + 2].strip()
+            if option is None or value.startswith(("-", "[REDACTED")):
+                continue
+            if secret_named(option["name"]) and not _kept_value(option["name"], value):
+                indent = pieces[at + 2][: len(pieces[at + 2]) - len(pieces[at + 2].lstrip())]
+                pieces[at + 2] = f"{indent}{_PLACEHOLDER}"
+        head = match[0][: match.start("items") - match.start()]
+        return head + "".join(pieces)
+
+    return replaced
+
+
+#: An option alone on its line, its value on the next (`--db-password`).
+_LONE_OPTION = re.compile(r"--?(?P<name>[A-Za-z][\w.-]{0,127}+)")
 
 
 def _oracle_password(match: re.Match[str]) -> str:
@@ -651,6 +699,32 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
         "sp_addlogin",
         "sp_password",
         flags=re.IGNORECASE,
+    ),
+    # An argument vector printed as a list (Python's `sys.argv`, Node's `process.argv`, a
+    # container's args as JSON): an item that is an option named like a secret
+    # (`'--api-key'`) and the item after it, its value (`_flag_item_value`).
+    _rule(
+        r"(?<![^\s\[,(])(?P<fq>\\?[\"'])"
+        rf"(?:--(?P<name>[A-Za-z][\w.-]{{0,127}}+)|-(?P<single>{_SINGLE_DASH_NAME}))(?P=fq)"
+        r"[ \t]{0,3},[ \t\r\n]{0,16}"
+        r"(?P<value>(?P<q>(?P=fq))(?!\[REDACTED|-)(?:(?!(?P=q))"
+        rf"{_QUOTED_CHAR}){{1,512}}+(?P=q))",
+        _flag_item_value,
+        *_SECRET_NAME_NEEDLES,
+        fold_needles=True,
+    ),
+    # … and `kubectl describe pod`'s Args (and Command), an item to a line, more indented
+    # than the heading: an option's line named like a secret, and the value's line after it.
+    *(
+        _rule(
+            rf"(?:(?<=\n)|(?<=\A)|(?<=\\n)|(?<=\"))(?P<indent>[ \t]{{0,32}}+)(?:Args|Command):"
+            rf"[ \t]{{0,8}}(?P<items>(?:{brk}(?P=indent)[ \t]{{1,32}}+{char}{{1,1024}}+){{1,256}}+)",
+            _described_args(brk),
+            "args:",
+            "command:",
+            fold_needles=True,
+        )
+        for brk, char in _LINES
     ),
     # A setter or a builder's method named like a secret, with a literal in any quotes (also
     # `\\"…\\"` inside a JSON string, JavaScript's `` `…` ``): setPassword("pw"),

@@ -270,6 +270,24 @@ def _authorization_value(match: re.Match[str], placeholder: str) -> str:
     return _value_replaced(match, placeholder)
 
 
+#: A cookie of a Cookie header's value (`name=value`), to its `;`.
+_COOKIE = re.compile(r"(?P<name>[^\s=;]{1,256}+)=(?P<value>[^;]{0,8192}+)")
+
+
+def _cookie_values(match: re.Match[str]) -> str:
+    """A cookie string given to curl (`value`: `lang=en; id=…`) with each cookie's value
+    replaced and its name kept, as a Cookie header sends every value to the server as its
+    credential; a value already a placeholder, or none, stays."""
+
+    def replaced(cookie: re.Match[str]) -> str:
+        value = cookie["value"].strip()
+        if not value or value.startswith("[REDACTED"):
+            return cookie[0]
+        return f"{cookie['name']}=[REDACTED:cookie]"
+
+    return f"{match[1]}{_COOKIE.sub(replaced, match['value'])}"
+
+
 #: A header's value that is a JSON literal, number, object or list (`"authorization":null,`,
 #: `"cookie":[]`) is none: read as one, it ran on over the fields after it.
 _NO_JSON_LITERAL = r"(?!(?:null|true|false|-?[0-9][0-9.eE+-]{0,30})[ \t]{0,3}(?:[,}\]]|$)|[{\[])"
@@ -337,6 +355,19 @@ HEADER_RULES: tuple[_Rule, ...] = (
         _replaced_value("[REDACTED:cookie]"),
         "cookie",
         flags=re.IGNORECASE,
+    ),
+    # curl's cookie option, `-b 'sid=…'`, `--cookie "lang=en; id=…"` (also its last letter of
+    # short options run together, `-sSb`): the Cookie header it sends, each cookie's value
+    # gone as the header's are (`_cookie_values`). A value without `=` is a cookie jar's file
+    # (`-b cookies.txt`), and stays.
+    _rule(
+        r"(curl(?<![\w.-]curl)(?:\.exe)?[ \t](?:[^\r\n|;&]{0,1024}?[ \t])?"
+        r"(?:-[A-Za-z]{0,8}b|--cookie)(?:[ \t]{1,3}|=)(?P<q>\\?[\"'])?)"
+        rf"(?P<value>(?(q)(?={_quoted_char('q')}{{0,8191}}=){_quoted_char('q')}{{1,8192}}+(?=(?P=q))"
+        r"|(?=[^\s\"'\\]{0,8191}=)[^\s\"'\\]{1,8192}+))",
+        _cookie_values,
+        "curl",
+        fold_needles=True,
     ),
     # user:password@host in any URL or DSN (postgres://, redis://, amqp://, https://, …)
     # The password runs to the last @ before the host (p@ss@host), and may hold a /, ? or #
