@@ -73,11 +73,6 @@ class _LaggingClock(datetime):
 # --- The DLQ's redrive on a host whose clock is behind SQS's ----------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dlq._Move._dead_before compares SQS's SentTimestamp with the host's clock: "
-    "letters younger than the skew stay in the DLQ, said 'dead since it started'",
-)
 def test_redrive_moves_dead_letters_when_the_host_clock_is_behind_sqs(
     queues: Queues, dlq: Dlq, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -117,11 +112,6 @@ class ShortPollingProxy(FaultProxy):
         return super()._exchange(method, path, headers, body)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dlq.receive short-polls the DLQ and stops at the first empty answer: a redrive "
-    "ends early, saying it moved what it saw, while letters stay dead",
-)
 def test_redrive_moves_every_letter_though_a_short_poll_answers_empty(
     queues: Queues,
     tmp_path: Path,
