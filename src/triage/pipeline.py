@@ -170,13 +170,19 @@ def _log_normalized(normalized: Normalized) -> None:
 
 #: SentTimestamp is to the millisecond: a stamp within its millisecond is no later than it.
 _SENT_PRECISION = timedelta(milliseconds=1)
+#: How far a gateway's `received_at` may lie from SentTimestamp and still be believed. A gateway
+#: stamps by its own clock, SQS by one clock for every replica: under NTP they agree within
+#: milliseconds, and a gateway's wait before SQS holds a message (its linger, a call in flight)
+#: is well under this. A stamp further off is a clock gone wrong, whose error would rank its
+#: events against another replica's; a send SQS was slow to take is then dated by SQS alone,
+#: which loses only the order of the alerts one SendMessageBatch holds.
+_STAMP_SLACK = timedelta(seconds=2)
 
 
 def _queued_at(message: Message) -> datetime | None:
-    """When `message`'s alerts were first queued: when the gateway received them, which a DLQ
-    redrive keeps, if that reads and is no later than SentTimestamp (new on a redrive; read to
-    its millisecond, as SQS writes it, so a gateway's stamp in microseconds within that
-    millisecond counts)."""
+    """When `message`'s alerts were first queued: when the gateway received them (to the
+    microsecond, so it orders a batch SQS sent in one millisecond), if that reads and is
+    believable (`_believable_stamp`), else SentTimestamp."""
     sent = message.sent_at
     stamp = message.attributes.get(RECEIVED_AT_ATTRIBUTE)
     try:
@@ -185,9 +191,22 @@ def _queued_at(message: Message) -> datetime | None:
         arrived = None
     if arrived is None or arrived.tzinfo is None:
         return sent
-    if sent is not None and arrived >= sent + _SENT_PRECISION:
+    if sent is not None and not _believable_stamp(arrived, sent, redriven=message.redriven):
         return sent
     return arrived
+
+
+def _believable_stamp(arrived: datetime, sent: datetime, *, redriven: bool) -> bool:
+    """A gateway's stamp `arrived` tells when its message was queued, SQS having sent it at
+    `sent`: within _STAMP_SLACK either side (SentTimestamp read to its millisecond, as SQS
+    writes it), or any time before for a message `triage dlq redrive` sent back, whose stamp is
+    when it was first queued and SentTimestamp the redrive's. Further before, on a first
+    queueing, the gateway's clock is behind: believed, its stamp would date a resolve through
+    it before the firing it answers. Further ahead, its clock is fast: believed, its firing
+    would outrank a resolve queued after it through a replica in step."""
+    if arrived >= sent + _SENT_PRECISION + _STAMP_SLACK:
+        return False
+    return redriven or arrived >= sent - _STAMP_SLACK
 
 
 #: How many `max_future_skew`s ahead a time is still read as a fast clock's (`believable_time`).
