@@ -10,7 +10,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from daemon_harness import Queues
-from ingest_harness import TOKENS, ingest_settings, loopback_client, running
+from ingest_harness import TOKENS, bearer, ingest_settings, loopback_client, payload, running
+from test_ingest_gaps import queue_takes_at_most, take_queued
 from test_redteam_round3b_smuggling import queued_bodies
 from triage.ingest import IngestService
 
@@ -64,3 +65,43 @@ async def test_a_token_echoed_with_go_json_escapes_is_never_queued(
     shown = json.dumps(json.loads(queued), ensure_ascii=False)
     assert "callback failing" in shown
     assert PUNCTUATED not in shown
+
+
+# --- A webhook group split to fit the queue ------------------------------------------------
+
+
+def group_with_envelope(envelope_bytes: int, alerts: int) -> bytes:
+    """An Alertmanager webhook group whose fields besides its alerts (a common annotation)
+    take about `envelope_bytes`, holding `alerts` small alerts."""
+    group = json.loads(payload("alertmanager/group-firing.json"))
+    group["commonAnnotations"] = {"description": "x" * envelope_bytes}
+    template = group["alerts"][0]
+    group["alerts"] = [
+        {**template, "labels": {**template["labels"], "instance": f"db-{i}:9100"}}
+        for i in range(alerts)
+    ]
+    return json.dumps(group).encode()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="split_group copies the group's envelope into every part, unbounded: an envelope "
+    "that nearly fills a message makes a near-full message per alert or two (44 KB sent, "
+    "320 KB queued as 20 messages)",
+)
+async def test_a_group_split_to_fit_the_queue_does_not_multiply_what_it_queues(
+    gateway: IngestService, queues: Queues
+) -> None:
+    """A sender holding a token cannot make one request queue many times the bytes it sent: a
+    webhook group split for a queue of small messages is refused (413) rather than having its
+    envelope copied into a near-full message per alert."""
+    await queue_takes_at_most(queues, gateway, 16 * 1024)
+    body = group_with_envelope(14200, alerts=40)
+    async with loopback_client(gateway.port) as client:
+        answer = await client.post(
+            "/v1/alerts/alertmanager", content=body, headers=bearer("alertmanager")
+        )
+    queued_bytes = sum(len(text.encode()) for text in take_queued(queues))
+    if answer.status_code != 413:
+        assert answer.status_code == 202, answer.text
+        assert queued_bytes <= 2 * len(body), (answer.json(), queued_bytes, len(body))
