@@ -42,6 +42,7 @@ from triage.redact import Redactor
 from triage.routes import load_router
 from triage.settings import Settings
 from triage.sinks.base import Applied, Effect
+from triage.sqs.identity import REDRIVEN_FROM_ATTRIBUTE
 from triage.sqs.inbox import RECEIVED_AT_ATTRIBUTE, Message
 from triage.sqs.supervisor import Supervisor, SupervisorConfig
 from triage.summarise import FallbackSummariser
@@ -99,7 +100,8 @@ async def test_a_timeless_repeat_redriven_from_the_dlq_after_the_resolve_does_no
     repeat = generic("m2", 1)
     assert await _process(r, generic("m1", 0)) == [Action.OPEN]
     assert await _process(r, dated("m3", 2, status="resolved")) == [Action.CLOSE]
-    arrived = {RECEIVED_AT_ATTRIBUTE: "2026-11-23T09:01:00.000Z"}  # as the gateway writes it
+    # As the gateway wrote it, and `triage dlq redrive` carried it over with the identity.
+    arrived = {RECEIVED_AT_ATTRIBUTE: "2026-11-23T09:01:00.000Z", REDRIVEN_FROM_ATTRIBUTE: "m2"}
     redriven = generic("m9", 30)
     redriven = dataclasses.replace(redriven, body=repeat.body, attributes=arrived)
     assert await _process(r, redriven) == [Action.IGNORE]

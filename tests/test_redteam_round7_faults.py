@@ -160,11 +160,6 @@ async def _through_gateway(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pipeline._queued_at takes a gateway's received_at however far before SentTimestamp "
-    "it lies: a resolve stamped by a replica whose clock is behind is ignored as older",
-)
 async def test_a_resolve_through_a_gateway_replica_behind_closes_its_ticket() -> None:
     """A script's alert (no time of its own) fires through one gateway replica and resolves
     30 s later through another whose clock is five minutes behind: SQS queued the resolve
@@ -204,11 +199,6 @@ async def _batch_through_gateway(
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pipeline._queued_at drops a stamp a millisecond past SentTimestamp for SentTimestamp, "
-    "which a batch's alerts share: its firing-then-resolve ties, the firing wins",
-)
 async def test_a_batch_firing_then_resolve_closes_when_the_gateway_clock_is_a_little_ahead() -> (
     None
 ):
