@@ -4,6 +4,7 @@ which), and passes once it is fixed."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import AsyncIterator
 
@@ -11,7 +12,9 @@ import pytest
 
 from daemon_harness import Queues
 from ingest_harness import TOKENS, bearer, ingest_settings, loopback_client, payload, running
+from test_ingest_connections import until
 from test_ingest_gaps import queue_takes_at_most, take_queued
+from test_ingest_hostile import _stall_sentry
 from test_redteam_round3b_smuggling import queued_bodies
 from triage.ingest import IngestService
 
@@ -105,3 +108,45 @@ async def test_a_group_split_to_fit_the_queue_does_not_multiply_what_it_queues(
     if answer.status_code != 413:
         assert answer.status_code == 202, answer.text
         assert queued_bytes <= 2 * len(body), (answer.json(), queued_bytes, len(body))
+
+
+# --- The sender behind a proxy that appends its port -----------------------------------------
+
+
+@pytest.fixture
+async def proxied(queues: Queues) -> AsyncIterator[IngestService]:
+    """The gateway behind one trusted proxy (TRIAGE_INGEST_TRUSTED_PROXY_HOPS=1)."""
+    settings = ingest_settings(queues.url, queues.endpoint, ingest_trusted_proxy_hops=1)
+    async with running(settings) as service:
+        yield service
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="reader.sender_key reads an X-Forwarded-For entry with a port (Azure Application "
+    "Gateway appends ip:port) as a sender of its own: each connection gets its own share",
+)
+@pytest.mark.parametrize(
+    ("holder", "same"),
+    [
+        ("203.0.113.1:40001", "203.0.113.1:40002"),
+        ("[2001:db8:1:2::1]:40001", "[2001:db8:1:2::1]:40002"),
+    ],
+    ids=["ipv4-port", "ipv6-port"],
+)
+async def test_a_sender_relayed_with_its_port_has_one_share_however_many_connections(
+    proxied: IngestService, holder: str, same: str
+) -> None:
+    """Behind a proxy that appends the client's address with its port, a sender's share of the
+    budget for bodies not yet authenticated is still its address's: a second connection (a
+    new source port) of the same sender is refused 503 while the first holds the share."""
+    gateway = proxied.gateway
+    assert gateway is not None
+    gateway.limits = dataclasses.replace(gateway.limits, unauthenticated_per_peer_bytes=100_000)
+    stalled = await _stall_sentry(proxied.port, holder)
+    await until(lambda: gateway.bodies.unauthenticated_bytes >= 80_000, "the body was never read")
+    signed = {"Sentry-Hook-Signature": "0" * 64, "X-Forwarded-For": same}
+    async with loopback_client(proxied.port) as client:
+        again = await client.post("/v1/alerts/sentry", content=b" " * 60_000, headers=signed)
+    stalled.close()
+    assert again.status_code == 503, again.text
