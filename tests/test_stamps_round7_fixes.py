@@ -12,6 +12,8 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
+
 from factories import T0
 from memory_store import MemoryStore
 from recording_pipeline import POLICY, Sink
@@ -83,11 +85,13 @@ async def test_a_resolve_after_a_firing_through_a_replica_ahead_closes_its_ticke
     assert await _actions(pipeline, messages) == [["open"], ["close"]]
 
 
-async def test_a_batch_sqs_held_a_moment_after_it_arrived_keeps_its_order() -> None:
-    """A batch of an alert's firing then its resolve that SQS held half a second after the
-    gateway received it (a slow send): the stamps still order it, and the resolve closes."""
+@pytest.mark.parametrize("wait_ms", [500, 10_000])
+async def test_a_batch_sqs_held_a_while_after_it_arrived_keeps_its_order(wait_ms: int) -> None:
+    """A batch of an alert's firing then its resolve that SQS held half a second, or ten
+    seconds (a batch gathered behind a slow, retried call), after the gateway received it:
+    the stamps still order it, and the resolve closes."""
     pipeline = _pipeline(MemoryStore(POLICY), Sink())
-    sent = T0 + timedelta(milliseconds=500)
+    sent = T0 + timedelta(milliseconds=wait_ms)
     batch = await _queued([_backup(), _backup(status="resolved")], T0, timedelta(0), sent, 1)
     assert await _actions(pipeline, batch) == [["open"], ["close"]]
 

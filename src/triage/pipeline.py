@@ -172,11 +172,14 @@ def _log_normalized(normalized: Normalized) -> None:
 _SENT_PRECISION = timedelta(milliseconds=1)
 #: How far a gateway's `received_at` may lie from SentTimestamp and still be believed. A gateway
 #: stamps by its own clock, SQS by one clock for every replica: under NTP they agree within
-#: milliseconds, and a gateway's wait before SQS holds a message (its linger, a call in flight)
-#: is well under this. A stamp further off is a clock gone wrong, whose error would rank its
-#: events against another replica's; a send SQS was slow to take is then dated by SQS alone,
-#: which loses only the order of the alerts one SendMessageBatch holds.
-_STAMP_SLACK = timedelta(seconds=2)
+#: milliseconds. A stamp may lie well before SentTimestamp without any clock being wrong: the
+#: gateway's wait before SQS holds a message (its linger, a batch gathering behind a slow or
+#: retried call) can last seconds, and the stamps are what keep a firing and its resolve held
+#: together in order. Ahead of SentTimestamp, only a fast clock puts it. A stamp further off is
+#: a clock gone wrong, whose error would rank its events against another replica's: it is
+#: dated by SQS alone, which loses only the order of the alerts one SendMessageBatch holds.
+_STAMP_SLACK_BEFORE = timedelta(seconds=30)
+_STAMP_SLACK_AFTER = timedelta(seconds=2)
 
 
 def _queued_at(message: Message) -> datetime | None:
@@ -198,15 +201,16 @@ def _queued_at(message: Message) -> datetime | None:
 
 def _believable_stamp(arrived: datetime, sent: datetime, *, redriven: bool) -> bool:
     """A gateway's stamp `arrived` tells when its message was queued, SQS having sent it at
-    `sent`: within _STAMP_SLACK either side (SentTimestamp read to its millisecond, as SQS
-    writes it), or any time before for a message `triage dlq redrive` sent back, whose stamp is
-    when it was first queued and SentTimestamp the redrive's. Further before, on a first
-    queueing, the gateway's clock is behind: believed, its stamp would date a resolve through
-    it before the firing it answers. Further ahead, its clock is fast: believed, its firing
-    would outrank a resolve queued after it through a replica in step."""
-    if arrived >= sent + _SENT_PRECISION + _STAMP_SLACK:
+    `sent`: up to _STAMP_SLACK_BEFORE before it or _STAMP_SLACK_AFTER after it (SentTimestamp
+    read to its millisecond, as SQS writes it), or any time before for a message `triage dlq
+    redrive` sent back, whose stamp is when it was first queued and SentTimestamp the
+    redrive's. Further before, on a first queueing, the gateway's clock is behind: believed,
+    its stamp would date a resolve through it before the firing it answers. Further ahead, its
+    clock is fast: believed, its firing would outrank a resolve queued after it through a
+    replica in step."""
+    if arrived >= sent + _SENT_PRECISION + _STAMP_SLACK_AFTER:
         return False
-    return redriven or arrived >= sent - _STAMP_SLACK
+    return redriven or arrived >= sent - _STAMP_SLACK_BEFORE
 
 
 #: How many `max_future_skew`s ahead a time is still read as a fast clock's (`believable_time`).
