@@ -34,6 +34,7 @@ from test_redteam_round4_storms import (
     pod,
     quiet_route,
     settle,
+    silence,
     webhook,
 )
 from test_redteam_round5_storms import again, late
@@ -217,6 +218,36 @@ async def test_six_pods_taken_by_two_replicas_at_once_are_six_tickets(seed: int)
     opens = Counter(e.fingerprint for e in c.sink.effects if str(e.kind) == "open")
     assert len(opens) == 6 and set(opens.values()) == {1} and c.summariser.calls == 6
     assert [str(i.state) for i in await c.store.incidents()] == ["open"] * 6
+
+
+@pytest.mark.parametrize("seed", range(6))
+async def test_a_group_storm_whose_silence_ends_midway_is_one_ticket_shown_right(
+    tmp_path: Path, seed: int
+) -> None:
+    """The group storm under a silence of its namespace that ends 18 s into it, two replicas
+    at once: once the silence is over, one ticket, listing every member as the store has it."""
+    c = racy(grouping(tmp_path, window_s=30, silenced=True), seed)
+    c.clock.now = at(0.7)
+    await silence(c, "namespace=shop", hours=0.3 / 60)
+    await group_ends_open_and_shown_so(c, seed)
+
+
+@pytest.mark.parametrize("seed", range(6))
+async def test_two_members_flapping_for_minutes_through_a_flaky_sink_are_one_ticket(
+    tmp_path: Path, seed: int
+) -> None:
+    """Two pods of one group each fire and resolve every 10 s for about seven minutes (81
+    events, damped once they flap), a fifth of the sink's calls failing, two replicas at
+    once: one ticket and one summary, open at the end as api-1 is firing."""
+    c = racy(grouping(tmp_path, window_s=30), seed)
+    c.sink.flaky = 0.2  # type: ignore[attr-defined]
+    await at_least_once(c, history(0, 40, 10) + history(1, 41, 10, first_s=5), seed)
+    c.sink.flaky = 0  # type: ignore[attr-defined]
+    await settle(c, 8)
+    assert c.kinds().count("open") == 1 and c.summariser.calls == 1, c.kinds()
+    assert last_ticket_state(c) == "open", c.kinds()
+    [stored] = await groups(c)
+    assert str(stored.state) == "open"
 
 
 # --- replicas sharing SQLite (one host) or DynamoDB ---------------------------------------------
