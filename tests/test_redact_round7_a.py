@@ -183,16 +183,27 @@ def test_prose_in_one_script_with_look_alike_colons_stays() -> None:
     "text",
     [
         "imagePullSecrets: [regcred]",
+        "imagePullSecrets: [regcred, ghcr-pull]",
+        json.dumps({"spec": {"imagePullSecrets": [{"name": "regcred"}, {"name": "ghcr"}]}}),
         "existing_secret: pg-auth",
         json.dumps({"auth": {"existingSecret": "redis-auth", "existingSecretPasswordKey": "pw"}}),
         "admin:\n  existingSecret: grafana-admin\n  userKey: admin-user\n  passwordKey: admin-password",
         "secretKeys:\n  adminPasswordKey: postgres-password\n  userPasswordKey: password",
     ],
-    ids=["image-pull-list", "snake-case", "json-values", "grafana-admin", "bitnami-secret-keys"],
+    ids=[
+        "image-pull-list",
+        "image-pull-list-of-two",
+        "pod-spec-json",
+        "snake-case",
+        "json-values",
+        "grafana-admin",
+        "bitnami-secret-keys",
+    ],
 )
 def test_a_kubernetes_secrets_name_stays(text: str) -> None:
-    """A chart's names of a Secret and of the keys in it (Grafana's `passwordKey`, Bitnami's
-    `adminPasswordKey`), in YAML or JSON, stay: they say where the secret is."""
+    """A chart's or a pod spec's names of a Secret (a list of them too, JSON's `{"name": …}`
+    items) and of the keys in it (Grafana's `passwordKey`, Bitnami's `adminPasswordKey`), in
+    YAML or JSON, stay: they say where the secret is."""
     assert _shown(text) == text
 
 

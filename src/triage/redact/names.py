@@ -876,6 +876,14 @@ _SECRET_OBJECT_NAME = re.compile(
     r"[\"' \t=:]*\Z",
     re.IGNORECASE,
 )
+
+
+def secret_object_named(name: str) -> bool:
+    """True for a name whose value names a Kubernetes Secret (`_SECRET_OBJECT_NAME`:
+    `imagePullSecrets`, `existingSecret`): its children name Secrets too, none is a secret."""
+    return _SECRET_OBJECT_NAME.search(name) is not None
+
+
 #: … and a name for the key in such a Secret that holds a password or a user (Grafana's
 #: `admin.passwordKey`, Bitnami's `secretKeys.adminPasswordKey`): its value is that key's
 #: name when it is words that say so (`admin-password`, `redis-password`, `password`).
@@ -888,23 +896,26 @@ _PASSWORD_KEY_VALUE = re.compile(
 #: A Kubernetes object's name (a DNS subdomain: lower case, digits, `-`, `.`) or a key of a
 #: Secret's data (also `_`, upper case).
 _OBJECT_NAME = re.compile(r"[A-Za-z0-9](?:[\w.-]{0,251}[A-Za-z0-9])?")
-#: One name, or a YAML flow list of them (`imagePullSecrets: [regcred, ghcr]`; its `]` left
-#: out by a rule that reads a list's items from its `[`).
-_FLOW_LIST = re.compile(r"\[[ \t]{0,8}([^\[\]]{1,1024}?)[ \t]{0,8}\]?|([^\[\]]{1,253})")
-_LIST_SEPARATOR = re.compile(r"[ \t]{0,8},[ \t]{0,8}")
+#: What a list of names is written with around its names: brackets, braces, quotes, and the
+#: `name:` of Kubernetes' `{"name": "regcred"}` (`imagePullSecrets: [regcred, ghcr]`, JSON's
+#: `[{"name": "regcred"}]`; the closing bracket left out by a rule that reads a list's items
+#: from its `[`).
+_LIST_PUNCTUATION = re.compile(r"""[\[\]{}"']""")
+_NAME_FIELD = re.compile(r"(?<![\w-])name[ \t]{0,8}:")
+_LIST_SEPARATOR = re.compile(r"[ \t]{0,8}(?:,|\A|\Z)[ \t]{0,8}")
 
 
 def _secret_object(name: str, value: str) -> bool:
     """True for a name of a Kubernetes Secret or of a key in one (`_SECRET_OBJECT_NAME`,
     `_PASSWORD_KEY_NAME`) whose value is such a name (`_OBJECT_NAME`, not random-looking; a
-    list of them under a Secret's name, `_FLOW_LIST`; a password key's naming a password or a
-    user): where the secret is, public in a chart's
+    list of them under a Secret's name, `_LIST_PUNCTUATION`; a password key's naming a
+    password or a user): where the secret is, public in a chart's
     values, which the reader needs when the Secret is missing."""
     if _SECRET_OBJECT_NAME.search(name) is not None:
-        names = _FLOW_LIST.fullmatch(value)
-        return names is not None and all(
-            _OBJECT_NAME.fullmatch(item) is not None and not _random_looking(item)
-            for item in _LIST_SEPARATOR.split(names[1] or names[2])
+        bare = _NAME_FIELD.sub("", _LIST_PUNCTUATION.sub("", value))
+        names = [item for item in _LIST_SEPARATOR.split(bare) if item]
+        return bool(names) and all(
+            _OBJECT_NAME.fullmatch(item) is not None and not _random_looking(item) for item in names
         )
     if _OBJECT_NAME.fullmatch(value) is None or _random_looking(value):
         return False
