@@ -458,7 +458,8 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     az keyvault secret show -o tsv, aws ssm
                                     --with-decryption --output text, openssl rand; and
                                     named like a secret terraform output -raw X, heroku
-                                    config:get X, and after a shell's prompt printenv X,
+                                    config:get X, consul kv get …/X, etcdctl get …/X (its
+                                    key/value lines), and after a shell's prompt printenv X,
                                     echo $X, cat …/X: its first line that is no blank
                                     line, warning or prompt (four at most), or the JSON
                                     object or PEM block that line opens, to its end (an
