@@ -103,13 +103,16 @@ def test_a_secret_under_its_new_name_is_blanked(text: str) -> None:
         json.dumps({"encrypt": False, "verify_incoming": True}),
         "consul agent -encrypt=true",
         "    Security key           : Present",
+        "encrypt:\n  key-store:\n    location: classpath:/server.jks\n    alias: mytestkey",
     ],
     ids=["encrypt-true", "encrypt-cipher", "encrypt-json-bool", "encrypt-flag-bool",
-         "security-key-present"],
+         "security-key-present",
+         "spring-encrypt-section"],
 )  # fmt: skip
 def test_a_setting_under_a_new_name_stays(text: str) -> None:
-    """`encrypt` switching encryption on or naming a cipher, and netsh's `Security key :
-    Present` row, stay: only a key's shape goes."""
+    """`encrypt` switching encryption on or naming a cipher or heading a section of settings
+    (Spring Cloud Config's key store), and netsh's `Security key : Present` row, stay: only
+    a key's shape goes."""
     assert _shown(text) == text
 
 
@@ -259,3 +262,18 @@ def test_a_redis_reply_that_is_no_secret_stays() -> None:
         '127.0.0.1:6379> GET app:password\n(nil)\n127.0.0.1:6379> GET user:42:name\n"alice"'
     )
     assert _shown(text) == text
+
+
+def test_a_gossip_key_in_an_alerts_json_is_blanked_and_a_switch_stays() -> None:
+    """In an alert's JSON (`Redactor.value`), `encrypt` holding a key loses it, bare or as a
+    longer name's last part, while `encrypt: true` and `encrypt: "aes256"` stay."""
+    shown = Redactor().value(
+        {"encrypt": GOSSIP_KEY, "gossip_encrypt": GOSSIP_KEY, "a": {"encrypt": True},
+         "b": {"encrypt": "aes256"}}
+    )  # fmt: skip
+    assert shown == {
+        "encrypt": "[REDACTED:password]",
+        "gossip_encrypt": "[REDACTED:password]",
+        "a": {"encrypt": True},
+        "b": {"encrypt": "aes256"},
+    }

@@ -703,13 +703,16 @@ def shape_named_value(name: str, value: object) -> bool:
     cookie (`PHPSESSID`, `connect.sid`: a browser's cookie jar as JSON), 8 characters with a
     digit (`_SESSION_COOKIE_VALUE`); under the others, six characters or more, upper and lower
     case and digits, no path (`_random_looking`: `pass: 142`, `jwt: RS256`, `ssh_key:
-    ~/.ssh/id_rsa` stay). These names are no `secret_named`: a rule that asks only the name
+    ~/.ssh/id_rsa` stay); under a bare `encrypt`, a key's (`_encrypt_setting`: `encrypt:
+    true` stays). These names are no `secret_named`: a rule that asks only the name
     (a table's column, PHP's var_dump) keeps their values."""
     if not isinstance(value, str) or value.split() != [value] or value.startswith("[REDACTED"):
         return False
     bare = name.strip(_KEY_AROUND)
     if _SESSION_COOKIE_NAME.fullmatch(bare) is not None:
         return _SESSION_COOKIE_VALUE.fullmatch(value) is not None
+    if bare.lower().endswith("encrypt") and _ENCRYPT_NAME.search(bare) is not None:
+        return not _encrypt_setting(bare, value)
     if not bare.lower().endswith(_SHAPED_ENDS) or _SHAPED_NAME.search(bare) is None:
         return False
     if bare.lower().endswith("session"):
@@ -1091,6 +1094,10 @@ def _secret_named(key: str) -> bool:
     if public_named(key):
         return False
     bare = key.strip(_KEY_AROUND).replace(" ", "_") or key
+    # A bare `encrypt` is a secret's name only by its value's shape (`shape_named_value`): as
+    # a key it heads a section of settings as often (Spring Cloud Config's `encrypt:`).
+    if bare[-7:].lower() == "encrypt" and _ENCRYPT_NAME.search(bare) is not None:
+        return False
     if bare[-1:] == "]":
         bare = _BRACKETED.sub(r".\1", bare)
     if bare[-1:].isdigit():
