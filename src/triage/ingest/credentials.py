@@ -30,6 +30,7 @@ Beside those, the gateway's own tokens are blanked by value in whatever is queue
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -136,21 +137,33 @@ def without_tokens(text: str, tokens: Iterable[str]) -> str | None:
     not, so a sender that echoes its token (`?key=`, a JSON field, a URL in a message) would
     otherwise have it queued, and shown by every sink, under a name that says no secret.
 
-    JSON is parsed and written again (only when a token is in it), so a token the JSON escapes
-    is found as its value; text that is no JSON has the token replaced where it stands. The
-    written text may hold characters SQS refuses: the caller makes it safe (`sqs_safe`)."""
+    A token is looked for as the daemon will read it: in JSON, in each string and key as it
+    decodes. A JSON writer may escape any of its characters (Go writes `&`, `<` and `>` as
+    `\\u0026`, `\\u003c`, `\\u003e`; any character may stand as `\\uXXXX`, `/` as `\\/`, one
+    past U+FFFF as a surrogate pair), so text holding such an escape (`_ESCAPE`) is parsed
+    even when no token stands in it as written; text without one is parsed only when a token
+    does. What is blanked is written again as JSON, the same value but the tokens; text that
+    is no JSON has the token replaced where it stands. The written text may hold characters
+    SQS refuses: the caller makes it safe (`sqs_safe`)."""
     held = tuple(dict.fromkeys(token for token in tokens if token))
-    found = tuple(token for token in held if any(form in text for form in _written(token)))
-    if not found:
+    if not held:
+        return None
+    written = tuple(form for token in held for form in _written(token))
+    plain = any(form in text for form in written)
+    if not plain and _ESCAPE.search(text) is None:
         return None
     try:
         value = json.loads(text)
-    except ValueError:
-        return _blank_text(text, tuple(form for token in found for form in _written(token)))
-    blanked = _blank_json(value, found)
-    if blanked == value:
-        return None
-    return json.dumps(blanked, ensure_ascii=False)
+    except (ValueError, RecursionError):
+        return _blank_text(text, written) if plain else None
+    blanked, changed = _blank_json(value, held)
+    return json.dumps(blanked, ensure_ascii=False) if changed else None
+
+
+#: A JSON escape that may spell a token's character: `\n`, `\t` and the like spell only
+#: whitespace and controls, which no token holds; `\"` and `\\` count, since `_written` finds
+#: them only where no other escape stands in the same token.
+_ESCAPE = re.compile(r'\\[u/"\\]')
 
 
 def _written(token: str) -> tuple[str, ...]:
@@ -166,15 +179,22 @@ def _blank_text(text: str, tokens: tuple[str, ...]) -> str:
     return text
 
 
-def _blank_json(value: object, tokens: tuple[str, ...]) -> object:
+def _blank_json(value: object, tokens: tuple[str, ...]) -> tuple[object, bool]:
     """`value` (parsed JSON) with every token in a string blanked, and a whole number whose
-    digits hold one made TOKEN_BLANK."""
+    digits hold one made TOKEN_BLANK; and whether any was, so that text holding none is
+    queued as sent."""
     if isinstance(value, str):
-        return _blank_text(value, tokens)
+        blanked = _blank_text(value, tokens)
+        return blanked, blanked != value
     if isinstance(value, list):
-        return [_blank_json(item, tokens) for item in value]
+        items = [_blank_json(item, tokens) for item in value]
+        return [item for item, _ in items], any(changed for _, changed in items)
     if isinstance(value, dict):
-        return {_blank_text(k, tokens): _blank_json(v, tokens) for k, v in value.items()}
-    if isinstance(value, int) and not isinstance(value, bool):
-        return TOKEN_BLANK if any(token in str(value) for token in tokens) else value
-    return value
+        keys = [_blank_json(key, tokens) for key in value]
+        values = [_blank_json(item, tokens) for item in value.values()]
+        blanked_dict = {key: item for (key, _), (item, _) in zip(keys, values, strict=True)}
+        return blanked_dict, any(changed for _, changed in keys + values)
+    digits = isinstance(value, int) and not isinstance(value, bool)
+    if digits and any(token in str(value) for token in tokens):
+        return TOKEN_BLANK, True
+    return value, False
