@@ -9,6 +9,11 @@ one incident. The group's `truncatedAlerts` goes with the first part only (the o
 so its note is logged once. Grafana's `message` renders every alert of the group, as big as
 the alerts themselves: the parts carry it cut to `MESSAGE_KEPT_CHARS` (the daemon keeps it
 only with the alert's raw fields; each alert it renders is whole in its part).
+
+The parts together queue at most `MAX_SPLIT_GROWTH` times the group's bytes: an envelope near
+a message's size, copied into a part per alert or two, would let one request queue many times
+what it sent, so such a group is refused (413). A real group's envelope (its key, common
+labels and annotations) is small beside its alerts, and splits as before.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from triage.normalize.common import cut
 GROUP_FORMATS = frozenset({"alertmanager", "grafana"})
 #: How much of Grafana's `message` each part keeps.
 MESSAGE_KEPT_CHARS = 4096
+#: How many times a group's own bytes its parts may queue together.
+MAX_SPLIT_GROWTH = 2
 
 _ALERTS = "alerts"
 _TRUNCATED = "truncatedAlerts"
@@ -50,7 +57,24 @@ def split_group(text: str, fmt: str, max_bytes: int, safe: Callable[[str], str])
     rest = _Envelope(_without_truncation(group), safe)
     items = [safe(_compact(alert)) for alert in alerts]
     parts = _packed(items, first.size_bytes, rest.size_bytes, max_bytes)
+    _within_growth(parts, first, rest, len(text.encode("utf-8")))
     return [(first if i == 0 else rest).holding(part) for i, part in enumerate(parts)]
+
+
+def _within_growth(parts: list[list[str]], first: _Envelope, rest: _Envelope, sent: int) -> None:
+    """Refuse (EnvelopeTooLarge) parts that together would queue more than MAX_SPLIT_GROWTH
+    times the `sent` bytes of the group: each part copies the envelope, so an envelope that
+    nearly fills a message would otherwise make one request queue a near-full message per
+    alert or two. Counted before any part is written."""
+    alerts_bytes = sum(len(item.encode("utf-8")) + 1 for part in parts for item in part)
+    queued = first.size_bytes + (len(parts) - 1) * rest.size_bytes + alerts_bytes - len(parts)
+    if queued > MAX_SPLIT_GROWTH * sent:
+        raise EnvelopeTooLarge(
+            f"the group's fields besides its alerts ({rest.size_bytes:,} bytes) would be "
+            f"copied into each of {len(parts)} parts, {queued:,} bytes queued, over "
+            f"{MAX_SPLIT_GROWTH} times the group's {sent:,} bytes: send smaller groups, or "
+            "fewer common labels and annotations"
+        )
 
 
 class _Envelope:
