@@ -243,13 +243,46 @@ def sender(request: web.Request, trusted_proxy_hops: int) -> str:
 
 def sender_key(address: str) -> str:
     """One sender, one key: an IPv6 address as its /64, an IPv4-mapped one as the IPv4 address
-    it spells; a per-sender share keyed on the whole IPv6 address was one share per address."""
-    try:
-        parsed = ipaddress.ip_address(address)
-    except ValueError:
+    it spells; a per-sender share keyed on the whole IPv6 address was one share per address.
+    An address a proxy relayed with its port (`ip:port`, `[ipv6]:port`, as Azure Application
+    Gateway writes X-Forwarded-For) or in brackets is its address: keyed with the port, each
+    connection of one sender was a sender of its own."""
+    parsed = _address(address)
+    if parsed is None:
         return address  # not an address (a proxy's "unknown"): itself
     if isinstance(parsed, ipaddress.IPv6Address):
         if parsed.ipv4_mapped is not None:
             return str(parsed.ipv4_mapped)
         return str(ipaddress.IPv6Network((parsed, _IPV6_SENDER_PREFIX), strict=False))
     return str(parsed)
+
+
+def _address(written: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The IP address `written` spells, alone or with a port (`_without_port`); None when it
+    spells none."""
+    for candidate in (written, _without_port(written)):
+        if candidate is None:
+            continue
+        try:
+            return ipaddress.ip_address(candidate)
+        except ValueError:
+            continue
+    return None
+
+
+def _without_port(written: str) -> str | None:
+    """`written` without the port after it, and the brackets around an IPv6 address
+    (`[2001:db8::1]:443` and `[2001:db8::1]` are `2001:db8::1`, `203.0.113.1:443` is
+    `203.0.113.1`); None when it is not so written. An IPv6 address alone, all colons, is
+    never read as one with a port: only brackets set its port apart."""
+    if written.startswith("["):
+        address, bracket, after = written[1:].partition("]")
+        return address if bracket and (not after or _is_port(after)) else None
+    address, colon, after = written.partition(":")
+    return address if _is_port(colon + after) else None
+
+
+def _is_port(after: str) -> bool:
+    """Whether `after` (what follows an address) is `:` and a port number."""
+    digits = after.removeprefix(":")
+    return after.startswith(":") and digits.isascii() and digits.isdigit() and int(digits) < 65536
