@@ -75,6 +75,17 @@ def test_a_token_with_an_astral_character_written_as_a_surrogate_pair_is_blanked
     assert json.loads(blanked) == {"note": f"token {TOKEN_BLANK} here"}
 
 
+def test_a_token_past_ascii_with_a_quote_is_blanked_however_its_ascii_is_escaped() -> None:
+    """A token holding a character past ASCII and a quote, sent with that character as it is
+    and its `&` escaped, is found: the quote stays escaped however the token is read."""
+    token = 'clé"&secret-0123'
+    text = '{"note":"token clé\\"\\u0026secret-0123 here"}'
+    assert json.loads(text) == {"note": f"token {token} here"}
+    blanked = without_tokens(text, [token])
+    assert blanked is not None
+    assert json.loads(blanked) == {"note": f"token {TOKEN_BLANK} here"}
+
+
 def test_escaped_text_without_a_token_is_left_as_sent() -> None:
     """A body holding escapes but no token is not written again (None: queued as sent), and a
     lone escaped surrogate or a NaN in it is no reason to touch it."""

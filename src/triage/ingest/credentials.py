@@ -156,8 +156,18 @@ def without_tokens(text: str, tokens: Iterable[str]) -> str | None:
         value = json.loads(text)
     except (ValueError, RecursionError):
         return _blank_text(text, written) if plain else None
+    if not plain:
+        decoded = _decoded(value)
+        if not any(form in decoded for form in written):
+            return None  # escapes that spell no token: found so in C, not by the walk below
     blanked, changed = _blank_json(value, held)
     return json.dumps(blanked, ensure_ascii=False) if changed else None
+
+
+def _decoded(value: object) -> str:
+    """Parsed JSON written again with only `"`, `\\` and controls escaped: every string and
+    key as it decodes, so a token any escape spelled stands in it as `_written` finds it."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 #: A JSON escape that may spell a token's character: `\n`, `\t` and the like spell only
@@ -167,10 +177,11 @@ _ESCAPE = re.compile(r'\\[u/"\\]')
 
 
 def _written(token: str) -> tuple[str, ...]:
-    """How `token` may stand in JSON text: as it is, with `"` and `\\` escaped, and with `/`
-    escaped as well (as some JSON writers do)."""
+    """How `token` may stand in JSON text: as it is, with `"` and `\\` escaped (and any other
+    character past ASCII, or kept), and with `/` escaped as well (as some JSON writers do)."""
     escaped = json.dumps(token)[1:-1]
-    return tuple(dict.fromkeys((token, escaped, escaped.replace("/", "\\/"))))
+    unicode = json.dumps(token, ensure_ascii=False)[1:-1]
+    return tuple(dict.fromkeys((token, escaped, escaped.replace("/", "\\/"), unicode)))
 
 
 def _blank_text(text: str, tokens: tuple[str, ...]) -> str:
