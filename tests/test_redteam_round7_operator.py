@@ -133,3 +133,55 @@ async def test_a_blank_author_is_refused_or_taken_as_the_user(
         assert json.loads(out.splitlines()[0])["author"].strip(), out
     else:
         assert code == 2
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BACKEND_TOKEN_SECRET_ID set to an SSM parameter's ARN is taken: triage reads "
+    "Secrets Manager only, and the daemon then fails each ticket reading a secret that is "
+    "not there, never saying it was an SSM parameter (settings.Settings: no check of the id)",
+)
+def test_a_secret_id_that_is_an_ssm_parameter_is_refused_at_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """BACKEND_TOKEN_SECRET_ID holding an SSM Parameter Store ARN (where many teams keep a
+    token) stops start-up with a line naming the setting and Secrets Manager: Secrets
+    Manager cannot read a parameter, and "cannot be read: ResourceNotFoundException" would
+    send the operator to look for a secret whose parameter they can see exists."""
+    monkeypatch.setenv(
+        "BACKEND_TOKEN_SECRET_ID", "arn:aws:ssm:us-east-1:123456789012:parameter/triage/token"
+    )
+    with pytest.raises(ConfigError) as refused:
+        load_settings()
+    assert "BACKEND_TOKEN_SECRET_ID" in str(refused.value)
+    assert "Secrets Manager" in str(refused.value)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a patterns file's category with spaces around it (' disk-full ') is kept as "
+    "written, while a route's category is trimmed: no route can name it, and the refusal "
+    "says to write ' disk-full ', which is refused the same way "
+    "(summarise/deterministic._category keeps the spaces)",
+)
+def test_a_route_can_name_a_category_written_with_spaces_around_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A route naming a patterns file's category loads, or is refused with advice that works,
+    when the category was written with spaces around it (`category = " disk-full "`): the
+    routes file trims what it reads, the patterns file did not, and the did-you-mean points
+    at the spelling that is refused again."""
+    patterns = tmp_path / "patterns.toml"
+    patterns.write_text(
+        "[[pattern]]\ncategory = ' disk-full '\npattern = 'no space left'\n"
+        "severity_hint = 'high'\nsteps = ['free some space']\n",
+        encoding="utf-8",
+    )
+    routes = tmp_path / "routes.toml"
+    routes.write_text(
+        '[[route]]\nname = "disk"\nsinks = ["backend"]\n[route.match]\ncategory = ["disk-full"]\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("TRIAGE_PATTERNS_FILE", str(patterns))
+    monkeypatch.setenv("TRIAGE_ROUTES_FILE", str(routes))
+    load_router(load_settings())
