@@ -42,11 +42,6 @@ async def punctuated_gateway(queues: Queues) -> AsyncIterator[IngestService]:
 # --- A held token echoed in a body, as a Go sender writes it --------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="without_tokens looks for a token only as written plainly: one a JSON writer "
-    "escaped (Go's \\u0026 for &) is queued, and the daemon's json.loads gives it back whole",
-)
 async def test_a_token_echoed_with_go_json_escapes_is_never_queued(
     punctuated_gateway: IngestService, queues: Queues
 ) -> None:
@@ -86,12 +81,6 @@ def group_with_envelope(envelope_bytes: int, alerts: int) -> bytes:
     return json.dumps(group).encode()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="split_group copies the group's envelope into every part, unbounded: an envelope "
-    "that nearly fills a message makes a near-full message per alert or two (44 KB sent, "
-    "320 KB queued as 20 messages)",
-)
 async def test_a_group_split_to_fit_the_queue_does_not_multiply_what_it_queues(
     gateway: IngestService, queues: Queues
 ) -> None:
@@ -121,11 +110,6 @@ async def proxied(queues: Queues) -> AsyncIterator[IngestService]:
         yield service
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reader.sender_key reads an X-Forwarded-For entry with a port (Azure Application "
-    "Gateway appends ip:port) as a sender of its own: each connection gets its own share",
-)
 @pytest.mark.parametrize(
     ("holder", "same"),
     [

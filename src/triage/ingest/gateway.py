@@ -116,7 +116,14 @@ from triage.ingest.shape import (
     query_of,
     unread_query_fields,
 )
-from triage.ingest.validate import API_FORMATS, Checked, Invalid, check_off_loop, sqs_safe
+from triage.ingest.validate import (
+    API_FORMATS,
+    OFFLOAD_BODY_BYTES,
+    Checked,
+    Invalid,
+    check_off_loop,
+    sqs_safe,
+)
 from triage.linebudget import LineBudget
 from triage.metrics import Metrics
 from triage.normalize.sentry import resource_hint
@@ -747,7 +754,12 @@ class Gateway:
             )
         except Invalid as exc:
             raise Refused(exc.status, exc.reason, str(exc), detail=str(exc)) from None
-        checked = _without_tokens(checked, self.tokens.values())
+        tokens = list(self.tokens.values())
+        if checked.size_bytes > OFFLOAD_BODY_BYTES:
+            # A large body holding JSON escapes is parsed to find an escaped token: off the loop.
+            checked = await asyncio.to_thread(_without_tokens, checked, tokens)
+        else:
+            checked = _without_tokens(checked, tokens)
         received_at = request_stamp(arrival.arrived, checked)
         attributes = self._attributes(request, source, arrival, received_at, hint)
         messages = await messages_for(checked, attributes, self.probe.max_message_bytes)
