@@ -277,3 +277,15 @@ def test_a_gossip_key_in_an_alerts_json_is_blanked_and_a_switch_stays() -> None:
         "a": {"encrypt": True},
         "b": {"encrypt": "aes256"},
     }
+
+
+def test_an_azure_key_in_an_alerts_json_is_blanked_and_a_word_stays() -> None:
+    """In an alert's JSON (`Redactor.value`), `key1`/`key2` holding an Azure key's shape lose
+    it, while a `key2` holding a word stays."""
+    cognitive = "4a3baf69dad8199bfca8b6f3a6a9421c"
+    shown = Redactor().value({"key1": cognitive, "key2": "region", "k": {"Key1": SERVICE_BUS_KEY}})
+    assert shown == {
+        "key1": "[REDACTED:password]",
+        "key2": "region",
+        "k": {"Key1": "[REDACTED:password]"},
+    }

@@ -11,6 +11,7 @@ import re
 
 from triage.redact.disguises import _layout_free
 from triage.redact.named_objects import NAMED_OBJECT_RULES
+from triage.redact.names import AZURE_KEY as _AZURE_KEY
 from triage.redact.rule import (
     _ASSIGN,
     _B64,
@@ -32,15 +33,6 @@ _AWS_KEY_PREFIXES = "AKIA ASIA AGPA AIDA AROA AIPA ANPA ANVA APKA ABIA ACCA".spl
 _BASE64_LINE_AFTER = re.compile(r"\r?\n[ \t]{0,16}(?:[A-Za-z0-9+/_-]{4}|[A-Za-z0-9+/_-]{2,3}=)")
 #: … and right before one: the end of the text before a match, at most 22 characters of it.
 _BASE64_LINE_BEFORE = re.compile(r"[A-Za-z0-9+/_-]{4}\r?\n[ \t]{0,16}\Z")
-
-
-#: An Azure resource's access key: 32 hex (Cognitive Services'), 84 letters and digits (its
-#: newer keys), or base64 of 32 or 64 bytes (Service Bus', a storage account's), or a run of
-#: base64 as long holding a digit.
-_AZURE_KEY = (
-    r"(?:[0-9a-fA-F]{32}|[A-Za-z0-9]{84}|[A-Za-z0-9+/]{43}=|[A-Za-z0-9+/]{86}=="
-    r"|(?=[A-Za-z0-9+/]{0,127}[0-9])[A-Za-z0-9+/]{32,128}+={0,2})(?![A-Za-z0-9+/=_-])"
-)
 
 
 def _in_url(text: str, start: int) -> bool:

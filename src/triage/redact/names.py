@@ -697,6 +697,19 @@ SESSION_COOKIE_VALUE = r"""(?=[^\s;,&"'<>\\]{0,4095}?[0-9])[^\s;,&"'<>\\]{8,4096
 _SESSION_COOKIE_VALUE = re.compile(SESSION_COOKIE_VALUE)
 
 
+#: An Azure resource's access key: 32 hex (Cognitive Services'), 84 letters and digits (its
+#: newer keys), or base64 of 32 or 64 bytes (Service Bus', a storage account's), or a run of
+#: base64 as long holding a digit.
+AZURE_KEY = (
+    r"(?:[0-9a-fA-F]{32}|[A-Za-z0-9]{84}|[A-Za-z0-9+/]{43}=|[A-Za-z0-9+/]{86}=="
+    r"|(?=[A-Za-z0-9+/]{0,127}[0-9])[A-Za-z0-9+/]{32,128}+={0,2})(?![A-Za-z0-9+/=_-])"
+)
+#: A bare `key1` or `key2` (Cognitive Services' `keys list`), which names a key only when its
+#: value has an Azure key's shape (`AZURE_KEY`): `key1: region` is a map's first key.
+_NUMBERED_KEY_NAME = re.compile(r"(?:\A|[^A-Za-z0-9])key[12]\Z", re.IGNORECASE)
+_AZURE_KEY_VALUE = re.compile(AZURE_KEY)
+
+
 def shape_named_value(name: str, value: object) -> bool:
     """True for a value under a name of `_SHAPED_NAME` that has a secret's shape: one word;
     under `session`, a session id's (`logins._session_shaped`); under a framework's session
@@ -704,7 +717,8 @@ def shape_named_value(name: str, value: object) -> bool:
     digit (`_SESSION_COOKIE_VALUE`); under the others, six characters or more, upper and lower
     case and digits, no path (`_random_looking`: `pass: 142`, `jwt: RS256`, `ssh_key:
     ~/.ssh/id_rsa` stay); under a bare `encrypt`, a key's (`_encrypt_setting`: `encrypt:
-    true` stays). These names are no `secret_named`: a rule that asks only the name
+    true` stays); under a bare `key1` or `key2`, an Azure key's (`AZURE_KEY`). These names are
+    no `secret_named`: a rule that asks only the name
     (a table's column, PHP's var_dump) keeps their values."""
     if not isinstance(value, str) or value.split() != [value] or value.startswith("[REDACTED"):
         return False
@@ -713,6 +727,8 @@ def shape_named_value(name: str, value: object) -> bool:
         return _SESSION_COOKIE_VALUE.fullmatch(value) is not None
     if bare.lower().endswith("encrypt") and _ENCRYPT_NAME.search(bare) is not None:
         return not _encrypt_setting(bare, value)
+    if bare[-4:-1].lower() == "key" and _NUMBERED_KEY_NAME.search(bare) is not None:
+        return _AZURE_KEY_VALUE.fullmatch(value) is not None
     if not bare.lower().endswith(_SHAPED_ENDS) or _SHAPED_NAME.search(bare) is None:
         return False
     if bare.lower().endswith("session"):
