@@ -13,11 +13,13 @@ import pytest
 
 from factories import alert
 from test_redteam_round6_config import _api_get, _open_two_incidents
+from triage.app import github_links_from_answers
 from triage.cli import main
 from triage.errors import ConfigError
 from triage.models import Priority
 from triage.routes import load_router
 from triage.settings import load_settings
+from triage.summarise.endpoint import endpoint
 
 
 @pytest.mark.xfail(
@@ -185,3 +187,45 @@ def test_a_route_can_name_a_category_written_with_spaces_around_it(
     monkeypatch.setenv("TRIAGE_PATTERNS_FILE", str(patterns))
     monkeypatch.setenv("TRIAGE_ROUTES_FILE", str(routes))
     load_router(load_settings())
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="GITHUB_API_URL=https://github.com (the web address, not the API) is taken for a "
+    "proxy: the only word about it says to set GITHUB_WEB_URL, and every issue call goes to "
+    "the web site (settings / app.github_links_from_answers)",
+)
+def test_github_s_web_address_given_as_its_api_is_named_as_such(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """GITHUB_API_URL set to https://github.com, where people open issues, is refused or
+    warned about naming https://api.github.com, the API it meant: "a proxy? set
+    GITHUB_WEB_URL" sends the operator to a second setting, while every call goes to the
+    web site and fails."""
+    monkeypatch.setenv("GITHUB_API_URL", "https://github.com")
+    try:
+        said = github_links_from_answers(load_settings()) or ""
+    except ConfigError as exc:
+        said = str(exc)
+    assert "api.github.com" in said, said
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="OPENAI_BASE_URL=https://api.openai.com (without /v1) is used as given: the SDK "
+    "posts to https://api.openai.com/chat/completions, which OpenAI answers 404 "
+    "(summarise/endpoint.endpoint)",
+)
+def test_openai_s_own_host_without_its_version_path_reaches_its_api(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """OPENAI_BASE_URL written as OpenAI's host alone (`https://api.openai.com`, as its
+    dashboard names it) either reaches the API at `/v1`, which every OpenAI path starts with,
+    or is refused at start saying so: sent as given, every ticket's summary is a 404 and
+    falls back to the deterministic summariser."""
+    monkeypatch.setenv("OPENAI_BASE_URL", "https://api.openai.com")
+    try:
+        base, refusal = endpoint(load_settings().openai_base_url).base_url, ""
+    except ConfigError as exc:
+        base, refusal = "", str(exc)
+    assert base == "https://api.openai.com/v1" or "/v1" in refusal, (base, refusal)
