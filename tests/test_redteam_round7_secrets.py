@@ -149,11 +149,6 @@ async def test_near_shapes_the_redactor_knows_leave_nothing() -> None:
 # --- leaks: redact/pairs.py (a name whose value the pair rule declines) ---------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pairs: `credentials: password=…` takes `password` as the outer name's (declined) "
-    "value and the inner pair is never read",
-)
 @pytest.mark.parametrize(
     "line",
     [
@@ -243,11 +238,6 @@ async def test_a_wifi_key_printed_by_netsh_is_blanked() -> None:
 OUTLOOK_HOOK_SECRET = "4f0c9e2b7a1d4c3e8b6a5f9d0e1c2b3a"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tokens: the legacy Office 365 connector URL on outlook.office.com/webhook/ is not "
-    "a webhook (webhook.office.com's is)",
-)
 async def test_a_legacy_office_365_connector_url_is_blanked() -> None:
     """A Teams incoming-webhook URL of the older form (outlook.office.com/webhook/…), which
     anyone may post to, shows its secret path nowhere, as webhook.office.com's already does."""
@@ -262,12 +252,6 @@ async def test_a_legacy_office_365_connector_url_is_blanked() -> None:
 # --- leaks: redact/continued.py (a line continued by a backslash) --------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="continued: a backslash-newline continuation is not joined, so an indented "
-    "`.properties` value and a command's `-p PW` on the next line are read without their name "
-    "or command",
-)
 @pytest.mark.parametrize(
     "line",
     [
@@ -294,11 +278,6 @@ async def test_a_secret_on_a_continued_line_is_blanked(line: str) -> None:
 MYSQL_HASH = "*7D30366A02402F6D2C62451184813C751B2B3BE6"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tokens: MySQL's `*<40 hex>` native password hash is not a password-hash (a SCRAM "
-    "verifier and `IDENTIFIED BY PASSWORD '*…'` are blanked)",
-)
 @pytest.mark.parametrize(
     "text",
     [
@@ -381,11 +360,6 @@ async def test_an_azure_cli_key_listing_is_blanked(text: str, secret: str) -> No
 PASSWORD_BYTES = " ".join(f"{byte:02x}" for byte in PASSWORD.encode())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pairs: a secret's name before Node's `<Buffer 58 6b …>` takes `<Buffer` as the "
-    "value and leaves the bytes, which spell the password in hex",
-)
 @pytest.mark.parametrize(
     "text",
     [
@@ -429,11 +403,6 @@ async def test_a_name_disguised_by_look_alikes_is_still_read(text: str) -> None:
 # --- leaks: redact/pairs.py (a prompt's note between the name and its colon) ---------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pairs: a name followed by a prompt's note (`[None]`, `[****EKEY]`, `(again)`) "
-    "before its colon is not read as a name",
-)
 @pytest.mark.parametrize(
     "text",
     [
@@ -455,11 +424,6 @@ async def test_a_secret_typed_at_a_prompt_with_a_note_is_blanked(text: str) -> N
 # --- over-redaction: redact/commands.py (`-u` that is not user:password) -------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="commands: `_user_password` reads any command's `-u a:b` as curl's user:password, so "
-    "a JDBC URL after beeline's/sqlline's `-u` and docker exec's `-u user:group` lose their end",
-)
 @pytest.mark.parametrize(
     "text",
     [
@@ -509,12 +473,6 @@ def test_a_numeric_session_id_stays() -> None:
 # --- leaks: redact/markup.py (a name and its value as two members) -------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="markup: a name/value pair is read only under name/Key/field/OptionName/"
-    "ParameterKey in JSON, not the AWS CLI's `Key=…,Value=…` shorthand, logfmt's `key=… "
-    "value=…`, nor `property`/`setting`/`variable`/`attribute` + `value`",
-)
 @pytest.mark.parametrize(
     "text",
     [
@@ -564,11 +522,6 @@ async def test_a_redis_reply_holding_a_secret_is_blanked(text: str) -> None:
 # --- leaks: redact/commands.py (key-value stores' CLIs printing a secret) ------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="commands: `consul kv get` and `etcdctl get` of a key named like a secret are not "
-    "among the commands whose output is the secret (vault -field=, pass show, … are)",
-)
 @pytest.mark.parametrize(
     "text",
     [
@@ -587,12 +540,6 @@ async def test_a_key_value_stores_cli_printing_a_secret_is_blanked(text: str) ->
 # --- leaks: redact/calls.py (a secret type's constructor) ----------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="calls: a literal given to a secret type's constructor (pydantic SecretStr, "
-    "Secret(value=…), SecretString, Rust secrecy's Secret::new) is not blanked without a "
-    "secret's name beside it",
-)
 @pytest.mark.parametrize(
     "text",
     [
@@ -615,11 +562,6 @@ async def test_a_literal_given_to_a_secret_type_is_blanked(text: str) -> None:
 COOKIE_TOKEN = "q8Wz3NvR6yHb1KcM5tGd0PfJ2sLx7AeU"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="web: curl's `-b`/`--cookie` string is not read as a Cookie header, so a value under "
-    "a name not known as a session's (`sid`, `id`) stays",
-)
 @pytest.mark.parametrize(
     "line",
     [
@@ -666,11 +608,6 @@ async def test_a_crypto_wallets_private_key_is_blanked(text: str, secret: str) -
 # --- leaks: redact/pairs.py (a passphrase of several words after a line's prefix) ----------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pairs: a value of several words is taken whole only when its name starts the line; "
-    "after a log prefix (`ERROR `, `gpg: `, a timestamp) only its first word is blanked",
-)
 @pytest.mark.parametrize(
     ("text", "secret"),
     [
@@ -691,11 +628,6 @@ async def test_a_passphrase_of_words_after_a_prefix_is_blanked(text: str, secret
 # --- leaks: redact/markup.py (Terraform's own mark of a sensitive value) -------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='markup: `terraform output -json`\'s `"sensitive": true` beside a `value` does not '
-    "blank the value when the output's name is not a secret's",
-)
 async def test_a_terraform_output_marked_sensitive_is_blanked() -> None:
     """`terraform output -json` in a deploy log shows no output's value that Terraform itself
     marks `"sensitive": true`, whatever the output is called (`admin`, `bootstrap`)."""
@@ -710,12 +642,6 @@ async def test_a_terraform_output_marked_sensitive_is_blanked() -> None:
 # --- leaks: redact/positional.py (argument vectors printed as lists) -----------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="positional: a flag naming a secret and its value as items of an argument vector in "
-    "a Python/Node list repr or `kubectl describe`'s one-per-line Args are not paired (a JSON "
-    "array's are)",
-)
 @pytest.mark.parametrize(
     "text",
     [
