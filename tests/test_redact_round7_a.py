@@ -192,6 +192,8 @@ def test_prose_in_one_script_with_look_alike_colons_stays() -> None:
         json.dumps({"auth": {"existingSecret": "redis-auth", "existingSecretPasswordKey": "pw"}}),
         "admin:\n  existingSecret: grafana-admin\n  userKey: admin-user\n  passwordKey: admin-password",
         "secretKeys:\n  adminPasswordKey: postgres-password\n  userPasswordKey: password",
+        "helm install pg bitnami/postgresql --existing-secret=pg-auth",
+        "imagePullSecrets:\n  - regcred\n  - ghcr-pull",
     ],
     ids=[
         "image-pull-list",
@@ -201,6 +203,8 @@ def test_prose_in_one_script_with_look_alike_colons_stays() -> None:
         "json-values",
         "grafana-admin",
         "bitnami-secret-keys",
+        "helm-flag",
+        "image-pull-block-list",
     ],
 )
 def test_a_kubernetes_secrets_name_stays(text: str) -> None:

@@ -164,11 +164,6 @@ async def test_a_pair_after_a_credentials_name_is_blanked(line: str) -> None:
     assert await _leaks(line, PASSWORD) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pairs: a secret's name before a Ruby hash takes `{:password=` (up to the `>` of "
-    "`=>`) as its value and leaves the hash's value after the placeholder",
-)
 @pytest.mark.parametrize(
     "line",
     [
@@ -188,11 +183,6 @@ async def test_a_ruby_hash_under_a_secrets_name_is_blanked(line: str) -> None:
 # --- leaks: redact/logins.py (mail and FTP protocol transcripts) ---------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="logins: a mail transcript's login (IMAP `tag LOGIN user pw`, SMTP AUTH LOGIN's "
-    "base64 answer to `334 UGFzc3dvcmQ6`) is not read, as `USER`/`PASS` lines are",
-)
 @pytest.mark.parametrize(
     ("text", "secret"),
     [
@@ -214,11 +204,6 @@ async def test_a_login_in_a_protocol_transcript_is_blanked(text: str, secret: st
 # --- leaks: redact/names.py (a Wi-Fi key printed by netsh) ---------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="names: `Key Content` (what `netsh wlan show profile key=clear` prints the Wi-Fi "
-    "passphrase under) is not a secret's name",
-)
 async def test_a_wifi_key_printed_by_netsh_is_blanked() -> None:
     """A Windows endpoint check that runs `netsh wlan show profile name=corp key=clear` shows
     the network's passphrase (its `Key Content` row) nowhere."""
@@ -303,11 +288,6 @@ async def test_a_mysql_native_password_hash_is_blanked(text: str) -> None:
 GOSSIP_KEY = "M/voHvobDr986na+/XwSKxjR0CMpYBFcKyEPtfDzDSY="
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="names: `encrypt` (Consul's and Nomad's gossip key: HCL, JSON, `-encrypt=`) is not a "
-    "secret's name, and its 32-byte base64 value has no shape the redactor knows",
-)
 @pytest.mark.parametrize(
     "text",
     [
@@ -332,11 +312,6 @@ STORAGE_KEY = (
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cloud: `az … keys list` output (JSON `key1`/`key2`, the storage table's `Value` "
-    "column) is not read as keys (the JSON storage listing's `value` is)",
-)
 @pytest.mark.parametrize(
     ("text", "secret"),
     [
@@ -377,11 +352,6 @@ async def test_a_secret_held_in_a_node_buffer_is_blanked(text: str) -> None:
 # --- leaks: redact/disguises.py (look-alikes outside its maps) -----------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="disguises: `_unmasked` maps neither look-alike colons (U+2236, U+02D0, U+A789) nor "
-    "letters NFKC and `_LOOKALIKES` miss (Cyrillic omega for w, small capitals)",
-)
 @pytest.mark.parametrize(
     "text",
     [
@@ -442,11 +412,6 @@ def test_a_dash_u_that_is_not_a_login_stays(text: str) -> None:
 # --- over-redaction: redact/names.py (names of a secret's reference, not its value) --------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="names: Helm's `existingSecret`, `existingSecretPasswordKey` and `imagePullSecret` "
-    "name a Kubernetes Secret (or a key in it), not a value, yet their values are blanked",
-)
 def test_the_name_of_a_kubernetes_secret_stays() -> None:
     """A failed Helm release's values keep which Secret and which key in it the chart reads
     (the thing to fix when the pod says the Secret is missing), as `secretName:` already
@@ -458,11 +423,6 @@ def test_the_name_of_a_kubernetes_secret_stays() -> None:
     assert Redactor().text(text) == text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="names: a session id that is a small number (`session_id=42`, `sessionId: 42`) is "
-    "blanked, though no guess-proof session token is one (`session=42` stays)",
-)
 def test_a_numeric_session_id_stays() -> None:
     """A database's or a game server's numeric session id, the handle to look the session up
     by, stays: a number of a few digits is a counter, not a bearer token."""
@@ -498,11 +458,6 @@ async def test_a_secret_given_as_a_name_value_pair_is_blanked(text: str) -> None
 # --- leaks: redact/redis.py (replies to reads of a secret's key) ---------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="redis: a reply to HGETALL/HGET/GET of a key named like a secret is not read (only "
-    "CONFIG GET requirepass's is)",
-)
 @pytest.mark.parametrize(
     "text",
     [
@@ -584,11 +539,6 @@ SOLANA_KEYPAIR = json.dumps([(37 * i + 11) % 256 for i in range(64)])
 MNEMONIC = "legal winner thank year wave sausage worth useful legal winner thank yellow"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tokens/names: a Bitcoin WIF private key, a Solana keypair file's 64-byte array and a "
-    "mnemonic after `recovery phrase:` (two words) are not known",
-)
 @pytest.mark.parametrize(
     ("text", "secret"),
     [

@@ -19,6 +19,7 @@ from triage.redact.names import (
     _kept_value,
     _key_file,
     _named_thing,
+    _secret_object,
     secret_named,
 )
 from triage.redact.rule import (
@@ -290,6 +291,8 @@ def _option_value(match: re.Match[str]) -> str:
     value = match[0][len(match[1]) :]
     name, bare = match[1].rstrip(" \t=\"'\\"), value.strip("\"'\\")
     if _named_thing(name, bare) or _key_file(name, bare[: _wrapper_start(bare)]):
+        return match[0]
+    if _secret_object(name, bare):
         return match[0]
     if match["q"]:
         closed = match["closed"] or ""

@@ -460,11 +460,12 @@ LOGIN_RULES: tuple[_Rule, ...] = (
     ),
     # user:password after a name that says it holds both (`creds: admin:pw`, `--creds
     # admin:pw`, `credentials="deploy:…"`): the user stays. A URL's `scheme://` is no pair
-    # (`credentials: file:///etc/creds/app.json` says where they are).
+    # (`credentials: file:///etc/creds/app.json` says where they are). No user holds a brace:
+    # `credentials: {:aws=>{…}}` is a Ruby hash, the pair rule's (pairs.py).
     _rule(
         rf"(?P<head>{_prefixed('credentials', 'creds', 'cred')}"
         rf"(?![A-Za-z0-9])(?:{_ASSIGN}|[ \t]{{1,8}})(?P<q>\\?[\"'])?"
-        r"[^\s:@\"'\\\[\]]{1,128}+:)(?!\[REDACTED|//)" + _QUOTED_OR_BARE,
+        r"[^\s:@\"'\\\[\]{}]{1,128}+:)(?!\[REDACTED|//)" + _QUOTED_OR_BARE,
         r"\g<head>[REDACTED:password]",
         "cred",
         flags=re.IGNORECASE,

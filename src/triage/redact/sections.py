@@ -13,7 +13,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from triage.redact.names import _SECRET_NAME_NEEDLES, _kept_value, secret_named
+from triage.redact.names import (
+    _SECRET_NAME_NEEDLES,
+    _kept_value,
+    secret_named,
+    secret_object_named,
+)
 from triage.redact.rule import _LazyPattern, _Rule, _rule
 from triage.redact.tables import (
     KEY_COLUMN_NEEDLES,
@@ -43,6 +48,9 @@ def section_named(name: str) -> bool:
     """True for a key whose children are all secrets: a section's word (`secrets`,
     `credentials`, `tokens`) or a secret's name (`password`, `db_password`)."""
     bare = name.strip(" \t\"'\\:")
+    # A Secret's name (`imagePullSecrets:`) heads a list of names, none a secret.
+    if secret_object_named(bare):
+        return False
     return _SECTION_NAME.search(bare) is not None or secret_named(bare)
 
 
