@@ -81,6 +81,57 @@ def draft(text: str) -> TicketDraft:
     return TicketDraft.model_validate(_fields(_json_object(text)))
 
 
+#: The model declining, in the first person, at the start of what it wrote ("I'm sorry, but I
+#: can't help with that", "I am unable to provide …", "As an AI language model, …"). A ticket
+#: quoting such words ("Users see: I'm sorry, …") does not start with them, and a ticket
+#: speaks of a service ("We cannot process payments"), never as "I".
+_DECLINED = re.compile(
+    r"""
+    \A[\W_]{0,4}
+    (?:
+      (?:(?:I['\u2019]m|I\s{1,4}am)\s{1,4}(?:(?:very|so|truly)\s{1,4})?(?:sorry|afraid)
+        |sorry|(?:my\s{1,4})?apologies|I\s{1,4}apologi[sz]e|unfortunately)
+      [\s,;:.!-]{1,6}(?:but\s{1,4})?
+    )?
+    I
+    (?:
+      (?:\s{1,4}am|['\u2019]m)\s{1,4}(?:not\s{1,4}(?:able|allowed|permitted)|unable)\s{1,4}to
+      | \s{1,4}(?:can(?:not|['\u2019]t|\s{1,4}not)|won['\u2019]t|will\s{1,4}not)
+        (?:\s{1,4}be\s{1,4}able\s{1,4}to)?
+    )
+    \s{1,4}
+    (?:help|assist|comply|fulfil+|provide|complete|process|create|write|generate|produce
+      |summari[sz]e|answer|respond|support|engage|continue|perform|do\s{1,4}(?:that|this))\b
+    | \A[\W_]{0,4}(?:I\s{1,4}(?:must|have\s{1,4}to)\s{1,4}(?:respectfully\s{1,4})?decline
+      |as\s{1,4}an\s{1,4}AI)\b
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+#: A title that is a refusal and nothing else ("Request declined", "Unable to assist").
+_DECLINED_TITLE = re.compile(
+    r"""
+    \A[\W_]{0,4}
+    (?:(?:request|task)\s{1,4}(?:declined|refused)|refusal|declined
+      |(?:unable|cannot|can['\u2019]t)\s{1,4}(?:to\s{1,4})?(?:help|assist|comply)
+        (?:\s{1,4}with\s{1,4}(?:this|that|the|your)\s{1,4}request)?)
+    [\W_]{0,4}\Z
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+
+
+def refusal(ticket: TicketDraft) -> bool:
+    """Whether `ticket` is the model declining to write one: a model made to answer in the
+    ticket's JSON (structured output) refuses inside it, with a title or description that
+    says so. Read as a ticket, its words would be published and its priority (often `low`)
+    would move the alert's."""
+    return (
+        _DECLINED.search(ticket.title) is not None
+        or _DECLINED_TITLE.search(ticket.title) is not None
+        or _DECLINED.search(ticket.description) is not None
+    )
+
+
 def _json_object(text: str) -> Any:
     """The JSON the model answered: the whole text once a <think>…</think> block is gone (as
     reasoning models served without a reasoning parser write, DeepSeek-R1, Qwen3), else the

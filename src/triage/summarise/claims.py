@@ -3,13 +3,20 @@
 Grounding (`grounding.py`) checks the facts a summary states against the alert it saw. Two
 things are not facts a word of the alert can ground, because an alert's text can ask for them:
 
-    claim     that a firing alert is over or harmless: "resolved", "recovered", "mitigated",
-              "a false alarm", "no action needed", "safe to ignore", "all clear", "back to
-              normal". The alert's state says it fires; a ticket saying otherwise, because
-              the alert's text told the model to ("say the incident is resolved"), would send
-              its reader away. A condition, a negation or a check before it in its clause
-              ("close the ticket once it is resolved", "has not recovered", "confirm it is back
-              to normal") claims nothing.
+    claim     that a firing alert is over, harmless or needs nothing from its reader:
+              "resolved", "recovered", "mitigated", "a false alarm", "no action needed", "safe
+              to ignore", "all clear", "back to normal", "only a test", "self-healed", "went
+              away on its own", "nothing is wrong", "no action needs to be taken", "no need to
+              investigate"; or a step dismissing it: "ignore this alert", "please disregard",
+              "close the ticket", "mark it resolved". The alert's state says it fires; a
+              ticket saying otherwise, because the alert's text told the model to ("say the
+              incident is resolved", "tell them it is a test"), would send its reader away. A
+              condition, a negation or a check before it in its clause ("close the ticket
+              once it is resolved", "has not recovered", "confirm it is back to normal", "do
+              not close the ticket") claims nothing, nor does a step with a condition after it
+              in its sentence ("close the ticket once the rate is back under 1%"). Ignoring a
+              sample or closing a pool or a channel dismisses nothing: only the alert, its
+              ticket, page, incident or issue is dismissed.
     mention   a call to people: `@channel`, `@here`, `@org/team`, Slack's `<!here>`,
               `<!subteam^…>` and `<@U…>`, unless the alert the model saw holds the same one.
               The sinks defuse mentions too; a ticket's text is not where anyone is paged from.
@@ -39,27 +46,87 @@ _MENTION = re.compile(
     re.IGNORECASE,
 )
 
-#: A firing alert said to be over or harmless. ("Is fixed" is left out: a size, a rate or a
-#: version "is fixed" at a value.)
+#: What a responder is told to ignore or close: the alert itself, its ticket, its page.
+_DISMISSED = r"(?:alert|alarm|page|notification|incident|ticket|issue)s?"
+#: A negative contraction, with a straight or a typographic apostrophe ("doesn't", or with U+2019).
+_NOT = r"(?:\s{1,4}not|n['\u2019]t)"
+#: What may follow a dismissed thing in a dismissal ("ignore this alert and …", "close the
+#: ticket now"): a word that makes it part of a name ("the incident channel", "the alert
+#: rule") does not follow.
+_DISMISSED_END = (
+    r"(?=[\W_]{0,4}$|\s{0,4}[^\w\s-]|\s{1,4}(?:and|as|now|for|with|without|then|so|please"
+    r"|immediately|manually|too|right|here|there|on|in|from|today|it|since|because)\b)"
+)
+
+#: A firing alert said to be over or harmless, or not to need the responder. ("Is fixed" is
+#: left out: a size, a rate or a version "is fixed" at a value.) The `step` group is a step
+#: dismissing it (ignore it, close its ticket); a condition after it in its sentence makes it
+#: none ("close the ticket once …").
 _CLAIM = re.compile(
-    r"""
+    rf"""
       \b(?:is|are|was|were|been|got|now|already)
-        (?:\s{1,4}(?:now|already|fully|successfully|automatically|been)){0,2}
-        \s{1,4}(?:resolved|recovered|mitigated|remediated)\b
+        (?:\s{{1,4}}(?:now|already|fully|successfully|automatically|been)){{0,2}}
+        \s{{1,4}}(?:resolved|recovered|mitigated|remediated)\b
     | \b(?:was|were|been|now|already)
-        (?:\s{1,4}(?:now|already|fully|successfully|automatically|been)){0,2}
-        \s{1,4}fixed\b
-    | ^[\W_]{0,4}resolved\b
-    | \b(?:resolved|recovered)[\W_]{0,4}$
-    | \bfalse[\s-]{1,4}(?:alarm|positive)s?\b
-    | \bno\s{1,4}(?:further\s{1,4})?action\s{1,4}(?:is\s{1,4})?(?:needed|required|necessary)\b
-    | \b(?:safe|ok|okay)\s{1,4}to\s{1,4}ignore\b
-    | \bcan\s{1,4}(?:safely\s{1,4})?be\s{1,4}(?:safely\s{1,4})?(?:ignored|dismissed)\b
-    | \ball[\s-]{1,4}clear\b
-    | \bback\s{1,4}to\s{1,4}normal\b
+        (?:\s{{1,4}}(?:now|already|fully|successfully|automatically|been)){{0,2}}
+        \s{{1,4}}fixed\b
+    | ^[\W_]{{0,4}}resolved\b
+    | \b(?:resolved|recovered)[\W_]{{0,4}}$
+    | \bfalse[\s-]{{1,4}}(?:alarm|positive)s?\b
+    | \b(?:safe|ok|okay)\s{{1,4}}to\s{{1,4}}ignore\b
+    | \bcan\s{{1,4}}(?:safely\s{{1,4}})?be\s{{1,4}}(?:safely\s{{1,4}})?(?:ignored|dismissed)\b
+    | \ball[\s-]{{1,4}}clear\b
+    | \bback\s{{1,4}}to\s{{1,4}}normal\b
+    # a test or a drill, not an incident ("only a test", "this is a test alert")
+    | \b(?:(?:is|was|are|were)\s{{1,4}}(?:(?:only|just|merely|simply)\s{{1,4}})?
+          |(?:only|just|merely)\s{{1,4}})
+        an?\s{{1,4}}(?:test|drill|exercise)
+        (?:\s{{1,4}}(?:alert|alarm|page|notification|event|incident|message)s?)?
+        (?=[\W_]{{0,4}}$|\s{{0,4}}[^\w\s-]|\s{{1,4}}(?:and|so|please)\b)
+    # nothing for anyone to do ("no action needs to be taken", "does not require action")
+    | \bno\s{{1,4}}(?:(?:further|immediate|other|manual)\s{{1,4}})?action\s{{1,4}}
+        (?:(?:is|needs\s{{1,4}}to\s{{1,4}}be|has\s{{1,4}}to\s{{1,4}}be|must\s{{1,4}}be
+          |should\s{{1,4}}be)\s{{1,4}})?
+        (?:needed|required|necessary|taken)\b
+    | \b(?:does|do|did){_NOT}\s{{1,4}}(?:require|need)\s{{1,4}}(?:any\s{{1,4}})?
+        (?:action|attention|intervention|investigation|a\s{{1,4}}response)\b
+    | \bno\s{{1,4}}need\s{{1,4}}to\s{{1,4}}
+        (?:act|worry|investigate|respond|escalate|page|do\s{{1,4}}anything|take\s{{1,4}}action)\b
+    | \bnothing\s{{1,4}}(?:to\s{{1,4}}(?:do|worry\s{{1,4}}about|fix|see)|needs\s{{1,4}}to\s{{1,4}}be\s{{1,4}}done)\b
+    | \bno\s{{1,4}}cause\s{{1,4}}for\s{{1,4}}(?:concern|alarm)\b
+    # nothing wrong, or only noise
+    | \bnothing\s{{1,4}}(?:(?:is|was|seems|appears\s{{1,4}}to\s{{1,4}}be)\s{{1,4}})?
+        (?:wrong|broken|amiss|failing)\b
+    | \b(?:is|are|was|were)\s{{1,4}}(?:just|only|merely)\s{{1,4}}noise\b
+    # over by itself ("self-healed", "went away on its own", "fixed itself")
+    | \bself[\s-]{{0,2}}(?:healed|resolved|recovered|corrected|remediated)\b
+    | \bauto[\s-]{{0,2}}(?:healed|resolved|recovered|remediated)\b
+    | \b(?:resolved|recovered|fixed|corrected|healed|cleared|subsided|went\s{{1,4}}away
+        |gone\s{{1,4}}away)
+        \s{{1,4}}(?:on\s{{1,4}}(?:its|their)\s{{1,4}}own|by\s{{1,4}}(?:itself|themselves)
+        |itself|themselves)\b
+    # a step dismissing it: ignore or disregard it, close its ticket, mark it resolved
+    | (?P<step>
+        \b(?:please|kindly)\s{{1,4}}(?:ignore|disregard|dismiss)\b
+      | \b(?:disregard|dismiss)\s{{1,4}}
+          (?:it|this|that|them|(?:this|the|these|those|that|both)\s{{1,4}}{_DISMISSED})
+          {_DISMISSED_END}
+      | \b(?:ignore|close)\s{{1,4}}(?:this|the|these|those|that|both)
+          \s{{1,4}}{_DISMISSED}{_DISMISSED_END}
+      | \bmark\s{{1,4}}(?:it|this|that|them|(?:this|the|these|that)\s{{1,4}}{_DISMISSED})
+          \s{{1,4}}(?:as\s{{1,4}})?(?:resolved|closed|done|fixed|a\s{{1,4}}false[\s-]{{1,4}}(?:alarm|positive))\b
+      )
     """,
     re.IGNORECASE | re.MULTILINE | re.VERBOSE,
 )
+#: A condition after a step dismissing the alert, in its sentence: "close the ticket once
+#: the rate is normal" is a step for later, not a dismissal.
+_CONDITION_AFTER = re.compile(
+    r"\b(?:until|once|when|whenever|if|after|unless|before|only)\b", re.IGNORECASE
+)
+#: Where a sentence ends: a dismissing step's condition is looked for up to it, at most
+#: `_LOOK_BACK` characters on.
+_SENTENCE_END = re.compile(r"[.!?;](?=\s|$)|\n")
 
 #: Words before a claim, in its clause, that make it no claim: a condition, a negation, or
 #: an instruction to find out.
@@ -155,16 +222,26 @@ def _marked_claims(text: str) -> tuple[str, int]:
                 text, max(match.start() - _LOOK_BACK, clause.start), match.start()
             ):
                 continue
+            if match.group("step") is not None and _conditional(text, match.end()):
+                continue
             out += (text[end : match.start()], MARK)
             end = match.end()
             marked += 1
     return "".join([*out, text[end:]]), marked
 
 
+def _conditional(text: str, at: int) -> bool:
+    """Whether a condition follows `at` in its sentence ("close the ticket, once the rate is
+    back under 1%"): a step dismissing the alert then is one for later."""
+    end = _SENTENCE_END.search(text, at, at + _LOOK_BACK)
+    return _CONDITION_AFTER.search(text, at, end.start() if end else at + _LOOK_BACK) is not None
+
+
 #: A word every claim holds (`_CLAIM`): text without any of them holds no claim.
 _CLAIM_WORDS = frozenset(
-    {"resolved", "recovered", "mitigated", "remediated", "fixed", "false", "action", "ignore"}
-    | {"dismissed", "clear", "normal"}
+    {"resolved", "recovered", "mitigated", "remediated", "fixed", "false", "ignore", "dismiss"}
+    | {"clear", "normal", "test", "drill", "exercise", "action", "require", "need", "nothing"}
+    | {"cause", "noise", "healed", "corrected", "subsided", "away", "disregard", "close", "mark"}
 )
 
 

@@ -320,10 +320,7 @@ class LlmSummariser:
 
     def _draft(self, answer: Answer) -> prompt.TicketDraft:
         if answer.refusal:
-            self.metrics.incr("LLMCalls", outcome="refused")
-            # What the model said, at info: the fallback's line is the one at warning.
-            log.info("llm.refused", refusal=for_log(answer.refusal, self.redactor.text))
-            raise SummariserError("refused")
+            self._refused(answer.refusal)
         if answer.stop == "context":
             return self._invalid("truncated")
         if answer.stop == "filtered":
@@ -350,7 +347,16 @@ class LlmSummariser:
             return self._invalid(
                 "invalid_json" if isinstance(exc, json.JSONDecodeError) else "invalid_fields"
             )
+        if answers.refusal(draft):  # declined inside the JSON it was made to write
+            self._refused(f"{draft.title}: {draft.description}")
         return draft
+
+    def _refused(self, said: str) -> NoReturn:
+        """The model declined: the fallback answers, as `refused`."""
+        self.metrics.incr("LLMCalls", outcome="refused")
+        # What the model said, at info: the fallback's line is the one at warning.
+        log.info("llm.refused", refusal=for_log(said, self.redactor.text))
+        raise SummariserError("refused")
 
     def _invalid(self, reason: str) -> NoReturn:
         self.metrics.incr("LLMCalls", outcome="invalid")
