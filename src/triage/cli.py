@@ -298,6 +298,13 @@ async def _operate(settings: Settings, args: argparse.Namespace) -> int:
     from triage.aws import ONE_SHOT, Aws
     from triage.errors import StoreBusyError
 
+    if settings.store_url == IN_MEMORY_STORE:
+        _err(
+            f"triage: {args.command}: TRIAGE_STORE_URL={IN_MEMORY_STORE} is a store of this "
+            "command's own, which no daemon shares (what it shows is empty, what it changes is "
+            "gone when it exits): point TRIAGE_STORE_URL at the daemon's store"
+        )
+        return 2
     missing = missing_sqlite_store(settings.store_url)
     if missing is not None:
         _err(
@@ -326,6 +333,11 @@ async def _operate(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     finally:
         await aws.aclose()
+
+
+#: The SQLite store in one process's memory, as `settings.store_url` keeps it: fine for a
+#: daemon's trial run, but no other process (an operator's command) can reach it.
+IN_MEMORY_STORE = "sqlite:///:memory:"
 
 
 def missing_sqlite_store(url: str) -> str | None:
@@ -633,14 +645,19 @@ async def _warn_about_silence(store: Any, silence: Any, asked: Any) -> None:
 
 
 def _author(args: argparse.Namespace) -> str:
+    """Who is acting: `--author` trimmed, else (left out, empty or blank: `"$AUTHOR"` with
+    AUTHOR unset) the user running the command, so no note is kept without a name."""
     import getpass
 
-    if args.author:
-        return str(args.author)
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no user database entry (a container's numeric uid)
-        return "unknown"
+    from triage.ops.operator import given_author
+
+    def user() -> str:
+        try:
+            return getpass.getuser()
+        except (KeyError, OSError):  # no user database entry (a container's numeric uid)
+            return "unknown"
+
+    return given_author(args.author, user)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -64,6 +64,7 @@ from triage.ops.operator import (
     SharedScan,
     end_kept_warning,
     find_incident,
+    given_author,
     incident_json,
     list_incidents,
     matching_json,
@@ -353,7 +354,9 @@ class OperatorApi:
             query = query_parameters(request, _LISTING_PARAMETERS, repeatable=("match",))
             keep = parse_filter(
                 now=self.view.clock(),
-                state=query.get("state") or "open",
+                # `?state=` (a dashboard's variable left empty) is refused as a blank team is,
+                # not answered as the open incidents.
+                state=query.get("state", "open"),
                 team=query.get("team"),
                 flapping=_flag(query, "flapping"),
                 source=query.get("source"),
@@ -534,7 +537,7 @@ def _silence_request(body: bytes) -> tuple[list[str], tuple[str | None, str | No
     author = data.get("author")
     if author is not None and not isinstance(author, str):
         raise TypeError("author: expected a string")
-    return matchers, (duration, until), comment, author or "api"
+    return matchers, (duration, until), comment, given_author(author, lambda: "api")
 
 
 def _strict_json(body: bytes) -> object:

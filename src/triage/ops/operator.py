@@ -622,6 +622,14 @@ def new_silence(
     return Silence.new(parsed, now, ends, redacted(comment), redacted(author) or "unknown")
 
 
+def given_author(author: str | None, otherwise: Callable[[], str]) -> str:
+    """The author an operator gave, trimmed; `otherwise()` when none was given or it is
+    blank (a script's `--author "$AUTHOR"` with AUTHOR unset), on the command line and the
+    API alike: a silence or close note credited to spaces says nobody who acted."""
+    trimmed = (author or "").strip()
+    return trimmed or otherwise()
+
+
 def note_problem(comment: str, author: str) -> str | None:
     """Why an operator's comment and author (of a silence, of a close by hand) cannot be kept
     as written, or None: longer than a note holds, or not valid Unicode (an argument whose
