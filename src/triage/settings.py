@@ -566,6 +566,27 @@ class Settings(BaseSettings):
             # from the line next to it in the env file.
             shown = repr(value) if len(value) <= 25 else f"a value of {len(value)} characters"
             raise ValueError(f"{shown} is not an AWS region name (e.g. eu-west-1)")
+        if value != value.lower():
+            # botocore signs each call for the region as written, and AWS, whose regions are
+            # all lower case, refuses every signature far from this setting. Refused, not
+            # lowered: the SDKs and the AWS CLI beside triage read the same variable as written.
+            raise ValueError(f"AWS region names are lower case: set {value.lower()}")
+        return value
+
+    @field_validator("backend_token_secret_id", "ingest_tokens_secret_id")
+    @classmethod
+    def _secrets_manager_id(cls, value: str | None) -> str | None:
+        problem = None if value is None else secret_id_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("github_api_url")
+    @classmethod
+    def _github_api(cls, value: str) -> str:
+        problem = github_api_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
     @field_validator("github_repository")
@@ -905,6 +926,46 @@ def web_origin_problem(value: str) -> str | None:
     except ValueError:
         port = 0
     return "has a port that is no number from 1 to 65535" if port == 0 else None
+
+
+#: An ARN's service (`arn:PARTITION:SERVICE:…`).
+_ARN_SERVICE = re.compile(r"arn:[^:]*:([^:]*):", re.IGNORECASE)
+#: The services whose ARNs are pasted where a secret's id goes, by the name their console shows.
+_OTHER_SECRET_STORES = {"ssm": "an SSM Parameter Store parameter", "kms": "a KMS key"}
+
+
+def secret_id_problem(value: str) -> str | None:
+    """Why `value` is no id Secrets Manager can read, or None: an ARN of another service (an
+    SSM parameter, where many teams keep a token). Secrets Manager would answer "not found"
+    for it at the first ticket, sending the operator to look for a secret, while the parameter
+    they can see exists. A name, or a Secrets Manager ARN in any partition, is taken."""
+    found = _ARN_SERVICE.match(value)
+    if found is None or found[1].lower() == "secretsmanager":
+        return None
+    service = found[1].lower()
+    named = _OTHER_SECRET_STORES.get(service, f"a resource of {service[:30]!r}")
+    return (
+        f"is the ARN of {named}, but triage reads this from Secrets Manager: give a Secrets "
+        "Manager secret's name or ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME)"
+    )
+
+
+#: The hosts of GitHub's web site, where people open issues; its API is elsewhere.
+_GITHUB_WEB_HOSTS = ("github.com", "www.github.com")
+
+
+def github_api_problem(value: str) -> str | None:
+    """Why `value`, as GITHUB_API_URL, cannot be GitHub's API, or None: github.com itself (the
+    address people open issues at, copied from the browser) answers the API's calls with web
+    pages and 404s, and, taken for a proxy, only a remark about GITHUB_WEB_URL would follow.
+    Other hosts are GitHub Enterprise Server's or a proxy's, checked by the GitHub sink."""
+    host = urlsplit(value).hostname if _HTTP_URL.fullmatch(value) else None
+    if host not in _GITHUB_WEB_HOSTS:
+        return None
+    return (
+        "names github.com, GitHub's web site, not its API: set https://api.github.com (or "
+        "leave it unset); a GitHub Enterprise Server's API is https://HOST/api/v3"
+    )
 
 
 def store_url(value: str) -> str:
