@@ -210,10 +210,18 @@ def _no_alert_has(value: str, limit: int) -> str | None:
 
 
 def _label_value(value: str) -> str:
-    """A label matcher's value: "*" or one an alert's label can have."""
+    """A label matcher's value: "*" or one an alert's label can have. A `*` beside other
+    text (`prod-*`, written as Alertmanager's and the shell's globs are) is refused: values
+    are compared whole, so it would be a route that matches no alert, in silence."""
     if not value:
         raise ValueError(
             'an empty value matches no alert (alerts have no empty labels); "*" matches any value'
+        )
+    if "*" in value and value != "*":
+        raise ValueError(
+            f'{value[:_LABEL_CHARS]!r}: only "*" alone matches any value; a label value is '
+            "compared whole, with no patterns (list the values in routes of their own, or "
+            "match on another label)"
         )
     reason = _no_alert_has(value, common.LABEL_VALUE_MAX)
     if reason is not None:
