@@ -277,9 +277,11 @@ _CATEGORY = re.compile(r"[^\x00-\x1f\x7f]{1,80}")
 
 
 def _category(category: Any, where: str) -> str:
-    """The entry's category; a ConfigError for anything but a short name on one line."""
+    """The entry's category, its whitespace collapsed as a routes file's words are (trimmed,
+    each run of spaces one): a route must be able to name it, and `" disk-full "` kept as
+    written could be named by none. A ConfigError for anything but a short name on one line."""
     if isinstance(category, str) and _CATEGORY.fullmatch(category) and category.strip():
-        return category
+        return " ".join(category.split())
     raise ConfigError(
         f"{where}: category must be a name (a string of 1 to 80 characters, no control characters)"
     )

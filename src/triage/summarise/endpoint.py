@@ -3,7 +3,8 @@
 The SDK appends each API path (`/chat/completions`) to its base URL as text, so a query in
 OPENAI_BASE_URL ended up in front of the path (`…/?api-version=2024-10-21chat/completions`):
 the query is kept apart and sent with every request instead. A URL that names the API path
-itself (the Azure portal's "Target URI" does) stands for the base URL it ends in.
+itself (the Azure portal's "Target URI" does) stands for the base URL it ends in, and OpenAI's
+host alone (`https://api.openai.com`) for its API at `/v1`.
 
 Azure OpenAI serves two APIs. A deployment's, `…/openai/deployments/<name>`, takes the key in
 an `api-key` header (its `Authorization` header carries Microsoft Entra tokens only, and
@@ -29,6 +30,10 @@ from triage.summarise.chat import openai_key
 
 #: The base URL without OPENAI_BASE_URL: OpenAI's own API.
 OPENAI_API = "https://api.openai.com/v1"
+#: OpenAI's own host, and the path its API is served under (`/chat/completions` at the host
+#: itself is a 404).
+_OPENAI_HOST = "api.openai.com"
+_OPENAI_VERSION = "/v1"
 #: Azure OpenAI's latest generally available data-plane version, for a deployment URL that
 #: names none (preview versions come and go; this one is supported until Azure retires it).
 AZURE_API_VERSION = "2024-10-21"
@@ -59,6 +64,8 @@ def endpoint(base_url: str | None) -> Endpoint:
     """Where `base_url` (OPENAI_BASE_URL, OpenAI's API when unset) points."""
     parts = urlsplit(base_url or OPENAI_API)
     path = parts.path.rstrip("/").removesuffix(_API_PATH).rstrip("/")
+    if not path and parts.hostname == _OPENAI_HOST:
+        path = _OPENAI_VERSION  # OpenAI's host as its dashboard names it: every path is /v1's
     query = dict(parse_qsl(parts.query, keep_blank_values=True))
     deployment = _DEPLOYMENT.search(path)
     ours = deployment is not None and "api-version" not in query
