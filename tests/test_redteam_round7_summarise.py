@@ -217,11 +217,6 @@ async def test_a_number_the_model_invents_in_words_is_marked(openai_model: Model
 # --- a firing alert told away --------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="claims._CLAIM: a firing alert called a test to disregard, healed on its own, "
-    "needing no action in other words, or to be ignored and closed is not read as a claim",
-)
 @pytest.mark.parametrize(
     ("field", "sentence"),
     [
@@ -246,11 +241,6 @@ async def test_a_firing_alert_told_away_in_other_words_is_marked(
 # --- a refusal written as the ticket --------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="answer/llm: a refusal written inside the ticket's JSON (structured output forces "
-    "JSON) is read as the ticket: its words are published and its `low` demotes the alert",
-)
 async def test_a_refusal_written_as_the_ticket_is_answered_by_the_fallback(
     openai_model: Model,
 ) -> None:
