@@ -18,10 +18,12 @@ from triage.aws import Aws
 from triage.cli import main
 from triage.errors import ConfigError
 from triage.models import Priority
+from triage.redact import Redactor
 from triage.routes import load_router
 from triage.settings import load_settings
 from triage.summarise.deterministic import load_patterns
 from triage.summarise.endpoint import endpoint
+from triage.view import redact_alert
 
 
 def test_listing_incidents_of_an_in_memory_store_is_refused_naming_the_setting(
@@ -167,6 +169,31 @@ def test_a_pattern_category_written_with_spaces_is_named_without_them(tmp_path: 
         encoding="utf-8",
     )
     assert [p.category for p in load_patterns(patterns)] == ["disk full"]
+
+
+def test_a_pattern_category_in_capitals_is_named_by_a_route_in_any_case(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A patterns file's `Disk-Full` is the category a route's `disk-full` names (a route's
+    words are lower-cased): the routes file loads, and an alert the pattern matches takes
+    that route."""
+    patterns = tmp_path / "patterns.toml"
+    patterns.write_text(
+        "[[pattern]]\ncategory = 'Disk-Full'\npattern = 'no space left'\n"
+        "severity_hint = 'high'\nsteps = ['free some space']\n",
+        encoding="utf-8",
+    )
+    routes = tmp_path / "routes.toml"
+    routes.write_text(
+        '[[route]]\nname = "disk"\nsinks = ["backend"]\n[route.match]\ncategory = ["disk-full"]\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("TRIAGE_PATTERNS_FILE", str(patterns))
+    monkeypatch.setenv("TRIAGE_ROUTES_FILE", str(routes))
+    router = load_router(load_settings())
+    full = alert("disk").model_copy(update={"title": "no space left on /var"})
+    view = redact_alert(full, Redactor())
+    assert router.route(full, Priority.HIGH, view).name == "disk"
 
 
 def test_a_label_value_with_a_star_is_refused_naming_the_route_and_the_label(

@@ -22,12 +22,6 @@ from triage.settings import load_settings
 from triage.summarise.endpoint import endpoint
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an operator command takes TRIAGE_STORE_URL=sqlite:///:memory:, a store of its "
-    "own process no daemon shares: `silence add` says it added the silence, exit 0, and it "
-    "is gone when the command exits (cli.missing_sqlite_store lets :memory: through)",
-)
 def test_an_operator_command_refuses_a_store_no_daemon_can_share(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -42,12 +36,6 @@ def test_an_operator_command_refuses_a_store_no_daemon_can_share(
     assert "TRIAGE_STORE_URL" in err, err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="AWS_REGION=EU-WEST-1 is taken as written: botocore signs every call for "
-    "'EU-WEST-1', a region AWS does not have, and every call is refused with a signature "
-    "error far from the setting (settings.Settings._region)",
-)
 def test_an_aws_region_in_capitals_is_refused_or_read_as_the_region_it_names(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -62,12 +50,6 @@ def test_an_aws_region_in_capitals_is_refused_or_read_as_the_region_it_names(
     assert region == "eu-west-1" or "AWS_REGION" in refusal, (region, refusal)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="GET /api/v1/incidents?state= (a dashboard's variable left empty) answers the open "
-    "incidents as if state=open was asked, where every other blank filter is a 400 "
-    "(ops/api.py OperatorApi.incidents: `query.get('state') or 'open'`)",
-)
 async def test_a_blank_state_filter_over_the_api_is_refused_as_other_blank_filters_are(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -82,12 +64,6 @@ async def test_a_blank_state_filter_over_the_api_is_refused_as_other_blank_filte
     assert "state" in blank_state.json()["error"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='a route\'s labels = { env = "prod-*" } is taken as the literal value "prod-*", '
-    'which no alert has: only "*" alone is a wildcard, and the route matches nothing in '
-    "silence (routes._label_value)",
-)
 def test_a_route_label_value_with_a_star_inside_is_refused_or_matched_as_a_pattern(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -110,12 +86,6 @@ def test_a_route_label_value_with_a_star_inside_is_refused_or_matched_as_a_patte
     assert chosen == "prod" or ("prod-*" in refusal and '"*"' in refusal), (chosen, refusal)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`silence add --author ' '` (AUTHOR unset in a script's \"$AUTHOR \") stores a "
-    "blank author, where an empty one falls back to $USER and a blank comment is refused "
-    "(cli._author: `if args.author` is true for spaces)",
-)
 async def test_a_blank_author_is_refused_or_taken_as_the_user(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -137,12 +107,6 @@ async def test_a_blank_author_is_refused_or_taken_as_the_user(
         assert code == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BACKEND_TOKEN_SECRET_ID set to an SSM parameter's ARN is taken: triage reads "
-    "Secrets Manager only, and the daemon then fails each ticket reading a secret that is "
-    "not there, never saying it was an SSM parameter (settings.Settings: no check of the id)",
-)
 def test_a_secret_id_that_is_an_ssm_parameter_is_refused_at_start(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -159,13 +123,6 @@ def test_a_secret_id_that_is_an_ssm_parameter_is_refused_at_start(
     assert "Secrets Manager" in str(refused.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a patterns file's category with spaces around it (' disk-full ') is kept as "
-    "written, while a route's category is trimmed: no route can name it, and the refusal "
-    "says to write ' disk-full ', which is refused the same way "
-    "(summarise/deterministic._category keeps the spaces)",
-)
 def test_a_route_can_name_a_category_written_with_spaces_around_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -189,12 +146,6 @@ def test_a_route_can_name_a_category_written_with_spaces_around_it(
     load_router(load_settings())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="GITHUB_API_URL=https://github.com (the web address, not the API) is taken for a "
-    "proxy: the only word about it says to set GITHUB_WEB_URL, and every issue call goes to "
-    "the web site (settings / app.github_links_from_answers)",
-)
 def test_github_s_web_address_given_as_its_api_is_named_as_such(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -210,12 +161,6 @@ def test_github_s_web_address_given_as_its_api_is_named_as_such(
     assert "api.github.com" in said, said
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="OPENAI_BASE_URL=https://api.openai.com (without /v1) is used as given: the SDK "
-    "posts to https://api.openai.com/chat/completions, which OpenAI answers 404 "
-    "(summarise/endpoint.endpoint)",
-)
 def test_openai_s_own_host_without_its_version_path_reaches_its_api(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -685,7 +685,7 @@ def _categoriser(settings: Settings, rules: tuple[_Rule, ...], path: Path) -> Ca
     from triage.summarise.deterministic import DeterministicSummariser, load_patterns
 
     patterns = load_patterns(settings.patterns_file)
-    known = {p.category for p in patterns}
+    known = {p.category.lower() for p in patterns}  # a route's words are lower-cased
     for rule in rules:
         unknown = sorted(rule.category - known)
         if unknown:
@@ -696,7 +696,7 @@ def _categoriser(settings: Settings, rules: tuple[_Rule, ...], path: Path) -> Ca
     summariser = DeterministicSummariser(patterns)
 
     def categorise(view: RedactedAlert) -> frozenset[str]:
-        return frozenset(p.category for p in summariser.match(view))
+        return frozenset(p.category.lower() for p in summariser.match(view))
 
     return categorise
 
