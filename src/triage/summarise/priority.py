@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from triage.models import Priority
@@ -426,45 +427,116 @@ _HEADER_WORDS = frozenset(p.value for p in Priority)
 def _unmarked(title: str) -> tuple[str, list[Priority]]:
     """`title` without the priority markers opening it, and the priority each named: a mark
     of Slack's header (`🔴`, `:red_circle:`) with a priority word or level after it or
-    none ("🔴 CRITICAL: …", "🔴 P0 …", "🔴 …"), or one of the header's words with a
-    separator ("CRITICAL: …"). Slack would show "🔵 LOW: 🔴 CRITICAL: …" and GitHub "[P3]
-    CRITICAL: …": the title would state a second priority beside the ticket's. Characters
-    that show nothing before a marker (`common.showing`) do not hide it."""
+    none ("🔴 CRITICAL: …", "🔴 P0 …", "🔴 …"), or one of the header's words or a level with
+    a separator ("CRITICAL: …", "P0: …"). Slack would show "🔵 LOW: 🔴 CRITICAL: …" and
+    GitHub "[P3] CRITICAL: …": the title would state a second priority beside the ticket's.
+    Characters that show nothing before a marker (`common.showing`) do not hide it, nor do
+    the title's own emoji (`_past_emoji`: "🚨 CRITICAL: …" is "🚨 …"; the emoji names no
+    priority and stays), nor full-width letters (`_leading_word`: `CRITICAL:` written U+FF23…)."""
     named: list[Priority] = []
     while True:
         start = _blank_start(title)
-        mark = _LEADING_MARK.match(title, start)
-        at = mark.end() if mark else start
-        word = _LEADING_WORD.match(title, at)
-        stated = priority(word["word"]) if word and _marker_word(word, mark) else None
+        own = _past_emoji(title, start)
+        at = _blank_start(title, own)
+        mark = _LEADING_MARK.match(title, at)
+        if mark is not None:
+            at = mark.end()
+        word = _leading_word(title, at)
+        stated = priority(word[0]["word"]) if word and _marker_word(word[0], mark) else None
         if mark is None and stated is None:
             return title, named
         if stated is not None and word is not None:
-            at = word.end()
+            at = word[1]
         elif mark is not None:  # a mark alone names the priority of its colour
             stated = _MARKS[mark["emoji"]] if mark["emoji"] else _MARK_CODES[mark["code"]]
         if stated is not None:
             named.append(stated)
-        title = title[at:].lstrip(_SEPARATORS)
+        kept, rest = title[start:own], title[at:].lstrip(_SEPARATORS)
+        title = f"{kept} {rest}" if kept and rest else kept or rest
+
+
+#: Slack's code for an emoji (`:rotating_light:`), which Slack and GitHub draw as the emoji.
+_EMOJI_CODE = re.compile(r":[a-z0-9_+-]{1,40}:")
+#: What is part of an emoji beside its symbol: variation selectors, the zero-width joiner,
+#: the keycap, skin tones and the tags of a subdivision's flag.
+_EMOJI_PARTS = re.compile("[\ufe00-\ufe0f\u200d\u20e3🏻-🏿󠀠-󠁿]")
+
+
+def _past_emoji(text: str, at: int) -> int:
+    """Where the emoji opening `text` at `at` end, `at` itself when there are none: symbols
+    (Unicode's other symbols, so any emoji) with their parts (`_EMOJI_PARTS`) and Slack's
+    codes, blanks between them; not Slack's header marks (`_LEADING_MARK`), which name a
+    priority and are taken out, nor any ASCII sign."""
+    end = at
+    while at < len(text):
+        if _LEADING_MARK.match(text, at):
+            break
+        ch = text[at]
+        code = _EMOJI_CODE.match(text, at) if ch == ":" else None
+        if code is not None:
+            at = end = code.end()
+        elif not ch.isascii() and (unicodedata.category(ch) == "So" or _EMOJI_PARTS.match(ch)):
+            at = end = at + 1
+        elif showing(ch) is None:  # a space or a blank between two emoji
+            at += 1
+        else:
+            break
+    return end
+
+
+#: How far into a title a marker's word reaches: a level or 16 letters, a separator, spaces.
+_WORD_REACH = 64
+
+
+def _leading_word(text: str, at: int) -> tuple[re.Match[str], int] | None:
+    """`_LEADING_WORD` matched at `at` in `text` as Unicode folds it (NFKC: `CRITICAL:` in
+    full-width letters, U+FF23…, is `CRITICAL:`, which it reads as), and where the match ends in
+    `text`; None when it does not match."""
+    head = text[at : at + _WORD_REACH]
+    if head.isascii():
+        found = _LEADING_WORD.match(head)
+        return (found, at + found.end()) if found else None
+    folded, origins = _folded(head)
+    found = _LEADING_WORD.match(folded)
+    if found is None:
+        return None
+    end = found.end()
+    origin = origins[end]
+    if 0 < end < len(folded) and origins[end - 1] == origin:  # inside one character's fold
+        origin += 1
+    return found, at + origin
+
+
+def _folded(text: str) -> tuple[str, list[int]]:
+    """`text` with each character folded on its own (NFKC), and for each folded character
+    (and the end) where in `text` it came from."""
+    parts: list[str] = []
+    origins: list[int] = []
+    for n, ch in enumerate(text):
+        form = unicodedata.normalize("NFKC", ch)
+        parts.append(form)
+        origins += [n] * len(form)
+    origins.append(len(text))
+    return "".join(parts), origins
 
 
 def _marker_word(word: re.Match[str], mark: re.Match[str] | None) -> bool:
-    """Whether a `_LEADING_WORD` match is part of a marker: one of the header's words with a
-    separator after it ("CRITICAL: …"); after a mark, any priority word or level with one
-    ("🔴 Urgent: …"), a level ("🔴 P0 …") or a header's word as the header writes it ("🔴
-    CRITICAL …"). Not a word that only opens the text ("🔴 High CPU on db-1", "🔴 Major
-    outage"): the title's."""
+    """Whether a `_LEADING_WORD` match is part of a marker: one of the header's words or a
+    level with a separator after it ("CRITICAL: …", "P0: …", as a title's tag reads it);
+    after a mark, any priority word with one ("🔴 Urgent: …"), a level ("🔴 P0 …") or a
+    header's word as the header writes it ("🔴 CRITICAL …"). Not a word that only opens the
+    text ("🔴 High CPU on db-1", "🔴 Major outage"): the title's."""
     text = word["word"]
+    level = _P_OR_SEV.fullmatch(text) is not None
     if word["separator"] is not None:
-        return mark is not None or text.casefold() in _HEADER_WORDS
+        return mark is not None or level or text.casefold() in _HEADER_WORDS
     header_word = text.isupper() and text.casefold() in _HEADER_WORDS
-    return mark is not None and (header_word or _P_OR_SEV.fullmatch(text) is not None)
+    return mark is not None and (header_word or level)
 
 
-def _blank_start(text: str) -> int:
-    """Where `text` starts to show something (`common.showing`): past spaces, the blank
-    Braille pattern, a Hangul filler."""
-    at = 0
+def _blank_start(text: str, at: int = 0) -> int:
+    """Where `text` starts to show something from `at` (`common.showing`): past spaces, the
+    blank Braille pattern, a Hangul filler."""
     while at < len(text) and showing(text[at]) is None:
         at += 1
     return at
@@ -477,6 +549,8 @@ def _tagged(match: re.Match[str]) -> Priority | None:
     if level is not None:
         return priority(level)  # None past the scale ("P7")
     opener, value = match["open"], match["value"]
+    if not value.isascii():  # full-width CRITICAL (U+FF23…) reads as it
+        value = unicodedata.normalize("NFKC", value)
     if _BRACKETS[opener] != match["close"]:
         return None
     if _P_OR_SEV.fullmatch(value):
