@@ -103,8 +103,9 @@ def _tickets(shown: Mapping[str, Any], between: str) -> str:
 def incident_line(shown: Mapping[str, Any], opened_at: datetime, now: datetime) -> str:
     """One incident of `incidents list`: priority, state and its flags, when it (re)opened,
     alerts, team, source (each one value, `_value`), fingerprint (a prefix `show` takes),
-    title and tickets. The flags stand before the title, where no title can write one: a
-    title ending `[silenced]` is the title's words."""
+    tickets and title. The flags and the tickets stand before the title, where no title can
+    write them, and the title ends the line: a title ending `[silenced]` or `[github
+    https://…/issues/12]` is the title's words, not a flag or a ticket."""
     flags = "".join(
         f" [{flag}]" for flag in ("flapping", "silenced") if shown.get(flag)
     )  # fmt: skip
@@ -117,8 +118,8 @@ def incident_line(shown: Mapping[str, Any], opened_at: datetime, now: datetime) 
         _value(shown["team"]),
         _value(shown["source"]),
         _shown(shown["fingerprint"][:_FINGERPRINT_CHARS]),
-        title,
         f"[{_tickets(shown, ' ')}]",
+        title,
     )
     return "  ".join(columns)
 
