@@ -21,6 +21,7 @@ finding one proves triage put it there:
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -118,8 +119,12 @@ def _label(text: str) -> str:
 def _shown_words(text: str) -> str:
     """`text` as a label shows it, uncut: only what is shown (`display.visible`: no control,
     bidi or zero-width character) and what draws (`_drawn`), whitespace collapsed, no comma
-    (it would split the labels filter: a space instead, before the whitespace collapses)."""
-    return " ".join(_drawn(visible(text, one_line=True)).replace(",", " ").split())
+    (it would split the labels filter: a space instead, before the whitespace collapses),
+    composed (NFC: `a` and a combining diaeresis are `ä`, which every reader sees as one
+    letter: two spellings would be two labels drawn alike, each using up the bound on team
+    labels). Composed last, since what is left out may have stood between two that compose."""
+    words = " ".join(_drawn(visible(text, one_line=True)).replace(",", " ").split())
+    return words if words.isascii() else unicodedata.normalize("NFC", words)
 
 
 def label_of_team(team: str) -> str:
