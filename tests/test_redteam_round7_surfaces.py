@@ -41,11 +41,6 @@ def github() -> Iterator[GitHubServer]:
 # --- GitHub team labels ----------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a team written decomposed (a + U+0308) gets a second team label drawn as the "
-    "precomposed one (no NFC in github.text._shown_words), using up the bound on team labels",
-)
 async def test_a_team_written_decomposed_is_the_label_of_the_precomposed_one(
     github: GitHubServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -93,11 +88,6 @@ def _shown(**fields: Any) -> dict[str, Any]:
     return incident | fields
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="operator_text.incident_line writes the tickets bare after the title, so a title "
-    "ending `[github <url>]` reads as the incident's ticket beside the real `[no ticket]`",
-)
 def test_a_title_cannot_imitate_a_list_lines_tickets() -> None:
     """A list line's tickets stand where no title can write them (as its flags do): a title
     ending `  [github https://…/issues/12]` for an incident without a ticket does not read as
@@ -122,11 +112,6 @@ async def _low_incident_shown(title: str) -> tuple[str, str]:
     return open_message(opened)["blocks"][0]["text"]["text"], issue_title(opened)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="summarise.priority._unmarked matches the header's words in ASCII only: a title "
-    "opening CRITICAL: in full-width letters (U+FF23…, NFKC CRITICAL) keeps it beside `LOW`",
-)
 async def test_a_title_in_full_width_letters_states_no_second_priority() -> None:
     """A low incident whose title opens with `CRITICAL:` in full-width letters (U+FF23…, which
     Unicode folds to `CRITICAL`, and which read as the word) shows one priority, the
@@ -139,11 +124,6 @@ async def test_a_title_in_full_width_letters_states_no_second_priority() -> None
         assert "CRITICAL" not in unicodedata.normalize("NFKC", shown).upper(), shown
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="summarise.priority._unmarked strips a leading `CRITICAL:` only after triage's "
-    "circle marks: after another emoji (🚨) it stays, `🔵 LOW: 🚨 CRITICAL: …`",
-)
 async def test_a_title_behind_an_alarm_emoji_states_no_second_priority() -> None:
     """A low incident whose title opens with an alarm emoji and the header's word
     (`🚨 CRITICAL: payments down`) shows one priority, the ticket's, in Slack's header and
