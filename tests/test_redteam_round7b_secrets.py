@@ -1,0 +1,402 @@
+"""Red team, round 7b: credentials that still leave the process, in error messages, traces,
+config formats and CLIs the earlier rounds did not try.
+
+Each leak case is put into an alert's description and the alert is handed to the pipeline
+(in-memory store, a sink that records its effects). What leaves is rendered as the sinks and the
+summariser render it: the GitHub issue's title, body and labels, Slack's message, the ticket
+backend's body, the LLM prompt and the pipeline's log lines after the log redactor. A leak is
+any 8-character run of the case's secret on any of them. A guard shows that the near shapes the
+redactor knows are blanked, so each leak is a miss of the one shape it names.
+
+Each leak is a strict xfail naming the redactor part where its fix belongs.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping
+
+import pytest
+import structlog
+
+from factories import T0
+from memory_store import MemoryStore
+from recording_pipeline import POLICY, Sink
+from triage.incidents.ledger import Ledger
+from triage.logs import redact_event
+from triage.metrics import Metrics
+from triage.pipeline import Pipeline
+from triage.redact import Redactor
+from triage.sinks import slack
+from triage.sinks.backend import _open_body
+from triage.sinks.github import text as github
+from triage.sqs.inbox import Message
+from triage.summarise import prompt
+from triage.summarise.deterministic import DeterministicSummariser
+
+#: A password no vendor's shape tells apart: only where it stands says it is one.
+PASSWORD = "Xk7pL2mR9tQwE4rT"
+PASSWORD_HEX = PASSWORD.encode().hex()
+PASSWORD_B64 = base64.b64encode(PASSWORD.encode()).decode()
+
+
+def _left(shown: str, secret: str) -> bool:
+    """Whether any 8-character run of `secret` is still in `shown`."""
+    return any(secret[i : i + 8] in shown for i in range(len(secret) - 7))
+
+
+def _alertmanager(description: str) -> str:
+    """An Alertmanager webhook body of one firing alert whose description holds `description`."""
+    alert = {
+        "status": "firing",
+        "labels": {"alertname": "JobFailed", "team": "payments", "instance": "db-1"},
+        "annotations": {"description": f"job failed\n{description}"},
+        "startsAt": T0.isoformat(),
+        "generatorURL": "http://prometheus:9090/graph",
+    }
+    return json.dumps({"version": "4", "status": "firing", "alerts": [alert]})
+
+
+async def _surfaces(description: str) -> Mapping[str, str]:
+    """What leaves the process for one alert: the pipeline's one effect rendered by the GitHub,
+    Slack and backend sinks and the prompt, and its log lines as the log redactor writes them."""
+    sink = Sink()
+    pipeline = Pipeline(
+        Ledger(MemoryStore(POLICY)), DeterministicSummariser(), [sink], Metrics(),
+        redactor=Redactor(), policy=POLICY,
+    )  # fmt: skip
+    with structlog.testing.capture_logs() as logs:
+        body = _alertmanager(description)
+        await pipeline.process(Message("m-1", body, "r-1", 1, T0, received_at=T0))
+    [effect] = sink.effects
+    lines = [json.dumps(redact_event(None, "info", dict(event)), default=str) for event in logs]
+    return {
+        "github-title": github.issue_title(effect),
+        "github-body": github.issue_body(effect),
+        "github-labels": json.dumps(github.issue_labels(effect)),
+        "slack": json.dumps(slack.open_message(effect)),
+        "backend": json.dumps(_open_body(effect)),
+        "prompt": prompt.build(effect.alert, Redactor(), 4000).user,
+        "logs": "\n".join(lines),
+    }
+
+
+async def _leaks(text: str, secret: str) -> list[str]:
+    """The surfaces that show a run of `secret` when `text` is in an alert's description."""
+    surfaces = await _surfaces(text)
+    return [place for place, shown in surfaces.items() if _left(shown, secret)]
+
+
+# --- guard --------------------------------------------------------------------------------------
+
+
+async def test_near_shapes_the_redactor_knows_leave_nothing() -> None:
+    """The siblings of this round's leaks that the redactor knows are blanked everywhere, so
+    each leak below is a miss of its own shape: SSM's parameter JSON, a JSON `value` beside
+    a Secrets Manager name, a Python dict's, PHP's `var_export`'s and `var_dump`'s and an
+    Elixir keyword list's password, an XML
+    `<password>` element, a `password=` of hex, `echo PW | docker login --password-stdin`,
+    `mysql -p'PW'` before a heredoc, curl's `-u user:pw`, `gh secret set --body PW`,
+    PyMySQL's positional password and an `ldap_default_authtok_type` line (a name only)."""
+    cases = [
+        (json.dumps({"Parameter": {"Name": "/app/db/password", "Value": PASSWORD}}), PASSWORD),
+        (json.dumps({"Name": "db", "SecretString": PASSWORD}), PASSWORD),
+        (f"{{'password': '{PASSWORD}'}}", PASSWORD),
+        (f"array (\n  'password' => '{PASSWORD}',\n)", PASSWORD),
+        (f'array(1) {{\n  ["password"]=>\n  string(16) "{PASSWORD}"\n}}', PASSWORD),
+        (f'[hostname: "db", password: "{PASSWORD}"]', PASSWORD),
+        (f"<server><id>corp</id><password>{PASSWORD}</password></server>", PASSWORD),
+        (f"password={PASSWORD_HEX}", PASSWORD_HEX),
+        (f"echo {PASSWORD} | docker login -u ci --password-stdin registry.corp", PASSWORD),
+        (f"mysql -u root -p'{PASSWORD}' <<EOF\nselect 1;\nEOF", PASSWORD),
+        (f"curl -u ci:{PASSWORD} https://api.corp/", PASSWORD),
+        (f"gh secret set DB_PASSWORD --body {PASSWORD}", PASSWORD),
+        (f"pymysql.connect('db', 'app', '{PASSWORD}', 'appdb')", PASSWORD),
+    ]
+    leaks = {text: await _leaks(text, secret) for text, secret in cases}
+    assert {text: places for text, places in leaks.items() if places} == {}
+    assert "ldap_default_authtok_type = password" in Redactor().text(
+        "ldap_default_authtok_type = password"
+    )
+
+
+# --- leaks: redact/cloud.py (AWS errors that quote the rejected value) ---------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="cloud.py: an AWS ValidationException quoting the rejected value ('Value '…' at "
+    "'value'', 'Parameter value '…' for /…/password') keeps it",
+)
+@pytest.mark.parametrize(
+    "text",
+    [
+        "botocore.exceptions.ClientError: An error occurred (ValidationException) when calling "
+        f"the PutParameter operation: 1 validation error detected: Value '{PASSWORD}' at "
+        "'value' failed to satisfy constraint: Member must have length less than or equal to 4096",
+        "An error occurred (ValidationException) when calling the PutParameter operation: "
+        f"Parameter value '{PASSWORD}' for /app/db/password failed to match the allowed pattern",
+    ],
+    ids=["validation-error-value", "parameter-value-for-path"],
+)
+async def test_an_aws_error_quoting_a_rejected_value_is_blanked(text: str) -> None:
+    """A deploy step whose `aws ssm put-parameter` (or boto3's ClientError) is refused shows
+    the SecureString it tried to store nowhere: the error quotes the value it refused, and
+    the parameter's JSON form (`"Value": …`) is already blanked."""
+    assert await _leaks(f"deploy step output:\n{text}", PASSWORD) == []
+
+
+# --- leaks: redact/cloud.py (Azure Key Vault's secret bundle) ------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="cloud.py: `az keyvault secret show`'s JSON (id …vault.azure.net/secrets/…, value) "
+    "keeps the secret's value",
+)
+@pytest.mark.parametrize("name", ["db-password", "payments-api"], ids=["named", "neutral-name"])
+async def test_an_azure_key_vault_secret_bundle_is_blanked(name: str) -> None:
+    """`az keyvault secret show` in a deploy log prints the secret's bundle: its `value` is
+    the secret whatever the secret is called (the id's host is a Key Vault's), as Secrets
+    Manager's `SecretString` and SSM's `Value` already are."""
+    bundle = {
+        "attributes": {"enabled": True},
+        "id": f"https://kv-prod.vault.azure.net/secrets/{name}/6f1c2b4a9d8e4c7fb0a1e2d3c4b5a697",
+        "name": name,
+        "value": PASSWORD,
+    }
+    text = f"$ az keyvault secret show --vault-name kv-prod --name {name}\n{json.dumps(bundle)}"
+    assert await _leaks(f"deploy step output:\n{text}", PASSWORD) == []
+
+
+# --- leaks: redact/pairs.py (Erlang terms holding a password) ---------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason='pairs.py: an Erlang/Elixir tuple {password,"…"} / {password,<<"…">>} keeps the value',
+)
+@pytest.mark.parametrize(
+    "text",
+    [
+        f'** exit: {{badauth,[{{host,"db"}},{{password,"{PASSWORD}"}}]}}',
+        f'[{{username,<<"app">>}},{{password,<<"{PASSWORD}">>}},{{port,5432}}]',
+    ],
+    ids=["erlang-proplist-string", "erlang-proplist-binary"],
+)
+async def test_an_erlang_term_holding_a_password_is_blanked(text: str) -> None:
+    """An Erlang/Elixir crash report printing a connection's options (a proplist of
+    `{password, "…"}` tuples, binaries `<<"…">>` too) shows the password nowhere, as a
+    Python dict's and Elixir's keyword list's (`password: "…"`) already are."""
+    assert await _leaks(f"worker crashed:\n{text}", PASSWORD) == []
+
+
+# --- leaks: redact/markup.py (an Apple property list) --------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="markup.py: a plist's <key>Password</key> does not name the <string> after it",
+)
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"<dict>\n  <key>Password</key>\n  <string>{PASSWORD}</string>\n</dict>",
+        f"<key>APIToken</key><string>{PASSWORD}</string>",
+    ],
+    ids=["password-indented", "api-token-one-line"],
+)
+async def test_a_property_lists_secret_is_blanked(text: str) -> None:
+    """A macOS endpoint check or an MDM profile (a `.mobileconfig` Wi-Fi or VPN payload)
+    dumped as a plist shows the `<string>` after `<key>Password</key>` nowhere: in a plist
+    the key element names its sibling, as `<password>…</password>` names its own text."""
+    assert await _leaks(f"profile install failed:\n{text}", PASSWORD) == []
+
+
+# --- leaks: redact/names.py (SSSD's LDAP bind password) ------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="names.py: SSSD's ldap_default_authtok (the bind password, plain or obfuscated) "
+    "is not a secret's name",
+)
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("[domain/corp]\nldap_default_bind_dn = cn=sssd,dc=corp\nldap_default_authtok_type = "
+         f"password\nldap_default_authtok = {PASSWORD}", PASSWORD),
+        (f"ldap_default_authtok_type = obfuscated_password\nldap_default_authtok = {PASSWORD_B64}",
+         PASSWORD_B64),
+    ],
+    ids=["plain", "obfuscated"],
+)  # fmt: skip
+async def test_sssds_bind_password_is_blanked(text: str, secret: str) -> None:
+    """A Linux host's login check that dumps `sssd.conf` shows the LDAP bind password
+    (`ldap_default_authtok`, an "authentication token") nowhere; SSSD's obfuscated form is
+    reversible by anyone, so it goes too."""
+    assert await _leaks(f"sssd failed to start, config:\n{text}", secret) == []
+
+
+# --- leaks: redact/names.py, redact/hex_runs.py (a secret spelled in hex under its name) ---------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="names.py/hex_runs.py: a secret's name with an encoding suffix (secret_hex=, "
+    "password_hex:) is not read as the secret's name; its hex value stays",
+)
+@pytest.mark.parametrize(
+    "text",
+    [f"secret_hex={PASSWORD_HEX}", f"password_hex: '{PASSWORD_HEX}'"],
+    ids=["secret-hex", "password-hex"],
+)
+async def test_a_secret_spelled_in_hex_under_its_name_is_blanked(text: str) -> None:
+    """A config dump that stores a key in hex under its name plus the encoding
+    (`secret_hex=…`, as HMAC and WireGuard-style tools do) shows the hex nowhere, as
+    `password=<hex>` already does: hex is the same secret in another spelling."""
+    assert await _leaks(f"config dump:\n{text}", PASSWORD_HEX) == []
+
+
+# --- leaks: redact/commands.py (a secret fed to a command on stdin) ------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="commands.py: a secret piped or heredoc'd into a command that reads a secret on stdin "
+    "(wrangler/vercel secret set, mysql -p <<EOF) stays",
+)
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"+ echo '{PASSWORD}' | npx wrangler secret put API_KEY",
+        f"+ printf '{PASSWORD}' | vercel env add DB_PASSWORD production",
+        f"+ mysql -u root -p <<EOF\n{PASSWORD}\nEOF",
+    ],
+    ids=["wrangler-secret-put", "vercel-env-add", "mysql-password-heredoc"],
+)
+async def test_a_secret_fed_on_stdin_is_blanked(text: str) -> None:
+    """A CI script traced by `set -x` that pipes a secret into Cloudflare's or Vercel's
+    secret-setting command, or feeds mysql's `-p` prompt from a heredoc, shows the secret
+    nowhere, as `echo PW | docker login --password-stdin` and `gcloud secrets … --data-file=-`
+    already do."""
+    assert await _leaks(f"deploy step output:\n{text}", PASSWORD) == []
+
+
+# --- leaks: redact/commands.py (a secret given to a secret-setting CLI as an argument) ------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason='commands.py: `dotnet user-secrets set "Db:Password" "…"` and gh\'s `-b\'…\'` '
+    "(value glued to the short flag) keep the value",
+)
+@pytest.mark.parametrize(
+    "text",
+    [
+        f'dotnet user-secrets set "ConnectionStrings:Db:Password" "{PASSWORD}"',
+        f"gh secret set DB_PASSWORD -b'{PASSWORD}' --repo corp/app",
+    ],
+    ids=["dotnet-user-secrets", "gh-secret-set-glued"],
+)
+async def test_a_value_given_to_a_secret_setting_cli_is_blanked(text: str) -> None:
+    """A setup script's `dotnet user-secrets set NAME VALUE` and `gh secret set NAME
+    -b'VALUE'` show the value nowhere, as `gh secret set NAME --body VALUE` already does:
+    the command's whole purpose is to store a secret."""
+    assert await _leaks(f"setup script trace:\n{text}", PASSWORD) == []
+
+
+# --- leaks: redact/commands.py (load testers' basic auth) ----------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="commands.py: Apache Bench's -A user:pw and hey's -a user:pw keep the password",
+)
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"ab -n 1000 -c 10 -A loadtest:{PASSWORD} https://api.corp/v1/orders",
+        f"hey -z 30s -a loadtest:{PASSWORD} https://api.corp/v1/orders",
+    ],
+    ids=["apache-bench", "hey"],
+)
+async def test_a_load_testers_basic_auth_is_blanked(text: str) -> None:
+    """A load test's command line quoted in a latency alert shows the basic-auth password
+    (`ab -A user:pw`, `hey -a user:pw`) nowhere, as curl's `-u user:pw` already does."""
+    assert await _leaks(f"load test started: {text}", PASSWORD) == []
+
+
+# --- leaks: redact/positional.py (redis-py's positional password) --------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="positional.py: redis.Redis(host, port, db, password) and StrictRedis keep "
+    "the fourth positional argument",
+)
+@pytest.mark.parametrize(
+    "text",
+    [
+        f'    client = redis.Redis("cache.corp", 6379, 0, "{PASSWORD}")',
+        f"    client = StrictRedis('cache.corp', 6379, 0, '{PASSWORD}')",
+    ],
+    ids=["redis", "strict-redis"],
+)
+async def test_redis_pys_positional_password_is_blanked(text: str) -> None:
+    """A traceback's source line that builds a redis-py client with positional arguments
+    (host, port, db, password) shows the password nowhere, as PyMySQL's and cx_Oracle's
+    positional passwords already do."""
+    trace = f'  File "app/cache.py", line 8, in <module>\n{text}\nConnectionError: refused'
+    assert await _leaks(f"worker crashed:\n{trace}", PASSWORD) == []
+
+
+# --- leaks: a new rule beside redact/calls.py (loguru's `diagnose` annotations) ------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="calls.py: loguru's diagnose trace prints a local's value under `└` in the column "
+    "of a secret's name on the source line; the value stays",
+)
+async def test_a_value_loguru_annotates_under_a_secrets_name_is_blanked() -> None:
+    """A loguru traceback (`logger.exception` with `diagnose=True`, its default) prints each
+    variable's value under a `└` in the column where the variable stands on the source
+    line: the value under `db_password` shows nowhere, as `password='…'` in a call does."""
+    trace = (
+        "Traceback (most recent call last):\n"
+        '  File "/app/db.py", line 12, in connect\n'
+        "    return pool.connect(user, db_password)\n"
+        f"           │    │       │     └ '{PASSWORD}'\n"
+        "           │    │       └ 'app'\n"
+        "           │    └ <function Pool.connect at 0x7f3a2c1d0e50>\n"
+        "           └ <Pool object at 0x7f3a2c1d0f10>\n"
+        "psycopg2.OperationalError: password authentication failed"
+    )
+    assert await _leaks(f"worker crashed:\n{trace}", PASSWORD) == []
+
+
+# --- leaks: redact/web.py (a SAML assertion in a form post) --------------------------------------
+
+
+#: A signed assertion whose subject is an employee number: nothing in it is an e-mail or a known
+#: token, yet posted to the service provider within its validity it signs that employee in.
+SAML_RESPONSE = base64.b64encode(
+    b'<samlp:Response ID="_8e8dc5f69a98cc4c1f" IssueInstant="2026-12-06T10:00:00Z">'
+    b"<saml:Assertion><ds:Signature><ds:SignatureValue>kX2v9QpL3mRtY8wZ1aB4cD6eF7gH0iJ"
+    b"</ds:SignatureValue></ds:Signature><saml:Subject><saml:NameID>E104233</saml:NameID>"
+    b"</saml:Subject></saml:Assertion></samlp:Response>"
+).decode()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="web.py: SAMLResponse= (a signed bearer sign-in assertion in base64) stays whole",
+)
+async def test_a_saml_response_in_a_form_post_is_blanked() -> None:
+    """An SSO error that logs the ACS form post shows the `SAMLResponse` nowhere: replayed
+    within its validity it signs the user in (its base64 is blanked today only when an
+    e-mail inside it is found)."""
+    text = f"POST /saml/acs 500\nbody: SAMLResponse={SAML_RESPONSE}&RelayState=%2Fdashboard"
+    assert await _leaks(f"sso error:\n{text}", SAML_RESPONSE[40:120]) == []
