@@ -6,16 +6,26 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import structlog
 
 from memory_inbox import MemoryInbox
+from memory_store import MemoryStore
+from test_pipeline import CountingSummariser, FakeSink
 from test_redteam_round3c_log_ids import handled, until_stats
+from triage.errors import SinkUnavailableError
+from triage.incidents import Ledger, Policy
 from triage.metrics import Metrics
+from triage.pipeline import Pipeline
+from triage.redact import Redactor
 from triage.sqs.inbox import Message
 from triage.sqs.supervisor import Supervisor, SupervisorConfig
 
+PAYLOADS = Path(__file__).parent / "payloads"
+POLICY = Policy()
 CONFIG = SupervisorConfig(wait_s=0, retry_base_s=0, shutdown_grace_s=1)
 
 
@@ -100,3 +110,38 @@ def test_a_team_named_other_is_not_the_bounds_overflow() -> None:
     for n in range(30):
         overflow = metrics.bounded("team", f"invented-{n}")
     assert real != overflow
+
+
+# --- pipeline.py: a payload's note on each attempt ----------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="alert.note is a warning again on every attempt at the same message (a retry, a"
+    " redelivery): one payload's note reads as a new problem each time (pipeline._log_normalized)",
+)
+async def test_a_payloads_note_is_one_warning_however_many_attempts_it_takes() -> None:
+    """An Alertmanager group whose sender left alerts out (its `alert.note`) that the backend
+    fails once and SQS delivers again: the note is one warning, said on the first receipt,
+    not one more per attempt (maxReceiveCount attempts would be as many warnings for one
+    payload, each reading as a new problem)."""
+    body = (PAYLOADS / "alertmanager" / "group-firing.json").read_text()
+    sink = FakeSink(failures=1)
+    pipeline = Pipeline(
+        Ledger(MemoryStore(POLICY)),
+        CountingSummariser(),
+        [sink],
+        Metrics(),
+        redactor=Redactor(),
+        policy=POLICY,
+    )
+    first = Message("m-1", body, "rh-1", 1, datetime.now(UTC))
+    again = replace(first, receipt_handle="rh-2", receive_count=2)
+    with structlog.testing.capture_logs() as logs:
+        with pytest.raises(SinkUnavailableError):
+            await pipeline.process(first)
+        await pipeline.process(again)
+    assert sink.kinds() == ["open", "open", "open"]  # the retry went through, as the bug needs
+    notes = [e["log_level"] for e in logs if e["event"] == "alert.note"]
+    assert notes[0] == "warning"
+    assert notes.count("warning") == 1
