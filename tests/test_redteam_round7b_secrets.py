@@ -39,6 +39,7 @@ from triage.summarise.deterministic import DeterministicSummariser
 PASSWORD = "Xk7pL2mR9tQwE4rT"
 PASSWORD_HEX = PASSWORD.encode().hex()
 PASSWORD_B64 = base64.b64encode(PASSWORD.encode()).decode()
+PASSWORD_B32 = base64.b32encode(PASSWORD.encode()).decode()
 
 
 def _left(shown: str, secret: str) -> bool:
@@ -98,7 +99,9 @@ async def test_near_shapes_the_redactor_knows_leave_nothing() -> None:
     Elixir keyword list's password, an XML
     `<password>` element, a `password=` of hex, `echo PW | docker login --password-stdin`,
     `mysql -p'PW'` before a heredoc, curl's `-u user:pw`, `gh secret set --body PW`,
-    PyMySQL's positional password and an `ldap_default_authtok_type` line (a name only)."""
+    PyMySQL's positional password, muttrc's single-quoted `set imap_pass = '…'`, sqlplus'
+    `user/pw@db`, `db2 connect … using pw`, a sasl_passwd line whose user is an e-mail, and
+    an `ldap_default_authtok_type` line (a name only) stays."""
     cases = [
         (json.dumps({"Parameter": {"Name": "/app/db/password", "Value": PASSWORD}}), PASSWORD),
         (json.dumps({"Name": "db", "SecretString": PASSWORD}), PASSWORD),
@@ -113,6 +116,10 @@ async def test_near_shapes_the_redactor_knows_leave_nothing() -> None:
         (f"curl -u ci:{PASSWORD} https://api.corp/", PASSWORD),
         (f"gh secret set DB_PASSWORD --body {PASSWORD}", PASSWORD),
         (f"pymysql.connect('db', 'app', '{PASSWORD}', 'appdb')", PASSWORD),
+        (f"set imap_pass = '{PASSWORD}'", PASSWORD),
+        (f"sqlplus app/{PASSWORD}@db:1521/orcl", PASSWORD),
+        (f"db2 connect to SAMPLE user db2inst1 using {PASSWORD}", PASSWORD),
+        (f"[smtp.gmail.com]:587 alerts@corp.example:{PASSWORD}", PASSWORD),
     ]
     leaks = {text: await _leaks(text, secret) for text, secret in cases}
     assert {text: places for text, places in leaks.items() if places} == {}
@@ -245,18 +252,22 @@ async def test_sssds_bind_password_is_blanked(text: str, secret: str) -> None:
 @pytest.mark.xfail(
     strict=True,
     reason="names.py/hex_runs.py: a secret's name with an encoding suffix (secret_hex=, "
-    "password_hex:) is not read as the secret's name; its hex value stays",
+    "password_hex:, password_b32=) is not read as the secret's name; its value stays",
 )
 @pytest.mark.parametrize(
-    "text",
-    [f"secret_hex={PASSWORD_HEX}", f"password_hex: '{PASSWORD_HEX}'"],
-    ids=["secret-hex", "password-hex"],
+    ("text", "secret"),
+    [
+        (f"secret_hex={PASSWORD_HEX}", PASSWORD_HEX),
+        (f"password_hex: '{PASSWORD_HEX}'", PASSWORD_HEX),
+        (f"password_b32={PASSWORD_B32}", PASSWORD_B32),
+    ],
+    ids=["secret-hex", "password-hex", "password-base32"],
 )
-async def test_a_secret_spelled_in_hex_under_its_name_is_blanked(text: str) -> None:
+async def test_a_secret_spelled_in_hex_under_its_name_is_blanked(text: str, secret: str) -> None:
     """A config dump that stores a key in hex under its name plus the encoding
     (`secret_hex=…`, as HMAC and WireGuard-style tools do) shows the hex nowhere, as
-    `password=<hex>` already does: hex is the same secret in another spelling."""
-    assert await _leaks(f"config dump:\n{text}", PASSWORD_HEX) == []
+    `password=<hex>` already does: hex or base32 is the same secret in another spelling."""
+    assert await _leaks(f"config dump:\n{text}", secret) == []
 
 
 # --- leaks: redact/commands.py (a secret fed to a command on stdin) ------------------------------
@@ -265,7 +276,7 @@ async def test_a_secret_spelled_in_hex_under_its_name_is_blanked(text: str) -> N
 @pytest.mark.xfail(
     strict=True,
     reason="commands.py: a secret piped or heredoc'd into a command that reads a secret on stdin "
-    "(wrangler/vercel secret set, mysql -p <<EOF) stays",
+    "(wrangler/vercel secret set, mysql -p <<EOF, elasticsearch-keystore add -x) stays",
 )
 @pytest.mark.parametrize(
     "text",
@@ -273,8 +284,14 @@ async def test_a_secret_spelled_in_hex_under_its_name_is_blanked(text: str) -> N
         f"+ echo '{PASSWORD}' | npx wrangler secret put API_KEY",
         f"+ printf '{PASSWORD}' | vercel env add DB_PASSWORD production",
         f"+ mysql -u root -p <<EOF\n{PASSWORD}\nEOF",
+        f"+ echo {PASSWORD} | bin/elasticsearch-keystore add -x bootstrap.password",
     ],
-    ids=["wrangler-secret-put", "vercel-env-add", "mysql-password-heredoc"],
+    ids=[
+        "wrangler-secret-put",
+        "vercel-env-add",
+        "mysql-password-heredoc",
+        "elasticsearch-keystore-add",
+    ],
 )
 async def test_a_secret_fed_on_stdin_is_blanked(text: str) -> None:
     """A CI script traced by `set -x` that pipes a secret into Cloudflare's or Vercel's
@@ -400,3 +417,76 @@ async def test_a_saml_response_in_a_form_post_is_blanked() -> None:
     e-mail inside it is found)."""
     text = f"POST /saml/acs 500\nbody: SAMLResponse={SAML_RESPONSE}&RelayState=%2Fdashboard"
     assert await _leaks(f"sso error:\n{text}", SAML_RESPONSE[40:120]) == []
+
+
+# --- leaks: redact/commands.py (`set NAME = "VALUE"`: the `=` taken for the value) ---------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="commands.py: the `set NAME VALUE` rule takes a spaced `=` for the value and keeps "
+    'the double-quoted value after it (muttrc `set smtp_pass = "…"`)',
+)
+@pytest.mark.parametrize(
+    "text",
+    [
+        f'set smtp_pass = "{PASSWORD}"',
+        f'set imap_pass = "{PASSWORD}"\nset folder = "imaps://mail.corp/"',
+        f'SET PASSWORD = "{PASSWORD}"',
+    ],
+    ids=["muttrc-smtp-pass", "muttrc-imap-pass", "upper-case-set"],
+)
+async def test_a_set_command_with_a_spaced_equals_is_blanked(text: str) -> None:
+    """A mail relay check that dumps a muttrc (`set smtp_pass = "…"`) shows the password
+    nowhere: today the rule for `set NAME VALUE` blanks the `=` as if it were the value
+    and the quoted password stands after the placeholder (single quotes, or no `=`, are
+    already blanked)."""
+    assert await _leaks(f"mail relay check, config:\n{text}", PASSWORD) == []
+
+
+# --- leaks: redact/names.py (JAAS `user_<name>` options: a broker's user list) -------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason='names.py: a JAAS login module\'s user_<name>="…" option (the password of user '
+    "<name>) is not a secret's name",
+)
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Server {\n  org.apache.zookeeper.server.auth.DigestLoginModule required\n"
+        f'  user_super="{PASSWORD}";\n}};',
+        "listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain."
+        f'PlainLoginModule required user_alice="{PASSWORD}" user_bob="{PASSWORD[::-1]}";',
+    ],
+    ids=["zookeeper-digest-login-module", "kafka-plain-one-line"],
+)
+async def test_a_jaas_user_option_is_blanked(text: str) -> None:
+    """A broker that fails to start and logs its JAAS config shows the passwords of its
+    users (`user_alice="…"`, ZooKeeper's digest module's and Kafka PLAIN's user list)
+    nowhere, as a module's own `password="…"` already is."""
+    assert await _leaks(f"broker failed to start, jaas:\n{text}", PASSWORD) == []
+
+
+# --- leaks: redact/commands.py (a password given positionally to a database client) --------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="commands.py: unixODBC's `isql DSN USER PASSWORD` and zkCli's `addauth digest "
+    "user:password` keep the password",
+)
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"$ isql -v MSSQL_PROD sa {PASSWORD}\n[08001][unixODBC][Microsoft] Login timeout expired",
+        f"[zk: zk-1:2181(CONNECTED) 0] addauth digest super:{PASSWORD}\nInsufficient permission",
+    ],
+    ids=["unixodbc-isql", "zkcli-addauth-digest"],
+)
+async def test_a_password_given_positionally_to_a_database_client_is_blanked(text: str) -> None:
+    """A connectivity check's transcript that runs unixODBC's `isql DSN user password` or
+    ZooKeeper's `addauth digest user:password` shows the password nowhere, as `sqlplus
+    user/password@db` and `db2 connect … using password` already do."""
+    assert await _leaks(f"connectivity check:\n{text}", PASSWORD) == []
