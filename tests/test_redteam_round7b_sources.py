@@ -1,6 +1,7 @@
 """Red team, round 7b: the non-AWS tools' documented payloads that triage read wrongly when this
-was written: a Checkly check's failure ranked no higher than its being slow, and a Grafana
-OnCall alert group that forgets the severity the alert it forwards was labelled with. Each bug
+was written: a Checkly check's failure ranked no higher than its being slow, a Grafana
+OnCall alert group that forgets the severity the alert it forwards was labelled with, and two
+Splunk owners' private searches of one name merged into one incident. Each bug
 is a strict xfail that fails today for the reason it names and passes once the bug is fixed;
 each plain test beside one holds the behaviour the fix must keep."""
 
@@ -134,3 +135,37 @@ def test_the_same_alert_straight_from_alertmanager_defaults_to_critical() -> Non
     """The behaviour the OnCall case is held against: Alertmanager's own webhook of the group
     above makes a critical ticket."""
     assert _default(_one(_ALERTMANAGER_GROUP)) is Priority.CRITICAL
+
+
+# --- splunk: two owners' private searches of one name ---------------------------------------
+
+
+def _splunk(owner: str, run: int) -> dict[str, Any]:
+    """The sample alert ("Nginx 5xx burst" in app search) as `owner`'s own saved search sends
+    it on its `run`-th scheduled run: Splunk names the owner in `owner` and in the run's sid."""
+    body = copy.deepcopy(_sample("vendors/splunk-alert.json"))
+    sid = f"scheduler__{owner}__search__RMD5e461b39d4ff19c24_at_17955109{run:02d}_132"
+    body |= {"owner": owner, "sid": sid}
+    body["results_link"] = f"https://splunk.example.com:8000/app/search/@go?sid={sid}"
+    return body
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="splunk: identity is the app and search name only, so two owners' private searches "
+    "of one name in one app are one incident",
+)
+def test_two_owners_private_splunk_searches_of_one_name_are_two_incidents() -> None:
+    """A saved search is Splunk's by owner, app and name: alice and bob may each keep a
+    private "Nginx 5xx burst" in the search app, about their own services. Their alerts are
+    two incidents; keyed without the owner, bob's is counted on alice's ticket, and whoever
+    closes hers closes his."""
+    alice = _one(_splunk("alice", 1))
+    bob = _one(_splunk("bob", 1))
+    assert alice.identity != bob.identity
+
+
+def test_one_splunk_searchs_runs_are_one_incident() -> None:
+    """The behaviour the owner case is held against: every run of one owner's search (each
+    with its own sid) is the same incident."""
+    assert _one(_splunk("alice", 1)).identity == _one(_splunk("alice", 2)).identity
