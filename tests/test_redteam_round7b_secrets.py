@@ -40,6 +40,8 @@ PASSWORD = "Xk7pL2mR9tQwE4rT"
 PASSWORD_HEX = PASSWORD.encode().hex()
 PASSWORD_B64 = base64.b64encode(PASSWORD.encode()).decode()
 PASSWORD_B32 = base64.b32encode(PASSWORD.encode()).decode()
+#: mysql_native_password's stored hash (`*` and 40 upper-case hex): it logs in as the user.
+MYSQL_HASH = "*7D30366A02402F6D2C62451184813C751B2B3BE6"
 
 
 def _left(shown: str, secret: str) -> bool:
@@ -100,8 +102,9 @@ async def test_near_shapes_the_redactor_knows_leave_nothing() -> None:
     `<password>` element, a `password=` of hex, `echo PW | docker login --password-stdin`,
     `mysql -p'PW'` before a heredoc, curl's `-u user:pw`, `gh secret set --body PW`,
     PyMySQL's positional password, muttrc's single-quoted `set imap_pass = '…'`, sqlplus'
-    `user/pw@db`, `db2 connect … using pw`, a sasl_passwd line whose user is an e-mail, and
-    an `ldap_default_authtok_type` line (a name only) stays."""
+    `user/pw@db`, `db2 connect … using pw`, a sasl_passwd line whose user is an e-mail,
+    Rails' `authenticity_token`, a GraphQL variable named `pw` and a mysqldump's native
+    hash; an `ldap_default_authtok_type` line (a name only) stays."""
     cases = [
         (json.dumps({"Parameter": {"Name": "/app/db/password", "Value": PASSWORD}}), PASSWORD),
         (json.dumps({"Name": "db", "SecretString": PASSWORD}), PASSWORD),
@@ -120,6 +123,20 @@ async def test_near_shapes_the_redactor_knows_leave_nothing() -> None:
         (f"sqlplus app/{PASSWORD}@db:1521/orcl", PASSWORD),
         (f"db2 connect to SAMPLE user db2inst1 using {PASSWORD}", PASSWORD),
         (f"[smtp.gmail.com]:587 alerts@corp.example:{PASSWORD}", PASSWORD),
+        (f'Parameters: {{"authenticity_token"=>"{PASSWORD}", "next"=>"/"}}', PASSWORD),
+        (
+            json.dumps(
+                {
+                    "query": "mutation($pw: String!) { login(password: $pw) }",
+                    "variables": {"pw": PASSWORD},
+                }
+            ),
+            PASSWORD,
+        ),
+        (
+            f"CREATE USER 'app'@'%' IDENTIFIED WITH 'mysql_native_password' AS '{MYSQL_HASH}';",
+            MYSQL_HASH[1:],
+        ),
     ]
     leaks = {text: await _leaks(text, secret) for text, secret in cases}
     assert {text: places for text, places in leaks.items() if places} == {}
@@ -490,3 +507,101 @@ async def test_a_password_given_positionally_to_a_database_client_is_blanked(tex
     ZooKeeper's `addauth digest user:password` shows the password nowhere, as `sqlplus
     user/password@db` and `db2 connect … using password` already do."""
     assert await _leaks(f"connectivity check:\n{text}", PASSWORD) == []
+
+
+# --- leaks: redact/commands.py (a CI runner's debug evaluation of a secret) ----------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="commands.py: a runner's step debug log (`##[debug]Evaluating: secrets.X` then "
+    "`##[debug]Result: '…'`) keeps the evaluated secret",
+)
+@pytest.mark.parametrize(
+    "text",
+    [
+        "##[debug]Evaluating condition for step: 'Deploy'\n"
+        f"##[debug]Evaluating: secrets.API_TOKEN\n##[debug]=> '{PASSWORD}'\n"
+        f"##[debug]Result: '{PASSWORD}'",
+        f"##[debug]Evaluating: variables['dbPassword']\n##[debug]Result: '{PASSWORD}'",
+    ],
+    ids=["github-actions-secrets", "azure-pipelines-variables"],
+)
+async def test_a_ci_runners_debug_evaluation_of_a_secret_is_blanked(text: str) -> None:
+    """A CI log with step debugging on (ACTIONS_STEP_DEBUG, system.debug), attached to a
+    failed-deploy alert, shows the value an expression over `secrets.…` or a password
+    variable evaluated to nowhere: the line before names what it is."""
+    assert await _leaks(f"deploy job log:\n{text}", PASSWORD) == []
+
+
+# --- leaks: redact/tokens.py (a MySQL native hash in Puppet's change notice) ---------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="tokens.py: a MySQL native hash in a Puppet change notice (`password_hash: changed "
+    "'…' to '*…'`) stays",
+)
+async def test_a_mysql_hash_in_a_config_managers_change_notice_is_blanked() -> None:
+    """A Puppet run's report quoted in a drift alert shows the MySQL native hash it set
+    nowhere: the hash logs in as the user, as it does in a mysqldump's `CREATE USER`."""
+    text = (
+        "Notice: /Stage[main]/Db/Mysql_user[app@%]/password_hash: changed "
+        f"'' to '{MYSQL_HASH}'\nNotice: Applied catalog in 4.21 seconds"
+    )
+    assert await _leaks(f"puppet run report:\n{text}", MYSQL_HASH[1:]) == []
+
+
+# --- leaks and over-redaction: redact/pairs.py (GraphQL variables) -------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="pairs.py: a GraphQL variable bound to a password argument (`password: $p`) keeps "
+    'its value in "variables"',
+)
+async def test_a_graphql_variable_bound_to_a_password_is_blanked() -> None:
+    """A GraphQL gateway's error log of a login request shows the password nowhere when the
+    query passes it through a variable with a short name (`login(password: $p)`, value in
+    `"variables": {"p": …}`), as it does when the variable is named `pw`."""
+    request = {
+        "query": "mutation Login($p: String!) { login(email: $e, password: $p) { token } }",
+        "variables": {"e": "ops@corp.example", "p": PASSWORD},
+    }
+    assert await _leaks(f"graphql error: {json.dumps(request)}", PASSWORD) == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="pairs.py: a GraphQL variable reference (`password: $pw`) and a declared type "
+    "(`$pw: String!`) are blanked as if they were the secret",
+)
+def test_a_graphql_variables_reference_and_type_stay() -> None:
+    """A GraphQL query's text keeps its variable references and types (`$pw: String!`,
+    `password: $pw`): they are the query's shape, not a secret; the value lives in
+    `variables`."""
+    query = "mutation Login($pw: String!) { login(user: $u, password: $pw) { token } }"
+    assert Redactor().text(f"graphql error in query: {query}") == f"graphql error in query: {query}"
+
+
+# --- leaks: redact/web.py (Django's CSRF form token) ---------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="web.py: Django's csrfmiddlewaretoken (form field, QueryDict) stays, as Rails' "
+    "authenticity_token does not",
+)
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"<QueryDict: {{'csrfmiddlewaretoken': ['{PASSWORD}'], 'next': ['/admin/']}}>",
+        f"POST /admin/login/ body=csrfmiddlewaretoken={PASSWORD}&username=ops",
+    ],
+    ids=["querydict", "form-body"],
+)
+async def test_djangos_csrf_form_token_is_blanked(text: str) -> None:
+    """A Django error report of a failed form post shows the CSRF form token nowhere: with
+    the victim's cookie it forges their requests, and Rails' `authenticity_token` in the
+    same report is already blanked."""
+    assert await _leaks(f"request failed: {text}", PASSWORD) == []
