@@ -7,10 +7,13 @@ sinks and summarisers take a `RedactedAlert`, never an `Alert`, so mypy --strict
 field of the raw alert reaches a request. The view has no raw payload; the prompt gets an excerpt
 of it that was redacted before it was cut (a cut first could leave half a secret unrecognised),
 and again after the cut (for what the cut leaves at its end), so the prompt need not redact it.
+A value the alert holds under a secret's name (`db_password: …`) is redacted in every field
+that repeats it (`redact_alert`), and the view carries it for the texts written from it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import unicodedata
@@ -26,6 +29,8 @@ from triage.models import Alert, Priority, Status, Ticket
 from triage.normalize.common import cut
 from triage.redact import Redactor, held
 from triage.redact.named_values import named_value_secret
+from triage.redact.redactor import Blanked
+from triage.redact.spelled import MARK as HELD_MARK
 
 # draws_nothing: named here too, where the GitHub labels ask it beside `spelled_look_alikes`.
 from triage.unseen import draws_nothing as draws_nothing
@@ -92,6 +97,10 @@ class RedactedAlert:
     redaction: tuple[Redactor, tuple[str, ...]] | None = field(
         default=None, compare=False, repr=False
     )
+    #: The values the alert held under a secret's name (`_held_by_name`), redacted in every
+    #: field above wherever the alert repeats them: what a text written from this view (the
+    #: model's ticket) must not show either (`Redactor.text_with`). Never stored nor shown.
+    named_secrets: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def is_note(self) -> bool:
@@ -118,33 +127,236 @@ def redact_alert(
 ) -> RedactedAlert:
     """`alert` redacted field by field; with `excerpt_chars`, also the raw payload, redacted
     as a whole and then cut to that length (only new incidents need it: it costs the most).
-    `group` (its text redacted already) says which group incident the alert is a member of."""
-    text = redactor.text
-    excerpt = ""
+    `group` (its text redacted already) says which group incident the alert is a member of.
+
+    A value the redactor blanked for the name it stood under (`db_password: hunter2xyz`, a
+    JSON member, `password=…` in the text) is a secret wherever the same alert repeats it:
+    every field is redacted again with those values (`named_secrets`) as credentials, for
+    this alert only. An alert holding none (nearly every one) costs nothing more."""
+    found = Blanked()
+    fields = _Fields(redactor, found)
+    raw = ""
     if excerpt_chars > 0 and alert.raw:
-        raw = json.dumps(redactor.value(alert.raw), ensure_ascii=False, separators=(",", ":"))
-        excerpt = cut(raw, excerpt_chars, ellipsis=True)
-        if excerpt != raw:
-            # What the cut leaves at its end is read as any cut text is: the piece of a word
-            # before its "…", a value the cut left unquoted after its key.
-            excerpt = text(excerpt)
-    return RedactedAlert(
+        raw = json.dumps(
+            redactor.value(alert.raw, found=found), ensure_ascii=False, separators=(",", ":")
+        )
+    view = RedactedAlert(
         fingerprint=alert.fingerprint,
-        source=text(alert.source),
+        source=fields.text(alert.source),
         status=alert.status,
-        title=text(alert.title),
-        team=text(alert.team) if alert.team else None,
+        title=fields.text(alert.title),
+        team=fields.text(alert.team) if alert.team else None,
         priority=alert.priority,
-        severity=text(alert.severity) if alert.severity else None,
-        description=text(alert.description),
-        runbook_url=text(alert.runbook_url) if alert.runbook_url else None,
+        severity=fields.text(alert.severity) if alert.severity else None,
+        description=fields.text(alert.description),
+        runbook_url=fields.text(alert.runbook_url) if alert.runbook_url else None,
         occurred_at=alert.occurred_at,
-        links=MappingProxyType(_pairs(alert.links, redactor)),
-        labels=MappingProxyType(_pairs(alert.labels, redactor)),
-        payload_excerpt=excerpt,
+        links=MappingProxyType(fields.pairs(alert.links)),
+        labels=MappingProxyType(fields.pairs(alert.labels, alert.uncut_labels)),
         group=group,
         redaction=(redactor, held()),
     )
+    secrets = _held_by_name(found)
+    if secrets:
+        view = _again(view, redactor, secrets)
+    return dataclasses.replace(
+        view, payload_excerpt=_excerpt(raw, excerpt_chars, redactor, secrets)
+    )
+
+
+def shown_title(alert: Alert, redactor: Redactor) -> str:
+    """`alert`'s title as its view shows it (`redact_alert` without the payload's excerpt):
+    also without a value the alert holds under a secret's name in its labels, links or text.
+    What the store keeps as its incident's title, and lists and group tickets show."""
+    return redact_alert(alert, redactor).title
+
+
+class _Fields:
+    """Redacts an alert's fields as `redact_alert` always has, noting in `found` what it
+    took out: each text the rules changed, each label or link value blanked for its key."""
+
+    def __init__(self, redactor: Redactor, found: Blanked) -> None:
+        self.redactor = redactor
+        self.found = found
+
+    def text(self, text: str) -> str:
+        done = self.redactor.text(text)
+        if done != text:
+            self.found.texts.append((text, done))
+        return done
+
+    def pairs(self, pairs: Mapping[str, str], uncut: Mapping[str, str] = _EMPTY) -> dict[str, str]:
+        """Each key and value redacted (`redacted_pair_value`); a value its key blanks noted
+        whole, and as it was before the label's cut (`uncut`: the alert may repeat all of it)."""
+        shown: dict[str, str] = {}
+        for key, value in pairs.items():
+            if named_value_secret(key, value):
+                self.found.by_name += [value, uncut.get(key, value)]
+                shown[self.redactor.text(key)] = "[REDACTED:password]"
+            else:
+                shown[self.redactor.text(key)] = self.text(value)
+        return shown
+
+
+def _again(view: RedactedAlert, redactor: Redactor, secrets: tuple[str, ...]) -> RedactedAlert:
+    """`view`'s every text without `secrets`, the values its alert held under a secret's
+    name (`Redactor.without`); the excerpt is `_excerpt`'s."""
+
+    def again(text: str) -> str:
+        return redactor.without(text, secrets)
+
+    def pairs(shown: Mapping[str, str]) -> dict[str, str]:
+        return {again(k): again(v) for k, v in shown.items()}
+
+    return dataclasses.replace(
+        view,
+        source=again(view.source),
+        title=again(view.title),
+        team=again(view.team) if view.team else None,
+        severity=again(view.severity) if view.severity else None,
+        description=again(view.description),
+        runbook_url=again(view.runbook_url) if view.runbook_url else None,
+        links=MappingProxyType(pairs(view.links)),
+        labels=MappingProxyType(pairs(view.labels)),
+        named_secrets=secrets,
+    )
+
+
+def _excerpt(raw: str, chars: int, redactor: Redactor, secrets: tuple[str, ...]) -> str:
+    """The redacted payload `raw` (compact JSON) cut to `chars`. The alert's `secrets` are
+    taken out of the whole by exact value before the cut (a cut through one would leave its
+    head, which no longer matches), then the cut excerpt is read again with them (their
+    encoded and spelled-out forms; at most `chars` characters, whatever the payload's size)."""
+    if not raw:
+        return ""
+    for secret in secrets:
+        raw = raw.replace(secret, HELD_MARK)
+        quoted = json.dumps(secret, ensure_ascii=False)[1:-1]  # as the dump writes it
+        if quoted != secret:
+            raw = raw.replace(quoted, HELD_MARK)
+    excerpt = cut(raw, chars, ellipsis=True)
+    if excerpt != raw:
+        # What the cut leaves at its end is read as any cut text is: the piece of a word
+        # before its "…", a value the cut left unquoted after its key.
+        excerpt = redactor.text(excerpt)
+    return redactor.without(excerpt, secrets)
+
+
+#: The fewest characters a value must have to be redacted wherever the alert repeats it: a
+#: shorter one would blank parts of ordinary words (`hold` draws the same line).
+_SECRET_MIN_CHARS = 6
+#: … and the most: a longer value blanked whole (a key file, a blob) is the rules' to find.
+_SECRET_MAX_CHARS = 4096
+#: Values that stand for no secret (a state or a placeholder a config writes in its place).
+_NOT_SECRETS = frozenset(
+    {"true", "false", "null", "none", "nil", "undefined", "redacted", "hidden", "masked"}
+    | {"unknown", "unset", "notset", "not-set", "not_set", "default", "secret"}
+    | {"password", "required", "missing", "invalid", "expired", "provided", "omitted"}
+)
+#: A placeholder for a value, not a value: a template's reference (`${DB_PASS}`, `{{ .pw }}`,
+#: `%(pw)s`, `<password>`), one character repeated (`******`).
+_PLACEHOLDER = re.compile(
+    r"\$\{.*\}|\{\{.*\}\}|%\(.*\)s|<[^<>]*>|(.)\1*",
+    re.DOTALL,
+)
+#: A placeholder the redactor writes, splitting a redacted text into what it kept.
+_REDACTED = re.compile(r"\[REDACTED(?::[^\]\s]{1,40})?\]")
+#: What may stand around a value the rules blanked but is no part of it.
+_AROUND = " \t\r\n\"'`,;"
+
+
+def _held_by_name(found: Blanked) -> tuple[str, ...]:
+    """The values `found` notes, worth redacting wherever the alert repeats them: each string
+    blanked whole for its name (a list's or an object's strings), each stretch of a text the
+    rules replaced (`_replaced`), that may be a secret (`_may_be_secret`). Longest first."""
+    values: set[str] = set()
+    for blanked in found.by_name:
+        values.update(_strings(blanked))
+    for given, redacted in found.texts:
+        values.update(_replaced(given, redacted))
+    return tuple(sorted(filter(_may_be_secret, values), key=len, reverse=True))
+
+
+def _strings(value: object, depth: int = 0) -> list[str]:
+    """The strings in a JSON value: an object's values' (not its keys), a list's items'."""
+    if isinstance(value, str):
+        return [value]
+    if depth > 64:
+        return []
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list | tuple):
+        return [s for item in value for s in _strings(item, depth + 1)]
+    return []
+
+
+def _replaced(given: str, redacted: str) -> list[str]:
+    """The stretches of `given` that `redacted` shows as placeholders right after a name
+    that says they are secrets (`password=[REDACTED:password]`, `_named_after`): the text
+    between the pieces the redactor kept, found in `given` in order. What a rule blanked by
+    its shape, or after another placeholder (`auth [user] [password]`), is left to the rules:
+    a word a rule took for a value (`failed`) must not blank every other one. A text the
+    redactor also changed elsewhere (escapes undone, invisible characters dropped) stops the
+    reading where its kept pieces no longer match: what was read before stays."""
+    kept = _REDACTED.split(redacted)
+    if len(kept) < 2 or not given.startswith(kept[0]):
+        return []
+    stretches: list[str] = []
+    at = len(kept[0])
+    for n, piece in enumerate(kept[1:], start=1):
+        end = _piece_at(given, piece, at, last=n == len(kept) - 1)
+        if end < 0:
+            break  # side by side with the next placeholder, or a piece that changed
+        stretch = given[at:end].strip(_AROUND)
+        if _named_after(kept[n - 1], stretch) or _dsn_password(kept[n - 1], piece):
+            stretches.append(stretch)
+        at = end + len(piece)
+    return stretches
+
+
+def _piece_at(given: str, piece: str, at: int, *, last: bool) -> int:
+    """Where the kept `piece` starts in `given`, from `at`: the last one ends it; an empty one
+    between two placeholders is nowhere (where the first ends is unknown); -1 when not found."""
+    if last:
+        return len(given) - len(piece) if given.endswith(piece) else -1
+    return given.find(piece, at) if piece else -1
+
+
+#: A URL's user and the colon before its password (`postgres://backup:`), ending a text.
+_URL_USER = re.compile(r"://[^\s/@:]{1,256}:$")
+
+
+def _dsn_password(before: str, after: str) -> bool:
+    """Whether the stretch between `before` and `after` is a URL's password: a name by its
+    place (`postgres://backup:<password>@db`), as the rules blank it."""
+    return after.startswith("@") and _URL_USER.search(before[-300:]) is not None
+
+
+#: A name and what joins it to a value, ending a text: `password=`, `"db_pass": "`, `auth `.
+_NAME_BEFORE = re.compile(r"([A-Za-z_][\w.-]{0,63})[\"']?[ \t]*(?:[:=]>?|[ \t])[ \t]*[\"'`]?$")
+
+
+def _named_after(before: str, value: str) -> bool:
+    """Whether `before`, the text the redactor kept before `value`, ends with a name that
+    says `value` is a secret (`named_value_secret`: `password=`, `"pass": "`, `auth `)."""
+    name = _NAME_BEFORE.search(before[-96:])
+    return name is not None and named_value_secret(name[1], value)
+
+
+def _may_be_secret(value: str) -> bool:
+    """Whether `value` may be a secret worth hunting through the rest of its alert: long
+    enough, no number, no word a config writes for a secret it leaves out, no placeholder."""
+    if not _SECRET_MIN_CHARS <= len(value) <= _SECRET_MAX_CHARS:
+        return False
+    if value.casefold() in _NOT_SECRETS or _PLACEHOLDER.fullmatch(value):
+        return False
+    if "[REDACTED" in value:  # what the redactor wrote, not what it took out
+        return False
+    try:
+        float(value)
+    except ValueError:
+        return True
+    return False  # a number (`pin: 123456`): redacted everywhere, it blanks counts and ids
 
 
 def redacted_by(view: RedactedAlert, redactor: Redactor) -> bool:
@@ -155,11 +367,6 @@ def redacted_by(view: RedactedAlert, redactor: Redactor) -> bool:
         and view.redaction[0] is redactor
         and view.redaction[1] is held()  # a new tuple whenever a new credential is held
     )
-
-
-def _pairs(pairs: Mapping[str, str], redactor: Redactor) -> dict[str, str]:
-    """Each key and value redacted (see `redacted_pair_value`)."""
-    return {redactor.text(k): redacted_pair_value(k, v, redactor) for k, v in pairs.items()}
 
 
 def redacted_pair_value(key: str, value: str, redactor: Redactor) -> str:

@@ -38,6 +38,8 @@ from triage.redact.percent import (
 )
 from triage.redact.scrub import _scrub
 from triage.redact.sections import SECRET_SECTIONS, _kept_child, section_named
+from triage.redact.spelled import MARK as HELD_MARK
+from triage.redact.spelled import unspelled
 
 
 def _scrub_escaped(text: str, secrets: tuple[str, ...]) -> str:
@@ -209,6 +211,36 @@ class Redactor:
             recent[text] = done
         return done
 
+    def text_with(self, text: str, also: tuple[str, ...]) -> str:
+        """`text` redacted (`text`), and without `also` (`without`): values one alert held
+        under a secret's name, taken out of a text written from that alert (its ticket)."""
+        return self.without(self.text(text), also)
+
+    def without(self, redacted: str, also: tuple[str, ...]) -> str:
+        """`redacted` (a text this redactor redacted already) with `also` taken out as the
+        held credentials are: values one alert held under a secret's name, wherever that alert
+        repeats them. As they are and spelled out (`unspelled`: in capitals, reversed, as hex)
+        always; in a form only the passes read (behind an escape, an entity, a
+        percent-encoding, invisible or look-alike characters, base64) by every pass again,
+        when the text holds such a form (`_disguises`: few do, and a pass costs as much as the
+        first). For this text only: never held nor remembered, so hostile input cannot grow
+        what every text is redacted with, nor fill the memo. `also` longest first, so one
+        holding another goes whole."""
+        if not also:
+            return redacted
+        # Placeholders stay as they are: a value the alert gave as a password may be a piece
+        # of one (`credential`), which, replaced, would grow at every pass.
+        pieces = _PLACEHOLDER.split(redacted)
+        for n in range(0, len(pieces), 2):
+            for secret in also:
+                pieces[n] = pieces[n].replace(secret, HELD_MARK)
+            pieces[n] = unspelled(pieces[n], also)
+        redacted = "".join(pieces)
+        if not _disguises(redacted):
+            return redacted
+        secrets = tuple(sorted({*self._secrets(), *also}, key=len, reverse=True))
+        return self._settled(redacted, secrets)
+
     def _settled(self, text: str, secrets: tuple[str, ...]) -> str:
         """`text` redacted until a pass changes nothing (at most `_SETTLE_PASSES` passes): what
         one pass writes can show a later step a secret that step read before it was written
@@ -379,25 +411,36 @@ class Redactor:
         self._last = (holding, known, answer)
         return answer
 
-    def value(self, value: Any, *, depth: int = 0) -> Any:
-        """A JSON value with every string redacted and secret-named keys blanked."""
+    def value(self, value: Any, *, depth: int = 0, found: Blanked | None = None) -> Any:
+        """A JSON value with every string redacted and secret-named keys blanked; what was
+        taken out noted in `found` when given (`Blanked`)."""
         if depth > 64:  # normalisers reject deeper JSON; this only guards direct callers
             return "[REDACTED:too-deep]"
         if isinstance(value, str):
-            return self.text(value)
+            done = self.text(value)
+            if found is not None and done != value:
+                found.texts.append((value, done))
+            return done
         if isinstance(value, dict):
-            return self._object(value, depth)
+            return self._object(value, depth, found=found)
         if isinstance(value, list | tuple):
             if _secret_pair(value):  # ["Cookie", "…"], ["X-Api-Key", ["…"]], ["PIN", 1234]
+                if found is not None:
+                    found.by_name.append(value[1])
                 return [self.text(value[0]), "[REDACTED:password]"]
-            items = [self.value(v, depth=depth + 1) for v in value]
+            items = [self.value(v, depth=depth + 1, found=found) for v in value]
             if _command_line(value):
                 return self._arguments([str(v) for v in value], items)
             return items
         return value
 
     def _object(
-        self, obj: dict[Any, Any], depth: int, sections: frozenset[str] = frozenset()
+        self,
+        obj: dict[Any, Any],
+        depth: int,
+        sections: frozenset[str] = frozenset(),
+        *,
+        found: Blanked | None = None,
     ) -> dict[str, Any]:
         """A JSON object with its keys redacted (a payload can use a secret as a key) and each
         value: a section's below a key whose children are all secrets (`_section`: a secret's
@@ -410,17 +453,19 @@ class Redactor:
         for k, v in obj.items():
             key = str(k)
             if _mapping(v) and (key in sections or section_named(key)):
-                shown[self.text(key)] = self._section(key, v, depth + 1)
+                shown[self.text(key)] = self._section(key, v, depth + 1, found)
             elif (placeholder := blanked_placeholder(key, v, obj)) is not None:
+                if found is not None:
+                    found.by_name.append(v)
                 shown[self.text(key)] = placeholder
             elif key == "data" and isinstance(v, dict) and _vault_read(obj):
                 # A Vault KV v2 read: the secret's own fields are its `data`'s `data`.
-                shown[self.text(key)] = self._object(v, depth + 1, _VAULT_KV2_DATA)
+                shown[self.text(key)] = self._object(v, depth + 1, _VAULT_KV2_DATA, found=found)
             else:
-                shown[self.text(key)] = self.value(v, depth=depth + 1)
+                shown[self.text(key)] = self.value(v, depth=depth + 1, found=found)
         return shown
 
-    def _section(self, key: str, value: Any, depth: int) -> Any:
+    def _section(self, key: str, value: Any, depth: int, found: Blanked | None = None) -> Any:
         """A value below a section's key (`section_named`: `secrets`, `password`): every
         leaf replaced but what `_kept_child` keeps (a count, a path, a provider, a literal),
         which is redacted as any value is; its structure and keys stay."""
@@ -428,12 +473,15 @@ class Redactor:
             return "[REDACTED:too-deep]"
         if isinstance(value, dict):
             return {
-                self.text(str(k)): self._section(str(k), v, depth + 1) for k, v in value.items()
+                self.text(str(k)): self._section(str(k), v, depth + 1, found)
+                for k, v in value.items()
             }
         if isinstance(value, list | tuple):
-            return [self._section(key, v, depth + 1) for v in value]
+            return [self._section(key, v, depth + 1, found) for v in value]
         if value is None or isinstance(value, bool) or _kept_child(key, str(value)):
-            return self.value(value, depth=depth)
+            return self.value(value, depth=depth, found=found)
+        if found is not None:
+            found.by_name.append(value)
         return "[REDACTED:password]"
 
     def _arguments(self, args: list[str], each: list[Any]) -> list[Any]:
@@ -456,6 +504,35 @@ class Redactor:
             mine if mine != arg or seen == arg else seen
             for arg, mine, seen in zip(args, each, split, strict=True)
         ]
+
+
+class Blanked:
+    """What `Redactor.value` took out of one JSON value, for its caller to take out wherever
+    else the same alert repeats it (`view.redact_alert`): each value blanked whole for the name
+    it stands under (any JSON type, as given), and each string the rules changed, as given and
+    as redacted (a `password=…` inside it)."""
+
+    __slots__ = ("by_name", "texts")
+
+    def __init__(self) -> None:
+        self.by_name: list[Any] = []
+        self.texts: list[tuple[str, str]] = []
+
+
+#: A placeholder the redactor writes, kept whole when values are taken out (`without`).
+_PLACEHOLDER = re.compile(r"(\[REDACTED(?::[\w-]{1,40})?\])")
+
+
+def _disguises(text: str) -> bool:
+    """Whether `text` holds a form only the passes read (`Redactor._redacted`): an invisible
+    character, a percent-escape, a needless JSON escape, a disguise `_unmasked` undoes (an
+    entity, a full-width letter), a base64 run that decodes to text."""
+    if _hides(text) or _ESCAPE.search(text) or _unmasked(text) != text:
+        return True
+    if "\\" in text and _json_unescaped(text) != text:
+        return True
+    runs = text.encode("ascii", "replace").translate(_NOT_BASE64).split()
+    return any(16 <= len(run) <= 8192 and _base64_text(run.decode()) is not None for run in runs)
 
 
 def _mapping(value: Any) -> bool:
