@@ -605,3 +605,49 @@ async def test_djangos_csrf_form_token_is_blanked(text: str) -> None:
     the victim's cookie it forges their requests, and Rails' `authenticity_token` in the
     same report is already blanked."""
     assert await _leaks(f"request failed: {text}", PASSWORD) == []
+
+
+# --- leaks: redact/web.py (an authority that failed to parse, quoted by the parser's error) -----
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="web.py: `user:password@host:port` whose port is not a number (the URL a parser "
+    "refused, quoted in its error) keeps the password",
+)
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"urllib3.exceptions.LocationParseError: Failed to parse: 'app:{PASSWORD}@db:${{PORT}}'",
+        f"LocationParseError: Failed to parse: app:{PASSWORD}@db:port/app",
+    ],
+    ids=["unexpanded-port-variable", "placeholder-port"],
+)
+async def test_a_url_a_parser_refused_shows_no_password(text: str) -> None:
+    """A client whose DSN's port was never filled in (`${PORT}` left unexpanded, `port`)
+    fails in the URL parser, whose error quotes the authority: it shows the password
+    nowhere, as `app:pw@db:5432/app` already does."""
+    assert await _leaks(f"worker crashed: {text}", PASSWORD) == []
+
+
+# --- leaks: redact/pairs.py (a name padded to its value by leader dots) --------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="pairs.py: a name padded by leader dots (`password.......value`, a config dump's "
+    "column) does not name its value",
+)
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"HikariPool-1 - password........................{PASSWORD}",
+        f'HikariConfig - password........................"{PASSWORD}"',
+    ],
+    ids=["bare", "quoted"],
+)
+async def test_a_value_after_leader_dots_is_blanked(text: str) -> None:
+    """A startup config dump that lines its values up with leader dots (HikariCP's DEBUG
+    dump, `name.........value`) shows a password's value nowhere, as `name: value` and
+    `name = value` already do."""
+    assert await _leaks(f"pool failed to start:\n{text}", PASSWORD) == []
