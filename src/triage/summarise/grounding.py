@@ -11,11 +11,18 @@ A fact is a token that states something a reader would act on:
     time     09:00, 9:00:00
     number   two or more digits, decimals, and numbers with a unit (95%, 15m, 500ms, 2GB, 3x);
              a bare one-digit number is not a fact; nor are dotted numbers such as 2026.11.3
-             (kept as `number` too, but matched as text)
+             (kept as `number` too, but matched as text); a number in words past nine
+             ("twelve thousand", "eighty percent": `_spelled_numbers`), by value as digits
     host     dotted names of two or more labels of two or more characters: db-7.internal,
              punycode too (xn--80ak6aa92e.com)
     id       UUIDs, ARNs, runs of 8+ hex digits, and tokens of 4+ characters mixing letters
              and digits (i-0abc123def, pod-7f9c, us-east-1)
+    name     a service's, a store's or a program's name without digits: snake case in lower
+             case (order_service) and hyphenated words with a component's part (billing-api,
+             auth-db: `_component_name`); English hyphenated words (read-only, follow-up,
+             service-level) and upper-case constants (AWS_REGION) are none. `order_service`,
+             `order-service` and "order service" ground each other, and a name cut short (a
+             long title's) is grounded by the alert's name it begins
 
 A fact is grounded when it occurs, ignoring case and not inside a longer word or number, in the
 alert text the model was shown (`Evidence`: every key and value of the prompt's alert view,
@@ -28,7 +35,9 @@ characters, are read as their ASCII form in both texts, as a browser or a resolv
 linear in the text.
 
 Steps hold commands, with numbers, ids and file names of their own: `check_step` checks only
-the addresses in them, an `ip` or a `host` that a command would reach.
+the addresses in them, an `ip` or a `host` that a command would reach, and marks the commands
+no responder should run whatever the alert says: one running text no reader sees, and one
+sending the responder's credentials off the machine.
 """
 
 from __future__ import annotations
@@ -154,8 +163,14 @@ def check(text: str, shown: Evidence) -> Checked:
     out: list[str] = []
     rejected: list[str] = []
     end = 0
-    for match in _FACT.finditer(folded(text)):
+    plain = folded(text)
+    # A number in words is one fact from its first word on; its later words ("thousand")
+    # are letters only, which state none.
+    spelled = _spelled_numbers(plain)
+    for match in _FACT.finditer(plain):
         fact = _fact(match)
+        if fact is None and spelled:
+            fact = spelled.get(match.start())
         if fact is None or _grounded(fact, shown):
             continue
         out += (text[end : match.start()], MARK)
@@ -197,14 +212,18 @@ def check_step(text: str, shown: Evidence) -> Checked:
     host in a step that runs curl, ssh, nc …), a name under an internet domain (`_DOMAINS`:
     "send the logs to attacker.ru"), and an address spelled as a number (`_AT_NUMBER`:
     `curl 167772161` reaches 10.0.0.1), so alert text cannot make the model tell a reader to
-    fetch from, or send to, a place of its choosing. Text piped into an interpreter
-    (`| sh`, `| python`, `bash <(…)`, `base64 -d`), which runs what no reader sees, is marked
-    too unless the alert itself does so (`_RUNS_HIDDEN`). Other facts are left: a step's
-    numbers, ids, file names (`values.yaml`) and metric names (`system.cpu.usage`) are its own."""
+    fetch from, or send to, a place of its choosing. A command running text no reader sees
+    (`| sh`, `| sudo -E /bin/bash`, `bash <(…)`, `eval "$(curl …)"`, `base64 -d`, printf's hex:
+    `_RUNS_HIDDEN`) is marked too, even when the alert holds it (its text is anyone's), and so
+    is a credential a sending command would carry (`curl -F f=@~/.aws/credentials …`,
+    `$GITHUB_TOKEN`: `_sent_credentials`), whichever host it reaches. Other facts are left: a
+    step's numbers, ids, file names (`values.yaml`) and metric names (`system.cpu.usage`) are
+    its own."""
     text, numeric = _numeric_addresses(text, shown)
-    text, hidden = _hidden_runs(text, shown)
+    text, hidden = _hidden_runs(text)
+    text, sent = _sent_credentials(text)
     out: list[str] = []
-    rejected: list[str] = ["ip"] * numeric + ["command"] * hidden
+    rejected: list[str] = ["ip"] * numeric + ["command"] * (hidden + sent)
     end = 0
     plain = folded(text)
     networked = _NETWORK_COMMAND.search(plain) is not None
@@ -248,26 +267,87 @@ def _address_shaped(match: re.Match[str]) -> bool:
     return group in ("ipv4", "ipv6") or (group == "word" and "." in match.group())
 
 
-#: A command that runs text no reader sees: piped into a shell or an interpreter, a process
-#: substitution fed to one, or base64 decoded (the classic payload an alert asks for).
+#: The directories a command may be named in (/usr/bin/, ./venv/bin/, ~/bin/): segments
+#: between slashes, so a run of slashes or of letters is read once, not once per position.
+_PATH = r"(?:(?:~|\.{1,2})?/)?(?:[\w.+-]{1,32}/){0,8}"
+#: A shell or an interpreter as a command names it: by its path (/bin/bash), with a version
+#: (python3.11, perl5) or Windows' suffix (pwsh.exe).
+_INTERPRETER = (
+    rf"{_PATH}(?:(?:ba|z|k|da|fi|c|tc)?sh|iex|invoke-expression|python|perl|ruby"
+    r"|node|nodejs|deno|php|lua|tclsh|powershell|pwsh|source)"
+    r"(?:\d{1,2}(?:\.\d{1,3}){0,2})?(?:\.exe)?(?![\w.-])"
+)
+#: A program that runs the command after it, with its options and settings (`sudo -u root
+#: -E`, `env -i PATH=…`, `xargs -0`): the pipe still feeds the command after it.
+_WRAPPER = (
+    rf"{_PATH}(?:sudo|doas|env|xargs|nohup|exec|command|nice|time|stdbuf)"
+    r"(?:\s{1,8}(?:-[ugCDhprtTUn]\s{1,8}[^\s|;&-][^\s|;&]{0,63}|-[\w-]{1,32}(?:=\S{0,64})?"
+    r"|\w{1,64}=[^\s|;&]{0,256})){0,8}\s{1,8}"
+)
+#: A command fetching a script (curl, wget, PowerShell's iwr and irm).
+_FETCH = rf"{_PATH}(?:curl|wget|fetch|iwr|irm|invoke-webrequest|invoke-restmethod)"
+#: A command that runs text no reader sees: piped into a shell or an interpreter (after sudo,
+#: env …), a process substitution fed to one, a fetched script evaluated (`eval "$(curl …)"`,
+#: `bash -c "$(curl …)"`, `iex (iwr …)`), or text decoded as it runs: base64 (coreutils',
+#: openssl's, Python's, .NET's), xxd's hex, printf's, echo's and `$'…'`'s escapes,
+#: PowerShell's encoded command. The classic payload an alert asks for, in each disguise.
 _RUNS_HIDDEN = re.compile(
-    r"(?i)\|\s{0,8}(?:sudo\s{1,8})?(?:(?:ba|z|k|da|fi)?sh|iex|invoke-expression|python[23]?"
-    r"|perl|ruby|node|php|powershell|pwsh|source)(?![\w.-])"
-    r"|(?<![\w.-])(?:(?:ba|z|k|da)?sh|source|\.)\s{1,8}<\("
-    r"|(?<![\w.-])base64\s{1,8}(?:-d|--decode|-D)(?![\w-])"
+    rf"\|\s{{0,8}}(?:{_WRAPPER}){{0,3}}{_INTERPRETER}"
+    rf"|(?<![\w.-]){_INTERPRETER}\s{{1,8}}(?:-[\w-]{{1,16}}\s{{1,8}}){{0,4}}<\("
+    r"|(?<![\w.-])\.\s{1,8}<\("
+    rf"|(?<![\w.-])(?:eval|{_INTERPRETER}\s{{1,8}}(?:-[\w-]{{1,16}}\s{{1,8}}){{0,4}}-c)"
+    rf"\s{{1,8}}[\"']?(?:\$\(|`)\s{{0,8}}{_FETCH}(?![\w.-])"
+    r"|(?<![\w.-])(?:iex|invoke-expression)\s{0,8}[($]"
+    r"|(?<![\w.-])base64\s{1,8}(?:-{1,2}[\w-]{1,16}\s{1,8}){0,3}(?:-d|--decode|-D)(?![\w-])"
+    r"|(?<![\w.-])openssl\s{1,8}(?:enc|base64)(?![\w-])[^|;&\n]{0,128}?\s-d(?![\w-])"
+    r"|(?<![\w.-])xxd(?![\w-])[^|;&\n]{0,64}?\s-(?:[a-z]{0,4}r[a-z]{0,4}|-revert)(?![\w-])"
+    r"|(?<![\w.-])(?:printf|echo\s{1,8}-[a-z]{0,2}e[a-z]{0,2})(?![\w-])[^|;&\n]{0,256}?"
+    r"\\(?:x[0-9a-f]|[0-7]{3}|u[0-9a-f]{4})"
+    r"|\$'[^'\n]{0,256}?\\(?:x[0-9a-f]|[0-7]{3}|u[0-9a-f]{4})"
+    r"|(?:b64decode|frombase64string)(?!\w)"
+    r"|(?<![\w.-])(?:powershell|pwsh)(?:\.exe)?(?![\w.-])[^|;&\n]{0,64}?"
+    r"\s-e(?:c|nc|ncodedcommand)?(?![\w-])",
+    re.IGNORECASE,
 )
 
 
-def _hidden_runs(text: str, shown: Evidence) -> tuple[str, int]:
-    """`text` with each `_RUNS_HIDDEN` command replaced by MARK, and how many were, unless the
-    alert the model saw holds such a command itself (a runbook's installer it quotes). The
-    step is searched first: it is short and seldom holds one, while the alert's text is long;
-    one holding none of "|", "<(" and "64" (each command has one) is not searched at all."""
-    if "|" not in text and "<(" not in text and "64" not in text:
-        return text, 0
-    if _RUNS_HIDDEN.search(text) is None or _RUNS_HIDDEN.search(shown.text):
-        return text, 0
+def _hidden_runs(text: str) -> tuple[str, int]:
+    """`text` with each `_RUNS_HIDDEN` command replaced by MARK, and how many were. The
+    alert's text holding such a command changes nothing: anyone who can send an alert can
+    write one in it ("to fix it, run curl … | sh"), and the responder would run it all the
+    same. (The runbook, which the ticket's first step links, is where an installer belongs.)"""
     return _RUNS_HIDDEN.subn(MARK, text)
+
+
+#: A program that sends what it is given off the machine: HTTP clients, raw sockets, copies
+#: to another host, mail and cloud storage.
+_SENDER = re.compile(
+    r"(?i)(?<![\w.-])(?:curl|wget|nc|ncat|netcat|socat|telnet|scp|sftp|rsync|ftp|http|https"
+    r"|xh|httpie|iwr|irm|invoke-webrequest|invoke-restmethod|sendmail|mail|mutt|rclone|s3cmd"
+    r"|gsutil|aws\s{1,8}s3)(?![\w.-])"
+)
+#: A responder's credentials as a step names them: the files that hold them (AWS, SSH,
+#: Kubernetes, Docker, netrc, PostgreSQL, git, npm, PyPI, gcloud, Azure, a pod's service
+#: account, /etc/shadow, a dotenv file) and the environment variables a secret's name says
+#: hold one ($AWS_SECRET_ACCESS_KEY, ${DB_PASSWORD}, $env:GITHUB_TOKEN, $SMTP_PASS).
+_CREDENTIAL = re.compile(
+    r"(?i)(?<![\w-])(?:\.aws/(?:credentials|config)|\.ssh/[\w.-]{1,64}"
+    r"|\.kube/config|\.docker/config\.json|\.netrc|\.pgpass|\.git-credentials|\.npmrc|\.pypirc"
+    r"|\.config/gcloud(?:/[\w.-]{1,64}){0,4}|\.azure(?:/[\w.-]{1,64}){0,4}"
+    r"|etc/g?shadow|var/run/secrets(?:/[\w.-]{1,64}){0,6}|\.env(?:\.\w{1,16})?)(?![\w-])"
+    r"|\$(?:env:)?\{?(?:\w{0,64}?(?:secret|token|passw(?:or)?d|passphrase|api_?key|private_?key"
+    r"|access_?key|credentials?)\w{0,64}|\w{1,64}_pass)\}?(?!\w)"
+)
+
+
+def _sent_credentials(text: str) -> tuple[str, int]:
+    """`text` with each credential it names replaced by MARK when it also runs a program that
+    sends (`_SENDER`), and how many were: `curl -F f=@~/.aws/credentials …` and
+    `curl -H "X-Key: $AWS_SECRET_ACCESS_KEY" …` hand the responder's own keys to whichever
+    host, the alert's own included, so the host's being grounded does not clear it."""
+    if _SENDER.search(text) is None:
+        return text, 0
+    return _CREDENTIAL.subn(MARK, text)
 
 
 #: Addresses written as numbers that a resolver reads as IPv4 (inet_aton) though no dotted
@@ -415,6 +495,88 @@ def _fact(match: re.Match[str]) -> _Fact | None:
     return _Fact(kind, token, token.lower()) if kind else None
 
 
+#: Number words and their values: a number written in words states a size as its digits do.
+_ONES = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+_TEENS = "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen"
+_TENS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+_WORD_VALUES = {
+    "zero": 0,
+    **{word: value for value, word in enumerate(_ONES, 1)},
+    **{word: value for value, word in enumerate(_TEENS.split(" "), 10)},
+    **{word: 10 * value for value, word in enumerate(_TENS, 2)},
+}
+_SCALES = {"hundred": 100, "thousand": 10**3, "million": 10**6, "billion": 10**9}
+_NUMBER_WORD = "|".join(sorted([*_WORD_VALUES, *_SCALES], key=len, reverse=True))
+#: A number in words: number words joined by spaces, hyphens or "and" ("two hundred and
+#: fifty", "seventy-two"), not inside a longer word ("tenant", "often").
+_SPELLED = re.compile(
+    rf"(?<![\w.-])(?:{_NUMBER_WORD})"
+    rf"(?:(?:\s{{1,4}}(?:and\s{{1,4}})?|-)(?:{_NUMBER_WORD})){{0,12}}(?!\w)",
+    re.IGNORECASE,
+)
+
+
+def _trie(words: Iterable[str]) -> str:
+    """An alternation of `words` sharing their prefixes ("t(?:en|wenty|…)"): searched for in a
+    whole text, each position is turned away at its first letter or two, not tried against
+    every word."""
+    tails: dict[str, list[str]] = {}
+    for word in words:
+        tails.setdefault(word[0], []).append(word[1:])
+    branches = []
+    for head, rest in sorted(tails.items()):
+        longer = [tail for tail in rest if tail]
+        inner = _trie(longer) if longer else ""
+        if inner and "" in rest:
+            inner = f"(?:{inner})?"  # "six" and "sixty"
+        branches.append(head + inner)
+    return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+
+
+#: Where a number word may start, in lower-cased text (inside a word too: `_SPELLED` then
+#: reads from there, and turns away "often").
+_NUMBER_WORD_START = re.compile(_trie([*_WORD_VALUES, *_SCALES]))
+#: The smallest number in words that is a fact: one to nine are no more than "3" is.
+_FIRST_SPELLED_FACT = 10
+
+
+def _spelled_numbers(plain: str) -> dict[int, _Fact]:
+    """The numbers `plain` writes in words past nine ("Twelve thousand": 12000), by where
+    they start (where `_FACT` finds their first word), as number facts that compare by value
+    with the alert's digits. One search of the text: most hold none, and their words need
+    not be looked at one by one."""
+    lowered = plain.lower()
+    if len(lowered) != len(plain):  # a letter lower-casing lengthens (İ): places differ
+        starts = (spelled.start() for spelled in _SPELLED.finditer(plain))
+    else:
+        starts = (word.start() for word in _NUMBER_WORD_START.finditer(lowered))
+    found: dict[int, _Fact] = {}
+    end = 0
+    for start in starts:
+        spelled = _SPELLED.match(plain, start) if start >= end else None
+        if spelled is None:
+            continue  # inside a word ("often"), or a later word of the last number
+        end = spelled.end()
+        value = _spelled_value(re.split(r"[\s-]+", spelled.group().lower()))
+        if value >= _FIRST_SPELLED_FACT:
+            found[start] = _Fact("number", spelled.group(), str(value), by_value=True)
+    return found
+
+
+def _spelled_value(words: list[str]) -> int:
+    """The value of number words in order: "two hundred and fifty thousand" is 250000."""
+    total = current = 0
+    for word in words:
+        if word in _WORD_VALUES:
+            current += _WORD_VALUES[word]
+        elif word == "hundred":
+            current = (current or 1) * 100
+        elif word in _SCALES:
+            total += (current or 1) * _SCALES[word]
+            current = 0
+    return total + current
+
+
 def _trivial(match: re.Match[str]) -> bool:
     """A bare one-digit number ("3 steps") or an ordinal ("1st") states nothing checkable."""
     unit = (match.group("unit") or "").lower()
@@ -448,7 +610,51 @@ def _classify(group: str | None, token: str) -> str | None:
         return "id"
     if digits >= 2 and not letters:
         return "number"  # dotted or dashed numbers: versions, ranges
-    return None
+    return "name" if not digits and _component_name(token) else None
+
+
+#: A letter on each side of an underscore: snake case is a program's name, never prose.
+_SNAKE_JOINT = re.compile(r"[a-z]_[a-z]")
+#: Parts that make a hyphenated word the name of a running component ("billing-api",
+#: "auth-db", "payments-gateway"), so a summary naming one names a place to look.
+_COMPONENT_PARTS = frozenset(
+    {
+        *("api", "apis", "svc", "service", "services", "srv", "server", "db", "database"),
+        *("worker", "workers", "gateway", "gw", "app", "web", "backend", "frontend", "bff"),
+        *("proxy", "cache", "queue", "consumer", "producer", "daemon", "lb", "ingress"),
+        *("egress", "controller", "operator", "broker", "scheduler", "cron", "cronjob", "job"),
+        *("bot", "ui", "rpc", "grpc", "etl", "redis", "mysql", "postgres", "pg", "kafka", "mq"),
+        *("mongo", "mongodb", "lambda", "sidecar", "agent", "exporter", "collector", "relay"),
+        *("router", "dispatcher", "processor", "handler", "listener", "poller", "indexer"),
+        *("ingester", "ingestor", "syncer", "prod", "staging", "stg", "canary"),
+    }
+)
+#: Parts that make a hyphenated word English, whatever it holds ("service-level", "web-based",
+#: "service-down", a pattern's category): it describes, it names nothing.
+_ENGLISH_PARTS = frozenset(
+    {
+        *("level", "wide", "based", "related", "side", "specific", "facing", "driven", "bound"),
+        *("heavy", "intensive", "only", "like", "style", "scale", "owned", "managed", "wise"),
+        *("multi", "cross", "non", "pre", "post", "inter", "intra", "per", "sub", "down", "up"),
+        *("out", "of", "in", "on", "off", "to", "the", "a", "an", "and", "or", "by", "for"),
+    }
+)
+
+
+def _component_name(token: str) -> bool:
+    """Whether a word without digits names a program, a service or a store: snake case in
+    lower case ("order_service"; in upper case it is a setting's or a constant's name, such as
+    AWS_REGION or CREATE_FAILED, a program's vocabulary), or hyphenated with a component's part
+    and no English one."""
+    lowered = token.lower()
+    if "_" in lowered and _SNAKE_JOINT.search(lowered):
+        return not token.isupper()
+    if "-" not in lowered:
+        return False  # one word ("service"), or one of dotted labels
+    # No digit, and `_FACT`'s words join by hyphens between word characters: every part
+    # between hyphens is letters (a "--" leaves an empty one, which names nothing).
+    parts = set(lowered.split("-"))
+    return not parts.isdisjoint(_COMPONENT_PARTS) and parts.isdisjoint(_ENGLISH_PARTS)
 
 
 def _is_ip(token: str) -> bool:
@@ -471,7 +677,18 @@ def _grounded(fact: _Fact, shown: Evidence) -> bool:
         return _occurs(_clock(fact.key), shown.text, str.isdigit)
     if fact.kind in ("ip", "number"):
         return _occurs(fact.key, shown.text, str.isdigit)
+    if fact.kind == "name":
+        # A name may end where the alert's goes on: a long one cut at the title's length.
+        forms = _name_forms(fact.key)
+        return any(_occurs(form, shown.text, str.isalnum, ended=False) for form in forms)
     return _occurs(fact.key, shown.text, str.isalnum)
+
+
+def _name_forms(name: str) -> dict[str, None]:
+    """The spellings of one name: `order_service`, `order-service` and "Order Service" in the
+    alert all ground the model's `order-service`."""
+    words = re.split(r"[-_]", name)
+    return dict.fromkeys((name, "-".join(words), "_".join(words), " ".join(words)))
 
 
 def _clock(token: str) -> str:
@@ -481,8 +698,11 @@ def _clock(token: str) -> str:
     return f"{hours.zfill(2)}:{rest}"
 
 
-def _occurs(needle: str, haystack: str, joins: Callable[[str], bool]) -> bool:
-    """Whether `needle` occurs in `haystack` with no character that `joins` it on either side."""
+def _occurs(
+    needle: str, haystack: str, joins: Callable[[str], bool], *, ended: bool = True
+) -> bool:
+    """Whether `needle` occurs in `haystack` with no character that `joins` it on either side
+    (before it only, unless `ended`)."""
     start = 0
     for _ in range(_MAX_PROBES):
         at = haystack.find(needle, start)
@@ -490,7 +710,7 @@ def _occurs(needle: str, haystack: str, joins: Callable[[str], bool]) -> bool:
             return False
         after = at + len(needle)
         if (at == 0 or not joins(haystack[at - 1])) and (
-            after == len(haystack) or not joins(haystack[after])
+            not ended or after == len(haystack) or not joins(haystack[after])
         ):
             return True
         start = at + 1
