@@ -30,6 +30,10 @@ notice resolves.
 States, checkly (`alert_type`): ALERT_FAILURE, ALERT_DEGRADED and their _REMAIN and escalated
 forms fire, ALERT_RECOVERY and ALERT_DEGRADED_RECOVERY resolve, NO_ALERT changes no ticket;
 ALERT_SSL fires its own incident.
+Severity, checkly: the state the alert leaves the check in, which Checkly names last: failing
+(ALERT_FAILURE, ALERT_FAILURE_REMAIN, ALERT_DEGRADED_FAILURE) is error (high), degraded
+(ALERT_DEGRADED, ALERT_DEGRADED_REMAIN, ALERT_FAILURE_DEGRADED) warning (medium); a recovery
+and ALERT_SSL state none.
 A value still holding its template variable ("*monitorID*", "{{CHECK_ID}}": a variable the
 tool left empty) counts as absent. A body whose monitor or check and alert type are all
 still template variables is the tool's test message (its "send test notification" button, which
@@ -421,9 +425,15 @@ def _ur_expiry(payload: dict[str, Any]) -> str | None:
 
 # --- Checkly -----------------------------------------------------------------------------------
 
-_CK_FIRING = frozenset({"alert_failure", "alert_failure_remain", "alert_failure_degraded",
-                        "alert_degraded", "alert_degraded_remain", "alert_degraded_failure",
-                        "alert_fail"})  # fmt: skip
+#: Alert types after which the check is failing: it did not pass (or passed slower than its
+#: max response time). Checkly names a transition by the state it ends in, so
+#: ALERT_DEGRADED_FAILURE (degraded, now failing) is a failure.
+_CK_FAILING = frozenset({"alert_failure", "alert_failure_remain", "alert_degraded_failure",
+                         "alert_fail"})  # fmt: skip
+#: Alert types after which the check is degraded: it passed, slower than its degraded
+#: threshold; ALERT_FAILURE_DEGRADED (failing, now degraded) is a degradation.
+_CK_DEGRADED = frozenset({"alert_degraded", "alert_degraded_remain", "alert_failure_degraded"})
+_CK_FIRING = _CK_FAILING | _CK_DEGRADED
 _CK_RESOLVED = frozenset({"alert_recovery", "alert_degraded_recovery"})
 _CK_SSL = "alert_ssl"
 _CK_QUIET = "no_alert"
@@ -503,7 +513,19 @@ def normalize_checkly(payload: dict[str, Any]) -> Normalized:
             ("alert_type", kind.upper()),
         ),
         occurred_at=occurred,
+        severity=_ck_severity(kind),
         identity={"check": check_id, "alert": "ssl"} if kind == _CK_SSL else {"check": check_id},
         raw=payload,
     )
     return Normalized((alert,), (), notes)
+
+
+def _ck_severity(kind: str) -> str | None:
+    """How bad the check is by the state the alert leaves it in: failing is an error (a high
+    ticket), degraded a warning (medium), so a failed login flow outranks a slow one. A
+    recovery or a certificate notice states none."""
+    if kind in _CK_FAILING:
+        return "error"
+    if kind in _CK_DEGRADED:
+        return "warning"
+    return None
