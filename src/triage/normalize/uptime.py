@@ -42,6 +42,9 @@ group created", "escalation" (a manual or escalation-step trigger), "unresolve",
 "unacknowledge", "unsilence" and "personal notification" fire, "resolve" resolves, and
 "acknowledge", "silence" and a bare "status change" change no ticket. An event type OnCall does
 not document changes no ticket (Skipped).
+Severity, grafana-oncall: the forwarded alert's `severity` label (`alert_payload.commonLabels`,
+else `alert_payload.labels`, else the first of `alert_payload.alerts`), as Alertmanager's own
+webhook of that alert is read.
 """
 
 from __future__ import annotations
@@ -378,10 +381,30 @@ def normalize_grafana_oncall(payload: dict[str, Any]) -> Normalized:
         ),
         labels=_oncall_labels(group, integration, kind),
         occurred_at=occurred,
+        severity=_oncall_severity(first),
         identity=_oncall_identity(group, integration, first, group_id),
         raw=payload,
     )
     return Normalized((alert,), (), notes)
+
+
+def _oncall_severity(forwarded: dict[str, Any]) -> str | None:
+    """The `severity` label of the alert OnCall forwards (`alert_payload`): an Alertmanager
+    group's common one, else the single alert's own (a webhook or Grafana alerting
+    integration's), else the group's first alert's, so a group of a critical alert ranks as
+    that alert does straight from Alertmanager. A label in a shape no label has is passed
+    over: it costs the group its severity, not its ticket."""
+    alerts = common.items_or_empty(forwarded.get("alerts"))
+    first_alert = common.obj_or_empty(alerts[0] if alerts else None)
+    for labels in (
+        forwarded.get("commonLabels"),
+        forwarded.get("labels"),
+        first_alert.get("labels"),
+    ):
+        severity = common.word(common.obj_or_empty(labels).get("severity"), "severity")
+        if severity:
+            return severity
+    return None
 
 
 def _oncall_identity(
