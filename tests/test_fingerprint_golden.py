@@ -218,8 +218,9 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "vendors/uptimekuma-pending.json": (),
     "vendors/uptimekuma-test.json": (),
     "vendors/uptimekuma-up.json": ("c979ed1897992e842e1d8f6949ab8cea",),
-    "vendors/splunk-alert.json": ("ff4201c5e73c3b0c1f3cd6a70f95e388",),
-    "vendors/splunk-alert-unnamed.json": ("0299acaff544268875c9c41e82132de0",),
+    # Splunk searches keyed with their owner (2026-12-06; a body without one keeps its old key).
+    "vendors/splunk-alert.json": ("d36bafc385e4a5f9a031359d3a2c9014",),
+    "vendors/splunk-alert-unnamed.json": ("07aadc9ecac75854ce4611573378294f",),
     # Other tools' webhooks as they are sent today (tests/test_normalize_real_world_vendors.py).
     # Azure Monitor's stateless alerts: a Service Health event's notices and its resolution share
     # one (its tracking id), a resource's health events one, a log search rule's firings one.
@@ -259,9 +260,10 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     # No incident_key: keyed by the incident's id (two open incidents may share a title).
     "pagerduty/resolved.json": ("031311547a95460b541555c5b0568e12",),
     "pagerduty/triggered.json": ("031311547a95460b541555c5b0568e12",),
-    # Splunk real-time searches (no results link; an unnamed search's runs share one).
-    "splunk/realtime-no-results-link.json": ("f8684cc2637744561492e1f455706739",),
-    "splunk/realtime-unnamed.json": ("b42667205f335bd7e1a3aa417d93448b",),
+    # Splunk real-time searches (no results link; an unnamed search's runs share one), keyed
+    # with their owner.
+    "splunk/realtime-no-results-link.json": ("41a2b3b7783aafa36ef1fd47ed9486bf",),
+    "splunk/realtime-unnamed.json": ("dd9aff730acf0d2c873f1eb855cf5c07",),
     # Uptime Kuma's JSON, form-data and GET bodies of one heartbeat share one.
     "uptimekuma/form-data-down.json": ("d57f66c533f12f1b4f22de1bafe88792",),
     "uptimekuma/get-down.json": ("d57f66c533f12f1b4f22de1bafe88792",),

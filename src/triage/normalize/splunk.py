@@ -1,9 +1,13 @@
 """Splunk's webhook alert action: the saved search that triggered, a link to its results and
 their first row, pointed at the gateway's generic path.
 
-Identity: the app and the saved search's name; a search without a name (Splunk sends null for
-some) is named by its search id without the run's "_at_<time>_<n>" suffix, which every run of
-one scheduled search shares (a real-time search's ends "_at_<time>_<n>.<m>"). Splunk sends
+Identity: the app, the search's owner (`owner`) when it is sent, and the saved search's name,
+as Splunk itself knows a saved search by owner, app and name: two owners' private searches of
+one name in one app are two incidents. A body without an owner (a template that leaves it out)
+is keyed by app and name alone, as it was before the owner was read. A search without a name
+(Splunk sends null for some) is named by its search id without the run's "_at_<time>_<n>"
+suffix, which every run of one scheduled search shares (a real-time search's ends
+"_at_<time>_<n>.<m>"); never by the whole sid, which each run has its own. Splunk sends
 nothing when a search stops matching, so the alert only fires: its incident counts the runs
 that match and stays open until an operator closes it (`triage incidents close`), as an SNS
 text alert's does. A body without `results_link` (a real-time search's) is read all the same.
@@ -45,6 +49,7 @@ def normalize(payload: dict[str, Any]) -> Normalized:
         raise InvalidAlertError(
             "splunk search_name and sid are missing: the alert cannot be identified"
         )
+    owner = common.ident_or_none(payload.get("owner"), "owner")
     row = common.obj_or_empty(payload.get("result"))
     labels = common.Labels()
     for key, value in (("app", app), ("owner", payload.get("owner")), ("search", search)):
@@ -57,10 +62,18 @@ def normalize(payload: dict[str, Any]) -> Normalized:
         links=common.links(source=common.url(payload.get("results_link"), "results_link")),
         labels=labels,
         occurred_at=common.now(),
-        identity={"app": app, "search": search},
+        identity=_identity(app, owner, search),
         raw=payload,
     )
     return Normalized((alert,), ())
+
+
+def _identity(app: str, owner: str | None, search: str) -> dict[str, str]:
+    """The app, the owner and the search: the owner only when sent, so a body without one keeps
+    the key (and the fingerprint) it had before owners were told apart."""
+    if owner:
+        return {"app": app, "owner": owner, "search": search}
+    return {"app": app, "search": search}
 
 
 def _row(row: dict[str, Any]) -> str:
