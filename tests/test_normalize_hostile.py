@@ -363,7 +363,7 @@ NOT_DISPLAY: dict[str, set[str]] = {
             "incident.condition.name", "incident.resource", "incident.resource.type",
             "incident.metric"},
     "uptimekuma": {"heartbeat", "heartbeat.status", "monitor", "monitor.id", "monitor.name"},
-    "splunk": {"sid", "results_link", "search_name", "result", "app"},
+    "splunk": {"sid", "results_link", "search_name", "result", "app", "owner"},
     "rollbar": {"event_name", "data", "data.item", "data.item.id"},
     "honeybadger": {"event", "message", "fault", "fault.id", "site", "site.id", "check_in",
                     "check_in.id", "alarm", "alarm.id"},

@@ -52,8 +52,8 @@ PINNED: dict[str, tuple[str, ...]] = {
     "uptimekuma-pending.json": (),
     "uptimekuma-test.json": (),
     "uptimekuma-up.json": ("c979ed1897992e842e1d8f6949ab8cea",),
-    "splunk-alert.json": ("ff4201c5e73c3b0c1f3cd6a70f95e388",),
-    "splunk-alert-unnamed.json": ("0299acaff544268875c9c41e82132de0",),
+    "splunk-alert.json": ("d36bafc385e4a5f9a031359d3a2c9014",),
+    "splunk-alert-unnamed.json": ("07aadc9ecac75854ce4611573378294f",),
 }
 #: (trigger, recovery) sample pairs of each tool, and the source their alerts carry.
 PAIRS = [
@@ -251,7 +251,11 @@ def test_splunk_runs_of_one_search_are_one_incident() -> None:
     assert first.title == "Nginx 5xx burst" and "host: web-3" in first.description
     unnamed = one(sample("splunk-alert-unnamed.json"))
     rerun = dict(sample("splunk-alert-unnamed.json"), sid="scheduler_admin_search_W2_at_14239999_5")
-    assert unnamed.identity == {"app": "search", "search": "scheduler_admin_search_W2"}
+    assert unnamed.identity == {
+        "app": "search",
+        "owner": "admin",
+        "search": "scheduler_admin_search_W2",
+    }
     assert one(rerun).fingerprint == unnamed.fingerprint
     with pytest.raises(InvalidAlertError, match="search_name and sid are missing"):
         run(dict(sample("splunk-alert-unnamed.json"), sid=None))

@@ -45,11 +45,6 @@ def _checkly(alert_type: str) -> Alert:
     return _one(body)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="checkly: ALERT_FAILURE and ALERT_DEGRADED are read with no severity, so both "
-    "default to medium",
-)
 def test_a_checkly_failure_outranks_the_same_checks_degradation() -> None:
     """Checkly says a check is degraded when it passed but slower than its degraded threshold,
     and failed when it did not pass (or passed slower than its max response time): a login
@@ -112,11 +107,6 @@ ONCALL_CRITICAL = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="grafana-oncall: the alert payload's severity label is never read (no severity), "
-    "so a critical alert's group defaults to medium",
-)
 @pytest.mark.parametrize(
     ("alert_payload", "integration_type"), list(ONCALL_CRITICAL.values()), ids=list(ONCALL_CRITICAL)
 )
@@ -150,11 +140,6 @@ def _splunk(owner: str, run: int) -> dict[str, Any]:
     return body
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="splunk: identity is the app and search name only, so two owners' private searches "
-    "of one name in one app are one incident",
-)
 def test_two_owners_private_splunk_searches_of_one_name_are_two_incidents() -> None:
     """A saved search is Splunk's by owner, app and name: alice and bob may each keep a
     private "Nginx 5xx burst" in the search app, about their own services. Their alerts are
