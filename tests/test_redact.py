@@ -1675,6 +1675,26 @@ CASES = [
         "$ consul kv get app/db/password\nXk7pL2mR9tQw\n$ ls",
         "$ consul kv get app/db/password\n[REDACTED:password]\n$ ls",
     ),
+    # SSSD's bind password, a secret's name with an encoding, redis-py's and JAAS's passwords
+    # by their place, a value loguru annotates under a secret's name (raw, in a JSON string).
+    ("ldap_default_authtok = Xk7pL2mR9tQw", "ldap_default_authtok = [REDACTED:password]"),
+    ("secret_hex=586b37704c326d52", "secret_hex=[REDACTED:password]"),
+    (
+        'cache = redis.Redis("cache", 6379, 0, "Xk7pL2mR9tQw")',
+        'cache = redis.Redis("cache", 6379, 0, "[REDACTED:password]")',
+    ),
+    (
+        'PlainLoginModule required user_alice="Xk7pL2mR9tQw";',
+        'PlainLoginModule required user_alice="[REDACTED:password]";',
+    ),
+    (
+        "    f(db_password)\n      └ 'Xk7pL2mR9tQw'",
+        "    f(db_password)\n      └ '[REDACTED:password]'",
+    ),
+    (
+        '{"trace": "    f(db_password)\\n      └ \'Xk7pL2mR9tQw\'"}',
+        '{"trace": "    f(db_password)\\n      └ \'[REDACTED:password]\'"}',
+    ),
 ]
 
 

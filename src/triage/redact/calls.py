@@ -15,6 +15,7 @@ rules look for the pair rules' needles (`_SECRET_NAME_NEEDLES`), found once for 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from triage.redact.names import (
     _SECRET_NAME_NEEDLES,
@@ -24,6 +25,7 @@ from triage.redact.names import (
 )
 from triage.redact.rule import (
     _ESCAPED_QUOTED_CHAR,
+    _LINES,
     _QUOTED_CHAR,
     _SINGLE_QUOTED_CHAR,
     _random_looking,
@@ -257,7 +259,60 @@ def _template_default(match: re.Match[str]) -> str:
 #: `:+` (used if set).
 _SHELL_DEFAULT = r"(?::[-=]?+|[-=])(?![?+])"
 
+#: A variable's name (or an attribute's path, `self.db_password`) where a traceback's
+#: annotation points on the source line above it.
+_ANNOTATED_NAME = re.compile(r"[A-Za-z_]\w{0,127}+(?:\.[A-Za-z_]\w{0,127}+){0,8}+")
+#: An annotation's line: its `│` columns (the names to its left still to come) and the `└`
+#: under the name whose value follows.
+_ANNOTATION = re.compile(r"(?P<lead>[ │]{0,1024}+)└ (?P<value>.{1,4096}+)", re.DOTALL)
+
+
+def _annotation_blanked(source: str, note: str) -> str:
+    """One annotation's line with its value replaced when the name its `└` stands under on
+    `source` is a secret's (its last part: `self.db_password`), quotes kept; else unchanged."""
+    annotation = _ANNOTATION.fullmatch(note)
+    if annotation is None:
+        return note
+    named = _ANNOTATED_NAME.match(source, len(annotation["lead"]))
+    value = annotation["value"]
+    if named is None or value.startswith(("[REDACTED", "'[REDACTED", '"[REDACTED')):
+        return note
+    name = named[0].rsplit(".", 1)[-1]
+    quote = value[0] if value[0] in "'\"" and value.endswith(value[0]) and len(value) > 1 else ""
+    if not secret_named(name) or _kept_value(name, value.strip("'\"")):
+        return note
+    return f"{annotation['lead']}└ {quote}{_PLACEHOLDER}{quote}"
+
+
+def _annotations_blanked(brk: str) -> Callable[[re.Match[str]], str]:
+    """The replacement for a source line and the annotations below it, which the text breaks
+    into lines at `brk` (a line break, or its escape inside a JSON string)."""
+    breaks = re.compile(brk)
+
+    def replaced(match: re.Match[str]) -> str:
+        notes = breaks.split(match["notes"])
+        seps = breaks.findall(match["notes"])
+        blanked = [_annotation_blanked(match["source"], note) for note in notes[1:]]
+        return match["source"] + "".join(
+            sep + note for sep, note in zip(seps, blanked, strict=True)
+        )
+
+    return replaced
+
+
 CALL_RULES: tuple[_Rule, ...] = (
+    # A traceback annotated as loguru's `diagnose` (and better_exceptions) prints it: below a
+    # source line, each variable's value after a `└` in the column where its name stands. A
+    # value under a secret's name goes (`_annotation_blanked`), the others stay.
+    *(
+        _rule(
+            rf"(?:(?<=\n)|(?<=\A)|(?<=\\n)|(?<=\"))(?P<source>{char}{{1,1024}}+)"
+            rf"(?P<notes>(?:{brk}[ │]{{0,1024}}+└ {char}{{1,4096}}+){{1,64}}+)",
+            _annotations_blanked(brk),
+            "└",
+        )
+        for brk, char in _LINES
+    ),
     # A call's literal argument after a quoted secret's name, in any quotes, as its last
     # argument or before more, or given as its `default=`: `os.getenv('DB_PASSWORD', "…")`,
     # `config.get("password", "…", type=str)`, `viper.GetString(`api_token`, `…`)`,

@@ -167,6 +167,9 @@ _SECRET_WORDS = (
     # Vault's AppRole secret_id (AWS's SecretId, a secret's name or ARN, stays:
     # `_secret_reference`); a wallet's mnemonic; a Wi-Fi or IPsec pre-shared key (`psk`).
     *(r"secret[_.-]?id", "mnemonic", "psk"),
+    # PAM's and SSSD's authentication token (`ldap_default_authtok`: the LDAP bind password,
+    # plain or in SSSD's reversible obfuscation; its `_authtok_type` says which, and stays).
+    r"authtok",
     # An SSH key file's name as a key's (`id_rsa: <key>`; its path stays, `_key_file`).
     r"id[_.-](?:rsa|dsa|ecdsa|ed25519)",
     # Collective names, whose one word is the credential itself (`credentials: <password>`);
@@ -354,9 +357,11 @@ _SECRET_NAME = (
     rf"|{_first_letters('pacdstk', _ODD_FOLDS)}(?:{_LAST_PART}))"
     # What may follow the word without changing what it names: a key's kind, a value's, an
     # index, a digest or a version (X-Hub-Signature-256, password_2, token_v2), an encoding
-    # (DB_PASSWORD_B64, token_base64, password_plain).
+    # (DB_PASSWORD_B64, token_base64, password_plain, secret_hex, password_b32: hex or
+    # base32 is the same secret in another spelling).
     r"(?:[_.-]?(?:access[_.-]?)?key(?:[_.-]base)?|[_.-]value|[_.-](?:v|sha)?[0-9]{1,6}+"
-    r"|[_.-](?:b64|base64|encoded|raw|plain(?:text)?))?"
+    r"|[_.-](?:b64|base64|b64url|base64url|hex|base16|b32|base32|b58|base58|b85|base85"
+    r"|encoded|raw|plain(?:text)?))?"
     # … and a form's array index (PHP's and Rails' `password[]=`, `api_key[0]=`).
      + _FORM_INDEX
 )
@@ -408,7 +413,7 @@ _SECRET_NAME_NEEDLES = (
     *(spelling[1:] for spelling in _spellings("unseal", "key")),
     *_spellings("shared", "key"),
     *(f"id{sep}{kind}" for sep in "_-." for kind in ("rsa", "dsa", "ecdsa", "ed25519")),
-    *("credential", "mnemonic", "psk"),
+    *("credential", "mnemonic", "psk", "authtok"),
     *FOREIGN_NEEDLES,
     *SECTION_NEEDLES,
     # One-time codes and PINs (`pin` with what may follow a name: `ping` and `mapping` hold

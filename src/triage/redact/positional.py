@@ -257,6 +257,10 @@ _AUTH_CALLS = (
     (r"(?<![\w$])Credentials", 3),
     # The mongo shell's db.auth(user, password) and db.changeUserPassword(user, password).
     (r"\.auth|changeUserPassword", 1),
+    # redis-py's Redis(host, port, db, password) and StrictRedis (aioredis' and
+    # redis.asyncio's too); Jedis' JedisPool(config, host, port, timeout, password).
+    (r"(?<![\w$])(?:Strict)?Redis", 3),
+    (r"(?<![\w$])JedisPool", 4),
 )
 #: LDAP's binds, whose first argument is a DN (`cn=admin,dc=x`), a UPN or a DOMAIN\\user:
 #: python-ldap's bind and bind_s, ldap3's Connection(server, user, password).
@@ -308,6 +312,23 @@ def _call_argument(match: re.Match[str]) -> str:
     start = match.start("args") - match.start() + args.index(value, position)
     replaced = f"{quote}{_PLACEHOLDER}{quote}"
     return f"{match[0][:start]}{replaced}{match[0][start + len(value) :]}"
+
+
+#: A JAAS login module's `user_<name>="…"` option: the password of user <name> (ZooKeeper's
+#: DigestLoginModule, Kafka's PlainLoginModule list their users so), quoted or not.
+_JAAS_USER_OPTION = re.compile(
+    r"(?<![\w.-])user_[\w.@-]{1,128}+[ \t]{0,3}=[ \t]{0,3}"
+    rf"""(?P<value>(?P<q>\\?["'])(?!\[REDACTED)(?:(?!(?P=q)){_QUOTED_CHAR}){{1,512}}+(?P=q)"""
+    r"|(?!\[REDACTED|\$)[^\s;\"'\\]{1,512}+)"
+)
+
+
+def _jaas_users_blanked(match: re.Match[str]) -> str:
+    """A JAAS login module's entry with each `user_<name>` option's value replaced: only
+    inside a module's options is `user_<name>` a password (elsewhere `user_name`, `user_id`
+    and `user_agent` are not)."""
+    options = _JAAS_USER_OPTION.sub(_value_replaced, match["options"])
+    return match[0][: match.start("options") - match.start()] + options
 
 
 def _oracle_or_db2(match: re.Match[str]) -> str:
@@ -674,7 +695,7 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
         *("namepassword", "pymysql", "mysqldb", "getconnection", "newdialer"),
         *("plaincredentials", "cx_oracle", "oracledb", "authenticate", "awscredentials"),
         *("awsbasiccredentials", "mongocredential", "ftp", "pymssql", ".pass_"),
-        *(".auth", "changeuserpassword", "credentials("),
+        *(".auth", "changeuserpassword", "credentials(", "redis", "jedispool"),
         fold_needles=True,
     ),
     # An LDAP bind (`_BIND_CALLS`), when the user argument is a quoted DN, UPN or
@@ -699,6 +720,15 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
         "sp_addlogin",
         "sp_password",
         flags=re.IGNORECASE,
+    ),
+    # A JAAS login module's entry (`…LoginModule required` and its options up to the `;`):
+    # the `user_<name>="…"` options, each the password of a user (`_jaas_users_blanked`).
+    _rule(
+        r"LoginModule[ \t\r\n]{1,16}+(?i:required|requisite|sufficient|optional)(?![\w-])"
+        r"(?P<options>[^;]{1,8192}+)",
+        _jaas_users_blanked,
+        "loginmodule",
+        fold_needles=True,
     ),
     # An argument vector printed as a list (Python's `sys.argv`, Node's `process.argv`, a
     # container's args as JSON): an item that is an option named like a secret
