@@ -172,6 +172,7 @@ def test_a_service_name_is_a_fact_and_a_hyphenated_word_is_not(
         ("Errors rose twelve percent", None, ()),
         ("Three pods and one node restarted", None, ()),
         ("The tenant often sees stale content", None, ()),
+        ("A ten-minute stall on fifty.example", "A ten-minute stall on [unverified]", ("host",)),
         ("\u0130stanbul: fifteen thousand users", "\u0130stanbul: [unverified] users", ("number",)),
     ],
 )
@@ -180,8 +181,8 @@ def test_a_number_in_words_is_grounded_by_value(
 ) -> None:
     """A number written in words above nine is a number fact: invented, it is marked; one the
     alert gave in digits (12,000, 10m, 12%) passes; one to nine is no fact, as in digits, nor
-    is a number word inside a longer word ("tenant"); a letter that lower-cases longer (İ)
-    before it moves nothing."""
+    is a number word inside a longer word ("tenant", "ten-minute", a host's label); a letter
+    that lower-cases longer (İ) before it moves nothing."""
     result = grounding.check(text, SHOWN)
     assert result.text == (text if checked is None else checked)
     assert result.rejected == kinds

@@ -160,26 +160,28 @@ def evidence(view: Mapping[str, Any]) -> Evidence:
 def check(text: str, shown: Evidence) -> Checked:
     """`text` with every fact that is not in `shown` replaced by MARK (links are left alone:
     `links` checks them against the alert's own)."""
-    out: list[str] = []
-    rejected: list[str] = []
-    end = 0
     plain = folded(text)
-    # A number in words is one fact from its first word on; its later words ("thousand")
-    # are letters only, which state none.
-    spelled = _spelled_numbers(plain)
-    for match in _FACT.finditer(plain):
-        fact = _fact(match)
-        if fact is None and spelled:
-            fact = spelled.get(match.start())
-        if fact is None or _grounded(fact, shown):
-            continue
-        out += (text[end : match.start()], MARK)
-        end = match.start() + len(fact.token)
-        rejected.append(fact.kind)
-    if not rejected:
+    marks = [
+        (match.start(), fact)
+        for match in _FACT.finditer(plain)
+        if (fact := _fact(match)) is not None and not _grounded(fact, shown)
+    ]
+    # Numbers in words span whole words of `_FACT` that state no fact (`_SPELLED`): their
+    # marks fall between the others'.
+    spelled = [
+        (at, fact) for at, fact in _spelled_numbers(plain).items() if not _grounded(fact, shown)
+    ]
+    if spelled:
+        marks = sorted([*marks, *spelled], key=lambda mark: mark[0])
+    if not marks:
         return Checked(text)
+    out: list[str] = []
+    end = 0
+    for start, fact in marks:
+        out += (text[end:start], MARK)
+        end = start + len(fact.token)
     out.append(text[end:])
-    return Checked("".join(out), tuple(rejected))
+    return Checked("".join(out), tuple(fact.kind for _, fact in marks))
 
 
 #: Fullwidth ASCII (U+FF01 to U+FF5E) as ASCII, one character for one: what a browser, a
@@ -508,10 +510,11 @@ _WORD_VALUES = {
 _SCALES = {"hundred": 100, "thousand": 10**3, "million": 10**6, "billion": 10**9}
 _NUMBER_WORD = "|".join(sorted([*_WORD_VALUES, *_SCALES], key=len, reverse=True))
 #: A number in words: number words joined by spaces, hyphens or "and" ("two hundred and
-#: fifty", "seventy-two"), not inside a longer word ("tenant", "often").
+#: fifty", "seventy-two"), whole words of `_FACT` (which joins by hyphens and inner dots), so
+#: not inside a longer one ("tenant", "often", "ten-minute", "fifty.example").
 _SPELLED = re.compile(
     rf"(?<![\w.-])(?:{_NUMBER_WORD})"
-    rf"(?:(?:\s{{1,4}}(?:and\s{{1,4}})?|-)(?:{_NUMBER_WORD})){{0,12}}(?!\w)",
+    rf"(?:(?:\s{{1,4}}(?:and\s{{1,4}})?|-)(?:{_NUMBER_WORD})){{0,12}}(?![\w-]|\.\w)",
     re.IGNORECASE,
 )
 
@@ -679,16 +682,20 @@ def _grounded(fact: _Fact, shown: Evidence) -> bool:
         return _occurs(fact.key, shown.text, str.isdigit)
     if fact.kind == "name":
         # A name may end where the alert's goes on: a long one cut at the title's length.
-        forms = _name_forms(fact.key)
-        return any(_occurs(form, shown.text, str.isalnum, ended=False) for form in forms)
+        # As written first: the alert's own spelling is the one a model repeats.
+        return _occurs(fact.key, shown.text, str.isalnum, ended=False) or any(
+            _occurs(form, shown.text, str.isalnum, ended=False) for form in _name_forms(fact.key)
+        )
     return _occurs(fact.key, shown.text, str.isalnum)
 
 
 def _name_forms(name: str) -> dict[str, None]:
-    """The spellings of one name: `order_service`, `order-service` and "Order Service" in the
-    alert all ground the model's `order-service`."""
+    """The other spellings of one name: `order_service` and "Order Service" in the alert
+    ground the model's `order-service`."""
     words = re.split(r"[-_]", name)
-    return dict.fromkeys((name, "-".join(words), "_".join(words), " ".join(words)))
+    return dict.fromkeys(
+        form for form in ("-".join(words), "_".join(words), " ".join(words)) if form != name
+    )
 
 
 def _clock(token: str) -> str:
