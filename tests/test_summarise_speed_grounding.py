@@ -103,9 +103,10 @@ def _reference_check_step(text: str, shown: Evidence) -> Checked:
     """`grounding.check_step` as it was written before its shortcuts: every match of `_FACT`
     classified."""
     text, numeric = grounding._numeric_addresses(text, shown)
-    text, hidden = grounding._hidden_runs(text, shown)
+    text, hidden = grounding._hidden_runs(text)
+    text, sent = grounding._sent_credentials(text)
     out: list[str] = []
-    rejected: list[str] = ["ip"] * numeric + ["command"] * hidden
+    rejected: list[str] = ["ip"] * numeric + ["command"] * (hidden + sent)
     end = 0
     plain = grounding.folded(text)
     networked = grounding._NETWORK_COMMAND.search(plain) is not None
@@ -247,16 +248,10 @@ def _reference_numeric(text: str, shown: Evidence) -> tuple[str, int]:
     return text, marked
 
 
-def _reference_hidden(text: str, shown: Evidence) -> tuple[str, int]:
-    """`grounding._hidden_runs` searching every text."""
-    if grounding._RUNS_HIDDEN.search(text) is None or grounding._RUNS_HIDDEN.search(shown.text):
-        return text, 0
-    return grounding._RUNS_HIDDEN.subn(grounding.MARK, text)
-
-
 def test_links_addresses_and_commands_are_found_as_by_searching_every_text() -> None:
-    """Skipping a text that holds no "://" (links), no "@" (numeric addresses after one) or
-    none of "|", "<(", "64" (hidden commands) changes no result; the corpus finds some of each."""
+    """Skipping a text that holds no "://" (links) or no "@" (numeric addresses after one)
+    changes no result, and hidden commands are searched for in every text; the corpus finds
+    some of each."""
     allowed = frozenset({"https://runbooks.example.com/x"})
     seen = {"links": 0, "numeric": 0, "hidden": 0}
     for text in _corpus():
@@ -264,8 +259,8 @@ def test_links_addresses_and_commands_are_found_as_by_searching_every_text() -> 
         assert links == _reference_links(text, allowed), text[:200]
         numeric = grounding._numeric_addresses(text, NOTHING)
         assert numeric == _reference_numeric(text, NOTHING), text[:200]
-        hidden = grounding._hidden_runs(text, NOTHING)
-        assert hidden == _reference_hidden(text, NOTHING), text[:200]
+        hidden = grounding._hidden_runs(text)
+        assert hidden == grounding._RUNS_HIDDEN.subn(grounding.MARK, text), text[:200]
         seen["links"] += links[1]
         seen["numeric"] += numeric[1]
         seen["hidden"] += hidden[1]

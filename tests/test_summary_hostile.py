@@ -537,10 +537,11 @@ def test_a_link_in_fullwidth_letters_is_removed() -> None:
 def test_a_step_cannot_run_text_no_reader_sees(step: str, checked: str) -> None:
     """Alert text asking the model for a command that runs hidden text (piped into a shell or
     an interpreter, a process substitution, base64 decoded) gets it marked, with no address
-    needed to be caught; ordinary pipes stay, and so does such a command the alert holds."""
+    needed to be caught, even when the alert holds it (its text is anyone's); ordinary pipes
+    stay."""
     from triage.summarise import grounding
 
     shown = grounding.evidence({"title": "Disk full on db-7.internal"})
     assert grounding.check_step(step, shown).text == checked
     quoted = grounding.evidence({"title": "Disk full on db-7.internal", "description": step})
-    assert grounding.check_step(step, quoted).text == step
+    assert grounding.check_step(step, quoted).text == checked

@@ -59,7 +59,7 @@ from triage.sqs.inbox import RECEIVED_AT_ATTRIBUTE, Message
 from triage.summarise.base import Summariser
 from triage.summarise.priority import default_priority
 from triage.tracing import NO_SPANS, Tracing
-from triage.view import redact_alert
+from triage.view import redact_alert, shown_title
 
 log = structlog.get_logger(__name__)
 
@@ -548,7 +548,9 @@ class Pipeline:
 
     def event(self, alert: Alert, queued_at: datetime | None = None) -> _Event:
         """What the store's lifecycle reads of `alert`, its message queued at `queued_at`."""
-        return _Event(alert, self.redactor.text, queued_at, self.router)
+        # Its title as its view shows it: also without a value its labels hold as a secret.
+        redactor = self.redactor
+        return _Event(alert, lambda _: shown_title(alert, redactor), queued_at, self.router)
 
     async def apply(
         self,

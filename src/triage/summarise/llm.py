@@ -434,7 +434,7 @@ def contain(
             # its request carried): the redactor removes it, and it is counted here first.
             if spells_credential(shaped):
                 rejected["credential"] += 1
-            settled = redactor.text(shaped)
+            settled = redactor.text_with(shaped, alert.named_secrets)
             if settled == value:
                 if shaped == value:
                     fixed.add(value)
@@ -530,7 +530,7 @@ def contain(
         for _ in range(_SETTLE_PASSES):
             if value in fixed:  # no check or cut changed it since `settle` saw it left alone
                 return value
-            redacted = redactor.text(value)
+            redacted = redactor.text_with(value, alert.named_secrets)
             if redacted == value:
                 return value
             value = grounding.links(redacted, allowed)[0]
