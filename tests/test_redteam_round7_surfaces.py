@@ -52,11 +52,6 @@ async def test_a_team_written_decomposed_is_the_label_of_the_precomposed_one(
     assert shown[2] == ["team:data"], shown
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a team in mathematical sans-serif letters gets a label of them (U+1D5C9…), "
-    "drawn like team:pay: view.spelled_look_alikes keeps a word with no ASCII letter as is",
-)
 async def test_a_team_in_mathematical_letters_is_no_look_alike_label(
     github: GitHubServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

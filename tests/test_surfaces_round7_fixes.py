@@ -133,10 +133,8 @@ def test_a_list_lines_tickets_stand_before_its_title() -> None:
 
 #: `pay` in mathematical sans-serif letters, which Unicode folds to `pay`.
 MATH_PAY = "\U0001d5c9\U0001d5ba\U0001d5d2"
-_VIEW_DIFF = "view.spelled_look_alikes keeps a word of mathematical letters (no ASCII) as is"
 
 
-@pytest.mark.xfail(strict=True, reason=_VIEW_DIFF)
 def test_a_team_in_mathematical_letters_is_quoted_and_spelled_in_the_list() -> None:
     """`incidents list` writes a team in mathematical letters as a quoted string of codes,
     not bare where it reads as the team `pay`."""
@@ -145,7 +143,6 @@ def test_a_team_in_mathematical_letters_is_quoted_and_spelled_in_the_list() -> N
     assert not any(ch in line for ch in MATH_PAY), line
 
 
-@pytest.mark.xfail(strict=True, reason=_VIEW_DIFF)
 def test_a_team_in_mathematical_letters_is_quoted_and_spelled_in_slack() -> None:
     """Slack's one-line text writes a team in mathematical letters as a quoted string of
     codes, not bare where it reads as the team `pay`."""

@@ -427,15 +427,29 @@ def spelled_look_alikes(text: str) -> str:
     """`text` with each letter drawn like a Latin one, inside a word that also has ASCII
     letters, written as its code (`p\\u0430y` for `pay` spelled with a Cyrillic a): for a
     name that must not pass for another (a GitHub label, a team in the terminal). A word in
-    one script (Russian, Greek, fullwidth) stays as written."""
+    one script (Russian, Greek, fullwidth) stays as written. A Latin letter in another font
+    (`_styled_latin`: the mathematical sans-serif p, U+1D5C9, which GitHub draws as `p`) is
+    a Latin letter to every reader: a word holding one is a Latin word, each such letter
+    spelled, so `team:` and U+1D5C9 U+1D5BA U+1D5D2 is not drawn as `team:pay`."""
     return text if text.isascii() else _WORD.sub(_spelled_word, text)
 
 
 def _spelled_word(word: re.Match[str]) -> str:
     letters = word[0]
-    if letters.isascii() or not any(ch.isascii() for ch in letters):
+    if letters.isascii() or not any(ch.isascii() or _styled_latin(ch) for ch in letters):
         return letters
     return "".join(_escaped(ch) if _looks_latin(ch) else ch for ch in letters)
+
+
+def _styled_latin(ch: str) -> bool:
+    """Whether `ch` is a Latin letter in another font, which Unicode decomposes with the
+    `<font>` tag to ASCII: the mathematical alphabets (bold, italic, sans-serif, script,
+    double-struck, monospace) and the letterlike symbols among them (the Planck constant
+    U+210E, the script l U+2113). Not a full-width letter (`<wide>`), drawn wide enough to
+    tell apart."""
+    return unicodedata.decomposition(ch).startswith("<font>") and (
+        unicodedata.normalize("NFKC", ch).isascii()
+    )
 
 
 def _looks_latin(ch: str) -> bool:
