@@ -10,7 +10,7 @@ from factories import alert
 from memory_store import MemoryStore
 from test_pipeline import CountingSummariser, FakeSink
 from triage.app import pipeline_from
-from triage.metrics import MAX_LABEL_VALUES, Metrics
+from triage.metrics import MAX_LABEL_VALUES, OTHER, Metrics
 from triage.pipeline import Pipeline
 from triage.redact import Redactor
 from triage.settings import Settings
@@ -31,7 +31,7 @@ async def test_team_names_of_no_route_fold_into_other_past_the_bound() -> None:
         invented = alert(f"n{i}").model_copy(update={"team": f"team-{i}"})
         await pipeline.handle(invented, f"owner-{i}")
     metrics = pipeline.metrics
-    assert metrics.counter("TicketsCreated", team="other") == 5
+    assert metrics.counter("TicketsCreated", team=OTHER) == 5
     assert metrics.total("TicketsCreated") == MAX_LABEL_VALUES + 5
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from factories import alert
 from test_redteam_round3c_cardinality import daemon_pipeline
-from triage.metrics import MAX_LABEL_VALUES
+from triage.metrics import MAX_LABEL_VALUES, OTHER
 from triage.routes import KNOWN_SOURCES
 
 
@@ -25,4 +25,4 @@ async def test_every_known_source_keeps_its_series_past_the_bound() -> None:
     metrics = pipeline.metrics
     for source in KNOWN_SOURCES:
         assert metrics.counter("TicketsCreated", source=source) == 1, source
-    assert metrics.counter("TicketsCreated", source="other") == 1
+    assert metrics.counter("TicketsCreated", source=OTHER) == 1

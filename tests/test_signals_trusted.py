@@ -26,7 +26,7 @@ from triage.errors import DecodeError, SinkUnavailableError
 from triage.health import Health
 from triage.incidents.lifecycle import Outcome
 from triage.logs import MAX_LINE_BYTES, configure_logging
-from triage.metrics import MAX_LABEL_VALUES, Metrics
+from triage.metrics import MAX_LABEL_VALUES, OTHER, Metrics
 from triage.ops.metrics_export import METRICS, EmfExporter
 from triage.ops.prometheus import prometheus_text
 from triage.sqs.inbox import Message
@@ -126,7 +126,7 @@ async def test_invented_teams_and_sources_make_a_bounded_page() -> None:
     text = prometheus_text(r.pipeline.metrics)
     series = [line for line in text.splitlines() if line.startswith("triage_tickets_created_total")]
     assert len(series) <= MAX_LABEL_VALUES + 1
-    assert 'source="other",team="other"' in "".join(series)
+    assert f'source="{OTHER}",team="{OTHER}"' in "".join(series)
     assert r.pipeline.metrics.total("TicketsCreated") == 500
     promtool_check(text)
 

@@ -15,11 +15,14 @@ optional keyword arguments and make a separate series (`incr("LLMFallbacks", rea
     declare(name, **dims)              a counter series `/metrics` shows at 0 before it counts
 
 A dimension whose values come from alerts (`team`, `source`) goes through `bounded()` first:
-a cleaned, short value, and past `MAX_LABEL_VALUES` distinct ones per dimension, `other`.
+a cleaned, short value (letters and digits of any script kept: a team named in Japanese is
+itself), and past `MAX_LABEL_VALUES` distinct ones per dimension, `(other)`: a value no
+cleaning makes, so a real team called `other` is never read as the bound overflowing. The
+exporters escape what each backend needs (CloudWatch takes ASCII dimension values only).
 Values the operator named (the teams of the routes file, `reserve()`) always keep their own
 series, whatever alerts sent first. Whatever the code passes, one metric holds at most
 `MAX_SERIES_PER_METRIC` series: a counter's or timing's new series past it is counted under
-`other` in each dimension, a gauge's is left out (one warning per metric). A cleared gauge
+`(other)` in each dimension, a gauge's is left out (one warning per metric). A cleared gauge
 gives its series back; counters and timings keep theirs for the life of the process.
 
 What the exporters read is always well-formed: a counter only grows (an increment that is
@@ -32,10 +35,12 @@ out (unknown) instead of failing the scrape and the flusher with it.
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 import random
 import re
 import threading
+import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -59,15 +64,20 @@ BUCKETS: dict[str, tuple[float, ...]] = {
 }
 DEFAULT_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 
-#: Distinct values one alert-fed dimension may take in this process; the rest are `other`, so a
+#: Distinct values one alert-fed dimension may take in this process; the rest are `OTHER`, so a
 #: flood of invented team names cannot grow the series without bound.
 MAX_LABEL_VALUES = 20
-OTHER = "other"
+#: The overflow's value: brackets, which cleaning turns into `_` (and `_` is stripped from a
+#: cleaned value's ends), so no team or source, not even one called `other`, is counted as it.
+OTHER = "(other)"
 #: Series one metric may hold in this process, whatever dimension values it is given: a bug
 #: that passes text from outside unbounded must not grow memory, `/metrics` and CloudWatch's
 #: bill without end. Above what the bounded dimensions can make (sinks x 20 sources x teams).
 MAX_SERIES_PER_METRIC = 1_000
+#: Runs of what an ASCII value loses (`_clean_label`'s fast path).
 _LABEL_CHARS = re.compile(r"[^A-Za-z0-9_.:/-]+")
+#: What a value keeps besides letters, marks and numbers of any script.
+_LABEL_PUNCTUATION = frozenset("_.:/-")
 _LABEL_LENGTH = 64
 
 
@@ -178,14 +188,14 @@ class Metrics:
             return
         with self._lock:
             key = _key(name, dims)
-            # Past the bound, no gauge: an `other` one would show whichever value came last.
+            # Past the bound, no gauge: an `OTHER` one would show whichever value came last.
             if key in self._gauges or self._take_slot(name):
                 self._gauges[key] = Gauge(float(value), unit)
 
     def _admit(self, store: dict[SeriesKey, Any], name: str, dims: dict[str, str]) -> SeriesKey:
         """The key `name` with `dims` is counted under in `store` (the caller holds the lock):
         its own while the metric has room for one more series; past MAX_SERIES_PER_METRIC, the
-        key with every dimension `other`."""
+        key with every dimension `OTHER`."""
         key = _key(name, dims)
         if key in store or self._take_slot(name):
             return key
@@ -231,7 +241,7 @@ class Metrics:
 
     def reserve(self, dimension: str, values: Iterable[str]) -> None:
         """Give `values` their own series in `dimension` for good, outside the bound: invented
-        team names sent early in a process's life must not make every real team `other`. A
+        team names sent early in a process's life must not make every real team `OTHER`. A
         reserved value matches case-insensitively (as routes match teams) and is counted under
         its reserved spelling, so no casing of it takes a bounded slot."""
         with self._lock:
@@ -241,7 +251,7 @@ class Metrics:
 
     def bounded(self, dimension: str, value: str | None) -> str:
         """`value` fit for a dimension fed by alerts: cleaned, at most 64 characters, `none`
-        when empty, and `other` once this dimension has seen MAX_LABEL_VALUES distinct values.
+        when empty, and `OTHER` once this dimension has seen MAX_LABEL_VALUES distinct values.
         The caller passes text already redacted."""
         cleaned = _clean_label(value)
         with self._lock:
@@ -329,7 +339,22 @@ def _reading(value: float | None) -> float | None:
 
 
 def _clean_label(value: str | None) -> str:
-    """`value` as a dimension may hold it: `[A-Za-z0-9_.:/-]`, at most 64 characters, `none`
-    when nothing is left."""
-    cleaned = _LABEL_CHARS.sub("_", (value or "").strip())[:_LABEL_LENGTH].strip("_")
+    """`value` as a dimension may hold it: letters, combining marks and digits of any script
+    and `_.:/-`, each run of anything else (spaces, quotes, line breaks, symbols, invisible
+    format characters) one `_`; at most 64 characters, `none` when nothing is left. Teams
+    named in another script keep distinct series (Prometheus label values are any UTF-8;
+    the CloudWatch exporters escape them to ASCII, `_dimension_value`), where an ASCII-only
+    rule made them all `none`."""
+    text = (value or "").strip()
+    if text.isascii():
+        cleaned = _LABEL_CHARS.sub("_", text)
+    else:
+        runs = itertools.groupby(text, _label_keeps)
+        cleaned = "".join("".join(run) if keeps else "_" for keeps, run in runs)
+    cleaned = cleaned[:_LABEL_LENGTH].strip("_")
     return cleaned or "none"
+
+
+def _label_keeps(char: str) -> bool:
+    """A dimension value keeps `char`: a letter, mark or number of any script, or `_.:/-`."""
+    return char in _LABEL_PUNCTUATION or unicodedata.category(char)[0] in "LMN"
