@@ -159,13 +159,24 @@ async def _normalize(message: Message) -> Normalized:
         return normalize_body(message.body, sentry_resource=hint)
 
 
-def _log_normalized(normalized: Normalized) -> None:
+def _log_normalized(normalized: Normalized, *, repeat: bool = False) -> None:
+    """Say what the payload itself left out (skipped alerts, its notes). A note is a warning
+    once per message: on an attempt after the first (`repeat`: a retry here, a redelivery)
+    it is the same payload's, at debug, or maxReceiveCount attempts read as that many new
+    problems."""
     for skipped in normalized.skipped:
         log.info(
             "alert.skipped", source=skipped.source, reason=skipped.reason, detail=skipped.detail
         )
     for note in normalized.notes:
-        log.warning("alert.note", note=note)
+        (log.debug if repeat else log.warning)("alert.note", note=note)
+
+
+def _tried_before(message: Message, tried_here: bool) -> bool:
+    """This attempt at `message` is not its first: tried here already (held, or retried
+    within this process), or a redelivery by its receive count. One whose count SQS did not
+    say is taken for a first: its warnings are said rather than lost."""
+    return tried_here or (message.known_receive_count or 1) > 1
 
 
 #: SentTimestamp is to the millisecond: a stamp within its millisecond is no later than it.
@@ -218,7 +229,12 @@ _FAST_CLOCK_SKEWS = 2
 
 
 def believable_time(
-    alert: Alert, received_at: datetime, max_skew: timedelta, sent_at: datetime | None = None
+    alert: Alert,
+    received_at: datetime,
+    max_skew: timedelta,
+    sent_at: datetime | None = None,
+    *,
+    repeat: bool = False,
 ) -> Alert:
     """`alert`, with its time replaced when it lies more than `max_skew` ahead of when it was
     received. The replacement hangs on when its message was queued (`sent_at`, the same on
@@ -227,13 +243,14 @@ def believable_time(
     a moment earlier were believed just inside the skew: it is held at the latest time
     believed, that moment plus `max_skew`, so it stays after them (the receive time lies before
     them, and a resolve would be ignored). A time further ahead (a wrong clock, a hostile
-    stamp) tells nothing of order: it becomes that moment itself, so real events after it act."""
+    stamp) tells nothing of order: it becomes that moment itself, so real events after it act.
+    Said at warning once per message: at debug on a `repeat` attempt (the same stamp)."""
     ahead = alert.occurred_at - received_at
     if ahead <= max_skew:
         return alert
     queued = min(sent_at, received_at) if sent_at is not None else received_at
     replaced_by = queued + max_skew if ahead <= _FAST_CLOCK_SKEWS * max_skew else queued
-    log.warning(
+    (log.debug if repeat else log.warning)(
         "alert.future_time",
         fingerprint=alert.fingerprint,
         occurred_at=alert.occurred_at.isoformat(),
@@ -306,20 +323,23 @@ class Pipeline:
     async def _process(self, message: Message, progress: Progress) -> list[Outcome]:
         """The steps of `process`, which times them."""
         normalized = await _normalize(message)
-        _log_normalized(normalized)
-        skew = self.policy.max_future_skew
-        queued = _queued_at(message)
-        received = self._shared(message.received_at)
-        alerts = [believable_time(a, received, skew, queued) for a in normalized.alerts]
-        # One alert: its end is the message's, so there is no progress to report; unless it is
-        # a parent's deletion, which reports each child it closes (hundreds may take minutes).
-        several = len(alerts) > 1 or any(a.closes_children for a in alerts)
-        progress = progress if several else _no_progress
         delivery = _delivery(message)
         # A message held (an incident busy, a group gathering) is tried again as it was
         # received, its receive count unchanged: what follows an alert's decision (a member's
         # move) may not have happened, as on a redelivery.
         tried_here = delivery in self._attempted
+        repeat = _tried_before(message, tried_here)
+        _log_normalized(normalized, repeat=repeat)
+        skew = self.policy.max_future_skew
+        queued = _queued_at(message)
+        received = self._shared(message.received_at)
+        alerts = [
+            believable_time(a, received, skew, queued, repeat=repeat) for a in normalized.alerts
+        ]
+        # One alert: its end is the message's, so there is no progress to report; unless it is
+        # a parent's deletion, which reports each child it closes (hundreds may take minutes).
+        several = len(alerts) > 1 or any(a.closes_children for a in alerts)
+        progress = progress if several else _no_progress
         # Redriven from the DLQ by hand: counted before under its identity, whatever its count.
         redelivered = not message.first_delivery or tried_here or message.redriven
         self._attempted[delivery] = None
