@@ -15,8 +15,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
+from types import MappingProxyType
 
 import structlog
 
@@ -49,6 +50,13 @@ class Working(Holding, StoreWatch):
     #: `serve()`; None while unknown (or no policy), and then no message is counted as
     #: dead-lettered.
     max_receive_count: int | None = None
+    #: Messages (by id) that have had more than one delivery in hand at once (an SQS
+    #: at-least-once copy, a redelivery while the first is still at work), with how many are
+    #: in hand now: each counts its outcome once (`_first_to_count`). Rare, so replaced rather
+    #: than changed in place: the class's empty one is every supervisor's until its first copy.
+    _copies: Mapping[str, int] = MappingProxyType({})
+    #: The (metric, message id) already counted by a delivery of a message in `_copies`.
+    _counted_once: frozenset[tuple[str, str]] = frozenset()
 
     def _start(self, message: Message) -> None:
         if message.receipt_handle in self._deliveries_in_flight:
@@ -70,6 +78,7 @@ class Working(Holding, StoreWatch):
         task.add_done_callback(self._done)
         older = self._delivery_of.get(message.id)
         self._delivery_of[message.id] = message
+        self._copy_started(message.id, another_in_hand=older is not None)
         if older is not None and older.receipt_handle in self._hold_wakers:
             # Another delivery of a message held here: its visibility most likely ran out
             # (SQS's rare copies aside), and this one does the work, so the held one is given
@@ -88,8 +97,43 @@ class Working(Holding, StoreWatch):
             self._lost_deliveries.discard(message.receipt_handle)
             if self._delivery_of.get(message.id) is message:
                 del self._delivery_of[message.id]
+            self._copy_done(message.id)
         self._working.discard(task)
         self._slot_free.set()
+
+    def _copy_started(self, message_id: str, *, another_in_hand: bool) -> None:
+        """A delivery of `message_id` was started: count it in `_copies` when another is in
+        hand (found by `_delivery_of`, which holds the one delivery of a message that has
+        had no copy) or the message has copies already."""
+        copies = self._copies.get(message_id)
+        if copies is not None or another_in_hand:
+            self._copies = {**self._copies, message_id: (copies or 1) + 1}
+
+    def _copy_done(self, message_id: str) -> None:
+        """A delivery of `message_id` is over: once none of its copies is in hand, what was
+        counted for it is forgotten (the next delivery is another receive, counted anew)."""
+        copies = self._copies.get(message_id)
+        if copies is None:
+            return
+        left = {k: v for k, v in self._copies.items() if k != message_id}
+        if copies > 1:
+            left[message_id] = copies - 1
+        else:
+            self._counted_once = frozenset(k for k in self._counted_once if k[1] != message_id)
+        self._copies = left
+
+    def _first_to_count(self, metric: str, message: Message) -> bool:
+        """`message`'s outcome is to be counted in `metric`: False when another delivery of
+        it in hand at the same time counted it already. Two copies SQS handed out at once,
+        both deleted (or both given up on their last receive), are one message: counted
+        twice, MessagesHandled showed a message nobody sent, and its HELP says once."""
+        if message.id not in self._copies:
+            return True  # the only delivery of it in hand
+        key = (metric, message.id)
+        if key in self._counted_once:
+            return False
+        self._counted_once = self._counted_once | {key}
+        return True
 
     def _processed(self) -> None:
         """The current message's work is over; only its delete is left: free its slot."""
@@ -131,9 +175,13 @@ class Working(Holding, StoreWatch):
             self._processed()
             if await self._acker.delete(message):
                 self.stats.acked += 1
-                self.metrics.incr("MessagesHandled")
                 for deleted in message.on_deleted:
                     deleted()
+                if not self._first_to_count("MessagesHandled", message):
+                    # Another copy of it was acked and said: this one is the same message.
+                    log.debug("message.acked", copy=True, **_acked_fields(outcomes))
+                    return
+                self.metrics.incr("MessagesHandled")
                 # A message of repeats only changed no ticket: in a storm, one info line each
                 # would be most of the log and a large share of the CPU (DuplicatesSuppressed
                 # counts them; debug shows them).
@@ -214,19 +262,21 @@ class Working(Holding, StoreWatch):
     def _count_if_last(self, message: Message, reason: str) -> None:
         """Count `message` in MessagesDeadLettered when it leaves our hands undeleted on its
         last receive: the redrive policy moves it to the DLQ at its next receive, so this is
-        the message given up on (MessagesFailed counts each failed attempt). Nothing is
-        counted while the queue's maxReceiveCount is unknown, nor for a delivery whose count
-        SQS did not say (its `message.unreadable_attribute` line said so): a guess would lie
-        both ways, and SQS, which knows both, redrives it all the same."""
+        the message given up on (MessagesFailed counts each failed attempt), once however
+        many deliveries of it were in hand (`_first_to_count`). Nothing is counted while the
+        queue's maxReceiveCount is unknown, nor for a delivery whose count SQS did not say
+        (its `message.unreadable_attribute` line said so): a guess would lie both ways, and
+        SQS, which knows both, redrives it all the same."""
         limit, count = self.max_receive_count, message.known_receive_count
-        if limit is not None and count is not None and count >= limit:
-            self.metrics.incr("MessagesDeadLettered", reason=reason)
-            log.warning(
-                "message.dead_lettered",
-                reason=reason,
-                receive_count=count,
-                max_receive_count=limit,
-            )
+        if limit is None or count is None or count < limit:
+            return
+        fields = {"reason": reason, "receive_count": count, "max_receive_count": limit}
+        if not self._first_to_count("MessagesDeadLettered", message):
+            # Another copy of it in hand was given up and said: one message, one dead letter.
+            log.debug("message.dead_lettered", copy=True, **fields)
+            return
+        self.metrics.incr("MessagesDeadLettered", reason=reason)
+        log.warning("message.dead_lettered", **fields)
 
     def _count_given_back(self, messages: Iterable[Message], reason: str) -> None:
         """Count the messages a stop gives back undeleted that were on their last receive,
