@@ -22,22 +22,10 @@ import string
 from collections.abc import Mapping
 
 import pytest
-import structlog
 
-from factories import T0
-from memory_store import MemoryStore
-from recording_pipeline import POLICY, Sink
-from triage.incidents.ledger import Ledger
-from triage.logs import redact_event
-from triage.metrics import Metrics
-from triage.pipeline import Pipeline
-from triage.redact import Redactor, redact
-from triage.sinks import slack
-from triage.sinks.backend import _open_body
-from triage.sinks.github import text as github
-from triage.sqs.inbox import Message
-from triage.summarise import prompt
-from triage.summarise.deterministic import DeterministicSummariser
+from secret_surfaces import left
+from secret_surfaces import surfaces as surfaces_of
+from triage.redact import redact
 
 _RNG = random.Random(20261206_6)
 ALNUM = string.ascii_letters + string.digits
@@ -55,51 +43,10 @@ PASSWORD = "Xk7pL2mR9tQwE4rT"
 TOKEN = _random(32)
 
 
-def _left(shown: str, secret: str) -> bool:
-    """Whether any 8-character run of `secret` is still in `shown`."""
-    return any(secret[i : i + 8] in shown for i in range(len(secret) - 7))
-
-
-def _alertmanager(description: str) -> str:
-    """An Alertmanager webhook body of one firing alert whose description holds `description`."""
-    alert = {
-        "status": "firing",
-        "labels": {"alertname": "JobFailed", "team": "payments", "instance": "db-1"},
-        "annotations": {"description": f"job failed\n{description}"},
-        "startsAt": T0.isoformat(),
-        "generatorURL": "http://prometheus:9090/graph",
-    }
-    return json.dumps({"version": "4", "status": "firing", "alerts": [alert]})
-
-
-async def _surfaces(description: str) -> Mapping[str, str]:
-    """What leaves the process for one alert: the pipeline's one effect rendered by the GitHub,
-    Slack and backend sinks and the prompt, and its log lines as the log redactor writes them."""
-    sink = Sink()
-    pipeline = Pipeline(
-        Ledger(MemoryStore(POLICY)), DeterministicSummariser(), [sink], Metrics(),
-        redactor=Redactor(), policy=POLICY,
-    )  # fmt: skip
-    with structlog.testing.capture_logs() as logs:
-        body = _alertmanager(description)
-        await pipeline.process(Message("m-1", body, "r-1", 1, T0, received_at=T0))
-    [effect] = sink.effects
-    lines = [json.dumps(redact_event(None, "info", dict(event)), default=str) for event in logs]
-    return {
-        "github-title": github.issue_title(effect),
-        "github-body": github.issue_body(effect),
-        "github-labels": json.dumps(github.issue_labels(effect)),
-        "slack": json.dumps(slack.open_message(effect)),
-        "backend": json.dumps(_open_body(effect)),
-        "prompt": prompt.build(effect.alert, Redactor(), 4000).user,
-        "logs": "\n".join(lines),
-    }
-
-
 async def _assert_blanked(text: str, secret: str) -> None:
     """`text` in an alert's description shows no run of `secret` on any surface."""
-    surfaces = await _surfaces(text)
-    assert [place for place, shown in surfaces.items() if _left(shown, secret)] == []
+    surfaces = await surfaces_of(text)
+    assert [place for place, shown in surfaces.items() if left(shown, secret)] == []
 
 
 # --- guards -------------------------------------------------------------------------------------
@@ -108,7 +55,7 @@ async def _assert_blanked(text: str, secret: str) -> None:
 async def test_the_surfaces_show_the_description() -> None:
     """The GitHub body, Slack, the backend and the prompt show the description, so a leak below
     is the redactor's miss, not an empty render."""
-    surfaces = await _surfaces("replica lag on orders-db")
+    surfaces = await surfaces_of("replica lag on orders-db")
     for place in ("github-body", "slack", "backend", "prompt"):
         assert "orders-db" in surfaces[place], place
 
@@ -129,8 +76,8 @@ async def test_near_shapes_the_redactor_knows_leave_nothing() -> None:
     ]
     leaks = {}
     for text, secret in cases:
-        surfaces = await _surfaces(text)
-        leaks[text] = [place for place, shown in surfaces.items() if _left(shown, secret)]
+        surfaces = await surfaces_of(text)
+        leaks[text] = [place for place, shown in surfaces.items() if left(shown, secret)]
     assert {text: places for text, places in leaks.items() if places} == {}
 
 
@@ -284,10 +231,8 @@ async def test_an_xml_rsa_key_values_private_elements_are_blanked() -> None:
         f"<RSAKeyValue><Modulus>{_random(172, ALNUM + '+/')}</Modulus><Exponent>AQAB</Exponent>"
         f"<P>{RSA_P}</P><Q>{_random(86, ALNUM + '+/')}</Q><D>{RSA_D}</D></RSAKeyValue>"
     )
-    surfaces = await _surfaces(f"signing key rejected: {key}")
-    leaks = [
-        place for place, shown in surfaces.items() if _left(shown, RSA_D) or _left(shown, RSA_P)
-    ]
+    surfaces = await surfaces_of(f"signing key rejected: {key}")
+    leaks = [place for place, shown in surfaces.items() if left(shown, RSA_D) or left(shown, RSA_P)]
     assert leaks == []
 
 

@@ -15,80 +15,20 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping
 
 import pytest
-import structlog
 
-from factories import T0
-from memory_store import MemoryStore
-from recording_pipeline import POLICY, Sink
-from triage.incidents.ledger import Ledger
-from triage.logs import redact_event
-from triage.metrics import Metrics
-from triage.pipeline import Pipeline
+from secret_surfaces import leaks as leaks_of
+from secret_surfaces import surfaces as surfaces_of
 from triage.redact import Redactor
-from triage.sinks import slack
-from triage.sinks.backend import _open_body
-from triage.sinks.github import text as github
-from triage.sqs.inbox import Message
-from triage.summarise import prompt
-from triage.summarise.deterministic import DeterministicSummariser
 
 #: A password no vendor's shape tells apart: only where it stands says it is one.
 PASSWORD = "Xk7pL2mR9tQwE4rT"
 
 
-def _left(shown: str, secret: str) -> bool:
-    """Whether any 8-character run of `secret` is still in `shown`."""
-    return any(secret[i : i + 8] in shown for i in range(len(secret) - 7))
-
-
-def _alertmanager(description: str) -> str:
-    """An Alertmanager webhook body of one firing alert whose description holds `description`."""
-    alert = {
-        "status": "firing",
-        "labels": {"alertname": "JobFailed", "team": "payments", "instance": "db-1"},
-        "annotations": {"description": f"job failed\n{description}"},
-        "startsAt": T0.isoformat(),
-        "generatorURL": "http://prometheus:9090/graph",
-    }
-    return json.dumps({"version": "4", "status": "firing", "alerts": [alert]})
-
-
-async def _surfaces(description: str) -> Mapping[str, str]:
-    """What leaves the process for one alert: the pipeline's one effect rendered by the GitHub,
-    Slack and backend sinks and the prompt, and its log lines as the log redactor writes them."""
-    sink = Sink()
-    pipeline = Pipeline(
-        Ledger(MemoryStore(POLICY)), DeterministicSummariser(), [sink], Metrics(),
-        redactor=Redactor(), policy=POLICY,
-    )  # fmt: skip
-    with structlog.testing.capture_logs() as logs:
-        body = _alertmanager(description)
-        await pipeline.process(Message("m-1", body, "r-1", 1, T0, received_at=T0))
-    [effect] = sink.effects
-    lines = [json.dumps(redact_event(None, "info", dict(event)), default=str) for event in logs]
-    return {
-        "github-title": github.issue_title(effect),
-        "github-body": github.issue_body(effect),
-        "github-labels": json.dumps(github.issue_labels(effect)),
-        "slack": json.dumps(slack.open_message(effect)),
-        "backend": json.dumps(_open_body(effect)),
-        "prompt": prompt.build(effect.alert, Redactor(), 4000).user,
-        "logs": "\n".join(lines),
-    }
-
-
 def _decimal_bytes(text: str) -> str:
     """`text`'s UTF-8 bytes as Go's `%v` prints a byte slice: decimals spaced apart."""
     return " ".join(str(byte) for byte in text.encode())
-
-
-async def _leaks(text: str, secret: str) -> list[str]:
-    """The surfaces that show a run of `secret` when `text` is in an alert's description."""
-    surfaces = await _surfaces(text)
-    return [place for place, shown in surfaces.items() if _left(shown, secret)]
 
 
 # --- guards -------------------------------------------------------------------------------------
@@ -97,7 +37,7 @@ async def _leaks(text: str, secret: str) -> list[str]:
 async def test_the_surfaces_show_the_description() -> None:
     """The GitHub body, Slack, the backend and the prompt show the description, so a leak below
     is the redactor's miss, not an empty render."""
-    surfaces = await _surfaces("replica lag on orders-db")
+    surfaces = await surfaces_of("replica lag on orders-db")
     for place in ("github-body", "slack", "backend", "prompt"):
         assert "orders-db" in surfaces[place], place
 
@@ -142,7 +82,7 @@ async def test_near_shapes_the_redactor_knows_leave_nothing() -> None:
         (f"password\uff1a{PASSWORD}", PASSWORD),
         (f"p\u0430ssword={PASSWORD}", PASSWORD),
     ]
-    leaks = {text: await _leaks(text, secret) for text, secret in cases}
+    leaks = {text: await leaks_of(text, secret) for text, secret in cases}
     assert {text: places for text, places in leaks.items() if places} == {}
 
 
@@ -161,7 +101,7 @@ async def test_near_shapes_the_redactor_knows_leave_nothing() -> None:
 async def test_a_pair_after_a_credentials_name_is_blanked(line: str) -> None:
     """`credentials: password=PW` (a log line that names what it dumps) shows the password
     nowhere, as `auth: password=PW` and `config: password=PW` already do."""
-    assert await _leaks(line, PASSWORD) == []
+    assert await leaks_of(line, PASSWORD) == []
 
 
 @pytest.mark.parametrize(
@@ -177,7 +117,7 @@ async def test_a_ruby_hash_under_a_secrets_name_is_blanked(line: str) -> None:
     """A Rails log's `inspect` of a hash (`credentials: {:aws=>{:secret_access_key=>"…"}}`)
     under a secret's name shows the value nowhere: today the name's rule blanks `{:key=` and
     the hash's value stands beside the placeholder, as a Python or JSON dict's does not."""
-    assert await _leaks(f"boot failed: {line}", PASSWORD) == []
+    assert await leaks_of(f"boot failed: {line}", PASSWORD) == []
 
 
 # --- leaks: redact/logins.py (mail and FTP protocol transcripts) ---------------------------------
@@ -198,7 +138,7 @@ async def test_a_login_in_a_protocol_transcript_is_blanked(text: str, secret: st
     """A mail client's debug transcript (imaplib/smtplib debug, a monitor's check output)
     shows the password it sent nowhere: IMAP's `LOGIN user password` and SMTP's AUTH LOGIN
     answer to the base64 `Password:` prompt (FTP's and POP3's `USER`/`PASS` already are)."""
-    assert await _leaks(f"mail check failed, transcript:\n{text}", secret) == []
+    assert await leaks_of(f"mail check failed, transcript:\n{text}", secret) == []
 
 
 # --- leaks: redact/names.py (a Wi-Fi key printed by netsh) ---------------------------------------
@@ -214,7 +154,7 @@ async def test_a_wifi_key_printed_by_netsh_is_blanked() -> None:
         f"    Key Content            : {PASSWORD}\n"
         "    Cost                   : Unrestricted"
     )
-    assert await _leaks(f"wifi profile check output:\n{text}", PASSWORD) == []
+    assert await leaks_of(f"wifi profile check output:\n{text}", PASSWORD) == []
 
 
 # --- leaks: redact/tokens.py (webhook URLs) ------------------------------------------------------
@@ -231,7 +171,7 @@ async def test_a_legacy_office_365_connector_url_is_blanked() -> None:
         f"9a8b7c6d-2222-4000-8000-00000000dcba/IncomingWebhook/{OUTLOOK_HOOK_SECRET}/"
         "9a8b7c6d-2222-4000-8000-00000000dcba"
     )
-    assert await _leaks(f"teams notify failed: POST {url} 400", OUTLOOK_HOOK_SECRET) == []
+    assert await leaks_of(f"teams notify failed: POST {url} 400", OUTLOOK_HOOK_SECRET) == []
 
 
 # --- leaks: redact/continued.py (a line continued by a backslash) --------------------------------
@@ -252,7 +192,7 @@ async def test_a_secret_on_a_continued_line_is_blanked(line: str) -> None:
     """A Java `.properties` value continued on the next line (its name, ` = \\`, then the
     indented value) and a shell command split by `\\` (a Dockerfile RUN, a script echoed by
     `set -v`) show the password nowhere, as the same text on one line already does."""
-    assert await _leaks(f"step output:\n{line}\nexit status 1", PASSWORD) == []
+    assert await leaks_of(f"step output:\n{line}\nexit status 1", PASSWORD) == []
 
 
 # --- leaks: redact/tokens.py (MySQL's native password hash) --------------------------------------
@@ -279,7 +219,7 @@ MYSQL_HASH = "*7D30366A02402F6D2C62451184813C751B2B3BE6"
 async def test_a_mysql_native_password_hash_is_blanked(text: str) -> None:
     """A mysqldump's `CREATE USER … AS '*…'` and a `SELECT … FROM mysql.user` in a migration
     log show the native password hash nowhere: it logs in as the user, as an NT hash does."""
-    assert await _leaks(f"user migration output:\n{text}", MYSQL_HASH[1:]) == []
+    assert await leaks_of(f"user migration output:\n{text}", MYSQL_HASH[1:]) == []
 
 
 # --- leaks: redact/names.py (Consul's and Nomad's gossip encryption key) -------------------------
@@ -300,7 +240,7 @@ GOSSIP_KEY = "M/voHvobDr986na+/XwSKxjR0CMpYBFcKyEPtfDzDSY="
 async def test_a_gossip_encryption_key_is_blanked(text: str) -> None:
     """A Consul or Nomad agent's config dump or command line shows its gossip encryption key
     nowhere: with it anyone on the network reads and joins the cluster's gossip."""
-    assert await _leaks(f"agent failed to start, config:\n{text}", GOSSIP_KEY) == []
+    assert await leaks_of(f"agent failed to start, config:\n{text}", GOSSIP_KEY) == []
 
 
 # --- leaks: redact/cloud.py (Azure CLI's key listings) -------------------------------------------
@@ -326,7 +266,7 @@ async def test_an_azure_cli_key_listing_is_blanked(text: str, secret: str) -> No
     """A deploy job that runs `az cognitiveservices account keys list` (an Azure OpenAI
     resource's keys, `key1`/`key2`) or `az storage account keys list -o table` shows the keys
     nowhere, as the storage listing's JSON form already does."""
-    assert await _leaks(f"deploy step output:\n{text}", secret) == []
+    assert await leaks_of(f"deploy step output:\n{text}", secret) == []
 
 
 # --- leaks: redact/pairs.py (Node's rendering of a Buffer) ---------------------------------------
@@ -346,7 +286,7 @@ PASSWORD_BYTES = " ".join(f"{byte:02x}" for byte in PASSWORD.encode())
 async def test_a_secret_held_in_a_node_buffer_is_blanked(text: str) -> None:
     """A Node service's log of an object whose password is a Buffer (`util.inspect` prints its
     bytes in hex: `<Buffer 58 6b …>`) shows the bytes nowhere; Go's `[88 107 …]` already is."""
-    assert await _leaks(f"worker crashed: {text}", PASSWORD_BYTES) == []
+    assert await leaks_of(f"worker crashed: {text}", PASSWORD_BYTES) == []
 
 
 # --- leaks: redact/disguises.py (look-alikes outside its maps) -----------------------------------
@@ -367,7 +307,7 @@ async def test_a_secret_held_in_a_node_buffer_is_blanked(text: str) -> None:
 async def test_a_name_disguised_by_look_alikes_is_still_read(text: str) -> None:
     """A password behind a name or colon drawn with look-alike characters shows nowhere, as
     it does behind a full-width colon or a Cyrillic a (U+0430): a reader sees `password: …`."""
-    assert await _leaks(f"config dump: {text}", PASSWORD) == []
+    assert await leaks_of(f"config dump: {text}", PASSWORD) == []
 
 
 # --- leaks: redact/pairs.py (a prompt's note between the name and its colon) ---------------------
@@ -388,7 +328,7 @@ async def test_a_secret_typed_at_a_prompt_with_a_note_is_blanked(text: str) -> N
     """An interactive setup fed from a script (`printf … | aws configure`, a CLI's
     `Password (again):`) logs each prompt with the answer after it: the answer to a secret's
     prompt shows nowhere, as it does after a bare `Password:`."""
-    assert await _leaks(f"bootstrap log:\n{text}", PASSWORD) == []
+    assert await leaks_of(f"bootstrap log:\n{text}", PASSWORD) == []
 
 
 # --- over-redaction: redact/commands.py (`-u` that is not user:password) -------------------------
@@ -452,7 +392,7 @@ async def test_a_secret_given_as_a_name_value_pair_is_blanked(text: str) -> None
     that pair: the AWS CLI's shorthand (`ParameterKey=DBPassword,ParameterValue=…`), a
     logfmt line and JSON naming it `property`, `setting` or `variable` (`{"name": …,
     "value": …}` and CloudFormation's JSON already are)."""
-    assert await _leaks(f"deploy step output:\n{text}", PASSWORD) == []
+    assert await leaks_of(f"deploy step output:\n{text}", PASSWORD) == []
 
 
 # --- leaks: redact/redis.py (replies to reads of a secret's key) ---------------------------------
@@ -471,7 +411,7 @@ async def test_a_secret_given_as_a_name_value_pair_is_blanked(text: str) -> None
 async def test_a_redis_reply_holding_a_secret_is_blanked(text: str) -> None:
     """A debugging session pasted into an alert (`redis-cli` reading an app's config hash or
     a key named `…:password`) shows the value nowhere, as CONFIG GET requirepass's reply."""
-    assert await _leaks(f"cache check:\n{text}", PASSWORD) == []
+    assert await leaks_of(f"cache check:\n{text}", PASSWORD) == []
 
 
 # --- leaks: redact/commands.py (key-value stores' CLIs printing a secret) ------------------------
@@ -489,7 +429,7 @@ async def test_a_redis_reply_holding_a_secret_is_blanked(text: str) -> None:
 async def test_a_key_value_stores_cli_printing_a_secret_is_blanked(text: str) -> None:
     """A script's trace that reads a password from Consul's KV or etcd shows the printed value
     nowhere, as `vault kv get -field=password` and `pass show` already do."""
-    assert await _leaks(f"bootstrap log:\n{text}\n$ ./start.sh", PASSWORD) == []
+    assert await leaks_of(f"bootstrap log:\n{text}\n$ ./start.sh", PASSWORD) == []
 
 
 # --- leaks: redact/calls.py (a secret type's constructor) ----------------------------------------
@@ -508,7 +448,7 @@ async def test_a_key_value_stores_cli_printing_a_secret_is_blanked(text: str) ->
 async def test_a_literal_given_to_a_secret_type_is_blanked(text: str) -> None:
     """A traceback's source line or a debug print that wraps a literal in a type made to hold
     secrets shows the literal nowhere: the type says what it is."""
-    assert await _leaks(f"startup failed:\n{text}", PASSWORD) == []
+    assert await leaks_of(f"startup failed:\n{text}", PASSWORD) == []
 
 
 # --- leaks: redact/web.py (curl's cookie argument) -----------------------------------------------
@@ -528,7 +468,7 @@ COOKIE_TOKEN = "q8Wz3NvR6yHb1KcM5tGd0PfJ2sLx7AeU"
 async def test_a_cookie_given_to_curl_is_blanked(line: str) -> None:
     """A health check's curl that sends a session cookie shows its value nowhere: every value
     of a `Cookie:` header is blanked, and `-b 'name=value'` is that header."""
-    assert await _leaks(f"probe failed: + {line}", COOKIE_TOKEN) == []
+    assert await leaks_of(f"probe failed: + {line}", COOKIE_TOKEN) == []
 
 
 # --- leaks: redact/tokens.py, redact/names.py (crypto wallets' private keys) ---------------------
@@ -552,7 +492,7 @@ async def test_a_crypto_wallets_private_key_is_blanked(text: str, secret: str) -
     """A wallet service's error quoting a Bitcoin private key in WIF, a deploy step that cats
     Solana's keypair file (the key as 64 numbers) and a `recovery phrase:` (the mnemonic, as
     `mnemonic:` and `seed_phrase:` already are) show the key nowhere: each spends the funds."""
-    assert await _leaks(f"wallet job output:\n{text}", secret) == []
+    assert await leaks_of(f"wallet job output:\n{text}", secret) == []
 
 
 # --- leaks: redact/pairs.py (a passphrase of several words after a line's prefix) ----------------
@@ -572,7 +512,7 @@ async def test_a_passphrase_of_words_after_a_prefix_is_blanked(text: str, secret
     """A passphrase or mnemonic of several words on a log line with a prefix before its name
     shows no word of it, as it shows none when the name starts the line (`passphrase: …`
     alone is blanked whole)."""
-    assert await _leaks(f"job output:\n{text}", secret) == []
+    assert await leaks_of(f"job output:\n{text}", secret) == []
 
 
 # --- leaks: redact/markup.py (Terraform's own mark of a sensitive value) -------------------------
@@ -586,7 +526,7 @@ async def test_a_terraform_output_marked_sensitive_is_blanked() -> None:
         "region": {"sensitive": False, "type": "string", "value": "eu-west-1"},
     }
     text = f"$ terraform output -json\n{json.dumps(outputs, indent=2)}"
-    assert await _leaks(f"deploy step output:\n{text}", PASSWORD) == []
+    assert await leaks_of(f"deploy step output:\n{text}", PASSWORD) == []
 
 
 # --- leaks: redact/positional.py (argument vectors printed as lists) -----------------------------
@@ -605,4 +545,4 @@ async def test_a_secret_flag_in_a_printed_argument_vector_is_blanked(text: str) 
     """A crash report that prints its argument vector (Python's `sys.argv`, Node's
     `process.argv`) and `kubectl describe pod`'s Args list show the value after
     `--password`/`--api-key` nowhere, as `args: ["--db-password", "…"]` already does."""
-    assert await _leaks(f"crash report:\n{text}", PASSWORD) == []
+    assert await leaks_of(f"crash report:\n{text}", PASSWORD) == []

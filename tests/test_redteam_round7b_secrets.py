@@ -15,25 +15,11 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping
 
 import pytest
-import structlog
 
-from factories import T0
-from memory_store import MemoryStore
-from recording_pipeline import POLICY, Sink
-from triage.incidents.ledger import Ledger
-from triage.logs import redact_event
-from triage.metrics import Metrics
-from triage.pipeline import Pipeline
+from secret_surfaces import leaks as leaks_of
 from triage.redact import Redactor
-from triage.sinks import slack
-from triage.sinks.backend import _open_body
-from triage.sinks.github import text as github
-from triage.sqs.inbox import Message
-from triage.summarise import prompt
-from triage.summarise.deterministic import DeterministicSummariser
 
 #: A password no vendor's shape tells apart: only where it stands says it is one.
 PASSWORD = "Xk7pL2mR9tQwE4rT"
@@ -42,53 +28,6 @@ PASSWORD_B64 = base64.b64encode(PASSWORD.encode()).decode()
 PASSWORD_B32 = base64.b32encode(PASSWORD.encode()).decode()
 #: mysql_native_password's stored hash (`*` and 40 upper-case hex): it logs in as the user.
 MYSQL_HASH = "*7D30366A02402F6D2C62451184813C751B2B3BE6"
-
-
-def _left(shown: str, secret: str) -> bool:
-    """Whether any 8-character run of `secret` is still in `shown`."""
-    return any(secret[i : i + 8] in shown for i in range(len(secret) - 7))
-
-
-def _alertmanager(description: str) -> str:
-    """An Alertmanager webhook body of one firing alert whose description holds `description`."""
-    alert = {
-        "status": "firing",
-        "labels": {"alertname": "JobFailed", "team": "payments", "instance": "db-1"},
-        "annotations": {"description": f"job failed\n{description}"},
-        "startsAt": T0.isoformat(),
-        "generatorURL": "http://prometheus:9090/graph",
-    }
-    return json.dumps({"version": "4", "status": "firing", "alerts": [alert]})
-
-
-async def _surfaces(description: str) -> Mapping[str, str]:
-    """What leaves the process for one alert: the pipeline's one effect rendered by the GitHub,
-    Slack and backend sinks and the prompt, and its log lines as the log redactor writes them."""
-    sink = Sink()
-    pipeline = Pipeline(
-        Ledger(MemoryStore(POLICY)), DeterministicSummariser(), [sink], Metrics(),
-        redactor=Redactor(), policy=POLICY,
-    )  # fmt: skip
-    with structlog.testing.capture_logs() as logs:
-        body = _alertmanager(description)
-        await pipeline.process(Message("m-1", body, "r-1", 1, T0, received_at=T0))
-    [effect] = sink.effects
-    lines = [json.dumps(redact_event(None, "info", dict(event)), default=str) for event in logs]
-    return {
-        "github-title": github.issue_title(effect),
-        "github-body": github.issue_body(effect),
-        "github-labels": json.dumps(github.issue_labels(effect)),
-        "slack": json.dumps(slack.open_message(effect)),
-        "backend": json.dumps(_open_body(effect)),
-        "prompt": prompt.build(effect.alert, Redactor(), 4000).user,
-        "logs": "\n".join(lines),
-    }
-
-
-async def _leaks(text: str, secret: str) -> list[str]:
-    """The surfaces that show a run of `secret` when `text` is in an alert's description."""
-    surfaces = await _surfaces(text)
-    return [place for place, shown in surfaces.items() if _left(shown, secret)]
 
 
 # --- guard --------------------------------------------------------------------------------------
@@ -138,7 +77,7 @@ async def test_near_shapes_the_redactor_knows_leave_nothing() -> None:
             MYSQL_HASH[1:],
         ),
     ]
-    leaks = {text: await _leaks(text, secret) for text, secret in cases}
+    leaks = {text: await leaks_of(text, secret) for text, secret in cases}
     assert {text: places for text, places in leaks.items() if places} == {}
     assert "ldap_default_authtok_type = password" in Redactor().text(
         "ldap_default_authtok_type = password"
@@ -168,7 +107,7 @@ async def test_an_aws_error_quoting_a_rejected_value_is_blanked(text: str) -> No
     """A deploy step whose `aws ssm put-parameter` (or boto3's ClientError) is refused shows
     the SecureString it tried to store nowhere: the error quotes the value it refused, and
     the parameter's JSON form (`"Value": …`) is already blanked."""
-    assert await _leaks(f"deploy step output:\n{text}", PASSWORD) == []
+    assert await leaks_of(f"deploy step output:\n{text}", PASSWORD) == []
 
 
 # --- leaks: redact/cloud.py (Azure Key Vault's secret bundle) ------------------------------------
@@ -191,7 +130,7 @@ async def test_an_azure_key_vault_secret_bundle_is_blanked(name: str) -> None:
         "value": PASSWORD,
     }
     text = f"$ az keyvault secret show --vault-name kv-prod --name {name}\n{json.dumps(bundle)}"
-    assert await _leaks(f"deploy step output:\n{text}", PASSWORD) == []
+    assert await leaks_of(f"deploy step output:\n{text}", PASSWORD) == []
 
 
 # --- leaks: redact/pairs.py (Erlang terms holding a password) ---------------------------------
@@ -213,7 +152,7 @@ async def test_an_erlang_term_holding_a_password_is_blanked(text: str) -> None:
     """An Erlang/Elixir crash report printing a connection's options (a proplist of
     `{password, "…"}` tuples, binaries `<<"…">>` too) shows the password nowhere, as a
     Python dict's and Elixir's keyword list's (`password: "…"`) already are."""
-    assert await _leaks(f"worker crashed:\n{text}", PASSWORD) == []
+    assert await leaks_of(f"worker crashed:\n{text}", PASSWORD) == []
 
 
 # --- leaks: redact/markup.py (an Apple property list) --------------------------------------------
@@ -235,7 +174,7 @@ async def test_a_property_lists_secret_is_blanked(text: str) -> None:
     """A macOS endpoint check or an MDM profile (a `.mobileconfig` Wi-Fi or VPN payload)
     dumped as a plist shows the `<string>` after `<key>Password</key>` nowhere: in a plist
     the key element names its sibling, as `<password>…</password>` names its own text."""
-    assert await _leaks(f"profile install failed:\n{text}", PASSWORD) == []
+    assert await leaks_of(f"profile install failed:\n{text}", PASSWORD) == []
 
 
 # --- leaks: redact/names.py (SSSD's LDAP bind password) ------------------------------------------
@@ -260,7 +199,7 @@ async def test_sssds_bind_password_is_blanked(text: str, secret: str) -> None:
     """A Linux host's login check that dumps `sssd.conf` shows the LDAP bind password
     (`ldap_default_authtok`, an "authentication token") nowhere; SSSD's obfuscated form is
     reversible by anyone, so it goes too."""
-    assert await _leaks(f"sssd failed to start, config:\n{text}", secret) == []
+    assert await leaks_of(f"sssd failed to start, config:\n{text}", secret) == []
 
 
 # --- leaks: redact/names.py, redact/hex_runs.py (a secret spelled in hex under its name) ---------
@@ -284,7 +223,7 @@ async def test_a_secret_spelled_in_hex_under_its_name_is_blanked(text: str, secr
     """A config dump that stores a key in hex under its name plus the encoding
     (`secret_hex=…`, as HMAC and WireGuard-style tools do) shows the hex nowhere, as
     `password=<hex>` already does: hex or base32 is the same secret in another spelling."""
-    assert await _leaks(f"config dump:\n{text}", secret) == []
+    assert await leaks_of(f"config dump:\n{text}", secret) == []
 
 
 # --- leaks: redact/commands.py (a secret fed to a command on stdin) ------------------------------
@@ -315,7 +254,7 @@ async def test_a_secret_fed_on_stdin_is_blanked(text: str) -> None:
     secret-setting command, or feeds mysql's `-p` prompt from a heredoc, shows the secret
     nowhere, as `echo PW | docker login --password-stdin` and `gcloud secrets … --data-file=-`
     already do."""
-    assert await _leaks(f"deploy step output:\n{text}", PASSWORD) == []
+    assert await leaks_of(f"deploy step output:\n{text}", PASSWORD) == []
 
 
 # --- leaks: redact/commands.py (a secret given to a secret-setting CLI as an argument) ------------
@@ -338,7 +277,7 @@ async def test_a_value_given_to_a_secret_setting_cli_is_blanked(text: str) -> No
     """A setup script's `dotnet user-secrets set NAME VALUE` and `gh secret set NAME
     -b'VALUE'` show the value nowhere, as `gh secret set NAME --body VALUE` already does:
     the command's whole purpose is to store a secret."""
-    assert await _leaks(f"setup script trace:\n{text}", PASSWORD) == []
+    assert await leaks_of(f"setup script trace:\n{text}", PASSWORD) == []
 
 
 # --- leaks: redact/commands.py (load testers' basic auth) ----------------------------------------
@@ -359,7 +298,7 @@ async def test_a_value_given_to_a_secret_setting_cli_is_blanked(text: str) -> No
 async def test_a_load_testers_basic_auth_is_blanked(text: str) -> None:
     """A load test's command line quoted in a latency alert shows the basic-auth password
     (`ab -A user:pw`, `hey -a user:pw`) nowhere, as curl's `-u user:pw` already does."""
-    assert await _leaks(f"load test started: {text}", PASSWORD) == []
+    assert await leaks_of(f"load test started: {text}", PASSWORD) == []
 
 
 # --- leaks: redact/positional.py (redis-py's positional password) --------------------------------
@@ -383,7 +322,7 @@ async def test_redis_pys_positional_password_is_blanked(text: str) -> None:
     (host, port, db, password) shows the password nowhere, as PyMySQL's and cx_Oracle's
     positional passwords already do."""
     trace = f'  File "app/cache.py", line 8, in <module>\n{text}\nConnectionError: refused'
-    assert await _leaks(f"worker crashed:\n{trace}", PASSWORD) == []
+    assert await leaks_of(f"worker crashed:\n{trace}", PASSWORD) == []
 
 
 # --- leaks: a new rule beside redact/calls.py (loguru's `diagnose` annotations) ------------------
@@ -408,7 +347,7 @@ async def test_a_value_loguru_annotates_under_a_secrets_name_is_blanked() -> Non
         "           └ <Pool object at 0x7f3a2c1d0f10>\n"
         "psycopg2.OperationalError: password authentication failed"
     )
-    assert await _leaks(f"worker crashed:\n{trace}", PASSWORD) == []
+    assert await leaks_of(f"worker crashed:\n{trace}", PASSWORD) == []
 
 
 # --- leaks: redact/web.py (a SAML assertion in a form post) --------------------------------------
@@ -433,7 +372,7 @@ async def test_a_saml_response_in_a_form_post_is_blanked() -> None:
     within its validity it signs the user in (its base64 is blanked today only when an
     e-mail inside it is found)."""
     text = f"POST /saml/acs 500\nbody: SAMLResponse={SAML_RESPONSE}&RelayState=%2Fdashboard"
-    assert await _leaks(f"sso error:\n{text}", SAML_RESPONSE[40:120]) == []
+    assert await leaks_of(f"sso error:\n{text}", SAML_RESPONSE[40:120]) == []
 
 
 # --- leaks: redact/commands.py (`set NAME = "VALUE"`: the `=` taken for the value) ---------------
@@ -458,7 +397,7 @@ async def test_a_set_command_with_a_spaced_equals_is_blanked(text: str) -> None:
     nowhere: today the rule for `set NAME VALUE` blanks the `=` as if it were the value
     and the quoted password stands after the placeholder (single quotes, or no `=`, are
     already blanked)."""
-    assert await _leaks(f"mail relay check, config:\n{text}", PASSWORD) == []
+    assert await leaks_of(f"mail relay check, config:\n{text}", PASSWORD) == []
 
 
 # --- leaks: redact/names.py (JAAS `user_<name>` options: a broker's user list) -------------------
@@ -483,7 +422,7 @@ async def test_a_jaas_user_option_is_blanked(text: str) -> None:
     """A broker that fails to start and logs its JAAS config shows the passwords of its
     users (`user_alice="…"`, ZooKeeper's digest module's and Kafka PLAIN's user list)
     nowhere, as a module's own `password="…"` already is."""
-    assert await _leaks(f"broker failed to start, jaas:\n{text}", PASSWORD) == []
+    assert await leaks_of(f"broker failed to start, jaas:\n{text}", PASSWORD) == []
 
 
 # --- leaks: redact/commands.py (a password given positionally to a database client) --------------
@@ -506,7 +445,7 @@ async def test_a_password_given_positionally_to_a_database_client_is_blanked(tex
     """A connectivity check's transcript that runs unixODBC's `isql DSN user password` or
     ZooKeeper's `addauth digest user:password` shows the password nowhere, as `sqlplus
     user/password@db` and `db2 connect … using password` already do."""
-    assert await _leaks(f"connectivity check:\n{text}", PASSWORD) == []
+    assert await leaks_of(f"connectivity check:\n{text}", PASSWORD) == []
 
 
 # --- leaks: redact/commands.py (a CI runner's debug evaluation of a secret) ----------------------
@@ -531,7 +470,7 @@ async def test_a_ci_runners_debug_evaluation_of_a_secret_is_blanked(text: str) -
     """A CI log with step debugging on (ACTIONS_STEP_DEBUG, system.debug), attached to a
     failed-deploy alert, shows the value an expression over `secrets.…` or a password
     variable evaluated to nowhere: the line before names what it is."""
-    assert await _leaks(f"deploy job log:\n{text}", PASSWORD) == []
+    assert await leaks_of(f"deploy job log:\n{text}", PASSWORD) == []
 
 
 # --- leaks: redact/tokens.py (a MySQL native hash in Puppet's change notice) ---------------------
@@ -549,7 +488,7 @@ async def test_a_mysql_hash_in_a_config_managers_change_notice_is_blanked() -> N
         "Notice: /Stage[main]/Db/Mysql_user[app@%]/password_hash: changed "
         f"'' to '{MYSQL_HASH}'\nNotice: Applied catalog in 4.21 seconds"
     )
-    assert await _leaks(f"puppet run report:\n{text}", MYSQL_HASH[1:]) == []
+    assert await leaks_of(f"puppet run report:\n{text}", MYSQL_HASH[1:]) == []
 
 
 # --- leaks and over-redaction: redact/pairs.py (GraphQL variables) -------------------------------
@@ -568,7 +507,7 @@ async def test_a_graphql_variable_bound_to_a_password_is_blanked() -> None:
         "query": "mutation Login($p: String!) { login(email: $e, password: $p) { token } }",
         "variables": {"e": "ops@corp.example", "p": PASSWORD},
     }
-    assert await _leaks(f"graphql error: {json.dumps(request)}", PASSWORD) == []
+    assert await leaks_of(f"graphql error: {json.dumps(request)}", PASSWORD) == []
 
 
 @pytest.mark.xfail(
@@ -604,7 +543,7 @@ async def test_djangos_csrf_form_token_is_blanked(text: str) -> None:
     """A Django error report of a failed form post shows the CSRF form token nowhere: with
     the victim's cookie it forges their requests, and Rails' `authenticity_token` in the
     same report is already blanked."""
-    assert await _leaks(f"request failed: {text}", PASSWORD) == []
+    assert await leaks_of(f"request failed: {text}", PASSWORD) == []
 
 
 # --- leaks: redact/web.py (an authority that failed to parse, quoted by the parser's error) -----
@@ -627,7 +566,7 @@ async def test_a_url_a_parser_refused_shows_no_password(text: str) -> None:
     """A client whose DSN's port was never filled in (`${PORT}` left unexpanded, `port`)
     fails in the URL parser, whose error quotes the authority: it shows the password
     nowhere, as `app:pw@db:5432/app` already does."""
-    assert await _leaks(f"worker crashed: {text}", PASSWORD) == []
+    assert await leaks_of(f"worker crashed: {text}", PASSWORD) == []
 
 
 # --- leaks: redact/pairs.py (a name padded to its value by leader dots) --------------------------
@@ -650,4 +589,4 @@ async def test_a_value_after_leader_dots_is_blanked(text: str) -> None:
     """A startup config dump that lines its values up with leader dots (HikariCP's DEBUG
     dump, `name.........value`) shows a password's value nowhere, as `name: value` and
     `name = value` already do."""
-    assert await _leaks(f"pool failed to start:\n{text}", PASSWORD) == []
+    assert await leaks_of(f"pool failed to start:\n{text}", PASSWORD) == []
