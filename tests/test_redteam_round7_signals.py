@@ -47,11 +47,6 @@ class _DuplicatingInbox(MemoryInbox):
         return out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="two deliveries of one message in hand, both deleted, count MessagesHandled 2 and"
-    " two message.acked lines at info (sqs/working.py Working._work_traced)",
-)
 async def test_a_duplicate_delivery_of_one_message_is_one_handled_message() -> None:
     """One message SQS delivered twice at once (two receipt handles) and handled by both is
     MessagesHandled 1, as its HELP promises ("once per message"), with one message.acked at
@@ -76,11 +71,6 @@ async def test_a_duplicate_delivery_of_one_message_is_one_handled_message() -> N
 # --- metrics.py: alert-fed dimensions ------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a team written in another script cleans to nothing, so it counts as `none`: every"
-    " such team, reserved or not, merges with alerts that have no team (metrics._clean_label)",
-)
 def test_teams_written_in_another_script_keep_series_of_their_own() -> None:
     """Two teams a routes file names in Japanese (決済, インフラ) each count as themselves, not
     as `none` (the alerts without a team) nor as one another: TicketsCreated{team} must say
@@ -96,11 +86,6 @@ def test_teams_written_in_another_script_keep_series_of_their_own() -> None:
     assert payments_jp != infra_jp
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an alert's team `other` is counted as `other`, the label the 20-value bound gives"
-    " overflow: a real team reads as the cardinality cap being hit (metrics.Metrics.bounded)",
-)
 def test_a_team_named_other_is_not_the_bounds_overflow() -> None:
     """A routes file's team called `other` and the teams past the 20-value bound do not share
     one series: `team="other"` on /metrics says which it is."""
@@ -115,11 +100,6 @@ def test_a_team_named_other_is_not_the_bounds_overflow() -> None:
 # --- pipeline.py: a payload's note on each attempt ----------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="alert.note is a warning again on every attempt at the same message (a retry, a"
-    " redelivery): one payload's note reads as a new problem each time (pipeline._log_normalized)",
-)
 async def test_a_payloads_note_is_one_warning_however_many_attempts_it_takes() -> None:
     """An Alertmanager group whose sender left alerts out (its `alert.note`) that the backend
     fails once and SQS delivers again: the note is one warning, said on the first receipt,
