@@ -22,6 +22,7 @@ from triage.redact.names import (
     _secret_object,
     secret_named,
 )
+from triage.redact.positional import _STDIN_READER
 from triage.redact.rule import (
     _CONTINUATION,
     _INNER_QUOTE,
@@ -748,6 +749,151 @@ def _here_string_body(match: re.Match[str]) -> str:
     return f"{match[1]}[REDACTED:password]{last_break[0] if last_break else ''}"
 
 
+# --- a secret fed to a command on its input, or set by one -------------------------------------
+
+#: A value echoed or printed into a pipe (`echo X |`, `echo -n 'X' |`, `printf '%s' X |`); a
+#: reference (`$PW`, `"$PW"`) says where the value comes from, and is not matched.
+_ECHOED_INTO = (
+    # Each word first, then the edge before it: the engine jumps to the words' letters.
+    r"(?:echo(?<![\w./-]echo)(?:[ \t]{1,3}-[neE]{1,3}+){0,3}+"
+    r"|printf(?<![\w./-]printf)(?:[ \t]{1,3}\\?[\"']%s(?:\\n)?\\?[\"'])?)[ \t]{1,3}"
+    rf"(?!\\?[\"']?\$)(?P<value>{_WORD_VALUE})[ \t]{{0,8}}\|[ \t]{{0,8}}"
+    rf"(?P<reader>(?:(?!\\n){_ARGS_CHAR}){{1,256}}+)"
+)
+#: A command that stores the secret it reads from its input whatever its name: a secret
+#: store's `secret put`, `secrets set`, `secret create` given no value (wrangler, gh, glab, fly,
+#: firebase's `functions:secrets:set`), `dotnet user-secrets set` (a JSON of them), a
+#: keystore's `add` (Elasticsearch's, Kibana's, Logstash's `…-keystore add -x NAME`).
+_SECRET_STORE = re.compile(
+    r"(?<![\w-])(?:secrets?[ \t:]{1,3}(?:put|set|add|create|import|update)"
+    r"|user-secrets[ \t]{1,3}set|[\w-]{0,32}keystore(?:\.bat)?[ \t]{1,3}add(?:-file)?)(?![\w-])",
+    re.IGNORECASE,
+)
+#: A verb of a command that stores its input under a name (`vercel env add NAME`, `pass
+#: insert -e NAME`, `ansible-vault encrypt_string --stdin-name NAME`): the input is a secret
+#: when the name is a secret's.
+_STORING_VERB = re.compile(
+    r"(?<![\w-])(?:add|set|put|create|insert|import|update|encrypt_string)(?![\w-])",
+    re.IGNORECASE,
+)
+#: A word of a command line, its quotes and an `=` aside.
+_COMMAND_LINE_WORD = re.compile(r"[^\s=\"'`\\]{1,256}+")
+
+
+def _stores_secret(command: str) -> bool:
+    """Whether a command line that reads its input stores that input as a secret: a secret
+    store's or a keystore's command (`_SECRET_STORE`), or a storing verb (`_STORING_VERB`)
+    with a word named like a secret (`vercel env add DB_PASSWORD production`). A filter
+    (`grep password`, `jq .token`) stores nothing, and its input stays."""
+    if _SECRET_STORE.search(command) is not None:
+        return True
+    return _STORING_VERB.search(command) is not None and any(
+        secret_named(word.strip("-.").rsplit("/", 1)[-1])
+        for word in _COMMAND_LINE_WORD.findall(command)
+    )
+
+
+def _value_group_replaced(match: re.Match[str]) -> str:
+    """The match with its `value` group replaced, its quotes (group `q`) kept, and what
+    follows the value kept."""
+    quote = match["q"] or ""
+    start, end = match.start("value") - match.start(), match.end("value") - match.start()
+    return f"{match[0][:start]}{quote}[REDACTED:password]{quote}{match[0][end:]}"
+
+
+def _piped_into_store(match: re.Match[str]) -> str:
+    """A value piped into a command that stores it as a secret (`_stores_secret`) replaced;
+    else the match unchanged."""
+    if not _stores_secret(match["reader"]):
+        return match[0]
+    return _value_group_replaced(match)
+
+
+#: A MySQL client's `-p` given no value and psql's `-W`: the client asks for the password,
+#: and reads it from its input when that is no terminal (a heredoc's first line).
+_ASKS_FOR_PASSWORD = (
+    rf"(?:mysql(?:dump|admin|import|check|show|slap)?|mariadb(?:-dump|-admin)?){_COMMAND_END}"
+    r"(?:[ \t]{1,3}(?!<)[^\s|;&]{1,256}+){0,16}?[ \t]{1,3}-p(?=[ \t])"
+    rf"|(?:psql|pg_dump(?:all)?|pg_restore){_COMMAND_END}"
+    r"(?:[ \t]{1,3}(?!<)[^\s|;&]{1,256}+){0,16}?[ \t]{1,3}-W(?=[ \t])"
+)
+#: A command that reads a password from its input (`_ASKS_FOR_PASSWORD`, and those
+#: `positional` reads a piped value into: `--password-stdin`, `sudo -S`, `chpasswd`).
+_HEREDOC_READER = re.compile(rf"(?<![\w./-])(?:{_ASKS_FOR_PASSWORD}|{_STDIN_READER})")
+#: What ends a pipeline's step, or a command in a list: the heredoc feeds the last.
+_PIPELINE_STEP = re.compile(r"[|;&]")
+#: The readers whose input is `user:password` lines (`positional._USER_PASSWORD_READERS`).
+_LOGIN_LINES_READERS = ("chpasswd", "base64")
+
+
+def _heredoc_secret(brk: str) -> Callable[[re.Match[str]], str]:
+    """The replacement of a heredoc (`<<TAG`, its lines `body` broken by `brk`), when the
+    command before it on its line reads a password from its input (`_HEREDOC_READER`): its
+    first line replaced (the password a prompt reads; a reference, `$PW`, stays), or for
+    `chpasswd` and `base64` each line's part after its `:` (`user:password` lines)."""
+    breaks = re.compile(f"({brk})")
+
+    def replaced(match: re.Match[str]) -> str:
+        text = match.string
+        command = _PIPELINE_STEP.split(text[_line_start(text, match.start()) : match.start()])[-1]
+        reader = _HEREDOC_READER.search(command)
+        if reader is None:
+            return match[0]
+        pieces = breaks.split(match["body"])  # line, break, line …
+        logins = any(name in reader[0] for name in _LOGIN_LINES_READERS)
+        for at in range(0, len(pieces) if logins else 1, 2):
+            line = pieces[at]
+            indent = line[: len(line) - len(line.lstrip())]
+            bare = line.strip()
+            if not bare or bare.startswith(("$", "[REDACTED")):
+                continue
+            if logins:
+                user, colon, password = line.partition(":")
+                if colon and password.strip() and not password.startswith("[REDACTED"):
+                    pieces[at] = f"{user}:[REDACTED:password]"
+            else:
+                pieces[at] = f"{indent}[REDACTED:password]"
+        head = match[0][: match.start("body") - match.start()]
+        return head + "".join(pieces)
+
+    return replaced
+
+
+#: A value a CI runner's step debug log shows an expression evaluating to (GitHub Actions'
+#: `ACTIONS_STEP_DEBUG`, Azure Pipelines' `system.debug`): `##[debug]=> '…'`, at any depth
+#: (`..=> '…'`), and the `##[debug]Result: '…'` that ends the evaluation.
+_EVALUATED = re.compile(
+    r"(##\[debug\]\.{0,32}+(?:=>|Result:)[ \t]{1,3})'((?:[^'\r\n]|''){1,4096}+)'"
+)
+#: A name an expression reads (`secrets.API_TOKEN`, `variables['dbPassword']`), and a
+#: string literal in it (`'dbPassword'`).
+_EXPRESSION_WORD = re.compile(r"[A-Za-z_][\w-]{0,127}+")
+_EXPRESSION_LITERAL = re.compile(r"'((?:[^']|''){0,256}+)'")
+
+
+def _debug_evaluation(match: re.Match[str]) -> str:
+    """A CI runner's debug evaluation of an expression (`expr`) that reads a secret (the
+    `secrets` context, or a name named like a secret: `variables['dbPassword']`,
+    `env.DB_PASSWORD`) with each string it evaluated to (`_EVALUATED`) replaced, up to its
+    `Result:` line; the names the expression spells (the index `'API_TOKEN'`) stay."""
+    expression = match["expr"]
+    names = set(_EXPRESSION_WORD.findall(expression))
+    if not any(secret_named(name) for name in names):
+        return match[0]
+    names.update(_EXPRESSION_LITERAL.findall(expression))
+    head = match[0][: match.start("lines") - match.start()]
+    lines = match["lines"]
+    result = lines.find("##[debug]Result:")
+    end = len(lines) if result < 0 else result + len(lines[result:].split("\n", 1)[0])
+
+    def value(evaluated: re.Match[str]) -> str:
+        if evaluated[2] in names or evaluated[2].startswith("[REDACTED"):
+            return evaluated[0]
+        return f"{evaluated[1]}'[REDACTED:password]'"
+
+    return head + _EVALUATED.sub(value, lines[:end]) + lines[end:]
+
+
 COMMAND_RULES: tuple[
     _Rule, ...
 ] = (  # MySQL's clients take the password glued to -p (mysql -uroot -pSecret, -p'Secret'); sshpass
@@ -918,7 +1064,11 @@ COMMAND_RULES: tuple[
         # jenkins-cli's `-auth user:token` too (its `-auth @file` names a file).
         r"|--?auth[ \t=]{1,3}"
         # HTTPie's (and xh's) -a user:password; elsewhere -a is any option.
-        rf"|{_COMMAND_START}(?:https?|xhs?)[ \t]{_up_to('-a', 200)}(?<![\w-])-a[ \t]{{1,3}})"
+        rf"|{_COMMAND_START}(?:https?|xhs?)[ \t]{_up_to('-a', 200)}(?<![\w-])-a[ \t]{{1,3}}"
+        # Load testers' basic auth: hey's and oha's -a user:password, Apache Bench's -A (and
+        # its proxy's -P) user:password.
+        rf"|{_COMMAND_START}{_COMMAND_PATH}(?:(?:hey|oha){_COMMAND_END}[ \t]{_up_to('-a', 200)}"
+        rf"(?<![\w-])-a|ab{_COMMAND_END}[ \t]{_up_to('-[AP]', 200)}(?<![\w-])-[AP])[ \t]{{1,3}})"
         r"(?P<uq>\\?[\"'])?"
         r"(?P<user>[^\s:\"'\[\\]{0,256}+)):(?!//)(?!(?:\\?[\"'])?\[REDACTED)"
         # `user:password` quoted whole: the password goes to that closing quote, over a quote
@@ -936,6 +1086,7 @@ COMMAND_RULES: tuple[
         "-auth",
         "-a ",
         "-a\t",
+        *("-A ", "-A\t", "-P ", "-P\t"),
     ),
     # Single-dash options that take a password: keytool's -storepass, -keypass, -srcstorepass,
     # -deststorepass; openssl's -passin, -passout, -pass, whose `pass:` gives it in clear
@@ -958,7 +1109,12 @@ COMMAND_RULES: tuple[
         # Its first letter read first (a class the engine jumps to), then the edge before it.
         r"(?-i:[sScC])(?<![\w./-].)(?:(?<=[sS])et(?:x|env)?|(?<=[cC])onfig)"
         r"(?:[ \t]{1,3}(?:set|--?[A-Za-z][\w-]{0,20}+)){0,8}+"
-        rf"[ \t]{{1,3}}(?P<name>[\w.:/@-]{{0,128}}?{_SECRET_NAME})[ \t]{{1,3}}"
+        # The name may be quoted (`dotnet user-secrets set "Db:Password" X`), and a spaced
+        # `=` stand between it and the value (muttrc's `set smtp_pass = "X"`): the `=` is no
+        # value.
+        rf"[ \t]{{1,3}}(?P<nq>\\?[\"']?)(?P<name>[\w.:/@-]{{0,128}}?{_SECRET_NAME})(?P=nq)"
+        # An option after the name is none of its value (`gh secret set NAME -b …`).
+        r"[ \t]{1,3}(?:=[ \t]{1,3})?+(?!-)"
         rf"(?P<value>{_WORD_VALUE})(?=[ \t]{{0,64}}+(?:$|[\r\n;|&#]|-|\\[nr]|(?<!\\)\"))",
         lambda m: m[0] if _kept_value(m["name"], m["value"].strip("\"'\\")) else _word_replaced(m),
         *_SECRET_NAME_NEEDLES,
@@ -1101,5 +1257,82 @@ COMMAND_RULES: tuple[
         lambda m: f"{m[0][: m.start('value') - m.start()]}[REDACTED:password]",
         *("temporary password is generated", "to proceed to installation", "PASSWORD "),
         *("New value:", "(reset with "),
+    ),
+    # A value piped into a command that stores it as a secret (`_piped_into_store`: `echo X |
+    # npx wrangler secret put NAME`, `printf X | vercel env add DB_PASSWORD production`).
+    _rule(_ECHOED_INTO, _piped_into_store, "echo", "printf"),
+    # A heredoc fed to a command that reads a password from its input: a MySQL client's bare
+    # `-p` (`mysql -u root -p <<EOF`), psql's `-W`, and those `positional` reads a piped value
+    # into (`--password-stdin`, `sudo -S`, `chpasswd`); `<<<` is a here-string (`positional`).
+    *(
+        _rule(
+            rf"<<(?<!<<<)(?!<)-?[ \t]{{0,3}}(?P<tq>\\?[\"']?)"
+            rf"(?P<tag>[A-Za-z_][\w-]{{0,31}}+)(?P=tq){char}{{0,256}}+{brk}"
+            rf"(?P<body>(?![ \t]{{0,8}}(?P=tag)(?![\w-])){char}{{1,4096}}+"
+            rf"(?:{brk}(?![ \t]{{0,8}}(?P=tag)(?![\w-])){char}{{0,4096}}+){{0,63}}+)",
+            _heredoc_secret(brk),
+            # Looked for in the folded text, where other rules' needles start with a `<`.
+            "<<",
+            fold_needles=True,
+        )
+        for brk, char in _LINES
+    ),
+    # A value given to a secret store's `set` by its place: `dotnet user-secrets set NAME
+    # VALUE` (after its options: `--project`, `--id`), whatever the name; and gh's `secret
+    # set NAME -bVALUE`, the value glued to the short option (`positional` reads `-b VALUE`).
+    _rule(
+        r"user-secrets(?<![\w.-]user-secrets)"
+        r"(?:[ \t]{1,3}(?:(?:-p|--project|--id|-c|--configuration)(?:=|[ \t]{1,3})[^\s]{1,256}+"
+        r"|-v|--verbose)){0,4}+[ \t]{1,3}set"
+        r"(?:[ \t]{1,3}(?:(?:-p|--project|--id|-c|--configuration)(?:=|[ \t]{1,3})[^\s]{1,256}+"
+        r"|-v|--verbose)){0,4}+[ \t]{1,3}"
+        r"(?:(?P<nq>\\?[\"'])(?:(?!(?P=nq))[^\r\n]){1,256}+(?P=nq)|[^\s\"'\\-][^\s]{0,255}+)"
+        r"[ \t]{1,3}"
+        rf"(?!\\?[\"']?\$)(?P<value>{_WORD_VALUE})",
+        _value_group_replaced,
+        "user-secrets",
+    ),
+    _rule(
+        r"secret(?<![\w-]secret)s?[ \t]{1,3}(?:set|create|put|add|update)(?![\w-])[^\n|;&]{0,512}?"
+        rf"(?<![\w-])-b(?![\s=]|\\?[\"']?\$)(?P<value>{_WORD_VALUE})",
+        _value_group_replaced,
+        "secret",
+    ),
+    # unixODBC's `isql DSN USER PASSWORD` (iusql's too), after its options, each glued to its
+    # value (`-v`, `-b`, `-d,`, `-w`); Sybase's `isql -U user -P …` has its own rule above.
+    _rule(
+        rf"{_COMMAND_START}{_COMMAND_PATH}iu?sql{_COMMAND_END}"
+        r"(?:[ \t]{1,3}-[^\s]{1,64}+){0,8}+"
+        rf"[ \t]{{1,3}}(?!{_PROSE_AFTER_OPTION})[^\s\"'\\$-][^\s]{{0,255}}+"
+        r"[ \t]{1,3}[^\s\"'\\$-][^\s]{0,255}+[ \t]{1,3}"
+        rf"(?![-$]|{_PROSE_AFTER_OPTION})(?P<value>{_WORD_VALUE})",
+        _value_group_replaced,
+        "isql",
+        "iusql",
+    ),
+    # ZooKeeper's digest login, `user:password`: zkCli's `addauth digest user:pw`, and the Java
+    # client's `addAuthInfo("digest", "user:pw".getBytes())` (Curator's `.authorization(…)`).
+    _rule(
+        r"(?:addauth(?<![\w-]addauth)[ \t]{1,3}digest[ \t]{1,3}(?P<q>\\?[\"']?)"
+        r"|(?:addAuthInfo|\.authorization)[ \t]{0,3}\([ \t]{0,3}"
+        r"(?P<dq>\\?\")digest(?P=dq)[ \t]{0,3},"
+        r"[ \t]{0,3}(?P<lq>\\?\"))"
+        r"[^\s:\"'\\]{1,256}+:(?P<value>(?!\[REDACTED)(?:[^\s\"'\\]|\\(?![\"'nrt])){1,256}+)",
+        lambda m: f"{m[0][: m.start('value') - m.start()]}[REDACTED:password]",
+        "addauth",
+        "addAuthInfo",
+        ".authorization",
+    ),
+    # A CI runner's step debug log evaluating an expression that reads a secret
+    # (`_debug_evaluation`): its lines to the next `Evaluating:` one.
+    *(
+        _rule(
+            rf"##\[debug\]Evaluating:[ \t]{{1,3}}(?P<expr>{char}{{1,1024}}+)"
+            rf"(?P<lines>(?:{brk}(?:(?!##\[debug\]){char}){{0,128}}+##\[debug\]"
+            rf"(?!Evaluating(?: condition for step)?:){char}{{0,4096}}+){{1,64}}+)",
+            _debug_evaluation,
+            "##[debug]Evaluating:",
+        )
+        for brk, char in _LINES
     ),
 )
