@@ -75,6 +75,10 @@ def test_a_value_piped_into_a_filter_or_a_plain_setting_stays(text: str) -> None
             "docker login -u ci --password-stdin registry <<-EOF\n  [REDACTED:password]\n  EOF",
         ),
         (
+            f'echo start; mysql -u "root" -p <<EOF\n{SECRET}\nEOF',
+            'echo start; mysql -u "root" -p <<EOF\n[REDACTED:password]\nEOF',
+        ),
+        (
             f"chpasswd <<EOF\nalice:{SECRET}\nbob:{SECRET[::-1]}\nEOF",
             "chpasswd <<EOF\nalice:[REDACTED:password]\nbob:[REDACTED:password]\nEOF",
         ),
@@ -95,11 +99,13 @@ def test_a_heredoc_fed_to_a_password_prompt_is_blanked(text: str, expected: str)
         "mysql -u root -p <<EOF\n$MYSQL_PWD\nEOF",
         "cat <<EOF > notes.txt\nhello world\nEOF",
         "sudo -S true <<< $SUDO_PW",
+        "mysql -p | cat <<EOF\nhello world\nEOF",
+        json.dumps({"args": "login --token", "script": "cat <<EOF\nhello world\nEOF"}),
     ],
 )
 def test_a_heredoc_to_another_command_or_of_a_reference_stays(text: str) -> None:
-    """A heredoc to a command that asks for no password, or whose first line is a reference,
-    stays."""
+    """A heredoc to a command that asks for no password (another pipeline step's or JSON
+    member's does not count), or whose first line is a reference, stays."""
     assert _shown(text) == text
 
 

@@ -820,8 +820,19 @@ _ASKS_FOR_PASSWORD = (
 #: A command that reads a password from its input (`_ASKS_FOR_PASSWORD`, and those
 #: `positional` reads a piped value into: `--password-stdin`, `sudo -S`, `chpasswd`).
 _HEREDOC_READER = re.compile(rf"(?<![\w./-])(?:{_ASKS_FOR_PASSWORD}|{_STDIN_READER})")
-#: What ends a pipeline's step, or a command in a list: the heredoc feeds the last.
-_PIPELINE_STEP = re.compile(r"[|;&]")
+#: What ends a pipeline's step or a command in a list (the heredoc feeds the last), and a
+#: JSON string's member before the string holding the command (`"log": "`).
+_COMMAND_BEFORE = re.compile(r"[|;&]|(?<!\\)\"[ \t]{0,8}[,:\[\]{}]")
+
+
+def _command_before(text: str, at: int) -> str:
+    """The command whose line runs to `at`: from its line's start (a line break, raw or
+    escaped inside a JSON string), after the last pipeline step, list and JSON member."""
+    escaped = text.rfind("\\n", 0, at)
+    start = max(text.rfind("\n", 0, at) + 1, escaped + 2 * (escaped >= 0))
+    return _COMMAND_BEFORE.split(text[start:at])[-1]
+
+
 #: The readers whose input is `user:password` lines (`positional._USER_PASSWORD_READERS`).
 _LOGIN_LINES_READERS = ("chpasswd", "base64")
 
@@ -835,7 +846,7 @@ def _heredoc_secret(brk: str) -> Callable[[re.Match[str]], str]:
 
     def replaced(match: re.Match[str]) -> str:
         text = match.string
-        command = _PIPELINE_STEP.split(text[_line_start(text, match.start()) : match.start()])[-1]
+        command = _command_before(text, match.start())
         reader = _HEREDOC_READER.search(command)
         if reader is None:
             return match[0]
