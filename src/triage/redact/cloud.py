@@ -1,7 +1,8 @@
 """Rules for cloud credentials: AWS's request signatures and other signed URLs, AWS access key
 ids and secret keys (by the name before them, then by shape alone), Datadog's keys, Azure's
-account keys and shared access signatures. The signing rules come before the access key rule, so
-that a credential scope goes whole rather than in pieces.
+account keys and shared access signatures, Key Vault's secret bundles; and the value an AWS error
+quotes back for a secret's member. The signing rules come before the access key rule, so that a
+credential scope goes whole rather than in pieces.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import re
 from triage.redact.disguises import _layout_free
 from triage.redact.named_objects import NAMED_OBJECT_RULES
 from triage.redact.names import AZURE_KEY as _AZURE_KEY
+from triage.redact.names import secret_named
 from triage.redact.rule import (
     _ASSIGN,
     _B64,
@@ -96,6 +98,49 @@ def _aws_secret(match: re.Match[str]) -> str:
     )
     return match[0] if text_like else "[REDACTED:aws-secret]"
 
+
+#: A member's path in an AWS error (`value`, `masterUserPassword`, `tags.1.member.value`,
+#: `Parameters[0].ParameterValue`): its members, between dots and brackets.
+_MEMBER_PARTS = re.compile(r"[.\[\]/:]+")
+
+
+def _secret_member(path: str) -> bool:
+    """Whether an AWS error's member path (or a parameter's name, `/app/db/password`) names a
+    secret: its last member does (`secret_named`: `masterUserPassword`, `SecretString`), or it
+    is the request's own top-level `value`, which SSM's PutParameter stores (a SecureString,
+    for all the error says); a tag's `value` is a label's."""
+    members = [member for member in _MEMBER_PARTS.split(path) if member]
+    if not members:
+        return False
+    return secret_named(members[-1]) or (len(members) == 1 and members[0].lower() == "value")
+
+
+def _refused_value(match: re.Match[str]) -> str:
+    """An AWS error's quoted value (group `value`, after group 1) replaced when the member it
+    was refused for names a secret (`_secret_member`); an empty value, or one already a
+    placeholder, stays."""
+    value = match["value"]
+    if not value or value.startswith("[REDACTED") or not _secret_member(match["member"]):
+        return match[0]
+    return f"{match[1]}[REDACTED:password]{match.string[match.end('value') : match.end()]}"
+
+
+#: A Key Vault's host (Azure's public cloud, China's, US Government's, Germany's) and the
+#: path of a secret on it: what a secret bundle's `id` holds.
+_KEY_VAULT_SECRET = (
+    r"https://[A-Za-z0-9-]{3,24}\.vault\.(?:azure\.net|azure\.cn|usgovcloudapi\.net"
+    r"|microsoftazure\.de)(?::443)?/secrets/"
+)
+#: A JSON member's quote: raw, or escaped inside a JSON string (the group `e` holds its
+#: backslash: `_JSON_QUOTE` after it is the same kind).
+_FIRST_QUOTE = r'(?P<e>\\)?"'
+_JSON_QUOTE = r'(?(e)\\)"'
+#: A JSON string's characters up to its closing quote, raw or inside a JSON string.
+_JSON_STRING_CHARS = r'(?(e)(?:\\\\\\"|\\[^"]|[^"\\]){1,65536}+|(?:\\.|[^"\\]){1,65536}+)'
+#: What lies between two members of one object: members, and up to two objects inside it one
+#: level deep (a bundle's `tags`), never its closing brace. Braces split it one way only, and
+#: its bounds keep the read from each start short.
+_SAME_OBJECT = r"[^{}]{0,1024}?(?:\{[^{}]{0,1024}+\}[^{}]{0,1024}?){0,2}?"
 
 CLOUD_RULES: tuple[
     _Rule, ...
@@ -244,6 +289,60 @@ CLOUD_RULES: tuple[
         rf"(?<![A-Za-z0-9/+%](?<!\\[nrt]))(?={_B64}{{40}}(?![A-Za-z0-9/+=]))"  # the length, cheapest first
         rf"(?={_B64}{{0,39}}[A-Z])(?={_B64}{{0,39}}[a-z])(?={_B64}{{0,39}}[0-9]){_B64}{{40}}",
         _aws_secret,
+    ),
+    # The value an AWS error quotes back, when the member or parameter it was refused for
+    # names a secret (`_secret_member`): AWS's validation message (`Value '…' at 'value'
+    # failed to satisfy constraint`, a quote inside the value doubled or not: it ends at the
+    # quote the member's path follows), a parameter's (`parameter value … for parameter name
+    # DbPassword`, `Parameter value '…' for /app/db/password`), and botocore's check of a
+    # request's types (`Invalid type for parameter Value, value: …, type: <class …>`). A
+    # value is read to the next message's start at most, so each start's read is its own.
+    _rule(
+        r"((?<![A-Za-z])Value ')(?P<value>(?:(?!Value ')(?s:.)){0,65536}?)"
+        r"' at '(?P<member>[\w.\[\]-]{1,256}+)' failed to satisfy constraint",
+        _refused_value,
+        "satisfy constraint",
+    ),
+    _rule(
+        r"((?<![A-Za-z])parameter value (?P<q>')?)"
+        r"(?P<value>(?(q)[^'\r\n]{1,4096}+|[^\s'\"\\]{1,4096}+))(?(q)')"
+        r" for (?:parameter (?:name )?)?(?P<member>[\w/.:-]{1,512}+)",
+        _refused_value,
+        "parameter value ",
+        flags=re.IGNORECASE,
+    ),
+    _rule(
+        r"(Invalid type for parameter (?P<member>[\w.\[\]-]{1,256}+), value: )"
+        r"(?P<value>(?:(?!Invalid type for parameter )[^\r\n]){1,4096}?)(?=, type: <class )",
+        _refused_value,
+        "Invalid type for parameter",
+    ),
+    # A Key Vault secret's bundle (`az keyvault secret show` and `set`, the REST API's
+    # response): its `value` is the secret whatever the secret is called, known by the
+    # bundle's `id` on a Key Vault's host in the same object (`_SAME_OBJECT`), before it
+    # (`az`'s members in order) or after it (the REST API's `value` first); as JSON, raw or
+    # inside a JSON string, and as `-o yaml` prints it (`id:` then `value:` at its indent).
+    _rule(
+        rf"(?P<head>{_FIRST_QUOTE}id{_JSON_QUOTE}[ \t]{{0,3}}:[ \t]{{0,3}}{_JSON_QUOTE}"
+        rf"{_KEY_VAULT_SECRET}{_SAME_OBJECT}{_JSON_QUOTE}value{_JSON_QUOTE}[ \t]{{0,3}}:"
+        rf"[ \t]{{0,3}}{_JSON_QUOTE})(?!\[REDACTED){_JSON_STRING_CHARS}(?={_JSON_QUOTE})",
+        r"\g<head>[REDACTED:password]",
+        "secrets/",
+    ),
+    _rule(
+        rf"(?P<head>{_FIRST_QUOTE}value{_JSON_QUOTE}[ \t]{{0,3}}:[ \t]{{0,3}}{_JSON_QUOTE})"
+        rf"(?!\[REDACTED){_JSON_STRING_CHARS}"
+        rf"(?={_JSON_QUOTE}{_SAME_OBJECT}{_JSON_QUOTE}id{_JSON_QUOTE}[ \t]{{0,3}}:[ \t]{{0,3}}"
+        rf"{_JSON_QUOTE}{_KEY_VAULT_SECRET})",
+        r"\g<head>[REDACTED:password]",
+        "secrets/",
+    ),
+    _rule(
+        rf"(?P<head>(?m:^)(?P<indent>[ \t]{{0,16}}+)id:[ \t]{{1,8}}{_KEY_VAULT_SECRET}[^\s]{{1,512}}+"
+        r"(?:\r?\n(?P=indent)(?!value:)[^\r\n]{0,4096}+){0,64}?\r?\n(?P=indent)value:[ \t]{1,8})"
+        r"(?!\[REDACTED|null$)[^\s][^\r\n]{0,65535}+",
+        r"\g<head>[REDACTED:password]",
+        "secrets/",
     ),
     # A name/value object (SSM's Parameter, an env entry, a tag) whose value stands apart
     # from its name: read as `Redactor.value` reads it.

@@ -336,8 +336,13 @@ _VENDOR_NEEDLES = (
 _MYSQL_HASH = r"\*[0-9A-Fa-f]{40}(?![0-9A-Za-z])"
 _MYSQL_HASHES = re.compile(_MYSQL_HASH)
 #: What stands before such a hash: the plugin's name (`IDENTIFIED WITH 'mysql_native_password'
-#: AS '*…'`), the mysql.user column that holds it (a table's header, `\G`'s row) or the table.
-_MYSQL_HASH_CONTEXT = r"mysql_native_password|authentication_string|mysql\.user"
+#: AS '*…'`), the mysql.user column that holds it (a table's header, `\G`'s row) or the table;
+#: and where a config manager or a proxy keeps MySQL's users: Puppet's `mysql_user` type (its
+#: change notice `Mysql_user[app@%]/password_hash: changed …`) and its `password_hash`
+#: property, Ansible's `mysql_user` module, ProxySQL's `mysql_users` table.
+_MYSQL_HASH_CONTEXT = (
+    r"mysql_native_password|authentication_string|mysql\.user|mysql_users?|password_hash"
+)
 
 
 def _mysql_hashes(match: re.Match[str]) -> str:
@@ -470,6 +475,8 @@ TOKEN_RULES: tuple[
         "mysql_native_password",
         "authentication_string",
         "mysql.user",
+        "mysql_user",
+        "password_hash",
         flags=re.IGNORECASE,
     ),
     # Crypto wallets' private keys: a Bitcoin key in WIF, known by its checksum (`_wif_key`);

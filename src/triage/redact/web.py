@@ -11,6 +11,7 @@ import re
 from functools import partial
 
 from triage.redact.base64_runs import _BASE64_ONE_LINE, _base64_text
+from triage.redact.logins import _schemeless_password
 from triage.redact.names import (
     _STATE_WORDS,
     SESSION_COOKIE_NAMES,
@@ -108,6 +109,37 @@ def _credential_param(match: re.Match[str]) -> str:
     """A `_CREDENTIAL_PARAM` match with its value replaced if it looks like a credential
     (`_url_credential`): `code=200` stays."""
     return f"{match[1]}[REDACTED:password]" if _url_credential(match[2]) else match[0]
+
+
+#: Form fields whose value signs someone in or acts as them, though their names say no secret:
+#: SAML's response (a signed assertion: posted again within its validity it signs the user
+#: in) and artifact (the SP trades it for one), WS-Federation's `wresult` (the sign-in token),
+#: and the frameworks' CSRF form tokens (Django's `csrfmiddlewaretoken`, Express' and Spring's
+#: `_csrf`, Tornado's `_xsrf`; with the victim's cookie, they forge the victim's requests).
+#: SAML's `SAMLRequest` asks for a sign-in and holds none, and stays.
+_FORM_CREDENTIALS = r"SAMLResponse|SAMLart|wresult|csrfmiddlewaretoken|_csrf|_xsrf"
+_FORM_CREDENTIAL_NEEDLES = (
+    "samlresponse",
+    "samlart",
+    "wresult",
+    "csrfmiddlewaretoken",
+    "_csrf",
+    "_xsrf",
+)
+#: Such a field's value in a form body, a query or an attribute: base64 (percent-encoded or
+#: not), a token; a placeholder an earlier rule wrote in a piece of it is read as part of it.
+_FORM_VALUE = r"""(?P<value>(?:\[REDACTED:[a-z0-9-]{1,32}\]|[^&#;\s"'<>|\\\[\]]){1,65536}+)"""
+
+
+def _form_credential(match: re.Match[str]) -> str:
+    """A form credential's value (`_FORM_CREDENTIALS`; group `value`, after group 1) replaced,
+    unless it is one the name rules keep (`_kept_value`: a template's field, a word saying the
+    value is missing); what follows the value in the match (its closing quote's context)
+    stays."""
+    value = match["value"]
+    if value.startswith("[REDACTED") or _kept_value(match["name"], value):
+        return match[0]
+    return f"{match[1]}[REDACTED:token]{match.string[match.end('value') : match.end()]}"
 
 
 #: Where a URL's path ends: its query, its fragment, or what wraps a link (Slack's `<url|text>`).
@@ -288,6 +320,22 @@ def _cookie_values(match: re.Match[str]) -> str:
     return f"{match[1]}{_COOKIE.sub(replaced, match['value'])}"
 
 
+#: A value standing where a host or a port should, that was never filled in: a variable left
+#: unexpanded (`${PORT}`, `$PORT`, `%PORT%`), a template's or a format's field (`{{ port }}`,
+#: `{port}`, `%(port)s`, `%s`, Ruby's `#{port}`), a placeholder (`<port>`).
+_UNFILLED = (
+    r"\$\{[^{}\s]{1,128}+\}|\$[A-Za-z_][A-Za-z0-9_]{0,63}+|%[A-Za-z_][A-Za-z0-9_]{0,63}+%"
+    r"|\{\{[^{}\r\n]{1,128}+\}\}|\{[A-Za-z0-9_.]{0,64}+\}|%(?:\([A-Za-z0-9_.]{1,64}+\))?[sd]"
+    r"|#\{[^{}\s]{1,128}+\}|<[A-Za-z0-9_.-]{1,64}+>"
+)
+#: … or, as a port, a word: what a program wrote for a value it did not have (`None`,
+#: `undefined`, `null`, `NaN`) or the port's own name (`port`, `DB_PORT`). Letters alone:
+#: a digest after an image's `@sha256:` holds digits.
+_UNFILLED_PORT = rf"(?:{_UNFILLED}|[A-Za-z_]{{1,32}}+)"
+#: Where an authority ends: a path, a query, a fragment, a space, a quote, what wraps it.
+_AUTHORITY_END = r"""(?=[/?#\s"'<>,;)\\]|$)"""
+
+
 #: A header's value that is a JSON literal, number, object or list (`"authorization":null,`,
 #: `"cookie":[]`) is none: read as one, it ran on over the fields after it.
 _NO_JSON_LITERAL = r"(?!(?:null|true|false|-?[0-9][0-9.eE+-]{0,30})[ \t]{0,3}(?:[,}\]]|$)|[{\[])"
@@ -384,6 +432,17 @@ HEADER_RULES: tuple[_Rule, ...] = (
         r"(?:[^\s/?#\"]|[/?#](?=[^\s/?#\"]{0,256}@)){1,256}@(?=[^\s@/?#\"'<>,;\\]{0,256}(?:[/?#\s\"'<>,;\\]|$))",
         r"\1:[REDACTED:password]@",
         "://",
+    ),
+    # … and without a scheme, a DSN's authority whose port or host was never filled in
+    # (`app:pw@db:${PORT}`, `app:pw@db:None/app`, `app:pw@${DB_HOST}:5432`): a URL parser
+    # refuses it and its error quotes it whole. The login rule reads a port of digits
+    # (logins.py); a user must stand before the `:` (`_schemeless_password`).
+    _rule(
+        r":(?!\[REDACTED|[0-9]{1,5}@)[^\s:@/\"'\\<>\[\]]{1,256}+@"
+        rf"(?=(?:[A-Za-z0-9.-]{{1,253}}+:{_UNFILLED_PORT}"
+        rf"|(?:{_UNFILLED})(?::(?:[0-9]{{1,5}}+|{_UNFILLED_PORT}))?){_AUTHORITY_END})",
+        _schemeless_password,
+        "@",
     ),
     # A token as a URL's user (nats://<token>@nats:4222, https://<token>@github.com, GitHub's
     # https://<token>:x-oauth-basic@github.com, an Azure DevOps PAT): random-looking, a key in
@@ -641,6 +700,37 @@ URL_RULES: tuple[
         rf"{_CREDENTIAL_PARAM}(?=&[A-Za-z_])",
         _credential_param,
         *_CREDENTIAL_PARAM_NEEDLES,
+        flags=re.IGNORECASE,
+    ),
+    # A form's sign-in or CSRF token (`_FORM_CREDENTIALS`), where a form post is logged: a
+    # form body or a query (`SAMLResponse=…&RelayState=…`), a JSON member or a dict's item
+    # (Django's QueryDict, `'csrfmiddlewaretoken': ['…']`), an HTML form's hidden input (its
+    # `name` before its `value`, or after it).
+    _rule(
+        rf"((?<![A-Za-z0-9_.\[\]-])(?P<name>{_FORM_CREDENTIALS})=){_FORM_VALUE}",
+        _form_credential,
+        *_FORM_CREDENTIAL_NEEDLES,
+        flags=re.IGNORECASE,
+    ),
+    _rule(
+        rf"((?P<q>\\?[\"'])(?P<name>{_FORM_CREDENTIALS})(?P=q)[ \t]{{0,3}}(?::|=>)[ \t]{{0,3}}"
+        rf"(?:\[[ \t]{{0,3}})?(?P<vq>\\?[\"'])){_FORM_VALUE}(?=(?P=vq))",
+        _form_credential,
+        *_FORM_CREDENTIAL_NEEDLES,
+        flags=re.IGNORECASE,
+    ),
+    _rule(
+        rf"((?<![\w-])name=(?P<q>\\?[\"'])(?P<name>{_FORM_CREDENTIALS})(?P=q)[^<>]{{0,256}}?"
+        rf"(?<![\w-])value=(?P=q)){_FORM_VALUE}(?=(?P=q))",
+        _form_credential,
+        *_FORM_CREDENTIAL_NEEDLES,
+        flags=re.IGNORECASE,
+    ),
+    _rule(
+        rf"((?<![\w-])value=(?P<q>\\?[\"'])){_FORM_VALUE}"
+        rf"(?=(?P=q)[^<>]{{0,256}}?(?<![\w-])name=(?P=q)(?P<name>{_FORM_CREDENTIALS})(?P=q))",
+        _form_credential,
+        *_FORM_CREDENTIAL_NEEDLES,
         flags=re.IGNORECASE,
     ),
     # A URL parameter named like a secret (`?access_token=`, `#id_token=`, `&client_secret=`,
