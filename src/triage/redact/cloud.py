@@ -340,7 +340,7 @@ CLOUD_RULES: tuple[
     _rule(
         rf"(?P<head>(?m:^)(?P<indent>[ \t]{{0,16}}+)id:[ \t]{{1,8}}{_KEY_VAULT_SECRET}[^\s]{{1,512}}+"
         r"(?:\r?\n(?P=indent)(?!value:)[^\r\n]{0,4096}+){0,64}?\r?\n(?P=indent)value:[ \t]{1,8})"
-        r"(?!\[REDACTED|null$)[^\s][^\r\n]{0,65535}+",
+        r"(?!\[REDACTED|null(?![^\r\n]))[^\s][^\r\n]{0,65535}+",
         r"\g<head>[REDACTED:password]",
         "secrets/",
     ),
