@@ -1695,6 +1695,18 @@ CASES = [
         '{"trace": "    f(db_password)\\n      └ \'Xk7pL2mR9tQw\'"}',
         '{"trace": "    f(db_password)\\n      └ \'[REDACTED:password]\'"}',
     ),
+    # An Erlang tuple's and binary's password, a plist's `<key>` naming its `<string>`, a
+    # GraphQL variable bound to a password argument, a value after leader dots.
+    ('{password,<<"Xk7pL2mR9tQw">>}', '{password,<<"[REDACTED:password]">>}'),
+    (
+        "<key>Password</key><string>Xk7pL2mR9tQw</string>",
+        "<key>Password</key><string>[REDACTED:password]</string>",
+    ),
+    (
+        '{"query": "m($p: String!) { f(password: $p) }", "variables": {"p": "Xk7pL2mR9tQw"}}',
+        '{"query": "m($p: String!) { f(password: $p) }", "variables": {"p": "[REDACTED:password]"}}',
+    ),
+    ("password........Xk7pL2mR9tQw", "password........[REDACTED:password]"),
 ]
 
 

@@ -56,6 +56,24 @@ def _element_text(match: re.Match[str]) -> str:
     return match[0]
 
 
+#: Space between a property list's elements, raw or escaped inside a JSON string.
+_PLIST_SPACE = r"(?:[ \t\r\n]|\\[nrt]){0,64}+"
+#: The space that ends a property list value's text, up to its closing tag.
+_PLIST_TRAILING_SPACE = re.compile(rf"{_PLIST_SPACE}\Z")
+
+
+def _plist_value(match: re.Match[str]) -> str:
+    """A property list's value (`text`) replaced when the `<key>` before it names a secret and
+    the text is none a name keeps, or names a key and the text looks like one, as an element's
+    own name is asked (`_element_text`); its spaces kept. Else the match unchanged."""
+    text = match["text"]
+    value = _PLIST_TRAILING_SPACE.sub("", text, count=1)
+    name = match["name"].strip()
+    if not ((secret_named(name) and not _kept_value(name, value)) or key_named_value(name, value)):
+        return match[0]
+    return f"{match[1]}[REDACTED:password]{text[len(value) :]}"
+
+
 def _env_entry_value(match: re.Match[str]) -> str:
     """A Kubernetes env entry's value replaced to its line's end, if its name (`name`, read
     whole) says secret and the value is none a secret's name keeps (`_kept_value`: a
@@ -378,6 +396,17 @@ MARKUP_RULES: tuple[
         r"[ \t\r\n]{0,64}+<!\[CDATA\[)(?!\[REDACTED)(?P<text>(?:[^\]]|\](?!\]>)){1,4096}+)(?=\]\]>)",
         _element_text,
         "cdata[",
+        fold_needles=True,
+    ),
+    # An Apple property list (a `.mobileconfig` profile, a macOS check's dump): a `<key>` names
+    # the `<string>`, `<data>` or `<integer>` after it, its text to the closing tag
+    # (`_plist_value`: the key read whole, then asked). The rule starts at `<key>`.
+    _rule(
+        rf"(<key>[ \t]{{0,8}}+(?P<name>[^<>\r\n]{{1,128}}+)</key>{_PLIST_SPACE}"
+        rf"<(?P<tag>string|data|integer)>{_PLIST_SPACE})(?!\[REDACTED)"
+        rf"(?P<text>[^<]{{1,{_VALUE_MAX}}}+)(?=</(?P=tag)>)",
+        _plist_value,
+        "</key>",
         fold_needles=True,
     ),
     # A JSON Web Key (`{"kty": "EC", …, "d": "…"}`; raw, inside a JSON string, a Python

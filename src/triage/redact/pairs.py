@@ -211,6 +211,66 @@ def _inner_pairs_read(match: re.Match[str]) -> str:
     return "".join(pieces)
 
 
+#: A GraphQL type where a value would stand: a named type, non-null (`!`) or a list of one
+#: (`[String!]!`), no word's character after it.
+_GRAPHQL_TYPE = re.compile(
+    r"(?P<list>\[[ \t]{0,3}+)?(?P<type>[A-Z][A-Za-z]{0,63}+)(?P<bang>!?)"
+    r"(?(list)[ \t]{0,3}+\]!?)(?![\w!\[\]])"
+)
+#: GraphQL's built-in scalars, which a schema's field declares (`password: String!`).
+_GRAPHQL_SCALARS = frozenset(("String", "ID", "Int", "Float", "Boolean"))
+#: A GraphQL variable where a value would stand (`password: $pw`), before what ends an argument.
+_GRAPHQL_VARIABLE = re.compile(r"\$(?P<var>[A-Za-z_]\w{0,63}+)(?=[\s,)}\]]|\\[nrt\"]|\Z)")
+#: A variable's name in one case only, which no password is (`_PLACEHOLDER`'s `$pw`, `$DB_PW`).
+_ONE_CASE_VARIABLE = re.compile(r"[a-z_][a-z0-9_]{0,63}|[A-Z_][A-Z0-9_]{0,63}")
+
+
+def _graphql_type(match: re.Match[str]) -> bool:
+    """Whether the match's value is a GraphQL type (`_GRAPHQL_TYPE`): a variable's declared
+    type (`$pw: String!`, `$in: LoginInput!`: a `$` before the name), or a built-in scalar a
+    schema's field declares non-null or as a list (`password: String!`). A password ending in
+    `!` (`password: Hunter2!`) has a digit, or no scalar's name, and goes."""
+    found = _GRAPHQL_TYPE.match(match.string, match.start("value"))
+    if found is None:
+        return False
+    if match.string[match.start("name") - 1 : match.start("name")] == "$":
+        return True
+    return _graphql_scalar(found)
+
+
+def _graphql_scalar(found: re.Match[str]) -> bool:
+    """Whether a GraphQL type (`_GRAPHQL_TYPE`) is a built-in scalar, non-null or a list
+    (`String!`, `[ID]`): a schema's field type, no password's shape."""
+    return found["type"] in _GRAPHQL_SCALARS and bool(found["bang"] or found["list"])
+
+
+def _graphql_reference(match: re.Match[str]) -> bool:
+    """Whether the match's value is a GraphQL variable's reference (`login(password: $pw)`):
+    a `$` and a name in one case (`_ONE_CASE_VARIABLE`, as `_PLACEHOLDER` reads `$pw`), or one
+    the text declares with a type (`($newPassword: String!)`). A `$` password in mixed case
+    that no query declares still goes."""
+    found = _GRAPHQL_VARIABLE.match(match.string, match.start("value"))
+    if found is None:
+        return False
+    if _ONE_CASE_VARIABLE.fullmatch(found["var"]):
+        return True
+    declared = re.compile(rf"\${re.escape(found['var'])}[ \t]{{0,8}}:[ \t]{{0,8}}\[?[A-Z]")
+    return declared.search(match.string) is not None
+
+
+#: An Erlang or Elixir binary (`<<"…">>`, `<<"…"/utf8>>`): its quote `bq` (`\\"` inside a JSON
+#: string) and its `/utf8` `butf`.
+_ERLANG_BINARY = (
+    r'<<(?P<bq>\\?")(?:(?!(?P=bq))(?:[^"\\\r\n]|\\[^\r\n])){1,4096}+(?P=bq)(?P<butf>/utf8)?>>'
+)
+
+
+def _binary_replaced(match: re.Match[str]) -> str:
+    """An Erlang binary (`_ERLANG_BINARY`) with its text replaced, its `<<`, quotes and
+    `/utf8` kept, so the reader still sees a binary."""
+    return f"<<{match['bq']}[REDACTED:password]{match['bq']}{match['butf'] or ''}>>"
+
+
 def _keep_quotes(match: re.Match[str]) -> str:
     """The name, separator and quotes of a `name = "value"` pair, the value replaced; a
     placeholder's type (`_placeholder_type`), a bare `PWD` whose value is a path, a plural
@@ -220,6 +280,8 @@ def _keep_quotes(match: re.Match[str]) -> str:
         return _inner_pairs_read(match)
     if _option_prose(match) or _file_to_read(match):
         return _inner_pairs_read(match)
+    if _graphql_type(match) or _graphql_reference(match):
+        return match[0]
     below = _below_code(match)
     if below is not None:
         return below
@@ -227,6 +289,8 @@ def _keep_quotes(match: re.Match[str]) -> str:
         return f"{match['head']}{_ruby_hash_redacted(match['ruby'])}"
     if match["buffer"]:
         return f"{match['head']}<Buffer [REDACTED:password]>"
+    if match["binary"]:
+        return f"{match['head']}{_binary_replaced(match)}"
     if match["call"]:
         call = call_literals_redacted(match["call"])
         return f"{match['head']}{call}"
@@ -567,8 +631,16 @@ def _told_secret(match: re.Match[str]) -> str:
     raw = match["value"]
     value = _unquoted(raw)[1] if quote_mark else raw[: _wrapper_start(raw)].rstrip(".,;")
     after = "" if quote_mark else match["value"][len(value) :]
-    if _TYPE_VALUE.fullmatch(value) or _file_path(value):
-        told = False  # a declaration's type (`password: Optional[str]`), a file's path
+    graphql = _GRAPHQL_TYPE.fullmatch(value)
+    if (
+        _TYPE_VALUE.fullmatch(value)
+        or _file_path(value)
+        or (graphql and _graphql_scalar(graphql))
+        or value.startswith("...")
+    ):
+        # A declaration's type (`password: Optional[str]`, GraphQL's `password: String!`), a
+        # file's path, leader dots before a value (`password ......: …`, read above).
+        told = False
     elif match["pw"] is None:
         told = len(value) >= 16 and _random_looking(value)
     else:
@@ -655,9 +727,146 @@ CONFIG_LINE_RULES: tuple[_Rule, ...] = (
     ),
 )
 
+#: A value in an Erlang or Elixir tuple after its name: a binary, a quoted string (a charlist,
+#: a quoted atom), or a bare atom or number, to the tuple's `}`.
+_TUPLE_VALUE = (
+    rf"(?P<binary>{_ERLANG_BINARY})"
+    rf"""|(?P<q>\\?["']){_QUOTED_CHAR}{{1,{_VALUE_MAX}}}+(?P=q)"""
+    r"""|[^\s,{}\[\]()<>"'\\]{1,512}+"""
+)
+
+
+def _tuple_value(match: re.Match[str]) -> str:
+    """An Erlang or Elixir tuple's value replaced (its quotes, a binary's `<<` `>>` kept) when
+    its name says secret (`secret_named`) and the value is none a name keeps (`_kept_value`: a
+    state word, `undefined`) nor code's variable of that name (`{password, Password}`); else
+    the match unchanged."""
+    name, value = match["name"], match["value"]
+    if not secret_named(name) or _kept_value(name, value) or _code_reference(name, value):
+        return match[0]
+    head = match.string[match.start() : match.start("value")]
+    tail = match.string[match.end("value") : match.end()]
+    if match["binary"]:
+        return f"{head}{_binary_replaced(match)}{tail}"
+    quote_mark = match["q"] or ""
+    return f"{head}{quote_mark}[REDACTED:password]{quote_mark}{tail}"
+
+
+#: Outcomes a line of prose gives after leader dots (an init script's `Setting root password
+#: ...... done`, `[ OK ]`): no value.
+_LEADER_OUTCOMES = (
+    r"(?:ok|done|failed|success|succeeded|error|skipped|passed|changed|unchanged)(?![\w*])"
+    r"|\[[ \t]{0,4}[A-Za-z]{1,10}[ \t]{0,4}\]"
+)
+#: The end of a value after leader dots: its trailing spaces, and escaped ones inside a JSON
+#: string.
+_TRAILING_SPACE = re.compile(r"(?:[ \t]|\\t){0,64}\Z")
+
+
+def _leader_value(match: re.Match[str]) -> str:
+    """A value after a name and its leader dots replaced to its line's end, its quotes and
+    trailing spaces kept, unless its name keeps it (`_kept_value` of its first word); else
+    the match unchanged."""
+    value = match["value"]
+    quote_mark = match["q"] or ""
+    secret = _TRAILING_SPACE.sub("", value, count=1)
+    first = secret[len(quote_mark) :].split(None, 1)[0] if secret.strip() else secret
+    if _kept_value(match["name"], first.strip("\\\"'")):
+        return match[0]
+    return f"{match['head']}{quote_mark}[REDACTED:password]{quote_mark}{value[len(secret) :]}"
+
+
+#: A GraphQL argument bound to a variable (`password: $p`), at a word's start (after an
+#: escaped line break inside a JSON string too).
+_GRAPHQL_BINDING = re.compile(
+    r"(?:(?<![\w$])|(?<=\\[nrt]))(?P<arg>[A-Za-z_]\w{0,63}+)[ \t]{0,8}:[ \t]{0,8}"
+    r"\$(?P<var>[A-Za-z_]\w{0,63}+)(?!\w)"
+)
+#: A member of GraphQL's `variables` by the quote its object is written with (JSON's `"`, a
+#: JSON string's `\\"`, Python's repr's `'`): its name `var`, and its value quoted (`text`)
+#: or a bare scalar (a number: a PIN).
+_GRAPHQL_MEMBER = {
+    quote: re.compile(
+        rf"(?P<head>{re.escape(quote)}(?P<var>[A-Za-z_]\w{{0,63}}+){re.escape(quote)}"
+        rf"[ \t]{{0,8}}:[ \t]{{0,8}})(?:{re.escape(quote)}(?!\[REDACTED)(?P<text>{chars}{{1,4096}}+)"
+        rf"{re.escape(quote)}|(?P<scalar>-?[0-9][\w.+-]{{0,63}}+))"
+    )
+    for quote, chars in (
+        ('"', r'(?:[^"\\\r\n]|\\.)'),
+        ('\\"', r'(?:[^"\\\r\n]|\\\\\\"|\\[^"\r\n])'),
+        ("'", r"(?:[^'\\\r\n]|\\.)"),
+    )
+}
+
+
+def _graphql_variables(match: re.Match[str]) -> str:
+    """A GraphQL request's `variables` with each member's value replaced whose variable the
+    text binds to a secret's argument (`_GRAPHQL_BINDING`: `login(password: $p)` binds `p`),
+    the others kept; the match unchanged when the text binds none."""
+    bound = {
+        binding["var"]
+        for binding in _GRAPHQL_BINDING.finditer(match.string)
+        if secret_named(binding["arg"])
+    }
+    if not bound:
+        return match[0]
+
+    def member(found: re.Match[str]) -> str:
+        if found["var"] not in bound:
+            return found[0]
+        if found["scalar"] is not None:
+            return f"{found['head']}[REDACTED:password]"
+        return f"{found['head']}{match['q']}[REDACTED:password]{match['q']}"
+
+    return _GRAPHQL_MEMBER[match["q"]].sub(member, match[0])
+
+
 PAIR_RULES: tuple[
     _Rule, ...
-] = (  # A connection string's password (ADO.NET, ODBC): the value runs to its `;`, spaces and all,
+] = (  # An Erlang or Elixir tuple of a name and its value (a proplist's `{password,"…"}`,
+    # `{password,<<"…">>}`, Elixir's `{:password, "…"}`, `{"password", <<"…">>}`), as a crash
+    # report prints a connection's options: the name is read whole and asked (`_tuple_value`).
+    # The rule starts at the `{`, which the engine jumps to.
+    _rule(
+        r"""\{[ \t]{0,8}+(?::|(?P<nq>\\?["']))?"""
+        rf"(?P<name>[\w.@-]{{0,64}}?{_SECRET_NAME})(?(nq)(?P=nq))[ \t]{{0,8}}+,[ \t]{{0,8}}+"
+        rf"""(?!(?:<<)?\\?["']?\[REDACTED)(?P<value>{_TUPLE_VALUE})[ \t]{{0,8}}+\}}""",
+        _tuple_value,
+        *_SECRET_NAME_NEEDLES,
+        flags=re.IGNORECASE,
+    ),
+    # A name padded to its value by leader dots (HikariCP's config dump, `password.......…`;
+    # Windows' `Password . . . . : …`): the value, quoted or to its line's end (or, inside a
+    # JSON string, to an escaped line break or the string's end). A space after the dots only
+    # with one before them or a `:` after: prose's ellipsis is glued to its word (`Resetting
+    # password.... please wait`). Prose's status after dots (`password ...... done`, `[ OK ]`),
+    # a state word and a placeholder (`<masked>`) stay.
+    _rule(
+        rf"(?P<head>(?<![\w.-])(?P<name>[\w.-]{{0,64}}?{_SECRET_NAME})"
+        r"(?P<lead>[ \t])?(?:\.{4,128}+|\.(?:[ ]\.){3,64}+)"
+        r"(?>[ \t]{0,8}+:[ \t]{0,8}+|(?(lead)[ \t]{0,8}+)))"
+        rf"(?!(?:{_LEADER_OUTCOMES}|{_STATE_WORDS}|\*{{3,64}})(?![\w*]))"
+        rf"""(?!\\?["']?\[REDACTED){_TEMPLATE_VALUE}"""
+        rf"""(?P<value>(?P<q>\\?["']){_QUOTED_CHAR}{{1,{_VALUE_MAX}}}+(?P=q)"""
+        r"""|(?:[^\s"'\\]|\\(?![nrt"]))(?:[^\r\n"\\]|\\(?![nr"])|"""
+        rf"""{_INNER_QUOTE}){{0,{_VALUE_MAX}}}+)""",
+        _leader_value,
+        "....",
+        ". . .",
+        flags=re.IGNORECASE,
+    ),
+    # GraphQL's `variables` (a gateway's error log of a request): the value of each variable
+    # the query binds to a secret's argument (`login(password: $p)`, `{"p": "…"}`), which
+    # its own name does not say (`_graphql_variables`). An object of scalars, an input
+    # object one level deep inside it; the query anywhere in the text.
+    _rule(
+        r"""(?P<q>\\?["'])variables(?P=q)[ \t]{0,8}:[ \t\r\n]{0,64}+"""
+        r"\{(?:[^{}]|\{[^{}]{0,4096}+\}){1,16384}+\}",
+        _graphql_variables,
+        "variables",
+        fold_needles=True,
+    ),
+    # A connection string's password (ADO.NET, ODBC): the value runs to its `;`, spaces and all,
     # when the pair is one of a connection string's (after a `;`, or before `;Key=`); ODBC's
     # `{…}` (`}}` inside for a brace) goes whole, its braces kept.
     _rule(
@@ -857,8 +1066,9 @@ PAIR_RULES: tuple[
         # Not a placeholder (`-[REDACTED…`: a shell default already redacted, below; `{[REDACTED…`:
         # an ODBC value, above; `\\\"[REDACTED…`: one found a level down, its quotes escaped
         # twice), nor the empty default of `${DB_PASSWORD:-}`.
-        # A string's prefix before it is the first pass's too (`b'[REDACTED…`).
-        r"""(?!(?:[bru]{1,2}(?=\\?["']))?\\{0,16}+(?:""\"|'''|\$?["']|\{)?-?(?:\\{0,16}+["'])?\[REDACTED|-\})"""
+        # A string's prefix before it is the first pass's too (`b'[REDACTED…`), and so is a
+        # binary's (`<<"[REDACTED…`).
+        r"""(?!(?:[bru]{1,2}(?=\\?["']))?\\{0,16}+(?:""\"|'''|\$?["']|\{|<<)?-?(?:\\{0,16}+["'])?\[REDACTED|-\})"""
         # Nor a list that is one placeholder already (`[[REDACTED:…]]`, `['[REDACTED:…]']`).
         r"""(?!\[(?P<pq>\\?["']?)\[REDACTED:[\w-]{1,32}+\](?P=pq)\])"""
         # Nor a shell's default that is a reference (`${DB_PASSWORD:-$(cat f)}`, read from
@@ -885,7 +1095,8 @@ PAIR_RULES: tuple[
         # A Ruby hash's `inspect` (`{:password=>"…"}`, `{:aws=>{:key=>"…"}}`), two levels deep
         # inside it: read whole, its values replaced and its keys kept (`_ruby_hash_redacted`).
         # Node's `util.inspect` of a Buffer (`<Buffer 58 6b …>`): its bytes spell the value.
-        rf"(?P<value>(?P<ruby>{_RUBY_HASH})|(?P<buffer>{_NODE_BUFFER})"
+        # An Erlang or Elixir binary (`password => <<"…">>`): its text, `<<"` and `">>` kept.
+        rf"(?P<value>(?P<ruby>{_RUBY_HASH})|(?P<buffer>{_NODE_BUFFER})|(?P<binary>{_ERLANG_BINARY})"
         rf"|(?P<call>{CODE_READ})"
         # … that ends the value: more code after it (`+ "…"`, a block) is not read as a call.
         r"""(?=[ \t]{0,8}+(?:[,;)\]}\r\n"'\\]|$))"""
