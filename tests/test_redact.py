@@ -1707,6 +1707,43 @@ CASES = [
         '{"query": "m($p: String!) { f(password: $p) }", "variables": {"p": "[REDACTED:password]"}}',
     ),
     ("password........Xk7pL2mR9tQw", "password........[REDACTED:password]"),
+    # A secret piped or heredoc'd into a command that stores or asks for it, a secret store's
+    # set by place and glued -b, a load tester's basic auth, unixODBC's and ZooKeeper's
+    # positional passwords, a CI runner's debug evaluation of a secret (raw, in a JSON string).
+    (
+        "echo Xk7pL2mR9tQw | npx wrangler secret put API_KEY",
+        "echo [REDACTED:password] | npx wrangler secret put API_KEY",
+    ),
+    (
+        "mysql -u root -p <<EOF\nXk7pL2mR9tQw\nselect 1;\nEOF",
+        "mysql -u root -p <<EOF\n[REDACTED:password]\nselect 1;\nEOF",
+    ),
+    (
+        '{"log": "mysql -u root -p <<EOF\\nXk7pL2mR9tQw\\nEOF"}',
+        '{"log": "mysql -u root -p <<EOF\\n[REDACTED:password]\\nEOF"}',
+    ),
+    (
+        'dotnet user-secrets set "Stripe:Publishable" "Xk7pL2mR9tQw"',
+        'dotnet user-secrets set "Stripe:Publishable" "[REDACTED:password]"',
+    ),
+    (
+        "gh secret set DB_PASSWORD -b'Xk7pL2mR9tQw' --repo corp/app",
+        "gh secret set DB_PASSWORD -b'[REDACTED:password]' --repo corp/app",
+    ),
+    (
+        "ab -n 10 -A bench:Xk7pL2mR9tQw http://api.corp/",
+        "ab -n 10 -A bench:[REDACTED:password] http://api.corp/",
+    ),
+    ("isql -v MSSQL_PROD sa Xk7pL2mR9tQw", "isql -v MSSQL_PROD sa [REDACTED:password]"),
+    ("addauth digest super:Xk7pL2mR9tQw", "addauth digest super:[REDACTED:password]"),
+    (
+        "##[debug]Evaluating: secrets.API_TOKEN\n##[debug]Result: 'Xk7pL2mR9tQw'",
+        "##[debug]Evaluating: secrets.API_TOKEN\n##[debug]Result: '[REDACTED:password]'",
+    ),
+    (
+        '{"log": "##[debug]Evaluating: secrets.API_TOKEN\\n##[debug]Result: \'Xk7pL2mR9tQw\'"}',
+        '{"log": "##[debug]Evaluating: secrets.API_TOKEN\\n##[debug]Result: \'[REDACTED:password]\'"}',
+    ),
 ]
 
 
