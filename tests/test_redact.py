@@ -1744,6 +1744,57 @@ CASES = [
         '{"log": "##[debug]Evaluating: secrets.API_TOKEN\\n##[debug]Result: \'Xk7pL2mR9tQw\'"}',
         '{"log": "##[debug]Evaluating: secrets.API_TOKEN\\n##[debug]Result: \'[REDACTED:password]\'"}',
     ),
+    # cloud: the value an AWS error refused for a secret's member; a Key Vault secret's bundle
+    (
+        "Value 'Xk7pL2mR9tQwE4rT' at 'value' failed to satisfy constraint: Member must",
+        "Value '[REDACTED:password]' at 'value' failed to satisfy constraint: Member must",
+    ),
+    (
+        "parameter value Xk7pL2mR9tQwE4rT for parameter name DbPassword does not exist",
+        "parameter value [REDACTED:password] for parameter name DbPassword does not exist",
+    ),
+    (
+        "Invalid type for parameter Value, value: b'Xk7pL2mR9tQwE4rT', type: <class 'bytes'>",
+        "Invalid type for parameter Value, value: [REDACTED:password], type: <class 'bytes'>",
+    ),
+    (
+        '{"id": "https://kv-prod.vault.azure.net/secrets/app/1", "value": "Xk7pL2mR9tQwE4rT"}',
+        '{"id": "https://kv-prod.vault.azure.net/secrets/app/1", "value": "[REDACTED:password]"}',
+    ),
+    (
+        '{"value": "Xk7pL2mR9tQwE4rT", "id": "https://kv-prod.vault.azure.net/secrets/app/1"}',
+        '{"value": "[REDACTED:password]", "id": "https://kv-prod.vault.azure.net/secrets/app/1"}',
+    ),
+    (
+        "id: https://kv-prod.vault.azure.net/secrets/app/1\nname: app\nvalue: Xk7pL2mR9tQwE4rT",
+        "id: https://kv-prod.vault.azure.net/secrets/app/1\nname: app\nvalue: [REDACTED:password]",
+    ),
+    # tokens: MySQL's native hash where Puppet's mysql_user sets it
+    (
+        "Mysql_user[app@%]/password_hash: changed '' to '*7D30366A02402F6D2C62451184813C751B2B3BE6'",
+        "Mysql_user[app@%]/password_hash: changed '' to '[REDACTED:password-hash]'",
+    ),
+    # web: a DSN's authority whose port was never filled in; SAML and CSRF form tokens
+    (
+        "Failed to parse: 'app:Xk7pL2mR9tQwE4rT@db:${PORT}'",
+        "Failed to parse: 'app:[REDACTED:password]@db:${PORT}'",
+    ),
+    (
+        "SAMLResponse=PHNhbWxwOlJlc3BvbnNl&RelayState=%2F",
+        "SAMLResponse=[REDACTED:token]&RelayState=%2F",
+    ),
+    (
+        "<QueryDict: {'csrfmiddlewaretoken': ['Xk7pL2mR9tQwE4rT']}>",
+        "<QueryDict: {'csrfmiddlewaretoken': ['[REDACTED:token]']}>",
+    ),
+    (
+        '<input name="SAMLResponse" value="PHNhbWxwOlJlc3BvbnNl">',
+        '<input name="SAMLResponse" value="[REDACTED:token]">',
+    ),
+    (
+        "<input value='Xk7pL2mR9tQwE4rT' name='_csrf'>",
+        "<input value='[REDACTED:token]' name='_csrf'>",
+    ),
 ]
 
 
