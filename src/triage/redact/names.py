@@ -360,8 +360,7 @@ _SECRET_NAME = (
     # (DB_PASSWORD_B64, token_base64, password_plain, secret_hex, password_b32: hex or
     # base32 is the same secret in another spelling).
     r"(?:[_.-]?(?:access[_.-]?)?key(?:[_.-]base)?|[_.-]value|[_.-](?:v|sha)?[0-9]{1,6}+"
-    r"|[_.-](?:b64|base64|b64url|base64url|hex|base16|b32|base32|b58|base58|b85|base85"
-    r"|encoded|raw|plain(?:text)?))?"
+    r"|[_.-](?:b(?:ase)?(?:64(?:url)?|32|58|85)|base16|hex|encoded|raw|plain(?:text)?))?"
     # … and a form's array index (PHP's and Rails' `password[]=`, `api_key[0]=`).
      + _FORM_INDEX
 )

@@ -257,8 +257,12 @@ _AUTH_CALLS = (
     (r"(?<![\w$])Credentials", 3),
     # The mongo shell's db.auth(user, password) and db.changeUserPassword(user, password).
     (r"\.auth|changeUserPassword", 1),
-    # redis-py's Redis(host, port, db, password) and StrictRedis (aioredis' and
-    # redis.asyncio's too); Jedis' JedisPool(config, host, port, timeout, password).
+)
+#: … and clients that take a password by its place after a host and a port: redis-py's
+#: Redis(host, port, db, password) and StrictRedis (aioredis' and redis.asyncio's too), Jedis'
+#: JedisPool(config, host, port, timeout, password). Their own rule, looked for by `redis(`
+#: and `jedispool(`: `redis` alone is in most of a Redis alert's texts.
+_CLIENT_CALLS = (
     (r"(?<![\w$])(?:Strict)?Redis", 3),
     (r"(?<![\w$])JedisPool", 4),
 )
@@ -291,7 +295,10 @@ def _call_argument(match: re.Match[str]) -> str:
     function = match["function"]
     index = next(
         i
-        for table, flags in ((_AUTH_CALLS, 0), (_BIND_CALLS, 0), (_CALLS, re.IGNORECASE))
+        for table, flags in (
+            *((_AUTH_CALLS, 0), (_BIND_CALLS, 0), (_CLIENT_CALLS, 0)),
+            (_CALLS, re.IGNORECASE),
+        )
         for name, i in table
         if re.fullmatch(name, function, flags)
     )
@@ -695,7 +702,14 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
         *("namepassword", "pymysql", "mysqldb", "getconnection", "newdialer"),
         *("plaincredentials", "cx_oracle", "oracledb", "authenticate", "awscredentials"),
         *("awsbasiccredentials", "mongocredential", "ftp", "pymssql", ".pass_"),
-        *(".auth", "changeuserpassword", "credentials(", "redis", "jedispool"),
+        *(".auth", "changeuserpassword", "credentials("),
+        fold_needles=True,
+    ),
+    _rule(
+        rf"(?P<function>{'|'.join(name for name, _ in _CLIENT_CALLS)})(?=\(){_CALL_ARGUMENTS}",
+        _call_argument,
+        "redis(",
+        "jedispool(",
         fold_needles=True,
     ),
     # An LDAP bind (`_BIND_CALLS`), when the user argument is a quoted DN, UPN or
