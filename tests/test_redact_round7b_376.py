@@ -126,3 +126,17 @@ def test_a_tree_drawn_with_corners_keeps_its_names() -> None:
     annotation: the line stays whole."""
     text = "password-rotation.service\n└─1234 /usr/bin/rotate --dry-run"
     assert _text(text) == text
+
+
+def test_an_annotation_past_a_placeholder_on_its_source_line_goes() -> None:
+    """When an earlier rule blanked part of the source line (a URL's password), the columns
+    after it moved: the value under a secret's name after the placeholder still goes, and a
+    value left of the placeholder keeps its own reading."""
+    source = '    connect("postgres://app:hunter2xyz@db/app", db_password)'
+    column = source.index("db_password")
+    start = source.index('"postgres')
+    marks = " " * start + "│" + " " * (column - start - 1)
+    text = f"{source}\n{marks}└ '{PASSWORD}'\n{' ' * start}└ 'plain-url'"
+    shown = _text(text)
+    assert PASSWORD not in shown
+    assert shown.endswith("└ 'plain-url'")

@@ -267,17 +267,31 @@ _ANNOTATED_NAME = re.compile(r"[A-Za-z_]\w{0,127}+(?:\.[A-Za-z_]\w{0,127}+){0,8}
 _ANNOTATION = re.compile(r"(?P<lead>[ │]{0,1024}+)└ (?P<value>.{1,4096}+)", re.DOTALL)
 
 
+def _annotated_name(source: str, column: int) -> str | None:
+    """The name (an attribute path's last part) a `└` in `column` stands under on `source`.
+    Past a placeholder an earlier rule wrote on the line (a URL's password), the columns moved
+    by an unknown count: then a secret's name anywhere after the placeholder is taken, so the
+    value under it goes whatever its column now says."""
+    placeholder = source.find("[REDACTED:")
+    if placeholder != -1 and placeholder < column:
+        after = _ANNOTATED_NAME.findall(source, source.find("]", placeholder) + 1)
+        return next(
+            (n.rsplit(".", 1)[-1] for n in after if secret_named(n.rsplit(".", 1)[-1])), None
+        )
+    named = _ANNOTATED_NAME.match(source, column)
+    return None if named is None else named[0].rsplit(".", 1)[-1]
+
+
 def _annotation_blanked(source: str, note: str) -> str:
     """One annotation's line with its value replaced when the name its `└` stands under on
     `source` is a secret's (its last part: `self.db_password`), quotes kept; else unchanged."""
     annotation = _ANNOTATION.fullmatch(note)
     if annotation is None:
         return note
-    named = _ANNOTATED_NAME.match(source, len(annotation["lead"]))
+    name = _annotated_name(source, len(annotation["lead"]))
     value = annotation["value"]
-    if named is None or value.startswith(("[REDACTED", "'[REDACTED", '"[REDACTED')):
+    if name is None or value.startswith(("[REDACTED", "'[REDACTED", '"[REDACTED')):
         return note
-    name = named[0].rsplit(".", 1)[-1]
     quote = value[0] if value[0] in "'\"" and value.endswith(value[0]) and len(value) > 1 else ""
     if not secret_named(name) or _kept_value(name, value.strip("'\"")):
         return note
