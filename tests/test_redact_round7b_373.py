@@ -143,6 +143,7 @@ def test_a_value_given_to_a_secret_stores_set_is_blanked(text: str, expected: st
         "dotnet user-secrets list --project ./src/App",
         'gh secret set DB_PASSWORD -b"$PW"',
         "git config --global user.email -h",
+        "gh secret set DB_PASSWORD -b -R corp/app",
     ],
 )
 def test_a_reference_or_an_option_given_to_a_set_stays(text: str) -> None:

@@ -87,11 +87,6 @@ async def test_near_shapes_the_redactor_knows_leave_nothing() -> None:
 # --- leaks: redact/cloud.py (AWS errors that quote the rejected value) ---------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cloud.py: an AWS ValidationException quoting the rejected value ('Value '…' at "
-    "'value'', 'Parameter value '…' for /…/password') keeps it",
-)
 @pytest.mark.parametrize(
     "text",
     [
@@ -113,11 +108,6 @@ async def test_an_aws_error_quoting_a_rejected_value_is_blanked(text: str) -> No
 # --- leaks: redact/cloud.py (Azure Key Vault's secret bundle) ------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cloud.py: `az keyvault secret show`'s JSON (id …vault.azure.net/secrets/…, value) "
-    "keeps the secret's value",
-)
 @pytest.mark.parametrize("name", ["db-password", "payments-api"], ids=["named", "neutral-name"])
 async def test_an_azure_key_vault_secret_bundle_is_blanked(name: str) -> None:
     """`az keyvault secret show` in a deploy log prints the secret's bundle: its `value` is
@@ -136,10 +126,6 @@ async def test_an_azure_key_vault_secret_bundle_is_blanked(name: str) -> None:
 # --- leaks: redact/pairs.py (Erlang terms holding a password) ---------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='pairs.py: an Erlang/Elixir tuple {password,"…"} / {password,<<"…">>} keeps the value',
-)
 @pytest.mark.parametrize(
     "text",
     [
@@ -158,10 +144,6 @@ async def test_an_erlang_term_holding_a_password_is_blanked(text: str) -> None:
 # --- leaks: redact/markup.py (an Apple property list) --------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="markup.py: a plist's <key>Password</key> does not name the <string> after it",
-)
 @pytest.mark.parametrize(
     "text",
     [
@@ -180,11 +162,6 @@ async def test_a_property_lists_secret_is_blanked(text: str) -> None:
 # --- leaks: redact/names.py (SSSD's LDAP bind password) ------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="names.py: SSSD's ldap_default_authtok (the bind password, plain or obfuscated) "
-    "is not a secret's name",
-)
 @pytest.mark.parametrize(
     ("text", "secret"),
     [
@@ -205,11 +182,6 @@ async def test_sssds_bind_password_is_blanked(text: str, secret: str) -> None:
 # --- leaks: redact/names.py, redact/hex_runs.py (a secret spelled in hex under its name) ---------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="names.py/hex_runs.py: a secret's name with an encoding suffix (secret_hex=, "
-    "password_hex:, password_b32=) is not read as the secret's name; its value stays",
-)
 @pytest.mark.parametrize(
     ("text", "secret"),
     [
@@ -229,11 +201,6 @@ async def test_a_secret_spelled_in_hex_under_its_name_is_blanked(text: str, secr
 # --- leaks: redact/commands.py (a secret fed to a command on stdin) ------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="commands.py: a secret piped or heredoc'd into a command that reads a secret on stdin "
-    "(wrangler/vercel secret set, mysql -p <<EOF, elasticsearch-keystore add -x) stays",
-)
 @pytest.mark.parametrize(
     "text",
     [
@@ -260,11 +227,6 @@ async def test_a_secret_fed_on_stdin_is_blanked(text: str) -> None:
 # --- leaks: redact/commands.py (a secret given to a secret-setting CLI as an argument) ------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='commands.py: `dotnet user-secrets set "Db:Password" "…"` and gh\'s `-b\'…\'` '
-    "(value glued to the short flag) keep the value",
-)
 @pytest.mark.parametrize(
     "text",
     [
@@ -283,10 +245,6 @@ async def test_a_value_given_to_a_secret_setting_cli_is_blanked(text: str) -> No
 # --- leaks: redact/commands.py (load testers' basic auth) ----------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="commands.py: Apache Bench's -A user:pw and hey's -a user:pw keep the password",
-)
 @pytest.mark.parametrize(
     "text",
     [
@@ -304,11 +262,6 @@ async def test_a_load_testers_basic_auth_is_blanked(text: str) -> None:
 # --- leaks: redact/positional.py (redis-py's positional password) --------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="positional.py: redis.Redis(host, port, db, password) and StrictRedis keep "
-    "the fourth positional argument",
-)
 @pytest.mark.parametrize(
     "text",
     [
@@ -328,11 +281,6 @@ async def test_redis_pys_positional_password_is_blanked(text: str) -> None:
 # --- leaks: a new rule beside redact/calls.py (loguru's `diagnose` annotations) ------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="calls.py: loguru's diagnose trace prints a local's value under `└` in the column "
-    "of a secret's name on the source line; the value stays",
-)
 async def test_a_value_loguru_annotates_under_a_secrets_name_is_blanked() -> None:
     """A loguru traceback (`logger.exception` with `diagnose=True`, its default) prints each
     variable's value under a `└` in the column where the variable stands on the source
@@ -363,10 +311,6 @@ SAML_RESPONSE = base64.b64encode(
 ).decode()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="web.py: SAMLResponse= (a signed bearer sign-in assertion in base64) stays whole",
-)
 async def test_a_saml_response_in_a_form_post_is_blanked() -> None:
     """An SSO error that logs the ACS form post shows the `SAMLResponse` nowhere: replayed
     within its validity it signs the user in (its base64 is blanked today only when an
@@ -378,11 +322,6 @@ async def test_a_saml_response_in_a_form_post_is_blanked() -> None:
 # --- leaks: redact/commands.py (`set NAME = "VALUE"`: the `=` taken for the value) ---------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="commands.py: the `set NAME VALUE` rule takes a spaced `=` for the value and keeps "
-    'the double-quoted value after it (muttrc `set smtp_pass = "…"`)',
-)
 @pytest.mark.parametrize(
     "text",
     [
@@ -403,11 +342,6 @@ async def test_a_set_command_with_a_spaced_equals_is_blanked(text: str) -> None:
 # --- leaks: redact/names.py (JAAS `user_<name>` options: a broker's user list) -------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='names.py: a JAAS login module\'s user_<name>="…" option (the password of user '
-    "<name>) is not a secret's name",
-)
 @pytest.mark.parametrize(
     "text",
     [
@@ -428,11 +362,6 @@ async def test_a_jaas_user_option_is_blanked(text: str) -> None:
 # --- leaks: redact/commands.py (a password given positionally to a database client) --------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="commands.py: unixODBC's `isql DSN USER PASSWORD` and zkCli's `addauth digest "
-    "user:password` keep the password",
-)
 @pytest.mark.parametrize(
     "text",
     [
@@ -451,11 +380,6 @@ async def test_a_password_given_positionally_to_a_database_client_is_blanked(tex
 # --- leaks: redact/commands.py (a CI runner's debug evaluation of a secret) ----------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="commands.py: a runner's step debug log (`##[debug]Evaluating: secrets.X` then "
-    "`##[debug]Result: '…'`) keeps the evaluated secret",
-)
 @pytest.mark.parametrize(
     "text",
     [
@@ -476,11 +400,6 @@ async def test_a_ci_runners_debug_evaluation_of_a_secret_is_blanked(text: str) -
 # --- leaks: redact/tokens.py (a MySQL native hash in Puppet's change notice) ---------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tokens.py: a MySQL native hash in a Puppet change notice (`password_hash: changed "
-    "'…' to '*…'`) stays",
-)
 async def test_a_mysql_hash_in_a_config_managers_change_notice_is_blanked() -> None:
     """A Puppet run's report quoted in a drift alert shows the MySQL native hash it set
     nowhere: the hash logs in as the user, as it does in a mysqldump's `CREATE USER`."""
@@ -494,11 +413,6 @@ async def test_a_mysql_hash_in_a_config_managers_change_notice_is_blanked() -> N
 # --- leaks and over-redaction: redact/pairs.py (GraphQL variables) -------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pairs.py: a GraphQL variable bound to a password argument (`password: $p`) keeps "
-    'its value in "variables"',
-)
 async def test_a_graphql_variable_bound_to_a_password_is_blanked() -> None:
     """A GraphQL gateway's error log of a login request shows the password nowhere when the
     query passes it through a variable with a short name (`login(password: $p)`, value in
@@ -510,11 +424,6 @@ async def test_a_graphql_variable_bound_to_a_password_is_blanked() -> None:
     assert await leaks_of(f"graphql error: {json.dumps(request)}", PASSWORD) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pairs.py: a GraphQL variable reference (`password: $pw`) and a declared type "
-    "(`$pw: String!`) are blanked as if they were the secret",
-)
 def test_a_graphql_variables_reference_and_type_stay() -> None:
     """A GraphQL query's text keeps its variable references and types (`$pw: String!`,
     `password: $pw`): they are the query's shape, not a secret; the value lives in
@@ -526,11 +435,6 @@ def test_a_graphql_variables_reference_and_type_stay() -> None:
 # --- leaks: redact/web.py (Django's CSRF form token) ---------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="web.py: Django's csrfmiddlewaretoken (form field, QueryDict) stays, as Rails' "
-    "authenticity_token does not",
-)
 @pytest.mark.parametrize(
     "text",
     [
@@ -549,11 +453,6 @@ async def test_djangos_csrf_form_token_is_blanked(text: str) -> None:
 # --- leaks: redact/web.py (an authority that failed to parse, quoted by the parser's error) -----
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="web.py: `user:password@host:port` whose port is not a number (the URL a parser "
-    "refused, quoted in its error) keeps the password",
-)
 @pytest.mark.parametrize(
     "text",
     [
@@ -572,11 +471,6 @@ async def test_a_url_a_parser_refused_shows_no_password(text: str) -> None:
 # --- leaks: redact/pairs.py (a name padded to its value by leader dots) --------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pairs.py: a name padded by leader dots (`password.......value`, a config dump's "
-    "column) does not name its value",
-)
 @pytest.mark.parametrize(
     "text",
     [

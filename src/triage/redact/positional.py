@@ -659,7 +659,8 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
         r"(?<![\w-])(?:(?:secrets?[ \t]{1,3}(?:set|create|put|add|update)|put-parameter)"
         r"(?![\w-])[^\n|;&]{0,512}?(?<![\w-])(?:--value|--body|--data|-b)(?:[ \t]{1,3}|=)"
         r"|sops(?![\w-])[^\n|;&]{0,512}?\][ \t]{1,8}(?=\\?[\"']))"
-        f"(?P<value>{_VALUE})",
+        # Not another option: `-b -R corp/app` gives -b no value here, and keeps the option.
+        f"(?!-)(?P<value>{_VALUE})",
         _value_replaced,
         "secret",
         "put-parameter",
