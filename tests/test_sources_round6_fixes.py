@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from factories import T0
 from recording_pipeline import Sink, pipeline_into
 from triage.errors import InvalidAlertError, TriageError
