@@ -10,6 +10,7 @@ budget and alert type. Each returns None for any other text."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from triage.models import Alert
@@ -60,6 +61,7 @@ def backup(envelope: dict[str, Any]) -> Normalized | None:
     if found is None:
         return None
     resource = common.ident(found[1].rstrip("."), "Resource ARN")
+    # Cut as shown (`word`): the job and account key the incident so, as they always have.
     attributes = _message_attributes(envelope.get("MessageAttributes"))
     sentence = first_line(message.split(". ", 1)[0]) or _BACKUP_SUBJECT
     job = attributes.get("EventType") or _backup_job(sentence)
@@ -69,8 +71,10 @@ def backup(envelope: dict[str, Any]) -> Normalized | None:
     if state not in _BACKUP_STATES:
         detail = f"AWS Backup {common.short(job)} for {common.short(resource, 200)} is {common.short(state)}"
         return Normalized((), (Skipped(SOURCE, "in_progress", detail),))
-    labels = service_labels("backup", account, topic.region)
-    common.add_label(labels, "job", job)
+    # Whole: a label shows them cut and keeps them whole for routes and groups (`add_label`).
+    whole = _message_attributes(envelope.get("MessageAttributes"), common.whole_word)
+    labels = service_labels("backup", whole.get("AccountId") or account, topic.region)
+    common.add_label(labels, "job", whole.get("EventType") or job)
     common.add_label(labels, "state", state)
     common.add_label(labels, "resource", resource)
     return one(
@@ -87,12 +91,15 @@ def backup(envelope: dict[str, Any]) -> Normalized | None:
     )
 
 
-def _message_attributes(value: Any) -> dict[str, str]:
+def _message_attributes(
+    value: Any, read: Callable[[Any, str], str | None] = common.word
+) -> dict[str, str]:
     """SNS message attributes ({"State": {"Type": "String", "Value": "FAILED"}}) as one-line
-    text by name; an attribute of any other shape is passed over."""
+    text by name, each cut as shown (`common.word`) unless `read` reads it otherwise
+    (`common.whole_word`); an attribute of any other shape is passed over."""
     found: dict[str, str] = {}
     for name, attribute in common.obj_or_empty(value).items():
-        text = common.word(common.obj_or_empty(attribute).get("Value"), f"MessageAttributes.{name}")
+        text = read(common.obj_or_empty(attribute).get("Value"), f"MessageAttributes.{name}")
         if text:
             found[name] = text
     return found
@@ -236,8 +243,13 @@ def budgets(envelope: dict[str, Any]) -> Normalized | None:
     topic = topic_of(envelope)
     found = _BUDGETS_ACCOUNT.search(text)
     account = found[1] if found else topic.account
+    # Cut as shown (`word`): the alert type keys the incident so, as it always has; its label
+    # is whole (`add_label` shows it cut and keeps it whole for routes and groups).
     alert_type = canonical(
         common.word(facts.get("Alert Type"), "Alert Type") or "ACTUAL", _ALERT_TYPES
+    )
+    whole_type = canonical(
+        common.whole_word(facts.get("Alert Type"), "Alert Type") or "ACTUAL", _ALERT_TYPES
     )
     threshold = common.word(facts.get("Alert Threshold"), "Alert Threshold")
     labels = service_labels("budgets", account, None)
@@ -245,9 +257,9 @@ def budgets(envelope: dict[str, Any]) -> Normalized | None:
     common.add_label(labels, "source_type", "budget")
     common.add_label(labels, "source_id", budget)
     common.add_label(labels, "budget_type", facts.get("Budget Type"))
-    common.add_label(labels, "alert_type", alert_type)
+    common.add_label(labels, "alert_type", whole_type)
     common.add_label(labels, "threshold", facts.get("Alert Threshold"))
-    common.add_label(labels, "amount", facts.get(f"{alert_type} Amount"))
+    common.add_label(labels, "amount", facts.get(f"{whole_type} Amount"))
     common.add_label(labels, "budgeted", facts.get("Budgeted Amount"))
     over = f" ({threshold})" if threshold else ""
     link = _BUDGETS_LINK.search(text)

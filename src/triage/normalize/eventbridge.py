@@ -313,7 +313,8 @@ def _securityhub(
         try:
             finding = common.obj(item, where, required=True)
             if aws_ocsf.is_ocsf(finding):  # Security Hub's "Findings Imported V2"
-                region = common.word(payload.get("region"), "region")
+                # Whole: its label only (`aws_ocsf` keys a finding by its own reading).
+                region = common.whole_word(payload.get("region"), "region")
                 labels = _envelope_labels(account, region, SECURITYHUB, kind)
                 alerts.append(aws_ocsf.finding(payload, finding, account, labels, where))
             else:
@@ -340,8 +341,8 @@ def _finding(
         common.ident_or_none(common.unnested(finding.get("AwsAccountId")), f"{where}.AwsAccountId")
         or account
     )
-    region = common.word(finding.get("Region"), f"{where}.Region") or common.word(
-        payload.get("region"), "region"
+    region, whole_region = _region(
+        (finding.get("Region"), f"{where}.Region"), (payload.get("region"), "region")
     )
     workflow = common.obj_or_empty(finding.get("Workflow"))
     compliance = common.obj_or_empty(finding.get("Compliance"))
@@ -353,7 +354,7 @@ def _finding(
     ]
     resources = [common.word(resource.get("Id"), "Resources.Id") for resource in resource_objects]
     shown_resources = [resource for resource in resources if resource][:_SHOWN_RESOURCES]
-    labels = _envelope_labels(owner, region, SECURITYHUB, kind)
+    labels = _envelope_labels(owner, whole_region, SECURITYHUB, kind)
     common.add_label(labels, "product", common.unnested(finding.get("ProductName")))
     common.add_label(labels, "compliance", common.unnested(compliance.get("Status")))
     common.add_label(labels, "workflow", common.unnested(workflow.get("Status")))
@@ -388,6 +389,18 @@ def _finding(
             "finding": finding,
         },
     )
+
+
+def _region(*stated: tuple[Any, str]) -> tuple[str | None, str | None]:
+    """The first stated (value, field) Region that shows something, cut as shown (`word`)
+    and whole: a Macie finding's identity has always named it cut, so it keys the incident
+    so still, while its label is whole (`add_label` shows it cut and keeps it whole for
+    routes and groups). (None, None) when none does."""
+    for value, field in stated:
+        cut = common.word(value, field)
+        if cut:
+            return cut, common.whole_word(value, field)
+    return None, None
 
 
 def _finding_closed(
