@@ -7,14 +7,13 @@ one holds the behaviour the fix must keep."""
 
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from triage.errors import InvalidAlertError
+from triage.errors import InvalidAlertError, UnknownFormatError
 from triage.models import Alert, Priority, Status
 from triage.normalize import normalize_body
 from triage.summarise.priority import default_priority
@@ -132,3 +131,142 @@ def test_one_new_relic_accounts_issue_opens_and_closes_one_incident() -> None:
     closed_body.update(state="CLOSED", trigger="STATE_CHANGE")
     closed = _only(closed_body)
     assert (closed.status, closed.fingerprint) == (Status.RESOLVED, created.fingerprint)
+
+
+# --- alertmanager: kube-prometheus's Watchdog heartbeat ticketed --------------------------------
+
+
+def _alertmanager_group(
+    alert_labels: dict[str, str], annotations: dict[str, str]
+) -> dict[str, Any]:
+    """The sample webhook group holding one firing alert with these labels and annotations."""
+    body = _sample("alertmanager/group-firing.json")
+    alert = {
+        "status": "firing",
+        "labels": alert_labels,
+        "annotations": annotations,
+        "startsAt": "2026-12-06T10:00:00Z",
+        "endsAt": "0001-01-01T00:00:00Z",
+        "generatorURL": "http://prometheus-k8s-0:9090/graph?g0.expr=vector%281%29",
+        "fingerprint": "e5d1f2a3b4c5d6e7",
+    }
+    body.update(
+        alerts=[alert],
+        groupLabels={"alertname": alert_labels["alertname"]},
+        commonLabels=alert_labels,
+        commonAnnotations=annotations,
+        truncatedAlerts=0,
+    )
+    return body
+
+
+#: kube-prometheus' (and kube-prometheus-stack's) Watchdog rule, as its alert arrives.
+_WATCHDOG_LABELS = {"alertname": "Watchdog", "severity": "none", "prometheus": "monitoring/k8s"}
+_WATCHDOG_ANNOTATIONS = {
+    "summary": "An alert that should always be firing to certify that Alertmanager is working "
+    "properly.",
+    "description": "This is an alert meant to ensure that the entire alerting pipeline is "
+    "functional.\nThis alert is always firing, therefore it should always be firing in "
+    "Alertmanager\nand always fire against a receiver.",
+    "runbook_url": "https://runbooks.prometheus-operator.dev/runbooks/general/watchdog",
+}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="alertmanager: kube-prometheus's always-firing Watchdog heartbeat (severity none) "
+    "is read as an incident and opens a ticket that never closes",
+)
+def test_the_kube_prometheus_watchdog_heartbeat_opens_no_ticket() -> None:
+    """The Watchdog alert, which fires forever to prove the pipeline works (a dead man's
+    switch), is skipped as a heartbeat, not ticketed."""
+    normalized = normalize_body(
+        json.dumps(_alertmanager_group(_WATCHDOG_LABELS, _WATCHDOG_ANNOTATIONS))
+    )
+    assert normalized.alerts == ()
+    assert normalized.skipped
+
+
+def test_an_alert_named_like_a_watchdog_that_is_real_still_fires() -> None:
+    """A real alert about a watchdog (a page-level one with its own summary) still opens an
+    incident: the fix must skip the heartbeat, not every alert whose name says watchdog."""
+    labels = {"alertname": "WatchdogTimerReset", "severity": "critical", "instance": "db-1"}
+    alert = _only(_alertmanager_group(labels, {"summary": "db-1 was reset by its watchdog"}))
+    assert (alert.status, _ticket_priority(alert)) == (Status.FIRING, Priority.CRITICAL)
+
+
+# --- pagerduty events api v2: refused outright -------------------------------------------------
+
+
+def _events_v2(action: str, **extra: Any) -> dict[str, Any]:
+    """A PagerDuty Events API v2 event as Alertmanager's `pagerduty_configs` (with `url` set to
+    triage), Grafana's PagerDuty contact point or Zabbix's PagerDuty media type posts it."""
+    return {
+        "routing_key": "R0123456789ABCDEF0123456789ABCDE",
+        "event_action": action,
+        "dedup_key": "zabbix-event-48213",
+        **extra,
+    }
+
+
+_EVENTS_V2_PAYLOAD = {
+    "summary": "High CPU utilization on db-1",
+    "source": "db-1",
+    "severity": "critical",
+    "component": "cpu",
+    "group": "prod-db",
+    "custom_details": {"value": "97 %"},
+}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="generic: a PagerDuty Events API v2 event (summary and severity under `payload`, "
+    "no top-level title) matches no format and goes to the DLQ, though `event_action` is read",
+    raises=UnknownFormatError,
+)
+def test_a_pagerduty_events_v2_trigger_and_resolve_are_one_incident() -> None:
+    """An Events API v2 trigger fires a critical incident titled by its summary, and the
+    resolve of the same `dedup_key` (which carries no payload) resolves it."""
+    trigger = _only(_events_v2("trigger", payload=_EVENTS_V2_PAYLOAD))
+    resolve = _only(_events_v2("resolve"))
+    assert (trigger.status, trigger.title) == (Status.FIRING, "High CPU utilization on db-1")
+    assert _ticket_priority(trigger) is Priority.CRITICAL
+    assert (resolve.status, resolve.fingerprint) == (Status.RESOLVED, trigger.fingerprint)
+
+
+def test_a_script_with_a_title_and_event_action_is_read() -> None:
+    """A script's generic alert with `event_action` still fires and resolves by it (the
+    behaviour the Events v2 fix must keep)."""
+    fired = _only(
+        {"title": "Nightly export failed", "dedup_key": "export", "event_action": "trigger"}
+    )
+    ended = _only(
+        {"title": "Nightly export failed", "dedup_key": "export", "event_action": "resolve"}
+    )
+    assert (fired.status, ended.status) == (Status.FIRING, Status.RESOLVED)
+    assert fired.fingerprint == ended.fingerprint
+
+
+# --- ecs and redshift serverless: an event's own ERROR level not read ---------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="eventbridge: an ECS event's eventType ERROR and a Redshift Serverless event's "
+    "severity ERROR are not read as severity, so they default to medium (Glue's ERROR is high)",
+)
+@pytest.mark.parametrize(
+    "sample",
+    [
+        "eventbridge/ecs-deployment-failed.json",
+        "eventbridge/redshift-serverless-rpu-change-failed.json",
+    ],
+)
+def test_an_aws_event_that_says_error_defaults_as_glues_error_does(sample: str) -> None:
+    """An event whose own level says ERROR gets the priority a Glue job's ERROR gets."""
+    glue = _only(_sample("eventbridge/glue-job-failed.json"))
+    event = _sample(sample)
+    detail = event["detail"]
+    assert "ERROR" in (detail.get("eventType"), detail.get("severity"))
+    assert _ticket_priority(_only(event)) is _ticket_priority(glue) is Priority.HIGH
