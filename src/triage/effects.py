@@ -27,7 +27,7 @@ from triage.routes import Route
 from triage.settings import KNOWN_SINKS
 from triage.sinks.base import Applied, Effect, NotSent, Sink
 from triage.tracing import current_trace_id
-from triage.view import GroupView, MemberView, RedactedAlert, redact_alert, redact_ticket
+from triage.view import AlertView, GroupView, MemberView, RedactedAlert, redact_ticket
 
 if TYPE_CHECKING:
     from triage.pipeline import Pipeline
@@ -47,9 +47,14 @@ class Effects:
     """Carries out the effects claimed for one alert: the view, the summary, the sinks. Without
     an alert (`None`: the sweep, a close by hand) the claim carries its own, redacted."""
 
-    def __init__(self, pipeline: Pipeline, alert: Alert | None) -> None:
+    def __init__(
+        self, pipeline: Pipeline, alert: Alert | None, redacted: AlertView | None = None
+    ) -> None:
         self.pipeline = pipeline
         self.alert = alert
+        #: The alert's redaction its event read the stored title from (`AlertView`): the view
+        #: reuses its fields rather than redact them again. One of another alert is not used.
+        self._redacted = redacted if redacted is not None and redacted.alert is alert else None
         self._view: RedactedAlert | None = None
 
     def view(self, work: Work) -> RedactedAlert:
@@ -63,7 +68,8 @@ class Effects:
                 self._view = view_from_json(work.alert, group)
             elif self.alert is not None:
                 chars = p.payload_excerpt_chars if work.ticket is None else 0
-                self._view = redact_alert(self.alert, p.redactor, excerpt_chars=chars, group=group)
+                redacted = self._redacted or AlertView(self.alert, p.redactor)
+                self._view = redacted.view(excerpt_chars=chars, group=group)
             else:
                 self._view = dataclasses.replace(stored_alert(work.incident), group=group)
         return self._view

@@ -59,7 +59,7 @@ from triage.sqs.inbox import RECEIVED_AT_ATTRIBUTE, Message
 from triage.summarise.base import Summariser
 from triage.summarise.priority import default_priority
 from triage.tracing import NO_SPANS, Tracing
-from triage.view import redact_alert, shown_title
+from triage.view import AlertView
 
 log = structlog.get_logger(__name__)
 
@@ -94,11 +94,11 @@ def _no_progress() -> None:
 class _Event:
     """What the store's lifecycle reads of an alert. Its title, the one text the lifecycle
     keeps, is redacted when first read, and the route it opens on is chosen when first read
-    (`alert_route`): a repeat of an open incident reads neither."""
+    (`alert_route`): a repeat of an open incident reads neither. The title is the alert's
+    view's (`redacted`), whose fields a new incident's effects then reuse (`Pipeline.apply`)."""
 
     __slots__ = (
         "_alert",
-        "_redact",
         "_route",
         "_routed",
         "_router",
@@ -106,6 +106,7 @@ class _Event:
         "fingerprint",
         "occurred_at",
         "queued_at",
+        "redacted",
         "source",
         "status",
     )
@@ -113,7 +114,7 @@ class _Event:
     def __init__(
         self,
         alert: Alert,
-        redact: Callable[[str], str],
+        redacted: AlertView,
         queued_at: datetime | None = None,
         router: Router | None = None,
     ) -> None:
@@ -124,7 +125,7 @@ class _Event:
         #: When its message was first queued: of two events stamped alike, the later queued
         #: is the newer.
         self.queued_at = queued_at
-        self._redact = redact
+        self.redacted = redacted
         self._title: str | None = None
         self._alert = alert
         self._router = router
@@ -134,7 +135,7 @@ class _Event:
     @property
     def title(self) -> str:
         if self._title is None:
-            self._title = self._redact(self._alert.title)
+            self._title = self.redacted.title
         return self._title
 
     @property
@@ -147,6 +148,15 @@ class _Event:
             self._route = None if router is None else router.before_summary(self._alert)
             self._routed = True
         return self._route
+
+
+def _redaction_of(event: AlertEvent, alert: Alert) -> AlertView | None:
+    """The redaction of `alert` that `event` shares (the pipeline's own event of it), whose
+    fields its title was read from: a new incident's view reuses them rather than redact the
+    alert again. None for any other event (a wrapped one: a resolve, whose view is cheap)."""
+    if isinstance(event, _Event) and event.redacted.alert is alert:
+        return event.redacted
+    return None
 
 
 async def _normalize(message: Message) -> Normalized:
@@ -569,8 +579,7 @@ class Pipeline:
     def event(self, alert: Alert, queued_at: datetime | None = None) -> _Event:
         """What the store's lifecycle reads of `alert`, its message queued at `queued_at`."""
         # Its title as its view shows it: also without a value its labels hold as a secret.
-        redactor = self.redactor
-        return _Event(alert, lambda _: shown_title(alert, redactor), queued_at, self.router)
+        return _Event(alert, AlertView(alert, self.redactor), queued_at, self.router)
 
     async def apply(
         self,
@@ -584,8 +593,9 @@ class Pipeline:
         decision changed the incident, and whether it opened it (a silenced one too).
         `before_effect` runs once the effect is claimed, before any sink hears of it; when it
         says True, it took the effect back (IGNORE)."""
-        effects = Effects(self, alert)
-        hold = await self._hold(alert)
+        redacted = _redaction_of(event, alert)
+        effects = Effects(self, alert, redacted)
+        hold = await self._hold(alert, redacted)
         claim = self.ledger.claim(event, owner, redo=effects.carry_out, group=group, hold=hold)
         try:
             async with claim as work:
@@ -647,14 +657,15 @@ class Pipeline:
                 await self.moves.finish_close(alert, owner, own, event.queued_at)
         return action
 
-    async def _hold(self, alert: Alert) -> Hold | None:
+    async def _hold(self, alert: Alert, redacted: AlertView | None) -> Hold | None:
         """When a silence matches `alert`: what the store keeps to carry its effect out later
-        (the alert redacted, as the ticket would be written from)."""
+        (the alert redacted, as the ticket would be written from; by `redacted` if given)."""
         silences = await self.silences.current() if self.silences is not None else ()
         silence = first_match(silences, alert, self.ledger.clock()) if silences else None
         if silence is None:
             return None
-        view = redact_alert(alert, self.redactor, excerpt_chars=self.payload_excerpt_chars)
+        redacted = redacted or AlertView(alert, self.redactor)
+        view = redacted.view(excerpt_chars=self.payload_excerpt_chars)
         return Hold(silence.id, silence.ends(), view_to_json(view))
 
     async def carry_out(self, transition: Transition, owner: str) -> None:
@@ -694,7 +705,7 @@ class Pipeline:
         details: dict[str, object] = {"sinks": []}
         effect = decision.action.effect
         if effect is EffectKind.OPEN:
-            view = redact_alert(alert, self.redactor)
+            view = (_redaction_of(event, alert) or AlertView(alert, self.redactor)).view()
             ticket = await self.summariser.summarise(view)
             route = self.router.route(alert, ticket.priority, view)
             details.update(

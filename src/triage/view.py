@@ -132,15 +132,91 @@ def redact_alert(
     A value the redactor blanked for the name it stood under (`db_password: hunter2xyz`, a
     JSON member, `password=…` in the text) is a secret wherever the same alert repeats it:
     every field is redacted again with those values (`named_secrets`) as credentials, for
-    this alert only. An alert holding none (nearly every one) costs nothing more."""
-    found = Blanked()
-    fields = _Fields(redactor, found)
-    raw = ""
-    if excerpt_chars > 0 and alert.raw:
-        raw = json.dumps(
-            redactor.value(alert.raw, found=found), ensure_ascii=False, separators=(",", ":")
+    this alert only. An alert holding none (nearly every one) costs nothing more. A caller
+    that needs its title too redacts the fields once for both (`AlertView`)."""
+    return AlertView(alert, redactor).view(excerpt_chars=excerpt_chars, group=group)
+
+
+def shown_title(alert: Alert, redactor: Redactor) -> str:
+    """`alert`'s title as its view shows it (`redact_alert` without the payload's excerpt):
+    also without a value the alert holds under a secret's name in its labels, links or text.
+    What the store keeps as its incident's title, and lists and group tickets show."""
+    return AlertView(alert, redactor).title
+
+
+class AlertView:
+    """One alert's redaction, shared by the uses one message makes of it: the title the store
+    keeps (`title`) and the view a new incident's effects are written from (`view`). Redacting
+    the fields is most of a new incident's cost after the payload; redacted for the title and
+    again for the view, they cost it twice (bench/RESULTS.md). The fields are redacted when
+    first asked for, and again only when the process holds a credential it did not hold then;
+    the payload only when an excerpt is asked for, so an event that opens nothing (a first
+    event that is a resolve) pays for no excerpt. Each view is what `redact_alert` would make
+    on its own, byte for byte (tests/test_view_once_382.py)."""
+
+    __slots__ = ("_alert", "_found", "_made", "_redactor")
+
+    def __init__(self, alert: Alert, redactor: Redactor) -> None:
+        self._alert = alert
+        self._redactor = redactor
+        #: What the rules took out of the fields (`Blanked`), and `_redacted_fields`' two views.
+        self._found = Blanked()
+        self._made: tuple[RedactedAlert, RedactedAlert] | None = None
+
+    @property
+    def alert(self) -> Alert:
+        """The alert redacted: a caller handed this with another alert makes its own."""
+        return self._alert
+
+    @property
+    def title(self) -> str:
+        """The title as the view shows it (`shown_title`)."""
+        return self._redacted_fields()[1].title
+
+    def view(self, *, excerpt_chars: int = 0, group: GroupView | None = None) -> RedactedAlert:
+        """The alert's view (`redact_alert`'s arguments). A value the payload holds under a
+        secret's name is one in every field too: when the payload names one the fields did
+        not, the fields are redacted again with all of them, as `redact_alert` always has."""
+        plain, fields = self._redacted_fields()
+        redactor = self._redactor
+        raw, secrets = "", fields.named_secrets
+        if excerpt_chars > 0 and self._alert.raw:
+            in_raw = Blanked()
+            raw = json.dumps(
+                redactor.value(self._alert.raw, found=in_raw),
+                ensure_ascii=False,
+                separators=(",", ":"),
+            )
+            # The payload's first, as `_held_by_name` read them when it came first.
+            in_raw.by_name += self._found.by_name
+            in_raw.texts += self._found.texts
+            secrets = _held_by_name(in_raw)
+            if secrets != fields.named_secrets:
+                fields = _again(plain, redactor, secrets) if secrets else plain
+        return dataclasses.replace(
+            fields, group=group, payload_excerpt=_excerpt(raw, excerpt_chars, redactor, secrets)
         )
-    view = RedactedAlert(
+
+    def _redacted_fields(self) -> tuple[RedactedAlert, RedactedAlert]:
+        """The fields as the rules leave them, and also without the values they hold under a
+        secret's name: made once, and again when a credential was held since."""
+        made = self._made
+        if made is None or not redacted_by(made[0], self._redactor):
+            self._found = found = Blanked()
+            plain = _plain_view(self._alert, self._redactor, found)
+            secrets = _held_by_name(found)
+            made = self._made = (
+                plain,
+                _again(plain, self._redactor, secrets) if secrets else plain,
+            )
+        return made
+
+
+def _plain_view(alert: Alert, redactor: Redactor, found: Blanked) -> RedactedAlert:
+    """`alert`'s every field redacted by the rules (`_Fields`), what they took out noted in
+    `found`; no payload excerpt, no group."""
+    fields = _Fields(redactor, found)
+    return RedactedAlert(
         fingerprint=alert.fingerprint,
         source=fields.text(alert.source),
         status=alert.status,
@@ -153,22 +229,8 @@ def redact_alert(
         occurred_at=alert.occurred_at,
         links=MappingProxyType(fields.pairs(alert.links)),
         labels=MappingProxyType(fields.pairs(alert.labels, alert.uncut_labels)),
-        group=group,
         redaction=(redactor, held()),
     )
-    secrets = _held_by_name(found)
-    if secrets:
-        view = _again(view, redactor, secrets)
-    return dataclasses.replace(
-        view, payload_excerpt=_excerpt(raw, excerpt_chars, redactor, secrets)
-    )
-
-
-def shown_title(alert: Alert, redactor: Redactor) -> str:
-    """`alert`'s title as its view shows it (`redact_alert` without the payload's excerpt):
-    also without a value the alert holds under a secret's name in its labels, links or text.
-    What the store keeps as its incident's title, and lists and group tickets show."""
-    return redact_alert(alert, redactor).title
 
 
 class _Fields:
