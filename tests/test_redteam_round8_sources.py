@@ -270,3 +270,61 @@ def test_an_aws_event_that_says_error_defaults_as_glues_error_does(sample: str) 
     detail = event["detail"]
     assert "ERROR" in (detail.get("eventType"), detail.get("severity"))
     assert _ticket_priority(_only(event)) is _ticket_priority(glue) is Priority.HIGH
+
+
+# --- emr: a transient cluster's step keyed by the cluster's id, new every run -------------------
+
+
+def _emr_step(cluster_id: str, state: str, severity: str) -> dict[str, Any]:
+    """An `EMR Step Status Change` of step `load-orders` on a cluster named nightly-spark (a
+    transient cluster: a new id every night), as EMR's EventBridge reference shows one."""
+    done = "failed" if state == "FAILED" else "completed"
+    return {
+        "version": "0",
+        "id": f"emr-step-{cluster_id}-{state}",
+        "detail-type": "EMR Step Status Change",
+        "source": "aws.emr",
+        "account": "123456789012",
+        "time": "2026-12-05T03:10:00Z",
+        "region": "eu-west-1",
+        "resources": [],
+        "detail": {
+            "severity": severity,
+            "actionOnFailure": "CONTINUE",
+            "stepId": f"s-{cluster_id[2:9]}STEP",
+            "name": "load-orders",
+            "clusterId": cluster_id,
+            "state": state,
+            "message": f"Step s-{cluster_id[2:9]}STEP (load-orders) in Amazon EMR cluster "
+            f"{cluster_id} (nightly-spark) {done}",
+        },
+    }
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="eventbridge: an EMR step is keyed by its cluster's id, new for every transient "
+    "cluster, so a step that failed one night is never resolved by its success the next",
+)
+def test_an_emr_steps_failure_is_resolved_by_its_success_on_the_next_transient_cluster() -> None:
+    """The step that failed on Monday's cluster and completed on Tuesday's (same cluster name,
+    new id, as the cluster's own events are keyed by name) is one incident that closes."""
+    failed = _only(_emr_step("j-1MONDAY0000A", "FAILED", "ERROR"))
+    completed = _only(_emr_step("j-2TUESDAY000B", "COMPLETED", "INFO"))
+    assert (failed.status, completed.status) == (Status.FIRING, Status.RESOLVED)
+    assert completed.fingerprint == failed.fingerprint
+
+
+def test_an_emr_steps_failure_and_success_on_one_cluster_are_one_incident() -> None:
+    """On one long-running cluster the step's completion resolves its failure."""
+    failed = _only(_emr_step("j-1LONGLIVED00", "FAILED", "ERROR"))
+    completed = _only(_emr_step("j-1LONGLIVED00", "COMPLETED", "INFO"))
+    assert (completed.status, completed.fingerprint) == (Status.RESOLVED, failed.fingerprint)
+
+
+def test_two_emr_steps_of_one_cluster_are_two_incidents() -> None:
+    """Another step's success on the same cluster does not close this step's failure."""
+    failed = _only(_emr_step("j-1LONGLIVED00", "FAILED", "ERROR"))
+    other = _emr_step("j-1LONGLIVED00", "COMPLETED", "INFO")
+    other["detail"]["name"] = "load-customers"
+    assert _only(other).fingerprint != failed.fingerprint
