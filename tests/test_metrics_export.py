@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from programs import program_or_skip
-from triage.metrics import MAX_LABEL_VALUES, OTHER, Metrics
+from triage.metrics import MAX_LABEL_VALUES, NONE, OTHER, Metrics
 from triage.ops.metrics_export import METRICS, EmfExporter, PutMetricDataExporter
 from triage.ops.prometheus import prometheus_text
 
@@ -122,7 +122,7 @@ def test_alert_fed_dimensions_are_cleaned_and_capped() -> None:
     the ones already seen keep their own series."""
     metrics = Metrics()
     assert metrics.bounded("team", ' pay"ments\n{x} ') == "pay_ments_x"
-    assert metrics.bounded("team", None) == "none"
+    assert metrics.bounded("team", None) == NONE
     assert metrics.bounded("team", "a" * 300) == "a" * 64
     for i in range(MAX_LABEL_VALUES):
         metrics.bounded("team", f"team-{i}")

@@ -23,7 +23,7 @@ from test_redteam_round3c_log_ids import until_stats
 from triage.errors import SinkUnavailableError, TransientError
 from triage.incidents import Ledger, Policy
 from triage.incidents.lifecycle import Outcome
-from triage.metrics import MAX_LABEL_VALUES, OTHER, Metrics
+from triage.metrics import MAX_LABEL_VALUES, NONE, OTHER, Metrics
 from triage.ops.prometheus import prometheus_text
 from triage.pipeline import Pipeline
 from triage.redact import Redactor
@@ -123,7 +123,7 @@ def test_letters_of_every_script_keep_their_marks_and_lose_what_is_not_a_name() 
     assert metrics.bounded("team", "हिन्दी") == "हिन्दी"
     assert metrics.bounded("team", "équipe-données") == "équipe-données"
     assert metrics.bounded("team", ' 決済\u200b\n{"x"} ') == "決済_x"
-    assert metrics.bounded("team", "\u200b\u2028") == "none"
+    assert metrics.bounded("team", "\u200b\u2028") == NONE
     assert metrics.bounded("team", "a__b") == "a__b"  # a run of kept `_` is the value's own
 
 

@@ -17,7 +17,9 @@ optional keyword arguments and make a separate series (`incr("LLMFallbacks", rea
 A dimension whose values come from alerts (`team`, `source`) goes through `bounded()` first:
 a cleaned, short value (letters and digits of any script kept: a team named in Japanese is
 itself), and past `MAX_LABEL_VALUES` distinct ones per dimension, `(other)`: a value no
-cleaning makes, so a real team called `other` is never read as the bound overflowing. The
+cleaning makes, so a real team called `other` is never read as the bound overflowing. No
+value (absent, blank, nothing left once cleaned) is `(none)`, outside the bound, for the same
+reason: a team called `none` is not the alerts that name no team. The
 exporters escape what each backend needs (CloudWatch takes ASCII dimension values only).
 Values the operator named (the teams of the routes file, `reserve()`) always keep their own
 series, whatever alerts sent first. Whatever the code passes, one metric holds at most
@@ -70,6 +72,10 @@ MAX_LABEL_VALUES = 20
 #: The overflow's value: brackets, which cleaning turns into `_` (and `_` is stripped from a
 #: cleaned value's ends), so no team or source, not even one called `other`, is counted as it.
 OTHER = "(other)"
+#: The value of an alert that gives none (or one that cleaning leaves nothing of), bracketed
+#: like OTHER so a team called `none` keeps its own series. Always its own series, outside
+#: MAX_LABEL_VALUES: the alerts without a team are a category the operator filters on.
+NONE = "(none)"
 #: Series one metric may hold in this process, whatever dimension values it is given: a bug
 #: that passes text from outside unbounded must not grow memory, `/metrics` and CloudWatch's
 #: bill without end. Above what the bounded dimensions can make (sinks x 20 sources x teams).
@@ -247,13 +253,16 @@ class Metrics:
         with self._lock:
             for value in values:
                 cleaned = _clean_label(value)
-                self._reserved[dimension].setdefault(cleaned.lower(), cleaned)
+                if cleaned:  # a blank team in the routes file is no value: NONE already
+                    self._reserved[dimension].setdefault(cleaned.lower(), cleaned)
 
     def bounded(self, dimension: str, value: str | None) -> str:
-        """`value` fit for a dimension fed by alerts: cleaned, at most 64 characters, `none`
-        when empty, and `OTHER` once this dimension has seen MAX_LABEL_VALUES distinct values.
-        The caller passes text already redacted."""
+        """`value` fit for a dimension fed by alerts: cleaned, at most 64 characters, `NONE`
+        when nothing is left, and `OTHER` once this dimension has seen MAX_LABEL_VALUES
+        distinct values. The caller passes text already redacted."""
         cleaned = _clean_label(value)
+        if not cleaned:
+            return NONE
         with self._lock:
             reserved = self._reserved[dimension].get(cleaned.lower())
             if reserved is not None:
@@ -341,18 +350,17 @@ def _reading(value: float | None) -> float | None:
 def _clean_label(value: str | None) -> str:
     """`value` as a dimension may hold it: letters, combining marks and digits of any script
     and `_.:/-`, each run of anything else (spaces, quotes, line breaks, symbols, invisible
-    format characters) one `_`; at most 64 characters, `none` when nothing is left. Teams
-    named in another script keep distinct series (Prometheus label values are any UTF-8;
-    the CloudWatch exporters escape them to ASCII, `_dimension_value`), where an ASCII-only
-    rule made them all `none`."""
+    format characters) one `_`; at most 64 characters, empty when nothing is left. Brackets
+    are never kept, so no value is `NONE` or `OTHER`. Teams named in another script keep
+    distinct series (Prometheus label values are any UTF-8; the CloudWatch exporters escape
+    them to ASCII, `_dimension_value`), where an ASCII-only rule made them all one."""
     text = (value or "").strip()
     if text.isascii():
         cleaned = _LABEL_CHARS.sub("_", text)
     else:
         runs = itertools.groupby(text, _label_keeps)
         cleaned = "".join("".join(run) if keeps else "_" for keeps, run in runs)
-    cleaned = cleaned[:_LABEL_LENGTH].strip("_")
-    return cleaned or "none"
+    return cleaned[:_LABEL_LENGTH].strip("_")
 
 
 def _label_keeps(char: str) -> bool:
