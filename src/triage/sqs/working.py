@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from types import MappingProxyType
 
@@ -42,6 +42,55 @@ log = structlog.get_logger("triage.sqs.supervisor")
 SHUTDOWN_REASON = "shutdown"
 DRY_RUN_REASON = "dry_run"
 
+#: Outcomes counted (metric, message id) remembered at most (`RecentlyCounted`); the latest
+#: half of it at least. About 200 bytes each: 1.6 MB at most, and a storm of 100 messages a
+#: second is still covered for 40 s.
+RECENTLY_COUNTED_KEPT = 8192
+#: How long they are remembered, at least: SQS's own late copies come within moments.
+RECENTLY_COUNTED_MIN_S = 300.0
+
+
+class RecentlyCounted:
+    """The outcomes (metric, message id) counted lately, each remembered for `kept_s` at most:
+    SQS may deliver a message again after its delivery here was deleted or given up (the
+    delete was lost or came late, or another SQS server still held a copy). That copy is the
+    same message, and counting it again made MessagesHandled and MessagesDeadLettered show a
+    message nobody sent.
+
+    Two generations of `limit // 2` keys (the newer filling while the older is still read):
+    the latest `limit // 2` are always held, `limit` at most, and the oldest generation is
+    dropped whole. Each message handled costs a clock read, two lookups and one plain dict
+    insert; an ordered dict, forgetting one key at a time, cost three to four times that."""
+
+    __slots__ = ("_clock", "_current", "_generation", "_previous", "kept_s")
+
+    def __init__(
+        self, kept_s: float, limit: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.kept_s = kept_s
+        self._generation = max(1, limit // 2)
+        self._clock = clock
+        #: When each key was counted: the newer generation, and the one before it.
+        self._current: dict[tuple[str, str], float] = {}
+        self._previous: dict[tuple[str, str], float] = {}
+
+    def __len__(self) -> int:
+        return len(self._current) + len(self._previous)
+
+    def first(self, key: tuple[str, str]) -> bool:
+        """`key` was not counted within `kept_s`: remember it now, and say so."""
+        now = self._clock()
+        counted_at = self._current.get(key)
+        if counted_at is None:
+            counted_at = self._previous.get(key)
+        if counted_at is not None and now - counted_at < self.kept_s:
+            return False
+        current = self._current
+        current[key] = now
+        if len(current) >= self._generation:
+            self._previous, self._current = current, {}
+        return True
+
 
 class Working(Holding, StoreWatch):
     """A message's work from its start to its ack, and the heartbeat over the messages in hand."""
@@ -57,6 +106,14 @@ class Working(Holding, StoreWatch):
     _copies: Mapping[str, int] = MappingProxyType({})
     #: The (metric, message id) already counted by a delivery of a message in `_copies`.
     _counted_once: frozenset[tuple[str, str]] = frozenset()
+
+    @functools.cached_property
+    def _recently_counted(self) -> RecentlyCounted:
+        """The outcomes counted lately, so a copy delivered after its message was finished
+        here counts nothing: remembered for two visibility timeouts (a lost delete's message
+        is visible again one timeout after its last extension), five minutes at least."""
+        kept_s = max(RECENTLY_COUNTED_MIN_S, 2.0 * self.config.visibility_timeout_s)
+        return RecentlyCounted(kept_s, RECENTLY_COUNTED_KEPT)
 
     def _start(self, message: Message) -> None:
         if message.receipt_handle in self._deliveries_in_flight:
@@ -111,7 +168,7 @@ class Working(Holding, StoreWatch):
 
     def _copy_done(self, message_id: str) -> None:
         """A delivery of `message_id` is over: once none of its copies is in hand, what was
-        counted for it is forgotten (the next delivery is another receive, counted anew)."""
+        counted for it here is forgotten (`_recently_counted` still holds it for a while)."""
         copies = self._copies.get(message_id)
         if copies is None:
             return
@@ -124,12 +181,15 @@ class Working(Holding, StoreWatch):
 
     def _first_to_count(self, metric: str, message: Message) -> bool:
         """`message`'s outcome is to be counted in `metric`: False when another delivery of
-        it in hand at the same time counted it already. Two copies SQS handed out at once,
-        both deleted (or both given up on their last receive), are one message: counted
-        twice, MessagesHandled showed a message nobody sent, and its HELP says once."""
+        it counted it already, in hand at the same time or finished lately
+        (`_recently_counted`). Two copies SQS handed out, both deleted (or both given up on
+        their last receive), are one message: counted twice, MessagesHandled showed a message
+        nobody sent, and its HELP says once."""
+        key = (metric, message.id)
+        if not self._recently_counted.first(key):
+            return False
         if message.id not in self._copies:
             return True  # the only delivery of it in hand
-        key = (metric, message.id)
         if key in self._counted_once:
             return False
         self._counted_once = self._counted_once | {key}
@@ -178,7 +238,8 @@ class Working(Holding, StoreWatch):
                 for deleted in message.on_deleted:
                     deleted()
                 if not self._first_to_count("MessagesHandled", message):
-                    # Another copy of it was acked and said: this one is the same message.
+                    # Another copy of it was acked and said (in hand with this one, or
+                    # lately): this one is the same message.
                     log.debug("message.acked", copy=True, **_acked_fields(outcomes))
                     return
                 self.metrics.incr("MessagesHandled")
