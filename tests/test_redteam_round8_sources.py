@@ -328,3 +328,31 @@ def test_two_emr_steps_of_one_cluster_are_two_incidents() -> None:
     other = _emr_step("j-1LONGLIVED00", "COMPLETED", "INFO")
     other["detail"]["name"] = "load-customers"
     assert _only(other).fingerprint != failed.fingerprint
+
+
+# --- opsgenie: an alert's extra properties (details) lost ---------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="opsgenie: the alert's extra properties (`alert.details`, sent with the webhook's "
+    "'Add Alert Details' option) are dropped but for `team`: no label, no description line",
+)
+def test_an_opsgenie_alerts_extra_properties_are_its_labels() -> None:
+    """The key-value details an Opsgenie alert carries (env, region, service) reach the alert's
+    labels, where routes and groups read them, as an Alertmanager alert's labels do."""
+    body = _sample("opsgenie/create.json")
+    body["alert"]["details"] = {
+        "env": "prod",
+        "region": "eu-west-1",
+        "service": "checkout",
+        "team": "payments",
+    }
+    alert = _only(body)
+    assert alert.team == "payments"
+    assert {"prod", "eu-west-1", "checkout"} <= set(alert.labels.values())
+
+
+def test_an_opsgenie_alerts_tags_are_a_label() -> None:
+    """The alert's tags are kept as the label `tags` (the behaviour the details fix keeps)."""
+    assert _only(_sample("opsgenie/create.json")).labels["tags"] == "vip"
