@@ -284,11 +284,6 @@ async def test_distinct_messages_handled_one_after_another_each_count() -> None:
 # --- found while checking, fixes in files this task does not own ------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="store.Store._plan forgets a settled alert once its incident is written again, so "
-    "a late copy of its message counts in AlertsIgnored",
-)
 async def test_a_late_copy_of_a_deleted_repeat_counts_in_no_alert_metric() -> None:
     """A repeat's message is deleted (settled), its incident is written by a later repeat,
     then SQS delivers the first message again: the copy's alert is the one counted already,
@@ -318,11 +313,6 @@ async def test_a_late_copy_of_a_deleted_repeat_counts_in_no_alert_metric() -> No
     assert {name: metrics.total(name) for name in quiet} == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ops/metrics_export._dimension_value sends a blank value as `none`, a real value's "
-    "spelling, not NONE",
-)
 def test_a_blank_dimension_value_reaches_cloudwatch_as_no_value() -> None:
     """A dimension the code passes blank is sent as `(none)`, like an alert's missing team,
     never as `none`, which a real team or reason may be called."""

@@ -378,9 +378,14 @@ class Store(Claims, Sweeping, SharedRecords, StoreBase):
                     f"incident {alert.fingerprint} has an effect in progress ({pending.kind})",
                     retry_after_s=self._wait(pending, now),
                 )
-        elif stored is not None and not ours and applied(stored, alert_owner, counted):
+        elif stored is not None and not ours and (
+            applied(stored, alert_owner, counted)
+            or (counted is not None and counted in self._settled)
+        ):
             # Another delivery of an alert whose effect was decided (and is done, or is being
-            # carried out by another worker), or whose repeat was counted: applied already.
+            # carried out by another worker), or whose repeat was counted: applied already. A
+            # late copy of a message this process deleted (`settle`) was applied too, even when
+            # the incident has since dropped its repeat from what it remembers.
             return Transition(Action.IGNORE, stored, None, redelivery=True)
         if stored is not None and pending is not None:
             mine = ours

@@ -33,7 +33,7 @@ from botocore.exceptions import ClientError, ParamValidationError
 
 from triage.aws import AWS_CALL_ERRORS
 from triage.logs import MAX_LINE_BYTES, Unfailing
-from triage.metrics import Metrics, SeriesKey
+from triage.metrics import NONE, Metrics, SeriesKey
 from triage.ops.weighted import Weighted
 
 log = structlog.get_logger(__name__)
@@ -288,10 +288,10 @@ def cloudwatch_takes(value: float) -> bool:
 def _dimension_value(value: str) -> str:
     """`value` as CloudWatch takes a dimension value: printable ASCII, anything else written as
     its escape (`ü` as `\\xfc`, a line break as `\\n`, so distinct values stay distinct), at
-    most 250 characters, `none` when blank. One value that is not fails a whole PutMetricData
+    most 250 characters, `(none)` when blank. One value that is not fails a whole PutMetricData
     call, and the batch refused is dropped, every other series in it with it."""
     escaped = value.strip()[:_MAX_DIMENSION_VALUE].encode("unicode_escape").decode("ascii")
-    return escaped[:_MAX_DIMENSION_VALUE] or "none"
+    return escaped[:_MAX_DIMENSION_VALUE] or NONE
 
 
 def utf8(value: str) -> str:
