@@ -1795,6 +1795,12 @@ CASES = [
         "<input value='Xk7pL2mR9tQwE4rT' name='_csrf'>",
         "<input value='[REDACTED:token]' name='_csrf'>",
     ),
+    ('"app" "md5c3c4f5d2e1a0b9c8d7e6f5a4b3c2d1e0"', '"app" "[REDACTED:password-hash]"'),
+    (
+        "app | SCRAM-SHA-256$4096:c2FsdHNhbHRzYWx0c2FsdA==$Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4Zm9v"
+        "YmFyYmE=:YmF6cXV4Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4Zm8=",
+        "app | [REDACTED:password-hash]",
+    ),
 ]
 
 

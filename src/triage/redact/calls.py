@@ -263,21 +263,56 @@ _SHELL_DEFAULT = r"(?::[-=]?+|[-=])(?![?+])"
 #: annotation points on the source line above it.
 _ANNOTATED_NAME = re.compile(r"[A-Za-z_]\w{0,127}+(?:\.[A-Za-z_]\w{0,127}+){0,8}+")
 #: An annotation's line: its `│` columns (the names to its left still to come) and the `└`
-#: under the name whose value follows.
-_ANNOTATION = re.compile(r"(?P<lead>[ │]{0,1024}+)└ (?P<value>.{1,4096}+)", re.DOTALL)
+#: under the name whose value follows; tabs may stand for some of the spaces.
+_ANNOTATION = re.compile(r"(?P<lead>[ \t│]{0,1024}+)└ (?P<value>.{1,4096}+)", re.DOTALL)
+#: The tab widths a traceback's tabs are read at, most common first; at 1, a tab is one
+#: column, as a trace that counts a tab in the source line as one character writes it.
+_TAB_WIDTHS = (8, 4, 2, 1)
 
 
-def _annotated_name(source: str, column: int) -> str | None:
-    """The name (an attribute path's last part) a `└` in `column` stands under on `source`.
+def _secret_name_from(source: str, start: int) -> str | None:
+    """The first name on `source` from `start` on that is a secret's (its last part)."""
+    names = (n.rsplit(".", 1)[-1] for n in _ANNOTATED_NAME.findall(source, start))
+    return next((name for name in names if secret_named(name)), None)
+
+
+def _starts_name(source: str, column: int) -> bool:
+    """Whether a name, or an attribute after its `.`, starts at `column` of `source` (not
+    inside a name)."""
+    before = source[column - 1 : column] if column else ""
+    return _ANNOTATED_NAME.match(source, column) is not None and not (
+        before.isalnum() or before == "_"
+    )
+
+
+def _tabbed_column(source: str, lead: str) -> tuple[str, int] | None:
+    """The source line and the `└`'s column on it, both with their tabs expanded at the first
+    width (`_TAB_WIDTHS`) where the `└` and every `│` before it stand where a name starts (a
+    `│` marks a name to the left whose value is annotated below); None when no width does."""
+    for width in _TAB_WIDTHS:
+        expanded = source.expandtabs(width)
+        marks = [at for at, char in enumerate(lead.expandtabs(width) + "└") if char in "│└"]
+        if all(_starts_name(expanded, at) for at in marks):
+            return expanded, marks[-1]
+    return None
+
+
+def _annotated_name(source: str, lead: str) -> str | None:
+    """The name (an attribute path's last part) the `└` after `lead` stands under on `source`.
     Past a placeholder an earlier rule wrote on the line (a URL's password), the columns moved
     by an unknown count: then a secret's name anywhere after the placeholder is taken, so the
-    value under it goes whatever its column now says."""
+    value under it goes whatever its column now says. So it is when tabs stand for spaces at
+    no width that lines the marks up with names (`_tabbed_column`): any secret's name on the
+    line is taken."""
+    column = len(lead)
     placeholder = source.find("[REDACTED:")
     if placeholder != -1 and placeholder < column:
-        after = _ANNOTATED_NAME.findall(source, source.find("]", placeholder) + 1)
-        return next(
-            (n.rsplit(".", 1)[-1] for n in after if secret_named(n.rsplit(".", 1)[-1])), None
-        )
+        return _secret_name_from(source, source.find("]", placeholder) + 1)
+    if "\t" in lead or "\t" in source:
+        tabbed = _tabbed_column(source, lead)
+        if tabbed is None:
+            return _secret_name_from(source, 0)
+        source, column = tabbed
     named = _ANNOTATED_NAME.match(source, column)
     return None if named is None else named[0].rsplit(".", 1)[-1]
 
@@ -288,7 +323,7 @@ def _annotation_blanked(source: str, note: str) -> str:
     annotation = _ANNOTATION.fullmatch(note)
     if annotation is None:
         return note
-    name = _annotated_name(source, len(annotation["lead"]))
+    name = _annotated_name(source, annotation["lead"])
     value = annotation["value"]
     if name is None or value.startswith(("[REDACTED", "'[REDACTED", '"[REDACTED')):
         return note
@@ -321,7 +356,7 @@ CALL_RULES: tuple[_Rule, ...] = (
     *(
         _rule(
             rf"(?:(?<=\n)|(?<=\A)|(?<=\\n)|(?<=\"))(?P<source>{char}{{1,1024}}+)"
-            rf"(?P<notes>(?:{brk}[ │]{{0,1024}}+└ {char}{{1,4096}}+){{1,64}}+)",
+            rf"(?P<notes>(?:{brk}[ \t│]{{0,1024}}+└ {char}{{1,4096}}+){{1,64}}+)",
             _annotations_blanked(brk),
             "└",
         )

@@ -496,11 +496,20 @@ _PRINTS_SECRET = (
     r"|gcloud~[ \t]{1,3}(?:auth[ \t]{1,3}(?:application-default[ \t]{1,3})?"
     r"print-(?:access|identity)-token|secrets[ \t]{1,3}versions[ \t]{1,3}access)"
     r"|aws~[ \t]{1,3}(?:ecr(?:-public)?[ \t]{1,3}get-login-password"
-    r"|secretsmanager[ \t]{1,3}get-secret-value[ \t][^\r\n|]{0,512}?--output[ \t=]{1,3}text"
+    r"|secretsmanager[ \t]{1,3}get-secret-value[ \t][^\r\n|]{0,512}?"
+    r"(?:--output[ \t=]{1,3}text|--query[ \t=]{1,3}\\?[\"']?Secret(?:String|Binary)(?![\w.\[{]))"
     r"|ssm[ \t]{1,3}get-parameters?[ \t](?=[^\r\n|]{0,512}?--with-decryption)"
-    r"[^\r\n|]{0,512}?--output[ \t=]{1,3}text)"
-    r"|az~[ \t]{1,3}(?:account[ \t]{1,3}get-access-token|keyvault[ \t]{1,3}secret[ \t]{1,3}show)"
-    r"[ \t][^\r\n|]{0,512}?(?:-o|--output)[ \t=]{1,3}tsv"
+    r"[^\r\n|]{0,512}?(?:--output[ \t=]{1,3}text"
+    r"|--query[ \t=]{1,3}\\?[\"']?Parameters?(?:\[[0-9]{1,3}\])?\.Value(?![\w.\[{])))"
+    r"|az~[ \t]{1,3}(?:account[ \t]{1,3}get-access-token[ \t][^\r\n|]{0,512}?"
+    r"(?:-o|--output)[ \t=]{1,3}tsv"
+    # Key Vault's secret: as TSV or a table, or whatever the output when a query picks it
+    # (`--query value` prints a JSON string, a YAML scalar, a table's cell); `_az_query`.
+    r"|keyvault[ \t]{1,3}secret[ \t]{1,3}show[ \t]"
+    r"(?![^\r\n|]{0,512}?(?:-o|--output)[ \t=]{1,3}none)"
+    r"(?=[^\r\n|]{0,512}?(?:(?:-o|--output)[ \t=]{1,3}(?:tsv|table)|--query[ \t=]))"
+    r"(?=(?:[^\r\n|]{0,512}?--query[ \t=]{1,3}"
+    r"(?P<az_query>\\?\"[^\"\r\n]{1,256}+\"|'[^'\r\n]{1,256}+'|[^\s|'\"]{1,256}+))?))"
     r"|security~[ \t]{1,3}find-(?:generic|internet)-password[ \t][^\r\n|]{0,512}?(?<![\w-])-w(?![\w-])"
     r"|pass~[ \t]{1,3}show[ \t]|gopass~[ \t]{1,3}(?:show|cat)[ \t]"
     r"|bw~[ \t]{1,3}get[ \t]{1,3}(?:password|totp)[ \t]"
@@ -534,13 +543,15 @@ _PRINTS_SECRET = re.sub(
 _FIELDS: tuple[str, ...] = ("field", "item_field", "vault_field", "tf_output", "config_var")
 _FIELDS += ("env_var", "echoed_var", "cat_file", "kv_key", "etcd_key")
 
-#: What may stand before the command on its line: indentation and a shell's prompt (`$ `,
-#: `# `, `deploy@ci:~$ `, `PS C:\> `, `> `).
-_PROMPT = re.compile(r"[ \t]{0,16}(?:[^\s\"]{0,64}[$#>%][ \t]{1,3})?")
+#: A shell's prompt (`$ `, `# `, `deploy@ci:~$ `, `PS C:\> `, `> `), or the `+ ` a script's
+#: `set -x` trace writes before each command it runs (`++ ` in a command substitution).
+_PROMPT_MARK = r"(?:[^\s\"]{0,64}[$#>%]|\+{1,8})[ \t]{1,3}"
+#: What may stand before the command on its line: indentation and a prompt.
+_PROMPT = re.compile(rf"[ \t]{{0,16}}(?:{_PROMPT_MARK})?")
 #: The groups of commands that a script runs as often as a person does (`echo $X`, `cat f`):
 #: the line after them is output only in a transcript, after a shell's prompt (`_SHELL_PROMPT`).
 _SCRIPTED = ("env_var", "echoed_var", "cat_file")
-_SHELL_PROMPT = re.compile(r"[ \t]{0,16}[^\s\"]{0,64}[$#>%][ \t]{1,3}")
+_SHELL_PROMPT = re.compile(rf"[ \t]{{0,16}}{_PROMPT_MARK}")
 
 
 #: An output line that says the command failed (`[ERROR] item not found`, `Error from server
@@ -641,6 +652,38 @@ def _etcd_values(lines: list[str], path: str) -> list[int]:
     return taken
 
 
+#: A table's rule under its header, as `az -o table` prints it: runs of dashes, spaces apart.
+_TABLE_RULE = re.compile(r"[ \t]{0,64}+-{2,}+(?:[ \t]{1,8}+-{2,}+){0,64}+[ \t]{0,8}+")
+#: The header of the column that holds the secret in such a table: Key Vault's `Value`, or
+#: `Result` when a query picked the value alone.
+_SECRET_COLUMNS = frozenset({"Value", "Result"})
+#: A JMESPath query (`az … --query`) that picks a Key Vault secret's value: the field `value`.
+_QUERIES_VALUE = re.compile(r"(?<![\w.])value(?![\w])")
+
+
+def _table_rows_blanked(lines: list[str], header: int) -> dict[int, str]:
+    """The rows of the table whose header is `lines[header]` (its rule below it), each with
+    its cell under the secret's column (`_SECRET_COLUMNS`) replaced, or whole when no column
+    is one, by their index in `lines`. The rows end at a blank line."""
+    spans = [dashes.span() for dashes in re.finditer("-+", lines[header + 1])]
+    column = next(
+        (span for span in spans if lines[header][span[0] : span[1]].strip() in _SECRET_COLUMNS),
+        None,
+    )
+    rows: dict[int, str] = {}
+    for at in range(header + 2, len(lines)):
+        row = lines[at]
+        if not row.strip():
+            break
+        if column is None:
+            rows[at] = f"{row[: len(row) - len(row.lstrip())]}[REDACTED:password]"
+            continue
+        start, end = column[0], len(row) if column == spans[-1] else column[1]
+        if row[start:end].strip():
+            rows[at] = f"{row[:start]}[REDACTED:password]{row[end:]}"
+    return rows
+
+
 def _printed_secret(brk: str) -> Callable[[re.Match[str]], str]:
     """The replacement of a command that prints a secret (`_PRINTS_SECRET`) and its output's
     lines, broken by `brk`: the lines that hold the secret (`_secret_lines`) replaced, when
@@ -665,13 +708,22 @@ def _printed_secret(brk: str) -> Callable[[re.Match[str]], str]:
         taken: Sequence[int] = _secret_lines(lines)
         if match["etcd_path"] is not None and "--print-value-only" not in head:
             taken = _etcd_values(lines, match["etcd_path"])
-        elif field is not None and not any(secret_named(name) for name in names):
+        elif (field is not None and not any(secret_named(name) for name in names)) or (
+            match["az_query"] is not None and not _QUERIES_VALUE.search(match["az_query"])
+        ):
+            # A field not named like a secret, or an `az --query` that picks no value.
             taken = range(0)
-        for at in taken:
-            line = lines[at]
-            if line.strip() not in _PUNCTUATION_LINES:
-                indent = line[: len(line) - len(line.lstrip())]
-                pieces[2 + 2 * at] = f"{indent}[REDACTED:password]"
+        blanked = {
+            at: f"{lines[at][: len(lines[at]) - len(lines[at].lstrip())]}[REDACTED:password]"
+            for at in taken
+            if lines[at].strip() not in _PUNCTUATION_LINES
+        }
+        if len(taken) == 1 and _TABLE_RULE.fullmatch(([*lines, ""])[taken[0] + 1]):
+            # A table (`-o table`): its header stays, and its rows lose the secret's cells.
+            blanked = _table_rows_blanked(lines, taken[0])
+            taken = range(taken[0], max(blanked, default=taken[0] + 1) + 1)
+        for at, line in blanked.items():
+            pieces[2 + 2 * at] = line
         done = 1 + 2 * (taken[-1] + 1 if taken else 0)
         return head + "".join(pieces[:done]) + match.re.sub(replaced, "".join(pieces[done:]))
 
@@ -698,7 +750,7 @@ _GENERATED = (
 PRINTED_RULES: tuple[_Rule, ...] = tuple(
     _rule(
         rf"{_PRINTS_SECRET}{char}{{0,512}}+(?P<output>(?:{brk}"
-        rf"(?![ \t]{{0,64}}+[^\s\"]{{0,64}}[$#>%][ \t]){char}{{0,4096}}+){{1,64}}+)",
+        rf"(?![ \t]{{0,64}}+{_PROMPT_MARK}){char}{{0,4096}}+){{1,64}}+)",
         _printed_secret(brk),
         *("op read", "op item", "-field", "base64", "create token", "auth:token", "auth token"),
         *("print-access-token", "print-identity-token", "versions access"),

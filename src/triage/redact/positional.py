@@ -322,19 +322,32 @@ def _call_argument(match: re.Match[str]) -> str:
 
 
 #: A JAAS login module's `user_<name>="…"` option: the password of user <name> (ZooKeeper's
-#: DigestLoginModule, Kafka's PlainLoginModule list their users so), quoted or not.
+#: DigestLoginModule, Kafka's PlainLoginModule list their users so), quoted or not. A quote an
+#: alert cut before it closed (`open`) holds the value to its line's end, or its JSON string's.
 _JAAS_USER_OPTION = re.compile(
     r"(?<![\w.-])user_[\w.@-]{1,128}+[ \t]{0,3}=[ \t]{0,3}"
-    rf"""(?P<value>(?P<q>\\?["'])(?!\[REDACTED)(?:(?!(?P=q)){_QUOTED_CHAR}){{1,512}}+(?P=q)"""
+    rf"""(?P<value>(?P<q>\\?["'])(?!\[REDACTED)(?:(?!(?P=q)){_QUOTED_CHAR}){{1,512}}+"""
+    r"""(?:(?P=q)|(?P<open>(?=[ \t]{0,64}+(?:[\r\n]|"|\Z))))"""
     r"|(?!\[REDACTED|\$)[^\s;\"'\\]{1,512}+)"
 )
+
+
+def _jaas_value_replaced(match: re.Match[str]) -> str:
+    """A `user_<name>` option with its value replaced (`_value_replaced`); a quote left open
+    stays open, so the placeholder claims no closing quote the text never had."""
+    if match["open"] is None:
+        return _value_replaced(match)
+    value = match["value"][len(match["q"]) :]
+    if _kept_value("password", value.strip()):
+        return match[0]
+    return match[0][: match.start("value") - match.start()] + match["q"] + _PLACEHOLDER
 
 
 def _jaas_users_blanked(match: re.Match[str]) -> str:
     """A JAAS login module's entry with each `user_<name>` option's value replaced: only
     inside a module's options is `user_<name>` a password (elsewhere `user_name`, `user_id`
     and `user_agent` are not)."""
-    options = _JAAS_USER_OPTION.sub(_value_replaced, match["options"])
+    options = _JAAS_USER_OPTION.sub(_jaas_value_replaced, match["options"])
     return match[0][: match.start("options") - match.start()] + options
 
 

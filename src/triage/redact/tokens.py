@@ -345,6 +345,17 @@ _MYSQL_HASH_CONTEXT = (
 )
 
 
+#: PostgreSQL's stored password: `md5` glued to 32 lower-case hex digits (a file's checksum is
+#: written apart from its `md5`: `md5: …`, `md5=…`; not after a word's letter or a path's `/`,
+#: but after a JSON string's escaped line break), or a SCRAM verifier:
+#: `SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>`, each part base64.
+_POSTGRES_HASH = (
+    r"(?<![\w./-](?<!\\[nrt]))md5[0-9a-f]{32}(?![0-9A-Za-z])"
+    r"|SCRAM-SHA-(?:1|256|512)\$[0-9]{1,9}:[A-Za-z0-9+/]{4,128}+={0,2}"
+    r"\$[A-Za-z0-9+/]{16,128}+={0,2}:[A-Za-z0-9+/]{16,128}+={0,2}(?![A-Za-z0-9+/=])"
+)
+
+
 def _mysql_hashes(match: re.Match[str]) -> str:
     """Every MySQL native password hash in the match (a context word, then the hashes that
     follow it, each within 4 KB of the one before) replaced."""
@@ -479,6 +490,10 @@ TOKEN_RULES: tuple[
         "password_hash",
         flags=re.IGNORECASE,
     ),
+    # … and PostgreSQL's stored password (pg_authid, pgbouncer's userlist, Puppet's and
+    # Ansible's `password_hash`): `md5` glued to md5(password || role) in hex, which logs in
+    # as the role through the md5 protocol without the password, or a SCRAM verifier.
+    _rule(_POSTGRES_HASH, "[REDACTED:password-hash]", "md5", "SCRAM-SHA-"),
     # Crypto wallets' private keys: a Bitcoin key in WIF, known by its checksum (`_wif_key`);
     # no literal starts it, so it has no needles (the engine jumps between its first
     # characters). And a Solana keypair file's array of 64 bytes, looked for by its `[`.

@@ -1,0 +1,279 @@
+"""Leftover leaks (helper 377): PostgreSQL's stored password hashes, a secret a CLI prints in any
+output form or under a shell's `set -x` trace, a JAAS user option cut before its closing quote,
+and loguru's annotations laid out with tabs; each with the neighbours that must stay."""
+
+from __future__ import annotations
+
+import pytest
+
+from triage.redact import Redactor
+
+PASSWORD = "Xk7pL2mR9tQwE4rT"
+P = "[REDACTED:password]"
+H = "[REDACTED:password-hash]"
+#: PostgreSQL's md5 hash: `md5` and md5(password || user) in hex.
+PG_MD5 = "md5c3c4f5d2e1a0b9c8d7e6f5a4b3c2d1e0"
+#: A SCRAM-SHA-256 verifier: iterations, salt, StoredKey and ServerKey (each logs in offline).
+SCRAM = (
+    "SCRAM-SHA-256$4096:c2FsdHNhbHRzYWx0c2FsdA==$Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4Zm9vYmFyYmE="
+    ":YmF6cXV4Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4Zm8="
+)
+VAULT_ID = "https://kv-prod.vault.azure.net/secrets/db/0123456789abcdef0123456789abcdef"
+
+
+def _text(text: str) -> str:
+    """`text` as the redactor writes it."""
+    return Redactor().text(text)
+
+
+# --- PostgreSQL's stored password hashes ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            f"postgresql::server::role {{ 'app': password_hash => '{PG_MD5}' }}",
+            f"postgresql::server::role {{ 'app': password_hash => '{H}' }}",
+        ),
+        (
+            "Notice: /Stage[main]/Postgresql::Server::Role[app]/password_hash: changed"
+            f" 'md5aaaa' to '{PG_MD5}'",
+            "Notice: /Stage[main]/Postgresql::Server::Role[app]/password_hash: changed"
+            f" 'md5aaaa' to '{H}'",
+        ),
+        (f" rolname | rolpassword\n---------+----\n app     | {PG_MD5}", None),
+        (f'"app" "{PG_MD5}"', f'"app" "{H}"'),
+        (f"pg_shadow: usename=app passwd={PG_MD5.upper()[:3]}{PG_MD5[3:]}", None),
+        (f"{{'rolname': 'app', 'rolpassword': '{PG_MD5}'}}", None),
+        (f" app     | {SCRAM}", f" app     | {H}"),
+        (f'"app" "{SCRAM}"', f'"app" "{H}"'),
+        (f"role app: {SCRAM.replace('SHA-256', 'SHA-1')}", f"role app: {H}"),
+    ],
+    ids=[
+        "puppet-password-hash",
+        "puppet-change-notice",
+        "pg-authid-row",
+        "pgbouncer-userlist",
+        "pg-shadow-upper-prefix",
+        "python-row",
+        "scram-row",
+        "scram-userlist",
+        "scram-sha-1",
+    ],
+)
+def test_a_postgres_password_hash_is_blanked(text: str, expected: str | None) -> None:
+    """PostgreSQL's stored password (`md5` and 32 hex digits, or a SCRAM verifier) logs in
+    as the role without the password (md5's protocol needs only the hash; a verifier's keys
+    are cracked offline): it goes wherever it stands, as MySQL's native hash does."""
+    redacted = _text(text)
+    assert PG_MD5[3:11] not in redacted
+    assert "c2FsdHNh" not in redacted
+    assert "Zm9vYmFy" not in redacted
+    if expected is not None:
+        assert redacted == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "d41d8cd98f00b204e9800998ecf8427e  backup.tar.gz",
+        "md5: d41d8cd98f00b204e9800998ecf8427e",
+        "checksum md5=d41d8cd98f00b204e9800998ecf8427e",
+        "Content-MD5 d41d8cd98f00b204e9800998ecf8427e",
+        "/var/cache/md5d41d8cd98f00b204e9800998ecf8427e/blob",
+        "password_encryption = scram-sha-256",
+        "sasl.mechanism=SCRAM-SHA-256 failed: authentication failed",
+        "auth_method: md5",
+    ],
+)
+def test_a_files_md5_digest_and_a_mechanisms_name_stay(text: str) -> None:
+    """A checksum named md5 (spaced, after `:` or `=`, or in a path) and the names of the
+    mechanisms stay: only the glued `md5<32 hex>` is PostgreSQL's stored password."""
+    assert _text(text) == text
+
+
+# --- a secret a CLI prints --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f'$ az keyvault secret show --vault-name kv-prod --name db --query value\n"{PASSWORD}"',
+        f'$ az keyvault secret show --vault-name kv-prod -n db --query value -o json\n"{PASSWORD}"',
+        f'az keyvault secret show --id {VAULT_ID} --query "value" --output jsonc\n"{PASSWORD}"',
+        f"$ az keyvault secret show --vault-name kv-prod -n db --query value -o yaml\n{PASSWORD}",
+        f"$ az keyvault secret show --vault-name kv-prod -n db --query value -o table\n"
+        f"Result\n----------------\n{PASSWORD}",
+        f"+ az keyvault secret show --vault-name kv-prod --name db --query value -o tsv\n"
+        f"{PASSWORD}\n+ echo done",
+        f"++ az keyvault secret show --vault-name kv-prod --name db --query value -o tsv\n"
+        f"{PASSWORD}",
+        f"+ vault kv get -field=password secret/db\n{PASSWORD}",
+        f'$ aws secretsmanager get-secret-value --secret-id db --query SecretString\n"{PASSWORD}"',
+        "$ aws ssm get-parameter --name /app/db --with-decryption --query Parameter.Value\n"
+        f'"{PASSWORD}"',
+    ],
+    ids=[
+        "az-query-value-json",
+        "az-query-value-o-json",
+        "az-query-value-jsonc",
+        "az-query-value-yaml",
+        "az-query-value-table",
+        "az-xtrace",
+        "az-nested-xtrace",
+        "vault-xtrace",
+        "aws-secretsmanager-query-json",
+        "aws-ssm-query-json",
+    ],
+)
+def test_a_secret_a_cli_prints_in_any_output_form_is_blanked(text: str) -> None:
+    """A secret store's CLI prints the secret as a JSON string, a YAML scalar or a table's
+    cell when asked for its value (`--query value`), as it prints it bare as TSV or text; and
+    a `set -x` trace (`+ cmd`) is a transcript as a prompt's is: the value shows nowhere."""
+    assert PASSWORD[:8] not in _text(text)
+
+
+def test_a_key_vault_table_keeps_the_secrets_name() -> None:
+    """`az keyvault secret show -o table` loses only its Value column: the header, the rule
+    and the secret's name stay."""
+    text = (
+        "$ az keyvault secret show --vault-name kv-prod --name db -o table\n"
+        "ContentType    Name    Value\n"
+        "-------------  ------  ----------------\n"
+        f"               db      {PASSWORD}\n"
+        "$ echo done"
+    )
+    expected = (
+        "$ az keyvault secret show --vault-name kv-prod --name db -o table\n"
+        "ContentType    Name    Value\n"
+        "-------------  ------  ----------------\n"
+        f"               db      {P}\n"
+        "$ echo done"
+    )
+    assert _text(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"$ az keyvault secret show --vault-name kv-prod --name db --query id -o tsv\n{VAULT_ID}",
+        "$ az keyvault secret show --vault-name kv-prod --name db --query attributes.enabled\ntrue",
+        "+ az keyvault secret show --vault-name kv-prod --name db --query value -o none"
+        "\n+ echo deployed",
+        "+ make build\n+ echo ok\nok",
+    ],
+    ids=["query-id", "query-enabled", "output-none", "xtrace-of-other-commands"],
+)
+def test_what_a_cli_prints_besides_the_value_stays(text: str) -> None:
+    """A query for the secret's id or attributes prints no secret, `-o none` prints nothing
+    (the next trace line stays), and a trace of other commands keeps its output."""
+    assert _text(text) == text
+
+
+# --- JAAS: a user option cut short ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required"
+            f' user_alice="{PASSWORD}',
+            "sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required"
+            f' user_alice="{P}',
+        ),
+        (
+            "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required"
+            f' user_admin="adminpw9x" user_alice="{PASSWORD}',
+            "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required"
+            f' user_admin="{P}" user_alice="{P}',
+        ),
+        (
+            "KafkaServer {\n  org.apache.kafka.common.security.plain.PlainLoginModule required\n"
+            f"  user_alice='{PASSWORD}\nbroker exited",
+            "KafkaServer {\n  org.apache.kafka.common.security.plain.PlainLoginModule required\n"
+            f"  user_alice='{P}\nbroker exited",
+        ),
+        (
+            '{"msg": "error: \\"org.apache.zookeeper.server.auth.DigestLoginModule required'
+            f' user_super=\\"{PASSWORD}"}}',
+            '{"msg": "error: \\"org.apache.zookeeper.server.auth.DigestLoginModule required'
+            f' user_super=\\"{P}"}}',
+        ),
+    ],
+    ids=["kafka-plain", "kafka-scram-second", "kafka-server-block", "inside-a-json-string"],
+)
+def test_a_jaas_user_option_cut_before_its_quote_is_blanked(text: str, expected: str) -> None:
+    """An alert that cuts a JAAS entry before its closing quote or `;` still loses a
+    `user_<name>` option's password, to the line's end (or its JSON string's), as a cut
+    `password="…` does; a closed one before it goes as it did."""
+    assert _text(text) == expected
+
+
+# --- loguru's annotations with tabs -----------------------------------------------------------------
+
+
+def _trace(source: str, *annotations: str) -> str:
+    """A loguru traceback whose frame shows `source` and `annotations` below it."""
+    lines = (f'  File "/app/db.py", line 12, in connect\n{source}', *annotations)
+    return "Traceback (most recent call last):\n" + "\n".join(lines) + "\nOperationalError"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        _trace("    get(db_password)", f"    │\t└ '{PASSWORD}'", "    └ <function get>"),
+        _trace(
+            "    return pool.connect(user, db_password)",
+            f"\t   │    │       │     └ '{PASSWORD}'",
+            "\t   │    │       └ 'app'",
+            "\t   │    └ <function Pool.connect>",
+            "\t   └ <Pool object>",
+        ),
+        _trace(
+            "    return pool.connect(user, db_password)",
+            f"\t   │\t│\t│     └ '{PASSWORD}'",
+            "\t   │\t│\t└ 'app'",
+        ),
+        _trace(
+            "\treturn connect(user, db_password)",
+            f"\t       │       │     └ '{PASSWORD}'",
+            "\t       │       └ 'app'",
+        ),
+        _trace(
+            "\treturn connect(user, db_password)",
+            f"\t\t\t             └ '{PASSWORD}'",
+        ),
+        _trace(
+            "    return pool.connect(user, db_password)",
+            f"\t│\t│\t│\t└ '{PASSWORD}'",
+            "\t│\t│\t└ 'app'",
+        ),
+    ],
+    ids=[
+        "pipe-tab-cap",
+        "tab-lead",
+        "tabs-between-pipes",
+        "tab-source",
+        "tabs-four-wide",
+        "spaces-collapsed-to-tabs",
+    ],
+)
+def test_a_value_loguru_annotates_with_tabs_is_blanked(text: str) -> None:
+    """A loguru trace whose annotations carry tabs (a log shipper's or an editor's, in the
+    lead or between the `│`s, eight or four columns wide, or runs of spaces collapsed into
+    one tab each) still loses the value under a secret's name, as its spaced form does."""
+    assert PASSWORD[:8] not in _text(text)
+
+
+def test_a_value_loguru_annotates_with_tabs_under_another_name_stays() -> None:
+    """Where the tabs line up (eight columns), the value under `user` stays: only the one under
+    `db_password` goes."""
+    text = _trace(
+        "    return pool.connect(user, db_password)",
+        f"\t   │    │       │     └ '{PASSWORD}'",
+        "\t   │    │       └ 'app-user'",
+        "\t   │    └ <function Pool.connect>",
+    )
+    assert _text(text) == text.replace(PASSWORD, P)
