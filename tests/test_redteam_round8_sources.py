@@ -356,3 +356,57 @@ def test_an_opsgenie_alerts_extra_properties_are_its_labels() -> None:
 def test_an_opsgenie_alerts_tags_are_a_label() -> None:
     """The alert's tags are kept as the label `tags` (the behaviour the details fix keeps)."""
     assert _only(_sample("opsgenie/create.json")).labels["tags"] == "vip"
+
+
+# --- sentry: an alert rule's "Send Test Notification" ticketed ----------------------------------
+
+
+def _sentry_test_notification() -> dict[str, Any]:
+    """What an issue alert rule's *Send Test Notification* posts (Sentry's
+    `get_test_notification_event_data`): an `event_alert` `triggered` for a throwaway issue of
+    the issue type `send-test-notification` (9001), titled "Test Issue", culprit "Test
+    notification", its sample event tagged `sample_event: yes`."""
+    body = _sample("sentry/event-alert.json")
+    event = body["data"]["event"]
+    event.update(
+        title="Test Issue",
+        culprit="Test notification",
+        issue_id="4600000001",
+        issue_url="https://sentry.io/api/0/issues/4600000001/",
+        web_url="https://acme.sentry.io/issues/4600000001/events/9f2d/",
+        tags=[*event["tags"], ["sample_event", "yes"]],
+        occurrence={
+            "id": "3c0f4be8a4b24d0c9b7c1d2e3f405162",
+            "fingerprint": ["0b7e2a6b9d2c4f1e8a3b5c7d9e1f2a3b"],
+            "issueTitle": "Test Issue",
+            "subtitle": "Test issue created to test a notification related action",
+            "resourceId": None,
+            "evidenceData": {},
+            "evidenceDisplay": [],
+            "type": 9001,
+            "level": "error",
+            "culprit": "Test notification",
+        },
+    )
+    return body
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="sentry: an alert rule's 'Send Test Notification' (issue type 9001, sample_event "
+    "tag, 'Test Issue') is read as a real error and opens a ticket, a new one each press",
+)
+def test_a_sentry_alert_rules_test_notification_opens_no_ticket() -> None:
+    """The test a user sends from an issue alert rule proves delivery; it is skipped as
+    `test_notification`, as other tools' test buttons are."""
+    normalized = normalize_body(
+        json.dumps(_sentry_test_notification()), sentry_resource="event_alert"
+    )
+    assert normalized.alerts == ()
+    assert [skip.reason for skip in normalized.skipped] == ["test_notification"]
+
+
+def test_a_sentry_event_alert_for_a_real_error_fires() -> None:
+    """A real issue alert (no sample tag, an error's own title) still fires."""
+    alert = _only(_sample("sentry/event-alert.json"), sentry_resource="event_alert")
+    assert (alert.status, alert.title) == (Status.FIRING, "ZeroDivisionError: division by zero")
