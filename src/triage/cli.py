@@ -49,7 +49,10 @@ def _one_shot(main: Coroutine[Any, Any, int]) -> int:
     SIGINT handler cancels the command's task at once, and when that lands inside a
     connection's completion callback (CPython 3.11 checks the future, then the signal cancels
     it, then the callback sets it), the loop would log the callback's InvalidStateError as an
-    error on stderr, after which the command exits 130 as asked."""
+    error on stderr, after which the command exits 130 as asked. A SIGINT ignored at start (a
+    script's `triage send … &`) stays ignored, as the daemon's does (`stop_signals`): asyncio's
+    handler replaces only Python's own KeyboardInterrupt handler, which Python installs only
+    when SIGINT was not ignored."""
     with asyncio.Runner() as runner:
         runner.get_loop().set_exception_handler(_cancel_race_quiet)
         return runner.run(main)

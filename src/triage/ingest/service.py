@@ -68,13 +68,15 @@ _CANCEL_TIMEOUT_S = 1.0
 
 def _stop_signals() -> list[signal.Signals]:
     """The signals that stop the gateway cleanly, as the daemon's (`sqs.supervisor.
-    stop_signals`, not imported: it would load the whole pipeline into the gateway): SIGTERM,
-    SIGINT, and SIGHUP (a closed terminal) unless it was ignored at start, as `nohup triage
-    ingest &` asks. Read before any handler of ours is installed."""
-    signals = [signal.SIGTERM, signal.SIGINT]
-    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
-        signals.append(signal.SIGHUP)
-    return signals
+    stop_signals`, not imported: it would load the whole pipeline into the gateway): SIGTERM
+    always, SIGINT and SIGHUP unless each was ignored at start, as `nohup triage ingest &`
+    asks of SIGHUP and a script's `triage ingest &` of SIGINT. Read before any handler of ours
+    is installed."""
+    unless_ignored = (signal.SIGINT, signal.SIGHUP)
+    return [
+        signal.SIGTERM,
+        *(s for s in unless_ignored if signal.getsignal(s) is not signal.SIG_IGN),
+    ]
 
 
 class IngestService:

@@ -94,14 +94,17 @@ log = structlog.get_logger(__name__)
 
 
 def stop_signals() -> list[signal.Signals]:
-    """The signals that stop the process cleanly: SIGTERM and SIGINT, and SIGHUP (a closed
-    terminal, or a supervisor that sends it) unless it was ignored when the process started:
-    `nohup triage run &` asked for the terminal's hangup to pass the process by, and a
-    handler of ours would undo that. Read before any handler of ours is installed."""
-    signals = [signal.SIGTERM, signal.SIGINT]
-    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
-        signals.append(signal.SIGHUP)
-    return signals
+    """The signals that stop the process cleanly: SIGTERM always, and SIGINT (Ctrl-C) and
+    SIGHUP (a closed terminal, or a supervisor that sends it) unless each was ignored when the
+    process started. An ignored one was asked for: `nohup triage run &` lets the terminal's
+    hangup pass the process by, and a script's `triage run &` (a shell without job control)
+    or a supervisor ignores SIGINT so that a Ctrl-C reaches only the foreground job; a handler
+    of ours would undo that. Read before any handler of ours is installed."""
+    unless_ignored = (signal.SIGINT, signal.SIGHUP)
+    return [
+        signal.SIGTERM,
+        *(s for s in unless_ignored if signal.getsignal(s) is not signal.SIG_IGN),
+    ]
 
 
 class DaemonCrashed(Exception):
