@@ -94,6 +94,10 @@ class Escalator:
         self._slack_host = _host(default_hook.get_secret_value()) if default_hook else ""
         #: A rate-limited webhook's wait when it names none: the Slack sink's spacing of posts.
         self._slack_spacing_s = settings.slack_min_interval_s
+        self._clock = clock
+        #: Rate-limited webhook URLs → the clock time before which none of their escalations
+        #: is posted (`_webhook_limited`), as the Slack sink holds its own posts.
+        self._held_until: dict[str, float] = {}
         self._http = httpx2.AsyncClient(
             timeout=settings.slack_timeout_s,
             transport=transport or AiohttpTransport(client_context()),
@@ -147,6 +151,7 @@ class Escalator:
         log.info("escalation.sent", fingerprint=incident.fingerprint, route=route.name)
 
     async def _slack(self, url: str, incident: Incident, now: datetime) -> None:
+        self._hold_if_limited(url)
         # The title and team are alert text: plain text in the post, as the Slack sink has it,
         # each on a line of its own, apart from triage's facts (`_summary`).
         title = " ".join(incident.title[:300].split())
@@ -187,7 +192,8 @@ class Escalator:
         # the post or carry a proxy's page, CR LF and escapes into the sweep's log line.
         reason = "answer unread" if unread else refusal_reason(response, refused, url)[1]
         if status == 429 or refused in RATE_LIMITED:  # a 2xx `{"ok": false}` may say so too
-            raise self._webhook_limited(f"escalation webhook answered {status}: {reason}", response)
+            text = f"escalation webhook answered {status}: {reason}"
+            raise self._webhook_limited(text, response, url)
         # A 1xx as the final answer (an upgrade no one asked for) is a broken answer too.
         # An unread body says nothing of its status: a 403 is refused for good either way.
         broken = status < 200 or status >= 500 or status == 408
@@ -195,15 +201,33 @@ class Escalator:
             raise SinkUnavailableError(f"escalation webhook answered {status}: {reason}")
         raise SinkRejectedError(f"escalation webhook answered {status}: {reason}")
 
-    def _webhook_limited(self, text: str, response: httpx2.Response) -> SinkThrottledError:
+    def _webhook_limited(
+        self, text: str, response: httpx2.Response, url: str
+    ) -> SinkThrottledError:
         """The wait a rate-limited webhook asked for (its Retry-After, else Slack's spacing of
         posts), as the Slack sink raises for its own 429s: a throttle, not an outage, so it
         counts no failure on the Slack breaker (whose opening would hold every channel's
-        posts), and it holds this escalation alone, not the daemon's intake."""
+        posts), and it holds this escalation alone, not the daemon's intake. The webhook is
+        left alone until the wait has passed: the sweep's next incidents would post to it a
+        moment later, only to be refused again and keep its limit going."""
         wait_s = throttle_wait_s(retry_after_of(response.headers), self._slack_spacing_s)
-        throttled = SinkThrottledError(f"{text} (asked to wait {wait_s:g} s)", retry_after_s=wait_s)
-        throttled.pauses_intake = False
-        return throttled
+        now_s = self._clock()
+        # Waits already over are dropped: the map holds only the webhooks still waiting.
+        self._held_until = {
+            hook: until for hook, until in self._held_until.items() if until > now_s
+        }
+        self._held_until[url] = now_s + wait_s
+        return _webhook_wait(f"{text} (asked to wait {wait_s:g} s)", wait_s)
+
+    def _hold_if_limited(self, url: str) -> None:
+        """Raise SinkThrottledError, sending nothing, while `url` is in a wait its rate limit
+        asked for (`_webhook_limited`), with what is left of the wait."""
+        held_s = self._held_until.get(url, 0.0) - self._clock()
+        if held_s > 0:
+            log.debug("escalation.held", host=_host(url), retry_after_s=held_s)
+            raise _webhook_wait(
+                f"escalation webhook rate-limited: held for another {held_s:.1f} s", held_s
+            )
 
     async def _github_issue(self, target: Escalation, incident: Incident, now: datetime) -> None:
         assert self._github is not None
@@ -285,6 +309,14 @@ class Escalator:
                 reason=exc.detail,
             )
             self._missing_labels.note(ref.repository, label)
+
+
+def _webhook_wait(text: str, wait_s: float) -> SinkThrottledError:
+    """A wait one escalation webhook asked for: it holds that webhook's escalations alone, not
+    the daemon's intake."""
+    throttled = SinkThrottledError(text, retry_after_s=wait_s)
+    throttled.pauses_intake = False
+    return throttled
 
 
 def escalation_marker(incident: Incident) -> str:
