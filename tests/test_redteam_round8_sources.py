@@ -410,3 +410,39 @@ def test_a_sentry_event_alert_for_a_real_error_fires() -> None:
     """A real issue alert (no sample tag, an error's own title) still fires."""
     alert = _only(_sample("sentry/event-alert.json"), sentry_resource="event_alert")
     assert (alert.status, alert.title) == (Status.FIRING, "ZeroDivisionError: division by zero")
+
+
+# --- grafana oncall: the integration's "Send demo alert" ticketed -------------------------------
+
+#: What OnCall's *Send demo alert* button puts in the alert it creates (its integrations'
+#: demo payload, as OnCall's outgoing-webhook documentation shows it).
+_ONCALL_DEMO_DESCRIPTION = "This alert was sent by user for the demonstration purposes"
+
+
+def test_the_oncall_sample_is_the_demo_alert() -> None:
+    """The sample alert group (OnCall's documented example) is a demo press: TestAlert, with
+    the demo's description (so a fix that skips demos must give the other tests a real one)."""
+    payload = _sample("tools/grafana-oncall-created.json")["alert_payload"]
+    assert payload["labels"]["alertname"] == "TestAlert"
+    assert payload["annotations"]["description"] == _ONCALL_DEMO_DESCRIPTION
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="grafana-oncall: an alert group made by the integration's 'Send demo alert' button "
+    "(alertname TestAlert, the demo description) opens a ticket",
+)
+def test_an_oncall_demo_alert_group_opens_no_ticket() -> None:
+    """A demo alert proves the webhook works; it is skipped as `test_notification`, as
+    Grafana's own TestAlert is."""
+    normalized = normalize_body(json.dumps(_sample("tools/grafana-oncall-created.json")))
+    assert normalized.alerts == ()
+    assert [skip.reason for skip in normalized.skipped] == ["test_notification"]
+
+
+def test_an_oncall_alert_group_of_a_real_alert_fires() -> None:
+    """An alert group of a real alert (its own name and description) still fires."""
+    body = _sample("tools/grafana-oncall-created.json")
+    body["alert_payload"]["labels"] = {"alertname": "HighLatency", "region": "eu-1"}
+    body["alert_payload"]["annotations"] = {"description": "p99 above 2s on checkout"}
+    assert _only(body).status is Status.FIRING
