@@ -158,24 +158,44 @@ def _views(text: str) -> Iterator[str]:
     yield html.unescape(text)
 
 
+#: A run of hex digits this long is looked for instead of an 8-character one: the daemon's own
+#: random ids (message ids, trace ids) put thousands of hex runs in what it sends, and one of
+#: them matching one of the corpus' thousands of 8-digit hex runs is about a 1-in-200 chance
+#: per run of this test (it happened: `426f868f` from a 37-digit key, and no other run of it).
+#: 12 hex digits make that chance about 1 in 10^7; an 8-character run with any other letter
+#: is already as unlikely.
+HEX_RUN = 12
+_HEX = re.compile(r"[0-9a-fA-F]+")
+
+
 def _needles(secrets: Placed) -> dict[str, str]:
-    """Every 8-character run of every secret's random part, and the format it belongs to."""
-    return {
-        part[i : i + 8]: fmt.id
-        for fmt, secret in secrets
-        for part in secret.random
-        for i in range(len(part) - 7)
-    }
+    """Every 8-character run of every secret's random part (every `HEX_RUN`-character run
+    where the 8 characters are all hex digits; the whole part when shorter), and the format
+    it belongs to."""
+    needles: dict[str, str] = {}
+    for fmt, secret in secrets:
+        for part in secret.random:
+            for i in range(len(part) - 7):
+                run = part[i : i + 8]
+                if _HEX.fullmatch(run):
+                    start = max(0, min(i, len(part) - HEX_RUN))
+                    run = part[start : start + HEX_RUN]
+                needles[run] = fmt.id
+    return needles
 
 
 def _leaks(secrets: Placed, where: dict[str, str]) -> list[str]:
     """`path: format: runs` for each secret a path holds a run of. One pass over each view of
-    each text (its own 8-character windows against the needles), not one search per needle."""
+    each text (its own windows of the needles' lengths against the needles), not one search per needle."""
     needles = _needles(secrets)
     found: dict[tuple[str, str], set[str]] = {}
     for path, text in where.items():
         for view in _views(text):
-            windows = {view[i : i + 8] for i in range(len(view) - 7)}
+            windows = {
+                view[i : i + size]
+                for size in {len(needle) for needle in needles}
+                for i in range(len(view) - size + 1)
+            }
             for run in windows & needles.keys():
                 found.setdefault((path, needles[run]), set()).add(run)
     return [f"{path}: {fmt}: {sorted(runs)[:3]}" for (path, fmt), runs in sorted(found.items())]
