@@ -1,9 +1,12 @@
 """Red team, round 8: alerts real senders send that triage read wrongly when this was written,
-built from the tools' documented payloads: a Nagios or Icinga check's CRITICAL ranked no higher
-than its WARNING, a New Relic issue's DEACTIVATED state refused, two New Relic accounts' issues
-merged into one incident, and more (each section names its bug). Each bug is a strict xfail that
-fails today for the reason it names and passes once the bug is fixed; each plain test beside
-one holds the behaviour the fix must keep."""
+built from the tools' documented payloads: a Nagios, Icinga or Checkmk check's CRITICAL ranked
+no higher than its WARNING; a New Relic issue's DEACTIVATED state refused and two accounts'
+issues merged; kube-prometheus's Watchdog heartbeat ticketed; a PagerDuty Events API v2 event
+refused; an ECS or Redshift Serverless ERROR defaulted to medium; a transient EMR cluster's step
+never resolved; an Opsgenie alert's details lost; a Sentry alert rule's and a Grafana OnCall
+integration's test notices ticketed. Each bug is a strict xfail that fails today for the reason
+it names and passes once the bug is fixed; each plain test beside one holds the behaviour the
+fix must keep."""
 
 from __future__ import annotations
 
