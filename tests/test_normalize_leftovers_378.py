@@ -165,3 +165,181 @@ def test_a_short_value_is_read_as_shown(reader: str, value: str) -> None:
     """A value within the label limit is read as it is shown: nothing is kept besides."""
     read, _ = READERS[reader]
     assert not read(VALUES[value]).uncut_labels
+
+
+# --- Other readers that cut a value by hand before it became a label ----------------------
+
+
+def _set(*path: str | int) -> Callable[[dict[str, Any], str], None]:
+    """An edit that sets the field at `path` to the value."""
+
+    def edit(payload: dict[str, Any], value: str) -> None:
+        node: Any = payload
+        for step in path[:-1]:
+            node = node[step]
+        node[path[-1]] = value
+
+    return edit
+
+
+#: Values over 1,024 characters, what a reader cut its own values to (`common.line`): two
+#: that differ only past it.
+PAST_FIELD = "y" * 1_100
+
+#: (sample, label, edit that puts a value into the field that label shows, the value's
+#: start: `LONG` where the reader cut it to 256 characters or fewer, else `PAST_FIELD`).
+CUT_BY_HAND = [
+    ("azure/service-health-active.json", "incident_type",
+     _set("data", "alertContext", "properties", "incidentType"), LONG),
+    ("azure/service-health-active.json", "rule", _set("data", "essentials", "alertRule"),
+     PAST_FIELD),
+    ("azure/resource-health-unavailable.json", "rule", _set("data", "essentials", "alertRule"),
+     PAST_FIELD),
+    ("vendors/azure-fired.json", "rule", _set("data", "essentials", "alertRule"), PAST_FIELD),
+    ("vendors/gcp-open.json", "policy", _set("incident", "policy_name"), PAST_FIELD),
+    ("vendors/gcp-open.json", "resource", _set("incident", "resource_display_name"),
+     PAST_FIELD),
+    ("statuscake/down.json", "status_code", _set("StatusCode"), LONG),
+    ("tools/dynatrace-open.json", "problem_severity", _set("ProblemSeverity"), LONG),
+    ("freshping/unreachable.json", "application",
+     _set("webhook_event_data", "application_name"), LONG),
+    ("freshping/unreachable.json", "check_name", _set("webhook_event_data", "check_name"),
+     PAST_FIELD),
+    ("freshping/unreachable.json", "request_url", _set("webhook_event_data", "request_url"),
+     PAST_FIELD),
+    ("raygun/new-error.json", "event_type", _set("eventType"), LONG),
+    ("raygun/new-error.json", "application", _set("application", "name"), PAST_FIELD),
+    ("raygun/status-changed.json", "application", _set("application", "name"), PAST_FIELD),
+    ("kapacitor/critical.json", "previous_level", _set("previousLevel"), LONG),
+    ("betterstack/error-new.json", "application",
+     _set("data", "attributes", "application_name"), PAST_FIELD),
+    ("betterstack/error-new.json", "error_type", _set("data", "attributes", "error_type"),
+     PAST_FIELD),
+    ("cloudwatch/eventbridge-contributor.json", "muted_by",
+     _set("detail", "muteDetail", "mutedByArn"), PAST_FIELD),
+]  # fmt: skip
+
+
+#: Per case, recorded at commit e1ac2141 before these labels carried whole values: the
+#: sample's [fingerprint, labels] digest as `BEFORE`'s (within the limits nothing changes),
+#: and the first 16 hex digits of the fingerprints of its two long values (no incident
+#: re-keys: one incident where the reader keyed it by the cut value, two where by the whole).
+CUT_BEFORE = {
+    ("azure/service-health-active.json", "incident_type"): (
+        "a6e3be75b5ac186b",
+        "29ee98830728459e",
+        "29ee98830728459e",
+    ),
+    ("azure/service-health-active.json", "rule"): (
+        "a6e3be75b5ac186b",
+        "29ee98830728459e",
+        "29ee98830728459e",
+    ),
+    ("azure/resource-health-unavailable.json", "rule"): (
+        "826cbbe1390935a0",
+        "84a6fda4edc8c674",
+        "84a6fda4edc8c674",
+    ),
+    ("vendors/azure-fired.json", "rule"): (
+        "a3680f71befb6179",
+        "e2eb3bd5be69f4ea",
+        "87b9af1435aab3fe",
+    ),
+    ("vendors/gcp-open.json", "policy"): (
+        "d8eed2a4fc70dbd4",
+        "3683893ba529c936",
+        "3683893ba529c936",
+    ),
+    ("vendors/gcp-open.json", "resource"): (
+        "d8eed2a4fc70dbd4",
+        "3683893ba529c936",
+        "3683893ba529c936",
+    ),
+    ("statuscake/down.json", "status_code"): (
+        "cd18bc8f39c52350",
+        "708cc5c28d9b4753",
+        "708cc5c28d9b4753",
+    ),
+    ("tools/dynatrace-open.json", "problem_severity"): (
+        "cb1074ab32261eed",
+        "9e4c5a5c3eecb762",
+        "9e4c5a5c3eecb762",
+    ),
+    ("freshping/unreachable.json", "application"): (
+        "d0d0ae2f04033260",
+        "3d76e03a469baec1",
+        "3d76e03a469baec1",
+    ),
+    ("freshping/unreachable.json", "check_name"): (
+        "d0d0ae2f04033260",
+        "3d76e03a469baec1",
+        "3d76e03a469baec1",
+    ),
+    ("freshping/unreachable.json", "request_url"): (
+        "d0d0ae2f04033260",
+        "3d76e03a469baec1",
+        "3d76e03a469baec1",
+    ),
+    ("raygun/new-error.json", "event_type"): (
+        "9324a2aa6328a352",
+        "9ee0ddf4814e858a",
+        "9ee0ddf4814e858a",
+    ),
+    ("raygun/new-error.json", "application"): (
+        "9324a2aa6328a352",
+        "9ee0ddf4814e858a",
+        "9ee0ddf4814e858a",
+    ),
+    ("raygun/status-changed.json", "application"): (
+        "63e71d8a2d2b27bf",
+        "9ee0ddf4814e858a",
+        "9ee0ddf4814e858a",
+    ),
+    ("kapacitor/critical.json", "previous_level"): (
+        "72f1aabea0cc7ea6",
+        "2f37d316c4f059bb",
+        "2f37d316c4f059bb",
+    ),
+    ("betterstack/error-new.json", "application"): (
+        "c4a4cc84ca9e321e",
+        "bef94297105489ea",
+        "bef94297105489ea",
+    ),
+    ("betterstack/error-new.json", "error_type"): (
+        "c4a4cc84ca9e321e",
+        "bef94297105489ea",
+        "bef94297105489ea",
+    ),
+    ("cloudwatch/eventbridge-contributor.json", "muted_by"): (
+        "21f968bb1b12a96a",
+        "9ef25f165be6d3bf",
+        "9ef25f165be6d3bf",
+    ),
+}
+
+
+def _read_with(name: str, edit: Callable[[dict[str, Any], str], None], value: str) -> Alert:
+    payload = _sample(name)
+    edit(payload, value)
+    return _alert(payload)
+
+
+@pytest.mark.parametrize(
+    ("name", "label", "edit", "start"),
+    CUT_BY_HAND,
+    ids=[f"{case[0]}:{case[1]}" for case in CUT_BY_HAND],
+)
+def test_a_value_cut_by_hand_is_read_whole(
+    name: str, label: str, edit: Callable[[dict[str, Any], str], None], start: str
+) -> None:
+    """Two values that differ only past where the reader cut them show alike (cut at 256
+    characters, as `add_label` cuts every label) and key the incidents they keyed before,
+    but routes and groups read them apart (`Alert.label`)."""
+    sample, *fingerprints = CUT_BEFORE[(name, label)]
+    assert _digest(_alert(_sample(name))) == sample
+    one, two = (_read_with(name, edit, f"{start}{n}") for n in (1, 2))
+    assert [one.fingerprint[:16], two.fingerprint[:16]] == fingerprints
+    assert one.labels[label] == two.labels[label]
+    assert one.labels[label].endswith("…")
+    assert len(one.labels[label]) > 200  # as `add_label` cuts it, not shorter
+    assert one.label(label) != two.label(label)

@@ -121,13 +121,13 @@ def service_health(payload: dict[str, Any], essentials: dict[str, Any]) -> Norma
             untagged(props.get("communication") or props.get("defaultLanguageContent"))
         ),
         labels=labelled(
-            ("rule", rule),
+            ("rule", essentials.get("alertRule")),  # whole: `add_label` cuts it
             ("monitoring_service", essentials.get("monitoringService")),
             ("azure_severity", essentials.get("severity")),
             ("tracking_id", tracking),
             ("service", props.get("service")),
             ("region", props.get("region")),
-            ("incident_type", incident_type),
+            ("incident_type", props.get("incidentType")),  # whole, as the rule
             ("stage", stage),
         ),
         occurred_at=occurred,
@@ -189,7 +189,7 @@ def resource_health(payload: dict[str, Any], essentials: dict[str, Any]) -> Norm
         team=team(payload),
         description=paragraphs(props.get("title"), props.get("details"), change),
         labels=labelled(
-            ("rule", rule),
+            ("rule", essentials.get("alertRule")),  # whole: `add_label` cuts it
             ("monitoring_service", essentials.get("monitoringService")),
             ("azure_severity", essentials.get("severity")),
             ("target", resource),

@@ -72,9 +72,10 @@ def normalize(data: dict[str, Any], payload: dict[str, Any]) -> Normalized:
         links=common.links(source=common.url(attributes.get("error_url"), "error_url")),
         labels=labelled(
             ("error_id", error_id),
-            ("application", app),
+            # Whole, not `_shown`'s: `add_label` shows each cut and keeps it whole for routes.
+            ("application", attributes.get("application_name")),
             ("application_id", attributes.get("application_id")),
-            ("error_type", kind),
+            ("error_type", attributes.get("error_type")),
             ("event", event),
         ),
         occurred_at=common.now(),

@@ -148,7 +148,7 @@ def normalize_statuscake(payload: dict[str, Any]) -> Normalized:
             ("url", url),
             ("ip", payload.get("IP")),
             ("tags", payload.get("Tags")),
-            ("status_code", code),
+            ("status_code", payload.get("StatusCode")),  # whole: `add_label` cuts it
             ("check_rate_s", payload.get("CheckRate")),
         ),
         # The form states no time: dated when queued, so its down and up order as sent.

@@ -295,7 +295,8 @@ def _normalize_event(
         )
         detail = f"alarm {name}: actions muted by mute rule {common.short(mute_rule, 200)}"
         return Normalized((), (Skipped(SOURCE, "actions_muted", detail),))
-    common.add_label(facts, "muted_by", mute_rule)
+    # Whole, not `mute_rule` (`line`'s): the label keeps what routes and groups read.
+    common.add_label(facts, "muted_by", common.unnested(mute.get("mutedByArn")))
     change = _Change(
         name=_alarm_name(detail_obj.get("alarmName"), f"{names.detail}.alarmName", arn),
         account=_account(payload.get("account"), names.account, arn),

@@ -100,10 +100,11 @@ def normalize(payload: dict[str, Any]) -> Normalized:
         links=common.links(check=common.url(data.get("request_url"), "request_url")),
         labels=labelled(
             ("check_id", check_id),
-            ("check_name", name),
+            # Whole: `add_label` shows each cut and keeps it whole for routes and groups.
+            ("check_name", data.get("check_name")),
             ("state", state),
-            ("application", application),
-            ("request_url", target),
+            ("application", data.get("application_name")),
+            ("request_url", data.get("request_url")),
             ("http_status_code", code),
         ),
         occurred_at=occurred,

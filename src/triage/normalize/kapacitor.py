@@ -80,7 +80,9 @@ def _is_test(payload: dict[str, Any], level: str) -> bool:
 
 
 def _lower(value: Any) -> str | None:
-    word = common.word(value, "previousLevel", 64)
+    """The previous level, lower-cased and whole (`common.whole_word`): its label shows it cut
+    and keeps it whole for routes and groups (`add_label`)."""
+    word = common.whole_word(value, "previousLevel")
     return word.lower() if word else None
 
 

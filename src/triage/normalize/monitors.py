@@ -333,7 +333,7 @@ def normalize_azure(payload: dict[str, Any]) -> Normalized:
         severity=severity,
         description=paragraphs(essentials.get("description")),
         labels=labelled(
-            ("rule", rule),
+            ("rule", essentials.get("alertRule")),  # whole: `add_label` cuts it
             ("signal_type", essentials.get("signalType")),
             ("monitoring_service", essentials.get("monitoringService")),
             ("target", _listed(essentials.get("alertTargetIDs"))),
@@ -415,9 +415,9 @@ def normalize_gcp(payload: dict[str, Any]) -> Normalized:
         labels=labelled(
             ("incident_id", incident_id),
             ("project", project),
-            ("policy", policy),
+            ("policy", incident.get("policy_name")),  # whole, as the resource
             ("condition", incident.get("condition_name")),
-            ("resource", resource),
+            ("resource", incident.get("resource_display_name") or incident.get("resource_name")),
             ("resource_type", incident.get("resource_type_display_name")),
             ("metric", common.obj_or_empty(incident.get("metric")).get("type")),
         ),

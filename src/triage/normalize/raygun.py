@@ -84,8 +84,8 @@ def normalize(payload: dict[str, Any]) -> Normalized:
             application=common.url(application.get("url"), "application.url"),
         ),
         labels=labelled(
-            ("application", app),
-            ("event_type", kind),
+            ("application", application.get("name")),  # whole: `add_label` cuts it
+            ("event_type", payload.get("eventType")),  # whole, as the application
             ("occurrences", error.get("totalOccurrences")),
             ("users_affected", error.get("usersAffected")),
             ("first_seen", error.get("firstOccurredOn")),
@@ -120,7 +120,7 @@ def _status_changed(payload: dict[str, Any]) -> Normalized:
             application=common.url(application.get("url"), "application.url"),
         ),
         labels=labelled(
-            ("application", app),
+            ("application", application.get("name")),  # whole: `add_label` cuts it
             ("event_type", _STATUS_CHANGED),
             ("error_status", said),
         ),

@@ -213,7 +213,7 @@ def normalize_dynatrace(payload: dict[str, Any]) -> Normalized:
             ("problem", payload.get("ProblemID")),
             ("pid", pid),
             ("impact", payload.get("ProblemImpact")),
-            ("problem_severity", level),
+            ("problem_severity", payload.get("ProblemSeverity")),  # whole, cut as shown
             ("entities", payload.get("ImpactedEntity")),
             ("tags", payload.get("Tags")),
             ("state", state),
