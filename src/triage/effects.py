@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -48,13 +48,17 @@ class Effects:
     an alert (`None`: the sweep, a close by hand) the claim carries its own, redacted."""
 
     def __init__(
-        self, pipeline: Pipeline, alert: Alert | None, redacted: AlertView | None = None
+        self,
+        pipeline: Pipeline,
+        alert: Alert | None,
+        redacted: Callable[[], AlertView | None] = lambda: None,
     ) -> None:
         self.pipeline = pipeline
         self.alert = alert
-        #: The alert's redaction its event read the stored title from (`AlertView`): the view
-        #: reuses its fields rather than redact them again. One of another alert is not used.
-        self._redacted = redacted if redacted is not None and redacted.alert is alert else None
+        #: The alert's redaction its event read the stored title from (`AlertView`), if any
+        #: by the time the view is made: the view reuses its fields rather than redact them
+        #: again. One of another alert is not used.
+        self._redacted = redacted
         self._view: RedactedAlert | None = None
 
     def view(self, work: Work) -> RedactedAlert:
@@ -68,7 +72,9 @@ class Effects:
                 self._view = view_from_json(work.alert, group)
             elif self.alert is not None:
                 chars = p.payload_excerpt_chars if work.ticket is None else 0
-                redacted = self._redacted or AlertView(self.alert, p.redactor)
+                redacted = self._redacted()
+                if redacted is None or redacted.alert is not self.alert:
+                    redacted = AlertView(self.alert, p.redactor)
                 self._view = redacted.view(excerpt_chars=chars, group=group)
             else:
                 self._view = dataclasses.replace(stored_alert(work.incident), group=group)

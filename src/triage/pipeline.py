@@ -59,7 +59,7 @@ from triage.sqs.inbox import RECEIVED_AT_ATTRIBUTE, Message
 from triage.summarise.base import Summariser
 from triage.summarise.priority import default_priority
 from triage.tracing import NO_SPANS, Tracing
-from triage.view import AlertView
+from triage.view import AlertView, redact_alert
 
 log = structlog.get_logger(__name__)
 
@@ -94,11 +94,13 @@ def _no_progress() -> None:
 class _Event:
     """What the store's lifecycle reads of an alert. Its title, the one text the lifecycle
     keeps, is redacted when first read, and the route it opens on is chosen when first read
-    (`alert_route`): a repeat of an open incident reads neither. The title is the alert's
-    view's (`redacted`), whose fields a new incident's effects then reuse (`Pipeline.apply`)."""
+    (`alert_route`): a repeat of an open incident reads neither. The title is read from the
+    alert's view (`AlertView`), kept as `redacted`: a new incident's effects reuse its fields
+    (`Pipeline.apply`) rather than redact them again."""
 
     __slots__ = (
         "_alert",
+        "_redactor",
         "_route",
         "_routed",
         "_router",
@@ -114,7 +116,7 @@ class _Event:
     def __init__(
         self,
         alert: Alert,
-        redacted: AlertView,
+        redactor: Redactor,
         queued_at: datetime | None = None,
         router: Router | None = None,
     ) -> None:
@@ -125,7 +127,9 @@ class _Event:
         #: When its message was first queued: of two events stamped alike, the later queued
         #: is the newer.
         self.queued_at = queued_at
-        self.redacted = redacted
+        self._redactor = redactor
+        #: The alert's view the title was read from; None until it is.
+        self.redacted: AlertView | None = None
         self._title: str | None = None
         self._alert = alert
         self._router = router
@@ -135,6 +139,7 @@ class _Event:
     @property
     def title(self) -> str:
         if self._title is None:
+            self.redacted = AlertView(self._alert, self._redactor)
             self._title = self.redacted.title
         return self._title
 
@@ -151,10 +156,10 @@ class _Event:
 
 
 def _redaction_of(event: AlertEvent, alert: Alert) -> AlertView | None:
-    """The redaction of `alert` that `event` shares (the pipeline's own event of it), whose
-    fields its title was read from: a new incident's view reuses them rather than redact the
-    alert again. None for any other event (a wrapped one: a resolve, whose view is cheap)."""
-    if isinstance(event, _Event) and event.redacted.alert is alert:
+    """The redaction of `alert` that `event` shares, the pipeline's own event of it once its
+    title was read (a new incident's, once decided): its view reuses the fields rather than
+    redact them again. None for any other (a repeat reads no title; a resolve is wrapped)."""
+    if isinstance(event, _Event) and event.redacted is not None and event.redacted.alert is alert:
         return event.redacted
     return None
 
@@ -579,7 +584,7 @@ class Pipeline:
     def event(self, alert: Alert, queued_at: datetime | None = None) -> _Event:
         """What the store's lifecycle reads of `alert`, its message queued at `queued_at`."""
         # Its title as its view shows it: also without a value its labels hold as a secret.
-        return _Event(alert, AlertView(alert, self.redactor), queued_at, self.router)
+        return _Event(alert, self.redactor, queued_at, self.router)
 
     async def apply(
         self,
@@ -593,9 +598,9 @@ class Pipeline:
         decision changed the incident, and whether it opened it (a silenced one too).
         `before_effect` runs once the effect is claimed, before any sink hears of it; when it
         says True, it took the effect back (IGNORE)."""
-        redacted = _redaction_of(event, alert)
-        effects = Effects(self, alert, redacted)
-        hold = await self._hold(alert, redacted)
+        # Asked when the effect is carried out: the claim's decision reads the title first.
+        effects = Effects(self, alert, lambda: _redaction_of(event, alert))
+        hold = await self._hold(alert)
         claim = self.ledger.claim(event, owner, redo=effects.carry_out, group=group, hold=hold)
         try:
             async with claim as work:
@@ -657,15 +662,14 @@ class Pipeline:
                 await self.moves.finish_close(alert, owner, own, event.queued_at)
         return action
 
-    async def _hold(self, alert: Alert, redacted: AlertView | None) -> Hold | None:
+    async def _hold(self, alert: Alert) -> Hold | None:
         """When a silence matches `alert`: what the store keeps to carry its effect out later
-        (the alert redacted, as the ticket would be written from; by `redacted` if given)."""
+        (the alert redacted, as the ticket would be written from)."""
         silences = await self.silences.current() if self.silences is not None else ()
         silence = first_match(silences, alert, self.ledger.clock()) if silences else None
         if silence is None:
             return None
-        redacted = redacted or AlertView(alert, self.redactor)
-        view = redacted.view(excerpt_chars=self.payload_excerpt_chars)
+        view = redact_alert(alert, self.redactor, excerpt_chars=self.payload_excerpt_chars)
         return Hold(silence.id, silence.ends(), view_to_json(view))
 
     async def carry_out(self, transition: Transition, owner: str) -> None:
