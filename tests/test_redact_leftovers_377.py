@@ -277,3 +277,45 @@ def test_a_value_loguru_annotates_with_tabs_under_another_name_stays() -> None:
         "\t   │    └ <function Pool.connect>",
     )
     assert _text(text) == text.replace(PASSWORD, P)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "++ az keyvault secret show --vault-name kv-prod --name db --query value -o tsv\n"
+            f"+ CONN={PASSWORD}\n+ echo ok",
+            "++ az keyvault secret show --vault-name kv-prod --name db --query value -o tsv\n"
+            f"+ CONN={P}\n+ echo ok",
+        ),
+        (
+            f"++ vault kv get -field=password secret/db\n+ export DBP='{PASSWORD} x'",
+            f"++ vault kv get -field=password secret/db\n+ export DBP='{P}'",
+        ),
+        (
+            "+++ aws ssm get-parameter --name /app/db --with-decryption --query Parameter.Value"
+            f" --output text\n++ local value={PASSWORD}",
+            "+++ aws ssm get-parameter --name /app/db --with-decryption --query Parameter.Value"
+            f" --output text\n++ local value={P}",
+        ),
+        (
+            f"+ az keyvault secret show --vault-name kv-prod --name db -o tsv\n+ CONN={PASSWORD}",
+            None,
+        ),
+        ("++ vault kv get -field=username secret/db\n+ DB_USER=app",) * 2,
+        ("++ date +%s\n+ STARTED=1765000000",) * 2,
+    ],
+    ids=["az", "vault-export-quoted", "aws-local", "not-nested", "not-a-secret", "not-a-store"],
+)
+def test_what_a_traced_command_substitution_assigns_is_blanked(
+    text: str, expected: str | None
+) -> None:
+    """Under `set -x`, `CONN=$(az keyvault secret show … -o tsv)` traces the command (`++ …`)
+    and then the assignment with what it printed (`+ CONN=…`): that value goes whatever the
+    variable is called; an assignment after a command that was not substituted (one `+`), one
+    from a field not named like a secret, or from another command, stays."""
+    redacted = _text(text)
+    if expected is None:
+        assert redacted == text
+    else:
+        assert redacted == expected

@@ -552,6 +552,14 @@ _PROMPT = re.compile(rf"[ \t]{{0,16}}(?:{_PROMPT_MARK})?")
 #: the line after them is output only in a transcript, after a shell's prompt (`_SHELL_PROMPT`).
 _SCRIPTED = ("env_var", "echoed_var", "cat_file")
 _SHELL_PROMPT = re.compile(rf"[ \t]{{0,16}}{_PROMPT_MARK}")
+#: A `set -x` trace's assignment (`+ CONN=…`, `+ export CONN=…`): after a command traced one
+#: level deeper (`++ az …`), it assigns what that command printed, quoted by the trace (`'…'`)
+#: when it holds a space. The value is the rest of the line.
+_TRACED_ASSIGNMENT = (
+    r"\+{1,8}[ \t]{1,3}(?:(?:export|local|readonly|declare|typeset)[ \t]{1,3}"
+    r"(?:-[A-Za-z]{1,8}[ \t]{1,3}){0,4})?[A-Za-z_]\w{0,127}="
+)
+_TRACED_VALUE = re.compile(rf"(?P<head>[ \t]{{0,16}}{_TRACED_ASSIGNMENT})(?P<value>.+)", re.DOTALL)
 
 
 #: An output line that says the command failed (`[ERROR] item not found`, `Error from server
@@ -684,6 +692,40 @@ def _table_rows_blanked(lines: list[str], header: int) -> dict[int, str]:
     return rows
 
 
+def _assigned(lines: list[str], prompt: str) -> range:
+    """The first of the output lines when it is a `set -x` trace's assignment that takes what
+    the command printed: the command was traced one level deeper (`++ cmd`, then `+ X=…`),
+    as a command substitution's is; none otherwise (the assignment is a later command's)."""
+    return range(1) if prompt.strip().startswith("++") else range(0)
+
+
+def _traced_value_blanked(traced: re.Match[str]) -> str:
+    """A traced assignment (`_TRACED_VALUE`) with its value replaced, the trace's quotes kept."""
+    value = traced["value"].rstrip()
+    if value.startswith(("[REDACTED", "'[REDACTED")):
+        return traced[0]
+    quote = "'" if len(value) > 1 and value[0] == value[-1] == "'" else ""
+    return f"{traced['head']}{quote}[REDACTED:password]{quote}"
+
+
+def _output_blanked(lines: list[str], taken: Sequence[int]) -> tuple[dict[int, str], Sequence[int]]:
+    """The output lines that hold a secret (`taken`) replaced, by index, and the lines they
+    span: each line whole but its indentation (a JSON block's brackets stay), a traced
+    assignment's value only, a table's secret cells below its header (the header, at
+    `taken`, stays; `_table_rows_blanked`)."""
+    if taken and (traced := _TRACED_VALUE.match(lines[taken[0]])) is not None:
+        return {taken[0]: _traced_value_blanked(traced)}, taken
+    if len(taken) == 1 and _TABLE_RULE.fullmatch([*lines, ""][taken[0] + 1]):
+        rows = _table_rows_blanked(lines, taken[0])
+        return rows, range(taken[0], max(rows, default=taken[0] + 1) + 1)
+    blanked = {
+        at: f"{lines[at][: len(lines[at]) - len(lines[at].lstrip())]}[REDACTED:password]"
+        for at in taken
+        if lines[at].strip() not in _PUNCTUATION_LINES
+    }
+    return blanked, taken
+
+
 def _printed_secret(brk: str) -> Callable[[re.Match[str]], str]:
     """The replacement of a command that prints a secret (`_PRINTS_SECRET`) and its output's
     lines, broken by `brk`: the lines that hold the secret (`_secret_lines`) replaced, when
@@ -706,6 +748,8 @@ def _printed_secret(brk: str) -> Callable[[re.Match[str]], str]:
         lines = pieces[2::2]
         head = match[0][: match.start("output") - match.start()]
         taken: Sequence[int] = _secret_lines(lines)
+        if _TRACED_VALUE.match(lines[0]) is not None:
+            taken = _assigned(lines, text[_line_start(text, match.start()) : match.start()])
         if match["etcd_path"] is not None and "--print-value-only" not in head:
             taken = _etcd_values(lines, match["etcd_path"])
         elif (field is not None and not any(secret_named(name) for name in names)) or (
@@ -713,15 +757,7 @@ def _printed_secret(brk: str) -> Callable[[re.Match[str]], str]:
         ):
             # A field not named like a secret, or an `az --query` that picks no value.
             taken = range(0)
-        blanked = {
-            at: f"{lines[at][: len(lines[at]) - len(lines[at].lstrip())]}[REDACTED:password]"
-            for at in taken
-            if lines[at].strip() not in _PUNCTUATION_LINES
-        }
-        if len(taken) == 1 and _TABLE_RULE.fullmatch(([*lines, ""])[taken[0] + 1]):
-            # A table (`-o table`): its header stays, and its rows lose the secret's cells.
-            blanked = _table_rows_blanked(lines, taken[0])
-            taken = range(taken[0], max(blanked, default=taken[0] + 1) + 1)
+        blanked, taken = _output_blanked(lines, taken)
         for at, line in blanked.items():
             pieces[2 + 2 * at] = line
         done = 1 + 2 * (taken[-1] + 1 if taken else 0)
@@ -750,7 +786,7 @@ _GENERATED = (
 PRINTED_RULES: tuple[_Rule, ...] = tuple(
     _rule(
         rf"{_PRINTS_SECRET}{char}{{0,512}}+(?P<output>(?:{brk}"
-        rf"(?![ \t]{{0,64}}+{_PROMPT_MARK}){char}{{0,4096}}+){{1,64}}+)",
+        rf"(?![ \t]{{0,64}}+(?!{_TRACED_ASSIGNMENT}){_PROMPT_MARK}){char}{{0,4096}}+){{1,64}}+)",
         _printed_secret(brk),
         *("op read", "op item", "-field", "base64", "create token", "auth:token", "auth token"),
         *("print-access-token", "print-identity-token", "versions access"),
