@@ -6,6 +6,7 @@ import functools
 import logging
 import os
 import shutil
+import signal
 import tempfile
 import threading
 import time
@@ -377,3 +378,16 @@ def logs() -> Iterator[list[MutableMapping[str, Any]]]:
     )
     yield capture.entries
     structlog.configure(**saved)
+
+
+@pytest.fixture
+def sigint_not_ignored() -> Iterator[None]:
+    """SIGINT handled in this process while the test runs, as a terminal's foreground job has
+    it, so that a daemon it runs in-process handles it and a command it starts does not inherit
+    it ignored: a suite started in the background by a shell without job control (`pytest &`
+    in a script) runs with SIGINT ignored, which triage, as it should, leaves ignored."""
+    inherited = signal.getsignal(signal.SIGINT)
+    if inherited == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, inherited)

@@ -289,8 +289,8 @@ def _serve() -> None:
     children left, when stdin closes."""
     # A Ctrl-C reaches the test's whole process group: the zygote ends with the test process
     # (its stdin closes), not before, so that it still kills its children then. The children
-    # get back the handler the zygote started with, as a new interpreter would.
-    int_handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # get Python's Ctrl-C handler back (`become_child`).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     import gc
 
     gc.disable()  # as triage/__main__.py does before its imports
@@ -312,7 +312,7 @@ def _serve() -> None:
     os.set_blocking(wake_w, False)
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda signum, frame: None)
-    zygote = _ZygoteLoop(replies, devnull, (wake_r, wake_w), int_handler)
+    zygote = _ZygoteLoop(replies, devnull, (wake_r, wake_w))
     zygote.reply("ready 0 0")
     try:
         zygote.serve()
@@ -323,11 +323,10 @@ def _serve() -> None:
 class _ZygoteLoop:
     """The zygote's state: its live children by request id, and the replies pipe."""
 
-    def __init__(self, replies: int, devnull: int, wake: tuple[int, int], int_handler: Any) -> None:
+    def __init__(self, replies: int, devnull: int, wake: tuple[int, int]) -> None:
         self.replies = replies
         self.devnull = devnull
         self.wake = wake
-        self.int_handler = int_handler
         self.children: dict[int, int] = {}  # request id -> pid, until reaped
 
     def serve(self) -> None:
@@ -379,7 +378,10 @@ class _ZygoteLoop:
         _die_with_parent(zygote)
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, self.int_handler)
+        # Python's Ctrl-C handler, as a triage started from a terminal has it, whatever the
+        # suite was started from: a script's `pytest &` ignores SIGINT, which triage keeps
+        # ignored (tests/test_faults_leftovers_380.py starts processes of its own for that).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         for fd in (self.replies, *self.wake):
             os.close(fd)
         _child(request, self.devnull)

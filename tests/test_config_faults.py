@@ -17,7 +17,6 @@ import subprocess
 import sys
 import threading
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -740,18 +739,6 @@ def test_health_probes_the_address_the_endpoints_listen_on(
         finally:
             httpd.shutdown()
     assert capsys.readouterr().out.endswith('200 {"alive": true}\n')
-
-
-@pytest.fixture
-def sigint_not_ignored() -> Iterator[None]:
-    """SIGINT handled in this process while the test runs, so a command it starts does not
-    inherit it ignored: a suite started in the background by a shell without job control
-    (`pytest &` in a script) runs with SIGINT ignored, and the command's Ctrl-C never came."""
-    inherited = signal.getsignal(signal.SIGINT)
-    if inherited == signal.SIG_IGN:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-    yield
-    signal.signal(signal.SIGINT, inherited)
 
 
 @pytest.mark.usefixtures("sigint_not_ignored")

@@ -15,6 +15,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from daemon_harness import Queues, daemon_env, settings_for
 from fault_proxy import FaultProxy
 
@@ -46,6 +48,7 @@ def _hidden(queues: Queues, url: str) -> int:
     return int(attributes["ApproximateNumberOfMessagesNotVisible"])
 
 
+@pytest.mark.usefixtures("sigint_not_ignored")
 def test_ctrl_c_mid_batch_says_what_moved_and_loses_nothing(queues: Queues, tmp_path: Path) -> None:
     """SIGINT while a batch sent to the main queue is being deleted from the DLQ: exit 130,
     one `interrupted` line naming the letters sent back (as many as the main queue holds)

@@ -232,6 +232,7 @@ def test_a_ctrl_c_to_the_process_group_leaves_the_zygote_serving(tmp_path: Path)
     assert zygote._process.poll() is None
 
 
+@pytest.mark.usefixtures("sigint_not_ignored")
 def test_a_forked_daemon_handles_signals_as_a_new_interpreter_does(
     queues: Queues, backend: TicketServer, tmp_path: Path
 ) -> None:

@@ -142,7 +142,7 @@ def _gateway() -> IngestService:
     return IngestService(Settings(queue_url="http://127.0.0.1:9/000000000000/q"))
 
 
-@pytest.mark.usefixtures("hangup_ignored")
+@pytest.mark.usefixtures("hangup_ignored", "sigint_not_ignored")
 async def test_the_daemon_leaves_an_ignored_sighup_ignored() -> None:
     """Started under `nohup`, the daemon handles SIGTERM and SIGINT but not SIGHUP, which stays
     ignored: the terminal closing does not stop it."""
@@ -156,7 +156,7 @@ async def test_the_daemon_leaves_an_ignored_sighup_ignored() -> None:
     assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
 
 
-@pytest.mark.usefixtures("hangup_default")
+@pytest.mark.usefixtures("hangup_default", "sigint_not_ignored")
 async def test_the_daemon_still_stops_on_sighup_from_a_terminal() -> None:
     """Started from a terminal (SIGHUP not ignored), the daemon still stops cleanly on it."""
     supervisor = _supervisor(MemoryInbox(), Health(), retry_s=1.0)
@@ -167,7 +167,7 @@ async def test_the_daemon_still_stops_on_sighup_from_a_terminal() -> None:
         supervisor._remove_signal_handlers()
 
 
-@pytest.mark.usefixtures("hangup_ignored")
+@pytest.mark.usefixtures("hangup_ignored", "sigint_not_ignored")
 async def test_the_ingest_gateway_leaves_an_ignored_sighup_ignored() -> None:
     """`nohup triage ingest &` keeps its gateway when the terminal closes: SIGHUP stays
     ignored, SIGTERM and SIGINT still stop it."""
@@ -180,7 +180,7 @@ async def test_the_ingest_gateway_leaves_an_ignored_sighup_ignored() -> None:
         gateway._remove_signal_handlers()
 
 
-@pytest.mark.usefixtures("hangup_default")
+@pytest.mark.usefixtures("hangup_default", "sigint_not_ignored")
 async def test_the_ingest_gateway_still_stops_on_sighup_from_a_terminal() -> None:
     """Started from a terminal, the ingest gateway still stops cleanly on SIGHUP."""
     gateway = _gateway()
