@@ -18,11 +18,14 @@ A fact is a token that states something a reader would act on:
     id       UUIDs, ARNs, runs of 8+ hex digits, and tokens of 4+ characters mixing letters
              and digits (i-0abc123def, pod-7f9c, us-east-1)
     name     a service's, a store's or a program's name without digits: snake case in lower
-             case (order_service) and hyphenated words with a component's part (billing-api,
-             auth-db: `_component_name`); English hyphenated words (read-only, follow-up,
-             service-level) and upper-case constants (AWS_REGION) are none. `order_service`,
-             `order-service` and "order service" ground each other, and a name cut short (a
-             long title's) is grounded by the alert's name it begins
+             case (order_service), hyphenated words with a component's part (billing-api,
+             auth-db), and lower-case ones ending in a doer or a system's part (fraud-scorer,
+             ledger-writer, cart-sync: `_component_name`); English hyphenated words
+             (read-only, follow-up, service-level, rate-limited, memory-leak, stack-trace:
+             `_reads_as_english`) and upper-case constants (AWS_REGION) are none.
+             `order_service`, `order-service` and "order service" ground each other (an id's
+             `_` and `-` too: payments_gateway_v2), and a name cut short (a long title's) is
+             grounded by the alert's name it begins
 
 A fact is grounded when it occurs, ignoring case and not inside a longer word or number, in the
 alert text the model was shown (`Evidence`: every key and value of the prompt's alert view,
@@ -632,14 +635,91 @@ _COMPONENT_PARTS = frozenset(
         *("ingester", "ingestor", "syncer", "prod", "staging", "stg", "canary"),
     }
 )
-#: Parts that make a hyphenated word English, whatever it holds ("service-level", "web-based",
-#: "service-down", a pattern's category): it describes, it names nothing.
+#: Parts that make a hyphenated word English wherever they stand ("service-level",
+#: "web-based", "self-service", "up-to-date", "re-run", "twenty-five", a pattern's category):
+#: particles, prepositions, determiners, prefixes, number and time words. A word holding one
+#: describes; it names nothing.
 _ENGLISH_PARTS = frozenset(
     {
         *("level", "wide", "based", "related", "side", "specific", "facing", "driven", "bound"),
         *("heavy", "intensive", "only", "like", "style", "scale", "owned", "managed", "wise"),
         *("multi", "cross", "non", "pre", "post", "inter", "intra", "per", "sub", "down", "up"),
         *("out", "of", "in", "on", "off", "to", "the", "a", "an", "and", "or", "by", "for"),
+        *("at", "as", "from", "into", "onto", "over", "under", "via", "with", "within", "upon"),
+        *("about", "above", "across", "after", "ahead", "along", "around", "aside", "away"),
+        *("back", "before", "behind", "below", "between", "beyond", "through", "until", "than"),
+        *("all", "any", "each", "every", "both", "either", "no", "not", "nor", "so", "yes"),
+        *("how", "what", "who", "when", "where", "why", "it", "its", "your", "our", "their"),
+        *("self", "well", "ill", "half", "semi", "quasi", "re", "co", "de", "un", "mis", "ex"),
+        *("super", "anti", "auto", "mid", "end", "once", "twice", "more", "most", "less"),
+        *("least", "too", "very", "ever", "never", "first", "second", "third", "last", "next"),
+        *("day", "days", "week", "weeks", "month", "months", "year", "years", "hour", "hours"),
+        *("minute", "minutes", "zero", *_WORD_VALUES, *_SCALES),
+    }
+)
+#: Words that open an English compound as its modifier ("high-availability", "hot-fix",
+#: "read-only", "blue-green", "rate-limiter"), but may end a service's name
+#: ("orders-api-eu-central-blue"): read at the first part only.
+_ENGLISH_OPENINGS = frozenset(
+    {
+        *("long", "short", "high", "low", "top", "full", "hard", "soft", "hot", "cold", "warm"),
+        *("dead", "live", "fast", "slow", "old", "new", "open", "free", "bad", "good", "best"),
+        *("worst", "better", "big", "small", "large", "same", "plain", "fine", "coarse"),
+        *("lower", "upper", "higher", "left", "right", "front", "real", "true", "false"),
+        *("single", "dual", "double", "triple", "quad", "dry", "raw", "empty", "pretty", "near"),
+        *("far", "late", "early", "read", "write", "rate", "round", "blue", "green", "red"),
+        *("black", "white"),
+    }
+)
+#: Words that end an English compound as its head: a condition, a measure or a quality
+#: ("memory-leak", "burn-rate", "health-check", "thread-safe", "run-book", "well-known"),
+#: never the thing a service is. Read at the last part only.
+_ENGLISH_ENDINGS = frozenset(
+    {
+        *("leak", "leaks", "space", "usage", "outage", "rate", "rates", "budget", "limit"),
+        *("limits", "latency", "error", "errors", "spike", "spikes", "drop", "drops", "loss"),
+        *("lag", "delay", "depth", "length", "size", "count", "time", "timeout", "timeouts"),
+        *("hit", "hits", "miss", "misses", "ratio", "pool", "expiry", "refresh", "reset"),
+        *("issue", "issues", "problem", "alert"),
+        *("alerts", "alarm", "threshold", "check", "checks", "probe", "test", "tests", "run"),
+        *("runs", "state", "status", "mode", "path", "load", "traffic", "window", "period"),
+        *("burst", "storm", "flood", "backlog", "churn", "drift", "skew", "mismatch", "retry"),
+        *("retries", "restart", "restarts", "crash", "crashes", "panic", "quota", "headroom"),
+        *("case", "cases", "term", "class", "series", "value", "values", "cause", "trip", "fix"),
+        *("spot", "point", "step", "steps", "phase", "stage", "way", "line", "lines", "loop"),
+        *("loops", "lock", "book", "beat", "start", "stop", "clock", "tail", "text", "data"),
+        *("tier", "type", "types", "key", "keys", "id", "ids", "name", "names", "field"),
+        *("header", "number", "hash", "token", "tokens", "flag", "flags", "control", "switch"),
+        *("factor", "user", "users", "safe", "free", "proof", "ready", "aware", "alive"),
+        *("alike", "friendly", "prone", "critical", "sensitive", "insensitive", "tolerant"),
+        *("effective", "native", "agnostic", "compatible", "fast", "effort", "resort"),
+        *("known", "shown", "grown", "blown", "drawn", "thrown", "built", "done", "gone"),
+        *("made", "sent", "spent", "held", "kept", "left", "lost", "cut", "set", "put"),
+        *("written", "broken", "hidden", "given", "taken", "chosen", "frozen", "proven"),
+        *("fallen", "stuck", "caught", "thought", "brought", "found", "told", "meant", "led"),
+    }
+)
+#: How the last part of an English compound ends: a participle ("rate-limited",
+#: "long-running"), an adjective ("human-readable", "error-free") or an abstract noun
+#: ("key-rotation", "memory-pressure", "high-availability").
+_ENGLISH_SUFFIXES = (
+    *("ed", "ing", "able", "ible", "ful", "less", "ish", "ly", "ward", "wards"),
+    *("ion", "ions", "ment", "ments", "ness", "ity", "ities", "ance", "ence", "ancy", "ency"),
+    *("ism", "ure", "ures"),
+)
+#: English compounds the rules above do not read: nouns made of nouns ("load-balancer",
+#: "split-brain", "search-engine") that an operations text uses as words, not as names.
+_ENGLISH_COMPOUNDS = frozenset(
+    {
+        *("circuit-breaker", "load-balancer", "tie-breaker", "deal-breaker", "ice-breaker"),
+        *("game-changer", "show-stopper", "place-holder", "stake-holder", "gate-keeper"),
+        *("book-keeper", "trouble-shooter", "fire-fighter", "life-saver", "time-saver"),
+        *("eye-opener", "noisy-neighbour", "noisy-neighbor", "thundering-herd", "split-brain"),
+        *("war-room", "fire-drill", "bottle-neck", "break-glass", "brute-force", "ad-hoc"),
+        *("bona-fide", "vice-versa", "bit-rot", "dog-food", "know-how", "x-ray", "e-mail"),
+        *("ci-pipeline", "cd-pipeline", "data-pipeline", "build-pipeline", "deploy-pipeline"),
+        *("deployment-pipeline", "release-pipeline", "search-engine", "storage-engine"),
+        *("object-store", "data-store", "key-value-store", "backing-store", "screen-reader"),
     }
 )
 
@@ -647,17 +727,87 @@ _ENGLISH_PARTS = frozenset(
 def _component_name(token: str) -> bool:
     """Whether a word without digits names a program, a service or a store: snake case in
     lower case ("order_service"; in upper case it is a setting's or a constant's name, such as
-    AWS_REGION or CREATE_FAILED, a program's vocabulary), or hyphenated with a component's part
-    and no English one."""
+    AWS_REGION or CREATE_FAILED, a program's vocabulary), or hyphenated and not English
+    (`_reads_as_english`): with a component's part in any case ("billing-api", "Auth-DB"), or
+    without one in lower-case ASCII, as services are named, when its last part names a doer
+    or a system's part ("fraud-scorer", "cart-sync": `_names_a_doer`). Without a component's
+    part, a capital is mostly a sentence's first word ("Follow-up"), and a letter outside
+    ASCII another language's prose."""
     lowered = token.lower()
     if "_" in lowered and _SNAKE_JOINT.search(lowered):
         return not token.isupper()
     if "-" not in lowered:
         return False  # one word ("service"), or one of dotted labels
     # No digit, and `_FACT`'s words join by hyphens between word characters: every part
-    # between hyphens is letters (a "--" leaves an empty one, which names nothing).
-    parts = set(lowered.split("-"))
-    return not parts.isdisjoint(_COMPONENT_PARTS) and parts.isdisjoint(_ENGLISH_PARTS)
+    # between hyphens is letters, or empty where a "--" joins them.
+    parts = lowered.split("-")
+    if _reads_as_english(parts, lowered):
+        return False
+    if not _COMPONENT_PARTS.isdisjoint(parts):
+        return True
+    # A "--" is a dash between words of prose ("fixed--then re-run"), never a name's joint.
+    return token.islower() and token.isascii() and "" not in parts and _names_a_doer(parts[-1])
+
+
+#: Last parts that name a running thing as a component's part does, seen in made-up names
+#: ("cart-sync", "pricing-engine", "order-pipeline") more than in prose.
+_SYSTEM_NOUNS = frozenset(
+    {
+        *("sync", "hub", "portal", "engine", "pipeline", "store", "registry", "catalog"),
+        *("catalogue", "bridge", "bus", "mesh", "vault", "core"),
+    }
+)
+#: Words ending in -er or -or that name no doer: things, people and comparatives
+#: ("purchase-order", "ring-buffer", "null-pointer", "incident-commander").
+_NOT_DOERS = frozenset(
+    {
+        *("order", "border", "number", "water", "layer", "buffer", "filter", "folder"),
+        *("header", "error", "paper", "chapter", "letter", "timer", "cluster", "container"),
+        *("counter", "corner", "power", "after", "under", "over", "matter", "master", "member"),
+        *("leader", "owner", "customer", "partner", "factor", "vendor", "sensor", "tenor"),
+        *("color", "colour", "floor", "mirror", "actor", "sector", "vector", "anchor"),
+        *("major", "minor", "author", "behavior", "behaviour", "editor", "door", "pointer"),
+        *("commander", "engineer", "developer", "responder", "parameter", "register"),
+        *("character", "computer", "quarter", "center", "centre", "offer", "answer"),
+        *("trigger", "marker", "wrapper", "banner", "mentor", "donor"),
+        *("never", "ever", "whatever", "however", "either", "neither", "other", "rather"),
+        *("faster", "slower", "higher", "lower", "bigger", "smaller", "longer", "shorter"),
+        *("better", "older", "newer", "later", "earlier", "greater", "fewer", "larger"),
+        *("deeper", "wider", "cheaper", "safer", "easier", "harder", "heavier", "sooner"),
+    }
+)
+
+
+def _names_a_doer(last: str) -> bool:
+    """Whether a hyphenated word's last part names what a service is: one that does a job
+    ("fraud-scorer", "ledger-writer", "tax-calculator", plural too) or a system's part
+    (`_SYSTEM_NOUNS`). Prose joins nouns of every other kind ("stack-trace", "blast-radius",
+    "code-freeze"): with nothing to say which it is, such a word is left as prose."""
+    single = last[:-1] if last.endswith("s") and not last.endswith("ss") else last
+    if single in _SYSTEM_NOUNS or last in _SYSTEM_NOUNS:
+        return True
+    if single.endswith("over"):  # a phrasal noun: "account-takeover", "dns-failover"
+        return False
+    return single.endswith(("er", "or")) and len(single) >= 5 and single not in _NOT_DOERS
+
+
+def _reads_as_english(parts: list[str], lowered: str) -> bool:
+    """Whether a hyphenated word (its lower-cased `parts`) reads as an English compound: one
+    holding a particle, a prefix or a number word ("follow-up", "re-run", "self-service"), one
+    opening with a modifier ("high-latency", "fully-qualified"), one ending with a condition,
+    a quality or a participle ("memory-leak", "thread-safe", "rate-limited"), a letter
+    ("e-mail", "x-axis"), or a compound listed as a word. A component's part ends a name
+    whatever its form ("billing-api-staging")."""
+    if not _ENGLISH_PARTS.isdisjoint(parts) or lowered in _ENGLISH_COMPOUNDS:
+        return True
+    first, last = parts[0], parts[-1]
+    if first in _ENGLISH_OPENINGS or (first.endswith("ly") and len(first) > 4):
+        return True
+    if any(len(part) == 1 for part in parts):
+        return True
+    if last in _COMPONENT_PARTS:
+        return False
+    return last in _ENGLISH_ENDINGS or last.endswith(_ENGLISH_SUFFIXES)
 
 
 def _is_ip(token: str) -> bool:
@@ -686,7 +836,12 @@ def _grounded(fact: _Fact, shown: Evidence) -> bool:
         return _occurs(fact.key, shown.text, str.isalnum, ended=False) or any(
             _occurs(form, shown.text, str.isalnum, ended=False) for form in _name_forms(fact.key)
         )
-    return _occurs(fact.key, shown.text, str.isalnum)
+    if _occurs(fact.key, shown.text, str.isalnum):
+        return True
+    # A name with a version is an id ("payments-gateway-v2"): the alert's `_` grounds it too.
+    return fact.kind == "id" and any(
+        _occurs(form, shown.text, str.isalnum) for form in _name_forms(fact.key) if " " not in form
+    )
 
 
 def _name_forms(name: str) -> dict[str, None]:
