@@ -217,6 +217,10 @@ CUT_BY_HAND = [
      PAST_FIELD),
     ("cloudwatch/eventbridge-contributor.json", "muted_by",
      _set("detail", "muteDetail", "mutedByArn"), PAST_FIELD),
+    ("threshold/triggered.json", "rule_name", _set("rule_name"), LONG),
+    ("threshold/triggered.json", "current_value", _set("current_value"), LONG),
+    ("threshold/triggered.json", "threshold", _set("threshold_value"), LONG),
+    ("threshold/triggered.json", "operator", _set("operator"), LONG),
 ]  # fmt: skip
 
 
@@ -314,6 +318,26 @@ CUT_BEFORE = {
         "21f968bb1b12a96a",
         "9ef25f165be6d3bf",
         "9ef25f165be6d3bf",
+    ),
+    ("threshold/triggered.json", "rule_name"): (
+        "486bac7d69255ccb",
+        "183f1c66de2ba69f",
+        "183f1c66de2ba69f",
+    ),
+    ("threshold/triggered.json", "current_value"): (
+        "486bac7d69255ccb",
+        "183f1c66de2ba69f",
+        "183f1c66de2ba69f",
+    ),
+    ("threshold/triggered.json", "threshold"): (
+        "486bac7d69255ccb",
+        "183f1c66de2ba69f",
+        "183f1c66de2ba69f",
+    ),
+    ("threshold/triggered.json", "operator"): (
+        "486bac7d69255ccb",
+        "183f1c66de2ba69f",
+        "183f1c66de2ba69f",
     ),
 }
 

@@ -234,10 +234,14 @@ def normalize_threshold(payload: dict[str, Any]) -> Normalized:
     )
     operator = common.line(common.unnested(payload.get("operator")), "operator", 16, shown=True)
     labels = common.Labels()
+    # The shown values whole, not as cut for the title: `add_label` shows each cut and keeps
+    # it whole for routes and groups.
     for key, field in (
-        ("rule_id", rule_id), ("rule_name", rule_name), ("metric", metric),
-        ("device_id", device), ("host", host), ("current_value", value),
-        ("threshold", threshold), ("operator", operator),
+        ("rule_id", rule_id), ("rule_name", given_name), ("metric", metric),
+        ("device_id", device), ("host", host),
+        ("current_value", common.flat(payload.get("current_value"))),
+        ("threshold", common.flat(payload.get("threshold_value"))),
+        ("operator", common.unnested(payload.get("operator"))),
     ):  # fmt: skip
         common.add_label(labels, key, field)
     runbook, unlinked = _runbook(payload)
