@@ -197,6 +197,8 @@ class AlertView:
             secrets = _held_by_name(in_raw)
             if secrets != fields.named_secrets:
                 fields = _again(plain, redactor, secrets) if secrets else plain
+        if not raw and group is None:
+            return fields  # no excerpt, no group: as the title's (a copy costs ~5 µs)
         return dataclasses.replace(
             fields, group=group, payload_excerpt=_excerpt(raw, excerpt_chars, redactor, secrets)
         )
