@@ -4,6 +4,8 @@ and loguru's annotations laid out with tabs; each with the neighbours that must 
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from triage.redact import Redactor
@@ -319,3 +321,77 @@ def test_what_a_traced_command_substitution_assigns_is_blanked(
         assert redacted == text
     else:
         assert redacted == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '$ az storage account keys list -g rg -n acct --query "[0].value" -o tsv\n' + PASSWORD,
+        f'$ az acr credential show -n reg --query "passwords[0].value" -o tsv\n{PASSWORD}',
+        f"$ az cosmosdb keys list -g rg -n db --query primaryMasterKey -o tsv\n{PASSWORD}",
+        f'$ az ad sp create-for-rbac --name ci --query password\n"{PASSWORD}"',
+        f"$ az acr login -n reg --expose-token --query accessToken -o tsv\n{PASSWORD}",
+        f"$ az redis list-keys -g rg -n cache --query primaryKey -o tsv\n{PASSWORD}",
+        "$ az servicebus namespace authorization-rule keys list -g rg --namespace-name ns"
+        f" -n RootManageSharedAccessKey --query primaryKey -o tsv\n{PASSWORD}",
+        f"$ az storage account keys list -g rg -n acct -o tsv\nkey1\tFULL\tx{PASSWORD}\n"
+        f"key2\tFULL\t{PASSWORD}",
+        "$ az storage account keys list -g rg -n acct -o table\n"
+        "KeyName    Permissions    Value\n---------  -------------  ----------------\n"
+        f"key1       FULL           x{PASSWORD}\nkey2       FULL           {PASSWORD}",
+        f"$ az acr credential show -n reg -o table\nUSERNAME    PASSWORD           PASSWORD2\n"
+        f"----------  -----------------  ----------------\nreg         x{PASSWORD}  {PASSWORD}",
+        f"$ kubectl get secret db -o jsonpath='{{.data.password}}'\n{PASSWORD}",
+        f'$ kubectl get secrets db -o "jsonpath={{.data.api-key}}"\n{PASSWORD}',
+    ],
+    ids=[
+        "storage-keys-query",
+        "acr-credential-query",
+        "cosmosdb-master-key",
+        "sp-create-for-rbac-json",
+        "acr-expose-token",
+        "redis-list-keys",
+        "servicebus-rule-keys",
+        "storage-keys-tsv-each-row",
+        "storage-keys-table",
+        "acr-credential-table",
+        "kubectl-jsonpath",
+        "kubectl-jsonpath-quoted",
+    ],
+)
+def test_a_credential_an_azure_or_kubectl_command_prints_is_blanked(text: str) -> None:
+    """The Azure CLI's commands that print a credential (`keys list`, `list-keys`,
+    `credential show`, `create-for-rbac`, `--expose-token`) print it as `az keyvault secret
+    show` does: each row of TSV, a table's secret columns, what a query for a key picks;
+    `kubectl get secret -o jsonpath` prints a secret's data (still base64, as good as clear)."""
+    assert PASSWORD[:8] not in _text(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "$ az storage account keys list -g rg -n acct --query [0].keyName -o tsv\nkey1",
+        "$ az account get-access-token --query expiresOn -o tsv\n2026-12-06 16:00:00.000000",
+        "$ az acr credential show -n reg -o table\nUSERNAME    PASSWORD           PASSWORD2\n"
+        "----------  -----------------  ----------------\nreg         [REDACTED:password]"
+        "  [REDACTED:password]",
+        "$ kubectl get secret db -o jsonpath='{.metadata.name}'\ndb",
+    ],
+    ids=["key-name", "token-expiry", "table-user-column", "kubectl-metadata"],
+)
+def test_what_such_a_command_prints_besides_a_credential_stays(text: str) -> None:
+    """A query for a key's name or a token's expiry, a table's user column and a secret's
+    metadata stay."""
+    assert _text(text) == text
+
+
+def test_a_value_loguru_annotates_with_tabs_inside_a_json_string_is_blanked() -> None:
+    """Inside a JSON string (a log shipper's record), the annotations' tabs are escaped
+    (`\\t`): the value under `db_password` still goes, and the one under `user` stays."""
+    trace = _trace(
+        "    return pool.connect(user, db_password)",
+        f"\t   │    │       │     └ '{PASSWORD}'",
+        "\t   │    │       └ 'app-user'",
+    )
+    record = json.dumps({"log": trace}, ensure_ascii=False)
+    assert _text(record) == record.replace(PASSWORD, P)

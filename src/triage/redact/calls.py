@@ -264,7 +264,7 @@ _SHELL_DEFAULT = r"(?::[-=]?+|[-=])(?![?+])"
 _ANNOTATED_NAME = re.compile(r"[A-Za-z_]\w{0,127}+(?:\.[A-Za-z_]\w{0,127}+){0,8}+")
 #: An annotation's line: its `│` columns (the names to its left still to come) and the `└`
 #: under the name whose value follows; tabs may stand for some of the spaces.
-_ANNOTATION = re.compile(r"(?P<lead>[ \t│]{0,1024}+)└ (?P<value>.{1,4096}+)", re.DOTALL)
+_ANNOTATION = re.compile(r"(?P<lead>(?:[ \t│]|\\t){0,1024}+)└ (?P<value>.{1,4096}+)", re.DOTALL)
 #: The tab widths a traceback's tabs are read at, most common first; at 1, a tab is one
 #: column, as a trace that counts a tab in the source line as one character writes it.
 _TAB_WIDTHS = (8, 4, 2, 1)
@@ -317,13 +317,17 @@ def _annotated_name(source: str, lead: str) -> str | None:
     return None if named is None else named[0].rsplit(".", 1)[-1]
 
 
-def _annotation_blanked(source: str, note: str) -> str:
+def _annotation_blanked(source: str, note: str, escaped: bool) -> str:
     """One annotation's line with its value replaced when the name its `└` stands under on
-    `source` is a secret's (its last part: `self.db_password`), quotes kept; else unchanged."""
+    `source` is a secret's (its last part: `self.db_password`), quotes kept; else unchanged.
+    Inside a JSON string (`escaped`) a tab is written `\\t`: read as the tab it stands for."""
     annotation = _ANNOTATION.fullmatch(note)
     if annotation is None:
         return note
-    name = _annotated_name(source, annotation["lead"])
+    lead = annotation["lead"]
+    if escaped:
+        source, lead = source.replace("\\t", "\t"), lead.replace("\\t", "\t")
+    name = _annotated_name(source, lead)
     value = annotation["value"]
     if name is None or value.startswith(("[REDACTED", "'[REDACTED", '"[REDACTED')):
         return note
@@ -337,11 +341,12 @@ def _annotations_blanked(brk: str) -> Callable[[re.Match[str]], str]:
     """The replacement for a source line and the annotations below it, which the text breaks
     into lines at `brk` (a line break, or its escape inside a JSON string)."""
     breaks = re.compile(brk)
+    escaped = breaks.fullmatch("\n") is None
 
     def replaced(match: re.Match[str]) -> str:
         notes = breaks.split(match["notes"])
         seps = breaks.findall(match["notes"])
-        blanked = [_annotation_blanked(match["source"], note) for note in notes[1:]]
+        blanked = [_annotation_blanked(match["source"], note, escaped) for note in notes[1:]]
         return match["source"] + "".join(
             sep + note for sep, note in zip(seps, blanked, strict=True)
         )
@@ -356,7 +361,7 @@ CALL_RULES: tuple[_Rule, ...] = (
     *(
         _rule(
             rf"(?:(?<=\n)|(?<=\A)|(?<=\\n)|(?<=\"))(?P<source>{char}{{1,1024}}+)"
-            rf"(?P<notes>(?:{brk}[ \t│]{{0,1024}}+└ {char}{{1,4096}}+){{1,64}}+)",
+            rf"(?P<notes>(?:{brk}(?:[ \t│]|\\t){{0,1024}}+└ {char}{{1,4096}}+){{1,64}}+)",
             _annotations_blanked(brk),
             "└",
         )

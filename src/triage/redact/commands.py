@@ -479,6 +479,17 @@ def _argument_list(match: re.Match[str]) -> str:
 #: A character of the command's line, which ends at a line break (raw, or escaped inside a
 #: JSON string) or a pipeline's `|`: `[^\r\n|]` in `_PRINTS_SECRET` stands for it.
 _ON_LINE = r"(?:[^\r\n|\\]|\\(?![nr]))"
+#: The Azure CLI's commands that print a credential: an account's or a namespace's keys
+#: (`storage account keys list`, `redis list-keys`, `… authorization-rule keys list`), a
+#: registry's (`acr credential show`, `acr login --expose-token`), a connection string, a
+#: service principal's new password, a SAS token, an access token.
+_AZ_PRINTS = (
+    r"(?:[\w-]{1,48}+[ \t]{1,3}){0,5}?(?:keys?[ \t]{1,3}(?:list|renew)|list-keys|regenerate-keys?"
+    r"|credential[ \t]{1,3}(?:show|renew|reset)|(?:admin-key|connection-string)[ \t]{1,3}show"
+    r"|show-connection-string|list-connection-strings|list-publishing-credentials"
+    r"|create-for-rbac|generate-sas|get-access-token"
+    r"|login(?=[^\r\n|]{0,512}?--expose-token))"
+)
 _PRINTS_SECRET = (
     # Each alternative starts with its command's word, then (`word~`, below) the edge before
     # it, no letter, digit, `.` or `-`: the engine jumps to the words' first letters.
@@ -490,6 +501,9 @@ _PRINTS_SECRET = (
     r"(?P<vault_field>[\w.-]{1,64}+)"
     r"|kubectl~[ \t](?:[^\r\n|]{0,512}?(?<![\w-])secrets?(?![\w-])[^\r\n|]{0,512}"
     r"\|[ \t]{0,8}base64[ \t]{1,3}(?:-d|--decode|-D)"
+    # … or a secret's data as a JSONPath or a Go template picks it (base64, as good as clear).
+    r"|[^\r\n|]{0,512}?(?<![\w-])secrets?(?![\w-])[^\r\n|]{0,512}?(?:-o|--output)[ \t=]{1,3}"
+    r"\\?[\"']?(?:jsonpath|go-template)[^\r\n|]{0,512}?\.(?:data|stringData)(?![\w-])"
     r"|[^\r\n|]{0,256}?(?<![\w-])create[ \t]{1,3}token)"
     r"|heroku~[ \t]{1,3}auth:token|gh~[ \t]{1,3}auth[ \t]{1,3}token"
     r"|fly~(?:ctl)?[ \t]{1,3}auth[ \t]{1,3}token"
@@ -501,15 +515,15 @@ _PRINTS_SECRET = (
     r"|ssm[ \t]{1,3}get-parameters?[ \t](?=[^\r\n|]{0,512}?--with-decryption)"
     r"[^\r\n|]{0,512}?(?:--output[ \t=]{1,3}text"
     r"|--query[ \t=]{1,3}\\?[\"']?Parameters?(?:\[[0-9]{1,3}\])?\.Value(?![\w.\[{])))"
-    r"|az~[ \t]{1,3}(?:account[ \t]{1,3}get-access-token[ \t][^\r\n|]{0,512}?"
-    r"(?:-o|--output)[ \t=]{1,3}tsv"
-    # Key Vault's secret: as TSV or a table, or whatever the output when a query picks it
-    # (`--query value` prints a JSON string, a YAML scalar, a table's cell); `_az_query`.
-    r"|keyvault[ \t]{1,3}secret[ \t]{1,3}show[ \t]"
+    # Azure's: Key Vault's secret and the commands that print a credential (`_AZ_PRINTS`),
+    # as TSV or a table, or in any output when a query picks it (`--query value` prints a
+    # JSON string, a YAML scalar, a table's cell); `az_query` and `az_output` say which.
+    rf"|az~[ \t]{{1,3}}(?:keyvault[ \t]{{1,3}}secret[ \t]{{1,3}}show|{_AZ_PRINTS})(?![\w-])"
     r"(?![^\r\n|]{0,512}?(?:-o|--output)[ \t=]{1,3}none)"
     r"(?=[^\r\n|]{0,512}?(?:(?:-o|--output)[ \t=]{1,3}(?:tsv|table)|--query[ \t=]))"
     r"(?=(?:[^\r\n|]{0,512}?--query[ \t=]{1,3}"
-    r"(?P<az_query>\\?\"[^\"\r\n]{1,256}+\"|'[^'\r\n]{1,256}+'|[^\s|'\"]{1,256}+))?))"
+    r"(?P<az_query>\\?\"[^\"\r\n]{1,256}+\"|'[^'\r\n]{1,256}+'|[^\s|'\"]{1,256}+))?)"
+    r"(?=(?:[^\r\n|]{0,512}?(?:-o|--output)[ \t=]{1,3}(?P<az_output>[\w-]{1,8}+))?)"
     r"|security~[ \t]{1,3}find-(?:generic|internet)-password[ \t][^\r\n|]{0,512}?(?<![\w-])-w(?![\w-])"
     r"|pass~[ \t]{1,3}show[ \t]|gopass~[ \t]{1,3}(?:show|cat)[ \t]"
     r"|bw~[ \t]{1,3}get[ \t]{1,3}(?:password|totp)[ \t]"
@@ -662,34 +676,75 @@ def _etcd_values(lines: list[str], path: str) -> list[int]:
 
 #: A table's rule under its header, as `az -o table` prints it: runs of dashes, spaces apart.
 _TABLE_RULE = re.compile(r"[ \t]{0,64}+-{2,}+(?:[ \t]{1,8}+-{2,}+){0,64}+[ \t]{0,8}+")
-#: The header of the column that holds the secret in such a table: Key Vault's `Value`, or
-#: `Result` when a query picked the value alone.
-_SECRET_COLUMNS = frozenset({"Value", "Result"})
-#: A JMESPath query (`az … --query`) that picks a Key Vault secret's value: the field `value`.
-_QUERIES_VALUE = re.compile(r"(?<![\w.])value(?![\w])")
+#: A field of an Azure CLI answer that holds the secret: Key Vault's and a key list's
+#: `value`, a key (`primaryKey`, `key1`), or a field named like a secret (`password`,
+#: `accessToken`, `primaryConnectionString`); a table's column so headed, `PASSWORD2` too.
+_AZ_SECRET_FIELD = re.compile(r"value|result|(?:[a-z]{0,32})key[0-9]?", re.IGNORECASE)
+#: A JMESPath query's field names (`passwords[0].value`), its quoted literals left out.
+_QUERY_FIELD = re.compile(r"'[^']*'|`[^`]*`|(?P<field>[A-Za-z_]\w{0,127})")
+
+
+def _secret_field(name: str) -> bool:
+    """Whether an Azure CLI answer's field or table column holds the secret (`_AZ_SECRET_FIELD`)."""
+    return _AZ_SECRET_FIELD.fullmatch(name) is not None or secret_named(name.rstrip("0123456789"))
+
+
+def _query_picks_secret(query: str) -> bool:
+    """Whether an `az … --query` names a field that holds the secret (`[0].value`,
+    `primaryKey`); one for an id, a name or an expiry prints none."""
+    fields = (m["field"] for m in _QUERY_FIELD.finditer(query.strip("\\\"'")) if m["field"])
+    return any(_secret_field(field) for field in fields)
+
+
+#: A table's cell: words with single spaces between them; two spaces part cells.
+_TABLE_CELL = re.compile(r"\S+(?: \S+)*")
+
+
+def _cell_spans(row: str, header: str, rule: str) -> list[tuple[int, int, str]]:
+    """Each cell of a table's row, with its column's header: by their order when the row has
+    as many cells as the header (a cell wider than its column, a placeholder, shifts the rest),
+    else by the rule's dashes each cell starts under (a column left empty)."""
+    names = _TABLE_CELL.findall(header)
+    cells = [cell.span() for cell in _TABLE_CELL.finditer(row)]
+    if len(cells) == len(names):
+        return [(start, end, name) for (start, end), name in zip(cells, names, strict=True)]
+    columns = [(dashes.start(), header[dashes.start() : dashes.end()].strip())
+               for dashes in re.finditer("-+", rule)]  # fmt: skip
+    spans: list[tuple[int, int, str]] = []
+    for start, end in cells:
+        name = next((name for at, name in reversed(columns) if at <= start), "")
+        spans.append((start, end, name))
+    return spans
 
 
 def _table_rows_blanked(lines: list[str], header: int) -> dict[int, str]:
     """The rows of the table whose header is `lines[header]` (its rule below it), each with
-    its cell under the secret's column (`_SECRET_COLUMNS`) replaced, or whole when no column
+    its cells under a secret's column (`_secret_field`) replaced, or whole when no column
     is one, by their index in `lines`. The rows end at a blank line."""
-    spans = [dashes.span() for dashes in re.finditer("-+", lines[header + 1])]
-    column = next(
-        (span for span in spans if lines[header][span[0] : span[1]].strip() in _SECRET_COLUMNS),
-        None,
-    )
+    head, rule = lines[header], lines[header + 1]
+    secret_columns = any(_secret_field(name) for name in _TABLE_CELL.findall(head))
     rows: dict[int, str] = {}
     for at in range(header + 2, len(lines)):
         row = lines[at]
         if not row.strip():
             break
-        if column is None:
+        if not secret_columns:
             rows[at] = f"{row[: len(row) - len(row.lstrip())]}[REDACTED:password]"
             continue
-        start, end = column[0], len(row) if column == spans[-1] else column[1]
-        if row[start:end].strip():
-            rows[at] = f"{row[:start]}[REDACTED:password]{row[end:]}"
+        # From the right, so the spans of the cells left of a replaced one stay true.
+        for start, end, name in reversed(_cell_spans(row, head, rule)):
+            if _secret_field(name) and not row.startswith("[REDACTED", start):
+                row = f"{row[:start]}[REDACTED:password]{row[end:]}"
+        if row != lines[at]:
+            rows[at] = row
     return rows
+
+
+def _tsv_rows(lines: list[str], first: int) -> range:
+    """The TSV records from `lines[first]` to the first blank line: `az … -o tsv` prints
+    one for each key of a list."""
+    end = next((at for at in range(first, len(lines)) if not lines[at].strip()), len(lines))
+    return range(first, end)
 
 
 def _assigned(lines: list[str], prompt: str) -> range:
@@ -753,10 +808,12 @@ def _printed_secret(brk: str) -> Callable[[re.Match[str]], str]:
         if match["etcd_path"] is not None and "--print-value-only" not in head:
             taken = _etcd_values(lines, match["etcd_path"])
         elif (field is not None and not any(secret_named(name) for name in names)) or (
-            match["az_query"] is not None and not _QUERIES_VALUE.search(match["az_query"])
+            match["az_query"] is not None and not _query_picks_secret(match["az_query"])
         ):
-            # A field not named like a secret, or an `az --query` that picks no value.
+            # A field not named like a secret, or an `az --query` that picks no secret.
             taken = range(0)
+        elif match["az_output"] == "tsv" and taken:
+            taken = _tsv_rows(lines, taken[0])
         blanked, taken = _output_blanked(lines, taken)
         for at, line in blanked.items():
             pieces[2 + 2 * at] = line
@@ -794,7 +851,8 @@ PRINTED_RULES: tuple[_Rule, ...] = tuple(
         *("find-generic-password", "find-internet-password"),
         *("pass show", "gopass", "bw get", "--plain", "chamber", "openssl rand", "-raw"),
         *("config:get", "printenv", "echo", "cat ", "keyvault", "ssm"),
-        *("initial-password", "-asplaintext", "kv get", "etcdctl"),
+        *("initial-password", "-asplaintext", "kv get", "etcdctl", "az ", "az\t", "jsonpath"),
+        "go-template",
         fold_needles=True,
     )
     for brk, char in _LINES
