@@ -160,10 +160,6 @@ class KmsFailingProxy(SqsProxy):
         return status, reply_headers, json.dumps(answer).encode()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a batch entry failed with a KMS code and SenderFault is 422 (dropped), not 503",
-)
 @pytest.mark.parametrize("code", ["KMS.ThrottlingException", "KmsAccessDenied"])
 async def test_a_batch_entry_the_queues_kms_key_fails_is_retried_not_refused(
     queues: Queues, moto_url: str, code: str
@@ -189,10 +185,6 @@ async def test_a_batch_entry_the_queues_kms_key_fails_is_retried_not_refused(
 # --- A Sentry capture replayed with its time written another way -----------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the replay guard keys Sentry's timestamp as text: '<t>.0' for '<t>' is a new delivery",
-)
 async def test_a_sentry_capture_with_its_timestamp_respelled_is_a_duplicate(
     gateway: IngestService, queues: Queues
 ) -> None:

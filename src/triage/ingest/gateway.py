@@ -344,7 +344,8 @@ def _replay_key(
         sent = request.headers.get("Sentry-Hook-Timestamp")
         if sent is None:
             return key, None
-        return f"{key}:{sent.strip()}", float(sent)  # check_timestamp read it as a time
+        sent_at = float(sent)  # check_timestamp read it as a time
+        return f"{key}:{sent_at!r}", sent_at  # one key however the same time is written
     return key, None if signature.signed_time is None else float(signature.signed_time)
 
 

@@ -316,13 +316,16 @@ class SqsOutbox:
             refused = code in QUEUE_REFUSALS  # not the body's fault, SenderFault or not
             if refused:
                 self._watch.send_refused(code)
-            if is_kms_code(code) and not entry.get("SenderFault"):
+            # The queue's KMS key (refused, or throttling us) is never the body's fault, though
+            # SQS may flag its entry as the sender's: a 503 the sender retries, as on one send.
+            kms = code.startswith(("KMS.", "Kms"))
+            if is_kms_code(code):
                 self._watch.kms_refused(code)  # its warning is the outage's one line
             elif self._failure_lines.admit(code):
                 log.warning("ingest.entry_failed", code=code, sender_fault=entry.get("SenderFault"))
             error: Exception = (
                 MessageRejected(f"SQS refused the message: {code}", code=code)
-                if entry.get("SenderFault") is True and not refused
+                if entry.get("SenderFault") is True and not refused and not kms
                 else QueueUnavailable(f"SQS failed the message: {code}", code=code)
             )
             _settle(batch[i][1], error=error)
