@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import json
 from collections.abc import Callable, MutableMapping
 from datetime import UTC, datetime, timedelta
@@ -24,6 +25,7 @@ from triage.errors import SinkUnavailableError, StoreUnavailableError
 from triage.health import Health
 from triage.incidents import Ledger, Policy
 from triage.incidents.silences import Matcher, Silence, SilenceCache
+from triage.logs import configure_logging
 from triage.metrics import Metrics
 from triage.pipeline import Pipeline
 from triage.redact import Redactor
@@ -33,6 +35,7 @@ from triage.sqs.inbox import Message
 from triage.sqs.supervisor import Supervisor, SupervisorConfig
 from triage.summarise.chat import Answer
 from triage.summarise.llm import LlmSummariser
+from triage.tracing import Tracing
 
 PAYLOADS = Path(__file__).parent / "payloads"
 GENERIC = (PAYLOADS / "generic" / "firing.json").read_text()
@@ -302,3 +305,29 @@ async def test_readiness_says_the_backend_breaker_is_open_while_its_messages_fil
     assert breaker.state is BreakerState.OPEN  # still open when readiness was read
     assert readiness["ready"] is False
     assert readiness["failing"] == {"breaker:backend": "open"}
+
+
+# --- tracing.py: the gateway's line that turns tracing on --------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="tracing.enabled passes service=<tracer's name>, overwriting the line's service field",
+)
+def test_the_gateways_tracing_line_keeps_the_service_every_line_carries(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`service` is `triage` on every line, the gateway's too (the README's field table): a
+    log query on it finds the gateway's `tracing.enabled` line, which must not put its
+    tracer's name (`triage-ingest`) in that field."""
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318")
+    stream = io.StringIO()
+    configure_logging("json", "info", stream)
+    tracing = Tracing.from_environment("triage-ingest")
+    try:
+        lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    finally:
+        tracing.shutdown()
+    [enabled] = [line for line in lines if line["event"] == "tracing.enabled"]
+    assert tracing.enabled  # the exporter was made, as the bug needs
+    assert enabled["service"] == "triage"
