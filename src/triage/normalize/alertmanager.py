@@ -15,7 +15,9 @@ says a cut resolve never comes again and advises `max_alerts: 0`, as do `priorit
 triage cannot read (one note for the group, the labels kept as given).
 
 Grafana's contact-point test alert (`grafana_test`) is skipped on every path here: Grafana's
-webhook, an Alertmanager's webhook relaying it, and the Alertmanager API (`prometheus`).
+webhook, an Alertmanager's webhook relaying it, and the Alertmanager API (`prometheus`). So is
+kube-prometheus' Watchdog (severity "none", `heartbeat`) on the Alertmanager paths: it fires
+forever to prove the pipeline works, for a dead man's switch, and is no incident.
 
 Annotations and `valueString` are only shown: one that is an object or array reads as JSON
 text, and annotations that are no object are passed over, never costing the alert its ticket.
@@ -86,7 +88,30 @@ def _labelled(alerts: list[Any] | None) -> bool:
 
 
 def normalize(payload: dict[str, Any]) -> Normalized:
-    return normalize_group(payload, SOURCE, is_test=grafana_test)
+    return normalize_group(payload, SOURCE, is_test=no_incident)
+
+
+def no_incident(labels: dict[str, str], annotations: dict[str, str]) -> str | None:
+    """Why an alert an Alertmanager sends is no incident: Grafana's contact-point test
+    (`grafana_test`), or a heartbeat (`heartbeat`); None for every other alert."""
+    return grafana_test(labels, annotations) or heartbeat(labels)
+
+
+#: The always-firing alerts kube-prometheus (and kube-prometheus-stack) ships, as Watchdog,
+#: and the prometheus-operator rules before it shipped, as DeadMansSwitch.
+_HEARTBEATS = frozenset({"Watchdog", "DeadMansSwitch"})
+
+
+def heartbeat(labels: dict[str, str]) -> str | None:
+    """ "heartbeat" for kube-prometheus' Watchdog (severity "none"): it fires forever so that a
+    dead man's switch can tell the alerting pipeline works, and a ticket for it would never
+    close. An alert of that name at any real severity is someone's own, and fires."""
+    named = labels.get("alertname") in _HEARTBEATS
+    return "heartbeat" if named and labels.get("severity", "").strip().lower() == "none" else None
+
+
+#: What a skipped alert is, for the log line, by the reason `is_test` gives.
+_SKIPPED_AS = {"heartbeat": "an always-firing heartbeat"}
 
 
 def grafana_test(labels: dict[str, str], annotations: dict[str, str]) -> str | None:
@@ -124,7 +149,8 @@ def normalize_group(
             reason = is_test(labels, annotations) if is_test else None
             if reason:
                 name = common.short(labels.get("alertname"))
-                skipped.append(Skipped(source, reason, f"{where} is a contact-point test ({name})"))
+                what = _SKIPPED_AS.get(reason, "a contact-point test")
+                skipped.append(Skipped(source, reason, f"{where} is {what} ({name})"))
                 continue
             raw = {**group, "alert": entry}
             status = (status_of or stated_status)(entry, where, payload)

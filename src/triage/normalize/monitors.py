@@ -11,7 +11,8 @@ open issue are listed after it), since New Relic opens a new issue, with a new `
 a closed condition is breached again; an issue naming no condition and no policy is keyed by
 its `id`, which every alert keeps as the label `issue_id` (a template without a `title` is
 titled by its condition). States: CREATED and ACTIVATED fire, CLOSED resolves; an
-acknowledgement (ACKNOWLEDGED, or a person's action, trigger USER_ACTION) changes no ticket.
+acknowledgement (ACKNOWLEDGED, or a person's action, trigger USER_ACTION) and DEACTIVATED (the
+issue no longer notifies, merged into another maybe of the same key) change no ticket.
 Identity, newrelic (a legacy alert policy's webhook channel, format `newrelic-legacy`, before
 workflows): the account, the condition (`condition_id`, else `condition_name`), the
 `policy_name` and the first target (its id, else name), not the violation's new `incident_id`
@@ -79,6 +80,10 @@ def _listed(value: Any) -> str:
 
 _NR_FIRING = frozenset({"created", "activated"})
 _NR_RESOLVED = frozenset({"closed"})
+#: An issue New Relic deactivated (one of its issues API's four states): it no longer
+#: notifies, as when it was merged into another issue, which may carry the same key. Its
+#: ticket is left as it is: the issue's CLOSED, or the issue it joined, says the rest.
+_NR_QUIET = frozenset({"deactivated"})
 
 
 def matches_newrelic(payload: dict[str, Any]) -> bool:
@@ -93,10 +98,12 @@ def normalize_newrelic(payload: dict[str, Any]) -> Normalized:
     person = str(payload.get("trigger")).upper() == "USER_ACTION"
     if state == "acknowledged" or (person and state in _NR_FIRING):
         return quiet(NEWRELIC, f"issue {common.short(issue)}", "acknowledged")
+    if state in _NR_QUIET:
+        return quiet(NEWRELIC, f"issue {common.short(issue)}", state)
     if state not in _NR_FIRING | _NR_RESOLVED:
         raise InvalidAlertError(
             f"newrelic state {common.short(payload.get('state'))} is not CREATED, "
-            "ACTIVATED, ACKNOWLEDGED or CLOSED"
+            "ACTIVATED, DEACTIVATED, ACKNOWLEDGED or CLOSED"
         )
     conditions = _listed(payload.get("alertConditionNames"))
     when_at, when = first_given(

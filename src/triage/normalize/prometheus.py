@@ -14,8 +14,8 @@ interval (1 min) with the same `startsAt` and an `endsAt` a few intervals ahead:
 the same event of one open incident, counted. A resolved one is re-sent for 15 minutes with the
 same `endsAt`, and a closed incident ignores it. Everything else (title, team, priority,
 runbook, links, an unreadable alert left out with a note) is read as in an Alertmanager group,
-and Grafana's contact-point test (a contact point of type Alertmanager posts it here) is
-skipped as its webhook's is (`alertmanager.grafana_test`).
+and Grafana's contact-point test (a contact point of type Alertmanager posts it here) and
+kube-prometheus' Watchdog heartbeat are skipped as in a webhook (`alertmanager.no_incident`).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def matches(payload: dict[str, Any]) -> bool:
 
 def normalize(payload: dict[str, Any]) -> Normalized:
     return alertmanager.normalize_group(
-        payload, SOURCE, is_test=alertmanager.grafana_test, status_of=status_by_end
+        payload, SOURCE, is_test=alertmanager.no_incident, status_of=status_by_end
     )
 
 

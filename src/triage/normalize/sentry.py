@@ -9,7 +9,8 @@ A resource that is not an alert (installation, error, comment …) is skipped. S
   is `set_resolved`): then resolved; resolved → resolved; archived and its old name ignored → resolved too: a person
   chose to silence the issue, and an open ticket nobody will act on is noise. assigned and any other
   action change no state → Skipped("no_state_change").
-- event_alert (an issue alert rule fired): always firing.
+- event_alert (an issue alert rule fired): always firing; an alert rule's *Send Test
+  Notification* (its throwaway "Test Issue", issue type 9001) → Skipped("test_notification").
 - metric_alert: critical and warning → firing, resolved → resolved.
 
 Everything but the identity and the action is only shown: a level, status, project, metadata,
@@ -165,6 +166,9 @@ def _issue(data: dict[str, Any], action: str, raw: dict[str, Any]) -> Normalized
 
 def _event_alert(data: dict[str, Any], raw: dict[str, Any]) -> Normalized:
     event = common.obj(data.get("event"), "data.event", required=True)
+    if _test_notification(event):
+        detail = "sentry alert rule test notification (Send Test Notification): no ticket change"
+        return Normalized((), (Skipped(SOURCE, "test_notification", detail),))
     issue_id = common.ident(event.get("issue_id") or event.get("group_id"), "data.event.issue_id")
     rule = common.line(
         common.unnested(data.get("triggered_rule")), "data.triggered_rule", shown=True
@@ -218,6 +222,22 @@ def _event_alert(data: dict[str, Any], raw: dict[str, Any]) -> Normalized:
         ),
         unread,
     )
+
+
+#: The issue type of the throwaway issue an issue alert rule's *Send Test Notification*
+#: creates (Sentry's `send-test-notification` group type, `get_test_notification_event_data`).
+_TEST_ISSUE_TYPE = 9001
+
+
+def _test_notification(event: dict[str, Any]) -> bool:
+    """Whether an event alert is an alert rule's *Send Test Notification*: its event's
+    occurrence is of the test issue type, or (a Sentry that sends no occurrence) it is the
+    "Test Issue" whose culprit is "Test notification". It proves delivery; a ticket for it
+    would be a new incident each press."""
+    kind = common.obj_or_empty(event.get("occurrence")).get("type")
+    if not isinstance(kind, bool) and kind in (_TEST_ISSUE_TYPE, str(_TEST_ISSUE_TYPE)):
+        return True
+    return event.get("title") == "Test Issue" and event.get("culprit") == "Test notification"
 
 
 def matches_legacy(payload: dict[str, Any]) -> bool:
