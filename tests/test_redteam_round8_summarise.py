@@ -4,8 +4,10 @@ The model's answer is what a confused model, or one steered by the alert's text,
 bug is a strict xfail naming where its fix belongs: a number the alert never stated that
 passes grounding on another number's digits (another unit, a piece of the alert's timestamp),
 a step that runs a script it downloads, copies data to a place the alert never named, wipes a
-host or turns its protection off, a firing alert told away in another language than English,
-and a priority written in ServiceNow's numbered form that is ignored or misread."""
+host, turns its protection off or silences the firing alert, a harmful command moved into the
+description or title, a firing alert told away in another language than English, a priority
+written in ServiceNow's numbered form that is ignored or misread, a whole ticket thrown away
+for its wrapping, and a region named without digits."""
 
 from __future__ import annotations
 
@@ -363,3 +365,35 @@ async def test_a_region_the_alert_never_named_is_marked(openai_model: Model, reg
     ticket = await _answered(openai_model, description=f"Errors on web-1 in {region}.")
     assert region not in published(ticket)
     assert MARK in ticket.description
+
+
+# --- a firing alert silenced by a step ------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="claims.py reads only words that dismiss the alert (ignore, close, resolve): a step "
+    "that silences, mutes or disables the firing alert's paging is published unmarked",
+)
+@pytest.mark.parametrize(
+    "step",
+    [
+        pytest.param(
+            "Silence the alert for 7 days: amtool silence add alertname=CheckoutAPI5xx "
+            "--duration=7d",
+            id="amtool-silence",
+        ),
+        pytest.param(
+            "Stop the paging: aws cloudwatch disable-alarm-actions --alarm-names checkout-5xx",
+            id="disable-alarm-actions",
+        ),
+        pytest.param("Mute the monitor until next week", id="mute"),
+    ],
+)
+async def test_a_step_silencing_the_firing_alert_is_marked(openai_model: Model, step: str) -> None:
+    """A step that silences the firing alert for a week, turns its alarm's actions off or
+    mutes its monitor dismisses it as "ignore this alert" does, and worse: the next page
+    never comes. Alert text can ask the model for it, so it is marked."""
+    ticket = await _answered(openai_model, steps=[step])
+    assert step not in ticket.steps
+    assert any(MARK in s for s in ticket.steps)
