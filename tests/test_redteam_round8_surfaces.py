@@ -1,4 +1,13 @@
-"""Red team round 8: alert text on the surfaces it is shown, and what operators see and quiet."""
+"""Red team round 8: alert text on the surfaces it is shown, and what operators see and quiet.
+Where seven rounds left a gap: a silence on a label past the 64 an alert shows holds the alert
+until the next sweep, which matches the held view without that label and sends the open; a
+silence on a title as the listing shows it never holds the alert again (the pipeline matches
+each field redacted alone, the store keeps the title without a secret-named label's value
+too); Slack's plain-text post, which Slack formats itself, leaves a URL in a title whole, a
+link to the site it names; Slack's Where fact writes a label's value bare among `key=value`
+facts, so a host label can state a region; and a listing's limit past the cap is cut without a
+word, so paging as the README says skips incidents. Each bug is a strict xfail that passes
+once it is fixed."""
 
 from __future__ import annotations
 
