@@ -77,7 +77,15 @@ async def _serve_until(supervisor: Supervisor, condition: Callable[[], bool]) ->
         await asyncio.wait_for(serving, 10)
 
 
+async def _until(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
+    """Wait for `condition()` to hold, at most `timeout_s`."""
+    async with asyncio.timeout(timeout_s):
+        while not condition():
+            await asyncio.sleep(0.01)
+
+
 def _lines(logs: Logs, event: str) -> list[MutableMapping[str, Any]]:
+    """The captured lines of `event`, in order."""
     return [e for e in logs if e["event"] == event]
 
 
@@ -168,13 +176,6 @@ async def test_a_dry_run_that_crashes_says_so_at_error_with_the_traceback() -> N
     assert failed["reason"] == "bug"  # the summariser's bug reached the line, as the bug needs
     assert failed["log_level"] == "error"
     assert "exc_info" in failed or "exception" in failed
-
-
-async def _until(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
-    """Wait for `condition()` to hold, at most `timeout_s`."""
-    async with asyncio.timeout(timeout_s):
-        while not condition():
-            await asyncio.sleep(0.01)
 
 
 # --- sqs/working.py: the line of a message given up on -----------------------------------------
