@@ -258,11 +258,6 @@ async def test_a_firing_alert_told_away_in_another_language_is_marked(
 # --- a priority the model states that is ignored or misread --------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="priority.py reads ServiceNow's `N - Word` by its digit as a P-level and ignores "
-    "its word: `3 - Moderate` becomes low, `4 - Low` and `2 - High` are ignored",
-)
 @pytest.mark.parametrize(
     ("stated", "expected"),
     [

@@ -611,6 +611,11 @@ def priority_on(value: Any, levels: Mapping[str, Priority]) -> Priority | None:
     if not isinstance(value, str | int):
         return None
     text = str(value).strip().lower()[:_PRIORITY_CHARS]
+    numbered = _NUMBERED_WORD.match(text)
+    if numbered is not None and (named := levels.get(numbered[1])) is not None:
+        # ServiceNow's "3 - Moderate", "1 - Critical": the word names the level, the number is
+        # the tool's own scale (1 to 5 there), not ours (0 to 3).
+        return named
     found = levels.get(_level_key(text))
     if found is None and (lead := _LEADING_LEVEL.match(text)):
         found = levels.get(_level_key(lead[0]))
@@ -748,6 +753,8 @@ _PRIORITY_CHARS = 64
 _LEVEL_DASH = re.compile(r"^(p|sev)[-_]")
 #: The level a remark starts with: "p 1", "sev-2" or one word, ending where the remark's
 #: punctuation or spacing starts (not inside "1.5" or "critical!").
+#: A bare number, a separator and a word: a tool's numbered level ("3 - Moderate").
+_NUMBERED_WORD = re.compile(r"\d{1,2}\s{0,4}[-\u2013\u2014:.)]\s{0,4}([a-z]{3,16})(?![\w-])")
 _LEADING_LEVEL = re.compile(r"(?:(?:p|sev)[\s_-]?\d|\w+)(?=$|[\s(\[,;:/-])")
 
 
