@@ -321,11 +321,6 @@ async def test_a_harmful_command_in_the_description_or_title_is_marked(
 # --- a whole ticket thrown away for its wrapping -------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="answer.py reads a {'ticket': …} wrapper only when it is the sole key, and no "
-    "one-ticket list: the model's whole ticket falls back as invalid_fields",
-)
 @pytest.mark.parametrize(
     "wrap",
     [

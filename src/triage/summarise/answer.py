@@ -369,8 +369,25 @@ def _ticket_like(found: dict[str, Any]) -> bool:
     keys = {_key(key) for key in found}
     if keys & _CONTRACT_KEYS or any(_ROLES.get(key) == "steps" for key in keys):
         return True
-    inner = next(iter(found.values()), None) if len(found) == 1 else None
-    return isinstance(inner, dict) and _ticket_like(inner)
+    return _wrapped(found) is not None
+
+
+def _wrapped(found: dict[str, Any]) -> dict[str, Any] | None:
+    """The ticket an object wraps under a key of the model's own (`{"ticket": {…}}`), maybe
+    beside keys that are no ticket's (`"confidence": 0.9`), maybe as a JSON string or as the
+    one item of a list: the one value that is a ticket-like object. None when no value is one,
+    or more than one is (which of them is the ticket is not plain)."""
+    inner = [
+        one
+        for value in found.values()
+        if isinstance(one := _one_item(_unquoted(value)), dict) and _ticket_like(one)
+    ]
+    return inner[0] if len(inner) == 1 else None
+
+
+def _one_item(found: Any) -> Any:
+    """`found`, or the one item of a one-item list (`[{…}]`: the ticket in a list of one)."""
+    return found[0] if isinstance(found, list) and len(found) == 1 else found
 
 
 #: Other names models give a ticket's fields, each read only where the contract's own is
@@ -417,14 +434,14 @@ def _named(fields: dict[str, Any]) -> dict[str, Any]:
 def _fields(found: Any) -> Any:
     """The answer's fields in the contract's shapes where the meaning is plain; anything
     else is left as it is, for validation to refuse."""
+    found = _one_item(found)
     if not isinstance(found, dict):
         return found
     fields = {_key(key): value for key, value in found.items()}
-    if "title" not in fields and len(fields) == 1:
-        # {"ticket": {...}}: the ticket wrapped in one key of the model's own, maybe as a
-        # JSON string ({"response": "{\"title\": …}"}).
-        inner = _unquoted(next(iter(fields.values())))
-        return _fields(inner) if isinstance(inner, dict) else found
+    if not fields.keys() & _CONTRACT_KEYS and (inner := _wrapped(found)) is not None:
+        # {"ticket": {...}}: the ticket wrapped in a key of the model's own, maybe as a JSON
+        # string ({"response": "{\"title\": …}"}), maybe beside keys of no ticket.
+        return _fields(inner)
     fields = _named(fields)
     read: dict[str, Any] = {
         # No title at all: the alert's own stands in (`contain`), as for an empty one.
