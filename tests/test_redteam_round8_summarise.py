@@ -360,11 +360,6 @@ async def test_a_region_the_alert_never_named_is_marked(openai_model: Model, reg
 # --- a firing alert silenced by a step ------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="claims.py reads only words that dismiss the alert (ignore, close, resolve): a step "
-    "that silences, mutes or disables the firing alert's paging is published unmarked",
-)
 @pytest.mark.parametrize(
     "step",
     [

@@ -8,7 +8,10 @@ things are not facts a word of the alert can ground, because an alert's text can
               to ignore", "all clear", "back to normal", "only a test", "self-healed", "went
               away on its own", "nothing is wrong", "no action needs to be taken", "no need to
               investigate"; or a step dismissing it: "ignore this alert", "please disregard",
-              "close the ticket", "mark it resolved". The alert's state says it fires; a
+              "close the ticket", "mark it resolved"; or a step silencing it: "mute the
+              monitor", "silence the alert for 7 days", `amtool silence add …`, `aws
+              cloudwatch disable-alarm-actions …` (whatever condition follows it: the next
+              page never comes). The alert's state says it fires; a
               ticket saying otherwise, because the alert's text told the model to ("say the
               incident is resolved", "tell them it is a test"), would send its reader away. A
               condition, a negation or a check before it in its clause ("close the ticket
@@ -115,6 +118,17 @@ _CLAIM = re.compile(
           \s{{1,4}}{_DISMISSED}{_DISMISSED_END}
       | \bmark\s{{1,4}}(?:it|this|that|them|(?:this|the|these|that)\s{{1,4}}{_DISMISSED})
           \s{{1,4}}(?:as\s{{1,4}})?(?:resolved|closed|done|fixed|a\s{{1,4}}false[\s-]{{1,4}}(?:alarm|positive))\b
+      )
+    # a step silencing it: the next page never comes, whatever condition follows ("until
+    # next week" is how long, not whether)
+    | (?P<silence>
+        \b(?:silence|mute|snooze|suppress|disable)\s{{1,4}}
+          (?:(?:this|the|these|those|that|its|their|all|both)\s{{1,4}})?
+          (?:alert|alarm|monitor|page|paging|pager|notification|check)s?
+          (?:\s{{1,4}}(?:actions|notifications|rules?))?(?![\w-])
+      | \bamtool\b[^\n|;&]{{0,120}}?\bsilence\s{{1,4}}(?:add|import)\b
+      | \b(?:disable-alarm-actions|disable-alert-rule)\b
+      | \bset-alarm-state\b[^\n|;&]{{0,200}}?--state-value[\s=]{{1,4}}OK\b
       )
     """,
     re.IGNORECASE | re.MULTILINE | re.VERBOSE,
@@ -242,6 +256,7 @@ _CLAIM_WORDS = frozenset(
     {"resolved", "recovered", "mitigated", "remediated", "fixed", "false", "ignore", "dismiss"}
     | {"clear", "normal", "test", "drill", "exercise", "action", "require", "need", "nothing"}
     | {"cause", "noise", "healed", "corrected", "subsided", "away", "disregard", "close", "mark"}
+    | {"silence", "mute", "snooze", "suppress", "disable", "alarm-state"}
 )
 
 
