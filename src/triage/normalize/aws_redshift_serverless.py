@@ -138,6 +138,8 @@ def from_eventbridge(
             f"Redshift Serverless {source_type} {shown}: {_SAYS.get(number, code)}",
             field="detail",
         ),
+        # Its own level (INFO, WARN, ERROR), as any other event's `detail.severity` is read.
+        severity=_severity(detail.get("severity")),
         description=common.text(facts, "detail", common.DESCRIPTION_MAX) or "",
         labels=labels,
         occurred_at=occurred(payload.get("time")),
@@ -151,6 +153,11 @@ def from_eventbridge(
         raw=payload,
     )
     return Normalized((alert,))
+
+
+def _severity(value: Any) -> str | None:
+    """The event's `severity` when it is a word (ERROR ranks high, as a Glue job's does)."""
+    return common.word(value, "detail.severity") if isinstance(value, str) else None
 
 
 def _texts(detail: dict[str, Any]) -> list[str]:

@@ -138,6 +138,14 @@ class StateChange:
     native: Callable[[dict[str, Any], str, str], dict[str, str]] | None = None
 
 
+def _ecs_level(detail: dict[str, Any]) -> str | None:
+    """An ECS service or deployment event's own level, its `eventType` (INFO, WARN or ERROR),
+    as its severity: ECS writes no `severity`, and a failed deployment (ERROR) ranks as a
+    Glue job's ERROR does, not as an alert that states none. None when it is no word."""
+    level = detail.get("eventType")
+    return common.word(level, "detail.eventType") if isinstance(level, str) else None
+
+
 #: What an ECR scan's findings make of its state: serious findings, or none of them.
 _VULNERABLE, _CLEAN = "CRITICAL_OR_HIGH_FINDINGS", "NO_CRITICAL_OR_HIGH_FINDINGS"
 #: The severities whose findings make an image vulnerable (MEDIUM and lower are left to ECR).
@@ -366,6 +374,7 @@ READINGS: dict[tuple[str, str], StateChange] = {
         fires=_states("SERVICE_DEPLOYMENT_FAILED"),
         resolves=_states("SERVICE_DEPLOYMENT_COMPLETED"),
         quiet=_states("SERVICE_DEPLOYMENT_IN_PROGRESS"),
+        rank=_ecs_level,
     ),
     # The service's health: a warning or error fires, its steady state resolves; its other
     # INFO actions change nothing (its `eventName` is no CloudTrail call's).
@@ -380,6 +389,7 @@ READINGS: dict[tuple[str, str], StateChange] = {
             "SERVICE_DEPLOYMENT_IN_PROGRESS",
             "SERVICE_DEPLOYMENT_COMPLETED",
         ),
+        rank=_ecs_level,
     ),
     # A new task per attempt: a crash loop is one incident of the service's stopped tasks.
     # A task stopped as planned (a deployment, a scale-in, a user, a clean exit) is none.
