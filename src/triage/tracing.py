@@ -168,11 +168,14 @@ class Tracing:
                 "installed: pip install 'triage[otel]'",
             )
             return cls()
-        resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", service)})
+        otel_service = os.environ.get("OTEL_SERVICE_NAME", service)
+        resource = Resource.create({"service.name": otel_service})
         # Shut down by `shutdown()`, bounded; OpenTelemetry's own exit hook would wait again.
         provider = TracerProvider(resource=resource, shutdown_on_exit=False)
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
-        log.info("tracing.enabled", exporter="otlp/http", service=service)
+        # The spans' service name under a key of its own: `service` is `triage` on every
+        # line, the gateway's too, and a log query on it must find this one.
+        log.info("tracing.enabled", exporter="otlp/http", otel_service=otel_service)
         return cls(provider.get_tracer("triage"), provider.shutdown)
 
     #: How long the export of what is buffered may hold up the process's exit.
