@@ -115,6 +115,14 @@ class Working(Holding, StoreWatch):
         kept_s = max(RECENTLY_COUNTED_MIN_S, 2.0 * self.config.visibility_timeout_s)
         return RecentlyCounted(kept_s, RECENTLY_COUNTED_KEPT)
 
+    @functools.cached_property
+    def _failed_alerts(self) -> dict[str, dict[str, str]]:
+        """The alert (its `fingerprint` and `source`) each delivery's last failed attempt
+        reached, by receipt handle, until the delivery is tried again or given up: the line
+        that says it was given up (`message.dead_lettered`) comes after the failure's own,
+        or from a stop that cancelled it, where the error that named the alert is gone."""
+        return {}
+
     def _start(self, message: Message) -> None:
         if message.receipt_handle in self._deliveries_in_flight:
             # The same delivery twice in one answer: the copy in hand finishes it (and is the
@@ -256,7 +264,7 @@ class Working(Holding, StoreWatch):
                 self.stats.delete_failed += 1
                 self.metrics.incr("MessagesFailed", reason="delete")
                 if message.receipt_handle not in self._lost_deliveries:  # see `_until_done`
-                    self._count_if_last(message, "delete")
+                    self._count_if_last(message, "delete", _incident_fields(outcomes))
         finally:
             structlog.contextvars.reset_contextvars(**tokens)
 
@@ -267,7 +275,7 @@ class Working(Holding, StoreWatch):
         store_failures = 0
         while True:
             try:
-                outcomes = await self._attempt(message)
+                outcomes = await self._attempt_noted(message)
             except TimeoutError as exc:
                 # The handler was cancelled: nothing it would have done afterwards happens.
                 error = f"no progress for {self.config.message_timeout_s:g} s"
@@ -314,24 +322,41 @@ class Working(Holding, StoreWatch):
                 self._store_up()
                 return outcomes
             self._failed_for.pop(message.receipt_handle, None)
+            failed_alert = self._failed_alerts.pop(message.receipt_handle, {})
             if message.receipt_handle not in self._lost_deliveries:
                 # A delivery no longer ours may be anyone's now: whether it was its last
                 # receive is for whoever holds it to say.
-                self._count_if_last(message, reason)
+                self._count_if_last(message, reason, failed_alert)
             return None
 
-    def _count_if_last(self, message: Message, reason: str) -> None:
+    async def _attempt_noted(self, message: Message) -> list[Outcome]:
+        """`_attempt`, noting the alert its failure reached (`_failed_alerts`), a stop's
+        cancellation included: the pipeline names it on the error as it passes."""
+        handle = message.receipt_handle
+        self._failed_alerts.pop(handle, None)  # an earlier attempt's, held and tried again
+        try:
+            return await self._attempt(message)
+        except BaseException as exc:
+            failed_alert = alert_fields(exc)
+            if failed_alert:
+                self._failed_alerts[handle] = failed_alert
+            raise
+
+    def _count_if_last(self, message: Message, reason: str, incident: Mapping[str, object]) -> None:
         """Count `message` in MessagesDeadLettered when it leaves our hands undeleted on its
         last receive: the redrive policy moves it to the DLQ at its next receive, so this is
         the message given up on (MessagesFailed counts each failed attempt), once however
         many deliveries of it were in hand (`_first_to_count`). Nothing is counted while the
         queue's maxReceiveCount is unknown, nor for a delivery whose count SQS did not say
         (its `message.unreadable_attribute` line said so): a guess would lie both ways, and
-        SQS, which knows both, redrives it all the same."""
+        SQS, which knows both, redrives it all the same. Its line names the `incident`
+        (the alert its failure reached, or what its work did), as every line of one alert
+        does: it is the line an operator searches for what went to the DLQ."""
         limit, count = self.max_receive_count, message.known_receive_count
         if limit is None or count is None or count < limit:
             return
         fields = {"reason": reason, "receive_count": count, "max_receive_count": limit}
+        fields.update(incident)
         if not self._first_to_count("MessagesDeadLettered", message):
             # Another copy of it in hand was given up and said: one message, one dead letter.
             log.debug("message.dead_lettered", copy=True, **fields)
@@ -351,8 +376,10 @@ class Working(Holding, StoreWatch):
             if seen is None or message.receive_count > seen.receive_count:
                 latest[message.id] = message
         for message in latest.values():
+            handle = message.receipt_handle
+            failed_alert = self._failed_alerts.pop(handle, {})
             with structlog.contextvars.bound_contextvars(message_id=message.id):
-                self._count_if_last(message, self._failed_for.get(message.receipt_handle, reason))
+                self._count_if_last(message, self._failed_for.get(handle, reason), failed_alert)
 
     async def _attempt(self, message: Message) -> list[Outcome]:
         """One pass of the handler. Its timeout restarts whenever the handler reports progress,
@@ -406,14 +433,24 @@ class Working(Holding, StoreWatch):
                 async with asyncio.timeout(self.config.message_timeout_s):
                     await self.handler(message, _ignore_progress)
             except Exception as exc:  # reported, never acted on: this is a dry run
-                if isinstance(exc, TriageError):
-                    reason = exc.reason
-                else:
-                    reason = "timeout" if isinstance(exc, TimeoutError) else "bug"
-                self.stats.remember(message.id, reason, str(exc))
-                log.warning("message.dry_run_failed", reason=reason, error=str(exc))
+                self._dry_run_failed(message, exc)
         # Held, still extended by the heartbeat, until shutdown releases it unchanged.
         self._dry_held[message.id] = message
+
+    def _dry_run_failed(self, message: Message, exc: Exception) -> None:
+        """Say a dry run's failure in one line, as a real run says its own: naming the alert
+        it reached, and a bug at error with its traceback (`message.crashed`'s way), since a
+        dry run is how an operator tries a new release before it takes real work."""
+        if isinstance(exc, TriageError):
+            reason = exc.reason
+        else:
+            reason = "timeout" if isinstance(exc, TimeoutError) else "bug"
+        self.stats.remember(message.id, reason, str(exc))
+        fields = {"reason": reason, "error": str(exc), **alert_fields(exc)}
+        if reason == "bug":
+            log.error("message.dry_run_failed", exc_info=exc, **fields)
+        else:
+            log.warning("message.dry_run_failed", **fields)
 
     async def _heartbeat(self) -> None:
         """Extend messages still being worked on before their visibility runs out, in batches.
@@ -477,9 +514,14 @@ def _ignore_progress() -> None:
 def _acked_fields(outcomes: list[Outcome]) -> dict[str, object]:
     """The ack line names the incident(s): `fingerprint` for one alert, `fingerprints` for a
     group (Grafana, Alertmanager), neither for a message without alerts (SNS confirmation)."""
-    fields: dict[str, object] = {"actions": [str(o.action) for o in outcomes]}
+    return {"actions": [str(o.action) for o in outcomes], **_incident_fields(outcomes)}
+
+
+def _incident_fields(outcomes: list[Outcome]) -> dict[str, object]:
+    """The incident(s) a message's work reached: `fingerprint` for one alert, `fingerprints`
+    for a group, neither for a message without alerts."""
     if len(outcomes) == 1:
-        fields["fingerprint"] = outcomes[0].fingerprint
-    elif outcomes:
-        fields["fingerprints"] = [o.fingerprint for o in outcomes]
-    return fields
+        return {"fingerprint": outcomes[0].fingerprint}
+    if outcomes:
+        return {"fingerprints": [o.fingerprint for o in outcomes]}
+    return {}
