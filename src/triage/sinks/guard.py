@@ -102,12 +102,27 @@ class GuardedSink:
         )
         #: The running probe of a half-open breaker (`start_probe`), at most one.
         self._probe: asyncio.Task[None] | None = None
+        #: The sink, if it can be paused by its service: looked up once, since a protocol
+        #: check costs some 25 us and `blocked_for` runs after every call (`on_outcome`).
+        self._pausable: Pausable | None = inner if isinstance(inner, Pausable) else None
+        #: Told after each call and probe (`Backpressure` reports the sink's condition to
+        #: /readyz then): its breaker opens and closes on them, and the receive loop, which
+        #: reports it too, does not look while held messages fill every worker slot.
+        self.on_outcome: Callable[[GuardedSink], object] | None = None
+        #: The breaker was closed when `on_outcome` was last told (`_told`).
+        self._told_closed = False
 
     @property
     def name(self) -> str:
         return self.inner.name
 
     async def apply(self, effect: Effect) -> Applied:
+        try:
+            return await self._apply(effect)
+        finally:
+            self._told()
+
+    async def _apply(self, effect: Effect) -> Applied:
         permit = self._may_call()
         if permit is None:
             raise self._held(SinkThrottledError(
@@ -196,8 +211,8 @@ class GuardedSink:
             retry_at = self.breaker.retry_at()
             if retry_at is not None:
                 waits.append(retry_at - now)
-        if isinstance(self.inner, Pausable):
-            until = self.inner.paused_until()
+        if self._pausable is not None:
+            until = self._pausable.paused_until()
             if until is not None and until > now:
                 waits.append(until - now)
         return max(waits) if waits else None
@@ -246,9 +261,27 @@ class GuardedSink:
             self._probe.cancel()
             await asyncio.gather(self._probe, return_exceptions=True)
 
+    def _told(self) -> None:
+        """A call or probe is over: tell `on_outcome`, if anyone listens, unless nothing it
+        reports can have changed (the breaker closed, as when last told, and the sink has
+        no pause of its own): a storm's calls cost no report each."""
+        if self.on_outcome is None:
+            return
+        closed = self.breaker.state is BreakerState.CLOSED
+        if closed and self._told_closed and self._pausable is None:
+            return
+        self._told_closed = closed
+        self.on_outcome(self)
+
     async def probe(self) -> None:
         """Half-open: ask the service directly, so recovery is found without spending a
         message's receive count on it."""
+        try:
+            await self._probe_once()
+        finally:
+            self._told()
+
+    async def _probe_once(self) -> None:
         if not isinstance(self.inner, Probeable):
             return
         permit = self.breaker.allow()
@@ -286,6 +319,11 @@ class Backpressure:
     def __init__(self, guards: Sequence[GuardedSink], health: Health) -> None:
         self.guards = tuple(guards)
         self.health = health
+        for guard in self.guards:
+            # /readyz follows each breaker as its calls move it, not only at the receive
+            # loop's look (`intake_limit`), which it skips while no worker slot is free:
+            # held messages filling every slot left a replica with an open breaker ready.
+            guard.on_outcome = self._report
 
     def intake_limit(self) -> int | None:
         """How many messages may be in flight now: 0 while a sink whose outage pauses intake
@@ -308,19 +346,11 @@ class Backpressure:
         return limit
 
     def _limit_of(self, guard: GuardedSink) -> int | None:
-        """The intake `guard`'s sink asks for (as `intake_limit` says), and its condition."""
-        name = f"breaker:{guard.name}"
-        # A sink whose outage holds only its own messages leaves the replica taking work.
-        degraded_only = not guard.pauses_intake
-        blocked = guard.blocked_for()
-        if blocked is not None:
-            detail = f"open, retry in {blocked:.0f} s"
-            self.health.set(name, False, detail, degraded_only=degraded_only)
+        """The intake `guard`'s sink asks for (as `intake_limit` says), its condition said."""
+        if self._report(guard):
             return 0
         if not guard.probing:
-            self.health.set(name, True, degraded_only=degraded_only)
             return None
-        self.health.set(name, False, "half-open, probing", degraded_only=degraded_only)
         if guard.can_probe:
             guard.start_probe()
             return 0
@@ -328,6 +358,23 @@ class Backpressure:
             return 1
         guard.breaker.wake()
         return None
+
+    def _report(self, guard: GuardedSink) -> bool:
+        """Say `guard`'s condition to /readyz (`breaker:<sink>`): failing while it is
+        blocked (open, or paused by its service) or probing, as degraded only for a sink
+        whose outage holds just its own messages. True when it is blocked."""
+        name = f"breaker:{guard.name}"
+        # A sink whose outage holds only its own messages leaves the replica taking work.
+        degraded_only = not guard.pauses_intake
+        blocked = guard.blocked_for()
+        if blocked is not None:
+            detail = f"open, retry in {blocked:.0f} s"
+            self.health.set(name, False, detail, degraded_only=degraded_only)
+        elif guard.probing:
+            self.health.set(name, False, "half-open, probing", degraded_only=degraded_only)
+        else:
+            self.health.set(name, True, degraded_only=degraded_only)
+        return blocked is not None
 
     async def aclose(self) -> None:
         for guard in self.guards:
