@@ -224,11 +224,6 @@ async def test_a_step_that_turns_a_hosts_protection_off_is_marked(
 # --- a firing alert told away in another language ------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="claims.py knows only English: a firing alert called a test, fixed or to be "
-    "ignored in French, German or Spanish is published unmarked",
-)
 @pytest.mark.parametrize(
     ("field", "sentence"),
     [

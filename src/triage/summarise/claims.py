@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import lru_cache
 
 from triage.summarise.grounding import MARK, Checked, Evidence, folded
@@ -223,20 +224,41 @@ def _mentions_in(evidence: str) -> frozenset[str]:
     return frozenset(match.group().lower() for match in _MENTION.finditer(evidence))
 
 
+@dataclass(frozen=True, slots=True)
+class _Language:
+    """How claims are read in some languages: the claims (`step`: a step dismissing the alert,
+    which a condition after it makes one for later), the words before one in its clause that
+    make it none, the words of a condition after a step, and a word every claim holds."""
+
+    claims: re.Pattern[str]
+    not_claimed: re.Pattern[str]
+    condition_after: re.Pattern[str]
+    words: frozenset[str]
+
+
 def _marked_claims(text: str) -> tuple[str, int]:
     lowered = text.lower()
-    if not any(word in lowered for word in _CLAIM_WORDS):
-        return text, 0  # most text: one quick look, not a pass of every pattern
+    marked = 0
+    for language in _LANGUAGES:
+        if any(word in lowered for word in language.words):
+            text, count = _marked_in(text, language)
+            marked += count
+    return text, marked
+
+
+def _marked_in(text: str, language: _Language) -> tuple[str, int]:
     out: list[str] = []
     end = marked = 0
     for clause in _clauses(text):
-        for match in _CLAIM.finditer(text, clause.start, clause.stop):
+        for match in language.claims.finditer(text, clause.start, clause.stop):
             # The clause's own words before the claim: a condition, a negation, a check.
-            if _NOT_CLAIMED.search(
+            if language.not_claimed.search(
                 text, max(match.start() - _LOOK_BACK, clause.start), match.start()
             ):
                 continue
-            if match.group("step") is not None and _conditional(text, match.end()):
+            if match.group("step") is not None and _conditional(
+                text, match.end(), language.condition_after
+            ):
                 continue
             out += (text[end : match.start()], MARK)
             end = match.end()
@@ -244,11 +266,11 @@ def _marked_claims(text: str) -> tuple[str, int]:
     return "".join([*out, text[end:]]), marked
 
 
-def _conditional(text: str, at: int) -> bool:
+def _conditional(text: str, at: int, condition_after: re.Pattern[str]) -> bool:
     """Whether a condition follows `at` in its sentence ("close the ticket, once the rate is
     back under 1%"): a step dismissing the alert then is one for later."""
     end = _SENTENCE_END.search(text, at, at + _LOOK_BACK)
-    return _CONDITION_AFTER.search(text, at, end.start() if end else at + _LOOK_BACK) is not None
+    return condition_after.search(text, at, end.start() if end else at + _LOOK_BACK) is not None
 
 
 #: A word every claim holds (`_CLAIM`): text without any of them holds no claim.
@@ -257,6 +279,96 @@ _CLAIM_WORDS = frozenset(
     | {"clear", "normal", "test", "drill", "exercise", "action", "require", "need", "nothing"}
     | {"cause", "noise", "healed", "corrected", "subsided", "away", "disregard", "close", "mark"}
     | {"silence", "mute", "snooze", "suppress", "disable", "alarm-state"}
+)
+
+
+#: The same claims in the other languages a model answers in when the alert is written in
+#: one (`priority.FOREIGN_PRIORITY` reads their priority words): French, German, Spanish,
+#: Portuguese, Italian and Dutch. Each phrase states the claim outright, so a negation inside
+#: it ("n'est pas résolu", "ist nicht behoben") breaks the phrase; one before it, a condition
+#: or a check, in its clause, makes it none as in English.
+_FOREIGN_CLAIM = re.compile(
+    r"""
+    # only a test or a drill
+      \bn['\u2019]est\s{1,4}qu['\u2019]une?\s{1,4}(?:test|exercice)\b
+    | \b(?:c['\u2019]est|est|es|era|é|foi|è|is|was)\s{1,4}
+        (?:seulement|juste|simplement|uniquement|solo|sólo|solamente|simplemente|apenas|só
+          |somente|soltanto|maar|slechts|alleen)\s{1,4}
+        (?:une?|una|um|een)\s{1,4}(?:test|exercice|prueba|simulacro|teste|prova|oefening)\b
+    | \b(?:nur|bloß|lediglich)\s{1,4}(?:ein|eine)\s{1,4}(?:test|übung|probealarm)\b
+    # nothing to do
+    | \baucune\s{1,4}action\s{1,4}(?:n['\u2019](?:est|sera)\s{1,4})?(?:requise|nécessaire)\b
+    | \brien\s{1,4}à\s{1,4}faire\b
+    | \bkeine\s{1,4}(?:weitere[n]?\s{1,4})?(?:aktion|maßnahme|handlung)(?:en)?
+        \s{1,4}(?:ist\s{1,4})?(?:erforderlich|nötig|notwendig)\b
+    | \bkein\s{1,4}handlungsbedarf\b
+    | \bno\s{1,4}se\s{1,4}(?:requiere|necesita)\s{1,4}(?:ninguna\s{1,4})?acción\b
+    | \bninguna\s{1,4}acción\s{1,4}(?:es\s{1,4})?(?:necesaria|requerida)\b
+    | \bnenhuma\s{1,4}ação\s{1,4}(?:é\s{1,4})?(?:necessária|requerida)\b
+    | \bnessuna\s{1,4}azione\s{1,4}(?:è\s{1,4})?(?:richiesta|necessaria)\b
+    | \bgeen\s{1,4}actie\s{1,4}(?:is\s{1,4})?(?:nodig|vereist)\b
+    # over already
+    | \b(?:est|sont|a\s{1,4}été|ont\s{1,4}été)\s{1,4}(?:déjà\s{1,4})?
+        (?:résolue?s?|corrigée?s?|rétablie?s?)\b
+    | \b(?:ist|sind|wurde|wurden)\s{1,4}(?:bereits|schon|erfolgreich)\s{1,4}
+        (?:behoben|gelöst|erledigt)\b
+    | \b(?:wurde|wurden)\s{1,4}(?:behoben|gelöst)\b
+    | \b(?:ya\s{1,4})?(?:está|están|fue|fueron|ha\s{1,4}sido)\s{1,4}(?:ya\s{1,4})?
+        (?:resuelt[oa]s?|solucionad[oa]s?|corregid[oa]s?)\b
+    | \b(?:já\s{1,4})?(?:está|foi|foram)\s{1,4}(?:já\s{1,4})?(?:resolvid[oa]s?|corrigid[oa]s?)\b
+    | \b(?:è|sono)\s{1,4}(?:già\s{1,4})?(?:stat[oaie]\s{1,4})?(?:risolt[oaie]|corrett[oaie])\b
+    | \b(?:is|zijn|werd)\s{1,4}(?:al\s{1,4})?(?:opgelost|verholpen)\b
+    # a false alarm
+    | \b(?:fausse\s{1,4}alerte|faux\s{1,4}positif|fehlalarm|falscher\s{1,4}alarm
+        |falsa\s{1,4}alarma|falso\s{1,4}(?:positivo|alarme|allarme)|vals\s{1,4}alarm)\b
+    # a step dismissing it: ignore it, close its ticket
+    | (?P<step>
+        \bignore[rz]?\s{1,4}(?:cette|ces|les|l['\u2019])\s{0,4}(?:alerte|alarme|incident|ticket)s?\b
+      | \bferme[rz]?\s{1,4}(?:ce|cet|cette|le|les|l['\u2019])\s{0,4}(?:ticket|incident|alerte)s?\b
+      | \b(?:ignoriere|ignorieren\s{1,4}sie|ignoriert)\s{1,4}(?:diesen|den|diese|die|das)
+          \s{1,4}(?:alarm|alert|meldung|ticket|vorfall)\b
+      | \b(?:alarm|alert|meldung)\s{1,4}ignorieren\b
+      | \b(?:schließe|schließen\s{1,4}sie|schließt)\s{1,4}(?:das|dieses|den|diesen)
+          \s{1,4}(?:ticket|vorfall|incident)\b
+      | \b(?:ticket|vorfall)\s{1,4}schließen\b
+      | \bignor(?:a|e|ar|em)\s{1,4}(?:esta|estas|este|la|las|el|o|a|este|esta|esse|essa)
+          \s{1,4}(?:alerta|alarma|alarme|incidencia|incidente|ticket)s?\b
+      | \b(?:cierr[ae]|cerrar|cierren)\s{1,4}(?:el|este|la|esta)\s{1,4}(?:ticket|incidente|incidencia)\b
+      | \b(?:fech[ae]|fechar)\s{1,4}(?:o|este|a|esta)\s{1,4}(?:ticket|incidente|chamado)\b
+      | \bignora(?:re|te)?\s{1,4}(?:questo|questa|l['\u2019]|il|la)\s{0,4}(?:avviso|allarme|alert|ticket|incidente)\b
+      | \bchiud(?:i|ere|ete)\s{1,4}(?:il|questo|l['\u2019])\s{0,4}(?:ticket|incidente)\b
+      | \bnegeer\s{1,4}(?:deze|dit|het|de)\s{1,4}(?:melding|alert|alarm|ticket|incident)\b
+      | \bsluit\s{1,4}(?:het|dit|deze|de)\s{1,4}(?:ticket|incident)\b
+      )
+    """,
+    re.IGNORECASE | re.MULTILINE | re.VERBOSE,
+)
+#: Words before a claim in its clause that make it none: a condition, a negation (one before
+#: the verb: "no está resuelto"), a "not yet", or an instruction to check.
+_FOREIGN_NOT_CLAIMED = re.compile(
+    r"\b(?:si|s['\u2019]il|quand|lorsque|wenn|falls|sobald|ob|cuando|una\s+vez|une\s+fois"
+    r"|quando|zodra|indien|als|pas|nicht|nie|kein|keine|no|non|não|niet|jamais|nunca|mai"
+    r"|encore|noch|todavía|aún|ainda|ancora|nog|vérifie\w*|vérifiez|prüf\w*|überprüf\w*"
+    r"|comprueb\w*|comprob\w*|verific\w*|controll\w*|controleer\w*|assurez|asegúrese)\b",
+    re.IGNORECASE,
+)
+_FOREIGN_CONDITION_AFTER = re.compile(
+    r"\b(?:si|quand|lorsque|une\s+fois|après|jusqu['\u2019]|wenn|falls|sobald|nachdem|bis"
+    r"|cuando|una\s+vez|después|hasta|quando|depois|até|dopo|finché|zodra|als|nadat|totdat)\b",
+    re.IGNORECASE,
+)
+#: A word every claim of `_FOREIGN_CLAIM` holds (lower-case).
+_FOREIGN_WORDS = frozenset(
+    {"test", "exercice", "übung", "probealarm", "prueba", "simulacro", "prova", "oefening"}
+    | {"action", "rien", "aktion", "maßnahme", "handlung", "acción", "ação", "azione", "actie"}
+    | {"résolu", "corrigé", "rétabli", "behoben", "gelöst", "erledigt", "resuelt", "soluciona"}
+    | {"corregid", "resolvid", "corrigid", "risolt", "corrett", "opgelost", "verholpen"}
+    | {"fausse", "faux", "fehlalarm", "falscher", "falsa", "falso", "vals", "ignor", "negeer"}
+    | {"ferme", "schließ", "cierr", "cerrar", "fech", "chiud", "sluit"}
+)
+_LANGUAGES = (
+    _Language(_CLAIM, _NOT_CLAIMED, _CONDITION_AFTER, _CLAIM_WORDS),
+    _Language(_FOREIGN_CLAIM, _FOREIGN_NOT_CLAIMED, _FOREIGN_CONDITION_AFTER, _FOREIGN_WORDS),
 )
 
 
