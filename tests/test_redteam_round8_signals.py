@@ -130,10 +130,6 @@ class _StoreDown(MemoryStore):
         raise StoreUnavailableError("the store did not answer")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="message.dry_run_failed is logged without alert_fields(exc): no fingerprint or source",
-)
 async def test_a_dry_runs_failure_line_names_the_alert_it_failed() -> None:
     """A dry run whose store read fails for an alert: its one failure line
     (`message.dry_run_failed`, at warning) names the alert's fingerprint and source, as
@@ -157,10 +153,6 @@ class _BrokenSummariser(CountingSummariser):
         raise KeyError("a bug")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a bug in a dry run is message.dry_run_failed at warning, without its traceback",
-)
 async def test_a_dry_run_that_crashes_says_so_at_error_with_the_traceback() -> None:
     """A bug met by a dry run is said as a real run says one (`message.crashed`: error, with
     the traceback), not as a warning without where it happened: the dry run is how an
@@ -181,10 +173,6 @@ async def test_a_dry_run_that_crashes_says_so_at_error_with_the_traceback() -> N
 # --- sqs/working.py: the line of a message given up on -----------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="message.dead_lettered carries no fingerprint or source, though its message.retry does",
-)
 async def test_the_dead_letter_line_of_one_alert_names_its_fingerprint() -> None:
     """A one-alert message whose sink fails on its last receive: its `message.dead_lettered`
     warning, the line an operator searches for what went to the DLQ, names the alert's
@@ -265,10 +253,6 @@ class _DownBackend(FakeSink):
         raise SinkUnavailableError("backend probe answered 503")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="breaker readiness is set only by intake_limit, which the receive loop skips while no slot is free",
-)
 async def test_readiness_says_the_backend_breaker_is_open_while_its_messages_fill_every_slot() -> (
     None
 ):
@@ -311,10 +295,6 @@ async def test_readiness_says_the_backend_breaker_is_open_while_its_messages_fil
 # --- tracing.py: the gateway's line that turns tracing on --------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tracing.enabled passes service=<tracer's name>, overwriting the line's service field",
-)
 def test_the_gateways_tracing_line_keeps_the_service_every_line_carries(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

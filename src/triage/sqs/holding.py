@@ -132,7 +132,12 @@ class Holding(SupervisorBase):
             left_s = max(0.0, until - time.monotonic())
             await self._release([message], math.ceil(left_s))
             self.stats.released_on_shutdown += 1
-            log.info("message.released", reason="shutdown while held", hidden_s=math.ceil(left_s))
+            log.info(
+                "message.released",
+                reason="shutdown while held",
+                hidden_s=math.ceil(left_s),
+                **alert_fields(exc),
+            )
             return False
         self._failed_for.pop(message.receipt_handle, None)
         return True
@@ -254,7 +259,9 @@ class Holding(SupervisorBase):
         refusal (`message.visibility_failed`); this line says what became of the message."""
         if message.receipt_handle not in self._lost_deliveries:
             return False
-        log.info("message.delivery_lost", reason=exc.reason, message_id=message.id)
+        log.info(
+            "message.delivery_lost", reason=exc.reason, message_id=message.id, **alert_fields(exc)
+        )
         self.stats.lost += 1
         return True
 
