@@ -14,6 +14,8 @@ Zenduty's) name the other variables their own way too: the link `link` or `url`,
 Identity, opsgenie: the alert's `alias` (Opsgenie's own de-duplication key, which no two
 open alerts share); an alias that is the alert's own `alertId` (what Opsgenie fills in when the
 sender gives none, and then de-duplicates nothing) is none, and the alert is keyed by `alertId`.
+Its extra properties (`alert.details`: env, region, service …) are labels by their own names,
+read by routes and groups as an Alertmanager alert's labels are; `team` among them is its team.
 Identity, pagerduty: the service (`event.data.service.id`) and the incident's `incident_key`
 (PagerDuty keeps one open incident per key on a service), else the incident's id
 (`event.data.id`). Never a title or message: two alerts or incidents open at once may share it,
@@ -428,6 +430,7 @@ def normalize_opsgenie(payload: dict[str, Any]) -> Normalized:
         ("tags", ",".join(tags[: common.LABELS_MAX])),
     ):  # fmt: skip
         common.add_label(labels, key, value)
+    _og_details(labels, alert.get("details"))
     when_at, when = first_given(
         ("alert.updatedAt", alert.get("updatedAt")), ("alert.createdAt", alert.get("createdAt"))
     )
@@ -448,6 +451,18 @@ def normalize_opsgenie(payload: dict[str, Any]) -> Normalized:
         raw=payload,
     )
     return Normalized((parsed,), (), notes + unread)
+
+
+def _og_details(labels: dict[str, str], details: Any) -> None:
+    """The alert's extra properties (`alert.details`, which the webhook's "Add Alert Details"
+    sends: env, region, service …) as labels by their own names, sorted, where routes and
+    groups read them as they read an Alertmanager alert's; a name the reader labels itself
+    (alias, entity …) keeps the reader's value, and a property that is an object or array is
+    passed over."""
+    given = common.obj_or_empty(details)
+    for key in sorted(k for k in given if isinstance(k, str)):
+        if key not in labels:
+            common.add_label(labels, key, common.unnested(given[key]))
 
 
 def _og_identity(alias: str | None, alert_id: str) -> dict[str, str]:
