@@ -32,6 +32,10 @@ and the `FallbackSummariser` around this class then writes the ticket determinis
                           addresses and identifiers that are not in the alert the model saw are
                           marked [unverified] (`grounding.py`; a title holding one is replaced
                           by the alert's own) and counted in `LLMGroundingRejects`, as are a
+                          step's command that destroys the host or its data or turns its
+                          protection off (`harm.py`), a command running text no reader sees
+                          or sending a credential off the machine, in the title and
+                          description as in a step (`grounding`), a
                           claim that a firing alert is over and a mention the alert did not
                           make (`claims.py`), a credential the process holds spelled out
                           (`spelled.py`; the redactor removes it), and a line stating another
@@ -76,6 +80,7 @@ from tenacity.stop import stop_base
 import triage.summarise.answer as answers
 import triage.summarise.claims as claims
 import triage.summarise.grounding as grounding
+import triage.summarise.harm as harm
 import triage.summarise.prompt as prompt
 from triage.aws import Aws
 from triage.breaker import CircuitBreaker, Permit, note_opened
@@ -398,8 +403,9 @@ def _small(alert: RedactedAlert) -> bool:
 class Contained:
     ticket: Ticket
     #: Rejected tokens by kind (url, ip, host, id, number, date, time, command, mention,
-    #: claim, credential, priority: a line stating another priority, corrected); never the
-    #: tokens.
+    #: claim, credential, priority: a line stating another priority, corrected; destroy and
+    #: disarm: a step's command wrecking the host or turning its protection off, `harm.py`);
+    #: never the tokens.
     rejected: Counter[str]
     #: The model's title held a rejected token, so the alert's own title replaced it.
     title_replaced: bool = False
@@ -450,10 +456,26 @@ def contain(
     firing = alert.status is Status.FIRING
 
     def ground(value: str, shape: Callable[[str], str | None]) -> str:
-        return said(grounding.check(clean(value, shape), shown))
+        return said(grounding.check(unrun(clean(value, shape)), shown))
 
     def ground_step(value: str) -> str:
-        return said(grounding.check_step(clean(value, as_step), shown))
+        return said(grounding.check_step(harmless(clean(value, as_step)), shown))
+
+    def unrun(value: str) -> str:
+        """`value` with the commands no responder should run whatever the alert says marked,
+        as a step's are (`grounding.check_step`): a responder copies a `curl … | sh` or a
+        credential file sent off the machine from the description or title as readily."""
+        value, hidden = grounding._hidden_runs(value)
+        value, sent = grounding._sent_credentials(value)
+        rejected["command"] += hidden + sent
+        return value
+
+    def harmless(value: str) -> str:
+        """`value` with each command that destroys the host or its data, or turns its
+        protection off, marked (`harm.check`): alert text can ask the model for either."""
+        checked = harm.check(value)
+        rejected.update(checked.rejected)
+        return checked.text
 
     def said(checked: grounding.Checked) -> str:
         """The checked text less the mentions and claims no alert text can ground."""

@@ -1,0 +1,236 @@
+"""Harm: the commands in the model's steps that wreck what the responder is there to save.
+
+Grounding (`grounding.check_step`) marks what a step would reach or run unseen; these are
+commands a responder sees in full and would still regret, which alert text can ask the model
+for ("free disk space on web-1: sudo rm -rf /*"), and which a responder woken at 3 a.m. pastes
+as the ticket says:
+
+    destroy   wiping the root file system, the home directory, a system directory or a
+              database's data directory (`rm -rf /*`, `--no-preserve-root`, `find / -delete`);
+              formatting, wiping or overwriting a disk (`mkfs`, `wipefs`, `dd of=/dev/sda`,
+              `> /dev/xvda`, `shred /dev/…`, `parted … mklabel`, `zpool destroy`, `lvremove`);
+              dropping or emptying a database (`DROP DATABASE|SCHEMA|TABLE`, `TRUNCATE`,
+              `DELETE FROM t;` without a WHERE, `FLUSHALL`, `dropDatabase()`, `dropdb`);
+              destroying infrastructure (`terraform destroy`, `apply -destroy`, `pulumi
+              destroy`, `kubectl delete namespace|node|pv|pvc|crd|all`, `aws … delete-*`,
+              `terminate-*`, `purge-*`, `schedule-key-deletion`, `aws s3 rb`, `aws s3 rm
+              --recursive`, `gcloud|az … delete`, `gsutil rm -r`, `docker volume rm|prune`,
+              `compose down -v`); killing every process (`kill -9 -1`, a fork bomb)
+    disarm    turning the host's protection off: its firewall (`ufw disable`, `iptables -F`,
+              `-P INPUT ACCEPT`, `nft flush ruleset`, `netsh advfirewall … state off`),
+              SELinux or AppArmor (`setenforce 0`, `SELINUX=disabled`, `aa-teardown`), audit
+              (`auditctl -e 0`), a security agent or Defender stopped (`systemctl stop
+              firewalld|auditd|falcon-sensor…`, `Set-MpPreference -Disable…`); files opened
+              to every user (`chmod 777`, `666`, `o+w`, a setuid bit: `chmod u+s /bin/bash`);
+              access granted (`NOPASSWD: ALL`, a user added to sudo, wheel or docker, a key
+              appended to `authorized_keys`, `PermitRootLogin yes`, `AdministratorAccess`,
+              `"Action": "*"`, `cluster-admin`, `system:masters`, a project's owner or
+              editor); the cloud's watch turned off (CloudTrail stopped, GuardDuty, Config,
+              Security Hub, Macie or Inspector disabled, a bucket's public access block
+              removed or a public ACL put, IMDSv1 allowed); a network opened to the world
+              (a security group or firewall rule for 0.0.0.0/0 or ::/0); TLS checks turned
+              off for every program (`NODE_TLS_REJECT_UNAUTHORIZED=0`, `sslVerify false`)
+
+Each such command is replaced by grounding's MARK, from its `sudo` to the end of the command
+(`;`, `&&`, `|`, a quote, a backtick, a bracket or the line's end), and counted by its kind:
+the step stays, saying where a command stood, as a step with an invented host does. Ordinary
+remediation is left alone: deleting a pod to restart it (`kubectl delete pod …`), a log
+directory's files, `truncate -s 0` of a log, `docker system prune`, stopping the service that
+fails, `chmod 640`, `1777` for /tmp, `g+s`, reading the firewall, `DELETE … WHERE …`,
+`dd of=/dev/null`, `mkswap /swapfile`. Only steps are read: a description says what happened,
+and "a DROP TABLE ran at 09:00" is a fact there.
+
+Every repeat is bounded and each scan inside a command stops at the command's end, so a
+search costs a bounded amount of work per place it starts: linear in the text.
+"""
+
+from __future__ import annotations
+
+import re
+
+from triage.summarise.grounding import MARK, Checked
+
+#: An optional `sudo` or `doas` with its options before a command, so the mark takes the
+#: whole command.
+_HEAD = r"(?:(?<![\w./-])(?:sudo|doas)(?:\s{1,8}-[\w-]{1,16}){0,4}\s{1,8})?"
+#: The rest of the command after its harmful part: up to its end, not the spaces before it.
+_REST = r"(?:[^;&|\n`\"')]{0,256}[^;&|\n`\"')\s])?"
+#: Any text inside the same command (its options and arguments), scanned lazily.
+_WITHIN = r"[^;&|\n]{0,160}?"
+#: The start of an argument: whitespace, or an opening quote after it.
+_ARG = r"(?<=[\s\"'])"
+#: The end of a word of a command.
+_END = r"(?![\w-])"
+
+
+#: Where a command starts: not inside a word or a path; then maybe its directory
+#: (/usr/sbin/), read once for every command below rather than once for each.
+_START = r"(?<![\w./-])(?:/?(?:[\w.-]{1,32}/){1,6})?"
+
+
+def _program(name: str) -> str:
+    """`name` as a command names it: a whole word (after `_START`, or inside a command)."""
+    return rf"(?:{name})(?![\w.-])"
+
+
+#: What a wipe reaches: the root, the home directory, a system directory, a store's data.
+_ROOTS = (
+    r"(?:/|~|\$\{?HOME\}?|/(?:bin|boot|dev|etc|home|lib|lib32|lib64|opt|proc|root|sbin|srv"
+    r"|sys|usr|var|data|mnt)|/var/lib/(?:mysql|postgresql|pgsql|mongodb|redis|etcd"
+    r"|elasticsearch|opensearch|cassandra|kafka|zookeeper|rabbitmq|docker|containerd|kubelet"
+    r"|clickhouse|influxdb))"
+)
+#: `_ROOTS` as one argument, whole or all of its entries (`/*`), quoted or not.
+_WIPED = rf"[\"']?{_ROOTS}/?\*?[\"']?(?=[\s;&|)`]|$)"
+#: A whole disk or partition as Linux and macOS name it.
+_DISK = (
+    r"/dev/(?:sd[a-z]|nvme\d|xvd[a-z]|hd[a-z]|vd[a-z]|mmcblk\d|disk\d|rdisk\d|md\d|dm-\d"
+    r"|mapper/|disk/|root(?![\w-]))"
+)
+#: The AWS CLI, and any global options before what follows it.
+_AWS = rf"aws\s{_WITHIN}"
+
+_DESTROYING = (
+    # The root, home, a system or a data directory removed, or removal told to go ahead.
+    rf"{_program('rm')}\s{_WITHIN}(?:--no-preserve-root{_END}|{_ARG}{_WIPED})",
+    rf"{_program('find')}\s{{1,8}}{_WIPED}\s{_WITHIN}(?:-delete|-exec\s{{1,8}}rm){_END}",
+    # A disk formatted, wiped or overwritten.
+    _program(r"mkfs(?:\.\w{1,12})?|mke2fs|wipefs|blkdiscard"),
+    rf"{_program('sgdisk')}\s{_WITHIN}{_ARG}(?:-Z|--zap-all|-o|--clear){_END}",
+    rf"{_program('shred|mkswap')}\s{_WITHIN}{_ARG}{_DISK}",
+    rf"{_program('dd')}\s{_WITHIN}{_ARG}of={_DISK}",
+    rf"(?<![>\d])>\s{{0,8}}{_DISK}",
+    rf"{_program('parted')}\s{_WITHIN}{_ARG}(?:mklabel|mktable|rm){_END}",
+    rf"{_program('cryptsetup')}\s{_WITHIN}{_ARG}(?:luksFormat|luksErase|erase){_END}",
+    rf"{_program('zpool|zfs')}\s{{1,8}}destroy{_END}",
+    _program("lvremove|vgremove|pvremove"),
+    # A database dropped or emptied.
+    rf"drop\s{{1,8}}(?:database|schema|table|keyspace){_END}",
+    rf"(?:truncate\s{{1,8}}table{_END}|(?-i:TRUNCATE)\s{{1,8}}[A-Za-z_\"])",
+    r"delete\s{1,8}from\s{1,8}[\w.\"]{1,128}\s{0,8}(?=[;\"'`])",
+    r"(?-i:DELETE\s{1,8}FROM)\s{1,8}[\w.\"]{1,128}\s{0,8}$",
+    rf"flush(?:all|db){_END}",
+    r"db\.(?:dropDatabase\s{0,8}\(|\w{1,64}\.drop\s{0,8}\(\s{0,8}\))",
+    _program("dropdb"),
+    # Infrastructure destroyed.
+    rf"{_program('terraform|terragrunt|tofu')}\s{_WITHIN}{_ARG}-{{0,2}}destroy{_END}",
+    rf"{_program('pulumi|cdk|cdktf|sst')}\s{_WITHIN}{_ARG}destroy{_END}",
+    rf"{_program('kubectl|oc')}\s{_WITHIN}{_ARG}delete\s{_WITHIN}(?<=[\s,])"
+    r"(?:namespaces?|ns|nodes?|pv|pvc|persistentvolumes?|persistentvolumeclaims?|crds?"
+    r"|customresourcedefinitions?|all|--all-namespaces)(?=[\s/,;&|]|$)",
+    rf"{_program('eksctl')}\s{{1,8}}delete\s{{1,8}}cluster{_END}",
+    rf"{_AWS}{_ARG}(?:(?:delete|terminate|purge)-[\w-]{{1,64}}"
+    rf"|schedule-key-deletion|s3\s{{1,8}}rb|s3\s{{1,8}}rm\s{_WITHIN}--recursive){_END}",
+    rf"{_program('gcloud|az')}\s{_WITHIN}{_ARG}delete{_END}",
+    rf"{_program('gsutil')}\s{_WITHIN}{_ARG}(?:rb|rm\s{_WITHIN}{_ARG}"
+    rf"(?:-[a-z]{{0,4}}r[a-z]{{0,4}}|--recursive)){_END}",
+    rf"{_program('docker')}\s{{1,8}}(?:volume\s{{1,8}}(?:rm|prune)"
+    rf"|system\s{{1,8}}prune\s{_WITHIN}--volumes){_END}",
+    _program(r"docker-compose|docker\s{1,8}compose") + rf"\s{_WITHIN}{_ARG}down\s{_WITHIN}{_ARG}"
+    rf"(?:-v|--volumes){_END}",
+    # Every process killed.
+    rf"{_program('kill')}\s{{1,8}}-(?:9|kill|sigkill)\s{{1,8}}-1{_END}",
+    r":\s{0,8}\(\s{0,8}\)\s{0,8}\{\s{0,8}:\s{0,8}\|\s{0,8}:\s{0,8}&",
+)
+
+#: The services that guard a host: firewalls, MAC, audit, intrusion prevention, EDR agents.
+_GUARDS = (
+    r"(?:firewalld|ufw|iptables|ip6tables|nftables|netfilter-persistent|apparmor|selinux"
+    r"|auditd|fail2ban|sshguard|falcon-sensor|cbagentd|sentinelone|wazuh-agent|ossec"
+    r"|osqueryd|elastic-agent|mdatp|clamav-daemon|clamd|aide|csf|lfd)(?:\.service)?"
+)
+#: A mode that lets every user write (777, 0666, o+w, a=rwx), not a sticky directory's 1777.
+_WORLD_WRITABLE = (
+    r"(?:(?:0?[02-7])?[0-7]{2}[2367]|[ugo]{0,2}[ao][ugo]{0,2}[+=][rxXst]{0,4}w[rwxXst]{0,4})"
+)
+#: A mode that makes a program run as its owner (u+s, +s, 4755), not a directory's g+s.
+_SETUID = r"(?:(?:u[go]{0,2}|a)?\+[rwxt]{0,3}s[rwxt]{0,3}|0?[4-7][0-7]{3})"
+
+_DISARMING = (
+    # A firewall turned off or told to let everything in.
+    rf"{_program('ufw')}\s{{1,8}}(?:--force\s{{1,8}})?(?:disable{_END}"
+    rf"|default\s{{1,8}}allow{_END}(?!\s{{1,8}}(?:outgoing|routed)))",
+    rf"{_program('ip6?tables(?:-legacy|-nft)?')}\s{_WITHIN}{_ARG}"
+    rf"(?:(?-i:-F)|--flush|(?-i:-P)\s{{1,8}}(?:input|forward)\s{{1,8}}accept){_END}",
+    rf"{_program('nft')}\s{{1,8}}flush\s{{1,8}}ruleset{_END}",
+    rf"{_program('netsh')}\s{{1,8}}advfirewall\s{{1,8}}set\s{_WITHIN}{_ARG}state\s{{1,8}}off{_END}",
+    rf"{_program('set-netfirewallprofile')}\s{_WITHIN}-enabled\s{{1,8}}(?:\$?false|0){_END}",
+    # SELinux, AppArmor, audit, a guarding service or Defender turned off.
+    rf"{_program('setenforce')}\s{{1,8}}(?:0|permissive){_END}",
+    rf"(?:selinux|enforcing)\s{{0,8}}=\s{{0,8}}(?:disabled|permissive|0){_END}",
+    _program("aa-teardown"),
+    rf"{_program('auditctl')}\s{{1,8}}(?:-e\s{{0,8}}0|-D){_END}",
+    rf"{_program('systemctl')}\s{_WITHIN}{_ARG}(?:stop|disable|mask|kill)\s{_WITHIN}{_ARG}"
+    rf"{_GUARDS}{_END}",
+    rf"{_program('service|rc-service')}\s{{1,8}}{_GUARDS}\s{{1,8}}stop{_END}",
+    rf"{_program('chkconfig')}\s{{1,8}}{_GUARDS}\s{{1,8}}off{_END}",
+    rf"{_program('set-mppreference')}\s{_WITHIN}-disable\w{{1,40}}\s{{1,8}}(?:\$?true|1){_END}",
+    rf"{_program('sysctl')}\s{_WITHIN}kernel\.randomize_va_space\s{{0,8}}=\s{{0,8}}0{_END}",
+    # Files opened to every user, or a program made to run as root.
+    rf"{_program('chmod')}\s{_WITHIN}{_ARG}(?:{_WORLD_WRITABLE}|{_SETUID}){_END}",
+    # Access granted: sudo without a password, a privileged group, a planted key, root login.
+    rf"nopasswd\s{{0,8}}:\s{{0,8}}all{_END}",
+    rf"{_program('usermod|useradd')}\s{_WITHIN}{_ARG}(?:-a?G|--groups)(?:\s{{1,8}}|=)"
+    rf"(?:[\w-]{{1,32}},){{0,8}}(?:sudo|wheel|root|admin|docker){_END}",
+    rf"{_program('gpasswd|adduser')}\s{{1,8}}(?:-a\s{{1,8}})?[\w.-]{{1,32}}\s{{1,8}}"
+    rf"(?:sudo|wheel|root|admin|docker){_END}",
+    rf"{_program('passwd')}\s{{1,8}}-d\s{{1,8}}root{_END}",
+    rf"permit(?:rootlogin|emptypasswords)\s{{0,8}}=?\s{{0,8}}yes{_END}",
+    r"(?:(?<![>\d])>{1,2}|(?<![\w.-])tee(?:\s{1,8}-a)?\s)\s{0,8}[^\s;&|]{0,128}?authorized_keys",
+    # Full access in a cloud: AWS's admin policies, any action, Kubernetes' and GCP's owners.
+    rf"(?:{_AWS})?arn:aws[\w-]{{0,16}}:iam::aws:policy/"
+    rf"(?:AdministratorAccess|PowerUserAccess|IAMFullAccess){_END}",
+    rf"(?:{_AWS})?\"action\"\s{{0,8}}:\s{{0,8}}\[?\s{{0,8}}\"\*\"",
+    rf"(?:{_program('kubectl|oc')}\s{_WITHIN})?(?:--clusterrole[=\s]{{1,8}}[\"']?cluster-admin"
+    rf"|--group[=\s]{{1,8}}[\"']?system:masters){_END}",
+    rf"(?:{_program('gcloud|az')}\s{_WITHIN})?--role[=\s]{{1,8}}[\"']?"
+    rf"(?:roles/(?:owner|editor)|owner|contributor|user access administrator){_END}",
+    # The cloud's watch turned off, or a bucket opened.
+    rf"{_AWS}{_ARG}(?:cloudtrail\s{{1,8}}(?:stop-logging|delete-trail)"
+    rf"|guardduty\s{{1,8}}(?:delete-detector|disassociate-[\w-]{{1,64}}"
+    rf"|update-detector\s{_WITHIN}--no-enable)"
+    rf"|config(?:service)?\s{{1,8}}(?:stop-configuration-recorder"
+    rf"|delete-configuration-recorder|delete-delivery-channel)"
+    rf"|securityhub\s{{1,8}}disable-security-hub|macie2\s{{1,8}}disable-macie"
+    rf"|inspector2\s{{1,8}}disable|access-analyzer\s{{1,8}}delete-analyzer"
+    rf"|detective\s{{1,8}}delete-graph|ec2\s{{1,8}}disable-ebs-encryption-by-default"
+    rf"|ec2\s{{1,8}}modify-instance-metadata-options\s{_WITHIN}--http-tokens\s{{1,8}}optional"
+    rf"|s3api\s{{1,8}}(?:delete-public-access-block|delete-bucket-encryption"
+    rf"|put-public-access-block\s{_WITHIN}=false)){_END}",
+    rf"(?:{_AWS})?--acl\s{{1,8}}public-read(?:-write)?{_END}",
+    # A network opened to the whole internet.
+    rf"(?:{_program('aws|gcloud|az')}\s{_WITHIN})?"
+    rf"(?:authorize-security-group-ingress|firewall-rules\s{{1,8}}(?:create|update)"
+    rf"|nsg\s{{1,8}}rule\s{{1,8}}(?:create|update))\s{_WITHIN}"
+    r"(?:0\.0\.0\.0/0|::/0|--source-address-prefixes?\s{1,8}[\"']?(?:\*|internet|any))"
+    r"(?![\w.:/-])",
+    # TLS checks turned off for every program.
+    rf"(?:export\s{{1,8}})?(?:node_tls_reject_unauthorized|pythonhttpsverify)"
+    rf"\s{{0,8}}=\s{{0,8}}[\"']?0{_END}",
+    rf"(?:{_program('git|npm|yarn|pnpm')}\s{_WITHIN})?(?<![\w-])(?:http\.)?"
+    rf"(?:sslverify|strict-ssl)(?:\s{{0,8}}=\s{{0,8}}|\s{{1,8}})(?:false|0){_END}",
+    rf"{_program('kubectl|oc')}\s{_WITHIN}pod-security\.kubernetes\.io/enforce=privileged",
+)
+
+
+def _compiled(alternatives: tuple[str, ...]) -> re.Pattern[str]:
+    """One pattern finding any of `alternatives` as a whole command (`_HEAD` … `_REST`)."""
+    return re.compile(rf"{_HEAD}{_START}(?:{'|'.join(alternatives)}){_REST}", re.IGNORECASE)
+
+
+#: A command that destroys a host, its disks, its data or its infrastructure.
+DESTROYS = _compiled(_DESTROYING)
+#: A command that turns a host's or an account's protection off.
+DISARMS = _compiled(_DISARMING)
+
+
+def check(step: str) -> Checked:
+    """`step` with each command that disarms or destroys replaced by MARK, and the kind of
+    each (`disarm`, `destroy`), in the order they were found. Disarming is read first: a
+    command that does both (`aws guardduty delete-detector`) is counted as what it does to
+    the host's protection."""
+    step, disarmed = DISARMS.subn(MARK, step)
+    step, destroyed = DESTROYS.subn(MARK, step)
+    if not disarmed + destroyed:
+        return Checked(step)
+    return Checked(step, ("disarm",) * disarmed + ("destroy",) * destroyed)
