@@ -757,7 +757,7 @@ class Gateway:
             raise Refused(exc.status, exc.reason, str(exc), detail=str(exc)) from None
         tokens = list(self.tokens.values())
         if checked.size_bytes > OFFLOAD_BODY_BYTES:
-            # A large body holding JSON escapes is parsed to find an escaped token: off the loop.
+            # A large body that may spell a token is parsed and searched for it: off the loop.
             checked = await asyncio.to_thread(_without_tokens, checked, tokens)
         else:
             checked = _without_tokens(checked, tokens)
