@@ -1,0 +1,204 @@
+"""Red team, round 8b: the daemon under faults. Each xfail is a bug a user would hit, proved at
+the fastest level that shows it; it fails today for the reason it names and passes once the bug
+is fixed.
+
+- Slack answered 200, then the store's write confirming it was throttled (DynamoDB's
+  ProvisionedThroughputExceeded): the message's retry posts to Slack again, and Slack takes
+  no idempotency key, so the channel shows the new incident twice.
+- Two replicas whose clocks disagree by a few minutes (one host without NTP): the replica
+  behind takes every claim the one ahead makes for a dead worker's, and its sweep redoes an
+  effect the replica ahead is still carrying out: two opens.
+- A message the store failed once, then held for Slack's outage: `/readyz` says
+  `store: unavailable` (not ready) and the store's probe stays off for the whole Slack outage,
+  though the store answers and every other message goes through it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from factories import T0, alert
+from memory_inbox import MemoryInbox
+from memory_store import MemoryStore
+from recording_pipeline import POLICY, Sink, Summariser
+from test_lease_clock_sweep import FirstCallWaits, IndexReads
+from test_pipeline import LEASE, Clock, CountingSummariser
+from test_sink_outage import until
+from triage.errors import (
+    BackpressureError,
+    SinkThrottledError,
+    StoreThrottledError,
+    StoreUnavailableError,
+)
+from triage.health import Health
+from triage.incidents import Ledger
+from triage.incidents.silences import SilenceCache
+from triage.metrics import Metrics
+from triage.models import EffectKind
+from triage.ops.sweep import Sweep
+from triage.pipeline import Pipeline
+from triage.redact import Redactor
+from triage.sinks.guard import BREAKER_OPEN
+from triage.sqs.inbox import Message
+from triage.sqs.supervisor import Supervisor, SupervisorConfig
+
+# --- Slack posted, its confirmation throttled ----------------------------------------------
+
+
+class ConfirmThrottledOnce(MemoryStore):
+    """The in-memory store whose first confirmation of `sink`'s part is refused as DynamoDB
+    refuses a write over the table's throughput: nothing written, the write said failed."""
+
+    def __init__(self, sink: str) -> None:
+        super().__init__(POLICY)
+        self.refuse_for: str | None = sink
+
+    async def confirm(  # type: ignore[override]
+        self, fingerprint: str, owner: str, sink: str, ref: str | None, **fields: Any
+    ) -> bool:
+        if sink == self.refuse_for:
+            self.refuse_for = None
+            raise StoreThrottledError("ProvisionedThroughputExceededException")
+        return await super().confirm(fingerprint, owner, sink, ref, **fields)
+
+
+def _delivery(body: str, receive: int) -> Message:
+    """The `receive`-th delivery of one message (its id kept, a new receipt handle)."""
+    return Message("m-disk", body, f"rh-{receive}", receive, T0, received_at=T0)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a store write throttled after Slack answered 200 has the message's retry post "
+    "the incident to Slack again (Slack takes no idempotency key)",
+)
+async def test_slack_is_posted_once_when_the_write_confirming_its_post_is_throttled() -> None:
+    """Slack answers the new incident's post; the write confirming it is throttled, so the
+    message is held and tried again: the retry finishes the effect without a second post."""
+    backend, slack = Sink(name="backend"), Sink(name="slack")
+    store = ConfirmThrottledOnce("slack")
+    pipeline = Pipeline(
+        Ledger(store), Summariser(), [backend, slack], Metrics(), redactor=Redactor(),
+        policy=POLICY,
+    )  # fmt: skip
+    body = json.dumps({"title": "disk full on db-1", "dedup_key": "disk-db-1"})
+    with pytest.raises(BackpressureError):
+        await pipeline.process(_delivery(body, 1))
+    await pipeline.process(_delivery(body, 2))
+    assert [e.kind for e in backend.effects] == [EffectKind.OPEN]
+    assert [e.kind for e in slack.effects] == [EffectKind.OPEN], "Slack was posted twice"
+
+
+# --- Two replicas whose clocks disagree ------------------------------------------------------
+
+#: How far one replica's clock runs ahead of the other's: more than a lease and a minute.
+SKEW = LEASE + timedelta(minutes=3)
+
+
+def _replica(store: MemoryStore, clock: Clock, sink: FirstCallWaits) -> tuple[Pipeline, Sweep]:
+    """One daemon on the shared store: its pipeline and its sweep, on its own clock."""
+    pipeline = Pipeline(
+        Ledger(store, clock=clock), CountingSummariser(), [sink], Metrics(),
+        redactor=Redactor(), policy=POLICY,
+    )  # fmt: skip
+    return pipeline, Sweep(store, pipeline, SilenceCache(store, 1), None, 5, clock=clock)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a live replica whose clock runs a few minutes ahead has its claims taken for a "
+    "dead worker's: the other replica's sweep redoes an open it is still carrying out",
+)
+async def test_a_replica_behind_leaves_an_open_a_live_replica_ahead_is_carrying_out() -> None:
+    """Replica A's clock runs five minutes ahead of replica B's. A is in the middle of a new
+    incident's open (its sink call out) when B's sweep passes: B leaves the open to A, and
+    the ticket is opened once."""
+    store = IndexReads()
+    ahead, behind = Clock(), Clock()
+    ahead.now = T0 + SKEW
+    sink_a, sink_b = FirstCallWaits(), FirstCallWaits()
+    sink_b.calls = 1  # B's calls go through at once
+    pipeline_a, _ = _replica(store, ahead, sink_a)
+    _, sweep_b = _replica(store, behind, sink_b)
+    await sweep_b.once()  # B's first pass, before A's claim
+    worker = asyncio.create_task(pipeline_a.handle(alert(), "m1#0@replica-a"))
+    await until(lambda: sink_a.calls == 1)
+    behind.now = T0 + timedelta(seconds=10)  # B's next pass, seconds later
+    await sweep_b.once()
+    sink_a.gate.set()
+    await asyncio.gather(worker, return_exceptions=True)
+    opens = [e.kind for e in (*sink_a.effects, *sink_b.effects)]
+    assert opens == [EffectKind.OPEN], "the open was sent by both replicas"
+
+
+# --- Readiness after a message the store failed waits for another reason --------------------
+
+
+@dataclass
+class StoreThenSlack:
+    """A handler: `held_id`'s first attempt finds the store locked, every later one Slack's
+    breaker open (its messages' own wait: intake goes on) until `slack_back`; every other
+    message goes through (its store writes answered)."""
+
+    held_id: str
+    slack_back: asyncio.Event = field(default_factory=asyncio.Event)
+    attempts: dict[str, int] = field(default_factory=dict)
+
+    async def __call__(self, message: Message, progress: Any) -> list[Any]:
+        n = self.attempts[message.id] = self.attempts.get(message.id, 0) + 1
+        if message.id != self.held_id or self.slack_back.is_set():
+            return []
+        if n == 1:
+            raise StoreUnavailableError("database is locked")
+        refused = SinkThrottledError(
+            "slack's breaker is open", retry_after_s=60, reason=BREAKER_OPEN
+        )
+        refused.pauses_intake = False
+        raise refused
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a message the store failed once, then held for Slack's outage, keeps /readyz at "
+    "store: unavailable and the store's probe off until Slack is back",
+)
+async def test_the_store_is_ready_again_while_a_message_it_failed_waits_for_slack() -> None:
+    """A message finds the store locked once, then Slack's breaker open; meanwhile the store
+    answers every ping and another message goes through it: `/readyz` no longer names the
+    store, and the replica is ready (a Slack outage alone leaves it so)."""
+    queue = MemoryInbox()
+    (held_id,) = queue.put("for slack")
+    handler = StoreThenSlack(held_id)
+    pings = [0]
+
+    async def ping() -> None:
+        pings[0] += 1
+
+    health, metrics = Health(), Metrics()
+    config = SupervisorConfig(concurrency=4, wait_s=0, shutdown_grace_s=1, visibility_timeout_s=30)
+    daemon = Supervisor(config, queue, handler, metrics, health=health, store_probe=ping)
+    daemon.DEFAULT_HOLD_S = 0.05  # the store's first wait
+    daemon.STORE_PROBE_S = 0.05
+    serving = asyncio.create_task(daemon.serve())
+    try:
+        await until(lambda: handler.attempts.get(held_id, 0) >= 2)
+        (other,) = queue.put("for the backend")
+        await until(lambda: other in queue.deleted)
+        pinged = pings[0]
+        with contextlib.suppress(TimeoutError):
+            # Time to ping the store a few times and find it answering.
+            await until(lambda: pings[0] > pinged + 2 and "store" not in health.failing(), 2)
+        failing = health.failing()
+    finally:
+        handler.slack_back.set()
+        daemon.handle_exit(signal.SIGTERM)
+        await asyncio.wait_for(serving, 10)
+    assert "store" not in failing, f"readiness still fails the store: {failing}"
