@@ -40,12 +40,12 @@ from triage.errors import (
     TransientError,
     TriageError,
 )
-from triage.incidents import Action, Ledger, Outcome, Policy, State, Work
+from triage.incidents import Action, Incident, Ledger, Outcome, Policy, State, Work
 from triage.incidents.codec import view_to_json
 from triage.incidents.groups import GroupKey
-from triage.incidents.lifecycle import AlertEvent, AnswersFiring, closing_note
+from triage.incidents.lifecycle import AlertEvent, AnswersFiring, Decision, closing_note
 from triage.incidents.members import Members
-from triage.incidents.silences import SilenceCache, first_match
+from triage.incidents.silences import Silence, SilenceCache, first_match
 from triage.incidents.store import DELIVERY_MARK, Hold, Transition, delivery_owner
 from triage.metrics import Metrics
 from triage.models import Alert, EffectKind, Status
@@ -665,12 +665,20 @@ class Pipeline:
     async def _hold(self, alert: Alert) -> Hold | None:
         """When a silence matches `alert`: what the store keeps to carry its effect out later
         (the alert redacted, as the ticket would be written from)."""
-        silences = await self.silences.current() if self.silences is not None else ()
-        silence = first_match(silences, alert, self.ledger.clock()) if silences else None
+        silence = await self._silence_for(alert)
         if silence is None:
             return None
-        view = redact_alert(alert, self.redactor, excerpt_chars=self.payload_excerpt_chars)
+        # With its labels past the cap: the sweep matches the held view, and a silence on
+        # one of those (as routes and groups read them) must hold it there too.
+        view = redact_alert(
+            alert, self.redactor, excerpt_chars=self.payload_excerpt_chars, past_cap=True
+        )
         return Hold(silence.id, silence.ends(), view_to_json(view))
+
+    async def _silence_for(self, alert: Alert) -> Silence | None:
+        """The first active silence that matches `alert`, if any."""
+        silences = await self.silences.current() if self.silences is not None else ()
+        return first_match(silences, alert, self.ledger.clock()) if silences else None
 
     async def carry_out(self, transition: Transition, owner: str) -> None:
         """Carry out an effect claimed outside a message (by the sweep, or by hand), with the
@@ -704,9 +712,15 @@ class Pipeline:
     async def _preview(
         self, alert: Alert, event: _Event | AnswersFiring, group: GroupKey | None
     ) -> Action:
-        """Dry run: the decision the claim would take, logged with what it would send."""
+        """Dry run: the decision the claim would take, logged with what it would send. A
+        silence that matches the alert holds its effect as the claim would (`silenced`, the
+        silence named): no summary is written for a ticket that would not go out."""
         decision, stored = await self.ledger.preview(event, group)
         details: dict[str, object] = {"sinks": []}
+        silence = await self._silence_for(alert) if _holds(decision, stored) else None
+        if silence is not None:
+            decision = Decision(Action.SILENCED, decision.incident)
+            details["silence"] = silence.id
         effect = decision.action.effect
         if effect is EffectKind.OPEN:
             view = (_redaction_of(event, alert) or AlertView(alert, self.redactor)).view()
@@ -723,6 +737,22 @@ class Pipeline:
         self.metrics.incr("DryRunDecisions", action=str(decision.action))
         log.info("alert.dry_run", action=str(decision.action), **details)
         return decision.action
+
+
+#: The effects a silence holds back (a close always goes out: the ticket must not stay open),
+#: as the store's claim holds them (`store._HOLDABLE`).
+_HOLDABLE = (EffectKind.OPEN, EffectKind.UPDATE, EffectKind.REOPEN)
+
+
+def _holds(decision: Decision, stored: Incident | None) -> bool:
+    """Whether a matching silence would hold `decision`'s effect, as the store's claim
+    decides (`Store.claim`): the incident stays open and its effect is one a silence holds
+    back, or one is held already (a repeat under the silence is counted as held)."""
+    decided = decision.incident
+    if decided is None or decided.state is not State.OPEN:
+        return False
+    held = stored.held if stored is not None else None
+    return decision.action.effect in _HOLDABLE or held is not None
 
 
 def as_happened(alerts: Sequence[Alert], indexes: list[int]) -> list[int]:

@@ -17,6 +17,7 @@ import dataclasses
 import json
 import re
 import unicodedata
+from collections import ChainMap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -101,6 +102,23 @@ class RedactedAlert:
     #: field above wherever the alert repeats them: what a text written from this view (the
     #: model's ticket) must not show either (`Redactor.text_with`). Never stored nor shown.
     named_secrets: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    #: The labels past the 64 `labels` shows (`Alert.labels_past_cap`), redacted as those are:
+    #: kept only in the view a silence holds (`view(past_cap=True)`), so the sweep and the
+    #: listing match the held alert by every label the pipeline matched it by. Never shown: no
+    #: sink, prompt or `text` reads them (`matched` is how a matcher does).
+    labels_past_cap: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+
+    @property
+    def routed_labels(self) -> Mapping[str, str]:
+        """Every label kept, as shown: those `labels` shows, then those past the cap."""
+        if not self.labels_past_cap:
+            return self.labels
+        return ChainMap(dict(self.labels), dict(self.labels_past_cap))
+
+    @property
+    def matched(self) -> Matched:
+        """This view as a silence or a listing's matcher reads it (`silences.Subject`)."""
+        return Matched(self.source, self.team, self.title, self.routed_labels)
 
     @property
     def is_note(self) -> bool:
@@ -122,19 +140,40 @@ class RedactedAlert:
         return "\n".join(parts)
 
 
+@dataclass(frozen=True, slots=True)
+class Matched:
+    """What silences and a listing's matchers read of a view (`silences.Subject`): its fields,
+    and every label it keeps, those past the 64 it shows too. No sink takes one, so the
+    labels past the cap cannot reach a ticket through it."""
+
+    source: str
+    team: str | None
+    title: str
+    labels: Mapping[str, str]
+
+
 def redact_alert(
-    alert: Alert, redactor: Redactor, *, excerpt_chars: int = 0, group: GroupView | None = None
+    alert: Alert,
+    redactor: Redactor,
+    *,
+    excerpt_chars: int = 0,
+    group: GroupView | None = None,
+    past_cap: bool = False,
 ) -> RedactedAlert:
     """`alert` redacted field by field; with `excerpt_chars`, also the raw payload, redacted
     as a whole and then cut to that length (only new incidents need it: it costs the most).
     `group` (its text redacted already) says which group incident the alert is a member of.
+    With `past_cap`, the view also keeps the labels past the 64 it shows (`labels_past_cap`:
+    only the view a silence holds needs them, as the sweep matches it again).
 
     A value the redactor blanked for the name it stood under (`db_password: hunter2xyz`, a
     JSON member, `password=…` in the text) is a secret wherever the same alert repeats it:
     every field is redacted again with those values (`named_secrets`) as credentials, for
     this alert only. An alert holding none (nearly every one) costs nothing more. A caller
     that needs its title too redacts the fields once for both (`AlertView`)."""
-    return AlertView(alert, redactor).view(excerpt_chars=excerpt_chars, group=group)
+    return AlertView(alert, redactor).view(
+        excerpt_chars=excerpt_chars, group=group, past_cap=past_cap
+    )
 
 
 def shown_title(alert: Alert, redactor: Redactor) -> str:
@@ -177,7 +216,9 @@ class AlertView:
         """The title as the view shows it (`shown_title`)."""
         return self._redacted_fields()[1].title
 
-    def view(self, *, excerpt_chars: int = 0, group: GroupView | None = None) -> RedactedAlert:
+    def view(
+        self, *, excerpt_chars: int = 0, group: GroupView | None = None, past_cap: bool = False
+    ) -> RedactedAlert:
         """The alert's view (`redact_alert`'s arguments). A value the payload holds under a
         secret's name is one in every field too: when the payload names one the fields did
         not, the fields are redacted again with all of them, as `redact_alert` always has."""
@@ -197,10 +238,15 @@ class AlertView:
             secrets = _held_by_name(in_raw)
             if secrets != fields.named_secrets:
                 fields = _again(plain, redactor, secrets) if secrets else plain
-        if not raw and group is None:
+        past = self._alert.labels_past_cap if past_cap else _EMPTY
+        if not raw and group is None and not past:
             return fields  # no excerpt, no group: as the title's (a copy costs ~5 µs)
+        kept_past = MappingProxyType(_past_cap(past, redactor, secrets)) if past else _EMPTY
         return dataclasses.replace(
-            fields, group=group, payload_excerpt=_excerpt(raw, excerpt_chars, redactor, secrets)
+            fields,
+            group=group,
+            payload_excerpt=_excerpt(raw, excerpt_chars, redactor, secrets),
+            labels_past_cap=kept_past,
         )
 
     def _redacted_fields(self) -> _Made:
@@ -263,6 +309,22 @@ class _Fields:
             else:
                 shown[self.redactor.text(key)] = self.text(value)
         return shown
+
+
+def _past_cap(
+    labels: Mapping[str, str], redactor: Redactor, secrets: tuple[str, ...]
+) -> dict[str, str]:
+    """The labels past the cap redacted as a shown label is (`redacted_pair_value`), and
+    without the values the alert holds under a secret's name (`secrets`), as silences match
+    them on the raw alert. Their own secret-named values are blanked here but not added to
+    `secrets`: what the sinks show is the same with or without them."""
+    kept: dict[str, str] = {}
+    for key, value in labels.items():
+        name, shown = redactor.text(key), redacted_pair_value(key, value, redactor)
+        if secrets:
+            name, shown = redactor.without(name, secrets), redactor.without(shown, secrets)
+        kept[name] = shown
+    return kept
 
 
 def _again(view: RedactedAlert, redactor: Redactor, secrets: tuple[str, ...]) -> RedactedAlert:

@@ -759,15 +759,35 @@ _ENCODE = json.JSONEncoder(
 #: How much of a held alert's text is kept: enough to write its ticket, small enough for a record.
 HELD_DESCRIPTION_CHARS = 4000
 HELD_EXCERPT_CHARS = 2000
+#: How much of a held alert's labels past the 64 it shows is kept, in UTF-8 (keys and values):
+#: a Kubernetes alert's few dozen `label_*` labels take a few KB; a hostile alert's 1,024 long
+#: ones would take about 400 KB, more than a record holds (`store.MAX_RECORD_BYTES`).
+HELD_PAST_CAP_BYTES = 64_000
 
 
 def view_to_json(view: RedactedAlert) -> str:
     """A redacted alert as kept in the store (a held effect's alert); its group is not kept,
-    the incident's own is shown when it is carried out."""
+    the incident's own is shown when it is carried out. Its labels past the cap (the held
+    view's: what the sweep matches silences by) are kept when it has any, up to
+    HELD_PAST_CAP_BYTES, under a field an earlier release passes over."""
     data = _view_fields(view)
     data["description"] = view.description[:HELD_DESCRIPTION_CHARS]
     data["payload_excerpt"] = view.payload_excerpt[:HELD_EXCERPT_CHARS]
+    if view.labels_past_cap:
+        data["labels_past_cap"] = _within_bytes(view.labels_past_cap, HELD_PAST_CAP_BYTES)
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+
+def _within_bytes(labels: Mapping[str, str], budget: int) -> dict[str, str]:
+    """`labels` in their order, each that still fits in `budget` bytes of UTF-8 (key and
+    value): a long one left out leaves room for the shorter ones after it."""
+    kept: dict[str, str] = {}
+    for key, value in labels.items():
+        size = len(key.encode()) + len(value.encode())
+        if size <= budget:
+            kept[key] = value
+            budget -= size
+    return kept
 
 
 def _view_fields(view: RedactedAlert) -> dict[str, Any]:
@@ -814,7 +834,17 @@ def _view_of(data: dict[str, Any], group: GroupView | None) -> RedactedAlert:
         labels=MappingProxyType(_references("alert.labels", data["labels"])),
         payload_excerpt=data["payload_excerpt"],
         group=group,
+        labels_past_cap=_past_cap_of(data),
     )
+
+
+def _past_cap_of(data: Mapping[str, Any]) -> Mapping[str, str]:
+    """A held view's labels past the cap, as read; none in a view an earlier release wrote,
+    or any other view (a sent body's, a note's)."""
+    past = data.get("labels_past_cap")
+    if past is None:
+        return MappingProxyType({})
+    return MappingProxyType(_references("alert.labels_past_cap", past))
 
 
 def sent_to_json(sent: Sent) -> str:

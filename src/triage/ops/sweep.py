@@ -325,8 +325,9 @@ class Sweep:
 
 
 def subject_of(incident: Incident) -> Subject:
-    """What a silence is matched against for a stored incident: the alert a silence held,
-    else the incident as its ticket was opened."""
+    """What a silence is matched against for a stored incident: the alert a silence held
+    (with its labels past the 64 it shows, which the pipeline matched it by too: a silence
+    on one holds the alert until it ends), else the incident as its ticket was opened."""
     if incident.held is not None:
-        return view_from_json(incident.held.alert)
+        return view_from_json(incident.held.alert).matched
     return incident
