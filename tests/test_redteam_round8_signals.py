@@ -220,9 +220,6 @@ class _ContextThenAnswer:
         return None
 
 
-@pytest.mark.xfail(
-    strict=True, reason="a model answer cut off by its context window is never counted in LLMCalls"
-)
 async def test_a_call_the_context_window_cut_off_counts_in_llm_calls() -> None:
     """A summary that took two requests (the first cut off by the model's context window,
     asked again shortened) is two `LLMCalls`, as `LLMLatency` counts two calls and the

@@ -165,11 +165,6 @@ async def test_a_step_copying_data_to_a_place_the_alert_never_named_is_marked(
     assert any(MARK in s for s in ticket.steps)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="no check reads a step's command for destruction: rm -rf /*, mkfs on a disk, "
-    "DROP DATABASE and terraform destroy -auto-approve reach the responder unmarked",
-)
 @pytest.mark.parametrize(
     "step",
     [
@@ -190,11 +185,6 @@ async def test_a_step_that_destroys_a_host_or_its_data_is_marked(
     assert any(MARK in s for s in ticket.steps)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="no check reads a step for turning protection off: ufw disable/setenforce 0, "
-    "chmod -R 777 / and attaching AdministratorAccess reach the responder unmarked",
-)
 @pytest.mark.parametrize(
     "step",
     [
@@ -274,11 +264,6 @@ async def test_a_priority_in_servicenows_numbered_form_is_read_by_its_word(
 # --- a harmful command moved out of the steps ----------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the hidden-run and credential-sending checks run on steps only (check_step): "
-    "the same command in the description or title is published unmarked",
-)
 @pytest.mark.parametrize(
     ("field", "text", "harm"),
     [

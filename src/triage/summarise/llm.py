@@ -242,6 +242,9 @@ class LlmSummariser:
         else:
             if answer.stop != "context" or shorter >= self.max_input_tokens:
                 return answer, shown
+            # A call made and billed, asked again shortened: counted as the same answer is
+            # when it is the last (`_draft`: cut off by the context window, `invalid`).
+            self.metrics.incr("LLMCalls", outcome="invalid")
         log.info("llm.prompt_shortened", max_input_tokens=shorter)
         request, shown = await self._prepared(alert, shorter)
         return await self._attempts(request, started, permit), shown
