@@ -11,6 +11,9 @@ is fixed.
 - A message the store failed once, then held for Slack's outage: `/readyz` says
   `store: unavailable` (not ready) and the store's probe stays off for the whole Slack outage,
   though the store answers and every other message goes through it.
+- The backend's breaker closing as soon as its probe answers: a message held meanwhile (for
+  the breaker's whole reset, `TRIAGE_SINK_BREAKER_RESET_S`) is woken and goes through, but
+  intake stays paused until that reset would have ended.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from recording_pipeline import POLICY, Sink, Summariser
 from test_lease_clock_sweep import FirstCallWaits, IndexReads
 from test_pipeline import LEASE, Clock, CountingSummariser
 from test_sink_outage import until
+from triage.breaker import BreakerState, CircuitBreaker, note_wake
 from triage.errors import (
     BackpressureError,
     SinkThrottledError,
@@ -202,3 +206,62 @@ async def test_the_store_is_ready_again_while_a_message_it_failed_waits_for_slac
         daemon.handle_exit(signal.SIGTERM)
         await asyncio.wait_for(serving, 10)
     assert "store" not in failing, f"readiness still fails the store: {failing}"
+
+
+# --- Intake after the backend's breaker closes early ------------------------------------------
+
+
+@dataclass
+class HeldForTheBackend:
+    """A handler: every message is refused while the backend's `breaker` is not closed, as
+    the guard refuses a call while the breaker's probe is out: held for the breaker's whole
+    reset (`wait_s`) at most, woken when the breaker lets calls through (`note_wake`)."""
+
+    breaker: CircuitBreaker
+    wait_s: float
+    handled: list[str] = field(default_factory=list)
+
+    async def __call__(self, message: Message, progress: Any) -> list[Any]:
+        if self.breaker.state is not BreakerState.CLOSED:
+            refused = SinkThrottledError(
+                "backend's probe is out", retry_after_s=self.wait_s, reason=BREAKER_OPEN
+            )
+            note_wake(refused, self.breaker)
+            raise refused
+        self.handled.append(message.id)
+        return []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="intake stays paused for the whole of a held message's wait after the backend's "
+    "breaker closed early and the held message went through (_hold_until is never cut short)",
+)
+async def test_intake_resumes_once_the_breaker_that_held_a_message_closes() -> None:
+    """A message is held for the backend's breaker (its probe out: a wait of its whole reset,
+    ten minutes here); the probe answers at once, the breaker closes and the held message goes
+    through. A message queued after that is received and handled now, not ten minutes on."""
+    now = [0.0]
+    breaker = CircuitBreaker("sink:backend", 1, 600, clock=lambda: now[0])
+    opened = breaker.allow()
+    assert opened is not None and breaker.failure(opened)
+    queue = MemoryInbox()
+    (held,) = queue.put("while the backend is out")
+    handler = HeldForTheBackend(breaker, wait_s=600)
+    config = SupervisorConfig(concurrency=4, wait_s=0, shutdown_grace_s=1, visibility_timeout_s=30)
+    daemon = Supervisor(config, queue, handler, Metrics())
+    serving = asyncio.create_task(daemon.serve())
+    try:
+        await until(lambda: daemon.stats.held >= 1)
+        now[0] = 600.0
+        probe = breaker.allow()
+        assert probe is not None
+        breaker.success(probe)  # the probe answered: the backend is back
+        await until(lambda: held in queue.deleted)
+        (later,) = queue.put("after the backend is back")
+        with contextlib.suppress(TimeoutError):
+            await until(lambda: later in queue.deleted, timeout_s=10)
+    finally:
+        daemon.handle_exit(signal.SIGTERM)
+        await asyncio.wait_for(serving, 10)
+    assert later in handler.handled, "intake was still paused after the breaker closed"
