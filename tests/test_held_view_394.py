@@ -127,11 +127,6 @@ async def test_the_held_subject_matches_a_label_past_the_cap() -> None:
     assert quiet.matches(subject_of(held))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ops/operator._subject matches a held incident by its held view's 64 shown labels "
-    "(it needs `.matched`, as ops/sweep.subject_of reads it)",
-)
 async def test_a_listing_matches_a_held_incident_by_a_label_past_the_cap() -> None:
     """`triage incidents list --match namespace=shop` lists the incident a silence on that
     label holds (no ticket yet: it is matched by its held alert)."""

@@ -92,10 +92,6 @@ def _lines(logs: Logs, event: str) -> list[MutableMapping[str, Any]]:
 # --- pipeline.py: what a dry run says it would do -----------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pipeline._preview decides without the silences: a dry run says open for an alert a silence holds",
-)
 async def test_a_dry_run_says_silenced_for_an_alert_a_silence_matches() -> None:
     """`--dry-run` "takes the same decisions without a write": an alert an active silence
     matches is `silenced` in a real run, so the dry run's DryRunDecisions and its

@@ -42,11 +42,6 @@ def _at(firing: Alert, minutes: float, status: Status = Status.FIRING) -> Alert:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a silence on a label past the 64 an alert shows holds it in the pipeline, but the "
-    "sweep matches the held view (its 64 labels only) and sends the held open at once",
-)
 async def test_a_silence_on_a_label_past_the_cap_holds_until_it_ends() -> None:
     """A pod alert whose `namespace` sorts past the 64 labels it shows is held by a silence
     `namespace=shop` (as its route and group read that label), and the sweep keeps it held

@@ -315,7 +315,9 @@ def labels_of(incident: Incident) -> Mapping[str, str]:
     match it by."""
     if incident.has_ticket or incident.held is None:
         return incident.labels
-    return _subject(incident).labels
+    from triage.incidents.codec import view_from_json
+
+    return view_from_json(incident.held.alert).labels  # the 64 shown, as its ticket will
 
 
 class SharedScan:
@@ -1017,13 +1019,14 @@ def _unknown_name(matcher: Matcher, names: set[str]) -> str | None:
 
 
 def _subject(incident: Incident) -> Subject:
-    """What silences are matched against for a stored incident, as the sweep does: the alert
-    a silence holds, else the incident as its ticket was opened."""
+    """What silences are matched against for a stored incident, as the sweep does
+    (`sweep.subject_of`): the alert a silence holds, with its labels past the 64 it shows,
+    else the incident as its ticket was opened."""
     if incident.held is None:
         return incident
     from triage.incidents.codec import view_from_json
 
-    return view_from_json(incident.held.alert)
+    return view_from_json(incident.held.alert).matched
 
 
 def shown_silences(silences: Iterable[Silence], now: datetime, *, every: bool) -> list[Silence]:
