@@ -46,7 +46,7 @@ from triage.incidents.groups import GroupKey
 from triage.incidents.lifecycle import AlertEvent, AnswersFiring, Decision, closing_note
 from triage.incidents.members import Members
 from triage.incidents.silences import Silence, SilenceCache, first_match
-from triage.incidents.store import DELIVERY_MARK, Hold, Transition, delivery_owner
+from triage.incidents.store import DELIVERY_MARK, HOLDABLE, Hold, Transition, delivery_owner
 from triage.metrics import Metrics
 from triage.models import Alert, EffectKind, Status
 from triage.moves import Looked, Moves, closing, leaving_owner, owner_for
@@ -739,11 +739,6 @@ class Pipeline:
         return decision.action
 
 
-#: The effects a silence holds back (a close always goes out: the ticket must not stay open),
-#: as the store's claim holds them (`store._HOLDABLE`).
-_HOLDABLE = (EffectKind.OPEN, EffectKind.UPDATE, EffectKind.REOPEN)
-
-
 def _holds(decision: Decision, stored: Incident | None) -> bool:
     """Whether a matching silence would hold `decision`'s effect, as the store's claim
     decides (`Store.claim`): the incident stays open and its effect is one a silence holds
@@ -752,7 +747,7 @@ def _holds(decision: Decision, stored: Incident | None) -> bool:
     if decided is None or decided.state is not State.OPEN:
         return False
     held = stored.held if stored is not None else None
-    return decision.action.effect in _HOLDABLE or held is not None
+    return decision.action.effect in HOLDABLE or held is not None
 
 
 def as_happened(alerts: Sequence[Alert], indexes: list[int]) -> list[int]:

@@ -193,7 +193,7 @@ COUNTED_KEPT = 64
 SETTLED_KEPT = 8192
 
 #: Effects a silence holds back (a close always goes out: the ticket must not stay open).
-_HOLDABLE = (EffectKind.OPEN, EffectKind.UPDATE, EffectKind.REOPEN)
+HOLDABLE = (EffectKind.OPEN, EffectKind.UPDATE, EffectKind.REOPEN)
 
 #: The least time the body an effect sent (`freeze_effect`) is kept past a try of the effect,
 #: however short TRIAGE_CLOSED_TTL_S: a redo finding it gone would send a new body under the
@@ -378,9 +378,13 @@ class Store(Claims, Sweeping, SharedRecords, StoreBase):
                     f"incident {alert.fingerprint} has an effect in progress ({pending.kind})",
                     retry_after_s=self._wait(pending, now),
                 )
-        elif stored is not None and not ours and (
-            applied(stored, alert_owner, counted)
-            or (counted is not None and counted in self._settled)
+        elif (
+            stored is not None
+            and not ours
+            and (
+                applied(stored, alert_owner, counted)
+                or (counted is not None and counted in self._settled)
+            )
         ):
             # Another delivery of an alert whose effect was decided (and is done, or is being
             # carried out by another worker), or whose repeat was counted: applied already. A
@@ -422,7 +426,7 @@ class Store(Claims, Sweeping, SharedRecords, StoreBase):
         if decided is None:
             return Transition(decision.action, stored, None)
         held = stored.held if stored else None
-        holds = decision.action.effect in _HOLDABLE or held is not None
+        holds = decision.action.effect in HOLDABLE or held is not None
         if hold is not None and decided.state is State.OPEN and holds:
             return _silenced(stored, decision, hold, now, counted, self._settled)
         gather = True
