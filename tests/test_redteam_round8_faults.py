@@ -5,9 +5,10 @@ is fixed.
 - Slack answered 200, then the store's write confirming it was throttled (DynamoDB's
   ProvisionedThroughputExceeded): the message's retry posts to Slack again, and Slack takes
   no idempotency key, so the channel shows the new incident twice.
-- Two replicas whose clocks disagree by a few minutes (one host without NTP): the replica
-  behind takes every claim the one ahead makes for a dead worker's, and its sweep redoes an
-  effect the replica ahead is still carrying out: two opens.
+- Two replicas whose clocks disagree by a few minutes (one host without NTP): each takes the
+  other's live claims for a dead worker's (dated too far ahead, or its lease already run by
+  the other's clock), and its sweep redoes an effect the other is still carrying out: two
+  opens.
 - A message the store failed once, then held for Slack's outage: `/readyz` says
   `store: unavailable` (not ready) and the store's probe stays off for the whole Slack outage,
   though the store answers and every other message goes through it.
@@ -118,24 +119,27 @@ def _replica(store: MemoryStore, clock: Clock, sink: FirstCallWaits) -> tuple[Pi
 
 @pytest.mark.xfail(
     strict=True,
-    reason="a live replica whose clock runs a few minutes ahead has its claims taken for a "
-    "dead worker's: the other replica's sweep redoes an open it is still carrying out",
+    reason="a live replica whose clock is a few minutes off the others' has its claims taken "
+    "for a dead worker's: another replica's sweep redoes an open it is still carrying out",
 )
-async def test_a_replica_behind_leaves_an_open_a_live_replica_ahead_is_carrying_out() -> None:
-    """Replica A's clock runs five minutes ahead of replica B's. A is in the middle of a new
-    incident's open (its sink call out) when B's sweep passes: B leaves the open to A, and
-    the ticket is opened once."""
+@pytest.mark.parametrize("skew", [SKEW, -SKEW], ids=["worker_ahead", "worker_behind"])
+async def test_another_replica_leaves_an_open_a_live_replica_is_carrying_out(
+    skew: timedelta,
+) -> None:
+    """Replica A's clock runs five minutes ahead of (or behind) replica B's. A is in the middle
+    of a new incident's open (its sink call out) when B's sweep passes: B leaves the open to
+    A, and the ticket is opened once."""
     store = IndexReads()
-    ahead, behind = Clock(), Clock()
-    ahead.now = T0 + SKEW
+    clock_a, clock_b = Clock(), Clock()
+    clock_a.now = T0 + skew
     sink_a, sink_b = FirstCallWaits(), FirstCallWaits()
     sink_b.calls = 1  # B's calls go through at once
-    pipeline_a, _ = _replica(store, ahead, sink_a)
-    _, sweep_b = _replica(store, behind, sink_b)
+    pipeline_a, _ = _replica(store, clock_a, sink_a)
+    _, sweep_b = _replica(store, clock_b, sink_b)
     await sweep_b.once()  # B's first pass, before A's claim
     worker = asyncio.create_task(pipeline_a.handle(alert(), "m1#0@replica-a"))
     await until(lambda: sink_a.calls == 1)
-    behind.now = T0 + timedelta(seconds=10)  # B's next pass, seconds later
+    clock_b.now = T0 + timedelta(seconds=10)  # B's next pass, seconds later
     await sweep_b.once()
     sink_a.gate.set()
     await asyncio.gather(worker, return_exceptions=True)
