@@ -38,7 +38,9 @@ stars ("** PROBLEM Service Alert: h/s is CRITICAL **", "*** RECOVERY *** h / s i
 ACKNOWLEDGEMENT, DOWNTIMESTART or FLAPPINGSTART changes no ticket), or Checkmk's ("Check_MK:
 h/s OK -> CRIT": the state changed to; "Acknowledged (CRIT)", a downtime or flapping changes
 no ticket). The check state such a subject ends with ("is CRITICAL", "is OK!") is shown but
-not keyed. A title that only contains such a word ("Recovery of db-1 failed", "db-1 is
+not keyed. A Nagios, Icinga or Checkmk check state of CRITICAL (CRIT) or WARNING (WARN), as
+its `status` or at its title's end, is the severity of an alert that states none, so a check's
+CRITICAL outranks its WARNING. A title that only contains such a word ("Recovery of db-1 failed", "db-1 is
 DOWN") keeps its title and key. Threshold: triggered|resolved (also
 firing|ok, and the other words a `status` takes); its `state` that changes no ticket (pending,
 acknowledged, no_data, unknown …) is Skipped as a generic `status` is.
@@ -138,7 +140,7 @@ def normalize_generic(sent: dict[str, Any]) -> Normalized:
         title=title,
         team=_word_or_label(payload, given, "team"),
         priority=priority,
-        severity=_word_or_label(payload, given, "severity"),
+        severity=_word_or_label(payload, given, "severity") or _check_level(word, subject),
         description=_with_runbook(_described(payload), unlinked),
         runbook_url=runbook,
         links=common.links(source=_link(payload)),
@@ -148,6 +150,22 @@ def normalize_generic(sent: dict[str, Any]) -> Normalized:
         raw=sent,
     )
     return Normalized((alert,), (), spellings + notes + unread)
+
+
+#: The check states of Nagios, Icinga and Checkmk that rank a check's alert (`_check_level`):
+#: a CRITICAL check above its WARNING (the priority rule reads each as the severity it names).
+_CHECK_LEVELS = frozenset({"critical", "crit", "warning", "warn"})
+
+
+def _check_level(word: Any, subject: subjects.Subject) -> str | None:
+    """The severity of an alert that states none: the check state its `status` is
+    ("CRITICAL", "WARNING", Checkmk's "CRIT"), else the one its title names ("… is
+    CRITICAL", "OK -> CRIT"), so a check gone CRITICAL outranks the same check gone WARNING
+    (one incident: the state is not keyed). Another status ("down", "error") ranks as before."""
+    for said in (word, subject.check_state):
+        if isinstance(said, str) and said.strip().lower() in _CHECK_LEVELS:
+            return said.strip()
+    return None
 
 
 #: The generic keys read in any case (`_any_case`): every one but the identity's (`title`,

@@ -63,7 +63,7 @@ _CHECKMK_EVENT = re.compile(
 #: The check state a subject ends with ("db-1/Disk is CRITICAL", Icinga's "... is OK!"): it
 #: changes between a problem and its recovery, so the incident is keyed without it.
 _CHECK_STATE_END = re.compile(
-    r" is (?:OK|WARNING|CRITICAL|UNKNOWN|UP|DOWN|UNREACHABLE|WARN|CRIT|UNKN|UNREACH)!?\Z",
+    r" is (?P<state>OK|WARNING|CRITICAL|UNKNOWN|UP|DOWN|UNREACHABLE|WARN|CRIT|UNKN|UNREACH)!?\Z",
     re.IGNORECASE,
 )
 
@@ -72,11 +72,13 @@ _CHECK_STATE_END = re.compile(
 class Subject:
     """What a title that carries its state says: the title to show, the title the incident is
     keyed by (without the check state that changes between a problem and its recovery), and
-    the state's word, read as a `status` is."""
+    the state's word, read as a `status` is, and the check state it names ("CRITICAL" of
+    "… is CRITICAL", "CRIT" of "OK -> CRIT"), which ranks the alert as its severity."""
 
     shown: Any
     keyed: Any
     word: str | None = None
+    check_state: str | None = None
 
 
 def title_state(title: Any, bracket_words: AbstractSet[str]) -> Subject:
@@ -97,8 +99,9 @@ def _stated_in_title(rest: str, word: str) -> Subject:
     with ("db-1/Disk is CRITICAL" is keyed "db-1/Disk")."""
     rest = rest.rstrip()
     end = _CHECK_STATE_END.search(rest)
-    keyed = rest[: end.start()] if end is not None and end.start() > 0 else rest
-    return Subject(rest, keyed, word)
+    if end is not None and end.start() > 0:
+        return Subject(rest, rest[: end.start()], word, end["state"])
+    return Subject(rest, rest, word)
 
 
 def _colon_subject(shown: str) -> Subject | None:
@@ -128,7 +131,7 @@ def _checkmk_subject(shown: str) -> Subject | None:
     rest = subject["rest"].rstrip()
     change = _CHECKMK_CHANGE.search(rest)
     if change is not None and change.start() > 0:
-        return Subject(rest, rest[: change.start()], change["after"])
+        return Subject(rest, rest[: change.start()], change["after"], change["after"])
     event = _CHECKMK_EVENT.search(rest)
     if event is not None and event.start() > 0:
         return Subject(rest, rest[: event.start()], "acknowledgement")
