@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import re
 import socket
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -134,7 +134,18 @@ class Evidence:
     def numbers(self) -> frozenset[str]:
         """Every number in `text`, as `_canonical` writes them: read at the first fact that
         compares by value, as a summary stating only ids and hosts needs none of them."""
-        return frozenset(_numbers(self.text))
+        return frozenset(self.places)
+
+    @cached_property
+    def places(self) -> Mapping[str, list[re.Match[str]]]:
+        """Where `text` writes each number (`_number_places`), by its canonical value: read
+        with `numbers`, to say what a number measures where the alert writes it."""
+        return _number_places(self.text)
+
+    def measures(self, value: str) -> Iterator[str | None]:
+        """What `value` measures (`_measure`) at each place `text` writes it, in order: read
+        one at a time, as the first that grounds a fact is enough."""
+        return (_measure(self.text, *place.span()) for place in self.places.get(value, ()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,15 +175,20 @@ def check(text: str, shown: Evidence) -> Checked:
     """`text` with every fact that is not in `shown` replaced by MARK (links are left alone:
     `links` checks them against the alert's own)."""
     plain = folded(text)
+    # Most texts name no region: their words need not be looked up as one.
+    regions = _REGION_NAME.search(plain.lower()) is not None
     marks = [
         (match.start(), fact)
         for match in _FACT.finditer(plain)
-        if (fact := _fact(match)) is not None and not _grounded(fact, shown)
+        if (fact := _fact(match) or (_region(match) if regions else None)) is not None
+        and not _grounded_at(fact, plain, match.start(), shown)
     ]
     # Numbers in words span whole words of `_FACT` that state no fact (`_SPELLED`): their
     # marks fall between the others'.
     spelled = [
-        (at, fact) for at, fact in _spelled_numbers(plain).items() if not _grounded(fact, shown)
+        (at, fact)
+        for at, fact in _spelled_numbers(plain).items()
+        if not _grounded_at(fact, plain, at, shown)
     ]
     if spelled:
         marks = sorted([*marks, *spelled], key=lambda mark: mark[0])
@@ -227,8 +243,10 @@ def check_step(text: str, shown: Evidence) -> Checked:
     text, numeric = _numeric_addresses(text, shown)
     text, hidden = _hidden_runs(text)
     text, sent = _sent_credentials(text)
+    text, downloaded = _downloaded_runs(text)
+    text, places = _unnamed_places(text, shown)
     out: list[str] = []
-    rejected: list[str] = ["ip"] * numeric + ["command"] * (hidden + sent)
+    rejected: list[str] = ["ip"] * numeric + ["command"] * (hidden + sent + downloaded) + places
     end = 0
     plain = folded(text)
     networked = _NETWORK_COMMAND.search(plain) is not None
@@ -291,6 +309,20 @@ _WRAPPER = (
 )
 #: A command fetching a script (curl, wget, PowerShell's iwr and irm).
 _FETCH = rf"{_PATH}(?:curl|wget|fetch|iwr|irm|invoke-webrequest|invoke-restmethod)"
+#: A package manager installing (pip however it is run, npm, yarn, pnpm, bun, gem, cargo).
+_INSTALL = (
+    rf"(?<![\w.-]){_PATH}(?:(?:pip|pip3|pipx|uv\s{{1,8}}pip|python[\d.]{{0,5}}\s{{1,8}}-m\s{{1,8}}pip"
+    r"|pip\d(?:\.\d{1,2})?)\s{1,8}install|(?:npm|pnpm|yarn|bun)\s{1,8}(?:install|i|add)"
+    r"|gem\s{1,8}install|cargo\s{1,8}install)(?![\w-])"
+)
+#: Where an install takes a package from that is no registry's name: a URL (git+https://…,
+#: a tarball), a forge's shorthand (github:user/repo), or an index, registry or source of the
+#: step's choosing (`--index-url`, `--registry`, `--git`). Its setup code runs as it installs.
+_PACKAGE_SOURCE = (
+    r"(?:(?:git\+)?[a-z]{2,8}://|(?:github|gitlab|bitbucket):[\w.-]"
+    r"|(?:-i|--index-url|--extra-index-url|-f|--find-links|--registry|--source|--git)(?:\s|=))"
+    r"[^\s|;&]{0,2048}"
+)
 #: A command that runs text no reader sees: piped into a shell or an interpreter (after sudo,
 #: env …), a process substitution fed to one, a fetched script evaluated (`eval "$(curl …)"`,
 #: `bash -c "$(curl …)"`, `iex (iwr …)`), or text decoded as it runs: base64 (coreutils',
@@ -353,6 +385,138 @@ def _sent_credentials(text: str) -> tuple[str, int]:
     if _SENDER.search(text) is None:
         return text, 0
     return _CREDENTIAL.subn(MARK, text)
+
+
+#: An install from a URL or an index of the step's choosing (`_PACKAGE_SOURCE`), to its end.
+_INSTALL_FROM_SOURCE = re.compile(
+    rf"{_INSTALL}[^|;&\n]{{0,256}}?\s[\"']?{_PACKAGE_SOURCE}", re.IGNORECASE
+)
+#: Words one of whose commands a step must hold for `_downloaded_runs` to look further: most
+#: steps hold none, and are not searched command by command.
+_INSTALLERS = ("pip", "npm", "yarn", "bun", "gem", "cargo")
+_FETCHERS = ("curl", "wget", "fetch", "iwr", "irm", "invoke-")
+#: A command fetching a file, and its arguments up to the end of that command.
+_FETCHED = re.compile(rf"(?<![\w.-]){_FETCH}(?![\w.-])(?P<args>[^\n;&|]{{0,2048}})", re.IGNORECASE)
+#: A command that runs a file: a shell or an interpreter given it (`sh /tmp/fix.sh`, `sudo
+#: python3 i.py`, `source env`, `. env`), chmod making it runnable, or its path (`./fix.sh`,
+#: `.\fix.ps1`), each at a command's start.
+_RUNS_FILE = re.compile(
+    rf"(?:^|(?<=[;&|(\n]))\s{{0,8}}(?P<run>(?:{_WRAPPER}){{0,3}}"
+    rf"(?:(?:{_INTERPRETER}|\.)\s{{1,8}}(?:-[\w-]{{1,16}}\s{{1,8}}){{0,4}}"
+    r"|chmod\s{1,8}(?:[-+]?[\w,=+]{1,16}\s{1,8}){1,3}|(?=[~.]{0,2}[/\\]))"
+    r"[\"']?(?P<file>[^\s\"';&|<>()]{1,256}))",
+    re.IGNORECASE,
+)
+#: What separates a path's parts, and what ends a URL's path.
+_PATH_PARTS = re.compile(r"[/\\]")
+
+
+def _downloaded_runs(text: str) -> tuple[str, int]:
+    """`text` with each command that runs a file the step fetched replaced by MARK, and how
+    many were: `curl … -o /tmp/fix.sh && sh /tmp/fix.sh`, `wget …/fix.sh; chmod +x fix.sh &&
+    ./fix.sh` run a script no reader has seen as `curl … | sh` does (`_RUNS_HIDDEN`). A file
+    is the step's fetched one when its name is the last part of any argument of the fetch
+    (its `-o`/`-O`/`-OutFile`/`>` file, or the URL's, which `curl -O` and wget save to); a
+    fetched file only read (`less`, `jq`) is left. So is a package installed from a URL, a
+    forge or an index the step names (`pip install https://…`, `yarn add github:…`,
+    `--index-url`): its setup code runs as it installs (`_INSTALL_FROM_SOURCE`)."""
+    lowered = text.lower()
+    installed = 0
+    if any(word in lowered for word in _INSTALLERS):
+        text, installed = _INSTALL_FROM_SOURCE.subn(MARK, text)
+    fetches = list(_FETCHED.finditer(text)) if any(w in lowered for w in _FETCHERS) else []
+    if not fetches:
+        return text, installed
+    # One pass over the runs: each is matched against the names fetched before it.
+    names: set[str] = set()
+    pending = iter(fetches)
+    fetch = next(pending, None)
+    out: list[str] = []
+    end = count = 0
+    for run in _RUNS_FILE.finditer(text, fetches[0].end()):
+        while fetch is not None and fetch.end() <= run.start("run"):
+            names.update(_file_name(arg) for arg in fetch.group("args").split())
+            fetch = next(pending, None)
+        if _file_name(run.group("file")) not in names - {""}:
+            continue
+        out += (text[end : run.start("run")], MARK)
+        end = run.end("run")
+        count += 1
+    out.append(text[end:])
+    return "".join(out), installed + count
+
+
+def _file_name(argument: str) -> str:
+    """The last part of a path or a URL's path, without quotes, query or fragment: the name a
+    fetched file is saved as ("https://x.example/fix.sh?v=1": "fix.sh")."""
+    bare = argument.strip("\"'").split("?", 1)[0].split("#", 1)[0].rstrip("/\\")
+    if bare.startswith("-") or "=" in bare:  # an option, or an option's setting
+        bare = bare.partition("=")[2]
+    return _PATH_PARTS.split(bare)[-1].lower()
+
+
+#: Cloud storage a step reads or writes: the bucket (or container, or account) of an s3://,
+#: gs://, Azure (az://, abfss://, wasbs://), Alibaba (oss://), Tencent (cos://), R2, B2 or
+#: HDFS address.
+_BUCKET = re.compile(
+    r"(?<![\w+.-])(?:s3[an]?|gs|az|abfss?|wasbs?|oss|cos|r2|b2|hdfs|swift)://"
+    r"(?P<place>[\w-][\w.-]{0,254})",
+    re.IGNORECASE,
+)
+#: The storage account an `az storage` command reaches.
+_AZ_STORAGE = re.compile(r"(?i)(?<![\w-])az\s{1,8}storage(?![\w-])")
+_AZ_ACCOUNT = re.compile(
+    r"(?i)(?<![\w-])--(?:destination-)?account-name(?:\s{1,8}|=)[\"']?(?P<place>[\w-]{1,64})"
+)
+#: A command that copies to or logs in to another host, written `host:path` or `user@host`.
+_REMOTE_COMMAND = re.compile(
+    r"(?i)(?<![\w.-])(?:scp|rsync|sftp|rclone|ssh|mosh)(?![\w.-])(?P<args>[^\n;&|]{0,2048})"
+)
+_REMOTE_COMMANDS = ("scp", "rsync", "sftp", "rclone", "ssh", "mosh")
+#: A one-word host (no dot: `backup01`, `vault`) in a remote command's arguments: before a
+#: colon that starts a remote path (`backup01:/tmp/`, `vault:backups`; not a word ending a
+#: clause, "logins: 14"), or after a user's `@` (`ops@vault`). Dotted hosts and addresses
+#: are `_FACT`'s.
+_ONE_WORD_HOST = re.compile(
+    r"(?i)(?<=@)(?P<logged_in>[a-z][a-z0-9_-]{1,62})(?![\w.@-])"
+    r"|(?<![\w.@/:~\\-])(?P<copied_to>[a-z][a-z0-9_-]{1,62})(?=:[\w~/.$-])(?!://)"
+)
+
+
+def _unnamed_places(text: str, shown: Evidence) -> tuple[str, list[str]]:
+    """`text` with each place data is copied to or read from that `shown` never names
+    replaced by MARK, and the kind of each: a bucket or storage account (`aws s3 sync /var/log
+    s3://incident-uploads-public/`, `az storage … --account-name`) and a one-word host of scp,
+    rsync, ssh … (`scp app.log backup01:/tmp/`): a name alert text chose would receive the
+    host's logs, as an unnamed dotted host would (`check_step`)."""
+    places: list[tuple[int, int, str]] = []
+    lowered = text.lower()
+    if "://" in text:
+        places += [(*m.span("place"), "bucket") for m in _BUCKET.finditer(text)]
+    if "storage" in lowered and _AZ_STORAGE.search(text):
+        places += [(*m.span("place"), "bucket") for m in _AZ_ACCOUNT.finditer(text)]
+    remote = any(word in lowered for word in _REMOTE_COMMANDS)
+    for command in _REMOTE_COMMAND.finditer(text) if remote else ():
+        hosts = _ONE_WORD_HOST.finditer(text, command.start("args"), command.end("args"))
+        places += [(*m.span(m.lastgroup or 0), "host") for m in hosts]
+    out: list[str] = []
+    kinds: list[str] = []
+    end = 0
+    for start, after, kind in sorted(places):
+        place = text[start:after].rstrip(".").lower()
+        if start < end or _occurs(place, shown.text, _joins_name, ended=True):
+            continue
+        out += (text[end:start], MARK)
+        end = start + len(place)
+        kinds.append(kind)
+    out.append(text[end:])
+    return "".join(out), kinds
+
+
+def _joins_name(character: str) -> bool:
+    """Whether `character` continues a name (`checkout-logs` is not the alert's
+    `checkout-logs-archive`)."""
+    return character.isalnum() or character in "-_"
 
 
 #: Addresses written as numbers that a resolver reads as IPv4 (inet_aton) though no dotted
@@ -619,6 +783,59 @@ def _classify(group: str | None, token: str) -> str | None:
     return "name" if not digits and _component_name(token) else None
 
 
+#: Cloud regions named without a digit, which `_classify` cannot tell from prose: Azure's (as
+#: its CLI writes them, and as its portal does), and IBM Cloud's, Alibaba Cloud's and Linode's
+#: hyphenated ones. (AWS's eu-west-1, GCP's europe-west1, Azure's eastus2 hold a digit: ids.)
+_AZURE_REGIONS = (
+    *("East US", "West US", "Central US", "North Central US", "South Central US"),
+    *("West Central US", "Central US EUAP", "US Gov Virginia", "US Gov Arizona", "US Gov Texas"),
+    *("US Gov Iowa", "US DoD East", "US DoD Central", "Canada Central", "Canada East"),
+    *("Brazil South", "Brazil Southeast", "Mexico Central", "Chile Central", "North Europe"),
+    *("West Europe", "UK South", "UK West", "France Central", "France South"),
+    *("Germany West Central", "Germany North", "Germany Central", "Germany Northeast"),
+    *("Switzerland North", "Switzerland West", "Norway East", "Norway West", "Sweden Central"),
+    *("Sweden South", "Poland Central", "Italy North", "Spain Central", "Austria East"),
+    *("Belgium Central", "Denmark East", "East Asia", "Southeast Asia", "Japan East"),
+    *("Japan West", "Korea Central", "Korea South", "Australia East", "Australia Southeast"),
+    *("Australia Central", "Central India", "South India", "West India", "Jio India West"),
+    *("Jio India Central", "UAE North", "UAE Central", "South Africa North"),
+    *("South Africa West", "Qatar Central", "Israel Central", "New Zealand North"),
+    *("Indonesia Central", "Malaysia West", "Malaysia South", "Taiwan North", "China East"),
+    *("China North",),
+)
+_HYPHENATED_REGIONS = (
+    *("us-south", "us-east", "eu-gb", "eu-de", "eu-es", "jp-tok", "jp-osa", "au-syd", "ca-tor"),
+    *("br-sao", "cn-hangzhou", "cn-shanghai", "cn-qingdao", "cn-beijing", "cn-zhangjiakou"),
+    *("cn-huhehaote", "cn-wulanchabu", "cn-shenzhen", "cn-heyuan", "cn-guangzhou", "cn-chengdu"),
+    *("cn-hongkong", "us-west", "us-central", "us-southeast", "eu-west", "eu-central"),
+    *("ap-south", "ap-northeast", "ap-west", "ap-southeast", "ca-central"),
+)
+#: Each region by its name as a command writes it, with the spellings that ground it: Azure's
+#: `westeurope` is the portal's "West Europe" too.
+_REGIONS: dict[str, tuple[str, ...]] = {
+    **{
+        name.replace(" ", "").lower(): (name.replace(" ", "").lower(), name.lower())
+        for name in _AZURE_REGIONS
+    },
+    **{name: (name,) for name in _HYPHENATED_REGIONS},
+}
+
+
+#: A region's name ending a word of lower-cased text (as `_FACT` joins its words): most
+#: texts hold none, and their words need not be looked up as one (`_region`, which reads
+#: whole words). No look behind: the names' first letters let the search skip the others.
+_REGION_NAME = re.compile(rf"{_trie(_REGIONS)}(?![\w-]|\.\w)")
+
+
+def _region(match: re.Match[str]) -> _Fact | None:
+    """The region a word of `_FACT` that states no other fact names (`_REGIONS`), if any: a
+    responder told `westeurope` looks there, so the alert must have named it."""
+    if match.lastgroup != "word":
+        return None
+    lowered = match.group().lower()
+    return _Fact("region", match.group(), lowered) if lowered in _REGIONS else None
+
+
 #: A letter on each side of an underscore: snake case is a program's name, never prose.
 _SNAKE_JOINT = re.compile(r"[a-z]_[a-z]")
 #: Parts that make a hyphenated word the name of a running component ("billing-api",
@@ -818,6 +1035,20 @@ def _is_ip(token: str) -> bool:
     return True
 
 
+def _grounded_at(fact: _Fact, plain: str, at: int, shown: Evidence) -> bool:
+    """Whether `fact`, found at `at` in `plain`, is in `shown`: a number as the same value
+    measuring the same thing (`_measure`: 12GB is not the alert's 12%, 23 servers not the day
+    of its timestamp), a region in any of its spellings, any other fact by `_grounded`."""
+    if fact.by_value:
+        if fact.key not in shown.numbers:
+            return False  # in no measure: what this one is need not be read
+        measure = _measure(plain, at, at + len(_value_of(fact.token)))
+        return _same_measure(fact.key, measure, shown)
+    if fact.kind == "region":
+        return any(_occurs(form, shown.text, str.isalnum) for form in _REGIONS[fact.key])
+    return _grounded(fact, shown)
+
+
 def _grounded(fact: _Fact, shown: Evidence) -> bool:
     if fact.by_value:
         return fact.key in shown.numbers
@@ -914,14 +1145,8 @@ def _clock_parts(iso: str) -> list[str]:
 
 
 def _numbers(text: str) -> set[str]:
-    found: set[str] = set()
-    for pattern in (_ANY_NUMBER, _GROUPED_NUMBER):
-        for match in pattern.finditer(text):
-            value = match.group()
-            found.add(_canonical(value))
-            if "." in value:
-                found.update(_roundings(value))
-    return found
+    """Every number in `text`, as `_canonical` writes them (a decimal's roundings too)."""
+    return set(_number_places(text))
 
 
 def _canonical(number: str) -> str:
@@ -941,3 +1166,149 @@ def _roundings(number: str) -> set[str]:
     whole = _canonical(str(int(value)))
     nearest = _canonical(str(value.quantize(Decimal(1), rounding=ROUND_HALF_UP)))
     return {whole, nearest}
+
+
+# --- what a number measures -------------------------------------------------------------------
+
+
+def _units(measure: str, *names: str) -> dict[str, str]:
+    return dict.fromkeys(names, measure)
+
+
+#: Units by what they measure. A number compares with the alert's by value only within one
+#: measure: the alert's 12% grounds "12 percent", not "12GB", "12 hours" or "12ms".
+#: "m" is minutes as alerts write durations (15m), and "k" (thousands) no measure at all.
+_MEASURES: dict[str, str] = {
+    **_units("percent", "%", "percent", "pct"),
+    **_units("bytes", "byte", "bytes", "kilobytes", "megabytes", "gigabytes", "terabytes"),
+    **_units("bytes", *(f"{p}{i}b" for p in "kmgtp" for i in ("", "i"))),
+    **_units("time", "ns", "us", "µs", "ms", "s", "sec", "secs", "min", "mins", "m", "h", "hr"),
+    **_units("time", "hrs", "d", "w", "wk", "wks", "yr", "yrs", "second", "minute", "hour"),
+    **_units("time", *(f"{u}s" for u in ("second", "minute", "hour", "day", "week", "month"))),
+    **_units("time", "day", "week", "month", "year", "years", "millisecond", "milliseconds"),
+    **_units("time", "microsecond", "microseconds", "nanosecond", "nanoseconds"),
+    **_units("bandwidth", "bps", "kbps", "mbps", "gbps", "tbps"),
+    **_units("rate", "rps", "qps", "tps", "rpm", "iops"),
+    **_units("frequency", "hz", "khz", "mhz", "ghz"),
+    **_units("ratio", "x"),
+    **_units("clock", "am", "pm"),
+}
+#: A unit written after a space or a hyphen ("12 hours", "a 12-hour window", "12 %"): a
+#: unit word, never a single letter ("12 s" reads as a letter's).
+_SPACED_UNIT = re.compile(
+    r"(?:\s{1,2}|-)("
+    + "|".join(sorted((u for u in _MEASURES if len(u) > 1 or u == "%"), key=len, reverse=True))
+    + r")(?![\w-])",
+    re.IGNORECASE,
+)
+#: A unit glued to its number ("12GB", "500ms", "95%"), or any letters so glued (123def):
+#: the letters a word holds after its number.
+_GLUED_UNIT = re.compile(r"%|[a-zµ]{1,16}(?![a-z0-9])", re.IGNORECASE)
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+#: Dates and times written in digits a number may be a piece of: ISO dates and clocks (with
+#: fractions and zones) and dates with slashes (23/11/26). Each starts at a digit.
+_NUMERIC_DATE = re.compile(
+    r"(?=\d)(?:(?<![\w.])\d{4}-\d{1,2}-\d{1,2}"
+    r"(?:[t ]\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,9})?)?(?:z|\s?[+-]\d{2}:?\d{2})?"
+    r"|(?<![\w.:])\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,9})?(?:z|\s?[+-]\d{2}:?\d{2})?"
+    r"|(?<![\w./])\d{1,4}/\d{1,2}/\d{1,4}(?![\w/]))",
+    re.IGNORECASE,
+)
+#: How far before a number a date in digits holding it may start: the longest ISO form.
+_DATE_REACH = 40
+#: A month's name (and a day) right before a number ("Nov 23", "Nov 23, 2026", "November
+#: 2026"), searched for in the few characters before it.
+_MONTH_BEFORE = re.compile(
+    rf"(?<![a-z]){_MONTH},?\s{{1,3}}(?:\d{{1,2}}(?:st|nd|rd|th)?,?\s{{1,3}})?$", re.IGNORECASE
+)
+_MONTH_BEFORE_REACH = 24
+#: A month's name right after a number ("23 November", "23rd of Nov").
+_MONTH_AFTER = re.compile(
+    rf"(?:st|nd|rd|th)?\s{{1,3}}(?:of\s{{1,3}})?{_MONTH}(?![a-z])", re.IGNORECASE
+)
+#: The words that open a year ("since 2026", "in 2026").
+_YEAR_BEFORE = re.compile(
+    r"(?<![a-z])(?:in|since|during|until|before|after|year|early|late|mid)\s{1,3}$",
+    re.IGNORECASE,
+)
+_YEAR = re.compile(r"(?:19|20)\d{2}")
+_VALUE = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d{1,64})?|\d{1,64}(?:\.\d{1,64})?")
+
+
+def _value_of(token: str) -> str:
+    """The digits a number fact's token starts with ("12GB": "12"), or the whole token of a
+    number in words."""
+    value = _VALUE.match(token)
+    return value.group() if value else token
+
+
+def _measure(text: str, start: int, end: int) -> str | None:
+    """What the number written at `text[start:end]` measures (`_MEASURES`): its unit's, glued
+    or after a space; "clock" in a date or a time (the digits of 2026-11-23T09:00 state when,
+    not how many); "part" when it is glued to letters that are no unit (web-12, 123def, v2);
+    None for a number standing alone, a count ("23 servers")."""
+    glued = _GLUED_UNIT.match(text, end)
+    if glued:
+        return _MEASURES.get(glued.group().lower(), "part")
+    spaced = _SPACED_UNIT.match(text, end)
+    if spaced:
+        return _MEASURES[spaced.group(1).lower()]
+    if _in_date(text, start, end):
+        return "clock"
+    before = text[start - 1 : start]
+    if (
+        before.isalpha()
+        or before == "_"
+        or (before == "-" and text[start - 2 : start - 1].isalpha())
+    ):
+        return "part"
+    return None
+
+
+def _in_date(text: str, start: int, end: int) -> bool:
+    """Whether `text[start:end]` is a piece of a date or a time: one in digits around it
+    (`_NUMERIC_DATE`), a month's name before or after it, or a year's opening words. Only the
+    few characters around it are read."""
+    around = _NUMERIC_DATE.finditer(text, max(0, start - _DATE_REACH), end + _DATE_REACH)
+    if any(found.start() <= start and end <= found.end() for found in around):
+        return True
+    if _MONTH_AFTER.match(text, end) or _MONTH_BEFORE.search(
+        text, max(0, start - _MONTH_BEFORE_REACH), start
+    ):
+        return True
+    year = _YEAR.fullmatch(text, start, end) is not None
+    return year and _YEAR_BEFORE.search(text, max(0, start - 12), start) is not None
+
+
+def _number_places(text: str) -> dict[str, list[re.Match[str]]]:
+    """Every number in `text` (inside words too: "p95" grounds 95), as `_canonical` writes
+    it, with where it is written (a decimal's roundings where the decimal is)."""
+    found: dict[str, list[re.Match[str]]] = {}
+    for pattern in (_ANY_NUMBER, _GROUPED_NUMBER):
+        for match in pattern.finditer(text):
+            value = match.group()
+            # Most numbers are written as `_canonical` writes them: 95, 2026, not 095 or 1,000.
+            plain = value.isdigit() and value[0] != "0"
+            found.setdefault(value if plain else _canonical(value), []).append(match)
+            if "." in value:
+                for rounded in _roundings(value):
+                    found.setdefault(rounded, []).append(match)
+    return found
+
+
+def _same_measure(value: str, measure: str | None, shown: Evidence) -> bool:
+    """Whether `shown` holds `value` measuring `measure`. A number with a unit is grounded by
+    the same number with a unit of the same measure, or by one the alert states without a unit
+    (`cpu: 95` grounds "95%", `latency_ms: 500` "500ms"); a number without one by any of the
+    alert's but the pieces of a date or a time; a number read as a date's or a time's piece
+    ("9am", "Nov 23") by any."""
+    if value not in shown.numbers:
+        return False
+    if measure == "clock":
+        return True
+    if measure is None:
+        return any(found != "clock" for found in shown.measures(value))
+    return any(found in (measure, None) for found in shown.measures(value))
