@@ -15,6 +15,9 @@ is fixed.
 - The backend's breaker closing as soon as its probe answers: a message held meanwhile (for
   the breaker's whole reset, `TRIAGE_SINK_BREAKER_RESET_S`) is woken and goes through, but
   intake stays paused until that reset would have ended.
+- As many groups opening at once as there are workers (a node dies): each opening message
+  keeps its worker slot while its group gathers members, so intake stops for the window,
+  though a gathering group promises it goes on, and the members meant to join wait in SQS.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from test_sink_outage import until
 from triage.breaker import BreakerState, CircuitBreaker, note_wake
 from triage.errors import (
     BackpressureError,
+    GatheringError,
     SinkThrottledError,
     StoreThrottledError,
     StoreUnavailableError,
@@ -269,3 +273,52 @@ async def test_intake_resumes_once_the_breaker_that_held_a_message_closes() -> N
         daemon.handle_exit(signal.SIGTERM)
         await asyncio.wait_for(serving, 10)
     assert later in handler.handled, "intake was still paused after the breaker closed"
+
+
+# --- Groups gathering in every worker slot ----------------------------------------------------
+
+
+@dataclass
+class Gathering:
+    """A handler: each message whose body starts `group` opens a group that gathers members
+    for `window_s` (the ledger's GatheringError: held, intake goes on) until `over`; any other
+    message goes through."""
+
+    window_s: float
+    over: asyncio.Event = field(default_factory=asyncio.Event)
+    handled: list[str] = field(default_factory=list)
+
+    async def __call__(self, message: Message, progress: Any) -> list[Any]:
+        if message.body.startswith("group") and not self.over.is_set():
+            raise GatheringError(
+                f"group of {message.body} gathers members", retry_after_s=self.window_s
+            )
+        self.handled.append(message.body)
+        return []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a message gathering its group's members keeps its worker slot for the whole "
+    "window: as many groups opening as there are workers stop intake until the windows end",
+)
+async def test_groups_gathering_in_every_worker_slot_leave_intake_going() -> None:
+    """Two workers; two groups open at once (a node dies: two alertnames, each its own group
+    gathering for its window). A message queued next, another group's member or any alert, is
+    received and handled while they gather, as a gathering group promises (intake goes on)."""
+    queue = MemoryInbox()
+    queue.put("group KubePodCrashLooping", "group KubeNodeNotReady")
+    handler = Gathering(window_s=60)
+    config = SupervisorConfig(concurrency=2, wait_s=0, shutdown_grace_s=1, visibility_timeout_s=30)
+    daemon = Supervisor(config, queue, handler, Metrics())
+    serving = asyncio.create_task(daemon.serve())
+    try:
+        await until(lambda: daemon.stats.held >= 2)
+        (later,) = queue.put("disk full on db-1")
+        with contextlib.suppress(TimeoutError):
+            await until(lambda: later in queue.deleted, timeout_s=10)
+    finally:
+        handler.over.set()
+        daemon.handle_exit(signal.SIGTERM)
+        await asyncio.wait_for(serving, 10)
+    assert "disk full on db-1" in handler.handled, "intake stopped while the groups gathered"
