@@ -8,9 +8,10 @@ A silence is a list of matchers (Alertmanager's four operators) over an alert's 
     title=~.*disk.*        the whole value matches the regular expression (case-sensitive)
     env!~staging|dev       the whole value does not match it (an absent label's "" does not)
 
-Values are matched as operators see them and as the store keeps them: redacted (`AsShown`).
-The pipeline holds the raw alert and the sweep the stored incident; both must agree, or a
-silence would hold an alert and let it go at the next sweep.
+Values are matched as operators see them and as the store keeps them: redacted (`AsShown`),
+an alert's as its view shows it (also without a value it holds under a secret's name, in
+every field). The pipeline holds the raw alert and the sweep the stored incident; both must
+agree, or a silence would hold an alert and let it go at the next sweep.
 
 Regular expressions are RE2's (Alertmanager's own syntax: no backreferences or lookarounds),
 matched in time linear in the text: a pattern such as `(a+)+` cannot stall the daemon, whose
@@ -43,8 +44,8 @@ import structlog
 from triage.errors import StoreNewerError
 from triage.incidents.codec import MIN_READER, check_reader
 from triage.models import Alert
-from triage.redact import Redactor
-from triage.view import redacted_pair_value
+from triage.redact import Redactor, held
+from triage.view import AlertView, RedactedAlert, redacted_pair_value
 
 if TYPE_CHECKING:
     from triage.incidents.store import Store
@@ -176,22 +177,99 @@ class Matcher:
 
 
 class AsShown:
-    """`subject` as operators see it and as the store keeps it: each value redacted the way
-    `view.redact_alert` redacts it, when a matcher first reads it. Silences are matched
-    against this, so the pipeline (which holds the raw alert) and the sweep (which reads the
-    stored, redacted incident) agree, and a matcher copied from what the API shows matches."""
+    """`subject` as operators see it and as the store keeps it, read when a matcher first
+    reads a value. Silences are matched against this, so the pipeline (which holds the raw
+    alert) and the sweep (which reads the stored, redacted incident) agree, and a matcher
+    copied from what the API lists matches both.
 
-    __slots__ = ("_shown", "_subject")
+    An alert is read as its view shows it (`view.AlertView`, what the store keeps and lists):
+    each field redacted, and also without a value the alert holds under a secret's name
+    (`db_password: hunter2xyz` takes hunter2xyz out of its title too). Redacted one field at a
+    time, a title repeating such a value would read otherwise than the stored one, and a
+    silence on the title as listed would hold the incident but never its alert firing again.
+    The view is made when a matcher first reads a value (an alert while no silence is active
+    costs nothing), once for every silence, and once for a storm's repeats (`_Views`). A
+    stored incident or a held view is redacted already: each value is read as `shown_value`
+    (redacting it again changes nothing, and a hand-written record is redacted as an alert
+    is)."""
+
+    __slots__ = ("_redacted", "_shown", "_subject")
 
     def __init__(self, subject: Subject) -> None:
         self._subject = subject
         self._shown: dict[str, str] = {}
+        self._redacted: RedactedAlert | None = None
 
     def value(self, name: str) -> str:
         shown = self._shown.get(name)
         if shown is None:
-            shown = self._shown[name] = shown_value(name, _value_of(self._subject, name))
+            shown = self._shown[name] = self._read(name)
         return shown
+
+    def _read(self, name: str) -> str:
+        subject = self._subject
+        if not isinstance(subject, Alert):
+            return shown_value(name, _value_of(subject, name))
+        if self._redacted is None:
+            self._redacted = _VIEWS.of(subject)
+        return _alert_value(self._redacted, subject, name)
+
+
+def _alert_value(view: RedactedAlert, alert: Alert, name: str) -> str:
+    """Field or label `name` of `alert` as `view`, its redaction, shows it. A label past the
+    64 an alert shows is matched too, as routes and groups read it: redacted as a shown label
+    is, and without the alert's named secrets."""
+    if name in FIELDS:
+        return _value_of(view, name)
+    shown = view.labels.get(name)
+    if shown is not None:
+        return shown
+    raw = alert.routed_labels.get(name)
+    if raw is None:
+        return ""
+    return _REDACTOR.without(shown_value(name, raw), view.named_secrets)
+
+
+#: Alerts' views kept at most (then forgotten all at once): a storm repeats a few alerts.
+_VIEWS_MAX = 256
+
+
+class _Views:
+    """Alerts' views (`AlertView`, by `_REDACTOR`) by the text they are made from, while the
+    process holds the same credentials: a storm's repeat is its alert again (another time,
+    the same text), and its view is made once, not for every repeat (60-170 µs for an alert of
+    a dozen labels, most of it reading each label by its name; the key ~2 µs)."""
+
+    def __init__(self) -> None:
+        self._views: dict[tuple[object, ...], RedactedAlert] = {}
+        self._held = held()
+
+    def of(self, alert: Alert) -> RedactedAlert:
+        holding = held()  # a new tuple whenever a new credential is held
+        if holding is not self._held or len(self._views) >= _VIEWS_MAX:
+            self._views.clear()
+            self._held = holding
+        key = _view_key(alert)
+        view = self._views.get(key)
+        if view is None:
+            view = self._views[key] = AlertView(alert, _REDACTOR).view()
+        return view
+
+
+def _view_key(alert: Alert) -> tuple[object, ...]:
+    """Every text of `alert` its view is redacted from (`view._plain_view`): the same key, the
+    same fields as shown, whatever its time, status or fingerprint."""
+    return (
+        alert.source,
+        alert.title,
+        alert.team,
+        alert.severity,
+        alert.description,
+        alert.runbook_url,
+        tuple(alert.links.items()),
+        tuple(alert.labels.items()),
+        tuple(alert.uncut_labels.items()),
+    )
 
 
 def shown_value(name: str, raw: str, redactor: Redactor | None = None) -> str:
@@ -215,10 +293,7 @@ def _value_of(subject: Subject, name: str) -> str:
         return subject.team or ""
     if name == "title":
         return subject.title
-    # An alert's labels past the 64 it shows are matched too, as routes and groups read them
-    # (shown values: what an operator typed them from).
-    labels = subject.routed_labels if isinstance(subject, Alert) else subject.labels
-    return labels.get(name, "")
+    return subject.labels.get(name, "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +322,7 @@ _ANY_VALUES = (
 )
 #: Redacts what silences are matched against (it remembers the short texts it has seen).
 _REDACTOR = Redactor()
+_VIEWS = _Views()
 
 _PATTERNS: dict[str, Any] = {}
 
