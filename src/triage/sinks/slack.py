@@ -240,6 +240,10 @@ _ZWJ = "\u200d"
 _CLUSTER_BACKOFF = 32
 #: `@` starting a word: `@here`, `@channel`, `@everyone`, `@org/team`, `@alice` (not e-mails).
 _AT_WORD = re.compile(r"(?<!\w)@(?=\w)")
+#: Where Slack links free text in mrkdwn it formats: a URL's `://` (any scheme), a domain's
+#: dot before its next name (`evil.com/reset`, `www.evil.example`, `help@evil.com`; a version's
+#: `1.2` is no domain), a channel's `#name` (not an entity's `&#`).
+_AUTOLINK = re.compile(r":(?=//)|(?<=[^\W_])\.(?=[^\W\d_])|(?<![\w&])#(?=[\w-])")
 _ISSUE_NUMBER = re.compile(r"/(?:issues|pull)/(\d+)/?$")
 
 Clock = Callable[[], float]
@@ -745,36 +749,44 @@ def plain_message(effect: Effect) -> dict[str, Any]:
     in the alert's line can restyle only what follows it, and nothing does."""
     alert, ticket = effect.alert, effect.ticket
     line = f"{_MARKS[ticket.priority]} {ticket.priority.value.upper()}: {ticket.title}"
-    line = safe(line + _team_part(alert.team), one_line=True)
+    line = unlinked(safe(line + _team_part(alert.team), one_line=True))
     refs = _join_whole(_ticket_refs(effect), " · ", FALLBACK_MAX // 2)
     text = (f"{refs}\n" if refs else "") + _fit(line, FALLBACK_MAX - len(refs) - 1)
     return {"text": text, "unfurl_links": False, "unfurl_media": False}
 
 
-#: A team written bare after `team:`: one word of letters or digits in any script, and the
-#: punctuation of names (`payments`, `team-a/eu.west`).
-_PLAIN_TEAM = re.compile(r"[\w.:/+-]+")
+#: A value written bare (a team after `team:`, a label's value in the Where fact): one word of
+#: letters or digits in any script, and the punctuation of names (`payments`, `team-a/eu.west`).
+_PLAIN_WORD = re.compile(r"[\w.:/+-]+")
 
 
 def _team_part(team: str | None) -> str:
     """` · team: payments` after a new incident's title in one line of text (a message's
     fallback, the plain-text post); nothing without a team. A team is alert text: one of more
-    than a plain word (`_PLAIN_TEAM`) is a quoted JSON string, which no team can close early
-    to write a priority marker or a link of its own beside triage's (`ops) 🔴 CRITICAL: (`),
-    and a look-alike letter inside a Latin word is written as its code (`"p\\u0430y"` does
-    not pass for `pay`)."""
+    than a plain word is a quoted JSON string (`word_or_quoted`), which no team can close
+    early to write a priority marker or a link of its own beside triage's (`ops) 🔴 CRITICAL:
+    (`)."""
     if not team:
         return ""
-    shown = " ".join(visible(team, one_line=True).split())
-    if _PLAIN_TEAM.fullmatch(shown) and spelled_look_alikes(shown) == shown:
-        return f" · team: {shown}"
-    return f" · team: {spelled_look_alikes(json.dumps(shown, ensure_ascii=False))}"
+    return f" · team: {word_or_quoted(team)}"
+
+
+def word_or_quoted(text: str) -> str:
+    """Alert text among triage's own words, on one line: bare when it is one plain word
+    (`_PLAIN_WORD`), else a JSON string, so a `, `, `=` or `"` in it cannot end it early and
+    write what reads as triage's (a second `key=value` fact, a priority marker); either way a
+    look-alike letter inside a Latin word is written as its code (`"p\\u0430y"` does not pass
+    for `pay`)."""
+    shown = " ".join(visible(text, one_line=True).split())
+    if _PLAIN_WORD.fullmatch(shown) and spelled_look_alikes(shown) == shown:
+        return shown
+    return spelled_look_alikes(json.dumps(shown, ensure_ascii=False))
 
 
 def _message(fallback: str, blocks: list[dict[str, Any]]) -> dict[str, Any]:
     # Unfurling off: a link in alert text must not turn into an image or page preview.
     return {
-        "text": _fit(safe(fallback, one_line=True), FALLBACK_MAX),
+        "text": _fit(unlinked(safe(fallback, one_line=True)), FALLBACK_MAX),
         "blocks": blocks,
         "unfurl_links": False,
         "unfurl_media": False,
@@ -787,7 +799,10 @@ def _facts(effect: Effect) -> list[dict[str, Any]]:
     line (a fact of a thousand lines would make the message pages tall); the date and the
     ticket links are markup of ours."""
     alert = effect.alert
-    where = ", ".join(f"{k}={alert.labels[k]}" for k in _WHERE if alert.labels.get(k))
+    # A value of more than a plain word is quoted: `host: db-1, region=eu-west-1` is one host.
+    where = ", ".join(
+        f"{k}={word_or_quoted(alert.labels[k])}" for k in _WHERE if alert.labels.get(k)
+    )
     plain, markup = True, False
     facts = [
         ("Source", alert.source, plain),
@@ -925,6 +940,15 @@ def safe(text: str, *, one_line: bool = False) -> str:
     shown = visible(text, one_line=one_line)
     escaped = shown.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _AT_WORD.sub("@" + _ZWJ, escaped)
+
+
+def unlinked(text: str) -> str:
+    """`safe` text for mrkdwn that Slack formats itself (a message's `text`, which takes no
+    `verbatim`: the plain-text post, the fallback beside the blocks), with the zero-width
+    joiner an `@word` gets after each place Slack would start a link of its own
+    (`_AUTOLINK`): a URL or a domain in an alert's title is shown, not a link to the site it
+    names. It reads the same, and hides nothing (a joiner is what emoji are made with)."""
+    return _AUTOLINK.sub(lambda found: found[0] + _ZWJ, text)
 
 
 def code_free(text: str, *, one_line: bool = False) -> str:
