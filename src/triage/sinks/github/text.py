@@ -20,6 +20,7 @@ finding one proves triage put it there:
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from datetime import datetime
@@ -205,9 +206,25 @@ def _facts(effect: Effect) -> list[str]:
     ]
     labels = sorted(alert.labels.items())[:_MAX_LABEL_FACTS]
     if labels:
-        shown = ", ".join(f"{markdown.inline(k, 60)}={markdown.inline(v, 120)}" for k, v in labels)
+        shown = ", ".join(f"{_label_part(k, 60)}={_label_part(v, 120)}" for k, v in labels)
         rows.append(("Labels", shown))
     return ["| | |", "|---|---|", *(f"| {name} | {value} |" for name, value in rows)]
+
+
+#: A label's key or value written bare in the Labels row: one word of letters or digits in any
+#: script, and the punctuation of names (`eu-west-1`, `db-1.internal:5432`, `team-a/eu`).
+_PLAIN_WORD = re.compile(r"[\w.:/+-]+")
+
+
+def _label_part(text: str, max_chars: int) -> str:
+    """A label's key or value among the Labels row's `key=value, key=value` (`inline`, cut to
+    `max_chars` first): bare when it is one plain word, else a JSON string, so a `, `, `=` or
+    `"` in it cannot end it early and add a label the alert never had (`host: db-1,
+    region=eu-west-1` is one host), as Slack's Where fact writes them (`slack.word_or_quoted`)."""
+    shown = cut(" ".join(visible(text).split()), max_chars, ellipsis=True)
+    if not (_PLAIN_WORD.fullmatch(shown) and spelled_look_alikes(shown) == shown):
+        shown = spelled_look_alikes(json.dumps(shown, ensure_ascii=False))
+    return markdown.inline(shown, len(shown))
 
 
 def web_host(api_url: str) -> str:
