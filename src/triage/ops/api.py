@@ -2,7 +2,8 @@
 
     GET    /api/v1/incidents[?state=open|closed|all&team=T&flapping=1&source=S&priority=P
                           &search=WORDS&match=K=V…&since=WHEN&before=WHEN&limit=N&offset=N]
-                          → {"incidents": […], "total": N, "unreadable": records not read}
+                          → {"incidents": […], "total": N, "limit": N, "offset": N,
+                             "unreadable": records not read}
     GET    /api/v1/incidents/{fingerprint}                               one, with its history
     GET    /api/v1/silences[?all=1]                                      JSON list
     POST   /api/v1/silences[?dry_run=1]  {"matchers": [...], "duration": "2h" | "until": "…Z",
@@ -377,7 +378,18 @@ class OperatorApi:
         # Records the scan could not read are in no count: `unreadable` says how many, so a
         # dashboard showing "0 open" can say that is not the whole store (any filter's).
         unreadable = self.view.store.unreadable_listed
-        return _json(200, {"incidents": shown, "total": len(found), "unreadable": unreadable})
+        # The limit used (a larger one asked for is cut to MAX_LIMIT) and the offset: the next
+        # page starts at their sum, which a client adding the limit it asked for would skip.
+        return _json(
+            200,
+            {
+                "incidents": shown,
+                "total": len(found),
+                "limit": limit,
+                "offset": offset,
+                "unreadable": unreadable,
+            },
+        )
 
     async def incident(self, request: Request) -> Response:
         try:
@@ -688,8 +700,10 @@ MAX_LIMIT = 5000
 
 
 def _limit(given: str | None) -> int:
+    """How many matches one answer holds: `given`, or the default, at most MAX_LIMIT. The
+    answer says which (`limit`), so a client paging by it skips nothing."""
     if given is None:
-        return DEFAULT_LIMIT
+        return min(DEFAULT_LIMIT, MAX_LIMIT)
     # Any whole number is capped at MAX_LIMIT, as the README says (9,999 was and 99,999 was a
     # 400); nine digits at most, so no text of thousands of digits is turned into a number.
     if not (given.isascii() and given.isdigit() and 0 < len(given) <= 9 and int(given) > 0):
@@ -699,8 +713,9 @@ def _limit(given: str | None) -> int:
 
 def _offset(given: str | None) -> int:
     """How many of the matches to skip: the next page starts at the last one's offset plus
-    its limit (`total` says when to stop). Offsets name places in a list that changes as
-    incidents open and close, so a page may repeat or miss one that moved meanwhile."""
+    its limit as the answer says it (`total` says when to stop). Offsets name places in a
+    list that changes as incidents open and close, so a page may repeat or miss one that
+    moved meanwhile."""
     if given is None:
         return 0
     if not (given.isascii() and given.isdigit() and len(given) <= 9):
