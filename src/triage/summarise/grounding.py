@@ -16,7 +16,10 @@ A fact is a token that states something a reader would act on:
     host     dotted names of two or more labels of two or more characters: db-7.internal,
              punycode too (xn--80ak6aa92e.com)
     id       UUIDs, ARNs, runs of 8+ hex digits, and tokens of 4+ characters mixing letters
-             and digits (i-0abc123def, pod-7f9c, us-east-1)
+             and digits (i-0abc123def, pod-7f9c, us-east-1, europe-west1, eastus2)
+    region   cloud regions named without a digit (`_REGIONS`: Azure's westeurope, uksouth,
+             eastus; IBM's us-south, Alibaba's cn-hangzhou), grounded by the CLI's or the
+             portal's spelling ("West Europe")
     name     a service's, a store's or a program's name without digits: snake case in lower
              case (order_service), hyphenated words with a component's part (billing-api,
              auth-db), and lower-case ones ending in a doer or a system's part (fraud-scorer,
@@ -31,16 +34,23 @@ A fact is grounded when it occurs, ignoring case and not inside a longer word or
 alert text the model was shown (`Evidence`: every key and value of the prompt's alert view,
 with the raw payload excerpt, plus the date and clock parts of `occurred_at`). Numbers compare
 by value (80 = 80.0, 1,000 = 1000; a decimal also grounds its whole part and its rounding, so
-"95%" of 95.2 passes). Common technical words that hold digits (`ALLOWED`: 5xx, p99, ec2 …) are
+"95%" of 95.2 passes), within what they measure (`_measure`): a number with a unit (percent,
+bytes, time, bandwidth, rate …, glued or spelled: 12GB, 12 hours) is grounded by the same
+number in the same measure or by one the alert states without a unit (`cpu: 95` grounds
+"95%"), never by one in another (the alert's 12% grounds no "12GB"); a number without one by
+any of the alert's but the pieces of a date or a time (the 23 of 2026-11-23 grounds "Nov 23",
+not "23 servers"). Common technical words that hold digits (`ALLOWED`: 5xx, p99, ec2 …) are
 not facts. Fullwidth letters, digits and signs, and an ideographic full stop between ASCII
 characters, are read as their ASCII form in both texts, as a browser or a resolver reads them
 (a host written evil + U+3002 + com is evil.com). Every pattern is bounded, so checking is
 linear in the text.
 
 Steps hold commands, with numbers, ids and file names of their own: `check_step` checks only
-the addresses in them, an `ip` or a `host` that a command would reach, and marks the commands
-no responder should run whatever the alert says: one running text no reader sees, and one
-sending the responder's credentials off the machine.
+the addresses in them, an `ip` or a `host` that a command would reach (a bucket, a storage
+account and a one-word host a command copies to as well), and marks the commands no responder
+should run whatever the alert says: one running text no reader sees (piped, decoded, or
+downloaded to a file and run, or a package installed from a URL), and one sending the
+responder's credentials off the machine.
 """
 
 from __future__ import annotations
@@ -237,9 +247,13 @@ def check_step(text: str, shown: Evidence) -> Checked:
     (`| sh`, `| sudo -E /bin/bash`, `bash <(…)`, `eval "$(curl …)"`, `base64 -d`, printf's hex:
     `_RUNS_HIDDEN`) is marked too, even when the alert holds it (its text is anyone's), and so
     is a credential a sending command would carry (`curl -F f=@~/.aws/credentials …`,
-    `$GITHUB_TOKEN`: `_sent_credentials`), whichever host it reaches. Other facts are left: a
-    step's numbers, ids, file names (`values.yaml`) and metric names (`system.cpu.usage`) are
-    its own."""
+    `$GITHUB_TOKEN`: `_sent_credentials`), whichever host it reaches, and so is a run of a
+    file the step fetched or a package installed from a URL (`_downloaded_runs`: `curl … -o
+    /tmp/fix.sh && sh /tmp/fix.sh`, `pip install https://…`). A bucket, a storage account or
+    a one-word host the step copies to that the alert never named is marked too
+    (`_unnamed_places`: `aws s3 sync … s3://bucket/`, `scp … backup01:/tmp/`). Other facts
+    are left: a step's numbers, ids, file names (`values.yaml`) and metric names
+    (`system.cpu.usage`) are its own."""
     text, numeric = _numeric_addresses(text, shown)
     text, hidden = _hidden_runs(text)
     text, sent = _sent_credentials(text)
