@@ -81,6 +81,13 @@ def test_a_count_made_of_the_timestamps_digits_is_marked(text: str) -> None:
     assert checked(text).rejected == ("number",)
 
 
+def test_a_number_longer_than_a_dates_part_is_no_piece_of_a_date() -> None:
+    """Digits that run on past a date's or a clock's shape (build 2026-11-234, 12:345) are
+    numbers of their own, and ground a count as any number does."""
+    shown = grounding.evidence({"description": "build 2026-11-234 took 12:345"})
+    assert grounding.check("2026 jobs and 12 retries", shown).rejected == ()
+
+
 # --- regions named without a digit --------------------------------------------------------------
 
 
