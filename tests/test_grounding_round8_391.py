@@ -81,6 +81,30 @@ def test_a_count_made_of_the_timestamps_digits_is_marked(text: str) -> None:
     assert checked(text).rejected == ("number",)
 
 
+CONVERTED = grounding.evidence(
+    {"description": "stuck for 600s; 1536MB of 2 GiB used; p99 0.9124s; 12% errors"}
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("stuck for 10 minutes", True),
+        ("1.5 GB of 2048 MiB used", True),
+        ("p99 at 912 ms", True),
+        ("stuck for 11 minutes", False),
+        ("p99 at 950 ms", False),
+        ("12 hours of errors", False),
+    ],
+)
+def test_an_amount_in_another_unit_of_its_measure_is_grounded(text: str, kept: bool) -> None:
+    """A duration or a size the alert states in another unit (600s as 10 minutes, 1536MB as
+    1.5 GB, 0.9124s as 912 ms, rounded as written) is the alert's; another amount, or one in
+    another measure, is not."""
+    result = grounding.check(text, CONVERTED)
+    assert (result == grounding.Checked(text)) is kept, result
+
+
 def test_a_number_longer_than_a_dates_part_is_no_piece_of_a_date() -> None:
     """Digits that run on past a date's or a clock's shape (build 2026-11-234, 12:345) are
     numbers of their own, and ground a count as any number does."""
@@ -229,7 +253,7 @@ def test_a_step_copying_to_the_alerts_own_place_stays(text: str) -> None:
 def test_measuring_numbers_is_linear_in_the_text() -> None:
     """An alert and a description of many numbers, units and dates are read in time linear
     in their length: each number's measure, and the alert's dates, are found once."""
-    piece = "12 GB, 9am on Nov 23, 2026-11-23T09:00:00Z, 23/11/2026, 15m, 12% web-12 "
+    piece = "12 GB, 9am on Nov 23, 2026-11-23T09:00:00Z, 23/11/2026, 15m, 12% web-12 17 hours "
 
     def work(n: int) -> None:
         shown = grounding.evidence({"description": piece * n})

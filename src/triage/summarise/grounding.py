@@ -57,6 +57,7 @@ from __future__ import annotations
 
 import re
 import socket
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -151,6 +152,13 @@ class Evidence:
         """Where `text` writes each number (`_number_places`), by its canonical value: read
         with `numbers`, to say what a number measures where the alert writes it."""
         return _number_places(self.text)
+
+    @cached_property
+    def amounts(self) -> Mapping[str, list[Decimal]]:
+        """Every amount `text` states in a unit a summary may convert (`_SCALES`), in its
+        measure's base unit: read at the first number in such a unit that `numbers` does not
+        ground as written."""
+        return _amounts(self.text, self.places)
 
     def measures(self, value: str) -> Iterator[str | None]:
         """What `value` measures (`_measure`) at each place `text` writes it, in order: read
@@ -1054,10 +1062,15 @@ def _grounded_at(fact: _Fact, plain: str, at: int, shown: Evidence) -> bool:
     measuring the same thing (`_measure`: 12GB is not the alert's 12%, 23 servers not the day
     of its timestamp), a region in any of its spellings, any other fact by `_grounded`."""
     if fact.by_value:
-        if fact.key not in shown.numbers:
-            return False  # in no measure: what this one is need not be read
-        measure = _measure(plain, at, at + len(_value_of(fact.token)))
-        return _same_measure(fact.key, measure, shown)
+        value = _value_of(fact.token)
+        end = at + len(value)
+        unit = _unit(plain, end) if value[:1].isdigit() else None
+        if fact.key in shown.numbers:
+            measure = _measure(plain, at, end)
+            if _same_measure(fact.key, measure, shown):
+                return True
+        # The same amount in another unit of its measure: 10 minutes of the alert's 600s.
+        return unit in _UNIT_SCALES and _converts(value, unit, shown)
     if fact.kind == "region":
         return any(_occurs(form, shown.text, str.isalnum) for form in _REGIONS[fact.key])
     return _grounded(fact, shown)
@@ -1264,12 +1277,9 @@ def _measure(text: str, start: int, end: int) -> str | None:
     or after a space; "clock" in a date or a time (the digits of 2026-11-23T09:00 state when,
     not how many); "part" when it is glued to letters that are no unit (web-12, 123def, v2);
     None for a number standing alone, a count ("23 servers")."""
-    glued = _GLUED_UNIT.match(text, end)
-    if glued:
-        return _MEASURES.get(glued.group().lower(), "part")
-    spaced = _SPACED_UNIT.match(text, end)
-    if spaced:
-        return _MEASURES[spaced.group(1).lower()]
+    unit = _unit(text, end)
+    if unit is not None:
+        return _MEASURES.get(unit, "part")
     if _in_date(text, start, end):
         return "clock"
     before = text[start - 1 : start]
@@ -1280,6 +1290,16 @@ def _measure(text: str, start: int, end: int) -> str | None:
     ):
         return "part"
     return None
+
+
+def _unit(text: str, end: int) -> str | None:
+    """The unit after the number ending at `end`, lower-cased: glued to it (any letters: a
+    word's rest, "123def", is no unit of `_MEASURES`) or after a space (a unit word only)."""
+    glued = _GLUED_UNIT.match(text, end)
+    if glued:
+        return glued.group().lower()
+    spaced = _SPACED_UNIT.match(text, end)
+    return spaced.group(1).lower() if spaced else None
 
 
 def _in_date(text: str, start: int, end: int) -> bool:
@@ -1326,3 +1346,63 @@ def _same_measure(value: str, measure: str | None, shown: Evidence) -> bool:
     if measure is None:
         return any(found != "clock" for found in shown.measures(value))
     return any(found in (measure, None) for found in shown.measures(value))
+
+
+def _unit_scales(scale: int | Decimal, *units: str) -> dict[str, tuple[Decimal, ...]]:
+    return dict.fromkeys(units, (Decimal(scale),))
+
+
+#: What one of a unit is in its measure's base unit, for the measures an amount is converted
+#: in: seconds, and bytes (a kilobyte is 1,000 bytes or 1,024, as a disk's vendor or its
+#: operating system counts; a KiB only 1,024).
+_UNIT_SCALES: dict[str, tuple[Decimal, ...]] = {
+    **_unit_scales(Decimal("1e-9"), "ns", "nanosecond", "nanoseconds"),
+    **_unit_scales(Decimal("1e-6"), "us", "µs", "microsecond", "microseconds"),
+    **_unit_scales(Decimal("1e-3"), "ms", "millisecond", "milliseconds"),
+    **_unit_scales(1, "s", "sec", "secs", "second", "seconds"),
+    **_unit_scales(60, "m", "min", "mins", "minute", "minutes"),
+    **_unit_scales(3600, "h", "hr", "hrs", "hour", "hours"),
+    **_unit_scales(86400, "d", "day", "days"),
+    **_unit_scales(604800, "w", "wk", "wks", "week", "weeks"),
+    **_unit_scales(1, "byte", "bytes"),
+    **{f"{p}ib": (Decimal(1024**n),) for n, p in enumerate("kmgtp", 1)},
+    **{f"{p}b": (Decimal(1000**n), Decimal(1024**n)) for n, p in enumerate("kmgtp", 1)},
+    **_unit_scales(1000, "kilobytes"),
+    **_unit_scales(1000**2, "megabytes"),
+    **_unit_scales(1000**3, "gigabytes"),
+    **_unit_scales(1000**4, "terabytes"),
+}
+
+
+def _converts(value: str, unit: str, shown: Evidence) -> bool:
+    """Whether `shown` states the amount `value` `unit` in another unit of its measure
+    (`_UNIT_SCALES`): "10 minutes" of 600s, "1.5 GB" of 1536MB. The model rounds as it writes, so
+    an amount within half its last digit passes ("912 ms" of 0.9124s)."""
+    amount = Decimal(value.replace(",", ""))  # `_value_of` gives digits
+    exponent = amount.as_tuple().exponent
+    if not isinstance(exponent, int):  # pragma: no cover - digits are no NaN
+        return False
+    half_digit = Decimal(1).scaleb(exponent) / 2
+    measure = _MEASURES[unit]
+    amounts = shown.amounts.get(measure, [])
+    for scale in _UNIT_SCALES[unit]:
+        low, high = (amount - half_digit) * scale, (amount + half_digit) * scale
+        at = bisect_left(amounts, low)
+        if at < len(amounts) and amounts[at] <= high:
+            return True
+    return False
+
+
+def _amounts(text: str, places: Mapping[str, list[re.Match[str]]]) -> dict[str, list[Decimal]]:
+    """Every amount `text` states in a unit of `_UNIT_SCALES`, in its measure's base unit, sorted
+    by measure (`_converts` looks one up by bisection)."""
+    found: dict[str, set[Decimal]] = {}
+    for matches in places.values():
+        for match in matches:
+            unit = _unit(text, match.end())
+            if unit not in _UNIT_SCALES:
+                continue
+            amount = Decimal(match.group().replace(",", ""))
+            for scale in _UNIT_SCALES[unit]:
+                found.setdefault(_MEASURES[unit], set()).add(amount * scale)
+    return {measure: sorted(amounts) for measure, amounts in found.items()}
