@@ -367,3 +367,31 @@ def test_a_value_cut_by_hand_is_read_whole(
     assert one.labels[label].endswith("…")
     assert len(one.labels[label]) > 200  # as `add_label` cuts it, not shorter
     assert one.label(label) != two.label(label)
+
+
+# --- PagerDuty Events API v2 (red team round 8) -------------------------------------------
+
+_ROUTING_KEY = "R0123456789ABCDEF0123456789ABCDE"
+
+
+def _events_v2(action: str, **extra: Any) -> dict[str, Any]:
+    return {"routing_key": _ROUTING_KEY, "event_action": action, "dedup_key": "k-1", **extra}
+
+
+def test_an_events_v2_routing_key_is_never_kept() -> None:
+    """The integration's routing key (a credential) is in no field of the alert, raw included."""
+    payload = {"summary": "Disk full on db-1", "source": "db-1", "severity": "error"}
+    alert = _alert(_events_v2("trigger", payload=payload))
+    assert _ROUTING_KEY not in alert.model_dump_json()
+    assert (alert.title, alert.severity, alert.labels["host"]) == (
+        "Disk full on db-1",
+        "error",
+        "db-1",
+    )
+
+
+def test_an_events_v2_acknowledge_changes_no_ticket() -> None:
+    """An acknowledge event (no payload) is skipped, not refused and not a ticket."""
+    normalized = normalize_body(json.dumps(_events_v2("acknowledge")))
+    assert normalized.alerts == ()
+    assert [skip.reason for skip in normalized.skipped] == ["no_state_change"]

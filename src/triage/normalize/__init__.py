@@ -215,7 +215,13 @@ FORMATS: tuple[Format, ...] = (
         generic.normalize_threshold,
         _keys("event_type"),
     ),
-    Format("generic", generic.matches_generic, generic.normalize_generic, _keys("title")),
+    # A PagerDuty Events API v2 event (no title) is read as the generic alert it says.
+    Format(
+        "generic",
+        generic.matches_generic,
+        generic.normalize_generic,
+        _keys("title", "event_action"),
+    ),
 )
 
 

@@ -44,6 +44,10 @@ CRITICAL outranks its WARNING. A title that only contains such a word ("Recovery
 DOWN") keeps its title and key. Threshold: triggered|resolved (also
 firing|ok, and the other words a `status` takes); its `state` that changes no ticket (pending,
 acknowledged, no_data, unknown …) is Skipped as a generic `status` is.
+Events v2: a PagerDuty Events API v2 event (`routing_key`, `event_action`, `dedup_key`,
+`payload`), as Alertmanager's, Grafana's and Zabbix's PagerDuty integrations send it to triage,
+is read as the generic alert it says (`normalize_events_v2`): keyed by its `dedup_key`, so its
+resolve, which carries no payload, closes its trigger; its `routing_key` is never kept.
 """
 
 from __future__ import annotations
@@ -93,7 +97,54 @@ _BRACKET_WORDS = _STATUS.keys() | _QUIET | (subjects.NOTIFICATION_TYPES - {"cust
 
 
 def matches_generic(payload: dict[str, Any]) -> bool:
-    return "title" in payload
+    """A script's generic alert (its `title`), or a PagerDuty Events API v2 event
+    (`matches_events_v2`), which says one without a title."""
+    return "title" in payload or matches_events_v2(payload)
+
+
+def matches_events_v2(payload: dict[str, Any]) -> bool:
+    """A PagerDuty Events API v2 event, as Alertmanager's `pagerduty_configs`, Grafana's
+    PagerDuty contact point or Zabbix's PagerDuty media type post it to triage: its
+    `event_action` with the integration's `routing_key` or the event's `payload`, and no
+    `title` (a script's generic alert with an `event_action` stays generic)."""
+    return (
+        "title" not in payload
+        and isinstance(payload.get("event_action"), str)
+        and ("routing_key" in payload or isinstance(payload.get("payload"), dict))
+    )
+
+
+def normalize_events_v2(sent: dict[str, Any]) -> Normalized:
+    """An Events API v2 event read as the generic alert it says: its `payload.summary` the
+    title (a resolve or acknowledge carries no payload: titled by its key), its `dedup_key`
+    the key (so a resolve closes its trigger), `event_action` the state, `payload.severity`
+    the severity, `payload.source` the host, component, group and class labels,
+    `custom_details` shown as a script's `details` are. The `routing_key` is the
+    integration's secret and is neither shown nor kept."""
+    event = common.obj_or_empty(sent.get("payload"))
+    key = common.unnested(sent.get("dedup_key"))
+    summary = common.unnested(event.get("summary"))
+    if summary is None and key is None:
+        raise InvalidAlertError(
+            "PagerDuty event has no payload.summary and no dedup_key: it cannot be identified"
+        )
+    links = [common.obj_or_empty(link) for link in common.items_or_empty(sent.get("links"))]
+    read = {
+        "title": summary if summary is not None else f"PagerDuty event {common.shown(key)}",
+        "event_action": sent.get("event_action"),
+        "dedup_key": key,
+        "severity": event.get("severity"),
+        "host": event.get("source"),
+        "timestamp": event.get("timestamp"),
+        "details": event.get("custom_details"),
+        "url": sent.get("client_url") or next((link.get("href") for link in links), None),
+        "labels": {
+            name: value
+            for name in ("component", "group", "class")
+            if (value := common.unnested(event.get(name))) is not None
+        },
+    }
+    return normalize_generic({name: value for name, value in read.items() if value is not None})
 
 
 def matches_threshold(payload: dict[str, Any]) -> bool:
@@ -101,6 +152,8 @@ def matches_threshold(payload: dict[str, Any]) -> bool:
 
 
 def normalize_generic(sent: dict[str, Any]) -> Normalized:
+    if "title" not in sent and matches_events_v2(sent):
+        return normalize_events_v2(sent)
     payload, spellings = _any_case(sent)
     # A stated status wins over the title's bracket, but the bracket never keys the incident:
     # "[Triggered] X" and "[Recovered] X" with their `status` are one incident too.
