@@ -37,9 +37,10 @@ by value (80 = 80.0, 1,000 = 1000; a decimal also grounds its whole part and its
 "95%" of 95.2 passes), within what they measure (`_measure`): a number with a unit (percent,
 bytes, time, bandwidth, rate …, glued or spelled: 12GB, 12 hours) is grounded by the same
 number in the same measure or by one the alert states without a unit (`cpu: 95` grounds
-"95%"), never by one in another (the alert's 12% grounds no "12GB"); a number without one by
-any of the alert's but the pieces of a date or a time (the 23 of 2026-11-23 grounds "Nov 23",
-not "23 servers"). Common technical words that hold digits (`ALLOWED`: 5xx, p99, ec2 …) are
+"95%") or the same amount in another unit of the measure (600s grounds "10 minutes", 1536MB
+"1.5 GB": `_converts`), never by one in another (the alert's 12% grounds no "12GB"); a number
+without one by any of the alert's but the pieces of a date or a time (the 23 of 2026-11-23
+grounds "Nov 23", not "23 servers"). Common technical words that hold digits (`ALLOWED`: 5xx, p99, ec2 …) are
 not facts. Fullwidth letters, digits and signs, and an ideographic full stop between ASCII
 characters, are read as their ASCII form in both texts, as a browser or a resolver reads them
 (a host written evil + U+3002 + com is evil.com). Every pattern is bounded, so checking is
