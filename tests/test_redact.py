@@ -1801,6 +1801,66 @@ CASES = [
         "YmFyYmE=:YmF6cXV4Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4Zm8=",
         "app | [REDACTED:password-hash]",
     ),
+    (
+        "radtest alice Xk7pL2mR9tQwE4rT 127.0.0.1 0 testing123",
+        "radtest alice [REDACTED:password] 127.0.0.1 0 [REDACTED:password]",
+    ),
+    (
+        "grub.pbkdf2.sha512.10000.0123456789ABCDEF0123456789ABCDEF.FEDCBA9876543210FEDCBA98765432"
+        "10",
+        "[REDACTED:password-hash]",
+    ),
+    (
+        "$krb5asrep$23$alice:0123456789abcdef0123456789abcdef$aabbccddeeff0011223344556677889",
+        "[REDACTED:password-hash]",
+    ),
+    (
+        "alice::CORP:1122334455667788:8A1B2C3D4E5F60718293A4B5C6D7E8F9:0101000000000000C0653150",
+        "alice::CORP:[REDACTED:password-hash]",
+    ),
+    (
+        '{"password_hash": "aB3dE5fG7hJ9kL2mN4pQ6aB3dE5fG7hJ9kL2mN4pQ6="}',
+        '{"password_hash": "[REDACTED:password-hash]"}',
+    ),
+    (
+        "POST https://chat.corp/hooks/xqk7p2mr9tqwe4rt8abc1def2g 503",
+        "POST https://chat.corp/hooks/[REDACTED:token] 503",
+    ),
+    (
+        "nsupdate -y hmac-sha256:xfer:R3HI8P6BKw9ZwXwN3VZKuQ7pL2vT9kW8rB5nC6dA4sE= /tmp/u",
+        "nsupdate -y hmac-sha256:xfer:[REDACTED:password] /tmp/u",
+    ),
+    (
+        "[ProxyList]\nhttp 10.0.0.1 3128 ops Xk7pL2mR9tQwE4rT",
+        "[ProxyList]\nhttp 10.0.0.1 3128 ops [REDACTED:password]",
+    ),
+    (
+        '{"data": "WGs3cEwybVI5dFF3RTRyVA==", "dataCrc32c": "2871913124"}',
+        '{"data": "[REDACTED:password]", "dataCrc32c": "2871913124"}',
+    ),
+    (
+        '{"dataCrc32c": "2871913124", "data": "WGs3cEwybVI5dFF3RTRyVA=="}',
+        '{"dataCrc32c": "2871913124", "data": "[REDACTED:password]"}',
+    ),
+    (
+        '"type": "random_password", "result": "Xk7pL2mR9tQwE4rT"',
+        '"type": "random_password", "result": "[REDACTED:password]"',
+    ),
+    ("# /etc/ntp.keys\n1 M Xk7pL2mR9tQwE4rT", "# /etc/ntp.keys\n1 M [REDACTED:password]"),
+    (
+        "*2\r\n$4\r\nAUTH\r\n$16\r\nXk7pL2mR9tQwE4rT\r\n",
+        "*2\r\n$4\r\nAUTH\r\n$16\r\n[REDACTED:password]\r\n",
+    ),
+    (
+        "https://mega.nz/file/AbCdEfGh#Qx7Kp2mR9tQwE4rTyU3iO8pAsDfGhJkL1zXcVbNm0",
+        "https://mega.nz/file/AbCdEfGh#[REDACTED:token]",
+    ),
+    (
+        "keytab BQIAAABNAAIADENPUlAuRVhBTVBMRQAESFRUUAAId2ViLmNvcnAAAAABZVPxAAMAEgAgBwgJCgsMDQ4PEBES"
+        "ExQVFhcYGRobHB0eHyAhIiMkJSY=",
+        "keytab [REDACTED:private-key]",
+    ),
+    (".logon tdprod/etl,Xk7pL2mR9tQwE4rT;", ".logon tdprod/etl,[REDACTED:password];"),
 ]
 
 

@@ -395,3 +395,156 @@ def test_a_value_loguru_annotates_with_tabs_inside_a_json_string_is_blanked() ->
     )
     record = json.dumps({"log": trace}, ensure_ascii=False)
     assert _text(record) == record.replace(PASSWORD, P)
+
+
+# --- round 8's neighbours -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"ipa-client-install -U -p admin -w {PASSWORD} --domain corp.example",
+        f"security create-keychain -p {PASSWORD} build.keychain",
+        f"dotnet nuget delete pkg 1.0.0 -k {PASSWORD} -s corp",
+        f"radtest -t mschap alice '{PASSWORD}' radius.corp:1812 0 s3cr3tXyz",
+        f"password_hash: {PASSWORD}{PASSWORD}",
+        "$krb5pa$18$alice$CORP.EXAMPLE$" + PASSWORD * 4,
+        f"bob::CORP:{'ab' * 24}:{PASSWORD.encode().hex()[:32]}{'cd' * 8}:1122334455667788",
+        f"Private Key = {PASSWORD}",
+        f"dig -y hmac-sha256:xfer:{PASSWORD}== @ns1 corp.example AXFR",
+        f"NPM_AUTH_IDENT=ci:{PASSWORD}",
+        f"$ wg genpsk\n{PASSWORD}",
+        f"age --decrypt --passphrase-file=<(printf %s {PASSWORD}) x.age",
+        f"socat - PROXY:proxy.corp:db-1:22,proxyport=3128 --proxy-auth=ops:{PASSWORD}",
+        f"[ProxyList]\nsocks5  10.0.0.2  1080  ops  {PASSWORD}",
+    ],
+    ids=[
+        "ipa-client-w",
+        "create-keychain",
+        "nuget-delete-k",
+        "radtest-option-quoted",
+        "yaml-password-hash",
+        "krb5pa",
+        "netntlmv1",
+        "private-key-spaced-equals",
+        "dig-y",
+        "npm-auth-ident",
+        "wg-genpsk",
+        "passphrase-file-printf",
+        "proxy-auth-equals",
+        "proxychains-socks5",
+    ],
+)
+def test_round_eights_neighbours_are_blanked(text: str) -> None:
+    """The neighbours of round 8's fixes go too: FreeIPA's client's `-w`, a keychain made
+    with `-p`, NuGet's delete `-k`, radtest after an option with a quoted password, a
+    `password_hash` in YAML, a Kerberos pre-authentication hash, a NetNTLMv1 response, a
+    `Private Key =` line, dig's TSIG key, npm's auth ident, WireGuard's pre-shared key, a
+    passphrase file from `printf`, a proxy's credentials after `=`, a SOCKS proxy's row."""
+    assert PASSWORD[:8] not in _text(text)
+    assert PASSWORD.encode().hex()[:16] not in _text(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "signtool sign /ph /fd SHA256 /f cert.pfx app.exe",
+        "ipa-client-install -U -p admin --domain corp.example",
+        "bw unlock --check",
+        "samba-tool user create alice --random-password",
+        "net rpc password alice -U admin -S dc1",
+        "radtest alice",
+        "std::vector<int>::iterator it = v.begin();",
+        "server::PORT:1234",
+        "Private key: /etc/ssl/private/web.key",
+        "the private key is missing",
+        "https://git.corp/api/v1/repos/team/app/hooks/12",
+        "password_hash: null",
+        "Authorization: denied for user alice",
+        "kubectl apply -f <(echo apiVersion)",
+        "nsupdate -k /etc/bind/ddns.key /tmp/upd",
+        "$ wg show wg0\ninterface: wg0\n  listening port: 51820",
+        "[ProxyList]\nsocks5 10.0.0.2 1080",
+    ],
+)
+def test_round_eights_near_misses_stay(text: str) -> None:
+    """What only looks like round 8's shapes stays: signtool's `/ph` (page hashes), FreeIPA's
+    client principal `-p`, Bitwarden's `--check`, samba-tool's generated password, net's
+    prompt, a cut radtest line, C++'s and a config's `::`, a key's path, prose about a key,
+    a forge's numbered hook, a null hash, a manifest echoed into `-f`, a TSIG key file, an
+    interface's status and a proxy row without credentials."""
+    assert _text(text) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"*3\r\n$4\r\nAUTH\r\n$7\r\ndefault\r\n$16\r\n{PASSWORD}\r\n*1\r\n$4\r\nPING\r\n",
+        f'sendto(3, "auth {PASSWORD}\\r\\n", 23, 0, NULL, 0) = 23',
+        f"https://privatebin.corp/?a1b2c3d4e5f6a7b8#{PASSWORD}xYz9",
+        f'{{"payload": {{"dataCrc32c": "1", "data": "{PASSWORD}"}}}}',
+        f'resource "random_password" "db" {{\n  + bcrypt_hash = "{PASSWORD}"\n}}',
+        f"# /etc/chrony.keys\n1 SHA256 ASCII:{PASSWORD}",
+    ],
+    ids=[
+        "resp-user-then-password",
+        "strace-lower-auth",
+        "paste-link",
+        "gcp-crc-first",
+        "tf-bcrypt-hash",
+        "chrony-ascii",
+    ],
+)
+def test_round_eights_later_neighbours_are_blanked(text: str) -> None:
+    """More of round 8's neighbours go: RESP's AUTH with a user and a command after it, a
+    lower-case AUTH in an strace, a paste link's key, Google's payload with its checksum
+    first, a random password's bcrypt hash in a plan, chrony's ASCII key."""
+    assert PASSWORD[:8] not in _text(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "*1\r\n$4\r\nPING\r\n*2\r\n$4\r\nECHO\r\n$5\r\nhello\r\n",
+        "PASS test_login_flow (0.2s)",
+        "passwd: password expiry information changed.",
+        "passwd: Authentication token manipulation error",
+        "Authorization: ok",
+        "db password: (not set)",
+        "https://grafana.corp/d/abc/orders?orgId=1#panel-section-overview",
+        '{"data": "aGVsbG8gd29ybGQ=", "id": 3}',
+        '"type": "random_id", "result": "b64-abc"',
+        "1 M users signed in",
+    ],
+)
+def test_round_eights_later_near_misses_stay(text: str) -> None:
+    """Near misses stay: RESP without an AUTH, a test runner's PASS, passwd's other
+    reports, a state word after Authorization, a no-value marker, an anchor, a `data`
+    without Google's checksum, another resource's result, prose shaped like an NTP row."""
+    assert _text(text) == text
+
+
+def test_a_jwt_continued_inside_a_json_string_keeps_only_the_next_words() -> None:
+    """A JWT whose signature a shell continued, logged inside a JSON string (`.\\\\\\n`), loses
+    its signature; the words on the line after a whole token stay."""
+    header_claims = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzdmMtZGVwbG95In0"
+    signature = "Q2x7Vb9KpL3mN8rT5wY1zA4cE6gH0jU2iO9pS7dF3kM"
+    continued = json.dumps({"log": f"export T={header_claims}.\\\n{signature}"})
+    assert signature[:12] not in _text(continued)
+    whole = f"T={header_claims}.{signature}\n  retrying in 5s"
+    assert _text(whole).endswith("\n  retrying in 5s")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (f".LOGON tdprod/etl,{PASSWORD};", ".LOGON tdprod/etl,[REDACTED:password];"),
+        (f".logon etl,'{PASSWORD}'", ".logon etl,'[REDACTED:password]'"),
+        (".logon tdprod/etl", ".logon tdprod/etl"),
+    ],
+    ids=["upper-case", "quoted-no-tdpid", "prompted"],
+)
+def test_a_teradata_logons_password_goes(text: str, expected: str) -> None:
+    """BTEQ's `.logon [tdpid/]user,password` loses the password after the comma, in either
+    case and in quotes; a `.logon` without one (BTEQ prompts) stays."""
+    assert _text(text) == expected

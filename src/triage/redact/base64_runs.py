@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import binascii
 import re
+import zlib
 from collections.abc import Callable
 
 from triage.redact.disguises import _hides, _layout_free, _visible
@@ -79,10 +80,48 @@ def _utf16_text(data: bytes) -> str | None:
     return data[0::2].decode("latin-1")
 
 
-def _base64_text(run: str) -> str | None:
-    """The text a base64 run encodes, without invisible characters, if it decodes to printable
-    UTF-8 or UTF-16LE (`_utf16_text`; line breaks and tabs allowed); else None (a hash, an id,
-    a word that merely looks like base64)."""
+#: How much text a gzip stream inside a base64 run is opened to at most (`_gunzipped`): a
+#: Helm release's values fit; a stream that inflates past it is read that far.
+_GUNZIP_MAX = 1 << 20
+
+
+def _gunzipped(data: bytes) -> bytes:
+    """`data` inflated when it is a gzip stream (`\\x1f\\x8b`: a Helm release kept in a
+    ConfigMap, a compressed payload), to `_GUNZIP_MAX` bytes at most; else `data`."""
+    if not data.startswith(b"\x1f\x8b"):
+        return data
+    try:
+        return zlib.decompressobj(wbits=31).decompress(data, _GUNZIP_MAX)
+    except zlib.error:
+        return data
+
+
+def keytab_replaced(match: re.Match[str]) -> str:
+    """A base64 run that encodes a Kerberos keytab (`_keytab`) replaced; else unchanged."""
+    data = _base64_bytes(match[0])
+    return "[REDACTED:private-key]" if data is not None and _keytab(data) else match[0]
+
+
+def _keytab(data: bytes) -> bool:
+    """Whether `data` is a Kerberos keytab: version 0x0502, then its first entry's length
+    (within the data), its principal's count of components (1 to 16) and its realm (printable
+    ASCII). Its keys log in as the principal."""
+    if len(data) < 12 or not data.startswith(b"\x05\x02"):
+        return False
+    size = int.from_bytes(data[2:6], "big", signed=True)
+    components = int.from_bytes(data[6:8], "big")
+    realm = data[10 : 10 + int.from_bytes(data[8:10], "big")]
+    return (
+        0 < size <= len(data) - 6
+        and 1 <= components <= 16
+        and bool(realm)
+        and realm.isascii()
+        and realm.decode().isprintable()
+    )
+
+
+def _base64_bytes(run: str) -> bytes | None:
+    """The bytes a base64 run (standard or URL-safe, not both) encodes, or None."""
     body = run.rstrip("=")
     if len(body) % 4 == 1:
         return None
@@ -92,7 +131,17 @@ def _base64_text(run: str) -> str | None:
         body = body.replace("-", "+").replace("_", "/")
     # Every character is base64's (both callers read only those): no error to raise, which
     # would cost more than the decoding, on the many runs that are words or ids.
-    data = binascii.a2b_base64(body + "=" * (-len(body) % 4))
+    return binascii.a2b_base64(body + "=" * (-len(body) % 4))
+
+
+def _base64_text(run: str) -> str | None:
+    """The text a base64 run encodes, without invisible characters, if it decodes to printable
+    UTF-8 or UTF-16LE (`_utf16_text`; line breaks and tabs allowed), a gzip stream opened
+    first (`_gunzipped`); else None (a hash, an id, a word that merely looks like base64)."""
+    data = _base64_bytes(run)
+    if data is None:
+        return None
+    data = _gunzipped(data)
     text = _utf16_text(data) if b"\x00" in data else None
     if text is None:
         text = data.decode(errors="replace")

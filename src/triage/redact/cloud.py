@@ -142,6 +142,19 @@ _JSON_STRING_CHARS = r'(?(e)(?:\\\\\\"|\\[^"]|[^"\\]){1,65536}+|(?:\\.|[^"\\]){1
 #: its bounds keep the read from each start short.
 _SAME_OBJECT = r"[^{}]{0,1024}?(?:\{[^{}]{0,1024}+\}[^{}]{0,1024}?){0,2}?"
 
+#: A `random_password`'s made value in Terraform's state (`"result": "…"`) or a plan (`+ result
+#: = "…"`), and its bcrypt hash: the resource exists to make a password.
+_RANDOM_PASSWORD_RESULT = re.compile(
+    r'((?:"(?:result|bcrypt_hash)"|(?<![\w"])(?:result|bcrypt_hash))[ \t]{0,3}[:=][ \t]{0,3}")'
+    r'(?!\[REDACTED)[^"\r\n]{1,4096}+(?=")'
+)
+
+
+def _random_password_results(match: re.Match[str]) -> str:
+    """Each `result` and `bcrypt_hash` value in a stretch after `random_password` replaced."""
+    return _RANDOM_PASSWORD_RESULT.sub(r"\1[REDACTED:password]", match[0])
+
+
 CLOUD_RULES: tuple[
     _Rule, ...
 ] = (  # AWS request signing: a presigned URL's query, the headers, a SigV4 Authorization header.
@@ -343,6 +356,31 @@ CLOUD_RULES: tuple[
         r"(?!\[REDACTED|null(?![^\r\n]))[^\s][^\r\n]{0,65535}+",
         r"\g<head>[REDACTED:password]",
         "secrets/",
+    ),
+    # Google Secret Manager's answer to an access (`gcloud --log-http secrets versions
+    # access`, the API's): the payload's `data` is the secret in base64, known by the
+    # `dataCrc32c` checksum beside it in its object, after it or before it.
+    _rule(
+        rf"(?P<head>{_FIRST_QUOTE}data{_JSON_QUOTE}[ \t]{{0,3}}:[ \t]{{0,3}}{_JSON_QUOTE})"
+        rf"(?!\[REDACTED)[A-Za-z0-9+/_=-]{{1,65536}}+"
+        rf"(?={_JSON_QUOTE}[^{{}}]{{0,1024}}?{_JSON_QUOTE}dataCrc32c{_JSON_QUOTE})",
+        r"\g<head>[REDACTED:password]",
+        "dataCrc32c",
+    ),
+    _rule(
+        rf"(?P<head>{_FIRST_QUOTE}dataCrc32c{_JSON_QUOTE}[^{{}}]{{0,1024}}?"
+        rf"{_JSON_QUOTE}data{_JSON_QUOTE}[ \t]{{0,3}}:[ \t]{{0,3}}{_JSON_QUOTE})"
+        r"(?!\[REDACTED)[A-Za-z0-9+/_=-]{1,65536}+",
+        r"\g<head>[REDACTED:password]",
+        "dataCrc32c",
+    ),
+    # Terraform's `random_password`: its `result` (and `bcrypt_hash`) in the state or a plan,
+    # each within 4 KB of the one before (`_random_password_results`); read once a stretch.
+    _rule(
+        r"random_password(?>(?s:.){0,4096}?(?:result|bcrypt_hash)\"?[ \t]{0,3}[:=][ \t]{0,3}\""
+        r"(?!\[REDACTED)[^\"\r\n]{1,4096}+\"){1,256}+",
+        _random_password_results,
+        "random_password",
     ),
     # A name/value object (SSM's Parameter, an env entry, a tag) whose value stands apart
     # from its name: read as `Redactor.value` reads it.

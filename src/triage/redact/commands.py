@@ -120,8 +120,24 @@ _PASSWORD_OPTIONS = (
     (rf"(?i:impacket-[\w-]{{1,40}}+|{_IMPACKET_SCRIPTS}\.py)", ("-hashes", "-aesKey")),
     # Package registries' logins: NuGet's source (`dotnet nuget add source … -u bot -p X`),
     # Conan's remote (`conan remote login corp bot -p X`, Conan 1's `conan user -p X`).
-    (r"dotnet[ \t]{1,3}nuget", ("-p",)),
+    # Its push and delete take the feed's API key as -k.
+    (r"dotnet[ \t]{1,3}nuget", ("-p", "-k")),
     (r"conan[ \t]{1,3}(?:remote[ \t]{1,3}login|user)", ("-p",)),
+    # Code signing: signtool's certificate password, a macOS keychain's and a .p12's.
+    ("signtool", ("/p",)),
+    (r"security[ \t]{1,3}(?:unlock|create)-keychain", ("-p",)),
+    (r"security[ \t]{1,3}import", ("-P",)),
+    # Chef's bootstrap over SSH; Alibaba Cloud's ossutil's AccessKey secret.
+    ("knife", ("-P",)),
+    ("ossutil(?:64)?", ("-k",)),
+    # Analytics databases' clients: SAP HANA's, Hive's, Vertica's.
+    ("hdbsql|beeline", ("-p",)),
+    ("vsql", ("-w",)),
+    # Identity servers' admin tools: MIT Kerberos' kadmin; FreeIPA's installers (the server's
+    # -p is the Directory Manager's, -a the admin's; the client's -p is a principal).
+    (r"kadmin(?:\.local)?", ("-w",)),
+    ("ipa-server-install", ("-p", "-a")),
+    ("ipa-(?:replica|client)-install", ("-w",)),
 )
 #: The commands whose option is a token's for one tool and a name's for another of the same
 #: name: Fly.io's `fly -t <token>`, Concourse's `fly -t <target>`. Its value goes only when it
@@ -136,7 +152,7 @@ _SPACED_OPTION = re.compile(
     # The mongo tools read a single-dash long option as a long one (`mongo -port 27017`).
     r"|mongo(?:sh|dump|restore|import|export)?|mosquitto_(?:pub|sub|rr)"
     # InfluxDB 1.x's client reads Go's single-dash long options (`-password X`, `-precision`).
-    r"|influx"
+    r"|influx|signtool"
 )
 #: A single-dash option that spells a password's name out (`-password`, `-passwd`, `-pass`):
 #: an option of its own, never `-p` with its value glued to it.
@@ -531,6 +547,8 @@ _PRINTS_SECRET = (
     r"|chamber~[ \t]{1,3}read[ \t][^\r\n|]{0,512}?(?<![\w-])-q(?![\w-])"
     r"|openssl~[ \t]{1,3}rand[ \t]{1,3}-(?:base64|hex)"
     r"|argocd~[ \t]{1,3}admin[ \t]{1,3}initial-password"
+    # WireGuard's new private or pre-shared key, or an interface's shown.
+    r"|wg~[ \t]{1,3}(?:genkey|genpsk|show[ \t]{1,3}[\w.-]{1,64}+[ \t]{1,3}(?:private-key|preshared-keys))"
     # PowerShell's SecretManagement and Az modules print the secret as text with -AsPlainText.
     r"|(?i:get-(?:secret|azkeyvaultsecret))(?<![\w.-](?i:get-secret))"
     r"(?<![\w.-](?i:get-azkeyvaultsecret))[ \t][^\r\n|]{0,512}?(?i:-asplaintext)(?![\w-])"
@@ -852,7 +870,7 @@ PRINTED_RULES: tuple[_Rule, ...] = tuple(
         *("pass show", "gopass", "bw get", "--plain", "chamber", "openssl rand", "-raw"),
         *("config:get", "printenv", "echo", "cat ", "keyvault", "ssm"),
         *("initial-password", "-asplaintext", "kv get", "etcdctl", "az ", "az\t", "jsonpath"),
-        "go-template",
+        *("go-template", "genkey", "genpsk", "private-key", "preshared-keys"),
         fold_needles=True,
     )
     for brk, char in _LINES
@@ -945,6 +963,41 @@ def _value_group_replaced(match: re.Match[str]) -> str:
     quote = match["q"] or ""
     start, end = match.start("value") - match.start(), match.end("value") - match.start()
     return f"{match[0][:start]}{quote}[REDACTED:password]{quote}{match[0][end:]}"
+
+
+#: A word of a command line: quoted, or a run of non-space.
+_WORD = r"""(?:'[^'\r\n]{0,256}+'|"[^"\r\n]{0,256}+"|[^\s'"]{1,256}+)"""
+#: radtest's command line: its options (`-t pap`, `-x`, `-4`), the user, the password, the
+#: server and the NAS port, then the shared secret (an alert may cut the line before it).
+_RADTEST = (
+    rf"(?<![\w.-])radtest[ \t]{{1,3}}(?:-[\w-]{{1,16}}+(?:[ \t]{{1,3}}(?:pap|chap|mschap|eap-md5))?"
+    rf"[ \t]{{1,3}}){{0,6}}+{_WORD}[ \t]{{1,3}}(?P<pw>{_WORD})"
+    rf"(?:(?:[ \t]{{1,3}}{_WORD}){{2}}[ \t]{{1,3}}(?P<secret>{_WORD}))?"
+)
+
+
+#: A proxychains `[ProxyList]` row with credentials: `type host port user password`.
+_PROXY_ROW = re.compile(
+    r"(?m:^)([ \t]{0,16}+(?:http|socks[45]|raw)[ \t]{1,16}+[^\s]{1,253}+[ \t]{1,16}+[0-9]{1,5}"
+    r"[ \t]{1,16}+[^\s#]{1,256}+[ \t]{1,16}+)(?!\[REDACTED)([^\s#]{1,256}+)"
+)
+
+
+def _proxy_rows_blanked(match: re.Match[str]) -> str:
+    """A proxychains `[ProxyList]` section with each row's password replaced (`_PROXY_ROW`)."""
+    return _PROXY_ROW.sub(r"\1[REDACTED:password]", match[0])
+
+
+def _radtest_secrets(match: re.Match[str]) -> str:
+    """radtest's password and shared secret (`_RADTEST`) replaced, their quotes kept."""
+    text = match[0]
+    for name in ("secret", "pw"):  # from the right, so the left one's offsets hold
+        if match[name] is None or match[name].strip("'\"").startswith("[REDACTED"):
+            continue
+        start, end = match.start(name) - match.start(), match.end(name) - match.start()
+        quote = _quote_mark(match[name])
+        text = f"{text[:start]}{quote}[REDACTED:password]{quote}{text[end:]}"
+    return text
 
 
 def _piped_into_store(match: re.Match[str]) -> str:
@@ -1058,7 +1111,7 @@ COMMAND_RULES: tuple[
     # inside a path or a name, `my-mysql`), and a MySQL one be followed by an option; a
     # port after -p is none (`--name mysql -p3306:3306` stays).
     _rule(
-        rf"({_COMMAND_START}{_COMMAND_PATH}(?:mysql(?:dump|admin|import|check|show|slap)?"
+        rf"({_COMMAND_START}{_COMMAND_PATH}(?:mysql(?:dump|admin|import|check|show|slap|sh)?"
         rf"|mariadb(?:-dump|-admin)?){_COMMAND_END}[ \t]{{1,20}}(?=-)"
         + _up_to("-p", 300)
         + r"(?<![\w-])-p(?P<q>\\?[\"'])?)"
@@ -1096,6 +1149,9 @@ COMMAND_RULES: tuple[
         *("evil-winrm", "rackmapexec", "netexec", "nxc ", "nxc\t", "hydra", "medusa"),
         *("smbmap", "bloodhound-python", "ldapdomaindump", "enum4linux"),
         *("mssql-cli", "nuget", "onan remote", "onan user", "-hashes", "-aesKey"),
+        *("signtool", "-keychain", "security import", "security\timport", "knife", "ossutil"),
+        # Vertica's vsql by its `sql` and the gap after it: a `v` starts no other needle.
+        *("hdbsql", "beeline", "sql ", "sql\t", "kadmin", "ipa-"),
     ),
     # HTTPie's and xh's query items named like a secret (`token==…`), and their `-a` after
     # `-A bearer` (`_httpie_secrets`).
@@ -1145,6 +1201,15 @@ COMMAND_RULES: tuple[
         r"(?:add_user|change_password|authenticate_user)[ \t]{1,3}[^\s]{1,256}+"
         r"|mc[ \t]{1,3}alias[ \t]{1,3}set"
         r"(?:[ \t]{1,3}[^\s]{1,2048}+){3}"
+        # … and a secret a store or an identity admin takes by its place (never an option):
+        # `mc admin user add <alias> <user> <secret key>`, `hdbuserstore SET <key> <host>
+        # <user> <password>`, `bw unlock <master password>`, `samba-tool user create <user>
+        # <password>`, `net rpc password <user> <password>`.
+        r"|mc[ \t]{1,3}admin[ \t]{1,3}user[ \t]{1,3}add(?:[ \t]{1,3}[^\s]{1,2048}+){2}"
+        r"|hdbuserstore(?:[ \t]{1,3}-[\w-]{1,16}+){0,8}+[ \t]{1,3}(?i:set)(?:[ \t]{1,3}[^\s]{1,2048}+){3}"
+        r"|bw[ \t]{1,3}unlock(?=[ \t]{1,3}[^\s-])"
+        r"|(?:samba-tool[ \t]{1,3}user[ \t]{1,3}(?:create|add)|net[ \t]{1,3}rpc[ \t]{1,3}password)"
+        r"[ \t]{1,3}[^\s-][^\s]{0,255}+(?=[ \t]{1,3}[^\s-])"
         r"|poetry[ \t]{1,3}config[ \t]{1,3}(?:http-basic\.[^\s]{1,256}+[ \t]{1,3}[^\s]{1,256}+"
         r"|pypi-token\.[^\s]{1,256}+)"
         r"|wpa_passphrase[ \t]{1,3}(?:\"[^\"\n]{1,64}+\"|'[^'\n]{1,64}+'|[^\s\"']{1,256}+)"
@@ -1163,8 +1228,31 @@ COMMAND_RULES: tuple[
         rf"(?(q){_QUOTED_CHAR}{{1,256}}+|(?:[^\s\"'\\]|\\(?![\"'])){{1,256}})",
         _replaced_value("[REDACTED:password]"),
         *("rabbitmqctl", "alias", "http-basic.", "pypi-token.", "wpa_passphrase", "rclone"),
-        *("curl", "nmcli"),
+        *("curl", "nmcli", "ser add", "hdbuserstore", "nlock", "samba-tool", "rpc"),
         fold_needles=True,
+    ),
+    # radtest (`radtest [options] user password server[:port] nas-port secret`): the user's
+    # password and the NAS's shared secret, each by its place (`_radtest_secrets`).
+    _rule(_RADTEST, _radtest_secrets, "radtest"),
+    # proxychains' `[ProxyList]`: each proxy's row, its password last (`_proxy_rows_blanked`).
+    _rule(r"\[ProxyList\][^\[]{0,8192}+", _proxy_rows_blanked, "[ProxyList]"),
+    # Teradata BTEQ's logon (`.logon tdpid/user,password`, `.LOGON …;`): the password after
+    # the comma, to a space or the `;`.
+    _rule(
+        r"((?<![\w.])\.logon[ \t]{1,3}(?:[^\s/,;]{1,253}+/)?[^\s/,;]{1,128}+,(?:\\?[\"'])?)"
+        r"(?!\[REDACTED)[^\s;\"'\\]{1,256}+",
+        r"\1[REDACTED:password]",
+        ".logon",
+        flags=re.IGNORECASE,
+    ),
+    # A TSIG key given on the command line (`nsupdate -y [alg:]name:secret`, dig's `-y`): the
+    # key's secret, which signs zone updates and transfers; its algorithm and name stay.
+    _rule(
+        r"((?<![\w.-])(?:nsupdate|dig)[ \t](?:[^\r\n|;&]{0,256}?[ \t])?-y[ \t]{1,3}\\?[\"']?"
+        r"(?:hmac-[\w-]{1,16}+:)?[^\s:\"']{1,253}+:)(?!\[REDACTED)[A-Za-z0-9+/]{8,512}+={0,2}",
+        r"\1[REDACTED:password]",
+        "nsupdate",
+        "dig",
     ),
     _rule(
         rf"({_COMMAND_START}{_COMMAND_PATH}sshpass{_COMMAND_END}[ \t]"
@@ -1218,6 +1306,8 @@ COMMAND_RULES: tuple[
         # Not a Windows tool's user (`winrs -u:admin`, `-user:admin`, `-username:admin`): its
         # password is an option of its own.
         r"((?<![\w-])(?:-[uU](?!:|ser(?:name)?:)[ \t=]{0,3}|--(?:proxy-)?user[ \t=]{1,3}"
+        # ncat's and socat's proxy credentials (`--proxy-auth user:password`).
+        r"|--proxy-?auth[ \t=]{1,3}"
         # jenkins-cli's `-auth user:token` too (its `-auth @file` names a file).
         r"|--?auth[ \t=]{1,3}"
         # HTTPie's (and xh's) -a user:password; elsewhere -a is any option.
@@ -1240,6 +1330,7 @@ COMMAND_RULES: tuple[
         "-U",
         "--user",
         "--proxy-user",
+        *("--proxy-auth", "--proxyauth"),
         "-auth",
         "-a ",
         "-a\t",
@@ -1389,15 +1480,20 @@ COMMAND_RULES: tuple[
         *("::add-mask::", "##vso[task.setvariable", "::set-output", "::set-env"),
         "##teamcity[setParameter",
     ),
-    # A backup tool's password command that echoes the password itself (restic's
-    # `--password-command 'echo X'`, borg's `BORG_PASSCOMMAND="echo X"`).
+    # A password command that echoes the password itself (restic's `--password-command 'echo
+    # X'`, borg's `BORG_PASSCOMMAND="echo X"`, impala-shell's `--ldap_password_cmd`), and a
+    # password or key file made by process substitution from a literal (`--password-file
+    # <(echo X)`, `sshpass -f <(echo X)`, `wg set wg0 private-key <(echo X)`).
     _rule(
-        r"((?:pass(?:word|phrase)?[-_]?command)(?:=|[ \t]{1,3})(?P<q>\\?[\"'])?"
+        r"((?:pass(?:word|phrase)?[-_]?(?:command|cmd)(?:=|[ \t]{1,3})(?P<q>\\?[\"'])?"
+        r"|(?:(?:pass(?:word|phrase)?|secret|token|key)[-_]?file|sshpass[ \t]{1,3}-f|private-key)"
+        r"(?:=|[ \t]{1,3})<\()"
         r"(?:echo(?:[ \t]{1,3}-[neE]{1,3}+){0,3}+|printf(?:[ \t]{1,3}%s)?)[ \t]{1,3}\\?[\"']?)"
-        r"(?!\[REDACTED|\$)(?:[^\s\"'\\]|\\(?![nrt\"'\\])){1,512}+",
+        r"(?!\[REDACTED|\$)(?:[^\s\"'\\)]|\\(?![nrt\"'\\])){1,512}+",
         _replaced_value("[REDACTED:password]"),
         *("passcommand", "password-command", "password_command", "passphrase-command"),
-        *("passphrase_command", "pass-command", "pass_command"),
+        *("passphrase_command", "pass-command", "pass_command", "password_cmd", "password-cmd"),
+        "<(",
         flags=re.IGNORECASE,
     ),
     # A PowerShell here-string assigned to a variable named like a secret (`$password = @"`,

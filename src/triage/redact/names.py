@@ -170,6 +170,8 @@ _SECRET_WORDS = (
     # PAM's and SSSD's authentication token (`ldap_default_authtok`: the LDAP bind password,
     # plain or in SSSD's reversible obfuscation; its `_authtok_type` says which, and stays).
     r"authtok",
+    # Yarn's `npmAuthIdent` (`user:password` for a registry) and npm's `_authIdent`.
+    r"auth[_.-]?ident",
     # An SSH key file's name as a key's (`id_rsa: <key>`; its path stays, `_key_file`).
     r"id[_.-](?:rsa|dsa|ecdsa|ed25519)",
     # Collective names, whose one word is the credential itself (`credentials: <password>`);
@@ -179,7 +181,9 @@ _SECRET_WORDS = (
     # environment, ConnectionStrings:Default in a flattened JSON configuration).
     r"conn(?:ection)?[ _.-]?str(?:ing)?s?(?:(?:__|:)[A-Za-z0-9]{1,64}+)?",
     r"api[ _.-]?keys?",
-    *(rf"{word}[_.-]?key" for word in ("access", "private", "signing", "encryption", "hmac")),
+    *(rf"{word}[_.-]?key" for word in ("access", "signing", "encryption", "hmac")),
+    # A private key, as a tool's summary labels it too, words apart (`Private key: …`).
+    r"private[ _.-]?key",
     # Key material by its role: envelope encryption's key-encryption and data keys (`kek`,
     # `dek`, `KMS_KEK`), a JWT's or a MAC's key (`jwt_key`, `mac_key`; a glued `mackey` is a
     # name), a password hash's pepper (`PASSWORD_PEPPER`: the salt's secret half).
@@ -403,6 +407,8 @@ _SECRET_NAME_NEEDLES = (
     *_API_KEY_NEEDLES,
     *_spellings("access", "key"),
     *_spellings("private", "key"),
+    "private key",
+    *_spellings("auth", "ident"),
     *(
         spelling
         for word in ("priv", "recovery", "deploy", "tls", "ssl", "client", "enc", "aes")
@@ -498,13 +504,27 @@ def _kept_value(name: str, value: object) -> bool:
         return True
     if _encrypt_setting(name, value) or _secret_object(name, value):
         return True
-    if _numeric_session(name, value):
+    if _numeric_session(name, value) or _passwd_report(name, value):
         return True
     return (
         _PLACEHOLDER_VALUE.fullmatch(value) is not None
         or _STATE_VALUE.fullmatch(value) is not None
         or _TYPE_VALUE.fullmatch(value) is not None
     )
+
+
+#: The first words of the `passwd` program's own reports after its name (`passwd: password
+#: updated successfully`, `passwd: all authentication tokens updated successfully.`,
+#: `passwd: Authentication token manipulation error`).
+_PASSWD_REPORT = re.compile(
+    r"(?:password|all|authentication|changing|unchanged|user|expiry)(?![\w-])", re.IGNORECASE
+)
+
+
+def _passwd_report(name: str, value: str) -> bool:
+    """Whether a value under `passwd` (the program's name before its message, lower case) is
+    the program's report (`_PASSWD_REPORT`), which holds no password."""
+    return name == "passwd" and _PASSWD_REPORT.match(value) is not None
 
 
 #: A type, as code declares a secret's variable or field with it (`token: str`, `password:
@@ -590,6 +610,8 @@ _STATE_WORDS = (
     "YES|NO|null|nil|undefined|none|true|false|rotated|expired|required|changed|missing|invalid|empty|unset"
     "|hidden|masked|redacted|omitted|incorrect|wrong"
     "|not[ \t](?:set|provided|configured|found|required|available|present)"
+    # A marker for no value: `(empty)`, `(none)`, `N/A`.
+    r"|\((?:empty|none|null|unset|not[ \t]set)\)|N/A|n/a"
 )
 
 _STATE_VALUE = re.compile(rf"{_STATE_WORDS}|\*{{3,64}}", re.IGNORECASE)
@@ -1002,6 +1024,7 @@ def _kept_match(match: re.Match[str]) -> bool:
         or _encrypt_setting(match["name"], value)
         or _secret_object(_name_with_prefix(match), value)
         or _numeric_session(match["name"], value)
+        or _passwd_report(match["name"], value)
         or (_TYPE_VALUE.fullmatch(value) is not None and value == match["value"])
         or _code_reference(match["name"], match["value"])
     )

@@ -392,12 +392,13 @@ def _net_or_ftp(match: re.Match[str]) -> str:
     """`net use`'s or `net user`'s password replaced (`_value_replaced`); an ftp `user NAME
     PASSWORD` line's or the protocol's `PASS` line's only when the text before it is an ftp
     session's (`_FTP_CONTEXT`; a `USER` command before `PASS`, `_FTP_USER`) or a prompt says
-    so (`ftp>`, `quote`), or, for `PASS`, it is IRC's (`_irc_pass`): prose that says `user
-    alice …` stays."""
+    so (`ftp>`, `quote`), or, for `PASS`, it is IRC's (`_irc_pass`) or random text by itself
+    (`_token_like`: a buffer an strace shows alone): prose that says `user alice …` stays."""
     if match["ftp"] is not None and not match["prompt"]:
         before = match.string[max(0, match.start() - _FTP_CONTEXT_CHARS) : match.start()]
         context = _FTP_USER if match["pass"] else _FTP_CONTEXT
-        if context.search(before) is None and not (match["pass"] and _irc_pass(match)):
+        alone = match["pass"] and (_irc_pass(match) or _token_like(match["value"]))
+        if context.search(before) is None and not alone:
             return match[0]
     return _value_replaced(match)
 

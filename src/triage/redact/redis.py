@@ -317,9 +317,31 @@ def _read_reply_rule(line_break: str, line_char: str) -> _Rule:
     )
 
 
+#: An AUTH in Redis' wire protocol (RESP: `*2`, `$4`, `AUTH`, each argument after its length,
+#: `$16`), its lines apart by a CRLF, raw, escaped (`\\r\\n`), or as ngrep and `tcpdump -A`
+#: print it (`..`); Redis 6's user, when given, before the password.
+_RESP_AUTH = (
+    r"(?P<head>\$4(?P<b>\r?\n|\\r\\n|\.\.)(?i:auth)(?P=b)"
+    # The user, read once: a password already replaced makes no user of it on a later pass.
+    r"(?>(?:\$[0-9]{1,4}+(?P=b)(?:(?!(?P=b))[^\r\n]){1,256}?(?P=b)(?=\$))?)"
+    r"\$(?P<length>[0-9]{1,4}+)(?P=b))(?!\[REDACTED)(?P<rest>[^\r\n]{1,4096}+)"
+)
+
+
+def _resp_auth(match: re.Match[str]) -> str:
+    """A RESP AUTH's password (`_RESP_AUTH`) replaced: as many characters as its length says,
+    so the framing after it (`..`, `\\r\\n`) and the next command stay."""
+    length = int(match["length"])
+    if length == 0:
+        return match[0]
+    return f"{match['head']}[REDACTED:password]{match['rest'][length:]}"
+
+
 REDIS_RULES: tuple[
     _Rule, ...
-] = (  # Redis's AUTH as MONITOR and SLOWLOG print a command (each argument quoted, SLOWLOG's on
+] = (  # Redis' AUTH on the wire (`_resp_auth`), as a packet capture or an strace shows it.
+    _rule(_RESP_AUTH, _resp_auth, "$4"),
+    # Redis's AUTH as MONITOR and SLOWLOG print a command (each argument quoted, SLOWLOG's on
     # numbered lines): `"AUTH" "pw"`, `"AUTH" "user" "pw"` (HELLO's), MIGRATE's `"AUTH" "pw"
     # "KEYS" …`, `"CONFIG" "SET" "requirepass" "pw"`. The password is the last argument, to
     # its closing quote (escaped quotes inside it, `"pa\\"ss"`, are the password's). Also
@@ -371,7 +393,8 @@ REDIS_RULES: tuple[
         # stays, as on the pass that wrote it.
         rf"(?:(?P<user>{_TYPED_USER})[ \t]{{1,3}}(?=[^\s\\]|\\\"))?"
         r"|(?P<config>config[ \t]{1,3}set[ \t]{1,3})?(?:requirepass|masterauth)[ \t]{1,8}))"
-        rf"{_TYPED_VALUE}(?P<end>[ \t]{{0,8}}(?=\r?\n|\\n|(?<!\\)\"|$))?",
+        # strace shows a buffer's CRLF escaped (`"AUTH pw\\r\\n"`).
+        rf"{_TYPED_VALUE}(?P<end>[ \t]{{0,8}}(?=\r?\n|(?:\\r)?\\n|(?<!\\)\"|$))?",
         _redis_auth,
         # `auth` only before its argument: "authorization", "oauth2" never start this rule.
         "auth ",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 
+from triage.redact.base64_runs import keytab_replaced
 from triage.redact.continued import CONCATENATED_RULES, CONTINUED_RULES
 from triage.redact.rule import _ASSIGN, _B64URL, _BREAK, _END, _OPEN_QUOTE, _prefixed, _Rule, _rule
 from triage.redact.shaped import SHAPED_RULES
@@ -23,6 +24,9 @@ from triage.redact.wrapped import WRAPPED_TOKEN_RULES
 #: What follows a line break inside a JWT's signature: a line (to a space, a quote, a
 #: backslash) that is all base64url and looks random (a digit, `_`, `-`, or a capital letter
 #: after a small one), not a word.
+#: A line break before a JWT's signature: a shell's continuation (`\\` at the line's end, raw
+#: or escaped inside a JSON string) and the next line's indentation may go with it.
+_JWT_BREAK = r"(?:\\{0,2}(?:\r?\n|\\n)[ \t]{0,16}+)"
 _JWT_REST = (
     rf"""(?={_B64URL}{{1,4096}}+(?:[\s"'\\]|$))(?=[A-Za-z]{{0,4096}}?(?:[0-9_-]|[a-z][A-Z]))"""
 )
@@ -356,6 +360,20 @@ _POSTGRES_HASH = (
 )
 
 
+#: A row of an NTP symmetric key file (ntpd's `ntp.keys`, chrony's `chrony.keys`): the key's
+#: id, its type (`M` for MD5, a digest's or a cipher's name) and the key, in ASCII or, with
+#: chrony's prefix or as a digest's 40 digits, in hex.
+_NTP_KEY_ROW = re.compile(
+    r"(?m:^)([ \t]{0,16}+[0-9]{1,5}[ \t]{1,16}+(?i:M|MD5|SHA1?|SHA(?:224|256|384|512)|RMD160"
+    r"|AES(?:128|256)CMAC|[A-Z0-9-]{2,16}+)[ \t]{1,16}+(?:(?:HEX|ASCII):)?)(?!\[REDACTED)([^\s#]{1,128}+)"
+)
+
+
+def _ntp_keys(match: re.Match[str]) -> str:
+    """Each key of an NTP key file's rows (`_NTP_KEY_ROW`) after its name replaced."""
+    return _NTP_KEY_ROW.sub(r"\1[REDACTED:password]", match[0])
+
+
 def _mysql_hashes(match: re.Match[str]) -> str:
     """Every MySQL native password hash in the match (a context word, then the hashes that
     follow it, each within 4 KB of the one before) replaced."""
@@ -494,6 +512,47 @@ TOKEN_RULES: tuple[
     # Ansible's `password_hash`): `md5` glued to md5(password || role) in hex, which logs in
     # as the role through the md5 protocol without the password, or a SCRAM verifier.
     _rule(_POSTGRES_HASH, "[REDACTED:password-hash]", "md5", "SCRAM-SHA-"),
+    # A Kerberos keytab in base64 (a CI variable, a manifest): its version 0x0502 encodes as
+    # `BQI`, then its first entry's length, under 16 MB, as `A`; the bytes are checked
+    # (`keytab_replaced`). Its keys log in as the principal. By `QIA`: a `B` starts no needle.
+    _rule(
+        r"(?<![A-Za-z0-9+/_-](?<!\\[nrt]))BQIA[A-Za-z0-9+/]{12,65536}+={0,2}(?![A-Za-z0-9+/=_-])",
+        keytab_replaced,
+        "QIA",
+    ),
+    # An NTP symmetric key file after its name (`/etc/ntp.keys`, `/etc/chrony.keys`): each
+    # row's key (`_ntp_keys`), to a blank line or 64 lines on; a key forges the fleet's time.
+    _rule(
+        r"(?:ntp|chrony)\.keys(?:\r?\n(?![ \t]{0,64}\r?\n)[^\r\n]{0,1024}+){1,64}+",
+        _ntp_keys,
+        # chrony's by its `hrony`: a `c` starts no needle looked for as written.
+        "ntp.keys",
+        "hrony.keys",
+    ),
+    # … and the hashes that crack offline to a password: GRUB's PBKDF2, Kerberos tickets
+    # roasted for cracking (hashcat's `$krb5tgs$`, `$krb5asrep$`, `$krb5pa$`), a captured
+    # NetNTLM response (Responder's `user::DOMAIN:…`: the response goes, who and where stay),
+    # a `password_hash` in base64 (RabbitMQ's exported definitions).
+    _rule(
+        r"grub\.pbkdf2\.sha(?:1|256|512)\.[0-9]{1,9}\.[0-9A-Fa-f]{16,1024}+\.[0-9A-Fa-f]{32,1024}+"
+        r"|\$krb5(?:tgs|asrep|pa)\$[0-9]{1,2}\$[^\s\"'<>]{16,65536}+",
+        "[REDACTED:password-hash]",
+        "grub.pbkdf2",
+        "$krb5",
+    ),
+    _rule(
+        r"((?<![^\s\"'=:,])[^\s:\"'\\]{1,256}+::[^\s:\"'\\]{0,256}+:)"
+        r"(?:[0-9A-Fa-f]{16}:[0-9A-Fa-f]{32}:[0-9A-Fa-f]{16,8192}+"
+        r"|[0-9A-Fa-f]{48}:[0-9A-Fa-f]{48}:[0-9A-Fa-f]{16})(?![0-9A-Za-z])",
+        r"\1[REDACTED:password-hash]",
+        "::",
+    ),
+    _rule(
+        r"((?<![\w-])password_hash\\?[\"']?[ \t]{0,3}(?:=>|[:=])[ \t]{0,3}\\?[\"']?)"
+        r"[A-Za-z0-9+/]{20,256}+={0,2}(?![A-Za-z0-9+/=])",
+        r"\1[REDACTED:password-hash]",
+        "password_hash",
+    ),
     # Crypto wallets' private keys: a Bitcoin key in WIF, known by its checksum (`_wif_key`);
     # no literal starts it, so it has no needles (the engine jumps between its first
     # characters). And a Solana keypair file's array of 64 bytes, looked for by its `[`.
@@ -525,7 +584,10 @@ TOKEN_RULES: tuple[
         rf"{_BREAK}?\.{_BREAK}?e{_BREAK}?(?:y{_BREAK}?[JA]|w{_BREAK}?o)"
         rf"(?:{_B64URL}{{4,8192}}+|{_B64URL}{{0,3}}+(?={_BREAK}))"
         rf"(?:{_BREAK}{_B64URL}{{1,8192}}+){{0,64}}+"
-        rf"{_BREAK}?\.{_B64URL}{{0,4096}}+(?:{_BREAK}{_JWT_REST}{_B64URL}{{1,4096}}+){{0,64}}+",
+        # The signature may follow a break that a shell continued (`.\` then the line) or
+        # a writer indented (the next line's `  .sig` or `  sig`).
+        rf"{_JWT_BREAK}?\.(?:{_JWT_BREAK}{_JWT_REST})?{_B64URL}{{0,4096}}+"
+        rf"(?:{_BREAK}{_JWT_REST}{_B64URL}{{1,4096}}+){{0,64}}+",
         "[REDACTED:jwt]",
         "eyJ",
         "eyA",
@@ -578,6 +640,14 @@ TOKEN_RULES: tuple[
         "hooks.zapier.com/",
         ".tines.com/",
         flags=re.IGNORECASE,
+    ),
+    # Mattermost's incoming webhook, on any host: `/hooks/` and its id, 26 lower-case letters
+    # and digits (Mattermost's id shape; anyone holding the URL may post).
+    _rule(
+        r"(https?://[^\s/\"'<>]{1,253}+(?:/[^\s/\"'<>?#]{1,64}+){0,4}?/hooks/)[a-z0-9]{26}"
+        r"(?![A-Za-z0-9_-])",
+        r"\1[REDACTED:token]",
+        "hooks/",
     ),
     # The legacy Office 365 connector's URL (a Teams incoming webhook of the older form, on
     # outlook.office.com/webhook/): anyone holding its path posts to the channel, as

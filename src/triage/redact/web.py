@@ -288,16 +288,24 @@ _SENTENCE = re.compile(
 )
 
 
+#: A word alone after `Authorization:` that says the request's state, not a credential
+#: (`required`, `denied`, `none`, a state word a secret's name keeps).
+_AUTH_STATE = re.compile(
+    rf"(?:{_STATE_WORDS}|denied|granted|failed|succeeded|ok|pending|refused)[.!]?", re.IGNORECASE
+)
+
+
 def _authorization_value(match: re.Match[str], placeholder: str) -> str:
     """An Authorization header's value replaced (`[REDACTED:authorization]`), its scheme word
     kept; unless what follows the name is a sentence (`_SENTENCE`) whose first word is no
-    scheme (`_AUTH_SCHEMES`): `authorization: denied for user alice` says a decision. A
-    header's value is a scheme and one credential, which is no run of plain words. (A
-    partial names its `placeholder`, as `_replaced_value`'s does.)"""
+    scheme (`_AUTH_SCHEMES`): `authorization: denied for user alice` says a decision, as a
+    state word alone does (`_AUTH_STATE`: `Authorization: required`). A header's value is a
+    scheme and one credential, which is no run of plain words. (A partial names its
+    `placeholder`, as `_replaced_value`'s does.)"""
     scheme = match["scheme"]
     if scheme is None or scheme.lower() not in _AUTH_SCHEMES:
         said = f"{scheme or ''} {match.string[match.end(1) : match.end()]}".strip()
-        if _SENTENCE.fullmatch(said) is not None:
+        if _SENTENCE.fullmatch(said) is not None or _AUTH_STATE.fullmatch(said) is not None:
             return match[0]
     return _value_replaced(match, placeholder)
 
@@ -466,9 +474,29 @@ HEADER_RULES: tuple[_Rule, ...] = (
 )
 
 
+#: A part of a URL's fragment (parts apart by `/`) that is a key: 16 characters or more of a
+#: key's alphabet, random text (`_token_like`: not a console's route of names).
+_FRAGMENT_PART = re.compile(r"(?<![^#/])[A-Za-z0-9_-]{16,512}+(?![^/\s\"'<>)\]|`])")
+
+
+def _fragment_keys(match: re.Match[str]) -> str:
+    """A URL's fragment with each part that is a key (`_FRAGMENT_PART`) replaced: a share
+    link's fragment (Mega's, PrivateBin's, Bitwarden Send's) is the key that decrypts what
+    it holds, never sent to the server; a route or an anchor (`#/d/orders`, `#L10`) stays."""
+    return match[1] + _FRAGMENT_PART.sub(
+        lambda part: "[REDACTED:token]" if _token_like(part[0]) else part[0], match[2]
+    )
+
+
 URL_RULES: tuple[
     _Rule, ...
-] = (  # `auth` names a credential too (.npmrc's _auth, Docker's "auth"), but also says "auth:
+] = (  # A key in a URL's fragment (`_fragment_keys`); a fragment of parameters is read below.
+    _rule(
+        r"(https?://[^\s#\"'<>]{1,2048}+#)(?![^\s\"'<>#]{0,512}=)([^\s\"'<>#)\]|`]{16,1024}+)",
+        _fragment_keys,
+        "#",
+    ),
+    # `auth` names a credential too (.npmrc's _auth, Docker's "auth"), but also says "auth:
     # failed": only a token-like value goes.
     _rule(
         rf"({_START}_?auth{_ASSIGN}{_OPEN_QUOTE})(?!\[REDACTED)([A-Za-z0-9+/]{{16,4096}}={{0,2}})"
