@@ -27,6 +27,7 @@ SHOWN = grounding.evidence(
 
 
 def checked(text: str) -> grounding.Checked:
+    """The model's description `text` as grounding leaves it against SHOWN."""
     return grounding.check(text, SHOWN)
 
 
@@ -146,6 +147,7 @@ def test_a_region_inside_a_link_or_a_longer_word_is_no_region() -> None:
 
 
 def step(text: str) -> grounding.Checked:
+    """The model's step `text` as grounding leaves it against SHOWN."""
     return grounding.check_step(text, SHOWN)
 
 
