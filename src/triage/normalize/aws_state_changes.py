@@ -46,7 +46,8 @@ Where each shape comes from (AWS's documentation):
   FAILED).
 - EMR: emr/latest/ManagementGuide/emr-manage-cloudwatch-events.html (Cluster State Change:
   `name`, `clusterId`, `state` STARTING … TERMINATED_WITH_ERRORS; Step Status Change:
-  `clusterId`, `name`, `stepId`, `state` PENDING … FAILED; Instance Group and Instance
+  `clusterId`, `name`, `stepId`, `state` PENDING … FAILED, its `message` naming the cluster's
+  name, its key (a transient cluster's id is new every run); Instance Group and Instance
   Fleet State Change: `clusterId`, `instanceGroupId` or `instanceFleetId`, `state`
   PROVISIONING … RUNNING, RESIZING, SUSPENDED, ARRESTED …).
 - SageMaker: sagemaker/latest/dg/automating-sagemaker-with-eventbridge.html (Training Job
@@ -112,7 +113,8 @@ class StateChange:
     without either, the detail-type itself is the state (`fixed`). `by` names the `detail`
     keys that identify the resource instead of the event's `resources` (which name the run:
     new every time); `also` names keys that tell two apart when they are given (a Redshift
-    statement's optional name). `family` is the detail-type the identity names when the
+    statement's optional name); `named_by` derives `by` values the detail only says in its
+    text (an EMR step's cluster name, in its message). `family` is the detail-type the identity names when the
     failure and its recovery come as two detail-types (Auto Scaling's Unsuccessful and
     Successful). A `routine` detail-type only says work is under way or went as planned (a
     lifecycle hook waiting, an instance refresh started or cancelled): it changes no ticket.
@@ -131,11 +133,27 @@ class StateChange:
     quiet: frozenset[str] = frozenset()
     by: tuple[str, ...] = ()
     also: tuple[str, ...] = ()
+    #: `by` values the detail names only in its text (an EMR step's cluster name): added to
+    #: the detail as read for the identity, by `by` key.
+    named_by: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     family: str | None = None
     fixed: Status | None = None
     routine: bool = False
     rank: Callable[[dict[str, Any]], str | None] | None = None
     native: Callable[[dict[str, Any], str, str], dict[str, str]] | None = None
+
+
+#: An EMR step's message names its cluster: "Step s-… (load) in Amazon EMR cluster j-… (nightly)
+#: failed". The cluster's name is between the id's parentheses.
+_EMR_STEP_CLUSTER = re.compile(r"in Amazon EMR cluster \S{1,128} \(([^()]{1,256})\)")
+
+
+def _emr_step_cluster(detail: dict[str, Any]) -> dict[str, Any]:
+    """The step's cluster (`cluster`): its name, which its message states and a transient
+    cluster keeps from run to run, else its `clusterId` when the message names none."""
+    message = detail.get("message")
+    found = _EMR_STEP_CLUSTER.search(message[:2_048]) if isinstance(message, str) else None
+    return {"cluster": found[1] if found else detail.get("clusterId")}
 
 
 def _ecs_level(detail: dict[str, Any]) -> str | None:
@@ -446,12 +464,15 @@ READINGS: dict[tuple[str, str], StateChange] = {
         quiet=_states("STARTING", "BOOTSTRAPPING", "TERMINATING"),
         by=("name",),
     ),
+    # A step by its cluster's name, as the cluster's own events are keyed: a transient
+    # cluster has a new id every run, and its step's success must close last run's failure.
     ("aws.emr", "EMR Step Status Change"): StateChange(
         key="state",
         fires=_states("FAILED"),
         resolves=_states("COMPLETED"),
         quiet=_states("PENDING", "RUNNING", "CANCEL_PENDING", "CANCELLED", "INTERRUPTED"),
-        by=("clusterId", "name"),
+        by=("cluster", "name"),
+        named_by=_emr_step_cluster,
     ),
     # A cluster's instance group or fleet: resizing is routine, running again resolves an
     # arrested or suspended one.

@@ -505,7 +505,8 @@ def _state_identity(
     its `also` keys that are given. Adds them to `identity`; returns what the title names."""
     if change.by:
         # A new run, build or task per attempt: what the attempts share is the incident.
-        identity |= {key: common.ident(detail.get(key), f"detail.{key}") for key in change.by}
+        read = detail | change.named_by(detail) if change.named_by else detail
+        identity |= {key: common.ident(read.get(key), f"detail.{key}") for key in change.by}
         named = " ".join(_name(identity[key]) for key in change.by)
     else:
         identity["resources"] = "\n".join(resources)
