@@ -65,11 +65,6 @@ def test_the_alert_states_twelve_percent_and_no_other_twelve() -> None:
 # --- a number grounded by digits that state something else ---------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="grounding compares a number with a unit by value only: the alert's 12% grounds "
-    "an invented 12GB, 12 hours or 12ms",
-)
 @pytest.mark.parametrize(
     "invented",
     [
@@ -88,11 +83,6 @@ async def test_a_number_in_another_unit_than_the_alerts_is_marked(
     assert MARK in ticket.description
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="grounding takes the numbers inside the alert's occurred_at (2026, 11, 23) as "
-    "evidence for any count: `23 servers` passes",
-)
 @pytest.mark.parametrize(
     "invented",
     [
@@ -114,11 +104,6 @@ async def test_a_count_made_of_the_alerts_timestamp_is_marked(
 # --- steps that do harm the grounding does not look for ------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="check_step marks a fetched script only when piped or evaluated: downloading it "
-    "to a file and running the file (or pip installing a URL) passes",
-)
 @pytest.mark.parametrize(
     "step",
     [
@@ -140,11 +125,6 @@ async def test_a_step_running_a_script_it_downloads_to_a_file_is_marked(
     assert any(MARK in s for s in ticket.steps)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="check_step reads no s3:// bucket and no scp host:path with a one-label host as "
-    "a destination: data copied to a place the alert never named passes",
-)
 @pytest.mark.parametrize(
     "step",
     [
@@ -323,11 +303,6 @@ async def test_a_ticket_wrapped_with_a_sibling_key_or_in_a_list_is_read(
 # --- a region the grounding cannot see -----------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="grounding knows a region only by its digits (eu-west-3): Azure's region names "
-    "(westeurope, uksouth) hold none and pass as prose",
-)
 @pytest.mark.parametrize("region", ["westeurope", "uksouth"])
 async def test_a_region_the_alert_never_named_is_marked(openai_model: Model, region: str) -> None:
     """A region the model names (Azure's `westeurope`) that no word of the alert holds is

@@ -105,8 +105,10 @@ def _reference_check_step(text: str, shown: Evidence) -> Checked:
     text, numeric = grounding._numeric_addresses(text, shown)
     text, hidden = grounding._hidden_runs(text)
     text, sent = grounding._sent_credentials(text)
+    text, downloaded = grounding._downloaded_runs(text)
+    text, places = grounding._unnamed_places(text, shown)
     out: list[str] = []
-    rejected: list[str] = ["ip"] * numeric + ["command"] * (hidden + sent)
+    rejected: list[str] = ["ip"] * numeric + ["command"] * (hidden + sent + downloaded) + places
     end = 0
     plain = grounding.folded(text)
     networked = grounding._NETWORK_COMMAND.search(plain) is not None
