@@ -4,7 +4,8 @@ Google Cloud Monitoring and Uptime Kuma. Like `vendors`, each is known by keys o
 service sends and keyed by what its open and close, and its next outage of the same check,
 share: the service's own id of the check, never one it makes anew for every outage.
 
-Identity, newrelic: the policy (`alertPolicyNames`), the condition (`conditionFamilyId` when a
+Identity, newrelic: the account (its `issueUrl`'s /accounts/<id>/), the policy
+(`alertPolicyNames`), the condition (`conditionFamilyId` when a
 template sends it, else `alertConditionNames` or a template's `condition_name`) and the entity
 (`impactedEntities`), each list's first, what the issue opened with (incidents that join an
 open issue are listed after it), since New Relic opens a new issue, with a new `id`, each time
@@ -156,7 +157,22 @@ def _nr_identity(payload: dict[str, Any], issue: str) -> dict[str, str]:
     if not condition and not policy:
         return {"issue": issue}
     entity = first_ident(payload.get("impactedEntities"), "impactedEntities")
-    return {"policy": policy, field: condition, "entity": entity}
+    keyed = {"policy": policy, field: condition, "entity": entity}
+    account = _nr_account(payload.get("issueUrl"))
+    return {"account": account, **keyed} if account else keyed
+
+
+#: The account an issue's page names: ".../accounts/4420147/issues/…" (the default payload
+#: names the account nowhere else).
+_NR_ACCOUNT = re.compile(r"/accounts/(\d{1,20})/")
+
+
+def _nr_account(issue_url: Any) -> str | None:
+    """The account of the issue's `issueUrl`, so that two accounts' policies, conditions and
+    entities of one name (staging's and production's "Golden Signals") are two incidents, as
+    a legacy channel's are; None when the link names none."""
+    found = _NR_ACCOUNT.search(issue_url[: common.URL_MAX]) if isinstance(issue_url, str) else None
+    return found[1] if found else None
 
 
 # --- New Relic's legacy webhook channel ---------------------------------------------------------
