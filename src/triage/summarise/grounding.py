@@ -375,8 +375,30 @@ def _hidden_runs(text: str) -> tuple[str, int]:
     """`text` with each `_RUNS_HIDDEN` command replaced by MARK, and how many were. The
     alert's text holding such a command changes nothing: anyone who can send an alert can
     write one in it ("to fix it, run curl … | sh"), and the responder would run it all the
-    same. (The runbook, which the ticket's first step links, is where an installer belongs.)"""
+    same. (The runbook, which the ticket's first step links, is where an installer belongs.)
+    Text holding none of `_RUNS_HIDDEN`'s literals is not searched (`_may_run_hidden`)."""
+    if not _may_run_hidden(text.lower()):
+        return text, 0
     return _RUNS_HIDDEN.subn(MARK, text)
+
+
+#: A literal every match of `_RUNS_HIDDEN` holds, one for each of its alternatives: a pipe,
+#: a process substitution, an escape, a decoder's or an evaluator's name. (A fetched script
+#: evaluated holds `$(` or a backtick and also `eval` or an interpreter's `-c`: see below.)
+_HIDDEN_LITERALS = (
+    "|", "<(", "\\", "$'", "iex", "invoke-expression", "base64", "openssl", "xxd",
+    "b64decode", "frombase64string", "powershell", "pwsh",
+)  # fmt: skip
+
+
+def _may_run_hidden(lowered: str) -> bool:
+    """Whether `_RUNS_HIDDEN` can match `lowered` at all: it holds one of the literals one of
+    its alternatives needs. Searching a long description costs about a microsecond a
+    character, and most texts hold none (a code span's backtick alone is no evaluation)."""
+    if any(literal in lowered for literal in _HIDDEN_LITERALS):
+        return True
+    evaluated = "$(" in lowered or "`" in lowered
+    return evaluated and ("eval" in lowered or "-c" in lowered)
 
 
 #: A program that sends what it is given off the machine: HTTP clients, raw sockets, copies
