@@ -4,14 +4,16 @@ answers (`Effects.carry_out`). What the sinks are sent is kept in the store befo
 call (`Work.freeze`): a redo of the effect sends it again as it was. Each confirmation renews
 the claim's lease; a worker whose claim was lost while a sink's call ran (it outlasted the
 lease; another took the effect over) finds its confirmation refused and calls no later sink
-(`Work.confirm`). The pipeline (pipeline.py) decides what to do; this module does it, for a
-message's alerts, for the sweep and for a close by hand."""
+(`Work.confirm`). A sink's answer whose confirmation the store did not write (throttled) is
+written by the effect's next attempt in this process without calling the sink again
+(`Work.answered`): Slack takes no idempotency key. The pipeline (pipeline.py) decides what to
+do; this module does it, for a message's alerts, for the sweep and for a close by hand."""
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -20,6 +22,7 @@ import structlog
 from triage.errors import SinkRejectedError
 from triage.incidents import Incident, Work
 from triage.incidents.codec import view_from_json
+from triage.incidents.ledger import SinkAnswer
 from triage.incidents.lifecycle import Group, stored_alert
 from triage.incidents.store import REFUSED, Routing, Sent
 from triage.models import Alert, EffectKind, Ticket
@@ -102,52 +105,38 @@ class Effects:
         for n, sink in enumerate(todo, start=1):
             # A sink owed the ticket it refused gets it now, opened (see `sinks_for`).
             sink_kind = kind_for(kind, sink.name, work.incident)
-            effect = Effect(
-                kind=sink_kind,
-                fingerprint=work.fingerprint,
-                alert=sent.alert,
-                ticket=sent.ticket,
-                ref=work.refs.get(sink.name),
-                occurrences=_occurrences(sink_kind, sent),
-                new_occurrences=work.pending.delta,
-                flapping=sent.flapping,
-                idempotency_key=work.idempotency_key,
-                # Shown by other sinks (Slack's "backend ticket …"): a service that answered
-                # with a credential for an id (its own token echoed) must not publish it.
-                refs=MappingProxyType({name: p.redactor.text(ref) for name, ref in refs.items()}),
-                target=route.target(sink.name),
-                trace_id=sent.trace_id,
-            )
-            with p.tracing.span(f"sink.{sink.name}", **{"triage.effect": str(sink_kind)}):
+            last = n == len(todo)
+            # This process heard the sink answer this effect, and only the store's write
+            # confirming it failed (throttled): that answer is written, the sink not called
+            # again (Slack takes no idempotency key, and would post twice).
+            answer = work.answered(sink.name)
+            skipped = answer.why if answer is not None else None
+            recalled = answer is not None
+            if answer is None:
+                effect = self._effect(work, sent, route, sink.name, sink_kind, refs)
                 try:
-                    applied = await sink.apply(effect)
+                    applied = await self._apply(work, sink, effect)
                 except SinkRejectedError as exc:
                     # The sink refuses this ticket for good: its part of this attempt is over,
                     # so the effect's other sinks (next in this loop) and the incident's later
                     # alerts are not held up by it. The message still fails, for the DLQ to
                     # show, and its next delivery (or redrive) sends the effect to this sink
                     # again (`Incident.refused`), as an open while it holds no ticket.
-                    last = n == len(todo)
                     with _stopping_before(todo, n):
                         await work.confirm(sink.name, None, last=last, why=REFUSED, failing=True)
                     refusal = refusal or exc
                     continue
-                except BaseException:
-                    work.failed_at(sink.name)  # named in the incident's failure line
-                    raise
+                answer = SinkAnswer(applied.ref, _gone(applied), why_not_sent(applied))
+                skipped = applied.skipped
             # The last confirmation also finishes the effect: one write fewer. A ticket the
             # sink says is gone is marked so in the same write, and why it sent nothing.
             with _stopping_before(todo, n):
                 await work.confirm(
-                    sink.name,
-                    applied.ref,
-                    last=n == len(todo),
-                    gone=_gone(applied),
-                    why=why_not_sent(applied),
+                    sink.name, answer.ref, last=last, gone=answer.gone, why=answer.why
                 )
-            if applied.ref is not None:
-                refs[sink.name] = applied.ref
-            if applied.skipped is None:
+            if answer.ref is not None:
+                refs[sink.name] = answer.ref
+            if answer.sent:
                 p.metrics.incr(
                     _TICKET_METRIC[sink_kind],
                     sink=sink.name,
@@ -159,11 +148,55 @@ class Effects:
                 sink=sink.name,
                 route=route.name,
                 effect=str(sink_kind),
-                ref=applied.ref,
-                skipped=applied.skipped,
+                ref=answer.ref,
+                skipped=skipped,
+                **({"recalled": True} if recalled else {}),
             )
         if refusal is not None:
             raise refusal
+
+    async def _apply(self, work: Work, sink: Sink, effect: Effect) -> Applied:
+        """`sink`'s answer to `effect`, in a span of its own; a failed call is named in the
+        incident's failure line (`Work.failed_at`)."""
+        tracing = self.pipeline.tracing
+        with tracing.span(f"sink.{sink.name}", **{"triage.effect": str(effect.kind)}):
+            try:
+                return await sink.apply(effect)
+            except SinkRejectedError:
+                raise
+            except BaseException:
+                work.failed_at(sink.name)
+                raise
+
+    def _effect(
+        self,
+        work: Work,
+        sent: Sent,
+        route: Route,
+        sink: str,
+        kind: EffectKind,
+        refs: Mapping[str, str],
+    ) -> Effect:
+        """What `sink` is sent of the effect: `kind` (see `kind_for`), the frozen body, and the
+        tickets other sinks hold (`refs`) for it to link to."""
+        return Effect(
+            kind=kind,
+            fingerprint=work.fingerprint,
+            alert=sent.alert,
+            ticket=sent.ticket,
+            ref=work.refs.get(sink),
+            occurrences=_occurrences(kind, sent),
+            new_occurrences=work.pending.delta,
+            flapping=sent.flapping,
+            idempotency_key=work.idempotency_key,
+            # Shown by other sinks (Slack's "backend ticket …"): a service that answered with
+            # a credential for an id (its own token echoed) must not publish it.
+            refs=MappingProxyType(
+                {name: self.pipeline.redactor.text(ref) for name, ref in refs.items()}
+            ),
+            target=route.target(sink),
+            trace_id=sent.trace_id,
+        )
 
     def _route(self, work: Work, view: RedactedAlert, ticket: Ticket) -> Route:
         """A group keeps the route that grouped it; a single incident is routed by its ticket.

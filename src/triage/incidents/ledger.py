@@ -16,7 +16,9 @@ incident it gave back (`Claim.released`), for the message's retry to finish that
 when its alert is routed elsewhere by then.
 
 A confirmation the store wrote but did not answer (DynamoDB's timeout after the write) is read
-back: the sink's part is done, and the effect goes on.
+back: the sink's part is done, and the effect goes on. One the store did not write (throttled)
+leaves the sink's answer with the process (`SinkAnswers`): the effect's retry here writes it
+without calling the sink again (Slack takes no idempotency key). Another replica's cannot know it.
 
 A group's first ticket may wait for members (`group_window_s`): until then entering raises
 `GatheringError` and the claim stays with its owner, whose message comes back for it. When it
@@ -29,7 +31,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import re
-from collections.abc import Awaitable, Callable, Mapping
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from datetime import datetime
 from types import MappingProxyType, TracebackType
 
@@ -67,6 +71,83 @@ log = structlog.get_logger(__name__)
 #: What carries out a claimed effect: summarise if needed, call the sinks, confirm each.
 EffectRunner = Callable[["Work"], Awaitable[None]]
 
+#: One effect of one incident: its fingerprint, when the incident opened (the fingerprint's
+#: next incident counts its effects from the start again), the effect's number and kind.
+EffectKey = tuple[str, datetime, int, EffectKind]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SinkAnswer:
+    """What a sink answered an effect, as its confirmation writes it (`Work.confirm`)."""
+
+    ref: str | None
+    gone: bool | None
+    why: str | None
+
+    @property
+    def sent(self) -> bool:
+        """The sink carried the effect out (no word for why it sent nothing)."""
+        return self.why is None
+
+
+class SinkAnswers:
+    """The sinks' answers this process heard whose confirmation the store has not written (yet,
+    or ever: throttled, unanswered and unread, the claim lost meanwhile). The effect's retry in
+    this process, its message's or the sweep's, writes the answer instead of calling the sink
+    again: Slack takes no idempotency key and would post twice. Another replica cannot know it.
+
+    Bounded: `max_kept` answers, each for `keep_s` (on the monotonic clock: a wall clock that
+    steps neither keeps nor drops one), the oldest forgotten first. A written confirmation
+    forgets its answer at once, so only failed writes stay. `effect` names what was answered:
+    a claimed effect (`EffectKey`), or anything else a sink answers once (an escalation)."""
+
+    #: Answers kept at most: failed confirmations between a retry and the next, a few at a time.
+    MAX_KEPT = 1024
+    #: Longer than a throttled table's usual outage and the sweep's longest wait between tries
+    #: of an effect (15 minutes): a retry later than this calls the sink again, as before.
+    KEEP_S = 3600.0
+
+    def __init__(
+        self,
+        max_kept: int = MAX_KEPT,
+        keep_s: float = KEEP_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._max_kept = max_kept
+        self._keep_s = keep_s
+        self._clock = clock
+        #: (effect, sink) -> (the answer, when it stops being kept), oldest first.
+        self._kept: OrderedDict[tuple[Hashable, str], tuple[SinkAnswer, float]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+    def remember(self, effect: Hashable, sink: str, answer: SinkAnswer) -> None:
+        """`sink` answered `effect` so; kept until its confirmation is written or it expires."""
+        self._drop_expired()
+        self._kept.pop((effect, sink), None)
+        self._kept[(effect, sink)] = (answer, self._clock() + self._keep_s)
+        while len(self._kept) > self._max_kept:
+            self._kept.popitem(last=False)
+
+    def recall(self, effect: Hashable, sink: str) -> SinkAnswer | None:
+        """What `sink` answered `effect` in this process, if its confirmation may be unwritten."""
+        self._drop_expired()
+        kept = self._kept.get((effect, sink))
+        return kept[0] if kept is not None else None
+
+    def forget(self, effect: Hashable, sink: str) -> None:
+        """The confirmation of `sink`'s answer to `effect` is written: nothing left to redo."""
+        self._kept.pop((effect, sink), None)
+
+    def _drop_expired(self) -> None:
+        now = self._clock()
+        while self._kept:
+            _, until = next(iter(self._kept.values()))
+            if until > now:
+                return
+            self._kept.popitem(last=False)
+
 
 class Work:
     """One claimed decision: its action and, when it has an effect, what that effect needs."""
@@ -78,6 +159,7 @@ class Work:
         owner: str,
         carrying: set[str] | None = None,
         clock: Callable[[], datetime] | None = None,
+        answers: SinkAnswers | None = None,
     ) -> None:
         self._store = store
         #: The ledger's clock, the one the claim's lease was set with (`Ledger.clock`).
@@ -85,6 +167,8 @@ class Work:
         #: The owners whose effects this process carries out (`Ledger.carrying`): this one's
         #: leaves it when its effect ends.
         self._carrying = carrying if carrying is not None else set()
+        #: The sinks' answers whose confirmation failed, in this process (`Ledger.answers`).
+        self._answers = answers if answers is not None else SinkAnswers()
         self._transition = transition
         self.owner = owner
         self.action: Action = transition.action
@@ -189,6 +273,16 @@ class Work:
         """This claim's lease has ended, or ends within `CLAIM_CLOCK_SLACK`, by its clock."""
         return self._clock() >= self.lease_ends - CLAIM_CLOCK_SLACK
 
+    @property
+    def _effect_key(self) -> EffectKey:
+        pending = self.pending
+        return (self.fingerprint, self.incident.opened_at, pending.seq, pending.kind)
+
+    def answered(self, sink: str) -> SinkAnswer | None:
+        """What `sink` answered this effect in this process, when the write confirming it
+        failed (`SinkAnswers`): the caller confirms that instead of calling the sink again."""
+        return self._answers.recall(self._effect_key, sink)
+
     async def confirm(
         self,
         sink: str,
@@ -210,8 +304,15 @@ class Work:
         on), and the renewal is kept here. StoreBusyError, with one `store.lease_lost` line,
         when the claim is no longer this worker's (its lease ran out during the sink's call,
         and another took the effect over or finished it): it must call no later sink, which
-        the effect's new holder calls, and gives nothing back (`lease_lost`)."""
+        the effect's new holder calls, and gives nothing back (`lease_lost`).
+
+        Until the write is known done, the answer is remembered (`answered`): a retry of the
+        effect here writes it without calling the sink again. A refusal that fails the message
+        is not: asking again sends nothing, and says whether the sink still refuses."""
         at = self._clock()
+        effect = self._effect_key
+        if not failing:
+            self._answers.remember(effect, sink, SinkAnswer(ref, gone, why))
         try:
             written = await self._store.confirm(
                 self.fingerprint,
@@ -236,6 +337,7 @@ class Work:
         if not written:
             self._let_go()
             raise lease_lost(self.fingerprint, self.pending.seq, self.owner, now_at=None)
+        self._answers.forget(effect, sink)
         self._renewed_until = max(self.lease_ends, at + self._store.lease)
         if last:
             self._let_go()
@@ -361,7 +463,7 @@ class Claim:
                 # the claim may be this alert's now, for its message's retry to look at.
                 self.released = self._group.key if self._group else self._event.fingerprint
                 raise
-            work = Work(store, transition, self._owner, self._ledger.carrying, self._ledger.clock)
+            work = self._ledger.work(transition, self._owner)
             not_before = gathering_ends(work.incident, now) if work.effect is not None else None
             if not_before is not None:
                 # A group gathering members: the claim stays ours (no release), and this
@@ -377,7 +479,7 @@ class Claim:
                     # A group's first ticket, gathered while a silence came: held, not sent.
                     if held.redo:
                         continue  # another alert's open: this alert is decided on top of it
-                    work = Work(store, held, self._owner, self._ledger.carrying, self._ledger.clock)
+                    work = self._ledger.work(held, self._owner)
             if work.effect is not None:
                 self._ledger.carrying.add(self._owner)
             if not work.redo:
@@ -447,6 +549,13 @@ class Ledger:
         #: The claim owners whose effects this process's workers are carrying out now: the
         #: store never hands one of them to another alert, whatever the clock did.
         self.carrying: set[str] = set()
+        #: The sinks' answers whose confirmation failed: a retry here writes them instead of
+        #: calling the sink again (`SinkAnswers`).
+        self.answers = SinkAnswers()
+
+    def work(self, transition: Transition, owner: str) -> Work:
+        """The work of `transition`'s claim by `owner`, on this ledger's clock and memories."""
+        return Work(self.store, transition, owner, self.carrying, self.clock, self.answers)
 
     def claim(
         self,
@@ -470,7 +579,7 @@ class Ledger:
             seen = view_to_json(_agreed_alert(transition.after))
             if await self.hold_gathered(transition, owner, seen) is not transition:
                 return
-        work = Work(self.store, transition, owner, self.carrying, self.clock)
+        work = self.work(transition, owner)
         if work.effect is not None:
             self.carrying.add(owner)
             await _run(work, runner)
