@@ -56,6 +56,15 @@ class StoreWatch(SupervisorBase):
         readiness."""
         return not self._waiting_on_store and not self._ping_failed
 
+    def _got_past_store(self, handle: str) -> None:
+        """The delivery `handle`, which the store failed, got past the store on a later
+        attempt and failed for another reason (it waits for a sink, a busy record or a
+        group): the store answered it, so it is no longer the store's probe. Held on, it
+        would keep readiness at `store: unavailable` and the ping off for its whole wait
+        (a Slack outage's, an hour at most), though the store answers everyone."""
+        self._waiting_on_store.discard(handle)
+        self._store_up()
+
     def _store_up(self) -> None:
         """A message or a ping went through and nothing says otherwise: if the store was
         marked down, it is back."""

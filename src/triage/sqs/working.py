@@ -298,6 +298,12 @@ class Working(Holding, StoreWatch):
                 await self._release([message], 0)
             except BackpressureError as exc:
                 reason = exc.reason
+                if message.receipt_handle in self._waiting_on_store:
+                    # The store failed it before; this attempt got past the store (a sink's
+                    # wait, a busy record, a group gathering): a new run of store failures
+                    # would start from the first wait.
+                    store_failures = 0
+                    self._got_past_store(message.receipt_handle)
                 held_since = held_since if held_since is not None else time.monotonic()
                 wait_s = exc.retry_after_s if exc.retry_after_s is not None else None
                 if await self._hold(message, exc, held_since, wait_s, exc.pauses_intake):
