@@ -1,8 +1,9 @@
 """What becomes of a message that must wait or failed: *held* (kept invisible by the
 heartbeat while intake pauses, or while intake goes on when the wait is its own, such as a
-notification sink's outage; then tried again, so waiting never spends a receive) or
-*released* for a later receive after its backoff, each with the one line that says why. Also
-the pause of intake that holds cause, and the backoff formula the receive loop shares.
+notification sink's outage, a group gathering or a busy record; then tried again, so waiting
+never spends a receive) or *released* for a later receive after its backoff, each with the
+one line that says why. Also the pause of intake that holds cause (as long as one of them is
+in progress), and the backoff formula the receive loop shares.
 
 Apart from `working`, which names the failure (by the error tree), so that what follows it
 reads in one place beside the lines it writes.
@@ -21,7 +22,6 @@ import structlog
 from triage.breaker import opened_by, wake_of
 from triage.errors import (
     GatheringError,
-    SinkThrottledError,
     StoreBusyError,
     StoreUnavailableError,
     TransientError,
@@ -53,6 +53,9 @@ class Holding(SupervisorBase):
     max_receive_count: int | None
     #: Messages parked (`_park`): held for a wait of their own, in hand without a worker slot.
     _parked: int = 0
+    #: Holds in progress that pause intake: the pause (`_hold_until`, the latest end any of
+    #: them was given) ends when the last of them does (`_pausing_hold_over`).
+    _pausing_holds: int = 0
 
     async def _hold(
         self,
@@ -87,11 +90,16 @@ class Holding(SupervisorBase):
             )
             return False
         if pauses_intake:
+            # Ended in the `finally` below however the hold ends: a pausing hold awaits
+            # nothing before it.
+            self._pausing_holds += 1
             self._hold_until = max(self._hold_until, until)
             self._note_pause(_HELD)
-        # A sink's wait that is its messages' own gives the worker slot back while it lasts;
-        # past what may be parked in hand, the message waits in the queue instead.
-        own_wait = not pauses_intake and isinstance(exc, SinkThrottledError)
+        # A wait that is this message's own (a sink's outage, a group gathering, a busy
+        # record) gives the worker slot back while it lasts, so as many of them as there are
+        # workers never stop intake; past what may be parked in hand, the message waits in
+        # the queue instead.
+        own_wait = not pauses_intake
         if own_wait and self._parked >= self.config.concurrency and self._may_wait_queued(message):
             await self._hold_queued(message, exc, wait_s)
             return False
@@ -120,6 +128,8 @@ class Holding(SupervisorBase):
                 self._holding[exc.reason] -= 1
                 if not self._holding[exc.reason]:
                     del self._holding[exc.reason]
+                if pauses_intake:
+                    self._pausing_hold_over()
             if parked and not await self._unpark(message, exc, held_since):
                 return False
         finally:
@@ -142,10 +152,22 @@ class Holding(SupervisorBase):
         self._failed_for.pop(message.receipt_handle, None)
         return True
 
+    def _pausing_hold_over(self) -> None:
+        """A hold that paused intake ended: its wait was over, or it was cut short (the
+        breaker that refused its message closed, SQS said its delivery is lost, the daemon
+        stops). When no other is in progress, the pause ends now, not when the longest wait
+        one of them was given would have (the receive loop is woken to look again); while
+        another is, intake stays paused, for as long as that one was told to wait at most."""
+        self._pausing_holds -= 1
+        if not self._pausing_holds:
+            self._hold_until = 0.0
+            self._slot_free.set()
+
     def _park(self) -> bool:
         """Give the current task's worker slot back while its message is held for a wait of
-        its own (a notification sink's outage): the other routes' messages take the slot
-        meanwhile, instead of every slot ending up held by one sink's messages. A parked
+        its own (a notification sink's outage, a group gathering its members, an incident
+        busy with another worker's effect): other messages take the slot meanwhile, instead
+        of every slot ending up held by such waits while intake waits for a slot. A parked
         message is still in hand (`_in_flight`, extended by the heartbeat), and at most
         `concurrency` of those beyond the slots may be (`Receiving._free_slots`): so at most
         `concurrency` are parked (`_parked`), the others held in the queue (`_hold_queued`),
