@@ -275,6 +275,7 @@ class Work:
 
     @property
     def _effect_key(self) -> EffectKey:
+        """This effect among every effect of every incident (`EffectKey`)."""
         pending = self.pending
         return (self.fingerprint, self.incident.opened_at, pending.seq, pending.kind)
 
