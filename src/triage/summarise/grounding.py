@@ -426,10 +426,22 @@ def _sent_credentials(text: str) -> tuple[str, int]:
     """`text` with each credential it names replaced by MARK when it also runs a program that
     sends (`_SENDER`), and how many were: `curl -F f=@~/.aws/credentials …` and
     `curl -H "X-Key: $AWS_SECRET_ACCESS_KEY" …` hand the responder's own keys to whichever
-    host, the alert's own included, so the host's being grounded does not clear it."""
+    host, the alert's own included, so the host's being grounded does not clear it. Text
+    naming no credential (none of `_CREDENTIAL_LITERALS`: most text) is not searched at all."""
+    lowered = text.lower()
+    if not any(literal in lowered for literal in _CREDENTIAL_LITERALS):
+        return text, 0
     if _SENDER.search(text) is None:
         return text, 0
     return _CREDENTIAL.subn(MARK, text)
+
+
+#: A literal every match of `_CREDENTIAL` holds: a file's path part, or a variable's `$`.
+_CREDENTIAL_LITERALS = (
+    "$", ".aws/", ".ssh/", ".kube/config", ".docker/config.json", ".netrc", ".pgpass",
+    ".git-credentials", ".npmrc", ".pypirc", ".config/gcloud", ".azure", "etc/shadow",
+    "etc/gshadow", "var/run/secrets", ".env",
+)  # fmt: skip
 
 
 #: An install from a URL or an index of the step's choosing (`_PACKAGE_SOURCE`), to its end.
