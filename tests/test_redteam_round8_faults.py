@@ -84,11 +84,6 @@ def _delivery(body: str, receive: int) -> Message:
     return Message("m-disk", body, f"rh-{receive}", receive, T0, received_at=T0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a store write throttled after Slack answered 200 has the message's retry post "
-    "the incident to Slack again (Slack takes no idempotency key)",
-)
 async def test_slack_is_posted_once_when_the_write_confirming_its_post_is_throttled() -> None:
     """Slack answers the new incident's post; the write confirming it is throttled, so the
     message is held and tried again: the retry finishes the effect without a second post."""
@@ -177,11 +172,6 @@ class StoreThenSlack:
         raise refused
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a message the store failed once, then held for Slack's outage, keeps /readyz at "
-    "store: unavailable and the store's probe off until Slack is back",
-)
 async def test_the_store_is_ready_again_while_a_message_it_failed_waits_for_slack() -> None:
     """A message finds the store locked once, then Slack's breaker open; meanwhile the store
     answers every ping and another message goes through it: `/readyz` no longer names the
@@ -240,11 +230,6 @@ class HeldForTheBackend:
         return []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="intake stays paused for the whole of a held message's wait after the backend's "
-    "breaker closed early and the held message went through (_hold_until is never cut short)",
-)
 async def test_intake_resumes_once_the_breaker_that_held_a_message_closes() -> None:
     """A message is held for the backend's breaker (its probe out: a wait of its whole reset,
     ten minutes here); the probe answers at once, the breaker closes and the held message goes
@@ -297,11 +282,6 @@ class Gathering:
         return []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a message gathering its group's members keeps its worker slot for the whole "
-    "window: as many groups opening as there are workers stop intake until the windows end",
-)
 async def test_groups_gathering_in_every_worker_slot_leave_intake_going() -> None:
     """Two workers; two groups open at once (a node dies: two alertnames, each its own group
     gathering for its window). A message queued next, another group's member or any alert, is

@@ -51,11 +51,6 @@ def _rank(alert: Alert) -> int:
 # --- nagios / icinga: a CRITICAL check ranked as its WARNING ------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="generic: a Nagios/Icinga check state (CRITICAL, DOWN) is read as a status only, "
-    "never as a severity, so a CRITICAL check defaults to medium like its WARNING",
-)
 @pytest.mark.parametrize(
     ("critical", "warning"),
     [
@@ -90,12 +85,6 @@ def test_a_checks_warning_and_recovery_are_one_incident() -> None:
 # --- new relic workflows: DEACTIVATED refused; two accounts merged ------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="newrelic: the documented issue state DEACTIVATED (AiIssuesIssueState) is refused "
-    "as invalid, so the message goes to the DLQ instead of changing no ticket or resolving",
-    raises=InvalidAlertError,
-)
 def test_a_new_relic_issue_deactivated_is_not_refused() -> None:
     """A workflow notification of an issue in state DEACTIVATED (one of the four states New
     Relic's issues API lists) is read, as a resolve or as no ticket change, never refused."""
@@ -114,11 +103,6 @@ def _newrelic_in_account(account: int) -> dict[str, Any]:
     return body
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="newrelic: a workflow issue is keyed by policy, condition and entity names only, "
-    "never the account its issueUrl names, so two accounts' issues merge into one incident",
-)
 def test_two_new_relic_accounts_issues_of_one_name_are_two_incidents() -> None:
     """Staging's and production's accounts, each with a "Golden Signals" policy whose "High
     CPU" condition fires on an entity of the same name, are two incidents (the legacy channel
@@ -175,11 +159,6 @@ _WATCHDOG_ANNOTATIONS = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="alertmanager: kube-prometheus's always-firing Watchdog heartbeat (severity none) "
-    "is read as an incident and opens a ticket that never closes",
-)
 def test_the_kube_prometheus_watchdog_heartbeat_opens_no_ticket() -> None:
     """The Watchdog alert, which fires forever to prove the pipeline works (a dead man's
     switch), is skipped as a heartbeat, not ticketed."""
@@ -222,12 +201,6 @@ _EVENTS_V2_PAYLOAD = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="generic: a PagerDuty Events API v2 event (summary and severity under `payload`, "
-    "no top-level title) matches no format and goes to the DLQ, though `event_action` is read",
-    raises=UnknownFormatError,
-)
 def test_a_pagerduty_events_v2_trigger_and_resolve_are_one_incident() -> None:
     """An Events API v2 trigger fires a critical incident titled by its summary, and the
     resolve of the same `dedup_key` (which carries no payload) resolves it."""
@@ -254,11 +227,6 @@ def test_a_script_with_a_title_and_event_action_is_read() -> None:
 # --- ecs and redshift serverless: an event's own ERROR level not read ---------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="eventbridge: an ECS event's eventType ERROR and a Redshift Serverless event's "
-    "severity ERROR are not read as severity, so they default to medium (Glue's ERROR is high)",
-)
 @pytest.mark.parametrize(
     "sample",
     [
@@ -304,11 +272,6 @@ def _emr_step(cluster_id: str, state: str, severity: str) -> dict[str, Any]:
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="eventbridge: an EMR step is keyed by its cluster's id, new for every transient "
-    "cluster, so a step that failed one night is never resolved by its success the next",
-)
 def test_an_emr_steps_failure_is_resolved_by_its_success_on_the_next_transient_cluster() -> None:
     """The step that failed on Monday's cluster and completed on Tuesday's (same cluster name,
     new id, as the cluster's own events are keyed by name) is one incident that closes."""
@@ -336,11 +299,6 @@ def test_two_emr_steps_of_one_cluster_are_two_incidents() -> None:
 # --- opsgenie: an alert's extra properties (details) lost ---------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="opsgenie: the alert's extra properties (`alert.details`, sent with the webhook's "
-    "'Add Alert Details' option) are dropped but for `team`: no label, no description line",
-)
 def test_an_opsgenie_alerts_extra_properties_are_its_labels() -> None:
     """The key-value details an Opsgenie alert carries (env, region, service) reach the alert's
     labels, where routes and groups read them, as an Alertmanager alert's labels do."""
@@ -394,11 +352,6 @@ def _sentry_test_notification() -> dict[str, Any]:
     return body
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sentry: an alert rule's 'Send Test Notification' (issue type 9001, sample_event "
-    "tag, 'Test Issue') is read as a real error and opens a ticket, a new one each press",
-)
 def test_a_sentry_alert_rules_test_notification_opens_no_ticket() -> None:
     """The test a user sends from an issue alert rule proves delivery; it is skipped as
     `test_notification`, as other tools' test buttons are."""

@@ -155,11 +155,6 @@ def test_an_answer_belongs_to_one_effect_and_one_sink() -> None:
     assert answers.recall(("fp", later, 1, EffectKind.OPEN), "slack") is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the sweep's escalation posts to Slack again when the store's write recording the "
-    "post (escalation_sent) was throttled: ops/escalate.py keeps no answer in the process",
-)
 async def test_an_escalation_whose_record_was_throttled_is_posted_once(
     process: Process, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -43,6 +43,7 @@ import structlog
 from triage.breaker import BreakerState, Permit, note_opened
 from triage.errors import SinkRejectedError, SinkThrottledError, SinkUnavailableError
 from triage.incidents import Incident
+from triage.incidents.ledger import SinkAnswer, SinkAnswers
 from triage.routes import Escalation, Router
 from triage.settings import Settings
 from triage.sinks import markdown
@@ -110,6 +111,9 @@ class Escalator:
         self._github = GitHubApi(settings, transport=transport) if wants_github else None
         #: Finds an escalation comment an earlier attempt posted (`_comment_once`).
         self._lookup = MarkerLookup(self._github, clock) if self._github is not None else None
+        #: Targets told whose record (`sent`) the store did not write (throttled): a retry in
+        #: this process records them without telling them again (a webhook takes no key).
+        self._told = SinkAnswers()
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -142,12 +146,21 @@ class Escalator:
         if target.github_assignees or target.github_label:
             guard = self._guards.get("github")
             steps.append(("github", guard, lambda: self._github_issue(target, incident, now)))
+        # One escalation per opening: a reopened incident escalates anew.
+        escalation = (
+            "escalation",
+            incident.fingerprint,
+            incident.reopened_at or incident.opened_at,
+        )
         for name, guard, step in steps:
             if name in told:
                 continue
-            await _through(guard, step)
+            if self._told.recall(escalation, name) is None:
+                await _through(guard, step)
+                self._told.remember(escalation, name, SinkAnswer(None, None, None))
             if sent is not None:
                 await sent(name)
+            self._told.forget(escalation, name)
         log.info("escalation.sent", fingerprint=incident.fingerprint, route=route.name)
 
     async def _slack(self, url: str, incident: Incident, now: datetime) -> None:
