@@ -17,7 +17,8 @@ triage cannot read (one note for the group, the labels kept as given).
 Grafana's contact-point test alert (`grafana_test`) is skipped on every path here: Grafana's
 webhook, an Alertmanager's webhook relaying it, and the Alertmanager API (`prometheus`). So is
 kube-prometheus' Watchdog (severity "none", `heartbeat`) on the Alertmanager paths: it fires
-forever to prove the pipeline works, for a dead man's switch, and is no incident.
+forever to prove the pipeline works, for a dead man's switch, and is no incident; and so is
+its InfoInhibitor (severity "none", `inhibitor`), which fires only to hold info alerts back.
 
 Annotations and `valueString` are only shown: one that is an object or array reads as JSON
 text, and annotations that are no object are passed over, never costing the alert its ticket.
@@ -93,8 +94,9 @@ def normalize(payload: dict[str, Any]) -> Normalized:
 
 def no_incident(labels: dict[str, str], annotations: dict[str, str]) -> str | None:
     """Why an alert an Alertmanager sends is no incident: Grafana's contact-point test
-    (`grafana_test`), or a heartbeat (`heartbeat`); None for every other alert."""
-    return grafana_test(labels, annotations) or heartbeat(labels)
+    (`grafana_test`), a heartbeat (`heartbeat`) or an inhibitor (`inhibitor`); None for every
+    other alert."""
+    return grafana_test(labels, annotations) or heartbeat(labels) or inhibitor(labels)
 
 
 #: The always-firing alerts kube-prometheus (and kube-prometheus-stack) ships, as Watchdog,
@@ -110,8 +112,26 @@ def heartbeat(labels: dict[str, str]) -> str | None:
     return "heartbeat" if named and labels.get("severity", "").strip().lower() == "none" else None
 
 
+#: The alerts kube-prometheus ships only to drive an inhibit rule: InfoInhibitor fires beside
+#: every severity="info" alert of a namespace that has no warning or critical one, so that
+#: Alertmanager holds the info alerts back.
+_INHIBITORS = frozenset({"InfoInhibitor"})
+
+
+def inhibitor(labels: dict[str, str]) -> str | None:
+    """ "inhibitor" for kube-prometheus' InfoInhibitor (severity "none"): its runbook says it
+    has no impact and belongs on a null receiver; it works around a missing Alertmanager
+    feature, and a ticket for it would open whenever an info alert fires. An alert of that
+    name at any real severity is someone's own, and fires."""
+    named = labels.get("alertname") in _INHIBITORS
+    return "inhibitor" if named and labels.get("severity", "").strip().lower() == "none" else None
+
+
 #: What a skipped alert is, for the log line, by the reason `is_test` gives.
-_SKIPPED_AS = {"heartbeat": "an always-firing heartbeat"}
+_SKIPPED_AS = {
+    "heartbeat": "an always-firing heartbeat",
+    "inhibitor": "an alert that only drives an inhibit rule",
+}
 
 
 def grafana_test(labels: dict[str, str], annotations: dict[str, str]) -> str | None:

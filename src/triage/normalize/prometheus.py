@@ -15,7 +15,8 @@ the same event of one open incident, counted. A resolved one is re-sent for 15 m
 same `endsAt`, and a closed incident ignores it. Everything else (title, team, priority,
 runbook, links, an unreadable alert left out with a note) is read as in an Alertmanager group,
 and Grafana's contact-point test (a contact point of type Alertmanager posts it here) and
-kube-prometheus' Watchdog heartbeat are skipped as in a webhook (`alertmanager.no_incident`).
+kube-prometheus' Watchdog heartbeat and InfoInhibitor are skipped as in a webhook
+(`alertmanager.no_incident`).
 """
 
 from __future__ import annotations

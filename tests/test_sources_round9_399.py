@@ -1,0 +1,108 @@
+"""Alert sources, round 9 (helper 399): alerts real senders send that triage read wrongly,
+built from the tools' documented payloads, each with the behaviour its fix must keep."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from triage.models import Alert, Priority, Status
+from triage.normalize import normalize_body
+from triage.summarise.priority import default_priority
+
+#: Least to most urgent, to compare two priorities.
+_LADDER = (Priority.LOW, Priority.MEDIUM, Priority.HIGH, Priority.CRITICAL)
+
+
+def _only(body: dict[str, Any] | list[Any]) -> Alert:
+    """The one alert `body` becomes."""
+    [alert] = normalize_body(json.dumps(body)).alerts
+    return alert
+
+
+def _ticket_priority(alert: Alert) -> Priority:
+    """The priority the ticket gets before any reading of its text: the stated one, else the
+    severity's default (`triage.summarise.priority.decide`)."""
+    return alert.priority or default_priority(alert.severity)
+
+
+# --- alertmanager: kube-prometheus' InfoInhibitor ticketed --------------------------------------
+
+
+def _webhook_group(labels: dict[str, str], annotations: dict[str, str]) -> dict[str, Any]:
+    """An Alertmanager webhook (version 4) holding one firing alert."""
+    alert = {
+        "status": "firing",
+        "labels": labels,
+        "annotations": annotations,
+        "startsAt": "2026-12-06T10:00:00Z",
+        "endsAt": "0001-01-01T00:00:00Z",
+        "generatorURL": "http://prometheus-k8s-0:9090/graph?g0.expr=ALERTS",
+        "fingerprint": "7d1c0e2f3a4b5c6d",
+    }
+    return {
+        "version": "4",
+        "groupKey": '{}:{namespace="monitoring"}',
+        "truncatedAlerts": 0,
+        "status": "firing",
+        "receiver": "triage",
+        "groupLabels": {"namespace": labels.get("namespace", "")},
+        "commonLabels": labels,
+        "commonAnnotations": annotations,
+        "externalURL": "http://alertmanager-main-0:9093",
+        "alerts": [alert],
+    }
+
+
+#: kube-prometheus' InfoInhibitor (general.rules), as it arrives: the labels of the info alert
+#: it stands beside (from the ALERTS series) with its own name and severity "none".
+_INFO_INHIBITOR_LABELS = {
+    "alertname": "InfoInhibitor",
+    "alertstate": "firing",
+    "severity": "none",
+    "namespace": "monitoring",
+    "prometheus": "monitoring/k8s",
+}
+_INFO_INHIBITOR_ANNOTATIONS = {
+    "summary": "Info-level alert inhibition.",
+    "description": "This is an alert that is used to inhibit info alerts.\nBy themselves, the "
+    "info-level alerts are sometimes very noisy, but they are relevant when combined with "
+    'other alerts.\nThis alert fires every time there\'s a severity="info" alert, and stops '
+    "firing when another alert with a severity of 'warning' or 'critical' starts firing on "
+    "the same namespace.\nThis alert should be routed to a null receiver and configured to "
+    'inhibit alerts with severity="info".',
+    "runbook_url": "https://runbooks.prometheus-operator.dev/runbooks/general/infoinhibitor",
+}
+
+
+def test_the_kube_prometheus_info_inhibitor_opens_no_ticket() -> None:
+    """kube-prometheus' InfoInhibitor, an alert that exists only to inhibit info alerts (its
+    runbook: no impact, route it to a null receiver), is skipped, not ticketed."""
+    group = _webhook_group(_INFO_INHIBITOR_LABELS, _INFO_INHIBITOR_ANNOTATIONS)
+    normalized = normalize_body(json.dumps(group))
+    assert normalized.alerts == ()
+    [skipped] = normalized.skipped
+    assert skipped.reason == "inhibitor"
+
+
+def test_the_info_inhibitor_posted_to_the_alertmanager_api_opens_no_ticket() -> None:
+    """The InfoInhibitor as Prometheus posts it to the Alertmanager API (a bare array, read
+    as `prometheus`) is skipped too."""
+    posted = [
+        {
+            "labels": _INFO_INHIBITOR_LABELS,
+            "annotations": _INFO_INHIBITOR_ANNOTATIONS,
+            "startsAt": "2026-12-06T10:00:00Z",
+            "endsAt": "2099-12-06T10:04:00Z",
+            "generatorURL": "http://prometheus-k8s-0:9090/graph",
+        }
+    ]
+    normalized = normalize_body(json.dumps(posted))
+    assert (normalized.alerts, [s.reason for s in normalized.skipped]) == ((), ["inhibitor"])
+
+
+def test_an_alert_named_info_inhibitor_at_a_real_severity_still_fires() -> None:
+    """An alert of that name someone gave a real severity is their own, and fires."""
+    labels = {**_INFO_INHIBITOR_LABELS, "severity": "warning"}
+    alert = _only(_webhook_group(labels, {"summary": "inhibitor rule broken"}))
+    assert (alert.status, _ticket_priority(alert)) == (Status.FIRING, Priority.MEDIUM)
