@@ -578,12 +578,25 @@ _FIELDS += ("env_var", "echoed_var", "cat_file", "kv_key", "etcd_key")
 #: A shell's prompt (`$ `, `# `, `deploy@ci:~$ `, `PS C:\> `, `> `), or the `+ ` a script's
 #: `set -x` trace writes before each command it runs (`++ ` in a command substitution).
 _PROMPT_MARK = r"(?:[^\s\"]{0,64}[$#>%]|\+{1,8})[ \t]{1,3}"
-#: What may stand before the command on its line: indentation and a prompt.
-_PROMPT = re.compile(rf"[ \t]{{0,16}}(?:{_PROMPT_MARK})?")
+#: What runs the command for the person at the prompt and shows its output on the same
+#: terminal: `sudo` or `doas` and their options, `docker`/`podman exec` and its container,
+#: `kubectl exec` and its pod up to `--`, `ssh` and its host; one after another
+#: (`sudo docker exec app …`).
+_RUNNER = (
+    r"(?:(?:(?:sudo|doas)(?:[ \t]{1,3}(?:-[A-Za-z]{1,8}(?:[ \t]{1,3}[\w.@-]{1,64})?"
+    r"|--[\w-]{1,32}(?:=[^\s|]{1,128})?)){0,8}"
+    r"|(?:docker|podman|nerdctl)[ \t]{1,3}(?:container[ \t]{1,3})?exec"
+    r"(?:[ \t]{1,3}-[\w-]{1,32}(?:[= \t][^\s|-][^\s|]{0,127})?){0,8}[ \t]{1,3}[\w./:-]{1,128}"
+    r"|kubectl[ \t]{1,3}exec[ \t][^\r\n|]{0,512}?[ \t]--"
+    r"|ssh(?:[ \t]{1,3}-[A-Za-z]{1,4}(?:[ \t]{1,3}[^\s|-][^\s|]{0,255})?){0,8}[ \t]{1,3}[\w.@-]{1,128})"
+    r"[ \t]{1,3}){0,3}"
+)
+#: What may stand before the command on its line: indentation, a prompt and a runner.
+_PROMPT = re.compile(rf"[ \t]{{0,16}}(?:{_PROMPT_MARK})?{_RUNNER}")
 #: The groups of commands that a script runs as often as a person does (`echo $X`, `cat f`):
 #: the line after them is output only in a transcript, after a shell's prompt (`_SHELL_PROMPT`).
 _SCRIPTED = ("env_var", "echoed_var", "cat_file")
-_SHELL_PROMPT = re.compile(rf"[ \t]{{0,16}}{_PROMPT_MARK}")
+_SHELL_PROMPT = re.compile(rf"[ \t]{{0,16}}{_PROMPT_MARK}{_RUNNER}")
 #: A `set -x` trace's assignment (`+ CONN=…`, `+ export CONN=…`): after a command traced one
 #: level deeper (`++ az …`), it assigns what that command printed, quoted by the trace (`'…'`)
 #: when it holds a space. The value is the rest of the line.
