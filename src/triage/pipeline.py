@@ -268,6 +268,7 @@ def believable_time(
     (log.debug if repeat else log.warning)(
         "alert.future_time",
         fingerprint=alert.fingerprint,
+        source=alert.source,
         occurred_at=alert.occurred_at.isoformat(),
         replaced_by=replaced_by.isoformat(),
     )
@@ -370,7 +371,10 @@ class Pipeline:
         if any(action in _COUNTING for action in actions):
             owners = [f"{message.identity}#{i}" for i in range(len(alerts))]
             message.on_deleted.append(lambda: self.ledger.store.settle(owners))
-        return [Outcome(a.fingerprint, action) for a, action in zip(alerts, actions, strict=True)]
+        return [
+            Outcome(a.fingerprint, action, a.source)
+            for a, action in zip(alerts, actions, strict=True)
+        ]
 
     async def _finish_released(
         self, message: Message, alerts: list[Alert], delivery: str, *, read: bool
@@ -392,14 +396,22 @@ class Pipeline:
             index = _alert_index(alert_owner)
             if index is None or index >= len(alerts):
                 continue
-            owner = delivery_owner(alert_owner, delivery)
-            transition = await self.ledger.store.reclaim(
-                key, owner, self.ledger.clock(), carrying=self.ledger.carrying
-            )
-            if transition is not None:
-                log.info("claim.finished_on_retry", incident=key, action=str(transition.action))
-                runner = Effects(self, alerts[index]).carry_out
-                await self.ledger.carry_out(transition, owner, runner)
+            alert = alerts[index]
+            # Outside the alert's own work (`handle`), whose lines name it: these do too.
+            with structlog.contextvars.bound_contextvars(
+                fingerprint=alert.fingerprint, source=alert.source
+            ):
+                await self._finish_claim(key, delivery_owner(alert_owner, delivery), alert)
+
+    async def _finish_claim(self, key: str, owner: str, alert: Alert) -> None:
+        """Take back incident `key`'s claim that `alert`'s failed delivery gave back, and
+        carry out its effect, unless another worker took it meanwhile."""
+        transition = await self.ledger.store.reclaim(
+            key, owner, self.ledger.clock(), carrying=self.ledger.carrying
+        )
+        if transition is not None:
+            log.info("claim.finished_on_retry", incident=key, action=str(transition.action))
+            await self.ledger.carry_out(transition, owner, Effects(self, alert).carry_out)
 
     async def _remember_released(self, owner: str, key: str) -> None:
         """`owner`'s claim on incident `key` was given back on failure: its message's retry

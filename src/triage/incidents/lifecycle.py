@@ -60,10 +60,13 @@ class Action(StrEnum):
 
 
 class Outcome(NamedTuple):
-    """What a message did to one incident: the supervisor logs these when it acks."""
+    """What a message did to one incident: the supervisor logs these when it acks, naming
+    the alert by its fingerprint and its source, as every line of one alert does."""
 
     fingerprint: str
     action: Action
+    #: The alert's source (`cloudwatch`, `generic` …); empty from a handler that names none.
+    source: str = ""
 
 
 _EFFECTS = {

@@ -518,16 +518,19 @@ def _ignore_progress() -> None:
 
 
 def _acked_fields(outcomes: list[Outcome]) -> dict[str, object]:
-    """The ack line names the incident(s): `fingerprint` for one alert, `fingerprints` for a
-    group (Grafana, Alertmanager), neither for a message without alerts (SNS confirmation)."""
+    """The ack line names the incident(s): `fingerprint` and `source` for one alert,
+    `fingerprints` for a group (Grafana, Alertmanager), none for a message without alerts
+    (SNS confirmation)."""
     return {"actions": [str(o.action) for o in outcomes], **_incident_fields(outcomes)}
 
 
 def _incident_fields(outcomes: list[Outcome]) -> dict[str, object]:
-    """The incident(s) a message's work reached: `fingerprint` for one alert, `fingerprints`
-    for a group, neither for a message without alerts."""
+    """The incident(s) a message's work reached: for one alert its `fingerprint` and
+    `source`, as every line of one alert names it; `fingerprints` for a group (whose alerts
+    may each have their own source); none for a message without alerts."""
     if len(outcomes) == 1:
-        return {"fingerprint": outcomes[0].fingerprint}
+        only = outcomes[0]
+        return {"fingerprint": only.fingerprint, "source": only.source}
     if outcomes:
         return {"fingerprints": [o.fingerprint for o in outcomes]}
     return {}
