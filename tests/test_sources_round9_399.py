@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from triage.models import Alert, Priority, Status
 from triage.normalize import normalize_body
 from triage.summarise.priority import default_priority
@@ -106,3 +108,52 @@ def test_an_alert_named_info_inhibitor_at_a_real_severity_still_fires() -> None:
     labels = {**_INFO_INHIBITOR_LABELS, "severity": "warning"}
     alert = _only(_webhook_group(labels, {"summary": "inhibitor rule broken"}))
     assert (alert.status, _ticket_priority(alert)) == (Status.FIRING, Priority.MEDIUM)
+
+
+# --- nagios / icinga / checkmk: a host DOWN ranked as a service WARNING -------------------------
+
+
+@pytest.mark.parametrize(
+    ("down", "up"),
+    [
+        ("** PROBLEM Host Alert: web-1 is DOWN **", "** RECOVERY Host Alert: web-1 is UP **"),
+        ("[PROBLEM] Host web-1 is DOWN!", "[RECOVERY] Host web-1 is UP!"),
+        ("Check_MK: web-1 - UP -> DOWN", "Check_MK: web-1 - DOWN -> UP"),
+    ],
+    ids=["nagios", "icinga", "checkmk"],
+)
+def test_a_host_gone_down_ranks_as_a_critical_check(down: str, up: str) -> None:
+    """A host DOWN (the state a host check's CRITICAL result puts it in) gets a critical
+    default priority, not a service WARNING's medium, and its recovery closes the same
+    incident."""
+    fired, recovered = _only({"title": down}), _only({"title": up})
+    assert _ticket_priority(fired) is Priority.CRITICAL
+    assert (recovered.status, recovered.fingerprint) == (Status.RESOLVED, fired.fingerprint)
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["** PROBLEM Host Alert: web-1 is UNREACHABLE **", "Checkmk: web-1 - UP -> UNREACH"],
+    ids=["nagios", "checkmk"],
+)
+def test_a_host_unreachable_behind_its_parent_ranks_high(title: str) -> None:
+    """A host UNREACHABLE (down or cut off behind a parent that is down, the parent's own
+    incident being the critical one) ranks high: above a WARNING, below its parent's DOWN."""
+    assert _ticket_priority(_only({"title": title})) is Priority.HIGH
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"title": "[Alert] Checkout website is down"},
+        {"title": "Problem: checkout website is down"},
+        {"title": "web-1", "status": "DOWN"},
+    ],
+    ids=["prose-bracket", "prose-colon", "status"],
+)
+def test_a_title_saying_down_in_prose_or_a_down_status_ranks_as_before(
+    body: dict[str, Any],
+) -> None:
+    """Only a monitor's host state (DOWN in capitals, as Nagios, Icinga and Checkmk write
+    $HOSTSTATE$) ranks so: prose that says down, and a script's `status` down, stay medium."""
+    assert _ticket_priority(_only(body)) is Priority.MEDIUM

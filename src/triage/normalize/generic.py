@@ -40,7 +40,8 @@ h/s OK -> CRIT": the state changed to; "Acknowledged (CRIT)", a downtime or flap
 no ticket). The check state such a subject ends with ("is CRITICAL", "is OK!") is shown but
 not keyed. A Nagios, Icinga or Checkmk check state of CRITICAL (CRIT) or WARNING (WARN), as
 its `status` or at its title's end, is the severity of an alert that states none, so a check's
-CRITICAL outranks its WARNING. A title that only contains such a word ("Recovery of db-1 failed", "db-1 is
+CRITICAL outranks its WARNING; a host such a subject ends DOWN ranks critical and UNREACHABLE
+high (in capitals, as the tools write them). A title that only contains such a word ("Recovery of db-1 failed", "db-1 is
 DOWN") keeps its title and key. Threshold: triggered|resolved (also
 firing|ok, and the other words a `status` takes); its `state` that changes no ticket (pending,
 acknowledged, no_data, unknown …) is Skipped as a generic `status` is.
@@ -210,15 +211,24 @@ def normalize_generic(sent: dict[str, Any]) -> Normalized:
 _CHECK_LEVELS = frozenset({"critical", "crit", "warning", "warn"})
 
 
+#: A host's failing states as Nagios, Icinga and Checkmk write them in a title ($HOSTSTATE$,
+#: $HOSTSHORTSTATE$), and the severity each ranks as: a host check's CRITICAL result puts the
+#: host DOWN, or UNREACHABLE when a parent it sits behind is down (the parent's incident is the
+#: critical one). Only in capitals: "… is down" in a script's prose ranks as before.
+_HOST_LEVELS = {"DOWN": "critical", "UNREACHABLE": "high", "UNREACH": "high"}
+
+
 def _check_level(word: Any, subject: subjects.Subject) -> str | None:
     """The severity of an alert that states none: the check state its `status` is
     ("CRITICAL", "WARNING", Checkmk's "CRIT"), else the one its title names ("… is
     CRITICAL", "OK -> CRIT"), so a check gone CRITICAL outranks the same check gone WARNING
-    (one incident: the state is not keyed). Another status ("down", "error") ranks as before."""
+    (one incident: the state is not keyed); a host its title names DOWN or UNREACHABLE ranks
+    as `_HOST_LEVELS` says, not as a WARNING. Another status ("down", "error") ranks as
+    before."""
     for said in (word, subject.check_state):
         if isinstance(said, str) and said.strip().lower() in _CHECK_LEVELS:
             return said.strip()
-    return None
+    return _HOST_LEVELS.get(subject.check_state or "")
 
 
 #: The generic keys read in any case (`_any_case`): every one but the identity's (`title`,
