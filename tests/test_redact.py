@@ -412,6 +412,11 @@ CASES = [
     ("TWILIO_API_KEY=SK" + _run(32, HEX), "TWILIO_API_KEY=[REDACTED:twilio-key]"),
     ("twilio.auth_token: " + _run(32, HEX), "twilio.auth_token: [REDACTED:twilio-key]"),
     (
+        'Client("AC' + _run(32, HEX) + '", "' + _run(32, HEX) + '")',
+        'Client("AC' + _run(32, HEX) + '", "[REDACTED:twilio-key]")',
+    ),
+    ("SK" + _run(32, HEX) + ":" + _run(32), "[REDACTED:token]:[REDACTED:twilio-key]"),
+    (
         "https://api.telegram.org/bot123456789:AA" + _run(33, URLSAFE) + "/sendMessage",
         "https://api.telegram.org/bot[REDACTED:telegram-token]/sendMessage",
     ),

@@ -59,3 +59,56 @@ def test_a_secret_printed_through_a_runner_is_blanked(command: str) -> None:
 def test_a_runner_of_an_ordinary_command_keeps_its_output(text: str) -> None:
     """What a runner runs prints a secret only when the command would without it."""
     assert _text(text) == text
+
+
+# --- Twilio: an account's or an API key's secret right after its sid --------------------------
+
+ACCOUNT_SID = "AC0123456789abcdef0123456789abcdef"
+KEY_SID = "SK0123456789abcdef0123456789abcdef"
+AUTH_TOKEN = "9f8e7d6c5b4a39281706f5e4d3c2b1a0"
+KEY_SECRET = "Zq8vTn3Rk7Wp2YsAq9bLm4Xc8Dr2Fh6J"
+T = "[REDACTED:twilio-key]"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (f"{ACCOUNT_SID}:{AUTH_TOKEN}", f"{ACCOUNT_SID}:{T}"),
+        (
+            f'client = Client("{ACCOUNT_SID}", "{AUTH_TOKEN}")',
+            f'client = Client("{ACCOUNT_SID}", "{T}")',
+        ),
+        (
+            f"twilio.rest.Client('{ACCOUNT_SID}', '{AUTH_TOKEN}')",
+            f"twilio.rest.Client('{ACCOUNT_SID}', '{T}')",
+        ),
+        (f"new Twilio('{ACCOUNT_SID}','{AUTH_TOKEN}');", f"new Twilio('{ACCOUNT_SID}','{T}');"),
+        (f'{{"sid": "{ACCOUNT_SID}", "token": "x"}} {ACCOUNT_SID}, {AUTH_TOKEN}', None),
+        (f"{KEY_SID}:{KEY_SECRET}", f"[REDACTED:token]:{T}"),
+        (f'Client("{KEY_SID}", "{KEY_SECRET}", "{ACCOUNT_SID}")', None),
+    ],
+    ids=["sid-colon", "python-client", "python-module", "node-client", "list", "key", "key-call"],
+)
+def test_a_twilio_secret_after_its_sid_is_blanked(text: str, expected: str | None) -> None:
+    """Twilio's credential is a pair, the sid (public) then the auth token or API key secret:
+    the secret beside the sid is blanked whatever names it."""
+    shown = _text(text)
+    assert AUTH_TOKEN not in shown
+    assert KEY_SECRET not in shown
+    assert ACCOUNT_SID in shown or ACCOUNT_SID not in text
+    if expected is not None:
+        assert shown == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"TWILIO_ACCOUNT_SID={ACCOUNT_SID}",
+        f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/SM{AUTH_TOKEN}.json",
+        f"{ACCOUNT_SID}, MG{AUTH_TOKEN}",
+        f"{ACCOUNT_SID}: message {AUTH_TOKEN[:8]} queued",
+    ],
+)
+def test_twilio_sids_and_ids_stay(text: str) -> None:
+    """A sid, a resource path and another resource's sid after an account's are public."""
+    assert _text(text) == text

@@ -184,6 +184,18 @@ def _uncoloured(match: re.Match[str]) -> str:
 
 _ALNUM = "[A-Za-z0-9]"
 
+#: What stands between a Twilio sid and its secret: Basic auth's `:`, or a call's `, ` and the
+#: arguments' quotes (escaped inside a JSON string).
+_SID_TO_SECRET = r"""(?:\\?["'])?[ \t]{0,3}[:,][ \t]{0,3}(?:\\?["'])?"""
+
+
+def _twilio_pair(match: re.Match[str]) -> str:
+    """A Twilio sid and its secret (`TOKEN_RULES`): the account's sid kept (it only names the
+    account), an API key's sid blanked as its own rule blanks it, the secret blanked."""
+    if match["account"] is not None:
+        return f"{match['account']}[REDACTED:twilio-key]"
+    return f"[REDACTED:token]{match['key']}[REDACTED:twilio-key]"
+
 
 def _with_digit(count: int) -> str:
     """`count` letters and digits, a digit among them: a token's random body, not a word that
@@ -767,6 +779,16 @@ TOKEN_RULES: tuple[
             (_SCANNERS_SHAPED, False),
             (_SCANNERS_SHAPED_FOLDED, True),
         )
+    ),
+    # Twilio's credential pairs: the account sid (AC + 32 hex, public) or an API key sid (SK +
+    # 32 hex) and its secret right after it, joined as Basic auth joins them or as a call's
+    # arguments (`Client("AC…", "…")`); first, so the key's sid is read with its secret.
+    _rule(
+        rf"(?:(?P<account>{_prefixed('AC')}[0-9a-f]{{32}}{_SID_TO_SECRET})[0-9a-f]{{32}}"
+        rf"|{_prefixed('SK')}[0-9a-f]{{32}}(?P<key>{_SID_TO_SECRET})[A-Za-z0-9]{{32}}){_END}",
+        _twilio_pair,
+        "AC",
+        "SK",
     ),
     # Twilio's API key sids (SK + 32 hex) and Octopus Deploy's API keys (API- + 26 capitals and
     # digits): rules of their own, which start with the literal the engine jumps to, as `SK`
