@@ -157,3 +157,54 @@ def test_a_title_saying_down_in_prose_or_a_down_status_ranks_as_before(
     """Only a monitor's host state (DOWN in capitals, as Nagios, Icinga and Checkmk write
     $HOSTSTATE$) ranks so: prose that says down, and a script's `status` down, stay medium."""
     assert _ticket_priority(_only(body)) is Priority.MEDIUM
+
+
+# --- datadog: a monitor's Triggered (alert threshold) ranked as its Warn ------------------------
+
+
+def _datadog_default(title: str) -> dict[str, Any]:
+    """The Webhooks integration's default payload ($EVENT_MSG, $LAST_UPDATED, $EVENT_TYPE,
+    $EVENT_TITLE, $DATE, $ORG_ID, $ORG_NAME, $ID): it carries no $ALERT_TYPE."""
+    return {
+        "body": "%%%\n@webhook-triage\n\n**system.cpu.user** over **host:web-1** was **> 90.0** "
+        "on average during the **last 5m**.\n%%%",
+        "last_updated": "1795510985000",
+        "event_type": "query_alert_monitor",
+        "title": title,
+        "date": "1795510985000",
+        "org": {"id": "415600", "name": "Example Shop"},
+        "id": "5485379890863845239",
+    }
+
+
+@pytest.mark.parametrize("transition", ["Triggered", "Re-Triggered"])
+def test_a_datadog_monitors_alert_outranks_its_warn(transition: str) -> None:
+    """A monitor over its alert threshold (Triggered: Datadog's $ALERT_TYPE error) gets a
+    higher default priority than the same monitor over its warning threshold (Warn), one
+    incident either way, in the default payload that states no $ALERT_TYPE."""
+    alert = _only(_datadog_default(f"[{transition} on {{host:web-1}}] CPU high"))
+    warn = _only(_datadog_default("[Warn on {host:web-1}] CPU high"))
+    assert alert.fingerprint == warn.fingerprint
+    assert _LADDER.index(_ticket_priority(alert)) > _LADDER.index(_ticket_priority(warn))
+
+
+def test_a_datadog_triggered_ranks_as_its_stated_error_does() -> None:
+    """The default payload's Triggered ranks as a custom payload's Triggered with $ALERT_TYPE
+    error does, and a stated alert type still wins (info stays low)."""
+    default = _only(_datadog_default("[Triggered on {host:web-1}] CPU high"))
+    custom = {
+        "title": "[Triggered on {host:web-1}] CPU high",
+        "alert_transition": "Triggered",
+        "alert_type": "error",
+        "alert_id": "18692904",
+    }
+    stated_info = {**custom, "alert_type": "info"}
+    assert _ticket_priority(default) == _ticket_priority(_only(custom)) == Priority.HIGH
+    assert _ticket_priority(_only(stated_info)) is Priority.LOW
+
+
+def test_a_datadog_warn_and_a_stated_priority_rank_as_before() -> None:
+    """A Warn stays a warning (medium), and a [P1]..[P5] the title states still decides."""
+    warn = _only(_datadog_default("[Warn on {host:web-1}] CPU high"))
+    stated = _only(_datadog_default("[P4] [Triggered on {host:web-1}] CPU high"))
+    assert (_ticket_priority(warn), _ticket_priority(stated)) == (Priority.MEDIUM, Priority.LOW)

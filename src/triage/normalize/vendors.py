@@ -383,11 +383,22 @@ def _tag(tags: list[str], key: str) -> str | None:
     return next((t.split(":", 1)[1] for t in tags if t.lower().startswith(f"{key}:")), None)
 
 
+#: The $ALERT_TYPE Datadog gives each transition, for a payload that does not carry it (the
+#: integration's default): a monitor over its alert threshold is an error, over its warning
+#: threshold a warning. A Renotify may be of either, and says nothing.
+_DD_TYPE_OF = {
+    "triggered": "error",
+    "re-triggered": "error",
+    "warn": "warning",
+    "re-warn": "warning",
+}
+
+
 def _dd_severity(alert_type: Any, transition: str) -> str | None:
-    """$ALERT_TYPE (error, warning, success, info) as Datadog says it; a Warn transition is a
-    warning when the payload does not say."""
+    """$ALERT_TYPE (error, warning, success, info) as Datadog says it, else the one its
+    transition has (`_DD_TYPE_OF`), so a monitor's Triggered outranks its Warn."""
     stated = common.word(alert_type, "alert_type")
-    return stated or ("warning" if "warn" in transition else None)
+    return stated or _DD_TYPE_OF.get(transition)
 
 
 def _dd_body(body: Any, status: Any) -> str:
