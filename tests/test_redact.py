@@ -833,6 +833,13 @@ CASES = [
     # A Discord bot token (its first part is the bot's id in base64), Mailgun, Doppler's config
     ("bot MTA5ODc2NTQzMjEwOTg3NjU0.GaBcDe." + _run(38, URLSAFE), "bot [REDACTED:token]"),
     ("mg key-" + _run(32, HEX) + " dp.st.prd." + _run(43), "mg [REDACTED:token] [REDACTED:token]"),
+    ("mg key-3ax6xnjp29jd6fds4gc373sgvjxteol0 ok", "mg [REDACTED:token] ok"),
+    ("mg " + _run(32, HEX) + "-" + _run(8, HEX) + "-" + _run(8, HEX), "mg [REDACTED:token]"),
+    ("es eyJ2ZXIiOiI4LjE0LjAiLCJhZHIiOlsiMTcyLjE4LjAuMjo5MjAwIl0s", "es [REDACTED:token]"),
+    (
+        "The generated password for the elastic built-in superuser is : Zq8vTn3Rk7Wp2Ys",
+        "The generated password for the elastic built-in superuser is : [REDACTED:password]",
+    ),
     # Vault's tokens before 1.10: service and batch
     (
         "vault login s." + _run(24) + " b." + _run(24),

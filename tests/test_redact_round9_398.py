@@ -112,3 +112,109 @@ def test_a_twilio_secret_after_its_sid_is_blanked(text: str, expected: str | Non
 def test_twilio_sids_and_ids_stay(text: str) -> None:
     """A sid, a resource path and another resource's sid after an account's are public."""
     assert _text(text) == text
+
+
+# --- Mailgun: a key- key in base 36, and the newer keys' 32 hex and two groups of 8 -----------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "mailgun key-3ax6xnjp29jd6fds4gc373sgvjxteol0 rejected",
+            "mailgun [REDACTED:token] rejected",
+        ),
+        ("curl --user 'api:key-3ax6xnjp29jd6fds4gc373sgvjxteol0'", None),
+        (
+            "Mailgun 401 for 9f8e7d6c5b4a39281706f5e4d3c2b1a0-5d4c3b2a-1f2e3d4c",
+            "Mailgun 401 for [REDACTED:token]",
+        ),
+        ('MailgunClient("9f8e7d6c5b4a39281706f5e4d3c2b1a0-5d4c3b2a-1f2e3d4c")', None),
+    ],
+    ids=["key-base36", "curl-user", "new-key", "new-key-call"],
+)
+def test_a_mailgun_key_is_blanked(text: str, expected: str | None) -> None:
+    """Mailgun's private API keys, in either shape it issues, are blanked wherever they stand."""
+    shown = _text(text)
+    assert "3ax6xnjp" not in shown
+    assert "9f8e7d6c" not in shown
+    if expected is not None:
+        assert shown == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "key-rotation-schedule-for-orders-api done",
+        "key-value store key-abcdefghijklmnopqrstuvwxyzabcdef",
+        "trace 9f8e7d6c5b4a39281706f5e4d3c2b1a0-5d4c3b2a span",
+        "id 9f8e7d6c-5b4a-3928-1706-f5e4d3c2b1a0 ok",
+        "00-9f8e7d6c5b4a39281706f5e4d3c2b1a0-5d4c3b2a1f2e3d4c-01",
+    ],
+)
+def test_mailgun_like_words_and_ids_stay(text: str) -> None:
+    """A `key-` word, a digest with one group after it, a UUID and a traceparent are no keys."""
+    assert _text(text) == text
+
+
+# --- Elasticsearch and Kibana: what a first start prints --------------------------------------
+
+#: An Elasticsearch enrollment token: base64 of {"ver":…,"adr":[…],"fgr":…,"key":"id:secret"}.
+ENROLLMENT = (
+    "eyJ2ZXIiOiI4LjE0LjAiLCJhZHIiOlsiMTcyLjE4LjAuMjo5MjAwIl0sImZnciI6IjBhMWIyYzNkIiwia2V5Ijoi"
+    "WnE4dlRuM1JrN1dwMllzOkFxOWJMbTRYYzhEcjJGaDZKayJ9"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Copy the following enrollment token and paste it into Kibana in your browser"
+            f" (valid for the next 30 minutes):\n  {ENROLLMENT}\n",
+            "Copy the following enrollment token and paste it into Kibana in your browser"
+            " (valid for the next 30 minutes):\n  [REDACTED:token]\n",
+        ),
+        (
+            f"bin/kibana-setup --enrollment-token {ENROLLMENT}",
+            "bin/kibana-setup --enrollment-token [REDACTED:token]",
+        ),
+        (f'{{"msg": "{ENROLLMENT}"}}', '{"msg": "[REDACTED:token]"}'),
+    ],
+    ids=["first-start", "kibana-setup", "json"],
+)
+def test_an_enrollment_token_is_blanked(text: str, expected: str) -> None:
+    """An enrollment token carries an API key's id and secret in base64 JSON: it is blanked."""
+    assert _text(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            f"The generated password for the elastic built-in superuser is : {PASSWORD}",
+            f"The generated password for the elastic built-in superuser is : {P}",
+        ),
+        (
+            f'{{"message":"The generated password for the elastic built-in superuser is:'
+            f' {PASSWORD}"}}',
+            f'{{"message":"The generated password for the elastic built-in superuser is: {P}"}}',
+        ),
+    ],
+)
+def test_the_generated_elastic_password_is_blanked(text: str, expected: str) -> None:
+    """Elasticsearch 8's first start logs the elastic superuser's password in a sentence."""
+    assert _text(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Auto-configuration will not generate a password for the elastic built-in superuser,"
+        " as we cannot determine if there is a terminal attached",
+        "Failed to generate the password for the elastic built-in superuser: no keystore",
+    ],
+)
+def test_elastic_notes_without_a_password_stay(text: str) -> None:
+    """A note that no password was generated, or one hidden already, keeps its words."""
+    assert _text(text) == text

@@ -860,13 +860,15 @@ _BREAKS = r"(?:[ \t]{0,8}(?:\r?\n|(?:\\r)?\\n)){1,4}[ \t]{0,8}"
 #: generated for root@localhost: X`, Jenkins' `… the following password to proceed to
 #: installation:` and the password below it, Elasticsearch's `PASSWORD elastic = X`
 #: (elasticsearch-setup-passwords), `New value: X` after a reset, and its first start's
-#: `Password for the elastic user (reset with …):` and the password below it.
+#: `Password for the elastic user (reset with …):` and the password below it, or, in 8.0's log,
+#: `The generated password for the elastic built-in superuser is : X`.
 _GENERATED = (
     r"(?:A temporary password is generated for [^\s:]{1,256}+:[ \t]{1,3}"
     rf"|following password to proceed to installation:{_BREAKS}"
     r"|(?:(?<![\w-])|(?<=\\n))PASSWORD [\w.-]{1,64}+ = "
     rf"|successfully reset\.{_BREAKS}New value:[ \t]{{1,3}}"
-    rf"|user \(reset with [^\r\n]{{0,256}}?\):{_BREAKS})"
+    rf"|user \(reset with [^\r\n]{{0,256}}?\):{_BREAKS}"
+    r"|generated password for the [\w.-]{1,64}+ built-in superuser is ?:[ \t]{1,3})"
 )
 
 #: The rules for a command's printed secret: the command, the rest of its line, and the lines
@@ -1522,7 +1524,7 @@ COMMAND_RULES: tuple[
         rf"{_GENERATED}(?P<value>(?!\[REDACTED)(?:[^\s\"'\\]|\\(?![nrt\"'])){{1,512}}+)",
         lambda m: f"{m[0][: m.start('value') - m.start()]}[REDACTED:password]",
         *("temporary password is generated", "to proceed to installation", "PASSWORD "),
-        *("New value:", "(reset with "),
+        *("New value:", "(reset with ", "built-in superuser is"),
     ),
     # A value piped into a command that stores it as a secret (`_piped_into_store`: `echo X |
     # npx wrangler secret put NAME`, `printf X | vercel env add DB_PASSWORD production`).

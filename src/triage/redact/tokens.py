@@ -275,6 +275,8 @@ _SCANNERS_SHAPED = (
     *((f"access-{env}-", _UUID) for env in ("sandbox", "development", "production")),  # Plaid
     ("sl.", r"(?:u\.)?[A-Za-z0-9_=-]{130,1400}"),  # Dropbox short-lived tokens
     ("eyJrIjoi", "[A-Za-z0-9+/]{40,400}={0,2}"),  # Grafana API keys (base64 of {"k":"…)
+    # Elasticsearch enrollment tokens (base64 of {"ver":"…", …, "key":"<API key id:secret>"}).
+    ("eyJ2ZXIiOi", "[A-Za-z0-9+/]{40,1000}={0,2}"),
     ("aio_", "[A-Za-z0-9]{28}"),  # Adafruit IO
     ("apify_api_", "[A-Za-z0-9]{36}"),  # Apify
     ("bb_pr_", "[0-9a-f]{30}"),  # Bannerbear (project, master)
@@ -751,8 +753,8 @@ TOKEN_RULES: tuple[
         rf"|{_prefixed('dapi')}[0-9a-f]{{32}}(?:-[0-9]{{1,2}})?|{_prefixed('pul-')}[0-9a-f]{{40}}"
         # Databricks' OAuth secrets (a service principal's).
         rf"|{_prefixed('dose')}[0-9a-f]{{32}}"
-        # Mailgun's API keys.
-        rf"|{_prefixed('key-')}[0-9a-f]{{32}}"
+        # Mailgun's API keys: base 36, a digit among them.
+        rf"|{_prefixed('key-')}(?=[a-z]{{0,31}}[0-9])[0-9a-z]{{32}}"
         # Google OAuth client secrets, Alibaba Cloud and Tencent Cloud access key ids.
         rf"|{_prefixed('GOCSPX-')}{_B64URL}{{28}}|{_prefixed('LTAI')}[A-Za-z0-9]{{12,20}}"
         rf"|{_prefixed('AKID')}[A-Za-z0-9]{{32}}){_END}",
@@ -806,6 +808,12 @@ TOKEN_RULES: tuple[
         "[REDACTED:token]",
         "_secret_",
         fold_needles=True,
+    ),
+    # Mailgun's newer API keys: 32 hex, then two groups of 8 (a UUID's groups are 8-4-4-4-12,
+    # a traceparent's 32 and 16). The engine jumps to runs of hex.
+    _rule(
+        r"[0-9a-f](?<![A-Za-z0-9](?<!\\[nrt]).)[0-9a-f]{31}-[0-9a-f]{8}-[0-9a-f]{8}(?![A-Za-z0-9-])",
+        "[REDACTED:token]",
     ),
     # Tokens known by their end: Mailchimp's API keys (32 hex, -us and the number of a data
     # centre), MaxMind's license keys (…_mmk).
