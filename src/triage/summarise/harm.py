@@ -41,12 +41,15 @@ fails, `chmod 640`, `1777` for /tmp, `g+s`, reading the firewall, `DELETE … WH
 and "a DROP TABLE ran at 09:00" is a fact there.
 
 Every repeat is bounded and each scan inside a command stops at the command's end, so a
-search costs a bounded amount of work per place it starts: linear in the text.
+search costs a bounded amount of work per place it starts: linear in the text. Each
+alternative names the literals every match of it holds (`_alt`), and a step holding none of
+some group of each alternative's is not searched at all (`_Gate`): most steps are skipped.
 """
 
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 from triage.summarise.grounding import MARK, Checked
 
@@ -73,6 +76,23 @@ def _program(name: str) -> str:
     return rf"(?:{name})(?![\w.-])"
 
 
+class _Alternative(NamedTuple):
+    """One alternative of a pattern set, and the literals every match of it holds: of each
+    group in `needs`, one member (lower case). A step holding no member of some group cannot
+    match the alternative, so the gate (`_Gate`) need not search it."""
+
+    pattern: str
+    needs: tuple[tuple[str, ...], ...]
+
+
+def _alt(pattern: str, *needs: str | tuple[str, ...]) -> _Alternative:
+    """`pattern`, whose every match holds a literal of each of `needs` (a group of literals
+    separated by spaces, or a tuple of literals when one holds a space, which stands for any
+    whitespace): written beside the pattern so no alternative comes without them."""
+    groups = tuple(group.split() if isinstance(group, str) else group for group in needs)
+    return _Alternative(pattern, tuple(tuple(group) for group in groups))
+
+
 #: What a wipe reaches: the root, the home directory, a system directory, a store's data.
 _ROOTS = (
     r"(?:/|~|\$\{?HOME\}?|/(?:bin|boot|dev|etc|home|lib|lib32|lib64|opt|proc|root|sbin|srv"
@@ -92,53 +112,107 @@ _AWS = rf"aws\s{_WITHIN}"
 
 _DESTROYING = (
     # The root, home, a system or a data directory removed, or removal told to go ahead.
-    rf"{_program('rm')}\s{_WITHIN}(?:--no-preserve-root{_END}|{_ARG}{_WIPED})",
-    rf"{_program('find')}\s{{1,8}}{_WIPED}\s{_WITHIN}(?:-delete|-exec\s{{1,8}}rm){_END}",
+    _alt(
+        rf"{_program('rm')}\s{_WITHIN}(?:--no-preserve-root{_END}|{_ARG}{_WIPED})",
+        ("rm ",),
+        # What is wiped starts an argument (after a space or a quote): "Confirm … https://"
+        # holds `rm` and a slash but is not searched.
+        (" /", " ~", " $", '"/', '"~', '"$', "'/", "'~", "'$", "--no-preserve-root"),
+    ),
+    _alt(
+        rf"{_program('find')}\s{{1,8}}{_WIPED}\s{_WITHIN}(?:-delete|-exec\s{{1,8}}rm){_END}",
+        "find",
+        "-delete -exec",
+        "/ ~ $",
+    ),
     # A disk formatted, wiped or overwritten.
-    _program(r"mkfs(?:\.\w{1,12})?|mke2fs|wipefs|blkdiscard"),
-    rf"{_program('sgdisk')}\s{_WITHIN}{_ARG}(?:-Z|--zap-all|-o|--clear){_END}",
-    rf"{_program('shred|mkswap')}\s{_WITHIN}{_ARG}{_DISK}",
-    rf"{_program('dd')}\s{_WITHIN}{_ARG}of={_DISK}",
-    rf"(?<![>\d])>\s{{0,8}}{_DISK}",
-    rf"{_program('parted')}\s{_WITHIN}{_ARG}(?:mklabel|mktable|rm){_END}",
-    rf"{_program('cryptsetup')}\s{_WITHIN}{_ARG}(?:luksFormat|luksErase|erase){_END}",
-    rf"{_program('zpool|zfs')}\s{{1,8}}destroy{_END}",
-    _program("lvremove|vgremove|pvremove"),
+    _alt(
+        _program(r"mkfs(?:\.\w{1,12})?|mke2fs|wipefs|blkdiscard"), "mkfs mke2fs wipefs blkdiscard"
+    ),
+    _alt(rf"{_program('sgdisk')}\s{_WITHIN}{_ARG}(?:-Z|--zap-all|-o|--clear){_END}", "sgdisk"),
+    _alt(rf"{_program('shred|mkswap')}\s{_WITHIN}{_ARG}{_DISK}", "shred mkswap", "/dev/"),
+    _alt(rf"{_program('dd')}\s{_WITHIN}{_ARG}of={_DISK}", "of=/dev/", "dd"),
+    _alt(rf"(?<![>\d])>\s{{0,8}}{_DISK}", "/dev/", ">"),
+    _alt(rf"{_program('parted')}\s{_WITHIN}{_ARG}(?:mklabel|mktable|rm){_END}", "parted"),
+    _alt(
+        rf"{_program('cryptsetup')}\s{_WITHIN}{_ARG}(?:luksFormat|luksErase|erase){_END}",
+        "cryptsetup",
+    ),
+    _alt(rf"{_program('zpool|zfs')}\s{{1,8}}destroy{_END}", "destroy", "zpool zfs"),
+    _alt(_program("lvremove|vgremove|pvremove"), "lvremove vgremove pvremove"),
     # A database dropped or emptied.
-    rf"drop\s{{1,8}}(?:database|schema|table|keyspace){_END}",
-    rf"(?:truncate\s{{1,8}}table{_END}|(?-i:TRUNCATE)\s{{1,8}}[A-Za-z_\"])",
-    r"delete\s{1,8}from\s{1,8}[\w.\"]{1,128}\s{0,8}(?=[;\"'`])",
-    r"(?-i:DELETE\s{1,8}FROM)\s{1,8}[\w.\"]{1,128}\s{0,8}$",
-    rf"flush(?:all|db){_END}",
-    r"db\.(?:dropDatabase\s{0,8}\(|\w{1,64}\.drop\s{0,8}\(\s{0,8}\))",
-    _program("dropdb"),
+    _alt(
+        rf"drop\s{{1,8}}(?:database|schema|table|keyspace){_END}",
+        "drop",
+        "database schema table keyspace",
+    ),
+    _alt(rf"(?:truncate\s{{1,8}}table{_END}|(?-i:TRUNCATE)\s{{1,8}}[A-Za-z_\"])", "truncate"),
+    _alt(r"delete\s{1,8}from\s{1,8}[\w.\"]{1,128}\s{0,8}(?=[;\"'`])", "delete", "from"),
+    _alt(r"(?-i:DELETE\s{1,8}FROM)\s{1,8}[\w.\"]{1,128}\s{0,8}$", "delete", "from"),
+    _alt(rf"flush(?:all|db){_END}", "flushall flushdb"),
+    _alt(r"db\.(?:dropDatabase\s{0,8}\(|\w{1,64}\.drop\s{0,8}\(\s{0,8}\))", "db.", "drop", "("),
+    _alt(_program("dropdb"), "dropdb"),
     # Infrastructure destroyed.
-    rf"{_program('terraform|terragrunt|tofu')}\s{_WITHIN}{_ARG}-{{0,2}}destroy{_END}",
-    rf"{_program('pulumi|cdk|cdktf|sst')}\s{_WITHIN}{_ARG}destroy{_END}",
-    rf"{_program('kubectl|oc')}\s{_WITHIN}{_ARG}delete\s{_WITHIN}(?<=[\s,])"
-    r"(?:namespaces?|ns|nodes?|pv|pvc|persistentvolumes?|persistentvolumeclaims?|crds?"
-    r"|customresourcedefinitions?|all|--all-namespaces)(?=[\s/,;&|]|$)",
-    rf"{_program('eksctl')}\s{{1,8}}delete\s{{1,8}}cluster{_END}",
-    rf"{_AWS}{_ARG}(?:(?:delete|terminate|purge)-[\w-]{{1,64}}"
-    rf"|schedule-key-deletion|s3\s{{1,8}}rb|s3\s{{1,8}}rm\s{_WITHIN}--recursive){_END}",
-    rf"{_program('gcloud|az')}\s{_WITHIN}{_ARG}delete{_END}",
-    rf"{_program('gsutil')}\s{_WITHIN}{_ARG}(?:rb|rm\s{_WITHIN}{_ARG}"
-    rf"(?:-[a-z]{{0,4}}r[a-z]{{0,4}}|--recursive)){_END}",
-    rf"{_program('docker')}\s{{1,8}}(?:volume\s{{1,8}}(?:rm|prune)"
-    rf"|system\s{{1,8}}prune\s{_WITHIN}--volumes){_END}",
-    _program(r"docker-compose|docker\s{1,8}compose") + rf"\s{_WITHIN}{_ARG}down\s{_WITHIN}{_ARG}"
-    rf"(?:-v|--volumes){_END}",
+    _alt(
+        rf"{_program('terraform|terragrunt|tofu')}\s{_WITHIN}{_ARG}-{{0,2}}destroy{_END}",
+        "destroy",
+        "terraform terragrunt tofu",
+    ),
+    _alt(
+        rf"{_program('pulumi|cdk|cdktf|sst')}\s{_WITHIN}{_ARG}destroy{_END}",
+        "destroy",
+        "pulumi cdk sst",
+    ),
+    _alt(
+        rf"{_program('kubectl|oc')}\s{_WITHIN}{_ARG}delete\s{_WITHIN}(?<=[\s,])"
+        r"(?:namespaces?|ns|nodes?|pv|pvc|persistentvolumes?|persistentvolumeclaims?|crds?"
+        r"|customresourcedefinitions?|all|--all-namespaces)(?=[\s/,;&|]|$)",
+        "delete",
+        "kubectl oc",
+    ),
+    _alt(rf"{_program('eksctl')}\s{{1,8}}delete\s{{1,8}}cluster{_END}", "eksctl", "delete"),
+    _alt(
+        rf"{_AWS}{_ARG}(?:(?:delete|terminate|purge)-[\w-]{{1,64}}"
+        rf"|schedule-key-deletion|s3\s{{1,8}}rb|s3\s{{1,8}}rm\s{_WITHIN}--recursive){_END}",
+        "aws",
+        "delete- terminate- purge- schedule-key-deletion rb --recursive",
+    ),
+    _alt(rf"{_program('gcloud|az')}\s{_WITHIN}{_ARG}delete{_END}", "delete", "gcloud az"),
+    _alt(
+        rf"{_program('gsutil')}\s{_WITHIN}{_ARG}(?:rb|rm\s{_WITHIN}{_ARG}"
+        rf"(?:-[a-z]{{0,4}}r[a-z]{{0,4}}|--recursive)){_END}",
+        "gsutil",
+        "rb rm",
+    ),
+    _alt(
+        rf"{_program('docker')}\s{{1,8}}(?:volume\s{{1,8}}(?:rm|prune)"
+        rf"|system\s{{1,8}}prune\s{_WITHIN}--volumes){_END}",
+        "docker",
+        "volume",
+    ),
+    _alt(
+        _program(r"docker-compose|docker\s{1,8}compose")
+        + rf"\s{_WITHIN}{_ARG}down\s{_WITHIN}{_ARG}(?:-v|--volumes){_END}",
+        "docker",
+        "down",
+        "-v",
+    ),
     # Every process killed.
-    rf"{_program('kill')}\s{{1,8}}-(?:9|kill|sigkill)\s{{1,8}}-1{_END}",
-    r":\s{0,8}\(\s{0,8}\)\s{0,8}\{\s{0,8}:\s{0,8}\|\s{0,8}:\s{0,8}&",
+    _alt(rf"{_program('kill')}\s{{1,8}}-(?:9|kill|sigkill)\s{{1,8}}-1{_END}", "kill", "-1"),
+    _alt(r":\s{0,8}\(\s{0,8}\)\s{0,8}\{\s{0,8}:\s{0,8}\|\s{0,8}:\s{0,8}&", "{", "|", ":"),
 )
 
 #: The services that guard a host: firewalls, MAC, audit, intrusion prevention, EDR agents.
-_GUARDS = (
-    r"(?:firewalld|ufw|iptables|ip6tables|nftables|netfilter-persistent|apparmor|selinux"
-    r"|auditd|fail2ban|sshguard|falcon-sensor|cbagentd|sentinelone|wazuh-agent|ossec"
-    r"|osqueryd|elastic-agent|mdatp|clamav-daemon|clamd|aide|csf|lfd)(?:\.service)?"
+#: (Space-separated, as a gate's group of literals reads them: one names each in `_GUARDS`.)
+_GUARD_NAMES = (
+    "firewalld ufw iptables ip6tables nftables netfilter-persistent apparmor selinux auditd"
+    " fail2ban sshguard falcon-sensor cbagentd sentinelone wazuh-agent ossec osqueryd"
+    " elastic-agent mdatp clamav-daemon clamd aide csf lfd"
 )
+_GUARDS = rf"(?:{'|'.join(_GUARD_NAMES.split())})(?:\.service)?"
+#: The groups that hold root's powers (space-separated, as `_GUARD_NAMES`).
+_PRIVILEGED_NAMES = "sudo wheel root admin docker"
+_PRIVILEGED = rf"(?:{'|'.join(_PRIVILEGED_NAMES.split())})"
 #: A mode that lets every user write (777, 0666, o+w, a=rwx), not a sticky directory's 1777.
 _WORLD_WRITABLE = (
     r"(?:(?:0?[02-7])?[0-7]{2}[2367]|[ugo]{0,2}[ao][ugo]{0,2}[+=][rxXst]{0,4}w[rwxXst]{0,4})"
@@ -148,80 +222,219 @@ _SETUID = r"(?:(?:u[go]{0,2}|a)?\+[rwxt]{0,3}s[rwxt]{0,3}|0?[4-7][0-7]{3})"
 
 _DISARMING = (
     # A firewall turned off or told to let everything in.
-    rf"{_program('ufw')}\s{{1,8}}(?:--force\s{{1,8}})?(?:disable{_END}"
-    rf"|default\s{{1,8}}allow{_END}(?!\s{{1,8}}(?:outgoing|routed)))",
-    rf"{_program('ip6?tables(?:-legacy|-nft)?')}\s{_WITHIN}{_ARG}"
-    rf"(?:(?-i:-F)|--flush|(?-i:-P)\s{{1,8}}(?:input|forward)\s{{1,8}}accept){_END}",
-    rf"{_program('nft')}\s{{1,8}}flush\s{{1,8}}ruleset{_END}",
-    rf"{_program('netsh')}\s{{1,8}}advfirewall\s{{1,8}}set\s{_WITHIN}{_ARG}state\s{{1,8}}off{_END}",
-    rf"{_program('set-netfirewallprofile')}\s{_WITHIN}-enabled\s{{1,8}}(?:\$?false|0){_END}",
+    _alt(
+        rf"{_program('ufw')}\s{{1,8}}(?:--force\s{{1,8}})?(?:disable{_END}"
+        rf"|default\s{{1,8}}allow{_END}(?!\s{{1,8}}(?:outgoing|routed)))",
+        "ufw",
+        "disable default",
+    ),
+    _alt(
+        rf"{_program('ip6?tables(?:-legacy|-nft)?')}\s{_WITHIN}{_ARG}"
+        rf"(?:(?-i:-F)|--flush|(?-i:-P)\s{{1,8}}(?:input|forward)\s{{1,8}}accept){_END}",
+        "iptables ip6tables",
+        "-f -p",
+    ),
+    _alt(rf"{_program('nft')}\s{{1,8}}flush\s{{1,8}}ruleset{_END}", "ruleset", "nft"),
+    _alt(
+        rf"{_program('netsh')}\s{{1,8}}advfirewall\s{{1,8}}set\s{_WITHIN}{_ARG}state\s{{1,8}}off"
+        rf"{_END}",
+        "advfirewall",
+        "netsh",
+    ),
+    _alt(
+        rf"{_program('set-netfirewallprofile')}\s{_WITHIN}-enabled\s{{1,8}}(?:\$?false|0){_END}",
+        "set-netfirewallprofile",
+    ),
     # SELinux, AppArmor, audit, a guarding service or Defender turned off.
-    rf"{_program('setenforce')}\s{{1,8}}(?:0|permissive){_END}",
-    rf"(?:selinux|enforcing)\s{{0,8}}=\s{{0,8}}(?:disabled|permissive|0){_END}",
-    _program("aa-teardown"),
-    rf"{_program('auditctl')}\s{{1,8}}(?:-e\s{{0,8}}0|-D){_END}",
-    rf"{_program('systemctl')}\s{_WITHIN}{_ARG}(?:stop|disable|mask|kill)\s{_WITHIN}{_ARG}"
-    rf"{_GUARDS}{_END}",
-    rf"{_program('service|rc-service')}\s{{1,8}}{_GUARDS}\s{{1,8}}stop{_END}",
-    rf"{_program('chkconfig')}\s{{1,8}}{_GUARDS}\s{{1,8}}off{_END}",
-    rf"{_program('set-mppreference')}\s{_WITHIN}-disable\w{{1,40}}\s{{1,8}}(?:\$?true|1){_END}",
-    rf"{_program('sysctl')}\s{_WITHIN}kernel\.randomize_va_space\s{{0,8}}=\s{{0,8}}0{_END}",
+    _alt(rf"{_program('setenforce')}\s{{1,8}}(?:0|permissive){_END}", "setenforce"),
+    _alt(
+        rf"(?:selinux|enforcing)\s{{0,8}}=\s{{0,8}}(?:disabled|permissive|0){_END}",
+        "selinux enforcing",
+        "=",
+    ),
+    _alt(_program("aa-teardown"), "aa-teardown"),
+    _alt(rf"{_program('auditctl')}\s{{1,8}}(?:-e\s{{0,8}}0|-D){_END}", "auditctl"),
+    _alt(
+        rf"{_program('systemctl')}\s{_WITHIN}{_ARG}(?:stop|disable|mask|kill)\s{_WITHIN}{_ARG}"
+        rf"{_GUARDS}{_END}",
+        "systemctl",
+        _GUARD_NAMES,
+    ),
+    _alt(
+        rf"{_program('service|rc-service')}\s{{1,8}}{_GUARDS}\s{{1,8}}stop{_END}",
+        "service",
+        "stop",
+        _GUARD_NAMES,
+    ),
+    _alt(rf"{_program('chkconfig')}\s{{1,8}}{_GUARDS}\s{{1,8}}off{_END}", "chkconfig"),
+    _alt(
+        rf"{_program('set-mppreference')}\s{_WITHIN}-disable\w{{1,40}}\s{{1,8}}(?:\$?true|1)"
+        rf"{_END}",
+        "set-mppreference",
+    ),
+    _alt(
+        rf"{_program('sysctl')}\s{_WITHIN}kernel\.randomize_va_space\s{{0,8}}=\s{{0,8}}0{_END}",
+        "randomize_va_space",
+    ),
     # Files opened to every user, or a program made to run as root.
-    rf"{_program('chmod')}\s{_WITHIN}{_ARG}(?:{_WORLD_WRITABLE}|{_SETUID}){_END}",
+    _alt(rf"{_program('chmod')}\s{_WITHIN}{_ARG}(?:{_WORLD_WRITABLE}|{_SETUID}){_END}", "chmod"),
     # Access granted: sudo without a password, a privileged group, a planted key, root login.
-    rf"nopasswd\s{{0,8}}:\s{{0,8}}all{_END}",
-    rf"{_program('usermod|useradd')}\s{_WITHIN}{_ARG}(?:-a?G|--groups)(?:\s{{1,8}}|=)"
-    rf"(?:[\w-]{{1,32}},){{0,8}}(?:sudo|wheel|root|admin|docker){_END}",
-    rf"{_program('gpasswd|adduser')}\s{{1,8}}(?:-a\s{{1,8}})?[\w.-]{{1,32}}\s{{1,8}}"
-    rf"(?:sudo|wheel|root|admin|docker){_END}",
-    rf"{_program('passwd')}\s{{1,8}}-d\s{{1,8}}root{_END}",
-    rf"permit(?:rootlogin|emptypasswords)\s{{0,8}}=?\s{{0,8}}yes{_END}",
-    r"(?:(?<![>\d])>{1,2}|(?<![\w.-])tee(?:\s{1,8}-a)?\s)\s{0,8}[^\s;&|]{0,128}?authorized_keys",
+    _alt(rf"nopasswd\s{{0,8}}:\s{{0,8}}all{_END}", "nopasswd"),
+    _alt(
+        rf"{_program('usermod|useradd')}\s{_WITHIN}{_ARG}(?:-a?G|--groups)(?:\s{{1,8}}|=)"
+        rf"(?:[\w-]{{1,32}},){{0,8}}{_PRIVILEGED}{_END}",
+        "usermod useradd",
+        _PRIVILEGED_NAMES,
+    ),
+    _alt(
+        rf"{_program('gpasswd|adduser')}\s{{1,8}}(?:-a\s{{1,8}})?[\w.-]{{1,32}}\s{{1,8}}"
+        rf"{_PRIVILEGED}{_END}",
+        "gpasswd adduser",
+        _PRIVILEGED_NAMES,
+    ),
+    _alt(rf"{_program('passwd')}\s{{1,8}}-d\s{{1,8}}root{_END}", "passwd", "root"),
+    _alt(
+        rf"permit(?:rootlogin|emptypasswords)\s{{0,8}}=?\s{{0,8}}yes{_END}",
+        "permitrootlogin permitemptypasswords",
+    ),
+    _alt(
+        r"(?:(?<![>\d])>{1,2}|(?<![\w.-])tee(?:\s{1,8}-a)?\s)\s{0,8}[^\s;&|]{0,128}?"
+        r"authorized_keys",
+        "authorized_keys",
+        "> tee",
+    ),
     # Full access in a cloud: AWS's admin policies, any action, Kubernetes' and GCP's owners.
-    rf"(?:{_AWS})?arn:aws[\w-]{{0,16}}:iam::aws:policy/"
-    rf"(?:AdministratorAccess|PowerUserAccess|IAMFullAccess){_END}",
-    rf"(?:{_AWS})?\"action\"\s{{0,8}}:\s{{0,8}}\[?\s{{0,8}}\"\*\"",
-    rf"(?:{_program('kubectl|oc')}\s{_WITHIN})?(?:--clusterrole[=\s]{{1,8}}[\"']?cluster-admin"
-    rf"|--group[=\s]{{1,8}}[\"']?system:masters){_END}",
-    rf"(?:{_program('gcloud|az')}\s{_WITHIN})?--role[=\s]{{1,8}}[\"']?"
-    rf"(?:roles/(?:owner|editor)|owner|contributor|user access administrator){_END}",
+    _alt(
+        rf"(?:{_AWS})?arn:aws[\w-]{{0,16}}:iam::aws:policy/"
+        rf"(?:AdministratorAccess|PowerUserAccess|IAMFullAccess){_END}",
+        "arn:aws",
+        ":iam::aws:policy/",
+    ),
+    _alt(rf"(?:{_AWS})?\"action\"\s{{0,8}}:\s{{0,8}}\[?\s{{0,8}}\"\*\"", '"action"', '"*"'),
+    _alt(
+        rf"(?:{_program('kubectl|oc')}\s{_WITHIN})?(?:--clusterrole[=\s]{{1,8}}[\"']?"
+        rf"cluster-admin|--group[=\s]{{1,8}}[\"']?system:masters){_END}",
+        "cluster-admin system:masters",
+    ),
+    _alt(
+        rf"(?:{_program('gcloud|az')}\s{_WITHIN})?--role[=\s]{{1,8}}[\"']?"
+        rf"(?:roles/(?:owner|editor)|owner|contributor|user access administrator){_END}",
+        "--role",
+        "owner editor contributor administrator",
+    ),
     # The cloud's watch turned off, or a bucket opened.
-    rf"{_AWS}{_ARG}(?:cloudtrail\s{{1,8}}(?:stop-logging|delete-trail)"
-    rf"|guardduty\s{{1,8}}(?:delete-detector|disassociate-[\w-]{{1,64}}"
-    rf"|update-detector\s{_WITHIN}--no-enable)"
-    rf"|config(?:service)?\s{{1,8}}(?:stop-configuration-recorder"
-    rf"|delete-configuration-recorder|delete-delivery-channel)"
-    rf"|securityhub\s{{1,8}}disable-security-hub|macie2\s{{1,8}}disable-macie"
-    rf"|inspector2\s{{1,8}}disable|access-analyzer\s{{1,8}}delete-analyzer"
-    rf"|detective\s{{1,8}}delete-graph|ec2\s{{1,8}}disable-ebs-encryption-by-default"
-    rf"|ec2\s{{1,8}}modify-instance-metadata-options\s{_WITHIN}--http-tokens\s{{1,8}}optional"
-    rf"|s3api\s{{1,8}}(?:delete-public-access-block|delete-bucket-encryption"
-    rf"|put-public-access-block\s{_WITHIN}=false)){_END}",
-    rf"(?:{_AWS})?--acl\s{{1,8}}public-read(?:-write)?{_END}",
+    _alt(
+        rf"{_AWS}{_ARG}(?:cloudtrail\s{{1,8}}(?:stop-logging|delete-trail)"
+        rf"|guardduty\s{{1,8}}(?:delete-detector|disassociate-[\w-]{{1,64}}"
+        rf"|update-detector\s{_WITHIN}--no-enable)"
+        rf"|config(?:service)?\s{{1,8}}(?:stop-configuration-recorder"
+        rf"|delete-configuration-recorder|delete-delivery-channel)"
+        rf"|securityhub\s{{1,8}}disable-security-hub|macie2\s{{1,8}}disable-macie"
+        rf"|inspector2\s{{1,8}}disable|access-analyzer\s{{1,8}}delete-analyzer"
+        rf"|detective\s{{1,8}}delete-graph|ec2\s{{1,8}}disable-ebs-encryption-by-default"
+        rf"|ec2\s{{1,8}}modify-instance-metadata-options\s{_WITHIN}--http-tokens\s{{1,8}}optional"
+        rf"|s3api\s{{1,8}}(?:delete-public-access-block|delete-bucket-encryption"
+        rf"|put-public-access-block\s{_WITHIN}=false)){_END}",
+        "aws",
+        "cloudtrail guardduty config securityhub macie2 inspector2 access-analyzer detective"
+        " ec2 s3api",
+    ),
+    _alt(rf"(?:{_AWS})?--acl\s{{1,8}}public-read(?:-write)?{_END}", "public-read", "--acl"),
     # A network opened to the whole internet.
-    rf"(?:{_program('aws|gcloud|az')}\s{_WITHIN})?"
-    rf"(?:authorize-security-group-ingress|firewall-rules\s{{1,8}}(?:create|update)"
-    rf"|nsg\s{{1,8}}rule\s{{1,8}}(?:create|update))\s{_WITHIN}"
-    r"(?:0\.0\.0\.0/0|::/0|--source-address-prefixes?\s{1,8}[\"']?(?:\*|internet|any))"
-    r"(?![\w.:/-])",
+    _alt(
+        rf"(?:{_program('aws|gcloud|az')}\s{_WITHIN})?"
+        rf"(?:authorize-security-group-ingress|firewall-rules\s{{1,8}}(?:create|update)"
+        rf"|nsg\s{{1,8}}rule\s{{1,8}}(?:create|update))\s{_WITHIN}"
+        r"(?:0\.0\.0\.0/0|::/0|--source-address-prefixes?\s{1,8}[\"']?(?:\*|internet|any))"
+        r"(?![\w.:/-])",
+        "0.0.0.0/0 ::/0 --source-address-prefix",
+        "authorize-security-group-ingress firewall-rules nsg",
+    ),
     # TLS checks turned off for every program.
-    rf"(?:export\s{{1,8}})?(?:node_tls_reject_unauthorized|pythonhttpsverify)"
-    rf"\s{{0,8}}=\s{{0,8}}[\"']?0{_END}",
-    rf"(?:{_program('git|npm|yarn|pnpm')}\s{_WITHIN})?(?<![\w-])(?:http\.)?"
-    rf"(?:sslverify|strict-ssl)(?:\s{{0,8}}=\s{{0,8}}|\s{{1,8}})(?:false|0){_END}",
-    rf"{_program('kubectl|oc')}\s{_WITHIN}pod-security\.kubernetes\.io/enforce=privileged",
+    _alt(
+        rf"(?:export\s{{1,8}})?(?:node_tls_reject_unauthorized|pythonhttpsverify)"
+        rf"\s{{0,8}}=\s{{0,8}}[\"']?0{_END}",
+        "node_tls_reject_unauthorized pythonhttpsverify",
+    ),
+    _alt(
+        rf"(?:{_program('git|npm|yarn|pnpm')}\s{_WITHIN})?(?<![\w-])(?:http\.)?"
+        rf"(?:sslverify|strict-ssl)(?:\s{{0,8}}=\s{{0,8}}|\s{{1,8}})(?:false|0){_END}",
+        "sslverify strict-ssl",
+        "false 0",
+    ),
+    _alt(
+        rf"{_program('kubectl|oc')}\s{_WITHIN}pod-security\.kubernetes\.io/enforce=privileged",
+        "pod-security.kubernetes.io/enforce=privileged",
+    ),
 )
 
 
-def _compiled(alternatives: tuple[str, ...]) -> re.Pattern[str]:
+def _compiled(alternatives: tuple[_Alternative, ...]) -> re.Pattern[str]:
     """One pattern finding any of `alternatives` as a whole command (`_HEAD` … `_REST`)."""
-    return re.compile(rf"{_HEAD}{_START}(?:{'|'.join(alternatives)}){_REST}", re.IGNORECASE)
+    joined = "|".join(alternative.pattern for alternative in alternatives)
+    return re.compile(rf"{_HEAD}{_START}(?:{joined}){_REST}", re.IGNORECASE)
+
+
+class _Gate:
+    """The literal test in front of a pattern set's search. Searching a step costs about a
+    microsecond a character for each set, and most steps ("Confirm the alert against the
+    dashboard") hold no alternative's literals; looking for those is some fifty times cheaper.
+    """
+
+    def __init__(self, alternatives: tuple[_Alternative, ...]) -> None:
+        """Index the alternatives by the literals of their first group, each with the groups
+        it still needs, so a step is read once for each first literal and no more."""
+        by_first: dict[str, list[tuple[tuple[str, ...], ...]]] = {}
+        for alternative in alternatives:
+            first, *rest = alternative.needs
+            for literal in first:
+                by_first.setdefault(literal, []).append(tuple(rest))
+        self._by_first = tuple((literal, tuple(rests)) for literal, rests in by_first.items())
+
+    def may_match(self, step: str) -> bool:
+        """Whether some alternative can match `step`: it holds a literal of each of that
+        alternative's groups. Only ASCII is judged so: the patterns' case folding matches
+        letters outside it (the long s, the Kelvin sign, a dotless i) that `lower` leaves."""
+        if not step.isascii():
+            return True
+        lowered = _folded(step)
+        for literal, rests in self._by_first:
+            if literal in lowered and any(_holds(lowered, groups) for groups in rests):
+                return True
+        return False
+
+
+#: Each ASCII character `\s` matches (tab, newline, the file separators …) as a space.
+_SPACED = str.maketrans({chr(code): " " for code in range(128) if re.fullmatch(r"\s", chr(code))})
+
+
+def _folded(step: str) -> str:
+    """`step` (ASCII) as the gates read it: lower case, each whitespace a space, so a space in
+    a literal stands for any whitespace a pattern matches. Steps rarely hold whitespace other
+    than spaces, and `isprintable` says when they might, cheaper than translating each step."""
+    lowered = step.lower()
+    return lowered if lowered.isprintable() else lowered.translate(_SPACED)
+
+
+def _holds(lowered: str, groups: tuple[tuple[str, ...], ...]) -> bool:
+    """Whether `lowered` holds a literal of each of `groups`."""
+    return all(any(literal in lowered for literal in group) for group in groups)
 
 
 #: A command that destroys a host, its disks, its data or its infrastructure.
 DESTROYS = _compiled(_DESTROYING)
 #: A command that turns a host's or an account's protection off.
 DISARMS = _compiled(_DISARMING)
+_DESTROYS_GATE = _Gate(_DESTROYING)
+_DISARMS_GATE = _Gate(_DISARMING)
+
+
+def _marked(pattern: re.Pattern[str], gate: _Gate, step: str) -> tuple[str, int]:
+    """`step` with each match of `pattern` replaced by MARK, and how many were; a step the
+    gate says cannot match is not searched."""
+    if not gate.may_match(step):
+        return step, 0
+    return pattern.subn(MARK, step)
 
 
 def check(step: str) -> Checked:
@@ -229,8 +442,8 @@ def check(step: str) -> Checked:
     each (`disarm`, `destroy`), in the order they were found. Disarming is read first: a
     command that does both (`aws guardduty delete-detector`) is counted as what it does to
     the host's protection."""
-    step, disarmed = DISARMS.subn(MARK, step)
-    step, destroyed = DESTROYS.subn(MARK, step)
+    step, disarmed = _marked(DISARMS, _DISARMS_GATE, step)
+    step, destroyed = _marked(DESTROYS, _DESTROYS_GATE, step)
     if not disarmed + destroyed:
         return Checked(step)
     return Checked(step, ("disarm",) * disarmed + ("destroy",) * destroyed)
