@@ -4,6 +4,7 @@ built from the tools' documented payloads, each with the behaviour its fix must 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +15,8 @@ from triage.summarise.priority import default_priority
 
 #: Least to most urgent, to compare two priorities.
 _LADDER = (Priority.LOW, Priority.MEDIUM, Priority.HIGH, Priority.CRITICAL)
+
+PAYLOADS = Path(__file__).parent / "payloads"
 
 
 def _only(body: dict[str, Any] | list[Any]) -> Alert:
@@ -208,3 +211,94 @@ def test_a_datadog_warn_and_a_stated_priority_rank_as_before() -> None:
     warn = _only(_datadog_default("[Warn on {host:web-1}] CPU high"))
     stated = _only(_datadog_default("[P4] [Triggered on {host:web-1}] CPU high"))
     assert (_ticket_priority(warn), _ticket_priority(stated)) == (Priority.MEDIUM, Priority.LOW)
+
+
+# --- gcp and azure: the alert's own labels (user labels, custom properties) lost ----------------
+
+
+def _gcp_incident(**user_labels: str) -> dict[str, Any]:
+    """A Cloud Monitoring webhook (schema 1.2) whose policy carries these user labels."""
+    return {
+        "version": "1.2",
+        "incident": {
+            "incident_id": "0.opqiw61fsv7p",
+            "scoping_project_id": "shop-prod",
+            "severity": "Warning",
+            "started_at": 1795510985,
+            "ended_at": None,
+            "state": "open",
+            "summary": "CPU utilization for shop-prod gke-web-1 is above the threshold of 0.800.",
+            "resource": {"type": "gce_instance", "labels": {"instance_id": "11223344"}},
+            "resource_display_name": "gke-web-1",
+            "metric": {"type": "compute.googleapis.com/instance/cpu/utilization", "labels": {}},
+            "metadata": {"system_labels": {}, "user_labels": {}},
+            "policy_name": "Web CPU high",
+            "policy_user_labels": user_labels,
+            "condition": {"name": "projects/shop-prod/alertPolicies/123/conditions/456"},
+            "condition_name": "VM CPU above 80%",
+        },
+    }
+
+
+def test_a_gcp_policys_user_labels_are_its_labels() -> None:
+    """A Cloud Monitoring policy's user labels (`policy_user_labels`: env, service …) are the
+    alert's labels by their own names, where routes and groups read them, as an Alertmanager
+    alert's are; the reader's own (`project`) keep the reader's value."""
+    alert = _only(_gcp_incident(team="web", env="prod", service="checkout", project="other"))
+    assert alert.labels["env"] == "prod"
+    assert alert.labels["service"] == "checkout"
+    assert (alert.team, alert.labels["project"]) == ("web", "shop-prod")
+
+
+def test_a_gcp_policys_user_labels_key_nothing() -> None:
+    """Labels added to the policy while its incident is open do not make a new incident."""
+    assert _only(_gcp_incident()).fingerprint == _only(_gcp_incident(env="prod")).fingerprint
+
+
+def _azure_alert(custom: dict[str, Any]) -> dict[str, Any]:
+    """A metric alert in the common alert schema whose action group (or alert rule) sets
+    these custom properties."""
+    return {
+        "schemaId": "azureMonitorCommonAlertSchema",
+        "data": {
+            "essentials": {
+                "alertId": "/subscriptions/1a2b3c4d-2222-3333-4444-555555555555/providers/"
+                "Microsoft.AlertsManagement/alerts/b9569717-bc32-442f-add5-83a997729330",
+                "alertRule": "orders-api CPU above 90%",
+                "severity": "Sev2",
+                "signalType": "Metric",
+                "monitorCondition": "Fired",
+                "monitoringService": "Platform",
+                "alertTargetIDs": ["/subscriptions/1a2b3c4d/resourcegroups/orders-rg"],
+                "configurationItems": ["orders-api-1"],
+                "firedDateTime": "2026-11-23T09:00:24.3713213Z",
+            },
+            "alertContext": {"conditionType": "SingleResourceMultipleMetricCriteria"},
+            "customProperties": custom,
+        },
+    }
+
+
+def test_an_azure_alerts_custom_properties_are_its_labels() -> None:
+    """An Azure alert's custom properties (`data.customProperties`, set on its action group or
+    alert rule: env, service …) are its labels by their own names; the reader's own (`rule`)
+    keep the reader's value, and one that is an object is passed over."""
+    alert = _only(
+        _azure_alert(
+            {"team": "orders", "env": "prod", "service": "orders-api", "rule": "x", "o": {}}
+        )
+    )
+    assert (alert.labels["env"], alert.labels["service"]) == ("prod", "orders-api")
+    assert (alert.team, alert.labels["rule"]) == ("orders", "orders-api CPU above 90%")
+    assert "o" not in alert.labels
+
+
+@pytest.mark.parametrize(
+    "sample", ["azure/service-health-active.json", "azure/resource-health-unavailable.json"]
+)
+def test_an_azure_health_alerts_custom_properties_are_its_labels(sample: str) -> None:
+    """A Service Health or Resource Health alert's custom properties are its labels too."""
+    body = json.loads((PAYLOADS / sample).read_text(encoding="utf-8"))
+    body["data"]["customProperties"] = {"team": "platform", "env": "prod"}
+    alert = _only(body)
+    assert (alert.team, alert.labels["env"]) == ("platform", "prod")

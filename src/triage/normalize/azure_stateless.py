@@ -42,7 +42,7 @@ from triage.models import Alert, Priority, Status
 from triage.normalize import common
 from triage.normalize.common import Normalized, Skipped
 from triage.normalize.generic import dated
-from triage.normalize.vendors import first_given, labelled, paragraphs, quiet
+from triage.normalize.vendors import add_own_labels, first_given, labelled, paragraphs, quiet
 
 AZURE = "azure"
 SERVICE_HEALTH = "servicehealth"
@@ -120,15 +120,18 @@ def service_health(payload: dict[str, Any], essentials: dict[str, Any]) -> Norma
         description=paragraphs(
             untagged(props.get("communication") or props.get("defaultLanguageContent"))
         ),
-        labels=labelled(
-            ("rule", essentials.get("alertRule")),  # whole: `add_label` cuts it
-            ("monitoring_service", essentials.get("monitoringService")),
-            ("azure_severity", essentials.get("severity")),
-            ("tracking_id", tracking),
-            ("service", props.get("service")),
-            ("region", props.get("region")),
-            ("incident_type", props.get("incidentType")),  # whole, as the rule
-            ("stage", stage),
+        labels=with_custom_properties(
+            labelled(
+                ("rule", essentials.get("alertRule")),  # whole: `add_label` cuts it
+                ("monitoring_service", essentials.get("monitoringService")),
+                ("azure_severity", essentials.get("severity")),
+                ("tracking_id", tracking),
+                ("service", props.get("service")),
+                ("region", props.get("region")),
+                ("incident_type", props.get("incidentType")),  # whole, as the rule
+                ("stage", stage),
+            ),
+            payload,
         ),
         occurred_at=occurred,
         identity={"service_health": tracking},
@@ -142,6 +145,15 @@ def team(payload: dict[str, Any]) -> str | None:
     for every common-schema alert."""
     data = common.obj_or_empty(payload.get("data"))
     return common.word(common.obj_or_empty(data.get("customProperties")).get("team"), "team")
+
+
+def with_custom_properties(labels: common.Labels, payload: dict[str, Any]) -> common.Labels:
+    """`labels` and the alert's custom properties (`data.customProperties`, set on its action
+    group or alert rule: env, service …) by their own names (`vendors.add_own_labels`), as
+    for every common-schema alert; the reader's own labels keep the reader's value."""
+    data = common.obj_or_empty(payload.get("data"))
+    add_own_labels(labels, data.get("customProperties"))
+    return labels
 
 
 def _dated(context: dict[str, Any], essentials: dict[str, Any]) -> tuple[datetime, tuple[str, ...]]:
@@ -188,14 +200,17 @@ def resource_health(payload: dict[str, Any], essentials: dict[str, Any]) -> Norm
         ),
         team=team(payload),
         description=paragraphs(props.get("title"), props.get("details"), change),
-        labels=labelled(
-            ("rule", essentials.get("alertRule")),  # whole: `add_label` cuts it
-            ("monitoring_service", essentials.get("monitoringService")),
-            ("azure_severity", essentials.get("severity")),
-            ("target", resource),
-            ("health", current),
-            ("cause", props.get("cause")),
-            ("type", props.get("type")),
+        labels=with_custom_properties(
+            labelled(
+                ("rule", essentials.get("alertRule")),  # whole: `add_label` cuts it
+                ("monitoring_service", essentials.get("monitoringService")),
+                ("azure_severity", essentials.get("severity")),
+                ("target", resource),
+                ("health", current),
+                ("cause", props.get("cause")),
+                ("type", props.get("type")),
+            ),
+            payload,
         ),
         occurred_at=occurred,
         identity={"resource_health": resource},

@@ -26,6 +26,9 @@ or a route's `resolve_after_s`.
 Identity, azure: the alert instance's `alertId`, which its Fired and Resolved share; Service
 Health, Resource Health, log search and metric alerts, whose firings may each be a new
 instance, as `azure_stateless` says. Azure's older per-type schemas are refused, saying to turn the common schema on.
+Its custom properties (`data.customProperties`, set on the action group or the alert rule:
+env, service …) are labels by their own names, read by routes and groups as an Alertmanager
+alert's labels are; `team` among them is its team.
 An action group's "Test action group" payloads (every one names the placeholder subscription
 11111111-1111-1111-1111-111111111111 in its `alertId`) are skipped as `test_notification`.
 Identity, gcp: the project, the policy's condition (its resource name `condition.name`, else the
@@ -33,7 +36,9 @@ policy's and the condition's names) and the time series it is about (the monitor
 and the `metric`'s labels, else the resource's name), since Cloud Monitoring opens a new
 incident, with a new `incident_id`, each time a condition is met again: a flapping check's
 outages are one incident, which reopens. An incident naming no policy or condition is keyed by
-its `incident_id`, which every alert keeps as the label `incident_id`. State open fires, closed
+its `incident_id`, which every alert keeps as the label `incident_id`. The policy's user labels
+(`policy_user_labels`) are labels by their own names, as Azure's custom properties are; `team`
+among them is its team. State open fires, closed
 resolves, acknowledged changes no ticket; the channel's test notification (`"version": "test"`)
 neither.
 Identity, uptimekuma: the monitor's id and name (ids restart at 1 on every Uptime Kuma
@@ -59,7 +64,15 @@ from triage.models import Alert, Priority, Status
 from triage.normalize import azure_stateless, common
 from triage.normalize.common import Normalized, Skipped
 from triage.normalize.generic import dated
-from triage.normalize.vendors import first_given, first_ident, labelled, paragraphs, quiet, untitled
+from triage.normalize.vendors import (
+    add_own_labels,
+    first_given,
+    first_ident,
+    labelled,
+    paragraphs,
+    quiet,
+    untitled,
+)
 
 NEWRELIC = "newrelic"
 AZURE = "azure"
@@ -345,6 +358,16 @@ def normalize_azure(payload: dict[str, Any]) -> Normalized:
     )
     occurred, notes = dated(when, f"azure {when_at}")
     custom = common.obj_or_empty(data.get("customProperties"))
+    labels = azure_stateless.with_custom_properties(
+        labelled(
+            ("rule", essentials.get("alertRule")),  # whole: `add_label` cuts it
+            ("signal_type", essentials.get("signalType")),
+            ("monitoring_service", essentials.get("monitoringService")),
+            ("target", _listed(essentials.get("alertTargetIDs"))),
+            ("configuration_items", _listed(items)),
+        ),
+        payload,
+    )
     alert = Alert(
         source=AZURE,
         status=status,
@@ -355,13 +378,7 @@ def normalize_azure(payload: dict[str, Any]) -> Normalized:
         priority=azure_stateless.PRIORITIES.get((severity or "").lower()),
         severity=severity,
         description=paragraphs(essentials.get("description")),
-        labels=labelled(
-            ("rule", essentials.get("alertRule")),  # whole: `add_label` cuts it
-            ("signal_type", essentials.get("signalType")),
-            ("monitoring_service", essentials.get("monitoringService")),
-            ("target", _listed(essentials.get("alertTargetIDs"))),
-            ("configuration_items", _listed(items)),
-        ),
+        labels=labels,
         occurred_at=occurred,
         identity=azure_stateless.rule_identity(essentials, context) or {"alert": alert_id},
         raw=payload,
@@ -422,6 +439,16 @@ def normalize_gcp(payload: dict[str, Any]) -> Normalized:
         ("incident.ended_at", ended), ("incident.started_at", incident.get("started_at"))
     )
     occurred, notes = dated(when, f"gcp {when_at}")
+    labels = labelled(
+        ("incident_id", incident_id),
+        ("project", project),
+        ("policy", incident.get("policy_name")),  # whole, as the resource
+        ("condition", incident.get("condition_name")),
+        ("resource", incident.get("resource_display_name") or incident.get("resource_name")),
+        ("resource_type", incident.get("resource_type_display_name")),
+        ("metric", common.obj_or_empty(incident.get("metric")).get("type")),
+    )
+    add_own_labels(labels, user_labels)
     alert = Alert(
         source=GCP,
         status=status,
@@ -435,15 +462,7 @@ def normalize_gcp(payload: dict[str, Any]) -> Normalized:
         severity=severity,
         description=paragraphs(incident.get("summary"), documentation),
         links=common.links(source=common.url(incident.get("url"), "url")),
-        labels=labelled(
-            ("incident_id", incident_id),
-            ("project", project),
-            ("policy", incident.get("policy_name")),  # whole, as the resource
-            ("condition", incident.get("condition_name")),
-            ("resource", incident.get("resource_display_name") or incident.get("resource_name")),
-            ("resource_type", incident.get("resource_type_display_name")),
-            ("metric", common.obj_or_empty(incident.get("metric")).get("type")),
-        ),
+        labels=labels,
         occurred_at=occurred,
         identity=_gcp_identity(incident, project or "", incident_id),
         raw=payload,

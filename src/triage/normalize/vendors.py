@@ -111,6 +111,19 @@ def labelled(*pairs: tuple[str, Any]) -> common.Labels:
     return labels
 
 
+def add_own_labels(labels: dict[str, str], given: Any) -> None:
+    """A tool's own labels of an alert (Opsgenie's extra properties, a Cloud Monitoring
+    policy's user labels, an Azure alert's custom properties: env, region, service …) added by
+    their own names, sorted, where routes and groups read them as they read an Alertmanager
+    alert's; a name the reader labels itself keeps the reader's value, and a value that is an
+    object or array is passed over. They are never identity: labels added while an alert is
+    open make no new incident."""
+    named = common.obj_or_empty(given)
+    for key in sorted(k for k in named if isinstance(k, str)):
+        if key not in labels:
+            common.add_label(labels, key, common.unnested(named[key]))
+
+
 def first_ident(value: Any, field: str) -> str:
     """The first name or id an array lists (the value itself when it is no array), whole, as
     an identity value; "" for none. The first is what an issue or problem opened with: those
@@ -466,14 +479,9 @@ def normalize_opsgenie(payload: dict[str, Any]) -> Normalized:
 
 def _og_details(labels: dict[str, str], details: Any) -> None:
     """The alert's extra properties (`alert.details`, which the webhook's "Add Alert Details"
-    sends: env, region, service …) as labels by their own names, sorted, where routes and
-    groups read them as they read an Alertmanager alert's; a name the reader labels itself
-    (alias, entity …) keeps the reader's value, and a property that is an object or array is
-    passed over."""
-    given = common.obj_or_empty(details)
-    for key in sorted(k for k in given if isinstance(k, str)):
-        if key not in labels:
-            common.add_label(labels, key, common.unnested(given[key]))
+    sends: env, region, service …) as labels by their own names (`add_own_labels`); a name the
+    reader labels itself (alias, entity …) keeps the reader's value."""
+    add_own_labels(labels, details)
 
 
 def _og_identity(alias: str | None, alert_id: str) -> dict[str, str]:
