@@ -74,6 +74,8 @@ from triage.incidents.lifecycle import (
 from triage.incidents.schedule import gathering_ends
 from triage.incidents.silences import FIELDS, Silence, shown_value
 from triage.models import EffectKind, Status, fingerprint_of
+from triage.redact import Redactor
+from triage.view import AlertView
 
 #: Members tracked per group: a DynamoDB item holds at most 400 KB, and a ticket lists them.
 MAX_MEMBERS = 1000
@@ -102,14 +104,19 @@ class GroupKey:
 
     key: str
     route: str
-    #: The label values the members agree on, redacted: they are stored and shown.
-    by: tuple[tuple[str, str], ...]
+    #: The label values the members agree on, redacted, as given (a key read from the store,
+    #: or made with `of`); a key made of an alert's view (`of_view`) reads them from that
+    #: view instead, when first asked for (`by`).
+    given_by: tuple[tuple[str, str], ...] = field(compare=False)
     window: timedelta = timedelta(0)
     #: Every label of the alert the key was made for, as routes read them
-    #: (`Alert.routed_labels`): not redacted, so never stored as they are; read for the labels
-    #: a group's members share (`_shared_after`). None when no alert is at hand (a key read
-    #: from the store): nothing is then known to be shared.
+    #: (`Alert.routed_labels`): not redacted, so never stored as they are; read for the names
+    #: of the labels a group's members share (`_shared_after`), each value as shown
+    #: (`shown_label`). None when no alert is at hand (a key read from the store): nothing is
+    #: then known to be shared.
     labels: Mapping[str, str] | None = field(default=None, compare=False, repr=False)
+    #: The view of the alert the key was made for (`of_view`), whose labels the group shows.
+    shown: _Shown | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def of(
@@ -122,16 +129,30 @@ class GroupKey:
         uncut: Mapping[str, str] | None = None,
     ) -> GroupKey:
         """The group of an alert with `labels` (as shown: `Alert.routed_labels`) on `route`; a
-        missing label counts as empty. The key hashes the exact values, whole where a shown
-        one is cut (`uncut`: `Alert.uncut_labels`), so values that differ only past the cut
-        are two groups; a value within the cut is hashed as shown, as it always was, so open
-        groups keep their keys. What is kept and shown is the shown value, redacted."""
-        whole = uncut or {}
-        shown_values = {name: labels.get(name, "") for name in group_by}
-        values = {name: whole.get(name, value) for name, value in shown_values.items()}
-        key = fingerprint_of(f"group:{route}", values)
-        shown = tuple((name, redact(value)) for name, value in shown_values.items())
+        missing label counts as empty (`_key_of` says what is hashed). Each value is kept as
+        `redact` leaves it alone: a value the alert holds under a secret's name elsewhere is
+        not taken out of it, so this is for a caller that needs only the key (`moves`). The
+        pipeline makes the groups it stores and shows with `of_view`."""
+        key = _key_of(route, group_by, labels, uncut or {})
+        shown = tuple((name, redact(labels.get(name, ""))) for name in group_by)
         return cls(key, route, shown, timedelta(seconds=window_s), labels)
+
+    @classmethod
+    def of_view(
+        cls, route: str, group_by: tuple[str, ...], window_s: float, view: AlertView
+    ) -> GroupKey:
+        """The group of the alert `view` redacts, on `route`: keyed as `of` keys it (the raw
+        values: an open group keeps its key), its values shown as the alert's view shows its
+        labels, so a value the alert holds under a secret's name (`db_password: hunter2xyz`)
+        is blanked in a label it is keyed by too (`instance: db-1/hunter2xyz`), as in the
+        stored title and what silences match. The view is read only when the values are
+        (a group made, or its shared labels changed), and shared with the event's title
+        when the caller hands the same `AlertView` to both: a storm's repeat redacts
+        nothing for its group."""
+        alert = view.alert
+        key = _key_of(route, group_by, alert.routed_labels, alert.uncut_labels)
+        window = timedelta(seconds=window_s)
+        return cls(key, route, (), window, alert.routed_labels, _Shown(view, group_by))
 
     @classmethod
     def stored(cls, key: str, group: Group) -> GroupKey:
@@ -139,8 +160,81 @@ class GroupKey:
         return cls(key, group.route, tuple(group.by.items()), timedelta(seconds=group.window_s))
 
     @property
+    def by(self) -> tuple[tuple[str, str], ...]:
+        """The label values the members agree on, redacted: they are stored and shown."""
+        return self.given_by if self.shown is None else self.shown.by
+
+    @property
     def title(self) -> str:
         return ", ".join(f"{name}={value or '∅'}" for name, value in self.by)
+
+    @property
+    def view(self) -> AlertView | None:
+        """The alert's view the key was made of (`of_view`): the caller's event reads its
+        title from the same one, so the alert is redacted once for both."""
+        return self.shown.view if self.shown is not None else None
+
+    def shown_label(self, name: str) -> str:
+        """Label `name` of the alert the key was made for, as the group keeps it: as its view
+        shows it (`of_view`), else as `shown_value` reads the value alone; empty when the
+        alert has none (or is not at hand)."""
+        if self.shown is not None:
+            return self.shown.label(name)
+        return shown_value(name, (self.labels or {}).get(name, ""))
+
+
+def _key_of(
+    route: str, group_by: tuple[str, ...], labels: Mapping[str, str], uncut: Mapping[str, str]
+) -> str:
+    """The key of the group on `route` of an alert with `labels` (as shown): a hash of the
+    route and the exact values, whole where a shown one is cut (`uncut`:
+    `Alert.uncut_labels`), so values that differ only past the cut are two groups; a value
+    within the cut is hashed as shown, as it always was, so open groups keep their keys."""
+    values = {name: uncut.get(name, labels.get(name, "")) for name in group_by}
+    return fingerprint_of(f"group:{route}", values)
+
+
+#: Redacts a label past the cap of a view that carries no redactor of its own (`_Shown`).
+_REDACTOR = Redactor()
+
+
+class _Shown:
+    """An alert's labels as its view shows them (`AlertView`), read when first asked for: the
+    view's own redaction, made once for the event's title, the group and the effect's text,
+    never again here."""
+
+    __slots__ = ("_by", "_names", "_view")
+
+    def __init__(self, view: AlertView, names: tuple[str, ...]) -> None:
+        self._view = view
+        self._names = names
+        self._by: tuple[tuple[str, str], ...] | None = None
+
+    @property
+    def view(self) -> AlertView:
+        """The alert's view the labels are read from."""
+        return self._view
+
+    @property
+    def by(self) -> tuple[tuple[str, str], ...]:
+        """The values of the labels the group is keyed by, as shown."""
+        if self._by is None:
+            self._by = tuple((name, self.label(name)) for name in self._names)
+        return self._by
+
+    def label(self, name: str) -> str:
+        """Label `name` as the view shows it; one past the 64 a view shows, as silences read
+        it (`silences.AsShown`): redacted as a shown one is (`shown_value`), and without the
+        values the alert holds under a secret's name; empty when the alert has none."""
+        fields = self._view.view()
+        shown = fields.labels.get(name)
+        if shown is not None:
+            return shown
+        raw = self._view.alert.routed_labels.get(name)
+        if raw is None:
+            return ""
+        redactor = fields.redaction[0] if fields.redaction is not None else _REDACTOR
+        return redactor.without(shown_value(name, raw, redactor), fields.named_secrets)
 
 
 def decide_group(
@@ -212,11 +306,8 @@ def _shared_after(stored: Incident, event: AlertEvent, group: GroupKey) -> dict[
         return stored.labels
     if group.labels is None:
         return {}  # a member whose labels are not at hand: none is known to be shared
-    labels = group.labels
     shared = {
-        name: value
-        for name, value in stored.labels.items()
-        if shown_value(name, labels.get(name, "")) == value
+        name: value for name, value in stored.labels.items() if group.shown_label(name) == value
     }
     return stored.labels if len(shared) == len(stored.labels) else shared
 
@@ -231,8 +322,8 @@ def _first_shared(event: AlertEvent, group: GroupKey) -> dict[str, str]:
     if event.status is not Status.FIRING or group.labels is None or not group.window:
         return {}
     shared: dict[str, str] = {}
-    for name, raw in itertools.islice(group.labels.items(), SHARED_LABELS):
-        value = shown_value(name, raw)
+    for name in itertools.islice(group.labels, SHARED_LABELS):
+        value = group.shown_label(name)
         if len(name) <= SHARED_LABEL_CHARS and len(value) <= SHARED_LABEL_CHARS:
             shared[name] = value
     return shared
