@@ -218,3 +218,44 @@ def test_the_generated_elastic_password_is_blanked(text: str, expected: str) -> 
 def test_elastic_notes_without_a_password_stay(text: str) -> None:
     """A note that no password was generated, or one hidden already, keeps its words."""
     assert _text(text) == text
+
+
+# --- a secret-named key whose list opens at its line's end (pretty-printed JSON, code) --------
+
+OTHER = "Aq9bLm4Xc8Dr2Fh6"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            f'{{\n  "api_keys": [\n    "{PASSWORD}",\n    "{OTHER}"\n  ],\n  "region": "eu"\n}}',
+            f'{{\n  "api_keys": [{P}\n  ],\n  "region": "eu"\n}}',
+        ),
+        (f'"password": [\n  "{PASSWORD}"\n]', f'"password": [{P}\n]'),
+        (f'api_keys = [\n  "{PASSWORD}",\n]', f"api_keys = [{P}\n]"),
+        (f"password: [\n {PASSWORD} ]", f"password: [{P} ]"),
+        (f"API_TOKENS = [\r\n    '{PASSWORD}',\r\n]", f"API_TOKENS = [{P}\r\n]"),
+        (
+            f'"tokens": [\n  {{"id": "{PASSWORD}", "scope": "read"}}\n]',
+            f'"tokens": [{P}\n]',
+        ),
+    ],
+    ids=["json", "json-one", "python", "yaml-flow", "crlf", "objects"],
+)
+def test_a_list_over_lines_under_a_secret_name_is_blanked(text: str, expected: str) -> None:
+    """The list a secret's name opens at its line's end is its value: each item is blanked,
+    not only the bracket, as the same list on one line is."""
+    assert _text(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{\n  "hosts": [\n    "db1",\n    "db2"\n  ]\n}',
+        '{\n  "token_count": [\n    12,\n    40\n  ]\n}',
+    ],
+)
+def test_lists_under_ordinary_names_stay(text: str) -> None:
+    """A list under a name that is no secret's, and an empty one, keeps its items."""
+    assert _text(text) == text
