@@ -55,12 +55,6 @@ group_by = ["alertname", "instance"]
 source = ["alertmanager"]
 """
 
-#: Not yet: the pipeline makes group keys with `redactor.text` per value (`Pipeline.group_of`),
-#: until the pipeline.py diff of task 400 lands (it makes them with `GroupKey.of_view`).
-NEEDS_PIPELINE = pytest.mark.xfail(
-    strict=True, reason="Pipeline.group_of still keys groups with GroupKey.of (pipeline diff)"
-)
-
 
 def db_alert(pod: str = "api-0") -> dict[str, Any]:
     """A firing Alertmanager alert holding SECRET under a secret's name, and again in the
@@ -92,7 +86,6 @@ def message(alerts: list[dict[str, Any]], n: int = 1) -> Message:
     return Message(f"m-{n}", webhook(alerts), f"rh-{n}", 1, T0, received_at=T0)
 
 
-@NEEDS_PIPELINE
 async def test_a_group_keyed_by_a_label_repeating_a_named_secret_shows_it_nowhere(
     tmp_path: Path,
 ) -> None:
@@ -118,7 +111,6 @@ async def test_a_group_keyed_by_a_label_repeating_a_named_secret_shows_it_nowher
     assert [place for place, text in shown.items() if SECRET in text] == []
 
 
-@NEEDS_PIPELINE
 async def test_a_gathering_group_keeps_its_shared_labels_as_the_view_shows_them(
     tmp_path: Path,
 ) -> None:
@@ -133,7 +125,6 @@ async def test_a_gathering_group_keeps_its_shared_labels_as_the_view_shows_them(
     assert SECRET not in incident_to_json(group)
 
 
-@NEEDS_PIPELINE
 async def test_a_silence_on_the_group_label_as_listed_holds_a_gathering_group(
     tmp_path: Path,
 ) -> None:

@@ -119,6 +119,7 @@ class _Event:
         redactor: Redactor,
         queued_at: datetime | None = None,
         router: Router | None = None,
+        redacted: AlertView | None = None,
     ) -> None:
         self.fingerprint = alert.fingerprint
         self.source = alert.source
@@ -128,8 +129,9 @@ class _Event:
         #: is the newer.
         self.queued_at = queued_at
         self._redactor = redactor
-        #: The alert's view the title was read from; None until it is.
-        self.redacted: AlertView | None = None
+        #: The alert's view the title is read from: its group key's (`GroupKey.view`, so the
+        #: alert is redacted once for both), else made when the title is first read.
+        self.redacted = redacted if redacted is not None and redacted.alert is alert else None
         self._title: str | None = None
         self._alert = alert
         self._router = router
@@ -139,7 +141,8 @@ class _Event:
     @property
     def title(self) -> str:
         if self._title is None:
-            self.redacted = AlertView(self._alert, self._redactor)
+            if self.redacted is None:
+                self.redacted = AlertView(self._alert, self._redactor)
             self._title = self.redacted.title
         return self._title
 
@@ -501,18 +504,17 @@ class Pipeline:
 
     def group_of(self, alert: Alert) -> GroupKey | None:
         """The group `alert` is a member of, when a grouping route takes it: keyed by its
-        labels' whole values, past the 64 shown too (`Alert.label`)."""
+        labels' whole values, past the 64 shown too (`Alert.label`), and shown as the alert's
+        view shows them (`GroupKey.of_view`: its event reads its title from the same view)."""
         stated = alert.priority or default_priority(alert.severity)
         route = self.router.grouping(alert, stated)
         if route is None:
             return None
-        return GroupKey.of(
+        return GroupKey.of_view(
             route.grouping_name,
             route.group_by,
-            alert.routed_labels,
             route.group_window_s,
-            self.redactor.text,
-            alert.uncut_labels,
+            AlertView(alert, self.redactor),
         )
 
     async def handle(
@@ -539,7 +541,7 @@ class Pipeline:
             fingerprint=alert.fingerprint, source=alert.source
         )
         try:
-            event: _Event | AnswersFiring = self.event(alert, queued_at)
+            event: _Event | AnswersFiring = self.event(alert, queued_at, group)
             if answers_firing:
                 event = AnswersFiring(event)
             if self.dry_run:
@@ -593,10 +595,14 @@ class Pipeline:
         finally:
             structlog.contextvars.reset_contextvars(**tokens)
 
-    def event(self, alert: Alert, queued_at: datetime | None = None) -> _Event:
-        """What the store's lifecycle reads of `alert`, its message queued at `queued_at`."""
+    def event(
+        self, alert: Alert, queued_at: datetime | None = None, group: GroupKey | None = None
+    ) -> _Event:
+        """What the store's lifecycle reads of `alert`, its message queued at `queued_at`;
+        its title read from the view `group` (the alert's group key) was made of, if any."""
         # Its title as its view shows it: also without a value its labels hold as a secret.
-        return _Event(alert, self.redactor, queued_at, self.router)
+        view = group.view if group is not None else None
+        return _Event(alert, self.redactor, queued_at, self.router, view)
 
     async def apply(
         self,
