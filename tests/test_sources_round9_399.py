@@ -302,3 +302,52 @@ def test_an_azure_health_alerts_custom_properties_are_its_labels(sample: str) ->
     body["data"]["customProperties"] = {"team": "platform", "env": "prod"}
     alert = _only(body)
     assert (alert.team, alert.labels["env"]) == ("platform", "prod")
+
+
+# --- grafana: a heartbeat or inhibitor from an imported kube-prometheus rule set ticketed ------
+
+
+def _grafana_group(labels: dict[str, str], annotations: dict[str, str]) -> dict[str, Any]:
+    """A Grafana webhook (unified alerting) holding one firing alert, as Grafana sends it for
+    a rule it evaluates or a Mimir ruler's that its alerting forwards."""
+    group = _webhook_group(labels, annotations)
+    alert = group["alerts"][0]
+    alert.update(silenceURL="https://grafana.example.com/alerting/silence/new", values={"A": 1})
+    group.update(
+        version="1",
+        orgId=1,
+        title=f"[FIRING:1] {labels['alertname']}",
+        state="alerting",
+        message="**Firing**",
+    )
+    return group
+
+
+#: kube-prometheus' Watchdog as its rule is imported into Grafana alerting (Grafana adds the
+#: folder it is kept in).
+_WATCHDOG_LABELS = {"alertname": "Watchdog", "severity": "none", "grafana_folder": "general"}
+
+
+@pytest.mark.parametrize(
+    ("labels", "reason"),
+    [
+        (_WATCHDOG_LABELS, "heartbeat"),
+        ({**_INFO_INHIBITOR_LABELS, "grafana_folder": "general"}, "inhibitor"),
+    ],
+    ids=["watchdog", "info-inhibitor"],
+)
+def test_a_kube_prometheus_heartbeat_through_grafana_opens_no_ticket(
+    labels: dict[str, str], reason: str
+) -> None:
+    """kube-prometheus' Watchdog and InfoInhibitor (severity none) sent by Grafana's webhook
+    (its rules imported into Grafana alerting, or a Mimir ruler's) are skipped as on the
+    Alertmanager paths, not ticketed."""
+    normalized = normalize_body(json.dumps(_grafana_group(labels, {"summary": "x"})))
+    assert (normalized.alerts, [s.reason for s in normalized.skipped]) == ((), [reason])
+
+
+def test_a_grafana_rule_named_watchdog_at_a_real_severity_still_fires() -> None:
+    """A Grafana rule of that name with a real severity is someone's own, and fires."""
+    labels = {**_WATCHDOG_LABELS, "severity": "critical"}
+    alert = _only(_grafana_group(labels, {"summary": "watchdog timer fired on db-1"}))
+    assert (alert.source, alert.status) == ("grafana", Status.FIRING)

@@ -12,6 +12,9 @@ The contact point's "Test notification" is skipped on purpose (reason "test_noti
 proves the webhook works, it is not an incident. Unified alerting sends it as an alert labelled
 alertname=TestAlert, instance=Grafana (summary "Notification test"); legacy alerting as rule id 0
 named "Test notification". Legacy `no_data`, `pending` and `paused` states change no ticket.
+kube-prometheus' Watchdog heartbeat and InfoInhibitor (severity "none") are skipped as on the
+Alertmanager paths (`alertmanager.no_incident`): their rules imported into Grafana alerting, or
+a Mimir ruler's alerts that Grafana's alerting sends, fire forever or only to inhibit.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ def matches_unified(payload: dict[str, Any]) -> bool:
 
 
 def normalize_unified(payload: dict[str, Any]) -> Normalized:
-    read = alertmanager.normalize_group(payload, SOURCE, is_test=alertmanager.grafana_test)
+    read = alertmanager.normalize_group(payload, SOURCE, is_test=alertmanager.no_incident)
     if not read.alerts:
         return read
     return replace(read, alerts=tuple(_in_org(alert, payload) for alert in read.alerts))
