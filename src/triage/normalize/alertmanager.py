@@ -16,7 +16,7 @@ triage cannot read (one note for the group, the labels kept as given).
 
 Grafana's contact-point test alert (`grafana_test`) is skipped on every path here: Grafana's
 webhook, an Alertmanager's webhook relaying it, and the Alertmanager API (`prometheus`). So is
-kube-prometheus' Watchdog (severity "none", `heartbeat`) on the Alertmanager paths: it fires
+kube-prometheus' Watchdog (severity "none", `heartbeat`) on every one of those paths: it fires
 forever to prove the pipeline works, for a dead man's switch, and is no incident; and so is
 its InfoInhibitor (severity "none", `inhibitor`), which fires only to hold info alerts back.
 
