@@ -835,6 +835,7 @@ CASES = [
     ("mg key-" + _run(32, HEX) + " dp.st.prd." + _run(43), "mg [REDACTED:token] [REDACTED:token]"),
     ("mg key-3ax6xnjp29jd6fds4gc373sgvjxteol0 ok", "mg [REDACTED:token] ok"),
     ('"api_keys": [\n  "Zq8vTn3Rk7Wp2Ys"\n]', '"api_keys": [[REDACTED:password]\n]'),
+    ('SECRET_KEY = (\n    "Zq8vTn3Rk7Wp2Ys"\n)', "SECRET_KEY = ([REDACTED:password]\n)"),
     ("mg " + _run(32, HEX) + "-" + _run(8, HEX) + "-" + _run(8, HEX), "mg [REDACTED:token]"),
     ("es eyJ2ZXIiOiI4LjE0LjAiLCJhZHIiOlsiMTcyLjE4LjAuMjo5MjAwIl0s", "es [REDACTED:token]"),
     (

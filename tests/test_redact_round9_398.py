@@ -259,3 +259,33 @@ def test_a_list_over_lines_under_a_secret_name_is_blanked(text: str, expected: s
 def test_lists_under_ordinary_names_stay(text: str) -> None:
     """A list under a name that is no secret's, and an empty one, keeps its items."""
     assert _text(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            'SECRET_KEY = (\n    "django-insecure-q8vTn3Rk7Wp2YsAq9bLm4Xc8Dr2Fh6Jk1Pn5"\n)',
+            f"SECRET_KEY = ({P}\n)",
+        ),
+        (f'"password": (\n  "{PASSWORD}"\n)', f'"password": ({P}\n)'),
+        (f'api_token = (\n    "{PASSWORD}"\n    "{OTHER}"\n)', f"api_token = ({P}\n)"),
+    ],
+    ids=["black-wrapped", "dict-entry", "implicit-concatenation"],
+)
+def test_a_string_wrapped_in_parentheses_over_lines_is_blanked(text: str, expected: str) -> None:
+    """A formatter wraps a long string in parentheses on lines of their own: the strings
+    inside are the value, not the `(`."""
+    assert _text(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("timeout = (\n    5\n)", "timeout = (\n    5\n)"),
+        ('token = (\n    os.environ["API_TOKEN"]\n)', '\n    os.environ["API_TOKEN"]\n)'),
+    ],
+)
+def test_parentheses_over_lines_that_hold_no_literal_secret_stay(text: str, kept: str) -> None:
+    """A wrapped value under an ordinary name, or a wrapped reference, keeps its lines."""
+    assert kept in _text(text)

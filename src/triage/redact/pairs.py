@@ -319,7 +319,8 @@ def _keep_quotes(match: re.Match[str]) -> str:
         return f"{match['head']}{unclosed}[REDACTED:password]"
     if match["lines_list"]:
         items = match[0][match.end("lines_list") - match.start() :]
-        return f"{match['head']}[[REDACTED:password]{items[len(items.rstrip()) :]}"
+        opener = match["lines_list"]
+        return f"{match['head']}{opener}[REDACTED:password]{items[len(items.rstrip()) :]}"
     if match["list"]:
         return f"{match['head']}{match['list']}[REDACTED:password]{match['lq']}"
     if match["subst"]:
@@ -510,8 +511,8 @@ def _line_value(match: re.Match[str]) -> str:
         or _PLACEHOLDER_FOUND.fullmatch(secret)
         # An object a call wraps (`jsonencode({` then its lines): sections.py read its values.
         or _WRAPPED_OBJECT.fullmatch(secret)
-        # A list opened at the line's end: the pair rule reads its lines as the value.
-        or secret == "["
+        # A list or parentheses opened at the line's end: the pair rule reads its lines.
+        or secret in ("[", "(")
     ):
         return match[0]
     return f"{match['head']}{_flow_sequence_redacted(secret)}{value[len(secret) :]}"
@@ -1153,11 +1154,13 @@ PAIR_RULES: tuple[
         # one, its brackets and outer quotes kept. A placeholder inside it (an item redacted
         # before) is read whole: its `]` does not end the list. YAML's flow sequence of bare
         # items (`[abc, def]`) too, not only its first item.
-        # … and one that opens at its line's end (pretty-printed JSON, code): its lines to
-        # the `]`, strings, bare items and flat objects, as one; the `]`'s indentation kept.
-        r"""|(?P<lines_list>\[)(?=[ \t]{0,8}+\r?\n)(?=\s{0,256}+[^\s\]])"""
-        r"""(?:"(?:[^"\\\r\n]|\\.){0,1024}+"|'[^'\r\n]{0,1024}+'|\{[^{}\[\]]{0,4096}+\}"""
-        r"""|\[REDACTED:[\w-]{1,32}+\]|[^\[\]{}"']){1,4096}+(?=\])"""
+        # … and one that opens at its line's end (pretty-printed JSON, code), or the
+        # parentheses a formatter wraps a long string in (black's `KEY = (` then the string's
+        # lines): its lines to the `]` or `)`, strings, bare items and flat objects, as one;
+        # the closing bracket's indentation kept. Code inside (a call, a subscript) is no list.
+        r"""|(?P<lines_list>\[|(?P<paren>\())(?=[ \t]{0,8}+\r?\n)(?=\s{0,256}+[^\s\])])"""
+        r"""(?:"(?:[^"\\\r\n]|\\.){0,1024}+"|'[^'\r\n]{0,1024}+'|\{[^{}()\[\]]{0,4096}+\}"""
+        r"""|\[REDACTED:[\w-]{1,32}+\]|[^\[\]{}()"']){1,4096}+(?(paren)(?=\))|(?=\]))"""
         r"""|(?P<list>(?:\[|\[\]string\{)[ \t]{0,3}(?P<lq>\\?["']|(?!\[REDACTED)))"""
         r"""(?:\[REDACTED:[\w-]{1,32}+\]|[^\]}\r\n\\]|\\.){1,4096}+(?=[\]}])"""
         # An unquoted value, which never starts with an escaped line break or tab (a name that
