@@ -245,17 +245,17 @@ CUT_BEFORE = {
         "84a6fda4edc8c674",
     ),
     ("vendors/azure-fired.json", "rule"): (
-        "a3680f71befb6179",
+        "0e44314eb2afcf21",
         "e2eb3bd5be69f4ea",
         "87b9af1435aab3fe",
     ),
     ("vendors/gcp-open.json", "policy"): (
-        "d8eed2a4fc70dbd4",
+        "ba7abf0403f717a3",
         "3683893ba529c936",
         "3683893ba529c936",
     ),
     ("vendors/gcp-open.json", "resource"): (
-        "d8eed2a4fc70dbd4",
+        "ba7abf0403f717a3",
         "3683893ba529c936",
         "3683893ba529c936",
     ),
