@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 
-from triage.errors import InvalidAlertError, UnknownFormatError
 from triage.models import Alert, Priority, Status
 from triage.normalize import normalize_body
 from triage.summarise.priority import default_priority
