@@ -836,7 +836,10 @@ CASES = [
     ("mg key-3ax6xnjp29jd6fds4gc373sgvjxteol0 ok", "mg [REDACTED:token] ok"),
     ('"api_keys": [\n  "Zq8vTn3Rk7Wp2Ys"\n]', '"api_keys": [[REDACTED:password]\n]'),
     ('SECRET_KEY = (\n    "Zq8vTn3Rk7Wp2Ys"\n)', "SECRET_KEY = ([REDACTED:password]\n)"),
-    ("mg " + _run(32, HEX) + "-" + _run(8, HEX) + "-" + _run(8, HEX), "mg [REDACTED:token]"),
+    (
+        "mailgun " + _run(32, HEX) + "-" + _run(8, HEX) + "-" + _run(8, HEX),
+        "mailgun [REDACTED:token]",
+    ),
     ("es eyJ2ZXIiOiI4LjE0LjAiLCJhZHIiOlsiMTcyLjE4LjAuMjo5MjAwIl0s", "es [REDACTED:token]"),
     (
         "The generated password for the elastic built-in superuser is : Zq8vTn3Rk7Wp2Ys",

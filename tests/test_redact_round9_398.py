@@ -134,7 +134,8 @@ def test_twilio_sids_and_ids_stay(text: str) -> None:
     ids=["key-base36", "curl-user", "new-key", "new-key-call"],
 )
 def test_a_mailgun_key_is_blanked(text: str, expected: str | None) -> None:
-    """Mailgun's private API keys, in either shape it issues, are blanked wherever they stand."""
+    """Mailgun's private API keys are blanked: a `key-` key wherever it stands, a newer one
+    in text that names Mailgun."""
     shown = _text(text)
     assert "3ax6xnjp" not in shown
     assert "9f8e7d6c" not in shown
@@ -147,9 +148,9 @@ def test_a_mailgun_key_is_blanked(text: str, expected: str | None) -> None:
     [
         "key-rotation-schedule-for-orders-api done",
         "key-value store key-abcdefghijklmnopqrstuvwxyzabcdef",
-        "trace 9f8e7d6c5b4a39281706f5e4d3c2b1a0-5d4c3b2a span",
-        "id 9f8e7d6c-5b4a-3928-1706-f5e4d3c2b1a0 ok",
-        "00-9f8e7d6c5b4a39281706f5e4d3c2b1a0-5d4c3b2a1f2e3d4c-01",
+        "mailgun trace 9f8e7d6c5b4a39281706f5e4d3c2b1a0-5d4c3b2a span",
+        "mailgun id 9f8e7d6c-5b4a-3928-1706-f5e4d3c2b1a0 ok",
+        "mailgun 00-9f8e7d6c5b4a39281706f5e4d3c2b1a0-5d4c3b2a1f2e3d4c-01",
     ],
 )
 def test_mailgun_like_words_and_ids_stay(text: str) -> None:
