@@ -290,3 +290,60 @@ def test_a_string_wrapped_in_parentheses_over_lines_is_blanked(text: str, expect
 def test_parentheses_over_lines_that_hold_no_literal_secret_stay(text: str, kept: str) -> None:
     """A wrapped value under an ordinary name, or a wrapped reference, keeps its lines."""
     assert kept in _text(text)
+
+
+# --- Oracle: userid quoted twice, and SQL*Plus' CONNECT as SYSDBA or at its prompt -----------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            f'expdp userid=\\"sys/{PASSWORD} as sysdba\\" directory=d dumpfile=x.dmp',
+            f'expdp userid=\\"sys/{P} as sysdba\\" directory=d dumpfile=x.dmp',
+        ),
+        (
+            f"impdp userid=\"'sys/{PASSWORD} as sysdba'\" directory=d",
+            f"impdp userid=\"'sys/{P} as sysdba'\" directory=d",
+        ),
+        (f"CONNECT sys/{PASSWORD} AS SYSDBA", f"CONNECT sys/{P} AS SYSDBA"),
+        (f"SQL> conn scott/{PASSWORD}\nConnected.", f"SQL> conn scott/{P}\nConnected."),
+        (f"SQL> connect system/{PASSWORD} as sysoper", f"SQL> connect system/{P} as sysoper"),
+    ],
+    ids=["escaped-quotes", "quotes-in-quotes", "connect-as-sysdba", "prompt-conn", "sysoper"],
+)
+def test_an_oracle_password_is_blanked(text: str, expected: str) -> None:
+    """Oracle's docs quote `userid` twice for `as sysdba`, and SQL*Plus' CONNECT takes
+    user/password with no `@` at its prompt or as SYSDBA: the password is blanked."""
+    assert _text(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "could not connect orders/api within 5s",
+        "failed to connect redis/cache: timeout",
+        "SQL> connect / as sysdba",
+        "SQL> conn /\nConnected.",
+    ],
+)
+def test_connect_in_prose_and_os_login_stay(text: str) -> None:
+    """`connect` before a path in prose, and the OS login (`/`), hold no password."""
+    assert _text(text) == text
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        f"valkey-cli -a {PASSWORD} ping",
+        f"keydb-cli -h cache -a {PASSWORD} info",
+    ],
+)
+def test_a_redis_forks_cli_password_is_blanked(command: str) -> None:
+    """Valkey's and KeyDB's clients take redis-cli's `-a` password."""
+    assert PASSWORD not in _text(command)
+
+
+def test_a_redis_forks_cli_port_stays() -> None:
+    """Their `-p` is a port, as redis-cli's is."""
+    assert _text("valkey-cli -h cache -p 6379 ping") == "valkey-cli -h cache -p 6379 ping"

@@ -76,7 +76,8 @@ _PASSWORD_OPTIONS = (
     ),
     ("twine", ("-p",)),
     ("7za?", ("-p",)),
-    ("redis-cli", ("-a",)),
+    # Valkey's and KeyDB's clients are redis-cli's forks.
+    ("redis-cli|valkey-cli|keydb-cli", ("-a",)),
     ("cqlsh|rabbitmqadmin", ("-p",)),
     ("mosquitto_(?:pub|sub|rr)", ("-P",)),
     ("sqlcmd|mssql-cli|bcp|ipmitool|zip|unzip|osql|isql|tsql", ("-P",)),
@@ -148,7 +149,7 @@ _GLUED_OPTION = re.compile("7za?|(?:un)?rar")
 #: The commands whose password option takes its value after a space only (their own parsers;
 #: the others' getopt, pflag or argparse take `-pX` as `-p X`: `sqlcmd -PX`, `ldapsearch -wX`).
 _SPACED_OPTION = re.compile(
-    r"redis-cli|plink|pscp|psftp|(?i:psexec(?:64)?)|openssl[ \t]{1,3}enc|keytool|rdesktop"
+    r"redis-cli|valkey-cli|keydb-cli|plink|pscp|psftp|(?i:psexec(?:64)?)|openssl[ \t]{1,3}enc|keytool|rdesktop"
     # The mongo tools read a single-dash long option as a long one (`mongo -port 27017`).
     r"|mongo(?:sh|dump|restore|import|export)?|mosquitto_(?:pub|sub|rr)"
     # InfluxDB 1.x's client reads Go's single-dash long options (`-password X`, `-precision`).
@@ -431,7 +432,7 @@ def _user_password(match: re.Match[str]) -> str:
 _ARGV_COMMANDS = (
     r"mysql(?:dump|admin|import|check|show|slap)?|mariadb(?:-dump|-admin)?|sshpass|htpasswd"
     r"|docker|podman|buildah|skopeo|nerdctl|oras|az|oc|cf|helm|crane|mongo(?:sh|dump|restore)?"
-    r"|7za?|redis-cli|cqlsh|rabbitmqadmin|rabbitmqctl|mosquitto_(?:pub|sub|rr)|sqlcmd|bcp"
+    r"|7za?|redis-cli|valkey-cli|keydb-cli|cqlsh|rabbitmqadmin|rabbitmqctl|mosquitto_(?:pub|sub|rr)|sqlcmd|bcp"
     r"|ipmitool|zip|unzip|ssh-keygen|snmp[a-z]{2,12}|ldap[a-z]{2,10}|plink|pscp|psftp|psexec"
     r"|openssl|(?:un)?rar|twine|influx|racadm|curl|wget|smbclient|rpcclient|lftp|keytool|java"
     r"|psql|pg_dump|pg_restore|kubectl|mc|nmcli|https?|xhs?"
@@ -1153,6 +1154,8 @@ COMMAND_RULES: tuple[
         *("rdesktop", "keytool", "PsExec", "7z.exe", "7za.exe", "zip.exe", "rar.exe"),
         *("doctl", "flyctl", "fly ", "fly\t", "useradd", "usermod"),
         *("mongo", "redis-cli", "sqlcmd", "ipmitool", "ssh-keygen", "snmp", "twine"),
+        # Valkey's by its `lkey-cli`: `v` starts no other needle looked for as written.
+        *("lkey-cli", "keydb-cli"),
         # cqlsh by its `lsh` and the gap after it: the letter `c` starts no other needle looked
         # for as written, and would add to the positions every text's search tries.
         *("lsh ", "lsh\t", "rabbitmqadmin", "mosquitto_", "ncftp", "isql", "osql", "tsql"),

@@ -420,19 +420,25 @@ _LITERAL_WRAPPERS = (
 
 POSITIONAL_RULES: tuple[_Rule, ...] = (
     # Oracle's tools take user/password[@database] (sqlplus, sqlldr, expdp, impdp, exp, imp,
-    # rman's target and catalog, dgmgrl; `userid=`), as does SQL*Plus' CONNECT with an `@`.
+    # rman's target and catalog, dgmgrl; `userid=`), as does SQL*Plus' CONNECT with an `@`,
+    # `AS SYSDBA` or after its prompt.
     # `sqlplus / as sysdba` has no user, and no password. DB2's CONNECT TO <db> USER <user>
     # USING <password> too.
     _rule(
         r"(?<![\w./-])(?:(?:sqlplus|sqlldr|expdp|impdp|exp|imp|rman|dgmgrl)"
         r"(?:[ \t]{1,3}(?:-[A-Za-z]{1,10}+|target|catalog|auxiliary)){0,4}+[ \t]{1,3}"
-        r"(?:(?:userid|target|catalog)=)?[\"']?[A-Za-z_][\w$#]{0,127}+/"
+        # `userid=` may be quoted twice (`userid=\\"sys/… as sysdba\\"`, `"'sys/… as sysdba'"`).
+        r"(?:(?:userid|target|catalog)=)?(?:\\?[\"']){0,2}+[A-Za-z_][\w$#]{0,127}+/"
         # The password quoted (`scott/"it's…"@db`, Oracle's way to a password with a special
         # character), to its closing quote, or a run to the `@`, a space or a quote.
         rf"(?P<value>(?!\\?[\"']?\[REDACTED)(?:(?P<q>\\?[\"']){_QUOTED_CHAR}{{1,256}}+(?P=q)"
         r"|[^\s@\"'/]{1,256}+))(?=@|[\s\"']|\\|$)"
-        r"|conn(?:ect)?[ \t]{1,3}[A-Za-z_][\w$#]{0,127}+/"
-        r"(?P<connected>(?!\[REDACTED)[^\s@\"'/]{1,256}+)(?=@)"
+        # CONNECT's: before an `@`, before `AS SYSDBA` (or another admin privilege), or
+        # anywhere after SQL*Plus' prompt.
+        r"|(?P<sql_prompt>SQL>[ \t]{1,3})?conn(?:ect)?[ \t]{1,3}[A-Za-z_][\w$#]{0,127}+/"
+        r"(?P<connected>(?!\[REDACTED)[^\s@\"'/]{1,256}+)"
+        r"(?=@|[ \t]{1,3}as[ \t]{1,3}sys(?:dba|oper|asm|backup|dg|km|rac)(?![\w])"
+        r"|(?(sql_prompt)(?:[\s\"';]|\\|$)|(?!)))"
         r"|connect[ \t]{1,3}to[ \t]{1,3}[^\s]{1,256}+[ \t]{1,3}user[ \t]{1,3}[^\s]{1,256}+"
         r"[ \t]{1,3}using[ \t]{1,3}(?P<uq>\\?[\"'])?(?!\[REDACTED)"
         rf"(?P<using>(?(uq){_quoted_char('uq')}{{1,256}}+"
