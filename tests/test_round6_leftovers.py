@@ -41,7 +41,7 @@ BEFORE = {
     "aws/rds-failover-started.json": ["4c8e9b7030cf94ab"],
     "aws/ssm-invocation-failed.json": ["48a109c34f7d5b1a"],
     "aws/budgets-actual-exceeded.json": ["5ee7eca55728887e"],
-    "vendors/gcp-open.json": ["d8eed2a4fc70dbd4"],
+    "vendors/gcp-open.json": ["ba7abf0403f717a3"],  # its user label team, 2026-12-06
     "vendors/splunk-alert.json": ["5ac19426155e5721"],  # re-keyed with its owner, 2026-12-06
     "sns/text-message.json": ["85ad1e6de8032c3e"],
     "threshold/host-only.json": ["2c4e9267b177d705"],
