@@ -116,23 +116,29 @@ def test_the_harmful_steps_cover_every_alternative() -> None:
         assert any(alone.search(step) for step in HARMFUL), alternative.pattern
 
 
-@pytest.mark.parametrize("step", [*HARMFUL, *(step.upper() for step in HARMFUL)])
-def test_every_alternative_holds_its_literals_where_it_matches(step: str) -> None:
-    """Wherever an alternative matches a harmful step, the match holds one literal of each
-    group the alternative says it needs (so a step the gate skips cannot match it)."""
-    for alternative in (*harm._DESTROYING, *harm._DISARMING):
-        for found in re.finditer(alternative.pattern, step, re.IGNORECASE):
-            lowered = harm._folded(found[0])
-            for group in alternative.needs:
-                assert any(literal in lowered for literal in group), (alternative.pattern, group)
+def test_every_alternative_holds_its_literals_where_it_matches() -> None:
+    """Wherever an alternative matches a harmful step (as written or upper-cased), the match
+    holds one literal of each group the alternative says it needs (so a step the gate skips
+    cannot match it)."""
+    missing = [
+        (step, alternative.pattern, group)
+        for step in [*HARMFUL, *(step.upper() for step in HARMFUL)]
+        for alternative in (*harm._DESTROYING, *harm._DISARMING)
+        for found in re.finditer(alternative.pattern, step, re.IGNORECASE)
+        for group in alternative.needs
+        if not any(literal in harm._folded(found[0]) for literal in group)
+    ]
+    assert missing == []
 
 
-@pytest.mark.parametrize("step", HARMFUL)
-def test_every_harmful_step_passes_the_gate(step: str) -> None:
+def test_every_harmful_step_passes_the_gate() -> None:
     """Each harmful step is searched and marked, in prose, with its gate."""
-    checked = harm.check(f"Fix it on web-1: {step}")
-    assert MARK in checked.text, step
-    assert checked.rejected, step
+    unmarked = []
+    for step in HARMFUL:
+        checked = harm.check(f"Fix it on web-1: {step}")
+        if MARK not in checked.text or not checked.rejected:
+            unmarked.append(step)
+    assert unmarked == []
 
 
 def _ungated(step: str) -> tuple[str, tuple[str, ...]]:
@@ -161,11 +167,15 @@ def _mixes() -> list[str]:
     return [*texts, *(text.upper() for text in texts), *mixes, *spaced]
 
 
-@pytest.mark.parametrize("step", _mixes())
-def test_the_gate_changes_no_result(step: str) -> None:
+def test_the_gate_changes_no_result() -> None:
     """`check` with its gates gives what searching every step with both patterns gives."""
+    assert [step for step in _mixes() if _gated(step) != _ungated(step)] == []
+
+
+def _gated(step: str) -> tuple[str, tuple[str, ...]]:
+    """What `check` gives, gates and all."""
     checked = harm.check(step)
-    assert (checked.text, checked.rejected) == _ungated(step)
+    return checked.text, checked.rejected
 
 
 @pytest.mark.parametrize(
