@@ -835,6 +835,8 @@ CASES = [
     ("mg key-" + _run(32, HEX) + " dp.st.prd." + _run(43), "mg [REDACTED:token] [REDACTED:token]"),
     ("mg key-3ax6xnjp29jd6fds4gc373sgvjxteol0 ok", "mg [REDACTED:token] ok"),
     ("valkey-cli -a Zq8vTn3Rk7Wp2Ys ping", "valkey-cli -a [REDACTED:password] ping"),
+    ("vsce publish -p Zq8vTn3Rk7Wp2Ys", "vsce publish -p [REDACTED:password]"),
+    ("choco push x.nupkg -k Zq8vTn3Rk7Wp2Ys", "choco push x.nupkg -k [REDACTED:password]"),
     ("SQL> conn scott/Zq8vTn3Rk7Wp2Ys", "SQL> conn scott/[REDACTED:password]"),
     ('"api_keys": [\n  "Zq8vTn3Rk7Wp2Ys"\n]', '"api_keys": [[REDACTED:password]\n]'),
     ('SECRET_KEY = (\n    "Zq8vTn3Rk7Wp2Ys"\n)', "SECRET_KEY = ([REDACTED:password]\n)"),

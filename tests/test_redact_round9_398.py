@@ -347,3 +347,34 @@ def test_a_redis_forks_cli_password_is_blanked(command: str) -> None:
 def test_a_redis_forks_cli_port_stays() -> None:
     """Their `-p` is a port, as redis-cli's is."""
     assert _text("valkey-cli -h cache -p 6379 ping") == "valkey-cli -h cache -p 6379 ping"
+
+
+# --- package publishers' tokens on their command lines -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        f"vsce publish -p {PASSWORD}",
+        f"npx @vscode/vsce publish --pre-release -p {PASSWORD}",
+        f"ovsx publish extension.vsix -p {PASSWORD}",
+        f"choco apikey -k {PASSWORD} -s https://push.chocolatey.org/",
+        f"choco push pkg.nupkg -k {PASSWORD}",
+    ],
+)
+def test_a_publishers_token_option_is_blanked(command: str) -> None:
+    """The VS Code Marketplace's, Open VSX's and Chocolatey's publish tokens go in `-p`/`-k`."""
+    assert PASSWORD not in _text(command)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "vsce package -o out.vsix",
+        "choco install -y nodejs -k",
+        "choco list -k",
+    ],
+)
+def test_a_publishers_other_options_stay(text: str) -> None:
+    """Their other options, and a flag with no value, keep their words."""
+    assert _text(text) == text

@@ -75,6 +75,9 @@ _PASSWORD_OPTIONS = (
         ("-p",),
     ),
     ("twine", ("-p",)),
+    # Publishers' tokens: the VS Code Marketplace's and Open VSX's (`-p`), Chocolatey's (`-k`).
+    ("vsce|ovsx", ("-p",)),
+    (r"choco(?:\.exe)?", ("-k",)),
     ("7za?", ("-p",)),
     # Valkey's and KeyDB's clients are redis-cli's forks.
     ("redis-cli|valkey-cli|keydb-cli", ("-a",)),
@@ -1154,8 +1157,9 @@ COMMAND_RULES: tuple[
         *("rdesktop", "keytool", "PsExec", "7z.exe", "7za.exe", "zip.exe", "rar.exe"),
         *("doctl", "flyctl", "fly ", "fly\t", "useradd", "usermod"),
         *("mongo", "redis-cli", "sqlcmd", "ipmitool", "ssh-keygen", "snmp", "twine"),
-        # Valkey's by its `lkey-cli`: `v` starts no other needle looked for as written.
-        *("lkey-cli", "keydb-cli"),
+        # Valkey's by its `lkey-cli`, vsce by its `sce` and the gap after it, Chocolatey by
+        # its `hoco`: `v` and `c` start no other needle looked for as written.
+        *("lkey-cli", "keydb-cli", "sce ", "sce\t", "ovsx", "hoco"),
         # cqlsh by its `lsh` and the gap after it: the letter `c` starts no other needle looked
         # for as written, and would add to the positions every text's search tries.
         *("lsh ", "lsh\t", "rabbitmqadmin", "mosquitto_", "ncftp", "isql", "osql", "tsql"),
