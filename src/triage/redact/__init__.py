@@ -31,7 +31,8 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
     [REDACTED:shopify-token]      shpat_/shpss_/shpca_/shppa_ + 32 hex
     [REDACTED:telegram-token]     bot tokens (<bot id>:AA + 32-33 characters; in a Bot API URL,
                                   whatever follows `bot`)
-    [REDACTED:twilio-key]         after a name containing `twilio`: an SK… key sid or a 32-hex secret
+    [REDACTED:twilio-key]         after a name containing `twilio`: an SK… key sid or a 32-hex secret;
+                                  a secret right after its AC…/SK… sid (`AC…:<token>`, `Client("AC…", "…")`)
     [REDACTED:api-key]            OpenAI/Anthropic-style sk-… keys
     [REDACTED:token]              other vendors' tokens that announce themselves by a prefix:
                                   Grafana glsa_/glc_, Sentry sntrys_/sntryu_, Vault hvs./hvb.,
@@ -68,7 +69,8 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   Adobe p8e-, Defined Networking dnkey-, 42 s-s4t2ud-/u-s4t2af-,
                                   SettleMint sm_pat_/sm_aat_/sm_sat_, Octopus API-<26>, Plaid
                                   access-production-<uuid>, Dropbox sl.…, Twilio SK<32 hex>,
-                                  Grafana eyJrIjoi…, Adafruit aio_, Apify apify_api_, Bitbucket
+                                  Grafana eyJrIjoi…, Elasticsearch enrollment eyJ2ZXIiOi…, Adafruit
+                                  aio_, Apify apify_api_, Bitbucket
                                   Data Center BBDC-, Bannerbear bb_pr_/bb_ma_, Cloudflare cfk_,
                                   Endor Labs endr+, Figma figp_, Fleetbase flb_live_, Flexport
                                   shltm_, FullStory na1., NVIDIA nvapi-, New Relic NRBR-/NRIQ-,
@@ -81,7 +83,8 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   dp.scim./dp.audit.; Zapier's and Tines' webhook URL paths;
                                   by their end:
                                   Mailchimp <32 hex>-us<n>, MaxMind …_mmk; Mailgun key- + 32
-                                  hex; Discord bot tokens (<bot id in base64>.<6>.<27-38>);
+                                  base-36 (a digit among them), and <32 hex>-<8>-<8> in text
+                                  naming Mailgun; Discord bot tokens (<bot id in base64>.<6>.<27-38>);
                                   Vault's tokens before
                                   1.10 (s./b. + 24 mixing cases and digits);
                                   Databricks dapi + 32 hex, Pulumi pul- + 40 hex;
