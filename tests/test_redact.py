@@ -1094,6 +1094,12 @@ CASES = [
         '{"keyName": "key1", "permissions": "FULL", "value": "[REDACTED:azure-key]"}',
     ),
     ("vault login opal-42", "vault login [REDACTED:password]"),
+    ("nuget setapikey opal-42 -Source f", "nuget setapikey [REDACTED:password] -Source f"),
+    ("nuget push a.nupkg opal-42", "nuget push a.nupkg [REDACTED:password]"),
+    (
+        "expect -c 'expect assword:; send opal-42\\r'",
+        "expect -c 'expect assword:; send [REDACTED:password]\\r'",
+    ),
     ("gh secret set K --body opal-42", "gh secret set K --body [REDACTED:password]"),
     (
         "ftp_login(Object(FTP), 'u', 'opal-42')",

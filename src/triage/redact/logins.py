@@ -484,6 +484,18 @@ LOGIN_RULES: tuple[_Rule, ...] = (
         "expect",
         flags=re.IGNORECASE,
     ),
+    # … and its answer as a bare Tcl word, as a one-liner writes it (`expect -c '…; expect
+    # assword:; send pw\r'`): only a word that ends in the `\r` or `\n` the prompt needs, so a
+    # sentence about `send` stays; a variable's `$pw` and a command's `[…]` stay too.
+    _rule(
+        rf"(?P<head>expect(?![A-Za-z0-9]){_LINE_CHAR}{{0,256}}?(?:assword|passphrase|passcode)"
+        rf"{_LINE_CHAR}{{0,256}}?(?:[{{;]|\r?\n|(?:\\r)?\\n)(?:[ \t{{]|\\t){{0,64}}+"
+        r"send(?![A-Za-z0-9_])(?:[ \t]{1,8}-[-\w]{0,16}){0,8}[ \t]{1,8})"
+        r"(?P<value>[^\s\"'\\;{}\[\]$]{1,256}+)(?=\\{1,2}[rn])",
+        r"\g<head>[REDACTED:password]",
+        "expect",
+        flags=re.IGNORECASE,
+    ),
     # SNMP v1/v2c's community given to a command (`snmpwalk -v2c -c …`, glued `-c…` too), as
     # its manual writes them: lower case, `-c` apart from `-C`'s options.
     _rule(

@@ -1,7 +1,8 @@
 """Rules for a password known by its place, not by a name beside it: Oracle's `user/pw@db`,
 Windows' slash options (`/p:pw`, `/RP pw`) and `net use`/`net user`, a value piped into a
 command that reads a password from its input (`--password-stdin`, `chpasswd`, `sudo -S`,
-`kinit`; piped or as a here-string), `vault login <token>`, `cargo login <token>`, a value
+`kinit`; piped or as a here-string), `vault login <token>`, `cargo login <token>`, NuGet's
+`setapikey <key>` and `push <package> <key>`, a value
 echoed into a file named like a secret, Go's MySQL DSN (`user:pw@tcp(host)`), a secret
 store's command line setting a value, a multipart form's field, and a call's argument as a
 stack trace prints it (`PDO->__construct(…, 'pw')`), as code logs in with it
@@ -618,6 +619,20 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
         "cargo",
         "obscure",
         "snyk",
+        flags=re.IGNORECASE,
+    ),
+    # NuGet takes its API key by its place: `nuget setapikey <key> -Source <feed>` (its options
+    # before the key too) and nuget.exe's `nuget push <package> <key>`, the package a .nupkg.
+    # Not a variable's, nor a word of prose (`nuget push failed for …`).
+    _rule(
+        r"nuget(?<![\w-]nuget)(?:\.exe)?[ \t]{1,3}"
+        r"(?:setapikey(?:[ \t]{1,3}-{1,2}(?:source|configfile|verbosity)[ \t]{1,3}[^\s-][^\s]{0,255}+"
+        r"|[ \t]{1,3}-{1,2}(?:noninteractive|forceenglishoutput)){0,4}+"
+        r"|push[ \t]{1,3}[^\s-][^\s]{0,511}?\.s?nupkg(?![^\s]))[ \t]{1,3}"
+        r"(?!(?:failed|succeeded|returned|exited|errored|timed)(?![\w-]))"
+        rf"(?!-|{_PROSE_AFTER_OPTION})(?P<value>{_VALUE})",
+        _value_replaced,
+        "nuget",
         flags=re.IGNORECASE,
     ),
     # ipmitool's `user set password <id> <password> [16|20]` and `lan set <channel> password
