@@ -299,7 +299,7 @@ def test_grafana_oncall_fields_and_events() -> None:
     are read; an escalation step or an unresolve fires the group again, a silence does not."""
     alert = one(sample("grafana-oncall-created.json"))
     assert (alert.title, alert.team) == ("Incident", "Webhooks Demo")
-    assert "demonstration purposes" in alert.description
+    assert "p99 latency of checkout" in alert.description
     assert alert.links["source"].endswith("/alert-groups/I6HNZGUFG4K11")
     for kind in ("escalation", "unresolve"):
         body = sample("grafana-oncall-resolve.json")
