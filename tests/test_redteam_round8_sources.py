@@ -374,25 +374,29 @@ def test_a_sentry_event_alert_for_a_real_error_fires() -> None:
 _ONCALL_DEMO_DESCRIPTION = "This alert was sent by user for the demonstration purposes"
 
 
-def test_the_oncall_sample_is_the_demo_alert() -> None:
-    """The sample alert group (OnCall's documented example) is a demo press: TestAlert, with
-    the demo's description (so a fix that skips demos must give the other tests a real one)."""
-    payload = _sample("tools/grafana-oncall-created.json")["alert_payload"]
-    assert payload["labels"]["alertname"] == "TestAlert"
-    assert payload["annotations"]["description"] == _ONCALL_DEMO_DESCRIPTION
+def _oncall_demo() -> dict[str, Any]:
+    """The sample alert group, its alert made by *Send demo alert*: TestAlert, the demo's
+    description (the sample itself is of a real alert)."""
+    body = _sample("tools/grafana-oncall-created.json")
+    body["alert_payload"]["labels"] = {"alertname": "TestAlert", "region": "eu-1"}
+    body["alert_payload"]["annotations"] = {"description": _ONCALL_DEMO_DESCRIPTION}
+    return body
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="grafana-oncall: an alert group made by the integration's 'Send demo alert' button "
-    "(alertname TestAlert, the demo description) opens a ticket",
-)
 def test_an_oncall_demo_alert_group_opens_no_ticket() -> None:
     """A demo alert proves the webhook works; it is skipped as `test_notification`, as
     Grafana's own TestAlert is."""
-    normalized = normalize_body(json.dumps(_sample("tools/grafana-oncall-created.json")))
+    normalized = normalize_body(json.dumps(_oncall_demo()))
     assert normalized.alerts == ()
     assert [skip.reason for skip in normalized.skipped] == ["test_notification"]
+
+
+def test_an_oncall_alert_named_testalert_with_its_own_description_fires() -> None:
+    """Only the demo's name and description together make a demo: a team's own alert named
+    TestAlert, described as a real problem, still fires."""
+    body = _oncall_demo()
+    body["alert_payload"]["annotations"] = {"description": "p99 above 2s on checkout"}
+    assert _only(body).status is Status.FIRING
 
 
 def test_an_oncall_alert_group_of_a_real_alert_fires() -> None:

@@ -41,7 +41,8 @@ event (the group is open). Without a state word OnCall documents, `event.type` d
 group created", "escalation" (a manual or escalation-step trigger), "unresolve",
 "unacknowledge", "unsilence" and "personal notification" fire, "resolve" resolves, and
 "acknowledge", "silence" and a bare "status change" change no ticket. An event type OnCall does
-not document changes no ticket (Skipped).
+not document changes no ticket (Skipped). A group of the alert an integration's *Send demo
+alert* button makes (alertname TestAlert, the demo's description) is skipped as a test.
 Severity, grafana-oncall: the forwarded alert's `severity` label (`alert_payload.commonLabels`,
 else `alert_payload.labels`, else the first of `alert_payload.alerts`), as Alertmanager's own
 webhook of that alert is read.
@@ -367,6 +368,9 @@ def normalize_grafana_oncall(payload: dict[str, Any]) -> Normalized:
     integration = common.obj_or_empty(payload.get("integration"))
     first = common.obj_or_empty(payload.get("alert_payload"))
     annotations = common.obj_or_empty(first.get("annotations"))
+    if _oncall_demo(first, annotations):
+        detail = f"grafana-oncall alert group {common.short(group_id)} is a demo alert"
+        return Normalized((), (Skipped(GRAFANA_ONCALL, "test_notification", detail),))
     occurred, notes = dated(event.get("time"), "grafana-oncall event.time")
     alert = Alert(
         source=GRAFANA_ONCALL,
@@ -386,6 +390,20 @@ def normalize_grafana_oncall(payload: dict[str, Any]) -> Normalized:
         raw=payload,
     )
     return Normalized((alert,), (), notes)
+
+
+#: What an integration's *Send demo alert* button puts in the alert it makes.
+_OC_DEMO_DESCRIPTION = "This alert was sent by user for the demonstration purposes"
+
+
+def _oncall_demo(forwarded: dict[str, Any], annotations: dict[str, Any]) -> bool:
+    """Whether the group is of the demo alert an integration's *Send demo alert* makes
+    (alertname TestAlert, the demo's description): it proves the webhook works, no incident."""
+    labels = common.obj_or_empty(forwarded.get("labels"))
+    said = annotations.get("description")
+    return labels.get("alertname") == "TestAlert" and (
+        isinstance(said, str) and said.strip().startswith(_OC_DEMO_DESCRIPTION)
+    )
 
 
 def _oncall_severity(forwarded: dict[str, Any]) -> str | None:
