@@ -4,9 +4,9 @@ no higher than its WARNING; a New Relic issue's DEACTIVATED state refused and tw
 issues merged; kube-prometheus's Watchdog heartbeat ticketed; a PagerDuty Events API v2 event
 refused; an ECS or Redshift Serverless ERROR defaulted to medium; a transient EMR cluster's step
 never resolved; an Opsgenie alert's details lost; a Sentry alert rule's and a Grafana OnCall
-integration's test notices ticketed. Each bug is a strict xfail that fails today for the reason
-it names and passes once the bug is fixed; each plain test beside one holds the behaviour the
-fix must keep."""
+integration's test notices ticketed. Each bug was a strict xfail that failed for the reason it
+named; all are fixed now, and each plain test beside one holds the behaviour the fix must
+keep."""
 
 from __future__ import annotations
 
