@@ -99,3 +99,80 @@ def test_an_expect_answer_to_a_password_prompt_is_blanked(text: str, expected: s
 def test_an_expect_answer_that_is_no_literal_password_stays(text: str) -> None:
     """A variable's answer, or one to a login prompt, is kept."""
     assert _text(text) == text
+
+
+# --- a list under a secret's name --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            f'"api_keys": [ # rotated weekly\n  "{PASSWORD}",\n  "Hk4mRt8Vx2Lq9Wn"\n]',
+            f'"api_keys": [ # rotated weekly\n  {P}\n]',
+        ),
+        (
+            f'const apiKeys = [ // rotated weekly\n    "{PASSWORD}",\n];',
+            f"const apiKeys = [ // rotated weekly\n    {P}\n];",
+        ),
+    ],
+)
+def test_a_list_opened_before_a_comment_is_blanked_item_by_item(text: str, expected: str) -> None:
+    """A secret's list whose `[` a comment follows loses its items, the comment kept."""
+    assert _text(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            f'"api_keys": [\n  ["{PASSWORD}", "x"],\n  ["Hk4mRt8Vx2Lq9Wn"]\n]',
+            f'"api_keys": [{P}\n]',
+        ),
+        (f'api_keys = [\n    ["{PASSWORD}", "x"],\n]', f"api_keys = [{P}\n]"),
+    ],
+)
+def test_a_list_of_lists_under_a_secret_name_is_blanked(text: str, expected: str) -> None:
+    """A list of lists opened at a secret name's line end loses every inner item."""
+    assert _text(text) == expected
+
+
+def test_a_yaml_list_nested_under_a_secret_name_loses_its_items() -> None:
+    """A YAML block's list of lists under a secret's name keeps none of its items."""
+    text = f'secrets:\n  api_keys: [\n    [ "{PASSWORD}", "Hk4mRt8Vx2Lq9Wn" ]\n  ]'
+    shown = _text(text)
+    assert PASSWORD not in shown
+    assert "Hk4mRt8Vx2Lq9Wn" not in shown
+
+
+# --- an empty value under a secret's name ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '"passwords": []',
+        "passwords: []",
+        '{"api_keys": [ ], "user": "deploy"}',
+        "tokens = []",
+        "api_keys: [ ]",
+    ],
+)
+def test_an_empty_list_under_a_secret_name_stays(text: str) -> None:
+    """An empty list holds no secret: its brackets stay as written."""
+    assert _text(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (f'"passwords": ["{PASSWORD}"]', f'"passwords": ["{P}"]'),
+        (f"passwords: [{PASSWORD}]", f"passwords: [{P}]"),
+        (f'{{"api_keys": ["{PASSWORD}"], "n": 1}}', f'{{"api_keys": ["{P}"], "n": 1}}'),
+    ],
+)
+def test_a_list_holding_an_item_under_a_secret_name_is_still_blanked(
+    text: str, expected: str
+) -> None:
+    """Only an empty list stays: one holding an item loses it."""
+    assert _text(text) == expected

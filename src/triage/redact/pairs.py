@@ -271,6 +271,31 @@ def _binary_replaced(match: re.Match[str]) -> str:
     return f"<<{match['bq']}[REDACTED:password]{match['bq']}{match['butf'] or ''}>>"
 
 
+#: An empty list or object (`[]`, `[ ]`, `{}`) where a value starts, ended by the line, a
+#: separator or a closing bracket: it holds no secret, so it stays as written.
+_EMPTY_COLLECTION = re.compile(r"(?:\[[ \t]{0,8}+\]|\{[ \t]{0,8}+\})(?=[\s,;}\])]|$)")
+
+
+def _lines_list_redacted(match: re.Match[str]) -> str:
+    """A list (or parentheses) opened at its line's end, its items replaced as one: the
+    closing bracket's indentation kept, and a comment after the opener (`[ # rotated`) kept
+    on its line, the placeholder on the next, indented as the first item was."""
+    opener, comment = match["lines_list"], match["lines_comment"]
+    items = match[0][match.end("lines_list") - match.start() :]
+    closing = items[len(items.rstrip()) :]
+    if not comment:
+        return f"{match['head']}{opener}[REDACTED:password]{closing}"
+    items = items[len(comment) :]
+    indent = items[: len(items) - len(items.lstrip())]
+    return f"{match['head']}{opener}{comment}{indent}[REDACTED:password]{closing}"
+
+
+def _empty_collection(match: re.Match[str]) -> bool:
+    """Whether the value after the match's head is an empty list or object, read in the whole
+    text: a rule that took only its `[ ` still sees the `]` that follows."""
+    return _EMPTY_COLLECTION.match(match.string, match.end("head")) is not None
+
+
 def _keep_quotes(match: re.Match[str]) -> str:
     """The name, separator and quotes of a `name = "value"` pair, the value replaced; a
     placeholder's type (`_placeholder_type`), a bare `PWD` whose value is a path, a plural
@@ -280,7 +305,7 @@ def _keep_quotes(match: re.Match[str]) -> str:
         return _inner_pairs_read(match)
     if _option_prose(match) or _file_to_read(match):
         return _inner_pairs_read(match)
-    if _graphql_type(match) or _graphql_reference(match):
+    if _graphql_type(match) or _graphql_reference(match) or _empty_collection(match):
         return match[0]
     below = _below_code(match)
     if below is not None:
@@ -318,9 +343,7 @@ def _keep_quotes(match: re.Match[str]) -> str:
     if unclosed:
         return f"{match['head']}{unclosed}[REDACTED:password]"
     if match["lines_list"]:
-        items = match[0][match.end("lines_list") - match.start() :]
-        opener = match["lines_list"]
-        return f"{match['head']}{opener}[REDACTED:password]{items[len(items.rstrip()) :]}"
+        return _lines_list_redacted(match)
     if match["list"]:
         return f"{match['head']}{match['list']}[REDACTED:password]{match['lq']}"
     if match["subst"]:
@@ -513,6 +536,8 @@ def _line_value(match: re.Match[str]) -> str:
         or _WRAPPED_OBJECT.fullmatch(secret)
         # A list or parentheses opened at the line's end: the pair rule reads its lines.
         or secret in ("[", "(")
+        # An empty list or object holds nothing.
+        or _empty_collection(match)
     ):
         return match[0]
     return f"{match['head']}{_flow_sequence_redacted(secret)}{value[len(secret) :]}"
@@ -1158,8 +1183,13 @@ PAIR_RULES: tuple[
         # parentheses a formatter wraps a long string in (black's `KEY = (` then the string's
         # lines): its lines to the `]` or `)`, strings, bare items and flat objects, as one;
         # the closing bracket's indentation kept. Code inside (a call, a subscript) is no list.
-        r"""|(?P<lines_list>\[|(?P<paren>\())(?=[ \t]{0,8}+\r?\n)(?=\s{0,256}+[^\s\])])"""
+        # A comment after the opener (`[ # rotated weekly`, `[ // …`) is kept, and a flat list
+        # inside (a list of lists) is an item: a subscript, after a name or a bracket, is not.
+        r"""|(?P<lines_list>\[|(?P<paren>\())(?P<lines_comment>[ \t]{0,8}+(?:\#|//)[^\r\n]{0,256}+)?"""
+        r"""(?=[ \t]{0,8}+\r?\n)(?=\s{0,256}+[^\s\])])"""
         r"""(?:"(?:[^"\\\r\n]|\\.){0,1024}+"|'[^'\r\n]{0,1024}+'|\{[^{}()\[\]]{0,4096}+\}"""
+        r"""|(?<![\w\])])\[(?:"(?:[^"\\\r\n]|\\.){0,1024}+"|'[^'\r\n]{0,1024}+'"""
+        r"""|\[REDACTED:[\w-]{1,32}+\]|[^\[\]{}()"']){0,4096}+\]"""
         r"""|\[REDACTED:[\w-]{1,32}+\]|[^\[\]{}()"']){1,4096}+(?(paren)(?=\))|(?=\]))"""
         r"""|(?P<list>(?:\[|\[\]string\{)[ \t]{0,3}(?P<lq>\\?["']|(?!\[REDACTED)))"""
         r"""(?:\[REDACTED:[\w-]{1,32}+\]|[^\]}\r\n\\]|\\.){1,4096}+(?=[\]}])"""
