@@ -156,8 +156,9 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     "…", user_session: …) by its shape (letters and digits
                                     together; "morning", 3 and sessionName's value stay);
                                   - an expect script's (or pexpect's) answer to a password
-                                    prompt: expect "assword:" then send "…\r" (the \r kept,
-                                    a $variable kept);
+                                    prompt: expect "assword:" then send "…\r", or a bare
+                                    word before its \r in a one-liner (the \r kept, a
+                                    $variable kept);
                                   - SNMP v1/v2c communities: snmpwalk/snmpget … -c X,
                                     community: X (letters and digits), snmp_community=,
                                     rocommunity/rwcommunity X, snmp-server community X;
@@ -448,7 +449,8 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     vncpasswd, gpg --passphrase-fd 0, cryptsetup
                                     --key-file=-, gcloud secrets versions add --data-file=-
                                     or docker secret create NAME -, vault login <token>,
-                                    cargo login <token>, rclone obscure X, echo X >
+                                    cargo login <token>, nuget setapikey <key>, nuget push
+                                    <package.nupkg> <key>, rclone obscure X, echo X >
                                     .vault_pass (a file named like a secret), Go's MySQL DSN
                                     user:X@tcp(…) and @unix(…), useradd/usermod -p,
                                     doctl/flyctl/influx -t (Concourse's fly -t <target>
