@@ -68,7 +68,7 @@ from datetime import datetime, timedelta
 import structlog
 
 from triage.breaker import opened_by
-from triage.errors import SinkRejectedError, TriageError
+from triage.errors import SinkRejectedError, SinkThrottledError, TriageError
 from triage.incidents import Incident, Store
 from triage.incidents.codec import view_from_json
 from triage.incidents.lifecycle import FLAP_HOLD, Action, Pending, update_owed_due
@@ -313,8 +313,14 @@ class Sweep:
             # A sink's open breaker (or the failure that opened it) is an outage whose one
             # line is `breaker.opened`: the escalation waits for it without a line of its own.
             outage = exc.reason == BREAKER_OPEN or opened_by(exc) is not None
-            emit = log.debug if outage else log.warning
-            emit("escalation.failed", reason=exc.reason, error=str(exc))
+            if outage:
+                log.debug("escalation.failed", reason=exc.reason, error=str(exc))
+            elif isinstance(exc, SinkThrottledError):
+                # A rate limit is a wait, not a failure: the escalator holds the webhook for
+                # it (no request until it passes), and the retry comes a minute later.
+                log.info("escalation.waiting", retry_after_s=exc.retry_after_s, error=str(exc))
+            else:
+                log.warning("escalation.failed", reason=exc.reason, error=str(exc))
             return
         except BaseException:
             await asyncio.shield(
