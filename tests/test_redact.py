@@ -1888,6 +1888,12 @@ CASES = [
         "keytab [REDACTED:private-key]",
     ),
     (".logon tdprod/etl,Xk7pL2mR9tQwE4rT;", ".logon tdprod/etl,[REDACTED:password];"),
+    (
+        "curl --oauth2-bearer Xk7pL2mR9tQw https://a.example.com",
+        "curl --oauth2-bearer [REDACTED:password] https://a.example.com",
+    ),
+    ("p4 -u ci -P Xk7pL2mR9tQwE4rT sync", "p4 -u ci -P [REDACTED:password] sync"),
+    ("  wpa-psk Xk7pL2mR9tQwE4rT", "  wpa-psk [REDACTED:password]"),
 ]
 
 

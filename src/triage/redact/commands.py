@@ -142,6 +142,8 @@ _PASSWORD_OPTIONS = (
     (r"kadmin(?:\.local)?", ("-w",)),
     ("ipa-server-install", ("-p", "-a")),
     ("ipa-(?:replica|client)-install", ("-w",)),
+    # Perforce's global -P (the user's password or ticket; its -p is the server's address).
+    ("p4", ("-P",)),
 )
 #: The commands whose option is a token's for one tool and a name's for another of the same
 #: name: Fly.io's `fly -t <token>`, Concourse's `fly -t <target>`. Its value goes only when it
@@ -1173,7 +1175,7 @@ COMMAND_RULES: tuple[
         *("mssql-cli", "nuget", "onan remote", "onan user", "-hashes", "-aesKey"),
         *("signtool", "-keychain", "security import", "security\timport", "knife", "ossutil"),
         # Vertica's vsql by its `sql` and the gap after it: a `v` starts no other needle.
-        *("hdbsql", "beeline", "sql ", "sql\t", "kadmin", "ipa-"),
+        *("hdbsql", "beeline", "sql ", "sql\t", "kadmin", "ipa-", "p4 ", "p4\t"),
     ),
     # HTTPie's and xh's query items named like a secret (`token==…`), and their `-a` after
     # `-A bearer` (`_httpie_secrets`).
@@ -1433,6 +1435,8 @@ COMMAND_RULES: tuple[
         r"((?<!-)--(?:arg(?:json)?[ \t]{1,3}[A-Za-z0-9]{0,20}[_-]?|(?:[A-Za-z0-9]{1,20}-){0,4})"
         r"(?:password|passwd|passphrase|secret|pass|pat"
         r"|(?:auth|access|refresh|session)?token"
+        # curl's `--oauth2-bearer X` (the Authorization header's bearer token).
+        r"|bearer"
         # A key's name joins its words with `-` or `_` (`--private_key`, `--hmac_key`).
         r"|(?:api|access|private|signing|encryption|hmac|routing|service|integration|license"
         r"|insert|master|auth|subscription|functions|app|application|sdk|account)[-_]key"

@@ -232,13 +232,17 @@ DEVICE_RULES: tuple[_Rule, ...] = (
     # `authentication-key <n> md5`, `crypto isakmp key`, IKEv2's `pre-shared-key [local|
     # remote]`, a keyring's `pre-shared-key address <ip> key`, a WLAN's `set-key ascii`,
     # Junos' `authentication-key`, `ascii-text` and `plain-text-password-value` (its `$9$…`
-    # is reversible too). `key chain` and a key's number (`key 1`) hold no value.
+    # is reversible too), Debian's `wpa-psk`. `key chain` and a key's number (`key 1`) hold
+    # no value.
     _rule(
         r"(?P<head>(?<![\w-])(?:key-string|(?:message-digest|authentication)-key[ \t]{1,8}"
         r"[0-9]{1,5}[ \t]{1,8}md5|authentication-key(?![ \t]{1,8}[0-9]{1,5}[ \t]{1,8}md5)|isakmp[ \t]{1,8}key"
         r"|pre-shared-key(?![ \t]{1,8}(?:address|hostname)[ \t])(?:[ \t]{1,8}(?:local|remote|ascii-text|hex))?+"
         r"|pre-shared-key[ \t]{1,8}(?:address|hostname)[ \t]{1,8}[^\s]{1,253}[ \t]{1,8}key"
         r"|(?:set-key|wpa-psk|key)[ \t]{1,8}(?:ascii|hex)"
+        # Debian's /etc/network/interfaces `wpa-psk X` (a Wi-Fi passphrase or its 64-hex key),
+        # heading its line, so prose's "the wpa-psk line is missing" stays.
+        r"|(?:(?m:^)|(?<=\\n))[ \t]{0,16}wpa-psk"
         r"|(?:tacacs|radius)-server[ \t][^\r\n\\]{0,256}?(?<=[ \t])key"
         r"|plain-text-password-value|ascii-text|hello-authentication-key"
         r"|password[ \t]{1,8}(?:manager|operator)(?:[ \t]{1,8}user-name[ \t]{1,8}[^\s]{1,64})?"
@@ -247,7 +251,7 @@ DEVICE_RULES: tuple[_Rule, ...] = (
         r"[ \t]{1,8}(?:[067][ \t]{1,8}(?=[^\s]))?+)" + _DEVICE_VALUE,
         r"\g<head>\g<q>[REDACTED:password]",
         *("key-string", "-key", "isakmp", "ascii", "hex", "-server", "plain-text-password-value"),
-        *("plaintext", "authentication", "config-key"),
+        *("plaintext", "authentication", "config-key", "wpa-psk"),
         flags=re.IGNORECASE,
     ),
     # … and a `key` heading its line with a type digit (a `tacacs server` or `radius server`
