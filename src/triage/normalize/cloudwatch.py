@@ -593,21 +593,18 @@ _BAND = "ANOMALY_DETECTION_BAND("
 
 
 def _metrics_facts(metrics: list[Any]) -> common.Labels:
-    """A single metric's facts, or for metric math a one-line summary of every query."""
+    """A single metric's facts, or for metric math a one-line summary of every query — and,
+    when the math reads one metric only (an anomaly detection alarm: the metric and its band),
+    that metric's facts too, so the alarm keeps the resource it watches (its dimensions) as a
+    single-metric alarm does."""
     entries = [m for m in metrics if isinstance(m, dict)]
     stats = [(m, _get(m, "MetricStat")) for m in entries]
     facts = common.Labels()
     if len(entries) == 1 and isinstance(stats[0][1], dict):  # an event's single-metric alarm
-        stat = stats[0][1]
-        metric = _get(stat, "Metric")
-        common.add_label(
-            facts, "metric", _scalar(_get(metric, "MetricName") or _get(metric, "Name"))
-        )
-        common.add_label(facts, "namespace", _scalar(_get(metric, "Namespace")))
-        common.add_label(facts, "statistic", _scalar(_get(stat, "Stat")))
-        common.add_label(facts, "period_s", _scalar(_get(stat, "Period")))
-        common.add_label(facts, "dimensions", _dimensions(_get(metric, "Dimensions")))
-        return facts
+        return _metric_stat_facts(stats[0][1])
+    queried = [stat for _, stat in stats if isinstance(stat, dict)]
+    if len(queried) == 1:
+        facts = _metric_stat_facts(queried[0], with_period=False)
     queries = []
     for m, stat in stats:
         what = _scalar(_get(m, "Expression"))
@@ -630,6 +627,20 @@ def _metrics_facts(metrics: list[Any]) -> common.Labels:
         )
         facts["alarm_type"] = "metrics_insights" if insights else "metric_math"
         common.add_label(facts, "metrics", "; ".join(queries))
+    return facts
+
+
+def _metric_stat_facts(stat: dict[str, Any], *, with_period: bool = True) -> common.Labels:
+    """One queried metric's name, namespace, statistic, dimensions and (unless the alarm's
+    own period is read already) period."""
+    facts = common.Labels()
+    metric = _get(stat, "Metric")
+    common.add_label(facts, "metric", _scalar(_get(metric, "MetricName") or _get(metric, "Name")))
+    common.add_label(facts, "namespace", _scalar(_get(metric, "Namespace")))
+    common.add_label(facts, "statistic", _scalar(_get(stat, "Stat")))
+    if with_period:
+        common.add_label(facts, "period_s", _scalar(_get(stat, "Period")))
+    common.add_label(facts, "dimensions", _dimensions(_get(metric, "Dimensions")))
     return facts
 
 
