@@ -1894,6 +1894,11 @@ CASES = [
     ),
     ("p4 -u ci -P Xk7pL2mR9tQwE4rT sync", "p4 -u ci -P [REDACTED:password] sync"),
     ("  wpa-psk Xk7pL2mR9tQwE4rT", "  wpa-psk [REDACTED:password]"),
+    ("cbq -u app -p Xk7pL2mR9tQwE4rT", "cbq -u app -p [REDACTED:password]"),
+    ("couchbase-cli -u a -p Xk7pL2mR9tQwE4rT", "couchbase-cli -u a -p [REDACTED:password]"),
+    ("vmrun -gu a -gp Xk7pL2mR9tQwE4rT list", "vmrun -gu a -gp [REDACTED:password] list"),
+    ("sendEmail -xu a -xp Xk7pL2mR9tQwE4rT", "sendEmail -xu a -xp [REDACTED:password]"),
+    ("gobuster dir -U a -P Xk7pL2mR9tQwE4rT", "gobuster dir -U a -P [REDACTED:password]"),
 ]
 
 

@@ -95,3 +95,44 @@ def test_debian_interfaces_wpa_psk_is_redacted(text: str, expected: str) -> None
 def test_wpa_psk_as_a_mode_or_prose_stays(text: str) -> None:
     """WPA-PSK named as a key management mode, or the option talked about, stays as written."""
     assert _text(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            f"couchbase-cli bucket-list -c cb1:8091 -u Administrator -p {PASSWORD}",
+            f"couchbase-cli bucket-list -c cb1:8091 -u Administrator -p {P}",
+        ),
+        (f"cbq -e http://cb1:8091 -u app -p {PASSWORD}", f"cbq -e http://cb1:8091 -u app -p {P}"),
+        (
+            f"vmrun -T ws -gu admin -gp {PASSWORD} runProgramInGuest vm.vmx /bin/ls",
+            f"vmrun -T ws -gu admin -gp {P} runProgramInGuest vm.vmx /bin/ls",
+        ),
+        (
+            f"sendemail -s smtp.example.com:587 -xu relay -xp {PASSWORD} -m done",
+            f"sendemail -s smtp.example.com:587 -xu relay -xp {P} -m done",
+        ),
+        (
+            f"gobuster dir -u https://app.example.com -U admin -P {PASSWORD} -w words.txt",
+            f"gobuster dir -u https://app.example.com -U admin -P {P} -w words.txt",
+        ),
+    ],
+)
+def test_more_commands_password_options_are_redacted(text: str, expected: str) -> None:
+    """Couchbase's couchbase-cli and cbq `-p`, vmrun's guest `-gp`, sendEmail's SMTP `-xp` and
+    gobuster's basic-auth `-P` each take a password in clear: it goes."""
+    assert _text(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "couchbase-cli server-list -c cb1:8091 -u Administrator",
+        "vmrun -T ws start vm.vmx nogui",
+        "gobuster dir -u https://app.example.com -w words.txt -t 50",
+    ],
+)
+def test_those_commands_without_a_password_stay(text: str) -> None:
+    """The same commands with no password option stay as written."""
+    assert _text(text) == text

@@ -144,6 +144,12 @@ _PASSWORD_OPTIONS = (
     ("ipa-(?:replica|client)-install", ("-w",)),
     # Perforce's global -P (the user's password or ticket; its -p is the server's address).
     ("p4", ("-P",)),
+    # Couchbase's admin and query shells; VMware's vmrun (the guest's -gp, the VM's encryption
+    # -vp); sendEmail's SMTP password; gobuster's basic-auth password.
+    ("couchbase-cli|cbq", ("-p",)),
+    ("vmrun", ("-gp", "-vp")),
+    ("(?i:sendemail)", ("-xp",)),
+    ("gobuster", ("-P",)),
 )
 #: The commands whose option is a token's for one tool and a name's for another of the same
 #: name: Fly.io's `fly -t <token>`, Concourse's `fly -t <target>`. Its value goes only when it
@@ -158,7 +164,7 @@ _SPACED_OPTION = re.compile(
     # The mongo tools read a single-dash long option as a long one (`mongo -port 27017`).
     r"|mongo(?:sh|dump|restore|import|export)?|mosquitto_(?:pub|sub|rr)"
     # InfluxDB 1.x's client reads Go's single-dash long options (`-password X`, `-precision`).
-    r"|influx|signtool"
+    r"|influx|signtool|vmrun|(?i:sendemail)"
 )
 #: A single-dash option that spells a password's name out (`-password`, `-passwd`, `-pass`):
 #: an option of its own, never `-p` with its value glued to it.
@@ -1176,6 +1182,9 @@ COMMAND_RULES: tuple[
         *("signtool", "-keychain", "security import", "security\timport", "knife", "ossutil"),
         # Vertica's vsql by its `sql` and the gap after it: a `v` starts no other needle.
         *("hdbsql", "beeline", "sql ", "sql\t", "kadmin", "ipa-", "p4 ", "p4\t"),
+        # Couchbase's shells by a later letter: a `c` starts no other needle looked for as
+        # written.
+        *("ouchbase-cli", "bq ", "bq\t", "vmrun", "sendemail", "sendEmail", "gobuster"),
     ),
     # HTTPie's and xh's query items named like a secret (`token==…`), and their `-a` after
     # `-A bearer` (`_httpie_secrets`).
