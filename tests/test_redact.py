@@ -1899,6 +1899,7 @@ CASES = [
     ("vmrun -gu a -gp Xk7pL2mR9tQwE4rT list", "vmrun -gu a -gp [REDACTED:password] list"),
     ("sendEmail -xu a -xp Xk7pL2mR9tQwE4rT", "sendEmail -xu a -xp [REDACTED:password]"),
     ("gobuster dir -U a -P Xk7pL2mR9tQwE4rT", "gobuster dir -U a -P [REDACTED:password]"),
+    ("remotepass = Xk7pL2mR9tQwE4rT", "remotepass = [REDACTED:password]"),
 ]
 
 

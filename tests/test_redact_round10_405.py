@@ -136,3 +136,28 @@ def test_more_commands_password_options_are_redacted(text: str, expected: str) -
 def test_those_commands_without_a_password_stay(text: str) -> None:
     """The same commands with no password option stay as written."""
     assert _text(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (f"remotepass = {PASSWORD}", f"remotepass = {P}"),
+        (f"[Repository Remote]\nremoteuser = ops\nremotepass = {PASSWORD}\n", None),
+        (f"remotepass: {PASSWORD}", f"remotepass: {P}"),
+    ],
+)
+def test_offlineimap_remotepass_is_redacted(text: str, expected: str | None) -> None:
+    """OfflineIMAP's `remotepass = X` is the IMAP account's password in clear: it goes."""
+    out = _text(text)
+    assert PASSWORD not in out
+    if expected is not None:
+        assert out == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["remotepassfile = ~/.offlineimappass", "remoteuser = ops", "remotehost = imap.example.com"],
+)
+def test_offlineimap_neighbours_stay(text: str) -> None:
+    """OfflineIMAP's password file's path, user and host stay as written."""
+    assert _text(text) == text

@@ -241,8 +241,9 @@ DEVICE_RULES: tuple[_Rule, ...] = (
         r"|pre-shared-key[ \t]{1,8}(?:address|hostname)[ \t]{1,8}[^\s]{1,253}[ \t]{1,8}key"
         r"|(?:set-key|wpa-psk|key)[ \t]{1,8}(?:ascii|hex)"
         # Debian's /etc/network/interfaces `wpa-psk X` (a Wi-Fi passphrase or its 64-hex key),
-        # heading its line, so prose's "the wpa-psk line is missing" stays.
-        r"|(?:(?m:^)|(?<=\\n))[ \t]{0,16}wpa-psk"
+        # heading its line, so prose's "the wpa-psk line is missing" stays; a device's
+        # `wpa-psk ascii 0 X` is the alternative above's.
+        r"|(?:(?m:^)|(?<=\\n))[ \t]{0,16}wpa-psk(?![ \t]{1,8}(?:ascii|hex)[ \t])"
         r"|(?:tacacs|radius)-server[ \t][^\r\n\\]{0,256}?(?<=[ \t])key"
         r"|plain-text-password-value|ascii-text|hello-authentication-key"
         r"|password[ \t]{1,8}(?:manager|operator)(?:[ \t]{1,8}user-name[ \t]{1,8}[^\s]{1,64})?"

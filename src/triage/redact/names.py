@@ -250,6 +250,8 @@ _GLUED_BEFORE = {
     ("pass", "pw", "pwd"): (
         "db|root|admin|user|smtp|imap|mail|ftp|ldap|bind|sql|redis|mongo|rabbit|mq|app|api|web"
         "|vnc|rdp|wifi|proxy|login|master|sys|server|client|store|key"
+        # OfflineIMAP's `remotepass` (the IMAP account's password).
+        "|remote"
     ),
     ("token",): (
         "identity|registry|api|bot|user|app|service|deploy|runner|id|bearer|oauth|client|device"
