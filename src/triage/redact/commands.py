@@ -1182,9 +1182,9 @@ COMMAND_RULES: tuple[
         *("signtool", "-keychain", "security import", "security\timport", "knife", "ossutil"),
         # Vertica's vsql by its `sql` and the gap after it: a `v` starts no other needle.
         *("hdbsql", "beeline", "sql ", "sql\t", "kadmin", "ipa-", "p4 ", "p4\t"),
-        # Couchbase's shells by a later letter: a `c` starts no other needle looked for as
-        # written.
-        *("ouchbase-cli", "bq ", "bq\t", "vmrun", "sendemail", "sendEmail", "gobuster"),
+        # Couchbase's shells and vmrun by a later letter: a `c` or `v` starts no other needle
+        # looked for as written.
+        *("ouchbase-cli", "bq ", "bq\t", "mrun", "sendemail", "sendEmail", "gobuster"),
     ),
     # HTTPie's and xh's query items named like a secret (`token==…`), and their `-a` after
     # `-A bearer` (`_httpie_secrets`).
