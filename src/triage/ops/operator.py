@@ -201,7 +201,7 @@ def parse_filter(
         raise ValueError("since is not before before: nothing can match")
     return Filter(
         state,
-        team,
+        _team(team) if team is not None else None,
         flapping,
         source=_known_source(source) if source is not None else None,
         priorities=_priorities(priority) if priority is not None else frozenset(),
@@ -210,6 +210,14 @@ def parse_filter(
         since=opened_since,
         before=opened_before,
     )
+
+
+def _team(given: str) -> str:
+    """A team as alerts hold it: trimmed, each run of whitespace one space (the normaliser
+    writes every team so). `--team "payments "` (a phone keyboard's autocomplete adds the
+    space, a pasted cell a tab) would otherwise list nothing, read as "no incident of this
+    team". A blank one is left blank, for `Filter` to refuse."""
+    return " ".join(given.split()) or given
 
 
 def _known_source(given: str) -> str:

@@ -1,0 +1,66 @@
+"""Round 11 on the operator's surfaces (the API, the status page, the command line): what ten
+rounds left, each a bug an operator meets, with the test that proves it fixed."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from factories import alert
+from test_operator_api import BEARER, serving
+from test_store import LEASE, POLICY
+from triage.incidents import Store
+from triage.incidents.sqlite import SQLiteStore
+from triage.incidents.store import Routing
+from triage.models import Priority, Ticket
+from triage.ops.operator import list_incidents, parse_filter
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    """A SQLite store on disk, empty."""
+    opened = SQLiteStore(str(tmp_path / "t.db"), POLICY, LEASE, timedelta(days=30))
+    await opened.open()
+    yield opened
+    await opened.aclose()
+
+
+async def _ticketed(store: Store, name: str, team: str, priority: Priority = Priority.HIGH) -> str:
+    """One open incident whose ticket went out, routed to `team`; its fingerprint."""
+    t = await store.begin(alert(name), f"m-{name}", NOW)
+    assert t.after is not None
+    fp = t.after.fingerprint
+    ticket = Ticket(title=f"{name} down", priority=priority, description="d")
+    await store.save_ticket(fp, f"m-{name}", ticket, Routing("default", team, {"env": "prod"}))
+    await store.confirm(fp, f"m-{name}", "backend", f"T-{name}", finish=True)
+    return fp
+
+
+# --- a team typed with a space around it -------------------------------------------------------
+
+
+@pytest.mark.parametrize("typed", ["payments ", " payments", "payments\t", "PAYMENTS "])
+async def test_a_team_typed_with_spaces_around_it_lists_that_team(store: Store, typed: str) -> None:
+    """`--team "payments "` (a phone keyboard's autocomplete adds the space, a pasted cell
+    holds a tab) lists the team's incidents, as a search is trimmed, not none of them."""
+    fp = await _ticketed(store, "api", "payments")
+    await _ticketed(store, "db", "search")
+    listed = await list_incidents(store, parse_filter(now=NOW, team=typed))
+    assert [i.fingerprint for i in listed] == [fp]
+
+
+async def test_the_api_and_the_page_list_a_team_sent_with_a_trailing_space(store: Store) -> None:
+    """`?team=payments%20` over the API and the status page's form (`team=payments+`) keep the
+    team's incidents: the API's total is 1, the page counts 1 of 2."""
+    fp = await _ticketed(store, "api", "payments")
+    await _ticketed(store, "db", "search")
+    async with serving(store) as client:
+        listed = (await client.get("/api/v1/incidents?team=payments%20", headers=BEARER)).json()
+        assert listed["total"] == 1 and listed["incidents"][0]["fingerprint"] == fp
+        page = await client.get("/?team=payments+", headers=BEARER)
+        assert page.status_code == 200 and "1 of 2 open incidents" in page.text
