@@ -17,7 +17,14 @@ import structlog
 from triage.aws import QUEUE_REFUSALS
 from triage.errors import InboxError, TransientError
 from triage.health import Health
-from triage.sqs.inbox import MAX_BATCH, MAX_IDS_LOGGED, Inbox, Message, told_code
+from triage.sqs.inbox import (
+    MAX_BATCH,
+    MAX_IDS_LOGGED,
+    Inbox,
+    Message,
+    batch_alerts,
+    told_code,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -185,6 +192,7 @@ class Acker:
                 error=error,
                 count=len(messages),
                 message_ids=[m.id for m in messages[:MAX_IDS_LOGGED]],
+                alerts=batch_alerts(messages),
             )
         finally:
             # Every waiting worker gets its answer, even when the delete raised something
@@ -218,4 +226,5 @@ def _cut_off(unsent: list[_Pending], cut: list[_Pending]) -> None:
         count=len(waiting),
         unsent=len(unsent),
         message_ids=[m.id for m, _ in waiting[:MAX_IDS_LOGGED]],
+        alerts=batch_alerts([m for m, _ in waiting]),
     )

@@ -76,6 +76,10 @@ class Message:
     on_lost: list[Callable[[], None]] = field(
         default_factory=list, init=False, compare=False, repr=False
     )
+    #: The alert(s) this delivery's work reached, set by its worker once handled (`fingerprint`
+    #: and `source` for one alert, `fingerprints` for a group): the lines of its delete name
+    #: them (`alert_named`), so an operator reading one knows which alert may come again.
+    alert: dict[str, object] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.identity:
@@ -275,6 +279,7 @@ class SqsInbox:
                 message_id=message.id,
                 code=entry.get("Code"),
                 reason=entry.get("Message"),
+                **alert_named(message),
             )
             failed.append(message.receipt_handle)
         # SQS answers for every entry; one neither deleted nor failed (an answer cut short, a
@@ -282,7 +287,9 @@ class SqsInbox:
         deleted = {i for _, i in batch_entries(response, "Successful", len(messages))}
         for i, message in enumerate(messages):
             if i not in deleted and i not in answered:
-                log.warning("message.delete_unconfirmed", message_id=message.id)
+                log.warning(
+                    "message.delete_unconfirmed", message_id=message.id, **alert_named(message)
+                )
                 failed.append(message.receipt_handle)
         if retry:
             failed += await self._delete_again(retry)
@@ -300,6 +307,7 @@ class SqsInbox:
                 error=str(exc),
                 count=len(messages),
                 message_ids=[m.id for m in messages[:MAX_IDS_LOGGED]],
+                alerts=batch_alerts(messages),
             )
             return [m.receipt_handle for m in messages]
 
@@ -383,6 +391,28 @@ class SqsInbox:
             )
         except ValueError as exc:
             raise InboxError(f"get_queue_attributes answered {exc}") from exc
+
+
+def alert_named(message: Message) -> dict[str, object]:
+    """The fields that name `message`'s alert on a line of its own: its `fingerprint` and
+    `source`, or for a group its first MAX_IDS_LOGGED `fingerprints` and how many `alerts` it
+    had (a group of hundreds would make one line of them). Empty before its work named one.
+    The source is alert text: the log's processor redacts it on the way out."""
+    alert = message.alert
+    fingerprints = alert.get("fingerprints")
+    if not isinstance(fingerprints, list):
+        return dict(alert)
+    named: dict[str, object] = {"fingerprints": fingerprints[:MAX_IDS_LOGGED]}
+    if len(fingerprints) > MAX_IDS_LOGGED:
+        named["alerts"] = len(fingerprints)
+    return named
+
+
+def batch_alerts(messages: Sequence[Message]) -> list[dict[str, object]]:
+    """What a line about a batch names of its alerts: for each of its first MAX_IDS_LOGGED
+    messages (the ids it lists) whose work reached an alert, its `message_id` and
+    `alert_named`; none for a message without alerts."""
+    return [{"message_id": m.id, **alert_named(m)} for m in messages[:MAX_IDS_LOGGED] if m.alert]
 
 
 def _always(_message_id: str, _attribute: str) -> bool:

@@ -241,6 +241,8 @@ class Working(Holding, StoreWatch):
             if outcomes is None:
                 return  # released, to be retried or dead-lettered
             self._processed()
+            # Named on the delivery, so a failed or unconfirmed delete's line says its alert.
+            message.alert.update(_incident_fields(outcomes))
             if await self._acker.delete(message):
                 self.stats.acked += 1
                 for deleted in message.on_deleted:
