@@ -1116,11 +1116,9 @@ def _grounded(fact: _Fact, shown: Evidence) -> bool:
         return fact.key in shown.numbers
     if fact.kind == "date":
         day, _, clock = fact.key.partition("t")
-        return _occurs(day, shown.text, str.isdigit) and (
-            not clock or _occurs(_clock(clock), shown.text, str.isdigit)
-        )
+        return _occurs(day, shown.text, str.isdigit) and (not clock or _clock_shown(clock, shown))
     if fact.kind == "time":
-        return _occurs(_clock(fact.key), shown.text, str.isdigit)
+        return _clock_shown(fact.key, shown)
     if fact.kind in ("ip", "number"):
         return _occurs(fact.key, shown.text, str.isdigit)
     if fact.kind == "name":
@@ -1151,6 +1149,16 @@ def _clock(token: str) -> str:
     hours, _, rest = token.rstrip("z").partition(":")
     rest = re.split(r"[.+-]", rest, maxsplit=1)[0]
     return f"{hours.zfill(2)}:{rest}"
+
+
+def _clock_shown(token: str, shown: Evidence) -> bool:
+    """Whether the clock `token` states is in `shown`, its hour written with or without its
+    leading zero: an alert stating "8:14:02 AM" (CodeBuild's start-time) grounds the model's
+    "8:14:02" and "08:14:02", and its "08:14" the model's "8:14"."""
+    padded = _clock(token)
+    if _occurs(padded, shown.text, str.isdigit):
+        return True
+    return padded.startswith("0") and _occurs(padded[1:], shown.text, str.isdigit)
 
 
 def _occurs(
