@@ -93,7 +93,8 @@ _QUIET_STATUS_ONLY = frozenset({"unkn", "acknowledgement", "flappingstart", "fla
 _SKIPPED = _QUIET | _QUIET_STATUS_ONLY
 #: The states a bracket before a title is read as ("[Recovered] X"): the alerting words and the
 #: quiet ones, and Icinga's notification types ("[ACKNOWLEDGEMENT] X") but for "[Custom] X", a
-#: tag as often as a notification type.
+#: tag as often as a notification type (Icinga's "[CUSTOM] X is CRITICAL!", which ends in a
+#: check state, is read by `subjects` as the problem's note).
 _BRACKET_WORDS = _STATUS.keys() | _QUIET | (subjects.NOTIFICATION_TYPES - {"custom"})
 
 

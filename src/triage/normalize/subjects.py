@@ -119,7 +119,31 @@ def _nagios_subject(shown: str) -> Subject | None:
     subject = _NAGIOS_SUBJECT.fullmatch(shown)
     if subject is None or subject["word"].lower() not in NOTIFICATION_TYPES:
         return None
+    if subject["word"].upper() == _CUSTOM:
+        return _custom_note(subject["rest"]) or _stated_in_title(subject["rest"], subject["word"])
     return _stated_in_title(subject["rest"], subject["word"])
+
+
+#: The notification type of a note someone sent on a check (Nagios' and Icinga's CUSTOM).
+_CUSTOM = "CUSTOM"
+#: The check states a custom note can be sent in that are a problem: the note is the
+#: problem's (a CRITICAL check's note joins the incident its PROBLEM opened).
+_FAILING_CHECK_STATES = frozenset({"CRITICAL", "WARNING", "DOWN", "UNREACHABLE", "CRIT", "WARN",
+                                   "UNREACH"})  # fmt: skip
+
+
+def _custom_note(rest: str) -> Subject | None:
+    """A custom notification's subject after its type ("Disk on db-1 is CRITICAL!"): keyed as
+    the check's problem is, firing in the check's state when that is a problem (so the note
+    joins the problem's incident as a repeat, never opens one of its own), and changing no
+    ticket in any other state (a note on an OK check is no recovery). None when it ends in no
+    check state: then "[CUSTOM]" is no notification type but a tag of the title."""
+    subject = _stated_in_title(rest, _CUSTOM.lower())
+    state = (subject.check_state or "").upper()
+    if not state:
+        return None
+    word = state if state in _FAILING_CHECK_STATES else _CUSTOM.lower()
+    return Subject(subject.shown, subject.keyed, word, subject.check_state)
 
 
 def _checkmk_subject(shown: str) -> Subject | None:
@@ -142,6 +166,9 @@ def _bracket_subject(shown: str, words: AbstractSet[str]) -> Subject | None:
     """A state in brackets (`_STATE_PREFIX`). A Datadog group ("on {host:a}") stays in the
     title, so each group is its own incident."""
     head = _STATE_PREFIX.match(shown)
+    if head is not None and head["word"] == _CUSTOM and not head["scope"]:
+        # Icinga's "[CUSTOM] Disk on db-1 is CRITICAL!"; a "[Custom] X" tag stays in the title.
+        return _custom_note(head["rest"])
     if head is None or head["word"].lower() not in words:
         return None
     rest = head["rest"].rstrip()
