@@ -366,6 +366,11 @@ def _without_tokens(checked: Checked, tokens: list[str]) -> Checked:
     return replace(checked, parts=fixed)
 
 
+class _QueueSizeLowered(Exception):
+    """SQS refused a message larger than the queue's MaximumMessageSize as asked again: the
+    size read before (at start) is stale, and the messages are made again for the new one."""
+
+
 #: `ingest.error` lines (each with its traceback) a second, at most: a request that meets a bug
 #: may be sent again and again, by anyone; the rest are summed up by error type in one
 #: `ingest.error_suppressed` line.
@@ -776,7 +781,14 @@ class Gateway:
             )
         # In order, each once SQS holds the one before: a part that fails is answered 503 and
         # the sender sends the batch again; the parts already queued are then repeats, counted.
-        ids = [await self._send(message) for message in messages]
+        try:
+            ids = [await self._send(message) for message in messages]
+        except _QueueSizeLowered:
+            # The queue takes smaller messages than it did when it was read: the messages are
+            # made again for its size now (a group split to fit, or 413 naming the size), as
+            # they would have been, never a 422 that loses the alert.
+            messages = await messages_for(checked, attributes, self.probe.max_message_bytes)
+            ids = [await self._send(message, recheck_size=False) for message in messages]
         return Accepted(
             ids[0],
             len(body.data),
@@ -786,8 +798,11 @@ class Gateway:
             dropped_fields=checked.dropped,
         )
 
-    async def _send(self, message: Outgoing) -> str:
-        """The SQS message id once SQS holds `message`; Refused (503 or 422) when it does not."""
+    async def _send(self, message: Outgoing, *, recheck_size: bool = True) -> str:
+        """The SQS message id once SQS holds `message`; Refused (503 or 422) when it does not.
+        A message SQS refuses that is larger than the queue's message size asked again
+        (`recheck_size`) is _QueueSizeLowered: sized by what was read before, it was never
+        the body's fault."""
         try:
             return await self.outbox.send(message)
         except OutboxFull as exc:
@@ -816,6 +831,8 @@ class Gateway:
                     retry_after_s=RETRY_AFTER_S,
                     detail="fifo_queue",
                 ) from None
+            if recheck_size and message.size_bytes > await self.probe.size_now():
+                raise _QueueSizeLowered from None
             raise Refused(
                 422, "rejected_by_queue", f"the queue refused the body ({exc.code})"
             ) from None

@@ -98,6 +98,8 @@ class QueueProbe:
         #: The same for the last send refused as not allowed (`send_refused`).
         self._refused_code: str | None = None
         self._refused_at = -math.inf
+        #: When a refused send last had the queue's message size asked again (`size_now`).
+        self._resized_at = -math.inf
         if health is not None:
             health.set("queue", False, "no answer yet")
 
@@ -129,6 +131,17 @@ class QueueProbe:
         if recheck is not None:
             await asyncio.wait({recheck}, timeout=self.answer_within_s)
         return self.ok
+
+    async def size_now(self) -> int:
+        """The queue's MaximumMessageSize as SQS says it now, for a send it refused for what
+        the message holds: the size read before may be stale (an operator lowered it since, and
+        nothing else asks again while /readyz is not polled). Asked again at most once a
+        `RECHECK_S` (a flood of refused sends costs SQS one call a second), waiting at most
+        `answer_within_s`; the size known meanwhile otherwise."""
+        if time.monotonic() - self._resized_at >= RECHECK_S:
+            self._resized_at = time.monotonic()
+            await asyncio.wait({self.ask()}, timeout=self.answer_within_s)
+        return self.max_message_bytes
 
     def unreachable(self, code: str) -> None:
         """A send got no answer from SQS (`code`: a timeout, a refused connection): the queue
@@ -254,14 +267,24 @@ class QueueProbe:
         else:
             attributes = response.get("Attributes", {})
             self._found_fifo(is_fifo(self.queue_url, attributes), at_start=at_start)
-            size = attributes.get("MaximumMessageSize")
-            if size is not None:
-                self.max_message_bytes = min(int(size), MAX_BODY_BYTES)
+            self._found_size(attributes.get("MaximumMessageSize"))
             if not self.ok:
                 log.info("ingest.queue_reachable", max_message_bytes=self.max_message_bytes)
             self.ok = True
         self._checked_at = time.monotonic()
         self._report()
+
+    def _found_size(self, size: str | None) -> None:
+        """The queue's MaximumMessageSize as SQS answered it; a change once the queue answered
+        is one line (what was read before sized the messages sent until now)."""
+        if size is None:
+            return
+        found = min(int(size), MAX_BODY_BYTES)
+        if self.ok and found != self.max_message_bytes:
+            log.info(
+                "ingest.queue_size_changed", was=self.max_message_bytes, max_message_bytes=found
+            )
+        self.max_message_bytes = found
 
     def _found_fifo(self, fifo: bool, *, at_start: bool) -> None:
         """SQS says the queue is FIFO (or not): at start a ConfigError, later one error line.

@@ -1,0 +1,76 @@
+"""Round 11 of the webhook gateway (helper 412): bugs a sender, an attacker or an operator meets
+with a real HTTP client against the gateway on 127.0.0.1, each fixed, each test failing before
+its fix.
+
+- The queue's `MaximumMessageSize` lowered while the gateway runs (a Terraform apply, an
+  operator) was read only at start: an Alertmanager group the gateway would split was sent whole,
+  SQS refused it as too long, and the sender was answered 422, which Alertmanager drops for good.
+"""
+
+from __future__ import annotations
+
+import json
+
+from daemon_harness import Queues
+from ingest_harness import bearer, loopback_client, payload
+from test_ingest_gaps import queue_takes_at_most, take_queued
+from triage.ingest import IngestService
+
+
+def alertmanager_group(alerts: int, description_bytes: int) -> bytes:
+    """An Alertmanager webhook group of `alerts` alerts, each with a description of
+    `description_bytes` (so the group is about their product long)."""
+    group = json.loads(payload("alertmanager/group-firing.json"))
+    template = group["alerts"][0]
+    group["alerts"] = [
+        {
+            **template,
+            "labels": {**template["labels"], "instance": f"db-{i}:9100"},
+            "annotations": {"description": f"disk on db-{i} is full " + "x" * description_bytes},
+        }
+        for i in range(alerts)
+    ]
+    return json.dumps(group).encode()
+
+
+# --- The queue's message size lowered while the gateway runs ----------------------------------
+
+
+async def test_a_group_too_big_for_a_queue_limit_lowered_since_start_is_split_not_refused(
+    gateway: IngestService, queues: Queues
+) -> None:
+    """A webhook group larger than the queue's MaximumMessageSize, lowered after the gateway read
+    it, is queued in parts that fit the new limit (202), never answered 422 (dropped)."""
+    await queue_takes_at_most(queues, gateway, 1024 * 1024)
+    lowered = 64 * 1024
+    queues.client().set_queue_attributes(
+        QueueUrl=queues.url, Attributes={"MaximumMessageSize": str(lowered)}
+    )  # the gateway is not told: no /readyz is asked in between
+    body = alertmanager_group(alerts=60, description_bytes=2000)
+    assert len(body) > 2 * lowered
+    async with loopback_client(gateway.port) as client:
+        answer = await client.post(
+            "/v1/alerts/alertmanager", content=body, headers=bearer("alertmanager")
+        )
+    assert answer.status_code == 202, answer.text
+    assert answer.json()["messages"] > 1
+    queued = take_queued(queues)
+    assert len(queued) == answer.json()["messages"]
+    assert all(len(text.encode()) <= lowered for text in queued)
+
+
+async def test_a_body_too_big_for_a_queue_limit_lowered_since_start_is_413_naming_it(
+    gateway: IngestService, queues: Queues
+) -> None:
+    """A script's alert larger than the queue's MaximumMessageSize, lowered after the gateway
+    read it, is answered 413 naming the queue's size now (the sender can act on it), not 422."""
+    await queue_takes_at_most(queues, gateway, 1024 * 1024)
+    queues.client().set_queue_attributes(
+        QueueUrl=queues.url, Attributes={"MaximumMessageSize": str(64 * 1024)}
+    )
+    body = json.dumps({"title": "Disk full", "description": "x" * 100_000}).encode()
+    async with loopback_client(gateway.port) as client:
+        answer = await client.post("/v1/alerts/generic", content=body, headers=bearer("generic"))
+    assert answer.status_code == 413, answer.text
+    assert "65,536" in answer.json()["error"]
+    assert take_queued(queues) == []
