@@ -21,7 +21,7 @@ import structlog
 
 from triage.errors import SinkRejectedError
 from triage.incidents import Incident, Work
-from triage.incidents.codec import view_from_json
+from triage.incidents.codec import past_cap_kept, view_from_json
 from triage.incidents.ledger import SinkAnswer
 from triage.incidents.lifecycle import Group, stored_alert
 from triage.incidents.store import REFUSED, Routing, Sent
@@ -74,11 +74,14 @@ class Effects:
             if work.alert is not None:
                 self._view = view_from_json(work.alert, group)
             elif self.alert is not None:
-                chars = p.payload_excerpt_chars if work.ticket is None else 0
+                opening = work.ticket is None
+                chars = p.payload_excerpt_chars if opening else 0
                 redacted = self._redacted()
                 if redacted is None or redacted.alert is not self.alert:
                     redacted = AlertView(self.alert, p.redactor)
-                self._view = redacted.view(excerpt_chars=chars, group=group)
+                # The view a ticket opens from keeps the labels past the cap for the store
+                # (`_routing`): silences match the ticketed incident by them. No sink reads them.
+                self._view = redacted.view(excerpt_chars=chars, group=group, past_cap=opening)
             else:
                 self._view = dataclasses.replace(stored_alert(work.incident), group=group)
         return self._view
@@ -281,12 +284,20 @@ def _stopping_before(todo: Sequence[Sink], n: int) -> Iterator[None]:
 
 
 def _routing(route: Route, view: RedactedAlert) -> Routing:
-    """What the store keeps with a new ticket: the route, and the alert's team and labels."""
+    """What the store keeps with a new ticket: the route, and the alert's team and labels,
+    those past the 64 it shows too (bounded: `past_cap_kept`), which silences match."""
     labels = {
         k[:_KEPT_LABEL_CHARS]: v[:_KEPT_LABEL_CHARS]
         for k, v in list(view.labels.items())[:_KEPT_LABELS]
     }
-    return Routing(route.name, view.team, labels, route.escalate_after_s, route.resolve_after_s)
+    return Routing(
+        route.name,
+        view.team,
+        labels,
+        route.escalate_after_s,
+        route.resolve_after_s,
+        labels_past_cap=past_cap_kept(view.labels_past_cap),
+    )
 
 
 def _group_view(group: Group | None) -> GroupView | None:

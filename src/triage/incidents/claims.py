@@ -408,6 +408,7 @@ class Claims(StoreBase):
                 route=routing.route,
                 team=routing.team,
                 labels=routing.labels,
+                labels_past_cap=routing.labels_past_cap,
                 escalate_after_s=routing.escalate_after_s,
                 resolve_after_s=routing.resolve_after_s,
             )

@@ -79,6 +79,7 @@ _WRITTEN_WHEN_SET = (
     "refused",
     "resolve_after_s",
     "update_owed_at_s",
+    "labels_past_cap",
 )
 
 
@@ -367,6 +368,8 @@ def incident_from_json(text: str) -> Incident:
     data["ticket"] = _ticket(data["ticket"], unknown) if data.get("ticket") else None
     data["refs"] = _references("refs", data.get("refs", {}), "references")
     data["labels"] = _references("labels", data.get("labels", {}))
+    if "labels_past_cap" in data:
+        data["labels_past_cap"] = _references("labels_past_cap", data["labels_past_cap"])
     data["pending"] = data.get("pending") or None
     if data["pending"]:
         p = _split("pending", data["pending"], _PENDING_KEYS, unknown)
@@ -776,6 +779,21 @@ def view_to_json(view: RedactedAlert) -> str:
     if view.labels_past_cap:
         data["labels_past_cap"] = _within_bytes(view.labels_past_cap, HELD_PAST_CAP_BYTES)
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+
+#: How much of a ticketed incident's labels past the 64 it shows is kept, in UTF-8 (keys and
+#: values): read by silences matched without an alert (the sweep's owed update and
+#: escalation). Less than a held view keeps (HELD_PAST_CAP_BYTES): the incident keeps them for
+#: its whole life, beside a held view's own, a group's members and its history, within
+#: `store.MAX_RECORD_BYTES`. A Kubernetes alert's few dozen `label_*` labels fit.
+INCIDENT_PAST_CAP_BYTES = 16_000
+
+
+def past_cap_kept(labels: Mapping[str, str]) -> dict[str, str]:
+    """The labels past the cap a ticketed incident keeps (`Incident.labels_past_cap`): those
+    of its redacted view, in order, within INCIDENT_PAST_CAP_BYTES. A label left out is one
+    no silence can hold the sweep's update or escalation by (README, "Silences")."""
+    return _within_bytes(labels, INCIDENT_PAST_CAP_BYTES)
 
 
 def _within_bytes(labels: Mapping[str, str], budget: int) -> dict[str, str]:

@@ -25,6 +25,7 @@ after a resolve (`older_event`): one order, so replicas writing them in either o
 from __future__ import annotations
 
 import dataclasses
+from collections import ChainMap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -33,7 +34,7 @@ from types import MappingProxyType
 from typing import NamedTuple, Protocol
 
 from triage.models import EffectKind, Status, Ticket
-from triage.view import RedactedAlert
+from triage.view import Matched, RedactedAlert
 
 
 class State(StrEnum):
@@ -320,6 +321,11 @@ class Incident:
     #: summary decides), which an open carried out without the alert goes by.
     team: str | None = None
     labels: dict[str, str] = field(default_factory=dict)
+    #: The labels past the 64 `labels` keeps, from the same alert, redacted and bounded
+    #: (`codec.past_cap_kept`): never shown nor sent, read only by silences and a listing's
+    #: matchers (`matched`), so a silence on one holds the sweep's owed update and escalation
+    #: as it held the alert. Written only when set.
+    labels_past_cap: dict[str, str] = field(default_factory=dict)
     route: str | None = None
     #: The route's `escalate_after_s`; the clock runs from opening, or from the latest reopen.
     escalate_after_s: float | None = None
@@ -355,6 +361,16 @@ class Incident:
     #: as read and written back unchanged by `codec.py`, never read here. Empty for an
     #: incident this release makes afresh.
     unknown: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def matched(self) -> Matched:
+        """This incident as a silence or a listing's matcher reads it when no alert is held
+        (`silences.Subject`): its fields, and every label it keeps, those past the 64 it
+        shows too. No sink takes one, so those labels cannot reach a ticket through it."""
+        labels: Mapping[str, str] = self.labels
+        if self.labels_past_cap:
+            labels = ChainMap(dict(self.labels), dict(self.labels_past_cap))
+        return Matched(self.source, self.team, self.title, labels)
 
     def noted(self, at: datetime, action: str, note: str = "") -> Incident:
         """This incident with one more line of history."""

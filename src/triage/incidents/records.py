@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -110,13 +110,15 @@ class Sent:
 class Routing:
     """What the effect that opened a ticket learned, kept with the ticket: the route, the
     route's escalation delay and quiet time before it closes (`resolve_after_s`), and the
-    alert's team and labels (redacted)."""
+    alert's team and labels (redacted): the 64 it shows, and those past them that silences
+    match (`Incident.labels_past_cap`, bounded by `codec.past_cap_kept`)."""
 
     route: str
     team: str | None
     labels: dict[str, str]
     escalate_after_s: float | None = None
     resolve_after_s: float | None = None
+    labels_past_cap: dict[str, str] = field(default_factory=dict)
 
 
 #: Given the stored record (or None), return what to write (None: nothing) and a result.
