@@ -12,6 +12,7 @@ import asyncio
 import difflib
 import re
 import time
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -108,7 +109,7 @@ class Filter:
     flapping: bool = False
     source: str | None = None
     priorities: frozenset[Priority] = frozenset()
-    #: Casefolded; found anywhere in the title as shown (redacted).
+    #: Casefolded and composed (`folded`); found anywhere in the title as shown (redacted).
     search: str | None = None
     matchers: tuple[Matcher, ...] = ()
     #: Opened (or last reopened) at or after `since`, and before `before`.
@@ -135,7 +136,7 @@ class Filter:
         redacts the values it reads)."""
         if self.state != "all" and _listed_state(incident) != self.state:
             return False
-        if self.team is not None and (team_of(incident) or "").lower() != self.team.lower():
+        if self.team is not None and folded(team_of(incident) or "") != folded(self.team):
             return False
         if self.flapping and not incident.flapping:
             return False
@@ -160,7 +161,7 @@ class Filter:
         subject = as_shown(_subject(incident))
         if not all(m.holds(subject) for m in self.matchers):
             return False
-        return self.search is None or self.search in subject.value("title").casefold()
+        return self.search is None or self.search in folded(subject.value("title"))
 
 
 #: The longest `search`: a title is one line; more is a paste, not a search.
@@ -261,7 +262,18 @@ def _search(given: str) -> str:
     if not is_unicode(given):
         raise ValueError("search is not valid Unicode (a lone surrogate)")
     # Titles are stored one line, single-spaced: so is the search, or a pasted one never holds.
-    return " ".join(given.split()).casefold()
+    return folded(" ".join(given.split()))
+
+
+def folded(text: str) -> str:
+    """`text` as a search or a team filter compares it: case ignored, and each letter
+    composed (NFC), so `é` typed as one character finds `é` stored as `e` and a combining
+    accent (macOS file names, some tools' output), which every reader sees as the same letter
+    (GitHub gives both one `team:` label). Not folded further: a full-width or mathematical
+    letter stays apart from the Latin one it looks like."""
+    if text.isascii():
+        return text.casefold()
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
 
 
 def _filter_matchers(texts: Sequence[str]) -> tuple[Matcher, ...]:
