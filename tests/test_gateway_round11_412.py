@@ -5,15 +5,20 @@ its fix.
 - The queue's `MaximumMessageSize` lowered while the gateway runs (a Terraform apply, an
   operator) was read only at start: an Alertmanager group the gateway would split was sent whole,
   SQS refused it as too long, and the sender was answered 422, which Alertmanager drops for good.
+- A webhook group or a Prometheus API batch too big for one message, written with a UTF-8
+  byte-order mark before it (PowerShell's and Notepad's UTF-8 files), was read by the
+  normaliser but not by the splitter: a 500 with a traceback, retried for ever, never queued.
 """
 
 from __future__ import annotations
 
 import json
 
+import pytest
+
 from daemon_harness import Queues
 from ingest_harness import bearer, loopback_client, payload
-from test_ingest_gaps import queue_takes_at_most, take_queued
+from test_ingest_gaps import batch_of, queue_takes_at_most, take_queued
 from triage.ingest import IngestService
 
 
@@ -74,3 +79,31 @@ async def test_a_body_too_big_for_a_queue_limit_lowered_since_start_is_413_namin
     assert answer.status_code == 413, answer.text
     assert "65,536" in answer.json()["error"]
     assert take_queued(queues) == []
+
+
+# --- A body with a byte-order mark, split to fit the queue -------------------------------------
+
+BOM = "\ufeff".encode()
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status"),
+    [
+        ("/v1/alerts/alertmanager", BOM + alertmanager_group(60, 2000), 202),
+        ("/api/v2/alerts", BOM + batch_of(150_000).encode(), 200),
+    ],
+    ids=["webhook-group", "api-batch"],
+)
+async def test_a_body_with_a_byte_order_mark_too_big_for_one_message_is_split(
+    gateway: IngestService, queues: Queues, path: str, body: bytes, status: int
+) -> None:
+    """A group or an API batch led by a UTF-8 byte-order mark, too big for one queue message,
+    is queued in parts that fit, as the same body without the mark is (not a 500)."""
+    limit = 64 * 1024
+    await queue_takes_at_most(queues, gateway, limit)
+    async with loopback_client(gateway.port) as client:
+        answer = await client.post(path, content=body, headers=bearer("alertmanager"))
+    assert answer.status_code == status, answer.text
+    queued = take_queued(queues)
+    assert len(queued) == answer.json()["messages"] > 1
+    assert all(len(text.encode()) <= limit for text in queued)

@@ -54,8 +54,10 @@ async def _split(checked: Checked, max_bytes: int) -> list[str]:
     webhook group by `split_group`; on a worker thread past OFFLOAD_BODY_BYTES, the bound
     validate.py parses within on the loop (splitting that much takes under a millisecond, the
     loop's share of a request); a smaller body stays on the loop, where a thread hop would
-    cost more than splitting it."""
-    text = checked.text
+    cost more than splitting it. A byte-order mark before the JSON (a UTF-8 file written by
+    PowerShell or Notepad), which the normaliser reads past, is no part of any split body:
+    `json.loads` refuses one."""
+    text = checked.text.removeprefix("\ufeff")
     if checked.format in GROUP_FORMATS:
         split = functools.partial(split_group, text, checked.format, max_bytes, sqs_safe)
     else:
