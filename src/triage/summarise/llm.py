@@ -82,6 +82,7 @@ import triage.summarise.claims as claims
 import triage.summarise.grounding as grounding
 import triage.summarise.harm as harm
 import triage.summarise.prompt as prompt
+import triage.summarise.shells as shells
 from triage.aws import Aws
 from triage.breaker import CircuitBreaker, Permit, note_opened
 from triage.display import link_url, urls_as_opened
@@ -462,13 +463,21 @@ def contain(
         return said(grounding.check(unrun(clean(value, shape)), shown))
 
     def ground_step(value: str) -> str:
-        return said(grounding.check_step(harmless(clean(value, as_step)), shown))
+        return said(grounding.check_step(harmless(unshelled(clean(value, as_step))), shown))
+
+    def unshelled(value: str) -> str:
+        """`value` with each reverse shell marked (`shells.marked`): the alert naming the
+        address it hands the shell to does not make it one a responder should run."""
+        value, found = shells.marked(value)
+        rejected["command"] += found
+        return value
 
     def unrun(value: str) -> str:
         """`value` with the commands no responder should run whatever the alert says marked,
-        as a step's are (`grounding.check_step`): a responder copies a `curl … | sh` or a
-        credential file sent off the machine from the description or title as readily."""
-        value, hidden = grounding._hidden_runs(value)
+        as a step's are (`grounding.check_step`): a responder copies a `curl … | sh`, a
+        reverse shell or a credential file sent off the machine from the description or
+        title as readily."""
+        value, hidden = grounding._hidden_runs(unshelled(value))
         value, sent = grounding._sent_credentials(value)
         rejected["command"] += hidden + sent
         return value
