@@ -113,3 +113,32 @@ async def test_a_silence_holds_a_team_however_its_letters_are_composed(
     await r.silence(f"team={typed}")
     firing = alert("api").model_copy(update={"team": arrived})
     assert await r.pipeline.handle(firing, "m0") is Action.SILENCED
+
+
+# --- a query not in UTF-8 ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["team=caf%E9", "search=caf%E9", "match=team%3Dcaf%E9", "search=%ED%A0%80", "priority=%FF"],
+)
+async def test_a_query_value_not_in_utf8_is_a_400_naming_it(store: Store, query: str) -> None:
+    """`?team=caf%E9` (café percent-encoded from Latin-1 by an old script or console) is a 400
+    naming the parameter and UTF-8, on the API and the page: not `"total": 0`, read as "no
+    incident of team café", while the team's incident is open."""
+    await _ticketed(store, "api", COMPOSED)
+    name = query.partition("=")[0]
+    async with serving(store) as client:
+        answer = await client.get(f"/api/v1/incidents?{query}", headers=BEARER)
+        assert answer.status_code == 400, answer.text
+        assert name in answer.json()["error"] and "UTF-8" in answer.json()["error"]
+        page = await client.get(f"/?{query}", headers=BEARER)
+        assert page.status_code == 400 and "UTF-8" in page.text
+
+
+async def test_a_query_in_utf8_still_lists_the_team(store: Store) -> None:
+    """The same team percent-encoded as UTF-8 (`caf%C3%A9`) lists its incident."""
+    fp = await _ticketed(store, "api", COMPOSED)
+    async with serving(store) as client:
+        answer = await client.get("/api/v1/incidents?team=caf%C3%A9", headers=BEARER)
+        assert [i["fingerprint"] for i in answer.json()["incidents"]] == [fp]

@@ -51,7 +51,7 @@ from triage.display import whole_unicode
 from triage.errors import StoreCorruptError, StoreUnavailableError, TriageError
 from triage.health import Health
 from triage.incidents import Store
-from triage.incidents.silences import Silence, SilenceCache
+from triage.incidents.silences import Silence, SilenceCache, is_unicode
 from triage.metrics import Metrics
 from triage.ops.http_server import (
     DEFAULT_LIMITS,
@@ -609,10 +609,12 @@ def query_parameters(
     """The request's query parameters, each named in `allowed` and given at most once (those
     in `repeatable` as often as wanted: `every_value` reads them all). ValueError for any other: a
     misspelt filter (`?sate=closed`) ignored would answer an unfiltered list that looks
-    filtered, and of `?state=open&state=closed` one would be dropped without a word."""
-    pairs = parse_qsl(request.query, keep_blank_values=True, errors="replace")
+    filtered, and of `?state=open&state=closed` one would be dropped without a word. A name
+    or value whose percent-encoded bytes are not UTF-8 is refused too (`_refuse_not_utf8`)."""
+    pairs = parse_qsl(request.query, keep_blank_values=True, errors="surrogateescape")
     found: dict[str, str] = {}
     for name, value in pairs:
+        _refuse_not_utf8(name, value)
         if name not in allowed:
             takes = f"takes {', '.join(allowed)}" if allowed else "takes no query parameters"
             raise ValueError(
@@ -623,6 +625,20 @@ def query_parameters(
             raise ValueError(f"query parameter {name!r} given twice")
         found[name] = value
     return found
+
+
+def _refuse_not_utf8(name: str, value: str) -> None:
+    """ValueError when query parameter `name` or its value was percent-encoded from bytes that
+    are not UTF-8 (`caf%E9`, Latin-1 from an old script or console): read with each bad byte
+    as U+FFFD, a team, search or matcher holding it names no incident, and the answer of none
+    would read as "no incident of team café" while one is open."""
+    if is_unicode(name) and is_unicode(value):
+        return
+    shown = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    raise ValueError(
+        f"query parameter {shown[:40]!r}: not UTF-8; percent-encode its text as UTF-8 "
+        "(café is caf%C3%A9)"
+    )
 
 
 def every_value(request: Request, name: str) -> list[str]:
