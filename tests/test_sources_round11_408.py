@@ -83,3 +83,119 @@ def test_a_custom_tag_before_a_title_stays_part_of_it() -> None:
         Status.FIRING,
         "[Custom] nightly export slow",
     )
+
+
+# --- aws backup: restores of different resources merged ---------------------------------------
+
+
+def _restore(status: str, source_arn: str | None, job: str = "4d1e2b3c") -> dict[str, Any]:
+    """A Restore Job State Change (AWS Backup's EventBridge event; its detail resembles
+    DescribeRestoreJob's answer: the source resource's ARN, the recovery point, the type)."""
+    detail: dict[str, Any] = {
+        "restoreJobId": f"{job}-1111-2222-3333-444455556666",
+        "backupSizeInBytes": "8589934592",
+        "creationDate": "2026-12-06T09:00:00Z",
+        "iamRoleArn": "arn:aws:iam::123456789012:role/service-role/AWSBackupDefaultServiceRole",
+        "percentDone": "0.0",
+        "resourceType": "RDS",
+        "status": status,
+        "recoveryPointArn": f"arn:aws:rds:eu-west-1:123456789012:snapshot:awsbackup:job-{job}",
+    }
+    if source_arn is not None:
+        detail["sourceResourceArn"] = source_arn
+    return {
+        "version": "0",
+        "id": f"{job}-aaaa-bbbb-cccc-ddddeeeeffff",
+        "detail-type": "Restore Job State Change",
+        "source": "aws.backup",
+        "account": "123456789012",
+        "time": "2026-12-06T09:30:00Z",
+        "region": "eu-west-1",
+        "resources": [detail["recoveryPointArn"]],
+        "detail": detail,
+    }
+
+
+_ORDERS = "arn:aws:rds:eu-west-1:123456789012:db:orders"
+_BILLING = "arn:aws:rds:eu-west-1:123456789012:db:billing"
+
+
+def test_restores_of_two_resources_are_two_incidents() -> None:
+    """A failed restore of orders-db and one of billing-db are two incidents: the billing
+    restore that completes must not close the orders one."""
+    orders = _only(_restore("FAILED", _ORDERS, "aa"))
+    billing = _only(_restore("COMPLETED", _BILLING, "bb"))
+    assert orders.identity != billing.identity
+
+
+def test_a_resources_next_restore_that_completes_closes_its_failure() -> None:
+    """The next restore of the same resource (a new job, a new recovery point) is the same
+    incident: its completion resolves the failure."""
+    failed = _only(_restore("FAILED", _ORDERS, "aa"))
+    done = _only(_restore("COMPLETED", _ORDERS, "cc"))
+    assert (failed.status, done.status) == (Status.FIRING, Status.RESOLVED)
+    assert failed.identity == done.identity
+
+
+def test_a_restore_naming_no_source_is_keyed_as_before() -> None:
+    """A restore event that names no source resource keeps the fingerprint it always had
+    (its resource type), so no open incident is keyed anew."""
+    alert = _only(_restore("FAILED", None))
+    assert alert.identity == {
+        "account": "123456789012",
+        "region": "eu-west-1",
+        "source": "aws.backup",
+        "detail_type": "Restore Job State Change",
+        "resourceType": "RDS",
+    }
+
+
+# --- aws batch: an array child's success closes a sibling's failure -----------------------------
+
+
+def _batch(status: str, index: int | None) -> dict[str, Any]:
+    """A Batch Job State Change (AWS Batch's documented event) of an array job's child
+    (`arrayProperties.index`, its id the parent's with ":<index>") or, without `index`, of
+    the parent (`arrayProperties.size`)."""
+    parent = "4c7599ae-0a82-49aa-ba5a-4727fcce14a8"
+    job = parent if index is None else f"{parent}:{index}"
+    arn = f"arn:aws:batch:eu-west-1:123456789012:job/{job}"
+    array = {"size": 10} if index is None else {"index": index}
+    return {
+        "version": "0",
+        "id": f"c8f9c4b5-76e5-d76a-f980-70{index or 0:010d}",
+        "detail-type": "Batch Job State Change",
+        "source": "aws.batch",
+        "account": "123456789012",
+        "time": "2026-12-06T01:36:40Z",
+        "region": "eu-west-1",
+        "resources": [arn],
+        "detail": {
+            "jobArn": arn,
+            "jobName": "render-frames",
+            "jobId": job,
+            "jobQueue": "arn:aws:batch:eu-west-1:123456789012:job-queue/nightly",
+            "status": status,
+            "statusReason": "Essential container in task exited" if status == "FAILED" else "",
+            "arrayProperties": array,
+            "attempts": [],
+            "createdAt": 1796433990000,
+            "jobDefinition": "arn:aws:batch:eu-west-1:123456789012:job-definition/render:4",
+        },
+    }
+
+
+def test_an_array_childs_failure_joins_its_parents_incident() -> None:
+    """A failed child of an array job is the array job's incident, not one per index."""
+    child = _only(_batch("FAILED", 3))
+    other = _only(_batch("FAILED", 7))
+    parent = _only(_batch("FAILED", None))
+    assert child.identity == other.identity == parent.identity
+    assert child.status is Status.FIRING
+
+
+def test_an_array_childs_success_resolves_nothing() -> None:
+    """A child that succeeded says nothing of the array (a sibling may have failed): it
+    changes no ticket; the parent's own SUCCEEDED, which needs every child's, resolves."""
+    assert _skip_reasons(_batch("SUCCEEDED", 4)) != []
+    assert _only(_batch("SUCCEEDED", None)).status is Status.RESOLVED

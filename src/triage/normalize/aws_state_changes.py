@@ -39,11 +39,13 @@ Where each shape comes from (AWS's documentation):
   (`lastStatus`; a stopped task's `stopCode`, `stoppedReason` and containers' `exitCode`,
   read by `aws_outcomes.task_stop`).
 - Batch: batch/latest/userguide/batch_job_events.html (`jobQueue`, `jobName`, `jobId`,
-  `status` SUBMITTED … SUCCEEDED, FAILED).
+  `status` SUBMITTED … SUCCEEDED, FAILED) and array_jobs.html (a child's `jobId` is its
+  parent's and ":<index>", its `arrayProperties.index` given; the parent's `size`).
 - AWS Backup: aws-backup/latest/devguide/eventbridge.html (Backup and Copy Job State Change:
   `resourceArn`, `state` CREATED, RUNNING, COMPLETED, ABORTED, FAILED, EXPIRED …; Restore Job
   State Change: `restoreJobId`, `resourceType`, `status` PENDING, RUNNING, COMPLETED, ABORTED,
-  FAILED).
+  FAILED, its detail resembling DescribeRestoreJob's answer: `sourceResourceArn`,
+  `recoveryPointArn`, `createdResourceArn` once done).
 - EMR: emr/latest/ManagementGuide/emr-manage-cloudwatch-events.html (Cluster State Change:
   `name`, `clusterId`, `state` STARTING … TERMINATED_WITH_ERRORS; Step Status Change:
   `clusterId`, `name`, `stepId`, `state` PENDING … FAILED, its `message` naming the cluster's
@@ -201,6 +203,22 @@ def _count(value: Any) -> int:
         return int(float(value))
     except (ValueError, OverflowError):
         return 0
+
+
+#: The state of an array job's child that succeeded (`_batch_state`).
+_CHILD_SUCCEEDED = "CHILD_SUCCEEDED"
+
+
+def _batch_state(detail: dict[str, Any]) -> Any:
+    """A Batch job's `status`, but an array job's child (`arrayProperties.index`) that
+    succeeded is `_CHILD_SUCCEEDED`: one child's success says nothing of its siblings, and
+    only the parent's SUCCEEDED (every child's) closes the array's incident."""
+    status = detail.get("status")
+    array = common.obj_or_empty(detail.get("arrayProperties"))
+    child = "index" in array
+    if child and isinstance(status, str) and status.strip().upper() == "SUCCEEDED":
+        return _CHILD_SUCCEEDED
+    return status
 
 
 def _pipeline(*by: str, quiet: tuple[str, ...] = ()) -> StateChange:
@@ -426,11 +444,13 @@ READINGS: dict[tuple[str, str], StateChange] = {
         ),
         by=("clusterArn", "group", "lastStatus"),
     ),
+    # An array job's children share its name (their ids are its id and ":<index>"): a child's
+    # failure is the array's incident; a child's success, not the array's, changes none.
     ("aws.batch", "Batch Job State Change"): StateChange(
-        key="status",
+        derive=_batch_state,
         fires=_states("FAILED"),
         resolves=_states("SUCCEEDED"),
-        quiet=_states("SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING"),
+        quiet=_states("SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", _CHILD_SUCCEEDED),
         by=("jobQueue", "jobName"),
     ),
     ("aws.backup", "Backup Job State Change"): StateChange(
@@ -447,14 +467,16 @@ READINGS: dict[tuple[str, str], StateChange] = {
         quiet=_states("CREATED", "RUNNING"),
         by=("resourceArn",),
     ),
-    # A restore job is new every time and names no source: restores of a resource type are
-    # one incident, closed by the next that completes.
+    # A restore job is new every time: restores of one resource (its `sourceResourceArn`, as
+    # a backup job's is its `resourceArn`) are one incident, closed by the next that
+    # completes. A restore that names no source is keyed by its resource type, as before.
     ("aws.backup", "Restore Job State Change"): StateChange(
         key="status",
         fires=_states("FAILED", "ABORTED"),
         resolves=_states("COMPLETED"),
         quiet=_states("CREATED", "PENDING", "RUNNING"),
         by=("resourceType",),
+        also=("sourceResourceArn",),
     ),
     # A cluster's id is new with every cluster; a scheduled cluster keeps its name.
     ("aws.emr", "EMR Cluster State Change"): StateChange(
