@@ -9,20 +9,28 @@ from collections.abc import Callable, MutableMapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import pytest
 import structlog
 
 from memory_inbox import MemoryInbox
 from memory_store import MemoryStore
 from test_pipeline import CountingSummariser, FakeSink
+from test_silences import Rig
+from test_storms_round6_keys import POD_LABELS
+from test_storms_round6_keys import alert as pod_alert
 from triage.errors import InboxError
-from triage.incidents import Ledger, Policy
+from triage.incidents import Action, Ledger, Policy, silences
+from triage.incidents.codec import view_to_json
 from triage.metrics import Metrics
+from triage.models import Alert
 from triage.normalize import normalize_body
 from triage.pipeline import Pipeline
 from triage.redact import Redactor
+from triage.redact.redactor import Blanked
 from triage.sqs.acker import Acker
 from triage.sqs.inbox import MAX_IDS_LOGGED, Message, SqsInbox
 from triage.sqs.supervisor import Supervisor, SupervisorConfig
+from triage.view import redact_alert
 
 PAYLOADS = Path(__file__).parent / "payloads"
 GENERIC = (PAYLOADS / "generic" / "firing.json").read_text()
@@ -208,3 +216,122 @@ async def test_the_daemon_names_a_groups_fingerprints_on_a_failed_delete() -> No
     [alert] = _lines(logs, "message.delete_failed")[0]["alerts"]
     assert 1 < len(expected) <= MAX_IDS_LOGGED
     assert alert == {"message_id": alert["message_id"], "fingerprints": expected}
+
+
+# --- 3. a new alert matched against the silences is redacted once -------------------------------
+
+
+class _CountingRedactor(Redactor):
+    """A Redactor that notes the text of every call made of it in `calls` (a list shared by
+    every instance given it, so the silences' own redactor notes into it too)."""
+
+    def __init__(self, calls: list[str]) -> None:
+        super().__init__()
+        self.calls = calls
+
+    def text(self, text: str) -> str:
+        self.calls.append(text)
+        return super().text(text)
+
+    def text_with(self, text: str, also: tuple[str, ...]) -> str:
+        self.calls.append(text)
+        return super().text_with(text, also)
+
+    def without(self, redacted: str, also: tuple[str, ...]) -> str:
+        self.calls.append(redacted)
+        return super().without(redacted, also)
+
+    def value(self, value: Any, *, depth: int = 0, found: Blanked | None = None) -> Any:
+        self.calls.append(repr(value))
+        return super().value(value, depth=depth, found=found)
+
+
+def _redactions(calls: list[str], token: str) -> int:
+    """How many of the redactor's calls read `token` (a value only one alert holds)."""
+    return sum(token in text for text in calls)
+
+
+def _counted_rig(monkeypatch: pytest.MonkeyPatch) -> tuple[Rig, list[str]]:
+    """A pipeline on an in-memory store whose redactor, and the silences' own, count into one
+    list; the silences' remembered views start empty (no earlier test's view is reused)."""
+    calls: list[str] = []
+    monkeypatch.setattr(silences, "_REDACTOR", _CountingRedactor(calls))
+    monkeypatch.setattr(silences, "_VIEWS", silences._Views())
+    rig = Rig()
+    rig.pipeline.redactor = _CountingRedactor(calls)
+    return rig, calls
+
+
+def _pod(run: str, **more: str) -> Alert:
+    """A new pod alert with 70 labels (`namespace` sorts past the 64 it shows): `run`, a
+    value no other alert holds, names a new incident and is in a label it shows."""
+    labels = {**POD_LABELS, "label_app_kubernetes_io_part00": run, "run": run}
+    return pod_alert({**labels, "alertname": "KubePodCrashLooping", **more})
+
+
+async def test_a_new_alert_matched_against_silences_is_redacted_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A new alert that an active silence is matched against (and does not match) has its
+    text redacted as often as with no silence at all: the silence reads the pipeline's view
+    of it, not one of its own."""
+    quiet, calls = _counted_rig(monkeypatch)
+    assert await quiet.pipeline.handle(_pod("run-a1"), "m0") is Action.OPEN
+    alone = _redactions(calls, "run-a1")
+    assert alone > 0
+    silenced, calls = _counted_rig(monkeypatch)
+    await silenced.silence("team=nobody")
+    assert await silenced.pipeline.handle(_pod("run-a2"), "m0") is Action.OPEN
+    assert _redactions(calls, "run-a2") == alone
+
+
+@pytest.mark.parametrize(
+    "matcher",
+    [
+        "label_app_kubernetes_io_part03=v3",  # a shown label
+        "namespace=shop",  # a label past the 64 shown
+        "title=~KubePodCrashLooping.*",  # the title
+        "db_password=[REDACTED:password]",  # a secret-named label, as the listing shows it
+    ],
+)
+async def test_silences_match_through_the_pipelines_view_as_before(
+    monkeypatch: pytest.MonkeyPatch, matcher: str
+) -> None:
+    """A silence on a shown label, a label past the cap, the title or a redacted value holds
+    a new alert it matches, and the same alert with that value changed still opens."""
+    rig, _ = _counted_rig(monkeypatch)
+    await rig.silence(matcher)
+    held = _pod("b1", namespace="shop", db_password="hunter2xyz-Kq9")
+    assert await rig.pipeline.handle(held, "m0") is Action.SILENCED
+    name = matcher.split("=")[0]
+    other = {"namespace": "cart", "db_password": "hunter2xyz-Kq9"}
+    if name == "title":
+        other["alertname"] = "Other"
+    elif name in POD_LABELS:
+        other[name] = "other"
+    elif name == "db_password":
+        del other["db_password"]
+    assert await rig.pipeline.handle(_pod("b2", **other), "m1") is Action.OPEN
+
+
+async def test_a_held_alert_is_redacted_once_for_its_match_and_its_held_view(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An alert a silence holds has its text redacted as often as the same alert opening
+    costs: the held view the store keeps reuses the fields the match read, and is what
+    `redact_alert` makes on its own."""
+    rig, calls = _counted_rig(monkeypatch)
+    await rig.silence("namespace=shop")
+    held = _pod("run-c1", namespace="shop")
+    assert await rig.pipeline.handle(held, "m0") is Action.SILENCED
+    holding = _redactions(calls, "run-c1")
+    quiet, calls = _counted_rig(monkeypatch)
+    assert await quiet.pipeline.handle(_pod("run-c2", namespace="shop"), "m0") is Action.OPEN
+    # Opening and holding alike redact the fields, the payload's excerpt and the labels past
+    # the cap (`run` among them), once each.
+    assert holding == _redactions(calls, "run-c2")
+    incident = await rig.store.get(held.fingerprint)
+    assert incident is not None and incident.held is not None
+    excerpt = rig.pipeline.payload_excerpt_chars
+    expected = redact_alert(held, Redactor(), excerpt_chars=excerpt, past_cap=True)
+    assert incident.held.alert == view_to_json(expected)

@@ -59,7 +59,7 @@ from triage.sqs.inbox import RECEIVED_AT_ATTRIBUTE, Message
 from triage.summarise.base import Summariser
 from triage.summarise.priority import default_priority
 from triage.tracing import NO_SPANS, Tracing
-from triage.view import AlertView, redact_alert
+from triage.view import AlertView
 
 log = structlog.get_logger(__name__)
 
@@ -165,6 +165,18 @@ def _redaction_of(event: AlertEvent, alert: Alert) -> AlertView | None:
     if isinstance(event, _Event) and event.redacted is not None and event.redacted.alert is alert:
         return event.redacted
     return None
+
+
+def _shared_view(event: AlertEvent, alert: Alert, redactor: Redactor) -> AlertView:
+    """The one view of `alert` its uses in `apply` share: the pipeline's event's (its group
+    key's, or the one its title was read from), else a new one that event then reads its title
+    from. Nothing is redacted until a use asks (a repeat no silence is matched against: never)."""
+    shared = _redaction_of(event, alert)
+    if shared is None:
+        shared = AlertView(alert, redactor)
+        if isinstance(event, _Event) and event.redacted is None:
+            event.redacted = shared
+    return shared
 
 
 async def _normalize(message: Message) -> Normalized:
@@ -616,9 +628,11 @@ class Pipeline:
         decision changed the incident, and whether it opened it (a silenced one too).
         `before_effect` runs once the effect is claimed, before any sink hears of it; when it
         says True, it took the effect back (IGNORE)."""
-        # Asked when the effect is carried out: the claim's decision reads the title first.
-        effects = Effects(self, alert, lambda: _redaction_of(event, alert))
-        hold = await self._hold(alert)
+        # One view of the alert for all its uses here: the silences' match, the held view, the
+        # title the claim's decision reads and a new incident's effects (`_shared_view`).
+        shared = _shared_view(event, alert, self.redactor)
+        effects = Effects(self, alert, lambda: shared)
+        hold = await self._hold(alert, shared)
         claim = self.ledger.claim(event, owner, redo=effects.carry_out, group=group, hold=hold)
         try:
             async with claim as work:
@@ -680,23 +694,23 @@ class Pipeline:
                 await self.moves.finish_close(alert, owner, own, event.queued_at)
         return action
 
-    async def _hold(self, alert: Alert) -> Hold | None:
+    async def _hold(self, alert: Alert, shared: AlertView) -> Hold | None:
         """When a silence matches `alert`: what the store keeps to carry its effect out later
-        (the alert redacted, as the ticket would be written from)."""
-        silence = await self._silence_for(alert)
+        (the alert redacted, as the ticket would be written from, from the `shared` view the
+        match read: its fields are redacted once)."""
+        silence = await self._silence_for(alert, shared)
         if silence is None:
             return None
         # With its labels past the cap: the sweep matches the held view, and a silence on
         # one of those (as routes and groups read them) must hold it there too.
-        view = redact_alert(
-            alert, self.redactor, excerpt_chars=self.payload_excerpt_chars, past_cap=True
-        )
+        view = shared.view(excerpt_chars=self.payload_excerpt_chars, past_cap=True)
         return Hold(silence.id, silence.ends(), view_to_json(view))
 
-    async def _silence_for(self, alert: Alert) -> Silence | None:
-        """The first active silence that matches `alert`, if any."""
+    async def _silence_for(self, alert: Alert, shared: AlertView | None = None) -> Silence | None:
+        """The first active silence that matches `alert`, if any, read through the alert's
+        `shared` view when given (`first_match`)."""
         silences = await self.silences.current() if self.silences is not None else ()
-        return first_match(silences, alert, self.ledger.clock()) if silences else None
+        return first_match(silences, alert, self.ledger.clock(), shared) if silences else None
 
     async def carry_out(self, transition: Transition, owner: str) -> None:
         """Carry out an effect claimed outside a message (by the sweep, or by hand), with the
@@ -735,13 +749,14 @@ class Pipeline:
         silence named): no summary is written for a ticket that would not go out."""
         decision, stored = await self.ledger.preview(event, group)
         details: dict[str, object] = {"sinks": []}
-        silence = await self._silence_for(alert) if _holds(decision, stored) else None
+        shared = _shared_view(event, alert, self.redactor)
+        silence = await self._silence_for(alert, shared) if _holds(decision, stored) else None
         if silence is not None:
             decision = Decision(Action.SILENCED, decision.incident)
             details["silence"] = silence.id
         effect = decision.action.effect
         if effect is EffectKind.OPEN:
-            view = (_redaction_of(event, alert) or AlertView(alert, self.redactor)).view()
+            view = shared.view()
             ticket = await self.summariser.summarise(view)
             route = self.router.route(alert, ticket.priority, view)
             details.update(

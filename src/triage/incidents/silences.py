@@ -193,10 +193,15 @@ class AsShown:
     (redacting it again changes nothing, and a hand-written record is redacted as an alert
     is)."""
 
-    __slots__ = ("_redacted", "_shown", "_subject")
+    __slots__ = ("_redacted", "_shared", "_shown", "_subject")
 
-    def __init__(self, subject: Subject) -> None:
+    def __init__(self, subject: Subject, shared: AlertView | None = None) -> None:
         self._subject = subject
+        #: The caller's own view of the alert (the pipeline's), made into its redaction here
+        #: when no view of the same text is remembered: the caller's later uses (the title
+        #: the store keeps, a new incident's effects, a held view) reuse it, so a new alert
+        #: matched against the silences is redacted once, not once here and once there.
+        self._shared = shared if shared is not None and shared.alert is subject else None
         self._shown: dict[str, str] = {}
         self._redacted: RedactedAlert | None = None
 
@@ -211,7 +216,7 @@ class AsShown:
         if not isinstance(subject, Alert):
             return shown_value(name, _value_of(subject, name))
         if self._redacted is None:
-            self._redacted = _VIEWS.of(subject)
+            self._redacted = _VIEWS.of(subject, self._shared)
         return _alert_value(self._redacted, subject, name)
 
 
@@ -238,13 +243,18 @@ class _Views:
     """Alerts' views (`AlertView`, by `_REDACTOR`) by the text they are made from, while the
     process holds the same credentials: a storm's repeat is its alert again (another time,
     the same text), and its view is made once, not for every repeat (60-170 µs for an alert of
-    a dozen labels, most of it reading each label by its name; the key ~2 µs)."""
+    a dozen labels, most of it reading each label by its name; the key ~2 µs).
+
+    A view not remembered is made by the caller's `shared` view when it gives one (the
+    pipeline's, whose redactor is a `Redactor()` as `_REDACTOR` is: they redact alike), so the
+    caller's own uses of it redact nothing more; a remembered one is read as it is, and the
+    caller's view stays unmade until the caller needs it (a storm's repeat: never)."""
 
     def __init__(self) -> None:
         self._views: dict[tuple[object, ...], RedactedAlert] = {}
         self._held = held()
 
-    def of(self, alert: Alert) -> RedactedAlert:
+    def of(self, alert: Alert, shared: AlertView | None = None) -> RedactedAlert:
         holding = held()  # a new tuple whenever a new credential is held
         if holding is not self._held or len(self._views) >= _VIEWS_MAX:
             self._views.clear()
@@ -252,7 +262,8 @@ class _Views:
         key = _view_key(alert)
         view = self._views.get(key)
         if view is None:
-            view = self._views[key] = AlertView(alert, _REDACTOR).view()
+            made_by = shared if shared is not None else AlertView(alert, _REDACTOR)
+            view = self._views[key] = made_by.view()
         return view
 
 
@@ -543,9 +554,16 @@ def twin_of(silence: Silence, kept: Iterable[Silence], now: datetime) -> Silence
     )
 
 
-def first_match(silences: Iterable[Silence], subject: Subject, now: datetime) -> Silence | None:
-    """The first active silence that matches `subject` (as operators see it), if any."""
-    shown = AsShown(subject)  # each value redacted once, for every silence
+def first_match(
+    silences: Iterable[Silence],
+    subject: Subject,
+    now: datetime,
+    shared: AlertView | None = None,
+) -> Silence | None:
+    """The first active silence that matches `subject` (as operators see it), if any. An
+    alert's `shared` view (the pipeline's) is the one its values are read from when its
+    redaction is not remembered (`AsShown`)."""
+    shown = AsShown(subject, shared)  # each value redacted once, for every silence
     return next((s for s in silences if s.active(now) and s.matches(shown)), None)
 
 
