@@ -8,17 +8,22 @@ its fix.
 - A webhook group or a Prometheus API batch too big for one message, written with a UTF-8
   byte-order mark before it (PowerShell's and Notepad's UTF-8 files), was read by the
   normaliser but not by the splitter: a 500 with a traceback, retried for ever, never queued.
+- A SendMessageBatch that SQS refuses whole for what one entry holds (a message over the
+  queue's size) failed every request sharing it with a 503, retried into the next shared batch:
+  one oversized body kept other senders' alerts off the queue.
 """
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
 from daemon_harness import Queues
-from ingest_harness import bearer, loopback_client, payload
+from ingest_harness import SqsProxy, bearer, ingest_settings, loopback_client, payload, running
 from test_ingest_gaps import batch_of, queue_takes_at_most, take_queued
+from test_ingest_gateway import post_batched
 from triage.ingest import IngestService
 
 
@@ -107,3 +112,33 @@ async def test_a_body_with_a_byte_order_mark_too_big_for_one_message_is_split(
     queued = take_queued(queues)
     assert len(queued) == answer.json()["messages"] > 1
     assert all(len(text.encode()) <= limit for text in queued)
+
+
+# --- A batch call refused whole for one entry ---------------------------------------------------
+
+
+@pytest.fixture
+def proxy(moto_url: str) -> Any:
+    with SqsProxy(moto_url) as running_proxy:
+        yield running_proxy
+
+
+async def test_a_batch_refused_whole_for_one_entry_fails_only_that_entrys_sender(
+    queues: Queues, proxy: SqsProxy
+) -> None:
+    """Requests sharing a SendMessageBatch that SQS refuses whole because one entry is over the
+    queue's size (lowered since the gateway read it): the others are queued (202), and the
+    oversized one is answered 413 naming the size, not a 503 each retried for ever."""
+    settings = ingest_settings(queues.url, proxy.url, ingest_linger_ms=100)
+    small = [json.dumps({"title": f"kept {n}", "dedup_key": f"kept-{n}"}).encode() for n in (1, 2)]
+    big = json.dumps({"title": "Disk full", "description": "x" * 100_000}).encode()
+    async with running(settings) as service, loopback_client(service.port) as client:
+        await queue_takes_at_most(queues, service, 1024 * 1024)
+        queues.client().set_queue_attributes(
+            QueueUrl=queues.url, Attributes={"MaximumMessageSize": str(64 * 1024)}
+        )
+        answers = await post_batched(client, proxy, [small[0], big, small[1]])
+    assert [a.status_code for a in answers] == [202, 413, 202], [a.text for a in answers]
+    assert "65,536" in answers[1].json()["error"]
+    queued = take_queued(queues)
+    assert sorted(json.loads(text)["title"] for text in queued) == ["kept 1", "kept 2", "pilot"]

@@ -7,7 +7,9 @@ has 10 entries, when one more would take it over 256 KiB (SQS's batch limit ever
 message too large for a batch goes alone through `SendMessage`), or when its first body has
 waited the linger (a few milliseconds), whichever comes first. So a busy gateway makes few,
 full calls (each costs SQS and our client about as much as a single send) and an idle one none
-late. Each entry's answer is its own: a `Failed` entry fails only its sender. Errors:
+late. Each entry's answer is its own: a `Failed` entry fails only its sender, and a batch call
+SQS refuses whole for what one entry holds (a message over the queue's size) is sent again
+entry by entry, so that only that entry's sender is refused. Errors:
 
     QueueUnavailable   SQS could not be reached, throttled us, or failed the entry itself
                        (the sender should retry: 503 with Retry-After)
@@ -298,14 +300,23 @@ class SqsOutbox:
             await self._send_alone(batch[0])
             return
         entries = [{"Id": str(i), **message.entry()} for i, (message, _) in enumerate(batch)]
+        refused_whole: ClientError | None = None
         async with self._slots:
             try:
                 response = await self._sqs.send_message_batch(
                     QueueUrl=self.queue_url, Entries=entries
                 )
+            except ClientError as exc:
+                if not _is_sender_fault(exc):
+                    _fail_all(batch, self._unavailable(exc, len(batch)))
+                    return
+                refused_whole = exc
             except AWS_CALL_ERRORS as exc:
                 _fail_all(batch, self._unavailable(exc, len(batch)))
                 return
+        if refused_whole is not None:
+            await self._each_alone(batch, refused_whole)
+            return
         for entry, i in batch_entries(response, "Successful", len(batch)):
             message_id = entry.get("MessageId")
             if isinstance(message_id, str) and message_id:
@@ -332,6 +343,15 @@ class SqsOutbox:
         # An entry SQS answered neither way (or in a way that does not read) must not leave its
         # sender waiting forever.
         _fail_all(batch, QueueUnavailable("SQS did not answer for the message", code="no_answer"))
+
+    async def _each_alone(self, batch: list[_Waiter], refused: ClientError) -> None:
+        """SQS refused a whole batch call for what an entry holds (a message over the queue's
+        size is refused so, not as a `Failed` entry): which entry is not said, and the others
+        are not at fault. Each is sent alone (outside the batch's slot), so only its own
+        sender is refused; a batch holds at most BATCH_ENTRIES."""
+        if self._failure_lines.admit(_code(refused)):
+            log.warning("ingest.batch_refused", error=_code(refused), messages=len(batch))
+        await asyncio.gather(*(self._send_alone(waiter) for waiter in batch))
 
     async def _send_alone(self, waiter: _Waiter) -> None:
         message, done = waiter
