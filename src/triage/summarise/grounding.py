@@ -403,22 +403,29 @@ def _may_run_hidden(lowered: str) -> bool:
 
 #: A program that sends what it is given off the machine: HTTP clients, raw sockets, copies
 #: to another host, mail and cloud storage.
-_SENDER = re.compile(
-    r"(?i)(?<![\w.-])(?:curl|wget|nc|ncat|netcat|socat|telnet|scp|sftp|rsync|ftp|http|https"
+_SENDERS = (
+    r"(?<![\w.-])(?:curl|wget|nc|ncat|netcat|socat|telnet|scp|sftp|rsync|ftp|http|https"
     r"|xh|httpie|iwr|irm|invoke-webrequest|invoke-restmethod|sendmail|mail|mutt|rclone|s3cmd"
     r"|gsutil|aws\s{1,8}s3)(?![\w.-])"
 )
+_SENDER = re.compile(_SENDERS, re.IGNORECASE)
 #: A responder's credentials as a step names them: the files that hold them (AWS, SSH,
 #: Kubernetes, Docker, netrc, PostgreSQL, git, npm, PyPI, gcloud, Azure, a pod's service
-#: account, /etc/shadow, a dotenv file) and the environment variables a secret's name says
-#: hold one ($AWS_SECRET_ACCESS_KEY, ${DB_PASSWORD}, $env:GITHUB_TOKEN, $SMTP_PASS).
+#: account, /etc/shadow, a dotenv file), the environment variables a secret's name says
+#: hold one ($AWS_SECRET_ACCESS_KEY, ${DB_PASSWORD}, $env:GITHUB_TOKEN, $SMTP_PASS), and the
+#: whole environment, which holds them all: a process's (`/proc/self/environ`), one
+#: substituted into a command (`$(env)`, `` `printenv` ``) or piped straight into a sender
+#: (`env | curl -d @- …`; `env | grep DB_` shows it on the screen and is no such).
 _CREDENTIAL = re.compile(
     r"(?i)(?<![\w-])(?:\.aws/(?:credentials|config)|\.ssh/[\w.-]{1,64}"
     r"|\.kube/config|\.docker/config\.json|\.netrc|\.pgpass|\.git-credentials|\.npmrc|\.pypirc"
     r"|\.config/gcloud(?:/[\w.-]{1,64}){0,4}|\.azure(?:/[\w.-]{1,64}){0,4}"
-    r"|etc/g?shadow|var/run/secrets(?:/[\w.-]{1,64}){0,6}|\.env(?:\.\w{1,16})?)(?![\w-])"
+    r"|etc/g?shadow|var/run/secrets(?:/[\w.-]{1,64}){0,6}|\.env(?:\.\w{1,16})?"
+    r"|proc/(?:self|thread-self|\d{1,10}|\$\$)/environ)(?![\w-])"
     r"|\$(?:env:)?\{?(?:\w{0,64}?(?:secret|token|passw(?:or)?d|passphrase|api_?key|private_?key"
     r"|access_?key|credentials?)\w{0,64}|\w{1,64}_pass)\}?(?!\w)"
+    r"|\$\(\s{0,8}(?:printenv|env|set|export\s{1,8}-p)\s{0,8}\)|`\s{0,8}(?:printenv|env)\s{0,8}`"
+    r"|(?<![\w./-])(?:printenv|env)(?=\s{0,8}\|\s{0,8}(?:sudo\s{1,8})?" + _SENDERS + ")"
 )
 
 
@@ -440,7 +447,7 @@ def _sent_credentials(text: str) -> tuple[str, int]:
 _CREDENTIAL_LITERALS = (
     "$", ".aws/", ".ssh/", ".kube/config", ".docker/config.json", ".netrc", ".pgpass",
     ".git-credentials", ".npmrc", ".pypirc", ".config/gcloud", ".azure", "etc/shadow",
-    "etc/gshadow", "var/run/secrets", ".env",
+    "etc/gshadow", "var/run/secrets", ".env", "env",
 )  # fmt: skip
 
 
