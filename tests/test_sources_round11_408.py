@@ -150,6 +150,45 @@ def test_a_restore_naming_no_source_is_keyed_as_before() -> None:
     }
 
 
+# --- checkly: a webhook body with a title is read as a script's generic alert -----------------
+
+
+def _checkly(alert_type: str, said: str) -> dict[str, Any]:
+    """A Checkly webhook whose template puts {{ALERT_TITLE}} under `title` (as its templates
+    for Pushover, Opsgenie and the like do)."""
+    return {
+        "title": said,
+        "check_id": "6f3c2a8e-3a1d-4a57-9d7b-0f3b1a2c4d5e",
+        "check_name": "Login flow",
+        "alert_type": alert_type,
+        "started_at": "2026-12-06T09:00:05.120Z",
+    }
+
+
+def test_a_titled_checkly_recovery_closes_its_failure() -> None:
+    """ALERT_RECOVERY resolves the incident ALERT_FAILURE opened, though the title (Checkly's
+    alert title, which changes with the state) is given."""
+    failed = _only(_checkly("ALERT_FAILURE", 'Check "Login flow" has failed'))
+    recovered = _only(_checkly("ALERT_RECOVERY", 'Check "Login flow" has recovered'))
+    assert (failed.source, failed.status, recovered.status) == (
+        "checkly",
+        Status.FIRING,
+        Status.RESOLVED,
+    )
+    assert failed.identity == recovered.identity
+
+
+def test_a_titled_body_with_no_checkly_alert_type_stays_generic() -> None:
+    """A script's titled alert that carries a `check_id` but no alert type of Checkly's stays
+    a generic alert, keyed as before."""
+    body = {"title": "disk full", "check_id": "42", "alert_type": "disk"}
+    alert = _only(body)
+    assert (alert.source, alert.identity) == (
+        "generic",
+        {"source": "generic", "title": "disk full"},
+    )
+
+
 # --- aws batch: an array child's success closes a sibling's failure -----------------------------
 
 

@@ -454,18 +454,28 @@ def _ck_name(said: str | None) -> str | None:
 
 def matches_checkly(payload: dict[str, Any]) -> bool:
     """A webhook body with Checkly's variables: the check's `check_id` and an `alert_type`
-    of Checkly's (ALERT_FAILURE …, NO_ALERT), or both still unfilled (a test message)."""
+    of Checkly's (ALERT_FAILURE …, NO_ALERT), or both still unfilled (a test message). A body
+    with a `title` too (a template that puts {{ALERT_TITLE}} there, as Checkly's own for
+    Pushover and the like do) is Checkly's only with an alert type of Checkly's: its title
+    changes with the state ("has failed", "has recovered"), so read as a script's generic
+    alert its recovery would open an incident instead of closing the failure's."""
     kind = payload.get("alert_type")
-    if not untitled(payload) or "check_id" not in payload:
+    if "check_id" not in payload:
         return False
+    if not untitled(payload):
+        return isinstance(kind, str) and _ck_alert_type(kind)
     if not isinstance(kind, str | None):
         # Checkly's two variables side by side: an alert type that is not text is refused
         # naming `alert_type`, not as an unknown body.
         return True
     return isinstance(kind, str) and (
-        kind.strip().upper().startswith(("ALERT_", "NO_ALERT"))
-        or (unfilled(kind) and unfilled(payload["check_id"]))
+        _ck_alert_type(kind) or (unfilled(kind) and unfilled(payload["check_id"]))
     )
+
+
+def _ck_alert_type(kind: str) -> bool:
+    """Whether `kind` is written as Checkly writes its alert types (ALERT_…, NO_ALERT)."""
+    return kind.strip().upper().startswith(("ALERT_", "NO_ALERT"))
 
 
 #: The variable that names the check, and the one that gives the alert's type.
@@ -479,7 +489,11 @@ def normalize_checkly(payload: dict[str, Any]) -> Normalized:
     check_id = common.ident(given(payload.get("check_id")), "check_id")
     kind = (common.line(payload.get("alert_type"), "alert_type", 64) or "").lower()
     said = common.line(
-        common.unnested(given(payload.get("event")) or given(payload.get("alert_title"))),
+        common.unnested(
+            given(payload.get("event"))
+            or given(payload.get("alert_title"))
+            or given(payload.get("title"))
+        ),
         "event",
         shown=True,
     )
