@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from triage.models import Alert, Status
+from triage.models import Alert, Priority, Status
 from triage.normalize import normalize_body
 from triage.normalize.common import Normalized
+from triage.summarise.priority import default_priority
 
 
 def _read(body: dict[str, Any]) -> Normalized:
@@ -187,6 +188,28 @@ def test_a_titled_body_with_no_checkly_alert_type_stays_generic() -> None:
         "generic",
         {"source": "generic", "title": "disk full"},
     )
+
+
+# --- zabbix: "Not classified" ranks medium -----------------------------------------------------
+
+
+def test_a_zabbix_not_classified_priority_is_low() -> None:
+    """Zabbix's lowest severity, "Not classified" ({EVENT.SEVERITY}), sent as the priority is
+    low, not unread (which defaults to medium)."""
+    alert = _only({"title": "Problem: disk full on db-1", "priority": "Not classified"})
+    assert alert.priority is Priority.LOW
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="summarise.priority.SEVERITY_PRIORITY has no 'not classified': it defaults to medium",
+)
+def test_a_zabbix_not_classified_severity_defaults_to_low() -> None:
+    """Zabbix's "Not classified" sent as the severity (its {TRIGGER.SEVERITY}) defaults the
+    ticket to low, the lowest, not to the medium of a severity no scale knows."""
+    alert = _only({"title": "Problem: disk full on db-1", "severity": "Not classified"})
+    assert alert.severity == "Not classified"
+    assert default_priority(alert.severity) is Priority.LOW
 
 
 # --- aws batch: an array child's success closes a sibling's failure -----------------------------
