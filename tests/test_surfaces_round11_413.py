@@ -3,6 +3,7 @@ rounds left, each a bug an operator meets, with the test that proves it fixed.""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,14 +32,17 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
     await opened.aclose()
 
 
-async def _ticketed(store: Store, name: str, team: str, priority: Priority = Priority.HIGH) -> str:
-    """One open incident whose ticket went out, routed to `team`; its fingerprint."""
+async def _ticketed(store: Store, name: str, team: str, github: str | None = None) -> str:
+    """One open incident whose ticket went out (and its `github` issue, if given), routed to
+    `team`; its fingerprint."""
     t = await store.begin(alert(name), f"m-{name}", NOW)
     assert t.after is not None
     fp = t.after.fingerprint
-    ticket = Ticket(title=f"{name} down", priority=priority, description="d")
+    ticket = Ticket(title=f"{name} down", priority=Priority.HIGH, description="d")
     await store.save_ticket(fp, f"m-{name}", ticket, Routing("default", team, {"env": "prod"}))
-    await store.confirm(fp, f"m-{name}", "backend", f"T-{name}", finish=True)
+    await store.confirm(fp, f"m-{name}", "backend", f"T-{name}", finish=github is None)
+    if github is not None:
+        await store.confirm(fp, f"m-{name}", "github", github, finish=True)
     return fp
 
 
@@ -142,3 +146,35 @@ async def test_a_query_in_utf8_still_lists_the_team(store: Store) -> None:
     async with serving(store) as client:
         answer = await client.get("/api/v1/incidents?team=caf%C3%A9", headers=BEARER)
         assert [i["fingerprint"] for i in answer.json()["incidents"]] == [fp]
+
+
+# --- a ticket's link on the status page --------------------------------------------------------
+
+#: A ticket's link on a page: its address and its label.
+_GITHUB_LINK = re.compile(r'github: <a href="([^"]*)"[^>]*>(.*?)</a>')
+
+
+@pytest.mark.parametrize(
+    ("ref", "opens"),
+    [
+        # A token written as the user name.
+        ("https://tok_Zx9Qw3Er7Ty1Ui5@tickets.example/T-1", "https://tickets.example/T-1"),
+        # User info that reads as the host it is not.
+        ("https://github.com@evil.example/T-2", "https://evil.example/T-2"),
+    ],
+)
+async def test_a_ticket_link_on_the_page_is_written_as_it_opens(
+    store: Store, ref: str, opens: str
+) -> None:
+    """A ticket reference with user info is linked on the incident's page and in the list as
+    every other surface writes a link (`display.link_url`): to the URL it opens, without the
+    user info, which neither the link nor its label shows."""
+    fp = await _ticketed(store, "api", "payments", github=ref)
+    async with serving(store) as client:
+        for path in (f"/incidents/{fp}", "/"):
+            page = await client.get(path, headers=BEARER)
+            assert page.status_code == 200, page.text
+            found = _GITHUB_LINK.search(page.text)
+            assert found is not None, path
+            href, label = found.groups()
+            assert href == opens and "@" not in label, (path, href, label)

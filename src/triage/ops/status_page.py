@@ -9,8 +9,9 @@ surrogate as U+FFFD), then HTML-escaped, quotes included. Each text from an aler
 a silence stands in a `<span dir=auto>` (`_isolated`: an element with its own direction is
 isolated, as a `<bdi>` is), so right-to-left words cannot reorder the flags and facts beside
 it. Its only links are to each incident's own page (`/incidents/{fingerprint}`: its tickets,
-labels and history) and to a ticket whose reference is an http(s) address (`display.http_url`,
-labelled with its host, `rel=noreferrer`); it has no script or image. Its
+labels and history) and to a ticket whose reference is an http(s) address (`display.opened_url`:
+to the URL it opens, without user info, labelled with its host, `rel=noreferrer`); it has no
+script or image. Its
 Content-Security-Policy allows no script at all and only this page's own style (in which every
 text may wrap anywhere, so one long word from an alert never widens a page past a phone's
 screen), and every answer of the port says `Cache-Control: no-store` and `nosniff` (`ops/http_server.py`).
@@ -38,7 +39,7 @@ from urllib.parse import parse_qs, parse_qsl, quote, urlencode
 import structlog
 
 from triage.breaker import CircuitBreaker
-from triage.display import http_url, link_label, visible
+from triage.display import link_label, opened_url, visible, written
 from triage.errors import StoreCorruptError, TriageError
 from triage.incidents import Incident
 from triage.incidents.silences import Silence
@@ -623,13 +624,17 @@ def _incident_link(fingerprint: str) -> str:
 
 def _ticket(sink: str, ref: str, *, gone: bool = False) -> str:
     """`sink: ref`, a link when the reference is an http(s) address a label can name the host
-    of (a GitHub issue's); text otherwise (a backend's id), and for a ticket that is gone."""
-    url = None if gone else http_url(ref)
+    of (a GitHub issue's); text otherwise (a backend's id), and for a ticket that is gone. The
+    link is written as every surface writes one (`display.opened_url`, `written`): to the URL
+    it opens, without user info, which could be a token or read as another host
+    (`https://github.com@evil.example/`), in its address and in its label alike."""
+    url = None if gone else opened_url(ref)
     if url is None:
         shown = f"{_text(sink)}: {_isolated(ref)}" + (" (gone)" if gone else "")
     else:
-        link = f'<a href={_attr(str(url))} rel="noreferrer noopener">'
-        shown = f"{_text(sink)}: {link}{_isolated(link_label(ref, url))}</a>"
+        address = written(url)
+        link = f'<a href={_attr(address)} rel="noreferrer noopener">'
+        shown = f"{_text(sink)}: {link}{_isolated(link_label(address, url))}</a>"
     return f"<span class=tag>{shown}</span>"
 
 
