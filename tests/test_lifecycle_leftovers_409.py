@@ -6,26 +6,45 @@ them go once it ends."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import threading
+from collections.abc import Iterator
 from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
+import structlog
+from pydantic import SecretStr
 
+from factories import T0
+from memory_store import MemoryStore
+from recording_pipeline import POLICY as RECORDING_POLICY
+from recording_pipeline import Summariser
 from test_held_view_394 import SHOP_LABELS, _shop
+from test_pipeline import LEASE
 from test_silences import Rig
 from test_storms_round6_keys import alert as pod_alert
-from triage.incidents import Action, Incident
+from triage.errors import BackpressureError, SinkUnavailableError, StoreThrottledError
+from triage.incidents import Action, Incident, Ledger, State
 from triage.incidents.codec import (
     INCIDENT_PAST_CAP_BYTES,
     incident_from_json,
     incident_to_json,
 )
+from triage.incidents.lifecycle import Pending
 from triage.incidents.silences import first_match
-from triage.models import Alert
+from triage.metrics import Metrics
+from triage.models import Alert, EffectKind
 from triage.ops.operator import parse_filter
+from triage.pipeline import Pipeline
+from triage.redact import Redactor
 from triage.routes import Router, load_router
 from triage.settings import Settings
+from triage.sinks.slack import SlackSink
+from triage.sqs.inbox import Message
 
 #: The sweep and the listing match a stored incident by `ops.sweep.subject_of` and
 #: `ops.operator._subject`, which return the incident itself (its 64 labels) until they return
@@ -202,3 +221,181 @@ async def test_labels_past_the_cap_are_kept_redacted() -> None:
     [incident] = await r.store.incidents()
     assert secret not in incident_to_json(incident)
     assert incident.labels_past_cap["zz_db_password"] != secret
+
+
+# --- Slack once across replicas -----------------------------------------------------------------
+
+
+class _Webhook:
+    """A loopback Slack incoming webhook: answers each POST with the next of `statuses`
+    (then 200 `ok`) and records the JSON of those it answered 200."""
+
+    def __init__(self, *statuses: int) -> None:
+        self.posts: list[dict[str, Any]] = []
+        self.calls = 0
+        answers = list(statuses)
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                hook.calls += 1
+                status = answers.pop(0) if answers else 200
+                if status == 200:
+                    hook.posts.append(json.loads(raw))
+                body = b"ok" if status == 200 else b"service_unavailable"
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/services/T1/B1/x"
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def webhook() -> Iterator[_Webhook]:
+    hook = _Webhook()
+    yield hook
+    hook.stop()
+
+
+class _Store(MemoryStore):
+    """The in-memory store whose next `confirms` confirmations of Slack's part, and next
+    `marks` writes of a Slack call's mark, are refused as DynamoDB refuses a write over the
+    table's throughput: nothing written. The marks it wrote are noted."""
+
+    def __init__(self, *, confirms: int = 0, marks: int = 0) -> None:
+        super().__init__(RECORDING_POLICY, LEASE)
+        self.confirms, self.marks = confirms, marks
+        self.marked: list[tuple[str, bool]] = []
+
+    async def confirm(  # type: ignore[override]
+        self, fingerprint: str, owner: str, sink: str, ref: str | None, **fields: Any
+    ) -> bool:
+        if sink == "slack" and self.confirms:
+            self.confirms -= 1
+            raise StoreThrottledError("ProvisionedThroughputExceededException")
+        return await super().confirm(fingerprint, owner, sink, ref, **fields)
+
+    async def mark_calling(self, fingerprint: str, owner: str, sink: str, calling: bool) -> bool:
+        if calling and self.marks:
+            self.marks -= 1
+            raise StoreThrottledError("ProvisionedThroughputExceededException")
+        written = await super().mark_calling(fingerprint, owner, sink, calling)
+        self.marked.append((sink, calling))
+        return written
+
+
+def _replica(store: MemoryStore, hook: _Webhook) -> Pipeline:
+    """One replica: its own ledger (no memory of another's answers) and its own Slack sink."""
+    settings = Settings(slack_webhook_url=SecretStr(hook.url), slack_min_interval_s=0)
+    slack = SlackSink(settings, require_default=True)
+    return Pipeline(
+        Ledger(store), Summariser(), [slack], Metrics(), redactor=Redactor(), policy=RECORDING_POLICY
+    )  # fmt: skip
+
+
+def _delivery(receive: int, message_id: str = "m-disk") -> Message:
+    """The `receive`-th delivery of one message (its id kept, a new receipt handle)."""
+    body = json.dumps({"title": "disk full on db-1", "dedup_key": "disk-db-1"})
+    return Message(message_id, body, f"rh-{receive}", receive, T0, received_at=T0)
+
+
+async def _close(*replicas: Pipeline) -> None:
+    for replica in replicas:
+        for sink in replica.sinks.values():
+            await sink.aclose()
+
+
+async def test_a_retry_on_another_replica_does_not_post_to_slack_again(
+    webhook: _Webhook,
+) -> None:
+    """Slack takes the open; the store refuses the write confirming it. The message's retry
+    on another replica (no memory of that answer) finds the call's mark and confirms the post
+    without posting again: one message in the channel, and later effects still go there."""
+    store = _Store(confirms=1)
+    a, b = _replica(store, webhook), _replica(store, webhook)
+    with pytest.raises(BackpressureError):
+        await a.process(_delivery(1))
+    with structlog.testing.capture_logs() as logs:
+        await b.process(_delivery(2))
+    await _close(a, b)
+    assert webhook.calls == 1 and len(webhook.posts) == 1
+    [incident] = await store.incidents()
+    assert incident.pending is None and incident.refs == {"slack": "posted"}
+    [line] = [e for e in logs if e["event"] == "sink.call_unconfirmed"]
+    assert line["sink"] == "slack" and line["log_level"] == "warning"
+
+
+async def test_a_post_slack_refused_is_posted_by_the_retry_elsewhere() -> None:
+    """Slack answers the first post 503 (nothing in the channel): the mark is taken back, so
+    the retry on another replica posts it: the channel hears of the incident once."""
+    hook = _Webhook(503)
+    try:
+        store = _Store()
+        a, b = _replica(store, hook), _replica(store, hook)
+        with pytest.raises(SinkUnavailableError):
+            await a.process(_delivery(1))
+        await b.process(_delivery(2))
+        await _close(a, b)
+    finally:
+        hook.stop()
+    assert hook.calls == 2 and len(hook.posts) == 1
+    [incident] = await store.incidents()
+    assert incident.refs == {"slack": "posted"} and incident.pending is None
+    assert store.marked == [("slack", True), ("slack", False), ("slack", True)]
+
+
+async def test_no_post_goes_out_before_its_mark_is_written(webhook: _Webhook) -> None:
+    """The store refuses the mark's write: Slack is not called (a post the store does not know
+    of could go out twice), and the retry posts it once."""
+    store = _Store(marks=1)
+    a, b = _replica(store, webhook), _replica(store, webhook)
+    with pytest.raises(BackpressureError):
+        await a.process(_delivery(1))
+    assert webhook.calls == 0
+    await b.process(_delivery(2))
+    await _close(a, b)
+    assert webhook.calls == 1 and len(webhook.posts) == 1
+
+
+async def test_a_skip_writes_no_mark(webhook: _Webhook) -> None:
+    """An effect Slack posts nothing for (an open below its minimum priority) costs no write
+    of a mark: only a call that posts is marked."""
+    store = _Store()
+    settings = Settings(
+        slack_webhook_url=SecretStr(webhook.url),
+        slack_min_interval_s=0,
+        slack_min_priority="critical",
+    )
+    low = Pipeline(
+        Ledger(store), Summariser(), [SlackSink(settings)], Metrics(), redactor=Redactor(),
+        policy=RECORDING_POLICY,
+    )  # fmt: skip
+    await low.process(_delivery(1))
+    await _close(low)
+    assert webhook.calls == 0 and store.marked == []
+
+
+def test_the_mark_is_written_only_while_set() -> None:
+    """A pending effect with no call marked is written as before (no `calling` field); one
+    with a mark reads back with it."""
+    incident = Incident(
+        "f" * 32, State.OPEN, "generic", "t", T0, T0,
+        pending=Pending(EffectKind.OPEN, "w", T0, 1),
+    )  # fmt: skip
+    assert "calling" not in json.loads(incident_to_json(incident))["pending"]
+    marked = dataclasses.replace(
+        incident, pending=dataclasses.replace(incident.pending, calling=("slack",))
+    )
+    assert incident_from_json(incident_to_json(marked)) == marked
