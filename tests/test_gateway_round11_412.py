@@ -5,6 +5,8 @@ its fix.
 - The queue's `MaximumMessageSize` lowered while the gateway runs (a Terraform apply, an
   operator) was read only at start: an Alertmanager group the gateway would split was sent whole,
   SQS refused it as too long, and the sender was answered 422, which Alertmanager drops for good.
+  Raised since start, a script's alert the queue now takes was refused 413 (dropped) by the old
+  size until the gateway restarted.
 - A webhook group or a Prometheus API batch too big for one message, written with a UTF-8
   byte-order mark before it (PowerShell's and Notepad's UTF-8 files), was read by the
   normaliser but not by the splitter: a 500 with a traceback, retried for ever, never queued.
@@ -84,6 +86,22 @@ async def test_a_body_too_big_for_a_queue_limit_lowered_since_start_is_413_namin
     assert answer.status_code == 413, answer.text
     assert "65,536" in answer.json()["error"]
     assert take_queued(queues) == []
+
+
+async def test_a_body_the_queue_takes_since_its_limit_was_raised_is_queued_not_413(
+    gateway: IngestService, queues: Queues
+) -> None:
+    """A script's alert larger than the queue's MaximumMessageSize as the gateway read it, and
+    within the size the queue was given since, is queued (202), not refused 413 for good."""
+    await queue_takes_at_most(queues, gateway, 64 * 1024)
+    queues.client().set_queue_attributes(
+        QueueUrl=queues.url, Attributes={"MaximumMessageSize": str(1024 * 1024)}
+    )
+    body = json.dumps({"title": "Disk full", "description": "x" * 100_000}).encode()
+    async with loopback_client(gateway.port) as client:
+        answer = await client.post("/v1/alerts/generic", content=body, headers=bearer("generic"))
+    assert answer.status_code == 202, answer.text
+    assert [json.loads(text)["title"] for text in take_queued(queues)] == ["Disk full"]
 
 
 # --- A body with a byte-order mark, split to fit the queue -------------------------------------

@@ -768,7 +768,7 @@ class Gateway:
             checked = _without_tokens(checked, tokens)
         received_at = request_stamp(arrival.arrived, checked)
         attributes = self._attributes(request, source, arrival, received_at, hint)
-        messages = await messages_for(checked, attributes, self.probe.max_message_bytes)
+        messages = await self._messages(checked, attributes)
         if not await self.probe.answering():
             # Never answered, or its last call got no answer: a send would wait out botocore's
             # tries (~20 s) before this same 503; the sender retries after Retry-After instead.
@@ -797,6 +797,19 @@ class Gateway:
             messages=len(ids),
             dropped_fields=checked.dropped,
         )
+
+    async def _messages(self, checked: Checked, attributes: dict[str, str]) -> list[Outgoing]:
+        """The messages `checked` becomes for the queue's message size (`messages_for`). One
+        too big for the size read before is measured again against the size SQS says now (asked
+        at most once a second): a queue given a larger MaximumMessageSize since takes it, and a
+        413 would lose an alert it can hold."""
+        limit = self.probe.max_message_bytes
+        try:
+            return await messages_for(checked, attributes, limit)
+        except Refused as refused:
+            if refused.reason != "too_large_for_queue" or await self.probe.size_now() <= limit:
+                raise
+        return await messages_for(checked, attributes, self.probe.max_message_bytes)
 
     async def _send(self, message: Outgoing, *, recheck_size: bool = True) -> str:
         """The SQS message id once SQS holds `message`; Refused (503 or 422) when it does not.
