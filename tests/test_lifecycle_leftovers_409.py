@@ -6,6 +6,7 @@ them go once it ends."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import threading
@@ -24,7 +25,7 @@ from memory_store import MemoryStore
 from recording_pipeline import POLICY as RECORDING_POLICY
 from recording_pipeline import Summariser
 from test_held_view_394 import SHOP_LABELS, _shop
-from test_pipeline import LEASE
+from test_pipeline import LEASE, Clock
 from test_silences import Rig
 from test_storms_round6_keys import alert as pod_alert
 from triage.errors import BackpressureError, SinkUnavailableError, StoreThrottledError
@@ -35,10 +36,11 @@ from triage.incidents.codec import (
     incident_to_json,
 )
 from triage.incidents.lifecycle import Pending
-from triage.incidents.silences import first_match
+from triage.incidents.silences import SilenceCache, first_match
 from triage.metrics import Metrics
 from triage.models import Alert, EffectKind
 from triage.ops.operator import parse_filter
+from triage.ops.sweep import Sweep
 from triage.pipeline import Pipeline
 from triage.redact import Redactor
 from triage.routes import Router, load_router
@@ -399,3 +401,53 @@ def test_the_mark_is_written_only_while_set() -> None:
         incident, pending=dataclasses.replace(incident.pending, calling=("slack",))
     )
     assert incident_from_json(incident_to_json(marked)) == marked
+
+
+class _StuckWebhook(_Webhook):
+    """A webhook that takes the first post and answers it only once `release` is set."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.arrived = threading.Event()
+        super().__init__()
+        plain = self.server.RequestHandlerClass.do_POST  # type: ignore[attr-defined]
+        hook = self
+
+        def do_post(handler: BaseHTTPRequestHandler) -> None:
+            if not hook.arrived.is_set():
+                hook.arrived.set()
+                hook.release.wait(30)
+            plain(handler)
+
+        self.server.RequestHandlerClass.do_POST = do_post  # type: ignore[attr-defined]
+
+
+async def test_the_sweep_does_not_post_again_after_a_replica_died_during_the_post() -> None:
+    """A replica dies (its task cancelled) while Slack holds its post: the mark stays, and the
+    sweep of another replica that takes the effect over after the lease confirms it without
+    a second post."""
+    hook = _StuckWebhook()
+    store = _Store()
+    a, b = _replica(store, hook), _replica(store, hook)
+    try:
+        dying = asyncio.create_task(a.process(_delivery(1)))
+        assert await asyncio.to_thread(hook.arrived.wait, 30)
+        dying.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await dying
+        [held] = await store.incidents()
+        assert held.pending is not None and held.pending.calling == ("slack",)
+        clock = Clock()
+        clock.now = held.pending.until + timedelta(minutes=1)
+        b.ledger.clock = clock
+        sweep = Sweep(store, b, SilenceCache(store, 1), None, 5, owner="sweep-b", clock=clock)
+        with structlog.testing.capture_logs() as logs:
+            await sweep.once()
+    finally:
+        hook.release.set()
+        await _close(a, b)
+        hook.stop()
+    assert hook.calls == 1
+    [incident] = await store.incidents()
+    assert incident.pending is None and incident.refs == {"slack": "posted"}
+    assert [e["sink"] for e in logs if e["event"] == "sink.call_unconfirmed"] == ["slack"]
