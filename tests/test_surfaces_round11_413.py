@@ -18,7 +18,9 @@ from triage.incidents import Action, Store
 from triage.incidents.sqlite import SQLiteStore
 from triage.incidents.store import Routing
 from triage.models import Priority, Ticket
-from triage.ops.operator import list_incidents, parse_filter
+from triage.ops.operator import incident_json, list_incidents, parse_filter
+from triage.ops.operator_text import incident_block, incident_line
+from triage.redact import Redactor
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -178,3 +180,17 @@ async def test_a_ticket_link_on_the_page_is_written_as_it_opens(
             assert found is not None, path
             href, label = found.groups()
             assert href == opens and "@" not in label, (path, href, label)
+
+
+async def test_a_ticket_link_in_the_terminal_is_written_as_it_opens(store: Store) -> None:
+    """`incidents list|show --output text` write a ticket's address as it opens, without the
+    user info that reads as another host: a terminal makes it a link to click, and
+    `github.com@evil.example` would read as GitHub while opening evil.example."""
+    fp = await _ticketed(store, "api", "payments", github="https://github.com@evil.example/T-2")
+    [incident] = await store.incidents()
+    now = datetime.now(UTC)
+    listed = incident_line(incident_json(incident, Redactor()), incident.opened_at, now)
+    shown = incident_block(incident_json(incident, Redactor(), history=True), now)
+    for text in (listed, shown.split("history (oldest first):")[0]):
+        assert "github" in text and "https://evil.example/T-2" in text and "@" not in text, text
+    assert fp[:12] in listed  # the line is still the incident's

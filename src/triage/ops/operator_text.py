@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+from triage.display import link_url
 from triage.view import json_line, spelled_look_alikes, terminal_text
 
 #: Characters of a title a list line shows (`show` prints it whole).
@@ -94,10 +95,18 @@ def _cut(text: str, chars: int) -> str:
 
 
 def _tickets(shown: Mapping[str, Any], between: str) -> str:
-    tickets = [f"{_shown(sink)}{between}{_shown(ref)}" for sink, ref in shown["tickets"].items()]
+    tickets = [f"{_shown(sink)}{between}{_ref(ref)}" for sink, ref in shown["tickets"].items()]
     gone = shown.get("tickets_gone", {})
-    tickets += [f"{_shown(sink)}{between}{_shown(ref)} (gone)" for sink, ref in gone.items()]
+    tickets += [f"{_shown(sink)}{between}{_ref(ref)} (gone)" for sink, ref in gone.items()]
     return ", ".join(tickets) or "no ticket"
+
+
+def _ref(ref: str) -> str:
+    """A ticket's reference as `_shown`; one that is a link (a GitHub issue's address) as every
+    surface writes a link (`display.link_url`): the URL it opens, without user info, since a
+    terminal makes it a link to click and `https://github.com@evil.example/` reads as GitHub
+    while it opens evil.example (and user info may be a token)."""
+    return _shown(link_url(ref) or ref)
 
 
 def incident_line(shown: Mapping[str, Any], opened_at: datetime, now: datetime) -> str:
