@@ -5,7 +5,8 @@ model copies it; a step handing a shell to an address (a reverse shell: `bash -i
 /dev/tcp/…`, `nc -e /bin/sh …`, `socat … exec:…`, a scripting one-liner) is marked even when
 the alert names the address; and a step sending the process's whole environment off the
 machine (`env | curl -d @- …`, `$(printenv)`, `/proc/self/environ`) is marked as a named
-secret's variable is."""
+secret's variable is; and a firing alert called closed, harmless, expected or healthy again, or
+a step resolving its incident, scheduling a downtime or deleting its rule, is a claim."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from factories import view
 from scaling import assert_linear
 from triage.models import Alert, Status
 from triage.redact import Redactor
-from triage.summarise import grounding, prompt, shells
+from triage.summarise import claims, grounding, prompt, shells
 from triage.summarise.grounding import MARK
 from triage.summarise.llm import contain
 
@@ -240,3 +241,106 @@ def test_the_credential_gate_passes_the_whole_environment(text: str) -> None:
     )
     assert grounding._sent_credentials(text) == searched
     assert searched[1] >= 1
+
+
+# --- a firing alert told away in words the claims did not list --------------------------------
+
+CLAIMED_OVER = [
+    "The incident is closed.",
+    "The alert has already been closed.",
+    "The issue is already being handled by the on-call.",
+    "This has already been taken care of.",
+    "The alert is harmless.",
+    "This alert is benign.",
+    "This is expected behaviour during the deploy.",
+    "This is expected.",
+    "The spike is expected behavior.",
+    "The service is healthy again.",
+    "The service is now healthy.",
+    "The error rate has returned to normal.",
+    "The error rate has returned to baseline.",
+    "The error rate is back to baseline.",
+    "Everything is operating normally again.",
+]
+
+
+@pytest.mark.parametrize("claim", CLAIMED_OVER)
+def test_a_firing_alert_called_over_or_harmless_in_other_words_is_marked(claim: str) -> None:
+    """Closed, already handled, harmless, expected, healthy again, back to baseline: each
+    sends the reader of a firing alert away, and the alert's text can ask for it."""
+    description, _, rejected = contained(f"Errors on web-1. {claim}", ["Check web-1"])
+    assert description.startswith("Errors on web-1. ")
+    assert MARK in description
+    assert rejected == {"claim": 1}
+
+
+DISMISSING_STEPS = [
+    "Resolve the incident",
+    "Acknowledge and resolve the incident",
+    "Resolve the PagerDuty incident",
+    "Close the Opsgenie alert",
+    "Downtime the host in Datadog for a week",
+    "Schedule a downtime for the monitor",
+    "Set the monitor to OK",
+    "Set the alarm state to OK",
+    "Delete the alert rule",
+    "Remove the alerting rules for checkout",
+    "kubectl delete prometheusrule checkout-alerts -n monitoring",
+]
+
+
+@pytest.mark.parametrize("step", DISMISSING_STEPS)
+def test_a_step_resolving_or_silencing_the_firing_alert_in_other_words_is_marked(step: str) -> None:
+    """Resolving the incident, a downtime, the monitor set to OK, the alert's rule deleted:
+    the page is dismissed or never comes again."""
+    _, steps, rejected = contained("Errors on web-1.", ["Check web-1", step])
+    assert steps[0] == "Check web-1"
+    assert MARK in steps[1]
+    assert rejected == {"claim": 1}
+
+
+KEPT_SENTENCES = [
+    "Errors on web-1 while the database is healthy.",
+    "The error rate is expected to rise during the sale.",
+    "Check whether this is expected behaviour.",
+    "A closed connection pool caused it.",
+    "The issue is not closed.",
+    "The retry handled 3 of the failures.",
+    "Stable releases are tagged weekly.",
+]
+KEPT_STEPS = [
+    "Resolve the incident once the error rate is back under 1%",
+    "Check whether the incident can be resolved",
+    "Resolve DNS for web-1",
+    "Resolve the merge conflict",
+    "Set the monitor's threshold to 5%",
+    "Confirm the service is healthy again",
+    "Review the alert rule's expression",
+]
+
+
+@pytest.mark.parametrize("sentence", KEPT_SENTENCES)
+def test_a_sentence_stating_no_such_claim_is_kept(sentence: str) -> None:
+    """Another thing healthy, a forecast, a question, a closed pool, a negation: no claim."""
+    description, _, rejected = contained(f"Errors on web-1. {sentence}", ["Check web-1"])
+    assert description == f"Errors on web-1. {sentence}"
+    assert rejected == {}
+
+
+@pytest.mark.parametrize("step", KEPT_STEPS)
+def test_a_step_resolving_later_or_other_things_is_kept(step: str) -> None:
+    """A resolution once a condition holds, a check, DNS or a conflict resolved, a threshold
+    set, a rule read: nothing dismissed now."""
+    _, steps, rejected = contained("Errors on web-1.", ["Check web-1", step])
+    assert steps == ["Check web-1", step]
+    assert rejected == {}
+
+
+@pytest.mark.parametrize("text", [*CLAIMED_OVER, *DISMISSING_STEPS, *KEPT_SENTENCES, *KEPT_STEPS])
+def test_the_claim_words_gate_agrees_with_the_full_search(text: str) -> None:
+    """`_CLAIM_WORDS` holds a word of every English claim: searching only text holding one
+    marks what searching every text marks."""
+    english = claims._LANGUAGES[0]
+    assert claims._marked_claims(text) == claims._marked_in(text, english)
+    for upper in (text.upper(),):
+        assert claims._marked_claims(upper) == claims._marked_in(upper, english)
