@@ -236,15 +236,6 @@ def test_check_never_advises_a_dlq_retention_past_what_sqs_takes(
     assert "DLQ's MessageRetentionPeriod longer" not in line, line
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "src/triage/ops/dlq.py:126: peek shows the letter's ApproximateReceiveCount as SQS "
-        "answers peek's own receive, which that receive raised: each peek shows one more "
-        "receive than the last, though nothing else received it (it should show the count "
-        "less peek's own receive)"
-    ),
-)
 def test_peeking_twice_shows_the_same_receive_count(queues: Queues, dlq: Dlq) -> None:
     """Two peeks in a row at one dead letter nothing else receives show it with the same
     receive count: looking is not a receive the operator should read as the daemon's."""

@@ -5,6 +5,8 @@ matched against the active silences is redacted once, by the pipeline's view."""
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
 from collections.abc import Callable, MutableMapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -12,8 +14,10 @@ from typing import Any
 import pytest
 import structlog
 
+from daemon_harness import Queues, daemon_env, run_in_process, settings_for
 from memory_inbox import MemoryInbox
 from memory_store import MemoryStore
+from test_dlq import fill_dlq
 from test_pipeline import CountingSummariser, FakeSink
 from test_silences import Rig
 from test_storms_round6_keys import POD_LABELS
@@ -335,3 +339,84 @@ async def test_a_held_alert_is_redacted_once_for_its_match_and_its_held_view(
     excerpt = rig.pipeline.payload_excerpt_chars
     expected = redact_alert(held, Redactor(), excerpt_chars=excerpt, past_cap=True)
     assert incident.held.alert == view_to_json(expected)
+
+
+# --- 2. peeking is not counted as the daemon's receives ------------------------------------------
+
+
+@pytest.fixture
+def peek_here(
+    queues: Queues,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """`triage dlq ARGS` in this process, for `queues`, noting its looks under this test's
+    own XDG_STATE_HOME."""
+    env = daemon_env(settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db"))
+    env["XDG_STATE_HOME"] = str(tmp_path / "state")
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return run_in_process(monkeypatch, capsys, "dlq", *args, env=env)
+
+    return run
+
+
+def _shown_counts(result: subprocess.CompletedProcess[str]) -> dict[str, int]:
+    """Each letter's receive count as a peek showed it, by message id."""
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    return {row["message_id"]: row["receive_count"] for row in rows}
+
+
+def _receive_and_release(queues: Queues) -> None:
+    """Receive every dead letter once (as the daemon's consumer would) and release it."""
+    sqs = queues.client()
+    got = sqs.receive_message(QueueUrl=queues.dlq_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+    entries = [
+        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
+        for i, m in enumerate(got.get("Messages", []))
+    ]
+    assert entries
+    sqs.change_message_visibility_batch(QueueUrl=queues.dlq_url, Entries=entries)
+
+
+def test_peeks_show_the_count_without_their_own_receives_but_with_others(
+    queues: Queues, peek_here: Callable[..., subprocess.CompletedProcess[str]]
+) -> None:
+    """Three peeks of one dead letter show one count; a receive by anyone else between two
+    peeks (not one of this host's looks) shows as one more."""
+    fill_dlq(queues, json.dumps({"title": "backup failed", "dedup_key": "backup"}))
+    first = _shown_counts(peek_here("peek"))
+    assert list(first.values()) == [0]
+    assert _shown_counts(peek_here("peek")) == first
+    assert _shown_counts(peek_here("peek", "--max", "5")) == first
+    _receive_and_release(queues)
+    assert _shown_counts(peek_here("peek")) == {k: v + 1 for k, v in first.items()}
+
+
+def test_a_dry_run_redrive_is_not_counted_as_a_receive(
+    queues: Queues, peek_here: Callable[..., subprocess.CompletedProcess[str]]
+) -> None:
+    """A redrive's dry run receives the letters too: a peek after it shows the count a peek
+    before it showed."""
+    fill_dlq(queues, json.dumps({"title": "disk full", "dedup_key": "disk"}))
+    before = _shown_counts(peek_here("peek"))
+    result = peek_here("redrive", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert _shown_counts(peek_here("peek")) == before
+
+
+def test_a_look_that_cannot_note_its_receives_still_shows_and_says_so(
+    queues: Queues,
+    tmp_path: Path,
+    peek_here: Callable[..., subprocess.CompletedProcess[str]],
+) -> None:
+    """A state directory that cannot be written (a file where it should be) does not stop the
+    peek: it shows the letters, its count less its own receive, and says the look was not
+    noted."""
+    (tmp_path / "state").write_text("not a directory")
+    fill_dlq(queues, json.dumps({"title": "cert expiring", "dedup_key": "cert"}))
+    result = peek_here("peek")
+    assert list(_shown_counts(result).values()) == [0]
+    assert "not noted" in result.stderr, result.stderr

@@ -17,21 +17,34 @@ it: SQS samples a subset of its servers on a short poll, so a small DLQ may answ
 it holds letters. When its count says no letter is visible the look ends at once; otherwise
 (the count lags, or cannot be read) one brief long poll, which asks every server, decides.
 
-Looking receives: SQS counts a peek's (or a dry run's) receive like any other, so a letter's
-receive count is shown less that one receive, and each look's last line says how many letters
-it showed of the DLQ's approximate count (all it holds, hidden ones included).
+Looking receives: SQS counts a peek's (or a dry run's, or a redrive's) receive like any
+other, and no attribute can be written on a receive. So each look notes the receives it made
+of each letter in a small file of this host's (`Looks`: `$XDG_STATE_HOME/triage/`, else
+`~/.local/state/triage/`), and a peek shows a letter's count less every receive a look here
+made of it, its own included: two peeks in a row show one count, and a receive by anyone
+else (the daemon's consumer, another host's look) shows as one more. A file that cannot be
+written is said once and the peek goes on, its count less its own receive only. Each look's
+last line says how many letters it showed of the DLQ's approximate count (all it holds,
+hidden ones included).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
+import hashlib
 import json
+import os
 import sys
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+import tempfile
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from typing import Any, TextIO
 
 from botocore.exceptions import ClientError
@@ -68,6 +81,9 @@ class DeadLetter:
     message: Message
     #: The message attributes, carried over on redrive.
     attributes: dict[str, Any]
+    #: The receives looks on this host made of it before this one (`Looks`): SQS counted
+    #: them, and they are not the daemon's.
+    looked_before: int = field(default=0, compare=False)
 
     @property
     def message_id(self) -> str:
@@ -128,10 +144,12 @@ class DeadLetter:
     @property
     def receives_before_look(self) -> int | None:
         """The receives SQS counted before the one that brought it to this look (peek, a dry
-        run): SQS counts every receive, ours too, and the count it answers includes ours.
-        None when SQS did not say it."""
+        run), less those earlier looks on this host made (`looked_before`): SQS counts every
+        receive, ours too, and the count it answers includes ours. None when SQS did not say
+        it. Never below 0 (a note of looks the letter's count does not hold, as a file copied
+        from elsewhere would be, is not believed past it)."""
         count = self.message.known_receive_count
-        return None if count is None else count - 1
+        return None if count is None else max(0, count - 1 - self.looked_before)
 
     def describe(self, now: datetime, redactor: Redactor = _REDACTOR) -> dict[str, Any]:
         """What peek shows: source, title, fingerprint and, when reproducible, the error; every
@@ -258,26 +276,143 @@ async def receive(
     hide_s: int,
     held: dict[str, DeadLetter] | None = None,
     clock: SqsClock | None = None,
+    looks: Looks | None = None,
 ) -> list[DeadLetter]:
     """Up to `max_messages` distinct dead letters, hidden for `hide_s` while we hold them.
     Each is also put in `held` as it comes (its latest receipt), so a call interrupted after
     a first receive still lets those letters go. An empty short poll is believed only when the
     DLQ's count says no letter is visible; otherwise one long poll confirms it. `clock` learns
-    SQS's time from the answers."""
+    SQS's time from the answers. Every receive of a letter (a letter that comes twice in one
+    call too) is noted in `looks`, and each letter carries the receives earlier looks made."""
     seen: dict[str, DeadLetter] = {}
-    while len(seen) < max_messages:
-        wanted = min(10, max_messages - len(seen))
-        batch = await _receive_once(sqs, dlq_url, wanted, hide_s, 0, clock)
-        if not batch and await _may_hold_visible(sqs, dlq_url):
-            batch = await _receive_once(sqs, dlq_url, wanted, hide_s, CONFIRM_WAIT_S, clock)
-        fresh = [m for m in batch if m["MessageId"] not in seen]
-        if not fresh:
-            break
-        for m in fresh:
-            seen[m["MessageId"]] = DeadLetter(message_from(m), m.get("MessageAttributes", {}))
-        if held is not None:
-            held.update((m["MessageId"], seen[m["MessageId"]]) for m in fresh)
-    return list(seen.values())
+    received: Counter[str] = Counter()
+    try:
+        while len(seen) < max_messages:
+            wanted = min(10, max_messages - len(seen))
+            batch = await _receive_once(sqs, dlq_url, wanted, hide_s, 0, clock)
+            if not batch and await _may_hold_visible(sqs, dlq_url):
+                batch = await _receive_once(sqs, dlq_url, wanted, hide_s, CONFIRM_WAIT_S, clock)
+            received.update(m["MessageId"] for m in batch)
+            fresh = [m for m in batch if m["MessageId"] not in seen]
+            if not fresh:
+                break
+            for m in fresh:
+                letter = DeadLetter(message_from(m), m.get("MessageAttributes", {}))
+                seen[m["MessageId"]] = letter
+            if held is not None:
+                held.update((m["MessageId"], seen[m["MessageId"]]) for m in fresh)
+    finally:
+        # Noted however the call ends: SQS counted the receives made so far all the same.
+        earlier = looks.note(dlq_url, received) if looks is not None and received else {}
+    return [
+        replace(letter, looked_before=earlier.get(letter.message_id, 0)) for letter in seen.values()
+    ]
+
+
+#: The file `Looks` keeps its notes in, under `$XDG_STATE_HOME/triage/`.
+LOOKS_FILE = "dlq-looks.json"
+#: How long a note is kept after a look last received its letter: SQS keeps a message 14 days
+#: at most.
+LOOKS_KEPT_S = 14 * 86_400
+#: Most letters noted (the least lately looked at forgotten first): the file stays small.
+LOOKS_KEPT = 10_000
+
+
+class Looks:
+    """The receives this host's looks (`peek`, a dry run, a redrive) made of each dead letter,
+    noted in a small JSON file, so a peek can show a letter's receive count without them. A
+    letter is noted by a digest of its DLQ's URL and its message id (no URL or id in the
+    file), with how many receives the looks made and when the last was. Two looks at once
+    take turns (an exclusive lock beside the file); the file is replaced whole, so a look cut
+    short leaves the last one written. One that cannot be read is taken as empty (its counts
+    are lost, nothing else); one that cannot be written is said once (`_say`), and the look
+    goes on, its letters then counted as before."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._said = False
+
+    @classmethod
+    def here(cls) -> Looks:
+        """The looks of this host's user: `$XDG_STATE_HOME/triage/`, else
+        `~/.local/state/triage/` (the XDG base directories' default)."""
+        state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+        return cls(Path(state) / "triage" / LOOKS_FILE)
+
+    def note(self, dlq_url: str, received: Mapping[str, int]) -> dict[str, int]:
+        """Note the receives in `received` (message id: receives) of the DLQ at `dlq_url`; the
+        receives looks had noted of each before, by message id."""
+        keys = {mid: _look_key(dlq_url, mid) for mid in received}
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self._locked():
+                notes = self._read()
+                earlier = {mid: int(notes.get(key, (0, 0))[0]) for mid, key in keys.items()}
+                now = int(time.time())
+                for mid, key in keys.items():
+                    notes[key] = (earlier[mid] + received[mid], now)
+                self._write(_kept(notes, now))
+        except OSError as exc:
+            if not self._said:
+                self._said = True
+                _say(
+                    f"this look's receives were not noted in {self.path} ({exc.strerror or exc}):"
+                    " a later peek shows them as receives"
+                )
+            return {}
+        return earlier
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """An exclusive lock on the file's lock beside it, while a look notes its receives."""
+        lock = self.path.with_name(self.path.name + ".lock")
+        with lock.open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _read(self) -> dict[str, tuple[int, int]]:
+        """The notes, by key: (receives, when the last was, epoch seconds). A file missing,
+        not JSON or of another shape reads as none, and a note of another shape is skipped."""
+        try:
+            data = json.loads(self.path.read_text("utf-8"))
+        except (FileNotFoundError, ValueError, UnicodeDecodeError):
+            return {}
+        notes: dict[str, tuple[int, int]] = {}
+        for key, note in data.items() if isinstance(data, dict) else ():
+            if (
+                isinstance(note, list)
+                and len(note) == 2
+                and all(isinstance(n, int) and n >= 0 for n in note)
+            ):
+                notes[key] = (note[0], note[1])
+        return notes
+
+    def _write(self, notes: Mapping[str, tuple[int, int]]) -> None:
+        """Replace the file whole (a temporary file beside it, renamed over it)."""
+        fd, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump({key: list(note) for key, note in notes.items()}, out)
+            Path(temporary).replace(self.path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+
+def _look_key(dlq_url: str, message_id: str) -> str:
+    """A letter's key in `Looks`: a digest of its DLQ's URL and its id."""
+    text = f"{dlq_url}\n{message_id}".encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(text, digest_size=12).hexdigest()
+
+
+def _kept(notes: Mapping[str, tuple[int, int]], now: int) -> dict[str, tuple[int, int]]:
+    """The notes still worth keeping: received within LOOKS_KEPT_S, the LOOKS_KEPT latest."""
+    fresh = [(key, note) for key, note in notes.items() if now - note[1] < LOOKS_KEPT_S]
+    fresh.sort(key=lambda item: item[1][1])
+    return dict(fresh[-LOOKS_KEPT:])
 
 
 async def _receive_once(
@@ -371,8 +506,9 @@ async def peek(sqs: Any, dlq_url: str, max_messages: int, out: TextIO | None = N
     out = out if out is not None else sys.stdout
     in_dlq = await dlq_count(sqs, dlq_url)
     clock = SqsClock()  # a letter's age is SQS's clock less its SentTimestamp
+    looks = Looks.here()
     async with _looking(sqs, dlq_url) as held:
-        letters = await receive(sqs, dlq_url, max_messages, _PEEK_HIDE_S, held, clock)
+        letters = await receive(sqs, dlq_url, max_messages, _PEEK_HIDE_S, held, clock, looks)
         now = clock.sqs_time(datetime.now(UTC))
         for letter in letters:
             out.write(json_line(letter.describe(now)) + "\n")
@@ -510,7 +646,7 @@ async def _dry_run(sqs: Any, queue_url: str, dlq_url: str, max_messages: int) ->
     approximate count; the letters are looked at (received) and left as they were."""
     in_dlq = await dlq_count(sqs, dlq_url)
     async with _looking(sqs, dlq_url) as held:
-        letters = await receive(sqs, dlq_url, max_messages, _PEEK_HIDE_S, held)
+        letters = await receive(sqs, dlq_url, max_messages, _PEEK_HIDE_S, held, looks=Looks.here())
     back = f"back to {url_origin(queue_url)}"
     if isinstance(in_dlq, int):
         _say(f"would move {_of(len(letters), in_dlq)} dead letter(s) {back}")
@@ -534,6 +670,9 @@ class _Move:
         #: When it started, by the host's clock: `clock` puts it on SQS's.
         self.started = datetime.now(UTC)
         self.clock = SqsClock()
+        #: Its receives, noted: a letter it leaves in the DLQ was received by a look, not the
+        #: daemon.
+        self.looks = Looks.here()
         #: Message ids of what this run sent (a bounced message keeps its id in the DLQ) and
         #: of the dead letters it moved (one it failed to delete is not sent twice).
         self.moved_ids: set[str] = set()
@@ -567,6 +706,7 @@ class _Move:
                 _MOVE_HIDE_S,
                 self.held,
                 self.clock,
+                self.looks,
             )
             if not letters:
                 break
