@@ -1900,6 +1900,21 @@ CASES = [
     ("sendEmail -xu a -xp Xk7pL2mR9tQwE4rT", "sendEmail -xu a -xp [REDACTED:password]"),
     ("gobuster dir -U a -P Xk7pL2mR9tQwE4rT", "gobuster dir -U a -P [REDACTED:password]"),
     ("remotepass = Xk7pL2mR9tQwE4rT", "remotepass = [REDACTED:password]"),
+    ("nikto -h web -id a:Xk7pL2mR9tQwE4rT", "nikto -h web -id a:[REDACTED:password]"),
+    ("wfuzz --basic a:Xk7pL2mR9tQwE4rT", "wfuzz --basic a:[REDACTED:password]"),
+    ("passwordeval 'echo Xk7pL2mR9tQwE4rT'", "passwordeval 'echo [REDACTED:password]'"),
+    (
+        "rclone config create r s3 secret_access_key Xk7pL2mR9tQwE4rT",
+        "rclone config create r s3 secret_access_key [REDACTED:password]",
+    ),
+    ("set snmp community Xk7pL2mR9tQwE4rT", "set snmp community [REDACTED:password]"),
+    ("chap-secret Xk7pL2mR9tQwE4rT", "chap-secret [REDACTED:password]"),
+    ("privkey 0x" + "4c0883a6" * 8, "privkey [REDACTED:password]"),
+    ("-object secret,id=s,data=Xk7pL2mR9tQwE4rT", "-object secret,id=s,data=[REDACTED:password]"),
+    ("consul agent -encrypt Xk7pL2mR9tQwE4rT", "consul agent -encrypt [REDACTED:password]"),
+    ("ejabberdctl register a b Xk7pL2mR9tQwE4rT", "ejabberdctl register a b [REDACTED:password]"),
+    ("yes Xk7pL2mR9tQwE4rT | passwd bob", "yes [REDACTED:password] | passwd bob"),
+    ("$ consul keygen\nXk7pL2mR9tQwE4rT\n", "$ consul keygen\n[REDACTED:password]\n"),
 ]
 
 

@@ -14,6 +14,7 @@ rules look for the pair rules' needles (`_SECRET_NAME_NEEDLES`), found once for 
 
 from __future__ import annotations
 
+import keyword
 import re
 from collections.abc import Callable
 
@@ -297,13 +298,33 @@ def _tabbed_column(source: str, lead: str) -> tuple[str, int] | None:
     return None
 
 
-def _annotated_name(source: str, lead: str) -> str | None:
+#: A string literal on a source line: the words inside it are no names a trace annotates.
+_SOURCE_STRING = re.compile(r""""(?:[^"\\]|\\.)*+"|'(?:[^'\\]|\\.)*+'""")
+#: A name or an attribute on a source line (`pool`, `connect` of `pool.connect`), not a
+#: number's letters (`1e5`).
+_SOURCE_WORD = re.compile(r"(?<![\w])[A-Za-z_]\w{0,127}+")
+
+
+def _ranked_name(source: str, lead: str, marks: int) -> str | None:
+    """The name the `└` after `lead` stands under, told by its rank when the columns say
+    nothing (tabs at no width): a trace annotates its names left to right, the `│`s before a
+    `└` counting those to its left, and the block's widest line marks them all (`marks`).
+    When the line's names (no keyword, none inside a string) are exactly that many, the one
+    at the `└`'s rank is it; else None: which value is whose cannot be told."""
+    words = _SOURCE_WORD.findall(_SOURCE_STRING.sub("''", source))
+    names = [word for word in words if not keyword.iskeyword(word)]
+    rank = lead.count("│")
+    return names[rank] if len(names) == marks and rank < marks else None
+
+
+def _annotated_name(source: str, lead: str, marks: int) -> str | None:
     """The name (an attribute path's last part) the `└` after `lead` stands under on `source`.
     Past a placeholder an earlier rule wrote on the line (a URL's password), the columns moved
     by an unknown count: then a secret's name anywhere after the placeholder is taken, so the
     value under it goes whatever its column now says. So it is when tabs stand for spaces at
-    no width that lines the marks up with names (`_tabbed_column`): any secret's name on the
-    line is taken."""
+    no width that lines the marks up with names (`_tabbed_column`) and the names cannot be
+    counted to the block's `marks` either (`_ranked_name`): any secret's name on the line is
+    taken."""
     column = len(lead)
     placeholder = source.find("[REDACTED:")
     if placeholder != -1 and placeholder < column:
@@ -311,23 +332,24 @@ def _annotated_name(source: str, lead: str) -> str | None:
     if "\t" in lead or "\t" in source:
         tabbed = _tabbed_column(source, lead)
         if tabbed is None:
-            return _secret_name_from(source, 0)
+            return _ranked_name(source, lead, marks) or _secret_name_from(source, 0)
         source, column = tabbed
     named = _ANNOTATED_NAME.match(source, column)
     return None if named is None else named[0].rsplit(".", 1)[-1]
 
 
-def _annotation_blanked(source: str, note: str, escaped: bool) -> str:
+def _annotation_blanked(source: str, note: str, escaped: bool, marks: int) -> str:
     """One annotation's line with its value replaced when the name its `└` stands under on
     `source` is a secret's (its last part: `self.db_password`), quotes kept; else unchanged.
-    Inside a JSON string (`escaped`) a tab is written `\\t`: read as the tab it stands for."""
+    Inside a JSON string (`escaped`) a tab is written `\\t`: read as the tab it stands for.
+    `marks` is how many names the block annotates (`_ranked_name`)."""
     annotation = _ANNOTATION.fullmatch(note)
     if annotation is None:
         return note
     lead = annotation["lead"]
     if escaped:
         source, lead = source.replace("\\t", "\t"), lead.replace("\\t", "\t")
-    name = _annotated_name(source, lead)
+    name = _annotated_name(source, lead, marks)
     value = annotation["value"]
     if name is None or value.startswith(("[REDACTED", "'[REDACTED", '"[REDACTED')):
         return note
@@ -346,7 +368,8 @@ def _annotations_blanked(brk: str) -> Callable[[re.Match[str]], str]:
     def replaced(match: re.Match[str]) -> str:
         notes = breaks.split(match["notes"])
         seps = breaks.findall(match["notes"])
-        blanked = [_annotation_blanked(match["source"], note, escaped) for note in notes[1:]]
+        marks = max(note.count("│") + 1 for note in notes[1:])
+        blanked = [_annotation_blanked(match["source"], note, escaped, marks) for note in notes[1:]]
         return match["source"] + "".join(
             sep + note for sep, note in zip(seps, blanked, strict=True)
         )

@@ -150,6 +150,12 @@ _PASSWORD_OPTIONS = (
     ("vmrun", ("-gp", "-vp")),
     ("(?i:sendemail)", ("-xp",)),
     ("gobuster", ("-P",)),
+    # Poetry's publish (`-u __token__ -p <token>`); Consul's and Nomad's agents' gossip
+    # encryption key (`-encrypt <key>`: whoever holds it joins the cluster's gossip).
+    (r"poetry[ \t]{1,3}publish", ("-p",)),
+    # HPE's iLO tools: ilorest's login and hponcfg's `-u admin -p <password>`.
+    ("ilorest|hponcfg", ("-p",)),
+    ("consul|nomad", ("-encrypt",)),
 )
 #: The commands whose option is a token's for one tool and a name's for another of the same
 #: name: Fly.io's `fly -t <token>`, Concourse's `fly -t <target>`. Its value goes only when it
@@ -164,7 +170,7 @@ _SPACED_OPTION = re.compile(
     # The mongo tools read a single-dash long option as a long one (`mongo -port 27017`).
     r"|mongo(?:sh|dump|restore|import|export)?|mosquitto_(?:pub|sub|rr)"
     # InfluxDB 1.x's client reads Go's single-dash long options (`-password X`, `-precision`).
-    r"|influx|signtool|vmrun|(?i:sendemail)"
+    r"|influx|signtool|vmrun|(?i:sendemail)|consul|nomad"
 )
 #: A single-dash option that spells a password's name out (`-password`, `-passwd`, `-pass`):
 #: an option of its own, never `-p` with its value glued to it.
@@ -259,6 +265,39 @@ _NMCLI_SECRET = (
     r"[\w-]{1,64}\.(?:psk|password|password-raw|wep-key[0-3]|leap-password"
     r"|private-key-password|phase2-private-key-password|pin)"
 )
+
+
+#: An rclone remote's option that holds a secret, as `rclone config create|update` takes it
+#: (`name value`): a password (crypt's `password2`, a key file's `key_file_pass`), S3's
+#: `secret_access_key` and `sse_customer_key`, B2's, Azure's and Swift's `key` and
+#: `account_key`, an OAuth app's `client_secret`, a token (`token`, `bearer_token`,
+#: `auth_token`), Azure's `sas_url`.
+_RCLONE_SECRET = re.compile(
+    r"(?:pass(?:word2?)?|key_file_pass|secret_access_key|(?:sse_customer_|account_)?key"
+    r"|client_secret|(?:bearer_|auth_)?token|sas_url)"
+)
+
+
+def _rclone_secrets(match: re.Match[str]) -> str:
+    """An `rclone config create|update` line (`args`: the remote's name, for `create` its
+    type, then `name value` pairs) with the value after each secret option's name replaced
+    (`_RCLONE_SECRET`), its quotes kept; the remote's name and type (a remote named `key`),
+    options (`--obscure`) and a placeholder an earlier rule wrote stay."""
+    args, offset = match["args"], match.start("args") - match.start()
+    text, pieces, last = match[0], [], 0
+    heads = 2 if match["verb"] == "create" else 1
+    positional = [arg for arg in _ARGUMENT.finditer(args) if not arg[0].startswith("-")]
+    pairs = positional[heads:]
+    for name, value in zip(pairs[::2], pairs[1::2], strict=False):
+        quote_mark = _quote_mark(value[0])
+        if _RCLONE_SECRET.fullmatch(name[0]) and not value[0].startswith(
+            "[REDACTED", len(quote_mark)
+        ):
+            closing = quote_mark if len(value[0]) > len(quote_mark) else ""
+            start = offset + value.start()
+            pieces += [text[last:start], f"{quote_mark}[REDACTED:password]{closing}"]
+            last = offset + value.end()
+    return "".join([*pieces, text[last:]])
 
 
 def _up_to(option: str, limit: int) -> str:
@@ -414,15 +453,23 @@ def _not_a_login(match: re.Match[str]) -> bool:
     return _CONTAINER_USER_GROUP.search(text, line_start, at) is not None
 
 
+#: wfuzz's payload markers (`FUZZ`, `FUZ2Z` …): `--basic FUZZ:FUZ2Z` brute-forces logins
+#: from word lists, and holds no password itself.
+_FUZZ_MARKER = re.compile(r"FUZ(?:[0-9]{1,2})?Z")
+
+
 def _user_password(match: re.Match[str]) -> str:
     """The password of a `-u user:password` (curl's proxy's `-U`, `--proxy-user` too) replaced
     (its own quotes, or those around the pair, kept; a DSN's host after it kept); docker's
     `-u 1000:1000` (a user and a group id, or a group alone: `-u :1000`), what is no login
     (`_not_a_login`: a JDBC URL, a container's user and group) and a variable's reference
-    outside single quotes (`admin:$DB_PW`: `_REFERENCE`) stay."""
+    outside single quotes (`admin:$DB_PW`: `_REFERENCE`) and wfuzz's payload markers
+    (`FUZZ:FUZ2Z`) stay."""
     password = match["whole"] or match["quoted"] or match["pw"]
     quote = (match["uq"] or match["pq"] or "").lstrip("\\")
     if quote != "'" and _REFERENCE.fullmatch(password) is not None:
+        return match[0]
+    if _FUZZ_MARKER.fullmatch(password) is not None:
         return match[0]
     if _not_a_login(match):
         return match[0]
@@ -559,6 +606,9 @@ _PRINTS_SECRET = (
     r"|chamber~[ \t]{1,3}read[ \t][^\r\n|]{0,512}?(?<![\w-])-q(?![\w-])"
     r"|openssl~[ \t]{1,3}rand[ \t]{1,3}-(?:base64|hex)"
     r"|argocd~[ \t]{1,3}admin[ \t]{1,3}initial-password"
+    # Consul's and Nomad's new gossip encryption key.
+    r"|consul~[ \t]{1,3}keygen|nomad~[ \t]{1,3}operator[ \t]{1,3}"
+    r"(?:keygen|gossip[ \t]{1,3}keyring[ \t]{1,3}generate)"
     # WireGuard's new private or pre-shared key, or an interface's shown.
     r"|wg~[ \t]{1,3}(?:genkey|genpsk|show[ \t]{1,3}[\w.-]{1,64}+[ \t]{1,3}(?:private-key|preshared-keys))"
     # PowerShell's SecretManagement and Az modules print the secret as text with -AsPlainText.
@@ -824,6 +874,11 @@ def _output_blanked(lines: list[str], taken: Sequence[int]) -> tuple[dict[int, s
     return blanked, taken
 
 
+#: A later stage of the pipeline that turns the secret into what may be shown: `wg genkey |
+#: tee privatekey | wg pubkey` prints the public key, the private one went to the file.
+_PIPED_TO_PUBLIC = re.compile(r"\|[ \t]{0,8}+(?:sudo[ \t]{1,3})?wg[ \t]{1,3}pubkey(?![\w-])")
+
+
 def _printed_secret(brk: str) -> Callable[[re.Match[str]], str]:
     """The replacement of a command that prints a secret (`_PRINTS_SECRET`) and its output's
     lines, broken by `brk`: the lines that hold the secret (`_secret_lines`) replaced, when
@@ -857,6 +912,8 @@ def _printed_secret(brk: str) -> Callable[[re.Match[str]], str]:
             taken = range(0)
         elif match["az_output"] == "tsv" and taken:
             taken = _tsv_rows(lines, taken[0])
+        if _PIPED_TO_PUBLIC.search(head) is not None:
+            taken = range(0)
         blanked, taken = _output_blanked(lines, taken)
         for at, line in blanked.items():
             pieces[2 + 2 * at] = line
@@ -897,7 +954,8 @@ PRINTED_RULES: tuple[_Rule, ...] = tuple(
         *("pass show", "gopass", "bw get", "--plain", "chamber", "openssl rand", "-raw"),
         *("config:get", "printenv", "echo", "cat ", "keyvault", "ssm"),
         *("initial-password", "-asplaintext", "kv get", "etcdctl", "az ", "az\t", "jsonpath"),
-        *("go-template", "genkey", "genpsk", "private-key", "preshared-keys"),
+        *("go-template", "genkey", "genpsk", "private-key", "preshared-keys", "keygen"),
+        "keyring",
         fold_needles=True,
     )
     for brk, char in _LINES
@@ -1185,6 +1243,8 @@ COMMAND_RULES: tuple[
         # Couchbase's shells and vmrun by a later letter: a `c` or `v` starts no other needle
         # looked for as written.
         *("ouchbase-cli", "bq ", "bq\t", "mrun", "sendemail", "sendEmail", "gobuster"),
+        # Consul by a later letter too; Poetry's publish; Nomad; HPE's iLO tools.
+        *("onsul", "poetry publish", "poetry\tpublish", "nomad", "ilorest", "hponcfg"),
     ),
     # HTTPie's and xh's query items named like a secret (`token==…`), and their `-a` after
     # `-A bearer` (`_httpie_secrets`).
@@ -1223,12 +1283,10 @@ COMMAND_RULES: tuple[
     # A password by its place after a command's words: rabbitmqctl add_user|change_password|
     # authenticate_user <user> <password>; MinIO's mc alias set <alias> <url> <access key>
     # <secret key>; poetry config http-basic.<repo> <user> <password> and pypi-token.<repo>
-    # <token>; wpa_passphrase <ssid>
-    # <passphrase>; rclone config create|update <name> <type> … pass|password <password>;
-    # curl's client
-    # certificate with its pass phrase after a colon (`-E cert.pem:pw`, `--cert cert.pem:pw`:
-    # a Windows drive's `C:\` and a PKCS#11 URI hold none); NetworkManager's secrets on
-    # nmcli's command line (`wifi-sec.psk …`, `802-1x.password …`, `wifi-sec.wep-key0 …`).
+    # <token>; wpa_passphrase <ssid> <passphrase>; curl's client certificate with its pass
+    # phrase after a colon (`-E cert.pem:pw`, `--cert cert.pem:pw`: a Windows drive's `C:\`
+    # and a PKCS#11 URI hold none); NetworkManager's secrets on nmcli's command line
+    # (`wifi-sec.psk …`, `802-1x.password …`, `wifi-sec.wep-key0 …`).
     _rule(
         r"((?:(?<![\w-])(?:rabbitmqctl[ \t](?:[^\n|;&]{0,200}?[ \t])?"
         r"(?:add_user|change_password|authenticate_user)[ \t]{1,3}[^\s]{1,256}+"
@@ -1246,9 +1304,13 @@ COMMAND_RULES: tuple[
         r"|poetry[ \t]{1,3}config[ \t]{1,3}(?:http-basic\.[^\s]{1,256}+[ \t]{1,3}[^\s]{1,256}+"
         r"|pypi-token\.[^\s]{1,256}+)"
         r"|wpa_passphrase[ \t]{1,3}(?:\"[^\"\n]{1,64}+\"|'[^'\n]{1,64}+'|[^\s\"']{1,256}+)"
-        r"|rclone[ \t]{1,3}config[ \t]{1,3}(?:create|update)[ \t]"
-        + _up_to(r"pass(?:word)?[ \t]", 1024)
-        + r"(?<![\w-])pass(?:word)?)[ \t]{1,3}"
+        # XMPP servers' accounts: `ejabberdctl register|change_password <user> <host> <pw>`,
+        # `prosodyctl register <user> <host> <pw>`; libvirt's `virsh secret-set-value <uuid>
+        # <base64>` (its `--base64` below).
+        r"|(?:ejabberdctl[ \t]{1,3}(?:register|change_password)|prosodyctl[ \t]{1,3}register)"
+        r"(?:[ \t]{1,3}[^\s]{1,256}+){2}"
+        r"|secret-set-value[ \t]{1,3}(?:--secret[ \t]{1,3})?(?!-)[^\s]{1,64}+"
+        r"(?![ \t]{1,3}--(?!base64))(?:[ \t]{1,3}--base64)?+)[ \t]{1,3}"
         rf"|{_COMMAND_START}{_COMMAND_PATH}curl[ \t]"
         + _up_to(r"(?:-E|--cert)[ \t=]", 256)
         + r"(?<![\w-])(?:-E|--cert)[ \t=]{1,3}\\?[\"']?(?![A-Za-z]:[\\/]|pkcs11:)"
@@ -1260,9 +1322,18 @@ COMMAND_RULES: tuple[
         # Quoted, to its closing quote (`"it's…"`); else to a space or a quote.
         rf"(?(q){_QUOTED_CHAR}{{1,256}}+|(?:[^\s\"'\\]|\\(?![\"'])){{1,256}})",
         _replaced_value("[REDACTED:password]"),
-        *("rabbitmqctl", "alias", "http-basic.", "pypi-token.", "wpa_passphrase", "rclone"),
+        *("rabbitmqctl", "alias", "http-basic.", "pypi-token.", "wpa_passphrase"),
         *("curl", "nmcli", "ser add", "hdbuserstore", "nlock", "samba-tool", "rpc"),
+        *("ejabberdctl", "prosodyctl", "secret-set-value"),
         fold_needles=True,
+    ),
+    # rclone's remote created or updated from the command line (`rclone config create s3r s3
+    # secret_access_key X`): each secret option's value (`_rclone_secrets`).
+    _rule(
+        rf"{_COMMAND_START}{_COMMAND_PATH}rclone{_COMMAND_END}[ \t]{{1,3}}config[ \t]{{1,3}}"
+        rf"(?P<verb>create|update)(?P<args>(?:[ \t]{_ARGS_CHAR}{{0,4096}}+)?)",
+        _rclone_secrets,
+        "rclone",
     ),
     # radtest (`radtest [options] user password server[:port] nas-port secret`): the user's
     # password and the NAS's shared secret, each by its place (`_radtest_secrets`).
@@ -1348,7 +1419,11 @@ COMMAND_RULES: tuple[
         # Load testers' basic auth: hey's and oha's -a user:password, Apache Bench's -A (and
         # its proxy's -P) user:password.
         rf"|{_COMMAND_START}{_COMMAND_PATH}(?:(?:hey|oha){_COMMAND_END}[ \t]{_up_to('-a', 200)}"
-        rf"(?<![\w-])-a|ab{_COMMAND_END}[ \t]{_up_to('-[AP]', 200)}(?<![\w-])-[AP])[ \t]{{1,3}})"
+        rf"(?<![\w-])-a|ab{_COMMAND_END}[ \t]{_up_to('-[AP]', 200)}(?<![\w-])-[AP])[ \t]{{1,3}}"
+        # Web scanners' host logins: nikto's `-id user:password`, wfuzz's `--basic`, `--digest`
+        # and `--ntlm user:password`.
+        rf"|{_COMMAND_START}{_COMMAND_PATH}nikto(?:\.pl)?{_COMMAND_END}[ \t]{_up_to('-id', 200)}"
+        r"(?<![\w-])-id[ \t]{1,3}|--(?:basic|digest|ntlm)[ \t=]{1,3})"
         r"(?P<uq>\\?[\"'])?"
         r"(?P<user>[^\s:\"'\[\\]{0,256}+)):(?!//)(?!(?:\\?[\"'])?\[REDACTED)"
         # `user:password` quoted whole: the password goes to that closing quote, over a quote
@@ -1368,6 +1443,30 @@ COMMAND_RULES: tuple[
         "-a ",
         "-a\t",
         *("-A ", "-A\t", "-P ", "-P\t"),
+        *("nikto", "--basic", "--digest", "--ntlm"),
+    ),
+    # QEMU's secret object given inline (`-object secret,id=sec0,data=X`, its `format=base64`
+    # too): the data is the secret (a disk's passphrase, a TLS key's, an iSCSI password); a
+    # `file=` reads it from a file, and stays.
+    _rule(
+        r"(-object[ \t]{1,3}\\?[\"']?secret,(?:(?!data=)[^\s,=\"']{1,32}+=[^\s,\"']{0,256}+,){0,8}+data=)"
+        r"(?!\[REDACTED)[^\s,\"'\\]{1,4096}+",
+        _replaced_value("[REDACTED:password]"),
+        "secret,",
+    ),
+    # A mail client's command that prints its password, when it only echoes it: msmtp's
+    # `--passwordeval 'echo X'` (msmtprc's `passwordeval "echo X"`, `printf '%s' X` alike),
+    # isync's `PassCmd "echo X"` (`+` runs it in a shell). A command that reads a store (`gpg -d …`, `pass show …`)
+    # and a variable's reference stay.
+    _rule(
+        r"((?<![\w-])(?:--)?(?:passwordeval|passcmd)(?:[ \t]{1,3}|=)\+?(?:\\?[\"'])?\+?[ \t]{0,3}"
+        r"(?:echo(?:[ \t]{1,3}-[neE]{1,3})?+|printf(?:[ \t]{1,3}(?:\\?[\"'])?%s(?:\\?[\"'])?)?+)"
+        r"[ \t]{1,3}(?P<iq>\\?[\"'])?)(?!\[REDACTED|\$)"
+        r"(?(iq)[^\"'\r\n\\]{1,512}+|[^\s\"'\\;|&]{1,512}+)",
+        _replaced_value("[REDACTED:password]"),
+        "passwordeval",
+        "passcmd",
+        flags=re.IGNORECASE,
     ),
     # Single-dash options that take a password: keytool's -storepass, -keypass, -srcstorepass,
     # -deststorepass; openssl's -passin, -passout, -pass, whose `pass:` gives it in clear
@@ -1443,7 +1542,7 @@ COMMAND_RULES: tuple[
         # next pass would read the option, so both passes read it now.
         r"((?<!-)--(?:arg(?:json)?[ \t]{1,3}[A-Za-z0-9]{0,20}[_-]?|(?:[A-Za-z0-9]{1,20}-){0,4})"
         r"(?:password|passwd|passphrase|secret|pass|pat"
-        r"|(?:auth|access|refresh|session)?token"
+        r"|(?:(?:auth|access|refresh|session)_?)?token"
         # curl's `--oauth2-bearer X` (the Authorization header's bearer token).
         r"|bearer"
         # A key's name joins its words with `-` or `_` (`--private_key`, `--hmac_key`).
@@ -1456,7 +1555,8 @@ COMMAND_RULES: tuple[
         # closing quote (`--password "it's a b"`; one never closed, to the line's end), its
         # quotes kept.
         # Its value may stand on the next line, after a line continuation (`--password \`).
-        r"(?:-(?:access-)?key)?[ \t=]{1,3}"
+        # s3cmd's `--secret_key X` (and `--access_token X`, above) joins its words with `_`.
+        r"(?:[-_](?:access[-_])?key)?[ \t=]{1,3}"
         + _CONTINUATION
         + r"?(?P<q>\\?[\"'])?)(?!(?:\\?[\"'])?\[REDACTED|-|[<>|]|"
         + _CONTINUATION

@@ -4,7 +4,9 @@
 hex spells is redacted by every rule (`scrub._scrub`); when that finds something, the run, or
 each row the secret spans, is replaced by the placeholder found, as a base64 run is
 (`base64_runs`). A dump's last bytes may cut a token short of its vendor's shape: a vendor's
-prefix and 8 token characters at the dump's end are taken for one (`_CUT_TOKEN`).
+prefix and 8 token characters at the dump's end are taken for one (`_CUT_TOKEN`). And an
+Ethereum private key, 64 hex digits that only the name before them tells from a transaction's
+hash (`_NAMED_PRIVATE_KEY`).
 """
 
 from __future__ import annotations
@@ -101,8 +103,21 @@ def _secret_start(text: str) -> int:
     return min(start, cut.start()) if cut is not None else start
 
 
+#: An Ethereum (secp256k1) private key where the words before it name it one: `private key`,
+#: `privkey`, `PRIVATE_KEY=`, `--private-key`, `deployerPrivateKey:` (a camel-case name's
+#: `Private`), "private key is", "private key for <account>:", then its 64 hex digits, after
+#: `0x` or none. A transaction's or a block's hash has the same shape, and stays: only the
+#: name says which it is.
+_NAMED_PRIVATE_KEY = (
+    r"(?P<head>(?:(?<![A-Za-z0-9])(?i:priv)|(?<=[a-z0-9])Priv)(?i:ate[ \t_-]?key|[_-]?key)"
+    r"(?![A-Za-z0-9])(?:[ \t]{1,3}(?i:is|was|for[ \t]{1,3}[^\s:]{1,64}+))?\\?[\"']?[ \t]{0,3}"
+    r"(?:[:=][ \t]{0,3})?\\?[\"']?)(?P<value>(?:0x)?[0-9a-fA-F]{64})(?![0-9A-Za-z])"
+)
+
+
 HEX_RULES: tuple[_Rule, ...] = (
     # A dump first: its rows' bytes are cut into groups that no hex run spans.
     _rule(rf"(?m)^{_ROW}(?:\r?\n{_ROW}){{0,255}}", _dump),
     _rule(_HEX_RUN, _hex_run),
+    _rule(_NAMED_PRIVATE_KEY, r"\g<head>[REDACTED:password]", "priv", fold_needles=True),
 )

@@ -232,7 +232,7 @@ DEVICE_RULES: tuple[_Rule, ...] = (
     # `authentication-key <n> md5`, `crypto isakmp key`, IKEv2's `pre-shared-key [local|
     # remote]`, a keyring's `pre-shared-key address <ip> key`, a WLAN's `set-key ascii`,
     # Junos' `authentication-key`, `ascii-text` and `plain-text-password-value` (its `$9$…`
-    # is reversible too), Debian's `wpa-psk`. `key chain` and a key's number (`key 1`) hold
+    # is reversible too), its servers' `secret` and `chap-secret`, Debian's `wpa-psk`. `key chain` and a key's number (`key 1`) hold
     # no value.
     _rule(
         r"(?P<head>(?<![\w-])(?:key-string|(?:message-digest|authentication)-key[ \t]{1,8}"
@@ -245,6 +245,10 @@ DEVICE_RULES: tuple[_Rule, ...] = (
         # `wpa-psk ascii 0 X` is the alternative above's.
         r"|(?:(?m:^)|(?<=\\n))[ \t]{0,16}wpa-psk(?![ \t]{1,8}(?:ascii|hex)[ \t])"
         r"|(?:tacacs|radius)-server[ \t][^\r\n\\]{0,256}?(?<=[ \t])key"
+        # Junos' RADIUS and TACACS+ servers' `secret`, an access profile's `chap-secret`, a
+        # routing protocol's `authentication md5 <n> key`.
+        r"|(?:radius|tacplus)-server[ \t]{1,8}[^\s]{1,253}[ \t]{1,8}secret|chap-secret"
+        r"|authentication[ \t]{1,8}md5[ \t]{1,8}[0-9]{1,5}[ \t]{1,8}key"
         r"|plain-text-password-value|ascii-text|hello-authentication-key"
         r"|password[ \t]{1,8}(?:manager|operator)(?:[ \t]{1,8}user-name[ \t]{1,8}[^\s]{1,64})?"
         r"[ \t]{1,8}plaintext|authentication[ \t]{1,8}text"
@@ -252,7 +256,7 @@ DEVICE_RULES: tuple[_Rule, ...] = (
         r"[ \t]{1,8}(?:[067][ \t]{1,8}(?=[^\s]))?+)" + _DEVICE_VALUE,
         r"\g<head>\g<q>[REDACTED:password]",
         *("key-string", "-key", "isakmp", "ascii", "hex", "-server", "plain-text-password-value"),
-        *("plaintext", "authentication", "config-key", "wpa-psk"),
+        *("plaintext", "authentication", "config-key", "wpa-psk", "chap-secret"),
         flags=re.IGNORECASE,
     ),
     # … and a `key` heading its line with a type digit (a `tacacs server` or `radius server`
@@ -291,10 +295,11 @@ DEVICE_RULES: tuple[_Rule, ...] = (
         flags=re.IGNORECASE,
     ),
     # FortiOS' `set <secret name> ENC <value>` (`set password ENC SH2…`, `set psksecret ENC
-    # …`): ENC marks an encrypted (reversible) value or a hash. Without ENC the pair rules
+    # …`, `set auth-pwd ENC …`, `set psksecret-remote ENC …`): ENC marks an encrypted (reversible) value or a hash. Without ENC the pair rules
     # read the name, as they read any secret's.
     _rule(
-        r"(?P<head>(?<![\w-])set[ \t]{1,8}(?:[\w-]{0,32}(?:password|passwd|secret|psk)"
+        r"(?P<head>(?<![\w-])set[ \t]{1,8}(?:[\w-]{0,32}(?:password|passwd|pwd|secret|psk)"
+        r"(?:-remote)?"
         r"|[\w-]{0,32}key)[ \t]{1,8}ENC[ \t]{1,8})" + _DEVICE_VALUE,
         r"\g<head>\g<q>[REDACTED:password]",
         "enc ",
@@ -511,10 +516,13 @@ LOGIN_RULES: tuple[_Rule, ...] = (
         "snmp",
     ),
     # … and named in a configuration: `community: …`, `snmp_community=…`, snmpd.conf's
-    # `rocommunity …`, Cisco's `snmp-server community … RO`. A bare `community` names other
-    # things too: only a value with letters and digits goes (`_community`).
+    # `rocommunity …`, Cisco's `snmp-server community … RO`, Junos' `set snmp community …`.
+    # A bare `community` names other things too: only a value with letters and digits goes
+    # (`_community`).
     _rule(
         r"(?P<head>(?<![A-Za-z0-9](?<!\\[nrt]))(?P<name>(?:snmp-server[ \t]{1,8}"
+        # Junos' `set snmp community X authorization read-only` (and `edit`, `delete`).
+        r"|(?:set|edit|delete|deactivate)[ \t]{1,8}snmp[ \t]{1,8}"
         r"|(?:snmp|ro|rw)[_.-]?)?community(?:[_.-]?(?:string|name|str))?)"
         rf"(?![A-Za-z0-9])(?:{_ASSIGN}|[ \t]{{1,8}})(?P<q>\\?[\"'])?)(?!\[REDACTED)"
         rf"(?P<value>{_QUOTED_OR_BARE})",

@@ -165,8 +165,9 @@ _SECRET_WORDS = (
     *(r"pass(?:word|wd|[_.-]?phrase|code)s?", "pwd?", "secrets?", "tokens?", "authtoken"),
     *("accesstoken", "refreshtoken", "sessiontoken", "csrftoken", "xsrftoken"),
     # Vault's AppRole secret_id (AWS's SecretId, a secret's name or ARN, stays:
-    # `_secret_reference`); a wallet's mnemonic; a Wi-Fi or IPsec pre-shared key (`psk`).
-    *(r"secret[_.-]?id", "mnemonic", "psk"),
+    # `_secret_reference`); a wallet's mnemonic; a Wi-Fi or IPsec pre-shared key (`psk`,
+    # FortiOS' `psksecret`).
+    *(r"secret[_.-]?id", "mnemonic", "psk(?:secret)?"),
     # PAM's and SSSD's authentication token (`ldap_default_authtok`: the LDAP bind password,
     # plain or in SSSD's reversible obfuscation; its `_authtok_type` says which, and stays).
     r"authtok",

@@ -290,6 +290,14 @@ def _lines_list_redacted(match: re.Match[str]) -> str:
     return f"{match['head']}{opener}{comment}{indent}[REDACTED:password]{closing}"
 
 
+def _flat_list_redacted(match: re.Match[str]) -> str:
+    """A list on one line replaced as one, its opener and outer quotes kept, and the blank
+    before its closing bracket (`[ "…" ]`) as written: what frames the secret stays."""
+    items = match[0][match.end("list") - match.start() :]
+    blank = items[len(items.rstrip(" \t")) :]
+    return f"{match['head']}{match['list']}[REDACTED:password]{match['lq']}{blank}"
+
+
 def _empty_collection(match: re.Match[str]) -> bool:
     """Whether the value after the match's head is an empty list or object, read in the whole
     text: a rule that took only its `[ ` still sees the `]` that follows."""
@@ -345,7 +353,7 @@ def _keep_quotes(match: re.Match[str]) -> str:
     if match["lines_list"]:
         return _lines_list_redacted(match)
     if match["list"]:
-        return f"{match['head']}{match['list']}[REDACTED:password]{match['lq']}"
+        return _flat_list_redacted(match)
     if match["subst"]:
         return f"{match['head']}{match['sdefault']}[REDACTED:password]"
     if match["shell"]:
@@ -576,17 +584,20 @@ def _label_value(match: re.Match[str]) -> str:
 
 
 #: A YAML flow sequence that is all of a line's value, its first item's quote after the `[`.
-_FLOW_SEQUENCE = re.compile(r"\[[ \t]{0,8}+(?P<q>[\"']?).{0,65535}\]", re.DOTALL)
+_FLOW_SEQUENCE = re.compile(
+    r"\[(?P<open>[ \t]{0,8}+)(?P<q>[\"']?).{0,65535}?(?P<close>[ \t]{0,8}+)\]", re.DOTALL
+)
 
 
 def _flow_sequence_redacted(value: str) -> str:
-    """A line's secret value replaced: a flow sequence (`['a', 'b']`) as one item, its brackets
-    and first quote kept, so the reader still sees a list; any other value whole."""
+    """A line's secret value replaced: a flow sequence (`['a', 'b']`) as one item, its brackets,
+    the blanks inside them and its first quote kept, so the reader still sees the list as
+    written; any other value whole."""
     sequence = _FLOW_SEQUENCE.fullmatch(value)
     if sequence is None or value.count("[") - value.count("[REDACTED:") > 1:
         return "[REDACTED:password]"
     quote_mark = sequence["q"]
-    return f"[{quote_mark}[REDACTED:password]{quote_mark}]"
+    return f"[{sequence['open']}{quote_mark}[REDACTED:password]{quote_mark}{sequence['close']}]"
 
 
 def _tab_value(match: re.Match[str]) -> str:

@@ -117,6 +117,16 @@ _STDIN_READER = (
     # kinit (it reads the password from its input when that is no terminal), sshfs's `-o
     # password_stdin` (among other mount options: `-o reconnect,password_stdin`).
     r"|kinit|password_stdin"
+    # `vault login -` (the token), smbpasswd's `-s`, openssl's `-pass stdin` (`-passin`),
+    # a password file that is the input (`--vault-password-file=/dev/stdin`), cryptsetup (its
+    # passphrase), and passwd itself heading the pipeline's command (`yes … | passwd bob`;
+    # not `/etc/passwd` read by another command).
+    r"|vault[ \t]{1,3}login(?:[ \t]{1,3}-[\w=.:/-]{1,64}+){0,4}?[ \t]{1,3}-(?![\w=-])"
+    r"|smbpasswd[^\n|;&]{0,64}?[ \t]-[A-Za-z]{0,4}s(?![\w-])"
+    r"|-pass(?:in)?[ \t]{1,3}stdin(?![\w-])"
+    r"|--[\w-]{0,40}?pass(?:word|phrase)?-file[ \t=]{1,3}(?:/dev/stdin|-)(?![\w/-])"
+    r"|cryptsetup(?![\w-])"
+    r"|(?:(?<=\|)|(?<=\|[ \t])|(?<=\|[ \t]{2}))(?:sudo[ \t]{1,3})?passwd(?![\w.-])"
     # An option named like a secret that is given no value on the line (`databricks configure
     # --token`, `login --password --user bob`): the tool asks for it, and reads the input.
     r"|--(?:[\w-]{0,40}?-)?(?:token|password|passwd|passphrase|secret|api-key)"
@@ -528,12 +538,13 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
     # a password from its input (`_STDIN_READER`).
     _rule(
         r"(?<![\w-])(?:echo(?:[ \t]{1,3}-[neE]{1,3}+){0,3}+|printf(?:[ \t]{1,3}[\"']%s(?:\\n)?[\"'])?"
-        r"|cat[ \t]{1,3}<<<)"
+        # `yes X` answers a password prompt and its confirmation alike.
+        r"|cat[ \t]{1,3}<<<|yes)"
         rf"[ \t]{{1,3}}(?P<value>{_VALUE})[ \t]{{0,8}}\|[ \t]{{0,8}}"
         rf"(?P<reader>[^\n|;&]{{0,256}}?{_STDIN_READER})",
         _piped_value,
         # Its first words: rarer than the readers' (`token`, `pass`).
-        *("echo", "printf", "<<<"),
+        *("echo", "printf", "<<<", "yes ", "yes\t"),
         flags=re.IGNORECASE,
     ),
     # … and a here-string after the command (`docker login --password-stdin <<< …`, `sudo -S
