@@ -112,7 +112,11 @@ from triage.incidents.schedule import (
 )
 from triage.incidents.shared import SharedRecords
 from triage.incidents.silences import Silence, check_regex_budget, twin_of
-from triage.incidents.sweeping import SilenceMatch, Sweeping, close_held, held_released
+from triage.incidents.sweeping import (
+    SilenceMatch,
+    Sweeping,
+    unheld,
+)
 from triage.models import EffectKind, Status
 from triage.settings import KNOWN_SINKS
 
@@ -431,13 +435,11 @@ class Store(Claims, Sweeping, SharedRecords, StoreBase):
             return _silenced(stored, decision, hold, now, counted, self._settled)
         gather = True
         if held is not None:
-            if decided.state is State.CLOSED:
-                decision = close_held(decision, held)
-            else:
-                # No silence matches any more: the held effect goes out now.
-                # A held group open keeps its window: members after the first gather in it.
-                decision = held_released(decided, held, now)
-                gather = held.kind is EffectKind.OPEN
+            # No silence matches any more: the held effect goes out now (a close as
+            # `close_held` says). A held group open keeps its window: members after the first
+            # gather in it.
+            decision = unheld(decision, held, now)
+            gather = decided.state is State.CLOSED or held.kind is EffectKind.OPEN
         effect = decision.action.effect
         if effect is EffectKind.CLOSE and stored is not None and is_gathering(stored, now):
             # Every member resolved before the group's first ticket went out: nobody was told

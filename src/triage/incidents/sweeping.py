@@ -74,6 +74,17 @@ def held_released(decided: Incident, held: Held, now: datetime) -> Decision:
     return Decision(Action(held.kind.value), incident)
 
 
+def unheld(decision: Decision, held: Held, now: datetime) -> Decision:
+    """What an alert's claim decides of an incident whose effect a silence held, once no
+    silence matches it: a close goes out or not as `close_held` says; else the held effect
+    goes out now (`held_released`). A dry run shows the same (`Pipeline._preview`)."""
+    decided = decision.incident
+    assert decided is not None
+    if decided.state is State.CLOSED:
+        return close_held(decision, held)
+    return held_released(decided, held, now)
+
+
 def _owed_note(stored: Incident) -> str:
     """What an owed update's history line says: a group's members changed; an incident's
     alerts counted, and how many since its ticket was told (`N alerts (+K)`)."""
