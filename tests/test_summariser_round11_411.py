@@ -10,10 +10,14 @@ a step resolving its incident, scheduling a downtime or deleting its rule, is a 
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
+import triage.summarise.answer as answers
 from factories import view
 from scaling import assert_linear
 from triage.models import Alert, Status
@@ -344,3 +348,45 @@ def test_the_claim_words_gate_agrees_with_the_full_search(text: str) -> None:
     assert claims._marked_claims(text) == claims._marked_in(text, english)
     for upper in (text.upper(),):
         assert claims._marked_claims(upper) == claims._marked_in(upper, english)
+
+
+# --- steps written as an object numbering them --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "steps",
+    [
+        pytest.param({"1": "Check web-1", "2": "Restart web-1"}, id="numbers"),
+        pytest.param({"step1": "Check web-1", "step2": "Restart web-1"}, id="step-n"),
+        pytest.param({"Step 1": "Check web-1", "Step 2": "Restart web-1"}, id="step-space-n"),
+        pytest.param({"step_1": "Check web-1", "step_2": "Restart web-1"}, id="step-underscore"),
+        pytest.param({"1.": "Check web-1", "2.": "Restart web-1"}, id="numbered-list"),
+    ],
+)
+def test_steps_written_as_an_object_numbering_them_are_read(steps: dict[str, str]) -> None:
+    """A model writing `"steps": {"1": "…", "2": "…"}` gave its steps in order: the ticket is
+    read, not thrown away for the deterministic one (`invalid_json`)."""
+    answer = json.dumps(
+        {"title": TITLE, "priority": "medium", "description": "Errors on web-1.", "steps": steps}
+    )
+    assert answers.draft(answer).steps == ["Check web-1", "Restart web-1"]
+
+
+@pytest.mark.parametrize(
+    "steps",
+    [
+        pytest.param({"check": "Check web-1", "restart": "Restart web-1"}, id="named-keys"),
+        pytest.param({"1": "Check web-1", "2": ["Restart web-1"]}, id="a-value-not-text"),
+        pytest.param({}, id="empty"),
+    ],
+)
+def test_an_object_that_does_not_number_its_steps_is_not_read_as_them(
+    steps: dict[str, Any],
+) -> None:
+    """An object whose keys are no step numbers, or whose values are not texts, is no list of
+    steps: the answer is refused as before, and the deterministic ticket is written."""
+    answer = json.dumps(
+        {"title": TITLE, "priority": "medium", "description": "Errors on web-1.", "steps": steps}
+    )
+    with pytest.raises(ValidationError, match="steps"):
+        answers.draft(answer)

@@ -533,13 +533,33 @@ def _steps(value: Any) -> Any:
     dropped and at most MAX_STEPS kept, each cut to the contract's length. Only as much of
     the steps as that takes is read (a server's answer may hold millions of them). A list
     encoded as a JSON string is the list it holds (`_listed`)."""
-    value = _listed(value)
+    value = _listed(_numbered(value))
     if isinstance(value, str):
         return _kept(_STEP_MARK.sub("", line[0]) for line in _LINE.finditer(value))
     if isinstance(value, list):
         kept = _kept(_step_text(s) if isinstance(s, dict) else s for s in value)
         return value if kept is None else kept  # not steps: validation refuses the list
     return value
+
+
+def _numbered(value: Any) -> Any:
+    """`value`, or the texts of an object numbering its steps (`{"1": "…", "2": "…"}`,
+    `{"step1": …}`, `{"Step 2": …}`) as a list in the order written; an object with another
+    key or a value that is no text is left as it is (validation refuses it)."""
+    if not isinstance(value, dict) or not value:
+        return value
+    items = list(islice(value.items(), _STEP_ITEMS + 1))
+    if len(items) > _STEP_ITEMS:
+        return value
+    numbered = all(
+        isinstance(key, str) and _STEP_KEY.fullmatch(key) and isinstance(text, str)
+        for key, text in items
+    )
+    return [text for _, text in items] if numbered else value
+
+
+#: A key numbering a step: "1", "1.", "step1", "Step 2", "step_3".
+_STEP_KEY = re.compile(r"\s{0,4}(?:step[\s_-]{0,2})?\d{1,4}[.):]?\s{0,4}", re.IGNORECASE)
 
 
 def _kept(steps: Iterator[Any]) -> list[str] | None:
