@@ -51,7 +51,8 @@ the addresses in them, an `ip` or a `host` that a command would reach (a bucket,
 account and a one-word host a command copies to as well), and marks the commands no responder
 should run whatever the alert says: one running text no reader sees (piped, decoded, or
 downloaded to a file and run, or a package installed from a URL), and one sending the
-responder's credentials off the machine.
+responder's credentials, or the whole environment that holds them, off the machine. A
+reverse shell is marked by `shells.py`.
 """
 
 from __future__ import annotations
