@@ -3,6 +3,7 @@ built from the tools' documented payloads, each with the behaviour its fix must 
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
@@ -210,6 +211,59 @@ def test_a_zabbix_not_classified_severity_defaults_to_low() -> None:
     alert = _only({"title": "Problem: disk full on db-1", "severity": "Not classified"})
     assert alert.severity == "Not classified"
     assert default_priority(alert.severity) is Priority.LOW
+
+
+# --- grafana oncall: the demo alert of a webhook integration is ticketed -----------------------
+
+_DEMO = "This alert was sent by user for the demonstration purposes"
+
+
+def _oncall(alert_payload: dict[str, Any], integration_type: str) -> dict[str, Any]:
+    """An outgoing webhook's data for an alert group whose alert is `alert_payload` (OnCall's
+    documented shape)."""
+    return {
+        "event": {"type": "alert group created", "time": "2026-12-06T09:00:00+00:00"},
+        "user": None,
+        "alert_group": {
+            "id": "I6HNZGUFG4K11",
+            "integration_id": "CZ7URAT4V3QF2",
+            "state": "firing",
+            "title": "Incident",
+            "permalinks": {"web": "https://oncall.example.com/alert-groups/I6HNZGUFG4K11"},
+        },
+        "alert_group_id": "I6HNZGUFG4K11",
+        "alert_payload": alert_payload,
+        "integration": {"id": "CZ7URAT4V3QF2", "type": integration_type, "name": "Main"},
+    }
+
+
+#: The demo payloads of OnCall's Webhook and Formatted Webhook integrations (their
+#: `example_payload`, which *Send demo alert* sends).
+_DEMOS = {
+    "webhook": {"message": _DEMO},
+    "formatted_webhook": {
+        "alert_uid": "08d6891a-835c-e661-39fa-96b6a9e26552",
+        "title": "TestAlert: The whole system is down",
+        "image_url": "https://upload.wikimedia.org/wikipedia/commons/e/ee/Grumpy_Cat.jpg",
+        "state": "alerting",
+        "link_to_upstream_details": "https://en.wikipedia.org/wiki/Downtime",
+        "message": f"{_DEMO}\nSmth happened. Oh no!",
+    },
+}
+
+
+@pytest.mark.parametrize("integration", sorted(_DEMOS))
+def test_an_oncall_demo_of_any_integration_opens_no_ticket(integration: str) -> None:
+    """*Send demo alert* on a webhook or formatted webhook integration proves the webhook
+    works: skipped as a test, never a ticket."""
+    body = _oncall(copy.deepcopy(_DEMOS[integration]), integration)
+    assert _skip_reasons(body) == ["test_notification"]
+
+
+def test_an_oncall_webhook_alert_with_its_own_message_fires() -> None:
+    """A real alert of a webhook integration (its own message) still fires."""
+    body = _oncall({"message": "orders queue backed up for 10 minutes"}, "webhook")
+    assert _only(body).status is Status.FIRING
 
 
 # --- aws batch: an array child's success closes a sibling's failure -----------------------------

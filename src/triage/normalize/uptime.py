@@ -42,7 +42,8 @@ group created", "escalation" (a manual or escalation-step trigger), "unresolve",
 "unacknowledge", "unsilence" and "personal notification" fire, "resolve" resolves, and
 "acknowledge", "silence" and a bare "status change" change no ticket. An event type OnCall does
 not document changes no ticket (Skipped). A group of the alert an integration's *Send demo
-alert* button makes (alertname TestAlert, the demo's description) is skipped as a test.
+alert* button makes (alertname TestAlert, the demo's description; a webhook integration's,
+its `message` the demo's sentence) is skipped as a test.
 Severity, grafana-oncall: the forwarded alert's `severity` label (`alert_payload.commonLabels`,
 else `alert_payload.labels`, else the first of `alert_payload.alerts`), as Alertmanager's own
 webhook of that alert is read.
@@ -397,13 +398,20 @@ _OC_DEMO_DESCRIPTION = "This alert was sent by user for the demonstration purpos
 
 
 def _oncall_demo(forwarded: dict[str, Any], annotations: dict[str, Any]) -> bool:
-    """Whether the group is of the demo alert an integration's *Send demo alert* makes
-    (alertname TestAlert, the demo's description): it proves the webhook works, no incident."""
+    """Whether the group is of the demo alert an integration's *Send demo alert* makes: it
+    proves the webhook works, no incident. An Alertmanager-style integration's demo is
+    alertname TestAlert with the demo's description; the Webhook and Formatted Webhook
+    integrations' demo payloads carry the demo's sentence as their `message` (OnCall's
+    `example_payload` of each)."""
     labels = common.obj_or_empty(forwarded.get("labels"))
-    said = annotations.get("description")
-    return labels.get("alertname") == "TestAlert" and (
-        isinstance(said, str) and said.strip().startswith(_OC_DEMO_DESCRIPTION)
-    )
+    if labels.get("alertname") == "TestAlert" and _oc_demo_text(annotations.get("description")):
+        return True
+    return _oc_demo_text(forwarded.get("message"))
+
+
+def _oc_demo_text(said: Any) -> bool:
+    """Whether `said` starts with the sentence OnCall's demo alerts carry."""
+    return isinstance(said, str) and said.strip().startswith(_OC_DEMO_DESCRIPTION)
 
 
 def _oncall_severity(forwarded: dict[str, Any]) -> str | None:
