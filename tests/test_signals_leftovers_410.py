@@ -32,7 +32,7 @@ from triage.pipeline import Pipeline
 from triage.redact import Redactor
 from triage.redact.redactor import Blanked
 from triage.sqs.acker import Acker
-from triage.sqs.inbox import MAX_IDS_LOGGED, Message, SqsInbox
+from triage.sqs.inbox import MAX_IDS_LOGGED, Message, SqsInbox, alert_named
 from triage.sqs.supervisor import Supervisor, SupervisorConfig
 from triage.view import redact_alert
 
@@ -420,3 +420,86 @@ def test_a_look_that_cannot_note_its_receives_still_shows_and_says_so(
     result = peek_here("peek")
     assert list(_shown_counts(result).values()) == [0]
     assert "not noted" in result.stderr, result.stderr
+
+
+# --- 4. a release's failure names the alert its attempt reached ---------------------------------
+
+
+class _Visibility:
+    """An SQS client's ChangeMessageVisibilityBatch that refuses every entry with `code`."""
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+
+    async def change_message_visibility_batch(self, **call: Any) -> dict[str, Any]:
+        failed = [
+            {"Id": e["Id"], "SenderFault": True, "Code": self.code, "Message": "no"}
+            for e in call["Entries"]
+        ]
+        return {"Failed": failed}
+
+
+async def test_a_refused_visibility_change_names_its_alert() -> None:
+    """`message.visibility_failed` for an entry SQS refused names the alert its message's
+    attempt reached, as the `message.retry` line before it did."""
+    inbox = SqsInbox(_Visibility("InvalidParameterValue"), "https://sqs.example/q")
+    message = _message(1, {"fingerprint": "b" * 32, "source": "generic"})
+    with structlog.testing.capture_logs() as logs:
+        await inbox.change_visibility([message], 30)
+    [failed] = _lines(logs, "message.visibility_failed")
+    assert (failed["fingerprint"], failed["source"]) == ("b" * 32, "generic")
+
+
+class _ReleaseNoting(MemoryInbox):
+    """A queue that notes what each visibility change's message names of its alert."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.named: list[dict[str, object]] = []
+
+    async def change_visibility(self, messages: Sequence[Message], timeout_s: int) -> None:
+        self.named += [alert_named(m) for m in messages]
+        await super().change_visibility(messages, timeout_s)
+
+
+async def test_a_message_released_after_a_failed_attempt_carries_its_alert() -> None:
+    """A message whose attempt failed (its sink answered 503) is released carrying the alert
+    the attempt reached, so the inbox's lines about that release name it; once handled, it
+    names the handled alert alone (no mix of the two)."""
+    fingerprint, source = _alert_of(GENERIC)
+    sink = FakeSink(failures=1)
+    pipeline = Pipeline(
+        Ledger(MemoryStore(POLICY)),
+        CountingSummariser(),
+        [sink],
+        Metrics(),
+        redactor=Redactor(),
+        policy=POLICY,
+    )
+    inbox = _ReleaseNoting()
+    inbox.put(GENERIC)
+    config = SupervisorConfig(wait_s=0, retry_base_s=0, shutdown_grace_s=1)
+    supervisor = Supervisor(config, inbox, pipeline.process, Metrics())
+    with structlog.testing.capture_logs() as logs:
+        await _serve_until(supervisor, lambda: bool(_lines(logs, "message.acked")))
+    assert _lines(logs, "message.retry")
+    assert inbox.named[0] == {"fingerprint": fingerprint, "source": source}
+
+
+class _VisibilityDown:
+    """An SQS client whose ChangeMessageVisibilityBatch call fails whole (an outage)."""
+
+    async def change_message_visibility_batch(self, **_: Any) -> dict[str, Any]:
+        raise InboxError("change_message_visibility failed: connection reset")
+
+
+async def test_a_failed_visibility_call_names_the_alerts_of_its_batch() -> None:
+    """A visibility call that failed whole says, beside its count, the alerts of its batch
+    (at most MAX_IDS_LOGGED, one batch)."""
+    inbox = SqsInbox(_VisibilityDown(), "https://sqs.example/q")
+    messages = [_message(i, {"fingerprint": f"{i:032x}", "source": "generic"}) for i in range(12)]
+    with structlog.testing.capture_logs() as logs:
+        await inbox.change_visibility(messages, 30)
+    first, second = _lines(logs, "message.visibility_failed")
+    assert [a["message_id"] for a in first["alerts"]] == [f"m{i}" for i in range(10)]
+    assert [a["fingerprint"] for a in second["alerts"]] == [f"{i:032x}" for i in (10, 11)]

@@ -76,9 +76,10 @@ class Message:
     on_lost: list[Callable[[], None]] = field(
         default_factory=list, init=False, compare=False, repr=False
     )
-    #: The alert(s) this delivery's work reached, set by its worker once handled (`fingerprint`
-    #: and `source` for one alert, `fingerprints` for a group): the lines of its delete name
-    #: them (`alert_named`), so an operator reading one knows which alert may come again.
+    #: The alert(s) this delivery's work reached, set by its worker (`fingerprint` and
+    #: `source` for one alert, `fingerprints` for a group; a failed attempt's alert until it
+    #: is handled): the lines of its delete and its visibility changes name them
+    #: (`alert_named`), so an operator reading one knows which alert may come again.
     alert: dict[str, object] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -269,7 +270,12 @@ class SqsInbox:
             message = messages[i]
             answered.add(i)
             if again and entry.get("SenderFault") is False:
-                log.debug("message.delete_retried", message_id=message.id, code=entry.get("Code"))
+                log.debug(
+                    "message.delete_retried",
+                    message_id=message.id,
+                    code=entry.get("Code"),
+                    **alert_named(message),
+                )
                 retry.append(message)
                 continue
             # A delivery SQS said is lost (`_LOST_DELIVERY`) was said so at warning then.
@@ -332,7 +338,12 @@ class SqsInbox:
             error = _describe(exc)
             emit = log.debug if error == self._visibility_error else log.warning
             self._visibility_error = error
-            emit("message.visibility_failed", error=error, count=len(messages))
+            emit(
+                "message.visibility_failed",
+                error=error,
+                count=len(messages),
+                alerts=batch_alerts(messages),
+            )
             return
         self._visibility_error = None
         for entry, i in batch_entries(response, "Failed", len(messages)):
@@ -346,6 +357,7 @@ class SqsInbox:
                 message_id=messages[i].id,
                 code=code,
                 reason=entry.get("Message"),
+                **alert_named(messages[i]),
             )
             if isinstance(code, str) and code in _LOST_DELIVERY:
                 self._remember_lost(handle)

@@ -241,7 +241,9 @@ class Working(Holding, StoreWatch):
             if outcomes is None:
                 return  # released, to be retried or dead-lettered
             self._processed()
-            # Named on the delivery, so a failed or unconfirmed delete's line says its alert.
+            # Named on the delivery, so a failed or unconfirmed delete's line says its alert
+            # (what it handled, in place of what a failed attempt reached).
+            message.alert.clear()
             message.alert.update(_incident_fields(outcomes))
             if await self._acker.delete(message):
                 self.stats.acked += 1
@@ -348,6 +350,9 @@ class Working(Holding, StoreWatch):
             failed_alert = alert_fields(exc)
             if failed_alert:
                 self._failed_alerts[handle] = failed_alert
+                # On the delivery too: the inbox's lines about its release name it.
+                message.alert.clear()
+                message.alert.update(failed_alert)
             raise
 
     def _count_if_last(self, message: Message, reason: str, incident: Mapping[str, object]) -> None:
