@@ -7,6 +7,7 @@ import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +15,7 @@ from factories import alert
 from test_operator_api import BEARER, serving
 from test_silences import Rig
 from test_store import LEASE, POLICY
+from triage.errors import GitHubThrottledError
 from triage.incidents import Action, Store
 from triage.incidents.sqlite import SQLiteStore
 from triage.incidents.store import Routing
@@ -21,6 +23,8 @@ from triage.models import Priority, Ticket
 from triage.ops.operator import incident_json, list_incidents, parse_filter
 from triage.ops.operator_text import incident_block, incident_line
 from triage.redact import Redactor
+from triage.settings import Settings
+from triage.sinks.github.digest import StormDigest, create_budgets
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -194,3 +198,27 @@ async def test_a_ticket_link_in_the_terminal_is_written_as_it_opens(store: Store
     for text in (listed, shown.split("history (oldest first):")[0]):
         assert "github" in text and "https://evil.example/T-2" in text and "@" not in text, text
     assert fp[:12] in listed  # the line is still the incident's
+
+
+# --- GitHub's issue budget of a repository named in other capitals -----------------------------
+
+
+@pytest.mark.parametrize("spelt", ["Acme/Ops", "ACME/OPS", "acme/Ops"])
+async def test_a_repository_in_other_capitals_draws_on_the_same_issue_budget(
+    store: Store, spelt: str
+) -> None:
+    """GitHub names `acme/ops` and `Acme/Ops` one repository: a route naming it in other
+    capitals than GITHUB_REPOSITORY draws on the same issue-creation budget, not a second
+    one that lets twice the configured issues a minute into it."""
+    settings = Settings(github_create_per_minute=1, github_storm_digest=False)
+    digest = StormDigest(settings, _NO_API, _NO_LOOKUP, store, wall_clock=lambda: 1_000_000.0)
+    assert await digest.admit_issue("acme/ops") is True
+    with pytest.raises(GitHubThrottledError):
+        await digest.admit_issue(spelt)
+    minute, _ = create_budgets(settings, spelt)
+    assert await store.budget_tokens(minute, 1_000_000.0) < 1  # the one token taken shows
+
+
+#: The digest's GitHub calls and look-ups, which an admission makes none of.
+_NO_API: Any = None
+_NO_LOOKUP: Any = None

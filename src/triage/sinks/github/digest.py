@@ -49,10 +49,14 @@ DIGEST_ADOPT_POLL_S = 0.25
 
 
 def create_budgets(settings: Settings, repository: str) -> tuple[Budget, Budget]:
-    """The issue-creation budgets of `repository` (per minute, per hour), shared by replicas."""
+    """The issue-creation budgets of `repository` (per minute, per hour), shared by replicas.
+    Named by the repository in lower case, as GitHub names it whatever its capitals: a route
+    writing `Acme/Ops` where GITHUB_REPOSITORY says `acme/ops` draws on the same budgets, not
+    on a second pair that would let twice the issues an hour into the one repository."""
+    key = repository.lower()
     return (
-        Budget(f"github:create:{repository}:minute", settings.github_create_per_minute, 60.0),
-        Budget(f"github:create:{repository}:hour", settings.github_create_per_hour, 3600.0),
+        Budget(f"github:create:{key}:minute", settings.github_create_per_minute, 60.0),
+        Budget(f"github:create:{key}:hour", settings.github_create_per_hour, 3600.0),
     )
 
 
