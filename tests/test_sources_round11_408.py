@@ -315,3 +315,34 @@ def test_an_array_childs_success_resolves_nothing() -> None:
     changes no ticket; the parent's own SUCCEEDED, which needs every child's, resolves."""
     assert _skip_reasons(_batch("SUCCEEDED", 4)) != []
     assert _only(_batch("SUCCEEDED", None)).status is Status.RESOLVED
+
+
+# --- zabbix: a business service's recovery opens a ticket instead of closing its problem -------
+
+#: Zabbix's default message templates for services (6.0 and later, its media types'
+#: "Service", "Service recovery" and "Service update" subjects).
+_SERVICE_PROBLEM = 'Service "Checkout" problem: Checkout availability below 99.9%'
+_SERVICE_RECOVERY = 'Service "Checkout" resolved in 12m 4s: Checkout availability below 99.9%'
+_SERVICE_UPDATE = 'Changed "Checkout" service status to High in 5m 2s'
+
+
+def test_a_zabbix_service_recovery_closes_its_problem() -> None:
+    """The service's recovery resolves the incident its problem opened (one identity)."""
+    problem = _only({"title": _SERVICE_PROBLEM, "severity": "High"})
+    recovery = _only({"title": _SERVICE_RECOVERY, "severity": "High"})
+    assert (problem.status, recovery.status) == (Status.FIRING, Status.RESOLVED)
+    assert problem.identity == recovery.identity
+    assert problem.title == 'Service "Checkout": Checkout availability below 99.9%'
+
+
+def test_two_zabbix_services_with_one_problem_name_are_two_incidents() -> None:
+    """The service is part of the key: another service's problem of the same name is its own
+    incident."""
+    checkout = _only({"title": _SERVICE_PROBLEM})
+    search = _only({"title": _SERVICE_PROBLEM.replace('"Checkout"', '"Search"', 1)})
+    assert checkout.identity != search.identity
+
+
+def test_a_zabbix_service_update_changes_no_ticket() -> None:
+    """A service's status update names no problem and is no new one: no ticket change."""
+    assert _skip_reasons({"title": _SERVICE_UPDATE}) == ["no_state_change"]

@@ -90,7 +90,8 @@ def title_state(title: Any, bracket_words: AbstractSet[str]) -> Subject:
     shown = common.ident_line(title, "title") if isinstance(title, str) else None
     if not shown:
         return Subject(title, title)
-    subject = _checkmk_subject(shown) or _nagios_subject(shown) or _colon_subject(shown)
+    subject = _checkmk_subject(shown) or _nagios_subject(shown) or _zabbix_service_subject(shown)
+    subject = subject or _colon_subject(shown)
     return subject or _bracket_subject(shown, bracket_words) or Subject(title, title)
 
 
@@ -112,6 +113,37 @@ def _colon_subject(shown: str) -> Subject | None:
         return None
     said = subject["word"].lower().split(" in ")[0]
     return _stated_in_title(subject["rest"], _COLON_WORDS.get(said, said))
+
+
+#: Zabbix's default subjects of a business service's notices (6.0 and later): 'Service "Shop"
+#: problem: X', 'Service "Shop" resolved in 5m 0s: X' (the problem's name again), and its
+#: update 'Changed "Shop" service status to High in 1h 2m', which names no problem.
+_ZABBIX_SERVICE = re.compile(
+    r'\s*Service "(?P<service>[^"]{1,256})" (?P<word>problem|resolved in [^:]{1,40}): (?P<rest>\S.*)',
+    re.DOTALL,
+)
+_ZABBIX_SERVICE_UPDATE = re.compile(
+    r'\s*Changed "(?P<service>[^"]{1,256})" service status to [^"]{1,64} in [^"]{1,40}'
+)
+
+
+def _zabbix_service_subject(shown: str) -> Subject | None:
+    """Zabbix's service notices (`_ZABBIX_SERVICE`): the problem fires and its recovery
+    resolves, one incident keyed by the service and the problem's name (two services with a
+    problem of one name are two); the service's update (its status changed) changes no
+    ticket, as a problem's update does."""
+    update = _ZABBIX_SERVICE_UPDATE.fullmatch(shown.rstrip())
+    if update is not None:
+        return Subject(shown, shown, "updated")
+    subject = _ZABBIX_SERVICE.match(shown)
+    if subject is None:
+        return None
+    word = "problem" if subject["word"] == "problem" else "resolved"
+    stated = _stated_in_title(subject["rest"], word)
+    service = f'Service "{subject["service"]}"'
+    return Subject(
+        f"{service}: {stated.shown}", f"{service}: {stated.keyed}", word, stated.check_state
+    )
 
 
 def _nagios_subject(shown: str) -> Subject | None:
