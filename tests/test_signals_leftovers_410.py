@@ -503,3 +503,47 @@ async def test_a_failed_visibility_call_names_the_alerts_of_its_batch() -> None:
     first, second = _lines(logs, "message.visibility_failed")
     assert [a["message_id"] for a in first["alerts"]] == [f"m{i}" for i in range(10)]
     assert [a["fingerprint"] for a in second["alerts"]] == [f"{i:032x}" for i in (10, 11)]
+
+
+# --- 4. a delivery SQS said is lost is not counted as given back by a stop ----------------------
+
+
+class _LosesEveryDelivery(MemoryInbox):
+    """A queue that answers every visibility change (the heartbeat's extensions) as SQS does
+    a delivery another replica now holds: `ReceiptHandleIsInvalid` (each `on_lost` called)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.said_lost = asyncio.Event()
+
+    async def change_visibility(self, messages: Sequence[Message], timeout_s: int) -> None:
+        self.said_lost.set()
+        for message in messages:
+            for lost in message.on_lost:
+                lost()
+
+
+async def test_a_stop_does_not_count_a_lost_delivery_as_dead_lettered() -> None:
+    """A delivery at work that SQS said is no longer ours (another replica received it), cut
+    off by a stop on its last receive, is not counted in MessagesDeadLettered: whether it
+    dies is for whoever holds it to say and count, as a failed one's is."""
+    started = asyncio.Event()
+
+    async def stuck(message: Message, progress: Callable[[], None]) -> list[Any]:
+        started.set()
+        await asyncio.Event().wait()  # works until the stop cancels it
+        return []
+
+    inbox = _LosesEveryDelivery()
+    inbox.put(GENERIC)
+    metrics = Metrics()
+    config = SupervisorConfig(wait_s=0, retry_base_s=0, shutdown_grace_s=0, visibility_timeout_s=1)
+    supervisor = Supervisor(config, inbox, stuck, metrics)
+    supervisor.max_receive_count = 1
+    with structlog.testing.capture_logs() as logs:
+        serving = asyncio.create_task(supervisor.serve())
+        await _until(lambda: started.is_set() and inbox.said_lost.is_set())
+        supervisor.should_exit.set()
+        await asyncio.wait_for(serving, 10)
+    assert not _lines(logs, "message.dead_lettered"), _lines(logs, "message.dead_lettered")
+    assert ("MessagesDeadLettered", (("reason", "shutdown"),)) not in metrics.counters()

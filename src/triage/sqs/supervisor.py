@@ -327,6 +327,10 @@ class Supervisor(Receiving):
         handling = [task for task in leftovers if task in self._working]
         if not handling:
             return [], stage_end
+        # A delivery SQS said is no longer ours (`_delivery_lost`) is neither released nor
+        # counted as given back: whether it dies is for whoever holds it now to say, as
+        # `_until_done` leaves a failed one's. Read now: a task's end forgets it.
+        lost = {leftovers[t].receipt_handle for t in handling} & self._lost_deliveries
         for task in handling:
             task.cancel(reason)
         # Two thirds of the stage for the cancellations, the rest for the visibility calls.
@@ -339,7 +343,11 @@ class Supervisor(Receiving):
                 deadline_s=self.config.cancel_deadline_s,
             )
         # One that finished in spite of the cancellation had its fate decided by its own task.
-        given_back = [leftovers[t] for t in handling if not t.done() or t.cancelled()]
+        given_back = [
+            leftovers[t]
+            for t in handling
+            if (not t.done() or t.cancelled()) and leftovers[t].receipt_handle not in lost
+        ]
         if given_back:
             await self._release_in_stage(given_back, stage_end)
             self.stats.released_on_shutdown += len(given_back)
