@@ -48,15 +48,6 @@ from triage.settings import Settings
 from triage.sinks.slack import SlackSink
 from triage.sqs.inbox import Message
 
-#: The sweep and the listing match a stored incident by `ops.sweep.subject_of` and
-#: `ops.operator._subject`, which return the incident itself (its 64 labels) until they return
-#: `incident.matched`: the change helper 409's report asks of ops/ (another helper's files).
-NEEDS_OPS_SUBJECT = pytest.mark.xfail(
-    strict=True,
-    reason="ops/sweep.py subject_of and ops/operator.py _subject still match an unheld "
-    "incident by its 64 shown labels, not incident.matched (diff in helper 409's report)",
-)
-
 ROUTES = """
 [[route]]
 name = "shop"
@@ -112,7 +103,6 @@ async def test_a_ticketed_incident_keeps_its_labels_past_the_cap_for_silences() 
     assert [len(e.alert.labels) for e in r.sink.effects] == [64]
 
 
-@NEEDS_OPS_SUBJECT
 async def test_an_owed_update_waits_for_a_silence_on_a_label_past_the_cap() -> None:
     """An owed update of a ticketed incident is not sent while a silence on `namespace` (past
     the cap) lasts, and goes out on the first pass after it ends."""
@@ -130,7 +120,6 @@ async def test_an_owed_update_waits_for_a_silence_on_a_label_past_the_cap() -> N
     assert [e.kind.value for e in r.sink.effects] == ["open", "update"]
 
 
-@NEEDS_OPS_SUBJECT
 async def test_an_escalation_waits_for_a_silence_on_a_label_past_the_cap(tmp_path: Path) -> None:
     """A ticketed incident past its route's escalation delay is not escalated while a
     silence on `namespace` (past the cap) lasts, and is once it ends."""
@@ -169,7 +158,6 @@ async def test_the_store_claims_no_escalation_while_a_silence_matches_past_the_c
         assert (got is not None) is claimed
 
 
-@NEEDS_OPS_SUBJECT
 async def test_a_listing_matches_a_ticketed_incident_by_a_label_past_the_cap() -> None:
     """`incidents list --match namespace=shop` lists the ticketed shop incident (no alert
     held: it is matched by the labels past the cap it keeps)."""
@@ -456,11 +444,6 @@ async def test_the_sweep_does_not_post_again_after_a_replica_died_during_the_pos
 # --- A dry run shows a held effect let go ---------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pipeline.py _preview does not let a held effect go once its silence ended "
-    "(store.claim does: sweeping.unheld); diff in helper 409's report",
-)
 async def test_a_dry_run_shows_the_held_open_let_go_once_its_silence_ended() -> None:
     """The shop alert's open is held by a silence that has since ended: a dry run of its next
     alert says what the real run does, the held open goes out (`open`, its title and sinks),

@@ -55,6 +55,7 @@ NEW_VALUES: dict[str, object] = {
     "applied_at": NOW,
     "team": "ops",
     "labels": {},
+    "labels_past_cap": {"namespace": "shop"},
     "route": "default",
     "escalate_after_s": 60.0,
     "reopened_at": NOW,

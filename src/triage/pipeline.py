@@ -47,6 +47,7 @@ from triage.incidents.lifecycle import AlertEvent, AnswersFiring, Decision, clos
 from triage.incidents.members import Members
 from triage.incidents.silences import Silence, SilenceCache, first_match
 from triage.incidents.store import DELIVERY_MARK, HOLDABLE, Hold, Transition, delivery_owner
+from triage.incidents.sweeping import unheld
 from triage.metrics import Metrics
 from triage.models import Alert, EffectKind, Status
 from triage.moves import Looked, Moves, closing, leaving_owner, owner_for
@@ -754,6 +755,11 @@ class Pipeline:
         if silence is not None:
             decision = Decision(Action.SILENCED, decision.incident)
             details["silence"] = silence.id
+        elif stored is not None and stored.held is not None and decision.incident is not None:
+            # The silence that held its effect has ended: the claim lets the held effect go
+            # with this alert (`Store.claim`), as the dry run says, naming that silence.
+            decision = unheld(decision, stored.held, self.ledger.clock())
+            details["released"] = stored.held.silence
         effect = decision.action.effect
         if effect is EffectKind.OPEN:
             view = shared.view()

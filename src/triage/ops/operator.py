@@ -1041,9 +1041,9 @@ def _unknown_name(matcher: Matcher, names: set[str]) -> str | None:
 def _subject(incident: Incident) -> Subject:
     """What silences are matched against for a stored incident, as the sweep does
     (`sweep.subject_of`): the alert a silence holds, with its labels past the 64 it shows,
-    else the incident as its ticket was opened."""
+    else the incident as its ticket was opened, with the labels past the 64 it keeps."""
     if incident.held is None:
-        return incident
+        return incident.matched
     from triage.incidents.codec import view_from_json
 
     return view_from_json(incident.held.alert).matched

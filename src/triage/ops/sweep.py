@@ -333,7 +333,8 @@ class Sweep:
 def subject_of(incident: Incident) -> Subject:
     """What a silence is matched against for a stored incident: the alert a silence held
     (with its labels past the 64 it shows, which the pipeline matched it by too: a silence
-    on one holds the alert until it ends), else the incident as its ticket was opened."""
+    on one holds the alert until it ends), else the incident as its ticket was opened, with
+    the labels past the 64 it shows that it keeps (`Incident.matched`)."""
     if incident.held is not None:
         return view_from_json(incident.held.alert).matched
-    return incident
+    return incident.matched
