@@ -112,22 +112,6 @@ _CLAIM = re.compile(
     | \bnothing\s{{1,4}}(?:(?:is|was|seems|appears\s{{1,4}}to\s{{1,4}}be)\s{{1,4}})?
         (?:wrong|broken|amiss|failing)\b
     | \b(?:is|are|was|were)\s{{1,4}}(?:just|only|merely)\s{{1,4}}noise\b
-    | \b(?:is|are|was|were)\s{{1,4}}(?:(?:completely|entirely|totally|likely|probably)\s{{1,4}})?
-        (?:benign|harmless)\b
-    # expected, so nothing to see ("this is expected", "the spike is expected behaviour")
-    | \b(?:this|it|that)\s{{1,4}}is\s{{1,4}}(?:(?:just|only|entirely|completely)\s{{1,4}})?expected
-        (?:\s{{1,4}}behaviou?r)?
-        (?=[\W_]{{0,4}}$|\s{{0,4}}[^\w\s-]|\s{{1,4}}(?:during|for|after|while|as|and|so|here)\b)
-    | \b(?:is|are|was|were)\s{{1,4}}(?:an?\s{{1,4}})?expected\s{{1,4}}behaviou?r\b
-    # already closed or in someone else's hands
-    | \b{_DISMISSED}\s{{1,4}}(?:is|are|was|were|has|have)
-        (?:\s{{1,4}}(?:now|already|been)){{0,2}}\s{{1,4}}closed\b
-    | \balready\s{{1,4}}(?:(?:been|being)\s{{1,4}})?
-        (?:handled|taken\s{{1,4}}care\s{{1,4}}of|dealt\s{{1,4}}with)\b
-    # well again ("healthy again", "now healthy", "returned to baseline")
-    | \b(?:is|are)\s{{1,4}}(?:now\s{{1,4}}(?:healthy|stable)|(?:healthy|stable)\s{{1,4}}(?:again|now))\b
-    | \b(?:operating|working|running|performing)\s{{1,4}}normally\s{{1,4}}again\b
-    | \b(?:returned|back)\s{{1,4}}to\s{{1,4}}(?:normal|baseline)\b
     # over by itself ("self-healed", "went away on its own", "fixed itself")
     | \bself[\s-]{{0,2}}(?:healed|resolved|recovered|corrected|remediated)\b
     | \bauto[\s-]{{0,2}}(?:healed|resolved|recovered|remediated)\b
@@ -141,8 +125,8 @@ _CLAIM = re.compile(
       | \b(?:disregard|dismiss)\s{{1,4}}
           (?:it|this|that|them|(?:this|the|these|those|that|both)\s{{1,4}}{_DISMISSED})
           {_DISMISSED_END}
-      | \b(?:ignore|close|(?:(?:acknowledge|ack)\s{{1,4}}and\s{{1,4}})?resolve)\s{{1,4}}
-          (?:this|the|these|those|that|both)\s{{1,4}}(?:{_PAGER}\s{{1,4}})?{_DISMISSED}{_DISMISSED_END}
+      | \b(?:ignore|close)\s{{1,4}}(?:this|the|these|those|that|both)
+          \s{{1,4}}{_DISMISSED}{_DISMISSED_END}
       | \bmark\s{{1,4}}(?:it|this|that|them|(?:this|the|these|that)\s{{1,4}}{_DISMISSED})
           \s{{1,4}}(?:as\s{{1,4}})?(?:resolved|closed|done|fixed|a\s{{1,4}}false[\s-]{{1,4}}(?:alarm|positive))\b
       )
@@ -153,14 +137,6 @@ _CLAIM = re.compile(
           (?:(?:this|the|these|those|that|its|their|all|both)\s{{1,4}})?
           (?:alert|alarm|monitor|page|paging|pager|notification|check)s?
           (?:\s{{1,4}}(?:actions|notifications|rules?))?(?![\w-])
-      | \bdowntime\s{{1,4}}(?:{_THE}\s{{1,4}})?(?:alert|alarm|monitor|host|check|service)s?(?![\w-])
-      | \b(?:schedule|create|add|set)\s{{1,4}}(?:an?\s{{1,4}})?downtime\s{{1,4}}(?:for|on)\s{{1,4}}
-          (?:{_THE}\s{{1,4}})?(?:alert|alarm|monitor|host|check|service)s?(?![\w-])
-      | \bset\s{{1,4}}(?:the|this|its)\s{{1,4}}(?:alert|alarm|monitor|check)
-          (?:\s{{1,4}}(?:state|status))?\s{{1,4}}to\s{{1,4}}(?:ok|resolved|green)\b
-      | \b(?:delete|remove|drop)\s{{1,4}}(?:{_THE}\s{{1,4}})?(?:alert|alarm|alerting|monitor)
-          \s{{1,4}}rules?\b
-      | \bkubectl\b[^\n|;&]{{0,120}}?\bdelete\s{{1,4}}(?:prometheusrules?|alertmanagerconfigs?)\b
       | \bamtool\b[^\n|;&]{{0,120}}?\bsilence\s{{1,4}}(?:add|import)\b
       | \b(?:disable-alarm-actions|disable-alert-rule)\b
       | \bset-alarm-state\b[^\n|;&]{{0,200}}?--state-value[\s=]{{1,4}}OK\b
@@ -313,8 +289,54 @@ _CLAIM_WORDS = frozenset(
     | {"clear", "normal", "test", "drill", "exercise", "action", "require", "need", "nothing"}
     | {"cause", "noise", "healed", "corrected", "subsided", "away", "disregard", "close", "mark"}
     | {"silence", "mute", "snooze", "suppress", "disable", "alarm-state"}
-    | {"benign", "harmless", "expected", "closed", "already", "healthy", "stable", "baseline"}
-    | {"resolve", "downtime", " to ok", " to green", "rule"}
+)
+
+#: Claims in other English words, searched apart (`_MORE_CLAIM_WORDS`): most texts hold none
+#: of their words, and `_CLAIM`, searched in every text holding one of its own, stays as short.
+_MORE_CLAIM = re.compile(
+    rf"""
+      \b(?:is|are|was|were)\s{{1,4}}(?:(?:completely|entirely|totally|likely|probably)\s{{1,4}})?
+        (?:benign|harmless)\b
+    # expected, so nothing to see ("this is expected", "the spike is expected behaviour")
+    | \b(?:this|it|that)\s{{1,4}}is\s{{1,4}}(?:(?:just|only|entirely|completely)\s{{1,4}})?expected
+        (?:\s{{1,4}}behaviou?r)?
+        (?=[\W_]{{0,4}}$|\s{{0,4}}[^\w\s-]|\s{{1,4}}(?:during|for|after|while|as|and|so|here)\b)
+    | \b(?:is|are|was|were)\s{{1,4}}(?:an?\s{{1,4}})?expected\s{{1,4}}behaviou?r\b
+    # already closed or in someone else's hands
+    | \b{_DISMISSED}\s{{1,4}}(?:is|are|was|were|has|have)
+        (?:\s{{1,4}}(?:now|already|been)){{0,2}}\s{{1,4}}closed\b
+    | \balready\s{{1,4}}(?:(?:been|being)\s{{1,4}})?
+        (?:handled|taken\s{{1,4}}care\s{{1,4}}of|dealt\s{{1,4}}with)\b
+    # well again ("healthy again", "now healthy", "returned to baseline")
+    | \b(?:is|are)\s{{1,4}}(?:now\s{{1,4}}(?:healthy|stable)|(?:healthy|stable)\s{{1,4}}(?:again|now))\b
+    | \b(?:operating|working|running|performing)\s{{1,4}}normally\s{{1,4}}again\b
+    | \b(?:returned|back)\s{{1,4}}to\s{{1,4}}baseline\b
+    | \breturned\s{{1,4}}to\s{{1,4}}normal\b
+    # a step resolving it, or closing or ignoring it where it pages from
+    | (?P<step>
+        \b(?:(?:(?:acknowledge|ack)\s{{1,4}}and\s{{1,4}})?resolve[ ]{{1,4}}(?:this|the|these|those|that|both)
+          (?:\s{{1,4}}{_PAGER})?
+        | (?:ignore|close)[ ]{{1,4}}(?:this|the|these|those|that|both)\s{{1,4}}{_PAGER})
+        \s{{1,4}}{_DISMISSED}{_DISMISSED_END}
+      )
+    # a step silencing it: a downtime, its state set to OK, its rule deleted
+    | \bdowntime\s{{1,4}}(?:{_THE}\s{{1,4}})?(?:alert|alarm|monitor|host|check|service)s?(?![\w-])
+    | \b(?:schedule|create|add|set)\s{{1,4}}(?:an?\s{{1,4}})?downtime\s{{1,4}}(?:for|on)\s{{1,4}}
+        (?:{_THE}\s{{1,4}})?(?:alert|alarm|monitor|host|check|service)s?(?![\w-])
+    | \bset\s{{1,4}}(?:the|this|its)\s{{1,4}}(?:alert|alarm|monitor|check)
+        (?:\s{{1,4}}(?:state|status))?\s{{1,4}}to\s{{1,4}}(?:ok|resolved|green)\b
+    | \b(?:delete|remove|drop)\s{{1,4}}(?:{_THE}\s{{1,4}})?(?:alert|alarm|alerting|monitor)
+        \s{{1,4}}rules?\b
+    | \bkubectl\b[^\n|;&]{{0,120}}?\bdelete\s{{1,4}}(?:prometheusrules?|alertmanagerconfigs?)\b
+    """,
+    re.IGNORECASE | re.MULTILINE | re.VERBOSE,
+)
+#: A word every claim of `_MORE_CLAIM` holds (a step resolving or closing the alert writes
+#: its verb and a space: "resolved", in most resolved alerts' text, is no such step).
+_MORE_CLAIM_WORDS = frozenset(
+    {"benign", "harmless", "expected", "closed", "already", "healthy", "stable", "normally"}
+    | {"baseline", "returned", "resolve ", "ignore ", "close ", "downtime", " to ok", " to green"}
+    | {"rule"}
 )
 
 
@@ -404,6 +426,7 @@ _FOREIGN_WORDS = frozenset(
 )
 _LANGUAGES = (
     _Language(_CLAIM, _NOT_CLAIMED, _CONDITION_AFTER, _CLAIM_WORDS),
+    _Language(_MORE_CLAIM, _NOT_CLAIMED, _CONDITION_AFTER, _MORE_CLAIM_WORDS),
     _Language(_FOREIGN_CLAIM, _FOREIGN_NOT_CLAIMED, _FOREIGN_CONDITION_AFTER, _FOREIGN_WORDS),
 )
 

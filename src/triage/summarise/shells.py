@@ -107,9 +107,17 @@ def _has_socket_device(lowered: str) -> bool:
 
 
 def _may_netcat_exec(lowered: str) -> bool:
-    return ("nc" in lowered or "netcat" in lowered) and (
-        "-e" in lowered or "-c" in lowered or "exec" in lowered
+    """Whether `_NETCAT_EXEC` can match: netcat named as a word (not the "nc" of "once" or
+    "incident"), and one of its options that runs a program (`-e` of "us-east-1" too)."""
+    return (
+        ("nc" in lowered or "netcat" in lowered)
+        and ("-e" in lowered or "-c" in lowered or "exec" in lowered)
+        and _NETCAT.search(lowered) is not None
     )
+
+
+#: netcat by its name, as `_NETCAT_EXEC` finds it (after its path's slash, or a word's start).
+_NETCAT = re.compile(r"(?<![\w.-])(?:nc|ncat|netcat)(?:\.exe)?(?![\w.-])")
 
 
 _SHAPES = (
