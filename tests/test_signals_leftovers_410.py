@@ -547,3 +547,39 @@ async def test_a_stop_does_not_count_a_lost_delivery_as_dead_lettered() -> None:
         await asyncio.wait_for(serving, 10)
     assert not _lines(logs, "message.dead_lettered"), _lines(logs, "message.dead_lettered")
     assert ("MessagesDeadLettered", (("reason", "shutdown"),)) not in metrics.counters()
+
+
+async def test_a_stop_names_the_alerts_of_the_messages_it_cut_off() -> None:
+    """`daemon.released` (the messages a stop cut off mid-work, to be handled again) names
+    the alert each had reached, beside its count: here one whose sink never answered."""
+    fingerprint, source = _alert_of(GENERIC)
+    reached = asyncio.Event()
+    sink = FakeSink(gate=asyncio.Event())  # never set: the sink's call hangs
+    hang = sink.apply
+
+    async def noted(effect: Any) -> Any:
+        reached.set()
+        return await hang(effect)
+
+    sink.apply = noted  # type: ignore[method-assign]
+    pipeline = Pipeline(
+        Ledger(MemoryStore(POLICY)),
+        CountingSummariser(),
+        [sink],
+        Metrics(),
+        redactor=Redactor(),
+        policy=POLICY,
+    )
+    inbox = MemoryInbox()
+    inbox.put(GENERIC)
+    config = SupervisorConfig(wait_s=0, retry_base_s=0, shutdown_grace_s=0)
+    supervisor = Supervisor(config, inbox, pipeline.process, Metrics())
+    with structlog.testing.capture_logs() as logs:
+        serving = asyncio.create_task(supervisor.serve())
+        await _until(reached.is_set)
+        supervisor.should_exit.set()
+        await asyncio.wait_for(serving, 10)
+    [released] = _lines(logs, "daemon.released")
+    assert released["alerts"] == [
+        {"message_id": "m0", "fingerprint": fingerprint, "source": source}
+    ]

@@ -73,7 +73,7 @@ from triage.sqs.base import (
     config_past_sqs,
 )
 from triage.sqs.holding import _backoff as _backoff  # re-exported: its tests import it here
-from triage.sqs.inbox import MAX_VISIBILITY_S, Message
+from triage.sqs.inbox import MAX_VISIBILITY_S, Message, batch_alerts
 from triage.sqs.receiving import Receiving
 from triage.sqs.working import DRY_RUN_REASON, SHUTDOWN_REASON
 
@@ -351,7 +351,12 @@ class Supervisor(Receiving):
         if given_back:
             await self._release_in_stage(given_back, stage_end)
             self.stats.released_on_shutdown += len(given_back)
-            log.warning("daemon.released", count=len(given_back), reason=reason)
+            log.warning(
+                "daemon.released",
+                count=len(given_back),
+                reason=reason,
+                alerts=batch_alerts(given_back),
+            )
         return given_back, stage_end
 
     async def _release_in_stage(self, messages: list[Message], stage_end: float) -> None:
