@@ -6,11 +6,8 @@ the claim's lease; a worker whose claim was lost while a sink's call ran (it out
 lease; another took the effect over) finds its confirmation refused and calls no later sink
 (`Work.confirm`). A sink's answer whose confirmation the store did not write (throttled) is
 written by the effect's next attempt in this process without calling the sink again
-(`Work.answered`): Slack takes no idempotency key. Another process cannot know that answer: a
-Slack post's call is marked in the store before it is made, and an attempt that finds the mark
-of a call never confirmed takes the post as made (`Effects._call_once`). The pipeline
-(pipeline.py) decides what to do; this module does it, for a message's alerts, for the sweep
-and for a close by hand."""
+(`Work.answered`): Slack takes no idempotency key. The pipeline (pipeline.py) decides what to
+do; this module does it, for a message's alerts, for the sweep and for a close by hand."""
 
 from __future__ import annotations
 

@@ -16,16 +16,8 @@ logs and errors name only the host. Posts to one webhook are spaced by TRIAGE_SL
 (Slack allows about one message a second), and after a 429 (or a 5xx with Retry-After) that
 webhook is left alone for the Retry-After delay: its messages are held, the others' go on.
 An outage of Slack itself (its breaker open) holds only the messages that post here: intake
-goes on (`outage_pauses_intake`). Slack webhooks take no idempotency key, and an incoming webhook's
-answer (`ok`) names no message that could be looked up later (`conversations.history` needs a
-bot token and the channel's id, which a webhook has neither of). So each post's call is marked
-in the store before it is made (`posted_answer`, `Store.mark_calling`): the mark goes with the
-confirmation, and is taken back when the post fails (an error, a refusal, a timeout). An
-attempt that finds a mark, on any replica or after a restart, takes the post as made and does
-not post again (`sink.call_unconfirmed`). What is left: a post whose answer was lost to a
-timeout is posted again by the retry (at least once); a post whose process died during the call
-(or whose mark could not be taken back after it failed: `store.call_mark_kept`) is not (at most
-once).
+goes on (`outage_pauses_intake`). Slack webhooks take no idempotency key, so a post whose answer was lost (a
+timeout) may appear twice when the effect is retried: delivery here is at least once.
 
 Alert text is untrusted: bidi controls, invisible and control characters go and a lone
 surrogate becomes U+FFFD (`display.visible`), `&`, `<` and `>` become entities (so `<!channel>`,
