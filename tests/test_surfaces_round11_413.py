@@ -3,28 +3,41 @@ rounds left, each a bug an operator meets, with the test that proves it fixed.""
 
 from __future__ import annotations
 
+import contextlib
 import re
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
+from pydantic import SecretStr
 
 from factories import alert
 from test_operator_api import BEARER, serving
+from test_pipeline import CountingSummariser
 from test_silences import Rig
 from test_store import LEASE, POLICY
+from triage.aws import Aws
+from triage.breaker import CircuitBreaker
 from triage.errors import GitHubThrottledError
+from triage.health import Health
 from triage.incidents import Action, Store
+from triage.incidents.silences import SilenceCache
 from triage.incidents.sqlite import SQLiteStore
 from triage.incidents.store import Routing
+from triage.metrics import Metrics
 from triage.models import Priority, Ticket
+from triage.ops.api import OperatorView, operator_routes
+from triage.ops.endpoints import EndpointServer
 from triage.ops.operator import incident_json, list_incidents, parse_filter
 from triage.ops.operator_text import incident_block, incident_line
 from triage.redact import Redactor
 from triage.settings import Settings
 from triage.sinks.github.digest import StormDigest, create_budgets
+from triage.sinks.guard import GuardedSink
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -222,3 +235,67 @@ async def test_a_repository_in_other_capitals_draws_on_the_same_issue_budget(
 #: The digest's GitHub calls and look-ups, which an admission makes none of.
 _NO_API: Any = None
 _NO_LOOKUP: Any = None
+
+
+# --- the status page's issue budgets -----------------------------------------------------------
+
+#: A route that opens its issues in a repository of its own.
+ROUTES = """
+[[route]]
+name = "payments"
+sinks = ["github"]
+[route.match]
+team = ["payments"]
+[route.github]
+repository = "acme/Payments"
+"""
+
+
+class _NamedSink:
+    """A sink the page lists by its name only (it is never called here)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+@contextlib.asynccontextmanager
+async def _page_of(store: Store, settings: Settings) -> AsyncIterator[httpx2.AsyncClient]:
+    """The operator's routes of a daemon with `settings`, on a loopback port."""
+    aws = Aws(settings)
+    github = GuardedSink(_NamedSink("github"), CircuitBreaker("sink:github", 5, 30))
+    view = OperatorView(
+        settings, store, SilenceCache(store), [github], CountingSummariser(), Health(), aws
+    )
+    server = EndpointServer(Health(), Metrics(), "127.0.0.1", 0, extra_routes=operator_routes(view))
+    await server.start()
+    try:
+        async with httpx2.AsyncClient(base_url=f"http://127.0.0.1:{server.port}") as client:
+            yield client
+    finally:
+        await server.aclose()
+        await aws.aclose()
+
+
+async def test_the_page_shows_the_issue_budget_of_every_repository_issues_go_to(
+    store: Store, tmp_path: Path
+) -> None:
+    """A route opening issues in `acme/Payments` spends that repository's budget: the status
+    page shows it beside GITHUB_REPOSITORY's, so an operator in a storm there sees the budget
+    spent rather than only the untouched one of `acme/ops`."""
+    routes = tmp_path / "routes.toml"
+    routes.write_text(ROUTES)
+    settings = Settings(
+        api_token=SecretStr("p" * 32),
+        github_repository="acme/ops",
+        github_create_per_minute=5,
+        routes_file=routes,
+    )
+    minute, _ = create_budgets(settings, "acme/Payments")
+    now_s = time.time()
+    for _ in range(3):
+        await store.take_token(minute, now_s)
+    async with _page_of(store, settings) as client:
+        page = await client.get("/", headers={"Authorization": "Bearer " + "p" * 32})
+    sinks = page.text.split("<h2>Sinks</h2>")[1].split("<h2>LLM</h2>")[0]
+    assert "acme/ops: issues 5/5 per minute" in sinks, sinks
+    assert "acme/Payments: issues 2/5 per minute" in sinks, sinks

@@ -325,17 +325,16 @@ _VERDICTS = ("not_refused", "refused", "unknown")
 
 
 def _github_repositories(settings: Settings) -> list[str]:
-    """Every repository issues may go to: GITHUB_REPOSITORY and the routes' own (only the
-    first when the routes file cannot be read, which the routes check reports)."""
+    """Every repository issues may go to, each once whatever its capitals (GitHub's names
+    ignore case): GITHUB_REPOSITORY and the routes' own (only the first when the routes file
+    cannot be read, which the routes check reports)."""
+    from triage.sinks.github.digest import issue_repositories
+
     try:
         router = load_router(settings)
     except ConfigError:
-        return [settings.github_repository] if settings.github_repository else []
-    routes = [router.default, *(rule.route for rule in router.rules)]
-    named = [settings.github_repository] + [
-        route.target("github").repository for route in routes if "github" in route.sinks
-    ]
-    return list(dict.fromkeys(r for r in named if r))
+        router = None
+    return issue_repositories(settings, router)
 
 
 async def _slack(settings: Settings) -> str:

@@ -40,7 +40,7 @@ import structlog
 
 from triage.breaker import CircuitBreaker
 from triage.display import link_label, opened_url, visible, written
-from triage.errors import StoreCorruptError, TriageError
+from triage.errors import ConfigError, StoreCorruptError, TriageError
 from triage.incidents import Incident
 from triage.incidents.silences import Silence
 from triage.models import Priority
@@ -74,7 +74,8 @@ from triage.ops.operator import (
 )
 from triage.ops.operator_sessions import EXPIRED, GARBLED, INVALID, LOGGED_OUT, most_telling
 from triage.ops.operator_text import optional_facts, relative
-from triage.sinks.github.digest import create_budgets
+from triage.routes import Router, load_router
+from triage.sinks.github.digest import create_budgets, issue_repositories
 from triage.sqs.depth import DepthPoller
 
 log = structlog.get_logger(__name__)
@@ -148,6 +149,8 @@ class StatusPage:
         self.refusals = _refusal_log(view, "status_page.login_refused")
         self.session_refusals = _refusal_log(view, "status_page.session_refused")
         self.logout_refusals = _refusal_log(view, "status_page.logout_refused")
+        #: The repositories whose issue budgets the page shows (`_repositories`).
+        self._issue_repositories: list[str] | None = None
 
     async def index(self, request: Request) -> Response:
         refused = await self._refused(request)
@@ -435,17 +438,31 @@ class StatusPage:
         return "".join(rows) + "</table></div>"
 
     async def _github_budgets(self) -> str:
+        """The issue-creation budgets of every repository issues go to (`issue_repositories`):
+        a route's own repository spends its own, and in a storm there the page must show that
+        one spent, not only GITHUB_REPOSITORY's, untouched."""
         settings = self.view.settings
-        repository = settings.github_repository
-        if not repository:
-            return ""
         now_s = time.time()
-        shown = []
-        for budget in create_budgets(settings, repository):
-            tokens = await self.view.store.budget_tokens(budget, now_s)
-            period = budget.name.rpartition(":")[2]
-            shown.append(f"{int(tokens)}/{budget.capacity} per {period}")
-        return f"{repository}: issues " + ", ".join(shown)
+        lines = []
+        for repository in self._repositories():
+            shown = []
+            for budget in create_budgets(settings, repository):
+                tokens = await self.view.store.budget_tokens(budget, now_s)
+                period = budget.name.rpartition(":")[2]
+                shown.append(f"{int(tokens)}/{budget.capacity} per {period}")
+            lines.append(f"{repository}: issues " + ", ".join(shown))
+        return "; ".join(lines)
+
+    def _repositories(self) -> list[str]:
+        """The repositories issues go to, read from the routes file once (the daemon reads it
+        once too, at start)."""
+        if self._issue_repositories is None:
+            try:
+                router: Router | None = load_router(self.view.settings)
+            except ConfigError:  # the daemon started with it; a file changed since is unread
+                router = None
+            self._issue_repositories = issue_repositories(self.view.settings, router)
+        return self._issue_repositories
 
     def _llm(self) -> str:
         breaker = _llm_breaker(self.view.summariser)

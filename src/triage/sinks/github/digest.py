@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
@@ -39,6 +39,9 @@ from triage.sinks.base import Effect
 from triage.sinks.github.api import GitHubApi, count_field, record
 from triage.sinks.github.lookup import MarkerLookup
 from triage.sinks.github.refs import GONE, IssueRef, WebOrigin, comment_url, issue_number, moved_to
+
+if TYPE_CHECKING:
+    from triage.routes import Router
 
 log = structlog.get_logger(__name__)
 
@@ -58,6 +61,21 @@ def create_budgets(settings: Settings, repository: str) -> tuple[Budget, Budget]
         Budget(f"github:create:{key}:minute", settings.github_create_per_minute, 60.0),
         Budget(f"github:create:{key}:hour", settings.github_create_per_hour, 3600.0),
     )
+
+
+def issue_repositories(settings: Settings, router: Router | None) -> list[str]:
+    """Every repository issues may be opened in, each once whatever its capitals (one budget
+    each, `create_budgets`): GITHUB_REPOSITORY, then each GitHub route's own (GITHUB_REPOSITORY
+    alone without a router: a routes file that cannot be read)."""
+    named = [settings.github_repository]
+    if router is not None:
+        routes = [router.default, *(rule.route for rule in router.rules)]
+        named += [route.target("github").repository for route in routes if "github" in route.sinks]
+    kept: dict[str, str] = {}
+    for repository in named:
+        if repository:
+            kept.setdefault(repository.lower(), repository)
+    return list(kept.values())
 
 
 class StormDigest:
