@@ -7,7 +7,6 @@ them go once it ends."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import threading
 from collections.abc import Iterator
@@ -29,16 +28,15 @@ from test_pipeline import LEASE, Clock
 from test_silences import Rig
 from test_storms_round6_keys import alert as pod_alert
 from triage.errors import BackpressureError, SinkUnavailableError, StoreThrottledError
-from triage.incidents import Action, Incident, Ledger, State
+from triage.incidents import Action, Incident, Ledger
 from triage.incidents.codec import (
     INCIDENT_PAST_CAP_BYTES,
     incident_from_json,
     incident_to_json,
 )
-from triage.incidents.lifecycle import Pending
 from triage.incidents.silences import SilenceCache, first_match
 from triage.metrics import Metrics
-from triage.models import Alert, EffectKind
+from triage.models import Alert
 from triage.ops.operator import parse_filter
 from triage.ops.sweep import Sweep
 from triage.pipeline import Pipeline
@@ -213,7 +211,7 @@ async def test_labels_past_the_cap_are_kept_redacted() -> None:
     assert incident.labels_past_cap["zz_db_password"] != secret
 
 
-# --- Slack once across replicas -----------------------------------------------------------------
+# --- Slack at least once across replicas ---------------------------------------------------------
 
 
 class _Webhook:
@@ -260,14 +258,12 @@ def webhook() -> Iterator[_Webhook]:
 
 
 class _Store(MemoryStore):
-    """The in-memory store whose next `confirms` confirmations of Slack's part, and next
-    `marks` writes of a Slack call's mark, are refused as DynamoDB refuses a write over the
-    table's throughput: nothing written. The marks it wrote are noted."""
+    """The in-memory store whose next `confirms` confirmations of Slack's part are refused as
+    DynamoDB refuses a write over the table's throughput: nothing written."""
 
-    def __init__(self, *, confirms: int = 0, marks: int = 0) -> None:
+    def __init__(self, *, confirms: int = 0) -> None:
         super().__init__(RECORDING_POLICY, LEASE)
-        self.confirms, self.marks = confirms, marks
-        self.marked: list[tuple[str, bool]] = []
+        self.confirms = confirms
 
     async def confirm(  # type: ignore[override]
         self, fingerprint: str, owner: str, sink: str, ref: str | None, **fields: Any
@@ -276,14 +272,6 @@ class _Store(MemoryStore):
             self.confirms -= 1
             raise StoreThrottledError("ProvisionedThroughputExceededException")
         return await super().confirm(fingerprint, owner, sink, ref, **fields)
-
-    async def mark_calling(self, fingerprint: str, owner: str, sink: str, calling: bool) -> bool:
-        if calling and self.marks:
-            self.marks -= 1
-            raise StoreThrottledError("ProvisionedThroughputExceededException")
-        written = await super().mark_calling(fingerprint, owner, sink, calling)
-        self.marked.append((sink, calling))
-        return written
 
 
 def _replica(store: MemoryStore, hook: _Webhook) -> Pipeline:
@@ -307,29 +295,26 @@ async def _close(*replicas: Pipeline) -> None:
             await sink.aclose()
 
 
-async def test_a_retry_on_another_replica_does_not_post_to_slack_again(
+async def test_a_retry_on_another_replica_posts_to_slack_again_after_a_lost_confirmation(
     webhook: _Webhook,
 ) -> None:
     """Slack takes the open; the store refuses the write confirming it. The message's retry
-    on another replica (no memory of that answer) finds the call's mark and confirms the post
-    without posting again: one message in the channel, and later effects still go there."""
+    on another replica (no memory of that answer) cannot ask Slack, so it posts again: Slack
+    is at least once, never lost, and the incident ends confirmed."""
     store = _Store(confirms=1)
     a, b = _replica(store, webhook), _replica(store, webhook)
     with pytest.raises(BackpressureError):
         await a.process(_delivery(1))
-    with structlog.testing.capture_logs() as logs:
-        await b.process(_delivery(2))
+    await b.process(_delivery(2))
     await _close(a, b)
-    assert webhook.calls == 1 and len(webhook.posts) == 1
+    assert webhook.calls == 2 and len(webhook.posts) == 2
     [incident] = await store.incidents()
     assert incident.pending is None and incident.refs == {"slack": "posted"}
-    [line] = [e for e in logs if e["event"] == "sink.call_unconfirmed"]
-    assert line["sink"] == "slack" and line["log_level"] == "warning"
 
 
 async def test_a_post_slack_refused_is_posted_by_the_retry_elsewhere() -> None:
-    """Slack answers the first post 503 (nothing in the channel): the mark is taken back, so
-    the retry on another replica posts it: the channel hears of the incident once."""
+    """Slack answers the first post 503 (nothing in the channel): the retry on another
+    replica posts it, and the channel hears of the incident once."""
     hook = _Webhook(503)
     try:
         store = _Store()
@@ -343,52 +328,6 @@ async def test_a_post_slack_refused_is_posted_by_the_retry_elsewhere() -> None:
     assert hook.calls == 2 and len(hook.posts) == 1
     [incident] = await store.incidents()
     assert incident.refs == {"slack": "posted"} and incident.pending is None
-    assert store.marked == [("slack", True), ("slack", False), ("slack", True)]
-
-
-async def test_no_post_goes_out_before_its_mark_is_written(webhook: _Webhook) -> None:
-    """The store refuses the mark's write: Slack is not called (a post the store does not know
-    of could go out twice), and the retry posts it once."""
-    store = _Store(marks=1)
-    a, b = _replica(store, webhook), _replica(store, webhook)
-    with pytest.raises(BackpressureError):
-        await a.process(_delivery(1))
-    assert webhook.calls == 0
-    await b.process(_delivery(2))
-    await _close(a, b)
-    assert webhook.calls == 1 and len(webhook.posts) == 1
-
-
-async def test_a_skip_writes_no_mark(webhook: _Webhook) -> None:
-    """An effect Slack posts nothing for (an open below its minimum priority) costs no write
-    of a mark: only a call that posts is marked."""
-    store = _Store()
-    settings = Settings(
-        slack_webhook_url=SecretStr(webhook.url),
-        slack_min_interval_s=0,
-        slack_min_priority="critical",
-    )
-    low = Pipeline(
-        Ledger(store), Summariser(), [SlackSink(settings)], Metrics(), redactor=Redactor(),
-        policy=RECORDING_POLICY,
-    )  # fmt: skip
-    await low.process(_delivery(1))
-    await _close(low)
-    assert webhook.calls == 0 and store.marked == []
-
-
-def test_the_mark_is_written_only_while_set() -> None:
-    """A pending effect with no call marked is written as before (no `calling` field); one
-    with a mark reads back with it."""
-    incident = Incident(
-        "f" * 32, State.OPEN, "generic", "t", T0, T0,
-        pending=Pending(EffectKind.OPEN, "w", T0, 1),
-    )  # fmt: skip
-    assert "calling" not in json.loads(incident_to_json(incident))["pending"]
-    marked = dataclasses.replace(
-        incident, pending=dataclasses.replace(incident.pending, calling=("slack",))
-    )
-    assert incident_from_json(incident_to_json(marked)) == marked
 
 
 class _StuckWebhook(_Webhook):
@@ -410,10 +349,9 @@ class _StuckWebhook(_Webhook):
         self.server.RequestHandlerClass.do_POST = do_post  # type: ignore[attr-defined]
 
 
-async def test_the_sweep_does_not_post_again_after_a_replica_died_during_the_post() -> None:
-    """A replica dies (its task cancelled) while Slack holds its post: the mark stays, and the
-    sweep of another replica that takes the effect over after the lease confirms it without
-    a second post."""
+async def test_the_sweep_posts_for_a_replica_that_died_during_the_post() -> None:
+    """A replica dies (its task cancelled) while Slack holds its post: no post is lost. The
+    sweep of another replica takes the effect over after the lease, posts it and confirms it."""
     hook = _StuckWebhook()
     store = _Store()
     a, b = _replica(store, hook), _replica(store, hook)
@@ -424,21 +362,19 @@ async def test_the_sweep_does_not_post_again_after_a_replica_died_during_the_pos
         with pytest.raises(asyncio.CancelledError):
             await dying
         [held] = await store.incidents()
-        assert held.pending is not None and held.pending.calling == ("slack",)
+        assert held.pending is not None
         clock = Clock()
         clock.now = held.pending.until + timedelta(minutes=1)
         b.ledger.clock = clock
         sweep = Sweep(store, b, SilenceCache(store, 1), None, 5, owner="sweep-b", clock=clock)
-        with structlog.testing.capture_logs() as logs:
-            await sweep.once()
+        await sweep.once()
     finally:
         hook.release.set()
         await _close(a, b)
         hook.stop()
-    assert hook.calls == 1
+    assert hook.calls == 2
     [incident] = await store.incidents()
     assert incident.pending is None and incident.refs == {"slack": "posted"}
-    assert [e["sink"] for e in logs if e["event"] == "sink.call_unconfirmed"] == ["slack"]
 
 
 # --- A dry run shows a held effect let go ---------------------------------------------------------

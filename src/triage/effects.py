@@ -118,7 +118,7 @@ class Effects:
             if answer is None:
                 effect = self._effect(work, sent, route, sink.name, sink_kind, refs)
                 try:
-                    applied = await self._call_once(work, sink, effect)
+                    applied = await self._apply(work, sink, effect)
                 except SinkRejectedError as exc:
                     # The sink refuses this ticket for good: its part of this attempt is over,
                     # so the effect's other sinks (next in this loop) and the incident's later
@@ -157,34 +157,6 @@ class Effects:
             )
         if refusal is not None:
             raise refusal
-
-    async def _call_once(self, work: Work, sink: Sink, effect: Effect) -> Applied:
-        """`sink`'s answer to `effect`. A sink that takes no idempotency key (Slack: its
-        `posted_answer`) has the call it is about to make marked in the store first
-        (`Work.calling`); the mark is taken back when the call fails, and goes with the
-        sink's confirmation. An attempt that finds a mark (the confirmation of a post that went
-        through was never written, or the process making it died: on another replica, or
-        before a restart, which cannot know the answer `Work.answered` keeps) takes the post
-        as made, with one `sink.call_unconfirmed` warning, rather than post it twice."""
-        posted = _posted_answer(sink, effect)
-        if posted is None:
-            return await self._apply(work, sink, effect)
-        if work.called_before(sink.name):
-            log.warning(
-                "sink.call_unconfirmed",
-                sink=sink.name,
-                effect=str(effect.kind),
-                action="not_called_again",
-            )
-            return posted
-        await work.calling(sink.name)
-        try:
-            return await self._apply(work, sink, effect)
-        except Exception:
-            # It failed (no answer, or one that says nothing was posted): the retry posts.
-            # A cancelled call (shutdown) keeps its mark, as a process that dies does.
-            await work.not_called(sink.name)
-            raise
 
     async def _apply(self, work: Work, sink: Sink, effect: Effect) -> Applied:
         """`sink`'s answer to `effect`, in a span of its own; a failed call is named in the
@@ -326,18 +298,6 @@ def _routing(route: Route, view: RedactedAlert) -> Routing:
         route.resolve_after_s,
         labels_past_cap=past_cap_kept(view.labels_past_cap),
     )
-
-
-def _posted_answer(sink: Sink, effect: Effect) -> Applied | None:
-    """What `sink` (or the sink its guard wraps) answers once it carried `effect` out, when
-    it takes no idempotency key and would call its service for it (`SlackSink.posted_answer`);
-    None for any other sink, and for an effect it sends nothing for."""
-    inner = getattr(sink, "inner", sink)
-    answer = getattr(inner, "posted_answer", None)
-    if answer is None:
-        return None
-    posted: Applied | None = answer(effect)
-    return posted
 
 
 def _group_view(group: Group | None) -> GroupView | None:

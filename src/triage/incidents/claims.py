@@ -468,24 +468,6 @@ class Claims(StoreBase):
 
         return await self._mutate(fingerprint, owner, apply, say_lost=False)
 
-    async def mark_calling(self, fingerprint: str, owner: str, sink: str, calling: bool) -> bool:
-        """Mark `sink`'s call of `owner`'s pending effect as started (`calling`), before a
-        sink that takes no idempotency key is called; or take the mark back once the call
-        failed (it sent nothing, or nothing that a retry must not send again). A mark left
-        (the confirmation of a post that went through was not written, or its process died
-        during the call) tells the effect's next attempt, wherever it runs, not to call that
-        sink again (`Pending.calling`). False, writing and logging nothing, when `owner` no
-        longer holds the effect: its caller must call no sink."""
-
-        def apply(incident: Incident) -> dict[str, object]:
-            pending = incident.pending
-            assert pending is not None
-            others = tuple(name for name in pending.calling if name != sink)
-            marked = (*others, sink) if calling else others
-            return {"pending": dataclasses.replace(pending, calling=marked)}
-
-        return await self._mutate(fingerprint, owner, apply, say_lost=False)
-
     async def finish(self, fingerprint: str, owner: str) -> None:
         await self._mutate(fingerprint, owner, lambda _: {"pending": None})
 
@@ -554,7 +536,4 @@ def renewed(pending: Pending, done: tuple[str, ...], at: datetime, lease: timede
     """`pending` once a sink confirmed it at `at` (`done`: the sinks that have, with it): its
     lease runs a `lease` from `at`, or as long as it did when that is later (a confirmation
     dated by a clock behind the one that claimed it never shortens it)."""
-    # A sink's confirmation is its call's end: its mark (`Pending.calling`), if any, goes.
-    calling = tuple(name for name in pending.calling if name not in done)
-    until = max(pending.until, at + lease)
-    return dataclasses.replace(pending, done=done, until=until, calling=calling)
+    return dataclasses.replace(pending, done=done, until=max(pending.until, at + lease))

@@ -113,9 +113,7 @@ def _fields(incident: Incident) -> dict[str, object]:
     data["ticket"] = incident.ticket.model_dump(mode="json") if incident.ticket else None
     pending = incident.pending
     if pending is not None:
-        data["pending"] = written = {name: getattr(pending, name) for name in _PENDING_FIELDS}
-        if not pending.calling:
-            del written["calling"]  # a record as before unless a call is marked
+        data["pending"] = {name: getattr(pending, name) for name in _PENDING_FIELDS}
     if incident.group is not None:
         del data["group"]
     data["history"] = [[e.at.isoformat(), e.action, e.note] for e in incident.history]
@@ -389,7 +387,6 @@ def incident_from_json(text: str) -> Incident:
                 alert=p.get("alert"),
                 attempts=p.get("attempts", 0),
                 retry_at=_time(p.get("retry_at")),
-                calling=_strings("pending.calling", p.get("calling", [])),
             ),
             unknown,
         )

@@ -343,29 +343,6 @@ class Work:
         if last:
             self._let_go()
 
-    def called_before(self, sink: str) -> bool:
-        """An earlier attempt of this effect (this worker's process or another's) started a
-        call of `sink` whose end the store never heard (`Pending.calling`): a sink that takes
-        no idempotency key may have carried it out, and is not called again."""
-        return sink in self.pending.calling
-
-    async def calling(self, sink: str) -> None:
-        """Mark the call of `sink` about to be made, before it is made (`Store.mark_calling`):
-        StoreBusyError (`lease_lost`) when the claim is no longer this worker's, and the
-        store's own error when the write failed; either way the sink must not be called."""
-        if not await self._store.mark_calling(self.fingerprint, self.owner, sink, True):
-            self._let_go()
-            raise lease_lost(self.fingerprint, self.pending.seq, self.owner, now_at=None)
-
-    async def not_called(self, sink: str) -> None:
-        """Take back the mark of a call of `sink` that failed (it carried nothing out that a
-        retry must not repeat), for the retry to call it again. A write that fails leaves the
-        mark, and the retry takes the call as made: one `store.call_mark_kept` warning."""
-        try:
-            await self._store.mark_calling(self.fingerprint, self.owner, sink, False)
-        except TriageError as exc:
-            log.warning("store.call_mark_kept", sink=sink, reason=exc.reason)
-
     def _let_go(self) -> None:
         """The effect is no longer this worker's (finished, withdrawn or given back)."""
         self._open = False

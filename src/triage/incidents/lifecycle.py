@@ -140,12 +140,6 @@ class Pending:
     #: again (later after each failure, so a sink that is down is not called every pass).
     attempts: int = 0
     retry_at: datetime | None = None
-    #: Sinks that take no idempotency key (Slack) whose call of this effect started and was
-    #: not confirmed: marked before the call (`Store.mark_calling`), taken back when it
-    #: failed. An attempt that finds a sink here (another replica's, or after a restart: the
-    #: store lost the confirmation of a post that went through) takes the call as made and
-    #: does not call again (`effects.Effects`). Written only when set.
-    calling: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

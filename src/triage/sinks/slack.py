@@ -304,33 +304,17 @@ class SlackSink:
     def name(self) -> str:
         return "slack"
 
-    def posted_answer(self, effect: Effect) -> Applied | None:
-        """What `apply` answers once Slack took `effect`'s post; None when it posts nothing
-        for it (a skip). A post takes no idempotency key: the pipeline marks its call in the
-        store first, and an attempt that finds the mark of a call whose end was never
-        confirmed (another replica's, or before a restart) takes this answer rather than
-        post again (`effects.Effects`)."""
-        if self._not_posted(effect) is not None:
-            return None
-        return Applied("posted") if effect.kind is EffectKind.OPEN else Applied()
-
-    def _not_posted(self, effect: Effect) -> tuple[str, NotSent] | None:
-        """Why `effect` is not posted (the reason told, and its word); None when it is."""
-        if effect.kind is EffectKind.UPDATE:
-            return "updates are not posted", NotSent.UPDATES_NOT_POSTED
+    async def apply(self, effect: Effect) -> Applied:
+        if effect.kind is EffectKind.UPDATE:  # every update window: too common for info
+            return self._skip(
+                effect, "updates are not posted", NotSent.UPDATES_NOT_POSTED, quiet=True
+            )
         if effect.kind is EffectKind.OPEN:
             if effect.ticket.priority.rank > self.min_priority.rank:
-                return f"priority below {self.min_priority.value}", NotSent.BELOW_MIN_PRIORITY
+                below = f"priority below {self.min_priority.value}"
+                return self._skip(effect, below, NotSent.BELOW_MIN_PRIORITY)
         elif effect.ref is None:  # the OPEN was not posted here: nothing to follow up
-            return "not posted at open", NotSent.NOT_POSTED_AT_OPEN
-        return None
-
-    async def apply(self, effect: Effect) -> Applied:
-        skipped = self._not_posted(effect)
-        if skipped is not None:
-            # An update comes every update window: too common for info.
-            quiet = effect.kind is EffectKind.UPDATE
-            return self._skip(effect, *skipped, quiet=quiet)
+            return self._skip(effect, "not posted at open", NotSent.NOT_POSTED_AT_OPEN)
         try:
             if effect.kind is EffectKind.OPEN:
                 await self._post_open(effect)
