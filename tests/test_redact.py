@@ -1915,6 +1915,12 @@ CASES = [
     ("ejabberdctl register a b Xk7pL2mR9tQwE4rT", "ejabberdctl register a b [REDACTED:password]"),
     ("yes Xk7pL2mR9tQwE4rT | passwd bob", "yes [REDACTED:password] | passwd bob"),
     ("$ consul keygen\nXk7pL2mR9tQwE4rT\n", "$ consul keygen\n[REDACTED:password]\n"),
+    ("- --api-key\n- Xk7pL2mR9tQwE4rT", "- --api-key\n- [REDACTED:password]"),
+    ('"- --api-key\\n- Xk7pL2mR9tQwE4rT"', '"- --api-key\\n- [REDACTED:password]"'),
+    (
+        "glab variable set TOKEN -v Xk7pL2mR9tQwE4rT",
+        "glab variable set TOKEN -v [REDACTED:password]",
+    ),
 ]
 
 

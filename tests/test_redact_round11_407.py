@@ -454,3 +454,92 @@ def test_printed_gossip_key_is_redacted(command: str) -> None:
     """Consul's and Nomad's keygen print a new gossip encryption key: the line goes."""
     text = f"$ {command}\n{PASSWORD}Xk9vQ2mZp7Lw4R=\n$ ls\n"
     assert _text(text) == f"$ {command}\n{P}\n$ ls\n"
+
+
+# --- new classes: a container's args as a YAML list, and more names ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            f'args:\n  - --api-key\n  - {PASSWORD}\n  - --port\n  - "8080"',
+            f'args:\n  - --api-key\n  - {P}\n  - --port\n  - "8080"',
+        ),
+        (
+            f'    command:\n    - redis-server\n    - --requirepass\n    - "{PASSWORD}"',
+            f'    command:\n    - redis-server\n    - --requirepass\n    - "{P}"',
+        ),
+        (
+            f'{{"spec": "args:\\n  - --db-password\\n  - {PASSWORD}\\n  - --x\\n"}}',
+            f'{{"spec": "args:\\n  - --db-password\\n  - {P}\\n  - --x\\n"}}',
+        ),
+        (
+            f'"command": ["redis-server", "--requirepass", "{PASSWORD}"]',
+            f'"command": ["redis-server", "--requirepass", "{P}"]',
+        ),
+    ],
+)
+def test_secret_option_value_in_a_yaml_args_list_is_redacted(text: str, expected: str) -> None:
+    """A pod's (or a compose file's) args as a YAML list give an option named like a secret
+    (`--api-key`, Redis' `--requirepass`) and its value as the next item: the value goes, its
+    quotes and the other items stay."""
+    assert _text(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "args:\n  - --api-key\n  - $(API_KEY)\n  - --token-file\n  - /var/run/secrets/token",
+        'args:\n  - --verbose\n  - --port\n  - "8080"',
+    ],
+)
+def test_yaml_args_list_references_and_plain_options_stay(text: str) -> None:
+    """A variable's reference, a token's file path and plain options' values stay."""
+    assert _text(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            f"glab variable set TOKEN --value {PASSWORD}",
+            f"glab variable set TOKEN --value {P}",
+        ),
+        (
+            f"glab variable set SIGNER -v '{PASSWORD}' --masked",
+            f"glab variable set SIGNER -v '{P}' --masked",
+        ),
+        (
+            f"ibmcloud login --apikey {PASSWORD} -r us-south",
+            f"ibmcloud login --apikey {P} -r us-south",
+        ),
+        (
+            f"az sql server create -n s -g rg -u admin -p {PASSWORD}",
+            f"az sql server create -n s -g rg -u admin -p {P}",
+        ),
+        (
+            f"az postgres server update -n s -g rg -p {PASSWORD}",
+            f"az postgres server update -n s -g rg -p {P}",
+        ),
+        (f"authString: {PASSWORD}", f"authString: {P}"),
+    ],
+)
+def test_cloud_cli_secret_is_redacted(text: str, expected: str) -> None:
+    """glab's secret variable by `--value`, IBM Cloud's `--apikey`, Azure database servers'
+    `-p` admin password and Memorystore's `authString` each give a secret: it goes."""
+    assert _text(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "glab variable set PORT --value 8080",
+        "az sql server list -g rg",
+        "authStringEnabled: true",
+    ],
+)
+def test_cloud_cli_neighbours_stay(text: str) -> None:
+    """A plain variable's value, another subcommand and a flag named after the auth string
+    stay."""
+    assert _text(text) == text

@@ -155,6 +155,11 @@ _PASSWORD_OPTIONS = (
     (r"poetry[ \t]{1,3}publish", ("-p",)),
     # HPE's iLO tools: ilorest's login and hponcfg's `-u admin -p <password>`.
     ("ilorest|hponcfg", ("-p",)),
+    # Azure's database servers take their admin's password as -p (`--admin-password`).
+    (
+        r"az[ \t]{1,3}(?:sql|postgres|mysql|mariadb)[ \t]{1,3}server[ \t]{1,3}(?:create|update)",
+        ("-p",),
+    ),
     ("consul|nomad", ("-encrypt",)),
 )
 #: The commands whose option is a token's for one tool and a name's for another of the same
@@ -1245,6 +1250,8 @@ COMMAND_RULES: tuple[
         *("ouchbase-cli", "bq ", "bq\t", "mrun", "sendemail", "sendEmail", "gobuster"),
         # Consul by a later letter too; Poetry's publish; Nomad; HPE's iLO tools.
         *("onsul", "poetry publish", "poetry\tpublish", "nomad", "ilorest", "hponcfg"),
+        # Azure's database servers by their subcommand.
+        *("server create", "server update"),
     ),
     # HTTPie's and xh's query items named like a secret (`token==…`), and their `-a` after
     # `-A bearer` (`_httpie_secrets`).
@@ -1541,7 +1548,7 @@ COMMAND_RULES: tuple[
         # have replaced that word yet, and after it does (`[REDACTED:token]--api-key`) the
         # next pass would read the option, so both passes read it now.
         r"((?<!-)--(?:arg(?:json)?[ \t]{1,3}[A-Za-z0-9]{0,20}[_-]?|(?:[A-Za-z0-9]{1,20}-){0,4})"
-        r"(?:password|passwd|passphrase|secret|pass|pat"
+        r"(?:password|passwd|passphrase|secret|pass|pat|apikey"
         r"|(?:(?:auth|access|refresh|session)_?)?token"
         # curl's `--oauth2-bearer X` (the Authorization header's bearer token).
         r"|bearer"

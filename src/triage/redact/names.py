@@ -171,6 +171,11 @@ _SECRET_WORDS = (
     # PAM's and SSSD's authentication token (`ldap_default_authtok`: the LDAP bind password,
     # plain or in SSSD's reversible obfuscation; its `_authtok_type` says which, and stays).
     r"authtok",
+    # Redis' own names for its passwords (`--requirepass X` in a container's args, a
+    # replica's `masterauth`).
+    *("requirepass", "masterauth"),
+    # Memorystore for Redis' `authString` (`gcloud redis instances get-auth-string` prints it).
+    r"auth[_.-]?string",
     # Yarn's `npmAuthIdent` (`user:password` for a registry) and npm's `_authIdent`.
     r"auth[_.-]?ident",
     # An SSH key file's name as a key's (`id_rsa: <key>`; its path stays, `_key_file`).
@@ -373,6 +378,8 @@ _SECRET_NAME = (
 )
 _SECRET_NAME_NEEDLES = (
     "pass",
+    "masterauth",
+    *_spellings("auth", "string"),
     "pw",
     "secret",
     "token",

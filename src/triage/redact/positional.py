@@ -95,6 +95,22 @@ def _described_args(brk: str) -> Callable[[re.Match[str]], str]:
 _LONE_OPTION = re.compile(r"--?(?P<name>[A-Za-z][\w.-]{0,127}+)")
 
 
+#: glab's option that marks a variable's value a secret (masked in job logs).
+_MASKED = re.compile(r"(?<![\w-])--masked(?![\w-])")
+
+
+def _glab_variable(match: re.Match[str]) -> str:
+    """A `glab variable set|update NAME --value X` with X replaced when NAME is a secret's or
+    `--masked` stands on the command's line; else unchanged (`PORT --value 8080`)."""
+    text = match.string
+    line_end = min(
+        (at for at in (text.find("\n", match.start()), text.find("\\n", match.start())) if at >= 0),
+        default=len(text),
+    )
+    masked = _MASKED.search(text, match.start(), line_end) is not None
+    return _value_replaced(match) if secret_named(match["name"]) or masked else match[0]
+
+
 def _oracle_password(match: re.Match[str]) -> str:
     """An Oracle `user/password` with its password (`value`) replaced, its quotes kept."""
     quote = match["q"] or ""
@@ -713,6 +729,16 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
         "sops",
         flags=re.IGNORECASE,
     ),
+    # GitLab's CLI setting a CI/CD variable by option (`glab variable set NAME --value X`,
+    # `-v X`; `update` too): the value goes when the name is a secret's, or `--masked` says
+    # it is one (`_glab_variable`); `PORT --value 8080` stays.
+    _rule(
+        r"glab(?<![\w.-]glab)[ \t]{1,3}variable[ \t]{1,3}(?:set|update)[ \t]{1,3}"
+        r"(?P<nq>\\?[\"']?)(?P<name>[\w.-]{1,128}+)(?P=nq)[^\n|;&]{0,512}?"
+        r"(?<![\w-])(?:--value|-v)(?:[ \t]{1,3}|=)(?!-)(?P<value>" + _VALUE + ")",
+        _glab_variable,
+        "glab",
+    ),
     # A multipart form's field named like a secret: its value, the line after the part's
     # headers and their blank line.
     _rule(
@@ -803,6 +829,21 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
         _flag_item_value,
         *_SECRET_NAME_NEEDLES,
         fold_needles=True,
+    ),
+    # … and a YAML list of them (a pod's `args:`, a compose file's `command:`), an item to a
+    # line: an item that is an option named like a secret (`- --api-key`) and the next item at
+    # the same indentation, its value, to its line's end (`_flag_item_value`).
+    *(
+        _rule(
+            rf"(?:(?<=\n)|(?<=\A)|(?<=\\n)|(?<=\"))(?P<indent>[ \t]{{0,32}}+)-[ \t]{{1,8}}(?P<fq>\\?[\"']?)"
+            rf"(?:--(?P<name>[A-Za-z][\w.-]{{0,127}}+)|-(?P<single>{_SINGLE_DASH_NAME}))(?P=fq)"
+            rf"[ \t]{{0,8}}{brk}(?P=indent)-[ \t]{{1,8}}(?!-)"
+            rf"(?!\\?[\"']?\[REDACTED)(?P<value>(?P<q>\\?[\"'])?+{char}{{1,512}}+)(?={brk}|\"|$)",
+            _flag_item_value,
+            "- --",
+            "- -",
+        )
+        for brk, char in _LINES
     ),
     # … and `kubectl describe pod`'s Args (and Command), an item to a line, more indented
     # than the heading: an option's line named like a secret, and the value's line after it.
