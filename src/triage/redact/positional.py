@@ -554,14 +554,23 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
     # a password from its input (`_STDIN_READER`).
     _rule(
         r"(?<![\w-])(?:echo(?:[ \t]{1,3}-[neE]{1,3}+){0,3}+|printf(?:[ \t]{1,3}[\"']%s(?:\\n)?[\"'])?"
-        # `yes X` answers a password prompt and its confirmation alike.
-        r"|cat[ \t]{1,3}<<<|yes)"
+        r"|cat[ \t]{1,3}<<<)"
         rf"[ \t]{{1,3}}(?P<value>{_VALUE})[ \t]{{0,8}}\|[ \t]{{0,8}}"
         rf"(?P<reader>[^\n|;&]{{0,256}}?{_STDIN_READER})",
         _piped_value,
         # Its first words: rarer than the readers' (`token`, `pass`).
-        *("echo", "printf", "<<<", "yes ", "yes\t"),
+        *("echo", "printf", "<<<"),
         flags=re.IGNORECASE,
+    ),
+    # … and `yes X` into one, which answers a password prompt and its confirmation alike
+    # (`yes X | passwd bob`). Its needle looked for as written: no folded needle starts with
+    # a `y`.
+    _rule(
+        rf"(?<![\w-])yes[ \t]{{1,3}}(?P<value>{_VALUE})[ \t]{{0,8}}\|[ \t]{{0,8}}"
+        rf"(?P<reader>(?i:[^\n|;&]{{0,256}}?{_STDIN_READER}))",
+        _piped_value,
+        "yes ",
+        "yes\t",
     ),
     # … and a here-string after the command (`docker login --password-stdin <<< …`, `sudo -S
     # cmd <<< …`).
