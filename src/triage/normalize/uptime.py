@@ -51,6 +51,7 @@ webhook of that alert is read.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from triage.errors import InvalidAlertError
@@ -394,7 +395,10 @@ def normalize_grafana_oncall(payload: dict[str, Any]) -> Normalized:
 
 
 #: What an integration's *Send demo alert* button puts in the alert it makes.
-_OC_DEMO_DESCRIPTION = "This alert was sent by user for the demonstration purposes"
+#: Some integrations' demos (Zabbix's) say it without "the".
+_OC_DEMO_DESCRIPTION = re.compile(
+    r"This alert was sent by user for (?:the )?demonstration purposes"
+)
 
 
 def _oncall_demo(forwarded: dict[str, Any], annotations: dict[str, Any]) -> bool:
@@ -411,7 +415,7 @@ def _oncall_demo(forwarded: dict[str, Any], annotations: dict[str, Any]) -> bool
 
 def _oc_demo_text(said: Any) -> bool:
     """Whether `said` starts with the sentence OnCall's demo alerts carry."""
-    return isinstance(said, str) and said.strip().startswith(_OC_DEMO_DESCRIPTION)
+    return isinstance(said, str) and _OC_DEMO_DESCRIPTION.match(said.strip()) is not None
 
 
 def _oncall_severity(forwarded: dict[str, Any]) -> str | None:
