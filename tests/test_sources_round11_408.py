@@ -237,8 +237,9 @@ def _oncall(alert_payload: dict[str, Any], integration_type: str) -> dict[str, A
     }
 
 
-#: The demo payloads of OnCall's Webhook, Formatted Webhook and Zabbix integrations (their
-#: `example_payload`, which *Send demo alert* sends; Zabbix's says it without "the").
+#: The demo payloads of OnCall's Webhook, Formatted Webhook, Kapacitor and Zabbix integrations
+#: (their `example_payload`, which *Send demo alert* sends; Kapacitor's and Zabbix's say it
+#: without "the").
 _DEMOS = {
     "webhook": {"message": _DEMO},
     "formatted_webhook": {
@@ -248,6 +249,11 @@ _DEMOS = {
         "state": "alerting",
         "link_to_upstream_details": "https://en.wikipedia.org/wiki/Downtime",
         "message": f"{_DEMO}\nSmth happened. Oh no!",
+    },
+    "kapacitor": {
+        "id": "TestAlert",
+        "message": "This alert was sent by user for demonstration purposes",
+        "data": "{foo: bar}",
     },
     "zabbix": {
         "alert_uid": "08d6891a-835c-e661-39fa-96b6a9e26552",
