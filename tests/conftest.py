@@ -142,7 +142,9 @@ def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """The controller stops the harness (and its moto) and removes its files."""
+    """The controller stops the harness (and its moto) and removes its files; every process
+    removes its own state directory."""
+    shutil.rmtree(_STATE_HOME, ignore_errors=True)
     harness = getattr(config, "_triage_deploy", None)
     if harness is not None:
         harness.stop()
@@ -160,6 +162,10 @@ _FAKE_AWS = {
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_EC2_METADATA_DISABLED": "true",
 }
+#: Where `triage dlq` notes its own receives of a letter (`$XDG_STATE_HOME/triage/`): a
+#: directory of this process's for every test, never the user's ~/.local/state.
+_STATE_HOME = tempfile.mkdtemp(prefix="triage-test-state-")
+_TEST_ENV = {**_FAKE_AWS, "XDG_STATE_HOME": _STATE_HOME}
 
 
 @pytest.fixture(autouse=True)
@@ -167,7 +173,8 @@ def isolated_test() -> Iterator[None]:
     """Each test starts isolated from the ones before it, and leaves things as it found them.
 
     - environment: every variable triage reads is stripped, and boto gets fake credentials
-      that reach nothing; the variables changed are put back afterwards (as monkeypatch would);
+      that reach nothing, and `triage dlq` a state directory of the process's; the variables
+      changed are put back afterwards (as monkeypatch would);
     - credentials: none held by the process-wide redactor registry, before or after;
     - logging: a test that runs `triage.cli.main` in process points every logger at its
       captured stderr, which is closed once that test ends (a later test in the worker would
@@ -181,10 +188,10 @@ def isolated_test() -> Iterator[None]:
     pytest ~0.04 ms to set up and tear down, paid by every one of the suite's ~18,000 tests."""
     environ = os.environ
     stripped = [n for n in environ if n.startswith(_ISOLATED_PREFIXES) or n in _ISOLATED_NAMES]
-    before = {name: environ.get(name) for name in (*stripped, *_FAKE_AWS)}
+    before = {name: environ.get(name) for name in (*stripped, *_TEST_ENV)}
     for name in stripped:
         del environ[name]
-    environ.update(_FAKE_AWS)
+    environ.update(_TEST_ENV)
     _forget_held()
     config = structlog.get_config()
     root = logging.getLogger()
