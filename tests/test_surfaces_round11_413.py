@@ -299,3 +299,36 @@ async def test_the_page_shows_the_issue_budget_of_every_repository_issues_go_to(
     sinks = page.text.split("<h2>Sinks</h2>")[1].split("<h2>LLM</h2>")[0]
     assert "acme/ops: issues 5/5 per minute" in sinks, sinks
     assert "acme/Payments: issues 2/5 per minute" in sinks, sinks
+
+
+# --- a yes/no parameter given empty ------------------------------------------------------------
+
+
+async def test_a_dry_run_given_empty_is_refused_and_adds_nothing_unsaid(store: Store) -> None:
+    """`POST /api/v1/silences?dry_run=` (a script's `dry_run=$DRY` with DRY unset) is a 400
+    naming dry_run, not a 200 dry run that a script reads as the silence made while nothing
+    quiets the alerts; `?dry_run` bare is still a dry run and `=0` an add."""
+    body = {"matchers": ["team=payments"], "duration": "1h", "comment": "deploy"}
+    async with serving(store) as client:
+        empty = await client.post("/api/v1/silences?dry_run=", json=body, headers=BEARER)
+        assert empty.status_code == 400 and "dry_run" in empty.json()["error"], empty.text
+        bare = await client.post("/api/v1/silences?dry_run", json=body, headers=BEARER)
+        assert bare.status_code == 200
+        assert await store.silences() == []
+        added = await client.post("/api/v1/silences?dry_run=0", json=body, headers=BEARER)
+        assert added.status_code == 201
+
+
+@pytest.mark.parametrize("query", ["flapping=", "flapping=&team=payments"])
+async def test_flapping_given_empty_is_a_400_not_the_flapping_ones(
+    store: Store, query: str
+) -> None:
+    """`?flapping=` (a dashboard's variable left empty) is a 400 naming flapping, as `?state=`
+    is, not the flapping incidents alone (none here, read as "nothing open"); bare
+    `?flapping` still asks for them."""
+    await _ticketed(store, "api", "payments")
+    async with serving(store) as client:
+        answer = await client.get(f"/api/v1/incidents?{query}", headers=BEARER)
+        assert answer.status_code == 400 and "flapping" in answer.json()["error"], answer.text
+        bare = await client.get("/api/v1/incidents?flapping", headers=BEARER)
+        assert bare.status_code == 200 and bare.json()["total"] == 0

@@ -359,7 +359,7 @@ class OperatorApi:
                 # not answered as the open incidents.
                 state=query.get("state", "open"),
                 team=query.get("team"),
-                flapping=_flag(query, "flapping"),
+                flapping=_flag(request, query, "flapping"),
                 source=query.get("source"),
                 priority=query.get("priority"),
                 search=query.get("search"),
@@ -409,7 +409,7 @@ class OperatorApi:
 
     async def list_silences(self, request: Request) -> Response:
         try:
-            every = _flag(query_parameters(request, ("all",)), "all")
+            every = _flag(request, query_parameters(request, ("all",)), "all")
         except ValueError as exc:
             return self._refused(400, exc)
         now = self.view.clock()
@@ -421,7 +421,7 @@ class OperatorApi:
     async def add_silence(self, request: Request) -> Response:
         now = self.view.clock()
         try:
-            dry_run = _flag(query_parameters(request, ("dry_run",)), "dry_run")
+            dry_run = _flag(request, query_parameters(request, ("dry_run",)), "dry_run")
             matchers, (duration, until), comment, author = _silence_request(request.body)
             silence = new_silence(
                 matchers, duration, comment, author, now, self.view.redactor, until=until
@@ -647,17 +647,32 @@ def every_value(request: Request, name: str) -> list[str]:
     return [value for given, value in pairs if given == name]
 
 
-def _flag(query: Mapping[str, str], name: str) -> bool:
-    """A yes/no parameter: absent is no; anything but its spellings of yes and no is a 400,
-    not a silent no (`?flapping=on` listed every incident)."""
+def _flag(request: Request, query: Mapping[str, str], name: str) -> bool:
+    """A yes/no parameter: absent is no, the bare name (`?flapping`) yes; anything but its
+    spellings of yes and no is a 400, not a silent no (`?flapping=on` listed every incident).
+    So is the name with an empty value (`?dry_run=`, a script's `dry_run=$DRY` with DRY
+    unset, a dashboard's variable left empty), as `?state=` is: read as the bare name, it
+    answered a dry run a script took for the silence made, or only the flapping incidents."""
     value = query.get(name)
     if value is None:
         return False
+    if value == "" and not _given_bare(request, name):
+        raise ValueError(
+            f"{name} is empty: give 1 or 0 (true/false, yes/no), the name alone for yes, or "
+            "leave it out for no"
+        )
     if value.lower() in _YES:
         return True
     if value.lower() in _NO:
         return False
     raise ValueError(f"{name} {value[:20]!r}: expected 1 or 0 (true/false, yes/no)")
+
+
+def _given_bare(request: Request, name: str) -> bool:
+    """Whether the query names `name` alone, without `=` (`?flapping`): a yes."""
+    return any(
+        pair.partition("=")[0] == name and "=" not in pair for pair in request.query.split("&")
+    )
 
 
 def same_origin(request: Request) -> bool:
