@@ -32,6 +32,7 @@ import asyncio
 import re
 import secrets
 import time
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
@@ -146,11 +147,14 @@ class Matcher:
         return self.holds_for(as_shown(subject).value(self.name))
 
     def holds_for(self, have: str) -> bool:
-        """Whether the matcher holds for a value as shown (redacted) under its name."""
+        """Whether the matcher holds for a value as shown (redacted) under its name, each
+        letter composed on both sides (`composed`): `team=café` typed as keyboards type it
+        holds for the team café that arrived as `e` and a combining accent."""
+        have = composed(have)
         if self.op is Op.EQ:
-            return have == self.value
+            return have == composed(self.value)
         if self.op is Op.NE:
-            return have != self.value
+            return have != composed(self.value)
         matched = _compiled(self.value).fullmatch(have[:MATCH_CHARS]) is not None
         return matched if self.op is Op.RE else not matched
 
@@ -291,6 +295,11 @@ def shown_value(name: str, raw: str, redactor: Redactor | None = None) -> str:
     if name in FIELDS:
         return redactor.text(raw)
     return redacted_pair_value(name, raw, redactor)
+
+
+def composed(text: str) -> str:
+    """`text` with each letter composed (NFC), as typed, whether it came so or decomposed."""
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
 
 
 def as_shown(subject: Subject | AsShown) -> AsShown:
