@@ -1921,6 +1921,15 @@ CASES = [
         "glab variable set TOKEN -v Xk7pL2mR9tQwE4rT",
         "glab variable set TOKEN -v [REDACTED:password]",
     ),
+    (
+        "SET PASSWORD FROM 'a' TO 'b'",
+        "SET PASSWORD FROM '[REDACTED:password]' TO '[REDACTED:password]'",
+    ),
+    ("CREATE SECRET (SECRET 'Xk7pL2mR9tQwE4rT')", "CREATE SECRET (SECRET '[REDACTED:password]')"),
+    (
+        "s3('https://b/x', 'k', 'Xk7pL2mR9tQwE4rT')",
+        "s3('https://b/x', 'k', '[REDACTED:password]')",
+    ),
 ]
 
 

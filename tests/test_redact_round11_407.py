@@ -543,3 +543,82 @@ def test_cloud_cli_neighbours_stay(text: str) -> None:
     """A plain variable's value, another subcommand and a flag named after the auth string
     stay."""
     assert _text(text) == text
+
+
+# --- new classes: a header's list of values, and databases' SQL --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            f'{{"request":{{"header":{{"Authorization":["Bearer {PASSWORD}"]}}}}}}',
+            '{"request":{"header":{"Authorization":["Bearer [REDACTED:authorization]"]}}}',
+        ),
+        (
+            f"Header map[Authorization:[Bearer {PASSWORD}] Accept:[*/*]]",
+            "Header map[Authorization:[Bearer [REDACTED:authorization]] Accept:[*/*]]",
+        ),
+        (
+            f'{{"Authorization":["Token {PASSWORD}"],"Accept":["*/*"]}}',
+            '{"Authorization":["Token [REDACTED:authorization]"],"Accept":["*/*"]}',
+        ),
+    ],
+)
+def test_authorization_given_as_a_list_is_redacted(text: str, expected: str) -> None:
+    """Go's http.Header writes each header's values as a list (as JSON, or printed as a
+    map): a short credential in Authorization's list goes as a header's does, to its `]`;
+    the scheme word and the other headers stay."""
+    assert _text(text) == expected
+
+
+@pytest.mark.parametrize("text", ['"authorization":[]', "authorization: [REDACTED:authorization]"])
+def test_authorization_empty_list_and_placeholder_stay(text: str) -> None:
+    """An empty list under Authorization, and a placeholder already there, stay as written."""
+    assert _text(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            f"ALTER CURRENT USER SET PASSWORD FROM 'a1b2c3d4' TO '{PASSWORD}'",
+            f"ALTER CURRENT USER SET PASSWORD FROM '{P}' TO '{P}'",
+        ),
+        (
+            f"CREATE SECRET (TYPE S3, KEY_ID 'k1', SECRET '{PASSWORD}', REGION 'us-east-1');",
+            f"CREATE SECRET (TYPE S3, KEY_ID 'k1', SECRET '{P}', REGION 'us-east-1');",
+        ),
+        (
+            f"CREATE PERSISTENT SECRET s3 (TYPE S3, SECRET '{PASSWORD}', SESSION_TOKEN 'abc')",
+            f"CREATE PERSISTENT SECRET s3 (TYPE S3, SECRET '{P}', SESSION_TOKEN '{P}')",
+        ),
+        (
+            f"SELECT * FROM s3('https://b.example.com/x.csv', 'k1', '{PASSWORD}', 'CSV')",
+            f"SELECT * FROM s3('https://b.example.com/x.csv', 'k1', '{P}', 'CSV')",
+        ),
+        (
+            f"SELECT count() FROM s3Cluster('c1', 'https://b/x.csv', 'k1', '{PASSWORD}')",
+            f"SELECT count() FROM s3Cluster('c1', 'https://b/x.csv', 'k1', '{P}')",
+        ),
+    ],
+)
+def test_database_sql_credential_is_redacted(text: str, expected: str) -> None:
+    """Neo4j's old and new passwords in `SET PASSWORD FROM … TO …`, DuckDB's `CREATE SECRET`
+    parameters that hold the credential, and the secret key ClickHouse's `s3()` table
+    function is given: each goes, the statement's other words stay."""
+    assert _text(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "CREATE SECRET (TYPE S3, PROVIDER credential_chain)",
+        "DROP SECRET my_s3",
+        "SELECT * FROM s3('https://b.example.com/x.csv', 'CSV', 'a String, b UInt32')",
+    ],
+)
+def test_database_sql_without_a_credential_stays(text: str) -> None:
+    """A secret made from the credential chain, a drop, and `s3()` given a format and a
+    structure stay as written."""
+    assert _text(text) == text

@@ -28,6 +28,8 @@ from triage.redact.rule import (
     _QUOTED_CHAR,
     _SINGLE_QUOTED_CHAR,
     _VALUE_MAX,
+    _quoted_char,
+    _random_looking,
     _replaced_value,
     _Rule,
     _rule,
@@ -208,6 +210,34 @@ def _list_or_pair(match: re.Match[str]) -> str:
     if after_lookup(match.string, match.start()):
         return match[0]
     return _object_value(match)
+
+
+#: A DuckDB secret's parameter that holds the credential, and its quoted value.
+_DUCKDB_SECRET_PARAMETER = re.compile(
+    r"(?P<head>(?<![A-Za-z0-9_])(?:SECRET|SESSION_TOKEN|CLIENT_SECRET|ACCOUNT_KEY"
+    r"|CONNECTION_STRING|PASSWORD|TOKEN)[ \t]{1,3}(?P<q>\\?')(?!\[REDACTED))"
+    r"(?:[^'\\]|\\(?!')|'')*+(?P=q)",
+    re.IGNORECASE,
+)
+
+
+def _duckdb_secret(match: re.Match[str]) -> str:
+    """A DuckDB `CREATE SECRET (…)` with each credential parameter's value replaced
+    (`_DUCKDB_SECRET_PARAMETER`), its quotes kept."""
+    params = _DUCKDB_SECRET_PARAMETER.sub(
+        lambda m: f"{m['head']}[REDACTED:password]{m['q']}", match["params"]
+    )
+    start, end = match.start("params") - match.start(), match.end("params") - match.start()
+    return f"{match[0][:start]}{params}{match[0][end:]}"
+
+
+def _table_function_secret(match: re.Match[str]) -> str:
+    """A ClickHouse table function's secret key (`value`) replaced when it looks random, one
+    word; a format's name or a structure (`a String, b UInt32`: words and spaces) stays."""
+    value = match["value"]
+    if not _random_looking(value) or any(c.isspace() for c in value):
+        return match[0]
+    return f"{match['head']}[REDACTED:password]'"
 
 
 def _quoted_password(match: re.Match[str]) -> str:
@@ -483,6 +513,49 @@ MARKUP_RULES: tuple[
         rf"""(?P<q>\\?["']))(?!\[REDACTED){_QUOTED_CHAR}{{1,256}}+(?P=q)""",
         _quoted_password,
         "password",
+        flags=re.IGNORECASE,
+    ),
+    # Neo4j's `ALTER CURRENT USER SET PASSWORD FROM 'old' TO 'new'`: the old password and the
+    # new one.
+    _rule(
+        r"(?P<head>(?<![A-Za-z0-9_])SET[ \t]{1,3}PASSWORD[ \t]{1,3}FROM[ \t]{1,3})"
+        rf"""(?P<oq>\\?["'])(?!\[REDACTED){_quoted_char("oq")}{{1,256}}+(?P=oq)"""
+        r"(?P<to>[ \t]{1,3}TO[ \t]{1,3})"
+        rf"""(?P<nq>\\?["'])(?!\[REDACTED){_quoted_char("nq")}{{1,256}}+(?P=nq)""",
+        lambda m: (
+            f"{m['head']}{m['oq']}[REDACTED:password]{m['oq']}"
+            f"{m['to']}{m['nq']}[REDACTED:password]{m['nq']}"
+        ),
+        "password",
+        flags=re.IGNORECASE,
+    ),
+    # ClickHouse's object-store table functions given their keys (`s3('https://…', '<key id>',
+    # '<secret>', 'CSV')`, `s3Cluster`'s after the cluster's name, `gcs`, `oss`, `cosn`): the
+    # third argument goes when it looks random (`_table_function_secret`); a format's name or a
+    # structure there (`s3(url, 'CSV', 'a String')`) stays.
+    _rule(
+        r"(?P<head>(?<![\w.])(?:s3(?:Cluster)?|gcs|oss|cosn)\([ \t]{0,3}"
+        r"(?:'[^'\n]{0,256}+'[ \t]{0,3},[ \t]{0,3})?'(?:https?|s3|gs)://[^'\n]{1,2048}+'"
+        r"[ \t]{0,3},[ \t]{0,3}'[^'\n]{1,256}+'[ \t]{0,3},[ \t]{0,3}')(?!\[REDACTED)"
+        r"(?P<value>[^'\n]{1,256}+)'",
+        _table_function_secret,
+        "s3(",
+        "s3cluster(",
+        "gcs(",
+        "oss(",
+        "cosn(",
+        flags=re.IGNORECASE,
+    ),
+    # DuckDB's `CREATE SECRET (TYPE S3, KEY_ID '…', SECRET '…')` (a persistent one's too): the
+    # parameters that hold the credential (`SECRET`, `SESSION_TOKEN`, `CLIENT_SECRET`,
+    # `ACCOUNT_KEY`, `CONNECTION_STRING`, `PASSWORD`, `TOKEN`), each in its quotes; its
+    # `KEY_ID`, `REGION` and `SCOPE` stay.
+    _rule(
+        r"(?<![A-Za-z0-9_])CREATE[ \t]{1,3}(?:OR[ \t]{1,3}REPLACE[ \t]{1,3})?"
+        r"(?:(?:PERSISTENT|TEMPORARY)[ \t]{1,3})?SECRET(?:[ \t]{1,3}[\w.]{1,128}+)?"
+        r"(?:[ \t]{1,3}IN[ \t]{1,3}[\w.]{1,128}+)?[ \t]{0,3}\((?P<params>[^()]{1,4096}+)\)",
+        _duckdb_secret,
+        "secret",
         flags=re.IGNORECASE,
     ),
     _rule(

@@ -366,7 +366,9 @@ HEADER_RULES: tuple[_Rule, ...] = (
     # The header's name may end a longer one (X-Forwarded-Authorization, --proxy-authorization).
     _rule(
         r"((?<![A-Za-z0-9](?<!\\[nrt]))(?:proxy-)?authorization"
-        rf"{_ASSIGN}(?>(?P<q>\\?[\"'])?"
+        # Its values may be a list (Go's http.Header as JSON, `"Authorization":["Bearer …"]`,
+        # or printed, `map[Authorization:[Bearer …]]`): the value ends at its `]`.
+        rf"{_ASSIGN}(?>(?P<lb>\[(?!REDACTED))?(?P<q>\\?[\"'])?"
         r"(?:(?P<scheme>[A-Za-z]{1,30}|[A-Za-z]{1,8}[0-9]{0,3}(?:-[A-Za-z]{1,8}[0-9]{0,3}){1,4})"
         # A value quoted after the scheme word (`Bearer "p\\"w…"`) goes to its closing quote,
         # its escapes read as the value's (`_quoted_char`), the quotes kept.
@@ -378,8 +380,10 @@ HEADER_RULES: tuple[_Rule, ...] = (
         # Unquoted, to the line's end: a Digest header's quotes are its own; but not past a
         # quote that closes a JSON string (`"Authorization: Token x"}`, `…x", "next": …`). A
         # quote inside a word is the value's (`it's…`, `p"w…`, escaped inside a JSON string).
+        # In a list unquoted, to its `]`.
         rf"""(?(q)[^\r\n"'\\\s](?:{_INNER_QUOTE}|[^\r\n"'\\]){{0,4095}}"""
-        rf"""|[^\r\n'\\\s](?:{_INNER_QUOTE}|[^\r\n'\\"]|"(?![ \t]{{0,3}}(?:[}}\]]|,[ \t]{{0,3}}"))){{0,4095}}))""",
+        rf"""|(?(lb)[^\]\s"'\\]{{1,4096}}+"""
+        rf"""|[^\r\n'\\\s](?:{_INNER_QUOTE}|[^\r\n'\\"]|"(?![ \t]{{0,3}}(?:[}}\]]|,[ \t]{{0,3}}"))){{0,4095}})))""",
         partial(_authorization_value, placeholder="[REDACTED:authorization]"),
         "authorization",
         flags=re.IGNORECASE,
