@@ -1930,6 +1930,9 @@ CASES = [
         "s3('https://b/x', 'k', 'Xk7pL2mR9tQwE4rT')",
         "s3('https://b/x', 'k', '[REDACTED:password]')",
     ),
+    ("hash.sh -p Xk7pL2mR9tQwE4rT", "hash.sh -p [REDACTED:password]"),
+    ("lego --hmac Xk7pL2mR9tQwE4rT", "lego --hmac [REDACTED:password]"),
+    ("altool -u a -p Xk7pL2mR9tQwE4rT", "altool -u a -p [REDACTED:password]"),
 ]
 
 

@@ -622,3 +622,40 @@ def test_database_sql_without_a_credential_stays(text: str) -> None:
     """A secret made from the credential chain, a drop, and `s3()` given a format and a
     structure stay as written."""
     assert _text(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            f"plugins/opensearch-security/tools/hash.sh -p {PASSWORD}",
+            f"plugins/opensearch-security/tools/hash.sh -p {P}",
+        ),
+        (
+            f"lego --accept-tos --eab --kid k1 --hmac {PASSWORD} run",
+            f"lego --accept-tos --eab --kid k1 --hmac {P} run",
+        ),
+        (
+            f"xcrun altool --upload-app -f a.ipa -u dev -p {PASSWORD}",
+            f"xcrun altool --upload-app -f a.ipa -u dev -p {P}",
+        ),
+    ],
+)
+def test_signing_and_hashing_tools_password_is_redacted(text: str, expected: str) -> None:
+    """OpenSearch's `hash.sh -p`, lego's EAB `--hmac` key and altool's `-p` app password
+    go."""
+    assert _text(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "xcrun altool --list-apps -u dev -p @keychain:AC_PASSWORD",
+        "xcrun altool --list-apps -u dev -p @env:AC_PASSWORD",
+        "lego --dns route53 run",
+    ],
+)
+def test_stored_password_reference_stays(text: str) -> None:
+    """altool's `@keychain:`/`@env:` references name where the password is kept: they stay,
+    as does lego without a key."""
+    assert _text(text) == text

@@ -155,6 +155,11 @@ _PASSWORD_OPTIONS = (
     (r"poetry[ \t]{1,3}publish", ("-p",)),
     # HPE's iLO tools: ilorest's login and hponcfg's `-u admin -p <password>`.
     ("ilorest|hponcfg", ("-p",)),
+    # OpenSearch's security plugin's hasher (`hash.sh -p <password>`); lego's ACME external
+    # account binding key (`--hmac`); Apple's altool (`-u <apple id> -p <app password>`).
+    (r"hash\.sh", ("-p",)),
+    ("lego", ("--hmac",)),
+    (r"(?:xcrun[ \t]{1,3})?altool", ("-p",)),
     # Azure's database servers take their admin's password as -p (`--admin-password`).
     (
         r"az[ \t]{1,3}(?:sql|postgres|mysql|mariadb)[ \t]{1,3}server[ \t]{1,3}(?:create|update)",
@@ -193,10 +198,16 @@ _PORT_MAPPING = re.compile(
 _PROSE = re.compile(_PROSE_AFTER_OPTION)
 
 
+#: Where a tool reads the password it is told of (altool's `-p @keychain:NAME`, `@env:NAME`):
+#: a reference, no password.
+_STORED_REFERENCE = re.compile(r"@(?:keychain|env):[\w.-]{1,128}+")
+
+
 def _command_passwords(match: re.Match[str]) -> str:
     """A command line (`command`, then `args`) with the value of each of its password options
-    (`_PASSWORD_OPTIONS`) replaced, its quotes kept; an empty one (`-N ''`) and a word of
-    prose (`_PROSE`: "the zip -P option is insecure") stay."""
+    (`_PASSWORD_OPTIONS`) replaced, its quotes kept; an empty one (`-N ''`), a word of
+    prose (`_PROSE`: "the zip -P option is insecure") and a stored password's reference
+    (`_STORED_REFERENCE`) stay."""
     command = match["command"]
     options = next(o for c, o in _PASSWORD_OPTIONS if re.fullmatch(c, command) is not None)
     glued = _GLUED_OPTION.fullmatch(command) is not None
@@ -216,6 +227,7 @@ def _command_passwords(match: re.Match[str]) -> str:
             and not (_PORT_MAPPING.fullmatch(value))
             and _PROSE.fullmatch(value) is None
             and _PLACEHOLDER_VALUE.fullmatch(value.strip("\\\"'")) is None
+            and _STORED_REFERENCE.fullmatch(value) is None
             and not (_NAME_OR_TOKEN.fullmatch(command) and not _random_looking(value))
         ):
             if not value.lstrip("\\\"'").startswith("[REDACTED"):
@@ -1252,6 +1264,8 @@ COMMAND_RULES: tuple[
         *("onsul", "poetry publish", "poetry\tpublish", "nomad", "ilorest", "hponcfg"),
         # Azure's database servers by their subcommand.
         *("server create", "server update"),
+        # OpenSearch's hasher, lego, altool.
+        *("hash.sh", "lego", "altool"),
     ),
     # HTTPie's and xh's query items named like a secret (`token==…`), and their `-a` after
     # `-A bearer` (`_httpie_secrets`).
