@@ -392,7 +392,7 @@ def test_odd_states_and_missing_ids_are_refused_naming_the_field(
 @pytest.mark.parametrize(
     "body",
     [
-        {"title": "Checkout is slow", "check_id": "c1", "alert_type": "ALERT_FAILURE"},
+        {"title": "Checkout is slow", "check_id": "c1", "alert_type": "latency"},
         {"title": "Backup late", "monitorID": "1", "alertType": "1", "status": "firing"},
         {"title": "Shop down", "Name": "n", "URL": "u", "Status": "Down", "StatusCode": "0"},
         {"title": "Crash", "event": "error_notification", "error": {}, "application": {}},

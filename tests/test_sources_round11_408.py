@@ -191,26 +191,17 @@ def test_a_titled_body_with_no_checkly_alert_type_stays_generic() -> None:
     )
 
 
-# --- zabbix: "Not classified" ranks medium -----------------------------------------------------
+# --- zabbix: "Not classified" is the unknown default --------------------------------------------
 
 
-def test_a_zabbix_not_classified_priority_is_low() -> None:
-    """Zabbix's lowest severity, "Not classified" ({EVENT.SEVERITY}), sent as the priority is
-    low, not unread (which defaults to medium)."""
-    alert = _only({"title": "Problem: disk full on db-1", "priority": "Not classified"})
-    assert alert.priority is Priority.LOW
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="summarise.priority.SEVERITY_PRIORITY has no 'not classified': it defaults to medium",
-)
-def test_a_zabbix_not_classified_severity_defaults_to_low() -> None:
-    """Zabbix's "Not classified" sent as the severity (its {TRIGGER.SEVERITY}) defaults the
-    ticket to low, the lowest, not to the medium of a severity no scale knows."""
+def test_a_zabbix_not_classified_priority_or_severity_stays_the_default() -> None:
+    """Zabbix's "Not classified" says the trigger's author gave no severity: sent as the
+    priority it is unread, and as the severity it defaults the ticket to medium, the default
+    for a severity that says nothing (as round 5 decided), not to low."""
+    stated = _only({"title": "Problem: disk full on db-1", "priority": "Not classified"})
+    assert stated.priority is None
     alert = _only({"title": "Problem: disk full on db-1", "severity": "Not classified"})
-    assert alert.severity == "Not classified"
-    assert default_priority(alert.severity) is Priority.LOW
+    assert default_priority(alert.severity) is Priority.MEDIUM
 
 
 # --- grafana oncall: the demo alert of a webhook integration is ticketed -----------------------

@@ -581,8 +581,7 @@ _C, _H, _M, _L = Priority.CRITICAL, Priority.HIGH, Priority.MEDIUM, Priority.LOW
 #: warning (Zabbix's Warning, between Information and Average; Checkmk's WARN, below CRIT) is
 #: medium, as the summariser reads a warning severity. P4 and P5 are low: every scale that
 #: has them (Opsgenie's and PagerDuty's P1..P5, ITIL's) puts them below P3, already the lowest
-#: of the four; a bare 4 or 5 stays unread, as a number alone here is 0 to 3. Zabbix's "Not
-#: classified" (read without its space) is its lowest severity, below Information: low.
+#: of the four; a bare 4 or 5 stays unread, as a number alone here is 0 to 3.
 PRIORITY_WORDS: Mapping[str, Priority] = {
     **dict.fromkeys(("p0", "0", "critical", "crit", "urgent", "emergency", "highest", "blocker",
                      "sev0", "sev1", "disaster"), _C),
@@ -590,7 +589,7 @@ PRIORITY_WORDS: Mapping[str, Priority] = {
     **dict.fromkeys(("p2", "2", "medium", "med", "moderate", "normal", "sev3", "average",
                      "warning", "warn"), _M),
     **dict.fromkeys(("p3", "3", "low", "lowest", "minor", "info", "informational", "trivial",
-                     "sev4", "information", "p4", "p5", "notclassified", "not_classified"), _L),
+                     "sev4", "information", "p4", "p5"), _L),
 }  # fmt: skip
 
 
