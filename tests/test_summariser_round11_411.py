@@ -407,3 +407,73 @@ def test_an_object_that_does_not_number_its_steps_is_not_read_as_them(
     )
     with pytest.raises(ValidationError, match="steps"):
         answers.draft(answer)
+
+
+# --- a firing alert said to be in its OK state, stopped or restored -----------------------------
+
+STATED_OVER = [
+    "Status: OK",
+    "State: OK",
+    "Current state: OK (was ALARM)",
+    "The alarm state is now OK.",
+    "The alarm state changed to OK.",
+    "The alarm went from ALARM to OK.",
+    "State change: ALARM -> OK",
+    "The alarm is now in OK state.",
+    "The alert stopped firing.",
+    "The alert is no longer firing.",
+    "Errors have stopped.",
+    "The outage is over.",
+    "The incident has ended.",
+    "Service restored.",
+    "Service has been restored.",
+    "The alert cleared.",
+    "The alarm has cleared.",
+]
+
+
+@pytest.mark.parametrize("claim", STATED_OVER)
+def test_a_firing_alert_said_to_be_ok_stopped_or_restored_is_marked(claim: str) -> None:
+    """The alert's state says it fires: a ticket saying its state is OK, that it stopped
+    firing, that the outage is over or service restored, sends its reader away."""
+    description, _, rejected = contained(f"Errors on web-1.\n{claim}", ["Check web-1"])
+    assert description.startswith("Errors on web-1.\n")
+    assert MARK in description
+    assert rejected == {"claim": 1}
+
+
+STATED_FACTS = [
+    "The alarm went from OK to ALARM at 09:00.",
+    "State: ALARM (was OK)",
+    "Previous state: OK",
+    "prevState: ok",
+    "old-status=OK",
+    "State change: OK -> ALARM",
+    "The token is OK but the request fails.",
+    "The cache cleared at 09:00 and errors began.",
+    "The deploy has ended; errors began after it.",
+    "CPU is over 12%.",
+    "Check that the alert has stopped firing.",
+    "Confirm service is restored.",
+    "The alert has not stopped firing.",
+]
+
+
+@pytest.mark.parametrize("sentence", STATED_FACTS)
+def test_a_state_named_as_a_fact_or_a_check_is_kept(sentence: str) -> None:
+    """OK as where the alarm came from, OK of something else, a cache cleared, a check or a
+    negation: no claim that the alert is over."""
+    description, _, rejected = contained(f"Errors on web-1.\n{sentence}", ["Check web-1"])
+    assert description == f"Errors on web-1.\n{sentence}"
+    assert rejected == {}
+
+
+@pytest.mark.parametrize("text", [*STATED_OVER, *STATED_FACTS, *(t.upper() for t in STATED_OVER)])
+def test_the_state_claim_gate_agrees_with_the_full_search(text: str) -> None:
+    """The state claims' words gate their search without changing what it marks."""
+    marked = 0
+    ungated = text
+    for language in claims._LANGUAGES:
+        ungated, count = claims._marked_in(ungated, language)
+        marked += count
+    assert claims._marked_claims(text) == (ungated, marked)

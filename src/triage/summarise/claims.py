@@ -8,7 +8,10 @@ things are not facts a word of the alert can ground, because an alert's text can
               to ignore", "all clear", "back to normal", "only a test", "self-healed", "went
               away on its own", "nothing is wrong", "no action needs to be taken", "no need to
               investigate", "the incident is closed", "already being handled", "harmless",
-              "benign", "this is expected", "healthy again", "returned to baseline"; or a
+              "benign", "this is expected", "healthy again", "returned to baseline"; its
+              state said to be OK ("State: OK", "went from ALARM to OK", "ALARM -> OK"), or
+              it, its errors or its outage stopped ("stopped firing", "no longer firing",
+              "the outage is over", "service restored", "the alarm cleared"); or a
               step dismissing it: "ignore this alert", "please disregard", "close the
               ticket", "mark it resolved", "resolve the PagerDuty incident"; or a step
               silencing it: "mute the monitor", "silence the alert for 7 days", "downtime the
@@ -36,6 +39,7 @@ pattern is bounded, so checking is linear in the text.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -244,13 +248,25 @@ class _Language:
     not_claimed: re.Pattern[str]
     condition_after: re.Pattern[str]
     words: frozenset[str]
+    #: What every claim also holds, when there is such a thing: searched for in the lower-cased
+    #: text once its words are found (a state as a word: "ok", not the "ok" of "token").
+    also: re.Pattern[str] | None = None
+    #: Searched in the whole text, not clause by clause: its claims may hold a clause's mark.
+    whole: bool = False
+
+    @property
+    def steps(self) -> bool:
+        """Whether `claims` has dismissing steps (a `step` group) to read a condition after."""
+        return "step" in self.claims.groupindex
 
 
 def _marked_claims(text: str) -> tuple[str, int]:
     lowered = text.lower()
     marked = 0
     for language in _LANGUAGES:
-        if any(word in lowered for word in language.words):
+        if any(word in lowered for word in language.words) and (
+            language.also is None or language.also.search(lowered) is not None
+        ):
             text, count = _marked_in(text, language)
             marked += count
     return text, marked
@@ -259,21 +275,36 @@ def _marked_claims(text: str) -> tuple[str, int]:
 def _marked_in(text: str, language: _Language) -> tuple[str, int]:
     out: list[str] = []
     end = marked = 0
-    for clause in _clauses(text):
-        for match in language.claims.finditer(text, clause.start, clause.stop):
-            # The clause's own words before the claim: a condition, a negation, a check.
-            if language.not_claimed.search(
-                text, max(match.start() - _LOOK_BACK, clause.start), match.start()
-            ):
-                continue
-            if match.group("step") is not None and _conditional(
-                text, match.end(), language.condition_after
-            ):
-                continue
-            out += (text[end : match.start()], MARK)
-            end = match.end()
-            marked += 1
+    for match, clause_start in _found(text, language):
+        # The clause's own words before the claim: a condition, a negation, a check.
+        if language.not_claimed.search(
+            text, max(match.start() - _LOOK_BACK, clause_start), match.start()
+        ):
+            continue
+        if (
+            language.steps
+            and match.group("step") is not None
+            and _conditional(text, match.end(), language.condition_after)
+        ):
+            continue
+        out += (text[end : match.start()], MARK)
+        end = match.end()
+        marked += 1
     return "".join([*out, text[end:]]), marked
+
+
+def _found(text: str, language: _Language) -> Iterator[tuple[re.Match[str], int]]:
+    """Each claim of `language` in `text`, with where its clause starts: searched clause by
+    clause, or, for a language whose claims may hold a clause's mark ("State: OK"), in the
+    whole text, each claim in the clause it starts in."""
+    if not language.whole:
+        for clause in _clauses(text):
+            for match in language.claims.finditer(text, clause.start, clause.stop):
+                yield match, clause.start
+        return
+    starts = [clause.start for clause in _clauses(text)]
+    for match in language.claims.finditer(text):
+        yield match, starts[bisect.bisect_right(starts, match.start()) - 1]
 
 
 def _conditional(text: str, at: int, condition_after: re.Pattern[str]) -> bool:
@@ -330,6 +361,62 @@ _MORE_CLAIM = re.compile(
     | \bkubectl\b[^\n|;&]{{0,120}}?\bdelete\s{{1,4}}(?:prometheusrules?|alertmanagerconfigs?)\b
     """,
     re.IGNORECASE | re.MULTILINE | re.VERBOSE,
+)
+#: What a state's name may not follow: it names where the alert came from ("previous state").
+_NOT_NOW = ("previous", "prior", "old", "last", "from")
+#: A state the alert is said to be in when it fires no more.
+_OK_STATES = ("ok", "green", "normal", "inactive", "cleared")
+
+
+def _state_name(name: str) -> str:
+    """`name` ("state", "status") as a word of its own, not a previous one's: each check
+    looks behind the name once it is found, so text without it costs one character's test."""
+    return name + "".join([rf"(?<![\w-]{name})", *(rf"(?<!{word}\s{name})" for word in _NOT_NOW)])
+
+
+#: A firing alert said to be in its OK state, to have stopped, or its outage over: "State: OK",
+#: "went from ALARM to OK", "ALARM -> OK", "now in OK state", "stopped firing", "no longer
+#: firing", "errors have stopped", "the outage is over", "service restored", "the alarm
+#: cleared". OK as where it came from ("from OK to ALARM", "previous state: OK", "OK ->
+#: ALARM") or of something else ("the token is OK") is none.
+_STATE_CLAIM = re.compile(
+    rf"""
+      (?:{_state_name("state")}|{_state_name("status")})
+        \s{{0,4}}(?:is\s{{1,4}}|[:=]\s{{0,4}})(?:now\s{{1,4}})?(?:back\s{{1,4}})?
+        (?:{"|".join(_OK_STATES)})\b(?!\s{{0,4}}(?:to\b|->|→|=>))
+    | \b(?:changed|went|moved|transitioned|returned|switched|flipped)\s{{1,4}}
+        (?:back\s{{1,4}})?(?:from\s{{1,4}}\w{{1,16}}\s{{1,4}})?to\s{{1,4}}(?:the\s{{1,4}})?
+        (?:ok|green|inactive)\b
+    | \b(?:alarm|alert|alerting|firing|critical|red)\s{{0,4}}(?:->|→|=>)\s{{0,4}}(?:ok|green|resolved)\b
+    | \b(?:is|are)\s{{1,4}}(?:now\s{{1,4}})?(?:back\s{{1,4}})?in\s{{1,4}}(?:the\s{{1,4}}|an?\s{{1,4}})?
+        (?:ok|green|normal)\s{{1,4}}state\b
+    """,
+    re.IGNORECASE | re.MULTILINE | re.VERBOSE,
+)
+#: What every claim of `_STATE_CLAIM` holds: one of `words` and one of `also` (the state).
+_STATE_CLAIM_WORDS = frozenset(
+    {"state", "status", "changed", "went", "moved", "transitioned", "returned", "switched"}
+    | {"flipped", "->", "→", "=>"}
+)
+_STATE_CLAIM_ALSO = re.compile(rf"(?<![a-z0-9_])(?:{'|'.join(_OK_STATES)}|resolved)(?![a-z0-9_])")
+#: A firing alert, its errors or its outage said to have stopped, or service restored.
+_STOPPED_CLAIM = re.compile(
+    rf"""
+      \b(?:stopped|ceased)\s{{1,4}}(?:firing|alerting|failing|erroring)\b
+    | \bno\s{{1,4}}longer\s{{1,4}}(?:firing|alerting|failing|erroring|in\s{{1,4}}alarm)\b
+    | \b(?:{_DISMISSED}|outage|problem|errors|failures)\s{{1,4}}(?:has\s{{1,4}}|have\s{{1,4}})?
+        (?:(?:now|already|since)\s{{1,4}})?(?:cleared|stopped|ended|ceased|subsided)\b
+    | \b(?:{_DISMISSED}|outage|problem|disruption)\s{{1,4}}(?:is|was)[ ](?:now[ ])?over\b
+    | \b(?:service|services|traffic|access|connectivity|availability)\s{{1,4}}
+        (?:(?:has|have)\s{{1,4}}been\s{{1,4}}|is\s{{1,4}}|are\s{{1,4}}|was\s{{1,4}}|were\s{{1,4}})?
+        (?:now\s{{1,4}}|fully\s{{1,4}})?restored\b
+    """,
+    re.IGNORECASE | re.MULTILINE | re.VERBOSE,
+)
+#: A word every claim of `_STATE_CLAIM` holds.
+_STOPPED_CLAIM_WORDS = frozenset(
+    {"stopped", "ceased", "longer", "cleared", "ended", "subsided", "restored", "is over"}
+    | {"was over", "now over"}
 )
 #: A word every claim of `_MORE_CLAIM` holds (a step resolving or closing the alert writes
 #: its verb and a space: "resolved", in most resolved alerts' text, is no such step).
@@ -427,6 +514,10 @@ _FOREIGN_WORDS = frozenset(
 _LANGUAGES = (
     _Language(_CLAIM, _NOT_CLAIMED, _CONDITION_AFTER, _CLAIM_WORDS),
     _Language(_MORE_CLAIM, _NOT_CLAIMED, _CONDITION_AFTER, _MORE_CLAIM_WORDS),
+    _Language(
+        _STATE_CLAIM, _NOT_CLAIMED, _CONDITION_AFTER, _STATE_CLAIM_WORDS, _STATE_CLAIM_ALSO, True
+    ),
+    _Language(_STOPPED_CLAIM, _NOT_CLAIMED, _CONDITION_AFTER, _STOPPED_CLAIM_WORDS),
     _Language(_FOREIGN_CLAIM, _FOREIGN_NOT_CLAIMED, _FOREIGN_CONDITION_AFTER, _FOREIGN_WORDS),
 )
 
