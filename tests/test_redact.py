@@ -1933,6 +1933,8 @@ CASES = [
     ("hash.sh -p Xk7pL2mR9tQwE4rT", "hash.sh -p [REDACTED:password]"),
     ("lego --hmac Xk7pL2mR9tQwE4rT", "lego --hmac [REDACTED:password]"),
     ("altool -u a -p Xk7pL2mR9tQwE4rT", "altool -u a -p [REDACTED:password]"),
+    ("set-item env:API_TOKEN Xk7pL2mR9tQwE4rT", "set-item env:API_TOKEN [REDACTED:password]"),
+    ("autologon bob CORP Xk7pL2mR9tQwE4rT", "autologon bob CORP [REDACTED:password]"),
 ]
 
 

@@ -659,3 +659,51 @@ def test_stored_password_reference_stays(text: str) -> None:
     """altool's `@keychain:`/`@env:` references name where the password is kept: they stay,
     as does lego without a key."""
     assert _text(text) == text
+
+
+# --- new classes: Windows' installers and account tools ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            f"setup.exe /quiet /ACTION=Install SAPWD={PASSWORD}",
+            f"setup.exe /quiet /ACTION=Install SAPWD={P}",
+        ),
+        (
+            f"choco install sql-server-express --params \"'/SAPWD:{PASSWORD}'\"",
+            f"choco install sql-server-express --params \"'/SAPWD:{P}'\"",
+        ),
+        (
+            f"ldifde -i -f users.ldf -b admin CORP {PASSWORD}",
+            f"ldifde -i -f users.ldf -b admin CORP {P}",
+        ),
+        (f"autologon.exe bob CORP {PASSWORD}", f"autologon.exe bob CORP {P}"),
+        (
+            f"Set-Item -Path Env:DB_PASSWORD -Value {PASSWORD}",
+            f"Set-Item -Path Env:DB_PASSWORD -Value {P}",
+        ),
+        (f"set-item env:API_TOKEN '{PASSWORD}'", f"set-item env:API_TOKEN '{P}'"),
+    ],
+)
+def test_windows_tool_password_is_redacted(text: str, expected: str) -> None:
+    """SQL Server setup's `SAPWD`, ldifde's `-b user domain password`, Autologon's password
+    and a secret set on PowerShell's `Env:` drive go."""
+    assert _text(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ldifde -i -f users.ldf -b admin CORP *",
+        "ldifde -f out.ldf -d dc=corp",
+        "autologon /delete",
+        "Set-Item -Path Env:PATH -Value C:\\tools",
+        "Set-Item -Path Env:DB_PASSWORD -Value $pw",
+    ],
+)
+def test_windows_tool_prompts_and_plain_values_stay(text: str) -> None:
+    """ldifde's `*` (it asks), an export, Autologon's `/delete`, a plain variable and a
+    variable's reference stay."""
+    assert _text(text) == text

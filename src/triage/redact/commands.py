@@ -1331,7 +1331,13 @@ COMMAND_RULES: tuple[
         r"|(?:ejabberdctl[ \t]{1,3}(?:register|change_password)|prosodyctl[ \t]{1,3}register)"
         r"(?:[ \t]{1,3}[^\s]{1,256}+){2}"
         r"|secret-set-value[ \t]{1,3}(?:--secret[ \t]{1,3})?(?!-)[^\s]{1,64}+"
-        r"(?![ \t]{1,3}--(?!base64))(?:[ \t]{1,3}--base64)?+)[ \t]{1,3}"
+        r"(?![ \t]{1,3}--(?!base64))(?:[ \t]{1,3}--base64)?+"
+        # Windows' `ldifde … -b <user> <domain> <password>` and Sysinternals' `autologon <user>
+        # <domain> <password>`.
+        r"|ldifde(?:\.exe)?[ \t][^\n|;&]{0,256}?(?<![\w-])-b(?:[ \t]{1,3}[^\s-][^\s]{0,255}+){2}"
+        # (ldifde's `*` asks for the password.)
+        r"(?![ \t]{1,3}\*(?!\S))"
+        r"|autologon(?:64)?(?:\.exe)?(?:[ \t]{1,3}(?!-)[^\s]{1,256}+){2})[ \t]{1,3}"
         rf"|{_COMMAND_START}{_COMMAND_PATH}curl[ \t]"
         + _up_to(r"(?:-E|--cert)[ \t=]", 256)
         + r"(?<![\w-])(?:-E|--cert)[ \t=]{1,3}\\?[\"']?(?![A-Za-z]:[\\/]|pkcs11:)"
@@ -1345,7 +1351,7 @@ COMMAND_RULES: tuple[
         _replaced_value("[REDACTED:password]"),
         *("rabbitmqctl", "alias", "http-basic.", "pypi-token.", "wpa_passphrase"),
         *("curl", "nmcli", "ser add", "hdbuserstore", "nlock", "samba-tool", "rpc"),
-        *("ejabberdctl", "prosodyctl", "secret-set-value"),
+        *("ejabberdctl", "prosodyctl", "secret-set-value", "ldifde", "autologon"),
         fold_needles=True,
     ),
     # rclone's remote created or updated from the command line (`rclone config create s3r s3
@@ -1465,6 +1471,16 @@ COMMAND_RULES: tuple[
         "-a\t",
         *("-A ", "-A\t", "-P ", "-P\t"),
         *("nikto", "--basic", "--digest", "--ntlm"),
+    ),
+    # PowerShell's environment drive (`Set-Item -Path Env:DB_PASSWORD -Value X`, `New-Item
+    # Env:API_TOKEN X`): the value, when the variable's name is a secret's.
+    _rule(
+        r"(?i:(?:set|new)-item)(?:[ \t]{1,3}-(?i:literalpath|path))?[ \t]{1,3}\\?[\"']?"
+        r"(?i:env):(?P<name>[\w.-]{1,128}+)\\?[\"']?(?:[ \t]{1,3}-(?i:value))?[ \t]{1,3}"
+        rf"(?!-|\$)(?P<value>{_WORD_VALUE})",
+        lambda m: _value_group_replaced(m) if secret_named(m["name"]) else m[0],
+        "-item",
+        fold_needles=True,
     ),
     # QEMU's secret object given inline (`-object secret,id=sec0,data=X`, its `format=base64`
     # too): the data is the secret (a disk's passphrase, a TLS key's, an iSCSI password); a

@@ -176,6 +176,8 @@ _SECRET_WORDS = (
     *("requirepass", "masterauth"),
     # Memorystore for Redis' `authString` (`gcloud redis instances get-auth-string` prints it).
     r"auth[_.-]?string",
+    # SQL Server's setup's `SAPWD` (the sa login's password: `setup.exe /SAPWD=…`).
+    "sapwd",
     # Yarn's `npmAuthIdent` (`user:password` for a registry) and npm's `_authIdent`.
     r"auth[_.-]?ident",
     # An SSH key file's name as a key's (`id_rsa: <key>`; its path stays, `_key_file`).
