@@ -153,6 +153,12 @@ T = TypeVar("T")
 _LOST_DELIVERY = frozenset(
     {"ReceiptHandleIsInvalid", "MessageNotInflight", "AWS.SimpleQueueService.MessageNotInflight"}
 )
+#: What SQS's message says when it answers a lost delivery as `InvalidParameterValue` (as it
+#: does, rather than `ReceiptHandleIsInvalid`, once the message was received again after its
+#: visibility ran out): "Value … for parameter ReceiptHandle is invalid. Reason: Message does
+#: not exist or is not available for visibility timeout change." The same code for a timeout
+#: past 12 hours names VisibilityTimeout, and that delivery is still ours.
+_STALE_HANDLE_SAID = "not available for visibility timeout change"
 #: How many such deliveries an inbox remembers (the oldest forgotten first).
 _LOST_KEPT = 10_000
 
@@ -359,7 +365,7 @@ class SqsInbox:
                 reason=entry.get("Message"),
                 **alert_named(messages[i]),
             )
-            if isinstance(code, str) and code in _LOST_DELIVERY:
+            if _delivery_lost(code, entry.get("Message")):
                 self._remember_lost(handle)
                 for lost in messages[i].on_lost:
                     lost()
@@ -403,6 +409,21 @@ class SqsInbox:
             )
         except ValueError as exc:
             raise InboxError(f"get_queue_attributes answered {exc}") from exc
+
+
+def _delivery_lost(code: object, said: object) -> bool:
+    """Whether a visibility change's refusal (its entry's `Code` and `Message`) says SQS no
+    longer holds the delivery: a lost-delivery code, or the invalid parameter SQS says of a
+    receipt handle a later receive replaced (`_STALE_HANDLE_SAID`)."""
+    if not isinstance(code, str):
+        return False
+    if code in _LOST_DELIVERY:
+        return True
+    return (
+        code == "InvalidParameterValue"
+        and isinstance(said, str)
+        and _STALE_HANDLE_SAID in said.lower()
+    )
 
 
 def alert_named(message: Message) -> dict[str, object]:

@@ -32,8 +32,9 @@ follows the store even when no traffic comes. The store is marked down by any fa
 message's or a ping's) and up by a success only while nothing says otherwise (no message held
 for it, the last ping answered), so readiness never flips with each message.
 
-A delivery SQS says is no longer ours (it refused its extension as `ReceiptHandleIsInvalid` or
-`MessageNotInflight`) is neither extended nor released from then on: held, it is given up
+A delivery SQS says is no longer ours (it refused its extension as `ReceiptHandleIsInvalid`,
+`MessageNotInflight`, or the `InvalidParameterValue` it answers for a receipt handle a later
+receive replaced) is neither extended nor released from then on: held, it is given up
 (`message.delivery_lost`), since another replica or delivery has the message now; at work, it
 finishes. A held delivery is given up too when another delivery of its message is received
 here (that one does the work). A `visibility_timeout_s` the heartbeat cannot keep under SQS's 12 h is clamped, and
