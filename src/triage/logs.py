@@ -94,13 +94,14 @@ class _NamedPrintLogger(structlog.PrintLogger):
 
 def redact_event(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Any:
     """A structlog processor: every value of the event redacted, bar triage's own identifiers.
-    A library's message (`event` of a stdlib record) is its own text, and redacted too. A value
+    A library's message (`event` of a stdlib record) is its own text, and redacted too, as is
+    a triage line's `event` that is not a fixed name (`_fixed_name`). A value
     that is not JSON (an exception, bytes, a path) is redacted as its text: the renderer would
     otherwise write its repr, secrets and all."""
     name = str(event.get("logger", ""))
     ours = name == "triage" or name.startswith("triage.")
     for key, value in event.items():
-        if key in _OURS and (ours or key != "event"):
+        if (key in _OURS and key != "event") or (key == "event" and ours and _fixed_name(value)):
             continue
         if secret_named(key):  # `x_api_key=…`: blanked by its name, as a JSON key's value is
             event[key] = _REDACTOR.value({key: _plain(value)})[_REDACTOR.text(key)]
@@ -113,6 +114,18 @@ def redact_event(_logger: Any, _method: str, event: MutableMapping[str, Any]) ->
         else:
             event[key] = _scalar(value)
     return event
+
+
+#: A triage event name as the code writes it (`message.acked`, `http.refused_suppressed`):
+#: lower-case words joined by dots, nothing an alert or a service could have put in it.
+_EVENT_NAME = re.compile(r"[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+")
+
+
+def _fixed_name(value: object) -> bool:
+    """`value` is one of triage's fixed event names, which redaction can skip. A triage line's
+    event is not always one: printf arguments (`log.info("sent %s", x)`) are formatted into
+    it, and a stdlib record of a `triage.` logger carries its formatted message there."""
+    return isinstance(value, str) and len(value) <= 100 and _EVENT_NAME.fullmatch(value) is not None
 
 
 #: An int longer than this is written as its size: Python refuses to write one of over

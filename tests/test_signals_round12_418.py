@@ -1,0 +1,51 @@
+"""Round 12 of triage's own signals (helper 418): what its logs, metrics and health say can be
+trusted in the paths earlier rounds did not reach."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+import structlog
+
+from triage.logs import configure_logging
+
+SECRET = "ghp_R4nd0mT0k3nValueAbCdEfGhIjKlMnOpQr12"
+
+
+def _json_lines(stream: io.StringIO) -> list[dict[str, object]]:
+    return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+def test_a_triage_lines_positional_arguments_are_redacted() -> None:
+    """A triage logger called with printf arguments (`log.info("sent %s", x)`) has them
+    formatted into its event: that event is redacted like any other text, not skipped as one
+    of triage's own fixed event names."""
+    stream = io.StringIO()
+    configure_logging("json", "info", stream)
+    structlog.get_logger("triage.round12").info("sent %s", f"Authorization: Bearer {SECRET}")
+    (line,) = _json_lines(stream)
+    assert SECRET not in json.dumps(line), line
+    assert str(line["event"]).startswith("sent Authorization: Bearer [REDACTED"), line
+
+
+def test_a_stdlib_record_of_a_triage_logger_has_its_message_redacted() -> None:
+    """A stdlib `logging` record whose logger is under `triage.` (a module that logs through
+    `logging.getLogger(__name__)`) has its formatted message redacted too."""
+    stream = io.StringIO()
+    configure_logging("json", "info", stream)
+    logging.getLogger("triage.round12.stdlib").warning("token was %s", SECRET)
+    (line,) = _json_lines(stream)
+    assert SECRET not in json.dumps(line), line
+    assert line["logger"] == "triage.round12.stdlib", line
+
+
+def test_a_triage_event_name_is_still_written_as_it_is() -> None:
+    """A dotted event name (`message.acked`) is triage's own and written unchanged, even where
+    its words would read as a secret's name to the redactor."""
+    stream = io.StringIO()
+    configure_logging("json", "info", stream)
+    structlog.get_logger("triage.round12").info("api_token.rotated", count=1)
+    (line,) = _json_lines(stream)
+    assert line["event"] == "api_token.rotated", line
