@@ -15,7 +15,8 @@ How answers map to errors (the error's `reason` is the outcome counted in `SinkC
     403/429 "secondary rate limit" (or      GitHubThrottledError (retry_after_s = 60, doubled
     "abuse detection", "rate limit          for each such limit in a row, at most 960; a
     exceeded"), or 429; 422 "... has        read's or write's success starts it again), paused
-    been spammed" (content too fast)
+    been spammed" or "was submitted too
+    quickly" (content too fast)
     5xx, 408, 425 + Retry-After             GitHubThrottledError "unavailable": GitHub says when
                                             to come back, so the message is held, not failed
     5xx, 408, 425, network error, timeout   GitHubUnavailableError "unavailable" / "network"
@@ -123,8 +124,10 @@ SECONDARY_LIMIT_MAX_WAIT_S = 960.0
 #: x-ratelimit-* headers a proxy may drop). A 403 without them is no limit (a permission).
 _LIMIT_WORDS = ("secondary rate limit", "abuse detection", "rate limit exceeded")
 
-#: GitHub's words in a 422 that refuses content created too fast rather than the request.
-_SPAMMED = "has been spammed"
+#: GitHub's words in a 422 that refuses content created too fast rather than the request: its
+#: docs' ("the endpoint has been spammed") and what it answers (a validation error "was
+#: submitted too quickly", for an issue and for a comment alike, as octokit and gh report it).
+_SPAMMED = ("has been spammed", "submitted too quickly")
 
 #: An answer's extension saying why its body was not read (`GitHubApi._request`).
 _UNREAD = "triage.unread"
@@ -376,10 +379,11 @@ class GitHubApi:
         fields = {"method": method, "path": path, "status": status, "reason": reason}
         limit_s = self._limit_wait_s(response, reason, method) if status in (403, 429) else None
         budget = _spent_budget(response, path) if limit_s is not None else _CORE
-        if status == 422 and _SPAMMED in reason.lower():
+        if status == 422 and any(words in reason.lower() for words in _SPAMMED):
             # GitHub's 422 for content created too fast ("the endpoint has been spammed", in
-            # its docs beside validation): a wait as for a secondary limit, not the ticket's
-            # fault, which a rejection would dead-letter with its issue never opened.
+            # its docs beside validation; "was submitted too quickly", as it answers): a wait
+            # as for a secondary limit, not the ticket's fault, which a rejection would
+            # dead-letter with its issue never opened.
             limit_s = self._secondary_wait_s(method)
         if limit_s is not None:
             wait_s = throttle_wait_s(limit_s, SECONDARY_LIMIT_WAIT_S)

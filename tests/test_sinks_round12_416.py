@@ -1,0 +1,72 @@
+"""Round 12 (helper 416): the sinks against answers their real services give that no earlier
+round covers. Each is the real sink over real HTTP to a loopback stand-in on 127.0.0.1.
+
+- GitHub's content-creation limit as it is actually written: a 422 whose validation error says
+  the issue or comment "was submitted too quickly" (the docs' "has been spammed" is what the
+  sink knew). It is a wait, not the ticket's fault.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+
+from test_github_later_life import REPO, TOKEN, LaterLifeGitHub, effect, opened
+from triage.errors import GitHubThrottledError
+from triage.models import EffectKind
+from triage.settings import Settings
+from triage.sinks.github import GitHubSink
+from triage.sinks.github.api import SECONDARY_LIMIT_WAIT_S
+
+# --- GitHub -----------------------------------------------------------------------------------
+
+
+def too_quickly(resource: str) -> dict[str, Any]:
+    """GitHub's answer to content created too fast (REST, as octokit and gh report it)."""
+    error = {"resource": resource, "code": "custom", "message": "was submitted too quickly"}
+    return {
+        "message": "Validation Failed",
+        "errors": [error],
+        "documentation_url": "https://docs.github.com/rest/issues/issues#create-an-issue",
+    }
+
+
+@pytest.fixture
+def github() -> Iterator[LaterLifeGitHub]:
+    with LaterLifeGitHub(tokens={TOKEN: "triage-bot"}, repositories=(REPO,)) as server:
+        yield server
+
+
+@pytest.fixture
+async def sink(github: LaterLifeGitHub) -> AsyncIterator[GitHubSink]:
+    settings = Settings(github_api_url=github.url, github_repository=REPO, github_token=TOKEN)
+    s = GitHubSink(settings)
+    try:
+        yield s
+    finally:
+        await s.aclose()
+
+
+async def test_a_create_submitted_too_quickly_is_held_not_dead_lettered(
+    sink: GitHubSink, github: LaterLifeGitHub
+) -> None:
+    """GitHub's 422 "was submitted too quickly" on a create is its content-creation limit: the
+    message is held for a secondary limit's wait, never rejected (its issue would be lost)."""
+    github.fail_next(1, 422, method="POST", body=too_quickly("Issue"))
+    with pytest.raises(GitHubThrottledError) as held:
+        await sink.apply(effect(EffectKind.OPEN, None, "fp:1"))
+    assert held.value.retry_after_s == SECONDARY_LIMIT_WAIT_S
+    assert github.issues() == []
+
+
+async def test_a_comment_submitted_too_quickly_is_held_not_dead_lettered(
+    sink: GitHubSink, github: LaterLifeGitHub
+) -> None:
+    """An update's comment refused as "was submitted too quickly" is held too: the update is
+    neither rejected (its message dead-lettered) nor taken as done without its comment."""
+    ref = await opened(sink)
+    github.fail_next(1, 422, method="POST", path="/comments", body=too_quickly("IssueComment"))
+    with pytest.raises(GitHubThrottledError):
+        await sink.apply(effect(EffectKind.UPDATE, ref, "fp:2"))
