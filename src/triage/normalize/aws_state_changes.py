@@ -79,6 +79,9 @@ Where each shape comes from (AWS's documentation):
   Invocation Status-change Notification: `command-id`, `document-name`, an invocation's
   `instance-id`, `status` Pending, InProgress, Delayed, Success, Failed, TimedOut, Cancelled,
   Cancelling), keyed as its SNS notice (`aws_ssm`).
+- Amazon Inspector: eventbridge/latest/ref/events-ref-inspector2.html (Inspector2 Coverage:
+  the resource in `resources`, `scanType` PACKAGE, CODE …, `scanStatus.statusCodeValue`
+  ACTIVE or INACTIVE and its `reason`, one of the API's ScanStatusReason values).
 - EC2: AWSEC2/latest/UserGuide/monitoring-instance-state-changes.html (`instance-id`, `state`
   pending, running, stopping, stopped, shutting-down, terminated); ebs/latest/userguide/
   ebs-cloud-watch-events.html (EBS Snapshot Notification, EBS Multi-Volume Snapshots
@@ -203,6 +206,46 @@ def _count(value: Any) -> int:
         return int(float(value))
     except (ValueError, OverflowError):
         return 0
+
+
+#: Why Inspector stopped scanning a resource when that needs no fix: it is gone, its scan
+#: window for an image lapsed as configured, someone excluded it by tag, or Inspector is
+#: being turned off. Nothing later would close an incident open for its coverage.
+_COVERAGE_ENDED = _states(
+    "RESOURCE_TERMINATED", "SCAN_ELIGIBILITY_EXPIRED", "EXCLUDED_BY_TAG", "PENDING_DISABLE"
+)
+#: Why a resource is not scanned yet or for now: it will be again without anyone acting.
+_COVERAGE_WAITING = _states(
+    "EC2_INSTANCE_STOPPED", "PENDING_INITIAL_SCAN", "PENDING_REVIVAL_SCAN", "SCAN_IN_PROGRESS"
+)
+#: Why Inspector cannot scan a resource that someone has to act on (ScanStatusReason).
+_COVERAGE_LOST = _states(
+    "ACCESS_DENIED", "ACCESS_DENIED_TO_ENCRYPTION_KEY", "INTERNAL_ERROR",
+    "UNMANAGED_EC2_INSTANCE", "UNSUPPORTED_OS", "IMAGE_SIZE_EXCEEDED", "NO_INVENTORY",
+    "STALE_INVENTORY", "UNSUPPORTED_RUNTIME", "UNSUPPORTED_MEDIA_TYPE", "UNSUPPORTED_CONFIG_FILE",
+    "UNSUPPORTED_LANGUAGE", "DEEP_INSPECTION_PACKAGE_COLLECTION_LIMIT_EXCEEDED",
+    "DEEP_INSPECTION_DAILY_SSM_INVENTORY_LIMIT_EXCEEDED",
+    "DEEP_INSPECTION_COLLECTION_TIME_LIMIT_EXCEEDED", "DEEP_INSPECTION_NO_INVENTORY",
+    "AGENTLESS_INSTANCE_STORAGE_LIMIT_EXCEEDED",
+    "AGENTLESS_INSTANCE_COLLECTION_TIME_LIMIT_EXCEEDED", "INTEGRATION_CONNECTION_LOST",
+    "NO_SCAN_CONFIGURATION_ASSOCIATED", "NO_RESOURCES_FOUND",
+)  # fmt: skip
+#: The state a resource Inspector scans is in (`_coverage_state`).
+_COVERED = "ACTIVE"
+
+
+def _coverage_state(detail: dict[str, Any]) -> Any:
+    """An Inspector2 Coverage event's state: ACTIVE (the resource is scanned, whatever the
+    reason says) as it came, else the reason it is not (UNMANAGED_EC2_INSTANCE), which says
+    whether anyone has to act; an INACTIVE without a reason stays INACTIVE, and fires."""
+    status = common.obj_or_empty(detail.get("scanStatus"))
+    code = status.get("statusCodeValue")
+    if code is None:
+        code = status.get("statusCode")  # the API's name for it (ListCoverage)
+    if not isinstance(code, str) or code.strip().upper() != "INACTIVE":
+        return code
+    reason = status.get("reason")
+    return reason if isinstance(reason, str) and reason.strip() else code
 
 
 #: The state of an array job's child that succeeded (`_batch_state`).
@@ -638,6 +681,16 @@ READINGS: dict[tuple[str, str], StateChange] = {
         fires=_states("failed"),
         resolves=_states("available"),
         quiet=_states("pending", "deregistered", "disabled"),
+    ),
+    # A resource's scan coverage (its resources, and the scan type: a function's CODE scans
+    # are not its PACKAGE scans): lost for a reason someone must fix fires, scanned again
+    # (ACTIVE) resolves, and so does coverage ended on purpose or with the resource.
+    ("aws.inspector2", "Inspector2 Coverage"): StateChange(
+        derive=_coverage_state,
+        fires=_COVERAGE_LOST | _states("INACTIVE"),
+        resolves=_states(_COVERED) | _COVERAGE_ENDED,
+        quiet=_COVERAGE_WAITING,
+        also=("scanType",),
     ),
     # The instance's resources identify it; stopped or terminated fires, running again resolves.
     ("aws.ec2", "EC2 Instance State-change Notification"): StateChange(
