@@ -1935,6 +1935,8 @@ CASES = [
     ("altool -u a -p Xk7pL2mR9tQwE4rT", "altool -u a -p [REDACTED:password]"),
     ("set-item env:API_TOKEN Xk7pL2mR9tQwE4rT", "set-item env:API_TOKEN [REDACTED:password]"),
     ("autologon bob CORP Xk7pL2mR9tQwE4rT", "autologon bob CORP [REDACTED:password]"),
+    ("wpa_cli set_network 0 psk Xk7pL2mR9tQwE4rT", "wpa_cli set_network 0 psk [REDACTED:password]"),
+    ("$ k3s token create\nq8r2kz.vxu7dhn4ld7dmm5a\n", "$ k3s token create\n[REDACTED:password]\n"),
 ]
 
 

@@ -707,3 +707,51 @@ def test_windows_tool_prompts_and_plain_values_stay(text: str) -> None:
     """ldifde's `*` (it asks), an export, Autologon's `/delete`, a plain variable and a
     variable's reference stay."""
     assert _text(text) == text
+
+
+# --- new classes: networks' and clusters' join secrets ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "netbird up --setup-key 2b7a5c3e-9f1d-4e8a-b6c2-1d3f5e7a9b0c",
+            f"netbird up --setup-key {P}",
+        ),
+        (
+            f"tctl tokens add --type=node --value {PASSWORD}",
+            f"tctl tokens add --type=node --value {P}",
+        ),
+        (f"wpa_cli set_network 0 psk '\"{PASSWORD}\"'", f"wpa_cli set_network 0 psk '{P}'"),
+        (
+            f"wpa_cli -i wlan0 set_network 1 password {PASSWORD}",
+            f"wpa_cli -i wlan0 set_network 1 password {P}",
+        ),
+        ("$ kubeadm token create\nq8r2kz.vxu7dhn4ld7dmm5a\n", f"$ kubeadm token create\n{P}\n"),
+        ("$ k3s token create\nq8r2kz.vxu7dhn4ld7dmm5a\n", f"$ k3s token create\n{P}\n"),
+        (
+            "$ headscale preauthkeys create --user bob\n0f8c1b5e2a7d4c9e3b6a1f0d8e7c2b5a4f9e1d3c\n",
+            f"$ headscale preauthkeys create --user bob\n{P}\n",
+        ),
+    ],
+)
+def test_join_secret_given_or_printed_is_redacted(text: str, expected: str) -> None:
+    """NetBird's `--setup-key`, Teleport's `tctl tokens add --value`, a Wi-Fi key given to
+    `wpa_cli set_network`, and the bootstrap token or pre-auth key kubeadm, k3s and Headscale
+    print go."""
+    assert _text(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "wpa_cli set_network 0 ssid '\"home\"'",
+        "tctl tokens ls",
+        "$ kubeadm token create --print-join-command\nkubeadm join 10.0.0.1:6443 --discovery-token-unsafe-skip-ca-verification\n",
+    ],
+)
+def test_join_commands_without_a_secret_stay(text: str) -> None:
+    """A network's name, a token listing, and the join command kubeadm prints (its token, when
+    there, is its own rule's) stay."""
+    assert _text(text) == text

@@ -159,6 +159,8 @@ _PASSWORD_OPTIONS = (
     # account binding key (`--hmac`); Apple's altool (`-u <apple id> -p <app password>`).
     (r"hash\.sh", ("-p",)),
     ("lego", ("--hmac",)),
+    # Teleport's static join token (`tctl tokens add --type=node --value <token>`).
+    (r"tctl[ \t]{1,3}tokens[ \t]{1,3}add", ("--value",)),
     (r"(?:xcrun[ \t]{1,3})?altool", ("-p",)),
     # Azure's database servers take their admin's password as -p (`--admin-password`).
     (
@@ -623,6 +625,11 @@ _PRINTS_SECRET = (
     r"|chamber~[ \t]{1,3}read[ \t][^\r\n|]{0,512}?(?<![\w-])-q(?![\w-])"
     r"|openssl~[ \t]{1,3}rand[ \t]{1,3}-(?:base64|hex)"
     r"|argocd~[ \t]{1,3}admin[ \t]{1,3}initial-password"
+    # A cluster's new join token (kubeadm's and k3s' bootstrap token; its join command, with
+    # `--print-join-command`, has the token's own rule), Headscale's new pre-auth key.
+    r"|(?:kubeadm~|k3s(?<![\w.-]k3s))[ \t]{1,3}token[ \t]{1,3}create"
+    r"(?![^\r\n|]{0,256}?--print-join-command)"
+    r"|headscale~[ \t]{1,3}preauthkeys[ \t]{1,3}create"
     # Consul's and Nomad's new gossip encryption key.
     r"|consul~[ \t]{1,3}keygen|nomad~[ \t]{1,3}operator[ \t]{1,3}"
     r"(?:keygen|gossip[ \t]{1,3}keyring[ \t]{1,3}generate)"
@@ -972,6 +979,7 @@ PRINTED_RULES: tuple[_Rule, ...] = tuple(
         *("config:get", "printenv", "echo", "cat ", "keyvault", "ssm"),
         *("initial-password", "-asplaintext", "kv get", "etcdctl", "az ", "az\t", "jsonpath"),
         *("go-template", "genkey", "genpsk", "private-key", "preshared-keys", "keygen"),
+        *("token create", "preauthkeys"),
         "keyring",
         fold_needles=True,
     )
@@ -1265,7 +1273,7 @@ COMMAND_RULES: tuple[
         # Azure's database servers by their subcommand.
         *("server create", "server update"),
         # OpenSearch's hasher, lego, altool.
-        *("hash.sh", "lego", "altool"),
+        *("hash.sh", "lego", "altool", "tctl"),
     ),
     # HTTPie's and xh's query items named like a secret (`token==…`), and their `-a` after
     # `-A bearer` (`_httpie_secrets`).
@@ -1332,6 +1340,9 @@ COMMAND_RULES: tuple[
         r"(?:[ \t]{1,3}[^\s]{1,256}+){2}"
         r"|secret-set-value[ \t]{1,3}(?:--secret[ \t]{1,3})?(?!-)[^\s]{1,64}+"
         r"(?![ \t]{1,3}--(?!base64))(?:[ \t]{1,3}--base64)?+"
+        # wpa_supplicant's control: `wpa_cli set_network <id> psk|password|sae_password <value>`.
+        r"|wpa_cli[^\n|;&]{0,64}?[ \t]set_network[ \t]{1,3}[0-9]{1,4}+[ \t]{1,3}"
+        r"(?:psk|password|sae_password|wep_key[0-3]|private_key_passwd)"
         # Windows' `ldifde … -b <user> <domain> <password>` and Sysinternals' `autologon <user>
         # <domain> <password>`.
         r"|ldifde(?:\.exe)?[ \t][^\n|;&]{0,256}?(?<![\w-])-b(?:[ \t]{1,3}[^\s-][^\s]{0,255}+){2}"
@@ -1351,7 +1362,7 @@ COMMAND_RULES: tuple[
         _replaced_value("[REDACTED:password]"),
         *("rabbitmqctl", "alias", "http-basic.", "pypi-token.", "wpa_passphrase"),
         *("curl", "nmcli", "ser add", "hdbuserstore", "nlock", "samba-tool", "rpc"),
-        *("ejabberdctl", "prosodyctl", "secret-set-value", "ldifde", "autologon"),
+        *("ejabberdctl", "prosodyctl", "secret-set-value", "ldifde", "autologon", "wpa_cli"),
         fold_needles=True,
     ),
     # rclone's remote created or updated from the command line (`rclone config create s3r s3
@@ -1584,7 +1595,9 @@ COMMAND_RULES: tuple[
         r"|bearer"
         # A key's name joins its words with `-` or `_` (`--private_key`, `--hmac_key`).
         r"|(?:api|access|private|signing|encryption|hmac|routing|service|integration|license"
-        r"|insert|master|auth|subscription|functions|app|application|sdk|account)[-_]key"
+        r"|insert|master|auth|subscription|functions|app|application|sdk|account"
+        # NetBird's `--setup-key` (a peer's enrolment key).
+        r"|setup)[-_]key"
         # A secret store's value (aws secretsmanager's --secret-string and --secret-binary).
         r"|secret-(?:string|binary|value))"
         # A value that is wholly a placeholder (`$DD_APP_KEY`, `${{ secrets.X }}`) says where
