@@ -4,6 +4,10 @@ round covers. Each is the real sink over real HTTP to a loopback stand-in on 127
 - GitHub's content-creation limit as it is actually written: a 422 whose validation error says
   the issue or comment "was submitted too quickly" (the docs' "has been spammed" is what the
   sink knew). It is a wait, not the ticket's fault.
+- The ticket backend answering a create with `303 See Other` and the ticket's address in its
+  Location (RFC 9110's answer to a POST whose result is a resource that exists: the ticket an
+  earlier try under the same Idempotency-Key made). That names the create's ticket; it is no
+  sign of a wrong BACKEND_BASE_URL.
 """
 
 from __future__ import annotations
@@ -13,8 +17,11 @@ from typing import Any
 
 import pytest
 
+from hostile_server import answer, hostile
 from test_github_later_life import REPO, TOKEN, LaterLifeGitHub, effect, opened
-from triage.errors import GitHubThrottledError
+from test_redteam_round6_sinks import CREATE_ROUTE, backend_at, paths
+from test_redteam_round6_sinks import effect as backend_effect
+from triage.errors import GitHubThrottledError, SinkUnavailableError
 from triage.models import EffectKind
 from triage.settings import Settings
 from triage.sinks.github import GitHubSink
@@ -70,3 +77,43 @@ async def test_a_comment_submitted_too_quickly_is_held_not_dead_lettered(
     github.fail_next(1, 422, method="POST", path="/comments", body=too_quickly("IssueComment"))
     with pytest.raises(GitHubThrottledError):
         await sink.apply(effect(EffectKind.UPDATE, ref, "fp:2"))
+
+
+# --- the ticket backend -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def backend_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The backend sink's token, from the environment as the daemon reads it."""
+    monkeypatch.setenv("BACKEND_TOKEN", "round12-416-token")
+
+
+@pytest.mark.usefixtures("backend_token")
+async def test_a_create_answered_see_other_naming_the_ticket_adopts_it() -> None:
+    """A create the backend answers `303 See Other` with the ticket's address (RFC 9110's
+    answer to a POST whose result already exists: the key's ticket) is that ticket: the
+    incident gets its reference, instead of a "redirected" outage whose every retry meets the
+    same answer until the message is dead-lettered beside a ticket that exists."""
+    see_other = answer(303, {"Location": f"{CREATE_ROUTE}/T-9"})
+    async with hostile(see_other) as server, backend_at(server.url) as sink:
+        applied = await sink.apply(backend_effect(EffectKind.OPEN))
+    assert applied.ref == "T-9"
+    assert paths(server) == [CREATE_ROUTE]  # named, never fetched
+
+
+@pytest.mark.usefixtures("backend_token")
+@pytest.mark.parametrize(
+    "location",
+    ["/login?next=/api/service/tickets", "http://elsewhere.example/api/service/tickets/T-9"],
+    ids=["a-login-page", "another-host"],
+)
+async def test_a_create_answered_see_other_elsewhere_still_waits(location: str) -> None:
+    """A 303 that names no ticket under the create route on the backend's own origin (a
+    sign-in page, another host) is still a redirect that waits for the setup to be fixed."""
+    async with (
+        hostile(answer(303, {"Location": location})) as server,
+        backend_at(server.url) as sink,
+    ):
+        with pytest.raises(SinkUnavailableError) as caught:
+            await sink.apply(backend_effect(EffectKind.OPEN))
+    assert caught.value.reason == "redirected"

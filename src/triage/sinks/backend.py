@@ -49,6 +49,9 @@ How answers map to errors:
     5xx, 408                       SinkUnavailableError, with `Retry-After` as retry_after_s
                                    (a date in it read against the answer's own Date); one
                                    with a wait is held for it by the guard (`guard.py`)
+    303 to a create, naming a      the create's ticket (RFC 9110: a POST whose result
+    ticket in its Location         exists, as a key's earlier try made it), adopted as a
+    (as `201 Created` would)       409 naming it is; never fetched
     3xx                            not followed (the token would go along). On the create
                                    route SinkUnavailableError `redirected`: every new ticket
                                    waits until BACKEND_BASE_URL is fixed. On a later effect's
@@ -531,6 +534,12 @@ class BackendSink:
                 # backend names it: that ticket is this create's.
                 status = 200
                 log.info("backend.create_conflict_adopted", url=url, action="adopt")
+        if status == 303 and creating and _ref_at(response.headers.get("Location"), url):
+            # See Other: RFC 9110's answer to a POST whose result is a resource that exists
+            # (the ticket the key made), named by its Location under the create route on the
+            # backend's own origin: that ticket is this create's, not a sign of a wrong URL.
+            # Nothing is fetched from it.
+            return self._see_other(response, url, effect)
         if 200 <= status < 300:
             self._refused = None
             self._conflicts.pop(effect.idempotency_key, None)
@@ -597,6 +606,16 @@ class BackendSink:
             status=status,
             detail=reason,
         )
+
+    def _see_other(self, response: httpx2.Response, url: str, effect: Effect) -> Any:
+        """A create answered 303 naming its ticket (`_verdict`): done, the answer taken as
+        empty so that the Location names the ticket (`_named_ticket`), its body (a redirect's
+        page) never read."""
+        self._refused = None
+        self._conflicts.pop(effect.idempotency_key, None)
+        self.metrics.incr("SinkCalls", sink=self.name, outcome="ok")
+        log.info("backend.create_see_other_adopted", url=url, action="adopt")
+        return None
 
     def _markup_answer(self, response: httpx2.Response, url: str, effect: Effect) -> None:
         """Raise SinkUnavailableError `bad_response` when a 2xx answer is a web page
