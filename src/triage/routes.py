@@ -553,10 +553,25 @@ class Router:
         """The known-error categories (`patterns.toml`) `view` matches."""
         return self._categorise(view) if self._categorise is not None else frozenset()
 
-    def grouping(self, alert: Alert, priority: Priority | None) -> Route | None:
-        """The route that groups `alert`, when the first route it matches has `group_by`."""
+    def grouping(
+        self,
+        alert: Alert,
+        priority: Priority | None,
+        view: Callable[[], RedactedAlert] | None = None,
+    ) -> Route | None:
+        """The route that groups `alert`, when the first route it matches has `group_by`.
+        A known-error route (`category`, never a grouping one) before it takes the alert when
+        the alert's redacted `view` (made only when such a route's other matchers hold) shows
+        one of its categories, as `route` reads them once the ticket is written: the alert is
+        then that route's incident, not a member of a later route's group. Without `view`,
+        such routes are passed over (nothing to read the categories from)."""
+        categories: frozenset[str] | None = None
         for rule in self.rules:
-            if rule.matches(alert, priority):
+            if rule.category and categories is None and view is not None:
+                if not rule.matches(alert, priority, rule.category):
+                    continue  # its other matchers fail: no need to redact the alert
+                categories = self.categories(view())
+            if rule.matches(alert, priority, categories):
                 return rule.route if rule.route.group_by else None
         return None
 
