@@ -92,3 +92,107 @@ def test_a_functions_code_scan_and_package_scan_are_two_incidents() -> None:
     package = _only(_coverage("ACTIVE", "SUCCESSFUL", _FUNCTION, "PACKAGE"))
     assert code.status is Status.FIRING
     assert code.identity != package.identity
+
+
+# --- scans that found something were read as a success -----------------------------------------
+
+
+def _event(source: str, kind: str, detail: dict[str, Any], resources: list[str]) -> dict[str, Any]:
+    """An EventBridge event as AWS sends it."""
+    return {
+        "version": "0",
+        "id": "739c0d3c-4f02-85c7-5a88-94a9EXAMPLE",
+        "detail-type": kind,
+        "source": source,
+        "account": "123456789012",
+        "time": "2026-12-06T09:03:16Z",
+        "region": "us-east-2",
+        "resources": resources,
+        "detail": detail,
+    }
+
+
+_REPOSITORY = "arn:aws:ecr:us-east-2:123456789012:repository/orders-api"
+
+
+def _image_scan(counts: dict[str, int], digest: str = "sha256:36c7b282") -> dict[str, Any]:
+    """Amazon Inspector's "Inspector2 Scan" of an ECR image (enhanced scanning), as its
+    EventBridge reference shows it: the scan status and the findings counted by severity."""
+    detail = {
+        "scan-status": "INITIAL_SCAN_COMPLETE",
+        "repository-name": _REPOSITORY,
+        "finding-severity-counts": counts,
+        "image-digest": digest,
+        "image-tags": ["latest"],
+    }
+    return _event("aws.inspector2", "Inspector2 Scan", detail, [_REPOSITORY])
+
+
+def test_an_inspector_image_scan_with_critical_findings_fires_at_their_severity() -> None:
+    """An image scan that counted critical vulnerabilities is a critical incident, as ECR's
+    own basic scan of the image is, not a completed scan that changes no ticket."""
+    alert = _only(_image_scan({"CRITICAL": 7, "HIGH": 61, "MEDIUM": 62, "TOTAL": 130}))
+    assert (alert.status, alert.severity) == (Status.FIRING, "CRITICAL")
+
+
+def test_the_repositorys_next_clean_image_scan_resolves() -> None:
+    """The repository's next image that scans without critical or high findings resolves its
+    incident; a scan with medium findings only is clean as ECR's scans are read."""
+    vulnerable = _only(_image_scan({"HIGH": 2, "TOTAL": 2}))
+    clean = _only(_image_scan({"MEDIUM": 3, "TOTAL": 3}, "sha256:9f1e"))
+    assert (vulnerable.status, clean.status) == (Status.FIRING, Status.RESOLVED)
+    assert vulnerable.identity == clean.identity
+
+
+_PLAN = "arn:aws:guardduty:us-east-2:123456789012:malware-protection-plan/b4c7f464ab3a4EXAMPLE"
+
+
+def _object_scan(result: str, key: str = "uploads/invoice.pdf") -> dict[str, Any]:
+    """GuardDuty Malware Protection for S3's "GuardDuty Malware Protection Object Scan Result"
+    (its EventBridge example): the scanned object and what the scan found."""
+    threats = [{"name": "EICAR-Test-File (not a virus)"}] if result == "THREATS_FOUND" else None
+    detail = {
+        "schemaVersion": "1.0",
+        "scanStatus": "COMPLETED",
+        "resourceType": "S3_OBJECT",
+        "s3ObjectDetails": {
+            "bucketName": "customer-uploads",
+            "objectKey": key,
+            "eTag": "0ee95d1c8f1e8ea3d46e6d1ee76b2b4a",
+            "versionId": "d5b4cd2c1fa0",
+            "s3Throttled": False,
+        },
+        "scanResultDetails": {"scanResultStatus": result, "threats": threats},
+    }
+    return _event(
+        "aws.guardduty", "GuardDuty Malware Protection Object Scan Result", detail, [_PLAN]
+    )
+
+
+def test_malware_found_in_an_uploaded_object_fires() -> None:
+    """A completed scan that found malware in an object is an incident (high, as GuardDuty's
+    MaliciousFile finding ranks it), never a scan that completed and changes no ticket."""
+    alert = _only(_object_scan("THREATS_FOUND"))
+    assert (alert.status, alert.severity) == (Status.FIRING, "HIGH")
+    assert "EICAR-Test-File" in alert.description
+
+
+def test_malware_in_two_objects_is_two_incidents() -> None:
+    """Two infected objects under one protection plan (one resource for both) are two
+    incidents: closing one must not close the other."""
+    first = _only(_object_scan("THREATS_FOUND", "uploads/a.zip"))
+    second = _only(_object_scan("THREATS_FOUND", "uploads/b.zip"))
+    assert first.identity != second.identity
+
+
+def test_a_clean_object_scan_changes_no_ticket() -> None:
+    """An object without threats (or one GuardDuty cannot scan, a password-protected
+    archive) changes no ticket: every upload would otherwise be one."""
+    assert _skip_reasons(_object_scan("NO_THREATS_FOUND")) == ["no_state_change"]
+    assert _skip_reasons(_object_scan("UNSUPPORTED")) == ["no_state_change"]
+
+
+def test_an_object_guardduty_could_not_read_fires() -> None:
+    """A scan denied access to the object (the plan's role lost its permission) left it
+    unscanned: someone has to fix the role."""
+    assert _only(_object_scan("ACCESS_DENIED")).status is Status.FIRING

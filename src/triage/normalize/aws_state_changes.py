@@ -81,7 +81,15 @@ Where each shape comes from (AWS's documentation):
   Cancelling), keyed as its SNS notice (`aws_ssm`).
 - Amazon Inspector: eventbridge/latest/ref/events-ref-inspector2.html (Inspector2 Coverage:
   the resource in `resources`, `scanType` PACKAGE, CODE …, `scanStatus.statusCodeValue`
-  ACTIVE or INACTIVE and its `reason`, one of the API's ScanStatusReason values).
+  ACTIVE or INACTIVE and its `reason`, one of the API's ScanStatusReason values);
+  Inspector2 Scan: `scan-status` INITIAL_SCAN_COMPLETE …, `finding-severity-counts`, an
+  image's `repository-name`, `image-digest`, or an instance's `instance-id`; the resource
+  scanned in `resources`).
+- GuardDuty Malware Protection for S3: guardduty/latest/ug/
+  monitor-with-eventbridge-s3-malware-protection.html (GuardDuty Malware Protection Object
+  Scan Result: `scanStatus` COMPLETED …, `s3ObjectDetails.bucketName`, `.objectKey`,
+  `scanResultDetails.scanResultStatus` NO_THREATS_FOUND, THREATS_FOUND, UNSUPPORTED,
+  ACCESS_DENIED, FAILED, and its `threats`; the protection plan in `resources`).
 - EC2: AWSEC2/latest/UserGuide/monitoring-instance-state-changes.html (`instance-id`, `state`
   pending, running, stopping, stopped, shutting-down, terminated); ebs/latest/userguide/
   ebs-cloud-watch-events.html (EBS Snapshot Notification, EBS Multi-Volume Snapshots
@@ -185,6 +193,17 @@ def _scan_result(detail: dict[str, Any]) -> Any:
     return _VULNERABLE if any(_count(counts.get(level)) > 0 for level in _SERIOUS) else _CLEAN
 
 
+def _inspector_scan_result(detail: dict[str, Any]) -> Any:
+    """An Inspector2 Scan (enhanced scanning of an image, or an instance's scan) that
+    completed (INITIAL_SCAN_COMPLETE), as its findings, as an ECR basic scan is read: CRITICAL
+    or HIGH ones, or none of them. Any other scan status as it came."""
+    status = detail.get("scan-status")
+    if not isinstance(status, str) or not status.strip().upper().endswith("COMPLETE"):
+        return status
+    counts = common.obj_or_empty(detail.get("finding-severity-counts"))
+    return _VULNERABLE if any(_count(counts.get(level)) > 0 for level in _SERIOUS) else _CLEAN
+
+
 #: ECR's finding levels, worst first (UNDEFINED ranks nowhere).
 _FINDING_LEVELS = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL")
 
@@ -246,6 +265,30 @@ def _coverage_state(detail: dict[str, Any]) -> Any:
         return code
     reason = status.get("reason")
     return reason if isinstance(reason, str) and reason.strip() else code
+
+
+def _object_scan_result(detail: dict[str, Any]) -> Any:
+    """A GuardDuty Malware Protection object scan that completed, as what it found
+    (`scanResultDetails.scanResultStatus`: THREATS_FOUND …): its top-level `scanStatus` says
+    only that the scan ran. Any other scan status as it came."""
+    status = detail.get("scanStatus")
+    if not isinstance(status, str) or status.strip().upper() != "COMPLETED":
+        return status
+    return common.obj_or_empty(detail.get("scanResultDetails")).get("scanResultStatus")
+
+
+def _scanned_object(detail: dict[str, Any]) -> dict[str, Any]:
+    """The object a malware scan is about (`bucket`, `object`): the event's resource is the
+    protection plan, which every object of its buckets shares."""
+    scanned = common.obj_or_empty(detail.get("s3ObjectDetails"))
+    return {"bucket": scanned.get("bucketName"), "object": scanned.get("objectKey")}
+
+
+def _threat_rank(detail: dict[str, Any]) -> str | None:
+    """HIGH for an object in which the scan found malware, as GuardDuty ranks the
+    Object:S3/MaliciousFile finding it makes of it; None otherwise."""
+    found = _object_scan_result(detail)
+    return "HIGH" if isinstance(found, str) and found.strip().upper() == "THREATS_FOUND" else None
 
 
 #: The state of an array job's child that succeeded (`_batch_state`).
@@ -691,6 +734,25 @@ READINGS: dict[tuple[str, str], StateChange] = {
         resolves=_states(_COVERED) | _COVERAGE_ENDED,
         quiet=_COVERAGE_WAITING,
         also=("scanType",),
+    ),
+    # An image's or an instance's scan (its resources: the repository, the instance), read as
+    # ECR's basic scans are: serious findings fire, the next scan without them resolves.
+    ("aws.inspector2", "Inspector2 Scan"): StateChange(
+        derive=_inspector_scan_result,
+        fires=_states(_VULNERABLE),
+        resolves=_states(_CLEAN),
+        rank=_worst_finding,
+    ),
+    # An object in which a scan found malware (each object its own incident), or that the
+    # scan could not read, fires; a clean or unsupported object changes no ticket, and
+    # nothing resolves: a person closes a malware incident once the object is dealt with.
+    ("aws.guardduty", "GuardDuty Malware Protection Object Scan Result"): StateChange(
+        derive=_object_scan_result,
+        fires=_states("THREATS_FOUND", "ACCESS_DENIED", "FAILED"),
+        quiet=_states("NO_THREATS_FOUND", "UNSUPPORTED"),
+        by=("bucket", "object"),
+        named_by=_scanned_object,
+        rank=_threat_rank,
     ),
     # The instance's resources identify it; stopped or terminated fires, running again resolves.
     ("aws.ec2", "EC2 Instance State-change Notification"): StateChange(
