@@ -392,9 +392,21 @@ def _one_item(found: Any) -> Any:
 
 #: Other names models give a ticket's fields, each read only where the contract's own is
 #: missing or null (`summary`: the description, else the title; see `_named`).
+#: A model answering in the alert's language may translate the keys as well (French, German,
+#: Spanish, Portuguese, Italian, Dutch; with and without their accents): those are read too.
 _SYNONYMS = {
-    "title": ("headline", "subject"),
-    "description": ("details", "body"),
+    "title": ("headline", "subject", "titre", "titel", "título", "titulo", "titolo"),
+    "description": (
+        "details",
+        "body",
+        "beschreibung",
+        "descripción",
+        "descripcion",
+        "descrição",
+        "descricao",
+        "descrizione",
+        "beschrijving",
+    ),
     "steps": (
         "next_steps",
         "actions",
@@ -403,8 +415,27 @@ _SYNONYMS = {
         "remediation",
         "remediation_steps",
         "recommendations",
+        "étapes",
+        "etapes",
+        "schritte",
+        "pasos",
+        "passos",
+        "passaggi",
+        "stappen",
     ),
-    "priority": ("severity", "urgency"),
+    "priority": (
+        "severity",
+        "urgency",
+        "priorité",
+        "priorite",
+        "priorität",
+        "prioritaet",
+        "prioridad",
+        "prioridade",
+        "priorità",
+        "priorita",
+        "prioriteit",
+    ),
 }
 _ROLES = {other: key for key, others in _SYNONYMS.items() for other in others}
 #: Spaces and hyphens in a key: "Next Steps" and "next-steps" are `next_steps`.
@@ -509,9 +540,10 @@ def _listed(value: Any) -> Any:
 
 
 def _description(value: Any) -> Any:
-    """A list of paragraphs (maybe encoded as a JSON string) joined by blank lines, read until
-    the contract's length is reached; the whole cut to it."""
-    value = _listed(value)
+    """A list of paragraphs (maybe encoded as a JSON string), or an object keying them
+    (`{"summary": "…", "impact": "…"}`, `{"1": "…"}`: its texts in the order written), joined
+    by blank lines, read until the contract's length is reached; the whole cut to it."""
+    value = _paragraphs(_listed(value))
     if isinstance(value, list) and value:
         paragraphs: list[str] = []
         length = 0
@@ -525,6 +557,17 @@ def _description(value: Any) -> Any:
                 break  # the rest is past what a ticket holds: not read
         value = "\n\n".join(paragraphs)
     return _line(value, DESCRIPTION_CHARS)
+
+
+def _paragraphs(value: Any) -> Any:
+    """`value`, or the values of an object keying paragraphs as a list in the order written
+    (its keys name or number them, and are not the ticket's text); an empty object, or one
+    with more items than a description holds paragraphs, is left as it is (validation
+    refuses it, as `_description` refuses a value that is no text)."""
+    if not isinstance(value, dict) or not value:
+        return value
+    items = list(islice(value.values(), _STEP_ITEMS + 1))
+    return items if len(items) <= _STEP_ITEMS else value
 
 
 def _steps(value: Any) -> Any:

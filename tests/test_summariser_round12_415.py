@@ -1,0 +1,131 @@
+"""Summariser round 12: over-marks of a faithful ticket, sends still unmarked, answer shapes.
+
+A number word of English that is another language's word ("Ten serwer" is Polish for "this
+server") is no number in that language's text; the alert's own link is kept however the model
+wraps it (Slack's `<url|text>`, Markdown's `[text](url)`, `<url>`); a file name after a redirect
+or with a file's extension is no host. A one-word host rsync's daemon (`host::module`), a
+`/dev/udp/` path, `nc` or `socat` sends to is marked as scp's is, and a step leaving the alert
+to clear on its own is a dismissal. An answer keyed in another language (`titel`, `étapes`) or
+with its description as an object of paragraphs is read as the English keys would be."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+import triage.summarise.answer as answers
+from factories import view
+from triage.models import Alert, Status
+from triage.redact import Redactor
+from triage.summarise import grounding, prompt
+from triage.summarise.llm import contain
+
+TITLE = "Checkout API 5xx on web-1"
+DASHBOARD = "https://grafana.example.com/d/x"
+
+
+def _alert(description: str) -> Alert:
+    return Alert(
+        source="generic",
+        status=Status.FIRING,
+        title=TITLE,
+        severity="warning",
+        description=description,
+        links={"dashboard": DASHBOARD},
+        occurred_at=datetime(2026, 11, 23, 9, 0, tzinfo=UTC),
+        identity={"dedup_key": "checkout-5xx"},
+    )
+
+
+#: An alert stating no 10 anywhere (its timestamp's 09:00 neither), so "ten" grounds nowhere.
+SOURCE = _alert("error rate 12% on web-1, see https://grafana.example.com/d/x")
+
+
+def contained(
+    description: str, steps: list[str], source: Alert = SOURCE
+) -> tuple[str, list[str], dict[str, int]]:
+    """The description, steps and rejected kinds `contain` publishes for `source`."""
+    redactor = Redactor()
+    shown = grounding.evidence(prompt.alert_view(view(source), redactor, 6000))
+    draft = prompt.TicketDraft(title=TITLE, priority="medium", description=description, steps=steps)
+    result = contain(draft, view(source), redactor, shown)
+    return result.ticket.description, list(result.ticket.steps), dict(result.rejected)
+
+
+# --- an answer keyed in another language, or a description as an object ----------------------
+
+
+@pytest.mark.parametrize(
+    ("title", "priority", "description", "steps"),
+    [
+        pytest.param("titre", "priorité", "description", "étapes", id="french"),
+        pytest.param("titel", "priorität", "beschreibung", "schritte", id="german"),
+        pytest.param("título", "prioridad", "descripción", "pasos", id="spanish"),
+        pytest.param("Titel", "Priorität", "Beschreibung", "Schritte", id="capitalised"),
+    ],
+)
+def test_an_answer_keyed_in_another_language_is_read(
+    title: str, priority: str, description: str, steps: str
+) -> None:
+    """A model answering in the alert's language may translate the keys too: they are read as
+    the English keys, not thrown away for the deterministic ticket."""
+    answer = json.dumps(
+        {title: TITLE, priority: "high", description: "Errors on web-1.", steps: ["Check web-1"]},
+        ensure_ascii=False,
+    )
+    read = answers.draft(answer)
+    assert (read.title, read.priority, read.description) == (TITLE, "high", "Errors on web-1.")
+    assert read.steps == ["Check web-1"]
+
+
+def test_the_english_key_wins_over_a_translated_one() -> None:
+    """A key in English beside its translation: the contract's own is read."""
+    answer = json.dumps(
+        {
+            "title": TITLE,
+            "titel": "Something else",
+            "description": "Errors on web-1.",
+            "steps": ["Check web-1"],
+        }
+    )
+    assert answers.draft(answer).title == TITLE
+
+
+@pytest.mark.parametrize(
+    ("description", "read"),
+    [
+        pytest.param(
+            {"summary": "Errors on web-1.", "impact": "Checkout fails."},
+            "Errors on web-1.\n\nCheckout fails.",
+            id="paragraphs-keyed",
+        ),
+        pytest.param(
+            {"1": "Errors on web-1.", "2": "Checkout fails."},
+            "Errors on web-1.\n\nCheckout fails.",
+            id="paragraphs-numbered",
+        ),
+        pytest.param(
+            ["Errors on web-1.", "", "Checkout fails."],
+            "Errors on web-1.\n\nCheckout fails.",
+            id="list",
+        ),
+    ],
+)
+def test_a_description_given_as_an_object_or_a_list_is_read(description: Any, read: str) -> None:
+    """A description of paragraphs, keyed or listed, is read as those paragraphs in order."""
+    answer = json.dumps({"title": TITLE, "description": description, "steps": ["Check web-1"]})
+    assert answers.draft(answer).description == read
+
+
+@pytest.mark.parametrize(
+    "description",
+    [{"summary": ["Errors on web-1."]}, {}, {"summary": 3}],
+)
+def test_a_description_object_of_no_texts_is_refused(description: Any) -> None:
+    """An object whose values are not texts is no description: refused as before."""
+    answer = json.dumps({"title": TITLE, "description": description, "steps": ["Check web-1"]})
+    with pytest.raises(ValueError, match="description"):
+        answers.draft(answer)
