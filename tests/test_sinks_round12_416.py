@@ -8,6 +8,9 @@ round covers. Each is the real sink over real HTTP to a loopback stand-in on 127
   Location (RFC 9110's answer to a POST whose result is a resource that exists: the ticket an
   earlier try under the same Idempotency-Key made). That names the create's ticket; it is no
   sign of a wrong BACKEND_BASE_URL.
+- Slack's `404 no_active_hooks`, what a webhook answers once its app's incoming webhooks are
+  removed or turned off: a destination gone, skipped as `no_service` is, not a post that fails
+  every new incident's message into the DLQ.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import pytest
 
 from hostile_server import answer, hostile
 from test_github_later_life import REPO, TOKEN, LaterLifeGitHub, effect, opened
-from test_redteam_round6_sinks import CREATE_ROUTE, backend_at, paths
+from test_redteam_round6_sinks import CREATE_ROUTE, backend_at, paths, slack_at
 from test_redteam_round6_sinks import effect as backend_effect
 from triage.errors import GitHubThrottledError, SinkUnavailableError
 from triage.models import EffectKind
@@ -117,3 +120,17 @@ async def test_a_create_answered_see_other_elsewhere_still_waits(location: str) 
         with pytest.raises(SinkUnavailableError) as caught:
             await sink.apply(backend_effect(EffectKind.OPEN))
     assert caught.value.reason == "redirected"
+
+
+# --- Slack ------------------------------------------------------------------------------------
+
+
+async def test_a_webhook_with_no_active_hooks_is_skipped_as_gone() -> None:
+    """A webhook answering `404 no_active_hooks` (its app's incoming webhooks removed or turned
+    off) takes no more posts, whatever the message: the post is skipped with one refusal, as
+    for `no_service`, instead of failing a new incident's message into the DLQ."""
+    gone = answer(404, {"Content-Type": "text/html"}, b"no_active_hooks")
+    async with hostile(gone) as server, slack_at(server) as sink:
+        applied = await sink.apply(backend_effect(EffectKind.OPEN))
+    assert applied.refused
+    assert applied.skipped == "slack refused: no_active_hooks"

@@ -198,6 +198,8 @@ DESTINATION_GONE = frozenset(
         "team_access_not_granted",
         "no_service",
         "no_service_id",
+        # A Slack app's webhook once its incoming webhooks are removed or turned off (404).
+        "no_active_hooks",
         "no_team",
         "team_disabled",
         "invalid_token",
