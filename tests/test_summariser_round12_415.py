@@ -21,6 +21,7 @@ from factories import view
 from triage.models import Alert, Status
 from triage.redact import Redactor
 from triage.summarise import grounding, prompt
+from triage.summarise.grounding import LINK_REMOVED
 from triage.summarise.llm import contain
 
 TITLE = "Checkout API 5xx on web-1"
@@ -53,6 +54,55 @@ def contained(
     draft = prompt.TicketDraft(title=TITLE, priority="medium", description=description, steps=steps)
     result = contain(draft, view(source), redactor, shown)
     return result.ticket.description, list(result.ticket.steps), dict(result.rejected)
+
+
+# --- the alert's link, wrapped -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "wrapped",
+    [
+        pytest.param(f"<{DASHBOARD}|dashboard>", id="slack"),
+        pytest.param(f"<{DASHBOARD}|{DASHBOARD}>", id="slack-url-as-text"),
+        pytest.param(f"[dashboard]({DASHBOARD})", id="markdown"),
+        pytest.param(f"<{DASHBOARD}>", id="angle-brackets"),
+        pytest.param(f"[{DASHBOARD}]({DASHBOARD})", id="markdown-url-as-text"),
+    ],
+)
+def test_the_alerts_link_is_kept_however_the_model_wraps_it(wrapped: str) -> None:
+    """The same URL is grounded in Slack's `<url|text>`, Markdown's `[text](url)` or `<url>`:
+    the link the alert holds is not removed for the characters around it."""
+    text = f"Errors on web-1, see {wrapped}."
+    description, _, rejected = contained(text, ["Check web-1"])
+    assert description == text
+    assert rejected == {}
+
+
+@pytest.mark.parametrize(
+    "wrapped",
+    [
+        "<https://evil.example.net/x|dashboard>",
+        f"<https://evil.example.net/x|{DASHBOARD}>",
+        "[dashboard](https://evil.example.net/x)",
+    ],
+)
+def test_another_link_wrapped_the_same_way_is_still_removed(wrapped: str) -> None:
+    """A link the alert never held is removed in Slack's or Markdown's form, also behind the
+    alert's own URL as its text."""
+    description, _, rejected = contained(f"Errors on web-1, see {wrapped}.", ["Check web-1"])
+    assert "evil.example.net" not in description
+    assert LINK_REMOVED in description
+    assert rejected == {"url": 1}
+
+
+def test_an_alert_writing_its_link_in_slacks_form_allows_the_bare_url() -> None:
+    """An alert's description holding `<url|text>` (a Slack-sourced one) allows the URL, not
+    the URL with `|text` glued to it."""
+    source = _alert("error rate 12% on web-1, see <https://grafana.example.com/d/y|graph>")
+    text = "Errors on web-1, see https://grafana.example.com/d/y."
+    description, _, rejected = contained(text, ["Check web-1"], source)
+    assert description == text
+    assert rejected == {}
 
 
 # --- an answer keyed in another language, or a description as an object ----------------------

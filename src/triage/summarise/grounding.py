@@ -664,7 +664,7 @@ def _domain_name(host: str) -> bool:
 def allowed_urls(links: Iterable[str], runbook_url: str | None, description: str) -> frozenset[str]:
     """The links a summary may keep: the alert's named links, its runbook and the URLs its
     description holds, each as it opens (`opened`)."""
-    urls = {*links, *_URL.findall(description)}
+    urls = {*links, *(description[start:end] for start, end in _url_spans(description))}
     if runbook_url:
         urls.add(runbook_url)
     return frozenset(opened(u.strip().rstrip(".,;:")) for u in urls)
@@ -685,18 +685,31 @@ def links(text: str, allowed: frozenset[str]) -> tuple[str, int]:
     removed = end = 0
     plain = folded(text)
     # A link holds "://" (most text checked holds none, and is not searched).
-    for match in _URL.finditer(plain) if "://" in plain else ():
-        url = text[match.start() : match.end()]
-        bare = url.rstrip(".,;:")
+    for start, stop in _url_spans(plain) if "://" in plain else ():
+        bare = text[start:stop].rstrip(".,;:")
         if bare in allowed:
             continue
         shown = urls_as_opened(bare) if opened(bare) in allowed else LINK_REMOVED
         if shown == bare:
             continue
-        out += (text[end : match.start()], shown)
-        end = match.start() + len(bare)
+        out += (text[end:start], shown)
+        end = start + len(bare)
         removed += shown == LINK_REMOVED
     return "".join([*out, text[end:]]), removed
+
+
+def _url_spans(text: str) -> Iterator[tuple[int, int]]:
+    """Where each link in `text` starts and ends. A link in Slack's form, `<url|text>`, ends
+    at its bar: the same URL is the alert's however it is wrapped (Markdown's `[text](url)`
+    and `<url>` end where `_URL` stops), and the text after the bar is searched as any other
+    (it may be a link of its own)."""
+    at = 0
+    while (match := _URL.search(text, at)) is not None:
+        start, end = match.span()
+        if text[start - 1 : start] == "<" and (bar := text.find("|", start, end)) >= 0:
+            end = bar
+        yield start, end
+        at = end + 1 if end < match.end() else end
 
 
 # --- classification ---------------------------------------------------------------------------
