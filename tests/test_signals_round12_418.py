@@ -10,6 +10,8 @@ import logging
 import structlog
 
 from triage.logs import configure_logging
+from triage.redact import Redactor
+from triage.tracing import hold_exporter_headers
 
 SECRET = "ghp_R4nd0mT0k3nValueAbCdEfGhIjKlMnOpQr12"
 
@@ -49,3 +51,27 @@ def test_a_triage_event_name_is_still_written_as_it_is() -> None:
     structlog.get_logger("triage.round12").info("api_token.rotated", count=1)
     (line,) = _json_lines(stream)
     assert line["event"] == "api_token.rotated", line
+
+
+#: OTLP exporter headers as Tempo (a tenant), Honeycomb (a dataset and its key) and a vendor
+#: with a named key take them, with a bare key whose name was forgotten.
+HONEYCOMB_KEY = "hcKeyR4nd0mAbC123XyZ987"
+VENDOR_KEY = "vendorKey-9f8e7d6c5b4a"
+BARE_KEY = "bareKey-Zz11Yy22Xx33Ww44"
+OTLP_HEADERS = (
+    f"X-Scope-OrgID=payments,x-honeycomb-dataset=production,x-honeycomb-team={HONEYCOMB_KEY},"
+    f"x-api-key={VENDOR_KEY},{BARE_KEY}"
+)
+
+
+def test_an_exporter_headers_tenant_and_dataset_are_not_held_as_credentials() -> None:
+    """A tenant or dataset name among the OTLP exporter's headers (`X-Scope-OrgID=payments`)
+    is not held as a credential: held, every `payments` and `production` in every ticket, log
+    line and team dimension of the process was blanked. The keys beside them still are."""
+    hold_exporter_headers({"OTEL_EXPORTER_OTLP_HEADERS": OTLP_HEADERS})
+    shown = Redactor().text(
+        f"team payments is down in production; keys {HONEYCOMB_KEY} {VENDOR_KEY} {BARE_KEY}"
+    )
+    assert shown.startswith("team payments is down in production; keys "), shown
+    for key in (HONEYCOMB_KEY, VENDOR_KEY, BARE_KEY):
+        assert key not in shown, shown

@@ -35,16 +35,39 @@ OTEL_HEADER_VARIABLES = ("OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACE
 
 
 def hold_exporter_headers(environ: Mapping[str, str]) -> None:
-    """Hold each value of the exporter's headers (`name=value`, or a bare value whose name was
-    forgotten, which OpenTelemetry's warning quotes whole): redacted wherever it appears."""
+    """Hold each credential among the exporter's headers (`name=value`, or a bare value whose
+    name was forgotten, which OpenTelemetry's warning quotes whole): redacted wherever it
+    appears. A named header's value is one when its name says so or it reads as a key
+    (`_credential_header`); a tenant or a dataset is not."""
     from triage.redact import hold
 
     for name in OTEL_HEADER_VARIABLES:
         for entry in environ.get(name, "").split(","):
             key, equals, value = entry.partition("=")
             secret = (value if equals else key).strip()
+            if equals and not _credential_header(unquote(key.strip()), unquote(secret)):
+                continue
             hold(secret)
             hold(unquote(secret))
+
+
+#: The fewest characters of a value that reads as a key under a header whose name does not
+#: say secret (Honeycomb's `x-honeycomb-team`: 22 characters or 32 hex digits).
+_KEY_CHARS = 16
+
+
+def _credential_header(name: str, value: str) -> bool:
+    """Whether exporter header `name=value` holds a credential: its name says secret
+    (`x-api-key`, `Authorization`), or its value reads as a key (16 characters or more, with
+    a digit or both cases). A held value is blanked by its exact text everywhere in the
+    process, tickets and team dimensions included: Tempo's tenant (`X-Scope-OrgID=payments`)
+    or Honeycomb's dataset (`production`) held blanked every team and word so spelled."""
+    from triage.redact import secret_named
+
+    if secret_named(name):
+        return True
+    mixed_case = any(c.isupper() for c in value) and any(c.islower() for c in value)
+    return len(value) >= _KEY_CHARS and (mixed_case or any(c.isdigit() for c in value))
 
 
 #: W3C trace context: version-traceid-parentid-flags. A later version may add fields; only
