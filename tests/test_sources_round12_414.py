@@ -196,3 +196,67 @@ def test_an_object_guardduty_could_not_read_fires() -> None:
     """A scan denied access to the object (the plan's role lost its permission) left it
     unscanned: someone has to fix the role."""
     assert _only(_object_scan("ACCESS_DENIED")).status is Status.FIRING
+
+
+# --- grafana: a contact point's test with custom labels opened a ticket ------------------------
+
+
+def _grafana_group(labels: dict[str, str], group_key: str, summary: str) -> dict[str, Any]:
+    """A Grafana (10.1+) webhook group of one firing alert, as its webhook contact point
+    sends it."""
+    return {
+        "receiver": "triage",
+        "status": "firing",
+        "orgId": 1,
+        "alerts": [
+            {
+                "status": "firing",
+                "labels": labels,
+                "annotations": {
+                    "summary": summary,
+                    "__value_string__": "[ metric='foo' labels={instance=bar} value=10 ]",
+                },
+                "startsAt": "2026-12-06T09:00:00Z",
+                "endsAt": "0001-01-01T00:00:00Z",
+                "generatorURL": "",
+                "fingerprint": "c6eadffa33fcdf37",
+                "silenceURL": "https://grafana.example.com/alerting/silence/new",
+                "dashboardURL": "",
+                "panelURL": "",
+                "values": None,
+                "valueString": "[ metric='foo' labels={instance=bar} value=10 ]",
+            }
+        ],
+        "groupLabels": {},
+        "commonLabels": labels,
+        "commonAnnotations": {"summary": summary},
+        "externalURL": "https://grafana.example.com/",
+        "version": "1",
+        "groupKey": group_key,
+        "truncatedAlerts": 0,
+        "title": f"[FIRING:1]  ({labels.get('alertname', '')})",
+        "state": "alerting",
+        "message": "**Firing**",
+    }
+
+
+#: What Grafana's contact-point test keys its group by: "<receiver>-<the test alert's
+#: fingerprint, 16 hex digits>-<Unix seconds>" (`TestReceivers`), where a rule's group key is
+#: the route's matchers and the group's labels ("{}/{…}:{…}").
+_TEST_GROUP_KEY = "triage-c6eadffa33fcdf37-1796547600"
+_RULE_GROUP_KEY = '{}/{__grafana_receiver__="triage"}:{alertname="DiskFull"}'
+
+
+def test_a_grafana_contact_point_test_with_custom_labels_opens_no_ticket() -> None:
+    """The test dialog's custom labels and annotations replace TestAlert, Grafana and
+    "Notification test": the test, keyed by Grafana's test group key, is still a test."""
+    custom = {"alertname": "DiskFull", "instance": "db-1", "team": "storage"}
+    body = _grafana_group(custom, _TEST_GROUP_KEY, "Disk is full")
+    assert _skip_reasons(body) == ["test_notification"]
+
+
+def test_the_same_alert_from_a_rule_fires() -> None:
+    """The same labels from an alert rule's group (a route's group key) are an incident."""
+    custom = {"alertname": "DiskFull", "instance": "db-1", "team": "storage"}
+    alert = _only(_grafana_group(custom, _RULE_GROUP_KEY, "Disk is full"))
+    assert (alert.status, alert.team) == (Status.FIRING, "storage")

@@ -10,8 +10,10 @@ Identity, legacy: organisation + rule id (legacy alerts have no labels; tags are
 
 The contact point's "Test notification" is skipped on purpose (reason "test_notification"): it
 proves the webhook works, it is not an incident. Unified alerting sends it as an alert labelled
-alertname=TestAlert, instance=Grafana (summary "Notification test"); legacy alerting as rule id 0
-named "Test notification". Legacy `no_data`, `pending` and `paused` states change no ticket.
+alertname=TestAlert, instance=Grafana (summary "Notification test"), and, with custom labels and
+annotations (Grafana 10.1's test dialog) that replace those, in a group whose `groupKey` is the
+one Grafana gives a test ("<receiver>-<fingerprint>-<seconds>", `contact_point_test`); legacy
+alerting as rule id 0 named "Test notification". Legacy `no_data`, `pending` and `paused` states change no ticket.
 kube-prometheus' Watchdog heartbeat and InfoInhibitor (severity "none") are skipped as on the
 Alertmanager paths (`alertmanager.no_incident`): their rules imported into Grafana alerting, or
 a Mimir ruler's alerts that Grafana's alerting sends, fire forever or only to inhibit.
@@ -19,6 +21,7 @@ a Mimir ruler's alerts that Grafana's alerting sends, fire forever or only to in
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -42,10 +45,31 @@ def matches_unified(payload: dict[str, Any]) -> bool:
 
 
 def normalize_unified(payload: dict[str, Any]) -> Normalized:
-    read = alertmanager.normalize_group(payload, SOURCE, is_test=alertmanager.no_incident)
+    is_test = _all_tests if contact_point_test(payload) else alertmanager.no_incident
+    read = alertmanager.normalize_group(payload, SOURCE, is_test=is_test)
     if not read.alerts:
         return read
     return replace(read, alerts=tuple(_in_org(alert, payload) for alert in read.alerts))
+
+
+#: The group key Grafana gives a contact point's test (`TestReceivers`): the receiver's name,
+#: the test alert's label fingerprint (16 hex digits) and the Unix second it was sent. A rule's
+#: group is keyed by its route's matchers and its labels ("{}/{…}:{…}"), never so.
+_TEST_GROUP_KEY = re.compile(r"[^{].{0,1000}-[0-9a-f]{16}-[0-9]{1,19}", re.DOTALL)
+
+
+def contact_point_test(group: dict[str, Any]) -> bool:
+    """Whether a group is a contact point's test: its `groupKey` has the shape Grafana gives
+    a test ("<receiver>-<fingerprint>-<seconds>"). The test dialog's custom labels and
+    annotations replace the default TestAlert, Grafana and "Notification test"
+    (`alertmanager.grafana_test`), so only the key still says so."""
+    key = group.get("groupKey")
+    return isinstance(key, str) and _TEST_GROUP_KEY.fullmatch(key) is not None
+
+
+def _all_tests(labels: dict[str, str], annotations: dict[str, str]) -> str | None:
+    """Every alert of a contact point's test group is the test ("test_notification")."""
+    return "test_notification"
 
 
 #: The identity's name for a Grafana organisation other than 1: in the `__…__` form Grafana
