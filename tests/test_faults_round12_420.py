@@ -6,15 +6,31 @@ proved at the fastest level that shows it.
   exist or is not available for visibility timeout change."), not as `ReceiptHandleIsInvalid`:
   that delivery is lost all the same, so a replica holding it gives it up instead of working
   it beside the one that has it now.
+- A replica whose host clock NTP steps between two comparisons with DynamoDB's `Date` (a
+  clock found minutes off at start-up and then corrected, a VM resumed) decides by the
+  stepped clock until the next comparison, up to a minute later: it takes another replica's
+  effect in progress for a dead one's and carries it out a second time.
 """
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 import structlog
 
+from factories import alert
+from test_replica_clocks import AHEAD_S, Maker, replica
+from triage.errors import StoreBusyError
+from triage.incidents import Ledger
+from triage.incidents.lifecycle import Action
+from triage.incidents.store import delivery_owner
+from triage.models import Status
 from triage.sqs.inbox import Message, SqsInbox
+
+__all__ = ["replica"]  # the fixture, used by name
 
 QUEUE = "https://sqs.example/q"
 
@@ -82,3 +98,32 @@ async def test_an_extension_past_twelve_hours_refused_as_an_invalid_parameter_ke
     await inbox.change_visibility([message], 30)
     assert lost == []
     assert sqs.calls == [["rh-1"], ["rh-1"]]
+
+
+# --- a host clock stepped between two comparisons with DynamoDB's ----------------------------
+
+
+async def test_a_host_clock_corrected_between_comparisons_leaves_a_live_claim_alone(
+    replica: Maker,
+) -> None:
+    """A host 3 minutes behind (corrected by DynamoDB's `Date` at start-up) whose clock NTP
+    then steps right keeps DynamoDB's time: a resolve it receives at once waits for the open
+    another replica is carrying out, rather than taking it over as a dead worker's."""
+    lead = [-AHEAD_S]
+    stepped = replica(lambda: time.time() + lead[0])
+    steady = replica(lambda: time.time())
+    await stepped.open()
+    await steady.open()
+    opening = await steady.begin(alert(), delivery_owner("m1#0", "a"), steady.now())
+    assert opening.action is Action.OPEN
+    lead[0] = 0.0  # NTP steps the host's clock right, seconds after the comparison
+    ledger = Ledger(stepped)
+    with structlog.testing.capture_logs() as logs:
+        assert abs((ledger.clock() - datetime.now(UTC)).total_seconds()) < 3
+        resolved = alert(status=Status.RESOLVED, minutes=1)
+        with pytest.raises(StoreBusyError):
+            await stepped.begin(resolved, delivery_owner("m2#0", "b"), ledger.clock())
+        # The read after the step compared the clocks again: the host is in step now.
+        assert abs((stepped.now() - datetime.now(UTC)).total_seconds()) < 3
+    said = [e["event"] for e in logs if e["event"].startswith("store.clock")]
+    assert said == ["store.clock_stepped", "store.clock_agrees"]

@@ -94,6 +94,7 @@ class DynamoDBStore(Store):
         closed_ttl: timedelta,
         *,
         wall_clock: Callable[[], float] = time.time,
+        steady_clock: Callable[[], float] | None = None,
     ) -> None:
         super().__init__(policy, lease, closed_ttl)
         self._ddb = client
@@ -107,6 +108,13 @@ class DynamoDBStore(Store):
         self._offset_s = 0.0
         #: When (time.monotonic()) the next read compares the clocks again.
         self._clock_due = 0.0
+        #: A clock no step of the host's moves (`_steady_clock`), and what it and the shared
+        #: time read at the last comparison (at first, this host's clock taken as it is): a
+        #: step of the host's clock between comparisons is measured against it (`_step_s`).
+        self._steady = steady_clock or _steady_clock
+        self._anchor = (self._steady(), self._wall())
+        #: Whether the step of the host's clock found since the last comparison was said.
+        self._step_said = False
         #: (kind, key) → the task that read or wrote the record last, and what it saw.
         self._copies: dict[
             tuple[str, str], tuple[weakref.ref[asyncio.Task[Any]], Record | None]
@@ -116,11 +124,35 @@ class DynamoDBStore(Store):
         """DynamoDB's time, as near as this host can tell: its own clock, unless that is more
         than CLOCK_TRUSTED_S off the `Date` of DynamoDB's answers. Replicas on several hosts
         compare the times they write (a claim's lease, the update interval, the reopen window),
-        so they take them from the one clock they share, not each from its own."""
-        return datetime.fromtimestamp(self._wall() - self._offset_s, UTC)
+        so they take them from the one clock they share, not each from its own. A host clock
+        stepped since the last comparison (NTP correcting it, a VM resumed) is not followed
+        until the next one compares it again (`_step_s`)."""
+        return datetime.fromtimestamp(self._wall() - self._offset_s - self._step_s(), UTC)
 
     def shared_time(self, host_s: float) -> float:
-        return host_s - self._offset_s
+        return host_s - self._offset_s - self._step_s()
+
+    def _step_s(self) -> float:
+        """How far this host's clock stepped since the last comparison with DynamoDB's (0 when
+        by no more than CLOCK_TRUSTED_S), as the steady clock tells: between comparisons
+        (a minute apart) a replica whose clock was stepped minutes ahead would take another's
+        effect in progress over as a dead worker's, and one stepped back would wait for
+        claims long over. The shared time goes on from the last comparison by the steady
+        clock instead, and the next read compares again (`store.clock_stepped`, once)."""
+        at_steady, at_shared = self._anchor
+        step_s = (self._wall() - self._offset_s) - (at_shared + self._steady() - at_steady)
+        if abs(step_s) <= CLOCK_TRUSTED_S:
+            return 0.0
+        self._clock_due = 0.0
+        if not self._step_said:
+            self._step_said = True
+            log.warning(
+                "store.clock_stepped",
+                step_s=round(step_s, 1),
+                using="dynamodb",
+                why="replicas compare leases, update intervals and reopen windows",
+            )
+        return step_s
 
     async def open(self) -> None:
         """Look at the table once before the daemon starts: ConfigError, one line, when it does
@@ -452,8 +484,15 @@ class DynamoDBStore(Store):
         `sent` (one-second precision: the answer was dated within the second it names, while
         the call was out), and decide which clock `now()` reads; at most every CLOCK_CHECK_S.
         A host further off than CLOCK_TRUSTED_S says so once (`store.clock_skew`), and once
-        more when it agrees again (`store.clock_agrees`)."""
+        more when it agrees again (`store.clock_agrees`). The time then shared is where a
+        later step of the host's clock is measured from (`_step_s`)."""
         self._clock_due = time.monotonic() + CLOCK_CHECK_S
+        self._follow_date(answer, sent)
+        self._anchor = (self._steady(), self._wall() - self._offset_s)
+        self._step_said = False
+
+    def _follow_date(self, answer: Any, sent: float) -> None:
+        """Set `_offset_s` from the `Date` of an answer to a call sent at `sent`."""
         dated = _answer_date(answer)
         if dated is None:
             return  # no Date, or not one we can read: nothing to compare
@@ -485,6 +524,14 @@ CLOCK_TRUSTED_S = 5.0
 #: How often the clocks are compared again (on the next read after this long): a host's clock
 #: stepped by NTP, or drifting, is followed within it.
 CLOCK_CHECK_S = 60.0
+
+
+def _steady_clock() -> float:
+    """Seconds on a clock that no step of the host's wall clock moves and that counts time
+    suspended (Linux's CLOCK_BOOTTIME; the monotonic clock elsewhere), so a VM resumed with
+    its wall clock right is not taken for a clock stepped."""
+    boot = getattr(time, "CLOCK_BOOTTIME", None)
+    return time.clock_gettime(boot) if boot is not None else time.monotonic()
 
 
 def _answer_date(answer: Any) -> float | None:
