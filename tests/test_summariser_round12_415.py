@@ -20,8 +20,8 @@ import triage.summarise.answer as answers
 from factories import view
 from triage.models import Alert, Status
 from triage.redact import Redactor
-from triage.summarise import grounding, prompt
-from triage.summarise.grounding import LINK_REMOVED
+from triage.summarise import claims, grounding, prompt
+from triage.summarise.grounding import LINK_REMOVED, MARK
 from triage.summarise.llm import contain
 
 TITLE = "Checkout API 5xx on web-1"
@@ -103,6 +103,67 @@ def test_an_alert_writing_its_link_in_slacks_form_allows_the_bare_url() -> None:
     description, _, rejected = contained(text, ["Check web-1"], source)
     assert description == text
     assert rejected == {}
+
+
+# --- waiting for it to clear on its own --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Wait for it to clear on its own.",
+        "Wait for the alert to clear on its own",
+        "Let it resolve itself.",
+        "Leave it to recover by itself.",
+    ],
+)
+def test_waiting_for_it_to_clear_on_its_own_is_a_dismissal(text: str) -> None:
+    """Telling the responder to wait for a firing alert to go away by itself sends them away
+    as "ignore this alert" does."""
+    _, steps, rejected = contained("Errors on web-1.", ["Check web-1", text])
+    assert steps[0] == "Check web-1"
+    assert MARK in steps[1]
+    assert rejected == {"claim": 1}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Wait for the deploy to finish, then check web-1.",
+        "Wait 5 minutes and check whether the error rate clears.",
+        "Check whether it clears on its own",
+    ],
+)
+def test_waiting_for_something_else_or_checking_is_kept(text: str) -> None:
+    """Waiting for a deploy, or checking whether it clears, dismisses nothing."""
+    _, steps, rejected = contained("Errors on web-1.", ["Check web-1", text])
+    assert steps == ["Check web-1", text]
+    assert rejected == {}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Wait for it to clear on its own.",
+        "Let the alert resolve itself",
+        "wait until it goes away by itself",
+        "Wait for the deploy to finish.",
+        "Check whether it clears on its own",
+    ],
+)
+def test_the_claim_words_gate_passes_waiting_for_it_to_clear(text: str) -> None:
+    """Every dismissal by waiting holds one of `_CLAIM_WORDS`: gated, it is marked as the
+    ungated search of every language marks it."""
+
+    def ungated(text: str) -> tuple[str, int]:
+        marked = 0
+        for language in claims._LANGUAGES:
+            text, count = claims._marked_in(text, language)
+            marked += count
+        return text, marked
+
+    for form in (text, text.upper()):
+        assert claims._marked_claims(form) == ungated(form)
 
 
 # --- an answer keyed in another language, or a description as an object ----------------------
