@@ -260,3 +260,28 @@ def test_the_same_alert_from_a_rule_fires() -> None:
     custom = {"alertname": "DiskFull", "instance": "db-1", "team": "storage"}
     alert = _only(_grafana_group(custom, _RULE_GROUP_KEY, "Disk is full"))
     assert (alert.status, alert.team) == (Status.FIRING, "storage")
+
+
+# --- generic: a script's `"resolved": true` opened a ticket -------------------------------------
+
+
+def test_a_generic_alert_sent_resolved_true_resolves_its_incident() -> None:
+    """A script that says its alert is over with a JSON boolean (`"resolved": true`, or
+    PowerShell's `Resolved = $true`) and no status resolves the incident its firing opened,
+    rather than opening one."""
+    firing = _only({"title": "Disk full on db-1", "resolved": False})
+    resolved = _only({"title": "Disk full on db-1", "resolved": True})
+    shell = _only({"title": "Disk full on db-1", "Resolved": True})
+    assert (firing.status, resolved.status, shell.status) == (
+        Status.FIRING,
+        Status.RESOLVED,
+        Status.RESOLVED,
+    )
+    assert firing.identity == resolved.identity == shell.identity
+
+
+def test_a_stated_status_outranks_the_resolved_flag() -> None:
+    """A `status` word says the state, whatever a `resolved` flag says; a `resolved` that is
+    no boolean ("yes", a time) is not read as a state."""
+    assert _only({"title": "x", "status": "firing", "resolved": True}).status is Status.FIRING
+    assert _only({"title": "x", "resolved": "2026-12-06T09:00:00Z"}).status is Status.FIRING

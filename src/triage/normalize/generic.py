@@ -24,7 +24,8 @@ healthchecks.io grace period or pause (`_QUIET_STATUS_ONLY`). An unread word is 
 lists the words read; a number is refused (Nagios' 1 is a warning, Uptime Kuma's is up). A
 script that writes `state` instead of `status` is read the same when its `state` is a firing
 or resolved word, and so is PagerDuty's `event_action` (v2) or `event_type` (v1): trigger,
-resolve, acknowledge. Keys are read in any case (`Status`, `STATUS`, `Priority`, `Team`: a
+resolve, acknowledge; without any of them, a `"resolved": true` flag (the JSON boolean)
+resolves. Keys are read in any case (`Status`, `STATUS`, `Priority`, `Team`: a
 PowerShell hashtable's), the exact lower-case key winning when both are sent and the spelling
 passed over noted, but for the identity's (`title`, `source`, the dedup keys), which stay exact
 so no incident's fingerprint moves. A title that starts with a state, as tools that send
@@ -237,7 +238,7 @@ def _check_level(word: Any, subject: subjects.Subject) -> str | None:
 _ANY_CASE = frozenset({"status", "state", "event_type", "event_action", "priority", "team",
                        "severity", "description", "message", "summary", "text", "details",
                        "runbook", "runbook_url", "url", "link", "host", "tags", "labels",
-                       "timestamp"})  # fmt: skip
+                       "timestamp", "resolved"})  # fmt: skip
 
 
 def _any_case(sent: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
@@ -504,7 +505,7 @@ def _stated(payload: dict[str, Any]) -> Any:
     `event_action` (Events API v2) and `event_type` (v1) that is an alerting word (a script
     writing `"state": "resolved"` or `"event_action": "resolve"` must not open a ticket) or one
     that changes nothing (`pending`, `acknowledge`, `no_data`: it must not open one either),
-    else nothing. Words like open, closed, up or down say other things as a `state` (a pull
+    else "resolved" for a `"resolved": true` flag (only the JSON boolean), else nothing. Words like open, closed, up or down say other things as a `state` (a pull
     request's, a door's), and a script's own `event_type` ("backup") names no state, so they
     count only as a `status`."""
     status = payload.get("status")
@@ -515,6 +516,10 @@ def _stated(payload: dict[str, Any]) -> Any:
         word = state.strip().lower() if isinstance(state, str) else None
         if word in _STATE_WORDS or word in _QUIET:
             return state
+    if payload.get("resolved") is True:
+        # A script's flag for "this alert is over", as JSON writes it (PowerShell's $true):
+        # it must not open a ticket. False says nothing more than the default, firing.
+        return "resolved"
     return None
 
 
