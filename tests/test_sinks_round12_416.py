@@ -4,6 +4,11 @@ round covers. Each is the real sink over real HTTP to a loopback stand-in on 127
 - GitHub's content-creation limit as it is actually written: a 422 whose validation error says
   the issue or comment "was submitted too quickly" (the docs' "has been spammed" is what the
   sink knew). It is a wait, not the ticket's fault.
+- A page of an issue's comments too large to read: anyone who may comment (on a public
+  repository, anyone) can post comments of 65,536 emoji each, and 100 of them are 26 MB of
+  UTF-8, past the 16 MiB any answer is read to. The look-up for the effect's own comment then
+  failed every retry (`bad_response`) until the message was dead-lettered; it reads that page
+  again in smaller ones.
 - The ticket backend answering a create with `303 See Other` and the ticket's address in its
   Location (RFC 9110's answer to a POST whose result is a resource that exists: the ticket an
   earlier try under the same Idempotency-Key made). That names the create's ticket; it is no
@@ -18,6 +23,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import httpx2
 import pytest
 
 from hostile_server import answer, hostile
@@ -27,8 +33,10 @@ from test_redteam_round6_sinks import effect as backend_effect
 from triage.errors import GitHubThrottledError, SinkUnavailableError
 from triage.models import EffectKind
 from triage.settings import Settings
+from triage.sinks.aio import AiohttpTransport
 from triage.sinks.github import GitHubSink
 from triage.sinks.github.api import SECONDARY_LIMIT_WAIT_S
+from triage.tls import client_context
 
 # --- GitHub -----------------------------------------------------------------------------------
 
@@ -80,6 +88,54 @@ async def test_a_comment_submitted_too_quickly_is_held_not_dead_lettered(
     github.fail_next(1, 422, method="POST", path="/comments", body=too_quickly("IssueComment"))
     with pytest.raises(GitHubThrottledError):
         await sink.apply(effect(EffectKind.UPDATE, ref, "fp:2"))
+
+
+#: The answer bound the comment-flood test reads to, scaled down from the transport's 16 MiB
+#: with the comments (4,000 emoji each, 48 KB as the stand-in writes them, against 65,536 and
+#: about 262 KB on GitHub): a page of 100 is past it, a page of 10 well within, as on GitHub.
+SCALED_BOUND = 1024 * 1024
+MALLORY = "t-mallory"
+
+
+@pytest.fixture
+def flooded() -> Iterator[LaterLifeGitHub]:
+    """GitHub with a second account, which comments on triage's issues."""
+    tokens = {TOKEN: "triage-bot", MALLORY: "mallory"}
+    with LaterLifeGitHub(tokens=tokens, repositories=(REPO,)) as server:
+        yield server
+
+
+def flood(github: LaterLifeGitHub, number: int, comments: int) -> None:
+    """Post `comments` comments of 4,000 emoji each on issue `number`, as another account."""
+    headers = {"Authorization": f"Bearer {MALLORY}"}
+    with httpx2.Client(base_url=github.url, headers=headers) as client:
+        for _ in range(comments):
+            answer = client.post(
+                f"/repos/{REPO}/issues/{number}/comments", json={"body": "\N{FIRE}" * 4000}
+            )
+            assert answer.status_code == 201
+
+
+async def test_an_update_finds_its_comment_past_a_page_too_large_to_read(
+    flooded: LaterLifeGitHub,
+) -> None:
+    """An issue flooded with comments whose page of 100 is past the bound an answer is read
+    to: the update still posts its comment, and its retry (the answer lost) finds that comment
+    instead of failing as `bad_response` until the message is dead-lettered or posting twice."""
+    transport = AiohttpTransport(client_context(), max_body_bytes=SCALED_BOUND)
+    settings = Settings(github_api_url=flooded.url, github_repository=REPO, github_token=TOKEN)
+    sink = GitHubSink(settings, transport=transport)
+    try:
+        ref = await opened(sink)
+        flood(flooded, 1, 100)
+        update = effect(EffectKind.UPDATE, ref, "fp:2")
+        await sink.apply(update)
+        await sink.apply(update)  # its retry, the first answer lost
+    finally:
+        await sink.aclose()
+    bodies = flooded.issues()[0]["comment_bodies"]
+    assert len(bodies) == 101
+    assert sum("triage:effect=fp:2" in body for body in bodies) == 1
 
 
 # --- the ticket backend -------------------------------------------------------------------------

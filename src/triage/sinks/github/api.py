@@ -30,6 +30,8 @@ How answers map to errors (the error's `reason` is the outcome counted in `SinkC
                                             by its marker; GitHub would answer the same again
     2xx of the wrong shape (no JSON, a      GitHubUnavailableError "bad_response"
     list for an object, a field missing)
+    2xx to a read (GET) too large to read   AnswerTooLargeError, a "bad_response": a list is
+                                            read again in smaller pages (`lookup.py`)
     2xx with a web page (HTML or XML by     GitHubUnavailableError "bad_response", whatever the
     type or first character: a proxy's      call (a close or a label's answer is otherwise not
     sign-in page)                           read): it reached no GitHub, so it is retried
@@ -91,7 +93,7 @@ from triage.errors import (
 )
 from triage.redact import hold
 from triage.settings import Settings
-from triage.sinks.aio import AiohttpTransport, AnswerUnread
+from triage.sinks.aio import AiohttpTransport, AnswerTooLarge, AnswerUnread
 from triage.sinks.github.auth import InstallationToken, app_credentials, usable_in_header
 from triage.sinks.github.clock import SIGNIFICANT_SKEW_S, GitHubClock
 from triage.sinks.http import (
@@ -129,8 +131,10 @@ _LIMIT_WORDS = ("secondary rate limit", "abuse detection", "rate limit exceeded"
 #: submitted too quickly", for an issue and for a comment alike, as octokit and gh report it).
 _SPAMMED = ("has been spammed", "submitted too quickly")
 
-#: An answer's extension saying why its body was not read (`GitHubApi._request`).
+#: An answer's extension saying why its body was not read (`GitHubApi._request`), and one
+#: saying it was for its size (`AnswerTooLargeError`).
 _UNREAD = "triage.unread"
+_TOO_LARGE = "triage.too_large"
 
 #: How much of an error body goes into logs and exception messages.
 _REASON_CHARS = 200
@@ -348,7 +352,8 @@ class GitHubApi:
             await response.aread()
             return response
         except AnswerUnread as exc:
-            unread = {_UNREAD: f"{type(exc).__name__}: {exc}"}  # our words, not GitHub's
+            unread: dict[str, Any] = {_UNREAD: f"{type(exc).__name__}: {exc}"}  # our words
+            unread[_TOO_LARGE] = isinstance(exc, AnswerTooLarge)
             return httpx2.Response(
                 response.status_code, headers=response.headers, request=request, extensions=unread
             )
@@ -371,6 +376,15 @@ class GitHubApi:
             )
         if 200 <= status < 300:
             self._limits_in_a_row[_kind(method)] = 0
+            if method == "GET" and response.extensions.get(_TOO_LARGE):
+                # A read whose every caller needs its answer: said as too large, so that one
+                # reading a list asks for smaller pages (`lookup.py`).
+                log.debug("github.answer_too_large", method=method, path=path, status=status)
+                raise AnswerTooLargeError(
+                    f"GitHub answered {method} {path} with {status} and more than is read of "
+                    "an answer",
+                    reason="bad_response",
+                )
             try:
                 return response.json()
             except (ValueError, RecursionError):  # 204 and friends; nothing usable
@@ -651,6 +665,12 @@ def _static_token(settings: Settings) -> str:
 # unwell, not a bug of ours: GitHubUnavailableError `bad_response`, retried (a created issue is
 # found again by its marker and a comment by its own, so nothing is done twice), never a
 # TypeError from deep inside the sink.
+
+
+class AnswerTooLargeError(GitHubUnavailableError):
+    """A read (GET) GitHub answered 2xx with more than any answer is read to
+    (`aio.MAX_BODY_BYTES`): GitHub would answer the same again, so a caller reading a list asks
+    for it in smaller pages (`lookup.py`); for any other it is a `bad_response`."""
 
 
 def _bad_response(what: str, answer: Any) -> GitHubUnavailableError:

@@ -69,6 +69,7 @@ import structlog
 import triage.sinks.github.text as text
 from triage.errors import GitHubUnavailableError
 from triage.sinks.github.api import (
+    AnswerTooLargeError,
     GitHubApi,
     label_names,
     number_field,
@@ -84,6 +85,10 @@ log = structlog.get_logger(__name__)
 LOOKUP_PAGES = 10
 SEARCH_PAGES = 10
 PAGE_SIZE = 100
+#: A page of PAGE_SIZE too large to read (`AnswerTooLargeError`) is read again in pages of this
+#: size: anyone who may comment can post comments of 65,536 emoji, some 262 KB each, and 100 of
+#: them (26 MB) are past what any answer is read to, while 10 are well within.
+SMALL_PAGE_SIZE = 10
 #: How long a create that showed GitHub keeping the labels is believed (the module docstring).
 LABELS_KEPT_S = 300.0
 
@@ -211,17 +216,10 @@ class MarkerLookup:
         """The first adoptable issue among the open issues `by` selects (a label or a
         creator), newest first, read for at most `pages` pages; and whether every one was
         read."""
+        params = {"state": "open", **by, "sort": "created", "direction": "desc"}
         for page in range(1, pages + 1):
-            params = {
-                "state": "open",
-                **by,
-                "sort": "created",
-                "direction": "desc",
-                "per_page": PAGE_SIZE,
-                "page": page,
-            }
-            answer = await self._api.call("GET", f"/repos/{repository}/issues", params=params)
-            items = records(answer, "a list of issues")
+            path = f"/repos/{repository}/issues"
+            items = await self._page(path, params, page, "a list of issues")
             found = await self._first_adoptable(items, wanted)
             if found is not None:
                 return found, True
@@ -309,12 +307,35 @@ class MarkerLookup:
             return []
         last = math.ceil(total / PAGE_SIZE)
         comments: list[dict[str, Any]] = []
+        path = f"/repos/{repository}/issues/{number}/comments"
         for page in range(max(1, last - 1), last + 1):
-            params = {"per_page": PAGE_SIZE, "page": page}
-            path = f"/repos/{repository}/issues/{number}/comments"
-            answer = await self._api.call("GET", path, params=params)
-            comments.extend(records(answer, "a list of comments"))
+            comments.extend(await self._page(path, {}, page, "a list of comments"))
         return comments
+
+    async def _page(
+        self, path: str, params: dict[str, str], page: int, what: str
+    ) -> list[dict[str, Any]]:
+        """Page `page` (of PAGE_SIZE items) of the list at `path`; read again as pages of
+        SMALL_PAGE_SIZE when it is too large to read (`AnswerTooLargeError`), which a flood
+        of long comments anyone may post would otherwise make a failure of every retry."""
+        try:
+            answer = await self._api.call(
+                "GET", path, params={**params, "per_page": PAGE_SIZE, "page": page}
+            )
+            return records(answer, what)
+        except AnswerTooLargeError:
+            log.info("github.page_too_large", path=path, page=page, action="smaller_pages")
+        items: list[dict[str, Any]] = []
+        per_page = PAGE_SIZE // SMALL_PAGE_SIZE
+        for small in range((page - 1) * per_page + 1, page * per_page + 1):
+            answer = await self._api.call(
+                "GET", path, params={**params, "per_page": SMALL_PAGE_SIZE, "page": small}
+            )
+            part = records(answer, what)
+            items.extend(part)
+            if len(part) < SMALL_PAGE_SIZE:
+                break
+        return items
 
     async def marked_by_us(self, comment: dict[str, Any], marker: str) -> bool:
         """Whether `comment` holds `marker` (`text.has_marker`) and triage wrote it: anyone who
