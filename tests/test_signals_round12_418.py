@@ -53,6 +53,35 @@ def test_a_triage_event_name_is_still_written_as_it_is() -> None:
     assert line["event"] == "api_token.rotated", line
 
 
+def test_a_triage_log_call_whose_arguments_do_not_fit_its_format_is_one_line() -> None:
+    """A triage log call whose printf arguments do not fit its format (too few, `%d` given
+    text, a lone `%`) writes its format and why it was not formatted, as a library's does,
+    instead of raising into the code that logged."""
+    stream = io.StringIO()
+    configure_logging("json", "info", stream)
+    log = structlog.get_logger("triage.round12")
+    log.info("sent %s to %s", "a")
+    log.warning("took %d s", "long")
+    log.error("rate 5%", 1)
+    events = [line["event"] for line in _json_lines(stream)]
+    assert events == [
+        "sent %s to %s (not formatted: TypeError)",
+        "took %d s (not formatted: TypeError)",
+        "rate 5% (not formatted: ValueError)",
+    ], events
+
+
+def test_a_triage_log_calls_mapping_argument_still_formats() -> None:
+    """Guard: a mapping given alone formats by name (`%(n)s`), as structlog and stdlib do,
+    and a filtered-out level writes nothing."""
+    stream = io.StringIO()
+    configure_logging("json", "info", stream)
+    log = structlog.get_logger("triage.round12")
+    log.info("sent %(n)d alerts", {"n": 3})
+    log.debug("hidden %s", "x")
+    assert [line["event"] for line in _json_lines(stream)] == ["sent 3 alerts"]
+
+
 #: OTLP exporter headers as Tempo (a tenant), Honeycomb (a dataset and its key) and a vendor
 #: with a named key take them, with a bare key whose name was forgotten.
 HONEYCOMB_KEY = "hcKeyR4nd0mAbC123XyZ987"

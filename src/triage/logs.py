@@ -25,7 +25,7 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from types import TracebackType
 from typing import Any, TextIO, cast
 
@@ -337,7 +337,7 @@ def configure_logging(
 
     structlog.configure(
         processors=[*shared, *ending, renderer],
-        wrapper_class=structlog.make_filtering_bound_logger(_LEVELS[level]),
+        wrapper_class=_formatting_safely(structlog.make_filtering_bound_logger(_LEVELS[level])),
         logger_factory=logger_factory,
         cache_logger_on_first_use=False,
     )
@@ -365,6 +365,60 @@ def configure_logging(
     root.addHandler(handler)
     root.setLevel(library_level)
     _route_stray_output()
+
+
+#: The methods of structlog's bound logger that take an event and printf arguments (each
+#: also as `a<name>`, its async form).
+_LEVEL_METHODS = (
+    "debug",
+    "info",
+    "msg",
+    "warning",
+    "warn",
+    "error",
+    "exception",
+    "critical",
+    "fatal",
+)
+
+
+def _formatting_safely(base: type[Any]) -> type[Any]:
+    """`base` (structlog's filtering bound logger) whose calls format their printf arguments
+    into the event without ever raising (`_interpolated`). structlog formats them itself, in
+    the call, before any processor: arguments that did not fit the format (`%d` given text,
+    one too few) raised out of the log call into the code that logged."""
+
+    def safe(method: Callable[..., Any]) -> Callable[..., Any]:
+        def call(self: Any, event: str, *args: Any, **kw: Any) -> Any:
+            return method(self, _interpolated(event, args), **kw)
+
+        return call
+
+    def safe_log(method: Callable[..., Any]) -> Callable[..., Any]:
+        def call(self: Any, level: int, event: str, *args: Any, **kw: Any) -> Any:
+            return method(self, level, _interpolated(event, args), **kw)
+
+        return call
+
+    methods: dict[str, Any] = {"log": safe_log(base.log), "alog": safe_log(base.alog)}
+    for name in _LEVEL_METHODS:
+        methods[name] = safe(getattr(base, name))
+        methods["a" + name] = safe(getattr(base, "a" + name))
+    return type(f"Formatting{base.__name__}", (base,), methods)
+
+
+def _interpolated(event: str, args: tuple[Any, ...]) -> str:
+    """`event % args` as structlog and stdlib logging do it (a mapping alone formats by
+    name); when the arguments do not fit, the format and why it was not formatted, as
+    `Formattable` writes a library's."""
+    if not args:
+        return event
+    try:
+        if len(args) == 1 and isinstance(args[0], Mapping) and args[0]:
+            return str(event % args[0])
+        return str(event % args)
+    except Exception as exc:
+        return f"{_text(event)} (not formatted: {type(exc).__name__})"
 
 
 def _library_level(level: str) -> int:
