@@ -287,6 +287,8 @@ def check_step(text: str, shown: Evidence) -> Checked:
         named = before != "/" and (networked or _domain_name(fact.token))
         if fact.kind == "host" and not (reached or named):
             continue
+        if fact.kind == "host" and not reached and _names_a_file(plain, start, fact.token):
+            continue
         out += (text[end:start], MARK)
         end = after
         rejected.append(fact.kind)
@@ -294,6 +296,35 @@ def check_step(text: str, shown: Evidence) -> Checked:
         return Checked(text)
     out.append(text[end:])
     return Checked("".join(out), tuple(rejected))
+
+
+#: Extensions of the files a step writes, reads or sends (a capture, a log, a dump, a
+#: config) that are no internet domain: `dump.bin` names a file, though `nc` runs beside it.
+#: Those that are domains too (.sh, .py, .md, .zip, .mov) are left out: `curl evil.sh`
+#: reaches a host.
+_FILE_EXTENSIONS = frozenset(
+    {
+        *("bin", "txt", "log", "out", "err", "pcap", "pcapng", "har", "json", "jsonl", "ndjson"),
+        *("yaml", "yml", "toml", "ini", "conf", "cfg", "xml", "csv", "tsv", "html", "htm", "sql"),
+        *("gz", "tgz", "tar", "bz2", "xz", "zst", "dump", "dmp", "hprof", "jfr", "pprof", "heap"),
+        *("pem", "crt", "cer", "tmp", "bak", "pid", "sock", "img", "iso", "jar", "war", "deb"),
+        *("rpm", "js", "php", "rb", "java", "ps1", "bat", "exe", "dll", "png", "jpg", "pdf"),
+    }
+)
+#: A shell's redirection right before a word (`> f`, `>> f`, `2> f`, `&> f`, `< f`): the word
+#: is a file whatever it is called.
+_REDIRECTED = re.compile(r"[<>]\|?\s{0,4}\Z")
+#: How far back from a word a redirection is looked for.
+_REDIRECT_REACH = 8
+
+
+def _names_a_file(plain: str, start: int, token: str) -> bool:
+    """Whether the dotted word at `start` is a file, not a host: the target of a redirection
+    (`nc -l -p 4444 > dump.bin`), or a name ending in a file's extension that no domain is
+    (`_FILE_EXTENSIONS`: `curl -o capture.pcap …`)."""
+    if token.rsplit(".", 1)[-1].lower() in _FILE_EXTENSIONS:
+        return True
+    return _REDIRECTED.search(plain, max(0, start - _REDIRECT_REACH), start) is not None
 
 
 #: A dot inside a word ("db-7.internal", "10.0.0.1"): every host and IPv4 address has one.
