@@ -15,7 +15,8 @@ round covers. Each is the real sink over real HTTP to a loopback stand-in on 127
   sign of a wrong BACKEND_BASE_URL.
 - Slack's `404 no_active_hooks`, what a webhook answers once its app's incoming webhooks are
   removed or turned off: a destination gone, skipped as `no_service` is, not a post that fails
-  every new incident's message into the DLQ.
+  every new incident's message into the DLQ. Nor a bare `410 Gone` (a revoked webhook's, or
+  one whose body a proxy kept back): HTTP's word for a destination gone for good.
 """
 
 from __future__ import annotations
@@ -190,3 +191,19 @@ async def test_a_webhook_with_no_active_hooks_is_skipped_as_gone() -> None:
         applied = await sink.apply(backend_effect(EffectKind.OPEN))
     assert applied.refused
     assert applied.skipped == "slack refused: no_active_hooks"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"", b"<html><body>Gone</body></html>"],
+    ids=["empty", "a-page"],
+)
+async def test_a_webhook_answering_gone_without_a_code_is_skipped_as_gone(body: bytes) -> None:
+    """A webhook answering `410 Gone` with no error code of Slack's (a revoked webhook, or a
+    proxy that kept Slack's body back) takes no more posts: the new incident's post is skipped
+    with one refusal naming the status, never its body, instead of being dead-lettered."""
+    gone = answer(410, {"Content-Type": "text/html"}, body)
+    async with hostile(gone) as server, slack_at(server) as sink:
+        applied = await sink.apply(backend_effect(EffectKind.OPEN))
+    assert applied.refused
+    assert applied.skipped == "slack refused (410)"

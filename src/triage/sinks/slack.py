@@ -75,7 +75,8 @@ type alone, in the error and in the failed post's log line.
 
 What people and Slack do to the channel after triage posted there changes what a refusal means:
 
-    the destination is gone      (the channel archived or deleted, the webhook's user gone,
+    the destination is gone      (a 410, whatever its body; the channel archived or
+                                 deleted, the webhook's user gone,
                                  the app removed from it, posting there restricted, the
                                  webhook or its token revoked, the workspace disabled: see
                                  DESTINATION_GONE) the post is skipped with one `slack.refused`
@@ -326,7 +327,7 @@ class SlackSink:
         except SinkRejectedError as exc:
             # A new incident's message Slack refuses for its own content still fails (the DLQ
             # shows it); a channel that is gone, or a follow-up, is not the message's fault.
-            if effect.kind is EffectKind.OPEN and exc.detail not in DESTINATION_GONE:
+            if effect.kind is EffectKind.OPEN and not destination_gone(exc):
                 raise
             return self._refused(effect, exc)
 
@@ -546,6 +547,14 @@ class SlackSink:
             "answer: a proxy or a web app answers for SLACK_WEBHOOK_URL or the route's webhook_url",
             reason="bad_response",
         )
+
+
+def destination_gone(exc: SinkRejectedError) -> bool:
+    """Whether a refusal says the destination takes no more posts: one of Slack's words for it
+    (DESTINATION_GONE), or a `410 Gone` whatever its body (HTTP's word for gone for good:
+    Slack answers it for an archived channel, and a revoked webhook, or a proxy that kept
+    Slack's body back, may answer it bare)."""
+    return exc.detail in DESTINATION_GONE or exc.status == 410
 
 
 def _unwell(status: int, refusal: str | None) -> bool:
