@@ -10,6 +10,9 @@ proved at the fastest level that shows it.
   clock found minutes off at start-up and then corrected, a VM resumed) decides by the
   stepped clock until the next comparison, up to a minute later: it takes another replica's
   effect in progress for a dead one's and carries it out a second time.
+- A message waiting for another replica's effect on its incident decided "busy" again on the
+  copy of the incident its worker read before, without reading it again: every other retry
+  waited once more for an effect long finished.
 """
 
 from __future__ import annotations
@@ -127,3 +130,26 @@ async def test_a_host_clock_corrected_between_comparisons_leaves_a_live_claim_al
         assert abs((stepped.now() - datetime.now(UTC)).total_seconds()) < 3
     said = [e["event"] for e in logs if e["event"].startswith("store.clock")]
     assert said == ["store.clock_stepped", "store.clock_agrees"]
+
+
+# --- a busy incident decided on the copy a worker kept -----------------------------------------
+
+
+async def test_a_resolve_waiting_for_another_replicas_open_reads_the_incident_again(
+    replica: Maker,
+) -> None:
+    """A resolve that found another replica's open in progress is tried again (the same
+    worker task) after that open finished: it reads the incident again and closes it, rather
+    than deciding "busy" again on the copy its first try read."""
+    opener, resolver = replica(lambda: time.time()), replica(lambda: time.time())
+    await opener.open()
+    await resolver.open()
+    opening = await opener.begin(alert(), delivery_owner("m1#0", "a"), opener.now())
+    assert opening.action is Action.OPEN
+    resolved = alert(status=Status.RESOLVED, minutes=1)
+    with pytest.raises(StoreBusyError):
+        await resolver.begin(resolved, delivery_owner("m2#0", "b"), resolver.now())
+    owner = delivery_owner("m1#0", "a")
+    assert await opener.confirm(opening.fingerprint, owner, "backend", "T-1", finish=True)
+    closing = await resolver.begin(resolved, delivery_owner("m2#0", "b"), resolver.now())
+    assert closing.action is Action.CLOSE

@@ -37,6 +37,7 @@ from triage.errors import (
     StoreCorruptError,
     StoreThrottledError,
     StoreUnavailableError,
+    TriageError,
 )
 from triage.incidents.lifecycle import Policy
 from triage.incidents.store import INCIDENT, R, Record, RecordChange, Store
@@ -196,12 +197,14 @@ class DynamoDBStore(Store):
             # This task read or wrote the record last (a unit of work's claim, then its ticket,
             # then its confirm; a member's group looked up, then placed): try the change on
             # that copy, and read only if the write says someone else wrote since. A change
-            # that would write nothing is decided on a fresh read, never on a copy that may be
-            # behind.
-            write, result = change(own)
-            if write is not None and await self._put_if(write, own.version if own else None):
-                self._remember(kind, key, write)
-                return result
+            # that would write nothing, or refuses (an effect in progress: busy), is decided
+            # on a fresh read, never on a copy that may be behind.
+            tried = _tried_on(change, own)
+            if tried is not None:
+                write, result = tried
+                if write is not None and await self._put_if(write, own.version if own else None):
+                    self._remember(kind, key, write)
+                    return result
         for attempt in range(self.MAX_CONFLICTS):
             stored = await self._get(kind, key)
             write, result = change(stored)
@@ -540,6 +543,16 @@ def _answer_date(answer: Any) -> float | None:
     try:
         return email.utils.parsedate_to_datetime(date).timestamp()
     except (TypeError, ValueError, IndexError):
+        return None
+
+
+def _tried_on(change: RecordChange[R], copy: Record | None) -> tuple[Record | None, R] | None:
+    """What `change` makes of the copy a task kept; None when it raises: a refusal decided on
+    a copy another replica may have written past (its effect in progress long finished) is
+    decided again on a fresh read, which raises it again if it still holds."""
+    try:
+        return change(copy)
+    except TriageError:
         return None
 
 
