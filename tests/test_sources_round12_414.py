@@ -285,3 +285,109 @@ def test_a_stated_status_outranks_the_resolved_flag() -> None:
     no boolean ("yes", a time) is not read as a state."""
     assert _only({"title": "x", "status": "firing", "resolved": True}).status is Status.FIRING
     assert _only({"title": "x", "resolved": "2026-12-06T09:00:00Z"}).status is Status.FIRING
+
+
+# --- AWS events that say a problem is over fired as new incidents ------------------------------
+
+_CERTIFICATE = "arn:aws:acm:us-east-2:123456789012:certificate/61f50cd4-45b9-4259-b049-d0a53682fa4b"
+
+
+def _acm(kind: str, detail: dict[str, Any]) -> dict[str, Any]:
+    """An ACM event (source aws.acm) about one certificate, as ACM's EventBridge page shows."""
+    return _event("aws.acm", kind, {"CommonName": "shop.example.com", **detail}, [_CERTIFICATE])
+
+
+def test_a_renewed_certificate_resolves_its_expiry_warning() -> None:
+    """ACM's "Certificate Available" for a renewal (ISSUANCE, RENEWAL, IMPORT) ends the
+    certificate's "Approaching Expiration" incident, which keeps its fingerprint, rather
+    than opening a ticket of its own."""
+    warning = _only(_acm("ACM Certificate Approaching Expiration", {"DaysToExpiry": 31}))
+    renewed = _only(
+        _acm(
+            "ACM Certificate Available",
+            {"Action": "RENEWAL", "CertificateType": "AMAZON_ISSUED", "DaysToExpiry": 395},
+        )
+    )
+    assert (warning.status, renewed.status) == (Status.FIRING, Status.RESOLVED)
+    assert warning.identity == renewed.identity
+    assert warning.identity["detail_type"] == "ACM Certificate Approaching Expiration"
+
+
+def test_an_expired_certificate_and_a_renewal_action_are_its_incident() -> None:
+    """An expired certificate, or a renewal waiting on validation, is the same certificate's
+    incident (one ticket, which the renewal closes), still firing."""
+    warning = _only(_acm("ACM Certificate Approaching Expiration", {"DaysToExpiry": 31}))
+    expired = _only(_acm("ACM Certificate Expired", {"DaysToExpiry": 0}))
+    action = _only(
+        _acm(
+            "ACM Certificate Renewal Action Required",
+            {"DaysToExpiry": 30, "RenewalStatus": "PENDING_VALIDATION"},
+        )
+    )
+    assert expired.status is action.status is Status.FIRING
+    assert warning.identity == expired.identity == action.identity
+
+
+_MANAGED = "arn:aws:ssm:us-east-2:123456789012:managed-instance/i-01234567890abcdef"
+
+
+def _compliance(status: str, kind: str) -> dict[str, Any]:
+    """Systems Manager's "Configuration Compliance State Change" for one managed instance."""
+    detail = {
+        "last-runtime": "2026-12-06T09:00:00Z",
+        "compliance-status": status,
+        "resource-type": "managed-instance",
+        "resource-id": "i-01234567890abcdef",
+        "compliance-type": kind,
+    }
+    return _event("aws.ssm", "Configuration Compliance State Change", detail, [_MANAGED])
+
+
+def test_an_instance_back_in_compliance_resolves() -> None:
+    """An instance gone non-compliant fires; compliant again resolves that incident."""
+    broken = _only(_compliance("non_compliant", "Patch"))
+    fixed = _only(_compliance("compliant", "Patch"))
+    assert (broken.status, fixed.status) == (Status.FIRING, Status.RESOLVED)
+    assert broken.identity == fixed.identity
+
+
+def test_patch_and_association_compliance_are_two_incidents() -> None:
+    """An instance's association compliant again does not close its missing patches."""
+    patches = _only(_compliance("non_compliant", "Patch"))
+    association = _only(_compliance("compliant", "Association"))
+    assert patches.identity != association.identity
+
+
+_CONTAINER_INSTANCE = (
+    "arn:aws:ecs:us-east-2:123456789012:container-instance/default/8f7b2a1e3c4d5e6f7a8b9c0d1e2f3a4b"
+)
+
+
+def _container_instance(status: str, connected: bool) -> dict[str, Any]:
+    """ECS's "ECS Container Instance State Change" (sent on every change of the instance:
+    its status, its agent's connection, its resources)."""
+    detail = {
+        "agentConnected": connected,
+        "clusterArn": "arn:aws:ecs:us-east-2:123456789012:cluster/default",
+        "containerInstanceArn": _CONTAINER_INSTANCE,
+        "ec2InstanceId": "i-0e3b4c6d8f0a1b2c3",
+        "status": status,
+        "version": 14801,
+        "updatedAt": "2026-12-06T09:00:00.000Z",
+    }
+    return _event("aws.ecs", "ECS Container Instance State Change", detail, [_CONTAINER_INSTANCE])
+
+
+def test_a_container_instances_agent_lost_fires_and_back_resolves() -> None:
+    """The instance's agent disconnected fires; the instance active with its agent connected
+    (what most of these events say) resolves, and opens no ticket of its own."""
+    lost = _only(_container_instance("ACTIVE", connected=False))
+    back = _only(_container_instance("ACTIVE", connected=True))
+    assert (lost.status, back.status) == (Status.FIRING, Status.RESOLVED)
+    assert lost.identity == back.identity
+
+
+def test_a_draining_container_instance_changes_no_ticket() -> None:
+    """An instance someone drains, or deregisters, changes no ticket."""
+    assert _skip_reasons(_container_instance("DRAINING", connected=True)) == ["no_state_change"]
+    assert _skip_reasons(_container_instance("INACTIVE", connected=False)) == ["no_state_change"]

@@ -79,6 +79,15 @@ Where each shape comes from (AWS's documentation):
   Invocation Status-change Notification: `command-id`, `document-name`, an invocation's
   `instance-id`, `status` Pending, InProgress, Delayed, Success, Failed, TimedOut, Cancelled,
   Cancelling), keyed as its SNS notice (`aws_ssm`).
+- ECS container instances: AmazonECS/latest/developerguide/ecs_container_instance_events.html
+  (ECS Container Instance State Change, sent on any change of the instance: `status` ACTIVE,
+  DRAINING, INACTIVE, REGISTERING, DEREGISTERING, REGISTRATION_FAILED, `agentConnected`).
+- ACM: acm/latest/userguide/supported-events.html (ACM Certificate Approaching Expiration,
+  Expired, Renewal Action Required, and Available: issued, renewed or imported; the
+  certificate in `resources`).
+- Systems Manager compliance: systems-manager/latest/userguide/
+  monitoring-systems-manager-event-examples.html (Configuration Compliance State Change:
+  `compliance-status` compliant, non_compliant, `compliance-type` Association, Patch …).
 - Amazon Inspector: eventbridge/latest/ref/events-ref-inspector2.html (Inspector2 Coverage:
   the resource in `resources`, `scanType` PACKAGE, CODE …, `scanStatus.statusCodeValue`
   ACTIVE or INACTIVE and its `reason`, one of the API's ScanStatusReason values);
@@ -289,6 +298,43 @@ def _threat_rank(detail: dict[str, Any]) -> str | None:
     Object:S3/MaliciousFile finding it makes of it; None otherwise."""
     found = _object_scan_result(detail)
     return "HIGH" if isinstance(found, str) and found.strip().upper() == "THREATS_FOUND" else None
+
+
+#: An ECS container instance that is active but whose agent lost its connection: its tasks
+#: can neither be placed nor stopped there (`_container_instance_state`).
+_AGENT_DISCONNECTED = "AGENT_DISCONNECTED"
+
+
+def _container_instance_state(detail: dict[str, Any]) -> Any:
+    """An ECS container instance's `status`, but AGENT_DISCONNECTED for an ACTIVE one whose
+    `agentConnected` is false: ECS sends the event on every change of the instance, and an
+    active instance whose agent is connected is healthy, whatever else changed."""
+    status = detail.get("status")
+    active = isinstance(status, str) and status.strip().upper() == "ACTIVE"
+    return _AGENT_DISCONNECTED if active and detail.get("agentConnected") is False else status
+
+
+#: ACM's events about a certificate that needs renewing, and the one saying it was issued,
+#: renewed or imported: one incident per certificate, keyed by the detail-type the expiry
+#: warning always had, so the incidents it opened keep their key.
+_ACM_FAMILY = "ACM Certificate Approaching Expiration"
+
+
+def _acm() -> dict[tuple[str, str], StateChange]:
+    """A certificate approaching expiry, expired, or whose renewal needs someone (a domain
+    to validate) fires; the certificate available again (renewed, imported) resolves."""
+    readings = {
+        ("aws.acm", kind): StateChange(fixed=FIRE, family=_ACM_FAMILY)
+        for kind in (
+            _ACM_FAMILY,
+            "ACM Certificate Expired",
+            "ACM Certificate Renewal Action Required",
+        )
+    }
+    readings[("aws.acm", "ACM Certificate Available")] = StateChange(
+        fixed=RESOLVE, family=_ACM_FAMILY
+    )
+    return readings
 
 
 #: The state of an array job's child that succeeded (`_batch_state`).
@@ -734,6 +780,24 @@ READINGS: dict[tuple[str, str], StateChange] = {
         resolves=_states(_COVERED) | _COVERAGE_ENDED,
         quiet=_COVERAGE_WAITING,
         also=("scanType",),
+    ),
+    # A container instance (its resources): its agent disconnected, or its registration
+    # failed, fires; active with its agent connected resolves; drained or deregistered by
+    # someone, or on its way, changes no ticket.
+    ("aws.ecs", "ECS Container Instance State Change"): StateChange(
+        derive=_container_instance_state,
+        fires=_states(_AGENT_DISCONNECTED, "REGISTRATION_FAILED"),
+        resolves=_states("ACTIVE"),
+        quiet=_states("DRAINING", "INACTIVE", "REGISTERING", "DEREGISTERING"),
+    ),
+    **_acm(),
+    # A managed instance's compliance of one kind (its resources and `compliance-type`: its
+    # patches are not its associations): non-compliant fires, compliant resolves.
+    ("aws.ssm", "Configuration Compliance State Change"): StateChange(
+        key="compliance-status",
+        fires=_states("non_compliant"),
+        resolves=_states("compliant"),
+        also=("compliance-type",),
     ),
     # An image's or an instance's scan (its resources: the repository, the instance), read as
     # ECR's basic scans are: serious findings fire, the next scan without them resolves.
