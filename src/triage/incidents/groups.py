@@ -33,7 +33,10 @@ A change of the members inside the update interval (one joined, fired again or r
 owed to the ticket (`Incident.update_owed_at_s`, when the interval ends): it goes out as an
 update with the members as they are then, with the next member event after that time, even a
 repeat stamped as before, or by the sweep. Members joining while the group's first ticket
-gathers them owe nothing: that ticket lists them.
+gathers them owe nothing: that ticket lists them. A flapping group whose close waits (damped)
+is open for its tickets, which list the members as before its last resolve: a member firing
+in that wait other than the one that resolved last, or a change owed before that resolve
+(the damped close keeps it), is owed too (`_fired_while_close_waits`).
 
 A group whose first ticket gathers members (`group_window_s`) keeps, until that ticket opens,
 the labels its firing members have shared so far (`Incident.labels`, as silences read them:
@@ -290,10 +293,41 @@ def decide_group(
     if not firing:
         return Decision(Action.IGNORE, seen)
     if stored.close_waits(now):
-        return fired_while_close_waits(seen)
+        return _fired_while_close_waits(stored, seen, event, policy)
     if reopenable(stored, now, policy):
         return reopening(stored, seen, now, policy)
     return _new(stored, event, now, group, firing)
+
+
+def _fired_while_close_waits(
+    stored: Incident, seen: Incident, event: AlertEvent, policy: Policy
+) -> Decision:
+    """A member fires while the flapping group's close is held (`fired_while_close_waits`):
+    for its tickets the group never closed, and they list the members as they were before
+    the resolve that was damped. The member whose resolve that was, firing again, is as
+    they show it; another member firing (or a change owed before that resolve, which the
+    damped close keeps) is news for the ticket, owed to it at the end of the update interval
+    as any change of the members is."""
+    decision = fired_while_close_waits(seen)
+    reopened = decision.incident
+    assert reopened is not None
+    if reopened.update_owed_at_s is not None or _closed_by(stored, event.fingerprint):
+        return decision
+    due = (stored.last_update_at or stored.opened_at) + policy.update_interval
+    return Decision(decision.action, replace_incident(reopened, update_owed_at_s=due.timestamp()))
+
+
+def _closed_by(stored: Incident, fingerprint: str) -> bool:
+    """The member `fingerprint`'s resolve is, as far as the closed group `stored` can tell,
+    the one that closed it: it is the member that resolved last (its `since`, when it
+    stopped firing, later than any other's: a resolve repeated since moves no `since`)."""
+    group = stored.group
+    assert group is not None
+    member = group.members.get(fingerprint) or _untracked_member(group, fingerprint)
+    if member is None or member.status is not Status.RESOLVED:
+        return False
+    others = (m for fp, m in group.members.items() if fp != fingerprint)
+    return all(m.since < member.since for m in others if m.status is Status.RESOLVED)
 
 
 def _shared_after(stored: Incident, event: AlertEvent, group: GroupKey) -> dict[str, str]:

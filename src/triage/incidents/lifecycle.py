@@ -731,7 +731,13 @@ def closing(
     held = Pending(
         EffectKind.CLOSE, FLAP_HOLD, due, seq, alert=_held_close_note(stored, alert, policy, why)
     )
-    return Decision(Action.DAMPED, replace_incident(closed, seq=seq, pending=held, quiet_until=due))
+    # A group's tickets still owe the change of its members they were not told of: should a
+    # member fire while the close waits, the group is open for them again, and the update
+    # lists the members as they are (`groups._fired_while_close_waits`). Nothing reads it
+    # while the group is closed, and a reopen or the close going out makes it void.
+    owed = stored.update_owed_at_s if stored.group is not None else None
+    damped = replace_incident(closed, seq=seq, pending=held, quiet_until=due, update_owed_at_s=owed)
+    return Decision(Action.DAMPED, damped)
 
 
 def _damps(stored: Incident, policy: Policy) -> bool:
