@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import threading
 
 import structlog
 
@@ -80,6 +81,38 @@ def test_a_triage_log_calls_mapping_argument_still_formats() -> None:
     log.info("sent %(n)d alerts", {"n": 3})
     log.debug("hidden %s", "x")
     assert [line["event"] for line in _json_lines(stream)] == ["sent 3 alerts"]
+
+
+class _ThreadWritesMidLine(io.StringIO):
+    """A stream that, after the first write that is not a whole line, lets `other` (a thread)
+    write before it goes on: the switch between two threads the interpreter may make there."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.other: threading.Thread | None = None
+
+    def write(self, text: str) -> int:
+        written = super().write(text)
+        if not text.endswith("\n") and self.other is not None:
+            other, self.other = self.other, None
+            other.start()
+            other.join(timeout=30)
+        return written
+
+
+def test_a_library_line_from_another_thread_never_lands_inside_a_triage_line() -> None:
+    """A triage line is written in one piece: a library's line written from another thread
+    at the same moment is a line of its own, and every line stays one JSON object."""
+    stream = _ThreadWritesMidLine()
+    configure_logging("json", "info", stream)
+    library = logging.getLogger("round12.library")
+    stream.other = threading.Thread(target=lambda: library.warning("from a thread"))
+    structlog.get_logger("triage.round12").info("message.acked")
+    if stream.other is not None:  # no write was part of a line: the thread writes after
+        stream.other.start()
+        stream.other.join(timeout=30)
+    events = sorted(str(line["event"]) for line in _json_lines(stream))
+    assert events == ["from a thread", "message.acked"], stream.getvalue()
 
 
 #: OTLP exporter headers as Tempo (a tenant), Honeycomb (a dataset and its key) and a vendor

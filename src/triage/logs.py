@@ -85,11 +85,26 @@ class Unfailing:
 
 
 class _NamedPrintLogger(structlog.PrintLogger):
-    """A PrintLogger that knows its name, so `add_logger_name` can report the module."""
+    """A PrintLogger that knows its name, so `add_logger_name` can report the module, and
+    writes each line in one piece."""
 
-    def __init__(self, file: TextIO, name: str) -> None:
+    def __init__(self, file: TextIO, name: str, lock: threading.Lock) -> None:
         super().__init__(file)
         self.name = name
+        self._stream = file
+        #: Shared by every logger of one configuration: their lines never mix.
+        self._write_lock = lock
+
+    def msg(self, message: str) -> None:
+        """Write `message` and its line break in one write. `print` (PrintLogger's) writes them
+        apart, and a library's line written from another thread in between (its handler holds
+        a lock of its own) joined both on one line, neither of them JSON."""
+        with self._write_lock:
+            self._stream.write(message + "\n")
+            self._stream.flush()
+
+    log = debug = info = warn = warning = msg
+    fatal = failure = err = error = critical = exception = msg
 
 
 def redact_event(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Any:
@@ -327,12 +342,13 @@ def configure_logging(
     # One logger per name for this configuration: structlog's lazy proxies (caching off, so
     # a later configure_logging is always obeyed) ask for one on every call they log.
     made: dict[str, _NamedPrintLogger] = {}
+    write_lock = threading.Lock()
 
     def logger_factory(name: str | None = None, *_args: Any) -> _NamedPrintLogger:
         key = name or "triage"
         logger = made.get(key)
         if logger is None:
-            logger = made.setdefault(key, _NamedPrintLogger(stream, key))
+            logger = made.setdefault(key, _NamedPrintLogger(stream, key, write_lock))
         return logger
 
     structlog.configure(
