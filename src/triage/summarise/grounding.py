@@ -576,7 +576,31 @@ _REMOTE_COMMANDS = ("scp", "rsync", "sftp", "rclone", "ssh", "mosh")
 #: are `_FACT`'s.
 _ONE_WORD_HOST = re.compile(
     r"(?i)(?<=@)(?P<logged_in>[a-z][a-z0-9_-]{1,62})(?![\w.@-])"
-    r"|(?<![\w.@/:~\\-])(?P<copied_to>[a-z][a-z0-9_-]{1,62})(?=:[\w~/.$-])(?!://)"
+    r"|(?<![\w.@/:~\\-])(?P<copied_to>[a-z][a-z0-9_-]{1,62})(?=::?[\w~/.$-])(?!://)"
+)
+#: A one-word host a step sends to in another form than scp's: rsync's daemon
+#: (`rsync://backup01/logs`; its `backup01::logs` is `_ONE_WORD_HOST`'s), a shell's
+#: `/dev/tcp/host/port` and `/dev/udp/host/port`, and socat's addresses (`TCP:host:port`,
+#: `UDP-SENDTO:host:port`, `OPENSSL:host:port`). Dotted hosts there are `_FACT`'s.
+_SENT_TO_HOST = re.compile(
+    r"(?i)(?:(?<![\w+.-])rsync://|/dev/(?:tcp|udp)/"
+    r"|(?<![\w-])(?:(?:tcp|udp|sctp)[46]?(?:-(?:connect|sendto|datagram))?|openssl(?:-connect)?):)"
+    r"(?P<place>[a-z][a-z0-9_-]{0,62})(?=[/:])"
+)
+#: A literal every match of `_SENT_TO_HOST` holds (lower-cased): most steps hold none.
+_SENT_TO_LITERALS = ("rsync://", "/dev/", "tcp", "udp", "sctp", "openssl")
+#: netcat, which sends to the host and port it is given (`nc collector 4444 < app.log`).
+_NETCAT = re.compile(r"(?i)(?<![\w.-])(?:nc|ncat|netcat)(?![\w.-])(?P<args>[^\n;&|]{0,2048})")
+#: A one-word host before a port in netcat's arguments; not an option's letter (`-p 4444`).
+_HOST_AND_PORT = re.compile(
+    r"(?i)(?<![\w.@/:~\\=-])(?P<place>[a-z][a-z0-9_-]{1,62})(?=\s{1,8}\d{1,5}(?![\w.]))"
+)
+#: Words before a number in prose about a netcat step ("test port 5432", "for 10 seconds"):
+#: no host.
+_NOT_HOSTS = frozenset(
+    {"port", "ports", "for", "on", "at", "to", "in", "of", "every", "after", "within", "than"}
+    | {"and", "or", "is", "was", "timeout", "wait", "line", "lines", "last", "first", "about"}
+    | {"over", "under", "with", "top", "pid", "up", "by", "from"}
 )
 
 
@@ -596,18 +620,41 @@ def _unnamed_places(text: str, shown: Evidence) -> tuple[str, list[str]]:
     for command in _REMOTE_COMMAND.finditer(text) if remote else ():
         hosts = _ONE_WORD_HOST.finditer(text, command.start("args"), command.end("args"))
         places += [(*m.span(m.lastgroup or 0), "host") for m in hosts]
+    if any(literal in lowered for literal in _SENT_TO_LITERALS):
+        places += [(*m.span("place"), "host") for m in _SENT_TO_HOST.finditer(text)]
+    if "nc" in lowered or "netcat" in lowered:
+        places += _netcat_hosts(text)
     out: list[str] = []
     kinds: list[str] = []
     end = 0
     for start, after, kind in sorted(places):
         place = text[start:after].rstrip(".").lower()
-        if start < end or _occurs(place, shown.text, _joins_name, ended=True):
+        if start < end or place in _LOCAL_HOSTS:
+            continue
+        if _occurs(place, shown.text, _joins_name, ended=True):
             continue
         out += (text[end:start], MARK)
         end = start + len(place)
         kinds.append(kind)
     out.append(text[end:])
     return "".join(out), kinds
+
+
+#: Names of the machine the step runs on: sending there sends nowhere new.
+_LOCAL_HOSTS = frozenset({"localhost", "ip6-localhost"})
+
+
+def _netcat_hosts(text: str) -> list[tuple[int, int, str]]:
+    """The one-word host each netcat command in `text` sends to (`nc -w 3 collector 4444`):
+    its first word before a port that is no word of prose (`_NOT_HOSTS`). A listener
+    (`nc -l -p 4444`) names none."""
+    hosts: list[tuple[int, int, str]] = []
+    for command in _NETCAT.finditer(text):
+        for found in _HOST_AND_PORT.finditer(text, command.start("args"), command.end("args")):
+            if found.group("place").lower() not in _NOT_HOSTS:
+                hosts.append((*found.span("place"), "host"))
+                break
+    return hosts
 
 
 def _joins_name(character: str) -> bool:
