@@ -17,6 +17,7 @@ proved at the fastest level that shows it.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -24,16 +25,21 @@ from typing import Any
 import pytest
 import structlog
 
+from daemon_harness import Queues
 from factories import alert
+from fault_proxy import FaultProxy
 from test_replica_clocks import AHEAD_S, Maker, replica
-from triage.errors import StoreBusyError
+from test_sqs_fault_corners import VISIBILITY, _config, _events, inbox, proxy, until
+from triage.errors import SinkThrottledError, StoreBusyError
 from triage.incidents import Ledger
-from triage.incidents.lifecycle import Action
+from triage.incidents.lifecycle import Action, Outcome
 from triage.incidents.store import delivery_owner
+from triage.metrics import Metrics
 from triage.models import Status
 from triage.sqs.inbox import Message, SqsInbox
+from triage.sqs.supervisor import Progress, Supervisor
 
-__all__ = ["replica"]  # the fixture, used by name
+__all__ = ["inbox", "proxy", "replica"]  # the fixtures, used by name
 
 QUEUE = "https://sqs.example/q"
 
@@ -89,6 +95,41 @@ async def test_a_stale_receipt_handle_refused_as_an_invalid_parameter_is_a_lost_
     assert sqs.calls == [["rh-1"]]
     [said] = [e for e in logs if e["event"] == "message.visibility_failed"]
     assert said["log_level"] == "warning" and said["code"] == "InvalidParameterValue"
+
+
+async def test_a_held_message_whose_handle_sqs_calls_stale_is_given_up(
+    inbox: SqsInbox, queues: Queues, proxy: FaultProxy
+) -> None:
+    """A message held through a throttle whose extension SQS refuses as it refuses a receipt
+    handle a later receive replaced (InvalidParameterValue): the hold ends with one
+    `message.delivery_lost` line and the message is not worked again here, beside the replica
+    that has it now."""
+    calls: list[str] = []
+
+    async def handler(message: Message, _progress: Progress) -> list[Outcome]:
+        calls.append(message.id)
+        raise SinkThrottledError("429", retry_after_s=30)
+
+    def stale(answer: dict[str, Any]) -> dict[str, Any]:
+        failed = [
+            {"Id": e["Id"], "SenderFault": True, "Code": "InvalidParameterValue",
+             "Message": STALE_HANDLE}
+            for e in answer.get("Successful", [])
+        ]  # fmt: skip
+        return {"Successful": [], "Failed": failed}
+
+    supervisor = Supervisor(_config(visibility_timeout_s=1), inbox, handler, Metrics())
+    queues.send("a")
+    proxy.rewrite(VISIBILITY, stale)
+    with structlog.testing.capture_logs() as logs:
+        serving = asyncio.create_task(supervisor.serve())
+        await until(lambda: bool(_events(logs, "message.delivery_lost")), "the delivery given up")
+        await until(lambda: not supervisor._in_flight, "the message out of hand")
+        supervisor.should_exit.set()
+        await asyncio.wait_for(serving, 10)
+    assert len(calls) == 1
+    assert proxy.requests(VISIBILITY) == 1  # the refused extension; no release after it
+    assert supervisor.stats.lost == 1 and supervisor.stats.retried == 0
 
 
 async def test_an_extension_past_twelve_hours_refused_as_an_invalid_parameter_keeps_it() -> None:
