@@ -391,3 +391,67 @@ def test_a_draining_container_instance_changes_no_ticket() -> None:
     """An instance someone drains, or deregisters, changes no ticket."""
     assert _skip_reasons(_container_instance("DRAINING", connected=True)) == ["no_state_change"]
     assert _skip_reasons(_container_instance("INACTIVE", connected=False)) == ["no_state_change"]
+
+
+# --- AWS runs keyed by the run, or not at all -------------------------------------------------
+
+_TASK = "arn:aws:datasync:us-east-2:123456789012:task/task-0a1b2c3d4e5f6a7b8"
+
+
+def _datasync(state: str, execution: str) -> dict[str, Any]:
+    """DataSync's "DataSync Task Execution State Change": the state, and the execution (a
+    new id per run, under its task's ARN) in `resources`."""
+    return _event(
+        "aws.datasync",
+        "DataSync Task Execution State Change",
+        {"State": state},
+        [f"{_TASK}/execution/{execution}"],
+    )
+
+
+def test_a_datasync_tasks_failed_runs_are_one_incident_its_success_resolves() -> None:
+    """Two failed runs of one task are one incident, not one per execution id, and the
+    task's next run that succeeds resolves it."""
+    first = _only(_datasync("ERROR", "exec-0a1b2c3d4e5f6a7b9"))
+    again = _only(_datasync("ERROR", "exec-0f9e8d7c6b5a4f3e2"))
+    done = _only(_datasync("SUCCESS", "exec-01234567890abcdef"))
+    assert first.identity == again.identity == done.identity
+    assert (first.status, done.status) == (Status.FIRING, Status.RESOLVED)
+
+
+def test_two_datasync_tasks_are_two_incidents() -> None:
+    """Another task's failure is another incident."""
+    mine = _only(_datasync("ERROR", "exec-0a1b2c3d4e5f6a7b9"))
+    other = _datasync("ERROR", "exec-0a1b2c3d4e5f6a7b9")
+    other["resources"] = [
+        "arn:aws:datasync:us-east-2:123456789012:task/task-0ffffffffffffffff/execution/exec-1"
+    ]
+    assert mine.identity != _only(other).identity
+
+
+def _emr_serverless(state: str, application: str, run: str, name: str) -> dict[str, Any]:
+    """EMR Serverless's "EMR Serverless Job Run State Change" (its resources are empty)."""
+    detail = {
+        "jobRunId": run,
+        "jobRunName": name,
+        "applicationId": application,
+        "arn": f"arn:aws:emr-serverless:us-east-2:123456789012:/applications/{application}/jobruns/{run}",
+        "releaseLabel": "emr-7.1.0",
+        "state": state,
+        "previousState": "RUNNING",
+        "createdBy": "arn:aws:sts::123456789012:assumed-role/etl/runner",
+        "updatedAt": "2026-12-06T09:10:00.000Z",
+        "createdAt": "2026-12-06T09:00:00.000Z",
+    }
+    return _event("aws.emr-serverless", "EMR Serverless Job Run State Change", detail, [])
+
+
+def test_emr_serverless_jobs_of_two_applications_are_two_incidents() -> None:
+    """Job runs carry no resources: each application's job (by its name) is its own
+    incident, and its next run that succeeds resolves it."""
+    nightly = _only(_emr_serverless("FAILED", "00f1982r1uukb925", "00f1cbsc6anuij25", "nightly"))
+    other = _only(_emr_serverless("FAILED", "00f19abcd1234567", "00f1cbsc6anuij26", "hourly"))
+    next_run = _only(_emr_serverless("SUCCESS", "00f1982r1uukb925", "00f1ddddd", "nightly"))
+    assert nightly.identity != other.identity
+    assert nightly.identity == next_run.identity
+    assert next_run.status is Status.RESOLVED

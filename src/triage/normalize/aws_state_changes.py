@@ -82,6 +82,12 @@ Where each shape comes from (AWS's documentation):
 - ECS container instances: AmazonECS/latest/developerguide/ecs_container_instance_events.html
   (ECS Container Instance State Change, sent on any change of the instance: `status` ACTIVE,
   DRAINING, INACTIVE, REGISTERING, DEREGISTERING, REGISTRATION_FAILED, `agentConnected`).
+- DataSync: datasync/latest/userguide/events.html (DataSync Task Execution State Change:
+  `State` QUEUED, LAUNCHING, PREPARING, TRANSFERRING, VERIFYING, SUCCESS, ERROR, the
+  execution's ARN, its task's followed by "/execution/<id>", in `resources`).
+- EMR Serverless: emr/latest/EMR-Serverless-UserGuide/using-eventbridge.html (EMR
+  Serverless Job Run State Change: `applicationId`, `jobRunId`, `jobRunName`, `state`
+  SUBMITTED, PENDING, SCHEDULED, RUNNING, SUCCESS, FAILED, CANCELLING, CANCELLED).
 - ACM: acm/latest/userguide/supported-events.html (ACM Certificate Approaching Expiration,
   Expired, Renewal Action Required, and Available: issued, renewed or imported; the
   certificate in `resources`).
@@ -141,6 +147,9 @@ class StateChange:
     Successful). A `routine` detail-type only says work is under way or went as planned (a
     lifecycle hook waiting, an instance refresh started or cancelled): it changes no ticket.
 
+    `run_of` maps a resource that names one run (new every time) to what the runs share,
+    when only the resources name it (a DataSync execution's ARN, under its task's).
+
     `rank` gives the severity the detail implies, in a word the priority rule knows (an ECR
     scan's worst findings), instead of the detail's own `severity`. `native` keys a service
     whose own SNS notice triage reads (CodeDeploy's triggers, Run Command's notices): it
@@ -163,6 +172,9 @@ class StateChange:
     routine: bool = False
     rank: Callable[[dict[str, Any]], str | None] | None = None
     native: Callable[[dict[str, Any], str, str], dict[str, str]] | None = None
+    #: What a resource that names one run belongs to (a DataSync execution's task): the
+    #: resources keyed instead of the runs, when the detail names neither.
+    run_of: Callable[[str], str] | None = None
 
 
 #: An EMR step's message names its cluster: "Step s-… (load) in Amazon EMR cluster j-… (nightly)
@@ -335,6 +347,16 @@ def _acm() -> dict[tuple[str, str], StateChange]:
         fixed=RESOLVE, family=_ACM_FAMILY
     )
     return readings
+
+
+#: A DataSync task execution's ARN: its task's ARN, then "/execution/" and the run's id.
+_DATASYNC_EXECUTION = re.compile(r"(arn:[^/]{1,200}:task/[^/]{1,100})/execution/[^/]{1,100}")
+
+
+def _datasync_task(resource: str) -> str:
+    """The task a DataSync execution ARN is a run of; any other resource as it is."""
+    found = _DATASYNC_EXECUTION.fullmatch(resource)
+    return found[1] if found else resource
 
 
 #: The state of an array job's child that succeeded (`_batch_state`).
@@ -780,6 +802,29 @@ READINGS: dict[tuple[str, str], StateChange] = {
         resolves=_states(_COVERED) | _COVERAGE_ENDED,
         quiet=_COVERAGE_WAITING,
         also=("scanType",),
+    ),
+    # A DataSync task (its execution's ARN, the run cut off): a run that ended in ERROR
+    # fires, the task's next run that succeeds resolves; a run under way changes nothing.
+    ("aws.datasync", "DataSync Task Execution State Change"): StateChange(
+        key="State",
+        fires=_states("ERROR"),
+        resolves=_states("SUCCESS"),
+        quiet=_states(
+            "QUEUED", "LAUNCHING", "PREPARING", "TRANSFERRING", "VERIFYING", "CANCELLING"
+        ),
+        run_of=_datasync_task,
+    ),
+    # An EMR Serverless application's job, by its name when it has one (a run's id is new
+    # every time, and the event names no resources): failed fires, success resolves.
+    ("aws.emr-serverless", "EMR Serverless Job Run State Change"): StateChange(
+        key="state",
+        fires=_states("FAILED"),
+        resolves=_states("SUCCESS"),
+        quiet=_states(
+            "SUBMITTED", "PENDING", "SCHEDULED", "RUNNING", "CANCELLING", "CANCELLED", "QUEUED"
+        ),
+        by=("applicationId",),
+        also=("jobRunName",),
     ),
     # A container instance (its resources): its agent disconnected, or its registration
     # failed, fires; active with its agent connected resolves; drained or deregistered by
