@@ -455,3 +455,32 @@ def test_emr_serverless_jobs_of_two_applications_are_two_incidents() -> None:
     assert nightly.identity != other.identity
     assert nightly.identity == next_run.identity
     assert next_run.status is Status.RESOLVED
+
+
+def _athena(state: str, workgroup: str, query: str) -> dict[str, Any]:
+    """Athena's "Athena Query State Change" (its resources are empty)."""
+    detail = {
+        "currentState": state,
+        "previousState": "RUNNING",
+        "queryExecutionId": query,
+        "sequenceNumber": "3",
+        "statementType": "DML",
+        "versionId": "0",
+        "workgroupName": workgroup,
+    }
+    return _event("aws.athena", "Athena Query State Change", detail, [])
+
+
+def test_athena_failures_of_two_workgroups_are_two_incidents() -> None:
+    """Queries failing in the ETL workgroup and in the analysts' are two incidents, not one
+    per account; the same workgroup's next failure (a new query id) repeats its incident."""
+    etl = _only(_athena("FAILED", "etl", "56e2d8c5-0d5c-4ef8-9a9b-1a2b3c4d5e6f"))
+    again = _only(_athena("FAILED", "etl", "77f3e9d6-1e6d-5fa9-8b0c-2b3c4d5e6f70"))
+    analysts = _only(_athena("FAILED", "analysts", "88a4fae7-2f7e-6ab0-9c1d-3c4d5e6f7081"))
+    assert etl.identity == again.identity != analysts.identity
+
+
+def test_a_workgroups_succeeded_query_changes_no_ticket() -> None:
+    """One query that succeeds says nothing of another that failed in its workgroup (an
+    analyst's query beside a failing ETL one): it resolves nothing, and opens nothing."""
+    assert _skip_reasons(_athena("SUCCEEDED", "etl", "99b5")) == ["no_state_change"]

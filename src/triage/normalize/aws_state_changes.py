@@ -88,6 +88,8 @@ Where each shape comes from (AWS's documentation):
 - EMR Serverless: emr/latest/EMR-Serverless-UserGuide/using-eventbridge.html (EMR
   Serverless Job Run State Change: `applicationId`, `jobRunId`, `jobRunName`, `state`
   SUBMITTED, PENDING, SCHEDULED, RUNNING, SUCCESS, FAILED, CANCELLING, CANCELLED).
+- Athena: athena/latest/ug/athena-events.html (Athena Query State Change: `currentState`
+  QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED, `queryExecutionId`, `workgroupName`).
 - ACM: acm/latest/userguide/supported-events.html (ACM Certificate Approaching Expiration,
   Expired, Renewal Action Required, and Available: issued, renewed or imported; the
   certificate in `resources`).
@@ -825,6 +827,15 @@ READINGS: dict[tuple[str, str], StateChange] = {
         ),
         by=("applicationId",),
         also=("jobRunName",),
+    ),
+    # A workgroup's queries (the event names no resources; a query's id is new every time):
+    # a failed query fires. A query that succeeded resolves nothing: it says nothing of
+    # another query of its workgroup (an analyst's beside a failing ETL one).
+    ("aws.athena", "Athena Query State Change"): StateChange(
+        key="currentState",
+        fires=_states("FAILED"),
+        quiet=_states("QUEUED", "RUNNING", "SUCCEEDED", "CANCELLED"),
+        by=("workgroupName",),
     ),
     # A container instance (its resources): its agent disconnected, or its registration
     # failed, fires; active with its agent connected resolves; drained or deregistered by
