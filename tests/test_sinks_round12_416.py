@@ -31,7 +31,7 @@ from hostile_server import answer, hostile
 from test_github_later_life import REPO, TOKEN, LaterLifeGitHub, effect, opened
 from test_redteam_round6_sinks import CREATE_ROUTE, backend_at, paths, slack_at
 from test_redteam_round6_sinks import effect as backend_effect
-from triage.errors import GitHubThrottledError, SinkUnavailableError
+from triage.errors import GitHubThrottledError, SinkUnavailableError, TransientError
 from triage.models import EffectKind
 from triage.settings import Settings
 from triage.sinks.aio import AiohttpTransport
@@ -159,6 +159,29 @@ async def test_a_create_answered_see_other_naming_the_ticket_adopts_it() -> None
         applied = await sink.apply(backend_effect(EffectKind.OPEN))
     assert applied.ref == "T-9"
     assert paths(server) == [CREATE_ROUTE]  # named, never fetched
+
+
+@pytest.mark.usefixtures("backend_token")
+async def test_a_resolve_answered_see_other_naming_its_ticket_is_done() -> None:
+    """A resolve the backend answers `303 See Other` with the ticket's own address (the
+    post/redirect/get pattern: "done, see the ticket") is done, not a route redirected whose
+    retries end in the DLQ with the ticket resolved."""
+    see_other = answer(303, {"Location": f"{CREATE_ROUTE}/T-9"})
+    async with hostile(see_other) as server, backend_at(server.url) as sink:
+        applied = await sink.apply(backend_effect(EffectKind.CLOSE, "T-9", key="fp:3"))
+    assert applied.skipped is None
+    assert paths(server) == [f"{CREATE_ROUTE}/T-9/resolve"]
+
+
+@pytest.mark.usefixtures("backend_token")
+async def test_a_resolve_answered_see_other_naming_another_ticket_still_fails() -> None:
+    """A 303 to a later effect that names another ticket than the effect's is no answer about
+    its ticket: still a route redirected (retried, then the DLQ), never taken as done."""
+    see_other = answer(303, {"Location": f"{CREATE_ROUTE}/T-8"})
+    async with hostile(see_other) as server, backend_at(server.url) as sink:
+        with pytest.raises(TransientError) as caught:
+            await sink.apply(backend_effect(EffectKind.CLOSE, "T-9", key="fp:3"))
+    assert caught.value.reason == "redirected"
 
 
 @pytest.mark.usefixtures("backend_token")
