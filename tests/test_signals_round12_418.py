@@ -10,7 +10,7 @@ import threading
 
 import structlog
 
-from triage.logs import configure_logging
+from triage.logs import Unfailing, configure_logging
 from triage.redact import Redactor
 from triage.tracing import hold_exporter_headers
 
@@ -113,6 +113,32 @@ def test_a_library_line_from_another_thread_never_lands_inside_a_triage_line() -
         stream.other.join(timeout=30)
     events = sorted(str(line["event"]) for line in _json_lines(stream))
     assert events == ["from a thread", "message.acked"], stream.getvalue()
+
+
+class _FullOnce(io.StringIO):
+    """A pipe that is full for one write (a non-blocking one raises BlockingIOError), then
+    drains: its reader is still there."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.full = True
+
+    def write(self, text: str) -> int:
+        if self.full:
+            self.full = False
+            raise BlockingIOError(11, "write could not complete without blocking", 0)
+        return super().write(text)
+
+
+def test_a_pipe_full_for_a_moment_does_not_silence_every_later_line() -> None:
+    """A write that finds a non-blocking pipe full loses that line only: the stream is not
+    taken for one whose reader is gone, and the next line is written."""
+    stream = _FullOnce()
+    unfailing = Unfailing(stream)
+    unfailing.write("lost\n")
+    unfailing.write("written\n")
+    assert stream.getvalue() == "written\n"
+    assert not unfailing.broken
 
 
 #: OTLP exporter headers as Tempo (a tenant), Honeycomb (a dataset and its key) and a vendor

@@ -56,16 +56,25 @@ _REDACTOR = Redactor()
 class Unfailing:
     """A text stream whose writes never raise: once its reader is gone (a closed pipe, a full
     disk, a closed file) they are dropped. Alerts are handled whether or not anyone reads the
-    daemon's logs and metrics; a daemon that died of a closed stdout would handle none."""
+    daemon's logs and metrics; a daemon that died of a closed stdout would handle none. A
+    non-blocking pipe that is full for a moment loses that write only, not every later one."""
 
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream
         self.broken = False
+        #: A full pipe took part of the last write: the next starts a line of its own.
+        self._cut_off = False
 
     def write(self, text: str) -> int:
         if not self.broken:
+            if self._cut_off:
+                text, self._cut_off = "\n" + text, False
             try:
                 return self._stream.write(text)
+            except BlockingIOError as exc:
+                # A non-blocking pipe, full for now: its reader is there, and the next write
+                # may go through. This text is lost (what of it went, ended apart).
+                self._cut_off = exc.characters_written > 0
             except (OSError, ValueError):  # ValueError: I/O on a closed file
                 self.broken = True
         return len(text)
@@ -74,6 +83,8 @@ class Unfailing:
         if not self.broken:
             try:
                 self._stream.flush()
+            except BlockingIOError:
+                pass  # full for now (`write`): what is buffered goes with a later flush
             except (OSError, ValueError):
                 self.broken = True
 
