@@ -13,17 +13,22 @@ proved at the fastest level that shows it.
 - A message waiting for another replica's effect on its incident decided "busy" again on the
   copy of the incident its worker read before, without reading it again: every other retry
   waited once more for an effect long finished.
+- The sweep index added to a table while replicas run (an upgrade) is read by none of them
+  until restarted: a query refused while the index backfills ("Cannot read from backfilling
+  global secondary index"), or before it exists, made each replica scan the whole table at
+  every sweep pass for the rest of its life.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import structlog
+from botocore.exceptions import ClientError
 
 from daemon_harness import Queues
 from factories import alert
@@ -31,7 +36,9 @@ from fault_proxy import FaultProxy
 from test_replica_clocks import AHEAD_S, Maker, replica
 from test_sqs_fault_corners import VISIBILITY, _config, _events, inbox, proxy, until
 from triage.errors import SinkThrottledError, StoreBusyError
-from triage.incidents import Ledger
+from triage.incidents import Ledger, Policy
+from triage.incidents import dynamodb as dynamodb_module
+from triage.incidents.dynamodb import DynamoDBStore
 from triage.incidents.lifecycle import Action, Outcome
 from triage.incidents.store import delivery_owner
 from triage.metrics import Metrics
@@ -194,3 +201,72 @@ async def test_a_resolve_waiting_for_another_replicas_open_reads_the_incident_ag
     assert await opener.confirm(opening.fingerprint, owner, "backend", "T-1", finish=True)
     closing = await resolver.begin(resolved, delivery_owner("m2#0", "b"), resolver.now())
     assert closing.action is Action.CLOSE
+
+
+# --- the sweep index backfilling, or added while running --------------------------------------
+
+#: What DynamoDB answers a query of an index it is still building from the table's items.
+BACKFILLING = "Cannot read from backfilling global secondary index"
+#: What DynamoDB answers a query of an index the table does not have.
+NO_INDEX = "The table does not have the specified index: sweep"
+
+
+class _IndexTable:
+    """A DynamoDB client over a table with one incident due: its sweep index refuses queries
+    with `refusal` (a ValidationException) until `ready`, and every call is noted."""
+
+    def __init__(self, refusal: str) -> None:
+        self.refusal = refusal
+        self.ready = False
+        self.calls: list[str] = []
+
+    async def query(self, **call: Any) -> dict[str, Any]:
+        self.calls.append("query")
+        if not self.ready:
+            error = {"Error": {"Code": "ValidationException", "Message": self.refusal}}
+            raise ClientError(error, "Query")  # type: ignore[arg-type]
+        return {"Items": [{"fingerprint": {"S": "f" * 32}, "sweep_at": {"N": "1.000"}}]}
+
+    async def scan(self, **call: Any) -> dict[str, Any]:
+        self.calls.append("scan")
+        return {"Items": [{"fingerprint": {"S": "f" * 32}, "sweep_at": {"N": "1.000"}}]}
+
+
+def _store_on(client: _IndexTable) -> DynamoDBStore:
+    return DynamoDBStore(client, "incidents", Policy(), timedelta(minutes=5), timedelta(days=30))
+
+
+async def test_a_sweep_index_still_backfilling_is_queried_again_once_built() -> None:
+    """While the sweep index backfills, the sweep finds what is due by a scan (one warning);
+    once built, the next pass queries it again rather than scanning the table forever."""
+    table = _IndexTable(BACKFILLING)
+    store = _store_on(table)
+    now = datetime.now(UTC)
+    with structlog.testing.capture_logs() as logs:
+        assert await store.due(now) == ["f" * 32]
+        assert await store.due(now) == ["f" * 32]
+        table.ready = True
+        table.calls.clear()
+        assert await store.due(now) == ["f" * 32]
+        assert [key for key, _ in await store.dated_after(now)] == ["f" * 32]
+    assert table.calls == ["query", "query"]
+    said = [e["event"] for e in logs if e["event"].startswith("store.") and "index" in e["event"]]
+    assert said == ["store.no_sweep_index", "store.sweep_index_ready"]
+
+
+async def test_a_sweep_index_added_while_running_is_queried_after_a_while(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A table without the sweep index is scanned, its query not tried at every pass; once
+    INDEX_RECHECK_S has passed the index is tried again, and used once it is there."""
+    table = _IndexTable(NO_INDEX)
+    store = _store_on(table)
+    now = datetime.now(UTC)
+    assert await store.due(now) == ["f" * 32]
+    assert await store.due(now) == ["f" * 32]
+    assert table.calls == ["query", "scan", "scan"]
+    table.ready = True
+    monkeypatch.setattr(dynamodb_module, "INDEX_RECHECK_S", 0.0)
+    table.calls.clear()
+    assert await store.due(now) == ["f" * 32]
+    assert table.calls == ["query"]

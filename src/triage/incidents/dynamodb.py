@@ -101,8 +101,12 @@ class DynamoDBStore(Store):
         self._ddb = client
         self.table = table
         self._locks: dict[str, _KeyLock] = {}
-        #: False once the table turned out to have no sweep index (made before it existed).
-        self._has_sweep_index = True
+        #: Why the sweep index last refused a query (`_index_refusal`: the table lacks it, or
+        #: it is still being built), while it does: the sweep scans meanwhile. None: queried.
+        self._index_refused: str | None = None
+        #: When (time.monotonic()) it last refused: a missing index is queried again
+        #: INDEX_RECHECK_S later, as an operator may add it.
+        self._index_refused_at = 0.0
         #: This host's clock (epoch seconds), and how far it runs ahead of DynamoDB's when
         #: that is more than CLOCK_TRUSTED_S (else 0: the host's own clock is used).
         self._wall = wall_clock
@@ -343,15 +347,15 @@ class DynamoDBStore(Store):
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
         }
-        if self._has_sweep_index:
+        if self._index_worth_a_query():
             try:
-                return await self._query_due({"KeyConditionExpression": condition, **due})
+                found = await self._query_due({"KeyConditionExpression": condition, **due})
             except StoreUnavailableError as exc:
-                if not _no_such_index(exc.__cause__):
+                if not self._index_unready(exc):
                     raise
-                # A table made before the index existed: scan it (slower, still correct).
-                self._has_sweep_index = False
-                log.warning("store.no_sweep_index", table=self.table, fallback="scan")
+            else:
+                self._index_answered()
+                return found
         return await self._scan_due({"FilterExpression": condition, **due})
 
     async def _dated_after(self, after_s: float) -> list[tuple[str, float]]:
@@ -360,7 +364,7 @@ class DynamoDBStore(Store):
         condition = "#s = :due AND #t > :after"
         names = {"#s": "sweep", "#t": "sweep_at"}
         values = {":due": {"S": _DUE}, ":after": {"N": f"{after_s:.3f}"}}
-        if self._has_sweep_index:
+        if self._index_worth_a_query():
 
             async def query(**page: Any) -> Any:
                 return await self._ddb.query(TableName=self.table, IndexName=SWEEP_INDEX, **page)
@@ -371,12 +375,13 @@ class DynamoDBStore(Store):
                 "ExpressionAttributeValues": values,
             }
             try:
-                return [_far_entry(item) async for item in self._pages("query", query, request)]
+                far = [_far_entry(item) async for item in self._pages("query", query, request)]
             except StoreUnavailableError as exc:
-                if not _no_such_index(exc.__cause__):
+                if not self._index_unready(exc):
                     raise
-                self._has_sweep_index = False
-                log.warning("store.no_sweep_index", table=self.table, fallback="scan")
+            else:
+                self._index_answered()
+                return far
 
         async def scan(**page: Any) -> Any:
             return await self._ddb.scan(TableName=self.table, **page)
@@ -388,6 +393,39 @@ class DynamoDBStore(Store):
             "ExpressionAttributeValues": values,
         }
         return [_far_entry(item) async for item in self._pages("scan", scan, request)]
+
+    @property
+    def _has_sweep_index(self) -> bool:
+        """Whether the sweep index answered its last query (or none was sent yet)."""
+        return self._index_refused is None
+
+    def _index_worth_a_query(self) -> bool:
+        """Whether the sweep queries its index now: unless the table lacks it, asked again
+        every INDEX_RECHECK_S (an index still being built is asked at every pass)."""
+        if self._index_refused in (None, _BACKFILLING):
+            return True
+        return time.monotonic() - self._index_refused_at >= INDEX_RECHECK_S
+
+    def _index_unready(self, exc: StoreUnavailableError) -> bool:
+        """Whether a query failed because the sweep index cannot answer it: a table made before
+        the index existed, or one it is being added to (DynamoDB builds it from the table's
+        items first, minutes to hours). The sweep scans meanwhile (slower, still correct), one
+        warning per reason, and asks the index again: an upgrade adds it to running replicas,
+        which would otherwise scan the whole table at every pass until restarted."""
+        refusal = _index_refusal(exc.__cause__)
+        if refusal is None:
+            return False
+        if refusal != self._index_refused:
+            log.warning("store.no_sweep_index", table=self.table, fallback="scan", why=refusal)
+        self._index_refused = refusal
+        self._index_refused_at = time.monotonic()
+        return True
+
+    def _index_answered(self) -> None:
+        """The sweep index answered a query: said once when it had refused before."""
+        if self._index_refused is not None:
+            log.info("store.sweep_index_ready", table=self.table, was=self._index_refused)
+            self._index_refused = None
 
     async def _query_due(self, request: dict[str, Any]) -> list[str]:
         async def query(**page: Any) -> Any:
@@ -636,15 +674,27 @@ def _far_entry(item: dict[str, Any]) -> tuple[str, float]:
     return item["fingerprint"]["S"], float(item["sweep_at"]["N"])
 
 
-def _no_such_index(exc: BaseException | None) -> bool:
-    """A query named an index the table lacks: DynamoDB says ValidationException ("does not
-    have the specified index"); moto and LocalStack say ResourceNotFoundException."""
+#: Why the sweep index refused a query (`_index_refusal`).
+_MISSING = "missing"
+_BACKFILLING = "backfilling"
+#: How often a table found without the sweep index is asked again whether it has it now.
+INDEX_RECHECK_S = 300.0
+
+
+def _index_refusal(exc: BaseException | None) -> str | None:
+    """Why a query of the sweep index was refused, if it was for the index: `_BACKFILLING`
+    while DynamoDB builds it (ValidationException "Cannot read from backfilling global
+    secondary index"), else `_MISSING`: the table lacks it (DynamoDB says ValidationException
+    "does not have the specified index"; moto and LocalStack ResourceNotFoundException)."""
     if not isinstance(exc, ClientError):
-        return False
+        return None
     error = exc.response.get("Error", {})
     message = str(error.get("Message", "")).lower()
-    known = error.get("Code") in ("ValidationException", "ResourceNotFoundException")
-    return known and "index" in message
+    if error.get("Code") not in ("ValidationException", "ResourceNotFoundException"):
+        return None
+    if "index" not in message:
+        return None
+    return _BACKFILLING if "backfilling" in message else _MISSING
 
 
 def _one_key_throttled(exc: ClientError) -> bool:
