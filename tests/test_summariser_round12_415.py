@@ -291,6 +291,42 @@ def test_the_alerts_own_host_or_a_listener_is_left_alone(step: str) -> None:
     assert rejected == {}
 
 
+# --- a number word of English that is another language's word -------------------------------
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Ten serwer web-1 zwraca błędy 5xx.",
+        "Ten incydent dotyczy web-1, który zwraca błędy.",
+        "Ten server web-1 vrací chyby 5xx.",
+        "Ten incident nie jest nowy: web-1 zwraca bledy.",
+        "Ten en cuenta que web-1 devuelve errores 5xx.",
+    ],
+)
+def test_a_polish_czech_or_spanish_ten_is_no_number(sentence: str) -> None:
+    """Polish, Czech and Slovak "ten" is "this", Spanish "ten" is "have": in their text it
+    states no 10, and a faithful ticket in the alert's language is not marked."""
+    description, _, rejected = contained(sentence, ["Check web-1"])
+    assert description == sentence
+    assert rejected == {}
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Ten servers return errors.",
+        "Errors rose for ten minutes on web-1.",
+        "Ten thousand requests failed on web-1.",
+    ],
+)
+def test_an_english_ten_the_alert_never_states_is_still_marked(sentence: str) -> None:
+    """In English text "ten" is the number, and one the alert never gave stays marked."""
+    description, _, rejected = contained(sentence, ["Check web-1"])
+    assert MARK in description
+    assert rejected == {"number": 1}
+
+
 # --- an answer keyed in another language, or a description as an object ----------------------
 
 

@@ -879,15 +879,40 @@ def _spelled_numbers(plain: str) -> dict[int, _Fact]:
         starts = (word.start() for word in _NUMBER_WORD_START.finditer(lowered))
     found: dict[int, _Fact] = {}
     end = 0
+    english: bool | None = None  # looked at once, for the first lone "ten"
     for start in starts:
         spelled = _SPELLED.match(plain, start) if start >= end else None
         if spelled is None:
             continue  # inside a word ("often"), or a later word of the last number
         end = spelled.end()
-        value = _spelled_value(re.split(r"[\s-]+", spelled.group().lower()))
+        words = spelled.group().lower()
+        if words == "ten":
+            english = _reads_english(plain) if english is None else english
+            if not english:
+                continue  # Polish "Ten serwer", Spanish "Ten en cuenta": no 10
+        value = _spelled_value(re.split(r"[\s-]+", words))
         if value >= _FIRST_SPELLED_FACT:
             found[start] = _Fact("number", spelled.group(), str(value), by_value=True)
     return found
+
+
+#: What marks text as written in a language where "ten" is a word, not 10 (Polish, Czech and
+#: Slovak "this", Spanish "have"): a Latin letter with a diacritic, which English prose
+#: does not use, or one of their commonest small words.
+#: (The letters are matched as written: ignoring case, "s" would match the long s, U+017F.)
+_NOT_ENGLISH = re.compile(
+    r"[\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u017f]"
+    r"|(?i:\b(?:jest|nie|sie|oraz|czy|jsou|je|sa|jak|ale|dla|przez|jako|na|po|od|za|pro|pri"
+    r"|en|el|la|los|las|que|del|por|para|con|una)\b)"
+)
+
+
+def _reads_english(plain: str) -> bool:
+    """Whether `plain` reads as English, so its "ten" is the number: no letter or word of
+    a language that writes "ten" as a word of its own (`_NOT_ENGLISH`). English text naming
+    a place in such letters ("Zürich") reads its "ten" as no number: a missed mark of one
+    number word, where the other reading marks every faithful Polish ticket."""
+    return _NOT_ENGLISH.search(plain) is None
 
 
 def _spelled_value(words: list[str]) -> int:
