@@ -484,3 +484,56 @@ def test_a_workgroups_succeeded_query_changes_no_ticket() -> None:
     """One query that succeeds says nothing of another that failed in its workgroup (an
     analyst's query beside a failing ETL one): it resolves nothing, and opens nothing."""
     assert _skip_reasons(_athena("SUCCEEDED", "etl", "99b5")) == ["no_state_change"]
+
+
+_IMAGES = "arn:aws:imagebuilder:us-east-2:123456789012:image/golden-al2023"
+
+
+def _image_build(status: str, version: str) -> dict[str, Any]:
+    """EC2 Image Builder's "EC2 Image Builder Image State Change": the build's state, nested
+    in `state.status`, and the image build version's ARN (name/version/build) in `resources`."""
+    detail = {"previous-state": {"status": "TESTING"}, "state": {"status": status}}
+    return _event(
+        "aws.imagebuilder",
+        "EC2 Image Builder Image State Change",
+        detail,
+        [f"{_IMAGES}/{version}"],
+    )
+
+
+def test_an_image_build_that_succeeded_resolves_the_images_failed_build() -> None:
+    """An image built (AVAILABLE) opens no ticket of its own: it resolves the image's failed
+    build, whichever version and build number either had."""
+    failed = _only(_image_build("FAILED", "1.0.0/7"))
+    built = _only(_image_build("AVAILABLE", "1.0.1/1"))
+    assert (failed.status, built.status) == (Status.FIRING, Status.RESOLVED)
+    assert failed.identity == built.identity
+
+
+def test_an_image_build_under_way_changes_no_ticket() -> None:
+    """A build that is testing or distributing changes no ticket."""
+    assert _skip_reasons(_image_build("DISTRIBUTING", "1.0.1/1")) == ["no_state_change"]
+
+
+def _amplify(status: str, job: str, branch: str = "main") -> dict[str, Any]:
+    """Amplify's "Amplify Deployment Status Change" (the job's ARN in `resources`)."""
+    detail = {"appId": "d1a2b3c4e5f6g7", "branchName": branch, "jobId": job, "jobStatus": status}
+    arn = f"arn:aws:amplify:us-east-2:123456789012:apps/d1a2b3c4e5f6g7/branches/{branch}/jobs/{job}"
+    return _event("aws.amplify", "Amplify Deployment Status Change", detail, [arn])
+
+
+def test_an_amplify_deploy_that_succeeded_opens_no_ticket_and_resolves() -> None:
+    """A successful deployment (SUCCEED, Amplify's word) resolves the branch's failed one
+    instead of opening a ticket for every deploy; one starting changes none."""
+    failed = _only(_amplify("FAILED", "0000000041"))
+    done = _only(_amplify("SUCCEED", "0000000042"))
+    assert (failed.status, done.status) == (Status.FIRING, Status.RESOLVED)
+    assert failed.identity == done.identity
+    assert _skip_reasons(_amplify("STARTED", "0000000043")) == ["no_state_change"]
+
+
+def test_two_amplify_branches_are_two_incidents() -> None:
+    """A failed deploy of the main branch is not closed by a preview branch's success."""
+    main = _only(_amplify("FAILED", "0000000041"))
+    preview = _only(_amplify("SUCCEED", "0000000007", branch="preview"))
+    assert main.identity != preview.identity

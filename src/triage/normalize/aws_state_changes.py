@@ -90,6 +90,11 @@ Where each shape comes from (AWS's documentation):
   SUBMITTED, PENDING, SCHEDULED, RUNNING, SUCCESS, FAILED, CANCELLING, CANCELLED).
 - Athena: athena/latest/ug/athena-events.html (Athena Query State Change: `currentState`
   QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED, `queryExecutionId`, `workgroupName`).
+- EC2 Image Builder: imagebuilder/latest/userguide/integ-eventbridge.html (EC2 Image Builder
+  Image State Change: `state.status` PENDING … AVAILABLE, FAILED, the image build version's
+  ARN, image/<name>/<version>/<build>, in `resources`).
+- Amplify: eventbridge/latest/ref/events-ref-amplify.html (Amplify Deployment Status Change:
+  `appId`, `branchName`, `jobId`, `jobStatus` STARTED, SUCCEED, FAILED).
 - ACM: acm/latest/userguide/supported-events.html (ACM Certificate Approaching Expiration,
   Expired, Renewal Action Required, and Available: issued, renewed or imported; the
   certificate in `resources`).
@@ -358,6 +363,26 @@ _DATASYNC_EXECUTION = re.compile(r"(arn:[^/]{1,200}:task/[^/]{1,100})/execution/
 def _datasync_task(resource: str) -> str:
     """The task a DataSync execution ARN is a run of; any other resource as it is."""
     found = _DATASYNC_EXECUTION.fullmatch(resource)
+    return found[1] if found else resource
+
+
+def _image_state(detail: dict[str, Any]) -> Any:
+    """An Image Builder image build's state: its `state.status` (AVAILABLE, FAILED …)."""
+    return common.obj_or_empty(detail.get("state")).get("status")
+
+
+#: An Image Builder image build's states that say it is under way or was retired by someone.
+_IMAGE_UNDER_WAY = _states(
+    "PENDING", "CREATING", "BUILDING", "TESTING", "DISTRIBUTING", "INTEGRATING", "DEPRECATED",
+    "DISABLED", "DELETED", "CANCELLED",
+)  # fmt: skip
+#: An Image Builder image build version's ARN: the image's, then its version and build number.
+_IMAGE_BUILD = re.compile(r"(arn:[^/]{1,200}:image/[^/]{1,128})/[^/]{1,64}/[^/]{1,64}")
+
+
+def _image_of(resource: str) -> str:
+    """The image an image build version's ARN is a build of; any other resource as it is."""
+    found = _IMAGE_BUILD.fullmatch(resource)
     return found[1] if found else resource
 
 
@@ -836,6 +861,24 @@ READINGS: dict[tuple[str, str], StateChange] = {
         fires=_states("FAILED"),
         quiet=_states("QUEUED", "RUNNING", "SUCCEEDED", "CANCELLED"),
         by=("workgroupName",),
+    ),
+    # An Image Builder image (its build's ARN, version and build number cut off): a build
+    # that failed fires, the next one available resolves; one under way changes nothing.
+    ("aws.imagebuilder", "EC2 Image Builder Image State Change"): StateChange(
+        derive=_image_state,
+        fires=_states("FAILED"),
+        resolves=_states("AVAILABLE"),
+        quiet=_IMAGE_UNDER_WAY,
+        run_of=_image_of,
+    ),
+    # An Amplify app's branch (a job's id is new every deploy): FAILED fires, SUCCEED (its
+    # word) resolves, a deploy that started changes nothing.
+    ("aws.amplify", "Amplify Deployment Status Change"): StateChange(
+        key="jobStatus",
+        fires=_states("FAILED"),
+        resolves=_states("SUCCEED"),
+        quiet=_states("STARTED", "CANCELLED"),
+        by=("appId", "branchName"),
     ),
     # A container instance (its resources): its agent disconnected, or its registration
     # failed, fires; active with its agent connected resolves; drained or deregistered by
