@@ -20,10 +20,6 @@ from triage.routes import Router, load_router
 from triage.settings import Settings
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="GroupView.firing counts only tracked members firing (view.py diff in the report)",
-)
 async def test_a_ticket_counts_the_members_past_the_cap_that_fire_as_firing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -69,10 +65,6 @@ def node_disk(i: int) -> dict[str, object]:
     return alert
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Pipeline.group_of must hand Router.grouping the alert's view (diff in the report)",
-)
 async def test_a_known_error_route_before_a_grouping_route_takes_its_alerts(
     tmp_path: Path,
 ) -> None:

@@ -520,15 +520,13 @@ class Pipeline:
         labels' whole values, past the 64 shown too (`Alert.label`), and shown as the alert's
         view shows them (`GroupKey.of_view`: its event reads its title from the same view)."""
         stated = alert.priority or default_priority(alert.severity)
-        route = self.router.grouping(alert, stated)
+        # One view for the known-error routes' categories (read only when such a route before
+        # the grouping one could take the alert) and the group's shown values.
+        view = AlertView(alert, self.redactor)
+        route = self.router.grouping(alert, stated, view.view)
         if route is None:
             return None
-        return GroupKey.of_view(
-            route.grouping_name,
-            route.group_by,
-            route.group_window_s,
-            AlertView(alert, self.redactor),
-        )
+        return GroupKey.of_view(route.grouping_name, route.group_by, route.group_window_s, view)
 
     async def handle(
         self,

@@ -65,7 +65,9 @@ class GroupView:
 
     @property
     def firing(self) -> int:
-        return sum(m.status is Status.FIRING for m in self.members)
+        """Listed members firing, and every one past the listed ones (those are counted only
+        while they fire)."""
+        return sum(m.status is Status.FIRING for m in self.members) + self.untracked
 
     @property
     def title(self) -> str:

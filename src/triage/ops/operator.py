@@ -527,7 +527,7 @@ def incident_json(
         shown["tickets_gone"] = gone
     if incident.group is not None:
         shown["members"] = len(incident.group.members) + incident.group.untracked
-        shown["members_firing"] = incident.group.firing
+        shown["members_firing"] = incident.group.still_firing
     if incident.held is not None:
         shown["held"] = {"effect": incident.held.kind.value, "silence": incident.held.silence}
     if history:
