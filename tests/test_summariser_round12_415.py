@@ -205,6 +205,17 @@ def test_the_claim_words_gate_passes_waiting_for_it_to_clear(text: str) -> None:
         assert claims._marked_claims(form) == ungated(form)
 
 
+def test_a_url_the_alerts_labels_hold_is_kept() -> None:
+    """The site a check watches, given in a label (Honeybadger's `url`), is the alert's own
+    link as its description's are: a ticket naming it is not stripped of it."""
+    source = _alert("certificate expires in 12 days")
+    source = source.model_copy(update={"labels": {"url": "https://shop.example.org/"}})
+    text = "The certificate of https://shop.example.org/ expires in 12 days."
+    description, _, rejected = contained(text, ["Check web-1"], source)
+    assert description == text
+    assert rejected == {}
+
+
 # --- a file name is no host ------------------------------------------------------------------
 
 

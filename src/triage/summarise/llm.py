@@ -424,7 +424,10 @@ def contain(
     Raises SummariserError when nothing of the description or the steps is left once cleaned
     (`invalid_fields`), or the text never settles (`unsettled_text`).
     """
-    allowed = grounding.allowed_urls(alert.links.values(), alert.runbook_url, alert.description)
+    # A label's URL (the site a check watches: Honeybadger's `url`) is the alert's own as its
+    # description's are: the same sender wrote both.
+    texts = "\n".join([alert.description, *alert.labels.values()])
+    allowed = grounding.allowed_urls(alert.links.values(), alert.runbook_url, texts)
     rejected: Counter[str] = Counter()
     # The credentials the texts are settled with: one held after this is news to the
     # pipeline's pass (`view.settled`).
