@@ -13,26 +13,33 @@ round covers. Each is the real sink over real HTTP to a loopback stand-in on 127
   removed or turned off: a destination gone, skipped as `no_service` is, not a post that fails
   every new incident's message into the DLQ. Nor a bare `410 Gone` (a revoked webhook's, or
   one whose body a proxy kept back): HTTP's word for a destination gone for good.
+- A burst of posts to one webhook, spaced TRIAGE_SLACK_MIN_INTERVAL_S apart: a post whose
+  turn is further off than the message may take (TRIAGE_MESSAGE_TIMEOUT_S) waited for it
+  anyway, so the message timed out, spending a receive towards the DLQ for each try. It is
+  held instead (a wait of its webhook alone), as a 429 holds it.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx2
 import pytest
+from pydantic import SecretStr
 
 from hostile_server import answer, hostile
 from test_github_later_life import REPO, TOKEN, LaterLifeGitHub, effect, opened
 from test_redteam_round6_sinks import effect as backend_effect
 from test_redteam_round6_sinks import slack_at
-from triage.errors import GitHubThrottledError
+from triage.errors import GitHubThrottledError, SinkThrottledError
 from triage.models import EffectKind
 from triage.settings import Settings
 from triage.sinks.aio import AiohttpTransport
 from triage.sinks.github import GitHubSink
 from triage.sinks.github.api import SECONDARY_LIMIT_WAIT_S
+from triage.sinks.slack import SlackSink
 from triage.tls import client_context
 
 # --- GitHub -----------------------------------------------------------------------------------
@@ -163,3 +170,50 @@ async def test_a_webhook_answering_gone_without_a_code_is_skipped_as_gone(body: 
         applied = await sink.apply(backend_effect(EffectKind.OPEN))
     assert applied.refused
     assert applied.skipped == "slack refused (410)"
+
+
+class FakeTime:
+    """A clock that `sleep` moves on at once: a burst's spacing without waiting for it."""
+
+    def __init__(self) -> None:
+        self.now_s = 1000.0
+
+    def clock(self) -> float:
+        return self.now_s
+
+    async def sleep(self, seconds: float) -> None:
+        self.now_s += max(seconds, 0.0)
+        await asyncio.sleep(0)
+
+
+async def test_a_post_whose_turn_is_past_the_message_timeout_is_held_not_timed_out() -> None:
+    """A burst of 100 new incidents to one webhook, spaced a second apart, with a message
+    timeout of 40 s: no post waits for its turn longer than the message may take (it would
+    time out, spending a receive); the posts past that are held as their webhook's own wait
+    (intake goes on), and every post that went out is one Slack got."""
+    time = FakeTime()
+    async with hostile(answer(200, {"Content-Type": "text/html"}, b"ok")) as server:
+        webhook = SecretStr(f"{server.url}/services/T000/B000/round12secretpath")
+        settings = Settings(
+            slack_webhook_url=webhook, slack_min_interval_s=1.0, message_timeout_s=40.0
+        )
+        sink = SlackSink(settings, clock=time.clock, sleep=time.sleep)
+        waited: list[float] = []
+        held: list[SinkThrottledError] = []
+
+        async def post(n: int) -> None:
+            started = time.clock()
+            try:
+                await sink.apply(backend_effect(EffectKind.OPEN, key=f"fp{n}:1"))
+            except SinkThrottledError as exc:
+                held.append(exc)
+            else:
+                waited.append(time.clock() - started)
+
+        try:
+            await asyncio.gather(*(post(n) for n in range(100)))
+        finally:
+            await sink.aclose()
+    assert max(waited) < settings.message_timeout_s
+    assert held and all(not exc.pauses_intake and exc.retry_after_s for exc in held)
+    assert len(server.requests) == len(waited)

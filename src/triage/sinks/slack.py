@@ -15,6 +15,8 @@ The webhook is the route's `webhook_url`, else `SLACK_WEBHOOK_URL`. Webhook URLs
 logs and errors name only the host. Posts to one webhook are spaced by TRIAGE_SLACK_MIN_INTERVAL_S
 (Slack allows about one message a second), and after a 429 (or a 5xx with Retry-After) that
 webhook is left alone for the Retry-After delay: its messages are held, the others' go on.
+A post whose turn at its webhook is further off than half TRIAGE_MESSAGE_TIMEOUT_S (a burst)
+is held the same way, rather than waiting until its message times out.
 An outage of Slack itself (its breaker open) holds only the messages that post here: intake
 goes on (`outage_pauses_intake`). Slack webhooks take no idempotency key, so a post whose answer was lost (a
 timeout) may appear twice when the effect is retried: delivery here is at least once.
@@ -261,6 +263,9 @@ class _Pace:
     #: Clock time of the last post, and before which no post may go (a 429's Retry-After).
     last_s: float | None = None
     hold_until_s: float = 0.0
+    #: Posts waiting for their turn or posting now, and how long the last post took.
+    queued: int = 0
+    took_s: float = 0.0
 
 
 class SlackSink:
@@ -291,6 +296,10 @@ class SlackSink:
         self._default_webhook = default
         self.min_priority = settings.slack_min_priority
         self.min_interval_s = settings.slack_min_interval_s
+        #: The longest a post waits for its turn at its webhook (`_turn_in_s`): past it, the
+        #: message would time out waiting (TRIAGE_MESSAGE_TIMEOUT_S), spending a receive
+        #: towards the DLQ; it is held instead.
+        self.most_queued_s = settings.message_timeout_s / 2
         self.metrics = metrics if metrics is not None else Metrics()
         self._clock = clock
         self._sleep = sleep
@@ -382,6 +391,32 @@ class SlackSink:
     async def _post(self, message: dict[str, Any], effect: Effect) -> None:
         url, host = self._webhook(effect)
         pace = self._paces.setdefault(url, _Pace())
+        turn_s = self._turn_in_s(pace)
+        if turn_s > self.most_queued_s:
+            # A burst to one webhook: its turn is further off than the message may take, and
+            # a message that times out waiting spends a receive. Held as a wait of this
+            # webhook alone, as a 429 is; posted when the posts ahead of it have gone.
+            self.metrics.incr("SinkCalls", sink=self.name, outcome="throttled")
+            log.info("slack.queued", host=host, effect=str(effect.kind), retry_after_s=turn_s)
+            raise _webhook_wait(
+                f"slack webhook at {host} has {pace.queued} posts ahead (about {turn_s:.0f} s)",
+                turn_s,
+            )
+        pace.queued += 1
+        try:
+            await self._post_in_turn(pace, message, effect, url, host)
+        finally:
+            pace.queued -= 1
+
+    def _turn_in_s(self, pace: _Pace) -> float:
+        """About how long a post to `pace`'s webhook waits for its turn: the posts ahead of
+        it, each taking the spacing or as long as the last post took, whichever is longer."""
+        return pace.queued * max(self.min_interval_s, pace.took_s)
+
+    async def _post_in_turn(
+        self, pace: _Pace, message: dict[str, Any], effect: Effect, url: str, host: str
+    ) -> None:
+        """Post `message` to `url` once its turn comes (`_Pace`), and read Slack's answer."""
         async with pace.lock:
             held_s = pace.hold_until_s - self._clock()
             if held_s > 0:  # Slack asked us to wait: asking again would only extend the limit
@@ -398,8 +433,8 @@ class SlackSink:
             finally:
                 # Every post that went out, however it ended: a timeout is the slowest call
                 # of an outage. A post held back or refused above sent nothing.
-                latency_ms = (self._clock() - started_s) * 1000
-                self.metrics.observe("SinkLatency", latency_ms, sink=self.name)
+                pace.took_s = self._clock() - started_s
+                self.metrics.observe("SinkLatency", pace.took_s * 1000, sink=self.name)
             refusal = slack_refusal(response)
             hold_s = self._hold_s(response, refusal)
             if hold_s is not None:
