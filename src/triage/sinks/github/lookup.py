@@ -326,8 +326,8 @@ class MarkerLookup:
         except AnswerTooLargeError:
             log.info("github.page_too_large", path=path, page=page, action="smaller_pages")
         items: list[dict[str, Any]] = []
-        per_page = PAGE_SIZE // SMALL_PAGE_SIZE
-        for small in range((page - 1) * per_page + 1, page * per_page + 1):
+        small_pages = PAGE_SIZE // SMALL_PAGE_SIZE  # the small pages one page holds
+        for small in range((page - 1) * small_pages + 1, page * small_pages + 1):
             answer = await self._api.call(
                 "GET", path, params={**params, "per_page": SMALL_PAGE_SIZE, "page": small}
             )
