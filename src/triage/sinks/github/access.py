@@ -46,7 +46,8 @@ repository):
                                       blocked for legal reasons
     a rate limit (403/429 with        "unknown": nothing was asked, so nothing is known; the
     Retry-After or x-ratelimit-       line says when to ask again
-    remaining: 0; 422 "spammed"),
+    remaining: 0; 422 "spammed" or
+    "submitted too quickly"),
     5xx, a network error, any
     other 422
 
