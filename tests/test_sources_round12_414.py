@@ -537,3 +537,52 @@ def test_two_amplify_branches_are_two_incidents() -> None:
     main = _only(_amplify("FAILED", "0000000041"))
     preview = _only(_amplify("SUCCEED", "0000000007", branch="preview"))
     assert main.identity != preview.identity
+
+
+# --- secrets manager: a rotation that succeeded opened a ticket --------------------------------
+
+_SECRET = "arn:aws:secretsmanager:us-east-2:123456789012:secret:prod/orders-db-AbCdEf"
+
+
+def _rotation(call: str, secret: str = _SECRET) -> dict[str, Any]:
+    """Secrets Manager's rotation event as EventBridge delivers it ("AWS Service Event via
+    CloudTrail", its `eventName` RotationStarted, RotationSucceeded, RotationFailed or
+    RotationAbandoned, the secret in `additionalEventData.SecretId`)."""
+    detail = {
+        "eventVersion": "1.05",
+        "userIdentity": {"accountId": "123456789012", "invokedBy": "secretsmanager.amazonaws.com"},
+        "eventTime": "2026-12-06T09:00:00Z",
+        "eventSource": "secretsmanager.amazonaws.com",
+        "eventName": call,
+        "awsRegion": "us-east-2",
+        "sourceIPAddress": "secretsmanager.amazonaws.com",
+        "userAgent": "secretsmanager.amazonaws.com",
+        "requestParameters": None,
+        "responseElements": None,
+        "additionalEventData": {"SecretId": secret},
+        "requestID": "4b2b8c8e-1d2f-4e5a-9b6c-7d8e9f0a1b2c",
+        "eventID": "9c2d4e6f-8a0b-4c2d-9e4f-6a8b0c2d4e6f",
+        "readOnly": False,
+        "eventType": "AwsServiceEvent",
+        "managementEvent": True,
+        "recipientAccountId": "123456789012",
+        "eventCategory": "Management",
+    }
+    return _event("aws.secretsmanager", "AWS Service Event via CloudTrail", detail, [])
+
+
+def test_a_secrets_rotation_that_succeeded_resolves_its_failure() -> None:
+    """A rotation that failed fires; the secret's next rotation that succeeds resolves that
+    incident instead of opening one; one starting changes no ticket."""
+    failed = _only(_rotation("RotationFailed"))
+    done = _only(_rotation("RotationSucceeded"))
+    assert (failed.status, done.status) == (Status.FIRING, Status.RESOLVED)
+    assert failed.identity == done.identity
+    assert _skip_reasons(_rotation("RotationStarted")) == ["no_state_change"]
+
+
+def test_two_secrets_rotations_are_two_incidents() -> None:
+    """Two secrets whose rotation failed are two incidents, not one per account."""
+    orders = _only(_rotation("RotationFailed"))
+    billing = _only(_rotation("RotationFailed", _SECRET.replace("orders", "billing")))
+    assert orders.identity != billing.identity

@@ -95,6 +95,9 @@ Where each shape comes from (AWS's documentation):
   ARN, image/<name>/<version>/<build>, in `resources`).
 - Amplify: eventbridge/latest/ref/events-ref-amplify.html (Amplify Deployment Status Change:
   `appId`, `branchName`, `jobId`, `jobStatus` STARTED, SUCCEED, FAILED).
+- Secrets Manager: secretsmanager/latest/userguide/monitoring-eventbridge.html (AWS Service
+  Event via CloudTrail: `eventName` RotationStarted, RotationSucceeded, RotationFailed,
+  RotationAbandoned, the secret in `additionalEventData.SecretId`).
 - ACM: acm/latest/userguide/supported-events.html (ACM Certificate Approaching Expiration,
   Expired, Renewal Action Required, and Available: issued, renewed or imported; the
   certificate in `resources`).
@@ -384,6 +387,17 @@ def _image_of(resource: str) -> str:
     """The image an image build version's ARN is a build of; any other resource as it is."""
     found = _IMAGE_BUILD.fullmatch(resource)
     return found[1] if found else resource
+
+
+def _rotated_secret(detail: dict[str, Any]) -> dict[str, Any]:
+    """The secret a Secrets Manager service event is about (`secret`): its
+    `additionalEventData.SecretId`, else the event's name, so an event that names no secret
+    is still read (keyed as every such event of its account)."""
+    given = common.obj_or_empty(detail.get("additionalEventData")).get("SecretId")
+    if isinstance(given, str) and given.strip():
+        return {"secret": given}
+    name = detail.get("eventName")
+    return {"secret": name if isinstance(name, str) and name.strip() else "secretsmanager"}
 
 
 #: The state of an array job's child that succeeded (`_batch_state`).
@@ -879,6 +893,17 @@ READINGS: dict[tuple[str, str], StateChange] = {
         resolves=_states("SUCCEED"),
         quiet=_states("STARTED", "CANCELLED"),
         by=("appId", "branchName"),
+    ),
+    # A secret's rotations (Secrets Manager's service events, named by `eventName`): failed
+    # or abandoned fires, the secret's next rotation that succeeded resolves, one starting
+    # changes nothing. Its other service events fire, noted, as any event triage cannot read.
+    ("aws.secretsmanager", "AWS Service Event via CloudTrail"): StateChange(
+        key="eventName",
+        fires=_states("RotationFailed", "RotationAbandoned"),
+        resolves=_states("RotationSucceeded"),
+        quiet=_states("RotationStarted"),
+        by=("secret",),
+        named_by=_rotated_secret,
     ),
     # A container instance (its resources): its agent disconnected, or its registration
     # failed, fires; active with its agent connected resolves; drained or deregistered by
