@@ -191,7 +191,7 @@ def test_waiting_for_something_else_or_checking_is_kept(text: str) -> None:
     ],
 )
 def test_the_claim_words_gate_passes_waiting_for_it_to_clear(text: str) -> None:
-    """Every dismissal by waiting holds one of `_CLAIM_WORDS`: gated, it is marked as the
+    """Every dismissal by waiting holds one of `_MORE_CLAIM_WORDS`: gated, it is marked as the
     ungated search of every language marks it."""
 
     def ungated(text: str) -> tuple[str, int]:

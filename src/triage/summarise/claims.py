@@ -133,14 +133,6 @@ _CLAIM = re.compile(
           \s{{1,4}}{_DISMISSED}{_DISMISSED_END}
       | \bmark\s{{1,4}}(?:it|this|that|them|(?:this|the|these|that)\s{{1,4}}{_DISMISSED})
           \s{{1,4}}(?:as\s{{1,4}})?(?:resolved|closed|done|fixed|a\s{{1,4}}false[\s-]{{1,4}}(?:alarm|positive))\b
-      # or left to go away by itself ("wait for it to clear on its own", "let it resolve
-      # itself"): no one looks at it
-      | \b(?:wait\s{{1,4}}(?:for|until)|let|leave)\s{{1,4}}
-          (?:it|this|them|(?:this|the|these|those|that)\s{{1,4}}(?:{_DISMISSED}|errors?|spike))
-          \s{{1,4}}(?:to\s{{1,4}})?
-          (?:(?:clear|resolve|recover|heal|subside|settle|fix)(?:e?s)?|go(?:es)?\s{{1,4}}away)
-          \s{{1,4}}(?:on\s{{1,4}}(?:its|their)\s{{1,4}}own|by\s{{1,4}}(?:itself|themselves)
-          |itself|themselves)\b
       )
     # a step silencing it: the next page never comes, whatever condition follows ("until
     # next week" is how long, not whether)
@@ -327,8 +319,7 @@ _CLAIM_WORDS = frozenset(
     {"resolved", "recovered", "mitigated", "remediated", "fixed", "false", "ignore", "dismiss"}
     | {"clear", "normal", "test", "drill", "exercise", "action", "require", "need", "nothing"}
     | {"cause", "noise", "healed", "corrected", "subsided", "away", "disregard", "close", "mark"}
-    | {"silence", "mute", "snooze", "suppress", "disable", "alarm-state", "itself", "own"}
-    | {"themselves"}
+    | {"silence", "mute", "snooze", "suppress", "disable", "alarm-state"}
 )
 
 #: Claims in other English words, searched apart (`_MORE_CLAIM_WORDS`): most texts hold none
@@ -358,6 +349,14 @@ _MORE_CLAIM = re.compile(
           (?:\s{{1,4}}{_PAGER})?
         | (?:ignore|close)[ ]{{1,4}}(?:this|the|these|those|that|both)\s{{1,4}}{_PAGER})
         \s{{1,4}}{_DISMISSED}{_DISMISSED_END}
+      # or left to go away by itself ("wait for it to clear on its own", "let it resolve
+      # itself"): no one looks at it
+      | \b(?:wait\s{{1,4}}(?:for|until)|let|leave)\s{{1,4}}
+          (?:it|this|them|(?:this|the|these|those|that)\s{{1,4}}(?:{_DISMISSED}|errors?|spike))
+          \s{{1,4}}(?:to\s{{1,4}})?
+          (?:(?:clear|resolve|recover|heal|subside|settle|fix)(?:e?s)?|go(?:es)?\s{{1,4}}away)
+          \s{{1,4}}(?:on\s{{1,4}}(?:its|their)\s{{1,4}}own|by\s{{1,4}}(?:itself|themselves)
+          |itself|themselves)\b
       )
     # a step silencing it: a downtime, its state set to OK, its rule deleted
     | \bdowntime\s{{1,4}}(?:{_THE}\s{{1,4}})?(?:alert|alarm|monitor|host|check|service)s?(?![\w-])
@@ -432,7 +431,7 @@ _STOPPED_CLAIM_WORDS = frozenset(
 _MORE_CLAIM_WORDS = frozenset(
     {"benign", "harmless", "expected", "closed", "already", "healthy", "stable", "normally"}
     | {"baseline", "returned", "resolve ", "ignore ", "close ", "downtime", " to ok", " to green"}
-    | {"rule"}
+    | {"rule", "itself", "themselves", "own"}
 )
 
 
