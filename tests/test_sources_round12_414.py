@@ -586,3 +586,33 @@ def test_two_secrets_rotations_are_two_incidents() -> None:
     orders = _only(_rotation("RotationFailed"))
     billing = _only(_rotation("RotationFailed", _SECRET.replace("orders", "billing")))
     assert orders.identity != billing.identity
+
+
+_STACK_SET = "arn:aws:cloudformation:us-east-2:123456789012:stackset/guardrails:1b2c3d4e-5f6a"
+
+
+def _stack_set_operation(status: str, operation: str) -> dict[str, Any]:
+    """CloudFormation's "CloudFormation StackSet Operation Status Change": the operation's
+    state nested in `status-details.status` (RUNNING, SUCCEEDED, FAILED, STOPPING, STOPPED,
+    QUEUED)."""
+    detail = {
+        "stack-set-arn": _STACK_SET,
+        "stack-set-operation-id": operation,
+        "status-details": {"status": status},
+    }
+    return _event(
+        "aws.cloudformation",
+        "CloudFormation StackSet Operation Status Change",
+        detail,
+        [_STACK_SET],
+    )
+
+
+def test_a_stack_set_operation_that_succeeded_resolves_its_failure() -> None:
+    """A stack set's operation that succeeded opens no ticket: it resolves the stack set's
+    failed operation (another operation id); one running or queued changes none."""
+    failed = _only(_stack_set_operation("FAILED", "op-7f1c"))
+    done = _only(_stack_set_operation("SUCCEEDED", "op-8a2d"))
+    assert (failed.status, done.status) == (Status.FIRING, Status.RESOLVED)
+    assert failed.identity == done.identity
+    assert _skip_reasons(_stack_set_operation("RUNNING", "op-9b3e")) == ["no_state_change"]

@@ -70,7 +70,9 @@ Where each shape comes from (AWS's documentation):
 - CloudFormation: AWSCloudFormation/latest/UserGuide/events-detail-reference.html (Stack and
   Resource Status Change: `stack-id`, `logical-resource-id`, `status-details.status`, a
   stack status code; Drift Detection Status Change: `status-details.stack-drift-status`
-  DRIFTED, IN_SYNC, UNKNOWN, NOT_CHECKED).
+  DRIFTED, IN_SYNC, UNKNOWN, NOT_CHECKED; StackSet Operation Status Change:
+  `stack-set-arn`, `stack-set-operation-id`, `status-details.status` RUNNING, SUCCEEDED,
+  FAILED, STOPPING, STOPPED, QUEUED).
 - CodeDeploy: codedeploy/latest/userguide/monitoring-cloudwatch-events.html (Deployment
   State-change Notification: `application`, `deploymentGroup`, `deploymentId`, `state` START,
   STOP, FAILURE, SUCCESS, READY), keyed as its SNS trigger (`aws_codedeploy`).
@@ -814,6 +816,15 @@ READINGS: dict[tuple[str, str], StateChange] = {
         resolves=_states("IN_SYNC"),
         quiet=_states("UNKNOWN", "NOT_CHECKED"),
         by=("stack-id",),
+    ),
+    # A stack set (its ARN; an operation's id is new every time): an operation that failed
+    # fires, the stack set's next one that succeeded resolves, one under way changes none.
+    ("aws.cloudformation", "CloudFormation StackSet Operation Status Change"): StateChange(
+        derive=_status_detail("status"),
+        fires=_states("FAILED"),
+        resolves=_states("SUCCEEDED"),
+        quiet=_states("RUNNING", "STOPPING", "STOPPED", "QUEUED"),
+        by=("stack-set-arn",),
     ),
     # A snapshot's id is new every time: what it snapshots (a volume, an instance's volumes)
     # and how (createSnapshot, copySnapshot …) are the incident, when the event names them.
