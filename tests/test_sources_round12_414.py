@@ -616,3 +616,36 @@ def test_a_stack_set_operation_that_succeeded_resolves_its_failure() -> None:
     assert (failed.status, done.status) == (Status.FIRING, Status.RESOLVED)
     assert failed.identity == done.identity
     assert _skip_reasons(_stack_set_operation("RUNNING", "op-9b3e")) == ["no_state_change"]
+
+
+_CHANNEL = "arn:aws:medialive:us-east-2:123456789012:channel:1234567"
+
+
+def _channel_alert(state: str, alarm: str, kind: str) -> dict[str, Any]:
+    """MediaLive's "MediaLive Channel Alert" (its user guide's example): an alert raised
+    (SET) or cleared (CLEARED), `alarm_id` naming that alert on the channel."""
+    detail = {
+        "alarm_state": state,
+        "alarm_id": alarm,
+        "alert_type": kind,
+        "pipeline": "0",
+        "channel_arn": _CHANNEL,
+        "message": "Stopped receiving network data on [rtp://:5000]",
+    }
+    return _event("aws.medialive", "MediaLive Channel Alert", detail, [_CHANNEL])
+
+
+def test_a_medialive_alert_cleared_resolves_it() -> None:
+    """An alert CLEARED resolves the same alert SET (MediaLive writes either case) rather
+    than opening a ticket of its own."""
+    raised = _only(_channel_alert("SET", "7ad616bd3898", "Stopped Receiving UDP Input"))
+    cleared = _only(_channel_alert("cleared", "7ad616bd3898", "Stopped Receiving UDP Input"))
+    assert (raised.status, cleared.status) == (Status.FIRING, Status.RESOLVED)
+    assert raised.identity == cleared.identity
+
+
+def test_two_alerts_of_one_channel_are_two_incidents() -> None:
+    """A channel's output failure is not closed by its input alert clearing."""
+    output = _only(_channel_alert("SET", "4e912d2be849", "Failed to Create Output Group"))
+    cleared = _only(_channel_alert("CLEARED", "7ad616bd3898", "Stopped Receiving UDP Input"))
+    assert output.identity != cleared.identity

@@ -100,6 +100,9 @@ Where each shape comes from (AWS's documentation):
 - Secrets Manager: secretsmanager/latest/userguide/monitoring-eventbridge.html (AWS Service
   Event via CloudTrail: `eventName` RotationStarted, RotationSucceeded, RotationFailed,
   RotationAbandoned, the secret in `additionalEventData.SecretId`).
+- MediaLive: medialive/latest/ug/monitor-cloudwatch-eb-alert-example.html (MediaLive Channel
+  Alert and Multiplex Alert: `alarm_state` SET or CLEARED, in either case, `alarm_id`,
+  `alert_type`, `pipeline`, `message`; the channel or multiplex in `resources`).
 - ACM: acm/latest/userguide/supported-events.html (ACM Certificate Approaching Expiration,
   Expired, Renewal Action Required, and Available: issued, renewed or imported; the
   certificate in `resources`).
@@ -916,6 +919,17 @@ READINGS: dict[tuple[str, str], StateChange] = {
         by=("secret",),
         named_by=_rotated_secret,
     ),
+    # A MediaLive channel's or multiplex's alerts (its resources, and the alert's
+    # `alarm_id`: an input lost is not an output failing): SET fires, CLEARED resolves.
+    **{
+        ("aws.medialive", kind): StateChange(
+            key="alarm_state",
+            fires=_states("SET"),
+            resolves=_states("CLEARED"),
+            also=("alarm_id",),
+        )
+        for kind in ("MediaLive Channel Alert", "MediaLive Multiplex Alert")
+    },
     # A container instance (its resources): its agent disconnected, or its registration
     # failed, fires; active with its agent connected resolves; drained or deregistered by
     # someone, or on its way, changes no ticket.
