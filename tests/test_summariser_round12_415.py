@@ -128,6 +128,25 @@ def test_the_sent_to_host_gate_agrees_with_the_full_search(text: str) -> None:
         assert found <= gated
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "nc collector 4444",
+        "NCAT\tcollector 4444",
+        "tar cz /var/log | netcat collector 4444",
+        "Once the incident is over, sync web-1",
+        "nc",
+    ],
+)
+def test_the_netcat_gate_agrees_with_the_full_search(text: str) -> None:
+    """`_unnamed_places` looks for netcat only in text holding one of `_NETCAT_LITERALS`:
+    every text `_NETCAT` finds a command in holds one."""
+    for form in (text, text.upper()):
+        found = grounding._NETCAT.search(form) is not None
+        gated = any(literal in form.lower() for literal in grounding._NETCAT_LITERALS)
+        assert found <= gated
+
+
 def test_searching_for_one_word_hosts_sent_to_is_linear_on_hostile_text() -> None:
     """Text built to make the new searches retry (many `nc`, words before numbers, `tcp:`,
     `/dev/udp/`) is searched in time linear in its length."""
@@ -186,6 +205,8 @@ def test_waiting_for_something_else_or_checking_is_kept(text: str) -> None:
         "Wait for it to clear on its own.",
         "Let the alert resolve itself",
         "wait until it goes away by itself",
+        "Leave the errors to subside on their   own",
+        "Wait for it to clear on its\town",
         "Wait for the deploy to finish.",
         "Check whether it clears on its own",
     ],

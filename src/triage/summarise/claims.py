@@ -355,7 +355,7 @@ _MORE_CLAIM = re.compile(
           (?:it|this|them|(?:this|the|these|those|that)\s{{1,4}}(?:{_DISMISSED}|errors?|spike))
           \s{{1,4}}(?:to\s{{1,4}})?
           (?:(?:clear|resolve|recover|heal|subside|settle|fix)(?:e?s)?|go(?:es)?\s{{1,4}}away)
-          \s{{1,4}}(?:on\s{{1,4}}(?:its|their)\s{{1,4}}own|by\s{{1,4}}(?:itself|themselves)
+          \s{{1,4}}(?:on\s{{1,4}}(?:its|their)[ ]{{1,4}}own|by\s{{1,4}}(?:itself|themselves)
           |itself|themselves)\b
       )
     # a step silencing it: a downtime, its state set to OK, its rule deleted
@@ -431,7 +431,7 @@ _STOPPED_CLAIM_WORDS = frozenset(
 _MORE_CLAIM_WORDS = frozenset(
     {"benign", "harmless", "expected", "closed", "already", "healthy", "stable", "normally"}
     | {"baseline", "returned", "resolve ", "ignore ", "close ", "downtime", " to ok", " to green"}
-    | {"rule", "itself", "themselves", "own"}
+    | {"rule", "itself", "themselves", " own"}
 )
 
 

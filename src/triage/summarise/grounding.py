@@ -590,7 +590,10 @@ _SENT_TO_HOST = re.compile(
 #: A literal every match of `_SENT_TO_HOST` holds (lower-cased): most steps hold none.
 _SENT_TO_LITERALS = ("rsync://", "/dev/", "tcp", "udp", "sctp", "openssl")
 #: netcat, which sends to the host and port it is given (`nc collector 4444 < app.log`).
-_NETCAT = re.compile(r"(?i)(?<![\w.-])(?:nc|ncat|netcat)(?![\w.-])(?P<args>[^\n;&|]{0,2048})")
+_NETCAT = re.compile(r"(?i)(?<![\w.-])(?:nc|ncat|netcat)(?=[ \t])(?P<args>[^\n;&|]{0,2048})")
+#: A literal every match of `_NETCAT` holds (lower-cased): "nc" alone is in "once" and
+#: "incident", which most texts hold.
+_NETCAT_LITERALS = ("nc ", "nc\t", "ncat ", "ncat\t", "netcat ", "netcat\t")
 #: A one-word host before a port in netcat's arguments; not an option's letter (`-p 4444`).
 _HOST_AND_PORT = re.compile(
     r"(?i)(?<![\w.@/:~\\=-])(?P<place>[a-z][a-z0-9_-]{1,62})(?=\s{1,8}\d{1,5}(?![\w.]))"
@@ -622,7 +625,7 @@ def _unnamed_places(text: str, shown: Evidence) -> tuple[str, list[str]]:
         places += [(*m.span(m.lastgroup or 0), "host") for m in hosts]
     if any(literal in lowered for literal in _SENT_TO_LITERALS):
         places += [(*m.span("place"), "host") for m in _SENT_TO_HOST.finditer(text)]
-    if "nc" in lowered or "netcat" in lowered:
+    if any(literal in lowered for literal in _NETCAT_LITERALS):
         places += _netcat_hosts(text)
     out: list[str] = []
     kinds: list[str] = []
