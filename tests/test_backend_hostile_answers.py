@@ -94,11 +94,11 @@ async def test_a_wait_of_more_seconds_than_a_float_holds_says_nothing() -> None:
     assert isinstance(caught, SinkThrottledError) and caught.retry_after_s == 5.0
 
 
-async def test_a_303_to_a_create_is_a_wait_and_its_location_is_not_fetched() -> None:
-    """A 303 See Other to the create POST (a login page, or a backend that answers creates
-    so) is not taken as the ticket made: no request goes to its Location (not even on the
-    same host, where the token would go along), and the message waits as for any redirect."""
-    async with hostile(answer(303, {"Location": "/api/service/tickets/T-9"})) as server:
+async def test_a_303_to_a_login_page_is_a_wait_and_its_location_is_not_fetched() -> None:
+    """A 303 See Other to the create POST naming no ticket (a login page) is not taken as the
+    ticket made: no request goes to its Location (not even on the same host, where the token
+    would go along), and the message waits as for any redirect."""
+    async with hostile(answer(303, {"Location": "/login?next=/api/service/tickets"})) as server:
         async with backend_sink(server.url) as sink:
             with pytest.raises(SinkUnavailableError) as caught:
                 await sink.apply(effect())

@@ -31,9 +31,14 @@ from pydantic import SecretStr
 
 from hostile_server import answer, hostile
 from test_github_later_life import REPO, TOKEN, LaterLifeGitHub, effect, opened
+from test_redteam_round6_sinks import CREATE_ROUTE, backend_at, paths, slack_at
 from test_redteam_round6_sinks import effect as backend_effect
-from test_redteam_round6_sinks import slack_at
-from triage.errors import GitHubThrottledError, SinkThrottledError
+from triage.errors import (
+    GitHubThrottledError,
+    SinkThrottledError,
+    SinkUnavailableError,
+    TransientError,
+)
 from triage.models import EffectKind
 from triage.settings import Settings
 from triage.sinks.aio import AiohttpTransport
@@ -140,6 +145,69 @@ async def test_an_update_finds_its_comment_past_a_page_too_large_to_read(
     bodies = flooded.issues()[0]["comment_bodies"]
     assert len(bodies) == 101
     assert sum("triage:effect=fp:2" in body for body in bodies) == 1
+
+
+# --- the ticket backend -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def backend_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The backend sink's token, from the environment as the daemon reads it."""
+    monkeypatch.setenv("BACKEND_TOKEN", "round12-416-token")
+
+
+@pytest.mark.usefixtures("backend_token")
+async def test_a_create_answered_see_other_naming_the_ticket_adopts_it() -> None:
+    """A create the backend answers `303 See Other` with the ticket's address (RFC 9110's
+    answer to a POST whose result already exists: the key's ticket) is that ticket: the
+    incident gets its reference, instead of a "redirected" outage whose every retry meets the
+    same answer until the message is dead-lettered beside a ticket that exists."""
+    see_other = answer(303, {"Location": f"{CREATE_ROUTE}/T-9"})
+    async with hostile(see_other) as server, backend_at(server.url) as sink:
+        applied = await sink.apply(backend_effect(EffectKind.OPEN))
+    assert applied.ref == "T-9"
+    assert paths(server) == [CREATE_ROUTE]  # named, never fetched
+
+
+@pytest.mark.usefixtures("backend_token")
+async def test_a_resolve_answered_see_other_naming_its_ticket_is_done() -> None:
+    """A resolve the backend answers `303 See Other` with the ticket's own address (the
+    post/redirect/get pattern: "done, see the ticket") is done, not a route redirected whose
+    retries end in the DLQ with the ticket resolved."""
+    see_other = answer(303, {"Location": f"{CREATE_ROUTE}/T-9"})
+    async with hostile(see_other) as server, backend_at(server.url) as sink:
+        applied = await sink.apply(backend_effect(EffectKind.CLOSE, "T-9", key="fp:3"))
+    assert applied.skipped is None
+    assert paths(server) == [f"{CREATE_ROUTE}/T-9/resolve"]
+
+
+@pytest.mark.usefixtures("backend_token")
+async def test_a_resolve_answered_see_other_naming_another_ticket_still_fails() -> None:
+    """A 303 to a later effect that names another ticket than the effect's is no answer about
+    its ticket: still a route redirected (retried, then the DLQ), never taken as done."""
+    see_other = answer(303, {"Location": f"{CREATE_ROUTE}/T-8"})
+    async with hostile(see_other) as server, backend_at(server.url) as sink:
+        with pytest.raises(TransientError) as caught:
+            await sink.apply(backend_effect(EffectKind.CLOSE, "T-9", key="fp:3"))
+    assert caught.value.reason == "redirected"
+
+
+@pytest.mark.usefixtures("backend_token")
+@pytest.mark.parametrize(
+    "location",
+    ["/login?next=/api/service/tickets", "http://elsewhere.example/api/service/tickets/T-9"],
+    ids=["a-login-page", "another-host"],
+)
+async def test_a_create_answered_see_other_elsewhere_still_waits(location: str) -> None:
+    """A 303 that names no ticket under the create route on the backend's own origin (a
+    sign-in page, another host) is still a redirect that waits for the setup to be fixed."""
+    async with (
+        hostile(answer(303, {"Location": location})) as server,
+        backend_at(server.url) as sink,
+    ):
+        with pytest.raises(SinkUnavailableError) as caught:
+            await sink.apply(backend_effect(EffectKind.OPEN))
+    assert caught.value.reason == "redirected"
 
 
 # --- Slack ------------------------------------------------------------------------------------

@@ -49,6 +49,11 @@ How answers map to errors:
     5xx, 408                       SinkUnavailableError, with `Retry-After` as retry_after_s
                                    (a date in it read against the answer's own Date); one
                                    with a wait is held for it by the guard (`guard.py`)
+    303 naming a ticket in its     done: to a create, the ticket is the create's (RFC
+    Location (as `201 Created`     9110: a POST whose result exists, as a key's earlier
+    would), under the create       try made it), adopted as a 409 naming it is; to a later
+    route on the same origin       effect, when it names the effect's own ticket
+                                   (post/redirect/get). Never fetched
     3xx                            not followed (the token would go along). On the create
                                    route SinkUnavailableError `redirected`: every new ticket
                                    waits until BACKEND_BASE_URL is fixed. On a later effect's
@@ -531,6 +536,12 @@ class BackendSink:
                 # backend names it: that ticket is this create's.
                 status = 200
                 log.info("backend.create_conflict_adopted", url=url, action="adopt")
+        if status == 303 and self._sees_its_ticket(response, creating, effect):
+            # See Other: RFC 9110's answer to a POST whose result is a resource that exists,
+            # named by its Location under the create route on the backend's own origin: the
+            # ticket the key made (a create's), or the effect's own ticket (post/redirect/get
+            # after an update or resolve). Done, not a sign of a wrong URL; nothing is fetched.
+            return self._see_other(response, url, effect)
         if 200 <= status < 300:
             self._refused = None
             self._conflicts.pop(effect.idempotency_key, None)
@@ -597,6 +608,23 @@ class BackendSink:
             status=status,
             detail=reason,
         )
+
+    def _sees_its_ticket(self, response: httpx2.Response, creating: bool, effect: Effect) -> bool:
+        """Whether a 303's Location names a ticket under the create route on the backend's own
+        origin (`_ref_at`) that is the effect's: any, for a create (the one its key made);
+        the effect's own reference, for a later effect."""
+        named = _ref_at(response.headers.get("Location"), self.base_url + self.create_route)
+        return named is not None and (creating or named == effect.ref)
+
+    def _see_other(self, response: httpx2.Response, url: str, effect: Effect) -> Any:
+        """An effect answered 303 naming its ticket (`_sees_its_ticket`): done, the answer
+        taken as empty, so that a create's Location names its ticket (`_named_ticket`); its
+        body (a redirect's page) is never read."""
+        self._refused = None
+        self._conflicts.pop(effect.idempotency_key, None)
+        self.metrics.incr("SinkCalls", sink=self.name, outcome="ok")
+        log.info("backend.see_other", url=url, effect=str(effect.kind), action="done")
+        return None
 
     def _markup_answer(self, response: httpx2.Response, url: str, effect: Effect) -> None:
         """Raise SinkUnavailableError `bad_response` when a 2xx answer is a web page
