@@ -147,6 +147,27 @@ def test_the_netcat_gate_agrees_with_the_full_search(text: str) -> None:
         assert found <= gated
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "scp app.log backup01:/tmp/",
+        "ssh ops@vault uptime",
+        "rsync -av /var/log/ backup01::logs",
+        "cat /etc/hosts > /dev/udp/collector/514",
+        "socat - TCP:collector:4444",
+        "nc collector 4444",
+        "Check web-1's dashboards",
+    ],
+)
+def test_the_one_word_host_gate_agrees_with_the_full_search(text: str) -> None:
+    """`_SENDS_TO_HOST` gates every one-word host search at once: text it passes over holds
+    no host any of them finds."""
+    for form in (text, text.upper()):
+        lowered = form.lower()
+        gated = grounding._SENDS_TO_HOST.search(lowered) is not None
+        assert gated or not grounding._one_word_hosts(form, lowered)
+
+
 def test_searching_for_one_word_hosts_sent_to_is_linear_on_hostile_text() -> None:
     """Text built to make the new searches retry (many `nc`, words before numbers, `tcp:`,
     `/dev/udp/`) is searched in time linear in its length."""

@@ -598,6 +598,11 @@ _NETCAT_LITERALS = ("nc ", "nc\t", "ncat ", "ncat\t", "netcat ", "netcat\t")
 _HOST_AND_PORT = re.compile(
     r"(?i)(?<![\w.@/:~\\=-])(?P<place>[a-z][a-z0-9_-]{1,62})(?=\s{1,8}\d{1,5}(?![\w.]))"
 )
+#: Every literal of `_REMOTE_COMMANDS`, `_SENT_TO_LITERALS` and `_NETCAT_LITERALS` in one
+#: search: a step holding none (most) sends to no one-word host, and is searched no further.
+_SENDS_TO_HOST = re.compile(
+    "|".join(re.escape(word) for word in (*_REMOTE_COMMANDS, *_SENT_TO_LITERALS, *_NETCAT_LITERALS))
+)
 #: Words before a number in prose about a netcat step ("test port 5432", "for 10 seconds"):
 #: no host.
 _NOT_HOSTS = frozenset(
@@ -619,14 +624,8 @@ def _unnamed_places(text: str, shown: Evidence) -> tuple[str, list[str]]:
         places += [(*m.span("place"), "bucket") for m in _BUCKET.finditer(text)]
     if "storage" in lowered and _AZ_STORAGE.search(text):
         places += [(*m.span("place"), "bucket") for m in _AZ_ACCOUNT.finditer(text)]
-    remote = any(word in lowered for word in _REMOTE_COMMANDS)
-    for command in _REMOTE_COMMAND.finditer(text) if remote else ():
-        hosts = _ONE_WORD_HOST.finditer(text, command.start("args"), command.end("args"))
-        places += [(*m.span(m.lastgroup or 0), "host") for m in hosts]
-    if any(literal in lowered for literal in _SENT_TO_LITERALS):
-        places += [(*m.span("place"), "host") for m in _SENT_TO_HOST.finditer(text)]
-    if any(literal in lowered for literal in _NETCAT_LITERALS):
-        places += _netcat_hosts(text)
+    if _SENDS_TO_HOST.search(lowered) is not None:  # most steps send to no host
+        places += _one_word_hosts(text, lowered)
     out: list[str] = []
     kinds: list[str] = []
     end = 0
@@ -658,6 +657,22 @@ def _netcat_hosts(text: str) -> list[tuple[int, int, str]]:
                 hosts.append((*found.span("place"), "host"))
                 break
     return hosts
+
+
+def _one_word_hosts(text: str, lowered: str) -> list[tuple[int, int, str]]:
+    """Where each one-word host a remote command (scp, rsync, ssh …), rsync's daemon, a
+    `/dev/tcp/` path, socat or netcat sends to stands in `text`, each search made only in
+    text holding one of its literals."""
+    places: list[tuple[int, int, str]] = []
+    remote = any(word in lowered for word in _REMOTE_COMMANDS)
+    for command in _REMOTE_COMMAND.finditer(text) if remote else ():
+        hosts = _ONE_WORD_HOST.finditer(text, command.start("args"), command.end("args"))
+        places += [(*m.span(m.lastgroup or 0), "host") for m in hosts]
+    if any(literal in lowered for literal in _SENT_TO_LITERALS):
+        places += [(*m.span("place"), "host") for m in _SENT_TO_HOST.finditer(text)]
+    if any(literal in lowered for literal in _NETCAT_LITERALS):
+        places += _netcat_hosts(text)
+    return places
 
 
 def _joins_name(character: str) -> bool:
