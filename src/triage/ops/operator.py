@@ -459,6 +459,9 @@ async def find_incident(store: Store, given: str, scan: SharedScan | None = None
     LookupError says why none is chosen: unknown, ambiguous (the ones it could be), or the
     fingerprint of a group's member, which is not an incident of its own (its group is).
     The API passes its `scan`, so a request naming no fingerprint costs no read of its own."""
+    # Fingerprints are lower-case hex: one read out over a call or copied from a tool that
+    # writes hex in capitals names the same incident.
+    given = given.lower()
     found = await store.get(given)
     if found is not None:
         return found
@@ -493,7 +496,10 @@ def incident_json(
     team = team_of(incident)
     shown: dict[str, Any] = {
         "fingerprint": incident.fingerprint,
-        "state": incident.state.value,
+        # As the lists and counts have it: a close held while it flaps is open on its tickets
+        # (`close_held_until` says when it goes out), so a script reading the objects counts
+        # what the page and `?state=open` count.
+        "state": _listed_state(incident),
         "title": text(incident.title),
         "source": text(incident.source),
         "team": text(team) if team else None,

@@ -34,7 +34,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from html import escape
 from typing import Any
-from urllib.parse import parse_qs, parse_qsl, quote, urlencode
+from urllib.parse import parse_qs, parse_qsl, quote
 
 import structlog
 
@@ -753,15 +753,27 @@ def _page_query(query: str) -> str:
     """The status page's filter in `query`, percent-encoded again (a `/`, a line end or a `#`
     cannot survive as itself): only its own parameters, each once (`match` may repeat), not
     the empty ones a form sends; a value with a control or format character (a line end, a
-    bidi override) is left out."""
+    bidi override) is left out. A value whose bytes are not UTF-8 keeps those bytes: the page
+    returned to names its parameter (a 400), where U+FFFD in their place would filter by a
+    character nobody typed and list nothing, silently."""
     kept: list[tuple[str, str]] = []
-    for name, value in parse_qsl(query, errors="replace"):
-        if name not in _PAGE_FILTERS or not value.strip() or not value.isprintable():
+    for name, value in parse_qsl(query, errors="surrogateescape"):
+        typed = _NOT_UTF8.sub("", value)
+        if name not in _PAGE_FILTERS or not typed.strip() or not typed.isprintable():
             continue
         if name != "match" and any(name == seen for seen, _ in kept):
             continue
         kept.append((name, value))
-    return urlencode(kept, quote_via=quote)
+    return "&".join(f"{name}={_bytes_quoted(value)}" for name, value in kept)
+
+
+#: The bytes of a value that were not UTF-8, as `errors="surrogateescape"` reads them.
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")
+
+
+def _bytes_quoted(value: str) -> str:
+    """`value` percent-encoded as the bytes it was sent as (those not UTF-8 as they came)."""
+    return quote(value.encode("utf-8", "surrogateescape"), safe="")
 
 
 def _equal(a: str, b: str) -> bool:
