@@ -114,6 +114,38 @@ def is_http_url(value: str) -> bool:
     return _HTTP_URL.fullmatch(value) is not None
 
 
+def authority_problem(value: str) -> str | None:
+    """Why the host and port of the http(s) URL `value` are none an HTTP client can read, or
+    None: an IPv6 address not closed in brackets (or no address), or a port that is no number
+    from 1 to 65535. botocore, httpx and aiohttp each refuse these only at their first call, in
+    words that name no setting (or with a traceback). The value is never repeated."""
+    authority = re.split(r"[/?#]", value.partition("://")[2], maxsplit=1)[0]
+    host_port = authority.rpartition("@")[2]
+    port: str | None = None
+    if host_port.startswith("[") or "]" in host_port:
+        literal, closed, rest = host_port.removeprefix("[").partition("]")
+        if not closed or not _is_ipv6(literal) or (rest and not rest.startswith(":")):
+            return "has an IPv6 address that is not one closed in brackets (http://[::1]:4566)"
+        port = rest[1:] if rest else None
+    elif host_port.count(":") > 1:
+        return "has an IPv6 address without brackets: write it as http://[::1]:4566"
+    elif ":" in host_port:
+        port = host_port.rpartition(":")[2]
+    if port and not (port.isascii() and port.isdigit() and 1 <= int(port) <= 65535):
+        return "has a port that is no number from 1 to 65535"
+    return None
+
+
+def _is_ipv6(literal: str) -> bool:
+    """Whether `literal` (what a URL holds between brackets) is an IPv6 address; a zone id is
+    written %25<zone> in a URL."""
+    try:
+        ipaddress.IPv6Address(literal.replace("%25", "%", 1))
+    except ValueError:
+        return False
+    return True
+
+
 #: How a queue URL looks, said by each refusal of one.
 QUEUE_URL_FORM = "https://sqs.REGION.amazonaws.com/ACCOUNT/NAME"
 
@@ -488,6 +520,9 @@ class Settings(BaseSettings):
                 raise ValueError(problem)
         if not _HTTP_URL.fullmatch(value):
             raise ValueError("must be an http:// or https:// URL with a host")
+        problem = authority_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
     @field_validator(*SIGNED_URL_FIELDS)

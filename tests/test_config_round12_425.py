@@ -1,0 +1,77 @@
+"""Configuration mistakes found in round 12 (helper 425): each is refused at start-up with one
+line naming the setting and what is wrong, never a traceback, never the secret it may hold."""
+
+from __future__ import annotations
+
+import pytest
+
+from daemon_harness import SRC, run_triage
+from triage.errors import ConfigError
+from triage.settings import URL_FIELDS, env_name, load_settings
+
+#: A password in a URL, which no message may repeat.
+PASSWORD = "hunter2secretpw"
+
+
+def _refusal(monkeypatch: pytest.MonkeyPatch, variable: str, value: str) -> str:
+    """The ConfigError line load_settings gives for `variable`=`value`."""
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    return str(caught.value)
+
+
+# --- URLs whose port or IPv6 literal no HTTP client can read ------------------------------
+
+
+@pytest.mark.parametrize("field", URL_FIELDS)
+@pytest.mark.parametrize(
+    ("authority", "said"),
+    [
+        ("localhost:abc", "port"),
+        ("localhost:99999", "port"),
+        ("localhost:0", "port"),
+        ("::1:4566", "IPv6"),
+        ("[::1:4566", "IPv6"),
+        ("[not-an-address]:4566", "IPv6"),
+    ],
+)
+def test_url_settings_refuse_a_port_or_ipv6_literal_no_client_reads(
+    monkeypatch: pytest.MonkeyPatch, field: str, authority: str, said: str
+) -> None:
+    """A URL setting whose port is no number from 1 to 65535, or whose IPv6 literal is not
+    closed or no address, is refused naming the setting, without repeating the value."""
+    value = f"http://{authority}/000000000000/q"
+    message = _refusal(monkeypatch, env_name(field), value)
+    assert message.startswith(f"{env_name(field)}: "), message
+    assert said in message, message
+    assert authority not in message, message
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["http://[::1]:4566", "http://127.0.0.1:4566/", "https://sqs.us-east-1.amazonaws.com:443/1/q"],
+)
+def test_url_settings_take_ipv6_literals_and_ports_written_right(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    """A closed IPv6 literal and a port in range stay accepted (LocalStack on ::1, say)."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", value)
+    assert load_settings().aws_endpoint_url == value
+
+
+def test_check_with_an_openai_base_url_whose_port_is_no_number_exits_2_without_a_traceback() -> (
+    None
+):
+    """`triage check` with OPENAI_BASE_URL=http://localhost:abc/v1 once crashed in the OpenAI
+    client with a traceback; it exits 2 with one line naming OPENAI_BASE_URL."""
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(SRC),
+        "OPENAI_API_KEY": "abcdefghijklmnop",
+        "OPENAI_BASE_URL": "http://localhost:abc/v1",
+    }
+    done = run_triage("check", env=env)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    assert "OPENAI_BASE_URL" in done.stdout + done.stderr
