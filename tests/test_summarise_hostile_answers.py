@@ -254,7 +254,10 @@ OUT_OF_BOUNDS = [
     pytest.param(_answer(title=42), "invalid_fields", id="title-number"),
     pytest.param(_answer(title=["a", "b"]), "invalid_fields", id="title-list"),
     pytest.param(_answer(description=None), "invalid_fields", id="description-null"),
-    pytest.param(_answer(description={"text": CANARY}), "invalid_fields", id="description-obj"),
+    pytest.param(_answer(description={"text": 42}), "invalid_fields", id="description-obj"),
+    pytest.param(
+        _answer(description={"text": "Errors on web-1."}), MODEL, id="description-paragraphs"
+    ),
     pytest.param(_answer(steps={"a": CANARY}), "invalid_fields", id="steps-object"),
     pytest.param(_answer(steps=[CANARY, 1, None]), "invalid_fields", id="steps-mixed"),
     pytest.param(

@@ -122,6 +122,12 @@ def _reference_check_step(text: str, shown: Evidence) -> Checked:
         named = before != "/" and (networked or grounding._domain_name(fact.token))
         if fact.kind == "host" and not (reached or named):
             continue
+        if (
+            fact.kind == "host"
+            and not reached
+            and grounding._names_a_file(plain, start, fact.token)
+        ):
+            continue
         out += (text[end:start], grounding.MARK)
         end = after
         rejected.append(fact.kind)
