@@ -11,12 +11,17 @@ import pytest
 
 from factories import T0, alert
 from test_flap_damping import _flap
+from test_operator_api import BEARER, serving
+from test_operator_cli import _create_store, triage
 from test_silences import Rig
 from test_store import LEASE, POLICY
 from triage.incidents.sqlite import SQLiteStore
 from triage.ops.operator import Filter, find_incident, incident_json, list_incidents
 from triage.ops.status_page import _return_path
 from triage.redact import Redactor
+
+#: A silence id as an operator may paste it: in capitals, with the spaces a table cell adds.
+PASTED = (str.upper, lambda sid: f" {sid}\n", lambda sid: f"\t{sid.upper()} ")
 
 
 @pytest.fixture
@@ -50,11 +55,14 @@ async def test_a_held_close_is_open_in_its_object_as_in_the_list_that_holds_it()
 # --- a fingerprint typed in capitals ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("typed", [str.upper, lambda fp: fp[:6].upper(), lambda fp: fp[:8].title()])
+@pytest.mark.parametrize(
+    "typed",
+    [str.upper, lambda fp: fp[:6].upper(), lambda fp: fp[:8].title(), lambda fp: f" {fp[:6]}\n"],
+)
 async def test_a_fingerprint_in_capitals_names_the_incident(store: SQLiteStore, typed) -> None:  # type: ignore[no-untyped-def]
     """`incidents show ABC1` (a fingerprint read out over a call, or copied from a tool that
-    writes hex in capitals) names the incident whose lower-case fingerprint it is, whole or as
-    a prefix, as `abc1` does."""
+    writes hex in capitals, or pasted with a cell's spaces) names the incident whose lower-case
+    fingerprint it is, whole or as a prefix, as `abc1` does."""
     began = await store.begin(alert(), "m1", T0)
     assert began.after is not None
     fp = began.after.fingerprint
@@ -73,3 +81,51 @@ def test_a_return_path_keeps_a_filter_not_in_utf8_as_its_bytes() -> None:
     assert (
         _return_path("/?team=caf%C3%A9&search=disk%20full") == "/?team=caf%C3%A9&search=disk%20full"
     )
+
+
+# --- a silence id pasted in capitals or with spaces ----------------------------------------------
+
+
+@pytest.mark.parametrize("pasted", PASTED)
+def test_the_command_line_expires_a_silence_whose_id_is_pasted_in_capitals(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    pasted,  # type: ignore[no-untyped-def]
+) -> None:
+    """`triage silence expire EC582D388484` (read out over a call, or pasted with the spaces
+    of a table's cell) ends the silence `ec582d388484`, not "no silence", which leaves the
+    alerts it quiets quiet while the operator thinks it ended."""
+    monkeypatch.setenv("TRIAGE_STORE_URL", f"sqlite:///{tmp_path / 'triage.db'}")
+    monkeypatch.setenv("TRIAGE_LOG_LEVEL", "warning")
+    import asyncio
+
+    asyncio.run(_create_store())
+    code, [added], err = triage(
+        capsys, "silence", "add", "--match", "team=pay", "--for", "1h", "--comment", "c"
+    )
+    assert code == 0, err
+    code, answer, err = triage(capsys, "silence", "expire", pasted(added["id"]))
+    assert code == 0, err
+    [expired] = answer
+    assert expired["id"] == added["id"] and not expired["active"]
+
+
+@pytest.mark.parametrize("pasted", PASTED[:1])
+async def test_the_api_expires_a_silence_whose_id_is_in_capitals(
+    store: SQLiteStore,
+    pasted,  # type: ignore[no-untyped-def]
+) -> None:
+    """`DELETE /api/v1/silences/EC582D388484` ends the silence `ec582d388484`, as the command
+    line does, rather than a 404 that leaves it quieting alerts."""
+    async with serving(store) as client:
+        made = await client.post(
+            "/api/v1/silences",
+            json={"matchers": ["team=pay"], "duration": "1h", "comment": "c"},
+            headers=BEARER,
+        )
+        assert made.status_code == 201, made.text
+        sid = made.json()["id"]
+        gone = await client.delete(f"/api/v1/silences/{pasted(sid)}", headers=BEARER)
+    assert gone.status_code == 200, gone.text
+    assert gone.json()["id"] == sid and not gone.json()["active"]

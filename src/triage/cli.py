@@ -558,7 +558,13 @@ async def _close_on_its_way(store: Any, fingerprint: str) -> bool:
 
 
 async def _silence(store: Any, args: argparse.Namespace) -> int:
-    from triage.ops.operator import new_silence, shown_silences, silence_json, silences_json
+    from triage.ops.operator import (
+        new_silence,
+        shown_silences,
+        silence_id,
+        silence_json,
+        silences_json,
+    )
     from triage.redact import Redactor
     from triage.view import json_line
 
@@ -583,7 +589,7 @@ async def _silence(store: Any, args: argparse.Namespace) -> int:
         for listed in silences_json(shown, await store.incidents(), redactor, now):
             print(json_line(listed))
         return 0
-    return _expired(await store.end_silence(args.id, now), args.id, now, redactor)
+    return _expired(await store.end_silence(silence_id(args.id), now), args.id, now, redactor)
 
 
 def _expired(

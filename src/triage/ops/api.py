@@ -73,6 +73,7 @@ from triage.ops.operator import (
     open_subjects,
     parse_filter,
     shown_silences,
+    silence_id,
     silence_json,
     silence_warnings,
     silences_json,
@@ -475,9 +476,9 @@ class OperatorApi:
             query_parameters(request, ())
         except ValueError as exc:
             return self._refused(400, exc)
-        silence_id = request.path.rpartition("/")[2]
+        given = request.path.rpartition("/")[2]
         now = self.view.clock()
-        ended = await self.view.store.end_silence(silence_id[:64], now)
+        ended = await self.view.store.end_silence(silence_id(given[:64]), now)
         if ended is None:
             return _error(404, "no such silence")
         # Idempotent: a silence that had ended already (a retry, a second operator) is

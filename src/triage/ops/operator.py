@@ -460,8 +460,9 @@ async def find_incident(store: Store, given: str, scan: SharedScan | None = None
     fingerprint of a group's member, which is not an incident of its own (its group is).
     The API passes its `scan`, so a request naming no fingerprint costs no read of its own."""
     # Fingerprints are lower-case hex: one read out over a call or copied from a tool that
-    # writes hex in capitals names the same incident.
-    given = given.lower()
+    # writes hex in capitals names the same incident, as does one pasted with the spaces of
+    # a table's cell around it.
+    given = given.strip().lower()
     found = await store.get(given)
     if found is not None:
         return found
@@ -481,6 +482,19 @@ async def find_incident(store: Store, given: str, scan: SharedScan | None = None
             f"{given} is ambiguous: {len(matching)} incidents start with it ({named})"
         )
     return next(i for i in everything if i.fingerprint == matching[0])
+
+
+#: A silence id as triage makes it (`secrets.token_hex`), in any case.
+_HEX_ID = re.compile(r"[0-9a-fA-F]+")
+
+
+def silence_id(given: str) -> str:
+    """The id of the silence `given` names as an operator pastes it: without the spaces or
+    line end a table's cell or a shell's `$(…)` leaves around it, and in lower case when it is
+    hex, as triage writes every id (one read out in capitals over a call is the same id; a
+    "no silence" would leave its alerts quiet while the operator thinks it ended)."""
+    trimmed = given.strip()
+    return trimmed.lower() if _HEX_ID.fullmatch(trimmed) else given
 
 
 def _rank(incident: Incident) -> int:
