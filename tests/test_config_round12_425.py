@@ -75,3 +75,55 @@ def test_check_with_an_openai_base_url_whose_port_is_no_number_exits_2_without_a
     assert done.returncode == 2, done.stdout + done.stderr
     assert "Traceback" not in done.stdout + done.stderr
     assert "OPENAI_BASE_URL" in done.stdout + done.stderr
+
+
+# --- Secret ids in forms Secrets Manager does not read -------------------------------------
+
+SECRET_ID_VARIABLES = ("BACKEND_TOKEN_SECRET_ID", "TRIAGE_INGEST_TOKENS_SECRET_ID")
+
+
+@pytest.mark.parametrize("variable", SECRET_ID_VARIABLES)
+@pytest.mark.parametrize(
+    "value",
+    [
+        "file:///run/secrets/backend-token",
+        "secretsmanager://prod/triage/token",
+        "https://secretsmanager.us-east-1.amazonaws.com/prod/triage/token",
+    ],
+)
+def test_a_secret_id_written_as_a_url_is_refused_at_start_up(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    """A secret id given as a file:// (or any scheme://) URL is no name Secrets Manager has:
+    it was answered only at the first ticket (or, for the gateway, the first request); now it
+    is refused at start-up naming the variable and the form wanted, not the value."""
+    message = _refusal(monkeypatch, variable, value)
+    assert message.startswith(f"{variable}: "), message
+    assert "Secrets Manager" in message and "name or ARN" in message, message
+    assert value not in message, message
+
+
+@pytest.mark.parametrize("variable", SECRET_ID_VARIABLES)
+def test_an_ecs_secret_reference_with_a_json_key_is_refused_saying_what_to_cut(
+    monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    """ECS's `valueFrom` form (the ARN followed by :json-key:version-stage:version-id) names
+    no secret when passed to GetSecretValue; it is refused saying to give the ARN alone."""
+    arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/token-AbCdEf"
+    message = _refusal(monkeypatch, variable, f"{arn}:BACKEND_TOKEN::")
+    assert message.startswith(f"{variable}: "), message
+    assert "json-key" in message and "ARN alone" in message, message
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "prod/triage/backend-token",
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/token-AbCdEf",
+        "arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:token-AbCdEf",
+    ],
+)
+def test_secret_names_and_arns_stay_accepted(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    """A secret's name (with slashes) or its ARN, in any partition, is still taken as is."""
+    monkeypatch.setenv("BACKEND_TOKEN_SECRET_ID", value)
+    assert load_settings().backend_token_secret_id == value

@@ -969,20 +969,44 @@ _ARN_SERVICE = re.compile(r"arn:[^:]*:([^:]*):", re.IGNORECASE)
 _OTHER_SECRET_STORES = {"ssm": "an SSM Parameter Store parameter", "kms": "a KMS key"}
 
 
+#: A URL's scheme and its `://`, as a value pasted where a name goes starts.
+_URL_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
+#: The colons of a Secrets Manager secret's ARN (arn:PARTITION:secretsmanager:REGION:ACCOUNT:
+#: secret:NAME); a secret's name has none, so more are ECS's :json-key:stage:version suffix.
+_SECRET_ARN_COLONS = 6
+
+
 def secret_id_problem(value: str) -> str | None:
     """Why `value` is no id Secrets Manager can read, or None: an ARN of another service (an
     SSM parameter, where many teams keep a token). Secrets Manager would answer "not found"
     for it at the first ticket, sending the operator to look for a secret, while the parameter
-    they can see exists. A name, or a Secrets Manager ARN in any partition, is taken."""
+    they can see exists. So, too, a URL (`file:///run/secrets/…`) and ECS's reference to one
+    key of a secret (its ARN with `:json-key::`). A name, or a Secrets Manager ARN in any
+    partition, is taken."""
+    wanted = (
+        "give a Secrets Manager secret's name or ARN "
+        "(arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME)"
+    )
+    scheme = _URL_SCHEME.match(value)
+    if scheme is not None:
+        # file:///run/secrets/x, secretsmanager://name, the console's https:// address: no
+        # secret has such a name, and Secrets Manager would say so only at the first read.
+        shown = scheme[1].lower() if _SCHEME.fullmatch(scheme[1]) else "a"
+        return f"is a {shown}:// URL, but triage reads this from Secrets Manager: {wanted}"
     found = _ARN_SERVICE.match(value)
-    if found is None or found[1].lower() == "secretsmanager":
+    if found is None:
         return None
     service = found[1].lower()
+    if service == "secretsmanager":
+        if value.count(":") > _SECRET_ARN_COLONS:
+            return (
+                "is an ARN followed by :json-key:version-stage:version-id, ECS's reference "
+                "to a secret's key, which GetSecretValue does not read: give the secret's ARN "
+                "alone (up to its name; triage reads the key it needs itself)"
+            )
+        return None
     named = _OTHER_SECRET_STORES.get(service, f"a resource of {service[:30]!r}")
-    return (
-        f"is the ARN of {named}, but triage reads this from Secrets Manager: give a Secrets "
-        "Manager secret's name or ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME)"
-    )
+    return f"is the ARN of {named}, but triage reads this from Secrets Manager: {wanted}"
 
 
 #: The hosts of GitHub's web site, where people open issues; its API is elsewhere.
