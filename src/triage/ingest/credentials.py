@@ -26,7 +26,7 @@ a value's shape costs more to read, and a sender without a credential must not b
 Beside those, the gateway's own tokens are blanked by value in whatever is queued
 (`without_tokens`): a body or a field that repeats one holds no name to drop it by. A token is
 found however a writer spelled it (percent-encoded, HTML-escaped, JSON-escaped at any depth of
-the JSON the daemon reads), since a reader of what the daemon shows decodes each at a glance.
+the JSON the daemon reads; in base64, as HTTP Basic writes it: ingest/encoded_tokens.py), since a reader of what the daemon shows decodes each at a glance.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from dataclasses import dataclass
 
 from triage.decode import load_json
 from triage.errors import DecodeError
+from triage.ingest.encoded_tokens import TOKEN_BLANK, without_base64_tokens
 from triage.normalize.common import cut
 from triage.redact import secret_named
 
@@ -51,10 +52,6 @@ SHOWN_NAMES_MAX = 20
 SHOWN_NAME_CHARS = 64
 
 Field = tuple[str, str]
-
-#: What stands in for one of the gateway's own tokens in what it queues (`without_tokens`): the
-#: redactor's mark for a value the process holds.
-TOKEN_BLANK = "[REDACTED:credential]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +159,14 @@ def without_tokens(text: str, tokens: Iterable[str]) -> str | None:
     held = tuple(dict.fromkeys(token for token in tokens if token))
     if not held:
         return None
+    spelled_out = _without_spelled_tokens(text, held)
+    # Then base64 (Basic's `user:token`), which no spelling above reads (ingest/encoded_tokens.py).
+    encoded_out = without_base64_tokens(text if spelled_out is None else spelled_out, held)
+    return spelled_out if encoded_out is None else encoded_out
+
+
+def _without_spelled_tokens(text: str, held: tuple[str, ...]) -> str | None:
+    """`without_tokens` for the tokens spelled as text (`_character`): None when none is."""
     spelled = _spelled(held)
     if not spelled.may_hold(text):
         return None

@@ -1,0 +1,104 @@
+"""Round 12 of the webhook gateway (helper 422): bugs a sender, an attacker or an operator meets
+with a real HTTP client against the gateway on 127.0.0.1, each fixed, each test failing before
+its fix.
+
+- The gateway's own token, repeated in a body in the spelling the gateway itself takes it in,
+  HTTP Basic's base64 of `user:token` (a sender that echoes the headers it was configured
+  with, a proxy's error quoting them), or base64 of the token alone, was queued as sent: the
+  queue and its DLQ held the credential, and the daemon's redactor blanks such base64 only
+  after the word `Basic`, so a bare one reached every sink.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from daemon_harness import Queues
+from ingest_harness import TOKENS, bearer, loopback_client
+from test_ingest_gaps import take_queued
+from triage.ingest import IngestService
+from triage.ingest.credentials import TOKEN_BLANK, without_tokens
+
+TOKEN = TOKENS["generic"]
+
+
+def basic_of(user: str, token: str = TOKEN) -> str:
+    """HTTP Basic's credential for `user` and `token`, as a client writes it."""
+    return base64.b64encode(f"{user}:{token}".encode()).decode()
+
+
+# --- The token queued in base64 ------------------------------------------------------------
+
+#: The token in base64 as a body repeats it: Basic's `user:token` (a user name of each length
+#: modulo 3, so the token starts at each offset of a base64 group), the token alone, without
+#: padding, URL-safe, and with JSON's `\/` escape for a slash (PHP's json_encode writes it).
+ENCODED = {
+    "basic-1": basic_of("t"),
+    "basic-2": basic_of("tr"),
+    "basic-3": basic_of("tri"),
+    "alone": base64.b64encode(TOKEN.encode()).decode(),
+    "unpadded": basic_of("triage").rstrip("="),
+    "url-safe": base64.urlsafe_b64encode(f"ops?>:{TOKEN}".encode()).decode(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ENCODED))
+async def test_the_token_in_base64_is_never_queued(
+    gateway: IngestService, queues: Queues, name: str
+) -> None:
+    """A body that repeats the gateway's token in base64 (Basic's `user:token`, or the token
+    alone) is queued with that base64 blanked, as the token spelled plainly is."""
+    encoded = ENCODED[name]
+    body = json.dumps(
+        {"title": "Disk full", "description": f"sent with Authorization: Basic {encoded}"}
+    )
+    body = body[:-1] + f', "auth": "{encoded}"}}'
+    async with loopback_client(gateway.port) as client:
+        answer = await client.post("/v1/alerts/generic", content=body, headers=bearer("generic"))
+    assert answer.status_code == 202, answer.text
+    [queued] = take_queued(queues)
+    assert encoded not in queued
+    assert json.loads(queued)["auth"] == TOKEN_BLANK
+    assert json.loads(queued)["title"] == "Disk full"
+
+
+def test_the_token_in_base64_with_json_escaped_slashes_is_blanked() -> None:
+    """Base64 holding a slash, written by a JSON encoder that escapes it (`\\/`), is blanked
+    whole: the escape does not hide the token."""
+    user = next(u for u in ("a", "ab", "abc", "abcd", "zz?", "?>?") if "/" in basic_of(u))
+    escaped = basic_of(user).replace("/", "\\/")
+    blanked = without_tokens('{"auth": "' + escaped + '"}', [TOKEN])
+    assert blanked is not None
+    assert json.loads(blanked) == {"auth": TOKEN_BLANK}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"auth": "' + basic_of("triage", "another-token-0123456789") + '"}',
+        '{"image": "' + base64.b64encode(bytes(range(256)) * 4).decode() + '"}',
+        '{"count": 1234567890123456789012345678901234567890}',
+    ],
+    ids=["another-token", "binary", "long-number"],
+)
+def test_base64_without_a_token_is_left_as_sent(text: str) -> None:
+    """Base64 (or a long run of digits) that decodes to no token of the gateway's is queued as
+    sent."""
+    assert without_tokens(text, [TOKEN]) is None
+
+
+def test_base64_after_an_escape_in_text_that_is_no_json_keeps_each_line_json() -> None:
+    """In NDJSON (no JSON as a whole), a token's base64 right after an escape (`\\n`,
+    `\\u00e9`) is blanked and the escape kept whole, so each line still reads as JSON."""
+    encoded = basic_of("ops")
+    lines = [
+        json.dumps({"title": "a", "note": f"header:\n{encoded}"}),
+        json.dumps({"title": "b", "note": f"caf\u00e9{encoded}"}, ensure_ascii=True),
+    ]
+    blanked = without_tokens("\n".join(lines), [TOKEN])
+    assert blanked is not None
+    notes = [json.loads(line)["note"] for line in blanked.split("\n")]
+    assert notes == [f"header:\n{TOKEN_BLANK}", f"caf\u00e9{TOKEN_BLANK}"]
