@@ -16,7 +16,9 @@ description, label, value or operator of an odd JSON type reads as JSON text or 
 Statuses: generic firing|resolved (default firing), and the words other tools send for them
 (`_FIRING`, `_RESOLVED`: Nagios' PROBLEM/RECOVERY, PagerDuty's trigger/resolve, uptime checks'
 down/up, cleared, closed …; as a `status` only (`_STATUS_ONLY`), a Nagios, Icinga or Checkmk
-check's CRITICAL/CRIT, WARNING and UNREACHABLE/UNREACH, a script's alert, error or failed fire,
+check's CRITICAL/CRIT, WARNING and UNREACHABLE/UNREACH, a script's alert, error or failed, and
+a Kibana rule's firing action group (Threshold met, Query matched, Fired, an id such as
+logs.threshold.fired) fire,
 and Consul's and Sensu's passing or a job's success resolve); acknowledged, pending, unknown
 and no-data states change no ticket (Skipped, `_QUIET`), and so, as a `status` only, do the
 notification types that are no state (acknowledgement, flapping, downtime, custom) and a
@@ -54,6 +56,7 @@ resolve, which carries no payload, closes its trigger; its `routing_key` is neve
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -79,6 +82,14 @@ _STATUS_ONLY = dict.fromkeys(("critical", "warning", "unreachable", "crit", "unr
                               "error", "failing", "failed", "failure", "fail"),
                              Status.FIRING)  # fmt: skip
 _STATUS_ONLY |= dict.fromkeys(("passing", "success", "succeeded"), Status.RESOLVED)
+#: A Kibana rule's firing action group, as a Webhook connector's `{{alert.actionGroupName}}`
+#: or `{{alert.actionGroup}}` writes it: the Index threshold rule's "Threshold met", the
+#: Elasticsearch query and ES|QL rules' "Query matched", the Log threshold rule's "Fired" (the
+#: word Azure's `monitorCondition` says too); its recovery is "Recovered", read above.
+_STATUS_ONLY |= dict.fromkeys(("fired", "threshold met", "query matched"), Status.FIRING)
+#: A Kibana action group's id of an Observability rule, "<app>.<rule>.fired"
+#: ("logs.threshold.fired", "metrics.inventory_threshold.fired"): fires.
+_KIBANA_FIRED = re.compile(r"[a-z_]{1,64}(?:\.[a-z_]{1,64}){0,4}\.fired")
 #: States that are neither: a person acknowledged it, or the check has no data yet. Like
 #: CloudWatch's INSUFFICIENT_DATA they change no ticket (Skipped), rather than going to the DLQ.
 _QUIET = frozenset({"acknowledged", "acknowledge", "ack", "pending", "unknown", "no_data",
@@ -537,6 +548,8 @@ def _given(value: Any, default: Any) -> Any:
 def _status(value: Any, field: str) -> Status:
     word = value.strip().lower() if isinstance(value, str) else None
     status = (_STATUS.get(word) or _STATUS_ONLY.get(word)) if word is not None else None
+    if status is None and word is not None and _KIBANA_FIRED.fullmatch(word):
+        status = Status.FIRING
     if status is None:
         expected = "firing or resolved" if field == "status" else "triggered or resolved"
         raise InvalidAlertError(f"{field} {common.short(value)} is not {expected}{_why(value)}")
