@@ -43,7 +43,9 @@ resolves, acknowledged changes no ticket; the channel's test notification (`"ver
 neither.
 Identity, uptimekuma: the monitor's id and name (ids restart at 1 on every Uptime Kuma
 server); heartbeat status 0 (down) fires, 1 (up) resolves, 2 (pending) and 3 (maintenance)
-change no ticket (a number, or its digits as text). A notification with no heartbeat and no
+change no ticket (a number, or its digits as text). A monitor's tags are listed in the label
+`tags`, and a tag with a value ("env: prod") is a label by its own name too, `team` its team,
+as Azure's custom properties are. A notification with no heartbeat and no
 monitor is the Test button's (its `msg` ends in " Testing": skipped as `test_notification`) or
 a notice of Uptime Kuma's own, a certificate's or (2.0) a domain's expiry: it fires, keyed by
 what expires (the notices at 21, 14 and 7 days are one ticket; no notice follows a renewal,
@@ -604,28 +606,43 @@ def normalize_uptime_kuma(payload: dict[str, Any]) -> Normalized:
             f"uptimekuma heartbeat.status {common.short(beat.get('status'))} is not 0 (down), "
             "1 (up), 2 (pending) or 3 (maintenance)"
         )
-    tags = [
-        t.get("name") for t in common.items_or_empty(monitor.get("tags")) if isinstance(t, dict)
-    ]
+    tags = [t for t in common.items_or_empty(monitor.get("tags")) if isinstance(t, dict)]
     occurred, notes = dated(beat.get("time"), "uptimekuma heartbeat.time")
+    labels = labelled(
+        ("monitor_id", monitor_id),
+        ("type", monitor.get("type")),
+        ("url", monitor.get("url")),
+        ("host", monitor.get("hostname")),
+        ("tags", _listed([t.get("name") for t in tags])),
+    )
+    valued = _kuma_valued_tags(tags)
+    add_own_labels(labels, valued)
     alert = Alert(
         source=UPTIME_KUMA,
         status=_KUMA_STATUS[code],
         title=common.title(name),
+        team=common.word(valued.get("team"), "monitor.tags[team]"),
         description=paragraphs(beat.get("msg"), monitor.get("description")),
         links=common.links(check=common.url(monitor.get("url"), "monitor.url")),
-        labels=labelled(
-            ("monitor_id", monitor_id),
-            ("type", monitor.get("type")),
-            ("url", monitor.get("url")),
-            ("host", monitor.get("hostname")),
-            ("tags", _listed(tags)),
-        ),
+        labels=labels,
         occurred_at=occurred,
         identity={"monitor": monitor_id, "name": name},
         raw=raw,
     )
     return Normalized((alert,), (), notes)
+
+
+def _kuma_valued_tags(tags: list[dict[str, Any]]) -> dict[str, Any]:
+    """The monitor's tags that carry a value ("env: prod", the monitor_tag rows Uptime Kuma
+    lists as `{tag_id, name, value, color}`), name to value: labels by their own names, read by
+    routes and groups as Azure's custom properties are, `team` its team. A tag of one name set
+    twice keeps its first value; a tag without a value is only listed in the label `tags`."""
+    valued: dict[str, Any] = {}
+    for tag in tags:
+        name, value = tag.get("name"), tag.get("value")
+        if isinstance(name, str) and name.strip() and value not in (None, ""):
+            valued.setdefault(name.strip(), value)
+    return valued
 
 
 def _kuma_notice(msg: Any, raw: dict[str, Any]) -> Normalized:
