@@ -108,6 +108,12 @@ class CircuitBreaker:
         return self._opened_at + self.reset_s
 
     @property
+    def epoch(self) -> int:
+        """Moves each time the breaker opens or closes: a caller may note something true of
+        this spell of the breaker (a half-open whose own probe could not tell) by it."""
+        return self._epoch
+
+    @property
     def probe_out(self) -> bool:
         """Whether the half-open breaker's probe is out: let through, and not reported yet."""
         return self._probe is not None

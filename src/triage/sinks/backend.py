@@ -131,7 +131,7 @@ from triage.redact import redact
 from triage.secrets import TokenSource
 from triage.settings import Settings
 from triage.sinks.aio import AiohttpTransport, AnswerUnread
-from triage.sinks.base import Applied, Effect, NotSent
+from triage.sinks.base import Applied, Effect, NotSent, ProbeCantTell
 from triage.sinks.http import (
     error_code,
     request_id,
@@ -175,6 +175,13 @@ _CREATED_KEPT = 1024
 
 #: The ticket id `probe_route` asks about: one no backend has.
 _PROBE_REF = "triage-check-no-such-ticket"
+#: Headers of a CORS preflight answer: what API Gateway's mock integration, Envoy's CORS
+#: filter or an nginx `if ($request_method = OPTIONS)` block write without asking the backend.
+_PREFLIGHT_HEADERS = (
+    "access-control-allow-origin",
+    "access-control-allow-methods",
+    "access-control-allow-headers",
+)
 
 #: Keys of the create answer that may hold the ticket reference, in order of preference.
 _REF_KEYS = ("id", "ticket_id", "ticketId", "key")
@@ -413,7 +420,8 @@ class BackendSink:
         one the backend last refused, and `OPTIONS` on the create route, which creates nothing,
         is answered below 500 (other than 429). Used after a failed call and while this sink's
         breaker is open: a refused token keeps it open (OPTIONS is answered without one) until
-        the secret holds another."""
+        the secret holds another. An answer a gateway gives on its own (`_gateways_own`) is
+        `ProbeCantTell`: the guard lets one real call be the probe then."""
         token = await self._token()
         if token == self._refused:
             self.token.invalidate(token)  # read it again: it may have been fixed since
@@ -424,13 +432,19 @@ class BackendSink:
                 )
         url = self.base_url + self.create_route
         try:
-            status = await self._options(url)
+            status, headers = await self._options_answer(url)
         except httpx2.TransportError as exc:
             raise SinkUnavailableError(f"backend unreachable: {type(exc).__name__}") from None
         if status < 200 or status >= 500 or status == 429:  # a 1xx is no answer either
             raise SinkUnavailableError(f"backend answered {status}")
         if 300 <= status < 400:  # the route lives elsewhere: misconfigured
             raise SinkUnavailableError(f"backend answered {status} (a redirect)")
+        unproven = _gateways_own(status, headers)
+        if unproven is not None:
+            return ProbeCantTell(
+                f"{self.base_url} answered HTTP {status} to OPTIONS ({unproven}), which a "
+                "gateway gives on its own: it proves nothing about the backend behind it"
+            )
         return f"{self.base_url} answered HTTP {status}"
 
     async def probe_route(self, route: str) -> int:
@@ -440,12 +454,16 @@ class BackendSink:
         return await self._options(self.base_url + path)
 
     async def _options(self, url: str) -> int:
-        """The status an `OPTIONS` on `url` is answered with. Its body is never read: only the
-        status is asked for, and a body past what the sink reads would make an answer a
-        network failure, keeping the breaker open while the backend answers."""
+        """The status an `OPTIONS` on `url` is answered with (`_options_answer`)."""
+        return (await self._options_answer(url))[0]
+
+    async def _options_answer(self, url: str) -> tuple[int, httpx2.Headers]:
+        """The status and headers an `OPTIONS` on `url` is answered with. Its body is never
+        read: only the head is asked for, and a body past what the sink reads would make an
+        answer a network failure, keeping the breaker open while the backend answers."""
         response = await self._client.send(self._client.build_request("OPTIONS", url), stream=True)
         await response.aclose()
-        return response.status_code
+        return response.status_code, response.headers
 
     async def _post(
         self, route: str, body: dict[str, Any], effect: Effect
@@ -1099,6 +1117,18 @@ def _where(location: str | None, token: str) -> str:
     if scrub(path, token) != path or redact(path) != path:
         path = ""
     return shown + path or "a Location of another form"
+
+
+def _gateways_own(status: int, headers: httpx2.Headers) -> str | None:
+    """What makes an OPTIONS answer one a gateway may give on its own, whatever the backend
+    behind it does (so it proves nothing about the backend), else None: a CORS preflight
+    answer (`Access-Control-Allow-*`), or a 204 naming no methods (`Allow`), as nginx's
+    `return 204` is; a server answering OPTIONS for its own route says what it allows."""
+    if any(name in headers for name in _PREFLIGHT_HEADERS):
+        return "a CORS preflight answer"
+    if status == 204 and "allow" not in headers:
+        return "no content, no Allow"
+    return None
 
 
 def _rooted(route: str | None) -> str | None:

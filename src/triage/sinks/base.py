@@ -130,6 +130,17 @@ class Applied:
         return self.why is NotSent.REFUSED
 
 
+class ProbeCantTell(str):
+    """What a sink's `probe()` reached when the answer proves nothing about the service: one a
+    gateway in front of it gives on its own (a CORS preflight answer, nginx's `return 204` on
+    OPTIONS) while the service behind it may be down. The guard then lets one real call through
+    as the half-open breaker's probe, closing only on its success (`sinks/guard.py`), instead
+    of closing on every probe and re-opening on the next calls' failures. A str, so whatever
+    shows a probe's answer (`triage check`) shows it as it shows any other."""
+
+    __slots__ = ()
+
+
 class Sink(Protocol):
     """A destination for tickets; one instance per configured sink, shared by all workers."""
 

@@ -7,6 +7,12 @@ its receive count intact) and tried again when the sink may be called. Once the 
 reset time has passed, the sink is probed: by its own `probe()` (a request that creates
 nothing) where it has one, else by letting the next message that calls it through as the
 probe (the others wait for its answer: `CircuitBreaker.ready`); a success closes the breaker.
+A probe whose answer proves nothing (`ProbeCantTell`: the backend's OPTIONS answered by a
+gateway in front of it, as API Gateway's CORS mock or nginx's `return 204` do while the backend
+is down) neither closes nor re-opens it: in that half-open the next message that calls the
+sink is the probe, as for a sink without one, and only its success closes the breaker (closing
+on the gateway's answer would re-open on the next messages' failures, each cycle spending
+about the breaker's threshold in receives, into the DLQ over a long outage).
 
 Whose outage stops the whole intake: a sink's `outage_pauses_intake` says (True unless it says
 otherwise). The ticket backend, the primary, keeps the default: while it is out no new messages
@@ -56,7 +62,7 @@ import structlog
 from triage.breaker import BreakerState, CircuitBreaker, Permit, note_opened, note_wake
 from triage.errors import SinkThrottledError, SinkUnavailableError
 from triage.health import Health
-from triage.sinks.base import Applied, Effect, Sink
+from triage.sinks.base import Applied, Effect, ProbeCantTell, Sink
 from triage.sinks.http import MIN_WAIT_S, throttle_wait_s
 
 log = structlog.get_logger(__name__)
@@ -70,7 +76,8 @@ class Probeable(Protocol):
     """A sink that can tell whether its service is up without creating anything."""
 
     async def probe(self) -> object:
-        """Return if the service answers; raise SinkUnavailableError if it is still down."""
+        """Return if the service answers (a `ProbeCantTell` when the answer proves nothing
+        about it); raise SinkUnavailableError if it is still down."""
         ...
 
 
@@ -111,6 +118,9 @@ class GuardedSink:
         self.on_outcome: Callable[[GuardedSink], object] | None = None
         #: The breaker was closed when `on_outcome` was last told (`_told`).
         self._told_closed = False
+        #: The breaker's epoch in which the sink's own probe could not tell (`ProbeCantTell`):
+        #: until the breaker next opens or closes, a real call is its probe (`can_probe`).
+        self._trial_epoch: int | None = None
 
     @property
     def name(self) -> str:
@@ -223,11 +233,17 @@ class GuardedSink:
 
     @property
     def can_probe(self) -> bool:
-        return isinstance(self.inner, Probeable)
+        """Whether the half-open breaker is probed by the sink's own probe: it has one, and
+        that probe did not answer, in this half-open, that it cannot tell (a gateway's own
+        answer). Else the next call is the probe, and only its success closes the breaker."""
+        if not isinstance(self.inner, Probeable):
+            return False
+        return self._trial_epoch != self.breaker.epoch
 
     def _may_call(self) -> Permit | None:
         """Closed: a permit. Open: None. Half-open: a sink with a probe of its own is probed
-        by it (the messages wait, spending nothing); else this call may be the one probe."""
+        by it (the messages wait, spending nothing); else, or when that probe could not tell,
+        this call may be the one probe."""
         if self.breaker.state is not BreakerState.CLOSED and self.can_probe:
             if self.breaker.state is BreakerState.HALF_OPEN:
                 self.start_probe()  # the held messages may be all the daemon is doing
@@ -235,8 +251,9 @@ class GuardedSink:
         return self.breaker.allow()
 
     async def _down(self) -> bool:
-        """After a failed call: does the sink's own probe fail too? False when it answers, or
-        when the sink has no probe (the failure may be this message's; it is retried)."""
+        """After a failed call: does the sink's own probe fail too? False when it answers
+        (an answer that cannot tell, `ProbeCantTell`, included: it confirms nothing), or when
+        the sink has no probe (the failure may be this message's; it is retried)."""
         if not isinstance(self.inner, Probeable):
             return False
         try:
@@ -288,7 +305,7 @@ class GuardedSink:
         if permit is None:
             return
         try:
-            await self.inner.probe()
+            answer = await self.inner.probe()
         except SinkUnavailableError as exc:
             log.info("sink.probe_failed", sink=self.name, error=str(exc))
             self.breaker.failure(permit, str(exc))
@@ -298,8 +315,15 @@ class GuardedSink:
             log.info("sink.probe_answered", sink=self.name, error=str(exc))
             self.breaker.success(permit)
         else:
-            log.info("sink.probe_ok", sink=self.name)
-            self.breaker.success(permit)
+            if isinstance(answer, ProbeCantTell):
+                # Closing on it would re-open on the next calls' failures, each cycle
+                # spending their receives: one real call is the probe instead (the
+                # `finally` frees the slot for it and wakes the held messages).
+                log.info("sink.probe_cant_tell", sink=self.name, answer=str(answer))
+                self._trial_epoch = permit.epoch
+            else:
+                log.info("sink.probe_ok", sink=self.name)
+                self.breaker.success(permit)
         finally:
             self.breaker.cancelled(permit)
 

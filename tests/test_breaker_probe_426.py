@@ -1,0 +1,216 @@
+"""Task 426: the ticket backend's breaker is not closed by a gateway answering OPTIONS itself.
+
+A gateway in front of the backend (API Gateway's CORS mock, nginx `return 204` on OPTIONS,
+Envoy's CORS filter) answers the probe's OPTIONS while the backend behind it is down. Such an
+answer proves nothing, so the guard lets one real message through as the probe instead of
+closing on it: during the outage messages are held, not retried into the DLQ. Against a
+loopback server on 127.0.0.1 and the real BackendSink, breaker and guard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import httpx2
+import pytest
+from aiohttp import web
+
+from factories import view
+from triage.breaker import BreakerState, CircuitBreaker
+from triage.errors import SinkThrottledError, SinkUnavailableError
+from triage.health import Health
+from triage.models import Alert, EffectKind, Priority, Status, Ticket
+from triage.secrets import BackendToken
+from triage.settings import Settings
+from triage.sinks.backend import BackendSink
+from triage.sinks.base import Effect, ProbeCantTell
+from triage.sinks.guard import Backpressure, GuardedSink
+
+ALERT = Alert(
+    source="generic",
+    status=Status.FIRING,
+    title="payments api 5xx",
+    team="payments",
+    priority=Priority.HIGH,
+    occurred_at=datetime(2026, 12, 6, 19, tzinfo=UTC),
+    identity={"dedup_key": "api-5xx"},
+)
+TICKET = Ticket(title="Payments API errors", priority=Priority.HIGH, description="5xx at 30%")
+THRESHOLD = 2
+RESET_S = 30.0
+
+#: The preflight answers gateways give on their own, whatever the backend behind them does.
+CORS_MOCK = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "OPTIONS,POST",
+    "Access-Control-Allow-Headers": "Content-Type,Authorization",
+}
+GATEWAY_ANSWERS = [
+    pytest.param(204, {}, id="nginx-return-204"),
+    pytest.param(200, CORS_MOCK, id="api-gateway-cors-mock"),
+    pytest.param(204, CORS_MOCK, id="envoy-cors-filter"),
+]
+
+
+@pytest.fixture(autouse=True)
+def backend_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The backend sink's token, from the environment as the daemon reads it."""
+    monkeypatch.setenv("BACKEND_TOKEN", "task-426-backend-token")
+
+
+def effect(key: str) -> Effect:
+    return Effect(EffectKind.OPEN, ALERT.fingerprint, view(ALERT), TICKET, None, 1, 1, False, key)
+
+
+@dataclass
+class Gateway:
+    """A gateway on 127.0.0.1 that answers OPTIONS itself, and POSTs with the backend's answer
+    (`post_status`: 503 while the backend is down)."""
+
+    options_status: int
+    options_headers: dict[str, str]
+    post_status: int = 503
+    posts: int = 0
+    url: str = ""
+    seen: list[str] = field(default_factory=list)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.seen.append(request.method)
+        if request.method == "OPTIONS":
+            return web.Response(status=self.options_status, headers=self.options_headers)
+        self.posts += 1
+        if self.post_status == 201:
+            return web.json_response({"id": f"T-{self.posts}"}, status=201)
+        return web.Response(status=self.post_status, text="no healthy upstream")
+
+
+@asynccontextmanager
+async def serving(gateway: Gateway) -> AsyncIterator[Gateway]:
+    app = web.Application()
+    app.router.add_route("*", "/api/service", gateway.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    gateway.url = f"http://127.0.0.1:{port}"
+    try:
+        yield gateway
+    finally:
+        await runner.cleanup()
+
+
+@asynccontextmanager
+async def guarded_backend(url: str, now: list[float]) -> AsyncIterator[GuardedSink]:
+    settings = Settings(backend_base_url=url, backend_service_route="/api/service")
+    sink = BackendSink(settings, BackendToken(settings))
+    clock = lambda: now[0]  # noqa: E731
+    breaker = CircuitBreaker("sink:backend", THRESHOLD, RESET_S, clock=clock)
+    guard = GuardedSink(sink, breaker, clock=clock)
+    try:
+        yield guard
+    finally:
+        await guard.aclose()
+
+
+async def deliver(guard: GuardedSink, key: str) -> str:
+    """One message's call as the worker makes it: `retried` (a receive spent), `held` (kept
+    invisible, its receive count intact) or `done`."""
+    try:
+        await guard.apply(effect(key))
+    except SinkUnavailableError:
+        return "retried"
+    except SinkThrottledError:
+        return "held"
+    return "done"
+
+
+async def half_open_round(guard: GuardedSink, pressure: Backpressure, now: list[float]) -> None:
+    """The reset time passes and the receive loop asks for its intake limit: the sink's own
+    probe is started; wait for it to answer."""
+    now[0] += RESET_S
+    pressure.intake_limit()
+    if guard._probe is not None:
+        await guard._probe
+
+
+@pytest.mark.parametrize(("status", "headers"), GATEWAY_ANSWERS)
+async def test_a_gateways_own_options_answer_is_a_probe_that_cannot_tell(
+    status: int, headers: dict[str, str]
+) -> None:
+    """The backend's probe says it cannot tell when OPTIONS is answered as a gateway answers
+    it on its own (a CORS preflight answer, a bare 204)."""
+    transport = httpx2.MockTransport(lambda request: httpx2.Response(status, headers=headers))
+    settings = Settings(backend_base_url="http://backend.test")
+    sink = BackendSink(settings, BackendToken(settings), transport=transport)
+    try:
+        answer = await sink.probe()
+    finally:
+        await sink.aclose()
+    assert isinstance(answer, ProbeCantTell)
+    assert "proves nothing" in answer
+
+
+async def test_an_options_answer_from_the_backends_own_router_still_proves_it_up() -> None:
+    """An OPTIONS answer naming the route's methods (`Allow`), with no CORS headers, is the
+    backend's own router: the probe says it is up, as before."""
+    transport = httpx2.MockTransport(
+        lambda request: httpx2.Response(200, headers={"Allow": "OPTIONS, POST"})
+    )
+    settings = Settings(backend_base_url="http://backend.test")
+    sink = BackendSink(settings, BackendToken(settings), transport=transport)
+    try:
+        answer = await sink.probe()
+    finally:
+        await sink.aclose()
+    assert not isinstance(answer, ProbeCantTell)
+
+
+@pytest.mark.parametrize(("status", "headers"), GATEWAY_ANSWERS)
+async def test_an_outage_behind_a_gateway_answering_options_spends_no_more_receives(
+    status: int, headers: dict[str, str]
+) -> None:
+    """While the backend behind a gateway answering OPTIONS is down, only the failures that
+    open the breaker spend receives: every later half-open lets one real message through as
+    the probe (held when it fails), so no message is retried into the DLQ."""
+    now = [0.0]
+    async with (
+        serving(Gateway(status, headers)) as gateway,
+        guarded_backend(gateway.url, now) as guard,
+    ):
+        pressure = Backpressure([guard], Health())
+        outcomes = [await deliver(guard, f"fp:{n}") for n in range(THRESHOLD)]
+        assert outcomes == ["retried"] * THRESHOLD
+        assert guard.breaker.state is BreakerState.OPEN
+        for cycle in range(4):
+            await half_open_round(guard, pressure, now)
+            posts_before = gateway.posts
+            outcomes = [await deliver(guard, f"fp:{cycle}:{n}") for n in range(3)]
+            assert outcomes == ["held"] * 3, f"cycle {cycle}"
+            assert gateway.posts - posts_before == 1  # the one trial message
+            assert guard.breaker.state is BreakerState.OPEN
+
+
+@pytest.mark.parametrize(("status", "headers"), GATEWAY_ANSWERS)
+async def test_the_trial_messages_success_closes_the_breaker_behind_a_gateway(
+    status: int, headers: dict[str, str]
+) -> None:
+    """Once the backend is back, the half-open breaker's trial message creates its ticket and
+    closes the breaker: intake resumes and the next messages go straight through."""
+    now = [0.0]
+    async with (
+        serving(Gateway(status, headers)) as gateway,
+        guarded_backend(gateway.url, now) as guard,
+    ):
+        pressure = Backpressure([guard], Health())
+        for n in range(THRESHOLD):
+            await deliver(guard, f"fp:{n}")
+        gateway.post_status = 201
+        await half_open_round(guard, pressure, now)
+        assert await deliver(guard, "fp:trial") == "done"
+        assert guard.breaker.state is BreakerState.CLOSED
+        assert pressure.intake_limit() is None
+        assert await deliver(guard, "fp:next") == "done"
