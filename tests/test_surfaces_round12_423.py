@@ -129,3 +129,19 @@ async def test_the_api_expires_a_silence_whose_id_is_in_capitals(
         gone = await client.delete(f"/api/v1/silences/{pasted(sid)}", headers=BEARER)
     assert gone.status_code == 200, gone.text
     assert gone.json()["id"] == sid and not gone.json()["active"]
+
+
+# --- paging by a variable left unset -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("given", ["offset=", "limit=", "offset=&limit=2", "since=", "before="])
+async def test_a_paging_value_given_empty_is_a_400_naming_it(
+    store: SQLiteStore, given: str
+) -> None:
+    """`?offset=` (a pager's `offset=$NEXT` with NEXT unset) is a 400 naming it, as `?state=`
+    and `?flapping=` are, not the first page again: read as 0, a script paging to `total`
+    was answered the same incidents at every step, and never reached the rest."""
+    async with serving(store) as client:
+        answer = await client.get(f"/api/v1/incidents?{given}", headers=BEARER)
+    assert answer.status_code == 400, answer.text
+    assert given.split("=")[0] in answer.json()["error"]

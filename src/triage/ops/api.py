@@ -368,8 +368,10 @@ class OperatorApi:
                 since=query.get("since"),
                 before=query.get("before"),
             )
-            limit = _limit(query.get("limit") or None)
-            offset = _offset(query.get("offset") or None)
+            # Given empty (a pager's `offset=$NEXT` with NEXT unset) each is refused, as
+            # `?state=` is: read as 0, every step of the pager was answered the first page.
+            limit = _limit(query.get("limit"))
+            offset = _offset(query.get("offset"))
             # Refused too when the store's incidents show the filter misleads (FilterRefused).
             found = await list_incidents(self.view.store, keep, self.view.scan)
         except ValueError as exc:
@@ -736,6 +738,7 @@ def _limit(given: str | None) -> int:
     answer says which (`limit`), so a client paging by it skips nothing."""
     if given is None:
         return min(DEFAULT_LIMIT, MAX_LIMIT)
+    _refuse_empty("limit", given)
     # Any whole number is capped at MAX_LIMIT, as the README says (9,999 was and 99,999 was a
     # 400); nine digits at most, so no text of thousands of digits is turned into a number.
     if not (given.isascii() and given.isdigit() and 0 < len(given) <= 9 and int(given) > 0):
@@ -750,9 +753,17 @@ def _offset(given: str | None) -> int:
     moved meanwhile."""
     if given is None:
         return 0
+    _refuse_empty("offset", given)
     if not (given.isascii() and given.isdigit() and len(given) <= 9):
         raise ValueError(f"offset {given[:20]!r}: expected a whole number (0 or more)")
     return int(given)
+
+
+def _refuse_empty(name: str, given: str) -> None:
+    """ValueError for a paging parameter given empty: a script's unset variable, whose pages
+    read as the defaults' would each be the first one again."""
+    if given == "":
+        raise ValueError(f"query parameter {name!r} given empty: leave it out for the default")
 
 
 def new_csrf() -> str:
