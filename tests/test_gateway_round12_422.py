@@ -7,18 +7,25 @@ its fix.
   with, a proxy's error quoting them), or base64 of the token alone, was queued as sent: the
   queue and its DLQ held the credential, and the daemon's redactor blanks such base64 only
   after the word `Basic`, so a bare one reached every sink.
+- Two bodies over a queue size lowered since start, refused by SQS at once (sharing a batch
+  call, or two requests in the same moment): the first asked SQS for the size again, the
+  other was measured against the old size while that question was out (or within the second
+  after it), read as the body's own fault, and answered 422, which Alertmanager and most
+  senders drop for good, instead of 413 naming the size (or split to fit).
 """
 
 from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterator
 
 import pytest
 
 from daemon_harness import Queues
-from ingest_harness import TOKENS, bearer, loopback_client
-from test_ingest_gaps import take_queued
+from ingest_harness import TOKENS, SqsProxy, bearer, ingest_settings, loopback_client, running
+from test_ingest_gaps import queue_takes_at_most, take_queued
+from test_ingest_gateway import post_batched
 from triage.ingest import IngestService
 from triage.ingest.credentials import TOKEN_BLANK, without_tokens
 
@@ -102,3 +109,33 @@ def test_base64_after_an_escape_in_text_that_is_no_json_keeps_each_line_json() -
     assert blanked is not None
     notes = [json.loads(line)["note"] for line in blanked.split("\n")]
     assert notes == [f"header:\n{TOKEN_BLANK}", f"caf\u00e9{TOKEN_BLANK}"]
+
+
+# --- Two bodies refused at once for a queue size lowered since start ------------------------
+
+
+@pytest.fixture
+def proxy(moto_url: str) -> Iterator[SqsProxy]:
+    with SqsProxy(moto_url) as running_proxy:
+        yield running_proxy
+
+
+async def test_two_bodies_over_a_lowered_queue_size_are_each_413_not_422(
+    queues: Queues, proxy: SqsProxy
+) -> None:
+    """Two script alerts over the queue's MaximumMessageSize, lowered after the gateway read
+    it, whose sends SQS refuses at once (one shared batch): each is answered 413 naming the
+    size now, neither 422 (dropped) for having been measured by the size read before."""
+    settings = ingest_settings(queues.url, proxy.url, ingest_linger_ms=100)
+    big = [
+        json.dumps({"title": f"Disk full {n}", "description": "x" * 100_000}).encode()
+        for n in (1, 2)
+    ]
+    async with running(settings) as service, loopback_client(service.port) as client:
+        await queue_takes_at_most(queues, service, 1024 * 1024)
+        queues.client().set_queue_attributes(
+            QueueUrl=queues.url, Attributes={"MaximumMessageSize": str(64 * 1024)}
+        )
+        answers = await post_batched(client, proxy, big)
+    assert [a.status_code for a in answers] == [413, 413], [a.text for a in answers]
+    assert all("65,536" in a.json()["error"] for a in answers)

@@ -137,10 +137,19 @@ class QueueProbe:
         the message holds: the size read before may be stale (an operator lowered it since, and
         nothing else asks again while /readyz is not polled). Asked again at most once a
         `RECHECK_S` (a flood of refused sends costs SQS one call a second), waiting at most
-        `answer_within_s`; the size known meanwhile otherwise."""
-        if time.monotonic() - self._resized_at >= RECHECK_S:
+        `answer_within_s`; the size known meanwhile otherwise. A question already out (another
+        refused send's, a probe's) is waited for too: sends SQS refuses at once (a shared
+        batch sent again entry by entry, concurrent webhooks) must each be measured by its
+        answer, not by the size it is about to replace (a 422 the sender drops for good)."""
+        if self._asking is not None and not self._asking.done():
+            recheck: asyncio.Task[None] | None = self._asking
+        elif time.monotonic() - self._resized_at >= RECHECK_S:
             self._resized_at = time.monotonic()
-            await asyncio.wait({self.ask()}, timeout=self.answer_within_s)
+            recheck = self.ask()
+        else:
+            recheck = None
+        if recheck is not None:
+            await asyncio.wait({recheck}, timeout=self.answer_within_s)
         return self.max_message_bytes
 
     def unreachable(self, code: str) -> None:
