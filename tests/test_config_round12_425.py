@@ -7,7 +7,7 @@ import pytest
 
 from daemon_harness import SRC, run_triage
 from triage.errors import ConfigError
-from triage.settings import URL_FIELDS, env_name, load_settings
+from triage.settings import URL_FIELDS, env_name, load_settings, unknown_variables
 
 #: A password in a URL, which no message may repeat.
 PASSWORD = "hunter2secretpw"
@@ -127,3 +127,53 @@ def test_secret_names_and_arns_stay_accepted(monkeypatch: pytest.MonkeyPatch, va
     """A secret's name (with slashes) or its ARN, in any partition, is still taken as is."""
     monkeypatch.setenv("BACKEND_TOKEN_SECRET_ID", value)
     assert load_settings().backend_token_secret_id == value
+
+
+# --- Misspelt variables under prefixes triage shares with SDKs -----------------------------
+
+
+def test_a_near_miss_of_a_setting_under_a_shared_prefix_is_warned_of() -> None:
+    """OPENAI_APIKEY, GITHUB_TOKN, AWS_REGON or SLACK_WEBHOOK_UR left the setting meant at its
+    default in silence (no LLM, no GitHub token, us-east-1): each is named with the setting."""
+    messages = unknown_variables(
+        {
+            "OPENAI_APIKEY": "k",
+            "OPENAI_BASEURL": "http://localhost:11434/v1",
+            "GITHUB_TOKN": "t",
+            "AWS_REGON": "eu-west-1",
+            "SLACK_WEBHOOK_UR": "https://hooks",
+        }
+    )
+    assert messages == [
+        "AWS_REGON is not a setting and is ignored; did you mean AWS_REGION?",
+        "GITHUB_TOKN is not a setting and is ignored; did you mean GITHUB_TOKEN?",
+        "OPENAI_APIKEY is not a setting and is ignored; did you mean OPENAI_API_KEY?",
+        "OPENAI_BASEURL is not a setting and is ignored; did you mean OPENAI_BASE_URL?",
+        "SLACK_WEBHOOK_UR is not a setting and is ignored; did you mean SLACK_WEBHOOK_URL?",
+    ]
+
+
+def test_other_programs_variables_under_shared_prefixes_are_not_warned_of() -> None:
+    """Variables the SDKs, GitHub Actions and botocore read beside triage's (a service's own
+    endpoint, the repository's owner) are no typos: nothing is said of them."""
+    assert (
+        unknown_variables(
+            {
+                "AWS_ENDPOINT_URL_S3": "http://localhost:4566",
+                "AWS_ENDPOINT_URL_SQS": "http://localhost:4566",
+                "AWS_DEFAULT_OUTPUT": "json",
+                "AWS_PROFILE": "prod",
+                "AWS_SESSION_TOKEN": "t",
+                "GITHUB_REPOSITORY_OWNER": "acme",
+                "GITHUB_SERVER_URL": "https://github.com",
+                "GITHUB_GRAPHQL_URL": "https://api.github.com/graphql",
+                "GITHUB_REF": "refs/heads/main",
+                "OPENAI_ORG_ID": "o",
+                "OPENAI_API_TYPE": "azure",
+                "OPENAI_API_VERSION": "2024-06-01",
+                "OPENAI_PROJECT_ID": "p",
+                "SLACK_BOT_TOKEN": "t",
+            }
+        )
+        == []
+    )

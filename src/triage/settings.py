@@ -1227,7 +1227,8 @@ def unknown_variables(
     environ: Mapping[str, str], token_variable: str = "BACKEND_TOKEN"
 ) -> list[str]:
     """One message per TRIAGE_*, SQS_*, BACKEND_*, ALERT_TRIAGE_* or GITHUB_APP_* variable that
-    no setting reads, and per other program's name of a setting (`OTHER_NAMES`), naming the
+    no setting reads, per other program's name of a setting (`OTHER_NAMES`), and per near miss
+    of a setting under a prefix shared with other programs (`SHARED_PREFIXES`), naming the
     closest setting: a misspelt name would otherwise be ignored in silence and the default
     used instead. `token_variable` (BACKEND_TOKEN_ENV_KEY) holds the token: no typo."""
     known = {env_name(field) for field in Settings.model_fields}
@@ -1235,10 +1236,31 @@ def unknown_variables(
     messages = []
     for name in sorted(environ):
         upper = name.upper()
-        if upper in expected or not (upper.startswith(OWN_PREFIXES) or upper in OTHER_NAMES):
+        if upper in expected:
             continue
-        close = [OTHER_NAMES[upper]] if upper in OTHER_NAMES else []
-        close = close or difflib.get_close_matches(upper, sorted(known), n=1, cutoff=0.8)
+        if upper.startswith(OWN_PREFIXES) or upper in OTHER_NAMES:
+            close = [OTHER_NAMES[upper]] if upper in OTHER_NAMES else []
+            close = close or difflib.get_close_matches(upper, sorted(known), n=1, cutoff=0.8)
+        elif upper.startswith(SHARED_PREFIXES):
+            close = _near_miss(upper, known)
+            if not close:
+                continue  # another program's variable
+        else:
+            continue
         hint = f"; did you mean {close[0]}?" if close else ""
         messages.append(f"{name[:80]} is not a setting and is ignored{hint}")
     return messages
+
+
+#: Prefixes triage's settings share with SDKs, CI systems and other tools (OPENAI_API_KEY beside
+#: OPENAI_ORG_ID, GITHUB_TOKEN beside GITHUB_SHA): only a near miss of a setting is named.
+SHARED_PREFIXES = ("OPENAI_", "GITHUB_", "AWS_", "SLACK_")
+
+
+def _near_miss(name: str, known: set[str]) -> list[str]:
+    """The setting `name` is a typo of (one letter or an underscore off: OPENAI_APIKEY,
+    AWS_REGON), else []. A setting's name with more after it (AWS_ENDPOINT_URL_S3, botocore's
+    endpoint of one service; GITHUB_REPOSITORY_OWNER, GitHub Actions') is another's variable."""
+    if any(name.startswith(f"{setting}_") for setting in known):
+        return []
+    return difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.9)
