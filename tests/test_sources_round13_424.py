@@ -115,3 +115,36 @@ def test_a_kuma_tag_changes_no_incident() -> None:
     up = _only(_kuma_tagged(1, ("env", "prod")))
     assert up.status is Status.RESOLVED
     assert up.fingerprint == down.fingerprint
+
+
+# --- Graylog: an event definition's custom fields ---------------------------------------------
+
+#: A Graylog event definition's "Fields" step adds fields of its own to every event it raises
+#: (EventDto `fields`: a template's or a lookup's value by name, "team", "service" …), beside
+#: the `group_by_fields` an aggregation keys its events by.
+
+
+def _graylog_with_fields(**fields: str) -> dict[str, Any]:
+    """Graylog's HTTP notification of the shared sample event, with custom `fields`."""
+    body = _sample("graylog/event.json")
+    body["event"]["fields"] = fields
+    return body
+
+
+def test_a_graylog_events_custom_fields_are_labels() -> None:
+    """An event's custom field (service: sshd) is the label service=sshd a route can match."""
+    alert = _only(_graylog_with_fields(service="sshd", env="prod"))
+    assert (alert.labels["service"], alert.labels["env"]) == ("sshd", "prod")
+
+
+def test_a_graylog_team_field_is_its_team() -> None:
+    """An event's custom field `team` routes it to that team."""
+    assert _only(_graylog_with_fields(team="security")).team == "security"
+
+
+def test_a_graylog_custom_field_keeps_the_group_by_value_and_the_incident() -> None:
+    """A custom field named as a group-by field keeps the group's value; fields key nothing."""
+    plain = _only(_graylog_with_fields())
+    alert = _only(_graylog_with_fields(source="elsewhere", service="sshd"))
+    assert alert.labels["source"] == "web-1"
+    assert alert.fingerprint == plain.fingerprint

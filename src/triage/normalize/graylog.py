@@ -8,7 +8,10 @@ fields, group_by_fields …) and the `backlog` of messages. Read as format `gray
 templates: read as a generic alert, if it is one.
 
 Identity: the event definition's id and the event's `key` (its group-by values; "" without a
-group-by); never a title, message, priority or time.
+group-by); never a title, message, priority, time or custom field.
+Labels: the group-by fields, and the definition's custom fields (`event.fields`: service, env
+…) by their own names, `team` among them its team; a custom field named as a group-by field or
+a label of the reader's keeps the reader's value.
 States: every notification fires; Graylog sends none when the condition clears, so the ticket
 stays open until closed by hand (a later event of the definition and key is counted on it).
 "Execute Test Notification" (definition id `NotificationTestId`, from NotificationTestData)
@@ -23,7 +26,7 @@ from triage.models import Alert, Status
 from triage.normalize import common
 from triage.normalize.common import Normalized, Skipped
 from triage.normalize.generic import dated
-from triage.normalize.vendors import labelled, paragraphs, untitled
+from triage.normalize.vendors import add_own_labels, labelled, paragraphs, untitled
 
 SOURCE = "graylog"
 
@@ -57,7 +60,18 @@ def normalize(payload: dict[str, Any]) -> Normalized:
     level = common.count(event.get("priority"))
     severity = None if level is None else _PRIORITIES.get(level)
     group_by = list(common.obj_or_empty(event.get("group_by_fields")).items())
+    fields = common.obj_or_empty(event.get("fields"))
     occurred, notes = dated(event.get("timestamp"), "graylog event.timestamp")
+    labels = labelled(
+        *group_by[:_GROUP_BY_MAX],
+        ("event_definition_id", definition),
+        ("event_definition_type", payload.get("event_definition_type")),
+        # The group-by values the event is about: the summariser names them in a step.
+        ("group", key),
+        ("priority", severity),
+        ("backlog_messages", len(common.items_or_empty(payload.get("backlog"))) or None),
+    )
+    add_own_labels(labels, fields)
     alert = Alert(
         source=SOURCE,
         status=Status.FIRING,
@@ -66,21 +80,14 @@ def normalize(payload: dict[str, Any]) -> Normalized:
             event.get("message"),
             f"Graylog event definition {definition}",
         ),
+        team=common.word(fields.get("team"), "event.fields.team"),
         severity=severity,
         description=paragraphs(
             event.get("message"),
             payload.get("event_definition_description"),
             payload.get("remediation_steps"),
         ),
-        labels=labelled(
-            *group_by[:_GROUP_BY_MAX],
-            ("event_definition_id", definition),
-            ("event_definition_type", payload.get("event_definition_type")),
-            # The group-by values the event is about: the summariser names them in a step.
-            ("group", key),
-            ("priority", severity),
-            ("backlog_messages", len(common.items_or_empty(payload.get("backlog"))) or None),
-        ),
+        labels=labels,
         occurred_at=occurred,
         identity={"definition": definition, "key": key},
         raw=payload,
