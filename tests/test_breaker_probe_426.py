@@ -11,14 +11,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx2
 import pytest
 from aiohttp import web
 
 from factories import view
+from github_stub import GitHubServer
 from triage.breaker import BreakerState, CircuitBreaker
 from triage.errors import SinkThrottledError, SinkUnavailableError
 from triage.health import Health
@@ -26,7 +28,8 @@ from triage.models import Alert, EffectKind, Priority, Status, Ticket
 from triage.secrets import BackendToken
 from triage.settings import Settings
 from triage.sinks.backend import BackendSink
-from triage.sinks.base import Effect, ProbeCantTell
+from triage.sinks.base import Effect, ProbeCantTell, Target
+from triage.sinks.github import GitHubSink
 from triage.sinks.guard import Backpressure, GuardedSink
 
 ALERT = Alert(
@@ -117,10 +120,15 @@ async def guarded_backend(url: str, now: list[float]) -> AsyncIterator[GuardedSi
 
 
 async def deliver(guard: GuardedSink, key: str) -> str:
+    """One message's OPEN to the backend, as `deliver_to` says it went."""
+    return await deliver_to(guard, effect(key))
+
+
+async def deliver_to(guard: GuardedSink, opened: Effect) -> str:
     """One message's call as the worker makes it: `retried` (a receive spent), `held` (kept
     invisible, its receive count intact) or `done`."""
     try:
-        await guard.apply(effect(key))
+        await guard.apply(opened)
     except SinkUnavailableError:
         return "retried"
     except SinkThrottledError:
@@ -214,3 +222,74 @@ async def test_the_trial_messages_success_closes_the_breaker_behind_a_gateway(
         assert guard.breaker.state is BreakerState.CLOSED
         assert pressure.intake_limit() is None
         assert await deliver(guard, "fp:next") == "done"
+
+
+# --- GitHub: a probe that asks GitHub nothing proves nothing either -------------------------
+
+GITHUB_TOKEN = "ghp_task426" + "x" * 25
+REPO = "acme/ops"
+
+
+class FlakyGitHub(GitHubServer):
+    """The GitHub stub on 127.0.0.1, answering every request 502 while `down`."""
+
+    down = False
+
+    def _route(
+        self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        if self.down:
+            return 502, {"message": "Server Error"}, {}
+        return super()._route(method, path, query, headers, body)
+
+
+@asynccontextmanager
+async def guarded_github(github: FlakyGitHub, now: list[float]) -> AsyncIterator[GuardedSink]:
+    """The GitHub sink with no GITHUB_REPOSITORY (each route names its repository)."""
+    clock = lambda: now[0]  # noqa: E731
+    settings = Settings(github_api_url=github.url, github_token=GITHUB_TOKEN)
+    sink = GitHubSink(settings, clock=clock)
+    breaker = CircuitBreaker("sink:github", THRESHOLD, RESET_S, clock=clock)
+    guard = GuardedSink(sink, breaker, clock=clock)
+    try:
+        yield guard
+    finally:
+        await guard.aclose()
+
+
+def issue(key: str) -> Effect:
+    return replace(effect(key), target=Target(repository=REPO))
+
+
+async def test_a_github_probe_that_asks_github_nothing_cannot_tell() -> None:
+    """With no GITHUB_REPOSITORY, no repository to recheck and our login known, the GitHub
+    probe sends no request: it says it cannot tell, not that GitHub is up."""
+    now = [0.0]
+    with FlakyGitHub(tokens={GITHUB_TOKEN: "triage-bot"}, repositories=(REPO,)) as github:
+        async with guarded_github(github, now) as guard:
+            assert (await guard.apply(issue("fp:up"))).ref is not None
+            github.down = True
+            answer = await guard.inner.probe()  # type: ignore[attr-defined]
+    assert isinstance(answer, ProbeCantTell)
+
+
+async def test_a_github_outage_spends_receives_only_to_open_the_breaker() -> None:
+    """GitHub down (502 to everything) for a sink without GITHUB_REPOSITORY: after the
+    failures that open its breaker, each half-open lets one message through as the probe
+    (held when it fails), instead of a probe that asked nothing closing it every time."""
+    now = [0.0]
+    with FlakyGitHub(tokens={GITHUB_TOKEN: "triage-bot"}, repositories=(REPO,)) as github:
+        async with guarded_github(github, now) as guard:
+            pressure = Backpressure([guard], Health())
+            assert await deliver_to(guard, issue("fp:up")) == "done"
+            github.down = True
+            outcomes = [await deliver_to(guard, issue(f"fp:{n}")) for n in range(THRESHOLD)]
+            assert outcomes == ["retried"] * THRESHOLD
+            for cycle in range(3):
+                await half_open_round(guard, pressure, now)
+                outcomes = [await deliver_to(guard, issue(f"fp:{cycle}:{n}")) for n in range(3)]
+                assert outcomes == ["held"] * 3, f"cycle {cycle}"
+            github.down = False
+            await half_open_round(guard, pressure, now)
+            assert await deliver_to(guard, issue("fp:back")) == "done"
+            assert guard.breaker.state is BreakerState.CLOSED

@@ -117,7 +117,7 @@ from triage.models import EffectKind
 from triage.ratelimit import Budgets, LocalBudgets
 from triage.settings import Settings
 from triage.sinks.aio import AiohttpTransport
-from triage.sinks.base import Applied, Effect, NotSent
+from triage.sinks.base import Applied, Effect, NotSent, ProbeCantTell
 from triage.sinks.github.access import ACCESS_HINT, RepositoryAccess, WriteProbe
 from triage.sinks.github.api import (
     GitHubApi,
@@ -236,7 +236,18 @@ class GitHubSink:
         repository that refused us lately (`RepositoryAccess.recheck`)? Creates nothing; used
         by `triage check` and while this sink's breaker is open. Returns what it reached;
         raises GitHubUnavailableError while a repository still refuses us, said as `triage
-        check` says it (`RepositoryAccess.read_default`)."""
+        check` says it (`RepositoryAccess.read_default`). A probe that sent GitHub no request
+        (no GITHUB_REPOSITORY, nothing to recheck, our login known) is `ProbeCantTell`: it
+        proves nothing, and closing on it would re-open on the next issues' failures, each
+        time spending their receives, so one real call is the breaker's probe instead."""
+        with tally_requests() as sent:
+            reached = await self._reach()
+        if sent.requests == 0:
+            return ProbeCantTell(f"{reached}; asked GitHub nothing, which proves nothing")
+        return reached
+
+    async def _reach(self) -> str:
+        """What `probe` reached (see there)."""
         await self._access.recheck()
         repository = self.settings.github_repository
         if repository:
