@@ -145,3 +145,26 @@ async def test_a_paging_value_given_empty_is_a_400_naming_it(
         answer = await client.get(f"/api/v1/incidents?{given}", headers=BEARER)
     assert answer.status_code == 400, answer.text
     assert given.split("=")[0] in answer.json()["error"]
+
+
+# --- a held close says so where it is listed ---------------------------------------------------
+
+
+async def test_a_held_close_is_flagged_on_the_list_line_and_the_page_row() -> None:
+    """Listed as open while its alert has resolved, an incident whose close is held says so
+    on its `incidents list --output text` line and its status-page row (`close held`), so an
+    operator does not take the open incident for an alert still firing."""
+    from datetime import UTC, datetime
+
+    from triage.ops.operator_text import incident_line
+
+    r = Rig()
+    await _flap(r, 5, sweeps=0)
+    [held] = await list_incidents(r.store, Filter("open"))
+    now = datetime.now(UTC)
+    line = incident_line(incident_json(held, Redactor()), held.opened_at, now)
+    assert "[close held]" in line.split(held.fingerprint[:12])[0]
+    async with serving(r.store) as client:
+        page = await client.get("/", headers=BEARER)
+    assert page.status_code == 200, page.text
+    assert "<span class=tag>close held</span>" in page.text

@@ -115,9 +115,18 @@ def incident_line(shown: Mapping[str, Any], opened_at: datetime, now: datetime) 
     tickets and title. The flags and the tickets stand before the title, where no title can
     write them, and the title ends the line: a title ending `[silenced]` or `[github
     https://…/issues/12]` is the title's words, not a flag or a ticket."""
+    # `close held`: listed open while its alert has resolved (it flapped; its tickets close
+    # when it has stayed resolved), not an alert still firing.
+    held = shown.get("close_held_until") is not None
     flags = "".join(
-        f" [{flag}]" for flag in ("flapping", "silenced") if shown.get(flag)
-    )  # fmt: skip
+        f" [{flag}]"
+        for flag, on in (
+            ("flapping", shown.get("flapping")),
+            ("close held", held),
+            ("silenced", shown.get("silenced")),
+        )
+        if on
+    )
     title = _cut(str(shown["title"]), _TITLE_CHARS)
     columns = (
         f"{_shown(shown['priority']):<8}",

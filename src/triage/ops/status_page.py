@@ -369,6 +369,8 @@ class StatusPage:
             flag
             for flag, on in (
                 ("flapping", incident.flapping),
+                # Listed open while its alert has resolved: not an alert still firing.
+                ("close held", incident.close_held_until is not None),
                 ("silenced", incident.held is not None),
                 ("escalated", shown["escalated_at"] is not None),
             )
