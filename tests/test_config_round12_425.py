@@ -177,3 +177,36 @@ def test_other_programs_variables_under_shared_prefixes_are_not_warned_of() -> N
         )
         == []
     )
+
+
+# --- File settings written as a shell or a browser would take them --------------------------
+
+PATH_VARIABLES = ("TRIAGE_ROUTES_FILE", "TRIAGE_PATTERNS_FILE", "GITHUB_APP_PRIVATE_KEY_FILE")
+
+
+@pytest.mark.parametrize("variable", PATH_VARIABLES)
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ("file:///etc/triage/routes.toml", "file://"),
+        ("~/triage/routes.toml", "~"),
+        ("$HOME/triage/routes.toml", "$HOME"),
+        ("${CONFIG_DIR}/routes.toml", "${CONFIG_DIR}"),
+    ],
+)
+def test_a_file_setting_a_shell_or_browser_would_read_is_refused_saying_so(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, said: str
+) -> None:
+    """A file setting written as a file:// URL, or with ~ or $VAR that only a shell expands
+    (env files, ECS and systemd do not), was taken as a path no one meant (`file:/etc/…`,
+    `./~/…`) and failed later as a missing file; it is refused at start-up saying why."""
+    message = _refusal(monkeypatch, variable, value)
+    assert message.startswith(f"{variable}: "), message
+    assert said in message and "path" in message, message
+
+
+@pytest.mark.parametrize("value", ["/etc/triage/routes.toml", "config/routes.toml", "a$b.toml"])
+def test_plain_paths_stay_accepted(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    """Absolute and relative paths, and a $ not starting a variable's name, are taken."""
+    monkeypatch.setenv("TRIAGE_ROUTES_FILE", value)
+    assert str(load_settings().routes_file) == value

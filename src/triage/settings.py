@@ -146,6 +146,31 @@ def _is_ipv6(literal: str) -> bool:
     return True
 
 
+#: Settings that name a file.
+PATH_FIELDS = ("routes_file", "patterns_file", "github_app_private_key_file")
+#: A variable a shell would expand: $NAME or ${NAME} (a lower-case `$name` is left alone: file
+#: names rarely hold one, and variables are written in capitals).
+_SHELL_VARIABLE = re.compile(r"\$(?:\{[^}]*\}?|[A-Z_][A-Z0-9_]*)")
+
+
+def path_problem(value: str) -> str | None:
+    """Why `value` is no path a process opens as written, or None: a file:// URL, a leading ~
+    or a $VARIABLE, which a browser or a shell reads but env files, ECS and systemd pass on as
+    they are (Path would take `file:///etc/x` as file:/etc/x, `~/x` as ./~/x), failing later
+    as a missing file under a name no one wrote."""
+    if value.lower().startswith("file:"):
+        return "is a file:// URL: give the path alone (/etc/triage/routes.toml)"
+    if value.startswith("~"):
+        return "starts with ~, which only a shell expands: give the whole path"
+    variable = _SHELL_VARIABLE.search(value)
+    if variable is not None:
+        return (
+            f"holds {variable[0][:40]}, which only a shell expands (env files, ECS and systemd "
+            "do not): give the whole path"
+        )
+    return None
+
+
 #: How a queue URL looks, said by each refusal of one.
 QUEUE_URL_FORM = "https://sqs.REGION.amazonaws.com/ACCOUNT/NAME"
 
@@ -555,6 +580,14 @@ class Settings(BaseSettings):
                 "must be the name of the variable that holds the backend token (such as "
                 "BACKEND_TOKEN: letters, digits and _), not the token"
             )
+        return value
+
+    @field_validator(*PATH_FIELDS, mode="before")
+    @classmethod
+    def _path_as_a_path(cls, value: object) -> object:
+        problem = path_problem(value) if isinstance(value, str) else None
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
     @field_validator("http_host", "ingest_host")
