@@ -3,25 +3,32 @@
 A gateway in front of the backend (API Gateway's CORS mock, nginx `return 204` on OPTIONS,
 Envoy's CORS filter) answers the probe's OPTIONS while the backend behind it is down. Such an
 answer proves nothing, so the guard lets one real message through as the probe instead of
-closing on it: during the outage messages are held, not retried into the DLQ. Against a
-loopback server on 127.0.0.1 and the real BackendSink, breaker and guard.
+closing on it: during the outage messages are held, not retried into the DLQ. Against
+loopback servers on 127.0.0.1 and the real sinks, breaker and guard (and the daemon, with
+moto's SQS and production's redrive). GitHub's probe, which may ask GitHub nothing, too.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from typing import Any
 
 import httpx2
 import pytest
 from aiohttp import web
 
+from daemon_harness import TOKEN, DaemonThread, make_queues, settings_for
 from factories import view
 from github_stub import GitHubServer
 from triage.breaker import BreakerState, CircuitBreaker
+from triage.demo.ticketd import TicketServer
 from triage.errors import SinkThrottledError, SinkUnavailableError
 from triage.health import Health
 from triage.models import Alert, EffectKind, Priority, Status, Ticket
@@ -293,3 +300,89 @@ async def test_a_github_outage_spends_receives_only_to_open_the_breaker() -> Non
             await half_open_round(guard, pressure, now)
             assert await deliver_to(guard, issue("fp:back")) == "done"
             assert guard.breaker.state is BreakerState.CLOSED
+
+
+# --- The daemon: a long outage behind a gateway dead-letters nothing -------------------------
+
+
+class GatewayedTicketd(TicketServer):
+    """The demo backend behind a gateway that answers OPTIONS itself (a CORS preflight answer,
+    whatever the backend does) and, while the backend is `down`, answers its POSTs 503 with
+    no Retry-After ("no healthy upstream")."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__(token)
+        #: POSTs answered 503 while the backend was down.
+        self.failed_posts = 0
+
+    def _post(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, Any, str | None]:
+        if self.down:
+            with self._lock:
+                self.failed_posts += 1
+            return 503, {"message": "no healthy upstream"}, None
+        return super()._post(path, headers, raw)
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        backend = super()._handler_class()
+
+        class Gateway(backend):  # type: ignore[valid-type,misc]
+            def do_OPTIONS(self) -> None:
+                self.send_response(204)
+                for name, value in CORS_MOCK.items():
+                    self.send_header(name, value)
+                self.end_headers()
+
+        return Gateway
+
+
+def wait_for(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
+    """Wait until `condition` holds, polling, or fail naming `what`."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def test_the_daemon_dead_letters_nothing_in_an_outage_behind_a_gateway_answering_options(
+    moto_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long backend outage behind a gateway answering OPTIONS itself, with the production
+    redrive (DLQ after 5 receives): far more failed POSTs than the messages have receives
+    pass without a message reaching the DLQ, and after recovery each gets one ticket."""
+    monkeypatch.setenv("BACKEND_TOKEN", TOKEN)
+    queues = make_queues(moto_url, max_receive_count=5)
+    backend = GatewayedTicketd(TOKEN)
+    backend.start()
+    backend.down = True
+    keys = [f"gateway-{n}" for n in range(3)]
+    queues.send(*({"title": f"{k} failed", "source": "cron", "dedup_key": k} for k in keys))
+    settings = settings_for(
+        queues,
+        backend.url,
+        tmp_path / "triage.db",
+        concurrency=3,
+        sink_breaker_failures=3,
+        sink_breaker_reset_s=0.2,
+        retry_base_s=0,
+        retry_max_s=0.2,
+    )
+    daemon = DaemonThread(settings)
+    try:
+        # Five receives each would be 15 failed POSTs: the fourth message's worth past that.
+        wait_for(
+            lambda: backend.failed_posts >= 20 or bool(queues.dead_letters()),
+            90,
+            "twenty failed POSTs (or a dead letter)",
+        )
+        assert queues.dead_letters() == []
+        backend.down = False
+        wait_for(lambda: len(backend.tickets) >= len(keys), 60, "every ticket after recovery")
+        wait_for(lambda: queues.depth() == 0, 30, "the queue to empty")
+        assert daemon.alive(), "the daemon died during the outage"
+    finally:
+        daemon.stop()
+        backend.stop()
+    posts = Counter(t["body"]["fingerprint"] for t in backend.tickets)
+    assert len(posts) == len(keys) and set(posts.values()) == {1}
+    assert queues.dead_letters() == []
