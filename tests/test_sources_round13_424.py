@@ -148,3 +148,39 @@ def test_a_graylog_custom_field_keeps_the_group_by_value_and_the_incident() -> N
     alert = _only(_graylog_with_fields(source="elsewhere", service="sshd"))
     assert alert.labels["source"] == "web-1"
     assert alert.fingerprint == plain.fingerprint
+
+
+# --- Cloud Monitoring: the monitored resource's own labels -----------------------------------
+
+#: A webhook notification (schema 1.2) carries, beside the policy's user labels, the metadata
+#: of the monitored resource the incident is about: `incident.metadata.user_labels` (the labels
+#: its owner put on the VM, the bucket …: team, env) and `system_labels`.
+
+
+def _gcp_with_resource_labels(resource: dict[str, str], policy: dict[str, str]) -> dict[str, Any]:
+    """Cloud Monitoring's notification of the shared sample with these user labels."""
+    body = _sample("gcp/uptime-open.json")
+    body["incident"]["metadata"] = {"system_labels": {"zone": "europe-west1-b"},
+                                    "user_labels": resource}  # fmt: skip
+    body["incident"]["policy_user_labels"] = policy
+    return body
+
+
+def test_a_monitored_resources_user_labels_are_labels() -> None:
+    """The VM's own label env=prod is a label a route can match."""
+    alert = _only(_gcp_with_resource_labels({"env": "prod", "team": "payments"}, {}))
+    assert alert.labels["env"] == "prod"
+    assert alert.team == "payments"
+
+
+def test_the_policys_labels_outrank_the_resources() -> None:
+    """A label the policy sets too (team) keeps the policy's value, which names the owner."""
+    body = _gcp_with_resource_labels({"team": "infra", "env": "prod"}, {"team": "payments"})
+    alert = _only(body)
+    assert (alert.labels["team"], alert.team, alert.labels["env"]) == ("payments",) * 2 + ("prod",)
+
+
+def test_a_resources_labels_key_nothing() -> None:
+    """Resource labels added while an incident is open make no new incident."""
+    plain = _only(_gcp_with_resource_labels({}, {}))
+    assert _only(_gcp_with_resource_labels({"env": "prod"}, {})).fingerprint == plain.fingerprint

@@ -38,7 +38,8 @@ incident, with a new `incident_id`, each time a condition is met again: a flappi
 outages are one incident, which reopens. An incident naming no policy or condition is keyed by
 its `incident_id`, which every alert keeps as the label `incident_id`. The policy's user labels
 (`policy_user_labels`) are labels by their own names, as Azure's custom properties are; `team`
-among them is its team. State open fires, closed
+among them is its team; so are the monitored resource's own user labels
+(`metadata.user_labels`, a VM's env or team), a label the policy sets too keeping the policy's. State open fires, closed
 resolves, acknowledged changes no ticket; the channel's test notification (`"version": "test"`)
 neither.
 Identity, uptimekuma: the monitor's id and name (ids restart at 1 on every Uptime Kuma
@@ -433,6 +434,9 @@ def normalize_gcp(payload: dict[str, Any]) -> Normalized:
     )
     severity = common.word(incident.get("severity"), "severity")
     user_labels = common.obj_or_empty(incident.get("policy_user_labels"))
+    resource_labels = common.obj_or_empty(
+        common.obj_or_empty(incident.get("metadata")).get("user_labels")
+    )
     documentation = incident.get("documentation")
     if isinstance(documentation, dict):
         documentation = documentation.get("content")
@@ -451,6 +455,8 @@ def normalize_gcp(payload: dict[str, Any]) -> Normalized:
         ("metric", common.obj_or_empty(incident.get("metric")).get("type")),
     )
     add_own_labels(labels, user_labels)
+    # After the policy's: a label both set keeps the policy's, which names who owns the alert.
+    add_own_labels(labels, resource_labels)
     alert = Alert(
         source=GCP,
         status=status,
@@ -459,7 +465,8 @@ def normalize_gcp(payload: dict[str, Any]) -> Normalized:
             incident.get("summary"),
             f"Cloud Monitoring incident {incident_id}",
         ),
-        team=common.word(user_labels.get("team"), "team"),
+        team=common.word(user_labels.get("team"), "team")
+        or common.word(resource_labels.get("team"), "metadata.user_labels.team"),
         priority=_GCP_PRIORITY.get((severity or "").lower()),
         severity=severity,
         description=paragraphs(incident.get("summary"), documentation),
