@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
+from urllib.parse import quote
 
 import pytest
 
@@ -80,6 +81,22 @@ def test_the_token_in_base64_with_json_escaped_slashes_is_blanked() -> None:
     blanked = without_tokens('{"auth": "' + escaped + '"}', [TOKEN])
     assert blanked is not None
     assert json.loads(blanked) == {"auth": TOKEN_BLANK}
+
+
+#: A token whose base64 holds `+` and `/` wherever it starts in a group.
+SLASHED = "rand>>>??~~~secret-0123"
+
+
+@pytest.mark.parametrize("user", ["", "a", "ab"])
+def test_the_token_in_base64_percent_encoded_in_a_url_is_blanked_whole(user: str) -> None:
+    """Base64 of a token holding `+` and `/`, percent-encoded in a URL's query (`%2B`, `%2F`,
+    `%3D`), is blanked whole: the escapes neither hide the token nor leave a piece of it."""
+    encoded = quote(basic_of(user, SLASHED), safe="")
+    assert "%2B" in encoded or "%2F" in encoded
+    text = json.dumps({"url": f"https://hook.example/x?auth={encoded}&n=1"})
+    blanked = without_tokens(text, [SLASHED])
+    assert blanked is not None
+    assert json.loads(blanked) == {"url": f"https://hook.example/x?auth={TOKEN_BLANK}&n=1"}
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,8 @@ from a reader: it is decoded at a glance, as a percent-encoded token is.
 
 Each run of base64 characters long enough to hold a token is decoded at each of the four
 offsets a base64 group may start at (a run may begin with text glued to it, `/path/<base64>`),
-in both alphabets (standard, and URL-safe `-_`), with JSON's `\\/` read as `/`; a run whose
+in both alphabets (standard, and URL-safe `-_`), with JSON's `\\/` read as `/` and a URL's
+`%2B`, `%2F` and `%3D` as what they encode; a run whose
 decoding holds a token is blanked whole (TOKEN_BLANK, which JSON text takes as it stands: a
 run holds no quote or backslash but the `\\/` it is read with). A run of digits is a number,
 never blanked.
@@ -22,6 +23,7 @@ import functools
 import json
 import re
 from collections.abc import Callable, Sequence
+from urllib.parse import unquote
 
 from triage.decode import load_json
 from triage.errors import DecodeError
@@ -32,9 +34,13 @@ TOKEN_BLANK = "[REDACTED:credential]"
 #: The URL-safe alphabet's two characters, as the standard alphabet writes them.
 _STANDARD = str.maketrans("-_", "+/")
 _URL_SAFE = str.maketrans("+/", "-_")
-#: A run of base64 characters (either alphabet, JSON's `\\/` for a slash, padding after),
+#: A run of base64 characters (either alphabet, JSON's `\\/` for a slash, `+`, `/` and `=`
+#: percent-encoded as in a URL's query, padding after),
 #: begun where no base64 character stands before it; each run is scanned once (possessive).
-_RUN = re.compile(r"(?<![A-Za-z0-9+/_-])(?:[A-Za-z0-9+/_-]++|\\/)++={0,2}")
+_RUN = re.compile(r"(?<![A-Za-z0-9+/_-])(?:[A-Za-z0-9+/_-]++|\\/|%2[BbFf])++(?:=|%3[Dd]){0,2}")
+#: How a base64 character may stand in a run: `+` and `/` percent-encoded in a URL, `/`
+#: JSON-escaped.
+_WRITTEN = {"+": r"(?:\+|%2[Bb])", "/": r"(?:\\?/|%2[Ff])"}
 #: A number, which JSON text holds bare: its digits are never read as base64.
 _NUMBER = re.compile(r"-?[0-9]+")
 
@@ -97,7 +103,7 @@ def _blank_runs(text: str, *, held: tuple[bytes, ...], cores: re.Pattern[str]) -
 def _cores(held: tuple[bytes, ...]) -> re.Pattern[str]:
     """What base64 of each token must hold wherever it starts in its data: the characters its
     whole 3-byte groups make, for each of the three places the token may start in a group,
-    in either alphabet and with a slash JSON-escaped or not. Only a run holding one is
+    in either alphabet, however `+` and `/` are written (`_WRITTEN`). Only a run holding one is
     decoded, so a body of base64 without a token costs one search."""
     cores: set[str] = set()
     for token in held:
@@ -106,14 +112,19 @@ def _cores(held: tuple[bytes, ...]) -> re.Pattern[str]:
             core = binascii.b2a_base64(whole, newline=False).decode()
             cores |= {core, core.translate(_URL_SAFE)}
     ordered = sorted(cores, key=len, reverse=True)
-    return re.compile("|".join(re.escape(core).replace("/", r"\\?/") for core in ordered))
+    return re.compile("|".join(_written(core) for core in ordered))
+
+
+def _written(core: str) -> str:
+    """A pattern for `core` however its `+` and `/` are written (`_WRITTEN`)."""
+    return "".join(_WRITTEN.get(ch) or re.escape(ch) for ch in core)
 
 
 def _holds_token(run: str, held: tuple[bytes, ...]) -> bool:
     """Whether `run`, decoded from any of the four offsets, holds one of `held`."""
     if _NUMBER.fullmatch(run):
         return False
-    plain = run.replace("\\/", "/").rstrip("=").translate(_STANDARD)
+    plain = unquote(run.replace("\\/", "/")).rstrip("=").translate(_STANDARD)
     for offset in range(4):
         group = plain[offset:]
         group = group[: len(group) - (len(group) % 4 == 1)]  # a lone last character is no byte
