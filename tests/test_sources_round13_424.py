@@ -42,7 +42,8 @@ def _sample(name: str) -> dict[str, Any]:
 #: group is "Threshold met" (id "threshold met"), the Elasticsearch query and ES|QL rules'
 #: "Query matched" (id "query matched"), the Log threshold rule's "Fired" (id
 #: "logs.threshold.fired"), the Metric threshold rule's id "metrics.threshold.fired"; every
-#: rule's recovery is "Recovered" (id "recovered").
+#: rule's recovery is "Recovered" (id "recovered"). The Synthetics and Uptime rules' groups
+#: are ids "xpack.<app>.alerts.actionGroups.<group>" ("…monitorStatus", "…tlsCertificate").
 
 
 def _kibana(status: str) -> dict[str, Any]:
@@ -59,6 +60,8 @@ def _kibana(status: str) -> dict[str, Any]:
     [
         "Threshold met", "threshold met", "Query matched", "query matched", "Fired",
         "logs.threshold.fired", "metrics.threshold.fired", "metrics.inventory_threshold.fired",
+        "xpack.synthetics.alerts.actionGroups.monitorStatus",
+        "xpack.uptime.alerts.actionGroups.tlsCertificate",
     ],
 )  # fmt: skip
 def test_a_kibana_rules_action_group_fires(group: str) -> None:

@@ -18,7 +18,7 @@ Statuses: generic firing|resolved (default firing), and the words other tools se
 down/up, cleared, closed …; as a `status` only (`_STATUS_ONLY`), a Nagios, Icinga or Checkmk
 check's CRITICAL/CRIT, WARNING and UNREACHABLE/UNREACH, a script's alert, error or failed, and
 a Kibana rule's firing action group (Threshold met, Query matched, Fired, an id such as
-logs.threshold.fired) fire,
+logs.threshold.fired or xpack.synthetics.alerts.actionGroups.monitorStatus) fire,
 and Consul's and Sensu's passing or a job's success resolve); acknowledged, pending, unknown
 and no-data states change no ticket (Skipped, `_QUIET`), and so, as a `status` only, do the
 notification types that are no state (acknowledgement, flapping, downtime, custom) and a
@@ -87,9 +87,13 @@ _STATUS_ONLY |= dict.fromkeys(("passing", "success", "succeeded"), Status.RESOLV
 #: Elasticsearch query and ES|QL rules' "Query matched", the Log threshold rule's "Fired" (the
 #: word Azure's `monitorCondition` says too); its recovery is "Recovered", read above.
 _STATUS_ONLY |= dict.fromkeys(("fired", "threshold met", "query matched"), Status.FIRING)
-#: A Kibana action group's id of an Observability rule, "<app>.<rule>.fired"
-#: ("logs.threshold.fired", "metrics.inventory_threshold.fired"): fires.
-_KIBANA_FIRED = re.compile(r"[a-z_]{1,64}(?:\.[a-z_]{1,64}){0,4}\.fired")
+#: A Kibana action group's id (lower-cased) of an Observability rule, "<app>.<rule>.fired"
+#: ("logs.threshold.fired", "metrics.inventory_threshold.fired"), or of a Synthetics or Uptime
+#: rule, "xpack.<app>.alerts.actiongroups.<group>" ("…monitorstatus", "…tlscertificate"): fires
+#: (a rule's recovery is its "recovered" group, whatever the rule).
+_KIBANA_FIRED = re.compile(
+    r"[a-z_]{1,64}(?:\.[a-z_]{1,64}){0,4}\.fired|xpack\.[a-z_]{1,64}\.alerts\.actiongroups\.\w{1,64}"
+)
 #: States that are neither: a person acknowledged it, or the check has no data yet. Like
 #: CloudWatch's INSUFFICIENT_DATA they change no ticket (Skipped), rather than going to the DLQ.
 _QUIET = frozenset({"acknowledged", "acknowledge", "ack", "pending", "unknown", "no_data",
