@@ -3,10 +3,13 @@ line naming the setting and what is wrong, never a traceback, never the secret i
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from daemon_harness import SRC, run_triage
 from triage.errors import ConfigError
+from triage.routes import load_router
 from triage.settings import URL_FIELDS, env_name, load_settings, unknown_variables
 
 #: A password in a URL, which no message may repeat.
@@ -210,3 +213,47 @@ def test_plain_paths_stay_accepted(monkeypatch: pytest.MonkeyPatch, value: str) 
     """Absolute and relative paths, and a $ not starting a variable's name, are taken."""
     monkeypatch.setenv("TRIAGE_ROUTES_FILE", value)
     assert str(load_settings().routes_file) == value
+
+
+# --- A route named as the default route ---------------------------------------------------
+
+
+def _routes_file(tmp_path: Path, text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Write `text` as the routes file TRIAGE_ROUTES_FILE names."""
+    path = tmp_path / "routes.toml"
+    path.write_text(text, encoding="utf-8")
+    monkeypatch.setenv("TRIAGE_ROUTES_FILE", str(path))
+
+
+@pytest.mark.parametrize("name", ["default", "Default"])
+def test_a_route_named_default_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """A route called "default" took the name the route of TRIAGE_SINKS is kept under: an
+    incident that went to TRIAGE_SINKS had its later effects sent to that route's sinks
+    instead (`Router.recorded`); the name is refused, saying why."""
+    _routes_file(
+        tmp_path,
+        f'[[route]]\nname = "{name}"\nsinks = ["github"]\n[route.match]\nteam = "web"\n',
+        monkeypatch,
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_router(load_settings())
+    message = str(caught.value)
+    assert message.startswith("TRIAGE_ROUTES_FILE "), message
+    assert f"route name {name!r}" in message and "TRIAGE_SINKS" in message, message
+
+
+def test_a_last_catch_all_route_named_default_stays_accepted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A last route with no match, called "default" (a catch-all, as people write one), leaves
+    TRIAGE_SINKS's route no incident, so its name takes nothing from it: still accepted."""
+    _routes_file(
+        tmp_path,
+        '[[route]]\nname = "web"\nsinks = ["github"]\n[route.match]\nteam = "web"\n'
+        '[[route]]\nname = "default"\nsinks = ["backend", "github"]\n',
+        monkeypatch,
+    )
+    router = load_router(load_settings())
+    assert [rule.route.name for rule in router.rules] == ["web", "default"]

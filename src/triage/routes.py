@@ -659,10 +659,32 @@ def load_router(settings: Settings) -> Router:
     duplicate = next((n for n in names if names.count(n) > 1), None)
     if duplicate:
         raise ConfigError(f"TRIAGE_ROUTES_FILE {path}: route name {duplicate!r} is used twice")
+    _check_default_name(rules, default.name, path)
     _check_group_keys(rules, path)
     _check_reachable(rules, path)
     categorise = _categoriser(settings, rules, path) if any(r.category for r in rules) else None
     return Router(default, rules, categorise)
+
+
+def _check_default_name(rules: tuple[_Rule, ...], default: str, path: Path) -> None:
+    """The route of TRIAGE_SINKS is kept with its incidents under `default`'s name, and
+    `Router.recorded` finds a file's route by that name first: a route so named (in any case,
+    to read apart in logs) would take the later effects of every incident no route matched.
+    A last route matching every alert is the exception: it leaves that route no incident (the
+    catch-all written `name = "default"`, as people do)."""
+    catch_all = bool(rules) and _matches_any(rules[-1])
+    for rule in rules[:-1] if catch_all else rules:
+        if rule.route.name.casefold() == default.casefold():
+            raise ConfigError(
+                f"TRIAGE_ROUTES_FILE {path}: route name {rule.route.name!r} is the name of the "
+                "route of TRIAGE_SINKS (alerts no route matches): give the route another "
+                "name (only a last route that matches every alert may be called so)"
+            )
+
+
+def _matches_any(rule: _Rule) -> bool:
+    """Whether `rule` has no matcher: it takes every alert."""
+    return not (rule.team or rule.source or rule.priority or rule.labels or rule.category)
 
 
 def _check_group_keys(rules: tuple[_Rule, ...], path: Path) -> None:
