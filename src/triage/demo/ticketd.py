@@ -201,7 +201,14 @@ class TicketServer(LoopbackServer):
                     self._send(404, {"error": "not found"})
 
             def do_OPTIONS(self) -> None:  # `triage check` and the sink's probe use OPTIONS
-                self._send(503 if server.down else 204, None)
+                if server.down:
+                    self._send(503, None)
+                    return
+                # What the route takes (RFC 9110): a bare 204 is what a gateway gives on its
+                # own, which the sink's probe cannot tell from the backend's answer.
+                self.send_response(204)
+                self.send_header("Allow", "GET, POST, OPTIONS")
+                self.end_headers()
 
             def _send(self, status: int, payload: Any, retry_after: str | None = None) -> None:
                 data = b"" if payload is None else json.dumps(payload).encode()
