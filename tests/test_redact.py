@@ -1939,6 +1939,15 @@ CASES = [
     ("autologon bob CORP Xk7pL2mR9tQwE4rT", "autologon bob CORP [REDACTED:password]"),
     ("wpa_cli set_network 0 psk Xk7pL2mR9tQwE4rT", "wpa_cli set_network 0 psk [REDACTED:password]"),
     ("$ k3s token create\nq8r2kz.vxu7dhn4ld7dmm5a\n", "$ k3s token create\n[REDACTED:password]\n"),
+    # Round 12 (helper 421)
+    (
+        "(echo Xk7pL2mR9tQwE4rT; echo Xk7pL2mR9tQwE4rT) | passwd",
+        "(echo [REDACTED:password]; echo [REDACTED:password]) | passwd",
+    ),
+    ("set psksecret-remote Xk7pL2mR9tQwE4rT", "set psksecret-remote [REDACTED:password]"),
+    ("id AKIA IOSF ODNN 7EXA MPLE.", "id [REDACTED:aws-key]."),
+    ("pat ghp_ " + "aB3" * 12 + " ok", "pat [REDACTED:github-token] ok"),
+    ("fly secrets set CONF=Xk7pL2mR9tQwE4rT", "fly secrets set CONF=[REDACTED:password]"),
 ]
 
 

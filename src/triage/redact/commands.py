@@ -30,6 +30,7 @@ from triage.redact.rule import (
     _PROSE_AFTER_OPTION,
     _QUOTED_CHAR,
     _SHELL_DOUBLE_QUOTED,
+    _file_path,
     _quoted_char,
     _random_looking,
     _replaced_value,
@@ -372,6 +373,35 @@ def _word_replaced(match: re.Match[str]) -> str:
     return f"{match[0][:value_start]}{quote_mark}[REDACTED:password]{quote_mark}"
 
 
+#: A value that names the file holding it (`--token @file`, `@/run/secrets/api_token.txt`): a
+#: path, or a word of letters (and an extension) that no random key is.
+_AT_FILE = re.compile(r"@(?P<file>[A-Za-z_.-]{1,64}+|[\w.~/-]{1,255}+)")
+#: A uuid: libvirt's name for a secret it holds (`virsh attach-disk … --secret <uuid>`).
+_UUID = re.compile(r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
+#: virsh on the option's line, before it.
+_VIRSH = re.compile(r"(?<![\w-])virsh(?![\w-])[^\n]{0,512}\Z")
+
+
+def _file_reference(value: str) -> bool:
+    """Whether a secret option's value is `@` and the file that holds it (`_AT_FILE`: curl's
+    and many CLIs' convention), whose name says where the secret is, not what it is."""
+    at_file = _AT_FILE.fullmatch(value)
+    if at_file is None:
+        return False
+    file = at_file["file"]
+    return _file_path(file) if "/" in file else not _random_looking(file)
+
+
+def _libvirt_secret_uuid(match: re.Match[str], name: str, value: str) -> bool:
+    """Whether the value is a uuid given to virsh's `--secret`: the id libvirt names a stored
+    secret by (a Ceph or iSCSI key it holds), not the secret's value."""
+    if name.lower() != "--secret" or _UUID.fullmatch(value) is None:
+        return False
+    text, at = match.string, match.start()
+    line_start = text.rfind("\n", 0, at) + 1
+    return _VIRSH.search(text, line_start, at) is not None
+
+
 def _option_value(match: re.Match[str]) -> str:
     """A secret option's value replaced (a quoted one to its closing quote, the quotes kept),
     unless the option names a key a vendor issues and the value a thing (`_named_thing`)."""
@@ -380,6 +410,8 @@ def _option_value(match: re.Match[str]) -> str:
     if _named_thing(name, bare) or _key_file(name, bare[: _wrapper_start(bare)]):
         return match[0]
     if _secret_object(name, bare):
+        return match[0]
+    if _file_reference(bare) or _libvirt_secret_uuid(match, name, bare):
         return match[0]
     if match["q"]:
         closed = match["closed"] or ""
@@ -624,6 +656,12 @@ _PRINTS_SECRET = (
     r"|(?:doppler~|infisical~)[ \t]{1,3}secrets[ \t]{1,3}get[ \t][^\r\n|]{0,512}?--plain"
     r"|chamber~[ \t]{1,3}read[ \t][^\r\n|]{0,512}?(?<![\w-])-q(?![\w-])"
     r"|openssl~[ \t]{1,3}rand[ \t]{1,3}-(?:base64|hex)"
+    # The desktop keyring's secret (`secret-tool lookup attr value`), new passwords (pwgen),
+    # and one field of a SOPS file decrypted (`sops -d --extract '["db"]["password"]'`): its
+    # last key names it.
+    r"|secret-tool(?<![\w.-]secret-tool)[ \t]{1,3}lookup[ \t]|pwgen~(?:[ \t]|(?=\r?\n|\\n|$))"
+    r"|sops~[ \t][^\r\n|]{0,512}?--extract[ \t=]{1,3}\\?[\"']?(?:\[[^\]\r\n]{1,128}+\]){0,7}?"
+    r"\[\\?[\"']?(?P<sops_field>[\w.-]{1,128}+)\\?[\"']?\](?=\\?[\"']?(?:[ \t]|$|\r?\n))"
     r"|argocd~[ \t]{1,3}admin[ \t]{1,3}initial-password"
     # A cluster's new join token (kubeadm's and k3s' bootstrap token; its join command, with
     # `--print-join-command`, has the token's own rule), Headscale's new pre-auth key.
@@ -659,7 +697,7 @@ _PRINTS_SECRET = re.sub(
 #: The groups of `_PRINTS_SECRET` that name what the command prints: its output is a secret
 #: only when the name is a secret's.
 _FIELDS: tuple[str, ...] = ("field", "item_field", "vault_field", "tf_output", "config_var")
-_FIELDS += ("env_var", "echoed_var", "cat_file", "kv_key", "etcd_key")
+_FIELDS += ("env_var", "echoed_var", "cat_file", "kv_key", "etcd_key", "sops_field")
 
 #: A shell's prompt (`$ `, `# `, `deploy@ci:~$ `, `PS C:\> `, `> `), or the `+ ` a script's
 #: `set -x` trace writes before each command it runs (`++ ` in a command substitution).
@@ -980,6 +1018,7 @@ PRINTED_RULES: tuple[_Rule, ...] = tuple(
         *("initial-password", "-asplaintext", "kv get", "etcdctl", "az ", "az\t", "jsonpath"),
         *("go-template", "genkey", "genpsk", "private-key", "preshared-keys", "keygen"),
         *("token create", "preauthkeys"),
+        *("secret-tool", "pwgen", "--extract"),
         "keyring",
         fold_needles=True,
     )
@@ -1212,6 +1251,30 @@ def _debug_evaluation(match: re.Match[str]) -> str:
         return f"{evaluated[1]}'[REDACTED:password]'"
 
     return head + _EVALUATED.sub(value, lines[:end]) + lines[end:]
+
+
+#: One `NAME=VALUE` of a secret store's `secrets set`, its value quoted or bare.
+_STORED_PAIR = re.compile(
+    r"(?<![^\s])(?P<name>[A-Za-z_]\w{0,127}+)="
+    r"(?:\"(?P<dq>[^\"\n]{1,1024}+)\"|'(?P<sq>[^'\n]{1,1024}+)'|(?P<bare>[^\s\"']{1,1024}+))"
+)
+
+
+def _stored_values(match: re.Match[str]) -> str:
+    """A secret store's `secrets set NAME=VALUE …` (Fly's, Supabase's, Doppler's, Infisical's,
+    Render's) with every value replaced, its quotes kept: the store holds secrets, so each
+    value is one whatever its name (`MY_CONF=…`); a variable's reference (`$X`) stays."""
+
+    def replaced(pair: re.Match[str]) -> str:
+        group = "dq" if pair["dq"] is not None else "sq" if pair["sq"] is not None else "bare"
+        value = pair[group]
+        if value.startswith(("$", "[REDACTED")):
+            return pair[0]
+        start, end = pair.start(group) - pair.start(), pair.end(group) - pair.start()
+        return f"{pair[0][:start]}[REDACTED:password]{pair[0][end:]}"
+
+    head = match[0][: match.start("args") - match.start()]
+    return head + _STORED_PAIR.sub(replaced, match["args"])
 
 
 COMMAND_RULES: tuple[
@@ -1463,7 +1526,10 @@ COMMAND_RULES: tuple[
         rf"|{_COMMAND_START}{_COMMAND_PATH}nikto(?:\.pl)?{_COMMAND_END}[ \t]{_up_to('-id', 200)}"
         r"(?<![\w-])-id[ \t]{1,3}|--(?:basic|digest|ntlm)[ \t=]{1,3})"
         r"(?P<uq>\\?[\"'])?"
-        r"(?P<user>[^\s:\"'\[\\]{0,256}+)):(?!//)(?!(?:\\?[\"'])?\[REDACTED)"
+        # A Windows user may name its domain (`CORP\bob`, `CORP\\bob` escaped): a backslash
+        # before no quote is the user's.
+        r"(?P<user>(?:[^\s:\"'\[\\]|\\(?![\"'])){0,256}+))"
+        r":(?!//)(?!(?:\\?[\"'])?\[REDACTED)"
         # `user:password` quoted whole: the password goes to that closing quote, over a quote
         # of the other kind (`"admin:it's…"`).
         rf"(?(uq)(?P<whole>{_quoted_char('uq')}{{1,256}}+)"
@@ -1482,6 +1548,14 @@ COMMAND_RULES: tuple[
         "-a\t",
         *("-A ", "-A\t", "-P ", "-P\t"),
         *("nikto", "--basic", "--digest", "--ntlm"),
+    ),
+    # A secret store's `secrets set NAME=VALUE …` (`_stored_values`), after the tool's options.
+    _rule(
+        r"(?<![\w./-])(?:fly(?:ctl)?|supabase|doppler|infisical|render)"
+        r"(?:[ \t]{1,3}-[\w-]{1,32}+(?:[ \t=]{1,3}[^\s-][^\s]{0,255}+)?){0,4}?"
+        r"[ \t]{1,3}secrets[ \t]{1,3}set(?P<args>(?:[ \t]{1,3}[^\s|;&]{1,1024}+){1,32}+)",
+        _stored_values,
+        "secrets",
     ),
     # PowerShell's environment drive (`Set-Item -Path Env:DB_PASSWORD -Value X`, `New-Item
     # Env:API_TOKEN X`): the value, when the variable's name is a secret's.

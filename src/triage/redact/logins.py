@@ -305,6 +305,15 @@ DEVICE_RULES: tuple[_Rule, ...] = (
         "enc ",
         flags=re.IGNORECASE,
     ),
+    # … and FortiOS' remote PSK in clear (`set psksecret-remote X`): its `-remote` ends the
+    # name in no secret's word, so the pair rules pass it by.
+    _rule(
+        r"(?P<head>(?<![\w-])set[ \t]{1,8}[\w-]{0,32}(?:password|passwd|pwd|secret|psk)-remote"
+        r"[ \t]{1,8})(?!ENC[ \t])" + _DEVICE_VALUE,
+        r"\g<head>\g<q>[REDACTED:password]",
+        "-remote",
+        flags=re.IGNORECASE,
+    ),
 )
 
 #: Dovecot's passwd-file schemes of a clear password; any other scheme is a hash.

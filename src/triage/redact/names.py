@@ -218,6 +218,9 @@ _SECRET_WORDS = (
         )
     ),
     r"azure[_.-]?storage(?:[_.-]?account)?[_.-]?key",
+    # Alerting vendors' keys by the vendor's name (`OPSGENIE_KEY`, its header's `GenieKey`,
+    # `SQUADCAST_KEY`): Opsgenie issues a uuid, which under a bare `key` reads as an id.
+    *(rf"{vendor}[_.-]?key" for vendor in ("opsgenie", "genie", "squadcast")),
     # Honeycomb's `x-honeycomb-team` header, whose value is the API key (also inside
     # OTEL_EXPORTER_OTLP_HEADERS' list: `x-honeycomb-team=<key>,…`).
     r"honeycomb[_.-]?team",
@@ -408,6 +411,7 @@ _SECRET_NAME_NEEDLES = (
         for spelling in (*_spellings(word, "key"), f"{word} key")
     ),
     *_spellings("storage", "key"),
+    *(spelling for vendor in ("genie", "squadcast") for spelling in _spellings(vendor, "key")),
     *_spellings("honeycomb", "team"),
     *_spellings("account", "key"),
     *_spellings("subscription", "key"),

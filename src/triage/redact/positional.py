@@ -142,6 +142,12 @@ _STDIN_READER = (
     r"|-pass(?:in)?[ \t]{1,3}stdin(?![\w-])"
     r"|--[\w-]{0,40}?pass(?:word|phrase)?-file[ \t=]{1,3}(?:/dev/stdin|-)(?![\w/-])"
     r"|cryptsetup(?![\w-])"
+    # A secret store's new value read from the input: Cloudflare's `wrangler secret put NAME`,
+    # Vercel's `env add NAME`, the desktop keyring's `secret-tool store` and Python's `keyring
+    # set`; and OpenLDAP's tools given their password file as the input (`-y /dev/stdin`).
+    r"|(?:wrangler[^\n|;&]{0,64}?[ \t]secret[ \t]{1,3}put|vercel[^\n|;&]{0,64}?[ \t]env"
+    r"[ \t]{1,3}add|secret-tool[ \t]{1,3}store|keyring[ \t]{1,3}set)(?![\w-])"
+    r"|ldap[a-z]{2,12}[^\n|;&]{0,256}?[ \t]-y[ \t]{1,3}(?:/dev/stdin|-)(?![\w/-])"
     r"|(?:(?<=\|)|(?<=\|[ \t])|(?<=\|[ \t]{2}))(?:sudo[ \t]{1,3})?passwd(?![\w.-])"
     # An option named like a secret that is given no value on the line (`databricks configure
     # --token`, `login --password --user bob`): the tool asks for it, and reads the input.
@@ -156,21 +162,46 @@ _STDIN_READER = (
 _USER_PASSWORD_READERS = ("chpasswd", "base64")
 
 
-def _piped_value(match: re.Match[str]) -> str:
-    """A value piped into a command that reads a password: replaced, but for `chpasswd` and
-    `base64` (`_USER_PASSWORD_READERS`), whose input is `user:password`, only the part after
-    the colon (base64 given no colon encodes no login, and the value stays)."""
-    reader = match["reader"].lower()
+def _piped_value(match: re.Match[str], reader: str | None = None) -> str:
+    """A value piped into a command that reads a password (`reader`, else the match's group
+    of that name): replaced, but for `chpasswd` and `base64` (`_USER_PASSWORD_READERS`), whose
+    input is `user:password`, only the part after the colon (base64 given no colon encodes no
+    login, and the value stays)."""
+    reader = (reader or match["reader"]).lower()
     if not any(name in reader for name in _USER_PASSWORD_READERS):
         return _value_replaced(match)
     value = match["value"]
     colon = value.find(":")
     if colon < 0:
         return _value_replaced(match) if "chpasswd" in reader else match[0]
+    if value.startswith("[REDACTED", colon + 1):
+        # Its password is gone already (a group's echo: `(echo bob:…) | chpasswd`).
+        return match[0]
     quote = match["q"] or ""
     start = match.start("value") - match.start() + colon + 1
     end = match.end("value") - match.start()
     return f"{match[0][:start]}{_PLACEHOLDER}{quote}{match[0][end:]}"
+
+
+#: An echo or a printf of a value among a group's commands (`(echo X; sleep 1; echo X)`): after
+#: the group's bracket, a `;` or a space.
+_GROUP_ECHO = re.compile(
+    r"(?<![^\s({;])(?:echo(?:[ \t]{1,3}-[neE]{1,3}+){0,3}+"
+    # printf's format taken whole (`'%s\n'`), never read as the value it formats.
+    r"|printf(?:[ \t]{1,3}(?P<f>[\"']?)%s(?:\\n)?(?P=f))?+)"
+    rf"[ \t]{{1,3}}(?P<value>{_VALUE})",
+    re.IGNORECASE,
+)
+
+
+def _grouped_echoes(match: re.Match[str]) -> str:
+    """A subshell's or a `{ …; }` group's echoes piped into a command that reads a password
+    (`(echo X; echo X) | passwd bob`: the password and its confirmation) with each echoed
+    value replaced as `_piped_value` replaces one echo's."""
+    reader, group = match["reader"], match["group"]
+    # Inside its brackets: the closing one is none of the last echo's value.
+    inside = _GROUP_ECHO.sub(lambda echo: _piped_value(echo, reader), group[1:-1])
+    return f"{group[0]}{inside}{match[0][len(group) - 1 :]}"
 
 
 #: What a command line before a here-string says of the value it is given: a silent read
@@ -230,10 +261,18 @@ def _here_string(match: re.Match[str]) -> str:
 _EXTENSION = re.compile(r"(?<=.)\.[A-Za-z0-9]{1,8}\Z")
 
 
+#: The system's account list (`/etc/passwd`, its backup `passwd-`, a chroot's copy): named
+#: like a password file, it holds users, their ids and shells, and no password.
+_ACCOUNT_LIST = re.compile(r"(?:\A|/)etc/passwd-?\Z")
+
+
 def _into_secret_file(match: re.Match[str]) -> str:
     """A value written into a file replaced (`_value_replaced`) when the file's name, its
     leading dots and its extension aside, names a secret (`.vault_pass`, `api_token`,
-    `vault_password.txt`); else the match unchanged (`echo hello > greeting.txt`)."""
+    `vault_password.txt`) and it is not the account list (`_ACCOUNT_LIST`); else the match
+    unchanged (`echo hello > greeting.txt`, `echo done | tee -a /etc/passwd`)."""
+    if _ACCOUNT_LIST.search(match["file"]) is not None:
+        return match[0]
     name = match["file"].rstrip("/").rsplit("/", 1)[-1].lstrip(".")
     if not secret_named(name) and not secret_named(_EXTENSION.sub("", name)):
         return match[0]
@@ -550,10 +589,20 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
         "pass\t",
         flags=re.IGNORECASE,
     ),
+    # A group's echoes into a command that reads a password (`(echo X; echo X) | passwd bob`, `{ echo X; echo X; } |
+    # smbpasswd -s -a bob`): `_grouped_echoes`. Before
+    # the single echo's rule, whose value would take the group's closing bracket.
+    _rule(
+        r"(?P<group>(?<![\w$])[({](?=[^\n(){}|]{0,1024}?(?:echo|printf))[^\n(){}|]{1,1024}?[)}])"
+        rf"[ \t]{{0,8}}\|[ \t]{{0,8}}(?P<reader>[^\n|;&]{{0,256}}?{_STDIN_READER})",
+        _grouped_echoes,
+        *("echo", "printf"),
+        flags=re.IGNORECASE,
+    ),
     # A value echoed, printed or given as a here-string (`cat <<< …`) into a command that reads
     # a password from its input (`_STDIN_READER`).
     _rule(
-        r"(?<![\w-])(?:echo(?:[ \t]{1,3}-[neE]{1,3}+){0,3}+|printf(?:[ \t]{1,3}[\"']%s(?:\\n)?[\"'])?"
+        r"(?<![\w-])(?:echo(?:[ \t]{1,3}-[neE]{1,3}+){0,3}+|printf(?:[ \t]{1,3}(?P<f>[\"']?)%s(?:\\n)?(?P=f))?"
         r"|cat[ \t]{1,3}<<<)"
         rf"[ \t]{{1,3}}(?P<value>{_VALUE})[ \t]{{0,8}}\|[ \t]{{0,8}}"
         rf"(?P<reader>[^\n|;&]{{0,256}}?{_STDIN_READER})",
@@ -713,7 +762,7 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
     # A value echoed or printed into a file named like a secret (`echo … > .vault_pass`,
     # `>> ~/.ansible/vault_password.txt`, `| tee /run/secrets/api_token`): `_into_secret_file`.
     _rule(
-        r"(?<![\w-])(?:echo(?:[ \t]{1,3}-[neE]{1,3}+){0,3}+|printf(?:[ \t]{1,3}[\"']%s(?:\\n)?[\"'])?)"
+        r"(?<![\w-])(?:echo(?:[ \t]{1,3}-[neE]{1,3}+){0,3}+|printf(?:[ \t]{1,3}(?P<f>[\"']?)%s(?:\\n)?(?P=f))?)"
         rf"[ \t]{{1,3}}(?P<value>{_VALUE})[ \t]{{0,8}}"
         r"(?:>>?|\|[ \t]{0,8}(?:sudo[ \t]{1,3})?tee(?:[ \t]{1,3}-a)?)[ \t]{0,8}"
         r"(?P<file>[^\s|;&<>\"'`]{1,256}+)",

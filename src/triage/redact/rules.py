@@ -15,6 +15,7 @@ from triage.redact.binds import BIND_RULES
 from triage.redact.calls import CALL_RULES
 from triage.redact.cloud import CLOUD_RULES
 from triage.redact.commands import COMMAND_RULES
+from triage.redact.grouped import GROUPED_RULES
 from triage.redact.hex_runs import HEX_RULES
 from triage.redact.logins import LOGIN_RULES
 from triage.redact.markup import MARKUP_RULES
@@ -31,6 +32,7 @@ from triage.redact.vendor_ids import VENDOR_ID_RULES
 from triage.redact.web import HEADER_RULES, URL_RULES
 
 _RULES: tuple[_Rule, ...] = (
+    *GROUPED_RULES,  # grouped: an AWS key id or a GitHub token written in spaced groups
     *TOKEN_RULES,  # tokens: private keys, hashes, JWTs, webhook URLs, vendors' tokens
     *HEX_RULES,  # hex_runs: a secret written as hex, a hex dump's rows
     *CLOUD_RULES,  # cloud: AWS signatures and keys, Datadog, Azure
