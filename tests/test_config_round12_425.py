@@ -257,3 +257,38 @@ def test_a_last_catch_all_route_named_default_stays_accepted(
     )
     router = load_router(load_settings())
     assert [rule.route.name for rule in router.rules] == ["web", "default"]
+
+
+# --- Webhook URLs in the routes file whose port or IPv6 literal no client reads -------------
+
+_BAD_HOSTS = ("hooks.slack.com:abc", "hooks.slack.com:70000", "[fe80::1")
+
+
+@pytest.mark.parametrize("host", _BAD_HOSTS)
+@pytest.mark.parametrize("where", ["slack", "escalate", "slack_env", "escalate_env"])
+def test_a_route_webhook_with_a_port_or_ipv6_literal_no_client_reads_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, host: str, where: str
+) -> None:
+    """A route's Slack webhook (given in the file or by its variable) whose port is no number
+    from 1 to 65535 or whose IPv6 address is not closed was taken, and every post to it failed;
+    it is refused at start-up naming the route, without the URL (a credential)."""
+    url = f"https://{host}/services/T000/B000/{PASSWORD}"
+    monkeypatch.setenv("HOOK_URL", url)
+    given = {
+        "slack": f'sinks = ["slack"]\n[route.slack]\nwebhook_url = "{url}"\n',
+        "slack_env": 'sinks = ["slack"]\n[route.slack]\nwebhook_url_env = "HOOK_URL"\n',
+        "escalate": (
+            f'sinks = ["backend"]\nescalate_after_s = 60\n[route.escalate]\n'
+            f'slack_webhook_url = "{url}"\n'
+        ),
+        "escalate_env": (
+            'sinks = ["backend"]\nescalate_after_s = 60\n[route.escalate]\n'
+            'slack_webhook_url_env = "HOOK_URL"\n'
+        ),
+    }[where]
+    _routes_file(tmp_path, f'[[route]]\nname = "ops"\n{given}', monkeypatch)
+    with pytest.raises(ConfigError) as caught:
+        load_router(load_settings())
+    message = str(caught.value)
+    assert "route 'ops'" in message and ("port" in message or "IPv6" in message), message
+    assert PASSWORD not in message and host not in message, message

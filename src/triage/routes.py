@@ -106,6 +106,7 @@ from triage.settings import (
     MAX_DURATION_S,
     Settings,
     as_written,
+    authority_problem,
     did_you_mean,
     validation_message,
 )
@@ -321,10 +322,21 @@ class _GitHub(BaseModel):
         return value
 
 
+def _readable_webhook(value: str | None) -> str | None:
+    """A webhook URL whose host and port a client can read (`authority_problem`): one with a
+    port that is no number, or an IPv6 address not closed, would fail every post."""
+    problem = None if value is None else authority_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
 class _Slack(BaseModel):
     model_config = _STRICT
 
-    webhook_url: str | None = Field(None, pattern=_WEBHOOK)
+    webhook_url: Annotated[str | None, AfterValidator(_readable_webhook)] = Field(
+        None, pattern=_WEBHOOK
+    )
     webhook_url_env: str | None = Field(None, pattern=_VARIABLE)
 
     @model_validator(mode="after")
@@ -337,7 +349,9 @@ class _Slack(BaseModel):
 class _Escalate(BaseModel):
     model_config = _STRICT
 
-    slack_webhook_url: str | None = Field(None, pattern=_ANY_WEBHOOK)
+    slack_webhook_url: Annotated[str | None, AfterValidator(_readable_webhook)] = Field(
+        None, pattern=_ANY_WEBHOOK
+    )
     slack_webhook_url_env: str | None = Field(None, pattern=_VARIABLE)
     github_assignees: tuple[_Login, ...] = ()
     github_label: _Label | None = None
@@ -815,6 +829,9 @@ def _webhook_from(variable: str, where: str) -> str:
         raise ConfigError(f"{where}: {variable} is not set")
     if not re.fullmatch(r"https?://[^/?#\s]+\S*", webhook, re.IGNORECASE):
         raise ConfigError(f"{where}: {variable} is not an http(s) URL")
+    problem = authority_problem(webhook)
+    if problem is not None:
+        raise ConfigError(f"{where}: {variable} {problem}")
     return webhook
 
 
