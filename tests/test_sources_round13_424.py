@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from triage.errors import InvalidAlertError
-from triage.models import Alert, Status
+from triage.models import Alert, Priority, Status
 from triage.normalize import normalize_body
 from triage.normalize.common import Normalized
 
@@ -187,3 +187,29 @@ def test_a_resources_labels_key_nothing() -> None:
     """Resource labels added while an incident is open make no new incident."""
     plain = _only(_gcp_with_resource_labels({}, {}))
     assert _only(_gcp_with_resource_labels({"env": "prod"}, {})).fingerprint == plain.fingerprint
+
+
+# --- PagerDuty: an account's priorities renamed SEV-1 to SEV-5 ---------------------------------
+
+#: PagerDuty lets an account rename its five priorities (Incident Priority settings), and many
+#: name them SEV-1 to SEV-5: the lowest, SEV-5, is a low incident whatever its urgency.
+
+
+def _pd_priority(named: str) -> dict[str, Any]:
+    """PagerDuty's incident.triggered sample, of high urgency, at the priority `named`."""
+    body = _sample("pagerduty/triggered.json")
+    body["event"]["data"]["urgency"] = "high"
+    body["event"]["data"]["priority"] = {"id": "PSO4NJQ", "summary": named,
+                                         "type": "priority_reference"}  # fmt: skip
+    return body
+
+
+@pytest.mark.parametrize("named", ["SEV-5", "Sev5", "SEV 5"])
+def test_a_sev5_pagerduty_incident_is_low(named: str) -> None:
+    """A SEV-5 incident is stated low, not left to its urgency (high)."""
+    assert _only(_pd_priority(named)).priority is Priority.LOW
+
+
+def test_a_sev1_pagerduty_incident_stays_critical() -> None:
+    """SEV-1, the top of the same scale, stays critical."""
+    assert _only(_pd_priority("SEV-1")).priority is Priority.CRITICAL

@@ -63,6 +63,9 @@ _FIVE_STEP_WORDS = {
     **common.PRIORITY_WORDS,
     **_FIVE_STEPS,
     **{name.removeprefix("p"): level for name, level in _FIVE_STEPS.items()},
+    # PagerDuty accounts that rename their five priorities SEV-1 to SEV-5: SEV-1 to SEV-4 read
+    # as every source reads them; SEV-5, the lowest, is low as P5 is.
+    "sev5": _L,
 }
 
 
@@ -75,7 +78,7 @@ def priority(value: Any) -> Priority | None:
 
 #: These tools' scale, as a note for a priority they state that it cannot read names it.
 FIVE_STEPS = common.PriorityScale(
-    priority, "P1 to P5, 1 to 5, SEV0 to SEV4, or a word such as critical, high, medium, low"
+    priority, "P1 to P5, 1 to 5, SEV0 to SEV5, or a word such as critical, high, medium, low"
 )
 
 
