@@ -34,14 +34,14 @@ from triage.redact.held import _forget_held
 #: loadfile and --no-loadscope-reorder, workers take files in collection order, so these run
 #: beside the many quick files instead of after them. Longest first (a SPLIT file by the length of its parts).
 LONG_FIRST = (
-    "test_every_source_hostile.py",  # ~33 CPU-s alone: the hostile samples rendered, fixed points, prompt views
+    "test_every_source_hostile.py",  # ~84 CPU-s alone (2026-12-06): the hostile samples rendered, fixed points, prompt views
     "test_bench_smoke.py",  # 35 s, one test
     "test_localstack_init.py",  # 31 s
-    "test_redaction_boundary.py",  # ~11 CPU-s alone (remembering redactor)
+    "test_redaction_boundary.py",  # ~18 CPU-s alone (remembering redactor)
     "test_summarise_hostile_more.py",  # 19 s
     "test_normalize_hostile.py",  # 17 s
     "test_faults.py",  # 47 s in 3 parts
-    "test_redact_idempotent.py",  # ~9 CPU-s alone, in 2 parts
+    "test_redact_idempotent.py",  # ~19 CPU-s alone, in 2 parts
     "test_sqs_fault_corners.py",  # 12 s
     "test_lifecycle_model.py",  # 12 s
     "test_signals_trust_scenarios.py",  # 11 s

@@ -727,7 +727,7 @@ def _breaker(breaker: CircuitBreaker) -> str:
 #: The pages a login may return to: the status page, or one incident's (its fingerprint, or
 #: the prefix of one, in lower-case hex as `incidents show` takes it). Nothing else: not
 #: another site (`//host`, `/\host`, `https:`), nor another path of this port.
-_RETURN_PATH = re.compile(rf"/(?:incidents/[0-9a-f]{{1,{_FINGERPRINT_CHARS}}})?")
+_RETURN_PATH = re.compile(rf"/(?:incidents/[0-9a-fA-F]{{1,{_FINGERPRINT_CHARS}}})?")
 
 
 #: The longest return target a login keeps (a filter past it is not worth a long URL).
