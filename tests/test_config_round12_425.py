@@ -292,3 +292,17 @@ def test_a_route_webhook_with_a_port_or_ipv6_literal_no_client_reads_is_refused(
     message = str(caught.value)
     assert "route 'ops'" in message and ("port" in message or "IPv6" in message), message
     assert PASSWORD not in message and host not in message, message
+
+
+@pytest.mark.parametrize("variable", ["BACKEND_BASE_URL", "GITHUB_API_URL"])
+@pytest.mark.parametrize("authority", ["localhost:abc", "localhost:0", "[::1:443"])
+def test_sink_urls_refuse_a_port_or_ipv6_literal_no_client_reads(
+    monkeypatch: pytest.MonkeyPatch, variable: str, authority: str
+) -> None:
+    """BACKEND_BASE_URL or GITHUB_API_URL with a port that is no number or an IPv6 address not
+    closed crashed `triage check` with a traceback (BACKEND_BASE_URL) or was told in the HTTP
+    library's words; it is refused at start-up naming the variable."""
+    message = _refusal(monkeypatch, variable, f"http://{authority}/api")
+    assert message.startswith(f"{variable}: "), message
+    assert "port" in message or "IPv6" in message, message
+    assert authority not in message, message

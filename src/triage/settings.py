@@ -550,6 +550,17 @@ class Settings(BaseSettings):
             raise ValueError(problem)
         return value
 
+    @field_validator("backend_base_url", "github_api_url")
+    @classmethod
+    def _sink_url_authority(cls, value: str) -> str:
+        # The sinks check the rest of these when a route uses them; a port that is no number
+        # or an IPv6 address not closed is refused here, before an HTTP client raises on it
+        # (with a traceback, in `triage check`) or names no setting.
+        problem = authority_problem(value) if _HTTP_URL.fullmatch(value) else None
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
     @field_validator(*SIGNED_URL_FIELDS)
     @classmethod
     def _no_user_and_password(cls, value: str | None) -> str | None:
