@@ -1948,6 +1948,10 @@ CASES = [
     ("id AKIA IOSF ODNN 7EXA MPLE.", "id [REDACTED:aws-key]."),
     ("pat ghp_ " + "aB3" * 12 + " ok", "pat [REDACTED:github-token] ok"),
     ("fly secrets set CONF=Xk7pL2mR9tQwE4rT", "fly secrets set CONF=[REDACTED:password]"),
+    (
+        "--auth-user-pass <(printf 'bob\\nXk7pL2mR9tQwE4rT')",
+        "--auth-user-pass <(printf 'bob\\n[REDACTED:password]')",
+    ),
 ]
 
 

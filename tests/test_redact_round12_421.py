@@ -281,3 +281,52 @@ def test_sops_field_not_named_like_a_secret_stays() -> None:
     """A SOPS field whose key names no secret (`host`) is printed as it is."""
     text = '$ sops -d --extract \'["db"]["host"]\' s.yaml\ndb.internal'
     assert _text(text) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["wg genkey: failed\nno space left", "wg genkey failed\nno space left on the device"],
+)
+def test_key_command_that_says_it_failed_keeps_the_next_line(text: str) -> None:
+    """A key-printing command whose own line says it failed printed no key: the line after
+    it (the failure's reason) stays."""
+    assert _text(text) == text
+
+
+def test_failure_word_in_a_path_still_prints_a_secret() -> None:
+    """A failure's word inside a path (`secret/failed`) says nothing of the command: what it
+    prints still goes."""
+    text = f"$ vault kv get -field=password secret/failed\n{PASSWORD}"
+    assert _text(text) == f"$ vault kv get -field=password secret/failed\n{P}"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (f"openvpn --askpass <(echo {PASSWORD})", f"openvpn --askpass <(echo {P})"),
+        (
+            f"openvpn --auth-user-pass <(printf 'bob\\n{PASSWORD}\\n') --config c",
+            f"openvpn --auth-user-pass <(printf 'bob\\n{P}\\n') --config c",
+        ),
+        (
+            f'openvpn --auth-user-pass <(echo -e "bob\\n{PASSWORD}")',
+            f'openvpn --auth-user-pass <(echo -e "bob\\n{P}")',
+        ),
+    ],
+)
+def test_openvpn_literal_password_file_is_redacted(text: str, expected: str) -> None:
+    """OpenVPN's `--askpass` and `--auth-user-pass` given a file made from a literal: the
+    password (the second line of the user's file) goes, the user stays."""
+    assert _text(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "openvpn --auth-user-pass /etc/openvpn/creds.txt",
+        "openvpn --config c.ovpn --auth-user-pass creds.txt --daemon",
+    ],
+)
+def test_openvpn_password_file_path_stays(text: str) -> None:
+    """`--auth-user-pass` names a file: its path or name is where the login is, and stays."""
+    assert _text(text) == text

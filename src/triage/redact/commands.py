@@ -382,6 +382,21 @@ _UUID = re.compile(r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 _VIRSH = re.compile(r"(?<![\w-])virsh(?![\w-])[^\n]{0,512}\Z")
 
 
+#: An option named like a secret whose value is always a file: OpenVPN's `--auth-user-pass`
+#: (a file of the user's and the password's lines; a literal one is `<(printf …)`).
+_FILE_OPTION = re.compile(r"--auth-user-pass\Z", re.IGNORECASE)
+#: A file's name with no directory: words and an extension (`creds.txt`).
+_FILE_NAME = re.compile(r"[\w-]{1,128}+(?:\.[A-Za-z0-9]{1,8}+){0,2}+")
+
+
+def _file_named(value: str) -> bool:
+    """Whether `value` is a file's path (`_file_path`) or a name of words with an extension
+    that no random key is (`creds.txt`, `auth.conf`)."""
+    if _file_path(value):
+        return True
+    return _FILE_NAME.fullmatch(value) is not None and "." in value and not _random_looking(value)
+
+
 def _file_reference(value: str) -> bool:
     """Whether a secret option's value is `@` and the file that holds it (`_AT_FILE`: curl's
     and many CLIs' convention), whose name says where the secret is, not what it is."""
@@ -412,6 +427,8 @@ def _option_value(match: re.Match[str]) -> str:
     if _secret_object(name, bare):
         return match[0]
     if _file_reference(bare) or _libvirt_secret_uuid(match, name, bare):
+        return match[0]
+    if _FILE_OPTION.search(name) is not None and _file_named(bare):
         return match[0]
     if match["q"]:
         closed = match["closed"] or ""
@@ -739,6 +756,12 @@ _FAILED = re.compile(
     r"|unauthori[sz]ed|no[ ]such)(?![a-z])",
     re.IGNORECASE,
 )
+#: A word on the command's own line that says it printed nothing but a failure (`wg genkey
+#: failed`, `wg genkey: error`): a word of its own, not part of a path (`secret/failed`).
+_SAID_FAILED = re.compile(
+    r"(?:(?<=[ \t:])|(?<=\A))(?:failed|fails|error|errored|denied|unable)(?=\Z|[ \t:.!,])",
+    re.IGNORECASE,
+)
 #: An output line printed before the secret: a warning (`Warning: …`, `W1206 …`), a tool's
 #: `name: note`, an interactive prompt (`Enter the password for bob at my.1password.com:`).
 _BEFORE_SECRET = re.compile(
@@ -974,7 +997,7 @@ def _printed_secret(brk: str) -> Callable[[re.Match[str]], str]:
             taken = range(0)
         elif match["az_output"] == "tsv" and taken:
             taken = _tsv_rows(lines, taken[0])
-        if _PIPED_TO_PUBLIC.search(head) is not None:
+        if _PIPED_TO_PUBLIC.search(head) is not None or _SAID_FAILED.search(head) is not None:
             taken = range(0)
         blanked, taken = _output_blanked(lines, taken)
         for at, line in blanked.items():
@@ -1745,7 +1768,9 @@ COMMAND_RULES: tuple[
     # <(echo X)`, `sshpass -f <(echo X)`, `wg set wg0 private-key <(echo X)`).
     _rule(
         r"((?:pass(?:word|phrase)?[-_]?(?:command|cmd)(?:=|[ \t]{1,3})(?P<q>\\?[\"'])?"
-        r"|(?:(?:pass(?:word|phrase)?|secret|token|key)[-_]?file|sshpass[ \t]{1,3}-f|private-key)"
+        r"|(?:(?:pass(?:word|phrase)?|secret|token|key)[-_]?file|sshpass[ \t]{1,3}-f|private-key"
+        # OpenVPN's `--askpass` (the private key's passphrase).
+        r"|askpass)"
         r"(?:=|[ \t]{1,3})<\()"
         r"(?:echo(?:[ \t]{1,3}-[neE]{1,3}+){0,3}+|printf(?:[ \t]{1,3}%s)?)[ \t]{1,3}\\?[\"']?)"
         r"(?!\[REDACTED|\$)(?:[^\s\"'\\)]|\\(?![nrt\"'\\])){1,512}+",
@@ -1754,6 +1779,15 @@ COMMAND_RULES: tuple[
         *("passphrase_command", "pass-command", "pass_command", "password_cmd", "password-cmd"),
         "<(",
         flags=re.IGNORECASE,
+    ),
+    # … and OpenVPN's `--auth-user-pass` file made from a literal: its first line the user,
+    # the second the password (`<(printf 'bob\nX\n')`, `<(echo -e "bob\nX")`).
+    _rule(
+        r"(auth-user-pass(?:=|[ \t]{1,3})<\((?:printf|echo(?:[ \t]{1,3}-[neE]{1,3}+){1,3}+)"
+        r"[ \t]{1,3}\\?[\"'][^\s\"'\\]{1,256}+\\n)"
+        r"(?!\[REDACTED)(?:[^\s\"'\\]|\\(?![nrt\"'\\])){1,512}+",
+        _replaced_value("[REDACTED:password]"),
+        "auth-user-pass",
     ),
     # A PowerShell here-string assigned to a variable named like a secret (`$password = @"`,
     # its lines, `"@`); the `@` may already be a placeholder (a pair's rule took it as the value).
