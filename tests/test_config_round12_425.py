@@ -306,3 +306,28 @@ def test_sink_urls_refuse_a_port_or_ipv6_literal_no_client_reads(
     assert message.startswith(f"{variable}: "), message
     assert "port" in message or "IPv6" in message, message
     assert authority not in message, message
+
+
+# --- Durations written with their unit --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "said"),
+    [
+        ("TRIAGE_SHUTDOWN_GRACE_S", "30s", "a number of seconds"),
+        ("TRIAGE_UPDATE_INTERVAL_S", "15m", "a number of seconds"),
+        ("TRIAGE_CLOSED_TTL_S", "30d", "a number of seconds"),
+        ("SQS_WAIT_TIME", "20s", "a whole number of seconds"),
+        ("TRIAGE_VISIBILITY_TIMEOUT_S", "1m", "a whole number of seconds"),
+        ("TRIAGE_INGEST_LINGER_MS", "5ms", "a number of milliseconds"),
+    ],
+)
+def test_a_duration_written_with_its_unit_is_told_the_unit_it_takes(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, said: str
+) -> None:
+    """`30s` or `15m` in a duration setting was answered "expected a number", which does not
+    say the unit is the problem; the message names the unit the setting takes, as the routes
+    file's does."""
+    message = _refusal(monkeypatch, variable, value)
+    assert message.startswith(f"{variable}: expected {said}"), message
+    assert "without a unit" in message, message

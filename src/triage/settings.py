@@ -1164,8 +1164,27 @@ def validation_message(error: Any) -> str:
     context = error.get("ctx") or {}
     if bound is not None and bound[1] in context:
         return f"{bound[0]} {context[bound[1]]}"
+    unit = _duration_unit(error)
+    if unit is not None:
+        return unit
     message = _PLAIN.get(error["type"], str(error["msg"]).removeprefix("Value error, "))
     return f"{message}{_meant(error)}"
+
+
+def _duration_unit(error: Any) -> str | None:
+    """For a duration setting's value that is no number (`30s`, `15m`, written as people write
+    them): the unit the setting takes, said with an example; else None."""
+    if error["type"] not in ("float_parsing", "int_parsing", "int_from_float"):
+        return None
+    key = str(error["loc"][-1]) if error["loc"] else ""
+    field = _field_named(key) or key  # a variable's name (SQS_WAIT_TIME) as its setting's
+    if field in WHOLE_SECOND_FIELDS:
+        return "expected a whole number of seconds, without a unit (60 for 1 min)"
+    if field.endswith("_s"):
+        return "expected a number of seconds, without a unit (300 for 5 min)"
+    if field.endswith("_ms"):
+        return "expected a number of milliseconds, without a unit (5 for 5 ms)"
+    return None
 
 
 #: pydantic's refusals of a number out of its range: the words, and the bound's key in `ctx`.
