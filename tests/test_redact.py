@@ -1952,6 +1952,14 @@ CASES = [
         "--auth-user-pass <(printf 'bob\\nXk7pL2mR9tQwE4rT')",
         "--auth-user-pass <(printf 'bob\\n[REDACTED:password]')",
     ),
+    (
+        "fs.azure.account.key.a.dfs.core.windows.net=Xk7pL2mR9tQwE4rT",
+        "fs.azure.account.key.a.dfs.core.windows.net=[REDACTED:password]",
+    ),
+    (
+        "--secure-environment-variables A=Xk7pL2mR9tQwE4rT",
+        "--secure-environment-variables A=[REDACTED:password]",
+    ),
 ]
 
 

@@ -222,14 +222,6 @@ def test_secret_store_set_reference_stays() -> None:
             f"printf %s {P} | wrangler secret put API_TOKEN",
         ),
         (
-            f"echo {PASSWORD} | vercel env add MY_CONF production",
-            f"echo {P} | vercel env add MY_CONF production",
-        ),
-        (
-            f"vercel env add MY_CONF production <<< {PASSWORD}",
-            f"vercel env add MY_CONF production <<< {P}",
-        ),
-        (
             f"secret-tool store --label=x svc y <<< {PASSWORD}",
             f"secret-tool store --label=x svc y <<< {P}",
         ),
@@ -242,7 +234,7 @@ def test_secret_store_set_reference_stays() -> None:
 )
 def test_value_fed_to_a_secret_store_is_redacted(text: str, expected: str) -> None:
     """A value piped or given as a here-string to a command that stores it as a secret
-    (`wrangler secret put`, `vercel env add`, `secret-tool store`, `keyring set`) or reads it
+    (`wrangler secret put`, `secret-tool store`, `keyring set`) or reads it
     as a password file (`ldapsearch -y /dev/stdin`) goes; printf's bare `%s` is its format."""
     assert _text(text) == expected
 
@@ -252,7 +244,7 @@ def test_value_fed_to_a_secret_store_is_redacted(text: str, expected: str) -> No
     [
         "printf %s hello | sort",
         "echo hello | ldapsearch -x -b dc=x -y /etc/ldap.pw",
-        "vercel env ls production <<< yes",
+        "echo production | vercel env add NODE_ENV preview",
     ],
 )
 def test_value_fed_to_other_commands_stays(text: str) -> None:
@@ -330,3 +322,63 @@ def test_openvpn_literal_password_file_is_redacted(text: str, expected: str) -> 
 def test_openvpn_password_file_path_stays(text: str) -> None:
     """`--auth-user-pass` names a file: its path or name is where the login is, and stays."""
     assert _text(text) == text
+
+
+# --- new classes: Hadoop's Azure storage secrets, Azure's secure variables ----------------------
+
+AZURE_KEY = "Xk9vQ2mZp7Lw4Rt" * 5 + "Xk9vQ2mZp7Lw4==="
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            f"fs.azure.account.key.acct.blob.core.windows.net={AZURE_KEY}",
+            f"fs.azure.account.key.acct.blob.core.windows.net={P}",
+        ),
+        (
+            f"--conf spark.hadoop.fs.azure.account.key.acct.dfs.core.windows.net={PASSWORD} -v",
+            f"--conf spark.hadoop.fs.azure.account.key.acct.dfs.core.windows.net={P} -v",
+        ),
+        (
+            "<name>fs.azure.account.key.acct.dfs.core.windows.net</name>\n"
+            f"  <value>{PASSWORD}</value>",
+            f"<name>fs.azure.account.key.acct.dfs.core.windows.net</name>\n  <value>{P}</value>",
+        ),
+        (
+            f"fs.azure.account.oauth2.client.secret.acct.dfs.core.windows.net: {PASSWORD}",
+            f"fs.azure.account.oauth2.client.secret.acct.dfs.core.windows.net: {P}",
+        ),
+        (
+            f"fs.azure.sas.logs.acct.blob.core.windows.net=sv=2020-08-04&sig={PASSWORD}",
+            f"fs.azure.sas.logs.acct.blob.core.windows.net={P}",
+        ),
+    ],
+)
+def test_hadoop_azure_storage_secret_is_redacted(text: str, expected: str) -> None:
+    """Hadoop's per-account Azure properties (`fs.azure.account.key.<host>`, the OAuth
+    client's secret, a container's SAS) end in a host, not a secret's word: the value goes."""
+    assert _text(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "fs.azure.account.auth.type.acct.dfs.core.windows.net=OAuth",
+        "fs.azure.account.key.acct.dfs.core.windows.net=${AZURE_KEY}",
+        "the fs.azure.account.key.acct.dfs.core.windows.net property is missing",
+    ],
+)
+def test_hadoop_azure_other_properties_stay(text: str) -> None:
+    """Another property of the account, a reference, and prose naming the property stay."""
+    assert _text(text) == text
+
+
+def test_azure_secure_environment_variables_are_redacted() -> None:
+    """`az container create --secure-environment-variables NAME=VALUE …`: each value goes,
+    the options after it stay."""
+    text = (
+        f"az container create --secure-environment-variables MYCONF={PASSWORD} B='{PASSWORD}' -g rg"
+    )
+    expected = f"az container create --secure-environment-variables MYCONF={P} B='{P}' -g rg"
+    assert _text(text) == expected

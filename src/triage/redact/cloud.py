@@ -382,6 +382,22 @@ CLOUD_RULES: tuple[
         _random_password_results,
         "random_password",
     ),
+    # Hadoop's Azure storage secrets, one property per account or container, whose name ends
+    # in the account's host (`fs.azure.account.key.<account>.dfs.core.windows.net`, the
+    # OAuth client's secret, a container's SAS token): after `=`, `:` or a space, or in
+    # core-site.xml's `<name>…</name><value>…</value>`; Spark's `spark.hadoop.` before it. A
+    # word after a space stays (prose: "fs.azure.account.key.acct is missing").
+    _rule(
+        r"(?P<head>(?<![\w-])fs\.azure\.(?:account\.key|account\.oauth2\.client\.secret"
+        r"|sas(?:\.fixed\.token)?)(?:\.[\w-]{1,253}+){1,12}+"
+        # After a space, a value long enough to be no word of prose.
+        r"(?:[ \t]{0,3}[=:][ \t]{0,3}|[ \t]{1,3}(?=[^\s<\"'\\]{16})"
+        r"|</name>(?:\s|\\[nrt]){0,64}+<value>(?:\s|\\[nrt]){0,64}+))"
+        r"(?!\[REDACTED|\$)[^\s<\"'\\]{1,4096}+",
+        r"\g<head>[REDACTED:password]",
+        "fs.azure.",
+        fold_needles=True,
+    ),
     # A name/value object (SSM's Parameter, an env entry, a tag) whose value stands apart
     # from its name: read as `Redactor.value` reads it.
     *NAMED_OBJECT_RULES,

@@ -1285,7 +1285,7 @@ _STORED_PAIR = re.compile(
 
 def _stored_values(match: re.Match[str]) -> str:
     """A secret store's `secrets set NAME=VALUE …` (Fly's, Supabase's, Doppler's, Infisical's,
-    Render's) with every value replaced, its quotes kept: the store holds secrets, so each
+    Render's; Azure's secure environment variables) with every value replaced, its quotes kept: the store holds secrets, so each
     value is one whatever its name (`MY_CONF=…`); a variable's reference (`$X`) stays."""
 
     def replaced(pair: re.Match[str]) -> str:
@@ -1571,6 +1571,14 @@ COMMAND_RULES: tuple[
         "-a\t",
         *("-A ", "-A\t", "-P ", "-P\t"),
         *("nikto", "--basic", "--digest", "--ntlm"),
+    ),
+    # Azure Container Instances' `--secure-environment-variables NAME=VALUE …`: secure, so
+    # each value is a secret whatever its name (`_stored_values`).
+    _rule(
+        r"(?<![\w-])--secure-environment-variables"
+        r"(?P<args>(?:[ \t]{1,3}(?!-)[^\s|;&]{1,1024}+){1,32}+)",
+        _stored_values,
+        "--secure-environment-variables",
     ),
     # A secret store's `secrets set NAME=VALUE …` (`_stored_values`), after the tool's options.
     _rule(

@@ -143,10 +143,11 @@ _STDIN_READER = (
     r"|--[\w-]{0,40}?pass(?:word|phrase)?-file[ \t=]{1,3}(?:/dev/stdin|-)(?![\w/-])"
     r"|cryptsetup(?![\w-])"
     # A secret store's new value read from the input: Cloudflare's `wrangler secret put NAME`,
-    # Vercel's `env add NAME`, the desktop keyring's `secret-tool store` and Python's `keyring
-    # set`; and OpenLDAP's tools given their password file as the input (`-y /dev/stdin`).
-    r"|(?:wrangler[^\n|;&]{0,64}?[ \t]secret[ \t]{1,3}put|vercel[^\n|;&]{0,64}?[ \t]env"
-    r"[ \t]{1,3}add|secret-tool[ \t]{1,3}store|keyring[ \t]{1,3}set)(?![\w-])"
+    # the desktop keyring's `secret-tool store` and Python's `keyring set` (not Vercel's `env
+    # add`, whose variables are settings too: `NODE_ENV`); and OpenLDAP's tools given their
+    # password file as the input (`-y /dev/stdin`).
+    r"|(?:wrangler[^\n|;&]{0,64}?[ \t]secret[ \t]{1,3}put|secret-tool[ \t]{1,3}store"
+    r"|keyring[ \t]{1,3}set)(?![\w-])"
     r"|ldap[a-z]{2,12}[^\n|;&]{0,256}?[ \t]-y[ \t]{1,3}(?:/dev/stdin|-)(?![\w/-])"
     r"|(?:(?<=\|)|(?<=\|[ \t])|(?<=\|[ \t]{2}))(?:sudo[ \t]{1,3})?passwd(?![\w.-])"
     # An option named like a secret that is given no value on the line (`databricks configure
