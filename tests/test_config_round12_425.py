@@ -331,3 +331,34 @@ def test_a_duration_written_with_its_unit_is_told_the_unit_it_takes(
     message = _refusal(monkeypatch, variable, value)
     assert message.startswith(f"{variable}: expected {said}"), message
     assert "without a unit" in message, message
+
+
+# --- A region name no AWS region has --------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["useast1", "us-east", "eu-west1", "east-1"])
+def test_a_region_without_the_shape_of_aws_names_is_refused_on_aws(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    """AWS_REGION=useast1 (or us-east, eu-west1) passed botocore's check of its characters,
+    and every call then went to a host that does not exist (sqs.useast1.amazonaws.com),
+    answered as a network failure; without AWS_ENDPOINT_URL it is refused at start-up."""
+    message = _refusal(monkeypatch, "AWS_REGION", value)
+    assert message.startswith("AWS_REGION: "), message
+    assert "eu-west-1" in message, message
+
+
+@pytest.mark.parametrize(
+    "value", ["us-east-1", "us-gov-west-1", "us-isob-east-1", "ap-southeast-4", "eusc-de-east-1"]
+)
+def test_aws_region_names_stay_accepted(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    """Every partition's region names (GovCloud, ISO, the European sovereign cloud) are taken."""
+    monkeypatch.setenv("AWS_REGION", value)
+    assert load_settings().aws_region == value
+
+
+def test_any_region_name_is_taken_with_a_local_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With AWS_ENDPOINT_URL (LocalStack, moto), the region is only a name: any is taken."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
+    monkeypatch.setenv("AWS_REGION", "local")
+    assert load_settings().aws_region == "local"

@@ -815,6 +815,20 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _region_aws_has(self) -> Settings:
+        # botocore takes any name of letters, digits and dashes, and builds AWS's hosts from it
+        # (sqs.useast1.amazonaws.com): every call would fail as a network error. A local
+        # endpoint (LocalStack, moto) takes any name, so only calls to AWS are guarded.
+        custom = self.aws_endpoint_url or os.environ.get("AWS_ENDPOINT_URL_SQS")
+        if custom or _AWS_REGION_NAME.fullmatch(self.aws_region):
+            return self
+        shown = repr(self.aws_region) if len(self.aws_region) <= 25 else "it"
+        raise ValueError(
+            f"AWS_REGION: {shown} is no AWS region's name (area-direction-number, such as "
+            "eu-west-1 or us-gov-west-1); set AWS_ENDPOINT_URL if it names a local one"
+        )
+
+    @model_validator(mode="after")
     def _queue_in_the_region(self) -> Settings:
         # botocore sends SQS's JSON calls to AWS_REGION's endpoint whatever host the queue URL
         # names, so a queue in another region answers "does not exist".
@@ -865,6 +879,10 @@ class Settings(BaseSettings):
         if missing:
             raise ConfigError(f"missing required setting: {', '.join(missing)}")
 
+
+#: How AWS names its regions in every partition: an area (us, eu, ap, eusc …), one to three
+#: words (gov, iso, south, east …) and a number (us-east-1, us-gov-west-1, eusc-de-east-1).
+_AWS_REGION_NAME = re.compile(r"[a-z]{2,5}(?:-[a-z]+){1,3}-[0-9]{1,2}")
 
 #: The region in a real SQS queue URL's host: sqs.<region>.amazonaws.com(.cn), the dual-stack
 #: sqs.<region>.api.aws, or the legacy <region>.queue.amazonaws.com.
