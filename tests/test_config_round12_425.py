@@ -362,3 +362,17 @@ def test_any_region_name_is_taken_with_a_local_endpoint(monkeypatch: pytest.Monk
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
     monkeypatch.setenv("AWS_REGION", "local")
     assert load_settings().aws_region == "local"
+
+
+# --- A listening address written as a URL writes it -------------------------------------------
+
+
+@pytest.mark.parametrize("variable", ["TRIAGE_HTTP_HOST", "TRIAGE_INGEST_HOST"])
+def test_a_bracketed_ipv6_listen_address_is_told_to_drop_the_brackets(
+    monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    """`[::1]`, as a URL writes an IPv6 address, was refused as no address at all; the
+    message now says the address is right and the brackets go."""
+    message = _refusal(monkeypatch, variable, "[::1]")
+    assert message.startswith(f"{variable}: "), message
+    assert "without brackets" in message and "::1" in message, message

@@ -604,6 +604,10 @@ class Settings(BaseSettings):
     @field_validator("http_host", "ingest_host")
     @classmethod
     def _listen_host(cls, value: str) -> str:
+        inner = value[1:-1] if value.startswith("[") and value.endswith("]") else ""
+        if inner and _is_ipv6(inner):
+            # As a URL writes it; the listener takes the address alone.
+            raise ValueError(f"write the IPv6 address without brackets: {inner}")
         if not _is_host(value):
             raise ValueError(
                 "must be an IP address or host name to listen on (0.0.0.0 or :: for every "
