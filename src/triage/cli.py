@@ -693,8 +693,9 @@ def _silence_stdout() -> None:
 
 
 def _warn_unknown_variables(settings: Settings) -> None:
-    """One warning per TRIAGE_* (SQS_*, BACKEND_*) variable that is no setting (a typo keeps
-    its default)."""
+    """One warning per TRIAGE_* (SQS_*, BACKEND_*, ALERT_TRIAGE_*, GITHUB_APP_*) variable
+    that is no setting, and per near miss of a setting under a prefix shared with other tools
+    (OPENAI_, GITHUB_, AWS_, SLACK_): a typo keeps its default (`unknown_variables`)."""
     log = structlog.get_logger("triage.settings")
     for message in unknown_variables(os.environ, settings.backend_token_env_key):
         log.warning("config.unknown_variable", detail=message)
