@@ -382,3 +382,57 @@ def test_azure_secure_environment_variables_are_redacted() -> None:
     )
     expected = f"az container create --secure-environment-variables MYCONF={P} B='{P}' -g rg"
     assert _text(text) == expected
+
+
+# --- new class: SDK calls that take a credential by its place ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            f"my $dbh = DBI->connect('dbi:Pg:dbname=x', 'app', '{PASSWORD}') or die;",
+            f"my $dbh = DBI->connect('dbi:Pg:dbname=x', 'app', '{P}') or die;",
+        ),
+        (
+            f"Net::SMTP.start('smtp', 587, 'x', 'bob', '{PASSWORD}', :login)",
+            f"Net::SMTP.start('smtp', 587, 'x', 'bob', '{P}', :login)",
+        ),
+        (f"Net::FTP.open('h', 'bob', '{PASSWORD}')", f"Net::FTP.open('h', 'bob', '{P}')"),
+        (
+            f'credentials.NewStaticCredentials("AKIAIOSFODNN7EXAMPLE", "{PASSWORD}", "")',
+            f'credentials.NewStaticCredentials("[REDACTED:aws-key]", "{P}", "")',
+        ),
+        (
+            f'new AWS.Credentials("AKIAIOSFODNN7EXAMPLE", "{PASSWORD}")',
+            f'new AWS.Credentials("[REDACTED:aws-key]", "{P}")',
+        ),
+        (
+            f'StorageSharedKeyCredential("acct", "{PASSWORD}")',
+            f'StorageSharedKeyCredential("acct", "{P}")',
+        ),
+        (
+            f'ClientSecretCredential("tenant", "client", "{PASSWORD}")',
+            f'ClientSecretCredential("tenant", "client", "{P}")',
+        ),
+        (
+            f'new ClientSecretCredentialBuilder().clientSecret("{PASSWORD}")',
+            f'new ClientSecretCredentialBuilder().clientSecret("{P}")',
+        ),
+        (f'AzureKeyCredential("{PASSWORD}")', f'AzureKeyCredential("{P}")'),
+    ],
+)
+def test_sdk_credential_by_its_place_is_redacted(text: str, expected: str) -> None:
+    """Perl's DBI->connect, Ruby's Net::SMTP and Net::FTP, the AWS SDKs' static credentials
+    and Azure's key and client-secret credentials take the secret by its place: it goes, the
+    account, user and tenant stay."""
+    assert _text(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['AzureKeyCredential(os.environ["KEY"])', "DBI->connect($dsn, $user, $pass)"],
+)
+def test_sdk_credential_from_a_variable_stays(text: str) -> None:
+    """A credential read from the environment or a variable holds no secret: it stays."""
+    assert _text(text) == text

@@ -324,6 +324,21 @@ _AUTH_CALLS = (
     (r"(?<![\w$])Credentials", 3),
     # The mongo shell's db.auth(user, password) and db.changeUserPassword(user, password).
     (r"\.auth|changeUserPassword", 1),
+    # Perl's DBI->connect(dsn, user, password); Ruby's Net::FTP.open|new(host, user, password)
+    # and Net::SMTP.start(address, port, helo, user, secret, authtype).
+    (r"DBI->connect|Net::FTP\.(?:open|new)", 2),
+    (r"Net::SMTP\.start", 4),
+    # The AWS SDKs' static credentials by another name (Go's NewStaticCredentials(id, secret,
+    # token), JavaScript's v2 AWS.Credentials(id, secret)); Azure's shared key credentials
+    # (StorageSharedKeyCredential(account, key), AzureNamedKeyCredential(name, key)).
+    (
+        r"NewStaticCredentials|AWS\.Credentials|StorageSharedKeyCredential|AzureNamedKeyCredential",
+        1,
+    ),
+    # Azure's ClientSecretCredential(tenant, client, secret), AzureKeyCredential(key), Java's
+    # builder's .clientSecret(secret); Python's keyring.set_password(service, user, password).
+    (r"ClientSecretCredential|keyring\.set_password", 2),
+    (r"AzureKeyCredential|\.clientSecret", 0),
 )
 #: … and clients that take a password by its place after a host and a port: redis-py's
 #: Redis(host, port, db, password) and StrictRedis (aioredis' and redis.asyncio's too), Jedis'
@@ -835,6 +850,8 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
         *("plaincredentials", "cx_oracle", "oracledb", "authenticate", "awscredentials"),
         *("awsbasiccredentials", "mongocredential", "ftp", "pymssql", ".pass_"),
         *(".auth", "changeuserpassword", "credentials("),
+        *("dbi->connect", "net::ftp", "net::smtp", "newstaticcredentials", "aws.credentials"),
+        *("keycredential", "clientsecretcredential", ".clientsecret", "keyring.set_password"),
         fold_needles=True,
     ),
     _rule(
