@@ -44,7 +44,7 @@ from triage.breaker import BreakerState, Permit, note_opened
 from triage.errors import SinkRejectedError, SinkThrottledError, SinkUnavailableError
 from triage.incidents import Incident
 from triage.incidents.ledger import SinkAnswer, SinkAnswers
-from triage.routes import Escalation, Router
+from triage.routes import Escalation, Route, Router
 from triage.settings import Settings
 from triage.sinks import markdown
 from triage.sinks.aio import AiohttpTransport
@@ -130,9 +130,9 @@ class Escalator:
         escalation has already told, calling `sent(target)` after each; raises a
         SinkUnavailableError (try again later) or SinkRejectedError (it cannot be done) when
         one refuses."""
-        route = self.router.named(incident.route or "")
-        target = route.escalation
-        if route.name != incident.route or target is None:
+        route = _route_of(self.router, incident)
+        target = route.escalation if route is not None else None
+        if route is None or route.name != incident.route or target is None:
             # The route was renamed or stopped escalating since the ticket opened.
             log.info("escalation.no_target", fingerprint=incident.fingerprint, route=incident.route)
             return
@@ -322,6 +322,17 @@ class Escalator:
                 reason=exc.detail,
             )
             self._missing_labels.note(ref.repository, label)
+
+
+def _route_of(router: Router, incident: Incident) -> Route | None:
+    """The route whose escalation `incident` takes, found as its effects find it: a group by
+    its group's key (`Router.named`: the grouping route keyed so), a single incident by its
+    route's name (`Router.recorded`), never the other way round. A grouping route's
+    `group_key` may be another route's name: a single incident looked up as a group would be
+    taken for that grouping route's and never escalated (and a group for the other's)."""
+    if incident.group is not None:
+        return router.named(incident.group.route)
+    return router.recorded(incident.route)
 
 
 def _webhook_wait(text: str, wait_s: float) -> SinkThrottledError:
