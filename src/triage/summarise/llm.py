@@ -290,7 +290,11 @@ class LlmSummariser:
 
     async def _complete(self, request: prompt.Prompt, deadline: float, permit: Permit) -> Answer:
         """One request, made once a slot is free, cut at TRIAGE_LLM_TIMEOUT_S or the call's
-        `deadline` (monotonic), whichever comes first."""
+        `deadline` (monotonic), whichever comes first. A request that fails is counted in
+        `LLMCalls` however it ends, as `LLMLatency` times it: one cut off by cancellation (the
+        message's time limit, a stop) as `cancelled`, one failing with an exception no
+        `ModelError` names as `error` (the fallback's word for it); both are re-raised
+        unchanged, so a stop still stops."""
         async with self._slot(deadline, permit):
             timeout_s = max(min(self.timeout_s, deadline - time.monotonic()), 0.1)
             started = time.perf_counter()
@@ -298,6 +302,12 @@ class LlmSummariser:
                 answer = await self.model.complete(request.system, request.user, timeout_s)
             except ModelError as exc:
                 self.metrics.incr("LLMCalls", outcome=exc.outcome)
+                raise
+            except asyncio.CancelledError:
+                self.metrics.incr("LLMCalls", outcome="cancelled")
+                raise
+            except Exception:
+                self.metrics.incr("LLMCalls", outcome="error")
                 raise
             finally:
                 self.metrics.observe("LLMLatency", (time.perf_counter() - started) * 1000)
