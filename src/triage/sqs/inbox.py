@@ -9,7 +9,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import structlog
 from botocore.exceptions import ClientError
@@ -111,6 +111,34 @@ class Message:
         return is_identity(self.attributes.get(REDRIVEN_FROM_ATTRIBUTE, ""))
 
 
+#: The reason an entry of a receive's answer that cannot be read counts under
+#: (`MessagesFailed`, `MessagesDeadLettered`) and its `message.unreadable_entry` line names.
+UNREADABLE_REASON = "unreadable"
+
+
+@dataclass(frozen=True, slots=True)
+class UnreadableEntry:
+    """An entry of a receive's answer that `message_from` could not read: never handed out,
+    made visible again at once when it has a receipt handle. Said to the inbox's
+    `on_unreadable` listeners so that it is counted as any failed message is (received,
+    failed, dead-lettered on its last receive), though no worker ever holds it."""
+
+    #: SQS's MessageId; None when the entry has none (each such entry is a message apart).
+    message_id: str | None
+    #: Its ApproximateReceiveCount, UNKNOWN_RECEIVE_COUNT when not said (`Message`'s).
+    receive_count: int
+    #: Why it cannot be read (never any of its body).
+    error: str
+
+
+@runtime_checkable
+class SaysUnreadable(Protocol):
+    """An inbox that says each entry of an answer it cannot read (and so never hands out):
+    the supervisor listens while it serves, to count them."""
+
+    on_unreadable: list[Callable[[UnreadableEntry], None]]
+
+
 @dataclass(frozen=True, slots=True)
 class Depth:
     visible: int
@@ -193,6 +221,9 @@ class SqsInbox:
         #: again: (message id, attribute) unreadable, (receipt handle, code) of a refused
         #: visibility change, and that an answer held more messages than asked.
         self._said = _Said()
+        #: Called with each entry of an answer that cannot be read, as it is met (before its
+        #: release, which a stop may cut short): the supervisor counts it there.
+        self.on_unreadable: list[Callable[[UnreadableEntry], None]] = []
 
     async def receive(self, max_messages: int, wait_s: int, visibility_s: int) -> list[Message]:
         bound_s = wait_s + self.answer_slack_s
@@ -229,7 +260,7 @@ class SqsInbox:
             try:
                 messages.append(message_from(raw, self._said.first))
             except ValueError as exc:
-                log.warning("message.unreadable_entry", error=str(exc))
+                self._unreadable(raw, str(exc))
                 unreadable += _releasable(raw)
         if len(messages) > max_messages:
             # An endpoint that ignored MaxNumberOfMessages: each message handed out takes a
@@ -244,6 +275,20 @@ class SqsInbox:
             # a receipt handle comes back when its visibility ends.)
             await self.change_visibility(unreadable, 0)
         return messages
+
+    def _unreadable(self, raw: object, error: str) -> None:
+        """Say an entry that cannot be read in its one line (why, and its id and receive
+        count when it has them), and tell the listeners, which count it."""
+        entry = unreadable_entry(raw, error)
+        log.warning(
+            "message.unreadable_entry",
+            reason=UNREADABLE_REASON,
+            error=error,
+            message_id=entry.message_id,
+            receive_count=entry.receive_count or None,
+        )
+        for listener in self.on_unreadable:
+            listener(entry)
 
     async def delete(self, messages: Sequence[Message]) -> list[str]:
         failed: list[str] = []
@@ -532,6 +577,19 @@ def _string_attributes(mid: str, raw: object, say: Say) -> dict[str, str]:
             reason=f"{dropped} no UTF-8 text",
         )
     return attributes
+
+
+def unreadable_entry(raw: object, error: str) -> UnreadableEntry:
+    """What can be read of an entry `message_from` refused (`error`): its id and receive
+    count, each only when it has the shape SQS gives it."""
+    entry = _mapping(raw)
+    mid = entry.get("MessageId")
+    try:
+        count = _receive_count(_mapping(entry.get("Attributes")).get("ApproximateReceiveCount"))
+    except ValueError:
+        count = UNKNOWN_RECEIVE_COUNT
+    named = mid if isinstance(mid, str) and mid and is_text(mid) else None
+    return UnreadableEntry(message_id=named, receive_count=count, error=error)
 
 
 def _releasable(raw: object) -> list[Message]:

@@ -74,7 +74,7 @@ from triage.sqs.base import (
     config_past_sqs,
 )
 from triage.sqs.holding import _backoff as _backoff  # re-exported: its tests import it here
-from triage.sqs.inbox import MAX_VISIBILITY_S, Message, batch_alerts
+from triage.sqs.inbox import MAX_VISIBILITY_S, Message, SaysUnreadable, batch_alerts
 from triage.sqs.receiving import Receiving
 from triage.sqs.working import DRY_RUN_REASON, SHUTDOWN_REASON
 
@@ -127,6 +127,7 @@ class Supervisor(Receiving):
         """Run until a signal (or --drain) says stop; return after a clean shutdown, or raise
         DaemonCrashed after it if a helper crashed."""
         self._install_signal_handlers()
+        self._listen_for_unreadable()
         for name, run in self._helper_specs():
             task = asyncio.create_task(run(), name=name)
             self._helpers[task] = name
@@ -145,11 +146,24 @@ class Supervisor(Receiving):
                     await self._stop_helpers()
             finally:
                 self._remove_signal_handlers()
+                self._stop_listening_for_unreadable()
             log.info("daemon.stopped", **self._counters())
         if self._crashed:
             raise DaemonCrashed(f"{', '.join(self._crashed)} crashed; see daemon.helper_crashed")
         if self._drain_gave_up is not None:
             raise DrainFailed(self._drain_gave_up)
+
+    def _listen_for_unreadable(self) -> None:
+        """Count what the inbox cannot read (`_count_unreadable`) while serving, when it says
+        so (`SaysUnreadable`: SQS's does; an inbox that reads every entry need not)."""
+        if isinstance(self.inbox, SaysUnreadable):
+            self.inbox.on_unreadable.append(self._count_unreadable)
+
+    def _stop_listening_for_unreadable(self) -> None:
+        """Served: the inbox no longer counts into this supervisor (nor holds on to it)."""
+        if isinstance(self.inbox, SaysUnreadable):
+            listeners = self.inbox.on_unreadable
+            listeners[:] = [f for f in listeners if f != self._count_unreadable]
 
     def _say_settings_past_sqs(self) -> None:
         """Each setting SQS's 12 h visibility cap keeps from being had as set, said once,

@@ -31,7 +31,13 @@ from triage.errors import (
 from triage.incidents.lifecycle import Action, Outcome
 from triage.pipeline import alert_fields
 from triage.sqs.holding import Holding, _whole_s
-from triage.sqs.inbox import MAX_VISIBILITY_S, TRACEPARENT_ATTRIBUTE, Message
+from triage.sqs.inbox import (
+    MAX_VISIBILITY_S,
+    TRACEPARENT_ATTRIBUTE,
+    UNREADABLE_REASON,
+    Message,
+    UnreadableEntry,
+)
 from triage.sqs.store_watch import StoreWatch
 
 # Logged as the supervisor: its events keep the logger name they had before the split.
@@ -355,7 +361,30 @@ class Working(Holding, StoreWatch):
                 message.alert.update(failed_alert)
             raise
 
-    def _count_if_last(self, message: Message, reason: str, incident: Mapping[str, object]) -> None:
+    def _count_unreadable(self, entry: UnreadableEntry) -> None:
+        """Count an entry of a receive's answer that cannot be read as any failed message
+        (the inbox's listener, `SqsInbox.on_unreadable`): received, failed
+        (`MessagesFailed{reason=unreadable}`), and dead-lettered on its last receive, since
+        SQS moves it to the DLQ at its next receive as it does any message left undeleted.
+        No worker ever holds it: its `message.unreadable_entry` line (the inbox's) says why.
+        Entries without a MessageId are each a message apart: never taken for one another."""
+        self.stats.received += 1
+        self.stats.rejected += 1
+        if entry.message_id is not None:
+            self.stats.remember(entry.message_id, UNREADABLE_REASON, entry.error)
+        message = Message(entry.message_id or "?", "", "", entry.receive_count, None)
+        with structlog.contextvars.bound_contextvars(message_id=entry.message_id):
+            self.metrics.incr("MessagesFailed", reason=UNREADABLE_REASON)
+            self._count_if_last(message, UNREADABLE_REASON, {}, once=entry.message_id is not None)
+
+    def _count_if_last(
+        self,
+        message: Message,
+        reason: str,
+        incident: Mapping[str, object],
+        *,
+        once: bool = True,
+    ) -> None:
         """Count `message` in MessagesDeadLettered when it leaves our hands undeleted on its
         last receive: the redrive policy moves it to the DLQ at its next receive, so this is
         the message given up on (MessagesFailed counts each failed attempt), once however
@@ -364,13 +393,14 @@ class Working(Holding, StoreWatch):
         (its `message.unreadable_attribute` line said so): a guess would lie both ways, and
         SQS, which knows both, redrives it all the same. Its line names the `incident`
         (the alert its failure reached, or what its work did), as every line of one alert
-        does: it is the line an operator searches for what went to the DLQ."""
+        does: it is the line an operator searches for what went to the DLQ. Not `once`:
+        counted whatever was counted before (a message without an id to know it by)."""
         limit, count = self.max_receive_count, message.known_receive_count
         if limit is None or count is None or count < limit:
             return
         fields = {"reason": reason, "receive_count": count, "max_receive_count": limit}
         fields.update(incident)
-        if not self._first_to_count("MessagesDeadLettered", message):
+        if once and not self._first_to_count("MessagesDeadLettered", message):
             # Another copy of it in hand was given up and said: one message, one dead letter.
             log.debug("message.dead_lettered", copy=True, **fields)
             return
