@@ -1108,6 +1108,10 @@ CASES = [
         "ftp_login(Object(FTP), 'u', '[REDACTED:password]')",
     ),
     ('x.setPassword("opal-42")', 'x.setPassword("[REDACTED:password]")'),
+    (
+        'keyring.set_password("svc", "bob", "opal-42")',
+        'keyring.set_password("svc", "bob", "[REDACTED:password]")',
+    ),
     ("{name: DB_PASSWORD, value: opal-42}", "{name: DB_PASSWORD, value: [REDACTED:password]}"),
     # A section inside a JSON string; a Kubernetes Secret's stringData.
     ('{"m": "secrets:\\n  db: opal-42"}', '{"m": "secrets:\\n  db: [REDACTED:password]"}'),

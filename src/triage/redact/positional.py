@@ -336,8 +336,9 @@ _AUTH_CALLS = (
         1,
     ),
     # Azure's ClientSecretCredential(tenant, client, secret), AzureKeyCredential(key), Java's
-    # builder's .clientSecret(secret); Python's keyring.set_password(service, user, password).
-    (r"ClientSecretCredential|keyring\.set_password", 2),
+    # builder's .clientSecret(secret); Python's keyring.set_password(service, user, password),
+    # also imported bare or a backend's (`keyring.get_keyring().set_password(…)`).
+    (r"ClientSecretCredential|(?<![\w$])set_password", 2),
     (r"AzureKeyCredential|\.clientSecret", 0),
 )
 #: … and clients that take a password by its place after a host and a port: redis-py's
@@ -371,26 +372,43 @@ _CALL_ARGUMENTS = (
 )
 
 
-def _call_argument(match: re.Match[str]) -> str:
-    """A call's arguments with the password's (its place from `_CALLS` or `_AUTH_CALLS`)
-    replaced, when it is a quoted string; else the match unchanged."""
-    function = match["function"]
-    index = next(
-        i
-        for table, flags in (
-            *((_AUTH_CALLS, 0), (_BIND_CALLS, 0), (_CLIENT_CALLS, 0)),
-            (_CALLS, re.IGNORECASE),
-        )
-        for name, i in table
-        if re.fullmatch(name, function, flags)
+def _secret_place(function: str) -> int | None:
+    """The place (from 0) of the password among the arguments of `function` (a call's name as
+    `_CALLS`, `_AUTH_CALLS`, `_BIND_CALLS` or `_CLIENT_CALLS` spell it); None for another."""
+    return next(
+        (
+            i
+            for table, flags in (
+                *((_AUTH_CALLS, 0), (_BIND_CALLS, 0), (_CLIENT_CALLS, 0)),
+                (_CALLS, re.IGNORECASE),
+            )
+            for name, i in table
+            if re.fullmatch(name, function, flags)
+        ),
+        None,
     )
-    args = match["args"]
+
+
+def _argument_start(args: str, index: int) -> int | None:
+    """Where the argument at `index` (from 0) starts in `args` (a call's arguments, read by
+    `_ARGUMENT`); None when the call has fewer arguments."""
     position = 0
     for _ in range(index):
         argument = _ARGUMENT.match(args, position)
         if argument is None or argument.end() >= len(args) or args[argument.end()] != ",":
-            return match[0]
+            return None
         position = argument.end() + 1
+    return position
+
+
+def _call_argument(match: re.Match[str]) -> str:
+    """A call's arguments with the password's (its place from `_CALLS` or `_AUTH_CALLS`)
+    replaced, when it is a quoted string; else the match unchanged."""
+    index = _secret_place(match["function"])
+    args = match["args"]
+    position = None if index is None else _argument_start(args, index)
+    if position is None:
+        return match[0]
     argument = _ARGUMENT.match(args, position)
     value = argument[0].strip() if argument else ""
     quote = '\\"' if value.startswith('\\"') else value[:1]
@@ -401,6 +419,26 @@ def _call_argument(match: re.Match[str]) -> str:
     start = match.start("args") - match.start() + args.index(value, position)
     replaced = f"{quote}{_PLACEHOLDER}{quote}"
     return f"{match[0][:start]}{replaced}{match[0][start + len(value) :]}"
+
+
+#: A setter's name and its arguments' opening bracket (the setter rule's match, from its start).
+_SETTER_CALL = re.compile(r"(?P<function>[^(]{1,256}?)[ \t]{0,3}(?=\()")
+_SETTER_ARGUMENTS = re.compile(_CALL_ARGUMENTS)
+
+
+def _setter_value(match: re.Match[str]) -> str:
+    """A setter's first literal replaced (`_value_replaced`), unless the setter is a call whose
+    password is known by a later place (`_secret_place`: keyring's `set_password(service,
+    username, password)`) and has an argument there: that argument is the secret (the
+    positional rules read it), and the first names what it is for."""
+    setter = _SETTER_CALL.match(match[0])
+    index = None if setter is None else _secret_place(setter["function"])
+    if setter is None or not index:
+        return _value_replaced(match)
+    call = _SETTER_ARGUMENTS.match(match.string, match.start() + setter.end())
+    if call is None or _argument_start(call["args"], index) is None:
+        return _value_replaced(match)
+    return match[0]
 
 
 #: A JAAS login module's `user_<name>="…"` option: the password of user <name> (ZooKeeper's
@@ -851,7 +889,7 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
         *("awsbasiccredentials", "mongocredential", "ftp", "pymssql", ".pass_"),
         *(".auth", "changeuserpassword", "credentials("),
         *("dbi->connect", "net::ftp", "net::smtp", "newstaticcredentials", "aws.credentials"),
-        *("keycredential", "clientsecretcredential", ".clientsecret", "keyring.set_password"),
+        *("keycredential", "clientsecretcredential", ".clientsecret", "set_password"),
         fold_needles=True,
     ),
     _rule(
@@ -937,7 +975,8 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
     # A setter or a builder's method named like a secret, with a literal in any quotes (also
     # `\\"…\\"` inside a JSON string, JavaScript's `` `…` ``): setPassword("pw"),
     # set_api_key('pw'), withClientSecret("pw"), .password("pw") (not getPassword("db"), whose
-    # argument names the secret).
+    # argument names the secret; nor the first of a call whose secret has a later place:
+    # keyring's set_password("service", "user", "pw"), `_setter_value`).
     _rule(
         # Its first character read first (`s`, `w` or a `.`), so the engine skips to the next.
         rf"(?:(?-i:[sSwW])(?<![\w$].)(?:et|ith)_?[A-Za-z0-9_]{{0,64}}?|(?-i:\.)){_SECRET_NAME}"
@@ -946,7 +985,7 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
         # type's constructor, Java's `Optional.of("…")`.
         rf"[ \t]{{0,3}}(?:{_LITERAL_WRAPPERS}[ \t]{{0,3}}\([ \t]{{0,3}})?"
         rf"(?P<value>(?P<q>\\?[\"'`])(?!\[REDACTED){_QUOTED_CHAR}{{1,512}}+(?P=q))",
-        _value_replaced,
+        _setter_value,
         *_SECRET_NAME_NEEDLES,
         flags=re.IGNORECASE,
     ),
