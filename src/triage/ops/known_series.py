@@ -37,7 +37,9 @@ SINK_OUTCOMES: dict[str, tuple[str, ...]] = {
         "no_access",
     ),
 }
-#: The outcomes of `LLMCalls{outcome}`: an answer, and what a model client's error says it is.
+#: The outcomes of `LLMCalls{outcome}`: an answer, what a model client's error says it is, and
+#: a request cut off by cancellation (the message's time limit, a stop) or failing with an
+#: exception no `ModelError` names (`LlmSummariser._complete`).
 LLM_OUTCOMES = (
     "ok",
     "refused",
@@ -47,9 +49,12 @@ LLM_OUTCOMES = (
     "rate_limited",
     "unreachable",
     "server_error",
+    "cancelled",
+    "error",
 )
-#: Why a message is released that no error class names: a crash, a timeout, a lost delete.
-_RELEASE_REASONS = ("bug", "timeout", "delete")
+#: Why a message is released that no error class names: a crash, a timeout, a lost delete,
+#: an entry of a receive's answer that cannot be read (`triage.sqs.inbox.UNREADABLE_REASON`).
+_RELEASE_REASONS = ("bug", "timeout", "delete", "unreadable")
 #: Reasons the code gives an error where it raises it (`GitHubUnavailableError(...,
 #: reason="network")`), beside its class's own; tests/test_signals_trust_scenarios.py reads
 #: the source for every such reason and fails on one missing here.
