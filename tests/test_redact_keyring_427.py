@@ -78,3 +78,20 @@ def test_a_setters_only_or_first_literal_still_goes(text: str, expected: str) ->
     """A setter named like a secret still loses its literal when that is its one argument
     (Django's `user.set_password("…")`) or the first before others that are no literal."""
     assert _text(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            f'client.set_secret("db-password", "{PASSWORD}")',
+            f'client.set_secret("db-password", "{P}")',
+        ),
+        (f'core.setSecret("{PASSWORD}")', f'core.setSecret("{P}")'),
+        (f'client.set_secret("{PASSWORD}")', f'client.set_secret("{P}")'),
+    ],
+)
+def test_a_secret_stores_set_secret_loses_its_value_not_its_name(text: str, expected: str) -> None:
+    """Azure Key Vault's `SecretClient.set_secret(name, value)` loses its value, its name
+    stays; a set_secret given one literal (GitHub Actions' `core.setSecret`) still loses it."""
+    assert _text(text) == expected

@@ -340,6 +340,8 @@ _AUTH_CALLS = (
     # also imported bare or a backend's (`keyring.get_keyring().set_password(…)`).
     (r"ClientSecretCredential|(?<![\w$])set_password", 2),
     (r"AzureKeyCredential|\.clientSecret", 0),
+    # Azure Key Vault's SecretClient.set_secret(name, value): the name says what it is for.
+    (r"(?<![\w$])set_secret", 1),
 )
 #: … and clients that take a password by its place after a host and a port: redis-py's
 #: Redis(host, port, db, password) and StrictRedis (aioredis' and redis.asyncio's too), Jedis'
@@ -890,6 +892,7 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
         *(".auth", "changeuserpassword", "credentials("),
         *("dbi->connect", "net::ftp", "net::smtp", "newstaticcredentials", "aws.credentials"),
         *("keycredential", "clientsecretcredential", ".clientsecret", "set_password"),
+        "set_secret",
         fold_needles=True,
     ),
     _rule(
