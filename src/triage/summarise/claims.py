@@ -261,7 +261,9 @@ class _Language:
 
 
 def _marked_claims(text: str) -> tuple[str, int]:
-    lowered = text.lower()
+    # Gated on the text with each run of whitespace read as one space, as the claims read it
+    # (`\s{1,4}`): a tab or a non-breaking space in "on its own" passes the " own" gate.
+    lowered = " ".join(text.lower().split())
     marked = 0
     for language in _LANGUAGES:
         if any(word in lowered for word in language.words) and (
@@ -345,9 +347,9 @@ _MORE_CLAIM = re.compile(
     | \breturned\s{{1,4}}to\s{{1,4}}normal\b
     # a step resolving it, or closing or ignoring it where it pages from
     | (?P<step>
-        \b(?:(?:(?:acknowledge|ack)\s{{1,4}}and\s{{1,4}})?resolve[ ]{{1,4}}(?:this|the|these|those|that|both)
+        \b(?:(?:(?:acknowledge|ack)\s{{1,4}}and\s{{1,4}})?resolve\s{{1,4}}(?:this|the|these|those|that|both)
           (?:\s{{1,4}}{_PAGER})?
-        | (?:ignore|close)[ ]{{1,4}}(?:this|the|these|those|that|both)\s{{1,4}}{_PAGER})
+        | (?:ignore|close)\s{{1,4}}(?:this|the|these|those|that|both)\s{{1,4}}{_PAGER})
         \s{{1,4}}{_DISMISSED}{_DISMISSED_END}
       # or left to go away by itself ("wait for it to clear on its own", "let it resolve
       # itself"): no one looks at it
@@ -355,7 +357,7 @@ _MORE_CLAIM = re.compile(
           (?:it|this|them|(?:this|the|these|those|that)\s{{1,4}}(?:{_DISMISSED}|errors?|spike))
           \s{{1,4}}(?:to\s{{1,4}})?
           (?:(?:clear|resolve|recover|heal|subside|settle|fix)(?:e?s)?|go(?:es)?\s{{1,4}}away)
-          \s{{1,4}}(?:on\s{{1,4}}(?:its|their)[ ]{{1,4}}own|by\s{{1,4}}(?:itself|themselves)
+          \s{{1,4}}(?:on\s{{1,4}}(?:its|their)\s{{1,4}}own|by\s{{1,4}}(?:itself|themselves)
           |itself|themselves)\b
       )
     # a step silencing it: a downtime, its state set to OK, its rule deleted
@@ -414,7 +416,7 @@ _STOPPED_CLAIM = re.compile(
     | \bno\s{{1,4}}longer\s{{1,4}}(?:firing|alerting|failing|erroring|in\s{{1,4}}alarm)\b
     | \b(?:{_DISMISSED}|outage|problem|errors|failures)\s{{1,4}}(?:has\s{{1,4}}|have\s{{1,4}})?
         (?:(?:now|already|since)\s{{1,4}})?(?:cleared|stopped|ended|ceased|subsided)\b
-    | \b(?:{_DISMISSED}|outage|problem|disruption)\s{{1,4}}(?:is|was)[ ](?:now[ ])?over\b
+    | \b(?:{_DISMISSED}|outage|problem|disruption)\s{{1,4}}(?:is|was)\s{{1,4}}(?:now\s{{1,4}})?over\b
     | \b(?:service|services|traffic|access|connectivity|availability)\s{{1,4}}
         (?:(?:has|have)\s{{1,4}}been\s{{1,4}}|is\s{{1,4}}|are\s{{1,4}}|was\s{{1,4}}|were\s{{1,4}})?
         (?:now\s{{1,4}}|fully\s{{1,4}})?restored\b
