@@ -14,7 +14,9 @@ A fact is a token that states something a reader would act on:
              (kept as `number` too, but matched as text); a number in words past nine
              ("twelve thousand", "eighty percent": `_spelled_numbers`), by value as digits
     host     dotted names of two or more labels of two or more characters: db-7.internal,
-             punycode too (xn--80ak6aa92e.com)
+             punycode too (xn--80ak6aa92e.com); a name ending in a file's extension that
+             no internet domain is (app.log, dump.bin, values.yaml: `_names_a_file`) is a
+             file, not a host, unless it is reached as one (`ops@`, `://`, a `:` port)
     id       UUIDs, ARNs, runs of 8+ hex digits, and tokens of 4+ characters mixing letters
              and digits (i-0abc123def, pod-7f9c, us-east-1, europe-west1, eastus2)
     region   cloud regions named without a digit (`_REGIONS`: Azure's westeurope, uksouth,
@@ -202,6 +204,7 @@ def check(text: str, shown: Evidence) -> Checked:
         for match in _FACT.finditer(plain)
         if (fact := _fact(match) or (_region(match) if regions else None)) is not None
         and not _grounded_at(fact, plain, match.start(), shown)
+        and not _a_file_not_a_host(fact, plain, match.start())
     ]
     # Numbers in words span whole words of `_FACT` that state no fact (`_SPELLED`): their
     # marks fall between the others'.
@@ -326,6 +329,21 @@ def _names_a_file(plain: str, start: int, token: str) -> bool:
         return True
     return _REDIRECTED.search(plain, max(0, start - _REDIRECT_REACH), start) is not None
 
+
+def _a_file_not_a_host(fact: _Fact, plain: str, start: int) -> bool:
+    """Whether the `host` at `start` of a description or a title is a file (`_names_a_file`:
+    "read app.log") that nothing there reaches as a host: no `@` or `://` before it, no `:`
+    and a port after it ("dump.bin:8443"). The alert need not hold a file the ticket names,
+    as a step's own file names need not be in it."""
+    if fact.kind != "host" or not _names_a_file(plain, start, fact.token):
+        return False
+    after = start + len(fact.token)
+    reached = plain[start - 1 : start] == "@" or plain[max(0, start - 3) : start] == "://"
+    return not reached and _PORT_AFTER.match(plain, after) is None
+
+
+#: A port right after a host (`dump.bin:8443`): the name is reached as a host.
+_PORT_AFTER = re.compile(r":\d")
 
 #: A dot inside a word ("db-7.internal", "10.0.0.1"): every host and IPv4 address has one.
 _DOT_IN_WORD = re.compile(r"\w\.\w")
