@@ -222,11 +222,13 @@ def _team(given: str) -> str:
 
 
 def _known_source(given: str) -> str:
-    """`given` when an alert can have it as its source; else ValueError with the one meant."""
+    """`given`, trimmed, when an alert can have it as its source; else ValueError with the
+    one meant. Trimmed as a team and a priority are: `--source " cloudwatch"` (a pasted cell,
+    a dashboard variable with a space) names the source it spells, and no source has a space."""
     from triage.routes import KNOWN_SOURCES  # the normalisers' names, loaded when asked for
 
-    if given in KNOWN_SOURCES:
-        return given
+    if given.strip() in KNOWN_SOURCES:
+        return given.strip()
     raise ValueError(
         f"source {given[:40]!r}: no alert has it{_source_meant(given)}; sources are "
         f"{', '.join(KNOWN_SOURCES)}"
