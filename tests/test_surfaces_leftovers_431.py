@@ -8,16 +8,24 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from test_groups_round7_leftovers import member
 from test_operator_api import BEARER, serving
 from test_operator_cli import triage
 from test_operator_filters import seed
 from triage.app import open_configured_store
 from triage.aws import Aws
 from triage.incidents import Store
+from triage.incidents.store import Routing
+from triage.models import Priority, Status, Ticket
+from triage.ops.operator import Filter, incident_json, list_incidents
+from triage.ops.operator_text import incident_block
+from triage.redact import Redactor
 from triage.settings import load_settings
 
 #: Incidents 0 and 4 of `seed(store, 8)`: the cloudwatch ones, critical both.
@@ -78,3 +86,58 @@ async def test_the_api_and_the_page_trim_a_source_or_priority(
     assert _numbers([shown["title"] for shown in api.json()["incidents"]]) == CLOUDWATCH
     assert page.status_code == 200, page.text
     assert _numbers(re.findall(r"<b><span dir=auto>([^<]*)</span></b>", page.text)) == CLOUDWATCH
+
+
+# --- a group's alerts and occurrences ---------------------------------------------------------
+
+
+async def _group(store: Store) -> Any:
+    """A group of three pods, its ticket open, whose third fired twice and is resolved now:
+    3 alerts, 2 firing, and more occurrences than alerts."""
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10)
+    steps = [(0, Status.FIRING), (1, Status.FIRING), (2, Status.FIRING), (2, Status.RESOLVED),
+             (2, Status.FIRING), (2, Status.RESOLVED)]  # fmt: skip
+    for n, (pod, status) in enumerate(steps):
+        event, key = member(pod)
+        at = start + timedelta(minutes=n)
+        began = await store.begin(
+            event.model_copy(update={"status": status, "occurred_at": at}), f"g{n}", at, key
+        )
+        if n == 0:
+            # The group's ticket goes out first, so the members after it are counted.
+            assert began.after is not None
+            fp = began.after.fingerprint
+            ticket = Ticket(title="pods crash-looping", priority=Priority.HIGH, description="d")
+            await store.save_ticket(fp, "g0", ticket, Routing("crash-loops", None, {}))
+            await store.confirm(fp, "g0", "backend", "T-1", finish=True)
+    [group] = [i for i in await list_incidents(store, Filter("open")) if i.group is not None]
+    return group
+
+
+def _words(html: str) -> str:
+    """The text of `html` as read: tags gone, each run of whitespace one space."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+async def test_a_groups_page_row_says_its_alerts_and_occurrences_once_each(store: Store) -> None:
+    """A group's row on the status page says how many alerts it holds (and how many fire)
+    once, and how many times they came as occurrences, in the words `incidents show` uses,
+    rather than "3 alerts" beside "7 alerts" for the same group."""
+    group = await _group(store)
+    shown = incident_json(group, Redactor(), history=True)
+    members, firing = shown["members"], shown["members_firing"]
+    assert (members, firing) == (3, 2) and group.occurrences not in (members, firing)
+    block = incident_block(shown, datetime.now(UTC))
+    said_members = f"{members} alerts, {firing} firing"
+    said_occurrences = f"{group.occurrences} occurrences"
+    assert said_members in block and said_occurrences in block, block
+    async with serving(store) as client:
+        page = await client.get("/", headers=BEARER)
+    assert page.status_code == 200, page.text
+    [row] = [r for r in page.text.split("<li ") if "KubePodCrashLooping" in r or "api-0" in r]
+    text = _words(row)
+    assert said_members in text and said_occurrences in text, text
+    assert len(re.findall(r"\balerts?\b", text)) == 1, text
+    # An incident that is no group keeps `1 alert` for its one occurrence, as its list line does.
+    [single] = [r for r in page.text.split("<li ") if "checkout #4<" in r]
+    assert " 1 alert " in _words(single) and "occurrence" not in single, single

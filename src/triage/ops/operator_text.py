@@ -154,7 +154,7 @@ def incident_block(shown: Mapping[str, Any], now: datetime) -> str:
         ("priority", _shown(shown["priority"])),
         ("team", f"{_value(shown['team'])} · source {_value(shown['source'])} · route "
                  f"{_value(shown['route'])}"),
-        ("alerts", f"{shown['occurrences']} · last change {_at(shown['updated_at'], now)}"),
+        ("alerts", f"{occurrences_said(shown)} · last change {_at(shown['updated_at'], now)}"),
         ("tickets", _tickets(shown, ": ")),
         ("labels", ", ".join(f"{_value(k)}={_value(v)}" for k, v in shown["labels"].items())
                    or "-"),
@@ -186,6 +186,22 @@ def _history_lines(history: list[Mapping[str, Any]], now: datetime) -> list[str]
     ]
 
 
+def members_said(shown: Mapping[str, Any]) -> str:
+    """A group's alerts (its members) and how many of them fire: `12 alerts, 5 firing`."""
+    members = shown["members"]
+    return f"{members} alert{'' if members == 1 else 's'}, {shown['members_firing']} firing"
+
+
+def occurrences_said(shown: Mapping[str, Any]) -> str:
+    """How many times an incident's alerts came: a group's as `340 occurrences`, apart from
+    its alerts (`members_said`), which a bare `340` beside `12 alerts` would read as; an
+    incident of one alert's as the bare count, its `alerts` (`incident_line`'s word)."""
+    count = shown["occurrences"]
+    if "members" not in shown:
+        return str(count)
+    return f"{count} occurrence{'' if count == 1 else 's'}"
+
+
 def optional_facts(
     shown: Mapping[str, Any],
     now: datetime,
@@ -197,7 +213,7 @@ def optional_facts(
     for where it is shown: the terminal here, HTML on the status page."""
     facts = []
     if "members" in shown:
-        facts.append(("group", f"{shown['members']} alerts, {shown['members_firing']} firing"))
+        facts.append(("group", members_said(shown)))
     if "held" in shown:
         held = shown["held"]
         facts.append(("held", f"{text(held['effect'])} by silence {text(held['silence'])}"))

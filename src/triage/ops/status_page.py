@@ -73,7 +73,7 @@ from triage.ops.operator import (
     silence_json,
 )
 from triage.ops.operator_sessions import EXPIRED, GARBLED, INVALID, LOGGED_OUT, most_telling
-from triage.ops.operator_text import optional_facts, relative
+from triage.ops.operator_text import members_said, occurrences_said, optional_facts, relative
 from triage.routes import Router, load_router
 from triage.sinks.github.digest import create_budgets, issue_repositories
 from triage.sqs.depth import DepthPoller
@@ -376,14 +376,12 @@ class StatusPage:
             )
             if on
         ]
-        if incident.group is not None:
-            flags.append(f"{shown['members']} alerts")
         tickets = _tickets(shown)
         facts = [
             _items([shown["team"]]) if shown["team"] else "no team",
             _items([shown["source"]]),
             f"open {_age(now - (incident.reopened_at or incident.opened_at))}",
-            f"{incident.occurrences} alerts" if incident.occurrences != 1 else "1 alert",
+            *_counts(shown),
             tickets or "no ticket",
         ]
         tags = "".join(f" <span class=tag>{_text(f)}</span>" for f in flags)
@@ -674,6 +672,16 @@ def _when(value: str | None, now: datetime) -> str:
     return f"{_text(value)} <span class=muted>({_text(relative(datetime.fromisoformat(value), now))})</span>"
 
 
+def _counts(shown: dict[str, Any]) -> list[str]:
+    """A row's counts: an incident of one alert's occurrences as `N alerts`, as its list line
+    has them; a group's alerts (members) and occurrences each once, in `incidents show`'s
+    words (`12 alerts, 5 firing · 340 occurrences`), not two different `N alerts`."""
+    if "members" in shown:
+        return [members_said(shown), occurrences_said(shown)]
+    count = shown["occurrences"]
+    return [f"{count} alerts" if count != 1 else "1 alert"]
+
+
 def _incident_page(shown: dict[str, Any], now: datetime) -> str:
     """One incident: what it is, its tickets and labels, and its history, oldest first."""
     since = shown["closed_at"] if shown["state"] == "closed" else shown["opened_at"]
@@ -688,7 +696,7 @@ def _incident_page(shown: dict[str, Any], now: datetime) -> str:
         ("Team", _isolated(shown["team"] or "-")),
         ("Source", _isolated(shown["source"])),
         ("Route", _isolated(shown["route"] or "-")),
-        ("Alerts", f"{shown['occurrences']} · last change {_when(shown['updated_at'], now)}"),
+        ("Alerts", f"{occurrences_said(shown)} · last change {_when(shown['updated_at'], now)}"),
         ("Tickets", _tickets(shown) or "no ticket"),
         ("Labels", _items(labels) if labels else "-"),
     ]
