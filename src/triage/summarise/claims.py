@@ -34,7 +34,9 @@ things are not facts a word of the alert can ground, because an alert's text can
               (`jsr:@std/path`) or an `@…` inside backticks is kept; Slack's `<!here>` and `<@U…>` are calls wherever they stand.
 
 Each is replaced by `grounding.MARK` and counted by kind, as an ungrounded fact is. Every
-pattern is bounded, so checking is linear in the text.
+pattern is bounded, so checking is linear in the text; claims are searched with each run of
+whitespace read as one character, so however many spaces or tabs stand between a claim's
+words ("all", twelve spaces, "clear"), it is one.
 """
 
 from __future__ import annotations
@@ -262,7 +264,7 @@ class _Language:
 
 def _marked_claims(text: str) -> tuple[str, int]:
     # Gated on the text with each run of whitespace read as one space, as the claims read it
-    # (`\s{1,4}`): a tab or a non-breaking space in "on its own" passes the " own" gate.
+    # (`_Spaced`): a tab or a run of spaces in "on its own" passes the " own" gate.
     lowered = " ".join(text.lower().split())
     marked = 0
     for language in _LANGUAGES:
@@ -275,24 +277,78 @@ def _marked_claims(text: str) -> tuple[str, int]:
 
 
 def _marked_in(text: str, language: _Language) -> tuple[str, int]:
+    # Searched with each whitespace run read as one character, so "all", six spaces and
+    # "clear" is the claim "all clear" however long the run; each claim found is marked where
+    # it stands in `text`, whose own whitespace around it is kept.
+    spaced = _Spaced.of(text)
+    looked = spaced.text
     out: list[str] = []
     end = marked = 0
-    for match, clause_start in _found(text, language):
+    for match, clause_start in _found(looked, language):
         # The clause's own words before the claim: a condition, a negation, a check.
         if language.not_claimed.search(
-            text, max(match.start() - _LOOK_BACK, clause_start), match.start()
+            looked, max(match.start() - _LOOK_BACK, clause_start), match.start()
         ):
             continue
         if (
             language.steps
             and match.group("step") is not None
-            and _conditional(text, match.end(), language.condition_after)
+            and _conditional(looked, match.end(), language.condition_after)
         ):
             continue
-        out += (text[end : match.start()], MARK)
-        end = match.end()
+        start = spaced.original(match.start())
+        out += (text[end:start], MARK)
+        end = spaced.original(match.end())
         marked += 1
     return "".join([*out, text[end:]]), marked
+
+
+#: Two or more whitespace characters in a row: read as one by the claims' searches.
+_WHITESPACE_RUN = re.compile(r"\s{2,}")
+
+
+@dataclass(frozen=True, slots=True)
+class _Spaced:
+    """A text with each run of whitespace read as one character (a line break if the run holds
+    one, so clauses and lines still end there, else a space): the claims' patterns allow a
+    bounded run between words (`\\s{1,4}`), which keeps them linear, and a longer run then
+    hides no claim. `original` maps a place in `text` back to the text it was made from."""
+
+    text: str
+    #: Where each run's one character stands in `text`, and the run's span in the original.
+    at: tuple[int, ...] = ()
+    run_starts: tuple[int, ...] = ()
+    run_ends: tuple[int, ...] = ()
+
+    @classmethod
+    def of(cls, original: str) -> _Spaced:
+        """`original` with its whitespace runs read as one character each."""
+        parts: list[str] = []
+        at: list[int] = []
+        run_starts: list[int] = []
+        run_ends: list[int] = []
+        copied = removed = 0
+        for run in _WHITESPACE_RUN.finditer(original):
+            parts += (original[copied : run.start()], "\n" if "\n" in run.group() else " ")
+            at.append(run.start() - removed)
+            run_starts.append(run.start())
+            run_ends.append(run.end())
+            removed += len(run.group()) - 1
+            copied = run.end()
+        if not at:
+            return cls(original)  # most short text: no run to read as one
+        parts.append(original[copied:])
+        return cls("".join(parts), tuple(at), tuple(run_starts), tuple(run_ends))
+
+    def original(self, place: int) -> int:
+        """Where `place` in `text` (a match's start or end) stands in the original: a run's
+        one character stands for the whole run."""
+        run = bisect.bisect_right(self.at, place) - 1
+        if run < 0:
+            return place
+        if place == self.at[run]:
+            return self.run_starts[run]
+        return self.run_ends[run] + place - self.at[run] - 1
 
 
 def _found(text: str, language: _Language) -> Iterator[tuple[re.Match[str], int]]:
