@@ -1112,6 +1112,20 @@ CASES = [
         'keyring.set_password("svc", "bob", "opal-42")',
         'keyring.set_password("svc", "bob", "[REDACTED:password]")',
     ),
+    # A setter given two literals (helper 433): a credentials setter's second, else both.
+    (
+        'b.setCredentials("bob", "opal-42")',
+        'b.setCredentials("bob", "[REDACTED:password]")',
+    ),
+    (
+        'x.setApiKey("prod", "opal-42")',
+        'x.setApiKey("[REDACTED:password]", "[REDACTED:password]")',
+    ),
+    # … and a call whose arguments span lines (helper 433).
+    (
+        "pika.PlainCredentials(\n  'u',\n  'opal-42')",
+        "pika.PlainCredentials(\n  'u',\n  '[REDACTED:password]')",
+    ),
     ("{name: DB_PASSWORD, value: opal-42}", "{name: DB_PASSWORD, value: [REDACTED:password]}"),
     # A section inside a JSON string; a Kubernetes Secret's stringData.
     ('{"m": "secrets:\\n  db: opal-42"}', '{"m": "secrets:\\n  db: [REDACTED:password]"}'),

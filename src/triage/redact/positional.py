@@ -357,18 +357,26 @@ _BIND_CALLS = (
     (r"\.bind(?:_s)?", 1),
     (r"Connection", 2),
 )
-#: A call's argument: quoted (PHP's trace writes strings so; `\\"…\\"` inside a JSON string),
-#: or anything else up to a comma.
+#: The space around a call's arguments, which may put each on a line of its own: spaces, tabs
+#: and line breaks, raw or escaped inside a JSON string (`\\n`), as deep as code indents them.
+_ARGUMENT_GAP = r"(?:[ \t\r\n]|\\[nrt]){0,256}+"
+#: A call's argument (`argument`): quoted (PHP's trace writes strings so; `\\"…\\"` inside a
+#: JSON string), or anything else up to a comma, on its line; the space around it
+#: (`_ARGUMENT_GAP`) its lines' breaks too.
 _ARGUMENT = re.compile(
-    rf"""[ \t]{{0,8}}(?:\\"{_ESCAPED_QUOTED_CHAR}{{0,4096}}+\\"|'(?:[^'\\\n]|\\.){{0,4096}}+'"""
-    r"""|"(?:[^"\\\n]|\\.){0,4096}+"|[^,()'"\n]{0,1024}+(?:\([^()\n]{0,1024}+\))?)[ \t]{0,8}"""
+    _ARGUMENT_GAP
+    + rf"""(?P<argument>\\"{_ESCAPED_QUOTED_CHAR}{{0,4096}}+\\"|'(?:[^'\\\n]|\\.){{0,4096}}+'"""
+    r"""|"(?:[^"\\\n]|\\.){0,4096}+"|[^,()'"\n]{0,1024}+(?:\([^()\n]{0,1024}+\))?)"""
+    + _ARGUMENT_GAP
 )
 
 #: A call's parenthesised arguments (quoted strings read whole, `\\"…\\"` inside a JSON
-#: string too; one level of nested parentheses).
+#: string too; one level of nested parentheses), over lines as code breaks a long call (a
+#: quoted string or a nested call still on one line): the arguments stop at the first bracket
+#: that is not their own, so each call's are read once.
 _CALL_ARGUMENTS = (
     r"[ \t]{0,3}\("
-    rf"""(?P<args>(?:\\"{_ESCAPED_QUOTED_CHAR}{{0,4096}}+\\"|[^()'"\n\\]|\\(?!")"""
+    rf"""(?P<args>(?:\\"{_ESCAPED_QUOTED_CHAR}{{0,4096}}+\\"|[^()'"\\]|\\(?!")"""
     r"""|'(?:[^'\\\n]|\\.){0,4096}+'|"(?:[^"\\\n]|\\.){0,4096}+\""""
     r"|\([^()\n]{0,1024}+\)){1,8192}+)\)"
 )
@@ -412,13 +420,13 @@ def _call_argument(match: re.Match[str]) -> str:
     if position is None:
         return match[0]
     argument = _ARGUMENT.match(args, position)
-    value = argument[0].strip() if argument else ""
+    value = argument["argument"] if argument else ""
     quote = '\\"' if value.startswith('\\"') else value[:1]
     if argument is None or len(value) < 2 * len(quote) + 1 or quote not in ("'", '"', '\\"'):
         return match[0]
     if not value.endswith(quote) or value[len(quote) :].startswith("[REDACTED"):
         return match[0]
-    start = match.start("args") - match.start() + args.index(value, position)
+    start = match.start("args") - match.start() + argument.start("argument")
     replaced = f"{quote}{_PLACEHOLDER}{quote}"
     return f"{match[0][:start]}{replaced}{match[0][start + len(value) :]}"
 
@@ -432,15 +440,80 @@ def _setter_value(match: re.Match[str]) -> str:
     """A setter's first literal replaced (`_value_replaced`), unless the setter is a call whose
     password is known by a later place (`_secret_place`: keyring's `set_password(service,
     username, password)`) and has an argument there: that argument is the secret (the
-    positional rules read it), and the first names what it is for."""
+    positional rules read it), and the first names what it is for; nor when the call, read
+    whole, has more than one literal: `_setter_literals` chose which of them go."""
     setter = _SETTER_CALL.match(match[0])
-    index = None if setter is None else _secret_place(setter["function"])
-    if setter is None or not index:
+    if setter is None:
         return _value_replaced(match)
     call = _SETTER_ARGUMENTS.match(match.string, match.start() + setter.end())
-    if call is None or _argument_start(call["args"], index) is None:
+    if call is None:
         return _value_replaced(match)
-    return match[0]
+    index = _secret_place(setter["function"])
+    if index and _argument_start(call["args"], index) is not None:
+        return match[0]
+    literals = [a for a in _arguments(call["args"]) if _literal_quote(a["argument"])]
+    return match[0] if len(literals) > 1 else _value_replaced(match)
+
+
+def _arguments(args: str) -> list[re.Match[str]]:
+    """Each argument of a call's `args` (read by `_ARGUMENT`), in order; none when they do not
+    read as a list of arguments split by commas (a bracket or a quote `_ARGUMENT` cannot
+    read)."""
+    arguments: list[re.Match[str]] = []
+    position = 0
+    while (argument := _ARGUMENT.match(args, position)) is not None:
+        arguments.append(argument)
+        if argument.end() >= len(args):
+            return arguments
+        if args[argument.end()] != ",":
+            return []
+        position = argument.end() + 1
+    return []
+
+
+def _literal_quote(argument: str) -> str | None:
+    """The quote of `argument` when it is a whole quoted literal (`'…'`, `"…"`, `\\"…\\"`
+    inside a JSON string); None for any other argument (a variable, a call)."""
+    quote = '\\"' if argument.startswith('\\"') else argument[:1]
+    if quote not in ("'", '"', '\\"') or len(argument) < 2 * len(quote):
+        return None
+    return quote if argument.endswith(quote) else None
+
+
+#: A setter whose name says it takes a user and then that user's secret: a credentials setter
+#: (`setCredentials(user, password)`, `withCredentials`, `.credentials`), passlib's
+#: `HtpasswdFile.set_password(user, password)` (keyring's three are `_AUTH_CALLS`').
+_USER_THEN_SECRET = re.compile(r"(?:credentials?|\Aset_password)\Z", re.IGNORECASE)
+
+
+def _setter_literals(match: re.Match[str]) -> str:
+    """A secret-named setter's call (`function`, `args`) with its secret's literals replaced:
+    the second of two arguments when its name says they are a user and a password
+    (`_USER_THEN_SECRET`), else, given more than one literal, every one, as the call's shape
+    says not which is the secret (`setPassword("pw", "pw")` and its confirmation,
+    `setApiKey(key, secret)`): a name lost beside a secret is better than a secret kept. A
+    call whose secret has its place (`_secret_place`) and an argument there is the positional
+    rules', and stays."""
+    arguments = _arguments(match["args"])
+    literals = [a for a in arguments if _literal_quote(a["argument"])]
+    index = _secret_place(match["function"])
+    if index is not None and index < len(arguments):
+        return match[0]
+    if len(arguments) == 2 and _USER_THEN_SECRET.search(match["function"]):
+        # The user may be a variable (`setCredentials(user, "pw")`): its password still goes.
+        literals = [arguments[1]] if _literal_quote(arguments[1]["argument"]) else []
+    elif len(literals) < 2:
+        return match[0]
+    text, offset = match[0], match.start("args") - match.start()
+    for argument in reversed(literals):
+        value = argument["argument"]
+        quote = _literal_quote(value) or ""
+        inner = value[len(quote) : len(value) - len(quote)]
+        if not inner or inner.startswith("[REDACTED") or _kept_value("password", inner):
+            continue
+        start = offset + argument.start("argument")
+        text = f"{text[:start]}{quote}{_PLACEHOLDER}{quote}{text[start + len(value) :]}"
+    return text
 
 
 #: A JAAS login module's `user_<name>="…"` option: the password of user <name> (ZooKeeper's
@@ -534,6 +607,12 @@ def _irc_pass(match: re.Match[str]) -> bool:
     return _IRC_AFTER.search(after) is not None
 
 
+#: A setter's or a builder's method named like a secret (`setPassword`, `with_api_key`,
+#: `.password`): its first character read first (`s`, `w` or a `.`), so the engine skips to
+#: the next.
+_SETTER_NAME = (
+    rf"(?:(?-i:[sSwW])(?<![\w$].)(?:et|ith)_?[A-Za-z0-9_]{{0,64}}?|(?-i:\.)){_SECRET_NAME}"
+)
 #: Calls that only wrap the literal they are given (`_rule`'s setter, below).
 _LITERAL_WRAPPERS = (
     r"(?:Some|String::from|(?:Secret(?:String|Box)?|Zeroizing)::(?:new|from)"
@@ -906,8 +985,8 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
     # DOMAIN\\user: `.bind(` alone is also JavaScript's and a socket's.
     _rule(
         r"(?P<function>\.bind(?:_s)?|(?<![\w$])Connection)"
-        r"(?=[ \t]{0,3}\((?:[^,()'\"\n]{1,256}+,)?[ \t]{0,3}\\?[\"'][^\"'\n]{0,256}?[=@\\])"
-        + _CALL_ARGUMENTS,
+        rf"(?=[ \t]{{0,3}}\({_ARGUMENT_GAP}(?:[^,()'\"\n]{{1,256}}+,)?{_ARGUMENT_GAP}"
+        r"\\?[\"'][^\"'\n]{0,256}?[=@\\])" + _CALL_ARGUMENTS,
         _call_argument,
         ".bind",
         "connection",
@@ -975,18 +1054,25 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
         )
         for brk, char in _LINES
     ),
+    # A setter named like a secret called with more than one literal (`set_password("bob",
+    # "pw")`, `setCredentials("bob", "pw")`): its secret's literals (`_setter_literals`),
+    # before the rule below reads the first literal alone.
+    _rule(
+        rf"(?P<function>{_SETTER_NAME}){_CALL_ARGUMENTS}",
+        _setter_literals,
+        *_SECRET_NAME_NEEDLES,
+        flags=re.IGNORECASE,
+    ),
     # A setter or a builder's method named like a secret, with a literal in any quotes (also
     # `\\"…\\"` inside a JSON string, JavaScript's `` `…` ``): setPassword("pw"),
     # set_api_key('pw'), withClientSecret("pw"), .password("pw") (not getPassword("db"), whose
     # argument names the secret; nor the first of a call whose secret has a later place:
     # keyring's set_password("service", "user", "pw"), `_setter_value`).
     _rule(
-        # Its first character read first (`s`, `w` or a `.`), so the engine skips to the next.
-        rf"(?:(?-i:[sSwW])(?<![\w$].)(?:et|ith)_?[A-Za-z0-9_]{{0,64}}?|(?-i:\.)){_SECRET_NAME}"
-        r"[ \t]{0,3}\("
+        rf"{_SETTER_NAME}[ \t]{{0,3}}\("
         # The literal may be wrapped once: Rust's `Some("…")`, `String::from("…")`, a secret
-        # type's constructor, Java's `Optional.of("…")`.
-        rf"[ \t]{{0,3}}(?:{_LITERAL_WRAPPERS}[ \t]{{0,3}}\([ \t]{{0,3}})?"
+        # type's constructor, Java's `Optional.of("…")`; on the next line too.
+        rf"{_ARGUMENT_GAP}(?:{_LITERAL_WRAPPERS}[ \t]{{0,3}}\({_ARGUMENT_GAP})?"
         rf"(?P<value>(?P<q>\\?[\"'`])(?!\[REDACTED){_QUOTED_CHAR}{{1,512}}+(?P=q))",
         _setter_value,
         *_SECRET_NAME_NEEDLES,
