@@ -132,7 +132,7 @@ def incident_line(shown: Mapping[str, Any], opened_at: datetime, now: datetime) 
         f"{_shown(shown['priority']):<8}",
         f"{_shown(shown['state']) + flags:<6}",
         f"{relative(opened_at, now):>14}",
-        f"{shown['occurrences']:>5} alert{'' if shown['occurrences'] == 1 else 's'}",
+        _counts(shown),
         _value(shown["team"]),
         _value(shown["source"]),
         _shown(shown["fingerprint"][:_FINGERPRINT_CHARS]),
@@ -140,6 +140,16 @@ def incident_line(shown: Mapping[str, Any], opened_at: datetime, now: datetime) 
         title,
     )
     return "  ".join(columns)
+
+
+def _counts(shown: Mapping[str, Any]) -> str:
+    """A list line's counts: an incident of one alert's occurrences as `N alerts`; a group's
+    alerts (members) and occurrences each once, as its page row says them (`12 alerts, 5
+    firing · 340 occurrences`), not its occurrences as `340 alerts` while it holds 12."""
+    if "members" in shown:
+        return f"{members_said(shown)} · {occurrences_said(shown)}"
+    count = shown["occurrences"]
+    return f"{count:>5} alert{'' if count == 1 else 's'}"
 
 
 def incident_block(shown: Mapping[str, Any], now: datetime) -> str:
