@@ -24,13 +24,16 @@ otherwise only when its own fields are no alert, with them beside the JSON's key
 by its fields stays read so. A urlencoded body that is JSON all the same (`curl -d '{…}'` labels its
 JSON a form) is read as JSON. A body whose bytes show it is UTF-16 (a byte-order mark, or a
 zero byte beside each of its first two characters) is read in that UTF-16, whatever charset it
-declares: neither can begin UTF-8 JSON.
+declares: neither can begin UTF-8 JSON. A body (a form's escapes, a multipart field) declared
+Latin-1 or windows-1252 whose bytes hold non-ASCII and read as UTF-8 is read as UTF-8, which
+its sender meant (`meant_codec`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import codecs
+import contextlib
 import functools
 import json
 import re
@@ -106,6 +109,9 @@ CHARSETS: dict[str, str] = {
     "utf-16be": "utf-16-be",
 }
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+#: Codecs of charsets many senders declare for UTF-8 they never re-encoded (HTTP/1.1's old
+#: default for text, Java's and PHP's clients labelling a string as sent): `meant_codec`.
+_MISLABELLED_AS = frozenset({"latin-1", "cp1252"})
 
 
 class Invalid(Exception):
@@ -393,16 +399,11 @@ def form_json(text: str, codec: str = "utf-8") -> str:
 
 def form_pairs(text: str, codec: str = "utf-8") -> list[tuple[str, str]]:
     """A urlencoded form body's fields, in order. Percent-escapes are read in `codec`, the
-    charset the body declares, as its plain text is. Invalid for escapes that are no text in
-    it, or more than `FORM_FIELDS_MAX` fields."""
+    charset the body declares, as its plain text is; under a Latin-1 label, as UTF-8 when
+    every escape reads so (`meant_codec`). Invalid for escapes that are no text in it, or more
+    than `FORM_FIELDS_MAX` fields."""
     try:
-        return parse_qsl(
-            text,
-            keep_blank_values=True,
-            encoding=codec,
-            errors="strict",
-            max_num_fields=FORM_FIELDS_MAX,
-        )
+        return _parsed_form(text, codec)
     except UnicodeDecodeError as exc:
         name = codec.upper()
         raise Invalid(
@@ -410,6 +411,20 @@ def form_pairs(text: str, codec: str = "utf-8") -> list[tuple[str, str]]:
         ) from None
     except ValueError:
         raise Invalid(f"decode: the form has more than {FORM_FIELDS_MAX:,} fields") from None
+
+
+def _parsed_form(text: str, codec: str) -> list[tuple[str, str]]:
+    """`form_pairs`' fields; UnicodeDecodeError, or ValueError past FORM_FIELDS_MAX."""
+    if codec in _MISLABELLED_AS:
+        with contextlib.suppress(UnicodeDecodeError):  # real Latin-1 escapes: as declared
+            return _parsed_form(text, "utf-8")
+    return parse_qsl(
+        text,
+        keep_blank_values=True,
+        encoding=codec,
+        errors="strict",
+        max_num_fields=FORM_FIELDS_MAX,
+    )
 
 
 def multipart_json(body: bytes, boundary: str, codec: str = "utf-8") -> str:
@@ -431,7 +446,8 @@ def multipart_pairs(body: bytes, boundary: str, codec: str = "utf-8") -> list[tu
         raise MalformedBody(f"malformed: {exc}") from None
     pairs: list[tuple[str, str]] = []
     for part in parts:
-        part_codec = codec if part.charset is None else _part_codec(part.charset)
+        declared = codec if part.charset is None else _part_codec(part.charset)
+        part_codec = meant_codec(part.value, declared)
         try:
             pairs.append((part.name, part.value.decode(part_codec)))
         except UnicodeDecodeError:
@@ -507,10 +523,26 @@ def _escaped(match: re.Match[str]) -> str:
     return f"\\u{ord(match.group()):04x}"
 
 
+def meant_codec(data: bytes, codec: str) -> str:
+    """The codec that reads `data` as its sender meant, declared `codec`: UTF-8 for bytes
+    declared Latin-1 or windows-1252 that hold non-ASCII and read as UTF-8, else `codec`.
+    Many tools declare Latin-1 and send UTF-8, read as declared it is queued garbled (`café`
+    as `cafÃ©`); real Latin-1 text almost never forms UTF-8's multi-byte sequences (an
+    accented capital followed by one or more of `\x80`-`\xbf`, mostly symbols and C1
+    controls: `Ã©` is itself UTF-8 read as Latin-1)."""
+    if codec not in _MISLABELLED_AS or data.isascii():
+        return codec
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return codec
+    return "utf-8"
+
+
 def _decode(body: bytes, codec: str) -> tuple[str, str]:
-    """`body` as text, and the codec that read it: `codec`, or the UTF-16 the body is in by its
-    own evidence (`_utf16`)."""
-    codec = _utf16(body) or codec
+    """`body` as text, and the codec that read it: `codec`, the UTF-16 the body is in by its
+    own evidence (`_utf16`), or UTF-8 sent under a Latin-1 label (`meant_codec`)."""
+    codec = _utf16(body) or meant_codec(body, codec)
     try:
         return body.decode(codec), codec
     except UnicodeDecodeError as exc:
