@@ -130,6 +130,7 @@ from triage.normalize.sentry import resource_hint
 from triage.ratelimit import TokenBucket
 from triage.redact import Redactor
 from triage.sqs.fifo import FIFO_SEND_REFUSALS
+from triage.sqs.identity import GATEWAY_ID_ATTRIBUTE
 from triage.sqs.inbox import (
     RECEIVED_AT_ATTRIBUTE,
     SENTRY_RESOURCE_ATTRIBUTE,
@@ -781,14 +782,17 @@ class Gateway:
             )
         # In order, each once SQS holds the one before: a part that fails is answered 503 and
         # the sender sends the batch again; the parts already queued are then repeats, counted.
+        ids: list[str] = []
         try:
-            ids = [await self._send(message) for message in messages]
+            await self._send_in_order(messages, ids)
         except _QueueSizeLowered:
-            # The queue takes smaller messages than it did when it was read: the messages are
-            # made again for its size now (a group split to fit, or 413 naming the size), as
-            # they would have been, never a 422 that loses the alert.
-            messages = await messages_for(checked, attributes, self.probe.max_message_bytes)
-            ids = [await self._send(message, recheck_size=False) for message in messages]
+            # The queue takes smaller messages than it did when it was read: the messages not
+            # yet queued are made again for its size now (a group split to fit, or 413 naming
+            # the size), as they would have been, never a 422 that loses the alert; those SQS
+            # holds already are not sent again.
+            unsent = messages[len(ids) :]
+            remade = await self._remade(checked, unsent, attributes, whole=not ids)
+            await self._send_in_order(remade, ids, recheck_size=False)
         return Accepted(
             ids[0],
             len(body.data),
@@ -810,6 +814,38 @@ class Gateway:
             if refused.reason != "too_large_for_queue" or await self.probe.size_now() <= limit:
                 raise
         return await messages_for(checked, attributes, self.probe.max_message_bytes)
+
+    async def _send_in_order(
+        self, messages: list[Outgoing], ids: list[str], *, recheck_size: bool = True
+    ) -> None:
+        """`messages` sent one after another, each once SQS holds the one before, its id added
+        to `ids` as it is held: when one fails, `ids` says how many SQS holds already."""
+        for message in messages:
+            message_id = await self._send(message, recheck_size=recheck_size)
+            ids.append(message_id)
+
+    async def _remade(
+        self,
+        checked: Checked,
+        unsent: list[Outgoing],
+        attributes: dict[str, str],
+        *,
+        whole: bool,
+    ) -> list[Outgoing]:
+        """The messages `unsent` becomes for the queue's message size now: `checked` made again
+        when none of it was queued (`whole`); else each unsent message on its own, a part of a
+        split group or batch split again (its own stamp kept), so no alert already queued is
+        queued twice."""
+        limit = self.probe.max_message_bytes
+        if whole:
+            return await messages_for(checked, attributes, limit)
+        remade: list[Outgoing] = []
+        for message in unsent:
+            text = message.body
+            part = replace(checked, text=text, size_bytes=len(text.encode("utf-8")), parts=())
+            own = {k: v for k, v in message.attributes.items() if k != GATEWAY_ID_ATTRIBUTE}
+            remade += await messages_for(part, own, limit)
+        return remade
 
     async def _send(self, message: Outgoing, *, recheck_size: bool = True) -> str:
         """The SQS message id once SQS holds `message`; Refused (503 or 422) when it does not.
