@@ -255,17 +255,19 @@ def decide_group(
         return Decision(Action.IGNORE, None)  # older than this member's newest event
     counted = tracked is None and _short(event.fingerprint) in stored.group.untracked_ids
     if counted and stored.state is State.OPEN:
-        # A member past MAX_MEMBERS, counted firing already: firing again, nothing changes,
-        # and nothing is written, however it is stamped (its time stays that of the event
-        # that counted it). Firing again once the group closed, it reopens it as any does.
+        # A member past MAX_MEMBERS, counted firing already: firing again, it is a repeat
+        # as a tracked member's is. Stamped later, its kept time moves on (else a late
+        # resolve stamped between the two firings closed the group while it fires); with no
+        # time kept (past MAX_UNTRACKED_TIMES), nothing is written. Firing again once the
+        # group closed, it reopens it as any does.
         if firing:
-            return _repeat(stored, event, None, now)
+            return _repeat(stored, event, known, now, policy)
         joined = _timed(_untracked_resolved(stored.group, event.fingerprint), event)
     else:
         if stored.state is State.CLOSED and known is not None and _again(known, event):
             return _again_closed(stored, event, known, now)
         if known is not None and known.status is event.status and stored.state is State.OPEN:
-            return _repeat(stored, event, known, now)
+            return _repeat(stored, event, known, now, policy)
         joined = _with_member(stored.group, event, tracked)
     seen = replace_incident(
         stored,
@@ -434,26 +436,48 @@ def _owed_now(stored: Incident, now: datetime) -> bool:
     return owed is not None and owed <= now
 
 
-def _repeat(stored: Incident, event: AlertEvent, known: Member | None, now: datetime) -> Decision:
-    """A repeat of a member as it is, in its open group (`known`: as the group knows it; None
-    for one counted firing past the tracked ones, whose repeats write nothing). Stamped as its
+def _repeat(
+    stored: Incident, event: AlertEvent, known: Member | None, now: datetime, policy: Policy
+) -> Decision:
+    """A repeat of a member as it is, in its open group (`known`: as the group knows it, by
+    its kept time when it is counted past the tracked ones; None for one of those whose time
+    was dropped, whose repeats write nothing). Stamped as its
     newest event (a storm of Alertmanager's or Grafana's, which carry the time it started):
     nothing to write, as a group's record is large. Stamped later: its time is written, or an
     event of the other status stamped between the two, arriving late, would be taken for the
     member's newest (a late resolve closed a group whose member had fired since). Either way,
     once the update the group owes is due, it goes out (Alertmanager's resend of the whole
-    group, stamped as before, may be the only event for hours)."""
+    group, stamped as before, may be the only event for hours). A firing member's resend
+    stamped as before, queued long after the one whose queue time the group keeps
+    (`rejoin_due`), writes that queue time: the write makes the pipeline join the member to
+    the group again, which keeps its record of the group it fires in from expiring while it
+    fires (a resolve without the group's labels then still finds it)."""
     same = known is None or event.occurred_at == known.last_event_at
+    timed = not same or rejoin_due(known, event, policy)
     if _owed_now(stored, now):
-        seen = stored if same else _member_time(stored, event)
+        seen = _member_time(stored, event) if timed else stored
         return sending_owed_update(replace_incident(seen, applied_at=now), now)
-    if same:
+    if not timed:
         if _quiet_clock_due(stored, now):
             # A route that closes the group for want of alerts counts from when one was
             # applied: its resends move that on, one write a minute at most.
             return Decision(Action.COUNT, replace_incident(stored, applied_at=now))
         return Decision(Action.COUNT, None)
     return Decision(Action.COUNT, replace_incident(_member_time(stored, event), applied_at=now))
+
+
+def rejoin_due(known: Member | None, event: AlertEvent, policy: Policy) -> bool:
+    """A firing member's repeat (`event`) is queued a quarter of `Policy.member_kept` or
+    more after the event the group keeps for it (`known`): its join, which the write of that
+    queue time brings, keeps the member's record of its group from expiring. A resend comes
+    at least that often (Alertmanager's every few hours), so the record, kept `member_kept`
+    past a join and renewed by one in the second half of that, never runs out while the
+    member fires; and each firing member writes its group a few times a TTL at most."""
+    queued = queued_at(event)
+    if known is None or known.status is not Status.FIRING or queued is None:
+        return False
+    last = known.last_queued_at
+    return last is None or queued - last >= policy.member_kept / 4
 
 
 def _member_time(stored: Incident, event: AlertEvent) -> Incident:

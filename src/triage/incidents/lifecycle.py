@@ -90,6 +90,10 @@ class Policy:
     #: How long a flapping incident must stay resolved before its tickets are closed (None:
     #: the reopen window; zero: at once, every resolve closes them).
     flap_quiet: timedelta | None = None
+    #: How long a member's record of the group it fires in is kept past its last join
+    #: (TRIAGE_CLOSED_TTL_S, as `Store.place_member` keeps it): a member firing on resends
+    #: stamped as before joins again well within it (`groups.rejoin_due`).
+    member_kept: timedelta = timedelta(days=30)
 
     @property
     def quiet(self) -> timedelta:

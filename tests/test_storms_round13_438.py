@@ -1,0 +1,77 @@
+"""Round 13 (helper 438): storms and groups. The real Pipeline on the in-memory store
+(round 4's Cluster), a recording sink, and the group rules' pure functions: each test a bug
+found in round 13 (or left by round 12), fixed with it."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from factories import T0
+from memory_store import MemoryStore
+from test_redteam_round4_storms import grouping, groups, pod, webhook
+from test_untracked_moves import Hosts
+from triage.incidents import groups as group_rules
+from triage.sqs.inbox import Message
+
+
+async def test_a_late_resolve_between_two_firings_of_a_member_past_the_cap_leaves_it_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A member counted past the cap fires again stamped later (minute 10); a resolve of it
+    stamped between its two firings (minute 5) arrives late: it is older than the member's
+    newest event, so the group stays open while the member fires (the later firing's time
+    was kept, as a tracked member's is)."""
+    monkeypatch.setattr(group_rules, "MAX_MEMBERS", 1)
+    c = grouping(tmp_path)
+    await c.deliver(c.message(webhook([pod(0), pod(1)]), 0))
+    await c.deliver(c.message(webhook([pod(0, "resolved", 1)]), 1))
+    await c.deliver(c.message(webhook([pod(1, minutes=10)]), 10))
+    await c.deliver(c.message(webhook([pod(1, "resolved", 5)]), 11))
+    [group] = await groups(c)
+    assert str(group.state) == "open", c.kinds()
+    assert c.kinds() == ["open"], c.kinds()
+
+
+def _expire(store: MemoryStore, now: datetime) -> None:
+    """Drop the records whose time to live has run out at `now`, as DynamoDB's TTL and
+    SQLite's purge do (the in-memory store keeps them)."""
+    gone = [
+        key
+        for key, record in store.records.items()
+        if record.expires_at is not None and record.expires_at < now.timestamp()
+    ]
+    for key in gone:
+        del store.records[key]
+
+
+async def _resend(hosts: Hosts, day: int, **fields: object) -> None:
+    """Generic alert `disk-a` stamped at T0 (a resend stamped as the first), handled on `day`
+    after the store's expired records are dropped."""
+    hosts.sent += 1
+    when = T0 + timedelta(days=day)
+    body = {"title": "disk-a full", "dedup_key": "disk-a", "timestamp": T0.isoformat(), **fields}
+    mid = f"m-{hosts.sent}"
+    hosts.clock.now = when
+    _expire(hosts.store, when)
+    await hosts.pipeline.process(Message(mid, json.dumps(body), f"rh-{mid}", 1, when, when))
+
+
+async def test_a_member_firing_for_forty_days_on_resends_keeps_its_group(tmp_path: Path) -> None:
+    """A member fires for 40 days, its resends stamped with when it started (its record of
+    the group it fires in kept 30 days past a join): records past their time to live
+    dropped, its resolve with its dedup_key only (no host) still finds host a's group and
+    closes it, not left open for good."""
+    hosts = Hosts(tmp_path)
+    for day in range(0, 41, 4):
+        await _resend(hosts, day, host="a")
+    hosts.sent += 1
+    when = T0 + timedelta(days=40, minutes=1)
+    body = {"title": "disk-a full", "dedup_key": "disk-a", "status": "resolved",
+            "timestamp": when.isoformat()}  # fmt: skip
+    hosts.clock.now = when
+    await hosts.pipeline.process(Message("m-r", json.dumps(body), "rh-r", 1, when, when))
+    assert await hosts.groups() == {"host=a": "closed"}
