@@ -257,6 +257,18 @@ class Tracing:
                 return carrier["traceparent"]
         return valid_traceparent(incoming)
 
+    def failed(self, exc: BaseException) -> None:
+        """Mark the current span (a message's) failed by `exc`, as a span an exception escapes
+        is marked: its class and fixed reason, never its text. A message's failure is caught
+        inside its span (the message is released for a retry or the DLQ, not raised), so its
+        `message.process` span would otherwise end as if it had gone well, and a tracing
+        backend's error view would show no failed message. No-op without spans."""
+        if self._tracer is None:
+            return
+        from opentelemetry import trace
+
+        _mark_failed(trace.get_current_span(), exc)
+
     @contextmanager
     def span(self, name: str, **attributes: str) -> Iterator[None]:
         """A child span of the current one (no-op without spans)."""
@@ -303,20 +315,25 @@ _REASON_CHARS = re.compile(r"[^A-Za-z0-9_.:-]+")
 
 @contextmanager
 def _failures_named(span: Any) -> Iterator[None]:
-    """Mark the span failed when an exception escapes it, naming only the exception's class
-    and its fixed reason word (`SinkUnavailableError: sink_unavailable`), never its text."""
+    """Mark the span failed when an exception escapes it (`_mark_failed`)."""
     try:
         yield
     except BaseException as exc:
-        from opentelemetry.trace import Status, StatusCode
-
-        kind = type(exc).__name__
-        reason = getattr(exc, "reason", None)
-        if isinstance(reason, str):
-            kind = f"{kind}: {_REASON_CHARS.sub('_', reason)[:64]}"
-        span.set_attribute("error.type", type(exc).__name__)
-        span.set_status(Status(StatusCode.ERROR, kind))
+        _mark_failed(span, exc)
         raise
+
+
+def _mark_failed(span: Any, exc: BaseException) -> None:
+    """Mark `span` failed by `exc`, naming only the exception's class and its fixed reason word
+    (`SinkUnavailableError: sink_unavailable`), never its text."""
+    from opentelemetry.trace import Status, StatusCode
+
+    kind = type(exc).__name__
+    reason = getattr(exc, "reason", None)
+    if isinstance(reason, str):
+        kind = f"{kind}: {_REASON_CHARS.sub('_', reason)[:64]}"
+    span.set_attribute("error.type", type(exc).__name__)
+    span.set_status(Status(StatusCode.ERROR, kind))
 
 
 #: No spans, ids carried: the default wherever no Tracing is passed.

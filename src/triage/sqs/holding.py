@@ -327,6 +327,7 @@ class Holding(SupervisorBase):
         self.stats.retried += 1
         self.stats.remember(message.id, reason, error)
         self.metrics.incr("MessagesFailed", reason=reason)
+        self.tracing.failed(exc)
         fields = {
             "reason": reason,
             "error": error,

@@ -297,6 +297,7 @@ class Working(Holding, StoreWatch):
                 self.stats.rejected += 1
                 self.stats.remember(message.id, exc.reason, str(exc))
                 self.metrics.incr("MessagesFailed", reason=exc.reason)
+                self.tracing.failed(exc)
                 log.error(
                     "message.rejected",
                     reason=exc.reason,
@@ -489,6 +490,7 @@ class Working(Holding, StoreWatch):
         else:
             reason = "timeout" if isinstance(exc, TimeoutError) else "bug"
         self.stats.remember(message.id, reason, str(exc))
+        self.tracing.failed(exc)
         fields = {"reason": reason, "error": str(exc), **alert_fields(exc)}
         if reason == "bug":
             log.error("message.dry_run_failed", exc_info=exc, **fields)
