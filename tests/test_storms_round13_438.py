@@ -12,9 +12,12 @@ import pytest
 
 from factories import T0
 from memory_store import MemoryStore
+from test_escalate_route_429 import incident as escalation_incident
+from test_escalate_route_429 import posts_of_one_escalation
 from test_redteam_round4_storms import grouping, groups, pod, webhook
 from test_untracked_moves import Hosts
 from triage.incidents import groups as group_rules
+from triage.incidents.lifecycle import Group, replace_incident
 from triage.sqs.inbox import Message
 
 
@@ -75,3 +78,28 @@ async def test_a_member_firing_for_forty_days_on_resends_keeps_its_group(tmp_pat
     hosts.clock.now = when
     await hosts.pipeline.process(Message("m-r", json.dumps(body), "rh-r", 1, when, when))
     assert await hosts.groups() == {"host=a": "closed"}
+
+
+#: The escalating grouping route `pods`, renamed `crash-loops` keeping its groups' key.
+RENAMED_GROUPING_ROUTE = """
+[[route]]
+name = "crash-loops"
+sinks = ["backend"]
+group_by = ["alertname"]
+group_key = "pods"
+escalate_after_s = 1800
+[route.match]
+source = ["alertmanager"]
+[route.escalate]
+slack_webhook_url = "{hook}"
+"""
+
+
+async def test_an_open_group_escalates_after_its_grouping_route_is_renamed(tmp_path: Path) -> None:
+    """A group opened under route `pods` is still open when the route is renamed
+    `crash-loops` with `group_key = "pods"` (so its groups stay the same ones): it is
+    escalated by that route, which still groups it, not dropped as a route no longer
+    there."""
+    group = Group(route="pods", by={"alertname": "KubePodCrashLooping"})
+    stored = replace_incident(escalation_incident(group), route="pods")
+    assert await posts_of_one_escalation(tmp_path, RENAMED_GROUPING_ROUTE, stored) == 1

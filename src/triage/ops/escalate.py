@@ -132,8 +132,9 @@ class Escalator:
         one refuses."""
         route = _route_of(self.router, incident)
         target = route.escalation if route is not None else None
-        if route is None or route.name != incident.route or target is None:
-            # The route was renamed or stopped escalating since the ticket opened.
+        if route is None or target is None:
+            # The route is gone, was renamed (but for a grouping route keeping its groups'
+            # key), or stopped escalating since the ticket opened.
             log.info("escalation.no_target", fingerprint=incident.fingerprint, route=incident.route)
             return
         told = incident.escalation.sent if incident.escalation is not None else ()
@@ -329,10 +330,16 @@ def _route_of(router: Router, incident: Incident) -> Route | None:
     its group's key (`Router.named`: the grouping route keyed so), a single incident by its
     route's name (`Router.recorded`), never the other way round. A grouping route's
     `group_key` may be another route's name: a single incident looked up as a group would be
-    taken for that grouping route's and never escalated (and a group for the other's)."""
+    taken for that grouping route's and never escalated (and a group for the other's).
+    None when no route is that one now: a single incident's route renamed or removed, a
+    group's grouping route removed or keyed otherwise. A grouping route renamed with
+    `group_key = "<its old name>"` still groups the open group, and escalates it."""
     if incident.group is not None:
-        return router.named(incident.group.route)
-    return router.recorded(incident.route)
+        key = incident.group.route
+        grouping = router.named(key)
+        return grouping if grouping.group_by and grouping.grouping_name == key else None
+    single = router.recorded(incident.route)
+    return single if single is not None and single.name == incident.route else None
 
 
 def _webhook_wait(text: str, wait_s: float) -> SinkThrottledError:
