@@ -170,6 +170,8 @@ _NOT_CLAIMED = re.compile(
 #: this far.
 #: A clause, not a sentence: "This is not a drill, the incident is resolved" claims it.
 _CLAUSE_END = re.compile(r"[.!?;:,\u2014](?=\s)|\n")
+#: Where a span searched for claims ends: a clause's mark, not a line break (`_found`).
+_SPAN_END = re.compile(r"[.!?;:,\u2014](?=\s)")
 _LOOK_BACK = 100
 
 
@@ -284,18 +286,7 @@ def _marked_in(text: str, language: _Language) -> tuple[str, int]:
     looked = spaced.text
     out: list[str] = []
     end = marked = 0
-    for match, clause_start in _found(looked, language):
-        # The clause's own words before the claim: a condition, a negation, a check.
-        if language.not_claimed.search(
-            looked, max(match.start() - _LOOK_BACK, clause_start), match.start()
-        ):
-            continue
-        if (
-            language.steps
-            and match.group("step") is not None
-            and _conditional(looked, match.end(), language.condition_after)
-        ):
-            continue
+    for match in _found(looked, language):
         start = spaced.original(match.start())
         out += (text[end:start], MARK)
         end = spaced.original(match.end())
@@ -351,18 +342,42 @@ class _Spaced:
         return self.run_ends[run] + place - self.at[run] - 1
 
 
-def _found(text: str, language: _Language) -> Iterator[tuple[re.Match[str], int]]:
-    """Each claim of `language` in `text`, with where its clause starts: searched clause by
-    clause, or, for a language whose claims may hold a clause's mark ("State: OK"), in the
-    whole text, each claim in the clause it starts in."""
-    if not language.whole:
-        for clause in _clauses(text):
-            for match in language.claims.finditer(text, clause.start, clause.stop):
-                yield match, clause.start
-        return
+def _found(text: str, language: _Language) -> Iterator[re.Match[str]]:
+    """Each claim of `language` in `text` that its clause does not make none (`_claimed`).
+
+    Searched span by span, a span ending at a clause's mark but not at a line break: a single
+    line break is a soft wrap that Markdown renders as a space, and "Wait for it to clear" then
+    "on its own" on the next line dismisses the alert as one line does. A language whose
+    claims may hold a clause's mark ("State: OK") is searched in the whole text. Each claim is
+    read in the clause (ended by a line break too) it starts in, so a negation or a check on
+    an earlier line makes none of it; one made none that runs over a line break is searched
+    again from that line, so it hides no claim starting there."""
     starts = [clause.start for clause in _clauses(text)]
-    for match in language.claims.finditer(text):
-        yield match, starts[bisect.bisect_right(starts, match.start()) - 1]
+    spans = [slice(0, len(text))] if language.whole else _clauses(text, _SPAN_END)
+    for span in spans:
+        at = span.start
+        while (match := language.claims.search(text, at, span.stop)) is not None:
+            clause_start = starts[bisect.bisect_right(starts, match.start()) - 1]
+            if _claimed(text, match, clause_start, language):
+                yield match
+                at = max(match.end(), match.start() + 1)
+                continue
+            line_break = text.find("\n", match.start(), match.end())
+            at = line_break + 1 if line_break >= 0 else max(match.end(), match.start() + 1)
+
+
+def _claimed(text: str, match: re.Match[str], clause_start: int, language: _Language) -> bool:
+    """Whether `match` claims something: no condition, negation or check before it in its
+    clause, and, for a dismissing step, no condition after it in its sentence."""
+    if language.not_claimed.search(
+        text, max(match.start() - _LOOK_BACK, clause_start), match.start()
+    ):
+        return False
+    return not (
+        language.steps
+        and match.group("step") is not None
+        and _conditional(text, match.end(), language.condition_after)
+    )
 
 
 def _conditional(text: str, at: int, condition_after: re.Pattern[str]) -> bool:
@@ -588,10 +603,11 @@ _LANGUAGES = (
 )
 
 
-def _clauses(text: str) -> Iterator[slice]:
-    """The spans of `text`'s clauses, each up to and including the mark that ends it."""
+def _clauses(text: str, ends: re.Pattern[str] = _CLAUSE_END) -> Iterator[slice]:
+    """The spans of `text`'s clauses (or of what else `ends` ends), each up to and including
+    the mark that ends it."""
     start = 0
-    for end in _CLAUSE_END.finditer(text):
+    for end in ends.finditer(text):
         yield slice(start, end.end())
         start = end.end()
     yield slice(start, len(text))
