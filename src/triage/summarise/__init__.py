@@ -72,6 +72,7 @@ FALLBACK_REASONS = frozenset(
         "answer_undecodable",
         "invalid_json",
         "invalid_fields",
+        "ambiguous_answer",
         "truncated",
         "empty_answer",
         "unsettled_text",

@@ -8,8 +8,10 @@ description as a list of paragraphs, a key of their own, a field under another n
 `next_steps`, `actions`, `remediation`, `severity`, `urgency`), the ticket's JSON inside a JSON
 string (alone or quoted in prose) or escaped as one's inside but written bare (`{\\"title\\":
 …}`), JSON with `//` comments, a Python dict's repr (single quotes, True, None), more steps or
-text than a ticket holds, half a UTF-16 pair ("\\ud800") in a text. Each is read here as the
-ticket it plainly is, instead of throwing the whole answer away for the deterministic ticket.
+text than a ticket holds, half a UTF-16 pair ("\\ud800") in a text, the ticket written as YAML
+(fenced or bare `key: value` lines, `answer_yaml.py`; refused as `AmbiguousAnswer` when its
+ticket is not plain). Each is read here as the ticket it plainly is, instead of throwing the
+whole answer away for the deterministic ticket.
 What the contract cannot read (no object at all, a missing description or steps, fields of
 another type, prose, a refusal, an object without a ticket's fields) stays invalid, and
 `contain()` still checks whatever is read, exactly as it checks a clean answer.
@@ -32,6 +34,8 @@ from typing import Any, TypeVar
 
 from triage.models import Priority
 from triage.normalize.common import cut, priority, showing
+from triage.summarise.answer_yaml import AmbiguousAnswer as AmbiguousAnswer
+from triage.summarise.answer_yaml import ticket_fields
 from triage.summarise.base import DESCRIPTION_CHARS, MAX_STEPS, STEP_CHARS, TITLE_CHARS
 from triage.summarise.priority import unlabelled, word_priority
 from triage.summarise.prompt import TicketDraft
@@ -151,7 +155,11 @@ def _json_object(text: str) -> Any:
         try:
             return _unquoted(_lenient(json.loads, fenced[1]))
         except json.JSONDecodeError:
-            loose = next(_escaped_tickets(fenced[1]), None) or _relaxed(fenced[1])
+            loose = (
+                next(_escaped_tickets(fenced[1]), None)
+                or _relaxed(fenced[1])
+                or ticket_fields(fenced[1], _role_of)
+            )
             if loose is None:
                 raise
             return loose
@@ -167,6 +175,8 @@ def _json_object(text: str) -> Any:
         ticket = next(_escaped_tickets(text), None)
     if ticket is None:
         ticket = _relaxed(text)
+    if ticket is None:
+        ticket = ticket_fields(text, _role_of)  # the ticket as YAML, bare
     if ticket is not None:
         return ticket
     if first is None:
@@ -446,6 +456,15 @@ def _key(key: Any) -> str:
     if key in _CONTRACT_KEYS:
         return str(key)  # nearly every key: as the contract spells it
     return _KEY_GAPS.sub("_", str(key).strip().lower())
+
+
+def _role_of(key: str) -> str | None:
+    """The ticket field `key` names (the contract's, under its own name or another), or
+    `summary` (the description or the title, `_named`); None for a key of no field."""
+    name = _key(key)
+    if name in _CONTRACT_KEYS or name == "summary":
+        return name
+    return _ROLES.get(name)
 
 
 def _named(fields: dict[str, Any]) -> dict[str, Any]:

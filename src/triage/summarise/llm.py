@@ -359,6 +359,10 @@ class LlmSummariser:
             draft = answers.draft(answer.text)
         except RecursionError:  # JSON nested deeper than the parser's stack
             return self._invalid("invalid_json")
+        except answers.AmbiguousAnswer:
+            # YAML whose ticket is not plain (a field given twice, an alias, a tag): not
+            # guessed at; cut off, it is the cut that made it so.
+            return self._invalid("truncated" if cut_off else "ambiguous_answer")
         except (ValueError, PydanticValidationError) as exc:
             # A pydantic error quotes the input: log only its first line's shape, not the text.
             if cut_off:
