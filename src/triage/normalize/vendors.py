@@ -7,8 +7,9 @@ Identity, datadog: the org (`org.id`, else a flat template's `org_id`), the grou
 names ("[Triggered on {host:web-1}] …", else $ALERT_SCOPE as `alert_scope`, `scope` or
 `scopes`) and `aggreg_key` ($AGGREG_KEY) when the payload carries it, else the monitor
 ($ALERT_ID as `alert_id`, `monitor_id` or a nested `alert.id`), else, for the integration's
-default payload (no id but the event's own), the monitor's name from the title without its
-state and priority brackets. The templates in use (the integration's docs, Keep's, ilert's,
+default payload (no id but the event's own), the monitor's id in the "[[Monitor Status](…)]"
+link Datadog ends $EVENT_MSG with (two monitors of one name are two incidents), else the
+monitor's name from the title without its state and priority brackets. The templates in use (the integration's docs, Keep's, ilert's,
 Zenduty's) name the other variables their own way too: the link `link` or `url`, the message
 `body`, `event_msg`, `text_msg` or `message`, the org's name `org.name` or `org_name`.
 Identity, opsgenie: the alert's `alias` (Opsgenie's own de-duplication key, which no two
@@ -213,7 +214,7 @@ def normalize_datadog(payload: dict[str, Any]) -> Normalized:
         ("alert_id", payload.get("alert_id")), ("monitor_id", payload.get("monitor_id")),
         ("alert.id", nested.get("id")),
     )  # fmt: skip
-    monitor = common.ident_or_none(monitor_given, monitor_at)
+    monitor = common.ident_or_none(monitor_given, monitor_at) or _linked_monitor(body)
     tags = _tags(payload.get("tags"))
     when_at, when = _filled_at(*((key, payload.get(key)) for key in _DD_DATES))
     occurred, notes = dated(when, f"datadog {when_at}")
@@ -383,6 +384,30 @@ def _dd_identity(
     if not name and not scope:
         raise InvalidAlertError("datadog title names no monitor: the alert cannot be identified")
     return {"org": org_id, "monitor_name": name, "scope": scope}
+
+
+#: The links Datadog appends to every monitor notification's $EVENT_MSG, after the user's own
+#: message: "[[Monitor Status](https://app.datadoghq.com/monitors/<id>?group=…)] ·
+#: [[Edit Monitor](https://app.datadoghq.com/monitors/<id>/edit)]" ("monitors#<id>" in older
+#: events), on any Datadog site (datadoghq.com, datadoghq.eu, us3/us5/ap1, ddog-gov.com).
+_DD_MONITOR_LINK = re.compile(
+    r"\[\[(?:Monitor Status|Edit Monitor)\]\(https://[a-z0-9.-]{0,64}"
+    r"(?:datadoghq\.com|datadoghq\.eu|ddog-gov\.com)/monitors[/#](?P<id>\d{1,20})\b"
+)
+#: The footer is the message's end: only so far from it is a link read (a long message's own
+#: text never costs more than this).
+_DD_FOOTER_CHARS = 4_000
+
+
+def _linked_monitor(body: Any) -> str | None:
+    """The monitor's id in the footer links of $EVENT_MSG, for the integration's default
+    payload, which carries no $ALERT_ID: two monitors of one name are then two incidents. Only
+    the footer's double-bracketed links, the last one, so a link the user wrote in the message
+    keys nothing; None without one."""
+    if not isinstance(body, str):
+        return None
+    found = list(_DD_MONITOR_LINK.finditer(body[-_DD_FOOTER_CHARS:]))
+    return found[-1]["id"] if found else None
 
 
 def _tags(value: Any) -> list[str]:

@@ -1,0 +1,98 @@
+"""Alert sources, round 14 (helper 436): alerts real senders send that triage read wrongly,
+built from the tools' documented payloads, each with the behaviour its fix must keep."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+from triage.models import Alert, Status
+from triage.normalize import normalize_body
+from triage.normalize.common import Normalized
+
+_PAYLOADS = Path(__file__).parent / "payloads"
+
+
+def _read(body: dict[str, Any]) -> Normalized:
+    """What `body` becomes."""
+    return normalize_body(json.dumps(body))
+
+
+def _only(body: dict[str, Any]) -> Alert:
+    """The one alert `body` becomes."""
+    [alert] = _read(body).alerts
+    return alert
+
+
+def _skip_reasons(body: dict[str, Any]) -> list[str]:
+    """Why `body` changes no ticket: its skips' reasons (and it makes no alert)."""
+    read = _read(body)
+    assert read.alerts == ()
+    return [skip.reason for skip in read.skipped]
+
+
+def _sample(name: str) -> dict[str, Any]:
+    """A shared sample payload, copied so a test may change it."""
+    loaded: dict[str, Any] = json.loads((_PAYLOADS / name).read_text(encoding="utf-8"))
+    return copy.deepcopy(loaded)
+
+
+# --- Datadog: the default payload of two monitors of one name ---------------------------------
+
+#: The Webhooks integration's default payload carries no monitor id of its own ($ID is the
+#: event's, new on every notification), but its $EVENT_MSG ends with the monitor's links:
+#: "[[Monitor Status](https://app.datadoghq.com/monitors/<id>?group=…)] · [[Edit Monitor](…)]"
+#: (older events "monitors#<id>"; other sites: datadoghq.eu, us3/us5/ap1.datadoghq.com).
+
+_DD_FOOTER = (
+    "\n\n- - -\n\n[[Monitor Status](https://{site}/monitors/{id}?group=host%3Aweb-1)] · "
+    "[[Edit Monitor](https://{site}/monitors/{id}/edit)]\n%%%"
+)
+
+
+def _dd_default(
+    monitor: int, *, site: str = "app.datadoghq.com", recovered: bool = False
+) -> dict[str, Any]:
+    """The integration's default payload of monitor `monitor` named "CPU high" on web-1."""
+    body = _sample("vendors/datadog-default-triggered.json")
+    state = "Recovered" if recovered else "Triggered"
+    body["title"] = f"[P2] [{state} on {{host:web-1}}] CPU high"
+    body["body"] = "%%%\nCPU is high on web-1." + _DD_FOOTER.format(site=site, id=monitor)
+    return body
+
+
+def test_two_datadog_monitors_of_one_name_are_two_incidents() -> None:
+    """Two monitors both named "CPU high" (two teams' copies) are two incidents, told apart by
+    the monitor id in the message's monitor link: one's recovery must not close the other."""
+    first, second = _only(_dd_default(18692904)), _only(_dd_default(18692999))
+    assert first.fingerprint != second.fingerprint
+    recovered = _only(_dd_default(18692904, recovered=True))
+    assert recovered.status is Status.RESOLVED
+    assert recovered.fingerprint == first.fingerprint
+
+
+def test_a_datadog_default_payload_is_keyed_as_its_templated_id_would_key_it() -> None:
+    """The id read from the link keys the incident as a template's $ALERT_ID does, and is the
+    monitor_id label; a site other than US1 (datadoghq.eu) and an old "#<id>" link alike."""
+    templated = _dd_default(18692904)
+    templated["alert_id"] = "18692904"
+    eu = _only(_dd_default(18692904, site="app.datadoghq.eu"))
+    assert eu.labels["monitor_id"] == "18692904"
+    old = _sample("vendors/datadog-default-triggered.json")  # "monitors#18692904" links
+    assert _only(old).labels["monitor_id"] == "18692904"
+    assert _only(_dd_default(18692904)).fingerprint == _only(templated).fingerprint
+
+
+def test_a_monitor_link_the_user_wrote_keys_nothing() -> None:
+    """A link to another monitor the user wrote in the message (a runbook's "see monitor …")
+    does not key the alert: the footer Datadog appends does, and without one, the name."""
+    body = _dd_default(18692904)
+    body["body"] = body["body"].replace(
+        "CPU is high", "See [Monitor Status](https://app.datadoghq.com/monitors/5) too. CPU is high"
+    )
+    assert _only(body).fingerprint == _only(_dd_default(18692904)).fingerprint
+    bare = _dd_default(18692904)
+    bare["body"] = "%%%\nCPU is high; see https://app.datadoghq.com/monitors/5\n%%%"
+    assert "monitor_id" not in _only(bare).labels
