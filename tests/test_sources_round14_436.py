@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from triage.models import Alert, Status
 from triage.normalize import normalize_body
 from triage.normalize.common import Normalized
@@ -96,3 +98,39 @@ def test_a_monitor_link_the_user_wrote_keys_nothing() -> None:
     bare = _dd_default(18692904)
     bare["body"] = "%%%\nCPU is high; see https://app.datadoghq.com/monitors/5\n%%%"
     assert "monitor_id" not in _only(bare).labels
+
+
+# --- Healthchecks.io: the "Test!" button through a generic template ---------------------------
+
+#: Healthchecks' "send test notification" (hc/front/views.py) notifies through the channel a
+#: dummy check that is never saved: `Check(name="TEST", status="down")`, no slug, no tags,
+#: `n_pings = 42`, a fresh random code. The README's template
+#: `{"title": $NAME_JSON, "status": "$STATUS", "dedup_key": "healthchecks-$SLUG"}` then sends
+#: the title "TEST" and the key "healthchecks-"; $JSON sends the dummy's `to_dict()`.
+
+
+def _hc(name: str, slug: str, status: str = "down") -> dict[str, Any]:
+    """The README's Healthchecks.io template filled for a check `name` with `slug`."""
+    return {"title": name, "status": status, "dedup_key": f"healthchecks-{slug}"}
+
+
+@pytest.mark.parametrize("status", ["down", "up"])
+def test_a_healthchecks_test_notification_opens_no_ticket(status: str) -> None:
+    """The test button's dummy check (TEST, no slug) is a test notice, down or up (a channel
+    that sends only "up" notifications is tested with up): no ticket is opened or closed."""
+    assert _skip_reasons(_hc("TEST", "", status)) == ["test_notification"]
+
+
+def test_a_healthchecks_test_sent_as_json_opens_no_ticket() -> None:
+    """A template that sends $JSON, the check's own object, marks its test the same way."""
+    check = {"name": "TEST", "slug": "", "tags": "", "desc": "", "grace": 3600,
+             "n_pings": 42, "status": "down", "last_ping": "2026-12-05T20:00:00+00:00"}  # fmt: skip
+    body = {"title": "TEST", "status": "down", "source": "healthchecks", "check": check}
+    assert _skip_reasons(body) == ["test_notification"]
+
+
+def test_a_real_check_named_test_still_fires() -> None:
+    """A real check named TEST has its slug ("test"): it fires; so does a script's alert
+    titled TEST that names no check."""
+    assert _only(_hc("TEST", "test")).status is Status.FIRING
+    assert _only({"title": "TEST", "status": "down"}).status is Status.FIRING

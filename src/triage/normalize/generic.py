@@ -22,7 +22,9 @@ logs.threshold.fired or xpack.synthetics.alerts.actionGroups.monitorStatus) fire
 and Consul's and Sensu's passing or a job's success resolve); acknowledged, pending, unknown
 and no-data states change no ticket (Skipped, `_QUIET`), and so, as a `status` only, do the
 notification types that are no state (acknowledgement, flapping, downtime, custom) and a
-healthchecks.io grace period or pause (`_QUIET_STATUS_ONLY`). An unread word is an error that
+healthchecks.io grace period or pause (`_QUIET_STATUS_ONLY`); a healthchecks.io test
+notification (its dummy check "TEST" without a slug: `_healthchecks_test`) is Skipped as
+`test_notification`, down or up. An unread word is an error that
 lists the words read; a number is refused (Nagios' 1 is a warning, Uptime Kuma's is up). A
 script that writes `state` instead of `status` is read the same when its `state` is a firing
 or resolved word, and so is PagerDuty's `event_action` (v2) or `event_type` (v1): trigger,
@@ -178,6 +180,9 @@ def normalize_generic(sent: dict[str, Any]) -> Normalized:
     subject = subjects.title_state(payload.get("title"), _BRACKET_WORDS)
     title = common.title(subject.shown)
     word = _given(_given(_stated(payload), subject.word), "firing")
+    if _healthchecks_test(payload):
+        detail = "healthchecks.io test notification (its dummy check TEST): no ticket change"
+        return Normalized((), (Skipped(GENERIC, "test_notification", detail),), spellings)
     if isinstance(word, str) and word.strip().lower() in _SKIPPED:
         detail = f"generic alert {common.short(title)} is {common.short(word)}: no ticket change"
         return Normalized((), (Skipped(GENERIC, "no_state_change", detail),), spellings)
@@ -221,6 +226,30 @@ def normalize_generic(sent: dict[str, Any]) -> Normalized:
         raw=sent,
     )
     return Normalized((alert,), (), spellings + notes + unread)
+
+
+#: What a template's key ends with when the check's $SLUG it ends with is empty
+#: ("healthchecks-$SLUG" → "healthchecks-").
+_EMPTY_SLUG = re.compile(r"(?:.{0,200}[-_:/.])?")
+#: The dummy check of Healthchecks.io's "send test notification" (hc/front/views.py): named
+#: TEST, never saved, so without a slug or tags, and counted 42 pings.
+_HC_TEST_CHECK = {"name": "TEST", "slug": "", "n_pings": 42}
+
+
+def _healthchecks_test(payload: dict[str, Any]) -> bool:
+    """A Healthchecks.io test notification through a generic template: the dummy check's name
+    TEST as the title, with a key whose $SLUG came out empty ("healthchecks-", ""), or with
+    the dummy check itself as $JSON. A real check named TEST has a slug ("test"); a script's
+    alert titled TEST that sends no key still fires."""
+    if payload.get("title") != "TEST":
+        return False
+    keys = [payload[name] for name in DEDUP_KEYS if name in payload]
+    if any(isinstance(key, str) and _EMPTY_SLUG.fullmatch(key) for key in keys):
+        return True
+    return any(
+        isinstance(value, dict) and all(value.get(k, None) == v for k, v in _HC_TEST_CHECK.items())
+        for value in payload.values()
+    )
 
 
 #: The check states of Nagios, Icinga and Checkmk that rank a check's alert (`_check_level`):
