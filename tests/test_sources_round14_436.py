@@ -134,3 +134,62 @@ def test_a_real_check_named_test_still_fires() -> None:
     titled TEST that names no check."""
     assert _only(_hc("TEST", "test")).status is Status.FIRING
     assert _only({"title": "TEST", "status": "down"}).status is Status.FIRING
+
+
+# --- Splunk: a "for each result" search's rows ------------------------------------------------
+
+#: A saved search whose trigger is "For each result" runs its webhook once per result row, each
+#: body with that row as `result` (one run, one sid) and, as its `results_link`, the search of
+#: that one row: "…/search?q=|loadjob <sid> | head <n> | tail 1" (percent-encoded; the Zulip
+#: fixture of a real-time search has it). A digest ("Once") search sends its first row and a
+#: link to all its results, ".../@go?sid=<sid>". Splunk's throttle for a per-result search
+#: suppresses "results containing field value", most often `host`.
+
+_SID = "scheduler__admin__search__RMD5e461b39d4ff19c24_at_{run}"
+_ROW_LINK = ("https://splunk.example.com:8000/app/search/search?q=%7Cloadjob%20{sid}"
+             "%20%7C%20head%20{n}%20%7C%20tail%201&earliest=0&latest=now")  # fmt: skip
+
+
+def _splunk_row(host: str, n: int, run: str = "1795510980_132") -> dict[str, Any]:
+    """The n-th row, about `host`, of one run of the shared sample's search triggered "For
+    each result"."""
+    body = _sample("vendors/splunk-alert.json")
+    sid = _SID.format(run=run)
+    body["result"] = {"host": host, "sourcetype": "nginx:error", "count": str(100 * n)}
+    body["sid"], body["results_link"] = sid, _ROW_LINK.format(sid=sid, n=n)
+    return body
+
+
+def test_a_per_result_searchs_rows_of_two_hosts_are_two_incidents() -> None:
+    """Rows 1 and 2 of one run, about web-3 and web-4, are two problems: two incidents, each
+    titled with its host, not one that counts the second as a repeat of the first."""
+    web3, web4 = _only(_splunk_row("web-3", 1)), _only(_splunk_row("web-4", 2))
+    assert web3.fingerprint != web4.fingerprint
+    assert web4.title == "Nginx 5xx burst on web-4"
+    assert web4.labels["host"] == "web-4"
+
+
+def test_a_hosts_row_in_the_next_run_is_the_same_incident() -> None:
+    """The same host's row in a later run (another sid, another place, another count) repeats
+    its incident."""
+    first = _only(_splunk_row("web-3", 1))
+    later = _only(_splunk_row("web-3", 2, run="1795511280_140"))
+    assert later.fingerprint == first.fingerprint
+
+
+def test_a_per_result_row_without_a_host_keys_by_its_search() -> None:
+    """A per-result row that names no host (blank, or none) is keyed by its search as before."""
+    plain = _splunk_row("web-3", 1)
+    del plain["result"]["host"]
+    blank = _splunk_row("", 2)
+    assert _only(plain).identity == {"app": "search", "owner": "admin", "search": "Nginx 5xx burst"}
+    assert _only(blank).fingerprint == _only(plain).fingerprint
+
+
+def test_a_digest_searchs_first_row_keys_nothing() -> None:
+    """A digest search's runs, whose first row names another host each time, stay one incident:
+    that row is whichever came first, not the problem."""
+    body = _sample("vendors/splunk-alert.json")
+    other = dict(body, result={"host": "web-9", "count": "90"})
+    assert _only(other).fingerprint == _only(body).fingerprint
+    assert _only(body).title == "Nginx 5xx burst"

@@ -7,7 +7,14 @@ one name in one app are two incidents. A body without an owner (a template that 
 is keyed by app and name alone, as it was before the owner was read. A search without a name
 (Splunk sends null for some) is named by its search id without the run's "_at_<time>_<n>"
 suffix, which every run of one scheduled search shares (a real-time search's ends
-"_at_<time>_<n>.<m>"); never by the whole sid, which each run has its own. Splunk sends
+"_at_<time>_<n>.<m>"); never by the whole sid, which each run has its own. The result row's
+`host` keys a row of a search triggered "For each result" too (`_per_result`: Splunk links
+such a row as "|loadjob <sid> | head <n> | tail 1"): it sends one webhook per row, and its rows
+about two hosts are two problems (Splunk's own throttle for such a search suppresses by a
+field's value, most often host); the same host's row in the next run is the same incident, and
+a row that names no host is keyed by its search as before. A digest ("Once") search sends its
+first row, which is whichever row came first: it never keys the incident. No other field of a
+row keys it: a count, a time or a message changes with every run. Splunk sends
 nothing when a search stops matching, so the alert only fires: its incident counts the runs
 that match and stays open until an operator closes it (`triage incidents close`), as an SNS
 text alert's does. A body without `results_link` (a real-time search's) is read all the same.
@@ -16,6 +23,7 @@ text alert's does. A body without `results_link` (a real-time search's) is read 
 from __future__ import annotations
 
 import re
+import urllib.parse
 from typing import Any
 
 from triage.errors import InvalidAlertError
@@ -27,6 +35,8 @@ SOURCE = "splunk"
 #: What a scheduled search's id adds for each run: "scheduler_admin_search_W2_at_14232356_132",
 #: a real-time one's "rt_scheduler__admin__search__sudo_at_1483557185_2.2".
 _RUN = re.compile(r"_at_\d+_\d+(?:\.\d+)*$")
+#: The search a per-result row's link runs: the run's results, their n-th row.
+_ONE_ROW = re.compile(r"\|\s*loadjob\s+\S{1,300}\s*\|\s*head\s+\d{1,9}\s*\|\s*tail\s+1\b")
 #: The first result row is shown, a field a line, up to this many fields.
 _ROW_FIELDS = 30
 
@@ -51,21 +61,41 @@ def normalize(payload: dict[str, Any]) -> Normalized:
         )
     owner = common.ident_or_none(payload.get("owner"), "owner")
     row = common.obj_or_empty(payload.get("result"))
+    host = _row_host(row) if _per_result(payload.get("results_link")) else None
     labels = common.Labels()
-    for key, value in (("app", app), ("owner", payload.get("owner")), ("search", search)):
+    for key, value in (
+        ("app", app), ("owner", payload.get("owner")), ("search", search), ("host", host),
+    ):  # fmt: skip
         common.add_label(labels, key, common.unnested(value))
+    named = common.first_title(name, f"Splunk search {search}")
     alert = Alert(
         source=SOURCE,
         status=Status.FIRING,
-        title=common.first_title(name, f"Splunk search {search}"),
+        title=common.title(f"{named} on {host}") if host else named,
         description=_row(row),
         links=common.links(source=common.url(payload.get("results_link"), "results_link")),
         labels=labels,
         occurred_at=common.now(),
-        identity=_identity(app, owner, search),
+        identity=_identity(app, owner, search) | ({"host": host} if host else {}),
         raw=payload,
     )
     return Normalized((alert,), ())
+
+
+def _per_result(link: Any) -> bool:
+    """Whether the body is one row of a search triggered "For each result": Splunk links such
+    a row as the search "|loadjob <sid> | head <n> | tail 1" (the run's n-th row), a digest's
+    results as ".../@go?sid=<sid>". A link of neither form, or none, is a digest's."""
+    if not isinstance(link, str):
+        return False
+    query = urllib.parse.unquote_plus(link[: common.URL_MAX])
+    return _ONE_ROW.search(query) is not None
+
+
+def _row_host(row: dict[str, Any]) -> str | None:
+    """The row's `host`, Splunk's default field for the machine an event came from and the
+    field a per-result search is most often split and throttled by; None when it names none."""
+    return common.ident_or_none(common.unnested(row.get("host")), "result.host")
 
 
 def _identity(app: str, owner: str | None, search: str) -> dict[str, str]:
