@@ -4,22 +4,25 @@ nor `FAIL`; and its GitHub line says a classic token whose scopes cannot open is
 
 from __future__ import annotations
 
+import io
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from test_check_backend_routes import TOKEN, FrameworkOptions
 from test_operator_filters import seed
 from test_surfaces_leftovers_431 import _group
 from triage.app import open_configured_store
 from triage.aws import Aws
 from triage.incidents import Store
+from triage.ops.check import run_checks
 from triage.ops.operator import incident_json
 from triage.ops.operator_text import incident_line
 from triage.redact import Redactor
-from triage.settings import load_settings
+from triage.settings import Settings, load_settings
 
 
 @pytest.fixture
@@ -51,3 +54,41 @@ async def test_a_groups_list_line_says_its_alerts_and_occurrences_once_each(stor
     assert f"{members} alerts, {firing} firing" in line, line
     assert f"{group.occurrences} occurrences" in line, line
     assert len(re.findall(r"\balerts?\b", line.replace(shown["title"], ""))) == 1, line
+
+
+# --- `triage check`: a backend probe that cannot tell -------------------------------------------
+
+
+@pytest.fixture
+def gateway(monkeypatch: pytest.MonkeyPatch) -> Iterator[FrameworkOptions]:
+    """A loopback ticket backend whose OPTIONS answers 204 with no `Allow`, as nginx's
+    `return 204` in front of a backend does whether the backend is up or not."""
+    monkeypatch.setenv("BACKEND_TOKEN", TOKEN)
+    with FrameworkOptions(TOKEN) as server:
+        yield server
+
+
+async def test_check_says_a_backend_probe_that_cannot_tell_as_neither_ok_nor_failed(
+    gateway: FrameworkOptions, tmp_path: Path
+) -> None:
+    """A backend whose OPTIONS answer proves nothing (a gateway's own 204) is shown as
+    `unknown`, not `ok`, and is not counted as passed; the check still exits 0, as nothing
+    is known to fail (README: exit 1 only when a check failed, here the queue left unset)."""
+    settings = Settings(
+        store_url=f"sqlite:///{tmp_path}/t.db",
+        sinks=("backend",),
+        llm_provider="none",
+        backend_base_url=gateway.url,
+        backend_update_route="/api/service/tickets/{ref}/updates",
+        backend_resolve_route="/api/service/tickets/{ref}/resolve",
+    )
+    out = io.StringIO()
+    code = await run_checks(settings, out)
+    lines = out.getvalue().splitlines()
+    [probe] = [line for line in lines if "proves nothing" in line]
+    assert probe.split()[:2] == ["unknown", "backend"], probe
+    verdicts = [line.split()[0] for line in lines[:-1]]
+    passed = verdicts.count("ok") + verdicts.count("warn")
+    assert lines[-1].startswith(f"{passed} of {len(verdicts)} checks passed"), lines[-1]
+    assert lines[-1].endswith(", 1 could not tell"), lines[-1]
+    assert code == (1 if "FAIL" in verdicts else 0)

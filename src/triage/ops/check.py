@@ -2,7 +2,9 @@
 problems at once (one line each) rather than stopping at the first.
 
 Each check prints `ok`, `FAIL` (exit 1) or `warn` (works, but not as a user would expect: the
-backend will not hear of updates and resolves, say).
+backend will not hear of updates and resolves, say), or `unknown` when what answered proves
+nothing either way (a gateway's own answer to the backend's OPTIONS, `ProbeCantTell`): not
+counted as passed, yet no failure (exit 0), as nothing is known to be wrong.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from triage.secrets import CURRENT_STAGE, BackendToken
 from triage.settings import Settings, env_name, tracing_endpoint_problem
 from triage.sinks.aio import AnswerUnread
 from triage.sinks.backend import BackendSink
+from triage.sinks.base import ProbeCantTell
 from triage.sqs.base import SupervisorConfig, config_past_sqs
 from triage.sqs.depth import dlq_url
 from triage.sqs.fifo import is_fifo
@@ -84,7 +87,8 @@ _CHECK_FAILURES: tuple[type[Exception], ...] = (
 
 
 async def run_checks(settings: Settings, out: TextIO | None = None) -> int:
-    """Print `ok`/`FAIL` per dependency; return 1 if anything failed."""
+    """Print `ok`/`FAIL`/`warn`/`unknown` per dependency; return 1 if anything failed (an
+    answer that proves nothing, `unknown`, is not known to fail)."""
     out = out or sys.stdout
     aws = Aws(settings, ONE_SHOT)
     checks: list[tuple[str, Check]] = [
@@ -114,7 +118,7 @@ async def run_checks(settings: Settings, out: TextIO | None = None) -> int:
     if "slack" in used:
         checks.append(("slack", lambda: _slack(settings)))
     checks += _start_up_warnings(settings, used)
-    failed = warned = extra = 0
+    failed = warned = unknown = extra = 0
     try:
         for name, check in checks:
             try:
@@ -132,12 +136,15 @@ async def run_checks(settings: Settings, out: TextIO | None = None) -> int:
                 failed += 1
                 _say("FAIL", name, _without_held(_failure(exc)), out)
             else:
-                _say("ok", name, detail, out)
+                told = isinstance(detail, ProbeCantTell)
+                unknown += told
+                _say("unknown" if told else "ok", name, detail, out)
     finally:
         await aws.aclose()
     warnings = f", {warned} with a warning" if warned else ""
+    untold = f", {unknown} could not tell" if unknown else ""
     total = len(checks) + extra
-    print(f"{total - failed} of {total} checks passed{warnings}", file=out)
+    print(f"{total - failed - unknown} of {total} checks passed{warnings}{untold}", file=out)
     return 1 if failed else 0
 
 
