@@ -14,7 +14,7 @@ from factories import T0
 from memory_store import MemoryStore
 from test_escalate_route_429 import incident as escalation_incident
 from test_escalate_route_429 import posts_of_one_escalation
-from test_redteam_round4_storms import grouping, groups, pod, webhook
+from test_redteam_round4_storms import at, grouping, groups, pod, silence, webhook
 from test_untracked_moves import Hosts
 from triage.incidents import groups as group_rules
 from triage.incidents.lifecycle import Group, replace_incident
@@ -103,3 +103,37 @@ async def test_an_open_group_escalates_after_its_grouping_route_is_renamed(tmp_p
     group = Group(route="pods", by={"alertname": "KubePodCrashLooping"})
     stored = replace_incident(escalation_incident(group), route="pods")
     assert await posts_of_one_escalation(tmp_path, RENAMED_GROUPING_ROUTE, stored) == 1
+
+
+async def test_a_silence_on_the_first_member_does_not_hold_the_groups_owed_update(
+    tmp_path: Path,
+) -> None:
+    """A silence on one member's own label (`pod=api-0`, the member the group's ticket opened
+    with) does not quiet the storm: the update the group owes for a member that joined
+    later goes out when the update interval ends, not when that silence does."""
+    c = grouping(tmp_path, silenced=True)
+    await c.deliver(c.message(webhook([pod(i) for i in range(3)]), 0))
+    await silence(c, "pod=api-0", hours=24)
+    await c.deliver(c.message(webhook([pod(5, minutes=2)]), 2))
+    c.clock.now = at(20)
+    await c.sweep().once()
+    assert c.kinds() == ["open", "update"]
+    shown = c.sink.effects[-1].alert.group
+    assert shown is not None and shown.count == 4
+
+
+async def test_a_silence_on_what_every_member_shares_still_holds_the_owed_update(
+    tmp_path: Path,
+) -> None:
+    """A silence on a label the group is keyed by (`namespace=shop`) holds the update the
+    group owes, as it holds any of its effects, until it ends."""
+    c = grouping(tmp_path, silenced=True)
+    await c.deliver(c.message(webhook([pod(i) for i in range(3)]), 0))
+    await silence(c, "namespace=shop", hours=1)
+    await c.deliver(c.message(webhook([pod(5, minutes=2)]), 2))
+    c.clock.now = at(20)
+    await c.sweep().once()
+    assert c.kinds() == ["open"]
+    c.clock.now = at(70)
+    await c.sweep().once()
+    assert c.kinds() == ["open", "update"]

@@ -370,9 +370,17 @@ class Incident:
     def matched(self) -> Matched:
         """This incident as a silence or a listing's matcher reads it when no alert is held
         (`silences.Subject`): its fields, and every label it keeps, those past the 64 it
-        shows too. No sink takes one, so those labels cannot reach a ticket through it."""
+        shows too. No sink takes one, so those labels cannot reach a ticket through it.
+        A group is read by the labels every member has alike (`groups.agreed_labels`: those it
+        is keyed by, and those its members shared before its ticket opened), not the labels of
+        the member its ticket opened with: a silence on that member's own label
+        (`pod=api-0`) must not hold the storm's owed updates and escalation (README: a silence
+        on one member does not quiet the storm)."""
         labels: Mapping[str, str] = self.labels
-        if self.labels_past_cap:
+        if self.group is not None:
+            shared = self.labels if self.ticket is None else {}
+            labels = {**shared, **self.group.by}
+        elif self.labels_past_cap:
             labels = ChainMap(dict(self.labels), dict(self.labels_past_cap))
         return Matched(self.source, self.team, self.title, labels)
 
