@@ -137,3 +137,36 @@ async def test_a_silence_on_what_every_member_shares_still_holds_the_owed_update
     c.clock.now = at(70)
     await c.sweep().once()
     assert c.kinds() == ["open", "update"]
+
+
+#: The escalating route `pods`, which no longer groups (its `group_by` taken out).
+UNGROUPED_ROUTE = """
+[[route]]
+name = "pods"
+sinks = ["backend"]
+escalate_after_s = 1800
+[route.match]
+source = ["alertmanager"]
+[route.escalate]
+slack_webhook_url = "{hook}"
+"""
+
+
+async def test_an_open_group_of_a_route_that_no_longer_groups_still_escalates(
+    tmp_path: Path,
+) -> None:
+    """A group opened under route `pods`, still open when that route stops grouping: the
+    route keeps taking the group's updates and close by its name, and escalates it too."""
+    group = Group(route="pods", by={"alertname": "KubePodCrashLooping"})
+    stored = replace_incident(escalation_incident(group), route="pods")
+    assert await posts_of_one_escalation(tmp_path, UNGROUPED_ROUTE, stored) == 1
+
+
+async def test_an_open_group_of_a_removed_route_is_not_escalated_by_the_default(
+    tmp_path: Path,
+) -> None:
+    """A group whose route was removed (renamed without keeping its key) is not escalated by
+    another route's escalation: the route that asked for it is gone."""
+    group = Group(route="old-pods", by={"alertname": "KubePodCrashLooping"})
+    stored = replace_incident(escalation_incident(group), route="old-pods")
+    assert await posts_of_one_escalation(tmp_path, RENAMED_GROUPING_ROUTE, stored) == 0

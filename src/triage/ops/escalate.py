@@ -332,12 +332,15 @@ def _route_of(router: Router, incident: Incident) -> Route | None:
     `group_key` may be another route's name: a single incident looked up as a group would be
     taken for that grouping route's and never escalated (and a group for the other's).
     None when no route is that one now: a single incident's route renamed or removed, a
-    group's grouping route removed or keyed otherwise. A grouping route renamed with
-    `group_key = "<its old name>"` still groups the open group, and escalates it."""
+    group's route removed or renamed without keeping its key (its effects then go to the
+    default route's sinks, whose escalation is not its own). A grouping route renamed with
+    `group_key = "<its old name>"` still groups the open group, and escalates it; a route
+    that kept its name but no longer groups still takes its effects, and escalates it."""
     if incident.group is not None:
         key = incident.group.route
         grouping = router.named(key)
-        return grouping if grouping.group_by and grouping.grouping_name == key else None
+        keyed = grouping.group_by and grouping.grouping_name == key
+        return grouping if keyed or grouping.name == key else None
     single = router.recorded(incident.route)
     return single if single is not None and single.name == incident.route else None
 
