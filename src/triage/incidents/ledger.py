@@ -83,6 +83,10 @@ class SinkAnswer:
     ref: str | None
     gone: bool | None
     why: str | None
+    #: The effect was counted (a `Tickets*` metric, its `alert.routed` line) when its
+    #: confirmation failed without saying whether it was written (`Work.counted`): a retry
+    #: that recalls this answer writes it and counts it no more.
+    counted: bool = False
 
     @property
     def sent(self) -> bool:
@@ -347,6 +351,16 @@ class Work:
         """The effect is no longer this worker's (finished, withdrawn or given back)."""
         self._open = False
         self._carrying.discard(self.owner)
+
+    def counted(self, sink: str) -> None:
+        """`sink`'s answer to this effect, whose confirmation failed, was counted as carried
+        out: that confirmation may have been written, unanswered, and then a retry finds the
+        sink done (or the effect finished) and counts nothing. One that was not written is
+        written by a retry recalling the answer (`answered`), which then counts it no more."""
+        effect = self._effect_key
+        answer = self._answers.recall(effect, sink)
+        if answer is not None:
+            self._answers.remember(effect, sink, dataclasses.replace(answer, counted=True))
 
     def failed_at(self, sink: str) -> None:
         """The call to `sink` failed: if the effect is given back, its failure line names it."""
