@@ -10,6 +10,10 @@ its fix.
 - A group split to fit the queue, whose later part SQS refused for a queue size lowered while
   the earlier parts were queued, was made again from the whole group and sent from its start:
   the parts already queued were queued twice (their alerts counted twice, a second page).
+- A body labelled ISO-8859-1 holding windows-1252's `€`, `…` or curly quotes (bytes 0x80-0x9F,
+  as Windows tools write them; browsers read every Latin-1 label as windows-1252) was queued
+  with C1 control characters in their place; one labelled windows-1252 holding one of its five
+  undefined bytes was refused 422, and the alert lost.
 """
 
 from __future__ import annotations
@@ -57,6 +61,27 @@ async def test_a_body_labelled_latin_1_is_queued_as_the_text_its_sender_meant(
 ) -> None:
     """A body labelled Latin-1 (or windows-1252) is queued as the text meant: UTF-8 bytes read
     as UTF-8, real Latin-1 bytes as Latin-1."""
+    headers = bearer("generic") | {"Content-Type": f"application/json; charset={charset}"}
+    async with loopback_client(gateway.port) as client:
+        answer = await client.post("/v1/alerts/generic", content=body, headers=headers)
+    assert answer.status_code == 202, answer.text
+    [queued] = take_queued(queues)
+    assert json.loads(queued)["title"] == title
+
+
+@pytest.mark.parametrize(
+    ("charset", "body", "title"),
+    [
+        ("iso-8859-1", b'{"title": "\x93disk full\x94 \x85 \x80 5"}', "“disk full” … € 5"),
+        ("windows-1252", b'{"title": "odd \x81 byte"}', "odd \x81 byte"),
+    ],
+    ids=["windows-1252-labelled-latin-1", "undefined-windows-1252-byte"],
+)
+async def test_a_latin_1_label_reads_as_windows_1252_as_browsers_do(
+    gateway: IngestService, queues: Queues, charset: str, body: bytes, title: str
+) -> None:
+    """A body labelled ISO-8859-1 is read as windows-1252 (WHATWG: curly quotes, `…`, `€`, not
+    C1 controls), and a byte windows-1252 leaves undefined is its C1 control, not a 422."""
     headers = bearer("generic") | {"Content-Type": f"application/json; charset={charset}"}
     async with loopback_client(gateway.port) as client:
         answer = await client.post("/v1/alerts/generic", content=body, headers=headers)

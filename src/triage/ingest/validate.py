@@ -24,9 +24,9 @@ otherwise only when its own fields are no alert, with them beside the JSON's key
 by its fields stays read so. A urlencoded body that is JSON all the same (`curl -d '{…}'` labels its
 JSON a form) is read as JSON. A body whose bytes show it is UTF-16 (a byte-order mark, or a
 zero byte beside each of its first two characters) is read in that UTF-16, whatever charset it
-declares: neither can begin UTF-8 JSON. A body (a form's escapes, a multipart field) declared
-Latin-1 or windows-1252 whose bytes hold non-ASCII and read as UTF-8 is read as UTF-8, which
-its sender meant (`meant_codec`).
+declares: neither can begin UTF-8 JSON. Every Latin-1 label reads as windows-1252, as browsers
+read it (`WINDOWS_1252`), and a body (a form's escapes, a multipart field) so labelled whose
+bytes hold non-ASCII and read as UTF-8 is read as UTF-8, which its sender meant (`meant_codec`).
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from encodings import cp1252
 from urllib.parse import parse_qsl
 
 from triage.errors import TriageError
@@ -90,6 +91,36 @@ REASON_MAX = 300
 _NOT_FOR_SQS = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
+#: The codec every Latin-1 label reads with: WHATWG Encoding's windows-1252, which browsers and
+#: the tools that follow them mean by `iso-8859-1` too. Windows tools write `€`, `…` and curly
+#: quotes as bytes 0x80-0x9F and label them ISO-8859-1: read as Latin-1 they were C1 control
+#: characters, never text. Python's cp1252 refuses its five undefined bytes (a 422, the alert
+#: lost); here they are the C1 controls Latin-1 reads, as WHATWG's are, so no byte is refused.
+WINDOWS_1252 = "triage-windows-1252"
+_WINDOWS_1252_TABLE = "".join(
+    chr(byte) if char == "\ufffe" else char for byte, char in enumerate(cp1252.decoding_table)
+)
+_WINDOWS_1252_ENCODING = codecs.charmap_build(_WINDOWS_1252_TABLE)
+
+
+def _windows_1252(name: str) -> codecs.CodecInfo | None:
+    """The `WINDOWS_1252` codec for Python's codec registry (it asks by the name in lower case,
+    hyphens as underscores), so `bytes.decode` and `parse_qsl` read with it by name."""
+    if name != WINDOWS_1252.replace("-", "_"):
+        return None
+    return codecs.CodecInfo(
+        name=WINDOWS_1252,
+        encode=lambda text, errors="strict": codecs.charmap_encode(
+            text, errors, _WINDOWS_1252_ENCODING
+        ),
+        decode=lambda data, errors="strict": codecs.charmap_decode(
+            data, errors, _WINDOWS_1252_TABLE
+        ),
+    )
+
+
+codecs.register(_windows_1252)
+
 #: The charsets a body may declare (lower-case, as in Content-Type), by the codec that reads it.
 #: Any other is refused, never looked up: Python's codec registry holds more than text
 #: encodings (rot13, base64, zlib), and what the daemon reads is JSON, whose charset is UTF-8.
@@ -98,12 +129,12 @@ CHARSETS: dict[str, str] = {
     "utf8": "utf-8",
     "us-ascii": "utf-8",  # a subset: what is not ASCII is still refused unless it is UTF-8
     "ascii": "utf-8",
-    "iso-8859-1": "latin-1",
-    "iso8859-1": "latin-1",
-    "latin1": "latin-1",
-    "latin-1": "latin-1",
-    "windows-1252": "cp1252",
-    "cp1252": "cp1252",
+    "iso-8859-1": WINDOWS_1252,
+    "iso8859-1": WINDOWS_1252,
+    "latin1": WINDOWS_1252,
+    "latin-1": WINDOWS_1252,
+    "windows-1252": WINDOWS_1252,
+    "cp1252": WINDOWS_1252,
     "utf-16": "utf-16",
     "utf-16le": "utf-16-le",
     "utf-16be": "utf-16-be",
@@ -111,7 +142,7 @@ CHARSETS: dict[str, str] = {
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 #: Codecs of charsets many senders declare for UTF-8 they never re-encoded (HTTP/1.1's old
 #: default for text, Java's and PHP's clients labelling a string as sent): `meant_codec`.
-_MISLABELLED_AS = frozenset({"latin-1", "cp1252"})
+_MISLABELLED_AS = frozenset({WINDOWS_1252})
 
 
 class Invalid(Exception):
