@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from triage.errors import InvalidAlertError
 from triage.models import Alert, Status
 from triage.normalize import normalize_body
 from triage.normalize.common import Normalized
@@ -193,3 +194,58 @@ def test_a_digest_searchs_first_row_keys_nothing() -> None:
     other = dict(body, result={"host": "web-9", "count": "90"})
     assert _only(other).fingerprint == _only(body).fingerprint
     assert _only(body).title == "Nginx 5xx burst"
+
+
+# --- AppDynamics: a health rule's event type as the generic status ----------------------------
+
+#: An AppDynamics HTTP request template fills `${latestEvent.eventType}` with the health rule
+#: violation's event type: POLICY_OPEN_CRITICAL and _WARNING (opened), POLICY_CONTINUES_…
+#: (still violating, resent), POLICY_UPGRADED (warning to critical) and POLICY_DOWNGRADED,
+#: POLICY_CLOSE_… (ended) and POLICY_CANCELED_… (the rule was disabled or changed, or the entity
+#: is gone: no close follows); the Alert & Respond API names them HEALTH_RULE_OPEN_CRITICAL ….
+
+
+def _appd(event_type: str) -> dict[str, Any]:
+    """An AppDynamics template's body for incident 4211 with `event_type` as its status."""
+    return {
+        "title": "Checkout BT response time too high", "status": event_type,
+        "dedup_key": "appdynamics-4211", "source": "appdynamics",
+        "description": "AppDynamics has detected a problem with Business Transaction /checkout.",
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("event_type", "severity"),
+    [
+        ("POLICY_OPEN_CRITICAL", "critical"), ("POLICY_OPEN_WARNING", "warning"),
+        ("POLICY_CONTINUES_CRITICAL", "critical"), ("POLICY_UPGRADED", "critical"),
+        ("POLICY_DOWNGRADED", "warning"), ("HEALTH_RULE_OPEN_CRITICAL", "critical"),
+        ("HEALTH_RULE_CONTINUES_WARNING", "warning"),
+    ],
+)  # fmt: skip
+def test_an_appdynamics_violation_fires_at_its_level(event_type: str, severity: str) -> None:
+    """A violation opened, still going on, upgraded or downgraded fires its incident, ranked
+    by the level the event type names (a CRITICAL violation above a WARNING one)."""
+    alert = _only(_appd(event_type))
+    assert (alert.status, alert.severity) == (Status.FIRING, severity)
+
+
+@pytest.mark.parametrize(
+    "event_type",
+    ["POLICY_CLOSE_CRITICAL", "POLICY_CLOSE_WARNING", "POLICY_CANCELED_CRITICAL",
+     "HEALTH_RULE_CLOSE_WARNING", "HEALTH_RULE_CANCELED_WARNING"],
+)  # fmt: skip
+def test_an_appdynamics_violation_closed_or_canceled_resolves_its_incident(
+    event_type: str,
+) -> None:
+    """A violation closed, or canceled (no close will ever follow), resolves the incident its
+    open started."""
+    opened, ended = _only(_appd("POLICY_OPEN_CRITICAL")), _only(_appd(event_type))
+    assert ended.status is Status.RESOLVED
+    assert ended.fingerprint == opened.fingerprint
+
+
+def test_a_word_that_only_looks_like_an_appdynamics_event_is_refused() -> None:
+    """An event type AppDynamics never sends (POLICY_OPEN_MINOR) is still an unread status."""
+    with pytest.raises(InvalidAlertError):
+        _read(_appd("POLICY_OPEN_MINOR"))

@@ -18,7 +18,10 @@ Statuses: generic firing|resolved (default firing), and the words other tools se
 down/up, cleared, closed …; as a `status` only (`_STATUS_ONLY`), a Nagios, Icinga or Checkmk
 check's CRITICAL/CRIT, WARNING and UNREACHABLE/UNREACH, a script's alert, error or failed, and
 a Kibana rule's firing action group (Threshold met, Query matched, Fired, an id such as
-logs.threshold.fired or xpack.synthetics.alerts.actionGroups.monitorStatus) fire,
+logs.threshold.fired or xpack.synthetics.alerts.actionGroups.monitorStatus) fire, as do an
+AppDynamics health rule violation's event types (POLICY_OPEN_CRITICAL, …_CONTINUES_WARNING,
+POLICY_UPGRADED, POLICY_DOWNGRADED, or HEALTH_RULE_…; ranked by the level they name) but
+…_CLOSE_… and …_CANCELED_…, which resolve,
 and Consul's and Sensu's passing or a job's success resolve); acknowledged, pending, unknown
 and no-data states change no ticket (Skipped, `_QUIET`), and so, as a `status` only, do the
 notification types that are no state (acknowledgement, flapping, downtime, custom) and a
@@ -96,6 +99,32 @@ _STATUS_ONLY |= dict.fromkeys(("fired", "threshold met", "query matched"), Statu
 _KIBANA_FIRED = re.compile(
     r"[a-z_]{1,64}(?:\.[a-z_]{1,64}){0,4}\.fired|xpack\.[a-z_]{1,64}\.alerts\.actiongroups\.\w{1,64}"
 )
+#: An AppDynamics health rule violation's event type, as an HTTP request template's
+#: `${latestEvent.eventType}` writes it (lower-cased): POLICY_OPEN_CRITICAL, …_CONTINUES_WARNING,
+#: POLICY_UPGRADED …, or HEALTH_RULE_… as the Alert & Respond API names them. Opened, still
+#: going on (resent while it lasts), upgraded or downgraded fire; closed resolves, and so does
+#: canceled (the rule was disabled or changed, or its entity is gone: no close will follow).
+_APPDYNAMICS_EVENT = re.compile(
+    r"(?:policy|health_rule)_(?:(?P<state>open|continues|close|canceled|cancelled)"
+    r"_(?P<level>critical|warning)|(?P<change>upgraded|downgraded))"
+)
+_APPDYNAMICS_ENDED = frozenset({"close", "canceled", "cancelled"})
+#: The level an upgraded violation reaches (critical) and a downgraded one keeps (warning).
+_APPDYNAMICS_CHANGED_TO = {"upgraded": "critical", "downgraded": "warning"}
+
+
+def _appdynamics(word: str) -> tuple[Status, str] | None:
+    """The state and level an AppDynamics event type (`_APPDYNAMICS_EVENT`, lower-cased) says;
+    None for any other word."""
+    event = _APPDYNAMICS_EVENT.fullmatch(word)
+    if event is None:
+        return None
+    if event["change"]:
+        return Status.FIRING, _APPDYNAMICS_CHANGED_TO[event["change"]]
+    ended = event["state"] in _APPDYNAMICS_ENDED
+    return (Status.RESOLVED if ended else Status.FIRING), event["level"]
+
+
 #: States that are neither: a person acknowledged it, or the check has no data yet. Like
 #: CloudWatch's INSUFFICIENT_DATA they change no ticket (Skipped), rather than going to the DLQ.
 _QUIET = frozenset({"acknowledged", "acknowledge", "ack", "pending", "unknown", "no_data",
@@ -274,6 +303,9 @@ def _check_level(word: Any, subject: subjects.Subject) -> str | None:
     for said in (word, subject.check_state):
         if isinstance(said, str) and said.strip().lower() in _CHECK_LEVELS:
             return said.strip()
+    appdynamics = _appdynamics(word.strip().lower()) if isinstance(word, str) else None
+    if appdynamics and appdynamics[0] is Status.FIRING:
+        return appdynamics[1]
     return _HOST_LEVELS.get(subject.check_state or "")
 
 
@@ -583,6 +615,8 @@ def _status(value: Any, field: str) -> Status:
     status = (_STATUS.get(word) or _STATUS_ONLY.get(word)) if word is not None else None
     if status is None and word is not None and _KIBANA_FIRED.fullmatch(word):
         status = Status.FIRING
+    if status is None and word is not None and (appdynamics := _appdynamics(word)):
+        status = appdynamics[0]
     if status is None:
         expected = "firing or resolved" if field == "status" else "triggered or resolved"
         raise InvalidAlertError(f"{field} {common.short(value)} is not {expected}{_why(value)}")
