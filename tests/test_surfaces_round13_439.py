@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from github_stub import GitHubServer
 from test_check_backend_routes import TOKEN, FrameworkOptions
 from test_operator_filters import seed
 from test_surfaces_leftovers_431 import _group
@@ -92,3 +93,66 @@ async def test_check_says_a_backend_probe_that_cannot_tell_as_neither_ok_nor_fai
     assert lines[-1].startswith(f"{passed} of {len(verdicts)} checks passed"), lines[-1]
     assert lines[-1].endswith(", 1 could not tell"), lines[-1]
     assert code == (1 if "FAIL" in verdicts else 0)
+
+
+# --- `triage check`: a classic token whose scopes cannot open issues ----------------------------
+
+#: A classic personal access token (GitHub's `ghp_` prefix), whose answers carry its scopes.
+CLASSIC = "ghp_" + "a1B2c3D4e5" * 3 + "f6G7h8"
+
+
+class ScopedGitHub(GitHubServer):
+    """The loopback GitHub stub answering every call with the token's classic scopes
+    (`X-OAuth-Scopes`), as GitHub does for a classic token."""
+
+    scopes = ""
+
+    def _rate_headers(self) -> dict[str, str]:
+        return {**super()._rate_headers(), "X-OAuth-Scopes": self.scopes}
+
+
+async def _github_line(scopes: str, tmp_path: Path) -> tuple[str, list[str]]:
+    """The `github` line of `triage check` with a classic token holding `scopes`, and the
+    methods of the calls that were not reads."""
+    settings = Settings(
+        store_url=f"sqlite:///{tmp_path}/t.db",
+        sinks=("github",),
+        llm_provider="none",
+        github_repository="acme/ops",
+        github_token=CLASSIC,
+        github_api_url="http://127.0.0.1:1",
+    )
+    with ScopedGitHub(tokens={CLASSIC: "triage-bot"}, repositories=("acme/ops",)) as github:
+        github.scopes = scopes
+        # The create's answer proves nothing either way (an outage behind GitHub's edge).
+        github.fail_next(status=502, method="POST", path="/issues")
+        out = io.StringIO()
+        await run_checks(settings.model_copy(update={"github_api_url": github.url}), out)
+        writes = [c["method"] for c in github.calls if c["method"] != "GET"]
+    [line] = [x for x in out.getvalue().splitlines() if x.split()[1:2] == ["github"]]
+    return line, writes
+
+
+@pytest.mark.parametrize("scopes", ["", "read:org, gist", "repo:status, read:user"])
+async def test_check_fails_a_classic_token_whose_scopes_cannot_open_issues(
+    scopes: str, tmp_path: Path
+) -> None:
+    """A classic token with neither `repo` nor `public_repo` reads a public repository's
+    issues but is refused every new one: the check fails, naming its scopes and the one to
+    add, from the read alone (no test create), rather than a warning that write access is
+    not known because the create's answer told nothing."""
+    line, writes = await _github_line(scopes, tmp_path)
+    assert line.startswith("FAIL  github   acme/ops:"), line
+    assert "X-OAuth-Scopes" in line and "public_repo" in line, line
+    assert writes == []
+
+
+async def test_check_does_not_judge_a_token_whose_scopes_may_open_issues(
+    tmp_path: Path,
+) -> None:
+    """A classic token holding `public_repo` (the repository not known to be private) is not
+    failed for its scopes: the create is asked, and its answer (an outage) judged as before."""
+    line, writes = await _github_line("public_repo, read:org", tmp_path)
+    assert line.startswith("warn  github"), line
+    assert "X-OAuth-Scopes" not in line, line
+    assert writes == ["POST"]

@@ -52,7 +52,10 @@ repository):
     other 422
 
 The repository is read first (`GET /repos/{r}`): an archived one is "refused" without a
-create, and a refusal of that read is said as GitHub's answer to it, with what to do.
+create, and a refusal of that read is said as GitHub's answer to it, with what to do. So is
+one a classic token's scopes cannot open issues in (GitHub names them in `X-OAuth-Scopes` on
+every answer to such a token): without `repo`, or `public_repo` for a public repository, it
+reads public data only, whatever the create would answer (an outage's 502, say).
     2xx                               "unknown": an issue was made (GitHub never makes one
                                       without a title: whatever answered is no GitHub), and
                                       the line names it, to be closed
@@ -223,6 +226,9 @@ class RepositoryAccess:
                 f"{repository} archived (read-only): GitHub refuses every issue there; "
                 "unarchive it or route its incidents elsewhere",
             )
+        lacking = _scopes_lacking(self._api.classic_scopes, shown.get("private"))
+        if lacking is not None:
+            return WriteProbe(repository, "refused", f"{repository}: {lacking}")
         try:
             made = await self._api.call("POST", f"/repos/{repository}/issues", json={"body": ""})
         except SinkRejectedError as exc:
@@ -430,6 +436,29 @@ def _not_answered(
             f"({_CREDENTIALS_REFUSED[exc.reason]})",
         )
     return _unknown(repository, str(exc))
+
+
+def _scopes_lacking(scopes: frozenset[str] | None, private: object) -> str | None:
+    """What a classic token's `scopes` lack to open issues in a repository (`private` as
+    `GET /repos/{r}` answered it), said with the scope to add; None when they may, or are
+    not known (a fine-grained token's or an App's permissions are in no header). GitHub
+    gives a classic token without `repo`, or `public_repo` for a public repository, reads
+    of public data only: proven by the read alone, whatever a create would answer."""
+    if scopes is None or "repo" in scopes:
+        return None
+    if "public_repo" in scopes and private is not True:
+        return None
+    named = ", ".join(sorted(scopes)) or "none"
+    if "public_repo" in scopes:
+        lack = "hold public_repo, not repo, which a private repository's issues need"
+    else:
+        lack = "hold neither repo nor public_repo, which issues need"
+    return (
+        f"GitHub refuses triage's classic token every new issue there: its scopes "
+        f"(X-OAuth-Scopes: {named}) {lack}: give the token the repo scope (public_repo "
+        "serves public repositories only), or use a fine-grained token with Issues: Read "
+        "and write"
+    )
 
 
 def _names_missing_title(detail: str) -> bool:

@@ -194,6 +194,9 @@ class GitHubApi:
         self._limits_in_a_row = {"read": 0, "write": 0}
         self._identity: str | None = None
         self._token_lock = asyncio.Lock()
+        #: A classic token's scopes, as GitHub's last answer to it named them
+        #: (`X-OAuth-Scopes`); None for any other credential, or before an answer.
+        self.classic_scopes: frozenset[str] | None = None
 
     def github_now(self) -> float:
         """GitHub's time now (epoch seconds), as its answers' Date says: what times GitHub
@@ -259,6 +262,9 @@ class GitHubApi:
                 ) from None
             self._github_clock.observe(response.headers)
             self._note_rate_limit(response, path)
+            scopes = _scopes(response.headers)
+            if scopes is not None and not app_jwt and is_classic_token(token):
+                self.classic_scopes = scopes
             if response.status_code == 401 and attempt == 1 and app_jwt:
                 if abs(self._github_clock.offset_s - signed_offset_s) < SIGNIFICANT_SKEW_S:
                     break
@@ -636,6 +642,26 @@ def _spent_budget(response: httpx2.Response, path: str) -> str:
         return _CORE
     named = response.headers.get("x-ratelimit-resource", "").strip().lower()
     return named if _BUDGET_NAME.fullmatch(named) else budget_of(path)
+
+
+#: How GitHub's classic credentials start: a personal access token (classic) and an OAuth
+#: App's token; before GitHub's prefixes (and on older Enterprise Servers), 40 hex digits.
+#: Only these have scopes: a fine-grained token's or an App's permissions are no header.
+_CLASSIC_TOKEN = re.compile(r"(?:ghp_|gho_)[A-Za-z0-9]+|[0-9a-f]{40}")
+
+
+def is_classic_token(token: str) -> bool:
+    """Whether `token` is a classic one, whose scopes GitHub names in `X-OAuth-Scopes`."""
+    return _CLASSIC_TOKEN.fullmatch(token) is not None
+
+
+def _scopes(headers: httpx2.Headers) -> frozenset[str] | None:
+    """A classic token's scopes as an answer names them (`X-OAuth-Scopes: repo, read:org`;
+    present and empty for a token given none), else None (no such header)."""
+    named = headers.get("x-oauth-scopes")
+    if named is None:
+        return None
+    return frozenset(scope.strip() for scope in named.split(",") if scope.strip())
 
 
 def _kind(method: str) -> str:
