@@ -418,6 +418,23 @@ def silencing_members(
     return silencing_group(silences, incident.group, now, agreed_labels(incident))
 
 
+def member_silence_holds(silence: Silence, stored: Incident | None, now: datetime) -> bool:
+    """A `silence` that matches a member's own alert holds the effect that member's event
+    brings its group (`stored`, as read before the event): while the group has no open
+    ticket (its first member, a group gathering or held, a closed one reopening: that
+    member's labels are all its episode is known to share so far, and a member the silence
+    does not match lets the held effect go), or when the silence matches every member
+    (`silencing_members`). A silence on one member's own labels (`pod=api-0`) must not hold
+    the update an open group owes for the others for as long as that silence lasts, only
+    because that member's resend carried it (README: a silence on one member does not
+    quiet the storm)."""
+    if stored is None or stored.group is None:
+        return True
+    if stored.state is not State.OPEN or not stored.has_ticket:
+        return True
+    return silencing_members((silence,), stored, now) is not None
+
+
 def _gathering(stored: Incident, now: datetime) -> bool:
     """The group's first ticket waits for members still (`gathering_ends`, with the clock
     rules): it lists those joining now."""
