@@ -206,3 +206,26 @@ async def test_a_silence_on_a_groups_first_member_still_holds_its_open_until_ano
     assert c.kinds() == []
     await c.deliver(c.message(webhook([pod(1, minutes=1)]), 1))
     assert c.kinds() == ["open"] and c.summariser.calls == 1
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="groups.py _with_member: past MAX_UNTRACKED_IDS each resend of a member known by "
+    "no id counts it once more, and its resolve takes off one, so the group never closes",
+)
+async def test_a_storm_past_every_member_bound_closes_when_every_member_resolves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More members than are tracked and known by id (2 and 2 here, 1,000 and 5,000 in
+    production) fire, Alertmanager resends the whole group once (stamped as before), then
+    every member resolves: the group closes, rather than counting the resent members twice
+    and staying open for good."""
+    monkeypatch.setattr(group_rules, "MAX_MEMBERS", 2)
+    monkeypatch.setattr(group_rules, "MAX_UNTRACKED_IDS", 2)
+    c = grouping(tmp_path)
+    storm = webhook([pod(i) for i in range(6)])
+    await c.deliver(c.message(storm, 0))
+    await c.deliver(c.message(storm, 5), 1)
+    await c.deliver(c.message(webhook([pod(i, "resolved", 10) for i in range(6)]), 10))
+    [group] = await groups(c)
+    assert str(group.state) == "closed" and c.kinds()[-1] == "close", c.kinds()
