@@ -5,6 +5,9 @@ production, proved at the fastest level that shows it.
   timeout after the write, the read-back failing in the same blip): the message's retry
   found the effect done and skipped it, so TicketsCreated never counted that ticket and no
   `alert.routed` line named it.
+- A new incident's summary whose save the store throttled was written again by the
+  message's retry: a second model call (and its tokens) for one incident, and with the model
+  failing, SummarizationFailures counted twice for one ticket.
 - A message whose attempt failed (a body that never decodes, on its way to the DLQ; a sink's
   5xx, released for a retry) ended its `message.process` span as if it had gone well: a
   tracing backend's error view showed no failed message at all, only the sink's child span
@@ -37,12 +40,13 @@ from triage.errors import (
 from triage.incidents.ledger import Ledger
 from triage.incidents.lifecycle import Incident, Outcome
 from triage.metrics import Metrics
-from triage.models import EffectKind
+from triage.models import EffectKind, Ticket
 from triage.pipeline import Pipeline
 from triage.redact import Redactor
 from triage.sqs.inbox import Message
 from triage.sqs.supervisor import Handler, Progress, Supervisor, SupervisorConfig
 from triage.tracing import Tracing
+from triage.view import RedactedAlert
 
 
 @pytest.fixture
@@ -173,3 +177,53 @@ async def test_a_ticket_whose_confirmation_went_unanswered_is_counted_once(
     assert [e.kind for e in sink.effects] == [EffectKind.OPEN]
     assert metrics.total("TicketsCreated") == 1
     assert len([e for e in logs if e["event"] == "alert.routed"]) == 1
+
+
+# --- A summary whose save the store refused ---------------------------------------------------
+
+
+class _SaveThrottled(MemoryStore):
+    """A store that refuses the first write of a new incident's summary (throttled: DynamoDB's
+    table over its capacity for a moment), and takes everything else."""
+
+    def __init__(self) -> None:
+        super().__init__(POLICY)
+        self._saves_to_fail = 1
+
+    async def save_ticket(self, *args: Any, **kwargs: Any) -> None:
+        if self._saves_to_fail:
+            self._saves_to_fail -= 1
+            raise StoreThrottledError("dynamodb put_item throttled", retry_after_s=1.0)
+        await super().save_ticket(*args, **kwargs)
+
+
+class _CountingSummariser(Summariser):
+    """The recording pipeline's summariser, counting its calls (each a model call, billed)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def summarise(self, alert: RedactedAlert) -> Ticket:
+        self.calls += 1
+        return await super().summarise(alert)
+
+
+async def test_a_summary_whose_save_was_throttled_is_not_written_again() -> None:
+    """A new incident's summary is written, and its save throttled: the message's retry in
+    this process opens the ticket with that summary, saved then, instead of asking the model
+    again (an LLM call, and its tokens, once per incident, whatever the store does)."""
+    sink = Sink()
+    summariser = _CountingSummariser()
+    store = _SaveThrottled()
+    pipeline = Pipeline(
+        Ledger(store), summariser, [sink], Metrics(), redactor=Redactor(), policy=POLICY
+    )
+    body = json.dumps({"title": "disk full on db-1", "dedup_key": "disk-db-1", "team": "ops"})
+    with pytest.raises(StoreThrottledError):
+        await pipeline.process(Message("m-1", body, "rh-1", 1, None))
+    await pipeline.process(Message("m-1", body, "rh-2", 2, None))
+    assert summariser.calls == 1
+    assert [e.kind for e in sink.effects] == [EffectKind.OPEN]
+    incident = await store.get(sink.effects[0].fingerprint)
+    assert incident is not None and incident.ticket is not None
+    assert incident.ticket.title == "disk full on db-1" and incident.route == "default"

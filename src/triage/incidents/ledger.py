@@ -36,6 +36,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Mapping
 from datetime import datetime
 from types import MappingProxyType, TracebackType
+from typing import Generic, TypeVar
 
 import structlog
 
@@ -68,6 +69,8 @@ from triage.view import RedactedAlert
 
 log = structlog.get_logger(__name__)
 
+V = TypeVar("V")
+
 #: What carries out a claimed effect: summarise if needed, call the sinks, confirm each.
 EffectRunner = Callable[["Work"], Awaitable[None]]
 
@@ -94,21 +97,20 @@ class SinkAnswer:
         return self.why is None
 
 
-class SinkAnswers:
-    """The sinks' answers this process heard whose confirmation the store has not written (yet,
-    or ever: throttled, unanswered and unread, the claim lost meanwhile). The effect's retry in
-    this process, its message's or the sweep's, writes the answer instead of calling the sink
-    again: Slack takes no idempotency key and would post twice. Another replica cannot know it.
+class Remembered(Generic[V]):
+    """What this process heard or made for an effect that the store has not kept (yet, or
+    ever: its write throttled, unanswered and unread, the claim lost meanwhile), by the effect
+    and what it is of (a sink's name, `SUMMARY`). The effect's retry in this process uses it
+    instead of asking again. Another replica cannot know it.
 
-    Bounded: `max_kept` answers, each for `keep_s` (on the monotonic clock: a wall clock that
-    steps neither keeps nor drops one), the oldest forgotten first. A written confirmation
-    forgets its answer at once, so only failed writes stay. `effect` names what was answered:
-    a claimed effect (`EffectKey`), or anything else a sink answers once (an escalation)."""
+    Bounded: `max_kept` values, each for `keep_s` (on the monotonic clock: a wall clock that
+    steps neither keeps nor drops one), the oldest forgotten first. A write that is done
+    forgets its value at once, so only failed writes stay."""
 
-    #: Answers kept at most: failed confirmations between a retry and the next, a few at a time.
+    #: Values kept at most: failed writes between a retry and the next, a few at a time.
     MAX_KEPT = 1024
     #: Longer than a throttled table's usual outage and the sweep's longest wait between tries
-    #: of an effect (15 minutes): a retry later than this calls the sink again, as before.
+    #: of an effect (15 minutes): a retry later than this asks again, as before.
     KEEP_S = 3600.0
 
     def __init__(
@@ -120,29 +122,29 @@ class SinkAnswers:
         self._max_kept = max_kept
         self._keep_s = keep_s
         self._clock = clock
-        #: (effect, sink) -> (the answer, when it stops being kept), oldest first.
-        self._kept: OrderedDict[tuple[Hashable, str], tuple[SinkAnswer, float]] = OrderedDict()
+        #: (effect, of) -> (the value, when it stops being kept), oldest first.
+        self._kept: OrderedDict[tuple[Hashable, str], tuple[V, float]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._kept)
 
-    def remember(self, effect: Hashable, sink: str, answer: SinkAnswer) -> None:
-        """`sink` answered `effect` so; kept until its confirmation is written or it expires."""
+    def remember(self, effect: Hashable, of: str, value: V) -> None:
+        """`value` is `effect`'s, of `of`; kept until its write is done or it expires."""
         self._drop_expired()
-        self._kept.pop((effect, sink), None)
-        self._kept[(effect, sink)] = (answer, self._clock() + self._keep_s)
+        self._kept.pop((effect, of), None)
+        self._kept[(effect, of)] = (value, self._clock() + self._keep_s)
         while len(self._kept) > self._max_kept:
             self._kept.popitem(last=False)
 
-    def recall(self, effect: Hashable, sink: str) -> SinkAnswer | None:
-        """What `sink` answered `effect` in this process, if its confirmation may be unwritten."""
+    def recall(self, effect: Hashable, of: str) -> V | None:
+        """`effect`'s value of `of` in this process, if its write may not be done."""
         self._drop_expired()
-        kept = self._kept.get((effect, sink))
+        kept = self._kept.get((effect, of))
         return kept[0] if kept is not None else None
 
-    def forget(self, effect: Hashable, sink: str) -> None:
-        """The confirmation of `sink`'s answer to `effect` is written: nothing left to redo."""
-        self._kept.pop((effect, sink), None)
+    def forget(self, effect: Hashable, of: str) -> None:
+        """The write of `effect`'s value of `of` is done: nothing left to redo."""
+        self._kept.pop((effect, of), None)
 
     def _drop_expired(self) -> None:
         now = self._clock()
@@ -151,6 +153,19 @@ class SinkAnswers:
             if until > now:
                 return
             self._kept.popitem(last=False)
+
+
+class SinkAnswers(Remembered[SinkAnswer]):
+    """The sinks' answers this process heard whose confirmation the store has not written. The
+    effect's retry in this process, its message's or the sweep's, writes the answer instead of
+    calling the sink again: Slack takes no idempotency key and would post twice. `effect` names
+    what was answered: a claimed effect (`EffectKey`), or anything else a sink answers once (an
+    escalation)."""
+
+
+#: What `Ledger.summaries` keeps of an effect: the summary, and the route it took.
+SUMMARY = "summary"
+UnsavedSummary = tuple[Ticket, Routing | None]
 
 
 class Work:
@@ -164,6 +179,7 @@ class Work:
         carrying: set[str] | None = None,
         clock: Callable[[], datetime] | None = None,
         answers: SinkAnswers | None = None,
+        summaries: Remembered[UnsavedSummary] | None = None,
     ) -> None:
         self._store = store
         #: The ledger's clock, the one the claim's lease was set with (`Ledger.clock`).
@@ -173,6 +189,8 @@ class Work:
         self._carrying = carrying if carrying is not None else set()
         #: The sinks' answers whose confirmation failed, in this process (`Ledger.answers`).
         self._answers = answers if answers is not None else SinkAnswers()
+        #: The summaries whose save failed, in this process (`Ledger.summaries`).
+        self._summaries = summaries if summaries is not None else Remembered()
         self._transition = transition
         self.owner = owner
         self.action: Action = transition.action
@@ -230,8 +248,14 @@ class Work:
 
     @property
     def ticket(self) -> Ticket | None:
-        """The incident's summary, if it was written already (by this or an earlier effect)."""
-        return self.incident.ticket
+        """The incident's summary, if it was written already (by this or an earlier effect),
+        or the one this process wrote for this effect whose save failed (`save_ticket`): the
+        effect's retry goes out with it, saved then (`freeze`), rather than ask the summariser
+        again (a model call, billed) because the store was throttled."""
+        if self.incident.ticket is not None or self.effect is None:
+            return self.incident.ticket
+        unsaved = self._summaries.recall(self._effect_key, SUMMARY)
+        return unsaved[0] if unsaved is not None else None
 
     @property
     def refs(self) -> Mapping[str, str]:
@@ -246,8 +270,20 @@ class Work:
 
     async def save_ticket(self, ticket: Ticket, routing: Routing | None = None) -> None:
         """Keep the summary (with the route it took), so a redo or a later effect never
-        summarises again."""
+        summarises again. Until the write is done, this process keeps it too (`ticket`)."""
+        effect = self._effect_key
+        self._summaries.remember(effect, SUMMARY, (ticket, routing))
         await self._store.save_ticket(self.fingerprint, self.owner, ticket, routing)
+        self._summaries.forget(effect, SUMMARY)
+
+    async def _save_unsaved(self) -> None:
+        """Save the summary an earlier attempt at this effect wrote and could not save, now
+        that this attempt goes out with it (`ticket`)."""
+        if self.incident.ticket is not None:
+            return
+        unsaved = self._summaries.recall(self._effect_key, SUMMARY)
+        if unsaved is not None:
+            await self.save_ticket(*unsaved)
 
     async def freeze(self, sent: Sent) -> Sent:
         """What this effect sends its sinks: what its first attempt sent, when this is a redo
@@ -261,6 +297,7 @@ class Work:
         end by this clock: before that no replica whose clock is within the slack takes the
         effect over, and no worker of this process does (`carrying`), so a prompt effect
         costs no read more."""
+        await self._save_unsaved()
         holder = self.owner if self._lease_ending() else None
         try:
             return await self._store.freeze_effect(self.fingerprint, sent, holder)
@@ -567,10 +604,21 @@ class Ledger:
         #: The sinks' answers whose confirmation failed: a retry here writes them instead of
         #: calling the sink again (`SinkAnswers`).
         self.answers = SinkAnswers()
+        #: The summaries whose save failed: a retry here goes out with them instead of asking
+        #: the summariser again (`Work.ticket`).
+        self.summaries: Remembered[UnsavedSummary] = Remembered()
 
     def work(self, transition: Transition, owner: str) -> Work:
         """The work of `transition`'s claim by `owner`, on this ledger's clock and memories."""
-        return Work(self.store, transition, owner, self.carrying, self.clock, self.answers)
+        return Work(
+            self.store,
+            transition,
+            owner,
+            self.carrying,
+            self.clock,
+            self.answers,
+            self.summaries,
+        )
 
     def claim(
         self,
