@@ -18,7 +18,10 @@ lifecycle, per member event:
 Each member keeps its own out-of-order guard (its newest event's time, and when that event's
 message was queued, for events stamped alike); a repeat of a member stamped as its newest event
 is counted without a write (a group is one record, rewritten on each change), one stamped later
-writes only its time; in a closed group, one queued later writes its queue time
+writes only its time (a member counted past the tracked ones too, by its short id); a firing
+one queued a quarter of `Policy.member_kept` after the event kept for it writes its queue time,
+so the member joins again and its record of the group it fires in does not expire while it
+fires (`rejoin_due`); in a closed group, one queued later writes its queue time
 (`_again_closed`). A group opened anew keeps its earlier members, resolved, for that guard.
 `MAX_MEMBERS` are tracked (listed, and holding the group open while they fire; one resolved
 longest ago makes room for a new one), more are only counted, while they fire: each holds the
