@@ -7,13 +7,14 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from github_stub import GitHubServer
 from test_check_backend_routes import TOKEN, FrameworkOptions
+from test_operator_api import BEARER, serving
 from test_operator_filters import seed
 from test_surfaces_leftovers_431 import _group
 from triage.app import open_configured_store
@@ -156,3 +157,25 @@ async def test_check_does_not_judge_a_token_whose_scopes_may_open_issues(
     assert line.startswith("warn  github"), line
     assert "X-OAuth-Scopes" not in line, line
     assert writes == ["POST"]
+
+
+# --- a time with a positive UTC offset in a query ---------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["since", "before"])
+async def test_a_query_time_with_a_plus_offset_typed_bare_is_read_as_that_time(
+    store: Store, name: str
+) -> None:
+    """`?since=2026-12-05T07:00+01:00` typed into curl or a browser's address bar (its `+`
+    unencoded, which a query reads as a space) filters by that time at the API, as
+    `%2B01:00` does, rather than a 400 saying it expects such a time."""
+    moment = (datetime.now(UTC) - timedelta(days=1)).astimezone(timezone(timedelta(hours=1)))
+    typed = moment.isoformat(timespec="minutes")
+    assert "+01:00" in typed
+    encoded = typed.replace("+", "%2B")
+    async with serving(store) as client:
+        bare = await client.get(f"/api/v1/incidents?{name}={typed}", headers=BEARER)
+        escaped = await client.get(f"/api/v1/incidents?{name}={encoded}", headers=BEARER)
+    assert escaped.status_code == 200, escaped.text
+    assert bare.status_code == 200, bare.text
+    assert bare.json()["total"] == escaped.json()["total"]

@@ -297,7 +297,7 @@ def parse_moment(name: str, text: str, now: datetime) -> datetime:
         pass
     example = "a duration back from now (90m, 2h, 1d) or a time such as 2026-12-05T06:00Z"
     try:
-        when = datetime.fromisoformat(text.strip())
+        when = datetime.fromisoformat(_offset_sign_restored(text.strip()))
     except ValueError:
         raise ValueError(f"{name} {text[:40]!r}: expected {example}") from None
     if when.utcoffset() is None:
@@ -306,6 +306,21 @@ def parse_moment(name: str, text: str, now: datetime) -> datetime:
         return when.astimezone(UTC)
     except OverflowError:
         raise ValueError(f"{name} {text[:40]!r}: out of the calendar's range") from None
+
+
+#: A time whose positive UTC offset lost its `+` to a query's reading of `+` as a space
+#: (`2026-12-05T07:00 01:00`, from `?since=2026-12-05T07:00+01:00` typed bare).
+_OFFSET_SIGN_LOST = re.compile(
+    r"(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}(?::?\d{2})?)"
+)
+
+
+def _offset_sign_restored(text: str) -> str:
+    """`text` with the `+` of its UTC offset back where a query left a space: in a URL a `+`
+    means a space, so a time typed into curl or an address bar with `+01:00` arrives as
+    ` 01:00`, which no time has otherwise (a negative offset keeps its `-`)."""
+    found = _OFFSET_SIGN_LOST.fullmatch(text)
+    return f"{found[1]}+{found[2]}" if found else text
 
 
 def _last_opened(incident: Incident) -> datetime:
