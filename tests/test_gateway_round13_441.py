@@ -74,14 +74,22 @@ async def test_a_body_labelled_latin_1_is_queued_as_the_text_its_sender_meant(
     [
         ("iso-8859-1", b'{"title": "\x93disk full\x94 \x85 \x80 5"}', "“disk full” … € 5"),
         ("windows-1252", b'{"title": "odd \x81 byte"}', "odd \x81 byte"),
+        ("us-ascii", b'{"title": "caf\xe9 \x93down\x94"}', "café “down”"),
+        ("us-ascii", '{"title": "café"}'.encode(), "café"),
     ],
-    ids=["windows-1252-labelled-latin-1", "undefined-windows-1252-byte"],
+    ids=[
+        "windows-1252-labelled-latin-1",
+        "undefined-windows-1252-byte",
+        "windows-1252-labelled-us-ascii",
+        "utf-8-labelled-us-ascii",
+    ],
 )
 async def test_a_latin_1_label_reads_as_windows_1252_as_browsers_do(
     gateway: IngestService, queues: Queues, charset: str, body: bytes, title: str
 ) -> None:
-    """A body labelled ISO-8859-1 is read as windows-1252 (WHATWG: curly quotes, `…`, `€`, not
-    C1 controls), and a byte windows-1252 leaves undefined is its C1 control, not a 422."""
+    """A body labelled ISO-8859-1 or US-ASCII is read as windows-1252 (WHATWG: curly quotes, `…`,
+    `€`, not C1 controls, nor a 422), UTF-8 under either label as UTF-8, and a byte
+    windows-1252 leaves undefined is its C1 control, not a 422."""
     headers = bearer("generic") | {"Content-Type": f"application/json; charset={charset}"}
     async with loopback_client(gateway.port) as client:
         answer = await client.post("/v1/alerts/generic", content=body, headers=headers)

@@ -24,8 +24,8 @@ otherwise only when its own fields are no alert, with them beside the JSON's key
 by its fields stays read so. A urlencoded body that is JSON all the same (`curl -d '{…}'` labels its
 JSON a form) is read as JSON. A body whose bytes show it is UTF-16 (a byte-order mark, or a
 zero byte beside each of its first two characters) is read in that UTF-16, whatever charset it
-declares: neither can begin UTF-8 JSON. Every Latin-1 label reads as windows-1252, as browsers
-read it (`WINDOWS_1252`), and a body (a form's escapes, a multipart field) so labelled whose
+declares: neither can begin UTF-8 JSON. Every Latin-1 label (and US-ASCII) reads as
+windows-1252, as browsers read it (`WINDOWS_1252`), and a body (a form's escapes, a multipart field) so labelled whose
 bytes hold non-ASCII and read as UTF-8 is read as UTF-8, which its sender meant (`meant_codec`).
 """
 
@@ -127,8 +127,9 @@ codecs.register(_windows_1252)
 CHARSETS: dict[str, str] = {
     "utf-8": "utf-8",
     "utf8": "utf-8",
-    "us-ascii": "utf-8",  # a subset: what is not ASCII is still refused unless it is UTF-8
-    "ascii": "utf-8",
+    # WHATWG reads US-ASCII as windows-1252 too; UTF-8 under it is UTF-8 (`meant_codec`).
+    "us-ascii": WINDOWS_1252,
+    "ascii": WINDOWS_1252,
     "iso-8859-1": WINDOWS_1252,
     "iso8859-1": WINDOWS_1252,
     "latin1": WINDOWS_1252,
