@@ -249,3 +249,39 @@ def test_a_word_that_only_looks_like_an_appdynamics_event_is_refused() -> None:
     """An event type AppDynamics never sends (POLICY_OPEN_MINOR) is still an unread status."""
     with pytest.raises(InvalidAlertError):
         _read(_appd("POLICY_OPEN_MINOR"))
+
+
+# --- Dynatrace: the impacted entities' tags ---------------------------------------------------
+
+#: A problem notification's {Tags} is "a comma-separated list of tags that are defined for all
+#: impacted entities", each "key:value" or a bare key, an imported tag with its context in
+#: brackets ("[Kubernetes]app:checkout", "[AWS]Name:web-1"): the shared sample sends
+#: "env:prod, team:payments".
+
+
+def _dynatrace(tags: str, state: str = "OPEN") -> dict[str, Any]:
+    """The shared Dynatrace problem notification with `tags` as its {Tags}, in `state`."""
+    body = _sample("tools/dynatrace-open.json")
+    body["Tags"], body["State"] = tags, state
+    return body
+
+
+def test_a_dynatrace_problems_tags_are_labels_and_its_team() -> None:
+    """A tag with a value (env:prod, one imported from Kubernetes) is a label by its key, and
+    team:payments routes the problem to that team; the tags stay listed as they came."""
+    alert = _only(_dynatrace("env:prod, team:payments, [Kubernetes]app:checkout, critical-path"))
+    assert (alert.labels["env"], alert.labels["app"], alert.team) == (
+        "prod",
+        "checkout",
+        "payments",
+    )
+    assert "critical-path" in alert.labels["tags"]
+
+
+def test_a_dynatrace_tag_keeps_the_readers_labels_and_the_incident() -> None:
+    """A tag named as one of the reader's own labels (pid, state) keeps the reader's value; a
+    tag added while the problem is open keys no new incident: its resolve closes it."""
+    opened = _only(_dynatrace(""))
+    tagged = _only(_dynatrace("pid:other, state:fake, env:prod", state="RESOLVED"))
+    assert (tagged.labels["pid"], tagged.labels["state"]) == (opened.labels["pid"], "RESOLVED")
+    assert tagged.fingerprint == opened.fingerprint

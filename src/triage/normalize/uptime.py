@@ -31,6 +31,8 @@ the one it joined goes on, on its own ticket); the "Send test notification" butt
 is skipped. Severity, dynatrace (`ProblemSeverity`, kept as the label
 `problem_severity`): AVAILABILITY critical, ERROR high, PERFORMANCE, RESOURCE_CONTENTION and
 MONITORING_UNAVAILABLE medium, INFO low; CUSTOM_ALERT or another level, none (medium).
+Labels, dynatrace: {Tags} as sent (`tags`), and each tag with a value ("env:prod", an imported
+"[Kubernetes]app:checkout") by its own key, `team` its team; never identity.
 States, honeycomb (`status`): TRIGGERED fires, OK resolves; a test (`is_test` true, or the
 text "true") is skipped.
 States, grafana-oncall: OnCall builds the payload when it sends it, so the alert group's
@@ -60,6 +62,7 @@ from triage.normalize import common
 from triage.normalize.common import Normalized, Skipped
 from triage.normalize.generic import dated
 from triage.normalize.vendors import (
+    add_own_labels,
     first_given,
     labelled,
     paragraphs,
@@ -202,6 +205,17 @@ def normalize_dynatrace(payload: dict[str, Any]) -> Normalized:
         )
     link = payload.get("ProblemURL") or payload.get("Problem URL")
     level = common.word(payload.get("ProblemSeverity"), "ProblemSeverity")
+    labels = labelled(
+        ("problem", payload.get("ProblemID")),
+        ("pid", pid),
+        ("impact", payload.get("ProblemImpact")),
+        ("problem_severity", payload.get("ProblemSeverity")),  # whole, cut as shown
+        ("entities", payload.get("ImpactedEntity")),
+        ("tags", payload.get("Tags")),
+        ("state", state),
+    )
+    valued = _dt_valued_tags(payload.get("Tags"))
+    add_own_labels(labels, valued)
     alert = Alert(
         source=DYNATRACE,
         status=status,
@@ -212,21 +226,34 @@ def normalize_dynatrace(payload: dict[str, Any]) -> Normalized:
             payload.get("ImpactedEntity"),
         ),
         links=common.links(source=common.url(link, "ProblemURL")),
-        labels=labelled(
-            ("problem", payload.get("ProblemID")),
-            ("pid", pid),
-            ("impact", payload.get("ProblemImpact")),
-            ("problem_severity", payload.get("ProblemSeverity")),  # whole, cut as shown
-            ("entities", payload.get("ImpactedEntity")),
-            ("tags", payload.get("Tags")),
-            ("state", state),
-        ),
+        team=common.word(valued.get("team"), "Tags[team]"),
+        labels=labels,
         # The payload states no time: dated when queued, so its open and resolve order as sent.
         occurred_at=common.now(),
         identity={"problem": pid},
         raw=payload,
     )
     return Normalized((alert,), ())
+
+
+#: An imported tag's context before its key: "[Kubernetes]app:checkout", "[AWS]Name:web-1".
+_DT_TAG_CONTEXT = re.compile(r"\[[^\[\]]{1,64}\]")
+
+
+def _dt_valued_tags(tags: Any) -> dict[str, str]:
+    """The {Tags} that carry a value ("env:prod", "[Kubernetes]app:checkout"), key to value:
+    labels by their own keys (without an imported tag's context), read by routes and groups as
+    Azure's custom properties are, `team` its team. Dynatrace joins the tags of every impacted
+    entity with ", ": a key tagged twice keeps its first value, a bare tag is only listed in the
+    label `tags`."""
+    if not isinstance(tags, str):
+        return {}
+    valued: dict[str, str] = {}
+    for tag in tags[: common.DESCRIPTION_MAX].split(","):
+        key, colon, value = _DT_TAG_CONTEXT.sub("", tag.strip(), count=1).partition(":")
+        if colon and key.strip() and value.strip():
+            valued.setdefault(key.strip(), value.strip())
+    return valued
 
 
 def _dt_severity(level: str | None) -> str | None:
