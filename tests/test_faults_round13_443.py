@@ -8,6 +8,9 @@ production, proved at the fastest level that shows it.
 - A new incident's summary whose save the store throttled was written again by the
   message's retry: a second model call (and its tokens) for one incident, and with the model
   failing, SummarizationFailures counted twice for one ticket.
+- A body that never decodes, on a queue without a redrive policy (or one the daemon could
+  not read), was made visible again at once for a DLQ that does not exist: received and
+  rejected again at once, in a loop as fast as SQS answers, an error line each time.
 - A message whose attempt failed (a body that never decodes, on its way to the DLQ; a sink's
   5xx, released for a retry) ended its `message.process` span as if it had gone well: a
   tracing backend's error view showed no failed message at all, only the sink's child span
@@ -18,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -227,3 +230,42 @@ async def test_a_summary_whose_save_was_throttled_is_not_written_again() -> None
     incident = await store.get(sink.effects[0].fingerprint)
     assert incident is not None and incident.ticket is not None
     assert incident.ticket.title == "disk full on db-1" and incident.route == "default"
+
+
+# --- A message that never decodes, on a queue without a DLQ ------------------------------------
+
+
+async def test_a_rejected_message_on_a_queue_without_a_redrive_policy_is_not_received_in_a_loop() -> (
+    None
+):
+    """A body that never decodes is made visible again at once so that the redrive policy
+    moves it to the DLQ; on a queue without one (its maxReceiveCount unknown), it came straight
+    back, received and rejected as fast as SQS answers, an error line each time. It is hidden
+    for the retry backoff instead, as a transient failure is; with a policy it still goes
+    back at once."""
+    inbox = MemoryInbox()
+    inbox.put("not json")
+
+    async def handler(_message: Message, _progress: Progress) -> list[Outcome]:
+        raise DecodeError("body is not JSON")
+
+    config = SupervisorConfig(wait_s=0, retry_base_s=2.0, retry_max_s=300.0)
+    for limit, released_at_once in ((None, False), (5, True)):
+        inbox.visibility_calls.clear()
+        for entry in inbox.entries.values():
+            entry.visible_at = 0.0
+        supervisor = Supervisor(config, inbox, handler, Metrics())
+        supervisor.max_receive_count = limit
+        serving = asyncio.create_task(supervisor.serve())
+        await _until(lambda: bool(inbox.visibility_calls))
+        supervisor.should_exit.set()
+        await serving
+        (_, hidden_s), *_ = inbox.visibility_calls
+        assert (hidden_s == 0) is released_at_once, (limit, hidden_s)
+
+
+async def _until(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
+    """Wait until `condition()` holds (polled), failing after `timeout_s`."""
+    async with asyncio.timeout(timeout_s):
+        while not condition():
+            await asyncio.sleep(0.01)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import math
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
@@ -30,7 +31,7 @@ from triage.errors import (
 )
 from triage.incidents.lifecycle import Action, Outcome
 from triage.pipeline import alert_fields
-from triage.sqs.holding import Holding, _whole_s
+from triage.sqs.holding import Holding, _backoff, _whole_s
 from triage.sqs.inbox import (
     MAX_VISIBILITY_S,
     TRACEPARENT_ATTRIBUTE,
@@ -292,7 +293,8 @@ class Working(Holding, StoreWatch):
                 reason = "timeout"
                 await self._retry_later(message, reason, error, None, exc)
             except PermanentError as exc:
-                # Visible again at once, so redrive moves it to the DLQ after maxReceiveCount.
+                # Visible again at once, so redrive moves it to the DLQ after maxReceiveCount
+                # (without a policy, after a backoff: `_rejected_hidden_s`).
                 reason = exc.reason
                 self.stats.rejected += 1
                 self.stats.remember(message.id, exc.reason, str(exc))
@@ -306,7 +308,7 @@ class Working(Holding, StoreWatch):
                     **alert_fields(exc),
                 )
                 self._failed_for[message.receipt_handle] = reason  # see `_hold`
-                await self._release([message], 0)
+                await self._release([message], self._rejected_hidden_s(message))
             except BackpressureError as exc:
                 reason = exc.reason
                 if message.receipt_handle in self._waiting_on_store:
@@ -345,6 +347,19 @@ class Working(Holding, StoreWatch):
                 # receive is for whoever holds it to say.
                 self._count_if_last(message, reason, failed_alert)
             return None
+
+    def _rejected_hidden_s(self, message: Message) -> int:
+        """How long a message that failed for good stays hidden: 0 while the queue's redrive
+        policy is known, so SQS moves it to the DLQ after maxReceiveCount receives, as soon
+        as it can. Without one known (the queue has none, or it was not read), nothing moves
+        it: made visible at once, it was received again at once, in a loop as fast as SQS
+        answers, each pass an error line, on every replica. It waits out the retry backoff
+        instead, as a transient failure does (`retry_base_s` doubling to `retry_max_s`)."""
+        if self.max_receive_count is not None:
+            return 0
+        attempt = message.known_receive_count or 1
+        delay = _backoff(attempt, self.config.retry_base_s, self.config.retry_max_s)
+        return min(math.ceil(delay), MAX_VISIBILITY_S, _whole_s(self._hideable_s(message)))
 
     async def _attempt_noted(self, message: Message) -> list[Outcome]:
         """`_attempt`, noting the alert its failure reached (`_failed_alerts`), a stop's
