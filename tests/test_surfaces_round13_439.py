@@ -21,7 +21,13 @@ from triage.app import open_configured_store
 from triage.aws import Aws
 from triage.incidents import Store
 from triage.ops.check import run_checks
-from triage.ops.operator import incident_json
+from triage.ops.operator import (
+    MIN_PREFIX,
+    Filter,
+    find_incident,
+    incident_json,
+    list_incidents,
+)
 from triage.ops.operator_text import incident_line
 from triage.redact import Redactor
 from triage.settings import Settings, load_settings
@@ -179,3 +185,19 @@ async def test_a_query_time_with_a_plus_offset_typed_bare_is_read_as_that_time(
     assert escaped.status_code == 200, escaped.text
     assert bare.status_code == 200, bare.text
     assert bare.json()["total"] == escaped.json()["total"]
+
+
+# --- a fingerprint prefix too short to take ----------------------------------------------------
+
+
+async def test_a_prefix_too_short_says_so_not_that_no_incident_has_it(store: Store) -> None:
+    """`incidents show abc` (and the API's and page's) where incidents do start with `abc`
+    says the prefix is too short, with the least it takes and how many start with it, rather
+    than "no incident abc" alone, which reads as none being there."""
+    [first, *_] = await list_incidents(store, Filter("open"))
+    short = first.fingerprint[: MIN_PREFIX - 1]
+    with pytest.raises(LookupError) as refused:
+        await find_incident(store, short)
+    said = str(refused.value)
+    assert f"at least {MIN_PREFIX} characters" in said, said
+    assert re.search(r"\(\d+ incidents? start with it\)", said), said

@@ -491,8 +491,16 @@ async def find_incident(store: Store, given: str, scan: SharedScan | None = None
             "show or close that one"
         )
     matching = sorted(i.fingerprint for i in everything if i.fingerprint.startswith(given))
-    if len(given) < MIN_PREFIX or not matching:
+    if not matching:
         raise LookupError(f"no incident {given}")
+    if len(given) < MIN_PREFIX:
+        # Not "no incident" alone: some start with it, and an operator reading that as none
+        # being there looks no further.
+        raise LookupError(
+            f"{given} names no incident: a prefix takes at least {MIN_PREFIX} characters of "
+            f"the fingerprint ({len(matching)} incident{'' if len(matching) == 1 else 's'} "
+            "start with it)"
+        )
     if len(matching) > 1:
         named = ", ".join(matching[:_NAMED]) + (", …" if len(matching) > _NAMED else "")
         raise LookupError(
