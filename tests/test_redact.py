@@ -1978,6 +1978,44 @@ CASES = [
         "--secure-environment-variables A=Xk7pL2mR9tQwE4rT",
         "--secure-environment-variables A=[REDACTED:password]",
     ),
+    # Round 13 (helper 437)
+    ("VICTOROPS_KEY=Xk7pL2mR9tQwE4rT", "VICTOROPS_KEY=[REDACTED:password]"),
+    ("heroku config:set A=Xk7pL2mR9tQwE4rT", "heroku config:set A=[REDACTED:password]"),
+    (
+        "appsettings set --settings A=Xk7pL2mR9tQwE4rT",
+        "appsettings set --settings A=[REDACTED:password]",
+    ),
+    ("netlify env:set A Xk7pL2mR9tQwE4rT", "netlify env:set A [REDACTED:password]"),
+    ("? What's the value of A? Xk7pL2mR9tQwE4rT", "? What's the value of A? [REDACTED:password]"),
+    ("$ vercel env add A\nXk7pL2mR9tQwE4rT\n", "$ vercel env add A\n[REDACTED:password]\n"),
+    ("echo Xk7pL2mR9tQwE4rT | vercel env add A", "echo [REDACTED:password] | vercel env add A"),
+    ("https://h/a?key=q7Wz2Lk9Xa", "https://h/a?key=[REDACTED:password]"),
+    (
+        'auth = HTTPBasicAuth("u", "Xk7pL2mR9tQwE4rT")',
+        'auth = HTTPBasicAuth("u", "[REDACTED:password]")',
+    ),
+    ("setCredentials(`u`, `Xk7pL2mR9tQwE4rT`)", "setCredentials(`u`, `[REDACTED:password]`)"),
+    ("--from-literal=A=Xk7pL2mR9tQwE4rT", "--from-literal=A=[REDACTED:password]"),
+    ("eb setenv A=Xk7pL2mR9tQwE4rT", "eb setenv A=[REDACTED:password]"),
+    (
+        "--set-env-vars A=Xk7pL2mR9tQwE4rT,B=x",
+        "--set-env-vars A=[REDACTED:password],B=[REDACTED:password]",
+    ),
+    ("cf set-env app A Xk7pL2mR9tQwE4rT", "cf set-env app A [REDACTED:password]"),
+    (
+        "proxy_set_header X-Api-Key Xk7pL2mR9tQwE4rT;",
+        "proxy_set_header X-Api-Key [REDACTED:password];",
+    ),
+    ("redis://q7Wz2Lk9Xa@r:6379", "redis://[REDACTED:token]@r:6379"),
+    (
+        'AuthenticationHeaderValue("Basic", "Xk7pL2mR9tQwE4rT")',
+        'AuthenticationHeaderValue("Basic", "[REDACTED:password]")',
+    ),
+    (
+        "curl_setopt($c, CURLOPT_PASSWORD, 'Xk7pL2mR9tQwE4rT')",
+        "curl_setopt($c, CURLOPT_PASSWORD, '[REDACTED:password]')",
+    ),
+    ('var token string = "Xk7pL2mR9tQwE4rT"', 'var token string = "[REDACTED:password]"'),
 ]
 
 

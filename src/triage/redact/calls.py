@@ -377,7 +377,26 @@ def _annotations_blanked(brk: str) -> Callable[[re.Match[str]], str]:
     return replaced
 
 
+#: Go's typed declaration of a string (`var token string = "…"`, `const apiKey string = …`),
+#: its literal in double quotes or backticks: the type between the name and its `=` hides the
+#: pair from the rules that read `name = value`.
+_GO_TYPED_STRING = (
+    r"(?<![\w.])(?:var|const)[ \t]{1,3}(?P<name>[A-Za-z_]\w{0,127}+)[ \t]{1,3}string[ \t]{0,3}="
+    r"[ \t]{0,3}(?P<q>\\?[\"`])(?P<value>(?!\[REDACTED)(?:(?!(?P=q))[^\r\n]){1,1024}+)(?P=q)"
+)
+
+
+def _go_typed_string(match: re.Match[str]) -> str:
+    """A Go string declared under a secret's name (`_GO_TYPED_STRING`) with its literal
+    replaced; a placeholder the rules keep (`_kept_value`: `${X}`, `changeme`) stays."""
+    if not secret_named(match["name"]) or _kept_value(match["name"], match["value"]):
+        return match[0]
+    start, end = match.start("value") - match.start(), match.end("value") - match.start()
+    return f"{match[0][:start]}[REDACTED:password]{match[0][end:]}"
+
+
 CALL_RULES: tuple[_Rule, ...] = (
+    _rule(_GO_TYPED_STRING, _go_typed_string, "string"),
     # A traceback annotated as loguru's `diagnose` (and better_exceptions) prints it: below a
     # source line, each variable's value after a `└` in the column where its name stands. A
     # value under a secret's name goes (`_annotation_blanked`), the others stay.

@@ -649,6 +649,10 @@ _PRINTS_SECRET = (
     r"\\?[\"']?(?:jsonpath|go-template)[^\r\n|]{0,512}?\.(?:data|stringData)(?![\w-])"
     r"|[^\r\n|]{0,256}?(?<![\w-])create[ \t]{1,3}token)"
     r"|heroku~[ \t]{1,3}auth:token|gh~[ \t]{1,3}auth[ \t]{1,3}token"
+    # Vercel's `env add NAME [env]` at a prompt: the line typed below it is the value (the
+    # variables are an app's secrets whatever their names).
+    r"|vercel~[ \t](?:[^\r\n|]{0,64}?[ \t])?env[ \t]{1,3}add[ \t]{1,3}[\w.-]{1,128}+"
+    r"(?:[ \t]{1,3}[\w.-]{1,64}+){0,2}+[ \t]{0,8}(?=\r?\n|\\n)"
     r"|fly~(?:ctl)?[ \t]{1,3}auth[ \t]{1,3}token"
     r"|gcloud~[ \t]{1,3}(?:auth[ \t]{1,3}(?:application-default[ \t]{1,3})?"
     r"print-(?:access|identity)-token|secrets[ \t]{1,3}versions[ \t]{1,3}access)"
@@ -763,9 +767,11 @@ _SAID_FAILED = re.compile(
     re.IGNORECASE,
 )
 #: An output line printed before the secret: a warning (`Warning: …`, `W1206 …`), a tool's
-#: `name: note`, an interactive prompt (`Enter the password for bob at my.1password.com:`).
+#: `name: note`, an interactive prompt (`Enter the password for bob at my.1password.com:`), a
+#: CLI's banner of its version (`Vercel CLI 32.1.0`).
 _BEFORE_SECRET = re.compile(
     r"[ \t]{0,64}+\[?warn(?:ing)?(?![a-z0-9])|[ \t]{0,64}+[\w.-]{1,32}+:[ \t]"
+    r"|[ \t]{0,64}+[\w.-]{1,32}+[ \t]CLI[ \t]v?[0-9]{1,4}+(?:\.[0-9]{1,4}+){1,3}+[ \t]{0,8}+\Z"
     r"|[^\r\n]{0,4096}?[A-Za-z][^\r\n]{0,4096}?[:?][ \t]{0,8}+\Z",
     re.IGNORECASE,
 )
@@ -1043,6 +1049,7 @@ PRINTED_RULES: tuple[_Rule, ...] = tuple(
         *("token create", "preauthkeys"),
         *("secret-tool", "pwgen", "--extract"),
         "keyring",
+        "env add",
         fold_needles=True,
     )
     for brk, char in _LINES
@@ -1276,10 +1283,19 @@ def _debug_evaluation(match: re.Match[str]) -> str:
     return head + _EVALUATED.sub(value, lines[:end]) + lines[end:]
 
 
+#: The arguments of a store's `set` (`_stored_values`): words to the line's or the command's
+#: end, a quoted one (`"NAME=a b"`) whole.
+_STORE_ARGS = (
+    r"(?:[ \t]{1,3}(?:\"[^\"\r\n]{0,1024}+\"|'[^'\r\n]{0,1024}+'|[^\s|;&\"']){1,1024}+){1,32}+"
+)
 #: One `NAME=VALUE` of a secret store's `secrets set`, its value quoted or bare.
 _STORED_PAIR = re.compile(
-    r"(?<![^\s])(?P<name>[A-Za-z_]\w{0,127}+)="
-    r"(?:\"(?P<dq>[^\"\n]{1,1024}+)\"|'(?P<sq>[^'\n]{1,1024}+)'|(?P<bare>[^\s\"']{1,1024}+))"
+    # The pair itself may be quoted (`--settings "NAME=VALUE"`), raw or inside a JSON string.
+    r"(?<![^\s])(?:\\?[\"'])?(?P<name>[A-Za-z_]\w{0,127}+)="
+    r"(?:\"(?P<dq>[^\"\n]{1,1024}+)\"|'(?P<sq>[^'\n]{1,1024}+)'"
+    # … its value in a JSON string's escaped quotes (`A=\"…\"`).
+    r"|\\\"(?P<edq>(?:[^\"\\\n]|\\[^\"\n]){1,1024}+)\\\""
+    r"|(?P<bare>(?:[^\s\"'\\]|\\(?![\"'])){1,1024}+))"
 )
 
 
@@ -1289,7 +1305,7 @@ def _stored_values(match: re.Match[str]) -> str:
     value is one whatever its name (`MY_CONF=…`); a variable's reference (`$X`) stays."""
 
     def replaced(pair: re.Match[str]) -> str:
-        group = "dq" if pair["dq"] is not None else "sq" if pair["sq"] is not None else "bare"
+        group = next(g for g in ("dq", "sq", "edq", "bare") if pair[g] is not None)
         value = pair[group]
         if value.startswith(("$", "[REDACTED")):
             return pair[0]
@@ -1298,6 +1314,25 @@ def _stored_values(match: re.Match[str]) -> str:
 
     head = match[0][: match.start("args") - match.start()]
     return head + _STORED_PAIR.sub(replaced, match["args"])
+
+
+#: One `NAME=VALUE` of a comma-separated list, its value to the next comma.
+_LISTED_PAIR = re.compile(r"(?P<name>[A-Za-z_]\w{0,127}+=)(?P<value>[^,]{0,1024}+)")
+
+
+def _listed_values(match: re.Match[str]) -> str:
+    """A list of `NAME=VALUE` pairs (`A=x,B=y`, group `pairs`) with every value replaced: a
+    function's environment holds its secrets whatever their names; an empty value and a
+    reference (`$X`) stay."""
+
+    def replaced(pair: re.Match[str]) -> str:
+        value = pair["value"]
+        if not value or value.startswith(("$", "[REDACTED")):
+            return pair[0]
+        return f"{pair['name']}[REDACTED:password]"
+
+    head = match[0][: match.start("pairs") - match.start()]
+    return head + _LISTED_PAIR.sub(replaced, match["pairs"])
 
 
 COMMAND_RULES: tuple[
@@ -1587,6 +1622,87 @@ COMMAND_RULES: tuple[
         r"[ \t]{1,3}secrets[ \t]{1,3}set(?P<args>(?:[ \t]{1,3}[^\s|;&]{1,1024}+){1,32}+)",
         _stored_values,
         "secrets",
+    ),
+    # A platform's config vars, which hold an app's secrets whatever their names: Heroku's and
+    # Dokku's `config:set NAME=VALUE …` (Dokku's app and options before them stay), Azure App
+    # Service's and Functions' `appsettings set --settings NAME=VALUE …` and `connection-string
+    # set --settings NAME=VALUE` (`_stored_values`; a quoted pair's value goes to its quote).
+    _rule(
+        r"(?<![\w./-])(?:heroku|dokku)(?:[ \t]{1,3}-[\w-]{1,32}+(?:[ \t=]{1,3}[^\s-][^\s]{0,255}+)?){0,4}?"
+        rf"[ \t]{{1,3}}config:set(?P<args>{_STORE_ARGS})",
+        _stored_values,
+        # `onfig:set`: no needle looked for as written starts with a `c`.
+        "onfig:set",
+    ),
+    _rule(
+        r"(?<![\w-])(?:appsettings|connection-string)[ \t]{1,3}set(?![\w-])"
+        rf"(?P<args>{_STORE_ARGS})",
+        _stored_values,
+        "appsettings",
+        "onnection-string",
+    ),
+    # … and the same stores of other platforms: Railway's `variables --set "NAME=VALUE"`,
+    # Elastic Beanstalk's `eb setenv NAME=VALUE …`, Render's `env set NAME=VALUE`, and a
+    # Kubernetes Secret made from literals (`kubectl create secret … --from-literal=NAME=VALUE`).
+    _rule(
+        r"(?<![\w./-])(?:railway[ \t]{1,3}variables?|eb[ \t]{1,3}setenv"
+        r"|render[ \t]{1,3}env[ \t]{1,3}set)(?![\w-])"
+        rf"(?P<args>{_STORE_ARGS})",
+        _stored_values,
+        "railway",
+        "setenv",
+        "render",
+    ),
+    _rule(
+        r"(--from-literal(?:=|[ \t]{1,3})(?P<q>\\?[\"'])?[\w.-]{1,253}+=)"
+        r"(?!\[REDACTED|\$)(?P<value>(?(q)(?:(?!(?P=q))[^\r\n]){1,1024}+|[^\s\"'\\]{1,1024}+))",
+        lambda m: f"{m[1]}[REDACTED:password]",
+        "--from-literal",
+    ),
+    # A function's or a service's environment given as a list: Cloud Run's and Cloud
+    # Functions' `--set-env-vars`/`--update-env-vars` (`A=x,B=y`), Lambda's `--environment
+    # Variables={A=x,B=y}`: each value, whatever its name (`_listed_values`), as the platforms'
+    # config stores above.
+    _rule(
+        r"(?<![\w-])(?:--(?:set|update)-(?:build-)?env-vars(?:=|[ \t]{1,3})(?P<q>\\?[\"']?)"
+        r"|--environment(?:=|[ \t]{1,3})(?P<lq>\\?[\"']?)Variables=\{)"
+        r"(?P<pairs>[A-Za-z_]\w{0,127}+=[^\s\"'\\}]{0,1024}+"
+        r"(?:,[A-Za-z_]\w{0,127}+=[^\s\"'\\}]{0,1024}+){0,63}+)",
+        _listed_values,
+        "-env-vars",
+        "--environment",
+    ),
+    # Cloud Foundry's `cf set-env APP NAME VALUE` (`se`), Netlify's `env:set NAME VALUE` and
+    # GitLab's `glab variable set NAME VALUE`: the value by its place, whatever the name.
+    _rule(
+        r"(?<![\w./-])(?:cf[ \t]{1,3}(?:set-env|se)[ \t]{1,3}[^\s\"'-][^\s]{0,255}+"
+        r"|glab[ \t]{1,3}variable[ \t]{1,3}(?:set|update))[ \t]{1,3}"
+        r"\\?[\"']?[A-Za-z_][\w.-]{0,127}+\\?[\"']?[ \t]{1,3}"
+        rf"(?![-$]|\\?[\"']\$)(?P<value>{_WORD_VALUE})",
+        _value_group_replaced,
+        "set-env",
+        "f se ",
+        "f se\t",
+        "glab",
+    ),
+    # Netlify's `env:set NAME VALUE` (the CLI's store of an app's variables): the value by its
+    # place, whatever the name; a reference (`$X`) stays.
+    _rule(
+        r"(?<![\w./-])netlify(?:[ \t]{1,3}-[\w-]{1,32}+){0,4}?[ \t]{1,3}env:set[ \t]{1,3}"
+        r"(?:-[\w-]{1,32}+[ \t]{1,3}[^\s-][^\s]{0,255}+[ \t]{1,3}){0,4}?"
+        r"\\?[\"']?[A-Za-z_][\w.-]{0,127}+\\?[\"']?[ \t]{1,3}"
+        rf"(?!\\?[\"']?\$)(?P<value>{_WORD_VALUE})",
+        _value_group_replaced,
+        "env:set",
+    ),
+    # … and the answer to Vercel's own question for it (`? What's the value of MYVAR? …`), to
+    # the line's end (a JSON string's too); a masked answer (`****`) stays as it is.
+    _rule(
+        r"(\?[ \t]{1,3}What(?:'|\u2019|\\u2019)s[ \t]the[ \t]value[ \t]of[ \t][\w.-]{1,128}+\?[ \t]{1,3})"
+        r"(?!\[REDACTED|\*{1,64}+(?:[ \t]|$|\r?\n|\\n))(?:[^\r\n\\\"]|\\[^nr\"]){1,4096}+",
+        r"\1[REDACTED:password]",
+        "s the value of",
+        fold_needles=True,
     ),
     # PowerShell's environment drive (`Set-Item -Path Env:DB_PASSWORD -Value X`, `New-Item
     # Env:API_TOKEN X`): the value, when the variable's name is a secret's.

@@ -279,6 +279,20 @@ def _after(word: str, *befores: str) -> str:
     return word + "(?:" + "|".join(f"(?<={before}{word})" for before in befores) + ")"
 
 
+#: Alerting and on-call vendors whose key a bare `key` names after the vendor's name
+#: (`VICTOROPS_KEY`, `PAGERDUTY_KEY`, `ZENDUTY_KEY`, Splunk On-Call's `ONCALL_KEY`): such a key
+#: pages people, and is often short or a uuid, which under a bare `key` reads as an id. (Opsgenie
+#: and Squadcast are whole secret words, `_SECRET_WORDS`.) As the last part `key` looks behind,
+#: the vendor may start with any letter.
+_ALERTING_VENDORS = (
+    *("victorops", "oncall", "pagerduty", "ilert", "zenduty", "xmatters", "signl4"),
+    *("firehydrant", "rootly", "pushover", "betteruptime", "spikesh", "alertops"),
+)
+_VENDOR_BEFORE_KEY = tuple(
+    f"{vendor}{sep}" for vendor in _ALERTING_VENDORS for sep in ("[_.-]", "")
+)
+
+
 #: What comes before a word that names a secret only after it (`_LAST_PART`): an MFA seed
 #: (`totp_seed`, `mfa_seed`), a code that logs in once (`recovery_codes`, `auth_code`, a card's
 #: `security_code`). (WordPress's salts, `NONCE_SALT`, are any name's last part `salt`.)
@@ -328,8 +342,9 @@ _LAST_PART = _by_first_letter(
     rf"s(?:ignature(?<={_SEP}signature)s?|eed{_after('seed', *_SEED_BEFORE)[4:]}"
     rf"|alt(?<={_SEP}salt)|ecret{_glued('secret')})(?![A-Za-z])",
     rf"token{_glued('token')}(?![A-Za-z])",
-    # WordPress's keys (`NONCE_KEY`, `LOGGED_IN_KEY`).
-    rf"key{_after('key', 'nonce[_.-]', 'logged[_.-]in[_.-]')[3:]}(?![A-Za-z])",
+    # WordPress's keys (`NONCE_KEY`, `LOGGED_IN_KEY`), and an alerting vendor's key by the
+    # vendor's name (`_ALERTING_VENDORS`: `VICTOROPS_KEY`, `pagerduty.key`).
+    rf"key{_after('key', 'nonce[_.-]', 'logged[_.-]in[_.-]', *_VENDOR_BEFORE_KEY)[3:]}(?![A-Za-z])",
 )
 # … and, case-sensitive: sshpass's variable SSHPASS, upper case (`sshpass: command not found`
 # stays); a camel case's short `Pass` (`smtpPass`).
@@ -412,6 +427,12 @@ _SECRET_NAME_NEEDLES = (
     ),
     *_spellings("storage", "key"),
     *(spelling for vendor in ("genie", "squadcast") for spelling in _spellings(vendor, "key")),
+    # An alerting vendor's key by its name (`zenduty` by its `enduty`: a `z` starts no needle).
+    *(
+        spelling
+        for vendor in _ALERTING_VENDORS
+        for spelling in _spellings(vendor.removeprefix("z"), "key")
+    ),
     *_spellings("honeycomb", "team"),
     *_spellings("account", "key"),
     *_spellings("subscription", "key"),
@@ -806,7 +827,9 @@ _ISSUED_KEY_NAME = re.compile(
     # … and keys a program generates, whose value is a key file's content or random bytes,
     # never a word: a deploy key's (`deploy_key=github-actions-deploy` names one), a TLS or
     # SSH client's, Vault's unseal and recovery keys, a cipher's.
-    r"|deploy|tls|ssl|client|priv|unseal|recovery|aes|enc)[ _.-]?key[\"' \t]*\Z",
+    r"|deploy|tls|ssl|client|priv|unseal|recovery|aes|enc"
+    # … and an alerting vendor's key (`VICTOROPS_KEY`, `OPSGENIE_KEY`): the vendor issues it.
+    rf"|{'|'.join(_ALERTING_VENDORS)}|opsgenie|genie|squadcast)[ _.-]?key[\"' \t]*\Z",
     re.IGNORECASE,
 )
 #: A thing's name or a topic: a word (letters, `_`, `-`; no digit, which a key cut short
@@ -1032,7 +1055,7 @@ def _kept_match(match: re.Match[str]) -> bool:
         or _auth_method(match["name"], value)
         or _not_a_code(match["name"], value)
         or _plain_pepper(_name_with_prefix(match), value)
-        or _named_thing(match["name"], value)
+        or _named_thing(_name_with_prefix(match), value)
         or _key_file(match["name"], value)
         or _secret_reference(match["name"], value)
         or _keystore_default(_name_with_prefix(match), value)

@@ -143,10 +143,11 @@ _STDIN_READER = (
     r"|--[\w-]{0,40}?pass(?:word|phrase)?-file[ \t=]{1,3}(?:/dev/stdin|-)(?![\w/-])"
     r"|cryptsetup(?![\w-])"
     # A secret store's new value read from the input: Cloudflare's `wrangler secret put NAME`,
-    # the desktop keyring's `secret-tool store` and Python's `keyring set` (not Vercel's `env
-    # add`, whose variables are settings too: `NODE_ENV`); and OpenLDAP's tools given their
-    # password file as the input (`-y /dev/stdin`).
+    # Vercel's `env add NAME [env]` (its variables are an app's secrets, encrypted at rest,
+    # whatever their names), the desktop keyring's `secret-tool store` and Python's `keyring
+    # set`; and OpenLDAP's tools given their password file as the input (`-y /dev/stdin`).
     r"|(?:wrangler[^\n|;&]{0,64}?[ \t]secret[ \t]{1,3}put|secret-tool[ \t]{1,3}store"
+    r"|vercel[^\n|;&]{0,64}?[ \t]env[ \t]{1,3}add"
     r"|keyring[ \t]{1,3}set)(?![\w-])"
     r"|ldap[a-z]{2,12}[^\n|;&]{0,256}?[ \t]-y[ \t]{1,3}(?:/dev/stdin|-)(?![\w/-])"
     r"|(?:(?<=\|)|(?<=\|[ \t])|(?<=\|[ \t]{2}))(?:sudo[ \t]{1,3})?passwd(?![\w.-])"
@@ -163,12 +164,20 @@ _STDIN_READER = (
 _USER_PASSWORD_READERS = ("chpasswd", "base64")
 
 
+#: A setting's plain value piped into Vercel's `env add`, which holds settings beside secrets:
+#: words without digits (`production`, `true`) or a number.
+_PLAIN_SETTING = re.compile(r"[A-Za-z_.-]{1,64}+|[0-9.]{1,16}+")
+
+
 def _piped_value(match: re.Match[str], reader: str | None = None) -> str:
     """A value piped into a command that reads a password (`reader`, else the match's group
     of that name): replaced, but for `chpasswd` and `base64` (`_USER_PASSWORD_READERS`), whose
     input is `user:password`, only the part after the colon (base64 given no colon encodes no
-    login, and the value stays)."""
+    login, and the value stays); a plain setting piped into Vercel's `env add`
+    (`_PLAIN_SETTING`: `echo production | vercel env add NODE_ENV`) stays."""
     reader = (reader or match["reader"]).lower()
+    if "vercel" in reader and _PLAIN_SETTING.fullmatch(match["value"].strip("\\\"'")):
+        return match[0]
     if not any(name in reader for name in _USER_PASSWORD_READERS):
         return _value_replaced(match)
     value = match["value"]
@@ -308,6 +317,8 @@ _AUTH_CALLS = (
     # .NET's NetworkCredential, also as PowerShell makes one: `[…NetworkCredential]::new(u, pw)`.
     (r"simple_bind(?:_s)?|NetworkCredential(?:\]::new)?|PasswordAuthentication|CRAMMD5Auth", 1),
     (r"UsernamePassword(?:Credentials|AuthenticationToken)", 1),
+    # .NET's AuthenticationHeaderValue(scheme, token): the token after its scheme.
+    (r"AuthenticationHeaderValue", 1),
     (r"(?:pymysql|MySQLdb)\.connect|DriverManager\.getConnection|PlainAuth", 2),
     (r"NewDialer", 3),
     # RabbitMQ's pika, Oracle's Python drivers, the AWS SDKs' static credentials (the secret
@@ -366,8 +377,8 @@ _ARGUMENT_GAP = r"(?:[ \t\r\n]|\\[nrt]){0,256}+"
 _ARGUMENT = re.compile(
     _ARGUMENT_GAP
     + rf"""(?P<argument>\\"{_ESCAPED_QUOTED_CHAR}{{0,4096}}+\\"|'(?:[^'\\\n]|\\.){{0,4096}}+'"""
-    r"""|"(?:[^"\\\n]|\\.){0,4096}+"|[^,()'"\n]{0,1024}+(?:\([^()\n]{0,1024}+\))?)"""
-    + _ARGUMENT_GAP
+    r"""|"(?:[^"\\\n]|\\.){0,4096}+"|`(?:[^`\\\n]|\\.){0,4096}+`"""
+    r"""|[^,()'"`\n]{0,1024}+(?:\([^()\n]{0,1024}+\))?)""" + _ARGUMENT_GAP
 )
 
 #: A call's parenthesised arguments (quoted strings read whole, `\\"…\\"` inside a JSON
@@ -378,6 +389,7 @@ _CALL_ARGUMENTS = (
     r"[ \t]{0,3}\("
     rf"""(?P<args>(?:\\"{_ESCAPED_QUOTED_CHAR}{{0,4096}}+\\"|[^()'"\\]|\\(?!")"""
     r"""|'(?:[^'\\\n]|\\.){0,4096}+'|"(?:[^"\\\n]|\\.){0,4096}+\""""
+    r"|`(?:[^`\\\n]|\\.){0,4096}+`"
     r"|\([^()\n]{0,1024}+\)){1,8192}+)\)"
 )
 
@@ -420,11 +432,13 @@ def _call_argument(match: re.Match[str]) -> str:
     if position is None:
         return match[0]
     argument = _ARGUMENT.match(args, position)
-    value = argument["argument"] if argument else ""
-    quote = '\\"' if value.startswith('\\"') else value[:1]
-    if argument is None or len(value) < 2 * len(quote) + 1 or quote not in ("'", '"', '\\"'):
+    if argument is None:
         return match[0]
-    if not value.endswith(quote) or value[len(quote) :].startswith("[REDACTED"):
+    value = argument["argument"]
+    quote = _literal_quote(value)
+    if quote is None or len(value) < 2 * len(quote) + 1:
+        return match[0]
+    if value[len(quote) :].startswith("[REDACTED"):
         return match[0]
     start = match.start("args") - match.start() + argument.start("argument")
     replaced = f"{quote}{_PLACEHOLDER}{quote}"
@@ -451,7 +465,12 @@ def _setter_value(match: re.Match[str]) -> str:
     index = _secret_place(setter["function"])
     if index and _argument_start(call["args"], index) is not None:
         return match[0]
-    literals = [a for a in _arguments(call["args"]) if _literal_quote(a["argument"])]
+    arguments = _arguments(call["args"])
+    if len(arguments) == 2 and _USER_THEN_SECRET.search(setter["function"]):
+        # A user then its secret (`setCredentials("bob", pw)`): the user stays, and
+        # `_setter_literals` took the secret when it was a literal.
+        return match[0]
+    literals = [a for a in arguments if _literal_quote(a["argument"])]
     return match[0] if len(literals) > 1 else _value_replaced(match)
 
 
@@ -473,9 +492,12 @@ def _arguments(args: str) -> list[re.Match[str]]:
 
 def _literal_quote(argument: str) -> str | None:
     """The quote of `argument` when it is a whole quoted literal (`'…'`, `"…"`, `\\"…\\"`
-    inside a JSON string); None for any other argument (a variable, a call)."""
+    inside a JSON string, JavaScript's `` `…` `` without a `${…}` in it); None for any other
+    argument (a variable, a call, a template that reads one)."""
     quote = '\\"' if argument.startswith('\\"') else argument[:1]
-    if quote not in ("'", '"', '\\"') or len(argument) < 2 * len(quote):
+    if quote not in ("'", '"', '\\"', "`") or len(argument) < 2 * len(quote):
+        return None
+    if quote == "`" and "${" in argument:
         return None
     return quote if argument.endswith(quote) else None
 
@@ -619,7 +641,38 @@ _LITERAL_WRAPPERS = (
     r"|Optional\.of(?:Nullable)?|Option\.of|SecretStr)"
 )
 
+#: libcurl's options that take a credential (PHP's `curl_setopt($ch, CURLOPT_…, …)`, pycurl's
+#: `c.setopt(pycurl.…, …)`): a password, a key's passphrase, an OAuth 2 token, or `user:password`.
+_CURL_SECRET_OPTION = (
+    r"(?:PROXY)?(?:USERPWD|PASSWORD|KEYPASSWD|SSLKEYPASSWD|SSLCERTPASSWD|XOAUTH2_BEARER"
+    r"|TLSAUTH_PASSWORD|(?:PROXY_)?TLSAUTH_PASSWORD|PROXY_KEYPASSWD|PROXY_SSLCERT_PASSWD)"
+)
+
+
+def _curl_option_value(match: re.Match[str]) -> str:
+    """A libcurl option's literal replaced (`_CURL_SECRET_OPTION`): `USERPWD`'s after its user
+    (`bob:…`), any other's whole; a placeholder stays."""
+    value = match["value"]
+    start = match.start("value") - match.start()
+    if "USERPWD" in match["option"].upper() and ":" in value:
+        start += value.index(":") + 1
+        value = value[value.index(":") + 1 :]
+    if not value or value.startswith("[REDACTED"):
+        return match[0]
+    end = match.end("value") - match.start()
+    return f"{match[0][:start]}{_PLACEHOLDER}{match[0][end:]}"
+
+
 POSITIONAL_RULES: tuple[_Rule, ...] = (
+    # libcurl's credential options set in code (`_curl_option_value`).
+    _rule(
+        # PHP's handle first (`$ch,`); pycurl's method has none.
+        r"(?:curl_setopt|\.setopt)[ \t]{0,3}\((?:[^,()\r\n]{1,128}+,)?[ \t]{0,3}"
+        rf"(?:CURLOPT_|pycurl\.|[A-Za-z_]\w{{0,31}}+\.)?(?P<option>{_CURL_SECRET_OPTION})[ \t]{{0,3}},"
+        r"[ \t]{0,3}(?P<q>\\?[\"'])(?P<value>(?:(?!(?P=q))[^\r\n]){1,1024}+)(?P=q)",
+        _curl_option_value,
+        "setopt",
+    ),
     # Oracle's tools take user/password[@database] (sqlplus, sqlldr, expdp, impdp, exp, imp,
     # rman's target and catalog, dgmgrl; `userid=`), as does SQL*Plus' CONNECT with an `@`,
     # `AS SYSDBA` or after its prompt.
@@ -964,6 +1017,7 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
         *("basicauth", "digestauth", "proxyauth", "crammd5auth", "plainauth"),
         *(f"auth{gap}=" for gap in ("", " ", "  ", "   ", "\t")),
         *(".login", "simple_bind", "networkcredential", "passwordauthentication"),
+        "authenticationheadervalue",
         # UsernamePassword… by its `namepassword`: `u` starts no other folded needle.
         *("namepassword", "pymysql", "mysqldb", "getconnection", "newdialer"),
         *("plaincredentials", "cx_oracle", "oracledb", "authenticate", "awscredentials"),

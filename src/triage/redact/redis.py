@@ -387,6 +387,9 @@ REDIS_RULES: tuple[
         r"|(?P<line>(?:(?m:^)|(?<=\\n)|(?<=(?<!\\)\")|(?<=[ \t]))[ \t]{0,20}))?+"
         # A user before a placeholder is no password: the first pass took the one after it.
         r"(?<![\w-])(?:(?P<auth>auth)[ \t]{1,3}"
+        # Code's assignment of a call is no AUTH command (`auth = HTTPBasicAuth("u", "…")`):
+        # the calls' rules read it, and keep the call's name.
+        r"(?!(?:=|:|:=|=>)[ \t]{1,3}[\w.]{1,128}+\()"
         rf"(?!{_TYPED_USER}[ \t]{{1,3}}\\?[\"']?\[REDACTED)"
         # Nor is this rule's own placeholder a user: it was the password of the one-argument
         # AUTH (too long to be read as a user before it was replaced), and the word after it

@@ -22,6 +22,7 @@ from triage.redact.names import (
 from triage.redact.rule import (
     _ASSIGN,
     _END,
+    _ID_WORD,
     _INNER_QUOTE,
     _OPEN_QUOTE,
     _START,
@@ -75,6 +76,12 @@ def _url_user_credential(user: str) -> bool:
     return _url_credential(user) or _BASE32_PAT.fullmatch(user) is not None
 
 
+def _url_user_token(user: str) -> bool:
+    """A URL's user that is a token: from 16 characters `_url_user_credential`, under 16 one
+    random by its shape (`_short_random`)."""
+    return _url_user_credential(user) if len(user) >= 16 else _short_random(user)
+
+
 def _path_credential(value: str) -> bool:
     """A URL path segment after a segment that says it holds a credential (`/reset/`,
     `/hooks/`): 20 hex characters or more holding letters and digits, or a token
@@ -89,7 +96,7 @@ def _path_credential(value: str) -> bool:
 _CREDENTIAL_PARAM = (
     r"(?:key|auth|sig|apikey|api_key|access_key|code|code_verifier|access_code"
     r"|oauth_signature|oauth_verifier|hmac|jwt|magic_link|magic_token)=)(?!\[REDACTED)"
-    r"([A-Za-z0-9_+/=-]{16,2048}+)"
+    r"([A-Za-z0-9_+/=-]{8,2048}+)"
 )
 _CREDENTIAL_PARAM_NEEDLES = (
     "key=",
@@ -105,10 +112,20 @@ _CREDENTIAL_PARAM_NEEDLES = (
 )
 
 
+def _short_random(value: str) -> bool:
+    """A value under 16 characters that is random by its shape: letters of both cases and
+    digits, changing case or kind every 2 characters or sooner (`q7Wz2Lk9Xa`: 7 words for
+    10 characters, `_ID_WORD`). A name's words run longer (`Report2024Q1`: 4 for 12)."""
+    return _random_looking(value) and 2 * len(_ID_WORD.findall(value)) >= len(value)
+
+
 def _credential_param(match: re.Match[str]) -> str:
-    """A `_CREDENTIAL_PARAM` match with its value replaced if it looks like a credential
-    (`_url_credential`): `code=200` stays."""
-    return f"{match[1]}[REDACTED:password]" if _url_credential(match[2]) else match[0]
+    """A `_CREDENTIAL_PARAM` match with its value replaced if it looks like a credential: from
+    16 characters `_url_credential`, under 16 `_short_random` (a short API key, `key=q7Wz2Lk9Xa`);
+    `code=200` and `key=Report2024Q1` stay."""
+    value = match[2]
+    credential = _url_credential(value) if len(value) >= 16 else _short_random(value)
+    return f"{match[1]}[REDACTED:password]" if credential else match[0]
 
 
 #: Form fields whose value signs someone in or acts as them, though their names say no secret:
@@ -295,6 +312,10 @@ _AUTH_STATE = re.compile(
 )
 
 
+#: A constructor's call after `new ` (`AuthenticationHeaderValue(`): code, not a header's value.
+_CONSTRUCTOR = re.compile(r"[A-Za-z_][\w.]{0,127}+[ \t]{0,3}\(")
+
+
 def _authorization_value(match: re.Match[str], placeholder: str) -> str:
     """An Authorization header's value replaced (`[REDACTED:authorization]`), its scheme word
     kept; unless what follows the name is a sentence (`_SENTENCE`) whose first word is no
@@ -303,6 +324,10 @@ def _authorization_value(match: re.Match[str], placeholder: str) -> str:
     scheme and one credential, which is no run of plain words. (A partial names its
     `placeholder`, as `_replaced_value`'s does.)"""
     scheme = match["scheme"]
+    # Code that builds the value (`Authorization = new AuthenticationHeaderValue("Bearer",
+    # "…")`) stays: the call's rule takes its token by its place.
+    if scheme == "new" and _CONSTRUCTOR.match(match.string, match.end(1)) is not None:
+        return match[0]
     if scheme is None or scheme.lower() not in _AUTH_SCHEMES:
         said = f"{scheme or ''} {match.string[match.end(1) : match.end()]}".strip()
         if _SENTENCE.fullmatch(said) is not None or _AUTH_STATE.fullmatch(said) is not None:
@@ -347,6 +372,31 @@ _AUTHORITY_END = r"""(?=[/?#\s"'<>,;)\\]|$)"""
 #: A header's value that is a JSON literal, number, object or list (`"authorization":null,`,
 #: `"cookie":[]`) is none: read as one, it ran on over the fields after it.
 _NO_JSON_LITERAL = r"(?!(?:null|true|false|-?[0-9][0-9.eE+-]{0,30})[ \t]{0,3}(?:[,}\]]|$)|[{\[])"
+
+#: The headers whose value is a scheme and then its credential (`Bearer …`, `Basic …`).
+_AUTHORIZATION_HEADERS = frozenset({"authorization", "proxy-authorization"})
+
+
+def _directive_header(match: re.Match[str]) -> str:
+    """A proxy's directive that sets a request's or a response's header (nginx's
+    `proxy_set_header NAME VALUE;`, HAProxy's `http-request set-header NAME VALUE`) with the
+    value replaced when the header carries a credential: an Authorization header's after its
+    scheme word, a header named like a secret (`X-Api-Key`) whole. A variable (nginx's
+    `$api_key`, HAProxy's `%[var(txn.key)]`) is where the value comes from, and stays."""
+    name, body = match["name"].lower(), match["body"]
+    if body.startswith(("$", "%[", "[REDACTED")):
+        return match[0]
+    start = match.start("body") - match.start()
+    if name in _AUTHORIZATION_HEADERS:
+        scheme, _, credential = body.partition(" ")
+        if not credential.strip() or credential.lstrip().startswith(("$", "%[", "[REDACTED")):
+            return match[0]
+        start += len(scheme) + 1
+    elif not secret_named(name) or _kept_value(name, body):
+        return match[0]
+    end = match.end("body") - match.start()
+    return f"{match[0][:start]}[REDACTED:password]{match[0][end:]}"
+
 
 HEADER_RULES: tuple[_Rule, ...] = (
     _rule(
@@ -459,13 +509,14 @@ HEADER_RULES: tuple[_Rule, ...] = (
     # A token as a URL's user (nats://<token>@nats:4222, https://<token>@github.com, GitHub's
     # https://<token>:x-oauth-basic@github.com, an Azure DevOps PAT): random-looking, a key in
     # hex or a PAT in base32 (`_url_user_credential`),
-    # it goes; a plain user (git@, deploy@, build-bot-2024@) stays. After the password rule, so a
-    # token user's password is already a placeholder; before the e-mail rule, which would take
-    # the user and the host together.
+    # it goes, and under 16 characters one random by its shape (`_short_random`: Lettuce's
+    # `redis://<password>@host`); a plain user (git@, deploy@, build-bot-2024@) stays. After
+    # the password rule, so a token user's password is already a placeholder; before the
+    # e-mail rule, which would take the user and the host together.
     _rule(
-        r"(://(?<=[A-Za-z0-9]://))(?!\[REDACTED)([A-Za-z0-9._~%+=-]{16,512}+)"
+        r"(://(?<=[A-Za-z0-9]://))(?!\[REDACTED)([A-Za-z0-9._~%+=-]{8,512}+)"
         r"(?=(?::(?:\[REDACTED:password\])?)?@[A-Za-z0-9\[])",
-        lambda m: f"{m[1]}[REDACTED:token]" if _url_user_credential(m[2]) else m[0],
+        lambda m: f"{m[1]}[REDACTED:token]" if _url_user_token(m[2]) else m[0],
         "://",
     ),
     # Oracle's thin JDBC URL: jdbc:oracle:thin:user/password@host.
@@ -473,6 +524,21 @@ HEADER_RULES: tuple[_Rule, ...] = (
         r"(jdbc:oracle:[a-z0-9]{1,20}:[^\s/@:]{1,128}+/)(?!\[REDACTED)[^\s@]{1,256}+@",
         r"\1[REDACTED:password]@",
         "jdbc:oracle:",
+        flags=re.IGNORECASE,
+    ),
+    # A header a proxy's config sets by its name, then the value (`_directive_header`), after
+    # the rules above (an Authorization's token keeps their placeholder): nginx's
+    # `proxy_set_header`, `grpc_set_header`, `add_header`, HAProxy's `http-request set-header`
+    # and `add-header`, Apache's `RequestHeader set`; the value quoted or bare to its `;`.
+    _rule(
+        r"(?<![\w-])(?:(?:proxy|grpc|uwsgi|fastcgi|scgi)_set_header|add_header"
+        r"|http-(?:request|response)[ \t]{1,3}(?:set|add)-header"
+        r"|(?:request)?header[ \t]{1,3}(?:set|add|append))[ \t]{1,16}"
+        r"(?P<nq>\\?[\"']?)(?P<name>[\w-]{1,128}+)(?P=nq)[ \t]{1,16}"
+        r"(?P<q>\\?[\"'])?(?P<body>(?(q)(?:(?!(?P=q))[^\r\n]){1,4096}+|[^\s;\"'\\]{1,4096}+))",
+        _directive_header,
+        *("_set_header", "add_header", "set-header", "add-header"),
+        *("header set", "header add", "header append"),
         flags=re.IGNORECASE,
     ),
 )
