@@ -198,8 +198,9 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "vendors/datadog-custom-no-data.json": (),
     "vendors/datadog-custom-recovered.json": ("95876a8bd52b85e15662b515bc9fbda5",),
     "vendors/datadog-custom-triggered.json": ("95876a8bd52b85e15662b515bc9fbda5",),
-    "vendors/datadog-default-recovered.json": ("f05a1c63fb4224b52f0b9bfc0931b07a",),
-    "vendors/datadog-default-triggered.json": ("f05a1c63fb4224b52f0b9bfc0931b07a",),
+    # The integration's default payload keyed by the monitor id in its monitor link (2026-12-06).
+    "vendors/datadog-default-recovered.json": ("65d507251f3030f0ae0b38780176f13a",),
+    "vendors/datadog-default-triggered.json": ("65d507251f3030f0ae0b38780176f13a",),
     "vendors/opsgenie-acknowledge.json": (),
     "vendors/opsgenie-close.json": ("df35205e00cfc43d26987ac140e85761",),
     "vendors/opsgenie-create.json": ("df35205e00cfc43d26987ac140e85761",),
@@ -261,9 +262,9 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "pagerduty/resolved.json": ("031311547a95460b541555c5b0568e12",),
     "pagerduty/triggered.json": ("031311547a95460b541555c5b0568e12",),
     # Splunk real-time searches (no results link; an unnamed search's runs share one), keyed
-    # with their owner.
+    # with their owner; a per-result row ("| head 1 | tail 1" link) with its host (2026-12-06).
     "splunk/realtime-no-results-link.json": ("41a2b3b7783aafa36ef1fd47ed9486bf",),
-    "splunk/realtime-unnamed.json": ("dd9aff730acf0d2c873f1eb855cf5c07",),
+    "splunk/realtime-unnamed.json": ("2281d4b23255d15ed6bd616c205daf63",),
     # Uptime Kuma's JSON, form-data and GET bodies of one heartbeat share one.
     "uptimekuma/form-data-down.json": ("d57f66c533f12f1b4f22de1bafe88792",),
     "uptimekuma/get-down.json": ("d57f66c533f12f1b4f22de1bafe88792",),

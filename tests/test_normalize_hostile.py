@@ -339,8 +339,9 @@ NOT_DISPLAY: dict[str, set[str]] = {
     "threshold": {"event_type", "state", "rule_id", "device_id", "metric"},
     "generic": {"title", "dedup_key", "status"},
     # $ALERT_ID is `alert_id`, `monitor_id` or `alert.id`, as the template names it.
+    # The default payload's message (`body`) ends with the monitor's link, which keys it.
     "datadog": {"title", "alert_transition", "aggreg_key", "alert_id", "monitor_id", "alert.id",
-                "org", "org.id"},
+                "org", "org.id", "body"},
     # Opsgenie: the message and entity key an alert whose alias is its own alertId.
     "opsgenie": {"action", "alert", "alert.alertId", "alert.alias", "alert.message",
                  "alert.entity"},
@@ -363,7 +364,8 @@ NOT_DISPLAY: dict[str, set[str]] = {
             "incident.condition.name", "incident.resource", "incident.resource.type",
             "incident.metric"},
     "uptimekuma": {"heartbeat", "heartbeat.status", "monitor", "monitor.id", "monitor.name"},
-    "splunk": {"sid", "results_link", "search_name", "result", "app", "owner"},
+    # A per-result row's host keys it.
+    "splunk": {"sid", "results_link", "search_name", "result", "result.host", "app", "owner"},
     "rollbar": {"event_name", "data", "data.item", "data.item.id"},
     "honeybadger": {"event", "message", "fault", "fault.id", "site", "site.id", "check_in",
                     "check_in.id", "alarm", "alarm.id"},

@@ -264,8 +264,9 @@ CUT_BEFORE = {
         "708cc5c28d9b4753",
         "708cc5c28d9b4753",
     ),
+    # Its tags env:prod and team:payments are labels too (2026-12-06).
     ("tools/dynatrace-open.json", "problem_severity"): (
-        "cb1074ab32261eed",
+        "999e942bcea41236",
         "9e4c5a5c3eecb762",
         "9e4c5a5c3eecb762",
     ),

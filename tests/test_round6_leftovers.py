@@ -45,7 +45,7 @@ BEFORE = {
     "vendors/splunk-alert.json": ["5ac19426155e5721"],  # re-keyed with its owner, 2026-12-06
     "sns/text-message.json": ["85ad1e6de8032c3e"],
     "threshold/host-only.json": ["2c4e9267b177d705"],
-    "vendors/datadog-default-triggered.json": ["2730cc9442602d53"],
+    "vendors/datadog-default-triggered.json": ["18721b96c540388f"],  # its monitor_id, 2026-12-06
     "vendors/opsgenie-create.json": ["a4a421e27f5c6c1b"],
     "vendors/pagerduty-triggered.json": ["0640ef1bfda00c14"],
 }
