@@ -8,20 +8,24 @@ things are not facts a word of the alert can ground, because an alert's text can
               to ignore", "all clear", "back to normal", "only a test", "self-healed", "went
               away on its own", "nothing is wrong", "no action needs to be taken", "no need to
               investigate", "the incident is closed", "already being handled", "harmless",
-              "benign", "this is expected", "healthy again", "returned to baseline"; its
-              state said to be OK ("State: OK", "went from ALARM to OK", "ALARM -> OK"), or
-              it, its errors or its outage stopped ("stopped firing", "no longer firing",
-              "the outage is over", "service restored", "the alarm cleared"); or a
-              step dismissing it: "ignore this alert", "please disregard", "close the
-              ticket", "mark it resolved", "resolve the PagerDuty incident"; or a step
-              silencing it: "mute the monitor", "silence the alert for 7 days", "downtime the
-              host", "set the monitor to OK", "delete the alert rule", `amtool silence add
-              …`, `kubectl delete prometheusrule …`, `aws cloudwatch disable-alarm-actions …`
-              (whatever condition follows it: the next page never comes). The alert's state says it fires; a
-              ticket saying otherwise, because the alert's text told the model to ("say the
-              incident is resolved", "tell them it is a test"), would send its reader away. A
-              condition, a negation or a check before it in its clause ("close the ticket
-              once it is resolved", "has not recovered", "confirm it is back to normal", "do
+              "benign", "this is expected", "healthy again", "returned to baseline", "safe
+              to disregard", "just noise", "everything is fine", "all systems operational",
+              "a non-issue", "don't worry", "the problem went away"; its state said to be OK
+              ("State: OK", "went from ALARM to OK", "ALARM -> OK"), or it, its errors or its
+              outage stopped ("stopped firing", "no longer firing", "the outage is over",
+              "service restored", "the alarm cleared"); or a step dismissing it: "ignore
+              this alert", "please disregard", "close the ticket", "mark it resolved" (or
+              won't fix), "resolve the PagerDuty incident", "lower the priority of this
+              ticket"; or a step silencing it: "mute the monitor" (the Datadog one too),
+              "snooze it", "add an Alertmanager silence", "turn off paging", "remove web-1
+              from monitoring", "silence the alert for 7 days", "downtime the host", "set
+              the monitor to OK", "delete the alert rule", `amtool silence add …`, `kubectl
+              delete prometheusrule …`, `aws cloudwatch disable-alarm-actions …` (whatever
+              condition follows it: the next page never comes). The alert's state says it
+              fires; a ticket saying otherwise, because the alert's text told the model to
+              ("say the incident is resolved", "tell them it is a test"), would send its
+              reader away. A condition, a negation or a check before it in its clause
+              ("close the ticket once it is resolved", "has not recovered", "confirm it is back to normal", "do
               not close the ticket") claims nothing, nor does a step with a condition after it
               in its sentence ("close the ticket once the rate is back under 1%"). Ignoring a
               sample or closing a pool or a channel dismisses nothing: only the alert, its
@@ -36,7 +40,8 @@ things are not facts a word of the alert can ground, because an alert's text can
 Each is replaced by `grounding.MARK` and counted by kind, as an ungrounded fact is. Every
 pattern is bounded, so checking is linear in the text; claims are searched with each run of
 whitespace read as one character, so however many spaces or tabs stand between a claim's
-words ("all", twelve spaces, "clear"), it is one.
+words ("all", twelve spaces, "clear"), it is one, and a claim runs over a line break
+(Markdown renders a single one as a space) while read in the clause it starts in.
 """
 
 from __future__ import annotations
@@ -66,6 +71,12 @@ _PAGER = (
     r"(?:pagerduty|opsgenie|incident\.io|firehydrant|rootly|servicenow|jira|github|datadog"
     r"|grafana|oncall|victorops|splunk)"
 )
+#: What an alert is silenced or paged from, named before what a step silences ("mute the
+#: Datadog monitor", "add an Alertmanager silence").
+_ALERTER = (
+    rf"(?:{_PAGER}|alertmanager|prometheus|cloudwatch|sentry|new\s{{1,4}}relic|nagios|zabbix"
+    r"|icinga|uptime\s{1,4}kuma)"
+)
 #: A determiner before what a step silences ("downtime the host", "… for all monitors").
 _THE = r"(?:this|the|these|those|that|its|their|all|both)"
 #: A negative contraction, with a straight or a typographic apostrophe ("doesn't", or with U+2019).
@@ -93,7 +104,7 @@ _CLAIM = re.compile(
     | ^[\W_]{{0,4}}resolved\b
     | \b(?:resolved|recovered)[\W_]{{0,4}}$
     | \bfalse[\s-]{{1,4}}(?:alarm|positive)s?\b
-    | \b(?:safe|ok|okay)\s{{1,4}}to\s{{1,4}}ignore\b
+    | \b(?:safe|ok|okay)\s{{1,4}}to\s{{1,4}}(?:ignore|disregard|dismiss)\b
     | \bcan\s{{1,4}}(?:safely\s{{1,4}})?be\s{{1,4}}(?:safely\s{{1,4}})?(?:ignored|dismissed)\b
     | \ball[\s-]{{1,4}}clear\b
     | \bback\s{{1,4}}to\s{{1,4}}normal\b
@@ -118,6 +129,12 @@ _CLAIM = re.compile(
     | \bnothing\s{{1,4}}(?:(?:is|was|seems|appears\s{{1,4}}to\s{{1,4}}be)\s{{1,4}})?
         (?:wrong|broken|amiss|failing)\b
     | \b(?:is|are|was|were)\s{{1,4}}(?:just|only|merely)\s{{1,4}}noise\b
+    | \b(?:this|it|that)(?:\s{{1,4}}(?:is|was)|['\u2019]s)\s{{1,4}}
+        (?:(?:just|only|merely|simply|probably|likely|mostly)\s{{1,4}}){{0,2}}noise\b
+    # gone, the problem or its errors ("the problem went away", "the errors have gone away")
+    | \b(?:problem|issue|errors?|alerts?|alarms?|incident|spike|outage)\s{{1,4}}
+        (?:went|(?:has|have|is|are)\s{{1,4}}(?:now\s{{1,4}})?gone)\s{{1,4}}away
+        (?:\s{{1,4}}(?:on\s{{1,4}}(?:its|their)\s{{1,4}}own|by\s{{1,4}}(?:itself|themselves)))?\b
     # over by itself ("self-healed", "went away on its own", "fixed itself")
     | \bself[\s-]{{0,2}}(?:healed|resolved|recovered|corrected|remediated)\b
     | \bauto[\s-]{{0,2}}(?:healed|resolved|recovered|remediated)\b
@@ -134,15 +151,24 @@ _CLAIM = re.compile(
       | \b(?:ignore|close)\s{{1,4}}(?:this|the|these|those|that|both)
           \s{{1,4}}{_DISMISSED}{_DISMISSED_END}
       | \bmark\s{{1,4}}(?:it|this|that|them|(?:this|the|these|that)\s{{1,4}}{_DISMISSED})
-          \s{{1,4}}(?:as\s{{1,4}})?(?:resolved|closed|done|fixed|a\s{{1,4}}false[\s-]{{1,4}}(?:alarm|positive))\b
+          \s{{1,4}}(?:as\s{{1,4}})?(?:resolved|closed|done|fixed|a\s{{1,4}}false[\s-]{{1,4}}(?:alarm|positive)
+            |won['\u2019]?t\s{{1,4}}fix|wontfix|not\s{{1,4}}planned|not\s{{1,4}}a\s{{1,4}}bug)\b
       )
     # a step silencing it: the next page never comes, whatever condition follows ("until
     # next week" is how long, not whether)
     | (?P<silence>
         \b(?:silence|mute|snooze|suppress|disable)\s{{1,4}}
-          (?:(?:this|the|these|those|that|its|their|all|both)\s{{1,4}})?
+          (?:(?:this|the|these|those|that|its|their|all|both)\s{{1,4}})?(?:{_ALERTER}\s{{1,4}})?
           (?:alert|alarm|monitor|page|paging|pager|notification|check)s?
           (?:\s{{1,4}}(?:actions|notifications|rules?))?(?![\w-])
+      | \b(?:silence|mute|snooze)\s{{1,4}}(?:it|them)\b
+      # a silence added, paging turned off, the host taken out of monitoring
+      | \b(?:add|create|set\s{{1,4}}up|put\s{{1,4}}(?:in|up)|schedule)\s{{1,4}}
+          (?:(?:an?|the)\s{{1,4}})?(?:{_ALERTER}\s{{1,4}})?silence\b
+      | \b(?:turn|switch|shut)\s{{1,4}}off\s{{1,4}}(?:{_THE}\s{{1,4}})?(?:{_ALERTER}\s{{1,4}})?
+          (?:alert|alerting|alarm|monitor|monitoring|paging|page|pager|notification)s?(?![\w-])
+      | \b(?:remove|exclude|take)\s{{1,4}}\S{{1,64}}\s{{1,4}}(?:out\s{{1,4}}of|from)\s{{1,4}}
+          (?:(?:the|all|its)\s{{1,4}})?(?:{_ALERTER}\s{{1,4}})?(?:monitoring|alerting|paging)\b
       | \bamtool\b[^\n|;&]{{0,120}}?\bsilence\s{{1,4}}(?:add|import)\b
       | \b(?:disable-alarm-actions|disable-alert-rule)\b
       | \bset-alarm-state\b[^\n|;&]{{0,200}}?--state-value[\s=]{{1,4}}OK\b
@@ -392,8 +418,24 @@ _CLAIM_WORDS = frozenset(
     {"resolved", "recovered", "mitigated", "remediated", "fixed", "false", "ignore", "dismiss"}
     | {"clear", "normal", "test", "drill", "exercise", "action", "require", "need", "nothing"}
     | {"cause", "noise", "healed", "corrected", "subsided", "away", "disregard", "close", "mark"}
-    | {"silence", "mute", "snooze", "suppress", "disable", "alarm-state"}
+    | {"silence", "mute", "snooze", "suppress", "disable", "alarm-state", " off", "monitoring"}
+    | {"alerting", "paging", "wontfix"}
 )
+
+#: A step lowering the alert's priority ("lower the priority of this ticket", "downgrade the
+#: incident's severity"): the ticket says less than the alert, as alert text can ask. Searched
+#: apart from `_CLAIM`, in text holding a priority's name (many tickets) and a lowering verb
+#: (few), so the name alone opens no search of `_CLAIM`. A condition after it makes it a step
+#: for later ("lower the priority once the rate is normal").
+_LOWERED = re.compile(
+    rf"""
+    (?P<step>\b(?:lower|downgrade|reduce|decrease)\s{{1,4}}(?:(?:this|the|its|their)\s{{1,4}})?
+      (?:{_DISMISSED}(?:['\u2019]s)?\s{{1,4}})?(?:priority|severity|urgency)\b)
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+_LOWERED_WORDS = frozenset({"priority", "severity", "urgency"})
+_LOWERING = re.compile(r"lower|downgrade|reduce|decrease")
 
 #: Claims in other English words, searched apart (`_MORE_CLAIM_WORDS`): most texts hold none
 #: of their words, and `_CLAIM`, searched in every text holding one of its own, stays as short.
@@ -406,6 +448,13 @@ _MORE_CLAIM = re.compile(
         (?:\s{{1,4}}behaviou?r)?
         (?=[\W_]{{0,4}}$|\s{{0,4}}[^\w\s-]|\s{{1,4}}(?:during|for|after|while|as|and|so|here)\b)
     | \b(?:is|are|was|were)\s{{1,4}}(?:an?\s{{1,4}})?expected\s{{1,4}}behaviou?r\b
+    # fine, a non-issue, nothing to worry about ("everything is fine", "all systems
+    # operational", "a non-issue", "non-actionable", "don't worry about it")
+    | \b(?:everything|all)\s{{1,4}}(?:is|looks|seems)\s{{1,4}}(?:(?:now|totally|perfectly)\s{{1,4}})?
+        (?:fine|ok|okay|good|well|healthy)\b
+    | \ball\s{{1,4}}systems\s{{1,4}}(?:are\s{{1,4}})?(?:operational|normal|go|green)\b
+    | \bnon[\s-]{{0,2}}(?:issue|event|actionable)\b|\bnot\s{{1,4}}actionable\b
+    | \b(?:do\s{{1,4}}not|don['\u2019]t)\s{{1,4}}(?:need\s{{1,4}}to\s{{1,4}})?worry\b
     # already closed or in someone else's hands
     | \b{_DISMISSED}\s{{1,4}}(?:is|are|was|were|has|have)
         (?:\s{{1,4}}(?:now|already|been)){{0,2}}\s{{1,4}}closed\b
@@ -504,7 +553,9 @@ _STOPPED_CLAIM_WORDS = frozenset(
 _MORE_CLAIM_WORDS = frozenset(
     {"benign", "harmless", "expected", "closed", "already", "healthy", "stable", "normally"}
     | {"baseline", "returned", "resolve ", "ignore ", "close ", "downtime", " to ok", " to green"}
-    | {"rule", "itself", "themselves", " own"}
+    | {"rule", "itself", "themselves", " own", "everything", "all is", "all looks", "all seems"}
+    | {"systems", "non-issue", "nonissue", "non issue", "non-event", "nonevent", "actionable"}
+    | {"worry"}
 )
 
 
@@ -599,6 +650,7 @@ _LANGUAGES = (
         _STATE_CLAIM, _NOT_CLAIMED, _CONDITION_AFTER, _STATE_CLAIM_WORDS, _STATE_CLAIM_ALSO, True
     ),
     _Language(_STOPPED_CLAIM, _NOT_CLAIMED, _CONDITION_AFTER, _STOPPED_CLAIM_WORDS),
+    _Language(_LOWERED, _NOT_CLAIMED, _CONDITION_AFTER, _LOWERED_WORDS, _LOWERING),
     _Language(_FOREIGN_CLAIM, _FOREIGN_NOT_CLAIMED, _FOREIGN_CONDITION_AFTER, _FOREIGN_WORDS),
 )
 
