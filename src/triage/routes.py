@@ -637,6 +637,16 @@ class Router:
         return tuple(s for s in KNOWN_SINKS if s in used)
 
     @property
+    def github_without_repository(self) -> Route | None:
+        """The first route (the default, TRIAGE_SINKS's, first) that sends to GitHub without
+        naming its repository, so that its issues need GITHUB_REPOSITORY; None if none does."""
+        routes = [self.default, *(rule.route for rule in self.rules)]
+        return next(
+            (r for r in routes if "github" in r.sinks and not r.target("github").repository),
+            None,
+        )
+
+    @property
     def slack_needs_default(self) -> bool:
         """True if some incident may go to Slack without a route's own webhook, so
         SLACK_WEBHOOK_URL must be set."""
@@ -646,6 +656,28 @@ class Router:
             "slack" in rule.route.sinks and not rule.route.target("slack").webhook_url
             for rule in self.rules
         )
+
+
+def require_github_repository(router: Router, settings: Settings) -> None:
+    """Raise ConfigError when some incident may go to GitHub with no repository to open its
+    issue in: GITHUB_REPOSITORY unset, and TRIAGE_SINKS (the route of alerts no route matches)
+    or a route sends to GitHub without its own `repository`. The GitHub sink would otherwise
+    refuse every such issue at run time, and each of their alerts would go to the DLQ. Called
+    where the GitHub sink is built, as Slack's default webhook is required there."""
+    if settings.github_repository:
+        return
+    without = router.github_without_repository
+    if without is None:
+        return
+    where = (
+        "TRIAGE_SINKS sends alerts no route matches to github"
+        if without is router.default
+        else f"route {without.name!r} sends to github without [route.github] repository"
+    )
+    raise ConfigError(
+        f"GITHUB_REPOSITORY is not set, and {where}: GitHub would refuse every such issue; "
+        "set GITHUB_REPOSITORY, or a repository on every route that sends to github"
+    )
 
 
 def load_router(settings: Settings) -> Router:

@@ -1011,6 +1011,22 @@ _STORE_FORMS = "must be sqlite:///PATH or dynamodb://TABLE"
 _WEB_HOST = re.compile(r"[A-Za-z0-9_.-]{1,253}|[0-9A-Fa-f:.]{2,45}")
 
 
+def base_url_problem(value: str) -> str | None:
+    """Why `value` is no base URL a route can be appended to (BACKEND_BASE_URL), or None: an
+    http(s) URL with a host and no whitespace, with no query or fragment, which the route
+    would land inside (`…/?code=KEY/api/service/tickets` is a POST to `/`, the key logged
+    with every URL). The value is never repeated: a query may carry a key."""
+    if not _HTTP_URL.fullmatch(value):
+        return "must be an http:// or https:// URL with a host, without spaces"
+    if "?" in value or "#" in value:
+        part = "a query (?…)" if "?" in value.split("#", 1)[0] else "a fragment (#…)"
+        return (
+            f"must have no {part}: the routes are appended to it; a query the backend "
+            "needs goes on BACKEND_SERVICE_ROUTE and the other routes"
+        )
+    return None
+
+
 def web_origin_problem(value: str) -> str | None:
     """Why `value` is no origin GitHub's issues can be shown on (`scheme://host[:port]`, an
     optional `/`), or None. References are built on it as `…/owner/name/issues/12`, and a

@@ -129,7 +129,7 @@ from triage.metrics import Metrics
 from triage.models import EffectKind
 from triage.redact import redact
 from triage.secrets import TokenSource
-from triage.settings import Settings
+from triage.settings import Settings, base_url_problem
 from triage.sinks.aio import AiohttpTransport, AnswerUnread
 from triage.sinks.base import Applied, Effect, NotSent, ProbeCantTell
 from triage.sinks.http import (
@@ -217,6 +217,9 @@ class BackendSink:
     ) -> None:
         if not settings.backend_base_url.startswith(("http://", "https://")):
             raise ConfigError("BACKEND_BASE_URL must start with http:// or https://")
+        problem = base_url_problem(settings.backend_base_url)
+        if problem is not None:
+            raise ConfigError(f"BACKEND_BASE_URL {problem}")
         self.base_url = settings.backend_base_url.rstrip("/")
         self.create_route = _rooted(settings.backend_service_route) or "/"
         self.update_route = _rooted(settings.backend_update_route)
