@@ -11,6 +11,9 @@ production, proved at the fastest level that shows it.
 - A body that never decodes, on a queue without a redrive policy (or one the daemon could
   not read), was made visible again at once for a DLQ that does not exist: received and
   rejected again at once, in a loop as fast as SQS answers, an error line each time.
+- `message.visibility_capped`, the warning that SQS will show a message again whatever the
+  heartbeat asks (so another replica may work it), named only its message id: the
+  heartbeat writes it outside the message's log context, and it named no alert.
 - A message whose attempt failed (a body that never decodes, on its way to the DLQ; a sink's
   5xx, released for a retry) ended its `message.process` span as if it had gone well: a
   tracing backend's error view showed no failed message at all, only the sink's child span
@@ -22,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -46,7 +50,7 @@ from triage.metrics import Metrics
 from triage.models import EffectKind, Ticket
 from triage.pipeline import Pipeline
 from triage.redact import Redactor
-from triage.sqs.inbox import Message
+from triage.sqs.inbox import MAX_VISIBILITY_S, Message
 from triage.sqs.supervisor import Handler, Progress, Supervisor, SupervisorConfig
 from triage.tracing import Tracing
 from triage.view import RedactedAlert
@@ -269,3 +273,26 @@ async def _until(condition: Callable[[], bool], timeout_s: float = 10.0) -> None
     async with asyncio.timeout(timeout_s):
         while not condition():
             await asyncio.sleep(0.01)
+
+
+# --- The heartbeat's line about a message at SQS's 12 h cap -----------------------------------
+
+
+def test_the_visibility_cap_line_names_the_alert_the_message_reached() -> None:
+    """`message.visibility_capped` (a message SQS will show again whatever we ask, so another
+    replica may work it) names the alert its work reached, as every line about one message's
+    delivery does: the heartbeat writes it outside the message's own log context."""
+    supervisor = Supervisor(SupervisorConfig(), MemoryInbox(), _never_called, Metrics())
+    age_s = MAX_VISIBILITY_S - Supervisor.VISIBILITY_MARGIN_S - 5
+    received = datetime.now(UTC) - timedelta(seconds=age_s)
+    message = Message("m-1", "{}", "rh-1", 1, None, received_at=received)
+    message.alert.update({"fingerprint": "f6d45450e2cb", "source": "grafana"})
+    with structlog.testing.capture_logs() as logs:
+        supervisor._extensions([message], 60)
+    [said] = [e for e in logs if e["event"] == "message.visibility_capped"]
+    assert said["message_id"] == "m-1"
+    assert (said["fingerprint"], said["source"]) == ("f6d45450e2cb", "grafana")
+
+
+async def _never_called(_message: Message, _progress: Progress) -> list[Outcome]:
+    raise AssertionError("no message is worked here")

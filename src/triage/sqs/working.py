@@ -38,6 +38,7 @@ from triage.sqs.inbox import (
     UNREADABLE_REASON,
     Message,
     UnreadableEntry,
+    alert_named,
 )
 from triage.sqs.store_watch import StoreWatch
 
@@ -556,6 +557,7 @@ class Working(Holding, StoreWatch):
                 message_id=message.id,
                 visible_in_s=hideable_s,
                 max_visibility_s=MAX_VISIBILITY_S,
+                **alert_named(message),
             )
             if hideable_s > 0:
                 extensions.setdefault(hideable_s, []).append(message)
