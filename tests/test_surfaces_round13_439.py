@@ -4,6 +4,7 @@ nor `FAIL`; and its GitHub line says a classic token whose scopes cannot open is
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 from collections.abc import AsyncIterator, Iterator
@@ -15,6 +16,7 @@ import pytest
 from github_stub import GitHubServer
 from test_check_backend_routes import TOKEN, FrameworkOptions
 from test_operator_api import BEARER, serving
+from test_operator_cli import triage
 from test_operator_filters import seed
 from test_surfaces_leftovers_431 import _group
 from triage.app import open_configured_store
@@ -201,3 +203,65 @@ async def test_a_prefix_too_short_says_so_not_that_no_incident_has_it(store: Sto
     said = str(refused.value)
     assert f"at least {MIN_PREFIX} characters" in said, said
     assert re.search(r"\(\d+ incidents? start with it\)", said), said
+
+
+# --- every filter read alike: case and spaces around it ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "canonical"),
+    [
+        ("source=CloudWatch", "source=cloudwatch"),
+        ("source=%20SENTRY%20", "source=sentry"),
+        ("state=Open", "state=open"),
+        ("state=%20all", "state=all"),
+        ("flapping=%20True", "flapping=true"),
+    ],
+)
+async def test_a_filter_in_capitals_or_with_spaces_is_read_as_team_and_priority_are(
+    store: Store, typed: str, canonical: str
+) -> None:
+    """`?source=CloudWatch`, `?state=Open` or `?flapping=%20true` lists what the lower-case,
+    trimmed word lists, as `?priority=Critical` and `?team=%20Payments` do, rather than a
+    400 saying "did you mean 'cloudwatch'?" for the one word it can be."""
+    async with serving(store) as client:
+        given = await client.get(f"/api/v1/incidents?{typed}", headers=BEARER)
+        meant = await client.get(f"/api/v1/incidents?{canonical}", headers=BEARER)
+    assert meant.status_code == 200, meant.text
+    assert given.status_code == 200, given.text
+    assert given.json()["incidents"] == meant.json()["incidents"]
+
+
+@pytest.mark.parametrize("blank", ["%20", "%09%20"])
+async def test_a_flag_given_only_spaces_is_refused_as_an_empty_one(
+    store: Store, blank: str
+) -> None:
+    """`?flapping=%20` (a dashboard variable holding a space) is a 400 as `?flapping=` is,
+    not read as the bare name's yes once its spaces are trimmed."""
+    async with serving(store) as client:
+        answer = await client.get(f"/api/v1/incidents?flapping={blank}", headers=BEARER)
+    assert answer.status_code == 400, answer.text
+    assert "flapping is empty" in answer.json()["error"]
+
+
+async def test_the_command_line_reads_a_source_in_capitals_as_the_api_does(
+    store: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`triage incidents list --source CloudWatch` lists the cloudwatch incidents."""
+    code, listed, err = await asyncio.to_thread(
+        triage, capsys, "incidents", "list", "--source", "CloudWatch"
+    )
+    assert code == 0, err
+    assert listed and {shown["source"] for shown in listed} == {"cloudwatch"}
+
+
+async def test_the_command_line_reads_a_state_in_capitals_as_the_api_does(
+    store: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`triage incidents list --state " All"` lists every incident, as `?state=%20All` does,
+    rather than argparse's "invalid choice"."""
+    code, listed, err = await asyncio.to_thread(
+        triage, capsys, "incidents", "list", "--state", " All"
+    )
+    assert code == 0, err
+    assert len(listed) == 8

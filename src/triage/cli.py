@@ -229,7 +229,7 @@ def _operator_commands(sub: Any) -> None:
     incidents = sub.add_parser("incidents", help="what the store knows: list, show, close")
     verbs = incidents.add_subparsers(dest="verb", required=True, metavar="VERB")
     listing = verbs.add_parser("list", help="one JSON object per incident")
-    listing.add_argument("--state", choices=["open", "closed", "all"], default="open")
+    listing.add_argument("--state", type=_word, choices=["open", "closed", "all"], default="open")
     listing.add_argument("--team", type=_team, help="only this team's incidents")
     listing.add_argument("--flapping", action="store_true", help="only flapping incidents")
     listing.add_argument("--source", help="only this source's (cloudwatch, alertmanager, …)")
@@ -403,6 +403,12 @@ def _named(what: str, listing: str) -> Any:
         return text
 
     return name
+
+
+def _word(text: str) -> str:
+    """An argparse type: a word of the command's own (a state), read as the API reads it and
+    as a source or a priority is, in any case and with spaces around it (`--state Open`)."""
+    return text.strip().lower()
 
 
 def _team(text: str) -> str:

@@ -659,14 +659,18 @@ def _flag(request: Request, query: Mapping[str, str], name: str) -> bool:
     value = query.get(name)
     if value is None:
         return False
-    if value == "" and not _given_bare(request, name):
+    # Spaces around it ignored, as around a team, a source or a priority (`?flapping=%20true`,
+    # a dashboard's variable with a space): a word of yes or no, not a 400. Spaces alone are
+    # as empty: a yes only for the bare name.
+    word = value.strip().lower()
+    if not word and not (value == "" and _given_bare(request, name)):
         raise ValueError(
             f"{name} is empty: give 1 or 0 (true/false, yes/no), the name alone for yes, or "
             "leave it out for no"
         )
-    if value.lower() in _YES:
+    if word in _YES:
         return True
-    if value.lower() in _NO:
+    if word in _NO:
         return False
     raise ValueError(f"{name} {value[:20]!r}: expected 1 or 0 (true/false, yes/no)")
 

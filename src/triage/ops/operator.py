@@ -201,7 +201,8 @@ def parse_filter(
     if opened_since is not None and opened_before is not None and opened_since >= opened_before:
         raise ValueError("since is not before before: nothing can match")
     return Filter(
-        state,
+        # Read as every other filter's word: `?state=Open`, `?state=%20all` name a state.
+        state.strip().lower() or state,
         _team(team) if team is not None else None,
         flapping,
         source=_known_source(source) if source is not None else None,
@@ -222,13 +223,15 @@ def _team(given: str) -> str:
 
 
 def _known_source(given: str) -> str:
-    """`given`, trimmed, when an alert can have it as its source; else ValueError with the
-    one meant. Trimmed as a team and a priority are: `--source " cloudwatch"` (a pasted cell,
-    a dashboard variable with a space) names the source it spells, and no source has a space."""
+    """`given`, trimmed and in lower case, when an alert can have it as its source; else
+    ValueError with the one meant. Read as a team and a priority are: `--source " cloudwatch"`
+    (a pasted cell, a dashboard variable with a space) and `CloudWatch` (as AWS writes it)
+    name the source they spell, as no source has a space or a capital."""
     from triage.routes import KNOWN_SOURCES  # the normalisers' names, loaded when asked for
 
-    if given.strip() in KNOWN_SOURCES:
-        return given.strip()
+    spelt = given.strip().lower()
+    if spelt in KNOWN_SOURCES:
+        return spelt
     raise ValueError(
         f"source {given[:40]!r}: no alert has it{_source_meant(given)}; sources are "
         f"{', '.join(KNOWN_SOURCES)}"
