@@ -4,15 +4,26 @@ may hold), or handled as the service meant its answer."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 
-from triage.errors import ConfigError
+from factories import view
+from triage.breaker import BreakerState, CircuitBreaker
+from triage.errors import ConfigError, SinkThrottledError, SinkUnavailableError
+from triage.health import Health
+from triage.models import Alert, EffectKind, Priority, Status, Ticket
 from triage.routes import load_router, require_github_repository
 from triage.secrets import BackendToken
 from triage.settings import Settings, load_settings
 from triage.sinks.backend import BackendSink
+from triage.sinks.base import Effect, ProbeCantTell
+from triage.sinks.guard import Backpressure, GuardedSink
 
 #: A function key as Azure Functions and some gateways take it, in the query: a credential.
 FUNCTION_KEY = "s3cr3tFunctionKeyValue"
@@ -123,3 +134,123 @@ def test_github_routes_that_each_name_a_repository_need_no_github_repository(
     monkeypatch.setenv("GITHUB_REPOSITORY", "acme/ops")
     settings = load_settings()
     require_github_repository(load_router(settings), settings)
+
+
+# --- A backend whose server does not implement OPTIONS (501) --------------------------------
+
+ALERT = Alert(
+    source="generic",
+    status=Status.FIRING,
+    title="orders api 5xx",
+    team="orders",
+    priority=Priority.HIGH,
+    occurred_at=datetime(2026, 12, 6, 20, tzinfo=UTC),
+    identity={"dedup_key": "orders-5xx"},
+)
+TICKET = Ticket(title="Orders API errors", priority=Priority.HIGH, description="5xx at 20%")
+THRESHOLD = 2
+RESET_S = 30.0
+
+
+def opening(key: str) -> Effect:
+    """An OPEN effect under the idempotency key `key`."""
+    return Effect(EffectKind.OPEN, ALERT.fingerprint, view(ALERT), TICKET, None, 1, 1, False, key)
+
+
+@dataclass
+class NoOptionsBackend:
+    """A ticket backend on 127.0.0.1 whose server answers OPTIONS 501, as Python's
+    http.server and other servers do for a method no handler implements; POSTs get
+    `post_status` (503 while it is down, 201 with a ticket id once it is back)."""
+
+    post_status: int = 503
+    posts: int = 0
+    url: str = ""
+
+    async def handle(self, request: web.Request) -> web.Response:
+        if request.method == "OPTIONS":
+            return web.Response(status=501, text="Unsupported method ('OPTIONS')")
+        self.posts += 1
+        if self.post_status == 201:
+            return web.json_response({"id": f"T-{self.posts}"}, status=201)
+        return web.Response(status=self.post_status, text="down for a moment")
+
+
+@asynccontextmanager
+async def serving(backend: NoOptionsBackend) -> AsyncIterator[NoOptionsBackend]:
+    """`backend` listening on 127.0.0.1 for the create route."""
+    app = web.Application()
+    app.router.add_route("*", "/api/service/tickets", backend.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    backend.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    try:
+        yield backend
+    finally:
+        await runner.cleanup()
+
+
+@asynccontextmanager
+async def guarded(url: str, now: list[float]) -> AsyncIterator[GuardedSink]:
+    """The backend sink behind its breaker and guard, on the clock `now[0]`."""
+    settings = Settings(backend_base_url=url)
+    clock = lambda: now[0]  # noqa: E731
+    breaker = CircuitBreaker("sink:backend", THRESHOLD, RESET_S, clock=clock)
+    guard = GuardedSink(BackendSink(settings, BackendToken(settings)), breaker, clock=clock)
+    try:
+        yield guard
+    finally:
+        await guard.aclose()
+
+
+async def deliver(guard: GuardedSink, key: str) -> str:
+    """One message's OPEN as the worker makes it: `retried`, `held` or `done`."""
+    try:
+        await guard.apply(opening(key))
+    except SinkUnavailableError:
+        return "retried"
+    except SinkThrottledError:
+        return "held"
+    return "done"
+
+
+async def test_a_backend_that_does_not_implement_options_is_a_probe_that_cannot_tell(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A 501 to OPTIONS says the server does not implement the method, not that the backend
+    is down: the probe cannot tell (one real call is the probe) rather than failing."""
+    monkeypatch.setenv("BACKEND_TOKEN", "token-for-the-test-0123456789")
+    async with serving(NoOptionsBackend(post_status=201)) as backend:
+        settings = Settings(backend_base_url=backend.url)
+        sink = BackendSink(settings, BackendToken(settings))
+        try:
+            answer = await sink.probe()
+        finally:
+            await sink.aclose()
+    assert isinstance(answer, ProbeCantTell), answer
+    assert "501" in answer
+
+
+async def test_the_breaker_closes_once_a_backend_answering_501_to_options_is_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Behind a server that answers OPTIONS 501, one outage opened the breaker for good: every
+    probe failed on the 501, intake stayed paused after the backend was back. Now the
+    half-open breaker lets one real message through, and its success closes it."""
+    monkeypatch.setenv("BACKEND_TOKEN", "token-for-the-test-0123456789")
+    now = [0.0]
+    async with serving(NoOptionsBackend()) as backend, guarded(backend.url, now) as guard:
+        pressure = Backpressure([guard], Health())
+        for n in range(THRESHOLD):
+            await deliver(guard, f"fp:{n}")
+        assert guard.breaker.state is not BreakerState.CLOSED
+        backend.post_status = 201
+        now[0] += RESET_S
+        pressure.intake_limit()  # the receive loop asks: the sink's probe starts
+        if guard._probe is not None:
+            await guard._probe
+        assert await deliver(guard, "fp:trial") == "done"
+        assert guard.breaker.state is BreakerState.CLOSED
+        assert await deliver(guard, "fp:next") == "done"

@@ -173,6 +173,9 @@ _WRONG_ROUTE_404S = 3
 #: existed a moment ago.
 _CREATED_KEPT = 1024
 
+#: The answer of a server that does not implement a method (OPTIONS, for many): no outage.
+_NOT_IMPLEMENTED = 501
+
 #: The ticket id `probe_route` asks about: one no backend has.
 _PROBE_REF = "triage-check-no-such-ticket"
 #: Headers of a CORS preflight answer: what API Gateway's mock integration, Envoy's CORS
@@ -423,8 +426,9 @@ class BackendSink:
         one the backend last refused, and `OPTIONS` on the create route, which creates nothing,
         is answered below 500 (other than 429). Used after a failed call and while this sink's
         breaker is open: a refused token keeps it open (OPTIONS is answered without one) until
-        the secret holds another. An answer a gateway gives on its own (`_gateways_own`) is
-        `ProbeCantTell`: the guard lets one real call be the probe then."""
+        the secret holds another. An answer a gateway gives on its own (`_gateways_own`), or a
+        501 (a server that does not implement OPTIONS), is `ProbeCantTell`: the guard lets one
+        real call be the probe then."""
         token = await self._token()
         if token == self._refused:
             self.token.invalidate(token)  # read it again: it may have been fixed since
@@ -438,6 +442,14 @@ class BackendSink:
             status, headers = await self._options_answer(url)
         except httpx2.TransportError as exc:
             raise SinkUnavailableError(f"backend unreachable: {type(exc).__name__}") from None
+        if status == _NOT_IMPLEMENTED:
+            # The server does not implement OPTIONS (Python's http.server, many small
+            # services): it answered, but says nothing of the create route. Failing on it would
+            # keep the breaker open for good once any outage opened it.
+            return ProbeCantTell(
+                f"{self.base_url} answered HTTP 501 to OPTIONS (the method not implemented), "
+                "which proves nothing about the backend's create route"
+            )
         if status < 200 or status >= 500 or status == 429:  # a 1xx is no answer either
             raise SinkUnavailableError(f"backend answered {status}")
         if 300 <= status < 400:  # the route lives elsewhere: misconfigured
