@@ -169,7 +169,8 @@ def test_a_member_past_the_tracked_ones_is_counted_once_however_often_it_fires(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Past MAX_MEMBERS a member is only counted: its first event once, and its repeats not
-    again and without a write (each repeat used to add one and rewrite the group)."""
+    again (each repeat used to add one and rewrite the group): stamped as before without a
+    write, stamped later writing only its time."""
     monkeypatch.setattr(groups, "MAX_MEMBERS", 2)
     key = GroupKey.of("pods", ("alertname",), {"alertname": "Crash"}, 0, str)
     stored: Incident | None = None
@@ -177,8 +178,11 @@ def test_a_member_past_the_tracked_ones_is_counted_once_however_often_it_fires(
         stored = decide_group(stored, alert(name), T0, POLICY, key).incident
     assert stored is not None and stored.group is not None
     assert (len(stored.group.members), stored.group.untracked) == (2, 2)
-    again = decide_group(stored, alert("c", minutes=1), T0 + timedelta(minutes=1), POLICY, key)
+    again = decide_group(stored, alert("c"), T0 + timedelta(minutes=1), POLICY, key)
     assert again == Decision(Action.COUNT, None)
+    later = decide_group(stored, alert("c", minutes=1), T0 + timedelta(minutes=1), POLICY, key)
+    assert later.action is Action.COUNT and later.incident is not None
+    assert later.incident.group is not None and later.incident.group.untracked == 2
     quiet = decide_group(stored, alert("d", Status.RESOLVED, minutes=2), T0, POLICY, key)
     assert quiet.action is Action.COUNT and quiet.incident is not None
     assert quiet.incident.group is not None and quiet.incident.group.untracked == 1

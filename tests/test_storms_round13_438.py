@@ -172,11 +172,6 @@ async def test_an_open_group_of_a_removed_route_is_not_escalated_by_the_default(
     assert await posts_of_one_escalation(tmp_path, RENAMED_GROUPING_ROUTE, stored) == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pipeline.py Pipeline._hold holds a group's effect by the member's own silence "
-    "(fix: ask groups.member_silence_holds)",
-)
 async def test_a_silence_on_one_member_does_not_hold_the_update_its_resend_carries(
     tmp_path: Path,
 ) -> None:

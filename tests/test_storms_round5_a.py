@@ -106,20 +106,24 @@ def test_a_closed_groups_untracked_members_late_firing_does_not_reopen_it(
     assert after is not None and after.state is State.CLOSED
 
 
-def test_an_untracked_members_repeats_write_nothing_however_stamped(
+def test_an_untracked_members_repeats_write_at_most_their_time(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Resends of a member counted firing past the tracked ones, stamped as its event or
-    later, are counted with no write (a storm's case), and it keeps the time that counted it."""
+    """Resends of a member counted firing past the tracked ones are counted once: stamped as
+    its event with no write (a storm's case), stamped later writing only its kept time (so a
+    late resolve stamped between the two is older than its newest event)."""
     stored = full(monkeypatch, "ab", "c")
-    for minutes in (0, 2):
-        again = decide_group(
-            stored, Event("c", minutes=minutes, queued_minutes=2), T0 + timedelta(minutes=2),
-            POLICY, KEY,
-        )  # fmt: skip
-        assert again.action is Action.COUNT and again.incident is None
-    assert stored.group is not None
-    assert stored.group.untracked_times["fp-c"].last_event_at == T0
+    same = decide_group(
+        stored, Event("c", minutes=0, queued_minutes=2), T0 + timedelta(minutes=2), POLICY, KEY
+    )
+    assert same.action is Action.COUNT and same.incident is None
+    later = decide_group(
+        stored, Event("c", minutes=2, queued_minutes=2), T0 + timedelta(minutes=2), POLICY, KEY
+    )
+    assert later.action is Action.COUNT and later.incident is not None
+    assert later.incident.group is not None and stored.group is not None
+    assert later.incident.group.untracked == stored.group.untracked
+    assert later.incident.group.untracked_times["fp-c"].last_event_at == T0 + timedelta(minutes=2)
 
 
 def test_the_untracked_times_are_bounded_and_drop_a_resolved_one_first(

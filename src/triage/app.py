@@ -70,6 +70,7 @@ def policy_from(settings: Settings) -> Policy:
         flap_quiet=(
             timedelta(seconds=settings.flap_quiet_s) if settings.flap_quiet_s is not None else None
         ),
+        member_kept=timedelta(seconds=settings.closed_ttl_s),
     )
 
 

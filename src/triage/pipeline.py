@@ -42,7 +42,7 @@ from triage.errors import (
 )
 from triage.incidents import Action, Incident, Ledger, Outcome, Policy, State, Work
 from triage.incidents.codec import view_to_json
-from triage.incidents.groups import GroupKey
+from triage.incidents.groups import GroupKey, member_silence_holds
 from triage.incidents.lifecycle import AlertEvent, AnswersFiring, Decision, closing_note
 from triage.incidents.members import Members
 from triage.incidents.silences import Silence, SilenceCache, first_match
@@ -631,7 +631,7 @@ class Pipeline:
         # title the claim's decision reads and a new incident's effects (`_shared_view`).
         shared = _shared_view(event, alert, self.redactor)
         effects = Effects(self, alert, lambda: shared)
-        hold = await self._hold(alert, shared)
+        hold = await self._hold(alert, shared, group)
         claim = self.ledger.claim(event, owner, redo=effects.carry_out, group=group, hold=hold)
         try:
             async with claim as work:
@@ -693,13 +693,20 @@ class Pipeline:
                 await self.moves.finish_close(alert, owner, own, event.queued_at)
         return action
 
-    async def _hold(self, alert: Alert, shared: AlertView) -> Hold | None:
+    async def _hold(
+        self, alert: Alert, shared: AlertView, group: GroupKey | None = None
+    ) -> Hold | None:
         """When a silence matches `alert`: what the store keeps to carry its effect out later
         (the alert redacted, as the ticket would be written from, from the `shared` view the
-        match read: its fields are redacted once)."""
+        match read: its fields are redacted once). A member's silence holds its group's
+        effect only as `member_silence_holds` says (the group read only then)."""
         silence = await self._silence_for(alert, shared)
         if silence is None:
             return None
+        if group is not None:
+            stored = await self.ledger.store.get(group.key)
+            if not member_silence_holds(silence, stored, self.ledger.clock()):
+                return None
         # With its labels past the cap: the sweep matches the held view, and a silence on
         # one of those (as routes and groups read them) must hold it there too.
         view = shared.view(excerpt_chars=self.payload_excerpt_chars, past_cap=True)
