@@ -44,6 +44,7 @@ from triage.normalize import (
     prometheus,
     raygun,
     sentry,
+    site24x7,
     sns,
     splunk,
     statuspage,
@@ -209,6 +210,12 @@ FORMATS: tuple[Format, ...] = (
     ),
     Format("graylog", graylog.matches, graylog.normalize, _keys("event_definition_id")),
     Format("librato", librato.matches, librato.normalize, _keys("trigger_time", "payload")),
+    Format(
+        "site24x7",
+        site24x7.matches,
+        site24x7.normalize,
+        _keys("MONITOR_ID", "MONITOR_DASHBOARD_LINK"),
+    ),
     Format(
         "threshold",
         generic.matches_threshold,

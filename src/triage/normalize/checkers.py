@@ -54,6 +54,7 @@ from triage.normalize import (
     graylog,
     kapacitor,
     librato,
+    site24x7,
     statuspage,
 )
 from triage.normalize.common import Normalized, Skipped
@@ -77,6 +78,7 @@ SOURCES = (
     freshping.SOURCE,
     graylog.SOURCE,
     librato.SOURCE,
+    site24x7.SOURCE,
 )
 
 #: A template variable left as it was written: UptimeRobot's `*name*`, Checkly's `{{NAME}}`.
