@@ -14,6 +14,8 @@ production, proved at the fastest level that shows it.
 - `message.visibility_capped`, the warning that SQS will show a message again whatever the
   heartbeat asks (so another replica may work it), named only its message id: the
   heartbeat writes it outside the message's log context, and it named no alert.
+- A backend request cut off by the message's time limit or a stop was timed in SinkLatency
+  but counted in no SinkCalls outcome (the sibling of LLMCalls' `cancelled`, task 430).
 - A message whose attempt failed (a body that never decodes, on its way to the DLQ; a sink's
   5xx, released for a retry) ended its `message.process` span as if it had gone well: a
   tracing backend's error view showed no failed message at all, only the sink's child span
@@ -28,6 +30,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx2
 import pytest
 import structlog
 from opentelemetry.sdk.trace import TracerProvider
@@ -35,6 +38,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
 
+from factories import alert as factory_alert
+from factories import view
 from memory_inbox import MemoryInbox
 from memory_store import MemoryStore
 from recording_pipeline import POLICY, Sink, Summariser
@@ -47,9 +52,13 @@ from triage.errors import (
 from triage.incidents.ledger import Ledger
 from triage.incidents.lifecycle import Incident, Outcome
 from triage.metrics import Metrics
-from triage.models import EffectKind, Ticket
+from triage.models import EffectKind, Priority, Ticket
 from triage.pipeline import Pipeline
 from triage.redact import Redactor
+from triage.secrets import BackendToken
+from triage.settings import Settings
+from triage.sinks.backend import BackendSink
+from triage.sinks.base import Effect
 from triage.sqs.inbox import MAX_VISIBILITY_S, Message
 from triage.sqs.supervisor import Handler, Progress, Supervisor, SupervisorConfig
 from triage.tracing import Tracing
@@ -296,3 +305,50 @@ def test_the_visibility_cap_line_names_the_alert_the_message_reached() -> None:
 
 async def _never_called(_message: Message, _progress: Progress) -> list[Outcome]:
     raise AssertionError("no message is worked here")
+
+
+# --- A backend request cut off by the message's time limit or a stop --------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a backend request cancelled mid-flight is timed in SinkLatency but counted in no "
+    "SinkCalls outcome (sinks/backend.py counts only answers and transport errors)",
+)
+async def test_a_backend_request_cut_off_is_counted_as_it_is_timed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A request to the backend cut off by the message's time limit or a stop: SinkLatency
+    times it, as every request that went out, and SinkCalls counts it once (`cancelled`), so
+    the two agree on how many requests there were."""
+    monkeypatch.setenv("BACKEND_TOKEN", "test-token-123")
+    started = asyncio.Event()
+
+    async def never_answers(_request: httpx2.Request) -> httpx2.Response:
+        started.set()
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    settings = Settings(backend_base_url="http://127.0.0.1:9")
+    metrics = Metrics()
+    sink = BackendSink(
+        settings,
+        BackendToken(settings),
+        metrics=metrics,
+        transport=httpx2.MockTransport(never_answers),
+    )
+    ticket = Ticket(title="disk full", priority=Priority.HIGH, description="d", steps=("s",))
+    fired = factory_alert()
+    effect = Effect(EffectKind.OPEN, fired.fingerprint, view(fired), ticket, None, 1, 1, False, "k")
+    try:
+        call = asyncio.create_task(sink.apply(effect))
+        await started.wait()
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+    finally:
+        await sink.aclose()
+    [timing] = [t for (name, _), t in metrics.timings().items() if name == "SinkLatency"]
+    assert timing.count == 1
+    assert metrics.counter("SinkCalls", sink="backend") == 1
+    assert metrics.counter("SinkCalls", sink="backend", outcome="cancelled") == 1
