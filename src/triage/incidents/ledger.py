@@ -19,6 +19,8 @@ A confirmation the store wrote but did not answer (DynamoDB's timeout after the 
 back: the sink's part is done, and the effect goes on. One the store did not write (throttled)
 leaves the sink's answer with the process (`SinkAnswers`): the effect's retry here writes it
 without calling the sink again (Slack takes no idempotency key). Another replica's cannot know it.
+A new incident's summary whose save the store did not write is kept the same way
+(`Ledger.summaries`): the effect's retry here goes out with it instead of a second model call.
 
 A group's first ticket may wait for members (`group_window_s`): until then entering raises
 `GatheringError` and the claim stays with its owner, whose message comes back for it. When it
