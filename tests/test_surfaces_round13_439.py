@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta, timezone
@@ -102,6 +103,28 @@ async def test_check_says_a_backend_probe_that_cannot_tell_as_neither_ok_nor_fai
     assert lines[-1].startswith(f"{passed} of {len(verdicts)} checks passed"), lines[-1]
     assert lines[-1].endswith(", 1 could not tell"), lines[-1]
     assert code == (1 if "FAIL" in verdicts else 0)
+
+
+async def test_check_in_json_says_a_probe_that_cannot_tell_as_unknown(
+    gateway: FrameworkOptions, tmp_path: Path
+) -> None:
+    """`triage check --output json` writes each check as `{"check", "verdict", "detail"}`,
+    the gateway-answered backend probe's verdict `unknown`, and a last object counting it
+    apart from the passed ones, as the text's last line does."""
+    settings = Settings(
+        store_url=f"sqlite:///{tmp_path}/t.db",
+        sinks=("backend",),
+        llm_provider="none",
+        backend_base_url=gateway.url,
+    )
+    out = io.StringIO()
+    await run_checks(settings, out, output="json")
+    *lines, summary = [json.loads(line) for line in out.getvalue().splitlines()]
+    [probe] = [line for line in lines if "proves nothing" in line["detail"]]
+    assert (probe["check"], probe["verdict"]) == ("backend", "unknown")
+    verdicts = [line["verdict"] for line in lines]
+    assert summary["unknown"] == 1 and summary["total"] == len(lines)
+    assert summary["passed"] == verdicts.count("ok") + verdicts.count("warn")
 
 
 # --- `triage check`: a classic token whose scopes cannot open issues ----------------------------

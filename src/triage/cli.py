@@ -181,7 +181,13 @@ def _parser() -> argparse.ArgumentParser:
         help="stub: write new tickets through the LLM path, against a loopback model",
     )
 
-    sub.add_parser("check", help="validate the configuration and reach every dependency")
+    check = sub.add_parser("check", help="validate the configuration and reach every dependency")
+    check.add_argument(
+        "--output",
+        choices=["text", "json"],
+        default="text",
+        help="text (one line per check, for reading) or json (one object per line, for scripts)",
+    )
 
     send = sub.add_parser("send", help="queue message bodies (one file = one message; - = stdin)")
     send.add_argument("files", nargs="+", metavar="FILE")
@@ -736,7 +742,7 @@ def _command(args: argparse.Namespace) -> int:
         if args.command == "check":
             from triage.ops.check import run_checks
 
-            return _one_shot(run_checks(settings))
+            return _one_shot(run_checks(settings, output=args.output))
         if args.command == "health":
             return _health(settings, args.ready, args.timeout)
         if args.command == "dlq":

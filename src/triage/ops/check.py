@@ -45,7 +45,7 @@ from triage.sqs.depth import dlq_url
 from triage.sqs.fifo import is_fifo
 from triage.sqs.inbox import MAX_VISIBILITY_S, sqs_count
 from triage.sqs.redrive import max_receive_count
-from triage.view import terminal_text, url_origin
+from triage.view import json_line, terminal_text, url_origin
 
 Check = Callable[[], Awaitable[str]]
 
@@ -86,9 +86,10 @@ _CHECK_FAILURES: tuple[type[Exception], ...] = (
 )
 
 
-async def run_checks(settings: Settings, out: TextIO | None = None) -> int:
+async def run_checks(settings: Settings, out: TextIO | None = None, output: str = "text") -> int:
     """Print `ok`/`FAIL`/`warn`/`unknown` per dependency; return 1 if anything failed (an
-    answer that proves nothing, `unknown`, is not known to fail)."""
+    answer that proves nothing, `unknown`, is not known to fail). `output="json"`: one JSON
+    object per line instead (`_say`, `_summary`), for scripts."""
     out = out or sys.stdout
     aws = Aws(settings, ONE_SHOT)
     checks: list[tuple[str, Check]] = [
@@ -124,37 +125,52 @@ async def run_checks(settings: Settings, out: TextIO | None = None) -> int:
             try:
                 detail = await check()
             except _PassedWithWarnings as exc:
-                _say("ok", name, exc.detail, out)
+                _say("ok", name, exc.detail, out, output)
                 for line in exc.warnings:
-                    _say("warn", exc.name, line, out)
+                    _say("warn", exc.name, line, out, output)
                 extra += len(exc.warnings)
                 warned += len(exc.warnings)
             except _Warning as exc:
                 warned += 1
-                _say("warn", name, str(exc), out)
+                _say("warn", name, str(exc), out, output)
             except _CHECK_FAILURES as exc:
                 failed += 1
-                _say("FAIL", name, _without_held(_failure(exc)), out)
+                _say("FAIL", name, _without_held(_failure(exc)), out, output)
             else:
                 told = isinstance(detail, ProbeCantTell)
                 unknown += told
-                _say("unknown" if told else "ok", name, detail, out)
+                _say("unknown" if told else "ok", name, detail, out, output)
     finally:
         await aws.aclose()
-    warnings = f", {warned} with a warning" if warned else ""
-    untold = f", {unknown} could not tell" if unknown else ""
     total = len(checks) + extra
-    print(f"{total - failed - unknown} of {total} checks passed{warnings}{untold}", file=out)
+    _summary(total, failed, warned, unknown, out, output)
     return 1 if failed else 0
 
 
-def _say(verdict: str, name: str, text: str, out: TextIO) -> None:
+def _say(verdict: str, name: str, text: str, out: TextIO, output: str = "text") -> None:
     """One line of the report. `text` may quote what a service answered (a model server's
     error message, a repository's name), so its control characters are written escaped: an
     answer holding terminal escapes (a clipboard write, a cleared screen) stays text; and, as
     for stored alert text, a backslash of its own that could start an escape is doubled, so
-    an answer spelling `\\u001b` cannot pass for an escape this line wrote."""
+    an answer spelling `\\u001b` cannot pass for an escape this line wrote. In JSON, the
+    line `{"check", "verdict", "detail"}` (`json_line` escapes the same characters)."""
+    if output == "json":
+        print(json_line({"check": name, "verdict": verdict, "detail": text}), file=out)
+        return
     print(f"{verdict:5} {name:8} {terminal_text(text)}", file=out)
+
+
+def _summary(total: int, failed: int, warned: int, unknown: int, out: TextIO, output: str) -> None:
+    """The report's last line: how many checks passed (a warning's among them; an `unknown`
+    one, which proves nothing, not), with a warning, and could not tell."""
+    passed = total - failed - unknown
+    if output == "json":
+        counts = {"passed": passed, "total": total, "failed": failed, "warned": warned}
+        print(json_line({**counts, "unknown": unknown}), file=out)
+        return
+    warnings = f", {warned} with a warning" if warned else ""
+    untold = f", {unknown} could not tell" if unknown else ""
+    print(f"{passed} of {total} checks passed{warnings}{untold}", file=out)
 
 
 def _failure(exc: BaseException) -> str:
