@@ -178,6 +178,11 @@ class Alert(BaseModel):
     #: This resolve is its alert's deletion: the incidents of its children (the alerts that
     #: name it as `parent`) close with it, as no resolve of their own will come.
     closes_children: bool = False
+    #: A person changed the incident's priority in its source (PagerDuty's
+    #: `incident.priority_updated`, Opsgenie's `UpdatePriority`): no firing of the alert, only
+    #: its new `priority`, which replaces the open ticket's, lower too (a source's own repeat
+    #: only ever raises it). It never opens nor reopens an incident.
+    priority_changed: bool = False
 
     @model_validator(mode="before")
     @classmethod

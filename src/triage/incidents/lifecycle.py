@@ -33,7 +33,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import NamedTuple, Protocol
 
-from triage.models import EffectKind, Status, Ticket
+from triage.models import EffectKind, Priority, Status, Ticket
 from triage.view import Matched, RedactedAlert
 
 
@@ -625,7 +625,17 @@ class AnswersFiring:
 
 
 def decide(stored: Incident | None, alert: AlertEvent, now: datetime, policy: Policy) -> Decision:
-    """Apply one alert to the stored incident; returns what to do and what to store."""
+    """Apply one alert to the stored incident; returns what to do and what to store. A firing
+    that states a priority above its open ticket's updates the ticket at once
+    (`with_priority_raised`); a person's change of the priority is no firing
+    (`changing_priority`)."""
+    if priority_changed(alert):
+        return changing_priority(stored, alert, now, policy)
+    return with_priority_raised(stored, alert, now, _decide(stored, alert, now, policy))
+
+
+def _decide(stored: Incident | None, alert: AlertEvent, now: datetime, policy: Policy) -> Decision:
+    """`decide` by DESIGN.md's table alone (the module docstring), priority aside."""
     firing = alert.status is Status.FIRING
     queued = queued_at(alert)
     if stored is None:
@@ -711,6 +721,78 @@ def decide(stored: Incident | None, alert: AlertEvent, now: datetime, policy: Po
         route=alert_route(alert),
     )
     return Decision(Action.OPEN, fresh)
+
+
+def stated_priority(alert: AlertEvent) -> Priority | None:
+    """The priority `alert` states: the pipeline's event says the source's, else the one its
+    severity maps to (`_Event.priority`); None when it states none (a repeat without one
+    changes no ticket)."""
+    priority: Priority | None = getattr(alert, "priority", None)
+    return priority
+
+
+def priority_changed(alert: AlertEvent) -> bool:
+    """`alert` is a person's change of its incident's priority in the source
+    (`Alert.priority_changed`), not a firing."""
+    return bool(getattr(alert, "priority_changed", False))
+
+
+def with_priority_raised(
+    stored: Incident | None, alert: AlertEvent, now: datetime, decision: Decision
+) -> Decision:
+    """`decision` for the firing `alert`, but an update carrying the new priority when the
+    alert states one above the open ticket's: a raise is news, so it goes out at once, not at
+    the end of the update interval; once raised, repeats at that priority add nothing more.
+    A lower priority changes nothing: an alert flapping between warning and critical must not
+    churn the ticket, and the ticket stays at the highest its alerts stated. Only a repeat
+    (counted, or the interval's update) of an incident with a ticket is raised: an open, a
+    reopen or a close says its own priority, and before its ticket the summary decides it.
+    Also read for a group's member (`groups.decide_group`): it raises the group's ticket."""
+    if stored is None or decision.action not in (Action.COUNT, Action.UPDATE):
+        return decision
+    if alert.status is not Status.FIRING:
+        return decision
+    incident = decision.incident or replace_incident(stored, applied_at=now)
+    ticket = incident.ticket
+    raised = stated_priority(alert)
+    if incident.state is not State.OPEN or ticket is None or raised is None:
+        return decision
+    if raised.rank >= ticket.priority.rank:
+        return decision
+    return _updated_to(incident, ticket, raised, now)
+
+
+def changing_priority(
+    stored: Incident | None, alert: AlertEvent, now: datetime, policy: Policy
+) -> Decision:
+    """A person changed the incident's priority in its source (`priority_changed`): the open
+    ticket takes it at once, lower too, by one update; the same priority again, a change
+    older than the incident's newest event, or one of an incident not open with a ticket
+    (closed, never seen, not yet summarised) writes nothing: it is no firing, so it opens and
+    reopens nothing."""
+    priority = stated_priority(alert)
+    if stored is None or stored.state is not State.OPEN or stored.ticket is None:
+        return Decision(Action.IGNORE, None)
+    if priority is None or priority is stored.ticket.priority:
+        return Decision(Action.IGNORE, None)
+    if stored.guards(alert.occurred_at, policy, queued_at(alert), status=tie_status(alert)):
+        return Decision(Action.IGNORE, None)
+    return _updated_to(replace_incident(stored, applied_at=now), stored.ticket, priority, now)
+
+
+def _updated_to(incident: Incident, ticket: Ticket, priority: Priority, now: datetime) -> Decision:
+    """The update that moves `incident`'s ticket to `priority`: the stored ticket carries it
+    from this write on (what every sink, `triage incidents` and the status page read), and the
+    update tells the occurrences counted since the last one, so nothing stays owed."""
+    moved = ticket.model_copy(update={"priority": priority})
+    updated = replace_incident(
+        incident,
+        ticket=moved,
+        last_update_at=now,
+        occurrences_at_update=incident.occurrences,
+        update_owed_at_s=None,
+    )
+    return Decision(Action.UPDATE, updated)
 
 
 def closing(
