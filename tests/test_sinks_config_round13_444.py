@@ -4,6 +4,8 @@ may hold), or handled as the service meant its answer."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -254,3 +256,75 @@ async def test_the_breaker_closes_once_a_backend_answering_501_to_options_is_bac
         assert await deliver(guard, "fp:trial") == "done"
         assert guard.breaker.state is BreakerState.CLOSED
         assert await deliver(guard, "fp:next") == "done"
+
+
+# --- A keep-alive connection the server closes as the next request arrives -----------------
+
+
+class ClosingKeepAlive:
+    """A ticket backend on 127.0.0.1 that keeps each connection open after its first answer
+    and closes it, unanswered, when the next request comes on it: a server whose keep-alive
+    timeout ran out as our request arrived (Node's and uvicorn's is 5 s, as our pool's)."""
+
+    def __init__(self) -> None:
+        self.keys: list[str] = []
+        self.url = ""
+        self._server: asyncio.Server | None = None
+
+    async def __aenter__(self) -> ClosingKeepAlive:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        port = self._server.sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+        await self._server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            answered = 0
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                fields = dict(
+                    line.split(": ", 1) for line in head.decode().split("\r\n")[1:] if line
+                )
+                fields = {name.lower(): value for name, value in fields.items()}
+                await reader.readexactly(int(fields.get("content-length", "0")))
+                self.keys.append(fields["idempotency-key"])
+                if answered:
+                    return  # the keep-alive timeout ran out: closed, unanswered
+                body = json.dumps({"id": f"T-{len(self.keys)}"}).encode()
+                writer.write(
+                    b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\n"
+                    + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                    + body
+                )
+                await writer.drain()
+                answered += 1
+        except (asyncio.IncompleteReadError, ConnectionError):
+            return
+        finally:
+            writer.close()
+
+
+async def test_a_post_on_a_keep_alive_connection_the_server_closed_is_sent_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A create sent on a pooled connection the server closed as it arrived (no answer at all)
+    failed as an outage: its message spent a receive and the breaker counted it. Its
+    Idempotency-Key makes it safe to send again (RFC 9112 9.3.1; Go's client does), so it is
+    sent again at once, on a new connection, and the ticket is made."""
+    monkeypatch.setenv("BACKEND_TOKEN", "token-for-the-test-0123456789")
+    async with ClosingKeepAlive() as backend:
+        settings = Settings(backend_base_url=backend.url)
+        sink = BackendSink(settings, BackendToken(settings))
+        try:
+            first = await sink.apply(opening("fp:first"))
+            second = await sink.apply(opening("fp:second"))
+        finally:
+            await sink.aclose()
+    assert first.ref == "T-1"
+    assert second.ref == "T-3", second
+    assert backend.keys == ["fp:first", "fp:second", "fp:second"]

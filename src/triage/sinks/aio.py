@@ -26,6 +26,7 @@ import ssl
 import zlib
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
+from types import SimpleNamespace
 
 import aiohttp
 import httpx2
@@ -88,6 +89,35 @@ class AnswerUndecodable(AnswerUnread):
     """Raised when an answer's body is not in the content coding its `Content-Encoding`
     names (gzip that is not gzip), or names a coding the transport does not decode (`br`,
     `zstd`): the service's bytes, the same each time it is asked."""
+
+
+class ReusedConnectionDropped(httpx2.ReadError):
+    """Raised when a request sent on a pooled keep-alive connection got no answer at all: the
+    server closed the connection as the request arrived (its idle timeout ran out), or reset
+    it. The request may never have been read. A caller whose request is safe to repeat (a POST
+    with an Idempotency-Key, RFC 9112 9.3.1) may send it again at once, on a new connection;
+    a drop on a new connection is a plain `ReadError`."""
+
+
+async def _note_reuse(
+    _session: aiohttp.ClientSession, context: SimpleNamespace, _params: object
+) -> None:
+    """aiohttp's `on_connection_reuseconn` signal: the request's connection came from the
+    pool (its `trace_request_ctx`, a dict, says so for `handle_async_request`)."""
+    sent = context.trace_request_ctx
+    if isinstance(sent, dict):
+        sent["reused"] = True
+
+
+def _reuse_traced() -> aiohttp.TraceConfig:
+    """The trace that tells a request on a pooled connection from one on a new connection."""
+    trace = aiohttp.TraceConfig()
+    trace.on_connection_reuseconn.append(_note_reuse)
+    return trace
+
+
+#: aiohttp's errors for a connection that ended before any answer (closed or reset).
+_DROPPED = (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError)
 
 
 #: What no longer describes an answer decoded here (or not to be decoded by anyone).
@@ -322,12 +352,15 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
         # The body is decoded here (`_Body`), not by aiohttp: it refuses an answer whose coding
         # it cannot decode before its status is told. `MAX_BODY_BYTES` bounds what a
         # compressed answer grows to, not only what came over the wire.
-        return aiohttp.ClientSession(connector=connector, auto_decompress=False)
+        return aiohttp.ClientSession(
+            connector=connector, auto_decompress=False, trace_configs=[_reuse_traced()]
+        )
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         if self._session is None:
             self._session = self._open()
         timeout = request.extensions.get("timeout", {})
+        sent: dict[str, bool] = {}
         try:
             with _as_httpx2(request):
                 response = await self._session.request(
@@ -343,7 +376,12 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
                         sock_connect=timeout.get("connect"),
                         sock_read=timeout.get("read"),
                     ),
+                    trace_request_ctx=sent,
                 )
+        except httpx2.ReadError as exc:
+            if sent.get("reused") and isinstance(exc.__cause__, _DROPPED):
+                raise ReusedConnectionDropped(str(exc), request=request) from exc.__cause__
+            raise
         except (ValueError, UnicodeError) as exc:
             # aiohttp refuses to send a header with a line break (it would inject another):
             # the request cannot be sent as it stands. Only the type: the text may quote the

@@ -130,7 +130,7 @@ from triage.models import EffectKind
 from triage.redact import redact
 from triage.secrets import TokenSource
 from triage.settings import Settings, base_url_problem
-from triage.sinks.aio import AiohttpTransport, AnswerUnread
+from triage.sinks.aio import AiohttpTransport, AnswerUnread, ReusedConnectionDropped
 from triage.sinks.base import Applied, Effect, NotSent, ProbeCantTell
 from triage.sinks.http import (
     error_code,
@@ -536,8 +536,7 @@ class BackendSink:
         same way again, so reading it as a network failure would retry a created ticket (or
         a 429's wait, a 410's "gone") until its message reaches the DLQ. An answer that breaks off is a network failure:
         the next one may come whole, and the Idempotency-Key makes the retry safe."""
-        request = self._requests.post(url, content, headers)
-        response = await self._client.send(request, stream=True)
+        response = await self._answer(url, content, headers)
         try:
             await response.aread()
             return response, None
@@ -547,6 +546,22 @@ class BackendSink:
             return httpx2.Response(response.status_code, headers=response.headers), unread
         finally:
             await response.aclose()
+
+    async def _answer(
+        self, url: str, content: bytes, headers: tuple[tuple[str, str], ...]
+    ) -> httpx2.Response:
+        """The head of the backend's answer to one POST, sent again once, at once, when it
+        went on a pooled keep-alive connection that dropped before any answer came
+        (`ReusedConnectionDropped`): the server closed it as the request arrived (Node's and
+        uvicorn's idle timeout is 5 s, as our pool's). The Idempotency-Key makes a POST safe
+        to repeat (RFC 9112 9.3.1; Go's client repeats such a request too); failing instead
+        would spend the message's receive and count an outage that is none. A drop on a new
+        connection, or a second one, is raised."""
+        try:
+            return await self._client.send(self._requests.post(url, content, headers), stream=True)
+        except ReusedConnectionDropped:
+            log.debug("backend.connection_dropped", url=url, action="resend")
+        return await self._client.send(self._requests.post(url, content, headers), stream=True)
 
     async def _token(self) -> str:
         try:
