@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from github_stub import GitHubServer
+from github_stub import GitHubServer, StubApp
 from test_check_backend_routes import TOKEN, FrameworkOptions
+from test_check_github_labels import LabelledGitHub, _rsa_pem
 from test_operator_api import BEARER, serving
 from test_operator_cli import triage
 from test_operator_filters import seed
@@ -188,6 +189,33 @@ async def test_check_does_not_judge_a_token_whose_scopes_may_open_issues(
     assert line.startswith("warn  github"), line
     assert "X-OAuth-Scopes" not in line, line
     assert writes == ["POST"]
+
+
+async def test_check_fails_an_app_whose_installation_may_not_write_issues(tmp_path: Path) -> None:
+    """A GitHub App whose installation has `issues: read` is refused every new issue: when
+    the untitled create's answer tells nothing (an outage's 502), the installation's
+    permissions, read with the App's JWT, fail the check rather than a warning that write
+    access is not known."""
+    private, public = _rsa_pem()
+    app = StubApp(app_id="4242", slug="triage-app", public_key=public, installation_id=77)
+    with LabelledGitHub(repositories=("acme/ops",), app=app) as github:
+        github.installation_permissions = {"issues": "read", "metadata": "read"}
+        github.fail_next(status=502, method="POST", path="/issues")
+        settings = Settings(
+            store_url=f"sqlite:///{tmp_path}/t.db",
+            sinks=("github",),
+            llm_provider="none",
+            github_api_url=github.url,
+            github_repository="acme/ops",
+            github_app_id="4242",
+            github_app_private_key=private,
+            github_app_installation_id=77,
+        )
+        out = io.StringIO()
+        await run_checks(settings, out)
+    [line] = [x for x in out.getvalue().splitlines() if x.split()[1:2] == ["github"]]
+    assert line.startswith("FAIL  github"), line
+    assert "issues: read" in line and "issues: write" in line, line
 
 
 # --- a time with a positive UTC offset in a query ---------------------------------------------

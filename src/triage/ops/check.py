@@ -312,7 +312,7 @@ async def _github(settings: Settings) -> str:
     title alone passes, said as that and no more; an answer that tells nothing (a limit, an
     outage) is a warning, as is a label triage relies on that a repository lacks and that
     our credentials may not create (`github_labels.py`)."""
-    from triage.ops.github_labels import label_problems
+    from triage.ops.github_labels import app_issues_refused, label_problems
     from triage.sinks.github import GitHubSink
     from triage.sinks.github.access import refusal_said
 
@@ -328,6 +328,13 @@ async def _github(settings: Settings) -> str:
     finally:
         await sink.aclose()
     said = {verdict: [p.said for p in probes if p.verdict == verdict] for verdict in _VERDICTS}
+    if said["unknown"]:
+        # A create whose answer told nothing (an outage's 5xx, a limit): what the App's
+        # installation may do is read without writing anything, and may tell it.
+        refusal = await app_issues_refused(settings)
+        if refusal is not None:
+            unknown = [p.repository for p in probes if p.verdict == "unknown"]
+            said["refused"].append(f"{', '.join(unknown)}: {refusal}")
     if said["refused"]:
         raise _Failed(_without_held("; ".join(said["refused"])))
     passed = [p.repository for p in probes if p.verdict == "not_refused"]

@@ -16,6 +16,7 @@ reachability of each repository is the github check's own concern.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 from triage.errors import ConfigError, TriageError
@@ -97,6 +98,16 @@ async def label_problems(settings: Settings, repositories: list[str]) -> list[st
 async def _app_may_create(api: GitHubApi, settings: Settings) -> bool | None:
     """For an App, whether its installation may create labels; None without an App (a
     token's access is the repository's) or when GitHub does not say."""
+    permissions = await _installation_permissions(api, settings)
+    if permissions is None:
+        return None
+    return "write" in (permissions.get("issues"), permissions.get("pull_requests"))
+
+
+async def _installation_permissions(api: GitHubApi, settings: Settings) -> dict[str, Any] | None:
+    """The App installation's permissions as GitHub answers them (`GET
+    /app/installations/{id}`, with the App's JWT); None without an App, or when GitHub does
+    not say (the read failed, an answer without them)."""
     credentials = app_credentials(settings)
     if credentials is None:
         return None
@@ -106,9 +117,27 @@ async def _app_may_create(api: GitHubApi, settings: Settings) -> bool | None:
     except TriageError:
         return None
     permissions = answer.get("permissions")
-    if not isinstance(permissions, dict):
+    return permissions if isinstance(permissions, dict) else None
+
+
+async def app_issues_refused(settings: Settings) -> str | None:
+    """Why GitHub refuses the App every new issue, as its installation's permissions say
+    (read without writing anything), or None: opening an issue takes `issues: write`, which
+    an installation with `issues: read`, or none, lacks in every repository. None without an
+    App, or when GitHub does not say."""
+    api = GitHubApi(settings)
+    try:
+        permissions = await _installation_permissions(api, settings)
+    finally:
+        await api.aclose()
+    if permissions is None or permissions.get("issues") == "write":
         return None
-    return "write" in (permissions.get("issues"), permissions.get("pull_requests"))
+    held = permissions.get("issues")
+    shown = f"issues: {held}" if isinstance(held, str) and held.isalpha() else "no issues"
+    return (
+        f"the GitHub App's installation has {shown} permission, not issues: write, so GitHub "
+        "refuses it every new issue: grant issues: write (and accept it on the installation)"
+    )
 
 
 async def _repository_problem(
