@@ -328,3 +328,47 @@ async def test_a_post_on_a_keep_alive_connection_the_server_closed_is_sent_again
     assert first.ref == "T-1"
     assert second.ref == "T-3", second
     assert backend.keys == ["fp:first", "fp:second", "fp:second"]
+
+
+# --- A sign-in proxy answering every request, OPTIONS too, with its login page --------------
+
+
+@dataclass
+class SignInProxy:
+    """An SSO or egress proxy on 127.0.0.1 in front of the backend whose session lapsed: it
+    answers every request, the probe's OPTIONS too, 200 with its sign-in page."""
+
+    posts: int = 0
+    url: str = ""
+
+    async def handle(self, request: web.Request) -> web.Response:
+        if request.method != "OPTIONS":
+            self.posts += 1
+        page = "<!doctype html><html><body><form>Sign in</form></body></html>"
+        return web.Response(status=200, text=page, content_type="text/html")
+
+
+async def test_a_sign_in_page_answering_everything_opens_the_breaker(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Behind a sign-in proxy that answers the probe's OPTIONS with its login page too (so
+    the probe reads as up), the creates' web-page answers still open the breaker, and later
+    messages are held, not retried into the DLQ."""
+    monkeypatch.setenv("BACKEND_TOKEN", "token-for-the-test-0123456789")
+    now = [0.0]
+    proxy = SignInProxy()
+    app = web.Application()
+    app.router.add_route("*", "/api/service/tickets", proxy.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    proxy.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    try:
+        async with guarded(proxy.url, now) as guard:
+            outcomes = [await deliver(guard, f"fp:{n}") for n in range(THRESHOLD + 3)]
+            state = guard.breaker.state
+    finally:
+        await runner.cleanup()
+    assert outcomes[THRESHOLD:] == ["held"] * 3, outcomes
+    assert state is BreakerState.OPEN
