@@ -152,20 +152,10 @@ class _AnswerLost(MemoryStore):
         return await super().get(fingerprint)
 
 
-#: The count belongs in `Effects.carry_out` (src/triage/effects.py, not this task's to
-#: change): the ledger keeps whether an answer was counted (`SinkAnswer.counted`), and the
-#: diff that counts it when its confirmation fails unanswered is in task 443's report.
-_COUNTED_IN_EFFECTS = pytest.mark.xfail(
-    strict=True,
-    reason="a confirmation written but unanswered (read-back failing too) is never counted: "
-    "the retry finds the sink done and skips it (effects.py counts only after the write)",
-)
-
-
 @pytest.mark.parametrize(
     "throttled",
     [
-        pytest.param(False, id="answer_lost", marks=_COUNTED_IN_EFFECTS),
+        pytest.param(False, id="answer_lost"),
         pytest.param(True, id="throttled"),
     ],
 )
@@ -310,11 +300,6 @@ async def _never_called(_message: Message, _progress: Progress) -> list[Outcome]
 # --- A backend request cut off by the message's time limit or a stop --------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a backend request cancelled mid-flight is timed in SinkLatency but counted in no "
-    "SinkCalls outcome (sinks/backend.py counts only answers and transport errors)",
-)
 async def test_a_backend_request_cut_off_is_counted_as_it_is_timed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

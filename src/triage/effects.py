@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from triage.errors import SinkRejectedError
+from triage.errors import BackpressureError, SinkRejectedError
 from triage.incidents import Incident, Work
 from triage.incidents.codec import past_cap_kept, view_from_json
 from triage.incidents.ledger import SinkAnswer
@@ -133,30 +133,59 @@ class Effects:
                 skipped = applied.skipped
             # The last confirmation also finishes the effect: one write fewer. A ticket the
             # sink says is gone is marked so in the same write, and why it sent nothing.
-            with _stopping_before(todo, n):
-                await work.confirm(
-                    sink.name, answer.ref, last=last, gone=answer.gone, why=answer.why
-                )
+            try:
+                with _stopping_before(todo, n):
+                    await work.confirm(
+                        sink.name, answer.ref, last=last, gone=answer.gone, why=answer.why
+                    )
+            except BackpressureError:
+                # Not written (throttled, or the effect is no longer this worker's): a retry
+                # here recalls the answer, writes it and says it; a new holder says its own.
+                raise
+            except BaseException:
+                # The write may be done though unanswered (DynamoDB's timeout after it, the
+                # read back failing too; a cancellation): a retry would find this sink done,
+                # or the effect finished, and say nothing. Said now, once: a retry that
+                # recalls this answer to write it says it no more.
+                if not answer.counted:
+                    self._routed(view, route, sink.name, sink_kind, answer, skipped, recalled)
+                    work.counted(sink.name)
+                raise
             if answer.ref is not None:
                 refs[sink.name] = answer.ref
-            if answer.sent:
-                p.metrics.incr(
-                    _TICKET_METRIC[sink_kind],
-                    sink=sink.name,
-                    source=p.metrics.bounded("source", view.source),
-                    team=p.metrics.bounded("team", view.team),
-                )
-            log.info(
-                "alert.routed",
-                sink=sink.name,
-                route=route.name,
-                effect=str(sink_kind),
-                ref=answer.ref,
-                skipped=skipped,
-                **({"recalled": True} if recalled else {}),
-            )
+            if not answer.counted:
+                self._routed(view, route, sink.name, sink_kind, answer, skipped, recalled)
         if refusal is not None:
             raise refusal
+
+    def _routed(
+        self,
+        view: RedactedAlert,
+        route: Route,
+        sink: str,
+        kind: EffectKind,
+        answer: SinkAnswer,
+        skipped: str | None,
+        recalled: bool,
+    ) -> None:
+        """Count `sink`'s part of the effect (when it sent it) and say where it went."""
+        p = self.pipeline
+        if answer.sent:
+            p.metrics.incr(
+                _TICKET_METRIC[kind],
+                sink=sink,
+                source=p.metrics.bounded("source", view.source),
+                team=p.metrics.bounded("team", view.team),
+            )
+        log.info(
+            "alert.routed",
+            sink=sink,
+            route=route.name,
+            effect=str(kind),
+            ref=answer.ref,
+            skipped=skipped,
+            **({"recalled": True} if recalled else {}),
+        )
 
     async def _apply(self, work: Work, sink: Sink, effect: Effect) -> Applied:
         """`sink`'s answer to `effect`, in a span of its own; a failed call is named in the

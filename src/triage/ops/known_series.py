@@ -14,8 +14,17 @@ from triage.sqs.working import DRY_RUN_REASON, SHUTDOWN_REASON
 
 #: The outcomes each sink's code counts under `SinkCalls{sink,outcome}`.
 SINK_OUTCOMES: dict[str, tuple[str, ...]] = {
-    "backend": ("ok", "skipped", "rejected", "unauthorized", "throttled", "unavailable", "network"),
-    "slack": ("ok", "skipped", "rejected", "throttled", "unavailable", "network"),
+    "backend": (
+        "ok",
+        "skipped",
+        "rejected",
+        "unauthorized",
+        "throttled",
+        "unavailable",
+        "network",
+        "cancelled",
+    ),
+    "slack": ("ok", "skipped", "rejected", "throttled", "unavailable", "network", "cancelled"),
     "github": (
         "ok",
         "found",

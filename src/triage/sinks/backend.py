@@ -105,6 +105,7 @@ first answer for a ticket clears it.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
@@ -521,6 +522,11 @@ class BackendSink:
         )
         try:
             return await self._send(url, content, headers)
+        except asyncio.CancelledError:
+            # Cut off by the message's time limit or a stop: timed in SinkLatency as every
+            # request that went out is, so counted too.
+            self.metrics.incr("SinkCalls", sink=self.name, outcome="cancelled")
+            raise
         except httpx2.TransportError as exc:
             self.metrics.incr("SinkCalls", sink=self.name, outcome="network")
             error = transport_error(exc, scrub(str(exc), token))

@@ -460,6 +460,11 @@ class SlackSink:
         try:
             request = self._client.build_request("POST", url, json=message)
             response = await self._client.send(request, stream=True)
+        except asyncio.CancelledError:
+            # Cut off by the message's time limit or a stop: timed in SinkLatency as every
+            # request that went out is, so counted too.
+            self.metrics.incr("SinkCalls", sink=self.name, outcome="cancelled")
+            raise
         except httpx2.TransportError as exc:  # connect/read errors and every timeout
             self.metrics.incr("SinkCalls", sink=self.name, outcome="network")
             error = transport_error(exc, scrub_webhook(str(exc), url))
