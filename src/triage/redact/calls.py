@@ -381,7 +381,7 @@ def _annotations_blanked(brk: str) -> Callable[[re.Match[str]], str]:
 #: its literal in double quotes or backticks: the type between the name and its `=` hides the
 #: pair from the rules that read `name = value`.
 _GO_TYPED_STRING = (
-    r"(?<![\w.])(?:var|const)[ \t]{1,3}(?P<name>[A-Za-z_]\w{0,127}+)[ \t]{1,3}string[ \t]{0,3}="
+    r"(?<![\w.])(?:var|const)[ \t]{1,3}(?P<name>[A-Za-z_]\w{0,127}+)[ \t]{1,3}string[ ]?="
     r"[ \t]{0,3}(?P<q>\\?[\"`])(?P<value>(?!\[REDACTED)(?:(?!(?P=q))[^\r\n]){1,1024}+)(?P=q)"
 )
 
@@ -396,7 +396,8 @@ def _go_typed_string(match: re.Match[str]) -> str:
 
 
 CALL_RULES: tuple[_Rule, ...] = (
-    _rule(_GO_TYPED_STRING, _go_typed_string, "string"),
+    # Its needles as gofmt writes the type and the `=`: `string` alone is in every JSON schema.
+    _rule(_GO_TYPED_STRING, _go_typed_string, "string =", "string="),
     # A traceback annotated as loguru's `diagnose` (and better_exceptions) prints it: below a
     # source line, each variable's value after a `└` in the column where its name stands. A
     # value under a secret's name goes (`_annotation_blanked`), the others stay.
