@@ -36,7 +36,7 @@ from triage.ops.metrics_export import EmfExporter, PutMetricDataExporter, flush_
 from triage.pipeline import Pipeline
 from triage.ratelimit import Budgets
 from triage.redact import Redactor, hold
-from triage.routes import KNOWN_SOURCES, Router, load_router
+from triage.routes import KNOWN_SOURCES, Router, load_router, require_github_repository
 from triage.secrets import BackendToken
 from triage.settings import Settings, short_intervals
 from triage.sinks.backend import BackendSink
@@ -112,6 +112,7 @@ async def build_sinks(
         elif name == "github":
             from triage.sinks.github import GitHubSink
 
+            require_github_repository(router, settings)
             _check_app_key(settings)
             sinks.append(GitHubSink(settings, metrics=metrics, budgets=budgets))
         elif name == "slack":

@@ -34,7 +34,7 @@ from triage.ingest_tokens import (
 from triage.normalize.common import cut
 from triage.ops.orphan_groups import open_group_keys, orphan_group_warnings
 from triage.redact import Redactor, held
-from triage.routes import load_router
+from triage.routes import load_router, require_github_repository
 from triage.secrets import CURRENT_STAGE, BackendToken
 from triage.settings import Settings, env_name, tracing_endpoint_problem
 from triage.sinks.aio import AnswerUnread
@@ -316,6 +316,10 @@ async def _github(settings: Settings) -> str:
     from triage.sinks.github import GitHubSink
     from triage.sinks.github.access import refusal_said
 
+    try:
+        require_github_repository(load_router(settings), settings)
+    except ConfigError as exc:
+        raise _Failed(str(exc)) from None
     repositories = _github_repositories(settings)
     sink = GitHubSink(settings)
     try:
