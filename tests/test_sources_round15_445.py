@@ -150,3 +150,25 @@ def test_site24x7_tags_with_values_are_labels_and_team_its_team() -> None:
     assert alert.team == "payments"
     assert "website" in alert.labels["tags"]
     assert alert.fingerprint == _only(_site24x7()).fingerprint
+
+
+def test_site24x7_incident_parameters_posted_as_a_form_read_alike() -> None:
+    """Without "Post as JSON" every parameter arrives as text (the gateway queues a form's
+    fields as JSON strings): the same incident, priority and tag labels as the JSON body."""
+    as_json = _only(_site24x7(TAGS=["env:prod", "team:web"]))
+    as_form = _only(
+        {
+            key: value
+            if isinstance(value, str)
+            else ",".join(value)
+            if isinstance(value, list)
+            else str(value)
+            for key, value in _site24x7(TAGS=["env:prod", "team:web"]).items()
+        }
+    )
+    assert as_form.fingerprint == as_json.fingerprint
+    assert (as_form.priority, as_form.team, as_form.labels["env"]) == (
+        Priority.CRITICAL,
+        "web",
+        "prod",
+    )
