@@ -172,3 +172,33 @@ def test_site24x7_incident_parameters_posted_as_a_form_read_alike() -> None:
         "web",
         "prod",
     )
+
+
+# --- Honeybadger: a v3 bulk action names its faults by id only ---------------------------------
+
+#: The v3 payload's `commented` and `assigned` of a bulk action (several faults at once) send
+#: `fault_ids` in place of `fault` (docs.honeybadger.io, payloads/v3/commented.schema.json).
+_HB_V3_BULK = {
+    "payload_version": "v3",
+    "project": {"id": "52310", "name": "Crywolf"},
+    "links": {"project": "https://app.honeybadger.io/projects/52310"},
+    "actor": {"id": "3", "name": "Joshua Wood", "email": "josh@example.com"},
+    "fault_ids": ["14108233", "14108234"],
+}
+
+
+@pytest.mark.parametrize(
+    ("event", "record"),
+    [
+        ("commented", {"comment": {"id": "9", "body": "Looking into these."}}),
+        ("assigned", {"assignee": {"id": "1", "name": "Ben", "email": "ben@example.com"}}),
+    ],
+)
+def test_a_honeybadger_v3_bulk_comment_or_assignment_changes_no_ticket(
+    event: str, record: dict[str, Any]
+) -> None:
+    """A comment or assignment made on several faults at once is understood and changes no
+    ticket, as one fault's is: never refused as an unknown format (Honeybadger retries a
+    refused delivery and may turn the webhook off)."""
+    body = {"event": event, "message": f"[Crywolf] 2 faults {event}", **_HB_V3_BULK, **record}
+    assert _skip_reasons(body) == ["no_state_change"]
