@@ -1,6 +1,8 @@
 """Operator-surface bugs of round 13: a group's `incidents list` line says its alerts and its
-occurrences once each; `triage check` says a backend probe that cannot tell as neither `ok`
-nor `FAIL`; and its GitHub line says a classic token whose scopes cannot open issues."""
+occurrences once each; `triage check` says a backend probe that cannot tell as `unknown` (text
+and `--output json`), and fails GitHub credentials that cannot open issues as a read proves it
+(a classic token's scopes, an App installation's permissions); a query's `+01:00` read as
+typed; a prefix too short said so; every filter read in any case and with spaces around it."""
 
 from __future__ import annotations
 
