@@ -1019,7 +1019,7 @@ def base_url_problem(value: str) -> str | None:
     if not _HTTP_URL.fullmatch(value):
         return "must be an http:// or https:// URL with a host, without spaces"
     if "?" in value or "#" in value:
-        part = "a query (?…)" if "?" in value.split("#", 1)[0] else "a fragment (#…)"
+        part = "query (?…)" if "?" in value.split("#", 1)[0] else "fragment (#…)"
         return (
             f"must have no {part}: the routes are appended to it; a query the backend "
             "needs goes on BACKEND_SERVICE_ROUTE and the other routes"
