@@ -149,6 +149,26 @@ def test_a_repeat_stating_a_lower_or_equal_priority_changes_no_ticket() -> None:
         assert decision.incident.ticket.priority is Priority.CRITICAL
 
 
+@NEEDS_PATCH
+def test_a_ticket_set_below_what_its_alerts_stated_is_not_raised_back() -> None:
+    """A summary that read a warning (medium) as low, or a person who lowered a critical
+    ticket, is not undone by the next repeat at that same level; only a priority past every
+    one stated before raises it."""
+    summarised_low = replace_incident(
+        ticketed(Priority.MEDIUM),
+        ticket=Ticket(title="api-5xx is failing", priority=Priority.LOW, description="d"),
+    )
+    assert summarised_low.priority_stated is Priority.MEDIUM
+    at = T0 + timedelta(minutes=1)
+    assert decide(summarised_low, stated(1, Priority.MEDIUM), at, POLICY).action is Action.COUNT
+    assert decide(summarised_low, stated(1, Priority.HIGH), at, POLICY).action is Action.UPDATE
+    change = stated(1, Priority.LOW).model_copy(update={"priority_changed": True})
+    lowered = decide(ticketed(Priority.CRITICAL), change, at, POLICY).incident
+    assert lowered is not None
+    again = decide(lowered, stated(2, Priority.CRITICAL), at + timedelta(minutes=1), POLICY)
+    assert again.action is Action.COUNT
+
+
 def test_a_persons_priority_change_moves_the_ticket_either_way() -> None:
     """A person's explicit change (PagerDuty's priority_updated, Opsgenie's UpdatePriority)
     lowers the ticket too, at once; the same change again adds nothing."""
