@@ -1257,6 +1257,31 @@ POLL_INTERVAL_FIELDS = {
 }
 
 
+#: How many `backend_timeout_s` one backend request may take: httpx2 times connecting,
+#: sending and reading each on its own, so a backend that accepts slowly, reads slowly and
+#: answers slowly is given the timeout three times over.
+BACKEND_TIMEOUT_PHASES = 3
+
+
+def backend_timeout_problem(settings: Settings) -> str | None:
+    """Why TRIAGE_BACKEND_TIMEOUT_S cannot be had as set, naming both settings: one request
+    may take `BACKEND_TIMEOUT_PHASES` times it, and when that reaches
+    TRIAGE_MESSAGE_TIMEOUT_S the message's own time limit cuts a slow request off first (a
+    `cancelled` call, the message retried whole) before the backend's timeout ever fails
+    it. None when it fits. Warned about, not refused: it works, only worse than it reads
+    (tests and small deployments shorten the message timeout)."""
+    bound_s = BACKEND_TIMEOUT_PHASES * settings.backend_timeout_s
+    if bound_s < settings.message_timeout_s:
+        return None
+    return (
+        f"TRIAGE_BACKEND_TIMEOUT_S ({settings.backend_timeout_s:g}) lets one backend request "
+        f"take {bound_s:g} s (connecting, sending and reading are each timed), which reaches "
+        f"TRIAGE_MESSAGE_TIMEOUT_S ({settings.message_timeout_s:g}): the message's time limit "
+        "cuts a slow request off before its own timeout does; keep TRIAGE_BACKEND_TIMEOUT_S "
+        "under a third of TRIAGE_MESSAGE_TIMEOUT_S"
+    )
+
+
 def short_intervals(
     settings: Settings, fields: tuple[str, ...] = tuple(POLL_INTERVAL_FIELDS)
 ) -> list[str]:

@@ -1,7 +1,8 @@
 """The ticket backend sink: `POST {BACKEND_BASE_URL}{BACKEND_SERVICE_ROUTE}` with a bearer token.
 
 OPEN creates the ticket and returns the backend's reference for it: the answer's `id`, else
-`ticket_id`, `ticketId` or `key`, when it is a plausible ticket id (up to 128 letters, digits
+`ticket_id`, `ticketId`, `sys_id` (ServiceNow's), `key` or `number`, when it is a plausible
+ticket id (up to 128 letters, digits
 and `._:~-`: no URL, path, space or markup), else the same keys of its one wrapping object
 (`data`, `result`, `ticket` …: `{"data": {"id": "T-3"}}`, unless the answer says it failed),
 else the one its `Location` names (a plausible
@@ -130,7 +131,7 @@ from triage.metrics import Metrics
 from triage.models import EffectKind
 from triage.redact import redact
 from triage.secrets import TokenSource
-from triage.settings import Settings, base_url_problem
+from triage.settings import Settings, backend_timeout_problem, base_url_problem
 from triage.sinks.aio import AiohttpTransport, AnswerUnread, ReusedConnectionDropped
 from triage.sinks.base import Applied, Effect, NotSent, ProbeCantTell
 from triage.sinks.http import (
@@ -187,8 +188,12 @@ _PREFLIGHT_HEADERS = (
     "access-control-allow-headers",
 )
 
-#: Keys of the create answer that may hold the ticket reference, in order of preference.
-_REF_KEYS = ("id", "ticket_id", "ticketId", "key")
+#: Keys of the create answer that may hold the ticket reference, in order of preference: the
+#: id a tracker's own routes take before the one people read. Jira answers both `id` and `key`
+#: (`id` stays when an issue moves project, its key does not); ServiceNow's `sys_id` is what
+#: its Table API's routes take, its `number` (`INC0010001`) only when it is all there is.
+#: Zendesk's `{"ticket": {"id": …}}` and Freshdesk's `id` are read as any other.
+_REF_KEYS = ("id", "ticket_id", "ticketId", "sys_id", "key", "number")
 #: Keys of a create answer's one wrapping object, whose `_REF_KEYS` name the ticket when the
 #: answer's own do not: JSON:API's `data`, ServiceNow's `result`, and the resource's own name.
 _ENVELOPE_KEYS = ("data", "result", "ticket", "item", "record", "incident", "issue")
@@ -225,6 +230,9 @@ class BackendSink:
         if problem is not None:
             raise ConfigError(f"BACKEND_BASE_URL {problem}")
         self.base_url = settings.backend_base_url.rstrip("/")
+        timeout_problem = backend_timeout_problem(settings)
+        if timeout_problem is not None:  # built once, at start-up: said once
+            log.warning("config.backend_timeout_past_message", detail=timeout_problem)
         self.create_route = _rooted(settings.backend_service_route) or "/"
         self.update_route = _rooted(settings.backend_update_route)
         self.resolve_route = _rooted(settings.backend_resolve_route)
