@@ -515,21 +515,41 @@ class Claims(StoreBase):
         say_lost: bool = True,
     ) -> bool:
         """Change the fields `edit` says while `owner` still holds the pending effect; else do
-        nothing (one `store.lease_lost` line, unless `say_lost` is False: the caller says it).
-        The incident is copied once, with its next version (`replace_incident`). True when
-        written."""
+        nothing, with one line unless `say_lost` is False (the caller says it): no effect
+        pending is `store.claim_already_over` (info), another owner's is `store.lease_lost`
+        (warning). The incident is copied once, with its next version (`replace_incident`).
+        True when written."""
+        seen: list[Incident | None] = []
 
         def change(stored: Incident | None) -> tuple[Incident | None, bool]:
+            seen[:] = [stored]
             if stored is None or stored.pending is None or stored.pending.owner != owner:
                 return None, False
             return next_version(stored, **edit(stored)), True
 
         written = await self._transact(fingerprint, change)
         if not written and say_lost:
-            # Someone took the effect over (our lease ran out); they redo it with the same
-            # idempotency key, so our result is not lost, only not recorded by us.
-            log.warning("store.lease_lost", fingerprint=fingerprint, owner=owner)
+            _say_not_ours(fingerprint, owner, seen[0] if seen else None)
         return written
+
+
+def _say_not_ours(fingerprint: str, owner: str, stored: Incident | None) -> None:
+    """The one line for a write of `owner`'s claim that found the effect no longer its own.
+    No effect pending (or no incident): it is over, most likely by our own finishing
+    confirmation, which the store wrote but did not answer (DynamoDB's timeout after the
+    write): no one took anything over, and the message's retry finds it done. An effect
+    another owner holds: someone took it over (our lease ran out); they redo it with the same
+    idempotency key, so our result is not lost, only not recorded by us."""
+    if stored is None or stored.pending is None:
+        log.info(
+            "store.claim_already_over",
+            fingerprint=fingerprint,
+            owner=owner,
+            reason="no effect pending: a write of ours the store did not answer may have "
+            "finished it",
+        )
+        return
+    log.warning("store.lease_lost", fingerprint=fingerprint, owner=owner)
 
 
 def renewed(pending: Pending, done: tuple[str, ...], at: datetime, lease: timedelta) -> Pending:
