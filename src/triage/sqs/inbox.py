@@ -119,7 +119,8 @@ UNREADABLE_REASON = "unreadable"
 @dataclass(frozen=True, slots=True)
 class UnreadableEntry:
     """An entry of a receive's answer that `message_from` could not read: never handed out,
-    made visible again at once when it has a receipt handle. Said to the inbox's
+    made visible again when it has a receipt handle (at once, or after the retry backoff the
+    supervisor asks for on a queue whose redrive policy it does not know). Said to the inbox's
     `on_unreadable` listeners so that it is counted as any failed message is (received,
     failed, dead-lettered on its last receive), though no worker ever holds it."""
 
@@ -136,7 +137,7 @@ class SaysUnreadable(Protocol):
     """An inbox that says each entry of an answer it cannot read (and so never hands out):
     the supervisor listens while it serves, to count them."""
 
-    on_unreadable: list[Callable[[UnreadableEntry], None]]
+    on_unreadable: list[Callable[[UnreadableEntry], int | None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +224,8 @@ class SqsInbox:
         self._said = _Said()
         #: Called with each entry of an answer that cannot be read, as it is met (before its
         #: release, which a stop may cut short): the supervisor counts it there.
-        self.on_unreadable: list[Callable[[UnreadableEntry], None]] = []
+        #: Each answers how long the entry stays hidden (None: no opinion, released at once).
+        self.on_unreadable: list[Callable[[UnreadableEntry], int | None]] = []
 
     async def receive(self, max_messages: int, wait_s: int, visibility_s: int) -> list[Message]:
         bound_s = wait_s + self.answer_slack_s
@@ -255,13 +257,14 @@ class SqsInbox:
         raws = response.get("Messages", [])
         if not isinstance(raws, list):
             raise InboxError(f"receive answered Messages as {type(raws).__name__}, not a list")
-        messages, unreadable = [], []
+        messages: list[Message] = []
+        unreadable: dict[int, list[Message]] = {}
         for raw in raws:
             try:
                 messages.append(message_from(raw, self._said.first))
             except ValueError as exc:
-                self._unreadable(raw, str(exc))
-                unreadable += _releasable(raw)
+                hidden_s = self._unreadable(raw, str(exc))
+                unreadable.setdefault(hidden_s, []).extend(_releasable(raw))
         if len(messages) > max_messages:
             # An endpoint that ignored MaxNumberOfMessages: each message handed out takes a
             # worker slot, so the ones not asked for go back at once, untouched.
@@ -269,16 +272,21 @@ class SqsInbox:
             emit("receive.over_asked", asked=max_messages, count=len(messages))
             messages, unasked = messages[:max_messages], messages[max_messages:]
             await self.change_visibility(unasked, 0)
-        if unreadable:
-            # Visible again at once, as any message that cannot be read: SQS moves it to the
-            # dead-letter queue once it has been received maxReceiveCount times. (One without
-            # a receipt handle comes back when its visibility ends.)
-            await self.change_visibility(unreadable, 0)
+        for hidden_s, releasable in unreadable.items():
+            # Visible again after what the listeners ask (`_unreadable`), at once by default:
+            # SQS moves it to the dead-letter queue once it has been received
+            # maxReceiveCount times. (One without a receipt handle comes back when its
+            # visibility ends.)
+            if releasable:
+                await self.change_visibility(releasable, hidden_s)
         return messages
 
-    def _unreadable(self, raw: object, error: str) -> None:
+    def _unreadable(self, raw: object, error: str) -> int:
         """Say an entry that cannot be read in its one line (why, and its id and receive
-        count when it has them), and tell the listeners, which count it."""
+        count when it has them), and tell the listeners, which count it; how long it stays
+        hidden: the longest any listener asks (the supervisor's retry backoff on a queue
+        whose redrive policy is unknown, where nothing would move it to a DLQ and, released
+        at once, it would be received again at once, in a loop), else 0."""
         entry = unreadable_entry(raw, error)
         log.warning(
             "message.unreadable_entry",
@@ -287,8 +295,8 @@ class SqsInbox:
             message_id=entry.message_id,
             receive_count=entry.receive_count or None,
         )
-        for listener in self.on_unreadable:
-            listener(entry)
+        asked = [listener(entry) for listener in list(self.on_unreadable)]
+        return max((s for s in asked if s is not None), default=0)
 
     async def delete(self, messages: Sequence[Message]) -> list[str]:
         failed: list[str] = []

@@ -378,13 +378,16 @@ class Working(Holding, StoreWatch):
                 message.alert.update(failed_alert)
             raise
 
-    def _count_unreadable(self, entry: UnreadableEntry) -> None:
+    def _count_unreadable(self, entry: UnreadableEntry) -> int:
         """Count an entry of a receive's answer that cannot be read as any failed message
         (the inbox's listener, `SqsInbox.on_unreadable`): received, failed
         (`MessagesFailed{reason=unreadable}`), and dead-lettered on its last receive, since
         SQS moves it to the DLQ at its next receive as it does any message left undeleted.
         No worker ever holds it: its `message.unreadable_entry` line (the inbox's) says why.
-        Entries without a MessageId are each a message apart: never taken for one another."""
+        Entries without a MessageId are each a message apart: never taken for one another.
+        Returns how long it stays hidden: as long as a message rejected for good
+        (`_rejected_hidden_s`: at once with a known redrive policy, else the retry backoff,
+        so a queue without one does not hand it back in a loop)."""
         self.stats.received += 1
         self.stats.rejected += 1
         if entry.message_id is not None:
@@ -393,6 +396,7 @@ class Working(Holding, StoreWatch):
         with structlog.contextvars.bound_contextvars(message_id=entry.message_id):
             self.metrics.incr("MessagesFailed", reason=UNREADABLE_REASON)
             self._count_if_last(message, UNREADABLE_REASON, {}, once=entry.message_id is not None)
+        return self._rejected_hidden_s(message)
 
     def _count_if_last(
         self,
