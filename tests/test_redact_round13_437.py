@@ -93,12 +93,18 @@ def test_platform_config_values_are_redacted_whatever_their_names(text: str, exp
     assert _text(text) == expected
 
 
-def test_connection_string_settings_value_is_redacted() -> None:
-    """Azure's `connection-string set --settings NAME=VALUE` loses the value whatever its name."""
+def test_connection_string_settings_value_is_redacted_and_the_verb_stays() -> None:
+    """Azure's `connection-string set --settings NAME=VALUE` loses the value whatever its name,
+    and its verb `set` (before options) is no connection string's value."""
     text = f"az webapp config connection-string set -n app -t SQLAzure --settings DB='{PASSWORD}'"
-    out = _text(text)
-    assert PASSWORD not in out
-    assert out.endswith(f"--settings DB='{P}'")
+    expected = f"az webapp config connection-string set -n app -t SQLAzure --settings DB='{P}'"
+    assert _text(text) == expected
+
+
+def test_connection_string_delete_stays() -> None:
+    """`connection-string delete -n app` names a verb, not a value, and stays."""
+    text = "az webapp config connection-string delete -n app --setting-names DB"
+    assert _text(text) == text
 
 
 @pytest.mark.parametrize(

@@ -1762,8 +1762,10 @@ COMMAND_RULES: tuple[
         # `=` stand between it and the value (muttrc's `set smtp_pass = "X"`): the `=` is no
         # value.
         rf"[ \t]{{1,3}}(?P<nq>\\?[\"']?)(?P<name>[\w.:/@-]{{0,128}}?{_SECRET_NAME})(?P=nq)"
-        # An option after the name is none of its value (`gh secret set NAME -b …`).
+        # An option after the name is none of its value (`gh secret set NAME -b …`), nor is a
+        # CLI's verb before its options (Azure's `config connection-string set -n app`).
         r"[ \t]{1,3}(?:=[ \t]{1,3})?+(?!-)"
+        r"(?!(?:set|show|list|delete|add|remove|update|get|create|reset|unset)[ \t]{1,3}-)"
         rf"(?P<value>{_WORD_VALUE})(?=[ \t]{{0,64}}+(?:$|[\r\n;|&#]|-|\\[nr]|(?<!\\)\"))",
         lambda m: m[0] if _kept_value(m["name"], m["value"].strip("\"'\\")) else _word_replaced(m),
         *_SECRET_NAME_NEEDLES,
