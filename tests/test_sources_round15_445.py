@@ -202,3 +202,28 @@ def test_a_honeybadger_v3_bulk_comment_or_assignment_changes_no_ticket(
     refused delivery and may turn the webhook off)."""
     body = {"event": event, "message": f"[Crywolf] 2 faults {event}", **_HB_V3_BULK, **record}
     assert _skip_reasons(body) == ["no_state_change"]
+
+
+# --- Rollbar: the webhook settings' test notification ------------------------------------------
+
+#: What Rollbar's "Send Test Notification" posts (zulip/zulip, zerver/webhooks/rollbar/fixtures/
+#: test.json; Mattermost's Rollbar plugin answers the same body): no item, no deploy.
+_RB_TEST = {
+    "event_name": "test",
+    "data": {"message": "This is a test payload from Rollbar. If you got this, it works!"},
+}
+
+
+def test_rollbar_s_test_notification_is_skipped_not_refused() -> None:
+    """Rollbar's test body is known as Rollbar's and skipped as a test: it opens no ticket and
+    is not refused as an unknown format (a refused test reads as a broken webhook, and Rollbar
+    retries it for 16 days into the dead-letter queue)."""
+    assert recognise_body(json.dumps(_RB_TEST)).format == "rollbar"
+    assert _skip_reasons(_RB_TEST) == ["test_notification"]
+
+
+def test_a_rollbar_body_named_test_with_an_item_is_still_an_item() -> None:
+    """Only the test's own shape (no item, no deploy) is the test: any other event name with
+    an item is skipped as an event triage does not read, never taken for a test."""
+    body = {"event_name": "test", "data": {"item": {"id": 272716944, "title": "boom"}}}
+    assert _skip_reasons(body) == ["no_state_change"]

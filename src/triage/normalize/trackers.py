@@ -9,7 +9,8 @@ Identity, bugsnag: the error's `errorId` (never the event's `id`, new on each oc
 project's error spike, which has no error, its project's id.
 States, rollbar (`event_name`): new_item, occurrence, exp_repeat_item, item_velocity,
 reactivated_item and reopened_item fire, resolved_item resolves; deploy and any other event
-changes no ticket (Skipped).
+changes no ticket (Skipped), nor does the webhook settings' test notification (event `test`, a
+message and no item: Skipped as `test_notification`).
 States, honeybadger (`event`): occurred, rate_exceeded, volume_spike and unresolved fire and
 resolved resolves a fault; down and up fire and resolve a site; check_in_missing and
 check_in_reporting a check-in; alarm_alert and alarm_ok an Insights alarm; cert_will_expire fires
@@ -60,18 +61,42 @@ _RB_RESOLVED = frozenset({"resolved_item"})
 _RB_LEVELS = {10: "debug", 20: "info", 30: "warning", 40: "error", 50: "critical"}
 
 
+#: The event name of the body the webhook settings' "Send Test Notification" posts: its `data`
+#: holds only a `message` ("This is a test payload from Rollbar. If you got this, it works!").
+_RB_TEST = "test"
+
+
 def matches_rollbar(payload: dict[str, Any]) -> bool:
-    """A webhook: an `event_name` and the `data` holding its `item` (or `deploy`)."""
+    """A webhook: an `event_name` and the `data` holding its `item` (or `deploy`), or the
+    test notification's `message`."""
     data = payload.get("data")
     return (
         untitled(payload)
         and "event_name" in payload  # of any type: a wrong one is refused naming it
         and isinstance(data, dict)
-        and ("item" in data or "deploy" in data)
+        and ("item" in data or "deploy" in data or _rb_test(payload))
+    )
+
+
+def _rb_test(payload: dict[str, Any]) -> bool:
+    """Whether `payload` is Rollbar's test notification: event `test`, a `message` and no item
+    or deploy (an event named so that carries an item is no test)."""
+    data = common.obj_or_empty(payload.get("data"))
+    named = payload.get("event_name")
+    return (
+        isinstance(named, str)
+        and named.strip().lower() == _RB_TEST
+        and "message" in data
+        and "item" not in data
+        and "deploy" not in data
     )
 
 
 def normalize_rollbar(payload: dict[str, Any]) -> Normalized:
+    if _rb_test(payload):
+        said = common.obj_or_empty(payload.get("data")).get("message")
+        detail = f"rollbar test notification {common.short(said)}: no ticket change"
+        return Normalized((), (Skipped(ROLLBAR, "test_notification", detail),))
     kind = (common.line(payload.get("event_name"), "event_name", 64) or "").lower()
     if kind not in _RB_FIRING | _RB_RESOLVED:
         return quiet(ROLLBAR, "event", payload.get("event_name"))
