@@ -15,11 +15,15 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from pathlib import Path
 from typing import Any
 
 import httpx2
 import pytest
 import structlog
+from aiohttp import web
 
 from factories import alert as factory_alert
 from factories import view
@@ -33,6 +37,7 @@ from triage.metrics import Metrics
 from triage.models import EffectKind, Priority, Ticket
 from triage.pipeline import Pipeline
 from triage.redact import Redactor
+from triage.routes import load_router
 from triage.secrets import BackendToken
 from triage.settings import Settings, backend_timeout_problem
 from triage.sinks.backend import BackendSink
@@ -254,3 +259,114 @@ async def test_an_unreadable_entry_without_a_redrive_policy_waits_out_the_retry_
     assert 1 <= first_s <= 2  # retry_base_s, jittered
     assert 8 <= fourth_s <= 16  # doubled for each receive before
     assert await _released(5) == [("rh-1", 0), ("rh-2", 0)]
+
+
+# --- A group's open retried after members joined, to a backend that checks reused keys --------
+
+#: A route grouping crash-looping pods by alertname and namespace, to the backend.
+GROUPING = """
+[[route]]
+name = "crash-loops"
+sinks = ["backend"]
+group_by = ["alertname", "namespace"]
+[route.match]
+source = ["alertmanager"]
+"""
+
+
+def _pods(*pods: int) -> str:
+    """An Alertmanager webhook (v4) of crash-looping pods `pods`, all firing."""
+    alerts = [
+        {
+            "status": "firing",
+            "labels": {"alertname": "KubePodCrashLooping", "namespace": "shop", "pod": f"api-{i}"},
+            "annotations": {"summary": f"pod api-{i} is crash looping"},
+            "startsAt": "2026-12-06T20:00:00Z",
+            "endsAt": "0001-01-01T00:00:00Z",
+        }
+        for i in pods
+    ]
+    return json.dumps(
+        {
+            "version": "4",
+            "groupKey": '{}:{alertname="KubePodCrashLooping"}',
+            "status": "firing",
+            "receiver": "triage",
+            "externalURL": "http://alertmanager-0:9093",
+            "alerts": alerts,
+        }
+    )
+
+
+@dataclass
+class _DraftBackend:
+    """A ticket backend on 127.0.0.1 that enforces the IETF Idempotency-Key draft: a key
+    seen before with another body is answered 422, with the same body it gets the ticket the
+    key made. Its first answer is lost: the ticket is made, then it answers only after the
+    client's timeout."""
+
+    bodies: dict[str, bytes] = dc_field(default_factory=dict)
+    statuses: list[int] = dc_field(default_factory=list)
+    url: str = ""
+    answered: asyncio.Event = dc_field(default_factory=asyncio.Event)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        key, body = request.headers["Idempotency-Key"], await request.read()
+        first = not self.bodies
+        kept = self.bodies.setdefault(key, body)
+        status = 201 if kept == body else 422
+        self.statuses.append(status)
+        if first:  # made, but the answer comes too late to be read
+            await self.answered.wait()
+        if status == 422:
+            return web.json_response({"error": "key reused with a different body"}, status=422)
+        return web.json_response({"id": f"T-{list(self.bodies).index(key) + 1}"}, status=201)
+
+
+async def test_a_groups_open_retried_after_members_joined_sends_its_first_body(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A group's open whose answer was lost (the ticket made) is retried under the same
+    Idempotency-Key after another member joined while it was in flight: the retry sends the
+    first body, as it was (one member: the effect's body kept in the store before its first
+    call, `Store.freeze_effect`), so a backend that checks a reused key's payload answers it
+    with the ticket the key made, not 422 "key reused with a different body", which would
+    fail the open for good. (With the kept body ignored, this backend answers 422.)"""
+    monkeypatch.setenv("BACKEND_TOKEN", TOKEN)
+    routes = tmp_path / "routes.toml"
+    routes.write_text(GROUPING)
+    backend = _DraftBackend()
+    app = web.Application()
+    app.router.add_post("/api/service/tickets", backend.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    backend.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    settings = Settings(backend_base_url=backend.url, backend_timeout_s=1.0, routes_file=routes)
+    sink = BackendSink(settings, BackendToken(settings))
+    store = MemoryStore(POLICY)
+    pipeline = Pipeline(
+        Ledger(store), Summariser(), [sink], Metrics(), redactor=Redactor(),
+        router=load_router(settings), policy=POLICY,
+    )  # fmt: skip
+    try:
+        opening = asyncio.create_task(pipeline.process(Message("m-1", _pods(0), "rh-1", 1, None)))
+        async with asyncio.timeout(10):
+            while not backend.statuses:
+                await asyncio.sleep(0.01)
+        # Pod api-1 joins the group while its open is in flight.
+        await pipeline.process(Message("m-2", _pods(1), "rh-2", 1, None))
+        with pytest.raises(SinkUnavailableError):
+            await opening
+        backend.answered.set()
+        await pipeline.process(Message("m-1", _pods(0), "rh-3", 2, None))
+    finally:
+        await sink.aclose()
+        await runner.cleanup()
+    assert backend.statuses == [201, 201]  # the lost answer, and the retry's: never 422
+    [key] = list(backend.bodies)
+    first = json.loads(backend.bodies[key])
+    assert (first["group"]["alerts"], len(first["group"]["members"])) == (1, 1)
+    [group] = [i for i in await store.incidents() if i.group is not None]
+    assert group.refs == {"backend": "T-1"}
