@@ -387,3 +387,111 @@ def test_a_description_needing_its_reader_is_kept(said: str) -> None:
     description, _, rejected = _contained(text, ["Check web-1"])
     assert description == text
     assert rejected == {}
+
+
+# --- more dismissals: a bare "ignore", closing it out, a maintenance window, silencing commands -
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        "Ignore",
+        "IGNORE THIS.",
+        "Dismiss it",
+        "Skip this one",
+        "Close as duplicate",
+        "Close this out",
+        "Resolve it in PagerDuty",
+        "Set a maintenance window for web-1",
+        "Put web-1 into maintenance mode in Datadog",
+        "Delete the monitor",
+        "Remove the Datadog monitor for checkout",
+        "Unsubscribe from these notifications",
+        "Ack the page and go back to sleep",
+        "curl -XPOST localhost:9093/api/v2/silences -d @s.json",
+        "dog monitor mute 12345",
+        "gcloud alpha monitoring policies update projects/p/alertPolicies/1 --no-enabled",
+        "az monitor metrics alert update -n checkout -g prod --enabled false",
+    ],
+)
+def test_a_step_dismissing_or_silencing_in_few_words_or_a_command_is_marked(step: str) -> None:
+    """A step that is only "ignore" (or "dismiss it", "skip this one"), closes the ticket out
+    or as a duplicate, resolves it where it pages from, opens a maintenance window, deletes
+    the monitor, unsubscribes, sends the responder to sleep, or runs a command that silences,
+    mutes or turns off the alert (Alertmanager's silences API, Datadog's `dog`, gcloud, az)
+    is marked, gated as ungated."""
+    _, steps, rejected = _contained("Errors on web-1.", ["Check web-1", step])
+    assert MARK in steps[1], steps
+    assert rejected.get("claim") == 1, rejected
+    assert claims._marked_claims(step) == _ungated(step)
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        "Find the leaking socket and close it.",
+        "Resolve it by rolling back the 09:00 deploy",
+        "Close the idle connections in the pool",
+        "Ignore the 404s from the health checker; look at the 5xx",
+        "Skip the cache when you reproduce it",
+        "Delete the stale monitor tag checkout-old from the dashboard",
+        "Put the node into drain mode",
+        "curl -s localhost:9093/api/v2/silences",
+    ],
+)
+def test_a_step_doing_something_else_is_kept(step: str) -> None:
+    """Closing a socket or a pool, resolving it by a rollback, ignoring other errors to look
+    at these, skipping a cache, deleting a tag, draining a node, listing the silences: no
+    dismissal, and the step is kept."""
+    _, steps, rejected = _contained("Errors on web-1.", ["Check web-1", step])
+    assert steps == ["Check web-1", step]
+    assert rejected == {}
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "This is working as intended.",
+        "It is by design.",
+        "No response is needed.",
+        "No one needs to respond.",
+        "Nothing needs doing.",
+        "The situation is under control.",
+        "Someone is already on it.",
+        "Customers are unaffected.",
+        "There is no customer impact.",
+        "The root cause has been addressed.",
+        "The fix has been deployed and verified.",
+        "Incident closed.",
+        "The alert auto-closed.",
+        "Closing this ticket.",
+    ],
+)
+def test_an_alert_said_to_be_handled_or_harmless_in_other_words_is_marked(said: str) -> None:
+    """A firing alert said to work as intended, to need no response, to be under control or
+    already taken, to affect no customer, to be fixed (its root cause addressed, its fix
+    deployed) or closed is marked, gated as ungated."""
+    description, _, rejected = _contained(f"Errors on web-1. {said}", ["Check web-1"])
+    assert MARK in description, description
+    assert rejected == {"claim": 1}
+    assert claims._marked_claims(said) == _ungated(said)
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "The retry logic is working as intended; the errors come from the database.",
+        "The fix has not been deployed yet.",
+        "Check whether the fix has been deployed.",
+        "Customers are affected: checkout fails for 12% of them.",
+        "Incident channel: #checkout-incidents.",
+        "The control plane is healthy but web-1 is not.",
+    ],
+)
+def test_a_description_stating_what_still_needs_its_reader_is_kept(said: str) -> None:
+    """Something else working as intended, a fix not yet deployed or to be checked,
+    customers affected, an incident channel's name, a control plane: nothing is claimed."""
+    text = f"Errors on web-1. {said}"
+    description, _, rejected = _contained(text, ["Check web-1"])
+    assert description == text
+    assert rejected == {}

@@ -104,7 +104,7 @@ _CLAIM = re.compile(
     | ^[\W_]{{0,4}}resolved\b
     | \b(?:resolved|recovered)[\W_]{{0,4}}$
     | \bfalse[\s-]{{1,4}}(?:alarm|positive)s?\b
-    | \b(?:safe|ok|okay)\s{{1,4}}to\s{{1,4}}(?:ignore|disregard|dismiss)\b
+    | \b(?:safe|ok|okay)\s{{1,4}}to\s{{1,4}}ignore\b
     | \bcan\s{{1,4}}(?:safely\s{{1,4}})?be\s{{1,4}}(?:safely\s{{1,4}})?(?:ignored|dismissed)\b
     | \ball[\s-]{{1,4}}clear\b
     | \bback\s{{1,4}}to\s{{1,4}}normal\b
@@ -129,12 +129,6 @@ _CLAIM = re.compile(
     | \bnothing\s{{1,4}}(?:(?:is|was|seems|appears\s{{1,4}}to\s{{1,4}}be)\s{{1,4}})?
         (?:wrong|broken|amiss|failing)\b
     | \b(?:is|are|was|were)\s{{1,4}}(?:just|only|merely)\s{{1,4}}noise\b
-    | \b(?:this|it|that)(?:\s{{1,4}}(?:is|was)|['\u2019]s)\s{{1,4}}
-        (?:(?:just|only|merely|simply|probably|likely|mostly)\s{{1,4}}){{0,2}}noise\b
-    # gone, the problem or its errors ("the problem went away", "the errors have gone away")
-    | \b(?:problem|issue|errors?|alerts?|alarms?|incident|spike|outage)\s{{1,4}}
-        (?:went|(?:has|have|is|are)\s{{1,4}}(?:now\s{{1,4}})?gone)\s{{1,4}}away
-        (?:\s{{1,4}}(?:on\s{{1,4}}(?:its|their)\s{{1,4}}own|by\s{{1,4}}(?:itself|themselves)))?\b
     # over by itself ("self-healed", "went away on its own", "fixed itself")
     | \bself[\s-]{{0,2}}(?:healed|resolved|recovered|corrected|remediated)\b
     | \bauto[\s-]{{0,2}}(?:healed|resolved|recovered|remediated)\b
@@ -158,17 +152,9 @@ _CLAIM = re.compile(
     # next week" is how long, not whether)
     | (?P<silence>
         \b(?:silence|mute|snooze|suppress|disable)\s{{1,4}}
-          (?:(?:this|the|these|those|that|its|their|all|both)\s{{1,4}})?(?:{_ALERTER}\s{{1,4}})?
+          (?:(?:this|the|these|those|that|its|their|all|both)\s{{1,4}})?
           (?:alert|alarm|monitor|page|paging|pager|notification|check)s?
           (?:\s{{1,4}}(?:actions|notifications|rules?))?(?![\w-])
-      | \b(?:silence|mute|snooze)\s{{1,4}}(?:it|them)\b
-      # a silence added, paging turned off, the host taken out of monitoring
-      | \b(?:add|create|set\s{{1,4}}up|put\s{{1,4}}(?:in|up)|schedule)\s{{1,4}}
-          (?:(?:an?|the)\s{{1,4}})?(?:{_ALERTER}\s{{1,4}})?silence\b
-      | \b(?:turn|switch|shut)\s{{1,4}}off\s{{1,4}}(?:{_THE}\s{{1,4}})?(?:{_ALERTER}\s{{1,4}})?
-          (?:alert|alerting|alarm|monitor|monitoring|paging|page|pager|notification)s?(?![\w-])
-      | \b(?:remove|exclude|take)\s{{1,4}}\S{{1,64}}\s{{1,4}}(?:out\s{{1,4}}of|from)\s{{1,4}}
-          (?:(?:the|all|its)\s{{1,4}})?(?:{_ALERTER}\s{{1,4}})?(?:monitoring|alerting|paging)\b
       | \bamtool\b[^\n|;&]{{0,120}}?\bsilence\s{{1,4}}(?:add|import)\b
       | \b(?:disable-alarm-actions|disable-alert-rule)\b
       | \bset-alarm-state\b[^\n|;&]{{0,200}}?--state-value[\s=]{{1,4}}OK\b
@@ -283,6 +269,9 @@ class _Language:
     also: re.Pattern[str] | None = None
     #: Searched in the whole text, not clause by clause: its claims may hold a clause's mark.
     whole: bool = False
+    #: `words` are whole words (runs of letters), found among the text's own at the cost of
+    #: one set's test however many they are, rather than each searched for in the text.
+    by_word: bool = False
 
     @property
     def steps(self) -> bool:
@@ -290,15 +279,22 @@ class _Language:
         return "step" in self.claims.groupindex
 
 
+#: A word of a text, as `_Language.by_word` words are compared with it.
+_LETTERS = re.compile(r"[a-z]+")
+
+
 def _marked_claims(text: str) -> tuple[str, int]:
     # Gated on the text with each run of whitespace read as one space, as the claims read it
     # (`_Spaced`): a tab or a run of spaces in "on its own" passes the " own" gate.
     lowered = " ".join(text.lower().split())
+    letters = frozenset(_LETTERS.findall(lowered))
     marked = 0
     for language in _LANGUAGES:
-        if any(word in lowered for word in language.words) and (
-            language.also is None or language.also.search(lowered) is not None
-        ):
+        if language.by_word:
+            found = not letters.isdisjoint(language.words)
+        else:
+            found = any(word in lowered for word in language.words)
+        if found and (language.also is None or language.also.search(lowered) is not None):
             text, count = _marked_in(text, language)
             marked += count
     return text, marked
@@ -418,8 +414,7 @@ _CLAIM_WORDS = frozenset(
     {"resolved", "recovered", "mitigated", "remediated", "fixed", "false", "ignore", "dismiss"}
     | {"clear", "normal", "test", "drill", "exercise", "action", "require", "need", "nothing"}
     | {"cause", "noise", "healed", "corrected", "subsided", "away", "disregard", "close", "mark"}
-    | {"silence", "mute", "snooze", "suppress", "disable", "alarm-state", " off", "monitoring"}
-    | {"alerting", "paging", "wontfix"}
+    | {"silence", "mute", "snooze", "suppress", "disable", "alarm-state"}
 )
 
 #: A step lowering the alert's priority ("lower the priority of this ticket", "downgrade the
@@ -437,6 +432,124 @@ _LOWERED = re.compile(
 _LOWERED_WORDS = frozenset({"priority", "severity", "urgency"})
 _LOWERING = re.compile(r"lower|downgrade|reduce|decrease")
 
+#: Claims in rarer words still, searched apart (`_RARE_CLAIM_WORDS`) so the common ones'
+#: searches stay as short: nothing needed ("no response is needed", "no one needs to
+#: respond"), working as intended, under control or already taken, affecting no customer, its
+#: fix deployed, closed ("incident closed."); a step that is only "ignore" ("Ignore.", "skip
+#: this one"), closes it out or as a duplicate, or resolves it where it pages from; a step
+#: silencing it: a maintenance window, the monitor deleted, notifications unsubscribed from,
+#: the responder sent back to sleep, or a command muting it (Datadog's `dog monitor mute`, a
+#: POST to Alertmanager's silences API, an alert policy disabled with gcloud or az: these
+#: are `_SILENCING`'s).
+_RARE_CLAIM = re.compile(
+    rf"""
+      \b(?:safe|ok|okay)\s{{1,4}}to\s{{1,4}}(?:disregard|dismiss)\b
+    | \b(?:this|it|that)(?:\s{{1,4}}(?:is|was)|['\u2019]s)\s{{1,4}}
+        (?:(?:just|only|merely|simply|probably|likely|mostly)\s{{1,4}}){{0,2}}noise\b
+    # gone, the problem or its errors ("the problem went away", "the errors have gone away")
+    | \b(?:problem|issue|errors?|alerts?|alarms?|incident|spike|outage)\s{{1,4}}
+        (?:went|(?:has|have|is|are)\s{{1,4}}(?:now\s{{1,4}})?gone)\s{{1,4}}away
+        (?:\s{{1,4}}(?:on\s{{1,4}}(?:its|their)\s{{1,4}}own|by\s{{1,4}}(?:itself|themselves)))?\b
+    # fine, a non-issue, nothing to worry about ("everything is fine", "all systems
+    # operational", "a non-issue", "non-actionable", "don't worry about it")
+    | \beverything\s{{1,4}}(?:is|looks|seems)\s{{1,4}}(?:(?:now|totally|perfectly)\s{{1,4}})?
+        (?:fine|ok|okay|good|well|healthy)\b
+    | \ball\s{{1,4}}systems\s{{1,4}}(?:are\s{{1,4}})?(?:operational|normal|go|green)\b
+    | \bnon[\s-]{{0,2}}(?:issue|event|actionable)\b|\bnot\s{{1,4}}actionable\b
+    | \b(?:do\s{{1,4}}not|don['\u2019]t)\s{{1,4}}(?:need\s{{1,4}}to\s{{1,4}})?worry\b
+    | \bno\s{{1,4}}(?:(?:further|immediate|other|manual)\s{{1,4}})?
+        (?:response|intervention|attention|investigation|escalation)\s{{1,4}}
+        (?:(?:is|needs\s{{1,4}}to\s{{1,4}}be|has\s{{1,4}}to\s{{1,4}}be|must\s{{1,4}}be
+          |should\s{{1,4}}be)\s{{1,4}})?
+        (?:needed|required|necessary)\b
+    | \bnothing\s{{1,4}}needs\s{{1,4}}(?:doing|fixing)\b
+    | \b(?:no[\s-]{{1,4}}one|nobody)\s{{1,4}}(?:needs|has)\s{{1,4}}to\s{{1,4}}
+        (?:respond|act|look|investigate|worry|wake\s{{1,4}}up|do\s{{1,4}}anything)\b
+    # working as intended, under control, taken, affecting no one, fixed
+    | \b(?:this|it|that|everything)\s{{1,4}}(?:is|was)\s{{1,4}}
+        (?:working|behaving|functioning|operating)\s{{1,4}}as\s{{1,4}}(?:intended|designed|expected)\b
+    | \b(?:this|it|that)\s{{1,4}}(?:is|was)\s{{1,4}}(?:(?:just|only|simply)\s{{1,4}})?by\s{{1,4}}design\b
+    | \b(?:situation|it|this|everything|incident|outage|issue)\s{{1,4}}
+        (?:is\s{{1,4}}(?:now\s{{1,4}})?)?under\s{{1,4}}control\b
+    | \balready\s{{1,4}}(?:on\s{{1,4}}it|working\s{{1,4}}on\s{{1,4}}it|looking\s{{1,4}}into\s{{1,4}}it)\b
+    | \b(?:customers?|users?|clients?)\s{{1,4}}(?:are|were|is|was)\s{{1,4}}(?:unaffected|unimpacted)\b
+    | \b(?:customers?|clients?)\s{{1,4}}(?:are|were|is|was)\s{{1,4}}not\s{{1,4}}(?:affected|impacted)\b
+    | \bno\s{{1,4}}(?:customer|client)[\s-]{{1,4}}(?:facing\s{{1,4}})?impact\b
+    | \bno\s{{1,4}}impact\s{{1,4}}(?:on|to)\s{{1,4}}(?:customers|clients)\b
+    | \b(?:fix|patch|hotfix|remediation)(?:es)?\s{{1,4}}(?:has|have)\s{{1,4}}(?:already\s{{1,4}})?been
+        \s{{1,4}}(?:deployed|applied|rolled\s{{1,4}}out|shipped|released)\b
+    | \b(?:root\s{{1,4}}cause|issue|problem|cause|bug)\s{{1,4}}(?:has|have)\s{{1,4}}(?:already\s{{1,4}})?
+        been\s{{1,4}}(?:addressed|fixed|patched|corrected|handled)\b
+    # closed ("incident closed.", "auto-closed", "closing this ticket")
+    | \b{_DISMISSED}\s{{1,4}}(?:now\s{{1,4}})?closed(?=[\W_]{{0,4}}$|\s{{0,4}}[.!;])
+    | \bauto[\s-]{{0,2}}closed\b
+    | \bclosing\s{{1,4}}(?:this|the)\s{{1,4}}{_DISMISSED}\b
+    # a step that is only "ignore", closes it out or as a duplicate, resolves it in a pager
+    | (?P<step>
+        ^[\W_]{{0,4}}(?:ignore|dismiss|disregard|skip)
+          (?:\s{{1,4}}(?:it|this|that|them)(?:\s{{1,4}}one)?)?[\W_]{{0,4}}$
+      | \b(?:ignore|dismiss|disregard|skip)\s{{1,4}}(?:it|this|that|them)(?:\s{{1,4}}one)?
+          (?=[\W_]{{0,4}}$)
+      | \bclose\s{{1,4}}(?:it|this|that|them)\s{{1,4}}out\b
+      | \bclose\s{{1,4}}(?:(?:it|this|that|them)\s{{1,4}})?as\s{{1,4}}(?:an?\s{{1,4}})?
+          (?:duplicate|dupe|resolved|fixed|done|noise|won['\u2019]?t\s{{1,4}}fix|wontfix
+          |not\s{{1,4}}planned)\b
+      | \bresolve\s{{1,4}}(?:it|this|them)\s{{1,4}}(?:in|on)\s{{1,4}}{_PAGER}\b
+      )
+    """,
+    re.IGNORECASE | re.MULTILINE | re.VERBOSE,
+)
+#: Steps silencing it in rarer words, searched apart from `_RARE_CLAIM` (`_SILENCING_WORDS`):
+#: a long text naming alerting or a silence opens only this search, not both.
+_SILENCING = re.compile(
+    rf"""
+    # the monitor muted where it pages from ("mute the Datadog monitor"), "snooze it", a
+    # silence added, paging turned off, the host out of monitoring
+      \b(?:silence|mute|snooze|suppress|disable)\s{{1,4}}
+        (?:(?:this|the|these|those|that|its|their|all|both)\s{{1,4}})?{_ALERTER}\s{{1,4}}
+        (?:alert|alarm|monitor|page|paging|pager|notification|check)s?
+        (?:\s{{1,4}}(?:actions|notifications|rules?))?(?![\w-])
+    | \b(?:silence|mute|snooze)\s{{1,4}}(?:it|them)\b
+    | \b(?:add|create|set\s{{1,4}}up|put\s{{1,4}}(?:in|up)|schedule)\s{{1,4}}
+        (?:(?:an?|the)\s{{1,4}})?(?:{_ALERTER}\s{{1,4}})?silence\b
+    | \b(?:turn|switch|shut)\s{{1,4}}off\s{{1,4}}(?:{_THE}\s{{1,4}})?(?:{_ALERTER}\s{{1,4}})?
+        (?:alert|alerting|alarm|monitor|monitoring|paging|page|pager|notification)s?(?![\w-])
+    | \b(?:remove|exclude|take)\s{{1,4}}\S{{1,64}}\s{{1,4}}(?:out\s{{1,4}}of|from)\s{{1,4}}
+        (?:(?:the|all|its)\s{{1,4}})?(?:{_ALERTER}\s{{1,4}})?(?:monitoring|alerting|paging)\b
+    | \b(?:set|schedule|create|add|open|start|enable)\s{{1,4}}(?:(?:an?|the)\s{{1,4}})?
+        maintenance\s{{1,4}}(?:window|mode)\b
+    | \b(?:put|place|set|move)\s{{1,4}}\S{{1,64}}\s{{1,4}}(?:in|into|under)\s{{1,4}}maintenance\b
+    | \b(?:delete|remove)\s{{1,4}}(?:the|this|all|its|their)\s{{1,4}}(?:{_ALERTER}\s{{1,4}})?
+        (?:alert|alarm|monitor)s?
+        (?![\w'\u2019-])(?!\s{{1,4}}(?:tag|label|comment|annotation|note|dashboard|panel|field)s?\b)
+    | \bunsubscribe\s{{1,4}}(?:(?:me|yourself|us|everyone)\s{{1,4}})?from\s{{1,4}}(?:{_THE}\s{{1,4}})?
+        (?:{_ALERTER}\s{{1,4}})?(?:alert|alarm|page|notification|email)s?\b
+    | \bgo\s{{1,4}}back\s{{1,4}}to\s{{1,4}}(?:sleep|bed)\b
+    | \bdog(?:shell)?\s{{1,4}}monitor\s{{1,4}}(?:mute|mute_all)\b
+    | \bcurl\b(?=[^\n|;&]{{0,240}}?(?:-X\s{{0,4}}POST|--request\s{{1,4}}POST|\s-d\b|\s--data))
+        [^\n|;&]{{0,240}}?/api/v[12]/silences?\b
+    | \b(?:gcloud|az)\b[^\n|;&]{{0,200}}?\b(?:monitoring|monitor|alerts?)\b[^\n|;&]{{0,200}}?
+        (?:--no-enabled|--enabled[\s=]{{1,4}}false)\b
+    """,
+    re.IGNORECASE | re.MULTILINE | re.VERBOSE,
+)
+#: A word one of which every claim of `_RARE_CLAIM` holds (`_Language.by_word`): most texts
+#: hold none, and it is not searched.
+_RARE_CLAIM_WORDS = frozenset(
+    {"needed", "required", "necessary", "doing", "fixing", "nobody", "respond", "anything"}
+    | {"investigate", "worry", "wake", "act", "look", "intended", "designed", "expected"}
+    | {"design", "control", "already", "unaffected", "unimpacted", "customer", "customers"}
+    | {"client", "clients", "been", "closed", "closing", "close", "ignore"}
+    | {"dismiss", "disregard", "skip", "resolve", "noise", "away", "everything", "systems"}
+    | {"non", "nonissue", "nonevent", "actionable"}
+)
+#: A word every claim of `_SILENCING` holds.
+_SILENCING_WORDS = frozenset(
+    {"silence", "silences", "mute", "snooze", "suppress", "disable", "off", "monitoring"}
+    | {"alerting", "paging", "maintenance", "delete", "remove", "unsubscribe", "sleep", "bed"}
+    | {"enabled"}
+)
+
 #: Claims in other English words, searched apart (`_MORE_CLAIM_WORDS`): most texts hold none
 #: of their words, and `_CLAIM`, searched in every text holding one of its own, stays as short.
 _MORE_CLAIM = re.compile(
@@ -448,13 +561,6 @@ _MORE_CLAIM = re.compile(
         (?:\s{{1,4}}behaviou?r)?
         (?=[\W_]{{0,4}}$|\s{{0,4}}[^\w\s-]|\s{{1,4}}(?:during|for|after|while|as|and|so|here)\b)
     | \b(?:is|are|was|were)\s{{1,4}}(?:an?\s{{1,4}})?expected\s{{1,4}}behaviou?r\b
-    # fine, a non-issue, nothing to worry about ("everything is fine", "all systems
-    # operational", "a non-issue", "non-actionable", "don't worry about it")
-    | \b(?:everything|all)\s{{1,4}}(?:is|looks|seems)\s{{1,4}}(?:(?:now|totally|perfectly)\s{{1,4}})?
-        (?:fine|ok|okay|good|well|healthy)\b
-    | \ball\s{{1,4}}systems\s{{1,4}}(?:are\s{{1,4}})?(?:operational|normal|go|green)\b
-    | \bnon[\s-]{{0,2}}(?:issue|event|actionable)\b|\bnot\s{{1,4}}actionable\b
-    | \b(?:do\s{{1,4}}not|don['\u2019]t)\s{{1,4}}(?:need\s{{1,4}}to\s{{1,4}})?worry\b
     # already closed or in someone else's hands
     | \b{_DISMISSED}\s{{1,4}}(?:is|are|was|were|has|have)
         (?:\s{{1,4}}(?:now|already|been)){{0,2}}\s{{1,4}}closed\b
@@ -553,9 +659,7 @@ _STOPPED_CLAIM_WORDS = frozenset(
 _MORE_CLAIM_WORDS = frozenset(
     {"benign", "harmless", "expected", "closed", "already", "healthy", "stable", "normally"}
     | {"baseline", "returned", "resolve ", "ignore ", "close ", "downtime", " to ok", " to green"}
-    | {"rule", "itself", "themselves", " own", "everything", "all is", "all looks", "all seems"}
-    | {"systems", "non-issue", "nonissue", "non issue", "non-event", "nonevent", "actionable"}
-    | {"worry"}
+    | {"rule", "itself", "themselves", " own"}
 )
 
 
@@ -651,6 +755,8 @@ _LANGUAGES = (
     ),
     _Language(_STOPPED_CLAIM, _NOT_CLAIMED, _CONDITION_AFTER, _STOPPED_CLAIM_WORDS),
     _Language(_LOWERED, _NOT_CLAIMED, _CONDITION_AFTER, _LOWERED_WORDS, _LOWERING),
+    _Language(_RARE_CLAIM, _NOT_CLAIMED, _CONDITION_AFTER, _RARE_CLAIM_WORDS, by_word=True),
+    _Language(_SILENCING, _NOT_CLAIMED, _CONDITION_AFTER, _SILENCING_WORDS, by_word=True),
     _Language(_FOREIGN_CLAIM, _FOREIGN_NOT_CLAIMED, _FOREIGN_CONDITION_AFTER, _FOREIGN_WORDS),
 )
 
