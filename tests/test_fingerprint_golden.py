@@ -308,6 +308,8 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "tools/rollbar-new-item.json": ("dc45bc6cebbd249bff774e11cd7d1d95",),
     "tools/rollbar-occurrence.json": ("d1deb278c88f51b9dd0079905e40a731",),
     "tools/rollbar-resolved-item.json": ("d1deb278c88f51b9dd0079905e40a731",),
+    # Rollbar's "Send Test Notification": skipped as a test.
+    "tools/rollbar-test.json": (),
     # More checkers' and trackers' webhooks (tests/test_normalize_more_vendors.py).
     # Better Stack Errors' error webhook: a new error and its resolve.
     "betterstack/error-new.json": ("bef94297105489eafcc3c32bf2223d06",),
@@ -357,6 +359,10 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "librato/triggered.json": ("cf52fa204eb25cdddfdf6d9fce65c477",),
     "librato/cleared.json": ("cf52fa204eb25cdddfdf6d9fce65c477",),
     "librato/test.json": (),
+    # Site24x7: a monitor's DOWN and its UP share one; a trouble threshold of another is its own.
+    "site24x7/down.json": ("4057520eb479d81b2c4c80fc24b32cfd",),
+    "site24x7/up.json": ("4057520eb479d81b2c4c80fc24b32cfd",),
+    "site24x7/trouble.json": ("3539852e0eba6b373af51513becb63ec",),
     # A Macie finding imported by Security Hub (ASFF, OCSF) is the incident of Macie's own event.
     "eventbridge/securityhub-macie-finding.json": ("7d965c713faf65ca4bb678ebdb1bc6a7",),
     "eventbridge/securityhub-v2-macie-finding.json": ("7d965c713faf65ca4bb678ebdb1bc6a7",),

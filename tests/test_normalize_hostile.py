@@ -66,6 +66,7 @@ REPRESENTATIVES = [
     "eventbridge/guardduty-finding.json",
     "eventbridge/securityhub-findings.json",
     "eventbridge/ecs-task-stopped.json",
+    "site24x7/down.json",
 ]
 HOSTILE_VALUES: list[Any] = [None, -1.5, True, "", ["x"], {"k": "v"}, "\u202e\x00"]
 
@@ -397,6 +398,9 @@ NOT_DISPLAY: dict[str, set[str]] = {
     # The alert's id keys it, its clear resolves it, a user's test is skipped; the alert object
     # and its trigger time make the format known.
     "librato": {"alert", "alert.id", "trigger_time", "clear", "triggered_by_user_test"},
+    # The monitor's id keys it (else the id in its dashboard link); its status gives its state;
+    # its name, status and id or link make the format known.
+    "site24x7": {"MONITOR_ID", "MONITOR_DASHBOARD_LINK", "STATUS", "MONITORNAME"},
     "aws-notice": {
         "Event Source", "Event ID", "Source ID", "Source ARN", "Service", "Event",
         "AutoScalingGroupARN", "ElastiCache:SnapshotFailed", "MemoryDB:ClusterProvisioningFailed",

@@ -51,6 +51,7 @@ SAMPLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "pingdom-http-down.json": ("pingdom", ("043c5dad0e12cd2f1a1840b2a9f2e877",)),
     "pingdom-http-up.json": ("pingdom", ("043c5dad0e12cd2f1a1840b2a9f2e877",)),
     "rollbar-deploy.json": ("rollbar", ()),
+    "rollbar-test.json": ("rollbar", ()),
     "rollbar-new-item.json": ("rollbar", ("dc45bc6cebbd249bff774e11cd7d1d95",)),
     "rollbar-occurrence.json": ("rollbar", ("d1deb278c88f51b9dd0079905e40a731",)),
     "rollbar-resolved-item.json": ("rollbar", ("d1deb278c88f51b9dd0079905e40a731",)),
@@ -109,6 +110,7 @@ def test_every_tool_sample_is_listed() -> None:
     ("name", "reason"),
     [
         ("rollbar-deploy.json", "no_state_change"),
+        ("rollbar-test.json", "test_notification"),
         ("bugsnag-comment.json", "no_state_change"),
         ("dynatrace-test.json", "test_notification"),
         ("honeycomb-test.json", "test_notification"),

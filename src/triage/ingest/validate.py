@@ -63,14 +63,14 @@ ACCEPTED_FORMATS: dict[str, frozenset[str]] = {
     # Azure Monitor, Google Cloud Monitoring, Uptime Kuma, Splunk, Rollbar, Honeybadger,
     # Bugsnag, Pingdom, Dynatrace,
     # Honeycomb, Grafana OnCall, StatusCake, Better Stack, UptimeRobot, Checkly, Raygun,
-    # Statuspage, Kapacitor, Freshping, Graylog, Librato and AppOptics) post here too.
+    # Statuspage, Kapacitor, Freshping, Graylog, Librato and AppOptics, Site24x7) post here too.
     "generic": frozenset(
         {"generic", "sentry-plugin", "sentry-service-hook", "datadog", "opsgenie"}
         | {"pagerduty"}
         | {"newrelic", "newrelic-legacy", "azure", "gcp", "uptimekuma", "splunk"}
         | {"rollbar", "honeybadger", "bugsnag", "pingdom", "dynatrace", "honeycomb"}
         | {"grafana-oncall", "statuscake", "betterstack", "uptimerobot", "checkly", "raygun"}
-        | {"statuspage", "kapacitor", "freshping", "graylog", "librato"}
+        | {"statuspage", "kapacitor", "freshping", "graylog", "librato", "site24x7"}
     ),
     "threshold": frozenset({"threshold"}),
 }
