@@ -29,6 +29,7 @@ from factories import alert as factory_alert
 from factories import view
 from memory_store import MemoryStore
 from recording_pipeline import POLICY, Sink, Summariser
+from triage.app import deployment_warnings
 from triage.errors import SinkUnavailableError, StoreUnavailableError
 from triage.incidents.ledger import Ledger
 from triage.incidents.lifecycle import Incident
@@ -106,20 +107,25 @@ def test_a_backend_timeout_past_the_message_timeout_is_named_at_start_up(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A backend request may take three times TRIAGE_BACKEND_TIMEOUT_S (connect, send and
-    read are each timed alone): when that reaches TRIAGE_MESSAGE_TIMEOUT_S, the sink's start
-    names both in one warning; the defaults (10 s, 120 s) say nothing."""
+    read are each timed alone): when that reaches TRIAGE_MESSAGE_TIMEOUT_S, start-up (and
+    `triage check`) names both in one warning; the defaults (10 s, 120 s) say nothing."""
     assert backend_timeout_problem(Settings()) is None
     slow = Settings(backend_timeout_s=45, message_timeout_s=120, effect_lease_s=150)
     problem = backend_timeout_problem(slow)
     assert problem is not None
     assert "TRIAGE_BACKEND_TIMEOUT_S (45)" in problem
     assert "TRIAGE_MESSAGE_TIMEOUT_S (120)" in problem
-    monkeypatch.setenv("BACKEND_TOKEN", TOKEN)
-    with structlog.testing.capture_logs() as logs:
-        BackendSink(slow, BackendToken(slow))
-        BackendSink(Settings(), BackendToken(Settings()))
-    [line] = [e for e in logs if e["event"] == "config.backend_timeout_past_message"]
-    assert line["log_level"] == "warning" and line["detail"] == problem
+    warned = deployment_warnings(slow, ["backend"], {})
+    assert ("config.backend_timeout_past_message", problem) in warned
+    assert all(
+        e != "config.backend_timeout_past_message"
+        for e, _ in deployment_warnings(Settings(), ["backend"], {})
+    )
+    # Without the backend among the sinks, its timeout is nobody's concern.
+    assert all(
+        e != "config.backend_timeout_past_message"
+        for e, _ in deployment_warnings(slow, ["slack"], {})
+    )
 
 
 # --- A claim given back after its finishing write went unanswered -----------------------------

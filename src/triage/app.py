@@ -38,7 +38,7 @@ from triage.ratelimit import Budgets
 from triage.redact import Redactor, hold
 from triage.routes import KNOWN_SOURCES, Router, load_router, require_github_repository
 from triage.secrets import BackendToken
-from triage.settings import Settings, short_intervals
+from triage.settings import Settings, backend_timeout_problem, short_intervals
 from triage.sinks.backend import BackendSink
 from triage.sinks.base import Sink
 from triage.sinks.guard import Backpressure, GuardedSink
@@ -369,7 +369,8 @@ def deployment_warnings(
     """(event, detail) for each setting that works but is most likely wrong where the daemon
     runs: a development default left in place, a store the replicas cannot share, an API
     token for endpoints that are turned off, a polling interval under a second, or GitHub
-    issue links taken from GitHub's answers behind a proxy."""
+    issue links taken from GitHub's answers behind a proxy, or a backend request that can
+    outlast the message's own time limit."""
     found = []
     if "backend" in sinks and "backend_base_url" not in settings.model_fields_set:
         found.append(
@@ -398,6 +399,8 @@ def deployment_warnings(
     found += [("config.short_interval", detail) for detail in short_intervals(settings)]
     links = github_links_from_answers(settings) if "github" in sinks else None
     found += [("config.github_links_from_answers", links)] if links else []
+    timeout = backend_timeout_problem(settings) if "backend" in sinks else None
+    found += [("config.backend_timeout_past_message", timeout)] if timeout else []
     return found
 
 

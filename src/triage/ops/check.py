@@ -240,6 +240,7 @@ _WARNING_CHECKS = {
     "config.api_without_port": "api",
     "config.short_interval": "interval",
     "config.github_links_from_answers": "github",
+    "config.backend_timeout_past_message": "backend",
 }
 
 

@@ -131,7 +131,7 @@ from triage.metrics import Metrics
 from triage.models import EffectKind
 from triage.redact import redact
 from triage.secrets import TokenSource
-from triage.settings import Settings, backend_timeout_problem, base_url_problem
+from triage.settings import Settings, base_url_problem
 from triage.sinks.aio import AiohttpTransport, AnswerUnread, ReusedConnectionDropped
 from triage.sinks.base import Applied, Effect, NotSent, ProbeCantTell
 from triage.sinks.http import (
@@ -230,9 +230,6 @@ class BackendSink:
         if problem is not None:
             raise ConfigError(f"BACKEND_BASE_URL {problem}")
         self.base_url = settings.backend_base_url.rstrip("/")
-        timeout_problem = backend_timeout_problem(settings)
-        if timeout_problem is not None:  # built once, at start-up: said once
-            log.warning("config.backend_timeout_past_message", detail=timeout_problem)
         self.create_route = _rooted(settings.backend_service_route) or "/"
         self.update_route = _rooted(settings.backend_update_route)
         self.resolve_route = _rooted(settings.backend_resolve_route)
