@@ -1,8 +1,10 @@
-"""Claims of the README's Configuration table that no other test pinned (helper 449's audit):
-where `triage health` probes, and `triage ingest` refusing one port for both of its listeners."""
+"""Claims of the README that no other test pinned (helper 449's audit): where `triage health`
+probes, `triage ingest` refusing one port for both of its listeners, and the advice given when
+a silence's pattern is on a secret-named label."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import subprocess
@@ -10,6 +12,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import ExitStack
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -120,3 +123,37 @@ def test_ingest_refuses_one_port_for_webhooks_and_the_health_endpoints(
     assert said[0].startswith(
         f"triage: config: TRIAGE_HTTP_PORT and TRIAGE_INGEST_PORT are both {port}"
     )
+
+
+async def _create_store() -> None:
+    """The SQLite store a daemon's first run creates (the operator commands need it)."""
+    from triage.app import open_configured_store
+    from triage.aws import Aws
+    from triage.settings import load_settings
+
+    aws = Aws(load_settings())
+    store = await open_configured_store(load_settings(), aws)
+    await store.aclose()
+    await aws.aclose()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the refusal's advice is redacted on its way out: 'db_password= for alerts without' "
+    "prints as 'db_password= [REDACTED:password] alerts without' (ops/operator.py "
+    "_hidden_pattern_problem)",
+)
+def test_a_pattern_on_a_secret_named_label_is_refused_with_advice_that_reads_whole(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Pins the Silences paragraph: a pattern on a secret-named label is refused, saying to
+    match alerts with the label by `db_password!=` and alerts without it by `db_password=`."""
+    env = {"PATH": "/usr/bin:/bin", "TRIAGE_STORE_URL": f"sqlite:///{tmp_path / 'triage.db'}"}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    asyncio.run(_create_store())
+    args = ("silence", "add", "--match", "db_password=~hunter.*", "--for", "1h")
+    ran = run_in_process(monkeypatch, capsys, *args, "--comment", "c", "--dry-run", env=env)
+    assert ran.returncode == 2
+    assert "hunter" not in ran.stderr
+    assert "db_password!= for alerts with one, db_password= for alerts without" in ran.stderr
