@@ -98,6 +98,8 @@ def _every_part() -> Incident:
         counted_by=("0123456789ab",),
         last_queued_at=T0,
         update_owed_at_s=1.0,
+        priority_was=Priority.MEDIUM,
+        priority_stated=Priority.HIGH,
     )
 
 
@@ -140,6 +142,8 @@ WRONG_TOP: dict[str, object] = {
     "counted_by": "0123456789ab",
     "last_queued_at": 5,
     "update_owed_at_s": "1",
+    "priority_was": 5,
+    "priority_stated": ["high"],
 }
 
 #: (object, field, wrong value) for each field inside an incident's nested objects.

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from triage.incidents.lifecycle import Event, Incident, Pending, Refusal, State, replace_incident
-from triage.models import EffectKind
+from triage.models import EffectKind, Priority
 
 NOW = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
 
@@ -65,6 +65,8 @@ NEW_VALUES: dict[str, object] = {
     "counted_by": ("abc",),
     "last_queued_at": NOW,
     "update_owed_at_s": 1.5e9,
+    "priority_was": Priority.LOW,
+    "priority_stated": Priority.HIGH,
     "unknown": {},
 }
 

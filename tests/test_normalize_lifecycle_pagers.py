@@ -30,7 +30,7 @@ PAGERDUTY = [
     ("incident.annotated", SKIPPED),
     ("incident.delegated", SKIPPED),
     ("incident.escalated", SKIPPED),
-    ("incident.priority_updated", SKIPPED),
+    ("incident.priority_updated", Status.FIRING),  # marked priority_changed
     ("incident.reassigned", SKIPPED),
     ("incident.responder.added", SKIPPED),
     ("incident.responder.replied", SKIPPED),
@@ -50,7 +50,7 @@ OPSGENIE = [
     ("AssignOwnership", SKIPPED),
     ("Escalate", SKIPPED),
     ("Snooze", SKIPPED),
-    ("UpdatePriority", SKIPPED),
+    ("UpdatePriority", Status.FIRING),  # marked priority_changed
 ]
 
 

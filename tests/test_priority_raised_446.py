@@ -10,8 +10,6 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
-
 from factories import T0, alert, view
 from memory_store import MemoryStore
 from test_pipeline import LEASE, POLICY, Clock, FakeSink
@@ -30,11 +28,6 @@ from triage.sinks.backend import _update_body
 from triage.sinks.base import Effect
 from triage.sinks.github import text as github_text
 from triage.view import RedactedAlert
-
-#: What needs /work/notes/helpers/446-outside.patch (the lead applies it, then drops this mark):
-#: the pipeline's events carrying the stated priority, the group's raise, the vendors' priority
-#: changes, the stored `priority_was` and the sinks saying the move.
-NEEDS_PATCH = pytest.mark.xfail(strict=True, reason="needs 446-outside.patch (helper 446)")
 
 
 class StatedSummariser:
@@ -100,7 +93,6 @@ def test_a_repeat_stating_a_higher_priority_is_an_update_carrying_it() -> None:
     assert decision.incident.update_owed_at_s is None
 
 
-@NEEDS_PATCH
 def test_only_the_update_that_moved_the_priority_tells_the_move() -> None:
     """The raise's incident remembers the priority it moved from (its sinks say "raised from
     medium"); a counted repeat keeps that for a redo of the update, and the next effect
@@ -120,7 +112,6 @@ def test_only_the_update_that_moved_the_priority_tells_the_move() -> None:
     assert close.incident is not None and close.incident.priority_was is None
 
 
-@NEEDS_PATCH
 def test_a_record_written_before_priority_was_still_loads() -> None:
     """An incident record without `priority_was` (an older release's) reads as no move."""
     record = json.loads(incident_to_json(ticketed(Priority.HIGH)))
@@ -128,7 +119,6 @@ def test_a_record_written_before_priority_was_still_loads() -> None:
     assert incident_from_json(json.dumps(record)).priority_was is None
 
 
-@NEEDS_PATCH
 def test_a_stored_move_reads_back_as_a_priority() -> None:
     """`priority_was` written reads back as the Priority it was, not as bare text; an
     incident with no move writes no such field (a record an older release reads as before)."""
@@ -149,7 +139,6 @@ def test_a_repeat_stating_a_lower_or_equal_priority_changes_no_ticket() -> None:
         assert decision.incident.ticket.priority is Priority.CRITICAL
 
 
-@NEEDS_PATCH
 def test_a_ticket_set_below_what_its_alerts_stated_is_not_raised_back() -> None:
     """A summary that read a warning (medium) as low, or a person who lowered a critical
     ticket, is not undone by the next repeat at that same level; only a priority past every
@@ -193,7 +182,6 @@ def test_a_persons_priority_change_never_opens_nor_reopens() -> None:
     assert decision.action is Action.IGNORE and decision.incident is None
 
 
-@NEEDS_PATCH
 async def test_a_raise_goes_out_at_once_once_and_stays_in_the_store() -> None:
     """Through the pipeline: medium opens, critical a minute later updates the ticket at once
     at critical, a second critical and a later warning add nothing, and the stored ticket
@@ -210,7 +198,6 @@ async def test_a_raise_goes_out_at_once_once_and_stays_in_the_store() -> None:
     assert stored.ticket.priority is Priority.CRITICAL
 
 
-@NEEDS_PATCH
 async def test_a_severity_going_warning_to_critical_raises_the_ticket() -> None:
     """A source that states only a severity (Zabbix, Nagios, Datadog's Warn -> Triggered):
     warning opens at medium, critical under the same key raises the ticket to critical."""
@@ -220,7 +207,6 @@ async def test_a_severity_going_warning_to_critical_raises_the_ticket() -> None:
     assert r.sink.effects[-1].ticket.priority is Priority.CRITICAL
 
 
-@NEEDS_PATCH
 async def test_a_member_raising_its_priority_raises_its_groups_ticket(tmp_path: Path) -> None:
     """A group's ticket opened at medium; a member firing at critical updates it at once."""
     routes = tmp_path / "routes.toml"
@@ -237,7 +223,6 @@ async def test_a_member_raising_its_priority_raises_its_groups_ticket(tmp_path: 
     assert r.sink.effects[-1].ticket.priority is Priority.CRITICAL
 
 
-@NEEDS_PATCH
 async def test_pagerdutys_priority_updated_moves_the_open_ticket() -> None:
     """PagerDuty's `incident.priority_updated` (once skipped) lowers the open ticket from P1
     to P4 with one update; on no open incident it opens nothing."""
@@ -278,7 +263,6 @@ def moved_update(was: Priority, now: Priority) -> Effect:
     )  # fmt: skip
 
 
-@NEEDS_PATCH
 async def test_the_raises_update_effect_names_the_priority_it_moved_from() -> None:
     """Through the pipeline, the raise's UPDATE tells its sinks the priority it moved from;
     the interval's next update tells no move."""
@@ -290,7 +274,6 @@ async def test_the_raises_update_effect_names_the_priority_it_moved_from() -> No
     assert r.sink.effects[-1].priority_was is None
 
 
-@NEEDS_PATCH
 def test_the_backends_update_carries_the_new_priority_and_says_so() -> None:
     """The backend's update body of a raise carries the ticket's priority, what it was, and a
     note saying the move; other updates keep their body as it was."""
@@ -303,14 +286,12 @@ def test_the_backends_update_carries_the_new_priority_and_says_so() -> None:
     assert "priority" not in plain and "priority_was" not in plain
 
 
-@NEEDS_PATCH
 def test_githubs_update_comment_says_the_move() -> None:
     """GitHub's update comment opens with the move and the new P-number."""
     comment = github_text.update_comment(moved_update(Priority.CRITICAL, Priority.LOW))
     assert comment.startswith("**Priority lowered from critical to low** (P3).")
 
 
-@NEEDS_PATCH
 def test_slacks_thread_hears_of_a_move() -> None:
     """Slack posts no plain update, but a move is one line in the thread."""
     message = slack.follow_up_message(moved_update(Priority.MEDIUM, Priority.CRITICAL))

@@ -228,6 +228,8 @@ class Effects:
             ),
             target=route.target(sink),
             trace_id=sent.trace_id,
+            # The move its update tells (a sink owed an open gets the ticket as it is now).
+            priority_was=work.incident.priority_was if kind is EffectKind.UPDATE else None,
         )
 
     def _route(self, work: Work, view: RedactedAlert, ticket: Ticket) -> Route:

@@ -58,7 +58,7 @@ from triage.routes import Route, Router
 from triage.sinks.base import Sink
 from triage.sqs.inbox import RECEIVED_AT_ATTRIBUTE, Message
 from triage.summarise.base import Summariser
-from triage.summarise.priority import default_priority
+from triage.summarise.priority import default_priority, severity_priority
 from triage.tracing import NO_SPANS, Tracing
 from triage.view import AlertView
 
@@ -108,6 +108,8 @@ class _Event:
         "_title",
         "fingerprint",
         "occurred_at",
+        "priority",
+        "priority_changed",
         "queued_at",
         "redacted",
         "source",
@@ -126,6 +128,10 @@ class _Event:
         self.source = alert.source
         self.status = alert.status
         self.occurred_at = alert.occurred_at
+        #: The priority it states, the source's else its severity's: a repeat above its open
+        #: ticket's raises it (`lifecycle.with_priority_raised`).
+        self.priority = alert.priority or severity_priority(alert.severity)
+        self.priority_changed = alert.priority_changed
         #: When its message was first queued: of two events stamped alike, the later queued
         #: is the newer.
         self.queued_at = queued_at

@@ -80,6 +80,8 @@ _WRITTEN_WHEN_SET = (
     "resolve_after_s",
     "update_owed_at_s",
     "labels_past_cap",
+    "priority_was",
+    "priority_stated",
 )
 
 
@@ -398,6 +400,9 @@ def incident_from_json(text: str) -> Incident:
         data["gone"] = _references("gone", data["gone"], "references")
     if "refused" in data:
         data["refused"] = _refusals(data["refused"])
+    for name in ("priority_was", "priority_stated"):
+        if data.get(name) is not None:
+            data[name] = Priority(data[name])
     data["held"] = data.get("held") or None
     if data["held"]:
         h = _split("held", data["held"], _HELD_KEYS, unknown)
@@ -464,6 +469,8 @@ _INCIDENT_TYPES: Mapping[str, tuple[type, ...]] = {
     "escalate_after_s": _SECONDS,
     "resolve_after_s": _SECONDS,
     "update_owed_at_s": _SECONDS,
+    "priority_was": _OPTIONAL_STR,
+    "priority_stated": _OPTIONAL_STR,
     "ticket": _OBJECT,
     "pending": _OBJECT,
     "group": _OBJECT,

@@ -68,14 +68,17 @@ from triage.incidents.lifecycle import (
     Policy,
     State,
     Trace,
+    changing_priority,
     closing,
     fired_while_close_waits,
+    priority_changed,
     queued_at,
     reopenable,
     reopening,
     replace_incident,
     sending_owed_update,
     tie_status,
+    with_priority_raised,
 )
 from triage.incidents.schedule import gathering_ends
 from triage.incidents.silences import FIELDS, Silence, shown_value
@@ -246,7 +249,20 @@ class _Shown:
 def decide_group(
     stored: Incident | None, event: AlertEvent, now: datetime, policy: Policy, group: GroupKey
 ) -> Decision:
-    """Apply one member event to the group incident (see the module docstring)."""
+    """Apply one member event to the group incident (see the module docstring). A member
+    stating a priority above the group's ticket's raises it at once, as a single incident's
+    repeat does (`with_priority_raised`); a person's change of a member's priority moves the
+    group's ticket (`changing_priority`): it is no event of the member."""
+    if priority_changed(event):
+        return changing_priority(stored, event, now, policy)
+    decision = _decide_member(stored, event, now, policy, group)
+    return with_priority_raised(stored, event, now, decision)
+
+
+def _decide_member(
+    stored: Incident | None, event: AlertEvent, now: datetime, policy: Policy, group: GroupKey
+) -> Decision:
+    """`decide_group` by the module docstring alone, priority aside."""
     firing = event.status is Status.FIRING
     if stored is None or stored.group is None:
         return _new(stored, event, now, group, firing)

@@ -360,6 +360,17 @@ class Incident:
     #: goes out with the next event after that time, or the sweep's (`update_owed_due`). A number rather than a time, so
     #: every store keeps it as it is; None: nothing owed.
     update_owed_at_s: float | None = None
+    #: The priority the ticket had before the update that last moved it (a raise by a source's
+    #: repeat, or a person's change), until the incident's next effect is decided: what that
+    #: update's sinks are told it moved from (`Effect.priority_was`); a redo of the update reads
+    #: it alike. None: the latest effect moved no priority. Written only when set.
+    priority_was: Priority | None = None
+    #: The highest priority the incident's alerts stated since its ticket opened or reopened
+    #: (the source's, else its severity's), None when none stated one: a repeat raises the
+    #: ticket only past it, so a summary that read the alert as one step below its severity
+    #: is not undone by the next repeat at that severity, nor a person's lowering by the next
+    #: repeat at the level they lowered from. Written only when set.
+    priority_stated: Priority | None = None
     #: What this release does not know of the stored record (fields a newer release wrote, at
     #: the top level or inside the ticket, effect, hold, escalation, group or history): kept
     #: as read and written back unchanged by `codec.py`, never read here. Empty for an
@@ -747,19 +758,50 @@ def with_priority_raised(
     churn the ticket, and the ticket stays at the highest its alerts stated. Only a repeat
     (counted, or the interval's update) of an incident with a ticket is raised: an open, a
     reopen or a close says its own priority, and before its ticket the summary decides it.
-    Also read for a group's member (`groups.decide_group`): it raises the group's ticket."""
+    Also read for a group's member (`groups.decide_group`): it raises the group's ticket.
+    A raise must also pass what the incident's alerts stated before (`priority_stated`, kept
+    from its open or reopen on), so a ticket a summary or a person set below that stays."""
+    if decision.action in (Action.OPEN, Action.REOPEN) and alert.status is Status.FIRING:
+        return _stated_at_open(decision, stated_priority(alert))
     if stored is None or decision.action not in (Action.COUNT, Action.UPDATE):
-        return decision
+        return _move_told(decision)
     if alert.status is not Status.FIRING:
-        return decision
-    incident = decision.incident or replace_incident(stored, applied_at=now)
-    ticket = incident.ticket
+        return _move_told(decision)
+    # Judged on what is decided, else on what is stored (a repeat counted without a write):
+    # a copy is made only for a raise, not for every repeat of a storm.
+    seen = decision.incident or stored
+    ticket = seen.ticket
     raised = stated_priority(alert)
-    if incident.state is not State.OPEN or ticket is None or raised is None:
+    if seen.state is not State.OPEN or ticket is None or raised is None:
+        return _move_told(decision)
+    floor = seen.priority_stated
+    if raised.rank >= ticket.priority.rank or (floor is not None and raised.rank >= floor.rank):
+        return _move_told(decision)
+    incident = decision.incident or replace_incident(stored, applied_at=now)
+    return _updated_to(replace_incident(incident, priority_stated=raised), ticket, raised, now)
+
+
+def _stated_at_open(decision: Decision, stated: Priority | None) -> Decision:
+    """An open or reopen `decision`, its incident keeping what its alert stated (the floor a
+    later raise must pass) and no move of an earlier update to tell."""
+    incident = decision.incident
+    if incident is None:
         return decision
-    if raised.rank >= ticket.priority.rank:
+    if incident.priority_stated is stated and incident.priority_was is None:
         return decision
-    return _updated_to(incident, ticket, raised, now)
+    return Decision(
+        decision.action, replace_incident(incident, priority_stated=stated, priority_was=None)
+    )
+
+
+def _move_told(decision: Decision) -> Decision:
+    """`decision`, its incident no longer remembering the priority an earlier update moved
+    from (`Incident.priority_was`) once it has an effect of its own: only the update that
+    moved it tells the move."""
+    incident = decision.incident
+    if incident is None or incident.priority_was is None or decision.action.effect is None:
+        return decision
+    return Decision(decision.action, replace_incident(incident, priority_was=None))
 
 
 def changing_priority(
@@ -788,6 +830,7 @@ def _updated_to(incident: Incident, ticket: Ticket, priority: Priority, now: dat
     updated = replace_incident(
         incident,
         ticket=moved,
+        priority_was=ticket.priority,
         last_update_at=now,
         occurrences_at_update=incident.occurrences,
         update_owed_at_s=None,
@@ -817,6 +860,7 @@ def closing(
         quiet_until=None,
         counted_by=(),
         update_owed_at_s=None,
+        priority_was=None,
     )
     if not _damps(stored, policy):
         return Decision(Action.CLOSE, closed)
@@ -907,6 +951,7 @@ def closed_by_hand(stored: Incident, now: datetime) -> Incident:
         pending=None,
         update_owed_at_s=None,
         reopens=0,
+        priority_was=None,
     )
 
 
@@ -932,6 +977,7 @@ def sending_owed_update(incident: Incident, now: datetime) -> Decision:
         last_update_at=now,
         occurrences_at_update=incident.occurrences,
         update_owed_at_s=None,
+        priority_was=None,
     )
     return Decision(Action.UPDATE, updated)
 
@@ -982,6 +1028,7 @@ def reopening(stored: Incident, seen: Incident, now: datetime, policy: Policy) -
             last_update_at=now,
             occurrences_at_update=occurrences,
             update_owed_at_s=None,
+            priority_was=None,
         ),
     )
 

@@ -28,9 +28,12 @@ States: a Datadog transition (Triggered, Warn, Renotify and their Re- forms fire
 and Null, a recovery from No Data, resolve; No Data changes no ticket), Opsgenie's `action`
 (Create and UnAcknowledge fire, Close and Delete resolve) and PagerDuty's `event_type`
 (incident.triggered, .reopened and .unacknowledged fire, .resolved resolves, a resolve by a
-merge into another incident too: that one has its own ticket, which goes on); every other
-action or event (acknowledged, a note, a new responder …) changes no ticket (Skipped), and
-PagerDuty's test event (pagey.ping) is Skipped as `test_notification`.
+merge into another incident too: that one has its own ticket, which goes on); a person's
+change of the priority (Opsgenie's UpdatePriority, PagerDuty's incident.priority_updated) is
+an alert marked `priority_changed`, firing, which moves an open ticket to the new priority and
+opens nothing (a change without a priority it can read is Skipped); every other action or
+event (acknowledged, a note, a new responder …) changes no ticket (Skipped), and PagerDuty's
+test event (pagey.ping) is Skipped as `test_notification`.
 Priorities P1..P5 are these tools' five-step scale: P1 critical, P2 high, P3 medium, P4 and P5
 low, and so are the numbers 1 to 5, as an integer or as text ("1" is critical here; a generic
 alert's P0..P3 scale, where 1 is high, is another). A stated priority no reader takes is named in a
@@ -456,6 +459,8 @@ def _dd_body(body: Any, status: Any) -> str:
 _OG_FIRING = frozenset({"create", "unacknowledge"})
 #: A deleted alert is gone from Opsgenie: no Close will ever follow it.
 _OG_RESOLVED = frozenset({"close", "delete"})
+#: A person set the alert's priority: its open ticket takes the new one.
+_OG_PRIORITY = "updatepriority"
 
 
 def matches_opsgenie(payload: dict[str, Any]) -> bool:
@@ -469,7 +474,7 @@ def normalize_opsgenie(payload: dict[str, Any]) -> Normalized:
     alert = common.obj(payload.get("alert"), "alert", required=True)
     alert_id = common.ident(alert.get("alertId"), "alert.alertId")
     action = (common.line(payload.get("action"), "action", 64) or "").lower()
-    if action not in _OG_FIRING | _OG_RESOLVED:
+    if action not in _OG_FIRING | _OG_RESOLVED and action != _OG_PRIORITY:
         return quiet(OPSGENIE, f"alert {common.short(alert_id)} action", payload.get("action"))
     alias = common.ident_or_none(alert.get("alias"), "alert.alias")
     tags = [t for t in common.items_or_empty(alert.get("tags")) if isinstance(t, str)]
@@ -490,9 +495,13 @@ def normalize_opsgenie(payload: dict[str, Any]) -> Normalized:
     stated, unread = common.first_priority(
         labels, ("opsgenie alert.priority", alert.get("priority")), scale=FIVE_STEPS
     )
+    changed = action == _OG_PRIORITY
+    if changed and stated is None:
+        return quiet(OPSGENIE, f"alert {common.short(alert_id)} priority", alert.get("priority"))
     parsed = Alert(
         source=OPSGENIE,
-        status=Status.FIRING if action in _OG_FIRING else Status.RESOLVED,
+        status=Status.RESOLVED if action in _OG_RESOLVED else Status.FIRING,
+        priority_changed=changed,
         title=common.first_title(alert.get("message"), alias, f"Opsgenie alert {alert_id}"),
         team=common.word(common.obj_or_empty(alert.get("details")).get("team"), "team"),
         priority=stated,
@@ -526,6 +535,8 @@ def _og_identity(alias: str | None, alert_id: str) -> dict[str, str]:
 #: An incident unacknowledged (its acknowledgement timed out) is triggered and pages again.
 _PD_FIRING = frozenset({"incident.triggered", "incident.reopened", "incident.unacknowledged"})
 _PD_RESOLVED = frozenset({"incident.resolved"})
+#: A person set the incident's priority: its open ticket takes the new one.
+_PD_PRIORITY = "incident.priority_updated"
 #: What a webhook subscription's "Send Test Event" sends (resource type `pagey`).
 _PD_PING = "pagey.ping"
 
@@ -547,7 +558,7 @@ def normalize_pagerduty(payload: dict[str, Any]) -> Normalized:
     if kind == _PD_PING:
         detail = "pagerduty test event (pagey.ping) of a webhook subscription: no ticket change"
         return Normalized((), (Skipped(PAGERDUTY, "test_notification", detail),))
-    if kind not in _PD_FIRING | _PD_RESOLVED:
+    if kind not in _PD_FIRING | _PD_RESOLVED and kind != _PD_PRIORITY:
         return quiet(PAGERDUTY, "event", event.get("event_type"))
     data = common.obj(event.get("data"), "event.data", required=True)
     incident = common.ident(data.get("id"), "event.data.id")
@@ -571,9 +582,13 @@ def normalize_pagerduty(payload: dict[str, Any]) -> Normalized:
         ),
         scale=FIVE_STEPS,
     )
+    changed = kind == _PD_PRIORITY
+    if changed and stated is None:
+        return quiet(PAGERDUTY, "incident.priority_updated priority", data.get("priority"))
     alert = Alert(
         source=PAGERDUTY,
-        status=Status.FIRING if kind in _PD_FIRING else Status.RESOLVED,
+        status=Status.RESOLVED if kind in _PD_RESOLVED else Status.FIRING,
+        priority_changed=changed,
         title=common.first_title(
             data.get("title"), data.get("summary"), f"PagerDuty incident {incident}"
         ),

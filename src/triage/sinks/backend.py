@@ -133,7 +133,7 @@ from triage.redact import redact
 from triage.secrets import TokenSource
 from triage.settings import Settings, base_url_problem
 from triage.sinks.aio import AiohttpTransport, AnswerUnread, ReusedConnectionDropped
-from triage.sinks.base import Applied, Effect, NotSent, ProbeCantTell
+from triage.sinks.base import Applied, Effect, NotSent, ProbeCantTell, priority_moved
 from triage.sinks.http import (
     error_code,
     request_id,
@@ -1089,6 +1089,13 @@ def _update_body(effect: Effect) -> dict[str, Any]:
         body["note"] = (
             f"{effect.new_occurrences} more occurrence(s) since the last update, "
             f"{effect.occurrences} in all"
+        )
+    if effect.priority_was is not None:
+        # The update that moved the priority: the ticket's priority field follows it.
+        body["priority"] = effect.ticket.priority.value
+        body["priority_was"] = effect.priority_was.value
+        body["note"] = (
+            f"{priority_moved(effect.priority_was, effect.ticket.priority)}. " + body["note"]
         )
     return body
 

@@ -22,7 +22,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Protocol
 
-from triage.models import EffectKind, Ticket
+from triage.models import EffectKind, Priority, Ticket
 from triage.view import RedactedAlert
 
 
@@ -70,6 +70,17 @@ class Effect:
     refs: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     #: The W3C trace id of the message that caused the effect (32 hex digits), when traced.
     trace_id: str | None = None
+    #: An UPDATE that moved the ticket's priority (a later alert stated a higher one, or a
+    #: person changed it in PagerDuty or Opsgenie): the priority it had before, `ticket`
+    #: carrying the new one. None for every other effect.
+    priority_was: Priority | None = None
+
+
+def priority_moved(was: Priority, now: Priority) -> str:
+    """What an update that moved the priority says of it, the same in every sink: `Priority
+    raised from medium to critical` (or lowered, by a person's change)."""
+    how = "raised" if now.rank < was.rank else "lowered"
+    return f"Priority {how} from {was.value} to {now.value}"
 
 
 class NotSent(StrEnum):

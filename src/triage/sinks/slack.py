@@ -122,7 +122,7 @@ from triage.models import EffectKind, Priority
 from triage.normalize.graphemes import boundary_before
 from triage.settings import Settings
 from triage.sinks.aio import AiohttpTransport
-from triage.sinks.base import Applied, Effect, NotSent
+from triage.sinks.base import Applied, Effect, NotSent, priority_moved
 from triage.sinks.http import (
     page_body,
     retry_after_of,
@@ -317,7 +317,8 @@ class SlackSink:
         return "slack"
 
     async def apply(self, effect: Effect) -> Applied:
-        if effect.kind is EffectKind.UPDATE:  # every update window: too common for info
+        if effect.kind is EffectKind.UPDATE and effect.priority_was is None:
+            # Every update window: too common for info. One that moved the priority is news.
             return self._skip(
                 effect, "updates are not posted", NotSent.UPDATES_NOT_POSTED, quiet=True
             )
@@ -760,10 +761,14 @@ def _block_texts(blocks: list[dict[str, Any]]) -> list[str]:
 
 
 def follow_up_message(effect: Effect) -> dict[str, Any]:
-    """One short line for REOPEN ("fired again") or CLOSE ("resolved"), with the ticket links."""
+    """One short line for REOPEN ("fired again"), CLOSE ("resolved") or an UPDATE that moved
+    the priority ("Priority raised from medium to critical"), with the ticket links."""
     title = effect.ticket.title
     if effect.kind is EffectKind.CLOSE:
         head, fallback = "\N{WHITE HEAVY CHECK MARK} Resolved", f"Resolved: {title}"
+    elif effect.kind is EffectKind.UPDATE and effect.priority_was is not None:
+        moved = priority_moved(effect.priority_was, effect.ticket.priority)
+        head, fallback = f"{_MARKS[effect.ticket.priority]} {moved}", f"{moved}: {title}"
     else:
         head, fallback = f"{_REOPENED} Fired again", f"Fired again: {title}"
     line = f"{head}: {title}"

@@ -113,7 +113,7 @@ from triage.errors import (
     SinkUnreachableError,
 )
 from triage.metrics import Metrics
-from triage.models import EffectKind
+from triage.models import EffectKind, Priority
 from triage.ratelimit import Budgets, LocalBudgets
 from triage.settings import Settings
 from triage.sinks.aio import AiohttpTransport
@@ -497,6 +497,8 @@ class GitHubSink:
         closed = issue.get("state") == "closed"
         commented = True
         if effect.kind is EffectKind.UPDATE:
+            if effect.priority_was is not None:
+                await self._move_priority(ref, issue, effect.priority_was, effect.ticket.priority)
             commented = await self._comment_once(ref, issue, text.update_comment(effect), effect)
         elif effect.kind is EffectKind.CLOSE:
             # Comment first: a retry after the close finds the comment and does not repeat it.
@@ -837,6 +839,23 @@ class GitHubSink:
                 status=exc.status,
                 reason=exc.detail,
             )
+
+    async def _move_priority(
+        self, ref: IssueRef, issue: dict[str, Any], was: Priority, now: Priority
+    ) -> None:
+        """An update that moved the incident's priority: the issue's `[P2] ` title prefix and
+        `priority:` label follow it. A title a person rewrote without the old prefix is left
+        as it is; a retry finds the new prefix and label, and changes nothing again."""
+        old_prefix = f"[{text.p_number(was)}] "
+        title = issue.get("title")
+        if isinstance(title, str) and title.startswith(old_prefix):
+            moved = f"[{text.p_number(now)}] {title[len(old_prefix) :]}"
+            path = f"/repos/{ref.repository}/issues/{ref.number}"
+            await self._api.call("PATCH", path, json={"title": moved})
+        old_label = f"priority:{text.p_number(was)}"
+        if old_label in label_names(issue):
+            await self._remove_label(ref, old_label)
+        await self._add_labels(ref, [f"priority:{text.p_number(now)}"])
 
     async def _remove_label(self, ref: IssueRef, label: str) -> None:
         """Take `label` off the issue; a 404 (someone took it off since we read the issue, or

@@ -30,7 +30,7 @@ from triage.display import visible
 from triage.models import EffectKind, Priority, Status
 from triage.normalize.common import cut
 from triage.sinks import markdown
-from triage.sinks.base import Effect
+from triage.sinks.base import Effect, priority_moved
 from triage.view import GroupView, draws_nothing, spelled_look_alikes
 
 #: The label every triage issue carries; the marker look-up lists open issues with it.
@@ -366,6 +366,9 @@ def update_comment(effect: Effect) -> str:
         f"**{count} more occurrence{'s' if count != 1 else ''}** since the last update, "
         f"{effect.occurrences} in all (latest at {_when(effect.alert.occurred_at)})."
     )
+    if effect.priority_was is not None:
+        moved = priority_moved(effect.priority_was, effect.ticket.priority)
+        text = f"**{moved}** ({p_number(effect.ticket.priority)}).\n\n{text}"
     if effect.alert.group is not None:
         text += "\n\n" + members_text(effect.alert.group)
     return f"{text}\n\n{effect_marker(effect.idempotency_key)}"
