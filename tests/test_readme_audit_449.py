@@ -177,3 +177,21 @@ def test_the_routes_files_source_list_names_every_source() -> None:
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     assert _routes_source_list(readme) == set(KNOWN_SOURCES)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="AWS_REGION is checked by its shape only: a misspelt direction (eu-wst-1) loads, "
+    "and every AWS call then fails as a network error (settings.py _region_aws_has)",
+)
+def test_a_region_with_a_misspelt_direction_stops_start_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pins the Configuration prose: `AWS_REGION` must be an AWS region's name (without a
+    local endpoint)."""
+    from triage.errors import ConfigError
+    from triage.settings import load_settings
+
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SQS", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_REGION", "eu-wst-1")
+    with pytest.raises(ConfigError, match="AWS_REGION"):
+        load_settings()
