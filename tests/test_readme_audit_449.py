@@ -166,11 +166,6 @@ def _routes_source_list(readme: str) -> set[str]:
     return {word.strip() for word in listed.replace("\n", " ").split(",")}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="README's Routes section lists 24 of the 36 sources a route may name (no graylog, "
-    "statuscake, …): fix the list in README.md, then drop this mark",
-)
 def test_the_routes_files_source_list_names_every_source() -> None:
     """Pins the Routes section's list of the sources a route's `match.source` takes."""
     from triage.routes import KNOWN_SOURCES
