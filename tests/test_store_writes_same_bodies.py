@@ -32,8 +32,10 @@ TICKET = Ticket(title="api is failing", priority=Priority.HIGH, description="d",
 #: member joining inside the update interval writes the update it owes (`update_owed_at_s`)
 #: and its sweep time, and a single incident's repeat inside the update interval writes the
 #: update it owes (`update_owed_at_s`) and its sweep time; and a sink's confirmation that leaves
-#: the effect pending renews its lease (`until`, and its sweep time).
-EXPECTED = "539a02460ab2f7aa"
+#: the effect pending renews its lease (`until`, and its sweep time); and an incident opened
+#: or reopened by a firing keeps the priority its alert stated (`priority_stated`, the floor a
+#: later raise must pass: the digest is the one above when that field is left unset).
+EXPECTED = "fb859c5666838c24"
 
 
 @pytest.fixture(params=["memory", "sqlite"])

@@ -664,6 +664,8 @@ def _decide(stored: Incident | None, alert: AlertEvent, now: datetime, policy: P
             applied_at=now,
             last_queued_at=queued,
             route=alert_route(alert) if firing else None,
+            # The floor a later raise must pass, kept in the open's own copy (`_stated_at_open`).
+            priority_stated=stated_priority(alert) if firing else None,
         )
         return Decision(Action.OPEN if firing else Action.RECORD, new)
 
@@ -730,6 +732,7 @@ def _decide(stored: Incident | None, alert: AlertEvent, now: datetime, policy: P
         applied_at=now,
         last_queued_at=queued,
         route=alert_route(alert),
+        priority_stated=stated_priority(alert),
     )
     return Decision(Action.OPEN, fresh)
 
@@ -762,7 +765,8 @@ def with_priority_raised(
     A raise must also pass what the incident's alerts stated before (`priority_stated`, kept
     from its open or reopen on), so a ticket a summary or a person set below that stays."""
     if decision.action in (Action.OPEN, Action.REOPEN) and alert.status is Status.FIRING:
-        return _stated_at_open(decision, stated_priority(alert))
+        opened = _stated_at_open(decision, stated_priority(alert))
+        return _reopened_higher(opened) if decision.action is Action.REOPEN else opened
     if stored is None or decision.action not in (Action.COUNT, Action.UPDATE):
         return _move_told(decision)
     if alert.status is not Status.FIRING:
@@ -772,8 +776,10 @@ def with_priority_raised(
     seen = decision.incident or stored
     ticket = seen.ticket
     raised = stated_priority(alert)
-    if seen.state is not State.OPEN or ticket is None or raised is None:
+    if seen.state is not State.OPEN or raised is None:
         return _move_told(decision)
+    if ticket is None:
+        return _stated_before_ticket(stored, seen, raised, now, decision)
     floor = seen.priority_stated
     if raised.rank >= ticket.priority.rank or (floor is not None and raised.rank >= floor.rank):
         return _move_told(decision)
@@ -792,6 +798,36 @@ def _stated_at_open(decision: Decision, stated: Priority | None) -> Decision:
     return Decision(
         decision.action, replace_incident(incident, priority_stated=stated, priority_was=None)
     )
+
+
+def _reopened_higher(decision: Decision) -> Decision:
+    """A reopen `decision` whose alert states a priority above the closed ticket's: the
+    reopen carries it, told as a raise (`priority_was`: the ticket's before), as a repeat's
+    raise is; at or below the ticket's, the reopen keeps the ticket as it was (a re-fire at
+    warning must not lower a ticket a critical opened)."""
+    incident = decision.incident
+    stated = incident.priority_stated if incident is not None else None
+    if incident is None or incident.ticket is None or stated is None:
+        return decision
+    if stated.rank >= incident.ticket.priority.rank:
+        return decision
+    moved = incident.ticket.model_copy(update={"priority": stated})
+    raised = replace_incident(incident, ticket=moved, priority_was=incident.ticket.priority)
+    return Decision(decision.action, raised)
+
+
+def _stated_before_ticket(
+    stored: Incident, seen: Incident, raised: Priority, now: datetime, decision: Decision
+) -> Decision:
+    """A repeat stating `raised` of an open incident whose summary is not saved yet (a group
+    still gathering its members, an open in flight): no ticket to update, so the priority is
+    kept as stated (`priority_stated`) if it is the highest yet, and the open carries it
+    (`effects.Effects.carry_out` opens the ticket at it). The decision stays what it was."""
+    floor = seen.priority_stated
+    if floor is not None and raised.rank >= floor.rank:
+        return _move_told(decision)
+    incident = decision.incident or replace_incident(stored, applied_at=now)
+    return Decision(decision.action, replace_incident(incident, priority_stated=raised))
 
 
 def _move_told(decision: Decision) -> Decision:
