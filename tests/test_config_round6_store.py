@@ -83,6 +83,7 @@ def _every_part() -> Incident:
             untracked_ids=frozenset({"u1"}),
             window_s=1.5,
             untracked_times={"u1": Trace(T0, T0)},
+            untracked_bits=b"\x01\x80",
         ),
         team="payments",
         labels={"host": "h1"},
@@ -161,7 +162,9 @@ WRONG_NESTED: list[tuple[str, str, object]] = [
     *[("group", name, value) for name, value in {
         "route": 5, "by": {"ns": 5}, "members": [], "untracked": "1",
         "untracked_ids": "u1", "window_s": "1.5", "untracked_times": [],
+        "untracked_bits": 5,
     }.items()],
+    ("group", "untracked_bits", "not base64!"),
 ]  # fmt: skip
 
 #: Wrong values inside a group's member and a history line, by the position written.

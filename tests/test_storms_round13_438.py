@@ -203,11 +203,6 @@ async def test_a_silence_on_a_groups_first_member_still_holds_its_open_until_ano
     assert c.kinds() == ["open"] and c.summariser.calls == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="groups.py _with_member: past MAX_UNTRACKED_IDS each resend of a member known by "
-    "no id counts it once more, and its resolve takes off one, so the group never closes",
-)
 async def test_a_storm_past_every_member_bound_closes_when_every_member_resolves(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -14,6 +14,8 @@ refuses the record with one line (`StoreNewerError`) and leaves it as it was.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
 import itertools
 import json
@@ -242,7 +244,7 @@ def _group_json(group: Group, unknown: Mapping[str, object]) -> str:
         )
     else:
         members = ",".join(_member_json(fp, m) for fp, m in group.members.items())
-    extra = _untracked_times_json(group.untracked_times)
+    extra = _untracked_times_json(group.untracked_times) + _untracked_bits_json(group)
     kept = _kept_for(unknown, "group", group)
     if kept:
         extra += "," + dump(kept)[1:-1]
@@ -261,6 +263,24 @@ def _untracked_times_json(times: Mapping[str, Trace]) -> str:
         return ""
     entries = ",".join(map(_trace_json, times.items()))
     return f',"untracked_times":{{{entries}}}'
+
+
+def _untracked_bits_json(group: Group) -> str:
+    """`,"untracked_bits":"<base64>"`, the bitmap of the members known past the short ids;
+    "" when there is none. Written only when set, so a group that never passed the ids is
+    written as before, and a release before it keeps the field as one it does not know."""
+    if not group.untracked_bits:
+        return ""
+    return f',"untracked_bits":"{base64.b64encode(group.untracked_bits).decode()}"'
+
+
+def _untracked_bits(raw: str) -> bytes:
+    """The bitmap `_untracked_bits_json` wrote; a value that is not base64 is refused as
+    the record's other fields of the wrong kind are, rather than read as no members."""
+    try:
+        return base64.b64decode(raw, validate=True)
+    except binascii.Error as error:
+        raise ValueError("group.untracked_bits is not base64") from error
 
 
 def _trace_json(item: tuple[str, Trace]) -> str:
@@ -493,6 +513,7 @@ _GROUP_TYPES: Mapping[str, tuple[type, ...]] = {
     "untracked": _WHOLE,
     "window_s": (int, float),
     "untracked_times": (dict,),
+    "untracked_bits": _STR,
 }
 _VIEW_TYPES: Mapping[str, tuple[type, ...]] = {
     "fingerprint": _STR,
@@ -577,7 +598,16 @@ def check_reader(data: Mapping[str, object], what: str) -> None:
 
 _KNOWN = frozenset(_INCIDENT_FIELDS)
 _GROUP_KEYS = frozenset(
-    ("route", "by", "members", "untracked", "untracked_ids", "window_s", "untracked_times")
+    (
+        "route",
+        "by",
+        "members",
+        "untracked",
+        "untracked_ids",
+        "window_s",
+        "untracked_times",
+        "untracked_bits",
+    )
 )
 _TICKET_FIELDS = frozenset(Ticket.model_fields)
 _MEMBER_TAILS = "\0members"
@@ -654,6 +684,7 @@ def _group(g: dict[str, Any], unknown: dict[str, object]) -> Group:
         untracked_ids=frozenset(_strings("group.untracked_ids", g.get("untracked_ids", []))),
         window_s=g.get("window_s", 0.0),
         untracked_times=_untracked_times(g.get("untracked_times", {})),
+        untracked_bits=_untracked_bits(g.get("untracked_bits", "")),
     )
     return _kept("group", group, unknown)
 

@@ -26,8 +26,9 @@ fires (`rejoin_due`); in a closed group, one queued later writes its queue time
 `MAX_MEMBERS` are tracked (listed, and holding the group open while they fire; one resolved
 longest ago makes room for a new one), more are only counted, while they fire: each holds the
 group open as a tracked one does, and its resolve takes it off the count (it is known by a
-short id, `MAX_UNTRACKED_IDS` at most; past them, a resolve of a member the group does not know
-takes one of those known by no id off). The members that are not tracked (counted past them,
+short id, `MAX_UNTRACKED_IDS` at most; past them, by one bit of a bitmap hashed from its
+fingerprint, `HASHED_BITS` long, so a resend of one counts nothing and members sharing a bit
+count once). The members that are not tracked (counted past them,
 resolved, or having made room) keep the same guard by short id (`Group.untracked_times`,
 `MAX_UNTRACKED_TIMES` at most, a resolved one with the oldest event dropped first): a late
 firing older than one's resolve, or a late resolve older than its firing, is ignored.
@@ -52,6 +53,7 @@ incident's.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import itertools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -89,14 +91,24 @@ from triage.view import AlertView
 #: Members tracked per group: a DynamoDB item holds at most 400 KB, and a ticket lists them.
 MAX_MEMBERS = 1000
 #: Members past MAX_MEMBERS are known by a short id (8 hex digits of their fingerprint), up to
-#: this many, so a repeat of one is counted as one member, without a write; past it, each
-#: new event of an untracked member counts once more.
+#: this many, so a repeat of one is counted as one member, without a write; past it, each is
+#: known by one bit of a bitmap (`HASHED_BITS`).
 MAX_UNTRACKED_IDS = 5000
 UNTRACKED_ID_CHARS = 8
+#: Members past MAX_UNTRACKED_IDS are each known by one bit of a bitmap this long
+#: (`Group.untracked_bits`), set by a hash of the member's fingerprint while it fires: a
+#: resend of one finds its bit set and counts nothing (nor writes), and its resolve clears it,
+#: so a storm of any size stays one group that closes when its members resolve. A fixed
+#: bitmap keeps the record bounded (8 KB, 11 KB as stored) however large the storm; members
+#: sharing a bit (of 5,000 hashed members, about 1 in 14 shares one) count once, so the group
+#: may close while one of them still fires, and that member's next resend reopens it, rather
+#: than a count no resolve can bring to zero keeping it open for good.
+HASHED_BITS = 1 << 16
 #: The members that are not tracked (past MAX_MEMBERS, or that made room) whose newest event's
 #: time is kept, by short id, for the order of their events (`Group.untracked_times`): 47
-#: bytes of the record each at most (47 KB), so a group at every bound takes 258 KB with its
-#: titles left out, and the store's 350 KB leave 92 KB for its ticket, labels and history.
+#: bytes of the record each at most (47 KB), so a group at every bound takes 269 KB with its
+#: titles left out (the hashed members' 11 KB included), and the store's 350 KB leave 81 KB
+#: for its ticket, labels and history.
 MAX_UNTRACKED_TIMES = 1000
 #: A member's title as kept and listed.
 MEMBER_TITLE_CHARS = 120
@@ -272,10 +284,13 @@ def _decide_member(
         event.occurred_at, queued_at(event), status=tie_status(event)
     ):
         return Decision(Action.IGNORE, None)  # older than this member's newest event
-    counted = tracked is None and _short(event.fingerprint) in stored.group.untracked_ids
+    counted = tracked is None and (
+        _short(event.fingerprint) in stored.group.untracked_ids
+        or hashed_firing(stored.group, event.fingerprint)
+    )
     if counted and stored.state is State.OPEN:
-        # A member past MAX_MEMBERS, counted firing already: firing again, it is a repeat
-        # as a tracked member's is. Stamped later, its kept time moves on (else a late
+        # A member past MAX_MEMBERS, counted firing already (by its short id, or its bit past
+        # the ids): firing again, it is a repeat as a tracked member's is. Stamped later, its kept time moves on (else a late
         # resolve stamped between the two firings closed the group while it fires); with no
         # time kept (past MAX_UNTRACKED_TIMES), nothing is written. Firing again once the
         # group closed, it reopens it as any does.
@@ -631,8 +646,14 @@ def _with_member(group: Group, event: AlertEvent, known: Member | None) -> Group
     if event.status is not Status.FIRING:
         return _timed(_untracked_resolved(group, None), event)
     if len(group.untracked_ids) >= MAX_UNTRACKED_IDS:
-        # Counted by no id: a time kept for it would read as resolved.
-        return dataclasses.replace(group, untracked=group.untracked + 1)
+        # Known by its bit (not set: `decide_group` takes a member whose bit is set for a
+        # repeat); a time kept for it would read as resolved.
+        hashed = dataclasses.replace(
+            group,
+            untracked=group.untracked + 1,
+            untracked_bits=_with_bit(group, fingerprint, firing=True),
+        )
+        return _untimed(hashed, fingerprint)
     ids = group.untracked_ids | {_short(fingerprint)}
     counted = dataclasses.replace(group, untracked=group.untracked + 1, untracked_ids=ids)
     return _timed(counted, event)
@@ -641,6 +662,50 @@ def _with_member(group: Group, event: AlertEvent, known: Member | None) -> Group
 def _short(fingerprint: str) -> str:
     """The short id a member past the tracked ones is known by."""
     return fingerprint[:UNTRACKED_ID_CHARS]
+
+
+def _bit_of(fingerprint: str) -> int:
+    """The bit of `Group.untracked_bits` member `fingerprint` is known by past the short ids:
+    a hash of its whole fingerprint (a source's own key need not be hex, nor vary early)."""
+    digest = hashlib.blake2b(fingerprint.encode(), digest_size=4).digest()
+    return int.from_bytes(digest) % HASHED_BITS
+
+
+def _live_bits(group: Group) -> bytes:
+    """The bitmap of `group`'s hashed members firing: none while no member past the ids is
+    counted (a close for want of alerts sets the count to 0; bits it left mean nothing)."""
+    if group.untracked <= len(group.untracked_ids):
+        return b""
+    return group.untracked_bits
+
+
+def hashed_firing(group: Group, fingerprint: str) -> bool:
+    """Member `fingerprint` is counted firing in `group` by its bit past the short ids (or
+    another firing member that shares the bit is)."""
+    bits = _live_bits(group)
+    if not bits:
+        return False
+    byte, shift = divmod(_bit_of(fingerprint), 8)
+    return byte < len(bits) and bool(bits[byte] >> shift & 1)
+
+
+def _with_bit(group: Group, fingerprint: str, *, firing: bool) -> bytes:
+    """`group`'s bitmap of hashed members with the bit of `fingerprint` set (`firing`) or
+    cleared; empty when no bit is left set, so a group without hashed members stores none."""
+    bits = bytearray(_live_bits(group).ljust(HASHED_BITS // 8, b"\0"))
+    byte, shift = divmod(_bit_of(fingerprint), 8)
+    if firing:
+        bits[byte] |= 1 << shift
+    else:
+        bits[byte] &= ~(1 << shift) & 0xFF
+    return bytes(bits) if any(bits) else b""
+
+
+def _counted_by_no_id(group: Group) -> int:
+    """Members counted firing by neither short id nor bit: those a release before the bitmap
+    counted past the ids (each resolve of a member the group does not know takes one off)."""
+    hashed = int.from_bytes(_live_bits(group)).bit_count()
+    return max(0, group.untracked - len(group.untracked_ids) - hashed)
 
 
 def _untracked_member(group: Group, fingerprint: str) -> Member | None:
@@ -686,13 +751,16 @@ def _untimed(group: Group, fingerprint: str) -> Group:
 
 def _untracked_resolved(group: Group, fingerprint: str | None) -> Group:
     """`group` with one member past the tracked ones no longer counted firing: the one whose
-    short id `fingerprint` starts with; or, for a resolve of a member the group does not know
-    (`fingerprint` None), one of those counted by no id (past `MAX_UNTRACKED_IDS`), if any.
-    The group is unchanged when neither is counted."""
+    short id `fingerprint` starts with, or whose bit it is known by past the ids; or, for a
+    resolve of a member the group does not know (`fingerprint` None), one of those a release
+    before the bitmap counted by no id, if any. The group is unchanged when none is counted."""
     ids = group.untracked_ids
     if fingerprint is not None and _short(fingerprint) in ids:
         ids = ids - {_short(fingerprint)}
-    elif group.untracked <= len(ids):
+    elif fingerprint is not None and hashed_firing(group, fingerprint):
+        bits = _with_bit(group, fingerprint, firing=False)
+        return dataclasses.replace(group, untracked=group.untracked - 1, untracked_bits=bits)
+    elif not _counted_by_no_id(group):
         return group
     return dataclasses.replace(group, untracked=max(0, group.untracked - 1), untracked_ids=ids)
 

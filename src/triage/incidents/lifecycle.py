@@ -262,6 +262,12 @@ class Group:
     #: (`groups.MAX_UNTRACKED_TIMES` at most): an event of one older than it is ignored, as a
     #: tracked member's is (`Member.newer_than`).
     untracked_times: dict[str, Trace] = field(default_factory=dict)
+    #: Members counted past the ids too (`groups.MAX_UNTRACKED_IDS`), each known by one bit
+    #: of this bitmap, set by a hash of its fingerprint while it fires (`groups.HASHED_BITS`
+    #: bits, empty while none is set): a resend of one finds its bit set and is not counted
+    #: again, its resolve clears it. Members sharing a bit are counted once, so the group may
+    #: close while one of them fires; its next resend reopens it.
+    untracked_bits: bytes = b""
 
     @property
     def firing(self) -> int:
@@ -965,7 +971,7 @@ def with_members_resolved(incident: Incident, now: datetime) -> Incident:
         for fp, m in group.members.items()
     }
     quiet_group = dataclasses.replace(
-        group, members=members, untracked=0, untracked_ids=frozenset()
+        group, members=members, untracked=0, untracked_ids=frozenset(), untracked_bits=b""
     )
     return replace_incident(incident, group=quiet_group)
 

@@ -20,7 +20,8 @@ An alert's own incident is one more place it may fire in while a routes change t
 (or stops grouping it) rolls out: replicas on either routes move it as between groups.
 
 A group tracks `groups.MAX_MEMBERS` members; one past them is known only by its short id
-(counted firing, and its newest event's time): it is a member all the same (`known_member`),
+(counted firing, and its newest event's time), and one past those ids by its bit (counted
+firing): it is a member all the same (`known_member`),
 so its move or its resolve without the group's labels still finds it there.
 """
 
@@ -28,7 +29,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from triage.incidents.groups import UNTRACKED_ID_CHARS, GroupKey
+from triage.incidents.groups import UNTRACKED_ID_CHARS, GroupKey, hashed_firing
 from triage.incidents.lifecycle import FLAP_HOLD, Group, Incident, Member, State
 from triage.incidents.store import Store
 from triage.models import Status
@@ -199,13 +200,14 @@ def known_member(group: Group, fingerprint: str) -> Member | None:
     """Alert `fingerprint` as `group` knows it: tracked, or past the tracked ones (known by
     its short id: firing while counted by it, dated by its kept time), else None. An
     untracked member holds its group open as a tracked one does, so a move or a resolve
-    that looks only at the tracked ones leaves the group open for good."""
+    that looks only at the tracked ones leaves the group open for good. One past the short
+    ids is known firing by its bit (`groups.hashed_firing`), its time unknown."""
     tracked = group.members.get(fingerprint)
     if tracked is not None:
         return tracked
     short = fingerprint[:UNTRACKED_ID_CHARS]
     trace = group.untracked_times.get(short)
-    counted = short in group.untracked_ids
+    counted = short in group.untracked_ids or hashed_firing(group, fingerprint)
     if trace is None and not counted:
         return None
     at = trace.last_event_at if trace is not None else _UNKNOWN_TIME
