@@ -29,7 +29,8 @@ text.
 Titles and label values are one line: C0/C1 control characters and bidi controls (embeddings,
 overrides, isolates U+202A to U+202E, U+2066 to U+2069, marks U+200E/U+200F/U+061C) are removed and all
 whitespace, newlines included, collapses to one space. Descriptions keep newlines and tabs and the
-LRM/RLM marks that mixed-direction prose needs, but lose other controls, embeddings and overrides.
+LRM/RLM marks that mixed-direction prose needs, but lose other controls, embeddings and overrides;
+a control that ends a line (a lone CR, a vertical tab, a form feed, NEL) becomes a newline there.
 CJK, emoji (with their joiners), RTL letters and combining marks pass through untouched.
 A title that shows nothing once displayed (zero-width, Hangul filler, tag, variation-selector or
 blank-glyph characters only: `triage.unseen`) is as missing as a blank one (`showing`); one with
@@ -94,6 +95,11 @@ _BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 _BIDI_MARKS = "\u200e\u200f\u061c"
 _DROP_IN_TEXT = dict.fromkeys(map(ord, _BIDI_CONTROLS))
 _DROP_IN_LINE = dict.fromkeys(map(ord, _BIDI_CONTROLS + _BIDI_MARKS))
+#: The controls that end a line (`str.splitlines` knows each: a lone carriage return, a vertical
+#: tab, a form feed, the file, group and record separators, NEL): a newline in multi-line text,
+#: not nothing, which glued the lines' words ("clear\x0bon its own" read "clearon") for every
+#: check and search. Other controls separate nothing and are dropped (`_strip_controls`).
+_LINE_BREAKS = dict.fromkeys(map(ord, "\r\x0b\x0c\x1c\x1d\x1e\x85"), "\n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +175,8 @@ def _text(value: Any, field: str, limit: int) -> str | None:
     raw = _bounded(scalar(flat(value), field), limit)
     if raw is None:
         return None
-    cleaned = _strip_controls(raw.replace("\r\n", "\n"), keep="\n\t").translate(_DROP_IN_TEXT)
+    broken = raw.replace("\r\n", "\n").translate(_LINE_BREAKS)
+    cleaned = _strip_controls(broken, keep="\n\t").translate(_DROP_IN_TEXT)
     cleaned = cleaned.strip()
     return cut(cleaned, limit, ellipsis=True, whole_words=True) if cleaned else None
 
