@@ -3,6 +3,11 @@ escapes undone, each percent-encoded token decoded and redacted (`_scrub_escaped
 (`_scrub`), the rules again on the undisguised text, each base64 run decoded and redacted
 (`_scrub_base64`); and over a JSON value, whose keys can name a secret. `redact` is
 `DEFAULT.text`: a redactor with no credentials of its own (those `hold` was given still count).
+
+A zero-width character between two words of prose (`its\u200bown`) is written as a space, not
+dropped (`_spaced_separators`): dropped, it glued the words for every check and search. One
+inside a word (`pass\u200bword`, a key, a URL) is still dropped, so the word reads whole; and
+wherever spacing would change what the rules find, every one is dropped as before.
 """
 
 from __future__ import annotations
@@ -157,6 +162,73 @@ _LONG_MEMO_ENTRIES = 4
 _SETTLE_PASSES = 3
 
 
+#: Zero-width characters a writer puts between words: the zero-width space, the word joiner,
+#: the zero-width no-break space (a BOM inside text), the Mongolian vowel separator, and the
+#: zero-width non-joiner and joiner (between letters of a script that joins none, below).
+_ZERO_WIDTH = "\u200b\u2060\ufeff\u180e\u200c\u200d"
+#: A run of them between two letters: the candidates `_spaced_separators` weighs.
+_BETWEEN_LETTERS = re.compile(f"(?<=[^\\W\\d_])[{_ZERO_WIDTH}]++(?=[^\\W\\d_])")
+#: Where a piece of text beside a candidate ends: whitespace or another zero-width character.
+_PIECE_END = re.compile(f"[\\s{_ZERO_WIDTH}]")
+#: Punctuation a word of prose may have outside it ("(its", "own."), stripped before the
+#: piece is read as a word.
+_PROSE_PUNCTUATION = "\"'\u2018\u2019\u201c\u201d([{)]}.,;:!?"
+
+
+def _spaced_letter(ch: str) -> bool:
+    """Whether `ch` is a letter of a script written with spaces between words and no joiner
+    inside them (Latin, Greek, Cyrillic, Armenian and their extensions): there a zero-width
+    character between two letters stands for a gap. In Persian or Devanagari a non-joiner or
+    joiner is part of the word, and Thai or Japanese write no space between words at all."""
+    code = ord(ch)
+    return code < 0x0590 or 0x1D00 <= code <= 0x1FFF or 0x2C60 <= code <= 0x2C7F
+
+
+def _prose_word(piece: str) -> bool:
+    """Whether `piece` (text beside a zero-width character, up to whitespace) is a word of
+    prose: letters of a spaced script only, an apostrophe inside allowed, punctuation around
+    it stripped. Digits, `=`, `/`, `.` inside or `_` make it a name, a key or a URL, which a
+    zero-width character splits to hide (`pass\u200bword=`, `AKIA\u200b…`, `exa\u200bmple.com`)."""
+    if len(piece) > _PIECE_CHARS:
+        return False
+    word = piece.strip(_PROSE_PUNCTUATION).replace("'", "").replace("\u2019", "")
+    return bool(word) and word.isalpha() and all(map(_spaced_letter, word))
+
+
+def _spaced_separators(text: str) -> str:
+    """`text` with each run of zero-width characters between two words of prose
+    (`_prose_word` on both sides) written as a space; `text` itself when it holds none. The
+    caller keeps this only where the rules find the same in it as in the text with every
+    zero-width character dropped (`Redactor._settled`)."""
+    if text.isascii():
+        return text
+    pieces: list[str] = []
+    last = 0
+    for match in _BETWEEN_LETTERS.finditer(text):
+        start, end = match.span()
+        # One character past the longest word read: a piece that fills the window is longer.
+        before = _PIECE_END.split(text[max(last, start - _PIECE_CHARS - 1) : start])[-1]
+        after = _PIECE_END.split(text[end : end + _PIECE_CHARS + 1], maxsplit=1)[0]
+        if _prose_word(before) and _prose_word(after):
+            pieces += (text[last:start], " ")
+            last = end
+    if not pieces:
+        return text
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+#: The longest piece beside a zero-width character read as a word (`_prose_word`): no word of
+#: prose is longer, and a hostile run of letters is not read again at each one.
+_PIECE_CHARS = 64
+
+
+def _same_but_spaces(spaced: str, joined: str) -> bool:
+    """Whether two redactions of a text differ only in spaces: spacing its zero-width
+    characters changed nothing the rules found, so every character of either is the other's."""
+    return spaced == joined or spaced.replace(" ", "") == joined.replace(" ", "")
+
+
 class Redactor:
     """Applies the rules (`rules._RULES`), plus the exact credentials the process holds.
 
@@ -242,6 +314,19 @@ class Redactor:
         return self._settled(redacted, secrets)
 
     def _settled(self, text: str, secrets: tuple[str, ...]) -> str:
+        """`text` redacted until it settles (`_settled_joined`), a zero-width character
+        between two words of prose written as a space (`_spaced_separators`) when the rules
+        then find what they find with it dropped: "its\u200bown" is "its own" for every check
+        and search, while a secret or its name split by one (`pass\u200bword hunter2`) is
+        redacted whole, as dropping it lets the rules read it."""
+        spaced = _spaced_separators(text)
+        joined = self._settled_joined(text, secrets)
+        if spaced is text:
+            return joined
+        apart = self._settled_joined(spaced, secrets)
+        return apart if _same_but_spaces(apart, joined) else joined
+
+    def _settled_joined(self, text: str, secrets: tuple[str, ...]) -> str:
         """`text` redacted until a pass changes nothing (at most `_SETTLE_PASSES` passes): what
         one pass writes can show a later step a secret that step read before it was written
         (an undisguised `&#61;` inside a percent-encoded token), and a text redacted again
