@@ -42,7 +42,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import structlog
 
@@ -397,9 +397,9 @@ class OperatorApi:
     async def incident(self, request: Request) -> Response:
         try:
             query_parameters(request, ())
+            given = path_segment(request, "incident")
         except ValueError as exc:
             return self._refused(400, exc)
-        given = request.path.rpartition("/")[2]
         if not 0 < len(given) <= _FINGERPRINT_CHARS:
             return _error(404, "no such incident")
         try:
@@ -476,9 +476,9 @@ class OperatorApi:
     async def expire_silence(self, request: Request) -> Response:
         try:
             query_parameters(request, ())
+            given = path_segment(request, "silence")
         except ValueError as exc:
             return self._refused(400, exc)
-        given = request.path.rpartition("/")[2]
         now = self.view.clock()
         ended = await self.view.store.end_silence(silence_id(given[:64]), now)
         if ended is None:
@@ -642,6 +642,25 @@ def _refuse_not_utf8(name: str, value: str) -> None:
         f"query parameter {shown[:40]!r}: not UTF-8; percent-encode its text as UTF-8 "
         "(café is caf%C3%A9)"
     )
+
+
+def path_segment(request: Request, names: str) -> str:
+    """The last segment of `request`'s path, the `names` it is (an incident, a silence),
+    percent-decoded once: `/api/v1/incidents/e7f4%20` or `%45%37%46%34` names what `triage
+    incidents show "e7f4 "` finds, where the segment read as sent named none (a 404). Once
+    only: `%2520` is `%20`, as every URL reader takes it. ValueError naming the segment as
+    sent when its escapes are not UTF-8 (`caf%E9`): read with U+FFFD it would name nothing,
+    and "no such incident" would send the operator looking for one that is there."""
+    sent = request.path.rpartition("/")[2]
+    if "%" not in sent:
+        return sent
+    decoded = unquote(sent, errors="surrogateescape")
+    if not is_unicode(decoded):
+        raise ValueError(
+            f"{names} {client_excerpt(sent, 64)!r} in the path: its percent-escapes are not "
+            "UTF-8; percent-encode its text as UTF-8 (café is caf%C3%A9)"
+        )
+    return decoded
 
 
 def every_value(request: Request, name: str) -> list[str]:
