@@ -197,7 +197,13 @@ def _parser() -> argparse.ArgumentParser:
         "health", help="probe the running daemon's /healthz (the container HEALTHCHECK)"
     )
     health.add_argument("--ready", action="store_true", help="probe /readyz instead")
-    health.add_argument("--timeout", type=_seconds, default=3.0, metavar="S")
+    health.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=3.0,
+        metavar="S",
+        help="bound on the whole probe, in seconds (default 3)",
+    )
 
     dlq = sub.add_parser("dlq", help="peek at dead letters, or move them back to the queue")
     dlq.add_argument("action", choices=["peek", "redrive"])

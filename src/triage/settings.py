@@ -884,9 +884,14 @@ class Settings(BaseSettings):
             raise ConfigError(f"missing required setting: {', '.join(missing)}")
 
 
-#: How AWS names its regions in every partition: an area (us, eu, ap, eusc …), one to three
-#: words (gov, iso, south, east …) and a number (us-east-1, us-gov-west-1, eusc-de-east-1).
-_AWS_REGION_NAME = re.compile(r"[a-z]{2,5}(?:-[a-z]+){1,3}-[0-9]{1,2}")
+#: How AWS names its regions in every partition: an area (us, eu, ap, eusc …), at most one
+#: partition or country word (gov, iso, isob, de …), a direction of the compass or `central`,
+#: and a number (us-east-1, us-gov-west-1, ap-southeast-4, eusc-de-east-1). A misspelt
+#: direction (`eu-wst-1`) is no region: botocore would build a host nobody answers.
+_AWS_REGION_NAME = re.compile(
+    r"[a-z]{2,5}(?:-(?:gov|iso[a-z]?|[a-z]{2}))?"
+    r"-(?:central|(?:north|south)(?:east|west)?|east|west)-[0-9]{1,2}"
+)
 
 #: The region in a real SQS queue URL's host: sqs.<region>.amazonaws.com(.cn), the dual-stack
 #: sqs.<region>.api.aws, or the legacy <region>.queue.amazonaws.com.

@@ -852,8 +852,10 @@ def _hidden_pattern_problem(matcher: Matcher) -> str | None:
     if secret_named(name):
         return (
             f"matcher {typed}…: {name} is named as a secret, so alerts show its value (and "
-            "silences match it) as [REDACTED:password], which no pattern tells apart: write "
-            f"{name}!= for alerts with one, {name}= for alerts without"
+            "silences match it) as [REDACTED:password], which no pattern tells apart: for "
+            # Each matcher ends its clause: a word after `db_password=` would be redacted on
+            # the way out as the value it seems to give.
+            f"alerts with one write {name}!=, for alerts without one write {name}="
         )
     if _hidden_by_shape(name):
         return (
