@@ -29,6 +29,7 @@ from triage.models import Alert, EffectKind, Ticket
 from triage.routes import Route
 from triage.settings import KNOWN_SINKS
 from triage.sinks.base import Applied, Effect, NotSent, Sink
+from triage.summarise.priority import severity_priority
 from triage.tracing import current_trace_id
 from triage.view import AlertView, GroupView, MemberView, RedactedAlert, redact_ticket
 
@@ -93,7 +94,7 @@ class Effects:
         summarised = ticket is None
         if ticket is None:
             with p.tracing.span("summarise"):
-                ticket = await p.summariser.summarise(view)
+                ticket = raised_as_stated(await p.summariser.summarise(view), work.incident, view)
         route = self._route(work, view, ticket)
         if summarised:
             await work.save_ticket(ticket, _routing(route, view))
@@ -228,8 +229,9 @@ class Effects:
             ),
             target=route.target(sink),
             trace_id=sent.trace_id,
-            # The move its update tells (a sink owed an open gets the ticket as it is now).
-            priority_was=work.incident.priority_was if kind is EffectKind.UPDATE else None,
+            # The move its update or reopen tells (a sink owed an open gets the ticket as it
+            # is now).
+            priority_was=work.incident.priority_was if kind in _MOVES else None,
         )
 
     def _route(self, work: Work, view: RedactedAlert, ticket: Ticket) -> Route:
@@ -297,6 +299,35 @@ class Effects:
         return todo
 
 
+#: The effects that tell a move of the ticket's priority (`Incident.priority_was`).
+_MOVES = (EffectKind.UPDATE, EffectKind.REOPEN)
+#: Sinks that send a new ticket nothing below a priority of their own (Slack's
+#: TRIAGE_SLACK_MIN_PRIORITY): a raise of the ticket sends each of them the open again, so
+#: an incident that becomes urgent reaches them then (`sinks_for`).
+OPEN_AT_PRIORITY = frozenset({"slack"})
+
+
+def raised_as_stated(ticket: Ticket, incident: Incident, view: RedactedAlert) -> Ticket:
+    """The summary `ticket`, at the priority the incident's alerts stated by the time its
+    open was claimed (`Incident.priority_stated`) when that is above both the summary's and
+    what the summarised alert states itself: a later alert raised it before the ticket was
+    saved (a group still gathering its members), and the open carries that raise rather
+    than an update right after it. A summary that read its own alert lower is kept."""
+    stated = incident.priority_stated
+    own = view.priority or severity_priority(view.severity)
+    if stated is None or stated.rank >= ticket.priority.rank:
+        return ticket
+    if own is not None and stated.rank >= own.rank:
+        return ticket
+    return ticket.model_copy(update={"priority": stated})
+
+
+def raised(incident: Incident) -> bool:
+    """The incident's latest effect raised its ticket's priority (`Incident.priority_was`)."""
+    was, ticket = incident.priority_was, incident.ticket
+    return was is not None and ticket is not None and ticket.priority.rank < was.rank
+
+
 #: Labels kept with an incident (for listing and for silences matched without an alert).
 _KEPT_LABELS = 64
 _KEPT_LABEL_CHARS = 256
@@ -355,10 +386,13 @@ def sinks_for(kind: EffectKind, route: Route, incident: Incident) -> tuple[str, 
     (`Incident.owed`: the message that tried it dead-lettered and dropped, or its redrive
     refused again) is sent an open with the incident's next update or reopen (`kind_for`), so
     it gets the ticket the others have. A close opens nothing there; a sink that sent nothing
-    by its own choice (Slack below its minimum priority) owes nothing and is not asked."""
+    by its own choice (Slack below its minimum priority) owes nothing and is not asked, until
+    an update or reopen raises the ticket's priority: then a sink of the route that opens by
+    priority (`OPEN_AT_PRIORITY`) and holds no ticket is sent the open again, and posts it
+    once it is past its minimum."""
     if kind is EffectKind.OPEN:
         return route.sinks
-    owed = () if kind is EffectKind.CLOSE else incident.owed
+    owed = () if kind is EffectKind.CLOSE else _owed_or_raised(incident, route)
     names = tuple(
         name
         for name in KNOWN_SINKS
@@ -375,9 +409,21 @@ def sinks_for(kind: EffectKind, route: Route, incident: Incident) -> tuple[str, 
 def kind_for(kind: EffectKind, sink: str, incident: Incident) -> EffectKind:
     """What `sink` is sent of the incident's effect `kind`: an open when the sink is owed the
     ticket it refused (`sinks_for` sends it one only with an update or a reopen), else `kind`."""
-    if kind in (EffectKind.UPDATE, EffectKind.REOPEN) and sink in incident.owed:
+    if kind in _MOVES and sink not in incident.refs and sink in _owed_or_raised(incident):
         return EffectKind.OPEN
     return kind
+
+
+def _owed_or_raised(incident: Incident, route: Route | None = None) -> tuple[str, ...]:
+    """The sinks an update or reopen of `incident` sends an open: those owed the ticket they
+    refused (`Incident.owed`), and, when it raised the ticket's priority, those that open by
+    priority (of `route`, when given) and hold no ticket."""
+    owed = incident.owed
+    if not raised(incident):
+        return owed
+    gated = (name for name in OPEN_AT_PRIORITY if name not in incident.refs)
+    more = tuple(name for name in gated if route is None or name in route.sinks)
+    return owed + tuple(name for name in more if name not in owed)
 
 
 def _occurrences(kind: EffectKind, sent: Sent) -> int:

@@ -825,15 +825,24 @@ def _reopened_higher(decision: Decision) -> Decision:
 def _stated_before_ticket(
     stored: Incident, seen: Incident, raised: Priority, now: datetime, decision: Decision
 ) -> Decision:
-    """A repeat stating `raised` of an open incident whose summary is not saved yet (a group
-    still gathering its members, an open in flight): no ticket to update, so the priority is
-    kept as stated (`priority_stated`) if it is the highest yet, and the open carries it
-    (`effects.Effects.carry_out` opens the ticket at it). The decision stays what it was."""
+    """A repeat stating `raised` of an open incident whose summary is not saved yet, above
+    every priority stated so far. While a group gathers its members (its open waits for
+    `not_before`, or a silence holds it), the priority is kept as stated (`priority_stated`)
+    and the open carries it (`effects.raised_as_stated`): the first thing every sink hears is
+    the right priority, and the member is not held up for the window. An open in flight (a
+    worker summarising it now, which read the incident before this write) cannot carry it:
+    the repeat is then an update, which waits for that open as any effect waits for one in
+    progress, and is decided again once the ticket is saved: a raise like any other."""
     floor = seen.priority_stated
     if floor is not None and raised.rank >= floor.rank:
         return _move_told(decision)
     incident = decision.incident or replace_incident(stored, applied_at=now)
-    return Decision(decision.action, replace_incident(incident, priority_stated=raised))
+    stated = replace_incident(incident, priority_stated=raised)
+    pending = stored.pending
+    in_flight = (
+        pending is not None and pending.kind is EffectKind.OPEN and pending.not_before is None
+    )
+    return Decision(Action.UPDATE if in_flight else decision.action, stated)
 
 
 def _move_told(decision: Decision) -> Decision:

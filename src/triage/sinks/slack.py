@@ -5,11 +5,15 @@ Which effects post what:
     OPEN     at or above TRIAGE_SLACK_MIN_PRIORITY: the full message (priority and title, the
              description, steps, alert facts, links, the GitHub issue and backend ticket), and
              "posted" is returned, so the pipeline sends this incident's REOPEN and CLOSE here
-             too; below it nothing is posted and None is returned (and Slack hears no more of it)
-    REOPEN   a short "fired again" line (saying so when the incident is flapping)
+             too; below it nothing is posted and None is returned, and Slack hears no more of
+             it until an update or reopen raises its priority: the pipeline then sends the
+             OPEN again (`effects.OPEN_AT_PRIORITY`), posted once it is past the minimum
+    REOPEN   a short "fired again" line (saying so when the incident is flapping, and the
+             raise when it fired again at a higher priority)
     CLOSE    a short "resolved" line
     UPDATE   skipped (logged at debug): repeat counts are noise in a channel, the ticket has
-             them; flapping, the one thing worth saying, is said by the REOPEN that causes it
+             them; flapping, the one thing worth saying, is said by the REOPEN that causes it;
+             an update that moved the priority is one line ("Priority raised from …")
 
 The webhook is the route's `webhook_url`, else `SLACK_WEBHOOK_URL`. Webhook URLs are credentials:
 logs and errors name only the host. Posts to one webhook are spaced by TRIAGE_SLACK_MIN_INTERVAL_S
@@ -761,8 +765,9 @@ def _block_texts(blocks: list[dict[str, Any]]) -> list[str]:
 
 
 def follow_up_message(effect: Effect) -> dict[str, Any]:
-    """One short line for REOPEN ("fired again"), CLOSE ("resolved") or an UPDATE that moved
-    the priority ("Priority raised from medium to critical"), with the ticket links."""
+    """One short line for REOPEN ("fired again", and the raise when it fired at a higher
+    priority), CLOSE ("resolved") or an UPDATE that moved the priority ("Priority raised from
+    medium to critical"), with the ticket links."""
     title = effect.ticket.title
     if effect.kind is EffectKind.CLOSE:
         head, fallback = "\N{WHITE HEAVY CHECK MARK} Resolved", f"Resolved: {title}"
@@ -775,6 +780,9 @@ def follow_up_message(effect: Effect) -> dict[str, Any]:
     if effect.kind is EffectKind.REOPEN:
         line += f" ({effect.occurrences} occurrences in all"
         line += ", flapping)" if effect.flapping else ")"
+        if effect.priority_was is not None:
+            # A re-fire above the closed ticket's priority reopens it at the new one.
+            line += f" · {priority_moved(effect.priority_was, effect.ticket.priority)}"
     if effect.alert.group is not None:
         line += f" · {_group_text(effect)}"
     # The line holds alert text: plain text, which no `*`, `_` or `~` in it can restyle. The
