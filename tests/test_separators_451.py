@@ -107,6 +107,7 @@ def test_a_joiner_a_script_needs_splits_nothing(word: str) -> None:
             id="split-url",
         ),
         pytest.param("restarted 3\u200btimes", "restarted 3times", id="digit-beside-word"),
+        pytest.param("pay\u200bments", "payments", id="one-name-no-prose"),
     ],
 )
 def test_a_zero_width_character_inside_a_word_is_still_removed(given: str, expected: str) -> None:

@@ -199,8 +199,10 @@ def _spaced_separators(text: str) -> str:
     """`text` with each run of zero-width characters between two words of prose
     (`_prose_word` on both sides) written as a space; `text` itself when it holds none. The
     caller keeps this only where the rules find the same in it as in the text with every
-    zero-width character dropped (`Redactor._settled`)."""
-    if text.isascii():
+    zero-width character dropped (`Redactor._settled`). Text with no whitespace is one name
+    (a team, a label's value, a key), not prose: a zero-width character in it is inside the
+    name, and `team=pay\u200bments` still matches the team `payments` shown."""
+    if text.isascii() or len(text.split(maxsplit=1)) < 2:
         return text
     pieces: list[str] = []
     last = 0
