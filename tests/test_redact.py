@@ -2016,6 +2016,14 @@ CASES = [
         "curl_setopt($c, CURLOPT_PASSWORD, '[REDACTED:password]')",
     ),
     ('var token string = "Xk7pL2mR9tQwE4rT"', 'var token string = "[REDACTED:password]"'),
+    # Round 14 (helper 450)
+    ('api_key "q7Wz2Lk9Xa";', 'api_key "[REDACTED:password]";'),
+    ('SecretString "hunter2x"', 'SecretString "[REDACTED:password]"'),
+    ("STRIPE_KEY=q7Wz2Lk9Xa", "STRIPE_KEY=[REDACTED:password]"),
+    ("PGPASS=hunter2x", "PGPASS=[REDACTED:password]"),
+    ('setAuth("u", "hunter2x")', 'setAuth("u", "[REDACTED:password]")'),
+    ("login ('u', 'hunter2x')", "login ('u', '[REDACTED:password]')"),
+    ("new Sequelize('d', 'u', 'hunter2x')", "new Sequelize('d', 'u', '[REDACTED:password]')"),
 ]
 
 

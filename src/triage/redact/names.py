@@ -346,10 +346,12 @@ _LAST_PART = _by_first_letter(
     # vendor's name (`_ALERTING_VENDORS`: `VICTOROPS_KEY`, `pagerduty.key`).
     rf"key{_after('key', 'nonce[_.-]', 'logged[_.-]in[_.-]', *_VENDOR_BEFORE_KEY)[3:]}(?![A-Za-z])",
 )
-# … and, case-sensitive: sshpass's variable SSHPASS, upper case (`sshpass: command not found`
-# stays); a camel case's short `Pass` (`smtpPass`).
+# … and, case-sensitive: sshpass's variable SSHPASS, libpq's PGPASS and Samba's SMBPASS, upper
+# case (`sshpass: command not found`, `~/.pgpass` stay); a camel case's short `Pass` (`smtpPass`).
 _LAST_PART += (
-    r"|(?-i:P(?:ASS(?<=(?<![A-Za-z0-9])SSHPASS)(?![A-Za-z])|ass(?<=[a-z0-9]Pass)(?![a-z])))"
+    r"|(?-i:P(?:ASS(?:(?<=(?<![A-Za-z0-9])SSHPASS)|(?<=(?<![A-Za-z0-9])SMBPASS)"
+    r"|(?<=(?<![A-Za-z0-9])PGPASS))(?![A-Za-z])"
+    r"|ass(?<=[a-z0-9]Pass)(?![a-z])))"
 )
 #: The end of a name's part: no letter, digit or joiner of another part after it.
 _PART_END = r"(?![A-Za-z0-9]|__|[:.-][A-Za-z0-9]|_[A-Za-z0-9])"

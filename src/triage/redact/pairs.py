@@ -49,6 +49,7 @@ from triage.redact.rule import (
     _random_looking,
     _Rule,
     _rule,
+    _short_key,
     _value_replaced,
     _wrapper_start,
 )
@@ -668,7 +669,8 @@ _VARIABLE_BEFORE = re.compile(r"[$%{][A-Za-z0-9_]{0,64}\Z")
 def _told_secret(match: re.Match[str]) -> str:
     """The value of a secret told in words replaced, if it looks like one (`_told_password`:
     six characters or more, four quoted); after a token's, a secret's or a key's name,
-    random-looking and 16 or more. Else the match unchanged."""
+    random-looking and 16 or more, or a short key random by its shape (`_short_key`: a
+    config's `api_key "q7Wz2Lk9Xa";`). Else the match unchanged."""
     quote_mark = match["q"] or ""
     raw = match["value"]
     value = _unquoted(raw)[1] if quote_mark else raw[: _wrapper_start(raw)].rstrip(".,;")
@@ -684,7 +686,7 @@ def _told_secret(match: re.Match[str]) -> str:
         # file's path, leader dots before a value (`password ......: …`, read above).
         told = False
     elif match["pw"] is None:
-        told = len(value) >= 16 and _random_looking(value)
+        told = (len(value) >= 16 and _random_looking(value)) or _short_key(value)
     else:
         told = _told_password(value, bool(quote_mark), 4 if quote_mark else 6)
     start = match.start()
@@ -1287,8 +1289,9 @@ CHANGED_VALUE_RULES: tuple[
 
 
 #: A key's value, whole: a run of base64's and base64url's characters that no other character
-#: of a name, a path or a time follows (`user:42:profile`, `uploads/a.pdf`, `…T02:14:07Z`).
-_KEY_VALUE = r"[A-Za-z0-9+/=_-]{20,512}+(?![A-Za-z0-9+/=_.:-])"
+#: of a name, a path or a time follows (`user:42:profile`, `uploads/a.pdf`, `…T02:14:07Z`);
+#: from 8 characters, as a vendor's short key is (`_short_key`).
+_KEY_VALUE = r"[A-Za-z0-9+/=_-]{8,512}+(?![A-Za-z0-9+/=_.:-])"
 #: A name whose last word is `key`: after a separator (`ALGOLIA_ADMIN_KEY`, `jwt.key`) or in
 #: camel case (`hmacKey`, `HMACKey`).
 _KEY_NAME = re.compile(r"(?:[A-Za-z0-9][_.-](?:key|KEY|Key)|[A-Za-z0-9]Key)[\"' \t]*\Z")
@@ -1311,12 +1314,14 @@ def key_named_value(name: str, value: object) -> bool:
 
 
 def _key_value(match: re.Match[str]) -> str:
-    """A value after a name ending in `key` replaced if it looks like a key (`_key_shaped`);
-    else the match unchanged."""
+    """A value after a name ending in `key` replaced if it looks like a key (`_key_shaped`), or
+    a short key random by its shape (`_short_key`: `STRIPE_KEY=q7Wz2Lk9Xa`); else the match
+    unchanged."""
     # The name may stand before the match (its rules look behind for it): a public key's name
     # (`PublicKey =`, `VAPID_PUBLIC_KEY=`) is read in the few characters around its start.
     start = match.start()
-    if not _key_shaped(match["value"]) or public_named(
+    value = match["value"]
+    if not (_key_shaped(value) or _short_key(value)) or public_named(
         match.string[max(0, start - 48) : start + 3]
     ):
         return match[0]
@@ -1359,7 +1364,9 @@ TOLD_RULES: tuple[
         # field it reads, and what follows is the command's next argument.
         r"(?P<head>(?=[ptsamr])(?<![A-Za-z0-9](?<!\\[nrt]))(?<!=)"
         r"(?:(?P<pw>pass(?:word|wd|phrase|code)s?|pwd?"
-        r"|requirepass|masterauth)|tokens?|secrets?|(?:api|access|secret|auth)[ _-]?key)"
+        # AWS's `SecretString` (Secrets Manager's value) is the secret whatever it holds.
+        r"|requirepass|masterauth|secret[ _-]?string)|tokens?|secrets?"
+        r"|(?:api|access|secret|auth)[ _-]?key)"
         # "for admin", "for user deploy": only with "is" or ":" after it.
         r"(?:[ \t]{1,3}(?:for|of)[ \t]{1,3}(?:user[ \t]{1,3})?[^\s:]{1,64}+"
         r"(?=[ \t]{1,3}(?:is|was)[ \t]|:))?"

@@ -314,6 +314,13 @@ _CALLS = (
 #: smtp.PlainAuth and CRAMMD5Auth, gomail's NewDialer.
 _AUTH_CALLS = (
     (r"(?:HTTP)?(?:Basic|Digest|Proxy)Auth|auth(?<!\wauth)[ \t]{0,3}=[ \t]{0,3}|\.login", 1),
+    # … a bare `login(user, password)` (a helper imported by its name, a test's fixture) and a
+    # client's `setAuth(user, password)` (`SetAuth` in Go's and C#'s case); Sequelize's `new
+    # Sequelize(database, user, password, options)`. A bare name's bracket follows it at most
+    # a space after, so the rule's needles (`login(`, `login (`) hold it; `\Z` is the name
+    # alone, as `_secret_place` reads it.
+    (r"(?<![\w$.])login(?=[ ]?\(|\Z)|(?<![\w$])[sS]etAuth", 1),
+    (r"(?<![\w$.])Sequelize(?=[ ]?\(|\Z)", 2),
     # .NET's NetworkCredential, also as PowerShell makes one: `[…NetworkCredential]::new(u, pw)`.
     (r"simple_bind(?:_s)?|NetworkCredential(?:\]::new)?|PasswordAuthentication|CRAMMD5Auth", 1),
     (r"UsernamePassword(?:Credentials|AuthenticationToken)", 1),
@@ -1017,6 +1024,8 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
         *("basicauth", "digestauth", "proxyauth", "crammd5auth", "plainauth"),
         *(f"auth{gap}=" for gap in ("", " ", "  ", "   ", "\t")),
         *(".login", "simple_bind", "networkcredential", "passwordauthentication"),
+        # A bare `login` by its bracket: folded, `login` alone is in most sign-in alerts.
+        *("login(", "login (", "setauth", "sequelize(", "sequelize ("),
         "authenticationheadervalue",
         # UsernamePassword… by its `namepassword`: `u` starts no other folded needle.
         *("namepassword", "pymysql", "mysqldb", "getconnection", "newdialer"),

@@ -329,6 +329,25 @@ def _token_like(value: str) -> bool:
     return 3 * words >= sum(map(len, cased))
 
 
+def _short_random(value: str) -> bool:
+    """A value under 16 characters that is random by its shape: letters of both cases and
+    digits, changing case or kind every 2 characters or sooner (`q7Wz2Lk9Xa`: 7 words for
+    10 characters, `_ID_WORD`). A name's words run longer (`Report2024Q1`: 4 for 12)."""
+    return _random_looking(value) and 2 * len(_ID_WORD.findall(value)) >= len(value)
+
+
+#: A short key's characters: 8 to 15 letters and digits, no separator (a path's, a slug's).
+_SHORT_KEY = re.compile(r"[A-Za-z0-9]{8,15}")
+
+
+def _short_key(value: str) -> bool:
+    """A key under 16 characters, as a vendor's short API key or a config's short secret is:
+    8 to 15 letters and digits (`_SHORT_KEY`) random by their shape (`_short_random`). Under
+    a name that says key or secret, where a longer value must be `_key_shaped`; a shorter
+    one (`Ab1`) is too short to tell from a name's piece."""
+    return _SHORT_KEY.fullmatch(value) is not None and _short_random(value)
+
+
 #: 32 hex characters or more: a key in hex (Algolia's, Mapbox's, PagerDuty's), not a short id.
 _KEY_HEX = re.compile(r"[0-9a-fA-F]{32,512}")
 

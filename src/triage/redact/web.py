@@ -22,7 +22,6 @@ from triage.redact.names import (
 from triage.redact.rule import (
     _ASSIGN,
     _END,
-    _ID_WORD,
     _INNER_QUOTE,
     _OPEN_QUOTE,
     _START,
@@ -31,6 +30,7 @@ from triage.redact.rule import (
     _replaced_value,
     _Rule,
     _rule,
+    _short_random,
     _token_like,
     _value_replaced,
 )
@@ -110,13 +110,6 @@ _CREDENTIAL_PARAM_NEEDLES = (
     "verifier=",
     "magic_",
 )
-
-
-def _short_random(value: str) -> bool:
-    """A value under 16 characters that is random by its shape: letters of both cases and
-    digits, changing case or kind every 2 characters or sooner (`q7Wz2Lk9Xa`: 7 words for
-    10 characters, `_ID_WORD`). A name's words run longer (`Report2024Q1`: 4 for 12)."""
-    return _random_looking(value) and 2 * len(_ID_WORD.findall(value)) >= len(value)
 
 
 def _credential_param(match: re.Match[str]) -> str:
