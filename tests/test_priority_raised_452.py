@@ -196,9 +196,6 @@ async def test_a_member_raising_while_its_group_gathers_opens_the_ticket_at_it(
     assert len(r.posts) == 1
 
 
-@pytest.mark.xfail(
-    strict=True, reason="github's reopen comment does not tell the raise (452-github-reopen.patch)"
-)
 def test_githubs_reopen_comment_says_the_raise() -> None:
     """GitHub's reopen comment of a re-fire above the closed ticket's priority says the move
     and the new P-number (its label and title prefix move with it)."""

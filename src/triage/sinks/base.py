@@ -70,9 +70,9 @@ class Effect:
     refs: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     #: The W3C trace id of the message that caused the effect (32 hex digits), when traced.
     trace_id: str | None = None
-    #: An UPDATE that moved the ticket's priority (a later alert stated a higher one, or a
-    #: person changed it in PagerDuty or Opsgenie): the priority it had before, `ticket`
-    #: carrying the new one. None for every other effect.
+    #: An UPDATE or REOPEN that moved the ticket's priority (a later alert, or the re-fire,
+    #: stated a higher one, or a person changed it in PagerDuty or Opsgenie): the priority it
+    #: had before, `ticket` carrying the new one. None for every other effect.
     priority_was: Priority | None = None
 
 

@@ -525,6 +525,8 @@ class GitHubSink:
                 # Counted afresh since the close that ended its flapping (or labelled before
                 # closes removed it): the label would say it flaps when it does not.
                 await self._remove_label(ref, text.FLAPPING_LABEL)
+            if effect.priority_was is not None:
+                await self._move_priority(ref, issue, effect.priority_was, effect.ticket.priority)
             await self._comment_once(ref, issue, text.reopen_comment(effect), effect)
         new_ref = moved_url(ref, issue, self._origin) if moved else None
         if not commented:  # an update is its comment: nothing of it went out

@@ -399,6 +399,9 @@ def reopen_comment(effect: Effect) -> str:
         f"Fired again at {_when(effect.alert.occurred_at)}: "
         f"{markdown.inline(effect.alert.title, 300)}. Reopening."
     )
+    if effect.priority_was is not None:
+        moved = priority_moved(effect.priority_was, effect.ticket.priority)
+        text += f" **{moved}** ({p_number(effect.ticket.priority)})."
     if effect.flapping:
         text += " This alert keeps resolving and firing again (labelled `flapping`)."
     return f"{text}\n\n{effect_marker(effect.idempotency_key)}"
