@@ -257,7 +257,8 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "opsgenie/delete.json": ("1527937062f4fdf46909054300734003",),
     "pagerduty/annotated.json": (),
     "pagerduty/ping.json": (),
-    "pagerduty/priority-updated.json": (),
+    # A person's priority change moves the open ticket: the incident's own key (2026-12-06).
+    "pagerduty/priority-updated.json": ("785edb78660213cc2e566e0643647d4b",),
     # No incident_key: keyed by the incident's id (two open incidents may share a title).
     "pagerduty/resolved.json": ("031311547a95460b541555c5b0568e12",),
     "pagerduty/triggered.json": ("031311547a95460b541555c5b0568e12",),

@@ -349,7 +349,9 @@ NOT_DISPLAY: dict[str, set[str]] = {
     # PagerDuty, New Relic, Dynatrace, Grafana OnCall: what their outages share keys them.
     "pagerduty": {"event", "event.event_type", "event.resource_type", "event.data", "event.data.id",
                   "event.data.service", "event.data.service.id", "event.data.incident_key",
-                  "event.data.title"},
+                  "event.data.title",
+                  # A priority change without a priority to read changes no ticket.
+                  "event.data.priority", "event.data.priority.summary"},
     "newrelic": {"id", "issueUrl", "title", "state", "trigger", "alertPolicyNames",
                  "alertPolicyNames.0", "alertConditionNames", "alertConditionNames.0",
                  "condition_name", "conditionFamilyId", "impactedEntities", "impactedEntities.0"},

@@ -195,7 +195,6 @@ PAIRS = [
 QUIET = [
     ("pagerduty/ping.json", "test_notification"),
     ("pagerduty/annotated.json", "no_state_change"),
-    ("pagerduty/priority-updated.json", "no_state_change"),
     ("opsgenie/addnote.json", "no_state_change"),
     ("newrelic/acknowledged-by-user.json", "no_state_change"),
 ]
