@@ -57,6 +57,7 @@ from triage.ops.api import (
     cookies,
     every_value,
     new_csrf,
+    path_segment,
     query_parameters,
     same_origin,
 )
@@ -178,7 +179,10 @@ class StatusPage:
         if refused is not None:
             # The login returns here: a link from Slack lands on its incident, not on `/`.
             return self._login_form(request, note=refused, back=_return_path(request.path) or "/")
-        given = request.path.rpartition("/")[2]
+        try:
+            given = path_segment(request, "incident")
+        except ValueError as exc:
+            return _html(400, _page("triage: incident", f"<p class=bad>{_text(str(exc))}</p>"))
         if not 0 < len(given) <= _FINGERPRINT_CHARS:
             return _not_found("no such incident")
         try:
