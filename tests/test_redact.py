@@ -2024,6 +2024,10 @@ CASES = [
     ('setAuth("u", "hunter2x")', 'setAuth("u", "[REDACTED:password]")'),
     ("login ('u', 'hunter2x')", "login ('u', '[REDACTED:password]')"),
     ("new Sequelize('d', 'u', 'hunter2x')", "new Sequelize('d', 'u', '[REDACTED:password]')"),
+    (
+        "(item={'key': 'db_password', 'value': 'hunter2x'})",
+        "(item={'key': 'db_password', 'value': '[REDACTED:password]'})",
+    ),
 ]
 
 

@@ -192,3 +192,59 @@ def test_sequelize_password_by_its_place_is_redacted(text: str, expected: str) -
 def test_sequelize_without_a_password_literal_stays(text: str) -> None:
     """No literal at the password's place, or another of Sequelize's functions, stays."""
     assert _text(text) == text
+
+
+# --- probes: a name/value pair as Python prints it (Ansible's loop items) ----------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "ok: [web1] => (item={'key': 'db_password', 'value': 'hunter2x'})",
+            f"ok: [web1] => (item={{'key': 'db_password', 'value': '{P}'}})",
+        ),
+        (
+            "{'Name': 'DB_PASSWORD', 'Type': 'SecureString', 'Value': 'hunter2x'}",
+            f"{{'Name': 'DB_PASSWORD', 'Type': 'SecureString', 'Value': '{P}'}}",
+        ),
+        (
+            "{'value': \"it's-Xk9vQ2mZp7\", 'name': 'API_TOKEN'}",
+            f"{{'value': \"{P}\", 'name': 'API_TOKEN'}}",
+        ),
+    ],
+)
+def test_python_printed_name_value_pair_loses_its_value(text: str, expected: str) -> None:
+    """A name/value dict as Python prints it (single quotes; double where the value holds one)
+    loses the value when the name says secret, as its JSON does."""
+    assert _text(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ok: [web1] => (item={'key': 'db_host', 'value': 'db01'})",
+        "{'name': 'DB_PASSWORD', 'valueFrom': 'arn:aws:ssm:us-east-1:1:parameter/db'}",
+        "changed: [web1] => (item={'name': 'api_token_ttl', 'value': '3600'})",
+    ],
+)
+def test_python_printed_name_value_pair_of_no_secret_stays(text: str) -> None:
+    """A pair whose name says no secret, or that reads its value from a store, stays."""
+    assert _text(text) == text
+
+
+# --- probes: Terraform's plan -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "  + password = (known after apply)",
+        '  + "DB_PASSWORD" = (known after apply)',
+        "      + api_token          = (known after apply)",
+    ],
+)
+def test_terraform_value_known_after_apply_stays(text: str) -> None:
+    """Terraform's `(known after apply)` in a secret's place is its remark, no value: the plan's
+    line stays whole instead of losing the remark's first half."""
+    assert _text(text) == text

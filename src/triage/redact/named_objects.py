@@ -3,6 +3,8 @@ Parameter (`{"Name": "/app/api_key", "Type": "SecureString", "Value": …}`), an
 Kubernetes env entry with `valueFrom` between, a tag or a parameter written value first. Its
 fields are read as `Redactor.value` reads such an object (`names._named_secret`), so the text
 loses what the JSON loses. (The usual order, the value right after its name, is markup's.)
+Python prints such an object as a dict (Ansible's loop items, `(item={'key': 'db_password',
+'value': …})`): its single-quoted fields are read alike.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ from triage.redact.rule import _Rule, _rule
 
 #: One flat object (no object or list inside): its fields, between its braces.
 _FLAT_OBJECT = r"\{(?P<body>[^{}\[\]]{1,4096}+)\}"
-#: A field whose value is a string, raw (`"Name": "…"`) or inside a JSON string
-#: (`\"Name\": \"…\"`, where `\\\"` is a quote inside the value and `\"` ends it).
+#: A field whose value is a string, raw (`"Name": "…"`; as Python prints a dict, `'Name': '…'`,
+#: or `"…"` around a value holding `'`) or inside a JSON string (`\"Name\": \"…\"`, where
+#: `\\\"` is a quote inside the value and `\"` ends it).
 _RAW_FIELD = re.compile(
-    r'"(?P<key>[\w.-]{1,64}+)"[ \t]{0,3}:[ \t]{0,3}"(?P<value>(?:[^"\\]|\\.){0,4096}+)"'
+    r"""(?P<kq>["'])(?P<key>[\w.-]{1,64}+)(?P=kq)[ \t]{0,3}:[ \t]{0,3}"""
+    r"""(?P<vq>["'])(?P<value>(?:(?!(?P=vq))[^\\]|\\.){0,4096}+)(?P=vq)"""
 )
 _ESCAPED_FIELD = re.compile(
     r'\\"(?P<key>[\w.-]{1,64}+)\\"[ \t]{0,3}:[ \t]{0,3}\\"'
@@ -52,4 +56,6 @@ def _object_values(match: re.Match[str]) -> str:
     return "".join((*pieces, body[last:], "}"))
 
 
-NAMED_OBJECT_RULES: tuple[_Rule, ...] = (_rule(_FLAT_OBJECT, _object_values, 'alue"', 'alue\\"'),)
+NAMED_OBJECT_RULES: tuple[_Rule, ...] = (
+    _rule(_FLAT_OBJECT, _object_values, 'alue"', 'alue\\"', "alue'"),
+)

@@ -1126,8 +1126,9 @@ PAIR_RULES: tuple[
         # A value that says something about the secret, not the secret: MySQL's "(using
         # password: YES)", "password: null", an already masked "********".
         rf"""(?!\\?["']?(?:{_STATE_WORDS}|\*{{3,64}})(?![\w*]))"""
-        # Terraform's plan: `password = (sensitive value)`, `(sensitive)`.
-        r"(?!\(sensitive(?: value)?\))"
+        # Terraform's plan: `password = (sensitive value)`, `(sensitive)`, and a value it
+        # learns only when it applies, `(known after apply)`.
+        r"(?!\((?:sensitive(?: value)?|known after apply)\))"
         # kubectl describe's `<set to the key 'token' in secret 'api'>`: a reference, no value.
         r"(?!<set to the key ')"
         # A template's placeholder that holds a quoted literal (`{{ pw | default("hunter2") }}`):
