@@ -242,7 +242,8 @@ LIVES = [
             _sample("sentry/metric-alert-critical.json"),
             _sample("sentry/metric-alert-resolved.json"),
         ],
-        [["open"], ["count"], ["close"]],
+        # Critical after warning raises the open ticket's priority: an update, at once.
+        [["open"], ["update"], ["close"]],
     ),
     Life(
         "sentry: an issue alert's event, then its issue resolved",

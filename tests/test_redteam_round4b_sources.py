@@ -505,7 +505,8 @@ LIVES = [
          _kapacitor("CRITICAL", "WARNING", "2026-11-23T09:02:00Z", 3.1),
          _kapacitor("OK", "CRITICAL", "2026-11-23T09:10:00Z", 64.0),
          _kapacitor("WARNING", "OK", "2026-11-23T09:12:00Z", 11.0), KAPACITOR_TEST],
-        [["open"], ["count"], ["close"], ["reopen"], []],
+        # CRITICAL after WARNING raises the open ticket's priority: an update, at once.
+        [["open"], ["update"], ["close"], ["reopen"], []],
     ),
     Life(
         "zabbix media type: Problem, Updated problem (acknowledged), Resolved in",
