@@ -514,7 +514,13 @@ def _payload_alerts() -> list[Alert]:
 
     alerts: list[Alert] = []
     for path in sorted((Path(__file__).parent / "payloads").glob("*/*.json")):
-        alerts.extend(normalize_body(path.read_text(encoding="utf-8")).alerts)
+        # A person's priority change (PagerDuty's priority_updated) never opens a ticket, so
+        # it is never summarised: only moves the priority of one open already.
+        alerts.extend(
+            a
+            for a in normalize_body(path.read_text(encoding="utf-8")).alerts
+            if not a.priority_changed
+        )
     return alerts
 
 
