@@ -159,7 +159,7 @@ def path_problem(value: str) -> str | None:
     they are (Path would take `file:///etc/x` as file:/etc/x, `~/x` as ./~/x), failing later
     as a missing file under a name no one wrote."""
     if value.lower().startswith("file:"):
-        return "is a file:// URL: give the path alone (/etc/triage/routes.toml)"
+        return "is a file:// URL: give the path alone, without file:// (/etc/triage/x.toml)"
     if value.startswith("~"):
         return "starts with ~, which only a shell expands: give the whole path"
     variable = _SHELL_VARIABLE.search(value)
@@ -732,6 +732,10 @@ class Settings(BaseSettings):
             # A name as long as no sink's is more likely a token pasted on the wrong line.
             named = [name if len(name) <= 20 else f"({len(name)} characters)" for name in unknown]
             meant = did_you_mean(unknown[0], KNOWN_SINKS) if len(unknown) == 1 else ""
+            spaced = [name.split() for name in unknown if len(name.split()) > 1]
+            if spaced and all(word in KNOWN_SINKS for words in spaced for word in words):
+                # `backend github`: sinks written apart by spaces, not commas.
+                meant = f"; separate sinks with commas: {','.join(spaced[0])!r}"
             raise ValueError(
                 f"unknown sink(s) {', '.join(named)}; known: {', '.join(KNOWN_SINKS)}{meant}"
             )
