@@ -416,13 +416,17 @@ def _assembled(events: str) -> Any:
     deltas joined, the last finish reason and usage. Some gateways stream whatever the
     request says (`stream` is not asked for). An event that is not a chunk leaves the text as
     it is, which is then no chat completion; an error event is the answer's error. A stream
-    whose text passes what the summariser reads (`MAX_ANSWER_CHARS`) is not read further."""
+    whose text passes what the summariser reads (`MAX_ANSWER_CHARS`) is not read further. One
+    that ends with neither `[DONE]` nor a finish reason broke off (`_broke_off`)."""
     content: list[str] = []
     refusal: list[str] = []
     finish: object = None
     usage: object = None
     chars = 0
+    done = False
     for data in _event_data(events):
+        if data == "[DONE]":
+            done = True
         if not data or data == "[DONE]":
             continue
         try:
@@ -447,8 +451,21 @@ def _assembled(events: str) -> Any:
         if chars > MAX_ANSWER_CHARS:
             # Broken or hostile, like a plain answer that long (`answer_too_large`).
             raise ModelError("answer_too_large", outcome="invalid", provider_fault=True)
+    if not done and finish is None:
+        raise _broke_off()
     message = {"content": "".join(content), "refusal": "".join(refusal) or None}
     return {"choices": [{"message": message, "finish_reason": finish}], "usage": usage}
+
+
+def _broke_off() -> ModelError:
+    """A streamed answer that ended before its end: no chunk said why the model stopped and no
+    `[DONE]` came. A stream sent with `Connection: close` and no length ends where the
+    connection does, so a proxy's idle cut or a worker's crash mid-answer reads as its end;
+    its text is a piece of the model's, not what the model wrote. Retried, as an answer whose
+    body broke off before its Content-Length is (`unreachable`), instead of the piece being
+    judged as the model's JSON (`invalid_json`, never asked again)."""
+    log.info("llm.error", error="the streamed answer broke off before its end")
+    return ModelError("unreachable", outcome="unreachable", retryable=True)
 
 
 def _event_data(events: str) -> Iterator[str]:
