@@ -216,10 +216,22 @@ def parse_filter(
 
 def _team(given: str) -> str:
     """A team as alerts hold it: trimmed, each run of whitespace one space (the normaliser
-    writes every team so). `--team "payments "` (a phone keyboard's autocomplete adds the
-    space, a pasted cell a tab) would otherwise list nothing, read as "no incident of this
-    team". A blank one is left blank, for `Filter` to refuse."""
-    return " ".join(given.split()) or given
+    writes every team so), without the invisible characters no stored team has
+    (`_as_stored`). `--team "payments "` (a phone keyboard's autocomplete adds the space, a
+    pasted cell a tab) would otherwise list nothing, read as "no incident of this team". A
+    blank one is left blank, for `Filter` to refuse."""
+    shown = " ".join(_as_stored(given).split())
+    return shown or (given if not given.strip() else "")
+
+
+def _as_stored(typed: str) -> str:
+    """`typed` without the invisible characters the redactor drops from every text the store
+    keeps (`redact.dropped`: zero-width spaces and joiners, bidi marks). Words copied from a
+    GitHub issue's title or a Slack message hold those triage put there (`#\u200b4`, so
+    GitHub links no issue #4), and a search or team holding one could match no incident."""
+    if typed.isascii():
+        return typed
+    return "".join(ch for ch in typed if not dropped(ch))
 
 
 def _known_source(given: str) -> str:
@@ -260,14 +272,15 @@ def _priorities(given: str) -> frozenset[Priority]:
 
 
 def _search(given: str) -> str:
-    if not given.strip():
+    if not _as_stored(given).strip():
         raise ValueError("search: expected some words of the title (leave it out for all)")
     if len(given) > MAX_SEARCH_CHARS:
         raise ValueError(f"search: at most {MAX_SEARCH_CHARS} characters")
     if not is_unicode(given):
         raise ValueError("search is not valid Unicode (a lone surrogate)")
-    # Titles are stored one line, single-spaced: so is the search, or a pasted one never holds.
-    return folded(" ".join(given.split()))
+    # Titles are stored one line, single-spaced and without invisible characters: so is the
+    # search, or a pasted one never holds.
+    return folded(" ".join(_as_stored(given).split()))
 
 
 def folded(text: str) -> str:

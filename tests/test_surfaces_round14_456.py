@@ -1,0 +1,84 @@
+"""Operator-surface bugs of round 14: words copied from a GitHub issue's title or a Slack
+message (which carry zero-width characters triage wrote to keep `#4` and `@team` from
+linking) find the incident they name in a search or a team filter, on the command line, the
+API and the status page alike."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from test_operator_api import BEARER, serving
+from test_operator_cli import triage
+from test_operator_filters import seed
+from triage.app import open_configured_store
+from triage.aws import Aws
+from triage.incidents import Store
+from triage.settings import load_settings
+from triage.sinks.markdown import title as github_title
+
+
+@pytest.fixture
+async def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Store]:
+    """A SQLite store of eight open incidents (`High 5xx on checkout #1` …, teams payments
+    and search), the one TRIAGE_STORE_URL names."""
+    monkeypatch.setenv("TRIAGE_STORE_URL", f"sqlite:///{tmp_path / 'triage.db'}")
+    monkeypatch.setenv("TRIAGE_LOG_LEVEL", "warning")
+    settings = load_settings()
+    aws = Aws(settings)
+    opened = await open_configured_store(settings, aws)
+    await seed(opened, 8)
+    yield opened
+    await opened.aclose()
+    await aws.aclose()
+
+
+def _numbers(titles: list[str]) -> set[str]:
+    """`#4`: which of the seeded incidents the titles are."""
+    return {re.findall(r"#\d+", title)[0] for title in titles}
+
+
+# --- text copied from GitHub or Slack, with the zero-width characters triage put in it -------
+
+#: "checkout #4" as the GitHub issue's title shows it (a zero-width space after `#`), so
+#: GitHub links no issue #4 of the repository.
+COPIED_FROM_GITHUB = github_title("checkout #4")
+
+
+async def test_a_search_copied_from_a_github_title_finds_its_incident(store: Store) -> None:
+    """`?search=` with words copied from the incident's GitHub issue title (`#` and a
+    zero-width space) lists that incident at the API and on the status page, rather than
+    nothing, which reads as "no such incident open": the store's titles hold no invisible
+    character (the redactor drops them), so one in a search can never be found."""
+    assert "\u200b" in COPIED_FROM_GITHUB
+    async with serving(store) as client:
+        api = await client.get(
+            "/api/v1/incidents", params={"search": COPIED_FROM_GITHUB}, headers=BEARER
+        )
+        page = await client.get("/", params={"search": COPIED_FROM_GITHUB}, headers=BEARER)
+    assert api.status_code == 200, api.text
+    assert _numbers([shown["title"] for shown in api.json()["incidents"]]) == {"#4"}
+    assert page.status_code == 200, page.text
+    assert _numbers(re.findall(r"<b><span dir=auto>([^<]*)</span></b>", page.text)) == {"#4"}
+
+
+async def test_the_command_line_finds_a_search_or_team_holding_a_zero_width_character(
+    store: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`triage incidents list --search "checkout #\\u200b4"` (pasted from GitHub) and
+    `--team "pay\\u200bments"` (pasted from a page that breaks long words with one) list the
+    incidents those words name without the invisible character."""
+    code, listed, err = await asyncio.to_thread(
+        triage, capsys, "incidents", "list", "--search", COPIED_FROM_GITHUB
+    )
+    assert code == 0, err
+    assert _numbers([shown["title"] for shown in listed]) == {"#4"}
+    code, listed, err = await asyncio.to_thread(
+        triage, capsys, "incidents", "list", "--team", "pay\u200bments"
+    )
+    assert code == 0, err
+    assert listed and {shown["team"] for shown in listed} == {"payments"}
