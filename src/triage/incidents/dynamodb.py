@@ -196,6 +196,9 @@ class DynamoDBStore(Store):
                 del self._locks[key]
 
     async def _update_once(self, kind: str, key: str, change: RecordChange[R]) -> R:
+        #: The last write refused by its condition, with what it was to return: its own
+        #: (`_landed`) when the read that follows finds it stored.
+        refused: tuple[Record, R] | None = None
         known, own = self._task_copy(kind, key)
         if known:
             # This task read or wrote the record last (a unit of work's claim, then its ticket,
@@ -206,17 +209,23 @@ class DynamoDBStore(Store):
             tried = _tried_on(change, own)
             if tried is not None:
                 write, result = tried
-                if write is not None and await self._put_if(write, own.version if own else None):
-                    self._remember(kind, key, write)
-                    return result
+                if write is not None:
+                    if await self._put_if(write, own.version if own else None):
+                        self._remember(kind, key, write)
+                        return result
+                    refused = (write, result)
         for attempt in range(self.MAX_CONFLICTS):
             stored = await self._get(kind, key)
+            if refused is not None and _landed(refused[0], stored):
+                self._remember(kind, key, stored)
+                return refused[1]
             write, result = change(stored)
             if write is None:
                 return result
             if await self._put_if(write, stored.version if stored else None):
                 self._remember(kind, key, write)
                 return result
+            refused = (write, result)
             # Another replica wrote first: spread the racers out a little before reading again.
             await asyncio.sleep(random.uniform(0, 0.01 * (attempt + 1)))
         # This record's trouble alone (a hot group, an incident every replica counts): its
@@ -582,6 +591,22 @@ def _answer_date(answer: Any) -> float | None:
         return email.utils.parsedate_to_datetime(date).timestamp()
     except (TypeError, ValueError, IndexError):
         return None
+
+
+def _landed(write: Record, stored: Record | None) -> bool:
+    """Whether the write its condition refused is what the table holds: DynamoDB wrote it but
+    its answer was lost (a 500, a read timeout after the write), and botocore's own retry of
+    the same request found the item at the version that write made. Taken for another
+    replica's write, a confirmation that finished the effect read as a claim lost to someone
+    else (`store.lease_lost`, the ticket never counted), and a repeat's count read as a
+    delivery counted already. Another writer's item never has the same body: each names its
+    owner, message and time."""
+    return (
+        stored is not None
+        and stored.version == write.version
+        and stored.body == write.body
+        and stored.kind == write.kind
+    )
 
 
 def _tried_on(change: RecordChange[R], copy: Record | None) -> tuple[Record | None, R] | None:

@@ -1,0 +1,108 @@
+"""Faults and triage's own signals, round 14 (task 459): each test a fault a replica meets in
+production, proved at the fastest level that shows it.
+
+- A DynamoDB write whose answer was lost (a 500 or a read timeout after the item was written)
+  is sent again by botocore's own retry (standard mode, as the daemon's client is set up);
+  that retry's condition fails on the write it follows, and the store took the
+  ConditionalCheckFailedException for another replica's write. A sink's confirmation that
+  finished the effect then read as "the claim is someone else's": the message failed with
+  `store.lease_lost` though the ticket was made and confirmed, and TicketsCreated never
+  counted it; a repeat's count read back as a delivery already counted (`ignore`), so
+  DuplicatesSuppressed missed it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+import structlog
+
+from fault_proxy import FaultProxy
+from moto_speed import loopback_aws_client
+from recording_pipeline import POLICY, Sink, Summariser
+from triage.aws import _CONFIG
+from triage.incidents.dynamodb import DynamoDBStore, create_table
+from triage.incidents.ledger import Ledger
+from triage.metrics import Metrics
+from triage.models import EffectKind
+from triage.pipeline import Pipeline
+from triage.redact import Redactor
+from triage.sqs.inbox import Message
+
+PUT = "DynamoDB_20120810.PutItem"
+
+
+# --- A write DynamoDB made whose answer was lost, sent again by botocore ----------------------
+
+
+class _AnswerLostProxy(FaultProxy):
+    """Relays every call to moto; told `lose_put_answers(n)`, answers the next `n` PutItems
+    that moto wrote with a 500 (DynamoDB's InternalServerError after the write), so botocore
+    sends each again, as it does after a read timeout."""
+
+    def __init__(self, upstream: str) -> None:
+        super().__init__(upstream)
+        self._answers_to_lose = 0
+
+    def lose_put_answers(self, count: int) -> None:
+        with self._lock:
+            self._answers_to_lose = count
+
+    def _exchange(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        status, reply_headers, reply = super()._exchange(method, path, headers, body)
+        if headers.get("x-amz-target") != PUT or status != 200:
+            return status, reply_headers, reply
+        with self._lock:
+            lose = self._answers_to_lose > 0
+            self._answers_to_lose -= lose
+        if not lose:
+            return status, reply_headers, reply
+        error = {"__type": "com.amazonaws.dynamodb.v20120810#InternalServerError", "message": "x"}
+        return 500, [("Content-Type", "application/x-amz-json-1.0")], json.dumps(error).encode()
+
+
+@pytest.fixture
+async def answer_lost(moto_url: str) -> AsyncIterator[tuple[_AnswerLostProxy, DynamoDBStore]]:
+    """A table on moto, and a store whose client (the daemon's retry settings) goes through a
+    proxy that can lose PutItem answers."""
+    async with loopback_aws_client("dynamodb", endpoint_url=moto_url) as plain:
+        await create_table(plain, "incidents")
+    with _AnswerLostProxy(moto_url) as proxy:
+        async with loopback_aws_client(
+            "dynamodb", endpoint_url=proxy.url, config=_CONFIG
+        ) as client:
+            store = DynamoDBStore(
+                client, "incidents", POLICY, timedelta(minutes=2), timedelta(days=30)
+            )
+            yield proxy, store
+
+
+async def test_a_write_whose_answer_botocore_retried_is_taken_as_written(
+    answer_lost: tuple[_AnswerLostProxy, DynamoDBStore],
+) -> None:
+    """Every write of a new incident (its claim, its summary, the sink's confirmation) and of
+    a repeat's count is written by DynamoDB with its answer lost, and sent again by botocore,
+    whose retry's condition fails on that very write: the store takes its own write as done.
+    The ticket is opened once and counted once in TicketsCreated, the repeat once in
+    DuplicatesSuppressed, and no line says the claim was lost to another worker."""
+    proxy, store = answer_lost
+    sink = Sink()
+    metrics = Metrics()
+    pipeline = Pipeline(
+        Ledger(store), Summariser(), [sink], metrics, redactor=Redactor(), policy=POLICY
+    )
+    body = json.dumps({"title": "disk full on db-1", "dedup_key": "disk-db-1", "team": "ops"})
+    with structlog.testing.capture_logs() as logs:
+        proxy.lose_put_answers(100)
+        await pipeline.process(Message("m-1", body, "rh-1", 1, None))
+        await pipeline.process(Message("m-2", body, "rh-2", 1, None))
+    assert proxy.errors("ConditionalCheckFailedException") >= 4  # every write was sent twice
+    assert [e.kind for e in sink.effects] == [EffectKind.OPEN]
+    assert metrics.total("TicketsCreated") == 1
+    assert metrics.total("DuplicatesSuppressed") == 1
+    assert not [e for e in logs if e["event"] == "store.lease_lost"]
