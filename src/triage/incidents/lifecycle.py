@@ -838,11 +838,30 @@ def _stated_before_ticket(
         return _move_told(decision)
     incident = decision.incident or replace_incident(stored, applied_at=now)
     stated = replace_incident(incident, priority_stated=raised)
-    pending = stored.pending
-    in_flight = (
-        pending is not None and pending.kind is EffectKind.OPEN and pending.not_before is None
-    )
+    in_flight = _open_in_flight(stored, now)
     return Decision(Action.UPDATE if in_flight else decision.action, stated)
+
+
+def _open_in_flight(stored: Incident, now: datetime) -> bool:
+    """`stored`'s open was claimed by a worker that read the incident before this write:
+    every open but a group's first ticket still gathering its members, or gathered and not
+    yet tried by anyone (no delivery holds it, no attempt failed, no sink answered: the
+    worker that claims it reads the incident then). A gathered open claimed since (its
+    summary being written, or its body kept by a failed attempt) is in flight as any other:
+    what it tells its sinks was read, or frozen, before this raise."""
+    # Here, not at the top: both modules import this one.
+    from triage.incidents.claims import alert_of
+    from triage.incidents.schedule import gathering_ends
+
+    pending = stored.pending
+    if pending is None or pending.kind is not EffectKind.OPEN:
+        return False
+    if pending.not_before is None:
+        return True
+    if gathering_ends(stored, now) is not None:
+        return False
+    untried = pending.owner == alert_of(pending.owner) and not pending.attempts
+    return not (untried and not pending.done)
 
 
 def _move_told(decision: Decision) -> Decision:
