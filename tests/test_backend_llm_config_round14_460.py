@@ -6,8 +6,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from factories import alert, view
 from hostile_server import answer, hostile
+from triage.demo.model import ChatServer, Reply, completion
 from triage.metrics import Metrics
 from triage.redact import Redactor
 from triage.settings import Settings
@@ -64,4 +67,37 @@ async def test_a_streamed_answer_cut_before_its_end_is_asked_again() -> None:
         await summariser.aclose()
     assert ticket.title == TICKET["title"]
     assert metrics.counter("LLMCalls", outcome="unreachable") == 1
+    assert metrics.counter("SummarizationFailures") == 0
+
+
+@pytest.mark.parametrize(
+    ("error", "outcome"),
+    [
+        pytest.param(
+            {"message": "The server had an error", "type": "server_error", "code": None},
+            "server_error",
+            id="openai-server-error-type",
+        ),
+        pytest.param({"message": "upstream", "code": "502"}, "server_error", id="code-as-text"),
+        pytest.param(
+            {"message": "Rate limit reached", "type": "requests", "code": "rate_limit_exceeded"},
+            "rate_limited",
+            id="openai-rate-limit-code",
+        ),
+        pytest.param({"message": "slow down", "code": "429"}, "rate_limited", id="429-as-text"),
+    ],
+)
+async def test_an_error_in_a_200_named_in_words_or_text_is_retried(
+    error: dict[str, Any], outcome: str
+) -> None:
+    """A 200 whose `error` names a 5xx or 429 as text ("502") or in OpenAI's words
+    (`server_error`, `rate_limit_exceeded`) is retried as that status is, not a bad_response."""
+    metrics = Metrics()
+    with ChatServer() as chat:
+        chat.then(Reply(200, {"error": error}), completion(json.dumps(TICKET)))
+        summariser = summariser_for(chat.url, metrics)
+        ticket = await summariser.summarise(view(alert()))
+        await summariser.aclose()
+    assert ticket.title == TICKET["title"]
+    assert metrics.counter("LLMCalls", outcome=outcome) == 1
     assert metrics.counter("SummarizationFailures") == 0

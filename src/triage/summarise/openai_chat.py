@@ -517,14 +517,53 @@ def _text(content: object) -> str | None:
 def _error_in_body(error: dict[str, Any]) -> ModelError:
     """An error sent with a 200 (gateways such as OpenRouter do, when the model behind them
     fails after the answer has begun), acted on as its code would be as a status: a 429 or a
-    5xx is retried; anything else means the gateway is not serving this model."""
-    code = error.get("code")
-    if isinstance(code, int) and not isinstance(code, bool) and (code == 429 or 500 <= code < 600):
-        if code == 429:
-            return ModelError("rate_limited", outcome="rate_limited", retryable=True)
-        return ModelError(f"server_error_{code}", outcome="server_error", retryable=True)
+    5xx is retried; anything else means the gateway is not serving this model. The code is a
+    number (OpenRouter's `502`), the same in a string (LiteLLM's `"502"`), or only OpenAI's
+    words for it (`_BODY_ERROR_WORDS`: its own mid-answer `{"type": "server_error", "code":
+    null}`, a rate limit's `rate_limit_exceeded`)."""
+    status = _status_in_body(error)
+    if status == 429:
+        return ModelError("rate_limited", outcome="rate_limited", retryable=True)
+    if status is not None:
+        return ModelError(f"server_error_{status}", outcome="server_error", retryable=True)
+    if _words_in_body(error) == "server_error":
+        return ModelError("server_error", outcome="server_error", retryable=True)
+    if _words_in_body(error) == "rate_limited":
+        return ModelError("rate_limited", outcome="rate_limited", retryable=True)
     log.info("llm.error", error="the answer is an error", detail=for_log(str(error.get("message"))))
     return ModelError("bad_response", outcome="invalid", provider_fault=True)
+
+
+#: A status as an error object's `code` writes it in a string (LiteLLM's `"502"`).
+_STATUS_TEXT = re.compile(r"[1-5][0-9]{2}")
+
+#: OpenAI's words, as an error object's `type` or `code`, for an error worth another attempt:
+#: what they mean, as a status's kind. (`insufficient_quota` is no wait: not among them.)
+_BODY_ERROR_WORDS = {
+    "server_error": "server_error",
+    "rate_limit_exceeded": "rate_limited",
+    "rate_limit_error": "rate_limited",
+}
+
+
+def _status_in_body(error: dict[str, Any]) -> int | None:
+    """The status an error object's `code` names when it is 429 or a 5xx (a number, or one
+    written in a string), else None."""
+    code = error.get("code")
+    if isinstance(code, str) and _STATUS_TEXT.fullmatch(code.strip()):
+        code = int(code)
+    if not isinstance(code, int) or isinstance(code, bool):
+        return None
+    return code if code == 429 or 500 <= code < 600 else None
+
+
+def _words_in_body(error: dict[str, Any]) -> str | None:
+    """What an error object's `code`, else its `type`, says in OpenAI's words
+    (`_BODY_ERROR_WORDS`), or None."""
+    for word in (error.get("code"), error.get("type")):
+        if isinstance(word, str) and word.strip().lower() in _BODY_ERROR_WORDS:
+            return _BODY_ERROR_WORDS[word.strip().lower()]
+    return None
 
 
 def _count(*values: object) -> bool:
