@@ -1,11 +1,15 @@
 """Operator-surface bugs of round 14: words copied from a GitHub issue's title or a Slack
 message (which carry zero-width characters triage wrote to keep `#4` and `@team` from
 linking) find the incident they name in a search or a team filter, on the command line, the
-API and the status page alike."""
+API and the status page alike; a silence's matcher holding a letter drawn like a Latin one
+inside a Latin word (a Cyrillic a typed on another keyboard layout) is shown with that letter
+as its code, as an invisible one is, so `team=p<U+0430>yments`, which quiets no payments
+alert, does not read as `team=payments` on the status page, the API or the command line."""
 
 from __future__ import annotations
 
 import asyncio
+import html
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -82,3 +86,36 @@ async def test_the_command_line_finds_a_search_or_team_holding_a_zero_width_char
     )
     assert code == 0, err
     assert listed and {shown["team"] for shown in listed} == {"payments"}
+
+
+# --- a silence's matcher with a look-alike letter -----------------------------------------------
+
+#: `payments` typed with a Cyrillic a (U+0430): a silence on it quiets no payments alert.
+LOOK_ALIKE_TEAM = "p\u0430yments"
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [
+        (f"team={LOOK_ALIKE_TEAM}", "team=p<U+0430>yments"),
+        # A word in one script (Russian) is no look-alike of a Latin one: shown as written.
+        ("team=\u043f\u043b\u0430\u0442\u0435\u0436\u0438", None),
+    ],
+)
+async def test_a_silences_look_alike_letter_is_shown_as_its_code(
+    store: Store, typed: str, shown: str | None
+) -> None:
+    """A silence on `team=p\u0430yments` is listed by the API and on the status page with
+    its Cyrillic a written `<U+0430>` (as `<U+200B>` marks a zero-width space), rather than
+    as `team=payments`, which it does not quiet: an operator reading the page would take the
+    payments alerts for silenced while each of them still notifies."""
+    body = {"matchers": [typed], "duration": "1h", "comment": "maintenance"}
+    async with serving(store) as client:
+        added = await client.post("/api/v1/silences", json=body, headers=BEARER)
+        listed = await client.get("/api/v1/silences", headers=BEARER)
+        page = await client.get("/", headers=BEARER)
+    assert added.status_code == 201, added.text
+    expected = shown or typed
+    assert added.json()["matchers"] == [expected]
+    assert [s["matchers"] for s in listed.json()["silences"]] == [[expected]]
+    assert html.escape(expected) in page.text, page.text

@@ -18,7 +18,7 @@ import json
 import re
 import unicodedata
 from collections import ChainMap
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -554,22 +554,24 @@ _WORD = re.compile(r"[^\W\d_]+")
 _LOOK_ALIKE_SCRIPTS = ("CYRILLIC ", "GREEK ", "ARMENIAN ", "CHEROKEE ", "COPTIC ", "LISU ")
 
 
-def spelled_look_alikes(text: str) -> str:
+def spelled_look_alikes(text: str, spell: Callable[[str], str] | None = None) -> str:
     """`text` with each letter drawn like a Latin one, inside a word that also has ASCII
-    letters, written as its code (`p\\u0430y` for `pay` spelled with a Cyrillic a): for a
-    name that must not pass for another (a GitHub label, a team in the terminal). A word in
-    one script (Russian, Greek, fullwidth) stays as written. A Latin letter in another font
+    letters, written as its code (`p\\u0430y` for `pay` spelled with a Cyrillic a; `spell`
+    writes it otherwise, as a silence's matcher shows it: `p<U+0430>y`): for a name that
+    must not pass for another (a GitHub label, a team in the terminal). A word in one script
+    (Russian, Greek, fullwidth) stays as written. A Latin letter in another font
     (`_styled_latin`: the mathematical sans-serif p, U+1D5C9, which GitHub draws as `p`) is
     a Latin letter to every reader: a word holding one is a Latin word, each such letter
     spelled, so `team:` and U+1D5C9 U+1D5BA U+1D5D2 is not drawn as `team:pay`."""
-    return text if text.isascii() else _WORD.sub(_spelled_word, text)
+    if text.isascii():
+        return text
+    return _WORD.sub(lambda word: _spelled_word(word[0], spell or _escaped), text)
 
 
-def _spelled_word(word: re.Match[str]) -> str:
-    letters = word[0]
+def _spelled_word(letters: str, spell: Callable[[str], str]) -> str:
     if letters.isascii() or not any(ch.isascii() or _styled_latin(ch) for ch in letters):
         return letters
-    return "".join(_escaped(ch) if _looks_latin(ch) else ch for ch in letters)
+    return "".join(spell(ch) if _looks_latin(ch) else ch for ch in letters)
 
 
 def _styled_latin(ch: str) -> bool:

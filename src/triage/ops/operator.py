@@ -37,6 +37,7 @@ from triage.normalize.common import line
 from triage.redact import Redactor, dropped, secret_named
 from triage.redact.named_values import named_value_secret
 from triage.settings import did_you_mean
+from triage.view import spelled_look_alikes
 
 #: ASCII digits only (`\d` would take other scripts' digits), at most 7 per unit: enough for a
 #: year in any unit, and a timedelta cannot overflow.
@@ -612,10 +613,16 @@ def incident_json(
 def _marked(matcher: str) -> str:
     """A matcher as it can be shown: each invisible character (which the redactor drops) or
     one a terminal acts on written as `<U+200B>`, so the operator sees why `team=pay<U+200B>ments`
-    (pasted with it) does not match `payments`."""
-    return "".join(
-        f"<U+{ord(ch):04X}>" if dropped(ch) or not ch.isprintable() else ch for ch in matcher
-    )
+    (pasted with it) does not match `payments`; so is a letter drawn like a Latin one inside
+    a Latin word (`view.spelled_look_alikes`: `team=p<U+0430>yments`, a Cyrillic a typed on
+    another keyboard layout), which would read as the `team=payments` it does not quiet."""
+    spelled = spelled_look_alikes(matcher, _code_point)
+    return "".join(_code_point(ch) if dropped(ch) or not ch.isprintable() else ch for ch in spelled)
+
+
+def _code_point(ch: str) -> str:
+    """`ch` written as its code point, as a matcher shows a character it must not hide."""
+    return f"<U+{ord(ch):04X}>"
 
 
 def silence_json(silence: Silence, redactor: Redactor, now: datetime) -> dict[str, Any]:
