@@ -101,3 +101,76 @@ async def test_an_error_in_a_200_named_in_words_or_text_is_retried(
     assert ticket.title == TICKET["title"]
     assert metrics.counter("LLMCalls", outcome=outcome) == 1
     assert metrics.counter("SummarizationFailures") == 0
+
+
+# --- the ticket backend -----------------------------------------------------------------------
+
+from collections.abc import AsyncIterator  # noqa: E402
+from contextlib import asynccontextmanager  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
+
+from triage.models import Alert, EffectKind, Priority, Status, Ticket  # noqa: E402
+from triage.secrets import BackendToken  # noqa: E402
+from triage.sinks.backend import BackendSink  # noqa: E402
+from triage.sinks.base import Effect  # noqa: E402
+
+DISK = Alert(
+    source="generic",
+    status=Status.FIRING,
+    title="orders-db disk full",
+    team="data",
+    priority=Priority.HIGH,
+    occurred_at=datetime(2026, 11, 23, 3, tzinfo=UTC),
+    identity={"dedup_key": "disk"},
+)
+DISK_TICKET = Ticket(title="Disk full", priority=Priority.HIGH, description="df says 100%")
+UPDATE_ROUTE = "/api/service/tickets/{ref}/updates"
+
+
+def effect(kind: EffectKind, ref: str | None, key: str = "fp:2") -> Effect:
+    return Effect(kind, DISK.fingerprint, view(DISK), DISK_TICKET, ref, 3, 1, False, key)
+
+
+@asynccontextmanager
+async def backend_sink(url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[BackendSink]:
+    monkeypatch.setenv("BACKEND_TOKEN", "backend-token-460")
+    settings = Settings(backend_base_url=url, backend_update_route=UPDATE_ROUTE)
+    sink = BackendSink(settings, BackendToken(settings))
+    try:
+        yield sink
+    finally:
+        await sink.aclose()
+
+
+@pytest.mark.parametrize(
+    ("body", "segment"),
+    [
+        pytest.param(b'[{"id": "T-7", "title": "Disk full"}]', "T-7", id="one-row-list"),
+        pytest.param(
+            b'{"import_set": "ISET0010001", "result": [{"sys_id": "9d385017c6112287",'
+            b' "status": "inserted"}]}',
+            "9d385017c6112287",
+            id="servicenow-import-set",
+        ),
+        pytest.param(b'[{"id": "T-7"}, {"id": "T-8"}]', "fp%3A1", id="two-rows-name-none"),
+        pytest.param(
+            b'{"result": [{"sys_id": "9d385017c6112287", "status": "error"}]}',
+            "fp%3A1",
+            id="failed-row-names-none",
+        ),
+    ],
+)
+async def test_a_create_answered_with_one_row_in_a_list_names_that_ticket(
+    body: bytes, segment: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A create answered with a list holding one row (PostgREST's representation, ServiceNow's
+    import set `result`) names the ticket by that row's id, and its update goes to it."""
+    created = answer(201, {"Content-Type": "application/json"}, body)
+    async with (
+        hostile(created, answer(200, body=b"{}")) as server,
+        backend_sink(server.url, monkeypatch) as sink,
+    ):
+        ref = (await sink.apply(effect(EffectKind.OPEN, None, key="fp:1"))).ref
+        await sink.apply(effect(EffectKind.UPDATE, ref))
+    line = server.requests[-1].head.split(b"\r\n", 1)[0].decode("ascii")
+    assert line.split(" ")[1] == UPDATE_ROUTE.replace("{ref}", segment)

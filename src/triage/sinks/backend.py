@@ -4,7 +4,9 @@ OPEN creates the ticket and returns the backend's reference for it: the answer's
 `ticket_id`, `ticketId`, `sys_id` (ServiceNow's), `key` or `number`, when it is a plausible
 ticket id (up to 128 letters, digits
 and `._:~-`: no URL, path, space or markup), else the same keys of its one wrapping object
-(`data`, `result`, `ticket` …: `{"data": {"id": "T-3"}}`, unless the answer says it failed),
+(`data`, `result`, `ticket` …: `{"data": {"id": "T-3"}}`, unless the answer says it failed);
+a list of one object, as the answer or in its wrapper, is that object (PostgREST's
+`[{"id": …}]`, ServiceNow's import set `{"result": [{"sys_id": …}]}`),
 else the one its `Location` names (a plausible
 id as the one path segment below the create route, on the backend's own origin, with no
 query: `201 Created` with `Location: /api/service/tickets/T-9`); a backend that answers
@@ -842,6 +844,7 @@ def _failure_in(answer: Any, token: str) -> str | None:
     is not read as one: without `ok` or `success` false beside it, a 2xx's `error` is no
     convention a backend is known to follow. Never the body's free text, which may quote the
     ticket we sent."""
+    answer = _only_row(answer)
     marker = _failure_marker(answer)
     if marker is None or not isinstance(answer, dict):
         return None
@@ -1197,18 +1200,32 @@ def _ticket_ref(answer: Any) -> tuple[str | None, str | None]:
     the answer, else of its one wrapping object under `_ENVELOPE_KEYS`: `{"data": {"id": …}}`),
     and the first key whose value was refused as no plausible reference (None if none was).
     The envelope is not read in an answer that says it failed (`_failure_marker`): JSend's
-    `{"status": "fail", "data": {"key": "required"}}` holds a validation message there."""
+    `{"status": "fail", "data": {"key": "required"}}` holds a validation message there.
+    A list of one object, as the answer or its envelope, is that object (`_only_row`), unless
+    the row in an envelope says it failed (ServiceNow's import set row of `"status": "error"`)."""
+    answer = _only_row(answer)
     if not isinstance(answer, dict):
         return None, None
     ref, refused = _ref_in(answer)
     if ref is not None or _failure_marker(answer) is not None:
         return ref, refused
     for key in _ENVELOPE_KEYS:
-        wrapped = answer.get(key)
+        wrapped = _only_row(answer.get(key))
+        if wrapped is not answer.get(key) and _failure_marker(wrapped) is not None:
+            return None, refused
         if isinstance(wrapped, dict):
             inner, inner_refused = _ref_in(wrapped)
             return inner, refused or (inner_refused and f"{key}.{inner_refused}")
     return None, refused
+
+
+def _only_row(value: Any) -> Any:
+    """The one object of a list that holds only it, else `value`: the rows a create made, as
+    PostgREST (`Prefer: return=representation`) and ServiceNow's Import Set API (`"result":
+    [{"sys_id": …}]`) answer. A list of several names no one ticket."""
+    if isinstance(value, list) and len(value) == 1 and isinstance(value[0], dict):
+        return value[0]
+    return value
 
 
 def _ref_in(holder: dict[str, Any]) -> tuple[str | None, str | None]:
