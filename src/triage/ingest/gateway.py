@@ -40,7 +40,9 @@ One request, in order (each step's refusal in brackets):
    beside it; ingest/carried.py), every field the redactor blanks by its name dropped (a
    credential's name, or a name and a secret's shape: ingest/credentials.py); a multipart
    body that is not one (400) or holds a file (415); on the generic and threshold paths, a batch
-   of alerts as one message each, at most 100 (413, ingest/several.py). A body is never merged
+   of alerts as one message each, at most 100 (413, ingest/several.py); at most 10,000 alerts
+   (413, validate.py's `MAX_ALERTS`); a body that may cost more than a few milliseconds is read
+   on a worker thread, each source's one at a time. A body is never merged
    with its query's fields: the `ingest.accepted` line counts those left unread.
 6. Each message fits the queue's message size (413; Alertmanager's API batches are split to fit,
    ingest/messages.py), with every token the gateway holds blanked wherever it stands
@@ -410,6 +412,9 @@ class Gateway:
             source: TokenBucket(capacity, capacity / limits.rate_per_s, clock=clock)
             for source in auth.SOURCES
         }
+        #: Each source's costly bodies are read one at a time (validate.py's `check_off_loop`):
+        #: the worker threads are shared, and one token holder's must not take them all.
+        self._lanes = {source: asyncio.Semaphore(1) for source in auth.SOURCES}
         #: Sentry signatures accepted lately: a captured delivery cannot be replayed at will.
         self.replays = ReplayGuard()
         #: The ingest.refused lines, bounded (anyone can cause refusals).
@@ -758,6 +763,7 @@ class Gateway:
                 form=body.form,
                 boundary=body.boundary,
                 query=body.query,
+                lane=self._lanes[source],
             )
         except Invalid as exc:
             raise Refused(exc.status, exc.reason, str(exc), detail=str(exc)) from None

@@ -82,6 +82,17 @@ BATCH_SOURCES = frozenset({"generic", "threshold"})
 API_FORMATS = frozenset({"prometheus"})
 #: Bodies above this size are read on a worker thread, so the event loop keeps answering.
 OFFLOAD_BODY_BYTES = 64 * 1024
+#: … and so are bodies that may hold more objects than this (`_may_hold`): the normaliser's
+#: time grows with the alerts read (~0.1 ms each), not the bytes, and 64 KiB holds ~2,700 tiny
+#: ones, ~0.3 s every other request would have waited on the loop.
+OFFLOAD_OBJECTS = 50
+#: The most alerts one request's body is read with (an array of them, as Alertmanager's API
+#: takes, or an object's `alerts`, a webhook group's): more is 413 before any is read. At ~0.1 ms
+#: of CPU each, 1 MiB of 30,000 tiny ones held a worker thread, and the GIL the event loop needs,
+#: for ~3 s. No real sender meets it within the 1 MiB body limit: Prometheus posts at most 256
+#: alerts at once, and its smallest (the name, the times it always sends) is ~110 bytes;
+#: Alertmanager's (status, fingerprint and URL besides) ~200.
+MAX_ALERTS = 10_000
 #: The longest reason a 422 answer carries.
 REASON_MAX = 300
 
@@ -269,6 +280,7 @@ def _read(
     formats: frozenset[str] | None,
 ) -> Checked:
     """`check` of a body read as `text` (in `codec`, of `body_bytes` bytes)."""
+    _check_alert_count(text)
     try:
         recognised = recognise_body(text, sentry_resource=sentry_resource)
     except TriageError as exc:
@@ -295,6 +307,25 @@ def _read(
     size = body_bytes if codec == "utf-8" else len(text.encode("utf-8"))
     skipped = tuple(s.reason for s in normalized.skipped)
     return Checked(text, len(normalized.alerts), skipped, size, recognised.format)
+
+
+def _check_alert_count(text: str) -> None:
+    """TooMany (413) for JSON holding more than MAX_ALERTS alerts, before the normaliser reads
+    any (each costs it CPU). Each alert is an object, so text with fewer `{` than that holds
+    fewer and is not parsed here; other text is parsed once more (a few ms a MiB, against the
+    seconds its alerts would cost). Text that is no JSON is left to the normaliser to say so."""
+    if text.count("{") <= MAX_ALERTS:
+        return
+    try:
+        parsed = json.loads(text.lstrip("\ufeff"))
+    except (ValueError, RecursionError):
+        return
+    alerts = parsed.get("alerts") if isinstance(parsed, dict) else parsed
+    if isinstance(alerts, list) and len(alerts) > MAX_ALERTS:
+        raise TooMany(
+            f"too_many_alerts: the body holds {len(alerts):,} alerts; at most {MAX_ALERTS:,} "
+            "are read from one request: send them in smaller batches"
+        )
 
 
 def _read_form(fields_text: str, carried: Carried, read: Callable[[str], Checked]) -> Checked:
@@ -366,12 +397,27 @@ async def check_off_loop(
     *,
     boundary: str | None = None,
     query: Sequence[tuple[str, str]] | None = None,
+    lane: asyncio.Semaphore | None = None,
 ) -> Checked:
-    """`check`, on a worker thread for large bodies (parsing is CPU work)."""
+    """`check`, on a worker thread for a body that may cost more than a few milliseconds of
+    CPU (`_may_hold`), so the event loop keeps answering every other request meanwhile. With
+    a `lane` (a source's own), one such body at a time: the worker threads are shared by every
+    source, and one token holder's bodies must not take them all."""
     args = (source, body, sentry_resource, redact, codec, formats, form)
-    if len(body) > OFFLOAD_BODY_BYTES:
+    if not _costly(body):
+        return check(*args, boundary=boundary, query=query)
+    async with lane or contextlib.nullcontext():
         return await asyncio.to_thread(check, *args, boundary=boundary, query=query)
-    return check(*args, boundary=boundary, query=query)
+
+
+def _costly(body: bytes) -> bool:
+    """Whether reading `body` may take the normaliser long: past OFFLOAD_BODY_BYTES, or holding
+    more than OFFLOAD_OBJECTS objects, as JSON, a form's escapes, or UTF-16 (its `{` is the same
+    byte beside a zero)."""
+    if len(body) > OFFLOAD_BODY_BYTES:
+        return True
+    objects = body.count(b"{") + body.count(b"%7B") + body.count(b"%7b")
+    return objects > OFFLOAD_OBJECTS
 
 
 @dataclass(frozen=True, slots=True)
