@@ -4,7 +4,9 @@ linking) find the incident they name in a search or a team filter, on the comman
 API and the status page alike; a silence's matcher holding a letter drawn like a Latin one
 inside a Latin word (a Cyrillic a typed on another keyboard layout) is shown with that letter
 as its code, as an invisible one is, so `team=p<U+0430>yments`, which quiets no payments
-alert, does not read as `team=payments` on the status page, the API or the command line."""
+alert, does not read as `team=payments` on the status page, the API or the command line; a
+regular expression holding such an invisible character (which no stored value has) is refused,
+naming it, rather than a `!~` that excludes nothing and so quiets the very incident it names."""
 
 from __future__ import annotations
 
@@ -119,3 +121,28 @@ async def test_a_silences_look_alike_letter_is_shown_as_its_code(
     assert added.json()["matchers"] == [expected]
     assert [s["matchers"] for s in listed.json()["silences"]] == [[expected]]
     assert html.escape(expected) in page.text, page.text
+
+
+# --- a pattern holding a character no alert value has -----------------------------------------
+
+
+@pytest.mark.parametrize("op", ["!~", "=~"])
+async def test_a_pattern_holding_an_invisible_character_is_refused_naming_it(
+    store: Store, op: str
+) -> None:
+    """A silence `team=payments, title!~.*checkout #\u200b4.*` (the title copied from its
+    GitHub issue, to spare that one incident) is a 400 naming U+200B, as is a listing's
+    `?match=title=~…` with it: no stored title holds the zero-width space (the redactor drops
+    it), so the `!~` would exclude nothing and quiet checkout #4 with the rest, and the `=~`
+    would hold for none; an `=` value loses it as every alert's value does."""
+    pattern = f"title{op}.*{COPIED_FROM_GITHUB}.*"
+    body = {"matchers": ["team=payments", pattern], "duration": "1h", "comment": "all but #4"}
+    async with serving(store) as client:
+        added = await client.post("/api/v1/silences", json=body, headers=BEARER)
+        listed = await client.get("/api/v1/incidents", params={"match": pattern}, headers=BEARER)
+        silences = await client.get("/api/v1/silences", headers=BEARER)
+    assert added.status_code == 400, added.text
+    assert "U+200B" in added.json()["error"], added.text
+    assert silences.json()["silences"] == []
+    assert listed.status_code == 400, listed.text
+    assert "U+200B" in listed.json()["error"], listed.text

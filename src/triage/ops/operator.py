@@ -834,11 +834,21 @@ def _new_pattern(matcher: Matcher) -> Matcher:
     """A regular expression as typed, unless it can only mislead: every value a matcher reads
     is trimmed, so `env!~ prod` (copied from Alertmanager, which trims around the operator)
     would exclude nothing and quiet every other env too, and `env=~ prod` would match nothing;
-    and a label whose values redaction hides is matched as `[REDACTED:password]`
-    (`_hidden_pattern_problem`)."""
+    so would a pattern holding a character the redactor drops from every value (the
+    zero-width space of `#\u200b4` in a title copied from GitHub); and a label whose values
+    redaction hides is matched as `[REDACTED:password]` (`_hidden_pattern_problem`)."""
     hidden = _hidden_pattern_problem(matcher)
     if hidden is not None:
         raise ValueError(hidden)
+    invisible = next((ch for ch in matcher.value if dropped(ch)), None)
+    if invisible is not None:
+        # An `=` value loses it as every alert's does; a pattern cannot (`[^…]`, `\…`).
+        raise ValueError(
+            f"matcher {_marked(str(matcher))[:80]!r}: the pattern holds {_code_point(invisible)}, "
+            "which no alert value has (it is dropped from every one), so =~ would hold for none "
+            "and !~ exclude nothing: pasted from a GitHub title or a Slack message? write the "
+            "pattern without it"
+        )
     trimmed = matcher.value.strip()
     if trimmed != matcher.value:
         meant = f"{matcher.name}{matcher.op.value}{trimmed}"
