@@ -5,16 +5,30 @@ left by round 13), fixed with it."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from pathlib import Path
 
 import pytest
 
-from factories import alert
+from factories import T0, alert, view
+from memory_store import MemoryStore
+from test_pipeline import LEASE, POLICY, Clock, CountingSummariser
 from test_priority_raised_452 import GROUPED, GatedSummariser, Rig
-from triage.errors import GatheringError, StoreBusyError
-from triage.incidents import Action
+from triage.errors import GatheringError, SinkUnavailableError, StoreBusyError, TransientError
+from triage.incidents import Action, Ledger
+from triage.incidents import groups as group_rules
+from triage.incidents import store as store_module
 from triage.incidents.claims import delivery_owner
-from triage.models import Alert, EffectKind, Priority
+from triage.incidents.codec import sent_to_json
+from triage.incidents.records import Sent
+from triage.metrics import Metrics
+from triage.models import Alert, EffectKind, Priority, Status, Ticket
+from triage.pipeline import Pipeline
+from triage.redact import Redactor
+from triage.routes import load_router
+from triage.settings import Settings
+from triage.sinks.base import Applied, Effect
+from triage.view import GroupView, MemberView
 
 
 def _member(name: str, minutes: float, priority: Priority) -> Alert:
@@ -58,3 +72,120 @@ async def test_a_raise_while_a_gathered_groups_open_is_in_flight_reaches_the_sin
     kinds = [e.kind for e in r.backend.effects]
     assert kinds == [EffectKind.OPEN, EffectKind.UPDATE], kinds
     assert r.backend.effects[-1].ticket.priority is Priority.CRITICAL
+
+
+class _Attempts:
+    """The backend, keeping every effect it is sent (each attempt), failing the first
+    `failures` of them (a 503: the message is retried)."""
+
+    name = "backend"
+
+    def __init__(self, failures: int = 0) -> None:
+        self.tried: list[Effect] = []
+        self.failures = failures
+
+    async def apply(self, effect: Effect) -> Applied:
+        self.tried.append(effect)
+        if self.failures:
+            self.failures -= 1
+            raise SinkUnavailableError("503")
+        return Applied("T-1") if effect.kind is EffectKind.OPEN else Applied()
+
+    async def aclose(self) -> None:
+        return None
+
+
+class _Storm:
+    """The real pipeline on an in-memory store, grouping generic alerts by `service` (30 s
+    window), into one backend (`_Attempts`) and a summariser that counts its calls."""
+
+    def __init__(self, tmp_path: Path, sink: _Attempts) -> None:
+        self.store = MemoryStore(POLICY, LEASE)
+        self.clock, self.sink = Clock(), sink
+        self.summariser = CountingSummariser()
+        routes = tmp_path / "routes.toml"
+        routes.write_text(
+            '[[route]]\nname = "all"\nsinks = ["backend"]\ngroup_by = ["service"]\n'
+            "group_window_s = 30\n"
+        )
+        self.pipeline = Pipeline(
+            Ledger(self.store, clock=self.clock),
+            self.summariser,
+            [sink],
+            Metrics(),
+            redactor=Redactor(),
+            router=load_router(Settings(routes_file=routes)),
+            policy=POLICY,
+        )
+
+    async def send(self, minutes: float, sent: Alert, owner: str) -> Action:
+        """Handle `sent` at `minutes` as delivery `owner` of its message."""
+        self.clock.at(minutes)
+        return await self.pipeline.handle(sent, owner, self.pipeline.group_of(sent))
+
+
+def _described(name: str, minutes: float, description: str = "") -> Alert:
+    """`_member` at high, with `description`."""
+    return _member(name, minutes, Priority.HIGH).model_copy(update={"description": description})
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="store.freeze_effect does not keep a body over the bound: it needs "
+    "groups.sent_fitted (/work/notes/helpers/455-store-sent-fitted.patch)",
+)
+async def test_a_groups_open_too_large_to_keep_sends_the_same_body_on_its_retry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A group's open whose body is larger than a record holds (a long description, the
+    store's bound made small here) fails at the backend once; a member joins before the
+    retry: the retry sends the body the first attempt sent (same members, same summary, the
+    summariser called once), as a backend enforcing the idempotency-key draft requires,
+    rather than a body built afresh (a 422)."""
+    monkeypatch.setattr(store_module, "MAX_RECORD_BYTES", 30_000)
+    storm = _Storm(tmp_path, _Attempts(failures=1))
+    first = _described("api-0", 0, "x" * 40_000)
+    with pytest.raises(GatheringError):
+        await storm.send(0, first, delivery_owner("m0", "r-1"))
+    await storm.send(0.1, _described("api-1", 0.1), delivery_owner("m1", "r-1"))
+    with pytest.raises(TransientError):
+        await storm.send(1, first, delivery_owner("m0", "r-2"))
+    await storm.send(1.5, _described("api-2", 1.5), delivery_owner("m2", "r-1"))
+    await storm.send(3, first, delivery_owner("m0", "r-3"))
+    tried, retried = storm.sink.tried
+    assert retried.alert == tried.alert and retried.ticket == tried.ticket
+    assert storm.summariser.calls == 1
+
+
+def _listed(description: str, titles: int) -> Sent:
+    """The body of a group's open: an alert described by `description`, its group listing
+    `titles` members titled 200 characters each."""
+    members = tuple(MemberView(f"fp-{i}", "t" * 200, Status.FIRING, T0) for i in range(titles))
+    shown = dataclasses.replace(
+        view(alert()), description=description, group=GroupView({"service": "api"}, members)
+    )
+    ticket = Ticket(title="api down", priority=Priority.HIGH, description="d")
+    return Sent(1, shown, ticket, 3, 1, False)
+
+
+def _bytes(sent: Sent) -> int:
+    return len(sent_to_json(sent).encode())
+
+
+def test_a_body_too_large_to_keep_is_cut_to_fit_description_first() -> None:
+    """A body over the bound by a long description is cut there (marked), its members'
+    titles kept; one over it by its titles as well loses those (every member still listed),
+    keeping the description's first `KEPT_DESCRIPTION_CHARS`: both then fit."""
+    by_description = _listed("x" * 30_000, 10)
+    fitted = group_rules.sent_fitted(by_description, _bytes, 20_000)
+    assert _bytes(fitted) <= 20_000
+    assert fitted.alert.description.endswith(group_rules.CUT_NOTE)
+    assert fitted.alert.group is not None
+    assert all(m.title for m in fitted.alert.group.members)
+    by_titles = _listed("x" * 30_000, 100)
+    fitted = group_rules.sent_fitted(by_titles, _bytes, 20_000)
+    assert _bytes(fitted) <= 20_000 and fitted.alert.group is not None
+    assert len(fitted.alert.group.members) == 100
+    assert not any(m.title for m in fitted.alert.group.members)
+    kept = group_rules.KEPT_DESCRIPTION_CHARS
+    assert fitted.alert.description.startswith("x" * kept)

@@ -82,11 +82,12 @@ from triage.incidents.lifecycle import (
     tie_status,
     with_priority_raised,
 )
+from triage.incidents.records import Sent
 from triage.incidents.schedule import gathering_ends
 from triage.incidents.silences import FIELDS, Silence, shown_value
 from triage.models import EffectKind, Status, fingerprint_of
 from triage.redact import Redactor
-from triage.view import AlertView
+from triage.view import AlertView, GroupView
 
 #: Members tracked per group: a DynamoDB item holds at most 400 KB, and a ticket lists them.
 MAX_MEMBERS = 1000
@@ -782,3 +783,45 @@ def _member(event: AlertEvent, known: Member | None) -> Member:
         since=known.since if same and known is not None else event.occurred_at,
         last_queued_at=queued_at(event),
     )
+
+
+#: What a description cut to fit a kept body (`sent_fitted`) ends with.
+CUT_NOTE = "\n… (cut: the alert was too long to keep)"
+#: A cut description keeps at least this much before a group's member titles are left out.
+KEPT_DESCRIPTION_CHARS = 4000
+
+
+def sent_fitted(sent: Sent, size: Callable[[Sent], int], limit: int) -> Sent:
+    """`sent`, a body too large for the store to keep (`size` over `limit` bytes), made to
+    fit: its alert's description cut (to `KEPT_DESCRIPTION_CHARS` first), then its group's
+    member titles left out (every member still listed and counted), then the description cut
+    further. Every attempt of an effect must send the same body (a backend enforcing the
+    Idempotency-Key draft answers another with a 422), and a body that is not kept is built
+    afresh on a retry (a member joined, the summary written again): the first attempt sends
+    this one, and it is kept. Returned as it is when only its summary could be cut (too
+    long to keep whatever is done here)."""
+    fitted = _description_cut(sent, size, limit, KEPT_DESCRIPTION_CHARS)
+    group = fitted.alert.group
+    if size(fitted) > limit and group is not None and any(m.title for m in group.members):
+        untitled = tuple(dataclasses.replace(m, title="") for m in group.members)
+        alert = dataclasses.replace(
+            fitted.alert, group=GroupView(group.by, untitled, group.untracked)
+        )
+        fitted = dataclasses.replace(fitted, alert=alert)
+    return _description_cut(fitted, size, limit, 0)
+
+
+def _description_cut(sent: Sent, size: Callable[[Sent], int], limit: int, floor: int) -> Sent:
+    """`sent` with its alert's description cut until the body fits `limit` bytes, keeping
+    at least `floor` characters of it (each turn cuts as many characters as the body is
+    over in bytes: one takes a byte at least)."""
+    alert = sent.alert
+    text = alert.description.removesuffix(CUT_NOTE)
+    over = size(sent) - limit
+    while over > 0 and len(text) > floor:
+        text = text[: max(floor, len(text) - over - len(CUT_NOTE))]
+        alert = dataclasses.replace(sent.alert, description=text + CUT_NOTE)
+        over = size(dataclasses.replace(sent, alert=alert)) - limit
+    if alert is sent.alert:
+        return sent
+    return dataclasses.replace(sent, alert=alert)
