@@ -174,3 +174,98 @@ async def test_a_create_answered_with_one_row_in_a_list_names_that_ticket(
         await sink.apply(effect(EffectKind.UPDATE, ref))
     line = server.requests[-1].head.split(b"\r\n", 1)[0].decode("ascii")
     assert line.split(" ")[1] == UPDATE_ROUTE.replace("{ref}", segment)
+
+
+# --- the backend's breaker behind a gateway that refuses OPTIONS without a credential ---------
+
+from aiohttp import web  # noqa: E402
+
+from triage.breaker import BreakerState, CircuitBreaker  # noqa: E402
+from triage.errors import SinkThrottledError, SinkUnavailableError  # noqa: E402
+from triage.health import Health  # noqa: E402
+from triage.sinks.guard import Backpressure, GuardedSink  # noqa: E402
+
+THRESHOLD = 2
+RESET_S = 30.0
+
+
+class AuthGateway:
+    """A gateway on 127.0.0.1 that refuses a request without a credential itself (API
+    Gateway's 403 for a method it does not define, Kong's key-auth 401), and passes the rest
+    to a backend that is down (503)."""
+
+    def __init__(self, status: int, body: dict[str, str]) -> None:
+        self.status, self.body = status, body
+        self.posts = 0
+        self.url = ""
+
+    async def handle(self, request: web.Request) -> web.Response:
+        if "Authorization" not in request.headers:
+            return web.json_response(self.body, status=self.status)
+        self.posts += 1
+        return web.Response(status=503, text="no healthy upstream")
+
+
+@asynccontextmanager
+async def gateway_serving(gateway: AuthGateway) -> AsyncIterator[AuthGateway]:
+    app = web.Application()
+    app.router.add_route("*", "/api/service", gateway.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    gateway.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    try:
+        yield gateway
+    finally:
+        await runner.cleanup()
+
+
+async def outcome_of(guard: GuardedSink, key: str) -> str:
+    """One message's OPEN as the worker sees it: `retried` (a receive spent), `held`, `done`."""
+    try:
+        await guard.apply(effect(EffectKind.OPEN, None, key=key))
+    except SinkUnavailableError:
+        return "retried"
+    except SinkThrottledError:
+        return "held"
+    return "done"
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        pytest.param(403, {"message": "Missing Authentication Token"}, id="api-gateway-403"),
+        pytest.param(401, {"message": "No API key found in request"}, id="kong-key-auth-401"),
+    ],
+)
+async def test_an_outage_behind_a_gateway_refusing_the_probe_spends_no_more_receives(
+    status: int, body: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A gateway that answers the probe's token-less OPTIONS with its own 401 or 403 proves
+    nothing of the backend behind it: during the outage each half-open lets one message
+    through as the probe (held when it fails), instead of closing and retrying into the DLQ."""
+    monkeypatch.setenv("BACKEND_TOKEN", "backend-token-460")
+    now = [0.0]
+    clock = lambda: now[0]  # noqa: E731
+    async with gateway_serving(AuthGateway(status, body)) as gateway:
+        settings = Settings(backend_base_url=gateway.url, backend_service_route="/api/service")
+        sink = BackendSink(settings, BackendToken(settings))
+        breaker = CircuitBreaker("sink:backend", THRESHOLD, RESET_S, clock=clock)
+        guard = GuardedSink(sink, breaker, clock=clock)
+        pressure = Backpressure([guard], Health())
+        try:
+            assert [await outcome_of(guard, f"fp:{n}") for n in range(THRESHOLD)] == [
+                "retried"
+            ] * THRESHOLD
+            assert guard.breaker.state is BreakerState.OPEN
+            for cycle in range(3):
+                now[0] += RESET_S
+                pressure.intake_limit()
+                if guard._probe is not None:
+                    await guard._probe
+                outcomes = [await outcome_of(guard, f"fp:{cycle}:{n}") for n in range(3)]
+                assert outcomes == ["held"] * 3, f"cycle {cycle}"
+                assert guard.breaker.state is BreakerState.OPEN
+        finally:
+            await guard.aclose()

@@ -434,7 +434,8 @@ class BackendSink:
         one the backend last refused, and `OPTIONS` on the create route, which creates nothing,
         is answered below 500 (other than 429). Used after a failed call and while this sink's
         breaker is open: a refused token keeps it open (OPTIONS is answered without one) until
-        the secret holds another. An answer a gateway gives on its own (`_gateways_own`), or a
+        the secret holds another. An answer a gateway gives on its own (`_gateways_own`: a
+        CORS preflight, a bare 204, a 401 or 403 for the token OPTIONS goes without), or a
         501 (a server that does not implement OPTIONS), is `ProbeCantTell`: the guard lets one
         real call be the probe then."""
         token = await self._token()
@@ -1173,13 +1174,22 @@ def _where(location: str | None, token: str) -> str:
 def _gateways_own(status: int, headers: httpx2.Headers) -> str | None:
     """What makes an OPTIONS answer one a gateway may give on its own, whatever the backend
     behind it does (so it proves nothing about the backend), else None: a CORS preflight
-    answer (`Access-Control-Allow-*`), or a 204 naming no methods (`Allow`), as nginx's
-    `return 204` is; a server answering OPTIONS for its own route says what it allows."""
+    answer (`Access-Control-Allow-*`), a 204 naming no methods (`Allow`), as nginx's
+    `return 204` is (a server answering OPTIONS for its own route says what it allows), or a
+    refusal of the missing credential (`_CREDENTIAL_REFUSED`: the probe sends no token, and
+    an authorizer in front answers that itself: API Gateway's 403 "Missing Authentication
+    Token" for a method it does not define, Kong's key-auth 401, an ALB's OIDC deny)."""
     if any(name in headers for name in _PREFLIGHT_HEADERS):
         return "a CORS preflight answer"
     if status == 204 and "allow" not in headers:
         return "no content, no Allow"
+    if status in _CREDENTIAL_REFUSED:
+        return "a refusal of the credential the probe does not send"
     return None
+
+
+#: OPTIONS answers refusing the request for its missing credential (`_gateways_own`).
+_CREDENTIAL_REFUSED = frozenset({401, 403})
 
 
 def _rooted(route: str | None) -> str | None:
