@@ -431,13 +431,21 @@ _ESCAPED_NEXT_PAIR = (
 _WHOLE_STRING_CHECKS = (
     r'(?!-?\[REDACTED|\\{1,16}+")' + _TEMPLATE_VALUE + rf"""(?!(?:{_STATE_WORDS}|\*{{3,64}})\\?")"""
 )
-_WHOLE_STRING_VALUE = rf"""{_WHOLE_STRING_CHECKS}(?P<value>(?:[^"\r\n\\]|\\[^nr]){{1,512}}+)(?=")"""
+#: The next pair of a string of several (Ansible's `-e "a_password=x db_pass=y"`), which ends
+#: the value before it: a space, a name and its `=` (not `==`, a base64 value's padding).
+_NEXT_PAIR = r"[ \t]{1,8}+[A-Za-z_][\w.-]{0,64}+=(?!=)"
+#: A character of a string's value (escaped: inside a JSON string), where no next pair starts.
+_WHOLE_STRING_CHAR = rf"""(?:(?!{_NEXT_PAIR})(?:[^"\r\n\\]|\\[^nr]))"""
+_ESCAPED_STRING_CHAR = rf"(?:(?!{_NEXT_PAIR}){_ESCAPED_QUOTED_CHAR})"
+_WHOLE_STRING_VALUE = (
+    rf"""{_WHOLE_STRING_CHECKS}(?P<value>{_WHOLE_STRING_CHAR}{{1,512}}+)(?="|{_NEXT_PAIR})"""
+)
 _WHOLE_STRING_NAME = _LazyPattern(rf"""(?<=")[\w.-]{{0,64}}?{_SECRET_NAME}\Z""", re.IGNORECASE)
 _WHOLE_STRING_PAIR = _LazyPattern(
     r"""(?P<head>(?:(?<=\\")(?P<esc>)|(?<="))"""
     rf"(?P<name>[\w.-]{{0,64}}?{_SECRET_NAME})=){_WHOLE_STRING_CHECKS}"
-    rf"""(?P<value>(?(esc){_ESCAPED_QUOTED_CHAR}{{1,512}}+(?=\\")"""
-    rf"""|(?:[^"\r\n\\]|\\[^nr]){{1,512}}+(?=")))""",
+    rf"""(?P<value>(?(esc){_ESCAPED_STRING_CHAR}{{1,512}}+(?=\\"|{_NEXT_PAIR})"""
+    rf"""|{_WHOLE_STRING_CHAR}{{1,512}}+(?="|{_NEXT_PAIR})))""",
     re.IGNORECASE,
 )
 #: … in single quotes (systemd's `Environment='NAME=a b'`, a shell's `export 'NAME=a b'`),
@@ -445,7 +453,9 @@ _WHOLE_STRING_PAIR = _LazyPattern(
 _WHOLE_SINGLE_CHECKS = (
     r"(?!-?\[REDACTED)" + _TEMPLATE_VALUE + rf"(?!(?:{_STATE_WORDS}|\*{{3,64}})')"
 )
-_WHOLE_SINGLE_VALUE = rf"{_WHOLE_SINGLE_CHECKS}(?P<value>[^'\r\n\\]{{1,512}}+)(?=')"
+_WHOLE_SINGLE_VALUE = (
+    rf"{_WHOLE_SINGLE_CHECKS}(?P<value>(?:(?!{_NEXT_PAIR})[^'\r\n\\]){{1,512}}+)(?='|{_NEXT_PAIR})"
+)
 _WHOLE_SINGLE_NAME = _LazyPattern(rf"(?<=')[\w.-]{{0,64}}?{_SECRET_NAME}\Z", re.IGNORECASE)
 _WHOLE_SINGLE_PAIR = _LazyPattern(
     rf"(?P<head>(?<=')(?P<name>[\w.-]{{0,64}}?{_SECRET_NAME})=){_WHOLE_SINGLE_VALUE}",

@@ -313,14 +313,14 @@ _CALLS = (
 #: UsernamePasswordAuthenticationToken, DriverManager.getConnection; Go's SetBasicAuth,
 #: smtp.PlainAuth and CRAMMD5Auth, gomail's NewDialer.
 _AUTH_CALLS = (
-    (r"(?:HTTP)?(?:Basic|Digest|Proxy)Auth|auth(?<!\wauth)[ \t]{0,3}=[ \t]{0,3}|\.login", 1),
+    (r"(?:HTTP)?(?:Basic|Digest|Proxy)Auth|auth(?<!\wauth)[ \t]{0,16}+=[ \t]{0,16}+|\.login", 1),
     # … a bare `login(user, password)` (a helper imported by its name, a test's fixture) and a
     # client's `setAuth(user, password)` (`SetAuth` in Go's and C#'s case); Sequelize's `new
-    # Sequelize(database, user, password, options)`. A bare name's bracket follows it at most
-    # a space after, so the rule's needles (`login(`, `login (`) hold it; `\Z` is the name
-    # alone, as `_secret_place` reads it.
-    (r"(?<![\w$.])login(?=[ ]?\(|\Z)|(?<![\w$])[sS]etAuth", 1),
-    (r"(?<![\w$.])Sequelize(?=[ ]?\(|\Z)", 2),
+    # Sequelize(database, user, password, options)`. A bare name's bracket follows it after
+    # any run of spaces or tabs (`_BRACKET_GAP`), which the rule's needles spell out
+    # (`_bracketed`); `\Z` is the name alone, as `_secret_place` reads it.
+    (r"(?<![\w$.])login(?=[ \t]{0,16}+\(|\Z)|(?<![\w$])[sS]etAuth", 1),
+    (r"(?<![\w$.])Sequelize(?=[ \t]{0,16}+\(|\Z)", 2),
     # .NET's NetworkCredential, also as PowerShell makes one: `[…NetworkCredential]::new(u, pw)`.
     (r"simple_bind(?:_s)?|NetworkCredential(?:\]::new)?|PasswordAuthentication|CRAMMD5Auth", 1),
     (r"UsernamePassword(?:Credentials|AuthenticationToken)", 1),
@@ -375,6 +375,20 @@ _BIND_CALLS = (
     (r"\.bind(?:_s)?", 1),
     (r"Connection", 2),
 )
+#: The space between a call's name and its bracket: any run of spaces or tabs, as code
+#: aligned by hand or a formatter's style (`login  (u, pw)`) writes it.
+_BRACKET_GAP = r"[ \t]{0,16}+"
+#: The gaps a needle spells out between a name and its bracket (`_bracketed`): the needles are
+#: literals, and a bare name alone (`login`) is in too many texts to be one.
+_NEEDLE_GAPS = ("", *(" " * n for n in range(1, 17)), *("\t" * n for n in range(1, 5)))
+
+
+def _bracketed(*names: str, bracket: str = "(") -> tuple[str, ...]:
+    """Needles for each of `names` followed by its bracket after each gap `_BRACKET_GAP`
+    allows of one kind of space (`login(`, `login  (`, `login\t(`)."""
+    return tuple(f"{name}{gap}{bracket}" for name in names for gap in _NEEDLE_GAPS)
+
+
 #: The space around a call's arguments, which may put each on a line of its own: spaces, tabs
 #: and line breaks, raw or escaped inside a JSON string (`\\n`), as deep as code indents them.
 _ARGUMENT_GAP = r"(?:[ \t\r\n]|\\[nrt]){0,256}+"
@@ -393,7 +407,7 @@ _ARGUMENT = re.compile(
 #: quoted string or a nested call still on one line): the arguments stop at the first bracket
 #: that is not their own, so each call's are read once.
 _CALL_ARGUMENTS = (
-    r"[ \t]{0,3}\("
+    _BRACKET_GAP + r"\("
     rf"""(?P<args>(?:\\"{_ESCAPED_QUOTED_CHAR}{{0,4096}}+\\"|[^()'"\\]|\\(?!")"""
     r"""|'(?:[^'\\\n]|\\.){0,4096}+'|"(?:[^"\\\n]|\\.){0,4096}+\""""
     r"|`(?:[^`\\\n]|\\.){0,4096}+`"
@@ -453,7 +467,7 @@ def _call_argument(match: re.Match[str]) -> str:
 
 
 #: A setter's name and its arguments' opening bracket (the setter rule's match, from its start).
-_SETTER_CALL = re.compile(r"(?P<function>[^(]{1,256}?)[ \t]{0,3}(?=\()")
+_SETTER_CALL = re.compile(r"(?P<function>[^(]{1,256}?)" + _BRACKET_GAP + r"(?=\()")
 _SETTER_ARGUMENTS = re.compile(_CALL_ARGUMENTS)
 
 
@@ -1022,10 +1036,11 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
         # Looked for in the folded text, beside other rules' `auth`, `.key` and `pass`: as
         # written, their first letters would add to the positions every text's search tries.
         *("basicauth", "digestauth", "proxyauth", "crammd5auth", "plainauth"),
-        *(f"auth{gap}=" for gap in ("", " ", "  ", "   ", "\t")),
+        *_bracketed("auth", bracket="="),
         *(".login", "simple_bind", "networkcredential", "passwordauthentication"),
         # A bare `login` by its bracket: folded, `login` alone is in most sign-in alerts.
-        *("login(", "login (", "setauth", "sequelize(", "sequelize ("),
+        *_bracketed("login", "sequelize"),
+        "setauth",
         "authenticationheadervalue",
         # UsernamePassword… by its `namepassword`: `u` starts no other folded needle.
         *("namepassword", "pymysql", "mysqldb", "getconnection", "newdialer"),
@@ -1038,17 +1053,17 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
         fold_needles=True,
     ),
     _rule(
-        rf"(?P<function>{'|'.join(name for name, _ in _CLIENT_CALLS)})(?=\(){_CALL_ARGUMENTS}",
+        rf"(?P<function>{'|'.join(name for name, _ in _CLIENT_CALLS)})(?={_BRACKET_GAP}\()"
+        + _CALL_ARGUMENTS,
         _call_argument,
-        "redis(",
-        "jedispool(",
+        *_bracketed("redis", "jedispool"),
         fold_needles=True,
     ),
     # An LDAP bind (`_BIND_CALLS`), when the user argument is a quoted DN, UPN or
     # DOMAIN\\user: `.bind(` alone is also JavaScript's and a socket's.
     _rule(
         r"(?P<function>\.bind(?:_s)?|(?<![\w$])Connection)"
-        rf"(?=[ \t]{{0,3}}\({_ARGUMENT_GAP}(?:[^,()'\"\n]{{1,256}}+,)?{_ARGUMENT_GAP}"
+        rf"(?={_BRACKET_GAP}\({_ARGUMENT_GAP}(?:[^,()'\"\n]{{1,256}}+,)?{_ARGUMENT_GAP}"
         r"\\?[\"'][^\"'\n]{0,256}?[=@\\])" + _CALL_ARGUMENTS,
         _call_argument,
         ".bind",
@@ -1132,7 +1147,7 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
     # argument names the secret; nor the first of a call whose secret has a later place:
     # keyring's set_password("service", "user", "pw"), `_setter_value`).
     _rule(
-        rf"{_SETTER_NAME}[ \t]{{0,3}}\("
+        rf"{_SETTER_NAME}{_BRACKET_GAP}\("
         # The literal may be wrapped once: Rust's `Some("…")`, `String::from("…")`, a secret
         # type's constructor, Java's `Optional.of("…")`; on the next line too.
         rf"{_ARGUMENT_GAP}(?:{_LITERAL_WRAPPERS}[ \t]{{0,3}}\({_ARGUMENT_GAP})?"
