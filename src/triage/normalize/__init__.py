@@ -41,6 +41,7 @@ from triage.normalize import (
     lambda_events,
     librato,
     monitors,
+    netdata,
     prometheus,
     raygun,
     sentry,
@@ -215,6 +216,13 @@ FORMATS: tuple[Format, ...] = (
         site24x7.matches,
         site24x7.normalize,
         _keys("MONITOR_ID", "MONITOR_DASHBOARD_LINK"),
+    ),
+    # Netdata's Test button sends a `title`: known by its exact shape, before `generic`.
+    Format(
+        "netdata",
+        netdata.matches,
+        netdata.normalize,
+        _keys("chart", "host", "token"),
     ),
     Format(
         "threshold",

@@ -54,6 +54,7 @@ from triage.normalize import (
     graylog,
     kapacitor,
     librato,
+    netdata,
     site24x7,
     statuspage,
 )
@@ -66,7 +67,8 @@ BETTERSTACK = "betterstack"
 UPTIMEROBOT = "uptimerobot"
 CHECKLY = "checkly"
 #: With the status pages' (`statuspage`) and the fixed-body senders with modules of their own
-#: (`kapacitor`, `freshping`, `graylog`, `librato`), which are read beside these checkers.
+#: (`kapacitor`, `freshping`, `graylog`, `librato`, `site24x7`, `netdata`), which are read beside
+#: these checkers.
 SOURCES = (
     STATUSCAKE,
     BETTERSTACK,
@@ -79,6 +81,7 @@ SOURCES = (
     graylog.SOURCE,
     librato.SOURCE,
     site24x7.SOURCE,
+    netdata.SOURCE,
 )
 
 #: A template variable left as it was written: UptimeRobot's `*name*`, Checkly's `{{NAME}}`.
