@@ -9,21 +9,33 @@ production, proved at the fastest level that shows it.
   `store.lease_lost` though the ticket was made and confirmed, and TicketsCreated never
   counted it; a repeat's count read back as a delivery already counted (`ignore`), so
   DuplicatesSuppressed missed it.
+- A DynamoDB table that did not answer at start-up (`store.unavailable_at_start`) left
+  `/readyz` answering ready from the moment the endpoints listened until the supervisor's first
+  ping had failed (up to its 5 s bound), though the daemon knew the store was down: a load
+  balancer's or ECS's check in that window took a replica that can handle nothing as ready.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import socket
+import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 
+import httpx2
 import pytest
 import structlog
 
+from daemon_harness import TOKEN, Queues, settings_for
 from fault_proxy import FaultProxy
 from moto_speed import loopback_aws_client
 from recording_pipeline import POLICY, Sink, Summariser
+from triage.app import run_daemon
 from triage.aws import _CONFIG
+from triage.demo.ticketd import TicketServer
 from triage.incidents.dynamodb import DynamoDBStore, create_table
 from triage.incidents.ledger import Ledger
 from triage.metrics import Metrics
@@ -106,3 +118,81 @@ async def test_a_write_whose_answer_botocore_retried_is_taken_as_written(
     assert metrics.total("TicketsCreated") == 1
     assert metrics.total("DuplicatesSuppressed") == 1
     assert not [e for e in logs if e["event"] == "store.lease_lost"]
+
+
+# --- A store down at start-up, and /readyz before the first ping -------------------------------
+
+DESCRIBE = "DynamoDB_20120810.DescribeTable"
+
+
+async def test_a_store_down_at_start_is_not_ready_before_the_first_ping(
+    moto_url: str,
+    queues: Queues,
+    backend: TicketServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """DynamoDB refuses the start-up's DescribeTable (the daemon starts all the same, as it
+    rides out a store outage) and holds the first ping's write: `/readyz` says
+    `store: unavailable` from its first answer, not ready while the ping is still out; once the
+    store answers again it is ready, and `store.recovered` says so."""
+    async with loopback_aws_client("dynamodb", endpoint_url=moto_url) as client:
+        await create_table(client, "incidents")
+    monkeypatch.setenv("BACKEND_TOKEN", TOKEN)
+    port = _free_port()
+    with FaultProxy(moto_url) as proxy:
+        proxy.refuse(DESCRIBE, 400, "AccessDeniedException", "not authorized")
+        proxy.delay(PUT, 6.0)  # the first ping's write: past the ping's own 5 s bound
+        settings = settings_for(
+            queues,
+            backend.url,
+            tmp_path / "unused.db",
+            aws_endpoint_url=proxy.url,
+            store_url="dynamodb://incidents",
+            http_port=port,
+        )
+        stop = asyncio.Event()
+        with structlog.testing.capture_logs() as logs:
+            daemon = asyncio.create_task(run_daemon(settings, stop=stop))
+            try:
+                url = f"http://127.0.0.1:{port}/readyz"
+                first = await asyncio.to_thread(_first_answer, url)
+                assert first.status_code == 503, first.text
+                assert first.json()["failing"].get("store") == "unavailable", first.text
+                proxy.heal(DESCRIBE)
+                proxy.delay(PUT, 0)
+                await asyncio.to_thread(_until_ready, url)
+            finally:
+                stop.set()
+                await asyncio.wait_for(daemon, 30)
+    events = [e["event"] for e in logs]
+    assert "store.unavailable_at_start" in events
+    assert "store.recovered" in events
+
+
+def _first_answer(url: str) -> httpx2.Response:
+    """The first answer of `url` once the daemon listens (a deadline for a hang, not speed)."""
+    deadline = time.monotonic() + 30
+    with httpx2.Client() as client:
+        while True:
+            try:
+                return client.get(url)
+            except httpx2.TransportError:
+                assert time.monotonic() < deadline, "the daemon never listened"
+                time.sleep(0.02)
+
+
+def _until_ready(url: str) -> None:
+    """Wait until `url` answers 200 (a deadline for a hang, not speed)."""
+    deadline = time.monotonic() + 30
+    with httpx2.Client() as client:
+        while client.get(url).status_code != 200:
+            assert time.monotonic() < deadline, "never ready again"
+            time.sleep(0.05)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port

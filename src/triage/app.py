@@ -261,6 +261,11 @@ async def run_daemon(
         health = Health()
         if not queue_answered:  # not ready until a receive answers (`Supervisor._receive_ok`)
             health.set("queue", False, "not answering since start-up")
+        if store.unavailable_at_open is not None:
+            # Not ready until the store answers a ping or a message (`StoreWatch`, which takes
+            # this over): ready from the first /readyz, the daemon passed for one that could
+            # handle nothing until its first ping had failed, up to that ping's bound later.
+            health.set("store", False, store.unavailable_at_open)
         backpressure = Backpressure(sinks, health)
         stack.push_async_callback(backpressure.aclose)
         inbox = SqsInbox(sqs, settings.queue_url)

@@ -175,7 +175,9 @@ class DynamoDBStore(Store):
                     f"TRIAGE_STORE_URL dynamodb://{self.table}: no such DynamoDB table"
                 ) from None
             log.warning("store.unavailable_at_start", table=self.table, error=str(exc))
+            self.unavailable_at_open = str(exc)
             return
+        self.unavailable_at_open = None
         problem = _key_problem(answer.get("Table", {}))
         if problem is not None:
             raise ConfigError(f"TRIAGE_STORE_URL dynamodb://{self.table}: {problem}")

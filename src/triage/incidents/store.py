@@ -267,6 +267,10 @@ class Store(Claims, Sweeping, SharedRecords, StoreBase):
     #: Records of incidents the newest listing in this process could not read (`listing`):
     #: what the API and the status page, which list through a shared scan, say was left out.
     unreadable_listed = 0
+    #: Why `open()` found the store not answering (a backend that starts all the same and
+    #: rides the outage out, as DynamoDB's does); None when it answered. The daemon is not
+    #: ready from its first `/readyz` until the store answers (`app.run_daemon`).
+    unavailable_at_open: str | None = None
 
     # --- Incidents ---------------------------------------------------------------------------
 

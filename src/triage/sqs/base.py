@@ -269,8 +269,12 @@ class SupervisorBase:
         self._drain_gave_up: str | None = None
         #: Messages held now, per reason: the first says why, the rest at debug.
         self._holding: dict[str, int] = {}
-        #: Since when (time.monotonic()) the store fails, while it does.
-        self._store_down_since: float | None = None
+        #: Since when (time.monotonic()) the store fails, while it does: from now when the
+        #: caller found it failing before serving (`store` failing in `health`, said then), so
+        #: the first ping or message it answers marks it back (`store.recovered`).
+        self._store_down_since: float | None = (
+            time.monotonic() if "store" in self.health.failing() else None
+        )
         #: A cheap call that raises while the store is down (`Store.ping`).
         self._store_probe = store_probe
         #: The last ping failed: no message's success marks the store up until one answers.
