@@ -269,3 +269,36 @@ async def test_an_outage_behind_a_gateway_refusing_the_probe_spends_no_more_rece
                 assert guard.breaker.state is BreakerState.OPEN
         finally:
             await guard.aclose()
+
+
+# --- configuration ------------------------------------------------------------------------------
+
+from triage.settings import load_settings, model_left_unasked  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        pytest.param({"OPENAI_BASE_URL": "http://127.0.0.1:18080/v1"}, id="base-url"),
+        pytest.param({"OPENAI_MODEL": "qwen2.5-coder"}, id="model"),
+    ],
+)
+def test_an_openai_server_named_without_a_key_is_refused_naming_both(
+    given: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OPENAI_BASE_URL or OPENAI_MODEL set (a local Ollama, which takes no key) without
+    OPENAI_API_KEY is refused naming both, not run with the model silently off."""
+    for name in ("OPENAI_API_KEY", "TRIAGE_LLM_PROVIDER", "OPENAI_BASE_URL", "OPENAI_MODEL"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in given.items():
+        monkeypatch.setenv(name, value)
+    problem = model_left_unasked(load_settings())
+    [named] = given
+    assert problem is not None
+    assert named in problem and "OPENAI_API_KEY" in problem
+    assert "18080" not in problem and "qwen" not in problem  # names settings, not values
+    monkeypatch.setenv("TRIAGE_LLM_PROVIDER", "none")  # the model off on purpose
+    assert model_left_unasked(load_settings()) is None
+    monkeypatch.delenv("TRIAGE_LLM_PROVIDER")
+    monkeypatch.setenv("OPENAI_API_KEY", "ollama")
+    assert model_left_unasked(load_settings()) is None

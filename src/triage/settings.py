@@ -1313,6 +1313,25 @@ def short_intervals(
     return lines
 
 
+def model_left_unasked(settings: Settings) -> str | None:
+    """Why the OpenAI settings given name a model that no ticket will be asked of, or None:
+    OPENAI_BASE_URL or OPENAI_MODEL set while OPENAI_API_KEY and TRIAGE_LLM_PROVIDER are not,
+    so the LLM is off and every ticket the deterministic one, said only by an info line. A
+    local server that takes no key (Ollama, vLLM) is the likely case. Refused at start-up (by
+    the commands that summarise), not by `Settings`, which the operator commands load too."""
+    if settings.llm_provider is not None or settings._has_openai_key:
+        return None
+    fields = ("openai_base_url", "openai_model")
+    given = [env_name(field) for field in fields if field in settings.model_fields_set]
+    if not given:
+        return None
+    return (
+        f"{' and '.join(given)} set without OPENAI_API_KEY, which the OpenAI provider needs "
+        "to be used (any value for a server that takes none, such as Ollama's); set "
+        "TRIAGE_LLM_PROVIDER=none to go without the model"
+    )
+
+
 #: OpenTelemetry's endpoint variables, in the order its exporter reads them: the traces one,
 #: when set, is used instead of the general one.
 OTEL_ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
