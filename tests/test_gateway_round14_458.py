@@ -129,6 +129,22 @@ async def test_a_webhook_group_of_too_many_alerts_is_413_on_every_path(
     assert take_queued(queues) == []
 
 
+async def test_a_huge_batch_on_the_generic_path_is_told_that_paths_own_bound(
+    gateway: IngestService, queues: Queues
+) -> None:
+    """On the generic path, whose batches hold at most 100 alerts, a batch of 30,000 is told
+    that bound, not the 10,000 an Alertmanager array may hold (the sender would cut its batch
+    to a size still refused)."""
+    async with loopback_client(gateway.port) as client:
+        response = await client.post(
+            "/v1/alerts/generic", content=tiny_alerts(30_000), headers=bearer("generic")
+        )
+    assert response.status_code == 413, response.text
+    error = response.json()["error"]
+    assert "30,000 alerts" in error and "at most 100 " in error
+    assert take_queued(queues) == []
+
+
 async def test_prometheus_largest_batch_of_its_smallest_alerts_is_still_taken(
     gateway: IngestService, queues: Queues
 ) -> None:

@@ -43,6 +43,7 @@ from encodings import cp1252
 from urllib.parse import parse_qsl
 
 from triage.errors import TriageError
+from triage.ingest import several
 from triage.ingest.carried import Carried, carried_among
 from triage.ingest.credentials import sift
 from triage.ingest.multipart import FormError, UnreadPart
@@ -280,7 +281,8 @@ def _read(
     formats: frozenset[str] | None,
 ) -> Checked:
     """`check` of a body read as `text` (in `codec`, of `body_bytes` bytes)."""
-    _check_alert_count(text)
+    batch_path = source in BATCH_SOURCES and formats is None
+    _check_alert_count(text, several.MAX_ALERTS if batch_path else MAX_ALERTS)
     try:
         recognised = recognise_body(text, sentry_resource=sentry_resource)
     except TriageError as exc:
@@ -309,22 +311,27 @@ def _read(
     return Checked(text, len(normalized.alerts), skipped, size, recognised.format)
 
 
-def _check_alert_count(text: str) -> None:
-    """TooMany (413) for JSON holding more than MAX_ALERTS alerts, before the normaliser reads
-    any (each costs it CPU). Each alert is an object, so text with fewer `{` than that holds
-    fewer and is not parsed here; other text is parsed once more (a few ms a MiB, against the
-    seconds its alerts would cost). Text that is no JSON is left to the normaliser to say so."""
+def _check_alert_count(text: str, batch_most: int) -> None:
+    """TooMany (413) for JSON holding more than MAX_ALERTS alerts (an array of them, or an
+    object's `alerts`), before the normaliser reads any (each costs it CPU). The answer names
+    the bound the path holds a batch to: `batch_most` for an array (ingest/several.py's on a
+    batch path, which refuses fewer than this already). Each alert is an object, so text with
+    no more `{` than MAX_ALERTS is not parsed here; other text is parsed once more (a few ms a
+    MiB, against the seconds its alerts would cost). No JSON is left to the normaliser."""
     if text.count("{") <= MAX_ALERTS:
         return
     try:
         parsed = json.loads(text.lstrip("\ufeff"))
     except (ValueError, RecursionError):
         return
-    alerts = parsed.get("alerts") if isinstance(parsed, dict) else parsed
+    if isinstance(parsed, list):
+        alerts, most = parsed, batch_most
+    else:
+        alerts, most = (parsed.get("alerts") if isinstance(parsed, dict) else None), MAX_ALERTS
     if isinstance(alerts, list) and len(alerts) > MAX_ALERTS:
         raise TooMany(
-            f"too_many_alerts: the body holds {len(alerts):,} alerts; at most {MAX_ALERTS:,} "
-            "are read from one request: send them in smaller batches"
+            f"too_many_alerts: the body holds {len(alerts):,} alerts; at most {most:,} are "
+            "read from one request: send them in smaller batches"
         )
 
 
