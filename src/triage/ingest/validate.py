@@ -324,10 +324,8 @@ def _check_alert_count(text: str, batch_most: int) -> None:
         parsed = json.loads(text.lstrip("\ufeff"))
     except (ValueError, RecursionError):
         return
-    if isinstance(parsed, list):
-        alerts, most = parsed, batch_most
-    else:
-        alerts, most = (parsed.get("alerts") if isinstance(parsed, dict) else None), MAX_ALERTS
+    alerts: object = parsed.get("alerts") if isinstance(parsed, dict) else parsed
+    most = batch_most if isinstance(parsed, list) else MAX_ALERTS
     if isinstance(alerts, list) and len(alerts) > MAX_ALERTS:
         raise TooMany(
             f"too_many_alerts: the body holds {len(alerts):,} alerts; at most {most:,} are "
