@@ -4,6 +4,7 @@ loopback servers behaving as real services and proxies do."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -273,7 +274,8 @@ async def test_an_outage_behind_a_gateway_refusing_the_probe_spends_no_more_rece
 
 # --- configuration ------------------------------------------------------------------------------
 
-from triage.settings import load_settings, model_left_unasked  # noqa: E402
+from triage.routes import load_router, variables_read  # noqa: E402
+from triage.settings import load_settings, model_left_unasked, unknown_variables  # noqa: E402
 
 
 @pytest.mark.parametrize(
@@ -302,3 +304,30 @@ def test_an_openai_server_named_without_a_key_is_refused_naming_both(
     monkeypatch.delenv("TRIAGE_LLM_PROVIDER")
     monkeypatch.setenv("OPENAI_API_KEY", "ollama")
     assert model_left_unasked(load_settings()) is None
+
+
+def test_a_webhook_variable_the_routes_file_names_is_no_unknown_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A TRIAGE_-prefixed variable a route reads its webhook from is not warned of as "not a
+    setting and is ignored"; a misspelt setting beside it still is."""
+    routes = tmp_path / "routes.toml"
+    routes.write_text(
+        '[[route]]\nname = "payments"\nsinks = ["backend", "slack"]\nescalate_after_s = 60\n'
+        '[route.match]\nteam = ["payments"]\n'
+        '[route.slack]\nwebhook_url_env = "TRIAGE_SLACK_PAYMENTS_WEBHOOK"\n'
+        '[route.escalate]\nslack_webhook_url_env = "TRIAGE_ONCALL_WEBHOOK"\n'
+    )
+    environ = {
+        "TRIAGE_ROUTES_FILE": str(routes),
+        "TRIAGE_SLACK_PAYMENTS_WEBHOOK": "https://hooks.slack.com/services/T0/B0/payments",
+        "TRIAGE_ONCALL_WEBHOOK": "https://hooks.slack.com/services/T0/B0/oncall",
+        "TRIAGE_CONCURENCY": "8",
+    }
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    settings = load_settings()
+    load_router(settings)  # the file is one the daemon starts with
+    warned = unknown_variables(environ, read_elsewhere=variables_read(settings))
+    assert [line.split()[0] for line in warned] == ["TRIAGE_CONCURENCY"]
+    assert "TRIAGE_CONCURRENCY" in warned[0]

@@ -712,6 +712,33 @@ def load_router(settings: Settings) -> Router:
     return Router(default, rules, categorise)
 
 
+#: The keys of a route's tables that name an environment variable holding a webhook.
+_VARIABLE_KEYS = (("slack", "webhook_url_env"), ("escalate", "slack_webhook_url_env"))
+
+
+def variables_read(settings: Settings) -> frozenset[str]:
+    """The environment variables TRIAGE_ROUTES_FILE names for its webhooks (`webhook_url_env`,
+    `slack_webhook_url_env`): read by name when the routes load, so none is a misspelt setting
+    for `settings.unknown_variables` to warn of (a `TRIAGE_SLACK_PAYMENTS_WEBHOOK` is no
+    typo). Empty without a file, or with one that cannot be read or parsed: loading the
+    routes says why, in its own line."""
+    if settings.routes_file is None:
+        return frozenset()
+    try:
+        data = config_files.parse_toml(_read(settings.routes_file), "TRIAGE_ROUTES_FILE")
+    except ConfigError:
+        return frozenset()
+    routes = data.get("route")
+    names: set[str] = set()
+    for route in routes if isinstance(routes, list) else []:
+        for table, key in _VARIABLE_KEYS:
+            part = route.get(table) if isinstance(route, dict) else None
+            named = part.get(key) if isinstance(part, dict) else None
+            if isinstance(named, str):
+                names.add(named)
+    return frozenset(names)
+
+
 def _check_default_name(rules: tuple[_Rule, ...], default: str, path: Path) -> None:
     """The route of TRIAGE_SINKS is kept with its incidents under `default`'s name, and
     `Router.recorded` finds a file's route by that name first: a route so named (in any case,

@@ -1378,15 +1378,20 @@ OTHER_PROGRAMS_VARIABLES = frozenset(
 
 
 def unknown_variables(
-    environ: Mapping[str, str], token_variable: str = "BACKEND_TOKEN"
+    environ: Mapping[str, str],
+    token_variable: str = "BACKEND_TOKEN",
+    read_elsewhere: Iterable[str] = (),
 ) -> list[str]:
     """One message per TRIAGE_*, SQS_*, BACKEND_*, ALERT_TRIAGE_* or GITHUB_APP_* variable that
     no setting reads, per other program's name of a setting (`OTHER_NAMES`), and per near miss
     of a setting under a prefix shared with other programs (`SHARED_PREFIXES`), naming the
     closest setting: a misspelt name would otherwise be ignored in silence and the default
-    used instead. `token_variable` (BACKEND_TOKEN_ENV_KEY) holds the token: no typo."""
+    used instead. `token_variable` (BACKEND_TOKEN_ENV_KEY) holds the token, and
+    `read_elsewhere` are read by name too (the routes file's webhook variables,
+    `routes.variables_read`): no typos, and not ignored."""
     known = {env_name(field) for field in Settings.model_fields}
-    expected = known | OTHER_PROGRAMS_VARIABLES | {token_variable.upper()}
+    elsewhere = {name.upper() for name in read_elsewhere}
+    expected = known | OTHER_PROGRAMS_VARIABLES | {token_variable.upper()} | elsewhere
     messages = []
     for name in sorted(environ):
         upper = name.upper()
