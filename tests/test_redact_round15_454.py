@@ -95,3 +95,39 @@ def test_call_by_position_reads_past_any_whitespace_before_its_bracket(call: str
     out = _text(call)
     assert PW not in out
     assert P in out
+
+
+# --- a JWT cut across indented lines -----------------------------------------------------------
+
+HEADER = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"
+CLAIMS = "eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4ifQ"
+SIGNATURE = "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            f"Authorization: Bearer {HEADER}.\n    {CLAIMS}.\n    {SIGNATURE}",
+            "Authorization: Bearer [REDACTED:jwt]",
+        ),
+        (f"token: {HEADER}.\n  {CLAIMS}.\n  {SIGNATURE}", "token: [REDACTED:jwt]"),
+        (f"{HEADER}\n    .{CLAIMS}\n    .{SIGNATURE}", "[REDACTED:jwt]"),
+        (f"token: {HEADER}.{CLAIMS[:20]}\n  {CLAIMS[20:]}.{SIGNATURE}", "token: [REDACTED:jwt]"),
+        (f"token: {HEADER}.{CLAIMS}.{SIGNATURE[:25]}\n  {SIGNATURE[25:]}", "token: [REDACTED:jwt]"),
+        (
+            f'{{"msg": "jwt {HEADER}.\\n    {CLAIMS}.\\n    {SIGNATURE}"}}',
+            '{"msg": "jwt [REDACTED:jwt]"}',
+        ),
+    ],
+)
+def test_jwt_cut_across_indented_lines_goes_whole(text: str, expected: str) -> None:
+    """A JWT whose lines after a break are indented (a folded header, a YAML value, parts
+    aligned under each other) goes whole: no claims or signature are left on the next lines."""
+    assert _text(text) == expected
+
+
+def test_jwt_then_an_indented_line_of_words_keeps_the_line() -> None:
+    """The indented line after a whole JWT is the text's own, not the signature's rest."""
+    text = f"jwt: {HEADER}.{CLAIMS}.{SIGNATURE}\n  expires: soon"
+    assert _text(text) == "jwt: [REDACTED:jwt]\n  expires: soon"

@@ -586,22 +586,23 @@ TOKEN_RULES: tuple[
     ),
     # The header and claims are JSON objects: `{"` encodes as eyJ, `{ "` as eyA, `{\n` as ewo.
     # A line break, raw or escaped (`\n` inside a JSON string), may cut the token anywhere
-    # after its first three characters: the header and the claims end at a dot, so they run on
-    # over one; the signature only onto a line that looks like its rest (`_JWT_REST`), so the
-    # word on the next line stays.
+    # after its first three characters, and a writer may indent the lines after it (a YAML
+    # value, a header folded by a logger, `.claims` aligned under the header): the header and
+    # the claims end at a dot, so they run on over one; the signature only onto a line that
+    # looks like its rest (`_JWT_REST`), so the word on the next line stays.
     _rule(
         # Not inside a longer base64url run (`-eyJ-eyJ…` would be read 4 KB from every start).
         # At most 8, 64 and 64 breaks in the three parts: each start reads a bounded stretch.
         rf"(?:eyJ|eyA|ewo)(?<![A-Za-z0-9_-](?<!\\[nrt]).{{3}})"
         rf"(?:{_B64URL}{{4,4096}}+|{_B64URL}{{0,3}}+(?={_BREAK}))"
-        rf"(?:{_BREAK}{_B64URL}{{1,4096}}+){{0,8}}+"
-        rf"{_BREAK}?\.{_BREAK}?e{_BREAK}?(?:y{_BREAK}?[JA]|w{_BREAK}?o)"
+        rf"(?:{_JWT_BREAK}{_B64URL}{{1,4096}}+){{0,8}}+"
+        rf"{_JWT_BREAK}?\.{_JWT_BREAK}?e{_BREAK}?(?:y{_BREAK}?[JA]|w{_BREAK}?o)"
         rf"(?:{_B64URL}{{4,8192}}+|{_B64URL}{{0,3}}+(?={_BREAK}))"
-        rf"(?:{_BREAK}{_B64URL}{{1,8192}}+){{0,64}}+"
+        rf"(?:{_JWT_BREAK}{_B64URL}{{1,8192}}+){{0,64}}+"
         # The signature may follow a break that a shell continued (`.\` then the line) or
         # a writer indented (the next line's `  .sig` or `  sig`).
         rf"{_JWT_BREAK}?\.(?:{_JWT_BREAK}{_JWT_REST})?{_B64URL}{{0,4096}}+"
-        rf"(?:{_BREAK}{_JWT_REST}{_B64URL}{{1,4096}}+){{0,64}}+",
+        rf"(?:{_JWT_BREAK}{_JWT_REST}{_B64URL}{{1,4096}}+){{0,64}}+",
         "[REDACTED:jwt]",
         "eyJ",
         "eyA",
