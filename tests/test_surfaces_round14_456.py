@@ -6,7 +6,9 @@ inside a Latin word (a Cyrillic a typed on another keyboard layout) is shown wit
 as its code, as an invisible one is, so `team=p<U+0430>yments`, which quiets no payments
 alert, does not read as `team=payments` on the status page, the API or the command line; a
 regular expression holding such an invisible character (which no stored value has) is refused,
-naming it, rather than a `!~` that excludes nothing and so quiets the very incident it names."""
+naming it, rather than a `!~` that excludes nothing and so quiets the very incident it names;
+and the status page spells a look-alike letter in an incident's team, source or label as
+`incidents show` does (`p\\u0430yments`), rather than drawing it as the team `payments`."""
 
 from __future__ import annotations
 
@@ -18,12 +20,15 @@ from pathlib import Path
 
 import pytest
 
+from factories import alert
 from test_operator_api import BEARER, serving
 from test_operator_cli import triage
 from test_operator_filters import seed
 from triage.app import open_configured_store
 from triage.aws import Aws
 from triage.incidents import Store
+from triage.incidents.store import Routing
+from triage.models import Priority, Ticket
 from triage.settings import load_settings
 from triage.sinks.markdown import title as github_title
 
@@ -146,3 +151,40 @@ async def test_a_pattern_holding_an_invisible_character_is_refused_naming_it(
     assert silences.json()["silences"] == []
     assert listed.status_code == 400, listed.text
     assert "U+200B" in listed.json()["error"], listed.text
+
+
+# --- the status page and a look-alike letter in an incident's team or label ---------------------
+
+
+async def _look_alike_incident(store: Store) -> str:
+    """An open incident of the team `p\u0430yments` (a Cyrillic a), whose label `env` is
+    `pr\u043ed` (a Cyrillic o), with a ticket; its fingerprint."""
+    given = alert("look-alike").model_copy(
+        update={"team": LOOK_ALIKE_TEAM, "labels": {"env": "pr\u043ed"}}
+    )
+    began = await store.begin(given, "la", given.occurred_at)
+    assert began.after is not None
+    fp = began.after.fingerprint
+    ticket = Ticket(title="look-alike is failing", priority=Priority.HIGH, description="d")
+    await store.save_ticket(fp, "la", ticket, Routing("r", given.team, dict(given.labels)))
+    await store.confirm(fp, "la", "backend", "T-la", finish=True)
+    return fp
+
+
+async def test_the_status_page_spells_a_look_alike_letter_in_a_team_or_label(
+    store: Store,
+) -> None:
+    """The page's row and the incident's page show the team `p\u0430yments` as
+    `p\\u0430yments` and the label `env=pr\u043ed` as `env=pr\\u043ed`, as `incidents
+    show` writes them, rather than drawing them as `payments` and `prod`: beside a silence
+    on `team=payments` that does not quiet it, an incident read as the payments team's would
+    say the silence failed, and `?team=payments` does not list it."""
+    fp = await _look_alike_incident(store)
+    async with serving(store) as client:
+        index = await client.get("/", headers=BEARER)
+        page = await client.get(f"/incidents/{fp}", headers=BEARER)
+    assert index.status_code == 200 and page.status_code == 200, page.text
+    [row] = [r for r in index.text.split("<li ") if "look-alike is failing" in r]
+    assert "p\\u0430yments" in row and LOOK_ALIKE_TEAM not in row, row
+    assert "p\\u0430yments" in page.text and LOOK_ALIKE_TEAM not in page.text
+    assert "env=pr\\u043ed" in page.text and "pr\u043ed" not in page.text

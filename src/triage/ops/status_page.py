@@ -78,6 +78,7 @@ from triage.ops.operator_text import members_said, occurrences_said, optional_fa
 from triage.routes import Router, load_router
 from triage.sinks.github.digest import create_budgets, issue_repositories
 from triage.sqs.depth import DepthPoller
+from triage.view import spelled_look_alikes
 
 log = structlog.get_logger(__name__)
 
@@ -382,8 +383,8 @@ class StatusPage:
         ]
         tickets = _tickets(shown)
         facts = [
-            _items([shown["team"]]) if shown["team"] else "no team",
-            _items([shown["source"]]),
+            _items([_named(shown["team"])]) if shown["team"] else "no team",
+            _items([_named(shown["source"])]),
             f"open {_age(now - (incident.reopened_at or incident.opened_at))}",
             *_counts(shown),
             tickets or "no ticket",
@@ -692,13 +693,13 @@ def _incident_page(shown: dict[str, Any], now: datetime) -> str:
     flags = "".join(
         f" <span class=tag>{_text(flag)}</span>" for flag in ("flapping", "silenced") if shown[flag]
     )
-    labels = [f"{k}={v}" for k, v in shown["labels"].items()]
+    labels = [f"{_named(k)}={_named(v)}" for k, v in shown["labels"].items()]
     facts = [
         ("Fingerprint", _text(shown["fingerprint"])),
         ("State", f"{_text(shown['state'])} since {_when(since, now)}{flags}"),
         ("Priority", _text(shown["priority"] or "-")),
-        ("Team", _isolated(shown["team"] or "-")),
-        ("Source", _isolated(shown["source"])),
+        ("Team", _isolated(_named(shown["team"] or "-"))),
+        ("Source", _isolated(_named(shown["source"]))),
         ("Route", _isolated(shown["route"] or "-")),
         ("Alerts", f"{occurrences_said(shown)} · last change {_when(shown['updated_at'], now)}"),
         ("Tickets", _tickets(shown) or "no ticket"),
@@ -827,6 +828,14 @@ def _isolated(text: str) -> str:
     own (`dir=auto` isolates it, as a `<bdi>` is), so right-to-left words do not reorder what
     stands beside them."""
     return f"<span dir=auto>{_text(text)}</span>"
+
+
+def _named(text: str) -> str:
+    """A name from an alert (a team, a source, a label's key or value) as `incidents show`
+    writes it: a letter drawn like a Latin one inside a Latin word as its code
+    (`view.spelled_look_alikes`: `p\\u0430yments`), so a team that no `team=payments` silence
+    or filter holds for is not drawn as `payments` beside them."""
+    return spelled_look_alikes(text)
 
 
 def _items(texts: list[str]) -> str:
