@@ -175,3 +175,60 @@ def test_an_unknown_netdata_severity_is_refused_naming_it() -> None:
     """A severity that is not critical, warning or clear is refused, naming it, not guessed."""
     with pytest.raises(InvalidAlertError, match="removed"):
         _read(_netdata("removed"))
+
+
+# --- Bugsnag: the integration's test event --------------------------------------------------
+
+#: The test event Bugsnag's notification plugins fire (bugsnag/bugsnag-notification-plugins,
+#: notification-plugin.js `fireTestEvent`, posted whole by its webhook plugin): the example
+#: error of project Example.com, with no account and no `errorId`.
+_BS_TEST = {
+    "error": {
+        "exceptionClass": "ExampleException",
+        "message": "Something really bad happened",
+        "context": "home#example",
+        "appVersion": "1.0.0",
+        "releaseStage": "production",
+        "occurrences": 42,
+        "firstReceived": "2026-11-23T09:00:00.000Z",
+        "usersAffected": 20,
+        "url": "http://bugsnag.com/errors/example/events/example",
+        "stacktrace": [
+            {
+                "file": "app/controllers/home_controller.rb",
+                "lineNumber": 123,
+                "method": "example",
+                "inProject": True,
+            }
+        ],
+    },
+    "project": {"name": "Example.com", "url": "http://bugsnag.com/projects/example"},
+    "trigger": {"type": "firstException", "message": "New exception"},
+}
+
+
+def test_bugsnag_s_test_event_is_skipped_not_refused() -> None:
+    """The test event is known as Bugsnag's and skipped as a test: it was refused as an
+    unknown format (no `account`), so the integration's test read as broken and the body
+    went to the dead-letter queue."""
+    assert recognise_body(json.dumps(_BS_TEST)).format == "bugsnag"
+    assert _skip_reasons(_BS_TEST) == ["test_notification"]
+
+
+def test_bugsnag_s_test_event_with_an_account_is_skipped_too() -> None:
+    """A Bugsnag that adds its account to the test event still sends the example error, which
+    has no `errorId`: skipped as the test, not refused for the missing id."""
+    body = {**_BS_TEST, "account": {"name": "Acme", "url": "https://app.bugsnag.com/acme"}}
+    assert _skip_reasons(body) == ["test_notification"]
+
+
+def test_a_real_bugsnag_error_at_an_example_url_with_its_id_still_fires() -> None:
+    """Only the example error without an id is the test: a real error (its `errorId` given)
+    fires whatever its link says."""
+    body = {
+        **_BS_TEST,
+        "account": {"name": "Acme"},
+        "error": {**_BS_TEST["error"], "errorId": "56b9ca7f17025f8756f69057"},
+    }
+    alert = _only(body)
+    assert (alert.source, alert.status) == ("bugsnag", Status.FIRING)

@@ -24,7 +24,9 @@ States, bugsnag (`trigger.type`): firstException, exception, powerTen, errorEven
 reopened fire; a person's errorStateManualChange to fixed, ignored or snoozed resolves (as a
 resolved or archived Sentry issue does) and to reopened fires; projectSpiking fires its
 project's incident (Bugsnag sends no recovery); comments, releases, rate-limit notices and other
-state changes change no ticket.
+state changes change no ticket, nor does the integration's test event (the plugins' example
+error of project Example.com, "/errors/example/events/example", no account and no `errorId`:
+Skipped as `test_notification`).
 """
 
 from __future__ import annotations
@@ -379,18 +381,40 @@ _BS_SPIKE = "projectspiking"
 
 
 def matches_bugsnag(payload: dict[str, Any]) -> bool:
-    """The webhook plugin's payload: its `account`, `project` and the `trigger` by type."""
+    """The webhook plugin's payload: its `account`, `project` and the `trigger` by type; or
+    the plugins' test event, which has no `account`."""
     trigger = payload.get("trigger")
     return (
         untitled(payload)
-        and isinstance(payload.get("account"), dict)
+        and (isinstance(payload.get("account"), dict) or _bs_test_event(payload))
         and isinstance(payload.get("project"), dict)
         and isinstance(trigger, dict)
         and "type" in trigger
     )
 
 
+#: The example error of the test event Bugsnag's notification plugins fire
+#: (bugsnag/bugsnag-notification-plugins, notification-plugin.js `fireTestEvent`): project
+#: Example.com, this link, no account and no `errorId`.
+_BS_TEST_ERROR_PATH = "/errors/example/events/example"
+
+
+def _bs_test_event(payload: dict[str, Any]) -> bool:
+    """Whether the body is the plugins' test event: its example error, which names no
+    `errorId` (every real error has one), at the example link."""
+    error = common.obj_or_empty(payload.get("error"))
+    link = error.get("url")
+    return (
+        not error.get("errorId")
+        and isinstance(link, str)
+        and link.strip().rstrip("/").endswith(_BS_TEST_ERROR_PATH)
+    )
+
+
 def normalize_bugsnag(payload: dict[str, Any]) -> Normalized:
+    if _bs_test_event(payload):
+        detail = "bugsnag test event (the example error of project Example.com): no ticket change"
+        return Normalized((), (Skipped(BUGSNAG, "test_notification", detail),))
     trigger = common.obj(payload.get("trigger"), "trigger", required=True)
     kind = (common.line(common.unnested(trigger.get("type")), "trigger.type", 64) or "").lower()
     if kind == _BS_SPIKE:
