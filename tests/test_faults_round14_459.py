@@ -13,6 +13,10 @@ production, proved at the fastest level that shows it.
   `/readyz` answering ready from the moment the endpoints listened until the supervisor's first
   ping had failed (up to its 5 s bound), though the daemon knew the store was down: a load
   balancer's or ECS's check in that window took a replica that can handle nothing as ready.
+- A heartbeat extension sent while a message's work was ending (its batch's call slow, or
+  retried by botocore, or the later of several batches) reached SQS after the message's
+  delete: SQS refused it as a stale receipt handle, and a message handled and deleted got a
+  `message.visibility_failed` warning, as if its visibility had been lost.
 """
 
 from __future__ import annotations
@@ -21,9 +25,10 @@ import asyncio
 import json
 import socket
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, MutableMapping
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx2
 import pytest
@@ -38,11 +43,13 @@ from triage.aws import _CONFIG
 from triage.demo.ticketd import TicketServer
 from triage.incidents.dynamodb import DynamoDBStore, create_table
 from triage.incidents.ledger import Ledger
+from triage.incidents.lifecycle import Action, Outcome
 from triage.metrics import Metrics
 from triage.models import EffectKind
 from triage.pipeline import Pipeline
 from triage.redact import Redactor
-from triage.sqs.inbox import Message
+from triage.sqs.inbox import Message, SqsInbox
+from triage.sqs.supervisor import Progress, Supervisor, SupervisorConfig
 
 PUT = "DynamoDB_20120810.PutItem"
 
@@ -196,3 +203,63 @@ def _free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
+
+
+# --- A heartbeat extension that reaches SQS after its message's delete ------------------------
+
+EXTEND = "AmazonSQS.ChangeMessageVisibilityBatch"
+
+
+async def test_an_extension_out_as_the_work_ends_does_not_outlive_the_delete(
+    moto_url: str, queues: Queues
+) -> None:
+    """The heartbeat's extension of a message is out (SQS slow to answer it) when the
+    message's work ends: the delete is sent once the extension is answered, so SQS applies the
+    two in order. The message is deleted, acked once, and no `message.visibility_failed` line
+    says a visibility was lost (the extension landing after the delete was refused as a stale
+    receipt handle, a warning for a message handled well)."""
+    queues.send({"title": "disk full on db-1"})
+    with FaultProxy(moto_url) as proxy:
+        proxy.delay(EXTEND, 1.5)
+        async with loopback_aws_client("sqs", endpoint_url=proxy.url) as sqs:
+            inbox = SqsInbox(sqs, proxy.queue_url(queues.url))
+
+            async def until_extension_out(_message: Message, _progress: Progress) -> list[Outcome]:
+                deadline = time.monotonic() + 20
+                while proxy.requests(EXTEND) == 0:
+                    assert time.monotonic() < deadline, "the heartbeat never extended it"
+                    await asyncio.sleep(0.01)
+                return [Outcome("f" * 32, Action.OPEN, "generic")]
+
+            config = SupervisorConfig(wait_s=1, visibility_timeout_s=3, shutdown_grace_s=5)
+            metrics = Metrics()
+            supervisor = Supervisor(config, inbox, until_extension_out, metrics)
+            with structlog.testing.capture_logs() as logs:
+                serving = asyncio.create_task(supervisor.serve())
+                try:
+                    await _until_logged(logs, "message.acked")
+                    # The extension's answer, had it come after the delete, is read by now.
+                    await _until(lambda: proxy.requests(EXTEND) >= 1 and _extension_done(logs))
+                finally:
+                    supervisor.should_exit.set()
+                    await asyncio.wait_for(serving, 30)
+    assert queues.depth() == 0
+    assert metrics.total("MessagesHandled") == 1
+    assert not [e for e in logs if e["event"] == "message.visibility_failed"]
+
+
+def _extension_done(logs: list[MutableMapping[str, Any]]) -> bool:
+    """The heartbeat's extension call has ended (answered, refused or failed)."""
+    return any(e["event"] in ("heartbeat.extended", "message.visibility_failed") for e in logs)
+
+
+async def _until_logged(logs: list[MutableMapping[str, Any]], event: str) -> None:
+    """Wait until a line `event` is logged."""
+    await _until(lambda: any(e["event"] == event for e in logs))
+
+
+async def _until(condition: Callable[[], bool], timeout_s: float = 20.0) -> None:
+    """Wait until `condition()` holds (polled), failing after `timeout_s`."""
+    async with asyncio.timeout(timeout_s):
+        while not condition():
+            await asyncio.sleep(0.02)

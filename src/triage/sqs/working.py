@@ -2,9 +2,10 @@
 slot until its work is over (not until its delete). One pass of the handler at a time, under
 a timeout that restarts with progress; the error tree decides each failure's fate; a success
 is acked through the batching acker. Also the heartbeat that keeps messages in hand invisible,
-and the release that waits for an extension of its message the heartbeat has out: SQS applies
-visibility calls as they arrive, so an extension overtaken by a release would hide the
-message again for the whole visibility timeout.
+and the release (and the delete) that waits for an extension of its message the heartbeat has
+out: SQS applies visibility calls as they arrive, so an extension overtaken by a release would
+hide the message again for the whole visibility timeout (and one overtaken by the delete is
+refused, a warning for a message handled well).
 
 Apart from `receiving` (how many to take, and when) and `holding` (what follows a failure):
 this is one message's life, from its start to its ack.
@@ -253,6 +254,11 @@ class Working(Holding, StoreWatch):
             # (what it handled, in place of what a failed attempt reached).
             message.alert.clear()
             message.alert.update(_incident_fields(outcomes))
+            # SQS applies calls as they arrive: an extension of this message the heartbeat sent
+            # before its work ended (a slow call, botocore's retry, a later batch of the beat)
+            # that landed after the delete was refused as a stale receipt handle, a
+            # `message.visibility_failed` warning for a message handled well.
+            await self._extension_answered([message])
             if await self._acker.delete(message):
                 self.stats.acked += 1
                 for deleted in message.on_deleted:
