@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from factories import alert, view
-from hostile_server import answer, hostile
+from hostile_server import Answer, answer, hostile
 from triage.demo.model import ChatServer, Reply, completion
 from triage.metrics import Metrics
 from triage.redact import Redactor
@@ -101,6 +101,41 @@ async def test_an_error_in_a_200_named_in_words_or_text_is_retried(
         await summariser.aclose()
     assert ticket.title == TICKET["title"]
     assert metrics.counter("LLMCalls", outcome=outcome) == 1
+    assert metrics.counter("SummarizationFailures") == 0
+
+
+def _errored_choice(streamed: bool) -> Answer:
+    """A 200 whose one choice ends with `finish_reason: "error"` after part of the ticket, as
+    OpenRouter answers when the provider behind it fails mid-answer (its error in the choice)."""
+    text = json.dumps(TICKET)[:30]
+    error = {"code": 502, "message": "Provider disconnected unexpectedly"}
+    if streamed:
+        last = {"choices": [{"index": 0, "delta": {}, "finish_reason": "error", "error": error}]}
+        body = _sse(_delta(text), last)
+        return answer(200, {"Content-Type": "text/event-stream"}, body)
+    message = {"role": "assistant", "content": text}
+    choice = {"index": 0, "message": message, "finish_reason": "error", "error": error}
+    return answer(
+        200, {"Content-Type": "application/json"}, json.dumps({"choices": [choice]}).encode()
+    )
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["plain", "streamed"])
+async def test_a_choice_that_finished_with_an_error_is_retried(streamed: bool) -> None:
+    """A choice whose finish reason is `error` (OpenRouter: the provider failed mid-answer)
+    is retried as its error's code says, not its piece of text judged as the model's JSON."""
+    good = answer(
+        200,
+        {"Content-Type": "application/json"},
+        json.dumps(completion(json.dumps(TICKET)).body).encode(),
+    )
+    metrics = Metrics()
+    async with hostile(_errored_choice(streamed), good) as server:
+        summariser = summariser_for(server.url + "/v1", metrics)
+        ticket = await summariser.summarise(view(alert()))
+        await summariser.aclose()
+    assert ticket.title == TICKET["title"]
+    assert metrics.counter("LLMCalls", outcome="server_error") == 1
     assert metrics.counter("SummarizationFailures") == 0
 
 

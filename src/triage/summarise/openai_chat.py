@@ -348,6 +348,8 @@ def _answer(completion: Any) -> Answer:
         if not choices:
             raise ModelError("no_choices", outcome="invalid")
         choice = choices[0]
+        if choice.get("finish_reason") == "error" or isinstance(choice.get("error"), dict):
+            raise _choice_failed(choice)
         stop = {"length": "length", "content_filter": "filtered"}.get(
             choice.get("finish_reason"), "end"
         )
@@ -371,6 +373,17 @@ def _answer(completion: Any) -> Answer:
         prompt_tokens=prompt_tokens,
         completion_tokens=completion_tokens,
     )
+
+
+def _choice_failed(choice: dict[str, Any]) -> ModelError:
+    """A choice that ended with an error (`finish_reason: "error"`, its `error` beside it), as
+    OpenRouter answers when the provider behind it fails after the answer began: its text is
+    a piece, not the model's answer. Acted on as its error's code says (`_error_in_body`), and
+    retried as a server error when it names none."""
+    error = choice.get("error")
+    if isinstance(error, dict):
+        return _error_in_body(error)
+    return ModelError("server_error", outcome="server_error", retryable=True)
 
 
 def _refusal(refusal: object) -> str | None:
@@ -413,7 +426,7 @@ def _thinking(completion: Any) -> bool:
 
 def _assembled(events: str) -> Any:
     """The chat completion a streamed answer adds up to: its chunks' content and refusal
-    deltas joined, the last finish reason and usage. Some gateways stream whatever the
+    deltas joined, the last finish reason, usage and choice's error (`_choice_failed`). Some gateways stream whatever the
     request says (`stream` is not asked for). An event that is not a chunk leaves the text as
     it is, which is then no chat completion; an error event is the answer's error. A stream
     whose text passes what the summariser reads (`MAX_ANSWER_CHARS`) is not read further. One
@@ -424,6 +437,7 @@ def _assembled(events: str) -> Any:
     usage: object = None
     chars = 0
     done = False
+    error: object = None  # a choice's own (OpenRouter's, with `finish_reason: "error"`)
     for data in _event_data(events):
         if data == "[DONE]":
             done = True
@@ -448,13 +462,15 @@ def _assembled(events: str) -> Any:
                 refusal.append(_piece(delta.get("refusal")))
                 chars += len(content[-1]) + len(refusal[-1])
             finish = choice.get("finish_reason") or finish
+            error = choice.get("error") if isinstance(choice.get("error"), dict) else error
         if chars > MAX_ANSWER_CHARS:
             # Broken or hostile, like a plain answer that long (`answer_too_large`).
             raise ModelError("answer_too_large", outcome="invalid", provider_fault=True)
     if not done and finish is None:
         raise _broke_off()
     message = {"content": "".join(content), "refusal": "".join(refusal) or None}
-    return {"choices": [{"message": message, "finish_reason": finish}], "usage": usage}
+    choice = {"message": message, "finish_reason": finish} | ({"error": error} if error else {})
+    return {"choices": [choice], "usage": usage}
 
 
 def _broke_off() -> ModelError:
