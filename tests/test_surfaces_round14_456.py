@@ -8,11 +8,14 @@ alert, does not read as `team=payments` on the status page, the API or the comma
 regular expression holding such an invisible character (which no stored value has) is refused,
 naming it, rather than a `!~` that excludes nothing and so quiets the very incident it names;
 and the status page spells a look-alike letter in an incident's team, source or label as
-`incidents show` does (`p\\u0430yments`), rather than drawing it as the team `payments`."""
+`incidents show` does (`p\\u0430yments`), rather than drawing it as the team `payments`, as
+do a Slack message's Team fact and a GitHub issue's Team row, as the same message's notification
+text and the same issue's `team:` label and Labels row already do."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import html
 import re
 from collections.abc import AsyncIterator
@@ -21,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from factories import alert
+from test_escape_every_surface import effect
 from test_operator_api import BEARER, serving
 from test_operator_cli import triage
 from test_operator_filters import seed
@@ -30,7 +34,9 @@ from triage.incidents import Store
 from triage.incidents.store import Routing
 from triage.models import Priority, Ticket
 from triage.settings import load_settings
+from triage.sinks.github.text import issue_body
 from triage.sinks.markdown import title as github_title
+from triage.sinks.slack import open_message
 
 
 @pytest.fixture
@@ -188,3 +194,22 @@ async def test_the_status_page_spells_a_look_alike_letter_in_a_team_or_label(
     assert "p\\u0430yments" in row and LOOK_ALIKE_TEAM not in row, row
     assert "p\\u0430yments" in page.text and LOOK_ALIKE_TEAM not in page.text
     assert "env=pr\\u043ed" in page.text and "pr\u043ed" not in page.text
+
+
+# --- Slack's Team fact and GitHub's Team row ---------------------------------------------------
+
+
+def test_slacks_team_fact_and_githubs_team_row_spell_a_look_alike_letter() -> None:
+    """A new incident of the team `p\u0430yments` is posted to Slack with the Team fact
+    `p\\u0430yments`, as the message's own notification text (`team: "p\\u0430yments"`)
+    writes it, and opened on GitHub with the Team row so too, as its `team:p\\u0430yments`
+    label is: not drawn as the team `payments` it is not."""
+    one = effect("t")
+    opened = dataclasses.replace(one, alert=dataclasses.replace(one.alert, team=LOOK_ALIKE_TEAM))
+    message = open_message(opened)
+    fields = [f["text"] for b in message["blocks"] for f in b.get("fields", ())]
+    [team] = [text for text in fields if text.startswith("Team\n")]
+    assert team == "Team\np\\u0430yments", team
+    [row] = [line for line in issue_body(opened).splitlines() if line.startswith("| Team |")]
+    # Markdown's escape of the backslash, which GitHub shows as one.
+    assert row == "| Team | p\\\\u0430yments |", row

@@ -870,7 +870,8 @@ def _facts(effect: Effect) -> list[dict[str, Any]]:
     plain, markup = True, False
     facts = [
         ("Source", alert.source, plain),
-        ("Team", alert.team or "", plain),
+        # A team with a look-alike letter as its code, as the notification text has it.
+        ("Team", spelled_look_alikes(alert.team or ""), plain),
         ("Where", where, plain),
         ("Since", _slack_date(alert.occurred_at), markup),
         ("Severity", alert.severity or "", plain),

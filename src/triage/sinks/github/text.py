@@ -197,7 +197,8 @@ def _facts(effect: Effect) -> list[str]:
         ("Alert", markdown.inline(alert.title, 300)),
         ("Status", markdown.inline(alert.status.value)),
         ("Priority", f"{p_number(effect.ticket.priority)} ({effect.ticket.priority.value})"),
-        ("Team", markdown.inline(alert.team or "—")),
+        # A look-alike letter as its code, as the `team:` label and the Labels row have it.
+        ("Team", markdown.inline(spelled_look_alikes(alert.team or "—"))),
         ("Source", markdown.inline(alert.source)),
         ("Severity", markdown.inline(alert.severity or "—")),
         ("Occurred at", _when(alert.occurred_at)),
