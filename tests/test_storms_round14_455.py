@@ -15,7 +15,7 @@ import pytest
 from factories import T0, alert, view
 from memory_store import MemoryStore
 from test_pipeline import LEASE, POLICY, Clock, CountingSummariser
-from test_priority_raised_452 import GROUPED, GatedSummariser, Rig
+from test_priority_raised_452 import GROUPED, ROUTE, GatedSummariser, Rig
 from test_untracked_moves import Hosts
 from triage.errors import GatheringError, SinkUnavailableError, StoreBusyError, TransientError
 from triage.incidents import Action, Ledger
@@ -244,3 +244,21 @@ async def test_a_hashed_member_firing_for_forty_days_is_still_found_by_its_resol
     assert await hosts.groups() == {"host=a": "open"}
     await _on_day(hosts, 40.002, "disk-c", status="resolved", timestamp=resolved_at)
     assert await hosts.groups() == {"host=a": "closed"}
+
+
+async def test_a_persons_priority_change_of_a_member_is_not_older_than_another_members_firing(
+    tmp_path: Path,
+) -> None:
+    """api-0 opens the group's ticket (high); a person lowers api-0's priority at minute 1,
+    and api-1 joins stamped minute 2 before that change is handled: the change is newer than
+    every event of api-0, so it moves the ticket to low, rather than being taken for older
+    than the group's newest event (another member's) and dropped. A change stamped before
+    api-0's own firing is still older, and changes nothing."""
+    r = Rig(tmp_path, ROUTE + 'group_by = ["service"]\n')
+    assert await r.send(0, _member("api-0", 0, Priority.HIGH)) is Action.OPEN
+    assert await r.send(2, _member("api-1", 2, Priority.HIGH)) is Action.COUNT
+    change = _member("api-0", 1, Priority.LOW).model_copy(update={"priority_changed": True})
+    assert await r.send(3, change) is Action.UPDATE
+    assert r.backend.effects[-1].ticket.priority is Priority.LOW
+    stale = _member("api-0", -1, Priority.CRITICAL).model_copy(update={"priority_changed": True})
+    assert await r.send(4, stale) is Action.IGNORE

@@ -267,9 +267,26 @@ def decide_group(
     repeat does (`with_priority_raised`); a person's change of a member's priority moves the
     group's ticket (`changing_priority`): it is no event of the member."""
     if priority_changed(event):
-        return changing_priority(stored, event, now, policy)
+        return changing_priority(
+            stored, event, now, policy, older=_older_than_member(stored, event)
+        )
     decision = _decide_member(stored, event, now, policy, group)
     return with_priority_raised(stored, event, now, decision)
+
+
+def _older_than_member(stored: Incident | None, event: AlertEvent) -> bool | None:
+    """A person's change of a member's priority (`event`) is older than that member's own
+    newest event, as the group knows it (None: the group does not know the member, and the
+    group's newest event judges it). Not the group's newest event: that is another member's
+    as often as not, and a change made before a member joined in a storm is no older than
+    the alert it was made on."""
+    group = stored.group if stored is not None else None
+    if group is None:
+        return None
+    known = group.members.get(event.fingerprint) or _untracked_member(group, event.fingerprint)
+    if known is None:
+        return None
+    return known.newer_than(event.occurred_at, queued_at(event), status=tie_status(event))
 
 
 def _decide_member(

@@ -875,19 +875,28 @@ def _move_told(decision: Decision) -> Decision:
 
 
 def changing_priority(
-    stored: Incident | None, alert: AlertEvent, now: datetime, policy: Policy
+    stored: Incident | None,
+    alert: AlertEvent,
+    now: datetime,
+    policy: Policy,
+    *,
+    older: bool | None = None,
 ) -> Decision:
     """A person changed the incident's priority in its source (`priority_changed`): the open
     ticket takes it at once, lower too, by one update; the same priority again, a change
     older than the incident's newest event, or one of an incident not open with a ticket
     (closed, never seen, not yet summarised) writes nothing: it is no firing, so it opens and
-    reopens nothing."""
+    reopens nothing. `older`: whether the change is older than the alert's newest event, as
+    the caller judged it (a group's, by its member's own events: `groups.decide_group`);
+    None: judged by the incident's."""
     priority = stated_priority(alert)
     if stored is None or stored.state is not State.OPEN or stored.ticket is None:
         return Decision(Action.IGNORE, None)
     if priority is None or priority is stored.ticket.priority:
         return Decision(Action.IGNORE, None)
-    if stored.guards(alert.occurred_at, policy, queued_at(alert), status=tie_status(alert)):
+    if older is None:
+        older = stored.guards(alert.occurred_at, policy, queued_at(alert), status=tie_status(alert))
+    if older:
         return Decision(Action.IGNORE, None)
     return _updated_to(replace_incident(stored, applied_at=now), stored.ticket, priority, now)
 
