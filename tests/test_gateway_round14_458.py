@@ -224,6 +224,32 @@ async def test_a_small_form_of_many_fields_is_read_off_the_loop(
     assert gate.events == ["generic checked", "second client answered 202", "generic let go"]
 
 
+async def test_a_query_of_many_fields_is_read_off_the_loop(
+    gateway: IngestService, queues: Queues, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A GET whose alert is 999 query fields, sifted as a form's are, is read on a worker
+    thread: while it is read, a second client's webhook is answered and queued."""
+    gate = Gate(validate.check, "generic")
+    monkeypatch.setattr(validate, "check", gate)
+    query = "title=disk+full&" + "&".join(f"k{i}=v" for i in range(998))
+    async with loopback_client(gateway.port) as first, loopback_client(gateway.port) as second:
+        got = asyncio.create_task(
+            first.get(f"/v1/alerts/generic?{query}", headers=bearer("generic"))
+        )
+        try:
+            assert await wait_until(lambda: gate.started == 1)
+            other = await second.post(
+                "/v1/alerts/grafana",
+                content=payload("grafana/group-firing.json"),
+                headers=bearer("grafana"),
+            )
+            gate.events.append(f"second client answered {other.status_code}")
+        finally:
+            gate.opened.set()
+        assert (await got).status_code == 202
+    assert gate.events == ["generic checked", "second client answered 202", "generic let go"]
+
+
 async def test_one_sources_bodies_cannot_take_the_threads_every_source_reads_on(
     gateway: IngestService, queues: Queues, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -409,7 +409,8 @@ async def check_off_loop(
     a `lane` (a source's own), one such body at a time: the worker threads are shared by every
     source, and one token holder's bodies must not take them all."""
     args = (source, body, sentry_resource, redact, codec, formats, form)
-    if not _costly(body):
+    many_fields = query is not None and len(query) > OFFLOAD_OBJECTS and reads_query(body)
+    if not (_costly(body) or many_fields):
         return check(*args, boundary=boundary, query=query)
     async with lane or contextlib.nullcontext():
         return await asyncio.to_thread(check, *args, boundary=boundary, query=query)
