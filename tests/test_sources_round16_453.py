@@ -149,13 +149,17 @@ def test_a_netdata_node_unreachable_fires_and_reachable_resolves_it() -> None:
     assert _only(_reachability(False, "web-02")).fingerprint != down.fingerprint
 
 
-def test_netdata_s_test_notification_opens_no_ticket_and_keeps_its_token_out() -> None:
+def test_netdata_s_test_notification_opens_no_ticket_and_its_log_line_gives_the_token() -> None:
     """The Test button's body is skipped as a test: it opened a generic ticket titled "Test
-    Notification" that carried the verification token."""
+    Notification". Netdata's dialog asks for the token it carries, so the skip's log line
+    quotes it; text in no token's shape is never quoted."""
     read = _read(_NETDATA_TEST)
     assert [skip.reason for skip in read.skipped] == ["test_notification"]
     assert read.alerts == ()
-    assert _NETDATA_TEST["token"] not in " ".join(skip.detail for skip in read.skipped)
+    assert _NETDATA_TEST["token"] in read.skipped[0].detail
+    hostile = {**_NETDATA_TEST, "token": "x\nFAKE LOG LINE <script>"}
+    [skip] = _read(hostile).skipped
+    assert "FAKE" not in skip.detail and "<script>" not in skip.detail
 
 
 def test_a_script_s_generic_alert_titled_like_the_test_is_still_an_alert() -> None:

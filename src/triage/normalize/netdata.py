@@ -8,8 +8,9 @@ bodies Netdata fixes (learn.netdata.cloud, "Webhook"). Read as format `netdata`,
 - A reachability notification: `message`, `url`, `host`, `severity` (critical or info) and
   `status` ({"reachable": bool, "text": "reachable"|"unreachable"}).
 - The Test button's: `message`, `title` "Test Notification" and the `token` the dialog asks
-  for. Skipped as `test_notification` (it carried a title, so it was a generic alert's ticket,
-  token and all); the token is never shown.
+  for. Skipped as `test_notification` (it carried a title, so it was a generic alert's ticket);
+  its log line quotes the token (a UUID's shape only), which the operator pastes into Netdata's
+  dialog to save the webhook.
 
 Identity, alert: the space, the alert and its chart (a node's instance of a context: "disk_space._"
 is the root file system), and the node when the body names one (`host` or `node`); never its
@@ -23,6 +24,7 @@ unreachable fires critical, reachable resolves.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from triage.errors import InvalidAlertError
@@ -81,11 +83,23 @@ def _is_test(payload: dict[str, Any]) -> bool:
 
 def normalize(payload: dict[str, Any]) -> Normalized:
     if _is_test(payload):
-        detail = "netdata test notification (the webhook's Test button): no ticket change"
-        return Normalized((), (Skipped(SOURCE, "test_notification", detail),))
+        return _tested(payload.get("token"))
     if _is_reachability(payload):
         return _reachability(payload)
     return _alert(payload)
+
+
+#: A verification token as Netdata writes one (a UUID); anything else is never quoted.
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{7,63}")
+
+
+def _tested(token: Any) -> Normalized:
+    """The Test button's body, skipped. Its log line quotes the token in it: Netdata's dialog
+    asks for that token to save the webhook, and this line is where the operator reads it."""
+    shaped = isinstance(token, str) and _TOKEN.fullmatch(token.strip()) is not None
+    told = f"; its verification token: {token.strip()}" if shaped else ""
+    detail = f"netdata test notification (the webhook's Test button): no ticket change{told}"
+    return Normalized((), (Skipped(SOURCE, "test_notification", detail),))
 
 
 def _alert(payload: dict[str, Any]) -> Normalized:
