@@ -139,6 +139,31 @@ async def test_a_choice_that_finished_with_an_error_is_retried(streamed: bool) -
     assert metrics.counter("SummarizationFailures") == 0
 
 
+@pytest.mark.parametrize(
+    ("finish", "outcome"),
+    [
+        pytest.param("model_length", "invalid", id="mistral-context-window"),
+        pytest.param("insufficient_system_resource", "server_error", id="deepseek-resources"),
+    ],
+)
+async def test_a_finish_reason_saying_the_answer_was_cut_is_asked_again(
+    finish: str, outcome: str
+) -> None:
+    """Mistral's `model_length` (the context window filled: asked again with a shorter
+    prompt) and DeepSeek's `insufficient_system_resource` (the server gave out: retried) end
+    a piece of a ticket, not the model's whole answer."""
+    metrics = Metrics()
+    with ChatServer() as chat:
+        chat.then(completion(json.dumps(TICKET)[:30], finish_reason=finish))
+        chat.then(completion(json.dumps(TICKET)))
+        summariser = summariser_for(chat.url, metrics)
+        ticket = await summariser.summarise(view(alert()))
+        await summariser.aclose()
+    assert ticket.title == TICKET["title"]
+    assert metrics.counter("LLMCalls", outcome=outcome) == 1
+    assert metrics.counter("SummarizationFailures") == 0
+
+
 # --- the ticket backend -----------------------------------------------------------------------
 
 from collections.abc import AsyncIterator  # noqa: E402

@@ -348,11 +348,10 @@ def _answer(completion: Any) -> Answer:
         if not choices:
             raise ModelError("no_choices", outcome="invalid")
         choice = choices[0]
-        if choice.get("finish_reason") == "error" or isinstance(choice.get("error"), dict):
+        finish_reason = choice.get("finish_reason")
+        if finish_reason in _FAILED_FINISHES or isinstance(choice.get("error"), dict):
             raise _choice_failed(choice)
-        stop = {"length": "length", "content_filter": "filtered"}.get(
-            choice.get("finish_reason"), "end"
-        )
+        stop = _STOPS.get(finish_reason, "end") if isinstance(finish_reason, str) else "end"
         # Azure sends no message at all for an answer its content filter withheld.
         message = choice["message"] if "message" in choice or stop != "filtered" else {}
         content, refusal = message.get("content"), message.get("refusal")
@@ -375,8 +374,18 @@ def _answer(completion: Any) -> Answer:
     )
 
 
+#: Finish reasons that are not a finished answer, and why the model stopped: its output bound
+#: (`length`), its context window (Mistral's `model_length`; the prompt is asked again
+#: shorter), a content filter.
+_STOPS = {"length": "length", "model_length": "context", "content_filter": "filtered"}
+
+#: Finish reasons of a choice the server gave out on (`_choice_failed`): an error after the
+#: answer began (OpenRouter's and Mistral's `error`), DeepSeek's `insufficient_system_resource`.
+_FAILED_FINISHES = frozenset({"error", "insufficient_system_resource"})
+
+
 def _choice_failed(choice: dict[str, Any]) -> ModelError:
-    """A choice that ended with an error (`finish_reason: "error"`, its `error` beside it), as
+    """A choice that ended with an error (`_FAILED_FINISHES`, or an `error` beside it), as
     OpenRouter answers when the provider behind it fails after the answer began: its text is
     a piece, not the model's answer. Acted on as its error's code says (`_error_in_body`), and
     retried as a server error when it names none."""
