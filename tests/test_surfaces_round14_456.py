@@ -213,3 +213,38 @@ def test_slacks_team_fact_and_githubs_team_row_spell_a_look_alike_letter() -> No
     [row] = [line for line in issue_body(opened).splitlines() if line.startswith("| Team |")]
     # Markdown's escape of the backslash, which GitHub shows as one.
     assert row == "| Team | p\\\\u0430yments |", row
+
+
+# --- a refused filter's page names a pasted secret redacted, as the API does -----------------
+
+#: A classic GitHub token, pasted into the page's filter instead of a source or a priority.
+PASTED_TOKEN = "ghp_" + "a1B2c3D4e5" * 3 + "f6G7h8"
+
+
+@pytest.mark.parametrize("name", ["source", "priority", "match"])
+async def test_a_refused_filters_page_names_a_pasted_secret_redacted(
+    store: Store, name: str
+) -> None:
+    """`/?source=ghp_…` (a token pasted into the wrong field) is a 400 page whose reason
+    names the value as `[REDACTED:github-token]`, as the API's answer to the same filter
+    does, rather than repeating the token in the page's text."""
+    async with serving(store) as client:
+        api = await client.get("/api/v1/incidents", params={name: PASTED_TOKEN}, headers=BEARER)
+        page = await client.get("/", params={name: PASTED_TOKEN}, headers=BEARER)
+    assert api.status_code == 400 and PASTED_TOKEN not in api.text, api.text
+    assert page.status_code == 400, page.text
+    [reason] = re.findall(r"<p class=bad>(.*?)</p>", page.text)
+    assert PASTED_TOKEN not in reason and "[REDACTED:" in reason, reason
+
+
+async def test_an_incident_page_names_a_pasted_secret_redacted(store: Store) -> None:
+    """`/incidents/ghp_…` (a token pasted where a fingerprint goes) is a 404 page saying
+    there is no incident `[REDACTED:github-token]`, as the API's answer does, and a path
+    whose escapes are not UTF-8 is a 400 page naming it redacted too."""
+    async with serving(store) as client:
+        missing = await client.get(f"/incidents/{PASTED_TOKEN}", headers=BEARER)
+        garbled = await client.get(f"/incidents/{PASTED_TOKEN}%E9", headers=BEARER)
+    for page, status in ((missing, 404), (garbled, 400)):
+        assert page.status_code == status, page.text
+        [reason] = re.findall(r"<p class=bad>(.*?)</p>", page.text)
+        assert PASTED_TOKEN not in reason and "[REDACTED:" in reason, reason

@@ -163,11 +163,11 @@ class StatusPage:
         try:
             keep, typed = _page_filter(request, self.view.clock())
         except ValueError as exc:
-            return _refused_filter(exc, _typed(request))
+            return _refused_filter(self._said(exc), _typed(request))
         try:
             body = await self._render(keep, typed, _logout_button(request))
         except FilterRefused as exc:  # parsed, but the store's incidents show it misleads
-            return _refused_filter(exc, typed)
+            return _refused_filter(self._said(exc), typed)
         except TriageError as exc:
             log.warning("status_page.unavailable", reason=exc.reason, error=str(exc))
             return _html(503, _page("triage", "<p class=bad>The store is unavailable.</p>"))
@@ -183,13 +183,14 @@ class StatusPage:
         try:
             given = path_segment(request, "incident")
         except ValueError as exc:
-            return _html(400, _page("triage: incident", f"<p class=bad>{_text(str(exc))}</p>"))
+            said = _text(self._said(exc))
+            return _html(400, _page("triage: incident", f"<p class=bad>{said}</p>"))
         if not 0 < len(given) <= _FINGERPRINT_CHARS:
             return _not_found("no such incident")
         try:
             found = await find_incident(self.view.store, given, self.view.scan)
         except LookupError as exc:
-            return _not_found(str(exc))
+            return _not_found(self._said(exc))
         except StoreCorruptError as exc:  # no outage: reloading reads the same record
             log.warning("status_page.unreadable_record", reason=exc.reason, error=str(exc))
             return _html(500, _page("triage", f"<p class=bad>{_text(UNREADABLE_ANSWER)}.</p>"))
@@ -199,6 +200,11 @@ class StatusPage:
         shown = incident_json(found, self.view.redactor, history=True)
         page = _logout_button(request) + _incident_page(shown, self.view.clock())
         return _html(200, _page("triage: incident", page))
+
+    def _said(self, exc: Exception) -> str:
+        """Why a filter or a path was refused, redacted as the API's answer is (`api._refused`):
+        it names what was typed or pasted, which may be a credential put in the wrong field."""
+        return self.view.redactor.text(str(exc))
 
     async def login(self, request: Request) -> Response:
         if not same_origin(request):
@@ -572,10 +578,10 @@ def _page_filter(request: Request, now: datetime) -> tuple[Filter, Typed]:
     return keep, shown
 
 
-def _refused_filter(exc: ValueError, typed: Typed) -> Response:
+def _refused_filter(why: str, typed: Typed) -> Response:
     """The 400 page for a filter that names nothing or can only mislead: why, and the form
     holding what was typed, to correct it."""
-    form = f"<p class=bad>{_text(str(exc))}</p>{_filter_form(typed, True)}"
+    form = f"<p class=bad>{_text(why)}</p>{_filter_form(typed, True)}"
     return _html(400, _page("triage status", form))
 
 
