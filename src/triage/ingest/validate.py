@@ -487,9 +487,10 @@ def form_pairs(text: str, codec: str = "utf-8") -> list[tuple[str, str]]:
     """A urlencoded form body's fields, in order. Percent-escapes are read in `codec`, the
     charset the body declares, as its plain text is; under a Latin-1 label, as UTF-8 when
     every escape reads so (`meant_codec`). Invalid for escapes that are no text in it, or more
-    than `FORM_FIELDS_MAX` fields."""
+    than `FORM_FIELDS_MAX` fields. A byte-order mark before the first field (a form sent from
+    a file an editor saved with one) is no part of its name, as it is no part of a JSON body."""
     try:
-        return _parsed_form(text, codec)
+        return _parsed_form(text.removeprefix("\ufeff"), codec)
     except UnicodeDecodeError as exc:
         name = codec.upper()
         raise Invalid(
