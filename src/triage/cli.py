@@ -449,8 +449,8 @@ async def _incidents(settings: Settings, store: Any, args: argparse.Namespace) -
             keep = _listing_filter(args, store.now())
             # Refused too when the store's incidents show the filter misleads (FilterRefused).
             listed = await list_incidents(store, keep)
-        except ValueError as exc:
-            _err(f"triage: incidents: {exc}")
+        except ValueError as exc:  # it may quote a pasted secret, as the API's answer does not
+            _err(f"triage: incidents: {redactor.text(str(exc))}")
             return 2
         now = store.now()
         for incident in listed:
@@ -467,7 +467,7 @@ async def _incidents(settings: Settings, store: Any, args: argparse.Namespace) -
     try:
         found = await find_incident(store, args.fingerprint)
     except LookupError as exc:
-        _err(f"triage: incidents: {exc}")
+        _err(f"triage: incidents: {redactor.text(str(exc))}")
         return 1
     if args.verb == "show":
         shown = incident_json(found, redactor, history=True)
