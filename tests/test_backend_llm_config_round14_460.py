@@ -334,6 +334,7 @@ async def test_an_outage_behind_a_gateway_refusing_the_probe_spends_no_more_rece
 
 # --- configuration ------------------------------------------------------------------------------
 
+from triage.errors import ConfigError  # noqa: E402
 from triage.routes import load_router, variables_read  # noqa: E402
 from triage.settings import load_settings, model_left_unasked, unknown_variables  # noqa: E402
 
@@ -391,3 +392,20 @@ def test_a_webhook_variable_the_routes_file_names_is_no_unknown_setting(
     warned = unknown_variables(environ, read_elsewhere=variables_read(settings))
     assert [line.split()[0] for line in warned] == ["TRIAGE_CONCURENCY"]
     assert "TRIAGE_CONCURRENCY" in warned[0]
+
+
+@pytest.mark.parametrize("token", ["Q7w9ZXy2LkP4mN8rT5", "q7w9zxy2lkp4mn8rt5", "9f86d081884c7d65"])
+def test_a_token_pasted_as_the_region_is_refused_without_repeating_it(
+    token: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A short token of letters and digits on AWS_REGION's line (the secret from the line
+    beside it) is refused naming AWS_REGION, without the token, in any case."""
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_SQS", raising=False)
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    monkeypatch.setenv("AWS_REGION", token)
+    with pytest.raises(ConfigError) as refused:
+        load_settings()
+    said = str(refused.value)
+    assert said.startswith("AWS_REGION")
+    assert token.lower() not in said.lower()

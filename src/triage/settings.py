@@ -645,14 +645,15 @@ class Settings(BaseSettings):
     @classmethod
     def _region(cls, value: str) -> str:
         if not _REGION.fullmatch(value):
-            # Quoted only when short as a region is: a longer value is more likely a secret key
-            # from the line next to it in the env file.
-            shown = repr(value) if len(value) <= 25 else f"a value of {len(value)} characters"
-            raise ValueError(f"{shown} is not an AWS region name (e.g. eu-west-1)")
+            raise ValueError(f"{_shown_region(value)} is not an AWS region name (e.g. eu-west-1)")
         if value != value.lower():
             # botocore signs each call for the region as written, and AWS, whose regions are
             # all lower case, refuses every signature far from this setting. Refused, not
             # lowered: the SDKs and the AWS CLI beside triage read the same variable as written.
+            if not _region_attempt(value):
+                raise ValueError(
+                    f"{_shown_region(value)} is not an AWS region name (e.g. eu-west-1)"
+                )
             raise ValueError(f"AWS region names are lower case: set {value.lower()}")
         return value
 
@@ -830,7 +831,7 @@ class Settings(BaseSettings):
         custom = self.aws_endpoint_url or os.environ.get("AWS_ENDPOINT_URL_SQS")
         if custom or _AWS_REGION_NAME.fullmatch(self.aws_region):
             return self
-        shown = repr(self.aws_region) if len(self.aws_region) <= 25 else "it"
+        shown = _shown_region(self.aws_region, "it")
         raise ValueError(
             f"AWS_REGION: {shown} is no AWS region's name (area-direction-number, such as "
             "eu-west-1 or us-gov-west-1); set AWS_ENDPOINT_URL if it names a local one"
@@ -886,6 +887,25 @@ class Settings(BaseSettings):
         missing = [env_name(f) for f in fields if getattr(self, f) in (None, "")]
         if missing:
             raise ConfigError(f"missing required setting: {', '.join(missing)}")
+
+
+def _region_attempt(value: str) -> bool:
+    """Whether AWS_REGION's `value` reads as an attempt at a region's name (`eu-wst-1`,
+    `useast1`, `EU-WEST-1`), which its refusal may repeat: short, and with a dash or few
+    digits in one case. A token of mixed letters and digits (the secret from the line beside
+    it in an env file) is none, and is never repeated, in any case."""
+    if len(value) > 25:
+        return False
+    one_case = value == value.lower() or value == value.upper()
+    return "-" in value or (one_case and sum(c.isdigit() for c in value) <= 2)
+
+
+def _shown_region(value: str, otherwise: str = "") -> str:
+    """AWS_REGION's `value` as its refusal names it: quoted when it reads as an attempt at a
+    region (`_region_attempt`), else by its length alone (or `otherwise`)."""
+    if _region_attempt(value):
+        return repr(value)
+    return otherwise or f"a value of {len(value)} characters"
 
 
 #: How AWS names its regions in every partition: an area (us, eu, ap, eusc …), at most one
