@@ -125,6 +125,7 @@ def test_a_step_silencing_the_alert_by_changing_its_rule_is_marked(step: str) ->
         "Increase the autoscaler's CPU threshold for scale-out",
         "Exclude the health checker from the access log",
         "Route traffic to the standby region",
+        "Set the monitor's threshold to 5%",
     ],
 )
 def test_a_step_changing_something_else_is_kept(step: str) -> None:
@@ -154,3 +155,126 @@ def test_a_resolved_alert_may_be_retuned() -> None:
     _, steps, rejected = _contained("Errors on web-1.", ["Raise the threshold"], resolved)
     assert steps == ["Raise the threshold"]
     assert rejected == {}
+
+
+# --- the alert said to have misfired, to wait, to be fixed already, or its priority lowered ----
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "This alert misfired.",
+        "The alarm fired in error.",
+        "It fired by mistake.",
+        "A spurious alert.",
+        "Known flaky alert.",
+        "This is a FP.",
+        "This alert is known to be flaky and can be disregarded.",
+        "It has been triaged as not a real problem.",
+        "Not urgent.",
+        "This is not urgent.",
+        "This can wait until Monday.",
+        "The investigation can wait until business hours.",
+        "Treat it as informational only.",
+        "For information only, no action.",
+        "FYI only.",
+        "Fixed.",
+        "Mitigated already.",
+        "Issue fixed.",
+        "Problem solved.",
+        "The errors are gone.",
+        "Errors have dropped to zero.",
+        "Severity was lowered to info by the on-call.",
+        "Downgraded to P4 by the on-call.",
+        "The incident has been deprioritised.",
+    ],
+)
+def test_an_alert_said_to_have_misfired_or_to_wait_is_marked(said: str) -> None:
+    """A firing alert said to have misfired (in error, spurious, flaky, an FP, not a real
+    problem), to be able to wait (not urgent, informational only, no action), to be fixed
+    already ("Fixed.", "problem solved", its errors gone or at zero) or to have had its
+    priority lowered by someone is marked as "a false positive" is, gated as ungated."""
+    description, _, rejected = _contained(f"Errors on web-1. {said}", ["Check web-1"])
+    assert description.startswith("Errors on web-1. ")
+    assert MARK in description, description
+    assert rejected == {"claim": 1}, rejected
+    assert claims._marked_claims(said) == _ungated(said)
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "Check whether the alert misfired.",
+        "The cron job fired twice; check its schedule.",
+        "The fix is in the next release; web-1 runs the old one.",
+        "The DNS issue fixed in the last release may be back.",
+        "Do not treat it as informational.",
+        "If it is not urgent, page the secondary.",
+        "Do not wait until Monday.",
+        "The errors are gone from the canary but not from web-1.",
+        "Confirm the errors dropped to zero after the rollback.",
+        "The job's priority was lowered by the scheduler, which slows it down.",
+        "The fixed window rate limiter rejected 12% of requests.",
+        "The flapping detector counts this as one incident.",
+        "The real problem is the database.",
+        "Mitigation: roll back the 09:00 deploy.",
+    ],
+)
+def test_a_description_stating_what_still_needs_its_reader_is_kept(said: str) -> None:
+    """A check that it misfired, another job's firing, a fix in a version, a negation or a
+    condition before a claim, errors gone elsewhere but not here, a job's priority, a fixed
+    window, the flapping detector, "the real problem", a mitigation to do: nothing is
+    claimed, and the description is kept."""
+    text = f"Errors on web-1. {said}"
+    description, _, rejected = _contained(text, ["Check web-1"])
+    assert description == text
+    assert rejected == {}
+    assert _ungated(said) == (said, 0)
+
+
+# --- over-marks: what is true in every sample's ticket stays whole -----------------------------
+
+
+def _sample_alerts() -> list[Alert]:
+    """Every sample payload's alerts that open a ticket (a person's priority change opens none)."""
+    from pathlib import Path
+
+    from triage.normalize import normalize_body
+
+    alerts: list[Alert] = []
+    for path in sorted((Path(__file__).parent / "payloads").glob("*/*.json")):
+        found = normalize_body(path.read_text(encoding="utf-8")).alerts
+        alerts.extend(a for a in found if not a.priority_changed)
+    return alerts
+
+
+def test_every_samples_deterministic_ticket_is_published_unmarked() -> None:
+    """Over every sample payload, the deterministic ticket read as the model's draft (the
+    evidence the model is shown, its pattern hints too) loses nothing to `contain`: no claim,
+    command, host or fact is marked in true text."""
+    from triage.summarise.deterministic import DeterministicSummariser, load_patterns, match
+
+    redactor = Redactor()
+    patterns = load_patterns()
+    marked: list[tuple[str, dict[str, int]]] = []
+    sources = _sample_alerts()
+    assert len(sources) > 200
+    for source in sources:
+        alert = view(source)
+        request = prompt.build(alert, redactor, 6000, match(patterns, alert))
+        shown = grounding.evidence({**request.view, "known_error_patterns": list(request.hints)})
+        ticket = DeterministicSummariser().write(alert)
+        draft = prompt.TicketDraft(
+            title=ticket.title,
+            priority=ticket.priority.value,
+            description=ticket.description,
+            steps=list(ticket.steps),
+        )
+        rejected = {
+            kind: count
+            for kind, count in contain(draft, alert, redactor, shown).rejected.items()
+            if count and kind != "priority"
+        }
+        if rejected:
+            marked.append((source.title, rejected))
+    assert marked == []

@@ -695,10 +695,12 @@ _STOPS_FIRING = rf"""(?:so\s{{1,4}}(?:that\s{{1,4}})?(?:it|they|this|the\s{{1,4}
 #: "increase the for: duration", "set the alarm's evaluation periods to 100"), the rule
 #: relaxed, or edited so it stops firing, the alert put on an ignore or exclusion list or a
 #: host excluded from it, an inhibit rule or a null receiver for it, its severity set to info,
-#: or a command rewriting the rule (`aws cloudwatch put-metric-alarm … --threshold`, `kubectl
-#: edit prometheusrule`). Whatever condition follows, the next page does not come. A fix whose
-#: goal is that the alert stops ("roll back the deploy so the alert stops firing") changes no
-#: rule, nor does tuning a pool, a timeout or the autoscaler.
+#: or a command rewriting the rule (`aws cloudwatch put-metric-alarm … --threshold`, which
+#: replaces the whole alarm, its actions too; `kubectl edit prometheusrule`). Whatever
+#: condition follows, the next page does not come. A threshold set to a value ("set the
+#: monitor's threshold to 5%") may as well page sooner, its direction unsaid: it is kept. A fix
+#: whose goal is that the alert stops ("roll back the deploy so the alert stops firing")
+#: changes no rule, nor does tuning a pool, a timeout or the autoscaler.
 _RETUNED = re.compile(
     # Each alternative starts a word: the look-behind turns most places down at once.
     rf"""(?<![\w-])(?=[a-z])(?:
@@ -706,10 +708,8 @@ _RETUNED = re.compile(
         \s{{1,4}}(?:(?:the|its|their|this|that)\s{{1,4}})?{_RULE_OWNER}{_RULE_SETTING}
     | \b(?:set|change|adjust|tune|tweak|modify|edit|update)\s{{1,4}}
         (?:(?:the|its|their|this|that)\s{{1,4}})?
-        (?:{_RULE_OWNER}(?:for:|pending\s{{1,4}}(?:period|duration)
+        {_RULE_OWNER}(?:for:|pending\s{{1,4}}(?:period|duration)
           |evaluation\s{{0,4}}(?:periods?|window|interval)|datapoints\s{{1,4}}to\s{{1,4}}alarm)
-        |[\w-]{{0,64}}?\s{{0,4}}{_RULE}(?:\s{{1,4}}rule)?(?:['\u2019]s)?\s{{1,4}}(?:thresholds?
-          |sensitivity)(?![\w-]))
     | \b(?:relax|loosen|weaken|desensiti[sz]e|detune)\s{{1,4}}(?:(?:the|its|their|this|that)\s{{1,4}})?
         (?:[\w-]{{1,64}}\s{{1,4}})?{_RULE}s?(?:\s{{1,4}}(?:rule|condition|query|expression)s?)?\b
     | \b(?:lower|reduce|decrease)\s{{1,4}}(?:(?:the|its|their|this|that)\s{{1,4}})?{_RULE_OWNER}
@@ -775,6 +775,67 @@ _RELABELLED = re.compile(
 )
 _RELABELLED_TO = re.compile(
     r"\b(?:info|informational|low|none|minor|trivial|p[45]|sev[45]|notice)\b"
+)
+
+
+#: Where a sentence starts: a bare "Fixed." or "Not urgent." claims only as a sentence.
+_SENTENCE_START = r"(?:^|(?<=[.!?;]\s))"
+#: Where a bare claim's sentence ends ("Fixed.", "Problem solved!", "Fixed" at the end).
+_SENTENCE_DONE = r"(?=[\W_]{0,4}$|\s{0,4}[.!;])"
+#: A firing alert said to have misfired ("this alert misfired", "fired in error", "a
+#: spurious alert", "known flaky alert", "an FP", "not a real problem", "can be
+#: disregarded"), to be able to wait ("not urgent", "this can wait until Monday",
+#: "informational only", "FYI only"), to be fixed already in a bare sentence ("Fixed.",
+#: "Mitigated already.", "Issue fixed.", "Problem solved.", "The errors are gone.", "errors
+#: have dropped to zero"), or to have had its priority lowered by someone ("severity was
+#: lowered to info", "downgraded to P4", "the incident has been deprioritised"). Searched
+#: apart (`_MISFIRED_WORDS`); another job firing twice, a fix in a release, errors gone from
+#: elsewhere, a job's priority or a fixed window claim nothing.
+_MISFIRED = re.compile(
+    rf"""
+      \b(?:{_DISMISSED}|monitor|check|it|this|that)\s{{1,4}}(?:(?:has|had)\s{{1,4}})?misfired\b
+    | \ba\s{{1,4}}misfire\b
+    | \bfired\s{{1,4}}(?:in\s{{1,4}}error|by\s{{1,4}}mistake|incorrectly|wrongly|erroneously
+        |spuriously|for\s{{1,4}}no\s{{1,4}}reason)\b
+    | \b(?:spurious|bogus|erroneous|phantom|flaky)\s{{1,4}}(?:{_DISMISSED}|monitor|check)\b
+    | \b(?:is|was)\s{{1,4}}(?:an?\s{{1,4}})?fp\b
+    | \bcan\s{{1,4}}(?:safely\s{{1,4}})?be\s{{1,4}}(?:safely\s{{1,4}})?
+        (?:disregarded|skipped|muted|silenced)\b
+    | \bnot\s{{1,4}}an?\s{{1,4}}(?:real|actual|genuine)\s{{1,4}}
+        (?:problem|issue|incident|outage|alert|alarm)\b
+    # it can wait
+    | {_SENTENCE_START}not\s{{1,4}}(?:urgent|important)\b
+    | \b(?:this|it|that|{_DISMISSED})\s{{1,4}}(?:is|was)\s{{1,4}}not\s{{1,4}}(?:urgent|important)\b
+    | \b(?:this|it|that|{_DISMISSED}|investigation|fix)\s{{1,4}}can\s{{1,4}}(?:safely\s{{1,4}})?wait\b
+    | \b(?:informational|for\s{{1,4}}information|fyi)\s{{1,4}}only\b
+    # fixed already, said bare
+    | {_SENTENCE_START}(?:fixed|mitigated|remediated|solved)
+        (?:\s{{1,4}}(?:already|now))?{_SENTENCE_DONE}
+    | \b(?:issue|problem|bug|outage|incident|alert|alarm|errors?)\s{{1,4}}(?:now\s{{1,4}})?
+        (?:fixed|mitigated|solved|resolved){_SENTENCE_DONE}
+    | \b(?:errors?|failures?|problem|issue|spike|outage|alerts?|alarms?)\s{{1,4}}
+        (?:are|is|have|has)\s{{1,4}}(?:now\s{{1,4}}|all\s{{1,4}})?gone(?=[\W_]{{0,4}}$|\s{{0,4}}[.!;,])
+    | \b(?:errors?|error\s{{1,4}}rate|failures?|5xx)\s{{1,4}}(?:(?:has|have)\s{{1,4}})?
+        (?:dropped|fallen|fell|gone|come\s{{1,4}}down|returned)\s{{1,4}}(?:back\s{{1,4}})?to
+        \s{{1,4}}(?:zero|none|nothing)\b
+    # its priority lowered by someone
+    | (?:{_SENTENCE_START}|\b(?:its|the|this)\s{{1,4}}(?:{_DISMISSED}(?:['\u2019]s)?\s{{1,4}})?)
+        (?:severity|priority|urgency)\s{{1,4}}(?:was|has\s{{1,4}}been|got|is\s{{1,4}}now)\s{{1,4}}
+        (?:lowered|downgraded|reduced|decreased)\b
+    | \b(?:downgraded|deprioriti[sz]ed|lowered)\s{{1,4}}to\s{{1,4}}
+        (?:p[2-5]|sev[2-5]|low|info|informational|minor|warning|medium)\b
+    | \b{_DISMISSED}\s{{1,4}}(?:was|has\s{{1,4}}been|is|got)\s{{1,4}}(?:now\s{{1,4}})?
+        (?:deprioriti[sz]ed|downgraded)\b
+    """,
+    re.IGNORECASE | re.MULTILINE | re.VERBOSE,
+)
+#: A word every claim of `_MISFIRED` holds (`_Language.by_word`).
+_MISFIRED_WORDS = frozenset(
+    {"misfired", "misfire", "fired", "spurious", "bogus", "erroneous", "phantom", "flaky", "fp"}
+    | {"disregarded", "skipped", "muted", "silenced", "real", "actual", "genuine", "urgent"}
+    | {"important", "wait", "only", "fixed", "mitigated", "remediated", "solved", "resolved"}
+    | {"gone", "zero", "none", "nothing", "lowered", "downgraded", "reduced", "decreased"}
+    | {"deprioritized", "deprioritised"}
 )
 
 
@@ -876,6 +937,7 @@ _LANGUAGES = (
         _RETUNED, _NOT_CLAIMED, _CONDITION_AFTER, _RETUNED_WORDS, _RETUNED_VERBS, by_word=True
     ),
     _Language(_RELABELLED, _NOT_CLAIMED, _CONDITION_AFTER, _LOWERED_WORDS, _RELABELLED_TO),
+    _Language(_MISFIRED, _NOT_CLAIMED, _CONDITION_AFTER, _MISFIRED_WORDS, by_word=True),
     _Language(_FOREIGN_CLAIM, _FOREIGN_NOT_CLAIMED, _FOREIGN_CONDITION_AFTER, _FOREIGN_WORDS),
 )
 
