@@ -244,10 +244,11 @@ def folded(text: str) -> str:
 
 
 #: A command's output or a variable right before a dot and a word (`$(whoami).evil.example.net`,
-#: `` `hostname`.evil.example.net ``, `${USER}.evil.example.net`): the name after the dot is
+#: `` `hostname`.evil.example.net ``, `${USER}.evil.example.net`, a loop's `$l.evil.example.net`):
+#: the name after the dot is
 #: looked up (or reached) with the output as its first label, so it reaches that domain.
 _SUBSTITUTED_LABEL = re.compile(
-    r"(?:\$\([^()\n]{0,256}\)|\$\{[^{}\n]{0,128}\}|`[^`\n]{0,256}`)\.(?=\w)"
+    r"(?:\$\([^()\n]{0,256}\)|\$\{[^{}\n]{0,128}\}|`[^`\n]{0,256}`|\$[A-Za-z_]\w{0,63})\.(?=\w)"
 )
 
 
@@ -486,7 +487,10 @@ _SENDER = re.compile(_SENDERS, re.IGNORECASE)
 #: hold one ($AWS_SECRET_ACCESS_KEY, ${DB_PASSWORD}, $env:GITHUB_TOKEN, $SMTP_PASS), and the
 #: whole environment, which holds them all: a process's (`/proc/self/environ`), one
 #: substituted into a command (`$(env)`, `` `printenv` ``) or piped straight into a sender
-#: (`env | curl -d @- …`; `env | grep DB_` shows it on the screen and is no such).
+#: (`env | curl -d @- …`; `env | grep DB_` shows it on the screen and is no such); and the
+#: commands that print secrets (`kubectl get secret`, Secrets Manager's `get-secret-value`, an
+#: SSM parameter `--with-decryption`, STS's and gcloud's and az's tokens, `vault kv get`) and
+#: the shell's history, which holds what was typed into it.
 _CREDENTIAL = re.compile(
     r"(?i)(?<![\w-])(?:\.aws/(?:credentials|config)|\.ssh/[\w.-]{1,64}"
     r"|\.kube/config|\.docker/config\.json|\.netrc|\.pgpass|\.git-credentials|\.npmrc|\.pypirc"
@@ -497,6 +501,17 @@ _CREDENTIAL = re.compile(
     r"|access_?key|credentials?)\w{0,64}|\w{1,64}_pass)\}?(?!\w)"
     r"|\$\(\s{0,8}(?:printenv|env|set|export\s{1,8}-p)\s{0,8}\)|`\s{0,8}(?:printenv|env)\s{0,8}`"
     r"|(?<![\w./-])(?:printenv|env)(?=\s{0,8}\|\s{0,8}(?:sudo\s{1,8})?" + _SENDERS + ")"
+    # a command printing secrets: a Kubernetes secret, a secret store's value, a token
+    r"|(?<![\w-])kubectl\s[^\n|;&]{0,120}?\bget\s{1,8}secrets?(?![\w-])"
+    r"|(?<![\w-])aws\s{1,8}(?:secretsmanager\s{1,8}get-secret-value|sts\s{1,8}get-session-token"
+    r"|configure\s{1,8}export-credentials|ecr\s{1,8}get-login-password"
+    r"|ssm\s{1,8}get-parameters?(?:-by-path)?\s[^\n|;&]{0,200}?--with-decryption)(?![\w-])"
+    r"|(?<![\w-])gcloud\s{1,8}auth\s{1,8}(?:application-default\s{1,8})?"
+    r"print-(?:access|identity)-token(?![\w-])"
+    r"|(?<![\w-])az\s{1,8}account\s{1,8}get-access-token(?![\w-])"
+    r"|(?<![\w-])vault\s{1,8}(?:kv\s{1,8})?(?:get|read)(?![\w-])"
+    # the shell's (or a client's) history, which holds the secrets typed into it
+    r"|\.(?:bash|zsh|sh|psql|mysql|python|rediscli|node_repl)_history(?![\w-])"
 )
 
 
@@ -518,7 +533,9 @@ def _sent_credentials(text: str) -> tuple[str, int]:
 _CREDENTIAL_LITERALS = (
     "$", ".aws/", ".ssh/", ".kube/config", ".docker/config.json", ".netrc", ".pgpass",
     ".git-credentials", ".npmrc", ".pypirc", ".config/gcloud", ".azure", "etc/shadow",
-    "etc/gshadow", "var/run/secrets", ".env", "env",
+    "etc/gshadow", "var/run/secrets", ".env", "env", "secret", "get-session-token",
+    "export-credentials", "get-login-password", "--with-decryption", "-token", "vault",
+    "_history",
 )  # fmt: skip
 
 
