@@ -252,15 +252,17 @@ async def test_an_incident_page_names_a_pasted_secret_redacted(store: Store) -> 
 
 @pytest.mark.parametrize(
     "args",
-    [("list", "--source", PASTED_TOKEN), ("list", "--priority", PASTED_TOKEN),
-     ("show", PASTED_TOKEN)],
+    [("incidents", "list", "--source", PASTED_TOKEN),
+     ("incidents", "list", "--priority", PASTED_TOKEN), ("incidents", "show", PASTED_TOKEN),
+     ("silence", "expire", PASTED_TOKEN)],
 )  # fmt: skip
 async def test_the_command_line_names_a_pasted_secret_redacted(
     store: Store, capsys: pytest.CaptureFixture[str], args: tuple[str, ...]
 ) -> None:
-    """`triage incidents list --source ghp_…` and `incidents show ghp_…` say why they refuse
-    it with the token as `[REDACTED:github-token]`, as `triage silence add` and the API do,
-    rather than writing it to the terminal (and the CI log or scrollback that keeps it)."""
-    code, _, err = await asyncio.to_thread(triage, capsys, "incidents", *args)
+    """`triage incidents list --source ghp_…`, `incidents show ghp_…` and `silence expire
+    ghp_…` say why they refuse it with the token as `[REDACTED:github-token]`, as `triage
+    silence add` and the API do, rather than writing it to the terminal (and the CI log or
+    scrollback that keeps it)."""
+    code, _, err = await asyncio.to_thread(triage, capsys, *args)
     assert code in (1, 2), err
     assert PASTED_TOKEN not in err and "[REDACTED:" in err, err

@@ -619,7 +619,8 @@ def _expired(
     from triage.view import json_line
 
     if ended is None:
-        _err(f"triage: silence: no silence {asked_id[:80]}")
+        # The id as given, redacted: a token pasted in its place is not repeated.
+        _err(f"triage: silence: no silence {redactor.text(asked_id)[:80]}")
         return 1
     expired, by_this_call = ended
     print(json_line(silence_json(expired, redactor, now)))
