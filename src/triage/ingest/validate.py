@@ -83,10 +83,14 @@ BATCH_SOURCES = frozenset({"generic", "threshold"})
 API_FORMATS = frozenset({"prometheus"})
 #: Bodies above this size are read on a worker thread, so the event loop keeps answering.
 OFFLOAD_BODY_BYTES = 64 * 1024
-#: … and so are bodies that may hold more objects than this (`_may_hold`): the normaliser's
+#: … and so are bodies that may hold more objects than this (`_costly`): the normaliser's
 #: time grows with the alerts read (~0.1 ms each), not the bytes, and 64 KiB holds ~2,700 tiny
-#: ones, ~0.3 s every other request would have waited on the loop.
+#: ones, ~0.3 s every other request would have waited on the loop; or more form fields.
 OFFLOAD_OBJECTS = 50
+#: … or more members (of objects and arrays, by their commas) than this: a label costs the
+#: normaliser a few microseconds, and 64 KiB holds one alert of ~4,000 (~20 ms). Webhooks
+#: send a hundred or so.
+OFFLOAD_MEMBERS = 500
 #: The most alerts one request's body is read with (an array of them, as Alertmanager's API
 #: takes, or an object's `alerts`, a webhook group's): more is 413 before any is read. At ~0.1 ms
 #: of CPU each, 1 MiB of 30,000 tiny ones held a worker thread, and the GIL the event loop needs,
@@ -420,12 +424,15 @@ def _costly(body: bytes) -> bool:
     """Whether reading `body` may take long: past OFFLOAD_BODY_BYTES, or holding more than
     OFFLOAD_OBJECTS objects (as JSON, a form's escapes, or UTF-16: its `{` is the same byte
     beside a zero) or form fields (each name is sifted for a credential's, ~30 µs: a form of
-    1,000 in 7 KB took ~25 ms), a urlencoded form's or a multipart one's."""
+    1,000 in 7 KB took ~25 ms), a urlencoded form's or a multipart one's, or more than
+    OFFLOAD_MEMBERS members."""
     if len(body) > OFFLOAD_BODY_BYTES:
         return True
     objects = body.count(b"{") + body.count(b"%7B") + body.count(b"%7b")
     fields = body.count(b"&") + body.count(b"\r\n--")
-    return max(objects, fields) > OFFLOAD_OBJECTS
+    if max(objects, fields) > OFFLOAD_OBJECTS:
+        return True
+    return body.count(b",") + body.count(b"%2C") + body.count(b"%2c") > OFFLOAD_MEMBERS
 
 
 @dataclass(frozen=True, slots=True)
