@@ -409,7 +409,7 @@ async def check_off_loop(
     lane: asyncio.Semaphore | None = None,
 ) -> Checked:
     """`check`, on a worker thread for a body that may cost more than a few milliseconds of
-    CPU (`_may_hold`), so the event loop keeps answering every other request meanwhile. With
+    CPU (`_costly`), so the event loop keeps answering every other request meanwhile. With
     a `lane` (a source's own), one such body at a time: the worker threads are shared by every
     source, and one token holder's bodies must not take them all."""
     args = (source, body, sentry_resource, redact, codec, formats, form)
