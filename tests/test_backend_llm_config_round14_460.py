@@ -409,3 +409,41 @@ def test_a_token_pasted_as_the_region_is_refused_without_repeating_it(
     said = str(refused.value)
     assert said.startswith("AWS_REGION")
     assert token.lower() not in said.lower()
+
+
+#: AWS's documented example secret access key: 40 of base64's letters, digits, `/` and `+`.
+AWS_SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+
+
+@pytest.mark.parametrize(
+    "variable", ["GITHUB_REPOSITORY", "OPENAI_MODEL", "TRIAGE_BEDROCK_MODEL_ID", "AWS_REGION"]
+)
+def test_an_aws_secret_key_pasted_in_a_setting_is_refused_unrepeated(
+    variable: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An AWS secret access key on a setting's line that is no secret (the line beside
+    AWS_SECRET_ACCESS_KEY's) is refused naming the variable, never repeated: accepted, a model
+    id is logged at start-up, and GITHUB_REPOSITORY's refusal quoted it."""
+    monkeypatch.setenv(variable, AWS_SECRET_KEY)
+    with pytest.raises(ConfigError) as refused:
+        load_settings()
+    said = str(refused.value)
+    assert said.startswith(variable)
+    assert "EXAMPLEKEY" not in said and "K7MDENG" not in said
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("BACKEND_TOKEN_SECRET_ID", "prod/payments/triage/BackendToken2024v2x"),
+        ("TRIAGE_BEDROCK_MODEL_ID", "anthropic.claude-3-haiku-20240307-v1:0"),
+        ("OPENAI_MODEL", "meta-llama/Llama-3.1-8B-Instruct"),
+        ("GITHUB_REPOSITORY", "acme/Payments2024ServiceRepositoryName"),
+    ],
+)
+def test_names_shaped_like_names_are_not_taken_for_a_secret_key(
+    variable: str, value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A secret's name, a model id or a repository stays accepted beside that check."""
+    monkeypatch.setenv(variable, value)
+    load_settings()

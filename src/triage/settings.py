@@ -521,7 +521,9 @@ class Settings(BaseSettings):
             field = _field_named(key)
             if field is None or field in _SECRET_FIELDS or not isinstance(value, str):
                 continue
-            if _CREDENTIAL.search(value):
+            if _CREDENTIAL.search(value) or (
+                field not in _NAMES_OF_SECRETS and _AWS_SECRET_KEY.search(value)
+            ):
                 raise ValueError(
                     f"{env_name(field)}: looks like a credential (an access key or token), "
                     "which belongs in its own variable; the value is not repeated"
@@ -950,6 +952,17 @@ _CREDENTIAL = re.compile(
     r"|\beyJ[A-Za-z0-9_-]{10,}\.eyJ"
     r"|-----BEGIN [A-Z ]*PRIVATE KEY-----"
 )
+
+#: An AWS secret access key as AWS writes one: 40 of base64's letters, digits, `/` and `+`,
+#: with capitals, small letters and digits among them (a git SHA has no capitals), alone. It
+#: has no prefix of its own, and is what the line beside AWS_ACCESS_KEY_ID in an env file holds.
+_AWS_SECRET_KEY = re.compile(
+    r"(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]{0,39}[A-Z])(?=[A-Za-z0-9/+]{0,39}[a-z])"
+    r"(?=[A-Za-z0-9/+]{0,39}[0-9])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"
+)
+#: Settings that name a secret (a Secrets Manager path such as `prod/payments/BackendToken2`
+#: may have that shape): not judged by it.
+_NAMES_OF_SECRETS = frozenset({"backend_token_secret_id", "ingest_tokens_secret_id"})
 
 #: Settings that hold a credential: typed SecretStr, never shown.
 _SECRET_FIELDS = frozenset(
