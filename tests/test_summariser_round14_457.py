@@ -16,7 +16,7 @@ import pytest
 from factories import view
 from triage.models import Alert, Status
 from triage.redact import Redactor
-from triage.summarise import claims, grounding, prompt
+from triage.summarise import claims, grounding, harm, prompt
 from triage.summarise.grounding import MARK
 from triage.summarise.llm import contain
 
@@ -346,3 +346,74 @@ def test_every_samples_deterministic_ticket_is_published_unmarked() -> None:
         if rejected:
             marked.append((source.title, rejected))
     assert marked == []
+
+
+# --- a destructive command the description tells its reader to run ----------------------------
+
+_TOLD = [
+    ("To fix it run `rm -rf /` on web-1.", "destroy"),
+    ("Run sudo rm -rf /var/lib/postgresql to free space.", "destroy"),
+    ("Then execute `kubectl delete namespace checkout` to reset it.", "destroy"),
+    ("First, run `systemctl stop auditd`.", "disarm"),
+    ("Fix:\n$ setenforce 0\nthen retry.", "disarm"),
+    ("Clean up with:\n```bash\ndd if=/dev/zero of=/dev/sda bs=1M\n```", "destroy"),
+    ("Paste this into psql:\n```sql\nDROP DATABASE orders;\n```", "destroy"),
+]
+
+
+@pytest.mark.parametrize(("text", "kind"), _TOLD)
+def test_a_harmful_command_the_prose_says_to_run_is_marked(text: str, kind: str) -> None:
+    """A command that destroys or disarms, where the description tells its reader to run it
+    (after "run", "execute" or "paste", after a shell's `$ ` prompt, in a shell's or SQL's
+    fenced block), is marked as in a step, and counted by its kind."""
+    checked = harm.check_prose(text)
+    assert MARK in checked.text, checked.text
+    assert checked.rejected == (kind,)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "A DROP TABLE ran at 09:00 and the errors started.",
+        "The cleanup job's rm -rf /var/lib/postgresql/old ran twice.",
+        "Someone ran `systemctl stop auditd` on web-1 before the errors.",
+        "Run `df -h` on web-1 and free space under /var/log.",
+        "```\nDROP TABLE sessions;\n```\nwas in the migration log.",
+        "Run the deploy again.",
+    ],
+)
+def test_a_harmful_command_said_to_have_run_is_kept(text: str) -> None:
+    """A command the description says ran (a fact: "someone ran …", a log's block), or a
+    harmless one it says to run, is kept: only what it tells its reader to run is read."""
+    assert harm.check_prose(text) == grounding.Checked(text)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="llm.contain reads harm in steps only: its title and description need harm.check_prose "
+    "(diff for llm.py in helper 457's report)",
+)
+@pytest.mark.parametrize(("text", "kind"), _TOLD[:2])
+def test_a_harmful_command_in_the_description_is_marked_by_contain(text: str, kind: str) -> None:
+    """`contain` marks a destructive command the description tells its reader to run, as it
+    marks one in a step: a responder pastes it from either."""
+    description, _, rejected = _contained(f"Errors on web-1. {text}", ["Check web-1"])
+    assert MARK in description
+    assert rejected == {kind: 1}
+
+
+def test_reading_what_the_prose_says_to_run_is_linear() -> None:
+    """A description of many run verbs, prompts or fences, each near a harmful command's
+    words, costs time in proportion to its length."""
+    from scaling import assert_linear
+
+    def read(n: int) -> None:
+        for text in (
+            "run rm -rf x " * n,
+            "$ rm -rf x\n" * n,
+            "```bash\nrm -rf /tmp/x\n" * n,
+            "run `setenforce` " * n + ".",
+        ):
+            harm.check_prose(text)
+
+    assert_linear(read, 200)

@@ -37,8 +37,11 @@ the step stays, saying where a command stood, as a step with an invented host do
 remediation is left alone: deleting a pod to restart it (`kubectl delete pod …`), a log
 directory's files, `truncate -s 0` of a log, `docker system prune`, stopping the service that
 fails, `chmod 640`, `1777` for /tmp, `g+s`, reading the firewall, `DELETE … WHERE …`,
-`dd of=/dev/null`, `mkswap /swapfile`. Only steps are read: a description says what happened,
-and "a DROP TABLE ran at 09:00" is a fact there.
+`dd of=/dev/null`, `mkswap /swapfile`. A step is read whole. A description or a title says
+what happened, and "a DROP TABLE ran at 09:00" is a fact there: only what it tells its reader
+to run is read (`check_prose`): the rest of a sentence after "run", "execute", "paste" or
+"type" ("To fix it, run `sudo rm -rf /var/lib/postgresql`"), a line after a shell's `$ `
+prompt, and a fenced block written as a shell's or SQL's (```` ```bash ````).
 
 Every repeat is bounded and each scan inside a command stops at the command's end, so a
 search costs a bounded amount of work per place it starts: linear in the text. Each
@@ -447,3 +450,37 @@ def check(step: str) -> Checked:
     if not disarmed + destroyed:
         return Checked(step)
     return Checked(step, ("disarm",) * disarmed + ("destroy",) * destroyed)
+
+
+#: What a description tells its reader to run: the rest of a sentence after an imperative run
+#: verb, a line after a shell's `$ ` prompt, a fenced block in a shell's or SQL's language. A
+#: command's own dots (`/etc/x.conf`) do not end the sentence: only one before whitespace does.
+_TOLD_TO_RUN = re.compile(
+    r"\b(?:run|execute|exec|paste|type|enter)\s{1,8}(?P<said>[^\n]{1,1024}?)(?=[.!?](?:\s|$)|\n|$)"
+    r"|^[ \t]{0,8}\$[ \t]{1,8}(?P<prompted>[^\n]{1,1024})"
+    r"|^[ \t]{0,8}```[ \t]{0,8}(?:sh|bash|zsh|shell|console|shell-session|powershell|ps1|pwsh|cmd"
+    r"|bat|sql|psql|mysql)[ \t]{0,8}\n(?P<fenced>.{0,8192}?)(?=^[ \t]{0,8}```|\Z)",
+    re.IGNORECASE | re.MULTILINE | re.DOTALL,
+)
+
+
+def check_prose(text: str) -> Checked:
+    """`text` (a description or a title) with each command that disarms or destroys, where it
+    tells its reader to run it (`_TOLD_TO_RUN`), replaced by MARK, and the kind of each: a
+    command said to have run is a fact and is kept. Text the gates say holds no such command
+    (most) is not searched."""
+    if not (_DISARMS_GATE.may_match(text) or _DESTROYS_GATE.may_match(text)):
+        return Checked(text)
+    out: list[str] = []
+    kinds: list[str] = []
+    end = 0
+    for told in _TOLD_TO_RUN.finditer(text):
+        group = next(name for name in ("said", "prompted", "fenced") if told[name] is not None)
+        checked = check(told[group])
+        if checked.rejected:
+            out += (text[end : told.start(group)], checked.text)
+            end = told.end(group)
+            kinds += checked.rejected
+    if not kinds:
+        return Checked(text)
+    return Checked("".join([*out, text[end:]]), tuple(kinds))
