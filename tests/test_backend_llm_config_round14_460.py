@@ -447,3 +447,62 @@ def test_names_shaped_like_names_are_not_taken_for_a_secret_key(
     """A secret's name, a model id or a repository stays accepted beside that check."""
     monkeypatch.setenv(variable, value)
     load_settings()
+
+
+class FlakyAuthBackend:
+    """A backend on 127.0.0.1 whose token check fails while its identity provider is down
+    (every POST 401, as a JWT check that cannot fetch its keys answers), then passes with the
+    same token. OPTIONS is its own router's answer (naming its methods)."""
+
+    def __init__(self) -> None:
+        self.idp_down = True
+        self.posts = 0
+        self.url = ""
+
+    async def handle(self, request: web.Request) -> web.Response:
+        if request.method == "OPTIONS":
+            return web.Response(status=200, headers={"Allow": "OPTIONS, POST"})
+        self.posts += 1
+        if self.idp_down:
+            return web.json_response({"error": "invalid_token"}, status=401)
+        return web.json_response({"id": f"T-{self.posts}"}, status=201)
+
+
+async def test_a_token_refused_while_the_backends_auth_was_down_is_tried_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A token refused by a backend whose own auth was failing is not taken as refused for
+    good: while it is still the one read, the breaker's probe lets one real call through once
+    the refusal is old, and that call's success closes the breaker (intake resumes)."""
+    backend = FlakyAuthBackend()
+    now = [0.0]
+    clock = lambda: now[0]  # noqa: E731
+    app = web.Application()
+    app.router.add_route("*", "/api/service", backend.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    backend.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    monkeypatch.setenv("BACKEND_TOKEN", "backend-token-460")
+    settings = Settings(backend_base_url=backend.url, backend_service_route="/api/service")
+    sink = BackendSink(settings, BackendToken(settings), clock=clock)
+    guard = GuardedSink(
+        sink, CircuitBreaker("sink:backend", THRESHOLD, RESET_S, clock=clock), clock=clock
+    )
+    pressure = Backpressure([guard], Health())
+    try:
+        assert await outcome_of(guard, "fp:1") == "held"  # refused: the breaker opens at once
+        assert guard.breaker.state is BreakerState.OPEN
+        backend.idp_down = False
+        for _ in range(20):  # ten minutes of half-open rounds
+            now[0] += RESET_S
+            pressure.intake_limit()
+            if guard._probe is not None:
+                await guard._probe
+            if await outcome_of(guard, f"fp:{now[0]:.0f}") == "done":
+                break
+        assert guard.breaker.state is BreakerState.CLOSED
+        assert await outcome_of(guard, "fp:next") == "done"
+    finally:
+        await guard.aclose()
+        await runner.cleanup()

@@ -180,6 +180,13 @@ _CREATED_KEPT = 1024
 #: The answer of a server that does not implement a method (OPTIONS, for many): no outage.
 _NOT_IMPLEMENTED = 501
 
+#: How long a refusal of our token is believed while the secret still holds it (`probe`).
+#: A backend whose own token check fails (its identity provider down, a key set it cannot
+#: fetch) refuses every token; taken for good, the breaker would stay open, and intake paused,
+#: until the secret was rotated or the daemon restarted. Past this, one call per half-open
+#: asks again.
+_REFUSAL_TRUSTED_S = 300.0
+
 #: The ticket id `probe_route` asks about: one no backend has.
 _PROBE_REF = "triage-check-no-such-ticket"
 #: Headers of a CORS preflight answer: what API Gateway's mock integration, Envoy's CORS
@@ -236,8 +243,10 @@ class BackendSink:
         self.update_route = _rooted(settings.backend_update_route)
         self.resolve_route = _rooted(settings.backend_resolve_route)
         self.token = token
-        #: The token the backend refused twice in a row, until one is accepted (see `probe`).
+        #: The token the backend refused twice in a row, until one is accepted (see `probe`),
+        #: and when (`clock`) it last was.
         self._refused: str | None = None
+        self._refused_at = 0.0
         self.metrics = metrics if metrics is not None else Metrics()
         self._clock = clock
         #: How long 409s for one idempotency key may go on before they are not "the same key
@@ -434,7 +443,8 @@ class BackendSink:
         one the backend last refused, and `OPTIONS` on the create route, which creates nothing,
         is answered below 500 (other than 429). Used after a failed call and while this sink's
         breaker is open: a refused token keeps it open (OPTIONS is answered without one) until
-        the secret holds another. An answer a gateway gives on its own (`_gateways_own`: a
+        the secret holds another, or for `_REFUSAL_TRUSTED_S`, after which the probe cannot
+        tell and one real call with the token is the probe. An answer a gateway gives on its own (`_gateways_own`: a
         CORS preflight, a bare 204, a 401 or 403 for the token OPTIONS goes without), or a
         501 (a server that does not implement OPTIONS), is `ProbeCantTell`: the guard lets one
         real call be the probe then."""
@@ -442,9 +452,17 @@ class BackendSink:
         if token == self._refused:
             self.token.invalidate(token)  # read it again: it may have been fixed since
             if await self._token() == self._refused:
-                raise SinkUnavailableError(
-                    "backend refused our token, and it is still the one we read",
-                    reason="unauthorized",
+                refused_s = self._clock() - self._refused_at
+                if refused_s < _REFUSAL_TRUSTED_S:
+                    raise SinkUnavailableError(
+                        "backend refused our token, and it is still the one we read",
+                        reason="unauthorized",
+                    )
+                # The backend's own token check may have been what failed (its identity
+                # provider down): only a call with the token can tell, one per half-open.
+                return ProbeCantTell(
+                    f"backend refused our token {refused_s:.0f} s ago and it is still the one "
+                    "we read: one call will tell whether the backend still refuses it"
                 )
         url = self.base_url + self.create_route
         try:
@@ -657,7 +675,7 @@ class BackendSink:
             # Refused even with the token read again: the credential, not this message, is
             # wrong, and no message can fix it. They wait (the breaker pauses intake) instead of
             # every one of them going to the DLQ until someone fixes the secret.
-            self._refused = token
+            self._refused, self._refused_at = token, self._clock()
             self.metrics.incr("SinkCalls", sink=self.name, outcome="unavailable")
             log.debug("backend.unauthorized", action="wait", **fields)
             raise SinkUnavailableError(
