@@ -215,6 +215,11 @@ async def backend_sink(url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterat
         ),
         pytest.param(b'[{"id": "T-7"}, {"id": "T-8"}]', "fp%3A1", id="two-rows-name-none"),
         pytest.param(
+            b'{"issueId": "107001", "issueKey": "HELPDESK-1", "requestTypeId": "25"}',
+            "107001",
+            id="jira-service-management-request",
+        ),
+        pytest.param(
             b'{"result": [{"sys_id": "9d385017c6112287", "status": "error"}]}',
             "fp%3A1",
             id="failed-row-names-none",

@@ -1,7 +1,8 @@
 """The ticket backend sink: `POST {BACKEND_BASE_URL}{BACKEND_SERVICE_ROUTE}` with a bearer token.
 
 OPEN creates the ticket and returns the backend's reference for it: the answer's `id`, else
-`ticket_id`, `ticketId`, `sys_id` (ServiceNow's), `key` or `number`, when it is a plausible
+`ticket_id`, `ticketId`, `issueId` (Jira Service Management's), `sys_id` (ServiceNow's),
+`key`, `issueKey` or `number`, when it is a plausible
 ticket id (up to 128 letters, digits
 and `._:~-`: no URL, path, space or markup), else the same keys of its one wrapping object
 (`data`, `result`, `ticket` …: `{"data": {"id": "T-3"}}`, unless the answer says it failed);
@@ -201,8 +202,9 @@ _PREFLIGHT_HEADERS = (
 #: id a tracker's own routes take before the one people read. Jira answers both `id` and `key`
 #: (`id` stays when an issue moves project, its key does not); ServiceNow's `sys_id` is what
 #: its Table API's routes take, its `number` (`INC0010001`) only when it is all there is.
+#: Jira Service Management's customer request answers `issueId` and `issueKey` alike.
 #: Zendesk's `{"ticket": {"id": …}}` and Freshdesk's `id` are read as any other.
-_REF_KEYS = ("id", "ticket_id", "ticketId", "sys_id", "key", "number")
+_REF_KEYS = ("id", "ticket_id", "ticketId", "issueId", "sys_id", "key", "issueKey", "number")
 #: Keys of a create answer's one wrapping object, whose `_REF_KEYS` name the ticket when the
 #: answer's own do not: JSON:API's `data`, ServiceNow's `result`, and the resource's own name.
 _ENVELOPE_KEYS = ("data", "result", "ticket", "item", "record", "incident", "issue")
