@@ -266,3 +266,47 @@ async def test_the_command_line_names_a_pasted_secret_redacted(
     code, _, err = await asyncio.to_thread(triage, capsys, *args)
     assert code in (1, 2), err
     assert PASTED_TOKEN not in err and "[REDACTED:" in err, err
+
+
+# --- a value cut short for an error is cut after it was redacted --------------------------------
+
+#: A pattern whose 80 characters, as an error quotes a matcher, end inside the token after it.
+PATTERN_BEFORE_TOKEN = "y" * 40 + "|"
+
+
+async def test_a_listing_error_quoting_a_cut_matcher_leaks_no_part_of_a_secret(
+    store: Store,
+) -> None:
+    """`?match=priority=~…|ghp_…` is refused (priority is no label), its answer quoting the
+    matcher's first 80 characters: cut from the matcher already redacted, not cut inside the
+    token, whose first 29 characters are no longer of a token's shape and were answered as
+    they are, at the API and on the status page."""
+    query = {"match": f"priority=~{PATTERN_BEFORE_TOKEN}{PASTED_TOKEN}"}
+    async with serving(store) as client:
+        api = await client.get("/api/v1/incidents", params=query, headers=BEARER)
+        page = await client.get("/", params=query, headers=BEARER)
+    assert api.status_code == 400, api.text
+    assert PASTED_TOKEN[:20] not in api.text, api.text
+    assert page.status_code == 400, page.text
+    [reason] = re.findall(r"<p class=bad>(.*?)</p>", page.text)
+    assert PASTED_TOKEN[:20] not in reason, reason
+
+
+async def test_a_silence_error_quoting_a_cut_matcher_leaks_no_part_of_a_secret(
+    store: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A silence whose pattern ends in a space (`title=~…ghp_… `) is refused with the matcher
+    and the one meant quoted to 80 characters each, cut from the matcher already redacted:
+    no token prefix the cut left too short for its shape reaches the API's answer or the
+    terminal."""
+    matcher = f"title=~{'y' * 49}|{PASTED_TOKEN} "
+    body = {"matchers": [matcher], "duration": "1h", "comment": "x"}
+    async with serving(store) as client:
+        added = await client.post("/api/v1/silences", json=body, headers=BEARER)
+    assert added.status_code == 400, added.text
+    assert "whitespace" in added.text and PASTED_TOKEN[:20] not in added.text, added.text
+    code, _, err = await asyncio.to_thread(
+        triage, capsys, "silence", "add", "--match", matcher, "--for", "1h", "--comment", "x"
+    )
+    assert code == 2 and "whitespace" in err, err
+    assert PASTED_TOKEN[:20] not in err, err

@@ -72,6 +72,7 @@ from triage.ops.operator import (
     new_silence,
     open_subjects,
     parse_filter,
+    quoted,
     shown_silences,
     silence_id,
     silence_json,
@@ -536,7 +537,7 @@ def _silence_request(body: bytes) -> tuple[list[str], tuple[str | None, str | No
     unknown = [name for name in data if name not in _SILENCE_FIELDS]
     if unknown:
         raise ValueError(
-            f"unknown field {unknown[0][:40]!r}: a silence takes {', '.join(_SILENCE_FIELDS)}"
+            f"unknown field {quoted(unknown[0], 40)}: a silence takes {', '.join(_SILENCE_FIELDS)}"
             f"{did_you_mean(unknown[0], _SILENCE_FIELDS)}"
         )
     matchers, duration, comment = data.get("matchers"), data.get("duration"), data.get("comment")
@@ -579,7 +580,7 @@ def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
     seen: dict[str, object] = {}
     for key, value in pairs:
         if key in seen:
-            raise ValueError(f"body has the field {key[:40]!r} twice")
+            raise ValueError(f"body has the field {quoted(key, 40)} twice")
         seen[key] = value
     return seen
 
@@ -621,7 +622,7 @@ def query_parameters(
         if name not in allowed:
             takes = f"takes {', '.join(allowed)}" if allowed else "takes no query parameters"
             raise ValueError(
-                f"unknown query parameter {name[:40]!r}: this path {takes}"
+                f"unknown query parameter {quoted(name, 40)}: this path {takes}"
                 f"{did_you_mean(name, allowed)}"
             )
         if name in found and name not in repeatable:
@@ -639,7 +640,7 @@ def _refuse_not_utf8(name: str, value: str) -> None:
         return
     shown = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     raise ValueError(
-        f"query parameter {shown[:40]!r}: not UTF-8; percent-encode its text as UTF-8 "
+        f"query parameter {quoted(shown, 40)}: not UTF-8; percent-encode its text as UTF-8 "
         "(café is caf%C3%A9)"
     )
 
@@ -691,7 +692,7 @@ def _flag(request: Request, query: Mapping[str, str], name: str) -> bool:
         return True
     if word in _NO:
         return False
-    raise ValueError(f"{name} {value[:20]!r}: expected 1 or 0 (true/false, yes/no)")
+    raise ValueError(f"{name} {quoted(value, 20)}: expected 1 or 0 (true/false, yes/no)")
 
 
 def _given_bare(request: Request, name: str) -> bool:
@@ -765,7 +766,7 @@ def _limit(given: str | None) -> int:
     # Any whole number is capped at MAX_LIMIT, as the README says (9,999 was and 99,999 was a
     # 400); nine digits at most, so no text of thousands of digits is turned into a number.
     if not (given.isascii() and given.isdigit() and 0 < len(given) <= 9 and int(given) > 0):
-        raise ValueError(f"limit {given[:20]!r}: expected a positive whole number")
+        raise ValueError(f"limit {quoted(given, 20)}: expected a positive whole number")
     return min(int(given), MAX_LIMIT)
 
 
@@ -778,7 +779,7 @@ def _offset(given: str | None) -> int:
         return 0
     _refuse_empty("offset", given)
     if not (given.isascii() and given.isdigit() and len(given) <= 9):
-        raise ValueError(f"offset {given[:20]!r}: expected a whole number (0 or more)")
+        raise ValueError(f"offset {quoted(given, 20)}: expected a whole number (0 or more)")
     return int(given)
 
 

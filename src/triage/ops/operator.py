@@ -49,11 +49,26 @@ SHOWN_HISTORY = 20
 STATES = ("open", "closed", "all")
 
 
+#: Redacts what an error or warning quotes of what an operator typed (`quoted`), built at the
+#: first one.
+_QUOTING: list[Redactor] = []
+
+
+def quoted(typed: str, chars: int = 80) -> str:
+    """`typed` (a matcher, a filter's value) as an error or a warning quotes it: redacted,
+    then cut to `chars` and written as Python's repr. Cut first, a credential pasted into it
+    would be quoted less its end, a prefix too short for its shape (`ghp_` and 29 of its 36
+    characters) that no redaction of the whole message finds."""
+    if not _QUOTING:
+        _QUOTING.append(Redactor())
+    return repr(_QUOTING[0].text(typed)[:chars])
+
+
 def parse_duration(text: str) -> timedelta:
     """`90m`, `2h`, `1h30m`, `1d`, `45s`; ValueError for anything else, zero, or over a year."""
     found = _DURATION.fullmatch(text.strip())
     if not text.strip() or found is None or not any(found.groups()):
-        raise ValueError(f"duration {text[:40]!r}: expected e.g. 90m, 2h, 1h30m, 1d")
+        raise ValueError(f"duration {quoted(text, 40)}: expected e.g. 90m, 2h, 1h30m, 1d")
     days, hours, minutes, seconds = (int(g or 0) for g in found.groups())
     duration = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
     if duration <= timedelta(0) or duration > MAX_SILENCE:
@@ -72,21 +87,21 @@ def parse_until(text: str, now: datetime) -> datetime:
     try:
         when = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise ValueError(f"until {text[:40]!r}: expected a date and time {example}") from None
+        raise ValueError(f"until {quoted(text, 40)}: expected a date and time {example}") from None
     if when.utcoffset() is None:
         raise ValueError(
-            f"until {text[:40]!r} has no UTC offset: add Z for UTC or the zone's offset, {example}"
+            f"until {quoted(text, 40)} has no UTC offset: add Z for UTC or the zone's offset, {example}"
         )
     try:
         when = when.astimezone(UTC)
     except OverflowError:  # the first or last day of the calendar, shifted past its edge
-        raise ValueError(f"until {text[:40]!r}: out of the calendar's range") from None
+        raise ValueError(f"until {quoted(text, 40)}: out of the calendar's range") from None
     if when <= now:
         raise ValueError(
-            f"until {text[:40]!r} is past: it is {now.isoformat(timespec='minutes')} now"
+            f"until {quoted(text, 40)} is past: it is {now.isoformat(timespec='minutes')} now"
         )
     if when - now > MAX_SILENCE:
-        raise ValueError(f"until {text[:40]!r}: a silence lasts at most 365d")
+        raise ValueError(f"until {quoted(text, 40)}: a silence lasts at most 365d")
     return when
 
 
@@ -120,7 +135,7 @@ class Filter:
     def __post_init__(self) -> None:
         if self.state not in STATES:
             raise ValueError(
-                f"state {self.state[:20]!r}: expected one of {', '.join(STATES)}"
+                f"state {quoted(self.state, 20)}: expected one of {', '.join(STATES)}"
                 f"{did_you_mean(self.state, STATES)}"
             )
         if self.team is not None and not self.team.strip():
@@ -196,7 +211,7 @@ def parse_filter(
     if opened_since is not None and opened_since > now:
         # A date typed a day or a year wrong: no incident opened in the future.
         raise ValueError(
-            f"since {str(since)[:40]!r} is ahead of now ({now.isoformat(timespec='minutes')}): "
+            f"since {quoted(str(since), 40)} is ahead of now ({now.isoformat(timespec='minutes')}): "
             "nothing can match"
         )
     if opened_since is not None and opened_before is not None and opened_since >= opened_before:
@@ -246,7 +261,7 @@ def _known_source(given: str) -> str:
     if spelt in KNOWN_SOURCES:
         return spelt
     raise ValueError(
-        f"source {given[:40]!r}: no alert has it{_source_meant(given)}; sources are "
+        f"source {quoted(given, 40)}: no alert has it{_source_meant(given)}; sources are "
         f"{', '.join(KNOWN_SOURCES)}"
     )
 
@@ -266,7 +281,7 @@ def _priorities(given: str) -> frozenset[Priority]:
     if not chosen or None in chosen:
         unknown = next(name for name, p in zip(names, chosen, strict=True) if p is None)
         raise ValueError(
-            f"priority {given[:40]!r}: expected critical, high, medium or low (or P0..P3), "
+            f"priority {quoted(given, 40)}: expected critical, high, medium or low (or P0..P3), "
             f"several separated by commas{did_you_mean(unknown, _PRIORITY_NAMES)}"
         )
     return frozenset(p for p in chosen if p is not None)
@@ -316,13 +331,15 @@ def parse_moment(name: str, text: str, now: datetime) -> datetime:
     try:
         when = datetime.fromisoformat(_offset_sign_restored(text.strip()))
     except ValueError:
-        raise ValueError(f"{name} {text[:40]!r}: expected {example}") from None
+        raise ValueError(f"{name} {quoted(text, 40)}: expected {example}") from None
     if when.utcoffset() is None:
-        raise ValueError(f"{name} {text[:40]!r} has no UTC offset: add Z for UTC, or {example}")
+        raise ValueError(
+            f"{name} {quoted(text, 40)} has no UTC offset: add Z for UTC, or {example}"
+        )
     try:
         return when.astimezone(UTC)
     except OverflowError:
-        raise ValueError(f"{name} {text[:40]!r}: out of the calendar's range") from None
+        raise ValueError(f"{name} {quoted(text, 40)}: out of the calendar's range") from None
 
 
 #: A time whose positive UTC offset lost its `+` to a query's reading of `+` as a space
@@ -465,7 +482,7 @@ def listed_key_problem(keep: Filter, incidents: Iterable[Incident]) -> str | Non
         return None
     lists = "every incident" if matcher.holds_when_absent() else "nothing"
     return (
-        f"matcher {str(matcher)[:80]!r}: {matcher.name} is shown in the listing but is no "
+        f"matcher {quoted(str(matcher))}: {matcher.name} is shown in the listing but is no "
         f"incident's label (matchers read labels), so it would list {lists}; use "
         f"{_LISTED_NOT_LABELS[matcher.name]}"
     )
@@ -755,13 +772,13 @@ def _new_value(matcher: Matcher, redactor: Redactor) -> Matcher:
     the value redacted."""
     if matcher.value[:1] in _OPERATOR_CHARS:
         raise ValueError(
-            f"matcher {str(matcher)[:80]!r}: its value starts with {matcher.value[0]!r}, as a "
+            f"matcher {quoted(str(matcher))}: its value starts with {matcher.value[0]!r}, as a "
             "mistyped operator's would (env!=~x, env==x, env=!x); the operators are =, !=, "
             f"=~ and !~{_meant_operator(matcher)}"
         )
     if not _holdable(matcher.value):
         raise ValueError(
-            f"matcher {str(matcher)[:80]!r}: no alert value is like this one (alert values "
+            f"matcher {quoted(str(matcher))}: no alert value is like this one (alert values "
             "are trimmed and single-spaced, without controls or bidi marks): pasted text?"
         )
     return Matcher.build(
@@ -785,9 +802,9 @@ def _refuse_unknown_source(matcher: Matcher) -> None:
     if matcher.is_regex:
         why = "the pattern matches no source an alert has"
     else:
-        why = f"no alert has source {matcher.value[:40]!r}"
+        why = f"no alert has source {quoted(matcher.value, 40)}"
     raise ValueError(
-        f"matcher {str(matcher)[:80]!r}: {why}{_source_meant(matcher.value)}; sources are "
+        f"matcher {quoted(str(matcher))}: {why}{_source_meant(matcher.value)}; sources are "
         f"{', '.join(KNOWN_SOURCES)}"
     )
 
@@ -803,7 +820,7 @@ def _refuse_braces(text: str) -> None:
     what to write: parsed, it would be refused as `{env` being no label name."""
     if text.lstrip().startswith("{"):
         raise ValueError(
-            f"matcher {text[:80]!r}: Alertmanager's selector in braces; give each matcher on "
+            f"matcher {quoted(text)}: Alertmanager's selector in braces; give each matcher on "
             "its own, without braces or quotes (env!~prod|staging)"
         )
 
@@ -819,14 +836,14 @@ def _refuse_quoted(matcher: Matcher) -> None:
         return
     if _UNESCAPED_QUOTE.search(value[1:-1]):  # env="prod", team="db": a list, not a value
         raise ValueError(
-            f"matcher {str(matcher)[:80]!r}: the value holds quotes as Alertmanager's list of "
+            f"matcher {quoted(str(matcher))}: the value holds quotes as Alertmanager's list of "
             "matchers does; give each matcher on its own, without quotes (team=db)"
         )
     unquoted = _AMTOOL_ESCAPE.sub(lambda m: "\n" if m[1] == "n" else m[1], value[1:-1])
     meant = f"{matcher.name}{matcher.op.value}{unquoted}"
     raise ValueError(
-        f"matcher {str(matcher)[:80]!r}: the value is in double quotes, as Alertmanager writes "
-        f"it; here they would be part of the value: did you mean {meant[:80]!r}?"
+        f"matcher {quoted(str(matcher))}: the value is in double quotes, as Alertmanager writes "
+        f"it; here they would be part of the value: did you mean {quoted(meant)}?"
     )
 
 
@@ -844,7 +861,7 @@ def _new_pattern(matcher: Matcher) -> Matcher:
     if invisible is not None:
         # An `=` value loses it as every alert's does; a pattern cannot (`[^…]`, `\…`).
         raise ValueError(
-            f"matcher {_marked(str(matcher))[:80]!r}: the pattern holds {_code_point(invisible)}, "
+            f"matcher {quoted(_marked(str(matcher)))}: the pattern holds {_code_point(invisible)}, "
             "which no alert value has (it is dropped from every one), so =~ would hold for none "
             "and !~ exclude nothing: pasted from a GitHub title or a Slack message? write the "
             "pattern without it"
@@ -853,8 +870,8 @@ def _new_pattern(matcher: Matcher) -> Matcher:
     if trimmed != matcher.value:
         meant = f"{matcher.name}{matcher.op.value}{trimmed}"
         raise ValueError(
-            f"matcher {str(matcher)[:80]!r}: the pattern starts or ends with whitespace, which "
-            f"no alert value does (they are trimmed): did you mean {meant[:80]!r}?"
+            f"matcher {quoted(str(matcher))}: the pattern starts or ends with whitespace, which "
+            f"no alert value does (they are trimmed): did you mean {quoted(meant)}?"
         )
     return matcher
 
@@ -910,7 +927,7 @@ def _meant_operator(matcher: Matcher) -> str:
     if matcher.op is not Op.NE or not matcher.value.startswith("~"):
         return ""
     meant = f"{matcher.name}{Op.NRE.value}{matcher.value[1:]}"
-    return f" (did you mean {meant[:80]!r}?)"
+    return f" (did you mean {quoted(meant)}?)"
 
 
 def _holdable(value: str) -> bool:
@@ -1048,7 +1065,7 @@ def _case_hints(silence: Silence, subjects: Sequence[Subject]) -> list[str]:
         have = _value_ignoring_case(matcher, subjects, holds=True)
         if have is not None:
             hints.append(
-                f"matcher {str(matcher)[:80]!r}: values are case-sensitive, and open incidents "
+                f"matcher {quoted(str(matcher))}: values are case-sensitive, and open incidents "
                 f"have {matcher.name}={have[:80]}"
             )
     return hints
@@ -1066,7 +1083,7 @@ def _negation_case_hints(silence: Silence, subjects: Sequence[Subject]) -> list[
         have = _value_ignoring_case(matcher, subjects, holds=False)
         if have is not None:
             hints.append(
-                f"matcher {str(matcher)[:80]!r}: values are case-sensitive, and it excludes "
+                f"matcher {quoted(str(matcher))}: values are case-sensitive, and it excludes "
                 f"none of the open incidents with {matcher.name}={have[:80]}"
             )
     return hints
@@ -1113,7 +1130,7 @@ def _unknown_name(matcher: Matcher, names: set[str]) -> str | None:
     hint = f" (did you mean {meant!r}?)" if meant else ""
     effect = f", so it holds for every alert without {matcher.name!r}" if absent_holds else ""
     return (
-        f"matcher {str(matcher)[:80]!r}: no incident in the store has a label {matcher.name!r}"
+        f"matcher {quoted(str(matcher))}: no incident in the store has a label {matcher.name!r}"
         f"{hint}{effect}; names are case-sensitive, and the fields are {', '.join(FIELDS)}"
     )
 
