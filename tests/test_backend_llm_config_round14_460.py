@@ -511,3 +511,18 @@ async def test_a_token_refused_while_the_backends_auth_was_down_is_tried_again(
     finally:
         await guard.aclose()
         await runner.cleanup()
+
+
+@pytest.mark.parametrize("scheme", ["Bearer", "bearer", "Basic"])
+async def test_a_backend_token_pasted_with_its_scheme_is_refused_saying_so(
+    scheme: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """BACKEND_TOKEN written as the header's value (`Bearer <token>`) is refused saying to
+    store the token alone, not as one with "whitespace inside"; the token is not repeated."""
+    monkeypatch.delenv("BACKEND_TOKEN_SECRET_ID", raising=False)
+    monkeypatch.setenv("BACKEND_TOKEN", f"{scheme} tok-460-abcdef")
+    with pytest.raises(ConfigError) as refused:
+        await BackendToken(load_settings()).get()
+    said = str(refused.value)
+    assert f"starts with '{scheme.capitalize()} '" in said and "alone" in said
+    assert "tok-460" not in said

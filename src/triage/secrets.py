@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Protocol
@@ -32,6 +33,9 @@ if TYPE_CHECKING:
     from types_aiobotocore_secretsmanager import SecretsManagerClient
 
 log = structlog.get_logger(__name__)
+
+#: A header's scheme written before the token (`Bearer abc…`, `Basic …`), in any case.
+_SCHEME_PREFIX = re.compile(r"(bearer|basic)\s", re.IGNORECASE)
 
 #: The key a JSON secret keeps the token under (the original worker's convention).
 SECRET_JSON_KEY = "BACKEND_TOKEN"
@@ -198,6 +202,13 @@ def _usable(raw: str, where: str) -> str:
     token = raw.strip()
     if not token:
         raise ConfigError(f"{where} holds an empty token")
+    scheme = _SCHEME_PREFIX.match(token)
+    if scheme is not None:
+        # The Authorization header's value pasted whole: said so, not as "whitespace inside".
+        raise ConfigError(
+            f"{where} starts with '{scheme.group(1).capitalize()} ': store the token alone "
+            "(the sink adds the scheme)"
+        )
     # A header value with a newline or non-ASCII byte makes the HTTP library raise an error
     # that quotes the value; refuse it here, where the message can stay silent about it.
     if not (token.isascii() and token.isprintable()) or any(c.isspace() for c in token):
