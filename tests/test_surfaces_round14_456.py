@@ -310,3 +310,27 @@ async def test_a_silence_error_quoting_a_cut_matcher_leaks_no_part_of_a_secret(
     )
     assert code == 2 and "whitespace" in err, err
     assert PASTED_TOKEN[:20] not in err, err
+
+
+# --- argparse's refusals name a pasted secret redacted ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("dlq", "peek", "--max", PASTED_TOKEN), ("incidents", "list", "--state", PASTED_TOKEN),
+     ("silence", "add", "--match", "team=a", "--for", "1h", "--comment", "x", PASTED_TOKEN)],
+)  # fmt: skip
+def test_an_option_refused_by_the_parser_names_a_pasted_secret_redacted(
+    capsys: pytest.CaptureFixture[str], args: tuple[str, ...]
+) -> None:
+    """`triage dlq peek --max ghp_…` (a token pasted into the wrong option, or left over
+    after the options) is exit 2 with argparse's usage line naming the value as
+    `[REDACTED:github-token]`, as triage's own refusals do, not the token."""
+    from triage.cli import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(list(args))
+    err = capsys.readouterr().err
+    assert exited.value.code == 2, err
+    assert "error:" in err and "[REDACTED:" in err, err
+    assert PASTED_TOKEN[:20].lower() not in err.lower(), err

@@ -18,7 +18,7 @@ import re
 import sys
 from collections.abc import Coroutine, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlparse
 
 import structlog
@@ -130,6 +130,16 @@ class _Parser(argparse.ArgumentParser):
         # `-1h` for an unknown option and say `--for: expected one argument`. triage has no
         # option named like a number.
         self._negative_number_matcher = re.compile(r"^-\d")
+
+    def error(self, message: str) -> NoReturn:
+        """argparse's refusal (usage, then `triage …: error: …`, exit 2), its message redacted
+        and escaped for the terminal as triage's own lines are (`_err`): it quotes the value
+        refused, which may be a token pasted into the wrong option or left after the options."""
+        from triage.redact import Redactor
+        from triage.view import terminal_line
+
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {terminal_line(Redactor().text(message))}\n")
 
     def _check_value(self, action: argparse.Action, value: Any) -> None:
         # argparse's own hook for choices (Python 3.14 adds `suggest_on_error`; 3.11 has none).
