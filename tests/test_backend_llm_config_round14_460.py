@@ -242,6 +242,23 @@ async def test_a_create_answered_with_one_row_in_a_list_names_that_ticket(
     assert line.split(" ")[1] == UPDATE_ROUTE.replace("{ref}", segment)
 
 
+async def test_a_location_ending_in_a_slash_names_its_ticket(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A `201 Created` with no body whose Location ends in a slash, as Django's URLs do
+    (`/api/service/tickets/T-9/`), names ticket T-9, and its update goes to T-9."""
+    created = answer(201, {"Location": "/api/service/tickets/T-9/"})
+    async with (
+        hostile(created, answer(200, body=b"{}")) as server,
+        backend_sink(server.url, monkeypatch) as sink,
+    ):
+        ref = (await sink.apply(effect(EffectKind.OPEN, None, key="fp:1"))).ref
+        await sink.apply(effect(EffectKind.UPDATE, ref))
+    assert ref == "T-9"
+    line = server.requests[-1].head.split(b"\r\n", 1)[0].decode("ascii")
+    assert line.split(" ")[1] == UPDATE_ROUTE.replace("{ref}", "T-9")
+
+
 # --- the backend's breaker behind a gateway that refuses OPTIONS without a credential ---------
 
 from aiohttp import web  # noqa: E402

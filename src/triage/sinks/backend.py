@@ -1291,7 +1291,8 @@ def _ref_at(location: str | None, create_url: str) -> str | None:
     """The ticket id a create answer's Location names (`201 Created` with the new ticket's
     address, as REST backends answer), when it resolves, against `create_url`, to one
     plausible id (`_PLAUSIBLE_REF`) directly under the create route on the backend's own
-    origin, with no query or fragment; else None. Nothing is fetched from it."""
+    origin (with one trailing slash or none), with no query or fragment; else None. Nothing is
+    fetched from it."""
     if not location:
         return None
     try:
@@ -1303,7 +1304,8 @@ def _ref_at(location: str | None, create_url: str) -> str | None:
         return None
     if url.query or url.fragment:
         return None
-    parent, _, ref = url.path.rpartition("/")
+    # One trailing slash is how some frameworks end every resource's URL (Django's).
+    parent, _, ref = url.path.removesuffix("/").rpartition("/")
     if parent != base.path.rstrip("/"):  # a decoded `%2F` in the id lands here too
         return None
     plausible = _PLAUSIBLE_REF.fullmatch(ref) and redact(ref) == ref
