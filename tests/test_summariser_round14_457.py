@@ -417,3 +417,72 @@ def test_reading_what_the_prose_says_to_run_is_linear() -> None:
             harm.check_prose(text)
 
     assert_linear(read, 200)
+
+
+# --- a status tag in the title: "[FP]", "[Mitigated]", "OK:" -----------------------------------
+
+
+def _title_contained(title: str) -> tuple[str, dict[str, int]]:
+    """The title and rejected kinds `contain` publishes for SOURCE, the model's title `title`."""
+    redactor = Redactor()
+    shown = grounding.evidence(prompt.alert_view(view(SOURCE), redactor, 6000))
+    draft = prompt.TicketDraft(
+        title=title, priority="medium", description="Errors on web-1.", steps=["Check web-1"]
+    )
+    result = contain(draft, view(SOURCE), redactor, shown)
+    return result.ticket.title, dict(result.rejected)
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        f"[FP] {TITLE}",
+        f"[False positive] {TITLE}",
+        f"[TEST] {TITLE}",
+        f"[NOISE] {TITLE}",
+        f"[Mitigated] {TITLE}",
+        f"[OK] {TITLE}",
+        f"OK: {TITLE}",
+        f"RECOVERY: {TITLE}",
+        f"{TITLE} [ignore]",
+        f"[Closed] {TITLE}",
+        f"[Recovered] {TITLE}",
+        f"[Duplicate] {TITLE}",
+        f"[No action] {TITLE}",
+        f"[Muted] {TITLE}",
+        f"({TITLE}) (silenced)",
+        f"[Fixed] {TITLE}",
+        f"[Acked] {TITLE}",
+        f"{TITLE} \u2014 all good",
+        f"\u3010Resolved\u3011{TITLE}",
+    ],
+)
+def test_a_status_tag_in_the_title_gives_the_alerts_own_title(title: str) -> None:
+    """A title tagged as over or dismissed ("[FP]", "[Mitigated]", "OK: …", "[ignore]",
+    "[Muted]", "— all good") says what the alert's state does not: the claim is counted, and
+    the alert's own title is published, as for "[RESOLVED]"."""
+    published, rejected = _title_contained(title)
+    assert published == TITLE
+    assert rejected == {"claim": 1}, rejected
+    assert claims._marked_claims(title) == _ungated(title)
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        f"[web-1] {TITLE}",
+        f"[FIRING:1] {TITLE}",
+        f"[checkout] {TITLE} (okta login)",
+        f"{TITLE}: OK responses fell",
+        f"Not all good: {TITLE}",
+        f"[Testing env] {TITLE}",
+    ],
+)
+def test_a_title_with_other_brackets_is_kept(title: str) -> None:
+    """A bracket naming a host, Alertmanager's firing count, a component, a word that starts
+    with a status word, "OK responses", a negated "all good" or a longer bracket are no
+    status tags: the model's title is kept."""
+    published, rejected = _title_contained(title)
+    assert published == title
+    assert rejected == {}
+    assert _ungated(title) == (title, 0)
