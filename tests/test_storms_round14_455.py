@@ -16,6 +16,7 @@ from factories import T0, alert, view
 from memory_store import MemoryStore
 from test_pipeline import LEASE, POLICY, Clock, CountingSummariser
 from test_priority_raised_452 import GROUPED, ROUTE, GatedSummariser, Rig
+from test_redteam_round4_storms import grouping, groups, pod, webhook
 from test_untracked_moves import Hosts
 from triage.errors import GatheringError, SinkUnavailableError, StoreBusyError, TransientError
 from triage.incidents import Action, Ledger
@@ -25,7 +26,7 @@ from triage.incidents.claims import delivery_owner
 from triage.incidents.codec import sent_to_json
 from triage.incidents.records import Sent
 from triage.metrics import Metrics
-from triage.models import Alert, EffectKind, Priority, Status, Ticket
+from triage.models import Alert, EffectKind, Priority, Status, Ticket, fingerprint_of
 from triage.pipeline import Pipeline
 from triage.redact import Redactor
 from triage.routes import load_router
@@ -227,20 +228,24 @@ async def _on_day(hosts: Hosts, day: float, key: str, **fields: object) -> None:
 async def test_a_hashed_member_firing_for_forty_days_is_still_found_by_its_resolve(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """disk-c, past both member bounds (known by its bit, no time kept), fires for 40 days
-    on resends stamped as its first (its record of the group kept 30 days past a join):
-    its resolve with its dedup_key only (no host) still finds host a's group and closes it,
-    rather than the group staying open for good counting it."""
+    """disk-c, past both member bounds (known by its bit) and past the kept times (disk-d's
+    took its place), fires for 40 days on resends stamped as its first (its record of the
+    group kept 30 days past a join): its resolve with its dedup_key only (no host) still
+    finds host a's group and closes it, rather than the group staying open for good."""
     monkeypatch.setattr(group_rules, "MAX_MEMBERS", 1)
     monkeypatch.setattr(group_rules, "MAX_UNTRACKED_IDS", 0)
+    monkeypatch.setattr(group_rules, "MAX_UNTRACKED_TIMES", 1)
     hosts = Hosts(tmp_path)
     for day in range(0, 41, 4):
-        await _on_day(hosts, day, "disk-a", host="a")
-        await _on_day(hosts, day, "disk-c", host="a")
+        for key in ("disk-a", "disk-c", "disk-d"):
+            await _on_day(hosts, day, key, host="a")
     [group] = [i for i in await hosts.store.incidents() if i.group is not None]
-    assert group.group is not None and group.group.untracked_bits, group.group
+    assert group.group is not None and group.group.untracked == 2, group.group
+    disk_d = fingerprint_of("generic", {"dedup_key": "disk-d"})
+    assert list(group.group.untracked_times) == [disk_d[: group_rules.UNTRACKED_ID_CHARS]]
     resolved_at = (T0 + timedelta(days=40, minutes=1)).isoformat()
-    await _on_day(hosts, 40.001, "disk-a", host="a", status="resolved", timestamp=resolved_at)
+    for key in ("disk-a", "disk-d"):
+        await _on_day(hosts, 40.001, key, host="a", status="resolved", timestamp=resolved_at)
     assert await hosts.groups() == {"host=a": "open"}
     await _on_day(hosts, 40.002, "disk-c", status="resolved", timestamp=resolved_at)
     assert await hosts.groups() == {"host=a": "closed"}
@@ -262,3 +267,22 @@ async def test_a_persons_priority_change_of_a_member_is_not_older_than_another_m
     assert r.backend.effects[-1].ticket.priority is Priority.LOW
     stale = _member("api-0", -1, Priority.CRITICAL).model_copy(update={"priority_changed": True})
     assert await r.send(4, stale) is Action.IGNORE
+
+
+async def test_a_late_resolve_between_two_firings_of_a_hashed_member_leaves_it_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A member past both bounds (known by its bit) fires again stamped later (minute 10); a
+    resolve of it stamped between its two firings (minute 5) arrives late: it is older than
+    the member's newest event, so the group stays open while the member fires, as for a
+    member known by its short id (round 13), rather than closing the group under it."""
+    monkeypatch.setattr(group_rules, "MAX_MEMBERS", 1)
+    monkeypatch.setattr(group_rules, "MAX_UNTRACKED_IDS", 0)
+    c = grouping(tmp_path)
+    await c.deliver(c.message(webhook([pod(0), pod(1)]), 0))
+    await c.deliver(c.message(webhook([pod(0, "resolved", 1)]), 1))
+    await c.deliver(c.message(webhook([pod(1, minutes=10)]), 10))
+    await c.deliver(c.message(webhook([pod(1, "resolved", 5)]), 11))
+    [group] = await groups(c)
+    assert str(group.state) == "open", c.kinds()
+    assert c.kinds() == ["open"], c.kinds()

@@ -28,10 +28,13 @@ longest ago makes room for a new one), more are only counted, while they fire: e
 group open as a tracked one does, and its resolve takes it off the count (it is known by a
 short id, `MAX_UNTRACKED_IDS` at most; past them, by one bit of a bitmap hashed from its
 fingerprint, `HASHED_BITS` long, so a resend of one counts nothing and members sharing a bit
-count once). The members that are not tracked (counted past them,
+count once). The members that are not tracked (counted past them, by id or by bit,
 resolved, or having made room) keep the same guard by short id (`Group.untracked_times`,
 `MAX_UNTRACKED_TIMES` at most, a resolved one with the oldest event dropped first): a late
-firing older than one's resolve, or a late resolve older than its firing, is ignored.
+firing older than one's resolve, or a late resolve older than its firing, is ignored, and a
+firing one's resends stamped as before write its queue time now and then (`rejoin_due`), as a
+tracked member's do. One whose time was dropped renews its record of its group itself
+(`members.renews_own_record`).
 
 A change of the members inside the update interval (one joined, fired again or resolved) is
 owed to the ticket (`Incident.update_owed_at_s`, when the interval ends): it goes out as an
@@ -665,13 +668,14 @@ def _with_member(group: Group, event: AlertEvent, known: Member | None) -> Group
         return _timed(_untracked_resolved(group, None), event)
     if len(group.untracked_ids) >= MAX_UNTRACKED_IDS:
         # Known by its bit (not set: `decide_group` takes a member whose bit is set for a
-        # repeat); a time kept for it would read as resolved.
+        # repeat), its time kept by short id as one known by its id is: firing while its bit
+        # is set (`_untracked_member`).
         hashed = dataclasses.replace(
             group,
             untracked=group.untracked + 1,
             untracked_bits=_with_bit(group, fingerprint, firing=True),
         )
-        return _untimed(hashed, fingerprint)
+        return _timed(hashed, event)
     ids = group.untracked_ids | {_short(fingerprint)}
     counted = dataclasses.replace(group, untracked=group.untracked + 1, untracked_ids=ids)
     return _timed(counted, event)
@@ -728,12 +732,14 @@ def _counted_by_no_id(group: Group) -> int:
 
 def _untracked_member(group: Group, fingerprint: str) -> Member | None:
     """A member that is not tracked, as `group` knows it (None: its time is not kept):
-    firing while its short id is counted firing, dated by its kept time."""
+    firing while its short id is counted firing, or its bit past the ids is set, dated by
+    its kept time."""
     short = _short(fingerprint)
     trace = group.untracked_times.get(short)
     if trace is None:
         return None
-    status = Status.FIRING if short in group.untracked_ids else Status.RESOLVED
+    counted = short in group.untracked_ids or hashed_firing(group, fingerprint)
+    status = Status.FIRING if counted else Status.RESOLVED
     at = trace.last_event_at
     return Member(status, "", at, at, trace.last_queued_at)
 
@@ -742,7 +748,9 @@ def _timed(group: Group, event: AlertEvent | Trace, fingerprint: str | None = No
     """`group` keeping the time of `event` (of the member `fingerprint`, by default the
     event's own) by short id: at most `MAX_UNTRACKED_TIMES`, the resolved one with the
     oldest event making room first (then the oldest firing one, still counted by its id),
-    as their loss costs least."""
+    as their loss costs least. A member known by its bit is taken for a resolved one here
+    (a short id does not give the bit): its loss costs it the order of its late events, and
+    its count stays."""
     if isinstance(event, Trace):
         trace = event
     else:

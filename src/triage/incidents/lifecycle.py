@@ -235,7 +235,7 @@ class Trace:
     `groups.MAX_MEMBERS`, or one that made room for another): its time, and when its message
     was queued (None: not known), for the order its events are applied in. Whether it fires is
     whether the group counts its short id firing (`Group.untracked_ids`), which releases
-    before this field keep as well."""
+    before this field keep as well, or its bit past the ids (`Group.untracked_bits`)."""
 
     last_event_at: datetime
     last_queued_at: datetime | None = None

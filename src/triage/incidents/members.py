@@ -21,12 +21,12 @@ An alert's own incident is one more place it may fire in while a routes change t
 
 A group tracks `groups.MAX_MEMBERS` members; one past them is known only by its short id
 (counted firing, and its newest event's time), and one past those ids by its bit (counted
-firing): it is a member all the same (`known_member`),
+firing, and its time likewise): it is a member all the same (`known_member`),
 so its move or its resolve without the group's labels still finds it there. Its record here
-is kept `TRIAGE_CLOSED_TTL_S` past its last join, as any member's: a tracked one's resend
-writes the group now and then so it joins again (`groups.rejoin_due`), but one the group
-keeps no time for (known by its bit, or its short id's time dropped) writes nothing, so its
-resend renews its record itself (`renews_own_record`).
+is kept `TRIAGE_CLOSED_TTL_S` past its last join, as any member's: a resend writes the group
+now and then so it joins again (`groups.rejoin_due`), but one whose time the group dropped
+(past `groups.MAX_UNTRACKED_TIMES`) writes nothing, so its resend renews its record itself
+(`renews_own_record`).
 """
 
 from __future__ import annotations
@@ -199,7 +199,7 @@ def renews_own_record(incident: Incident, fingerprint: str) -> bool:
     """A firing repeat of member `fingerprint`, counted in the open group `incident`
     without a write, renews the member's record of that group itself (`Members.place`, a
     write only in the second half of its time to live): the group keeps no time for it
-    (known by its bit past the short ids, or by a short id whose time was dropped), so no
+    (its time dropped past `groups.MAX_UNTRACKED_TIMES`, known by its short id or its bit), so no
     write of the group ever makes it join again (`groups.rejoin_due`), and its record
     would expire while it fires: its resolve without the group's labels would then find
     nothing, and the group stay open for good counting it."""
