@@ -356,9 +356,11 @@ async def test_an_outage_behind_a_gateway_refusing_the_probe_spends_no_more_rece
 
 # --- configuration ------------------------------------------------------------------------------
 
-from triage.errors import ConfigError  # noqa: E402
+from triage.errors import ConfigError, ModelError  # noqa: E402
 from triage.routes import load_router, variables_read  # noqa: E402
 from triage.settings import load_settings, model_left_unasked, unknown_variables  # noqa: E402
+from triage.summarise.bedrock import BedrockChat  # noqa: E402
+from triage.summarise.chat import PROMPT_TOO_LONG  # noqa: E402
 
 
 @pytest.mark.parametrize(
@@ -543,3 +545,25 @@ async def test_a_backend_token_pasted_with_its_scheme_is_refused_saying_so(
     said = str(refused.value)
     assert f"starts with '{scheme.capitalize()} '" in said and "alone" in said
     assert "tok-460" not in said
+
+
+async def test_a_413_from_bedrock_s_endpoint_is_a_prompt_too_long() -> None:
+    """A 413 in front of Bedrock (a proxy's body limit: nginx's HTML page) is the prompt too
+    long, sent again shorter as OpenAI's 413 is, not a refusal that falls back at once."""
+    page = b"<html><center><h1>413 Request Entity Too Large</h1></center></html>"
+    async with hostile(answer(413, {"Content-Type": "text/html"}, page)) as server:
+        chat = BedrockChat(
+            Settings(
+                llm_provider="bedrock",
+                aws_region="eu-west-1",
+                aws_endpoint_url_bedrock_runtime=server.url,
+                llm_timeout_s=30.0,
+            )
+        )
+        try:
+            with pytest.raises(ModelError) as raised:
+                await chat.complete("system", "user", 30.0)
+        finally:
+            await chat.aclose()
+    assert raised.value.reason == PROMPT_TOO_LONG
+    assert not raised.value.provider_fault

@@ -430,7 +430,9 @@ def _client_error(exc: ClientError) -> ModelError:
             retryable=True,
             retry_after_s=retry_after_s,
         )
-    if code == "ValidationException" and TOO_LONG.search(message):
+    if status == 413 or (code == "ValidationException" and TOO_LONG.search(message)):
+        # A 413 is a body larger than what answers takes (a proxy's limit in front of
+        # Bedrock): the prompt, as OpenAI's client reads it too.
         log.info("llm.prompt_too_long", status=status, code=told, error=message)
         return ModelError(PROMPT_TOO_LONG, outcome="rejected")
     if code == "ValidationException" and CONTENT_FILTERED.search(message):
