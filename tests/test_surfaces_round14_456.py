@@ -334,3 +334,30 @@ def test_an_option_refused_by_the_parser_names_a_pasted_secret_redacted(
     assert exited.value.code == 2, err
     assert "error:" in err and "[REDACTED:" in err, err
     assert PASTED_TOKEN[:20].lower() not in err.lower(), err
+
+
+# --- a refused request's log line quotes its path cut after redaction --------------------------
+
+
+async def test_a_refused_requests_logged_path_leaks_no_part_of_a_secret(store: Store) -> None:
+    """A request without credentials for `/api/v1/incidents/ghp_…` (a token pasted into the
+    path) is logged (`api.refused`) with its path's first 48 characters, cut from the path
+    already redacted: cut first, the token less its end is of no token's shape, and the log's
+    own redaction let its first 26 characters through. So is a 404's path (`http.refused`)."""
+    import structlog
+
+    from triage.logs import redact_event
+
+    with structlog.testing.capture_logs() as logs:
+        async with serving(store) as client:
+            refused = await client.get(f"/api/v1/incidents/{PASTED_TOKEN}")
+            missing = await client.get(f"/api/v1/nothing/{PASTED_TOKEN}")
+    assert (refused.status_code, missing.status_code) == (401, 404)
+    lines = [
+        redact_event(None, "warning", dict(e))
+        for e in logs
+        if e["event"] in ("api.refused", "http.refused")
+    ]
+    assert {line["event"] for line in lines} == {"api.refused", "http.refused"}, lines
+    assert all("path" in line for line in lines), lines
+    assert PASTED_TOKEN[:12] not in repr(lines), lines

@@ -36,6 +36,7 @@ import structlog
 from triage.errors import ConfigError
 from triage.linebudget import LineBudget
 from triage.metrics import Metrics
+from triage.redact import Redactor
 
 log = structlog.get_logger(__name__)
 
@@ -286,7 +287,7 @@ async def _read_request(reader: asyncio.StreamReader, limits: Limits, peer: str)
         _TOKEN.fullmatch(parts[0]) and _TARGET.fullmatch(parts[1]) and _VERSION.fullmatch(parts[2])
     ):
         raise _Refuse(
-            "bad_request", 400, client_excerpt(_QUERY.sub(b"?...", line)[:64].decode("latin-1"))
+            "bad_request", 400, client_excerpt(_QUERY.sub(b"?...", line).decode("latin-1"))
         )
     method, target = parts[0].decode("ascii"), parts[1].decode("ascii")
     path, _, query = target.partition("?")
@@ -457,6 +458,24 @@ def _peer(writer: asyncio.StreamWriter) -> str:
 
 
 def client_excerpt(text: str, limit: int = 48) -> str:
-    """At most `limit` characters of client text, anything but printable ASCII shown as `?`."""
-    cut = "".join(ch if " " <= ch <= "~" else "?" for ch in text[:limit])
-    return cut + "..." if len(text) > limit else cut
+    """At most `limit` characters of client text, anything but printable ASCII shown as `?`,
+    cut from the text redacted: a credential the client put in a path (a token pasted after
+    `/api/v1/incidents/`) cut first would be logged less its end, a prefix of no token's
+    shape that the log's own redaction lets through. Only its first few hundred characters
+    are read, so a flood of long paths costs little."""
+    shown = _excerpt_redactor().text(text[: limit + _EXCERPT_READ])
+    cut = "".join(ch if " " <= ch <= "~" else "?" for ch in shown[:limit])
+    return cut + "..." if len(shown) > limit or len(text) > limit + _EXCERPT_READ else cut
+
+
+#: Characters of client text read past an excerpt's limit: enough that any credential the
+#: limit cuts is seen whole by the redactor.
+_EXCERPT_READ = 256
+_EXCERPT_REDACTOR: list[Redactor] = []
+
+
+def _excerpt_redactor() -> Redactor:
+    """The redactor of `client_excerpt`, made at the first excerpt (none at import)."""
+    if not _EXCERPT_REDACTOR:
+        _EXCERPT_REDACTOR.append(Redactor())
+    return _EXCERPT_REDACTOR[0]
