@@ -567,3 +567,26 @@ async def test_a_413_from_bedrock_s_endpoint_is_a_prompt_too_long() -> None:
             await chat.aclose()
     assert raised.value.reason == PROMPT_TOO_LONG
     assert not raised.value.provider_fault
+
+
+@pytest.mark.parametrize("status", [408, 425])
+async def test_a_408_or_425_in_front_of_bedrock_is_retried(status: int) -> None:
+    """A 408 (a proxy timed the request out) or 425 (Too Early) from Bedrock's endpoint is
+    retried as the OpenAI client retries them (`server_error_<status>`), not a refusal."""
+    async with hostile(
+        answer(status, {"Content-Type": "text/html"}, b"<p>try later</p>")
+    ) as server:
+        chat = BedrockChat(
+            Settings(
+                llm_provider="bedrock",
+                aws_region="eu-west-1",
+                aws_endpoint_url_bedrock_runtime=server.url,
+                llm_timeout_s=30.0,
+            )
+        )
+        try:
+            with pytest.raises(ModelError) as raised:
+                await chat.complete("system", "user", 30.0)
+        finally:
+            await chat.aclose()
+    assert (raised.value.reason, raised.value.retryable) == (f"server_error_{status}", True)

@@ -423,7 +423,9 @@ def _client_error(exc: ClientError) -> ModelError:
         # has only the status for its code.
         reason = _BUSY.get(code, "rate_limited")
         return ModelError(reason, outcome=reason, retryable=True, retry_after_s=retry_after_s)
-    if status >= 500 or code == "ModelErrorException":  # 424: the model failed this time
+    # 424: the model failed this time. 408 and 425 (Too Early): a proxy in front will take
+    # the request later, as the OpenAI client reads them too.
+    if status >= 500 or status in (408, 425) or code == "ModelErrorException":
         return ModelError(
             f"server_error_{status}",
             outcome="server_error",
