@@ -25,8 +25,10 @@ from triage.incidents import store as store_module
 from triage.incidents.claims import delivery_owner
 from triage.incidents.codec import sent_to_json
 from triage.incidents.records import Sent
+from triage.incidents.silences import SilenceCache
 from triage.metrics import Metrics
 from triage.models import Alert, EffectKind, Priority, Status, Ticket, fingerprint_of
+from triage.ops.sweep import Sweep
 from triage.pipeline import Pipeline
 from triage.redact import Redactor
 from triage.routes import load_router
@@ -286,3 +288,30 @@ async def test_a_late_resolve_between_two_firings_of_a_hashed_member_leaves_it_o
     [group] = await groups(c)
     assert str(group.state) == "open", c.kinds()
     assert c.kinds() == ["open"], c.kinds()
+
+
+async def test_a_raise_while_the_sweep_opens_a_gathered_group_reaches_the_sinks(
+    tmp_path: Path,
+) -> None:
+    """A gathered group's open that the sweep carries out (its first member's message never
+    came back): a member raising to critical while the sweep's worker summarises waits for
+    that open and then updates the ticket, as with a message's worker (the sweep's claim
+    names no delivery)."""
+    r = Rig(tmp_path, GROUPED)
+    first = _member("api-0", 0, Priority.MEDIUM)
+    with pytest.raises(GatheringError):
+        await r.send(0, first)
+    summariser = GatedSummariser()
+    r.pipeline.summariser = summariser
+    r.clock.at(10)
+    sweep = Sweep(r.store, r.pipeline, SilenceCache(r.store), None, 1.0, clock=r.clock)
+    sweeping = asyncio.create_task(sweep.once())
+    await asyncio.wait_for(summariser.waiting.wait(), timeout=30)
+    raise_ = _member("api-1", 10.1, Priority.CRITICAL)
+    await _sent_or_busy(r, 10.1, raise_)
+    summariser.gate.set()
+    await sweeping
+    await _sent_or_busy(r, 10.1, raise_)
+    kinds = [e.kind for e in r.backend.effects]
+    assert kinds == [EffectKind.OPEN, EffectKind.UPDATE], kinds
+    assert r.backend.effects[-1].ticket.priority is Priority.CRITICAL

@@ -845,12 +845,12 @@ def _stated_before_ticket(
 def _open_in_flight(stored: Incident, now: datetime) -> bool:
     """`stored`'s open was claimed by a worker that read the incident before this write:
     every open but a group's first ticket still gathering its members, or gathered and not
-    yet tried by anyone (no delivery holds it, no attempt failed, no sink answered: the
-    worker that claims it reads the incident then). A gathered open claimed since (its
-    summary being written, or its body kept by a failed attempt) is in flight as any other:
-    what it tells its sinks was read, or frozen, before this raise."""
-    # Here, not at the top: both modules import this one.
-    from triage.incidents.claims import alert_of
+    yet tried by anyone (still owned by the alert that decided it, no attempt failed, no
+    sink answered: the worker that claims it reads the incident then). A gathered open
+    claimed since (by a delivery of a message, or by the sweep; its summary being written,
+    or its body kept by a failed attempt) is in flight as any other: what it tells its sinks
+    was read, or frozen, before this raise."""
+    # Here, not at the top: the schedule imports this module.
     from triage.incidents.schedule import gathering_ends
 
     pending = stored.pending
@@ -860,7 +860,9 @@ def _open_in_flight(stored: Incident, now: datetime) -> bool:
         return True
     if gathering_ends(stored, now) is not None:
         return False
-    untried = pending.owner == alert_of(pending.owner) and not pending.attempts
+    # Decided while gathering, the open is owned by the deciding alert, named last among
+    # those whose effects it keeps (`effects_by`); a claim names a delivery or the sweep.
+    untried = pending.owner in stored.effects_by and not pending.attempts
     return not (untried and not pending.done)
 
 
