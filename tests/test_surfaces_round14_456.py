@@ -317,7 +317,8 @@ async def test_a_silence_error_quoting_a_cut_matcher_leaks_no_part_of_a_secret(
 
 @pytest.mark.parametrize(
     "args",
-    [("dlq", "peek", "--max", PASTED_TOKEN), ("incidents", "list", "--state", PASTED_TOKEN),
+    [("dlq", "peek", "--max", PASTED_TOKEN), ("dlq", "peek", "--max", f"count: {PASTED_TOKEN}"),
+     ("incidents", "list", "--state", PASTED_TOKEN),
      ("silence", "add", "--match", "team=a", "--for", "1h", "--comment", "x", PASTED_TOKEN)],
 )  # fmt: skip
 def test_an_option_refused_by_the_parser_names_a_pasted_secret_redacted(
@@ -325,7 +326,8 @@ def test_an_option_refused_by_the_parser_names_a_pasted_secret_redacted(
 ) -> None:
     """`triage dlq peek --max ghp_…` (a token pasted into the wrong option, or left over
     after the options) is exit 2 with argparse's usage line naming the value as
-    `[REDACTED:github-token]`, as triage's own refusals do, not the token."""
+    `[REDACTED:github-token]`, as triage's own refusals do, not the token; nor its first
+    characters when the value quoted to 40 characters ends inside it (`count: ghp_…`)."""
     from triage.cli import main
 
     with pytest.raises(SystemExit) as exited:

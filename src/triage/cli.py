@@ -89,12 +89,21 @@ def _err(message: str, *, stored: bool = False) -> None:
     print((terminal_text if stored else terminal_line)(message), file=sys.stderr)
 
 
+def _quoted(typed: str) -> str:
+    """An option's value as its refusal quotes it: at most 40 characters, cut from it redacted
+    (`ops.operator.quoted`), so a token pasted into it is not quoted less its end, a prefix
+    of no token's shape that the parser's own redaction of the line (`_Parser.error`) misses."""
+    from triage.ops.operator import quoted
+
+    return quoted(typed, 40)
+
+
 def _positive_int(text: str) -> int:
     """An argparse type: a whole number of at least 1 (a usage error otherwise)."""
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a whole number") from None
+        raise argparse.ArgumentTypeError(f"{_quoted(text)} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} is not at least 1")
     return value
@@ -111,10 +120,10 @@ def _seconds(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a number") from None
+        raise argparse.ArgumentTypeError(f"{_quoted(text)} is not a number") from None
     if not (math.isfinite(value) and 0 < value <= MAX_OPTION_WAIT_S):
         raise argparse.ArgumentTypeError(
-            f"{text[:40]!r} is not a number of seconds above 0 and at most {MAX_OPTION_WAIT_S}"
+            f"{_quoted(text)} is not a number of seconds above 0 and at most {MAX_OPTION_WAIT_S}"
         )
     return value
 
