@@ -486,3 +486,31 @@ def test_a_title_with_other_brackets_is_kept(title: str) -> None:
     assert published == title
     assert rejected == {}
     assert _ungated(title) == (title, 0)
+
+
+def test_check_prose_gated_agrees_with_ungated() -> None:
+    """`check_prose`'s literal and harm gates skip no text its full search would mark: over
+    the texts above, their upper-case forms and every sample's deterministic description,
+    gated and ungated agree."""
+
+    def ungated(text: str) -> grounding.Checked:
+        out: list[str] = []
+        kinds: list[str] = []
+        end = 0
+        for told in harm._TOLD_TO_RUN.finditer(text):
+            group = next(g for g in ("said", "prompted", "fenced") if told[g] is not None)
+            checked = harm.check(told[group])
+            if checked.rejected:
+                out += (text[end : told.start(group)], checked.text)
+                end = told.end(group)
+                kinds += checked.rejected
+        if not kinds:
+            return grounding.Checked(text)
+        return grounding.Checked("".join([*out, text[end:]]), tuple(kinds))
+
+    from triage.summarise.deterministic import DeterministicSummariser
+
+    texts = [text for text, _ in _TOLD] + ["Pa\u017fte `rm -rf /` into a shell."]
+    texts += [DeterministicSummariser().write(view(a)).description for a in _sample_alerts()]
+    for text in [*texts, *(text.upper() for text in texts)]:
+        assert harm.check_prose(text) == ungated(text), text

@@ -463,12 +463,20 @@ _TOLD_TO_RUN = re.compile(
     re.IGNORECASE | re.MULTILINE | re.DOTALL,
 )
 
+#: A literal every match of `_TOLD_TO_RUN` holds.
+_TOLD_LITERALS = ("run", "exec", "paste", "type", "enter", "$", "```")
+
 
 def check_prose(text: str) -> Checked:
     """`text` (a description or a title) with each command that disarms or destroys, where it
     tells its reader to run it (`_TOLD_TO_RUN`), replaced by MARK, and the kind of each: a
-    command said to have run is a fact and is kept. Text the gates say holds no such command
-    (most) is not searched."""
+    command said to have run is a fact and is kept. Text telling its reader to run nothing, or
+    that the gates say holds no such command (most), is not searched."""
+    # Only ASCII is judged by its literals: the search's case folding matches letters outside
+    # it that `lower` leaves (U+017F, the long s, in "paste"), as `_Gate.may_match` says.
+    lowered = text.lower()
+    if text.isascii() and not any(literal in lowered for literal in _TOLD_LITERALS):
+        return Checked(text)
     if not (_DISARMS_GATE.may_match(text) or _DESTROYS_GATE.may_match(text)):
         return Checked(text)
     out: list[str] = []
