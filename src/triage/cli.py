@@ -89,13 +89,13 @@ def _err(message: str, *, stored: bool = False) -> None:
     print((terminal_text if stored else terminal_line)(message), file=sys.stderr)
 
 
-def _quoted(typed: str) -> str:
-    """An option's value as its refusal quotes it: at most 40 characters, cut from it redacted
+def _quoted(typed: str, chars: int = 40) -> str:
+    """An argument as its refusal quotes it: at most `chars` characters, cut from it redacted
     (`ops.operator.quoted`), so a token pasted into it is not quoted less its end, a prefix
     of no token's shape that the parser's own redaction of the line (`_Parser.error`) misses."""
     from triage.ops.operator import quoted
 
-    return quoted(typed, 40)
+    return quoted(typed, chars)
 
 
 def _positive_int(text: str) -> int:
@@ -476,7 +476,7 @@ async def _incidents(settings: Settings, store: Any, args: argparse.Namespace) -
             print(_shown_incident(incident_json(incident, redactor), incident, args, now))
         return 0
     if not _could_be_fingerprint(args.fingerprint):
-        _err(f"triage: incidents: no incident {args.fingerprint[:80]!r}")
+        _err(f"triage: incidents: no incident {_quoted(args.fingerprint, 80)}")
         return 1
     if args.verb == "close":
         problem = _close_problem(args)
