@@ -99,3 +99,77 @@ resource "aws_cloudwatch_metric_alarm" "backlog_low" {
   alarm_actions      = [aws_appautoscaling_policy.scale_in.arn]
   tags               = var.tags
 }
+
+# --- Waking a service scaled to zero (min_capacity = 0) ---------------------------------------
+# With no task running, the backlog alarm above adds one only once scale_out_backlog alerts wait
+# (100 by default): a few alerts would wait for good. This alarm adds a task as soon as one alert
+# waits while none is in flight (NotVisible 0: no task holds one, which is what "no task runs"
+# looks like from the queue). A running task takes a waiting alert within its long poll, so the
+# alarm stays quiet while tasks run; while intake is paused (a sink's breaker open) it may add
+# tasks up to max_capacity, as the backlog alarm would once the backlog builds.
+
+locals {
+  scale_from_zero = var.min_capacity == 0 ? 1 : 0
+}
+
+resource "aws_appautoscaling_policy" "wake" {
+  count              = local.scale_from_zero
+  name               = "${var.name}-queue-waiting-wake"
+  policy_type        = "StepScaling"
+  service_namespace  = aws_appautoscaling_target.service.service_namespace
+  scalable_dimension = aws_appautoscaling_target.service.scalable_dimension
+  resource_id        = aws_appautoscaling_target.service.resource_id
+
+  step_scaling_policy_configuration {
+    adjustment_type         = "ChangeInCapacity"
+    cooldown                = var.scale_out_cooldown_s
+    metric_aggregation_type = "Maximum"
+
+    step_adjustment {
+      metric_interval_lower_bound = 0
+      scaling_adjustment          = 1
+    }
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "waiting_unread" {
+  count               = local.scale_from_zero
+  alarm_name          = "${var.name}-queue-waiting-unread"
+  alarm_description   = "Alerts wait in ${aws_sqs_queue.main.name} and none is in flight: no triage task runs (scaled to zero); add one."
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  threshold           = 1
+  # SQS stops publishing for a queue idle for hours, and starts again with the next message.
+  treat_missing_data = "notBreaching"
+  alarm_actions      = [aws_appautoscaling_policy.wake[0].arn]
+  tags               = var.tags
+
+  metric_query {
+    id = "waiting"
+    metric {
+      namespace   = "AWS/SQS"
+      metric_name = "ApproximateNumberOfMessagesVisible"
+      dimensions  = { QueueName = aws_sqs_queue.main.name }
+      stat        = "Maximum"
+      period      = 60
+    }
+  }
+
+  metric_query {
+    id = "inflight"
+    metric {
+      namespace   = "AWS/SQS"
+      metric_name = "ApproximateNumberOfMessagesNotVisible"
+      dimensions  = { QueueName = aws_sqs_queue.main.name }
+      stat        = "Maximum"
+      period      = 60
+    }
+  }
+
+  metric_query {
+    id          = "unread"
+    expression  = "IF(waiting >= 1 AND inflight == 0, 1, 0)"
+    label       = "Alerts waiting with none in flight"
+    return_data = true
+  }
+}

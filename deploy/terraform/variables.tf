@@ -466,7 +466,7 @@ variable "table_deletion_protection" {
 # --- Service and scaling ---------------------------------------------------------------------
 
 variable "min_capacity" {
-  description = "Fewest running tasks; also the service's initial desired count. 0 lets an idle queue scale the service to zero (alerts then wait for the scale-out alarm, about 1-3 minutes)."
+  description = "Fewest running tasks; also the service's initial desired count. 0 lets an idle queue scale the service to zero; an alarm then adds a task as soon as one alert waits with none in flight (about 1-3 minutes)."
   type        = number
   default     = 1
 

@@ -1,0 +1,195 @@
+"""Deployment bugs found in round 2 (helper 461): what a `terraform plan` of the module shows.
+
+The module is planned (not applied) against a moto server of this test's own, from a minimal
+root, and the plan's JSON is read: the resources terraform would create, with their values.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import deploy_harness
+
+#: A root as small as the module takes: no gateway, so no subnet or VPC is looked up.
+MINIMAL_ROOT = """
+provider "aws" {
+  region                      = "%(region)s"
+  access_key                  = "testing"
+  secret_key                  = "testing"
+  skip_credentials_validation = true
+  skip_metadata_api_check     = true
+  skip_requesting_account_id  = true
+  endpoints {
+    sts = "%(endpoint)s"
+  }
+}
+
+variable "min_capacity" {
+  type = number
+}
+
+module "triage" {
+  source             = "%(module)s"
+  cluster_name       = "triage-test"
+  subnet_ids         = ["subnet-0123456789abcdef0"]
+  security_group_ids = ["sg-0123456789abcdef0"]
+  container_image    = "%(image)s"
+  backend_base_url   = "https://tickets.example.com"
+  min_capacity       = var.min_capacity
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def planned_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, str]]]:
+    """An initialised minimal root and terraform's environment, with moto serving STS."""
+    reason = deploy_harness.unavailable()
+    if reason is not None:
+        pytest.skip(reason)
+    assert deploy_harness.TERRAFORM is not None
+    workdir = tmp_path_factory.mktemp("round2")
+    env = deploy_harness.tf_env(workdir)
+    module = deploy_harness.copy_module(workdir / "module")
+    root = workdir / "root"
+    root.mkdir()
+    with deploy_harness.moto_server() as endpoint:
+        values = {"region": deploy_harness.REGION, "endpoint": endpoint, "module": module}
+        values["image"] = deploy_harness.IMAGE
+        (root / "main.tf").write_text(MINIMAL_ROOT % values, encoding="utf-8")
+        deploy_harness.tf(
+            deploy_harness.TERRAFORM, env, root, "init", "-backend=false", "-input=false"
+        )
+        yield root, env
+
+
+def _plan(root: Path, env: dict[str, str], *variables: str) -> dict[str, Any]:
+    """The plan of `variables` (`-var` values) in `root`, as `terraform show -json` gives it."""
+    assert deploy_harness.TERRAFORM is not None
+    args = [arg for var in variables for arg in ("-var", var)]
+    deploy_harness.tf(
+        deploy_harness.TERRAFORM,
+        env,
+        root,
+        "plan",
+        "-input=false",
+        "-refresh=false",
+        "-out=tfplan",
+        *args,
+    )
+    shown = subprocess.run(
+        [deploy_harness.TERRAFORM, "show", "-json", "tfplan"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    plan: dict[str, Any] = json.loads(shown.stdout)
+    return plan
+
+
+def _resources(plan: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    """The planned resources of type `kind` in the module, with their values."""
+    module = plan["planned_values"]["root_module"]["child_modules"][0]
+    return [r for r in module["resources"] if r["type"] == kind]
+
+
+def _in_module(address: str) -> str:
+    """A planned resource's address as the module's configuration names it."""
+    return re.sub(r"^module\.triage\.", "", address).split("[")[0].removesuffix(".arn")
+
+
+def _metric_math(expression: str, values: dict[str, float]) -> float:
+    """`expression` of CloudWatch metric math (IF, AND, OR, comparisons, arithmetic, the ids
+    of its metrics) evaluated for one datapoint of each metric in `values`."""
+    python = re.sub(r"\bAND\b", " and ", expression)
+    python = re.sub(r"\bOR\b", " or ", python)
+    python = re.sub(r"\bIF\(", "_if(", python)
+    assert re.fullmatch(r"[\w\s()<>=!.,+*/-]*", python), expression
+
+    def _if(condition: object, then: float, otherwise: float) -> float:
+        return then if condition else otherwise
+
+    return float(eval(python, {"__builtins__": {}, "_if": _if}, dict(values)))
+
+
+#: The comparison of a metric alarm, as a function of (value, threshold).
+COMPARE = {
+    "GreaterThanOrEqualToThreshold": lambda v, t: v >= t,
+    "GreaterThanThreshold": lambda v, t: v > t,
+    "LessThanOrEqualToThreshold": lambda v, t: v <= t,
+    "LessThanThreshold": lambda v, t: v < t,
+}
+
+
+def _alarm_fires(alarm: dict[str, Any], queue: dict[str, float]) -> bool:
+    """Whether `alarm` breaches when the alerts queue reads `queue` (SQS metric name -> value)
+    and every other metric reads 0."""
+
+    def metric_value(metric_name: str) -> float:
+        return queue.get(metric_name, 0.0)
+
+    if alarm["metric_name"]:
+        value = metric_value(alarm["metric_name"])
+    else:
+        ids = {
+            q["id"]: metric_value(q["metric"][0]["metric_name"])
+            for q in alarm["metric_query"]
+            if q["metric"]
+        }
+        (result,) = [q for q in alarm["metric_query"] if q["return_data"]]
+        value = (
+            _metric_math(result["expression"], ids) if result["expression"] else ids[result["id"]]
+        )
+    return bool(COMPARE[alarm["comparison_operator"]](value, alarm["threshold"]))
+
+
+def test_a_service_scaled_to_zero_is_woken_by_one_waiting_alert(
+    planned_root: tuple[Path, dict[str, str]],
+) -> None:
+    """With min_capacity = 0, one alert waiting in a queue no task reads makes an alarm add a
+    task (the scale-out alarm alone waits for scale_out_backlog alerts, 100 by default)."""
+    root, env = planned_root
+    plan = _plan(root, env, "min_capacity=0")
+    adding = {
+        p["name"]
+        for p in _resources(plan, "aws_appautoscaling_policy")
+        if any(
+            step["scaling_adjustment"] > 0
+            for config in p["values"]["step_scaling_policy_configuration"]
+            for step in config["step_adjustment"]
+        )
+    }
+    alarms = _resources(plan, "aws_cloudwatch_metric_alarm")
+    # An alarm's actions are policy ARNs, unknown in a plan: matched through the configuration.
+    config = plan["configuration"]["root_module"]["module_calls"]["triage"]["module"]
+    actions = {
+        r["address"]: r["expressions"].get("alarm_actions", {}).get("references", [])
+        for r in config["resources"]
+        if r["type"] == "aws_cloudwatch_metric_alarm"
+    }
+
+    def scaling_out(waiting: float) -> list[str]:
+        """The alarms adding a task when `waiting` alerts wait and none is in flight."""
+        return [
+            a["values"]["alarm_name"]
+            for a in alarms
+            if any(
+                _in_module(reference) == f"aws_appautoscaling_policy.{name}"
+                for reference in actions[_in_module(a["address"])]
+                for name in adding
+            )
+            and _alarm_fires(a["values"], {"ApproximateNumberOfMessagesVisible": waiting})
+        ]
+
+    # The reading above is the one the backlog alarm is read with: it scales out at 100.
+    assert "triage-queue-backlog-high" in scaling_out(100.0)
+    assert scaling_out(1.0), "no alarm adds a task for one waiting alert when no task runs"
