@@ -364,6 +364,13 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "site24x7/down.json": ("4057520eb479d81b2c4c80fc24b32cfd",),
     "site24x7/up.json": ("4057520eb479d81b2c4c80fc24b32cfd",),
     "site24x7/trouble.json": ("3539852e0eba6b373af51513becb63ec",),
+    # A Netdata alert by space, alert and chart; its clear closes it; a node's reachability by
+    # host; the Test button's body makes none.
+    "netdata/alert-critical.json": ("a800733eb55c9298aac639efaac09653",),
+    "netdata/alert-clear.json": ("a800733eb55c9298aac639efaac09653",),
+    "netdata/reachability-unreachable.json": ("57a024bd44837da4cb46969fafa67451",),
+    "netdata/reachability-reachable.json": ("57a024bd44837da4cb46969fafa67451",),
+    "netdata/test-notification.json": (),
     # A Macie finding imported by Security Hub (ASFF, OCSF) is the incident of Macie's own event.
     "eventbridge/securityhub-macie-finding.json": ("7d965c713faf65ca4bb678ebdb1bc6a7",),
     "eventbridge/securityhub-v2-macie-finding.json": ("7d965c713faf65ca4bb678ebdb1bc6a7",),

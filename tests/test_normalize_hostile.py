@@ -403,6 +403,11 @@ NOT_DISPLAY: dict[str, set[str]] = {
     # The monitor's id keys it (else the id in its dashboard link); its status gives its state;
     # its name, status and id or link make the format known.
     "site24x7": {"MONITOR_ID", "MONITOR_DASHBOARD_LINK", "STATUS", "MONITORNAME"},
+    # An alert is keyed by its space, alert and chart (and node when named), its severity
+    # gives its state; a node's reachability by its host and status; the Test body by its
+    # three keys and its title.
+    "netdata": {"alert", "chart", "space", "host", "node", "severity", "status",
+                "status.reachable", "status.text", "title"},
     "aws-notice": {
         "Event Source", "Event ID", "Source ID", "Source ARN", "Service", "Event",
         "AutoScalingGroupARN", "ElastiCache:SnapshotFailed", "MemoryDB:ClusterProvisioningFailed",

@@ -64,7 +64,8 @@ ACCEPTED_FORMATS: dict[str, frozenset[str]] = {
     # Azure Monitor, Google Cloud Monitoring, Uptime Kuma, Splunk, Rollbar, Honeybadger,
     # Bugsnag, Pingdom, Dynatrace,
     # Honeycomb, Grafana OnCall, StatusCake, Better Stack, UptimeRobot, Checkly, Raygun,
-    # Statuspage, Kapacitor, Freshping, Graylog, Librato and AppOptics, Site24x7) post here too.
+    # Statuspage, Kapacitor, Freshping, Graylog, Librato and AppOptics, Site24x7, Netdata) post
+    # here too.
     "generic": frozenset(
         {"generic", "sentry-plugin", "sentry-service-hook", "datadog", "opsgenie"}
         | {"pagerduty"}
@@ -72,6 +73,7 @@ ACCEPTED_FORMATS: dict[str, frozenset[str]] = {
         | {"rollbar", "honeybadger", "bugsnag", "pingdom", "dynatrace", "honeycomb"}
         | {"grafana-oncall", "statuscake", "betterstack", "uptimerobot", "checkly", "raygun"}
         | {"statuspage", "kapacitor", "freshping", "graylog", "librato", "site24x7"}
+        | {"netdata"}
     ),
     "threshold": frozenset({"threshold"}),
 }
