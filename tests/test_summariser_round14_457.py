@@ -514,3 +514,64 @@ def test_check_prose_gated_agrees_with_ungated() -> None:
     texts += [DeterministicSummariser().write(view(a)).description for a in _sample_alerts()]
     for text in [*texts, *(text.upper() for text in texts)]:
         assert harm.check_prose(text) == ungated(text), text
+
+
+# --- a step closing it in the tracker, telling others it is over, or putting it off -----------
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        "Move the ticket to Done",
+        "Transition the Jira issue to Closed",
+        "Move this to the backlog",
+        "Put it in the backlog",
+        "gh issue close 123",
+        "pd incident resolve --ids PXXXX",
+        "opsgenie alert close --id 123",
+        "Acknowledge and close",
+        "Ack and forget it",
+        "Resolve it without investigating",
+        "Tell the customers it is fixed",
+        "Update the status page to Operational",
+        "Set the status page component to operational",
+        "Leave it for the morning",
+        "Leave it until Monday",
+        "Look at it tomorrow",
+        "Defer to business hours",
+        "Wait until business hours",
+    ],
+)
+def test_a_step_closing_it_in_the_tracker_or_putting_it_off_is_marked(step: str) -> None:
+    """A step moving its ticket to Done or the backlog, closing it with the tracker's or
+    pager's command line, acknowledging and closing it, resolving it without a look, telling
+    customers or the status page it is over, or putting it off to the morning or business
+    hours dismisses a firing alert: it is marked, gated as ungated."""
+    _, steps, rejected = _contained("Errors on web-1.", ["Check web-1", step])
+    assert MARK in steps[1], steps
+    assert rejected == {"claim": 1}, rejected
+    assert claims._marked_claims(step) == _ungated(step)
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        "Move the cron job to the morning window",
+        "Leave it running until the error rate drops, then check again",
+        "gh issue list --label checkout",
+        "pd incident list",
+        "Acknowledge the page and start the runbook",
+        "Tell the customers checkout is degraded",
+        "Update the status page to Degraded Performance",
+        "Check the backlog of the orders queue",
+        "Look at it now: web-1's error log first",
+    ],
+)
+def test_a_step_moving_or_telling_something_else_is_kept(step: str) -> None:
+    """Moving a job's window, leaving a process running under watch, listing issues or
+    incidents, acknowledging to start work, telling customers of the degradation, a status
+    page saying so, a queue's backlog, looking now: nothing is dismissed."""
+    _, steps, rejected = _contained("Errors on web-1.", ["Check web-1", step])
+    assert steps == ["Check web-1", step]
+    assert rejected == {}
+    assert _ungated(step) == (step, 0)

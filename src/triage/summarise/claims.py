@@ -881,6 +881,51 @@ _TAGGED_WORDS = frozenset(
 _TAGGED_ALSO = re.compile(r"[\[(\u3010:]|\ball\s")
 
 
+#: A step dismissing the alert in its tracker, telling others it is over, or putting it off:
+#: its ticket moved to Done or the backlog ("transition the Jira issue to Closed"), closed from
+#: the tracker's or pager's command line (`gh issue close`, `pd incident resolve`, `opsgenie
+#: alert close`), acknowledged and closed, resolved without a look, customers or the status
+#: page told it is over, or left for the morning or business hours. Searched apart
+#: (`_PUT_OFF_WORDS`); moving a job's window, leaving a process running under watch, listing
+#: issues or acknowledging a page to start work dismiss nothing.
+_PUT_OFF = re.compile(
+    rf"""
+      \b(?:move|transition|put|drag|set)\s{{1,4}}
+        (?:it|this|that|them|(?:the|this|that)\s{{1,4}}(?:{_PAGER}\s{{1,4}})?{_DISMISSED})
+        \s{{1,4}}(?:to|into|in|as)\s{{1,4}}(?:the\s{{1,4}})?['"`]?
+        (?:done|closed|resolved|backlog|icebox|won['\u2019]?t\s{{1,4}}(?:do|fix)|wontfix
+        |complete|completed)\b
+    | \bgh\s{{1,4}}issue\s{{1,4}}close\b
+    | \bpd\s{{1,4}}incident\s{{1,4}}resolve\b
+    | \bopsgenie\b[^\n|;&]{{0,60}}?\balert\s{{1,4}}close\b
+    | \b(?:ack|acknowledge)\s{{1,4}}(?:(?:it|this|the\s{{1,4}}(?:{_DISMISSED}))\s{{1,4}})?and
+        \s{{1,4}}(?:close|resolve|forget|ignore|dismiss|move\s{{1,4}}on)\b
+    | \b(?:resolve|close|dismiss|ack|acknowledge)\s{{1,4}}(?:(?:it|this|them|the\s{{1,4}}{_DISMISSED})
+        \s{{1,4}})?without\s{{1,4}}(?:investigating|looking|checking|a\s{{1,4}}look)\b
+    | \btell\s{{1,4}}(?:the\s{{1,4}})?(?:customers?|users?|clients?|them|everyone|stakeholders)
+        \s{{1,4}}(?:that\s{{1,4}})?(?:it|this|the\s{{1,4}}[\w-]{{1,32}})\s{{0,4}}
+        (?:is|['\u2019]s|has\s{{1,4}}been|was)\s{{1,4}}(?:fixed|resolved|over|mitigated|solved)\b
+    | \b(?:update|set|change|mark|switch)\s{{1,4}}(?:the\s{{1,4}})?status\s{{1,4}}page(?:['\u2019]s)?
+        (?:\s{{1,4}}component)?\s{{1,4}}(?:to|as)\s{{1,4}}['"`]?(?:operational|resolved|green|ok
+        |all\s{{1,4}}clear|up)\b
+    | \b(?:leave|park|defer|postpone|wait)\s{{1,4}}(?:(?:it|this|them|(?:the|this)\s{{1,4}}{_DISMISSED})
+        \s{{1,4}})?(?:for|until|till|to)\s{{1,4}}(?:the\s{{1,4}})?
+        (?:morning|tomorrow|monday|next\s{{1,4}}(?:week|shift|sprint)
+        |(?:business|office|working)\s{{1,4}}hours)\b
+    | \b(?:look\s{{1,4}}at|investigate|check|handle|deal\s{{1,4}}with)\s{{1,4}}(?:it|this|them)
+        \s{{1,4}}(?:tomorrow|in\s{{1,4}}the\s{{1,4}}morning|on\s{{1,4}}monday|next\s{{1,4}}week
+        |during\s{{1,4}}(?:business|office|working)\s{{1,4}}hours)\b
+    """,
+    re.IGNORECASE | re.MULTILINE | re.VERBOSE,
+)
+#: A word every claim of `_PUT_OFF` holds (`_Language.by_word`).
+_PUT_OFF_WORDS = frozenset(
+    {"done", "closed", "resolved", "backlog", "icebox", "won", "wont", "wontfix", "complete"}
+    | {"completed", "gh", "pd", "opsgenie", "ack", "acknowledge", "without", "status"}
+    | {"tell", "morning", "tomorrow", "monday", "week", "shift", "sprint", "hours"}
+)
+
+
 #: The same claims in the other languages a model answers in when the alert is written in
 #: one (`priority.FOREIGN_PRIORITY` reads their priority words): French, German, Spanish,
 #: Portuguese, Italian and Dutch. Each phrase states the claim outright, so a negation inside
@@ -980,6 +1025,7 @@ _LANGUAGES = (
     ),
     _Language(_RELABELLED, _NOT_CLAIMED, _CONDITION_AFTER, _LOWERED_WORDS, _RELABELLED_TO),
     _Language(_MISFIRED, _NOT_CLAIMED, _CONDITION_AFTER, _MISFIRED_WORDS, by_word=True),
+    _Language(_PUT_OFF, _NOT_CLAIMED, _CONDITION_AFTER, _PUT_OFF_WORDS, by_word=True),
     _Language(
         _TAGGED,
         _NOT_CLAIMED,
