@@ -590,3 +590,19 @@ async def test_a_408_or_425_in_front_of_bedrock_is_retried(status: int) -> None:
         finally:
             await chat.aclose()
     assert (raised.value.reason, raised.value.retryable) == (f"server_error_{status}", True)
+
+
+def test_azure_openai_s_own_variable_names_are_named_with_triage_s() -> None:
+    """AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_API_KEY (the names Azure's docs and SDK use),
+    which triage does not read, are warned of naming the variables it reads instead: the
+    model would otherwise be off in silence."""
+    environ = {
+        "AZURE_OPENAI_ENDPOINT": "https://res.openai.azure.com/",
+        "AZURE_OPENAI_API_KEY": "0123456789abcdef0123456789abcdef",
+        "AZURE_OPENAI_DEPLOYMENT_NAME": "gpt-4o",
+    }
+    warned = unknown_variables(environ)
+    assert any("AZURE_OPENAI_ENDPOINT" in w and "OPENAI_BASE_URL" in w for w in warned)
+    assert any("AZURE_OPENAI_API_KEY" in w and "did you mean OPENAI_API_KEY" in w for w in warned)
+    assert any("AZURE_OPENAI_DEPLOYMENT_NAME" in w and "OPENAI_BASE_URL" in w for w in warned)
+    assert not any("0123456789abcdef" in w for w in warned)

@@ -1394,6 +1394,11 @@ OTHER_NAMES = {
     "OPENAI_API_BASE": "OPENAI_BASE_URL",  # LangChain's, and the OpenAI SDK's before 1.0
     "SLACK_WEBHOOK": "SLACK_WEBHOOK_URL",
     "GITHUB_APP_PRIVATE_KEY_PATH": "GITHUB_APP_PRIVATE_KEY_FILE",
+    # Azure OpenAI's, as its docs and SDK name them: the deployment is OPENAI_BASE_URL's path.
+    "AZURE_OPENAI_ENDPOINT": "OPENAI_BASE_URL",
+    "AZURE_OPENAI_API_KEY": "OPENAI_API_KEY",
+    "AZURE_OPENAI_DEPLOYMENT_NAME": "OPENAI_BASE_URL",
+    "AZURE_OPENAI_DEPLOYMENT": "OPENAI_BASE_URL",
 }
 
 #: Variables with those prefixes read by other programs (the dev stack's LocalStack hook,
