@@ -236,8 +236,9 @@ class Effects:
 
     def _route(self, work: Work, view: RedactedAlert, ticket: Ticket) -> Route:
         """A group keeps the route that grouped it; a single incident is routed by its ticket.
-        Without the alert (the sweep's redo, a held open let go, a close), it goes by the route
-        the incident keeps (`Router.recorded`): its ticket's, or before any ticket the one its
+        Without the alert (the sweep's redo, a held open let go, a close), or redoing an open
+        whose ticket an earlier attempt saved (`_kept_route`), it goes by the route the
+        incident keeps (`Router.recorded`): its ticket's, or before any ticket the one its
         whole alert chose when it was decided (`Router.before_summary`). The stored view shows
         64 labels, cut and redacted (and before a ticket, none), which may match another route
         (other sinks, other targets) than the alert did. None kept (the summary decides it), or
@@ -246,11 +247,22 @@ class Effects:
         incident = work.incident
         if incident.group is not None:
             return router.named(incident.group.route)
-        kept = None if self.alert is not None else router.recorded(incident.route)
+        kept = router.recorded(incident.route) if self._kept_route(work) else None
         if kept is not None:
             return kept
         subject = self.alert if self.alert is not None else view
         return router.route(subject, ticket.priority, view)
+
+    def _kept_route(self, work: Work) -> bool:
+        """The effect goes by the route its incident keeps, not the alert's route now: it
+        comes without its alert, or it is the redo of an open whose ticket an earlier attempt
+        saved with its route, and may have sent (its worker stopped before confirming; the
+        message's retry, or another replica, redoes it). Routed again from the alert, a
+        routes file changed since (a route placed first, on a replica rolled out) sent the
+        redo to another repository or channel: a second ticket, never closed."""
+        if self.alert is None:
+            return True
+        return work.pending.kind is EffectKind.OPEN and work.ticket is not None
 
     async def _sent(self, work: Work, view: RedactedAlert, ticket: Ticket) -> Sent:
         """What this attempt sends the sinks: the body its effect's first attempt sent, kept

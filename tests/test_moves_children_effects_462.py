@@ -1,0 +1,122 @@
+"""Round 2 of moves, children and effects (helper 462): an effect redone by another replica,
+a move racing its alert's resolve, a parent deleted and re-created. The real Pipeline on the
+in-memory store, replicas sharing one store, one clock and the sinks they call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from factories import T0, alert
+from memory_store import MemoryStore
+from recording_pipeline import POLICY, Summariser
+from test_pipeline import LEASE, Clock
+from triage.incidents.ledger import Ledger
+from triage.metrics import Metrics
+from triage.models import EffectKind
+from triage.pipeline import Pipeline
+from triage.redact import Redactor
+from triage.routes import Router, load_router
+from triage.settings import Settings
+from triage.sinks.base import Applied, Effect
+
+
+class Stopped(Exception):
+    """The process stopped right after a sink answered: its confirmation never written."""
+
+
+@dataclass
+class Issues:
+    """GitHub as far as these tests need it: an OPEN files an issue in its target's repository
+    (`<repository>#<n>`); with `stop_after_first`, the process stops once the first answered."""
+
+    stop_after_first: bool = False
+    name: str = "github"
+    effects: list[Effect] = field(default_factory=list)
+
+    async def apply(self, effect: Effect) -> Applied:
+        self.effects.append(effect)
+        ref = f"{effect.target.repository}#{len(self.effects)}"
+        if self.stop_after_first and len(self.effects) == 1:
+            raise Stopped(ref)
+        return Applied(ref)
+
+    async def aclose(self) -> None:
+        return None
+
+    def opened_in(self) -> list[str | None]:
+        """The repositories each OPEN went to, in order."""
+        return [e.target.repository for e in self.effects if e.kind is EffectKind.OPEN]
+
+
+OLD_ROUTES = """
+[[route]]
+name = "payments"
+sinks = ["github"]
+match = { team = ["payments"] }
+[route.github]
+repository = "acme/payments"
+"""
+
+#: The rolled-out routes: urgent payments alerts now go to a repository of their own, placed
+#: before the route the ticket took (still configured, for the others).
+NEW_ROUTES = (
+    """
+[[route]]
+name = "payments-urgent"
+sinks = ["github"]
+match = { team = ["payments"], priority = ["critical", "high"] }
+[route.github]
+repository = "acme/payments-oncall"
+"""
+    + OLD_ROUTES
+)
+
+
+def routes(tmp_path: Path, name: str, text: str) -> Router:
+    """The router a replica loads from the routes file `text`."""
+    path = tmp_path / f"{name}.toml"
+    path.write_text(text, encoding="utf-8")
+    return load_router(Settings(routes_file=path, sinks="github"))
+
+
+@dataclass
+class Replicas:
+    """One store, one clock and one GitHub shared by the replicas, each on its own routes."""
+
+    sink: Issues
+    store: MemoryStore = field(default_factory=lambda: MemoryStore(POLICY, LEASE))
+    clock: Clock = field(default_factory=Clock)
+
+    def replica(self, router: Router, sink: Issues | None = None) -> Pipeline:
+        """A replica on `router`: its own ledger, on the shared store and clock."""
+        return Pipeline(
+            Ledger(self.store, clock=self.clock), Summariser(), [sink or self.sink], Metrics(),
+            redactor=Redactor(), policy=POLICY, router=router,
+        )  # fmt: skip
+
+
+async def test_an_open_redone_after_the_routes_changed_goes_where_it_first_went(
+    tmp_path: Path,
+) -> None:
+    """Replica A (old routes) files the issue and stops before confirming it; the message's
+    retry on replica B (rolled out: a new route placed first would take the alert) redoes the
+    OPEN where A sent it, the route its ticket was saved with, so the incident holds one issue
+    and none is left open in another repository, never to be closed."""
+    rig = Replicas(Issues(stop_after_first=True))
+    a = rig.replica(routes(tmp_path, "old", OLD_ROUTES))
+    b = rig.replica(routes(tmp_path, "new", NEW_ROUTES))
+    with pytest.raises(Stopped):
+        await a.handle(alert(), "m1#0@a")
+    rig.clock.now = T0 + LEASE + timedelta(minutes=1)
+    await b.handle(alert(), "m1#0@b")
+    assert rig.sink.opened_in() == ["acme/payments", "acme/payments"]
+    stored = await rig.store.get(alert().fingerprint)
+    assert stored is not None and stored.pending is None
+    assert dict(stored.refs) == {"github": "acme/payments#2"}
+    await b.handle(alert(status=alert().status.RESOLVED, minutes=5), "m2#0@b")
+    closes = [e for e in rig.sink.effects if e.kind is EffectKind.CLOSE]
+    assert [e.ref for e in closes] == ["acme/payments#2"]
