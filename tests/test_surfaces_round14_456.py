@@ -34,7 +34,7 @@ from triage.incidents import Store
 from triage.incidents.store import Routing
 from triage.models import Priority, Ticket
 from triage.settings import load_settings
-from triage.sinks.github.text import issue_body
+from triage.sinks.github.text import digest_entry, issue_body
 from triage.sinks.markdown import title as github_title
 from triage.sinks.slack import open_message
 
@@ -203,7 +203,8 @@ def test_slacks_team_fact_and_githubs_team_row_spell_a_look_alike_letter() -> No
     """A new incident of the team `p\u0430yments` is posted to Slack with the Team fact
     `p\\u0430yments`, as the message's own notification text (`team: "p\\u0430yments"`)
     writes it, and opened on GitHub with the Team row so too, as its `team:p\\u0430yments`
-    label is: not drawn as the team `payments` it is not."""
+    label is, and so is a storm digest's entry for it: not drawn as the team `payments` it
+    is not."""
     one = effect("t")
     opened = dataclasses.replace(one, alert=dataclasses.replace(one.alert, team=LOOK_ALIKE_TEAM))
     message = open_message(opened)
@@ -213,6 +214,8 @@ def test_slacks_team_fact_and_githubs_team_row_spell_a_look_alike_letter() -> No
     [row] = [line for line in issue_body(opened).splitlines() if line.startswith("| Team |")]
     # Markdown's escape of the backslash, which GitHub shows as one.
     assert row == "| Team | p\\\\u0430yments |", row
+    # A storm digest's entry names the team in a code span, where a backslash shows as it is.
+    assert "team `p\\u0430yments`" in digest_entry(opened), digest_entry(opened)
 
 
 # --- a refused filter's page names a pasted secret redacted, as the API does -----------------

@@ -431,7 +431,8 @@ def digest_entry(effect: Effect) -> str:
     ticket, alert = effect.ticket, effect.alert
     head = (
         f"**[{p_number(ticket.priority)}] {markdown.inline(ticket.title, 200)}**  \n"
-        f"source {markdown.code(alert.source)} · team {markdown.code(alert.team or '—')} · "
+        f"source {markdown.code(alert.source)} · "
+        f"team {markdown.code(spelled_look_alikes(alert.team or '—'))} · "
         f"fingerprint {markdown.code(effect.fingerprint)}"
     )
     at = _when(alert.occurred_at)
