@@ -44,6 +44,17 @@ module "triage" {
   backend_base_url   = "https://tickets.example.com"
   min_capacity       = var.min_capacity
 }
+
+# A second instance in the same account and region, as a staging beside production.
+module "staging" {
+  source             = "%(module)s"
+  name               = "triage-staging"
+  cluster_name       = "triage-test"
+  subnet_ids         = ["subnet-0123456789abcdef0"]
+  security_group_ids = ["sg-0123456789abcdef0"]
+  container_image    = "%(image)s"
+  backend_base_url   = "https://tickets-staging.example.com"
+}
 """
 
 
@@ -96,10 +107,14 @@ def _plan(root: Path, env: dict[str, str], *variables: str) -> dict[str, Any]:
     return plan
 
 
-def _resources(plan: dict[str, Any], kind: str) -> list[dict[str, Any]]:
-    """The planned resources of type `kind` in the module, with their values."""
-    module = plan["planned_values"]["root_module"]["child_modules"][0]
-    return [r for r in module["resources"] if r["type"] == kind]
+def _resources(plan: dict[str, Any], kind: str, module: str = "triage") -> list[dict[str, Any]]:
+    """The planned resources of type `kind` in `module`, with their values."""
+    (child,) = [
+        m
+        for m in plan["planned_values"]["root_module"]["child_modules"]
+        if m["address"] == f"module.{module}"
+    ]
+    return [r for r in child["resources"] if r["type"] == kind]
 
 
 def _in_module(address: str) -> str:
@@ -193,3 +208,27 @@ def test_a_service_scaled_to_zero_is_woken_by_one_waiting_alert(
     # The reading above is the one the backlog alarm is read with: it scales out at 100.
     assert "triage-queue-backlog-high" in scaling_out(100.0)
     assert scaling_out(1.0), "no alarm adds a task for one waiting alert when no task runs"
+
+
+def _own_namespaces(plan: dict[str, Any], module: str) -> set[str]:
+    """The namespaces `module`'s alarms read triage's own metrics from (every namespace they
+    name but AWS's; the dashboard's body is known only after the apply)."""
+    alarms = [a["values"] for a in _resources(plan, "aws_cloudwatch_metric_alarm", module)]
+    named = {a["namespace"] for a in alarms if a["namespace"]}
+    named |= {m["namespace"] for a in alarms for q in a["metric_query"] for m in q["metric"]}
+    return {n for n in named if not n.startswith("AWS/")}
+
+
+def test_two_instances_in_one_account_keep_their_metrics_apart(
+    planned_root: tuple[Path, dict[str, str]],
+) -> None:
+    """A second instance of the module (staging beside production, another name) reads triage's
+    metrics from a namespace of its own: with one shared namespace, staging's LLM fallbacks or
+    open breaker paged production's alarms and filled its dashboard."""
+    root, env = planned_root
+    plan = _plan(root, env, "min_capacity=1")
+    production, staging = _own_namespaces(plan, "triage"), _own_namespaces(plan, "staging")
+    assert production and staging
+    assert not production & staging, f"both read {sorted(production & staging)}"
+    # An instance named as the module's default keeps the namespace it always had.
+    assert production == {"AlertTriage"}

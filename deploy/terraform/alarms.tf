@@ -88,7 +88,7 @@ resource "aws_cloudwatch_metric_alarm" "summarization_failures" {
   metric_query {
     id = "failures"
     metric {
-      namespace   = var.cloudwatch_namespace
+      namespace   = local.cloudwatch_namespace
       metric_name = "SummarizationFailures"
       dimensions  = local.daemon_dimensions
       stat        = "Sum"
@@ -99,7 +99,7 @@ resource "aws_cloudwatch_metric_alarm" "summarization_failures" {
   metric_query {
     id = "ok"
     metric {
-      namespace   = var.cloudwatch_namespace
+      namespace   = local.cloudwatch_namespace
       metric_name = "LLMCalls"
       dimensions  = merge(local.daemon_dimensions, { outcome = "ok" })
       stat        = "Sum"
@@ -112,7 +112,7 @@ resource "aws_cloudwatch_metric_alarm" "breaker_open" {
   count             = local.alarms_count
   alarm_name        = "${var.name}-breaker-open"
   alarm_description = "A circuit breaker (a sink's or the LLM's) has been open for ${var.alarm_breaker_open_s} s or more: its service is down, and with a sink's, triage takes no new alerts. BreakerOpenDuration{breaker} names it."
-  namespace         = var.cloudwatch_namespace
+  namespace         = local.cloudwatch_namespace
   metric_name       = "BreakerOpenDuration"
   dimensions        = local.daemon_dimensions
   statistic         = "Maximum"

@@ -3,7 +3,7 @@
 # gateway, and the alarms' states. triage's series are read under Service alone.
 
 locals {
-  ns     = var.cloudwatch_namespace
+  ns     = local.cloudwatch_namespace
   daemon = ["Service", "triage"]
   ingest = ["Service", "triage-ingest"]
 

@@ -192,7 +192,7 @@ data "aws_iam_policy_document" "task" {
       condition {
         test     = "StringEquals"
         variable = "cloudwatch:namespace"
-        values   = [var.cloudwatch_namespace]
+        values   = [local.cloudwatch_namespace]
       }
     }
   }

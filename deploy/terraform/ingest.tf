@@ -29,7 +29,7 @@ locals {
     TRIAGE_LOG_FORMAT                = "json"
     TRIAGE_LOG_LEVEL                 = var.log_level
     TRIAGE_METRICS                   = var.metrics_mode == "off" ? "off" : "emf"
-    CLOUDWATCH_NAMESPACE             = var.cloudwatch_namespace
+    CLOUDWATCH_NAMESPACE             = local.cloudwatch_namespace
     TRIAGE_SHUTDOWN_GRACE_S          = tostring(var.ingest_shutdown_grace_s)
   }
 

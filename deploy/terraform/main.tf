@@ -16,6 +16,11 @@ locals {
   #: The image's non-root user (Dockerfile: useradd --uid 10001, USER 10001:10001).
   container_user = "10001:10001"
 
+  # triage's metrics: the module's default instance keeps the namespace it always had, any
+  # other its own, since the daemon's series carry no dimension naming the instance (Service is
+  # "triage" in every one): a shared namespace mixes staging's failures into production's alarms.
+  cloudwatch_namespace = coalesce(var.cloudwatch_namespace, var.name == "triage" ? "AlertTriage" : "AlertTriage/${var.name}")
+
   backend_token_secret_arn = var.backend_token_secret_arn != null ? var.backend_token_secret_arn : aws_secretsmanager_secret.backend_token[0].arn
 
   # An image in a private ECR repository: the execution role may pull that repository only.
@@ -52,7 +57,7 @@ locals {
     TRIAGE_LOG_FORMAT            = "json"
     TRIAGE_LOG_LEVEL             = var.log_level
     TRIAGE_METRICS               = var.metrics_mode
-    CLOUDWATCH_NAMESPACE         = var.cloudwatch_namespace
+    CLOUDWATCH_NAMESPACE         = local.cloudwatch_namespace
     TRIAGE_HTTP_PORT             = tostring(var.container_port)
     TRIAGE_SHUTDOWN_GRACE_S      = tostring(var.shutdown_grace_s)
     TRIAGE_VISIBILITY_TIMEOUT_S  = tostring(var.visibility_timeout_s)

@@ -308,12 +308,12 @@ variable "metrics_mode" {
 }
 
 variable "cloudwatch_namespace" {
-  description = "CLOUDWATCH_NAMESPACE: the metric namespace (and the only one PutMetricData is allowed into)."
+  description = "CLOUDWATCH_NAMESPACE: the metric namespace the tasks write and the alarms and dashboard read (and the only one PutMetricData is allowed into). null: AlertTriage for name = \"triage\", else AlertTriage/<name>, so two instances in one account and region (staging beside production) keep their metrics and alarms apart."
   type        = string
-  default     = "AlertTriage"
+  default     = null
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9.\\-_/#:]{1,255}$", var.cloudwatch_namespace)) && !startswith(var.cloudwatch_namespace, "AWS/")
+    condition     = var.cloudwatch_namespace == null || (can(regex("^[A-Za-z0-9.\\-_/#:]{1,255}$", coalesce(var.cloudwatch_namespace, "-"))) && !startswith(coalesce(var.cloudwatch_namespace, "-"), "AWS/"))
     error_message = "cloudwatch_namespace must be 1-255 characters of [A-Za-z0-9.-_/#:] and not start with AWS/."
   }
 }
