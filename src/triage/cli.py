@@ -30,6 +30,7 @@ from triage.settings import (
     Settings,
     did_you_mean,
     load_settings,
+    model_left_unasked,
     queue_url_problem,
     unknown_variables,
 )
@@ -91,9 +92,9 @@ def _err(message: str, *, stored: bool = False) -> None:
 
 def _quoted(typed: str, chars: int = 40) -> str:
     """An argument as its refusal quotes it: at most `chars` characters, cut from it redacted
-    (`ops.operator.quoted`), so a token pasted into it is not quoted less its end, a prefix
-    of no token's shape that the parser's own redaction of the line (`_Parser.error`) misses."""
-    from triage.ops.operator import quoted
+    (`view.quoted`), so a token pasted into it is not quoted less its end, a prefix of no
+    token's shape that the parser's own redaction of the line (`_Parser.error`) misses."""
+    from triage.view import quoted
 
     return quoted(typed, chars)
 
@@ -734,9 +735,20 @@ def _warn_unknown_variables(settings: Settings) -> None:
     """One warning per TRIAGE_* (SQS_*, BACKEND_*, ALERT_TRIAGE_*, GITHUB_APP_*) variable
     that is no setting, and per near miss of a setting under a prefix shared with other tools
     (OPENAI_, GITHUB_, AWS_, SLACK_): a typo keeps its default (`unknown_variables`)."""
+    from triage.routes import variables_read
+
     log = structlog.get_logger("triage.settings")
-    for message in unknown_variables(os.environ, settings.backend_token_env_key):
+    read = variables_read(settings)
+    for message in unknown_variables(os.environ, settings.backend_token_env_key, read):
         log.warning("config.unknown_variable", detail=message)
+
+
+def _refuse_an_unasked_model(settings: Settings) -> None:
+    """ConfigError when OPENAI_BASE_URL or OPENAI_MODEL names a model no ticket is asked of
+    (no OPENAI_API_KEY: the model would be silently off)."""
+    unasked = model_left_unasked(settings)
+    if unasked is not None:
+        raise ConfigError(unasked)
 
 
 def _command(args: argparse.Namespace) -> int:
@@ -762,6 +774,7 @@ def _command(args: argparse.Namespace) -> int:
 
             check_bundles()
         if args.command == "run":
+            _refuse_an_unasked_model(settings)
             return _run(settings, drain=args.drain, dry_run=args.dry_run)
         if args.command == "ingest":
             return _ingest(settings)

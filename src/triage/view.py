@@ -554,6 +554,21 @@ _WORD = re.compile(r"[^\W\d_]+")
 _LOOK_ALIKE_SCRIPTS = ("CYRILLIC ", "GREEK ", "ARMENIAN ", "CHEROKEE ", "COPTIC ", "LISU ")
 
 
+#: Redacts what an error or warning quotes of what someone typed (`quoted`), built at the
+#: first one.
+_QUOTING: list[Redactor] = []
+
+
+def quoted(typed: str, chars: int = 80) -> str:
+    """`typed` (a matcher, a filter's value, an argument) as an error or a warning quotes it:
+    redacted, then cut to `chars` and written as Python's repr. Cut first, a credential pasted
+    into it would be quoted less its end, a prefix too short for its shape (`ghp_` and 29 of
+    its 36 characters) that no redaction of the whole message finds."""
+    if not _QUOTING:
+        _QUOTING.append(Redactor())
+    return repr(_QUOTING[0].text(typed)[:chars])
+
+
 def spelled_look_alikes(text: str, spell: Callable[[str], str] | None = None) -> str:
     """`text` with each letter drawn like a Latin one, inside a word that also has ASCII
     letters, written as its code (`p\\u0430y` for `pay` spelled with a Cyrillic a; `spell`

@@ -72,7 +72,6 @@ from triage.ops.operator import (
     new_silence,
     open_subjects,
     parse_filter,
-    quoted,
     shown_silences,
     silence_id,
     silence_json,
@@ -94,6 +93,7 @@ from triage.settings import Settings, did_you_mean
 from triage.sinks.guard import GuardedSink
 from triage.sqs.depth import DepthPoller
 from triage.summarise import Summariser
+from triage.view import quoted
 
 log = structlog.get_logger(__name__)
 

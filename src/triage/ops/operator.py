@@ -37,7 +37,7 @@ from triage.normalize.common import line
 from triage.redact import Redactor, dropped, secret_named
 from triage.redact.named_values import named_value_secret
 from triage.settings import did_you_mean
-from triage.view import spelled_look_alikes
+from triage.view import quoted, spelled_look_alikes
 
 #: ASCII digits only (`\d` would take other scripts' digits), at most 7 per unit: enough for a
 #: year in any unit, and a timedelta cannot overflow.
@@ -47,21 +47,6 @@ MAX_SILENCE = timedelta(days=365)
 #: History lines `show` prints.
 SHOWN_HISTORY = 20
 STATES = ("open", "closed", "all")
-
-
-#: Redacts what an error or warning quotes of what an operator typed (`quoted`), built at the
-#: first one.
-_QUOTING: list[Redactor] = []
-
-
-def quoted(typed: str, chars: int = 80) -> str:
-    """`typed` (a matcher, a filter's value) as an error or a warning quotes it: redacted,
-    then cut to `chars` and written as Python's repr. Cut first, a credential pasted into it
-    would be quoted less its end, a prefix too short for its shape (`ghp_` and 29 of its 36
-    characters) that no redaction of the whole message finds."""
-    if not _QUOTING:
-        _QUOTING.append(Redactor())
-    return repr(_QUOTING[0].text(typed)[:chars])
 
 
 def parse_duration(text: str) -> timedelta:
