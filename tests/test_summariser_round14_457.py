@@ -5,7 +5,11 @@ evaluation periods lengthened, the rule relaxed or edited "so it stops firing"),
 an ignore list, inhibits it, routes it to a null receiver or sets its severity to info stops
 the next page as surely as "mute the monitor" does: it is marked as that is, gated as
 ungated. Tuning anything else (a pool, a timeout, a memory limit) or checking the rule is
-kept."""
+kept. Also: the alert said to have misfired, to wait or to be fixed in a bare sentence; a
+status tag in the title ("[FP]", "OK: …"); a step closing it in its tracker or putting it
+off; a command printing secrets sent to the host the alert names; a host after a plain `$var`
+label; a destructive command the description tells its reader to run (`harm.check_prose`);
+and every sample's deterministic ticket published with nothing marked."""
 
 from __future__ import annotations
 
@@ -575,3 +579,25 @@ def test_a_step_moving_or_telling_something_else_is_kept(step: str) -> None:
     assert steps == ["Check web-1", step]
     assert rejected == {}
     assert _ungated(step) == (step, 0)
+
+
+def test_reading_the_new_claims_is_linear() -> None:
+    """Text repeating the new claims' openings (a rule-changing verb, "add … to", a bracket, a
+    run of "so it", a tracker's verb) costs time in proportion to its length."""
+    from scaling import assert_linear
+
+    def read(n: int) -> None:
+        for text in (
+            "raise the alert " * n,
+            "tune the alert rule's threshold " * n + "so it",
+            "add web-1 " * n + "to the ignore",
+            "exclude x " * n + "from the",
+            "[ok " * n,
+            "move the ticket " * n + "to",
+            "leave it for " * n,
+            "fixed. " * n,
+            "so it stops " * n,
+        ):
+            claims._marked_claims(text)
+
+    assert_linear(read, 100)
