@@ -176,6 +176,7 @@ def _listed(description: str, titles: int) -> Sent:
 
 
 def _bytes(sent: Sent) -> int:
+    """The size of `sent` as the store keeps it."""
     return len(sent_to_json(sent).encode())
 
 
