@@ -1,16 +1,15 @@
-"""Operator-surface bugs of round 14: words copied from a GitHub issue's title or a Slack
-message (which carry zero-width characters triage wrote to keep `#4` and `@team` from
-linking) find the incident they name in a search or a team filter, on the command line, the
-API and the status page alike; a silence's matcher holding a letter drawn like a Latin one
-inside a Latin word (a Cyrillic a typed on another keyboard layout) is shown with that letter
-as its code, as an invisible one is, so `team=p<U+0430>yments`, which quiets no payments
-alert, does not read as `team=payments` on the status page, the API or the command line; a
-regular expression holding such an invisible character (which no stored value has) is refused,
-naming it, rather than a `!~` that excludes nothing and so quiets the very incident it names;
-and the status page spells a look-alike letter in an incident's team, source or label as
-`incidents show` does (`p\\u0430yments`), rather than drawing it as the team `payments`, as
-do a Slack message's Team fact and a GitHub issue's Team row, as the same message's notification
-text and the same issue's `team:` label and Labels row already do."""
+"""Operator-surface bugs of round 14, one class per section:
+
+- words copied from a GitHub issue's title or a Slack message (zero-width characters triage
+  wrote so `#4` and `@team` link nothing) find their incident in a search or team filter;
+- a look-alike letter inside a Latin word (a Cyrillic a) is written as its code wherever a
+  name is shown: a silence's matcher (`team=p<U+0430>yments`), the status page's team, source
+  and labels, Slack's Team fact, GitHub's Team row and digest entry;
+- a pattern holding a character no stored value has is refused, naming it, rather than a `!~`
+  that excludes nothing and quiets the incident it names;
+- a secret pasted into the wrong field is named redacted by every refusal (the page's, the
+  command line's, argparse's), and any value an error or a log line quotes is cut after it is
+  redacted, so no token prefix too short for its shape gets through."""
 
 from __future__ import annotations
 
