@@ -32,7 +32,13 @@ provider "aws" {
 }
 
 variable "min_capacity" {
-  type = number
+  type    = number
+  default = 1
+}
+
+variable "extra_environment" {
+  type    = map(string)
+  default = {}
 }
 
 module "triage" {
@@ -43,6 +49,7 @@ module "triage" {
   container_image    = "%(image)s"
   backend_base_url   = "https://tickets.example.com"
   min_capacity       = var.min_capacity
+  extra_environment  = var.extra_environment
 }
 
 # A second instance in the same account and region, as a staging beside production.
@@ -232,3 +239,32 @@ def test_two_instances_in_one_account_keep_their_metrics_apart(
     assert not production & staging, f"both read {sorted(production & staging)}"
     # An instance named as the module's default keeps the namespace it always had.
     assert production == {"AlertTriage"}
+
+
+def test_a_longer_cancel_step_set_in_extra_environment_must_fit_the_stop_timeout(
+    planned_root: tuple[Path, dict[str, str]],
+) -> None:
+    """TRIAGE_SHUTDOWN_CANCEL_S given in extra_environment counts in the stop timeout's check
+    (grace + cancel + 4 s): with 10 s, the default 23 s grace and 30 s stopTimeout, ECS's SIGKILL
+    came while the daemon was still releasing messages, and the plan said nothing."""
+    root, env = planned_root
+    assert deploy_harness.TERRAFORM is not None
+    refused = subprocess.run(
+        [
+            deploy_harness.TERRAFORM,
+            "plan",
+            "-input=false",
+            "-no-color",
+            "-refresh=false",
+            "-var",
+            'extra_environment={triage_shutdown_cancel_s="10"}',
+        ],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert refused.returncode != 0, refused.stdout[-2000:]
+    assert "TRIAGE_SHUTDOWN_CANCEL_S" in " ".join(refused.stderr.split()), refused.stderr

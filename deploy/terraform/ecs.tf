@@ -3,6 +3,12 @@ locals {
   set_twice = sort(setintersection(
     [for k in keys(var.extra_environment) : upper(k)], [for k in keys(var.extra_secrets) : upper(k)]
   ))
+  #: TRIAGE_SHUTDOWN_CANCEL_S as the daemon reads it (extra_environment, a name in any case; an
+  #: empty value is unset), else its default of 3 s: after the grace, the time to cancel and
+  #: release what is left, which the stop timeout must hold too.
+  shutdown_cancel_s = try(tonumber(element(concat(
+    [for k, v in var.extra_environment : v if upper(k) == "TRIAGE_SHUTDOWN_CANCEL_S"], ["3"]
+  ), 0)), 3)
 }
 
 resource "aws_ecs_task_definition" "this" {
@@ -43,6 +49,11 @@ resource "aws_ecs_task_definition" "this" {
     precondition {
       condition     = var.stop_timeout_s >= var.shutdown_grace_s + 7
       error_message = "stop_timeout_s must be at least shutdown_grace_s + 7: after the grace the daemon takes up to 3 s to release what is left, 1 s for the last deletes and 1 s each for the last metrics and spans before SIGKILL."
+    }
+    precondition {
+      # The rule above with TRIAGE_SHUTDOWN_CANCEL_S longer than its default 3 s.
+      condition     = local.shutdown_cancel_s <= 3 || var.stop_timeout_s >= var.shutdown_grace_s + local.shutdown_cancel_s + 4
+      error_message = "stop_timeout_s must be at least shutdown_grace_s + TRIAGE_SHUTDOWN_CANCEL_S (${local.shutdown_cancel_s} s, from extra_environment) + 4: after the grace the daemon takes that long to release what is left, then 1 s for the last deletes and 1 s each for the last metrics and spans before SIGKILL."
     }
   }
 }
