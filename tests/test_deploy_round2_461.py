@@ -41,6 +41,11 @@ variable "extra_environment" {
   default = {}
 }
 
+variable "alarm_topic_kms_key_id" {
+  type    = string
+  default = null
+}
+
 module "triage" {
   source             = "%(module)s"
   cluster_name       = "triage-test"
@@ -61,6 +66,9 @@ module "staging" {
   security_group_ids = ["sg-0123456789abcdef0"]
   container_image    = "%(image)s"
   backend_base_url   = "https://tickets-staging.example.com"
+  create_alarm_topic = true
+
+  alarm_topic_kms_key_id = var.alarm_topic_kms_key_id
 }
 """
 
@@ -112,6 +120,24 @@ def _plan(root: Path, env: dict[str, str], *variables: str) -> dict[str, Any]:
     )
     plan: dict[str, Any] = json.loads(shown.stdout)
     return plan
+
+
+def _refused(root: Path, env: dict[str, str], *variables: str) -> str:
+    """What terraform said refusing a plan of `variables` in `root`, on one line."""
+    assert deploy_harness.TERRAFORM is not None
+    args = [arg for var in variables for arg in ("-var", var)]
+    command = [deploy_harness.TERRAFORM, "plan", "-input=false", "-no-color", "-refresh=false"]
+    result = subprocess.run(
+        [*command, *args],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode != 0, f"the plan of {variables} passed: {result.stdout[-2000:]}"
+    return " ".join(result.stderr.split())
 
 
 def _resources(plan: dict[str, Any], kind: str, module: str = "triage") -> list[dict[str, Any]]:
@@ -248,23 +274,24 @@ def test_a_longer_cancel_step_set_in_extra_environment_must_fit_the_stop_timeout
     (grace + cancel + 4 s): with 10 s, the default 23 s grace and 30 s stopTimeout, ECS's SIGKILL
     came while the daemon was still releasing messages, and the plan said nothing."""
     root, env = planned_root
-    assert deploy_harness.TERRAFORM is not None
-    refused = subprocess.run(
-        [
-            deploy_harness.TERRAFORM,
-            "plan",
-            "-input=false",
-            "-no-color",
-            "-refresh=false",
-            "-var",
-            'extra_environment={triage_shutdown_cancel_s="10"}',
-        ],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert refused.returncode != 0, refused.stdout[-2000:]
-    assert "TRIAGE_SHUTDOWN_CANCEL_S" in " ".join(refused.stderr.split()), refused.stderr
+    said = _refused(root, env, 'extra_environment={triage_shutdown_cancel_s="10"}')
+    assert "TRIAGE_SHUTDOWN_CANCEL_S" in said, said
+
+
+#: What CloudWatch alarms cannot publish through: SNS's AWS managed key, whose key policy (which
+#: nobody can edit) does not let cloudwatch.amazonaws.com use it, so every alarm action fails
+#: ("CloudWatch Alarms does not have authorization to access the SNS topic encryption key").
+SNS_AWS_MANAGED_KEYS = {"alias/aws/sns", "aws/sns"}
+
+
+def test_the_alarm_topic_the_module_creates_is_one_alarms_can_publish_to(
+    planned_root: tuple[Path, dict[str, str]],
+) -> None:
+    """The topic create_alarm_topic makes is not encrypted with SNS's AWS managed key: alarms
+    publishing to it failed every time (no page for a full DLQ or an open breaker)."""
+    root, env = planned_root
+    plan = _plan(root, env)
+    (topic,) = _resources(plan, "aws_sns_topic", "staging")
+    assert topic["values"].get("kms_master_key_id") not in SNS_AWS_MANAGED_KEYS
+    said = _refused(root, env, "alarm_topic_kms_key_id=alias/aws/sns")
+    assert "alarm_topic_kms_key_id must not be SNS's AWS managed key" in said, said

@@ -22,8 +22,11 @@ locals {
 resource "aws_sns_topic" "alarms" {
   count = var.create_alarm_topic ? 1 : 0
   name  = "${var.name}-alarms"
-  # SNS-managed encryption at rest; subscribe e-mail, chat or a pager to this topic.
-  kms_master_key_id = "alias/aws/sns"
+  # Not SNS's AWS managed key (alias/aws/sns): its key policy, which nobody can edit, does not
+  # let CloudWatch use it, so every alarm action would fail. Encrypted only with a customer
+  # managed key whose policy lets cloudwatch.amazonaws.com use it. Subscribe e-mail, chat or a
+  # pager to this topic.
+  kms_master_key_id = var.alarm_topic_kms_key_id
   tags              = var.tags
 }
 

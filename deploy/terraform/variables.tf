@@ -698,6 +698,17 @@ variable "create_alarm_topic" {
   default     = false
 }
 
+variable "alarm_topic_kms_key_id" {
+  description = "A customer managed KMS key (ARN, id or alias) encrypting the topic create_alarm_topic makes; its key policy must let cloudwatch.amazonaws.com kms:Decrypt and kms:GenerateDataKey*. null: the topic is not encrypted at rest (alarm notifications hold alarm names, states and metric values). SNS's AWS managed key (alias/aws/sns) is refused: CloudWatch alarms cannot publish through it."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = !contains(["alias/aws/sns", "aws/sns"], lower(coalesce(var.alarm_topic_kms_key_id, "-")))
+    error_message = "alarm_topic_kms_key_id must not be SNS's AWS managed key (alias/aws/sns): its key policy does not let CloudWatch use it, so every alarm action would fail. Use a customer managed key whose policy lets cloudwatch.amazonaws.com kms:Decrypt and kms:GenerateDataKey*, or null."
+  }
+}
+
 variable "alarm_oldest_message_age_s" {
   description = "Alarm when the queue's ApproximateAgeOfOldestMessage stays above this many seconds for 3 minutes."
   type        = number
