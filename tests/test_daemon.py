@@ -328,3 +328,21 @@ def test_a_closed_stdout_does_not_stop_the_daemon(
                 process.kill()
     assert code == 0, (tmp_path / "stderr.log").read_text()[-3000:]
     assert len(backend.tickets) == 1
+
+
+def test_run_warns_once_of_a_model_named_without_a_key(
+    queues: Queues, backend: TicketServer, tmp_path: Path, run_cli: RunCli
+) -> None:
+    """`triage run` with OPENAI_MODEL set and no OPENAI_API_KEY says once that the model is off,
+    naming the variable, and still tickets what is queued."""
+    queues.send(generic("one"))
+    settings = drain_settings(settings_for(queues, backend.url, tmp_path / "triage.db"))
+    env = {**daemon_env(settings), "OPENAI_MODEL": "llama3.1"}
+    env.pop("OPENAI_API_KEY", None)
+    result = run_cli("run", "--drain", env=env)
+    assert result.returncode == 0, result.stderr
+    warned = [e for e in events(result.stderr) if e["event"] == "config.model_unasked"]
+    assert len(warned) == 1
+    assert "OPENAI_MODEL" in warned[0]["detail"]
+    assert "llama3.1" not in warned[0]["detail"]
+    assert len(backend.tickets) == 1

@@ -743,12 +743,13 @@ def _warn_unknown_variables(settings: Settings) -> None:
         log.warning("config.unknown_variable", detail=message)
 
 
-def _refuse_an_unasked_model(settings: Settings) -> None:
-    """ConfigError when OPENAI_BASE_URL or OPENAI_MODEL names a model no ticket is asked of
-    (no OPENAI_API_KEY: the model would be silently off)."""
+def _warn_of_an_unasked_model(settings: Settings) -> None:
+    """One warning when OPENAI_BASE_URL or OPENAI_MODEL names a model no ticket is asked of
+    (no OPENAI_API_KEY: the model is off). A warning, not a refusal: an environment file that
+    names the default model before a key is set runs as it did, and says so."""
     unasked = model_left_unasked(settings)
     if unasked is not None:
-        raise ConfigError(unasked)
+        structlog.get_logger("triage.settings").warning("config.model_unasked", detail=unasked)
 
 
 def _command(args: argparse.Namespace) -> int:
@@ -774,7 +775,7 @@ def _command(args: argparse.Namespace) -> int:
 
             check_bundles()
         if args.command == "run":
-            _refuse_an_unasked_model(settings)
+            _warn_of_an_unasked_model(settings)
             return _run(settings, drain=args.drain, dry_run=args.dry_run)
         if args.command == "ingest":
             return _ingest(settings)

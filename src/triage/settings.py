@@ -1350,8 +1350,8 @@ def model_left_unasked(settings: Settings) -> str | None:
     """Why the OpenAI settings given name a model that no ticket will be asked of, or None:
     OPENAI_BASE_URL or OPENAI_MODEL set while OPENAI_API_KEY and TRIAGE_LLM_PROVIDER are not,
     so the LLM is off and every ticket the deterministic one, said only by an info line. A
-    local server that takes no key (Ollama, vLLM) is the likely case. Refused at start-up (by
-    the commands that summarise), not by `Settings`, which the operator commands load too."""
+    local server that takes no key (Ollama, vLLM) is the likely case. Warned of by `triage run`
+    (`config.model_unasked`), not by `Settings`, which the operator commands load too."""
     if settings.llm_provider is not None or settings._has_openai_key:
         return None
     fields = ("openai_base_url", "openai_model")
