@@ -16,7 +16,7 @@ from recording_pipeline import POLICY, Summariser
 from test_pipeline import LEASE, Clock
 from triage.incidents.ledger import Ledger
 from triage.metrics import Metrics
-from triage.models import EffectKind
+from triage.models import EffectKind, Status
 from triage.pipeline import Pipeline
 from triage.redact import Redactor
 from triage.routes import Router, load_router
@@ -91,10 +91,10 @@ class Replicas:
     store: MemoryStore = field(default_factory=lambda: MemoryStore(POLICY, LEASE))
     clock: Clock = field(default_factory=Clock)
 
-    def replica(self, router: Router, sink: Issues | None = None) -> Pipeline:
+    def replica(self, router: Router) -> Pipeline:
         """A replica on `router`: its own ledger, on the shared store and clock."""
         return Pipeline(
-            Ledger(self.store, clock=self.clock), Summariser(), [sink or self.sink], Metrics(),
+            Ledger(self.store, clock=self.clock), Summariser(), [self.sink], Metrics(),
             redactor=Redactor(), policy=POLICY, router=router,
         )  # fmt: skip
 
@@ -117,6 +117,44 @@ async def test_an_open_redone_after_the_routes_changed_goes_where_it_first_went(
     stored = await rig.store.get(alert().fingerprint)
     assert stored is not None and stored.pending is None
     assert dict(stored.refs) == {"github": "acme/payments#2"}
-    await b.handle(alert(status=alert().status.RESOLVED, minutes=5), "m2#0@b")
+    await b.handle(alert(status=Status.RESOLVED, minutes=5), "m2#0@b")
     closes = [e for e in rig.sink.effects if e.kind is EffectKind.CLOSE]
     assert [e.ref for e in closes] == ["acme/payments#2"]
+
+
+#: Routes by environment: an alert's `env` label picks the repository its issue is filed in.
+BY_ENV = """
+[[route]]
+name = "prod"
+sinks = ["github"]
+match = { labels = { env = "prod" } }
+[route.github]
+repository = "acme/prod"
+
+[[route]]
+name = "staging"
+sinks = ["github"]
+match = { labels = { env = "staging" } }
+[route.github]
+repository = "acme/staging"
+"""
+
+
+async def test_an_abandoned_open_redone_by_a_later_firing_with_other_labels_goes_where_it_went(
+    tmp_path: Path,
+) -> None:
+    """The first firing (env=prod) files its issue and its worker stops before confirming; the
+    alert's next firing, relabelled env=staging, takes the abandoned OPEN over once its lease
+    ended: the OPEN is redone in acme/prod, where it went, not filed again in acme/staging,
+    and the incident's one issue is the one its close reaches."""
+    rig = Replicas(Issues(stop_after_first=True))
+    one = rig.replica(routes(tmp_path, "by-env", BY_ENV))
+    prod = alert().model_copy(update={"labels": {"env": "prod"}})
+    with pytest.raises(Stopped):
+        await one.handle(prod, "m1#0@a")
+    rig.clock.now = T0 + LEASE + timedelta(minutes=1)
+    staging = alert(minutes=3).model_copy(update={"labels": {"env": "staging"}})
+    await one.handle(staging, "m2#0@a")
+    assert rig.sink.opened_in() == ["acme/prod", "acme/prod"]
+    stored = await rig.store.get(prod.fingerprint)
+    assert stored is not None and dict(stored.refs) == {"github": "acme/prod#2"}

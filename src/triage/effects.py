@@ -257,9 +257,10 @@ class Effects:
         """The effect goes by the route its incident keeps, not the alert's route now: it
         comes without its alert, or it is the redo of an open whose ticket an earlier attempt
         saved with its route, and may have sent (its worker stopped before confirming; the
-        message's retry, or another replica, redoes it). Routed again from the alert, a
-        routes file changed since (a route placed first, on a replica rolled out) sent the
-        redo to another repository or channel: a second ticket, never closed."""
+        message's retry, another replica, or the alert's next firing redoes it). Routed again
+        from the alert, a routes file changed since (a route placed first, on a replica rolled
+        out) or the next firing's labels (another `env`) sent the redo to another repository
+        or channel: a second ticket, never closed."""
         if self.alert is None:
             return True
         return work.pending.kind is EffectKind.OPEN and work.ticket is not None
