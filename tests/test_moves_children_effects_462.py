@@ -13,7 +13,11 @@ import pytest
 from factories import T0, alert
 from memory_store import MemoryStore
 from recording_pipeline import POLICY, Summariser
+from test_cloudwatch_contributors_close import contributor, deletion
+from test_cloudwatch_contributors_close import message as cw_message
+from test_cloudwatch_contributors_close import title as contributor_title
 from test_pipeline import LEASE, Clock
+from triage.errors import SinkRejectedError
 from triage.incidents.ledger import Ledger
 from triage.metrics import Metrics
 from triage.models import EffectKind, Status
@@ -158,3 +162,54 @@ async def test_an_abandoned_open_redone_by_a_later_firing_with_other_labels_goes
     assert rig.sink.opened_in() == ["acme/prod", "acme/prod"]
     stored = await rig.store.get(prod.fingerprint)
     assert stored is not None and dict(stored.refs) == {"github": "acme/prod#2"}
+
+
+@dataclass
+class RefusingBackend:
+    """The ticket backend: answers an OPEN with `T-<n>`; refuses the first close of a ticket
+    titled `refuse_close_of` for good (a 400: its validation rejected the request)."""
+
+    refuse_close_of: str
+    name: str = "backend"
+    effects: list[Effect] = field(default_factory=list)
+    refused: int = 0
+
+    async def apply(self, effect: Effect) -> Applied:
+        closing_it = effect.kind is EffectKind.CLOSE and effect.alert.title == self.refuse_close_of
+        if closing_it and not self.refused:
+            self.refused += 1
+            raise SinkRejectedError("400 Bad Request", status=400)
+        self.effects.append(effect)
+        opened = sum(e.kind is EffectKind.OPEN for e in self.effects)
+        return Applied(f"T-{opened}") if effect.kind is EffectKind.OPEN else Applied()
+
+    async def aclose(self) -> None:
+        return None
+
+    def closed(self) -> list[str]:
+        """The titles of the tickets closed, in order."""
+        return [e.alert.title for e in self.effects if e.kind is EffectKind.CLOSE]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="children._closed_already counts a child whose close was refused as closed: the "
+    "deletion's retry never sends it again (diff for children.py in helper 462's report)",
+)
+async def test_a_deletions_retry_sends_a_close_its_backend_refused_again() -> None:
+    """The alarm's deletion closes contributors a and b; the backend refuses a's close for good
+    (the message fails, for the DLQ to show). Its next delivery (or redrive) sends that close
+    to the backend again, as any alert's next delivery sends an effect refused for it, rather
+    than counting a as closed already: a's ticket is closed once, and b's once."""
+    backend = RefusingBackend(refuse_close_of=contributor_title("a"))
+    one = Pipeline(
+        Ledger(MemoryStore(POLICY, LEASE), clock=Clock()), Summariser(), [backend], Metrics(),
+        redactor=Redactor(), policy=POLICY,
+    )  # fmt: skip
+    for table in "ab":
+        await one.process(cw_message(f"f-{table}", contributor(table, "ALARM", "13:00")))
+    with pytest.raises(SinkRejectedError):
+        await one.process(cw_message("del", deletion()))
+    assert backend.closed() == [contributor_title("b")]
+    await one.process(cw_message("del", deletion(), receive=2))
+    assert sorted(backend.closed()) == [contributor_title("a"), contributor_title("b")]
