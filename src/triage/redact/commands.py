@@ -617,7 +617,8 @@ def _argument_list(match: re.Match[str]) -> str:
 #: store's value as text (AWS Secrets Manager and SSM decrypted, Google, Azure Key Vault,
 #: Doppler, Infisical, chamber), macOS's keychain's `-w`, a password manager's entry (pass,
 #: gopass, Bitwarden), a key openssl generates; and, when its name is named like a secret
-#: (`named`), a Terraform output, a Heroku config var, an environment variable printed (`echo
+#: (`named`), a Terraform output, a Heroku config var (Netlify's, GitLab's, Pulumi's too), an
+#: environment variable printed (`echo
 #: $X`, `printenv X`), a file shown (`cat /run/secrets/db_password`).
 #: A character of the command's line, which ends at a line break (raw, or escaped inside a
 #: JSON string) or a pipeline's `|`: `[^\r\n|]` in `_PRINTS_SECRET` stands for it.
@@ -706,7 +707,17 @@ _PRINTS_SECRET = (
     r"(?![^\r\n|]{0,512}?(?:-w|--write-out)[ \t=]{1,3}(?!simple))"
     r"(?:[ \t]{1,3}--?[\w-]{1,32}+(?:=[^\s|]{0,256}+)?){0,8}+[ \t]{1,3}\\?[\"']?"
     r"(?P<etcd_path>(?:[^\s\"'|]{0,256}/)?(?P<etcd_key>[\w.-]{1,128}+)/?)(?![^\s\"'|])"
-    r"|heroku~[ \t]{1,3}config:get[ \t]{1,3}(?P<config_var>[\w-]{1,128}+)"
+    # A CI's or a store's secret read by its name, printed whatever the name (Buildkite's
+    # `buildkite-agent secret get`, credstash, Berglas, Conjur, Akeyless, the view-secret plugin
+    # of kubectl with a key); a platform's variable by its name, a secret only when the name
+    # is a secret's (Heroku's config var, Netlify's env, GitLab's CI variable, Pulumi's config).
+    r"|buildkite-agent(?<![\w.-]buildkite-agent)[ \t]{1,3}secret[ \t]{1,3}get[ \t]|credstash~[ \t]{1,3}get[ \t]"
+    r"|berglas~[ \t]{1,3}access[ \t]|conjur~[ \t]{1,3}variable[ \t]{1,3}(?:get|value)[ \t]"
+    r"|akeyless~[ \t]{1,3}get-secret-value[ \t]"
+    r"|kubectl~[ \t]{1,3}view-secret[ \t]{1,3}[\w.-]{1,253}+[ \t]{1,3}[\w.-]"
+    r"|(?:heroku~[ \t]{1,3}config:get|netlify~[ \t]{1,3}env:get|glab~[ \t]{1,3}variable"
+    r"[ \t]{1,3}get|pulumi~[ \t]{1,3}config[ \t]{1,3}get)(?:[ \t]{1,3}-[\w-]{1,32}+"
+    r"(?:[ \t=][^\s|-][^\s|]{0,127}+)?){0,4}?[ \t]{1,3}(?P<config_var>(?!-)[\w.:-]{1,128}+)(?![^\s|])"
     r"|printenv~[ \t]{1,3}(?P<env_var>\w{1,128}+)"
     r"|echo~[ \t]{1,3}\\?[\"']?\$\{?(?P<echoed_var>[A-Za-z_]\w{0,127}+)\}?\\?[\"']?(?![^\s|])"
     r"|cat~[ \t]{1,3}(?:[^\s|;&<>]{0,256}/)?(?P<cat_file>[\w.-]{1,128}+)(?=[ \t]{0,8}+(?![^\r\n\\\"])))"
@@ -1047,6 +1058,8 @@ PRINTED_RULES: tuple[_Rule, ...] = tuple(
         *("initial-password", "-asplaintext", "kv get", "etcdctl", "az ", "az\t", "jsonpath"),
         *("go-template", "genkey", "genpsk", "private-key", "preshared-keys", "keygen"),
         *("token create", "preauthkeys"),
+        *("secret get", "credstash", "berglas", "conjur", "akeyless", "view-secret"),
+        *("env:get", "variable get", "config get"),
         *("secret-tool", "pwgen", "--extract"),
         "keyring",
         "env add",
