@@ -395,6 +395,39 @@ def _go_typed_string(match: re.Match[str]) -> str:
     return f"{match[0][:start]}[REDACTED:password]{match[0][end:]}"
 
 
+#: A name in a pytest `where` line's expression (`settings.DB_PASSWORD`,
+#: `os.environ['API_TOKEN']`, `cfg.get_password()`): its last one says what the value is.
+_EXPRESSION_NAME = re.compile(r"[A-Za-z_][\w-]{0,127}")
+#: A line of pytest's output, raw or inside a JSON string, and the break after it.
+_PYTEST_LINE = r"(?:[^\r\n\\]|\\(?!n)){0,2048}+"
+_PYTEST_BREAK = r"(?:\r?\n|\\n)"
+#: One line of pytest's explanation of a failed assertion: `+  where '…' = <expression>`, or
+#: `+  and   '…' = <expression>` for the comparison's other side.
+_EXPLAINED_LINE = re.compile(
+    r"\+[ \t]{1,16}+(?:where|and)[ \t]{1,3}(?P<q>\\?[\"'])(?P<value>(?!\[REDACTED)"
+    r"(?:(?!(?P=q))[^\r\n]){1,1024}+)(?P=q)[ \t]=[ \t]"
+    r"(?P<expression>(?:[^\r\n\\\"]|\\(?![nrt\"])){1,512}+)"
+)
+
+
+def _where_values(match: re.Match[str]) -> str:
+    """A pytest assertion's explanation (`_EXPLAINED_LINE`s, the `assert` line above them when
+    the match holds it) with each value replaced, wherever the block shows it, whose
+    expression's last name is a secret's (`_EXPRESSION_NAME`) and that is no placeholder;
+    else the match unchanged."""
+    text = match[0]
+    literals: dict[str, str] = {}
+    for line in _EXPLAINED_LINE.finditer(text):
+        names = _EXPRESSION_NAME.findall(line["expression"])
+        if names and secret_named(names[-1]) and not _kept_value(names[-1], line["value"]):
+            quote = line["q"]
+            literals[f"{quote}{line['value']}{quote}"] = f"{quote}{_PLACEHOLDER}{quote}"
+    # The longest first: a literal inside another's quotes is replaced as part of it.
+    for literal in sorted(literals, key=len, reverse=True):
+        text = text.replace(literal, literals[literal])
+    return text
+
+
 CALL_RULES: tuple[_Rule, ...] = (
     # Its needles as gofmt writes the type and the `=`: `string` alone is in every JSON schema.
     _rule(_GO_TYPED_STRING, _go_typed_string, "string =", "string="),
@@ -409,6 +442,19 @@ CALL_RULES: tuple[_Rule, ...] = (
             "└",
         )
         for brk, char in _LINES
+    ),
+    # pytest's explanation of a failed assertion: `+  where '…' = settings.DB_PASSWORD` (and
+    # `+  and   '…' = …` for the other side) says which expression gave each literal; one named
+    # like a secret loses it there and on the `assert` line above (`_where_values`), in single
+    # or double quotes as `repr` writes them, inside a JSON string too.
+    _rule(
+        # The `assert` line and up to 16 lines of explanation between it and the first `where`.
+        rf"(?:assert[ \t]{_PYTEST_LINE}(?:{_PYTEST_BREAK}{_PYTEST_LINE}){{0,16}}?"
+        rf"{_PYTEST_BREAK}[^\r\n+]{{0,64}}+)?"
+        rf"\+[ \t]{{1,16}}+where[ \t]{_PYTEST_LINE}"
+        rf"(?:{_PYTEST_BREAK}[^\r\n+]{{0,64}}+\+[ \t]{{1,16}}+(?:where|and)[ \t]{_PYTEST_LINE}){{0,16}}+",
+        _where_values,
+        "where",
     ),
     # A call's literal argument after a quoted secret's name, in any quotes, as its last
     # argument or before more, or given as its `default=`: `os.getenv('DB_PASSWORD', "…")`,
