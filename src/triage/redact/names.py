@@ -1068,6 +1068,23 @@ def _kept_match(match: re.Match[str]) -> bool:
         or _passwd_report(match["name"], value)
         or (_TYPE_VALUE.fullmatch(value) is not None and value == match["value"])
         or _code_reference(match["name"], match["value"])
+        or _described_size(match)
+    )
+
+
+#: What follows a key's size where `kubectl describe secret` prints it: the unit, then the
+#: line's end (raw, or escaped inside a JSON string).
+_SIZE_UNIT = re.compile(r"[ \t]bytes[ \t]{0,64}+(?:\r?\n|\\[nr]|[\"]|\Z)")
+
+
+def _described_size(match: re.Match[str]) -> bool:
+    """`kubectl describe secret`'s size in a key's place (`password:  10 bytes`): the value is
+    a number and the unit ends its line; it says how long the secret is, not what."""
+    value = match["value"]
+    return (
+        value.isdigit()
+        and len(value) <= 12
+        and _SIZE_UNIT.match(match.string, match.end("value")) is not None
     )
 
 

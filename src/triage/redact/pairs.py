@@ -527,6 +527,10 @@ _YAML_COMMENT = re.compile(r"[ \t]{1,64}+#")
 _WRAPPED_OBJECT = re.compile(r"(?:jsonencode|yamlencode|sensitive|tomap)\([ \t]{0,64}+\{")
 
 
+#: The size `kubectl describe secret` prints in each key's place (`password:  10 bytes`).
+_DESCRIBED_SIZE = re.compile(r"[0-9]{1,12} bytes")
+
+
 def _line_value(match: re.Match[str]) -> str:
     """A YAML or .properties line's value replaced to the line's end (a YAML `# comment` after
     it stays); a shell-like `NAME=value` (no dot in the name, no space around the `=`, not a
@@ -557,6 +561,8 @@ def _line_value(match: re.Match[str]) -> str:
         or secret in ("[", "(")
         # An empty list or object holds nothing.
         or _empty_collection(match)
+        # `kubectl describe secret`'s size of each key (`password:  10 bytes`), not its value.
+        or _DESCRIBED_SIZE.fullmatch(secret)
     ):
         return match[0]
     return f"{match['head']}{_flow_sequence_redacted(secret)}{value[len(secret) :]}"
@@ -620,14 +626,22 @@ def _tab_value(match: re.Match[str]) -> str:
     return f"{match['head']}[REDACTED:password]{match['value'][len(value) :]}"
 
 
+#: A Go-syntax struct's quoted value (`%#v`: `Password:"…", DB:0`) and the comma after it.
+_GO_QUOTED_VALUE = re.compile(r'"(?:[^"\\]|\\.)*+"(?P<comma>,?)')
+
+
 def _go_field(match: re.Match[str]) -> str:
     """A Go struct's secret field (`%+v`) with its value replaced, if a `{` before it on its line
     is still open; a count, a bare `PWD`'s path or an auth method (`_kept_match`) stays. Else
-    the match unchanged."""
+    the match unchanged. A value quoted as `%#v` writes it loses what is inside its quotes: the
+    quotes and the comma before the next field stay, so the struct still reads as Go."""
     text, start = match.string, match.start("name")
     line = text[text.rfind("\n", max(0, start - 4096), start) + 1 : start]
     if line.count("{") <= line.count("}") or _kept_match(match):
         return match[0]
+    quoted = _GO_QUOTED_VALUE.fullmatch(match["value"])
+    if quoted is not None:
+        return f'{match["head"]}"[REDACTED:password]"{quoted["comma"]}'
     return f"{match['head']}[REDACTED:password]"
 
 
