@@ -13,6 +13,7 @@ patterns.
 
 from __future__ import annotations
 
+import base64
 import re
 
 from triage.redact.base64_runs import keytab_replaced
@@ -37,6 +38,32 @@ _PUTTY_BREAK = r"(?:\r?\n|(?:\\{1,2}r)?\\{1,2}n)"
 _PUTTY_LINE = (
     r"""[ \t]{0,16}+(?:[A-Za-z0-9+/=]|\[REDACTED:[a-z0-9-]{1,32}\]){1,128}+(?![^\s"'\\])"""
 )
+#: The labels of PEM blocks that hold nothing secret: certificates, their requests and
+#: revocation lists, public keys, parameters.
+_PUBLIC_PEM_LABEL = re.compile(
+    r"(?:(?:TRUSTED |X509 )?CERTIFICATE(?: REQUEST)?|NEW CERTIFICATE REQUEST|X509 CRL"
+    r"|(?:RSA |SSH2 )?PUBLIC KEY|PGP PUBLIC KEY BLOCK|(?:DH|EC|DSA) PARAMETERS)"
+)
+_PEM_BEGIN = re.compile(r"-----BEGIN ([^-\r\n]{1,64})-----")
+
+
+def _encoded_pem(match: re.Match[str]) -> str:
+    """A base64-encoded PEM text replaced, unless it decodes whole and each block it begins is
+    a certificate's, a public key's or parameters' (`_PUBLIC_PEM_LABEL`: a CA bundle, a
+    kubeconfig's certificate-authority-data); a bundle with a key in it, or a text cut short
+    of a whole decoding, goes."""
+    encoded = match[0]
+    try:
+        decoded = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
+        text = decoded.decode("ascii")
+    except (ValueError, UnicodeDecodeError):
+        return "[REDACTED:private-key]"
+    labels = _PEM_BEGIN.findall(text)
+    if not labels or not all(_PUBLIC_PEM_LABEL.fullmatch(label) for label in labels):
+        return "[REDACTED:private-key]"
+    return encoded
+
+
 #: The label of an armoured block whose body is a secret (read ignoring case): a private key's
 #: (`RSA PRIVATE KEY`, `SSH2 ENCRYPTED PRIVATE KEY`, `X9.42 DH PRIVATE KEY`, PGP's `… BLOCK`),
 #: OpenVPN's static and tls-crypt-v2 keys, a PKCS #12 bundle.
@@ -454,10 +481,11 @@ TOKEN_RULES: tuple[
         flags=re.DOTALL | re.IGNORECASE,
     ),
     # A PEM block base64-encoded (kubeconfig's client-key-data, a Kubernetes secret's data):
-    # "-----BEGIN" encodes as LS0tLS1CRUdJTi, whatever follows.
+    # "-----BEGIN" encodes as LS0tLS1CRUdJTi, whatever follows; a certificate's or a public
+    # key's alone stays (`_encoded_pem`).
     _rule(
         r"LS0tLS1CRUdJTi[A-Za-z0-9+/]{8,40000}+={0,2}",
-        "[REDACTED:private-key]",
+        _encoded_pem,
         "LS0tLS1CRUdJTi",
     ),
     # A private key's base64 body without its armour lines (cut by a log line's length, pasted
