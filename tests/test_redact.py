@@ -2028,6 +2028,30 @@ CASES = [
         "(item={'key': 'db_password', 'value': 'hunter2x'})",
         "(item={'key': 'db_password', 'value': '[REDACTED:password]'})",
     ),
+    # Round 15 (helper 454)
+    ("+  where 'hunter2x' = s.DB_PASSWORD", "+  where '[REDACTED:password]' = s.DB_PASSWORD"),
+    ('{Password:"hunter2x", DB:0}', '{Password:"[REDACTED:password]", DB:0}'),
+    ("login  ('u', 'hunter2x')", "login  ('u', '[REDACTED:password]')"),
+    ("Redis\t('h', 1, 0, 'hunter2x')", "Redis\t('h', 1, 0, '[REDACTED:password]')"),
+    ('-e "db_pass=hunter2x env=prod"', '-e "db_pass=[REDACTED:password] env=prod"'),
+    ("-e 'db_pass=hunter2x env=prod'", "-e 'db_pass=[REDACTED:password] env=prod'"),
+    ("{auth: 'svc:hunter2x'}", "{auth: 'svc:[REDACTED:password]'}"),
+    (
+        'nonce="a", response="6629fae49393a05397450978507c4ef1"',
+        'nonce="a", response="[REDACTED:password-hash]"',
+    ),
+    (
+        "jwt eyJhbGciOiJIUzI1NiJ9.\n  eyJzdWIiOiIxIn0.\n  Sfl5xwRJSMeKKF2QT4fw",
+        "jwt [REDACTED:jwt]",
+    ),
+    (
+        "$ buildkite-agent secret get x\nhunter2x",
+        "$ buildkite-agent secret get x\n[REDACTED:password]",
+    ),
+    (
+        "$ pulumi config get dbPassword\nhunter2x",
+        "$ pulumi config get dbPassword\n[REDACTED:password]",
+    ),
 ]
 
 

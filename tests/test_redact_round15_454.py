@@ -131,3 +131,240 @@ def test_jwt_then_an_indented_line_of_words_keeps_the_line() -> None:
     """The indented line after a whole JWT is the text's own, not the signature's rest."""
     text = f"jwt: {HEADER}.{CLAIMS}.{SIGNATURE}\n  expires: soon"
     assert _text(text) == "jwt: [REDACTED:jwt]\n  expires: soon"
+
+
+# --- a secret store's value printed below the command that reads it ---------------------------
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "buildkite-agent secret get DB_PASSWORD",
+        "buildkite-agent secret get deploy_key",
+        "credstash get prod.db",
+        "berglas access sm://proj/db",
+        "conjur variable get -i prod/db/password",
+        "akeyless get-secret-value --name /prod/db",
+        "kubectl view-secret db-creds password",
+        "netlify env:get API_TOKEN",
+        "glab variable get DEPLOY_TOKEN",
+        "pulumi config get dbPassword",
+        "pulumi config get --stack prod dbPassword",
+    ],
+)
+def test_secret_printed_by_a_store_getter_is_redacted(command: str) -> None:
+    """The line a secret store's getter prints (Buildkite, credstash, Berglas, Conjur, Akeyless,
+    kubectl view-secret; a platform's variable named like a secret) goes; the command stays."""
+    assert _text(f"$ {command}\n{PW}\n$ echo done") == f"$ {command}\n{P}\n$ echo done"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "$ pulumi config get region\neu-west-1",
+        "$ glab variable get IMAGE_TAG\nv1.2.3",
+        "$ netlify env:get NODE_VERSION\n18",
+        "buildkite-agent secret get DB_PASSWORD failed: not found",
+    ],
+)
+def test_variable_not_named_like_a_secret_or_a_failed_get_stays(text: str) -> None:
+    """A platform's variable whose name says no secret, and a getter's failure, stay whole."""
+    assert _text(text) == text
+
+
+# --- a Go struct printed with `%#v`: the quotes and commas stay -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            f'&redis.Options{{Addr:"db:6379", Password:"{PW}", DB:0}}',
+            f'&redis.Options{{Addr:"db:6379", Password:"{P}", DB:0}}',
+        ),
+        (
+            f'config.Config{{DSN:"postgres://app:{PW}@db/app", APIKey:"{PW}"}}',
+            f'config.Config{{DSN:"postgres://app:{P}@db/app", APIKey:"{P}"}}',
+        ),
+        (
+            f'panic: config=&{{Host:db User:app Password:"{PW}" SSLMode:disable}}',
+            f'panic: config=&{{Host:db User:app Password:"{P}" SSLMode:disable}}',
+        ),
+        (f"{{Username:app Password:{PW} x Host:db}}", f"{{Username:app Password:{P} Host:db}}"),
+    ],
+)
+def test_go_struct_field_keeps_its_quotes_and_comma(text: str, expected: str) -> None:
+    """A Go struct's secret field as `%#v` prints it loses what is inside its quotes; the
+    quotes and the comma before the next field stay, so the struct still reads as Go."""
+    assert _text(text) == expected
+
+
+# --- pytest's explanation of a failed assertion -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            f"E       AssertionError: assert '{PW}' == 'x'\nE        +  where '{PW}' = s.DB_PASSWORD",
+            f"E       AssertionError: assert '{P}' == 'x'\nE        +  where '{P}' = s.DB_PASSWORD",
+        ),
+        (
+            f"E   assert '{PW}' is None\nE    +  where '{PW}' = get_token()",
+            f"E   assert '{P}' is None\nE    +  where '{P}' = get_token()",
+        ),
+        (
+            f"E        +  where \"it's {PW}\" = os.environ['API_TOKEN']",
+            f"E        +  where \"{P}\" = os.environ['API_TOKEN']",
+        ),
+        (
+            f"E        +  where '{PW}' = <Config object at 0x7f>.password",
+            f"E        +  where '{P}' = <Config object at 0x7f>.password",
+        ),
+        (
+            f"{{\"log\": \"E assert '{PW}'\\nE  +  where '{PW}' = s.DB_PASSWORD\\nE  next\"}}",
+            f"{{\"log\": \"E assert '{P}'\\nE  +  where '{P}' = s.DB_PASSWORD\\nE  next\"}}",
+        ),
+    ],
+)
+def test_pytest_where_line_of_a_secret_loses_the_value(text: str, expected: str) -> None:
+    """pytest's `+  where '…' = <expression>` under a failed assert loses the value when the
+    expression reads a secret, on the `where` line and on the `assert` line above it."""
+    assert _text(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "E        +  where 'eu-west-1' = settings.REGION",
+        "E        +  where 'abc' = hashlib.sha256(password).hexdigest()",
+        "E        +  where 'none' = settings.PASSWORD",
+        "E   assert 3 == 4\nE    +  where 3 = len(tokens)",
+    ],
+)
+def test_pytest_where_line_of_no_secret_stays(text: str) -> None:
+    """A value from an expression whose last name says no secret, or a placeholder, stays."""
+    assert _text(text) == text
+
+
+# --- what names a secret's size or holds a public certificate stays --------------------------
+
+#: `-----BEGIN CERTIFICATE-----` … `-----END CERTIFICATE-----`, base64-encoded.
+CERT_B64 = (
+    "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJzekNDQVZtZ0F3SUJBZ0lVWGs5dlEybVpwN0x3NFJ0OHNRMm1"
+    "BYkNkRWZHaAotLS0tLUVORCBDRVJUSUZJQ0FURS0tLS0tCg=="
+)
+#: The same certificate and then a private key, base64-encoded as one bundle.
+BUNDLE_B64 = (
+    "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJzekNDQVZtZ0F3SUJBZ0lVWGs5dlEybVpwN0x3NFJ0OHNRMm1"
+    "BYkNkRWZHaAotLS0tLUVORCBDRVJUSUZJQ0FURS0tLS0tCi0tLS0tQkVHSU4gUFJJVkFURSBLRVktLS0tLQpNSUlFd"
+    "lFJQkFEQU5CZ2txaGtpRzl3MEJBUUVGQUFTQ0JLY3dnZ1NqQWdFQUFvSUJBUUM3Ci0tLS0tRU5EIFBSSVZBVEUgS0V"
+    "ZLS0tLS0K"
+)
+
+
+def test_kubectl_describe_secret_sizes_stay() -> None:
+    """`kubectl describe secret` prints each key's size, not its value: the sizes stay."""
+    text = "Name:  db\nType:  Opaque\n\nData\n====\npassword:  10 bytes\ntoken:     5 bytes"
+    assert _text(text) == text
+
+
+def test_a_value_before_the_word_bytes_still_goes() -> None:
+    """A value that only starts with a number and the word goes, as before."""
+    assert _text("password: 10 bytes hunter2") == f"password: {P}"
+
+
+def test_base64_certificate_stays_and_a_bundle_with_a_key_goes() -> None:
+    """A kubeconfig's base64 CA certificate stays; the same with a private key after it goes."""
+    cert = f"    certificate-authority-data: {CERT_B64}"
+    assert _text(cert) == cert
+    bundle = f"    client-data: {BUNDLE_B64}"
+    assert _text(bundle) == "    client-data: [REDACTED:private-key]"
+    cut = f"    client-data: {BUNDLE_B64[:-9]}"
+    assert _text(cut) == "    client-data: [REDACTED:private-key]"
+
+
+# --- `user:password` after a bare `auth` ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            f"options: {{ hostname: 'api', port: 443, auth: 'svc:{PW}', headers: {{}} }}",
+            f"options: {{ hostname: 'api', port: 443, auth: 'svc:{P}', headers: {{}} }}",
+        ),
+        (f'{{"auth": "elastic:{PW}"}}', f'{{"auth": "elastic:{P}"}}'),
+        (f"http --auth svc:{PW} https://api", f"http --auth svc:{P} https://api"),
+        (f"auth=svc:{PW}", f"auth=svc:{P}"),
+    ],
+)
+def test_user_and_password_after_a_bare_auth_lose_the_password(text: str, expected: str) -> None:
+    """Node's request options (`auth: 'user:pw'`), a client's `auth` and HTTPie's `--auth` lose
+    the password after the user; the user stays."""
+    assert _text(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "auth: sasl:plain",
+        "auth db:5432",
+        "auth: https://idp/x",
+        "auth failed: invalid token",
+        "auth error:retrying",
+        "auth: scram-sha-256:x",
+    ],
+)
+def test_auth_method_port_url_or_prose_stays(text: str) -> None:
+    """A login method, a host's port, a URL and prose after `auth` stay."""
+    assert _text(text) == text
+
+
+# --- HTTP Digest's response outside an Authorization header -----------------------------------
+
+DIGEST = "6629fae49393a05397450978507c4ef1"
+H = "[REDACTED:password-hash]"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            f'digest auth failed: username="u", realm="r", nonce="abc", response="{DIGEST}"',
+            f'digest auth failed: username="u", realm="r", nonce="abc", response="{H}"',
+        ),
+        (
+            f"proxy: Digest response={DIGEST}, nonce=dcd98b7102dd2f0e8b",
+            f"proxy: Digest response={H}, nonce=dcd98b7102dd2f0e8b",
+        ),
+        (
+            f'{{"msg": "username=\\"u\\", nonce=\\"abc\\", response=\\"{DIGEST}\\""}}',
+            f'{{"msg": "username=\\"u\\", nonce=\\"abc\\", response=\\"{H}\\""}}',
+        ),
+    ],
+)
+def test_digest_response_beside_its_nonce_is_redacted(text: str, expected: str) -> None:
+    """Digest's `response=` hash (crackable offline to the password) goes on a line that holds
+    the challenge's `nonce=`, wherever the line is logged."""
+    assert _text(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [f"response={DIGEST} status=200", f"nonce=abc\nresponse={DIGEST}"],
+)
+def test_response_hash_without_a_nonce_on_its_line_stays(text: str) -> None:
+    """A `response=` hex with no Digest nonce on its line (a body's hash, an id) stays."""
+    assert _text(text) == text
+
+
+def test_pytest_and_line_of_a_secret_loses_the_value_and_the_where_of_none_keeps_its() -> None:
+    """pytest's `+  and   '…' = <secret>` for a comparison's other side loses its value on
+    its line and on the `assert` line; the other side's value, from no secret, stays."""
+    text = (
+        f"E       AssertionError: assert 'eu-west-1' == '{PW}'\n"
+        "E        +  where 'eu-west-1' = settings.REGION\n"
+        f"E        +  and   '{PW}' = settings.DB_PASSWORD"
+    )
+    assert _text(text) == text.replace(PW, P)

@@ -489,6 +489,22 @@ LOGIN_RULES: tuple[_Rule, ...] = (
         "cred",
         flags=re.IGNORECASE,
     ),
+    # … and after a bare `auth` (Node's `http.request({auth: 'user:pw'})` as an error prints
+    # its options, HTTPie's `--auth user:pw` (an option's only, when a space follows it), an
+    # Elasticsearch client's `auth: "elastic:…"`):
+    # not a login method before the `:` (`auth: sasl:plain`), nor a port after it (`auth
+    # db:5432`), nor a URL's `//`.
+    _rule(
+        rf"(?P<head>{_prefixed('auth')}(?![A-Za-z0-9])(?:{_ASSIGN}|(?<=-auth)[ \t]{{1,8}})"
+        r"(?P<q>\\?[\"'])?"
+        r"(?!(?:none|basic|bearer|digest|ntlm|negotiate|kerberos|gssapi|ldap|saml|oauth2?|sasl"
+        r"|plain|scram[\w-]{0,16}|md5|token|jwt|iam|mtls|tls|hmac|sigv4|anonymous):)"
+        r"[^\s:@\"'\\\[\]{}/]{1,128}+:)(?!\[REDACTED|//|[0-9]{1,5}(?![^\s\"'\\,;}]))"
+        + _QUOTED_OR_BARE,
+        r"\g<head>[REDACTED:password]",
+        "auth",
+        flags=re.IGNORECASE,
+    ),
     # An `expect` script's (or pexpect's) answer to a password prompt: `expect "assword:"`
     # then `send "…\r"` (`child.sendline('…')`), on the next line or after `{`; a variable's
     # `$pw` stays, and the answer's `\r` or `\n` is kept.

@@ -391,7 +391,39 @@ def _directive_header(match: re.Match[str]) -> str:
     return f"{match[0][:start]}[REDACTED:password]{match[0][end:]}"
 
 
+#: Digest's nonce parameter, which says a `response=` on its line is Digest's.
+_DIGEST_NONCE = re.compile(r"(?<![\w-])nonce=", re.IGNORECASE)
+#: A line's end, raw or escaped inside a JSON string.
+_LINE_BREAK = re.compile(r"\r?\n|\\[nr]")
+
+
+def _digest_response(match: re.Match[str]) -> str:
+    """A Digest `response=` hash replaced when its line (to 1 KB each side) holds `nonce=`
+    (`_DIGEST_NONCE`); else the match unchanged: `response=` alone names many things."""
+    text, start, end = match.string, match.start(), match.end()
+    before = text[max(0, start - 1024) : start]
+    after = text[end : end + 1024]
+    breaks = list(_LINE_BREAK.finditer(before))
+    line = before[breaks[-1].end() :] if breaks else before
+    following = _LINE_BREAK.search(after)
+    line += " " + (after[: following.start()] if following else after)
+    if _DIGEST_NONCE.search(line) is None:
+        return match[0]
+    return match[0][: match.start("value") - start] + "[REDACTED:password-hash]"
+
+
 HEADER_RULES: tuple[_Rule, ...] = (
+    # HTTP Digest's `response=` (an MD5 or SHA-256 of the user's password with the nonce,
+    # which cracks offline as a captured NetNTLM response does) outside an Authorization
+    # header (a client's or a proxy's log of the challenge it answered): only on a line that
+    # holds Digest's `nonce=` too, quoted or not, before or after it.
+    _rule(
+        r"(?<![\w-])response=(?P<q>\\?\")?(?P<value>[0-9a-fA-F]{32}(?:[0-9a-fA-F]{32})?)"
+        r"(?![0-9A-Za-z])(?(q)(?=(?P=q)))",
+        _digest_response,
+        "response=",
+        flags=re.IGNORECASE,
+    ),
     _rule(
         # `(?=b)` first: one cheap test fails at most positions, before the look-behind.
         rf"(?=b){_START}(bearer|basic)(\s{{1,5}})[\w.~+/=-]{{16,4096}}",
