@@ -392,11 +392,6 @@ def test_a_harmful_command_said_to_have_run_is_kept(text: str) -> None:
     assert harm.check_prose(text) == grounding.Checked(text)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="llm.contain reads harm in steps only: its title and description need harm.check_prose "
-    "(diff for llm.py in helper 457's report)",
-)
 @pytest.mark.parametrize(("text", "kind"), _TOLD[:2])
 def test_a_harmful_command_in_the_description_is_marked_by_contain(text: str, kind: str) -> None:
     """`contain` marks a destructive command the description tells its reader to run, as it

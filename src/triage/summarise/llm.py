@@ -493,11 +493,14 @@ def contain(
         """`value` with the commands no responder should run whatever the alert says marked,
         as a step's are (`grounding.check_step`): a responder copies a `curl … | sh`, a
         reverse shell or a credential file sent off the machine from the description or
-        title as readily."""
+        title as readily, and a command that destroys or disarms it tells them to run
+        (`harm.check_prose`: one it says ran is a fact)."""
         value, hidden = grounding._hidden_runs(unshelled(value))
         value, sent = grounding._sent_credentials(value)
         rejected["command"] += hidden + sent
-        return value
+        checked = harm.check_prose(value)
+        rejected.update(checked.rejected)
+        return checked.text
 
     def harmless(value: str) -> str:
         """`value` with each command that destroys the host or its data, or turns its
