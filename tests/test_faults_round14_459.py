@@ -17,6 +17,11 @@ production, proved at the fastest level that shows it.
   retried by botocore, or the later of several batches) reached SQS after the message's
   delete: SQS refused it as a stale receipt handle, and a message handled and deleted got a
   `message.visibility_failed` warning, as if its visibility had been lost.
+- A worker cancelled (the stop past its grace, the message's time limit) after its sink had
+  answered, while the store write confirming that answer was out, cancelled the write with
+  it: the claim was given back without the answer, so the next delivery, on another replica
+  or after the restart, called the sink again (Slack, which takes no idempotency key, posted
+  twice) and TicketsCreated counted the one ticket twice.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, MutableMapping
 from datetime import timedelta
@@ -263,3 +269,73 @@ async def _until(condition: Callable[[], bool], timeout_s: float = 20.0) -> None
     async with asyncio.timeout(timeout_s):
         while not condition():
             await asyncio.sleep(0.02)
+
+
+# --- A worker cancelled while the write confirming its sink's answer is out --------------------
+
+
+class _ThrottledFrom(FaultProxy):
+    """Relays every call to moto, but answers the `first`-th PutItem and every later one with
+    DynamoDB's throttle while `throttling`; `throttled` is set at the first such answer."""
+
+    def __init__(self, upstream: str, first: int) -> None:
+        super().__init__(upstream)
+        self._first = first
+        self._puts = 0
+        self.throttling = True
+        self.throttled = threading.Event()
+
+    def stop_throttling(self) -> None:
+        with self._lock:
+            self.throttling = False
+
+    def _exchange(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        if headers.get("x-amz-target") == PUT:
+            with self._lock:
+                self._puts += 1
+                refuse = self.throttling and self._puts >= self._first
+            if refuse:
+                self.throttled.set()
+                code = "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException"
+                answer = json.dumps({"__type": code, "message": "slow down"}).encode()
+                return 400, [("Content-Type", "application/x-amz-json-1.0")], answer
+        return super()._exchange(method, path, headers, body)
+
+
+async def test_a_sinks_answer_is_written_though_its_worker_is_cancelled(moto_url: str) -> None:
+    """The backend opened the ticket; the write confirming it (the unit of work's fourth
+    PutItem) is throttled and waits in botocore's backoff when the worker is cancelled (a stop
+    past its grace). The write still goes out once DynamoDB takes writes again, before the
+    claim is given back, so the next delivery of the message, worked by another replica (a
+    ledger of its own, which cannot recall the answer), finds the effect done instead of
+    calling the sink again, and TicketsCreated counts the ticket once."""
+    async with loopback_aws_client("dynamodb", endpoint_url=moto_url) as plain:
+        await create_table(plain, "incidents")
+    sink = Sink()
+    metrics = Metrics()
+    body = json.dumps({"title": "disk full on db-1", "dedup_key": "disk-db-1", "team": "ops"})
+    with _ThrottledFrom(moto_url, first=4) as proxy:
+        async with loopback_aws_client(
+            "dynamodb", endpoint_url=proxy.url, config=_CONFIG
+        ) as client:
+            store = DynamoDBStore(
+                client, "incidents", POLICY, timedelta(minutes=2), timedelta(days=30)
+            )
+
+            def replica() -> Pipeline:
+                ledger = Ledger(store)
+                return Pipeline(
+                    ledger, Summariser(), [sink], metrics, redactor=Redactor(), policy=POLICY
+                )
+
+            first = asyncio.create_task(replica().process(Message("m-1", body, "rh-1", 1, None)))
+            assert await asyncio.to_thread(proxy.throttled.wait, 20)
+            first.cancel()
+            proxy.stop_throttling()
+            with pytest.raises(asyncio.CancelledError):
+                await first
+            await replica().process(Message("m-1", body, "rh-2", 2, None))
+    assert [e.kind for e in sink.effects] == [EffectKind.OPEN]
+    assert metrics.total("TicketsCreated") == 1

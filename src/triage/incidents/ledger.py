@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import re
 import time
 from collections import OrderedDict
@@ -357,18 +358,23 @@ class Work:
         effect = self._effect_key
         if not failing:
             self._answers.remember(effect, sink, SinkAnswer(ref, gone, why))
+        confirming = functools.partial(
+            self._store.confirm,
+            self.fingerprint,
+            self.owner,
+            sink,
+            ref,
+            finish=last,
+            gone=gone,
+            why=why,
+            now=at,
+            failing=failing,
+        )
         try:
-            written = await self._store.confirm(
-                self.fingerprint,
-                self.owner,
-                sink,
-                ref,
-                finish=last,
-                gone=gone,
-                why=why,
-                now=at,
-                failing=failing,
-            )
+            written = await confirming()
+        except asyncio.CancelledError:
+            _confirm_anyway(confirming)
+            raise
         except StoreUnavailableError:
             read_back = await self._written(sink, last)
             if read_back is None:
@@ -473,6 +479,25 @@ def failure_words(error: BaseException | None, sink: str | None = None) -> str:
 def _log_failed_release(release: asyncio.Future[None]) -> None:
     if not release.cancelled() and release.exception() is not None:
         log.warning("store.release_failed", error=str(release.exception()))
+
+
+def _confirm_anyway(confirming: Callable[[], Awaitable[bool]]) -> None:
+    """The worker was cancelled (a stop past its grace, the message's time limit) while the
+    write confirming a sink's answer was out, or still waiting to go out (for a connection, the
+    incident's turn, botocore's backoff after a throttle): the write is made again, in a task
+    of its own, before the claim is given back (the store takes one write of an incident at a
+    time, and this one is asked first). Given back without it, the next delivery, on another
+    replica or after a restart, called the sink again: Slack posted twice, TicketsCreated
+    counted one ticket twice. When the first write had landed after all, this one finds the
+    effect finished (the last sink's) and writes nothing, or notes the sink's answer once more
+    (one more history line). Nobody awaits it: its failure is said here."""
+    writing = asyncio.ensure_future(confirming())
+    writing.add_done_callback(_log_failed_confirm)
+
+
+def _log_failed_confirm(confirm: asyncio.Future[bool]) -> None:
+    if not confirm.cancelled() and confirm.exception() is not None:
+        log.warning("store.confirm_failed", error=str(confirm.exception()))
 
 
 class Claim:
