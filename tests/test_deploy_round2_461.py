@@ -6,6 +6,7 @@ root, and the plan's JSON is read: the resources terraform would create, with th
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import subprocess
@@ -27,6 +28,7 @@ provider "aws" {
   skip_metadata_api_check     = true
   skip_requesting_account_id  = true
   endpoints {
+    ec2 = "%(endpoint)s"
     sts = "%(endpoint)s"
   }
 }
@@ -70,7 +72,54 @@ module "staging" {
 
   alarm_topic_kms_key_id = var.alarm_topic_kms_key_id
 }
+
+# The webhook gateway, its tasks in a subnet of the VPC's secondary CIDR block (100.64.0.0/16,
+# as VPCs grown past their first block, or EKS-style ones, place them).
+module "gateway" {
+  source                 = "%(module)s"
+  name                   = "triage-gw"
+  cluster_name           = "triage-test"
+  subnet_ids             = ["%(task_subnet)s"]
+  security_group_ids     = ["sg-0123456789abcdef0"]
+  container_image        = "%(image)s"
+  backend_base_url       = "https://tickets.example.com"
+  ingest_enabled         = true
+  ingest_certificate_arn = "arn:aws:acm:%(region)s:123456789012:certificate/0123abcd"
+  ingest_subnet_ids      = ["%(public_a)s", "%(public_b)s"]
+}
 """
+
+
+#: Where the gateway's tasks run: a subnet of the VPC's secondary CIDR block.
+TASK_SUBNET_CIDR = "100.64.1.0/24"
+
+
+def _network(endpoint: str) -> dict[str, str]:
+    """A VPC in moto with a second CIDR block: two public subnets in its first block for the
+    load balancer, and the tasks' subnet in the second. Their ids, for the root."""
+    import boto3
+
+    ec2 = boto3.client(
+        "ec2",
+        region_name=deploy_harness.REGION,
+        endpoint_url=endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    ec2.associate_vpc_cidr_block(VpcId=vpc, CidrBlock="100.64.0.0/16")
+
+    def subnet(cidr: str, zone: str) -> str:
+        made = ec2.create_subnet(
+            VpcId=vpc, CidrBlock=cidr, AvailabilityZone=f"{deploy_harness.REGION}{zone}"
+        )
+        return str(made["Subnet"]["SubnetId"])
+
+    return {
+        "public_a": subnet("10.0.1.0/24", "a"),
+        "public_b": subnet("10.0.2.0/24", "b"),
+        "task_subnet": subnet(TASK_SUBNET_CIDR, "a"),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +136,7 @@ def planned_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Pat
     root.mkdir()
     with deploy_harness.moto_server() as endpoint:
         values = {"region": deploy_harness.REGION, "endpoint": endpoint, "module": module}
-        values["image"] = deploy_harness.IMAGE
+        values |= {"image": deploy_harness.IMAGE, **_network(endpoint)}
         (root / "main.tf").write_text(MINIMAL_ROOT % values, encoding="utf-8")
         deploy_harness.tf(
             deploy_harness.TERRAFORM, env, root, "init", "-backend=false", "-input=false"
@@ -295,3 +344,23 @@ def test_the_alarm_topic_the_module_creates_is_one_alarms_can_publish_to(
     assert topic["values"].get("kms_master_key_id") not in SNS_AWS_MANAGED_KEYS
     said = _refused(root, env, "alarm_topic_kms_key_id=alias/aws/sns")
     assert "alarm_topic_kms_key_id must not be SNS's AWS managed key" in said, said
+
+
+def test_the_gateways_load_balancer_may_reach_tasks_in_a_secondary_cidr_block(
+    planned_root: tuple[Path, dict[str, str]],
+) -> None:
+    """The ingest load balancer's security group lets it reach the gateway's port in the subnets
+    its tasks run in, wherever they are in the VPC: opened only to the VPC's first CIDR block,
+    it could not reach tasks in a second one (every target unhealthy, every webhook a 503)."""
+    root, env = planned_root
+    plan = _plan(root, env)
+    groups = {g["name"]: g["values"] for g in _resources(plan, "aws_security_group", "gateway")}
+    egress = groups["ingest_alb"]["egress"]
+    tasks = ipaddress.ip_network(TASK_SUBNET_CIDR)
+    reaching = [
+        rule
+        for rule in egress
+        if rule["from_port"] <= 8081 <= rule["to_port"]
+        and any(tasks.subnet_of(ipaddress.ip_network(c)) for c in rule["cidr_blocks"])
+    ]
+    assert reaching, f"the load balancer may only reach {egress}"

@@ -146,6 +146,13 @@ data "aws_vpc" "ingest" {
   id    = data.aws_subnet.ingest[0].vpc_id
 }
 
+# The subnets the gateway's tasks run in: the load balancer may reach the gateway's port there,
+# wherever they are in the VPC (a secondary CIDR block too, which the VPC's cidr_block omits).
+data "aws_subnet" "ingest_tasks" {
+  for_each = var.ingest_enabled ? toset(var.subnet_ids) : toset([])
+  id       = each.value
+}
+
 resource "aws_security_group" "ingest_alb" {
   count       = local.ingest_count
   name        = "${var.name}-ingest-alb"
@@ -161,11 +168,11 @@ resource "aws_security_group" "ingest_alb" {
   }
 
   egress {
-    description = "To the gateway tasks"
+    description = "To the gateway tasks in their subnets"
     protocol    = "tcp"
     from_port   = local.ingest_port
     to_port     = local.ingest_port
-    cidr_blocks = [data.aws_vpc.ingest[0].cidr_block]
+    cidr_blocks = sort(distinct([for subnet in data.aws_subnet.ingest_tasks : subnet.cidr_block]))
   }
 
   tags = var.tags
