@@ -4,6 +4,7 @@ in-memory store, replicas sharing one store, one clock and the sinks they call."
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -26,6 +27,7 @@ from triage.redact import Redactor
 from triage.routes import Router, load_router
 from triage.settings import Settings
 from triage.sinks.base import Applied, Effect
+from triage.sqs.inbox import Message
 
 
 class Stopped(Exception):
@@ -213,3 +215,55 @@ async def test_a_deletions_retry_sends_a_close_its_backend_refused_again() -> No
     assert backend.closed() == [contributor_title("b")]
     await one.process(cw_message("del", deletion(), receive=2))
     assert sorted(backend.closed()) == [contributor_title("a"), contributor_title("b")]
+
+
+#: Generic alerts grouped by their `host` field.
+BY_HOST = """
+[[route]]
+name = "hosts"
+sinks = ["backend"]
+group_by = ["host"]
+[route.match]
+source = ["generic"]
+"""
+
+
+def generic(n: int, minutes: float, receive: int = 1, **fields: object) -> Message:
+    """Message `m-<n>` (its `receive`th delivery): alert `disk-a` stamped `minutes` after T0."""
+    at = T0 + timedelta(minutes=minutes)
+    body = {"title": "disk-a full", "dedup_key": "disk-a", "timestamp": at.isoformat(), **fields}
+    return Message(f"m-{n}", json.dumps(body), f"rh-{n}-{receive}", receive, at, received_at=at)
+
+
+async def test_a_moves_refused_close_of_its_own_incident_is_sent_again_by_its_retry(
+    tmp_path: Path,
+) -> None:
+    """disk-a fires as its own incident on routes that group nothing; a replica on routes that
+    group it by host takes its next firing, which moves it into host b's group: the backend
+    refuses the close of its own ticket for good (the message fails). The message's retry sends
+    that close again, as any alert's next delivery sends an effect refused for it, so the
+    ticket does not stay open for good beside host b's."""
+    backend = RefusingBackend(refuse_close_of="disk-a full")
+    store, clock = MemoryStore(POLICY, LEASE), Clock()
+
+    def replica(router: Router | None) -> Pipeline:
+        return Pipeline(
+            Ledger(store, clock=clock), Summariser(), [backend], Metrics(), redactor=Redactor(),
+            policy=POLICY, router=router,
+        )  # fmt: skip
+
+    ungrouped, grouped = replica(None), replica(routes(tmp_path, "hosts", BY_HOST))
+    await ungrouped.process(generic(1, 0, host="a"))
+    clock.now = T0 + timedelta(minutes=1)
+    with pytest.raises(SinkRejectedError):
+        await grouped.process(generic(2, 1, host="b"))
+    clock.now = T0 + timedelta(minutes=2)
+    await grouped.process(generic(2, 1, receive=2, host="b"))
+    own = await store.get(backend.effects[0].fingerprint)  # its own incident, opened first
+    assert own is not None and own.group is None and not own.refused
+    assert [e.kind for e in backend.effects if e.fingerprint == own.fingerprint] == [
+        EffectKind.OPEN,
+        EffectKind.CLOSE,
+    ]
+    group = [e.kind for e in backend.effects if e.fingerprint != own.fingerprint]
+    assert group == [EffectKind.OPEN]  # host b's group, opened once

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import structlog
 
 from triage.incidents import Action, Incident, State, Work
+from triage.incidents.claims import alert_of, refused_again
 from triage.incidents.groups import GroupKey
 from triage.incidents.lifecycle import FLAP_HOLD, AnswersFiring, Member
 from triage.incidents.members import Members, known_member
@@ -292,6 +293,8 @@ class Moves:
         if own.state is not State.OPEN:
             if closing(own):
                 await self.finish_close(alert, owner, own, queued_at)
+            elif close_refused(own, owner):
+                await self._close_again(alert, owner, queued_at)
             # It resolved there after this firing, which is then the late one (not when that
             # resolve is this firing's own answer there, `_resolve_late`, on another delivery).
             newer = own.guards(
@@ -321,6 +324,16 @@ class Moves:
             if again is not None and again.group is None and again.state is State.OPEN:
                 return again
         return None
+
+    async def _close_again(self, alert: Alert, owner: str, queued_at: datetime | None) -> None:
+        """The close this move sent `alert`'s own incident (a delivery of its message before
+        this one) was refused for good by a sink, failing the message: it is sent to that sink
+        again, as any alert's next delivery sends an effect refused for it (the store's claim
+        of a refused effect). Only the move's resolve, under its own owner, asks for it: the
+        firing moves on to the group, and the ticket stayed open for good."""
+        gone = alert.model_copy(update={"status": Status.RESOLVED})
+        event = self._moved_out(gone, _just_before(queued_at))
+        await self.pipeline.apply(gone, event, leaving_owner(owner), None)
 
     async def finish_close(
         self, alert: Alert, owner: str, own: Incident, queued_at: datetime | None
@@ -617,6 +630,14 @@ def _done_with(stored: Incident | None, alert: Alert, queued_at: datetime | None
         and member.status is Status.RESOLVED
         and not member.newer_than(alert.occurred_at, queued_at, status=alert.status)
     )
+
+
+def close_refused(own: Incident, owner: str) -> bool:
+    """A sink refused for good the close of an alert's own incident `own` that its move out
+    of it sent (`leaving_owner(owner)`, on any delivery of the message `owner` is of), and
+    `own` is still as that close left it: this delivery sends it again (`refused_again`)."""
+    kind, _ = refused_again(own, alert_of(leaving_owner(owner)))
+    return kind is EffectKind.CLOSE
 
 
 def closing(own: Incident) -> bool:
