@@ -46,7 +46,7 @@ from triage.errors import StoreNewerError
 from triage.incidents.codec import MIN_READER, check_reader
 from triage.models import Alert
 from triage.redact import Redactor, held
-from triage.view import AlertView, RedactedAlert, redacted_pair_value
+from triage.view import AlertView, RedactedAlert, quoted, redacted_pair_value
 
 if TYPE_CHECKING:
     from triage.incidents.store import Store
@@ -118,7 +118,7 @@ class Matcher:
         found = _OPERATOR.search(text)
         if found is None:
             raise ValueError(
-                f"matcher {text[:60]!r}: expected KEY=VALUE, KEY!=VALUE, KEY=~REGEX or KEY!~REGEX"
+                f"matcher {quoted(text, 60)}: expected KEY=VALUE, KEY!=VALUE, KEY=~REGEX or KEY!~REGEX"
             )
         name, value = text[: found.start()], text[found.end() :]
         return cls.build(name.strip(), found.group(), value)
@@ -126,7 +126,7 @@ class Matcher:
     @classmethod
     def build(cls, name: str, op: Op | str, value: str) -> Matcher:
         if not _NAME.fullmatch(name):
-            raise ValueError(f"matcher name {name[:60]!r} is not a field or label name")
+            raise ValueError(f"matcher name {quoted(name, 60)} is not a field or label name")
         if len(value) > MAX_VALUE_CHARS:
             raise ValueError(f"matcher {name}: value longer than {MAX_VALUE_CHARS} characters")
         if not is_unicode(value):
