@@ -22,16 +22,21 @@ production, proved at the fastest level that shows it.
   it: the claim was given back without the answer, so the next delivery, on another replica
   or after the restart, called the sink again (Slack, which takes no idempotency key, posted
   twice) and TicketsCreated counted the one ticket twice.
+- At a stop whose last deletes SQS did not answer in time, the metrics' last flush ran before
+  the workers those deletes were cut off for said so: CloudWatch never got their
+  `MessagesFailed{reason=delete}` (`daemon.stopped` did), and its last `MessagesInFlight` was
+  the messages still waiting, a gauge left stale by a daemon that has stopped.
 """
 
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, MutableMapping
+from collections.abc import AsyncIterator, Callable, MutableMapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -42,6 +47,7 @@ import structlog
 
 from daemon_harness import TOKEN, Queues, settings_for
 from fault_proxy import FaultProxy
+from memory_inbox import MemoryInbox
 from moto_speed import loopback_aws_client
 from recording_pipeline import POLICY, Sink, Summariser
 from triage.app import run_daemon
@@ -52,6 +58,7 @@ from triage.incidents.ledger import Ledger
 from triage.incidents.lifecycle import Action, Outcome
 from triage.metrics import Metrics
 from triage.models import EffectKind
+from triage.ops.metrics_export import EmfExporter, flush_every
 from triage.pipeline import Pipeline
 from triage.redact import Redactor
 from triage.sqs.inbox import Message, SqsInbox
@@ -339,3 +346,55 @@ async def test_a_sinks_answer_is_written_though_its_worker_is_cancelled(moto_url
             await replica().process(Message("m-1", body, "rh-2", 2, None))
     assert [e.kind for e in sink.effects] == [EffectKind.OPEN]
     assert metrics.total("TicketsCreated") == 1
+
+
+# --- The metrics' last flush at a stop whose deletes SQS left unanswered ----------------------
+
+
+class _DeletesUnanswered(MemoryInbox):
+    """An in-memory queue whose delete calls SQS never answers; `delete_asked` is set at the first."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.delete_asked = asyncio.Event()
+
+    async def delete(self, messages: Sequence[Message]) -> list[str]:
+        self.delete_asked.set()
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+
+async def test_the_last_metrics_flush_counts_the_deletes_the_stop_cut_off() -> None:
+    """A message handled whose delete SQS does not answer before the stop: the acker's stop
+    answers it not deleted, and the metrics' last flush (EMF) comes after its worker said so:
+    it carries `MessagesFailed{reason=delete}`, as `daemon.stopped` does, and
+    `MessagesInFlight` 0, not the message still waiting for its delete."""
+    inbox = _DeletesUnanswered()
+    inbox.put("a")
+    metrics = Metrics()
+    out = io.StringIO()
+    emf = EmfExporter(metrics, "triage-test", stream=out)
+
+    async def handler(_message: Message, _progress: Progress) -> list[Outcome]:
+        return [Outcome("f" * 32, Action.OPEN, "generic")]
+
+    supervisor = Supervisor(
+        SupervisorConfig(wait_s=0, shutdown_grace_s=0.5),
+        inbox,
+        handler,
+        metrics,
+        helpers=[("metrics", lambda: flush_every(3600, emf.flush))],
+    )
+    serving = asyncio.create_task(supervisor.serve())
+    await asyncio.wait_for(inbox.delete_asked.wait(), 10)
+    supervisor.should_exit.set()
+    await asyncio.wait_for(serving, 30)
+    assert metrics.counter("MessagesFailed", reason="delete") == 1
+    lines = [json.loads(text) for text in out.getvalue().splitlines()]
+    flushed = {
+        name: value
+        for line in lines
+        for name, value in line.items()
+        if name in ("MessagesFailed", "MessagesInFlight")
+    }
+    assert flushed == {"MessagesFailed": 1.0, "MessagesInFlight": 0.0}, lines

@@ -250,17 +250,32 @@ class Supervisor(Receiving):
 
     #: How long the acker may take to send the deletes still queued at shutdown.
     ACKER_STOP_S = 1.0
+    #: The caller's helpers that flush metrics (`app._operations`): stopped last.
+    FLUSHERS = frozenset({"metrics"})
 
     async def _stop_helpers(self) -> None:
         """The acker sends what is queued first (briefly: undeleted messages only come back as
-        repeats); the others are cancelled, last started first."""
+        repeats); the others are cancelled, last started first; the metrics flushers last of
+        all, once the workers whose deletes the acker's stop answered have said so: their
+        last flush then carries what the stop itself counted (`MessagesFailed{reason=delete}`)
+        and a `MessagesInFlight` without them. Flushed before, CloudWatch never had those
+        counts, and kept the messages in flight as the stopped daemon's last word."""
         await self._acker.stop()
         acker = next((t for t, name in self._helpers.items() if name == "acker"), None)
         if acker is not None:
             await asyncio.wait({acker}, timeout=self.ACKER_STOP_S)
-        for task in reversed(list(self._helpers)):
+        flushers = [t for t, name in self._helpers.items() if name in self.FLUSHERS]
+        others = [t for t in self._helpers if t not in flushers]
+        for task in reversed(others):
             task.cancel()
-        await asyncio.gather(*self._helpers, return_exceptions=True)
+        await asyncio.gather(*others, return_exceptions=True)
+        # Answered by now (deleted, or not): each finishes at once, bar a bug's hang.
+        answered = [t for t in self._in_flight if t not in self._working]
+        if answered:
+            await asyncio.wait(answered, timeout=self.ACKER_STOP_S)
+        for task in reversed(flushers):
+            task.cancel()
+        await asyncio.gather(*flushers, return_exceptions=True)
 
     # --- Shutdown --------------------------------------------------------------------------
 
