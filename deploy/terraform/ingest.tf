@@ -148,9 +148,10 @@ data "aws_vpc" "ingest" {
 
 # The subnets the gateway's tasks run in: the load balancer may reach the gateway's port there,
 # wherever they are in the VPC (a secondary CIDR block too, which the VPC's cidr_block omits).
+# (count, not for_each: a root creating the subnets in the same apply knows only how many.)
 data "aws_subnet" "ingest_tasks" {
-  for_each = var.ingest_enabled ? toset(var.subnet_ids) : toset([])
-  id       = each.value
+  count = var.ingest_enabled ? length(var.subnet_ids) : 0
+  id    = var.subnet_ids[count.index]
 }
 
 resource "aws_security_group" "ingest_alb" {
@@ -172,7 +173,7 @@ resource "aws_security_group" "ingest_alb" {
     protocol    = "tcp"
     from_port   = local.ingest_port
     to_port     = local.ingest_port
-    cidr_blocks = sort(distinct([for subnet in data.aws_subnet.ingest_tasks : subnet.cidr_block]))
+    cidr_blocks = sort(distinct(data.aws_subnet.ingest_tasks[*].cidr_block))
   }
 
   tags = var.tags
