@@ -19,6 +19,7 @@ from memory_store import MemoryStore
 from moto_speed import loopback_aws_client
 from recording_pipeline import POLICY, Summariser
 from triage.errors import SinkUnavailableError, StoreBusyError
+from triage.incidents import groups
 from triage.incidents import store as store_module
 from triage.incidents.codec import sent_from_json, sent_to_json
 from triage.incidents.dynamodb import DynamoDBStore, create_table
@@ -120,18 +121,30 @@ async def test_what_was_sent_expires_with_a_closed_incident(store: Store) -> Non
     assert record.expires_at >= before + store.closed_ttl.total_seconds() - 1
 
 
-async def test_a_body_too_large_to_keep_is_sent_and_said(
+async def test_a_body_too_large_to_keep_is_cut_to_fit_and_kept(
     store: Store, monkeypatch: pytest.MonkeyPatch, logs: list[dict[str, Any]]
 ) -> None:
-    """A body over the record bound is not kept: the attempt sends what it built, one
-    warning says a redo may send another, and a later freeze of one that fits keeps it."""
+    """A body over the record bound is cut to fit (its description) and kept: the attempt
+    sends the cut body, one warning says so, and a redo sends that same body."""
     monkeypatch.setattr(store_module, "MAX_RECORD_BYTES", 3000)
     large = replace(sent(1), alert=replace(sent(1).alert, description="y" * 5000))
+    first = await store.freeze_effect("api-5xx", large)
+    assert first.alert.description.endswith(groups.CUT_NOTE)
+    assert [e["event"] for e in logs if e["log_level"] == "warning"] == ["store.sent_cut"]
+    assert await store._get(SENT, "api-5xx") is not None
+    assert await store.freeze_effect("api-5xx", large) == first
+
+
+async def test_a_body_whose_summary_alone_is_too_large_is_sent_and_said(
+    store: Store, monkeypatch: pytest.MonkeyPatch, logs: list[dict[str, Any]]
+) -> None:
+    """A body over the bound by its summary alone (nothing of the alert left to cut) is not
+    kept: the attempt sends what it built, and one warning says a redo may send another."""
+    monkeypatch.setattr(store_module, "MAX_RECORD_BYTES", 3000)
+    large = sent(1, title="t" * 5000)
     assert await store.freeze_effect("api-5xx", large) == large
     assert [e["event"] for e in logs if e["log_level"] == "warning"] == ["store.sent_not_kept"]
     assert await store._get(SENT, "api-5xx") is None
-    assert await store.freeze_effect("api-5xx", sent(1)) == sent(1)
-    assert await store.freeze_effect("api-5xx", sent(1, title="redo")) == sent(1)
 
 
 # --- The pipeline: a redo sends every sink what the first attempt sent ---------------------------

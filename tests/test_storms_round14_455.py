@@ -136,11 +136,6 @@ def _described(name: str, minutes: float, description: str = "") -> Alert:
     return _member(name, minutes, Priority.HIGH).model_copy(update={"description": description})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="store.freeze_effect does not keep a body over the bound: it needs "
-    "groups.sent_fitted (/work/notes/helpers/455-store-sent-fitted.patch)",
-)
 async def test_a_groups_open_too_large_to_keep_sends_the_same_body_on_its_retry(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -223,11 +218,6 @@ async def _on_day(hosts: Hosts, day: float, key: str, **fields: object) -> None:
     await hosts.pipeline.process(Message(mid, json.dumps(body), f"rh-{mid}", 1, when, when))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the pipeline never renews the record of a member the group keeps no time for: "
-    "needs /work/notes/helpers/455-pipeline-hashed-rejoin.patch",
-)
 async def test_a_hashed_member_firing_for_forty_days_is_still_found_by_its_resolve(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -44,7 +44,7 @@ from triage.incidents import Action, Incident, Ledger, Outcome, Policy, State, W
 from triage.incidents.codec import view_to_json
 from triage.incidents.groups import GroupKey, member_silence_holds
 from triage.incidents.lifecycle import AlertEvent, AnswersFiring, Decision, closing_note
-from triage.incidents.members import Members
+from triage.incidents.members import Members, renews_own_record
 from triage.incidents.silences import Silence, SilenceCache, first_match
 from triage.incidents.store import DELIVERY_MARK, HOLDABLE, Hold, Transition, delivery_owner
 from triage.incidents.sweeping import unheld
@@ -657,6 +657,12 @@ class Pipeline:
                 self._remembering.add(remember)
                 remember.add_done_callback(self._remembering.discard)
             raise
+        if group is not None and work.action is Action.COUNT and work.before is not None:
+            if not work.wrote and renews_own_record(work.before, alert.fingerprint):
+                # The group keeps no time for this member: its record is renewed here.
+                await Members(self.ledger.store).place(
+                    alert.fingerprint, group, self.ledger.clock()
+                )
         # Another delivery of an alert already decided was counted under its own action then.
         metric = None if work.redelivery else _QUIET_METRIC.get(work.action)
         if metric is not None:

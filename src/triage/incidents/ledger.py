@@ -231,6 +231,12 @@ class Work:
         return after is not None and after.state is State.OPEN and not was_open
 
     @property
+    def before(self) -> Incident | None:
+        """The incident as this decision read it (None: none was stored): what a repeat
+        that wrote nothing was counted in."""
+        return self._transition.before
+
+    @property
     def incident(self) -> Incident:
         """The incident as this decision wrote it."""
         assert self._transition.after is not None

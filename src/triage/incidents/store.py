@@ -595,14 +595,20 @@ class Store(Claims, Sweeping, SharedRecords, StoreBase):
                                                expires_at=expires_at), kept  # fmt: skip
             body = sent_to_json(sent)
             if not _fits(body):
+                # Cut to fit, and kept: every attempt sends what the first one did.
+                fitted = groups.sent_fitted(sent, _sent_bytes, MAX_RECORD_BYTES)
+                body = sent_to_json(fitted)
                 log.warning(
-                    "store.sent_not_kept",
+                    "store.sent_cut" if _fits(body) else "store.sent_not_kept",
                     fingerprint=fingerprint,
                     seq=sent.seq,
-                    kb=len(body.encode()) // 1000,
+                    kb=len(sent_to_json(sent).encode()) // 1000,
                     max_kb=MAX_RECORD_BYTES // 1000,
                 )
-                return None, sent
+                if not _fits(body):
+                    return None, sent
+                version = (record.version + 1) if record else 1
+                return Record(fingerprint, SENT, version, body, expires_at), fitted
             version = (record.version + 1) if record else 1
             return Record(fingerprint, SENT, version, body, expires_at), sent
 
@@ -712,6 +718,11 @@ def _unchanged(after: Incident, stored: Incident | None) -> bool:
     """`after` is `stored` as it was: nothing to write. Compared whole only when the versions
     agree (a decision that writes gives the next version: 2.5 µs a repeat saved)."""
     return stored is not None and after.version == stored.version and after == stored
+
+
+def _sent_bytes(sent: Sent) -> int:
+    """The size of `sent` as kept, in bytes."""
+    return len(sent_to_json(sent).encode())
 
 
 def _fits(body: str) -> bool:
