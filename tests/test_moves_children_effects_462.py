@@ -168,17 +168,18 @@ async def test_an_abandoned_open_redone_by_a_later_firing_with_other_labels_goes
 
 @dataclass
 class RefusingBackend:
-    """The ticket backend: answers an OPEN with `T-<n>`; refuses the first close of a ticket
-    titled `refuse_close_of` for good (a 400: its validation rejected the request)."""
+    """The ticket backend: answers an OPEN with `T-<n>`; refuses the first `refusals` closes of
+    a ticket titled `refuse_close_of` for good (a 400: its validation rejected the request)."""
 
     refuse_close_of: str
+    refusals: int = 1
     name: str = "backend"
     effects: list[Effect] = field(default_factory=list)
     refused: int = 0
 
     async def apply(self, effect: Effect) -> Applied:
         closing_it = effect.kind is EffectKind.CLOSE and effect.alert.title == self.refuse_close_of
-        if closing_it and not self.refused:
+        if closing_it and self.refused < self.refusals:
             self.refused += 1
             raise SinkRejectedError("400 Bad Request", status=400)
         self.effects.append(effect)
@@ -267,3 +268,34 @@ async def test_a_moves_refused_close_of_its_own_incident_is_sent_again_by_its_re
     ]
     group = [e.kind for e in backend.effects if e.fingerprint != own.fingerprint]
     assert group == [EffectKind.OPEN]  # host b's group, opened once
+
+
+async def test_a_moves_close_refused_again_by_its_retry_holds_back_no_group_ticket(
+    tmp_path: Path,
+) -> None:
+    """The backend refuses the move's close of disk-a's own ticket on both deliveries of the
+    message: the retry opens host b's group first, then sends the close again, and fails for
+    the DLQ to show, the refusal still kept for a redrive to send once more."""
+    backend = RefusingBackend(refuse_close_of="disk-a full", refusals=2)
+    store, clock = MemoryStore(POLICY, LEASE), Clock()
+
+    def replica(router: Router | None) -> Pipeline:
+        return Pipeline(
+            Ledger(store, clock=clock), Summariser(), [backend], Metrics(), redactor=Redactor(),
+            policy=POLICY, router=router,
+        )  # fmt: skip
+
+    ungrouped, grouped = replica(None), replica(routes(tmp_path, "hosts", BY_HOST))
+    await ungrouped.process(generic(1, 0, host="a"))
+    clock.now = T0 + timedelta(minutes=1)
+    with pytest.raises(SinkRejectedError):
+        await grouped.process(generic(2, 1, host="b"))
+    clock.now = T0 + timedelta(minutes=2)
+    with pytest.raises(SinkRejectedError):
+        await grouped.process(generic(2, 1, receive=2, host="b"))
+    assert backend.refused == 2
+    own = await store.get(backend.effects[0].fingerprint)
+    assert own is not None and own.group is None and own.refused
+    assert [e.kind for e in backend.effects if e.fingerprint != own.fingerprint] == [
+        EffectKind.OPEN  # host b's group
+    ]

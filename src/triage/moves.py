@@ -95,12 +95,16 @@ class Moves:
             # Looked at once the alert is remembered here: a firing that opens its own
             # incident meanwhile looks at this group after opening it, so one of the two sees
             # the other (each looked before the other wrote, and it fired in both).
-            own = await self._own_keeps(alert, owner, group, queued_at)
+            own = await self._own_keeps(alert, owner, group, queued_at, joining)
             if own is not None:
                 await self._stays_own(alert, owner, group, own, queued_at, withdrawn=False)
                 return
         if left is not None:
             await self._stale_move(alert, owner, group, left, members, queued_at)
+        if joining is not None and joining.close_refused:
+            # Once the group's effect is done: a sink refusing it again fails the message
+            # (for the DLQ to show) without holding the alert's ticket in the group back.
+            await self._close_again(alert, owner, queued_at)
 
     async def _stays_in(self, alert: Alert, left: GroupKey, queued_at: datetime | None) -> bool:
         """The group `alert` is remembered in (`left`) keeps it, and this firing elsewhere
@@ -213,7 +217,7 @@ class Moves:
                 return joining.withdrawn
         if not joining.placed:
             return False  # a move: its own incident is looked at once it is remembered here
-        joining.own = await self._own_keeps(alert, owner, group, queued_at)
+        joining.own = await self._own_keeps(alert, owner, group, queued_at, joining)
         joining.own_looked = True
         if joining.own is None:
             return False
@@ -275,7 +279,12 @@ class Moves:
         joining.placed = True
 
     async def _own_keeps(
-        self, alert: Alert, owner: str, group: GroupKey, queued_at: datetime | None
+        self,
+        alert: Alert,
+        owner: str,
+        group: GroupKey,
+        queued_at: datetime | None,
+        joining: Looked | None = None,
     ) -> Incident | None:
         """`alert` fires in `group`; when it has an open incident of its own (routes that did
         not group it), that one resolves, as a group it left would, and None. Unless it holds
@@ -286,13 +295,17 @@ class Moves:
         forth, closing one ticket and reopening the other): then it keeps the alert, and is
         returned; the rule every replica applies, so they agree where the alert fires. So is
         a closed one whose resolve is newer than this firing. A close of it left half done
-        (its replica died) is finished as that resolve's retry would."""
+        (its replica died) is finished as that resolve's retry would; one a sink refused for
+        good (this move's, on an earlier delivery of the message) is sent again: by `join`
+        once the group's effect is done, when `joining` is given (noted there), else now."""
         own = await self.pipeline.ledger.store.get(alert.fingerprint)
         if own is None or own.group is not None:
             return None
         if own.state is not State.OPEN:
             if closing(own):
                 await self.finish_close(alert, owner, own, queued_at)
+            elif close_refused(own, owner) and joining is not None:
+                joining.close_refused = True
             elif close_refused(own, owner):
                 await self._close_again(alert, owner, queued_at)
             # It resolved there after this firing, which is then the late one (not when that
@@ -330,7 +343,7 @@ class Moves:
         this one) was refused for good by a sink, failing the message: it is sent to that sink
         again, as any alert's next delivery sends an effect refused for it (the store's claim
         of a refused effect). Only the move's resolve, under its own owner, asks for it: the
-        firing moves on to the group, and the ticket stayed open for good."""
+        firing's own effect is the group's, and without it the ticket stayed open for good."""
         gone = alert.model_copy(update={"status": Status.RESOLVED})
         event = self._moved_out(gone, _just_before(queued_at))
         await self.pipeline.apply(gone, event, leaving_owner(owner), None)
@@ -607,6 +620,9 @@ class Looked:
     own: Incident | None = None
     #: The group's open was taken back: the alert stays in its own incident.
     withdrawn: bool = False
+    #: The close this alert's move sent its own incident was refused for good by a sink (on
+    #: an earlier delivery of the message): `join` sends it again (`close_refused`).
+    close_refused: bool = False
     #: The claim owner of the firing; `theirs`: the effect in progress in the group it was
     #: remembered in is another delivery's of this very alert.
     owner: str = ""
