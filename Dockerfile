@@ -30,6 +30,11 @@ RUN groupadd --system --gid 10001 triage \
 COPY --from=build /opt/venv /opt/venv
 USER 10001:10001
 WORKDIR /var/lib/triage
+# The ECS task definitions mount a task volume at /tmp, the one writable path of their read-only
+# root filesystem. Fargate makes such a bind mount root-owned, mode 0755 (not writable by user
+# 10001), unless the image declares the path a VOLUME: then it copies the image's /tmp (1777).
+# (`docker run` without --rm leaves the anonymous volume behind; `docker volume prune` frees it.)
+VOLUME ["/tmp"]
 # 8080: /healthz, /readyz, /metrics (either process); 8081: the gateway's webhooks.
 EXPOSE 8080 8081
 # `triage health` probes /healthz on TRIAGE_HTTP_PORT, which both processes serve; ECS and

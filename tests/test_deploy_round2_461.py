@@ -364,3 +364,38 @@ def test_the_gateways_load_balancer_may_reach_tasks_in_a_secondary_cidr_block(
         and any(tasks.subnet_of(ipaddress.ip_network(c)) for c in rule["cidr_blocks"])
     ]
     assert reaching, f"the load balancer may only reach {egress}"
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _mounted_paths() -> set[str]:
+    """Every containerPath the task definitions mount a task volume at: the ECS JSON files'
+    mountPoints and the Terraform module's."""
+    paths = set()
+    for definition in (ROOT / "deploy" / "ecs").glob("*.json"):
+        for container in json.loads(definition.read_text(encoding="utf-8"))["containerDefinitions"]:
+            paths |= {m["containerPath"] for m in container.get("mountPoints", [])}
+    for module in (ROOT / "deploy" / "terraform").glob("*.tf"):
+        text = module.read_text(encoding="utf-8")
+        paths |= set(re.findall(r'containerPath\s*=\s*"([^"]+)"', text))
+    return paths
+
+
+def _dockerfile_volumes() -> set[str]:
+    """The paths the final image declares with VOLUME (exec or plain form)."""
+    text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    final = text[text.rindex("\nFROM ") :]
+    volumes: set[str] = set()
+    for line in re.findall(r"^VOLUME\s+(.+)$", final, flags=re.M):
+        volumes |= set(json.loads(line)) if line.startswith("[") else set(line.split())
+    return volumes
+
+
+def test_every_path_a_task_mounts_a_volume_at_is_a_volume_of_the_image() -> None:
+    """Fargate (platform 1.4+) makes a task volume's bind mount root-owned, mode 0755, unless the
+    image declares the path a VOLUME, whose ownership and mode it then copies: without it the
+    non-root user (10001) could not write the /tmp the read-only root filesystem leaves it."""
+    mounted = _mounted_paths()
+    assert "/tmp" in mounted
+    assert mounted <= _dockerfile_volumes()
