@@ -2037,6 +2037,10 @@ CASES = [
     ("-e 'db_pass=hunter2x env=prod'", "-e 'db_pass=[REDACTED:password] env=prod'"),
     ("{auth: 'svc:hunter2x'}", "{auth: 'svc:[REDACTED:password]'}"),
     (
+        "MAC signature found in the HTTP request 'q7Wz2Lk9XaQ2mZp7Lw4R='",
+        "MAC signature found in the HTTP request '[REDACTED:azure-sas]'",
+    ),
+    (
         'nonce="a", response="6629fae49393a05397450978507c4ef1"',
         'nonce="a", response="[REDACTED:password-hash]"',
     ),

@@ -368,3 +368,49 @@ def test_pytest_and_line_of_a_secret_loses_the_value_and_the_where_of_none_keeps
         f"E        +  and   '{PW}' = settings.DB_PASSWORD"
     )
     assert _text(text) == text.replace(PW, P)
+
+
+# --- Azure Pipelines' setvariable not marked secret, by its name ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            f"##vso[task.setvariable variable=dbPassword]{PW}",
+            f"##vso[task.setvariable variable=dbPassword]{P}",
+        ),
+        (
+            f"##vso[task.setvariable variable=API_TOKEN;isOutput=true]{PW}",
+            f"##vso[task.setvariable variable=API_TOKEN;isOutput=true]{P}",
+        ),
+        (
+            f'{{"log": "##vso[task.setvariable variable=dbPassword]{PW}\\n"}}',
+            f'{{"log": "##vso[task.setvariable variable=dbPassword]{P}\\n"}}',
+        ),
+    ],
+)
+def test_azure_setvariable_named_like_a_secret_loses_its_value(text: str, expected: str) -> None:
+    """Azure Pipelines' `##vso[task.setvariable variable=N]` not marked `issecret` loses its
+    value when N is a secret's name, as GitHub's `::set-output name=N::` does."""
+    assert _text(text) == expected
+
+
+def test_azure_setvariable_of_no_secret_stays() -> None:
+    """A variable whose name says no secret keeps its value."""
+    text = "##vso[task.setvariable variable=imageTag]v1.2.3"
+    assert _text(text) == text
+
+
+# --- Azure Storage's 403 echoing the request's Shared Key signature ---------------------------
+
+
+def test_azure_storage_mac_signature_in_its_403_is_redacted() -> None:
+    """Azure Storage's `The MAC signature found in the HTTP request '…'` loses the signature
+    (an HMAC with the account key); the message around it stays."""
+    signature = "Xk9vQ2mZp7Lw4Rt8sQ2mAbCdEfGhIjKlMnOpQrStUv="
+    text = (
+        "<AuthenticationErrorDetail>The MAC signature found in the HTTP request "
+        f"'{signature}' is not the same as any computed signature.</AuthenticationErrorDetail>"
+    )
+    assert _text(text) == text.replace(signature, "[REDACTED:azure-sas]")

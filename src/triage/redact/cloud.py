@@ -244,6 +244,15 @@ CLOUD_RULES: tuple[
         "sharedaccesssignature",
         flags=re.IGNORECASE,
     ),
+    # Azure Storage's 403 echoes the request's Shared Key signature (`The MAC signature found
+    # in the HTTP request '…' is not the same as any computed signature`): an HMAC with the
+    # account key, which a replay of that request passes, as a SAS's `sig=` does.
+    _rule(
+        r"(MAC signature found in the HTTP request[ \t]{1,3}')[A-Za-z0-9+/=]{16,256}+(?=')",
+        r"\1[REDACTED:azure-sas]",
+        "mac signature found",
+        flags=re.IGNORECASE,
+    ),
     # The keys an `az … keys list` prints by their own names: Cognitive Services' (Azure
     # OpenAI's) `key1`/`key2`, and Service Bus', Event Hubs', SignalR's, Maps', IoT Hub's
     # `primaryKey`/`secondaryKey` (Cosmos DB's `primaryMasterKey` is a master key's name),

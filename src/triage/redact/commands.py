@@ -1073,8 +1073,9 @@ def _ci_command_secret(match: re.Match[str]) -> str:
     """A CI runner's workflow command's value replaced: always for one that marks it secret
     (GitHub Actions' `::add-mask::`, Azure Pipelines' `setvariable … issecret=true`), for one
     that sets a named value (`::set-output name=N::`, `::set-env`, TeamCity's `setParameter
-    name='N' value='…'`) when its name is a secret's (`deploy_token`, `env.DEPLOY_TOKEN`)."""
-    name = match["name"] or match["tname"]
+    name='N' value='…'`, Azure's `setvariable variable=N` not marked secret) when its name is
+    a secret's (`deploy_token`, `env.DEPLOY_TOKEN`)."""
+    name = match["name"] or match["tname"] or match["vname"]
     if name is not None and not secret_named(name.rsplit(".", 1)[-1]):
         return match[0]
     group = "value" if match["value"] is not None else "tvalue"
@@ -1893,6 +1894,9 @@ COMMAND_RULES: tuple[
     _rule(
         r"(?:::add-mask::"
         r"|##vso\[task\.setvariable(?=[^\]\r\n]{0,512}?;[ \t]{0,3}issecret=true)[^\]\r\n]{0,512}+\]"
+        # … and one not marked secret, by its variable's name (`variable=dbPassword`).
+        r"|##vso\[task\.setvariable[ \t](?:[^\]\r\n;]{0,256}+;){0,8}?[ \t]{0,3}"
+        r"variable=(?P<vname>[^;\]\s]{1,128}+)[^\]\r\n]{0,512}+\]"
         r"|::set-(?:output|env)[ \t]{1,3}name=(?P<name>[^:\s]{1,128}+)::)"
         rf"(?P<value>{_CI_VALUE})"
         r"|##teamcity\[setParameter[ \t]{1,3}name='(?P<tname>[^'\r\n]{1,128}+)'[ \t]{1,3}value='"
