@@ -18,7 +18,7 @@ from test_cloudwatch_contributors_close import contributor, deletion
 from test_cloudwatch_contributors_close import message as cw_message
 from test_cloudwatch_contributors_close import title as contributor_title
 from test_pipeline import LEASE, Clock
-from triage.errors import SinkRejectedError
+from triage.errors import GatheringError, SinkRejectedError
 from triage.incidents.ledger import Ledger
 from triage.metrics import Metrics
 from triage.models import EffectKind, Status
@@ -299,3 +299,39 @@ async def test_a_moves_close_refused_again_by_its_retry_holds_back_no_group_tick
     assert [e.kind for e in backend.effects if e.fingerprint != own.fingerprint] == [
         EffectKind.OPEN  # host b's group
     ]
+
+
+#: `BY_HOST` with a 30 s gathering window for a group's first ticket.
+BY_HOST_GATHERING = BY_HOST.replace(
+    'group_by = ["host"]', 'group_by = ["host"]\ngroup_window_s = 30'
+)
+
+
+async def test_a_firing_its_own_incident_took_first_opens_no_gathering_group(
+    tmp_path: Path,
+) -> None:
+    """While a grouping route rolls out, disk-a's firing opens its own incident on a replica
+    on the old routes; the same firing (stamped alike, another message) reaches a replica on
+    the new routes, whose group for host a starts gathering with it. Its own incident keeps it,
+    so the gathering group lets it go: when the window ends the group opens no ticket (no
+    ticket opened and closed at once), and disk-a's one ticket closes at its resolve."""
+    backend = RefusingBackend(refuse_close_of="", refusals=0)
+    store, clock = MemoryStore(POLICY, LEASE), Clock()
+
+    def replica(router: Router | None) -> Pipeline:
+        return Pipeline(
+            Ledger(store, clock=clock), Summariser(), [backend], Metrics(), redactor=Redactor(),
+            policy=POLICY, router=router,
+        )  # fmt: skip
+
+    ungrouped, grouped = replica(None), replica(routes(tmp_path, "hosts", BY_HOST_GATHERING))
+    await ungrouped.process(generic(1, 0, host="a"))
+    clock.now = T0 + timedelta(seconds=12)
+    with pytest.raises(GatheringError):
+        await grouped.process(generic(2, 0, host="a"))
+    clock.now = T0 + timedelta(seconds=45)
+    await grouped.process(generic(2, 0, receive=2, host="a"))
+    clock.now = T0 + timedelta(minutes=5)
+    await ungrouped.process(generic(3, 5, host="a", status="resolved"))
+    assert [e.kind for e in backend.effects] == [EffectKind.OPEN, EffectKind.CLOSE]
+    assert len({e.fingerprint for e in backend.effects}) == 1  # disk-a's own ticket alone

@@ -31,6 +31,7 @@ from triage.incidents.claims import alert_of, refused_again
 from triage.incidents.groups import GroupKey
 from triage.incidents.lifecycle import FLAP_HOLD, AnswersFiring, Member
 from triage.incidents.members import Members, known_member
+from triage.incidents.schedule import gathering_ends
 from triage.incidents.store import DELIVERY_MARK, delivery_owner, incident_busy, same_alert
 from triage.models import Alert, EffectKind, Status
 
@@ -471,7 +472,12 @@ class Moves:
         if repeat and newer:
             looked.queued_at = member.last_queued_at  # its resolve there must not be older
         pending = stored.pending
-        looked.theirs = pending is not None and same_alert(pending.owner, looked.owner)
+        # A group's first ticket still gathering its members was left half done by nobody:
+        # it waits for its window, and applying the firing there again would only wait too.
+        gathering = gathering_ends(stored, self.pipeline.ledger.clock()) is not None
+        looked.theirs = (
+            pending is not None and same_alert(pending.owner, looked.owner) and not gathering
+        )
         return stored
 
     async def leave_group(
