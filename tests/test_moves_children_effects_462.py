@@ -1,6 +1,7 @@
-"""Round 2 of moves, children and effects (helper 462): an effect redone by another replica,
-a move racing its alert's resolve, a parent deleted and re-created. The real Pipeline on the
-in-memory store, replicas sharing one store, one clock and the sinks they call."""
+"""Round 2 of moves, children and effects (helper 462): an open redone after the routes or
+the alert's labels changed, a close a sink refused for good during a parent's deletion or a
+move, and a move while the new place's group gathers. The real Pipeline on the in-memory
+store, replicas sharing one store, one clock and the sinks they call."""
 
 from __future__ import annotations
 
