@@ -129,6 +129,10 @@ def made_store(path: Path) -> Path:
     return path
 
 
+#: The settings that name the OpenAI model: left to their defaults unless a test set them.
+_MODEL_FIELDS = frozenset({"openai_model", "openai_base_url"})
+
+
 def daemon_env(settings: Settings) -> dict[str, str]:
     """The environment that makes `python -m triage` read exactly these settings."""
     from triage.settings import env_name
@@ -138,6 +142,10 @@ def daemon_env(settings: Settings) -> dict[str, str]:
     }
     for field, value in settings.model_dump().items():
         if value is None:
+            continue
+        if field in _MODEL_FIELDS and field not in settings.model_fields_set:
+            # Named without a key, a model is one `triage run` warns of (config.model_unasked):
+            # only a test that set it names it.
             continue
         if isinstance(value, tuple | list):
             value = ",".join(value)
