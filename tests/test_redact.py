@@ -2036,6 +2036,7 @@ CASES = [
     ('-e "db_pass=hunter2x env=prod"', '-e "db_pass=[REDACTED:password] env=prod"'),
     ("-e 'db_pass=hunter2x env=prod'", "-e 'db_pass=[REDACTED:password] env=prod'"),
     ("{auth: 'svc:hunter2x'}", "{auth: 'svc:[REDACTED:password]'}"),
+    ("printf 'password=%s' hunter2x", "printf 'password=%s' [REDACTED:password]"),
     (
         "MAC signature found in the HTTP request 'q7Wz2Lk9XaQ2mZp7Lw4R='",
         "MAC signature found in the HTTP request '[REDACTED:azure-sas]'",

@@ -414,3 +414,39 @@ def test_azure_storage_mac_signature_in_its_403_is_redacted() -> None:
         f"'{signature}' is not the same as any computed signature.</AuthenticationErrorDetail>"
     )
     assert _text(text) == text.replace(signature, "[REDACTED:azure-sas]")
+
+
+# --- a shell printf whose format names a secret before a conversion ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            f'mysql --defaults-extra-file=<(printf "[client]\\npassword=%s" "{PW}")',
+            f'mysql --defaults-extra-file=<(printf "[client]\\npassword=%s" "{P}")',
+        ),
+        (
+            f"printf 'user=%s\\ntoken: %s\\n' app {PW} > .env",
+            f"printf 'user=%s\\ntoken: %s\\n' app {P} > .env",
+        ),
+    ],
+)
+def test_printf_argument_for_a_secret_conversion_is_redacted(text: str, expected: str) -> None:
+    """The argument `printf` writes after a secret's name in its format goes; the others and
+    the format stay."""
+    assert _text(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'printf "host=%s port=%d\\n" db 5432',
+        'printf "password=%s" "$DB_PASSWORD"',
+        'printf "password=%s" none',
+        f'printf "%s:%s" user {SHORT}',
+    ],
+)
+def test_printf_of_no_secret_or_a_variable_stays(text: str) -> None:
+    """A format naming no secret, a variable's reference and a placeholder word stay."""
+    assert _text(text) == text

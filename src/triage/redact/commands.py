@@ -1069,6 +1069,51 @@ PRINTED_RULES: tuple[_Rule, ...] = tuple(
 )
 
 
+#: A conversion of a `printf` format (`%s`, `%-8s`, `%q`); `%%` is a literal percent sign.
+_PRINTF_CONVERSION = re.compile(r"%(?:%|[-+ #0]{0,4}[0-9]{0,4}(?:\.[0-9]{1,4})?[a-zA-Z])")
+#: The name a format writes just before a conversion (`password=%s`, `token: %s`), after a
+#: line break the format escapes (`\\npassword=%s`) too.
+_PRINTF_NAME = re.compile(r"(?:(?<![\w.\\-])|(?<=\\[nrt]))([\w.-]{1,64})[ \t]{0,3}[=:][ \t]{0,3}\Z")
+#: One argument after a `printf` format: quoted whole, or a word.
+_PRINTF_ARGUMENT = re.compile(
+    r"""[ \t]{1,3}(?P<argument>"(?:[^"\\\r\n]|\\.){0,1024}+"|'[^'\r\n]{0,1024}+'"""
+    r"""|[^\s"'|;&<>()]{1,1024}+)"""
+)
+
+
+def _printf_secrets(match: re.Match[str]) -> str:
+    """A shell `printf` with each argument replaced whose conversion in the format follows a
+    secret's name (`printf "[client]\\npassword=%s" "…"`: `_PRINTF_NAME`), its quotes kept;
+    else the match unchanged."""
+    fmt = match["format"]
+    secret_places: set[int] = set()
+    place = 0
+    for conversion in _PRINTF_CONVERSION.finditer(fmt):
+        if conversion[0] == "%%":
+            continue
+        name = _PRINTF_NAME.search(fmt, 0, conversion.start())
+        if name is not None and secret_named(name[1]):
+            secret_places.add(place)
+        place += 1
+    if not secret_places:
+        return match[0]
+    args, start = match["args"], match.start("args") - match.start()
+    pieces, at = [match[0][:start]], 0
+    for index, argument in enumerate(_PRINTF_ARGUMENT.finditer(args)):
+        value = argument["argument"]
+        quote = value[0] if value[0] in "\"'" else ""
+        if index in secret_places and not value.strip("\"'").startswith("[REDACTED"):
+            inner = value[len(quote) : len(value) - len(quote)]
+            if inner and not _kept_value("password", inner):
+                pieces += (
+                    args[at : argument.start("argument")],
+                    f"{quote}[REDACTED:password]{quote}",
+                )
+                at = argument.end("argument")
+    pieces.append(args[at:])
+    return "".join(pieces)
+
+
 def _ci_command_secret(match: re.Match[str]) -> str:
     """A CI runner's workflow command's value replaced: always for one that marks it secret
     (GitHub Actions' `::add-mask::`, Azure Pipelines' `setvariable … issecret=true`), for one
@@ -1888,6 +1933,17 @@ COMMAND_RULES: tuple[
         # Looked for in the folded text: an `R` starts no needle looked for as written.
         *("reg_sz", "reg_expand_sz", "reg_multi_sz"),
         fold_needles=True,
+    ),
+    # A shell `printf` whose format writes a secret's name before a conversion (`printf
+    # "[client]\\npassword=%s" "…"`, a config written on the fly): the argument for it
+    # (`_printf_secrets`).
+    _rule(
+        r"(?<![\w.-])printf[ \t]{1,3}(?:-v[ \t]{1,3}\w{1,64}+[ \t]{1,3})?"
+        r"(?P<fq>[\"'])(?P<format>(?:(?!(?P=fq))[^\r\n]){1,1024}+)(?P=fq)"
+        r"""(?P<args>(?:[ \t]{1,3}(?:"(?:[^"\\\r\n]|\\.){0,1024}+"|'[^'\r\n]{0,1024}+'"""
+        r"""|[^\s"'|;&<>()]{1,1024}+)){1,16}+)""",
+        _printf_secrets,
+        "printf",
     ),
     # CI runners' workflow commands that carry a secret (`_ci_command_secret`), as a job's log
     # echoes them under `set -x`.
