@@ -195,11 +195,6 @@ class RefusingBackend:
         return [e.alert.title for e in self.effects if e.kind is EffectKind.CLOSE]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="children._closed_already counts a child whose close was refused as closed: the "
-    "deletion's retry never sends it again (diff for children.py in helper 462's report)",
-)
 async def test_a_deletions_retry_sends_a_close_its_backend_refused_again() -> None:
     """The alarm's deletion closes contributors a and b; the backend refuses a's close for good
     (the message fails, for the DLQ to show). Its next delivery (or redrive) sends that close

@@ -152,13 +152,15 @@ class Children:
         """The child's own incident is closed, with nothing left to carry out, since its newest
         event the record knows: a resolve would change nothing. One read. A child that fires
         as a group's member (no incident of its own, or an older one) is not closed here: its
-        resolve goes through the group."""
+        resolve goes through the group. Nor is one whose close a sink refused for good (its
+        deletion's delivery failed for it): the resolve, this delivery's, sends it again."""
         incident = await self.pipeline.ledger.store.get(child.fingerprint)
         return (
             incident is not None
             and incident.state is State.CLOSED
             and incident.pending is None
             and incident.held is None
+            and not incident.refused
             and incident.last_event_at >= child.at
         )
 
