@@ -19,12 +19,12 @@ from test_priority_raised_452 import GROUPED, ROUTE, GatedSummariser, Rig
 from test_redteam_round4_storms import grouping, groups, pod, webhook
 from test_untracked_moves import Hosts
 from triage.errors import GatheringError, SinkUnavailableError, StoreBusyError, TransientError
-from triage.incidents import Action, Ledger
+from triage.incidents import Action, Incident, Ledger
 from triage.incidents import groups as group_rules
 from triage.incidents import store as store_module
 from triage.incidents.claims import delivery_owner
-from triage.incidents.codec import sent_to_json
-from triage.incidents.records import Sent
+from triage.incidents.codec import incident_from_json, sent_to_json
+from triage.incidents.records import INCIDENT, Sent
 from triage.incidents.silences import SilenceCache
 from triage.metrics import Metrics
 from triage.models import Alert, EffectKind, Priority, Status, Ticket, fingerprint_of
@@ -308,11 +308,6 @@ async def test_a_raise_while_the_sweep_opens_a_gathered_group_reaches_the_sinks(
     assert r.backend.effects[-1].ticket.priority is Priority.CRITICAL
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a person's change leaves no time of its own: an earlier change delivered after a "
-    "later one is applied over it (needs a stored change time: lifecycle and codec)",
-)
 async def test_two_priority_changes_out_of_order_leave_the_later_one(tmp_path: Path) -> None:
     """A person lowers the ticket to low at minute 2, having moved it to medium at minute 1,
     and the two changes arrive in the other order: the ticket stays at low, the later
@@ -323,3 +318,67 @@ async def test_two_priority_changes_out_of_order_leave_the_later_one(tmp_path: P
     earlier = _member("api-0", 1, Priority.MEDIUM).model_copy(update={"priority_changed": True})
     assert await r.send(3, later) is Action.UPDATE
     assert await r.send(4, earlier) is Action.IGNORE
+    _assert_ticket_at(r, later, Priority.LOW)
+
+
+def _assert_ticket_at(r: Rig, sent: Alert, priority: Priority) -> Incident:
+    """The backend was last told `priority`, and the stored ticket (read back through the
+    record's JSON) carries it; returns the incident so read."""
+    assert r.backend.effects[-1].ticket.priority is priority
+    group = r.pipeline.group_of(sent)
+    key = sent.fingerprint if group is None else group.key
+    stored = incident_from_json(r.store.records[(INCIDENT, key)].body)
+    assert stored.ticket is not None
+    assert stored.ticket.priority is priority
+    return stored
+
+
+def _changed(minutes: float, priority: Priority) -> Alert:
+    """A person's change of the generic alert `api-5xx`'s priority to `priority`, made at
+    `minutes`."""
+    return alert(minutes=minutes, priority=priority).model_copy(update={"priority_changed": True})
+
+
+async def test_two_priority_changes_of_one_incident_out_of_order_leave_the_later_one(
+    tmp_path: Path,
+) -> None:
+    """A single incident's ticket: a person's change to low at minute 2 arrives before their
+    change to medium at minute 1; the earlier one, older than the change applied, is ignored
+    (no firing came between them, so the incident's newest event cannot judge it)."""
+    r = Rig(tmp_path)
+    assert await r.send(0, alert(minutes=0, priority=Priority.HIGH)) is Action.OPEN
+    assert await r.send(3, _changed(2, Priority.LOW)) is Action.UPDATE
+    assert await r.send(4, _changed(1, Priority.MEDIUM)) is Action.IGNORE
+    assert [e.kind for e in r.backend.effects] == [EffectKind.OPEN, EffectKind.UPDATE]
+    kept = _assert_ticket_at(r, _changed(2, Priority.LOW), Priority.LOW)
+    assert kept.priority_changed_at == T0 + timedelta(minutes=2)
+    # A newer change still moves it, the one applied since being older than it.
+    assert await r.send(5, _changed(5, Priority.CRITICAL)) is Action.UPDATE
+    _assert_ticket_at(r, _changed(5, Priority.CRITICAL), Priority.CRITICAL)
+
+
+async def test_a_change_to_the_tickets_own_priority_still_makes_earlier_ones_stale(
+    tmp_path: Path,
+) -> None:
+    """A person sets the high ticket to high at minute 3 (nothing to tell), having lowered it
+    to low at minute 2: delivered after it, the lowering is stale and the ticket stays high,
+    the priority the person chose last."""
+    r = Rig(tmp_path)
+    assert await r.send(0, alert(minutes=0, priority=Priority.HIGH)) is Action.OPEN
+    assert await r.send(4, _changed(3, Priority.HIGH)) is Action.IGNORE
+    assert await r.send(5, _changed(2, Priority.LOW)) is Action.IGNORE
+    assert [e.kind for e in r.backend.effects] == [EffectKind.OPEN]
+    _assert_ticket_at(r, _changed(3, Priority.HIGH), Priority.HIGH)
+
+
+async def test_a_priority_change_stamped_far_ahead_holds_no_later_change_back(
+    tmp_path: Path,
+) -> None:
+    """A change stamped an hour ahead of this side's clock (a skewed source) is believed only
+    up to `max_future_skew` past when it was applied, as an event's time is: a person's next
+    change, ten minutes on, still moves the ticket."""
+    r = Rig(tmp_path)
+    assert await r.send(0, alert(minutes=0, priority=Priority.HIGH)) is Action.OPEN
+    assert await r.send(1, _changed(61, Priority.LOW)) is Action.UPDATE
+    assert await r.send(11, _changed(11, Priority.CRITICAL)) is Action.UPDATE
+    _assert_ticket_at(r, _changed(11, Priority.CRITICAL), Priority.CRITICAL)

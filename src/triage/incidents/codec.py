@@ -68,6 +68,7 @@ _INCIDENT_TIMES = (
     "reopened_at",
     "quiet_until",
     "last_queued_at",
+    "priority_changed_at",
 )
 #: Fields written only when set (not None, not empty). A release before them fails to read a
 #: record that has one, so while replicas of two releases share the store (a rolling deploy),
@@ -84,6 +85,7 @@ _WRITTEN_WHEN_SET = (
     "labels_past_cap",
     "priority_was",
     "priority_stated",
+    "priority_changed_at",
 )
 
 

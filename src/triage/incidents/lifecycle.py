@@ -377,6 +377,12 @@ class Incident:
     #: is not undone by the next repeat at that severity, nor a person's lowering by the next
     #: repeat at the level they lowered from. Written only when set.
     priority_stated: Priority | None = None
+    #: When the person's change of the priority that the ticket last took was made (the
+    #: change's own time, believed only up to `max_future_skew` past when it was applied, as
+    #: an event's is), None when no person changed it: a change made before it, delivered
+    #: after it, is stale (`changing_priority`). A change is no event of the alert, so the
+    #: incident's newest event cannot judge it. Written only when set.
+    priority_changed_at: datetime | None = None
     #: What this release does not know of the stored record (fields a newer release wrote, at
     #: the top level or inside the ticket, effect, hold, escalation, group or history): kept
     #: as read and written back unchanged by `codec.py`, never read here. Empty for an
@@ -885,22 +891,47 @@ def changing_priority(
     older: bool | None = None,
 ) -> Decision:
     """A person changed the incident's priority in its source (`priority_changed`): the open
-    ticket takes it at once, lower too, by one update; the same priority again, a change
-    older than the incident's newest event, or one of an incident not open with a ticket
-    (closed, never seen, not yet summarised) writes nothing: it is no firing, so it opens and
-    reopens nothing. `older`: whether the change is older than the alert's newest event, as
-    the caller judged it (a group's, by its member's own events: `groups.decide_group`);
-    None: judged by the incident's."""
+    ticket takes it at once, lower too, by one update, and keeps when it was made
+    (`priority_changed_at`). A change older than the incident's newest event or than the
+    change kept (two changes delivered out of order: the later stands), or one of an incident
+    not open with a ticket (closed, never seen, not yet summarised) writes nothing: it is no
+    firing, so it opens and reopens nothing. The same priority again tells nothing, and only
+    keeps its time when newer (`_same_priority_changed`). `older`: whether the change is
+    older than the alert's newest event, as the caller judged it (a group's, by its member's
+    own events: `groups.decide_group`); None: judged by the incident's."""
     priority = stated_priority(alert)
     if stored is None or stored.state is not State.OPEN or stored.ticket is None:
         return Decision(Action.IGNORE, None)
-    if priority is None or priority is stored.ticket.priority:
+    if priority is None:
         return Decision(Action.IGNORE, None)
     if older is None:
         older = stored.guards(alert.occurred_at, policy, queued_at(alert), status=tie_status(alert))
-    if older:
+    made_at = _change_believed_at(alert.occurred_at, now, policy)
+    last = stored.priority_changed_at
+    if older or (last is not None and made_at < last):
         return Decision(Action.IGNORE, None)
-    return _updated_to(replace_incident(stored, applied_at=now), stored.ticket, priority, now)
+    if priority is stored.ticket.priority:
+        return _same_priority_changed(stored, made_at)
+    changed = replace_incident(stored, applied_at=now, priority_changed_at=made_at)
+    return _updated_to(changed, stored.ticket, priority, now)
+
+
+def _change_believed_at(made_at: datetime, now: datetime, policy: Policy) -> datetime:
+    """The time of a person's change applied at `now`, as it is kept: its own, but never
+    more than `max_future_skew` (nor the reopen window) ahead of `now`, as `guards` believes
+    an event's time, so a source's skewed clock cannot make every later change look stale."""
+    return min(made_at, now + min(policy.max_future_skew, policy.reopen_window))
+
+
+def _same_priority_changed(stored: Incident, made_at: datetime) -> Decision:
+    """A person's change to the priority the ticket already has: nothing to tell, but its
+    time is kept when newer than the change kept (one write, no effect), so a change made
+    before it and delivered after it is stale as it would be had it moved the ticket. Another
+    delivery of the change kept writes nothing."""
+    last = stored.priority_changed_at
+    if last is not None and made_at <= last:
+        return Decision(Action.IGNORE, None)
+    return Decision(Action.IGNORE, replace_incident(stored, priority_changed_at=made_at))
 
 
 def _updated_to(incident: Incident, ticket: Ticket, priority: Priority, now: datetime) -> Decision:
