@@ -101,6 +101,7 @@ def _every_part() -> Incident:
         update_owed_at_s=1.0,
         priority_was=Priority.MEDIUM,
         priority_stated=Priority.HIGH,
+        priority_changed_at=T0,
     )
 
 
@@ -145,6 +146,7 @@ WRONG_TOP: dict[str, object] = {
     "update_owed_at_s": "1",
     "priority_was": 5,
     "priority_stated": ["high"],
+    "priority_changed_at": 5,
 }
 
 #: (object, field, wrong value) for each field inside an incident's nested objects.

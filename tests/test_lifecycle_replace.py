@@ -67,6 +67,7 @@ NEW_VALUES: dict[str, object] = {
     "update_owed_at_s": 1.5e9,
     "priority_was": Priority.LOW,
     "priority_stated": Priority.HIGH,
+    "priority_changed_at": NOW + timedelta(4),
     "unknown": {},
 }
 
