@@ -657,12 +657,15 @@ class Pipeline:
                 self._remembering.add(remember)
                 remember.add_done_callback(self._remembering.discard)
             raise
-        if group is not None and work.action is Action.COUNT and work.before is not None:
-            if not work.wrote and renews_own_record(work.before, alert.fingerprint):
-                # The group keeps no time for this member: its record is renewed here.
-                await Members(self.ledger.store).place(
-                    alert.fingerprint, group, self.ledger.clock()
-                )
+        if (
+            group is not None
+            and work.action is Action.COUNT
+            and work.before is not None
+            and not work.wrote
+            and renews_own_record(work.before, alert.fingerprint)
+        ):
+            # The group keeps no time for this member: its record is renewed here.
+            await Members(self.ledger.store).place(alert.fingerprint, group, self.ledger.clock())
         # Another delivery of an alert already decided was counted under its own action then.
         metric = None if work.redelivery else _QUIET_METRIC.get(work.action)
         if metric is not None:
