@@ -875,7 +875,7 @@ async def _probe_health(url: str, ready: bool, timeout_s: float) -> int:
     import httpx2
 
     from triage.sinks.aio import readable_text
-    from triage.view import terminal_text
+    from triage.view import terminal_cut
 
     # Whatever answers may be another program: asked for no coding, read in any charset, and
     # named by its status when its body is in a coding not read here (br, gzip that is not).
@@ -905,9 +905,9 @@ async def _probe_health(url: str, ready: bool, timeout_s: float) -> int:
         headers.pop("Content-Encoding", None)
         answer = httpx2.Response(status, headers=headers, content=body)
         readable_text(answer)
-        # Its text is escaped and cut; a backslash of its own that could start an escape
-        # (JSON's `\u001b`) is doubled, so it reads apart from a real ESC.
-        shown = terminal_text(" ".join(answer.text.split()))[:200]
+        # Its text is escaped and cut between whole escapes; a backslash of its own that could
+        # start an escape (JSON's `\u001b`) is doubled, so it reads apart from a real ESC.
+        shown = terminal_cut(" ".join(answer.text.split()), 200)
         verdict = _triage_verdict(answer, "ready" if ready else "alive")
     if verdict is None:
         _err(f"triage: health: {url}: {status}, not triage's answer: {shown}")

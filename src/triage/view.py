@@ -641,9 +641,34 @@ def terminal_text(text: str) -> str:
     return _for_terminal(text, backslashes=True)
 
 
+def terminal_cut(text: str, chars: int) -> str:
+    """`text` as `terminal_text` shows it, in at most `chars` characters: a longer one is cut
+    with "…" between the pieces it is shown as, never inside one. A cut inside `\\u001b`
+    would leave `\\u00`, which reads as another character, and a cut between a doubled
+    backslash's two would undo the doubling."""
+    pieces = _terminal_pieces(text, backslashes=True)
+    if sum(map(len, pieces)) <= chars:
+        return "".join(pieces)
+    kept: list[str] = []
+    room = chars - 1  # what the pieces may take beside the "…" of a cut
+    for piece in pieces:
+        if len(piece) > room:
+            break
+        kept.append(piece)
+        room -= len(piece)
+    return "".join(kept) + "…"
+
+
 def _for_terminal(text: str, *, backslashes: bool) -> str:
     if text.isascii() and text.isprintable() and not (backslashes and "\\" in text):
         return text
+    return "".join(_terminal_pieces(text, backslashes=backslashes))
+
+
+def _terminal_pieces(text: str, *, backslashes: bool) -> list[str]:
+    """`text` as `_for_terminal` shows it, one piece a character: the character itself or the
+    escape written for it (a doubled backslash, `\\u001b`, a surrogate pair's two escapes),
+    so a cut between pieces never splits an escape."""
     out: list[str] = []
     marks = 0
     hidden = unseen_at(text)
@@ -655,7 +680,7 @@ def _for_terminal(text: str, *, backslashes: bool) -> str:
         for n in range(len(out) - 1):  # no backslash but the last is read as anything else
             if out[n] == "\\" and out[n + 1][:1] in ("\\", "u", "U"):
                 out[n] = "\\\\"
-    return "".join(out)
+    return out
 
 
 def _draws(text: str, n: int, hidden: frozenset[int]) -> bool:

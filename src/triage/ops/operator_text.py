@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from triage.display import link_url
-from triage.view import json_line, spelled_look_alikes, terminal_text
+from triage.view import json_line, spelled_look_alikes, terminal_cut, terminal_text
 
 #: Characters of a title a list line shows (`show` prints it whole).
 _TITLE_CHARS = 100
@@ -77,23 +77,6 @@ def _value(value: object) -> str:
     return spelled_look_alikes(json_line(text))
 
 
-def _cut(text: str, chars: int) -> str:
-    """`text` as `_shown`, in at most `chars` characters: cut with "…" between the escapes of
-    the characters it hides (a cut inside `\\u001b` would leave `\\u00`, which reads as
-    another character), the longest prefix whose shown form fits found by halving."""
-    shown = terminal_text(text)
-    if len(shown) <= chars:
-        return shown
-    fits, over = 0, len(text)  # prefixes of `text`: the first fits, the second does not
-    while over - fits > 1:
-        middle = (fits + over) // 2
-        if len(terminal_text(text[:middle])) <= chars - 1:
-            fits = middle
-        else:
-            over = middle
-    return terminal_text(text[:fits]) + "…"
-
-
 def _tickets(shown: Mapping[str, Any], between: str) -> str:
     tickets = [f"{_shown(sink)}{between}{_ref(ref)}" for sink, ref in shown["tickets"].items()]
     gone = shown.get("tickets_gone", {})
@@ -127,7 +110,7 @@ def incident_line(shown: Mapping[str, Any], opened_at: datetime, now: datetime) 
         )
         if on
     )
-    title = _cut(str(shown["title"]), _TITLE_CHARS)
+    title = terminal_cut(str(shown["title"]), _TITLE_CHARS)
     columns = (
         f"{_shown(shown['priority']):<8}",
         f"{_shown(shown['state']) + flags:<6}",

@@ -1,0 +1,44 @@
+"""Round 15 (helper 466): operator-surface leftovers (a cut escape in `triage health`, a regex
+silence's look-alike letter, a lowercase `z` in `?since=`) and the DLQ commands against moto's
+server mode."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import pytest
+
+from hostile_server import answer, hostile
+from triage.cli import main
+from triage.view import terminal_cut, terminal_text
+
+#: The tail of an escape cut short: a backslash and `u` with fewer than four hex digits.
+_HALF_ESCAPE = re.compile(r"(?<!\\)\\u[0-9a-fA-F]{0,3}$")
+
+
+async def test_health_cuts_its_quoted_answer_between_whole_escapes(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`triage health` quoting a long answer cuts it between escapes: an ESC whose `\\u001b`
+    straddles the cut is left out whole, not shown as `\\u00` (which reads as another code)."""
+    body = b"x" * 197 + b"\x1b" + b"y" * 50
+    async with hostile(answer(200, {"Content-Type": "text/plain"}, body)) as server:
+        monkeypatch.setenv("TRIAGE_HTTP_PORT", server.url.rsplit(":", 1)[1].strip("/"))
+        await asyncio.to_thread(main, ["health"])
+    (line,) = capsys.readouterr().err.splitlines()
+    shown = line.split("not triage's answer: ", 1)[1]
+    assert shown == "x" * 197 + "…", shown
+
+
+@pytest.mark.parametrize("chars", range(1, 30))
+def test_terminal_cut_never_ends_in_part_of_an_escape(chars: int) -> None:
+    """`view.terminal_cut` at any width keeps each escape whole (`\\u001b`, a surrogate pair's
+    two, a doubled backslash) and stays within `chars`, marking a cut with "…"."""
+    text = "a\x1bb\\u0041c\U0001d5c9\u202ed\\\\e" * 2
+    cut = terminal_cut(text, chars)
+    assert len(cut) <= chars, cut
+    assert cut.endswith("…"), cut
+    kept = cut.removesuffix("…")
+    assert not _HALF_ESCAPE.search(kept), cut
+    assert terminal_text(text).startswith(kept), cut
