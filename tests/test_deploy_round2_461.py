@@ -48,6 +48,11 @@ variable "alarm_topic_kms_key_id" {
   default = null
 }
 
+variable "gateway_container_port" {
+  type    = number
+  default = 8080
+}
+
 module "triage" {
   source             = "%(module)s"
   cluster_name       = "triage-test"
@@ -78,6 +83,7 @@ module "staging" {
 module "gateway" {
   source                 = "%(module)s"
   name                   = "triage-gw"
+  container_port         = var.gateway_container_port
   cluster_name           = "triage-test"
   subnet_ids             = ["%(task_subnet)s"]
   security_group_ids     = ["sg-0123456789abcdef0"]
@@ -399,3 +405,14 @@ def test_every_path_a_task_mounts_a_volume_at_is_a_volume_of_the_image() -> None
     mounted = _mounted_paths()
     assert "/tmp" in mounted
     assert mounted <= _dockerfile_volumes()
+
+
+def test_a_container_port_the_gateway_listens_on_already_is_refused(
+    planned_root: tuple[Path, dict[str, str]],
+) -> None:
+    """container_port 8081 with the gateway on is refused at plan: its tasks would get
+    TRIAGE_HTTP_PORT = TRIAGE_INGEST_PORT = 8081, which `triage ingest` refuses at start, so
+    every task exited and the deployment rolled back."""
+    root, env = planned_root
+    said = _refused(root, env, "gateway_container_port=8081")
+    assert "container_port" in said and "8081" in said, said

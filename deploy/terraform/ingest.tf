@@ -299,6 +299,10 @@ resource "aws_ecs_task_definition" "ingest" {
       condition     = var.stop_timeout_s >= var.ingest_shutdown_grace_s + 5
       error_message = "stop_timeout_s must be at least ingest_shutdown_grace_s + 5: the gateway needs the grace to finish accepted requests before SIGKILL."
     }
+    precondition {
+      condition     = var.container_port != local.ingest_port
+      error_message = "container_port must not be ${local.ingest_port} with ingest_enabled: the gateway listens for webhooks there, and refuses to start with TRIAGE_HTTP_PORT on the same port."
+    }
   }
 }
 

@@ -99,7 +99,7 @@ variable "cpu_architecture" {
 }
 
 variable "container_port" {
-  description = "TRIAGE_HTTP_PORT: /healthz, /readyz and /metrics. The container health check probes it on 127.0.0.1."
+  description = "TRIAGE_HTTP_PORT: /healthz, /readyz and /metrics. The container health check probes it on 127.0.0.1. Not 8081 with ingest_enabled (the gateway's webhook port)."
   type        = number
   default     = 8080
 
