@@ -106,8 +106,6 @@ def _corrupt_prelude_crc(data: bytes) -> bytes:
 WHOLE = START + _text(0, GOOD) + STOP
 
 BROKEN = [
-    pytest.param(START + _text(0, GOOD), "no messageStop", id="no-end-of-message"),
-    pytest.param(WHOLE[:-7], "cut off", id="cut-inside-a-message"),
     pytest.param(_corrupt_last_crc(WHOLE), "checksum", id="message-crc-wrong"),
     pytest.param(_corrupt_prelude_crc(WHOLE), "checksum", id="prelude-crc-wrong"),
     pytest.param(
@@ -117,8 +115,15 @@ BROKEN = [
         "payload",
         id="payload-not-json",
     ),
-    pytest.param(b"\x00" * 3, "cut off", id="shorter-than-a-prelude"),
     pytest.param(START + _exception("accessDeniedException", "no"), "accessDenied", id="exc"),
+]
+
+#: Streams that stop before their end: whole messages and no `messageStop`, or a message (or
+#: its prelude) cut short. A cut stream is a broken connection, not a bad answer.
+CUT = [
+    pytest.param(START + _text(0, GOOD), id="no-end-of-message"),
+    pytest.param(WHOLE[:-7], id="cut-inside-a-message"),
+    pytest.param(b"\x00" * 3, id="shorter-than-a-prelude"),
 ]
 
 
@@ -126,10 +131,11 @@ BROKEN = [
 async def test_an_event_stream_without_a_whole_answer_is_refused_naming_it(
     logs: io.StringIO, body: bytes, why: str
 ) -> None:
-    """A stream cut off, with a checksum that does not match, a payload that is no JSON, no
-    end of message or an exception event: nothing of it is read, the deterministic ticket is
-    written with one line at warning (`bad_event_stream`), and an info line names the content
-    type and what is wrong."""
+    """A stream with a checksum that does not match, a payload that is no JSON or an exception
+    event: nothing of it is read, the deterministic ticket is written with one line at warning
+    (`bad_event_stream`), and an info line names the content type and what is wrong. (A stream
+    cut before its end used to be pinned here too; it is a broken connection, retried as an
+    OpenAI stream cut short is: `test_an_event_stream_cut_before_its_end_is_asked_again`.)"""
     async with hostile(_stream(body)) as server:
         ticket, metrics = await _ticket_through(_settings("bedrock", server.url))
     assert ticket == deterministic(HOSTILE)
@@ -137,6 +143,23 @@ async def test_an_event_stream_without_a_whole_answer_is_refused_naming_it(
     assert loud(logs) == [("summariser.fallback", "bad_event_stream")]
     said = [e["error"] for e in events(logs) if e["event"] == "llm.error"]
     assert len(said) == 1 and CONTENT_TYPE in said[0] and why in said[0], said
+
+
+@pytest.mark.parametrize("body", CUT)
+async def test_an_event_stream_cut_before_its_end_is_asked_again(
+    logs: io.StringIO, body: bytes
+) -> None:
+    """A stream that stops before its `messageStop` (a proxy's idle cut, a worker's crash
+    mid-answer: `Connection: close` and no length read the cut as the end) is a broken
+    connection, as an OpenAI stream cut short is: asked again (`unreachable`), and the second,
+    whole answer is the model's ticket, not a `bad_event_stream` fallback."""
+    async with hostile(_stream(body), _stream(WHOLE)) as server:
+        settings = _settings("bedrock", server.url, llm_retries=1)
+        ticket, metrics = await _ticket_through(settings)
+    assert len(server.requests) == 2
+    assert metrics.counter("LLMFallbacks", reason="bad_event_stream") == 0, loud(logs)
+    assert metrics.counter("LLMCalls", outcome="unreachable") == 1, loud(logs)
+    assert ticket.title == TICKET["title"]
 
 
 async def test_a_throttling_exception_in_an_event_stream_is_retried(logs: io.StringIO) -> None:

@@ -31,8 +31,9 @@ larger error answer is what its status says, its body unread.
 An answer sent as an event stream (`application/vnd.amazon.eventstream`, ConverseStream's framing,
 though Converse was asked) is read as the answer it holds when it holds a whole one
 (`eventstream.py`); one that does not is refused (`bad_event_stream`, with a line naming the
-content type and what is wrong), and one ending with a throttling or server exception is retried
-as that error answered as JSON is.
+content type and what is wrong), one ending with a throttling or server exception is retried
+as that error answered as JSON is, and one cut before its end (no `messageStop`, a message cut
+short) is retried as a broken connection (`unreachable`), as an OpenAI stream cut short is.
 """
 
 from __future__ import annotations
@@ -322,11 +323,17 @@ def _read_event_stream(response_dict: dict[str, Any], **_: Any) -> None:
 
 def _stream_refused(exc: StreamRefused) -> ModelError:
     """An event stream holding no whole answer: a busy model's exception (throttled, failing,
-    timed out) is retried as the same error answered as JSON is; anything else is no answer,
-    from this endpoint for any request, so the breaker hears of it."""
+    timed out) is retried as the same error answered as JSON is; a stream cut before its end
+    is a broken connection (a proxy's idle cut, a worker's crash mid-answer, read as the end
+    of a body with no length), retried as `unreachable` as an OpenAI stream cut short is, not
+    a bad answer; anything else is no answer, from this endpoint for any request, so the
+    breaker hears of it."""
     if exc.busy is not None:
         outcome = exc.busy if exc.busy in ("rate_limited", "timeout") else "server_error"
         return ModelError(exc.busy, outcome=outcome, retryable=True)
+    if exc.cut:
+        log.info("llm.error", error=f"an {EVENT_STREAM} answer broke off before its end: {exc}")
+        return ModelError("unreachable", outcome="unreachable", retryable=True)
     log.info("llm.error", error=f"an {EVENT_STREAM} answer with no whole Converse answer: {exc}")
     return ModelError("bad_event_stream", outcome="invalid", provider_fault=True)
 

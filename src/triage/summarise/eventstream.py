@@ -14,7 +14,10 @@ bounded (`bedrock.MAX_ANSWER_BYTES`). ConverseStream's events, in order: `messag
 reason), `metadata` (token counts); an `exception` message ends the stream with an error.
 
 A stream that does not hold a whole answer (cut off, a checksum wrong, a payload no JSON, no
-`messageStop`, an exception) is refused whole (`StreamRefused`): none of it is read in part.
+`messageStop`, an exception) is refused whole (`StreamRefused`): none of it is read in part. One
+that stops before its end (a message cut short, or whole messages and no `messageStop`) is marked
+`cut`: a stream sent with `Connection: close` and no length ends where the connection does, so a
+proxy's idle cut reads as its end, which is a broken connection, not a bad answer.
 """
 
 from __future__ import annotations
@@ -50,11 +53,13 @@ BUSY_EXCEPTIONS = {
 
 class StreamRefused(ValueError):
     """Raised when an event stream holds no whole Converse answer; `busy` names the reason of
-    an exception event that says the model is busy or failing (`BUSY_EXCEPTIONS`), else None."""
+    an exception event that says the model is busy or failing (`BUSY_EXCEPTIONS`), else None;
+    `cut` says the stream stopped before its end (the connection broke, not the answer)."""
 
-    def __init__(self, why: str, busy: str | None = None) -> None:
+    def __init__(self, why: str, busy: str | None = None, *, cut: bool = False) -> None:
         super().__init__(why)
         self.busy = busy
+        self.cut = cut
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +80,7 @@ def converse_answer(body: bytes) -> dict[str, Any]:
     for message in messages(body):
         answer.add(message)
     if answer.stop_reason is None:
-        raise StreamRefused("no messageStop event: the answer never ended")
+        raise StreamRefused("no messageStop event: the answer never ended", cut=True)
     return answer.converse()
 
 
@@ -85,14 +90,16 @@ def messages(body: bytes) -> Iterator[Message]:
     at = 0
     while at < len(view):
         if len(view) - at < _OVERHEAD:
-            raise StreamRefused(f"cut off: {len(view) - at} bytes are no whole message")
+            raise StreamRefused(f"cut off: {len(view) - at} bytes are no whole message", cut=True)
         total, headers_length, prelude_crc = _PRELUDE.unpack_from(view, at)
         if zlib.crc32(view[at : at + 8]) != prelude_crc:
             raise StreamRefused("a prelude checksum does not match")
         if total < _OVERHEAD + headers_length:
             raise StreamRefused("a prelude's lengths do not add up")
         if at + total > len(view):
-            raise StreamRefused(f"cut off: a message of {total} bytes has {len(view) - at}")
+            raise StreamRefused(
+                f"cut off: a message of {total} bytes has {len(view) - at}", cut=True
+            )
         end = at + total - 4
         (message_crc,) = struct.unpack_from(">I", view, end)
         if zlib.crc32(view[at:end]) != message_crc:
