@@ -9,6 +9,8 @@ import gc
 import ipaddress
 import os
 import secrets
+import signal
+import threading
 from collections.abc import Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -46,7 +48,7 @@ from triage.sqs.depth import DepthPoller
 from triage.sqs.fifo import FIFO_ATTRIBUTE, fifo_refusal, is_fifo
 from triage.sqs.inbox import SqsInbox
 from triage.sqs.redrive import RedriveLimit, read_max_receive_count
-from triage.sqs.supervisor import Helper, Stats, Supervisor, SupervisorConfig
+from triage.sqs.supervisor import Helper, Stats, Supervisor, SupervisorConfig, stop_signals
 from triage.summarise import Summariser, build_summariser, deterministic_summariser
 from triage.summarise.prompt import BYTES_PER_TOKEN
 from triage.tracing import NO_SPANS, Tracing, hold_exporter_headers
@@ -220,11 +222,105 @@ async def run_daemon(
     tracing: Tracing | None = None,
 ) -> RunResult:
     """Run the daemon until a signal (or, with drain, an empty queue); then close everything.
-    `tracing`: spans per message (default: OTLP export when OTEL_EXPORTER_OTLP_ENDPOINT is set)."""
+    `tracing`: spans per message (default: OTLP export when OTEL_EXPORTER_OTLP_ENDPOINT is set).
+    Without `stop`, the process's stop signals are ours from here to the end (`DaemonSignals`):
+    one during start-up ends it there, with nothing received; one after the supervisor's stop
+    is said and changes nothing. An embedding program that passes `stop` owns its signals."""
     settings.require("queue_url")
-    assert settings.queue_url is not None
     metrics = metrics or Metrics()
     hold_credentials(settings)
+    signals = DaemonSignals.install() if stop is None else None
+    try:
+        return await _run_daemon(
+            settings,
+            drain=drain,
+            dry_run=dry_run,
+            metrics=metrics,
+            stop=stop,
+            tracing=tracing,
+            signals=signals,
+        )
+    except asyncio.CancelledError:
+        if signals is None or signals.stopped_at_startup is None:
+            raise
+        # Our own cancellation, by a signal before serving: a stop, not a failure.
+        task = asyncio.current_task()
+        if task is not None:
+            task.uncancel()
+        log.info(
+            "daemon.stopped",
+            signal=signals.stopped_at_startup,
+            reason="a stop signal came during start-up: nothing was received, nothing is lost",
+        )
+        return RunResult(Stats(), metrics)
+    finally:
+        if signals is not None:
+            signals.closing = True
+
+
+class DaemonSignals:
+    """The daemon process's stop signals (`stop_signals`), held from the first line of
+    `run_daemon` until the event loop closes (which removes them), not only while the
+    supervisor serves: left to their defaults after `serve()` returned, a late SIGTERM or a
+    third Ctrl-C during the exit stack (closing clients, the last metrics flush, the trace
+    export) killed the process with 143 or 130 and cut that work short; one during start-up
+    (the queue's attributes read, the store opened) killed it without a line.
+
+    Before the supervisor exists, the first signal cancels start-up (`run_daemon` then
+    returns as a clean stop: nothing was received); while it serves, each goes to
+    `Supervisor.handle_exit` (the first stops, a second ends the grace); once it returned, a
+    signal is one `daemon.signal_late` line and the stop goes on as it was."""
+
+    def __init__(self, task: asyncio.Task[Any] | None) -> None:
+        self._task = task
+        self.supervisor: Supervisor | None = None
+        #: The signal that ended start-up, if one did.
+        self.stopped_at_startup: str | None = None
+        #: Set once the supervisor has stopped (or start-up ended): signals change nothing.
+        self.closing = False
+
+    @classmethod
+    def install(cls) -> DaemonSignals | None:
+        """Handlers for the stop signals on the running loop; None off the main thread, where
+        Python delivers no signal (a test running the daemon in a thread)."""
+        if threading.current_thread() is not threading.main_thread():
+            return None
+        signals = cls(asyncio.current_task())
+        loop = asyncio.get_running_loop()
+        for sig in stop_signals():
+            loop.add_signal_handler(sig, signals.handle, sig)
+        return signals
+
+    def handle(self, sig: signal.Signals) -> None:
+        """What a stop signal does now; see the class."""
+        if self.closing:
+            log.info(
+                "daemon.signal_late",
+                signal=sig.name,
+                reason="already stopped: the clients, the last flush and the trace export "
+                "finish first",
+            )
+        elif self.supervisor is not None:
+            self.supervisor.handle_exit(sig)
+        elif self.stopped_at_startup is None:
+            log.info("daemon.signal", signal=sig.name, during="start-up")
+            self.stopped_at_startup = sig.name
+            if self._task is not None:
+                self._task.cancel("stop signal during start-up")
+
+
+async def _run_daemon(
+    settings: Settings,
+    *,
+    drain: bool,
+    dry_run: bool,
+    metrics: Metrics,
+    stop: asyncio.Event | None,
+    tracing: Tracing | None,
+    signals: DaemonSignals | None,
+) -> RunResult:
+    """`run_daemon`'s work: open every client, serve, close them in reverse order."""
+    assert settings.queue_url is not None
     async with AsyncExitStack() as stack:
         if tracing is None:
             tracing = Tracing.from_environment("triage")
@@ -333,10 +429,17 @@ async def run_daemon(
             helpers=helpers,
             tracing=tracing,
             store_probe=store.ping,
+            own_signals=signals is None,
         )
         _count_dead_letters(redrive, supervisor, metrics, [sink.name for sink in sinks])
         _freeze_startup_objects()
-        await supervisor.serve()
+        if signals is not None:
+            signals.supervisor = supervisor
+        try:
+            await supervisor.serve()
+        finally:
+            if signals is not None:
+                signals.closing = True  # what is left is the exit stack
         return RunResult(supervisor.stats, metrics)
 
 

@@ -197,7 +197,13 @@ class SupervisorBase:
         helpers: Sequence[Helper] = (),
         tracing: Tracing = NO_SPANS,
         store_probe: Callable[[], Awaitable[None]] | None = None,
+        own_signals: bool = True,
     ) -> None:
+        #: Whether `serve()` installs the stop signals' handlers (and removes them when it
+        #: returns). `run_daemon` holds them itself, from before start-up until its clients
+        #: are closed (`app.DaemonSignals`), so it passes False: a signal after `serve()`
+        #: would otherwise meet the defaults and kill the process mid-flush.
+        self.own_signals = own_signals
         #: As set: `serve()` says once what of it cannot be had (`config_past_sqs`).
         self.configured = config
         #: As used: a visibility timeout the heartbeat cannot keep clamped to one it can.

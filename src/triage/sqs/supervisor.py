@@ -210,6 +210,8 @@ class Supervisor(Receiving):
         return counters
 
     def _install_signal_handlers(self) -> None:
+        if not self.own_signals:
+            return  # the caller holds them (`app.DaemonSignals`) and calls `handle_exit`
         if threading.current_thread() is not threading.main_thread():
             return  # signals can only be handled on the main thread (tests run us elsewhere)
         loop = asyncio.get_running_loop()
