@@ -6,11 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
 from hostile_server import answer, hostile
+from test_operator_filters import seed
+from triage.app import open_configured_store
+from triage.aws import Aws
 from triage.cli import main
+from triage.incidents import Store
+from triage.settings import load_settings
 from triage.view import terminal_cut, terminal_text
 
 #: The tail of an escape cut short: a backslash and `u` with fewer than four hex digits.
@@ -42,3 +49,37 @@ def test_terminal_cut_never_ends_in_part_of_an_escape(chars: int) -> None:
     kept = cut.removesuffix("…")
     assert not _HALF_ESCAPE.search(kept), cut
     assert terminal_text(text).startswith(kept), cut
+
+
+# --- a silence's look-alike letter ------------------------------------------------------------
+
+
+@pytest.fixture
+async def seeded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Store]:
+    """A SQLite store of eight open incidents (teams payments and search), the one
+    TRIAGE_STORE_URL names."""
+    monkeypatch.setenv("TRIAGE_STORE_URL", f"sqlite:///{tmp_path / 'triage.db'}")
+    monkeypatch.setenv("TRIAGE_LOG_LEVEL", "warning")
+    settings = load_settings()
+    aws = Aws(settings)
+    opened = await open_configured_store(settings, aws)
+    await seed(opened, 8)
+    yield opened
+    await opened.aclose()
+    await aws.aclose()
+
+
+@pytest.mark.parametrize("matcher", ["team=p\u0430yments", "team=~billing|p\u0430yments"])
+async def test_a_silence_matching_nothing_for_a_look_alike_letter_names_it(
+    seeded: Store, capsys: pytest.CaptureFixture[str], matcher: str
+) -> None:
+    """A silence that matches no open incident because a value or a pattern holds a Cyrillic
+    a inside a Latin word is warned of that letter by its code and name, and of the value it
+    would match written in Latin letters, not only that it matches none."""
+    args = ["silence", "add", "--match", matcher, "--for", "1h", "--comment", "c", "--dry-run"]
+    assert await asyncio.to_thread(main, args) == 0
+    err = capsys.readouterr().err
+    hints = [line for line in err.splitlines() if "U+0430" in line]
+    assert hints, err
+    assert "CYRILLIC SMALL LETTER A" in hints[0], hints
+    assert "team=payments" in hints[0], hints

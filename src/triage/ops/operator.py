@@ -971,6 +971,7 @@ def silence_warnings(
             "that arrive while it lasts"
         )
         warnings.extend(_case_hints(silence, checked))
+        warnings.extend(_look_alike_hints(silence, checked))
     warnings.extend(_negation_case_hints(silence, checked))
     return warnings
 
@@ -1054,6 +1055,60 @@ def _case_hints(silence: Silence, subjects: Sequence[Subject]) -> list[str]:
                 f"have {matcher.name}={have[:80]}"
             )
     return hints
+
+
+def _look_alike_hints(silence: Silence, subjects: Sequence[Subject]) -> list[str]:
+    """For each `=` or `=~` matcher no subject holds whose value has a letter of another
+    script drawn like a Latin one inside a Latin word (`team=p\u0430yments`, a Cyrillic a
+    typed on another keyboard layout), that letter by its code and name, and the value of an
+    open incident it would hold for with a Latin letter there: the matcher reads as
+    `payments` and quiets none of its alerts, and "matches none" alone does not say why."""
+    hints = []
+    for matcher in silence.matchers:
+        if matcher.op not in (Op.EQ, Op.RE) or any(matcher.holds(s) for s in subjects):
+            continue
+        letters = _look_alike_letters(matcher.value)
+        if not letters:
+            continue
+        named = ", ".join(f"{_code_point(ch)} ({unicodedata.name(ch, '?')})" for ch in letters)
+        hint = (
+            f"matcher {quoted(_marked(str(matcher)))}: it holds {named}, a letter of another "
+            "script drawn like a Latin one"
+        )
+        have = _value_with_any_letter(matcher, letters, subjects)
+        if have is not None:
+            hint += f", and open incidents have {matcher.name}={have[:80]}"
+        hints.append(hint + ": typed on another keyboard layout?")
+    return hints
+
+
+def _look_alike_letters(value: str) -> list[str]:
+    """The letters of `value` that `view.spelled_look_alikes` would spell (each once, in
+    order): those drawn like a Latin one inside a Latin word."""
+    found: list[str] = []
+
+    def note(ch: str) -> str:
+        if ch not in found:
+            found.append(ch)
+        return ch
+
+    spelled_look_alikes(value, note)
+    return found
+
+
+def _value_with_any_letter(
+    matcher: Matcher, letters: Sequence[str], subjects: Sequence[Subject]
+) -> str | None:
+    """A subject's value `matcher` would hold for were each of `letters` any ASCII letter
+    (`p[a-zA-Z]yments`): what the operator meant, when one has it."""
+    kept: Callable[[str], str] = str if matcher.is_regex else re.escape
+    latin = "".join("[a-zA-Z]" if ch in letters else kept(ch) for ch in matcher.value)
+    try:
+        meant = Matcher.build(matcher.name, Op.RE, latin)
+    except ValueError:  # a pattern too large once widened: no value is named
+        return None
+    values = (as_shown(s).value(matcher.name) for s in subjects)
+    return next((v for v in values if meant.holds_for(v)), None)
 
 
 def _negation_case_hints(silence: Silence, subjects: Sequence[Subject]) -> list[str]:
