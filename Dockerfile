@@ -39,7 +39,7 @@ VOLUME ["/tmp"]
 EXPOSE 8080 8081
 # `triage health` probes /healthz on TRIAGE_HTTP_PORT, which both processes serve; ECS and
 # compose read this check.
-HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+HEALTHCHECK --interval=30s --timeout=10s --start-period=20s --retries=3 \
     CMD ["python", "-m", "triage", "health"]
 # Exec form: python is PID 1's child under ECS initProcessEnabled and gets SIGTERM directly.
 ENTRYPOINT ["python", "-m", "triage"]

@@ -82,7 +82,7 @@ locals {
     healthCheck = {
       command     = ["CMD", "python", "-m", "triage", "health"]
       interval    = 30
-      timeout     = 5
+      timeout     = 10
       retries     = 3
       startPeriod = 20
     }
