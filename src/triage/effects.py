@@ -24,11 +24,12 @@ from triage.incidents import Incident, Work
 from triage.incidents.codec import past_cap_kept, view_from_json
 from triage.incidents.ledger import SinkAnswer
 from triage.incidents.lifecycle import Group, stored_alert
+from triage.incidents.records import SentTo
 from triage.incidents.store import REFUSED, Routing, Sent
 from triage.models import Alert, EffectKind, Ticket
 from triage.routes import Route
 from triage.settings import KNOWN_SINKS
-from triage.sinks.base import Applied, Effect, NotSent, Sink
+from triage.sinks.base import Applied, Effect, NotSent, Sink, Target
 from triage.summarise.priority import severity_priority
 from triage.tracing import current_trace_id
 from triage.view import AlertView, GroupView, MemberView, RedactedAlert, redact_ticket
@@ -104,7 +105,11 @@ class Effects:
         todo = self._sinks_to_run(sinks_for(kind, route, work.incident), work)
         if not todo:
             return
-        sent = await self._sent(work, view, ticket)
+        sent = await self._sent(work, view, ticket, route)
+        first = self._first_route(work, sent, route)
+        if first is not route:
+            route = first
+            todo = self._sinks_to_run(sinks_for(kind, route, work.incident), work)
         refusal: SinkRejectedError | None = None
         for n, sink in enumerate(todo, start=1):
             # A sink owed the ticket it refused gets it now, opened (see `sinks_for`).
@@ -265,13 +270,42 @@ class Effects:
             return True
         return work.pending.kind is EffectKind.OPEN and work.ticket is not None
 
-    async def _sent(self, work: Work, view: RedactedAlert, ticket: Ticket) -> Sent:
+    def _first_route(self, work: Work, sent: Sent, now: Route) -> Route:
+        """The route the effect's first attempt went by (`Sent.to`, kept with its body), when
+        it is not `now`'s: its name, its sinks as they were, GitHub's target as it was, so a
+        redo after the routes changed (a route kept its name but moved its repository; a
+        replica whose routes lack a group's route, which `Router.named` takes for the default)
+        reaches the tickets its first attempt may have made, not a second one elsewhere. A
+        Slack webhook is a secret, never kept: it is the one of the route of that name now, or,
+        when no route is called that any more, the one of the route this redo takes (`now`:
+        Slack's default webhook for the default route), so the post is made, not lost. A body
+        an older release kept says nothing: `now`."""
+        to = sent.to
+        if to is None or to == _sent_to(now):
+            return now
+        named = self.pipeline.router.recorded(to.route)
+        if named is None and "slack" in to.sinks and "slack" not in work.pending.done:
+            log.warning("effects.route_gone", route=to.route, now=now.name, sink="slack")
+        base = named if named is not None else now
+        targets = {name: target for name, target in base.targets.items() if name != "github"}
+        if "github" in to.sinks:
+            targets["github"] = Target(
+                repository=to.github_repository,
+                labels=to.github_labels,
+                assignees=to.github_assignees,
+            )
+        return dataclasses.replace(
+            base, name=to.route, sinks=to.sinks, targets=MappingProxyType(targets)
+        )
+
+    async def _sent(self, work: Work, view: RedactedAlert, ticket: Ticket, route: Route) -> Sent:
         """What this attempt sends the sinks: the body its effect's first attempt sent, kept
         in the store (`Work.freeze`), so that a redo under the same idempotency key (its
         message's retry, or another message or replica taking it over) sends it again as it
         was, whatever changed since: a member that joined the group, occurrences counted, the
         redoing message's trace. A backend that checks a reused key's payload refuses another
-        (the IETF Idempotency-Key draft's 422, Stripe)."""
+        (the IETF Idempotency-Key draft's 422, Stripe). It keeps where it goes (`route`:
+        `_sent_to`), so the redo goes there too (`_first_route`)."""
         redactor = self.pipeline.redactor
         incident = work.incident
         built = Sent(
@@ -286,6 +320,7 @@ class Effects:
             incident.flapping,
             current_trace_id(),
             incident.opened_at,
+            _sent_to(route),
         )
         sent = await work.freeze(built)
         if sent is built:
@@ -373,6 +408,15 @@ def _routing(route: Route, view: RedactedAlert) -> Routing:
         route.resolve_after_s,
         labels_past_cap=past_cap_kept(view.labels_past_cap),
     )
+
+
+def _sent_to(route: Route) -> SentTo:
+    """Where an effect going by `route` is sent, as its kept body says (`Sent.to`): the
+    route's name and sinks, and GitHub's target; never Slack's webhook (a secret)."""
+    if "github" not in route.sinks:
+        return SentTo(route.name, route.sinks)
+    github = route.target("github")
+    return SentTo(route.name, route.sinks, github.repository, github.labels, github.assignees)
 
 
 def _group_view(group: Group | None) -> GroupView | None:

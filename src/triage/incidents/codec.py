@@ -39,7 +39,7 @@ from triage.incidents.lifecycle import (
     State,
     Trace,
 )
-from triage.incidents.records import Sent
+from triage.incidents.records import Sent, SentTo
 from triage.models import EffectKind, Priority, Status, Ticket
 from triage.view import GroupView, MemberView, RedactedAlert
 
@@ -538,7 +538,11 @@ _SENT_TYPES: Mapping[str, tuple[type, ...]] = {
     "flapping": (bool,),
     "trace_id": _OPTIONAL_STR,
     "opened_at": _OPTIONAL_STR,
+    "to": (dict,),
 }
+
+_SENT_TO_TYPES: Mapping[str, tuple[type, ...]] = {"route": (str,), "github": (dict,)}
+_SENT_GITHUB_TYPES: Mapping[str, tuple[type, ...]] = {"repository": _OPTIONAL_STR}
 
 _JSON_TYPES = {
     str: "a string",
@@ -926,7 +930,42 @@ def sent_to_json(sent: Sent) -> str:
     }
     if sent.opened_at is not None:
         data["opened_at"] = sent.opened_at.isoformat()
+    if sent.to is not None:
+        data["to"] = _sent_to_json(sent.to)
     return _ENCODE(data)
+
+
+def _sent_to_json(to: SentTo) -> dict[str, Any]:
+    """Where a sent body went (`SentTo`) as its record holds it: GitHub's target only when
+    GitHub is one of its sinks. Written only when set, so a body without it is the one an
+    older release wrote, byte for byte."""
+    data: dict[str, Any] = {"route": to.route, "sinks": list(to.sinks)}
+    if "github" in to.sinks:
+        data["github"] = {
+            "repository": to.github_repository,
+            "labels": list(to.github_labels),
+            "assignees": list(to.github_assignees),
+        }
+    return data
+
+
+def _sent_to_of(data: Mapping[str, Any] | None) -> SentTo | None:
+    """`_sent_to_json`'s object read back (None: a body an older release kept). A field of
+    the wrong type makes the body unreadable (TypeError): the next freeze writes over it, and
+    its redo is routed as before bodies said where they went. A newer release's fields are
+    passed over."""
+    if data is None:
+        return None
+    _check_types("to.", data, _SENT_TO_TYPES)
+    github = data.get("github") or {}
+    _check_types("to.github.", github, _SENT_GITHUB_TYPES)
+    return SentTo(
+        route=data["route"],
+        sinks=_strings("to.sinks", data["sinks"]),
+        github_repository=github.get("repository"),
+        github_labels=_strings("to.github.labels", github.get("labels", [])),
+        github_assignees=_strings("to.github.assignees", github.get("assignees", [])),
+    )
 
 
 def sent_from_json(text: str) -> Sent:
@@ -967,4 +1006,5 @@ def sent_from_json(text: str) -> Sent:
         flapping=bool(data["flapping"]),
         trace_id=data["trace_id"],
         opened_at=_time(data.get("opened_at")),
+        to=_sent_to_of(data.get("to")),
     )

@@ -104,6 +104,25 @@ class Sent:
     #: incident record that expired before this one starts its seqs again; a body kept for
     #: another incident is no body for this one. None in a body an older release kept.
     opened_at: datetime | None = None
+    #: Where the first attempt sent it (`SentTo`); None in a body an older release kept (its
+    #: redo is routed as it was before bodies said where they went).
+    to: SentTo | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SentTo:
+    """Where an effect's first attempt sent it, so its redo (another replica, the routes file
+    changed since, the sweep) reaches the same places: the route's name, its sinks as they
+    were, and GitHub's target (no secret). A Slack webhook URL is a secret and is never kept:
+    the redo takes the webhook of the route of that name, as the redoing replica has it."""
+
+    route: str
+    sinks: tuple[str, ...]
+    #: GitHub's repository ("owner/name"; None: the GITHUB_REPOSITORY default), and the
+    #: labels and assignees a new issue gets, when GitHub is one of `sinks`.
+    github_repository: str | None = None
+    github_labels: tuple[str, ...] = ()
+    github_assignees: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
