@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from triage.app import open_configured_store
 from triage.aws import Aws
 from triage.cli import main
 from triage.incidents import Store
+from triage.ops.operator import parse_moment, parse_until
 from triage.settings import load_settings
 from triage.view import terminal_cut, terminal_text
 
@@ -83,3 +85,32 @@ async def test_a_silence_matching_nothing_for_a_look_alike_letter_names_it(
     assert hints, err
     assert "CYRILLIC SMALL LETTER A" in hints[0], hints
     assert "team=payments" in hints[0], hints
+
+
+# --- an ISO time with a lowercase z ---------------------------------------------------------
+
+#: RFC 3339 (5.6, its note) allows `t` and `z` in lower case.
+NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("typed", ["2026-12-06T10:00:00z", "2026-12-06t10:00z"])
+def test_since_reads_an_iso_time_with_a_lowercase_z(typed: str) -> None:
+    """`?since=`, the page's since and `--since` (all `parse_moment`) read a time ending in a
+    lowercase `z` as UTC, as RFC 3339 allows, rather than refusing it."""
+    assert parse_moment("since", typed, NOW) == datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
+
+
+def test_a_silences_until_reads_an_iso_time_with_a_lowercase_z() -> None:
+    """A silence's `--until` / `until` ending in a lowercase `z` is read as UTC too."""
+    end = parse_until("2026-12-07t06:00z", NOW)
+    assert end == datetime(2026, 12, 7, 6, 0, tzinfo=UTC)
+
+
+async def test_incidents_list_since_takes_a_lowercase_z(
+    seeded: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`triage incidents list --since 2000-01-01T00:00:00z` lists the open incidents, not
+    an error."""
+    args = ["incidents", "list", "--since", "2000-01-01T00:00:00z"]
+    assert await asyncio.to_thread(main, args) == 0, capsys.readouterr().err
+    assert len(capsys.readouterr().out.splitlines()) == 8

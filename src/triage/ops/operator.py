@@ -70,7 +70,7 @@ def parse_until(text: str, now: datetime) -> datetime:
     already past, or more than a year ahead."""
     example = "such as 2026-12-05T06:00Z (UTC) or 2026-12-05T07:00+01:00"
     try:
-        when = datetime.fromisoformat(text.strip())
+        when = datetime.fromisoformat(_utc_letter_upper(text.strip()))
     except ValueError:
         raise ValueError(f"until {quoted(text, 40)}: expected a date and time {example}") from None
     if when.utcoffset() is None:
@@ -314,7 +314,7 @@ def parse_moment(name: str, text: str, now: datetime) -> datetime:
         pass
     example = "a duration back from now (90m, 2h, 1d) or a time such as 2026-12-05T06:00Z"
     try:
-        when = datetime.fromisoformat(_offset_sign_restored(text.strip()))
+        when = datetime.fromisoformat(_utc_letter_upper(_offset_sign_restored(text.strip())))
     except ValueError:
         raise ValueError(f"{name} {quoted(text, 40)}: expected {example}") from None
     if when.utcoffset() is None:
@@ -325,6 +325,13 @@ def parse_moment(name: str, text: str, now: datetime) -> datetime:
         return when.astimezone(UTC)
     except OverflowError:
         raise ValueError(f"{name} {quoted(text, 40)}: out of the calendar's range") from None
+
+
+def _utc_letter_upper(text: str) -> str:
+    """`text` with a last `z` (UTC) written `Z`: RFC 3339 allows it in lower case (as it does
+    `t`, which `fromisoformat` already reads), and a time a script or a log wrote so
+    (`2026-12-06T10:00:00z`) was refused as no time at all."""
+    return f"{text[:-1]}Z" if text.endswith("z") else text
 
 
 #: A time whose positive UTC offset lost its `+` to a query's reading of `+` as a space
