@@ -3,18 +3,25 @@ before serving began, in real processes, and the gateway's own threads for costl
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
 
 from daemon_harness import Daemon, Queues, settings_for
+from ingest_harness import bearer, ingest_settings, loopback_client, payload, running
 from triage.demo.ticketd import TicketServer
+from triage.ingest import IngestService, validate
 
 
 def wait_until(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
@@ -124,3 +131,130 @@ def test_sigterm_while_start_up_reads_the_queue_is_a_clean_stop(
     assert len(stopped) == 1
     assert stopped[0]["signal"] == "SIGTERM"
     assert "start-up" in stopped[0]["reason"]
+
+
+# --- The gateway's threads for costly bodies --------------------------------------------------
+
+GATE_S = 30.0
+
+
+class ThreadGate:
+    """Stands in for `validate.check`: the real check, then, for the gated sources' bodies, a
+    wait on the thread that ran it until the test opens the gate; records those threads."""
+
+    def __init__(self, real: Callable[..., Any], sources: set[str]) -> None:
+        self.real = real
+        self.sources = sources
+        self.opened = threading.Event()
+        self.threads: list[str] = []
+        self.running = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, source: str, *args: Any, **kwargs: Any) -> Any:
+        checked = self.real(source, *args, **kwargs)
+        if source in self.sources:
+            with self._lock:
+                self.threads.append(threading.current_thread().name)
+                self.running += 1
+            try:
+                self.opened.wait(GATE_S)
+            finally:
+                with self._lock:
+                    self.running -= 1
+        return checked
+
+
+async def until(predicate: Callable[[], bool], timeout_s: float = GATE_S) -> bool:
+    """Whether `predicate` came true within `timeout_s`, polled on the loop."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while not predicate():
+        if loop.time() > deadline:
+            return False
+        await asyncio.sleep(0.01)
+    return True
+
+
+def heavy_alerts() -> bytes:
+    """An Alertmanager API batch large enough to be read on a worker thread."""
+    body = json.dumps([{"labels": {"a": str(i)}} for i in range(4_000)]).encode()
+    assert len(body) > validate.OFFLOAD_BODY_BYTES
+    return body
+
+
+def heavy_grafana() -> bytes:
+    grafana = json.loads(payload("grafana/group-firing.json"))
+    grafana["message"] = "x" * validate.OFFLOAD_BODY_BYTES  # read on a thread too
+    return json.dumps(grafana).encode()
+
+
+async def test_costly_checks_leave_the_default_thread_pool_free(
+    queues: Queues, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Costly bodies of several sources, all being read, leave asyncio's default threads (DNS
+    lookups, the SQS client's work) free: they run on threads of their own."""
+    loop = asyncio.get_running_loop()
+    small_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="default")
+    loop.set_default_executor(small_pool)  # as few default threads as sources being read
+    gate = ThreadGate(validate.check, {"alertmanager", "grafana"})
+    monkeypatch.setattr(validate, "check", gate)
+    async with (
+        running(ingest_settings(queues.url, queues.endpoint)) as service,
+        loopback_client(service.port) as client,
+    ):
+        posted = [
+            asyncio.create_task(
+                client.post(
+                    "/api/v2/alerts", content=heavy_alerts(), headers=bearer("alertmanager")
+                )
+            ),
+            asyncio.create_task(
+                client.post(
+                    "/v1/alerts/grafana", content=heavy_grafana(), headers=bearer("grafana")
+                )
+            ),
+        ]
+        try:
+            assert await until(lambda: gate.running == 2)
+            other_work = asyncio.ensure_future(asyncio.to_thread(threading.current_thread))
+            default_free = await until(other_work.done, 10)
+        finally:
+            gate.opened.set()
+        answers = await asyncio.gather(*posted)
+    small_pool.shutdown(wait=False)
+    assert default_free, "the default pool's threads were all taken by body checks"
+    assert all(not name.startswith("default") for name in gate.threads), gate.threads
+    assert [answer.status_code for answer in answers] == [200, 202]
+
+
+async def test_a_check_cancelled_by_the_stop_keeps_its_source_lane_until_its_thread_ends(
+    queues: Queues, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request cancelled after the grace keeps its source's one check slot while its thread
+    still reads the body: the lane is not free for a second thread of that source."""
+    gate = ThreadGate(validate.check, {"alertmanager"})
+    monkeypatch.setattr(validate, "check", gate)
+    settings = ingest_settings(queues.url, queues.endpoint, shutdown_grace_s=0.1)
+    service = IngestService(settings, stop=asyncio.Event())
+    await service.startup()
+    assert service.gateway is not None
+    lane = service.gateway._lanes["alertmanager"]  # the source's one check at a time
+    try:
+        async with loopback_client(service.port) as client:
+            posted = asyncio.create_task(
+                client.post(
+                    "/api/v2/alerts", content=heavy_alerts(), headers=bearer("alertmanager")
+                )
+            )
+            assert await until(lambda: gate.running == 1)
+            service.should_exit.set()
+            await service.shutdown()  # the grace ends; the request is cancelled
+            held_after_cancel = lane.locked()
+            gate.opened.set()
+            freed_when_thread_ended = await until(lambda: not lane.locked())
+            with contextlib.suppress(httpx2.HTTPError):
+                await posted
+    finally:
+        gate.opened.set()
+    assert held_after_cancel, "the lane was freed while the cancelled check's thread still ran"
+    assert freed_when_thread_ended

@@ -34,12 +34,15 @@ from __future__ import annotations
 import asyncio
 import codecs
 import contextlib
+import contextvars
 import functools
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from encodings import cp1252
+from typing import TypeVar
 from urllib.parse import parse_qsl
 
 from triage.errors import TriageError
@@ -49,6 +52,7 @@ from triage.ingest.credentials import sift
 from triage.ingest.multipart import FormError, UnreadPart
 from triage.ingest.multipart import fields as multipart_fields
 from triage.ingest.several import BadBatch, TooManyAlerts, alert_texts
+from triage.ingest_tokens import SOURCES
 from triage.normalize import RAW_TEXT_HINT, recognise_body
 from triage.normalize.common import cut
 
@@ -411,15 +415,58 @@ async def check_off_loop(
     lane: asyncio.Semaphore | None = None,
 ) -> Checked:
     """`check`, on a worker thread for a body that may cost more than a few milliseconds of
-    CPU (`_costly`), so the event loop keeps answering every other request meanwhile. With
-    a `lane` (a source's own), one such body at a time: the worker threads are shared by every
-    source, and one token holder's bodies must not take them all."""
+    CPU (`_costly`), so the event loop keeps answering every other request meanwhile; on a
+    check thread (CHECK_THREADS), not the loop's default pool. With a `lane` (a source's own),
+    one such body at a time, held until its thread is done: the check threads are shared by
+    every source, and one token holder's bodies must not take them all."""
     args = (source, body, sentry_resource, redact, codec, formats, form)
     many_fields = query is not None and len(query) > OFFLOAD_OBJECTS and reads_query(body)
     if not (_costly(body) or many_fields):
         return check(*args, boundary=boundary, query=query)
-    async with lane or contextlib.nullcontext():
-        return await asyncio.to_thread(check, *args, boundary=boundary, query=query)
+    read = functools.partial(check, *args, boundary=boundary, query=query)
+    if lane is None:
+        return await off_loop(read)
+    await lane.acquire()
+    try:
+        reading = _submit(read)
+    except BaseException:
+        lane.release()
+        raise
+    # Freed when the thread is done, not when this request is: a request cancelled (the stop
+    # after its grace) cannot cancel a thread already reading, and a lane freed then let its
+    # source start a second thread beside it, past its one at a time.
+    loop = asyncio.get_running_loop()
+    reading.add_done_callback(lambda _: _release_soon(loop, lane))
+    return await asyncio.wrap_future(reading)
+
+
+#: The threads costly bodies are read on (`check_off_loop`, `off_loop`), one per source at
+#: most: their own, not asyncio's default pool, which the SQS client's DNS lookups and every
+#: other `to_thread` share. That pool has `os.cpu_count() + 4` threads, 6 on a 2-CPU task, so
+#: five sources' bodies, one at a time each, could still take all but one of them. A body
+#: waits here only behind another source's, never behind the event loop's other work.
+CHECK_THREADS = len(SOURCES)
+_checks = ThreadPoolExecutor(max_workers=CHECK_THREADS, thread_name_prefix="ingest-check")
+_T = TypeVar("_T")
+
+
+def _submit(work: Callable[[], _T]) -> Future[_T]:
+    """`work` on a check thread, in this task's context (its log fields, its trace)."""
+    return _checks.submit(contextvars.copy_context().run, work)
+
+
+async def off_loop(work: Callable[[], _T]) -> _T:
+    """`work` on a check thread (see CHECK_THREADS), awaited: for the gateway's other costly
+    steps on a body (a token search, a split), which are its check's kin."""
+    return await asyncio.wrap_future(_submit(work))
+
+
+def _release_soon(loop: asyncio.AbstractEventLoop, lane: asyncio.Semaphore) -> None:
+    """Free `lane` on its loop, from whichever thread finished the work (a check thread, or
+    the loop itself when the work was cancelled before it started); nothing once the loop
+    has closed, when no request is left to want it."""
+    with contextlib.suppress(RuntimeError):
+        loop.call_soon_threadsafe(lane.release)
 
 
 def _costly(body: bytes) -> bool:
