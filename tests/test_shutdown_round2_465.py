@@ -19,7 +19,14 @@ import httpx2
 import pytest
 
 from daemon_harness import Daemon, Queues, settings_for
-from ingest_harness import bearer, ingest_settings, loopback_client, payload, running
+from ingest_harness import (
+    IngestProcess,
+    bearer,
+    ingest_settings,
+    loopback_client,
+    payload,
+    running,
+)
 from triage.demo.ticketd import TicketServer
 from triage.ingest import IngestService, validate
 
@@ -258,3 +265,60 @@ async def test_a_check_cancelled_by_the_stop_keeps_its_source_lane_until_its_thr
         gate.opened.set()
     assert held_after_cancel, "the lane was freed while the cancelled check's thread still ran"
     assert freed_when_thread_ended
+
+
+# --- `triage ingest`'s signals ----------------------------------------------------------------
+
+
+def ingest_event_names(gateway: IngestProcess) -> list[str]:
+    return [e.get("event", "") for e in gateway.events()]
+
+
+def test_gateway_signal_during_its_exit_stack_still_ends_as_one_clean_stop(
+    queues: Queues, tmp_path: Path, collector: SlowCollector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGTERM twice, the second while the gateway exports its last spans: exit 0, not 143."""
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", f"{collector.url}/v1/traces")
+    monkeypatch.setenv("OTEL_BSP_SCHEDULE_DELAY", "600000")  # spans leave at the stop only
+    gateway = IngestProcess(ingest_settings(queues.url, queues.endpoint), tmp_path)
+    try:
+        url = gateway.wait_listening()
+        body = {"title": "disk full", "source": "cron", "status": "firing", "dedup_key": "k1"}
+        answer = httpx2.post(f"{url}/v1/alerts/generic", json=body, headers=bearer("generic"))
+        assert answer.status_code == 202, answer.text
+        gateway.process.send_signal(signal.SIGTERM)
+        wait_until(collector.arrived.is_set, 30, "the trace export at the stop")
+        gateway.process.send_signal(signal.SIGTERM)
+        wait_until(
+            lambda: (
+                gateway.process.poll() is not None
+                or "ingest.signal_late" in ingest_event_names(gateway)
+            ),
+            10,
+            "the late signal's line, or the gateway's end",
+        )
+        collector.release.set()
+        assert gateway.process.wait(timeout=30) == 0, gateway.log_path.read_text()[-3000:]
+    finally:
+        gateway.stop()
+    names = ingest_event_names(gateway)
+    assert "ingest.stopped" in names
+    assert "ingest.signal_late" in names
+
+
+def test_gateway_sigterm_during_start_up_is_a_clean_stop(
+    tmp_path: Path, collector: SlowCollector
+) -> None:
+    """SIGTERM while the gateway's start-up waits for the queue exits 0 with its signal's line."""
+    queue_url = f"{collector.url}/123456789012/alerts"  # an "SQS" that holds its answer
+    gateway = IngestProcess(ingest_settings(queue_url, collector.url), tmp_path)
+    try:
+        wait_until(collector.arrived.is_set, 30, "start-up's queue read")
+        gateway.process.send_signal(signal.SIGTERM)
+        code = gateway.process.wait(timeout=30)
+    finally:
+        gateway.stop()
+    assert code == 0, gateway.log_path.read_text()[-3000:]
+    names = ingest_event_names(gateway)
+    assert "ingest.signal" in names
+    assert "ingest.stopped" in names

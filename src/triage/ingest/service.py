@@ -113,6 +113,8 @@ class IngestService:
         self._stack = AsyncExitStack()
         self._tasks: list[asyncio.Task[None]] = []
         self._signals: list[signal.Signals] = []
+        #: Set once the drain is over: what is left (clients, the trace export) is not cut.
+        self._closing = False
         self.port = 0
         self.gateway: Gateway | None = None
         self._runner: GatewayRunner | None = None
@@ -123,6 +125,10 @@ class IngestService:
     # --- Lifecycle ----------------------------------------------------------------------------
 
     async def startup(self) -> None:
+        # From the first step to the loop's close, not only while serving: a signal during
+        # start-up (tokens, the queue's first answer, both bounded) or while the exit stack
+        # closes met the defaults and killed the process (143, or 130) with nothing said.
+        self._install_signal_handlers()
         try:
             await self._startup()
         except BaseException:
@@ -137,7 +143,6 @@ class IngestService:
     async def serve(self) -> None:
         """Wait until told to stop (a signal, or the embedding program's event); ConfigError
         when the queue refused the gateway after it started listening."""
-        self._install_signal_handlers()
         await self.should_exit.wait()
         if self._refusal is not None:
             raise self._refusal
@@ -165,7 +170,9 @@ class IngestService:
                 # Every request is answered or cancelled by now: calls still out serve nobody.
                 await self._outbox.aclose(_CANCEL_TIMEOUT_S)
         finally:
-            self._remove_signal_handlers()
+            # The handlers stay until the loop closes (which removes them): a signal now is
+            # one `ingest.signal_late` line, and the clients and the trace export finish.
+            self._closing = True
             await self._stack.aclose()
             if self._own_tracing:  # spans still buffered leave now (bounded by the exporter)
                 await asyncio.to_thread(self.tracing.shutdown)
@@ -371,6 +378,8 @@ class IngestService:
     def _install_signal_handlers(self) -> None:
         if not self._own_signals or threading.current_thread() is not threading.main_thread():
             return
+        if self._signals:
+            return  # installed already
         loop = asyncio.get_running_loop()
         for sig in _stop_signals():
             loop.add_signal_handler(sig, self.handle_exit, sig)
@@ -383,6 +392,15 @@ class IngestService:
         self._signals.clear()
 
     def handle_exit(self, sig: signal.Signals) -> None:
+        """The first signal stops the gateway, a second Ctrl-C skips the rest of the grace;
+        one once the drain is over changes nothing, and says so."""
+        if self._closing:
+            log.info(
+                "ingest.signal_late",
+                signal=sig.name,
+                reason="already stopped: the clients and the trace export finish first",
+            )
+            return
         if self.should_exit.is_set() and sig is signal.SIGINT:
             self._force_exit.set()  # a second Ctrl-C: stop waiting for accepted requests
         log.info("ingest.signal", signal=sig.name, force=self._force_exit.is_set())
