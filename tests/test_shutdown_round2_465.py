@@ -21,6 +21,7 @@ import pytest
 from daemon_harness import Daemon, Queues, settings_for
 from ingest_harness import (
     IngestProcess,
+    SqsProxy,
     bearer,
     ingest_settings,
     loopback_client,
@@ -322,3 +323,58 @@ def test_gateway_sigterm_during_start_up_is_a_clean_stop(
     names = ingest_event_names(gateway)
     assert "ingest.signal" in names
     assert "ingest.stopped" in names
+
+
+@pytest.fixture
+def proxy(moto_url: str) -> Iterator[SqsProxy]:
+    with SqsProxy(moto_url) as running_proxy:
+        yield running_proxy
+
+
+def test_gateway_sigterm_twice_then_sigint_during_its_drain_is_one_clean_stop(
+    queues: Queues, tmp_path: Path, proxy: SqsProxy
+) -> None:
+    """SIGTERM twice keeps the drain's grace; a Ctrl-C during it ends the grace: exit 0, and the
+    webhook whose send was still out gets no 202 (its sender sends it again)."""
+    proxy.released.clear()  # SQS holds every send
+    settings = ingest_settings(proxy.queue_url(queues.url), proxy.url, shutdown_grace_s=30)
+    gateway = IngestProcess(settings, tmp_path)
+    answers: list[int | str] = []
+    try:
+        url = gateway.wait_listening()
+        body = {"title": "disk full", "source": "cron", "status": "firing", "dedup_key": "k1"}
+
+        def post() -> None:
+            try:
+                answer = httpx2.post(
+                    f"{url}/v1/alerts/generic", json=body, headers=bearer("generic"), timeout=60
+                )
+                answers.append(answer.status_code)
+            except httpx2.HTTPError as exc:
+                answers.append(type(exc).__name__)
+
+        sender = threading.Thread(target=post, daemon=True)
+        sender.start()
+        wait_until(lambda: proxy.sends_waiting >= 1, 30, "the webhook's send to SQS")
+        gateway.process.send_signal(signal.SIGTERM)
+        wait_until(lambda: "ingest.draining" in ingest_event_names(gateway), 30, "the drain")
+        gateway.process.send_signal(signal.SIGTERM)
+        wait_until(
+            lambda: ingest_event_names(gateway).count("ingest.signal") == 2, 30, "the second line"
+        )
+        assert gateway.process.poll() is None  # a second SIGTERM keeps the grace
+        gateway.process.send_signal(signal.SIGINT)
+        code = gateway.process.wait(timeout=30)
+        sender.join(30)
+    finally:
+        proxy.released.set()
+        gateway.stop()
+    assert code == 0, gateway.log_path.read_text()[-3000:]
+    signals = [e for e in gateway.events() if e.get("event") == "ingest.signal"]
+    assert [(e["signal"], e["force"]) for e in signals] == [
+        ("SIGTERM", False),
+        ("SIGTERM", False),
+        ("SIGINT", True),
+    ]
+    assert "ingest.stopped" in ingest_event_names(gateway)
+    assert answers and answers[0] != 202
