@@ -90,8 +90,8 @@ What people and Slack do to the channel after triage posted there changes what a
                                  failing each one would only fill the DLQ while the channel
                                  is gone
     the blocks are refused       (invalid_blocks, msg_too_long …: see CONTENT_REFUSED) a new
-                                 incident is posted again as plain text, with one
-                                 `slack.blocks_refused` warning
+                                 incident, or a follow-up, is posted again as plain text,
+                                 with one `slack.blocks_refused` warning
     any refusal of a follow-up   the follow-up is skipped with one `slack.refused` warning: the
                                  incident's other sinks and later alerts go on
 
@@ -334,9 +334,9 @@ class SlackSink:
             return self._skip(effect, "not posted at open", NotSent.NOT_POSTED_AT_OPEN)
         try:
             if effect.kind is EffectKind.OPEN:
-                await self._post_open(effect)
+                await self._post_or_plain(open_message(effect), plain_message, effect)
                 return Applied("posted")
-            await self._post(follow_up_message(effect), effect)
+            await self._post_or_plain(follow_up_message(effect), plain_follow_up, effect)
             return Applied()
         except SinkRejectedError as exc:
             # A new incident's message Slack refuses for its own content still fails (the DLQ
@@ -345,12 +345,19 @@ class SlackSink:
                 raise
             return self._refused(effect, exc)
 
-    async def _post_open(self, effect: Effect) -> None:
-        """The new incident's message; as plain text when Slack refuses its blocks (a limit
-        Slack enforces that the blocks do not keep, or a block type it stopped taking), so
-        the channel still hears of the incident."""
+    async def _post_or_plain(
+        self,
+        message: dict[str, Any],
+        plain: Callable[[Effect], dict[str, Any]],
+        effect: Effect,
+    ) -> None:
+        """Post `message`; as plain text (`plain`) when Slack refuses its blocks (a limit Slack
+        enforces that the blocks do not keep, or a block type it stopped taking), so the
+        channel still hears of the incident. A follow-up too: a webhook that refused a new
+        incident's blocks refuses its resolve's, which skipped would leave the incident
+        firing in the channel for good."""
         try:
-            await self._post(open_message(effect), effect)
+            await self._post(message, effect)
             return
         except SinkRejectedError as exc:
             if exc.detail not in CONTENT_REFUSED:
@@ -359,7 +366,7 @@ class SlackSink:
         log.warning(
             "slack.blocks_refused", effect=str(effect.kind), error=refused, action="plain_text"
         )
-        await self._post(plain_message(effect), effect)
+        await self._post(plain(effect), effect)
 
     def _refused(self, effect: Effect, exc: SinkRejectedError) -> Applied:
         """The one line that says why Slack heard nothing of this effect, and the refusal: by
@@ -815,6 +822,16 @@ def plain_message(effect: Effect) -> dict[str, Any]:
     line = f"{_MARKS[ticket.priority]} {ticket.priority.value.upper()}: {ticket.title}"
     line = unlinked(safe(line + _team_part(alert.team), one_line=True))
     refs = _join_whole(_ticket_refs(effect), " · ", FALLBACK_MAX // 2)
+    text = (f"{refs}\n" if refs else "") + _fit(line, FALLBACK_MAX - len(refs) - 1)
+    return {"text": text, "unfurl_links": False, "unfurl_media": False}
+
+
+def plain_follow_up(effect: Effect) -> dict[str, Any]:
+    """A follow-up (resolved, fired again, a raise) as its ticket links and its one line, no
+    blocks: what is posted when Slack refuses the blocks, as `plain_message` is for a new
+    incident (the links first, so nothing in the alert's line can restyle them)."""
+    refs = _join_whole(_ticket_refs(effect), " · ", FALLBACK_MAX // 2)
+    line = follow_up_message(effect)["text"]  # escaped, unlinked, one line (`_message`)
     text = (f"{refs}\n" if refs else "") + _fit(line, FALLBACK_MAX - len(refs) - 1)
     return {"text": text, "unfurl_links": False, "unfurl_media": False}
 
