@@ -5,14 +5,20 @@ server mode."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from daemon_harness import Queues, daemon_env, run_in_process, settings_for
+from fault_proxy import FaultProxy
 from hostile_server import answer, hostile
+from test_dlq import bodies
 from test_operator_filters import seed
 from triage.app import open_configured_store
 from triage.aws import Aws
@@ -114,3 +120,70 @@ async def test_incidents_list_since_takes_a_lowercase_z(
     args = ["incidents", "list", "--since", "2000-01-01T00:00:00z"]
     assert await asyncio.to_thread(main, args) == 0, capsys.readouterr().err
     assert len(capsys.readouterr().out.splitlines()) == 8
+
+
+# --- the DLQ commands against moto's server ----------------------------------------------------
+
+
+def _no_utf8_body(answer: dict[str, Any]) -> dict[str, Any]:
+    """ReceiveMessage's answer with the letter `NOT-UTF8` given a lone surrogate, as a
+    stand-in or a proxy can send (SQS itself takes only Unicode text)."""
+    for message in answer.get("Messages", []):
+        if message["Body"] == "NOT-UTF8":
+            message["Body"] = "NOT-UTF8 \ud800 body"
+    return answer
+
+
+@contextlib.contextmanager
+def _through_proxy(queues: Queues, tmp_path: Path) -> Iterator[tuple[FaultProxy, dict[str, str]]]:
+    """A fault proxy in front of moto, and the environment of a `triage dlq` that goes by it."""
+    with FaultProxy(queues.endpoint) as proxy:
+        settings = settings_for(
+            queues,
+            "http://127.0.0.1:9",
+            tmp_path / "t.db",
+            queue_url=proxy.queue_url(queues.url),
+            aws_endpoint_url=proxy.url,
+        )
+        yield proxy, daemon_env(settings)
+
+
+GOOD_LETTER = json.dumps({"title": "backup failed", "dedup_key": "backup", "source": "cron"})
+
+
+def test_peek_shows_a_letter_whose_body_is_not_utf8_and_the_rest(
+    queues: Queues, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """`dlq peek` of a DLQ holding a letter whose body is no UTF-8 text shows it (its error
+    saying so) beside the others and exits 0, and every letter is visible again at once: one
+    such letter stopped the peek with exit 1 and left the letters of its batch hidden."""
+    sqs = queues.client()
+    for body in ("NOT-UTF8", GOOD_LETTER):
+        sqs.send_message(QueueUrl=queues.dlq_url, MessageBody=body)
+    with _through_proxy(queues, tmp_path) as (proxy, env):
+        proxy.rewrite("AmazonSQS.ReceiveMessage", _no_utf8_body)
+        done = run_in_process(monkeypatch, capsys, "dlq", "peek", env=env)
+    assert done.returncode == 0, done.stderr
+    shown = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(shown) == 2, done.stdout
+    (bad,) = [s for s in shown if "title" not in s]
+    assert "UTF-8" in bad["error"], bad
+    assert sorted(bodies(queues, queues.dlq_url)) == sorted(["NOT-UTF8", GOOD_LETTER])
+
+
+def test_redrive_moves_the_others_and_leaves_a_letter_whose_body_is_not_utf8(
+    queues: Queues, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """`dlq redrive` past a letter whose body is no UTF-8 text moves the other letters, leaves
+    that one in the DLQ (visible, named on a line) and exits 1, as for a letter the queue
+    refuses: it stopped at that letter and left the rest of its batch hidden."""
+    sqs = queues.client()
+    for body in ("NOT-UTF8", GOOD_LETTER):
+        sqs.send_message(QueueUrl=queues.dlq_url, MessageBody=body)
+    with _through_proxy(queues, tmp_path) as (proxy, env):
+        proxy.rewrite("AmazonSQS.ReceiveMessage", _no_utf8_body)
+        done = run_in_process(monkeypatch, capsys, "dlq", "redrive", env=env)
+    assert done.returncode == 1, done.stderr
+    assert "UTF-8" in done.stderr, done.stderr
+    assert bodies(queues, queues.url) == [GOOD_LETTER]
+    assert bodies(queues, queues.dlq_url) == ["NOT-UTF8"]

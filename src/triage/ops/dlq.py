@@ -55,7 +55,7 @@ from triage.normalize import normalize_body
 from triage.normalize.common import cut
 from triage.redact import Redactor
 from triage.sqs.identity import REDRIVEN_FROM_ATTRIBUTE
-from triage.sqs.inbox import RECEIVED_AT_ATTRIBUTE, Message, message_from, sqs_count
+from triage.sqs.inbox import RECEIVED_AT_ATTRIBUTE, Message, is_text, message_from, sqs_count
 from triage.view import json_line, terminal_line, url_origin
 
 #: Dead letters are shown redacted (patterns, and the credentials this process holds).
@@ -84,6 +84,10 @@ class DeadLetter:
     #: The receives looks on this host made of it before this one (`Looks`): SQS counted
     #: them, and they are not the daemon's.
     looked_before: int = field(default=0, compare=False)
+    #: Why it cannot be sent back as it is, or "": a body that is no UTF-8 text (what a
+    #: stand-in or a proxy can answer; SQS takes only Unicode), shown with `?` for what
+    #: does not read and left in the DLQ by a redrive.
+    unreadable: str = field(default="", compare=False)
 
     @property
     def message_id(self) -> str:
@@ -167,6 +171,10 @@ class DeadLetter:
             if self.message.sent_at
             else None,
         }
+        if self.unreadable:
+            info["error"] = self.unreadable
+            info["body"] = _excerpt(self.body, redactor)
+            return info
         try:
             alerts = normalize_body(self.body).alerts
         except TriageError as exc:
@@ -174,8 +182,7 @@ class DeadLetter:
             # Redacted while it has its lines (a secret known by its line, a table's column or
             # a YAML block, loses that shape once joined), then put on one line and cut with
             # "…" (redacted again with the rest: the redactor knows a cut piece by that mark).
-            lines = redactor.text(self.body)
-            info["body"] = cut(" ".join(lines.split()), BODY_CHARS, ellipsis=True, whole_words=True)
+            info["body"] = _excerpt(self.body, redactor)
             return info
         if alerts:
             info.update(
@@ -185,6 +192,33 @@ class DeadLetter:
                 info["alerts"] = len(alerts)
         info["error"] = "unknown (a transient failure that outlasted maxReceiveCount?)"
         return info
+
+
+def _excerpt(body: str, redactor: Redactor) -> str:
+    """The start of a body no format reads: redacted while it has its lines (a secret known
+    by its line, a table's column or a YAML block, loses that shape once joined), then put on
+    one line and cut with "…" (redacted again with the rest: the redactor knows a cut piece
+    by that mark)."""
+    lines = redactor.text(body)
+    return cut(" ".join(lines.split()), BODY_CHARS, ellipsis=True, whole_words=True)
+
+
+def _dead_letter(entry: Mapping[str, Any]) -> DeadLetter:
+    """One entry of ReceiveMessage's answer as a dead letter. A body that is no UTF-8 text
+    (a lone surrogate) is read with `?` in its place and the letter marked `unreadable`:
+    refused as a message, it stopped a peek or a redrive at that letter, with the rest of its
+    batch left hidden."""
+    attributes = entry.get("MessageAttributes", {})
+    body = entry.get("Body")
+    if isinstance(body, str) and not is_text(body):
+        readable = body.encode("utf-8", "replace").decode("utf-8")
+        return DeadLetter(
+            message_from({**entry, "Body": readable}),
+            attributes,
+            unreadable="its body is no UTF-8 text (a lone surrogate, shown as ?): SQS would "
+            "not take it back as it is",
+        )
+    return DeadLetter(message_from(entry), attributes)
 
 
 #: SQS's error codes (query and JSON protocols) for a URL or name that names no queue.
@@ -297,8 +331,7 @@ async def receive(
             if not fresh:
                 break
             for m in fresh:
-                letter = DeadLetter(message_from(m), m.get("MessageAttributes", {}))
-                seen[m["MessageId"]] = letter
+                seen[m["MessageId"]] = _dead_letter(m)
             if held is not None:
                 held.update((m["MessageId"], seen[m["MessageId"]]) for m in fresh)
     finally:
@@ -637,7 +670,10 @@ async def redrive_counted(
         )
     _say(f"moved {moved} dead letter(s) back to {url_origin(queue_url)}")
     if move.refused:
-        _say(f"left {len(move.refused)} dead letter(s) in the DLQ: the queue refused them")
+        _say(
+            f"left {len(move.refused)} dead letter(s) in the DLQ: the queue refused them, or "
+            "they could not be sent (each named above)"
+        )
     return Redriven(moved, len(move.refused))
 
 
@@ -721,6 +757,10 @@ class _Move:
             skipped_only = 0
             fresh = [m for m in letters if self._dead_before(m)]
             self.skipped.update((m.message_id, m) for m in letters if m not in fresh)
+            for letter in fresh:
+                if letter.unreadable:
+                    self._leave(letter, letter.unreadable)
+            fresh = [m for m in fresh if not m.unreadable]
             for batch in _batches(fresh):
                 moved += len(await self._send(batch))
         return moved
