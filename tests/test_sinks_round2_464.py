@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, MutableMapping
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -222,3 +223,91 @@ async def test_a_follow_up_whose_blocks_slack_refuses_is_posted_as_plain_text(
     assert ("Resolved" if kind is EffectKind.CLOSE else "Fired again") in line
     assert plain["unfurl_links"] is False and plain["unfurl_media"] is False
     assert [e["event"] for e in logs if e["log_level"] == "warning"] == ["slack.blocks_refused"]
+
+
+# --- GitHub: an issue at its 2,500 comments -------------------------------------------------
+
+#: GitHub's cap on an issue's comments, and its refusal past it.
+COMMENTS_CAP = 2500
+COMMENTS_FULL = "Commenting is disabled on issues with more than 2500 comments"
+
+
+class CommentCapGitHub(AuthDownGitHub):
+    """The stub, refusing a comment on an issue that holds 2,500 as GitHub does (403, for
+    good): a long-firing incident's update comments reach it in weeks."""
+
+    def _create_comment(self, actor: str, params: dict[str, str], query: Any, body: Any) -> Any:
+        issue = self._issue(params)
+        if issue is not None and len(issue.comments) >= COMMENTS_CAP:
+            return 403, {"message": COMMENTS_FULL}, {}
+        return super()._create_comment(actor, params, query, body)
+
+    #: Whether an issue's `comments` count lags behind (read as 0), so only the POST's 403
+    #: says the issue is full.
+    stale_count = False
+
+    def _render(self, repo: str, issue: Any) -> dict[str, Any]:
+        shown = super()._render(repo, issue)
+        return {**shown, "comments": 0} if self.stale_count else shown
+
+    def close_by_triage(self, repository: str, number: int) -> None:
+        """Issue `number` closed by triage (its login), as an earlier resolve did."""
+        with self._lock:
+            issue = self._repos[repository][number - 1]
+            issue.state, issue.closed_by, issue.closed_at = "closed", "triage-bot", self.clock()
+
+    def fill_comments(self, repository: str, number: int) -> None:
+        """Give issue `number` its 2,500 comments (a person's)."""
+        with self._lock:
+            issue = self._repos[repository][number - 1]
+            for n in range(COMMENTS_CAP - len(issue.comments)):
+                comment_id = next(self._comment_ids)
+                issue.comments.append(
+                    {"id": comment_id, "body": f"note {n}", "user": {"login": "alice"}}
+                )
+
+
+@pytest.fixture
+def capped(wall: FakeClock) -> Iterator[CommentCapGitHub]:
+    with CommentCapGitHub(tokens={BOT_TOKEN: "triage-bot"}, repositories=(REPO,), clock=wall) as s:
+        yield s
+
+
+@pytest.mark.parametrize("stale", [False, True], ids=["count-read", "refused-on-post"])
+@pytest.mark.parametrize("kind", [EffectKind.CLOSE, EffectKind.UPDATE, EffectKind.REOPEN])
+async def test_an_issue_at_githubs_comment_cap_holds_up_nothing_else(
+    capped: CommentCapGitHub,
+    mono: FakeClock,
+    wall: FakeClock,
+    logs: list[MutableMapping[str, Any]],
+    kind: EffectKind,
+    stale: bool,
+) -> None:
+    """An issue at GitHub's 2,500 comments refuses every comment (403 "Commenting is disabled
+    …"): that is the issue's refusal, as a lock's is, not our credentials losing write access.
+    A close or reopen is still done without its comment, an update is skipped, and the
+    breaker stays closed, so every other incident's issue still opens; one warning says it."""
+    capped.stale_count = stale
+    async with guarded(capped, mono, wall) as guard:
+        opened = await guard.apply(new_incident(1, "open-1"))
+        assert opened.ref is not None
+        capped.fill_comments(REPO, 1)
+        if kind is EffectKind.REOPEN:
+            capped.close_by_triage(REPO, 1)
+        follow = effect(kind, ref=opened.ref, alert=incident(1), key=f"{kind}-1")
+        applied = await guard.apply(replace(follow, target=Target(repository=REPO)))
+        assert guard.breaker.state is BreakerState.CLOSED
+        second = await guard.apply(new_incident(2, "open-2"))
+        assert second.ref is not None
+    issue = capped.issues(REPO)[0]
+    assert len(issue["comment_bodies"]) == COMMENTS_CAP  # nothing posted past the cap
+    if kind is EffectKind.CLOSE:
+        assert issue["state"] == "closed"
+    if kind is EffectKind.REOPEN:
+        assert issue["state"] == "open"
+    if kind is EffectKind.UPDATE:
+        assert applied.skipped is not None
+    assert not [e for e in logs if e["event"] == "breaker.opened"]
+    assert [e["event"] for e in logs if e["log_level"] == "warning"] == [
+        "github.issue_comments_full"
+    ]

@@ -45,6 +45,9 @@ The issue's later life (what people and GitHub do to it after triage opened it):
     under its number (it names another incident,     skipped, REOPEN opens a new issue; that
     or another login opened it)                      issue is never written to
     locked (403 "... issue is locked.")              its comment is left out, the rest is done
+    at GitHub's 2,500 comments (403 "Commenting      its comment is left out (an update is
+    is disabled on issues with more than 2500        skipped), the rest is done: the issue's
+    comments")                                       refusal, not our access (`text.COMMENTS_CAP`)
     its repository blocked (451: legal reasons)      the effect is skipped, the ticket gone
     repository archived (403 "... archived ...")     the effect is skipped; a new incident's
                                                      issue is refused (its message fails); an
@@ -201,6 +204,8 @@ class GitHubSink:
         )
         #: Issues whose comments GitHub refused as locked: (repository, number), lower case.
         self._locked = Refusals(clock)
+        #: Issues at GitHub's cap on comments whose refusal was said: (repository, number).
+        self._comments_full = Refusals(clock)
         #: Repositories GitHub refused a write to as archived (read-only), lower case.
         self._read_only = Refusals(clock)
         #: Labels repositories lack and GitHub refused to create lately (`missing_labels.py`).
@@ -495,11 +500,13 @@ class GitHubSink:
                 effect, "closed by hand within the hold", NotSent.CLOSED_BY_HAND, issue=ref.number
             )
         closed = issue.get("state") == "closed"
-        commented = True
+        not_commented: str | None = None
         if effect.kind is EffectKind.UPDATE:
             if effect.priority_was is not None:
                 await self._move_priority(ref, issue, effect.priority_was, effect.ticket.priority)
-            commented = await self._comment_once(ref, issue, text.update_comment(effect), effect)
+            not_commented = await self._comment_once(
+                ref, issue, text.update_comment(effect), effect
+            )
         elif effect.kind is EffectKind.CLOSE:
             # Comment first: a retry after the close finds the comment and does not repeat it.
             await self._comment_once(ref, issue, text.close_comment(effect), effect)
@@ -529,8 +536,8 @@ class GitHubSink:
                 await self._move_priority(ref, issue, effect.priority_was, effect.ticket.priority)
             await self._comment_once(ref, issue, text.reopen_comment(effect), effect)
         new_ref = moved_url(ref, issue, self._origin) if moved else None
-        if not commented:  # an update is its comment: nothing of it went out
-            return Applied.refuse("issue locked", ref=new_ref), "refused"
+        if not_commented is not None:  # an update is its comment: nothing of it went out
+            return Applied.refuse(not_commented, ref=new_ref), "refused"
         return Applied(new_ref), "ok"
 
     async def _reopen_as_new(
@@ -761,23 +768,30 @@ class GitHubSink:
 
     async def _comment_once(
         self, ref: IssueRef, issue: dict[str, Any], body: str, effect: Effect
-    ) -> bool:
-        """Post `body` unless a comment with this effect's marker is already there; False
-        when the issue is locked to us (the rest of a close or reopen still goes ahead)."""
+    ) -> str | None:
+        """Post `body` unless a comment with this effect's marker is already there; else why
+        the issue takes no comment from us (locked, or at GitHub's cap on comments), when the
+        rest of a close or reopen still goes ahead."""
         if self._known_locked(ref, issue):
             self._log_skip(effect, "issue locked", issue=ref.number)
-            return False
+            return "issue locked"
+        if count_field(issue, "comments") >= text.COMMENTS_CAP:
+            # GitHub refuses every comment past it, for good: not asked, said once a while.
+            return self._comments_refused(ref, effect, status=None)
         marker = text.effect_marker(effect.idempotency_key)
         total = count_field(issue, "comments")
         for comment in await self._lookup.recent_comments(ref.repository, ref.number, total):
             if await self._lookup.marked_by_us(comment, marker):
                 log.info("github.comment_exists", issue=ref.number, effect=str(effect.kind))
-                return True
+                return None
         path = f"/repos/{ref.repository}/issues/{ref.number}/comments"
         try:
             posted = await self._api.call("POST", path, json={"body": body})
         except SinkRejectedError as exc:
-            if _out_of_reach(exc) != "locked":
+            why = _out_of_reach(exc)
+            if why == "comments_full":
+                return self._comments_refused(ref, effect, status=exc.status)
+            if why != "locked":
                 raise
             # Locked to non-collaborators (or converted to a discussion): no retry can post
             # it, and the close or reopen it belongs to can still be done.
@@ -790,10 +804,30 @@ class GitHubSink:
                 status=exc.status,
                 action="no_comment",
             )
-            return False
+            return "issue locked"
         log.info("github.commented", issue=ref.number, effect=str(effect.kind))
         record(posted, "the comment")
-        return True
+        return None
+
+    def _comments_refused(self, ref: IssueRef, effect: Effect, *, status: int | None) -> str:
+        """The issue is at GitHub's cap on comments (`text.COMMENTS_CAP`): the comment is left out,
+        the rest of a close or reopen still goes ahead. Said at warning once per issue a
+        quarter hour (a long-firing incident's update windows would repeat it), else at info."""
+        key = issue_key(ref)
+        fields = {"effect": str(effect.kind), "repository": ref.repository, "issue": ref.number}
+        if self._comments_full.known(key):
+            self._log_skip(effect, "issue comments full", **fields)
+        else:
+            self._comments_full.note(key)
+            log.warning(
+                "github.issue_comments_full",
+                status=status,
+                action="no_comment",
+                hint=f"GitHub takes no comment past {text.COMMENTS_CAP}: close the issue; the "
+                "incident's re-fire after its close opens a new one",
+                **fields,
+            )
+        return "issue comments full"
 
     def _known_locked(self, ref: IssueRef, issue: dict[str, Any]) -> bool:
         """Whether GitHub refused a comment on this issue as locked lately and the issue, as
@@ -880,6 +914,9 @@ class GitHubSink:
         return closer.lower() != (await self._api.whoami()).lower()
 
 
+#: GitHub's words for its refusal of a comment past `text.COMMENTS_CAP`.
+_COMMENTS_FULL = "commenting is disabled"
+
 #: Distinct teams one process labels issues with (`team:<name>`); later ones get no label.
 TEAM_LABELS = 50
 #: Renamed repositories whose new names this process remembers (the oldest go first).
@@ -902,7 +939,9 @@ def _out_of_reach(exc: SinkRejectedError) -> str | None:
     issue rather than our request: "gone" (deleted, or moved out of our sight), "blocked"
     (451: its repository blocked for legal reasons), "read_only"
     (403 "Repository was archived so is read-only."), "locked" (403 "Unable to create comment
-    because issue is locked."); None for any other refusal (a bad request stays an error)."""
+    because issue is locked."), "comments_full" (403 "Commenting is disabled on issues with
+    more than 2500 comments": `text.COMMENTS_CAP`); None for any other refusal (a bad request
+    stays an error)."""
     detail = exc.detail.lower()
     if exc.status in GONE:
         return "gone"
@@ -912,6 +951,8 @@ def _out_of_reach(exc: SinkRejectedError) -> str | None:
         return "read_only"
     if exc.status in (403, 422) and "locked" in detail:
         return "locked"
+    if exc.status in (403, 422) and _COMMENTS_FULL in detail:
+        return "comments_full"
     return None
 
 

@@ -43,6 +43,10 @@ DIGEST_MARKER = "<!-- triage:digest -->"
 #: issue, and bodies over 65,536 characters.
 _LABEL_CHARS = 50
 MAX_LABELS = 100
+#: GitHub's cap on an issue's comments: past it, every comment is refused for good (403
+#: "Commenting is disabled on issues with more than 2500 comments"). A long-firing incident's
+#: update comments, or a big storm's digest entries, reach it.
+COMMENTS_CAP = 2500
 MAX_ASSIGNEES = 10
 _BODY_CHARS = 60_000
 _DESCRIPTION_CHARS = 20_000
