@@ -187,3 +187,28 @@ def test_redrive_moves_the_others_and_leaves_a_letter_whose_body_is_not_utf8(
     assert "UTF-8" in done.stderr, done.stderr
     assert bodies(queues, queues.url) == [GOOD_LETTER]
     assert bodies(queues, queues.dlq_url) == ["NOT-UTF8"]
+
+
+def test_a_redrive_failing_half_way_says_how_many_it_had_moved(
+    queues: Queues, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """A redrive whose second batch SQS refuses (a role's permission gone, a token expired
+    mid-run) exits 1 saying, beside SQS's error, how many letters it had already sent back:
+    only SQS's error was said, and the operator could not tell that ten had moved."""
+    sqs = queues.client()
+    for i in range(15):
+        body = json.dumps({"title": f"alert {i}", "dedup_key": f"k{i}"})
+        sqs.send_message(QueueUrl=queues.dlq_url, MessageBody=body)
+    with _through_proxy(queues, tmp_path) as (proxy, env):
+
+        def refuse_sends_after(answer: dict[str, Any]) -> dict[str, Any]:
+            proxy.refuse("AmazonSQS.SendMessageBatch", 400, "AccessDenied", "not authorized")
+            return answer
+
+        proxy.rewrite("AmazonSQS.DeleteMessageBatch", refuse_sends_after)
+        done = run_in_process(monkeypatch, capsys, "dlq", "redrive", env=env)
+    assert done.returncode == 1, done.stderr
+    assert "AccessDenied" in done.stderr, done.stderr
+    assert len(bodies(queues, queues.url)) == 10
+    assert "sent 10 dead letter(s) back" in done.stderr, done.stderr
+    assert len(bodies(queues, queues.dlq_url)) == 5

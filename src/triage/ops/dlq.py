@@ -660,6 +660,12 @@ async def redrive_counted(
         # operator knows where the letters are; the held ones are let go below.
         _say(move.interrupted_line())
         raise
+    except Exception:
+        # SQS failing half way (a permission gone, a token expired): its error is told by
+        # the caller, and what moved before it is said here, else only the error is known.
+        if move.sent:
+            _say(move.interrupted_line("stopped"))
+        raise
     finally:
         await move.let_go()
     returned = len(move.skipped) - len(move.refused)
@@ -721,11 +727,12 @@ class _Move:
         self.sent = 0
         self.deleted = 0
 
-    def interrupted_line(self) -> str:
-        """What an interrupted run tells: the letters it sent back, and how many of them may
-        also still be in the DLQ (their delete not done or not answered)."""
+    def interrupted_line(self, how: str = "interrupted") -> str:
+        """What a run interrupted (or `how` else it ended early) tells: the letters it sent
+        back, and how many of them may also still be in the DLQ (their delete not done or not
+        answered)."""
         return (
-            f"triage: dlq: interrupted: sent {self.sent} dead letter(s) back to "
+            f"triage: dlq: {how}: sent {self.sent} dead letter(s) back to "
             f"{url_origin(self.queue_url)}; {self.sent - self.deleted} of them may also stay "
             "in the DLQ (their delete did not finish: a later redrive sends them again, their "
             "alerts counted once); the rest stay in the DLQ"
