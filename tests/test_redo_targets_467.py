@@ -8,16 +8,26 @@ Pipeline on the in-memory store, replicas sharing one store, one clock and the s
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+import httpx2
 import pytest
+import structlog
+import structlog.testing
 
+from daemon_harness import TOKEN
 from factories import T0, alert
 from memory_store import MemoryStore
 from recording_pipeline import POLICY, Summariser
 from test_pipeline import LEASE, Clock
+from triage.demo.ticketd import TicketServer
+from triage.errors import StoreUnavailableError
+from triage.incidents import Incident
 from triage.incidents.codec import sent_from_json, sent_to_json
 from triage.incidents.ledger import Ledger
 from triage.incidents.records import SENT, Sent, SentTo
@@ -28,7 +38,9 @@ from triage.ops.sweep import Sweep
 from triage.pipeline import Pipeline
 from triage.redact import Redactor
 from triage.routes import Router, load_router
+from triage.secrets import BackendToken
 from triage.settings import Settings
+from triage.sinks.backend import BackendSink
 from triage.sinks.base import Applied, Effect
 from triage.sqs.inbox import Message
 from triage.view import redact_alert
@@ -297,3 +309,128 @@ def test_where_a_body_went_of_the_wrong_type_does_not_read(
         data["to"] = wrong
     with pytest.raises(TypeError):
         sent_from_json(json.dumps(data))
+
+
+# --- A create the backend answers as a replay of its Idempotency-Key is counted once --------
+
+
+def backend_effect(key: str = "fp:1") -> Effect:
+    """An OPEN of one alert under the idempotency key `key`."""
+    ticket = Ticket(title="t", priority=Priority.HIGH, description="d", steps=("s",))
+    view = redact_alert(alert("disk full"), Redactor())
+    return Effect(EffectKind.OPEN, view.fingerprint, view, ticket, None, 1, 1, False, key)
+
+
+@asynccontextmanager
+async def backend_sink(
+    url: str, transport: httpx2.AsyncBaseTransport | None = None
+) -> AsyncIterator[BackendSink]:
+    """The backend sink on `url` (through `transport`, when given), closed after."""
+    settings = Settings(backend_base_url=url)
+    sink = BackendSink(settings, BackendToken(settings), metrics=Metrics(), transport=transport)
+    try:
+        yield sink
+    finally:
+        await sink.aclose()
+
+
+@pytest.fixture(autouse=True)
+def token_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BACKEND_TOKEN", TOKEN)
+
+
+async def test_the_demo_backends_replayed_create_is_said_replayed(backend: TicketServer) -> None:
+    """The demo backend answers a create sent again under its key 200 `"replayed": true` with
+    the same ticket: the sink says the answer is a replay; the first answer (201) is not."""
+    async with backend_sink(backend.url) as sink:
+        first = await sink.apply(backend_effect())
+        again = await sink.apply(backend_effect())
+    assert (first.ref, first.replayed) == ("T-1", False)
+    assert (again.ref, again.replayed) == ("T-1", True)
+
+
+@pytest.mark.parametrize(
+    ("answer", "replayed"),
+    [
+        (httpx2.Response(201, json={"id": "T-1"}, headers={"Idempotent-Replayed": "true"}), True),
+        (httpx2.Response(200, json={"id": "T-1"}, headers={"Idempotent-Replayed": "false"}), False),
+        (httpx2.Response(409, json={"id": "T-1"}), True),
+        (httpx2.Response(303, headers={"Location": "/api/service/tickets/T-1"}), True),
+        (httpx2.Response(200, json={"id": "T-1"}), False),
+        (httpx2.Response(201, json={"id": "T-1", "replayed": "true"}), False),
+        (httpx2.Response(200, json={"data": {"id": "T-1"}, "replayed": True}), True),
+    ],
+    ids=["stripe-header", "header-false", "409-naming", "303-naming", "bare-200", "text", "body"],
+)
+async def test_a_create_is_a_replay_only_when_the_backend_says_so(
+    answer: httpx2.Response, replayed: bool
+) -> None:
+    """Stripe's `Idempotent-Replayed: true`, a `"replayed": true` body, a 409 or 303 naming
+    the key's ticket are replays; a bare 200 is not (many backends answer every create so,
+    and their every ticket would be counted nowhere), nor a `"replayed"` that is not true."""
+    transport = httpx2.MockTransport(lambda request: answer)
+    async with backend_sink("http://backend.test", transport) as sink:
+        applied = await sink.apply(backend_effect())
+    assert applied.ref == "T-1"
+    assert applied.replayed is replayed
+
+
+class LosingStore(MemoryStore):
+    """The in-memory store, down for one confirmation (not written) and its read-back."""
+
+    def __init__(self) -> None:
+        super().__init__(POLICY, LEASE)
+        self.down_for = 0
+
+    async def confirm(self, *args: Any, **kwargs: Any) -> bool:
+        if self.down_for:
+            self.down_for -= 1
+            raise StoreUnavailableError("store unreachable")
+        return await super().confirm(*args, **kwargs)
+
+    async def get(self, fingerprint: str) -> Incident | None:
+        if self.down_for == 0 and self.read_back_down:
+            self.read_back_down = False
+            raise StoreUnavailableError("store unreachable")
+        return await super().get(fingerprint)
+
+    read_back_down = False
+
+
+async def test_an_open_the_backend_replays_to_another_replica_is_said_replayed_and_counted(
+    backend: TicketServer,
+) -> None:
+    """Replica A's backend creates T-1, but A's confirmation is not written and its read-back
+    fails (the store down a moment), so its message fails. Replica B, knowing nothing of A's
+    answer, redoes the open under the same key: the backend answers with T-1 as a replay, and
+    B records T-1, says it was a replay, and counts it (whether A heard the answer cannot be
+    told from a timeout that never did: `Effects._routed`)."""
+    store, clock = LosingStore(), Clock()
+    metrics = {"a": Metrics(), "b": Metrics()}
+    async with backend_sink(backend.url) as sink_a, backend_sink(backend.url) as sink_b:
+
+        def replica(name: str, sink: BackendSink) -> Pipeline:
+            return Pipeline(
+                Ledger(store, clock=clock), Summariser(), [sink], metrics[name],
+                redactor=Redactor(), policy=POLICY,
+            )  # fmt: skip
+
+        a, b = replica("a", sink_a), replica("b", sink_b)
+        store.down_for, store.read_back_down = 1, True
+        with pytest.raises(StoreUnavailableError):
+            await a.process(generic(1, 0))
+        clock.now = T0 + LEASE + timedelta(minutes=1)
+        with structlog.testing.capture_logs() as lines:
+            await b.process(generic(1, 0, receive=2))
+    assert len(backend.tickets) == 1 and backend.replayed_creates == 1
+    stored = await store.get(generic_fingerprint(store))
+    assert stored is not None and dict(stored.refs) == {"backend": "T-1"}
+    routed = [line for line in lines if line["event"] == "alert.routed"]
+    assert [line.get("replayed") for line in routed] == [True]
+    assert metrics["b"].total("TicketsCreated") == 1
+
+
+def generic_fingerprint(store: MemoryStore) -> str:
+    """The fingerprint of the one incident `store` holds."""
+    (fingerprint,) = {key for kind, key in store.records if kind == "incident"}
+    return fingerprint

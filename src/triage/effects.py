@@ -121,6 +121,7 @@ class Effects:
             answer = work.answered(sink.name)
             skipped = answer.why if answer is not None else None
             recalled = answer is not None
+            replayed = False
             if answer is None:
                 effect = self._effect(work, sent, route, sink.name, sink_kind, refs)
                 try:
@@ -136,7 +137,7 @@ class Effects:
                     refusal = refusal or exc
                     continue
                 answer = SinkAnswer(applied.ref, _gone(applied), why_not_sent(applied))
-                skipped = applied.skipped
+                skipped, replayed = applied.skipped, applied.replayed
             # The last confirmation also finishes the effect: one write fewer. A ticket the
             # sink says is gone is marked so in the same write, and why it sent nothing.
             try:
@@ -154,13 +155,15 @@ class Effects:
                 # or the effect finished, and say nothing. Said now, once: a retry that
                 # recalls this answer to write it says it no more.
                 if not answer.counted:
-                    self._routed(view, route, sink.name, sink_kind, answer, skipped, recalled)
+                    self._routed(
+                        view, route, sink.name, sink_kind, answer, skipped, recalled, replayed
+                    )
                     work.counted(sink.name)
                 raise
             if answer.ref is not None:
                 refs[sink.name] = answer.ref
             if not answer.counted:
-                self._routed(view, route, sink.name, sink_kind, answer, skipped, recalled)
+                self._routed(view, route, sink.name, sink_kind, answer, skipped, recalled, replayed)
         if refusal is not None:
             raise refusal
 
@@ -173,8 +176,14 @@ class Effects:
         answer: SinkAnswer,
         skipped: str | None,
         recalled: bool,
+        replayed: bool = False,
     ) -> None:
-        """Count `sink`'s part of the effect (when it sent it) and say where it went."""
+        """Count `sink`'s part of the effect (when it sent it) and say where it went. One the
+        sink's service answered as a replay of its idempotency key (`Applied.replayed`: an
+        earlier attempt's call made the ticket) is said so and still counted: that the earlier
+        attempt heard the answer and counted it (its confirmation then lost, the process
+        stopped) cannot be told from the commoner case that it never heard it (a timeout after
+        the backend made the ticket), which not counting would leave counted nowhere."""
         p = self.pipeline
         if answer.sent:
             p.metrics.incr(
@@ -191,6 +200,7 @@ class Effects:
             ref=answer.ref,
             skipped=skipped,
             **({"recalled": True} if recalled else {}),
+            **({"replayed": True} if replayed else {}),
         )
 
     async def _apply(self, work: Work, sink: Sink, effect: Effect) -> Applied:

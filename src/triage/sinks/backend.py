@@ -116,7 +116,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 import httpx2
@@ -387,7 +387,8 @@ class BackendSink:
 
     async def _create(self, effect: Effect) -> Applied:
         """POST a new ticket; its reference."""
-        answer, headers = await self._post(self.create_route, _open_body(effect), effect)
+        answered = await self._post(self.create_route, _open_body(effect), effect)
+        answer, headers = answered.body, answered.headers
         ref = _named_ticket(answer, headers, self.base_url + self.create_route)
         refused = _ticket_ref(answer)[1]
         if ref is None:
@@ -402,7 +403,10 @@ class BackendSink:
         self._created.move_to_end(ref)
         while len(self._created) > _CREATED_KEPT:
             self._created.popitem(last=False)
-        return Applied(ref)
+        replayed = _replayed(answered)
+        if replayed:
+            log.info("backend.create_replayed", ref=ref, status=answered.status)
+        return Applied(ref, replayed=replayed)
 
     async def _reopen_as_new(self, effect: Effect, exc: SinkRejectedError) -> Applied:
         """The incident fired again, but the backend will not reopen its ticket
@@ -509,11 +513,10 @@ class BackendSink:
         await response.aclose()
         return response.status_code, response.headers
 
-    async def _post(
-        self, route: str, body: dict[str, Any], effect: Effect
-    ) -> tuple[Any, httpx2.Headers]:
-        """POST `body` to `route`: a 2xx answer's body (`_verdict`) and its headers; any
-        other answer raises."""
+    async def _post(self, route: str, body: dict[str, Any], effect: Effect) -> _Answered:
+        """POST `body` to `route`: a 2xx answer's body (`_verdict`), its headers and status
+        (a create's 409 or 303 naming the ticket its key made, taken as done); any other
+        answer raises."""
         url = self.base_url + route
         content = _json_bytes(visible_json(body))
         started = time.perf_counter()
@@ -536,7 +539,8 @@ class BackendSink:
             if sent:
                 elapsed_ms = (time.perf_counter() - started) * 1000
                 self.metrics.observe("SinkLatency", elapsed_ms, sink=self.name)
-        return self._verdict(response, url, effect, token, unread), response.headers
+        answer = self._verdict(response, url, effect, token, unread)
+        return _Answered(answer, response.headers, response.status_code)
 
     async def _send_counted(
         self, url: str, content: bytes, token: str, effect: Effect
@@ -834,6 +838,28 @@ class _Requests:
 
 #: The Content-Type httpx2 gives a `json=` body.
 _JSON_TYPE = ("Content-Type", "application/json")
+
+
+class _Answered(NamedTuple):
+    """A POST's answer taken as done (`_post`): its body as read, its headers and status."""
+
+    body: Any
+    headers: httpx2.Headers
+    status: int
+
+
+def _replayed(answered: _Answered) -> bool:
+    """Whether a create's answer says the backend made no ticket now but answers with the
+    one an earlier try under the same Idempotency-Key made (the answer to that try was lost):
+    Stripe's `Idempotent-Replayed: true`, a top-level `"replayed": true` (the demo backend's),
+    or a 409 or 303 naming the key's ticket (taken as done only then: `_verdict`). A bare 200
+    is not one: many backends answer every create 200, and a ticket this call made, taken for
+    an earlier one's, would be counted nowhere."""
+    if answered.status in (303, 409):
+        return True
+    if answered.headers.get("Idempotent-Replayed", "").strip().lower() == "true":
+        return True
+    return isinstance(answered.body, dict) and answered.body.get("replayed") is True
 
 
 @dataclass(frozen=True, slots=True)

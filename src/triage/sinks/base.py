@@ -118,6 +118,10 @@ class Applied:
     skipped: str | None = None
     gone: bool = False
     why: NotSent | None = None
+    #: An OPEN the service answered with the ticket an earlier attempt of the effect created
+    #: under its idempotency key (a replay: Stripe's `Idempotent-Replayed`, a 409 or 303
+    #: naming the key's ticket): carried out, but no new ticket, so not counted again.
+    replayed: bool = False
 
     def __post_init__(self) -> None:
         # The history reads the word, never the text: a skip without one would read as sent.
