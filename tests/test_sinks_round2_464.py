@@ -82,10 +82,16 @@ async def guarded(
     *,
     app_pem: str | None = None,
     default: str | None = REPO,
+    **settings: Any,
 ) -> AsyncIterator[GuardedSink]:
     """The sink behind its breaker as `app.py` builds it (threshold 5, reset 30 s): a GitHub
-    App when `app_pem` is given, else GITHUB_TOKEN; GITHUB_REPOSITORY `default`."""
-    values: dict[str, Any] = {"github_api_url": github.url, "github_repository": default}
+    App when `app_pem` is given, else GITHUB_TOKEN; GITHUB_REPOSITORY `default`; `settings`
+    besides."""
+    values: dict[str, Any] = {
+        "github_api_url": github.url,
+        "github_repository": default,
+        **settings,
+    }
     if app_pem is not None:
         values.update(
             github_app_id="4242", github_app_private_key=app_pem, github_app_installation_id=77
@@ -311,3 +317,31 @@ async def test_an_issue_at_githubs_comment_cap_holds_up_nothing_else(
     assert [e["event"] for e in logs if e["log_level"] == "warning"] == [
         "github.issue_comments_full"
     ]
+
+
+async def test_a_storm_digest_at_githubs_comment_cap_is_replaced_by_a_new_one(
+    capped: CommentCapGitHub,
+    mono: FakeClock,
+    wall: FakeClock,
+    logs: list[MutableMapping[str, Any]],
+) -> None:
+    """A storm digest that took 2,500 entries takes no more (GitHub's 403 "Commenting is
+    disabled …"): the next incident past the hour's budget is listed in a new digest once a
+    creation token is free, as for a digest a person locked, instead of its 403 being taken for
+    our credentials losing write access (the breaker open for every route)."""
+    async with guarded(capped, mono, wall, github_create_per_hour=3) as guard:
+        for n in (1, 2):
+            assert (await guard.apply(new_incident(n, f"own-{n}"))).ref is not None
+        first_entry = (await guard.apply(new_incident(3, "storm-3"))).ref
+        first_digest = capped.issues(REPO)[2]
+        assert first_entry is not None and first_entry.startswith(first_digest["html_url"])
+        capped.fill_comments(REPO, first_digest["number"])
+        mono.advance(1200)  # a third of the hour: one creation token is free again
+        wall.advance(1200)
+        entry = (await guard.apply(new_incident(4, "storm-4"))).ref
+        assert guard.breaker.state is BreakerState.CLOSED
+    second_digest = capped.issues(REPO)[3]
+    assert second_digest["title"].startswith("[triage] Alert storm")
+    assert entry is not None and entry.startswith(second_digest["html_url"] + "#")
+    assert len(capped.issues(REPO)[2]["comment_bodies"]) == COMMENTS_CAP
+    assert not [e for e in logs if e["event"] == "breaker.opened"]

@@ -37,7 +37,7 @@ from triage.ratelimit import Budget, Budgets
 from triage.settings import Settings
 from triage.sinks.base import Effect
 from triage.sinks.github.api import GitHubApi, count_field, record
-from triage.sinks.github.lookup import MarkerLookup
+from triage.sinks.github.lookup import MarkerLookup, takes_comments
 from triage.sinks.github.refs import GONE, IssueRef, WebOrigin, comment_url, issue_number, moved_to
 
 if TYPE_CHECKING:
@@ -121,7 +121,19 @@ class StormDigest:
             if await self._lookup.marked_by_us(comment, marker):
                 return comment_url(comment, ref, self._origin)
         path = f"/repos/{repository}/issues/{ref.number}/comments"
-        entry = await self._api.call("POST", path, json={"body": text.digest_entry(effect)})
+        try:
+            entry = await self._api.call("POST", path, json={"body": text.digest_entry(effect)})
+        except SinkRejectedError as exc:
+            if exc.status not in (403, 422) or "commenting is disabled" not in exc.detail.lower():
+                raise
+            # Full (GitHub's cap on comments) though its count, as read, was not yet: the
+            # retry reads it full and lists the incident in another digest.
+            self._digests.pop(repository, None)
+            raise GitHubUnavailableError(
+                f"the storm digest {repository}#{ref.number} is at GitHub's cap on comments; "
+                "the retry lists the incident in another",
+                reason="unavailable",
+            ) from None
         log.info("github.digested", repository=repository, digest=ref.number)
         return comment_url(record(entry, "the comment"), ref, self._origin)
 
@@ -248,10 +260,11 @@ class StormDigest:
         )
 
     async def _known_digest(self, ref: IssueRef) -> dict[str, Any] | None:
-        """The digest issue used last, if it still takes entries: open, not locked, and still
-        this repository's issue `ref.number`. One a person deleted, locked or transferred away
-        (its number would then name another issue here) is forgotten, and another found or
-        opened, instead of every new incident of the storm failing on it."""
+        """The digest issue used last, if it still takes entries: open, not locked, below
+        GitHub's cap on comments (`takes_comments`), and still this repository's issue
+        `ref.number`. One a person deleted, locked or transferred away (its number would then
+        name another issue here), or one a big storm filled, is forgotten, and another found
+        or opened, instead of every new incident of the storm failing on it."""
         try:
             answer = await self._api.call("GET", f"/repos/{ref.repository}/issues/{ref.number}")
         except SinkRejectedError as exc:
@@ -259,6 +272,6 @@ class StormDigest:
                 raise
             return None
         issue = record(answer, "the issue")
-        if issue.get("state") != "open" or issue.get("locked") is True:
+        if issue.get("state") != "open" or not takes_comments(issue):
             return None
         return issue if moved_to(ref, issue) is None else None

@@ -158,7 +158,8 @@ class MarkerLookup:
         )
 
     async def find_digest(self, repository: str) -> dict[str, Any] | None:
-        """The newest open, unlocked storm digest triage opened in `repository`: listed by its
+        """The newest open storm digest triage opened in `repository` that takes entries (not
+        locked, not at GitHub's cap on comments: `takes_comments`): listed by its
         label, else among the `triage` issues (list pages only), which is where a digest is
         whose `triage-digest` label the token could not create (`StormDigest`). That second
         list is read only when the first finds none, which is once per storm and process (the
@@ -265,7 +266,7 @@ class MarkerLookup:
         open. Who we are is asked only for an issue that holds the marker (rare: a retried
         effect), so a look-up that finds nothing costs no extra call."""
         for item in items:
-            if wanted.unlocked and item.get("locked") is True:
+            if wanted.unlocked and not takes_comments(item):
                 continue
             if wanted.besides is not None and item.get("number") == wanted.besides:
                 continue
@@ -347,10 +348,23 @@ class MarkerLookup:
         return await self._written_by_us(comment)
 
 
+def takes_comments(issue: dict[str, Any]) -> bool:
+    """Whether `issue` (as GitHub answers it) still takes triage's comments: not locked, and
+    below GitHub's cap on comments (`text.COMMENTS_CAP`), past which every comment is refused
+    for good. A count of another shape is no count: the comment's own answer will tell."""
+    if issue.get("locked") is True:
+        return False
+    count = issue.get("comments")
+    if not isinstance(count, int) or isinstance(count, bool):
+        return True
+    return count < text.COMMENTS_CAP
+
+
 @dataclass(frozen=True, slots=True)
 class _Wanted:
-    """What a look-up adopts: an issue holding `marker`, with `unlocked` only one that is not
-    locked, and never issue number `besides`."""
+    """What a look-up adopts: an issue holding `marker`, with `unlocked` only one that takes
+    comments (`takes_comments`: not locked, not at GitHub's cap), and never issue number
+    `besides`."""
 
     marker: str
     unlocked: bool
