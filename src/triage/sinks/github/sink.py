@@ -823,8 +823,8 @@ class GitHubSink:
                 "github.issue_comments_full",
                 status=status,
                 action="no_comment",
-                hint=f"GitHub takes no comment past {text.COMMENTS_CAP}: close the issue; the "
-                "incident's re-fire after its close opens a new one",
+                hint=f"GitHub takes no comment past {text.COMMENTS_CAP} on an issue: the "
+                "incident's updates are not written there (its state, title and labels are)",
                 **fields,
             )
         return "issue comments full"
