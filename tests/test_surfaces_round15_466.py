@@ -8,11 +8,13 @@ import asyncio
 import contextlib
 import json
 import re
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 from daemon_harness import Queues, daemon_env, run_in_process, settings_for
@@ -212,3 +214,33 @@ def test_a_redrive_failing_half_way_says_how_many_it_had_moved(
     assert len(bodies(queues, queues.url)) == 10
     assert "sent 10 dead letter(s) back" in done.stderr, done.stderr
     assert len(bodies(queues, queues.dlq_url)) == 5
+
+
+def _fifo_queues(moto_url: str) -> Queues:
+    """A FIFO queue and its FIFO DLQ holding three letters, each of a message group."""
+    sqs = boto3.client("sqs", endpoint_url=moto_url, region_name="us-east-1")
+    name = f"alerts-{uuid.uuid4().hex[:12]}"
+    fifo = {"FifoQueue": "true", "ContentBasedDeduplication": "true"}
+    dlq_url = sqs.create_queue(QueueName=f"{name}-dlq.fifo", Attributes=fifo)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]
+    redrive = json.dumps({"deadLetterTargetArn": arn["QueueArn"], "maxReceiveCount": "2"})
+    url = sqs.create_queue(QueueName=f"{name}.fifo", Attributes={**fifo, "RedrivePolicy": redrive})
+    for i in range(3):
+        body = json.dumps({"title": f"alert {i}", "dedup_key": f"k{i}"})
+        sqs.send_message(QueueUrl=dlq_url, MessageBody=body, MessageGroupId=f"group-{i}")
+    return Queues(moto_url, url["QueueUrl"], dlq_url)
+
+
+def test_sqs_move_falling_back_to_batches_refuses_a_fifo_queue_with_its_line(
+    moto_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """`dlq redrive --sqs-move` of a FIFO queue on an endpoint with no move task (moto,
+    ElasticMQ) stops with exit 2 and the FIFO line a redrive by batches gives, taking no
+    letter: it fell back to batches sent without a MessageGroupId, each refused by SQS."""
+    fifo = _fifo_queues(moto_url)
+    env = daemon_env(settings_for(fifo, "http://127.0.0.1:9", tmp_path / "t.db"))
+    done = run_in_process(monkeypatch, capsys, "dlq", "redrive", "--sqs-move", env=env)
+    assert done.returncode == 2, done.stderr
+    assert "is a FIFO queue" in done.stderr, done.stderr
+    assert "MissingParameter" not in done.stderr, done.stderr
+    assert len(bodies(fifo, fifo.dlq_url)) == 3

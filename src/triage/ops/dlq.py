@@ -54,6 +54,7 @@ from triage.errors import ConfigError, TriageError
 from triage.normalize import normalize_body
 from triage.normalize.common import cut
 from triage.redact import Redactor
+from triage.sqs.fifo import fifo_refusal, is_fifo
 from triage.sqs.identity import REDRIVEN_FROM_ATTRIBUTE
 from triage.sqs.inbox import RECEIVED_AT_ATTRIBUTE, Message, is_text, message_from, sqs_count
 from triage.view import json_line, terminal_line, url_origin
@@ -651,6 +652,9 @@ async def redrive_counted(
     if sqs_move:
         if await _move_task(sqs, dlq_arn, queue_arn):
             return Redriven(-1)  # SQS moves them itself, asynchronously
+        if is_fifo(queue_url):
+            # Batches go without a MessageGroupId: SQS would refuse every letter sent.
+            raise fifo_refusal(queue_url)
         _say("this endpoint has no SQS message move task: moving dead letters by batches")
     move = _Move(sqs, queue_url, dlq_url)
     try:
