@@ -244,3 +244,24 @@ def test_sqs_move_falling_back_to_batches_refuses_a_fifo_queue_with_its_line(
     assert "is a FIFO queue" in done.stderr, done.stderr
     assert "MissingParameter" not in done.stderr, done.stderr
     assert len(bodies(fifo, fifo.dlq_url)) == 3
+
+
+def test_peek_of_a_fifo_dlq_says_why_it_showed_fewer_than_asked(
+    moto_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """`dlq peek --max 20` of a FIFO DLQ holding 15 letters of one message group shows the
+    10 SQS hands out and says that a group's later letters wait while a look holds its
+    earlier ones: it said only `showed 10 of ~15`, as if --max had been 10."""
+    fifo = _fifo_queues(moto_url)
+    sqs = fifo.client()
+    for i in range(12):
+        body = json.dumps({"title": f"more {i}", "dedup_key": f"m{i}"})
+        sqs.send_message(QueueUrl=fifo.dlq_url, MessageBody=body, MessageGroupId="group-0")
+    env = daemon_env(settings_for(fifo, "http://127.0.0.1:9", tmp_path / "t.db"))
+    done = run_in_process(monkeypatch, capsys, "dlq", "peek", "--max", "20", env=env)
+    assert done.returncode == 0, done.stderr
+    shown = len(done.stdout.splitlines())
+    assert shown < 15, done.stdout
+    (last,) = done.stderr.splitlines()[-1:]
+    assert f"showed {shown} of ~15" in last, last
+    assert "message group" in last, last

@@ -547,7 +547,7 @@ async def peek(sqs: Any, dlq_url: str, max_messages: int, out: TextIO | None = N
         for letter in letters:
             out.write(json_line(letter.describe(now)) + "\n")
     if isinstance(in_dlq, int):
-        more = "; --max shows more" if max_messages == len(letters) < in_dlq else ""
+        more = _more(dlq_url, len(letters), max_messages, in_dlq)
         _say(f"showed {_of(len(letters), in_dlq)} dead letter(s) in {url_origin(dlq_url)}{more}")
     else:
         _say(
@@ -555,6 +555,23 @@ async def peek(sqs: Any, dlq_url: str, max_messages: int, out: TextIO | None = N
             f"that many (its count could not be read: {in_dlq})"
         )
     return len(letters)
+
+
+def _more(dlq_url: str, shown: int, max_messages: int, in_dlq: int) -> str:
+    """What peek's last line adds when the DLQ holds more than it showed: that --max shows
+    more, or, for a FIFO DLQ asked for more than it showed, why it showed no more: SQS hands
+    out none of a message group's later letters while the look holds earlier ones (SQS keeps
+    a group in order), so `showed 10 of ~15` would otherwise read as a --max of 10."""
+    if shown >= in_dlq:
+        return ""
+    if shown == max_messages:
+        return "; --max shows more"
+    if is_fifo(dlq_url):
+        return (
+            "; a FIFO DLQ hands out none of a message group's later letters while a look "
+            "holds its earlier ones, so no more could be shown"
+        )
+    return ""
 
 
 async def dlq_count(sqs: Any, dlq_url: str) -> int | str:
