@@ -398,6 +398,11 @@ def _go_typed_string(match: re.Match[str]) -> str:
 #: A name in a pytest `where` line's expression (`settings.DB_PASSWORD`,
 #: `os.environ['API_TOKEN']`, `cfg.get_password()`): its last one says what the value is.
 _EXPRESSION_NAME = re.compile(r"[A-Za-z_][\w-]{0,127}")
+#: A method that gives its receiver's value back, changed in form only (`s.token.strip()`,
+#: `key.decode()`, `str(x)`): the name before it says what the value is.
+_VALUE_KEEPING_METHODS = frozenset(
+    "strip lstrip rstrip lower upper casefold title decode encode str repr bytes".split()  # noqa: SIM905
+)
 #: A line of pytest's output, raw or inside a JSON string, and the break after it.
 _PYTEST_LINE = r"(?:[^\r\n\\]|\\(?!n)){0,2048}+"
 _PYTEST_BREAK = r"(?:\r?\n|\\n)"
@@ -413,12 +418,15 @@ _EXPLAINED_LINE = re.compile(
 def _where_values(match: re.Match[str]) -> str:
     """A pytest assertion's explanation (`_EXPLAINED_LINE`s, the `assert` line above them when
     the match holds it) with each value replaced, wherever the block shows it, whose
-    expression's last name is a secret's (`_EXPRESSION_NAME`) and that is no placeholder;
-    else the match unchanged."""
+    expression's last name is a secret's (`_EXPRESSION_NAME`; a method that keeps the value's
+    content, `_VALUE_KEEPING_METHODS`, read past) and that is no placeholder; else the match
+    unchanged."""
     text = match[0]
     literals: dict[str, str] = {}
     for line in _EXPLAINED_LINE.finditer(text):
         names = _EXPRESSION_NAME.findall(line["expression"])
+        while len(names) > 1 and names[-1] in _VALUE_KEEPING_METHODS:
+            names.pop()
         if names and secret_named(names[-1]) and not _kept_value(names[-1], line["value"]):
             quote = line["q"]
             literals[f"{quote}{line['value']}{quote}"] = f"{quote}{_PLACEHOLDER}{quote}"
