@@ -708,11 +708,13 @@ MARKUP_RULES: tuple[
         "keyname",
         fold_needles=True,
     ),
-    # … and in YAML's flow style, unquoted or quoted: {name: DB_PASSWORD, value: …}.
+    # … and in YAML's flow style, unquoted or quoted: {name: DB_PASSWORD, value: …}; a quoted
+    # value loses what is inside its quotes, which stay.
     _rule(
         r"""\{[ \t]{0,16}(?:name|key)[ \t]{0,3}:[ \t]{0,3}(?P<nq>["']?)(?P<name>[\w.:/-]{1,128}+)(?P=nq)"""
-        r"""[ \t]{0,3},[ \t]{0,16}value[ \t]{0,3}:[ \t]{0,3}(?!\[REDACTED)"""
-        r"""(?P<value>"[^"\r\n]{0,4096}+"|'[^'\r\n]{0,4096}+'|[^\s,{}"'][^,{}\r\n]{0,4095}+)""",
+        r"""[ \t]{0,3},[ \t]{0,16}value[ \t]{0,3}:[ \t]{0,3}(?P<vq>["']?)(?!\[REDACTED)"""
+        r"""(?P<value>(?<=")[^"\r\n]{0,4096}+(?=")|(?<=')[^'\r\n]{0,4096}+(?=')"""
+        r"""|(?<!["'])[^\s,{}"'][^,{}\r\n]{0,4095}+)(?P=vq)""",
         _object_value,
         "value:",
         "value :",
