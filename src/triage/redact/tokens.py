@@ -13,11 +13,11 @@ patterns.
 
 from __future__ import annotations
 
-import base64
 import re
 
 from triage.redact.base64_runs import keytab_replaced
 from triage.redact.continued import CONCATENATED_RULES, CONTINUED_RULES
+from triage.redact.pem import public_pem_base64
 from triage.redact.rule import _ASSIGN, _B64URL, _BREAK, _END, _OPEN_QUOTE, _prefixed, _Rule, _rule
 from triage.redact.shaped import SHAPED_RULES
 from triage.redact.wrapped import WRAPPED_TOKEN_RULES
@@ -38,30 +38,15 @@ _PUTTY_BREAK = r"(?:\r?\n|(?:\\{1,2}r)?\\{1,2}n)"
 _PUTTY_LINE = (
     r"""[ \t]{0,16}+(?:[A-Za-z0-9+/=]|\[REDACTED:[a-z0-9-]{1,32}\]){1,128}+(?![^\s"'\\])"""
 )
-#: The labels of PEM blocks that hold nothing secret: certificates, their requests and
-#: revocation lists, public keys, parameters.
-_PUBLIC_PEM_LABEL = re.compile(
-    r"(?:(?:TRUSTED |X509 )?CERTIFICATE(?: REQUEST)?|NEW CERTIFICATE REQUEST|X509 CRL"
-    r"|(?:RSA |SSH2 )?PUBLIC KEY|PGP PUBLIC KEY BLOCK|(?:DH|EC|DSA) PARAMETERS)"
-)
-_PEM_BEGIN = re.compile(r"-----BEGIN ([^-\r\n]{1,64})-----")
 
 
 def _encoded_pem(match: re.Match[str]) -> str:
     """A base64-encoded PEM text replaced, unless it decodes whole and each block it begins is
-    a certificate's, a public key's or parameters' (`_PUBLIC_PEM_LABEL`: a CA bundle, a
+    a certificate's, a public key's or parameters' (`public_pem_base64`: a CA bundle, a
     kubeconfig's certificate-authority-data); a bundle with a key in it, or a text cut short
     of a whole decoding, goes."""
     encoded = match[0]
-    try:
-        decoded = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
-        text = decoded.decode("ascii")
-    except (ValueError, UnicodeDecodeError):
-        return "[REDACTED:private-key]"
-    labels = _PEM_BEGIN.findall(text)
-    if not labels or not all(_PUBLIC_PEM_LABEL.fullmatch(label) for label in labels):
-        return "[REDACTED:private-key]"
-    return encoded
+    return encoded if public_pem_base64(encoded) else "[REDACTED:private-key]"
 
 
 #: The label of an armoured block whose body is a secret (read ignoring case): a private key's
