@@ -345,3 +345,45 @@ async def test_a_storm_digest_at_githubs_comment_cap_is_replaced_by_a_new_one(
     assert entry is not None and entry.startswith(second_digest["html_url"] + "#")
     assert len(capped.issues(REPO)[2]["comment_bodies"]) == COMMENTS_CAP
     assert not [e for e in logs if e["event"] == "breaker.opened"]
+
+
+# --- GitHub: issues turned off is not every issue deleted ---------------------------------
+
+
+class IssuesOffGitHub(AuthDownGitHub):
+    """The stub, answering every issues call of a repository whose issues are turned off as
+    GitHub does: 410 "Issues are disabled for this repo" (a deleted issue's 410 says "This
+    issue was deleted"); its issues are back as they were once turned on again."""
+
+    def _refusal(self, method: str, path: str, headers: dict[str, str]) -> tuple[int, str] | None:
+        repo = "/".join(path.split("/")[2:4]) if path.startswith("/repos/") else None
+        if repo in self.issues_off and "/issues" in path:
+            return 410, "Issues are disabled for this repo"
+        return super()._refusal(method, path, headers)
+
+
+@pytest.mark.parametrize("kind", [EffectKind.UPDATE, EffectKind.CLOSE])
+async def test_an_issue_while_its_repositorys_issues_are_off_is_not_taken_for_deleted(
+    wall: FakeClock, mono: FakeClock, logs: list[MutableMapping[str, Any]], kind: EffectKind
+) -> None:
+    """An update or close whose issue answers 410 because the repository's issues were turned
+    off (a setting, turned on again with every issue as it was) is not the issue deleted: the
+    ticket is not marked gone (which would stop its updates for good and have a re-fire open
+    a second issue beside it), one warning names the repository, and once issues are back on
+    the close closes it."""
+    server = IssuesOffGitHub(tokens={BOT_TOKEN: "triage-bot"}, repositories=(REPO,), clock=wall)
+    with server:
+        async with guarded(server, mono, wall) as guard:
+            ref = (await guard.apply(new_incident(1, "open"))).ref
+            server.issues_off.add(REPO)
+            follow = effect(kind, ref, f"{kind}-while-off", alert=incident(1))
+            applied = await guard.apply(replace(follow, target=Target(repository=REPO)))
+            assert applied.skipped is not None and not applied.gone, applied
+            server.issues_off.discard(REPO)
+            close = effect(EffectKind.CLOSE, ref, "close", alert=incident(1))
+            await guard.apply(replace(close, target=Target(repository=REPO)))
+        (issue,) = server.issues(REPO)
+    assert issue["state"] == "closed"
+    assert [e for e in logs if e["event"] == "github.issue_gone"] == []
+    (line,) = [e for e in logs if e["event"] == "github.repository_out_of_reach"]
+    assert line["repository"] == REPO and line["status"] == 410

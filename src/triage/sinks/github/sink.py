@@ -28,7 +28,7 @@ The issue's later life (what people and GitHub do to it after triage opened it):
     deleted (410), or moved out of our sight (404)   UPDATE, CLOSE skipped; REOPEN opens a new
                                                      issue (found by its marker on a retry)
     its whole repository answers 404 (access lost)   UPDATE, CLOSE skipped, the ticket not
-                                                     marked gone (`github.repository_out_of_reach`)
+    or 410 (its issues turned off)                   marked gone (`github.repository_out_of_reach`)
     not reopenable (422 to the reopen)               REOPEN opens a new issue, as above
     transferred, or its repository renamed (301)     the read is followed, the writes go where
                                                      it is now, and its new URL is handed back;
@@ -335,9 +335,11 @@ class GitHubSink:
                 return await self._reopen_as_new(ref, effect, f"issue_{why}", exc)
             if (
                 why == "gone"
-                and exc.status == 404
+                and exc.status in (404, 410)
                 and not await self._access.readable(ref.repository)
             ):
+                # The whole repository answers so (our access lost: 404; its issues turned
+                # off: 410 "Issues are disabled for this repo"), not this issue deleted.
                 return self._repository_out_of_reach(effect, ref, exc)
             return self._refused(effect, ref, why, exc)
 
@@ -345,7 +347,8 @@ class GitHubSink:
         self, effect: Effect, ref: IssueRef, exc: SinkRejectedError
     ) -> tuple[Applied, Outcome]:
         """An update or close whose whole repository answers 404 to us (the token lost it,
-        the App's repositories changed, or it was deleted): skipped with one warning, and the
+        the App's repositories changed, or it was deleted), or 410 (its issues turned off, a
+        setting that brings them back as they were): skipped with one warning, and the
         ticket not marked gone, so the incident's later effects (its close) try it again once
         access is back. (A re-fire opens a new issue there, and waits while it is refused.)"""
         log.warning(
@@ -355,7 +358,7 @@ class GitHubSink:
             issue=ref.number,
             status=exc.status,
             action="skip",
-            hint=ACCESS_HINT[404],
+            hint=ACCESS_HINT.get(exc.status or 404, ACCESS_HINT[404]),
         )
         return Applied.refuse(f"repository out of reach ({exc.status})"), "refused"
 
