@@ -430,3 +430,26 @@ def test_sigterm_mid_redrive_says_what_moved_and_lets_held_letters_go(
         QueueUrl=queues.dlq_url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
     )["Attributes"]["ApproximateNumberOfMessagesNotVisible"]
     assert int(hidden) == 0, "the letters the run held stay hidden"
+
+
+def test_sigterm_during_a_drain_run_stops_cleanly_and_loses_nothing(
+    queues: Queues, backend: TicketServer, tmp_path: Path
+) -> None:
+    """`triage run --drain` told SIGTERM (twice) while its backend holds a message: exit 0, one
+    `daemon.stopped` line, and the message is either posted or back on the queue."""
+    backend.delay_s = 30.0  # held until the test lets it go
+    queues.send({"title": "disk full", "source": "cron", "status": "firing", "dedup_key": "k1"})
+    settings = settings_for(queues, backend.url, tmp_path / "triage.db", shutdown_grace_s=30)
+    daemon = Daemon(settings, "--drain", log_dir=tmp_path)
+    try:
+        wait_until(lambda: backend.arrivals == 1, 30, "the backend call")
+        daemon.signal(signal.SIGTERM)
+        wait_until(lambda: "daemon.draining" in event_names(daemon), 30, "the drain's grace")
+        daemon.signal(signal.SIGTERM)  # ends the grace: the message is given back
+        code = daemon.wait(timeout=30)
+    finally:
+        backend.release_held()
+        daemon.kill()
+    assert code == 0, daemon.log[-3000:]
+    assert event_names(daemon).count("daemon.stopped") == 1
+    assert len(backend.tickets) == 1 or queues.depth() == 1
