@@ -782,6 +782,10 @@ _WHY_NOT_CONVERSE = {
 def _why_not_converse(exc: ModelError) -> str:
     """The reason a Converse answer the summariser refuses fails the check: an event stream
     ending with a busy or failing model's exception is named by the fallback it counts as."""
+    if exc.reason == "unreachable":
+        # A stream cut before its `messageStop`: the connection broke, not the answer; the
+        # summariser asks again, as it does an OpenAI stream cut short.
+        return "the model's event stream broke off before its end (no messageStop): retried"
     why = _WHY_NOT_CONVERSE.get(exc.reason)
     if why is None:
         return f"the model answered an event stream ending with an error ({exc.reason})"
