@@ -265,3 +265,30 @@ def test_peek_of_a_fifo_dlq_says_why_it_showed_fewer_than_asked(
     (last,) = done.stderr.splitlines()[-1:]
     assert f"showed {shown} of ~15" in last, last
     assert "message group" in last, last
+
+
+def test_a_dlq_url_that_is_not_the_queues_dlq_is_warned_of(
+    queues: Queues, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """`dlq redrive --dlq-url` naming a queue other than the DLQ the main queue's redrive
+    policy names (another service's live queue, a typo of a neighbour) says so, naming both,
+    before it moves that queue's messages: it moved them without a word."""
+    sqs = queues.client()
+    other = sqs.create_queue(QueueName=f"orders-{uuid.uuid4().hex[:12]}")["QueueUrl"]
+    sqs.send_message(QueueUrl=other, MessageBody=GOOD_LETTER)
+    env = daemon_env(settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db"))
+    done = run_in_process(monkeypatch, capsys, "dlq", "redrive", "--dlq-url", other, env=env)
+    (warning,) = [line for line in done.stderr.splitlines() if "redrive policy" in line]
+    assert other.rsplit("/", 1)[1] in warning, warning
+    assert queues.dlq_url.rsplit("/", 1)[1] in warning, warning
+
+
+def test_the_dlq_the_redrive_policy_names_given_as_dlq_url_is_not_warned_of(
+    queues: Queues, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """`--dlq-url` naming the very DLQ of the queue's redrive policy draws no warning."""
+    queues.client().send_message(QueueUrl=queues.dlq_url, MessageBody=GOOD_LETTER)
+    env = daemon_env(settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db"))
+    done = run_in_process(monkeypatch, capsys, "dlq", "peek", "--dlq-url", queues.dlq_url, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "redrive policy" not in done.stderr, done.stderr

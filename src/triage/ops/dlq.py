@@ -248,12 +248,34 @@ async def resolve_queues(
     if dlq_url is None:
         return await find_dlq(sqs, queue_url)
     async with named_queue(f"ALERT_TRIAGE_QUEUE_URL {url_origin(queue_url)}"):
-        queue_arn = await _queue_arn(sqs, queue_url)
+        attributes = (
+            await sqs.get_queue_attributes(
+                QueueUrl=queue_url, AttributeNames=["QueueArn", "RedrivePolicy"]
+            )
+        )["Attributes"]
+    queue_arn = str(attributes["QueueArn"])
     async with named_queue(f"--dlq-url {url_origin(dlq_url)}"):
         dlq_arn = await _queue_arn(sqs, dlq_url)
     if dlq_arn == queue_arn:
         raise ConfigError(_ITSELF.format(url=url_origin(dlq_url)))
+    _warn_if_not_its_dlq(queue_url, attributes.get("RedrivePolicy"), dlq_url, dlq_arn)
     return dlq_url, dlq_arn, queue_arn
+
+
+def _warn_if_not_its_dlq(queue_url: str, policy: object, dlq_url: str, dlq_arn: str) -> None:
+    """One line when `--dlq-url` names a queue other than the DLQ the main queue's redrive
+    policy names: a neighbour's live queue or a typo would otherwise be peeked or redriven
+    (its messages moved into the alerts queue) without a word. Not a refusal: an older DLQ,
+    from before the policy changed, may still hold letters to redrive."""
+    try:
+        target = json.loads(policy).get("deadLetterTargetArn") if isinstance(policy, str) else None
+    except (ValueError, AttributeError):
+        target = None
+    if isinstance(target, str) and target != dlq_arn:
+        _say(
+            f"triage: dlq: warning: --dlq-url {url_origin(dlq_url)} ({dlq_arn}) is not the DLQ "
+            f"{url_origin(queue_url)}'s redrive policy names ({target}): is it the queue meant?"
+        )
 
 
 _ITSELF = (
