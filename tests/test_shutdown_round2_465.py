@@ -453,3 +453,33 @@ def test_sigterm_during_a_drain_run_stops_cleanly_and_loses_nothing(
     assert code == 0, daemon.log[-3000:]
     assert event_names(daemon).count("daemon.stopped") == 1
     assert len(backend.tickets) == 1 or queues.depth() == 1
+
+
+def test_sigterm_while_start_up_opens_a_silent_store_is_a_clean_stop(
+    queues: Queues, backend: TicketServer, tmp_path: Path
+) -> None:
+    """SIGTERM while start-up waits for a DynamoDB store that does not answer exits 0 at once
+    with one line saying why, rather than after the store's own timeouts (or killed)."""
+    with FaultProxy(queues.endpoint) as proxy:
+        proxy.delay("DynamoDB_20120810.", 60)  # the store accepts calls and never answers
+        settings = settings_for(
+            queues,
+            backend.url,
+            tmp_path / "unused.db",
+            queue_url=proxy.queue_url(queues.url),
+            aws_endpoint_url=proxy.url,
+            store_url="dynamodb://triage-incidents",
+        )
+        daemon = Daemon(settings, log_dir=tmp_path)
+        try:
+            wait_until(
+                lambda: proxy.requests("DynamoDB_20120810.DescribeTable") >= 1, 30, "the store"
+            )
+            daemon.signal(signal.SIGTERM)
+            code = daemon.wait(timeout=30)
+        finally:
+            daemon.kill()
+    assert code == 0, daemon.log[-3000:]
+    stopped = [e for e in daemon.events() if e.get("event") == "daemon.stopped"]
+    assert [e.get("signal") for e in stopped] == ["SIGTERM"]
+    assert queues.depth() == 0  # nothing was received, nothing was sent
