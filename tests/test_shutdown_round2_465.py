@@ -386,11 +386,6 @@ def test_gateway_sigterm_twice_then_sigint_during_its_drain_is_one_clean_stop(
 # --- One-shot commands stopped by SIGTERM -----------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli._one_shot leaves SIGTERM at its default: `triage dlq redrive` stopped by an "
-    "ECS task's or a Job's SIGTERM dies at once, no interrupted line, held letters stay hidden",
-)
 def test_sigterm_mid_redrive_says_what_moved_and_lets_held_letters_go(
     queues: Queues, tmp_path: Path
 ) -> None:

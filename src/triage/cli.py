@@ -15,7 +15,9 @@ import gc
 import math
 import os
 import re
+import signal
 import sys
+import threading
 from collections.abc import Coroutine, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -56,7 +58,37 @@ def _one_shot(main: Coroutine[Any, Any, int]) -> int:
     when SIGINT was not ignored."""
     with asyncio.Runner() as runner:
         runner.get_loop().set_exception_handler(_cancel_race_quiet)
-        return runner.run(main)
+        return runner.run(_terminable(main))
+
+
+#: The exit code of a one-shot command stopped by SIGTERM (128 + 15, as the shell has it).
+EXIT_TERMINATED = 143
+
+
+async def _terminable(main: Coroutine[Any, Any, int]) -> int:
+    """`main`, which SIGTERM (a stopped ECS task, a Kubernetes Job, `kill`) cancels as Ctrl-C
+    does, so what it does on Ctrl-C it does then too (`dlq redrive` says what it moved and lets
+    the letters it held go at once), and exits 143. Left at its default, SIGTERM killed the
+    command where it stood, its held letters hidden for their visibility timeout."""
+    task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    terminated = False
+
+    def terminate() -> None:
+        nonlocal terminated
+        terminated = True
+        if task is not None:
+            task.cancel("SIGTERM")
+
+    if threading.current_thread() is threading.main_thread():  # where signals come
+        loop.add_signal_handler(signal.SIGTERM, terminate)
+    try:
+        return await main
+    except asyncio.CancelledError:
+        if not terminated or task is None:
+            raise
+        task.uncancel()
+        return EXIT_TERMINATED
 
 
 def _cancel_race_quiet(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:

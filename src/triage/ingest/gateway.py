@@ -67,6 +67,7 @@ summed up by error type in one `ingest.error_suppressed` line).
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 import re
 import time
@@ -124,6 +125,7 @@ from triage.ingest.validate import (
     Checked,
     Invalid,
     check_off_loop,
+    off_loop,
     sqs_safe,
 )
 from triage.linebudget import LineBudget
@@ -770,7 +772,7 @@ class Gateway:
         tokens = list(self.tokens.values())
         if checked.size_bytes > OFFLOAD_BODY_BYTES:
             # A large body that may spell a token is parsed and searched for it: off the loop.
-            checked = await asyncio.to_thread(_without_tokens, checked, tokens)
+            checked = await off_loop(functools.partial(_without_tokens, checked, tokens))
         else:
             checked = _without_tokens(checked, tokens)
         received_at = request_stamp(arrival.arrived, checked)

@@ -17,7 +17,6 @@ validate.py parses a large body, so the event loop keeps answering.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import threading
 from datetime import UTC, datetime, timedelta
@@ -26,7 +25,13 @@ from triage.ingest.batches import AlertTooLarge, split_batch
 from triage.ingest.groups import GROUP_FORMATS, EnvelopeTooLarge, split_group
 from triage.ingest.outbox import Outgoing
 from triage.ingest.refused import Refused
-from triage.ingest.validate import API_FORMATS, OFFLOAD_BODY_BYTES, Checked, sqs_safe
+from triage.ingest.validate import (
+    API_FORMATS,
+    OFFLOAD_BODY_BYTES,
+    Checked,
+    off_loop,
+    sqs_safe,
+)
 from triage.sqs.inbox import RECEIVED_AT_ATTRIBUTE
 
 
@@ -51,7 +56,7 @@ async def messages_for(checked: Checked, attributes: dict[str, str], limit: int)
 
 async def _split(checked: Checked, max_bytes: int) -> list[str]:
     """`checked` split into bodies of at most `max_bytes`: an API array by `split_batch`, a
-    webhook group by `split_group`; on a worker thread past OFFLOAD_BODY_BYTES, the bound
+    webhook group by `split_group`; on a check thread (`off_loop`) past OFFLOAD_BODY_BYTES, the bound
     validate.py parses within on the loop (splitting that much takes under a millisecond, the
     loop's share of a request); a smaller body stays on the loop, where a thread hop would
     cost more than splitting it. A byte-order mark before the JSON (a UTF-8 file written by
@@ -63,7 +68,7 @@ async def _split(checked: Checked, max_bytes: int) -> list[str]:
     else:
         split = functools.partial(split_batch, text, max_bytes, sqs_safe)
     if len(text) > OFFLOAD_BODY_BYTES:
-        return await asyncio.to_thread(split)
+        return await off_loop(split)
     return split()
 
 
