@@ -292,3 +292,37 @@ def test_the_dlq_the_redrive_policy_names_given_as_dlq_url_is_not_warned_of(
     done = run_in_process(monkeypatch, capsys, "dlq", "peek", "--dlq-url", queues.dlq_url, env=env)
     assert done.returncode == 0, done.stderr
     assert "redrive policy" not in done.stderr, done.stderr
+
+
+def _hide_every_letter(queues: Queues) -> int:
+    """Receive every letter of the DLQ for a minute, as a redrive killed mid-run leaves them
+    (hidden until their hiding ends); how many."""
+    sqs, hidden = queues.client(), 0
+    while batch := sqs.receive_message(
+        QueueUrl=queues.dlq_url, MaxNumberOfMessages=10, VisibilityTimeout=60
+    ).get("Messages", []):
+        hidden += len(batch)
+    return hidden
+
+
+@pytest.mark.parametrize("action", [("peek",), ("redrive",), ("redrive", "--dry-run")])
+def test_a_look_at_a_dlq_whose_letters_are_hidden_says_so(
+    queues: Queues,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: Any,
+    action: tuple[str, ...],
+) -> None:
+    """A peek, redrive or dry run of a DLQ whose letters another look holds hidden (a redrive
+    killed a moment ago, one under way elsewhere) says how many are hidden and that they come
+    back: it said `moved 0` and exited 0, as if the DLQ were done with."""
+    sqs = queues.client()
+    for i in range(5):
+        sqs.send_message(QueueUrl=queues.dlq_url, MessageBody=f"letter {i}")
+    assert _hide_every_letter(queues) == 5
+    env = daemon_env(settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db"))
+    done = run_in_process(monkeypatch, capsys, "dlq", *action, env=env)
+    assert done.returncode == 0, done.stderr
+    said = [line for line in done.stderr.splitlines() if "hidden" in line]
+    assert said, done.stderr
+    assert "5 dead letter(s) in the DLQ are hidden" in said[0], said

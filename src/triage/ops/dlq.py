@@ -560,7 +560,8 @@ async def peek(sqs: Any, dlq_url: str, max_messages: int, out: TextIO | None = N
     """Print each dead letter as one JSON line on `out` (sys.stdout as it is at the call, not
     at import: a test's or a caller's redirection is honoured) and leave them all in the DLQ."""
     out = out if out is not None else sys.stdout
-    in_dlq = await dlq_count(sqs, dlq_url)
+    counts = await dlq_counts(sqs, dlq_url)
+    in_dlq = counts if isinstance(counts, str) else sum(counts.values())
     clock = SqsClock()  # a letter's age is SQS's clock less its SentTimestamp
     looks = Looks.here()
     async with _looking(sqs, dlq_url) as held:
@@ -568,6 +569,8 @@ async def peek(sqs: Any, dlq_url: str, max_messages: int, out: TextIO | None = N
         now = clock.sqs_time(datetime.now(UTC))
         for letter in letters:
             out.write(json_line(letter.describe(now)) + "\n")
+    if not letters:
+        _say_hidden(counts)
     if isinstance(in_dlq, int):
         more = _more(dlq_url, len(letters), max_messages, in_dlq)
         _say(f"showed {_of(len(letters), in_dlq)} dead letter(s) in {url_origin(dlq_url)}{more}")
@@ -596,26 +599,39 @@ def _more(dlq_url: str, shown: int, max_messages: int, in_dlq: int) -> str:
     return ""
 
 
-async def dlq_count(sqs: Any, dlq_url: str) -> int | str:
-    """How many letters the DLQ holds, as SQS approximates it (waiting, hidden by a look or a
-    redrive under way, delayed), or why that could not be read (a role without
-    GetQueueAttributes on it, an answer with no count)."""
+async def dlq_counts(sqs: Any, dlq_url: str) -> dict[str, int] | str:
+    """How many letters the DLQ holds, as SQS approximates them, by the name of each count in
+    `_COUNTS` (waiting, hidden by a look or a redrive under way, delayed: together every
+    letter), or why they could not be read (a role without GetQueueAttributes on it)."""
     try:
         answer = await sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=list(_COUNTS))
         attributes = answer.get("Attributes", {})
-        return sum(sqs_count(attributes.get(name, 0)) for name in _COUNTS)
+        return {name: sqs_count(attributes.get(name, 0)) for name in _COUNTS}
     except ClientError as exc:
         return told_client_error(exc)
     except AWS_CALL_ERRORS as exc:
         return type(exc).__name__
 
 
+def _say_hidden(counts: Mapping[str, int] | str) -> None:
+    """One line when the DLQ held letters hidden before this look took any (`counts`, read
+    as it began): another look's, a redrive's under way elsewhere, or one stopped a moment
+    ago by a kill, which could not make them visible again. A look that finds none visible
+    said only `showed 0` or `moved 0` (exit 0), as if the DLQ were done with."""
+    hidden = 0 if isinstance(counts, str) else counts.get(_HIDDEN, 0)
+    if hidden:
+        _say(
+            f"{hidden} dead letter(s) in the DLQ are hidden by another look or redrive (one "
+            "under way, or one stopped a moment ago): they are visible again once it lets them "
+            f"go or its hiding ends (at most {_MOVE_HIDE_S // 60} min for a redrive); run this "
+            "again then"
+        )
+
+
+#: The DLQ's count of letters hidden by a receive (a look's, a redrive's).
+_HIDDEN = "ApproximateNumberOfMessagesNotVisible"
 #: The DLQ's counts that together are every letter it holds.
-_COUNTS = (
-    "ApproximateNumberOfMessages",
-    "ApproximateNumberOfMessagesNotVisible",
-    "ApproximateNumberOfMessagesDelayed",
-)
+_COUNTS = ("ApproximateNumberOfMessages", _HIDDEN, "ApproximateNumberOfMessagesDelayed")
 
 
 def _of(shown: int, in_dlq: int) -> str:
@@ -695,6 +711,7 @@ async def redrive_counted(
             # Batches go without a MessageGroupId: SQS would refuse every letter sent.
             raise fifo_refusal(queue_url)
         _say("this endpoint has no SQS message move task: moving dead letters by batches")
+    counts = await dlq_counts(sqs, dlq_url)
     move = _Move(sqs, queue_url, dlq_url)
     try:
         moved = await move.run(max_messages)
@@ -718,6 +735,8 @@ async def redrive_counted(
             "dead since it started"
         )
     _say(f"moved {moved} dead letter(s) back to {url_origin(queue_url)}")
+    if not move.sent and not move.skipped:  # it took no letter: any hidden were another's
+        _say_hidden(counts)
     if move.refused:
         _say(
             f"left {len(move.refused)} dead letter(s) in the DLQ: the queue refused them, or "
@@ -729,9 +748,12 @@ async def redrive_counted(
 async def _dry_run(sqs: Any, queue_url: str, dlq_url: str, max_messages: int) -> Redriven:
     """What a redrive of up to `max_messages` would move, said as that many of the DLQ's
     approximate count; the letters are looked at (received) and left as they were."""
-    in_dlq = await dlq_count(sqs, dlq_url)
+    counts = await dlq_counts(sqs, dlq_url)
+    in_dlq = counts if isinstance(counts, str) else sum(counts.values())
     async with _looking(sqs, dlq_url) as held:
         letters = await receive(sqs, dlq_url, max_messages, _PEEK_HIDE_S, held, looks=Looks.here())
+    if not letters:
+        _say_hidden(counts)
     back = f"back to {url_origin(queue_url)}"
     if isinstance(in_dlq, int):
         _say(f"would move {_of(len(letters), in_dlq)} dead letter(s) {back}")
