@@ -28,7 +28,10 @@ The issue's later life (what people and GitHub do to it after triage opened it):
     deleted (410), or moved out of our sight (404)   UPDATE, CLOSE skipped; REOPEN opens a new
                                                      issue (found by its marker on a retry)
     its whole repository answers 404 (access lost)   UPDATE, CLOSE skipped, the ticket not
-    or 410 (its issues turned off)                   marked gone (`github.repository_out_of_reach`)
+    or 410 (its issues turned off)                   marked gone (`github.repository_out_of_reach`);
+                                                     REOPEN waits for the old issue (the route's
+                                                     repository), or opens where the route now
+                                                     names (a repository it names no more)
     not reopenable (422 to the reopen)               REOPEN opens a new issue, as above
     transferred, or its repository renamed (301)     the read is followed, the writes go where
                                                      it is now, and its new URL is handed back;
@@ -326,13 +329,6 @@ class GitHubSink:
                 raise await self._access.refused_open(self._named(effect), exc) from None
             if why is None:
                 raise
-            if effect.kind is EffectKind.REOPEN and why == "read_only":
-                self._read_only.note(ref.repository.lower())
-                if await self._archived_elsewhere(ref, effect):
-                    return await self._reopen_as_new(ref, effect, "issue_read_only", exc)
-            if effect.kind is EffectKind.REOPEN and why in _REOPENED_AS_NEW:
-                # A storm's digest entry too: the re-fire gets a ticket, not a skip.
-                return await self._reopen_as_new(ref, effect, f"issue_{why}", exc)
             if (
                 why == "gone"
                 and exc.status in (404, 410)
@@ -340,26 +336,46 @@ class GitHubSink:
             ):
                 # The whole repository answers so (our access lost: 404; its issues turned
                 # off: 410 "Issues are disabled for this repo"), not this issue deleted.
-                return self._repository_out_of_reach(effect, ref, exc)
+                # Asked before a re-fire opens a new issue: the old one is still there.
+                return await self._repository_out_of_reach(effect, ref, exc)
+            if effect.kind is EffectKind.REOPEN and why == "read_only":
+                self._read_only.note(ref.repository.lower())
+                if await self._archived_elsewhere(ref, effect):
+                    return await self._reopen_as_new(ref, effect, "issue_read_only", exc)
+            if effect.kind is EffectKind.REOPEN and why in _REOPENED_AS_NEW:
+                # A storm's digest entry too: the re-fire gets a ticket, not a skip.
+                return await self._reopen_as_new(ref, effect, f"issue_{why}", exc)
             return self._refused(effect, ref, why, exc)
 
-    def _repository_out_of_reach(
+    async def _repository_out_of_reach(
         self, effect: Effect, ref: IssueRef, exc: SinkRejectedError
     ) -> tuple[Applied, Outcome]:
-        """An update or close whose whole repository answers 404 to us (the token lost it,
-        the App's repositories changed, or it was deleted), or 410 (its issues turned off, a
-        setting that brings them back as they were): skipped with one warning, and the
-        ticket not marked gone, so the incident's later effects (its close) try it again once
-        access is back. (A re-fire opens a new issue there, and waits while it is refused.)"""
+        """An effect whose whole repository answers 404 to us (the token lost it, the App's
+        repositories changed, or it was deleted), or 410 (its issues turned off, a setting
+        that brings them back as they were), with one warning. An update or close is skipped,
+        the ticket not marked gone, so the incident's later effects (its close) try it again
+        once access is back. A re-fire in the route's own repository waits (the message is
+        held as a refused create's is) and reopens the old issue once it is back: a new one
+        there would be refused too, or open beside the old one. A re-fire whose issue is in
+        a repository the route no longer names opens where the route names now: the old one
+        may never take issues again (issues turned off is often why a team moved)."""
+        action = "skip"
+        if effect.kind is EffectKind.REOPEN:
+            in_routes = await self._in_routes(ref.repository, effect)
+            action = "wait" if in_routes else "open_new"
         log.warning(
             "github.repository_out_of_reach",
             effect=str(effect.kind),
             repository=ref.repository,
             issue=ref.number,
             status=exc.status,
-            action="skip",
+            action=action,
             hint=ACCESS_HINT.get(exc.status or 404, ACCESS_HINT[404]),
         )
+        if action == "wait":
+            raise await self._access.refused_open(ref.repository, exc) from None
+        if action == "open_new":
+            return await self._open(effect)
         return Applied.refuse(f"repository out of reach ({exc.status})"), "refused"
 
     def _still_refused(self, ref: IssueRef, effect: Effect) -> tuple[Applied, Outcome] | None:

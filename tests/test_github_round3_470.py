@@ -1,0 +1,98 @@
+"""Round 3 (helper 470): the GitHub issue's later life against a loopback server answering as
+GitHub does: a re-fire while the issue's repository is out of reach, an issue at GitHub's
+comment cap fired again, and GitHub's answers to moved issues, refused labels and limits."""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from test_github_sink import BOT_TOKEN, REPO, FakeClock, effect, incident
+from test_sinks_round2_464 import IssuesOffGitHub, guarded, new_incident
+from triage.models import EffectKind
+from triage.sinks.base import Target
+
+#: Another repository a route may name now.
+OTHER = "acme/elsewhere"
+
+
+@pytest.fixture
+def wall() -> FakeClock:
+    return FakeClock(1_800_000_000.0)
+
+
+@pytest.fixture
+def mono() -> FakeClock:
+    return FakeClock(5_000.0)
+
+
+def warnings(logs: list[MutableMapping[str, Any]]) -> list[MutableMapping[str, Any]]:
+    return [e for e in logs if e["log_level"] == "warning" and e["event"] != "breaker.opened"]
+
+
+# --- A re-fire while the issue's whole repository is out of reach -----------------------------
+
+
+@pytest.mark.parametrize("access", [("hidden", 404), ("issues_off", 410)], ids=["404", "410"])
+async def test_a_refire_while_its_repository_is_out_of_reach_waits_for_the_old_issue(
+    wall: FakeClock,
+    mono: FakeClock,
+    logs: list[MutableMapping[str, Any]],
+    access: tuple[str, int],
+) -> None:
+    """A re-fire whose issue answers 404 or 410 because its whole repository does (access
+    lost, issues turned off), the route's own, is not the issue deleted: no new issue is
+    tried there (it would be refused too, or race the repository's return), the message
+    waits with one `github.repository_out_of_reach` line (never `github.issue_gone` "open a
+    new one"), and once the repository is back the old issue is reopened, the only one."""
+    attribute, status = access
+    server = IssuesOffGitHub(tokens={BOT_TOKEN: "triage-bot"}, repositories=(REPO,), clock=wall)
+    with server:
+        async with guarded(server, mono, wall) as guard:
+            ref = (await guard.apply(new_incident(1, "open"))).ref
+            close = effect(EffectKind.CLOSE, ref, "close", alert=incident(1))
+            await guard.apply(replace(close, target=Target(repository=REPO)))
+            getattr(server, attribute).add(REPO)
+            refire = effect(EffectKind.REOPEN, ref, "refire", alert=incident(1))
+            refire = replace(refire, target=Target(repository=REPO))
+            with pytest.raises(Exception, match=str(status)):
+                await guard.apply(refire)
+            getattr(server, attribute).discard(REPO)
+            mono.advance(60)
+            await guard.probe()
+            again = await guard.apply(refire)
+        (issue,) = server.issues(REPO)
+    assert issue["state"] == "open" and again.skipped is None
+    said = warnings(logs)
+    assert [e["event"] for e in said] == ["github.repository_out_of_reach"], said
+    assert said[0]["status"] == status and said[0]["action"] == "wait"
+
+
+async def test_a_refire_whose_old_repository_is_out_of_reach_opens_where_the_route_is_now(
+    wall: FakeClock, mono: FakeClock, logs: list[MutableMapping[str, Any]]
+) -> None:
+    """Decision pinned: a re-fire whose issue is in a repository the route no longer names,
+    and which answers 410 as a whole (its issues turned off: often why a team moved), opens
+    the incident's issue where the route names now, rather than wait for a repository that
+    may never take issues again (the re-fire would be dead-lettered); one warning says so."""
+    server = IssuesOffGitHub(
+        tokens={BOT_TOKEN: "triage-bot"}, repositories=(REPO, OTHER), clock=wall
+    )
+    with server:
+        async with guarded(server, mono, wall) as guard:
+            ref = (await guard.apply(new_incident(1, "open"))).ref
+            close = effect(EffectKind.CLOSE, ref, "close", alert=incident(1))
+            await guard.apply(replace(close, target=Target(repository=REPO)))
+            server.issues_off.add(REPO)
+            refire = effect(EffectKind.REOPEN, ref, "refire", alert=incident(1))
+            applied = await guard.apply(replace(refire, target=Target(repository=OTHER)))
+        (new,) = server.issues(OTHER)
+        server.issues_off.discard(REPO)
+        (old,) = server.issues(REPO)
+    assert applied.ref == new["html_url"] and old["state"] == "closed"
+    said = warnings(logs)
+    assert [e["event"] for e in said] == ["github.repository_out_of_reach"], said
+    assert said[0]["status"] == 410 and said[0]["action"] == "open_new"
