@@ -31,7 +31,7 @@ PAYLOADS = Path(__file__).parent / "payloads"
 BEFORE = {
     "cloudwatch/sns-alarm.json": ["44be0de30472246f"],
     "cloudwatch/eventbridge-alarm.json": ["ca8f1585e25c48b9"],
-    "cloudwatch/raw-metric-math.json": ["356fedc3e5c04efa"],
+    "cloudwatch/raw-metric-math.json": ["5fa0b7937494d3ba"],  # its shared dimensions, 2026-12-06
     "cloudwatch/eventbridge-composite.json": ["4824714119f34138"],
     "eventbridge/stepfunctions-execution-failed.json": ["25034c3f197cdf60"],
     "eventbridge/health-issue.json": ["9fd0fab9ebaad05c"],

@@ -149,12 +149,16 @@ def test_an_anomaly_alarms_firing_and_ok_are_one_incident() -> None:
 
 
 def test_a_metric_math_alarm_over_two_metrics_names_no_single_metric() -> None:
-    """A metric math alarm over two metrics keeps its one-line summary and claims neither
-    metric's dimensions as the alarm's."""
+    """A metric math alarm over two metrics of two load balancers keeps its one-line summary
+    and claims neither metric's dimensions as the alarm's (round 17: math over one resource's
+    metrics keeps that resource, tests/test_sources_round17_469.py)."""
     body = _anomaly_alarm("ALARM", "OK")
     errors = json.loads(json.dumps(_ANOMALY_METRICS[0]))
     errors["Id"] = "m2"
     errors["MetricStat"]["Metric"]["MetricName"] = "HTTPCode_Target_5XX_Count"
+    errors["MetricStat"]["Metric"]["Dimensions"] = [
+        {"value": "app/payments/9f1e07d5c1a2b3c4", "name": "LoadBalancer"}
+    ]
     body["Trigger"].pop("ThresholdMetricId")
     body["Trigger"]["Metrics"] = [
         _ANOMALY_METRICS[0],

@@ -596,7 +596,9 @@ def _metrics_facts(metrics: list[Any]) -> common.Labels:
     """A single metric's facts, or for metric math a one-line summary of every query — and,
     when the math reads one metric only (an anomaly detection alarm: the metric and its band),
     that metric's facts too, so the alarm keeps the resource it watches (its dimensions) as a
-    single-metric alarm does."""
+    single-metric alarm does. Math over several metrics of one resource (5XX count over request
+    count of one load balancer) keeps that resource as its `dimensions`; over several resources
+    it claims none, and each query in the summary names its own."""
     entries = [m for m in metrics if isinstance(m, dict)]
     stats = [(m, _get(m, "MetricStat")) for m in entries]
     facts = common.Labels()
@@ -605,15 +607,24 @@ def _metrics_facts(metrics: list[Any]) -> common.Labels:
     queried = [stat for _, stat in stats if isinstance(stat, dict)]
     if len(queried) == 1:
         facts = _metric_stat_facts(queried[0], with_period=False)
+    shared = _shared_dimensions(queried)
+    common.add_label(facts, "dimensions", shared)
     queries = []
     for m, stat in stats:
         what = _scalar(_get(m, "Expression"))
         if isinstance(stat, dict):
             metric = _get(stat, "Metric")
             name = _scalar(_get(metric, "MetricName") or _get(metric, "Name"))
+            own = None if shared else _dimensions(_get(metric, "Dimensions"))
             what = " ".join(
                 filter(
-                    None, [_scalar(_get(metric, "Namespace")), name, _scalar(_get(stat, "Stat"))]
+                    None,
+                    [
+                        _scalar(_get(metric, "Namespace")),
+                        name,
+                        _scalar(_get(stat, "Stat")),
+                        own and f"[{own}]",
+                    ],
                 )
             )
         label = _scalar(_get(m, "Label"))
@@ -628,6 +639,13 @@ def _metrics_facts(metrics: list[Any]) -> common.Labels:
         facts["alarm_type"] = "metrics_insights" if insights else "metric_math"
         common.add_label(facts, "metrics", "; ".join(queries))
     return facts
+
+
+def _shared_dimensions(stats: list[dict[str, Any]]) -> str | None:
+    """The dimensions every queried metric has alike (the one resource the math reads), or
+    None when the queries read different resources or none names any."""
+    found = {_dimensions(_get(_get(stat, "Metric"), "Dimensions")) for stat in stats}
+    return found.pop() if len(found) == 1 else None
 
 
 def _metric_stat_facts(stat: dict[str, Any], *, with_period: bool = True) -> common.Labels:
