@@ -11,7 +11,13 @@ from typing import Any
 import pytest
 
 from test_github_sink import BOT_TOKEN, REPO, FakeClock, effect, incident
-from test_sinks_round2_464 import IssuesOffGitHub, guarded, new_incident
+from test_sinks_round2_464 import (
+    COMMENTS_CAP,
+    CommentCapGitHub,
+    IssuesOffGitHub,
+    guarded,
+    new_incident,
+)
 from triage.models import EffectKind
 from triage.sinks.base import Target
 
@@ -96,3 +102,28 @@ async def test_a_refire_whose_old_repository_is_out_of_reach_opens_where_the_rou
     said = warnings(logs)
     assert [e["event"] for e in said] == ["github.repository_out_of_reach"], said
     assert said[0]["status"] == 410 and said[0]["action"] == "open_new"
+
+
+# --- A re-fire of an issue at GitHub's 2,500-comment cap --------------------------------------
+
+
+async def test_a_second_update_of_an_issue_at_the_comment_cap_is_skipped_too(
+    wall: FakeClock, mono: FakeClock, logs: list[MutableMapping[str, Any]]
+) -> None:
+    """The second update within the quarter hour of an issue at GitHub's comment cap is
+    skipped at info as the first was at warning, not a TypeError out of the skip's own log
+    line (which failed the message and, retried, every later update of the incident)."""
+    server = CommentCapGitHub(tokens={BOT_TOKEN: "triage-bot"}, repositories=(REPO,), clock=wall)
+    with server:
+        async with guarded(server, mono, wall) as guard:
+            ref = (await guard.apply(new_incident(1, "open"))).ref
+            server.fill_comments(REPO, 1)
+            skipped = []
+            for n in (1, 2):
+                update = effect(EffectKind.UPDATE, ref, f"update-{n}", alert=incident(1))
+                applied = await guard.apply(replace(update, target=Target(repository=REPO)))
+                skipped.append(applied.skipped)
+    assert all(skipped), skipped
+    assert [e["event"] for e in warnings(logs)] == ["github.issue_comments_full"]
+    (line,) = [e for e in logs if e["event"] == "sink.skipped"]
+    assert line["reason"] == "issue comments full" and line["issue"] == 1

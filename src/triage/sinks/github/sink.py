@@ -833,13 +833,15 @@ class GitHubSink:
         the rest of a close or reopen still goes ahead. Said at warning once per issue a
         quarter hour (a long-firing incident's update windows would repeat it), else at info."""
         key = issue_key(ref)
-        fields = {"effect": str(effect.kind), "repository": ref.repository, "issue": ref.number}
+        # The skip's line names the effect itself (`_log_skip`), the warning here.
+        fields = {"repository": ref.repository, "issue": ref.number}
         if self._comments_full.known(key):
             self._log_skip(effect, "issue comments full", **fields)
         else:
             self._comments_full.note(key)
             log.warning(
                 "github.issue_comments_full",
+                effect=str(effect.kind),
                 status=status,
                 action="no_comment",
                 hint=f"GitHub takes no comment past {text.COMMENTS_CAP} on an issue: the "
