@@ -326,3 +326,35 @@ def test_a_look_at_a_dlq_whose_letters_are_hidden_says_so(
     said = [line for line in done.stderr.splitlines() if "hidden" in line]
     assert said, done.stderr
     assert "5 dead letter(s) in the DLQ are hidden" in said[0], said
+
+
+def test_a_letter_sqs_failed_to_take_on_its_side_is_not_sent_again_without_its_identity(
+    queues: Queues, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """A batch entry SQS answers as failed on its own side (`SenderFault: false`, an
+    InternalError) is left in the DLQ for a later redrive, with its identity: it was sent
+    again at once without `redriven_from`, as if the identity had made it too large, so the
+    alerts it had counted could be counted again."""
+    queues.client().send_message(QueueUrl=queues.dlq_url, MessageBody=GOOD_LETTER)
+    answered: list[int] = []
+
+    def first_entry_failed(answer: dict[str, Any]) -> dict[str, Any]:
+        answered.append(1)
+        if len(answered) > 1:
+            return answer
+        failed = [
+            {"Id": entry["Id"], "SenderFault": False, "Code": "InternalError", "Message": "oops"}
+            for entry in answer.pop("Successful", [])
+        ]
+        return {**answer, "Successful": [], "Failed": failed}
+
+    with _through_proxy(queues, tmp_path) as (proxy, env):
+        proxy.rewrite("AmazonSQS.SendMessageBatch", first_entry_failed)
+        run_in_process(monkeypatch, capsys, "dlq", "redrive", env=env)
+    sqs = queues.client()
+    got = sqs.receive_message(
+        QueueUrl=queues.url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+    ).get("Messages", [])
+    assert got, "moto took the first send"
+    assert all("redriven_from" in m.get("MessageAttributes", {}) for m in got), got
+    assert bodies(queues, queues.dlq_url) == [GOOD_LETTER]

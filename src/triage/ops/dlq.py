@@ -874,6 +874,11 @@ class _Move:
         resent = []
         for failure, index in batch_entries(answer, "Failed", len(batch)):
             why = _refusal(failure.get("Code"), failure.get("Message"))
+            if failure.get("SenderFault") is False:
+                # SQS failed on its own side: nothing in the letter caused it, so it is not sent
+                # again without its identity, but left for a later redrive to send with it.
+                self._leave(batch[index], why)
+                continue
             resent += await self._refused(batch[index], why, mark=mark)
         if sent:  # delete only what is safely back on the main queue
             deleted = await self.sqs.delete_message_batch(
