@@ -107,6 +107,33 @@ async def test_a_refire_whose_old_repository_is_out_of_reach_opens_where_the_rou
 # --- A re-fire of an issue at GitHub's 2,500-comment cap --------------------------------------
 
 
+async def test_a_refire_of_an_issue_at_the_comment_cap_opens_a_new_issue_naming_the_old(
+    wall: FakeClock, mono: FakeClock, logs: list[MutableMapping[str, Any]]
+) -> None:
+    """Decision pinned: a re-fire whose closed issue holds GitHub's 2,500 comments opens a new
+    issue that names the old one (`acme/ops#1`, which GitHub shows in the old issue's
+    timeline, where no comment fits), instead of reopening an issue that can show neither the
+    re-fire nor any update after it; the old one stays closed, one warning says so, and the
+    message's retry (its answer lost) finds the new issue rather than opening a third."""
+    server = CommentCapGitHub(tokens={BOT_TOKEN: "triage-bot"}, repositories=(REPO,), clock=wall)
+    with server:
+        async with guarded(server, mono, wall) as guard:
+            ref = (await guard.apply(new_incident(1, "open"))).ref
+            server.fill_comments(REPO, 1)
+            server.close_by_triage(REPO, 1)
+            refire = effect(EffectKind.REOPEN, ref, "refire", alert=incident(1))
+            refire = replace(refire, target=Target(repository=REPO))
+            applied = await guard.apply(refire)
+            retried = await guard.apply(refire)
+        old, new = server.issues(REPO)
+    assert old["state"] == "closed" and len(old["comment_bodies"]) == COMMENTS_CAP
+    assert new["state"] == "open" and applied.ref == retried.ref == new["html_url"]
+    assert f"{REPO}#1" in new["body"] and new["title"] == old["title"]
+    said = warnings(logs)
+    assert [e["event"] for e in said] == ["github.issue_comments_full"], said
+    assert said[0]["action"] == "open_new" and said[0]["issue"] == 1
+
+
 async def test_a_second_update_of_an_issue_at_the_comment_cap_is_skipped_too(
     wall: FakeClock, mono: FakeClock, logs: list[MutableMapping[str, Any]]
 ) -> None:

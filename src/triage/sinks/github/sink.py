@@ -50,7 +50,9 @@ The issue's later life (what people and GitHub do to it after triage opened it):
     locked (403 "... issue is locked.")              its comment is left out, the rest is done
     at GitHub's 2,500 comments (403 "Commenting      its comment is left out (an update is
     is disabled on issues with more than 2500        skipped), the rest is done: the issue's
-    comments")                                       refusal, not our access (`text.COMMENTS_CAP`)
+    comments")                                       refusal, not our access (`text.COMMENTS_CAP`);
+                                                     a re-fire of it, closed, opens a new issue
+                                                     that names it (`owner/name#N`)
     its repository blocked (451: legal reasons)      the effect is skipped, the ticket gone
     repository archived (403 "... archived ...")     the effect is skipped; a new incident's
                                                      issue is refused (its message fails); an
@@ -536,6 +538,8 @@ class GitHubSink:
                 # for it to stay resolved); a reopen that still flaps labels it again.
                 await self._remove_label(ref, text.FLAPPING_LABEL)
         else:
+            if closed and count_field(issue, "comments") >= text.COMMENTS_CAP:
+                return await self._continue_in_new(ref, effect)
             if closed:
                 try:
                     await self._set_state(ref, "open", "reopened")
@@ -575,6 +579,29 @@ class GitHubSink:
         )
         return await self._open(effect)
 
+    async def _continue_in_new(self, ref: IssueRef, effect: Effect) -> tuple[Applied, Outcome]:
+        """A re-fire whose closed issue holds GitHub's last comment (`text.COMMENTS_CAP`): a
+        new issue that names the old one, which stays closed. Reopened, the old one could show
+        neither the re-fire nor any update after it, and the people who watch it would see it
+        open with no word of why; GitHub shows the new one in the old one's timeline, which
+        takes no comment but does take that. A retry finds the new one by its marker (the old
+        one is closed: the look-up reads open issues only). One warning a quarter hour per
+        issue (a retry's line is info), as for its other effects (`_comments_refused`)."""
+        key = issue_key(ref)
+        say = log.info if self._comments_full.known(key) else log.warning
+        self._comments_full.note(key)
+        say(
+            "github.issue_comments_full",
+            effect=str(effect.kind),
+            repository=ref.repository,
+            issue=ref.number,
+            status=None,
+            action="open_new",
+            hint=f"GitHub takes no comment past {text.COMMENTS_CAP} on an issue: the re-fire "
+            "opens a new issue that names it",
+        )
+        return await self._open(effect, continues=ref)
+
     def _refused(
         self, effect: Effect, ref: IssueRef, why: str, exc: SinkRejectedError
     ) -> tuple[Applied, Outcome]:
@@ -596,7 +623,11 @@ class GitHubSink:
         reason = f"issue {why.replace('_', ' ')} ({exc.status})"
         return Applied.refuse(reason, gone=why in _FOR_GOOD), "refused"
 
-    async def _open(self, effect: Effect) -> tuple[Applied, Outcome]:
+    async def _open(
+        self, effect: Effect, *, continues: IssueRef | None = None
+    ) -> tuple[Applied, Outcome]:
+        """The incident's issue where its route names: found by its marker, else created (a
+        re-fire's `continues` the issue it takes over from, named in the new one's body)."""
         named = self._repository(effect)
         repository = self._renamed.get(named.lower(), named)
         if self._read_only.known(repository.lower()):
@@ -607,10 +638,10 @@ class GitHubSink:
                 detail="read-only",
             )
         try:
-            applied = await self._open_in(repository, effect)
+            applied = await self._open_in(repository, effect, continues)
         except SinkRejectedError as exc:
             if await self._learn_new_name(repository, exc):
-                return await self._open(effect)
+                return await self._open(effect, continues=continues)
             if _out_of_reach(exc) == "read_only":
                 # Every new incident routed here would ask, spend a creation token and be
                 # refused in turn: they are refused without asking for a while.
@@ -649,7 +680,9 @@ class GitHubSink:
         )
         return True
 
-    async def _open_in(self, repository: str, effect: Effect) -> tuple[Applied, Outcome]:
+    async def _open_in(
+        self, repository: str, effect: Effect, continues: IssueRef | None = None
+    ) -> tuple[Applied, Outcome]:
         """The incident's issue in `repository`: found by its marker, else created (or listed
         in the storm digest)."""
         existing = await self._lookup.find_marked_issue(repository, effect.fingerprint)
@@ -662,7 +695,7 @@ class GitHubSink:
             return Applied(await self._digest.add(repository, effect)), "digested"
         trusted_labels = self._lookup.believed_kept(repository)
         try:
-            issue = await self._create_issue(repository, effect)
+            issue = await self._create_issue(repository, effect, continues)
             ref = issue_url(issue, repository, self._origin)
         except GitHubUnavailableError:
             # Made or not, with its labels or not: the retry looks among the issues triage
@@ -711,7 +744,9 @@ class GitHubSink:
         )
         return Applied(issue_url(older, repository, self._origin))
 
-    async def _create_issue(self, repository: str, effect: Effect) -> Any:
+    async def _create_issue(
+        self, repository: str, effect: Effect, continues: IssueRef | None = None
+    ) -> Any:
         """POST the issue. What GitHub refuses in it (422) that is no part of the issue would
         otherwise refuse every issue of the route: it is created again without it, with one
         warning each (`_without_refused`). A label the repository lacks lately is left out
@@ -720,7 +755,13 @@ class GitHubSink:
         labels = text.issue_labels(effect, team_label=self._may_label_team(effect))
         request: dict[str, Any] = {
             "title": text.issue_title(effect),
-            "body": text.issue_body(effect, github_host=self._web_host),
+            "body": text.issue_body(
+                effect,
+                github_host=self._web_host,
+                continues=None
+                if continues is None
+                else f"{continues.repository}#{continues.number}",
+            ),
             "labels": self._missing_labels.kept(repository, labels),
             # GitHub takes 10 assignees an issue; a route naming more gets its first 10.
             "assignees": list(dict.fromkeys(effect.target.assignees))[: text.MAX_ASSIGNEES],

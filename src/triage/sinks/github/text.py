@@ -269,19 +269,35 @@ def _link(name: str, url: str, github_host: str) -> str | None:
     return markdown.link(name, target)
 
 
-def issue_body(effect: Effect, *, github_host: str = "github.com") -> str:
+def issue_body(
+    effect: Effect, *, github_host: str = "github.com", continues: str | None = None
+) -> str:
     """Summary, steps, facts, links, then the hidden fingerprint marker; the summary is cut
     until the body fits GitHub's limit (escaping can make hostile text several times longer),
     and past that the body itself, before its marker. `github_host` is where the issue is
-    shown (`web_host`): links to its issues must not reference them."""
+    shown (`web_host`): links to its issues must not reference them. `continues`: the
+    incident's earlier issue (`owner/name#number`, ours) this one takes over from, named
+    first (`continued_note`)."""
     description_chars = _DESCRIPTION_CHARS
     while True:
         body = _issue_body(effect, description_chars, github_host)
+        if continues is not None:
+            body = f"{continued_note(continues)}\n\n{body}"
         if len(body) <= _BODY_CHARS:
             return body
         if description_chars < 100:
             return _cut_body(body, fingerprint_marker(effect.fingerprint))
         description_chars //= 2
+
+
+def continued_note(issue: str) -> str:
+    """The line that names the incident's earlier issue (`owner/name#number`, built from our
+    own reference, never alert text), which took GitHub's last comment: GitHub links it and
+    shows this issue in that one's timeline, where no comment fits any more."""
+    return (
+        f"_Fired again: continues {issue}, which is at GitHub's limit of "
+        f"{COMMENTS_CAP:,} comments and takes no more._"
+    )
 
 
 def _cut_body(body: str, marker: str) -> str:
