@@ -417,6 +417,24 @@ def _libvirt_secret_uuid(match: re.Match[str], name: str, value: str) -> bool:
     return _VIRSH.search(text, line_start, at) is not None
 
 
+#: gcloud on the option's line, before it.
+_GCLOUD = re.compile(r"(?<![\w-])gcloud(?![\w-])[^\n]{0,512}\Z")
+#: A Secret Manager secret's id: letters, digits, `-` and `_`.
+_SECRET_MANAGER_ID = re.compile(r"[A-Za-z0-9_-]{1,255}")
+
+
+def gcloud_secret_id(text: str, option_at: int, name: str, value: str) -> bool:
+    """Whether `value` is the id given to gcloud's `--secret` (`name`, at `option_at` in
+    `text`: `gcloud secrets versions access latest --secret=db-password`): the name of the
+    secret to read, not its value. A random-looking one is no name a person gave, and goes."""
+    if name.lower() != "--secret" or _SECRET_MANAGER_ID.fullmatch(value) is None:
+        return False
+    if _random_looking(value):
+        return False
+    line_start = text.rfind("\n", 0, option_at) + 1
+    return _GCLOUD.search(text, line_start, option_at) is not None
+
+
 def _option_value(match: re.Match[str]) -> str:
     """A secret option's value replaced (a quoted one to its closing quote, the quotes kept),
     unless the option names a key a vendor issues and the value a thing (`_named_thing`)."""
@@ -427,6 +445,8 @@ def _option_value(match: re.Match[str]) -> str:
     if _secret_object(name, bare):
         return match[0]
     if _file_reference(bare) or _libvirt_secret_uuid(match, name, bare):
+        return match[0]
+    if gcloud_secret_id(match.string, match.start(), name, bare):
         return match[0]
     if _FILE_OPTION.search(name) is not None and _file_named(bare):
         return match[0]
@@ -1358,6 +1378,33 @@ _STORED_PAIR = re.compile(
 )
 
 
+#: A Secret's key that names who or where, not a credential: a user's name, a host, a port,
+#: a database (`--from-literal=username=app`).
+_ACCOUNT_KEY = re.compile(
+    r"(?:(?:db|database|postgres|mysql|redis|smtp|mongo)[_.-]?)?"
+    r"(?:user(?:name)?|login|host(?:name)?|port|database|db(?:name)?|schema)",
+    re.IGNORECASE,
+)
+#: A value such a key holds: a name, an address or a number, no quote or space in it.
+_ACCOUNT_VALUE = re.compile(r"[\w.@:-]{1,253}")
+
+
+def _literal_value(match: re.Match[str]) -> str:
+    """A Secret's literal (`kubectl create secret … --from-literal=KEY=VALUE`) replaced, unless
+    its key names an account or an address (`_ACCOUNT_KEY`: `user`, `host`, `port`) and the
+    value is such a word and looks no random: the responder needs which account and which
+    server. Any other key's value goes, as a store's do: a Secret's keys are free names
+    (`config`, `creds`) that say nothing of what they hold."""
+    value = match["value"]
+    if (
+        _ACCOUNT_KEY.fullmatch(match["key"]) is not None
+        and _ACCOUNT_VALUE.fullmatch(value) is not None
+        and not _random_looking(value)
+    ):
+        return match[0]
+    return f"{match[1]}[REDACTED:password]"
+
+
 def _stored_values(match: re.Match[str]) -> str:
     """A secret store's `secrets set NAME=VALUE …` (Fly's, Supabase's, Doppler's, Infisical's,
     Render's; Azure's secure environment variables) with every value replaced, its quotes kept: the store holds secrets, so each
@@ -1713,9 +1760,9 @@ COMMAND_RULES: tuple[
         "render",
     ),
     _rule(
-        r"(--from-literal(?:=|[ \t]{1,3})(?P<q>\\?[\"'])?[\w.-]{1,253}+=)"
+        r"(--from-literal(?:=|[ \t]{1,3})(?P<q>\\?[\"'])?(?P<key>[\w.-]{1,253}+)=)"
         r"(?!\[REDACTED|\$)(?P<value>(?(q)(?:(?!(?P=q))[^\r\n]){1,1024}+|[^\s\"'\\]{1,1024}+))",
-        lambda m: f"{m[1]}[REDACTED:password]",
+        _literal_value,
         "--from-literal",
     ),
     # A function's or a service's environment given as a list: Cloud Run's and Cloud

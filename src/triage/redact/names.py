@@ -14,6 +14,7 @@ from typing import Any
 
 from triage.redact.disguises import _unmasked, _visible
 from triage.redact.logins import _session_shaped
+from triage.redact.pem import public_pem_base64
 from triage.redact.rule import (
     _START,
     _file_path,
@@ -518,7 +519,9 @@ def _kept_value(name: str, value: object) -> bool:
     (`_TYPE_VALUE`: a schema's or a declaration's `string`), a `pin` or `otp` that has no
     code's shape (`_not_a_code`), a bare `pepper` that has no secret's shape (`_plain_pepper`);
     under a collective name, prose (`_collective_prose`); any
-    value under a public key's name (`public_named`: `public_signing_key`)."""
+    value under a public key's name (`public_named`: `public_signing_key`); a connection
+    string whose password is taken already (`connection_string_redacted`); base64 of a
+    certificate (`public_pem_base64`: a Secret's `tls.crt`, public by design)."""
     if isinstance(value, bool) or public_named(name):
         return True
     if isinstance(value, int):
@@ -545,11 +548,76 @@ def _kept_value(name: str, value: object) -> bool:
         return True
     if _numeric_session(name, value) or _passwd_report(name, value):
         return True
+    if connection_string_redacted(value) or public_pem_base64(value):
+        return True
     return (
         _PLACEHOLDER_VALUE.fullmatch(value) is not None
         or _STATE_VALUE.fullmatch(value) is not None
         or _TYPE_VALUE.fullmatch(value) is not None
     )
+
+
+#: An ADO.NET connection string (`Server=db;Database=orders;User Id=app;Password=…;`): its
+#: `key=value` pairs, `;` between them, a value holding no quote.
+_CONNECTION_STRING = re.compile(
+    r"[ \t]{0,8}(?P<first>[A-Za-z][A-Za-z _]{0,39}+)=[^;\"'\r\n]{0,1024}+"
+    r"(?:;[ \t]{0,8}[A-Za-z][A-Za-z _]{0,39}+=[^;\"'\r\n]{0,1024}+){1,63}+;?[ \t]{0,8}"
+)
+_CONNECTION_PAIR = re.compile(
+    r"(?:\A|;)[ \t]{0,8}(?P<key>[A-Za-z][A-Za-z _]{0,39}+)=(?P<value>[^;]{0,1024}+)"
+)
+#: A key that says the string reaches a database server (and not, say, a storage account).
+#: What a rule left where it took a secret (or a template's reference, which names one).
+_REDACTED = re.compile(r"\[REDACTED:[a-z0-9-]{1,32}\]")
+_CONNECTION_SERVER_KEY = re.compile(
+    r"server|data source|host|address|addr|database|initial catalog", re.IGNORECASE
+)
+
+
+def _connection_pairs(value: str) -> list[re.Match[str]] | None:
+    """The `key=value` pairs of an ADO.NET connection string (`_CONNECTION_STRING`) that
+    names a server or a database (`_CONNECTION_SERVER_KEY`); None for any other value."""
+    if _CONNECTION_STRING.fullmatch(value) is None:
+        return None
+    pairs = list(_CONNECTION_PAIR.finditer(value))
+    if not any(_CONNECTION_SERVER_KEY.fullmatch(p["key"].strip()) for p in pairs):
+        return None
+    return pairs
+
+
+def _redacted_or_reference(held: str) -> bool:
+    """A connection string's value a rule took already, or a reference to where it is."""
+    held = held.strip()
+    return _PLACEHOLDER_VALUE.fullmatch(held) is not None or _REDACTED.fullmatch(held) is not None
+
+
+def connection_string_redacted(value: str) -> bool:
+    """True for an ADO.NET connection string (`_connection_pairs`) whose every key named like
+    a secret (`Password`, `Pwd`) holds a placeholder already: the rule for `Password=` took
+    the secret, and the server, the database and the user, which the responder needs, stay.
+    One with a secret's key still holding a value is not, and goes whole."""
+    pairs = _connection_pairs(value)
+    return pairs is not None and all(
+        _redacted_or_reference(p["value"]) for p in pairs if secret_named(p["key"].strip())
+    )
+
+
+def connection_string_passwords_redacted(value: str) -> str | None:
+    """An ADO.NET connection string (`_connection_pairs`) with the value of each key named
+    like a secret replaced (a placeholder or a reference stays), the rest as it was: a
+    section's child that is one loses its password, not its server. None for any other
+    value."""
+    pairs = _connection_pairs(value)
+    if pairs is None:
+        return None
+    pieces: list[str] = []
+    last = 0
+    for pair in pairs:
+        if secret_named(pair["key"].strip()) and not _redacted_or_reference(pair["value"]):
+            pieces += (value[last : pair.start("value")], "[REDACTED:password]")
+            last = pair.end("value")
+    pieces.append(value[last:])
+    return "".join(pieces)
 
 
 #: The first words of the `passwd` program's own reports after its name (`passwd: password
@@ -927,10 +995,22 @@ _PUBLIC_NAME = re.compile(
 )
 
 
+#: A name saying its token is a request's idempotency id (CloudFormation's
+#: `ClientRequestToken`, `IdempotencyToken`): the caller makes it up so that a retry is not
+#: done twice, and it names the request (`Console-CreateStack-<uuid>`), granting nothing.
+_REQUEST_TOKEN_NAME = re.compile(
+    r"(?:client[_.-]?request|idempotency)[_.-]?token[\"' \t=:]*\Z", re.IGNORECASE
+)
+
+
 def public_named(name: str) -> bool:
-    """True if `name` says its value is a public key (`_PUBLIC_NAME`): no rule reads a secret
-    by such a name, whatever its last word (`key`) says."""
-    return "pub" in name.lower() and _PUBLIC_NAME.search(name) is not None
+    """True if `name` says its value is a public key (`_PUBLIC_NAME`) or a request's
+    idempotency token (`_REQUEST_TOKEN_NAME`): no rule reads a secret by such a name,
+    whatever its last word (`key`, `token`) says."""
+    lowered = name.lower()
+    if "pub" in lowered and _PUBLIC_NAME.search(name) is not None:
+        return True
+    return "token" in lowered and _REQUEST_TOKEN_NAME.search(name) is not None
 
 
 #: A bare `encrypt` (no other word before it: `-encrypt`, `"encrypt"`, `agent.encrypt`), which
@@ -1041,6 +1121,22 @@ def _name_with_prefix(match: re.Match[str]) -> str:
     return match.string[max(0, start - 24) : match.end("name")]
 
 
+#: A value's line to its end or its closing quote (escaped or not).
+_REST_OF_VALUE = re.compile(r"""(?:[^\r\n"'\\]|\\[^nr"'])*+""")
+
+
+def _connection_string_rest(match: re.Match[str]) -> bool:
+    """Whether a pair's value is the start of a connection string whose passwords a rule took
+    already (`connection_string_redacted`): the pair rules end a value at its `;`, and the
+    string runs on to its line's end or its closing quote."""
+    start = match.start("value")
+    text = match.string
+    if text[start : start + 1] in ("'", '"'):
+        start += 1
+    rest = _REST_OF_VALUE.match(text, start)
+    return rest is not None and connection_string_redacted(rest[0])
+
+
 def _kept_match(match: re.Match[str]) -> bool:
     """A text rule's name and value that name no secret after all: a bare `PWD`'s path
     (`_working_directory`), a plural name's count (`_counted`), an `auth` name's login
@@ -1050,7 +1146,8 @@ def _kept_match(match: re.Match[str]) -> bool:
     (`_code_reference`)."""
     value = match["value"].strip("\\\"'")
     return (
-        _working_directory(match)
+        _connection_string_rest(match)
+        or _working_directory(match)
         or _counted(match)
         or _collective_prose(match["name"], value)
         or _collective_count(match["name"], value)

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 
 from triage.redact.calls import CODE_READ, call_literals_redacted
-from triage.redact.commands import _ARGV_COMMANDS
+from triage.redact.commands import _ARGV_COMMANDS, gcloud_secret_id
 from triage.redact.names import (
     _PLACEHOLDER,
     _SECRET_NAME,
@@ -25,6 +25,7 @@ from triage.redact.names import (
     _code_reference,
     _kept_match,
     _kept_value,
+    connection_string_redacted,
     public_named,
     secret_named,
 )
@@ -43,6 +44,7 @@ from triage.redact.rule import (
     _QUOTED_CHAR,
     _SINGLE_QUOTED_CHAR,
     _VALUE_MAX,
+    LISTED_WHEN,
     _file_path,
     _key_shaped,
     _LazyPattern,
@@ -128,6 +130,16 @@ def _option_prose(match: re.Match[str]) -> bool:
 #: kubectl's `--from-file=<key>=<path>` before a name: the value is the file the key is read
 #: from.
 _FROM_FILE_BEFORE = re.compile(r"--from(?:-env)?-file=[\w.-]{0,64}\Z")
+
+
+def _gcloud_secret_named(match: re.Match[str]) -> bool:
+    """Whether the match is gcloud's `--secret=` and its value the id of the secret to read
+    (`gcloud_secret_id`), which the pair `secret=…` only looks like."""
+    start = match.start("name")
+    if match.string[max(0, start - 2) : start] != "--":
+        return False
+    value = match["value"].strip("\"'")
+    return gcloud_secret_id(match.string, start - 2, "--" + match["name"], value)
 
 
 def _file_to_read(match: re.Match[str]) -> bool:
@@ -312,7 +324,7 @@ def _keep_quotes(match: re.Match[str]) -> str:
     loses only the quoted literals inside it, and a list of strings loses them all, as one."""
     if _placeholder_type(match) or _kept_match(match) or _shell_message(match):
         return _inner_pairs_read(match)
-    if _option_prose(match) or _file_to_read(match):
+    if _option_prose(match) or _file_to_read(match) or _gcloud_secret_named(match):
         return _inner_pairs_read(match)
     if _graphql_type(match) or _graphql_reference(match) or _empty_collection(match):
         return match[0]
@@ -550,6 +562,9 @@ def _line_value(match: re.Match[str]) -> str:
     first = value.split(None, 1)[0]
     if (
         _kept_value(name, first)
+        # A connection string whose password the rule for `Password=` took (its words
+        # `User Id` hold a space, so its first word is no whole value).
+        or connection_string_redacted(secret)
         # A value a placeholder starts (`[REDACTED:password]}…`, or brackets then one: a list
         # whose item was blanked) is the first pass's.
         or first.lstrip("[{(").startswith("REDACTED:")
@@ -619,9 +634,12 @@ def _flow_sequence_redacted(value: str) -> str:
 
 def _tab_value(match: re.Match[str]) -> str:
     """A value after a tab replaced, its trailing spaces kept; a value the pair rule keeps
-    (`_kept_value`) or that holds a placeholder already stays."""
+    (`_kept_value`), one that holds a placeholder already, or a listing's date of change
+    (`LISTED_WHEN`: a secret's name then when it was updated) stays."""
     value = match["value"].rstrip()
     if _kept_value(match["name"], value) or _PLACEHOLDER_FOUND.search(value):
+        return match[0]
+    if LISTED_WHEN.fullmatch(value) is not None:
         return match[0]
     return f"{match['head']}[REDACTED:password]{match['value'][len(value) :]}"
 

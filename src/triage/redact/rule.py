@@ -299,6 +299,18 @@ def _random_looking(value: str) -> bool:
     )
 
 
+#: When a listing says a secret was last changed (`gh secret list`'s column): a date or a
+#: time, an `Updated` before it, or how long ago (`about 2 days ago`, `less than a minute
+#: ago`). The value is the whole cell: a date with more after it is no such column.
+LISTED_WHEN = re.compile(
+    r"(?:Updated[ \t]{1,8})?(?:[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2})?"
+    r"(?:\.[0-9]{1,9})?(?:Z|[+-][0-9]{2}:?[0-9]{2})?)?"
+    r"|(?:about |less than |almost |over )?(?:an?|[0-9]{1,4}) "
+    r"(?:second|minute|hour|day|week|month|year)s? ago)",
+    re.IGNORECASE,
+)
+
+
 _PLACEHOLDER_FOUND = re.compile(r"\[REDACTED:[a-z0-9-]{1,32}\]")
 _PLACEHOLDER_SPLIT = re.compile(r"(\[REDACTED:[a-z0-9-]{1,32}\])")
 

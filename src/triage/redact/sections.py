@@ -16,6 +16,7 @@ from collections.abc import Callable
 from triage.redact.names import (
     _SECRET_NAME_NEEDLES,
     _kept_value,
+    connection_string_passwords_redacted,
     secret_named,
     secret_object_named,
 )
@@ -112,7 +113,8 @@ _TOKEN = re.compile(
 
 
 def _object_leaves(text: str) -> str:
-    """An object's text with every value that is no key replaced (`_kept_child` aside): a
+    """An object's text with every value that is no key replaced (`_kept_child` aside; a
+    connection string loses only its password, `connection_string_passwords_redacted`): a
     token followed by an assignment is a key, and names the values after it."""
     tokens = list(_TOKEN.finditer(text))
     pieces: list[str] = []
@@ -129,7 +131,8 @@ def _object_leaves(text: str) -> str:
         if _kept_child(key, value):
             continue
         group = "s" if token["s"] is not None else "word"
-        pieces += (text[last : token.start(group)], _PLACEHOLDER)
+        partial = connection_string_passwords_redacted(value)
+        pieces += (text[last : token.start(group)], partial or _PLACEHOLDER)
         last = token.end(group)
     pieces.append(text[last:])
     return "".join(pieces)
@@ -185,7 +188,8 @@ _COMMENT = re.compile(r"[ \t]+#.*\Z")
 
 
 def _yaml_value(key: str, value: str) -> str:
-    """A YAML scalar replaced, its quotes and comment kept, unless `_kept_child` keeps it."""
+    """A YAML scalar replaced, its quotes and comment kept, unless `_kept_child` keeps it (a
+    connection string loses only its password: `connection_string_passwords_redacted`)."""
     comment = _COMMENT.search(value)
     scalar = value[: comment.start()] if comment else value.rstrip()
     tail = value[len(scalar) :]
@@ -193,7 +197,8 @@ def _yaml_value(key: str, value: str) -> str:
     bare = scalar[1:-1] if quote and len(scalar) >= 2 else scalar
     if _kept_child(key, bare):
         return value
-    return f"{quote}{_PLACEHOLDER}{quote}{tail}"
+    partial = connection_string_passwords_redacted(bare)
+    return f"{quote}{partial or _PLACEHOLDER}{quote}{tail}"
 
 
 def _yaml_children(block: str, newline: str = "\n") -> str:

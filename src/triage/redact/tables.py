@@ -25,7 +25,7 @@ from triage.redact.names import (
     secret_named,
 )
 from triage.redact.pairs import _KEY_NAME, key_named_value
-from triage.redact.rule import _Rule, _rule
+from triage.redact.rule import LISTED_WHEN, _Rule, _rule
 
 _PLACEHOLDER = "[REDACTED:password]"
 
@@ -113,11 +113,12 @@ def _column_named(name: str) -> bool:
 def table(match: re.Match[str]) -> str:
     """A table's rows with their secret columns replaced, while a row has as many cells as the
     header; the header and every other line stay. Unchanged when no header cell names a
-    secret."""
+    secret, or when one is a date (`LISTED_WHEN`): a row of data (`gh secret list`'s
+    `NAME<TAB>Updated …`), not a header, which names its columns."""
     header, delimiter = match["header"], match["d"]
     names = [_undressed(header[start:end]) for start, end in _cells(header, delimiter)]
     secret = {i: name for i, name in enumerate(names) if _column_named(name)}
-    if not secret:
+    if not secret or any(LISTED_WHEN.fullmatch(name) for name in names):
         return match[0]
     lines = match["rows"].split("\n")
     for at, line in enumerate(lines):
