@@ -7,10 +7,12 @@ from __future__ import annotations
 from collections.abc import MutableMapping
 from dataclasses import replace
 from typing import Any
+from urllib.parse import quote, unquote
 
 import pytest
 
-from test_github_sink import BOT_TOKEN, REPO, FakeClock, effect, incident
+from github_stub import GitHubServer
+from test_github_sink import BOT_TOKEN, REPO, TICKET, FakeClock, effect, incident
 from test_sinks_round2_464 import (
     COMMENTS_CAP,
     CommentCapGitHub,
@@ -18,7 +20,7 @@ from test_sinks_round2_464 import (
     guarded,
     new_incident,
 )
-from triage.models import EffectKind
+from triage.models import EffectKind, Priority
 from triage.sinks.base import Target
 
 #: Another repository a route may name now.
@@ -154,3 +156,116 @@ async def test_a_second_update_of_an_issue_at_the_comment_cap_is_skipped_too(
     assert [e["event"] for e in warnings(logs)] == ["github.issue_comments_full"]
     (line,) = [e for e in logs if e["event"] == "sink.skipped"]
     assert line["reason"] == "issue comments full" and line["issue"] == 1
+
+
+# --- Labels GitHub matches whatever their case ------------------------------------------------
+
+
+class CaseLabelsGitHub(GitHubServer):
+    """The stub, matching label names as GitHub does, whatever their case: a label added to
+    an issue that the repository has under another case (`Flapping`, made by a person) is
+    the repository's, shown as it is named there; a removal or a list's filter finds it in
+    any case."""
+
+    def __init__(self, *, labels: tuple[str, ...], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        #: Lower case → the name as the repository shows it.
+        self.labels = {name.lower(): name for name in labels}
+
+    def _as_named(self, names: Any) -> Any:
+        if not isinstance(names, list):
+            return names
+        return [self.labels.setdefault(n.lower(), n) if isinstance(n, str) else n for n in names]
+
+    def _create_issue(self, actor: str, params: dict[str, str], query: Any, body: Any) -> Any:
+        if isinstance(body, dict) and "labels" in body:
+            body = {**body, "labels": self._as_named(body["labels"])}
+        return super()._create_issue(actor, params, query, body)
+
+    def _add_labels(self, actor: str, params: dict[str, str], query: Any, body: Any) -> Any:
+        if isinstance(body, dict) and "labels" in body:
+            body = {**body, "labels": self._as_named(body["labels"])}
+        return super()._add_labels(actor, params, query, body)
+
+    def _remove_label(self, actor: str, params: dict[str, str], query: Any, body: Any) -> Any:
+        name = unquote(params["label"])
+        params = {**params, "label": quote(self.labels.get(name.lower(), name), safe="")}
+        return super()._remove_label(actor, params, query, body)
+
+    def _list_issues(
+        self, actor: str, params: dict[str, str], query: dict[str, str], body: Any
+    ) -> Any:
+        if query.get("labels"):
+            named = self._as_named(query["labels"].split(","))
+            query = {**query, "labels": ",".join(named)}
+        return super()._list_issues(actor, params, query, body)
+
+
+def label_set(issue: dict[str, Any]) -> set[str]:
+    return {label["name"] for label in issue["labels"]}
+
+
+async def test_flapping_comes_off_at_the_close_when_the_repository_spells_it_otherwise(
+    wall: FakeClock, mono: FakeClock
+) -> None:
+    """A repository whose `flapping` label a person made as `Flapping` (GitHub's label names
+    are one whatever their case): a flapping re-fire labels the issue `Flapping`, and the
+    close that ends its flapping takes it off, as it does `flapping`; it was left on."""
+    server = CaseLabelsGitHub(
+        labels=("Flapping",), tokens={BOT_TOKEN: "triage-bot"}, repositories=(REPO,), clock=wall
+    )
+    with server:
+        async with guarded(server, mono, wall) as guard:
+            ref = (await guard.apply(new_incident(1, "open"))).ref
+            for kind, key in [(EffectKind.CLOSE, "close-1"), (EffectKind.REOPEN, "refire")]:
+                follow = effect(kind, ref, key, alert=incident(1), flapping=True)
+                await guard.apply(replace(follow, target=Target(repository=REPO)))
+            assert "Flapping" in label_set(server.issues(REPO)[0])
+            close = effect(EffectKind.CLOSE, ref, "close-2", alert=incident(1), flapping=True)
+            await guard.apply(replace(close, target=Target(repository=REPO)))
+        (issue,) = server.issues(REPO)
+    assert issue["state"] == "closed"
+    assert "flapping" not in {name.lower() for name in label_set(issue)}
+
+
+async def test_a_priority_move_takes_the_old_label_off_whatever_its_case(
+    wall: FakeClock, mono: FakeClock
+) -> None:
+    """A repository whose priority labels a person made as `Priority:P1` …: an update that
+    moves the incident to P2 takes the old priority's label off, as it does `priority:P1`,
+    instead of leaving the issue labelled with both priorities."""
+    server = CaseLabelsGitHub(
+        labels=("Priority:P1",), tokens={BOT_TOKEN: "triage-bot"}, repositories=(REPO,), clock=wall
+    )
+    with server:
+        async with guarded(server, mono, wall) as guard:
+            ref = (await guard.apply(new_incident(1, "open"))).ref
+            update = effect(EffectKind.UPDATE, ref, "moved", alert=incident(1))
+            moved = replace(
+                update,
+                target=Target(repository=REPO),
+                ticket=TICKET.model_copy(update={"priority": Priority.MEDIUM}),
+                priority_was=Priority.HIGH,
+            )
+            await guard.apply(moved)
+        (issue,) = server.issues(REPO)
+    assert issue["title"].startswith("[P2] ")
+    assert {name.lower() for name in label_set(issue) if ":" in name} >= {"priority:p2"}
+    assert "priority:p1" not in {name.lower() for name in label_set(issue)}
+
+
+async def test_the_triage_label_in_another_case_is_not_taken_for_labels_dropped(
+    wall: FakeClock, mono: FakeClock, logs: list[MutableMapping[str, Any]]
+) -> None:
+    """A repository that has `triage` as `Triage`: GitHub shows a new issue's label so, and
+    that is the label kept, not GitHub dropping new issues' labels (a token without push
+    access), which a `github.labels_dropped` warning would wrongly tell the operator to fix."""
+    server = CaseLabelsGitHub(
+        labels=("Triage",), tokens={BOT_TOKEN: "triage-bot"}, repositories=(REPO,), clock=wall
+    )
+    with server:
+        async with guarded(server, mono, wall) as guard:
+            await guard.apply(new_incident(1, "open"))
+        (issue,) = server.issues(REPO)
+    assert "Triage" in label_set(issue)
+    assert [e["event"] for e in warnings(logs)] == []

@@ -777,6 +777,14 @@ def label_names(issue: dict[str, Any]) -> set[str]:
     }
 
 
+def label_named(issue: dict[str, Any], name: str) -> str | None:
+    """The issue's label that is `name` as GitHub matches labels, whatever their case (a
+    repository has one label of a name, in the case a person first made it: our `flapping`
+    added where `Flapping` exists is `Flapping`), as the issue shows it; else None."""
+    wanted = name.lower()
+    return next((shown for shown in sorted(label_names(issue)) if shown.lower() == wanted), None)
+
+
 def text_or_empty(value: Any) -> str:
     """A field read as text where absent (or of another type) means empty: an issue's body."""
     return value if isinstance(value, str) else ""

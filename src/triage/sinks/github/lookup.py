@@ -71,7 +71,7 @@ from triage.errors import GitHubUnavailableError
 from triage.sinks.github.api import (
     AnswerTooLargeError,
     GitHubApi,
-    label_names,
+    label_named,
     number_field,
     record,
     records,
@@ -112,7 +112,7 @@ class MarkerLookup:
         and one `github.labels_dropped` warning says so (again only after labels were kept
         there since)."""
         key = repository.lower()
-        kept = text.TRIAGE_LABEL in label_names(issue)
+        kept = label_named(issue, text.TRIAGE_LABEL) is not None  # GitHub may show `Triage`
         if self._labels_kept.get(key, (True, 0.0))[0] and not kept:
             log.warning(
                 "github.labels_dropped",

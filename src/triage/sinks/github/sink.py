@@ -131,7 +131,7 @@ from triage.sinks.github.api import (
     GitHubApi,
     count_field,
     is_login,
-    label_names,
+    label_named,
     record,
     text_or_empty,
 )
@@ -533,10 +533,11 @@ class GitHubSink:
             await self._comment_once(ref, issue, text.close_comment(effect), effect)
             if not closed:
                 await self._set_state(ref, "closed", "completed")
-            if effect.flapping and text.FLAPPING_LABEL in label_names(issue):
+            flapping = label_named(issue, text.FLAPPING_LABEL)
+            if effect.flapping and flapping is not None:
                 # The close of a flapping incident ends its flapping (a damped close waited
                 # for it to stay resolved); a reopen that still flaps labels it again.
-                await self._remove_label(ref, text.FLAPPING_LABEL)
+                await self._remove_label(ref, flapping)
         else:
             if closed and count_field(issue, "comments") >= text.COMMENTS_CAP:
                 return await self._continue_in_new(ref, effect)
@@ -551,10 +552,10 @@ class GitHubSink:
                     return await self._reopen_as_new(ref, effect, "reopen_refused", exc)
             if effect.flapping:
                 await self._add_labels(ref, [text.FLAPPING_LABEL])
-            elif text.FLAPPING_LABEL in label_names(issue):
+            elif (flapping := label_named(issue, text.FLAPPING_LABEL)) is not None:
                 # Counted afresh since the close that ended its flapping (or labelled before
                 # closes removed it): the label would say it flaps when it does not.
-                await self._remove_label(ref, text.FLAPPING_LABEL)
+                await self._remove_label(ref, flapping)
             if effect.priority_was is not None:
                 await self._move_priority(ref, issue, effect.priority_was, effect.ticket.priority)
             await self._comment_once(ref, issue, text.reopen_comment(effect), effect)
@@ -950,8 +951,8 @@ class GitHubSink:
             moved = f"[{text.p_number(now)}] {title[len(old_prefix) :]}"
             path = f"/repos/{ref.repository}/issues/{ref.number}"
             await self._api.call("PATCH", path, json={"title": moved})
-        old_label = f"priority:{text.p_number(was)}"
-        if old_label in label_names(issue):
+        old_label = label_named(issue, f"priority:{text.p_number(was)}")
+        if old_label is not None:  # as the issue shows it: `Priority:P1` is the same label
             await self._remove_label(ref, old_label)
         await self._add_labels(ref, [f"priority:{text.p_number(now)}"])
 
