@@ -6,7 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from triage.models import Alert
+import pytest
+
+from triage.errors import UnknownFormatError
+from triage.models import Alert, Status
 from triage.normalize import normalize_body
 from triage.normalize.common import Normalized
 
@@ -150,3 +153,85 @@ def test_a_metric_math_alarm_s_firing_and_ok_stay_one_incident() -> None:
         "region": "us-east-1",
         "alarm": "orders-5xx-rate",
     }
+
+
+# --- S3 event notifications sent to triage's queue by mistake ----------------------------------
+
+#: The message S3 sends to a queue or topic when a bucket's event notification to it is set up
+#: (S3 user guide, "Event message structure": the `s3:TestEvent`).
+_S3_TEST_EVENT = {
+    "Service": "Amazon S3",
+    "Event": "s3:TestEvent",
+    "Time": "2026-11-01T10:00:00.000Z",
+    "Bucket": "orders-uploads",
+    "RequestId": "5582815E1AEA5ADF",
+    "HostId": "8cLeGAmw098X5cv4Zkwcmo8vvZa3eH3eKxsPzbB9wrR+YstdA6Knx4Ip8EXAMPLE",
+}
+
+#: An object created in that bucket, as S3's event notification (version 2.1) writes it.
+_S3_RECORDS = {
+    "Records": [
+        {
+            "eventVersion": "2.1",
+            "eventSource": "aws:s3",
+            "awsRegion": "us-east-1",
+            "eventTime": "2026-11-01T10:00:00.000Z",
+            "eventName": "ObjectCreated:Put",
+            "userIdentity": {"principalId": "AWS:AIDAJDPLRKLG7UEXAMPLE"},
+            "requestParameters": {"sourceIPAddress": "203.0.113.7"},
+            "responseElements": {"x-amz-request-id": "C3D13FE58DE4C810"},
+            "s3": {
+                "s3SchemaVersion": "1.0",
+                "configurationId": "to-triage",
+                "bucket": {
+                    "name": "orders-uploads",
+                    "ownerIdentity": {"principalId": "A3NL1KOZZKExample"},
+                    "arn": "arn:aws:s3:::orders-uploads",
+                },
+                "object": {"key": "2026/11/01/batch.csv", "size": 1024, "sequencer": "0A1B2C"},
+            },
+        }
+    ]
+}
+
+
+def _in_sns(message: dict[str, Any]) -> dict[str, Any]:
+    """`message` as an SNS topic delivers it to the queue, raw message delivery off."""
+    return {
+        "Type": "Notification",
+        "MessageId": "22b80b92-fdea-4c2c-8f9d-bdfb0c7bf324",
+        "TopicArn": "arn:aws:sns:us-east-1:123456789012:uploads",
+        "Subject": "Amazon S3 Notification",
+        "Message": json.dumps(message),
+        "Timestamp": "2026-11-01T10:00:00.000Z",
+    }
+
+
+@pytest.mark.parametrize("body", [_S3_TEST_EVENT, _in_sns(_S3_TEST_EVENT)], ids=["raw", "sns"])
+def test_s3_s_test_event_is_skipped_naming_the_bucket_not_refused(body: dict[str, Any]) -> None:
+    """The s3:TestEvent S3 sends when a bucket's notification to the queue is set up changes
+    no ticket and is not refused to the DLQ; its log line names the bucket sending to it."""
+    read = _read(body)
+    assert read.alerts == ()
+    [skip] = read.skipped
+    assert (skip.source, skip.reason) == ("s3", "s3_test_event")
+    assert "orders-uploads" in skip.detail
+
+
+@pytest.mark.parametrize("body", [_S3_RECORDS, _in_sns(_S3_RECORDS)], ids=["raw", "sns"])
+def test_an_s3_event_notification_is_refused_saying_what_it_is(body: dict[str, Any]) -> None:
+    """An object's S3 event notification is no alert: refused (kept in the DLQ, nothing lost)
+    with an error that names S3, the event and the bucket, and how to stop it."""
+    with pytest.raises(UnknownFormatError) as raised:
+        _read(body)
+    message = str(raised.value)
+    assert "top-level keys: 'Records'" in message
+    assert "S3 event notification" in message
+    assert "ObjectCreated:Put" in message and "orders-uploads" in message
+
+
+def test_a_body_that_only_names_s3_s_test_event_is_still_an_alert() -> None:
+    """A script's generic alert whose text mentions s3:TestEvent is read as the alert it is."""
+    body = {"title": "s3:TestEvent seen on orders-uploads", "Event": "s3:TestEvent"}
+    alert = _only(body)
+    assert alert.status is Status.FIRING

@@ -4,7 +4,8 @@ and hands it to that source's module.
 
 It raises only DecodeError, UnknownFormatError (naming every format tried) or InvalidAlertError,
 all PermanentError; a message that is understood but changes no ticket (an SNS subscription
-confirmation, INSUFFICIENT_DATA, a contact-point test) comes back as a `Skipped`. An SNS
+confirmation, INSUFFICIENT_DATA, a contact-point test, S3's `s3:TestEvent`) comes back as a
+`Skipped`; an S3 event notification is refused saying what it is (`aws_s3`). An SNS
 notification whose Message is text rather than JSON is an alert of its own (`sns`), and so is
 any EventBridge event that is not a CloudWatch alarm's (`eventbridge`). A JSON array of alerts,
 what Prometheus and vmalert post to Alertmanager's API, is read as `prometheus` (source
@@ -29,6 +30,7 @@ from triage.errors import DecodeError, InvalidAlertError, TriageError, UnknownFo
 from triage.normalize import (
     alertmanager,
     aws_notices,
+    aws_s3,
     checkers,
     cloudwatch,
     common,
@@ -284,9 +286,20 @@ def recognise_body(body: str | bytes, *, sentry_resource: str | None = None) -> 
         # keyed by its own account and region, as when it is sent once.
         if aws_notices.matches(payload):
             return _aws_notice(payload, envelope)
+        if aws_s3.is_test_event(payload):
+            return Recognised("s3-test-event", aws_s3.skip_test_event(payload))
+        _refuse_s3_notification(payload, exc)
         if envelope is not None:
             raise UnknownFormatError(f"{exc}; {AWS_SNS_HINT}") from None
         raise
+
+
+def _refuse_s3_notification(payload: dict[str, Any], unknown: UnknownFormatError) -> None:
+    """An S3 event notification refused saying what it is, ahead of the generic reason (a
+    reason cut short, as the gateway's 422 keeps 300 characters, keeps what matters)."""
+    records = aws_s3.notification_records(payload)
+    if records:
+        raise UnknownFormatError(f"{aws_s3.refusal(records)}; {unknown}") from None
 
 
 #: What an unknown JSON message inside an SNS notification most likely is, and what to do.
@@ -336,9 +349,12 @@ def normalize_payload(payload: dict[str, Any]) -> Normalized:
     service's notice is read without its topic (`aws_notices`)."""
     try:
         return _recognise(payload).normalized
-    except UnknownFormatError:
+    except UnknownFormatError as exc:
         if aws_notices.matches(payload):
             return _aws_notice(payload, None).normalized
+        if aws_s3.is_test_event(payload):
+            return aws_s3.skip_test_event(payload)
+        _refuse_s3_notification(payload, exc)
         raise
 
 
