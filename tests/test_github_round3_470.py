@@ -12,6 +12,7 @@ from urllib.parse import quote, unquote
 import pytest
 
 from github_stub import GitHubServer
+from test_github_later_life import LaterLifeGitHub
 from test_github_sink import BOT_TOKEN, REPO, TICKET, FakeClock, effect, incident
 from test_sinks_round2_464 import (
     COMMENTS_CAP,
@@ -269,3 +270,50 @@ async def test_the_triage_label_in_another_case_is_not_taken_for_labels_dropped(
         (issue,) = server.issues(REPO)
     assert "Triage" in label_set(issue)
     assert [e["event"] for e in warnings(logs)] == []
+
+
+# --- GitHub Enterprise Server: the API under /api/v3 -----------------------------------------
+
+
+class EnterpriseGitHub(LaterLifeGitHub):
+    """The stub as GitHub Enterprise Server serves it: the API under `/api/v3` (any other
+    path 404), issues shown at the host's root, and a transferred issue's redirect to
+    `/api/v3/repositories/{id}/issues/{n}`."""
+
+    @property
+    def url(self) -> str:
+        return f"{self.base_url}/api/v3"
+
+    def _html(self, repo: str, issue: Any) -> str:
+        return f"{self.base_url}/{repo}/issues/{issue.number}"
+
+    def _handle(self, method: str, target: str, headers: dict[str, str], raw: bytes) -> Any:
+        if not target.startswith("/api/v3/"):
+            return 404, {"message": "Not Found"}, {}
+        return super()._handle(method, target[len("/api/v3") :], headers, raw)
+
+
+async def test_an_enterprise_servers_transferred_issue_is_followed_under_api_v3(
+    wall: FakeClock, mono: FakeClock
+) -> None:
+    """On GitHub Enterprise Server (GITHUB_API_URL `…/api/v3`), an issue transferred to
+    another repository answers 301 to `/api/v3/repositories/{id}/issues/{n}`: followed, the
+    update's comment lands where the issue is now, and the reference handed back is where
+    GHES shows issues (the host's root, not under /api/v3); its close and re-fire go there."""
+    server = EnterpriseGitHub(
+        tokens={BOT_TOKEN: "triage-bot"}, repositories=(REPO, OTHER), clock=wall
+    )
+    with server:
+        async with guarded(server, mono, wall) as guard:
+            ref = (await guard.apply(new_incident(1, "open"))).ref
+            assert ref == f"{server.base_url}/{REPO}/issues/1"
+            server.transfer(1, OTHER)
+            refs = []
+            for kind in (EffectKind.UPDATE, EffectKind.CLOSE, EffectKind.REOPEN):
+                follow = effect(kind, ref, str(kind), alert=incident(1))
+                applied = await guard.apply(replace(follow, target=Target(repository=REPO)))
+                ref = applied.ref or ref
+                refs.append(applied.ref)
+        (moved,) = server.issues(OTHER)
+    assert refs == [f"{server.base_url}/{OTHER}/issues/1", None, None]
+    assert moved["state"] == "open" and len(moved["comment_bodies"]) == 3
