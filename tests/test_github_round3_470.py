@@ -317,3 +317,47 @@ async def test_an_enterprise_servers_transferred_issue_is_followed_under_api_v3(
         (moved,) = server.issues(OTHER)
     assert refs == [f"{server.base_url}/{OTHER}/issues/1", None, None]
     assert moved["state"] == "open" and len(moved["comment_bodies"]) == 3
+
+
+# --- A title GitHub trims ---------------------------------------------------------------------
+
+
+class TrimmingGitHub(GitHubServer):
+    """The stub, trimming an issue's title at both ends as GitHub does (`[P1] ` is `[P1]`)."""
+
+    def _trimmed(self, body: Any) -> Any:
+        if isinstance(body, dict) and isinstance(body.get("title"), str):
+            return {**body, "title": body["title"].strip()}
+        return body
+
+    def _create_issue(self, actor: str, params: dict[str, str], query: Any, body: Any) -> Any:
+        return super()._create_issue(actor, params, query, self._trimmed(body))
+
+    def _edit_issue(self, actor: str, params: dict[str, str], query: Any, body: Any) -> Any:
+        return super()._edit_issue(actor, params, query, self._trimmed(body))
+
+
+@pytest.mark.parametrize("title", [" ", "\u200b"], ids=["space", "zero-width"])
+async def test_a_ticket_title_that_shows_nothing_still_names_the_incident_and_its_priority(
+    wall: FakeClock, mono: FakeClock, title: str
+) -> None:
+    """A summary's title that shows nothing (a space, a zero-width character) made the issue
+    `[P1] `, which GitHub trims to a bare `[P1]`: no words to find it by, and a later move to
+    P2 no longer recognised the prefix, so the title kept saying P1 beside the P2 label. The
+    alert's own title stands in for it, and the priority follows it."""
+    server = TrimmingGitHub(tokens={BOT_TOKEN: "triage-bot"}, repositories=(REPO,), clock=wall)
+    blank = TICKET.model_copy(update={"title": title})
+    with server:
+        async with guarded(server, mono, wall) as guard:
+            opening = replace(new_incident(1, "open"), ticket=blank)
+            ref = (await guard.apply(opening)).ref
+            update = effect(EffectKind.UPDATE, ref, "moved", alert=incident(1))
+            moved = replace(
+                update,
+                target=Target(repository=REPO),
+                ticket=blank.model_copy(update={"priority": Priority.MEDIUM}),
+                priority_was=Priority.HIGH,
+            )
+            await guard.apply(moved)
+        (issue,) = server.issues(REPO)
+    assert issue["title"] == f"[P2] {incident(1).title}"

@@ -103,7 +103,11 @@ def p_number(priority: Priority) -> str:
 
 
 def issue_title(effect: Effect) -> str:
-    return f"[{p_number(effect.ticket.priority)}] {markdown.title(effect.ticket.title)}"
+    """`[P1] ` and the ticket's title as shown; a title that shows nothing (a space, a
+    zero-width character) would leave `[P1] `, which GitHub trims to a bare `[P1]` whose
+    prefix a priority move no longer finds: the alert's title stands in, else `alert`."""
+    shown = markdown.title(effect.ticket.title) or markdown.title(effect.alert.title) or "alert"
+    return f"[{p_number(effect.ticket.priority)}] {shown}"
 
 
 def _label(text: str) -> str:
