@@ -290,8 +290,15 @@ def _dimension_value(value: str) -> str:
     its escape (`ü` as `\\xfc`, a line break as `\\n`, so distinct values stay distinct), at
     most 250 characters, `(none)` when blank. One value that is not fails a whole PutMetricData
     call, and the batch refused is dropped, every other series in it with it."""
-    escaped = value.strip()[:_MAX_DIMENSION_VALUE].encode("unicode_escape").decode("ascii")
-    return escaped[:_MAX_DIMENSION_VALUE] or NONE
+    pieces: list[str] = []
+    room = _MAX_DIMENSION_VALUE
+    for ch in value.strip()[:_MAX_DIMENSION_VALUE]:
+        piece = ch.encode("unicode_escape").decode("ascii")
+        if len(piece) > room:
+            break  # cut between escapes: `\xf` of a cut `\xfc` reads as another character
+        pieces.append(piece)
+        room -= len(piece)
+    return "".join(pieces) or NONE
 
 
 def utf8(value: str) -> str:
