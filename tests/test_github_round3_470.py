@@ -361,3 +361,36 @@ async def test_a_ticket_title_that_shows_nothing_still_names_the_incident_and_it
             await guard.apply(moved)
         (issue,) = server.issues(REPO)
     assert issue["title"] == f"[P2] {incident(1).title}"
+
+
+# --- A create GitHub's secondary limit refused costs no creation token -------------------------
+
+#: GitHub's words for its content-creation limit.
+SECONDARY = (
+    "You have exceeded a secondary rate limit and have been temporarily blocked from "
+    "content creation. Please retry your request again later."
+)
+
+
+async def test_a_create_refused_by_githubs_secondary_limit_gives_its_creation_token_back(
+    wall: FakeClock, mono: FakeClock
+) -> None:
+    """A new incident's create that GitHub's content-creation limit refused (403 with
+    Retry-After: nothing was created) gives back the creation tokens it took: its retry, and
+    the next incident, get issues of their own, instead of the refused attempts using up the
+    hour's budget and sending the next incidents into the storm digest."""
+    server = GitHubServer(tokens={BOT_TOKEN: "triage-bot"}, repositories=(REPO,), clock=wall)
+    with server:
+        async with guarded(server, mono, wall, github_create_per_hour=3) as guard:
+            server.fail_next(
+                status=403, message=SECONDARY, retry_after="60", path="/issues", method="POST"
+            )
+            with pytest.raises(Exception, match="rate limit"):
+                await guard.apply(new_incident(1, "open-1"))
+            mono.advance(61)
+            wall.advance(61)
+            first = await guard.apply(new_incident(1, "open-1"))
+            second = await guard.apply(new_incident(2, "open-2"))
+        titles = [issue["title"] for issue in server.issues(REPO)]
+    assert first.ref is not None and second.ref is not None
+    assert len(titles) == 2 and not any("storm" in title.lower() for title in titles), titles

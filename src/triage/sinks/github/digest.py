@@ -111,6 +111,16 @@ class StormDigest:
         await self._take_create_tokens(repository, keep=keep)
         return True
 
+    async def give_back_issue(self, repository: str) -> None:
+        """The creation tokens `admit_issue` took, given back: GitHub refused the create, so
+        no issue was made (its content-creation limit, a validation error), and the attempt
+        must not count against the budgets (refused retries would spend the hour's, and the
+        next incidents go to the digest with no issue opened)."""
+        minute, hour = create_budgets(self._settings, repository)
+        now = self._wall_clock()
+        await self._budgets.give_back_token(minute, now)
+        await self._budgets.give_back_token(hour, now)
+
     async def add(self, repository: str, effect: Effect) -> str:
         """List the incident in the repository's digest issue; returns the entry's URL."""
         digest = await self._open_digest(repository)

@@ -703,6 +703,10 @@ class GitHubSink:
             # created, where an issue GitHub made without its labels is too (`lookup.py`).
             self._lookup.forget_labels(repository)
             raise
+        except (GitHubThrottledError, SinkRejectedError) as exc:
+            if _not_created(exc):
+                await self._digest.give_back_issue(repository)
+            raise
         log.info("github.issue_created", repository=repository, issue=issue_number(issue))
         self._lookup.note_created(repository, record(issue, "the issue"))
         if trusted_labels and not self._lookup.believed_kept(repository):
@@ -1093,6 +1097,14 @@ def _cut_harder(
         action="cut_and_send_again",
     )
     return {**request, "body": cut}
+
+
+def _not_created(exc: GitHubThrottledError | SinkRejectedError) -> bool:
+    """Whether GitHub's refusal of a create says no issue was made: a 4xx refusal, a rate
+    limit (secondary or primary, GitHub refuses before it creates), or a call held unsent
+    while one is in force; not a 5xx with Retry-After (`unavailable`), which may come after
+    the issue was made."""
+    return isinstance(exc, SinkRejectedError) or exc.reason in ("rate_limited", "paused")
 
 
 def _closer(issue: dict[str, Any]) -> str | None:
