@@ -394,3 +394,27 @@ async def test_a_create_refused_by_githubs_secondary_limit_gives_its_creation_to
         titles = [issue["title"] for issue in server.issues(REPO)]
     assert first.ref is not None and second.ref is not None
     assert len(titles) == 2 and not any("storm" in title.lower() for title in titles), titles
+
+
+async def test_a_bare_priority_title_an_earlier_version_left_follows_a_priority_move(
+    wall: FakeClock, mono: FakeClock
+) -> None:
+    """An issue an earlier version opened as `[P1] ` (a title that showed nothing), which
+    GitHub trimmed to a bare `[P1]`: a move to P2 makes it `[P2]`, not a title that keeps
+    saying P1 beside the P2 label."""
+    server = TrimmingGitHub(tokens={BOT_TOKEN: "triage-bot"}, repositories=(REPO,), clock=wall)
+    with server:
+        async with guarded(server, mono, wall) as guard:
+            ref = (await guard.apply(new_incident(1, "open"))).ref
+            with server._lock:
+                server._repos[REPO][0].title = "[P1]"
+            update = effect(EffectKind.UPDATE, ref, "moved", alert=incident(1))
+            moved = replace(
+                update,
+                target=Target(repository=REPO),
+                ticket=TICKET.model_copy(update={"priority": Priority.MEDIUM}),
+                priority_was=Priority.HIGH,
+            )
+            await guard.apply(moved)
+        (issue,) = server.issues(REPO)
+    assert issue["title"] == "[P2]"

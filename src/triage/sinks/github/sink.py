@@ -951,8 +951,10 @@ class GitHubSink:
         as it is; a retry finds the new prefix and label, and changes nothing again."""
         old_prefix = f"[{text.p_number(was)}] "
         title = issue.get("title")
-        if isinstance(title, str) and title.startswith(old_prefix):
-            moved = f"[{text.p_number(now)}] {title[len(old_prefix) :]}"
+        if isinstance(title, str) and (title + " ").startswith(old_prefix):
+            # A bare `[P1]` too: an earlier version's `[P1] ` (a title that showed nothing),
+            # which GitHub trimmed.
+            moved = f"[{text.p_number(now)}] {title[len(old_prefix) :]}".rstrip()
             path = f"/repos/{ref.repository}/issues/{ref.number}"
             await self._api.call("PATCH", path, json={"title": moved})
         old_label = label_named(issue, f"priority:{text.p_number(was)}")
