@@ -235,3 +235,112 @@ def test_a_body_that_only_names_s3_s_test_event_is_still_an_alert() -> None:
     body = {"title": "s3:TestEvent seen on orders-uploads", "Event": "s3:TestEvent"}
     alert = _only(body)
     assert alert.status is Status.FIRING
+
+
+# --- Findings of a member account, received in the administrator account ----------------------
+
+#: A delegated administrator's EventBridge receives its members' findings: the envelope's
+#: `account` is the administrator's, the finding's own account is in `detail` (GuardDuty's
+#: `accountId`, "the ID of the account in which the finding was generated"; Inspector's
+#: `awsAccountId`; Macie's `accountId`).
+_ADMIN, _MEMBER = "111111111111", "222222222222"
+
+
+def _finding_event(source: str, detail_type: str, detail: dict[str, Any]) -> dict[str, Any]:
+    """`detail` as the administrator account's EventBridge delivers it."""
+    return {
+        "version": "0",
+        "id": "8a3bd5e1-7f0c-4d5b-9f1e-1b2c3d4e5f60",
+        "detail-type": detail_type,
+        "source": source,
+        "account": _ADMIN,
+        "time": "2026-11-01T10:00:00Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": detail,
+    }
+
+
+def _guardduty(account: str = _MEMBER, count: int = 3) -> dict[str, Any]:
+    """A member's GuardDuty finding (port probe on an instance), seen `count` times."""
+    return _finding_event(
+        "aws.guardduty",
+        "GuardDuty Finding",
+        {
+            "schemaVersion": "2.0",
+            "accountId": account,
+            "region": "us-east-1",
+            "partition": "aws",
+            "id": "16afba5c5c43e07c9e3e5e2e544e95df",
+            "arn": f"arn:aws:guardduty:us-east-1:{account}:detector/d1/finding/16afba5c",
+            "type": "Recon:EC2/PortProbeUnprotectedPort",
+            "resource": {"resourceType": "Instance", "instanceDetails": {"instanceId": "i-99"}},
+            "severity": 5,
+            "title": "Unprotected port on EC2 instance i-99 is being probed.",
+            "service": {"count": count, "archived": False},
+        },
+    )
+
+
+def _inspector() -> dict[str, Any]:
+    """A member's Inspector package vulnerability finding on an instance."""
+    arn = f"arn:aws:inspector2:us-east-1:{_MEMBER}:finding/0f2e3d4c5b6a"
+    return _finding_event(
+        "aws.inspector2",
+        "Inspector2 Finding",
+        {
+            "awsAccountId": _MEMBER,
+            "findingArn": arn,
+            "resources": [{"id": "i-99", "type": "AWS_EC2_INSTANCE", "region": "us-east-1"}],
+            "severity": "HIGH",
+            "status": "ACTIVE",
+            "title": "CVE-2023-0286 - openssl",
+            "type": "PACKAGE_VULNERABILITY",
+        },
+    )
+
+
+def _macie() -> dict[str, Any]:
+    """A member's Macie policy finding on a bucket."""
+    return _finding_event(
+        "aws.macie",
+        "Macie Finding",
+        {
+            "schemaVersion": "1.0",
+            "id": "64b917aa-3843-014c-91d8-937ffexample",
+            "accountId": _MEMBER,
+            "region": "us-east-1",
+            "type": "Policy:IAMUser/S3BucketPublic",
+            "title": "The S3 bucket is publicly accessible",
+            "severity": {"score": 3, "description": "High"},
+            "resourcesAffected": {"s3Bucket": {"name": "orders-exports"}},
+            "archived": False,
+        },
+    )
+
+
+@pytest.mark.parametrize("body", [_guardduty(), _inspector(), _macie()], ids=lambda b: b["source"])
+def test_a_member_s_finding_names_the_member_account_it_is_in(body: dict[str, Any]) -> None:
+    """A member account's finding received by the administrator keeps the member's account
+    (`finding_account`): the account whose resource it is, which the responder must open."""
+    alert = _only(body)
+    assert alert.labels.get("finding_account") == _MEMBER
+    assert alert.labels.get("account") == _ADMIN
+
+
+def test_a_member_s_finding_keeps_its_incident_keyed_as_before() -> None:
+    """Naming the member's account is a label only: the finding's fingerprint is the one the
+    administrator's events keyed it by before, and its count rising is the same incident."""
+    first, again = _only(_guardduty(count=3)), _only(_guardduty(count=9))
+    assert first.identity == {
+        "account": _ADMIN,
+        "region": "us-east-1",
+        "finding": "16afba5c5c43e07c9e3e5e2e544e95df",
+    }
+    assert first.fingerprint == again.fingerprint
+
+
+def test_an_own_account_s_finding_adds_no_second_account() -> None:
+    """A finding in the account that received it names that account once, as before."""
+    body = _guardduty(account=_ADMIN)
+    assert "finding_account" not in _only(body).labels

@@ -23,7 +23,13 @@ from typing import Any
 
 from triage.models import Alert, Status
 from triage.normalize import common
-from triage.normalize.aws_shared import canonical, occurred, service_labels, team_tag
+from triage.normalize.aws_shared import (
+    add_finding_account,
+    canonical,
+    occurred,
+    service_labels,
+    team_tag,
+)
 
 #: The findings' source: they come as EventBridge events, as GuardDuty's do.
 SOURCE = "eventbridge"
@@ -55,6 +61,7 @@ def inspector(payload: dict[str, Any], detail: dict[str, Any], account: str) -> 
     resource = next((r for r in resources[:_RESOURCES_MAX] if r.get("id")), {})
     resource_id = common.word(resource.get("id"), "detail.resources[].id")
     labels = _labels("inspector2", account, region, INSPECTOR)
+    add_finding_account(labels, account, detail.get("awsAccountId"))
     common.add_label(labels, "finding_type", common.unnested(detail.get("type")))
     # The deterministic ticket's step names the resource by these, as an RDS event's source.
     common.add_label(labels, "source_type", common.unnested(resource.get("type")))
@@ -95,6 +102,7 @@ def macie(payload: dict[str, Any], detail: dict[str, Any], account: str) -> Aler
     key = common.obj_or_empty(affected.get("s3Object")).get("key")
     where = _place(bucket.get("name"), key)
     labels = _labels("macie", account, region, MACIE)
+    add_finding_account(labels, account, detail.get("accountId"))
     common.add_label(labels, "finding_type", common.unnested(detail.get("type")))
     common.add_label(labels, "source_type", "S3 bucket" if bucket.get("name") else None)
     common.add_label(labels, "source_id", bucket.get("name"))

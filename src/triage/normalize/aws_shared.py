@@ -1,9 +1,10 @@
 """What the readers of AWS services' own notices share (`aws_notices`, `aws_rds`,
 `aws_text_notices`, `aws_findings`, `eventbridge`): their source, the topic a notice came
-through, ARNs, labels, team tags and times."""
+through, ARNs, labels (a member's finding's own account too), team tags and times."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
@@ -47,6 +48,20 @@ def arn_region_account(value: Any) -> tuple[str, str]:
     region = common.line(parts[3], "ARN region", 64) or ""
     account = common.line(parts[4], "ARN account", 64) or ""
     return region, account
+
+
+#: An AWS account ID: twelve digits.
+_ACCOUNT_ID = re.compile(r"\d{12}")
+
+
+def add_finding_account(labels: dict[str, str], received_by: str, value: Any) -> None:
+    """Label `finding_account`: the account a finding was generated in (GuardDuty's and
+    Macie's `accountId`, Inspector's `awsAccountId`), when it is not the account whose
+    EventBridge received the event. A delegated administrator receives its members' findings
+    under its own `account`; the member's is the account whose resource it is, which the
+    responder must open. A label only, so the finding stays keyed as before."""
+    if isinstance(value, str) and _ACCOUNT_ID.fullmatch(value) and value != received_by:
+        common.add_label(labels, "finding_account", value)
 
 
 def service_labels(service: str, account: str | None, region: str | None) -> common.Labels:

@@ -35,6 +35,9 @@ A GuardDuty or Inspector finding Security Hub imported (ASFF or OCSF) is keyed a
 service's own event keys it (`aws_finding_keys`), so the finding received both ways is one
 incident. So a finding that GuardDuty reports again (its count rising) or Security Hub
 re-imports is a repeat of one incident, and the same service event for another resource is another incident.
+A member account's GuardDuty, Inspector or Macie finding that its delegated administrator
+receives is keyed by the administrator's `account`, as before, and labelled with the member's
+as `finding_account`: the account whose resource it is.
 Only the identity fields and the state can refuse an event; titles, descriptions, severities and
 facts of odd JSON types are read as text or passed over, as in every format. One Security Hub
 finding that cannot be read is left out of its event (noted in the log), not the others with it.
@@ -64,6 +67,7 @@ from triage.normalize import (
     aws_state_changes,
     common,
 )
+from triage.normalize.aws_shared import add_finding_account
 from triage.normalize.aws_shared import team_tag as _team
 from triage.normalize.common import Normalized, Skipped
 
@@ -244,6 +248,7 @@ def _guardduty(payload: dict[str, Any], detail: dict[str, Any], account: str) ->
     service = common.obj_or_empty(detail.get("service"))
     resource = common.obj_or_empty(detail.get("resource"))
     labels = _envelope_labels(account, region, GUARDDUTY, "GuardDuty Finding")
+    add_finding_account(labels, account, detail.get("accountId"))
     common.add_label(labels, "finding_type", common.unnested(detail.get("type")))
     common.add_label(labels, "resource_type", common.unnested(resource.get("resourceType")))
     common.add_label(labels, "count", common.unnested(service.get("count")))
