@@ -271,3 +271,51 @@ def test_a_token_after_the_request_token_still_goes() -> None:
     """A token under its own name beside the request's id still goes."""
     text = f"ClientRequestToken='abc-1' SessionToken='{PW}'"
     assert _text(text) == f"ClientRequestToken='abc-1' SessionToken='{P}'"
+
+
+# --- a Markdown table's header names its columns -------------------------------------------------
+
+
+def test_markdown_header_cell_after_a_secret_column_stays() -> None:
+    """`| secret | updated |` over a `|---|` line is a header: `updated` names a column, and
+    stays; the secret column's cells below still go."""
+    text = f"| secret | updated |\n|---|---|\n| {PW} | 2024-01-02 |"
+    assert _text(text) == f"| secret | updated |\n|---|---|\n| {P} | 2024-01-02 |"
+
+
+def test_two_cell_row_without_a_rule_line_still_loses_its_value() -> None:
+    """A `| password | … |` row with no rule line under it is a name and its value."""
+    assert _text(f"| password | {PW} |") == f"| password | {P} |"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            f'"ConnectionStrings__Default": "Host=db;Port=5432;Database=orders;Username=app;'
+            f'Password={PW}"',
+            f'"ConnectionStrings__Default": "Host=db;Port=5432;Database=orders;Username=app;'
+            f'Password={P}"',
+        ),
+        (
+            f"conn = 'Server=db;User Id=app;Password={PW}'",
+            f"conn = 'Server=db;User Id=app;Password={P}'",
+        ),
+        (
+            f'{{"db": "Server=db;User Id=app;Password={PW}", "pool": 5}}',
+            f'{{"db": "Server=db;User Id=app;Password={P}", "pool": 5}}',
+        ),
+    ],
+)
+def test_connection_string_password_last_before_its_closing_quote_goes_alone(
+    text: str, expected: str
+) -> None:
+    """A connection string whose `Password=` comes last, before the string's closing quote
+    (no `;` after it), loses the password only; the server and user stay."""
+    assert _text(text) == expected
+
+
+def test_connection_string_password_with_a_quote_inside_goes_whole() -> None:
+    """A password holding a quote is not cut at that quote: none of it stays."""
+    out = _text('{"db": "Server=db;User Id=app;Password=ab\'cd9Xq"}')
+    assert "cd9Xq" not in out

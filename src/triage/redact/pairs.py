@@ -954,12 +954,15 @@ PAIR_RULES: tuple[
     ),
     # A connection string's password (ADO.NET, ODBC): the value runs to its `;`, spaces and all,
     # when the pair is one of a connection string's (after a `;`, or before `;Key=`); ODBC's
-    # `{…}` (`}}` inside for a brace) goes whole, its braces kept.
+    # `{…}` (`}}` inside for a brace) goes whole, its braces kept. The last pair's value ends
+    # at the line's end, or at the closing quote of the string that holds them all (JSON's
+    # `"Host=db;…;Password=…"`, a delimiter or the line's end after it).
     _rule(
         r"(?P<head>(?:(?<=;)|(?<=;[ \t])|(?=(?:password|pwd)[ \t]{0,3}=[^;\r\n]{1,256}+;"
         r"[ \t]{0,3}[A-Za-z][\w .]{0,40}+=))(?<![A-Za-z0-9_.-])(?:password|pwd)[ \t]{0,3}=[ \t]{0,3})"
         r"(?!\[REDACTED)(?:(?P<brace>\{)(?!\{)(?:[^}\r\n]|\}\}){1,256}+\}(?![^\s;])"
-        r"""|[^;\r\n"'{}\s/=][^;\r\n"'{}=]{0,255}+(?<![ \t])(?=;|[ \t]{0,8}(?:[\r\n]|$)))""",
+        r"""|[^;\r\n"'{}\s/=][^;\r\n"'{}=]{0,255}+(?<![ \t])(?=;|[ \t]{0,8}(?:[\r\n]|$)"""
+        r"""|\\?["'][ \t]{0,8}(?:[,}\]\r\n]|\\[nr]|$)))""",
         lambda m: (
             f"{m['head']}{{[REDACTED:password]}}"
             if m["brace"]

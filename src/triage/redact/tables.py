@@ -379,11 +379,26 @@ _DEFINITION_CELLS = (
 )
 
 
+#: The line after a Markdown table's header (`|---|:---:|`), raw or after a JSON string's
+#: escaped line break.
+_MARKDOWN_RULE_NEXT = re.compile(
+    r"[^\r\n]{0,4096}?(?:\r?\n|\\r?\\n)[ \t]{0,64}+\|[ \t]{0,64}+:?-{3}"
+)
+
+
+def _header_row(match: re.Match[str]) -> bool:
+    """Whether the match's row is a Markdown table's header (a rule line `|---|` under it):
+    its cells name columns (`| secret | updated |`), and the one after a secret's name is a
+    name too, not its value."""
+    return _MARKDOWN_RULE_NEXT.match(match.string, match.end()) is not None
+
+
 def _cell_beside(match: re.Match[str]) -> str:
     """A cell's value replaced when the cell before it names a secret (`secret_named`) and the
-    value is no word a name's value keeps (`_cell_replaced`); else the match unchanged."""
+    value is no word a name's value keeps (`_cell_replaced`), and the row is no Markdown
+    table's header (`_header_row`); else the match unchanged."""
     name = _undressed(match["name"])
-    if not _column_named(name):
+    if not _column_named(name) or _header_row(match):
         return match[0]
     start, end = match.start("value") - match.start(), match.end("value") - match.start()
     return match[0][:start] + _cell_replaced(match["value"], name) + match[0][end:]
