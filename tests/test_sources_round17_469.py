@@ -344,3 +344,31 @@ def test_an_own_account_s_finding_adds_no_second_account() -> None:
     """A finding in the account that received it names that account once, as before."""
     body = _guardduty(account=_ADMIN)
     assert "finding_account" not in _only(body).labels
+
+
+# --- CloudWatch: a cross-account alarm names the account whose metrics it reads ----------------
+
+#: A monitoring account's alarm on a source account's metric (PutMetricAlarm, "Cross-account
+#: alarms": each MetricDataQuery's `AccountId`).
+_SOURCE_ACCOUNT = "444455556666"
+
+
+def test_a_cross_account_alarm_names_the_account_of_the_metrics_it_reads() -> None:
+    """A monitoring account's alarm over a source account's metrics labels that account
+    (`metric_account`): the account whose load balancer it is; the alarm stays keyed by its
+    own account."""
+    body = _math_alarm()
+    for query in body["Trigger"]["Metrics"]:
+        query["AccountId"] = _SOURCE_ACCOUNT
+    alert = _only(body)
+    assert alert.labels.get("metric_account") == _SOURCE_ACCOUNT
+    assert alert.identity["account"] == "123456789012"
+    assert alert.fingerprint == _only(_math_alarm()).fingerprint
+
+
+def test_an_alarm_over_its_own_account_s_metrics_names_no_second_account() -> None:
+    """Queries that name the alarm's own account add no `metric_account`."""
+    body = _math_alarm()
+    for query in body["Trigger"]["Metrics"]:
+        query["AccountId"] = "123456789012"
+    assert "metric_account" not in _only(body).labels

@@ -421,7 +421,7 @@ def _normalize(change: _Change) -> Normalized:
     common.add_label(labels, "region", change.region)
     common.add_label(labels, "state", change.state)
     common.add_label(labels, "old_state", change.old_state)
-    common.add_labels(labels, change.facts)
+    common.add_labels(labels, _without_own_account(change.facts, change.account))
     # An unread one is kept as a label: the segment has left the description.
     priority, unread = common.first_priority(labels, (f"{SOURCE} PRIORITY", given.get("priority")))
     identity = {"account": change.account, "region": change.region, "alarm": change.name}
@@ -598,7 +598,8 @@ def _metrics_facts(metrics: list[Any]) -> common.Labels:
     that metric's facts too, so the alarm keeps the resource it watches (its dimensions) as a
     single-metric alarm does. Math over several metrics of one resource (5XX count over request
     count of one load balancer) keeps that resource as its `dimensions`; over several resources
-    it claims none, and each query in the summary names its own."""
+    it claims none, and each query in the summary names its own. A cross-account alarm's
+    queries name the accounts whose metrics they read (`metric_account`)."""
     entries = [m for m in metrics if isinstance(m, dict)]
     stats = [(m, _get(m, "MetricStat")) for m in entries]
     facts = common.Labels()
@@ -609,6 +610,7 @@ def _metrics_facts(metrics: list[Any]) -> common.Labels:
         facts = _metric_stat_facts(queried[0], with_period=False)
     shared = _shared_dimensions(queried)
     common.add_label(facts, "dimensions", shared)
+    common.add_label(facts, "metric_account", _query_accounts(entries))
     queries = []
     for m, stat in stats:
         what = _scalar(_get(m, "Expression"))
@@ -639,6 +641,26 @@ def _metrics_facts(metrics: list[Any]) -> common.Labels:
         facts["alarm_type"] = "metrics_insights" if insights else "metric_math"
         common.add_label(facts, "metrics", "; ".join(queries))
     return facts
+
+
+def _query_accounts(entries: list[dict[str, Any]]) -> str | None:
+    """The accounts whose metrics the queries read (a cross-account alarm's `AccountId`, in
+    events `accountId`), sorted; None when no query names one (`_without_own_account` drops
+    the alarm's own)."""
+    accounts = {_scalar(_get(m, "AccountId")) for m in entries} - {None, ""}
+    return ", ".join(sorted(a for a in accounts if a)) or None
+
+
+def _without_own_account(facts: common.Labels, account: str) -> common.Labels:
+    """The alarm's facts, less a `metric_account` that is only the alarm's own account (a
+    query may name it): the label is for metrics another account holds."""
+    if facts.get("metric_account") != account:
+        return facts
+    kept = common.Labels()
+    common.add_labels(
+        kept, {k: facts.uncut.get(k, v) for k, v in facts.items() if k != "metric_account"}
+    )
+    return kept
 
 
 def _shared_dimensions(stats: list[dict[str, Any]]) -> str | None:
