@@ -150,8 +150,22 @@ def planned_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Pat
         yield root, env
 
 
+#: Plans already made, by root and variables: a plan costs the AWS provider ~10 s of CPU, and
+#: two tests read the default one.
+_PLANS: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = {}
+
+
 def _plan(root: Path, env: dict[str, str], *variables: str) -> dict[str, Any]:
-    """The plan of `variables` (`-var` values) in `root`, as `terraform show -json` gives it."""
+    """The plan of `variables` (`-var` values) in `root`, as `terraform show -json` gives it
+    (made once per root and variables; the tests only read it)."""
+    key = (str(root), variables)
+    if key not in _PLANS:
+        _PLANS[key] = _made_plan(root, env, *variables)
+    return _PLANS[key]
+
+
+def _made_plan(root: Path, env: dict[str, str], *variables: str) -> dict[str, Any]:
+    """`_plan`, made now."""
     assert deploy_harness.TERRAFORM is not None
     args = [arg for var in variables for arg in ("-var", var)]
     deploy_harness.tf(
