@@ -861,8 +861,9 @@ class _Move:
             if error_code(exc) not in REFUSED:
                 raise  # the queue is gone, or SQS is failing: the run stops
             if len(batch) == 1:
-                why = _refusal(error_code(exc), exc.response.get("Error", {}).get("Message"))
-                return await self._refused(batch[0], why, mark=mark)
+                code = error_code(exc)
+                why = _refusal(code, exc.response.get("Error", {}).get("Message"))
+                return await self._refused(batch[0], why, code, mark=mark)
             # One letter the queue refuses (larger than its MaximumMessageSize) fails the
             # whole call: one by one, the others go.
             return [m for letter in batch for m in await self._send([letter], mark=mark)]
@@ -879,7 +880,8 @@ class _Move:
                 # again without its identity, but left for a later redrive to send with it.
                 self._leave(batch[index], why)
                 continue
-            resent += await self._refused(batch[index], why, mark=mark)
+            code = str(failure.get("Code", "")).removeprefix("AWS.SimpleQueueService.")
+            resent += await self._refused(batch[index], why, code, mark=mark)
         if sent:  # delete only what is safely back on the main queue
             deleted = await self.sqs.delete_message_batch(
                 QueueUrl=self.dlq_url,
@@ -902,12 +904,16 @@ class _Move:
             self.deleted += len(sent) - len(kept)
         return sent + resent
 
-    async def _refused(self, letter: DeadLetter, why: str, *, mark: bool) -> list[DeadLetter]:
-        """The main queue refused `letter`. When its identity was added, that may be what
-        made it too large (or one attribute too many): it goes again without, so it is not
-        stuck in the DLQ, at the price of its alerts counting once more if they were counted
-        before. Otherwise it stays in the DLQ."""
-        if mark and letter.needs_mark:
+    async def _refused(
+        self, letter: DeadLetter, why: str, code: str, *, mark: bool
+    ) -> list[DeadLetter]:
+        """The main queue refused `letter` with SQS's `code`. When its identity was added,
+        that may be what made it too large (or one attribute too many): it goes again
+        without, so it is not stuck in the DLQ, at the price of its alerts counting once more
+        if they were counted before. A refusal the identity cannot cause (the body's
+        characters) would only be answered again, so the letter stays in the DLQ, as does
+        any letter refused without its identity."""
+        if mark and letter.needs_mark and code not in NOT_FROM_IDENTITY:
             _say(
                 f"triage: dlq: the queue refused {letter.message_id} with its identity added "
                 f"({why}): sending it without (its alerts may be counted again)"
@@ -942,6 +948,12 @@ REFUSED = frozenset(
         "BatchRequestTooLong",
     }
 )
+
+
+#: Refusals that the identity a redrive adds (`redriven_from`, `received_at`: plain ASCII)
+#: cannot cause: SQS refuses the characters of the letter's own body or attributes, so
+#: sending it without its identity would be refused again, and lose the identity for nothing.
+NOT_FROM_IDENTITY = frozenset({"InvalidMessageContents"})
 
 
 #: How much of the queue's message about a refused letter is told.
