@@ -27,21 +27,16 @@ import structlog
 
 from triage import version
 from triage.errors import ConfigError, TriageError
-from triage.logs import configure_logging
-from triage.settings import (
-    Settings,
-    did_you_mean,
-    load_settings,
-    model_left_unasked,
-    queue_url_problem,
-    unknown_variables,
-)
 
+# Settings (pydantic, pydantic-settings), logging (the redactor) and each command's modules
+# are imported where they are used: `triage health` runs every 30 s as a container's
+# HEALTHCHECK on a fraction of a CPU, and `triage normalize` reads no settings.
 if TYPE_CHECKING:
     from datetime import datetime
 
     from triage.incidents.silences import Silence
     from triage.redact import Redactor
+    from triage.settings import Settings
 
 #: The exit code of a command whose reader closed the pipe (128 + SIGPIPE, as the shell has it).
 EXIT_PIPE_CLOSED = 141
@@ -188,12 +183,16 @@ class _Parser(argparse.ArgumentParser):
         try:
             super()._check_value(action, value)
         except argparse.ArgumentError as exc:
+            from triage.settings import did_you_mean
+
             hint = did_you_mean(value, action.choices or ())
             raise argparse.ArgumentError(action, f"{exc.message}{hint}") from None
 
 
 def _queue_url(text: str) -> str:
     """An argparse type: an SQS queue URL, as ALERT_TRIAGE_QUEUE_URL must be one."""
+    from triage.settings import queue_url_problem
+
     problem = queue_url_problem(text)
     if problem is not None:
         raise argparse.ArgumentTypeError(problem)
@@ -768,6 +767,7 @@ def _warn_unknown_variables(settings: Settings) -> None:
     that is no setting, and per near miss of a setting under a prefix shared with other tools
     (OPENAI_, GITHUB_, AWS_, SLACK_): a typo keeps its default (`unknown_variables`)."""
     from triage.routes import variables_read
+    from triage.settings import unknown_variables
 
     log = structlog.get_logger("triage.settings")
     read = variables_read(settings)
@@ -779,6 +779,8 @@ def _warn_of_an_unasked_model(settings: Settings) -> None:
     """One warning when OPENAI_BASE_URL or OPENAI_MODEL names a model no ticket is asked of
     (no OPENAI_API_KEY: the model is off). A warning, not a refusal: an environment file that
     names the default model before a key is set runs as it did, and says so."""
+    from triage.settings import model_left_unasked
+
     unasked = model_left_unasked(settings)
     if unasked is not None:
         structlog.get_logger("triage.settings").warning("config.model_unasked", detail=unasked)
@@ -788,6 +790,9 @@ def _command(args: argparse.Namespace) -> int:
     try:
         if args.command == "normalize":
             return _normalize(args.file)
+        from triage.logs import configure_logging
+        from triage.settings import load_settings
+
         settings = load_settings()
         if args.command == "demo":
             missing = _demo_missing()
@@ -906,7 +911,7 @@ async def _probe_health(url: str, ready: bool, timeout_s: float) -> int:
     read: a program holding the port that answers without end fails the probe, not its memory."""
     import httpx2
 
-    from triage.sinks.aio import readable_text
+    from triage.answer_text import readable_text
     from triage.view import terminal_cut
 
     # Whatever answers may be another program: asked for no coding, read in any charset, and
