@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
+import signal
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from daemon_harness import Queues, daemon_env, run_in_process, settings_for
+from daemon_harness import Daemon, Queues, daemon_env, run_in_process, settings_for
 from fault_proxy import FaultProxy
 from test_dlq import bodies
+from triage.demo.ticketd import TicketServer
 
 LETTER = json.dumps({"title": "backup failed", "dedup_key": "backup", "source": "cron"})
 OTHER = json.dumps({"title": "disk full", "dedup_key": "disk", "source": "cron"})
@@ -81,3 +84,67 @@ def test_an_entry_refused_for_its_contents_is_not_sent_again_without_its_identit
     assert "InvalidMessageContents" in done.stderr, done.stderr
     assert calls == 1, calls
     assert bodies(queues, queues.dlq_url) == [LETTER]
+
+
+# --- a redrive beside a live daemon -------------------------------------------------------------
+
+
+def wait_until(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
+    """Poll `condition` until it holds; fail naming `what` at the deadline."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def _alert(key: str) -> str:
+    return json.dumps({"title": f"{key} failed", "dedup_key": key, "source": "cron"})
+
+
+def _incidents(
+    monkeypatch: pytest.MonkeyPatch, capsys: Any, env: dict[str, str]
+) -> list[dict[str, Any]]:
+    done = run_in_process(
+        monkeypatch, capsys, "incidents", "list", "--state", "all", "--output", "json", env=env
+    )
+    assert done.returncode == 0, done.stderr
+    return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+
+
+def test_a_redrive_beside_a_live_daemon_tickets_each_letter_once_and_loses_nothing(
+    queues: Queues,
+    backend: TicketServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: Any,
+) -> None:
+    """Two redrives while a daemon receives from the main queue: the first's letter whose DLQ
+    delete failed is sent again by the second and counted once (its `redriven_from`), every
+    alert is ticketed once, and a letter the daemon rejects again is back in the DLQ."""
+    keys = ("backup", "disk", "cert")
+    for body in (*(_alert(k) for k in keys), "not json at all"):
+        queues.client().send_message(QueueUrl=queues.dlq_url, MessageBody=body)
+    settings = settings_for(queues, backend.url, tmp_path / "triage.db")
+    daemon = Daemon(settings, log_dir=tmp_path)
+    try:
+        with _through_proxy(queues, tmp_path) as (proxy, env):
+            proxy.fail_deletes(1)
+            first = run_in_process(monkeypatch, capsys, "dlq", "redrive", env=env)
+            assert first.returncode == 0, first.stderr
+            assert "not deleted from the DLQ" in first.stderr, first.stderr
+            wait_until(lambda: len(backend.tickets) == 3, 60, "three tickets")
+            second = run_in_process(monkeypatch, capsys, "dlq", "redrive", env=env)
+            assert second.returncode == 0, second.stderr
+        wait_until(
+            lambda: queues.depth() == 0 and queues.dead_letters() == ["not json at all"],
+            60,
+            "the main queue drained and the rejected letter back in the DLQ",
+        )
+        listed = _incidents(monkeypatch, capsys, daemon_env(settings))
+    finally:
+        daemon.signal(signal.SIGTERM)
+        daemon.wait(30)
+        daemon.kill()
+    assert len(backend.tickets) == 3, backend.tickets
+    assert {i["title"]: i["occurrences"] for i in listed} == {f"{k} failed": 1 for k in keys}
