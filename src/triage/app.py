@@ -11,8 +11,8 @@ import os
 import secrets
 import signal
 import threading
-from collections.abc import Mapping, Sequence
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -48,7 +48,14 @@ from triage.sqs.depth import DepthPoller
 from triage.sqs.fifo import FIFO_ATTRIBUTE, fifo_refusal, is_fifo
 from triage.sqs.inbox import SqsInbox
 from triage.sqs.redrive import RedriveLimit, read_max_receive_count
-from triage.sqs.supervisor import Helper, Stats, Supervisor, SupervisorConfig, stop_signals
+from triage.sqs.supervisor import (
+    ExitBoundedExecutor,
+    Helper,
+    Stats,
+    Supervisor,
+    SupervisorConfig,
+    stop_signals,
+)
 from triage.summarise import Summariser, build_summariser, deterministic_summariser
 from triage.summarise.prompt import BYTES_PER_TOKEN
 from triage.tracing import NO_SPANS, Tracing, hold_exporter_headers
@@ -230,6 +237,8 @@ async def run_daemon(
     metrics = metrics or Metrics()
     hold_credentials(settings)
     signals = DaemonSignals.install() if stop is None else None
+    if stop is None:  # the process is ours: its exit must not wait on a stuck pool thread
+        asyncio.get_running_loop().set_default_executor(ExitBoundedExecutor())
     try:
         return await _run_daemon(
             settings,
@@ -278,6 +287,10 @@ class DaemonSignals:
         self.stopped_at_startup: str | None = None
         #: Set once the supervisor has stopped (or start-up ended): signals change nothing.
         self.closing = False
+        #: Why a signal now changes nothing (the `daemon.signal_late` line's reason).
+        self.closing_reason = (
+            "already stopped: the clients, the last flush and the trace export finish first"
+        )
 
     @classmethod
     def install(cls) -> DaemonSignals | None:
@@ -291,15 +304,17 @@ class DaemonSignals:
             loop.add_signal_handler(sig, signals.handle, sig)
         return signals
 
+    def failed(self) -> None:
+        """Start-up (or serving) raised and its exit stack now unwinds: a signal must not
+        cancel that unwinding, whose CancelledError would replace the failure (a ConfigError's
+        one line and exit 2 became a clean stop, exit 0)."""
+        self.closing = True
+        self.closing_reason = "the daemon failed: its error and exit code stand"
+
     def handle(self, sig: signal.Signals) -> None:
         """What a stop signal does now; see the class."""
         if self.closing:
-            log.info(
-                "daemon.signal_late",
-                signal=sig.name,
-                reason="already stopped: the clients, the last flush and the trace export "
-                "finish first",
-            )
+            log.info("daemon.signal_late", signal=sig.name, reason=self.closing_reason)
         elif self.supervisor is not None:
             self.supervisor.handle_exit(sig)
         elif self.stopped_at_startup is None:
@@ -321,7 +336,7 @@ async def _run_daemon(
 ) -> RunResult:
     """`run_daemon`'s work: open every client, serve, close them in reverse order."""
     assert settings.queue_url is not None
-    async with AsyncExitStack() as stack:
+    async with AsyncExitStack() as stack, _failure_told(signals):
         if tracing is None:
             tracing = Tracing.from_environment("triage")
             # Closed last: spans still buffered leave after everything else has stopped.
@@ -441,6 +456,18 @@ async def _run_daemon(
             if signals is not None:
                 signals.closing = True  # what is left is the exit stack
         return RunResult(supervisor.stats, metrics)
+
+
+@asynccontextmanager
+async def _failure_told(signals: DaemonSignals | None) -> AsyncIterator[None]:
+    """Tell the daemon's signals (`DaemonSignals.failed`) when the body raised, before the
+    exit stack around it unwinds: its first await is where a signal could land."""
+    try:
+        yield
+    except Exception:
+        if signals is not None:
+            signals.failed()
+        raise
 
 
 def _count_dead_letters(

@@ -45,6 +45,7 @@ from triage.metrics import Metrics
 from triage.ops.endpoints import EndpointServer
 from triage.ops.metrics_export import EmfExporter, flush_every
 from triage.settings import Settings, short_intervals
+from triage.sqs.supervisor import ExitBoundedExecutor
 from triage.tracing import Tracing
 
 log = structlog.get_logger(__name__)
@@ -129,6 +130,8 @@ class IngestService:
         # start-up (tokens, the queue's first answer, both bounded) or while the exit stack
         # closes met the defaults and killed the process (143, or 130) with nothing said.
         self._install_signal_handlers()
+        if self._own_signals:  # the process is ours: its exit must not wait on a stuck thread
+            asyncio.get_running_loop().set_default_executor(ExitBoundedExecutor())
         try:
             await self._startup()
         except BaseException:

@@ -59,9 +59,15 @@ is built from one part per seam, each in its own module, the lower ones first:
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
+import queue
 import signal
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import structlog
 
@@ -82,6 +88,7 @@ from triage.sqs.working import DRY_RUN_REASON, SHUTDOWN_REASON
 __all__ = [
     "DaemonCrashed",
     "DrainFailed",
+    "ExitBoundedExecutor",
     "Handler",
     "Helper",
     "Progress",
@@ -92,6 +99,116 @@ __all__ = [
 ]
 
 log = structlog.get_logger(__name__)
+
+_T = TypeVar("_T")
+
+#: How long the process's exit waits for the default thread pool's calls still running (a
+#: DNS lookup stuck in getaddrinfo, a read that never returns) before it leaves them behind:
+#: grace, cancellation, the last flush and the trace export already take 28 s of ECS's 30.
+EXECUTOR_EXIT_WAIT_S = 1.0
+
+_Work = tuple["Future[Any]", Callable[..., Any], tuple[Any, ...], dict[str, Any]]
+
+
+class ExitBoundedExecutor(ThreadPoolExecutor):
+    """The event loop's default thread pool for a process of ours (`triage run`, `triage
+    ingest`): as asyncio's own, but its shutdown waits at most `exit_wait_s` and its threads
+    are daemon threads. On Python 3.11 `asyncio.run` ends with `shutdown_default_executor`,
+    which waits without limit (3.12 has a timeout; 3.11 none), and the interpreter then joins
+    the pool's threads again: one call that never returns held the exit past ECS's stop
+    timeout, and SIGKILL took the last metrics and traces. What is left running is named in
+    one `process.threads_abandoned` line and ends with the process. A ThreadPoolExecutor
+    (`set_default_executor` takes no other) whose pool and queue are its own: the base's
+    threads are not daemon threads and are joined at the interpreter's exit."""
+
+    def __init__(self, *, exit_wait_s: float = EXECUTOR_EXIT_WAIT_S) -> None:
+        super().__init__(thread_name_prefix="triage-pool")  # sets _max_workers, starts nothing
+        self._exit_wait_s = exit_wait_s
+        self._work: queue.SimpleQueue[_Work | None] = queue.SimpleQueue()
+        self._idle = threading.Semaphore(0)
+        self._lock = threading.Lock()
+        self._pool_threads: list[threading.Thread] = []
+        self._running: dict[int, str] = {}  # thread id -> the call it runs
+        self._closed = False
+
+    def submit(self, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> Future[_T]:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("cannot schedule new futures after shutdown")
+            future: Future[_T] = Future()
+            self._work.put((future, fn, args, kwargs))
+            if not self._idle.acquire(timeout=0) and len(self._pool_threads) < self._max_workers:
+                thread = threading.Thread(
+                    target=self._serve, name=f"triage-pool-{len(self._pool_threads)}", daemon=True
+                )
+                self._pool_threads.append(thread)
+                thread.start()
+            return future
+
+    def _serve(self) -> None:
+        """One thread's loop: run calls until the pool shuts down."""
+        while (item := self._work.get()) is not None:
+            future, fn, args, kwargs = item
+            if future.set_running_or_notify_cancel():
+                with self._lock:
+                    self._running[threading.get_ident()] = describe_call(fn, args)
+                try:
+                    future.set_result(fn(*args, **kwargs))
+                except BaseException as exc:  # the caller's to see, as ThreadPoolExecutor does
+                    future.set_exception(exc)
+                finally:
+                    with self._lock:
+                        del self._running[threading.get_ident()]
+            self._idle.release()
+        self._work.put(None)  # the next thread stops too
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """No new calls; with `wait`, the running ones get `exit_wait_s` between them, then
+        the rest are named and left behind."""
+        with self._lock:
+            self._closed = True
+        if cancel_futures:
+            self._cancel_queued()
+        self._work.put(None)
+        if not wait:
+            return
+        deadline = time.monotonic() + self._exit_wait_s
+        for thread in self._pool_threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        with self._lock:
+            left = sorted(self._running.values())
+        if left:
+            log.warning(
+                "process.threads_abandoned",
+                calls=left,
+                waited_s=self._exit_wait_s,
+                reason="still running at the exit: left behind, so the stop ends in time",
+            )
+
+    def _cancel_queued(self) -> None:
+        while True:
+            try:
+                item = self._work.get_nowait()
+            except queue.Empty:
+                return
+            if item is not None:
+                item[0].cancel()
+
+
+def describe_call(fn: Callable[..., Any], args: tuple[Any, ...]) -> str:
+    """The name of what a pool thread runs (`socket.getaddrinfo`), through the partials
+    `asyncio.to_thread` wraps it in; never its arguments, which may carry an alert's text."""
+    call: Any = fn
+    while True:
+        if isinstance(call, functools.partial):
+            call, args = call.func, call.args
+        elif isinstance(getattr(call, "__self__", None), contextvars.Context) and args:
+            call, args = args[0], args[1:]  # Context.run(call, ...): the call
+        else:
+            break
+    module = getattr(call, "__module__", None) or ""
+    name = getattr(call, "__qualname__", None) or type(call).__name__
+    return f"{module}.{name}" if module else name
 
 
 def stop_signals() -> list[signal.Signals]:
