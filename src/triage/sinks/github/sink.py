@@ -20,8 +20,9 @@ Effects and the calls they make (`{repo}` is the route's repository, else `GITHU
     UPDATE  read the issue; one comment counting the occurrences since the last update
     CLOSE   read the issue; a comment, then close it (state_reason completed); a flapping
             incident's close also takes `flapping` off (its close ends the flapping)
-    REOPEN  read the issue; reopen it, add `flapping` if it flaps (take it off if it no
-            longer does), then a comment
+    REOPEN  read the issue; a comment (first, while it is closed: one refused for GitHub's
+            cap opens a new issue instead), reopen it, add `flapping` if it flaps (take it
+            off if it no longer does)
 
 The issue's later life (what people and GitHub do to it after triage opened it):
 
@@ -51,8 +52,11 @@ The issue's later life (what people and GitHub do to it after triage opened it):
     at GitHub's 2,500 comments (403 "Commenting      its comment is left out (an update is
     is disabled on issues with more than 2500        skipped), the rest is done: the issue's
     comments")                                       refusal, not our access (`text.COMMENTS_CAP`);
-                                                     a re-fire of it, closed, opens a new issue
-                                                     that names it (`owner/name#N`)
+                                                     a re-fire of it, closed (its count read at
+                                                     the cap, or its comment refused so), opens
+                                                     a new issue that names it (`owner/name#N`),
+                                                     the old one never reopened; our own comment
+                                                     found there (a retry) is no refusal
     its repository blocked (451: legal reasons)      the effect is skipped, the ticket gone
     repository archived (403 "... archived ...")     the effect is skipped; a new incident's
                                                      issue is refused (its message fails); an
@@ -79,7 +83,8 @@ taken off is triage's own `flapping`, one at a time (DELETE …/labels/flapping)
 
 A comment is never posted twice for one effect: each ends with a hidden
 `<!-- triage:effect=<idempotency key> -->`, and the issue's most recent comments are checked for
-it before posting (a retry after a lost answer finds its own comment). A marker counts only on a
+it before posting (a retry after a lost answer finds its own comment). A comment GitHub refuses
+as too long (422) is cut, its marker kept, and sent again, as an issue's body is (`_cut_harder`). A marker counts only on a
 line of its own (`text.has_marker`: alert and model text never make one) and, in a comment, only
 when triage wrote the comment (anyone who may comment can write a marker line).
 
@@ -542,6 +547,15 @@ class GitHubSink:
             if closed and count_field(issue, "comments") >= text.COMMENTS_CAP:
                 return await self._continue_in_new(ref, effect)
             if closed:
+                # Comment first, while it is closed: GitHub may count its comments under the
+                # cap and refuse ours for it, which a re-fire answers as one read at the cap
+                # (a new issue), without reopening the old one first. A retry after the
+                # reopen finds the comment and does not repeat it.
+                refused = await self._comment_once(
+                    ref, issue, text.reopen_comment(effect), effect, say_full=False
+                )
+                if refused == COMMENTS_FULL:
+                    return await self._continue_in_new(ref, effect, status=403)
                 try:
                     await self._set_state(ref, "open", "reopened")
                 except SinkRejectedError as exc:
@@ -558,7 +572,8 @@ class GitHubSink:
                 await self._remove_label(ref, flapping)
             if effect.priority_was is not None:
                 await self._move_priority(ref, issue, effect.priority_was, effect.ticket.priority)
-            await self._comment_once(ref, issue, text.reopen_comment(effect), effect)
+            if not closed:
+                await self._comment_once(ref, issue, text.reopen_comment(effect), effect)
         new_ref = moved_url(ref, issue, self._origin) if moved else None
         if not_commented is not None:  # an update is its comment: nothing of it went out
             return Applied.refuse(not_commented, ref=new_ref), "refused"
@@ -580,8 +595,11 @@ class GitHubSink:
         )
         return await self._open(effect)
 
-    async def _continue_in_new(self, ref: IssueRef, effect: Effect) -> tuple[Applied, Outcome]:
-        """A re-fire whose closed issue holds GitHub's last comment (`text.COMMENTS_CAP`): a
+    async def _continue_in_new(
+        self, ref: IssueRef, effect: Effect, *, status: int | None = None
+    ) -> tuple[Applied, Outcome]:
+        """A re-fire whose closed issue holds GitHub's last comment (`text.COMMENTS_CAP`: its
+        count read at the cap, or the re-fire's comment refused for it, `status` 403): a
         new issue that names the old one, which stays closed. Reopened, the old one could show
         neither the re-fire nor any update after it, and the people who watch it would see it
         open with no word of why; GitHub shows the new one in the old one's timeline, which
@@ -596,7 +614,7 @@ class GitHubSink:
             effect=str(effect.kind),
             repository=ref.repository,
             issue=ref.number,
-            status=None,
+            status=status,
             action="open_new",
             hint=f"GitHub takes no comment past {text.COMMENTS_CAP} on an issue: the re-fire "
             "opens a new issue that names it",
@@ -772,6 +790,7 @@ class GitHubSink:
             "assignees": list(dict.fromkeys(effect.target.assignees))[: text.MAX_ASSIGNEES],
         }
         own = self._missing_labels.kept(repository, text.own_labels(effect))
+        first_body = request["body"]
         refused_labels: list[str] | None = None
         while True:
             try:
@@ -779,7 +798,8 @@ class GitHubSink:
             except SinkRejectedError as exc:
                 lighter = _without_refused(request, exc, own, repository)
                 if lighter is None:
-                    lighter = _cut_harder(request, exc, repository)
+                    cut_before = request["body"] != first_body
+                    lighter = _cut_harder(request, exc, repository, cut_before=cut_before)
                 if lighter is None:
                     raise
                 if lighter["labels"] != request["labels"]:
@@ -832,30 +852,38 @@ class GitHubSink:
         return record(issue, "the issue")
 
     async def _comment_once(
-        self, ref: IssueRef, issue: dict[str, Any], body: str, effect: Effect
+        self,
+        ref: IssueRef,
+        issue: dict[str, Any],
+        body: str,
+        effect: Effect,
+        *,
+        say_full: bool = True,
     ) -> str | None:
         """Post `body` unless a comment with this effect's marker is already there; else why
         the issue takes no comment from us (locked, or at GitHub's cap on comments), when the
-        rest of a close or reopen still goes ahead."""
+        rest of a close or reopen still goes ahead. Without `say_full`, a comment refused for
+        the cap is `COMMENTS_FULL` unsaid: the caller says what it does instead."""
         if self._known_locked(ref, issue):
             self._log_skip(effect, "issue locked", issue=ref.number)
             return "issue locked"
-        if count_field(issue, "comments") >= text.COMMENTS_CAP:
-            # GitHub refuses every comment past it, for good: not asked, said once a while.
-            return self._comments_refused(ref, effect, status=None)
         marker = text.effect_marker(effect.idempotency_key)
         total = count_field(issue, "comments")
+        # Looked for before the cap is read as a refusal: our comment may be the issue's
+        # last, GitHub's answer to it lost, and its retry must find it posted.
         for comment in await self._lookup.recent_comments(ref.repository, ref.number, total):
             if await self._lookup.marked_by_us(comment, marker):
                 log.info("github.comment_exists", issue=ref.number, effect=str(effect.kind))
                 return None
-        path = f"/repos/{ref.repository}/issues/{ref.number}/comments"
+        if total >= text.COMMENTS_CAP:
+            # GitHub refuses every comment past it, for good: not asked, said once a while.
+            return self._comments_refused(ref, effect, status=None, say=say_full)
         try:
-            posted = await self._api.call("POST", path, json={"body": body})
+            posted = await self._post_comment(ref, body)
         except SinkRejectedError as exc:
             why = _out_of_reach(exc)
             if why == "comments_full":
-                return self._comments_refused(ref, effect, status=exc.status)
+                return self._comments_refused(ref, effect, status=exc.status, say=say_full)
             if why != "locked":
                 raise
             # Locked to non-collaborators (or converted to a discussion): no retry can post
@@ -874,10 +902,31 @@ class GitHubSink:
         record(posted, "the comment")
         return None
 
-    def _comments_refused(self, ref: IssueRef, effect: Effect, *, status: int | None) -> str:
+    async def _post_comment(self, ref: IssueRef, body: str) -> Any:
+        """POST the comment; one GitHub refuses as too long (422 "body is too long": it counted
+        otherwise than triage, or holds a lower limit) is cut, its marker kept, and sent again
+        (`_cut_harder`) rather than lost with its update."""
+        path = f"/repos/{ref.repository}/issues/{ref.number}/comments"
+        request = {"body": body}
+        while True:
+            try:
+                return await self._api.call("POST", path, json=request)
+            except SinkRejectedError as exc:
+                cut_before = request["body"] != body
+                shorter = _cut_harder(request, exc, ref.repository, cut_before=cut_before)
+                if shorter is None:
+                    raise
+                request = shorter
+
+    def _comments_refused(
+        self, ref: IssueRef, effect: Effect, *, status: int | None, say: bool = True
+    ) -> str:
         """The issue is at GitHub's cap on comments (`text.COMMENTS_CAP`): the comment is left out,
         the rest of a close or reopen still goes ahead. Said at warning once per issue a
-        quarter hour (a long-firing incident's update windows would repeat it), else at info."""
+        quarter hour (a long-firing incident's update windows would repeat it), else at info;
+        not at all without `say` (a re-fire's new issue says it: `_continue_in_new`)."""
+        if not say:
+            return COMMENTS_FULL
         key = issue_key(ref)
         # The skip's line names the effect itself (`_log_skip`), the warning here.
         fields = {"repository": ref.repository, "issue": ref.number}
@@ -894,7 +943,7 @@ class GitHubSink:
                 "incident's updates are not written there (its state, title and labels are)",
                 **fields,
             )
-        return "issue comments full"
+        return COMMENTS_FULL
 
     def _known_locked(self, ref: IssueRef, issue: dict[str, Any]) -> bool:
         """Whether GitHub refused a comment on this issue as locked lately and the issue, as
@@ -985,6 +1034,8 @@ class GitHubSink:
 
 #: GitHub's words for its refusal of a comment past `text.COMMENTS_CAP`.
 _COMMENTS_FULL = "commenting is disabled"
+#: Why a comment was left out of an issue at GitHub's cap on comments.
+COMMENTS_FULL = "issue comments full"
 
 #: Distinct teams one process labels issues with (`team:<name>`); later ones get no label.
 TEAM_LABELS = 50
@@ -1080,17 +1131,25 @@ def _too_long(exc: SinkRejectedError) -> bool:
 
 
 def _cut_harder(
-    request: dict[str, Any], exc: SinkRejectedError, repository: str
+    request: dict[str, Any], exc: SinkRejectedError, repository: str, *, cut_before: bool = False
 ) -> dict[str, Any] | None:
-    """`request` (a create or a comment) with its body cut to fit GitHub's limit however it
-    counts (`text.cut_to_bytes`), when GitHub refused it as too long, said in one warning;
-    None for any other refusal, or a body already cut so (the refusal stands)."""
+    """`request` (a create or a comment) with its body cut when GitHub refused it as too long,
+    said in one warning: first to fit GitHub's limit however it counts (`text.cut_to_bytes`),
+    and a body that already fits, refused again (a lower limit than GitHub documents), to
+    half its length, down to _SHORTEST_CUT bytes; None for any other refusal, or a body
+    already that short (the refusal stands). A body `cut_before` is said at info: its
+    first cut said the warning."""
     if not _too_long(exc):
         return None
-    cut = text.cut_to_bytes(request["body"])
+    size = len(request["body"].encode())
+    most = text.BODY_BYTES if size > text.BODY_BYTES else size // 2
+    if most < _SHORTEST_CUT:
+        return None
+    cut = text.cut_to_bytes(request["body"], most)
     if cut == request["body"]:
         return None
-    log.warning(
+    say = log.info if cut_before else log.warning
+    say(
         "github.body_refused",
         repository=repository,
         chars=len(request["body"]),
@@ -1099,6 +1158,11 @@ def _cut_harder(
         action="cut_and_send_again",
     )
     return {**request, "body": cut}
+
+
+#: UTF-8 bytes a body refused as too long is cut to at the least (`_cut_harder`): shorter,
+#: the refusal is not about its length.
+_SHORTEST_CUT = 2_000
 
 
 def _not_created(exc: GitHubThrottledError | SinkRejectedError) -> bool:

@@ -316,18 +316,18 @@ def _cut_body(body: str, marker: str) -> str:
 _CUT_NOTE = "_… cut to fit GitHub's limit on an issue's length._"
 #: A text of at most this many UTF-8 bytes fits GitHub's 65,536 characters however they are
 #: counted: code points, UTF-16 units or bytes (a character is never more units than bytes).
-_BODY_BYTES = 60_000
+BODY_BYTES = 60_000
 
 
-def cut_to_bytes(body: str) -> str:
+def cut_to_bytes(body: str, most: int = BODY_BYTES) -> str:
     """`body` (an issue's or a comment's, its hidden marker on its last line) cut at a line
-    break to at most _BODY_BYTES UTF-8 bytes, its marker kept: for when GitHub says a body
+    break to at most `most` UTF-8 bytes, its marker kept: for when GitHub says a body
     triage cut to its count of characters is still too long (it counted otherwise: emoji
     are one code point, two UTF-16 units, four bytes). `body` itself when it fits."""
-    if len(body.encode()) <= _BODY_BYTES:
+    if len(body.encode()) <= most:
         return body
     rest, _, marker = body.rstrip().rpartition("\n")
-    room = _BODY_BYTES - len(f"\n\n{_CUT_NOTE}\n\n{marker}".encode())
+    room = most - len(f"\n\n{_CUT_NOTE}\n\n{marker}".encode())
     head = rest.encode()[:room].decode(errors="ignore")  # a character cut in two is dropped
     head = head[: max(head.rfind("\n"), 0)].rstrip()
     return f"{head}\n\n{_CUT_NOTE}\n\n{marker}"
