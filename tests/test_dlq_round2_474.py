@@ -148,3 +148,77 @@ def test_a_redrive_beside_a_live_daemon_tickets_each_letter_once_and_loses_nothi
         daemon.kill()
     assert len(backend.tickets) == 3, backend.tickets
     assert {i["title"]: i["occurrences"] for i in listed} == {f"{k} failed": 1 for k in keys}
+
+
+@pytest.mark.parametrize(
+    "closed_by",
+    [
+        "resolve",
+        pytest.param(
+            "hand",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="a close by hand leaves last_event_at at the firing: a repeat queued "
+                "before the close and redriven after it reopens the ticket (lifecycle guards)",
+            ),
+        ),
+    ],
+)
+def test_a_redriven_firing_older_than_the_close_does_not_reopen_the_ticket(
+    closed_by: str,
+    queues: Queues,
+    backend: TicketServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: Any,
+) -> None:
+    """A repeat of a ticketed alert that died in the DLQ before its incident was closed (by a
+    resolve, or by hand) and is redriven after the close is counted as older than the close:
+    the ticket is not reopened as a new firing."""
+    settings = settings_for(
+        queues,
+        backend.url,
+        tmp_path / "triage.db",
+        backend_update_route="/api/service/tickets/{ref}/updates",
+        backend_resolve_route="/api/service/tickets/{ref}/resolve",
+    )
+    env = daemon_env(settings)
+    daemon = Daemon(settings, log_dir=tmp_path)
+    try:
+        queues.send(_alert("backup"))
+        wait_until(lambda: len(backend.tickets) == 1, 60, "the ticket")
+        # A repeat queued after the firing, which died before the close (its SentTimestamp).
+        queues.client().send_message(QueueUrl=queues.dlq_url, MessageBody=_alert("backup"))
+        if closed_by == "resolve":
+            resolve = json.loads(_alert("backup")) | {"status": "resolved"}
+            queues.send(resolve)
+        else:
+            (open_incident,) = _incidents(monkeypatch, capsys, env)
+            done = run_in_process(
+                monkeypatch,
+                capsys,
+                "incidents",
+                "close",
+                open_incident["fingerprint"],
+                "--comment",
+                "fixed the cron job",
+                env=env,
+            )
+            assert done.returncode == 0, done.stderr
+        wait_until(
+            lambda: [e["kind"] for e in backend.events][-1:] == ["resolve"],
+            60,
+            "the ticket's close",
+        )
+        kinds_at_close = [e["kind"] for e in backend.events]
+        redriven = run_in_process(monkeypatch, capsys, "dlq", "redrive", env=env)
+        assert redriven.returncode == 0, redriven.stderr
+        wait_until(lambda: queues.depth() == 0, 60, "the redriven letter handled")
+        (incident,) = _incidents(monkeypatch, capsys, env)
+    finally:
+        daemon.signal(signal.SIGTERM)
+        daemon.wait(30)
+        daemon.kill()
+    assert incident["state"] == "closed", incident
+    assert [e["kind"] for e in backend.events] == kinds_at_close
+    assert len(backend.tickets) == 1
