@@ -415,19 +415,45 @@ _EXPLAINED_LINE = re.compile(
 )
 
 
+def _secret_expression(expression: str, value: str) -> bool:
+    """Whether a `where` line's `expression` gave a secret: its last name (a method that keeps
+    the value's content, `_VALUE_KEEPING_METHODS`, read past) is a secret's, and `value` no
+    placeholder."""
+    names = _EXPRESSION_NAME.findall(expression)
+    while len(names) > 1 and names[-1] in _VALUE_KEEPING_METHODS:
+        names.pop()
+    return bool(names) and secret_named(names[-1]) and not _kept_value(names[-1], value)
+
+
+#: A `where` line up to its value's opening quote, ending a text, and what follows the value's
+#: closing quote: the expression that gave it.
+_EXPLAINED_BEFORE = re.compile(r"\+[ \t]{1,16}+(?:where|and)[ \t]{1,3}\\?[\"']\Z")
+_EXPLAINED_AFTER = re.compile(
+    r"\\?[\"'][ \t]=[ \t](?P<expression>(?:[^\r\n\\\"]|\\(?![nrt\"])){1,512}+)"
+)
+
+
+def explained_secret(before: str, value: str, after: str) -> bool:
+    """Whether `value`, between `before` and `after` in a text, is a literal a pytest `where`
+    line says a secret's expression gave (`+  where '…' = settings.DB_PASSWORD`): what the
+    rules blank there, and an alert's other fields (the title's `FAILED … - assert '…'`) lose
+    too (`view._replaced`)."""
+    if _EXPLAINED_BEFORE.search(before[-64:]) is None:
+        return False
+    expression = _EXPLAINED_AFTER.match(after)
+    return expression is not None and _secret_expression(expression["expression"], value)
+
+
 def _where_values(match: re.Match[str]) -> str:
     """A pytest assertion's explanation (`_EXPLAINED_LINE`s, the `assert` line above them when
-    the match holds it) with each value replaced, wherever the block shows it, whose
+    the match holds it, the text below) with each value replaced, wherever the match shows it, whose
     expression's last name is a secret's (`_EXPRESSION_NAME`; a method that keeps the value's
     content, `_VALUE_KEEPING_METHODS`, read past) and that is no placeholder; else the match
     unchanged."""
     text = match[0]
     literals: dict[str, str] = {}
     for line in _EXPLAINED_LINE.finditer(text):
-        names = _EXPRESSION_NAME.findall(line["expression"])
-        while len(names) > 1 and names[-1] in _VALUE_KEEPING_METHODS:
-            names.pop()
-        if names and secret_named(names[-1]) and not _kept_value(names[-1], line["value"]):
+        if _secret_expression(line["expression"], line["value"]):
             quote = line["q"]
             literals[f"{quote}{line['value']}{quote}"] = f"{quote}{_PLACEHOLDER}{quote}"
     # The longest first: a literal inside another's quotes is replaced as part of it.
@@ -454,13 +480,17 @@ CALL_RULES: tuple[_Rule, ...] = (
     # pytest's explanation of a failed assertion: `+  where '…' = settings.DB_PASSWORD` (and
     # `+  and   '…' = …` for the other side) says which expression gave each literal; one named
     # like a secret loses it there and on the `assert` line above (`_where_values`), in single
-    # or double quotes as `repr` writes them, inside a JSON string too.
+    # or double quotes as `repr` writes them, inside a JSON string too; and wherever the text
+    # below repeats it (the short summary's `FAILED t.py::test - assert '…' == …`, other
+    # failures' blocks): the match runs to the text's end (a MiB past the block at most),
+    # read once, as every block below is inside it.
     _rule(
         # The `assert` line and up to 16 lines of explanation between it and the first `where`.
         rf"(?:assert[ \t]{_PYTEST_LINE}(?:{_PYTEST_BREAK}{_PYTEST_LINE}){{0,16}}?"
         rf"{_PYTEST_BREAK}[^\r\n+]{{0,64}}+)?"
         rf"\+[ \t]{{1,16}}+where[ \t]{_PYTEST_LINE}"
-        rf"(?:{_PYTEST_BREAK}[^\r\n+]{{0,64}}+\+[ \t]{{1,16}}+(?:where|and)[ \t]{_PYTEST_LINE}){{0,16}}+",
+        rf"(?:{_PYTEST_BREAK}[^\r\n+]{{0,64}}+\+[ \t]{{1,16}}+(?:where|and)[ \t]{_PYTEST_LINE}){{0,16}}+"
+        r"[\s\S]{0,1048576}+",
         _where_values,
         "where",
     ),
