@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 
 from triage.redact.calls import CODE_READ, call_literals_redacted
-from triage.redact.commands import _ARGV_COMMANDS, gcloud_secret_id
+from triage.redact.commands import _ARGV_COMMANDS, gcloud_secret_id, gcloud_secret_reference
 from triage.redact.names import (
     _PLACEHOLDER,
     _SECRET_NAME,
@@ -140,6 +140,13 @@ def _gcloud_secret_named(match: re.Match[str]) -> bool:
         return False
     value = match["value"].strip("\"'")
     return gcloud_secret_id(match.string, start - 2, "--" + match["name"], value)
+
+
+def _gcloud_secret_mapped(match: re.Match[str]) -> bool:
+    """Whether the match's value is a reference in gcloud's `--set-secrets` list
+    (`gcloud_secret_reference`: `DB_PASS=db-password:latest`), which the pair `DB_PASS=…`
+    (or `secrets=…`, read from the option's name) only looks like."""
+    return gcloud_secret_reference(match.string, match.start("value"), match["value"])
 
 
 def _file_to_read(match: re.Match[str]) -> bool:
@@ -326,6 +333,8 @@ def _keep_quotes(match: re.Match[str]) -> str:
         return _inner_pairs_read(match)
     if _option_prose(match) or _file_to_read(match) or _gcloud_secret_named(match):
         return _inner_pairs_read(match)
+    if _gcloud_secret_mapped(match):
+        return match[0]
     if _graphql_type(match) or _graphql_reference(match) or _empty_collection(match):
         return match[0]
     below = _below_code(match)
@@ -392,8 +401,11 @@ def _block_scalar(match: re.Match[str]) -> str:
 
 def _named_pair(match: re.Match[str]) -> str:
     """A pair's value replaced after its name (`head`), unless the name's value is kept
-    (`_kept_match`)."""
-    return match[0] if _kept_match(match) else f"{match['head']}[REDACTED:password]"
+    (`_kept_match`) or is a reference in gcloud's `--set-secrets` list (`_gcloud_secret_mapped`:
+    a string `'DB_PASS=db-password:latest'`)."""
+    if _kept_match(match) or _gcloud_secret_mapped(match):
+        return match[0]
+    return f"{match['head']}[REDACTED:password]"
 
 
 def _from_name(
