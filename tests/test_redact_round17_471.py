@@ -76,6 +76,8 @@ def test_pytest_summary_line_keeps_a_value_no_secret_gave() -> None:
         "gcloud run deploy api --set-secrets=/etc/creds/key.json=sa-key:3",
         "gcloud functions deploy f --set-secrets=TOKEN=projects/my-proj/secrets/token:latest",
         "gcloud run deploy api --set-secrets='DB_PASS=db-password:latest'",
+        "gcloud run jobs update j --set-secrets=DB_PASS=db-password:1,"
+        "REDIS_AUTH=redis-auth:latest,DB_CREDS=db-creds:2",
     ],
 )
 def test_gcloud_set_secrets_keeps_the_secret_names(command: str) -> None:
@@ -94,6 +96,8 @@ def test_gcloud_set_secrets_keeps_the_secret_names(command: str) -> None:
             "Zq8xK2mW9pLr4TfY7vBn",
         ),
         ("deploy.sh --set-secrets=DB_PASS=db-password:latest", "db-password"),
+        (f"gcloud run deploy api --set-secrets=DB_CREDS=admin:{PW}", PW),
+        (f"gcloud run deploy api --set-secrets=REDIS_AUTH=default:{PW}", PW),
         ("gcloud run deploy api\nDB_PASS=db-password:latest", "db-password"),
     ],
 )

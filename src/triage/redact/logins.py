@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from triage.redact.gcloud import gcloud_secret_reference
 from triage.redact.rule import (
     _ASSIGN,
     _LINES,
@@ -457,6 +458,16 @@ MAIL_LOGIN_RULES: tuple[_Rule, ...] = (
     ),
 )
 
+
+def _login_pair(match: re.Match[str]) -> str:
+    """A `user:password` after a name that says it holds both (`creds`, `auth`) with its
+    password replaced, unless it is a reference in gcloud's `--set-secrets` list
+    (`gcloud_secret_reference`: `REDIS_AUTH=redis-auth:latest`, a secret's id and version)."""
+    if gcloud_secret_reference(match.string, match.start(), match[0]):
+        return match[0]
+    return match.expand(r"\g<head>[REDACTED:password]")
+
+
 LOGIN_RULES: tuple[_Rule, ...] = (
     # A value under a bare `session` name (`"session": "…"`, `user_session: …`) when it looks
     # like a session's id (`_session_shaped`): `session` also names a class, a shift or a
@@ -485,7 +496,7 @@ LOGIN_RULES: tuple[_Rule, ...] = (
         rf"(?P<head>{_prefixed('credentials', 'creds', 'cred')}"
         rf"(?![A-Za-z0-9])(?:{_ASSIGN}|[ \t]{{1,8}})(?P<q>\\?[\"'])?"
         r"[^\s:@\"'\\\[\]{}]{1,128}+:)(?!\[REDACTED|//)" + _QUOTED_OR_BARE,
-        r"\g<head>[REDACTED:password]",
+        _login_pair,
         "cred",
         flags=re.IGNORECASE,
     ),
@@ -501,7 +512,7 @@ LOGIN_RULES: tuple[_Rule, ...] = (
         r"|plain|scram[\w-]{0,16}|md5|token|jwt|iam|mtls|tls|hmac|sigv4|anonymous):)"
         r"[^\s:@\"'\\\[\]{}/]{1,128}+:)(?!\[REDACTED|//|[0-9]{1,5}(?![^\s\"'\\,;}]))"
         + _QUOTED_OR_BARE,
-        r"\g<head>[REDACTED:password]",
+        _login_pair,
         "auth",
         flags=re.IGNORECASE,
     ),

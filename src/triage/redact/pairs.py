@@ -13,7 +13,8 @@ import re
 from collections.abc import Callable
 
 from triage.redact.calls import CODE_READ, call_literals_redacted
-from triage.redact.commands import _ARGV_COMMANDS, gcloud_secret_id, gcloud_secret_reference
+from triage.redact.commands import _ARGV_COMMANDS, gcloud_secret_id
+from triage.redact.gcloud import gcloud_secret_reference
 from triage.redact.names import (
     _PLACEHOLDER,
     _SECRET_NAME,
