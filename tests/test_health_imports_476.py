@@ -39,7 +39,7 @@ NOT_FOR_HEALTH = [
     "triage.aws",
 ]
 
-#: The redactor's rule and needle tables (triage.logs and triage.routes load them today).
+#: The redactor's rule and needle tables (triage.logs, triage.view and triage.routes load them).
 REDACTOR_TABLES = ["triage.redact", "triage.redact.pairs", "triage.redact.named_values"]
 
 
@@ -77,8 +77,8 @@ def test_health_imports_no_sink_client_aws_or_model_client(closed_port: str) -> 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="triage.logs builds a Redactor at import and triage.routes imports the sinks and "
-    "normalizers: diffs sent to the lead (task 476 report)",
+    reason="triage.logs builds its Redactor at import, triage.view (terminal_line/cut) and "
+    "triage.routes (variables_read) import triage.redact: patch in the task 476 report",
 )
 def test_health_imports_no_redactor_tables(closed_port: str) -> None:
     """`triage health` with no warning to log loads none of the redactor's tables: they are
