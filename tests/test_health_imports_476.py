@@ -39,7 +39,7 @@ NOT_FOR_HEALTH = [
     "triage.aws",
 ]
 
-#: The redactor's rule and needle tables (triage.logs, triage.view and triage.routes load them).
+#: The redactor's rule and needle tables, loaded by the first text redacted (a line logged).
 REDACTOR_TABLES = ["triage.redact", "triage.redact.pairs", "triage.redact.named_values"]
 
 
@@ -75,11 +75,6 @@ def test_health_imports_no_sink_client_aws_or_model_client(closed_port: str) -> 
     assert said == {"code": 1, "imported": []}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="triage.logs builds its Redactor at import, triage.view (terminal_line/cut) and "
-    "triage.routes (variables_read) import triage.redact: patch in the task 476 report",
-)
 def test_health_imports_no_redactor_tables(closed_port: str) -> None:
     """`triage health` with no warning to log loads none of the redactor's tables: they are
     loaded by the first line logged, not by configuring logging or reading the routes file."""

@@ -112,7 +112,7 @@ def _err(message: str, *, stored: bool = False) -> None:
     file names and answers that a user, an alert or a service wrote. `stored`: the message
     quotes stored alert text, whose own backslash before `u` must not read as an escape
     written here (`terminal_text`; the others quote mostly reprs, written as they are)."""
-    from triage.view import terminal_line, terminal_text
+    from triage.terminal import terminal_line, terminal_text
 
     print((terminal_text if stored else terminal_line)(message), file=sys.stderr)
 
@@ -766,7 +766,7 @@ def _warn_unknown_variables(settings: Settings) -> None:
     """One warning per TRIAGE_* (SQS_*, BACKEND_*, ALERT_TRIAGE_*, GITHUB_APP_*) variable
     that is no setting, and per near miss of a setting under a prefix shared with other tools
     (OPENAI_, GITHUB_, AWS_, SLACK_): a typo keeps its default (`unknown_variables`)."""
-    from triage.routes import variables_read
+    from triage.route_variables import variables_read
     from triage.settings import unknown_variables
 
     log = structlog.get_logger("triage.settings")
@@ -912,7 +912,7 @@ async def _probe_health(url: str, ready: bool, timeout_s: float) -> int:
     import httpx2
 
     from triage.answer_text import readable_text
-    from triage.view import terminal_cut
+    from triage.terminal import terminal_cut
 
     # Whatever answers may be another program: asked for no coding, read in any charset, and
     # named by its status when its body is in a coding not read here (br, gzip that is not).

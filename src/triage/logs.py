@@ -18,6 +18,7 @@ and at most MAX_LINE_BYTES, so no log driver ships it in pieces (`bounded_json`)
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -27,11 +28,12 @@ import threading
 import time
 from collections.abc import Callable, Mapping, MutableMapping
 from types import TracebackType
-from typing import Any, TextIO, cast
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 import structlog
 
-from triage.redact import Redactor, secret_named
+if TYPE_CHECKING:
+    from triage.redact import Redactor
 
 _LEVELS = {
     "debug": logging.DEBUG,
@@ -49,8 +51,16 @@ _OURS = frozenset({"event", "level", "timestamp", "logger", "service", "fingerpr
 #: event of its own, none of them JSON; a longer line has its long values cut (`bounded_json`).
 MAX_LINE_BYTES = 16_000
 
-#: Asks the registry of held credentials on every call, so a token read after start-up counts.
-_REDACTOR = Redactor()
+
+@functools.cache
+def _redactor() -> Redactor:
+    """The one redactor of log lines, made (and triage.redact's rule tables imported) at the
+    first line logged, not when logging is configured: `triage health`, which logs nothing
+    when all is well, runs every 30 s on a fraction of a CPU. It asks the registry of held
+    credentials on every call, so a token read after start-up counts."""
+    from triage.redact import Redactor
+
+    return Redactor()
 
 
 class Unfailing:
@@ -124,19 +134,22 @@ def redact_event(_logger: Any, _method: str, event: MutableMapping[str, Any]) ->
     a triage line's `event` that is not a fixed name (`_fixed_name`). A value
     that is not JSON (an exception, bytes, a path) is redacted as its text: the renderer would
     otherwise write its repr, secrets and all."""
+    from triage.redact import secret_named
+
+    redactor = _redactor()
     name = str(event.get("logger", ""))
     ours = name == "triage" or name.startswith("triage.")
     for key, value in event.items():
         if (key in _OURS and key != "event") or (key == "event" and ours and _fixed_name(value)):
             continue
         if secret_named(key):  # `x_api_key=…`: blanked by its name, as a JSON key's value is
-            event[key] = _REDACTOR.value({key: _plain(value)})[_REDACTOR.text(key)]
+            event[key] = redactor.value({key: _plain(value)})[redactor.text(key)]
         elif isinstance(value, str):
-            event[key] = _REDACTOR.text(value)
+            event[key] = redactor.text(value)
         elif isinstance(value, dict | list | tuple):
-            event[key] = _REDACTOR.value(_plain(value))
+            event[key] = redactor.value(_plain(value))
         elif not isinstance(value, _SCALARS):
-            event[key] = _REDACTOR.text(_text(value))
+            event[key] = redactor.text(_text(value))
         else:
             event[key] = _scalar(value)
     return event

@@ -101,6 +101,9 @@ from triage.normalize import (
     uptime,
     vendors,
 )
+from triage.route_variables import MAX_FILE_BYTES as MAX_FILE_BYTES
+from triage.route_variables import read_routes_file
+from triage.route_variables import variables_read as variables_read
 from triage.settings import (
     KNOWN_SINKS,
     MAX_DURATION_S,
@@ -137,8 +140,6 @@ KNOWN_SOURCES = (
     raygun.SOURCE,
 )
 
-#: A larger file is no routes file (a log pasted by mistake, /dev/zero): refused before reading.
-MAX_FILE_BYTES = 1 << 20
 #: Routes are tried in order for every new incident, and each is checked against every
 #: earlier one at startup (can it ever match?): a thousand is more than any team writes.
 MAX_ROUTES = 1000
@@ -712,33 +713,6 @@ def load_router(settings: Settings) -> Router:
     return Router(default, rules, categorise)
 
 
-#: The keys of a route's tables that name an environment variable holding a webhook.
-_VARIABLE_KEYS = (("slack", "webhook_url_env"), ("escalate", "slack_webhook_url_env"))
-
-
-def variables_read(settings: Settings) -> frozenset[str]:
-    """The environment variables TRIAGE_ROUTES_FILE names for its webhooks (`webhook_url_env`,
-    `slack_webhook_url_env`): read by name when the routes load, so none is a misspelt setting
-    for `settings.unknown_variables` to warn of (a `TRIAGE_SLACK_PAYMENTS_WEBHOOK` is no
-    typo). Empty without a file, or with one that cannot be read or parsed: loading the
-    routes says why, in its own line."""
-    if settings.routes_file is None:
-        return frozenset()
-    try:
-        data = config_files.parse_toml(_read(settings.routes_file), "TRIAGE_ROUTES_FILE")
-    except ConfigError:
-        return frozenset()
-    routes = data.get("route")
-    names: set[str] = set()
-    for route in routes if isinstance(routes, list) else []:
-        for table, key in _VARIABLE_KEYS:
-            part = route.get(table) if isinstance(route, dict) else None
-            named = part.get(key) if isinstance(part, dict) else None
-            if isinstance(named, str):
-                names.add(named)
-    return frozenset(names)
-
-
 def _check_default_name(rules: tuple[_Rule, ...], default: str, path: Path) -> None:
     """The route of TRIAGE_SINKS is kept with its incidents under `default`'s name, and
     `Router.recorded` finds a file's route by that name first: a route so named (in any case,
@@ -774,7 +748,7 @@ def _check_group_keys(rules: tuple[_Rule, ...], path: Path) -> None:
 
 def _read(path: Path) -> str:
     """The file's text; one ConfigError line for a file that cannot be a routes file."""
-    return config_files.read_text(path, "TRIAGE_ROUTES_FILE", MAX_FILE_BYTES)
+    return read_routes_file(path)
 
 
 def _check_reachable(rules: tuple[_Rule, ...], path: Path) -> None:
