@@ -102,6 +102,7 @@ def _every_part() -> Incident:
         priority_was=Priority.MEDIUM,
         priority_stated=Priority.HIGH,
         priority_changed_at=T0,
+        closed_by_hand_at=T0,
     )
 
 
@@ -147,6 +148,7 @@ WRONG_TOP: dict[str, object] = {
     "priority_was": 5,
     "priority_stated": ["high"],
     "priority_changed_at": 5,
+    "closed_by_hand_at": 5,
 }
 
 #: (object, field, wrong value) for each field inside an incident's nested objects.

@@ -152,17 +152,7 @@ def test_a_redrive_beside_a_live_daemon_tickets_each_letter_once_and_loses_nothi
 
 @pytest.mark.parametrize(
     "closed_by",
-    [
-        "resolve",
-        pytest.param(
-            "hand",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="a close by hand leaves last_event_at at the firing: a repeat queued "
-                "before the close and redriven after it reopens the ticket (lifecycle guards)",
-            ),
-        ),
-    ],
+    ["resolve", "hand"],
 )
 def test_a_redriven_firing_older_than_the_close_does_not_reopen_the_ticket(
     closed_by: str,

@@ -68,6 +68,7 @@ NEW_VALUES: dict[str, object] = {
     "priority_was": Priority.LOW,
     "priority_stated": Priority.HIGH,
     "priority_changed_at": NOW + timedelta(4),
+    "closed_by_hand_at": NOW + timedelta(5),
     "unknown": {},
 }
 

@@ -69,6 +69,7 @@ _INCIDENT_TIMES = (
     "quiet_until",
     "last_queued_at",
     "priority_changed_at",
+    "closed_by_hand_at",
 )
 #: Fields written only when set (not None, not empty). A release before them fails to read a
 #: record that has one, so while replicas of two releases share the store (a rolling deploy),
@@ -86,6 +87,7 @@ _WRITTEN_WHEN_SET = (
     "priority_was",
     "priority_stated",
     "priority_changed_at",
+    "closed_by_hand_at",
 )
 
 

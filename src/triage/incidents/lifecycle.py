@@ -356,6 +356,11 @@ class Incident:
     #: back (not yet seen deleted; at most `store.COUNTED_KEPT`): another delivery of one (its
     #: delete failed, or its worker died before it) is not counted again.
     counted_by: tuple[str, ...] = ()
+    #: When an operator closed it by hand (`triage incidents close`), while it stays closed by
+    #: that close (equal to `closed_at`): an event whose message was queued before it (a
+    #: repeat redriven from the DLQ, a slow delivery) was there for the close to answer, and
+    #: reopens nothing, though stamped after the newest event applied. Written only when set.
+    closed_by_hand_at: datetime | None = None
     #: When the message of the newest event applied was queued (None: not known): of two
     #: events stamped alike, the one queued later is the newer, and of two queued alike too,
     #: the firing (`older_event`), so replicas that write them in either order agree.
@@ -479,6 +484,8 @@ class Incident:
         closed). The newest event's time counts only up to `max_future_skew` (never more than
         the reopen window) past when it was applied, so no event time, however far in the
         future, can hold the incident for longer than that."""
+        if self._queued_before_a_close_by_hand(queued_at):
+            return True
         applied = self.applied_at or max(
             t for t in (self.opened_at, self.closed_at, self.last_update_at) if t is not None
         )
@@ -490,6 +497,17 @@ class Incident:
         newest = Status.FIRING if self.state is State.OPEN else Status.RESOLVED
         return older_event(
             (occurred_at, queued_at, status), (occurred_at, self.last_queued_at, newest)
+        )
+
+    def _queued_before_a_close_by_hand(self, queued_at: datetime | None) -> bool:
+        """A close by hand is no event of the alert (`last_event_at` stays the firing's), yet
+        it answers every message queued before it: such a message is older than the close."""
+        return (
+            self.state is State.CLOSED
+            and self.closed_by_hand_at is not None
+            and self.closed_by_hand_at == self.closed_at
+            and queued_at is not None
+            and queued_at < self.closed_by_hand_at
         )
 
 
@@ -1059,6 +1077,7 @@ def closed_by_hand(stored: Incident, now: datetime) -> Incident:
         with_members_resolved(stored, now),
         state=State.CLOSED,
         closed_at=now,
+        closed_by_hand_at=now,
         applied_at=now,
         pending=None,
         update_owed_at_s=None,
