@@ -28,6 +28,7 @@ from urllib.parse import urlsplit, urlunsplit
 from triage.models import Alert, Priority, Status, Ticket
 from triage.normalize.common import cut
 from triage.redact import Redactor, held
+from triage.redact.calls import explained_secret
 from triage.redact.named_values import named_value_secret
 from triage.redact.redactor import Blanked
 from triage.redact.spelled import MARK as HELD_MARK
@@ -441,7 +442,12 @@ def _replaced(given: str, redacted: str) -> list[str]:
         if end < 0:
             break  # side by side with the next placeholder, or a piece that changed
         stretch = given[at:end].strip(_AROUND)
-        if _named_after(kept[n - 1], stretch) or _dsn_password(kept[n - 1], piece):
+        before = kept[n - 1]
+        if (
+            _named_after(before, stretch)
+            or _dsn_password(before, piece)
+            or explained_secret(before, stretch, piece)
+        ):
             stretches.append(stretch)
         at = end + len(piece)
     return stretches

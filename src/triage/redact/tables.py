@@ -121,8 +121,6 @@ def table(match: re.Match[str]) -> str:
     if not secret or any(LISTED_WHEN.fullmatch(name) for name in names):
         return match[0]
     lines = match["rows"].split("\n")
-    if delimiter == "|" and _names_and_values(names, secret, lines):
-        return match[0]
     for at, line in enumerate(lines):
         if not line.strip() or _RULE_LINE.fullmatch(line.rstrip("\r")):
             continue
@@ -130,34 +128,6 @@ def table(match: re.Match[str]) -> str:
             break
         lines[at] = _row_replaced(line, delimiter, secret)
     return header + "\n".join(lines)
-
-
-#: A name in a name/value table's first cell: words of letters (`user`, `db host`), no digit.
-_ROW_NAME = re.compile(r"[A-Za-z][A-Za-z _.-]{0,63}")
-
-
-def _names_and_values(names: list[str], secret: dict[int, str], lines: list[str]) -> bool:
-    """Whether a `|` table whose first row is `names` lists names and their values (`| password
-    | x |` then `| user | app |`), not a header over rows: two cells, a secret's name in the
-    first only, no rule line under it (a header has one: Markdown's `|---|`, psql's and
-    MySQL's), and every row after it a name in letters before its value. The rule that reads
-    a value beside its name (`_cell_beside`) then takes each secret's value; a row whose
-    first cell holds a digit or a quote may be a value under a header, and keeps the table
-    read as one."""
-    if len(names) != 2 or set(secret) != {0}:
-        return False
-    rows = [line.rstrip("\r") for line in lines if line.strip()]
-    if not rows or _RULE_LINE.fullmatch(rows[0]):
-        return False
-    for row in rows:
-        cells = _cells(row, "|")
-        if _RULE_LINE.fullmatch(row) or len(cells) != 2:
-            break
-        start, end = cells[0]
-        dressed = _DRESS_AROUND.match(row[start:end])  # its quotes kept: a name has none
-        if dressed is None or _ROW_NAME.fullmatch(dressed["inner"].strip()) is None:
-            return False
-    return True
 
 
 #: A header's cell: a quoted name, or up to four words (`Secret Name`).
