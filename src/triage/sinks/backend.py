@@ -853,8 +853,9 @@ def _replayed(answered: _Answered) -> bool:
     one an earlier try under the same Idempotency-Key made (the answer to that try was lost):
     Stripe's `Idempotent-Replayed: true`, a top-level `"replayed": true` (the demo backend's),
     or a 409 or 303 naming the key's ticket (taken as done only then: `_verdict`). A bare 200
-    is not one: many backends answer every create 200, and a ticket this call made, taken for
-    an earlier one's, would be counted nowhere."""
+    is not one: many backends answer every create 200, and a ticket this call made would be
+    said to be an earlier call's (the replay is said, `backend.create_replayed`, and counted
+    all the same: `Effects._routed`)."""
     if answered.status in (303, 409):
         return True
     if answered.headers.get("Idempotent-Replayed", "").strip().lower() == "true":
