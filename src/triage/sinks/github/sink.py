@@ -108,7 +108,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import quote
@@ -559,11 +559,14 @@ class GitHubSink:
                 try:
                     await self._set_state(ref, "open", "reopened")
                 except SinkRejectedError as exc:
-                    if exc.status != 422:  # an archived repository's 403 is read-only
+                    if not _reopen_refused(exc):
                         raise
                     # GitHub will not reopen it (closed by a maintainer where triage is only
-                    # its author, converted to a discussion): the re-fire gets a new issue.
-                    return await self._reopen_as_new(ref, effect, "reopen_refused", exc)
+                    # its author, locked, converted to a discussion): the re-fire gets a new
+                    # issue, which names this one, where the re-fire's comment went.
+                    return await self._reopen_as_new(
+                        ref, effect, "reopen_refused", exc, continues=ref
+                    )
             if effect.flapping:
                 await self._add_labels(ref, [text.FLAPPING_LABEL])
             elif (flapping := label_named(issue, text.FLAPPING_LABEL)) is not None:
@@ -580,11 +583,19 @@ class GitHubSink:
         return Applied(new_ref), "ok"
 
     async def _reopen_as_new(
-        self, ref: IssueRef, effect: Effect, why: str, exc: SinkRejectedError
+        self,
+        ref: IssueRef,
+        effect: Effect,
+        why: str,
+        exc: SinkRejectedError,
+        *,
+        continues: IssueRef | None = None,
     ) -> tuple[Applied, Outcome]:
         """The incident fired again but its issue is gone (deleted, or moved where we cannot
         read it) or cannot be reopened: a new issue, found by its marker on a retry (never a
-        second one; the old issue is closed, and the look-up reads open issues only)."""
+        second one; the old issue is closed, and the look-up reads open issues only). An old
+        issue that is still there and took the re-fire's comment is the one it `continues`:
+        the new one names it, so the people watching either find the other."""
         log.warning(
             f"github.{why}",
             effect=str(effect.kind),
@@ -593,7 +604,8 @@ class GitHubSink:
             status=exc.status,
             action="open_new",
         )
-        return await self._open(effect)
+        taken_over = None if continues is None else Continues(continues, text.NOT_REOPENED)
+        return await self._open(effect, continues=taken_over)
 
     async def _continue_in_new(
         self, ref: IssueRef, effect: Effect, *, status: int | None = None
@@ -619,7 +631,7 @@ class GitHubSink:
             hint=f"GitHub takes no comment past {text.COMMENTS_CAP} on an issue: the re-fire "
             "opens a new issue that names it",
         )
-        return await self._open(effect, continues=ref)
+        return await self._open(effect, continues=Continues(ref, text.AT_CAP))
 
     def _refused(
         self, effect: Effect, ref: IssueRef, why: str, exc: SinkRejectedError
@@ -643,7 +655,7 @@ class GitHubSink:
         return Applied.refuse(reason, gone=why in _FOR_GOOD), "refused"
 
     async def _open(
-        self, effect: Effect, *, continues: IssueRef | None = None
+        self, effect: Effect, *, continues: Continues | None = None
     ) -> tuple[Applied, Outcome]:
         """The incident's issue where its route names: found by its marker, else created (a
         re-fire's `continues` the issue it takes over from, named in the new one's body)."""
@@ -700,7 +712,7 @@ class GitHubSink:
         return True
 
     async def _open_in(
-        self, repository: str, effect: Effect, continues: IssueRef | None = None
+        self, repository: str, effect: Effect, continues: Continues | None = None
     ) -> tuple[Applied, Outcome]:
         """The incident's issue in `repository`: found by its marker, else created (or listed
         in the storm digest)."""
@@ -768,7 +780,7 @@ class GitHubSink:
         return Applied(issue_url(older, repository, self._origin))
 
     async def _create_issue(
-        self, repository: str, effect: Effect, continues: IssueRef | None = None
+        self, repository: str, effect: Effect, continues: Continues | None = None
     ) -> Any:
         """POST the issue. What GitHub refuses in it (422) that is no part of the issue would
         otherwise refuse every issue of the route: it is created again without it, with one
@@ -781,9 +793,8 @@ class GitHubSink:
             "body": text.issue_body(
                 effect,
                 github_host=self._web_host,
-                continues=None
-                if continues is None
-                else f"{continues.repository}#{continues.number}",
+                continues=None if continues is None else continues.named(),
+                because=text.AT_CAP if continues is None else continues.because,
             ),
             "labels": self._missing_labels.kept(repository, labels),
             # GitHub takes 10 assignees an issue; a route naming more gets its first 10.
@@ -1030,6 +1041,34 @@ class GitHubSink:
         if closer is None:
             return True  # closed by someone GitHub does not name: not provably us
         return closer.lower() != (await self._api.whoami()).lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Continues:
+    """The incident's earlier issue a re-fire's new issue takes over from, and why it was not
+    reopened (`text.AT_CAP`, `text.NOT_REOPENED`): the new issue's body names it."""
+
+    ref: IssueRef
+    because: str
+
+    def named(self) -> str:
+        """`owner/name#number`, as GitHub links it in the new issue's body."""
+        return f"{self.ref.repository}#{self.ref.number}"
+
+
+def _reopen_refused(exc: SinkRejectedError) -> bool:
+    """Whether GitHub's refusal of a reopen is about the issue, not our access: a 422 (triage
+    only its author and a maintainer closed it, converted to a discussion), or a 403 that says
+    it is locked or cannot be reopened. A 403 that says neither (an archived repository's, our
+    token's) stays what `_apply` makes of it."""
+    detail = exc.detail.lower()
+    if exc.status == 422:
+        return True
+    return (
+        exc.status == 403
+        and "archived" not in detail
+        and ("locked" in detail or "reopen" in detail)
+    )
 
 
 #: GitHub's words for its refusal of a comment past `text.COMMENTS_CAP`.

@@ -52,6 +52,15 @@ _BODY_CHARS = 60_000
 _DESCRIPTION_CHARS = 20_000
 _MAX_LABEL_FACTS = 20
 
+#: Why a re-fire's new issue takes over from the incident's earlier one (`continued_note`):
+#: the earlier one is at GitHub's cap on comments, or GitHub would not reopen it.
+AT_CAP = "at_cap"
+NOT_REOPENED = "not_reopened"
+_CONTINUED_BECAUSE = {
+    AT_CAP: f"which is at GitHub's limit of {COMMENTS_CAP:,} comments and takes no more",
+    NOT_REOPENED: "which GitHub would not reopen (the re-fire's comment is there)",
+}
+
 #: github.com's hosts, and the one its links go through instead: GitHub's redirect domain
 #: references nothing (Dependabot's and Renovate's links use it for the same reason).
 _GITHUB_HOSTS = frozenset({"github.com", "www.github.com"})
@@ -274,19 +283,23 @@ def _link(name: str, url: str, github_host: str) -> str | None:
 
 
 def issue_body(
-    effect: Effect, *, github_host: str = "github.com", continues: str | None = None
+    effect: Effect,
+    *,
+    github_host: str = "github.com",
+    continues: str | None = None,
+    because: str = AT_CAP,
 ) -> str:
     """Summary, steps, facts, links, then the hidden fingerprint marker; the summary is cut
     until the body fits GitHub's limit (escaping can make hostile text several times longer),
     and past that the body itself, before its marker. `github_host` is where the issue is
     shown (`web_host`): links to its issues must not reference them. `continues`: the
     incident's earlier issue (`owner/name#number`, ours) this one takes over from, named
-    first (`continued_note`)."""
+    first, and `because` why (`continued_note`)."""
     description_chars = _DESCRIPTION_CHARS
     while True:
         body = _issue_body(effect, description_chars, github_host)
         if continues is not None:
-            body = f"{continued_note(continues)}\n\n{body}"
+            body = f"{continued_note(continues, because)}\n\n{body}"
         if len(body) <= _BODY_CHARS:
             return body
         if description_chars < 100:
@@ -294,14 +307,12 @@ def issue_body(
         description_chars //= 2
 
 
-def continued_note(issue: str) -> str:
+def continued_note(issue: str, because: str = AT_CAP) -> str:
     """The line that names the incident's earlier issue (`owner/name#number`, built from our
-    own reference, never alert text), which took GitHub's last comment: GitHub links it and
-    shows this issue in that one's timeline, where no comment fits any more."""
-    return (
-        f"_Fired again: continues {issue}, which is at GitHub's limit of "
-        f"{COMMENTS_CAP:,} comments and takes no more._"
-    )
+    own reference, never alert text) and `because` why it was not reopened (`AT_CAP`,
+    `NOT_REOPENED`): GitHub links it and shows this issue in that one's timeline, so the
+    people watching either see where the incident went on."""
+    return f"_Fired again: continues {issue}, {_CONTINUED_BECAUSE[because]}._"
 
 
 def _cut_body(body: str, marker: str) -> str:
