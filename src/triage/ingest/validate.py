@@ -163,6 +163,8 @@ CHARSETS: dict[str, str] = {
     "utf-16be": "utf-16-be",
 }
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+#: The codecs of the charsets that declare UTF-16 (`CHARSETS`).
+_UTF16_CODECS = frozenset({"utf-16", "utf-16-le", "utf-16-be"})
 #: Codecs of charsets many senders declare for UTF-8 they never re-encoded (HTTP/1.1's old
 #: default for text, Java's and PHP's clients labelling a string as sent): `meant_codec`.
 _MISLABELLED_AS = frozenset({WINDOWS_1252})
@@ -684,13 +686,41 @@ def meant_codec(data: bytes, codec: str) -> str:
 
 def _decode(body: bytes, codec: str) -> tuple[str, str]:
     """`body` as text, and the codec that read it: `codec`, the UTF-16 the body is in by its
-    own evidence (`_utf16`), or UTF-8 sent under a Latin-1 label (`meant_codec`)."""
-    codec = _utf16(body) or meant_codec(body, codec)
+    own evidence (`_utf16`), or UTF-8 sent under a Latin-1 or UTF-16 label (`meant_codec`,
+    `_utf8_under_utf16`)."""
+    declared = codec
+    codec = _utf16(body) or _utf8_under_utf16(body, codec) or meant_codec(body, codec)
     try:
         return body.decode(codec), codec
     except UnicodeDecodeError as exc:
         name = codec.upper()
-        raise Invalid(f"decode: body is not {name}: {exc.reason} at byte {exc.start}") from None
+        also = " nor UTF-8" if declared in _UTF16_CODECS else ""
+        raise Invalid(
+            f"decode: body is not {name}{also}: {exc.reason} at byte {exc.start}"
+        ) from None
+
+
+def _utf8_under_utf16(body: bytes, codec: str) -> str | None:
+    """UTF-8 for a body declared UTF-16 whose bytes are UTF-8 (led by UTF-8's mark, or with no
+    zero byte and valid as UTF-8), else None. Clients that label every string with their
+    language's native charset send UTF-8 as "utf-16"; real UTF-16 JSON always holds zero bytes
+    (its `{`, `"` and `:` are ASCII), which UTF-8 JSON never does. Invalid for a body with no
+    zero byte that is not UTF-8 either: no reading fits it, and read as UTF-16 it would only
+    be refused later as JSON, in characters its sender never wrote."""
+    if codec not in _UTF16_CODECS:
+        return None
+    if body.startswith(codecs.BOM_UTF8):
+        return "utf-8"
+    if 0 in body:
+        return None
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Invalid(
+            f"decode: body is not {codec.upper()} (it holds no zero byte, as UTF-16 JSON does) "
+            f"nor UTF-8 ({exc.reason} at byte {exc.start})"
+        ) from None
+    return "utf-8"
 
 
 def _utf16(body: bytes) -> str | None:
