@@ -438,8 +438,9 @@ def _assembled(events: str) -> Any:
     deltas joined, the last finish reason, usage and choice's error (`_choice_failed`). Some gateways stream whatever the
     request says (`stream` is not asked for). An event that is not a chunk leaves the text as
     it is, which is then no chat completion; an error event is the answer's error. A stream
-    whose text passes what the summariser reads (`MAX_ANSWER_CHARS`) is not read further. One
-    that ends with neither `[DONE]` nor a finish reason broke off (`_broke_off`)."""
+    whose text passes what the summariser reads (`MAX_ANSWER_CHARS`) is not read further, and no
+    stream is read past its `[DONE]`. One that ends with neither `[DONE]` nor a finish reason broke off
+    (`_broke_off`)."""
     content: list[str] = []
     refusal: list[str] = []
     finish: object = None
@@ -449,8 +450,10 @@ def _assembled(events: str) -> Any:
     error: object = None  # a choice's own (OpenRouter's, with `finish_reason: "error"`)
     for data in _event_data(events):
         if data == "[DONE]":
+            # The stream's end: what follows (a proxy's second answer run on) is no part of it.
             done = True
-        if not data or data == "[DONE]":
+            break
+        if not data:
             continue
         try:
             chunk = json.loads(data)
