@@ -5,15 +5,21 @@ posted, GitHub's limits and faults, Slack's refusals, and a backend's odd answer
 from __future__ import annotations
 
 from collections.abc import MutableMapping
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from test_github_sink import BOT_TOKEN, REPO, FakeClock, effect, incident
+from test_pipeline import LEASE
+from test_redo_targets_467 import ELSEWHERE, Replicas, Stopped, generic
 from test_sinks_round2_464 import CommentCapGitHub, guarded, new_incident
 from triage.models import EffectKind
-from triage.sinks.base import Target
+from triage.routes import Router, load_router
+from triage.settings import Settings
+from triage.sinks.base import Applied, Effect, Target
 
 
 @pytest.fixture
@@ -76,3 +82,59 @@ async def test_a_refire_whose_reopen_is_refused_opens_a_new_issue_naming_the_old
     assert old["state"] == "closed" and len(refire_comments) == 1
     assert new["state"] == "open" and applied.ref == retried.ref == new["html_url"]
     assert f"{REPO}#1" in new["body"].split("\n")[0]
+
+
+@dataclass
+class DefaultRepositorySink:
+    """GitHub as far as a redo's target goes: an OPEN with no repository of its own goes to
+    `default` (GITHUB_REPOSITORY as the replica calling it has it); the process stops once its
+    first call answered, before confirming it."""
+
+    default: str
+    name: str = "github"
+    opened_in: list[str] = field(default_factory=list)
+
+    async def apply(self, effect: Effect) -> Applied:
+        where = effect.target.repository or self.default
+        self.opened_in.append(where)
+        if len(self.opened_in) == 1:
+            raise Stopped(where)
+        return Applied(f"{where}#{len(self.opened_in)}")
+
+    async def aclose(self) -> None:
+        return None
+
+
+def router_with_default(tmp_path: Path, repository: str, routes: str | None) -> Router:
+    """A replica's router under GITHUB_REPOSITORY `repository`, with the routes file `routes`
+    (None: none, every alert on TRIAGE_SINKS's default route)."""
+    path = None
+    if routes is not None:
+        path = tmp_path / f"{repository.replace('/', '-')}.toml"
+        path.write_text(routes, encoding="utf-8")
+    return load_router(Settings(routes_file=path, sinks="github", github_repository=repository))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="routes.load_router keeps no GITHUB_REPOSITORY in a route's target, so Sent.to says "
+    "None and a redo goes to the redoing replica's GITHUB_REPOSITORY (diff in helper 481's report)",
+)
+@pytest.mark.parametrize("routes", [None, ELSEWHERE], ids=["no-routes-file", "default-route"])
+async def test_a_default_route_redo_goes_to_the_repository_its_first_attempt_went_to(
+    tmp_path: Path, routes: str | None
+) -> None:
+    """Replica A files the issue of a default-route alert in its GITHUB_REPOSITORY and stops
+    before confirming it; replica B runs with another GITHUB_REPOSITORY (a rollout that moved
+    it). B's redo of the open goes to A's repository, where the first issue is, not a second
+    issue in B's that nothing ever closes."""
+    github = DefaultRepositorySink("acme/old")
+    rig = Replicas([github])  # type: ignore[list-item]
+    a = rig.replica(router_with_default(tmp_path, "acme/old", routes))
+    b = rig.replica(router_with_default(tmp_path, "acme/new", routes))
+    with pytest.raises(Stopped):
+        await a.process(generic(1, 0))
+    github.default = "acme/new"
+    rig.clock.now = rig.clock.now + LEASE + timedelta(minutes=1)
+    await b.process(generic(1, 0, receive=2))
+    assert github.opened_in == ["acme/old", "acme/old"]
