@@ -716,9 +716,11 @@ def _code_reference(name: str, value: str) -> bool:
 _STATE_WORDS = (
     "YES|NO|null|nil|undefined|none|true|false|rotated|expired|required|changed|missing|invalid|empty|unset"
     "|hidden|masked|redacted|omitted|incorrect|wrong"
-    "|not[ \t](?:set|provided|configured|found|required|available|present)"
-    # A marker for no value: `(empty)`, `(none)`, `N/A`.
-    r"|\((?:empty|none|null|unset|not[ \t]set)\)|N/A|n/a"
+    # Whether it is there at all: a config report's `api_key: set`, `| api_key | set |`.
+    "|set|not[ \t](?:set|provided|configured|found|required|available|present)"
+    # A marker for no value, or for one shown elsewhere: `(empty)`, `(none)`, `N/A`,
+    # `(hidden)`, `(masked)`.
+    r"|\((?:empty|none|null|unset|set|not[ \t]set|hidden|masked|redacted|omitted)\)|N/A|n/a"
 )
 
 _STATE_VALUE = re.compile(rf"{_STATE_WORDS}|\*{{3,64}}", re.IGNORECASE)
@@ -1071,12 +1073,33 @@ _NAME_FIELD = re.compile(r"(?<![\w-])name[ \t]{0,8}:")
 _LIST_SEPARATOR = re.compile(r"[ \t]{0,8}(?:,|\A|\Z)[ \t]{0,8}")
 
 
+#: A bare `secret` (no word glued before it: not `client_secret`), as Kubernetes' events and
+#: `kubectl describe` name the Secret a pod mounts (`Secret: db-password`) …
+_BARE_SECRET_NAME = re.compile(r"(?<![\w.-])secret[\"' \t=:]*\Z", re.IGNORECASE)
+#: … and a Secret's name there: lower-case words joined by `-`, no digit (a password is often
+#: words with a digit), whose last word names a secret (`db-password`, `orders-api-token`).
+_SECRET_OBJECT_WORDS = re.compile(r"[a-z]{1,32}+(?:-[a-z]{1,32}+){1,7}+")
+
+
+def _named_secret_object(name: str, value: str) -> bool:
+    """True for a bare `secret` name (`_BARE_SECRET_NAME`) whose value names a Secret
+    (`_SECRET_OBJECT_WORDS`, its last word a secret's name): the operator needs the name to
+    find the Secret a pod could not mount; `correct-horse-battery-staple` names none."""
+    return (
+        _BARE_SECRET_NAME.search(name) is not None
+        and _SECRET_OBJECT_WORDS.fullmatch(value) is not None
+        and secret_named(value.rsplit("-", 1)[-1])
+    )
+
+
 def _secret_object(name: str, value: str) -> bool:
     """True for a name of a Kubernetes Secret or of a key in one (`_SECRET_OBJECT_NAME`,
-    `_PASSWORD_KEY_NAME`) whose value is such a name (`_OBJECT_NAME`, not random-looking; a
-    list of them under a Secret's name, `_LIST_PUNCTUATION`; a password key's naming a
-    password or a user): where the secret is, public in a chart's
-    values, which the reader needs when the Secret is missing."""
+    `_PASSWORD_KEY_NAME`, a bare `secret`: `_named_secret_object`) whose value is such a name
+    (`_OBJECT_NAME`, not random-looking; a list of them under a Secret's name,
+    `_LIST_PUNCTUATION`; a password key's naming a password or a user): where the secret is,
+    public in a chart's values, which the reader needs when the Secret is missing."""
+    if _named_secret_object(name, value):
+        return True
     if _SECRET_OBJECT_NAME.search(name) is not None:
         bare = _NAME_FIELD.sub("", _LIST_PUNCTUATION.sub("", value))
         names = [item for item in _LIST_SEPARATOR.split(bare) if item]

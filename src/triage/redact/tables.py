@@ -110,12 +110,28 @@ def _column_named(name: str) -> bool:
     return secret_named(name) or _KEY_NAME.search(name) is not None
 
 
+#: A pipe table's row or rule line (`| name | state |`, `|---|---|`) ending where the next
+#: line starts.
+_PIPE_ROW_ABOVE = re.compile(r"(?m:^)[ \t]{0,64}+\|[^\r\n]{0,65536}+\r?\n\Z")
+
+
+def _below_a_pipe_row(match: re.Match[str]) -> bool:
+    """Whether the match's header row stands below another row or rule line of a pipe table:
+    then it is a row of that table (`| api_key | set |` under `| name | state |`), whose cells
+    the rule for a cell beside a secret's name reads, not a header naming the columns below."""
+    start = match.start("header")
+    above = match.string.rfind("\n", 0, max(start - 1, 0)) + 1
+    return start > 0 and _PIPE_ROW_ABOVE.match(match.string[above:start]) is not None
+
+
 def table(match: re.Match[str]) -> str:
     """A table's rows with their secret columns replaced, while a row has as many cells as the
     header; the header and every other line stay. Unchanged when no header cell names a
     secret, or when one is a date (`LISTED_WHEN`): a row of data (`gh secret list`'s
     `NAME<TAB>Updated …`), not a header, which names its columns."""
     header, delimiter = match["header"], match["d"]
+    if delimiter == "|" and _below_a_pipe_row(match):
+        return match[0]
     names = [_undressed(header[start:end]) for start, end in _cells(header, delimiter)]
     secret = {i: name for i, name in enumerate(names) if _column_named(name)}
     if not secret or any(LISTED_WHEN.fullmatch(name) for name in names):
