@@ -27,6 +27,10 @@ Alerts posted alone, `{"alerts": [{"status": …, "labels": …}]}` (a receiver 
 are read as a group without its envelope; `"alerts": null` (how Go writes an empty list) is an
 empty group.
 
+Two alerts of a group with one identity are one incident, firing while either fires: a resolve
+beside a twin that still fires is held back with a note (Grafana 12's rules of one title in one
+folder, whose uids it strips from the labels it sends).
+
 An alert of a group that cannot be read (no labels, an unknown status, an object as a label
 value) is left out with a note naming it and why; the group's other alerts are handled. Only a
 group none of whose alerts can be read is rejected, with the first alert's error.
@@ -151,14 +155,17 @@ def normalize_group(
     source: str,
     is_test: TestCheck | None = None,
     status_of: StatusOf | None = None,
+    keyed: Callable[[Alert], Alert] | None = None,
 ) -> Normalized:
     """Every alert of an Alertmanager-shaped group, each with the group's common fields as raw.
-    `status_of` reads an alert's status where the sender says it otherwise than in `status`."""
+    `status_of` reads an alert's status where the sender says it otherwise than in `status`;
+    `keyed` gives an alert its final identity (Grafana's org), before twins are compared."""
     group = {key: value for key, value in payload.items() if key != "alerts"}
     alerts: list[Alert] = []
     skipped: list[Skipped] = []
     notes: list[str] = []
     left_out: list[tuple[str, InvalidAlertError]] = []
+    places: list[str] = []  # where each alert of `alerts` is in the group
     unread_priorities: list[str] = []  # stated in a label, not read: one note for the group
     for i, item in enumerate(common.items(payload.get("alerts"), "alerts")):
         where = f"alerts[{i}]"
@@ -175,7 +182,9 @@ def normalize_group(
             raw = {**group, "alert": entry}
             status = (status_of or stated_status)(entry, where, payload)
             alert = alert_from(entry, labels, annotations, source, raw, where, status)
+            alert = keyed(alert) if keyed else alert
             alerts.append(alert)
+            places.append(where)
             if alert.priority is None and common.states_priority(labels.get("priority")):
                 unread_priorities.append(labels["priority"])
         except (InvalidAlertError, pydantic.ValidationError) as exc:
@@ -183,6 +192,9 @@ def normalize_group(
             left_out.append((where, _invalid(exc, where)))
     if left_out and not alerts and not skipped:
         raise left_out[0][1]
+    alerts, held_back = _twins_firing(alerts, places)
+    if held_back:
+        notes.append(_held_back_note(source, held_back))
     if left_out:
         notes.append(_left_out_note(source, left_out))
     if unread_priorities:
@@ -196,6 +208,38 @@ def normalize_group(
     if not alerts and not skipped:
         skipped.append(Skipped(source, "empty_group", f"{source} notification with no alerts"))
     return Normalized(tuple(alerts), tuple(skipped), tuple(notes))
+
+
+def _twins_firing(alerts: list[Alert], places: list[str]) -> tuple[list[Alert], list[str]]:
+    """`alerts` without each resolve whose identity (its labels) another alert of the group
+    still fires under, and where those resolves were. Two alerts of one group show the same
+    labels only when the sender tells them apart by what it does not show: Grafana 12 lets
+    two rules of one folder share a title (grafana/grafana#102067) and strips the rule's uid
+    from the labels it sends. The incident is those labels, and fires while any of its alerts
+    does; one rule's resolve applied after its twin's firing would close it."""
+    firing = {alert.fingerprint for alert in alerts if alert.status is Status.FIRING}
+    if not firing or len(firing) == len(alerts):
+        return alerts, []  # the common case: nothing resolved beside a firing twin
+    kept: list[Alert] = []
+    held_back: list[str] = []
+    for alert, where in zip(alerts, places, strict=True):
+        if alert.status is Status.RESOLVED and alert.fingerprint in firing:
+            held_back.append(where)
+        else:
+            kept.append(alert)
+    return kept, held_back
+
+
+def _held_back_note(source: str, held_back: list[str]) -> str:
+    """The note for resolves held back because an alert of the same labels still fires."""
+    named = ", ".join(held_back[:_LEFT_OUT_QUOTED])
+    more = len(held_back) - _LEFT_OUT_QUOTED
+    rest = f" and {more} more" if more > 0 else ""
+    return (
+        f"{source} {named}{rest} resolved, but another alert of the group with the same labels "
+        "still fires (two rules of one title in one folder, told apart only by what the sender "
+        "does not show): its incident stays open until every alert with those labels resolves"
+    )
 
 
 def _truncated_note(source: str, truncated: int, named: str) -> str:

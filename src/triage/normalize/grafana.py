@@ -22,7 +22,6 @@ a Mimir ruler's alerts that Grafana's alerting sends, fire forever or only to in
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from typing import Any
 
 from triage.errors import InvalidAlertError
@@ -46,10 +45,9 @@ def matches_unified(payload: dict[str, Any]) -> bool:
 
 def normalize_unified(payload: dict[str, Any]) -> Normalized:
     is_test = _all_tests if contact_point_test(payload) else alertmanager.no_incident
-    read = alertmanager.normalize_group(payload, SOURCE, is_test=is_test)
-    if not read.alerts:
-        return read
-    return replace(read, alerts=tuple(_in_org(alert, payload) for alert in read.alerts))
+    return alertmanager.normalize_group(
+        payload, SOURCE, is_test=is_test, keyed=lambda alert: _in_org(alert, payload)
+    )
 
 
 #: The group key Grafana gives a contact point's test (`TestReceivers`): the receiver's name,

@@ -1,0 +1,108 @@
+"""Sources, round 15 (helper 479): Alertmanager, Grafana, Sentry, generic and uptime checkers'
+bodies in the shapes their vendors document, that triage read wrongly."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from factories import T0
+from recording_pipeline import Sink, pipeline_into
+from triage.models import EffectKind, Status
+from triage.normalize import normalize_body
+from triage.normalize.common import Normalized
+from triage.sqs.inbox import Message
+
+
+def _read(body: Any) -> Normalized:
+    """What `body` becomes."""
+    return normalize_body(json.dumps(body))
+
+
+def _sent(body: Any, minutes: float) -> Message:
+    """`body` queued and received `minutes` after T0."""
+    at = T0 + timedelta(minutes=minutes)
+    return Message(f"m-{minutes}", json.dumps(body), f"r-{minutes}", 1, at, received_at=at)
+
+
+# --- Grafana 12: two rules of one title in one folder -----------------------------------------
+
+#: What Grafana's webhook shows of an alert of a rule titled "High CPU" in folder "Infra": the
+#: private labels (`__alert_rule_uid__`) are stripped (grafana/alerting templates
+#: `removePrivateItems`), while `fingerprint` hashes them and `ruleUID` names the rule.
+_SHOWN = {"alertname": "High CPU", "grafana_folder": "Infra", "instance": "web-1"}
+
+
+def _rule_alert(
+    rule_uid: str, fingerprint: str, status: str, resolved_at: str = "2026-11-23T09:14:00Z"
+) -> dict[str, Any]:
+    """One alert of a Grafana 12 webhook (grafana/alerting templates.ExtendedAlert), firing
+    since 08:51 (T0 is 09:00)."""
+    ends = "0001-01-01T00:00:00Z" if status == "firing" else resolved_at
+    return {
+        "status": status,
+        "labels": dict(_SHOWN),
+        "annotations": {"summary": "CPU above 90%"},
+        "startsAt": "2026-11-23T08:51:03Z",
+        "endsAt": ends,
+        "generatorURL": f"https://grafana.example.com/alerting/grafana/{rule_uid}/view?orgId=1",
+        "fingerprint": fingerprint,
+        "ruleUID": rule_uid,
+        "silenceURL": "",
+        "dashboardURL": "",
+        "panelURL": "",
+        "values": {"B": 93.5},
+        "valueString": "",
+    }
+
+
+def _group(*alerts: dict[str, Any]) -> dict[str, Any]:
+    """A Grafana webhook group, grouped by alertname and folder (Grafana's default policy)."""
+    firing = any(alert["status"] == "firing" for alert in alerts)
+    return {
+        "receiver": "triage",
+        "status": "firing" if firing else "resolved",
+        "orgId": 1,
+        "alerts": list(alerts),
+        "groupLabels": {"alertname": "High CPU", "grafana_folder": "Infra"},
+        "commonLabels": dict(_SHOWN),
+        "commonAnnotations": {},
+        "externalURL": "https://grafana.example.com/",
+        "version": "1",
+        "groupKey": '{}/{__grafana_receiver__="triage"}:{alertname="High CPU", grafana_folder="Infra"}',
+        "truncatedAlerts": 0,
+        "title": "[FIRING:1] High CPU Infra",
+        "state": "alerting" if firing else "ok",
+        "message": "",
+    }
+
+
+async def test_a_resolve_of_one_grafana_rule_leaves_open_the_twin_rule_that_still_fires() -> None:
+    """Grafana 12 lets two rules of one folder share a title (grafana/grafana#102067): their
+    alerts show identical labels with different `fingerprint`s, in one group. One rule's
+    resolve must not close the incident while the other rule's alert of those labels fires."""
+    sink = Sink()
+    pipeline = pipeline_into(sink)
+    both = _group(_rule_alert("rule-a", "1a2b3c4d5e6f7081", "firing"),
+                  _rule_alert("rule-b", "9f8e7d6c5b4a3921", "firing"))  # fmt: skip
+    one_left = _group(_rule_alert("rule-a", "1a2b3c4d5e6f7081", "firing"),
+                      _rule_alert("rule-b", "9f8e7d6c5b4a3921", "resolved"))  # fmt: skip
+    await pipeline.process(_sent(both, 0))
+    await pipeline.process(_sent(one_left, 15))
+    assert [effect.kind for effect in sink.effects if effect.kind is not EffectKind.UPDATE] == [
+        EffectKind.OPEN
+    ]
+    gone = _group(_rule_alert("rule-a", "1a2b3c4d5e6f7081", "resolved", "2026-11-23T09:29:00Z"),
+                  _rule_alert("rule-b", "9f8e7d6c5b4a3921", "resolved"))  # fmt: skip
+    await pipeline.process(_sent(gone, 30))
+    assert sink.effects[-1].kind is EffectKind.CLOSE
+
+
+def test_a_resolve_held_back_for_a_twin_still_firing_is_noted() -> None:
+    """The resolve left out because an alert of the same labels still fires is not silently
+    lost: one note names it, and the firing alert is read as before."""
+    read = _read(_group(_rule_alert("rule-a", "1a2b3c4d5e6f7081", "firing"),
+                        _rule_alert("rule-b", "9f8e7d6c5b4a3921", "resolved")))  # fmt: skip
+    assert [alert.status for alert in read.alerts] == [Status.FIRING]
+    assert any("alerts[1]" in note and "still fires" in note for note in read.notes)
