@@ -126,10 +126,6 @@ SCRIPT_LINKS = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a javascript:, data: or file: link in the model's text is published (grounding.links)",
-)
 @pytest.mark.parametrize("text", SCRIPT_LINKS)
 def test_a_script_or_local_file_link_is_removed_from_steps_and_description(text: str) -> None:
     """A `javascript:`, `vbscript:`, `data:` or `file:` link in the model's step or

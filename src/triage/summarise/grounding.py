@@ -831,7 +831,49 @@ def links(text: str, allowed: frozenset[str]) -> tuple[str, int]:
     """`text` with every link that is not in `allowed` (`allowed_urls`) replaced, and how many
     were; one that is, written as it opens when it reads as another host (its user info
     dropped, its host as DNS spells it: `display.urls_as_opened`). A link in fullwidth letters
-    (`folded`) is found like its ASCII form."""
+    (`folded`) is found like its ASCII form. A link that runs script or opens the reader's own
+    files (`_SCRIPT_LINK`) is replaced whatever the alert holds."""
+    text, removed = _web_links(text, allowed)
+    text, scripted = _script_links(text)
+    return text, removed + scripted
+
+
+#: A link that runs script or opens the reader's own files when followed: `javascript:`,
+#: `vbscript:` (and Netscape's `livescript:`) code, a `data:` document (an HTML page holding
+#: script; a media type or a comma after the colon), a `file:` path. Each takes a character
+#: other than a space right after its colon, so "JavaScript: the bundle fails" and "data: 12%"
+#: are words before a colon. No sink links one, and no step needs one.
+_SCRIPT_LINK = re.compile(
+    r"(?i)(?<![\w.+-])(?:(?:java|vb|live)script:(?=[^\s:])|data:(?:[\w.+-]{1,64}/[\w.+-]{1,64})?[;,]"
+    r"|file:[/\\])[^\s<>\"'`\]]{0,2048}"
+)
+#: What every `_SCRIPT_LINK` holds: most text holds none of these, and is not searched.
+_SCRIPT_LINK_LITERALS = ("script:", "data:", "file:")
+
+
+def _script_links(text: str) -> tuple[str, int]:
+    """`text` with each `_SCRIPT_LINK` replaced by LINK_REMOVED, and how many were. Found in
+    the `folded` text (javascript: in fullwidth letters is javascript: to a browser), one
+    character for one, so the places are the text's. A closing parenthesis the link does not
+    open is the Markdown link's around it, and stays."""
+    plain = folded(text)
+    lowered = plain.lower()
+    if not any(literal in lowered for literal in _SCRIPT_LINK_LITERALS):
+        return text, 0
+    out: list[str] = []
+    end = removed = 0
+    for match in _SCRIPT_LINK.finditer(plain):
+        link = match.group().rstrip(".,;:")
+        while link.endswith(")") and link.count(")") > link.count("("):
+            link = link[:-1]
+        out += (text[end : match.start()], LINK_REMOVED)
+        end = match.start() + len(link)
+        removed += 1
+    return "".join([*out, text[end:]]), removed
+
+
+def _web_links(text: str, allowed: frozenset[str]) -> tuple[str, int]:
+    """`text` with each http(s) or ftp link that is not in `allowed` replaced (`links`)."""
     out: list[str] = []
     removed = end = 0
     plain = folded(text)
