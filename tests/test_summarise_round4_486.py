@@ -190,10 +190,6 @@ EVALUATING = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a one-liner exec/eval of decoded or fetched code is published (grounding._RUNS_HIDDEN)",
-)
 @pytest.mark.parametrize("command", EVALUATING)
 def test_a_one_liner_evaluating_code_it_builds_is_marked(command: str) -> None:
     """An interpreter's one-liner (`-c`, `-e`, `-r`) that hands `exec`/`eval` code it decodes,

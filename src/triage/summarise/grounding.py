@@ -417,13 +417,25 @@ _PACKAGE_SOURCE = (
     r"|(?:-i|--index-url|--extra-index-url|-f|--find-links|--registry|--source|--git)(?:\s|=))"
     r"[^\s|;&]{0,2048}"
 )
+#: An interpreter's one-liner (`python3 -c "…"`, `perl -e '…'`, `node -e`, `ruby -e`, `php -r`,
+#: `deno eval`) whose code hands `exec` or `eval` what it builds: bytes from hex, a rot13 or
+#: zlib text, a `pack("H*", …)`, `atob(…)`, a fetched page, a file. A reader sees the code of a
+#: one-liner in full, so one evaluating more code only needs to hide it.
+_ONE_LINER_EVAL = (
+    rf"(?<![\w.-]){_PATH}(?:python|perl|ruby|node|nodejs|deno|php)"
+    r"(?:\d{1,2}(?:\.\d{1,3}){0,2})?(?:\.exe)?"
+    r"\s{1,8}(?:(?:-{1,2}[\w-]{1,16}\s{1,8}){1,5}|eval\s{1,8})[\"'][^\n]{0,512}?"
+    r"(?<![\w.$])(?:exec|eval)(?:\s{0,8}\(|\s{1,8}(?=[\w$\"'(\[]))"
+)
 #: A command that runs text no reader sees: piped into a shell or an interpreter (after sudo,
 #: env …), a process substitution fed to one, a fetched script evaluated (`eval "$(curl …)"`,
 #: `bash -c "$(curl …)"`, `iex (iwr …)`), or text decoded as it runs: base64 (coreutils',
 #: openssl's, Python's, .NET's), xxd's hex, printf's, echo's and `$'…'`'s escapes,
-#: PowerShell's encoded command. The classic payload an alert asks for, in each disguise.
+#: PowerShell's encoded command, an interpreter's one-liner evaluating code it builds
+#: (`_ONE_LINER_EVAL`). The classic payload an alert asks for, in each disguise.
 _RUNS_HIDDEN = re.compile(
-    rf"\|\s{{0,8}}(?:{_WRAPPER}){{0,3}}{_INTERPRETER}"
+    rf"{_ONE_LINER_EVAL}"
+    rf"|\|\s{{0,8}}(?:{_WRAPPER}){{0,3}}{_INTERPRETER}"
     rf"|(?<![\w.-]){_INTERPRETER}\s{{1,8}}(?:-[\w-]{{1,16}}\s{{1,8}}){{0,4}}<\("
     r"|(?<![\w.-])\.\s{1,8}<\("
     rf"|(?<![\w.-])(?:eval|{_INTERPRETER}\s{{1,8}}(?:-[\w-]{{1,16}}\s{{1,8}}){{0,4}}-c)"
@@ -460,6 +472,8 @@ _HIDDEN_LITERALS = (
     "|", "<(", "\\", "$'", "iex", "invoke-expression", "base64", "openssl", "xxd",
     "b64decode", "frombase64string", "powershell", "pwsh",
 )  # fmt: skip
+#: The interpreters `_ONE_LINER_EVAL` names: with `exec` or `eval`, one of them is needed.
+_ONE_LINER_LITERALS = ("python", "perl", "ruby", "node", "deno", "php")
 
 
 def _may_run_hidden(lowered: str) -> bool:
@@ -467,6 +481,10 @@ def _may_run_hidden(lowered: str) -> bool:
     its alternatives needs. Searching a long description costs about a microsecond a
     character, and most texts hold none (a code span's backtick alone is no evaluation)."""
     if any(literal in lowered for literal in _HIDDEN_LITERALS):
+        return True
+    if ("exec" in lowered or "eval" in lowered) and any(
+        name in lowered for name in _ONE_LINER_LITERALS
+    ):
         return True
     evaluated = "$(" in lowered or "`" in lowered
     return evaluated and ("eval" in lowered or "-c" in lowered)
