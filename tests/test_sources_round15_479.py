@@ -106,3 +106,41 @@ def test_a_resolve_held_back_for_a_twin_still_firing_is_noted() -> None:
                         _rule_alert("rule-b", "9f8e7d6c5b4a3921", "resolved")))  # fmt: skip
     assert [alert.status for alert in read.alerts] == [Status.FIRING]
     assert any("alerts[1]" in note and "still fires" in note for note in read.notes)
+
+
+# --- PagerDuty Events API v1, as Alertmanager's pagerduty_configs posts it --------------------
+
+_SERVICE_KEY = "e93facc04764012d7bfb002500d5d1a6"
+
+
+def _events_v1(event_type: str) -> dict[str, Any]:
+    """What Alertmanager's `pagerduty_configs` with a `service_key` posts (notify/pagerduty:
+    `notifyV1`'s `pagerDutyMessage`, whose `event_action` and `payload` have no omitempty, so
+    they come as "" and null): Events API v1's `service_key`, `event_type`, `incident_key`
+    (the group key's hash) and `description`; `client` and `client_url` on a trigger only."""
+    firing = event_type == "trigger"
+    event: dict[str, Any] = {
+        "service_key": _SERVICE_KEY,
+        "incident_key": "6d1e1f0a5f3c9c7ba5f0f2e6c1a8d4b2e0c7f9a3b6d2e8c4f1a7b3d9e5c2f8a1",
+        "event_type": event_type,
+        "description": f"[{'FIRING:1' if firing else 'RESOLVED'}] HighLatency (checkout)",
+        "event_action": "",
+        "payload": None,
+        "details": {"firing": "Labels:\n - alertname = HighLatency\n", "num_firing": "1"},
+    }
+    if firing:
+        event |= {"client": "Alertmanager", "client_url": "https://am.example.com/#/alerts"}
+    return event
+
+
+def test_an_events_api_v1_trigger_and_resolve_from_alertmanager_are_one_incident() -> None:
+    """Alertmanager's `pagerduty_configs` with a `service_key` sends PagerDuty's Events API v1
+    (the v2 event is read already): its trigger fires and its resolve closes one incident,
+    keyed by the `incident_key`, titled by the `description`; the service key is not kept."""
+    [fired] = _read(_events_v1("trigger")).alerts
+    [resolved] = _read(_events_v1("resolve")).alerts
+    assert (fired.status, resolved.status) == (Status.FIRING, Status.RESOLVED)
+    assert fired.fingerprint == resolved.fingerprint
+    assert "HighLatency" in fired.title
+    assert _SERVICE_KEY not in json.dumps(fired.raw) + json.dumps(resolved.raw)
+    assert _read(_events_v1("acknowledge")).alerts == ()

@@ -146,9 +146,9 @@ _BRACKET_WORDS = _STATUS.keys() | _QUIET | (subjects.NOTIFICATION_TYPES - {"cust
 
 
 def matches_generic(payload: dict[str, Any]) -> bool:
-    """A script's generic alert (its `title`), or a PagerDuty Events API v2 event
-    (`matches_events_v2`), which says one without a title."""
-    return "title" in payload or matches_events_v2(payload)
+    """A script's generic alert (its `title`), or a PagerDuty Events API v2 or v1 event
+    (`matches_events_v2`, `matches_events_v1`), which says one without a title."""
+    return "title" in payload or matches_events_v2(payload) or matches_events_v1(payload)
 
 
 def matches_events_v2(payload: dict[str, Any]) -> bool:
@@ -196,6 +196,47 @@ def normalize_events_v2(sent: dict[str, Any]) -> Normalized:
     return normalize_generic({name: value for name, value in read.items() if value is not None})
 
 
+#: The `event_type` words of PagerDuty's Events API v1.
+_V1_EVENT_TYPES = frozenset({"trigger", "resolve", "acknowledge"})
+
+
+def matches_events_v1(payload: dict[str, Any]) -> bool:
+    """A PagerDuty Events API v1 event, as Alertmanager's `pagerduty_configs` with a
+    `service_key` posts it (and Nagios', Zabbix's and Sensu's older PagerDuty plugins): the
+    integration's `service_key` and an `event_type` of v1, and no `title` (a script's generic
+    alert with those keys stays generic)."""
+    event_type = payload.get("event_type")
+    return (
+        "title" not in payload
+        and "service_key" in payload
+        and isinstance(event_type, str)
+        and event_type.strip().lower() in _V1_EVENT_TYPES
+    )
+
+
+def normalize_events_v1(sent: dict[str, Any]) -> Normalized:
+    """An Events API v1 event read as the generic alert it says: its `description` the title
+    (else its key), its `incident_key` the key (Alertmanager's hash of the group key, the
+    same for the group's trigger and resolve), `event_type` the state, `details` shown as a
+    script's are, `client_url` its link. The `service_key` is the integration's secret and is
+    neither shown nor kept."""
+    key = common.unnested(sent.get("incident_key"))
+    description = common.unnested(sent.get("description"))
+    if description is None and key is None:
+        raise InvalidAlertError(
+            "PagerDuty event has no description and no incident_key: it cannot be identified"
+        )
+    read = {
+        "title": description if description is not None else f"PagerDuty event {common.shown(key)}",
+        "event_type": sent.get("event_type"),
+        "dedup_key": key,
+        "details": sent.get("details"),
+        "url": sent.get("client_url"),
+        "labels": {"client": client} if (client := common.unnested(sent.get("client"))) else {},
+    }
+    return normalize_generic({name: value for name, value in read.items() if value is not None})
+
+
 def matches_threshold(payload: dict[str, Any]) -> bool:
     return payload.get("event_type") == "threshold_alert"
 
@@ -203,6 +244,8 @@ def matches_threshold(payload: dict[str, Any]) -> bool:
 def normalize_generic(sent: dict[str, Any]) -> Normalized:
     if "title" not in sent and matches_events_v2(sent):
         return normalize_events_v2(sent)
+    if matches_events_v1(sent):
+        return normalize_events_v1(sent)
     payload, spellings = _any_case(sent)
     # A stated status wins over the title's bracket, but the bracket never keys the incident:
     # "[Triggered] X" and "[Recovered] X" with their `status` are one incident too.
