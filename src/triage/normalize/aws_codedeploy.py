@@ -18,6 +18,7 @@ from typing import Any
 
 from triage.models import Alert, Status
 from triage.normalize import common
+from triage.normalize.aws_regions import console_host
 from triage.normalize.aws_shared import (
     FIRE,
     RESOLVE,
@@ -181,12 +182,15 @@ _JSON_CHARS = 64 * 1024
 
 
 def _console(region: str, deployment: str | None) -> str | None:
-    """The deployment's console page, for a Region and deployment id of the shapes AWS uses."""
+    """The deployment's console page, for a Region and deployment id of the shapes AWS uses,
+    in the console of the Region's partition (`console_host`: China's and GovCloud's have
+    domains of their own); None where that console is not known."""
     if not deployment or not _ID.fullmatch(deployment) or not _REGION.fullmatch(region):
         return None
-    return (
-        f"https://console.aws.amazon.com/codedeploy/home?region={region}#/deployments/{deployment}"
-    )
+    host = console_host(region)
+    if host is None:
+        return None
+    return f"{host}/codedeploy/home?region={region}#/deployments/{deployment}"
 
 
 _ID = re.compile(r"d-[A-Z0-9]{1,20}")

@@ -4,9 +4,15 @@ the display name ("US East (N. Virginia)") and no alarm ARN.
 Names are those of botocore's endpoints.json plus the older "EU (…)" spellings CloudWatch still
 sends; lookups ignore case and spacing. A Region added later is not fatal: the caller falls back
 to the display name and notes it.
+
+`console_host` gives a Region's console origin in its partition's own domain (China, GovCloud),
+or none for a partition whose console is not known here: links never send a responder to a
+console that does not hold the resource.
 """
 
 from __future__ import annotations
+
+import re
 
 REGION_CODES: dict[str, str] = {
     "US East (N. Virginia)": "us-east-1",
@@ -70,4 +76,30 @@ def region_code(display_name: str) -> str | None:
         return _BY_KEY[key]
     if key.count("-") >= 2 and key[-1].isdigit() and set(key) <= _CODE_CHARS:
         return key
+    return None
+
+
+#: Region-code prefixes of the partitions whose console triage knows (their own domains); a
+#: Region of any other partition (ISO, the European Sovereign Cloud) gets no console link.
+_CHINA = "cn-"
+_GOVCLOUD = "us-gov-"
+#: The prefixes of the commercial partition's Regions, whose console is aws.amazon.com.
+_COMMERCIAL = ("af-", "ap-", "ca-", "eu-", "il-", "me-", "mx-", "sa-", "us-")
+#: Isolated partitions' Regions start like commercial ones ("us-iso-east-1", "eu-isoe-west-1").
+_ISOLATED = re.compile(r"^[a-z]{2}-iso[a-z]?-")
+
+
+def console_host(region: str) -> str | None:
+    """The AWS console's origin for a Region code, in its partition's own domain: the
+    commercial console holds no China, GovCloud or isolated Region's resources, and a link
+    there is a dead end. None for a Region of a partition whose console is not known here
+    (ISO, the European Sovereign Cloud) or a value that is no Region code."""
+    if region_code(region) != region or _ISOLATED.match(region):
+        return None
+    if region.startswith(_CHINA):
+        return f"https://{region}.console.amazonaws.cn"
+    if region.startswith(_GOVCLOUD):
+        return "https://console.amazonaws-us-gov.com"
+    if region.startswith(_COMMERCIAL):
+        return f"https://{region}.console.aws.amazon.com"
     return None

@@ -58,7 +58,7 @@ from triage.decode import load_object
 from triage.errors import DecodeError, InvalidAlertError
 from triage.models import Alert, Status, fingerprint_of, identity_within_limit
 from triage.normalize import common
-from triage.normalize.aws_regions import region_code
+from triage.normalize.aws_regions import console_host, region_code
 from triage.normalize.cloudwatch_segments import SEGMENT_KEYS, read_description
 from triage.normalize.cloudwatch_segments import (  # named here too: tests import it here
     parse_description as parse_description,
@@ -520,15 +520,12 @@ def _over_tags(tags: _Tags, described: dict[str, str]) -> tuple[dict[str, str], 
 
 
 def console_link(region: str, name: str) -> str | None:
-    """The alarm's page in the AWS console, in its partition's console domain."""
-    if region_code(region) != region:
-        return None  # an unmapped display name cannot make a console host
-    if region.startswith("cn-"):
-        host = f"https://{region}.console.amazonaws.cn"
-    elif region.startswith("us-gov-"):
-        host = "https://console.amazonaws-us-gov.com"
-    else:
-        host = f"https://{region}.console.aws.amazon.com"
+    """The alarm's page in the AWS console, in its partition's console domain; None for a
+    display name no code was found for, or a partition whose console is not known
+    (`console_host`)."""
+    host = console_host(region)
+    if host is None:
+        return None
     return f"{host}/cloudwatch/home?region={region}#alarmsV2:alarm/{quote(name, safe='')}"
 
 

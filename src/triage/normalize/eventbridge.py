@@ -67,6 +67,7 @@ from triage.normalize import (
     aws_state_changes,
     common,
 )
+from triage.normalize.aws_regions import console_host
 from triage.normalize.aws_shared import add_finding_account
 from triage.normalize.aws_shared import team_tag as _team
 from triage.normalize.common import Normalized, Skipped
@@ -196,9 +197,7 @@ def _health(payload: dict[str, Any], detail: dict[str, Any], account: str, kind:
         severity=_HEALTH_SEVERITY.get((category or "").lower()),
         description=common.text("\n\n".join(part for part in body if part), "detail") or "",
         labels=labels,
-        links=common.links(
-            event=f"https://health.aws.amazon.com/health/home#/account/event-log?eventID={quote(arn, safe='')}"
-        ),
+        links=common.links(event=_health_link(arn)),
         occurred_at=_occurred(
             detail.get("lastUpdatedTime"), detail.get("startTime"), payload.get("time")
         ),
@@ -227,6 +226,14 @@ def _health_title(service: str | None, code: str | None) -> str | None:
     return f"AWS Health: {service} {what}" if service else f"AWS Health: {what}"
 
 
+def _health_link(arn: str) -> str | None:
+    """The event in the AWS Health Dashboard, which shows the commercial partition's events
+    only: an event of another partition (its ARN's, `arn:aws-cn:health:…`) gets no link."""
+    if not arn.startswith("arn:aws:health:"):
+        return None
+    return f"https://health.aws.amazon.com/health/home#/account/event-log?eventID={quote(arn, safe='')}"
+
+
 def _health_description(value: Any) -> str | None:
     """The English description, else the first one given."""
     descriptions = [common.obj_or_empty(item) for item in common.items_or_empty(value)]
@@ -252,10 +259,7 @@ def _guardduty(payload: dict[str, Any], detail: dict[str, Any], account: str) ->
     common.add_label(labels, "finding_type", common.unnested(detail.get("type")))
     common.add_label(labels, "resource_type", common.unnested(resource.get("resourceType")))
     common.add_label(labels, "count", common.unnested(service.get("count")))
-    link = (
-        f"https://{quote(region, safe='')}.console.aws.amazon.com/guardduty/home"
-        f"?region={quote(region, safe='')}#/findings?fId={quote(finding, safe='')}"
-    )
+    link = _guardduty_link(region, finding)
     return Alert(
         source=SOURCE,
         status=Status.RESOLVED if service.get("archived") is True else Status.FIRING,
@@ -279,6 +283,15 @@ def _guardduty(payload: dict[str, Any], detail: dict[str, Any], account: str) ->
         identity={"account": account, "region": region, "finding": finding},
         raw=payload,
     )
+
+
+def _guardduty_link(region: str, finding: str) -> str | None:
+    """The finding's page in the GuardDuty console of its Region's partition (China's and
+    GovCloud's consoles have domains of their own); None where that console is not known."""
+    host = console_host(region)
+    if host is None:
+        return None
+    return f"{host}/guardduty/home?region={region}#/findings?fId={quote(finding, safe='')}"
 
 
 def _prefixed(prefix: str, value: Any) -> str | None:
