@@ -4,6 +4,11 @@ any case, "=" or ":"). A line that starts with a segment may hold several, howev
 separated ("TEAM=a PRIORITY=b", "team=a, priority=b", "[TEAM=a] [PRIORITY=b]",
 "TEAM=a / PRIORITY=b"). A fact named twice with another value ("TEAM=a | TEAM=b"): the first
 is used, the second stays in the free text marked as not used, and a note says so.
+
+A description written in Markdown is read too: a segment as a list item ("- TEAM=a", "1. TEAM=a"),
+with a bold key ("**Team:** a", "**TEAM**=a") or in code spans ("`TEAM=a` `PRIORITY=b`"), and a
+RUNBOOK given as a Markdown link ("[runbook](https://…)") or an autolink ("<https://…>"), which
+is its URL. A list item of prose keeps its marker in the free text.
 """
 
 from __future__ import annotations
@@ -48,9 +53,9 @@ def read_description(description: str) -> Description:
     notes: list[str] = []
     for part in parts:
         pieces = [part]
-        if joiner == "\n" and "|" in part and all(map(_segment, part.split("|"))):
+        if joiner == "\n" and "|" in part and all(_segment(_unmarked(p)) for p in part.split("|")):
             pieces = part.split("|")  # one line of "TEAM=a | PRIORITY=b" inside a multi-line text
-        for piece in (run for whole in pieces for run in _segment_run(whole)):
+        for piece in (run for whole in pieces for run in _runs(whole)):
             segment = _segment(piece)
             if segment is None:
                 if piece.strip():
@@ -105,6 +110,50 @@ def _segment_run(piece: str) -> list[str]:
     return [part for a, b in zip(starts, ends, strict=True) for part in _unbracketed(piece[a:b])]
 
 
+#: A Markdown list item's marker ("- ", "* ", "+ ", "• ", "1. ", "2) ").
+_LIST_MARKER = re.compile(r"^\s*(?:[-*+\u2022]|\d{1,3}[.)])\s+")
+#: Markdown's bold and code-span markup ("**Team:** a", "`TEAM=a`"), which says nothing of a
+#: segment's key or value. A single "*" or "_" is left: "runbook_url" and links hold them.
+_MARKUP = re.compile(r"\*\*|__|`")
+
+
+def _unmarked(piece: str) -> str:
+    """`piece` without Markdown's list marker and bold or code-span markup, when that is what
+    stood between it and its segments ("- TEAM=a", "**Team:** a", "`TEAM=a` `PRIORITY=b`");
+    else `piece` as it is, so a bullet of prose keeps its marker in the free text."""
+    unlisted = _LIST_MARKER.sub("", piece, count=1)
+    if unlisted == piece and not _MARKUP.match(piece.lstrip()):
+        return piece  # no Markdown before its first segment: read as it always was
+    plain = _MARKUP.sub("", unlisted).strip()
+    return plain if _KEY_START.match(plain) else piece
+
+
+def _runs(whole: str) -> list[str]:
+    """`_segment_run` of the piece, read without its Markdown when that gives a segment (an
+    alarm description may be written in Markdown, which the CloudWatch console shows): a list
+    of segments no longer leaves the alarm without its team, priority and runbook."""
+    plain = _unmarked(whole)
+    if plain is not whole:
+        runs = _segment_run(plain)
+        if any(_segment(run) for run in runs):
+            return runs
+    return _segment_run(whole)
+
+
+#: A link written in Markdown ("[text](https://…)") or as an autolink ("<https://…>", Slack's
+#: "<https://…|text>"): the URL inside it.
+_LINKED = re.compile(r"\[[^\]]*\]\(\s*(?P<md>[^\s()]+)\s*\)|<(?P<auto>[^\s<>|]+)(?:\|[^<>]*)?>")
+
+
+def _link_target(value: str) -> str:
+    """A RUNBOOK value that is one link written as Markdown or an autolink, as its URL; any
+    other value as it is (`common.url` decides what a runbook link may be)."""
+    found = _LINKED.fullmatch(value)
+    if found is None:
+        return value
+    return found.group("md") or found.group("auto") or value
+
+
 _CLOSER = {"[": "]", "(": ")"}
 #: What separates one segment from the next on a line: a comma or semicolon, or a slash or
 #: dash standing alone ("TEAM=ops / PRIORITY=P1"); "ops-team" keeps its dash.
@@ -131,6 +180,8 @@ def _segment(piece: str) -> tuple[str, str] | None:
         return None
     key = SEGMENT_KEYS.get("".join(s[: min(cuts)].lower().split()))
     value = s[min(cuts) + 1 :].strip()
+    if key == "runbook":
+        value = _link_target(value)
     colon = s[min(cuts)] == ":"
     if colon and (len(value) > _SEGMENT_VALUE_MAX or len(value.split()) > _SEGMENT_WORDS_MAX):
         return None  # "Severity: High - CPU above 80% for 5 minutes …" is prose, kept as such
