@@ -14,6 +14,10 @@ tables, code fences). Everything here turns such text into plain characters that
   character between the sign and the name stops them (the same trick Renovate and Dependabot use);
   so do GitHub's other automatic links in free text: `GH-12` references, and URLs (`https://`,
   `www.`), which would be clickable and, for another repository's issue, cross-reference it;
+- a word of 7 or more hex digits is a code span (`` `a5c3785…` ``): GitHub links such a word
+  to the commit it names, shown cut to 7, and a commit pushed to any fork is shown under the
+  repository's own address; in a code span it links nothing and reads whole (and a search
+  finds it, as no zero-width space inside it would let one);
 - bidi controls and invisible format characters are dropped and each control character is a
   space (`display.visible`, as everywhere alert text is shown: a control dropped would glue
   back together two halves of a credential the redactor read apart), and leading spaces go
@@ -83,15 +87,25 @@ def _unlinked(text: str, zero_width: str) -> str:
     return _AUTOLINK.sub(lambda m: m[0] + zero_width, text)
 
 
+#: A word of 7 or more hex digits (a commit SHA, or its first 7), which GitHub links to the
+#: commit it names: bounded by no letter, digit or `_`, as GitHub reads a word.
+_HEX_WORD = re.compile(r"(?<![0-9A-Za-z_])[0-9A-Fa-f]{7,}(?![0-9A-Za-z_])")
+
+
 def _escape_line(line: str) -> str:
     escaped = _unlinked("".join(_escape_char(ch) for ch in line), _ZWSP)
     if line[:1] in _LINE_START:
-        return "\\" + escaped
-    ordered = _ORDERED_ITEM.match(line)
-    if ordered:
+        escaped = "\\" + escaped
+    elif ordered := _ORDERED_ITEM.match(line):
         digits = ordered[1]
-        return digits + "\\." + escaped[len(digits) + 1 :]
-    return escaped
+        escaped = digits + "\\." + escaped[len(digits) + 1 :]
+    return _unlinked_commits(escaped)
+
+
+def _unlinked_commits(escaped: str) -> str:
+    """Escaped text with each hex word in it a code span (no backtick of the alert's is left
+    in it to pair with one of these: each is escaped), so GitHub links it to no commit."""
+    return _HEX_WORD.sub(lambda word: f"`{word[0]}`", escaped)
 
 
 def inline(text: str, max_chars: int = 1000) -> str:
