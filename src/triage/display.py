@@ -161,10 +161,16 @@ def whole_unicode(value: Any) -> Any:
     return value
 
 
+#: A lone surrogate: a UTF-16 half no UTF-8 encoder takes (Python's str holds one alone).
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _whole(text: str) -> str:
-    if text.isprintable():
+    """`text` with each lone surrogate U+FFFD; looked for in C (a log line's every value
+    passes here)."""
+    if text.isprintable() or not _SURROGATE.search(text):
         return text
-    return "".join("\ufffd" if unicodedata.category(ch) == "Cs" else ch for ch in text)
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def visible_json(value: Any) -> Any:

@@ -6,7 +6,7 @@ its `logger` (the module) and `service`.
 
 Logs leave the process too, so every value is redacted on the way out (an error message may
 quote alert text; a library may print a URL with a token in it), a library's message text
-included. Libraries' own loggers (botocore, httpx2, asyncio) go through the same processors, and
+included, and a lone surrogate in it is U+FFFD (no strict JSON reader takes its escape). Libraries' own loggers (botocore, httpx2, asyncio) go through the same processors, and
 so do Python's warnings, uncaught exceptions (main thread, other threads, `__del__`) and
 asyncio's "Task exception was never retrieved": one JSON object per line on stderr, whoever
 wrote it. A library repeating a warning on every retry is heard once a minute (`RepeatFilter`),
@@ -134,6 +134,7 @@ def redact_event(_logger: Any, _method: str, event: MutableMapping[str, Any]) ->
     a triage line's `event` that is not a fixed name (`_fixed_name`). A value
     that is not JSON (an exception, bytes, a path) is redacted as its text: the renderer would
     otherwise write its repr, secrets and all."""
+    from triage.display import whole_unicode
     from triage.redact import secret_named
 
     redactor = _redactor()
@@ -143,15 +144,19 @@ def redact_event(_logger: Any, _method: str, event: MutableMapping[str, Any]) ->
         if (key in _OURS and key != "event") or (key == "event" and ours and _fixed_name(value)):
             continue
         if secret_named(key):  # `x_api_key=…`: blanked by its name, as a JSON key's value is
-            event[key] = redactor.value({key: _plain(value)})[redactor.text(key)]
+            redacted = redactor.value({key: _plain(value)})[redactor.text(key)]
         elif isinstance(value, str):
-            event[key] = redactor.text(value)
+            redacted = redactor.text(value)
         elif isinstance(value, dict | list | tuple):
-            event[key] = redactor.value(_plain(value))
+            redacted = redactor.value(_plain(value))
         elif not isinstance(value, _SCALARS):
-            event[key] = redactor.text(_text(value))
+            redacted = redactor.text(_text(value))
         else:
-            event[key] = _scalar(value)
+            redacted = _scalar(value)
+        # A lone surrogate (text quoted from a JSON `\\ud800`) is U+FFFD, as the API writes it:
+        # its escape is JSON that strict readers (Rust's serde_json, so Vector) refuse, and a
+        # log pipeline would drop the whole line.
+        event[key] = whole_unicode(redacted)
     return event
 
 

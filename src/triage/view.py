@@ -25,6 +25,7 @@ from functools import cached_property
 from types import MappingProxyType
 from urllib.parse import urlsplit, urlunsplit
 
+from triage.display import whole_unicode
 from triage.models import Alert, Priority, Status, Ticket
 from triage.normalize.common import cut
 from triage.redact import Redactor, held
@@ -627,8 +628,11 @@ def json_line(value: object) -> str:
     is each character that draws nothing (`draws_nothing`: `db\\u2800down` does not pass for
     `db down`) and each combining mark past `display.MARKS_MAX` on one character (Zalgo
     text, which a terminal draws over the lines around it). JSON escapes its own
-    backslashes: the line is still JSON, read back as the value."""
-    return _for_terminal(json.dumps(value, ensure_ascii=False), backslashes=False)
+    backslashes: the line is still JSON, read back as the value, but for a lone surrogate
+    (a silence's comment another writer stored), which is U+FFFD as the API writes it
+    (`display.whole_unicode`): its `\\ud800` is JSON that strict readers (Rust's serde_json)
+    refuse, and a script reading the line would fail on it."""
+    return _for_terminal(json.dumps(whole_unicode(value), ensure_ascii=False), backslashes=False)
 
 
 def url_origin(url: str) -> str:
