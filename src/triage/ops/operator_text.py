@@ -4,10 +4,11 @@ each time both absolute and relative ("12 min ago").
 Built only from `operator.incident_json` (redacted twice), and every text from it passes
 `view.terminal_text`, so no escape sequence, bidi control or other invisible character an
 alert held reaches the terminal: each is written as `\\uXXXX` (and a backslash of the text's
-that would read as such an escape as `\\\\`). Alert text set among triage's
-own facts (a team, a source, a label) is one plain word or a quoted JSON string (`_value`), so
-it cannot add a fact of its own (`team "ops · source cloudwatch"`). JSON stays what scripts
-read.
+that would read as such an escape as `\\\\`). A URL in an alert's words (its title, a
+history note) is written as it opens (`display.urls_as_opened`), since a terminal makes it a
+link. Alert text set among triage's own facts (a team, a source, a label) is one plain word or
+a quoted JSON string (`_value`), so it cannot add a fact of its own (`team "ops · source
+cloudwatch"`). JSON stays what scripts read.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from triage.display import link_url
+from triage.display import link_url, urls_as_opened
 from triage.view import json_line, spelled_look_alikes, terminal_cut, terminal_text
 
 #: Characters of a title a list line shows (`show` prints it whole).
@@ -59,6 +60,14 @@ def _shown(value: object) -> str:
 #: A value written bare among triage's facts: one word of letters or digits in any script,
 #: and the punctuation of names (`payments`, `team-a/eu.west`, `db@prod`).
 _PLAIN = re.compile(r"[\w.:/@+-]+")
+
+
+def _words(text: str) -> str:
+    """An alert's words (a title, a history note) for the terminal: `_shown`, each URL in them
+    written as it opens (`display.urls_as_opened`, as the tickets' text has it). A terminal
+    makes a URL in its output a link to click: `https://github.com@evil.example/` would read
+    as GitHub while opening evil.example, and a host with a Cyrillic a as the real one."""
+    return _shown(urls_as_opened(text))
 
 
 def _value(value: object) -> str:
@@ -110,7 +119,7 @@ def incident_line(shown: Mapping[str, Any], opened_at: datetime, now: datetime) 
         )
         if on
     )
-    title = terminal_cut(str(shown["title"]), _TITLE_CHARS)
+    title = terminal_cut(urls_as_opened(str(shown["title"])), _TITLE_CHARS)
     columns = (
         f"{_shown(shown['priority']):<8}",
         f"{_shown(shown['state']) + flags:<6}",
@@ -154,7 +163,7 @@ def incident_block(shown: Mapping[str, Any], now: datetime) -> str:
     ]  # fmt: skip
     facts += optional_facts(shown, now, _shown, _at)
     width = max(len(name) for name, _ in facts)
-    lines = [_shown(shown["title"]), *(f"  {name:<{width}}  {value}" for name, value in facts)]
+    lines = [_words(shown["title"]), *(f"  {name:<{width}}  {value}" for name, value in facts)]
     lines.append("history (oldest first):")
     lines += _history_lines(shown["history"], now)
     return "\n".join(lines)
@@ -167,7 +176,7 @@ def _history_lines(history: list[Mapping[str, Any]], now: datetime) -> list[str]
         (
             _at(event["at"], now),
             _shown(event["action"]),
-            _shown(event["note"]) if event["note"] else "",
+            _words(event["note"]) if event["note"] else "",
         )
         for event in history
     ]
