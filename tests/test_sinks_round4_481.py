@@ -16,6 +16,8 @@ from test_github_sink import BOT_TOKEN, REPO, FakeClock, effect, incident
 from test_pipeline import LEASE
 from test_redo_targets_467 import ELSEWHERE, Replicas, Stopped, generic
 from test_sinks_round2_464 import CommentCapGitHub, guarded, new_incident
+from test_slack_sink import Hook, hook, open_sink  # noqa: F401 (the `hook` fixture)
+from test_slack_sink import effect as slack_effect
 from triage.models import EffectKind
 from triage.routes import Router, load_router
 from triage.settings import Settings
@@ -138,3 +140,27 @@ async def test_a_default_route_redo_goes_to_the_repository_its_first_attempt_wen
     rig.clock.now = rig.clock.now + LEASE + timedelta(minutes=1)
     await b.process(generic(1, 0, receive=2))
     assert github.opened_in == ["acme/old", "acme/old"]
+
+
+# --- 3. Slack ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("code", ["no_service", "invalid_token", "channel_not_found"])
+@pytest.mark.parametrize("kind", [EffectKind.OPEN, EffectKind.CLOSE])
+async def test_a_webhook_answering_2xx_with_slacks_error_code_in_text_is_that_refusal(
+    hook: Hook,  # noqa: F811 (the fixture imported above)
+    logs: list[MutableMapping[str, Any]],
+    code: str,
+    kind: EffectKind,
+) -> None:
+    """A webhook that answers 200 with one of Slack's error codes as its text (`no_service`,
+    `invalid_token`: a revoked webhook behind a gateway that keeps the status at 200) took no
+    post: it is that refusal (the destination gone: skipped, one `slack.refused` warning),
+    not a `slack.posted` for a message no one sees."""
+    hook.answer(200, code)
+    ref = None if kind is EffectKind.OPEN else "posted"
+    async with open_sink(hook.url()) as sink:
+        applied = await sink.apply(slack_effect(kind, ref=ref))
+    assert applied.skipped == f"slack refused: {code}" and applied.ref is None
+    said = [e["event"] for e in logs if e["log_level"] in ("warning", "info")]
+    assert said == ["slack.refused"], said

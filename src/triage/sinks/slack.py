@@ -230,6 +230,9 @@ CONTENT_REFUSED = frozenset(
         "too_many_attachments",
     }
 )
+#: Slack's words that refuse a post, read as a refusal in a 2xx's text too (`slack_refusal`):
+#: no success says them.
+_REFUSAL_WORDS = RATE_LIMITED | _RETRYABLE_ERRORS | DESTINATION_GONE | CONTENT_REFUSED
 #: How much of Slack's answer is read for its error code, and of a broken read's error told.
 _REASON_CHARS = 200
 
@@ -660,11 +663,16 @@ POSTED_S = 3600.0
 
 def slack_refusal(response: httpx2.Response) -> str | None:
     """Slack's error word when a 2xx says `{"ok": false, "error": …}` (the Web API's and a
-    workflow webhook's way to refuse), else None. An incoming webhook answers `ok`."""
+    workflow webhook's way to refuse), or is one of Slack's refusal words as its whole text
+    (`no_service`, `invalid_token`: a revoked webhook behind a gateway that answers 200 for
+    it), else None. An incoming webhook answers `ok`: any other text stays a post."""
     if not 200 <= response.status_code < 300:
         return None
     answer = _json_object(response)
-    if answer is None or answer.get("ok") is not False:
+    if answer is None:
+        said = response.text.strip() if len(response.content) <= _REASON_CHARS else ""
+        return said if said in _REFUSAL_WORDS else None
+    if answer.get("ok") is not False:
         return None
     error = answer.get("error")
     return error if isinstance(error, str) and error else "unknown_error"
