@@ -69,3 +69,44 @@ async def test_a_body_no_reading_fits_is_refused_naming_the_charset(
     error: Any = answer.json()["error"]
     assert "UTF-16" in error and "UTF-8" in error and len(error) < 300
     assert received(queues) == []
+
+
+async def test_a_utf_8_form_labelled_utf_16_reads_its_escapes_as_utf_8(
+    gateway: IngestService, queues: Queues
+) -> None:
+    """A urlencoded form labelled UTF-16 whose bytes are ASCII reads its escapes as UTF-8."""
+    body = b"title=caf%C3%A9+down&dedup_key=d1"
+    headers = BEARER + "Content-Type: application/x-www-form-urlencoded; charset=utf-16\r\n"
+    request = head("/v1/alerts/generic", headers + f"Content-Length: {len(body)}\r\n") + body
+    answer = await exchange(gateway.port, request)
+    assert answer.status == 202, answer.body
+    [message] = received(queues)
+    assert json.loads(message["Body"]) == {"title": "caf\u00e9 down", "dedup_key": "d1"}
+
+
+@pytest.mark.parametrize("where", ["part", "body"])
+async def test_a_utf_8_multipart_field_labelled_utf_16_is_read_as_utf_8(
+    gateway: IngestService, queues: Queues, where: str
+) -> None:
+    """A multipart field of UTF-8 bytes under a UTF-16 label (its part's, or the body's) is read
+    as UTF-8, and a field in real UTF-16 (its zero bytes) still as UTF-16."""
+    part_type = "Content-Type: text/plain; charset=utf-16\r\n" if where == "part" else ""
+    body_charset = "; charset=utf-16" if where == "body" else ""
+    fields = [
+        ("title", "caf\u00e9 \u2603 down".encode(), part_type),
+        ("dedup_key", "d\u00e9".encode("utf-16-le"), part_type),
+    ]
+    body = b"".join(
+        b"--b0undary\r\n"
+        + f'Content-Disposition: form-data; name="{name}"\r\n{extra}\r\n'.encode()
+        + value
+        + b"\r\n"
+        for name, value, extra in fields
+    )
+    body += b"--b0undary--\r\n"
+    headers = BEARER + f"Content-Type: multipart/form-data; boundary=b0undary{body_charset}\r\n"
+    request = head("/v1/alerts/generic", headers + f"Content-Length: {len(body)}\r\n") + body
+    answer = await exchange(gateway.port, request)
+    assert answer.status == 202, answer.body
+    [message] = received(queues)
+    assert json.loads(message["Body"]) == {"title": "caf\u00e9 \u2603 down", "dedup_key": "d\u00e9"}

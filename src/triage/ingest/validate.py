@@ -24,7 +24,9 @@ otherwise only when its own fields are no alert, with them beside the JSON's key
 by its fields stays read so. A urlencoded body that is JSON all the same (`curl -d '{…}'` labels its
 JSON a form) is read as JSON. A body whose bytes show it is UTF-16 (a byte-order mark, or a
 zero byte beside each of its first two characters) is read in that UTF-16, whatever charset it
-declares: neither can begin UTF-8 JSON. Every Latin-1 label (and US-ASCII) reads as
+declares: neither can begin UTF-8 JSON. A body (or multipart field) labelled UTF-16 whose bytes
+are UTF-8 (no zero byte, which UTF-16 JSON always holds, or UTF-8's mark) is read as UTF-8, as
+its sender meant (`_utf8_under_utf16`, `_field_codec`). Every Latin-1 label (and US-ASCII) reads as
 windows-1252, as browsers read it (`WINDOWS_1252`), and a body (a form's escapes, a multipart field) so labelled whose
 bytes hold non-ASCII and read as UTF-8 is read as UTF-8, which its sender meant (`meant_codec`).
 """
@@ -592,13 +594,32 @@ def multipart_pairs(body: bytes, boundary: str, codec: str = "utf-8") -> list[tu
     pairs: list[tuple[str, str]] = []
     for part in parts:
         declared = codec if part.charset is None else _part_codec(part.charset)
-        part_codec = meant_codec(part.value, declared)
+        part_codec = _field_codec(part.value, declared)
         try:
             pairs.append((part.name, part.value.decode(part_codec)))
         except UnicodeDecodeError:
             name = part_codec.upper()
             raise Invalid(f"decode: a multipart field's value is not {name}") from None
     return pairs
+
+
+def _field_codec(value: bytes, declared: str) -> str:
+    """The codec a multipart field's value is read in, declared `declared`: UTF-8 for UTF-8
+    bytes under a UTF-16 label (no zero byte, as UTF-16's ASCII would have, and valid UTF-8:
+    clients that label every string "utf-16" send it so), the UTF-16 its mark names, else as
+    `meant_codec` says. A field's value may be letters alone, so a value fitting neither is
+    read as declared (and refused by it), never refused for holding no zero byte."""
+    if declared not in _UTF16_CODECS:
+        return meant_codec(value, declared)
+    if value.startswith(_UTF16_BOMS):
+        return "utf-16"
+    if 0 in value:
+        return declared
+    try:
+        value.decode("utf-8")
+    except UnicodeDecodeError:
+        return declared
+    return "utf-8"
 
 
 def _part_codec(charset: str) -> str:
