@@ -144,3 +144,30 @@ def test_an_events_api_v1_trigger_and_resolve_from_alertmanager_are_one_incident
     assert "HighLatency" in fired.title
     assert _SERVICE_KEY not in json.dumps(fired.raw) + json.dumps(resolved.raw)
     assert _read(_events_v1("acknowledge")).alerts == ()
+
+
+# --- Generic: a resolved flag written as text ------------------------------------------------
+
+
+def test_a_generic_resolved_flag_written_as_text_true_resolves() -> None:
+    """A script that templates its flag into a JSON string (`"resolved": "$RESOLVED"` in a
+    shell here-document, what a YAML-to-JSON step makes of a quoted `"true"`) says the alert
+    is over as surely as the boolean does: it resolves, and "false" fires, in any case."""
+    closing = _read({"title": "Disk full on db-1", "resolved": "true"})
+    also = _read({"title": "Disk full on db-1", "resolved": " TRUE "})
+    firing = _read({"title": "Disk full on db-1", "resolved": "false"})
+    assert [a.status for a in (*closing.alerts, *also.alerts, *firing.alerts)] == [
+        Status.RESOLVED,
+        Status.RESOLVED,
+        Status.FIRING,
+    ]
+    assert closing.alerts[0].fingerprint == firing.alerts[0].fingerprint
+
+
+def test_a_generic_resolved_flag_triage_cannot_read_is_noted() -> None:
+    """A `resolved` flag that is neither a boolean nor "true"/"false" (`1`, "yes") is not
+    guessed at: the alert fires as without it, and a note says the flag was not read, so an
+    alert that meant to close a ticket and opened one is explained in the log."""
+    read = _read({"title": "Disk full on db-1", "resolved": "yes"})
+    assert [alert.status for alert in read.alerts] == [Status.FIRING]
+    assert any("resolved" in note and "'yes'" in note for note in read.notes)

@@ -31,7 +31,7 @@ notification (its dummy check "TEST" without a slug: `_healthchecks_test`) is Sk
 lists the words read; a number is refused (Nagios' 1 is a warning, Uptime Kuma's is up). A
 script that writes `state` instead of `status` is read the same when its `state` is a firing
 or resolved word, and so is PagerDuty's `event_action` (v2) or `event_type` (v1): trigger,
-resolve, acknowledge; without any of them, a `"resolved": true` flag (the JSON boolean)
+resolve, acknowledge; without any of them, a `"resolved": true` flag (the JSON boolean, or "true")
 resolves. Keys are read in any case (`Status`, `STATUS`, `Priority`, `Team`: a
 PowerShell hashtable's), the exact lower-case key winning when both are sent and the spelling
 passed over noted, but for the identity's (`title`, `source`, the dedup keys), which stay exact
@@ -251,7 +251,8 @@ def normalize_generic(sent: dict[str, Any]) -> Normalized:
     # "[Triggered] X" and "[Recovered] X" with their `status` are one incident too.
     subject = subjects.title_state(payload.get("title"), _BRACKET_WORDS)
     title = common.title(subject.shown)
-    word = _given(_given(_stated(payload), subject.word), "firing")
+    stated_word = _stated(payload)
+    word = _given(_given(stated_word, subject.word), "firing")
     if _healthchecks_test(payload):
         detail = "healthchecks.io test notification (its dummy check TEST): no ticket change"
         return Normalized((), (Skipped(GENERIC, "test_notification", detail),), spellings)
@@ -275,6 +276,8 @@ def normalize_generic(sent: dict[str, Any]) -> Normalized:
         common.add_label(labels, "dedup_key", dedup_key)
     full_title = common.ident(subject.keyed, "title")  # not cut to 200: stays distinct
     occurred, notes = dated(payload.get("timestamp"), f"{GENERIC} timestamp")
+    if stated_word is None and subject.word is None:
+        notes += _unread_flag(payload.get("resolved"))
     stated = (
         (f"{GENERIC} priority", payload.get("priority")),
         (f"{GENERIC} labels.priority", given.get("priority")),
@@ -624,7 +627,7 @@ def _stated(payload: dict[str, Any]) -> Any:
     `event_action` (Events API v2) and `event_type` (v1) that is an alerting word (a script
     writing `"state": "resolved"` or `"event_action": "resolve"` must not open a ticket) or one
     that changes nothing (`pending`, `acknowledge`, `no_data`: it must not open one either),
-    else "resolved" for a `"resolved": true` flag (only the JSON boolean), else nothing. Words like open, closed, up or down say other things as a `state` (a pull
+    else "resolved" for a `"resolved": true` flag (`_flag`), else nothing. Words like open, closed, up or down say other things as a `state` (a pull
     request's, a door's), and a script's own `event_type` ("backup") names no state, so they
     count only as a `status`."""
     status = payload.get("status")
@@ -635,11 +638,37 @@ def _stated(payload: dict[str, Any]) -> Any:
         word = state.strip().lower() if isinstance(state, str) else None
         if word in _STATE_WORDS or word in _QUIET:
             return state
-    if payload.get("resolved") is True:
-        # A script's flag for "this alert is over", as JSON writes it (PowerShell's $true):
-        # it must not open a ticket. False says nothing more than the default, firing.
+    if _flag(payload.get("resolved")) is True:
+        # A script's flag for "this alert is over", as JSON writes it (PowerShell's $true) or
+        # a template quotes it ("true"): it must not open a ticket. False says nothing more
+        # than the default, firing.
         return "resolved"
     return None
+
+
+def _flag(value: Any) -> bool | None:
+    """A `resolved` flag: the JSON boolean, or "true"/"false" as a template that quotes its
+    variables writes it (any case, spaces around); None for anything else (1, "yes", a time),
+    which is not guessed at."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return _FLAG_WORDS.get(value.strip().lower())
+    return None
+
+
+_FLAG_WORDS = {"true": True, "false": False}
+
+
+def _unread_flag(value: Any) -> tuple[str, ...]:
+    """A note for a `resolved` flag that decided nothing because it is not one (`_flag`): the
+    alert fires as if none was sent, and the log says why a ticket meant to close opened."""
+    if value is None or _flag(value) is not None:
+        return ()
+    return (
+        f"{GENERIC} resolved {common.short(value)} is not true or false: the alert is read as "
+        "firing (send the JSON boolean, or a status)",
+    )
 
 
 #: Keys that may hold the state when `status` is absent, in the order read.
