@@ -6,8 +6,10 @@ with the process's one client context (`triage.tls`).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -15,9 +17,17 @@ import aioboto3
 import aiohttp
 import structlog
 from aiobotocore.config import AioConfig
+from aiobotocore.credentials import create_credential_resolver
 from aiobotocore.httpsession import AIOHTTPSession
+from aiobotocore.session import AioSession
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.credentials import ReadOnlyCredentials
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    CredentialRetrievalError,
+    NoCredentialsError,
+)
 
 from triage.errors import ConfigError
 from triage.health import KMS_DENIED as KMS_DENIED
@@ -242,14 +252,187 @@ def _ask_for_keep_alive(request: Any, **_: Any) -> None:
     request.headers["Connection"] = "keep-alive"
 
 
+#: What AWS answers when the session token a request was signed with has run out or was
+#: revoked (STS, SQS, DynamoDB, Bedrock …), whatever expiry the credentials' source gave.
+EXPIRED_TOKEN_CODES = frozenset({"ExpiredToken", "ExpiredTokenException"})
+#: Where a request's context keeps the access key id it was signed with (never the secret or
+#: token: botocore's debug lines may print a request's context).
+_SIGNED_WITH = "triage_signed_with"
+#: The access key id in a SigV4 `Authorization` header.
+_SIGNING_KEY = re.compile(r"Credential=([A-Za-z0-9]{1,128})/")
+
+
+class SessionCredentials:
+    """The credentials every client of one `Aws` signs with, found through botocore's own
+    chain (environment, profile, the ECS task role's endpoint, instance metadata) when a
+    request is first signed, not when a client is opened, and found again whenever AWS says
+    the token in use expired.
+
+    botocore finds them as a client opens: an ECS task role's endpoint slow or down at that
+    moment stopped the daemon at start-up. Here a client opens regardless, and each call
+    fails (botocore's `CredentialRetrievalError`, one of `AWS_CALL_ERRORS`) as an outage the
+    daemon rides out until the endpoint answers. botocore also refreshes temporary credentials
+    only by the expiry their source gave: a token AWS refuses as expired earlier (revoked, this
+    host's clock behind) would be sent for hours. `renewed()` finds them again, and the
+    refused call is sent once more, signed with the ones found then (`_retry_expired`)."""
+
+    method = "triage-session"
+
+    def __init__(self, session: AioSession) -> None:
+        self._session = session
+        self._found: Any = None
+        self._lock = asyncio.Lock()
+        #: Whether the last try to find them failed (said once per outage).
+        self._failing = False
+        #: The credentials last handed out to sign with.
+        self._signed = ReadOnlyCredentials(None, None, None)
+        #: Whether an expired token the source keeps giving was said (once, until renewed).
+        self._refusal_said = False
+
+    async def get_frozen_credentials(self) -> ReadOnlyCredentials:
+        """The key, secret and token to sign with now (botocore's signer asks for them)."""
+        found = await self._current()
+        frozen: ReadOnlyCredentials = await found.get_frozen_credentials()
+        self._signed = frozen
+        return frozen
+
+    async def get_account_id(self) -> str | None:
+        """The account the credentials name, when their source said (endpoint rules ask)."""
+        return (await self.get_frozen_credentials()).account_id
+
+    def get_deferred_property(self, name: str) -> Callable[[], Any]:
+        """botocore's client set-up asks for this; aiobotocore then uses `get_account_id`."""
+        return lambda: getattr(self, name)
+
+    async def renewed(self, signed_with: object, service: str, operation: str) -> bool:
+        """AWS refused the token a request was signed with (`signed_with`, its access key id)
+        as expired: whether sending it again can help, i.e. whether the credentials found now
+        are others. They are found again once for all the calls refused together (one line
+        says so), not again when that was done since the request was signed. Credentials set
+        by hand (the environment) stay what they were: that refusal is said once, and the
+        call fails as AWS answered."""
+        async with self._lock:
+            dropped = self._found is not None and self._signed.access_key == signed_with
+            if dropped:
+                self._found = None
+        fresh = await self.get_frozen_credentials()
+        renewed = fresh.access_key != signed_with
+        if dropped and (renewed or not self._refusal_said):
+            log.warning(
+                "aws.credentials_expired",
+                service=service,
+                operation=operation,
+                renewed=renewed,
+                action="the call is sent again with the new credentials"
+                if renewed
+                else "the credentials' source gives the same ones; the call fails",
+            )
+            self._refusal_said = not renewed
+        return renewed
+
+    async def find_early(self) -> None:
+        """Find the credentials as a client opens, as botocore did: a mistake in how they are
+        set (half a key pair, a profile no file has) stops the process there, in one line.
+        A source that does not answer now (the task role's endpoint down or slow) and no
+        credentials at all are left to the first call, which fails as it always did."""
+        with contextlib.suppress(CredentialRetrievalError, NoCredentialsError):
+            await self._current()
+
+    async def _current(self) -> Any:
+        found = self._found
+        if found is not None:
+            return found
+        async with self._lock:
+            if self._found is None:
+                self._found = await self._find()
+            return self._found
+
+    async def _find(self) -> Any:
+        """Botocore's chain, read afresh (the environment as it is now): NoCredentialsError
+        when no source has any, as botocore's signer raises then; a source that fails
+        (`CredentialRetrievalError`: the task role's endpoint down) is said once per outage."""
+        try:
+            found = await create_credential_resolver(self._session).load_credentials()
+        except CredentialRetrievalError as exc:
+            if not self._failing:
+                self._failing = True
+                log.warning("aws.credentials_unavailable", error=said(str(exc), 300))
+            raise
+        if found is None:
+            raise NoCredentialsError()
+        if self._failing:
+            self._failing = False
+            log.info("aws.credentials_recovered", source=str(getattr(found, "method", "?")))
+        return found
+
+
+class _SessionCredentialsProvider:
+    """The session's `credential_provider` component: hands out `SessionCredentials`, which
+    find the real ones when a request is signed."""
+
+    def __init__(self, credentials: SessionCredentials) -> None:
+        self._credentials = credentials
+
+    async def load_credentials(self) -> SessionCredentials:
+        return self._credentials
+
+
+def _note_signer() -> Callable[..., None]:
+    """A `request-created` handler, run after botocore's signer: notes in the request's context
+    the access key id its `Authorization` header was signed with (each attempt is signed
+    anew; a presigned or unsigned request has none)."""
+
+    def note(request: Any = None, **_: Any) -> None:
+        context = getattr(request, "context", None)
+        headers = getattr(request, "headers", None)
+        if isinstance(context, dict) and headers is not None:
+            found = _SIGNING_KEY.search(str(headers.get("Authorization", "")))
+            context[_SIGNED_WITH] = found.group(1) if found else None
+
+    return note
+
+
+def _retry_expired(credentials: SessionCredentials) -> Callable[..., Awaitable[float | None]]:
+    """A `needs-retry` handler: a first attempt refused for an expired token is sent again at
+    once, signed anew, when `credentials.renewed()` found other credentials than it had."""
+
+    async def retry(
+        response: Any = None,
+        attempts: int = 1,
+        operation: Any = None,
+        request_dict: Any = None,
+        **_: Any,
+    ) -> float | None:
+        if attempts != 1 or not isinstance(response, tuple) or len(response) != 2:
+            return None
+        parsed = response[1]
+        error = parsed.get("Error", {}) if isinstance(parsed, Mapping) else {}
+        if not isinstance(error, Mapping) or error.get("Code") not in EXPIRED_TOKEN_CODES:
+            return None
+        context = request_dict.get("context", {}) if isinstance(request_dict, Mapping) else {}
+        service = str(getattr(getattr(operation, "service_model", None), "service_name", "?"))
+        signed_with = context.get(_SIGNED_WITH)
+        if await credentials.renewed(signed_with, service, str(getattr(operation, "name", "?"))):
+            return 0.0
+        return None
+
+    return retry
+
+
 class Aws:
     """Opens clients lazily on one session; `aclose()` closes them in reverse order.
-    `config` goes over every client's defaults (`ONE_SHOT` for a command someone waits on)."""
+    `config` goes over every client's defaults (`ONE_SHOT` for a command someone waits on).
+    Every client signs with the session's `SessionCredentials`."""
 
     def __init__(self, settings: Settings, config: Config | None = None) -> None:
         self.settings = settings
         self._config = config
         self.session = aioboto3.Session(region_name=settings.aws_region)
+        botocore_session: AioSession = self.session._session
+        self.credentials = SessionCredentials(botocore_session)
+        botocore_session.register_component(
+            "credential_provider", _SessionCredentialsProvider(self.credentials)
+        )
         self._stack = AsyncExitStack()
         self._clients: dict[str, Any] = {}
 
@@ -269,6 +452,7 @@ class Aws:
                 .merge(self._config or Config())
                 .merge(config or Config())
             )
+            await self.credentials.find_early()
             # The stubs overload client() per literal service name; ours is a runtime string.
             client = self.session.client(  # type: ignore[call-overload]
                 service,
@@ -278,6 +462,8 @@ class Aws:
             )
             opened = await self._stack.enter_async_context(client)
             keep_alive(opened, service)
+            opened.meta.events.register("request-created", _note_signer())
+            opened.meta.events.register_first("needs-retry", _retry_expired(self.credentials))
             self._clients[service] = opened
         return self._clients[service]
 
