@@ -6,12 +6,17 @@ with the right status, a short body that echoes nothing secret, and one log line
 from __future__ import annotations
 
 import codecs
+import hashlib
+import hmac
 import json
+import time
 from typing import Any
 
 import pytest
+from structlog.testing import capture_logs
 
 from daemon_harness import Queues
+from ingest_harness import TOKENS, payload
 from test_ingest_hostile import BEARER, exchange, head, received
 from triage.ingest import IngestService
 
@@ -110,3 +115,117 @@ async def test_a_utf_8_multipart_field_labelled_utf_16_is_read_as_utf_8(
     assert answer.status == 202, answer.body
     [message] = received(queues)
     assert json.loads(message["Body"]) == {"title": "caf\u00e9 \u2603 down", "dedup_key": "d\u00e9"}
+
+
+# --- Signatures over the raw body, whatever charset the gateway re-encodes it from -------------
+
+SENTRY_BODY = json.loads(payload("sentry/issue-created.json"))
+SENTRY_BODY["data"]["issue"]["title"] = "caf\u00e9 d\u00e9j\u00e0 down"
+GRAFANA_BODY = json.loads(payload("grafana/group-firing.json"))
+GRAFANA_BODY["commonLabels"]["note"] = "caf\u00e9 d\u00e9j\u00e0 down"
+
+
+def _hmac(secret: str, signed: bytes) -> str:
+    return hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+
+
+def _signed_request(source: str, body: bytes, charset: str, digest: str, sent_at: str) -> bytes:
+    headers = f"Content-Type: application/json; charset={charset}\r\n"
+    if source == "sentry":
+        headers += "Sentry-Hook-Resource: issue\r\n"
+        headers += f"Sentry-Hook-Signature: {digest}\r\nSentry-Hook-Timestamp: {sent_at}\r\n"
+    else:
+        headers += f"X-Grafana-Alerting-Signature: {digest}\r\n"
+        headers += f"X-Grafana-Alerting-Timestamp: {sent_at}\r\n"
+    return head(f"/v1/alerts/{source}", headers + f"Content-Length: {len(body)}\r\n") + body
+
+
+def _signature(source: str, signed_bytes: bytes, sent_at: str) -> str:
+    if source == "sentry":
+        return _hmac(TOKENS["sentry"], signed_bytes)
+    return _hmac(TOKENS["grafana"], sent_at.encode() + b":" + signed_bytes)
+
+
+SIGNED_ENCODINGS = [
+    ("sentry", "latin-1", "latin-1"),
+    ("sentry", "utf-16", "utf-16"),
+    ("sentry", "utf-16", "utf-8"),  # UTF-8 labelled UTF-16 (task 482, item 1)
+    ("grafana", "latin-1", "latin-1"),
+    ("grafana", "utf-16le", "utf-16-le"),
+]
+
+
+@pytest.mark.parametrize(("source", "charset", "codec"), SIGNED_ENCODINGS)
+async def test_a_signature_is_checked_over_the_bytes_sent_not_the_text_queued(
+    gateway: IngestService, queues: Queues, source: str, charset: str, codec: str
+) -> None:
+    """A signed body in a charset the gateway re-encodes passes by its signature over the raw
+    bytes sent, and is queued as the same text in UTF-8."""
+    sent = SENTRY_BODY if source == "sentry" else GRAFANA_BODY
+    body = json.dumps(sent, ensure_ascii=False).encode(codec)
+    now = str(int(time.time()))
+    request = _signed_request(source, body, charset, _signature(source, body, now), now)
+    answer = await exchange(gateway.port, request)
+    assert answer.status == 202, answer.body
+    assert json.loads(received(queues)[0]["Body"].lstrip("\ufeff")) == sent
+
+
+@pytest.mark.parametrize(
+    ("source", "charset", "codec"), [e for e in SIGNED_ENCODINGS if e[2] != "utf-8"]
+)
+async def test_a_signature_over_the_re_encoded_text_is_refused(
+    gateway: IngestService, queues: Queues, source: str, charset: str, codec: str
+) -> None:
+    """A signature over the body's UTF-8 re-encoding (what the gateway queues) rather than the
+    bytes sent is 401, one line, nothing queued: a capture cannot be re-sent in another
+    charset under the signature of the text it becomes."""
+    sent = SENTRY_BODY if source == "sentry" else GRAFANA_BODY
+    body = json.dumps(sent, ensure_ascii=False).encode(codec)
+    now = str(int(time.time()))
+    utf8 = json.dumps(sent, ensure_ascii=False).encode()
+    request = _signed_request(source, body, charset, _signature(source, utf8, now), now)
+    with capture_logs() as logs:
+        answer = await exchange(gateway.port, request)
+    assert answer.status == 401, answer.body
+    assert set(answer.json()) == {"error", "request_id"}
+    [line] = [e for e in logs if e["event"].startswith("ingest.")]
+    assert (line["event"], line["status"]) == ("ingest.refused", 401)
+    assert received(queues) == []
+
+
+@pytest.mark.parametrize("source", ["sentry", "grafana"])
+@pytest.mark.parametrize("offset_s", [-400, 400])
+async def test_a_signed_capture_replayed_outside_the_window_is_refused(
+    gateway: IngestService, queues: Queues, source: str, offset_s: int
+) -> None:
+    """A rightly signed body whose sent time is more than 5 minutes off (a capture replayed
+    later, or stamped ahead) is 401 naming the header, and nothing is queued."""
+    sent = SENTRY_BODY if source == "sentry" else GRAFANA_BODY
+    body = json.dumps(sent).encode()
+    then = str(int(time.time()) + offset_s)
+    request = _signed_request(source, body, "utf-8", _signature(source, body, then), then)
+    with capture_logs() as logs:
+        answer = await exchange(gateway.port, request)
+    assert answer.status == 401, answer.body
+    assert "Timestamp" in answer.json()["error"]
+    [line] = [e for e in logs if e["event"].startswith("ingest.")]
+    assert line["reason"] == "stale_timestamp"
+    assert received(queues) == []
+
+
+async def test_a_hub_signature_on_the_generic_path_is_no_credential(
+    gateway: IngestService, queues: Queues
+) -> None:
+    """`X-Hub-Signature-256` (GitHub-style) keyed with the generic token is not read as a
+    credential: 401 from the head, before any body is asked for, naming no secret."""
+    body = json.dumps({"title": "disk full", "dedup_key": "d1"}).encode()
+    signature = "sha256=" + _hmac(TOKENS["generic"], body)
+    headers = f"X-Hub-Signature-256: {signature}\r\nExpect: 100-continue\r\n"
+    request = head("/v1/alerts/generic", headers + f"Content-Length: {len(body)}\r\n")
+    with capture_logs() as logs:
+        answer = await exchange(gateway.port, request)
+    assert answer.status == 401
+    assert answer.headers.get("connection") == "close"
+    assert TOKENS["generic"] not in answer.body.decode() and signature not in json.dumps(logs)
+    assert len([e for e in logs if e["event"].startswith("ingest.")]) == 1
+    assert received(queues) == []
