@@ -12,12 +12,16 @@ from typing import Any
 
 import pytest
 
+from hostile_server import answer, hostile
+from test_backend_hostile_answers import backend_sink
+from test_backend_hostile_answers import effect as backend_effect
 from test_github_sink import BOT_TOKEN, REPO, FakeClock, effect, incident
 from test_pipeline import LEASE
 from test_redo_targets_467 import ELSEWHERE, Replicas, Stopped, generic
 from test_sinks_round2_464 import CommentCapGitHub, guarded, new_incident
 from test_slack_sink import Hook, hook, open_sink  # noqa: F401 (the `hook` fixture)
 from test_slack_sink import effect as slack_effect
+from triage.errors import SinkUnavailableError
 from triage.models import EffectKind
 from triage.routes import Router, load_router
 from triage.settings import Settings
@@ -164,3 +168,18 @@ async def test_a_webhook_answering_2xx_with_slacks_error_code_in_text_is_that_re
     assert applied.skipped == f"slack refused: {code}" and applied.ref is None
     said = [e["event"] for e in logs if e["log_level"] in ("warning", "info")]
     assert said == ["slack.refused"], said
+
+
+# --- 4. The backend ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+async def test_a_sign_in_page_in_utf_16_is_no_ticket_made(codec: str) -> None:
+    """A 200 whose body is a proxy's sign-in page written in UTF-16 with its byte order mark
+    (read as the mark says, as any answer is) is a web page, whatever its Content-Type: no
+    ticket is taken from it (the create is retried), as for the same page in UTF-8."""
+    page = "\ufeff \r\n<!DOCTYPE html><html><body>Sign in</body></html>".encode(codec)
+    reply = answer(200, {"Content-Type": "text/plain"}, page)
+    async with hostile(reply) as server, backend_sink(server.url) as sink:
+        with pytest.raises(SinkUnavailableError, match="web page"):
+            await sink.apply(backend_effect())

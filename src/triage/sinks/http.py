@@ -10,6 +10,7 @@ whatever text is kept goes through `said` (one visible line, redacted, bounded).
 
 from __future__ import annotations
 
+import codecs
 import email.utils
 import json
 import math
@@ -148,8 +149,17 @@ WEB_PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/xml", "application
 
 def page_body(response: httpx2.Response) -> bool:
     """Whether an answer's body is markup (HTML or XML): `<` first, after any BOM and white
-    space. No API a sink calls answers so; an SSO or egress proxy's sign-in page does."""
-    return response.content.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
+    space, in UTF-16 too when its byte order mark says so (an answer is read as its mark
+    says). No API a sink calls answers so; an SSO or egress proxy's sign-in page does."""
+    body = response.content
+    if body.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = body[:_UTF16_HEAD_BYTES].decode("utf-16", errors="ignore")
+        return text.lstrip("\ufeff \t\r\n").startswith("<")
+    return body.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
+
+
+#: How much of a UTF-16 answer `page_body` decodes: where a page's markup starts.
+_UTF16_HEAD_BYTES = 4096
 
 
 def web_page(response: httpx2.Response) -> bool:
