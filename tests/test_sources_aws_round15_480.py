@@ -349,3 +349,45 @@ def test_alarm_message_encoded_twice_in_its_string_is_the_alarm() -> None:
     assert fired.source == "cloudwatch"
     assert (fired.status, ok.status) == (Status.FIRING, Status.RESOLVED)
     assert ok.fingerprint == fired.fingerprint
+
+
+# --- SNS subscription confirmations ------------------------------------------------------------
+
+
+def _confirmation(kind: str) -> dict[str, Any]:
+    """An SNS subscription (or unsubscribe) confirmation as the SNS developer guide's "HTTP/HTTPS
+    subscription confirmation JSON format" shows it."""
+    topic = f"arn:aws:sns:us-west-2:{ACCOUNT}:ops"
+    token = "2336412f37fb687f5d51e6e2425c464de12884ff7da54e6d55f8c7a6a72e0e2a11c3"
+    return {
+        "Type": kind,
+        "MessageId": "165545c9-2a5c-472c-8df2-7ff2be2b3b1b",
+        "Token": token,
+        "TopicArn": topic,
+        "Message": f"You have chosen to subscribe to the topic {topic}.\nTo confirm the subscription, visit the SubscribeURL included in this message.",
+        "SubscribeURL": f"https://sns.us-west-2.amazonaws.com/?Action=ConfirmSubscription&TopicArn={topic}&Token={token}",
+        "Timestamp": "2026-11-23T10:00:00.000Z",
+        "SignatureVersion": "1",
+        "Signature": "EXAMPLEpH+DcEwjAPg8O9mY8dReBSwksfg2S7WKQcikcNKWLQjwu6A4VbeS0QHVCkhRS7fUQvi2egU3N858fiTDN6bkkOxYDVrY0Ad8L10Hs3zH81mtnPk5uvvolIC1CXGu43obcgFxeL3khZl8IKvO61GWB6jI9b5+gLPoBc1Q=",
+        "SigningCertURL": "https://sns.us-west-2.amazonaws.com/SimpleNotificationService-f3ecfb7224c7233fe7bb5f59f96de52f.pem",
+    }
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="normalize/__init__.py skips a confirmation at info only; the fix (a diff in the "
+    "report) is the lead's: a pending subscription, which stops every alert, said no warning",
+)
+@pytest.mark.parametrize("kind", ["SubscriptionConfirmation", "UnsubscribeConfirmation"])
+def test_sns_confirmation_warns_in_one_line_without_its_url(kind: str) -> None:
+    """A subscription or unsubscribe confirmation is skipped, and a note (logged as a warning)
+    says in one line that alerts from the topic do not arrive and what to do, naming the
+    topic and never the SubscribeURL or its Token."""
+    normalized = _read(_confirmation(kind))
+    assert normalized.alerts == ()
+    assert [s.source for s in normalized.skipped] == ["sns"]
+    [note] = normalized.notes
+    assert "\n" not in note
+    assert f"arn:aws:sns:us-west-2:{ACCOUNT}:ops" in note
+    assert "no alert arrives" in note
+    assert "2336412f37fb" not in note and "ConfirmSubscription" not in note
