@@ -21,7 +21,7 @@ from test_redo_targets_467 import ELSEWHERE, Replicas, Stopped, generic
 from test_sinks_round2_464 import CommentCapGitHub, guarded, new_incident
 from test_slack_sink import Hook, hook, open_sink  # noqa: F401 (the `hook` fixture)
 from test_slack_sink import effect as slack_effect
-from triage.errors import SinkUnavailableError
+from triage.errors import SinkRejectedError, SinkUnavailableError
 from triage.models import EffectKind
 from triage.routes import Router, load_router
 from triage.settings import Settings
@@ -168,6 +168,18 @@ async def test_a_webhook_answering_2xx_with_slacks_error_code_in_text_is_that_re
     assert applied.skipped == f"slack refused: {code}" and applied.ref is None
     said = [e["event"] for e in logs if e["log_level"] in ("warning", "info")]
     assert said == ["slack.refused"], said
+
+
+async def test_a_webhook_answering_2xx_with_invalid_payload_in_text_did_not_post(
+    hook: Hook,  # noqa: F811 (the fixture imported above)
+) -> None:
+    """A 200 whose whole text is `invalid_payload` refused the message: the new incident's
+    post fails naming Slack's code (its message is retried, then the DLQ shows it), never a
+    `slack.posted` for a message no one sees."""
+    hook.answer(200, "invalid_payload")
+    async with open_sink(hook.url()) as sink:
+        with pytest.raises(SinkRejectedError, match="invalid_payload"):
+            await sink.apply(slack_effect(EffectKind.OPEN))
 
 
 # --- 4. The backend ---------------------------------------------------------------------------

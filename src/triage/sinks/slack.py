@@ -232,7 +232,13 @@ CONTENT_REFUSED = frozenset(
 )
 #: Slack's words that refuse a post, read as a refusal in a 2xx's text too (`slack_refusal`):
 #: no success says them.
-_REFUSAL_WORDS = RATE_LIMITED | _RETRYABLE_ERRORS | DESTINATION_GONE | CONTENT_REFUSED
+_REFUSAL_WORDS = (
+    RATE_LIMITED
+    | _RETRYABLE_ERRORS
+    | DESTINATION_GONE
+    | CONTENT_REFUSED
+    | {"invalid_payload", "no_text"}
+)
 #: How much of Slack's answer is read for its error code, and of a broken read's error told.
 _REASON_CHARS = 200
 

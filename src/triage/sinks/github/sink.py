@@ -33,7 +33,10 @@ The issue's later life (what people and GitHub do to it after triage opened it):
                                                      REOPEN waits for the old issue (the route's
                                                      repository), or opens where the route now
                                                      names (a repository it names no more)
-    not reopenable (422 to the reopen)               REOPEN opens a new issue, as above
+    not reopenable (422 to the reopen, or a 403      REOPEN opens a new issue, as above, that
+    saying it is locked or cannot be reopened)       names the old one (`owner/name#N`), where
+                                                     the re-fire's comment went; a retry finds
+                                                     both, and posts and opens nothing again
     transferred, or its repository renamed (301)     the read is followed, the writes go where
                                                      it is now, and its new URL is handed back;
                                                      writes refused there (403) skip the effect,

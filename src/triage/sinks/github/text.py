@@ -58,7 +58,7 @@ AT_CAP = "at_cap"
 NOT_REOPENED = "not_reopened"
 _CONTINUED_BECAUSE = {
     AT_CAP: f"which is at GitHub's limit of {COMMENTS_CAP:,} comments and takes no more",
-    NOT_REOPENED: "which GitHub would not reopen (the re-fire's comment is there)",
+    NOT_REOPENED: "which GitHub would not reopen",
 }
 
 #: github.com's hosts, and the one its links go through instead: GitHub's redirect domain
