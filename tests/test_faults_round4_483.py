@@ -9,9 +9,11 @@ revoked before the expiry the endpoint gave)."""
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import json
 import re
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
@@ -22,6 +24,7 @@ import structlog
 
 from daemon_harness import Queues
 from fault_proxy import FaultProxy
+from triage import aws as aws_module
 from triage.app import check_queue
 from triage.aws import Aws
 from triage.demo.loopback import KeepAliveHandler, LoopbackServer
@@ -229,3 +232,80 @@ async def test_calls_refused_together_for_an_expired_token_fetch_the_credentials
     assert [e["event"] for e in logs if e["event"].startswith("aws.")] == [
         "aws.credentials_expired"
     ]
+
+
+class SkewedAws(FaultProxy):
+    """SQS whose clock runs `ahead_s` ahead of this host's: its answers' `Date` says its time,
+    and it refuses a request whose `X-Amz-Date` is more than 5 minutes off it, as AWS does
+    (`InvalidSignatureException`, "Signature expired")."""
+
+    def __init__(self, upstream: str, ahead_s: float) -> None:
+        self.ahead_s = ahead_s
+        self.refused = 0
+        super().__init__(upstream)
+
+    def _exchange(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        signed = datetime.strptime(headers.get("x-amz-date", ""), "%Y%m%dT%H%M%SZ")
+        now = datetime.now(UTC) + timedelta(seconds=self.ahead_s)
+        if abs((signed.replace(tzinfo=UTC) - now).total_seconds()) > 300:
+            with self._lock:
+                self.refused += 1
+            stamp = now.strftime("%Y%m%dT%H%M%SZ")
+            answer = {
+                "__type": "com.amazon.coral.service#InvalidSignatureException",
+                "message": f"Signature expired: {headers['x-amz-date']} is now earlier than "
+                f"{stamp} ({stamp} - 5 min.)",
+            }
+            return (
+                400,
+                [("Content-Type", "application/x-amz-json-1.0")],
+                json.dumps(answer).encode(),
+            )
+        return super()._exchange(method, path, headers, body)
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        relay = super()._handler_class()
+        proxy = self
+
+        class Handler(relay):  # type: ignore[misc,valid-type]
+            def date_time_string(self, timestamp: float | None = None) -> str:
+                return email.utils.formatdate(time.time() + proxy.ahead_s, usegmt=True)
+
+        return Handler
+
+
+@pytest.fixture
+def skewed(queues: Queues) -> Iterator[SkewedAws]:
+    """SQS (moto) with a clock 15 minutes ahead of this host's; the process's signing clock
+    put back as it was afterwards."""
+    with SkewedAws(queues.endpoint, ahead_s=900) as proxy:
+        yield proxy
+    aws_module.SIGNING_CLOCK.offset_s = 0.0
+
+
+async def test_a_host_clock_aws_refuses_as_skewed_signs_by_aws_time_from_then_on(
+    skewed: SkewedAws, queues: Queues
+) -> None:
+    """This host's clock 15 minutes behind AWS's: the first call refused as signed too long
+    ago is sent once more, signed by the time AWS's answer gave, and goes through; one line
+    says how far off the clock is; every call after is signed so from the first try."""
+    settings = Settings(
+        queue_url=skewed.queue_url(queues.url), aws_endpoint_url=skewed.url, aws_region="us-east-1"
+    )
+    opened = Aws(settings)
+    try:
+        sqs = await opened.client("sqs")
+        inbox = SqsInbox(sqs, skewed.queue_url(queues.url), answer_slack_s=5)
+        queues.send("kept")
+        with structlog.testing.capture_logs() as logs:
+            received = await inbox.receive(1, 0, 30)
+            await sqs.get_queue_attributes(QueueUrl=skewed.queue_url(queues.url))
+    finally:
+        await opened.aclose()
+    assert [m.body for m in received] == ["kept"]
+    assert skewed.refused == 1
+    said = [e for e in logs if e["event"] == "aws.clock_skewed"]
+    assert [e["log_level"] for e in said] == ["warning"]
+    assert 890 <= said[0]["aws_ahead_s"] <= 910

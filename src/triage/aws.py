@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
+import email.utils
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack
@@ -15,6 +17,7 @@ from typing import Any
 
 import aioboto3
 import aiohttp
+import botocore.auth
 import structlog
 from aiobotocore.config import AioConfig
 from aiobotocore.credentials import create_credential_resolver
@@ -392,9 +395,77 @@ def _note_signer() -> Callable[..., None]:
     return note
 
 
-def _retry_expired(credentials: SessionCredentials) -> Callable[..., Awaitable[float | None]]:
-    """A `needs-retry` handler: a first attempt refused for an expired token is sent again at
-    once, signed anew, when `credentials.renewed()` found other credentials than it had."""
+#: How AWS says a request's signing time is too far from its own: a code of its own (S3's
+#: `RequestTimeTooSkewed`, EC2's `RequestExpired`), or its signature refusal's words
+#: ("Signature expired: … is now earlier than …", "Signature not yet current: … is still
+#: later than …") under `InvalidSignatureException` (JSON services) or `SignatureDoesNotMatch`.
+_SKEW_CODES = frozenset({"RequestTimeTooSkewed", "RequestExpired"})
+_SKEW_WORDS = re.compile(r"Signature (?:expired|not yet current)", re.IGNORECASE)
+#: Less than this off AWS's clock is not worth following: a refusal for it is a request
+#: held too long on its way (a proxy), not this host's clock.
+SKEW_FOLLOWED_S = 60.0
+
+
+class SigningClock:
+    """The time botocore signs every request with: this host's clock, plus how far AWS's
+    clock was found ahead of it (`offset_s`) the last time AWS refused a request as signed too
+    long ago or too far ahead. SigV4 requests are refused 5 minutes off AWS's time, and
+    botocore, unlike other AWS SDKs, does not correct for a host clock off by more: every call
+    of the daemon would fail until someone mended the clock. One clock for the process, as the
+    host has one (`install`)."""
+
+    def __init__(self) -> None:
+        self.offset_s = 0.0
+        self._installed = False
+
+    def now(self, remove_tzinfo: bool = True) -> datetime.datetime:
+        """botocore's `get_current_datetime`, by AWS's time."""
+        now = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=self.offset_s)
+        return now.replace(tzinfo=None) if remove_tzinfo else now
+
+    def follow(self, aws_date: object, service: str, operation: str) -> bool:
+        """An answer refusing a request's signing time carried AWS's time (its `Date` header):
+        sign by it from now on; whether it moved the clock (so that sending the request again
+        can help). One line says how far this host's clock is off."""
+        try:
+            said = email.utils.parsedate_to_datetime(str(aws_date))
+        except (TypeError, ValueError):
+            return False
+        if said.tzinfo is None:
+            return False
+        ahead_s = (said - datetime.datetime.now(datetime.UTC)).total_seconds()
+        if abs(ahead_s - self.offset_s) < SKEW_FOLLOWED_S:
+            return False
+        self.install()
+        self.offset_s = ahead_s
+        log.warning(
+            "aws.clock_skewed",
+            service=service,
+            operation=operation,
+            aws_ahead_s=round(ahead_s, 1),
+            action="signing by AWS's time; set this host's clock right (NTP)",
+        )
+        return True
+
+    def install(self) -> None:
+        """Have botocore's signers ask this clock for the time (once, the first time AWS's
+        clock is found elsewhere: until then botocore's own is left alone)."""
+        if not self._installed:
+            botocore.auth.get_current_datetime = self.now  # type: ignore[attr-defined]
+            self._installed = True
+
+
+#: The process's signing clock (`SigningClock`).
+SIGNING_CLOCK = SigningClock()
+
+
+def _retry_refused_signing(
+    credentials: SessionCredentials,
+) -> Callable[..., Awaitable[float | None]]:
+    """A `needs-retry` handler: a first attempt refused for its signing is sent again at once,
+    signed anew, when that can help: refused for an expired token and `credentials.renewed()`
+    found other credentials, or refused for its signing time and `SIGNING_CLOCK` followed
+    AWS's time."""
 
     async def retry(
         response: Any = None,
@@ -405,18 +476,44 @@ def _retry_expired(credentials: SessionCredentials) -> Callable[..., Awaitable[f
     ) -> float | None:
         if attempts != 1 or not isinstance(response, tuple) or len(response) != 2:
             return None
-        parsed = response[1]
+        answer, parsed = response
         error = parsed.get("Error", {}) if isinstance(parsed, Mapping) else {}
-        if not isinstance(error, Mapping) or error.get("Code") not in EXPIRED_TOKEN_CODES:
+        if not isinstance(error, Mapping):
             return None
-        context = request_dict.get("context", {}) if isinstance(request_dict, Mapping) else {}
+        code, message = error.get("Code"), str(error.get("Message", ""))
         service = str(getattr(getattr(operation, "service_model", None), "service_name", "?"))
-        signed_with = context.get(_SIGNED_WITH)
-        if await credentials.renewed(signed_with, service, str(getattr(operation, "name", "?"))):
-            return 0.0
+        name = str(getattr(operation, "name", "?"))
+        if code in EXPIRED_TOKEN_CODES:
+            context = request_dict.get("context", {}) if isinstance(request_dict, Mapping) else {}
+            renewed = await credentials.renewed(context.get(_SIGNED_WITH), service, name)
+            return 0.0 if renewed else None
+        if code in _SKEW_CODES or _SKEW_WORDS.search(message[:300]):
+            headers = getattr(answer, "headers", None) or {}
+            moved = SIGNING_CLOCK.follow(headers.get("Date"), service, name)
+            return 0.0 if moved else None
         return None
 
     return retry
+
+
+def session_credentials(session: aioboto3.Session) -> SessionCredentials:
+    """Have every client of `session` sign with `SessionCredentials` (found when a call is
+    signed, found again when AWS says the token expired); they are returned for
+    `watch_signing`."""
+    botocore_session: AioSession = session._session
+    credentials = SessionCredentials(botocore_session)
+    botocore_session.register_component(
+        "credential_provider", _SessionCredentialsProvider(credentials)
+    )
+    return credentials
+
+
+def watch_signing(client: Any, credentials: SessionCredentials) -> None:
+    """Have `client` send a call refused for its signing once more when that can help: its
+    token expired and `credentials` are found anew, or this host's clock is off AWS's
+    (`SIGNING_CLOCK`)."""
+    client.meta.events.register("request-created", _note_signer())
+    client.meta.events.register_first("needs-retry", _retry_refused_signing(credentials))
 
 
 class Aws:
@@ -428,11 +525,7 @@ class Aws:
         self.settings = settings
         self._config = config
         self.session = aioboto3.Session(region_name=settings.aws_region)
-        botocore_session: AioSession = self.session._session
-        self.credentials = SessionCredentials(botocore_session)
-        botocore_session.register_component(
-            "credential_provider", _SessionCredentialsProvider(self.credentials)
-        )
+        self.credentials = session_credentials(self.session)
         self._stack = AsyncExitStack()
         self._clients: dict[str, Any] = {}
 
@@ -462,8 +555,7 @@ class Aws:
             )
             opened = await self._stack.enter_async_context(client)
             keep_alive(opened, service)
-            opened.meta.events.register("request-created", _note_signer())
-            opened.meta.events.register_first("needs-retry", _retry_expired(self.credentials))
+            watch_signing(opened, self.credentials)
             self._clients[service] = opened
         return self._clients[service]
 
