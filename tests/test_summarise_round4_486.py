@@ -118,7 +118,8 @@ SCRIPT_LINKS = [
     pytest.param("Open data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==", id="data"),
     pytest.param("[Fix](data:text/html,<script>alert(1)</script>)", id="md-data"),
     pytest.param("Open file:///etc/passwd", id="file"),
-    pytest.param("Open the log at file:/var/log/app.log", id="file-one-slash"),
+    pytest.param("Open file://evil.example/share/fix.bat", id="file-host"),
+    pytest.param("Open file:\\\\evil.example\\share", id="file-unc"),
     pytest.param(
         "Open \uff4a\uff41\uff56\uff41\uff53\uff43\uff52\uff49\uff50\uff54:alert(1)",
         id="fullwidth-javascript",
@@ -138,6 +139,7 @@ def test_a_script_or_local_file_link_is_removed_from_steps_and_description(text:
         "vbscript:",
         "data:text",
         "file:/",
+        "file:\\",
         "\uff4a\uff41\uff56\uff41\uff53\uff43\uff52\uff49\uff50\uff54",
     ):
         assert scheme not in published, published
@@ -151,6 +153,7 @@ def test_a_script_or_local_file_link_is_removed_from_steps_and_description(text:
         "JavaScript: the checkout page's bundle fails on web-1",
         "Read the profile: file: /var/log/app.log on web-1",
         "Open https://grafana.example.com/d/x",
+        "socat FILE:/var/log/app.log STDOUT",
     ],
 )
 def test_words_before_a_colon_and_the_alerts_link_are_kept(text: str) -> None:
@@ -229,10 +232,6 @@ FOREIGN = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an answer in a script the alert does not use is published unread by the claims checks",
-)
 @pytest.mark.parametrize("said", FOREIGN)
 async def test_an_answer_in_a_script_the_alert_does_not_use_falls_back(
     said: str, logs: list[MutableMapping[str, Any]]
@@ -272,9 +271,6 @@ LOOKALIKE = str.maketrans(
 )
 
 
-@pytest.mark.xfail(
-    strict=True, reason="Cyrillic look-alike letters hide a dismissal from claims.check"
-)
 @pytest.mark.parametrize(
     ("description", "step"),
     [

@@ -76,6 +76,7 @@ FALLBACK_REASONS = frozenset(
         "truncated",
         "empty_answer",
         "unsettled_text",
+        "foreign_script",
         "breaker_open",
         "llm_busy",
         "error",

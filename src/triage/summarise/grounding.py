@@ -858,12 +858,13 @@ def links(text: str, allowed: frozenset[str]) -> tuple[str, int]:
 
 #: A link that runs script or opens the reader's own files when followed: `javascript:`,
 #: `vbscript:` (and Netscape's `livescript:`) code, a `data:` document (an HTML page holding
-#: script; a media type or a comma after the colon), a `file:` path. Each takes a character
-#: other than a space right after its colon, so "JavaScript: the bundle fails" and "data: 12%"
-#: are words before a colon. No sink links one, and no step needs one.
+#: script; a media type or a comma after the colon), a `file://` path (socat's `FILE:/path`,
+#: one slash, is a file it reads). Each takes a character other than a space right after its
+#: colon, so "JavaScript: the bundle fails" and "data: 12%" are words before a colon. No sink
+#: links one, and no step needs one.
 _SCRIPT_LINK = re.compile(
     r"(?i)(?<![\w.+-])(?:(?:java|vb|live)script:(?=[^\s:])|data:(?:[\w.+-]{1,64}/[\w.+-]{1,64})?[;,]"
-    r"|file:[/\\])[^\s<>\"'`\]]{0,2048}"
+    r"|file:(?://|\\\\))[^\s<>\"'`\]]{0,2048}"
 )
 #: What every `_SCRIPT_LINK` holds: most text holds none of these, and is not searched.
 _SCRIPT_LINK_LITERALS = ("script:", "data:", "file:")

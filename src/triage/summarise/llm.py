@@ -82,6 +82,7 @@ import triage.summarise.claims as claims
 import triage.summarise.grounding as grounding
 import triage.summarise.harm as harm
 import triage.summarise.prompt as prompt
+import triage.summarise.scripts as scripts
 import triage.summarise.shells as shells
 from triage.aws import Aws
 from triage.breaker import CircuitBreaker, Permit, note_opened
@@ -456,7 +457,9 @@ def contain(
         neither changes it; so the checks below see the very text the sinks will get, and no
         character they do not see can hide a link or a fact from them."""
         for _ in range(_SETTLE_PASSES):
-            shaped = shape(value) or ""
+            # A Latin word spelt with look-alike Cyrillic or Greek letters is read (and
+            # published) as the word it reads as (`scripts.as_latin`).
+            shaped = scripts.as_latin(shape(value) or "")
             # The process's own credential spelled out (a compromised server echoing the key
             # its request carried): the redactor removes it, and it is counted here first.
             if spells_credential(shaped):
@@ -568,6 +571,10 @@ def contain(
         # Invisible, control or bidi characters, or marks, only: once cleaned, the answer lacks
         # these fields as much as one that left them out, and the deterministic ticket says more.
         raise SummariserError("invalid_fields")
+    if scripts.foreign("\n".join([title, description, *steps]), shown.text) is not None:
+        # Written in a script the alert does not use (Russian, Chinese … to an English alert):
+        # no check of dismissals reads it, and the alert's text asked for it.
+        raise SummariserError("foreign_script")
     kept = runbook_first(distinct(steps), alert.runbook_url, redactor)
     if decision.note:
         # Within the contract's length, the note included, as the deterministic ticket's is.
