@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from triage.errors import DecodeError
 from triage.models import Alert, Priority, Status
 from triage.normalize import normalize_body
 from triage.normalize.common import Normalized
@@ -336,19 +337,17 @@ def test_markdown_does_not_move_the_fingerprint() -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="decode.py reads an object's JSON string-encoded once only; the fix (a diff in the "
-    "report) is the lead's: an alarm encoded twice more became a firing SNS text alert",
+    reason="decode.py reads a Message of an object's JSON in two JSON strings as prose; the fix "
+    "(a diff in the report) is the lead's: the alarm became a firing SNS text alert, its OK another",
 )
-def test_alarm_message_encoded_twice_in_its_string_is_the_alarm() -> None:
-    """A forwarder that JSON-encodes an already encoded alarm (Message `"\\"{…}\\""`) still
-    gives the alarm's incident: its OK resolves it instead of opening an SNS text incident."""
-    message = json.dumps(json.dumps(json.dumps(_alarm_message())))
-    fired = _only(_sns(message))
-    ok_message = json.dumps(json.dumps(json.dumps(_alarm_message(state="OK", old_state="ALARM"))))
-    ok = _only(_sns(ok_message))
-    assert fired.source == "cloudwatch"
-    assert (fired.status, ok.status) == (Status.FIRING, Status.RESOLVED)
-    assert ok.fingerprint == fired.fingerprint
+def test_alarm_message_encoded_twice_in_its_string_is_refused_not_prose() -> None:
+    """A forwarder that JSON-encodes an already encoded alarm (Message `"\\"{…}\\""`) gets a
+    clear refusal naming the Message, as a raw body encoded so is refused, never an SNS text
+    alert keyed by its Subject: that one's OK would open another incident, not close it."""
+    for state, old in (("ALARM", "OK"), ("OK", "ALARM")):
+        message = json.dumps(json.dumps(json.dumps(_alarm_message(state=state, old_state=old))))
+        with pytest.raises(DecodeError, match=r"SNS Message .*not an object"):
+            _read(_sns(message))
 
 
 # --- SNS subscription confirmations ------------------------------------------------------------
