@@ -5,7 +5,9 @@ with the right status, a short body that echoes nothing secret, and one log line
 
 from __future__ import annotations
 
+import asyncio
 import codecs
+import contextlib
 import hashlib
 import hmac
 import json
@@ -16,8 +18,8 @@ import pytest
 from structlog.testing import capture_logs
 
 from daemon_harness import Queues
-from ingest_harness import TOKENS, payload
-from test_ingest_hostile import BEARER, exchange, head, received
+from ingest_harness import TOKENS, loopback_client, payload
+from test_ingest_hostile import BEARER, Answer, exchange, head, read_answer, received
 from triage.ingest import IngestService
 
 # --- A body labelled UTF-16 that is UTF-8 ------------------------------------------------------
@@ -229,3 +231,65 @@ async def test_a_hub_signature_on_the_generic_path_is_no_credential(
     assert TOKENS["generic"] not in answer.body.decode() and signature not in json.dumps(logs)
     assert len([e for e in logs if e["event"].startswith("ingest.")]) == 1
     assert received(queues) == []
+
+
+# --- A request the parser refuses while its sender is still sending ---------------------------
+
+PARSER_REFUSED_HEADS = {
+    "nul in a header": "X-Note: a\x00b\r\nContent-Length: 3000000\r\n",
+    "content-length beside chunked": "Transfer-Encoding: chunked\r\nContent-Length: 3000000\r\n",
+    "obs-fold": "X-Note: a\r\n folded\r\nContent-Length: 3000000\r\n",
+    "bare lf": "X-Note: a\nContent-Length: 3000000\r\n",
+}
+
+
+async def _send_while_reading(port: int, head_bytes: bytes, body_bytes: int) -> tuple[Any, bool]:
+    """Send `head_bytes`, then `body_bytes` more as fast as the gateway takes them, while
+    reading the first answer; the answer (or the error reading it) and whether the gateway
+    then ended the connection (its end of stream read within 10 s)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(head_bytes)
+
+    async def pump() -> None:
+        with contextlib.suppress(ConnectionError):
+            for _ in range(body_bytes // 65536):
+                writer.write(b"a" * 65536)
+                await writer.drain()
+
+    sending = asyncio.create_task(pump())
+    try:
+        try:
+            answer: Any = await read_answer(reader)
+        except ConnectionError as exc:
+            answer = exc
+        try:
+            ended = await asyncio.wait_for(reader.read(), 10) == b""
+        except ConnectionError:
+            ended = True
+    finally:
+        await sending
+        writer.close()
+    return answer, ended
+
+
+@pytest.mark.parametrize("shape", sorted(PARSER_REFUSED_HEADS))
+async def test_a_sender_still_sending_reads_the_parsers_400_not_a_reset(
+    gateway: IngestService, queues: Queues, shape: str
+) -> None:
+    """A request the HTTP parser refuses from its head, whose sender goes on sending a large
+    body, is answered 400 that the sender reads (the connection lingers, dropping what still
+    comes, as an early refusal does), then closed; one line, nothing queued, and the gateway
+    serves the next connection."""
+    request = head("/v1/alerts/generic", BEARER + PARSER_REFUSED_HEADS[shape])
+    with capture_logs() as logs:
+        answer, ended = await _send_while_reading(gateway.port, request, 3_000_000)
+    assert isinstance(answer, Answer), f"the sender read {answer!r}, not the 400"
+    assert answer.status == 400
+    assert answer.json()["error"].startswith("bad request: ")
+    assert TOKENS["generic"] not in answer.body.decode()
+    assert ended
+    lines = [e for e in logs if e["event"].startswith("ingest.")]
+    assert [(e["event"], e["status"]) for e in lines] == [("ingest.bad_http", 400)]
+    assert received(queues) == []
+    async with loopback_client(gateway.port) as client:
+        assert (await client.get("/healthz")).status_code == 200

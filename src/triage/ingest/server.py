@@ -464,6 +464,10 @@ class _Connection(RequestHandler):
         if not awaiting_head and self._body_cut_short(queued):
             return
         self._check_parsed(queued)
+        if any(isinstance(m, _ErrInfo) for m, _ in list(self._messages)[queued:]):
+            # The parser refused this request: nothing after it is parsed (what still comes is
+            # dropped), and its 400 is followed by a linger (`_linger_after_refused_parse`).
+            self._framing_faulty = True
         if len(self._messages) > queued:  # a head came whole
             self._unanswered += len(self._messages) - queued
             message, self._body = self._messages[-1]
@@ -644,7 +648,7 @@ class _Connection(RequestHandler):
             if answered[1]:  # the answer could not be written: the client is gone
                 self._answer_lost(request, answered[0])
             self._end_unread(request, answered[0])
-            if self._body_cut:
+            if self._body_cut or self._refused_parse_answered(answered[0]):
                 self._linger_after_cut_body()
             self._end_half_closed()
             return answered
@@ -686,10 +690,18 @@ class _Connection(RequestHandler):
         if transport.can_write_eof() and not transport.is_closing():
             transport.write_eof()
 
+    def _refused_parse_answered(self, response: web.StreamResponse) -> bool:
+        """Whether `response` is the last answer on a connection whose framing is faulty (the
+        parser refused a request, or `refuse_faulty_framing` did), and closes it. Its sender
+        may still be sending that request's body: closing with those bytes unread would reset
+        the connection, and the sender would read the reset instead of the 400."""
+        return self._framing_faulty and not self._messages and not response.keep_alive
+
     def _linger_after_cut_body(self) -> None:
-        """The answer to a request whose body was ended partway is written: the sender may
-        still be sending that body, so the connection lingers (`_linger`) instead of closing
-        at once, reading again (`_end_body` paused it) only to drop what arrives."""
+        """The answer to a request whose body was ended partway, or that the parser refused,
+        is written: the sender may still be sending that body, so the connection lingers
+        (`_linger`) instead of closing at once, reading again (`_end_body` paused it) only to
+        drop what arrives."""
         transport = self.transport
         if transport is None or transport.is_closing() or not transport.can_write_eof():
             return
