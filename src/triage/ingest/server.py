@@ -13,7 +13,9 @@ MAX_HEAD_BYTES; 408 trickled past the idle timeout, or closed at the bound for a
 503 past the heads' budget) and then drops what the sender still sends for at most
 REFUSED_LINGER_S before closing, so that a sender still sending reads the answer rather than a
 reset, as it does after answering a request whose body it stopped reading partway (408 for a
-body closed at the bound, 400 for chunks mostly framing or a bad chunk); it ends a connection
+body closed at the bound, 400 for chunks mostly framing or a bad chunk) or that the parser
+refused from its head (400: a NUL in a header, a folded line, a Content-Length beside
+Transfer-Encoding, with the body still coming); it ends a connection
 at once after an answer given before its body was read (and after a CONNECT: it tunnels
 nothing), and drops a client that does not read its answers. A sender that goes away in the
 middle of its request (a reset, or its end of stream) is told to ingest/aborts.py: while its
