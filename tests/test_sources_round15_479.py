@@ -7,6 +7,8 @@ import json
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from factories import T0
 from recording_pipeline import Sink, pipeline_into
 from triage.models import EffectKind, Status
@@ -144,6 +146,27 @@ def test_an_events_api_v1_trigger_and_resolve_from_alertmanager_are_one_incident
     assert "HighLatency" in fired.title
     assert _SERVICE_KEY not in json.dumps(fired.raw) + json.dumps(resolved.raw)
     assert _read(_events_v1("acknowledge")).alerts == ()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="normalize/__init__.py offers `generic` only bodies with a title or an event_action; "
+    "the diff in helper 479's report adds service_key to its keys",
+)
+def test_an_events_api_v1_event_as_pagerduty_documents_it_is_read() -> None:
+    """PagerDuty's own Events API v1 example (a trigger of `srv01/HTTP`, then its resolve),
+    which Nagios', Zabbix's and Sensu's older plugins send without Alertmanager's empty
+    `event_action`: one incident, fired then resolved, not refused as an unknown format."""
+    trigger = {"service_key": _SERVICE_KEY, "incident_key": "srv01/HTTP", "event_type": "trigger",
+               "description": "FAILURE for production/HTTP on machine srv01.acme.com",
+               "client": "Sample Monitoring Service", "client_url": "https://monitoring.service.com",
+               "details": {"ping time": "1500ms", "load avg": 0.75}}  # fmt: skip
+    resolve = {"service_key": _SERVICE_KEY, "incident_key": "srv01/HTTP", "event_type": "resolve",
+               "description": "Andrew fixed the problem.", "details": {"fixed at": "2026-11-23"}}  # fmt: skip
+    [fired] = _read(trigger).alerts
+    [resolved] = _read(resolve).alerts
+    assert (fired.status, resolved.status) == (Status.FIRING, Status.RESOLVED)
+    assert fired.fingerprint == resolved.fingerprint
 
 
 # --- Generic: a resolved flag written as text ------------------------------------------------
