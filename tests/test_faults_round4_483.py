@@ -44,6 +44,8 @@ class CredentialsEndpoint(LoopbackServer):
         self._lock = threading.Lock()
         self._generation = 1
         self.down = False
+        #: Seconds each answer takes (an ECS agent busy as the task starts).
+        self.slow_s = 0.0
         self.asked = 0
         super().__init__()
 
@@ -76,6 +78,9 @@ class CredentialsEndpoint(LoopbackServer):
             def do_GET(self) -> None:
                 with endpoint._lock:
                     endpoint.asked += 1
+                if endpoint.slow_s:
+                    # On this request's own thread: a slow server, not a stopped test.
+                    time.sleep(endpoint.slow_s)
                 if endpoint.down:
                     body = b"credentials unavailable"
                     self.send_response(500)
@@ -232,6 +237,17 @@ async def test_calls_refused_together_for_an_expired_token_fetch_the_credentials
     assert [e["event"] for e in logs if e["event"].startswith("aws.")] == [
         "aws.credentials_expired"
     ]
+
+
+async def test_a_credentials_endpoint_slower_than_botocores_two_seconds_is_waited_for(
+    aws: Aws, endpoint: CredentialsEndpoint, queues: Queues, proxy: ExpiringProxy
+) -> None:
+    """The task role's endpoint taking 3 s to answer (botocore gives it 2 s a try, and so
+    would never get the credentials): the first call waits for it and goes through."""
+    endpoint.slow_s = 3.0
+    sqs = await aws.client("sqs")
+    assert await check_queue(sqs, proxy.queue_url(queues.url)) is True
+    assert endpoint.asked == 1
 
 
 class SkewedAws(FaultProxy):

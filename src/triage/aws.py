@@ -20,9 +20,10 @@ import aiohttp
 import botocore.auth
 import structlog
 from aiobotocore.config import AioConfig
-from aiobotocore.credentials import create_credential_resolver
+from aiobotocore.credentials import AioContainerProvider, create_credential_resolver
 from aiobotocore.httpsession import AIOHTTPSession
 from aiobotocore.session import AioSession
+from aiobotocore.utils import AioContainerMetadataFetcher
 from botocore.config import Config
 from botocore.credentials import ReadOnlyCredentials
 from botocore.exceptions import (
@@ -351,11 +352,17 @@ class SessionCredentials:
             return self._found
 
     async def _find(self) -> Any:
-        """Botocore's chain, read afresh (the environment as it is now): NoCredentialsError
+        """Botocore's chain, read afresh (the environment as it is now), the task role's
+        endpoint given longer to answer (`_PatientContainerFetcher`): NoCredentialsError
         when no source has any, as botocore's signer raises then; a source that fails
         (`CredentialRetrievalError`: the task role's endpoint down) is said once per outage."""
+        resolver = create_credential_resolver(self._session)
+        resolver.providers = [
+            _PatientContainerProvider() if p.METHOD == AioContainerProvider.METHOD else p
+            for p in resolver.providers
+        ]
         try:
-            found = await create_credential_resolver(self._session).load_credentials()
+            found = await resolver.load_credentials()
         except CredentialRetrievalError as exc:
             if not self._failing:
                 self._failing = True
@@ -367,6 +374,23 @@ class SessionCredentials:
             self._failing = False
             log.info("aws.credentials_recovered", source=str(getattr(found, "method", "?")))
         return found
+
+
+class _PatientContainerFetcher(AioContainerMetadataFetcher):
+    """The task role's endpoint given 10 s an answer, not botocore's 2: an ECS agent busy as
+    tasks start (a storm's scale-out) answers slower, and at 2 s a try botocore would never
+    get the credentials, however often it asked."""
+
+    TIMEOUT_SECONDS = 10
+
+
+class _PatientContainerProvider(AioContainerProvider):
+    """botocore's task role provider, with `_PatientContainerFetcher` (its constructor puts
+    its own fetcher in place of any it is given)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._fetcher = _PatientContainerFetcher()
 
 
 class _SessionCredentialsProvider:
