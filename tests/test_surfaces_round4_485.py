@@ -5,14 +5,17 @@ that file's per-surface rules (what may appear there at all)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
 from io import StringIO
+from pathlib import Path
 
 import pytest
 import structlog
 
+from browser import Browser, chromium_or_skip
 from factories import alert
 from github_stub import GitHubServer
 from ingest_harness import loopback_client
@@ -30,9 +33,11 @@ from test_escape_every_surface import (
     hook,
     store,
 )
+from test_escape_every_surface import PAYLOADS as OLD_PAYLOADS
 from test_operator_hostile import BEARER, NOW, serving
 from test_slack_sink import Hook
 from test_slack_sink import open_sink as open_slack
+from triage.display import visible
 from triage.incidents.sqlite import SQLiteStore
 from triage.logs import configure_logging
 from triage.models import EffectKind
@@ -58,10 +63,10 @@ PAYLOADS: dict[str, str] = {
     "slack_special": "<!subteam^S012AB3CD> <@W123|bob> <#C123|general> <!date^1^{date}|x> <!here|h>",
     "double_escapes": "&amp;lt;!channel&amp;gt; &#x3c;!here&#x3e; &lt;@U1&gt; &commat;me &num;1",
     "mrkdwn": "*bold* _it_ ~strike~ `code` ```block``` >quote :skull: \\* <http://a|b>",
-    "html_breaks": "</script><script>alert(1)</script></style><svg onload=alert(1)>"
+    "html_breaks": "</script><script>window.__ran=true</script></style><svg onload=alert(1)>"
     "<math><mi xlink:href=javascript:alert(1)>x</mi></math></title></textarea>",
     "css": "</style><style>body{background:url(http://evil.example/x)}</style>",
-    "attribute_unquoted": "x onmouseover=alert(1) `x` =x /><a href=//evil.example>",
+    "attribute_unquoted": "x onmouseover=alert(1) `x` =x /><img src=x onerror=window.__ran=true>",
     "c1_controls": "\x9b31m\x9d8;;http://evil.example\x9c \x90q\x9c \x9a\x85",
     "separators": "a\u2028b\u2029c\x00d\x7fe",
     "autolinks": "user@example.com mailto:x@y.z xmpp:a@b.c <http://evil.example> evil.example/x",
@@ -228,3 +233,72 @@ async def test_the_terminal_writes_an_alerts_urls_as_they_open(store: SQLiteStor
         assert "https://evil.example/session" in text, text
         assert "github.com@" not in text, text
         assert "https://xn--grfana-4nf.example.com/d/x" in text, text
+
+
+# --- the status page in a real browser ------------------------------------------------------
+
+
+async def test_a_browser_shows_every_title_as_written_and_runs_or_fetches_nothing(
+    store: SQLiteStore, tmp_path: Path
+) -> None:
+    """Chromium, given each incident's page (its Content-Security-Policy and all), shows the
+    title of every payload of both tables as the API has it (its visible characters, spaces
+    collapsed as HTML shows them): faithful, but no script of the alert's ran, no element of
+    its was made, and nothing was fetched from anywhere (no image, style or font)."""
+    executable = chromium_or_skip()
+    table = {**OLD_PAYLOADS, **PAYLOADS}
+    shown = {name: text for name, text in table.items() if not name.startswith(("long", "emoji"))}
+    fingerprints = {}
+    for name, text in shown.items():
+        source = alert(name).model_copy(update={"title": text if text.strip() else "t"})
+        opened = await store.begin(source, "m", NOW)
+        assert opened.after is not None
+        fingerprints[name] = opened.after.fingerprint
+    async with serving(store) as server, loopback_client(server.port) as http:
+        titles = {
+            name: (await http.get(f"/api/v1/incidents/{fp}", headers=BEARER)).json()["title"]
+            for name, fp in fingerprints.items()
+        }
+        base = f"http://127.0.0.1:{server.port}/incidents/"
+        seen = await asyncio.to_thread(
+            _titles_in_chromium,
+            executable,
+            tmp_path,
+            {n: base + fp for n, fp in fingerprints.items()},
+        )
+    for name, (title, elements, fetched, ran) in seen.items():
+        assert title == " ".join(visible(titles[name]).split()), name
+        assert (elements, fetched, ran) == (0, 0, False), name
+
+
+def _titles_in_chromium(
+    executable: str, tmp_path: Path, pages: dict[str, str]
+) -> dict[str, tuple[str, int, int, bool]]:
+    """For each page: its title as drawn (whitespace collapsed), how many elements it holds
+    that the status page never writes (script, img, svg, iframe, object, embed, link), how many
+    resources it fetched, and whether a payload's script ran (`window.__ran`)."""
+    browser = Browser(executable, tmp_path / "profile")
+    seen: dict[str, tuple[str, int, int, bool]] = {}
+    try:
+        browser.call("Network.enable", page=True)
+        browser.call("Network.setExtraHTTPHeaders", {"headers": BEARER}, page=True)
+        for name, url in pages.items():
+            browser.call("Page.navigate", {"url": url}, page=True)
+            browser.wait_for(
+                f"location.href === {json.dumps(url)} && document.readyState === 'complete'"
+                " && document.querySelector('h2') !== null",
+                f"the page of {name}",
+            )
+            title = str(browser.evaluate("document.querySelector('h2').innerText"))
+            elements = int(
+                browser.evaluate(
+                    "document.querySelectorAll('script,img,svg,iframe,object,embed,link,math,"
+                    "video,audio,base,meta[http-equiv]').length"
+                )
+            )
+            fetched = int(browser.evaluate("performance.getEntriesByType('resource').length"))
+            ran = bool(browser.evaluate("window.__ran === true"))
+            seen[name] = (" ".join(title.split()), elements, fetched, ran)
+    finally:
+        browser.close()
+    return seen
