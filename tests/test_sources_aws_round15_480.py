@@ -390,3 +390,31 @@ def test_sns_confirmation_warns_in_one_line_without_its_url(kind: str) -> None:
     assert f"arn:aws:sns:us-west-2:{ACCOUNT}:ops" in note
     assert "no alert arrives" in note
     assert "2336412f37fb" not in note and "ConfirmSubscription" not in note
+
+
+# --- INSUFFICIENT_DATA, to and from ----------------------------------------------------------
+
+
+def test_alarm_to_insufficient_data_says_its_incident_stays_open() -> None:
+    """ALARM → INSUFFICIENT_DATA (CloudWatch user guide, "Alarm states": the metric is not
+    available, a terminated instance's) changes no ticket, and the skip says the incident the
+    ALARM opened stays open until the alarm's OK, so an operator reading the log knows why a
+    ticket for a gone resource does not close; from OK it says no such thing."""
+    from_alarm = _read(
+        _sns(json.dumps(_alarm_message(state="INSUFFICIENT_DATA", old_state="ALARM")))
+    )
+    from_ok = _read(_sns(json.dumps(_alarm_message(state="INSUFFICIENT_DATA", old_state="OK"))))
+    [skipped] = from_alarm.skipped
+    assert from_alarm.alerts == from_ok.alerts == ()
+    assert skipped.reason == "insufficient_data"
+    assert "stays open" in skipped.detail
+    assert "stays open" not in from_ok.skipped[0].detail
+
+
+def test_insufficient_data_to_ok_resolves_what_insufficient_data_to_alarm_opened() -> None:
+    """INSUFFICIENT_DATA → ALARM fires and INSUFFICIENT_DATA → OK resolves one incident: a
+    new alarm's first evaluations (CloudWatch sets a new alarm INSUFFICIENT_DATA) lose nothing."""
+    fired = _only(_sns(json.dumps(_alarm_message(state="ALARM", old_state="INSUFFICIENT_DATA"))))
+    ok = _only(_sns(json.dumps(_alarm_message(state="OK", old_state="INSUFFICIENT_DATA"))))
+    assert (fired.status, ok.status) == (Status.FIRING, Status.RESOLVED)
+    assert ok.fingerprint == fired.fingerprint

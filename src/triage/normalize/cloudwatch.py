@@ -394,6 +394,13 @@ def _normalize(change: _Change) -> Normalized:
     where = common.short(f"{change.account}/{change.region}", 100)
     if change.state == "INSUFFICIENT_DATA" and not change.deleted:
         detail = f"alarm {common.short(change.name)} in {where} has insufficient data"
+        if change.old_state == "ALARM":
+            # Said, as a ticket for a resource that is gone (a terminated instance) does not
+            # close by itself: only the alarm's OK, or its deletion, closes it.
+            detail += (
+                ": the incident its ALARM opened stays open until the alarm's OK (or its deletion, "
+                "heard through EventBridge)"
+            )
         return Normalized((), (Skipped(SOURCE, "insufficient_data", detail),))
     status = Status.RESOLVED if change.deleted else _STATUS.get(change.state)
     if status is None:
