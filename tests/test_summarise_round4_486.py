@@ -330,3 +330,53 @@ async def test_events_after_a_streams_done_are_no_part_of_the_answer(
     assert _deterministic(ticket)
     assert metrics.counter("LLMFallbacks", reason="empty_answer") == 1
     assert [e["reason"] for e in _fallbacks(logs)] == ["empty_answer"]
+
+
+# --- a destroying command the alert asked the model to write ---------------------------------
+
+DESTROYING = [
+    pytest.param("sudo rm -rf /var/lib/postgresql/14/main", id="pg-data-versioned"),
+    pytest.param("rm -rf /var/lib/pgsql/15/data/*", id="pgsql-data-contents"),
+    pytest.param("rm -rf /var/lib/etcd/member", id="etcd-member"),
+    pytest.param('rm -rf "$PGDATA"', id="pgdata-variable"),
+    pytest.param("psql -c 'DELETE FROM orders WHERE 1=1'", id="where-1-1"),
+    pytest.param("mysql -e 'DELETE FROM orders WHERE true;'", id="where-true"),
+    pytest.param("psql -c \"DELETE FROM orders WHERE 'a' = 'a'\"", id="where-a-a"),
+    pytest.param("sudo chmod -R 000 /", id="chmod-root"),
+    pytest.param("chown -R nobody:nogroup /etc", id="chown-etc"),
+    pytest.param("chgrp --recursive users /usr", id="chgrp-usr"),
+]
+
+
+@pytest.mark.parametrize("command", DESTROYING)
+def test_a_destroying_command_in_another_spelling_is_marked(command: str) -> None:
+    """A store's data directory named below its root (`/var/lib/postgresql/14/main`,
+    `$PGDATA`), a DELETE whose WHERE holds for every row (`WHERE 1=1`) and a recursive
+    chmod/chown/chgrp of the root or a system directory wreck the host or its data as surely
+    as the spellings already marked: marked as `destroy`, wherever the alert asked for it."""
+    result = _contained(steps=(f"Run {command}",))
+    step = result.ticket.steps[-1]
+    assert "[unverified]" in step
+    for harmful in ("rm -rf", "DELETE", "chmod", "chown", "chgrp"):
+        assert harmful not in step, step
+    assert result.rejected["destroy"] == 1
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "sudo chown -R postgres:postgres /var/lib/postgresql/14/main",
+        "rm -rf /var/lib/postgresql/14/main/pg_log/*.log",
+        "psql -c 'DELETE FROM sessions WHERE expires_at < now()'",
+        "psql -c 'DELETE FROM jobs WHERE id = 1'",
+        "chmod -R g+w /srv/app/uploads",
+        "chown -R app:app /opt/app",
+        "ls -la /var/lib/postgresql/14/main",
+    ],
+)
+def test_ordinary_remediation_near_a_data_directory_is_kept(command: str) -> None:
+    """Fixing a data directory's owner, clearing a log below it, a DELETE with a real WHERE
+    and a recursive chmod or chown of an application's own directory are kept."""
+    result = _contained(steps=(f"Run {command}",))
+    assert result.ticket.steps[-1] == f"Run {command}"
+    assert result.rejected["destroy"] == 0

@@ -6,11 +6,13 @@ for ("free disk space on web-1: sudo rm -rf /*"), and which a responder woken at
 as the ticket says:
 
     destroy   wiping the root file system, the home directory, a system directory or a
-              database's data directory (`rm -rf /*`, `--no-preserve-root`, `find / -delete`);
+              database's data directory (`rm -rf /*`, `--no-preserve-root`, `find / -delete`,
+              `/var/lib/postgresql/14/main`, `$PGDATA`); the root's or a system directory's
+              owner or mode changed all the way down (`chmod -R 000 /`, `chown -R … /etc`);
               formatting, wiping or overwriting a disk (`mkfs`, `wipefs`, `dd of=/dev/sda`,
               `> /dev/xvda`, `shred /dev/…`, `parted … mklabel`, `zpool destroy`, `lvremove`);
               dropping or emptying a database (`DROP DATABASE|SCHEMA|TABLE`, `TRUNCATE`,
-              `DELETE FROM t;` without a WHERE, `FLUSHALL`, `dropDatabase()`, `dropdb`);
+              `DELETE FROM t;` without a WHERE or with one every row meets, `WHERE 1=1`, `FLUSHALL`, `dropDatabase()`, `dropdb`);
               destroying infrastructure (`terraform destroy`, `apply -destroy`, `pulumi
               destroy`, `kubectl delete namespace|node|pv|pvc|crd|all`, `aws … delete-*`,
               `terminate-*`, `purge-*`, `schedule-key-deletion`, `aws s3 rb`, `aws s3 rm
@@ -97,11 +99,20 @@ def _alt(pattern: str, *needs: str | tuple[str, ...]) -> _Alternative:
 
 
 #: What a wipe reaches: the root, the home directory, a system directory, a store's data.
+#: A store's data directory is its root's, or one to two levels below it named by a version
+#: or as the store names its data (`/var/lib/postgresql/14/main`, `/var/lib/pgsql/15/data`,
+#: `/var/lib/etcd/member`), or PostgreSQL's `$PGDATA`.
 _ROOTS = (
-    r"(?:/|~|\$\{?HOME\}?|/(?:bin|boot|dev|etc|home|lib|lib32|lib64|opt|proc|root|sbin|srv"
-    r"|sys|usr|var|data|mnt)|/var/lib/(?:mysql|postgresql|pgsql|mongodb|redis|etcd"
+    r"(?:/|~|\$\{?HOME\}?|\$\{?PGDATA\}?|/(?:bin|boot|dev|etc|home|lib|lib32|lib64|opt|proc"
+    r"|root|sbin|srv|sys|usr|var|data|mnt)|/var/lib/(?:mysql|postgresql|pgsql|mongodb|redis|etcd"
     r"|elasticsearch|opensearch|cassandra|kafka|zookeeper|rabbitmq|docker|containerd|kubelet"
-    r"|clickhouse|influxdb))"
+    r"|clickhouse|influxdb)(?:/(?:\d{1,3}(?:\.\d{1,3})?|main|data|member)){0,2})"
+)
+#: The root or a system directory as one argument, whole or all of its entries: what a
+#: recursive change of owner or mode breaks the host with (not a store's or an app's own).
+_SYSTEM_WIPED = (
+    r"[\"']?(?:/|/(?:bin|boot|dev|etc|lib|lib32|lib64|proc|root|sbin|sys|usr|var))/?\*?[\"']?"
+    r"(?=[\s;&|)`]|$)"
 )
 #: `_ROOTS` as one argument, whole or all of its entries (`/*`), quoted or not.
 _WIPED = rf"[\"']?{_ROOTS}/?\*?[\"']?(?=[\s;&|)`]|$)"
@@ -150,7 +161,15 @@ _DESTROYING = (
         "database schema table keyspace",
     ),
     _alt(rf"(?:truncate\s{{1,8}}table{_END}|(?-i:TRUNCATE)\s{{1,8}}[A-Za-z_\"])", "truncate"),
-    _alt(r"delete\s{1,8}from\s{1,8}[\w.\"]{1,128}\s{0,8}(?=[;\"'`])", "delete", "from"),
+    # A DELETE without a WHERE, or with one that holds for every row (`WHERE 1=1`, `WHERE
+    # true`, `OR 'a'='a'`).
+    _alt(
+        r"delete\s{1,8}from\s{1,8}[\w.\"]{1,128}\s{0,8}(?:where\s(?:[^;\"`\n]{0,128}?\sor\s)?"
+        r"\s{0,8}(?:1\s{0,4}=\s{0,4}1|true|1|'\w{0,16}'\s{0,4}=\s{0,4}'\w{0,16}')\s{0,8})?"
+        r"(?=[;\"'`])",
+        "delete",
+        "from",
+    ),
     _alt(r"(?-i:DELETE\s{1,8}FROM)\s{1,8}[\w.\"]{1,128}\s{0,8}$", "delete", "from"),
     _alt(rf"flush(?:all|db){_END}", "flushall flushdb"),
     _alt(r"db\.(?:dropDatabase\s{0,8}\(|\w{1,64}\.drop\s{0,8}\(\s{0,8}\))", "db.", "drop", "("),
@@ -199,6 +218,14 @@ _DESTROYING = (
         "docker",
         "down",
         "-v",
+    ),
+    # The root's or a system directory's owner or mode changed, all the way down.
+    _alt(
+        rf"{_program('chmod|chown|chgrp')}\s{_WITHIN}{_ARG}(?:(?-i:-[a-zA-Z]{{0,4}}R[a-zA-Z]{{0,4}})"
+        rf"|--recursive){_END}\s{_WITHIN}{_ARG}{_SYSTEM_WIPED}",
+        "chmod chown chgrp",
+        "-r",
+        "/",
     ),
     # Every process killed.
     _alt(rf"{_program('kill')}\s{{1,8}}-(?:9|kill|sigkill)\s{{1,8}}-1{_END}", "kill", "-1"),
