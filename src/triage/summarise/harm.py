@@ -12,7 +12,8 @@ as the ticket says:
               formatting, wiping or overwriting a disk (`mkfs`, `wipefs`, `dd of=/dev/sda`,
               `> /dev/xvda`, `shred /dev/…`, `parted … mklabel`, `zpool destroy`, `lvremove`);
               dropping or emptying a database (`DROP DATABASE|SCHEMA|TABLE`, `TRUNCATE`,
-              `DELETE FROM t;` without a WHERE or with one every row meets, `WHERE 1=1`, `FLUSHALL`, `dropDatabase()`, `dropdb`);
+              `DELETE FROM t;` without a WHERE or with one every row meets, `WHERE 1=1`;
+              `FLUSHALL`, `dropDatabase()`, `dropdb`);
               destroying infrastructure (`terraform destroy`, `apply -destroy`, `pulumi
               destroy`, `kubectl delete namespace|node|pv|pvc|crd|all`, `aws … delete-*`,
               `terminate-*`, `purge-*`, `schedule-key-deletion`, `aws s3 rb`, `aws s3 rm
