@@ -293,3 +293,46 @@ async def test_a_sender_still_sending_reads_the_parsers_400_not_a_reset(
     assert received(queues) == []
     async with loopback_client(gateway.port) as client:
         assert (await client.get("/healthz")).status_code == 200
+
+
+# --- A token where a request target carries it -------------------------------------------------
+
+TOKEN = TOKENS["generic"]
+TARGETS_CARRYING_THE_TOKEN = {
+    "absolute-form user info": (
+        f"POST http://triage:{TOKEN}@x/v1/alerts/generic HTTP/1.1",
+        "",
+        401,
+    ),
+    "path": (f"POST /v1/alerts/{TOKEN} HTTP/1.1", "", 404),
+    "query of an unknown path": (f"POST /v1/nope?token={TOKEN} HTTP/1.1", "", 404),
+    "query of a request the parser refuses": (
+        f"POST /v1/alerts/generic?access_token={TOKEN} HTTP/1.1",
+        "X-Note: a\x01b\r\n",
+        400,
+    ),
+    "query over the line limit": (
+        f"POST /v1/alerts/generic?k={TOKEN}{'a' * 9000} HTTP/1.1",
+        "",
+        400,
+    ),
+}
+
+
+@pytest.mark.parametrize("where", sorted(TARGETS_CARRYING_THE_TOKEN))
+async def test_a_token_in_the_request_target_is_refused_and_never_logged(
+    gateway: IngestService, queues: Queues, where: str
+) -> None:
+    """A token in the request target (absolute-form user info, the path, a query string) is no
+    credential: refused, one line, and neither the answer nor the line holds the token."""
+    line, extra, status = TARGETS_CARRYING_THE_TOKEN[where]
+    body = b'{"title": "disk full", "dedup_key": "d1"}'
+    request = f"{line}\r\nHost: x\r\n{extra}Content-Length: {len(body)}\r\n\r\n".encode() + body
+    with capture_logs() as logs:
+        answer = await exchange(gateway.port, request)
+    assert answer.status == status, answer.body
+    assert TOKEN not in answer.body.decode()
+    lines = [e for e in logs if e["event"].startswith("ingest.")]
+    assert len(lines) == 1, lines
+    assert TOKEN not in json.dumps(logs, default=str)
+    assert received(queues) == []
