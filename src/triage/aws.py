@@ -292,6 +292,8 @@ class SessionCredentials:
         self._signed = ReadOnlyCredentials(None, None, None)
         #: Whether an expired token the source keeps giving was said (once, until renewed).
         self._refusal_said = False
+        #: Whether `find_early` looked already.
+        self._looked_early = False
 
     async def get_frozen_credentials(self) -> ReadOnlyCredentials:
         """The key, secret and token to sign with now (botocore's signer asks for them)."""
@@ -338,7 +340,11 @@ class SessionCredentials:
         """Find the credentials as a client opens, as botocore did: a mistake in how they are
         set (half a key pair, a profile no file has) stops the process there, in one line.
         A source that does not answer now (the task role's endpoint down or slow) and no
-        credentials at all are left to the first call, which fails as it always did."""
+        credentials at all are left to the first call, which fails as it always did. Once
+        per session: an endpoint that never answers costs its wait once, not per client."""
+        if self._looked_early:
+            return
+        self._looked_early = True
         with contextlib.suppress(CredentialRetrievalError, NoCredentialsError):
             await self._current()
 
