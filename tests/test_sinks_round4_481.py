@@ -146,6 +146,44 @@ async def test_a_default_route_redo_goes_to_the_repository_its_first_attempt_wen
     assert github.opened_in == ["acme/old", "acme/old"]
 
 
+# --- 2. GitHub's faults -----------------------------------------------------------------------
+
+#: GitHub's content-creation limit, as it answers a create.
+SECONDARY = "You have exceeded a secondary rate limit. Please wait a few minutes."
+
+
+@pytest.mark.parametrize(
+    ("status", "message", "retry_after"),
+    [(403, SECONDARY, "60"), (429, "Too Many Requests", "60")],
+    ids=["403-secondary", "429"],
+)
+async def test_a_storm_digest_create_refused_by_a_limit_gives_the_hours_kept_token_back(
+    github: CommentCapGitHub,
+    mono: FakeClock,
+    wall: FakeClock,
+    status: int,
+    message: str,
+    retry_after: str,
+) -> None:
+    """The storm digest's create (the hour's last creation token, kept for it) that GitHub's
+    limit refused (nothing made) gives its tokens back: once the limit has passed the
+    incident is listed in a digest opened then, instead of every incident of the storm
+    waiting for the next hour's token."""
+    async with guarded(github, mono, wall, github_create_per_hour=2) as guard:
+        await guard.apply(new_incident(1, "open-1"))
+        github.fail_next(
+            status=status, message=message, retry_after=retry_after, path="/issues", method="POST"
+        )
+        with pytest.raises(Exception, match="rate limit"):
+            await guard.apply(new_incident(2, "open-2"))
+        mono.advance(61)
+        wall.advance(61)
+        listed = await guard.apply(new_incident(2, "open-2"))
+    issues = github.issues(REPO)
+    assert len(issues) == 2 and "storm" in issues[1]["title"].lower(), issues
+    assert listed.ref is not None and "#issuecomment-" in listed.ref
+
+
 # --- 3. Slack ---------------------------------------------------------------------------------
 
 

@@ -207,7 +207,14 @@ class StormDigest:
                 raise
             log.info("github.digest_adopted", repository=repository, issue=issue_number(found))
             return found
-        issue = await self._create_digest(repository)
+        try:
+            issue = await self._create_digest(repository)
+        except (GitHubThrottledError, SinkRejectedError) as exc:
+            if not_created(exc):
+                # Refused before it was made (a secondary limit, a 4xx): the kept token is
+                # the storm's one digest, which its retry opens once the limit has passed.
+                await self.give_back_issue(repository)
+            raise
         log.warning("github.digest_opened", repository=repository, issue=issue_number(issue))
         return issue
 
@@ -285,3 +292,12 @@ class StormDigest:
         if issue.get("state") != "open" or not takes_comments(issue):
             return None
         return issue if moved_to(ref, issue) is None else None
+
+
+def not_created(exc: GitHubThrottledError | SinkRejectedError) -> bool:
+    """Whether GitHub's refusal of a create says no issue was made: a 4xx refusal, a rate
+    limit (secondary or primary, GitHub refuses before it creates), or a call held unsent
+    while one is in force; not a 5xx with Retry-After (`unavailable`), which may come after
+    the issue was made, nor our own budget's wait (`throttled`: no call was made, and no
+    token taken)."""
+    return isinstance(exc, SinkRejectedError) or exc.reason in ("rate_limited", "paused")

@@ -143,7 +143,7 @@ from triage.sinks.github.api import (
     record,
     text_or_empty,
 )
-from triage.sinks.github.digest import StormDigest, create_budgets
+from triage.sinks.github.digest import StormDigest, create_budgets, not_created
 from triage.sinks.github.lookup import MarkerLookup
 from triage.sinks.github.missing_labels import MissingLabels
 from triage.sinks.github.refs import (
@@ -737,7 +737,7 @@ class GitHubSink:
             self._lookup.forget_labels(repository)
             raise
         except (GitHubThrottledError, SinkRejectedError) as exc:
-            if _not_created(exc):
+            if not_created(exc):
                 await self._digest.give_back_issue(repository)
             raise
         log.info("github.issue_created", repository=repository, issue=issue_number(issue))
@@ -1205,14 +1205,6 @@ def _cut_harder(
 #: UTF-8 bytes a body refused as too long is cut to at the least (`_cut_harder`): shorter,
 #: the refusal is not about its length.
 _SHORTEST_CUT = 2_000
-
-
-def _not_created(exc: GitHubThrottledError | SinkRejectedError) -> bool:
-    """Whether GitHub's refusal of a create says no issue was made: a 4xx refusal, a rate
-    limit (secondary or primary, GitHub refuses before it creates), or a call held unsent
-    while one is in force; not a 5xx with Retry-After (`unavailable`), which may come after
-    the issue was made."""
-    return isinstance(exc, SinkRejectedError) or exc.reason in ("rate_limited", "paused")
 
 
 def _closer(issue: dict[str, Any]) -> str | None:
