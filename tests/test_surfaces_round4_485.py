@@ -39,8 +39,9 @@ from test_slack_sink import Hook
 from test_slack_sink import open_sink as open_slack
 from triage.display import visible
 from triage.incidents.sqlite import SQLiteStore
+from triage.incidents.store import Routing
 from triage.logs import configure_logging
-from triage.models import EffectKind
+from triage.models import EffectKind, Priority, Ticket
 from triage.ops.operator import incident_json
 from triage.ops.operator_text import incident_block, incident_line
 from triage.redact import Redactor
@@ -233,6 +234,27 @@ async def test_the_terminal_writes_an_alerts_urls_as_they_open(store: SQLiteStor
         assert "https://evil.example/session" in text, text
         assert "github.com@" not in text, text
         assert "https://xn--grfana-4nf.example.com/d/x" in text, text
+
+
+async def test_the_terminal_writes_urls_in_a_team_or_label_as_they_open(
+    store: SQLiteStore,
+) -> None:
+    """A team or a label value holding a URL (a `generatorURL`, a dashboard's) is written as it
+    opens on the lines of `incidents list|show --output text` too: bare or quoted, a terminal
+    makes it a link, and `github.com@evil.example` would read as GitHub."""
+    misleading = "https://github.com@evil.example/login"
+    opened = await store.begin(alert("labelled"), "m", NOW)
+    assert opened.after is not None
+    ticket = Ticket(title="t", priority=Priority.HIGH, description="d")
+    routing = Routing("r", misleading, {"url": misleading})
+    await store.save_ticket(opened.after.fingerprint, "m", ticket, routing)
+    [incident] = await store.incidents()
+    listed = incident_line(incident_json(incident, Redactor()), incident.opened_at, NOW)
+    shown = incident_block(incident_json(incident, Redactor(), history=True), NOW)
+    [team] = [line for line in shown.splitlines() if line.lstrip().startswith("team")]
+    [labels] = [line for line in shown.splitlines() if line.lstrip().startswith("labels")]
+    for text in (listed, team, labels):
+        assert "https://evil.example/login" in text and "github.com@" not in text, text
 
 
 # --- the status page in a real browser ------------------------------------------------------

@@ -76,10 +76,11 @@ def _value(value: object) -> str:
     each hidden character `\\uXXXX`), which no text can close early: a team of `ops · source
     cloudwatch` reads as one team, not as a team and a source. A look-alike letter inside a
     Latin word is written as its code too (`view.spelled_look_alikes`: `"p\\u0430y"` does not
-    pass for the team `pay`). Nothing is `-`."""
+    pass for the team `pay`). A URL in it is written as it opens (`_words`: a terminal makes
+    it a link, bare or quoted). Nothing is `-`."""
     if value is None:
         return "-"
-    text = str(value)
+    text = urls_as_opened(str(value))
     shown = terminal_text(text)
     if _PLAIN.fullmatch(shown) and spelled_look_alikes(shown) == shown:
         return shown
