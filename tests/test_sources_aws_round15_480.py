@@ -335,11 +335,6 @@ def test_markdown_does_not_move_the_fingerprint() -> None:
 # --- An SNS Message encoded twice ------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="decode.py reads a Message of an object's JSON in two JSON strings as prose; the fix "
-    "(a diff in the report) is the lead's: the alarm became a firing SNS text alert, its OK another",
-)
 def test_alarm_message_encoded_twice_in_its_string_is_refused_not_prose() -> None:
     """A forwarder that JSON-encodes an already encoded alarm (Message `"\\"{…}\\""`) gets a
     clear refusal naming the Message, as a raw body encoded so is refused, never an SNS text
@@ -372,11 +367,6 @@ def _confirmation(kind: str) -> dict[str, Any]:
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="normalize/__init__.py skips a confirmation at info only; the fix (a diff in the "
-    "report) is the lead's: a pending subscription, which stops every alert, said no warning",
-)
 @pytest.mark.parametrize("kind", ["SubscriptionConfirmation", "UnsubscribeConfirmation"])
 def test_sns_confirmation_warns_in_one_line_without_its_url(kind: str) -> None:
     """A subscription or unsubscribe confirmation is skipped, and a note (logged as a warning)

@@ -287,7 +287,7 @@ def is_text_message(message: str) -> bool:
     nor is it an object's JSON encoded again as a JSON string. One that does is read (and
     refused) as JSON, a broken alert rather than prose."""
     stripped = message.lstrip(_LEADING)
-    return not stripped.startswith(("{", "[")) and _encoded_object(stripped) is None
+    return not stripped.startswith(("{", "[")) and not _encodes_object(stripped)
 
 
 _LEADING = "\ufeff \t\r\n"
@@ -307,6 +307,31 @@ def _encoded_object(text: str) -> str | None:
     if isinstance(value, str) and value.lstrip(_LEADING).startswith("{"):
         return value
     return None
+
+
+def _encodes_object(text: str) -> bool:
+    """Whether `text` is an object's JSON inside JSON strings, once (`_encoded_object`: read as
+    that object) or more (refused by `object_of` as a string, not an object): an alarm that
+    forwarders encoded over and over is a broken alert, never prose whose Subject would open
+    an incident apart from the alarm's, with its OK another."""
+    for _ in range(_ENCODINGS_SEEN):
+        encoded = _encoded_object(text)
+        if encoded is not None:
+            return True
+        if not text.startswith('"'):
+            return False
+        try:
+            value = _DECODER.decode(text)
+        except (ValueError, RecursionError):
+            return False
+        if not isinstance(value, str):
+            return False
+        text = value.lstrip(_LEADING)
+    return False
+
+
+#: How deep in JSON strings an object's JSON is still seen as one (and refused) in a Message.
+_ENCODINGS_SEEN = 3
 
 
 def is_sns_envelope(payload: dict[str, Any]) -> bool:

@@ -90,13 +90,27 @@ def _sns_confirmation(payload: dict[str, Any]) -> bool:
 
 
 def _skip_sns_confirmation(payload: dict[str, Any]) -> Normalized:
+    """An SNS (un)subscription confirmation: no alert, Skipped, and a note (a warning, once per
+    message) saying in one line what it means and what to do. Its SubscribeURL is never
+    opened and its Token never shown: a URL from a message is not followed."""
     kind = str(payload["Type"])
-    reason = "subscription_confirmation" if kind.startswith("Sub") else "unsubscribe_confirmation"
-    detail = (
-        f"SNS {kind} for topic {common.short(payload.get('TopicArn'), 200)}; "
-        "confirm or remove the subscription in SNS, it is not an alert"
-    )
-    return Normalized((), (Skipped("sns", reason, detail),))
+    topic = common.short(payload.get("TopicArn"), 200)
+    if kind == "SubscriptionConfirmation":
+        reason = "subscription_confirmation"
+        note = (
+            f"SNS subscription of this queue to topic {topic} is pending: no alert arrives "
+            "from it until it is confirmed; subscribe the queue from the queue's own account "
+            "(which SNS confirms itself) or confirm it in SNS (triage never opens a "
+            "SubscribeURL from a message)"
+        )
+    else:
+        reason = "unsubscribe_confirmation"
+        note = (
+            f"SNS subscription of this queue to topic {topic} was removed: no alert arrives "
+            "from it any more; subscribe the queue again if that was not meant"
+        )
+    detail = f"SNS {common.short(kind, 40)} for topic {topic}: not an alert"
+    return Normalized((), (Skipped("sns", reason, detail),), (note,))
 
 
 #: Tried in order; the first whose `matches` is true parses. More specific shapes come first
