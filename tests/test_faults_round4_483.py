@@ -17,17 +17,19 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from typing import Any
 
 import pytest
 import structlog
 
-from daemon_harness import Queues
+from daemon_harness import TOKEN, DaemonThread, Queues, settings_for
 from fault_proxy import FaultProxy
 from triage import aws as aws_module
 from triage.app import check_queue
 from triage.aws import Aws
 from triage.demo.loopback import KeepAliveHandler, LoopbackServer
+from triage.demo.ticketd import TicketServer
 from triage.settings import Settings
 from triage.sqs.inbox import InboxError, SqsInbox
 
@@ -248,6 +250,39 @@ async def test_a_credentials_endpoint_slower_than_botocores_two_seconds_is_waite
     sqs = await aws.client("sqs")
     assert await check_queue(sqs, proxy.queue_url(queues.url)) is True
     assert endpoint.asked == 1
+
+
+def _wait(condition: Callable[[], object], what: str, timeout_s: float = 60.0) -> None:
+    """Wait (from a test's own thread) for `condition`, at most `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.05)
+
+
+def test_the_daemon_started_while_the_task_roles_endpoint_is_down_serves_once_it_answers(
+    endpoint: CredentialsEndpoint,
+    queues: Queues,
+    backend: TicketServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`triage run` started while the task role's credentials endpoint fails keeps running
+    (it asks the endpoint again, and does not exit); once the endpoint answers, the queued
+    alert becomes its one ticket and leaves the queue."""
+    monkeypatch.setenv("BACKEND_TOKEN", TOKEN)
+    endpoint.down = True
+    queues.send({"title": "disk full on db-1", "source": "script"})
+    daemon = DaemonThread(settings_for(queues, backend.url, tmp_path / "triage.db"))
+    try:
+        _wait(lambda: endpoint.asked >= 6, "the daemon asking the endpoint again")
+        assert daemon.alive(), "the daemon stopped while the endpoint was down"
+        endpoint.down = False
+        _wait(lambda: len(backend.tickets) == 1, "the ticket once the endpoint answers")
+        _wait(lambda: queues.depth() == 0, "the message deleted")
+    finally:
+        daemon.stop()
+    assert len(backend.tickets) == 1
 
 
 class SkewedAws(FaultProxy):
