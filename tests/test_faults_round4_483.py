@@ -20,6 +20,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
+import aioboto3
 import pytest
 import structlog
 
@@ -27,7 +28,7 @@ from daemon_harness import TOKEN, DaemonThread, Queues, settings_for
 from fault_proxy import FaultProxy
 from triage import aws as aws_module
 from triage.app import check_queue
-from triage.aws import Aws
+from triage.aws import Aws, session_credentials
 from triage.demo.loopback import KeepAliveHandler, LoopbackServer
 from triage.demo.ticketd import TicketServer
 from triage.settings import Settings
@@ -360,3 +361,10 @@ async def test_a_host_clock_aws_refuses_as_skewed_signs_by_aws_time_from_then_on
     said = [e for e in logs if e["event"] == "aws.clock_skewed"]
     assert [e["log_level"] for e in said] == ["warning"]
     assert 890 <= said[0]["aws_ahead_s"] <= 910
+
+
+def test_a_session_asked_twice_for_its_credentials_keeps_one_set() -> None:
+    """`session_credentials` of a session that has them already gives the same ones, so a
+    second caller (the gateway's clients, opened one by one) shares what the first found."""
+    session = aioboto3.Session(region_name="us-east-1")
+    assert session_credentials(session) is session_credentials(session)

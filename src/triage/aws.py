@@ -404,10 +404,10 @@ class _SessionCredentialsProvider:
     find the real ones when a request is signed."""
 
     def __init__(self, credentials: SessionCredentials) -> None:
-        self._credentials = credentials
+        self.credentials = credentials
 
     async def load_credentials(self) -> SessionCredentials:
-        return self._credentials
+        return self.credentials
 
 
 def _note_signer() -> Callable[..., None]:
@@ -529,8 +529,11 @@ def _retry_refused_signing(
 def session_credentials(session: aioboto3.Session) -> SessionCredentials:
     """Have every client of `session` sign with `SessionCredentials` (found when a call is
     signed, found again when AWS says the token expired); they are returned for
-    `watch_signing`."""
+    `watch_signing`. Asked again for the same session, the same ones."""
     botocore_session: AioSession = session._session
+    provider = botocore_session.get_component("credential_provider")
+    if isinstance(provider, _SessionCredentialsProvider):
+        return provider.credentials
     credentials = SessionCredentials(botocore_session)
     botocore_session.register_component(
         "credential_provider", _SessionCredentialsProvider(credentials)
