@@ -19,10 +19,14 @@ from browser import Browser, chromium_or_skip
 from factories import alert
 from github_stub import GitHubServer
 from ingest_harness import loopback_client
+from test_backend_sink import ROUTES, token_env
+from test_backend_sink import open_sink as open_backend
 from test_escape_every_surface import (
     BOT_TOKEN,
     REPO,
+    _hidden,
     _seed,
+    _seed_configured,
     assert_html_inert,
     assert_labels_taken,
     assert_markdown_inert,
@@ -37,6 +41,8 @@ from test_escape_every_surface import PAYLOADS as OLD_PAYLOADS
 from test_operator_hostile import BEARER, NOW, serving
 from test_slack_sink import Hook
 from test_slack_sink import open_sink as open_slack
+from triage.cli import main
+from triage.demo.ticketd import TicketServer
 from triage.display import visible
 from triage.incidents.sqlite import SQLiteStore
 from triage.incidents.store import Routing
@@ -50,7 +56,7 @@ from triage.sinks import markdown
 from triage.sinks.github import GitHubSink
 from triage.view import json_line
 
-__all__ = ["github", "hook", "store"]
+__all__ = ["github", "hook", "store", "token_env"]
 
 #: Hostile alert text, one class of attack each: later rounds add theirs here.
 PAYLOADS: dict[str, str] = {
@@ -122,6 +128,49 @@ async def test_the_status_page_is_inert(store: SQLiteStore, payload: str) -> Non
     for page in pages:
         assert page.status_code == 200
         assert_html_inert(page.text)
+
+
+@payloads
+async def test_the_backend_is_sent_only_visible_text_and_http_links(
+    backend: TicketServer, token_env: None, payload: str
+) -> None:
+    """The ticket backend is sent nothing hidden and no link but an http(s) one."""
+    async with open_backend(backend.url, **ROUTES) as sink:
+        assert (await sink.apply(effect(payload))).ref is not None
+    [opened] = backend.tickets
+    body = opened["body"]
+    assert body["runbook_url"] is None
+    assert all(url.startswith(("http://", "https://")) for url in body["links"].values())
+    assert _hidden(json.dumps(body, ensure_ascii=False).replace("\\n", "")) == []
+
+
+@payloads
+def test_operator_commands_print_only_printable_lines(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    payload: str,
+) -> None:
+    """`incidents list|show` (JSON and text) and `silence list` write only printable lines,
+    each JSON one a strict reader takes."""
+    monkeypatch.setenv("TRIAGE_STORE_URL", f"sqlite:///{tmp_path / 'triage.db'}")
+    monkeypatch.setenv("TRIAGE_LOG_LEVEL", "warning")
+    fingerprint = asyncio.run(_seed_configured(payload))
+    commands = [
+        ["incidents", "list", "--state", "all"],
+        ["incidents", "list", "--state", "all", "--output", "text"],
+        ["incidents", "show", fingerprint],
+        ["incidents", "show", fingerprint, "--output", "text"],
+        ["silence", "list"],
+    ]
+    for args in commands:
+        assert main(args) == 0, args
+        out, err = capsys.readouterr()
+        assert out.strip(), args
+        for line in (out + err).splitlines():
+            assert line.isprintable(), (args, line[:200])
+            if "--output" not in args and line.startswith("{"):
+                _utf8_json(line)
 
 
 # --- GitHub: commit SHAs -------------------------------------------------------------------
