@@ -1,7 +1,21 @@
 """Round 4 of hostile alert text on every surface (helper 485): one table of payloads, each a
 class of attack the earlier table (`test_escape_every_surface.PAYLOADS`) lacks, put in every
-field an alert and its ticket have and shown through the real sinks and servers, checked by
-that file's per-surface rules (what may appear there at all)."""
+field an alert and its ticket have and shown through the real sinks and servers (Slack, GitHub,
+the ticket backend, the status page, the operator commands), checked by that file's rules for
+each surface (what may appear there at all); later rounds add their payloads to `PAYLOADS`.
+
+Beside the table, what it found, each fixed:
+
+- a commit SHA (a word of 7 or more hex digits) in alert text was a link on GitHub, to a commit
+  of the repository or of any fork of it, shown cut to 7 (`markdown`: a code span now);
+- a lone surrogate reached a JSON log line and the command line's JSON as a `\\ud800` escape,
+  which strict JSON readers refuse (`logs`, `view.json_line`: U+FFFD, as the API writes);
+- a URL in an incident's title, history note, team or label reached the terminal as the alert
+  wrote it, where terminals make it a link (`github.com@evil.example`), though every other
+  surface writes it as it opens (`operator_text`);
+
+and a real browser (chromium) shows every title of both tables as the API has it, running and
+fetching nothing."""
 
 from __future__ import annotations
 
