@@ -121,11 +121,6 @@ def router_with_default(tmp_path: Path, repository: str, routes: str | None) -> 
     return load_router(Settings(routes_file=path, sinks="github", github_repository=repository))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="routes.load_router keeps no GITHUB_REPOSITORY in a route's target, so Sent.to says "
-    "None and a redo goes to the redoing replica's GITHUB_REPOSITORY (diff in helper 481's report)",
-)
 @pytest.mark.parametrize("routes", [None, ELSEWHERE], ids=["no-routes-file", "default-route"])
 async def test_a_default_route_redo_goes_to_the_repository_its_first_attempt_went_to(
     tmp_path: Path, routes: str | None

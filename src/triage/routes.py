@@ -683,7 +683,12 @@ def require_github_repository(router: Router, settings: Settings) -> None:
 
 def load_router(settings: Settings) -> Router:
     """The router the settings describe; raises ConfigError with one line for any mistake."""
-    default = Route("default", _ordered(settings.sinks), {})
+    # GITHUB_REPOSITORY is named in the routes' targets, so an effect's kept body says which
+    # repository its first attempt went to (`Sent.to`), and a redo by a replica whose
+    # GITHUB_REPOSITORY changed since goes there too.
+    github_default = settings.github_repository
+    sinks = _ordered(settings.sinks)
+    default = Route("default", sinks, _default_targets(sinks, github_default))
     if settings.routes_file is None:
         return Router(default)
     path = settings.routes_file
@@ -693,7 +698,7 @@ def load_router(settings: Settings) -> Router:
         parsed = _File.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(f"TRIAGE_ROUTES_FILE {path}: {_first_error(exc, data)}") from None
-    rules = tuple(_rule(route, path) for route in parsed.route)
+    rules = tuple(_rule(route, path, github_default) for route in parsed.route)
     lease_s = settings.effect_lease_s
     for rule in rules:
         if rule.route.group_window_s * 2 > lease_s:
@@ -793,11 +798,20 @@ def _categories_meant(given: str, known: set[str]) -> str:
     return f" (TRIAGE_PATTERNS_FILE names {len(known)}, e.g. {', '.join(sorted(known)[:5])})"
 
 
-def _rule(route: _Route, path: Path) -> _Rule:
+def _default_targets(sinks: tuple[str, ...], github_default: str | None) -> dict[str, Target]:
+    """TRIAGE_SINKS's route's targets: GitHub's is GITHUB_REPOSITORY, when set."""
+    if "github" in sinks and github_default:
+        return {"github": Target(repository=github_default)}
+    return {}
+
+
+def _rule(route: _Route, path: Path, github_default: str | None = None) -> _Rule:
+    """The rule of `route`; a route sending to GitHub without a `repository` of its own has
+    `github_default` (GITHUB_REPOSITORY) as its target's."""
     targets: dict[str, Target] = {}
     if "github" in route.sinks:
         targets["github"] = Target(
-            repository=route.github.repository,
+            repository=route.github.repository or github_default,
             labels=route.github.labels,
             assignees=route.github.assignees,
         )
