@@ -278,7 +278,9 @@ GITHUB_CONSTRUCTS = {
 def _acts_on_nothing(shown: str) -> bool:
     """Whether escaped text holds nothing GitHub acts on: no raw `<`, each markdown sign
     escaped by a backslash, each `@` and `#` followed by a zero-width space, no URL or `www.`
-    left whole, no line starting a block."""
+    left whole, no line starting a block. A hex word's code span (`a5c3785…`, which GitHub
+    links to no commit) is triage's own markup, not the alert's."""
+    shown = re.sub(r"`[0-9A-Fa-f]{7,}`", "", shown)
     unescaped = re.search(r"(?<!\\)(?:\\\\)*[\[\]()!`*_~|$]", shown)
     return (
         "<" not in shown
