@@ -23,6 +23,7 @@ from typing import Any
 import aioboto3
 import pytest
 import structlog
+from botocore.exceptions import CredentialRetrievalError
 
 from daemon_harness import TOKEN, DaemonThread, Queues, settings_for
 from fault_proxy import FaultProxy
@@ -368,3 +369,21 @@ def test_a_session_asked_twice_for_its_credentials_keeps_one_set() -> None:
     second caller (the gateway's clients, opened one by one) shares what the first found."""
     session = aioboto3.Session(region_name="us-east-1")
     assert session_credentials(session) is session_credentials(session)
+
+
+async def test_calls_waiting_on_a_failing_credentials_endpoint_share_its_one_answer(
+    aws: Aws, endpoint: CredentialsEndpoint, queues: Queues, proxy: ExpiringProxy
+) -> None:
+    """Four calls made while the task role's endpoint fails slowly: the first asks it (its
+    three tries), the three waiting meanwhile fail with that answer instead of asking it
+    again one after another, each for as long."""
+    endpoint.down, endpoint.slow_s = True, 0.5
+    sqs = await aws.client("sqs")
+    asked_before = endpoint.asked
+    queue_url = proxy.queue_url(queues.url)
+    answers = await asyncio.gather(
+        *(sqs.get_queue_attributes(QueueUrl=queue_url) for _ in range(4)),
+        return_exceptions=True,
+    )
+    assert all(isinstance(a, CredentialRetrievalError) for a in answers), answers
+    assert endpoint.asked - asked_before == 3

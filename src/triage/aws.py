@@ -11,6 +11,7 @@ import contextlib
 import datetime
 import email.utils
 import re
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack
 from typing import Any
@@ -294,6 +295,9 @@ class SessionCredentials:
         self._refusal_said = False
         #: Whether `find_early` looked already.
         self._looked_early = False
+        #: When (time.monotonic()) the last look for them failed, and why: the calls that
+        #: waited for that look fail with it.
+        self._failure: tuple[float, BotoCoreError] | None = None
 
     async def get_frozen_credentials(self) -> ReadOnlyCredentials:
         """The key, secret and token to sign with now (botocore's signer asks for them)."""
@@ -349,12 +353,24 @@ class SessionCredentials:
             await self._current()
 
     async def _current(self) -> Any:
+        """The credentials found, found now if need be: once for every call waiting, whose
+        failure fails the calls that waited for it too (a task role endpoint that answers
+        nothing costs its tries once, not once per call in turn)."""
         found = self._found
         if found is not None:
             return found
+        asked_at = time.monotonic()
         async with self._lock:
             if self._found is None:
-                self._found = await self._find()
+                failure = self._failure
+                if failure is not None and failure[0] >= asked_at:
+                    raise failure[1]
+                try:
+                    self._found = await self._find()
+                except BotoCoreError as exc:
+                    self._failure = (time.monotonic(), exc)
+                    raise
+                self._failure = None
             return self._found
 
     async def _find(self) -> Any:
