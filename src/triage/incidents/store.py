@@ -451,7 +451,12 @@ class Store(Claims, Sweeping, SharedRecords, StoreBase):
             assert decision.incident is not None
             decision = Decision(Action.RECORD, replace_incident(decision.incident, pending=None))
             effect = None
-        if (effect is not None and pending is not None) or is_closing(stored, decided, group):
+        waits = (
+            effect is not None
+            and pending is not None
+            and not _drops_held_close(pending, decided, now)
+        )
+        if waits or is_closing(stored, decided, group):
             # Wait for the holder to finish or its lease to run out.
             assert pending is not None
             raise incident_busy(
@@ -974,3 +979,13 @@ def _silences_record(record: Record | None, silences: list[Silence]) -> Record:
             f"record holds ({MAX_RECORD_BYTES // 1000} KB); expire some first"
         )
     return Record(SILENCES_KEY, SILENCES, (record.version + 1) if record else 1, body)
+
+
+def _drops_held_close(pending: Pending | None, decided: Incident, now: datetime) -> bool:
+    """`decided` is a firing while its flapping incident's close is held
+    (`fired_while_close_waits`): for its tickets the incident never closed, so the held close
+    is dropped and an effect the firing brings (a raise of the priority) goes out at once. Such
+    a close is no effect in progress, held by nobody: waiting for it would hold the firing
+    until the quiet period ends, then cost the close and a reopen the damping spares."""
+    held = pending is not None and pending.owner == FLAP_HOLD and pending.until > now
+    return held and decided.state is State.OPEN and decided.pending is None
