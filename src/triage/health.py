@@ -58,7 +58,10 @@ class Health:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._conditions: dict[str, Condition] = {}
         #: Worst lag seen within the last LAG_WINDOW_S (as of the watchdog's last tick).
-        self.loop_lag_s = 0.0
+        self._worst_lag_s = 0.0
+        #: When the watchdog's sleep under way should end (monotonic), None while it is not
+        #: watching: past it, the loop is that late already, whether or not the tick has run.
+        self._tick_due: float | None = None
         #: The window's lags that could still be its worst, as (seen at, lag): each is larger
         #: than every later one, so the first is the worst and a smaller stall is kept until
         #: it is out of the window (or a larger one follows it).
@@ -84,6 +87,16 @@ class Health:
     @property
     def ready(self) -> bool:
         return all(c.ok or c.degraded_only for c in self._conditions.values())
+
+    @property
+    def loop_lag_s(self) -> float:
+        """The loop's lag: the worst of the window, or how late the watchdog's tick is now if
+        that is more. After a stall, the loop runs what was waiting in the order it became
+        ready, and a probe's request read during the stall was answered before the late tick
+        noted it: `alive` for a probe that had waited through the whole stall."""
+        due = self._tick_due
+        overdue = 0.0 if due is None else max(0.0, time.monotonic() - due)
+        return max(self._worst_lag_s, overdue)
 
     @property
     def alive(self) -> bool:
@@ -128,11 +141,14 @@ class Health:
 
     async def watch_loop(self, interval_s: float = 0.5) -> None:
         """Run forever, measuring how late the loop wakes us (its lag)."""
-        while True:
-            expected = time.monotonic() + interval_s
-            await asyncio.sleep(interval_s)
-            now = time.monotonic()
-            self._note_lag(now, max(0.0, now - expected))
+        try:
+            while True:
+                expected = self._tick_due = time.monotonic() + interval_s
+                await asyncio.sleep(interval_s)
+                now = time.monotonic()
+                self._note_lag(now, max(0.0, now - expected))
+        finally:
+            self._tick_due = None  # stopped: no tick is late
 
     def _note_lag(self, now: float, lag: float) -> None:
         """Remember one tick's lag; `loop_lag_s` becomes the worst within the window. The
@@ -142,7 +158,7 @@ class Health:
         self._lags.append((now, lag))
         while now - self._lags[0][0] > self.LAG_WINDOW_S:
             self._lags.popleft()
-        self.loop_lag_s = self._lags[0][1]
+        self._worst_lag_s = self._lags[0][1]
 
 
 def _reason(name: str, detail: str) -> str:
