@@ -571,7 +571,9 @@ def contain(
         # Invisible, control or bidi characters, or marks, only: once cleaned, the answer lacks
         # these fields as much as one that left them out, and the deterministic ticket says more.
         raise SummariserError("invalid_fields")
-    if scripts.foreign("\n".join([title, description, *steps]), shown.text) is not None:
+    alert_words = f"{alert.title}\n{alert.description}"
+    answered = "\n".join([title, description, *steps])
+    if scripts.foreign(answered, alert_words, shown.text) is not None:
         # Written in a script the alert does not use (Russian, Chinese … to an English alert):
         # no check of dismissals reads it, and the alert's text asked for it.
         raise SummariserError("foreign_script")
