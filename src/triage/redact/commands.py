@@ -69,10 +69,10 @@ _IMPACKET_SCRIPTS = (
 #: `-ppw`): a pattern of command names, and the options.
 _PASSWORD_OPTIONS = (
     # Registries' and platforms' logins: docker's and the tools that copy its options,
-    # OpenShift's, Cloud Foundry's, Azure's.
+    # OpenShift's, Cloud Foundry's, Azure's (its container registry's too), regctl's.
     (
-        r"(?:docker|podman|buildah|skopeo|nerdctl|oras|az|oc|cf"
-        r"|(?:helm|crane)[ \t]{1,3}(?:registry|auth))[ \t]{1,3}login"
+        r"(?:docker|podman|buildah|skopeo|nerdctl|oras|az(?:[ \t]{1,3}acr)?|oc|cf"
+        r"|(?:helm|crane|regctl)[ \t]{1,3}(?:registry|auth))[ \t]{1,3}login"
         r"|mongo(?:sh|dump|restore|import|export)?",
         ("-p",),
     ),

@@ -731,7 +731,7 @@ MARKUP_RULES: tuple[
     ),
     # A [name, value] pair as text: Sentry's request headers as JSON (`[["X-Api-Key", "…"]]`,
     # raw or inside a JSON string) or as a Python list of tuples in a log line (`[('Cookie',
-    # '…')]`). The name is read whole, then asked (`_object_value`), as `Redactor.value` asks
+    # '…')]`, of bytes: `[(b'cookie', b'…')]`). The name is read whole, then asked (`_object_value`), as `Redactor.value` asks
     # it of such a pair. The rule starts at the `[` or `(`, which the engine jumps to.
     # A command's argument list as a literal (`["mysql", "-p…"]`, a traceback's
     # `['redis-cli', '-a', '…']`) starts as such a pair does, and is read first, as the
@@ -748,10 +748,11 @@ MARKUP_RULES: tuple[
     _rule(
         r"""[\[(] ?(?:(?<!\()(?<!\( )"""
         + _argument_items("'")
-        + r"""|'(?P<name>[\w.:-]{1,128}+)'[ \t]{0,3},[ \t]{0,3}'(?!\[REDACTED)"""
+        # Bytes literals too: httpx's and an ASGI scope's headers (`[(b'x-api-key', b'…')]`).
+        + r"""|b?'(?P<name>[\w.:-]{1,128}+)'[ \t]{0,3},[ \t]{0,3}b?'(?!\[REDACTED)"""
         rf"""(?P<value>{_SINGLE_QUOTED_CHAR}{{1,4096}}+)(?='[ \t]{{0,3}}[\])]))""",
         _list_or_pair,
-        *("['", "('", "[ '", "( '"),
+        *("['", "('", "[ '", "( '", "[b'", "(b'", "[ b'", "( b'"),
     ),
     # A container's args as JSON: ["--password", "secret"].
     _rule(

@@ -9,6 +9,7 @@ its value, a name/value object's value, a [name, value] pair's value.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping
 from typing import Any
@@ -114,12 +115,28 @@ def _jwk_private(key: str, obj: Mapping[Any, Any]) -> bool:
     return key in _JWK_PRIVATE and isinstance(obj.get("kty"), str)
 
 
+#: Terraform CLI's API token for a host: an environment variable named after the host
+#: (`TF_TOKEN_app_terraform_io`), whose last word is no secret's. A variable given as the
+#: token (`$TFC_TOKEN`) is none.
+_HOST_TOKEN_NAME = re.compile(r"TF_TOKEN_[A-Za-z0-9_-]{1,253}")
+
+
+def _host_token(name: str, value: object) -> bool:
+    """Whether `value` is Terraform's token for the host `name` names (`_HOST_TOKEN_NAME`)."""
+    return (
+        isinstance(value, str)
+        and not value.startswith("$")
+        and _HOST_TOKEN_NAME.fullmatch(name) is not None
+    )
+
+
 def named_value_secret(name: str, value: object) -> bool:
     """True if `value`, under `name`, is a secret: a secret's name (`secret_named`) with a
     value the text keeps under it too aside (`_kept_value`: a state word, a count, a setting,
     a plural's count); a key's name with a key's shape (`key_named_value`); a session's id,
     an SNMP community, a `creds` pair (`login_named_value`); a name only the value's shape
-    makes secret with that shape (`shape_named_value`: `pass`, `session`, `jwt`). Nothing and
+    makes secret with that shape (`shape_named_value`: `pass`, `session`, `jwt`); Terraform's
+    token for a host (`_host_token`). Nothing and
     an empty string are no secret, nor is a value under a public key's name (`public_named`)."""
     if value is None or value == "" or public_named(name):
         return False
@@ -128,4 +145,5 @@ def named_value_secret(name: str, value: object) -> bool:
         or key_named_value(name, value)
         or login_named_value(name, value)
         or shape_named_value(name, value)
+        or _host_token(name, value)
     )

@@ -228,11 +228,14 @@ _COMMAND_WORD = re.compile(r"[^\s=\"'`:]{1,256}+")
 
 def _user_password(match: re.Match[str]) -> str:
     """A registry credential's value replaced: after the colon of a `user:password`, or whole
-    when it is one random word (`_token_like`: a token alone); else the match unchanged
+    when it is one random word (`_token_like`: a token alone) or Terraform's token for a
+    host (`TF_TOKEN_<host>`, group `tf`); else the match unchanged
     (`BUNDLE_GEMS__CORP__COM=vendor/cache` is no credential)."""
     value = match["value"]
     quote = match["q"] or ""
     head = match[0][: match.start("value") - match.start()]
+    if match["tf"]:
+        return f"{head}{_PLACEHOLDER}{quote}"
     user, colon, password = value.partition(":")
     if colon and user and password and not password.startswith("//"):
         return f"{head}{user}:{_PLACEHOLDER}{quote}"
@@ -622,6 +625,15 @@ _FTP_USER = re.compile(r"(?<![\w-])USER[ \t]{1,3}[^\s\\]")
 _IRC_AFTER = re.compile(r"(?<![\w-])(?:NICK|USER)[ \t]{1,3}[^\s\\]")
 #: How far after a `PASS` line IRC's registration is looked for.
 _IRC_AFTER_CHARS = 512
+#: A server's reply about a login on a line of its own, maybe after a transcript's marker
+#: (curl -v's `<`/`>`, `S:`/`C:`): FTP's 331 (password required), 230 (logged in) and 530
+#: (login incorrect), POP3's `+OK`. Beside a `PASS` line, it says the line is the protocol's.
+_LOGIN_REPLY = re.compile(
+    r"(?:^|\n)[ \t]{0,8}+(?:[<>][ \t]|[SC]:[ \t])?(?:331[ -][^\r\n]{0,128}?(?i:password)"
+    r"|230[ -][^\r\n]{0,128}?(?i:log|user)|530[ -][^\r\n]{0,128}?(?i:login|incorrect)|\+OK)"
+)
+#: How far around a `PASS` line a server's reply is looked for.
+_LOGIN_REPLY_CHARS = 512
 #: How far before an ftp line its context is looked for.
 _FTP_CONTEXT_CHARS = 4096
 
@@ -630,15 +642,26 @@ def _net_or_ftp(match: re.Match[str]) -> str:
     """`net use`'s or `net user`'s password replaced (`_value_replaced`); an ftp `user NAME
     PASSWORD` line's or the protocol's `PASS` line's only when the text before it is an ftp
     session's (`_FTP_CONTEXT`; a `USER` command before `PASS`, `_FTP_USER`) or a prompt says
-    so (`ftp>`, `quote`), or, for `PASS`, it is IRC's (`_irc_pass`) or random text by itself
-    (`_token_like`: a buffer an strace shows alone): prose that says `user alice …` stays."""
+    so (`ftp>`, `quote`), or, for `PASS`, it is IRC's (`_irc_pass`), a server's reply about a
+    login stands beside it (`_login_replied`) or it is random text by itself (`_token_like`:
+    a buffer an strace shows alone): prose that says `user alice …` stays."""
     if match["ftp"] is not None and not match["prompt"]:
         before = match.string[max(0, match.start() - _FTP_CONTEXT_CHARS) : match.start()]
         context = _FTP_USER if match["pass"] else _FTP_CONTEXT
-        alone = match["pass"] and (_irc_pass(match) or _token_like(match["value"]))
+        alone = match["pass"] and (
+            _irc_pass(match) or _token_like(match["value"]) or _login_replied(match)
+        )
         if context.search(before) is None and not alone:
             return match[0]
     return _value_replaced(match)
+
+
+def _login_replied(match: re.Match[str]) -> bool:
+    """Whether a server's reply about a login (`_LOGIN_REPLY`) stands on a line near a `PASS`
+    line: an FTP or POP3 transcript whose `USER` line was cut off or never logged."""
+    start = max(0, match.start() - _LOGIN_REPLY_CHARS)
+    around = match.string[start : match.end() + _LOGIN_REPLY_CHARS]
+    return _LOGIN_REPLY.search(around) is not None
 
 
 def _irc_pass(match: re.Match[str]) -> bool:
@@ -868,14 +891,18 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
     # Package registries' credentials: Bundler's `BUNDLE_<HOST>=user:token` (a host's dots
     # spelled `__`; not its BUILD__ or MIRROR__ settings) and `bundle config [set] <host>
     # user:token` (`_user_password`); Composer's `config http-basic.<host> user password`,
-    # `github-oauth.<host> token` (GitLab's, Bitbucket's and bearer's alike).
+    # `github-oauth.<host> token` (GitLab's, Bitbucket's and bearer's alike). Terraform CLI's
+    # token for a host, `TF_TOKEN_<host>` (its dots as `_`, its dashes as `__`; no secret's
+    # word ends the name), set in a shell, an env dump, YAML or JSON: the value goes whole.
     _rule(
         r"(?:(?<![\w-])BUNDLE_(?!BUILD__|MIRROR__)(?:[A-Z0-9-]{1,63}+__){1,8}+[A-Z0-9-]{1,63}+="
+        r"|(?<![\w-])(?P<tf>TF_TOKEN_)[A-Za-z0-9_-]{1,253}+(?:[\"'])?[ \t]{0,3}[=:][ \t]{0,3}"
         r"|bundle(?<![\w.-]bundle)[ \t]{1,3}config(?:[ \t]{1,3}(?:set|--global|--local)){0,3}+"
         r"[ \t]{1,3}(?:https?://)?[\w-]{1,63}+(?:\.[\w-]{1,63}+){1,8}+/?[ \t]{1,3})"
         r"(?!\[REDACTED|\$)(?P<q>[\"']?)(?P<value>[^\s\"']{1,512}+)(?P=q)",
         _user_password,
         "bundle",
+        "tf_token_",
         fold_needles=True,
     ),
     _rule(

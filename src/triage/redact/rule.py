@@ -155,7 +155,9 @@ _ASSIGN = (
     r"(?![ \t]{0,64}+(?:-[ \t]|#|[^\s:#\\]{1,128}+[ \t]{0,8}:(?:\s|$|\\[nr]))))?"
     r"[ \t]{0,61})"
 )
-_OPEN_QUOTE = r"""(?:\\?["'])?"""
+#: A value's opening quote: raw, escaped inside a JSON string, or a Python bytes literal's
+#: (`b'…'`, as botocore's and httpx's debug logs print a header's value).
+_OPEN_QUOTE = r"""(?:b?\\?["'])?+"""
 
 #: A name and what gives it the value right after (`token = `, `"token": `, PHP's `$token = `,
 #: Ruby's `'token' => `, Go's `token := `), read back from that value's start (`\Z`, a search

@@ -77,6 +77,7 @@ _VENDOR_PREFIXES = (
     "sntryu_",
     "hvs.",
     "hvb.",
+    "hvr.",  # Vault's recovery tokens
     "dop_v1_",
     "doo_v1_",
     "dor_v1_",
@@ -220,6 +221,7 @@ _UUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]
 #: with the exact body the vendor issues after it (its length and alphabet).
 _SHAPED = (
     ("api_org_", "[A-Za-z]{34}"),  # Hugging Face organisation tokens
+    ("amzn.mws.", _UUID),  # Amazon Marketplace Web Service auth tokens
     ("AKCp", "[A-Za-z0-9]{69}"),  # JFrog Artifactory API keys
     ("ntn_", "[0-9]{11}[A-Za-z0-9]{35}"),  # Notion
     ("secret_", _with_digit(43)),  # … its integration tokens before ntn_
@@ -659,14 +661,20 @@ TOKEN_RULES: tuple[
         "discord",
         flags=re.IGNORECASE,
     ),
-    # Zapier's and Tines' webhook URLs: the host and the kind of hook stay, the path that is
-    # the credential goes.
+    # Zapier's and Tines' webhook URLs, Feishu's and Lark's bot hooks and WeCom's robot key
+    # (its query's `key`): the host and the kind of hook stay, the path or key that is the
+    # credential (anyone holding it posts as the bot) goes.
     _rule(
         r"((?:hooks\.zapier\.com/hooks/catch|[A-Za-z0-9-]{1,63}\.tines\.com/webhook)/)"
-        r"[A-Za-z0-9]{1,64}/[A-Za-z0-9]{4,64}",
-        r"\1[REDACTED:token]",
+        r"[A-Za-z0-9]{1,64}/[A-Za-z0-9]{4,64}"
+        r"|((?:open\.feishu\.cn|open\.larksuite\.com)/open-apis/bot/v2/hook/"
+        r"|qyapi\.weixin\.qq\.com/cgi-bin/webhook/send\?(?:[^\s&#\"'<>]{1,256}+&){0,8}+key=)"
+        r"[A-Za-z0-9-]{8,64}+",
+        lambda match: f"{match[1] or match[2]}[REDACTED:token]",
         "hooks.zapier.com/",
         ".tines.com/",
+        "/open-apis/bot/",
+        "weixin.qq.com/",
         flags=re.IGNORECASE,
     ),
     # Mattermost's incoming webhook, on any host: `/hooks/` and its id, 26 lower-case letters
@@ -864,9 +872,15 @@ TOKEN_RULES: tuple[
     # it to a name (`tag.4Yg3Q~…`, `env.…`): the shape is distinct enough to be taken there.
     _rule(
         r"(?<![A-Za-z0-9_~-](?<!\\[nrt]))[A-Za-z0-9_~.-]{3}[0-9]Q~[A-Za-z0-9_~.-]{34}"
-        r"(?![A-Za-z0-9_~-]|\.[A-Za-z0-9_~.-])",
+        r"(?![A-Za-z0-9_~-]|\.[A-Za-z0-9_~.-])"
+        # Azure DevOps' personal access tokens of the 84-character format: 52 random
+        # characters, the signature `JQQJ9` and three more, 16, `AZDO` and 4 more. Looked for
+        # by the signature (from its `Q`), which no word holds.
+        r"|(?<![A-Za-z0-9])[A-Za-z0-9]{52}JQQJ9[9DH][A-Za-z0-9][A-L][A-Za-z0-9]{16}AZDO"
+        r"[A-Za-z0-9]{4}(?![A-Za-z0-9])",
         "[REDACTED:token]",
         "Q~",
+        "QQJ9",
     ),
     # Tokens whose prefix is a digit, each looked for by a literal that is no digit: a digit
     # needle would stop the search for needles at every digit of every text.

@@ -443,7 +443,8 @@ HEADER_RULES: tuple[_Rule, ...] = (
         r"((?<![A-Za-z0-9](?<!\\[nrt]))(?:proxy-)?authorization"
         # Its values may be a list (Go's http.Header as JSON, `"Authorization":["Bearer …"]`,
         # or printed, `map[Authorization:[Bearer …]]`): the value ends at its `]`.
-        rf"{_ASSIGN}(?>(?P<lb>\[(?!REDACTED))?(?P<q>\\?[\"'])?"
+        # Quoted, in a Python bytes literal too (botocore's debug log: `'Authorization': b'…'`).
+        rf"{_ASSIGN}(?>(?P<lb>\[(?!REDACTED))?(?P<q>b?\\?[\"'])?"
         r"(?:(?P<scheme>[A-Za-z]{1,30}|[A-Za-z]{1,8}[0-9]{0,3}(?:-[A-Za-z]{1,8}[0-9]{0,3}){1,4})"
         # A value quoted after the scheme word (`Bearer "p\\"w…"`) goes to its closing quote,
         # its escapes read as the value's (`_quoted_char`), the quotes kept.
