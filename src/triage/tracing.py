@@ -232,6 +232,15 @@ class Tracing:
             attributes={"messaging.system": "aws_sqs", "messaging.message.id": message_id},
         )
 
+    def carried(
+        self, traceparent: str | None, trace_header: str | None = None
+    ) -> AbstractContextManager[str | None]:
+        """The trace id a message came with (its `traceparent` attribute, else SQS's
+        AWSTraceHeader) bound for a line said about it outside its span, without making a
+        span: a stop giving it back undeleted, whose `message.dead_lettered` an operator finds
+        by the trace id the ticket and every other line of it carry."""
+        return _Bound(trace_id_of(valid_traceparent(traceparent) or from_xray(trace_header)))
+
     @contextmanager
     def webhook(self, traceparent: str | None, source: str) -> Iterator[str | None]:
         """The gateway's span of one webhook, continuing the sender's `traceparent`."""
