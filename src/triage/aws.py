@@ -12,6 +12,7 @@ import datetime
 import email.utils
 import re
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack
 from typing import Any
@@ -279,7 +280,7 @@ class SessionCredentials:
     daemon rides out until the endpoint answers. botocore also refreshes temporary credentials
     only by the expiry their source gave: a token AWS refuses as expired earlier (revoked, this
     host's clock behind) would be sent for hours. `renewed()` finds them again, and the
-    refused call is sent once more, signed with the ones found then (`_retry_expired`)."""
+    refused call is sent once more, signed with the ones found then (`_retry_refused_signing`)."""
 
     method = "triage-session"
 
@@ -420,10 +421,10 @@ class _SessionCredentialsProvider:
     find the real ones when a request is signed."""
 
     def __init__(self, credentials: SessionCredentials) -> None:
-        self.credentials = credentials
+        self._credentials = credentials
 
     async def load_credentials(self) -> SessionCredentials:
-        return self.credentials
+        return self._credentials
 
 
 def _note_signer() -> Callable[..., None]:
@@ -474,12 +475,12 @@ class SigningClock:
         sign by it from now on; whether it moved the clock (so that sending the request again
         can help). One line says how far this host's clock is off."""
         try:
-            said = email.utils.parsedate_to_datetime(str(aws_date))
+            aws_now = email.utils.parsedate_to_datetime(str(aws_date))
         except (TypeError, ValueError):
             return False
-        if said.tzinfo is None:
+        if aws_now.tzinfo is None:
             return False
-        ahead_s = (said - datetime.datetime.now(datetime.UTC)).total_seconds()
+        ahead_s = (aws_now - datetime.datetime.now(datetime.UTC)).total_seconds()
         if abs(ahead_s - self.offset_s) < SKEW_FOLLOWED_S:
             return False
         self.install()
@@ -542,18 +543,24 @@ def _retry_refused_signing(
     return retry
 
 
+#: Each botocore session's `SessionCredentials`, for as long as the session lives.
+_SESSIONS_CREDENTIALS: weakref.WeakKeyDictionary[AioSession, SessionCredentials] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def session_credentials(session: aioboto3.Session) -> SessionCredentials:
     """Have every client of `session` sign with `SessionCredentials` (found when a call is
     signed, found again when AWS says the token expired); they are returned for
     `watch_signing`. Asked again for the same session, the same ones."""
     botocore_session: AioSession = session._session
-    provider = botocore_session.get_component("credential_provider")
-    if isinstance(provider, _SessionCredentialsProvider):
-        return provider.credentials
-    credentials = SessionCredentials(botocore_session)
-    botocore_session.register_component(
-        "credential_provider", _SessionCredentialsProvider(credentials)
-    )
+    credentials = _SESSIONS_CREDENTIALS.get(botocore_session)
+    if credentials is None:
+        credentials = SessionCredentials(botocore_session)
+        botocore_session.register_component(
+            "credential_provider", _SessionCredentialsProvider(credentials)
+        )
+        _SESSIONS_CREDENTIALS[botocore_session] = credentials
     return credentials
 
 
