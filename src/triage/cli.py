@@ -628,9 +628,9 @@ async def _close_on_its_way(store: Any, fingerprint: str) -> bool:
 
 async def _silence(store: Any, args: argparse.Namespace) -> int:
     from triage.ops.operator import (
+        end_named_silence,
         new_silence,
         shown_silences,
-        silence_id,
         silence_json,
         silences_json,
     )
@@ -658,21 +658,22 @@ async def _silence(store: Any, args: argparse.Namespace) -> int:
         for listed in silences_json(shown, await store.incidents(), redactor, now):
             print(json_line(listed))
         return 0
-    return _expired(await store.end_silence(silence_id(args.id), now), args.id, now, redactor)
+    try:
+        # Its id, or an unambiguous prefix of one, as `incidents close` takes a fingerprint's.
+        ended = await end_named_silence(store, args.id, now)
+    except LookupError as exc:
+        # The id as given, redacted: a token pasted in its place is not repeated.
+        _err(f"triage: silence: {redactor.text(str(exc))[:300]}")
+        return 1
+    return _expired(ended, now, redactor)
 
 
-def _expired(
-    ended: tuple[Silence, bool] | None, asked_id: str, now: datetime, redactor: Redactor
-) -> int:
+def _expired(ended: tuple[Silence, bool], now: datetime, redactor: Redactor) -> int:
     """`triage silence expire`'s answer: the silence as it is now, and one stderr line when
     it had ended already (expiring is idempotent: exit 0, nothing changed)."""
     from triage.ops.operator import silence_json
     from triage.view import json_line
 
-    if ended is None:
-        # The id as given, redacted: a token pasted in its place is not repeated.
-        _err(f"triage: silence: no silence {redactor.text(asked_id)[:80]}")
-        return 1
     expired, by_this_call = ended
     print(json_line(silence_json(expired, redactor, now)))
     if not by_this_call:

@@ -64,6 +64,7 @@ from triage.ops.http_server import (
 from triage.ops.operator import (
     SharedScan,
     end_kept_warning,
+    end_named_silence,
     find_incident,
     given_author,
     incident_json,
@@ -73,7 +74,6 @@ from triage.ops.operator import (
     open_subjects,
     parse_filter,
     shown_silences,
-    silence_id,
     silence_json,
     silence_warnings,
     silences_json,
@@ -481,9 +481,11 @@ class OperatorApi:
         except ValueError as exc:
             return self._refused(400, exc)
         now = self.view.clock()
-        ended = await self.view.store.end_silence(silence_id(given[:64]), now)
-        if ended is None:
-            return _error(404, "no such silence")
+        try:
+            # Its id, or an unambiguous prefix of one, as an incident is named.
+            ended = await end_named_silence(self.view.store, given[:64], now)
+        except LookupError as exc:
+            return self._refused(404, exc)
         # Idempotent: a silence that had ended already (a retry, a second operator) is
         # answered as it is, and the audit trail names each expiry once.
         expired, by_this_call = ended
@@ -620,15 +622,31 @@ def query_parameters(
     for name, value in pairs:
         _refuse_not_utf8(name, value)
         if name not in allowed:
-            takes = f"takes {', '.join(allowed)}" if allowed else "takes no query parameters"
-            raise ValueError(
-                f"unknown query parameter {quoted(name, 40)}: this path {takes}"
-                f"{did_you_mean(name, allowed)}"
-            )
+            raise ValueError(_unknown_parameter(name, allowed))
         if name in found and name not in repeatable:
             raise ValueError(f"query parameter {name!r} given twice")
         found[name] = value
     return found
+
+
+#: Query parameter names a client puts a credential under (`?access_token=`, `?api_key=`):
+#: refused saying where the token goes, since a URL is kept by proxies, logs and history.
+_CREDENTIAL_WORDS = ("token", "key", "secret", "password", "auth", "bearer", "jwt")
+
+
+def _unknown_parameter(name: str, allowed: Sequence[str]) -> str:
+    """Why query parameter `name` is refused, in one line. The name is never followed by a
+    colon and a word: every refusal is redacted on its way out, and `'access_token': this`
+    read as a credential's name and value left "[REDACTED:password] path takes …"."""
+    lowered = name.lower()
+    if any(word in lowered for word in _CREDENTIAL_WORDS):
+        return (
+            f"query parameter {quoted(name, 40)} is refused: send the API token in the "
+            "Authorization header (Bearer), never in a URL, which proxies, logs and browser "
+            "history keep (the status page's login form sets a session instead)"
+        )
+    takes = f"takes {', '.join(allowed)}" if allowed else "takes no query parameters"
+    return f"unknown query parameter {quoted(name, 40)} (this path {takes}){did_you_mean(name, allowed)}"
 
 
 def _refuse_not_utf8(name: str, value: str) -> None:

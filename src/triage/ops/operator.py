@@ -548,6 +548,41 @@ def silence_id(given: str) -> str:
     return trimmed.lower() if _HEX_ID.fullmatch(trimmed) else given
 
 
+async def end_named_silence(store: Store, given: str, now: datetime) -> tuple[Silence, bool]:
+    """End the silence `given` names (`Store.end_silence`'s answer): its id, or an
+    unambiguous prefix of at least `MIN_PREFIX` characters, as an incident is named, since
+    operators copy an id from a narrow table or read its start out over a call. A prefix is
+    judged against every kept silence, ended ones too, so one that also starts an ended
+    silence's id is ambiguous rather than quietly the other one. LookupError says why none
+    is ended: unknown, too short, or ambiguous (naming the candidates)."""
+    wanted = silence_id(given)
+    ended = await store.end_silence(wanted, now)
+    if ended is not None:
+        return ended
+    chosen = _silence_by_prefix(wanted, [s.id for s in await store.silences()])
+    ended = await store.end_silence(chosen, now)
+    if ended is None:  # dropped meanwhile: a week after it ended
+        raise LookupError(f"no silence {chosen}")
+    return ended
+
+
+def _silence_by_prefix(given: str, ids: Sequence[str]) -> str:
+    """The one id of `ids` starting with `given` (at least `MIN_PREFIX` characters), or
+    LookupError saying why there is none to take."""
+    matching = sorted(i for i in ids if given and i.startswith(given))
+    if not matching:
+        raise LookupError(f"no silence {given[:80]}")  # however long the id pasted
+    if len(given) < MIN_PREFIX:
+        raise LookupError(
+            f"{given} names no silence: a prefix takes at least {MIN_PREFIX} characters of the "
+            f"id ({len(matching)} silence{'' if len(matching) == 1 else 's'} start with it)"
+        )
+    if len(matching) > 1:
+        named = ", ".join(matching[:_NAMED]) + (", …" if len(matching) > _NAMED else "")
+        raise LookupError(f"{given} is ambiguous: {len(matching)} silences start with it ({named})")
+    return matching[0]
+
+
 def _rank(incident: Incident) -> int:
     return incident.ticket.priority.rank if incident.ticket else 4
 

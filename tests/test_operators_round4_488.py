@@ -1,0 +1,140 @@
+"""Operators, round 4 (task 488): what the API, the status page and `triage silence` answer
+an operator who sends a token in the wrong place, names a silence as it is shown (by the
+start of its id), or filters by a value no incident can hold. Each answer is one clear line,
+and nothing is done to the wrong silence."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from test_operator_api import BEARER, NOW, TOKEN, _seed, serving
+from test_store import LEASE, POLICY
+from triage.cli import main
+from triage.incidents.silences import Matcher, Silence
+from triage.incidents.sqlite import SQLiteStore
+
+
+@pytest.fixture
+async def sqlite_store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
+    """A SQLite store on disk, as `triage run` and `triage silence` share it."""
+    store = SQLiteStore(str(tmp_path / "triage.db"), POLICY, LEASE, timedelta(days=30))
+    await store.open()
+    yield store
+    await store.aclose()
+
+
+async def _add_silence(store: SQLiteStore, silence_id: str, team: str = "payments") -> Silence:
+    """A silence of `team` with the id `silence_id`, as another replica would have made it."""
+    made = Silence.new([Matcher.parse(f"team={team}")], NOW, NOW + timedelta(hours=2), "c", "a")
+    made = Silence(
+        silence_id, made.matchers, made.starts_at, made.ends_at, made.comment, made.author
+    )
+    return await store.add_silence(made, NOW)
+
+
+# --- a token in the query string -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["access_token", "token", "api_key"])
+async def test_a_token_in_the_api_query_is_refused_saying_where_it_goes(
+    sqlite_store: SQLiteStore, name: str
+) -> None:
+    """`?access_token=…` is a 400 whose one line names the parameter and says the token goes
+    in the Authorization header, never in a URL; the redactor does not eat the line's words."""
+    await _seed(sqlite_store)
+    async with serving(sqlite_store) as client:
+        answer = await client.get(f"/api/v1/incidents?{name}={TOKEN}", headers=BEARER)
+    error = answer.json()["error"]
+    assert answer.status_code == 400
+    assert repr(name) in error and "Authorization header" in error and "URL" in error, error
+    assert "REDACTED" not in error and TOKEN not in error, error
+
+
+async def test_an_unknown_parameter_is_refused_in_words_the_redactor_keeps(
+    sqlite_store: SQLiteStore,
+) -> None:
+    """`?sate=closed` is a 400 naming the parameter, the ones the path takes and the one
+    meant, without a word of it taken for a secret's value."""
+    async with serving(sqlite_store) as client:
+        answer = await client.get("/api/v1/incidents?sate=closed", headers=BEARER)
+    error = answer.json()["error"]
+    assert answer.status_code == 400
+    assert "'sate'" in error and "state" in error and "REDACTED" not in error, error
+
+
+async def test_a_token_in_the_page_query_is_refused_saying_where_it_goes(
+    sqlite_store: SQLiteStore,
+) -> None:
+    """The status page's `/?token=…` is a 400 page saying the token belongs in no URL, with
+    the token's value nowhere on it and no word of its line redacted."""
+    async with serving(sqlite_store) as client:
+        answer = await client.get(f"/?token={TOKEN}", headers=BEARER)
+    assert answer.status_code == 400
+    assert "never in a URL" in answer.text and "REDACTED" not in answer.text
+    assert TOKEN not in answer.text
+
+
+# --- a silence named by the start of its id --------------------------------------------------
+
+
+async def test_the_api_expires_a_silence_by_an_unambiguous_prefix(
+    sqlite_store: SQLiteStore,
+) -> None:
+    """DELETE /api/v1/silences/{prefix} of at least 4 characters expires the one silence
+    whose id starts with it, as incidents are named by a prefix."""
+    await _add_silence(sqlite_store, "9a6619d032ec")
+    await _add_silence(sqlite_store, "77aa00000000", team="db")
+    async with serving(sqlite_store) as client:
+        answer = await client.delete("/api/v1/silences/9a66", headers=BEARER)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["id"] == "9a6619d032ec" and answer.json()["active"] is False
+    kept = {s.id: s for s in await sqlite_store.silences()}
+    assert kept["77aa00000000"].active(NOW + timedelta(minutes=1))
+
+
+async def test_an_ambiguous_or_short_silence_prefix_expires_nothing_and_says_why(
+    sqlite_store: SQLiteStore,
+) -> None:
+    """A prefix two silences share is a 404 naming both; one shorter than 4 characters is a
+    404 saying how many it starts; neither silence is expired."""
+    await _add_silence(sqlite_store, "abcd11111111")
+    await _add_silence(sqlite_store, "abcd22222222", team="db")
+    async with serving(sqlite_store) as client:
+        shared = await client.delete("/api/v1/silences/abcd", headers=BEARER)
+        short = await client.delete("/api/v1/silences/abc", headers=BEARER)
+    assert shared.status_code == 404
+    assert "abcd11111111" in shared.json()["error"] and "abcd22222222" in shared.json()["error"]
+    assert short.status_code == 404 and "at least 4" in short.json()["error"], short.text
+    later = NOW + timedelta(minutes=1)
+    assert all(s.active(later) for s in await sqlite_store.silences())
+
+
+def test_silence_expire_takes_a_prefix_on_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`triage silence expire 9a66` ends the silence 9a6619d032ec and prints it (exit 0);
+    an unknown prefix exits 1 saying there is none."""
+    db = tmp_path / "triage.db"
+    monkeypatch.setenv("TRIAGE_STORE_URL", f"sqlite:///{db}")
+    monkeypatch.setenv("TRIAGE_LOG_LEVEL", "warning")
+
+    async def seed() -> None:
+        store = SQLiteStore(str(db), POLICY, LEASE, timedelta(days=30))
+        await store.open()
+        try:
+            await _add_silence(store, "9a6619d032ec")
+        finally:
+            await store.aclose()
+
+    asyncio.run(seed())
+    assert main(["silence", "expire", "9a66"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["id"] == "9a6619d032ec" and json.loads(out)["active"] is False, err
+    assert main(["silence", "expire", "ffff"]) == 1
+    assert "no silence ffff" in capsys.readouterr().err
