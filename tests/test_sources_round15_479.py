@@ -148,11 +148,6 @@ def test_an_events_api_v1_trigger_and_resolve_from_alertmanager_are_one_incident
     assert _read(_events_v1("acknowledge")).alerts == ()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="normalize/__init__.py offers `generic` only bodies with a title or an event_action; "
-    "the diff in helper 479's report adds service_key to its keys",
-)
 def test_an_events_api_v1_event_as_pagerduty_documents_it_is_read() -> None:
     """PagerDuty's own Events API v1 example (a trigger of `srv01/HTTP`, then its resolve),
     which Nagios', Zabbix's and Sensu's older plugins send without Alertmanager's empty
