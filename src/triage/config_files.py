@@ -1,11 +1,13 @@
 """An operator's configuration file (the routes file, the patterns file) read as text and
-parsed as TOML: one ConfigError line, naming the setting and the path, for each way it cannot
-be read or parsed."""
+parsed as TOML, and a credential read from a file: one ConfigError line, naming the setting
+and the path, for each way it cannot be read or parsed."""
 
 from __future__ import annotations
 
 import errno
+import json
 import os
+import re
 import stat
 import tomllib
 from pathlib import Path
@@ -57,14 +59,53 @@ def _check_regular(mode: int, path: Path, setting: str) -> None:
     raise ConfigError(f"{setting} {path}: not a regular file ({kind})")
 
 
+#: The most a credential's file holds: a token, a webhook URL, a JSON object of tokens.
+MAX_SECRET_BYTES = 64 * 1024
+
+
+def read_secret(path: Path, setting: str) -> str:
+    """The credential in the file `setting` (a `<VARIABLE>_FILE`) names, without the line
+    break an editor or `echo` leaves at its end (LF or CRLF): read as the routes file is, so
+    a missing, empty or non-UTF-8 file is one line naming `setting` and never what it holds."""
+    return read_text(path, setting, MAX_SECRET_BYTES).rstrip("\r\n")
+
+
+#: A line a YAML document starts with and TOML has none of: `---`, a list item, `key:`.
+_YAML_LINE = re.compile(r"---\s*|- \S.*|[A-Za-z_][\w.-]*:(?:\s.*)?")
+
+
+def _other_format(text: str) -> str | None:
+    """ "JSON" or "YAML" when `text` reads as one of them (its first line that is neither blank
+    nor a comment is YAML's, or the whole parses as JSON), else None: the format a file not
+    valid TOML was written in, when people often write that one instead."""
+    try:
+        json.loads(text)
+    except (ValueError, RecursionError):
+        pass
+    else:
+        return "JSON"
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            return "YAML" if _YAML_LINE.fullmatch(stripped) else None
+    return None
+
+
 def parse_toml(text: str, where: str, hint: str = "") -> dict[str, Any]:
     """`text` parsed as TOML; a ConfigError starting with `where` (the setting and the path)
     for a syntax error (with `hint`, such as " (routes files are TOML)", after "not valid
-    TOML") or for arrays or inline tables nested past Python's stack, which tomllib does not
-    refuse in its own words but with a RecursionError."""
+    TOML"; a file that reads as JSON or YAML says so, rather than where TOML's parser
+    stumbled on it) or for arrays or inline tables nested past Python's stack, which tomllib
+    does not refuse in its own words but with a RecursionError."""
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
+        other = _other_format(text)
+        if other is not None:
+            raise ConfigError(
+                f"{where}: not valid TOML{hint}: it reads as {other}, which is not read; write "
+                "the same tables in TOML ([table], key = value)"
+            ) from None
         raise ConfigError(f"{where}: not valid TOML{hint}: {exc}") from None
     except RecursionError:
         raise ConfigError(

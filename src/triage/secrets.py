@@ -27,7 +27,7 @@ from botocore.exceptions import ClientError
 from triage.aws import AWS_CALL_ERRORS, told_error_code
 from triage.errors import ConfigError, SinkUnavailableError
 from triage.redact import hold
-from triage.settings import Settings, as_written
+from triage.settings import Settings, as_written, read_credential_file, whole_secret_problem
 
 if TYPE_CHECKING:
     from types_aiobotocore_secretsmanager import SecretsManagerClient
@@ -88,14 +88,7 @@ class BackendToken:
     async def get(self) -> str:
         """The token; raises ConfigError or SinkUnavailableError (see the module docstring)."""
         if not self.secret_id:
-            # Read on every call: cheap, and a missing variable is reported when first needed.
-            # As written in an env file: one pair of quotes around it is not the token's.
-            raw = as_written(os.environ.get(self.env_key, ""))
-            if not raw.strip():
-                raise ConfigError(
-                    f"no backend token: set {self._variable()} or BACKEND_TOKEN_SECRET_ID"
-                )
-            return _usable(raw, self._variable(sigil="$"))
+            return self._from_environment()
         token = self._fresh()
         if token is not None:
             return token
@@ -106,12 +99,40 @@ class BackendToken:
                 self._token, self._fetched_at = token, time.monotonic()
             return token
 
-    def _variable(self, sigil: str = "") -> str:
+    def _from_environment(self) -> str:
+        """The token in the variable BACKEND_TOKEN_ENV_KEY names, or in the file its `_FILE`
+        variable names (a mounted secret). Read on every call: cheap, a missing one is
+        reported when first needed, and a rotated file is read without a restart."""
+        # As written in an env file: one pair of quotes around it is not the token's.
+        raw = as_written(os.environ.get(self.env_key, ""))
+        path = as_written(os.environ.get(f"{self.env_key}_FILE", ""))
+        where = self._variable(sigil="$")
+        if path:
+            if raw:
+                raise ConfigError(
+                    f"{self._variable()} and {self._variable(suffix='_FILE')} are both set: "
+                    "set one (the token, or the file holding it)"
+                )
+            where = self._variable(suffix="_FILE")
+            raw = as_written(read_credential_file(path, where))
+        if not raw.strip():
+            raise ConfigError(
+                f"no backend token: set {self._variable()} or BACKEND_TOKEN_SECRET_ID"
+            )
+        problem = whole_secret_problem(raw, SECRET_JSON_KEY)
+        if problem is not None:
+            # Sent as it is, `Bearer {"BACKEND_TOKEN":…}` would be refused at every call.
+            raise ConfigError(f"{where} {problem}")
+        return _usable(raw, where)
+
+    def _variable(self, sigil: str = "", suffix: str = "") -> str:
         """The token's variable as a message may name it: the default name, a constant (after
         `sigil`), else by the setting that names it. A value given for BACKEND_TOKEN_ENV_KEY is never
         quoted: the token itself, pasted on the wrong line, is the likely mistake."""
         if self.env_key == _DEFAULT_ENV_KEY:
-            return f"{sigil}{self.env_key}"
+            return f"{sigil}{self.env_key}{suffix}"
+        if suffix:
+            return f"the variable BACKEND_TOKEN_ENV_KEY names + {suffix}"
         return "the variable BACKEND_TOKEN_ENV_KEY names"
 
     def invalidate(self, stale: str | None = None) -> None:

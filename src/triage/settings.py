@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import json
 import math
 import os
 import re
@@ -39,6 +40,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from triage import config_files
 from triage.errors import ConfigError
 from triage.models import Priority
 
@@ -93,6 +95,50 @@ _HEADER_SAFE = re.compile(r"[\x21-\x7e]+")
 _QUOTE_PAIRS = (('"', '"'), ("'", "'"), ("`", "`"), ("\u201c", "\u201d"), ("\u2018", "\u2019"))
 #: A token pasted with its header's scheme (`Bearer abc…`), any case.
 _SCHEME_PREFIX = re.compile(r"(bearer|basic)\s", re.IGNORECASE)
+
+#: Credentials that are one value, not JSON: a whole Secrets Manager secret of key/value pairs
+#: in one of them is refused (`whole_secret_problem`). TRIAGE_INGEST_TOKENS is JSON by design.
+WHOLE_SECRET_FIELDS = (
+    "openai_api_key",
+    "github_token",
+    "api_token",
+    "slack_webhook_url",
+    "github_app_private_key",
+)
+
+#: Credentials that may be given in a file instead, whose path `<VARIABLE>_FILE` names (Docker's
+#: and Kubernetes' secrets are mounted as files): read at start-up, as the variable would be.
+FILE_CREDENTIALS = (
+    "openai_api_key",
+    "github_token",
+    "api_token",
+    "slack_webhook_url",
+    "ingest_tokens",
+)
+
+
+def whole_secret_problem(value: str, key: str | None = None) -> str | None:
+    """Why `value`, given for a credential, is none: it is a JSON object, a whole Secrets
+    Manager secret of key/value pairs as ECS injects one whose `valueFrom` names no key (ECS
+    resolves `ARN:KEY::` to that key's value). Says the key to name (`key` when the secret
+    has it, else its first key that reads as a name), never a value; None for anything else."""
+    text = value.strip()
+    if not text.startswith("{"):
+        return None
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    names = [name for name in data if _VARIABLE.fullmatch(name) and len(name) <= 64]
+    meant = key if key in data else next(iter(names), "KEY")
+    return (
+        "holds a JSON object, a whole Secrets Manager secret as ECS injects one whose "
+        f"valueFrom names no key: end valueFrom with the key (ARN:{meant}::) so the "
+        "variable holds its value alone; the value is not repeated"
+    )
+
 
 #: Credentials that are URLs (a Slack webhook's path is its secret). Only their characters are
 #: checked here; the Slack sink checks the URL itself when a route uses it.
@@ -686,6 +732,16 @@ class Settings(BaseSettings):
             raise ValueError(f"{value[:100]!r} is not owner/name")
         return value
 
+    @field_validator(*WHOLE_SECRET_FIELDS, mode="before")
+    @classmethod
+    def _not_a_whole_secret(cls, value: object) -> object:
+        # Before the other checks: a compact JSON object has no space or quote pair to be
+        # refused for, and would be sent as the credential at every request.
+        problem = whole_secret_problem(value) if isinstance(value, str) else None
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
     @field_validator("api_token", "openai_api_key", "github_token")
     @classmethod
     def _token_as_presented(cls, value: SecretStr | None) -> SecretStr | None:
@@ -1197,7 +1253,41 @@ class _DocumentedNames(EnvSettingsSource):
         shadows = {
             f"triage_{field}" for field, info in fields.items() if info.validation_alias is not None
         } - documented
-        self.env_vars = {k: v for k, v in self.env_vars.items() if k.lower() not in shadows}
+        named = {k: v for k, v in self.env_vars.items() if k.lower() not in shadows}
+        self.env_vars = _with_credential_files(named)
+
+
+def credential_file_variables() -> frozenset[str]:
+    """The `<VARIABLE>_FILE` names triage reads a credential's file from (`FILE_CREDENTIALS`;
+    GITHUB_APP_PRIVATE_KEY_FILE is a setting of its own)."""
+    return frozenset(f"{env_name(field)}_FILE" for field in FILE_CREDENTIALS)
+
+
+def _with_credential_files(env_vars: Mapping[str, str | None]) -> dict[str, str | None]:
+    """`env_vars` (names in lower case) with each credential given by `<VARIABLE>_FILE` read
+    from its file into `<VARIABLE>`. Both set is refused: which one wins would be a guess."""
+    values = dict(env_vars)
+    for field in FILE_CREDENTIALS:
+        name = env_name(field)
+        path = as_written(values.get(f"{name}_FILE".lower()) or "")
+        if not path:
+            continue
+        if as_written(values.get(name.lower()) or ""):
+            raise ConfigError(
+                f"{name} and {name}_FILE are both set: set one (the credential, or the file "
+                "holding it)"
+            )
+        values[name.lower()] = read_credential_file(path, f"{name}_FILE")
+    return values
+
+
+def read_credential_file(path: str, variable: str) -> str:
+    """The credential in the file at `path`, which `variable` names: a path a shell would
+    expand, or a file that cannot be read, is one ConfigError line naming `variable`."""
+    problem = path_problem(path)
+    if problem is not None:
+        raise ConfigError(f"{variable}: {problem}")
+    return config_files.read_secret(Path(path), variable)
 
 
 def env_name(field: str) -> str:
@@ -1429,7 +1519,9 @@ def unknown_variables(
     `routes.variables_read`): no typos, and not ignored."""
     known = {env_name(field) for field in Settings.model_fields}
     elsewhere = {name.upper() for name in read_elsewhere}
-    expected = known | OTHER_PROGRAMS_VARIABLES | {token_variable.upper()} | elsewhere
+    token = token_variable.upper()
+    files = credential_file_variables() | {f"{token}_FILE"}
+    expected = known | OTHER_PROGRAMS_VARIABLES | {token} | files | elsewhere
     messages = []
     for name in sorted(environ):
         upper = name.upper()
