@@ -416,19 +416,23 @@ DESTROYING = [
     pytest.param("sudo chmod -R 000 /", id="chmod-root"),
     pytest.param("chown -R nobody:nogroup /etc", id="chown-etc"),
     pytest.param("chgrp --recursive users /usr", id="chgrp-usr"),
+    pytest.param("kubectl delete deployment checkout -n prod", id="k8s-deployment"),
+    pytest.param("kubectl -n prod delete sts,svc checkout-db", id="k8s-statefulset"),
+    pytest.param("kubectl delete secret checkout-db-creds", id="k8s-secret"),
 ]
 
 
 @pytest.mark.parametrize("command", DESTROYING)
 def test_a_destroying_command_in_another_spelling_is_marked(command: str) -> None:
     """A store's data directory named below its root (`/var/lib/postgresql/14/main`,
-    `$PGDATA`), a DELETE whose WHERE holds for every row (`WHERE 1=1`) and a recursive
-    chmod/chown/chgrp of the root or a system directory wreck the host or its data as surely
-    as the spellings already marked: marked as `destroy`, wherever the alert asked for it."""
+    `$PGDATA`), a DELETE whose WHERE holds for every row (`WHERE 1=1`), a recursive
+    chmod/chown/chgrp of the root or a system directory, and a deleted workload, service or
+    secret (`kubectl delete deployment …`) wreck the host or its data as surely as the
+    spellings already marked: marked as `destroy`, wherever the alert asked for it."""
     result = _contained(steps=(f"Run {command}",))
     step = result.ticket.steps[-1]
     assert "[unverified]" in step
-    for harmful in ("rm -rf", "DELETE", "chmod", "chown", "chgrp"):
+    for harmful in ("rm -rf", "DELETE", "chmod", "chown", "chgrp", "delete"):
         assert harmful not in step, step
     assert result.rejected["destroy"] == 1
 
@@ -443,11 +447,15 @@ def test_a_destroying_command_in_another_spelling_is_marked(command: str) -> Non
         "chmod -R g+w /srv/app/uploads",
         "chown -R app:app /opt/app",
         "ls -la /var/lib/postgresql/14/main",
+        "kubectl delete pod checkout-7d9f-abcde -n prod",
+        "kubectl delete job stuck-migration -n prod",
+        "kubectl rollout restart deployment/checkout -n prod",
     ],
 )
 def test_ordinary_remediation_near_a_data_directory_is_kept(command: str) -> None:
-    """Fixing a data directory's owner, clearing a log below it, a DELETE with a real WHERE
-    and a recursive chmod or chown of an application's own directory are kept."""
+    """Fixing a data directory's owner, clearing a log below it, a DELETE with a real WHERE,
+    a recursive chmod or chown of an application's own directory, deleting a pod or a job and
+    restarting a deployment are kept."""
     result = _contained(steps=(f"Run {command}",))
     assert result.ticket.steps[-1] == f"Run {command}"
     assert result.rejected["destroy"] == 0

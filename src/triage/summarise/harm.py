@@ -15,7 +15,8 @@ as the ticket says:
               `DELETE FROM t;` without a WHERE or with one every row meets, `WHERE 1=1`;
               `FLUSHALL`, `dropDatabase()`, `dropdb`);
               destroying infrastructure (`terraform destroy`, `apply -destroy`, `pulumi
-              destroy`, `kubectl delete namespace|node|pv|pvc|crd|all`, `aws … delete-*`,
+              destroy`, `kubectl delete namespace|node|pv|pvc|crd|all`, a workload, its
+              service, ingress or secret (`kubectl delete deployment …`), `aws … delete-*`,
               `terminate-*`, `purge-*`, `schedule-key-deletion`, `aws s3 rb`, `aws s3 rm
               --recursive`, `gcloud|az … delete`, `gsutil rm -r`, `docker volume rm|prune`,
               `compose down -v`); killing every process (`kill -9 -1`, a fork bomb)
@@ -189,7 +190,8 @@ _DESTROYING = (
     _alt(
         rf"{_program('kubectl|oc')}\s{_WITHIN}{_ARG}delete\s{_WITHIN}(?<=[\s,])"
         r"(?:namespaces?|ns|nodes?|pv|pvc|persistentvolumes?|persistentvolumeclaims?|crds?"
-        r"|customresourcedefinitions?|all|--all-namespaces)(?=[\s/,;&|]|$)",
+        r"|customresourcedefinitions?|all|--all-namespaces|deployments?|deploy|statefulsets?|sts"
+        r"|daemonsets?|ds|services?|svc|ingress(?:es)?|ing|secrets?)(?=[\s/,;&|.]|$)",
         "delete",
         "kubectl oc",
     ),
