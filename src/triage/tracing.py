@@ -121,6 +121,14 @@ def trace_id_of(traceparent: str | None) -> str | None:
     return match["trace"] if match else None
 
 
+def carried_trace_id(traceparent: str | None, trace_header: str | None = None) -> str | None:
+    """The trace id a message came with: its `traceparent` attribute's when valid, else its
+    AWSTraceHeader's (X-Ray); None when untraced. What a line about the message names when it
+    is said outside the message's own task (a batch's delete, the heartbeat, a stop), where
+    the log context holds no trace of it."""
+    return trace_id_of(valid_traceparent(traceparent) or from_xray(trace_header))
+
+
 class _Bound(AbstractContextManager[str | None]):
     """`trace_id` bound for a message (`current_trace_id`, and `trace_id` in the log context
     when there is one), unbound on the way out, the message failing or not; entering it gives
@@ -239,7 +247,7 @@ class Tracing:
         AWSTraceHeader) bound for a line said about it outside its span, without making a
         span: a stop giving it back undeleted, whose `message.dead_lettered` an operator finds
         by the trace id the ticket and every other line of it carry."""
-        return _Bound(trace_id_of(valid_traceparent(traceparent) or from_xray(trace_header)))
+        return _Bound(carried_trace_id(traceparent, trace_header))
 
     @contextmanager
     def webhook(self, traceparent: str | None, source: str) -> Iterator[str | None]:
