@@ -6,18 +6,37 @@ and nothing is done to the wrong silence."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import html
 import json
+import re
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any, cast
 
+import httpx2
 import pytest
+from pydantic import SecretStr
 
 from test_operator_api import BEARER, NOW, TOKEN, _seed, serving
+from test_pipeline import CountingSummariser, FakeSink
 from test_store import LEASE, POLICY
+from triage.aws import Aws
+from triage.breaker import CircuitBreaker
 from triage.cli import main
-from triage.incidents.silences import Matcher, Silence
+from triage.errors import StoreUnavailableError
+from triage.health import Health
+from triage.incidents import Incident
+from triage.incidents.silences import Matcher, Silence, SilenceCache
 from triage.incidents.sqlite import SQLiteStore
+from triage.metrics import Metrics
+from triage.ops.api import OperatorView, operator_routes
+from triage.ops.endpoints import EndpointServer
+from triage.settings import Settings
+from triage.sinks.guard import GuardedSink
+from triage.sqs.depth import Depth, DepthPoller, QueueDepths
 
 
 @pytest.fixture
@@ -138,3 +157,88 @@ def test_silence_expire_takes_a_prefix_on_the_command_line(
     assert json.loads(out)["id"] == "9a6619d032ec" and json.loads(out)["active"] is False, err
     assert main(["silence", "expire", "ffff"]) == 1
     assert "no silence ffff" in capsys.readouterr().err
+
+
+# --- the status page under faults ------------------------------------------------------------
+
+
+class _DownStore(SQLiteStore):
+    """A store whose listings fail as DynamoDB's do in an outage (throttled, unreachable)."""
+
+    async def incidents(self, *args: Any, **kwargs: Any) -> list[Incident]:
+        raise StoreUnavailableError("throttled")
+
+    async def silences(self) -> tuple[Silence, ...]:
+        raise StoreUnavailableError("throttled")
+
+
+@dataclass
+class _Depths:
+    """Stands where the daemon's DepthPoller does: the page reads its last depths."""
+
+    latest: QueueDepths | None
+
+    async def read(self) -> QueueDepths | None:
+        return self.latest
+
+
+@contextlib.asynccontextmanager
+async def _page_of(store: SQLiteStore, depths: QueueDepths) -> AsyncIterator[httpx2.AsyncClient]:
+    """The operator's endpoints over `store`, with one backend sink whose breaker is open
+    and the queue's depths as the daemon's last poll read them."""
+    settings = Settings(api_token=SecretStr(TOKEN))
+    backend = GuardedSink(FakeSink("backend"), CircuitBreaker("sink:backend", 1, 60))
+    backend.breaker.trip()
+    aws = Aws(settings)
+    poller = cast(DepthPoller, _Depths(depths))
+    view = OperatorView(
+        settings, store, SilenceCache(store), [backend], CountingSummariser(), Health(), aws,
+        depth=poller,
+    )  # fmt: skip
+    server = EndpointServer(Health(), Metrics(), "127.0.0.1", 0, extra_routes=operator_routes(view))
+    await server.start()
+    try:
+        async with httpx2.AsyncClient(base_url=f"http://127.0.0.1:{server.port}") as client:
+            yield client
+    finally:
+        await server.aclose()
+        await aws.aclose()
+
+
+def _page_text(page: str) -> str:
+    """The page's words, one space apart, as a reader sees them."""
+    return " ".join(
+        html.unescape(re.sub(r"<style>.*?</style>|<[^>]+>", " ", page, flags=re.S)).split()
+    )
+
+
+async def test_a_store_outage_still_shows_the_sinks_and_the_dead_letters(tmp_path: Path) -> None:
+    """While the store cannot be listed, the page says so (503) and still shows what the
+    daemon knows without it: the backend's open breaker and the DLQ's 7 dead letters, which
+    an operator in that outage needs most."""
+    store = _DownStore(str(tmp_path / "t.db"), POLICY, LEASE, timedelta(days=30))
+    await store.open()
+    depths = QueueDepths(Depth(3, 1, 0), 7, NOW)
+    try:
+        async with _page_of(store, depths) as client:
+            page = await client.get("/", headers=BEARER)
+    finally:
+        await store.aclose()
+    text = _page_text(page.text)
+    assert page.status_code == 503
+    assert "store is unavailable" in text, text
+    assert "backend open" in text and "DLQ 7" in text, text
+
+
+async def test_a_dead_letter_queue_that_cannot_be_read_is_said_on_the_page(
+    sqlite_store: SQLiteStore,
+) -> None:
+    """A DLQ whose count the last poll could not read (deleted, not ours to read) is a row
+    saying it could not be read and why, not left out as a queue without a DLQ is."""
+    error = "AWS.SimpleQueueService.NonExistentQueue"
+    depths = QueueDepths(Depth(3, 1, 0), None, NOW, dlq_error=error)
+    async with _page_of(sqlite_store, depths) as client:
+        page = await client.get("/", headers=BEARER)
+    text = _page_text(page.text)
+    assert page.status_code == 200
+    assert "DLQ could not be read" in text and error in text, text

@@ -170,7 +170,7 @@ class StatusPage:
             return _refused_filter(self._said(exc), typed)
         except TriageError as exc:
             log.warning("status_page.unavailable", reason=exc.reason, error=str(exc))
-            return _html(503, _page("triage", "<p class=bad>The store is unavailable.</p>"))
+            return _html(503, await self._render_without_store(_logout_button(request)))
         return _html(200, body)
 
     async def incident(self, request: Request) -> Response:
@@ -353,6 +353,23 @@ class StatusPage:
         ]
         return _page("triage status", "".join(parts))
 
+    async def _render_without_store(self, logout: str) -> str:
+        """The page while the store cannot be read: it says so, and shows what the daemon
+        knows without the store (each sink's breaker, the LLM's, the queue's and the DLQ's
+        depth), which an operator in that outage needs most. A sink's issue budgets are kept
+        in the store and are left out."""
+        said = (
+            "<p class=bad>The store is unavailable: open incidents and silences cannot be "
+            "read now. Reload in a moment.</p>"
+        )
+        parts = [
+            said + logout,
+            _section("Sinks", await self._sinks(budgets=False)),
+            _section("LLM", self._llm()),
+            _section("Queue", await self._queues()),
+        ]
+        return _page("triage status", "".join(parts))
+
     def _incidents(self, incidents: list[Incident], now: datetime) -> str:
         if not incidents:
             return "<p class=muted>None.</p>"
@@ -435,7 +452,9 @@ class StatusPage:
             )
         return "".join(rows)
 
-    async def _sinks(self) -> str:
+    async def _sinks(self, *, budgets: bool = True) -> str:
+        """Each sink's breaker, and GitHub's issue budgets (read from the store) when
+        `budgets`."""
         view = self.view
         if not view.sinks:
             return "<p class=muted>No sinks.</p>"
@@ -444,7 +463,7 @@ class StatusPage:
             breaker = _breaker(guard.breaker)
             budget = ""
             if guard.name == "github":
-                budget = await self._github_budgets()
+                budget = await self._github_budgets() if budgets else "unknown: store unavailable"
             rows.append(f"<tr>{_td(guard.name)}<td>{breaker}</td>{_td(budget)}</tr>")
         return "".join(rows) + "</table></div>"
 
@@ -502,6 +521,10 @@ class StatusPage:
             rows.append(
                 f"<tr>{_td('DLQ')}<td{css}>{depths.dlq_visible}</td>{_td('-')}{_td('-')}</tr>"
             )
+        elif depths.dlq_error is not None:
+            # Not left out as a queue without a DLQ is: dead letters may be piling up there.
+            said = self.view.redactor.text(f"could not be read: {depths.dlq_error}")
+            rows.append(f"<tr>{_td('DLQ')}<td class=bad colspan=3>{_text(said)}</td></tr>")
         polled = depths.polled_at.strftime("%H:%M:%S UTC")
         return "".join(rows) + f"</table></div><p>Polled at {polled}.</p>"
 
