@@ -29,7 +29,7 @@ import structlog
 from aiohttp import web
 from botocore.config import Config
 
-from triage.aws import client_config, keep_alive
+from triage.aws import client_config, keep_alive, session_credentials, watch_signing
 from triage.cli import queue_endpoint_problem
 from triage.errors import ConfigError
 from triage.health import Health
@@ -285,6 +285,10 @@ class IngestService:
             pass
 
     async def _client(self, session: aioboto3.Session, service: str) -> Any:
+        # Credentials found when a call is signed (a task role endpoint down at start is an
+        # outage, not a crash), found again when AWS says the token expired.
+        credentials = session_credentials(session)
+        await credentials.find_early()
         client = session.client(  # type: ignore[call-overload]
             service,
             endpoint_url=self.settings.aws_endpoint_url,
@@ -298,6 +302,7 @@ class IngestService:
         # LocalStack closes each connection unless asked: about a fifth of the gateway's CPU
         # per webhook there.
         keep_alive(opened, service)
+        watch_signing(opened, credentials)
         return opened
 
     async def _listen(self, gateway: Gateway) -> None:
