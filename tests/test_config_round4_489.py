@@ -186,3 +186,72 @@ def test_a_routes_file_written_as_json_or_yaml_is_told_it_must_be_toml(
     message = str(caught.value)
     assert f"reads as {named}" in message and "TOML" in message, message
     assert "\n" not in message, message
+
+
+def test_a_misspelt_name_is_named_beside_the_values_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """When a value is refused, the line also names each misspelt variable (its default was
+    kept, and may be why): fixing the refusal would otherwise reveal the typo only in the next
+    run's warning."""
+    monkeypatch.setenv("TRIAGE_LOG_LEVEL", "warn")
+    monkeypatch.setenv("TRIAGE_CONCURENCY", "8")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert "TRIAGE_LOG_LEVEL:" in message, message
+    assert (
+        "TRIAGE_CONCURENCY is not a setting and is ignored; did you mean TRIAGE_CONCURRENCY?"
+        in (message)
+    ), message
+
+
+def test_a_routes_files_webhook_variable_is_not_called_a_typo_beside_a_refusal(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A variable the routes file names for a webhook is read by name: not listed as a typo
+    beside a refused value, as it is not in the warnings of a run that starts."""
+    routes = tmp_path / "routes.toml"
+    routes.write_text(
+        '[[route]]\nname = "pay"\nsinks = ["slack"]\n'
+        '[route.slack]\nwebhook_url_env = "TRIAGE_SLACK_PAYMENTS_HOOK"\n'
+    )
+    monkeypatch.setenv("TRIAGE_ROUTES_FILE", str(routes))
+    monkeypatch.setenv("TRIAGE_SLACK_PAYMENTS_HOOK", "https://hooks.slack.com/services/T/B/x")
+    monkeypatch.setenv("TRIAGE_CONCURRENCY", "0")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert "PAYMENTS_HOOK" not in str(caught.value), str(caught.value)
+
+
+def test_run_with_nothing_set_names_the_queue_and_the_backend_token_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`triage run` on a bare environment names everything it cannot start without in one
+    line (the queue and, for the default backend sink, its token), not one per attempt."""
+    with pytest.raises(ConfigError) as caught:
+        load_settings().require_to_run()
+    message = str(caught.value)
+    assert "ALERT_TRIAGE_QUEUE_URL" in message, message
+    assert "BACKEND_TOKEN or BACKEND_TOKEN_SECRET_ID" in message, message
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        {"BACKEND_TOKEN": "tok-4f1c9a7e2b"},
+        {"BACKEND_TOKEN_FILE": "/run/secrets/backend-token"},
+        {"BACKEND_TOKEN_SECRET_ID": "triage/backend-token"},
+        {"TRIAGE_SINKS": "github"},
+    ],
+)
+def test_run_asks_no_backend_token_when_one_is_given_or_unused(
+    monkeypatch: pytest.MonkeyPatch, given: dict[str, str]
+) -> None:
+    """A token given any way triage reads one, or a default route without the backend, leaves
+    the queue alone to name."""
+    for name, value in given.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings().require_to_run()
+    assert str(caught.value) == "missing required setting: ALERT_TRIAGE_QUEUE_URL"

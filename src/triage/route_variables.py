@@ -35,8 +35,15 @@ def variables_read(settings: Settings) -> frozenset[str]:
     routes says why, in its own line."""
     if settings.routes_file is None:
         return frozenset()
+    return variables_in_file(settings.routes_file)
+
+
+def variables_in_file(path: Path) -> frozenset[str]:
+    """The webhook variables the routes file at `path` names (`variables_read`), for a caller
+    with no Settings: `settings.load_settings` when a value is refused. Empty for a file that
+    cannot be read or parsed."""
     try:
-        data = config_files.parse_toml(read_routes_file(settings.routes_file), "TRIAGE_ROUTES_FILE")
+        data = config_files.parse_toml(read_routes_file(path), "TRIAGE_ROUTES_FILE")
     except ConfigError:
         return frozenset()
     routes = data.get("route")

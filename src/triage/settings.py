@@ -40,7 +40,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from triage import config_files
+from triage import config_files, route_variables
 from triage.errors import ConfigError
 from triage.models import Priority
 
@@ -135,8 +135,8 @@ def whole_secret_problem(value: str, key: str | None = None) -> str | None:
     meant = key if key in data else next(iter(names), "KEY")
     return (
         "holds a JSON object, a whole Secrets Manager secret as ECS injects one whose "
-        f"valueFrom names no key: end valueFrom with the key (ARN:{meant}::) so the "
-        "variable holds its value alone; the value is not repeated"
+        "valueFrom names no key: store the value alone as the secret's plain text, or end "
+        f"valueFrom with its key (ARN:{meant}::); the value is not repeated"
     )
 
 
@@ -946,6 +946,27 @@ class Settings(BaseSettings):
         if missing:
             raise ConfigError(f"missing required setting: {', '.join(missing)}")
 
+    def require_to_run(self) -> None:
+        """Raise ConfigError naming, in one line, all that `triage run` cannot start without
+        and is not given: the queue, and the backend's token when the default route sends to
+        the backend with no routes file (whose routes may send elsewhere; the sinks check
+        their own). A first run on a bare environment learns both at once, not one per try."""
+        missing = [env_name("queue_url")] if not self.queue_url else []
+        if self.routes_file is None and "backend" in self.sinks and not self._backend_token_given:
+            missing.append(
+                f"the backend's token ({self.backend_token_env_key} or BACKEND_TOKEN_SECRET_ID)"
+            )
+        if missing:
+            raise ConfigError(f"missing required setting: {', '.join(missing)}")
+
+    @property
+    def _backend_token_given(self) -> bool:
+        """Whether the backend's token is given in any way triage reads one: a secret's id,
+        the variable BACKEND_TOKEN_ENV_KEY names, or that variable's `_FILE`."""
+        variables = (self.backend_token_env_key, f"{self.backend_token_env_key}_FILE")
+        given = any(as_written(os.environ.get(name, "")) for name in variables)
+        return given or self.backend_token_secret_id is not None
+
 
 def _region_attempt(value: str) -> bool:
     """Whether AWS_REGION's `value` reads as an attempt at a region's name (`eu-wst-1`,
@@ -1314,7 +1335,22 @@ def load_settings(**overrides: object) -> Settings:
             field = str(error["loc"][0])
             name = env_name(field) if field in Settings.model_fields else field
             problems.append(f"{name}: {message}")
-        raise ConfigError("; ".join(problems)) from None
+        raise ConfigError("; ".join([*problems, *_misspelt_beside_a_refusal()])) from None
+
+
+def _misspelt_beside_a_refusal() -> list[str]:
+    """`unknown_variables` of the environment, for the line that refuses a value: the settings
+    cannot be built, so the warnings a command logs once they are never come, and a misspelt
+    name (its default kept) is often why a value is refused. The token's variable and the
+    routes file's webhook variables are read from the environment as the settings would."""
+    default_key = str(Settings.model_fields["backend_token_env_key"].default)
+    token_key = as_written(os.environ.get("BACKEND_TOKEN_ENV_KEY", ""))
+    if not _VARIABLE.fullmatch(token_key):
+        token_key = default_key
+    routes = as_written(os.environ.get("TRIAGE_ROUTES_FILE", ""))
+    usable = routes and path_problem(routes) is None
+    read = route_variables.variables_in_file(Path(routes)) if usable else frozenset()
+    return unknown_variables(os.environ, token_key, read)
 
 
 #: pydantic's refusals of a value's type, said as what the setting takes.
