@@ -24,6 +24,7 @@ from triage.models import Alert, Status, Ticket
 from triage.redact import Redactor
 from triage.settings import Settings
 from triage.summarise import FallbackSummariser, grounding, prompt
+from triage.summarise import answer as answers
 from triage.summarise.deterministic import DeterministicSummariser
 from triage.summarise.llm import Contained, LlmSummariser, contain
 from triage.view import redact_ticket
@@ -459,3 +460,58 @@ def test_ordinary_remediation_near_a_data_directory_is_kept(command: str) -> Non
     result = _contained(steps=(f"Run {command}",))
     assert result.ticket.steps[-1] == f"Run {command}"
     assert result.rejected["destroy"] == 0
+
+
+# --- a refusal in the model's other languages, inside the ticket's JSON ------------------------
+
+REFUSALS = [
+    pytest.param(
+        "Solicitud rechazada", "Lo siento, pero no puedo ayudar con esta solicitud.", id="es"
+    ),
+    pytest.param("Checkout API 5xx", "Desculpe, mas não posso ajudar com isso.", id="pt"),
+    pytest.param(
+        "Demande refusée", "Je suis désolé, mais je ne peux pas vous aider avec cela.", id="fr"
+    ),
+    pytest.param(
+        "Anfrage abgelehnt", "Es tut mir leid, aber dabei kann ich nicht helfen.", id="de"
+    ),
+    pytest.param(
+        "Richiesta rifiutata", "Mi dispiace, ma non posso aiutarti con questa richiesta.", id="it"
+    ),
+    pytest.param(
+        "Verzoek geweigerd", "Het spijt me, maar ik kan je hier niet mee helpen.", id="nl"
+    ),
+    pytest.param("Anfrage abgelehnt", "Errors on web-1.", id="de-title-only"),
+]
+
+
+@pytest.mark.parametrize(("title", "description"), REFUSALS)
+async def test_a_refusal_in_another_language_inside_the_json_falls_back(
+    title: str, description: str, logs: list[MutableMapping[str, Any]]
+) -> None:
+    """A model that declines in Spanish, Portuguese, French, German, Italian or Dutch (the
+    languages it answers an alert written in them in) inside the ticket's JSON has refused,
+    as one declining in English has: its words are not published, its priority (`low`) moves
+    nothing, and the deterministic ticket is written, as `refused`, with one warning."""
+    answer = {"title": title, "priority": "low", "description": description, "steps": ["x y"]}
+    ticket, metrics = await _summarised(completion(json.dumps(answer)))
+    assert description not in _published(ticket)
+    assert _deterministic(ticket)
+    assert metrics.counter("LLMFallbacks", reason="refused") == 1
+    assert [e["reason"] for e in _fallbacks(logs)] == ["refused"]
+
+
+@pytest.mark.parametrize(
+    "description",
+    [
+        "No se puede conectar a la base de datos desde web-1.",
+        "Der Dienst kann nicht helfen, wenn die Datenbank nicht erreichbar ist.",
+        "Le service ne peut pas joindre la base sur web-1.",
+        "web-1 non posso raggiungere il database: errore di connessione.",
+    ],
+)
+def test_a_description_saying_something_cannot_be_done_is_no_refusal(description: str) -> None:
+    """A description in those languages that says a service cannot do something (not that
+    the model will not write the ticket) is kept."""
+    draft = prompt.TicketDraft(title=TITLE, priority="low", description=description, steps=["x"])
+    assert not answers.refusal(draft)

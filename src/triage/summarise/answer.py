@@ -124,15 +124,71 @@ _DECLINED_TITLE = re.compile(
 )
 
 
+#: The same refusals in the languages a model answers an alert written in them in: Spanish,
+#: Portuguese, French, German, Italian and Dutch ("Lo siento, pero no puedo ayudar …", "Es
+#: tut mir leid, aber dabei kann ich nicht helfen"). The model itself ("I", "je", "ich" …)
+#: must be what cannot help, so a service that cannot do something is no refusal.
+_DECLINED_ABROAD = re.compile(
+    r"""
+    \A[\W_]{0,4}
+    (?:
+      (?:(?:lo\s{1,4}siento|lamentablemente|disculp[ae]|me\s{1,4}temo\s{1,4}que)
+        [\s,;:.!-]{1,6}(?:pero\s{1,4})?)?
+      no\s{1,4}puedo\s{1,4}(?:ayudar|asistir|cumplir|procesar|crear|generar|resumir|redactar
+        |escribir|completar|hacer\s{1,4}eso)
+    | (?:(?:desculp[ae]|sinto\s{1,4}muito|infelizmente|lamento)[\s,;:.!-]{1,6}(?:mas\s{1,4})?)?
+      n[\u00e3a]o\s{1,4}posso\s{1,4}(?:ajudar|auxiliar|cumprir|processar|criar|gerar|resumir
+        |escrever|completar|fazer\s{1,4}isso)
+    | (?:(?:je\s{1,4}suis\s{1,4}d[\u00e9e]sol[\u00e9e]e?|d[\u00e9e]sol[\u00e9e]e?|malheureusement
+        |je\s{1,4}regrette)[\s,;:.!-]{1,6}(?:mais\s{1,4})?)?
+      je\s{1,4}ne\s{1,4}(?:peux|suis)\s{1,4}pas\s{1,4}(?:en\s{1,4}mesure\s{1,4}d['\u2019e]\s{0,4})?
+      (?:vous\s{1,4}|t['\u2019]\s{0,4})?(?:aider|assister|r[\u00e9e]pondre|traiter|cr[\u00e9e]er
+        |g[\u00e9e]n[\u00e9e]rer|r[\u00e9e]sumer|r[\u00e9e]diger|[\u00e9e]crire|faire\s{1,4}cela)
+    | (?:(?:es\s{1,4}tut\s{1,4}mir\s{1,4}leid|entschuldigung|leider)[\s,;:.!-]{1,6}
+        (?:aber\s{1,4})?)?
+      (?:(?:dabei|damit|hierbei|hier|das)\s{1,4})?(?:ich\s{1,4}kann|kann\s{1,4}ich)\s{1,4}
+      (?:(?:ihnen|dir|euch|dabei|damit|hierbei|hier|das|leider)\s{1,4}){0,3}nicht\s{1,4}
+      (?:(?:dabei|damit|weiter)\s{1,4})?(?:helfen|behilflich|nachkommen|bearbeiten|erstellen
+        |schreiben|zusammenfassen|erf\u00fcllen)
+    | (?:(?:mi\s{1,4}dispiace|purtroppo|spiacente)[\s,;:.!-]{1,6}(?:ma\s{1,4})?)?
+      non\s{1,4}posso\s{1,4}(?:aiutar\w{0,4}|assister\w{0,4}|soddisfare|elaborare|creare
+        |generare|riassumere|scrivere)
+    | (?:(?:het\s{1,4}spijt\s{1,4}me|sorry|helaas)[\s,;:.!-]{1,6}(?:maar\s{1,4})?)?
+      ik\s{1,4}kan\s{1,4}(?:(?:je|u|jullie|daar|hier|hiermee|daarmee|dit|dat)\s{1,4}){0,3}
+      niet\s{1,4}(?:mee\s{1,4}|bij\s{1,4})?(?:helpen|assisteren|verwerken|maken|schrijven
+        |samenvatten)
+    )\b
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+#: A title that is a refusal in those languages ("Solicitud rechazada", "Anfrage abgelehnt").
+_DECLINED_TITLE_ABROAD = re.compile(
+    r"""
+    \A[\W_]{0,4}
+    (?:(?:solicitud|petici[\u00f3o]n)\s{1,4}rechazada|(?:solicita[\u00e7c][\u00e3a]o|pedido)
+      \s{1,4}recusad[ao]|(?:demande|requ[\u00eae]te)\s{1,4}refus[\u00e9e]e|anfrage\s{1,4}abgelehnt
+      |richiesta\s{1,4}rifiutata|verzoek\s{1,4}geweigerd)
+    [\W_]{0,4}\Z
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+
+
 def refusal(ticket: TicketDraft) -> bool:
     """Whether `ticket` is the model declining to write one: a model made to answer in the
     ticket's JSON (structured output) refuses inside it, with a title or description that
-    says so. Read as a ticket, its words would be published and its priority (often `low`)
+    says so, in English or another language it answers in (`_DECLINED_ABROAD`). Read as a ticket, its words would be published and its priority (often `low`)
     would move the alert's."""
-    return (
-        _DECLINED.search(ticket.title) is not None
-        or _DECLINED_TITLE.search(ticket.title) is not None
-        or _DECLINED.search(ticket.description) is not None
+    return any(
+        pattern.search(text) is not None
+        for pattern, text in (
+            (_DECLINED, ticket.title),
+            (_DECLINED_TITLE, ticket.title),
+            (_DECLINED, ticket.description),
+            (_DECLINED_ABROAD, ticket.title),
+            (_DECLINED_TITLE_ABROAD, ticket.title),
+            (_DECLINED_ABROAD, ticket.description),
+        )
     )
 
 
