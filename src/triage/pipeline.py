@@ -56,6 +56,7 @@ from triage.normalize.common import queued_at
 from triage.redact import Redactor
 from triage.routes import Route, Router
 from triage.sinks.base import Sink
+from triage.sqs.identity import EVENTBRIDGE, SNS
 from triage.sqs.inbox import RECEIVED_AT_ATTRIBUTE, Message
 from triage.summarise.base import Summariser
 from triage.summarise.priority import default_priority, severity_priority
@@ -107,6 +108,7 @@ class _Event:
         "_router",
         "_title",
         "fingerprint",
+        "first_sight",
         "occurred_at",
         "priority",
         "priority_changed",
@@ -123,6 +125,7 @@ class _Event:
         queued_at: datetime | None = None,
         router: Router | None = None,
         redacted: AlertView | None = None,
+        first_sight: bool = False,
     ) -> None:
         self.fingerprint = alert.fingerprint
         self.source = alert.source
@@ -135,6 +138,9 @@ class _Event:
         #: When its message was first queued: of two events stamped alike, the later queued
         #: is the newer.
         self.queued_at = queued_at
+        #: Its message's first delivery, which no other message carries again: a late repeat
+        #: of an open incident is counted (`lifecycle.first_sight`).
+        self.first_sight = first_sight
         self._redactor = redactor
         #: The alert's view the title is read from: its group key's (`GroupKey.view`, so the
         #: alert is redacted once for both), else made when the title is first read.
@@ -384,7 +390,13 @@ class Pipeline:
         if len(self._attempted) > ATTEMPTED_KEPT:
             del self._attempted[next(iter(self._attempted))]
         actions = await self._each_incident(
-            alerts, message.identity, delivery, progress, redelivered, queued
+            alerts,
+            message.identity,
+            delivery,
+            progress,
+            redelivered,
+            queued,
+            first_sight=not redelivered and _own_identity(message),
         )
         if redelivered and not self.dry_run:
             await self._finish_released(message, alerts, delivery, read=not tried_here)
@@ -476,6 +488,8 @@ class Pipeline:
         progress: Progress,
         redelivered: bool = False,
         queued_at: datetime | None = None,
+        *,
+        first_sight: bool = False,
     ) -> list[Action]:
         """Handle the alerts concurrently, one task per incident (its alerts in the order they
         happened: `as_happened`), at most `alert_concurrency` at once; every task runs to its end before a failure is raised. A
@@ -504,6 +518,7 @@ class Pipeline:
                             redelivered=redelivered,
                             queued_at=queued_at,
                             progress=progress,
+                            first_sight=first_sight,
                         )
                     except GatheringError as exc:
                         gathering = exc
@@ -544,6 +559,7 @@ class Pipeline:
         queued_at: datetime | None = None,
         progress: Progress = _no_progress,
         answers_firing: bool = False,
+        first_sight: bool = False,
     ) -> Action:
         """Apply one alert (to its own incident, or as a member of `group`'s): claim its
         decision, and carry out the effect the claim holds. A `redelivered` message's alert
@@ -551,14 +567,15 @@ class Pipeline:
         `queued_at` (when its message was queued) orders it among events stamped alike.
         `answers_firing`: the alert is a resolve triage writes in answer to a firing (a parent's
         deletion closing a child), no older than a firing stamped and queued alike
-        (`AnswersFiring`)."""
+        (`AnswersFiring`). `first_sight`: its message's first delivery, which no other message
+        carries again (`_own_identity`), so a late repeat of it is counted."""
         # Bound and reset by token: `bound_contextvars` copies the whole context to restore it,
         # for every alert of a storm.
         tokens = structlog.contextvars.bind_contextvars(
             fingerprint=alert.fingerprint, source=alert.source
         )
         try:
-            event: _Event | AnswersFiring = self.event(alert, queued_at, group)
+            event: _Event | AnswersFiring = self.event(alert, queued_at, group, first_sight)
             if answers_firing:
                 event = AnswersFiring(event)
             if self.dry_run:
@@ -613,13 +630,17 @@ class Pipeline:
             structlog.contextvars.reset_contextvars(**tokens)
 
     def event(
-        self, alert: Alert, queued_at: datetime | None = None, group: GroupKey | None = None
+        self,
+        alert: Alert,
+        queued_at: datetime | None = None,
+        group: GroupKey | None = None,
+        first_sight: bool = False,
     ) -> _Event:
         """What the store's lifecycle reads of `alert`, its message queued at `queued_at`;
         its title read from the view `group` (the alert's group key) was made of, if any."""
         # Its title as its view shows it: also without a value its labels hold as a secret.
         view = group.view if group is not None else None
-        return _Event(alert, self.redactor, queued_at, self.router, view)
+        return _Event(alert, self.redactor, queued_at, self.router, view, first_sight)
 
     async def apply(
         self,
@@ -831,6 +852,14 @@ def _alert_index(alert_owner: str) -> int | None:
     or a further alert that one makes (`<message>#<index>/left`)."""
     index = alert_owner.partition("#")[2].partition("/")[0]
     return int(index) if index.isdigit() else None
+
+
+def _own_identity(message: Message) -> bool:
+    """`message` is the only SQS message its identity names: SQS's own id, or the id the
+    gateway stamped on it. An identity read from its body (an SNS publish's, an EventBridge
+    event's) may come in a second SQS message (SNS delivers at least once), whose copy a late
+    repeat's first delivery cannot tell from a new alert."""
+    return not message.identity.startswith((f"{SNS}:", f"{EVENTBRIDGE}:"))
 
 
 def _delivery(message: Message) -> str:

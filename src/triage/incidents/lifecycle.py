@@ -700,36 +700,14 @@ def _decide(stored: Incident | None, alert: AlertEvent, now: datetime, policy: P
         return Decision(Action.OPEN if firing else Action.RECORD, new)
 
     if stored.guards(alert.occurred_at, policy, queued, status=tie_status(alert)):
+        if firing and stored.state is State.OPEN and first_sight(alert):
+            # A late repeat (SQS keeps no order): it happened while the incident fired, so
+            # it is counted, and moves none of the newest event's times.
+            return repeated(stored, now, policy)
         return Decision(Action.IGNORE, None)
     if stored.state is State.OPEN and firing:
         # A repeat, the storm's case: one copy of the incident, not one per change.
-        occurrences = stored.occurrences + 1
-        due = (stored.last_update_at or stored.opened_at) + policy.update_interval
-        if now >= due:
-            updated = replace_incident(
-                stored,
-                last_event_at=alert.occurred_at,
-                last_queued_at=queued,
-                applied_at=now,
-                occurrences=occurrences,
-                last_update_at=now,
-                occurrences_at_update=occurrences,
-                update_owed_at_s=None,
-            )
-            return Decision(Action.UPDATE, updated)
-        # Counted inside the interval: owed to the ticket when it ends, by the next repeat
-        # or the sweep (`update_owed_due`), so a storm ending mid-interval is still told in
-        # full. Set by the first such repeat, in the write it makes anyway.
-        owed = stored.update_owed_at_s
-        counted = replace_incident(
-            stored,
-            last_event_at=alert.occurred_at,
-            last_queued_at=queued,
-            applied_at=now,
-            occurrences=occurrences,
-            update_owed_at_s=due.timestamp() if owed is None else owed,
-        )
-        return Decision(Action.COUNT, counted)
+        return repeated(stored, now, policy, last_event_at=alert.occurred_at, last_queued_at=queued)
     seen = replace_incident(
         stored,
         last_event_at=alert.occurred_at,
@@ -765,6 +743,46 @@ def _decide(stored: Incident | None, alert: AlertEvent, now: datetime, policy: P
         priority_stated=stated_priority(alert),
     )
     return Decision(Action.OPEN, fresh)
+
+
+def first_sight(alert: AlertEvent) -> bool:
+    """`alert` is seen for the first time: its message's first delivery, which no other
+    message may carry again (the pipeline's event says; see `_Event.first_sight`). Only such a
+    late repeat is counted: another copy of one counted before is older than the newest event
+    too, and its short id may have been dropped from `Incident.counted_by` since."""
+    return bool(getattr(alert, "first_sight", False))
+
+
+def repeated(
+    stored: Incident, now: datetime, policy: Policy, **newest: datetime | None
+) -> Decision:
+    """A firing of the open incident `stored` counted (`newest`: its event's times, when it is
+    the newest event; a late repeat moves none): the interval's update when it is due, else
+    owed to the ticket when the interval ends, by the next repeat or the sweep
+    (`update_owed_due`), so a storm ending mid-interval is still told in full. Set by the
+    first such repeat, in the write it makes anyway. One copy of the incident, not one per
+    change."""
+    occurrences = stored.occurrences + 1
+    moved: dict[str, object] = dict(newest, applied_at=now) if newest else {}
+    due = (stored.last_update_at or stored.opened_at) + policy.update_interval
+    if now >= due:
+        updated = replace_incident(
+            stored,
+            occurrences=occurrences,
+            last_update_at=now,
+            occurrences_at_update=occurrences,
+            update_owed_at_s=None,
+            **moved,
+        )
+        return Decision(Action.UPDATE, updated)
+    owed = stored.update_owed_at_s
+    counted = replace_incident(
+        stored,
+        occurrences=occurrences,
+        update_owed_at_s=due.timestamp() if owed is None else owed,
+        **moved,
+    )
+    return Decision(Action.COUNT, counted)
 
 
 def stated_priority(alert: AlertEvent) -> Priority | None:
