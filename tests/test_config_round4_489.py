@@ -7,7 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -255,3 +261,63 @@ def test_run_asks_no_backend_token_when_one_is_given_or_unused(
     with pytest.raises(ConfigError) as caught:
         load_settings().require_to_run()
     assert str(caught.value) == "missing required setting: ALERT_TRIAGE_QUEUE_URL"
+
+
+ROOT = Path(__file__).resolve().parents[1]
+COMPOSE = Path(sys.executable).parent / "docker-compose"
+
+
+def _compose_services(project: Path, with_env_file: bool) -> dict[str, Any]:
+    """`docker compose config` of a copy of the dev stack in `project`, with `.env` copied
+    from `.env.example` (the README's `cp .env.example .env`) or without it."""
+    for name in ("docker-compose.yml", "Dockerfile"):
+        shutil.copy(ROOT / name, project / name)
+    (project / "localstack").mkdir()
+    shutil.copy(ROOT / "localstack" / "init-aws.sh", project / "localstack" / "init-aws.sh")
+    if with_env_file:
+        shutil.copy(ROOT / ".env.example", project / ".env")
+    result = subprocess.run(
+        [str(COMPOSE), "-f", "docker-compose.yml", "config", "--format", "json"],
+        cwd=project,
+        env={"PATH": f"{COMPOSE.parent}{os.pathsep}/usr/bin:/bin", "HOME": str(project)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    services: dict[str, Any] = json.loads(result.stdout)["services"]
+    return services
+
+
+def _init_script_defaults() -> dict[str, str]:
+    """The names `localstack/init-aws.sh` creates when its environment does not say: the
+    `${NAME:-default}` of each of its variables."""
+    text = (ROOT / "localstack" / "init-aws.sh").read_text(encoding="utf-8")
+    return dict(re.findall(r'"\$\{([A-Z_]+):-([^}$]+)\}"', text))
+
+
+@pytest.mark.parametrize("with_env_file", [True, False], ids=["with-env", "without-env"])
+def test_the_compose_worker_starts_on_what_the_localstack_hook_creates(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, with_env_file: bool
+) -> None:
+    """The dev stack's worker, with or without `cp .env.example .env`, has settings that load,
+    everything `triage run` needs (credentials for LocalStack, the queue, the backend's
+    token), and names the queue, the token's secret and the table the LocalStack hook
+    creates with the environment compose gives it."""
+    services = _compose_services(tmp_path, with_env_file)
+    worker = {k: v for k, v in services["worker"]["environment"].items() if v is not None}
+    hook = {**_init_script_defaults(), **services["localstack"]["environment"]}
+    assert worker.get("AWS_ACCESS_KEY_ID") and worker.get("AWS_SECRET_ACCESS_KEY"), worker
+    for name, value in worker.items():
+        monkeypatch.setenv(name, value)
+    settings = load_settings()
+    settings.require_to_run()
+    assert settings.queue_url is not None
+    assert settings.queue_url.rsplit("/", 1)[1] == hook["TRIAGE_QUEUE_NAME"]
+    if settings.backend_token_secret_id is not None:
+        assert settings.backend_token_secret_id == hook["BACKEND_TOKEN_SECRET_ID"]
+    if settings.store_url.startswith("dynamodb://"):
+        assert settings.store_url == f"dynamodb://{hook['TRIAGE_TABLE_NAME']}"
+    backend = services["backend"]["command"]
+    assert backend[backend.index("--token") + 1] == hook["BACKEND_TOKEN"]
