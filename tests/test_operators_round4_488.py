@@ -29,6 +29,8 @@ from triage.cli import main
 from triage.errors import StoreUnavailableError
 from triage.health import Health
 from triage.incidents import Incident
+from triage.incidents.codec import view_to_json
+from triage.incidents.lifecycle import closing_note
 from triage.incidents.silences import Matcher, Silence, SilenceCache
 from triage.incidents.sqlite import SQLiteStore
 from triage.metrics import Metrics
@@ -242,3 +244,24 @@ async def test_a_dead_letter_queue_that_cannot_be_read_is_said_on_the_page(
     text = _page_text(page.text)
     assert page.status_code == 200
     assert "DLQ could not be read" in text and error in text, text
+
+
+async def test_a_close_by_hand_a_sink_keeps_failing_is_on_the_page(
+    sqlite_store: SQLiteStore,
+) -> None:
+    """An incident closed by hand whose close the backend failed twice is in no open list,
+    yet its ticket stays open: the page lists it under "Failing effects", with the effect,
+    how many attempts failed and a link to its page, until the sweep gets it out."""
+    fp = await _seed(sqlite_store)
+    incident = await sqlite_store.get(fp)
+    assert incident is not None
+    note = view_to_json(closing_note(incident, "closed by alice: fixed", NOW))
+    await sqlite_store.close(fp, "operator", NOW, note)
+    for _ in range(2):
+        await sqlite_store.release(fp, "operator", reason="backend unavailable", now=NOW)
+    async with serving(sqlite_store) as client:
+        page = await client.get("/", headers=BEARER)
+    text = _page_text(page.text)
+    assert page.status_code == 200
+    assert "Failing effects" in text and "close failed 2 times" in text, text
+    assert f"/incidents/{fp}" in page.text

@@ -346,6 +346,9 @@ class StatusPage:
             _filter_form(typed, bool(typed)),
             _section("Open incidents", self._incidents(shown, now)),
             _section("Flapping", self._incidents([i for i in shown if i.flapping], now)),
+            # Of the same scan: closed ones too, as a close by hand a sink fails is in no
+            # open list while its ticket stays open.
+            _section("Failing effects", self._failing(await view.scan.incidents(view.store), now)),
             _section("Silences", self._silences(silences, now, everything)),
             _section("Sinks", await self._sinks()),
             _section("LLM", self._llm()),
@@ -387,6 +390,39 @@ class StatusPage:
             if len(rows) > _ROWS:
                 out.append(f"<p class=muted>… and {len(rows) - _ROWS} more (see the API)</p>")
         return "".join(out)
+
+    def _failing(self, incidents: list[Incident], now: datetime) -> str:
+        """The incidents, open or closed, whose effect a sink has failed and the sweep tries
+        again (`Pending.attempts`): a close by hand or a silence's held effect is carried by
+        no message, so neither the queue nor the DLQ shows it waiting, and a closed incident
+        is in no open list while its ticket stays open. The most failed first."""
+        failing = sorted(
+            (i for i in incidents if i.pending is not None and i.pending.attempts),
+            key=lambda i: (-(i.pending.attempts if i.pending else 0), i.fingerprint),
+        )
+        if not failing:
+            return "<p class=muted>None.</p>"
+        items = [self._failing_row(incident, now) for incident in failing[:_ROWS]]
+        more = len(failing) - _ROWS
+        tail = f"<p class=muted>… and {more} more (see the API)</p>" if more > 0 else ""
+        return f"<ul>{''.join(items)}</ul>{tail}"
+
+    def _failing_row(self, incident: Incident, now: datetime) -> str:
+        """`close failed 2 times, next try in 1 min`, under the incident's title and state."""
+        pending = incident.pending
+        assert pending is not None
+        times = "time" if pending.attempts == 1 else "times"
+        said = f"{pending.kind.value} failed {pending.attempts} {times}"
+        if pending.retry_at is not None and pending.retry_at > now:
+            said += f", next try in {_age(pending.retry_at - now)}"
+        elif pending.retry_at is not None:
+            said += ", tried again at the next sweep"
+        shown = incident_json(incident, self.view.redactor)
+        return (
+            f"<li><b>{_isolated(shown['title'])}</b> <span class=tag>{_text(shown['state'])}</span>"
+            f"<div class=bad>{_text(said)}</div>"
+            f"<div class=muted>{_incident_link(incident.fingerprint)}</div></li>"
+        )
 
     def _row(self, incident: Incident, priority: str, now: datetime) -> str:
         """One incident as a list item: its title, flags, and one line of facts, its team and
