@@ -5,19 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import socket
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 
 import boto3
 import pytest
 import structlog
 
-from daemon_harness import make_queues
+from daemon_harness import Daemon, Queues, make_queues, settings_for
 from fault_proxy import FaultProxy
 from moto_speed import loopback_aws_client
 from test_signals_dead_letters import LIMIT, RedriveInbox
+from triage.demo.ticketd import TicketServer
 from triage.health import Health
 from triage.incidents.lifecycle import Outcome
 from triage.metrics import Metrics
@@ -163,3 +166,67 @@ async def test_a_delete_sqs_does_not_confirm_is_said_under_the_messages_trace_id
     [line] = [e for e in logs if e["event"] == "message.delete_unconfirmed"]
     assert line["message_id"] == message.id
     assert line.get("trace_id") == SENDER_TRACE
+
+
+def test_a_daemon_stopped_past_the_lag_bound_answers_a_waiting_probe_503(
+    queues: Queues, backend: TicketServer, tmp_path: Path
+) -> None:
+    """A real daemon whose event loop is held for 6 s (SIGSTOP: the process runs nothing, as a
+    loop blocked by a stuck call does): a /healthz probe connected before and sent during the
+    hold is never told alive (503, or cut by the port's 5 s deadline), and a probe after it
+    is answered 503 with the stall's lag."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings = settings_for(queues, backend.url, tmp_path / "t.db", http_port=port)
+    daemon = Daemon(settings, log_dir=tmp_path)
+    probe = None
+    try:
+        give_up = time.monotonic() + 60
+        while _healthz(port) != 200:  # up, and its watchdog ticking
+            assert time.monotonic() < give_up and daemon.process.poll() is None, daemon.log
+            time.sleep(0.05)
+        probe = socket.create_connection(("127.0.0.1", port))
+        # Answered after the probe connected: the daemon has accepted the probe's connection.
+        assert _healthz(port) == 200
+        daemon.signal(signal.SIGSTOP)
+        probe.sendall(b"GET /healthz HTTP/1.1\r\nHost: triage\r\n\r\n")
+        held_until = time.monotonic() + Health.MAX_LAG_S + 1
+        while time.monotonic() < held_until:  # the fault: the loop runs nothing this long
+            time.sleep(0.1)
+        daemon.signal(signal.SIGCONT)
+        probe.settimeout(30)
+        waited = _answer_or_cut(probe)
+        after = _healthz_answer(port)
+    finally:
+        if probe is not None:
+            probe.close()
+        daemon.signal(signal.SIGCONT)
+        daemon.kill()
+    assert waited is None or (waited["status"], waited["alive"]) == (503, False), waited
+    assert (after["status"], after["alive"]) == (503, False), after
+    assert isinstance(after["loop_lag_ms"], float)
+    assert after["loop_lag_ms"] >= Health.MAX_LAG_S * 1000
+
+
+def _answer_or_cut(sock: socket.socket) -> dict[str, object] | None:
+    """The answer on `sock`, None when the server closed it without one."""
+    try:
+        return _answer_of(sock)
+    except (ValueError, OSError):
+        return None
+
+
+def _healthz_answer(port: int) -> dict[str, object]:
+    """One /healthz answer, status included."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: triage\r\n\r\n")
+        return _answer_of(sock)
+
+
+def _healthz(port: int) -> object:
+    """The status of one /healthz, None when nothing answers yet."""
+    try:
+        return _healthz_answer(port)["status"]
+    except (OSError, ValueError):
+        return None
