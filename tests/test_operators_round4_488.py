@@ -265,3 +265,25 @@ async def test_a_close_by_hand_a_sink_keeps_failing_is_on_the_page(
     assert page.status_code == 200
     assert "Failing effects" in text and "close failed 2 times" in text, text
     assert f"/incidents/{fp}" in page.text
+
+
+async def test_the_api_listing_says_which_incidents_a_sink_keeps_failing(
+    sqlite_store: SQLiteStore,
+) -> None:
+    """`GET /api/v1/incidents?state=all` gives an incident whose close a sink failed twice a
+    `failing` object (its effect, failed attempts and next try), so a script finds the
+    tickets left open without fetching each incident; others have no such key."""
+    fp = await _seed(sqlite_store)
+    incident = await sqlite_store.get(fp)
+    assert incident is not None
+    note = view_to_json(closing_note(incident, "closed by alice: fixed", NOW))
+    await sqlite_store.close(fp, "operator", NOW, note)
+    for _ in range(2):
+        await sqlite_store.release(fp, "operator", reason="backend unavailable", now=NOW)
+    async with serving(sqlite_store) as client:
+        listed = (await client.get("/api/v1/incidents?state=all", headers=BEARER)).json()
+    by_fp = {i["fingerprint"]: i for i in listed["incidents"]}
+    failing = by_fp[fp]["failing"]
+    assert failing["effect"] == "close" and failing["failed_attempts"] == 2, failing
+    assert failing["retry_at"] is not None
+    assert all("failing" not in i for f, i in by_fp.items() if f != fp)

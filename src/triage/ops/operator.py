@@ -636,6 +636,16 @@ def incident_json(
         shown["members_firing"] = incident.group.still_firing
     if incident.held is not None:
         shown["held"] = {"effect": incident.held.kind.value, "silence": incident.held.silence}
+    pending = incident.pending
+    if pending is not None and pending.attempts:
+        # A sink failed its effect and the sweep tries again: listed (not only shown one by
+        # one), so a script finds a close by hand that left a ticket open, and only then,
+        # as scripts read the listing's other keys as they always were.
+        shown["failing"] = {
+            "effect": pending.kind.value,
+            "failed_attempts": pending.attempts,
+            "retry_at": _time(pending.retry_at),
+        }
     if history:
         shown["labels"] = {text(k): text(v) for k, v in labels_of(incident).items()}
         shown["history"] = [
