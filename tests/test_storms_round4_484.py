@@ -11,10 +11,12 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from structlog.testing import capture_logs
 
 from test_priority_raised_446 import StatedSummariser
 from test_redteam_round4_storms import Cluster, at, grouping, groups, iso, members, pod, webhook
+from triage.errors import GatheringError
 from triage.incidents.lifecycle import State
 from triage.models import EffectKind, Priority
 
@@ -278,3 +280,29 @@ async def test_an_incident_closed_by_hand_while_its_alert_keeps_firing_reopens_o
     assert actions == ["reopen"] + ["count"] * 11
     assert c.kinds() == ["open", "close", "reopen"]
     assert not any(e.flapping for e in c.sink.effects)
+
+
+async def test_a_storm_across_the_groups_window_opens_once_and_tells_every_later_member(
+    tmp_path: Path,
+) -> None:
+    """A 30 s gathering window and 60 pods arriving over a minute, one message each: the
+    first is held until the window ends, its retry opens one ticket listing the 30 that came
+    within it; the 30 after are owed to the ticket, and the sweep at the end of the update
+    interval sends one update listing all 60."""
+    c = grouping(tmp_path, window_s=30)
+    first = c.message(webhook([pod(0)]), 0)
+    with pytest.raises(GatheringError):
+        await c.deliver(first)
+    for i in range(1, 30):
+        await c.deliver(c.message(webhook([pod(i, minutes=i / 60)]), i / 60), i % 2)
+    assert c.kinds() == []
+    await c.deliver(dataclasses.replace(first, receive_count=2, received_at=at(0.5)))
+    for i in range(30, 60):
+        await c.deliver(c.message(webhook([pod(i, minutes=i / 60)]), i / 60), i % 2)
+    listed = [e.alert.group.count for e in c.sink.effects if e.alert.group is not None]
+    assert (c.kinds(), listed) == (["open"], [30])
+    for minutes in (10, 16, 17):
+        c.clock.now = at(minutes)
+        await c.sweep().once()
+    listed = [e.alert.group.count for e in c.sink.effects if e.alert.group is not None]
+    assert (c.kinds(), listed) == (["open", "update"], [30, 60])
