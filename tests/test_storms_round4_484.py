@@ -193,7 +193,7 @@ async def test_dozens_of_flaps_in_seconds_are_one_ticket_with_three_reopens_and_
     (the third says it flaps), then every resolve damped and every firing counted with no
     effect; the sweep after the quiet period closes the ticket once, saying it waited."""
     c = Cluster()
-    minutes = await flapped(c, times=30)
+    await flapped(c, times=30)
     assert c.kinds() == ["open", "close", "reopen", "close", "reopen", "close", "reopen"]
     assert [e.flapping for e in c.sink.effects] == [False] * 6 + [True]
     [incident] = await c.store.incidents()
@@ -206,7 +206,6 @@ async def test_dozens_of_flaps_in_seconds_are_one_ticket_with_three_reopens_and_
     await c.sweep("sweep-b").once()
     assert c.kinds()[7:] == ["close"]
     assert "resolving and firing again" in c.sink.effects[-1].alert.title
-    del minutes
 
 
 async def test_a_refire_at_the_reopen_windows_edge_reopens_and_just_after_opens_anew() -> None:
