@@ -287,3 +287,18 @@ async def test_the_api_listing_says_which_incidents_a_sink_keeps_failing(
     assert failing["effect"] == "close" and failing["failed_attempts"] == 2, failing
     assert failing["retry_at"] is not None
     assert all("failing" not in i for f, i in by_fp.items() if f != fp)
+
+
+@pytest.mark.parametrize("parameter", ["team", "search"])
+async def test_a_filter_holding_a_control_character_is_refused_naming_it(
+    sqlite_store: SQLiteStore, parameter: str
+) -> None:
+    """`?team=pay%00ments` (a script's bad byte, a terminal's escape pasted) is a 400 naming
+    the parameter and the character, as no stored team or title holds one, not a 200 of no
+    incidents that reads as "none of this team is open"."""
+    await _seed(sqlite_store)
+    async with serving(sqlite_store) as client:
+        answer = await client.get(f"/api/v1/incidents?{parameter}=pay%00ments", headers=BEARER)
+    assert answer.status_code == 400, answer.text
+    error = answer.json()["error"]
+    assert parameter in error and "<U+0000>" in error, error

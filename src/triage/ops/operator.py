@@ -215,12 +215,27 @@ def parse_filter(
     )
 
 
+def _refuse_control(name: str, given: str) -> None:
+    """ValueError naming filter `name` and the character when `given` holds a control
+    character that is no whitespace (`%00`, a terminal's escape pasted): the normaliser
+    writes each as a space, so no stored team or title holds one, and a filter holding it
+    would answer "none" while the incidents meant are open."""
+    for ch in given:
+        if unicodedata.category(ch) == "Cc" and not ch.isspace():
+            raise ValueError(
+                f"{name} holds a control character ({_code_point(ch)}), which no stored "
+                f"{name if name == 'team' else 'title'} holds: type the words as shown"
+            )
+
+
 def _team(given: str) -> str:
     """A team as alerts hold it: trimmed, each run of whitespace one space (the normaliser
     writes every team so), without the invisible characters no stored team has
     (`_as_stored`). `--team "payments "` (a phone keyboard's autocomplete adds the space, a
     pasted cell a tab) would otherwise list nothing, read as "no incident of this team". A
-    blank one is left blank, for `Filter` to refuse."""
+    blank one is left blank, for `Filter` to refuse; one holding a control character is
+    refused (`_refuse_control`)."""
+    _refuse_control("team", given)
     shown = " ".join(_as_stored(given).split())
     return shown or (given if not given.strip() else "")
 
@@ -273,6 +288,7 @@ def _priorities(given: str) -> frozenset[Priority]:
 
 
 def _search(given: str) -> str:
+    _refuse_control("search", given)
     if not _as_stored(given).strip():
         raise ValueError("search: expected some words of the title (leave it out for all)")
     if len(given) > MAX_SEARCH_CHARS:
