@@ -73,6 +73,7 @@ def test_the_gateways_tokens_stay_json(monkeypatch: pytest.MonkeyPatch) -> None:
         ("GITHUB_TOKEN", "github_token", "ghs_0123456789abcdefghijABCDEFGHIJ012345\n"),
         ("TRIAGE_API_TOKEN", "api_token", "tok3n-0123456789abcdef-0123\n"),
         ("SLACK_WEBHOOK_URL", "slack_webhook_url", "https://hooks.slack.com/services/T/B/x\n"),
+        ("TRIAGE_INGEST_TOKENS", "ingest_tokens", '{"generic": "dev-generic-token-0001"}\r\n'),
     ],
 )
 def test_a_credential_is_read_from_the_file_its_file_variable_names(

@@ -1550,7 +1550,8 @@ def unknown_variables(
     no setting reads, per other program's name of a setting (`OTHER_NAMES`), and per near miss
     of a setting under a prefix shared with other programs (`SHARED_PREFIXES`), naming the
     closest setting: a misspelt name would otherwise be ignored in silence and the default
-    used instead. `token_variable` (BACKEND_TOKEN_ENV_KEY) holds the token, and
+    used instead. `token_variable` (BACKEND_TOKEN_ENV_KEY) holds the token, each credential's
+    `<VARIABLE>_FILE` (`credential_file_variables`, and the token's) names its file, and
     `read_elsewhere` are read by name too (the routes file's webhook variables,
     `routes.variables_read`): no typos, and not ignored."""
     known = {env_name(field) for field in Settings.model_fields}
