@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from triage.config_files import parse_toml
+from triage.config_files import parse_toml, read_text
 from triage.errors import ConfigError
 from triage.secrets import BackendToken
 from triage.settings import load_settings, unknown_variables
@@ -381,3 +381,17 @@ def test_the_execution_role_is_granted_the_secret_of_a_key_reference(tmp_path: P
     )
     assert result.returncode == 0, result.stderr
     assert re.findall(r'"([^"]+)"', result.stdout) == [FULL_ARN], result.stdout
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+def test_a_routes_file_saved_as_utf16_is_told_to_be_saved_as_utf8(
+    tmp_path: Path, encoding: str
+) -> None:
+    """A routes file a Windows editor saved as UTF-16 ("Unicode") is told so and to save it as
+    UTF-8, not only that byte 0 is not UTF-8."""
+    path = tmp_path / "routes.toml"
+    path.write_bytes('\ufeff[[route]]\nname = "a"\nsinks = ["backend"]\n'.encode(encoding))
+    with pytest.raises(ConfigError) as caught:
+        read_text(path, "TRIAGE_ROUTES_FILE", 1 << 20)
+    message = str(caught.value)
+    assert "UTF-16" in message and "save it as UTF-8" in message, message

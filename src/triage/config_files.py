@@ -15,11 +15,14 @@ from typing import Any
 
 from triage.errors import ConfigError
 
+#: The byte order marks a UTF-16 file starts with (little and big endian).
+_UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
+
 
 def read_text(path: Path, setting: str, max_bytes: int) -> str:
     """`path`'s text: the OS's reason it cannot be read, what it is when it is no regular
     file (a FIFO would hold start-up until something writes to it), a size past `max_bytes`,
-    the byte that is not UTF-8, or that it is empty (a config map's key missing), in one
+    the byte that is not UTF-8 (or that it is UTF-16), or that it is empty (a config map's key missing), in one
     line."""
     try:
         # Non-blocking: opening a FIFO with no writer would otherwise wait for one, for good.
@@ -42,6 +45,11 @@ def read_text(path: Path, setting: str, max_bytes: int) -> str:
         # utf-8-sig: an editor's byte order mark is no mistake of the reader's.
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        if raw.startswith(_UTF16_MARKS):
+            # Windows editors' "Unicode": every byte of it would be read as a mistake.
+            raise ConfigError(
+                f"{setting} {path}: not UTF-8 but UTF-16 (its byte order mark): save it as UTF-8"
+            ) from None
         raise ConfigError(f"{setting} {path}: not UTF-8 (byte {exc.start})") from None
     if not text.strip():
         raise ConfigError(f"{setting} {path}: empty (unset {setting} to go without one)")
