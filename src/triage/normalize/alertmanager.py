@@ -166,6 +166,7 @@ def normalize_group(
     notes: list[str] = []
     left_out: list[tuple[str, InvalidAlertError]] = []
     places: list[str] = []  # where each alert of `alerts` is in the group
+    senders: list[str | None] = []  # the sender's own id of each (`fingerprint`), if any
     unread_priorities: list[str] = []  # stated in a label, not read: one note for the group
     for i, item in enumerate(common.items(payload.get("alerts"), "alerts")):
         where = f"alerts[{i}]"
@@ -185,6 +186,7 @@ def normalize_group(
             alert = keyed(alert) if keyed else alert
             alerts.append(alert)
             places.append(where)
+            senders.append(_sender_id(entry))
             if alert.priority is None and common.states_priority(labels.get("priority")):
                 unread_priorities.append(labels["priority"])
         except (InvalidAlertError, pydantic.ValidationError) as exc:
@@ -192,7 +194,7 @@ def normalize_group(
             left_out.append((where, _invalid(exc, where)))
     if left_out and not alerts and not skipped:
         raise left_out[0][1]
-    alerts, held_back = _twins_firing(alerts, places)
+    alerts, held_back = _twins_firing(alerts, places, senders)
     if held_back:
         notes.append(_held_back_note(source, held_back))
     if left_out:
@@ -210,20 +212,34 @@ def normalize_group(
     return Normalized(tuple(alerts), tuple(skipped), tuple(notes))
 
 
-def _twins_firing(alerts: list[Alert], places: list[str]) -> tuple[list[Alert], list[str]]:
-    """`alerts` without each resolve whose identity (its labels) another alert of the group
-    still fires under, and where those resolves were. Two alerts of one group show the same
-    labels only when the sender tells them apart by what it does not show: Grafana 12 lets
-    two rules of one folder share a title (grafana/grafana#102067) and strips the rule's uid
-    from the labels it sends. The incident is those labels, and fires while any of its alerts
-    does; one rule's resolve applied after its twin's firing would close it."""
-    firing = {alert.fingerprint for alert in alerts if alert.status is Status.FIRING}
+def _sender_id(entry: dict[str, Any]) -> str | None:
+    """The id the sender gives the alert (Alertmanager's and Grafana's `fingerprint`), if any."""
+    given = entry.get("fingerprint")
+    return given if isinstance(given, str) and given else None
+
+
+def _twins_firing(
+    alerts: list[Alert], places: list[str], senders: list[str | None]
+) -> tuple[list[Alert], list[str]]:
+    """`alerts` without each resolve whose identity (its labels) a twin of the group still
+    fires under, and where those resolves were. A twin is another alert by the sender's own
+    id: two alerts of one group show the same labels with two ids only when the sender tells
+    them apart by what it does not show (Grafana 12 lets two rules of one folder share a
+    title, grafana/grafana#102067, and strips the rule's uid from the labels it sends). The
+    incident is those labels, and fires while any of its alerts does; one rule's resolve
+    applied after its twin's firing would close it. One alert sent twice (no id, or the same
+    id: Prometheus's batch holding its firing and its end) is applied in the batch's order."""
+    firing: dict[str, set[str]] = {}  # identity -> the sender ids firing under it
+    for alert, sender in zip(alerts, senders, strict=True):
+        if alert.status is Status.FIRING and sender is not None:
+            firing.setdefault(alert.fingerprint, set()).add(sender)
     if not firing or len(firing) == len(alerts):
         return alerts, []  # the common case: nothing resolved beside a firing twin
     kept: list[Alert] = []
     held_back: list[str] = []
-    for alert, where in zip(alerts, places, strict=True):
-        if alert.status is Status.RESOLVED and alert.fingerprint in firing:
+    for alert, where, sender in zip(alerts, places, senders, strict=True):
+        twins = firing.get(alert.fingerprint, set()) - {sender}
+        if alert.status is Status.RESOLVED and sender is not None and twins:
             held_back.append(where)
         else:
             kept.append(alert)
