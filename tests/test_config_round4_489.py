@@ -395,3 +395,16 @@ def test_a_routes_file_saved_as_utf16_is_told_to_be_saved_as_utf8(
         read_text(path, "TRIAGE_ROUTES_FILE", 1 << 20)
     message = str(caught.value)
     assert "UTF-16" in message and "save it as UTF-8" in message, message
+
+
+def test_a_whole_secret_keyed_by_a_token_never_names_the_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A JSON secret whose key is itself a token (`{"ghp_…": "github"}`) is refused with the
+    placeholder KEY: the key is named only when it reads as a variable's name."""
+    key = "ghp_" + "Zq8R" * 9
+    monkeypatch.setenv("GITHUB_TOKEN", json.dumps({key: "github"}))
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert "ARN:KEY::" in message and "Zq8R" not in message, message

@@ -131,7 +131,14 @@ def whole_secret_problem(value: str, key: str | None = None) -> str | None:
         return None
     if not isinstance(data, dict):
         return None
-    names = [name for name in data if _VARIABLE.fullmatch(name) and len(name) <= 64]
+    # A key is named only when it reads as a variable's name, never as a token.
+    names = [
+        name
+        for name in data
+        if _VARIABLE.fullmatch(name)
+        and not _looks_like_a_credential(name)
+        and not _CREDENTIAL.search(name)
+    ]
     meant = key if key in data else next(iter(names), "KEY")
     return (
         "holds a JSON object, a whole Secrets Manager secret as ECS injects one whose "
