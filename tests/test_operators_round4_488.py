@@ -36,6 +36,9 @@ from triage.incidents.sqlite import SQLiteStore
 from triage.metrics import Metrics
 from triage.ops.api import OperatorView, operator_routes
 from triage.ops.endpoints import EndpointServer
+from triage.ops.operator import incident_json
+from triage.ops.operator_text import incident_line
+from triage.redact import Redactor
 from triage.settings import Settings
 from triage.sinks.guard import GuardedSink
 from triage.sqs.depth import Depth, DepthPoller, QueueDepths
@@ -302,3 +305,21 @@ async def test_a_filter_holding_a_control_character_is_refused_naming_it(
     assert answer.status_code == 400, answer.text
     error = answer.json()["error"]
     assert parameter in error and "<U+0000>" in error, error
+
+
+async def test_incidents_list_text_flags_a_close_a_sink_keeps_failing(
+    sqlite_store: SQLiteStore,
+) -> None:
+    """`incidents list --output text` writes `[close failed 2 times]` among an incident's flags
+    (before its title, where no title can write it) when a sink failed its close twice."""
+    fp = await _seed(sqlite_store)
+    incident = await sqlite_store.get(fp)
+    assert incident is not None
+    note = view_to_json(closing_note(incident, "closed by alice: fixed", NOW))
+    await sqlite_store.close(fp, "operator", NOW, note)
+    for _ in range(2):
+        await sqlite_store.release(fp, "operator", reason="backend unavailable", now=NOW)
+    failing = await sqlite_store.get(fp)
+    assert failing is not None
+    line = incident_line(incident_json(failing, Redactor()), failing.opened_at, NOW)
+    assert "[close failed 2 times]" in line.split("disk full")[0], line

@@ -117,6 +117,7 @@ def incident_line(shown: Mapping[str, Any], opened_at: datetime, now: datetime) 
             ("flapping", shown.get("flapping")),
             ("close held", held),
             ("silenced", shown.get("silenced")),
+            (_failing_flag(shown), "failing" in shown),
         )
         if on
     )
@@ -133,6 +134,16 @@ def incident_line(shown: Mapping[str, Any], opened_at: datetime, now: datetime) 
         title,
     )
     return "  ".join(columns)
+
+
+def _failing_flag(shown: Mapping[str, Any]) -> str:
+    """`close failed 2 times`: the effect a sink keeps failing (the sweep tries it again), so
+    a closed incident whose ticket stays open is told apart in a list of closed ones."""
+    failing = shown.get("failing")
+    if not failing:
+        return ""
+    attempts = int(failing["failed_attempts"])
+    return f"{_shown(failing['effect'])} failed {attempts} time{'' if attempts == 1 else 's'}"
 
 
 def _counts(shown: Mapping[str, Any]) -> str:
