@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import cast
 
 import boto3
 import pytest
@@ -20,11 +21,15 @@ from daemon_harness import Daemon, Queues, make_queues, settings_for
 from fault_proxy import FaultProxy
 from moto_speed import loopback_aws_client
 from test_signals_dead_letters import LIMIT, RedriveInbox
+from triage.breaker import CircuitBreaker
 from triage.demo.ticketd import TicketServer
+from triage.errors import SinkUnavailableError
 from triage.health import Health
 from triage.incidents.lifecycle import Outcome
 from triage.metrics import Metrics
 from triage.ops.endpoints import EndpointServer
+from triage.sinks import Sink
+from triage.sinks.guard import GuardedSink
 from triage.sqs.inbox import TRACEPARENT_ATTRIBUTE, Message, SqsInbox
 from triage.sqs.supervisor import Progress, Supervisor, SupervisorConfig
 from triage.tracing import Tracing, current_trace_id
@@ -230,3 +235,51 @@ def _healthz(port: int) -> object:
         return _healthz_answer(port)["status"]
     except (OSError, ValueError):
         return None
+
+
+class _StillDown:
+    """A sink whose own probe finds its service still down."""
+
+    name = "backend"
+
+    async def probe(self) -> object:
+        raise SinkUnavailableError("backend: still down")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="GuardedSink.start_probe runs the probe in the context of the message that found"
+    " the breaker half-open: its sink.probe_failed and breaker.reopened lines carry that"
+    " message's message_id, trace_id and fingerprint (fix: a context of its own)",
+)
+async def test_a_breaker_probe_started_by_a_message_logs_under_no_messages_ids() -> None:
+    """The half-open breaker's probe, started when a message's call found it half-open, is
+    the sink's work, not the message's: its lines carry no message id, trace id or
+    fingerprint, so a search for that message's lines does not find them."""
+    now = [0.0]
+    breaker = CircuitBreaker("sink:backend", 1, 10, clock=lambda: now[0])
+    permit = breaker.allow()
+    assert permit is not None
+    breaker.failure(permit, "backend: down")  # opened: one failure is its threshold
+    now[0] = 11.0  # past the reset: half-open
+    guard = GuardedSink(cast(Sink, _StillDown()), breaker, clock=lambda: now[0])
+    with structlog.testing.capture_logs(
+        processors=[structlog.contextvars.merge_contextvars]
+    ) as logs:
+        with (
+            Tracing().carried(TRACEPARENT),
+            structlog.contextvars.bound_contextvars(message_id="m-1", fingerprint="fp-1"),
+        ):
+            assert guard.blocked_for() is None and guard.probing
+            guard.start_probe()  # as `_may_call` does for a message's call
+        await until(lambda: any(e["event"] == "breaker.reopened" for e in logs))
+        await guard.stop_probe()
+    probe_lines = [e for e in logs if e["event"] in {"sink.probe_failed", "breaker.reopened"}]
+    assert {e["event"] for e in probe_lines} == {"sink.probe_failed", "breaker.reopened"}
+    leaked = [
+        (e["event"], k)
+        for e in probe_lines
+        for k in ("message_id", "trace_id", "fingerprint")
+        if k in e
+    ]
+    assert leaked == []
