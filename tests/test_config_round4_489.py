@@ -269,9 +269,10 @@ COMPOSE = Path(sys.executable).parent / "docker-compose"
 
 
 def _compose_services(project: Path, with_env_file: bool) -> dict[str, Any]:
-    """`docker compose config` of a copy of the dev stack in `project`, with `.env` copied
-    from `.env.example` (the README's `cp .env.example .env`) or without it."""
-    for name in ("docker-compose.yml", "Dockerfile"):
+    """`docker compose config` of a copy of the dev stack in `project` (`.env.example` is
+    in every checkout), with `.env` copied from it (the README's `cp .env.example .env`) or
+    without one."""
+    for name in ("docker-compose.yml", "Dockerfile", ".env.example"):
         shutil.copy(ROOT / name, project / name)
     (project / "localstack").mkdir()
     shutil.copy(ROOT / "localstack" / "init-aws.sh", project / "localstack" / "init-aws.sh")
@@ -305,7 +306,7 @@ def test_the_compose_worker_starts_on_what_the_localstack_hook_creates(
     """The dev stack's worker, with or without `cp .env.example .env`, has settings that load,
     everything `triage run` needs (credentials for LocalStack, the queue, the backend's
     token), and names the queue, the token's secret and the table the LocalStack hook
-    creates with the environment compose gives it."""
+    creates with the environment compose gives it; the gateway has its tokens."""
     services = _compose_services(tmp_path, with_env_file)
     worker = {k: v for k, v in services["worker"]["environment"].items() if v is not None}
     hook = {**_init_script_defaults(), **services["localstack"]["environment"]}
@@ -322,6 +323,8 @@ def test_the_compose_worker_starts_on_what_the_localstack_hook_creates(
         assert settings.store_url == f"dynamodb://{hook['TRIAGE_TABLE_NAME']}"
     backend = services["backend"]["command"]
     assert backend[backend.index("--token") + 1] == hook["BACKEND_TOKEN"]
+    gateway = services["ingest"]["environment"]
+    assert gateway.get("TRIAGE_INGEST_TOKENS") or gateway.get("TRIAGE_INGEST_TOKENS_SECRET_ID")
 
 
 TERRAFORM = ROOT / "deploy" / "terraform"
