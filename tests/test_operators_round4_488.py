@@ -20,6 +20,7 @@ import httpx2
 import pytest
 from pydantic import SecretStr
 
+from factories import alert
 from test_operator_api import BEARER, NOW, TOKEN, _seed, serving
 from test_pipeline import CountingSummariser, FakeSink
 from test_store import LEASE, POLICY
@@ -33,6 +34,7 @@ from triage.incidents.codec import view_to_json
 from triage.incidents.lifecycle import closing_note
 from triage.incidents.silences import Matcher, Silence, SilenceCache
 from triage.incidents.sqlite import SQLiteStore
+from triage.incidents.store import Hold
 from triage.metrics import Metrics
 from triage.ops.api import OperatorView, operator_routes
 from triage.ops.endpoints import EndpointServer
@@ -42,6 +44,7 @@ from triage.redact import Redactor
 from triage.settings import Settings
 from triage.sinks.guard import GuardedSink
 from triage.sqs.depth import Depth, DepthPoller, QueueDepths
+from triage.view import redact_alert
 
 
 @pytest.fixture
@@ -323,3 +326,54 @@ async def test_incidents_list_text_flags_a_close_a_sink_keeps_failing(
     assert failing is not None
     line = incident_line(incident_json(failing, Redactor()), failing.opened_at, NOW)
     assert "[close failed 2 times]" in line.split("disk full")[0], line
+
+
+# --- expiring a silence that holds effects ---------------------------------------------------
+
+
+async def _held_by(store: SQLiteStore, silence: Silence, name: str) -> None:
+    """An incident whose opening `silence` holds (its alert is of team payments)."""
+    quiet = alert(name)
+    held = Hold(silence.id, silence.ends(), view_to_json(redact_alert(quiet, Redactor())))
+    await store.begin(quiet, f"m-{name}", NOW, hold=held)
+
+
+async def test_expiring_a_silence_says_how_many_held_effects_it_lets_go(
+    sqlite_store: SQLiteStore,
+) -> None:
+    """DELETE of a silence holding two incidents' openings answers `released: 2` (the
+    sweep now sends them), so the operator knows tickets are about to open; a silence that
+    held nothing answers no such key."""
+    holding = await _add_silence(sqlite_store, "5e1e00000001")
+    idle = await _add_silence(sqlite_store, "1d1e00000001", team="db")
+    for name in ("quiet-1", "quiet-2"):
+        await _held_by(sqlite_store, holding, name)
+    async with serving(sqlite_store) as client:
+        expired = (await client.delete(f"/api/v1/silences/{holding.id}", headers=BEARER)).json()
+        other = (await client.delete(f"/api/v1/silences/{idle.id}", headers=BEARER)).json()
+    assert expired.get("released") == 2, expired
+    assert "released" not in other, other
+
+
+def test_silence_expire_says_the_held_effects_go_out_with_the_sweep(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`triage silence expire` of a silence holding an incident's opening prints the silence
+    (exit 0) and one stderr line saying 1 held effect goes out with the daemon's next sweep."""
+    db = tmp_path / "triage.db"
+    monkeypatch.setenv("TRIAGE_STORE_URL", f"sqlite:///{db}")
+    monkeypatch.setenv("TRIAGE_LOG_LEVEL", "warning")
+
+    async def seed() -> None:
+        store = SQLiteStore(str(db), POLICY, LEASE, timedelta(days=30))
+        await store.open()
+        try:
+            await _held_by(store, await _add_silence(store, "5e1e00000001"), "quiet")
+        finally:
+            await store.aclose()
+
+    asyncio.run(seed())
+    assert main(["silence", "expire", "5e1e00000001"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["active"] is False
+    assert "1 incident it held" in err and "next sweep" in err, err

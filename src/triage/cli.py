@@ -665,7 +665,26 @@ async def _silence(store: Any, args: argparse.Namespace) -> int:
         # The id as given, redacted: a token pasted in its place is not repeated.
         _err(f"triage: silence: {redactor.text(str(exc))[:300]}")
         return 1
-    return _expired(ended, now, redactor)
+    code = _expired(ended, now, redactor)
+    if ended[1]:  # this call ended it: say what it held, which the sweep now lets go
+        await _say_released(store, ended[0], now)
+    return code
+
+
+async def _say_released(store: Any, expired: Silence, now: datetime) -> None:
+    """One stderr line when the expired silence held incidents' effects: how many go out
+    with the daemon's next sweep (tickets about to open), and how many another silence
+    still holds. Nothing when the store cannot be listed: the silence is expired all the same."""
+    from triage.ops.operator import released_by, released_said
+
+    try:
+        incidents, silences = await store.incidents(), await store.silences()
+    except TriageError as exc:
+        _err(f"triage: silence: warning: what it held was not checked: {exc.reason}")
+        return
+    said = released_said(*released_by(expired, incidents, silences, now))
+    if said is not None:
+        _err(f"triage: silence: {said}")
 
 
 def _expired(ended: tuple[Silence, bool], now: datetime, redactor: Redactor) -> int:

@@ -73,6 +73,8 @@ from triage.ops.operator import (
     new_silence,
     open_subjects,
     parse_filter,
+    released_by,
+    released_said,
     shown_silences,
     silence_json,
     silence_warnings,
@@ -489,11 +491,29 @@ class OperatorApi:
         # Idempotent: a silence that had ended already (a retry, a second operator) is
         # answered as it is, and the audit trail names each expiry once.
         expired, by_this_call = ended
+        shown = silence_json(expired, self.view.redactor, now)
         if by_this_call:
             log.info("api.silence_expired", silence=expired.id)
+            shown.update(await self._released(expired, now))
         else:
             log.info("api.silence_already_ended", silence=expired.id)
-        return _json(200, silence_json(expired, self.view.redactor, now))
+        return _json(200, shown)
+
+    async def _released(self, expired: Silence, now: datetime) -> dict[str, object]:
+        """`released` (how many incidents' held effects the sweep now sends) and `warnings`
+        (the line saying so), only when the silence held some: scripts read the answer's
+        other keys as they were. Nothing when the store cannot be listed: it is expired."""
+        try:
+            incidents = await self.view.scan.incidents(self.view.store)
+            silences = await self.view.store.silences()
+        except TriageError as exc:
+            log.warning("api.silence_release_unchecked", silence=expired.id, reason=exc.reason)
+            return {}
+        released, still_held = released_by(expired, incidents, silences, now)
+        said = released_said(released, still_held)
+        if said is None:
+            return {}
+        return {"released": released, "warnings": [said]}
 
 
 async def _answer(handler: Handler, request: Request) -> Response:

@@ -29,6 +29,7 @@ from triage.incidents.silences import (
     Silence,
     Subject,
     as_shown,
+    first_match,
     is_unicode,
     shown_value,
 )
@@ -580,6 +581,44 @@ async def end_named_silence(store: Store, given: str, now: datetime) -> tuple[Si
     if ended is None:  # dropped meanwhile: a week after it ended
         raise LookupError(f"no silence {chosen}")
     return ended
+
+
+def released_by(
+    ended: Silence, incidents: Iterable[Incident], silences: Iterable[Silence], now: datetime
+) -> tuple[int, int]:
+    """How many incidents whose effect `ended` held the sweep now lets go (no other active
+    silence matches them), and how many another silence still holds: told with an expiry,
+    so the operator knows tickets are about to open, or why they stay quiet."""
+    others = tuple(s for s in silences if s.id != ended.id and s.active(now))
+    released = still_held = 0
+    for incident in incidents:
+        if incident.held is None or incident.held.silence != ended.id:
+            continue
+        if first_match(others, _subject(incident), now) is None:
+            released += 1
+        else:
+            still_held += 1
+    return released, still_held
+
+
+def released_said(released: int, still_held: int) -> str | None:
+    """The one line an expiry's `released_by` counts come to, or None when it held nothing."""
+    if not released and not still_held:
+        return None
+    said = []
+    if released:
+        one = released == 1
+        said.append(
+            f"{released} incident{'' if one else 's'} it held {'goes' if one else 'go'} out "
+            "with the daemon's next sweep (TRIAGE_SWEEP_INTERVAL_S)"
+        )
+    if still_held:
+        one = still_held == 1
+        said.append(
+            f"{still_held} incident{'' if one else 's'} it held {'stays' if one else 'stay'} "
+            "quiet: another silence matches"
+        )
+    return "; ".join(said)
 
 
 def _silence_by_prefix(given: str, ids: Sequence[str]) -> str:
