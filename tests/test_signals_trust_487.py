@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import cast
 
 import boto3
-import pytest
 import structlog
 
 from daemon_harness import Daemon, Queues, make_queues, settings_for
@@ -83,11 +82,6 @@ SENDER_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 TRACEPARENT = f"00-{SENDER_TRACE}-00f067aa0ba902b7-01"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Working._count_given_back binds message_id only: the stop's message.dead_lettered"
-    " line of a traced message has no trace_id (fix: bind Tracing.carried there)",
-)
 async def test_a_message_given_back_at_shutdown_says_so_under_its_trace_id() -> None:
     """A traced message still being handled when a stop's grace ends, on its last receive:
     every line that names its message id (its `message.dead_lettered` included, the line an
@@ -140,11 +134,6 @@ def test_the_trace_a_message_came_with_is_bound_without_a_span() -> None:
     assert current_trace_id() is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="inbox.alert_named names no trace_id: a delete's per-message warning, said in the"
-    " acker's task, has the message id but not its trace id (fix: carried_trace_id there)",
-)
 async def test_a_delete_sqs_does_not_confirm_is_said_under_the_messages_trace_id(
     moto_url: str,
 ) -> None:
@@ -246,12 +235,6 @@ class _StillDown:
         raise SinkUnavailableError("backend: still down")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="GuardedSink.start_probe runs the probe in the context of the message that found"
-    " the breaker half-open: its sink.probe_failed and breaker.reopened lines carry that"
-    " message's message_id, trace_id and fingerprint (fix: a context of its own)",
-)
 async def test_a_breaker_probe_started_by_a_message_logs_under_no_messages_ids() -> None:
     """The half-open breaker's probe, started when a message's call found it half-open, is
     the sink's work, not the message's: its lines carry no message id, trace id or

@@ -53,6 +53,7 @@ a sink raises (its rate limit, a 503 with Retry-After, its open breaker) is its 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import time
 from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
@@ -269,9 +270,14 @@ class GuardedSink:
         return False
 
     def start_probe(self) -> None:
-        """Run `probe()` in the background, unless it is running already."""
+        """Run `probe()` in the background, unless it is running already. In a context of its
+        own: started from the call of whichever message found the breaker half-open, it
+        inherited that message's log context, and its lines (`sink.probe_failed`,
+        `breaker.reopened`, `breaker.closed`) carried its message id, trace id and alert."""
         if self._probe is None or self._probe.done():
-            self._probe = asyncio.create_task(self.probe(), name=f"probe:{self.name}")
+            self._probe = asyncio.create_task(
+                self.probe(), name=f"probe:{self.name}", context=contextvars.Context()
+            )
 
     async def stop_probe(self) -> None:
         if self._probe is not None:

@@ -23,6 +23,7 @@ from triage.aws import (
 )
 from triage.errors import InboxError
 from triage.sqs.identity import REDRIVEN_FROM_ATTRIBUTE, Say, is_identity, message_identity
+from triage.tracing import carried_trace_id
 
 log = structlog.get_logger(__name__)
 
@@ -483,12 +484,16 @@ def alert_named(message: Message) -> dict[str, object]:
     """The fields that name `message`'s alert on a line of its own: its `fingerprint` and
     `source`, or for a group its first MAX_IDS_LOGGED `fingerprints` and how many `alerts` it
     had (a group of hundreds would make one line of them). Empty before its work named one.
-    The source is alert text: the log's processor redacts it on the way out."""
+    The source is alert text: the log's processor redacts it on the way out. With its
+    `trace_id` when it came traced: these lines are said outside its task (a batch's delete,
+    the heartbeat), where the log context holds no trace of it."""
     alert = message.alert
+    trace_id = carried_trace_id(message.attributes.get(TRACEPARENT_ATTRIBUTE), message.trace_header)
+    traced: dict[str, object] = {"trace_id": trace_id} if trace_id else {}
     fingerprints = alert.get("fingerprints")
     if not isinstance(fingerprints, list):
-        return dict(alert)
-    named: dict[str, object] = {"fingerprints": fingerprints[:MAX_IDS_LOGGED]}
+        return {**alert, **traced}
+    named: dict[str, object] = {"fingerprints": fingerprints[:MAX_IDS_LOGGED], **traced}
     if len(fingerprints) > MAX_IDS_LOGGED:
         named["alerts"] = len(fingerprints)
     return named

@@ -448,7 +448,11 @@ class Working(Holding, StoreWatch):
         for message in latest.values():
             handle = message.receipt_handle
             failed_alert = self._failed_alerts.pop(handle, {})
-            with structlog.contextvars.bound_contextvars(message_id=message.id):
+            traceparent = message.attributes.get(TRACEPARENT_ATTRIBUTE)
+            with (
+                self.tracing.carried(traceparent, message.trace_header),
+                structlog.contextvars.bound_contextvars(message_id=message.id),
+            ):
                 self._count_if_last(message, self._failed_for.get(handle, reason), failed_alert)
 
     async def _attempt(self, message: Message) -> list[Outcome]:
