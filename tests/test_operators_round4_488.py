@@ -38,7 +38,7 @@ from triage.incidents.store import Hold
 from triage.metrics import Metrics
 from triage.ops.api import OperatorView, operator_routes
 from triage.ops.endpoints import EndpointServer
-from triage.ops.operator import incident_json
+from triage.ops.operator import incident_json, parse_duration
 from triage.ops.operator_text import incident_line
 from triage.redact import Redactor
 from triage.settings import Settings
@@ -377,3 +377,15 @@ def test_silence_expire_says_the_held_effects_go_out_with_the_sweep(
     out, err = capsys.readouterr()
     assert json.loads(out)["active"] is False
     assert "1 incident it held" in err and "next sweep" in err, err
+
+
+# --- durations as Alertmanager's users write them --------------------------------------------
+
+
+def test_a_silence_for_a_week_is_taken_as_amtool_takes_it() -> None:
+    """`--for 1w` (amtool's and Prometheus's week) is seven days, and `2w3d` seventeen; a
+    duration in years is refused saying the most a silence lasts, not only the examples."""
+    assert parse_duration("1w") == timedelta(days=7)
+    assert parse_duration("2w3d") == timedelta(days=17)
+    with pytest.raises(ValueError, match="at most 365d"):
+        parse_duration("10y")

@@ -42,7 +42,10 @@ from triage.view import quoted, spelled_look_alikes
 
 #: ASCII digits only (`\d` would take other scripts' digits), at most 7 per unit: enough for a
 #: year in any unit, and a timedelta cannot overflow.
-_DURATION = re.compile(r"(?:([0-9]{1,7})d)?(?:([0-9]{1,7})h)?(?:([0-9]{1,7})m)?(?:([0-9]{1,7})s)?")
+#: Weeks as amtool and Prometheus write them (`1w`): an Alertmanager user's `--for 1w` was refused.
+_DURATION = re.compile(
+    r"(?:([0-9]{1,7})w)?(?:([0-9]{1,7})d)?(?:([0-9]{1,7})h)?(?:([0-9]{1,7})m)?(?:([0-9]{1,7})s)?"
+)
 #: The longest silence: a year (a silence "forever" is a routes-file change instead).
 MAX_SILENCE = timedelta(days=365)
 #: History lines `show` prints.
@@ -51,12 +54,15 @@ STATES = ("open", "closed", "all")
 
 
 def parse_duration(text: str) -> timedelta:
-    """`90m`, `2h`, `1h30m`, `1d`, `45s`; ValueError for anything else, zero, or over a year."""
+    """`90m`, `2h`, `1h30m`, `1d`, `1w`, `45s`; ValueError for anything else, zero, or over a
+    year (saying so for a duration in years, `1y`, which amtool takes)."""
     found = _DURATION.fullmatch(text.strip())
     if not text.strip() or found is None or not any(found.groups()):
-        raise ValueError(f"duration {quoted(text, 40)}: expected e.g. 90m, 2h, 1h30m, 1d")
-    days, hours, minutes, seconds = (int(g or 0) for g in found.groups())
-    duration = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+        raise ValueError(
+            f"duration {quoted(text, 40)}: expected e.g. 90m, 2h, 1h30m, 1d, 1w (at most 365d)"
+        )
+    weeks, days, hours, minutes, seconds = (int(g or 0) for g in found.groups())
+    duration = timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
     if duration <= timedelta(0) or duration > MAX_SILENCE:
         raise ValueError(f"duration {text!r}: must be more than 0 and at most 365d")
     return duration
