@@ -327,65 +327,6 @@ def test_the_compose_worker_starts_on_what_the_localstack_hook_creates(
     assert gateway.get("TRIAGE_INGEST_TOKENS") or gateway.get("TRIAGE_INGEST_TOKENS_SECRET_ID")
 
 
-TERRAFORM = ROOT / "deploy" / "terraform"
-FULL_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:triage/openai-AbCdEf"
-
-
-def _secret_arn_patterns() -> dict[str, re.Pattern[str]]:
-    """The regex each injected secret's variable validates its ARN with, by variable."""
-    text = (TERRAFORM / "variables.tf").read_text(encoding="utf-8")
-    names = ("openai_api_key_secret_arn", "github_token_secret_arn", "slack_webhook_secret_arn")
-    patterns = {}
-    for name in (*names, "extra_secrets"):
-        body = text.split(f'variable "{name}" {{', 1)[1].split("\n}\n", 1)[0]
-        found = re.search(r'can\(regex\("(\^arn:[^"]+)", (?:var\.\w+|arn)\)\)', body)
-        assert found is not None, name
-        patterns[name] = re.compile(found[1].replace("\\\\", "\\"))
-    return patterns
-
-
-@pytest.mark.parametrize(
-    ("arn", "taken"),
-    [
-        (FULL_ARN, True),
-        (f"{FULL_ARN}:OPENAI_API_KEY::", True),
-        (f"{FULL_ARN}:OPENAI_API_KEY:AWSCURRENT:", True),
-        ("arn:aws:secretsmanager:eu-west-1:123456789012:secret:triage/openai", False),
-        ("arn:aws:secretsmanager:eu-west-1:123456789012:secret:triage/openai:KEY::", False),
-    ],
-)
-def test_the_module_takes_one_key_of_a_json_secret_as_ecs_does(arn: str, taken: bool) -> None:
-    """Each injected secret's variable takes ECS's `ARN:KEY::` reference to one key of a JSON
-    secret, which the daemon's refusal of a whole JSON secret tells people to use, and still
-    refuses an ARN without its -AbCdEf suffix."""
-    for name, pattern in _secret_arn_patterns().items():
-        assert (pattern.fullmatch(arn) is not None) is taken, (name, arn)
-
-
-def test_the_execution_role_is_granted_the_secret_of_a_key_reference(tmp_path: Path) -> None:
-    """The execution role's GetSecretValue is on the secret a valueFrom reads (IAM matches the
-    secret's ARN, never ECS's :KEY:: suffix), once per secret however many keys are read."""
-    main = (TERRAFORM / "main.tf").read_text(encoding="utf-8")
-    iam = (TERRAFORM / "iam.tf").read_text(encoding="utf-8")
-    assert "resources = local.injected_secret_arns" in iam
-    expression = re.search(r"^  injected_secret_arns = (.+)$", main, re.M)
-    assert expression is not None
-    given = [FULL_ARN, f"{FULL_ARN}:OPENAI_API_KEY::", f"{FULL_ARN}:GITHUB_TOKEN:AWSCURRENT:"]
-    literal = "[" + ", ".join(f'{{ valueFrom = "{arn}" }}' for arn in given) + "]"
-    result = subprocess.run(
-        ["terraform", "console"],
-        input=expression[1].replace("local.injected_secrets", literal),
-        cwd=tmp_path,
-        env={"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert re.findall(r'"([^"]+)"', result.stdout) == [FULL_ARN], result.stdout
-
-
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
 def test_a_routes_file_saved_as_utf16_is_told_to_be_saved_as_utf8(
     tmp_path: Path, encoding: str
