@@ -14,8 +14,10 @@ when the environment already matches `uv.lock`).
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import os
+import signal
 import subprocess
 import sys
 import venv
@@ -28,7 +30,27 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 
 
 def _run(*cmd: str | os.PathLike[str], env: dict[str, str] | None = None) -> int:
-    return subprocess.call([os.fspath(c) for c in cmd], cwd=ROOT, env=env)
+    """Run `cmd` to its end and return its exit status as a shell gives it (128+N when a
+    signal N ended it).
+
+    A Ctrl-C reaches the whole foreground process group, the command as well as this script,
+    so the command alone handles it (the demo stops cleanly and exits 130, pytest prints its
+    summary): this script waits for it, with no traceback of its own and without killing it
+    mid-cleanup, as subprocess.call does 0.25 s after a KeyboardInterrupt. A SIGINT this
+    script was started ignoring (a script's background job) stays ignored for the command."""
+    ignored = signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    # A handler, not SIG_IGN: the command starts with SIGINT as it was (exec resets handlers).
+    previous = None if ignored else signal.signal(signal.SIGINT, _leave_ctrl_c_to_the_command)
+    try:
+        code = subprocess.Popen([os.fspath(c) for c in cmd], cwd=ROOT, env=env).wait()
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    return 128 - code if code < 0 else code
+
+
+def _leave_ctrl_c_to_the_command(signum: int, frame: object) -> None:
+    """SIGINT while a command runs: the command got it too and decides what it means."""
 
 
 def setup() -> None:
@@ -98,11 +120,25 @@ def bytecode_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
+#: What `python3 dev.py COMMAND` accepts.
+COMMANDS = ("demo", "test", "lint", "triage", "bench")
+
+
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] in {"-h", "--help"}:
+    if argv and argv[0] in {"-h", "--help"}:
         print(__doc__)
-        return 0 if argv else 2
+        return 0
+    if not argv:  # a usage error: the usage goes where errors go
+        print(__doc__, file=sys.stderr)
+        return 2
     command, rest = argv[0], argv[1:]
+    if command not in COMMANDS:
+        # Said before setup(), which on a fresh clone installs for a minute first.
+        print(f"dev.py: unknown command {command!r}{_did_you_mean(command)}", file=sys.stderr)
+        print(
+            f"dev.py: commands: {', '.join(COMMANDS)}; see `python3 dev.py --help`", file=sys.stderr
+        )
+        return 2
     setup()
     python = BIN / "python"
     if command == "test":
@@ -117,10 +153,13 @@ def main(argv: list[str]) -> int:
         return _run(python, "-m", "triage", "demo", *rest)
     if command == "triage":
         return _run(python, "-m", "triage", *rest)
-    if command == "bench":
-        return _run(python, ROOT / "bench" / "run.py", *rest)
-    print(f"dev.py: unknown command {command!r}; see `python3 dev.py --help`", file=sys.stderr)
-    return 2
+    return _run(python, ROOT / "bench" / "run.py", *rest)  # bench
+
+
+def _did_you_mean(command: str) -> str:
+    """ "; did you mean 'demo'?" for a near miss of a command, else nothing."""
+    close = difflib.get_close_matches(command.lower(), COMMANDS, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 if __name__ == "__main__":

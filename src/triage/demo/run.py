@@ -16,11 +16,16 @@ import logging
 import os
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Coroutine, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from triage.app import RunResult, run_daemon
 from triage.aws import Aws
@@ -30,6 +35,7 @@ from triage.demo.ticketd import TicketServer
 from triage.logs import configure_logging
 from triage.metrics import Metrics
 from triage.settings import Settings
+from triage.tracing import Tracing
 
 QUEUE = "triage-demo"
 DLQ = "triage-demo-dlq"
@@ -58,39 +64,154 @@ def sample_bodies() -> dict[str, list[tuple[str, str]]]:
 
 def run_demo(*, verbose: bool = False, llm: str = "none") -> int:
     """Run the demo; `llm` is "none" (the deterministic summariser) or "stub" (the LLM path
-    against the loopback model)."""
-    from moto.server import ThreadedMotoServer
-
+    against the loopback model). Ctrl-C at any point stops what it started and returns 130."""
     configure_logging("console", "info" if verbose else "warning")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log
-    started = time.monotonic()
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    moto.start()
-    host, port = moto.get_host_and_port()
-    token = "demo-token-" + os.urandom(6).hex()
-    backend = TicketServer(token=token)
-    backend.start()
-    chat = ChatServer() if llm == "stub" else None
-    if chat is not None:
-        chat.responder = demo_model
-        chat.start()
     try:
-        with tempfile.TemporaryDirectory(prefix="triage-demo-") as tmp:
-            # Scoped to this process: boto needs credentials, moto accepts any.
-            os.environ.setdefault("AWS_ACCESS_KEY_ID", "demo")
-            os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "demo")
-            result, aws = asyncio.run(
-                _demo(f"http://{host}:{port}", backend.url, token, Path(tmp), chat)
-            )
-            dead = asyncio.run(_dead_letters(aws))
+        with _loopback_environment():
+            return _run_with_services(llm)
+    except KeyboardInterrupt:
+        print(
+            "triage demo: interrupted; the daemon and the demo's local services are stopped",
+            file=sys.stderr,
+        )
+        return 130
+
+
+def _run_with_services(llm: str) -> int:
+    """Start moto, the loopback backend (and model), run the waves, print the report; every
+    service is stopped on the way out, a Ctrl-C's too."""
+    from moto.server import ThreadedMotoServer
+
+    started = time.monotonic()
+    services: list[Any] = []
+    try:
+        moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        moto.start()
+        services.append(moto)
+        host, port = moto.get_host_and_port()
+        token = "demo-token-" + os.urandom(6).hex()
+        backend = TicketServer(token=token)
+        backend.start()
+        services.append(backend)
+        chat = ChatServer() if llm == "stub" else None
+        if chat is not None:
+            chat.responder = demo_model
+            chat.start()
+            services.append(chat)
+        with tempfile.TemporaryDirectory(prefix="triage-demo-", ignore_cleanup_errors=True) as tmp:
+            waves = _Waves(_demo(f"http://{host}:{port}", backend.url, token, Path(tmp), chat))
+            result, dead = waves.run_to_end()
         model = ModelRun(chat.url, chat.requests) if chat is not None else None
         print(report(result, backend.tickets, dead, time.monotonic() - started, model))
     finally:
-        if chat is not None:
-            chat.stop()
-        backend.stop()
-        moto.stop()
+        _stop_all(reversed(services))
     return 0
+
+
+def _stop_all(services: Iterable[Any]) -> None:
+    """Stop every service, even when a Ctrl-C lands while one stops (it is raised after)."""
+    interrupted: KeyboardInterrupt | None = None
+    for service in services:
+        try:
+            service.stop()
+        except KeyboardInterrupt as exc:
+            interrupted = exc
+            service.stop()
+    if interrupted is not None:
+        raise interrupted
+
+
+@contextmanager
+def _loopback_environment() -> Iterator[None]:
+    """The process's environment as the demo needs it, restored after: every AWS_* variable
+    of the caller's is set aside (a profile, a session token or an endpoint of theirs means
+    nothing to moto, and a profile no file names would stop boto), stand-in credentials moto
+    accepts are set, and the loopback address bypasses any HTTP proxy. The demo's Settings
+    read no variable at all (`_DemoSettings`)."""
+    saved = dict(os.environ)
+    try:
+        for name in [n for n in os.environ if n.upper().startswith("AWS_")]:
+            del os.environ[name]
+        os.environ["AWS_ACCESS_KEY_ID"] = "demo"
+        os.environ["AWS_SECRET_ACCESS_KEY"] = "demo"
+        for name in ("NO_PROXY", "no_proxy"):
+            kept = [h for h in os.environ.get(name, "").split(",") if h.strip()]
+            os.environ[name] = ",".join([*kept, "127.0.0.1", "localhost"])
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+class _DemoSettings(Settings):
+    """Settings from the demo's own arguments only: a caller's OPENAI_API_KEY, TRIAGE_SINKS,
+    GITHUB_TOKEN or SLACK_WEBHOOK_URL would otherwise send the sample alerts to their model,
+    repository or channel from a command that promises no key and no network."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+
+class _Waves(threading.Thread):
+    """The daemon and the waves, on an event loop in a thread of their own, so that the main
+    thread keeps SIGINT: the daemon's supervisor takes the stop signals of the thread it runs
+    on when that is the main one, and a Ctrl-C then stopped the daemon under the waves (a
+    traceback) or not at all. A Ctrl-C in `run_to_end` cancels the waves, which stop the
+    daemon, and is raised once the thread has ended."""
+
+    def __init__(self, work: Coroutine[Any, Any, tuple[RunResult, list[dict[str, Any]]]]) -> None:
+        super().__init__(name="triage-demo", daemon=True)
+        self._work = work
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[Any] | None = None
+        self._cancelled = False
+        self._outcome: tuple[RunResult, list[dict[str, Any]]] | None = None
+        self._error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self._outcome = asyncio.run(self._main())
+        except BaseException as exc:  # handed to the main thread by run_to_end
+            self._error = exc
+
+    async def _main(self) -> tuple[RunResult, list[dict[str, Any]]]:
+        self._loop, self._task = asyncio.get_running_loop(), asyncio.current_task()
+        if self._cancelled:  # a Ctrl-C before this loop existed
+            self._work.close()
+            raise asyncio.CancelledError
+        return await self._work
+
+    def cancel(self) -> None:
+        self._cancelled = True
+        loop, task = self._loop, self._task
+        if loop is not None and task is not None:
+            loop.call_soon_threadsafe(task.cancel)
+
+    def run_to_end(self) -> tuple[RunResult, list[dict[str, Any]]]:
+        self.start()
+        try:
+            self.join()
+        except KeyboardInterrupt:
+            self.cancel()
+            self.join(_STOP_TIMEOUT_S)  # a second Ctrl-C stops waiting
+            raise
+        if self._error is not None:
+            raise self._error
+        assert self._outcome is not None
+        return self._outcome
+
+
+#: How long a Ctrl-C waits for the daemon to stop (one long poll of 1 s, and its acks).
+_STOP_TIMEOUT_S = 15.0
 
 
 def demo_model(request: dict[str, Any]) -> Reply:
@@ -105,7 +226,9 @@ def demo_model(request: dict[str, Any]) -> Reply:
 
 async def _demo(
     endpoint: str, backend_url: str, token: str, tmp: Path, chat: ChatServer | None
-) -> tuple[RunResult, DemoAws]:
+) -> tuple[RunResult, list[dict[str, Any]]]:
+    """Provision the queues, run the daemon while the waves are queued, then stop it: its
+    result and the DLQ's letters. Cancelled (a Ctrl-C), it still stops the daemon first."""
     aws = await _provision(endpoint, token)
     # With the loopback model: the LLM path, with a key that is only a placeholder.
     model = (
@@ -113,7 +236,7 @@ async def _demo(
         if chat is not None
         else {}
     )
-    settings = Settings(
+    settings = _DemoSettings(
         **model,  # type: ignore[arg-type]
         queue_url=aws.queue_url,
         aws_endpoint_url=endpoint,
@@ -133,17 +256,28 @@ async def _demo(
     )
     stop = asyncio.Event()
     metrics = Metrics()
-    daemon = asyncio.create_task(run_daemon(settings, metrics=metrics, stop=stop))
+    # No spans: an OTEL_EXPORTER_OTLP_ENDPOINT of the caller's is not the demo's.
+    daemon = asyncio.create_task(
+        run_daemon(settings, metrics=metrics, stop=stop, tracing=Tracing())
+    )
+    try:
+        await _send_waves(settings, aws.queue_url, daemon)
+    finally:
+        stop.set()
+        result = await daemon
+    return result, await _dead_letters(aws)
+
+
+async def _send_waves(settings: Settings, queue_url: str, daemon: asyncio.Task[RunResult]) -> None:
+    """Queue each wave of samples and wait until the daemon has handled all of it."""
     async with _Sqs(settings) as sqs:
         for wave, bodies in sample_bodies().items():
             print(f"wave {wave}: {WAVES[wave]} ({len(bodies)} messages)", file=sys.stderr)
             await sqs.send_message_batch(
-                QueueUrl=aws.queue_url,
+                QueueUrl=queue_url,
                 Entries=[{"Id": str(i), "MessageBody": body} for i, (_, body) in enumerate(bodies)],
             )
-            await _wait_until_empty(sqs, aws.queue_url, daemon)
-    stop.set()
-    return await daemon, aws
+            await _wait_until_empty(sqs, queue_url, daemon)
 
 
 async def _provision(endpoint: str, token: str) -> DemoAws:
