@@ -67,9 +67,11 @@ def test_the_demo_reaches_none_of_the_callers_services(
     moto_url: str,
     loopback_http: httpx2.Client,
     listener: _Listener,
+    tmp_path: Path,
 ) -> None:
-    """A shell holding OPENAI_API_KEY, TRIAGE_SINKS=github,slack and an OTLP endpoint still
-    runs the embedded demo: none of those is called and the report is the usual one."""
+    """A shell holding OPENAI_API_KEY, TRIAGE_SINKS=github,slack, an OTLP endpoint, an HTTP
+    proxy and an AWS profile no file names still runs the embedded demo: none of those is
+    called or read, the report is the usual one, and no file is left where it ran."""
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "PYTHONPATH": str(SRC),
@@ -81,7 +83,11 @@ def test_the_demo_reaches_none_of_the_callers_services(
         "GITHUB_API_URL": listener.url,
         "SLACK_WEBHOOK_URL": f"{listener.url}/hook",
         "OTEL_EXPORTER_OTLP_ENDPOINT": listener.url,
+        "HTTP_PROXY": listener.url,
+        "HTTPS_PROXY": listener.url,
+        "AWS_PROFILE": "no-such-profile",
     }
+    monkeypatch.chdir(tmp_path)
     try:
         proc = run_in_process(monkeypatch, capsys, "demo", env=env)
     finally:
@@ -91,6 +97,7 @@ def test_the_demo_reaches_none_of_the_callers_services(
     assert "summariser.fallback" not in proc.stderr
     assert "tickets created      4" in proc.stdout
     assert "dead letters         2" in proc.stdout
+    assert list(tmp_path.iterdir()) == []
 
 
 def _interrupt_after(
