@@ -189,9 +189,35 @@ def matches_dynatrace(payload: dict[str, Any]) -> bool:
     return untitled(payload) and {"PID", "State", "ProblemTitle"} <= payload.keys()
 
 
+#: A Dynatrace placeholder as written ("{PID}", a mistyped "{Pid}"): Dynatrace fills in only
+#: the placeholders it knows and sends any other as it was written.
+_DT_PLACEHOLDER = re.compile(r"\s*\{[A-Za-z][A-Za-z0-9]{0,63}\}\s*")
+
+
+def _dt_unfilled(value: Any) -> bool:
+    """Whether `value` is a placeholder as written, never a value."""
+    return (
+        isinstance(value, str) and len(value) <= 80 and _DT_PLACEHOLDER.fullmatch(value) is not None
+    )
+
+
+def _dt_pid(value: Any) -> str:
+    """The problem's `PID`; InvalidAlertError when it is a placeholder Dynatrace left as written:
+    kept so, it would key every problem as one, and the first RESOLVED would close them all."""
+    if _dt_unfilled(value):
+        raise InvalidAlertError(
+            f"dynatrace PID is the placeholder {common.short(value.strip())}, which Dynatrace "
+            "left unfilled: write {PID} in the notification's custom payload"
+        )
+    return common.ident(value, "PID")
+
+
 def normalize_dynatrace(payload: dict[str, Any]) -> Normalized:
-    pid = common.ident(payload.get("PID"), "PID")
-    title = common.line(common.unnested(payload.get("ProblemTitle")), "ProblemTitle")
+    pid = _dt_pid(payload.get("PID"))
+    given_title = payload.get("ProblemTitle")
+    title = common.line(
+        None if _dt_unfilled(given_title) else common.unnested(given_title), "ProblemTitle"
+    )
     if (title or "").lower() == _DT_TEST_TITLE:
         detail = f"dynatrace test notification {common.short(pid)}: no ticket change"
         return Normalized((), (Skipped(DYNATRACE, "test_notification", detail),))

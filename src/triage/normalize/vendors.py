@@ -193,6 +193,7 @@ def normalize_datadog(payload: dict[str, Any]) -> Normalized:
         ("title", given), ("alert_title", payload.get("alert_title")),
         ("alert.title", nested.get("title")),
     )  # fmt: skip
+    _dd_unfilled_title(given, payload.get("alert_title"), nested.get("title"))
     full = common.ident(title, title_at)
     head = _DD_TITLE.match(full)
     name = (head["name"] if head else full).strip()
@@ -253,16 +254,44 @@ _DD_DATES = ("date", "last_updated", "date_posix")
 _DD_SCOPES = ("alert_scope", "scope", "scopes")
 
 
+#: A Datadog variable as written ("$AGGREG_KEY", "$ALERT_ID"): what a payload holds where
+#: Datadog filled nothing in (a name it has no such variable of, a notification that has none).
+_DD_VARIABLE = re.compile(r"\s*\$[A-Z][A-Z0-9_]{1,63}\s*")
+
+
+def _dd_unfilled(value: Any) -> bool:
+    """Whether `value` is a Datadog variable as written, never a value: a `$ALERT_ID` kept so
+    would key every monitor as one, and one's recovery would close them all."""
+    return isinstance(value, str) and len(value) <= 80 and _DD_VARIABLE.fullmatch(value) is not None
+
+
+def _dd_given(value: Any) -> bool:
+    """Whether a template filled `value`: not absent, not empty text, not a variable as written."""
+    return value is not None and value != "" and not _dd_unfilled(value)
+
+
 def _filled(*values: Any) -> Any:
-    """The first value a template filled: not absent, not empty text."""
-    return next((value for value in values if value is not None and value != ""), None)
+    """The first value a template filled (`_dd_given`)."""
+    return next((value for value in values if _dd_given(value)), None)
 
 
 def _filled_at(*named: tuple[str, Any]) -> tuple[str, Any]:
     """The first (path, value) a template filled, as `_filled` picks it, so that a refusal of
     the value names the field the sender put it in; the first path and None when none is."""
-    picked = next((pair for pair in named if pair[1] is not None and pair[1] != ""), None)
+    picked = next((pair for pair in named if _dd_given(pair[1])), None)
     return picked or (named[0][0], None)
+
+
+def _dd_unfilled_title(*titles: Any) -> None:
+    """InvalidAlertError when no title is given and one is a variable as written ("$EVENT_TITLE"):
+    said so, rather than that the title is missing."""
+    variable = next((t for t in titles if _dd_unfilled(t)), None)
+    if variable is not None and _filled(*titles) is None:
+        raise InvalidAlertError(
+            f"datadog title is the variable {common.short(variable.strip())}, which Datadog "
+            "left unfilled: the alert cannot be identified (check the webhook's payload names "
+            "Datadog's variables as its docs spell them)"
+        )
 
 
 def _dd_scope(payload: dict[str, Any], nested: dict[str, Any]) -> str:
@@ -377,7 +406,7 @@ def _dd_identity(
     payload: dict[str, Any], org_id: str, monitor: str | None, name: str, scope: str
 ) -> dict[str, str]:
     """The most stable key the payload holds; never the state, the event's id or its time."""
-    aggregate = common.ident_or_none(payload.get("aggreg_key"), "aggreg_key")
+    aggregate = common.ident_or_none(_filled(payload.get("aggreg_key")), "aggreg_key")
     if aggregate:
         # The group too: whether Datadog keys a multi alert's groups apart is not documented,
         # and a recovery of one host must not close another's incident.
