@@ -389,3 +389,18 @@ def test_a_silence_for_a_week_is_taken_as_amtool_takes_it() -> None:
     assert parse_duration("2w3d") == timedelta(days=17)
     with pytest.raises(ValueError, match="at most 365d"):
         parse_duration("10y")
+
+
+async def test_a_token_only_in_the_query_is_a_401_saying_where_it_goes(
+    sqlite_store: SQLiteStore,
+) -> None:
+    """`curl '…/api/v1/incidents?access_token=…'` without the header is a 401 whose error
+    says the token goes in the Authorization header, not a bare "unauthorized" that reads as
+    a wrong token; the token's value is not in the answer."""
+    async with serving(sqlite_store) as client:
+        answer = await client.get(f"/api/v1/incidents?access_token={TOKEN}")
+        bare = await client.get("/api/v1/incidents")
+    error = answer.json()["error"]
+    assert answer.status_code == 401 and answer.headers["www-authenticate"] == "Bearer"
+    assert "Authorization header" in error and TOKEN not in answer.text, error
+    assert bare.json() == {"error": "unauthorized"}  # no hint where nothing was misplaced

@@ -332,7 +332,7 @@ class OperatorApi:
         self.refusals.refused(
             reason, request.peer, 401, path=client_excerpt(request.path), session=named
         )
-        return _unauthorized()
+        return _unauthorized(misplaced=_credential_in_query(request))
 
     def writer(self, handler: Handler) -> Handler:
         """`handler` for a bearer token only: a cookie never changes anything. Not from a
@@ -654,12 +654,23 @@ def query_parameters(
 _CREDENTIAL_WORDS = ("token", "key", "secret", "password", "auth", "bearer", "jwt")
 
 
+def _credential_name(name: str) -> bool:
+    """Whether query parameter `name` is one a client puts a credential under."""
+    lowered = name.lower()
+    return any(word in lowered for word in _CREDENTIAL_WORDS)
+
+
+def _credential_in_query(request: Request) -> bool:
+    """Whether `request`'s query names a parameter a client puts a credential under."""
+    pairs = parse_qsl(request.query, keep_blank_values=True, errors="replace")
+    return any(_credential_name(name) for name, _ in pairs)
+
+
 def _unknown_parameter(name: str, allowed: Sequence[str]) -> str:
     """Why query parameter `name` is refused, in one line. The name is never followed by a
     colon and a word: every refusal is redacted on its way out, and `'access_token': this`
     read as a credential's name and value left "[REDACTED:password] path takes …"."""
-    lowered = name.lower()
-    if any(word in lowered for word in _CREDENTIAL_WORDS):
+    if _credential_name(name):
         return (
             f"query parameter {quoted(name, 40)} is refused: send the API token in the "
             "Authorization header (Bearer), never in a URL, which proxies, logs and browser "
@@ -773,8 +784,17 @@ def json_body(request: Request) -> Response | None:
     return _error(415, "expected a JSON body: send Content-Type: application/json")
 
 
-def _unauthorized() -> Response:
-    body = json.dumps({"error": "unauthorized"}).encode() + b"\n"
+def _unauthorized(*, misplaced: bool = False) -> Response:
+    """401. When the request put a credential in its query (`?access_token=`, a curl or
+    a tool's habit) the error says where the token goes: a bare "unauthorized" reads as a
+    wrong token, and the operator rotates one that was right."""
+    said = "unauthorized"
+    if misplaced:
+        said += (
+            ": send the API token in the Authorization header (Bearer), never in a URL, "
+            "which proxies, logs and browser history keep"
+        )
+    body = json.dumps({"error": said}).encode() + b"\n"
     return Response(401, body, "application/json", headers=(("WWW-Authenticate", "Bearer"),))
 
 
