@@ -404,3 +404,14 @@ async def test_a_token_only_in_the_query_is_a_401_saying_where_it_goes(
     assert answer.status_code == 401 and answer.headers["www-authenticate"] == "Bearer"
     assert "Authorization header" in error and TOKEN not in answer.text, error
     assert bare.json() == {"error": "unauthorized"}  # no hint where nothing was misplaced
+
+
+async def test_a_delete_naming_no_silence_says_none_was_named(sqlite_store: SQLiteStore) -> None:
+    """DELETE /api/v1/silences/ (a script's unset id) is a 404 saying no id was given and
+    where ids are listed, and expires nothing, however many silences there are."""
+    await _add_silence(sqlite_store, "9a6619d032ec")
+    async with serving(sqlite_store) as client:
+        answer = await client.delete("/api/v1/silences/%20", headers=BEARER)
+    assert answer.status_code == 404
+    assert "no silence id given" in answer.json()["error"], answer.text
+    assert all(s.active(NOW + timedelta(minutes=1)) for s in await sqlite_store.silences())

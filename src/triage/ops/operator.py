@@ -630,7 +630,9 @@ def released_said(released: int, still_held: int) -> str | None:
 def _silence_by_prefix(given: str, ids: Sequence[str]) -> str:
     """The one id of `ids` starting with `given` (at least `MIN_PREFIX` characters), or
     LookupError saying why there is none to take."""
-    matching = sorted(i for i in ids if given and i.startswith(given))
+    if not given.strip():
+        raise LookupError("no silence id given: `triage silence list` lists them")
+    matching = sorted(i for i in ids if i.startswith(given))
     if not matching:
         raise LookupError(f"no silence {given[:80]}")  # however long the id pasted
     if len(given) < MIN_PREFIX:
