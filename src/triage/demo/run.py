@@ -281,7 +281,7 @@ async def _send_waves(settings: Settings, queue_url: str, daemon: asyncio.Task[R
 
 
 async def _provision(endpoint: str, token: str) -> DemoAws:
-    settings = Settings(aws_endpoint_url=endpoint, aws_region="us-east-1")
+    settings = _DemoSettings(aws_endpoint_url=endpoint, aws_region="us-east-1")
     async with _Sqs(settings) as sqs:
         # The DLQ keeps letters longer than the queue keeps messages (`triage check` asks it).
         keeps = {"MessageRetentionPeriod": "1209600"}
@@ -344,7 +344,7 @@ async def _wait_until_empty(
 
 
 async def _dead_letters(aws: DemoAws) -> list[dict[str, Any]]:
-    settings = Settings(aws_endpoint_url=aws.endpoint, aws_region="us-east-1")
+    settings = _DemoSettings(aws_endpoint_url=aws.endpoint, aws_region="us-east-1")
     async with _Sqs(settings) as sqs:
         response = await sqs.receive_message(
             QueueUrl=aws.dlq_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
