@@ -237,10 +237,13 @@ def test_ack_lines_name_the_message_and_its_incidents(
 
 
 def test_missing_queue_url_fails_with_one_line(run_cli: RunCli) -> None:
-    """`triage run` without ALERT_TRIAGE_QUEUE_URL exits 2 with one line naming the variable."""
+    """`triage run` with nothing set exits 2 with one line naming all it cannot start without."""
     proc = run_cli("run", env={"PATH": "/usr/bin:/bin"})
     assert proc.returncode == 2
-    assert proc.stderr.strip() == "triage: config: missing required setting: ALERT_TRIAGE_QUEUE_URL"
+    assert proc.stderr.strip() == (
+        "triage: config: missing required setting: ALERT_TRIAGE_QUEUE_URL, "
+        "the backend's token (BACKEND_TOKEN or BACKEND_TOKEN_SECRET_ID)"
+    )
 
 
 async def test_lifecycle_end_to_end_updates_closes_and_reopens(

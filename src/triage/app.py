@@ -233,7 +233,7 @@ async def run_daemon(
     Without `stop`, the process's stop signals are ours from here to the end (`DaemonSignals`):
     one during start-up ends it there, with nothing received; one after the supervisor's stop
     is said and changes nothing. An embedding program that passes `stop` owns its signals."""
-    settings.require("queue_url")
+    settings.require_to_run()
     metrics = metrics or Metrics()
     hold_credentials(settings)
     signals = DaemonSignals.install() if stop is None else None
