@@ -348,3 +348,16 @@ def test_a_bad_setting_in_the_shell_does_not_refuse_the_demo(
         loopback_http.post(f"{moto_url}/moto-api/reset").raise_for_status()
     assert proc.returncode == 0, proc.stderr
     assert "tickets created      4" in proc.stdout
+
+
+def test_a_ctrl_c_as_the_waves_end_is_still_one_line() -> None:
+    """A Ctrl-C that lands after the waves' loop has closed (the demo's last moment) cancels
+    nothing and raises nothing: it used to print a RuntimeError traceback, 'loop is closed'."""
+    from triage.demo.run import _Waves
+
+    async def done() -> tuple[object, list[dict[str, object]]]:
+        return object(), []
+
+    waves = _Waves(done())  # type: ignore[arg-type]
+    waves.run_to_end()
+    waves.cancel()

@@ -19,7 +19,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Coroutine, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -193,7 +193,10 @@ class _Waves(threading.Thread):
     def cancel(self) -> None:
         self._cancelled = True
         loop, task = self._loop, self._task
-        if loop is not None and task is not None:
+        if loop is None or task is None:
+            return
+        # A closed loop refuses the call: the waves had ended as the Ctrl-C came.
+        with suppress(RuntimeError):
             loop.call_soon_threadsafe(task.cancel)
 
     def run_to_end(self) -> tuple[RunResult, list[dict[str, Any]]]:
