@@ -259,8 +259,9 @@ def test_every_triage_variable_the_readmes_name_is_a_setting() -> None:
 
 
 #: `TRIAGE_*` names the READMEs use that are not the daemon's: the script example's own
-#: variable for its token, and the deploy tests' Terraform provider mirror.
-NOT_SETTINGS = {"TRIAGE_GENERIC_TOKEN", "TRIAGE_TF_PROVIDER_MIRROR"}
+#: variable for its token, the deploy tests' Terraform provider mirror, and the misspelt name
+#: the configuration's example of a refusal shows.
+NOT_SETTINGS = {"TRIAGE_GENERIC_TOKEN", "TRIAGE_TF_PROVIDER_MIRROR", "TRIAGE_CONCURENCY"}
 
 
 #: The settings .env.example gives the compose stack's own values instead of the defaults.
