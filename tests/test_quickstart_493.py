@@ -102,11 +102,16 @@ def test_the_demo_reaches_none_of_the_callers_services(
 
 
 def _interrupt_after(
-    cmd: list[str], marker: str, *, env: dict[str, str], cwd: Path
+    cmd: list[str],
+    marker: str,
+    *,
+    env: dict[str, str],
+    cwd: Path,
+    sig: signal.Signals = signal.SIGINT,
 ) -> tuple[int, str, str]:
     """Run `cmd` in a process group of its own with SIGINT as a terminal delivers it, send
-    SIGINT to the whole group (what Ctrl-C does) once `marker` is on its stderr, and return
-    its exit status, stdout and stderr."""
+    `sig` to the whole group (SIGINT: what Ctrl-C does) once `marker` is on its stderr, and
+    return its exit status, stdout and stderr."""
     proc = subprocess.Popen(
         cmd,
         cwd=cwd,
@@ -133,7 +138,7 @@ def _interrupt_after(
     reader.start()
     try:
         assert seen.wait(90), "".join(err)
-        os.killpg(proc.pid, signal.SIGINT)
+        os.killpg(proc.pid, sig)
         out = proc.stdout.read()
         code = proc.wait(60)
     finally:
@@ -159,6 +164,31 @@ def test_ctrl_c_in_the_demo_ends_it_with_one_line_and_130(tmp_path: Path) -> Non
     assert err.rstrip().splitlines()[-1].startswith("triage demo: interrupted")
     assert "tickets created" not in out
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.timeout(150)
+def test_sigterm_stops_the_demo_and_leaves_no_temporary_store(tmp_path: Path) -> None:
+    """SIGTERM while the waves run (a closed terminal's, a supervisor's): the demo stops what
+    it started, says so in one line and exits 143, and its temporary SQLite store is gone."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": str(SRC),
+        "TMPDIR": str(scratch),
+    }
+    code, out, err = _interrupt_after(
+        [sys.executable, "-m", "triage", "demo"],
+        "wave 1:",
+        env=env,
+        cwd=tmp_path,
+        sig=signal.SIGTERM,
+    )
+    assert code == 143, err
+    assert "Traceback" not in err
+    assert err.rstrip().splitlines()[-1].startswith("triage demo: stopped by SIGTERM")
+    assert "tickets created" not in out
+    assert list(scratch.iterdir()) == []
 
 
 #: A `python` for the stand-in venv: records its arguments, then acts as DEV_CHILD says.

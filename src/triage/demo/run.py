@@ -14,6 +14,7 @@ import asyncio
 import json
 import logging
 import os
+import signal
 import sys
 import tempfile
 import threading
@@ -64,18 +65,48 @@ def sample_bodies() -> dict[str, list[tuple[str, str]]]:
 
 def run_demo(*, verbose: bool = False, llm: str = "none") -> int:
     """Run the demo; `llm` is "none" (the deterministic summariser) or "stub" (the LLM path
-    against the loopback model). Ctrl-C at any point stops what it started and returns 130."""
+    against the loopback model). Ctrl-C (130) or SIGTERM (143) at any point stops what it
+    started, removes its temporary store and says so in one line."""
     configure_logging("console", "info" if verbose else "warning")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log
     try:
-        with _loopback_environment():
+        with _loopback_environment(), _sigterm_as_interrupt():
             return _run_with_services(llm)
+    except _Terminated:
+        print(
+            "triage demo: stopped by SIGTERM; the daemon and the demo's local services are stopped",
+            file=sys.stderr,
+        )
+        return 128 + signal.SIGTERM
     except KeyboardInterrupt:
         print(
             "triage demo: interrupted; the daemon and the demo's local services are stopped",
             file=sys.stderr,
         )
         return 130
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, taken the way a Ctrl-C is: everything started is stopped on the way out."""
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM raises `_Terminated` in the main thread while the demo runs, instead of ending
+    the process at once with its temporary store left behind. Only the main thread may set
+    a handler (a test may run the demo in another): there SIGTERM keeps what it had."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: object) -> None:
+        raise _Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _run_with_services(llm: str) -> int:
