@@ -353,10 +353,6 @@ def test_each_sample_alert_carries_its_own_links_and_values() -> None:
                     assert f"value={value}" in alert["valueString"], (name, alert["labels"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli._command loads the caller's settings before the demo, which reads none of them",
-)
 @pytest.mark.timeout(150)
 def test_a_bad_setting_in_the_shell_does_not_refuse_the_demo(
     monkeypatch: pytest.MonkeyPatch,

@@ -222,7 +222,13 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     demo = sub.add_parser(
-        "demo", help="the embedded default: local AWS, sample alerts, the real daemon"
+        "demo",
+        help="the embedded default: local AWS, sample alerts, the real daemon",
+        description="Run the real daemon against moto (SQS, a DLQ, Secrets Manager) and a "
+        "loopback ticket backend on 127.0.0.1, queue the bundled sample alerts in three "
+        "waves (fire, repeat, resolve), then print what the backend received. No AWS "
+        "account, no API key, and none of your shell's TRIAGE_*, AWS_* or OPENAI_* "
+        "settings are used; Ctrl-C stops it (exit 130).",
     )
     demo.add_argument("--verbose", action="store_true", help="show the daemon's info-level log")
     demo.add_argument(
@@ -810,11 +816,7 @@ def _command(args: argparse.Namespace) -> int:
     try:
         if args.command == "normalize":
             return _normalize(args.file)
-        from triage.logs import configure_logging
-        from triage.settings import load_settings
-
-        settings = load_settings()
-        if args.command == "demo":
+        if args.command == "demo":  # it reads no setting of the caller's (demo/run.py)
             missing = _demo_missing()
             if missing is not None:
                 _err(
@@ -825,6 +827,10 @@ def _command(args: argparse.Namespace) -> int:
             from triage.demo import run_demo
 
             return run_demo(verbose=args.verbose, llm=args.llm)
+        from triage.logs import configure_logging
+        from triage.settings import load_settings
+
+        settings = load_settings()
         configure_logging(settings.log_format, settings.log_level)
         _warn_unknown_variables(settings)
         if args.command != "health":  # which probes http://127.0.0.1 only
