@@ -88,3 +88,10 @@ def test_a_dynatrace_title_left_as_its_placeholder_is_titled_by_the_problem() ->
     """A `ProblemTitle` still "{ProblemTitle}" is no title: the problem's own name is shown."""
     read = _read(_dynatrace("-55_1", "OPEN", title="{ProblemTitle}"))
     assert read.alerts[0].title == "Dynatrace problem -55_1"
+
+
+def test_a_datadog_transition_left_unfilled_is_refused_naming_the_variable() -> None:
+    """A `$ALERT_TRANSITION` left as written, under a title naming no state, is refused naming
+    the variable, as it was before such a variable was read as absent."""
+    with pytest.raises(InvalidAlertError, match=r"\$ALERT_TRANSITION.*unfilled"):
+        _read(_datadog("CPU high", "$ALERT_TRANSITION", alert_id="7"))

@@ -199,13 +199,11 @@ def normalize_datadog(payload: dict[str, Any]) -> Normalized:
     name = (head["name"] if head else full).strip()
     scope = (head["scope"] or "").strip() if head else ""
     scope = scope or _dd_scope(payload, nested)
-    transition = _transition(
-        _filled_at(
-            ("alert_transition", payload.get("alert_transition")),
-            ("alert.transition", nested.get("transition")),
-        ),
-        head,
+    given_transitions = (
+        ("alert_transition", payload.get("alert_transition")),
+        ("alert.transition", nested.get("transition")),
     )
+    transition = _transition(_filled_at(*given_transitions), head, given_transitions)
     if transition in _DD_QUIET:
         return quiet(DATADOG, f"monitor {common.short(name)}", transition)
     body = _filled(*(payload.get(key) for key in _DD_MESSAGES))
@@ -381,11 +379,13 @@ def _test_notification(name: str, body: Any) -> bool:
     return not isinstance(body, str) or _DD_TEST_BODY in body[:20_000].lower()
 
 
-def _transition(named: tuple[str, Any], head: re.Match[str] | None) -> str:
+def _transition(
+    named: tuple[str, Any], head: re.Match[str] | None, sent: tuple[tuple[str, Any], ...]
+) -> str:
     """$ALERT_TRANSITION (`named`: the field it came in and its value) lower-cased, else the
     title's bracket; `Null` (`_DD_NO_DATA_RECOVERY`) under a title that names no state is
-    "recovered". InvalidAlertError if neither names a state (blank, or a word Datadog never
-    sends)."""
+    "recovered". InvalidAlertError if neither names a state (blank, a word Datadog never
+    sends, or, among the fields `sent`, a variable Datadog left unfilled, named so)."""
     field, given = named
     word = common.line(common.unnested(given), field, 64)
     word = (word or "").strip().lower()
@@ -394,6 +394,12 @@ def _transition(named: tuple[str, Any], head: re.Match[str] | None) -> str:
         return head["transition"].lower()
     if word == _DD_NO_DATA_RECOVERY:
         return "recovered"
+    unfilled = next((pair for pair in sent if _dd_unfilled(pair[1])), None)
+    if word not in known and given is None and unfilled is not None:
+        raise InvalidAlertError(
+            f"datadog {unfilled[0]} is the variable {common.short(unfilled[1].strip())}, which "
+            "Datadog left unfilled, and the title names no monitor state"
+        )
     if word not in known:
         raise InvalidAlertError(
             f"datadog {field} {common.short(given)} and the title name no monitor "
