@@ -16,7 +16,9 @@ Identity, dynatrace: the problem's `PID`, which its OPEN, RESOLVED and MERGED no
 share, whatever title or entities it has by then (kept as the label `pid`; the display id
 `ProblemID` as `problem`). Two problems open at once may share an entity and a title, and
 Dynatrace opens a new problem, with a new PID, when the same thing goes wrong again after a
-close: each is its own ticket.
+close: each is its own ticket. A `PID` that is still a placeholder ("{Pid}": Dynatrace sends a
+placeholder it does not know as written) would key every problem as one: refused, naming it;
+a `ProblemTitle` still a placeholder is no title.
 Identity, honeycomb: the trigger's `id`, else (payloads from before Honeycomb sent it) its name.
 Identity, grafana-oncall: the integration (`integration.id`, else the group's
 `integration_id`) and what OnCall groups by, the alert payload's `groupKey` (an Alertmanager

@@ -11,7 +11,10 @@ default payload (no id but the event's own), the monitor's id in the "[[Monitor 
 link Datadog ends $EVENT_MSG with (two monitors of one name are two incidents), else the
 monitor's name from the title without its state and priority brackets. The templates in use (the integration's docs, Keep's, ilert's,
 Zenduty's) name the other variables their own way too: the link `link` or `url`, the message
-`body`, `event_msg`, `text_msg` or `message`, the org's name `org.name` or `org_name`.
+`body`, `event_msg`, `text_msg` or `message`, the org's name `org.name` or `org_name`. A value
+that is still a variable as written ("$AGGREG_KEY", "$ALERT_ID": one Datadog did not fill in) is
+absent, never a key every monitor would share; a title or transition that is one is refused
+naming it.
 Identity, opsgenie: the alert's `alias` (Opsgenie's own de-duplication key, which no two
 open alerts share); an alias that is the alert's own `alertId` (what Opsgenie fills in when the
 sender gives none, and then de-duplicates nothing) is none, and the alert is keyed by `alertId`.
