@@ -200,6 +200,7 @@ async def test_the_daemon_refuses_a_local_queue_its_client_sends_to_aws(
     from triage.app import run_daemon
 
     _no_endpoint(monkeypatch)
+    monkeypatch.setenv("BACKEND_TOKEN", "t" * 32)  # only the queue is missing something
     settings = Settings(
         queue_url=LOCAL_QUEUE,
         store_url=f"sqlite:///{tmp_path / 'triage.db'}",
