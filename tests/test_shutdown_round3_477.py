@@ -91,6 +91,7 @@ def test_daemon_sigterm_while_a_start_up_failure_unwinds_keeps_the_failure(
 
     monkeypatch.setattr(DaemonSignals, "handle", handle)
     monkeypatch.setattr(app.Aws, "aclose", aclose)
+    monkeypatch.setenv("BACKEND_TOKEN", TOKEN)  # the queue is the one thing refused
     settings = settings_for(missing_queue(queues), backend.url, tmp_path / "triage.db")
     with pytest.raises(ConfigError):
         asyncio.run(run_daemon(settings))
