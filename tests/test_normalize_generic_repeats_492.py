@@ -94,8 +94,12 @@ def test_what_differs_is_read_again(first: dict[str, Any], then: dict[str, Any])
 
 
 def test_what_is_remembered_stays_bounded() -> None:
-    """Alerts of long texts are read every time, and at most `_REMEMBERED_KEPT` others are kept:
-    a storm of ever-new alerts cannot grow the memory."""
+    """Alerts of long texts are read every time, at most `_REMEMBERED_KEPT` others are kept,
+    and none keeps its payload (up to SQS's 256 KB, of fields the reading never looks at): a
+    storm of ever-new or ever-larger alerts cannot grow the memory."""
+    generic._remembered.clear()
+    normalize_body(storm_body(0, padding="x" * 200_000))
+    assert [read.alert.raw for read in generic._remembered.values()] == [{}]
     generic._remembered.clear()
     normalize_body(storm_body(0, description="x " * generic._REMEMBERED_CHARS))
     assert generic._remembered == {}

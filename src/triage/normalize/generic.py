@@ -302,10 +302,13 @@ _TEXT_OR_NONE = frozenset({str, _NO_VALUE})
 
 
 def _remember(key: tuple[object, ...], read: _Read) -> None:
+    """Keep `read` for `key`'s repeats, without its payload: a body may hold up to SQS's
+    256 KB of fields the reading never looks at, and each repeat brings its own."""
+    kept = _Read(read.alert.model_copy(update={"raw": {}}), read.notes)
     with _REMEMBERING:
         if len(_remembered) >= _REMEMBERED_KEPT:
             del _remembered[next(iter(_remembered))]
-        _remembered[key] = read
+        _remembered[key] = kept
 
 
 def _read(payload: dict[str, Any], sent: dict[str, Any], occurred: datetime) -> _Read | Skipped:
