@@ -7,8 +7,6 @@ import json
 from datetime import timedelta
 from typing import Any
 
-import pytest
-
 from factories import T0
 from recording_pipeline import Sink, pipeline_into
 from triage.models import EffectKind, Status
