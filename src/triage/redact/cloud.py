@@ -26,6 +26,7 @@ from triage.redact.rule import (
     _Rule,
     _rule,
     _spellings,
+    holds_run,
 )
 
 _AWS_KEY_PREFIXES = "AKIA ASIA AGPA AIDA AROA AIPA ANPA ANVA APKA ABIA ACCA".split()  # noqa: SIM905
@@ -311,6 +312,7 @@ CLOUD_RULES: tuple[
         rf"(?<![A-Za-z0-9/+%](?<!\\[nrt]))(?={_B64}{{40}}(?![A-Za-z0-9/+=]))"  # the length, cheapest first
         rf"(?={_B64}{{0,39}}[A-Z])(?={_B64}{{0,39}}[a-z])(?={_B64}{{0,39}}[0-9]){_B64}{{40}}",
         _aws_secret,
+        gate=holds_run(40),
     ),
     # The value an AWS error quotes back, when the member or parameter it was refused for
     # names a secret (`_secret_member`): AWS's validation message (`Value '…' at 'value'

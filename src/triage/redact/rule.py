@@ -11,10 +11,13 @@ value (`_wrapper_start`) are read, so that every rule reads them alike.
 
 from __future__ import annotations
 
+import functools
+import importlib
 import re
 import sys
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 _Replacement = str | Callable[[re.Match[str]], str]
 #: `re.Pattern`'s default end of a search: the string's end, however long.
@@ -25,7 +28,16 @@ class _Rule:
     """A rule's pattern (its source and flags, compiled on first use: `pattern`), replacement
     and needles."""
 
-    __slots__ = ("_compiled", "flags", "folded", "needles", "replacement", "source")
+    __slots__ = (
+        "_compiled",
+        "_shape",
+        "flags",
+        "folded",
+        "gate",
+        "needles",
+        "replacement",
+        "source",
+    )
 
     def __init__(
         self,
@@ -34,6 +46,7 @@ class _Rule:
         replacement: _Replacement,
         needles: tuple[str, ...],
         folded: bool,
+        gate: Callable[[str], bool] | None = None,
     ) -> None:
         self.source = source
         self.flags = flags
@@ -47,16 +60,73 @@ class _Rule:
         #: case, or its needles start with a letter that only folded needles start with
         #: (`fold_needles`).
         self.folded = folded
+        #: For a rule no literal starts (no needles), a test a text must pass for the pattern
+        #: to match, cheaper than the pattern's scan (`holds_run`, `holds_digits`); None: none.
+        self.gate = gate
         self._compiled: re.Pattern[str] | None = None
+        self._shape: tuple[bool, int] | None = None
+
+    @property
+    def shape(self) -> tuple[bool, int]:
+        """What the pattern says of every match, for `scrub` to skip a text that cannot hold
+        one without calling the regex engine: whether it starts where a line does
+        (`_starts_at_line`), and the fewest characters it holds (the engine's own bound, by
+        which it gives up on a shorter text after the cost of a call). Read from the pattern
+        when it is compiled (`pattern`)."""
+        shape = self._shape
+        if shape is None:
+            shape = self._shape = _shape_of(self.source, self.flags)
+        return shape
 
     @property
     def pattern(self) -> re.Pattern[str]:
         """The compiled pattern, compiled the first time it is asked for (two threads asking
-        at once compile it twice, and keep either)."""
+        at once compile it twice, and keep either); its `shape` read then too, so that a
+        process compiling its rules ahead of its children (tests/fork_harness.py) reads both
+        for them."""
         compiled = self._compiled
         if compiled is None:
+            if self._shape is None:
+                self._shape = _shape_of(self.source, self.flags)
             compiled = self._compiled = re.compile(self.source, self.flags)
         return compiled
+
+
+#: The standard library's reader of a pattern, which `re.compile` itself uses: `_Rule.shape`
+#: reads a pattern's start and its shortest match from it. Imported by name: the type stubs
+#: leave the private module out.
+_parser: Any = importlib.import_module("re._parser")
+#: The anchors that hold only where a line starts: `^` (at the text's start, or after a `\n`
+#: with MULTILINE) and `\A`.
+_LINE_STARTS = frozenset(
+    {_parser.AT_BEGINNING, _parser.AT_BEGINNING_LINE, _parser.AT_BEGINNING_STRING}
+)
+
+
+def _starts_at_line(items: Any) -> bool:
+    """Whether every match of a parsed pattern (`re._parser`'s items, in order) starts at a
+    line's start: its first item that reads text is one of `_LINE_STARTS`, in each branch
+    and inside the groups around it (a look-around before it reads nothing). Such a rule
+    cannot match a text with no `\n` anywhere but at its start, which one `match` tells:
+    the regex engine would try it at every position (it skips ahead only for a `^` outside
+    any group). Anything else (a repeat, an atomic group) answers no, as the rule is then
+    run as before."""
+    for op, av in items:
+        if op is _parser.AT:
+            return av in _LINE_STARTS
+        if op is _parser.SUBPATTERN:
+            return _starts_at_line(av[3])
+        if op is _parser.BRANCH:
+            return all(_starts_at_line(branch) for branch in av[1])
+        if op not in (_parser.ASSERT, _parser.ASSERT_NOT):
+            return False
+    return False
+
+
+def _shape_of(source: str, flags: int) -> tuple[bool, int]:
+    """`_Rule.shape` of the pattern `source` with `flags`."""
+    parsed = _parser.parse(source, flags)
+    return _starts_at_line(parsed), parsed.getwidth()[0]
 
 
 class _LazyPattern:
@@ -104,15 +174,66 @@ def _rule(
     *needles: str,
     flags: int = 0,
     fold_needles: bool = False,
+    gate: Callable[[str], bool] | None = None,
 ) -> _Rule:
     """A rule. `fold_needles` looks for the needles of a case-sensitive pattern in the folded
     text, among the needles of the rules that ignore case: a match holds its needle lowered
     there too, and the search for needles skips the characters that no needle starts with, so
-    a needle's first letter is best one the others' already start with."""
+    a needle's first letter is best one the others' already start with. `gate`: a test every
+    text holding a match passes (`_Rule.gate`), for a rule without needles."""
     folded = bool(flags & re.IGNORECASE) or fold_needles
     assert not folded or all(n == n.lower() for n in needles), "folded needles are lower case"
     needles = _SHARED_NEEDLES.setdefault((needles, folded), needles)
-    return _Rule(source, flags, replacement, needles, folded)
+    return _Rule(source, flags, replacement, needles, folded, gate)
+
+
+#: Each byte that is no base64 character (`[A-Za-z0-9/+]`) written as a space.
+_NOT_BASE64_CHAR = bytes(
+    byte if chr(byte).isascii() and (chr(byte).isalnum() or chr(byte) in "/+") else 32
+    for byte in range(256)
+)
+
+
+@functools.lru_cache(maxsize=1)
+def _longest_base64_run(text: str) -> int:
+    """The longest run of `[A-Za-z0-9/+]` in `text`: read in C (bytes split at the others),
+    not by the regex engine, which would try a pattern at every position. Remembered for the
+    last text: the gates of several rules ask it of the same one."""
+    runs = text.encode("ascii", "replace").translate(_NOT_BASE64_CHAR).split()
+    return max(map(len, runs), default=0)
+
+
+def holds_run(length: int) -> Callable[[str], bool]:
+    """A rule's gate: whether a text holds a run of `length` characters of `[A-Za-z0-9/+]`,
+    as every match of the rule does (a key by its shape alone: AWS's, a WIF key's)."""
+
+    def gate(text: str) -> bool:
+        return len(text) >= length and _longest_base64_run(text) >= length
+
+    return gate
+
+
+#: Every byte but the ones `holds_digits` counts, which bytes.translate deletes.
+_NOT_DIGITS = {
+    digits: bytes(byte for byte in range(256) if chr(byte) not in digits)
+    for digits in ("0123456789", "234567")
+}
+
+
+def holds_digits(count: int, digits: str = "0123456789") -> Callable[[str], bool]:
+    """A rule's gate: whether a text holds `count` of `digits` (ASCII), as every match of the
+    rule does (a card number's 15 digits, a printable hex run's 12 bytes starting 2 to 7)."""
+    delete = _NOT_DIGITS[digits]
+
+    def gate(text: str) -> bool:
+        return len(text.encode("ascii", "ignore").translate(None, delete)) >= count
+
+    return gate
+
+
+def holds_break(text: str) -> bool:
+    """A rule's gate: whether a text holds a line break, raw or escaped (`\\n`)."""
+    return "\n" in text or "\\n" in text
 
 
 def _spellings(*words: str) -> tuple[str, ...]:

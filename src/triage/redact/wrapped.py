@@ -14,7 +14,7 @@ import re
 
 from triage.redact.named_values import named_value_secret
 from triage.redact.names import _SECRET_NAME_NEEDLES, secret_named
-from triage.redact.rule import _ID_WORD, _random_looking, _Rule, _rule, _token_like
+from triage.redact.rule import _ID_WORD, _random_looking, _Rule, _rule, _token_like, holds_break
 
 #: A line break, raw or escaped inside a JSON string.
 _BREAK = r"(?:\r?\n|(?:\\r)?\\n)"
@@ -198,6 +198,7 @@ WRAPPED_VALUE_RULES: tuple[_Rule, ...] = (
         r"(?P<tail>[A-Za-z0-9_]{1,64}+)(?P<assign>=|:(?![:/])[ \t]{0,8}+)(?!\[REDACTED)"
         r"(?P<value>[^\s\"'&;,\\]{1,512}+)",
         _broken_word_value,
+        gate=holds_break,
     ),
     # A secret's name quoted-printable's soft line break cut (`passw=` / `ord is …`), read
     # joined (`_soft_broken_name`). Only in a text that says it is quoted-printable (a mail's
