@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from triage.redact.rule import _PLACEHOLDER_FOUND, _Rule, _rule, holds_digits
+from triage.redact.rule import _PLACEHOLDER_FOUND, _Rule, _rule
 
 #: Prefixes a token announces itself by (`tokens`, `cloud`): at the end of a dump, with 8
 #: token characters after it, the start of a token cut off.
@@ -118,6 +118,6 @@ _NAMED_PRIVATE_KEY = (
 HEX_RULES: tuple[_Rule, ...] = (
     # A dump first: its rows' bytes are cut into groups that no hex run spans.
     _rule(rf"(?m)^{_ROW}(?:\r?\n{_ROW}){{0,255}}", _dump),
-    _rule(_HEX_RUN, _hex_run, gate=holds_digits(12, "234567")),
+    _rule(_HEX_RUN, _hex_run),
     _rule(_NAMED_PRIVATE_KEY, r"\g<head>[REDACTED:password]", "priv", fold_needles=True),
 )

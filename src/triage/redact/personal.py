@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from triage.redact.rule import _Rule, _rule, holds_digits
+from triage.redact.rule import _Rule, _rule
 from triage.redact.wrapped import WRAPPED_VALUE_RULES
 
 _EMAIL = "[REDACTED:email]"
@@ -123,7 +123,6 @@ PERSONAL_RULES: tuple[
         # The first digit first (the engine jumps between candidates), then what is before it.
         r"[2-6](?<![0-9A-Za-z.-](?<!\\[nrt]).)(?:[ -]?+[0-9]){14,15}+(?![0-9A-Za-z]|[.-][0-9])",
         lambda match: _card_number(match[0]),
-        gate=holds_digits(15),
     ),
     # Last of all, after every rule that writes a placeholder: the rest of a value a wrapper
     # carried to the next line, after the placeholder of the piece left on the name's line.

@@ -18,17 +18,7 @@ import re
 from triage.redact.base64_runs import keytab_replaced
 from triage.redact.continued import CONCATENATED_RULES, CONTINUED_RULES
 from triage.redact.pem import public_pem_base64
-from triage.redact.rule import (
-    _ASSIGN,
-    _B64URL,
-    _BREAK,
-    _END,
-    _OPEN_QUOTE,
-    _prefixed,
-    _Rule,
-    _rule,
-    holds_run,
-)
+from triage.redact.rule import _ASSIGN, _B64URL, _BREAK, _END, _OPEN_QUOTE, _prefixed, _Rule, _rule
 from triage.redact.shaped import SHAPED_RULES
 from triage.redact.wrapped import WRAPPED_TOKEN_RULES
 
@@ -595,7 +585,7 @@ TOKEN_RULES: tuple[
     # Crypto wallets' private keys: a Bitcoin key in WIF, known by its checksum (`_wif_key`);
     # no literal starts it, so it has no needles (the engine jumps between its first
     # characters). And a Solana keypair file's array of 64 bytes, looked for by its `[`.
-    _rule(_WIF, _wif_key, gate=holds_run(51)),
+    _rule(_WIF, _wif_key),
     _rule(_SOLANA_KEYPAIR, "[REDACTED:private-key]", "["),
     # An encrypted JWT (JWE, compact form: Cognito's refresh tokens, NextAuth's session
     # cookies): a JSON header, then four base64url parts, the encrypted key (empty under
