@@ -1584,3 +1584,50 @@ async def test_a_silenced_move_left_busy_is_found_by_its_retry_on_the_old_routes
     rolling.clock.now += LEASE + timedelta(seconds=1)
     await rolling.deliver(old, moved)
     assert await rolling_problems(rolling) == []
+
+
+async def test_the_newest_repeat_delivered_again_after_its_delete_is_counted_once(
+    tmp_path: Path, routes: Path
+) -> None:
+    """Seed 287: a repeat counted as the newest firing, acked (its short id settled on the
+    replica that deleted it, and dropped from `counted_by` by that replica's next write), then
+    handed out again by SQS to the other replica once an update is due: stamped and queued as
+    the newest firing applied, and no first sight of its message, it is another delivery of it
+    and counts nothing (7 occurrences of 6 sent)."""
+    run = [
+        ("send", "queue-lag", "firing", None, -185, None),
+        ("send", "disk-1", "firing", None, -246, "a"),
+        ("deliver", 1, 0.12559170987016732, False),
+        ("deliver", 1, 0.8003105782684208, False),
+        ("send", "api-5xx", "firing", None, -22, None),
+        ("send", "queue-lag", "firing", None, -99, None),
+        ("send", "disk-1", "resolved", 2, -38, None),
+        ("deliver", 0, 0.3846446409990917, False),
+        ("send", "disk-1", "firing", 1, -248, "b"),
+        ("send", "queue-lag", "firing", 1, -20, None),
+        ("send", "disk-1", "firing", None, -72, "b"),
+        ("crash", 0),
+        ("deliver", 0, 0.5223919708400739, False),
+        ("deliver", 0, 0.3997972222567038, False),
+        ("send", "disk-1", "firing", None, -239, "a"),
+        ("send", "queue-lag", "firing", 7, -270, None),
+        ("send", "disk-2", "firing", None, -299, "a"),
+        ("fail", 1, 1),
+        ("clock", 3601.0),
+        ("deliver", 0, 0.9622109236747658, False),
+        ("fail", 1, 3),
+        ("deliver", 0, 0.899299817168267, False),
+        ("send", "queue-lag", "firing", 2, -160, None),
+        ("send", "queue-lag", "firing", 5, -178, None),
+        ("send", "api-5xx", "resolved", None, -205, None),
+        ("send", "disk-1", "resolved", None, -130, None),
+        ("send", "disk-1", "firing", 1, -199, "a"),
+        ("deliver", 0, 0.5387370998878434, False),
+        ("deliver2", 0, 1, 0.3816255494248679, 0.1534806170908415, False),
+        ("send", "disk-1", "resolved", None, -249, "b"),
+        ("redeliver", 0.8954316495625649),
+        ("send", "disk-2", "firing", None, 13, "b"),
+        ("deliver", 0, 0.33185448391240513, False),
+    ]
+    problems, steps = await play(2, run, "memory", tmp_path, routes)
+    assert problems == [], "\n".join(steps)

@@ -706,6 +706,8 @@ def _decide(stored: Incident | None, alert: AlertEvent, now: datetime, policy: P
             return repeated(stored, now, policy)
         return Decision(Action.IGNORE, None)
     if stored.state is State.OPEN and firing:
+        if _another_delivery(stored, alert, queued):
+            return Decision(Action.IGNORE, None)
         # A repeat, the storm's case: one copy of the incident, not one per change.
         return repeated(stored, now, policy, last_event_at=alert.occurred_at, last_queued_at=queued)
     seen = replace_incident(
@@ -743,6 +745,20 @@ def _decide(stored: Incident | None, alert: AlertEvent, now: datetime, policy: P
         priority_stated=stated_priority(alert),
     )
     return Decision(Action.OPEN, fresh)
+
+
+def _another_delivery(stored: Incident, alert: AlertEvent, queued: datetime | None) -> bool:
+    """`alert` is stamped and queued as the newest firing `stored` applied, and is no first
+    sight of its message: another delivery of that firing (SQS keeps a copy of a message it
+    was asked to delete). Its short id may have left `Incident.counted_by` once the delete
+    was confirmed (`Store._settled`), so the order of events is what tells it apart; a first
+    sight stamped and queued alike (one SendMessageBatch of alike repeats) is still counted."""
+    return (
+        queued is not None
+        and alert.occurred_at == stored.last_event_at
+        and queued == stored.last_queued_at
+        and not first_sight(alert)
+    )
 
 
 def first_sight(alert: AlertEvent) -> bool:
