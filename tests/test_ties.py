@@ -34,6 +34,8 @@ class Event:
     status: Status
     seconds: float = 0
     queued_s: float | None = 0
+    #: Its message's first delivery, which no other message carries (`_Event.first_sight`).
+    first_sight: bool = False
 
     @property
     def fingerprint(self) -> str:
@@ -155,11 +157,20 @@ def test_a_resolve_of_unknown_queue_time_stamped_as_the_firing_closes(grouped: b
 
 
 @pytest.mark.parametrize("grouped", [False, True])
-def test_a_firing_delivered_twice_is_still_a_repeat(grouped: bool) -> None:
-    """The same firing delivered twice is counted as a repeat, not ignored as older: the
-    status ranks only events of two statuses."""
+def test_a_firing_stamped_and_queued_alike_is_still_a_repeat(grouped: bool) -> None:
+    """Another message's firing stamped and queued as the one applied (one SendMessageBatch
+    of alike repeats, each its message's first sight) is counted as a repeat, not ignored as
+    older: the status ranks only events of two statuses."""
     stored, _, _ = play(started("open", grouped), [Event(FIRING)], grouped)
-    assert decide_one(stored, Event(FIRING), grouped).action is Action.COUNT
+    assert decide_one(stored, Event(FIRING, first_sight=True), grouped).action is Action.COUNT
+
+
+def test_the_firing_applied_delivered_again_counts_nothing() -> None:
+    """The firing applied, its message delivered again (no first sight: SQS keeping a copy of
+    a message it was asked to delete, whose short id may have left `counted_by`), counts
+    nothing: stamped and queued alike, it is another delivery of that firing."""
+    stored, _, _ = play(started("open", False), [Event(FIRING)], False)
+    assert decide_one(stored, Event(FIRING), False).action is Action.IGNORE
 
 
 @pytest.mark.parametrize("grouped", [False, True])
