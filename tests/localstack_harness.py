@@ -54,6 +54,14 @@ class LocalStackError(RuntimeError):
     """Setting up, starting or stopping LocalStack went wrong; the message names the log."""
 
 
+class _GatewayGaveUp(LocalStackError):
+    """LocalStack's ready monitor gave up on its own gateway's port: `start` tries once more."""
+
+
+#: What LocalStack logs when its gateway's port did not open within its 15 s.
+_GATEWAY_GAVE_UP = "gave up waiting for gateway server to start"
+
+
 def find_python313() -> Path:
     """A working Python 3.13: `python3.13` on PATH, else ~/.pyenv/versions/3.13*, newest first.
 
@@ -258,6 +266,7 @@ class LocalStack:
         self.stop_grace_s = stop_grace_s
         self.port = 0
         self.log_path = self.workdir / "localstack.log"
+        self._log_start = 0  # where the LocalStack started last began writing to the log
         self._proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -277,6 +286,19 @@ class LocalStack:
         return aws_cli_env(self.endpoint, self.bin_dir, **extra)
 
     def start(self) -> None:
+        """Start LocalStack and wait until its services are ready. Once more, on another
+        port, when its own gateway never came up (`_GATEWAY_GAVE_UP`: its ready monitor waits
+        15 s for the port, and then the runtime never becomes ready though it keeps running;
+        seen once on a busy machine, with the port picked free taken or the start slow)."""
+        for attempt in (1, 2):
+            try:
+                self._start_once()
+                return
+            except _GatewayGaveUp:
+                if attempt == 2:
+                    raise
+
+    def _start_once(self) -> None:
         ensure_venv(self.venv)
         (self.workdir / "tmp").mkdir(parents=True, exist_ok=True)
         self.port = _free_port()
@@ -302,6 +324,7 @@ class LocalStack:
         )
         env.update(self.extra_env)
         with self.log_path.open("ab") as log:
+            self._log_start = log.tell()  # this start's lines follow (the log is appended to)
             self._proc = subprocess.Popen(
                 [str(self.bin_dir / "python"), "-m", "localstack.runtime.main"],
                 stdin=subprocess.DEVNULL,
@@ -330,11 +353,22 @@ class LocalStack:
             status = self.health()
             if all(status.get(s) in {"available", "running"} for s in self.services):
                 return
+            if not status and _GATEWAY_GAVE_UP in self._this_starts_log():
+                raise _GatewayGaveUp(
+                    f"LocalStack on {self.endpoint}: its gateway never started:\n"
+                    f"{_tail(self.log_path)}\n(full log: {self.log_path})"
+                )
             time.sleep(0.1)
         raise LocalStackError(
             f"LocalStack on {self.endpoint} not healthy after {self.start_timeout_s:.0f} s "
             f"(services: {status}):\n{_tail(self.log_path)}\n(full log: {self.log_path})"
         )
+
+    def _this_starts_log(self) -> str:
+        """What the LocalStack started last wrote to the log."""
+        with self.log_path.open("rb") as log:
+            log.seek(self._log_start)
+            return log.read().decode(errors="replace")
 
     def health(self) -> dict[str, str]:
         """Service name -> state from /_localstack/health; empty while it does not answer."""
