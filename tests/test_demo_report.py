@@ -4,7 +4,7 @@ source and team, a dead letter's error) cannot drive the terminal that shows it.
 from __future__ import annotations
 
 from triage.app import RunResult
-from triage.demo.report import report
+from triage.demo.report import SAMPLE_ATTRIBUTE, report
 from triage.metrics import Metrics
 from triage.sqs.supervisor import Stats
 
@@ -46,3 +46,19 @@ def test_a_dead_letters_body_is_previewed_without_a_secret_known_by_its_lines() 
     body = "db:\n  password: |\n    Hunter2SecretValue\n"
     out = report(RunResult(stats, Metrics()), [], [{"MessageId": "m-1", "Body": body}], 1.0)
     assert "db:" in out and "Hunter2" not in out
+
+
+def test_a_dead_letter_is_named_by_the_sample_file_it_was_sent_from() -> None:
+    """A dead letter whose sample-file attribute came back through the redrive is shown under
+    that file's name (escaped); one without it is shown by its body alone."""
+    stats = Stats(received=2)
+    stats.remember("m-1", "permanent", "cannot decode")
+    stats.remember("m-2", "permanent", "cannot decode")
+    named = {"StringValue": "1-malformed\x1b[2J.json", "DataType": "String"}
+    dead = [
+        {"MessageId": "m-1", "Body": "first body", "MessageAttributes": {SAMPLE_ATTRIBUTE: named}},
+        {"MessageId": "m-2", "Body": "second body"},
+    ]
+    out = report(RunResult(stats, Metrics()), [], dead, 1.0)
+    assert "  1-malformed\\u001b[2J.json: 'first body'" in out
+    assert "\n  'second body'" in out

@@ -37,6 +37,10 @@ _PROMPT_LINES = 60
 _LINE_CHARS = 110
 
 
+#: The message attribute naming the sample file a demo message was sent from (`run._named`).
+SAMPLE_ATTRIBUTE = "triage-demo-sample"
+
+
 @dataclass(frozen=True, slots=True)
 class ModelRun:
     """The loopback model of `--llm stub`: where it listened and what it was sent."""
@@ -199,8 +203,17 @@ def _dead_letters(result: RunResult, dead: list[dict[str, Any]]) -> list[str]:
         preview = redactor.text(cut(body, 50, ellipsis=True, whole_words=True))
         # The preview as Python's repr spells it (which doubles every backslash of its own),
         # the error as stored text.
-        shown.append(f"  {terminal_line(repr(preview))}\n      why: {_for_terminal([why])}")
+        sample = _sample_of(message)
+        named = f"{terminal_line(sample)}: " if sample else ""
+        shown.append(f"  {named}{terminal_line(repr(preview))}\n      why: {_for_terminal([why])}")
     return lines + sorted(shown)
+
+
+def _sample_of(message: dict[str, Any]) -> str | None:
+    """The sample file a dead letter was sent from, when its attribute came back with it."""
+    attribute = message.get("MessageAttributes", {}).get(SAMPLE_ATTRIBUTE, {})
+    sample = attribute.get("StringValue") if isinstance(attribute, dict) else None
+    return sample if isinstance(sample, str) and sample else None
 
 
 def _by(metrics: Metrics, name: str, dimension: str) -> dict[str, int]:

@@ -31,7 +31,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 from triage.app import RunResult, run_daemon
 from triage.aws import Aws
 from triage.demo.model import ChatServer, Reply, alert_in, completion, default_model
-from triage.demo.report import ModelRun, report
+from triage.demo.report import SAMPLE_ATTRIBUTE, ModelRun, report
 from triage.demo.ticketd import TicketServer
 from triage.logs import configure_logging
 from triage.metrics import Metrics
@@ -309,9 +309,18 @@ async def _send_waves(settings: Settings, queue_url: str, daemon: asyncio.Task[R
             print(f"wave {wave}: {WAVES[wave]} ({len(bodies)} messages)", file=sys.stderr)
             await sqs.send_message_batch(
                 QueueUrl=queue_url,
-                Entries=[{"Id": str(i), "MessageBody": body} for i, (_, body) in enumerate(bodies)],
+                Entries=[
+                    {"Id": str(i), "MessageBody": body, "MessageAttributes": _named(name)}
+                    for i, (name, body) in enumerate(bodies)
+                ],
             )
             await _wait_until_empty(sqs, queue_url, daemon)
+
+
+def _named(sample: str) -> dict[str, dict[str, str]]:
+    """The message attribute naming the sample file a message was sent from: kept through
+    the redrive, so the report names a dead letter by its file, not by how its body starts."""
+    return {SAMPLE_ATTRIBUTE: {"DataType": "String", "StringValue": sample}}
 
 
 async def _provision(endpoint: str, token: str) -> DemoAws:
@@ -381,6 +390,9 @@ async def _dead_letters(aws: DemoAws) -> list[dict[str, Any]]:
     settings = _DemoSettings(aws_endpoint_url=aws.endpoint, aws_region="us-east-1")
     async with _Sqs(settings) as sqs:
         response = await sqs.receive_message(
-            QueueUrl=aws.dlq_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
+            QueueUrl=aws.dlq_url,
+            MaxNumberOfMessages=10,
+            WaitTimeSeconds=0,
+            MessageAttributeNames=[SAMPLE_ATTRIBUTE],
         )
     return list(response.get("Messages", []))
