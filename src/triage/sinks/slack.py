@@ -91,7 +91,8 @@ What people and Slack do to the channel after triage posted there changes what a
                                  is gone
     the blocks are refused       (invalid_blocks, msg_too_long …: see CONTENT_REFUSED) a new
                                  incident, or a follow-up, is posted again as plain text,
-                                 with one `slack.blocks_refused` warning
+                                 with one `slack.blocks_refused` warning (the plain text
+                                 refused too: one line naming both, BlocksAndPlainRefused)
     any refusal of a follow-up   the follow-up is skipped with one `slack.refused` warning: the
                                  incident's other sinks and later alerts go on
 
@@ -372,17 +373,28 @@ class SlackSink:
             if exc.detail not in CONTENT_REFUSED:
                 raise
             refused = exc.detail
+        try:
+            await self._post(plain(effect), effect)
+        except SinkRejectedError as exc:
+            # One failure, one line: whoever says it (`_refused`, or the message's own line
+            # for a new incident) names both refusals.
+            raise BlocksAndPlainRefused(exc, refused) from exc
         log.warning(
             "slack.blocks_refused", effect=str(effect.kind), error=refused, action="plain_text"
         )
-        await self._post(plain(effect), effect)
 
     def _refused(self, effect: Effect, exc: SinkRejectedError) -> Applied:
         """The one line that says why Slack heard nothing of this effect, and the refusal: by
         Slack's error code alone (`_error_code`), never the text of its answer."""
         code = _error_code(exc.detail)
+        both = {"blocks_refused": exc.blocks} if isinstance(exc, BlocksAndPlainRefused) else {}
         log.warning(
-            "slack.refused", effect=str(effect.kind), status=exc.status, error=code, action="skip"
+            "slack.refused",
+            effect=str(effect.kind),
+            status=exc.status,
+            error=code,
+            action="skip",
+            **both,
         )
         if code is not None:
             return Applied.refuse(f"slack refused: {code}")
@@ -608,6 +620,21 @@ class SlackSink:
             "answer: a proxy or a web app answers for SLACK_WEBHOOK_URL or the route's webhook_url",
             reason="bad_response",
         )
+
+
+class BlocksAndPlainRefused(SinkRejectedError):
+    """The plain-text post of a message whose blocks Slack refused (`blocks`, one of
+    CONTENT_REFUSED), refused too: the plain post's refusal (its status and detail), its text
+    naming both, so one line says why the channel heard nothing."""
+
+    def __init__(self, plain: SinkRejectedError, blocks: str) -> None:
+        super().__init__(
+            f"{plain} (after its blocks were refused: {blocks})",
+            status=plain.status,
+            detail=plain.detail,
+            reason=plain.reason,
+        )
+        self.blocks = blocks
 
 
 def destination_gone(exc: SinkRejectedError) -> bool:

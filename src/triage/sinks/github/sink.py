@@ -33,8 +33,9 @@ The issue's later life (what people and GitHub do to it after triage opened it):
                                                      REOPEN waits for the old issue (the route's
                                                      repository), or opens where the route now
                                                      names (a repository it names no more)
-    not reopenable (422 to the reopen, or a 403      REOPEN opens a new issue, as above, that
-    saying it is locked or cannot be reopened)       names the old one (`owner/name#N`), where
+    not reopenable (422 to the reopen, a 403 saying  REOPEN opens a new issue, as above, that
+    it is locked or cannot be reopened, or a 410:    names the old one (`owner/name#N`), where
+    deleted between the comment and the reopen)
                                                      the re-fire's comment went; a retry finds
                                                      both, and posts and opens nothing again
     transferred, or its repository renamed (301)     the read is followed, the writes go where
@@ -562,6 +563,12 @@ class GitHubSink:
                 try:
                     await self._set_state(ref, "open", "reopened")
                 except SinkRejectedError as exc:
+                    if await self._deleted_at_reopen(ref, exc):
+                        # Deleted between the re-fire's comment and its reopen: as a refused
+                        # reopen, the new issue names it (its link says it is gone).
+                        return await self._reopen_as_new(
+                            ref, effect, "issue_gone", exc, continues=ref
+                        )
                     if not _reopen_refused(exc):
                         raise
                     # GitHub will not reopen it (closed by a maintainer where triage is only
@@ -584,6 +591,14 @@ class GitHubSink:
         if not_commented is not None:  # an update is its comment: nothing of it went out
             return Applied.refuse(not_commented, ref=new_ref), "refused"
         return Applied(new_ref), "ok"
+
+    async def _deleted_at_reopen(self, ref: IssueRef, exc: SinkRejectedError) -> bool:
+        """Whether GitHub's refusal of a reopen says the issue itself is gone (410, or 404),
+        while its repository still shows us its issues: a whole repository that answers so
+        (our access lost, its issues turned off) is left to `_apply`, which waits for it."""
+        if exc.status not in GONE:
+            return False
+        return await self._access.readable(ref.repository)
 
     async def _reopen_as_new(
         self,
