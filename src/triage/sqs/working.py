@@ -135,8 +135,11 @@ class Working(Holding, StoreWatch):
     def _start(self, message: Message) -> None:
         if message.receipt_handle in self._deliveries_in_flight:
             # The same delivery twice in one answer: the copy in hand finishes it (and is the
-            # one counted as received, so every received message has one outcome).
-            log.warning("message.duplicate_delivery", message_id=message.id)
+            # one counted as received, so every received message has one outcome). Outside
+            # its work, so the trace it came with is bound here, as on every line of it.
+            traceparent = message.attributes.get(TRACEPARENT_ATTRIBUTE)
+            with self.tracing.carried(traceparent, message.trace_header):
+                log.warning("message.duplicate_delivery", message_id=message.id)
             return
         self.stats.received += 1
         if message.sent_at is not None and message.first_delivery:
