@@ -830,7 +830,17 @@ def _command(args: argparse.Namespace) -> int:
         from triage.logs import configure_logging
         from triage.settings import load_settings
 
-        settings = load_settings()
+        try:
+            settings = load_settings()
+        except ConfigError as refusal:
+            if args.command != "check":
+                raise
+            from triage.ops.check import check_refused
+
+            # The refusal as every command says it, then every problem at once: the report's
+            # config line names the refused values, the checks all that reads none of them.
+            _err(f"triage: config: {refusal}")
+            return _one_shot(check_refused(refusal, output=args.output))
         configure_logging(settings.log_format, settings.log_level)
         _warn_unknown_variables(settings)
         if args.command != "health":  # which probes http://127.0.0.1 only

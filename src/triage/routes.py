@@ -718,6 +718,21 @@ def load_router(settings: Settings) -> Router:
     return Router(default, rules, categorise)
 
 
+def no_routes_problem(settings: Settings, router: Router) -> str | None:
+    """What is wrong with a routes file that holds no `[[route]]` (only comments, a template
+    with every route commented out, `route = []`), else None. It is taken as no routes file
+    (every incident to TRIAGE_SINKS), as a team writing "no routes yet" means; yet a file set
+    and routing nothing is as often a config map's routes left out, so start-up and `triage
+    check` say so (a file of whitespace alone is refused: `config_files.read_text`)."""
+    if settings.routes_file is None or router.rules:
+        return None
+    return (
+        f"TRIAGE_ROUTES_FILE {settings.routes_file} holds no [[route]]: every incident goes to "
+        f"TRIAGE_SINKS ({', '.join(router.default.sinks)}); add a [[route]], or unset "
+        "TRIAGE_ROUTES_FILE to go without one"
+    )
+
+
 def _check_default_name(rules: tuple[_Rule, ...], default: str, path: Path) -> None:
     """The route of TRIAGE_SINKS is kept with its incidents under `default`'s name, and
     `Router.recorded` finds a file's route by that name first: a route so named (in any case,

@@ -1345,6 +1345,49 @@ def load_settings(**overrides: object) -> Settings:
         raise ConfigError("; ".join([*problems, *_misspelt_beside_a_refusal()])) from None
 
 
+#: How many times `load_settings_in_part` leaves refused settings out and builds again: a
+#: default can meet a rule across settings a refused value hid.
+_PART_TRIES = 4
+
+
+def load_settings_in_part() -> tuple[Settings, dict[str, str]] | None:
+    """The settings with every refused value left at its default, and the fields so left out
+    (each with its variable's name), for `triage check`: it names the refusal, then checks
+    all that reads none of them (the routes file, the credentials, the queue), rather than
+    stopping at the settings. A rule across settings leaves out each one its message names.
+    None when nothing can be built (a credential's file that cannot be read, a refusal that
+    names no setting)."""
+    left_out: dict[str, str] = {}
+    for _ in range(_PART_TRIES):
+        defaults = {
+            f: Settings.model_fields[f].get_default(call_default_factory=True) for f in left_out
+        }
+        try:
+            return Settings(**defaults), left_out
+        except ConfigError:
+            return None
+        except ValidationError as exc:
+            refused = _fields_refused(exc) - left_out.keys()
+        if not refused:
+            return None
+        left_out |= {field: env_name(field) for field in refused}
+    return None
+
+
+def _fields_refused(exc: ValidationError) -> set[str]:
+    """The settings each of `exc`'s errors refuses: its field, else (a rule across settings,
+    a credential out of place) every setting whose variable its message names."""
+    fields: set[str] = set()
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else ""
+        if field in Settings.model_fields:
+            fields.add(field)
+            continue
+        message = str(error["msg"])
+        fields |= {f for f in Settings.model_fields if re.search(rf"\b{env_name(f)}\b", message)}
+    return fields
+
+
 def _misspelt_beside_a_refusal() -> list[str]:
     """`unknown_variables` of the environment, for the line that refuses a value: the settings
     cannot be built, so the warnings a command logs once they are never come, and a misspelt

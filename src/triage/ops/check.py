@@ -14,8 +14,8 @@ import json
 import os
 import sys
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TextIO
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, TextIO, TypeVar, cast
 
 import httpx2
 from botocore.exceptions import BotoCoreError, ClientError
@@ -34,9 +34,9 @@ from triage.ingest_tokens import (
 from triage.normalize.common import cut
 from triage.ops.orphan_groups import open_group_keys, orphan_group_warnings
 from triage.redact import Redactor, held
-from triage.routes import load_router, require_github_repository
+from triage.routes import load_router, no_routes_problem, require_github_repository
 from triage.secrets import CURRENT_STAGE, BackendToken
-from triage.settings import Settings, env_name, tracing_endpoint_problem
+from triage.settings import Settings, env_name, load_settings_in_part, tracing_endpoint_problem
 from triage.sinks.aio import AnswerUnread
 from triage.sinks.backend import BackendSink
 from triage.sinks.base import ProbeCantTell
@@ -48,6 +48,7 @@ from triage.sqs.redrive import max_receive_count
 from triage.view import json_line, terminal_text, url_origin
 
 Check = Callable[[], Awaitable[str]]
+_T = TypeVar("_T")
 
 #: What a model's error answer says is redacted like alert text: a server may echo the key,
 #: or another credential, in it.
@@ -86,26 +87,72 @@ _CHECK_FAILURES: tuple[type[Exception], ...] = (
 )
 
 
-async def run_checks(settings: Settings, out: TextIO | None = None, output: str = "text") -> int:
+class SettingLeftOut(Exception):
+    """Raised by a check that reads a setting the environment gave a refused value: the
+    check is skipped, as what it would find says nothing of the value meant."""
+
+
+class _LeftOut:
+    """Settings in which each refused value (`load_settings_in_part`) cannot be read: a check
+    reading one raises SettingLeftOut, rather than check its default in its place (the default
+    store, the default region) and pass what the user never configured."""
+
+    def __init__(self, settings: Settings, left_out: Mapping[str, str]) -> None:
+        self._settings, self._left_out = settings, left_out
+
+    def __getattr__(self, name: str) -> Any:
+        variable = self._left_out.get(name)
+        if variable is not None:
+            raise SettingLeftOut(f"skipped: it reads {variable}, refused above")
+        return getattr(self._settings, name)
+
+
+async def check_refused(
+    refusal: ConfigError, out: TextIO | None = None, output: str = "text"
+) -> int:
+    """`triage check` when the settings are refused: the refusal's line (every value refused,
+    as `triage run` says it), then every check that reads none of the refused settings (the
+    routes file, the credentials, the queue), so one run names every problem it can find.
+    Exit 2, a configuration error, as every command's refusal of its settings."""
+    out = out or sys.stdout
+    built = load_settings_in_part()
+    if built is None:  # nothing to check with: the refusal alone
+        _say("FAIL", "config", _without_held(_one_line(refusal)), out, output)
+        _summary(1, 1, 0, 0, out, output)
+        return 2
+    settings, left_out = built
+    from triage.logs import configure_logging
+
+    # As the command would have: a check's debug lines are not the report's.
+    configure_logging(settings.log_format, settings.log_level)
+    await run_checks(cast(Settings, _LeftOut(settings, left_out)), out, output, refusal)
+    return 2
+
+
+async def run_checks(
+    settings: Settings,
+    out: TextIO | None = None,
+    output: str = "text",
+    refusal: ConfigError | None = None,
+) -> int:
     """Print `ok`/`FAIL`/`warn`/`unknown` per dependency; return 1 if anything failed (an
     answer that proves nothing, `unknown`, is not known to fail). `output="json"`: one JSON
-    object per line instead (`_say`, `_summary`), for scripts."""
+    object per line instead (`_say`, `_summary`), for scripts. With `refusal` (the settings'
+    refusal, `check_refused`), the config check fails with it, and a check reading a refused
+    setting is a `skip` line (`SettingLeftOut`), not counted as passed."""
     out = out or sys.stdout
-    aws = Aws(settings, ONE_SHOT)
+    aws = _aws(settings)
     checks: list[tuple[str, Check]] = [
-        ("config", lambda: _config(settings)),
+        ("config", lambda: _config(settings, refusal)),
         ("routes", lambda: _routes(settings)),
         ("store", lambda: _store(settings, aws)),
         ("queue", lambda: _queue(settings, aws)),
     ]
     if tracing_endpoint_problem(os.environ):
         checks.append(("tracing", _tracing))
-    if settings.ingest_tokens_secret_id or settings.ingest_tokens:
+    if _given(lambda: bool(settings.ingest_tokens_secret_id or settings.ingest_tokens), True):
         checks.append(("ingest", lambda: _ingest_tokens(settings, aws)))
-    try:
-        used = load_router(settings).sink_names
-    except ConfigError:
-        used = settings.sinks  # the routes check reports the problem
+    used: tuple[str, ...] = _given(lambda: _sinks_used(settings), ())
     if "backend" in used:
         checks += [
             ("token", lambda: _token(settings, aws)),
@@ -118,12 +165,15 @@ async def run_checks(settings: Settings, out: TextIO | None = None, output: str 
         checks.append(("github", lambda: _github(settings)))
     if "slack" in used:
         checks.append(("slack", lambda: _slack(settings)))
-    checks += _start_up_warnings(settings, used)
-    failed = warned = unknown = extra = 0
+    checks += _given(lambda: _start_up_warnings(settings, used), [])
+    failed = warned = unknown = extra = skipped = 0
     try:
         for name, check in checks:
             try:
                 detail = await check()
+            except SettingLeftOut as exc:
+                skipped += 1
+                _say("skip", name, str(exc), out, output)
             except _PassedWithWarnings as exc:
                 _say("ok", name, exc.detail, out, output)
                 for line in exc.warnings:
@@ -143,8 +193,48 @@ async def run_checks(settings: Settings, out: TextIO | None = None, output: str 
     finally:
         await aws.aclose()
     total = len(checks) + extra
-    _summary(total, failed, warned, unknown, out, output)
+    _summary(total, failed, warned, unknown, out, output, skipped)
     return 1 if failed else 0
+
+
+def _aws(settings: Settings) -> Aws:
+    """The checks' AWS clients; with the region or an endpoint refused, clients that raise
+    SettingLeftOut when made, so each AWS check is skipped and the others still run."""
+    try:
+        return Aws(settings, ONE_SHOT)
+    except SettingLeftOut as exc:
+        return cast(Aws, _NoAws(exc))
+
+
+class _NoAws:
+    """`Aws` when a setting every AWS client reads (AWS_REGION) is refused."""
+
+    def __init__(self, why: SettingLeftOut) -> None:
+        self._why = why
+
+    async def client(self, *args: object, **kwargs: object) -> Any:
+        raise SettingLeftOut(str(self._why))
+
+    async def aclose(self) -> None:
+        return None
+
+
+def _given(read: Callable[[], _T], otherwise: _T) -> _T:
+    """What `read` gives, else `otherwise` when it reads a refused setting: which checks to
+    run is decided from the settings, and one refused must not stop the rest."""
+    try:
+        return read()
+    except SettingLeftOut:
+        return otherwise
+
+
+def _sinks_used(settings: Settings) -> tuple[str, ...]:
+    """The sinks the routes send to; TRIAGE_SINKS when the routes file fails (the routes
+    check reports why)."""
+    try:
+        return load_router(settings).sink_names
+    except (ConfigError, SettingLeftOut):
+        return settings.sinks
 
 
 def _say(verdict: str, name: str, text: str, out: TextIO, output: str = "text") -> None:
@@ -160,17 +250,28 @@ def _say(verdict: str, name: str, text: str, out: TextIO, output: str = "text") 
     print(f"{verdict:5} {name:8} {terminal_text(text)}", file=out)
 
 
-def _summary(total: int, failed: int, warned: int, unknown: int, out: TextIO, output: str) -> None:
+def _summary(
+    total: int,
+    failed: int,
+    warned: int,
+    unknown: int,
+    out: TextIO,
+    output: str,
+    skipped: int = 0,
+) -> None:
     """The report's last line: how many checks passed (a warning's among them; an `unknown`
-    one, which proves nothing, not), with a warning, and could not tell."""
-    passed = total - failed - unknown
+    one, which proves nothing, not, nor one skipped for a refused setting), with a warning,
+    could not tell, and were skipped (said only when some were: the JSON's keys stay)."""
+    passed = total - failed - unknown - skipped
     if output == "json":
         counts = {"passed": passed, "total": total, "failed": failed, "warned": warned}
-        print(json_line({**counts, "unknown": unknown}), file=out)
+        more = {"skipped": skipped} if skipped else {}
+        print(json_line({**counts, "unknown": unknown, **more}), file=out)
         return
     warnings = f", {warned} with a warning" if warned else ""
     untold = f", {unknown} could not tell" if unknown else ""
-    print(f"{passed} of {total} checks passed{warnings}{untold}", file=out)
+    skips = f", {skipped} skipped (a setting refused)" if skipped else ""
+    print(f"{passed} of {total} checks passed{warnings}{untold}{skips}", file=out)
 
 
 def _failure(exc: BaseException) -> str:
@@ -197,22 +298,23 @@ def _without_held(line: str) -> str:
     return line
 
 
-async def _config(settings: Settings) -> str:
+async def _config(settings: Settings, refusal: ConfigError | None = None) -> str:
     """The queue setting, and the deterministic summariser's patterns read as the daemon reads
-    them at start-up, which a missing or broken TRIAGE_PATTERNS_FILE stops: both problems in
-    one line when both are there."""
+    them at start-up, which a missing or broken TRIAGE_PATTERNS_FILE stops: every problem in
+    one line, after the settings' `refusal` when they were refused (a setting it left out is
+    not judged again)."""
     from triage.summarise.deterministic import Pattern, load_patterns
 
-    problems: list[str] = []
+    problems: list[str] = [str(refusal)] if refusal is not None else []
     patterns: tuple[Pattern, ...] = ()
-    try:
-        settings.require("queue_url")
-    except ConfigError as exc:
-        problems.append(str(exc))
+    if not _given(lambda: settings.queue_url or "left out", ""):
+        problems.append(f"missing required setting: {env_name('queue_url')}")
     try:
         patterns = load_patterns(settings.patterns_file)
     except ConfigError as exc:
         problems.append(str(exc))
+    except SettingLeftOut:
+        pass
     if problems:
         raise ConfigError("; ".join(problems))
     where = settings.patterns_file or "bundled patterns.toml"
@@ -227,7 +329,11 @@ async def _config(settings: Settings) -> str:
 
 
 async def _routes(settings: Settings) -> str:
+    """The routes file loaded as the daemon loads it; a `warn` for one routing nothing."""
     router = load_router(settings)
+    empty = no_routes_problem(settings, router)
+    if empty is not None:
+        raise _Warning(empty)
     where = str(settings.routes_file) if settings.routes_file else "no routes file"
     return f"{where}: {len(router.rules)} route(s), sinks used: {', '.join(router.sink_names)}"
 
