@@ -22,6 +22,9 @@ import zlib
 from collections.abc import Iterable
 from typing import Protocol
 
+from triage.normalize.common import cut
+from triage.redact import redact
+
 #: What a 415 names as accepted (its `Accept-Encoding`).
 SUPPORTED = "gzip, deflate"
 #: gzip members one body may hold: senders write one; bgzip, 64 KiB a member, 17 for 1 MiB.
@@ -50,18 +53,26 @@ class Decoder(Protocol):
 
 def decoder_for(values: Iterable[str]) -> Decoder:
     """The decoder for a request's `Content-Encoding` header values (every one of them)."""
-    codings = [c.strip().lower() for value in values for c in value.split(",")]
-    codings = [c for c in codings if c and c != "identity"]
-    if not codings:
+    sent = [c.strip() for value in values for c in value.split(",")]
+    sent = [c for c in sent if c and c.lower() != "identity"]
+    if not sent:
         return _Identity()
-    if len(codings) > 1:
-        raise UnsupportedEncoding(f"more than one content coding ({len(codings)})")
-    coding = codings[0]
+    if len(sent) > 1:
+        raise UnsupportedEncoding(f"more than one content coding ({len(sent)})")
+    coding = sent[0].lower()
     if coding in ("gzip", "x-gzip"):
         return _Inflate(gzip=True)
     if coding == "deflate":
         return _Inflate(gzip=False)
-    raise UnsupportedEncoding(f"content coding {coding[:40]!r}")
+    raise UnsupportedEncoding(f"content coding {quoted_header_value(sent[0])}")
+
+
+def quoted_header_value(value: str) -> str:
+    """A header value as a refusal quotes it back: as sent (lower-cased, a token would still
+    spell most of itself), redacted, and only then cut to 40 characters. A credential put in
+    the wrong header (the gateway's own token, held by every redactor, or one of a known
+    shape) is never answered, nor the first 39 characters of one too long to quote whole."""
+    return repr(cut(redact(value), 40, ellipsis=True))
 
 
 class _Identity:

@@ -51,6 +51,7 @@ from triage.errors import TriageError
 from triage.ingest import several
 from triage.ingest.carried import Carried, carried_among
 from triage.ingest.credentials import sift
+from triage.ingest.encoding import quoted_header_value
 from triage.ingest.multipart import FormError, UnreadPart
 from triage.ingest.multipart import fields as multipart_fields
 from triage.ingest.several import BadBatch, TooManyAlerts, alert_texts
@@ -224,15 +225,16 @@ class UnsupportedCharset(Exception):
 def codec_for(charsets: list[str]) -> str:
     """The codec that reads a body whose Content-Type declares `charsets` (its `charset`
     parameters: none, one, or a sender's mistake of several); UnsupportedCharset if none fits."""
-    declared = {c.strip().strip('"').lower() for c in charsets} - {""}
-    if not declared:
+    # Each charset by its lower-case name, and as it was spelt, which a refusal quotes.
+    sent = {spelt.lower(): spelt for c in charsets if (spelt := c.strip().strip('"'))}
+    if not sent:
         return "utf-8"
-    if len(declared) > 1:
+    if len(sent) > 1:
         raise UnsupportedCharset("more than one charset declared")
-    (charset,) = declared
+    ((charset, spelled),) = sent.items()
     codec = CHARSETS.get(charset)
     if codec is None:
-        raise UnsupportedCharset(f"charset {cut(charset, 40, ellipsis=True)!r} is not supported")
+        raise UnsupportedCharset(f"charset {quoted_header_value(spelled)} is not supported")
     return codec
 
 
