@@ -34,6 +34,7 @@ from triage.normalize import (
     checkers,
     cloudwatch,
     common,
+    encodings,
     eventbridge,
     freshping,
     generic,
@@ -44,6 +45,7 @@ from triage.normalize import (
     librato,
     monitors,
     netdata,
+    pagerduty_legacy,
     prometheus,
     raygun,
     sentry,
@@ -153,7 +155,13 @@ FORMATS: tuple[Format, ...] = (
         _keys("alert_transition", "org"),
     ),
     Format("opsgenie", vendors.matches_opsgenie, vendors.normalize_opsgenie, _keys("alert")),
-    Format("pagerduty", vendors.matches_pagerduty, vendors.normalize_pagerduty, _keys("event")),
+    # PagerDuty's v3 webhooks (`event`), and its v2 and v1 webhooks (`messages`) read as v3.
+    Format(
+        "pagerduty",
+        pagerduty_legacy.matches_any,
+        pagerduty_legacy.normalize_any,
+        _keys("event", "messages"),
+    ),
     Format("newrelic", monitors.matches_newrelic, monitors.normalize_newrelic, _keys("issueUrl")),
     Format(
         "newrelic-legacy",
@@ -280,7 +288,7 @@ def normalize_body(body: str | bytes, *, sentry_resource: str | None = None) -> 
 def recognise_body(body: str | bytes, *, sentry_resource: str | None = None) -> Recognised:
     """Like `normalize_body`, naming the format too."""
     try:
-        payload, envelope = decode_envelope(body)
+        payload, envelope = decode_envelope(encodings.as_text(body))
     except DecodeError as exc:
         if _is_text(body):
             raise DecodeError(f"{exc}; {RAW_TEXT_HINT}") from None
@@ -415,8 +423,25 @@ def _recognise(payload: dict[str, Any]) -> Recognised:
     # The keys first: they tell the sender what was sent, and a reason cut short (the
     # gateway's 422 keeps 300 characters) loses the long list of formats instead.
     raise UnknownFormatError(
-        f"no known alert format matches; top-level keys: {keys} (tried {tried})"
+        f"no known alert format matches;{_misspelt(payload)} top-level keys: {keys} (tried {tried})"
     )
+
+
+#: Each key a format is known by, by its lower-case spelling.
+_KNOWN_KEYS = {key.lower(): key for key in sorted(_BY_KEY)}
+
+
+def _misspelt(payload: dict[str, Any]) -> str:
+    """The keys of an unread body that are a format's key in another case (PowerShell's
+    `Title`, a shell's `TITLE`), named first: keys are read as spelt, and the sender can
+    fix the one that kept the body from being read ("" when there is none)."""
+    found = [
+        (key, _KNOWN_KEYS[key.lower()])
+        for key in payload
+        if isinstance(key, str) and key not in _BY_KEY and key.lower() in _KNOWN_KEYS
+    ]
+    said = ", ".join(f"{common.short(key, 40)} is not {known!r}" for key, known in found[:3])
+    return f" {said} (keys are read as spelt);" if said else ""
 
 
 def _parse(

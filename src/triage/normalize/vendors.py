@@ -591,7 +591,12 @@ def matches_pagerduty(payload: dict[str, Any]) -> bool:
 
 
 def normalize_pagerduty(payload: dict[str, Any]) -> Normalized:
-    event = common.obj(payload.get("event"), "event", required=True)
+    return read_pagerduty_event(common.obj(payload.get("event"), "event", required=True), payload)
+
+
+def read_pagerduty_event(event: dict[str, Any], raw: dict[str, Any]) -> Normalized:
+    """A v3 webhook's `event`, kept with `raw`, what PagerDuty sent (`pagerduty_legacy` reads
+    a v2 or v1 message as the v3 event it stands for, keeping the message)."""
     kind = (common.line(event.get("event_type"), "event.event_type", 128) or "").lower()
     if kind == _PD_PING:
         detail = "pagerduty test event (pagey.ping) of a webhook subscription: no ticket change"
@@ -641,7 +646,7 @@ def normalize_pagerduty(payload: dict[str, Any]) -> Normalized:
         labels=labels,
         occurred_at=occurred,
         identity=_pd_identity(data, service, incident),
-        raw=payload,
+        raw=raw,
     )
     return Normalized((alert,), (), notes + unread)
 
