@@ -1,7 +1,7 @@
 """Round 5 of the gateway and the operators' API against attackers (task 503), each over a real
 connection to the real server on 127.0.0.1: a header value the gateway quotes back in a refusal
 is redacted before it is cut, so neither the gateway's own token nor a pasted credential comes
-back."""
+back; and a silence that quiets every alert leaves a warning line naming it."""
 
 from __future__ import annotations
 
@@ -14,6 +14,10 @@ from structlog.testing import capture_logs
 from daemon_harness import Queues
 from ingest_harness import TOKENS, ingest_settings, running
 from test_ingest_hostile import exchange, head, received
+from test_operator_api import BEARER as API_BEARER
+from test_operator_api import _seed, serving
+from test_operators_round4_488 import sqlite_store  # noqa: F401  (the fixture, by name)
+from triage.incidents.sqlite import SQLiteStore
 from triage.ingest import IngestService
 
 #: A credential of a shape the redactor knows, longer than the 40 characters a refusal quotes:
@@ -65,3 +69,32 @@ async def test_a_refusal_never_quotes_a_credential_sent_in_a_header(
         "unsupported_charset" if said == "charset" else "unsupported_encoding"
     ]
     assert received(queues) == []
+
+
+# --- A silence of every alert -----------------------------------------------------------------
+
+
+async def test_a_silence_of_every_alert_is_a_warning_line_naming_it(
+    sqlite_store: SQLiteStore,  # noqa: F811  (the fixture imported above)
+) -> None:
+    """A silence the API makes that matches every alert (`title!=`) is logged as a warning that
+    says so, with its id and end; an ordinary silence's line stays at info without it."""
+    await _seed(sqlite_store)
+    headers = {**API_BEARER, "Content-Type": "application/json"}
+    everything = {"matchers": ["title!="], "duration": "2h", "comment": "all", "author": "eve"}
+    ordinary = {"matchers": ["team=payments"], "duration": "2h", "comment": "db", "author": "al"}
+    async with serving(sqlite_store) as client:
+        with capture_logs() as logs:
+            quiet_all = await client.post(
+                "/api/v1/silences", content=json.dumps(everything), headers=headers
+            )
+            quiet_one = await client.post(
+                "/api/v1/silences", content=json.dumps(ordinary), headers=headers
+            )
+    assert quiet_all.status_code == quiet_one.status_code == 201, quiet_all.text
+    added = {e["silence"]: e for e in logs if e["event"] == "api.silence_added"}
+    loud = added[quiet_all.json()["id"]]
+    assert loud["log_level"] == "warning" and loud["matches_every_alert"] is True, loud
+    assert loud["ends_at"] == quiet_all.json()["ends_at"]
+    plain = added[quiet_one.json()["id"]]
+    assert plain["log_level"] == "info" and "matches_every_alert" not in plain, plain

@@ -439,8 +439,8 @@ class OperatorApi:
             return self._refused(400, exc)
         except RecursionError:  # a body nested past the parser's stack
             return _error(400, "body is nested too deeply")
-        log.info("api.silence_added", silence=added.id, matchers=len(added.matchers))
         shown = silence_json(added, self.view.redactor, now)
+        _log_added(added, shown)
         warnings = await self._silence_warnings(added, silence)
         if warnings:  # only when there is one, as scripts read the silence's keys as they were
             shown["warnings"] = [self.view.redactor.text(w) for w in warnings]
@@ -514,6 +514,23 @@ class OperatorApi:
         if said is None:
             return {}
         return {"released": released, "warnings": [said]}
+
+
+def _log_added(added: Silence, shown: Mapping[str, object]) -> None:
+    """The `api.silence_added` line. A silence that matches every alert (`title!=`) is made,
+    as Alertmanager makes it, but it quiets everything until it ends: its line is a warning
+    saying so, with its end, so whoever watches the logs sees a leaked API token or a slip
+    silence the whole pager, not one more routine add."""
+    if added.matches_every_alert():
+        log.warning(
+            "api.silence_added",
+            silence=added.id,
+            matchers=len(added.matchers),
+            matches_every_alert=True,
+            ends_at=shown["ends_at"],
+        )
+    else:
+        log.info("api.silence_added", silence=added.id, matchers=len(added.matchers))
 
 
 async def _answer(handler: Handler, request: Request) -> Response:
