@@ -1061,6 +1061,33 @@ _GENERATED = (
     r"|generated password for the [\w.-]{1,64}+ built-in superuser is ?:[ \t]{1,3})"
 )
 
+#: Elasticsearch's `New value: X` at its line's start with the value alone on its line: what
+#: `elasticsearch-reset-password` prints below `… successfully reset.` (`_GENERATED`), read on
+#: its own for a log that cut that line away. The value is 12 to 64 of the characters its
+#: generator writes (letters, digits, `~!@#$%^&*-_=+?`), no path, time or sentence.
+_NEW_VALUE_LINE = (
+    r"(?:(?<![^\n])|(?<=\\n))[ \t]{0,8}+New value:[ \t]{1,3}"
+    r"(?P<value>[A-Za-z0-9~!@#$%^&*_=+?.-]{12,64}+)(?=[ \t]{0,8}+(?:\r?\n|\\[rn]|\"|$))"
+)
+#: A character of a generated password that no name or word holds.
+_GENERATED_MARKS = frozenset("0123456789~!@#$%^&*_=+?")
+
+
+def _new_value_line(match: re.Match[str]) -> str:
+    """A `New value:` line's value replaced when it has a generated password's shape: upper
+    and lower case, and a digit or a sign no name holds (`Read-Only-Mode`, `MaxConnections`
+    stay); else the match unchanged."""
+    value = match["value"]
+    generated = (
+        any(c.isupper() for c in value)
+        and any(c.islower() for c in value)
+        and not _GENERATED_MARKS.isdisjoint(value)
+    )
+    if not generated:
+        return match[0]
+    return f"{match[0][: match.start('value') - match.start()]}[REDACTED:password]"
+
+
 #: The rules for a command's printed secret: the command, the rest of its line, and the lines
 #: after it (line breaks raw, or escaped inside a JSON string) up to the next prompt's line.
 PRINTED_RULES: tuple[_Rule, ...] = tuple(
@@ -2049,6 +2076,8 @@ COMMAND_RULES: tuple[
         *("temporary password is generated", "to proceed to installation", "PASSWORD "),
         *("New value:", "(reset with ", "built-in superuser is"),
     ),
+    # … and `New value: X` alone, the line before it cut (`_NEW_VALUE_LINE`).
+    _rule(_NEW_VALUE_LINE, _new_value_line, "New value:"),
     # A value piped into a command that stores it as a secret (`_piped_into_store`: `echo X |
     # npx wrangler secret put NAME`, `printf X | vercel env add DB_PASSWORD production`).
     _rule(_ECHOED_INTO, _piped_into_store, "echo", "printf"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from triage.redact.named_values import COOKIE_ATTRIBUTES, cookie_session_value
 from triage.redact.names import _VALUE_KEYS, _kept_value, _named_secret
 from triage.redact.rule import _Rule, _rule
 
@@ -29,17 +30,29 @@ _ESCAPED_FIELD = re.compile(
 )
 
 
+#: A key of a cookie's attributes (`COOKIE_ATTRIBUTES`) in an object's text, whatever its
+#: value (`"httpOnly": true` is no string field).
+_COOKIE_KEY = re.compile(rf"""\\?["']({"|".join(sorted(COOKIE_ATTRIBUTES))})\\?["'][ \t]{{0,3}}:""")
+
+
+def _cookie_keys(body: str) -> frozenset[str]:
+    """The cookie's attributes (`COOKIE_ATTRIBUTES`) an object's text names among its keys."""
+    return frozenset(_COOKIE_KEY.findall(body))
+
+
 def _object_values(match: re.Match[str]) -> str:
     """The object with each value field (`Value`, `value`, `ParameterValue`) replaced when its
     name field says secret (`_named_secret`) and the value is none a secret's name keeps
-    (`_kept_value`: a placeholder, a state word); else the match unchanged."""
+    (`_kept_value`: a placeholder, a state word), or when the object is a cookie's and the
+    value a session's (`cookie_session_value`); else the match unchanged."""
     body = match["body"]
     fields = _ESCAPED_FIELD if '\\"' in body[: body.find('"') + 1] else _RAW_FIELD
     found = list(fields.finditer(body))
     named = {field["key"]: field["value"] for field in found}
     # Azure's listKeys names its key by "keyName": a rule of markup's, with its own placeholder.
     name = None if "keyName" in named else _named_secret(named)
-    if name is None:
+    cookie = _cookie_keys(body)
+    if name is None and not cookie:
         return match[0]
     pieces, last = ["{"], 0
     for field in found:
@@ -47,7 +60,10 @@ def _object_values(match: re.Match[str]) -> str:
         if (
             field["key"] in _VALUE_KEYS
             and not value.startswith("[REDACTED")
-            and not _kept_value(name, value)
+            and (
+                (name is not None and not _kept_value(name, value))
+                or cookie_session_value(cookie, value)
+            )
         ):
             pieces += (body[last : field.start("value")], "[REDACTED:password]")
             last = field.end("value")

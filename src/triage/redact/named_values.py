@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from triage.redact.logins import login_named_value
+from triage.redact.logins import _SESSION_VALUE_WHOLE, _session_shaped, login_named_value
 from triage.redact.names import (
     _VALUE_KEYS,
     _kept_value,
@@ -74,12 +74,35 @@ def _named(name: str, value: object) -> bool:
     )
 
 
+#: The attributes a cookie written as a name/value object holds beside them (a HAR file's
+#: `cookies`, a browser's cookie jar, Playwright's storage state, Selenium's `get_cookies()`):
+#: `path` and `expires` aside, which other objects hold too.
+COOKIE_ATTRIBUTES = frozenset(
+    {"domain", "httpOnly", "hostOnly", "sameSite", "secure", "expirationDate"}
+)
+
+
+def cookie_session_value(keys: Iterable[str], value: object) -> bool:
+    """Whether `value`, the value of a name/value object with `keys` of which one is a cookie's
+    attribute (`COOKIE_ATTRIBUTES`), is a session's: token characters, 16 or more, shaped
+    like a session's id (`_session_shaped`). A `Cookie:` header loses every value; a cookie's
+    object loses its login whatever the cookie is called (`sid`, `session`, `auth_v2`), and
+    keeps a setting or an analytics id (`dark`, `en-US`, `GA1.1.123456789.1700000000`)."""
+    return (
+        isinstance(value, str)
+        and not COOKIE_ATTRIBUTES.isdisjoint(keys)
+        and _SESSION_VALUE_WHOLE.fullmatch(value) is not None
+        and _session_shaped(value)
+    )
+
+
 def blanked_by_name(key: str, value: object, obj: Mapping[Any, Any] | None = None) -> bool:
     """True if `value`, standing under `key` (a JSON key, a [name, value] pair's name, a form
     field's name) in `obj` (the object holding it, when there is one), is blanked for the name
     it stands under: the name, in any of its loose spellings (`loose_spellings`), says so of
     it or of an item of it (`named_value_secret`); or `obj` is a name/value object (`{"name":
-    "DB_PASSWORD", "value": …}`) whose name says so of the value under its value's key. No
+    "DB_PASSWORD", "value": …}`) whose name says so of the value under its value's key, or a
+    cookie's object holding a session's value (`cookie_session_value`). No
     value, an empty string or list, is never blanked; a JSON Web Key's private member
     (`_jwk_private`) always is."""
     if _empty(value):
@@ -91,6 +114,8 @@ def blanked_by_name(key: str, value: object, obj: Mapping[Any, Any] | None = Non
         return True
     if obj is None or key not in _VALUE_KEYS:
         return False
+    if cookie_session_value(obj, value):
+        return True
     name = _object_name(obj)
     return name is not None and any(_named(spelling, value) for spelling in loose_spellings(name))
 

@@ -723,7 +723,11 @@ _STATE_WORDS = (
     r"|\((?:empty|none|null|unset|set|not[ \t]set|hidden|masked|redacted|omitted)\)|N/A|n/a"
 )
 
-_STATE_VALUE = re.compile(rf"{_STATE_WORDS}|\*{{3,64}}", re.IGNORECASE)
+#: A masked token: its prefix and asterisks (`gh auth status` prints its token as `gho_` and 36
+#: of them): the prefix says which kind of token is in use, and nothing of the token.
+_MASKED_TOKEN = r"[a-z]{2,12}(?:_pat)?[_-]\*{8,64}"
+_STATE_VALUE = re.compile(rf"{_STATE_WORDS}|\*{{3,64}}|{_MASKED_TOKEN}", re.IGNORECASE)
+_MASKED_TOKEN_VALUE = re.compile(_MASKED_TOKEN, re.IGNORECASE)
 #: How a plural secret name ends (`passwords`, `DB_PASSWDS`, `passphrases`, `secrets`,
 #: `max_tokens`, `api_keys`, `connection_strings`).
 _PLURALS = (
@@ -1166,7 +1170,7 @@ def _kept_match(match: re.Match[str]) -> bool:
     method (`_auth_method`, the value's quotes aside), a `pin` that is no code
     (`_not_a_code`), a bare `pepper` that is an ingredient (`_plain_pepper`); in code, an
     unquoted type (`token: str`) or a reference to another variable or a call
-    (`_code_reference`)."""
+    (`_code_reference`); a masked token (`gho_****…`, `_MASKED_TOKEN`)."""
     value = match["value"].strip("\\\"'")
     return (
         _connection_string_rest(match)
@@ -1189,6 +1193,7 @@ def _kept_match(match: re.Match[str]) -> bool:
         or (_TYPE_VALUE.fullmatch(value) is not None and value == match["value"])
         or _code_reference(match["name"], match["value"])
         or _described_size(match)
+        or _MASKED_TOKEN_VALUE.fullmatch(value) is not None
     )
 
 

@@ -442,6 +442,20 @@ def _wif_key(match: re.Match[str]) -> str:
     return "[REDACTED:private-key]"
 
 
+#: A Bitwarden Secrets Manager access token (`bws`'s `BWS_ACCESS_TOKEN`): its version `0.`, the
+#: token's id (a UUID, kept: it names the token, as the web vault lists it), then after a dot
+#: the client secret (30 letters and digits) and after a `:` the encryption key (16 bytes in
+#: base64, its `/`, `+` and `==` percent-encoded or JSON-escaped or not). No literal but
+#: `0.` starts it, and needles that start with a digit would stop the search for needles at
+#: every digit, so it has none: a pattern that starts with its literal lets the regex engine
+#: jump between them, and its 90 characters at least skip every shorter text.
+_BITWARDEN_ACCESS_TOKEN = (
+    r"(?P<id>0\.(?<![A-Za-z0-9.](?<!\\[nrt]).{2})[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}"
+    r"-[0-9a-fA-F]{12}\.)[A-Za-z0-9]{30}:(?:[A-Za-z0-9+]|\\?/|%2[BbFf]){22}"
+    r"(?:==|%3[Dd]%3[Dd]|\\u003[Dd]\\u003[Dd])?(?![A-Za-z0-9+/=%])"
+)
+
+
 #: A byte's value in decimal, 0 to 255.
 _BYTE = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
 #: A Solana keypair file (`~/.config/solana/id.json`, what `solana-keygen new` writes): a JSON
@@ -587,6 +601,8 @@ TOKEN_RULES: tuple[
     # characters). And a Solana keypair file's array of 64 bytes, looked for by its `[`.
     _rule(_WIF, _wif_key),
     _rule(_SOLANA_KEYPAIR, "[REDACTED:private-key]", "["),
+    # A Bitwarden Secrets Manager access token: its secret and key go, its id stays.
+    _rule(_BITWARDEN_ACCESS_TOKEN, r"\g<id>[REDACTED:token]"),
     # An encrypted JWT (JWE, compact form: Cognito's refresh tokens, NextAuth's session
     # cookies): a JSON header, then four base64url parts, the encrypted key (empty under
     # `dir`), the IV, the ciphertext and the tag. Its second part is no JSON, so the JWT rule

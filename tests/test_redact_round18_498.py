@@ -1,0 +1,187 @@
+"""Round 18 (helper 498): what round 17 left (Bitwarden Secrets Manager access tokens, gh's
+masked `Token: gho_****`, Elasticsearch's `New value:` with the line before it cut) and the
+leak classes a real alert carries (CI logs, Kubernetes, Terraform, connection strings, traces,
+key files, cloud credentials), each proved to go while the text around it stays."""
+
+from __future__ import annotations
+
+import pytest
+
+from triage.redact import Redactor
+
+P = "[REDACTED:password]"
+#: A Bitwarden Secrets Manager access token: version, service account uuid, client secret,
+#: encryption key.
+BWS = (
+    "0.48b4774c-68de-4c46-b9c2-ae7b0130c8c1.C2IgxjjLF7qSshsbwe8JGcbM075YXw:X8vbvA0bduihIDe/qrzIQQ=="
+)
+BWS_SECRETS = ("C2IgxjjLF7qSshsbwe8JGcbM075YXw", "X8vbvA0bduihIDe/qrzIQQ")
+
+
+def _text(text: str) -> str:
+    """`text` as the redactor writes it."""
+    return Redactor().text(text)
+
+
+# --- Bitwarden Secrets Manager access tokens ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "error: {t}",
+        "bws: invalid access token {t}",
+        '{{"level":"error","msg":"auth failed","detail":"{t}"}}',
+        "  args: [secret, list, {t}]",
+        "token={t}",
+        "{t}",
+    ],
+)
+def test_bitwarden_access_token_goes_with_no_name_before_it(template: str) -> None:
+    """A Bitwarden Secrets Manager access token (`0.<uuid>.<secret>:<key>==`) loses its client
+    secret and its key wherever it stands, named or not."""
+    redacted = _text(template.format(t=BWS))
+    for secret in BWS_SECRETS:
+        assert secret not in redacted
+
+
+def test_bitwarden_shaped_text_that_is_no_token_stays() -> None:
+    """A version and a UUID with a word after them (no 30-character secret, no key) stay."""
+    text = "release 0.48b4774c-68de-4c46-b9c2-ae7b0130c8c1.done: ok, rows 0.5:1"
+    assert _text(text) == text
+
+
+# --- gh auth status: a masked token holds no secret ---------------------------------------------
+
+GH_STATUS = (
+    "github.com\n"
+    "  \u2713 Logged in to github.com account octocat (keyring)\n"
+    "  - Active account: true\n"
+    "  - Git operations protocol: https\n"
+    "  - Token: {token}\n"
+    "  - Token scopes: 'gist', 'read:org', 'repo', 'workflow'"
+)
+
+
+@pytest.mark.parametrize(
+    "masked",
+    [
+        "gho_" + "*" * 36,
+        "ghp_" + "*" * 36,
+        "github_pat_" + "*" * 40,
+        "glpat-" + "*" * 20,
+    ],
+)
+def test_gh_auth_status_keeps_its_masked_token(masked: str) -> None:
+    """`gh auth status` prints its token as a prefix and asterisks: it holds no secret, so it
+    stays as written (it tells the responder which kind of token is in use)."""
+    text = GH_STATUS.format(token=masked)
+    assert _text(text) == text
+    assert _text(f'{{"token": "{masked}"}}') == f'{{"token": "{masked}"}}'
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "gho_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5",
+        "gho_aB3d" + "*" * 32,
+        "gho_****************************xY3zA5aB",
+    ],
+)
+def test_gh_auth_status_still_loses_a_token_with_any_character_shown(token: str) -> None:
+    """A token that shows any of its own characters after its prefix is no masked one: its
+    line loses it."""
+    redacted = _text(GH_STATUS.format(token=token))
+    assert token not in redacted
+    assert "  - Token scopes: 'gist', 'read:org', 'repo', 'workflow'" in redacted
+
+
+# --- elasticsearch-reset-password: `New value:` on its own ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[... 3 lines cut]\nNew value: 8HEeaM*-bLpTuJQ2nRbB",
+        "New value: mQ4mu+Z_n6KBDr6rOeL3",
+        "New value: *cd2Q8Ux-JtwuN5X=eci\n",
+        '{"log": "...cut\\nNew value: Pm5=pXqd*vhFZ+Q*uwaK"}',
+        "  New value: qZcbvCslafMpoEOrE9Ob  ",
+    ],
+)
+def test_elasticsearch_new_value_goes_without_the_line_before_it(text: str) -> None:
+    """`elasticsearch-reset-password` prints the generated password as `New value: X`: with the
+    `successfully reset.` line before it cut, a random value alone on that line still goes."""
+    redacted = _text(text)
+    value = text.split("New value: ", 1)[1].split()[0].split('"')[0]
+    assert value not in redacted
+    assert "New value: [REDACTED:password]" in redacted
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "New value: 42",
+        "New value: MaxConnections",
+        "New value: Read-Only-Mode",
+        "New value: disabled (was: enabled)",
+        "Setting changed. New value: q7Wz2Lk9Xa_Rt5",
+        "New value: /var/lib/elasticsearch/data2",
+        "New value: 2024-05-01T10:00:00Z",
+    ],
+)
+def test_new_value_that_is_no_generated_password_stays(text: str) -> None:
+    """A `New value:` that no generated password's shape fills (a number, a name, a path, a
+    date, words) or that follows other words on its line stays as written."""
+    assert _text(text) == text
+
+
+# --- a cookie as a name/value object (a HAR file, a browser's cookie jar, Playwright's state) ---
+
+SESSION = "q7Wz2Lk9Xa_Rt5Xk9vQ2mZp7"
+
+
+@pytest.mark.parametrize(
+    "cookie",
+    [
+        {"name": "session", "value": SESSION, "domain": ".example.com"},
+        {
+            "name": "sid",
+            "value": f"s%3A{SESSION}.abcDEF123",
+            "domain": "app.example.com",
+            "path": "/",
+            "httpOnly": True,
+            "secure": True,
+            "sameSite": "Lax",
+        },
+        {"name": "auth", "value": SESSION, "hostOnly": True, "expirationDate": 1767225600},
+    ],
+)
+def test_cookie_object_loses_a_session_shaped_value_whatever_its_name(
+    cookie: dict[str, object],
+) -> None:
+    """A cookie written as a name/value object with a cookie's attributes loses a value of a
+    session's shape, as a `Cookie:` header loses it, in text and as a JSON value."""
+    import json
+
+    assert SESSION not in _text(json.dumps(cookie))
+    assert SESSION not in _text(json.dumps({"log": {"entries": [{"cookies": [cookie]}]}}))
+    assert SESSION not in str(Redactor().value([cookie]))
+
+
+@pytest.mark.parametrize(
+    "cookie",
+    [
+        {"name": "_ga", "value": "GA1.1.123456789.1700000000", "domain": ".example.com"},
+        {"name": "theme", "value": "dark", "domain": ".example.com", "httpOnly": False},
+        {"name": "locale", "value": "en-US", "path": "/", "sameSite": "Lax"},
+    ],
+)
+def test_cookie_object_keeps_a_value_of_no_session_shape(cookie: dict[str, object]) -> None:
+    """A cookie whose value is a setting or an analytics id (no session's shape) stays as
+    written, and so do its name and attributes."""
+    import json
+
+    text = json.dumps(cookie)
+    assert _text(text) == text
+    assert Redactor().value([cookie]) == [cookie]
