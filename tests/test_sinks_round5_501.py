@@ -5,18 +5,28 @@ answering as GitHub, Slack and a ticket backend do."""
 
 from __future__ import annotations
 
+import asyncio
+import ssl
 from collections.abc import AsyncIterator, MutableMapping
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from hostile_server import hostile
+from hostile_server import Answer, hostile
 from test_github_later_life import REPO, TOKEN, LaterLifeGitHub, effect
+from test_sinks_faults_more import backend_sink, events, logged_text, slack_json, slack_sink
 from test_sinks_faults_more import effect as plain_effect
-from test_sinks_faults_more import events, logged_text, slack_json, slack_sink
+from triage.errors import SinkUnavailableError
 from triage.models import EffectKind
+from triage.secrets import BackendToken
 from triage.settings import Settings
+from triage.sinks.aio import AiohttpTransport
+from triage.sinks.backend import BackendSink
 from triage.sinks.github import GitHubSink
+from triage.tls import client_context
 
 Logs = list[MutableMapping[str, Any]]
 
@@ -90,3 +100,141 @@ async def test_a_follow_up_refused_as_blocks_and_as_plain_text_says_so_in_one_li
     assert (said[0]["error"], said[0]["blocks_refused"]) == ("invalid_payload", "invalid_blocks")
     assert "slackWebhookSecret0042" not in logged_text(logs)
     assert events(logs, "error") == []
+
+
+# --- 2. The backend: an answer that ends where its connection does ------------------------
+
+
+def close_delimited(status: int, body: bytes) -> Answer:
+    """An HTTP/1.0 answer with no Content-Length: its body ends where the connection does, so
+    a connection closed mid-answer looks, to HTTP, like a whole one."""
+
+    async def write(writer: asyncio.StreamWriter) -> None:
+        head = f"HTTP/1.0 {status} Created\r\nContent-Type: application/json\r\n\r\n"
+        writer.write(head.encode() + body)
+        await writer.drain()
+
+    return write
+
+
+async def test_a_create_whose_unframed_json_answer_breaks_off_is_retried_not_misnamed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A create answered HTTP/1.0 without a length whose JSON breaks off (the connection closed
+    mid-answer) is retried under its Idempotency-Key, as a chunked answer cut short is, and
+    the retry's whole answer names the ticket: not recorded as a ticket named by its key,
+    whose every update would go to a ticket that does not exist."""
+    cut, whole = close_delimited(201, b'{"id": "OPS-'), close_delimited(201, b'{"id": "OPS-7"}')
+    async with hostile(cut, whole) as server, backend_sink(server.url, monkeypatch) as sink:
+        with pytest.raises(SinkUnavailableError) as failed:
+            await sink.apply(plain_effect())
+        applied = await sink.apply(plain_effect())
+    assert failed.value.reason == "bad_response" and applied.ref == "OPS-7"
+    keys = {
+        line for r in server.requests for line in r.head.split(b"\r\n") if b"dempotency" in line
+    }
+    assert len(keys) == 1
+
+
+async def test_an_unframed_json_answer_that_is_whole_names_its_ticket(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The same HTTP/1.0 answer without a length, whole, is the ticket it names at once."""
+    async with (
+        hostile(close_delimited(201, b'{"id": "OPS-7"}')) as server,
+        backend_sink(server.url, monkeypatch) as sink,
+    ):
+        applied = await sink.apply(plain_effect())
+    assert applied.ref == "OPS-7" and len(server.requests) == 1
+
+
+# --- 2. TLS: a certificate for another name -------------------------------------------------
+
+
+def certificate_pair(directory: Path, name: str) -> tuple[Path, Path, Path]:
+    """A CA's certificate, and a server certificate it signed for `name` only, with its key:
+    (ca.pem, server.pem, server.key) in `directory`."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = datetime.now(UTC)
+
+    def build(subject: str, issuer: str, key: Any, signer: Any, *, ca: bool) -> Any:
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(hours=1))
+            .not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if not ca:
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False
+            ).add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False)
+        return builder.sign(signer, hashes.SHA256())
+
+    ca_key, server_key = (
+        ec.generate_private_key(ec.SECP256R1()),
+        ec.generate_private_key(ec.SECP256R1()),
+    )
+    ca_cert = build("triage test CA", "triage test CA", ca_key, ca_key, ca=True)
+    server_cert = build(name, "triage test CA", server_key, ca_key, ca=False)
+    pem = serialization.Encoding.PEM
+    paths = directory / "ca.pem", directory / "server.pem", directory / "server.key"
+    paths[0].write_bytes(ca_cert.public_bytes(pem))
+    paths[1].write_bytes(server_cert.public_bytes(pem))
+    paths[2].write_bytes(
+        server_key.private_bytes(
+            pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return paths
+
+
+@asynccontextmanager
+async def tls_backend(tmp_path: Path, name: str) -> AsyncIterator[tuple[str, str]]:
+    """A loopback HTTPS server whose certificate (from a CA the client trusts) names `name`,
+    not the address the client asks for; (its https URL, the CA file)."""
+    ca, cert, key = certificate_pair(tmp_path, name)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=context)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"https://127.0.0.1:{port}", str(ca)
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def test_a_backend_whose_certificate_names_another_host_is_said_so_by_call_and_probe(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A backend whose TLS certificate names another host (a CA we trust) fails the call as
+    transient and the breaker's probe too, each saying the certificate does not match: the
+    probe's line said only `ConnectError`, so an operator could not tell TLS from a host
+    that is down."""
+    monkeypatch.setenv("BACKEND_TOKEN", "backend-secret-token-42")
+    async with tls_backend(tmp_path, "tickets.elsewhere.example") as (url, ca):
+        settings = Settings(backend_base_url=url)
+        transport = AiohttpTransport(client_context(ca))
+        sink = BackendSink(settings, BackendToken(settings), transport=transport)
+        try:
+            with pytest.raises(SinkUnavailableError) as call:
+                await sink.apply(plain_effect())
+            with pytest.raises(SinkUnavailableError) as probe:
+                await sink.probe()
+        finally:
+            await sink.aclose()
+    for said in (str(call.value), str(probe.value)):
+        assert "certificate" in said and "mismatch" in said, said
+        assert "object at 0x" not in said and "backend-secret-token-42" not in said

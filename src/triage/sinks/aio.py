@@ -254,6 +254,19 @@ def _as_sent(url: httpx2.URL) -> URL:
 
 #: What `handle_async_request` tells of every answer's protocol.
 _HTTP_1_1 = {"http_version": b"HTTP/1.1"}
+#: The extensions of an answer with no length (`_framed`): `UNFRAMED` set.
+UNFRAMED = "triage.unframed"
+_UNFRAMED = {**_HTTP_1_1, UNFRAMED: True}
+
+
+def _framed(response: aiohttp.ClientResponse) -> bool:
+    """Whether an answer says where its body ends (a Content-Length, or chunks): one that does
+    not (HTTP/1.0, or `Connection: close` without either) ends where its connection closes,
+    so one closed mid-answer reads as whole. Told to the caller (`UNFRAMED`), since the
+    headers it gets may have lost the length (a decoded answer's)."""
+    if response.headers.get("Content-Length") is not None:
+        return True
+    return "chunked" in response.headers.get("Transfer-Encoding", "").lower()
 
 
 def _arrived_whole(response: aiohttp.ClientResponse, most: int) -> bytes | None:
@@ -360,7 +373,7 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
             if whole is None
             else httpx2.ByteStream(whole),
             request=request,
-            extensions=_HTTP_1_1,
+            extensions=_HTTP_1_1 if _framed(response) else _UNFRAMED,
         )
         readable_text(answer)
         if whole is not None:

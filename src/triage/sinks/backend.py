@@ -135,9 +135,10 @@ from triage.models import EffectKind
 from triage.redact import redact
 from triage.secrets import TokenSource
 from triage.settings import Settings, base_url_problem
-from triage.sinks.aio import AiohttpTransport, AnswerUnread, ReusedConnectionDropped
+from triage.sinks.aio import UNFRAMED, AiohttpTransport, AnswerUnread, ReusedConnectionDropped
 from triage.sinks.base import Applied, Effect, NotSent, ProbeCantTell, priority_moved
 from triage.sinks.http import (
+    certificate_refused,
     error_code,
     request_id,
     retry_after_of,
@@ -474,7 +475,11 @@ class BackendSink:
         try:
             status, headers = await self._options_answer(url)
         except httpx2.TransportError as exc:
-            raise SinkUnavailableError(f"backend unreachable: {type(exc).__name__}") from None
+            # The class, and a certificate's refusal (our words and OpenSSL's), never more:
+            # the probe has no need of the rest of the client's text.
+            refused = certificate_refused(exc)
+            told = type(exc).__name__ + (f": {refused}" if refused else "")
+            raise SinkUnavailableError(f"backend unreachable: {told}") from None
         if status == _NOT_IMPLEMENTED:
             # The server does not implement OPTIONS (Python's http.server, many small
             # services): it answered, but says nothing of the create route. Failing on it would
@@ -633,6 +638,14 @@ class BackendSink:
             self._conflicts.pop(effect.idempotency_key, None)
             self._markup_answer(response, url, effect)
             answer = _Unread(unread) if unread is not None else _json_answer(response)
+            if creating and answer is None and _broke_off(response):
+                self.metrics.incr("SinkCalls", sink=self.name, outcome="unavailable")
+                log.debug("backend.answer_broke_off", url=url, effect=str(effect.kind))
+                raise SinkUnavailableError(
+                    f"backend answered {status} to the {effect.kind} with JSON that breaks off "
+                    "and no length: its connection closed mid-answer",
+                    reason="bad_response",
+                )
             self._failed_in_body(answer, response, url, effect, token)
             self.metrics.incr("SinkCalls", sink=self.name, outcome="ok")
             return answer
@@ -868,6 +881,19 @@ class _Unread:
     """A 2xx answer whose body was not read, and why (`BackendSink._send`)."""
 
     why: str
+
+
+def _broke_off(response: httpx2.Response) -> bool:
+    """Whether an answer whose JSON does not parse may be one cut short: it has no length
+    (HTTP/1.0, or `Connection: close` without `Content-Length` or chunks, whose end is where
+    the connection closed, so a close mid-answer looks whole) and starts as JSON does. Taken
+    as a create done, its ticket would be named by its Idempotency-Key, which the backend
+    never gave it, and its updates would go to no ticket; retried under the same key, the
+    backend's whole answer names it. A framed answer whose JSON breaks was sent so: it is
+    read as an answer without an id, as before."""
+    if not response.extensions.get(UNFRAMED):  # said by the transport (`aio.py`)
+        return False
+    return response.content.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"[")
 
 
 def _json_answer(response: httpx2.Response) -> Any:

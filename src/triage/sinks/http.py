@@ -15,6 +15,7 @@ import email.utils
 import json
 import math
 import re
+import ssl
 import time
 from collections.abc import Mapping
 from datetime import UTC
@@ -216,6 +217,29 @@ def transport_error(exc: httpx2.TransportError, scrubbed: str) -> str:
     alone: the parser's text quotes the bytes it refused, which are the service's (an echo of
     our request, escapes)."""
     name = type(exc).__name__
+    refused = certificate_refused(exc)
+    if refused is not None:
+        return f"{name}: {refused}"
     if isinstance(exc, _NO_ANSWER_YET):
         return f"{name}: {said(scrubbed, 200)}"
     return f"{name} (the answer broke off or broke HTTP's rules; its text is not told)"
+
+
+def certificate_refused(exc: BaseException) -> str | None:
+    """ "TLS certificate refused: <why>" when `exc` (or what caused it) is the TLS check's
+    refusal of the server's certificate (a name that does not match, an issuer not trusted,
+    expired), else None. Said first and whole: the client's own text puts it last, after the
+    host, the port and the TLS settings, where a long host name's cut (`said`) drops it, and
+    a failure to connect then reads as a host that is down. The words are OpenSSL's."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        found = getattr(cause, "certificate_error", None)  # aiohttp's, around ssl's
+        if isinstance(found, ssl.SSLCertVerificationError):
+            cause = found
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            why = cause.verify_message or cause.reason or "verify failed"
+            return f"TLS certificate refused: {said(str(why), 160)}"
+        cause = cause.__cause__ or cause.__context__
+    return None
