@@ -5,15 +5,17 @@ back; and a silence that quiets every alert leaves a warning line naming it."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 
+import boto3
 import pytest
 from structlog.testing import capture_logs
 
 from daemon_harness import Queues
-from ingest_harness import TOKENS, ingest_settings, running
-from test_ingest_hostile import exchange, head, received
+from ingest_harness import TOKENS, ingest_settings, loopback_client, running
+from test_ingest_hostile import exchange, head, read_answer, received
 from test_operator_api import BEARER as API_BEARER
 from test_operator_api import _seed, serving
 from test_operators_round4_488 import sqlite_store  # noqa: F401  (the fixture, by name)
@@ -69,6 +71,48 @@ async def test_a_refusal_never_quotes_a_credential_sent_in_a_header(
         "unsupported_charset" if said == "charset" else "unsupported_encoding"
     ]
     assert received(queues) == []
+
+
+# --- A token rotated while a request is in flight --------------------------------------------
+
+
+async def test_a_token_rotated_out_mid_request_is_not_queued(queues: Queues) -> None:
+    """A webhook authenticated by the old token whose body (repeating that token, as a sender
+    that can set only a URL does) is still arriving when the secret is rotated and re-read is
+    queued without the old token: it is still a credential, valid on replicas not re-read yet."""
+    old, new = "generic-old-token-0123456789", "generic-new-token-9876543210"
+    secrets = boto3.client("secretsmanager", endpoint_url=queues.endpoint, region_name="us-east-1")
+    arn = secrets.create_secret(Name="triage/round5-503", SecretString=json.dumps({"generic": old}))
+    settings = ingest_settings(
+        queues.url,
+        queues.endpoint,
+        ingest_tokens=None,
+        ingest_tokens_secret_id=arn["ARN"],
+        ingest_tokens_refresh_s=0.001,
+    )
+    body = json.dumps({"title": "disk full", "dedup_key": "d1", "url": f"https://x/?k={old}"})
+    first, rest = body.encode()[:20], body.encode()[20:]
+    async with running(settings) as service:
+        reader, writer = await asyncio.open_connection("127.0.0.1", service.port)
+        headers = f"Authorization: Bearer {old}\r\nContent-Length: {len(body)}\r\n"
+        writer.write(head("/v1/alerts/generic", headers) + first)
+        await writer.drain()
+        secrets.put_secret_value(SecretId=arn["ARN"], SecretString=json.dumps({"generic": new}))
+        async with loopback_client(service.port) as client:
+            rotated = await client.post(
+                "/v1/alerts/generic",
+                content=b'{"title": "rotated", "dedup_key": "d2"}',
+                headers={"Authorization": f"Bearer {new}"},
+            )
+        assert rotated.status_code == 202, "the re-read took the new token"
+        writer.write(rest)
+        await writer.drain()
+        answer = await read_answer(reader)
+        writer.close()
+    assert answer.status == 202, answer.body
+    bodies = [message["Body"] for message in received(queues)]
+    assert any("disk full" in text for text in bodies), bodies
+    assert not any(old in text for text in bodies), "the rotated-out token is on the queue"
 
 
 # --- A silence of every alert -----------------------------------------------------------------

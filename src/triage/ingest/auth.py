@@ -87,6 +87,9 @@ __all__ = [
     "token_matches",
 ]
 
+#: Tokens retired by re-reads that are still blanked in what is queued (`TokenStore.values`):
+#: a few rotations' worth; each is a credential another replica may still take.
+MAX_RETIRED = 16
 #: Presented credentials longer than this are not compared (no token is this long).
 _MAX_CREDENTIAL_BYTES = 4096
 #: What may surround a credential in a header: HTTP's whitespace, space and tab. Python's
@@ -160,6 +163,8 @@ class TokenStore:
         self.wait_s = wait_s
         self._clock = clock
         self._tokens: dict[str, tuple[bytes, ...]] | None = None
+        #: Tokens a re-read no longer listed, oldest first (`values`).
+        self._retired: dict[str, None] = {}
         self._read_at = 0.0
         #: When the last read started, answered or not (what the refresh interval counts from).
         self._tried_at = -math.inf
@@ -172,8 +177,12 @@ class TokenStore:
         return self._tokens is not None
 
     def values(self) -> list[str]:
-        """Every token held, as text (for redaction by exact value)."""
-        return [token.decode() for listed in (self._tokens or {}).values() for token in listed]
+        """Every token held, and those a re-read retired (the most recent `MAX_RETIRED`), as
+        text: what is blanked by exact value in what is queued, answered or logged. A retired
+        token still authenticates on a replica that has not re-read the secret yet, and a
+        request it authenticated may still be arriving here when the re-read lands."""
+        current = [token.decode() for listed in (self._tokens or {}).values() for token in listed]
+        return current + [token for token in self._retired if token not in current]
 
     async def load(self) -> None:
         """Read the tokens (or join the read in flight); ConfigError or TokensUnavailable,
@@ -260,10 +269,22 @@ class TokenStore:
                 # deciding, and nothing else would say why the new tokens get 401.
                 log.warning("ingest.tokens_refused", error=str(exc), kept="the tokens read before")
             raise
+        self._retire(tokens)
         self._tokens, self._read_at = tokens, self._clock()
         # A source listing two tokens is mid-rotation: named, so it is not left half done.
         rotating = sorted(source for source, listed in tokens.items() if len(listed) > 1)
         log.info("ingest.tokens_read", sources=sorted(tokens), where=where, rotating=rotating)
+
+    def _retire(self, tokens: Mapping[str, tuple[bytes, ...]]) -> None:
+        """Remember the tokens held now that `tokens` (a re-read's) no longer lists."""
+        kept = {token for listed in tokens.values() for token in listed}
+        for listed in (self._tokens or {}).values():
+            for token in listed:
+                if token not in kept:
+                    self._retired.pop(token.decode(), None)
+                    self._retired[token.decode()] = None
+        while len(self._retired) > MAX_RETIRED:
+            del self._retired[next(iter(self._retired))]
 
     async def _fetch(self, secret_id: str) -> str:
         try:
