@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 from hostile_server import Answer, hostile
 from test_github_later_life import REPO, TOKEN, LaterLifeGitHub, effect
@@ -26,6 +27,7 @@ from triage.settings import Settings
 from triage.sinks.aio import AiohttpTransport
 from triage.sinks.backend import BackendSink
 from triage.sinks.github import GitHubSink
+from triage.sinks.slack import SlackSink
 from triage.tls import client_context
 
 Logs = list[MutableMapping[str, Any]]
@@ -238,3 +240,24 @@ async def test_a_backend_whose_certificate_names_another_host_is_said_so_by_call
     for said in (str(call.value), str(probe.value)):
         assert "certificate" in said and "mismatch" in said, said
         assert "object at 0x" not in said and "backend-secret-token-42" not in said
+
+
+async def test_a_slack_webhook_whose_certificate_names_another_host_says_so(
+    tmp_path: Path,
+) -> None:
+    """A Slack webhook behind a certificate for another host fails its post as transient,
+    the error saying the certificate was refused and why, without the webhook's secret path."""
+    async with tls_backend(tmp_path, "hooks.elsewhere.example") as (url, ca):
+        webhook = SecretStr(f"{url}/services/T1/B1/slackWebhookSecret0042")
+        sink = SlackSink(
+            Settings(slack_webhook_url=webhook, slack_min_interval_s=0),
+            transport=AiohttpTransport(client_context(ca)),
+        )
+        try:
+            with pytest.raises(SinkUnavailableError) as failed:
+                await sink.apply(plain_effect())
+        finally:
+            await sink.aclose()
+    said = str(failed.value)
+    assert "TLS certificate refused" in said and "mismatch" in said, said
+    assert "slackWebhookSecret0042" not in said
