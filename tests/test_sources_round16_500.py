@@ -265,6 +265,28 @@ def test_a_body_that_is_not_the_utf16_it_looks_like_is_refused_naming_utf16() ->
         normalize_body(_GROUP.encode("utf-16")[:-1])
 
 
+# --- bodies cut short ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kept", [0.25, 0.5, 0.9])
+def test_a_body_cut_short_is_refused_saying_so(kept: float) -> None:
+    """A body cut anywhere (inside a string, between keys) is refused saying it ends before
+    its JSON does, not only where the parser stopped."""
+    body = _GROUP.encode()
+    with pytest.raises(DecodeError, match=r"cut short"):
+        normalize_body(body[: int(len(body) * kept)])
+
+
+def test_broken_json_that_is_whole_is_not_called_cut_short() -> None:
+    """JSON broken in its middle (a missing comma) and whole is refused as invalid JSON, never
+    said to be cut short."""
+    broken = _GROUP.replace('"receiver": "triage",', '"receiver": "triage"', 1)
+    assert broken != _GROUP
+    with pytest.raises(DecodeError, match=r"not valid JSON") as caught:
+        normalize_body(broken)
+    assert "cut short" not in str(caught.value)
+
+
 # --- keys spelt in another case ---------------------------------------------------------------
 
 

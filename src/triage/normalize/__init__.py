@@ -292,6 +292,8 @@ def recognise_body(body: str | bytes, *, sentry_resource: str | None = None) -> 
     except DecodeError as exc:
         if _is_text(body):
             raise DecodeError(f"{exc}; {RAW_TEXT_HINT}") from None
+        if _cut_short(body):
+            raise DecodeError(f"{exc}; {CUT_SHORT_HINT}") from None
         raise
     except TriageError:
         raise
@@ -356,6 +358,34 @@ def _is_text(body: str | bytes) -> bool:
         json.loads(stripped)
     except (ValueError, RecursionError):
         return True
+    return False
+
+
+#: What a body whose JSON stops before it is complete most likely is, and what to do.
+CUT_SHORT_HINT = (
+    "the body ends before its JSON does: it was cut short (a sender's or proxy's size limit, "
+    "or a body sent in part); send it whole"
+)
+
+
+def _cut_short(body: str | bytes) -> bool:
+    """Whether `body` (read again: only for an error) is JSON that stops before it is complete:
+    its parser ran out of text, or a string it opened never closed."""
+    try:
+        text = encodings.as_text(body)
+        if isinstance(text, bytes | bytearray):
+            text = bytes(text).decode("utf-8")
+    except (DecodeError, UnicodeDecodeError):
+        return False
+    stripped = text.lstrip("\ufeff \t\r\n").rstrip()
+    if not stripped or stripped[0] not in "{[":
+        return False
+    try:
+        json.loads(stripped)
+    except json.JSONDecodeError as exc:
+        return exc.pos >= len(stripped) or exc.msg.startswith("Unterminated string")
+    except (ValueError, RecursionError):
+        return False
     return False
 
 
