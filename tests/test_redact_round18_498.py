@@ -185,3 +185,25 @@ def test_cookie_object_keeps_a_value_of_no_session_shape(cookie: dict[str, objec
     text = json.dumps(cookie)
     assert _text(text) == text
     assert Redactor().value([cookie]) == [cookie]
+
+
+# --- an age identity a wrapper broke over lines --------------------------------------------------
+
+AGE_KEY = "AGE-SECRET-KEY-1GYS8LU7CDXLPCMQU3WX5PPPQCDMPWULWKWWAJP6XTJ84MVNJLEZ70E6THH"
+
+
+@pytest.mark.parametrize("cut", [20, 40, 64, 73])
+@pytest.mark.parametrize("brk", ["\n", "\r\n", "\\n", "\n    "])
+def test_age_secret_key_broken_over_lines_goes_whole(cut: int, brk: str) -> None:
+    """An age identity (`AGE-SECRET-KEY-1` and 58 bech32 characters) a log's width broke over
+    two lines loses both pieces, its second line too, not only the piece with the prefix."""
+    text = f"identity: {AGE_KEY[:cut]}{brk}{AGE_KEY[cut:]}\nnext line"
+    redacted = _text(text)
+    assert AGE_KEY[cut:] not in redacted
+    assert redacted.endswith("\nnext line")
+
+
+def test_age_secret_key_keeps_the_next_line_when_the_key_is_whole() -> None:
+    """A whole age identity on its line leaves the next line (a word in capitals) as written."""
+    text = f"{AGE_KEY}\nDONE"
+    assert _text(text) == "[REDACTED:token]\nDONE"

@@ -456,6 +456,27 @@ _BITWARDEN_ACCESS_TOKEN = (
 )
 
 
+#: An age identity (`age-keygen`'s `AGE-SECRET-KEY-1` and 58 bech32 characters) a log's width
+#: broke over two lines (raw or escaped inside a JSON string, the next line indented or not):
+#: its two pieces, whose lengths `_wrapped_age_key` adds up. The vendor rule below takes a
+#: prefix and any length, so it would name the first piece alone and leave the second.
+_BECH32 = "[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]"
+_WRAPPED_AGE_KEY = (
+    rf"AGE-SECRET-KEY-1(?<![A-Za-z0-9](?<!\\[nrt]).{{16}})(?P<head>{_BECH32}{{0,57}}+)"
+    rf"(?:\r?\n|(?:\\r)?\\n)[ \t]{{0,16}}+(?P<tail>{_BECH32}{{1,58}}+)(?![A-Za-z0-9])"
+)
+#: The length of an age identity's body.
+_AGE_BODY = 58
+
+
+def _wrapped_age_key(match: re.Match[str]) -> str:
+    """Both pieces of a broken age identity replaced as one when their lengths make its body's
+    (`_AGE_BODY`); else the match unchanged (a whole key and a word in capitals below it)."""
+    if len(match["head"]) + len(match["tail"]) != _AGE_BODY:
+        return match[0]
+    return "[REDACTED:token]"
+
+
 #: A byte's value in decimal, 0 to 255.
 _BYTE = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
 #: A Solana keypair file (`~/.config/solana/id.json`, what `solana-keygen new` writes): a JSON
@@ -601,6 +622,8 @@ TOKEN_RULES: tuple[
     # characters). And a Solana keypair file's array of 64 bytes, looked for by its `[`.
     _rule(_WIF, _wif_key),
     _rule(_SOLANA_KEYPAIR, "[REDACTED:private-key]", "["),
+    # An age identity broken over two lines, both its pieces (`_wrapped_age_key`).
+    _rule(_WRAPPED_AGE_KEY, _wrapped_age_key, "AGE-SECRET-KEY-1"),
     # A Bitwarden Secrets Manager access token: its secret and key go, its id stays.
     _rule(_BITWARDEN_ACCESS_TOKEN, r"\g<id>[REDACTED:token]"),
     # An encrypted JWT (JWE, compact form: Cognito's refresh tokens, NextAuth's session
