@@ -142,3 +142,58 @@ async def test_a_silence_of_every_alert_is_a_warning_line_naming_it(
     assert loud["ends_at"] == quiet_all.json()["ends_at"]
     plain = added[quiet_one.json()["id"]]
     assert plain["log_level"] == "info" and "matches_every_alert" not in plain, plain
+
+
+# --- Expect: 100-continue on the daemon's port -------------------------------------------------
+
+
+async def test_the_api_answers_100_continue_before_reading_a_body(
+    sqlite_store: SQLiteStore,  # noqa: F811  (the fixture imported above)
+) -> None:
+    """A client that asks `Expect: 100-continue` and waits for it before sending its body (Java's
+    HttpClient, .NET, curl for large bodies) gets `100 Continue`, then the answer to its request,
+    rather than silence until the connection's deadline cuts it without one."""
+    await _seed(sqlite_store)
+    body = json.dumps(
+        {"matchers": ["team=payments"], "duration": "2h", "comment": "db", "author": "al"}
+    ).encode()
+    async with serving(sqlite_store) as client:
+        port = client.base_url.port
+        assert port is not None
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        headers = (
+            f"Authorization: {API_BEARER['Authorization']}\r\n"
+            "Content-Type: application/json\r\nExpect: 100-continue\r\n"
+            f"Content-Length: {len(body)}\r\n"
+        )
+        writer.write(head("/api/v1/silences", headers))
+        await writer.drain()
+        interim = await read_answer(reader)
+        writer.write(body)
+        await writer.drain()
+        final = await read_answer(reader)
+        writer.close()
+    assert interim.status == 100
+    assert final.status == 201, final.body
+    assert final.json()["matchers"] == ["team=payments"]
+
+
+@pytest.mark.parametrize("expect", ["something-else", "100-continue, fancy"])
+async def test_the_api_refuses_an_expectation_it_cannot_meet(
+    sqlite_store: SQLiteStore,  # noqa: F811  (the fixture imported above)
+    expect: str,
+) -> None:
+    """Any other `Expect` is 417 from the head (no body read, no silence made), one line."""
+    body = b'{"matchers": ["team=payments"], "duration": "2h", "comment": "c", "author": "a"}'
+    async with serving(sqlite_store) as client:
+        port = client.base_url.port
+        assert port is not None
+        headers = (
+            f"Authorization: {API_BEARER['Authorization']}\r\nExpect: {expect}\r\n"
+            f"Content-Length: {len(body)}\r\n"
+        )
+        with capture_logs() as logs:
+            answer = await exchange(port, head("/api/v1/silences", headers))
+    assert answer.status == 417, answer.body
+    assert [e["reason"] for e in logs if e["event"] == "http.refused"] == ["expectation_failed"]
+    assert await sqlite_store.silences() == []

@@ -236,7 +236,7 @@ class HttpServer:
         """Read, route and answer one request; True when it was refused before it was read
         to its end (the rest is still coming)."""
         try:
-            request = await _read_request(reader, self.limits, peer)
+            request = await _read_request(reader, writer, self.limits, peer)
         except _Refuse as refuse:
             # A connection closed before its first byte is a port probe (a load balancer's TCP
             # check), not a refusal worth a line.
@@ -279,8 +279,11 @@ class HttpServer:
         return self.routes.get(f"{parent}/*")
 
 
-async def _read_request(reader: asyncio.StreamReader, limits: Limits, peer: str) -> Request:
-    """Read one request within `limits`; raises `_Refuse` naming what was wrong with it."""
+async def _read_request(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, limits: Limits, peer: str
+) -> Request:
+    """Read one request within `limits`; raises `_Refuse` naming what was wrong with it.
+    `writer` carries the `100 Continue` a client that asked for one waits for."""
     line = await _read_line(reader, _Refuse("uri_too_long", 414), first=True)
     parts = line.split(b" ")
     if len(parts) != 3 or not (
@@ -292,8 +295,25 @@ async def _read_request(reader: asyncio.StreamReader, limits: Limits, peer: str)
     method, target = parts[0].decode("ascii"), parts[1].decode("ascii")
     path, _, query = target.partition("?")
     headers = await _read_headers(reader, limits)
-    body = await _read_body(reader, headers, limits)
+    waits = _waits_for_continue(headers, http_11=parts[2] == b"HTTP/1.1")
+    body = await _read_body(reader, headers, limits, writer if waits else None)
     return Request(method, path, query, headers, body, peer)
+
+
+def _waits_for_continue(headers: tuple[tuple[str, str], ...], *, http_11: bool) -> bool:
+    """Whether the client waits for `100 Continue` before it sends its body (`Expect:
+    100-continue`, which an HTTP/1.0 client cannot ask for). Any other expectation is refused
+    (417) from the head: a client holding its body back until an answer the server never
+    gives would wait out the connection's deadline and get none."""
+    expected = [
+        item.strip().lower()
+        for name, value in headers
+        if name == "expect"
+        for item in value.split(",")
+    ]
+    if any(item != "100-continue" for item in expected):
+        raise _Refuse("expectation_failed", 417)
+    return bool(expected) and http_11
 
 
 async def _read_headers(
@@ -315,8 +335,14 @@ async def _read_headers(
 
 
 async def _read_body(
-    reader: asyncio.StreamReader, headers: tuple[tuple[str, str], ...], limits: Limits
+    reader: asyncio.StreamReader,
+    headers: tuple[tuple[str, str], ...],
+    limits: Limits,
+    waiting: asyncio.StreamWriter | None,
 ) -> bytes:
+    """The body its Content-Length announces; first, to a client `waiting` for it, `100
+    Continue`, once the head has passed every check of this server (a body too large is
+    refused instead, and never sent)."""
     if any(name == "transfer-encoding" for name, _ in headers):
         raise _Refuse("unsupported", 501)
     lengths = {value for name, value in headers if name == "content-length"}
@@ -326,6 +352,8 @@ async def _read_body(
         raise _Refuse("bad_length", 400)
     if int(text) > limits.max_body:
         raise _Refuse("body_too_large", 413)
+    if waiting is not None and int(text):
+        waiting.write(b"HTTP/1.1 100 Continue\r\n\r\n")
     try:
         return await reader.readexactly(int(text))
     except asyncio.IncompleteReadError:
