@@ -225,6 +225,50 @@ def test_pagerduty_v1_webhook_is_read_titled_by_its_subject() -> None:
     assert _only(resolve).status is Status.RESOLVED
 
 
+# --- Sentry: an event alert from before `issue_id` ------------------------------------------
+
+
+def _event_alert_2020() -> dict[str, Any]:
+    """An issue alert rule's webhook as Sentry sent it in 2020 (Zulip's fixture
+    zerver/webhooks/sentry/fixtures/event_for_exception_golang.json): `data.event` names its
+    issue only in `issue_url` (`/api/0/issues/<id>/`) and `web_url`, with no `issue_id`."""
+    body = json.loads((PAYLOADS / "sentry" / "event-alert.json").read_text())
+    event = body["data"]["event"]
+    del event["issue_id"]
+    event["issue_url"] = "https://sentry.io/api/0/issues/4504689410/"
+    event["web_url"] = (
+        "https://sentry.io/organizations/acme/issues/4504689410/events/"
+        "6bd14ba1c4e04f8c8ab8e2f6e0cbb2a1/"
+    )
+    return body
+
+
+def test_sentry_event_alert_without_issue_id_is_keyed_by_its_issue_url() -> None:
+    """An event alert naming its issue only in `issue_url` fires keyed by that issue, with
+    the fingerprint the same alert has with `issue_id` (so the issue's resolve closes it)."""
+    current = json.loads((PAYLOADS / "sentry" / "event-alert.json").read_text())
+    alert = _only(_event_alert_2020())
+    assert alert.labels["issue_id"] == "4504689410"
+    assert alert.fingerprint == _only(current).fingerprint
+
+
+def test_sentry_event_alert_issue_in_web_url_only_is_read() -> None:
+    """With no `issue_url` either, the issue in `web_url` (`/issues/<id>/events/…`) keys it."""
+    body = _event_alert_2020()
+    del body["data"]["event"]["issue_url"]
+    assert _only(body).labels["issue_id"] == "4504689410"
+
+
+def test_sentry_event_alert_naming_no_issue_anywhere_is_still_refused() -> None:
+    """An event alert whose URLs name no issue (a link elsewhere) is refused as before, never
+    keyed by a number taken from another path."""
+    body = _event_alert_2020()
+    body["data"]["event"]["issue_url"] = "https://sentry.io/api/0/projects/acme/checkout/"
+    body["data"]["event"]["web_url"] = "https://sentry.io/organizations/acme/releases/12345/"
+    with pytest.raises(InvalidAlertError, match=r"issue_id"):
+        _read(body)
+
+
 # --- bodies in another encoding ---------------------------------------------------------------
 
 _GROUP = (PAYLOADS / "alertmanager" / "group-firing.json").read_text()

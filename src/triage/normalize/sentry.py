@@ -18,7 +18,8 @@ activity or trigger list of an odd JSON type is passed over (text fields read it
 never refusing the alert.
 
 Identity: the issue id for issues and event alerts (an event alert's ticket is closed by the
-issue's `resolved` webhook), the alert rule id for metric alerts. Severity is Sentry's `level`
+issue's `resolved` webhook; an older Sentry's event alert, without `issue_id`, names it in
+`issue_url` or `web_url`), the alert rule id for metric alerts. Severity is Sentry's `level`
 (fatal, error, warning …), or the trigger (critical, warning) of a metric alert.
 """
 
@@ -164,12 +165,33 @@ def _issue(data: dict[str, Any], action: str, raw: dict[str, Any]) -> Normalized
     )
 
 
+#: The issue an event's API link (`/api/0/issues/<id>/`) or page (`…/issues/<id>/events/…`)
+#: names: the only mention of its issue in an event alert from before Sentry sent `issue_id`.
+_ISSUE_IN_URL = re.compile(r"/issues/([0-9]{1,20})(?:/|$)")
+_ISSUE_URLS = ("issue_url", "web_url")
+
+
+def _issue_in_urls(event: dict[str, Any]) -> str | None:
+    """The issue id in the event's `issue_url`, else its `web_url`: an older Sentry's event
+    alert (2020's, say) sends no `issue_id` and names its issue only there."""
+    for key in _ISSUE_URLS:
+        link = event.get(key)
+        if isinstance(link, str) and len(link) <= common.IDENTITY_MAX:
+            found = _ISSUE_IN_URL.search(link.split("?", 1)[0])
+            if found:
+                return found.group(1)
+    return None
+
+
 def _event_alert(data: dict[str, Any], raw: dict[str, Any]) -> Normalized:
     event = common.obj(data.get("event"), "data.event", required=True)
     if _test_notification(event):
         detail = "sentry alert rule test notification (Send Test Notification): no ticket change"
         return Normalized((), (Skipped(SOURCE, "test_notification", detail),))
-    issue_id = common.ident(event.get("issue_id") or event.get("group_id"), "data.event.issue_id")
+    issue_id = common.ident(
+        event.get("issue_id") or event.get("group_id") or _issue_in_urls(event),
+        "data.event.issue_id",
+    )
     rule = common.line(
         common.unnested(data.get("triggered_rule")), "data.triggered_rule", shown=True
     )
