@@ -8,10 +8,14 @@ shows Terraform itself refusing the same inputs, and its apply the injected secr
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
 import typing
 from pathlib import Path
 
+import pytest
 from pydantic import SecretStr
 
 from triage.settings import Settings, env_name
@@ -23,6 +27,13 @@ MODULE = Path(__file__).resolve().parents[1] / "deploy" / "terraform"
 FULL = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:triage/openai-AbCdEf"
 PARTIAL = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:triage/openai"
 KEYED = FULL + ":api_key::"
+#: The variables whose secrets ECS injects (valueFrom), which takes ARN:json-key::.
+INJECTED_BY_ECS = {
+    "openai_api_key_secret_arn",
+    "github_token_secret_arn",
+    "slack_webhook_secret_arn",
+    "extra_secrets",
+}
 
 
 def variables() -> dict[str, str]:
@@ -62,7 +73,8 @@ def injected_by_the_module() -> set[str]:
 def test_every_secret_arn_variable_takes_only_a_full_secret_arn() -> None:
     """Each `*_secret_arn` variable and `extra_secrets` accepts a secret's full ARN and refuses
     a partial one (which IAM's policy resource would never match: AccessDenied at the first
-    read) and one with ECS's JSON-key suffix."""
+    read). ECS's JSON-key suffix is taken where ECS injects the secret (the execution role is
+    granted the ARN before it) and refused where the daemon reads it with GetSecretValue."""
     secret_variables = {
         name: body
         for name, body in variables().items()
@@ -73,7 +85,8 @@ def test_every_secret_arn_variable_takes_only_a_full_secret_arn() -> None:
     for name, body in secret_variables.items():
         patterns = [p for p in hcl_regexes(body) if "secretsmanager" in p.pattern]
         accepts = {arn: any(p.search(arn) for p in patterns) for arn in (FULL, PARTIAL, KEYED)}
-        if not patterns or accepts != {FULL: True, PARTIAL: False, KEYED: False}:
+        keyed = name in INJECTED_BY_ECS
+        if not patterns or accepts != {FULL: True, PARTIAL: False, KEYED: keyed}:
             wrong[name] = accepts
     assert wrong == {}
 
@@ -94,13 +107,14 @@ def test_every_credential_is_injected_or_goes_through_extra_secrets() -> None:
 
 
 def test_extra_secrets_are_injected_and_readable_by_the_execution_role() -> None:
-    """main.tf adds extra_secrets to the injected secrets, which the execution role's
-    ReadInjectedSecrets statement names one by one."""
+    """main.tf adds extra_secrets to the injected secrets, whose secrets' ARNs (without ECS's
+    :json-key:: suffix) the execution role's ReadInjectedSecrets statement names."""
     main = (MODULE / "main.tf").read_text(encoding="utf-8")
     iam = (MODULE / "iam.tf").read_text(encoding="utf-8")
     injected = main[main.index("injected_secrets = ") : main.index("# The daemon's settings")]
     assert "var.extra_secrets" in injected
-    assert "resources = [for s in local.injected_secrets : s.valueFrom]" in iam
+    assert "resources = local.injected_secret_arns" in iam
+    assert 'slice(split(":", s.valueFrom), 0, 7)' in main
 
 
 def test_the_refused_names_are_compared_in_any_case() -> None:
@@ -113,3 +127,56 @@ def test_the_refused_names_are_compared_in_any_case() -> None:
         checks = re.findall(r"setintersection\((.*?),", declared[name])
         assert checks, name
         assert set(checks) == {f"[for k in keys(var.{name}) : upper(k)]"}, name
+
+
+def _secret_arn_patterns() -> dict[str, re.Pattern[str]]:
+    """The regex each ECS-injected secret's variable validates its ARN with, by variable."""
+    return {
+        name: next(p for p in hcl_regexes(body) if "secretsmanager" in p.pattern)
+        for name, body in variables().items()
+        if name in INJECTED_BY_ECS
+    }
+
+
+@pytest.mark.parametrize(
+    ("arn", "taken"),
+    [
+        (FULL, True),
+        (f"{FULL}:OPENAI_API_KEY::", True),
+        (f"{FULL}:OPENAI_API_KEY:AWSCURRENT:", True),
+        (PARTIAL, False),
+        (f"{PARTIAL}:KEY::", False),
+    ],
+)
+def test_the_module_takes_one_key_of_a_json_secret_as_ecs_does(arn: str, taken: bool) -> None:
+    """Each injected secret's variable takes ECS's `ARN:KEY::` reference to one key of a JSON
+    secret, which the daemon's refusal of a whole JSON secret tells people to use, and still
+    refuses an ARN without its -AbCdEf suffix."""
+    patterns = _secret_arn_patterns()
+    assert set(patterns) == INJECTED_BY_ECS
+    for name, pattern in patterns.items():
+        assert (pattern.fullmatch(arn) is not None) is taken, (name, arn)
+
+
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="needs the terraform binary")
+def test_the_execution_role_is_granted_the_secret_of_a_key_reference(tmp_path: Path) -> None:
+    """The execution role's GetSecretValue is on the secret a valueFrom reads (IAM matches the
+    secret's ARN, never ECS's :KEY:: suffix), once per secret however many keys are read:
+    main.tf's expression evaluated by `terraform console`."""
+    main = (MODULE / "main.tf").read_text(encoding="utf-8")
+    expression = re.search(r"^  injected_secret_arns = (.+)$", main, re.M)
+    assert expression is not None
+    given = [FULL, f"{FULL}:OPENAI_API_KEY::", f"{FULL}:GITHUB_TOKEN:AWSCURRENT:"]
+    literal = "[" + ", ".join(f'{{ valueFrom = "{arn}" }}' for arn in given) + "]"
+    result = subprocess.run(
+        ["terraform", "console"],
+        input=expression[1].replace("local.injected_secrets", literal),
+        cwd=tmp_path,
+        env={"PATH": os.environ["PATH"], "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert re.findall(r'"([^"]+)"', result.stdout) == [FULL], result.stdout

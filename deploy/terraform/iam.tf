@@ -70,7 +70,7 @@ data "aws_iam_policy_document" "execution" {
     content {
       sid       = "ReadInjectedSecrets"
       actions   = ["secretsmanager:GetSecretValue"]
-      resources = [for s in local.injected_secrets : s.valueFrom]
+      resources = local.injected_secret_arns
     }
   }
 

@@ -37,6 +37,9 @@ locals {
       { name = "SLACK_WEBHOOK_URL", valueFrom = var.slack_webhook_secret_arn },
     ] : s if s.valueFrom != null
   ], [for name in sort(keys(var.extra_secrets)) : { name = name, valueFrom = var.extra_secrets[name] }])
+  # The secrets those are read from, as IAM names them: a valueFrom of one key of a JSON secret
+  # (ARN:json-key:version-stage:version-id) is the secret's ARN with ECS's suffix after it.
+  injected_secret_arns = distinct([for s in local.injected_secrets : join(":", slice(split(":", s.valueFrom), 0, 7))])
 
   # The daemon's settings (README, "Configuration"). Unset optional ones are left out, so the
   # daemon's own defaults apply.

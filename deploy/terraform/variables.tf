@@ -195,35 +195,35 @@ variable "secret_recovery_window_days" {
 }
 
 variable "openai_api_key_secret_arn" {
-  description = "ARN of a Secrets Manager secret whose plain-string value is injected as OPENAI_API_KEY (ECS secrets). null: not set. With it, new tickets are written by the LLM (the deterministic summariser stands behind it)."
+  description = "ARN of a Secrets Manager secret whose plain-string value is injected as OPENAI_API_KEY (ECS secrets; one key of a JSON secret: its ARN, then :KEY::). null: not set. With it, new tickets are written by the LLM (the deterministic summariser stands behind it)."
   type        = string
   default     = null
 
   validation {
-    condition     = var.openai_api_key_secret_arn == null || can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$", var.openai_api_key_secret_arn))
-    error_message = "openai_api_key_secret_arn must be the secret's full ARN, ending in its six-character suffix (-AbCdEf), as describe-secret shows it: IAM matches the full ARN, so a partial one would be refused at the first read."
+    condition     = var.openai_api_key_secret_arn == null || can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}(:[^:]*:[^:]*:[^:]*)?$", var.openai_api_key_secret_arn))
+    error_message = "openai_api_key_secret_arn must be the secret's full ARN, ending in its six-character suffix (-AbCdEf), as describe-secret shows it (one key of a JSON secret: that ARN, then :KEY::): IAM matches the full ARN, so a partial one would be refused at the first read."
   }
 }
 
 variable "github_token_secret_arn" {
-  description = "ARN of a Secrets Manager secret whose plain-string value is injected as GITHUB_TOKEN (ECS secrets), for the GitHub sink. null: not set."
+  description = "ARN of a Secrets Manager secret whose plain-string value is injected as GITHUB_TOKEN (ECS secrets; one key of a JSON secret: its ARN, then :KEY::), for the GitHub sink. null: not set."
   type        = string
   default     = null
 
   validation {
-    condition     = var.github_token_secret_arn == null || can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$", var.github_token_secret_arn))
-    error_message = "github_token_secret_arn must be the secret's full ARN, ending in its six-character suffix (-AbCdEf), as describe-secret shows it: IAM matches the full ARN, so a partial one would be refused at the first read."
+    condition     = var.github_token_secret_arn == null || can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}(:[^:]*:[^:]*:[^:]*)?$", var.github_token_secret_arn))
+    error_message = "github_token_secret_arn must be the secret's full ARN, ending in its six-character suffix (-AbCdEf), as describe-secret shows it (one key of a JSON secret: that ARN, then :KEY::): IAM matches the full ARN, so a partial one would be refused at the first read."
   }
 }
 
 variable "slack_webhook_secret_arn" {
-  description = "ARN of a Secrets Manager secret whose plain-string value (an incoming-webhook URL) is injected as SLACK_WEBHOOK_URL (ECS secrets), for the Slack sink. null: not set."
+  description = "ARN of a Secrets Manager secret whose plain-string value (an incoming-webhook URL) is injected as SLACK_WEBHOOK_URL (ECS secrets; one key of a JSON secret: its ARN, then :KEY::), for the Slack sink. null: not set."
   type        = string
   default     = null
 
   validation {
-    condition     = var.slack_webhook_secret_arn == null || can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$", var.slack_webhook_secret_arn))
-    error_message = "slack_webhook_secret_arn must be the secret's full ARN, ending in its six-character suffix (-AbCdEf), as describe-secret shows it: IAM matches the full ARN, so a partial one would be refused at the first read."
+    condition     = var.slack_webhook_secret_arn == null || can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}(:[^:]*:[^:]*:[^:]*)?$", var.slack_webhook_secret_arn))
+    error_message = "slack_webhook_secret_arn must be the secret's full ARN, ending in its six-character suffix (-AbCdEf), as describe-secret shows it (one key of a JSON secret: that ARN, then :KEY::): IAM matches the full ARN, so a partial one would be refused at the first read."
   }
 }
 
@@ -370,7 +370,7 @@ variable "extra_environment" {
 }
 
 variable "extra_secrets" {
-  description = "Further credentials ECS injects from Secrets Manager at task start (ECS secrets, read by the execution role): setting name -> the full ARN of a secret whose plain-string value becomes that variable, e.g. { TRIAGE_API_TOKEN = \"arn:aws:secretsmanager:…:secret:triage/api-token-AbCdEf\" } or GITHUB_APP_PRIVATE_KEY for a GitHub App. Names the module sets itself are refused."
+  description = "Further credentials ECS injects from Secrets Manager at task start (ECS secrets, read by the execution role): setting name -> the full ARN of a secret whose plain-string value becomes that variable (one key of a JSON secret: its ARN, then :KEY::), e.g. { TRIAGE_API_TOKEN = \"arn:aws:secretsmanager:…:secret:triage/api-token-AbCdEf\" } or GITHUB_APP_PRIVATE_KEY for a GitHub App. Names the module sets itself are refused."
   type        = map(string)
   default     = {}
 
@@ -387,8 +387,8 @@ variable "extra_secrets" {
   }
 
   validation {
-    condition     = alltrue([for arn in values(var.extra_secrets) : can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$", arn))])
-    error_message = "extra_secrets values must be secrets' full ARNs, ending in their six-character suffix (-AbCdEf), as describe-secret shows them: IAM matches the full ARN, so a partial one would be refused at the task's start."
+    condition     = alltrue([for arn in values(var.extra_secrets) : can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}(:[^:]*:[^:]*:[^:]*)?$", arn))])
+    error_message = "extra_secrets values must be secrets' full ARNs, ending in their six-character suffix (-AbCdEf), as describe-secret shows them (one key of a JSON secret: that ARN, then :KEY::): IAM matches the full ARN, so a partial one would be refused at the task's start."
   }
 }
 
