@@ -144,3 +144,107 @@ def test_env_example_names_every_credentials_file_variable() -> None:
     text = (ROOT / ".env.example").read_text("utf-8")
     shown = set(re.findall(r"^# ([A-Z_]+_FILE)=/run/secrets/", text, re.M))
     assert shown == {*credential_file_variables(), "BACKEND_TOKEN_FILE"}
+
+
+# --- Red team: settings as env files write them ---------------------------------------------
+
+
+def test_an_export_prefix_kept_in_a_variables_name_is_warned_of(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`export TRIAGE_CONCURRENCY=8` in an ECS environment file reaches the process as a
+    variable named `export TRIAGE_CONCURRENCY`: the setting keeps its default, so a warning
+    names the prefix and the setting it was meant for."""
+    from triage.settings import unknown_variables
+
+    environ = {"export TRIAGE_CONCURRENCY": "8", "export OPENAI_API_KEY": "sk-proj-x"}
+    messages = unknown_variables(environ)
+    assert messages == [
+        f"export {name} is not a setting and is ignored: an env file's `export ` stayed in the "
+        f"variable's name (ECS environment files keep it); write {name}=… without it"
+        for name in ("OPENAI_API_KEY", "TRIAGE_CONCURRENCY")
+    ]
+    assert "sk-proj" not in json.dumps(messages)
+
+
+@pytest.mark.parametrize(
+    "variable",
+    ["OPENAI_MODEL", "CLOUDWATCH_NAMESPACE", "TRIAGE_BEDROCK_MODEL_ID", "TRIAGE_ROUTES_FILE"],
+)
+def test_an_env_files_inline_comment_kept_in_a_value_is_refused(
+    monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    """`OPENAI_MODEL=gpt-4o-mini # cheap` through `docker run --env-file` or an ECS environment
+    file keeps ` # cheap` in the value (only a shell or compose drops it): every model call
+    would be refused, metrics would go to another namespace. One line naming the variable,
+    without the value."""
+    from triage.errors import ConfigError
+    from triage.settings import load_settings
+
+    monkeypatch.setenv(variable, "some-value # the team's note")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert message == (
+        f"{variable}: ends with ` # …`, an env file's comment that `docker run --env-file` and "
+        "ECS environment files keep in the value: put the comment on a line of its own"
+    ), message
+
+
+def test_a_hash_inside_a_quoted_value_is_the_values_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A `#` inside a quoted value, or inside a word, is no comment: a model or token keeps it."""
+    from triage.settings import load_settings
+
+    monkeypatch.setenv("OPENAI_MODEL", '"ft:gpt-4o-mini:acme#7"')
+    monkeypatch.setenv("CLOUDWATCH_NAMESPACE", "Alert#Triage")
+    settings = load_settings()
+    assert settings.openai_model == "ft:gpt-4o-mini:acme#7"
+    assert settings.cloudwatch_namespace == "Alert#Triage"
+
+
+def test_crlf_line_ends_of_an_env_file_are_no_part_of_a_value(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A Windows env file's CR stays in each value through `docker run --env-file`: a queue URL,
+    a number, a word and a credential are read without it."""
+    from triage.settings import load_settings
+
+    monkeypatch.setenv("ALERT_TRIAGE_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/1/q\r")
+    monkeypatch.setenv("TRIAGE_CONCURRENCY", "8\r")
+    monkeypatch.setenv("TRIAGE_LOG_LEVEL", "debug\r")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-proj-0a1b2c3d4e5f6a7b8c9d\r")
+    settings = load_settings()
+    assert settings.queue_url == "https://sqs.us-east-1.amazonaws.com/1/q"
+    assert (settings.concurrency, settings.log_level) == (8, "debug")
+    key = settings.openai_api_key
+    assert key is not None and key.get_secret_value() == "sk-proj-0a1b2c3d4e5f6a7b8c9d"
+
+
+# --- Red team: queue URLs ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "where"),
+    [
+        ("https://sqs.us-east-1.amazonaws.com/123456789012/alerts\u200b", "U+200B at 56"),
+        ("https://sqs.us\u2011east-1.amazonaws.com/123456789012/alerts", "U+2011 at 15"),
+        ("https://sqs.us-east-1.amazonaws.com/\uff11\uff12\uff13456789012/alerts", "U+FF11 at 37"),
+    ],
+)
+def test_a_queue_url_with_a_character_no_queue_url_has_is_refused(
+    monkeypatch: pytest.MonkeyPatch, url: str, where: str
+) -> None:
+    """A queue URL pasted from a page or a chat with a zero-width space, a non-breaking hyphen
+    or full-width digits is refused at start-up naming the character and where it is, not
+    taken and answered QueueDoesNotExist (or no endpoint) at every receive."""
+    from triage.errors import ConfigError
+    from triage.settings import load_settings
+
+    monkeypatch.setenv("ALERT_TRIAGE_QUEUE_URL", url)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert str(caught.value) == (
+        f"ALERT_TRIAGE_QUEUE_URL: has a character no queue URL has ({where}), as a page or "
+        "a chat may add to a pasted one: type it again, or paste it from "
+        "`aws sqs get-queue-url`"
+    )

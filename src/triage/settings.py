@@ -237,6 +237,15 @@ def queue_url_problem(value: str) -> str | None:
             f"must be an http:// or https:// URL with a host, not an ARN: give {QUEUE_URL_FORM} "
             "(`aws sqs get-queue-url --queue-name NAME` prints it)"
         )
+    odd = next((i for i, c in enumerate(value) if not (c.isascii() and c.isprintable())), None)
+    if odd is not None:
+        # A zero-width space, a non-breaking hyphen, full-width digits: invisible in a terminal,
+        # and SQS would answer QueueDoesNotExist (or no endpoint) at every receive.
+        return (
+            f"has a character no queue URL has (U+{ord(value[odd]):04X} at {odd + 1}), as a "
+            "page or a chat may add to a pasted one: type it again, or paste it from "
+            "`aws sqs get-queue-url`"
+        )
     if not is_http_url(value):
         return f"must be an http:// or https:// URL with a host, such as {QUEUE_URL_FORM}"
     return None
@@ -252,6 +261,19 @@ def as_written(value: str) -> str:
         inner = value[1:-1]
         return inner.strip() if value[0] not in inner else value
     return value
+
+
+#: A comment after a value, as a shell and compose read one: `#` after whitespace.
+_TRAILING_COMMENT = re.compile(r"\s#")
+
+
+def env_file_comment(value: str) -> bool:
+    """Whether `value` ends with an env file's comment (`gpt-4o-mini # cheap`), which a shell
+    and compose drop but `docker run --env-file`, ECS environment files and systemd keep in
+    the value. A `#` inside a word (`Alert#Triage`) or inside quotes around the whole value
+    (`"a # b"`) is the value's own."""
+    value = value.strip()
+    return not quoted(value) and _TRAILING_COMMENT.search(value) is not None
 
 
 def quoted(text: str) -> bool:
@@ -558,6 +580,18 @@ class Settings(BaseSettings):
         and a blank value is unset."""
         if not isinstance(data, Mapping):
             return data
+        commented = [
+            f"{env_name(field)}: ends with ` # …`, an env file's comment that `docker run "
+            "--env-file` and ECS environment files keep in the value: put the comment on a "
+            "line of its own"
+            for key, value in data.items()
+            if (field := _field_named(key)) is not None
+            and field not in _SECRET_FIELDS  # their own checks refuse a space inside
+            and isinstance(value, str)
+            and env_file_comment(value)
+        ]
+        if commented:
+            raise ValueError("; ".join(commented))
         values = {k: as_written(v) if isinstance(v, str) else v for k, v in data.items()}
         return {k: v for k, v in values.items() if v != ""}
 
@@ -1614,6 +1648,14 @@ def unknown_variables(
         upper = name.upper()
         if upper in expected:
             continue
+        exported = _exported(upper)
+        if exported in expected:
+            messages.append(
+                f"{name[:80]} is not a setting and is ignored: an env file's `export ` stayed "
+                f"in the variable's name (ECS environment files keep it); write {exported}=… "
+                "without it"
+            )
+            continue
         if upper.startswith(OWN_PREFIXES) or upper in OTHER_NAMES:
             close = [OTHER_NAMES[upper]] if upper in OTHER_NAMES else []
             close = close or difflib.get_close_matches(upper, sorted(known), n=1, cutoff=0.8)
@@ -1626,6 +1668,13 @@ def unknown_variables(
         hint = f"; did you mean {close[0]}?" if close else ""
         messages.append(f"{name[:80]} is not a setting and is ignored{hint}")
     return messages
+
+
+def _exported(name: str) -> str | None:
+    """The variable `name` (upper case) sets in a shell, when it is `export NAME` as an env file
+    wrote it, else None."""
+    word, _, rest = name.partition(" ")
+    return rest.strip() if word == "EXPORT" and rest.strip() else None
 
 
 #: Prefixes triage's settings share with SDKs, CI systems and other tools (OPENAI_API_KEY beside
