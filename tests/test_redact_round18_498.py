@@ -207,3 +207,51 @@ def test_age_secret_key_keeps_the_next_line_when_the_key_is_whole() -> None:
     """A whole age identity on its line leaves the next line (a word in capitals) as written."""
     text = f"{AGE_KEY}\nDONE"
     assert _text(text) == "[REDACTED:token]\nDONE"
+
+
+# --- Ansible -vvv: the become prompt and the no_log markers hold no secret ---------------------
+
+BECOME = (
+    "<10.0.0.5> SSH: EXEC ssh -C -o ControlMaster=auto -o 'User=\"deploy\"' 10.0.0.5 '/bin/sh "
+    '-c \'"\'"\'sudo -H -S  -p "[sudo via ansible, key=qwertyuiopasdfgh] password:" -u root '
+    "/bin/sh -c '\"'\"'\"'\"'\"'\"'\"'\"'echo BECOME-SUCCESS-qwertyuiop ; /usr/bin/python3 "
+    "/home/deploy/.ansible/tmp/AnsiballZ_setup.py'\"'\"'\"'\"'\"'\"'\"'\"' && sleep 0'\"'\"''"
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        BECOME,
+        'sudo -S -p "[sudo via ansible, key=abc] password:" -u postgres psql -c "select 1"',
+        'sudo -S -p "Password:" -u root whoami',
+    ],
+)
+def test_sudo_prompt_ending_in_password_keeps_the_command_after_it(text: str) -> None:
+    """`sudo -p "… password:"` (Ansible's become) closes its prompt's quote after `password:`:
+    the command after it (`-u root /bin/sh -c …`) is no password and stays as written."""
+    assert _text(text) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'connect password:" q7Wz2Lk9Xa_Rt5',
+        'login with password:"q7Wz2Lk9Xa_Rt5 and go',
+        'echo "user: app" password:" q7Wz2Lk9Xa_Rt5',
+    ],
+)
+def test_unclosed_quote_after_password_that_opens_a_value_still_loses_it(text: str) -> None:
+    """A quote after `password:` that opens the value (no quote open before the name on its
+    line, or the quotes before it all closed) still loses what follows it."""
+    assert "q7Wz2Lk9Xa_Rt5" not in _text(text)
+
+
+@pytest.mark.parametrize("marker", ["VALUE_SPECIFIED_IN_NO_LOG_PARAMETER", "NOT_LOGGING_PARAMETER"])
+def test_ansible_no_log_markers_stay(marker: str) -> None:
+    """Ansible writes `VALUE_SPECIFIED_IN_NO_LOG_PARAMETER` (and `NOT_LOGGING_PARAMETER`) where
+    it hid a no_log value: the marker holds no secret and tells the responder a value was set."""
+    text = f'{{"changed": false, "login_password": "{marker}", "login_user": "root"}}'
+    assert _text(text) == text
+    assert _text(f"password: {marker}") == f"password: {marker}"
+    assert Redactor().value({"login_password": marker}) == {"login_password": marker}

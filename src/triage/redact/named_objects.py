@@ -40,6 +40,18 @@ def _cookie_keys(body: str) -> frozenset[str]:
     return frozenset(_COOKIE_KEY.findall(body))
 
 
+def _placeholder(name: str | None, cookie: frozenset[str], value: str) -> str | None:
+    """What stands for a name/value object's `value`: `[REDACTED:password]` when its `name`
+    says secret and the value is none such a name keeps (`_kept_value`), `[REDACTED:cookie]`
+    when the object is a cookie's (its keys `cookie`) and the value a session's
+    (`cookie_session_value`), as a `Cookie:` header's; None when neither."""
+    if name is not None and not _kept_value(name, value):
+        return "[REDACTED:password]"
+    if cookie_session_value(cookie, value):
+        return "[REDACTED:cookie]"
+    return None
+
+
 def _object_values(match: re.Match[str]) -> str:
     """The object with each value field (`Value`, `value`, `ParameterValue`) replaced when its
     name field says secret (`_named_secret`) and the value is none a secret's name keeps
@@ -57,15 +69,11 @@ def _object_values(match: re.Match[str]) -> str:
     pieces, last = ["{"], 0
     for field in found:
         value = field["value"]
-        if (
-            field["key"] in _VALUE_KEYS
-            and not value.startswith("[REDACTED")
-            and (
-                (name is not None and not _kept_value(name, value))
-                or cookie_session_value(cookie, value)
-            )
-        ):
-            pieces += (body[last : field.start("value")], "[REDACTED:password]")
+        if field["key"] not in _VALUE_KEYS or value.startswith("[REDACTED"):
+            continue
+        placeholder = _placeholder(name, cookie, value)
+        if placeholder is not None:
+            pieces += (body[last : field.start("value")], placeholder)
             last = field.end("value")
     if last == 0:
         return match[0]

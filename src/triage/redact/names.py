@@ -721,6 +721,8 @@ _STATE_WORDS = (
     # A marker for no value, or for one shown elsewhere: `(empty)`, `(none)`, `N/A`,
     # `(hidden)`, `(masked)`.
     r"|\((?:empty|none|null|unset|set|not[ \t]set|hidden|masked|redacted|omitted)\)|N/A|n/a"
+    # Ansible's markers where it hid a `no_log` value.
+    "|VALUE_SPECIFIED_IN_NO_LOG_PARAMETER|NOT_LOGGING_PARAMETER"
 )
 
 #: A masked token: its prefix and asterisks (`gh auth status` prints its token as `gho_` and 36

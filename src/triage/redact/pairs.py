@@ -114,6 +114,19 @@ def _shell_message(match: re.Match[str]) -> bool:
     )
 
 
+def _closing_quote(match: re.Match[str]) -> bool:
+    """Whether the quote the match's value opens with closes one opened before the name on its
+    line, and a blank follows it: the name ends a quoted prompt (`sudo -p "[sudo via ansible,
+    key=…] password:" -u root …`, Ansible's become), and what follows is the command."""
+    value = match["value"]
+    quote = value[:1]
+    if quote not in ('"', "'") or value[1:2] not in (" ", "\t"):
+        return False
+    start = match.start("name")
+    line_start = match.string.rfind("\n", max(0, start - 4096), start) + 1
+    return match.string.count(quote, line_start, start) % 2 == 1
+
+
 #: A word of prose where an option's value would stand (`rule._PROSE_AFTER_OPTION`).
 _PROSE = re.compile(_PROSE_AFTER_OPTION)
 
@@ -334,7 +347,7 @@ def _keep_quotes(match: re.Match[str]) -> str:
         return _inner_pairs_read(match)
     if _option_prose(match) or _file_to_read(match) or _gcloud_secret_named(match):
         return _inner_pairs_read(match)
-    if _gcloud_secret_mapped(match):
+    if _gcloud_secret_mapped(match) or _closing_quote(match):
         return match[0]
     if _graphql_type(match) or _graphql_reference(match) or _empty_collection(match):
         return match[0]
@@ -717,6 +730,10 @@ def _told_password(value: str, quoted: bool, shortest: int = 6) -> bool:
 #: cloudflared tunnel token is about 270 characters), bounded so a run of text is no value.
 _TOLD_MAX = 4096
 
+#: A word saying what state a secret is in (`_STATE_WORDS`: Ansible's
+#: `VALUE_SPECIFIED_IN_NO_LOG_PARAMETER`), no value told.
+_TOLD_STATE = re.compile(_STATE_WORDS, re.IGNORECASE)
+
 #: The name is part of a variable's (`$DB_PASSWORD`, `${DB_PASSWORD}`, `%DB_PASSWORD%`).
 _VARIABLE_BEFORE = re.compile(r"[$%{][A-Za-z0-9_]{0,64}\Z")
 
@@ -736,9 +753,11 @@ def _told_secret(match: re.Match[str]) -> str:
         or _file_path(value)
         or (graphql and _graphql_scalar(graphql))
         or value.startswith("...")
+        or _TOLD_STATE.fullmatch(value)
     ):
         # A declaration's type (`password: Optional[str]`, GraphQL's `password: String!`), a
-        # file's path, leader dots before a value (`password ......: …`, read above).
+        # file's path, leader dots before a value (`password ......: …`, read above), a
+        # state word (`_TOLD_STATE`).
         told = False
     elif match["pw"] is None:
         told = (len(value) >= 16 and _random_looking(value)) or _short_key(value)
