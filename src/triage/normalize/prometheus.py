@@ -16,7 +16,8 @@ same `endsAt`, and a closed incident ignores it. Everything else (title, team, p
 runbook, links, an unreadable alert left out with a note) is read as in an Alertmanager group,
 and Grafana's contact-point test (a contact point of type Alertmanager posts it here) and
 kube-prometheus' Watchdog heartbeat and InfoInhibitor are skipped as in a webhook
-(`alertmanager.no_incident`).
+(`alertmanager.no_incident`). An array whose items carry a `title` is a script's generic alerts
+batched, which no rule evaluator posts: refused, never keyed by labels alone.
 """
 
 from __future__ import annotations
@@ -38,9 +39,24 @@ def matches(payload: dict[str, Any]) -> bool:
 
 
 def normalize(payload: dict[str, Any]) -> Normalized:
+    _refuse_script_alerts(payload)
     return alertmanager.normalize_group(
         payload, SOURCE, is_test=alertmanager.no_incident, status_of=status_by_end
     )
+
+
+def _refuse_script_alerts(payload: dict[str, Any]) -> None:
+    """Refuses an array whose items carry a `title`: a script's generic alerts batched in one
+    body (`jq -s`), which no rule evaluator posts. Read as posted alerts, each would be keyed
+    by its labels alone and its title lost, so two scripts' alerts of the same labels would be
+    one incident; refused, the gateway's generic path queues each on its own (a batch)."""
+    for index, item in enumerate(common.items_or_empty(payload.get("alerts"))):
+        if isinstance(item, dict) and "title" in item:
+            raise InvalidAlertError(
+                f"body is a JSON array of a script's alerts (item [{index}] has a title), not "
+                "of alerts posted to Alertmanager's API: queue each as its own message, or "
+                "post the array to the gateway's /v1/alerts/generic, which queues each"
+            )
 
 
 def status_by_end(entry: dict[str, Any], where: str, group: dict[str, Any]) -> Status:
