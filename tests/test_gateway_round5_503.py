@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 
 import boto3
@@ -14,7 +15,14 @@ import pytest
 from structlog.testing import capture_logs
 
 from daemon_harness import Queues
-from ingest_harness import TOKENS, ingest_settings, loopback_client, running
+from ingest_harness import (
+    TOKENS,
+    ingest_settings,
+    loopback_client,
+    payload,
+    running,
+    sentry_headers,
+)
 from test_ingest_hostile import exchange, head, read_answer, received
 from test_operator_api import BEARER as API_BEARER
 from test_operator_api import _seed, serving
@@ -71,6 +79,29 @@ async def test_a_refusal_never_quotes_a_credential_sent_in_a_header(
         "unsupported_charset" if said == "charset" else "unsupported_encoding"
     ]
     assert received(queues) == []
+
+
+# --- A Sentry capture replayed with fractions of its second ------------------------------------
+
+
+async def test_a_sentry_capture_with_its_second_split_is_one_delivery(
+    gateway: IngestService, queues: Queues
+) -> None:
+    """Sentry stamps a delivery in whole seconds, and its timestamp is not signed: a capture
+    sent again with fractions of that second added (`.25`, `.5`, …) is the same delivery
+    (200 `duplicate`), so one capture cannot be queued once per fraction, as often as the
+    source's rate allows, but at most once per second of the window."""
+    body = payload("sentry/issue-resolved.json")
+    sent = int(time.time())
+    answers = []
+    async with loopback_client(gateway.port) as client:
+        for at in (str(sent), f"{sent}.25", f"{sent}.5", f"{sent}.999999"):
+            headers = {**sentry_headers(body), "Sentry-Hook-Timestamp": at}
+            answers.append(await client.post("/v1/alerts/sentry", content=body, headers=headers))
+    assert answers[0].status_code == 202, answers[0].text
+    for again in answers[1:]:
+        assert again.status_code == 200 and again.json().get("duplicate") is True, again.text
+    assert len(received(queues)) == 1
 
 
 # --- A token rotated while a request is in flight --------------------------------------------

@@ -342,15 +342,18 @@ def _replay_key(
     """What the replay guard remembers a signed delivery by, and the time sent with it (None
     when none was). Sentry's body alone is signed, and Sentry sends a byte-identical one for an
     issue resolved, unresolved and resolved again: its `Sentry-Hook-Timestamp` tells those
-    apart, so it is part of the key. Grafana's time, when sent, is signed: its digest differs
-    already."""
+    apart, so it is part of the key: its whole second, as Sentry stamps it. That time is not
+    signed, so with its fractions in the key one capture would pass once per fraction added
+    (`.25`, `.5`, …), as often as the source's rate allows; by the second, at most once per
+    second of the window. Grafana's time, when sent, is signed: its digest differs already."""
     key = f"{source}:{signature.digest.strip().lower()}"
     if source == "sentry":
         sent = request.headers.get("Sentry-Hook-Timestamp")
         if sent is None:
             return key, None
         sent_at = float(sent)  # check_timestamp read it as a time
-        return f"{key}:{sent_at!r}", sent_at  # one key however the same time is written
+        # One key however the same second is written (`1700000000`, `1700000000.0`, `.5`).
+        return f"{key}:{math.floor(sent_at)}", sent_at
     return key, None if signature.signed_time is None else float(signature.signed_time)
 
 
