@@ -375,3 +375,11 @@ def test_a_title_spelt_in_another_case_is_named_in_the_refusal() -> None:
     body["Title"] = body.pop("title")
     with pytest.raises(UnknownFormatError, match=r"'Title'.*'title'"):
         recognise_body(json.dumps(body))
+
+
+def test_a_key_also_sent_as_spelt_is_not_named_as_misspelt() -> None:
+    """A key sent in two spellings, the exact one among them, is not what kept a body from
+    being read: the refusal does not tell the sender to fix it."""
+    with pytest.raises(UnknownFormatError) as caught:
+        recognise_body(json.dumps({"data": 1, "DATA": 2, "hello": "world"}))
+    assert "'DATA'" not in str(caught.value).split("top-level keys:")[0]

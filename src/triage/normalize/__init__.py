@@ -468,7 +468,10 @@ def _misspelt(payload: dict[str, Any]) -> str:
     found = [
         (key, _KNOWN_KEYS[key.lower()])
         for key in payload
-        if isinstance(key, str) and key not in _BY_KEY and key.lower() in _KNOWN_KEYS
+        if isinstance(key, str)
+        and key not in _BY_KEY
+        and key.lower() in _KNOWN_KEYS
+        and _KNOWN_KEYS[key.lower()] not in payload  # sent as spelt too: not what kept it out
     ]
     said = ", ".join(f"{common.short(key, 40)} is not {known!r}" for key, known in found[:3])
     return f" {said} (keys are read as spelt);" if said else ""
