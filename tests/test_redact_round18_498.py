@@ -255,3 +255,36 @@ def test_ansible_no_log_markers_stay(marker: str) -> None:
     assert _text(text) == text
     assert _text(f"password: {marker}") == f"password: {marker}"
     assert Redactor().value({"login_password": marker}) == {"login_password": marker}
+
+
+# --- CI runners' own masks hold no secret ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '$ echo "password: [MASKED]" && curl -H "PRIVATE-TOKEN: [MASKED]" https://gitlab',
+        "DB_PASSWORD=[MASKED] ./migrate.sh",
+        "  api_token: [MASKED]",
+        "Run docker login -u *** -p *** ghcr.io",
+        "mysql -u app -p*** -h db",
+        "- Token: github_pat_" + "*" * 82,
+    ],
+)
+def test_ci_masks_stay_as_written(text: str) -> None:
+    """GitLab's `[MASKED]` and GitHub's `***` stand where the runner hid a secret: they hold
+    none, so the line stays as written (its option and name too)."""
+    assert _text(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("docker login -u ci -p q7Wz2Lk9Xa_Rt5 ghcr.io", "q7Wz2Lk9Xa_Rt5"),
+        ("password: [MASKED]q7Wz2Lk9Xa", "q7Wz2Lk9Xa"),
+        ("DB_PASSWORD=***q7Wz2Lk9Xa_Rt5", "q7Wz2Lk9Xa_Rt5"),
+    ],
+)
+def test_a_mask_with_more_after_it_still_loses_the_rest(text: str, secret: str) -> None:
+    """A value that only starts with a mask (a runner masked a part of it) still loses it."""
+    assert secret not in _text(text)

@@ -108,7 +108,8 @@ _TERRAFORM_REFERENCE = (
 #: `${ssm:/db/pw}`, `${file(s.json):pw}`; Terraform's `${data.x.db.data["pw"]}`
 #: (`_TERRAFORM_REFERENCE`); CloudFormation's `!Ref DbPassword`; a placeholder
 #: in angle brackets, words without digits (`<redacted>`, `<your-api-token>`, `<PASSWORD>`;
-#: `<Zq7xK9pL>` is a password). `_TEMPLATE_VALUE` is a lookahead: the value is kept.
+#: `<Zq7xK9pL>` is a password); a CI runner's mask (GitLab's `[MASKED]`, GitHub's `***`).
+#: `_TEMPLATE_VALUE` is a lookahead: the value is kept.
 _PLACEHOLDER = (
     r"(?:\$?\{\{[\w.$| \t-]{1,256}+\}\}"
     r"|\$\{[A-Za-z_][\w.]{0,127}+(?::?[-=]|:?\?[^{}\r\n]{0,256}+)?\}"
@@ -127,7 +128,9 @@ _PLACEHOLDER = (
     r"|openssl|base64|gpg|credstash|chamber|doppler|bw|lpass|secret-tool|keyring|awk|sed|grep"
     r"|cut|tr|docker|pwgen)[ \t][^`\r\n]{1,256}+`"
     r"|(?-i:<(?:[a-z]{1,32}+|[A-Z]{1,32}+|[A-Z][a-z]{1,31}+)"
-    r"(?:[ _-](?:[a-z]{1,32}+|[A-Z]{1,32}+|[A-Z][a-z]{1,31}+)){0,7}+>))"
+    r"(?:[ _-](?:[a-z]{1,32}+|[A-Z]{1,32}+|[A-Z][a-z]{1,31}+)){0,7}+>)"
+    # A CI runner's mask where it hid a secret: GitLab's `[MASKED]`, GitHub's `***`.
+    r"|(?-i:\[MASKED\])|\*{3,64}+)"
 )
 _TEMPLATE_VALUE = r"""(?!\\?["']?""" + _PLACEHOLDER + r"""\\?["']?(?:[\s&;,"'}\\]|$))"""
 #: … the same, for a JSON value (`Redactor.value`): the whole string is the placeholder.
@@ -727,7 +730,7 @@ _STATE_WORDS = (
 
 #: A masked token: its prefix and asterisks (`gh auth status` prints its token as `gho_` and 36
 #: of them): the prefix says which kind of token is in use, and nothing of the token.
-_MASKED_TOKEN = r"[a-z]{2,12}(?:_pat)?[_-]\*{8,64}"
+_MASKED_TOKEN = r"[a-z]{2,12}(?:_pat)?[_-]\*{8,255}"
 _STATE_VALUE = re.compile(rf"{_STATE_WORDS}|\*{{3,64}}|{_MASKED_TOKEN}", re.IGNORECASE)
 _MASKED_TOKEN_VALUE = re.compile(_MASKED_TOKEN, re.IGNORECASE)
 #: How a plural secret name ends (`passwords`, `DB_PASSWDS`, `passphrases`, `secrets`,
