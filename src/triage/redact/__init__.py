@@ -39,7 +39,9 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   DigitalOcean dop_v1_/doo_v1_/dor_v1_, New Relic NRAK-, Atlassian
                                   ATATT3, Linear lin_api_, Postman PMAK-, Doppler dp.pt./dp.st./
                                   dp.ct./dp.sa., Square sq0atp-/sq0csp-, RubyGems rubygems_, age
-                                  AGE-SECRET-KEY-1, Docker Hub dckr_pat_/dckr_oat_, 1Password
+                                  AGE-SECRET-KEY-1 (also broken over two lines), Bitwarden
+                                  Secrets Manager's 0.<uuid>.<secret>:<key> (its uuid kept),
+                                  Docker Hub dckr_pat_/dckr_oat_, 1Password
                                   ops_eyJ, Fly.io fm1a_/fm2_/fo1_, Brevo xkeysib-/xsmtpsib-,
                                   Tailscale tskey-, Supabase sbp_/sb_secret_, PlanetScale
                                   pscale_tkn_/pscale_pw_/pscale_oauth_, Groq gsk_, Dynatrace
