@@ -110,12 +110,14 @@ async def test_a_follow_up_refused_as_blocks_and_as_plain_text_says_so_in_one_li
 # --- 2. The backend: an answer that ends where its connection does ------------------------
 
 
-def close_delimited(status: int, body: bytes) -> Answer:
-    """An HTTP/1.0 answer with no Content-Length: its body ends where the connection does, so
-    a connection closed mid-answer looks, to HTTP, like a whole one."""
+def close_delimited(status: int, body: bytes, *, location: str | None = None) -> Answer:
+    """An HTTP/1.0 answer with no Content-Length (and the `location` given): its body ends
+    where the connection does, so a connection closed mid-answer looks, to HTTP, like a whole
+    one."""
+    where = "" if location is None else f"Location: {location}\r\n"
 
     async def write(writer: asyncio.StreamWriter) -> None:
-        head = f"HTTP/1.0 {status} Created\r\nContent-Type: application/json\r\n\r\n"
+        head = f"HTTP/1.0 {status} Created\r\nContent-Type: application/json\r\n{where}\r\n"
         writer.write(head.encode() + body)
         await writer.drain()
 
@@ -314,3 +316,14 @@ async def test_a_new_incident_in_a_repository_renamed_behind_a_307_says_to_updat
     assert len(github.issues(RENAMED)) == 3
     said = [e for e in logs if e["event"] == "github.repository_renamed"]
     assert [(e["repository"], e["now"]) for e in said] == [(REPO, RENAMED)]
+
+
+async def test_an_unframed_answer_cut_short_whose_location_names_the_ticket_is_that_ticket(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A create's answer without a length whose JSON breaks off, but whose `Location` names the
+    new ticket under the create route, is that ticket at once: the head came whole."""
+    cut = close_delimited(201, b'{"id": "OPS-', location="/api/service/tickets/OPS-9")
+    async with hostile(cut) as server, backend_sink(server.url, monkeypatch) as sink:
+        applied = await sink.apply(plain_effect())
+    assert applied.ref == "OPS-9" and len(server.requests) == 1

@@ -638,7 +638,8 @@ class BackendSink:
             self._conflicts.pop(effect.idempotency_key, None)
             self._markup_answer(response, url, effect)
             answer = _Unread(unread) if unread is not None else _json_answer(response)
-            if creating and answer is None and _broke_off(response):
+            cut_short = answer is None and _broke_off(response)
+            if creating and cut_short and _named_ticket(None, response.headers, url) is None:
                 self.metrics.incr("SinkCalls", sink=self.name, outcome="unavailable")
                 log.debug("backend.answer_broke_off", url=url, effect=str(effect.kind))
                 raise SinkUnavailableError(
@@ -889,7 +890,7 @@ def _broke_off(response: httpx2.Response) -> bool:
     the connection closed, so a close mid-answer looks whole) and starts as JSON does. Taken
     as a create done, its ticket would be named by its Idempotency-Key, which the backend
     never gave it, and its updates would go to no ticket; retried under the same key, the
-    backend's whole answer names it. A framed answer whose JSON breaks was sent so: it is
+    backend's whole answer names it (a Location naming the ticket is believed at once). A framed answer whose JSON breaks was sent so: it is
     read as an answer without an id, as before."""
     if not response.extensions.get(UNFRAMED):  # said by the transport (`aio.py`)
         return False
