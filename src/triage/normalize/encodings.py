@@ -31,6 +31,12 @@ _ZEROS = (
     ((False, True, False, True), "utf-16-le"),
 )
 GZIP_MAGIC = b"\x1f\x8b"
+#: Why a body that starts with `GZIP_MAGIC` is refused, and what to do (the gateway says it too).
+GZIP_UNLABELLED = (
+    "body is gzip-compressed (it starts with gzip's magic bytes 1f 8b) and its sender said "
+    "nothing of it: send it with `Content-Encoding: gzip` (the gateway inflates it), or "
+    "uncompressed"
+)
 
 
 def as_text(body: str | bytes) -> str | bytes:
@@ -42,11 +48,7 @@ def as_text(body: str | bytes) -> str | bytes:
     if len(raw) > MAX_BODY_BYTES:
         return body  # refused as too large by the decoder, before anything reads it
     if raw.startswith(GZIP_MAGIC):
-        raise DecodeError(
-            "body is gzip-compressed (it starts with gzip's magic bytes 1f 8b) and its sender "
-            "said nothing of it: send it with `Content-Encoding: gzip` (the gateway inflates "
-            "it), or uncompressed"
-        )
+        raise DecodeError(GZIP_UNLABELLED)
     codec = _codec(raw)
     if codec is None:
         return body
