@@ -248,3 +248,64 @@ def test_a_queue_url_with_a_character_no_queue_url_has_is_refused(
         "a chat may add to a pasted one: type it again, or paste it from "
         "`aws sqs get-queue-url`"
     )
+
+
+@pytest.mark.parametrize(
+    ("url", "region"),
+    [
+        ("https://queue.amazonaws.com/123456789012/alerts", "us-east-1"),
+        ("https://sqs-fips.us-east-2.amazonaws.com/123456789012/alerts", "us-east-2"),
+        ("https://sqs.eu-west-1.amazonaws.com./123456789012/alerts", "eu-west-1"),
+        ("https://vpce-0a1b-c2d3.sqs.eu-west-1.vpce.amazonaws.com/123456789012/q", "eu-west-1"),
+    ],
+)
+def test_a_queue_url_of_another_region_is_refused_in_every_form_aws_writes(
+    monkeypatch: pytest.MonkeyPatch, url: str, region: str
+) -> None:
+    """The legacy us-east-1 host, a FIPS endpoint's, a fully qualified host (its last dot) and
+    a VPC endpoint's name their region too: one of another region than AWS_REGION is refused
+    as `sqs.REGION.amazonaws.com`'s is, not answered QueueDoesNotExist at every receive."""
+    from triage.errors import ConfigError
+    from triage.settings import load_settings
+
+    monkeypatch.setenv("ALERT_TRIAGE_QUEUE_URL", url)
+    monkeypatch.setenv("AWS_REGION", "ap-south-1")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert str(caught.value) == (
+        f"ALERT_TRIAGE_QUEUE_URL names a queue in {region} but AWS_REGION is ap-south-1: SQS "
+        f"calls go to AWS_REGION's endpoint; set AWS_REGION={region}"
+    )
+    monkeypatch.setenv("AWS_REGION", region)
+    assert load_settings().queue_url == url
+
+
+# --- Red team: concurrency ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ("0", "must be at least 1"),
+        ("-1", "must be at least 1"),
+        ("1e9", "must be at most 1024"),
+        ("1E3", None),
+        ("2.5e0", "expected a whole number"),
+        ("8 workers", "expected a whole number"),
+    ],
+)
+def test_concurrency_out_of_its_range_or_in_exponent_form_is_said_as_its_bound(
+    monkeypatch: pytest.MonkeyPatch, value: str, said: str | None
+) -> None:
+    """TRIAGE_CONCURRENCY=1e9 is a whole number, past the bound: refused saying the bound (it
+    said "expected a whole number"), as 0 and -1 say theirs; 1E3 is read as 1000."""
+    from triage.errors import ConfigError
+    from triage.settings import load_settings
+
+    monkeypatch.setenv("TRIAGE_CONCURRENCY", value)
+    if said is None:
+        assert load_settings().concurrency == 1000
+        return
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert str(caught.value) == f"TRIAGE_CONCURRENCY: {said}"

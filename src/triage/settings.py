@@ -330,6 +330,21 @@ def _whole_seconds(value: object) -> object:
     return int(number)
 
 
+#: A number written with an exponent (`1e9`, `2.5E1`), which an integer setting's check would
+#: call no whole number whatever its value.
+_EXPONENT_FORM = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)[eE][+-]?\d+")
+
+
+def _whole_in_exponent_form(value: object) -> object:
+    """A whole number written with an exponent (`1e9`, `1E3`) as the integer, so a count past
+    its bound is refused saying the bound, not "expected a whole number"; anything else as it
+    is (a fraction, `2.5e0`, then refused as no whole number)."""
+    if not isinstance(value, str) or not _EXPONENT_FORM.fullmatch(value.strip()):
+        return value
+    number = float(value)
+    return int(number) if math.isfinite(number) and number.is_integer() else value
+
+
 def did_you_mean(given: object, choices: Iterable[str]) -> str:
     """`; did you mean 'word'?` when `given` is a typo of one of `choices` (any case), else
     "". Only a choice is ever quoted, never what was given: a value typed into the wrong
@@ -621,6 +636,14 @@ class Settings(BaseSettings):
     @classmethod
     def _whole(cls, value: object) -> object:
         return _whole_seconds(value)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _count(cls, value: object, info: ValidationInfo) -> object:
+        """An integer setting's whole number written with an exponent, read as it."""
+        if info.field_name is None or cls.model_fields[info.field_name].annotation is not int:
+            return value
+        return _whole_in_exponent_form(value)
 
     @field_validator(*URL_FIELDS)
     @classmethod
@@ -1037,12 +1060,15 @@ _AWS_REGION_NAME = re.compile(
     r"-(?:central|(?:north|south)(?:east|west)?|east|west)-[0-9]{1,2}"
 )
 
-#: The region in a real SQS queue URL's host: sqs.<region>.amazonaws.com(.cn), the dual-stack
-#: sqs.<region>.api.aws, or the legacy <region>.queue.amazonaws.com.
+#: The region in a real SQS queue URL's host: sqs.<region>.amazonaws.com(.cn), a FIPS
+#: endpoint's sqs-fips.<region>.amazonaws.com, the dual-stack sqs.<region>.api.aws, a VPC
+#: endpoint's <id>.sqs.<region>.vpce.amazonaws.com, or the legacy <region>.queue.amazonaws.com.
 _QUEUE_HOST = re.compile(
-    r"(?:sqs\.([a-z0-9-]+)\.(?:amazonaws\.com(?:\.cn)?|api\.aws)"
+    r"(?:(?:[a-z0-9-]+\.)?sqs(?:-fips)?\.([a-z0-9-]+)\.(?:vpce\.)?(?:amazonaws\.com(?:\.cn)?|api\.aws)"
     r"|([a-z0-9-]+)\.queue\.amazonaws\.com(?:\.cn)?)"
 )
+#: The legacy host of us-east-1's queues, which names no region.
+_US_EAST_1_QUEUE_HOST = "queue.amazonaws.com"
 
 
 def _queue_region(url: str | None) -> str | None:
@@ -1050,9 +1076,11 @@ def _queue_region(url: str | None) -> str | None:
     if not url:
         return None
     try:
-        host = urlsplit(url).hostname or ""
+        host = (urlsplit(url).hostname or "").removesuffix(".")  # a fully qualified name's dot
     except ValueError:
         return None
+    if host == _US_EAST_1_QUEUE_HOST:
+        return "us-east-1"
     match = _QUEUE_HOST.fullmatch(host)
     return (match[1] or match[2]) if match else None
 
