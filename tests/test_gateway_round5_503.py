@@ -231,3 +231,20 @@ async def test_the_api_refuses_an_expectation_it_cannot_meet(
     assert answer.status == 417, answer.body
     assert [e["reason"] for e in logs if e["event"] == "http.refused"] == ["expectation_failed"]
     assert await sqlite_store.silences() == []
+
+
+async def test_a_blank_expect_asks_nothing(
+    sqlite_store: SQLiteStore,  # noqa: F811  (the fixture imported above)
+) -> None:
+    """`Expect:` sent blank (a client's way of saying it waits for nothing) is no expectation:
+    the body is read and answered at once, without a `100 Continue` before it."""
+    body = b'{"matchers": ["team=payments"], "duration": "2h", "comment": "c", "author": "a"}'
+    async with serving(sqlite_store) as client:
+        port = client.base_url.port
+        assert port is not None
+        headers = (
+            f"Authorization: {API_BEARER['Authorization']}\r\nExpect:\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        )
+        answer = await exchange(port, head("/api/v1/silences", headers) + body)
+    assert answer.status == 201, answer.body

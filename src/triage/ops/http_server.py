@@ -305,11 +305,13 @@ def _waits_for_continue(headers: tuple[tuple[str, str], ...], *, http_11: bool) 
     100-continue`, which an HTTP/1.0 client cannot ask for). Any other expectation is refused
     (417) from the head: a client holding its body back until an answer the server never
     gives would wait out the connection's deadline and get none."""
+    # An empty item (`Expect:` sent blank, as some clients write "no expectation") asks nothing.
     expected = [
         item.strip().lower()
         for name, value in headers
         if name == "expect"
         for item in value.split(",")
+        if item.strip()
     ]
     if any(item != "100-continue" for item in expected):
         raise _Refuse("expectation_failed", 417)
