@@ -39,7 +39,10 @@ How answers map to errors:
                                    page (HTML or XML by type or first character: a sign-in
                                    proxy): SinkUnavailableError `bad_response`, retried under
                                    the same Idempotency-Key (a create would otherwise be
-                                   recorded and never made, a resolve leave the ticket open)
+                                   recorded and never made, a resolve leave the ticket open);
+                                   so is a create's JSON that breaks off in an answer with no
+                                   length (HTTP/1.0: it ends where the connection closed),
+                                   unless its Location names the ticket (`_broke_off`)
     401                            the token is re-read once and the call repeated; then as 4xx
     429, 409, 425                  SinkThrottledError (the message is held), retry_after_s =
                                    `Retry-After`, else a few seconds: a rate limit, a concurrent
