@@ -284,11 +284,6 @@ class RenamedGitHub(OddGitHub):
         return status, answered, head
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a create followed through a renamed repository's 307 keeps the old name in its "
-    "reference and says nothing (fix: /work/notes/helpers/501-renamed-307.patch)",
-)
 async def test_a_new_incident_in_a_repository_renamed_behind_a_307_says_to_update_the_route(
     logs: Logs,
 ) -> None:

@@ -717,6 +717,12 @@ class GitHubSink:
             or now.lower() == repository.lower()
         ):
             return False
+        self._note_renamed(repository, now)
+        return True
+
+    def _note_renamed(self, repository: str, now: str) -> None:
+        """`repository` is called `now`: the route's new issues go there from now on, with
+        one warning asking to update the route."""
         self._renamed[repository.lower()] = now
         while len(self._renamed) > RENAMED_KEPT:
             del self._renamed[next(iter(self._renamed))]
@@ -727,7 +733,30 @@ class GitHubSink:
             action="open_there",
             hint=f"name {now} in the route (or GITHUB_REPOSITORY) instead of {repository}",
         )
-        return True
+
+    async def _issue_home(self, repository: str, issue: Any) -> str:
+        """Where `issue`, created or found in `repository`, is: the repository's new name when
+        it was renamed (or moved to another owner) and its old name answered the create with a
+        307 (which keeps the method and is followed, `api.py`) or the look-up with a 301, so
+        the issue is under the new name; else `repository`. The new name is the one GitHub
+        answers for `repository` itself (`full_name`), and only when the answer's `html_url`
+        names it too: an answer naming any other repository steers nothing, nor is that
+        repository asked about. It is remembered for the route as a 301's is
+        (`_learn_new_name`): the old name's redirect lasts only until someone creates a
+        repository under it, and the incident's reference must name where its issue is."""
+        number = issue_number(issue)
+        now = moved_to(IssueRef(repository, number), record(issue, "the issue"))
+        if now is None or now.number != number or now.repository.lower() == repository.lower():
+            return repository
+        try:
+            read = await self._api.call("GET", f"/repos/{repository}")
+        except SinkRejectedError:  # made, where it is told later: the issue is not undone
+            return repository
+        full_name = record(read, "a repository").get("full_name")
+        if not isinstance(full_name, str) or full_name.lower() != now.repository.lower():
+            return repository
+        self._note_renamed(repository, full_name)
+        return full_name
 
     async def _open_in(
         self, repository: str, effect: Effect, continues: Continues | None = None
@@ -737,7 +766,7 @@ class GitHubSink:
         existing = await self._lookup.find_marked_issue(repository, effect.fingerprint)
         if existing is not None:
             # Created by an earlier attempt whose answer or bookkeeping was lost.
-            ref = issue_url(existing, repository, self._origin)
+            ref = issue_url(existing, await self._issue_home(repository, existing), self._origin)
             log.info("github.issue_found", repository=repository, issue=issue_number(existing))
             return Applied(ref), "found"
         if not await self._digest.admit_issue(repository):
@@ -745,7 +774,7 @@ class GitHubSink:
         trusted_labels = self._lookup.believed_kept(repository)
         try:
             issue = await self._create_issue(repository, effect, continues)
-            ref = issue_url(issue, repository, self._origin)
+            ref = issue_url(issue, await self._issue_home(repository, issue), self._origin)
         except GitHubUnavailableError:
             # Made or not, with its labels or not: the retry looks among the issues triage
             # created, where an issue GitHub made without its labels is too (`lookup.py`).
