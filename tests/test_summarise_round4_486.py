@@ -225,22 +225,13 @@ def test_a_one_liner_that_evaluates_nothing_is_kept(command: str) -> None:
 
 # --- an answer written in a script the alert does not use -------------------------------------
 
-#: A Latin-script language the claims do not read: `scripts.foreign` sees Latin letters.
-_LATIN_UNREAD = pytest.mark.xfail(
-    strict=True,
-    reason="a dismissal in Polish or Turkish (Latin letters, no claims) is published to an "
-    "English alert (scripts.foreign reads scripts, not Latin alphabets)",
-)
-
 FOREIGN = [
     pytest.param("Это ложная тревога, никаких действий не требуется.", id="russian"),
     pytest.param("这是误报\uff0c无需处理。", id="chinese"),
     pytest.param("これは誤報です。対応は不要です。", id="japanese"),
     pytest.param("이것은 오경보입니다. 조치가 필요하지 않습니다.", id="korean"),
-    pytest.param("To jest fałszywy alarm, nie wymaga działania.", id="polish", marks=_LATIN_UNREAD),
-    pytest.param(
-        "Bu yanl\u0131\u015f alarm, i\u015flem gerekmez.", id="turkish", marks=_LATIN_UNREAD
-    ),
+    pytest.param("To jest fałszywy alarm, nie wymaga działania.", id="polish"),
+    pytest.param("Bu yanl\u0131\u015f alarm, i\u015flem gerekmez.", id="turkish"),
 ]
 
 

@@ -1010,6 +1010,49 @@ _FOREIGN_WORDS = frozenset(
     | {"fausse", "faux", "fehlalarm", "falscher", "falsa", "falso", "vals", "ignor", "negeer"}
     | {"ferme", "schließ", "cierr", "cerrar", "fech", "chiud", "sluit"}
 )
+#: The same claims in Chinese (simplified and traditional), Japanese and Korean, which an
+#: alert written in them is answered in: a false alarm, nothing to do, over already, and a
+#: step ignoring or closing it. A negation written after the claim ("誤報ではありません",
+#: "오경보가 아닙니다": is not a false alarm) makes it none.
+_CJK_CLAIM = re.compile(
+    r"""
+    # a false alarm
+      (?:误报|誤報|虚警|虛警|假警报|假警報|誤検知|오경보|오탐지?|거짓\s?경보)
+        (?!\s?(?:では|じゃ|[가이]\s?아[니닌닙]))
+    # nothing to do
+    | (?:无需|無需|不需要|不必|无须|無須)(?:任何|采取|採取)?(?:处理|處理|操作|行动|行動|处置|處置|措施)
+    | (?:対応|対処|アクション|作業)(?:は|が)?(?:不要|必要ありません|必要ない|の必要はありません)
+    | 조치(?:가|는)?\s?(?:필요하지\s?않|불필요|필요\s?없)
+    # over already
+    | 已(?:经|經)?(?:解决|解決|恢复|恢復|修复|修復|处理完毕|處理完畢)
+    | (?:解決済み|解決しました|復旧しました|復旧済み|解消しました|解消済み)
+    | (?:해결되었|복구되었|해결됨|복구됨|해결\s?완료)
+    # a step ignoring or closing it
+    | (?P<step>
+        (?:请|請)?忽略(?:此|这个|這個|该|該|本)?(?:告警|警报|警報|报警|報警|工单|工單|事件)?
+      | (?:关闭|關閉)(?:此|这个|這個|该|該)?(?:工单|工單|告警|事件)
+      | (?:アラート|チケット|インシデント|通知)を?(?:無視|クローズ|閉じ)
+      | 無視して(?:ください|下さい|構いません|問題ありません)
+      | (?:경보|알림|티켓|인시던트)(?:을|를)?\s?(?:무시|닫|종료)
+      | 무시(?:하세요|하십시오|해도|하셔도)
+      )
+    """,
+    re.VERBOSE,
+)
+#: Words before a CJK claim in its clause (up to a CJK or Latin clause mark) that make it
+#: none: a negation ("不是误报"), a condition ("如果已解决"), or a check ("确认是否").
+_CJK_NOT_CLAIMED = re.compile(
+    r"(?:不是|并非|並非|没有|沒有|未|尚未|如果|若|一旦|是否|确认|確認|检查|檢查|もし|かどうか"
+    r"|만약|여부|확인)[^\u3001\u3002\uff01\uff0c\uff1b\uff1f.!?;,\n]{0,40}\Z"
+)
+#: A condition after a CJK step dismissing the alert ("关闭工单 在恢复之后": once recovered).
+_CJK_CONDITION_AFTER = re.compile(r"之后|之後|以后|以後|直到|一旦|したら|後に|되면|후에|까지")
+#: A literal every claim of `_CJK_CLAIM` holds.
+_CJK_WORDS = frozenset(
+    {"误报", "誤報", "虚警", "虛警", "假警", "誤検知", "오경보", "오탐", "경보", "无需", "無需"}
+    | {"不需要", "不必", "无须", "無須", "不要", "必要", "조치", "已", "解決", "復旧", "解消"}
+    | {"해결", "복구", "忽略", "关闭", "關閉", "無視", "クローズ", "閉じ", "무시", "닫", "종료"}
+)
 _LANGUAGES = (
     _Language(_CLAIM, _NOT_CLAIMED, _CONDITION_AFTER, _CLAIM_WORDS),
     _Language(_MORE_CLAIM, _NOT_CLAIMED, _CONDITION_AFTER, _MORE_CLAIM_WORDS),
@@ -1036,6 +1079,7 @@ _LANGUAGES = (
         by_word=True,
     ),
     _Language(_FOREIGN_CLAIM, _FOREIGN_NOT_CLAIMED, _FOREIGN_CONDITION_AFTER, _FOREIGN_WORDS),
+    _Language(_CJK_CLAIM, _CJK_NOT_CLAIMED, _CJK_CONDITION_AFTER, _CJK_WORDS),
 )
 
 

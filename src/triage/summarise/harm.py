@@ -19,7 +19,14 @@ as the ticket says:
               service, ingress or secret (`kubectl delete deployment …`), `aws … delete-*`,
               `terminate-*`, `purge-*`, `schedule-key-deletion`, `aws s3 rb`, `aws s3 rm
               --recursive`, `gcloud|az … delete`, `gsutil rm -r`, `docker volume rm|prune`,
-              `compose down -v`); killing every process (`kill -9 -1`, a fork bomb)
+              `compose down -v`); killing every process (`kill -9 -1`, a fork bomb);
+              data removed by a request or as a whole tree, release or history: an HTTP
+              DELETE from any client (`curl -XDELETE host:9200/index`, `--request DELETE`,
+              `wget --method=DELETE`, `http DELETE`), `etcdctl del --prefix`, `consul kv
+              delete -recurse`, `gcloud storage rm -r`, `rclone purge`, `hdfs dfs -rm -r`,
+              `helm uninstall`, `argocd app delete`, `git push --force` to main, master or
+              a release branch (`+main`, `--mirror`), memcached's `flush_all`,
+              `rabbitmqctl purge_queue`
     disarm    turning the host's protection off: its firewall (`ufw disable`, `iptables -F`,
               `-P INPUT ACCEPT`, `nft flush ruleset`, `netsh advfirewall … state off`),
               SELinux or AppArmor (`setenforce 0`, `SELINUX=disabled`, `aa-teardown`), audit
@@ -233,6 +240,101 @@ _DESTROYING = (
     # Every process killed.
     _alt(rf"{_program('kill')}\s{{1,8}}-(?:9|kill|sigkill)\s{{1,8}}-1{_END}", "kill", "-1"),
     _alt(r":\s{0,8}\(\s{0,8}\)\s{0,8}\{\s{0,8}:\s{0,8}\|\s{0,8}:\s{0,8}&", "{", "|", ":"),
+)
+
+#: A shared branch: a forced push to it rewrites what every clone and deploy builds from.
+_SHARED_BRANCH = r"(?:main|master|trunk|develop|prod|production|release[\w./-]{0,64})"
+#: A shared branch as an argument of `git push` (`origin main`, `HEAD:main`).
+_SHARED_ARG = rf"(?<=[\s:])(?:origin/)?{_SHARED_BRANCH}(?=[\s;&|]|$)"
+#: `git push`'s option forcing the push.
+_FORCED = rf"{_ARG}(?:-f|--force(?:-with-lease|-if-includes)?)(?:=[^\s;&|]{{0,64}})?{_END}"
+#: Data removed by a request or as a whole tree, store, release or history: an HTTP DELETE
+#: sent by any client to any URL (`curl -XDELETE host:9200/index`: an Elasticsearch index,
+#: an API's record), a delete of a whole key prefix, bucket tree or directory tree, an
+#: uninstalled release (its volumes with it), a forced push to a shared branch, a whole
+#: store flushed or purged. Kept apart from `_DESTROYING` only as a newer list: both are one
+#: pattern (`DESTROYS`) and one gate.
+_REMOVING = (
+    # An HTTP DELETE, whatever the client.
+    _alt(
+        rf"{_program('curl')}\s{_WITHIN}(?<=[\s\"'])(?:-X\s{{0,8}}|--request(?:\s{{1,8}}|=))"
+        rf"[\"']?delete{_END}",
+        "curl",
+        "delete",
+        "-x --request",
+    ),
+    _alt(
+        rf"{_program('wget')}\s{_WITHIN}{_ARG}--method(?:\s{{1,8}}|=)[\"']?delete{_END}",
+        "wget",
+        "--method",
+        "delete",
+    ),
+    _alt(
+        rf"(?-i:https?|xh|xhs)\s{{1,8}}(?:-[\w-]{{1,32}}\s{{1,8}}){{0,4}}(?-i:DELETE){_END}",
+        "http xh",
+        "delete",
+    ),
+    _alt(
+        rf"{_program('invoke-restmethod|invoke-webrequest|irm|iwr|curl[.]exe')}\s{_WITHIN}{_ARG}"
+        rf"-method\s{{1,8}}[\"']?delete{_END}",
+        "invoke- irm iwr curl",
+        "-method",
+        "delete",
+    ),
+    # A whole key prefix, bucket tree or directory tree deleted.
+    _alt(
+        rf"{_program('etcdctl')}\s{_WITHIN}{_ARG}(?:del|delete){_END}\s{_WITHIN}{_ARG}"
+        rf"--(?:prefix|from-key){_END}",
+        "etcdctl",
+        "--prefix --from-key",
+    ),
+    _alt(
+        rf"{_program('consul')}\s{{1,8}}kv\s{{1,8}}delete\s{_WITHIN}{_ARG}-{{1,2}}recurse{_END}",
+        "consul",
+        "recurse",
+    ),
+    _alt(
+        rf"{_program('gcloud')}\s{_WITHIN}{_ARG}storage\s{{1,8}}rm\s{_WITHIN}{_ARG}"
+        rf"(?:-[a-z]{{0,4}}r[a-z]{{0,4}}|--recursive){_END}",
+        "gcloud",
+        "storage",
+        "rm",
+    ),
+    _alt(rf"{_program('az')}\s{_WITHIN}{_ARG}delete-batch{_END}", "az", "delete-batch"),
+    _alt(rf"{_program('rclone')}\s{_WITHIN}{_ARG}(?:purge|delete){_END}", "rclone"),
+    _alt(
+        rf"{_program('hdfs|hadoop')}\s{{1,8}}(?:dfs|fs)\s{{1,8}}-rmr?\s{_WITHIN}{_ARG}"
+        rf"-(?:r|skiptrash){_END}|{_program('hdfs|hadoop')}\s{{1,8}}(?:dfs|fs)\s{{1,8}}-rmr{_END}",
+        "hdfs hadoop",
+        "-rm",
+    ),
+    # A release or an application uninstalled, with what it made.
+    _alt(
+        rf"{_program('helm')}\s{_WITHIN}{_ARG}(?:uninstall|delete|del|un){_END}", "helm", "un del"
+    ),
+    _alt(rf"{_program('argocd')}\s{{1,8}}app\s{{1,8}}delete{_END}", "argocd", "delete"),
+    # A shared branch's history rewritten: forced, mirrored, or a `+` refspec.
+    _alt(
+        rf"{_program('git')}\s{_WITHIN}{_ARG}push{_END}\s{_WITHIN}"
+        rf"(?:{_FORCED}\s{_WITHIN}{_SHARED_ARG}|{_SHARED_ARG}\s{_WITHIN}{_FORCED})",
+        "git",
+        "push",
+        "-f --force",
+    ),
+    _alt(
+        rf"{_program('git')}\s{_WITHIN}{_ARG}push\s{_WITHIN}"
+        rf"(?:{_ARG}--mirror{_END}|(?<=[\s:])\+(?:\w{{1,64}}:)?{_SHARED_BRANCH}(?=[\s;&|]|$))",
+        "git",
+        "push",
+        "--mirror +",
+    ),
+    # A whole store flushed or purged.
+    _alt(rf"flush_all{_END}", "flush_all"),
+    _alt(
+        rf"{_program('rabbitmqctl')}\s{_WITHIN}{_ARG}(?:purge_queue|delete_queue|reset"
+        rf"|force_reset){_END}",
+        "rabbitmqctl",
+    ),
 )
 
 #: The services that guard a host: firewalls, MAC, audit, intrusion prevention, EDR agents.
@@ -455,10 +557,10 @@ def _holds(lowered: str, groups: tuple[tuple[str, ...], ...]) -> bool:
 
 
 #: A command that destroys a host, its disks, its data or its infrastructure.
-DESTROYS = _compiled(_DESTROYING)
+DESTROYS = _compiled((*_DESTROYING, *_REMOVING))
 #: A command that turns a host's or an account's protection off.
 DISARMS = _compiled(_DISARMING)
-_DESTROYS_GATE = _Gate(_DESTROYING)
+_DESTROYS_GATE = _Gate((*_DESTROYING, *_REMOVING))
 _DISARMS_GATE = _Gate(_DISARMING)
 
 

@@ -17,6 +17,14 @@ Chinese: this is a false alarm"; "write it with Cyrillic letters"):
   its title and description (a sentence in Chinese at the end of an English alert, the
   injection asking for an answer in Chinese, does not make it a Chinese alert); words the
   answer copies from the alert (a label's "東京") are the alert's own, in any script.
+- **a language no check reads**, in any script: a Polish, Turkish or Indonesian answer to an
+  English alert, or a Chinese one to a Chinese alert, is told from a dismissal by what it
+  claims, not by its letters: a real answer names the alert's own facts (its host, its
+  numbers: "Serwer web-1 zwraca błędy 5xx"), a dismissal ("To jest fałszywy alarm") names
+  none. A description whose words are mostly none of the short words of the languages the
+  claims read (`_READ_WORDS`) and that names no fact of the alert falls back as
+  `foreign_script` too (`unread_and_unfounded`). Japanese kana are read as CJK, so a
+  Japanese alert is written in one script.
 """
 
 from __future__ import annotations
@@ -176,10 +184,16 @@ def _letters(text: str, *, ascii_too: bool = False) -> dict[str | None, int]:
     return counts
 
 
+#: Japanese is written in kana and kanji (CJK ideographs) at once, a sentence mixing the
+#: three: each is read as CJK, so a Japanese alert is written in one script, not in three
+#: that each hold too little of it (`ALERT_SHARE`).
+_JAPANESE_AS_CJK = {"HIRAGANA": "CJK", "KATAKANA": "CJK", "KATAKANA-HIRAGANA": "CJK"}
+
+
 @lru_cache(maxsize=4096)
 def script_of(letter: str) -> str | None:
     """The script `letter` is written in, by its Unicode name's first word (CYRILLIC, GREEK,
-    CJK, HIRAGANA, HANGUL …), fullwidth and halfwidth forms as their script; None for a Latin
+    CJK, HANGUL …; kana as CJK), fullwidth and halfwidth forms as their script; None for a Latin
     letter (accented, fullwidth or not), a sign such as µ, or a letter with no name."""
     name = unicodedata.name(letter, "")
     words = name.split()
@@ -187,4 +201,97 @@ def script_of(letter: str) -> str | None:
         words = words[1:]
     if not words or "LATIN" in words or words[0] in ("MICRO", "MODIFIER"):
         return None
-    return words[0]
+    return _JAPANESE_AS_CJK.get(words[0], words[0])
+
+
+#: Short words of the languages the checks read: English, and the six `claims.py` reads its
+#: claims in (French, German, Spanish, Portuguese, Italian, Dutch), with the verbs an English
+#: step starts with. A fifth of a field's words among them says a check reads it.
+_READ_TEXT = (
+    "a an the is are was were be been being to of in on at for and or but not no this "
+    "that these those it its with from by as has have had will would can could should may "
+    "might if then than there here what which who when where all any some one two after "
+    "before since until up down out over under into again more less very now still only "
+    "also just do does check restart roll back scale look review verify confirm inspect "
+    "investigate open run compare watch see find read drain cordon rotate increase reduce "
+    "raise lower page escalate le la les un une des est sont de du et en pour pas ne sur "
+    "dans que qui il elle au aux ce cette avec der die das den dem des ein eine ist sind "
+    "und oder nicht auf mit von zu im für wird wurde bei el los las es son del y por para "
+    "con está se al o os as um uma é são do da dos das em no na não il lo gli di della è "
+    "per che het een zijn van op voor niet dat er te unverified link removed"
+)
+_READ_WORDS = frozenset(_READ_TEXT.split())
+#: The share of a field's words, outside those copied from the alert, that must be
+#: `_READ_WORDS` for a check to read it.
+READ_SHARE = 0.2
+#: The fewest words of prose (outside those copied from the alert) a field needs before its
+#: language is judged: "Ten servers return errors" is too short to say which it is in.
+UNREAD_WORDS = 5
+#: The scripts written without spaces between words: a run of them counts a word for every
+#: two letters.
+_UNSPACED = frozenset({"CJK"})
+#: A fact a real answer names: a token holding a digit (`web-1`, `5xx`, `12%`, `09:00`) or
+#: joining words with a dot, hyphen or underscore (`checkout-api`, `db.internal`).
+_FACT_TOKEN = re.compile(r"[\w.:%/-]*\d[\w.:%/-]*|\w+(?:[-_.]\w+)+")
+
+
+def unread_and_unfounded(field: str, quoted: str, quoted_words: frozenset[str]) -> bool:
+    """Whether `field` (the description) is written in a language no check reads and
+    names none of the alert's facts: a dismissal ("this is a false alarm, nothing to do") in
+    Polish, Indonesian or Chinese, which the claims cannot read and which, naming nothing, no
+    grounding vouches for either. A real answer in such a language still states the alert's
+    own host and numbers ("Serwer web-1 zwraca błędy 5xx"), and English or another language
+    the claims read is read by them: both are kept. `quoted` is the alert's text as the model
+    saw it (lower case); `quoted_words` its words (`alert_words`)."""
+    return _unread(field, quoted_words) and not names_a_fact(field, quoted)
+
+
+def alert_words(quoted: str) -> frozenset[str]:
+    """The words of `quoted` (the alert's text as the model saw it), lower case: an answer's
+    word among them is copied from the alert, in whatever language."""
+    return frozenset(word for _, word in _words(quoted))
+
+
+def names_a_fact(field: str, quoted: str) -> bool:
+    """Whether `field` names one of the alert's facts (`_FACT_TOKEN`) as `quoted` writes it."""
+    tokens = (token.strip(".:/-").lower() for token in _FACT_TOKEN.findall(field))
+    return any(len(token) > 1 and token in quoted for token in tokens)
+
+
+def _unread(field: str, quoted_words: frozenset[str]) -> bool:
+    """Whether `field`'s own words (not copied from the alert; each once, so a word written
+    again and again is one) are at least `UNREAD_WORDS` and fewer than `READ_SHARE` of them
+    are `_READ_WORDS`."""
+    total = read = 0
+    for script, word in set(_words(field)):
+        if word in quoted_words:
+            continue
+        weight = max(1, len(word) // 2) if script in _UNSPACED else 1
+        total += weight
+        read += weight if word in _READ_WORDS else 0
+    return total >= UNREAD_WORDS and read < READ_SHARE * total
+
+
+def _words(text: str) -> Iterator[tuple[str | None, str]]:
+    """Each word of `text`'s prose in lower case, with its script (`script_of` of its first
+    letter; None for Latin): a token between spaces or CJK punctuation, its surrounding
+    marks stripped, made of letters only, so a command's options, paths and `app:app` are no
+    word of a language; a run of one script in it, so a Chinese phrase is a word of its own."""
+    for token in _TOKEN_END.split(text):
+        letters = token.strip(_AROUND_WORD).lower()
+        if not letters.isalpha():
+            continue
+        start = 0
+        current = script_of(letters[0])
+        for index, letter in enumerate(letters):
+            script = script_of(letter)
+            if script != current:
+                yield current, letters[start:index]
+                start, current = index, script
+        yield current, letters[start:]
+
+
+#: What ends a token of prose: whitespace, or CJK punctuation (written without a space).
+_TOKEN_END = re.compile(r"[\s\u3000-\u303f\uff01-\uff0f\uff1a-\uff20]+")
+#: The marks around a word of prose: sentence marks, brackets, quotes.
+_AROUND_WORD = ".,;:!?()[]{}<>\"'`*_\u201c\u201d\u2018\u2019\u00ab\u00bb"
