@@ -187,7 +187,8 @@ def test_an_env_files_inline_comment_kept_in_a_value_is_refused(
     message = str(caught.value)
     assert message == (
         f"{variable}: ends with ` # …`, an env file's comment that `docker run --env-file` and "
-        "ECS environment files keep in the value: put the comment on a line of its own"
+        "ECS environment files keep in the value: put the comment on a line of its own (or "
+        "quote the whole value when ` #` is its own)"
     ), message
 
 
@@ -200,6 +201,44 @@ def test_a_hash_inside_a_quoted_value_is_the_values_own(monkeypatch: pytest.Monk
     settings = load_settings()
     assert settings.openai_model == "ft:gpt-4o-mini:acme#7"
     assert settings.cloudwatch_namespace == "Alert#Triage"
+
+
+def test_a_namespace_holding_a_hash_after_a_space_is_taken_when_quoted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """CloudWatch namespaces may hold ` #`: quoted whole, the value is the namespace's own."""
+    from triage.settings import load_settings
+
+    monkeypatch.setenv("CLOUDWATCH_NAMESPACE", '"Team #1"')
+    assert load_settings().cloudwatch_namespace == "Team #1"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("OPENAI_API_KEY", "${OPENAI_KEY}"),
+        ("GITHUB_TOKEN", "$GITHUB_PAT"),
+        ("SLACK_WEBHOOK_URL", "${SLACK_HOOK}"),
+        ("OPENAI_MODEL", "${MODEL}"),
+        ("BACKEND_TOKEN_SECRET_ID", "${BACKEND_SECRET}"),
+    ],
+)
+def test_a_variable_reference_left_unexpanded_is_refused(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    """`OPENAI_API_KEY=${OPENAI_KEY}` in a file `docker run --env-file` or ECS reads (neither
+    expands references; a shell and compose do) reaches triage as the reference itself: sent
+    as a key every call is refused. Refused at start-up naming the variable, not the value."""
+    from triage.errors import ConfigError
+    from triage.settings import load_settings
+
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert str(caught.value) == (
+        f"{variable}: is a $VARIABLE reference no one expanded (`docker run --env-file` and ECS "
+        "environment files do not; a shell and compose do): give the value itself"
+    )
 
 
 def test_crlf_line_ends_of_an_env_file_are_no_part_of_a_value(
@@ -309,3 +348,20 @@ def test_concurrency_out_of_its_range_or_in_exponent_form_is_said_as_its_bound(
     with pytest.raises(ConfigError) as caught:
         load_settings()
     assert str(caught.value) == f"TRIAGE_CONCURRENCY: {said}"
+
+
+def test_a_backend_token_left_as_an_unexpanded_reference_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """BACKEND_TOKEN=${TICKETS_TOKEN} from an ECS environment file is refused when the token
+    is first read, naming the variable, not sent as `Bearer ${TICKETS_TOKEN}`."""
+    import asyncio
+
+    from triage.errors import ConfigError
+    from triage.secrets import BackendToken
+    from triage.settings import load_settings
+
+    monkeypatch.setenv("BACKEND_TOKEN", "${TICKETS_TOKEN}")
+    with pytest.raises(ConfigError) as caught:
+        asyncio.run(BackendToken(load_settings()).get())
+    assert str(caught.value).startswith("$BACKEND_TOKEN is a $VARIABLE reference no one expanded")

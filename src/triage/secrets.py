@@ -27,7 +27,13 @@ from botocore.exceptions import ClientError
 from triage.aws import AWS_CALL_ERRORS, told_error_code
 from triage.errors import ConfigError, SinkUnavailableError
 from triage.redact import hold
-from triage.settings import Settings, as_written, read_credential_file, whole_secret_problem
+from triage.settings import (
+    Settings,
+    as_written,
+    env_file_slip,
+    read_credential_file,
+    whole_secret_problem,
+)
 
 if TYPE_CHECKING:
     from types_aiobotocore_secretsmanager import SecretsManagerClient
@@ -119,9 +125,10 @@ class BackendToken:
             raise ConfigError(
                 f"no backend token: set {self._variable()} or BACKEND_TOKEN_SECRET_ID"
             )
-        problem = whole_secret_problem(raw, SECRET_JSON_KEY)
-        if problem is not None:
-            # Sent as it is, `Bearer {"BACKEND_TOKEN":…}` would be refused at every call.
+        problem = whole_secret_problem(raw, SECRET_JSON_KEY) or env_file_slip(raw, secret=True)
+        if problem:
+            # Sent as it is, `Bearer {"BACKEND_TOKEN":…}` (or `Bearer ${TOKEN}`, a reference
+            # an ECS environment file left unexpanded) would be refused at every call.
             raise ConfigError(f"{where} {problem}")
         return _usable(raw, where)
 

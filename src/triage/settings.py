@@ -265,6 +265,26 @@ def as_written(value: str) -> str:
 
 #: A comment after a value, as a shell and compose read one: `#` after whitespace.
 _TRAILING_COMMENT = re.compile(r"\s#")
+#: A value that is wholly a reference to another variable, `$NAME` or `${NAME}`.
+_REFERENCE = re.compile(r"\$(?:[A-Za-z_][A-Za-z0-9_]*|\{[A-Za-z_][A-Za-z0-9_]*\})")
+
+
+def env_file_slip(value: str, secret: bool = False) -> str:
+    """What an env file read by `docker run --env-file` or ECS (which keep a line's comment
+    and expand no reference, where a shell and compose do) left in `value`, said without it;
+    "" when nothing. A `secret`'s own checks refuse a space inside, so a comment is theirs."""
+    if _REFERENCE.fullmatch(as_written(value)):
+        return (
+            "is a $VARIABLE reference no one expanded (`docker run --env-file` and ECS "
+            "environment files do not; a shell and compose do): give the value itself"
+        )
+    if not secret and env_file_comment(value):
+        return (
+            "ends with ` # …`, an env file's comment that `docker run --env-file` and ECS "
+            "environment files keep in the value: put the comment on a line of its own (or "
+            "quote the whole value when ` #` is its own)"
+        )
+    return ""
 
 
 def env_file_comment(value: str) -> bool:
@@ -595,18 +615,15 @@ class Settings(BaseSettings):
         and a blank value is unset."""
         if not isinstance(data, Mapping):
             return data
-        commented = [
-            f"{env_name(field)}: ends with ` # …`, an env file's comment that `docker run "
-            "--env-file` and ECS environment files keep in the value: put the comment on a "
-            "line of its own"
+        slips = [
+            f"{env_name(field)}: {slip}"
             for key, value in data.items()
             if (field := _field_named(key)) is not None
-            and field not in _SECRET_FIELDS  # their own checks refuse a space inside
             and isinstance(value, str)
-            and env_file_comment(value)
+            and (slip := env_file_slip(value, secret=field in _SECRET_FIELDS))
         ]
-        if commented:
-            raise ValueError("; ".join(commented))
+        if slips:
+            raise ValueError("; ".join(slips))
         values = {k: as_written(v) if isinstance(v, str) else v for k, v in data.items()}
         return {k: v for k, v in values.items() if v != ""}
 
