@@ -167,6 +167,18 @@ def test_an_export_prefix_kept_in_a_variables_name_is_warned_of(
     assert "sk-proj" not in json.dumps(messages)
 
 
+def test_a_space_kept_around_a_variables_name_is_warned_of_as_such() -> None:
+    """`TRIAGE_CONCURRENCY = 8` in an ECS environment file names a variable with a space after
+    it: the warning says the name has a space (it said "did you mean TRIAGE_CONCURRENCY?",
+    the same name to the eye)."""
+    from triage.settings import unknown_variables
+
+    assert unknown_variables({"TRIAGE_CONCURRENCY ": "8"}) == [
+        "'TRIAGE_CONCURRENCY ' is not a setting and is ignored: a space stayed around the "
+        "variable's name (an env file's `NAME = value`); write TRIAGE_CONCURRENCY=… without it"
+    ]
+
+
 @pytest.mark.parametrize(
     "variable",
     ["OPENAI_MODEL", "CLOUDWATCH_NAMESPACE", "TRIAGE_BEDROCK_MODEL_ID", "TRIAGE_ROUTES_FILE"],

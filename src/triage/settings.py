@@ -1693,12 +1693,18 @@ def unknown_variables(
         upper = name.upper()
         if upper in expected:
             continue
-        exported = _exported(upper)
+        exported, spaced = _exported(upper), upper.strip()
         if exported in expected:
             messages.append(
                 f"{name[:80]} is not a setting and is ignored: an env file's `export ` stayed "
                 f"in the variable's name (ECS environment files keep it); write {exported}=… "
                 "without it"
+            )
+            continue
+        if spaced != upper and spaced in expected:
+            messages.append(
+                f"{name[:80]!r} is not a setting and is ignored: a space stayed around the "
+                f"variable's name (an env file's `NAME = value`); write {spaced}=… without it"
             )
             continue
         if upper.startswith(OWN_PREFIXES) or upper in OTHER_NAMES:
