@@ -289,11 +289,6 @@ def test_an_array_of_script_alerts_is_not_read_as_prometheus_alerts() -> None:
         normalize_body(json.dumps(_SCRIPT_BATCH))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ingest/several.py _array_items takes any labelled array for Prometheus' (diff in "
-    "helper 500's report)",
-)
 def test_the_gateway_queues_each_script_alert_of_an_array_with_labels() -> None:
     """Posted to /v1/alerts/generic, the array is a batch, each alert its own message, as
     one without labels is; not refused as "prometheus JSON" sent to the wrong path."""
@@ -327,11 +322,6 @@ def test_a_gzip_body_without_its_header_is_refused_saying_so() -> None:
         normalize_body(gzip.compress(_GROUP.encode()))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ingest/validate.py _decode says 'not UTF-8 at byte 1' of a gzip body without "
-    "Content-Encoding (diff in helper 500's report)",
-)
 def test_the_gateway_refuses_a_gzip_body_without_its_header_saying_so() -> None:
     """Posted without `Content-Encoding: gzip`, a gzip body is refused at the gateway naming
     gzip and the header to send, as `triage normalize` refuses it."""

@@ -88,8 +88,8 @@ def _array_items(text: str, start: int) -> list[str] | None:
     items = array.value
     if not all(isinstance(item, dict) for item in items):
         return None
-    if any(isinstance(item.get("labels"), dict) for item in items):
-        return None  # Prometheus' alerts: read as one batch
+    if any(isinstance(item.get("labels"), dict) and "title" not in item for item in items):
+        return None  # Prometheus' alerts, read as one batch (a script's alert has a title)
     if len(items) > MAX_ALERTS:
         raise TooManyAlerts(f"more than {MAX_ALERTS} alerts in one request")
     found: list[_Value] = []

@@ -58,6 +58,7 @@ from triage.ingest.several import BadBatch, TooManyAlerts, alert_texts
 from triage.ingest_tokens import SOURCES
 from triage.normalize import RAW_TEXT_HINT, recognise_body
 from triage.normalize.common import cut
+from triage.normalize.encodings import GZIP_MAGIC, GZIP_UNLABELLED
 
 #: Formats (`triage.normalize.FORMATS`) each webhook path accepts.
 ACCEPTED_FORMATS: dict[str, frozenset[str]] = {
@@ -712,6 +713,8 @@ def _decode(body: bytes, codec: str) -> tuple[str, str]:
     own evidence (`_utf16`), or UTF-8 sent under a Latin-1 or UTF-16 label (`meant_codec`,
     `_utf8_under_utf16`)."""
     declared = codec
+    if body.startswith(GZIP_MAGIC):
+        raise Invalid(f"decode: {GZIP_UNLABELLED}")
     codec = _utf16(body) or _utf8_under_utf16(body, codec) or meant_codec(body, codec)
     try:
         return body.decode(codec), codec
