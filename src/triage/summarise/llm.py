@@ -80,6 +80,7 @@ from tenacity.stop import stop_base
 import triage.summarise.answer as answers
 import triage.summarise.claims as claims
 import triage.summarise.grounding as grounding
+import triage.summarise.handover as handover
 import triage.summarise.harm as harm
 import triage.summarise.prompt as prompt
 import triage.summarise.scripts as scripts
@@ -102,7 +103,7 @@ from triage.summarise.chat import (
     openai_key,
 )
 from triage.summarise.deterministic import Pattern, load_patterns, match
-from triage.summarise.priority import agreeing, decide, untagged
+from triage.summarise.priority import agreeing, decide, unprefixed, untagged
 from triage.summarise.spelled import spells_credential
 from triage.view import RedactedAlert, settled
 
@@ -459,7 +460,9 @@ def contain(
         for _ in range(_SETTLE_PASSES):
             # A Latin word spelt with look-alike Cyrillic or Greek letters is read (and
             # published) as the word it reads as (`scripts.as_latin`).
-            shaped = scripts.as_latin(shape(value) or "")
+            # A zero-width character or an overlay inside a word ("ig\u200bnore") is taken
+            # out first, so the word is read (and published) as it shows (`scripts.unsplit`).
+            shaped = scripts.as_latin(shape(scripts.unsplit(value)) or "")
             # The process's own credential spelled out (a compromised server echoing the key
             # its request carried): the redactor removes it, and it is counted here first.
             if spells_credential(shaped):
@@ -483,7 +486,16 @@ def contain(
         return said(grounding.check(unrun(clean(value, shape)), shown))
 
     def ground_step(value: str) -> str:
-        return said(grounding.check_step(harmless(unshelled(clean(value, as_step))), shown))
+        return said(
+            grounding.check_step(harmless(unhanded(unshelled(clean(value, as_step)))), shown)
+        )
+
+    def unhanded(value: str) -> str:
+        """`value` with each clause telling its reader to hand a secret over marked
+        (`handover.check`): "paste your token into the form" sends it to whoever asked."""
+        checked = handover.check(value)
+        rejected.update(checked.rejected)
+        return checked.text
 
     def unshelled(value: str) -> str:
         """`value` with each reverse shell marked (`shells.marked`): the alert naming the
@@ -501,6 +513,7 @@ def contain(
         value, hidden = grounding._hidden_runs(unshelled(value))
         value, sent = grounding._sent_credentials(value)
         rejected["command"] += hidden + sent
+        value = unhanded(value)
         checked = harm.check_prose(value)
         rejected.update(checked.rejected)
         return checked.text
@@ -551,7 +564,9 @@ def contain(
     # Each sink shows the ticket's priority beside its title: a tag of the model's own ("[P0]
     # …") is taken out, and one naming another priority counted (`priority.untagged`).
     title, tags = untagged(title, decision.priority)
-    rejected["priority"] += tags
+    # A bare level opening it ("P1 Checkout …") the alert's own title does not hold is one too.
+    title, bare = unprefixed(title, alert.title, decision.priority)
+    rejected["priority"] += tags + bare
     if title_replaced or not says_something(title) or showing(title) is None:
         # The alert's own title, untagged; one that shows nothing (invisible characters, a
         # blank Braille pattern) is none, and a ticket needs one (the deterministic

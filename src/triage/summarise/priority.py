@@ -377,6 +377,25 @@ def untagged(title: str, final: Priority) -> tuple[str, int]:
         title = rest
 
 
+#: An upper-case P- or SEV-level opening a title with only a space after it ("P1 Checkout …").
+_BARE_LEAD = re.compile(r"[ \t]*(?P<level>(?:P|SEV|Sev)[ _-]?\d)[ \t]{1,3}(?=[^\W\d_])")
+
+
+def unprefixed(title: str, own: str, final: Priority) -> tuple[str, int]:
+    """`title` (the model's) without an upper-case level opening it with only a space after
+    it that the alert's own title `own` does not hold ("P1 Checkout …" over "Checkout …":
+    the model put a priority beside the ticket's); and 1 when it named another priority than
+    `final`. `untagged` leaves such a level, as an alert's title may open with one as a word
+    ("P0 latency budget spent"): here the alert's title says whether it is one."""
+    match = _BARE_LEAD.match(title)
+    if match is None or match["level"].casefold() in own.casefold():
+        return title, 0
+    stated = priority(match["level"])
+    if stated is None:  # past the scale ("P7"): no priority, and no tag
+        return title, 0
+    return title[match.end() :], int(stated is not final)
+
+
 def _untagged_once(title: str, final: Priority) -> tuple[str, int]:
     """`untagged` without the leading markers: one pass over `title`'s tags."""
     kept: list[str] = []

@@ -81,6 +81,35 @@ def _plain(character: str) -> str:
     return character
 
 
+#: Characters that draw nothing between two ASCII letters or digits: a zero-width space,
+#: non-joiner, joiner, word joiner, BOM, soft hyphen or Mongolian vowel separator. Between two
+#: Latin letters they join nothing a script needs (Persian's non-joiner stands between
+#: Arabic letters), and "ig\u200bnore" shows "ignore" to a responder while a check reads two
+#: words.
+_SPLITTING = re.compile(r"(?<=[A-Za-z0-9])[\u200b-\u200d\u2060\ufeff\u00ad\u180e]+(?=[A-Za-z0-9])")
+#: Combining marks after an ASCII letter (accents, overlays, strokes).
+_MARKED_LETTER = re.compile(
+    r"[A-Za-z][\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+"
+)
+
+
+def unsplit(text: str) -> str:
+    """`text` with what draws nothing inside a Latin word taken out (`_SPLITTING`), and each
+    ASCII letter's combining marks written as the one accented letter they make ("e" and an
+    acute: "é") or, when they make none (an overlay striking "f" through), dropped: the word
+    then reads as it shows ("false", not "f" and a mark), to the checks and to the sinks."""
+    if text.isascii():
+        return text
+    text = _SPLITTING.sub("", text)
+    return _MARKED_LETTER.sub(_composed, text)
+
+
+def _composed(match: re.Match[str]) -> str:
+    """A letter and its marks as the one character they compose to, else the letter alone."""
+    composed = unicodedata.normalize("NFC", match.group())
+    return composed if len(composed) == 1 else match.group()[0]
+
+
 def as_latin(text: str) -> str:
     """`text` with each styled letter or digit as its plain one (`_STYLES`), each word that
     mixes Latin letters and look-alike ones written in Latin letters ("ignore" with a
