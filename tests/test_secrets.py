@@ -269,4 +269,6 @@ async def test_the_gateway_serves_the_current_tokens_through_a_rotation(secrets:
         RemoveFromVersionId=current,
     )
     await store.load()
-    assert store.values() == [after]
+    # Served: the new version alone; the old one is still blanked in what is queued (retired).
+    assert await store.current() == {"generic": (after.encode(),)}
+    assert store.values() == [after, before]
