@@ -294,6 +294,8 @@ class SessionCredentials:
         self._signed = ReadOnlyCredentials(None, None, None)
         #: Whether an expired token the source keeps giving was said (once, until renewed).
         self._refusal_said = False
+        #: Whether credentials that looked expired by this host's clock were said (once).
+        self._expiry_said = False
         #: Whether `find_early` looked already.
         self._looked_early = False
         #: When (time.monotonic()) the last look for them failed, and why: the calls that
@@ -303,8 +305,37 @@ class SessionCredentials:
     async def get_frozen_credentials(self) -> ReadOnlyCredentials:
         """The key, secret and token to sign with now (botocore's signer asks for them)."""
         found = await self._current()
-        frozen: ReadOnlyCredentials = await found.get_frozen_credentials()
+        try:
+            frozen: ReadOnlyCredentials = await found.get_frozen_credentials()
+        except RuntimeError:
+            looked_expired = self._expired_by_this_clock(found)
+            if looked_expired is None:
+                raise
+            frozen = looked_expired
         self._signed = frozen
+        return frozen
+
+    def _expired_by_this_clock(self, found: Any) -> ReadOnlyCredentials | None:
+        """The credentials a refresh just fetched, which botocore refuses to hand out (a
+        RuntimeError, "refreshed credentials are still expired", no caller takes for an AWS
+        failure) because their expiry is past by the time it judges them by: this host's, or
+        AWS's as far as `SIGNING_CLOCK` knows it. A host clock hours ahead (a hardware clock
+        kept in local time) makes a task role's fresh credentials look expired on every call,
+        so the daemon would never send one. They are signed with all the same, and AWS judges
+        them: a signing time AWS refuses moves `SIGNING_CLOCK`, which they are judged by from
+        then on; a token truly expired is refused as such (`renewed`). Said once. None when
+        the refresh left no credentials (another RuntimeError: raised as it was)."""
+        frozen = getattr(found, "_frozen_credentials", None)
+        if not isinstance(frozen, ReadOnlyCredentials) or not frozen.access_key:
+            return None
+        if not self._expiry_said:
+            self._expiry_said = True
+            log.warning(
+                "aws.credentials_look_expired",
+                expiry=str(getattr(found, "_expiry_time", "?"))[:40],
+                action="signed with all the same, AWS judges them; set this host's clock "
+                "right (NTP)",
+            )
         return frozen
 
     async def get_account_id(self) -> str | None:
@@ -393,6 +424,10 @@ class SessionCredentials:
             raise
         if found is None:
             raise NoCredentialsError()
+        if hasattr(found, "_time_fetcher"):
+            # Temporary credentials (a role's) expire by AWS's clock: judged by it, as far as
+            # SIGNING_CLOCK knows it, not by a host clock that may be hours off.
+            found._time_fetcher = _aws_now
         if self._failing:
             self._failing = False
             log.info("aws.credentials_recovered", source=str(getattr(found, "method", "?")))
@@ -504,6 +539,12 @@ class SigningClock:
 
 #: The process's signing clock (`SigningClock`).
 SIGNING_CLOCK = SigningClock()
+
+
+def _aws_now() -> datetime.datetime:
+    """Now by AWS's clock as far as `SIGNING_CLOCK` knows it, with its time zone: the time
+    temporary credentials' expiry is judged by (botocore's `time_fetcher`)."""
+    return SIGNING_CLOCK.now(remove_tzinfo=False)
 
 
 def _retry_refused_signing(

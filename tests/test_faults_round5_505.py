@@ -1,0 +1,90 @@
+"""AWS and process faults, round 5 (helper 505): the daemon under faults a team on AWS hits.
+
+The task role's credentials come from a loopback stand-in for ECS's container credentials
+endpoint (`AWS_CONTAINER_CREDENTIALS_FULL_URI`), as in round 4 (`test_faults_round4_483.py`);
+SQS is moto behind `fault_proxy.FaultProxy`, or round 4's `SkewedAws`, which dates its answers
+by a clock off this host's and refuses a request signed more than 5 minutes off it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import structlog
+
+from daemon_harness import Queues
+from test_faults_round4_483 import CredentialsEndpoint, SkewedAws
+from triage import aws as aws_module
+from triage.aws import Aws
+from triage.settings import Settings
+from triage.sqs.inbox import SqsInbox
+
+#: A host whose clock runs 8 hours ahead of AWS's: a hardware clock kept in local time (UTC+8)
+#: read as UTC, a common VM and on-premises mistake.
+HOST_AHEAD_S = 8 * 3600.0
+
+
+class HostAheadEndpoint(CredentialsEndpoint):
+    """The task role's endpoint, giving credentials valid for 6 hours by AWS's clock, which is
+    `HOST_AHEAD_S` behind this host's: by this host's clock they expired 2 hours ago."""
+
+    def _answer(self) -> dict[str, str]:
+        answer = super()._answer()
+        aws_now = datetime.now(UTC) - timedelta(seconds=HOST_AHEAD_S)
+        expiry = aws_now + timedelta(hours=6)
+        return {**answer, "Expiration": expiry.strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
+@pytest.fixture
+def ahead_endpoint(queues: Queues, monkeypatch: pytest.MonkeyPatch) -> Iterator[HostAheadEndpoint]:
+    """`HostAheadEndpoint` as the only source of credentials (the test's queues made first,
+    with the harness's own)."""
+    with HostAheadEndpoint() as server:
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+        monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/config")
+        monkeypatch.setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", f"{server.base_url}/v2/creds")
+        yield server
+
+
+@pytest.fixture
+def aws_behind(queues: Queues) -> Iterator[SkewedAws]:
+    """SQS (moto) whose clock is `HOST_AHEAD_S` behind this host's; the process's signing
+    clock put back as it was afterwards."""
+    with SkewedAws(queues.endpoint, ahead_s=-HOST_AHEAD_S) as proxy:
+        yield proxy
+    aws_module.SIGNING_CLOCK.offset_s = 0.0
+
+
+async def test_a_host_clock_hours_ahead_signs_with_the_task_roles_credentials_all_the_same(
+    ahead_endpoint: HostAheadEndpoint, aws_behind: SkewedAws, queues: Queues
+) -> None:
+    """This host's clock 8 hours ahead of AWS's, so the task role's credentials (6 hours left
+    by AWS's clock) look 2 hours expired by it: the receive is still signed with them, AWS's
+    refusal of the signing time moves the signing clock, and the message comes in, where
+    botocore raised a RuntimeError ("refreshed credentials are still expired") on every call,
+    which no caller catches as an AWS failure."""
+    settings = Settings(
+        queue_url=aws_behind.queue_url(queues.url),
+        aws_endpoint_url=aws_behind.url,
+        aws_region="us-east-1",
+    )
+    opened = Aws(settings)
+    try:
+        sqs = await opened.client("sqs")
+        inbox = SqsInbox(sqs, aws_behind.queue_url(queues.url), answer_slack_s=5)
+        queues.send("kept")
+        with structlog.testing.capture_logs() as logs:
+            received = await inbox.receive(1, 0, 30)
+            asked = ahead_endpoint.asked
+            await sqs.get_queue_attributes(QueueUrl=aws_behind.queue_url(queues.url))
+    finally:
+        await opened.aclose()
+    assert [m.body for m in received] == ["kept"]
+    assert aws_behind.refused == 1
+    # Judged by AWS's time once it is known: 6 hours left, nothing fetched again.
+    assert ahead_endpoint.asked == asked
+    said = [e for e in logs if e["event"] == "aws.credentials_look_expired"]
+    assert [e["log_level"] for e in said] == ["warning"]
