@@ -13,7 +13,8 @@ tables, code fences). Everything here turns such text into plain characters that
   references in the *rendered* text, where a backslash escape has already disappeared, so only a
   character between the sign and the name stops them (the same trick Renovate and Dependabot use);
   so do GitHub's other automatic links in free text: `GH-12` references, and URLs (`https://`,
-  `www.`), which would be clickable and, for another repository's issue, cross-reference it;
+  `www.`, and a `www` ending the text, which a dot of triage's after it would complete),
+  which would be clickable and, for another repository's issue, cross-reference it;
 - a word of 7 or more hex digits is a code span (`` `a5c3785…` ``): GitHub links such a word
   to the commit it names, shown cut to 7, and a commit pushed to any fork is shown under the
   repository's own address; in a code span it links nothing and reads whole (and a search
@@ -78,8 +79,10 @@ def _escape_char(ch: str) -> str:
     return ch
 
 
-#: Where GitHub would link free text by itself: a `GH-12` reference, a URL's `://`, `www.`.
-_AUTOLINK = re.compile(r"(?<![A-Za-z0-9])(?:gh-(?=[0-9])|www(?=\.))|:(?=//)", re.IGNORECASE)
+#: Where GitHub would link free text by itself: a `GH-12` reference, a URL's `://`, `www.`;
+#: and a `www` ending the text, which triage's own dot after it (`: TITLE. Closing.`) would
+#: make `www.`, a link to `http://www`.
+_AUTOLINK = re.compile(r"(?<![A-Za-z0-9])(?:gh-(?=[0-9])|www(?=\.|$))|:(?=//)", re.IGNORECASE)
 
 
 def _unlinked(text: str, zero_width: str) -> str:

