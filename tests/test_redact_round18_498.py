@@ -288,3 +288,51 @@ def test_ci_masks_stay_as_written(text: str) -> None:
 def test_a_mask_with_more_after_it_still_loses_the_rest(text: str, secret: str) -> None:
     """A value that only starts with a mask (a runner masked a part of it) still loses it."""
     assert secret not in _text(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'msg="login password:" q7Wz2Lk9Xa_Rt5',
+        "echo \"db password:\" 'q7Wz2Lk9Xa_Rt5'",
+        "sudo -p 'Password:' q7Wz2Lk9Xa_Rt5",
+    ],
+)
+def test_word_after_a_closed_prompt_ending_in_password_still_goes(text: str) -> None:
+    """After a quoted prompt ending in `password:`, a word (no option) may be the password the
+    prompt asked for: it still goes."""
+    assert "q7Wz2Lk9Xa_Rt5" not in _text(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('printf "password:" "q7Wz2Lk9Xa_Rt5"', 'printf "password:" "[REDACTED:password]"'),
+        (
+            "echo 'db password:' 'q7Wz2Lk9Xa_Rt5' >> log",
+            "echo 'db password:' '[REDACTED:password]' >> log",
+        ),
+        ('echo "API token =" "q7Wz2Lk9Xa_Rt5"', 'echo "API token =" "[REDACTED:password]"'),
+    ],
+)
+def test_quoted_answer_after_a_closed_prompt_ending_in_password_goes(
+    text: str, expected: str
+) -> None:
+    """A quoted literal after a quoted prompt ending in `password:` is its answer: it loses its
+    text, its quotes and the rest of the line kept."""
+    assert _text(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'echo "password:" "$DB_PASSWORD"',
+        'echo "Token:" "expired"',
+        'log "reset password" "link sent"',
+        'echo "password:" "${{ secrets.DB_PASSWORD }}"',
+    ],
+)
+def test_quoted_label_then_a_variable_or_words_stays(text: str) -> None:
+    """After a quoted secret's label, a variable, a placeholder or words (no password's shape)
+    stay as written."""
+    assert _text(text) == text

@@ -114,17 +114,24 @@ def _shell_message(match: re.Match[str]) -> bool:
     )
 
 
-def _closing_quote(match: re.Match[str]) -> bool:
+#: What follows a quoted prompt's closing quote and a blank (`_closed_prompt`): the
+#: command's next option, or another quoted string (the answer, `_LABEL_THEN_LITERAL`'s).
+_AFTER_PROMPT = re.compile(r"""(?P<quote>["'])[ \t]{1,8}+[-"']""")
+
+
+def _closed_prompt(match: re.Match[str]) -> bool:
     """Whether the quote the match's value opens with closes one opened before the name on its
-    line, and a blank follows it: the name ends a quoted prompt (`sudo -p "[sudo via ansible,
-    key=…] password:" -u root …`, Ansible's become), and what follows is the command."""
-    value = match["value"]
-    quote = value[:1]
-    if quote not in ('"', "'") or value[1:2] not in (" ", "\t"):
+    line, and an option or another quoted string follows after a blank: the name ends a
+    quoted prompt or label (`sudo -p "[sudo via ansible, key=…] password:" -u root …`,
+    Ansible's become; `echo "password:" "…"`), so the match holds no value (a quoted answer
+    after it is `_LABEL_THEN_LITERAL`'s). A word after the quote (`msg="password:" X`) may be
+    the answer, and the rule reads it as before."""
+    after = _AFTER_PROMPT.match(match.string, match.start("value"))
+    if after is None:
         return False
     start = match.start("name")
     line_start = match.string.rfind("\n", max(0, start - 4096), start) + 1
-    return match.string.count(quote, line_start, start) % 2 == 1
+    return match.string.count(after["quote"], line_start, start) % 2 == 1
 
 
 #: A word of prose where an option's value would stand (`rule._PROSE_AFTER_OPTION`).
@@ -347,7 +354,9 @@ def _keep_quotes(match: re.Match[str]) -> str:
         return _inner_pairs_read(match)
     if _option_prose(match) or _file_to_read(match) or _gcloud_secret_named(match):
         return _inner_pairs_read(match)
-    if _gcloud_secret_mapped(match) or _closing_quote(match):
+    if _gcloud_secret_mapped(match):
+        return match[0]
+    if _closed_prompt(match):
         return match[0]
     if _graphql_type(match) or _graphql_reference(match) or _empty_collection(match):
         return match[0]
@@ -939,9 +948,32 @@ def _graphql_variables(match: re.Match[str]) -> str:
     return _GRAPHQL_MEMBER[match["q"]].sub(member, match[0])
 
 
-PAIR_RULES: tuple[
-    _Rule, ...
-] = (  # An Erlang or Elixir tuple of a name and its value (a proplist's `{password,"…"}`,
+#: A quoted label ending in a password's or a token's word, then a quoted literal apart from
+#: it: the label's answer (`echo "password:" "…"`, `printf 'db password:' '…'`), which the
+#: pair rules below misread as the label's own quotes around a blank.
+_LABEL_THEN_LITERAL = (
+    r"""(?P<head>(?P<q>["'])[^"'\r\n]{0,128}?(?<![A-Za-z0-9])"""
+    r"(?:pass(?:word|wd|phrase)?|pwd|token|secret)[ \t]{0,3}[:=]?[ \t]{0,3}(?P=q)[ \t]{1,8}+"
+    r"""(?P<lq>["']))(?P<literal>(?:(?!(?P=lq))[^\\\r\n]|\\.){1,512}+)(?P=lq)"""
+)
+
+
+def _label_literal(match: re.Match[str]) -> str:
+    """The literal after a quoted secret's label replaced, its quotes kept, when it is told
+    as a password is (`_told_password`: four characters or more, not only letters, no
+    variable or placeholder); else the match unchanged (`"password:" "$DB_PASSWORD"`,
+    `"Token:" "expired"`)."""
+    literal = match["literal"]
+    if _PLACEHOLDER_FOUND.fullmatch(literal) or not _told_password(literal, True, 4):
+        return match[0]
+    return f"{match['head']}[REDACTED:password]{match['lq']}"
+
+
+PAIR_RULES: tuple[_Rule, ...] = (
+    # A quoted label ending in a secret's word and the quoted literal after it (`echo
+    # "password:" "…"`): before the rules below read the label's closing quote as a value's.
+    _rule(_LABEL_THEN_LITERAL, _label_literal, "pass", "pwd", "token", "secret", flags=re.I),
+    # An Erlang or Elixir tuple of a name and its value (a proplist's `{password,"…"}`,
     # `{password,<<"…">>}`, Elixir's `{:password, "…"}`, `{"password", <<"…">>}`), as a crash
     # report prints a connection's options: the name is read whole and asked (`_tuple_value`).
     # The rule starts at the `{`, which the engine jumps to.
