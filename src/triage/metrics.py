@@ -90,7 +90,7 @@ _LABEL_LENGTH = 64
 @dataclass(slots=True)
 class Timing:
     """Count, sum and max of one series' observations, cumulative bucket counts, and the raw
-    values since the last flush."""
+    values since the last flush: what `Metrics.timings` gives (a copy of `_Series`)."""
 
     count: int = 0
     total: float = 0.0
@@ -107,6 +107,55 @@ class Timing:
     high: float = -math.inf
 
 
+class _Series:
+    """One timing series as it is kept between reads: each observation is counted in the one
+    bucket it falls in (`hits`, the last one past every bound), and the cumulative counts an
+    exporter reads are summed when a copy is taken (`Metrics.timings`). Counting every bucket
+    above the observation on each one cost a loop over them (~1.2 us for the 14 default
+    buckets, twice per message of a storm); a read sums 15 numbers once."""
+
+    __slots__ = (
+        "bounds",
+        "count",
+        "high",
+        "hits",
+        "low",
+        "maximum",
+        "pending",
+        "seen",
+        "total",
+        "unit",
+    )
+
+    def __init__(self, unit: str, bounds: tuple[float, ...]) -> None:
+        self.count = 0
+        self.total = 0.0
+        self.maximum = 0.0
+        self.unit = unit
+        self.pending: list[float] = []
+        self.bounds = bounds
+        self.hits = [0] * (len(bounds) + 1)
+        self.seen = 0
+        self.low = math.inf
+        self.high = -math.inf
+
+    def copy(self) -> Timing:
+        """What an exporter reads of this series now."""
+        cumulative = list(itertools.accumulate(self.hits))
+        return Timing(
+            self.count,
+            self.total,
+            self.maximum,
+            self.unit,
+            list(self.pending),
+            self.bounds,
+            cumulative[: len(self.bounds)],
+            self.seen,
+            self.low,
+            self.high,
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class Gauge:
     value: float
@@ -114,7 +163,7 @@ class Gauge:
 
 
 def _key(name: str, dims: dict[str, str]) -> SeriesKey:
-    return (name, tuple(sorted(dims.items())))
+    return (name, tuple(sorted(dims.items())) if dims else ())
 
 
 class Metrics:
@@ -126,7 +175,7 @@ class Metrics:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._counters: dict[SeriesKey, float] = defaultdict(float)
-        self._timings: dict[SeriesKey, Timing] = {}
+        self._timings: dict[SeriesKey, _Series] = {}
         self._gauges: dict[SeriesKey, Gauge] = {}
         self._readers: dict[SeriesKey, tuple[Callable[[], float | None], str]] = {}
         #: Counter series shown at 0 until they count (`declare`).
@@ -158,30 +207,30 @@ class Metrics:
             key = self._admit(self._timings, name, dims)
             timing = self._timings.get(key)
             if timing is None:
-                bounds = BUCKETS.get(name, DEFAULT_BUCKETS_S)
-                timing = self._timings[key] = Timing(
-                    unit=unit, bounds=bounds, buckets=[0] * len(bounds)
-                )
+                timing = self._timings[key] = _Series(unit, BUCKETS.get(name, DEFAULT_BUCKETS_S))
             timing.count += 1
             timing.total += value
-            timing.maximum = max(timing.maximum, value)
+            if value > timing.maximum:
+                timing.maximum = value
             self._sample(timing, value)
             scaled = value / 1000 if timing.unit == "Milliseconds" else value
-            first = bisect.bisect_left(timing.bounds, scaled)
-            for i in range(first, len(timing.buckets)):
-                timing.buckets[i] += 1
+            timing.hits[bisect.bisect_left(timing.bounds, scaled)] += 1
 
-    def _sample(self, timing: Timing, value: float) -> None:
+    def _sample(self, timing: _Series, value: float) -> None:
         """Keep `value` among the raw values of the flush under way. Past MAX_PENDING, each
         observation replaces a kept one with the chance that leaves every observation of the
         interval equally likely kept (reservoir sampling): keeping the first ones only, a
         storm's percentiles in CloudWatch showed its first seconds of every minute."""
-        timing.seen += 1
-        timing.low, timing.high = min(timing.low, value), max(timing.high, value)
+        seen = timing.seen = timing.seen + 1
+        if value < timing.low:
+            timing.low = value
+        if value > timing.high:
+            timing.high = value
         if len(timing.pending) < self.MAX_PENDING:
             timing.pending.append(value)
             return
-        slot = self._random.randrange(timing.seen)
+        # A uniform slot among `seen` (`randrange`'s own checks cost more than the rest here).
+        slot = int(self._random.random() * seen)
         if slot < self.MAX_PENDING:
             timing.pending[slot] = value
 
@@ -297,18 +346,7 @@ class Metrics:
         with self._lock:
             out = {}
             for key, t in self._timings.items():
-                out[key] = Timing(
-                    t.count,
-                    t.total,
-                    t.maximum,
-                    t.unit,
-                    list(t.pending),
-                    t.bounds,
-                    list(t.buckets),
-                    t.seen,
-                    t.low,
-                    t.high,
-                )
+                out[key] = t.copy()
                 if drain:
                     t.pending.clear()
                     t.seen, t.low, t.high = 0, math.inf, -math.inf

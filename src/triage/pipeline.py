@@ -48,6 +48,7 @@ from triage.incidents.members import Members, renews_own_record
 from triage.incidents.silences import Silence, SilenceCache, first_match
 from triage.incidents.store import DELIVERY_MARK, HOLDABLE, Hold, Transition, delivery_owner
 from triage.incidents.sweeping import unheld
+from triage.logs import get_logger
 from triage.metrics import Metrics
 from triage.models import Alert, EffectKind, Status
 from triage.moves import Looked, Moves, closing, leaving_owner, owner_for
@@ -63,7 +64,7 @@ from triage.summarise.priority import default_priority, severity_priority
 from triage.tracing import NO_SPANS, Tracing
 from triage.view import AlertView
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 #: Bodies above this size are parsed on a worker thread so the event loop stays responsive.
 OFFLOAD_BODY_BYTES = 64 * 1024
@@ -694,8 +695,10 @@ class Pipeline:
         # A repeat is at debug: a storm would log it twice (its message.acked line names
         # the action and the fingerprint too), at 18.7 µs of CPU a line (bench/RESULTS.md).
         quiet = work.action is Action.COUNT or work.redelivery
-        decided = log.debug if quiet else log.info
-        decided("alert.decided", action=str(work.action), status=str(alert.status))
+        if not quiet:
+            log.info("alert.decided", action=str(work.action), status=str(alert.status))
+        elif log.writes_debug:
+            log.debug("alert.decided", action=str(work.action), status=str(alert.status))
         return work.action, work.wrote, work.opened
 
     async def _resolve(

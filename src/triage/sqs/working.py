@@ -31,6 +31,7 @@ from triage.errors import (
     TriageError,
 )
 from triage.incidents.lifecycle import Action, Outcome
+from triage.logs import get_logger
 from triage.pipeline import alert_fields
 from triage.sqs.holding import Holding, _backoff, _whole_s
 from triage.sqs.inbox import (
@@ -44,7 +45,7 @@ from triage.sqs.inbox import (
 from triage.sqs.store_watch import StoreWatch
 
 # Logged as the supervisor: its events keep the logger name they had before the split.
-log = structlog.get_logger("triage.sqs.supervisor")
+log = get_logger("triage.sqs.supervisor")
 
 #: The `MessagesDeadLettered` reasons of messages the daemon gives back when it stops, not
 #: for a failure of theirs: cancelled past the shutdown's grace, or held by a dry run.
@@ -255,8 +256,9 @@ class Working(Holding, StoreWatch):
             self._processed()
             # Named on the delivery, so a failed or unconfirmed delete's line says its alert
             # (what it handled, in place of what a failed attempt reached).
+            incident = _incident_fields(outcomes)
             message.alert.clear()
-            message.alert.update(_incident_fields(outcomes))
+            message.alert.update(incident)
             # SQS applies calls as they arrive: an extension of this message the heartbeat sent
             # before its work ended (a slow call, botocore's retry, a later batch of the beat)
             # that landed after the delete was refused as a stale receipt handle, a
@@ -269,23 +271,26 @@ class Working(Holding, StoreWatch):
                 if not self._first_to_count("MessagesHandled", message):
                     # Another copy of it was acked and said (in hand with this one, or
                     # lately): this one is the same message.
-                    log.debug("message.acked", copy=True, **_acked_fields(outcomes))
+                    log.debug("message.acked", copy=True, **_acked_fields(outcomes, incident))
                     return
                 self.metrics.incr("MessagesHandled")
                 # A message of repeats only changed no ticket: in a storm, one info line each
                 # would be most of the log and a large share of the CPU (DuplicatesSuppressed
-                # counts them; debug shows them).
+                # counts them; debug shows them, and only then is the line put together).
                 quiet = outcomes and all(o.action is Action.COUNT for o in outcomes)
-                (log.debug if quiet else log.info)("message.acked", **_acked_fields(outcomes))
+                if not quiet:
+                    log.info("message.acked", **_acked_fields(outcomes, incident))
+                elif log.writes_debug:
+                    log.debug("message.acked", **_acked_fields(outcomes, incident))
             else:
                 # The acker (or the inbox) logged why; SQS shows it again once its visibility
                 # ends, and it is handled again as a repeat. Said for this message, in place
                 # of its `message.acked`: an outage's batch lines after its first are debug.
-                log.info("message.not_deleted", **_acked_fields(outcomes))
+                log.info("message.not_deleted", **_acked_fields(outcomes, incident))
                 self.stats.delete_failed += 1
                 self.metrics.incr("MessagesFailed", reason="delete")
                 if message.receipt_handle not in self._lost_deliveries:  # see `_until_done`
-                    self._count_if_last(message, "delete", _incident_fields(outcomes))
+                    self._count_if_last(message, "delete", incident)
         finally:
             structlog.contextvars.reset_contextvars(**tokens)
 
@@ -590,11 +595,11 @@ def _ignore_progress() -> None:
     """Dry runs keep the plain timeout: they do one pass and hold the message."""
 
 
-def _acked_fields(outcomes: list[Outcome]) -> dict[str, object]:
-    """The ack line names the incident(s): `fingerprint` and `source` for one alert,
-    `fingerprints` for a group (Grafana, Alertmanager), none for a message without alerts
-    (SNS confirmation)."""
-    return {"actions": [str(o.action) for o in outcomes], **_incident_fields(outcomes)}
+def _acked_fields(outcomes: list[Outcome], incident: dict[str, object]) -> dict[str, object]:
+    """The ack line names the incident(s) (`incident`, `_incident_fields` of `outcomes`):
+    `fingerprint` and `source` for one alert, `fingerprints` for a group (Grafana,
+    Alertmanager), none for a message without alerts (SNS confirmation)."""
+    return {"actions": [str(o.action) for o in outcomes], **incident}
 
 
 def _incident_fields(outcomes: list[Outcome]) -> dict[str, object]:
