@@ -14,11 +14,11 @@ import pytest
 import structlog
 
 from daemon_harness import Queues
-from test_faults_round4_483 import CredentialsEndpoint, SkewedAws
+from test_faults_round4_483 import CredentialsEndpoint, ExpiringProxy, SkewedAws
 from triage import aws as aws_module
 from triage.aws import Aws
 from triage.settings import Settings
-from triage.sqs.inbox import SqsInbox
+from triage.sqs.inbox import InboxError, SqsInbox
 
 #: A host whose clock runs 8 hours ahead of AWS's: a hardware clock kept in local time (UTC+8)
 #: read as UTC, a common VM and on-premises mistake.
@@ -88,3 +88,52 @@ async def test_a_host_clock_hours_ahead_signs_with_the_task_roles_credentials_al
     assert ahead_endpoint.asked == asked
     said = [e for e in logs if e["event"] == "aws.credentials_look_expired"]
     assert [e["log_level"] for e in said] == ["warning"]
+
+
+class StaleEndpoint(CredentialsEndpoint):
+    """The task role's endpoint of an ECS agent that lost touch with ECS: it keeps giving the
+    credentials it had, expired an hour ago by every clock."""
+
+    def _answer(self) -> dict[str, str]:
+        expiry = datetime.now(UTC) - timedelta(hours=1)
+        return {**super()._answer(), "Expiration": expiry.strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
+@pytest.fixture
+def stale_endpoint(queues: Queues, monkeypatch: pytest.MonkeyPatch) -> Iterator[StaleEndpoint]:
+    """`StaleEndpoint` as the only source of credentials."""
+    with StaleEndpoint() as server:
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+        monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/config")
+        monkeypatch.setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", f"{server.base_url}/v2/creds")
+        yield server
+
+
+async def test_a_task_role_endpoint_giving_expired_credentials_fails_receives_as_aws_says(
+    stale_endpoint: StaleEndpoint, queues: Queues
+) -> None:
+    """An ECS agent that keeps giving the task role's expired credentials: each receive fails
+    as an AWS failure (`InboxError`, SQS's `ExpiredTokenException`), which the daemon rides
+    out until the agent has new ones, and the next receive then brings the message in; not a
+    RuntimeError out of botocore, which no caller takes for an AWS failure."""
+    with ExpiringProxy(queues.endpoint) as proxy:
+        proxy.expired.add(stale_endpoint.access_key)
+        settings = Settings(
+            queue_url=proxy.queue_url(queues.url),
+            aws_endpoint_url=proxy.url,
+            aws_region="us-east-1",
+        )
+        opened = Aws(settings)
+        try:
+            sqs = await opened.client("sqs")
+            inbox = SqsInbox(sqs, proxy.queue_url(queues.url), answer_slack_s=5)
+            with pytest.raises(InboxError, match="ExpiredToken"):
+                await inbox.receive(1, 0, 30)
+            stale_endpoint.rotate()
+            queues.send("kept")
+            received = await inbox.receive(1, 0, 30)
+        finally:
+            await opened.aclose()
+    assert [m.body for m in received] == ["kept"]
