@@ -7,16 +7,19 @@ by a clock off this host's and refuses a request signed more than 5 minutes off 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import structlog
 
-from daemon_harness import Queues
+from daemon_harness import TOKEN, DaemonThread, Queues, settings_for
 from test_faults_round4_483 import CredentialsEndpoint, ExpiringProxy, SkewedAws
 from triage import aws as aws_module
 from triage.aws import Aws
+from triage.demo.ticketd import TicketServer
 from triage.settings import Settings
 from triage.sqs.inbox import InboxError, SqsInbox
 
@@ -137,3 +140,42 @@ async def test_a_task_role_endpoint_giving_expired_credentials_fails_receives_as
         finally:
             await opened.aclose()
     assert [m.body for m in received] == ["kept"]
+
+
+def _wait(condition: Callable[[], object], what: str, timeout_s: float = 60.0) -> None:
+    """Wait (from a test's own thread) for `condition`, at most `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.05)
+
+
+def test_the_daemon_on_a_host_clock_hours_ahead_serves_its_queue(
+    ahead_endpoint: HostAheadEndpoint,
+    aws_behind: SkewedAws,
+    queues: Queues,
+    backend: TicketServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`triage run` on a host whose clock is 8 hours ahead, with a task role: the queued
+    alert becomes its one ticket and leaves the queue, and the daemon is still running, where
+    its first receive raised botocore's RuntimeError and the daemon crashed (exit 1, and again
+    at every restart)."""
+    monkeypatch.setenv("BACKEND_TOKEN", TOKEN)
+    queues.send({"title": "disk full on db-1", "source": "script"})
+    settings = settings_for(
+        queues,
+        backend.url,
+        tmp_path / "triage.db",
+        queue_url=aws_behind.queue_url(queues.url),
+        aws_endpoint_url=aws_behind.url,
+    )
+    daemon = DaemonThread(settings)
+    try:
+        _wait(lambda: len(backend.tickets) == 1 or not daemon.alive(), "the ticket")
+        _wait(lambda: queues.depth() == 0 or not daemon.alive(), "the message deleted")
+        assert daemon.alive(), "the daemon stopped"
+    finally:
+        daemon.stop()
+    assert len(backend.tickets) == 1
