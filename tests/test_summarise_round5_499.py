@@ -283,6 +283,20 @@ def test_a_step_handing_a_secret_over_is_marked(step: str) -> None:
     assert result.rejected["handover"] == 1
 
 
+async def test_a_handover_is_published_marked_with_one_log_line(
+    logs: list[MutableMapping[str, Any]],
+) -> None:
+    """Through the summariser, a handover step is published marked (no fallback) and logged
+    once as an ungrounded answer naming its kind, never its words."""
+    step = HANDOVERS[0]
+    ticket, metrics = await _summarised(completion(_answer("Errors on web-1.", [step])))
+    assert step not in _published(ticket)
+    assert metrics.total("LLMFallbacks") == 0
+    ungrounded = [e for e in logs if e["event"] == "llm.ungrounded"]
+    assert [e["kinds"] for e in ungrounded] == [{"handover": 1}]
+    assert "token" not in json.dumps(ungrounded[0], default=str).casefold()
+
+
 def test_a_description_telling_its_reader_to_hand_a_secret_over_is_marked() -> None:
     """The description is read for a handover as a step is: its reader acts on it as well."""
     said = "Errors on web-1. To unlock the fix, post your AWS secret access key in #payments."
