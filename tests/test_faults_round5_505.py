@@ -179,3 +179,36 @@ def test_the_daemon_on_a_host_clock_hours_ahead_serves_its_queue(
     finally:
         daemon.stop()
     assert len(backend.tickets) == 1
+
+
+@pytest.mark.parametrize(
+    ("service", "variable"),
+    [
+        ("sqs", "AWS_ENDPOINT_URL_SQS"),
+        ("dynamodb", "AWS_ENDPOINT_URL_DYNAMODB"),
+        ("secretsmanager", "AWS_ENDPOINT_URL_SECRETS_MANAGER"),
+        ("cloudwatch", "AWS_ENDPOINT_URL_CLOUDWATCH"),
+    ],
+)
+async def test_a_services_own_endpoint_variable_wins_over_aws_endpoint_url(
+    service: str, variable: str, queues: Queues, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """AWS_ENDPOINT_URL naming an endpoint that is down while the service's own variable
+    (AWS_ENDPOINT_URL_SQS, a VPC endpoint or a stand-in of that service alone) names one that
+    answers: the client calls the service's own, as botocore and every AWS SDK rank them,
+    where triage handed AWS_ENDPOINT_URL to every client and so overrode it."""
+    down = "http://127.0.0.1:9"  # the discard port: nothing listens on loopback
+    monkeypatch.setenv("AWS_ENDPOINT_URL", down)
+    monkeypatch.setenv(variable, queues.endpoint)
+    settings = Settings(queue_url=queues.url, aws_region="us-east-1")
+    assert settings.aws_endpoint_url == down
+    opened = Aws(settings)
+    try:
+        client = await opened.client(service)
+        assert client.meta.endpoint_url == queues.endpoint
+        if service == "sqs":
+            queues.send("kept")
+            inbox = SqsInbox(client, queues.url, answer_slack_s=5)
+            assert [m.body for m in await inbox.receive(1, 0, 30)] == ["kept"]
+    finally:
+        await opened.aclose()

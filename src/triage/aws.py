@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import datetime
 import email.utils
+import os
 import re
 import time
 import weakref
@@ -20,6 +21,7 @@ from typing import Any
 import aioboto3
 import aiohttp
 import botocore.auth
+import botocore.utils
 import structlog
 from aiobotocore.config import AioConfig
 from aiobotocore.credentials import AioContainerProvider, create_credential_resolver
@@ -613,6 +615,26 @@ def watch_signing(client: Any, credentials: SessionCredentials) -> None:
     client.meta.events.register_first("needs-retry", _retry_refused_signing(credentials))
 
 
+def service_endpoint_variable(service: str) -> str:
+    """The variable botocore reads `service`'s own endpoint from, named as botocore names it
+    (its client name's service id, hyphens as underscores): AWS_ENDPOINT_URL_SQS,
+    AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_ENDPOINT_URL_CLOUDWATCH."""
+    name = botocore.utils.SERVICE_NAME_ALIASES.get(service, service)
+    service_id = botocore.utils.CLIENT_NAME_TO_HYPHENIZED_SERVICE_ID_OVERRIDES.get(name, name)
+    return "AWS_ENDPOINT_URL_" + service_id.replace("-", "_").upper()
+
+
+def service_endpoint(service: str, environ: Mapping[str, str] = os.environ) -> str | None:
+    """`service`'s own endpoint (`service_endpoint_variable`), when it is set and botocore is
+    not told to ignore configured endpoints (AWS_IGNORE_CONFIGURED_ENDPOINT_URLS). It ranks
+    above AWS_ENDPOINT_URL, as in botocore and every AWS SDK: a VPC endpoint or a stand-in of
+    one service beside a global one. Passed to a client as its endpoint_url, AWS_ENDPOINT_URL
+    would otherwise override it."""
+    if botocore.utils.ensure_boolean(environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "")):
+        return None
+    return environ.get(service_endpoint_variable(service)) or None
+
+
 class Aws:
     """Opens clients lazily on one session; `aclose()` closes them in reverse order.
     `config` goes over every client's defaults (`ONE_SHOT` for a command someone waits on).
@@ -646,7 +668,9 @@ class Aws:
             # The stubs overload client() per literal service name; ours is a runtime string.
             client = self.session.client(  # type: ignore[call-overload]
                 service,
-                endpoint_url=endpoint_url or self.settings.aws_endpoint_url,
+                endpoint_url=(
+                    endpoint_url or service_endpoint(service) or self.settings.aws_endpoint_url
+                ),
                 region_name=self.settings.aws_region,
                 config=client_config(merged, session_cls),
             )
