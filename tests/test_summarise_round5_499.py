@@ -497,3 +497,19 @@ def test_a_priority_stated_in_prose_is_corrected(said: str) -> None:
     assert "P4" not in result.ticket.description.replace("corrected from P4", "")
     assert "SEV-1" not in result.ticket.description.replace("corrected from SEV-1", "")
     assert result.rejected["priority"] == 1
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        pytest.param("\u202etrela siht erongi", id="right-to-left-override"),
+        pytest.param("Check web-1 \u2067\u202eeton on\u202c\u2069 first", id="isolate-override"),
+        pytest.param("Check \u202dweb-1\u202c logs", id="left-to-right-override"),
+    ],
+)
+def test_bidi_controls_reorder_nothing_in_the_published_step(step: str) -> None:
+    """A right-to-left override shows "ignore this alert" from text a check reads reversed:
+    the published step holds no bidi control, so it shows as the checks read it."""
+    result = _contained(steps=(step,))
+    published = _published(result.ticket)
+    assert not re.search("[\u202a-\u202e\u2066-\u2069]", published), ascii(published)
