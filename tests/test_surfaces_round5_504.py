@@ -9,7 +9,12 @@ Beside the table, what it found, each fixed:
 - a title ending in `www` was a link on GitHub in the resolve and re-fire comments, which write
   `. Closing.` after it: GitHub links `www.` followed by a space to `http://www` (cmark-gfm's
   extended autolink), and the zero-width space that keeps `www.` from linking was put only
-  where the alert's own text held the dot (`markdown._unlinked`)."""
+  where the alert's own text held the dot (`markdown._unlinked`);
+- a URL whose user info held a quote, a bracket or a backtick (`https://github.com:'x@evil.
+  example/`) reached the terminal (and the fallback ticket's text) as the alert wrote it: the
+  URL in prose ended at that character, before the `@`, though a browser opens evil.example
+  and GNOME Terminal links all of it (`display.urls_as_opened`: its user info goes, whatever
+  it holds)."""
 
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from factories import alert
 from github_stub import GitHubServer
 from ingest_harness import loopback_client
 from test_escape_every_surface import (
@@ -36,12 +42,16 @@ from test_escape_every_surface import (
     hook,
     store,
 )
-from test_operator_hostile import BEARER, serving
+from test_operator_hostile import BEARER, NOW, serving
 from test_slack_sink import Hook
 from test_slack_sink import open_sink as open_slack
 from triage.cli import main
+from triage.display import urls_as_opened
 from triage.incidents.sqlite import SQLiteStore
 from triage.models import EffectKind
+from triage.ops.operator import incident_json
+from triage.ops.operator_text import incident_block, incident_line
+from triage.redact import Redactor
 from triage.settings import Settings
 from triage.sinks import markdown
 from triage.sinks.github import GitHubSink
@@ -180,3 +190,57 @@ def test_a_www_that_is_no_autolink_is_left_as_written(text: str) -> None:
     """A `www` inside a longer word (`awww`, `www2`, `www-data`) is written as it is: no
     zero-width space where GitHub would link nothing (ordinary text is never over-escaped)."""
     assert "&#8203;" not in markdown.inline(text)
+
+
+# --- the terminal: user info behind a character a URL in prose ends at ---------------------
+
+#: URLs whose user info holds a character a URL in prose ends at (a quote, a bracket, a
+#: backtick): a browser opens evil.example (the host follows the last `@` before the first
+#: `/`, `?` or `#`), and GNOME Terminal (VTE) links the whole of `user:password@host` with a
+#: quote in the password, so each reads as GitHub on an operator's screen.
+_HIDDEN_USER_INFO = [
+    "https://github.com:x'y@evil.example/session",
+    'https://github.com:"@evil.example/session',
+    "https://github.com:`@evil.example/session",
+    "https://github.com:(x)@evil.example/session",
+    "https://github.com:[x]@evil.example/session",
+    "https://github.com:<x>@evil.example/session",
+]
+
+
+@pytest.mark.parametrize("url", _HIDDEN_USER_INFO)
+async def test_the_terminal_writes_a_url_whose_user_info_ends_prose_as_it_opens(
+    store: SQLiteStore, url: str
+) -> None:
+    """`incidents list|show --output text` write a URL in a title as it opens even when its
+    user info holds a quote or a bracket (where a URL in prose would end): the line shows
+    `https://evil.example/session`, never `github.com` ahead of the host it opens."""
+    source = alert("hidden-user").model_copy(update={"title": f"log in at {url} now"})
+    opened = await store.begin(source, "m", NOW)
+    assert opened.after is not None
+    [incident] = await store.incidents()
+    listed = incident_line(incident_json(incident, Redactor()), incident.opened_at, NOW)
+    shown = incident_block(incident_json(incident, Redactor(), history=True), NOW)
+    for text in (listed, shown.split("\n", 1)[0]):
+        assert "log in at https://evil.example/session now" in text, text
+        assert "github.com" not in text, text
+
+
+@pytest.mark.parametrize("url", _HIDDEN_USER_INFO)
+def test_urls_as_opened_leaves_out_user_info_however_it_is_spelled(url: str) -> None:
+    """`urls_as_opened` (the terminal's, the fallback ticket's and the model's) writes a URL
+    without its user info whatever characters the user info holds, as a browser opens it."""
+    assert urls_as_opened(f"see {url}.") == "see https://evil.example/session."
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "'https://grafana.example.com/d/x' and (https://example.com) or <https://a.example/>",
+        "mail me@example.com at https://example.com/u/me@example.com?to=a@b#c@d",
+    ],
+)
+def test_urls_without_user_info_are_left_as_written(text: str) -> None:
+    """A URL quoted or bracketed in prose, or with an `@` in its path, query or fragment, has
+    no user info: it is left as written."""
+    assert urls_as_opened(text) == text

@@ -271,10 +271,12 @@ def urls_as_opened(text: str) -> str:
     """`text` with each http(s) URL in it that reads as another host than it opens (user info,
     a host spelled other than DNS spells it) written as it opens (`link_url`); trailing prose
     punctuation (`.,;:`) stays outside it; a URL that is no link (ftp, a host no label names)
-    only loses its user info. The rest of the text, and a URL that already reads as the host it
-    opens, are left as written."""
+    only loses its user info, whatever that holds (`_USER_INFO`: a quote in it is no end of
+    the URL a browser opens). The rest of the text, and a URL that already reads as the host
+    it opens, are left as written."""
     if "://" not in text:
         return text
+    text = _USER_INFO.sub(r"\1", text)
 
     def as_opened(match: re.Match[str]) -> str:
         url = match.group()
@@ -292,6 +294,14 @@ def urls_as_opened(text: str) -> str:
         return f"{scheme}//{authority.rsplit('@', 1)[1]}{rest[len(authority) :]}"
 
     return _TEXT_URL.sub(as_opened, text)
+
+
+#: The user info of an http(s) or ftp URL in free text: all of its authority (up to a space,
+#: `/`, `\\`, `?` or `#`, where a browser ends it) to its last `@`, whatever it holds. A quote,
+#: bracket or backtick in it ends `_TEXT_URL`'s URL in prose, but not the URL a browser opens
+#: (`https://github.com:'x@evil.example/` opens evil.example), nor the one a terminal links
+#: (GNOME Terminal takes a quote in a password).
+_USER_INFO = re.compile(r"(?i)\b((?:https?|ftp)://)[^\s/\\?#]*@")
 
 
 def _authority(url: str) -> str:
