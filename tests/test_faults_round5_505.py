@@ -7,21 +7,30 @@ by a clock off this host's and refuses a request signed more than 5 minutes off 
 
 from __future__ import annotations
 
+import json
+import socket
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import structlog
 
-from daemon_harness import TOKEN, DaemonThread, Queues, settings_for
+from daemon_harness import TOKEN, DaemonThread, Queues, make_queues, settings_for
+from fault_proxy import FaultProxy
 from test_faults_round4_483 import CredentialsEndpoint, ExpiringProxy, SkewedAws
 from triage import aws as aws_module
 from triage.aws import Aws
 from triage.demo.ticketd import TicketServer
 from triage.settings import Settings
 from triage.sqs.inbox import InboxError, SqsInbox
+
+#: The delete call the daemon makes (by batches).
+DELETE = "AmazonSQS.DeleteMessageBatch"
 
 #: A host whose clock runs 8 hours ahead of AWS's: a hardware clock kept in local time (UTC+8)
 #: read as UTC, a common VM and on-premises mistake.
@@ -212,3 +221,56 @@ async def test_a_services_own_endpoint_variable_wins_over_aws_endpoint_url(
             assert [m.body for m in await inbox.receive(1, 0, 30)] == ["kept"]
     finally:
         await opened.aclose()
+
+
+def _readiness(port: int) -> dict[str, Any]:
+    """The daemon's `/readyz` answer, whatever its status."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as answer:
+            return dict(json.load(answer))
+    except urllib.error.HTTPError as refused:
+        return dict(json.load(refused))
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_a_role_that_lost_sqs_delete_message_handles_each_delivery_once_in_effect(
+    moto_url: str, backend: TicketServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The daemon's role loses sqs:DeleteMessage alone: the alert becomes its one ticket, its
+    message comes back at each visibility timeout and is handled again as a repeat, with no
+    second ticket nor any other call to the backend; /readyz names `queue_deletes: refused`.
+    Once the role may delete again, the next delivery is deleted and the daemon is ready."""
+    monkeypatch.setenv("BACKEND_TOKEN", TOKEN)
+    queues = make_queues(moto_url, max_receive_count=20)
+    port = _free_port()
+    with FaultProxy(queues.endpoint) as proxy:
+        proxy.refuse(DELETE, 400, "AccessDenied", "not authorized to perform: sqs:deletemessage")
+        queues.send({"title": "disk full on db-1", "source": "script"})
+        settings = settings_for(
+            queues,
+            backend.url,
+            tmp_path / "triage.db",
+            queue_url=proxy.queue_url(queues.url),
+            aws_endpoint_url=proxy.url,
+            visibility_timeout_s=3,
+            http_port=port,
+        )
+        daemon = DaemonThread(settings)
+        try:
+            _wait(lambda: len(backend.tickets) == 1, "the ticket")
+            _wait(lambda: proxy.requests(DELETE) >= 3, "three deliveries' deletes refused")
+            assert _readiness(port)["failing"] == {"queue_deletes": "refused"}
+            calls = backend.request_count
+            proxy.heal(DELETE)
+            _wait(lambda: queues.depth() == 0, "the message deleted once the role may")
+            _wait(lambda: _readiness(port)["ready"] is True, "ready again")
+            assert daemon.alive()
+        finally:
+            daemon.stop()
+    assert len(backend.tickets) == 1
+    assert backend.request_count == calls
