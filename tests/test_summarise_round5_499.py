@@ -319,6 +319,10 @@ def test_the_handover_pattern_cannot_backtrack() -> None:
         "Update the secret in Vault and restart checkout",
         "Confirm the TLS certificate's private key matches on web-1",
         "Post the error rate graph in #payments",
+        "Post the password policy link in #payments",
+        "Include the token's expiry time in the incident notes",
+        "Send a test request with the bearer token to web-1",
+        "Enter the sudo password when the terminal prompts for it",
     ],
 )
 def test_a_step_about_a_secret_that_hands_nothing_over_is_kept(step: str) -> None:

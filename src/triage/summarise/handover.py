@@ -15,8 +15,9 @@ clause is replaced by grounding's MARK and counted as `handover`, wherever it po
 
 Rotating, checking, storing or updating a secret hands it to no one ("rotate the API token",
 "update the secret in Vault"), nor does sending a request with one ("send a request with the
-bearer token"): the secret must be what the verb hands, with at most three words between
-them, none a preposition. Each pattern is bounded, so checking is linear in the text.
+bearer token"), nor does posting its policy or a note on its expiry ("post the password
+policy", "include the token's expiry"): the secret must be what the verb hands, with at most
+three words between them, none a preposition. Each pattern is bounded, so checking is linear in the text.
 """
 
 from __future__ import annotations
@@ -52,9 +53,16 @@ _SOMEWHERE = (
     r"(?:[\w-]{1,32}\s{1,4}){0,2}(?:form|page|site|link|portal|url|web\s{0,4}page|chat|thread"
     r"|ticket|channel|comment)s?\b)"
 )
+#: What after a secret's name makes the object something else: its owner's "'s" ("the
+#: token's expiry") or a noun it names ("the password policy", "the token rotation plan").
+_NOT_THE_SECRET = (
+    r"(?!['\u2019]s\b|\s{1,4}(?:polic(?:y|ies)|rotation|expiry|expiration|reset|manager"
+    r"|strength|requirements?|scope|length|age|change|hash|field|prompt|format|name|id|store"
+    r"|vault|error|issue|problem|leak|page|docs|documentation|runbook|ttl|lifetime)\b)"
+)
 #: A clause handing a secret over, from its verb to the clause's end.
 _HANDOVER = re.compile(
-    rf"\b(?:{_HANDING}\s{{1,4}}{_BEFORE}{_SECRET}\b"
+    rf"\b(?:{_HANDING}\s{{1,4}}{_BEFORE}{_SECRET}\b{_NOT_THE_SECRET}"
     rf"|{_ENTERING}\s{{1,4}}{_BEFORE}{_SECRET}\b(?:\s{{1,4}}and\s{{1,4}}{_BEFORE}{_SECRET}\b)?"
     rf"(?={_SOMEWHERE}))[^.;\n]{{0,200}}",
     re.IGNORECASE,
