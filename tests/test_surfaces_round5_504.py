@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from browser import chromium_or_skip
 from factories import alert
 from github_stub import GitHubServer
 from ingest_harness import loopback_client
@@ -45,8 +46,9 @@ from test_escape_every_surface import (
 from test_operator_hostile import BEARER, NOW, serving
 from test_slack_sink import Hook
 from test_slack_sink import open_sink as open_slack
+from test_surfaces_round4_485 import _titles_in_chromium
 from triage.cli import main
-from triage.display import urls_as_opened
+from triage.display import urls_as_opened, visible
 from triage.incidents.sqlite import SQLiteStore
 from triage.models import EffectKind
 from triage.ops.operator import incident_json
@@ -244,3 +246,33 @@ def test_urls_without_user_info_are_left_as_written(text: str) -> None:
     """A URL quoted or bracketed in prose, or with an `@` in its path, query or fragment, has
     no user info: it is left as written."""
     assert urls_as_opened(text) == text
+
+
+# --- the status page in a real browser ------------------------------------------------------
+
+
+async def test_a_browser_shows_each_title_as_written_and_runs_navigates_or_fetches_nothing(
+    store: SQLiteStore, tmp_path: Path
+) -> None:
+    """Chromium, given each incident's page of this table (dangling markup, a meta refresh, a
+    base and a form, an iframe's srcdoc, look-alike brackets), shows the title as the API has
+    it (its visible characters, spaces collapsed as HTML shows them): no script of the
+    alert's ran, no element of its was made, nothing was fetched, and the page stayed where it
+    was (`_titles_in_chromium` waits for the incident's own address)."""
+    executable = chromium_or_skip()
+    fingerprints = {}
+    for name, text in PAYLOADS.items():
+        opened = await store.begin(alert(name).model_copy(update={"title": text}), "m", NOW)
+        assert opened.after is not None
+        fingerprints[name] = opened.after.fingerprint
+    async with serving(store) as server, loopback_client(server.port) as http:
+        titles = {
+            name: (await http.get(f"/api/v1/incidents/{fp}", headers=BEARER)).json()["title"]
+            for name, fp in fingerprints.items()
+        }
+        base = f"http://127.0.0.1:{server.port}/incidents/"
+        pages = {name: base + fp for name, fp in fingerprints.items()}
+        seen = await asyncio.to_thread(_titles_in_chromium, executable, tmp_path, pages)
+    for name, (title, elements, fetched, ran) in seen.items():
+        assert title == " ".join(visible(titles[name]).split()), name
+        assert (elements, fetched, ran) == (0, 0, False), name
