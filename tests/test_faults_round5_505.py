@@ -274,3 +274,33 @@ def test_a_role_that_lost_sqs_delete_message_handles_each_delivery_once_in_effec
             daemon.stop()
     assert len(backend.tickets) == 1
     assert backend.request_count == calls
+
+
+async def test_an_answer_dated_in_the_year_9999_does_not_become_the_signing_clock(
+    queues: Queues,
+) -> None:
+    """An endpoint (a stand-in, a proxy) refusing a call's signing time with an answer dated
+    31 Dec 9999: the signing clock is not moved there, so the process goes on signing by its
+    own time, where following it made every later signing an OverflowError (past datetime's
+    last second within a second), which no caller takes for an AWS failure."""
+    with SkewedAws(queues.endpoint, ahead_s=0) as proxy:
+        try:
+            moved = aws_module.SIGNING_CLOCK.follow(
+                "Fri, 31 Dec 9999 23:59:59 GMT", "sqs", "ReceiveMessage"
+            )
+            assert moved is False
+            aws_module.SIGNING_CLOCK.now()
+            settings = Settings(
+                queue_url=proxy.queue_url(queues.url),
+                aws_endpoint_url=proxy.url,
+                aws_region="us-east-1",
+            )
+            opened = Aws(settings)
+            try:
+                sqs = await opened.client("sqs")
+                await sqs.get_queue_attributes(QueueUrl=proxy.queue_url(queues.url))
+            finally:
+                await opened.aclose()
+        finally:
+            aws_module.SIGNING_CLOCK.offset_s = 0.0
+    assert proxy.refused == 0

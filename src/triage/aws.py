@@ -488,6 +488,10 @@ _SKEW_WORDS = re.compile(r"Signature (?:expired|not yet current)", re.IGNORECASE
 #: Less than this off AWS's clock is not worth following: a refusal for it is a request
 #: held too long on its way (a proxy), not this host's clock.
 SKEW_FOLLOWED_S = 60.0
+#: More than this off is no host's clock, however wrong (one reset to 1970 by a dead clock
+#: battery is 56 years behind): an answer dated so (the year 9999) is the answer's mistake.
+#: Followed, it would put every signing past datetime's last second (an OverflowError).
+SKEW_BELIEVED_S = 100 * 365.25 * 24 * 3600
 
 
 class SigningClock:
@@ -510,7 +514,8 @@ class SigningClock:
     def follow(self, aws_date: object, service: str, operation: str) -> bool:
         """An answer refusing a request's signing time carried AWS's time (its `Date` header):
         sign by it from now on; whether it moved the clock (so that sending the request again
-        can help). One line says how far this host's clock is off."""
+        can help). One line says how far this host's clock is off. A date further off than
+        any host's clock is (`SKEW_BELIEVED_S`) is not followed."""
         try:
             aws_now = email.utils.parsedate_to_datetime(str(aws_date))
         except (TypeError, ValueError):
@@ -518,7 +523,7 @@ class SigningClock:
         if aws_now.tzinfo is None:
             return False
         ahead_s = (aws_now - datetime.datetime.now(datetime.UTC)).total_seconds()
-        if abs(ahead_s - self.offset_s) < SKEW_FOLLOWED_S:
+        if abs(ahead_s - self.offset_s) < SKEW_FOLLOWED_S or abs(ahead_s) > SKEW_BELIEVED_S:
             return False
         self.install()
         self.offset_s = ahead_s
