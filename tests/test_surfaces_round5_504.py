@@ -240,11 +240,13 @@ def test_urls_as_opened_leaves_out_user_info_however_it_is_spelled(url: str) -> 
     [
         "'https://grafana.example.com/d/x' and (https://example.com) or <https://a.example/>",
         "mail me@example.com at https://example.com/u/me@example.com?to=a@b#c@d",
+        '{"url":"https://api.example.com:8443","user":"ops@example.com"}',
+        '["https://a.example.com","b@example.com"]',
     ],
 )
 def test_urls_without_user_info_are_left_as_written(text: str) -> None:
-    """A URL quoted or bracketed in prose, or with an `@` in its path, query or fragment, has
-    no user info: it is left as written."""
+    """A URL quoted or bracketed in prose, with an `@` in its path, query or fragment, or in
+    compact JSON before a later value's `@`, has no user info: it is left as written."""
     assert urls_as_opened(text) == text
 
 

@@ -296,12 +296,13 @@ def urls_as_opened(text: str) -> str:
     return _TEXT_URL.sub(as_opened, text)
 
 
-#: The user info of an http(s) or ftp URL in free text: all of its authority (up to a space,
-#: `/`, `\\`, `?` or `#`, where a browser ends it) to its last `@`, whatever it holds. A quote,
-#: bracket or backtick in it ends `_TEXT_URL`'s URL in prose, but not the URL a browser opens
-#: (`https://github.com:'x@evil.example/` opens evil.example), nor the one a terminal links
-#: (GNOME Terminal takes a quote in a password).
-_USER_INFO = re.compile(r"(?i)\b((?:https?|ftp)://)[^\s/\\?#]*@")
+#: The user info of an http(s) or ftp URL in free text: its authority (up to a space, `/`,
+#: `\\`, `?` or `#`, where a browser ends it) to its last `@`, whatever it holds but a comma. A
+#: quote, bracket or backtick in it ends `_TEXT_URL`'s URL in prose, but not the URL a browser
+#: opens (`https://github.com:'x@evil.example/` opens evil.example), nor the one a terminal
+#: links (GNOME Terminal takes a quote in a password). A comma ends it: compact JSON
+#: (`{"url":"https://api.example:443","user":"ops@example.com"}`) is no user info.
+_USER_INFO = re.compile(r"(?i)\b((?:https?|ftp)://)[^\s/\\?#,]*@")
 
 
 def _authority(url: str) -> str:
