@@ -19,12 +19,14 @@ from typing import Any
 
 import pytest
 import structlog
+from botocore.exceptions import InvalidConfigError
 
 from daemon_harness import TOKEN, DaemonThread, Queues, make_queues, settings_for
 from fault_proxy import FaultProxy
 from test_faults_round4_483 import CredentialsEndpoint, ExpiringProxy, SkewedAws
 from triage import aws as aws_module
 from triage.aws import Aws
+from triage.cli import _aws_configuration_problem
 from triage.demo.ticketd import TicketServer
 from triage.settings import Settings
 from triage.sqs.inbox import InboxError, SqsInbox
@@ -304,3 +306,35 @@ async def test_an_answer_dated_in_the_year_9999_does_not_become_the_signing_cloc
         finally:
             aws_module.SIGNING_CLOCK.offset_s = 0.0
     assert proxy.refused == 0
+
+
+async def test_a_credential_process_that_cannot_run_is_one_line_not_a_crash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A profile's `credential_process` naming a program that is not there (aws-vault not
+    installed in the image): opening a client stops with botocore's InvalidConfigError naming
+    credential_process and the program, which `triage run` says in one line and exits 2 on,
+    where the FileNotFoundError out of the subprocess crashed it with a traceback."""
+    config = tmp_path / "config"
+    config.write_text("[default]\ncredential_process = /nonexistent/aws-vault export --json\n")
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    settings = Settings(
+        queue_url="http://127.0.0.1:9/000000000000/alerts",
+        aws_endpoint_url="http://127.0.0.1:9",
+        aws_region="us-east-1",
+    )
+    opened = Aws(settings)
+    try:
+        with pytest.raises(InvalidConfigError) as refused:
+            await opened.client("sqs")
+    finally:
+        await opened.aclose()
+    line = _aws_configuration_problem(refused.value)
+    assert line is not None
+    assert "credential_process" in line and "/nonexistent/aws-vault" in line

@@ -34,6 +34,7 @@ from botocore.exceptions import (
     BotoCoreError,
     ClientError,
     CredentialRetrievalError,
+    InvalidConfigError,
     NoCredentialsError,
 )
 
@@ -309,6 +310,8 @@ class SessionCredentials:
         found = await self._current()
         try:
             frozen: ReadOnlyCredentials = await found.get_frozen_credentials()
+        except OSError as exc:  # a credential_process refreshing them could not run
+            raise _process_failure(exc) from exc
         except RuntimeError:
             looked_expired = self._expired_by_this_clock(found)
             if looked_expired is None:
@@ -418,7 +421,10 @@ class SessionCredentials:
             for p in resolver.providers
         ]
         try:
-            found = await resolver.load_credentials()
+            try:
+                found = await resolver.load_credentials()
+            except OSError as exc:
+                raise _process_failure(exc) from exc
         except CredentialRetrievalError as exc:
             if not self._failing:
                 self._failing = True
@@ -434,6 +440,17 @@ class SessionCredentials:
             self._failing = False
             log.info("aws.credentials_recovered", source=str(getattr(found, "method", "?")))
         return found
+
+
+def _process_failure(exc: OSError) -> BotoCoreError:
+    """What a profile's `credential_process` that could not be started raised (botocore lets
+    the subprocess's OSError out, which no caller takes for an AWS failure): the program not
+    there or not runnable is a mistake in the configuration (InvalidConfigError: `triage run`
+    says it in one line and exits 2), anything else (no memory, too many processes) an
+    outage of the credentials' source (CredentialRetrievalError), waited out."""
+    if isinstance(exc, FileNotFoundError | PermissionError | NotADirectoryError):
+        return InvalidConfigError(error_msg=f"credential_process cannot run: {exc}")
+    return CredentialRetrievalError(provider="process", error_msg=str(exc))
 
 
 class _PatientContainerFetcher(AioContainerMetadataFetcher):
