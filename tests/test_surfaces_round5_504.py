@@ -207,6 +207,7 @@ _HIDDEN_USER_INFO = [
     "https://github.com:(x)@evil.example/session",
     "https://github.com:[x]@evil.example/session",
     "https://github.com:<x>@evil.example/session",
+    "https://github.com:a,b'c@evil.example/session",
 ]
 
 
@@ -242,6 +243,7 @@ def test_urls_as_opened_leaves_out_user_info_however_it_is_spelled(url: str) -> 
         "mail me@example.com at https://example.com/u/me@example.com?to=a@b#c@d",
         '{"url":"https://api.example.com:8443","user":"ops@example.com"}',
         '["https://a.example.com","b@example.com"]',
+        "{'url':'https://api.example.com:8443','user':'ops@example.com'}",
     ],
 )
 def test_urls_without_user_info_are_left_as_written(text: str) -> None:

@@ -297,12 +297,13 @@ def urls_as_opened(text: str) -> str:
 
 
 #: The user info of an http(s) or ftp URL in free text: its authority (up to a space, `/`,
-#: `\\`, `?` or `#`, where a browser ends it) to its last `@`, whatever it holds but a comma. A
-#: quote, bracket or backtick in it ends `_TEXT_URL`'s URL in prose, but not the URL a browser
-#: opens (`https://github.com:'x@evil.example/` opens evil.example), nor the one a terminal
-#: links (GNOME Terminal takes a quote in a password). A comma ends it: compact JSON
-#: (`{"url":"https://api.example:443","user":"ops@example.com"}`) is no user info.
-_USER_INFO = re.compile(r"(?i)\b((?:https?|ftp)://)[^\s/\\?#,]*@")
+#: `\\`, `?` or `#`, where a browser ends it) to its last `@`, whatever it holds (a quote, a
+#: bracket, a backtick, a comma) but a quote that closes a JSON or Python string (before `,`,
+#: `:`, `}` or `]`). `_TEXT_URL`'s URL in prose ends at a quote or a bracket, but not the URL
+#: a browser opens (`https://github.com:'x@evil.example/` opens evil.example), nor the one a
+#: terminal links (GNOME Terminal takes a quote or a comma in a password); and compact JSON
+#: (`{"url":"https://api.example:8443","user":"ops@example.com"}`) holds no user info.
+_USER_INFO = re.compile(r"""(?i)\b((?:https?|ftp)://)(?:[^\s/\\?#"']|["'](?![,:}\]]))*@""")
 
 
 def _authority(url: str) -> str:
