@@ -14,7 +14,7 @@ Beside the table, what it found, each fixed:
   example/`) reached the terminal (and the fallback ticket's text) as the alert wrote it: the
   URL in prose ended at that character, before the `@`, though a browser opens evil.example
   and GNOME Terminal links all of it (`display.urls_as_opened`: its user info goes, whatever
-  it holds)."""
+  it holds but a quote closing a JSON string, so compact JSON is no user info)."""
 
 from __future__ import annotations
 
