@@ -950,23 +950,30 @@ def _graphql_variables(match: re.Match[str]) -> str:
 
 #: A quoted label ending in a password's or a token's word, then a quoted literal apart from
 #: it: the label's answer (`echo "password:" "…"`, `printf 'db password:' '…'`), which the
-#: pair rules below misread as the label's own quotes around a blank.
+#: pair rules below misread as the label's own quotes around a blank. The pattern starts at
+#: the word, which the engine jumps to; `_label_literal` checks the label's opening quote.
 _LABEL_THEN_LITERAL = (
-    r"""(?P<head>(?P<q>["'])[^"'\r\n]{0,128}?(?<![A-Za-z0-9])"""
-    r"(?:pass(?:word|wd|phrase)?|pwd|token|secret)[ \t]{0,3}[:=]?[ \t]{0,3}(?P=q)[ \t]{1,8}+"
-    r"""(?P<lq>["']))(?P<literal>(?:(?!(?P=lq))[^\\\r\n]|\\.){1,512}+)(?P=lq)"""
+    r"(?:pass(?:word|wd|phrase)?|pwd|token|secret)[ \t]{0,3}[:=]?[ \t]{0,3}(?P<q>[\"'])"
+    r"""[ \t]{1,8}+(?P<lq>["'])(?P<literal>(?:(?!(?P=lq))[^\\\r\n]|\\.){1,512}+)(?P=lq)"""
 )
 
 
 def _label_literal(match: re.Match[str]) -> str:
-    """The literal after a quoted secret's label replaced, its quotes kept, when it is told
-    as a password is (`_told_password`: four characters or more, not only letters, no
-    variable or placeholder); else the match unchanged (`"password:" "$DB_PASSWORD"`,
+    """The literal after a quoted secret's label replaced, its quotes kept, when the word
+    starts a word and ends a label whose quote opened before it on its line, and the literal
+    is told as a password is (`_told_password`: four characters or more, not only letters,
+    no variable or placeholder); else the match unchanged (`"password:" "$DB_PASSWORD"`,
     `"Token:" "expired"`)."""
+    text, start = match.string, match.start()
+    if text[start - 1 : start].isalnum():
+        return match[0]
+    line_start = text.rfind("\n", max(0, start - 4096), start) + 1
+    if text.count(match["q"], line_start, start) % 2 == 0:
+        return match[0]
     literal = match["literal"]
     if _PLACEHOLDER_FOUND.fullmatch(literal) or not _told_password(literal, True, 4):
         return match[0]
-    return f"{match['head']}[REDACTED:password]{match['lq']}"
+    return f"{match[0][: match.start('literal') - start]}[REDACTED:password]{match['lq']}"
 
 
 PAIR_RULES: tuple[_Rule, ...] = (
