@@ -656,7 +656,9 @@ async def _silence(store: Any, args: argparse.Namespace) -> int:
         except ValueError as exc:  # it may quote a pasted secret, as the API's answer does not
             _err(f"triage: silence: {redactor.text(str(exc))}")
             return 2
-        print(json_line(silence_json(added, redactor, now)))
+        shown = silence_json(added, redactor, now)
+        print(json_line(shown))
+        _log_added(added, shown)
         await _warn_about_silence(store, added, silence)
         return 0
     if args.verb == "list":
@@ -675,6 +677,21 @@ async def _silence(store: Any, args: argparse.Namespace) -> int:
     if ended[1]:  # this call ended it: say what it held, which the sweep now lets go
         await _say_released(store, ended[0], now)
     return code
+
+
+def _log_added(added: Silence, shown: dict[str, Any]) -> None:
+    """The `cli.silence_added` warning for a silence that matches every alert, with its end,
+    as the API's `api.silence_added` is one: the stderr warning reaches whoever typed the
+    command, the log line whoever watches the logs for a pager silenced whole (a slip, or
+    someone else's hand). A narrower silence logs nothing: its JSON line on stdout says it."""
+    if added.matches_every_alert():
+        structlog.get_logger(__name__).warning(
+            "cli.silence_added",
+            silence=added.id,
+            matchers=len(added.matchers),
+            matches_every_alert=True,
+            ends_at=shown["ends_at"],
+        )
 
 
 async def _say_released(store: Any, expired: Silence, now: datetime) -> None:
