@@ -280,3 +280,36 @@ async def test_a_browser_shows_each_title_as_written_and_runs_navigates_or_fetch
     for name, (title, elements, fetched, ran) in seen.items():
         assert title == " ".join(visible(titles[name]).split()), name
         assert (elements, fetched, ran) == (0, 0, False), name
+
+
+@pytest.mark.parametrize(
+    ("text", "opened"),
+    [
+        ("ssh://github.com@evil.example/x", "ssh://evil.example/x"),
+        ("git://github.com:'x@evil.example/r", "git://evil.example/r"),
+        ("sftp://github.com@evil.example/", "sftp://evil.example/"),
+        ("xhttps://github.com@evil.example/x", "xhttps://evil.example/x"),
+        ("_https://github.com@evil.example/x", "_https://evil.example/x"),
+    ],
+)
+def test_a_user_info_that_reads_as_a_host_goes_from_any_url_a_terminal_links(
+    text: str, opened: str
+) -> None:
+    """Terminals link URLs of more schemes than http (ssh, git, sftp) and find `https://`
+    inside a word (`xhttps://`): a user info that reads as a host (`github.com@`) goes from
+    each, so none reads as GitHub while it opens evil.example."""
+    assert urls_as_opened(f"see {text} now") == f"see {opened} now"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ssh://git@github.com/acme/ops.git",
+        "postgres://app:[REDACTED:password]@db.internal:5432/orders",
+        "redis://default@cache:6379",
+    ],
+)
+def test_a_user_name_of_another_scheme_is_kept(text: str) -> None:
+    """A user name that reads as no host (`git@`, `app:…@`) in a URL of another scheme than
+    http(s) or ftp is the alert's diagnosis (which user failed): it is left as written."""
+    assert urls_as_opened(f"failed: {text}") == f"failed: {text}"

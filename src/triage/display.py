@@ -276,7 +276,7 @@ def urls_as_opened(text: str) -> str:
     it opens, are left as written."""
     if "://" not in text:
         return text
-    text = _USER_INFO.sub(r"\1", text)
+    text = _USER_INFO.sub(_without_user_info, text)
 
     def as_opened(match: re.Match[str]) -> str:
         url = match.group()
@@ -296,14 +296,27 @@ def urls_as_opened(text: str) -> str:
     return _TEXT_URL.sub(as_opened, text)
 
 
-#: The user info of an http(s) or ftp URL in free text: its authority (up to a space, `/`,
-#: `\\`, `?` or `#`, where a browser ends it) to its last `@`, whatever it holds (a quote, a
-#: bracket, a backtick, a comma) but a quote that closes a JSON or Python string (before `,`,
-#: `:`, `}` or `]`). `_TEXT_URL`'s URL in prose ends at a quote or a bracket, but not the URL
-#: a browser opens (`https://github.com:'x@evil.example/` opens evil.example), nor the one a
-#: terminal links (GNOME Terminal takes a quote or a comma in a password); and compact JSON
+#: The user info of a URL in free text: its authority (up to a space, `/`, `\\`, `?` or `#`,
+#: where a browser ends it) to its last `@`, whatever it holds (a quote, a bracket, a
+#: backtick, a comma) but a quote that closes a JSON or Python string (before `,`, `:`, `}` or
+#: `]`). `_TEXT_URL`'s URL in prose ends at a quote or a bracket, but not the URL a browser
+#: opens (`https://github.com:'x@evil.example/` opens evil.example), nor the one a terminal
+#: links (GNOME Terminal takes a quote or a comma in a password, finds `https://` inside
+#: `xhttps://`, and links ssh, git and sftp URLs too); and compact JSON
 #: (`{"url":"https://api.example:8443","user":"ops@example.com"}`) holds no user info.
-_USER_INFO = re.compile(r"""(?i)\b((?:https?|ftp)://)(?:[^\s/\\?#"']|["'](?![,:}\]]))*@""")
+_USER_INFO = re.compile(r"""(?i)([a-z][a-z0-9+.-]*://)((?:[^\s/\\?#"']|["'](?![,:}\]]))*)@""")
+#: The schemes whose URLs lose any user info (`link_url`'s, and ftp's): a user name is no part
+#: of a web page's address.
+_WEB_SCHEME = re.compile(r"(?i)(?:https?|ftp)://$")
+
+
+def _without_user_info(found: re.Match[str]) -> str:
+    """A URL's scheme and user info (`_USER_INFO`) as a reader should see them: the scheme
+    alone for an http(s) or ftp URL, or a user info that reads as a host (it holds a dot:
+    `ssh://github.com@evil.example/` opens evil.example); else as written (`ssh://git@…`,
+    `postgres://app:…@db`: which user failed is the alert's diagnosis)."""
+    scheme, user = found[1], found[2]
+    return scheme if _WEB_SCHEME.search(scheme) or "." in user else found[0]
 
 
 def _authority(url: str) -> str:
