@@ -14,7 +14,10 @@ Beside the table, what it found, each fixed:
   example/`) reached the terminal (and the fallback ticket's text) as the alert wrote it: the
   URL in prose ended at that character, before the `@`, though a browser opens evil.example
   and GNOME Terminal links all of it (`display.urls_as_opened`: its user info goes, whatever
-  it holds but a quote closing a JSON string, so compact JSON is no user info)."""
+  it holds but a quote closing a JSON string, so compact JSON is no user info);
+- a user info that reads as a host in a URL of another scheme terminals link
+  (`ssh://github.com@evil.example/`), or of `https://` found inside a word (`xhttps://`),
+  was left as written (`display.urls_as_opened`: it goes; `ssh://git@…` stays)."""
 
 from __future__ import annotations
 
