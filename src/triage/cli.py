@@ -20,7 +20,7 @@ import sys
 import threading
 from collections.abc import Coroutine, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO, cast
 from urllib.parse import urlparse
 
 import structlog
@@ -656,9 +656,9 @@ async def _silence(store: Any, args: argparse.Namespace) -> int:
         except ValueError as exc:  # it may quote a pasted secret, as the API's answer does not
             _err(f"triage: silence: {redactor.text(str(exc))}")
             return 2
-        shown = silence_json(added, redactor, now)
-        print(json_line(shown))
-        _log_added(added, shown)
+        said = silence_json(added, redactor, now)
+        print(json_line(said))
+        _log_added(added, said)
         await _warn_about_silence(store, added, silence)
         return 0
     if args.verb == "list":
@@ -786,13 +786,90 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command != "run":  # `run` turns the collector back on once started (triage.app)
         gc.enable()
+    printed_to = sys.stdout
+    if printed_to is not None:  # None: started with standard output closed (`>&-`)
+        sys.stdout = cast(TextIO, _GuardedOutput(printed_to))
     try:
-        return _command(args)
+        code = _command(args)
+        sys.stdout.flush()  # here, where its failure is said, not at the interpreter's exit
+        return code
     except BrokenPipeError:
         # The reader is gone: what is left to print has nowhere to go, and Python's own flush
         # at exit must not fail on it again (a second traceback).
         _silence_stdout()
         return EXIT_PIPE_CLOSED
+    except _OutputLost as exc:
+        _silence_stdout()  # what is still buffered goes nowhere, quietly, at exit
+        _err(f"triage: {args.command}: cannot write the output: {exc}")
+        return 1
+    finally:
+        sys.stdout = printed_to
+
+
+class _OutputLost(Exception):
+    """Standard output refused a write (a full disk, a quota, a mount gone): `main` says so in
+    one line and exits 1. Not an OSError: a command's own handling of a file it reads or of an
+    AWS call must not take it for its own failure."""
+
+
+class _GuardedOutput:
+    """Standard output as the commands print to it, so that what any reader's terminal, pipe
+    or file does to a line is one line on stderr, never a traceback:
+
+    - a character its encoding cannot hold (`PYTHONIOENCODING=ascii`, a latin-1 locale: an
+      alert's emoji or CJK title) is written as a JSON escape, `\\ud83d\\udd25`, which a JSON
+      line reads back as the character itself and a text line shows plainly;
+    - a write or flush that fails (`> /dev/full`) is `_OutputLost`; a closed pipe stays a
+      BrokenPipeError (exit 141)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            try:
+                return self._stream.write(text)
+            except UnicodeEncodeError:  # raised before any of `text` is written
+                return self._stream.write(_escaped_for(text, self._stream.encoding))
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise _OutputLost(exc.strerror or str(exc)) from exc
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise _OutputLost(exc.strerror or str(exc)) from exc
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _escaped_for(text: str, encoding: str | None) -> str:
+    """`text` with each character `encoding` cannot hold written as JSON's escape (`\\uXXXX`,
+    a pair of them past U+FFFF): valid inside a JSON string, where every backslash of the text
+    itself is escaped already, and plain ASCII in a text line."""
+    kept = []
+    for char in text:
+        try:
+            char.encode(encoding or "ascii")
+        except UnicodeEncodeError:
+            kept.append(_json_escape(char))
+        else:
+            kept.append(char)
+    return "".join(kept)
+
+
+def _json_escape(char: str) -> str:
+    """One character as JSON escapes it (`ensure_ascii`): past U+FFFF, its UTF-16 pair."""
+    code = ord(char)
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
 def _silence_stdout() -> None:
