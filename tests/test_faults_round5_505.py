@@ -12,11 +12,13 @@ import socket
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 import structlog
 from botocore.exceptions import InvalidConfigError
@@ -338,3 +340,58 @@ async def test_a_credential_process_that_cannot_run_is_one_line_not_a_crash(
     line = _aws_configuration_problem(refused.value)
     assert line is not None
     assert "credential_process" in line and "/nonexistent/aws-vault" in line
+
+
+def _incidents_table(ddb: Any, name: str) -> None:
+    """The incidents table as triage keys it (the sweep index left out: the sweep scans)."""
+    ddb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "fingerprint", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "fingerprint", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+def test_the_dynamodb_table_deleted_under_the_daemon_holds_its_messages_until_restored(
+    moto_url: str, backend: TicketServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The incidents table deleted while the daemon runs (a stack torn down, a restore that
+    deletes it first): the daemon keeps running, /readyz names `store: unavailable`, and the
+    alert queued meanwhile is neither lost nor dead-lettered; once a table of that name is
+    there again (the restore done), it becomes its ticket and the daemon is ready again."""
+    monkeypatch.setenv("BACKEND_TOKEN", TOKEN)
+    queues = make_queues(moto_url, max_receive_count=3)
+    ddb = boto3.client("dynamodb", endpoint_url=moto_url, region_name="us-east-1")
+    table = f"incidents-{uuid.uuid4().hex[:8]}"
+    _incidents_table(ddb, table)
+    port = _free_port()
+    settings = settings_for(
+        queues,
+        backend.url,
+        tmp_path / "unused.db",
+        store_url=f"dynamodb://{table}",
+        http_port=port,
+        retry_base_s=1,
+    )
+    daemon = DaemonThread(settings)
+    try:
+        queues.send({"title": "disk full on db-1", "source": "script"})
+        _wait(lambda: len(backend.tickets) == 1, "the first ticket")
+        _wait(lambda: queues.depth() == 0, "the first message deleted")
+        ddb.delete_table(TableName=table)
+        queues.send({"title": "certificate expires on api-2", "source": "script"})
+        _wait(
+            lambda: _readiness(port)["failing"].get("store") == "unavailable",
+            "the store named unavailable",
+        )
+        assert daemon.alive()
+        assert len(backend.tickets) == 1
+        _incidents_table(ddb, table)
+        _wait(lambda: len(backend.tickets) == 2, "the second ticket once the table is back")
+        _wait(lambda: queues.depth() == 0, "the second message deleted")
+        _wait(lambda: _readiness(port)["ready"] is True, "ready again")
+        assert daemon.alive()
+    finally:
+        daemon.stop()
+    assert queues.dead_letters() == []
+    assert len(backend.tickets) == 2
