@@ -1285,6 +1285,13 @@ async def _send(settings: Settings, files: Sequence[str], queue_url: str | None)
             # SQS refuses an empty message (moto takes it), and the daemon could not read one.
             _err(f"triage: send: {path}: empty, nothing to send")
             return 1
+        problem = _unreadable_body(bodies[-1])
+        if problem is not None:
+            _err(
+                f"triage: send: {path}: {problem}; nothing was sent "
+                "(`triage normalize FILE` shows what the daemon reads)"
+            )
+            return 1
     aws = Aws(settings, ONE_SHOT)
     try:
         sqs = await aws.client("sqs")
@@ -1300,6 +1307,25 @@ async def _send(settings: Settings, files: Sequence[str], queue_url: str | None)
         await aws.aclose()
     print(f"sent {len(bodies) - failed} of {len(bodies)} message(s) to {shown}")
     return 1 if failed else 0
+
+
+def _unreadable_body(body: str) -> str | None:
+    """Why the daemon could read no alert from `body` whatever its format (not JSON, not an
+    object, nested past its limit), or None: queued, it would be retried and then dead-lettered,
+    found only in the DLQ. Said redacted (the decoder's words may quote the body), before
+    any body is sent. A JSON object of no format triage knows is sent: the daemon's own
+    refusal of it names the formats tried, as `triage normalize` shows."""
+    from triage.errors import DecodeError
+    from triage.normalize import normalize_body
+    from triage.redact import Redactor
+
+    try:
+        normalize_body(body)
+    except DecodeError as exc:
+        return f"{exc.reason}: {Redactor().text(str(exc))}"
+    except TriageError:
+        return None
+    return None
 
 
 async def _send_batches(sqs: Any, url: str, files: Sequence[str], bodies: Sequence[str]) -> int:
