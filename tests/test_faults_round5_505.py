@@ -27,7 +27,7 @@ from daemon_harness import TOKEN, DaemonThread, Queues, make_queues, settings_fo
 from fault_proxy import FaultProxy
 from test_faults_round4_483 import CredentialsEndpoint, ExpiringProxy, SkewedAws
 from triage import aws as aws_module
-from triage.aws import Aws
+from triage.aws import Aws, service_endpoint
 from triage.cli import _aws_configuration_problem
 from triage.demo.ticketd import TicketServer
 from triage.settings import Settings
@@ -395,3 +395,13 @@ def test_the_dynamodb_table_deleted_under_the_daemon_holds_its_messages_until_re
         daemon.stop()
     assert queues.dead_letters() == []
     assert len(backend.tickets) == 2
+
+
+def test_a_services_own_endpoint_is_ignored_as_botocore_is_told_to() -> None:
+    """AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true: a service's own endpoint variable is not
+    used, as botocore would not use it; unset or empty, it names the endpoint."""
+    own = {"AWS_ENDPOINT_URL_SQS": "http://127.0.0.1:4566"}
+    assert service_endpoint("sqs", own) == "http://127.0.0.1:4566"
+    assert service_endpoint("sqs", {**own, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true"}) is None
+    assert service_endpoint("sqs", {"AWS_ENDPOINT_URL_SQS": ""}) is None
+    assert service_endpoint("dynamodb", own) is None
