@@ -783,7 +783,12 @@ def _author(args: argparse.Namespace) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    words = list(sys.argv[1:] if argv is None else argv)
+    pasted = _pasted_dash(words, _option_names(parser))
+    if pasted is not None:
+        parser.error(pasted)
+    args = parser.parse_args(words)
     if args.command != "run":  # `run` turns the collector back on once started (triage.app)
         gc.enable()
     printed_to = sys.stdout
@@ -804,6 +809,44 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     finally:
         sys.stdout = printed_to
+
+
+#: Dashes a chat, a wiki or a word processor puts where `--` or `-` was typed (en and em
+#: dash, minus sign, their small and full-width forms, Unicode's hyphens).
+_TYPOGRAPHIC_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
+
+
+def _pasted_dash(words: Sequence[str], options: set[str]) -> str | None:
+    """The refusal of a word that is one of triage's options but for a typographic dash at its
+    start (`—max 5` copied from a chat that made `--` an em dash), or None. argparse would call
+    it an unrecognized argument, or take it for a value, and the dash is hard to see. Only a
+    word that names an option once its dashes are hyphens is refused: a comment that starts
+    with a dash (`--comment "—see the ticket"`) is a value as before."""
+    import unicodedata
+
+    for typed in words:
+        if not typed or typed[0] not in _TYPOGRAPHIC_DASHES:
+            continue
+        name = typed.split("=", 1)[0].lstrip(_TYPOGRAPHIC_DASHES + "-")
+        meant = next((o for o in (f"--{name}", f"-{name}") if o in options), None)
+        if meant is not None:
+            dash = unicodedata.name(typed[0], "dash").lower()
+            return (
+                f"{typed!r} starts with U+{ord(typed[0]):04X} ({dash}), not a hyphen: type it "
+                f"as {meant} (a chat or a document turns -- into a dash)"
+            )
+    return None
+
+
+def _option_names(parser: argparse.ArgumentParser) -> set[str]:
+    """Every option string of `parser` and of its sub-commands' parsers, at any depth."""
+    names: set[str] = set()
+    for action in parser._actions:
+        names.update(action.option_strings)
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                names |= _option_names(sub)
+    return names
 
 
 class _OutputLost(Exception):
