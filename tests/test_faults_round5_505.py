@@ -405,3 +405,67 @@ def test_a_services_own_endpoint_is_ignored_as_botocore_is_told_to() -> None:
     assert service_endpoint("sqs", {**own, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true"}) is None
     assert service_endpoint("sqs", {"AWS_ENDPOINT_URL_SQS": ""}) is None
     assert service_endpoint("dynamodb", own) is None
+
+
+class FlakyExpiringProxy(ExpiringProxy):
+    """Round 4's `ExpiringProxy`, answering the next `failing` requests with a 500 first (SQS
+    failing a moment: botocore sends the call again on its own)."""
+
+    def __init__(self, upstream: str) -> None:
+        self.failing = 0
+        super().__init__(upstream)
+
+    def _exchange(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        with self._lock:
+            fail, self.failing = self.failing > 0, max(0, self.failing - 1)
+        if fail:
+            answer = {"__type": "InternalError", "message": "We encountered an internal error."}
+            return (
+                500,
+                [("Content-Type", "application/x-amz-json-1.0")],
+                json.dumps(answer).encode(),
+            )
+        return super()._exchange(method, path, headers, body)
+
+
+@pytest.fixture
+def endpoint(queues: Queues, monkeypatch: pytest.MonkeyPatch) -> Iterator[CredentialsEndpoint]:
+    """Round 4's task role endpoint as the only source of credentials."""
+    with CredentialsEndpoint() as server:
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+        monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/config")
+        monkeypatch.setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", f"{server.base_url}/v2/creds")
+        yield server
+
+
+async def test_a_token_refused_as_expired_on_botocores_own_retry_is_renewed_too(
+    endpoint: CredentialsEndpoint, queues: Queues
+) -> None:
+    """The task role's token revoked while SQS fails a moment: the call's first attempt is a
+    500, botocore's own retry of it is refused for the expired token. The credentials are
+    fetched again and the call goes through, as it does when the first attempt is the one
+    refused, where the call failed with ExpiredTokenException (and so the message it was
+    for)."""
+    with FlakyExpiringProxy(queues.endpoint) as proxy:
+        settings = Settings(
+            queue_url=proxy.queue_url(queues.url),
+            aws_endpoint_url=proxy.url,
+            aws_region="us-east-1",
+        )
+        opened = Aws(settings)
+        try:
+            sqs = await opened.client("sqs")
+            queue_url = proxy.queue_url(queues.url)
+            await sqs.get_queue_attributes(QueueUrl=queue_url)
+            proxy.expired.add(endpoint.access_key)
+            endpoint.rotate()
+            proxy.failing = 1
+            answer = await sqs.get_queue_attributes(QueueUrl=queue_url)
+        finally:
+            await opened.aclose()
+    assert answer["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert proxy.signed_by[-1] == endpoint.access_key

@@ -267,6 +267,8 @@ EXPIRED_TOKEN_CODES = frozenset({"ExpiredToken", "ExpiredTokenException"})
 #: Where a request's context keeps the access key id it was signed with (never the secret or
 #: token: botocore's debug lines may print a request's context).
 _SIGNED_WITH = "triage_signed_with"
+#: Where a request's context notes that it was sent again for its signing (once per call).
+_RESIGNED = "triage_resigned"
 #: The access key id in a SigV4 `Authorization` header.
 _SIGNING_KEY = re.compile(r"Credential=([A-Za-z0-9]{1,128})/")
 
@@ -574,38 +576,54 @@ def _aws_now() -> datetime.datetime:
 def _retry_refused_signing(
     credentials: SessionCredentials,
 ) -> Callable[..., Awaitable[float | None]]:
-    """A `needs-retry` handler: a first attempt refused for its signing is sent again at once,
+    """A `needs-retry` handler: an attempt refused for its signing is sent again at once,
     signed anew, when that can help: refused for an expired token and `credentials.renewed()`
     found other credentials, or refused for its signing time and `SIGNING_CLOCK` followed
-    AWS's time."""
+    AWS's time. Once per call, whichever attempt it is: botocore's own retry of an attempt
+    that failed (a 500, a connection closed) may be the one refused."""
 
     async def retry(
         response: Any = None,
-        attempts: int = 1,
         operation: Any = None,
         request_dict: Any = None,
         **_: Any,
     ) -> float | None:
-        if attempts != 1 or not isinstance(response, tuple) or len(response) != 2:
+        if not isinstance(response, tuple) or len(response) != 2:
             return None
-        answer, parsed = response
-        error = parsed.get("Error", {}) if isinstance(parsed, Mapping) else {}
-        if not isinstance(error, Mapping):
+        context = request_dict.get("context") if isinstance(request_dict, Mapping) else None
+        if not isinstance(context, dict) or context.get(_RESIGNED):
             return None
-        code, message = error.get("Code"), str(error.get("Message", ""))
-        service = str(getattr(getattr(operation, "service_model", None), "service_name", "?"))
-        name = str(getattr(operation, "name", "?"))
-        if code in EXPIRED_TOKEN_CODES:
-            context = request_dict.get("context", {}) if isinstance(request_dict, Mapping) else {}
-            renewed = await credentials.renewed(context.get(_SIGNED_WITH), service, name)
-            return 0.0 if renewed else None
-        if code in _SKEW_CODES or _SKEW_WORDS.search(message[:300]):
-            headers = getattr(answer, "headers", None) or {}
-            moved = SIGNING_CLOCK.follow(headers.get("Date"), service, name)
-            return 0.0 if moved else None
-        return None
+        decided = await _resign_after(credentials, response, operation, context)
+        if decided is not None:
+            context[_RESIGNED] = True
+        return decided
 
     return retry
+
+
+async def _resign_after(
+    credentials: SessionCredentials,
+    response: tuple[Any, Any],
+    operation: Any,
+    context: dict[str, Any],
+) -> float | None:
+    """`_retry_refused_signing`'s decision for one refused attempt: 0.0 to send it again now,
+    None to leave it to botocore."""
+    answer, parsed = response
+    error = parsed.get("Error", {}) if isinstance(parsed, Mapping) else {}
+    if not isinstance(error, Mapping):
+        return None
+    code, message = error.get("Code"), str(error.get("Message", ""))
+    service = str(getattr(getattr(operation, "service_model", None), "service_name", "?"))
+    name = str(getattr(operation, "name", "?"))
+    if code in EXPIRED_TOKEN_CODES:
+        renewed = await credentials.renewed(context.get(_SIGNED_WITH), service, name)
+        return 0.0 if renewed else None
+    if code in _SKEW_CODES or _SKEW_WORDS.search(message[:300]):
+        headers = getattr(answer, "headers", None) or {}
+        moved = SIGNING_CLOCK.follow(headers.get("Date"), service, name)
+        return 0.0 if moved else None
+    return None
 
 
 #: Each botocore session's `SessionCredentials`, for as long as the session lives.
