@@ -2057,6 +2057,20 @@ CASES = [
         "$ pulumi config get dbPassword\nhunter2x",
         "$ pulumi config get dbPassword\n[REDACTED:password]",
     ),
+    (
+        "error: 0.48b4774c-68de-4c46-b9c2-ae7b0130c8c1.C2IgxjjLF7qSshsbwe8JGcbM075YXw"
+        ":X8vbvA0bduihIDe/qrzIQQ==",
+        "error: 0.48b4774c-68de-4c46-b9c2-ae7b0130c8c1.[REDACTED:token]",
+    ),
+    (
+        "[... cut]\nNew value: 8HEeaM*-bLpTuJQ2nRbB",
+        "[... cut]\nNew value: [REDACTED:password]",
+    ),
+    (
+        "key AGE-SECRET-KEY-1GYS8LU7CDXLPCMQU3WX5PPPQCDMPWULWK\nWWAJP6XTJ84MVNJLEZ70E6THH",
+        "key [REDACTED:token]",
+    ),
+    ('echo "password:" "q7Wz2Lk9Xa_Rt5"', 'echo "password:" "[REDACTED:password]"'),
 ]
 
 
@@ -2875,8 +2889,9 @@ def test_fragments_exercise_every_rule() -> None:
 
 #: Needles that gate a rule by the text's context, not by what the rule matches: the
 #: quoted-printable rule runs only in a text that says "quoted-printable", a word its match
-#: (`passw=` / `ord is …`) does not hold.
-_CONTEXT_NEEDLES = ("printable",)
+#: (`passw=` / `ord is …`) does not hold; Mailgun's `<32 hex>-<8 hex>-<8 hex>` key only in
+#: a text that names Mailgun.
+_CONTEXT_NEEDLES = ("printable", "mailgun")
 
 
 def _set_off(fragment: str) -> str:
