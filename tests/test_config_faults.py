@@ -25,7 +25,7 @@ import structlog
 
 from case_chunks import assert_each, dealt
 from daemon_harness import SRC, Queues, daemon_env, made_store, settings_for
-from triage.app import deployment_warnings
+from triage.app import deployment_warnings, routing_warnings
 from triage.cli import EXIT_PIPE_CLOSED, main
 from triage.errors import ConfigError
 from triage.incidents import Policy, open_store
@@ -1102,3 +1102,18 @@ def test_extra_environment_cannot_set_what_the_module_sets() -> None:
     injected = set(re.findall(r'\{ name = "([A-Z][A-Z0-9_]+)", valueFrom', main_tf))
     managed = hcl_environment_names(terraform / "main.tf", "environment") | injected
     assert injected and sorted(managed - refused) == []
+
+
+def test_a_routes_file_routing_nothing_is_a_startup_warning_of_the_daemon(tmp_path: Path) -> None:
+    """A routes file of comments alone is taken as none, and `triage run` warns of it once
+    (`config.routes_file_without_routes`), naming the file; a file with a route, none."""
+    empty = tmp_path / "routes.toml"
+    empty.write_text("# routes go here\n# [[route]]\n")
+    settings = Settings(routes_file=empty)
+    [(event, detail)] = routing_warnings(settings, load_router(settings))
+    assert event == "config.routes_file_without_routes" and str(empty) in detail
+    routed = tmp_path / "routed.toml"
+    routed.write_text('[[route]]\nname = "pay"\nmatch = { team = ["pay"] }\nsinks = ["backend"]\n')
+    settings = Settings(routes_file=routed)
+    assert routing_warnings(settings, load_router(settings)) == []
+    assert routing_warnings(Settings(), load_router(Settings())) == []

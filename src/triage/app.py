@@ -38,7 +38,13 @@ from triage.ops.metrics_export import EmfExporter, PutMetricDataExporter, flush_
 from triage.pipeline import Pipeline
 from triage.ratelimit import Budgets
 from triage.redact import Redactor, hold
-from triage.routes import KNOWN_SOURCES, Router, load_router, require_github_repository
+from triage.routes import (
+    KNOWN_SOURCES,
+    Router,
+    load_router,
+    no_routes_problem,
+    require_github_repository,
+)
 from triage.secrets import BackendToken
 from triage.settings import Settings, backend_timeout_problem, short_intervals
 from triage.sinks.backend import BackendSink
@@ -354,7 +360,8 @@ async def _run_daemon(
         store = await open_configured_store(settings, aws)
         stack.push_async_callback(store.aclose)
         router = load_router(settings)
-        for event, detail in deployment_warnings(settings, router.sink_names, os.environ):
+        warned = deployment_warnings(settings, router.sink_names, os.environ)
+        for event, detail in [*warned, *routing_warnings(settings, router)]:
             log.warning(event, detail=detail)
         budgets = MeteredBudgets(store, metrics)
         plain = await build_sinks(settings, aws, metrics, router, budgets=budgets)
@@ -496,6 +503,14 @@ def refuse_queue_behind_aws(endpoint_url: str, queue_url: str) -> None:
     problem = queue_endpoint_problem(queue_url, endpoint_url, "ALERT_TRIAGE_QUEUE_URL")
     if problem is not None:
         raise ConfigError(problem)
+
+
+def routing_warnings(settings: Settings, router: Router) -> list[tuple[str, str]]:
+    """(event, detail) for a routes file that routes nothing (only comments, `route = []`):
+    taken as no routes file, yet as often a config map's routes left out, so the daemon says
+    so at start-up as `triage check` does (`routes.no_routes_problem`)."""
+    problem = no_routes_problem(settings, router)
+    return [] if problem is None else [("config.routes_file_without_routes", problem)]
 
 
 def deployment_warnings(
