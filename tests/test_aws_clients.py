@@ -100,6 +100,26 @@ async def test_the_gateways_sqs_client_keeps_one_connection_too(sqs_server: Clos
     assert sqs_server.connections == 1
 
 
+async def test_the_gateways_sqs_client_takes_the_services_own_endpoint_first(
+    sqs_server: ClosingSqs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Proves the gateway ranks AWS_ENDPOINT_URL_SQS over AWS_ENDPOINT_URL, as botocore and
+    the daemon do: with the global one down, its SQS calls reach the service's own."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", sqs_server.base_url)
+    settings = Settings(
+        queue_url=f"{sqs_server.base_url}/000000000000/q",
+        aws_endpoint_url="http://127.0.0.1:9",  # the discard port: nothing listens
+        aws_region="eu-west-1",
+    )
+    service = IngestService(settings)
+    try:
+        sqs = await service._client(aioboto3.Session(region_name="eu-west-1"), "sqs")
+        await sqs.get_queue_attributes(QueueUrl=settings.queue_url)
+    finally:
+        await service._stack.aclose()
+    assert sqs_server.connections == 1
+
+
 class RedirectingSqs(LoopbackServer):
     """Answers every call with a 307 to `elsewhere`: a proxy or a spoofed endpoint sending the
     request (an alert, a session token) somewhere else."""

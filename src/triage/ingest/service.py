@@ -29,7 +29,13 @@ import structlog
 from aiohttp import web
 from botocore.config import Config
 
-from triage.aws import client_config, keep_alive, session_credentials, watch_signing
+from triage.aws import (
+    client_config,
+    keep_alive,
+    service_endpoint,
+    session_credentials,
+    watch_signing,
+)
 from triage.cli import queue_endpoint_problem
 from triage.errors import ConfigError
 from triage.health import Health
@@ -291,7 +297,8 @@ class IngestService:
         await credentials.find_early()
         client = session.client(  # type: ignore[call-overload]
             service,
-            endpoint_url=self.settings.aws_endpoint_url,
+            # A service's own variable (AWS_ENDPOINT_URL_SQS) first, as botocore ranks them.
+            endpoint_url=service_endpoint(service) or self.settings.aws_endpoint_url,
             region_name=self.settings.aws_region,
             # The daemon's HTTP session: the process's one TLS context (no CA bundle loaded
             # per client), and a redirect refused, not followed with an alert and the
