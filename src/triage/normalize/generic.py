@@ -1,8 +1,8 @@
 """Alerts from our own tools: the generic JSON that custom scripts send, and the threshold events
 of the metric evaluator (`event_type: threshold_alert`). Fields are listed in DESIGN.md.
 
-Identity, generic: `dedup_key` (or `deduplication_key`, `dedupKey`, `incident_key`) when
-given, else the script's `source` + the title. A `team`,
+Identity, generic: `dedup_key` (or `deduplication_key`, `dedupKey`, `incident_key`, OCI
+alarm messages' `dedupeKey`) when given, else the script's `source` + the title. A `team`,
 `priority` or `severity` missing at the top level is read from `labels`, as Grafana's and
 Alertmanager's are, and so is one whose top-level value triage cannot read (a priority `P9`, a
 blank or object team): the unread priority is named in a note.
@@ -31,8 +31,12 @@ notification (its dummy check "TEST" without a slug: `_healthchecks_test`) is Sk
 lists the words read; a number is refused (Nagios' 1 is a warning, Uptime Kuma's is up). A
 script that writes `state` instead of `status` is read the same when its `state` is a firing
 or resolved word, and so is PagerDuty's `event_action` (v2) or `event_type` (v1): trigger,
-resolve, acknowledge; without any of them, a `"resolved": true` flag (the JSON boolean, or "true")
-resolves. Keys are read in any case (`Status`, `STATUS`, `Priority`, `Team`: a
+resolve, acknowledge; without any of them, a `type` that names a state change (OCI alarm
+messages' OK_TO_FIRING, FIRING_TO_OK) is the state it changed to, and beside OCI's `dedupeKey`
+its REPEAT fires and RESET resolves; else a `"resolved": true` flag (the JSON boolean, or
+"true"), or Sematext's `"backToNormal": true`, resolves. As a `status` only, health and
+presence words are read (degraded, unhealthy, offline fire; healthy, online resolve) and an
+incident tool's accepted (ilert) or suppressed (Squadcast) changes no ticket. Keys are read in any case (`Status`, `STATUS`, `Priority`, `Team`: a
 PowerShell hashtable's), the exact lower-case key winning when both are sent and the spelling
 passed over noted, but for the identity's (`title`, `source`, the dedup keys), which stay exact
 so no incident's fingerprint moves. A title that starts with a state, as tools that send
@@ -89,6 +93,10 @@ _STATUS_ONLY = dict.fromkeys(("critical", "warning", "unreachable", "crit", "unr
                               "error", "failing", "failed", "failure", "fail"),
                              Status.FIRING)  # fmt: skip
 _STATUS_ONLY |= dict.fromkeys(("passing", "success", "succeeded"), Status.RESOLVED)
+#: Health and presence words: Argo CD notifications' `{{.app.status.health.status}}` (Degraded,
+#: Healthy), health checks' unhealthy, a host's or agent's offline and online.
+_STATUS_ONLY |= dict.fromkeys(("unhealthy", "degraded", "offline"), Status.FIRING)
+_STATUS_ONLY |= dict.fromkeys(("healthy", "online"), Status.RESOLVED)
 #: A Kibana rule's firing action group, as a Webhook connector's `{{alert.actionGroupName}}`
 #: or `{{alert.actionGroup}}` writes it: the Index threshold rule's "Threshold met", the
 #: Elasticsearch query and ES|QL rules' "Query matched", the Log threshold rule's "Fired" (the
@@ -134,11 +142,14 @@ _QUIET = frozenset({"acknowledged", "acknowledge", "ack", "pending", "unknown", 
 #: More states that are neither, read only as a stated `status` (as `_STATUS_ONLY`): Checkmk's
 #: short UNKNOWN; the notification types of Nagios, Icinga and Checkmk that are no state (an
 #: acknowledgement, flapping, downtime, a custom note); Zabbix's update of a problem;
-#: healthchecks.io's grace period and paused checks; Uptime Kuma's maintenance.
+#: healthchecks.io's grace period and paused checks; Uptime Kuma's maintenance; an incident
+#: tool's alert a responder accepted (ilert's ACCEPTED) or a rule suppressed (Squadcast's
+#: suppressed), sent on: a person or a rule handles it, the problem's state is unchanged.
 _QUIET_STATUS_ONLY = frozenset({"unkn", "acknowledgement", "flappingstart", "flappingstop",
                                 "flappingend", "flappingdisabled", "downtimestart",
                                 "downtimeend", "downtimecancelled", "downtimeremoved", "custom",
-                                "update", "updated", "grace", "paused", "maintenance"})  # fmt: skip
+                                "update", "updated", "grace", "paused", "maintenance",
+                                "accepted", "suppressed"})  # fmt: skip
 _SKIPPED = _QUIET | _QUIET_STATUS_ONLY
 #: The states a bracket before a title is read as ("[Recovered] X"): the alerting words and the
 #: quiet ones, and Icinga's notification types ("[ACKNOWLEDGEMENT] X") but for "[Custom] X", a
@@ -344,7 +355,7 @@ def _read(payload: dict[str, Any], sent: dict[str, Any], occurred: datetime) -> 
         common.add_label(labels, "dedup_key", dedup_key)
     full_title = common.ident(subject.keyed, "title")  # not cut to 200: stays distinct
     notes = (
-        _unread_flag(payload.get("resolved"))
+        tuple(note for name in _RESOLVED_FLAGS for note in _unread_flag(payload.get(name), name))
         if stated_word is None and subject.word is None
         else ()
     )
@@ -463,14 +474,19 @@ def _link(payload: dict[str, Any]) -> str | None:
     return common.url(payload.get("url"), "url") or common.url(payload.get("link"), "link")
 
 
+#: An Oracle Cloud (OCI) Monitoring alarm message's key of its alarm or metric stream, as its
+#: JSON spells it and as OCI's "Alarm Message Format" page lists it: the same in the message
+#: that fires and the one that clears, whose `title` may be built from dynamic variables.
+OCI_DEDUP_KEYS = ("dedupeKey", "dedupekey")
 #: What scripts and tools' templates call the key of repeats, in the order read: ours, then
 #: incident.io's (Checkly's incident.io template: its title changes from "… has failed" to
 #: "… has recovered", so only the key makes the two one incident), camelCase, and the Events
 #: API v1 name that PagerDuty-style scripts still send.
-DEDUP_KEYS = ("dedup_key", "deduplication_key", "dedupKey", "incident_key")
+DEDUP_KEYS = ("dedup_key", "deduplication_key", "dedupKey", "incident_key", *OCI_DEDUP_KEYS)
 #: Every field a generic alert's reading (`_read`) looks at but its time, which is read again
 #: for each repeat: the title first (`_repeat_key` reads it).
-_READ_FIELDS = ("title", "source", *DEDUP_KEYS, *sorted(_ANY_CASE - {"timestamp"}))
+_READ_FIELDS = ("title", "source", *DEDUP_KEYS, *sorted(_ANY_CASE - {"timestamp"}), "type",
+                "backToNormal")  # fmt: skip
 
 
 def _dedup_key(payload: dict[str, Any]) -> str | None:
@@ -711,11 +727,43 @@ def _stated(payload: dict[str, Any]) -> Any:
         word = state.strip().lower() if isinstance(state, str) else None
         if word in _STATE_WORDS or word in _QUIET:
             return state
-    if _flag(payload.get("resolved")) is True:
+    changed_to = _type_state(payload)
+    if changed_to is not None:
+        return changed_to
+    if any(_flag(payload.get(name)) is True for name in _RESOLVED_FLAGS):
         # A script's flag for "this alert is over", as JSON writes it (PowerShell's $true) or
         # a template quotes it ("true"): it must not open a ticket. False says nothing more
         # than the default, firing.
         return "resolved"
+    return None
+
+
+#: Flags that say the alert is over: a script's `resolved`, Sematext's `backToNormal` (its
+#: Custom Webhook's default body: the same title firing and back to normal).
+_RESOLVED_FLAGS = ("resolved", "backToNormal")
+#: A state change named from and to, as OCI alarm messages' `type` writes it (OK_TO_FIRING,
+#: FIRING_TO_OK; lower-cased): the state it changed to is the alert's.
+_TRANSITION = re.compile(r"[a-z]{1,32}_to_(?P<to>[a-z]{1,32})")
+#: OCI's message types that name no two states: REPEAT is a firing alarm's reminder; RESET
+#: says the stream that fired is gone (its alarm no longer fires for it). Read only beside an
+#: OCI `dedupeKey`: a script's `"type": "reset"` may mean anything.
+_OCI_TYPES = {"repeat": "firing", "reset": "resolved"}
+
+
+def _type_state(payload: dict[str, Any]) -> str | None:
+    """The state word a `type` says when it names a state change (`_TRANSITION`) to a state
+    triage reads, or is one of OCI's other message types beside OCI's key (`_OCI_TYPES`);
+    None for any other `type` (a script's "backup", "deploy"), which says no state."""
+    given = payload.get("type")
+    word = given.strip().lower() if isinstance(given, str) else None
+    if word is None:
+        return None
+    transition = _TRANSITION.fullmatch(word)
+    if transition is not None:
+        changed_to = transition["to"]
+        return changed_to if changed_to in _STATUS or changed_to in _QUIET else None
+    if any(name in payload for name in OCI_DEDUP_KEYS):
+        return _OCI_TYPES.get(word)
     return None
 
 
@@ -733,13 +781,14 @@ def _flag(value: Any) -> bool | None:
 _FLAG_WORDS = {"true": True, "false": False}
 
 
-def _unread_flag(value: Any) -> tuple[str, ...]:
-    """A note for a `resolved` flag that decided nothing because it is not one (`_flag`): the
-    alert fires as if none was sent, and the log says why a ticket meant to close opened."""
+def _unread_flag(value: Any, name: str = "resolved") -> tuple[str, ...]:
+    """A note for a `resolved` (or `backToNormal`) flag that decided nothing because it is not
+    one (`_flag`): the alert fires as if none was sent, and the log says why a ticket meant to
+    close opened."""
     if value is None or _flag(value) is not None:
         return ()
     return (
-        f"{GENERIC} resolved {common.short(value)} is not true or false: the alert is read as "
+        f"{GENERIC} {name} {common.short(value)} is not true or false: the alert is read as "
         "firing (send the JSON boolean, or a status)",
     )
 

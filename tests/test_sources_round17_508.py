@@ -1,0 +1,155 @@
+"""Sources, round 17 (helper 508): tools triage has no format for, posting their documented
+webhook bodies to the generic path. Each must become the right incident, or a clear refusal."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from triage.models import Alert, Status
+from triage.normalize import normalize_body
+from triage.normalize.common import Normalized
+
+
+def _read(body: dict[str, Any]) -> Normalized:
+    """What `body` becomes."""
+    return normalize_body(json.dumps(body))
+
+
+def _only(body: dict[str, Any]) -> Alert:
+    """The one alert `body` becomes."""
+    [alert] = _read(body).alerts
+    return alert
+
+
+# --- Oracle Cloud (OCI) Monitoring alarms, through a Notifications HTTPS subscription ---------
+
+
+#: An alarm message as OCI documents it ("Alarm Message Format",
+#: https://docs.oracle.com/iaas/Content/Monitoring/alarm-message-format.htm): `dedupeKey`
+#: identifies the alarm (or its metric stream), `type` says why the message was sent
+#: (OK_TO_FIRING, FIRING_TO_OK, REPEAT, RESET), `title` may hold dynamic variables.
+def _oci(
+    kind: str, title: str = "High CPU Utilization", at: str = "2026-11-16T22:21:00Z"
+) -> dict[str, Any]:
+    """The OCI alarm message of `kind`, titled `title`, evaluated `at`."""
+    return {
+        "dedupeKey": "exampleuniqueid",
+        "title": title,
+        "body": "CPU above 90% on the instance pool",
+        "type": kind,
+        "severity": "CRITICAL",
+        "timestampEpochMillis": 1795385260000,
+        "timestamp": at,
+        "alarmMetaData": [
+            {
+                "id": "ocid1.alarm.oc1.phx.exampleuniqueid",
+                "status": "OK" if kind in ("FIRING_TO_OK", "RESET") else "FIRING",
+                "severity": "CRITICAL",
+                "query": "CpuUtilization[1m].mean() > 90",
+                "totalMetricsFiring": 1,
+            }
+        ],
+        "notificationType": "Split messages per metric stream",
+        "version": 1.5,
+    }
+
+
+def test_oci_alarm_ok_message_resolves_the_incident_its_firing_opened() -> None:
+    """An OCI alarm's FIRING_TO_OK message resolves the incident its OK_TO_FIRING opened."""
+    fired = _only(_oci("OK_TO_FIRING"))
+    cleared = _only(_oci("FIRING_TO_OK", at="2026-11-16T22:40:00Z"))
+    assert (fired.status, cleared.status) == (Status.FIRING, Status.RESOLVED)
+    assert cleared.fingerprint == fired.fingerprint
+
+
+def test_oci_alarm_repeat_fires_and_reset_resolves() -> None:
+    """OCI's REPEAT (still firing) fires and RESET (the stream went away) resolves, one incident."""
+    repeat = _only(_oci("REPEAT"))
+    reset = _only(_oci("RESET"))
+    assert (repeat.status, reset.status) == (Status.FIRING, Status.RESOLVED)
+    assert repeat.fingerprint == reset.fingerprint == _only(_oci("OK_TO_FIRING")).fingerprint
+
+
+def test_oci_alarm_is_keyed_by_its_dedupe_key_not_its_templated_title() -> None:
+    """An OCI title built from OCI's own example variables ("{{severity}} alarm triggered at
+    {{timestamp}}") changes each message: the alarm's `dedupeKey` keeps it one incident."""
+    first = _only(_oci("OK_TO_FIRING", title="CRITICAL alarm triggered at 2026-11-16T22:21:00Z"))
+    cleared = _only(_oci("FIRING_TO_OK", title="CRITICAL alarm triggered at 2026-11-16T22:40:00Z"))
+    assert cleared.status is Status.RESOLVED
+    assert cleared.fingerprint == first.fingerprint
+
+
+def test_a_scripts_own_type_word_still_fires() -> None:
+    """A script's `type` that names no state change ("backup") leaves its alert firing."""
+    assert _only({"title": "nightly backup", "type": "backup"}).status is Status.FIRING
+
+
+# --- Sematext Cloud alerts, through its Custom Webhook notification hook -----------------------
+
+
+#: The Custom Webhook's default JSON (https://sematext.com/docs/integration/alerts-webhooks-integration/;
+#: `back_to_normal` of the AlertNotification model in Sematext's API client): the same `title`
+#: when the alert fires and when it is back to normal, told apart by `backToNormal`.
+def _sematext(back_to_normal: str) -> dict[str, Any]:
+    """Sematext's default webhook body, `$backToNormal` filled in as `back_to_normal`."""
+    return {
+        "backToNormal": back_to_normal,
+        "ruleType": "AF_VALUE",
+        "description": "CPU user time on web-1 is above 90%",
+        "title": "web-1 CPU user time",
+        "applicationId": "1234",
+        "url": "https://apps.sematext.com/ui/alerts/1234",
+        "createTimestamp": "2026-11-16T22:21:00Z",
+        "troubleshootUrl": "https://apps.sematext.com/ui/monitoring/1234",
+    }
+
+
+def test_sematext_back_to_normal_resolves_its_alert() -> None:
+    """Sematext's `backToNormal: true` resolves the incident its `false` opened."""
+    fired = _only(_sematext("false"))
+    normal = _only(_sematext("true"))
+    assert (fired.status, normal.status) == (Status.FIRING, Status.RESOLVED)
+    assert normal.fingerprint == fired.fingerprint
+
+
+# --- health and presence words as a `status` --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("word", "status"),
+    [
+        # Argo CD notifications' {{.app.status.health.status}} (Healthy, Degraded).
+        ("Degraded", Status.FIRING),
+        ("Healthy", Status.RESOLVED),
+        # Gatus' and uptime scripts' health check words.
+        ("unhealthy", Status.FIRING),
+        # A device's or agent's presence (Hetzner, DigitalOcean droplet agents, scripts).
+        ("offline", Status.FIRING),
+        ("online", Status.RESOLVED),
+    ],
+)
+def test_health_words_as_a_status_are_read(word: str, status: Status) -> None:
+    """A health or presence word as a `status` is the state it names, one incident either way."""
+    alert = _only({"title": "guestbook", "status": word})
+    assert alert.status is status
+    assert alert.fingerprint == _only({"title": "guestbook", "status": "firing"}).fingerprint
+
+
+@pytest.mark.parametrize(
+    "word",
+    [
+        # ilert's alert status when a responder accepted it (PENDING, ACCEPTED, RESOLVED).
+        "ACCEPTED",
+        # Squadcast's incident status a suppression rule set (triggered, acknowledged,
+        # resolved, suppressed).
+        "suppressed",
+    ],
+)
+def test_incident_tools_handled_states_change_no_ticket(word: str) -> None:
+    """An incident tool's accepted or suppressed state, sent on, changes no ticket."""
+    read = _read({"title": "db-1 down", "status": word})
+    assert read.alerts == ()
+    assert [skipped.reason for skipped in read.skipped] == ["no_state_change"]
