@@ -153,3 +153,39 @@ def test_incident_tools_handled_states_change_no_ticket(word: str) -> None:
     read = _read({"title": "db-1 down", "status": word})
     assert read.alerts == ()
     assert [skipped.reason for skipped in read.skipped] == ["no_state_change"]
+
+
+# --- Elastic Kibana rules, through a Webhook connector whose title is `{{context.title}}` -------
+
+#: The Index threshold rule's `context.title` (Kibana's stack_alerts index_threshold
+#: action_context.ts: DEFAULT_TITLE "alert {name} group {group} met threshold", RECOVERY_TITLE
+#: "alert {name} group {group} recovered"), sent with `{{alert.actionGroupName}}` as its status.
+_KIBANA_THRESHOLD_FIRED = {
+    "title": "alert cpu-high group host-1 met threshold",
+    "status": "Threshold met",
+}
+_KIBANA_THRESHOLD_RECOVERED = {
+    "title": "alert cpu-high group host-1 recovered",
+    "status": "Recovered",
+}
+
+
+def test_kibana_index_threshold_recovery_title_closes_its_firing() -> None:
+    """A Kibana Index threshold rule's recovery (its context.title "… recovered") resolves the
+    incident its "… met threshold" opened, whose key does not move."""
+    fired = _only(_KIBANA_THRESHOLD_FIRED)
+    recovered = _only(_KIBANA_THRESHOLD_RECOVERED)
+    assert recovered.status is Status.RESOLVED
+    assert recovered.fingerprint == fired.fingerprint
+    assert fired.fingerprint == _only({**_KIBANA_THRESHOLD_FIRED, "status": "firing"}).fingerprint
+
+
+def test_kibana_es_query_recovery_title_closes_its_firing() -> None:
+    """A Kibana Elasticsearch query rule's "rule 'x' recovered" (es_query action_context.ts)
+    resolves the incident its "rule 'x' matched query" opened; another rule's stays apart."""
+    fired = _only({"title": "rule 'api errors' matched query", "status": "Query matched"})
+    recovered = _only({"title": "rule 'api errors' recovered", "status": "Recovered"})
+    other = _only({"title": "rule 'db errors' recovered", "status": "Recovered"})
+    assert recovered.status is Status.RESOLVED
+    assert recovered.fingerprint == fired.fingerprint
+    assert other.fingerprint != fired.fingerprint

@@ -50,7 +50,9 @@ stars ("** PROBLEM Service Alert: h/s is CRITICAL **", "*** RECOVERY *** h / s i
 ACKNOWLEDGEMENT, DOWNTIMESTART or FLAPPINGSTART changes no ticket), or Checkmk's ("Check_MK:
 h/s OK -> CRIT": the state changed to; "Acknowledged (CRIT)", a downtime or flapping changes
 no ticket). The check state such a subject ends with ("is CRITICAL", "is OK!") is shown but
-not keyed. A Nagios, Icinga or Checkmk check state of CRITICAL (CRIT) or WARNING (WARN), as
+not keyed. A Kibana rule's recovery title, as a Webhook connector's `{{context.title}}`
+writes it ("alert X group Y recovered", "rule 'X' recovered"), is keyed as its firing title
+("… met threshold", "… matched query"), so it closes that incident. A Nagios, Icinga or Checkmk check state of CRITICAL (CRIT) or WARNING (WARN), as
 its `status` or at its title's end, is the severity of an alert that states none, so a check's
 CRITICAL outranks its WARNING; a host such a subject ends DOWN ranks critical and UNREACHABLE
 high (in capitals, as the tools write them). A title that only contains such a word ("Recovery of db-1 failed", "db-1 is
@@ -353,7 +355,8 @@ def _read(payload: dict[str, Any], sent: dict[str, Any], occurred: datetime) -> 
         common.add_label(labels, "tags", _tags(tags))
     if dedup_key:
         common.add_label(labels, "dedup_key", dedup_key)
-    full_title = common.ident(subject.keyed, "title")  # not cut to 200: stays distinct
+    # Not cut to 200: stays distinct. A Kibana recovery title is keyed as its firing title.
+    full_title = common.ident(_fired_title(subject.keyed), "title")
     notes = (
         tuple(note for name in _RESOLVED_FLAGS for note in _unread_flag(payload.get(name), name))
         if stated_word is None and subject.word is None
@@ -382,6 +385,30 @@ def _read(payload: dict[str, Any], sent: dict[str, Any], occurred: datetime) -> 
         raw=sent,
     )
     return _Read(alert, notes + unread)
+
+
+#: A Kibana rule's recovery `context.title`, and the firing title of the same rule and group
+#: it stands for: the Index threshold rule's "alert {name} group {group} recovered" of "… met
+#: threshold", the Elasticsearch query rule's "rule '{name}' recovered" of "… matched query"
+#: (stack_alerts' action_context.ts). A Webhook connector that sends `{{context.title}}` as
+#: the title would otherwise key the recovery apart, and the firing's ticket never closes.
+_KIBANA_RECOVERED = (
+    (re.compile(r"(alert .{1,1024} group .{1,1024}) recovered", re.DOTALL), "{} met threshold"),
+    (re.compile(r"(rule '.{1,1024}') recovered", re.DOTALL), "{} matched query"),
+)
+
+
+def _fired_title(title: Any) -> Any:
+    """The title `title` is keyed by: a Kibana rule's recovery title (`_KIBANA_RECOVERED`) as
+    the firing title of its rule and group, so its recovery closes what its firing opened; any
+    other title as it is (no firing title's key moves)."""
+    if not isinstance(title, str) or not title.endswith(" recovered"):
+        return title
+    for recovered, fired in _KIBANA_RECOVERED:
+        match = recovered.fullmatch(title)
+        if match is not None:
+            return fired.format(match[1])
+    return title
 
 
 #: What a template's key ends with when the check's $SLUG it ends with is empty
