@@ -179,3 +179,34 @@ def test_a_comment_that_starts_with_a_dash_word_is_still_taken(
     assert main([*args, "--comment", "—for the migration"]) == 0
     [added] = _json_lines(capsys.readouterr().out)
     assert added["comment"] == "—for the migration"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["incidents", "list", "--since", "2h", "--since", "1d"],
+        ["incidents", "list", "--state", "closed", "--output", "text", "--state", "open"],
+        ["dlq", "peek", "--max", "5", "--max", "500"],
+    ],
+)
+def test_an_option_given_twice_with_two_values_is_refused(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--since 2h … --since 1d` (a recalled command with one more option typed on): exit 2
+    naming the option and both values, not the last one taken silently over the first."""
+    with pytest.raises(SystemExit) as caught:
+        main(argv)
+    assert caught.value.code == 2
+    option = argv[2]
+    first, second = [argv[i + 1] for i, word in enumerate(argv) if word == option]
+    err = capsys.readouterr().err
+    assert f"{option} given twice ({first!r}, then {second!r}): give it once" in err, err
+
+
+def test_an_option_given_twice_with_one_value_is_taken(
+    store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--output text … --output text` says one thing twice: it is taken, as before."""
+    argv = ["incidents", "list", "--output", "text", "--state", "all", "--output", "text"]
+    assert main(argv) == 0
+    assert "payments" in capsys.readouterr().out

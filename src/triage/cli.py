@@ -167,6 +167,8 @@ class _Parser(argparse.ArgumentParser):
         # `-1h` for an unknown option and say `--for: expected one argument`. triage has no
         # option named like a number.
         self._negative_number_matcher = re.compile(r"^-\d")
+        self.register("action", None, _StoreOnce)  # an option with no action named
+        self.register("action", "store", _StoreOnce)
 
     def error(self, message: str) -> NoReturn:
         """argparse's refusal (usage, then `triage …: error: …`, exit 2), its message redacted
@@ -187,6 +189,35 @@ class _Parser(argparse.ArgumentParser):
 
             hint = did_you_mean(value, action.choices or ())
             raise argparse.ArgumentError(action, f"{exc.message}{hint}") from None
+
+
+class _StoreOnce(argparse._StoreAction):
+    """argparse's `store` (an option of one value), refusing the option given twice with two
+    values: argparse keeps the last silently, and `--since 2h … --since 1d` (a recalled command
+    with one more option typed on) would list a day while the operator reads two hours. The
+    same value twice says one thing, and is taken. A comment or an author is `_LastGiven`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._given: list[Any] = []  # a parser is built per command line (`main`)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        if option_string is not None and self._given and values != self._given[0]:
+            first, then = _quoted(str(self._given[0])), _quoted(str(values))
+            parser.error(f"{option_string} given twice ({first}, then {then}): give it once")
+        self._given.append(values)
+        super().__call__(parser, namespace, values, option_string)
+
+
+#: argparse's own `store`: the last value given is taken. For prose (a comment, an author),
+#: where a second value given is a correction, not a second selection.
+_LastGiven = argparse._StoreAction
 
 
 def _queue_url(text: str) -> str:
@@ -331,8 +362,11 @@ def _operator_commands(sub: Any) -> None:
         )
     close = verbs.add_parser("close", help="close through the lifecycle (the sinks are told)")
     close.add_argument("fingerprint", type=fingerprint)
-    close.add_argument("--comment", required=True, help="why; shown in the close note")
-    close.add_argument("--author", default=None, help="default: $USER")
+    # Prose, not a selection: given twice, the last is the note, as argparse has it.
+    close.add_argument(
+        "--comment", action=_LastGiven, required=True, help="why; shown in the close note"
+    )
+    close.add_argument("--author", action=_LastGiven, default=None, help="default: $USER")
 
     silence = sub.add_parser("silence", help="quiet matching alerts for a while")
     verbs = silence.add_subparsers(dest="verb", required=True, metavar="VERB")
@@ -351,8 +385,8 @@ def _operator_commands(sub: Any) -> None:
         metavar="TIME",
         help="end time with a UTC offset: 2026-12-05T06:00Z, 2026-12-05T07:00+01:00",
     )
-    add.add_argument("--comment", required=True, help="why")
-    add.add_argument("--author", default=None, help="default: $USER")
+    add.add_argument("--comment", action=_LastGiven, required=True, help="why")
+    add.add_argument("--author", action=_LastGiven, default=None, help="default: $USER")
     add.add_argument(
         "--dry-run",
         action="store_true",
