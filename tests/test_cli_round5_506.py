@@ -210,3 +210,23 @@ def test_an_option_given_twice_with_one_value_is_taken(
     argv = ["incidents", "list", "--output", "text", "--state", "all", "--output", "text"]
     assert main(argv) == 0
     assert "payments" in capsys.readouterr().out
+
+
+def test_a_store_that_cannot_be_reached_is_named_in_its_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`triage incidents list` with DynamoDB unreachable: exit 1, no traceback, and the error
+    line names the store (TRIAGE_STORE_URL) the operator must look at, not only the call."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "y",
+        "AWS_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+        "TRIAGE_STORE_URL": "dynamodb://incidents-prod",
+        "TRIAGE_LOG_LEVEL": "error",
+    }.items():
+        monkeypatch.setenv(name, value)
+    assert main(["incidents", "list"]) == 1
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("triage: incidents: store_unavailable: "), line
+    assert line.endswith(" (TRIAGE_STORE_URL=dynamodb://incidents-prod)"), line

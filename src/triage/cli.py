@@ -435,10 +435,22 @@ async def _operate(settings: Settings, args: argparse.Namespace) -> int:
         _err(f"triage: {args.command}: {exc}; try again shortly{within}")
         return 1
     except TriageError as exc:
-        _err(f"triage: {args.command}: {exc.reason}: {exc}")
+        _err(f"triage: {args.command}: {exc.reason}: {exc}{_store_named(settings, exc)}")
         return 1
     finally:
         await aws.aclose()
+
+
+def _store_named(settings: Settings, exc: TriageError) -> str:
+    """` (TRIAGE_STORE_URL=…)` when `exc` is the store's failure (unreachable, throttled, a
+    record it cannot read): its own words name the call (`dynamodb scan failed`), not which
+    table or file, and at 3 a.m. the one an operator's shell points at may not be the
+    daemon's. Redacted, as a URL may hold a credential; "" for any other failure (a sink's)."""
+    if not exc.reason.startswith("store"):
+        return ""
+    from triage.redact import Redactor
+
+    return f" (TRIAGE_STORE_URL={Redactor().text(settings.store_url)})"
 
 
 #: The SQLite store in one process's memory, as `settings.store_url` keeps it: fine for a
