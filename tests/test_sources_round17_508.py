@@ -222,3 +222,40 @@ def test_a_body_without_a_title_is_refused_naming_the_fields_to_map() -> None:
     reason = str(refused.value)[:300]
     assert "top-level keys: 'output'" in reason
     assert all(field in reason for field in ("title", "status", "dedup_key")), reason
+
+
+# --- an event name that says the state: incident.resolved, alert_resolved, monitor_up -----------
+
+
+#: On-call and monitoring tools name their webhook events "<object>.<state>" (PagerDuty v3's
+#: incident.triggered / incident.resolved, which scripts and relays copy into a generic body)
+#: or "<object>_<state>"; forwarded with a title, the resolve must close the firing.
+@pytest.mark.parametrize(
+    ("key", "fired", "cleared"),
+    [
+        ("event_type", "incident.triggered", "incident.resolved"),
+        ("event_type", "incident_triggered", "incident_resolved"),
+        ("type", "alert-triggered", "alert-resolved"),
+        ("status", "alert.firing", "alert.resolved"),
+        ("state", "monitor_down", "monitor_up"),
+    ],
+)
+def test_an_event_name_of_a_state_is_that_state(key: str, fired: str, cleared: str) -> None:
+    """An event name "<object>.<state>" (or _ or -) is its state: the resolve closes the firing."""
+    opened = _only({"title": "db-1 unreachable", key: fired})
+    closed = _only({"title": "db-1 unreachable", key: cleared})
+    assert (opened.status, closed.status) == (Status.FIRING, Status.RESOLVED)
+    assert closed.fingerprint == opened.fingerprint
+
+
+def test_an_acknowledged_event_name_changes_no_ticket() -> None:
+    """An "incident.acknowledged" event, forwarded, changes no ticket (as "acknowledged" does)."""
+    read = _read({"title": "db-1 unreachable", "event_type": "incident.acknowledged"})
+    assert read.alerts == ()
+    assert [skipped.reason for skipped in read.skipped] == ["no_state_change"]
+
+
+@pytest.mark.parametrize("event", ["backup_completed", "incident.annotated", "deploy.finished"])
+def test_an_event_name_of_no_state_still_fires(event: str) -> None:
+    """A script's own event name that names no state leaves its alert firing, as before."""
+    assert _only({"title": "nightly job", "event_type": event}).status is Status.FIRING

@@ -34,7 +34,9 @@ or resolved word, and so is PagerDuty's `event_action` (v2) or `event_type` (v1)
 resolve, acknowledge; without any of them, a `type` that names a state change (OCI alarm
 messages' OK_TO_FIRING, FIRING_TO_OK) is the state it changed to, and beside OCI's `dedupeKey`
 its REPEAT fires and RESET resolves; else a `"resolved": true` flag (the JSON boolean, or
-"true"), or Sematext's `"backToNormal": true`, resolves. As a `status` only, health and
+"true"), or Sematext's `"backToNormal": true`, resolves. An event name that ends with a state
+("incident.resolved", "alert_triggered", "monitor-up": an incident's, alert's, alarm's,
+monitor's, check's or problem's) as any of these keys is that state. As a `status` only, health and
 presence words are read (degraded, unhealthy, offline fire; healthy, online resolve) and an
 incident tool's accepted (ilert) or suppressed (Squadcast) changes no ticket. Keys are read in any case (`Status`, `STATUS`, `Priority`, `Team`: a
 PowerShell hashtable's), the exact lower-case key winning when both are sent and the spelling
@@ -748,12 +750,15 @@ def _stated(payload: dict[str, Any]) -> Any:
     count only as a `status`."""
     status = payload.get("status")
     if status is not None:
-        return status
+        return _event_state(status) or status
     for key in _STATE_KEYS:
         state = payload.get(key)
         word = state.strip().lower() if isinstance(state, str) else None
         if word in _STATE_WORDS or word in _QUIET:
             return state
+        named = _event_state(state)
+        if named is not None:
+            return named
     changed_to = _type_state(payload)
     if changed_to is not None:
         return changed_to
@@ -777,6 +782,29 @@ _TRANSITION = re.compile(r"[a-z]{1,32}_to_(?P<to>[a-z]{1,32})")
 _OCI_TYPES = {"repeat": "firing", "reset": "resolved"}
 
 
+#: A webhook event's name that says its state: "<object>.<state>", "<object>_<state>" or
+#: "<object>-<state>" (lower-cased) of an alert's object, as on-call and monitoring tools name
+#: their events (PagerDuty v3's incident.triggered, incident.resolved) and scripts and relays
+#: copy them. Not an issue's or a pull request's ("issue_closed" says a tracker's state).
+_EVENT_NAME = re.compile(
+    r"(?:incident|alert|alarm|monitor|check|problem)[._-](?P<state>[a-z]{1,32})"
+)
+#: The states such a name may end with: every word a `status` takes.
+_NAMED_STATES = _STATUS.keys() | _STATUS_ONLY.keys() | _SKIPPED
+
+
+def _event_state(value: Any) -> str | None:
+    """The state word an event name ends with ("incident.resolved" → "resolved"), when it is
+    one `_EVENT_NAME` reads and the word is a state (`_NAMED_STATES`); None for anything else
+    ("incident.annotated", "backup_completed"), which is read as it was."""
+    if not isinstance(value, str):
+        return None
+    named = _EVENT_NAME.fullmatch(value.strip().lower())
+    if named is None or named["state"] not in _NAMED_STATES:
+        return None
+    return named["state"]
+
+
 def _type_state(payload: dict[str, Any]) -> str | None:
     """The state word a `type` says when it names a state change (`_TRANSITION`) to a state
     triage reads, or is one of OCI's other message types beside OCI's key (`_OCI_TYPES`);
@@ -789,6 +817,9 @@ def _type_state(payload: dict[str, Any]) -> str | None:
     if transition is not None:
         changed_to = transition["to"]
         return changed_to if changed_to in _STATUS or changed_to in _QUIET else None
+    named = _event_state(given)
+    if named is not None:
+        return named
     if any(name in payload for name in OCI_DEDUP_KEYS):
         return _OCI_TYPES.get(word)
     return None
