@@ -741,6 +741,17 @@ TOKEN_RULES: tuple[
         *_GITHUB_PREFIXES,
         "github_pat_",
     ),
+    # … and one glued after a word (`tokenghp_…`, a key pasted onto its name or a JSON key
+    # run on into it), which the rule above leaves to keep `xghp_word` a word: taken only at
+    # the exact length GitHub issues (36 after a classic prefix; 22, `_` and 59 after
+    # `github_pat_`), which no word's tail followed by a run of letters and digits has.
+    _rule(
+        rf"(?:(?:{'|'.join(_GITHUB_PREFIXES)})(?<=[A-Za-z0-9]....)[A-Za-z0-9]{{36}}"
+        rf"|github_pat_(?<=[A-Za-z0-9]...........)[A-Za-z0-9]{{22}}_[A-Za-z0-9]{{59}}){_END}",
+        "[REDACTED:github-token]",
+        *_GITHUB_PREFIXES,
+        "github_pat_",
+    ),
     _rule(
         rf"(?:{_prefixed(*_GITLAB_PREFIXES)}{_B64URL}{{20,255}}(?:\.{_B64URL}{{2,64}}){{0,2}}"
         rf"|{_prefixed('GR1348941')}{_B64URL}{{20,64}})",
