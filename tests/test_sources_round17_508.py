@@ -259,3 +259,37 @@ def test_an_acknowledged_event_name_changes_no_ticket() -> None:
 def test_an_event_name_of_no_state_still_fires(event: str) -> None:
     """A script's own event name that names no state leaves its alert firing, as before."""
     assert _only({"title": "nightly job", "event_type": event}).status is Status.FIRING
+
+
+# --- GitLab's alert format (its HTTP endpoint's), sent to triage instead ------------------------
+
+#: GitLab's documented alert payload (docs.gitlab.com operations/incident_management/
+#: integrations, "Customize the alert payload outside of GitLab" and "Recovery alerts"): title,
+#: description, start_time, service, monitoring_tool, hosts, severity, fingerprint; `end_time`,
+#: when given, resolves the alert. Tools that speak GitLab's format post the same to triage.
+_GITLAB_ALERT = {
+    "title": "Incident title",
+    "description": "Short description of the incident",
+    "start_time": "2026-11-16T22:21:00Z",
+    "service": "service affected",
+    "monitoring_tool": "value",
+    "hosts": "value",
+    "severity": "high",
+    "fingerprint": "d19381d4e8ebca87b55cda6e8eee7385",
+    "end_time": None,
+}
+
+
+def test_gitlab_format_end_time_resolves_its_alert() -> None:
+    """A GitLab-format alert with its `end_time` given resolves the incident its firing
+    (`end_time` null) opened."""
+    fired = _only(_GITLAB_ALERT)
+    ended = _only({**_GITLAB_ALERT, "end_time": "2026-11-16T22:40:00Z"})
+    assert (fired.status, ended.status) == (Status.FIRING, Status.RESOLVED)
+    assert ended.fingerprint == fired.fingerprint
+
+
+def test_an_end_time_still_to_come_leaves_the_alert_firing() -> None:
+    """An `end_time` in the future (a window's planned end, as Alertmanager's endsAt) is no
+    recovery: the alert fires, and a repeat read later is read again, not remembered."""
+    assert _only({**_GITLAB_ALERT, "end_time": "2999-01-01T00:00:00Z"}).status is Status.FIRING

@@ -36,7 +36,9 @@ messages' OK_TO_FIRING, FIRING_TO_OK) is the state it changed to, and beside OCI
 its REPEAT fires and RESET resolves; else a `"resolved": true` flag (the JSON boolean, or
 "true"), or Sematext's `"backToNormal": true`, resolves. An event name that ends with a state
 ("incident.resolved", "alert_triggered", "monitor-up": an incident's, alert's, alarm's,
-monitor's, check's or problem's) as any of these keys is that state. As a `status` only, health and
+monitor's, check's or problem's) as any of these keys is that state. Last, an `end_time`
+that is past (GitLab's alert format: given, the alert is resolved) resolves; one to come
+does not. As a `status` only, health and
 presence words are read (degraded, unhealthy, offline fire; healthy, online resolve) and an
 incident tool's accepted (ilert) or suppressed (Squadcast) changes no ticket. Keys are read in any case (`Status`, `STATUS`, `Priority`, `Team`: a
 PowerShell hashtable's), the exact lower-case key winning when both are sent and the spelling
@@ -72,7 +74,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from triage.errors import InvalidAlertError
@@ -303,11 +305,14 @@ def _repeat_key(payload: dict[str, Any]) -> tuple[object, ...] | None:
     """What the reading of `payload` looks at but its time: the value of each field it reads
     (`_READ_FIELDS`, a key of another case having been read as its own by `_any_case`). None,
     read every time, when one is not text (1 and True hash alike but read apart; an object's
-    labels would have to be copied to be kept), when they are long, or for a Healthchecks.io
-    test's title, whose check reads every field."""
+    labels would have to be copied to be kept), when they are long, for a Healthchecks.io
+    test's title, whose check reads every field, or with an `end_time`, read against the
+    clock (`_ended`)."""
     values = tuple(map(payload.get, _READ_FIELDS))
     if not _TEXT_OR_NONE.issuperset(map(type, values)) or values[0] == "TEST":
         return None
+    if payload.get("end_time") is not None:
+        return None  # read against the clock: a time to come now may be past at a repeat
     if sum(map(len, filter(None, values))) > _REMEMBERED_CHARS:
         return None
     return values
@@ -767,7 +772,22 @@ def _stated(payload: dict[str, Any]) -> Any:
         # a template quotes it ("true"): it must not open a ticket. False says nothing more
         # than the default, firing.
         return "resolved"
+    if _ended(payload.get("end_time")):
+        return "resolved"
     return None
+
+
+#: How far a sender's clock may run ahead: an `end_time` this close after now is a past one.
+_CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _ended(value: Any) -> bool:
+    """Whether an `end_time` says the alert is over, as GitLab's alert format does ("if
+    provided, the alert is resolved"): a time triage reads that is not yet to come. A time to
+    come (a window's planned end, as Alertmanager's endsAt) and an unset one (null, blank)
+    say nothing: the alert fires."""
+    ended = common.timestamp(value) if value is not None else None
+    return ended is not None and ended <= common.now() + _CLOCK_SKEW
 
 
 #: Flags that say the alert is over: a script's `resolved`, Sematext's `backToNormal` (its
