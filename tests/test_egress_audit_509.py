@@ -17,6 +17,7 @@ body that failed. No 8-character run of a secret's random part may be on any of 
 from __future__ import annotations
 
 import base64
+import io
 import json
 import random
 import string
@@ -34,7 +35,7 @@ from recording_pipeline import POLICY, Sink
 from test_every_source_hostile import PAGE
 from triage.incidents.ledger import Ledger
 from triage.incidents.sqlite import SQLiteStore
-from triage.logs import redact_event
+from triage.logs import configure_logging
 from triage.metrics import Metrics
 from triage.models import EffectKind
 from triage.ops.dlq import DeadLetter
@@ -271,8 +272,11 @@ def _rendered(effect: Effect) -> dict[str, str]:
     return texts
 
 
-async def egress(store: SQLiteStore, path: Path, body: str, attributes: dict[str, str]) -> Shown:
-    """Everything one message's handling sends or keeps."""
+async def egress(
+    store: SQLiteStore, path: Path, body: str, attributes: dict[str, str], log_format: str = "json"
+) -> Shown:
+    """Everything one message's handling sends or keeps; its log lines as the daemon writes
+    them in `log_format`, at debug (every level)."""
     shown = Shown()
     sink = Sink()
     metrics = Metrics()
@@ -281,23 +285,19 @@ async def egress(store: SQLiteStore, path: Path, body: str, attributes: dict[str
         policy=POLICY,
     )  # fmt: skip
     message = Message("m-1", body, "r-1", 1, T0, received_at=T0, attributes=attributes)
-    with structlog.testing.capture_logs() as logs:
-        try:
-            await pipeline.process(message)
-        except Exception as exc:  # the error a worker logs and dead-letters by
-            shown.add("exception", redact_text_of(exc))
-            letter = DeadLetter(message, {})
-            shown.add("dlq-peek", json_line(letter.describe(T0 + timedelta(minutes=5))))
-    for event in logs:
-        shown.add(
-            "logs", json.dumps(redact_event(None, event["log_level"], dict(event)), default=str)
-        )
+    stream = io.StringIO()
+    configure_logging(log_format, "debug", stream)
+    try:
+        await pipeline.process(message)
+    except Exception as exc:  # what a worker logs, and dead-letters the message by
+        structlog.get_logger("triage.sqs.working").warning("message.failed", exc_info=exc)
+        letter = DeadLetter(message, {})
+        shown.add("dlq-peek", json_line(letter.describe(T0 + timedelta(minutes=5))))
+    shown.add("logs", stream.getvalue())
     for effect in sink.effects:
         for place, text in _rendered(effect).items():
             shown.add(place, text)
-    shown.add(
-        "metrics", repr(metrics.counters()) + repr(metrics.timings()) + repr(metrics.gauges())
-    )
+    shown.add("metrics", repr((metrics.counters(), metrics.timings(), metrics.gauges())))
     for incident in await store.incidents():
         shown.add("operator-json", json.dumps(incident_json(incident, Redactor(), history=True)))
         shown.add("cli-line", json_line(incident_json(incident, Redactor(), history=True)))
@@ -305,12 +305,6 @@ async def egress(store: SQLiteStore, path: Path, body: str, attributes: dict[str
     for file in path.parent.glob("egress.db*"):
         shown.add("sqlite-at-rest", file.read_bytes().decode("utf-8", "replace"))
     return shown
-
-
-def redact_text_of(exc: BaseException) -> str:
-    """An exception's message as the worker's log line writes it."""
-    event = redact_event(None, "warning", {"event": "message.failed", "error": str(exc)})
-    return json.dumps(event)
 
 
 #: Leaks known and not fixed here (their fix is in a file another helper owns, or is a rule
@@ -361,4 +355,16 @@ async def test_a_secret_in_a_body_that_fails_leaves_by_no_path(
 ) -> None:
     """A body no format reads quotes no secret in its error, its log lines or `dlq peek`."""
     shown = await egress(store, tmp_path / "egress.db", FAILING[place](secret.text), {})
+    assert shown.leaks(secret) == []
+
+
+@pytest.mark.parametrize("secret", SECRETS, ids=[s.name for s in SECRETS])
+@pytest.mark.parametrize("body", ["description", "unknown-format-key", "undecodable"])
+async def test_the_console_log_format_shows_no_secret(
+    store: SQLiteStore, tmp_path: Path, secret: Secret, body: str
+) -> None:
+    """The console log format (`TRIAGE_LOG_FORMAT=console`) at debug writes no secret either."""
+    make = PLACES.get(body)
+    text, attributes = make(secret.text) if make else (FAILING[body](secret.text), {})
+    shown = await egress(store, tmp_path / "egress.db", text, attributes, log_format="console")
     assert shown.leaks(secret) == []
