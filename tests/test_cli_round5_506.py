@@ -230,3 +230,53 @@ def test_a_store_that_cannot_be_reached_is_named_in_its_one_line(
     [line] = capsys.readouterr().err.splitlines()
     assert line.startswith("triage: incidents: store_unavailable: "), line
     assert line.endswith(" (TRIAGE_STORE_URL=dynamodb://incidents-prod)"), line
+
+
+class _ExpiringSqs:
+    """An SQS client whose credentials expire after its first SendMessageBatch."""
+
+    class meta:
+        endpoint_url = "http://127.0.0.1:9"
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    async def send_message_batch(self, QueueUrl: str, Entries: list[dict[str, object]]) -> object:
+        from botocore.exceptions import ClientError
+
+        if self.sent:
+            error = {"Code": "ExpiredToken", "Message": "The security token is expired"}
+            raise ClientError({"Error": error}, "SendMessageBatch")
+        self.sent += [str(entry["MessageBody"]) for entry in Entries]
+        return {"Successful": [{"Id": entry["Id"]} for entry in Entries], "Failed": []}
+
+
+def test_credentials_expiring_mid_send_say_what_was_sent_and_how_to_go_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`triage send` of 11 files whose credentials expire after the first call of ten: exit 1,
+    one line saying the credentials expired, that 10 of 11 were sent and which file was not,
+    so a rerun after renewing them sends that one only (a rerun of all would count ten
+    alerts twice)."""
+    from triage.aws import Aws
+
+    sqs = _ExpiringSqs()
+
+    async def client(self: object, name: str, **_: object) -> object:
+        return sqs
+
+    monkeypatch.setattr(Aws, "client", client)
+    for name, value in {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    files = []
+    for n in range(11):
+        body = tmp_path / f"alert-{n:02}.json"
+        body.write_text(json.dumps({"title": f"disk {n}"}), encoding="utf-8")
+        files.append(str(body))
+    code = main(["send", "--queue-url", "http://127.0.0.1:9/1/q", *files])
+    err = capsys.readouterr().err
+    assert code == 1 and len(sqs.sent) == 10, err
+    [line] = err.splitlines()
+    assert "ExpiredToken" in line and "the AWS credentials expired: renew them" in line, line
+    assert f"sent 10 of 11 message(s) before it stopped; not sent: {files[10]}" in line, line

@@ -100,11 +100,21 @@ def _told(exc: BaseException) -> str:
     (botocore's text quotes what any endpoint answered, whole), anything else on one line."""
     from botocore.exceptions import ClientError
 
-    from triage.aws import told_client_error
+    from triage.aws import EXPIRED_TOKEN_CODES, told_client_error
 
     if isinstance(exc, ClientError):
-        return told_client_error(exc)
+        told = told_client_error(exc)
+        if exc.response.get("Error", {}).get("Code") in EXPIRED_TOKEN_CODES:
+            told += f"; {_EXPIRED_SAYS}"
+        return told
     return " ".join(str(exc).split()) or type(exc).__name__
+
+
+#: What to do when AWS refuses the credentials as expired (an SSO or assumed role's session
+#: ended mid-command): no retry helps until they are renewed.
+_EXPIRED_SAYS = (
+    "the AWS credentials expired: renew them (`aws sso login`, a new session) and run it again"
+)
 
 
 def _err(message: str, *, stored: bool = False) -> None:
@@ -1382,15 +1392,16 @@ async def _send(settings: Settings, files: Sequence[str], queue_url: str | None)
             )
             return 1
     aws = Aws(settings, ONE_SHOT)
+    sent: list[int] = []
     try:
         sqs = await aws.client("sqs")
         _reached_by(sqs, url, option)
         async with named_queue(named):
-            failed = await _send_batches(sqs, url, files, bodies)
+            failed = await _send_batches(sqs, url, files, bodies, sent)
     except AWS_CALL_ERRORS as exc:
         if _aws_configuration_problem(exc):
             raise  # a configuration mistake: exit 2, as for any other
-        _err(f"triage: send: {shown}: {_told(exc)}")
+        _err(f"triage: send: {shown}: {_told(exc)}{_stopped_after(sent, files)}")
         return 1
     finally:
         await aws.aclose()
@@ -1417,12 +1428,28 @@ def _unreadable_body(body: str) -> str | None:
     return None
 
 
-async def _send_batches(sqs: Any, url: str, files: Sequence[str], bodies: Sequence[str]) -> int:
+def _stopped_after(sent: Sequence[int], files: Sequence[str]) -> str:
+    """What a send stopped half way (credentials expired, the queue gone) had sent, for its
+    error line: a rerun of every file would queue those again as new messages, their alerts
+    counted twice, so the files not sent are named (the first five). "" when none was sent."""
+    if not sent:
+        return ""
+    done = set(sent)
+    unsent = [files[i] for i in range(len(files)) if i not in done]
+    named = ", ".join(unsent[:5]) + (f" and {len(unsent) - 5} more" if len(unsent) > 5 else "")
+    return f"; sent {len(sent)} of {len(files)} message(s) before it stopped; not sent: {named}"
+
+
+async def _send_batches(
+    sqs: Any, url: str, files: Sequence[str], bodies: Sequence[str], sent: list[int]
+) -> int:
     """SendMessageBatch in calls SQS takes (`_batches`); prints each message SQS refused and
-    returns how many it refused. A call refused whole for what one body is (longer than the
-    queue takes) fails the files it carried; the other calls still go. Each message carries
-    an identity of its own, as the gateway's do, so a DLQ redrive (SQS's own move task too,
-    which gives it a new MessageId) does not count its alerts again."""
+    returns how many it refused; the index of each body SQS took goes into `sent` as its call
+    is answered, so a failure of a later call can say what went. A call refused whole for what
+    one body is (longer than the queue takes) fails the files it carried; the other calls
+    still go. Each message carries an identity of its own, as the gateway's do, so a DLQ
+    redrive (SQS's own move task too, which gives it a new MessageId) does not count its
+    alerts again."""
     from botocore.exceptions import ClientError
 
     from triage.aws import batch_entries, told_refusal
@@ -1452,10 +1479,13 @@ async def _send_batches(sqs: Any, url: str, files: Sequence[str], bodies: Sequen
                 _err(f"triage: send: {files[i]}: {told}")
             failed += len(batch)
             continue
+        refused = set()
         for entry, n in batch_entries(answer, "Failed", len(batch)):
             failed += 1
+            refused.add(n)
             told = told_refusal(entry.get("Code"), entry.get("Message"))
             _err(f"triage: send: {files[batch[n]]}: {told}")
+        sent += [i for n, i in enumerate(batch) if n not in refused]
     return failed
 
 
