@@ -37,7 +37,14 @@ from triage.incidents.ledger import Ledger
 from triage.incidents.sqlite import SQLiteStore
 from triage.logs import configure_logging
 from triage.metrics import Metrics
-from triage.models import EffectKind
+from triage.models import IDENTITY_MAX, EffectKind
+from triage.normalize.common import (
+    DESCRIPTION_MAX,
+    LABEL_KEY_MAX,
+    LABEL_VALUE_MAX,
+    TITLE_MAX,
+    URL_MAX,
+)
 from triage.ops.dlq import DeadLetter
 from triage.ops.operator import incident_json
 from triage.pipeline import Pipeline
@@ -184,6 +191,18 @@ def _event_id(secret: str) -> str:
     return json.dumps(event)
 
 
+def _filler(limit: int, secret: str) -> str:
+    """Words that end a space before the middle of `secret` reaches `limit`: a field cut there
+    cuts the secret in two."""
+    return ("word " * limit)[: limit - len(secret) // 2 - 1] + " "
+
+
+def _sns_attribute(secret: str) -> str:
+    envelope = json.loads(_sns("ALARM", _generic()))
+    envelope["MessageAttributes"] = {"token": {"Type": "String", "Value": secret}}
+    return json.dumps(envelope)
+
+
 #: Each place, as a body (and message attributes) carrying `text` there.
 PLACES: dict[str, Callable[[str], tuple[str, dict[str, str]]]] = {
     "title": lambda s: (_generic(title=f"Deploy failed {s}"), {}),
@@ -201,13 +220,32 @@ PLACES: dict[str, Callable[[str], tuple[str, dict[str, str]]]] = {
     "sns-subject": lambda s: (_sns(f"ALARM: {s}", _generic()), {}),
     "sns-message": lambda s: (_sns("ALARM", f"job failed: {s}"), {}),
     "sqs-attribute": lambda s: (_generic(), {"source": s, "request_id": s}),
-    "cut-inside": lambda s: (_generic(title="x" * (197 - len(s) // 2) + s), {}),
-    "cut-inside-label": lambda s: (_alertmanager({"job": "j" * (1020 - len(s) // 2) + s}, {}), {}),
+    "cut-inside-title": lambda s: (_generic(title=_filler(TITLE_MAX, s) + s), {}),
+    "cut-inside-description": lambda s: (
+        _generic(description=_filler(DESCRIPTION_MAX, s) + s),
+        {},
+    ),
+    "cut-inside-label-value": lambda s: (
+        _alertmanager({"instance": _filler(LABEL_VALUE_MAX, s) + s}, {}),
+        {},
+    ),
+    "cut-inside-label-key": lambda s: (
+        _alertmanager({_filler(LABEL_KEY_MAX, s).replace(" ", "_") + s: "x"}, {}),
+        {},
+    ),
+    "cut-inside-identity": lambda s: (
+        _alertmanager({"job": _filler(IDENTITY_MAX, s) + s}, {}),
+        {},
+    ),
+    "cut-inside-runbook": lambda s: (
+        _alertmanager({}, {"runbook_url": "https://wiki/" + _filler(URL_MAX - 13, s) + s}),
+        {},
+    ),
+    "sns-message-attribute": lambda s: (_sns_attribute(s), {}),
     "glued-to-a-word": lambda s: (_generic(description=f"token{s}"), {}),
     "sns-message-id": lambda s: (_sns_id(s), {}),
     "eventbridge-id": lambda s: (_event_id(s), {}),
     "sender-fingerprint": lambda s: (_alertmanager({}, {}, fingerprint=s), {}),
-    "cut-inside-description": lambda s: (_generic(description="y" * (3990 - len(s) // 2) + s), {}),
 }
 
 #: Bodies no format reads: their errors quote them (a key, a position, a character).
