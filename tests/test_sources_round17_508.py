@@ -293,3 +293,37 @@ def test_an_end_time_still_to_come_leaves_the_alert_firing() -> None:
     """An `end_time` in the future (a window's planned end, as Alertmanager's endsAt) is no
     recovery: the alert fires, and a repeat read later is read again, not remembered."""
     assert _only({**_GITLAB_ALERT, "end_time": "2999-01-01T00:00:00Z"}).status is Status.FIRING
+
+
+# --- Icinga 2 and Nagios notification commands that post JSON ------------------------------------
+
+
+#: A notification command's JSON as Icinga 2's documented notification commands pass it (their
+#: NOTIFICATIONTYPE = "$notification.type$", SERVICESTATE = "$service.state$": Icinga 2 docs,
+#: "Notification Commands"; Nagios' $NOTIFICATIONTYPE$): no `status`, the notification type
+#: says a problem or its recovery, the service state CRITICAL or OK.
+def _icinga(notification_type: str, service_state: str) -> dict[str, Any]:
+    """An Icinga 2 service notification's JSON of `notification_type` in `service_state`."""
+    return {
+        "title": "disk /var on db-1",
+        "notification_type": notification_type,
+        "service_state": service_state,
+        "host_name": "db-1",
+        "service_output": "DISK CRITICAL - free space: /var 312 MB (3%)",
+    }
+
+
+def test_icinga_recovery_notification_resolves_its_problem() -> None:
+    """An Icinga 2 or Nagios RECOVERY notification resolves the incident its PROBLEM opened."""
+    problem = _only(_icinga("PROBLEM", "CRITICAL"))
+    recovery = _only(_icinga("RECOVERY", "OK"))
+    assert (problem.status, recovery.status) == (Status.FIRING, Status.RESOLVED)
+    assert recovery.fingerprint == problem.fingerprint
+
+
+@pytest.mark.parametrize("kind", ["ACKNOWLEDGEMENT", "DOWNTIMESTART", "FLAPPINGSTART", "CUSTOM"])
+def test_icinga_notifications_of_no_state_change_no_ticket(kind: str) -> None:
+    """An acknowledgement, downtime, flapping or custom notification changes no ticket."""
+    read = _read(_icinga(kind, "CRITICAL"))
+    assert read.alerts == ()
+    assert [skipped.reason for skipped in read.skipped] == ["no_state_change"]

@@ -29,6 +29,8 @@ healthchecks.io grace period or pause (`_QUIET_STATUS_ONLY`); a healthchecks.io 
 notification (its dummy check "TEST" without a slug: `_healthchecks_test`) is Skipped as
 `test_notification`, down or up. An unread word is an error that
 lists the words read; a number is refused (Nagios' 1 is a warning, Uptime Kuma's is up). A
+Nagios or Icinga notification command's `notification_type` (PROBLEM, RECOVERY,
+ACKNOWLEDGEMENT …) is read, without a `status`, as that word is. A
 script that writes `state` instead of `status` is read the same when its `state` is a firing
 or resolved word, and so is PagerDuty's `event_action` (v2) or `event_type` (v1): trigger,
 resolve, acknowledge; without any of them, a `type` that names a state change (OCI alarm
@@ -470,12 +472,17 @@ def _check_level(word: Any, subject: subjects.Subject) -> str | None:
     return _HOST_LEVELS.get(subject.check_state or "")
 
 
+#: A Nagios or Icinga notification command's type ($NOTIFICATIONTYPE$, Icinga 2's
+#: `$notification.type$`) as its JSON names it: PROBLEM fires, RECOVERY resolves, and an
+#: acknowledgement, flapping, downtime or custom notification changes no ticket. Read before
+#: the other state keys: the service's state (CRITICAL) stays CRITICAL in its acknowledgement.
+_NOTIFICATION_TYPE_KEYS = ("notification_type", "notificationtype")
 #: The generic keys read in any case (`_any_case`): every one but the identity's (`title`,
 #: `source`, `DEDUP_KEYS`), which stay exact so that no incident's fingerprint moves.
 _ANY_CASE = frozenset({"status", "state", "event_type", "event_action", "priority", "team",
                        "severity", "description", "message", "summary", "text", "details",
                        "runbook", "runbook_url", "url", "link", "host", "tags", "labels",
-                       "timestamp", "resolved"})  # fmt: skip
+                       "timestamp", "resolved", *_NOTIFICATION_TYPE_KEYS})  # fmt: skip
 
 
 def _any_case(sent: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
@@ -756,6 +763,10 @@ def _stated(payload: dict[str, Any]) -> Any:
     status = payload.get("status")
     if status is not None:
         return _event_state(status) or status
+    for key in _NOTIFICATION_TYPE_KEYS:
+        kind = payload.get(key)
+        if isinstance(kind, str) and kind.strip().lower() in subjects.NOTIFICATION_TYPES:
+            return kind
     for key in _STATE_KEYS:
         state = payload.get(key)
         word = state.strip().lower() if isinstance(state, str) else None
