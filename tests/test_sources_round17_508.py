@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from triage.errors import UnknownFormatError
+from triage.errors import InvalidAlertError, UnknownFormatError
 from triage.models import Alert, Status
 from triage.normalize import normalize_body
 from triage.normalize.common import Normalized
@@ -327,3 +327,13 @@ def test_icinga_notifications_of_no_state_change_no_ticket(kind: str) -> None:
     read = _read(_icinga(kind, "CRITICAL"))
     assert read.alerts == ()
     assert [skipped.reason for skipped in read.skipped] == ["no_state_change"]
+
+
+# --- a number as text: Zabbix's {EVENT.VALUE} -----------------------------------------------------
+
+
+def test_a_number_as_text_status_is_refused_as_a_number() -> None:
+    """Zabbix's {EVENT.VALUE} ("1" problem, "0" resolved: Zabbix docs, "Supported macros") as a
+    `status` is refused saying to send the word, as the number 1 is, not as an unknown word."""
+    with pytest.raises(InvalidAlertError, match="send the word, not a number"):
+        _read({"title": "High CPU on db-1", "status": "1"})

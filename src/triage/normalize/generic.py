@@ -28,7 +28,8 @@ notification types that are no state (acknowledgement, flapping, downtime, custo
 healthchecks.io grace period or pause (`_QUIET_STATUS_ONLY`); a healthchecks.io test
 notification (its dummy check "TEST" without a slug: `_healthchecks_test`) is Skipped as
 `test_notification`, down or up. An unread word is an error that
-lists the words read; a number is refused (Nagios' 1 is a warning, Uptime Kuma's is up). A
+lists the words read; a number is refused (Nagios' 1 is a warning, Uptime Kuma's is up), and
+so is one written as text (Zabbix's {EVENT.VALUE} "1"), saying to send the word. A
 Nagios or Icinga notification command's `notification_type` (PROBLEM, RECOVERY,
 ACKNOWLEDGEMENT …) is read, without a `status`, as that word is. A
 script that writes `state` instead of `status` is read the same when its `state` is a firing
@@ -906,10 +907,16 @@ def _status(value: Any, field: str) -> Status:
     return status
 
 
+#: A status written as a number in text ("1", "-1", "2.0").
+_NUMBER_TEXT = re.compile(r"-?\d{1,20}(?:\.\d{1,20})?")
+
+
 def _why(value: Any) -> str:
     """The rest of an unread status's error: a number is ambiguous; for a word, the words
     triage reads (a sender learns which of its own to map)."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    # A number as text too: Zabbix's {EVENT.VALUE} writes "1" for a problem, "0" resolved.
+    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    if is_number or (isinstance(value, str) and _NUMBER_TEXT.fullmatch(value.strip())):
         return ": send the word, not a number (Nagios' 1 is a warning, Uptime Kuma's 1 is up)"
     return "; the words read" + _WORDS_READ
 
