@@ -675,6 +675,18 @@ TOKEN_RULES: tuple[
         "eyA",
         "ewo",
     ),
+    # … and one glued after a word (`tokeneyJ…`, `BearereyJ…`), which the rules above do not
+    # start inside (a base64url run would be read 4 KB from each `eyJ` in it): its claims and
+    # signature go from the dot the claims start at, found by their own needle; the header
+    # before it (the algorithm, public) stays.
+    _rule(
+        rf"\.e(?:yJ|yA|wo)(?<=[A-Za-z0-9_-]{{4}}\.e..){_B64URL}{{8,8192}}+"
+        rf"\.{_B64URL}{{16,4096}}+(?![A-Za-z0-9_-])",
+        ".[REDACTED:jwt]",
+        ".eyJ",
+        ".eyA",
+        ".ewo",
+    ),
     # A Fernet token: version byte 0x80 and a timestamp whose high bytes are zero encode as
     # `gAAAAA`, then the IV, the ciphertext and the HMAC (73 bytes at least, 98 characters: 80
     # after the prefix are asked for). OpenStack's tokens (`openstack token issue -f value -c id` prints one
