@@ -209,11 +209,6 @@ _FALCO_EVENT = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the refusal names no generic field to map; the fix (normalize._recognise) waits on "
-    "test_normalize_hostile's 600-character bound on the whole reason",
-)
 def test_a_body_without_a_title_is_refused_naming_the_fields_to_map() -> None:
     """A tool's body with no format and no title (Falcosidekick's webhook) is refused with a
     reason whose first 300 characters (the gateway's 422) name the generic fields to map."""

@@ -453,8 +453,16 @@ def _recognise(payload: dict[str, Any]) -> Recognised:
     # The keys first: they tell the sender what was sent, and a reason cut short (the
     # gateway's 422 keeps 300 characters) loses the long list of formats instead.
     raise UnknownFormatError(
-        f"no known alert format matches;{_misspelt(payload)} top-level keys: {keys} (tried {tried})"
+        f"no known alert format matches;{_misspelt(payload)} top-level keys: {keys}; "
+        f"{GENERIC_HINT} (tried {tried})"
     )
+
+
+#: What a tool with no format of its own must send to be read as a generic alert.
+GENERIC_HINT = (
+    "a tool without its own format is read when it sends a title (with a status firing or "
+    "resolved, and a dedup_key so its resolve closes its firing)"
+)
 
 
 #: Each key a format is known by, by its lower-case spelling.
