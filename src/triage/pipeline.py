@@ -493,8 +493,33 @@ class Pipeline:
         first_sight: bool = False,
     ) -> list[Action]:
         """Handle the alerts concurrently, one task per incident (its alerts in the order they
-        happened: `as_happened`), at most `alert_concurrency` at once; every task runs to its end before a failure is raised. A
-        group gathering members does not stop the alerts after it: they join it meanwhile."""
+        happened: `as_happened`), at most `alert_concurrency` at once; every task runs to its
+        end before a failure is raised. A group gathering members does not stop the alerts
+        after it: they join it meanwhile."""
+
+        def handled(i: int, group: GroupKey | None) -> Awaitable[Action]:
+            # One claim owner per alert of the message and delivery: a retry of the message
+            # finds its own claims again, a second delivery running beside the first waits
+            # for it, and alerts of one group never collide.
+            claimant = delivery_owner(f"{owner}#{i}", delivery)
+            return self.handle(
+                alerts[i],
+                claimant,
+                group,
+                redelivered=redelivered,
+                queued_at=queued_at,
+                progress=progress,
+                first_sight=first_sight,
+            )
+
+        if len(alerts) == 1:
+            # A storm's every message: nothing to order or to bound, so handled in place,
+            # without the incidents' map, a semaphore or a frame of their own (~4 % of a
+            # repeat's instructions).
+            try:
+                return [await handled(0, self.group_of(alerts[0]))]
+            finally:
+                progress()
         actions: list[Action | None] = [None] * len(alerts)
         groups = [self.group_of(alert) for alert in alerts]
         by_incident: dict[str, list[int]] = {}
@@ -508,19 +533,7 @@ class Pipeline:
             async with slots:
                 for i in indexes:
                     try:
-                        # One claim owner per alert of the message and delivery: a retry of
-                        # the message finds its own claims again, a second delivery running
-                        # beside the first waits for it, and alerts of one group never collide.
-                        claimant = delivery_owner(f"{owner}#{i}", delivery)
-                        actions[i] = await self.handle(
-                            alerts[i],
-                            claimant,
-                            groups[i],
-                            redelivered=redelivered,
-                            queued_at=queued_at,
-                            progress=progress,
-                            first_sight=first_sight,
-                        )
+                        actions[i] = await handled(i, groups[i])
                     except GatheringError as exc:
                         gathering = exc
                     finally:
