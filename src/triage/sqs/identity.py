@@ -71,6 +71,8 @@ SQS = "sqs"
 _ID = r"[A-Za-z0-9][A-Za-z0-9-]{0,99}"
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _BARE = re.compile(_ID, re.ASCII)
+#: A UUID in either case: what SNS's MessageId and EventBridge's id are.
+_ANY_UUID = re.compile(_UUID, re.ASCII | re.IGNORECASE)
 _GATEWAY_ID = re.compile(rf"{GATEWAY}:{_UUID}", re.ASCII)
 _DIGEST = r"[0-9a-f]{16}"
 _IDENTITY = re.compile(
@@ -194,9 +196,13 @@ def _lambda_notification(payload: dict[str, object]) -> dict[str, object] | None
 def _bound(
     sqs_id: str, namespace: str, value: object, where: str, body: str, say: Say
 ) -> str | None:
-    """`<namespace>:<value>.<digest of body>`, or None (logged) for a value of no id's shape."""
+    """`<namespace>:<value>.<digest of body>`, or None (logged) for a value of no id's shape.
+    A value that is no UUID (SNS and EventBridge write only UUIDs) is kept as its digest: the
+    body's writer chose it, and the identity is kept at rest (an incident's `effects_by`)
+    and logged, where a key or token put there would otherwise stay whole."""
     if isinstance(value, str) and _BARE.fullmatch(value):
-        return f"{namespace}:{value}.{_digest(body, 8)}"
+        named = value if _ANY_UUID.fullmatch(value) else _digest(value, 16)
+        return f"{namespace}:{named}.{_digest(body, 8)}"
     _bad(sqs_id, where, len(value) if isinstance(value, str) else None, say)
     return None
 
