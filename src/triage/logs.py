@@ -18,6 +18,8 @@ and at most MAX_LINE_BYTES, so no log driver ships it in pieces (`bounded_json`)
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import functools
 import json
 import logging
@@ -26,9 +28,9 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Callable, Coroutine, Mapping, MutableMapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TextIO, cast
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar, cast
 
 import structlog
 
@@ -50,6 +52,19 @@ _OURS = frozenset({"event", "level", "timestamp", "logger", "service", "fingerpr
 #: at 16 KiB, and the awslogs driver in non-blocking mode (deploy/ecs) ships each piece as an
 #: event of its own, none of them JSON; a longer line has its long values cut (`bounded_json`).
 MAX_LINE_BYTES = 16_000
+
+
+_T = TypeVar("_T")
+
+
+def start_background(work: Coroutine[Any, Any, _T], *, name: str) -> asyncio.Task[_T]:
+    """Start `work` as a task of the process, in an empty context. A task copies the context
+    of whoever started it: a reload, probe, flush or build started while a message is worked
+    would log under that message's `message_id`, `trace_id` and `fingerprint` (and be a child
+    of its span), so a search for the message finds lines that are not its, and the lines of
+    everyone else who waits on the shared work are filed under one message. Every task the
+    process starts outside a message's own work is started here."""
+    return asyncio.get_running_loop().create_task(work, name=name, context=contextvars.Context())
 
 
 @functools.cache

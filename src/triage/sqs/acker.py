@@ -17,6 +17,7 @@ import structlog
 from triage.aws import QUEUE_REFUSALS
 from triage.errors import InboxError, TransientError
 from triage.health import Health
+from triage.logs import start_background
 from triage.sqs.inbox import (
     MAX_BATCH,
     MAX_IDS_LOGGED,
@@ -112,7 +113,7 @@ class Acker:
                 stopping = item is None
                 if batch:
                     await self._calls.acquire()
-                    call = asyncio.create_task(self._flush(batch))
+                    call = start_background(self._flush(batch), name="acker-flush")
                     self._out[call] = batch
                     call.add_done_callback(self._flushed)
                     batch = []

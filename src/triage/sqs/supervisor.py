@@ -71,6 +71,7 @@ from typing import Any, TypeVar
 
 import structlog
 
+from triage.logs import start_background
 from triage.sqs.base import (
     Handler,
     Helper,
@@ -246,7 +247,7 @@ class Supervisor(Receiving):
         self._install_signal_handlers()
         self._listen_for_unreadable()
         for name, run in self._helper_specs():
-            task = asyncio.create_task(run(), name=name)
+            task = start_background(run(), name=name)
             self._helpers[task] = name
             task.add_done_callback(self._helper_done)
         self._say_settings_past_sqs()
