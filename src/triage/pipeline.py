@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Container, Sequence
 from datetime import datetime, timedelta
 
 import structlog
@@ -36,6 +36,7 @@ from triage.effects import Effects, sinks_for
 from triage.errors import (
     BackpressureError,
     GatheringError,
+    StoreBusyError,
     StoreUnavailableError,
     TransientError,
     TriageError,
@@ -341,8 +342,10 @@ class Pipeline:
         #: Child spans of the message's: the summary and each sink call.
         self.tracing = tracing
         #: Deliveries tried that have not gone through (yet): one tried again is held, not
-        #: new (see `process`). The oldest go first past ATTEMPTED_KEPT.
-        self._attempted: dict[str, None] = {}
+        #: new (see `process`). The oldest go first past ATTEMPTED_KEPT. Each with the indexes
+        #: of its alerts an attempt may have decided (`_reached`): the others, held while their
+        #: incident was busy or never reached, are still seen for the first time.
+        self._attempted: dict[str, set[int]] = {}
         #: Per message: the claims its alerts gave back on failure, as (incident key, claim
         #: owner without its delivery), kept in the store too for a retry another replica
         #: takes (`Store.remember_claim`). The oldest go first past ATTEMPTED_KEPT.
@@ -372,7 +375,8 @@ class Pipeline:
         # A message held (an incident busy, a group gathering) is tried again as it was
         # received, its receive count unchanged: what follows an alert's decision (a member's
         # move) may not have happened, as on a redelivery.
-        tried_here = delivery in self._attempted
+        reached = self._attempted.get(delivery)
+        tried_here = reached is not None
         repeat = _tried_before(message, tried_here)
         _log_normalized(normalized, repeat=repeat)
         skew = self.policy.max_future_skew
@@ -387,7 +391,9 @@ class Pipeline:
         progress = progress if several else _no_progress
         # Redriven from the DLQ by hand: counted before under its identity, whatever its count.
         redelivered = not message.first_delivery or tried_here or message.redriven
-        self._attempted[delivery] = None
+        unseen = _unseen(message, len(alerts), reached)
+        reached = reached if reached is not None else set()
+        self._attempted[delivery] = reached
         if len(self._attempted) > ATTEMPTED_KEPT:
             del self._attempted[next(iter(self._attempted))]
         actions = await self._each_incident(
@@ -397,7 +403,8 @@ class Pipeline:
             progress,
             redelivered,
             queued,
-            first_sight=not redelivered and _own_identity(message),
+            unseen=unseen,
+            reached=reached,
         )
         if redelivered and not self.dry_run:
             await self._finish_released(message, alerts, delivery, read=not tried_here)
@@ -490,12 +497,15 @@ class Pipeline:
         redelivered: bool = False,
         queued_at: datetime | None = None,
         *,
-        first_sight: bool = False,
+        unseen: Container[int] = (),
+        reached: set[int] | None = None,
     ) -> list[Action]:
         """Handle the alerts concurrently, one task per incident (its alerts in the order they
         happened: `as_happened`), at most `alert_concurrency` at once; every task runs to its
         end before a failure is raised. A group gathering members does not stop the alerts
-        after it: they join it meanwhile."""
+        after it: they join it meanwhile. `unseen`: the indexes of the alerts seen for the
+        first time (`_unseen`); `reached` gains those an attempt that fails may have decided."""
+        reached = reached if reached is not None else set()
 
         def handled(i: int, group: GroupKey | None) -> Awaitable[Action]:
             # One claim owner per alert of the message and delivery: a retry of the message
@@ -509,7 +519,7 @@ class Pipeline:
                 redelivered=redelivered,
                 queued_at=queued_at,
                 progress=progress,
-                first_sight=first_sight,
+                first_sight=i in unseen,
             )
 
         if len(alerts) == 1:
@@ -518,6 +528,9 @@ class Pipeline:
             # repeat's instructions).
             try:
                 return [await handled(0, self.group_of(alerts[0]))]
+            except BaseException as exc:
+                _reached(exc, reached, 0)
+                raise
             finally:
                 progress()
         actions: list[Action | None] = [None] * len(alerts)
@@ -535,7 +548,11 @@ class Pipeline:
                     try:
                         actions[i] = await handled(i, groups[i])
                     except GatheringError as exc:
+                        reached.add(i)
                         gathering = exc
+                    except BaseException as exc:
+                        _reached(exc, reached, i)
+                        raise
                     finally:
                         progress()
             if gathering is not None:
@@ -868,6 +885,27 @@ def _alert_index(alert_owner: str) -> int | None:
     or a further alert that one makes (`<message>#<index>/left`)."""
     index = alert_owner.partition("#")[2].partition("/")[0]
     return int(index) if index.isdigit() else None
+
+
+def _unseen(message: Message, alerts: int, reached: set[int] | None) -> Container[int]:
+    """The indexes of `message`'s alerts seen for the first time, whose late repeat is
+    counted (`lifecycle.first_sight`): on its first delivery, when its identity is its own
+    (`_own_identity`), every alert an earlier attempt here did not reach (`reached`): one held
+    while its incident was busy decided nothing, and its retry is no redelivery."""
+    if not message.first_delivery or message.redriven or not _own_identity(message):
+        return ()
+    if not reached:
+        return range(alerts)
+    return frozenset(range(alerts)).difference(reached)
+
+
+def _reached(error: BaseException, reached: set[int], index: int) -> None:
+    """Alert `index` failed with `error`: unless its incident was busy (StoreBusyError: its
+    decision waits for another's effect, unwritten), it may have been decided, so its retry
+    is not its first sight. A count written before a later busy (a lost lease, a move) is
+    still known by its short id (`Incident.counted_by`), kept until its message is deleted."""
+    if not isinstance(error, StoreBusyError):
+        reached.add(index)
 
 
 def _own_identity(message: Message) -> bool:
