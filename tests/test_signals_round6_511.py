@@ -12,9 +12,14 @@ from typing import Any, cast
 import pytest
 import structlog
 
+from memory_inbox import MemoryInbox
+from triage.incidents.lifecycle import Action, Outcome
 from triage.incidents.silences import SilenceCache
 from triage.incidents.store import Store
 from triage.logs import get_logger, start_background
+from triage.metrics import Metrics
+from triage.sqs.inbox import Message
+from triage.sqs.supervisor import Progress, Supervisor, SupervisorConfig
 from triage.tracing import Tracing, current_trace_id
 
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
@@ -89,3 +94,48 @@ async def test_a_silences_reload_a_message_started_logs_under_no_messages_ids() 
         await cache.current()
     assert [e["event"] for e in logs] == ["silences.changed"]
     assert _leaked(logs, {"silences.changed"}) == []
+
+
+async def test_a_store_ping_failing_in_a_way_nobody_expected_is_said_at_warning_once() -> None:
+    """A store ping that raises what no store's known fault is (a bug, an answer the client
+    cannot read) is said at warning at its first failure and once more when the ping answers
+    again: at debug only, a ping failing every 5 s for hours is invisible at the default
+    level, and with no traffic nothing else says so."""
+    failing = True
+    pings = 0
+
+    async def ping() -> None:
+        nonlocal pings
+        pings += 1
+        if failing:
+            raise KeyError("TableStatus")
+
+    supervisor = Supervisor(
+        SupervisorConfig(wait_s=0, retry_base_s=1000, shutdown_grace_s=1),
+        MemoryInbox(),
+        _nothing,
+        Metrics(),
+        store_probe=ping,
+    )
+    supervisor.STORE_PROBE_S = 0.01
+    with structlog.testing.capture_logs() as logs:
+        serving = asyncio.create_task(supervisor.serve())
+        await until(lambda: pings >= 5)
+        failing = False
+        seen = pings
+        await until(lambda: pings >= seen + 2)
+        supervisor.should_exit.set()
+        await serving
+    said = [
+        (e["event"], e["log_level"])
+        for e in logs
+        if e["event"].startswith("store.probe") and e["log_level"] != "debug"
+    ]
+    assert said == [("store.probe_failed", "warning"), ("store.probe_recovered", "info")]
+    failed = next(e for e in logs if e["event"] == "store.probe_failed")
+    assert failed["error_type"] == "KeyError"
+
+
+async def _nothing(message: Message, _progress: Progress) -> list[Outcome]:
+    """A message that goes through."""
+    return [Outcome("f" * 32, Action.COUNT)]

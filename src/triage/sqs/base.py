@@ -285,6 +285,8 @@ class SupervisorBase:
         self._store_probe = store_probe
         #: The last ping failed: no message's success marks the store up until one answers.
         self._ping_failed = False
+        #: The last ping failed with no known store fault, and that was said (`_probe_once`).
+        self._ping_erring = False
         #: Deliveries the store failed that are still trying (held or trying again): while
         #: any is, they are the probe, and no other success marks the store up.
         self._waiting_on_store: set[str] = set()

@@ -96,10 +96,26 @@ class StoreWatch(SupervisorBase):
             self._ping_failed = True
             self._mark_store_down(exc)
         except Exception as exc:  # not the store's known faults: the messages will tell
-            log.debug("store.probe_failed", error=str(exc))
+            self._ping_unexplained(exc)
         else:
             self._ping_failed = False
+            if self._ping_erring:
+                self._ping_erring = False
+                log.info("store.probe_recovered")
             self._store_up()
+
+    def _ping_unexplained(self, exc: Exception) -> None:
+        """A ping failed with what no store's known fault is (a bug, an answer the client
+        cannot read): readiness is left as it was, since the messages say whether the store
+        works, but the first failure of a streak is said at warning. At debug only, a ping
+        failing every STORE_PROBE_S for hours was invisible, and with no traffic nothing
+        else said so."""
+        fields = {"error": str(exc), "error_type": type(exc).__name__}
+        if self._ping_erring:
+            log.debug("store.probe_failed", **fields)
+            return
+        self._ping_erring = True
+        log.warning("store.probe_failed", **fields)
 
     async def _ping_store(self) -> None:
         """The probe, answered within STORE_PROBE_S or the store is unavailable: a store that
