@@ -6,15 +6,21 @@ is held and tried again in the same process, and must still be counted once."""
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 
+from factories import alert
 from test_pipeline import LEASE
+from test_priority_raised_452 import Rig
 from test_redteam_round4_storms import Cluster, at
 from test_storms_round4_484 import script
 from triage.errors import StoreBusyError
+from triage.incidents import Action
+from triage.incidents.codec import incident_from_json
 from triage.incidents.lifecycle import Pending, replace_incident
-from triage.models import EffectKind
+from triage.incidents.records import INCIDENT
+from triage.models import Alert, EffectKind, Priority
 from triage.sqs.inbox import Message
 
 #: Past the update interval (15 minutes) after the ticket opened: a counted repeat updates it.
@@ -82,3 +88,28 @@ async def test_an_alike_repeat_held_while_its_incident_is_busy_is_counted_once_o
     assert [str(a) for a in await c.deliver(again, 1)] == ["ignore"]
     [incident] = await c.store.incidents()
     assert incident.occurrences == 3
+
+
+def _changed(minutes: float, priority: Priority) -> Alert:
+    """A person's change of the generic alert `api-5xx`'s priority to `priority`, made at
+    `minutes`."""
+    return alert(minutes=minutes, priority=priority).model_copy(update={"priority_changed": True})
+
+
+@pytest.mark.parametrize(
+    "order", [(Priority.LOW, Priority.CRITICAL), (Priority.CRITICAL, Priority.LOW)]
+)
+async def test_two_priority_changes_stamped_alike_leave_the_higher_whatever_their_order(
+    tmp_path: Path, order: tuple[Priority, Priority]
+) -> None:
+    """Two people change one ticket's priority in the same instant (to low and to critical),
+    their changes applied in either order (two replicas, SQS keeping no order): the ticket
+    ends at the higher, critical, not at whichever came last."""
+    r = Rig(tmp_path)
+    assert await r.send(0, alert(minutes=0, priority=Priority.HIGH)) is Action.OPEN
+    first, second = order
+    assert await r.send(3, _changed(2, first)) is Action.UPDATE
+    await r.send(4, _changed(2, second))
+    stored = incident_from_json(r.store.records[(INCIDENT, _changed(2, first).fingerprint)].body)
+    assert stored.ticket is not None and stored.ticket.priority is Priority.CRITICAL
+    assert r.backend.effects[-1].ticket.priority is Priority.CRITICAL

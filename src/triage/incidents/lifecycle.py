@@ -945,7 +945,8 @@ def changing_priority(
     """A person changed the incident's priority in its source (`priority_changed`): the open
     ticket takes it at once, lower too, by one update, and keeps when it was made
     (`priority_changed_at`). A change older than the incident's newest event or than the
-    change kept (two changes delivered out of order: the later stands), or one of an incident
+    change kept (two changes delivered out of order: the later stands; two made in the same
+    instant: the higher stands, in either order), or one of an incident
     not open with a ticket (closed, never seen, not yet summarised) writes nothing: it is no
     firing, so it opens and reopens nothing. The same priority again tells nothing, and only
     keeps its time when newer (`_same_priority_changed`). `older`: whether the change is
@@ -961,6 +962,10 @@ def changing_priority(
     made_at = _change_believed_at(alert.occurred_at, now, policy)
     last = stored.priority_changed_at
     if older or (last is not None and made_at < last):
+        return Decision(Action.IGNORE, None)
+    if last is not None and made_at == last and priority.rank > stored.ticket.priority.rank:
+        # Two changes made in the same instant (two people, or a tool and a person): the
+        # higher stands, whichever a replica applies last, so SQS's order decides nothing.
         return Decision(Action.IGNORE, None)
     if priority is stored.ticket.priority:
         return _same_priority_changed(stored, made_at)
