@@ -13,7 +13,7 @@ import pytest
 from factories import alert
 from test_pipeline import LEASE
 from test_priority_raised_452 import Rig
-from test_redteam_round4_storms import Cluster, at
+from test_redteam_round4_storms import Cluster, at, pod, webhook
 from test_storms_round4_484 import script
 from triage.errors import StoreBusyError
 from triage.incidents import Action
@@ -28,8 +28,9 @@ LATER = 20.0
 
 
 async def busy(c: Cluster, holding: bool) -> None:
-    """Another worker takes (`holding`) or finishes the only incident's effect in progress."""
-    [incident] = await c.store.incidents()
+    """Another worker takes (`holding`) or finishes the effect in progress of the (first)
+    incident."""
+    incident = (await c.store.incidents())[0]
     pending = Pending(EffectKind.UPDATE, "other#0@d", c.clock.now + LEASE, 9)
 
     def change(stored: object) -> tuple[object, None]:
@@ -43,8 +44,8 @@ async def busy(c: Cluster, holding: bool) -> None:
 
 
 async def held_then_retried(c: Cluster, message: Message) -> list[str]:
-    """`message` received when another worker holds its incident's effect (held: busy), then
-    tried again by the same replica, as it was received, once that effect is over."""
+    """`message` received when another worker holds its (first) incident's effect (held:
+    busy), then tried again by the same replica, as it was received, once that effect is over."""
     c.clock.now = message.received_at
     await busy(c, holding=True)
     with pytest.raises(StoreBusyError):
@@ -88,6 +89,20 @@ async def test_an_alike_repeat_held_while_its_incident_is_busy_is_counted_once_o
     assert [str(a) for a in await c.deliver(again, 1)] == ["ignore"]
     [incident] = await c.store.incidents()
     assert incident.occurrences == 3
+
+
+async def test_a_late_message_of_two_alerts_one_busy_counts_each_once_over_its_retry() -> None:
+    """An Alertmanager message of two pods' repeats, queued before the newest (SQS keeping no
+    order): one pod's incident is busy, the other's repeat is decided; the held retry counts
+    the busy one once and adds nothing to the one decided on the first attempt."""
+    c = Cluster()
+    both = webhook([pod(0), pod(1)])
+    await c.deliver(c.message(both, 0))
+    await c.deliver(c.message(both, 2))
+    late = dataclasses.replace(c.message(both, 1, mid="late"), received_at=at(LATER))
+    assert sorted(await held_then_retried(c, late)) == ["ignore", "update"]
+    assert [i.occurrences for i in await c.store.incidents()] == [3, 3]
+    assert c.kinds().count("update") == 2
 
 
 def _changed(minutes: float, priority: Priority) -> Alert:
