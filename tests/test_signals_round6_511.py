@@ -9,7 +9,6 @@ from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any, cast
 
-import pytest
 import structlog
 
 from memory_inbox import MemoryInbox
@@ -75,11 +74,6 @@ class _OneSilence:
         return [SimpleNamespace(id="s-1")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SilenceCache.current starts the shared read with ensure_future: it logs "
-    "silences.changed under the message that asked first (fix sent to lead: start_background)",
-)
 async def test_a_silences_reload_a_message_started_logs_under_no_messages_ids() -> None:
     """The silences read one message's check started is every worker's: `silences.changed`
     carries no message id, trace id or fingerprint of the message that happened to ask."""

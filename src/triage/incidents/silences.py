@@ -44,6 +44,7 @@ import structlog
 
 from triage.errors import StoreNewerError
 from triage.incidents.codec import MIN_READER, check_reader
+from triage.logs import start_background
 from triage.models import Alert
 from triage.redact import Redactor, held
 from triage.view import AlertView, RedactedAlert, quoted, redacted_pair_value
@@ -599,7 +600,7 @@ class SilenceCache:
         if self._reading is None or self._reading.done():
             # One read for every worker waiting: a storm must not become a storm of reads.
             started = self._clock()
-            self._reading = asyncio.ensure_future(self._read(started))
+            self._reading = start_background(self._read(started), name="silences-read")
         return await asyncio.shield(self._reading)
 
     async def _read(self, started: float) -> tuple[Silence, ...]:

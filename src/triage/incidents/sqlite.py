@@ -34,6 +34,7 @@ import structlog
 from triage.errors import ConfigError, StoreUnavailableError
 from triage.incidents.lifecycle import Policy
 from triage.incidents.store import INCIDENT, R, Record, RecordChange, Store
+from triage.logs import start_background
 
 log = structlog.get_logger(__name__)
 
@@ -280,7 +281,7 @@ class SQLiteStore(Store):
     async def _wait_for_hop(self, waiting: _Change) -> Any:
         self._waiting.append(waiting)
         if self._committer is None:
-            self._committer = asyncio.create_task(self._commit_waiting())
+            self._committer = start_background(self._commit_waiting(), name="sqlite-commit")
         return await waiting.answer
 
     async def _commit_waiting(self) -> None:

@@ -65,6 +65,7 @@ from triage.ingest_tokens import (
     read_failure,
     secret_text,
 )
+from triage.logs import start_background
 from triage.secrets import CURRENT_STAGE
 
 log = structlog.get_logger(__name__)
@@ -198,7 +199,7 @@ class TokenStore:
         """The read in flight, or a new one (start-up watches the first for a refusal)."""
         if self._reading is None or self._reading.done():
             self._tried_at = self._clock()
-            self._reading = asyncio.create_task(self._read_now(), name="ingest-tokens-read")
+            self._reading = start_background(self._read_now(), name="ingest-tokens-read")
             # Its error reaches whoever waits; one nobody waited for is not an error to report.
             self._reading.add_done_callback(_retrieve)
         return self._reading
@@ -210,7 +211,7 @@ class TokenStore:
         assert self._tokens is not None
         stale = self._secret_id and self._clock() - self._read_at >= self._ttl_s
         if stale and (self._background is None or self._background.done()):
-            self._background = asyncio.create_task(self._renew(), name="ingest-tokens")
+            self._background = start_background(self._renew(), name="ingest-tokens")
         return self._tokens
 
     async def after_failure(self, seen: Tokens) -> Tokens | None:

@@ -54,6 +54,7 @@ from triage.aws import (
     kms_refusal,
 )
 from triage.linebudget import LineBudget
+from triage.logs import start_background
 from triage.metrics import Metrics
 from triage.sqs.identity import GATEWAY_ID_ATTRIBUTE, new_gateway_id
 
@@ -284,7 +285,7 @@ class SqsOutbox:
             self._start(self._send_batch(batch))
 
     def _start(self, call: Any) -> None:
-        task = asyncio.create_task(call)
+        task = start_background(call, name="ingest-outbox-send")
         self._calls.add(task)
         task.add_done_callback(self._returned)
 

@@ -45,6 +45,7 @@ from botocore.exceptions import ClientError
 from triage.aws import AWS_CALL_ERRORS, KMS_DENIED, queue_refusal
 from triage.decode import MAX_BODY_BYTES
 from triage.health import Health
+from triage.logs import start_background
 from triage.sqs.fifo import FIFO_ATTRIBUTE, fifo_refusal, is_fifo
 
 log = structlog.get_logger(__name__)
@@ -239,7 +240,7 @@ class QueueProbe:
         """The GetQueueAttributes call in flight, or a new one: concurrent callers share it,
         and one that stops waiting does not cancel it."""
         if self._asking is None or self._asking.done():
-            self._asking = asyncio.create_task(
+            self._asking = start_background(
                 self.refresh(at_start=at_start), name="ingest-queue-probe"
             )
         return self._asking

@@ -32,6 +32,7 @@ import structlog
 
 from triage.errors import TriageError
 from triage.incidents import Store
+from triage.logs import start_background
 
 log = structlog.get_logger(__name__)
 
@@ -158,7 +159,7 @@ class EndedSessions:
             return False
         reading = self._reading.get(key)
         if reading is None:
-            reading = asyncio.ensure_future(self._read(session))
+            reading = start_background(self._read(session), name="status-page-session-read")
             self._reading[key] = reading
             reading.add_done_callback(lambda _: self._reading.pop(key, None))
         # Shielded: a request that goes away does not cancel the read the others wait for.

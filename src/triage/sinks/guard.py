@@ -53,7 +53,6 @@ a sink raises (its rate limit, a 503 with Retry-After, its open breaker) is its 
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import time
 from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
@@ -63,6 +62,7 @@ import structlog
 from triage.breaker import BreakerState, CircuitBreaker, Permit, note_opened, note_wake
 from triage.errors import SinkThrottledError, SinkUnavailableError
 from triage.health import Health
+from triage.logs import start_background
 from triage.sinks.base import Applied, Effect, ProbeCantTell, Sink
 from triage.sinks.http import MIN_WAIT_S, throttle_wait_s
 
@@ -275,9 +275,7 @@ class GuardedSink:
         inherited that message's log context, and its lines (`sink.probe_failed`,
         `breaker.reopened`, `breaker.closed`) carried its message id, trace id and alert."""
         if self._probe is None or self._probe.done():
-            self._probe = asyncio.create_task(
-                self.probe(), name=f"probe:{self.name}", context=contextvars.Context()
-            )
+            self._probe = start_background(self.probe(), name=f"probe:{self.name}")
 
     async def stop_probe(self) -> None:
         if self._probe is not None:

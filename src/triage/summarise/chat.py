@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from triage.errors import ConfigError
+from triage.logs import start_background
 from triage.normalize.common import cut
 from triage.redact import hold, redact
 
@@ -165,7 +166,7 @@ class DeferredChat:
             self._building.done()
             and (self._building.cancelled() or self._building.exception() is not None)
         ):
-            self._building = asyncio.create_task(asyncio.to_thread(self._build))
+            self._building = start_background(asyncio.to_thread(self._build), name="chat-build")
         # Shielded: a request cancelled while the SDK loads leaves the build to the next one.
         self._built = await asyncio.shield(self._building)
         return self._built
