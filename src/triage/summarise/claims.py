@@ -60,7 +60,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
 from triage.summarise.grounding import MARK, Checked, Evidence, folded
 
@@ -298,45 +297,16 @@ def _marked_claims(text: str) -> tuple[str, int]:
     # (`_Spaced`): a tab or a run of spaces in "on its own" passes the " own" gate.
     lowered = " ".join(text.lower().split())
     letters = frozenset(_LETTERS.findall(lowered))
-    held = _holding_words(lowered)
     marked = 0
-    for index, language in enumerate(_LANGUAGES):
-        found = not letters.isdisjoint(language.words) if language.by_word else index in held
+    for language in _LANGUAGES:
+        if language.by_word:
+            found = not letters.isdisjoint(language.words)
+        else:
+            found = any(word in lowered for word in language.words)
         if found and (language.also is None or language.also.search(lowered) is not None):
             text, count = _marked_in(text, language)
             marked += count
     return text, marked
-
-
-def _holding_words(lowered: str) -> frozenset[int]:
-    """The places in `_LANGUAGES` of the languages read by substring (not `by_word`) one of
-    whose words stands in `lowered`: what `any(word in lowered for word in language.words)`
-    says of each, found in one pass over the text by an RE2 set of one literal alternation per
-    language, instead of ~160 searches of the text, five texts per answer (~10 µs a text)."""
-    gate, places = _word_gate()
-    # A lone surrogate (a model's JSON may escape one) is written as its three bytes: no word
-    # holds one, and neither its lead byte (0xED then 0xA0-0xBF) nor the bytes after it can
-    # start a word's UTF-8, so the words found are the ones the text holds.
-    found = gate.Match(lowered.encode("utf-8", "surrogatepass"))
-    return frozenset(places[i] for i in found) if found else frozenset()
-
-
-@lru_cache(maxsize=1)
-def _word_gate() -> tuple[Any, tuple[int, ...]]:
-    """The RE2 set `_holding_words` matches (UTF-8, case as written: the text is lower-cased
-    and so are the words), and the place in `_LANGUAGES` of each of its patterns. Built at the
-    first answer checked, as RE2 loads, not at import: a storm of repeats never needs it, and
-    the daemon's start-up stays as short."""
-    import re2  # type: ignore[import-untyped]  # google-re2 ships no type information
-
-    gate = re2.Set.SearchSet()
-    places: list[int] = []
-    for place, language in enumerate(_LANGUAGES):
-        if not language.by_word:
-            gate.Add("|".join(re2.escape(word) for word in sorted(language.words)))
-            places.append(place)
-    gate.Compile()
-    return gate, tuple(places)
 
 
 def _marked_in(text: str, language: _Language) -> tuple[str, int]:
