@@ -1,21 +1,16 @@
 """The summariser's own work per new incident (issue 18): the checks of a model's answer skip
 what cannot change their verdict, and read exactly as their straightforward forms do. The
 language check reads the alert's words only for a description naming none of its facts; a
-word of plain ASCII letters is read as Latin without a look at each letter. The OpenAI
-client's HTTP client parses the one URL it posts to once, not on every request, and sends
-what a plain client sends."""
+word of plain ASCII letters is read as Latin without a look at each letter."""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Iterator
 
-import httpx2
 import pytest
 
-from triage.settings import Settings
 from triage.summarise import scripts
-from triage.summarise.openai_chat import OpenAiChat, UrlOnceClient
 
 #: Letters of several scripts, marks and CJK punctuation: what `_words` splits and reads.
 _ALPHABET = (
@@ -90,86 +85,4 @@ def test_unfounded_description_in_an_unread_language_is_still_refused() -> None:
     polish_alert = '{"title": "fałszywy alarm zgłoszenie zamknij", "description": "nic robić"}'
     assert not scripts.unread_and_unfounded(
         "fałszywy alarm, zamknij zgłoszenie, nic robić", polish_alert
-    )
-
-
-_ANSWER = {"choices": [{"message": {"content": "{}"}, "finish_reason": "stop"}]}
-
-
-def _sent(request: httpx2.Request) -> tuple[object, ...]:
-    """What goes on the wire, less the idempotency key drawn at random per request."""
-    headers = [(k, v) for k, v in request.headers.multi_items() if k != "idempotency-key"]
-    return (
-        request.method,
-        str(request.url),
-        headers,
-        request.content,
-        request.extensions.get("timeout"),
-    )
-
-
-@pytest.mark.parametrize(
-    "base_url",
-    [
-        "http://127.0.0.1:8080/v1",
-        "https://gateway.example.com/v1?team=ops",
-        "https://res.openai.azure.com/openai/deployments/gpt4o?api-version=2024-10-21",
-    ],
-)
-async def test_url_once_client_sends_what_a_plain_client_sends(
-    base_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Requests through `UrlOnceClient` are byte for byte those of a plain httpx2 client, the
-    second and third too, and its URL is parsed once for all of them."""
-    seen: list[httpx2.Request] = []
-
-    def handler(request: httpx2.Request) -> httpx2.Response:
-        seen.append(request)
-        return httpx2.Response(200, json=_ANSWER)
-
-    settings = Settings(openai_api_key="sk-test-0123456789abcdef", openai_base_url=base_url)
-    once = OpenAiChat(settings, http_client=UrlOnceClient(transport=httpx2.MockTransport(handler)))
-    plain = OpenAiChat(
-        settings, http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(handler))
-    )
-    body = once._body(("instructions", "the alert \u2028 caf\u00e9"))
-    parsed: list[str] = []
-    merge = httpx2.AsyncClient._merge_url
-    monkeypatch.setattr(
-        httpx2.AsyncClient,
-        "_merge_url",
-        lambda self, url: parsed.append(str(url)) or merge(self, url),
-    )
-    for timeout_s in (7.5, 3.0, 7.5):
-        await once._post(body, timeout_s)
-        await plain._post(body, timeout_s)
-    await once.aclose()
-    await plain.aclose()
-    pairs = [(seen[i], seen[i + 1]) for i in range(0, len(seen), 2)]
-    assert len(pairs) == 3
-    for ours, reference in pairs:
-        assert _sent(ours) == _sent(reference)
-    assert len(parsed) == 3 + 1  # the plain client's three requests, and ours once
-
-
-def test_url_once_client_keeps_few_urls() -> None:
-    """A client asked for many URLs (an Azure deployment moved to a later api-version, a
-    caller's own) keeps at most a handful parsed, so its memory stays bounded."""
-    client = UrlOnceClient()
-    for k in range(100):
-        url = f"https://example.com/v1/chat/completions?api-version=2024-{k:03d}"
-        assert str(client._merge_url(url)) == url
-    assert len(client._parsed) <= UrlOnceClient.KEPT
-
-
-def test_url_once_client_merges_again_with_a_new_base_url() -> None:
-    """A relative URL kept parsed is merged with the client's base URL of the moment: one
-    set later is not answered with the URL merged with the earlier one."""
-    client = UrlOnceClient(base_url="https://one.example.com/v1")
-    assert (
-        str(client._merge_url("chat/completions")) == "https://one.example.com/v1/chat/completions"
-    )
-    client.base_url = "https://two.example.com/v1"
-    assert (
-        str(client._merge_url("chat/completions")) == "https://two.example.com/v1/chat/completions"
     )
