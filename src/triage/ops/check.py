@@ -307,7 +307,7 @@ async def _config(settings: Settings, refusal: ConfigError | None = None) -> str
 
     problems: list[str] = [str(refusal)] if refusal is not None else []
     patterns: tuple[Pattern, ...] = ()
-    if not _given(lambda: settings.queue_url, "refused above"):
+    if not _given(lambda: settings.queue_url or "", "refused above"):
         problems.append(f"missing required setting: {env_name('queue_url')}")
     try:
         patterns = load_patterns(settings.patterns_file)
