@@ -303,8 +303,10 @@ def urls_as_opened(text: str) -> str:
 #: opens (`https://github.com:'x@evil.example/` opens evil.example), nor the one a terminal
 #: links (GNOME Terminal takes a quote or a comma in a password, finds `https://` inside
 #: `xhttps://`, and links ssh, git and sftp URLs too); and compact JSON
-#: (`{"url":"https://api.example:8443","user":"ops@example.com"}`) holds no user info.
-_USER_INFO = re.compile(r"""(?i)([a-z][a-z0-9+.-]*://)((?:[^\s/\\?#"']|["'](?![,:}\]]))*)@""")
+#: (`{"url":"https://api.example:8443","user":"ops@example.com"}`) holds no user info. A scheme
+#: is read to 32 characters at most: unbounded, each letter of a long run of them (a 100,000
+#: letter title) started a scan to the run's end, and the CLI took minutes over one title.
+_USER_INFO = re.compile(r"""(?i)([a-z][a-z0-9+.-]{0,31}://)((?:[^\s/\\?#"']|["'](?![,:}\]]))*)@""")
 #: The schemes whose URLs lose any user info (`link_url`'s, and ftp's): a user name is no part
 #: of a web page's address.
 _WEB_SCHEME = re.compile(r"(?i)(?:https?|ftp)://$")
