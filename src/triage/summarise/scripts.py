@@ -260,8 +260,11 @@ UNREAD_WORDS = 5
 #: two letters.
 _UNSPACED = frozenset({"CJK"})
 #: A fact a real answer names: a token holding a digit (`web-1`, `5xx`, `12%`, `09:00`) or
-#: joining words with a dot, hyphen or underscore (`checkout-api`, `db.internal`).
-_FACT_TOKEN = re.compile(r"[\w.:%/-]*\d[\w.:%/-]*|\w+(?:[-_.]\w+)+")
+#: joining words with a dot, hyphen or underscore (`checkout-api`, `db.internal`). Each
+#: alternative starts only where its run starts (the look-behinds): a search failing at a
+#: run's first character fails at every later one too, so these are the tokens the pattern
+#: without them finds, but a long run with no digit is read once, not once per character.
+_FACT_TOKEN = re.compile(r"(?<![\w.:%/-])[\w.:%/-]*\d[\w.:%/-]*|(?<!\w)\w+(?:[-_.]\w+)+")
 
 
 def unread_and_unfounded(field: str, quoted: str, quoted_words: frozenset[str]) -> bool:
