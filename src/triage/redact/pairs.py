@@ -235,18 +235,28 @@ def _phrase_words(match: re.Match[str]) -> str:
     return f"{match['head']}[REDACTED:password]"
 
 
-def _inner_pairs_read(match: re.Match[str]) -> str:
+#: The most pairs `_inner_pairs_read` reads one inside another: a real text nests two or
+#: three (`credentials: password=…`); hostile text (`encrypt=` 8,000 times in one 64 KB
+#: value) would recurse once per pair, past Python's limit, each re-reading the rest.
+_INNER_PAIRS_DEPTH = 32
+
+
+def _inner_pairs_read(match: re.Match[str], depth: int = 0) -> str:
     """A pair whose value its name keeps, with the pairs inside that value read by the same
     rule: the value the outer name declined (`credentials: password=…`, a log line naming
     what it dumps) holds a pair of its own, which the match ran over and the rule would
-    otherwise never read. Read where it stands, so each inner name sees what is before it."""
+    otherwise never read. Read where it stands, so each inner name sees what is before it.
+    Past `_INNER_PAIRS_DEPTH` pairs deep, the value is blanked whole, unread: what it holds
+    may be a secret, and reading it would cost a call deeper per pair."""
     value_start = match.start("value")
     if not any(sep in match.string[value_start : match.end()] for sep in "=:"):
         return match[0]
+    if depth >= _INNER_PAIRS_DEPTH:
+        return f"{match['head']}[REDACTED:password]"
     pieces = [match.string[match.start() : value_start]]
     at = value_start
     for inner in match.re.finditer(match.string, value_start, match.end()):
-        pieces += (match.string[at : inner.start()], _keep_quotes(inner))
+        pieces += (match.string[at : inner.start()], _keep_quotes(inner, depth + 1))
         at = inner.end()
     pieces.append(match.string[at : match.end()])
     return "".join(pieces)
@@ -345,15 +355,15 @@ def _empty_collection(match: re.Match[str]) -> bool:
     return _EMPTY_COLLECTION.match(match.string, match.end("head")) is not None
 
 
-def _keep_quotes(match: re.Match[str]) -> str:
+def _keep_quotes(match: re.Match[str], depth: int = 0) -> str:
     """The name, separator and quotes of a `name = "value"` pair, the value replaced; a
     placeholder's type (`_placeholder_type`), a bare `PWD` whose value is a path, a plural
     name's count or an auth method (`_kept_match`) stays as it is, a template's placeholder
     loses only the quoted literals inside it, and a list of strings loses them all, as one."""
     if _placeholder_type(match) or _kept_match(match) or _shell_message(match):
-        return _inner_pairs_read(match)
+        return _inner_pairs_read(match, depth)
     if _option_prose(match) or _file_to_read(match) or _gcloud_secret_named(match):
-        return _inner_pairs_read(match)
+        return _inner_pairs_read(match, depth)
     if _gcloud_secret_mapped(match):
         return match[0]
     if _closed_prompt(match):
