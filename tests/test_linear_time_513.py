@@ -3,7 +3,10 @@ started, at every character of a long crafted run, a scan to the run's end."""
 
 from __future__ import annotations
 
+import pytest
+
 from scaling import assert_linear
+from triage.ingest import chunks
 from triage.summarise import scripts
 
 
@@ -31,3 +34,26 @@ def test_fact_tokens_are_found_as_before() -> None:
         "5xx.",
     ]
     assert scripts.names_a_fact(field, "db.internal is slow")
+
+
+def test_a_chunk_size_line_without_its_end_is_read_in_linear_time() -> None:
+    """A read of hex digits with no LF (a chunk-size line not yet ended) is refused in linear
+    time: the size line's pattern tried every split of the digits and the rest of the line
+    (64 KiB of 'a' in one read took 1.4 s of the gateway's event loop)."""
+
+    def work(n: int) -> object:
+        with pytest.raises(chunks.ChunkSizeTooLong):
+            chunks.ChunkSizes().check(b"a" * n)
+        return None
+
+    assert_linear(work, 2000)
+
+
+def test_a_whole_chunk_size_line_is_read_as_before() -> None:
+    """A size line with extensions, whole in one read, still gives the chunk its size: the data
+    after it is skipped and the last chunk's empty trailer section ends the body."""
+    sizes = chunks.ChunkSizes()
+    sizes.check(b"00a;name=value\r\n" + b"x" * 10 + b"\r\n0\r\n\r\n")
+    assert sizes.done
+    with pytest.raises(chunks.ChunkSizeTooLong):
+        chunks.ChunkSizes().check(b"000000001;x\r\n")
