@@ -3,6 +3,7 @@ below once did work that grew with the square of a crafted run, or recursed once
 
 from __future__ import annotations
 
+from scaling import assert_linear
 from triage.redact import Redactor
 
 
@@ -24,3 +25,14 @@ def test_a_short_chain_of_kept_pairs_reads_as_before() -> None:
     )
     chain = "encrypt=" * 5 + "hunter2xyz"
     assert redactor.text(chain) == chain
+
+
+def test_a_line_of_many_pairs_is_read_in_linear_time() -> None:
+    """`credentials: ` written thousands of times on one line is redacted in linear time:
+    each pair read the rest of its line, to the end, for a connection string."""
+
+    def work(n: int) -> object:
+        return Redactor().text("credentials: " * n)
+
+    work(1)  # the rules compile on first use: not a cost of either size
+    assert_linear(work, 800)

@@ -1160,12 +1160,20 @@ _REST_OF_VALUE = re.compile(r"""(?:[^\r\n"'\\]|\\[^nr"'])*+""")
 def _connection_string_rest(match: re.Match[str]) -> bool:
     """Whether a pair's value is the start of a connection string whose passwords a rule took
     already (`connection_string_redacted`): the pair rules end a value at its `;`, and the
-    string runs on to its line's end or its closing quote."""
+    string runs on to its line's end or its closing quote. Read no further than the longest
+    connection string that starts there (`_CONNECTION_STRING`, 69 KB at most, and nothing
+    where no `key=value;` starts): a rest longer cannot be one, and a line of 8,000 pairs
+    read each to the line's end took seconds."""
     start = match.start("value")
     text = match.string
     if text[start : start + 1] in ("'", '"'):
         start += 1
-    rest = _REST_OF_VALUE.match(text, start)
+    shaped = _CONNECTION_STRING.match(text, start)
+    if shaped is None:
+        return False
+    # Two past its end: a rest longer than `shaped` (an escape's backslash at its end read
+    # with the character after it) fails the string's full match, as the whole rest would.
+    rest = _REST_OF_VALUE.match(text, start, shaped.end() + 2)
     return rest is not None and connection_string_redacted(rest[0])
 
 
