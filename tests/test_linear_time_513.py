@@ -3,10 +3,13 @@ started, at every character of a long crafted run, a scan to the run's end."""
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from scaling import assert_linear
 from triage.ingest import chunks
+from triage.redact import Redactor
 from triage.summarise import scripts
 
 
@@ -57,3 +60,29 @@ def test_a_whole_chunk_size_line_is_read_as_before() -> None:
     assert sizes.done
     with pytest.raises(chunks.ChunkSizeTooLong):
         chunks.ChunkSizes().check(b"000000001;x\r\n")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="redact/fragments.py _CUT_FRAGMENT starts at every token character of a run no '…' "
+    "follows and scans to the run's end (40,000 letters: 4.7 s); fix: a look-behind",
+)
+def test_a_long_word_in_a_text_holding_an_ellipsis_is_redacted_in_linear_time() -> None:
+    """The redactor reads a long run of letters, in a text that holds a '…' elsewhere, in
+    linear time: the cut-fragment rule tried each letter as the start of a fragment."""
+
+    calls = itertools.count()
+
+    def work(n: int) -> object:
+        # A new text each call: the redactor remembers the texts it has read.
+        return Redactor().text(f"{next(calls)} …" + "a" * n)
+
+    work(10)  # the rules' first use (compiling, loading) would count as the small text's time
+    assert_linear(work, 2000)
+
+
+def test_a_cut_fragment_is_still_redacted() -> None:
+    """A random-looking word cut by a '…' is replaced, a plain word kept, and a fragment glued
+    to the word before it is one fragment (the rule still starts at the run's start)."""
+    assert Redactor().text("key ab12CD34ef56… and more") == "key [REDACTED:cut]… and more"
+    assert Redactor().text("see Kubernetes… docs") == "see Kubernetes… docs"
