@@ -10,7 +10,7 @@ import pytest
 from scaling import assert_linear
 from triage.ingest import chunks
 from triage.redact import Redactor
-from triage.summarise import scripts
+from triage.summarise import claims, grounding, scripts
 
 
 def test_a_long_run_without_a_digit_names_no_fact_in_linear_time() -> None:
@@ -86,3 +86,25 @@ def test_a_cut_fragment_is_still_redacted() -> None:
     to the word before it is one fragment (the rule still starts at the run's start)."""
     assert Redactor().text("key ab12CD34ef56… and more") == "key [REDACTED:cut]… and more"
     assert Redactor().text("see Kubernetes… docs") == "see Kubernetes… docs"
+
+
+@pytest.mark.parametrize("unit", ["@a ", "`@a "])
+def test_many_mentions_on_one_line_are_checked_in_linear_time(unit: str) -> None:
+    """An answer of many @mentions on one line is checked in linear time: each mention
+    counted the code fences from the text's start and looked for its line's start and end."""
+    shown = grounding.Evidence("the alert")
+
+    def work(n: int) -> object:
+        return claims.check(unit * n, shown, firing=True)
+
+    assert_linear(work, 2000)
+
+
+def test_a_mention_in_code_is_still_left_alone() -> None:
+    """A mention inside a fenced block or backticks on its line, or an npm scope, stays; one
+    in prose after a closed fence is marked."""
+    shown = grounding.Evidence("the alert")
+    kept = "```\n@here\n```\nrun `npm i @types/node` or `x @dev y`"
+    assert claims.check(kept, shown, firing=True).text == kept
+    marked = claims.check("```\nx\n``` then ping @oncall-team now", shown, firing=True).text
+    assert "@oncall-team" not in marked

@@ -210,10 +210,11 @@ def _marked_mentions(text: str, shown: Evidence) -> tuple[str, int]:
     if "@" not in looked and "<!" not in looked:
         return text, 0  # most text: no mention can start in it
     held = _mentions_in(shown.text)
+    fence_ends = _fence_ends(looked)
     out: list[str] = []
     end = marked = 0
     for match in _MENTION.finditer(looked):
-        if match.group().lower() in held or _in_code(looked, match.start()):
+        if match.group().lower() in held or _in_code(looked, match.start(), fence_ends):
             continue
         out += (text[end : match.start()], MARK)
         end = match.end()
@@ -235,19 +236,34 @@ _PACKAGE_MANAGERS = ("npm", "npx", "yarn", "bun", "deno")
 _REGISTRY_PREFIXES = ("npm:", "jsr:")
 #: How far back on its line a mention's command or opening backtick is looked for.
 _CODE_LOOK_BACK = 300
+#: A backtick later on the line (before its line break).
+_BACKTICK_ON_LINE = re.compile(r"[^`\n]*`")
 
 
-def _in_code(text: str, at: int) -> bool:
+def _fence_ends(text: str) -> list[int]:
+    """Where each "```" of `text` ends, found left to right as `str.count` finds them: the
+    fences before a place are counted by a bisection, not by reading the text from its start
+    again for each mention (an answer of thousands of mentions)."""
+    ends: list[int] = []
+    at = text.find("```")
+    while at >= 0:
+        ends.append(at + 3)
+        at = text.find("```", at + 3)
+    return ends
+
+
+def _in_code(text: str, at: int, fence_ends: list[int]) -> bool:
     """Whether the `@` at `at` stands in code: inside backticks closed on its line (or a fenced
-    block), or among a package manager's arguments."""
+    block, `fence_ends` being `_fence_ends(text)`), or among a package manager's arguments.
+    The line is read back `_CODE_LOOK_BACK` characters at most, and on past the mention only
+    when a backtick before it is open, so a long line of mentions is not read once each."""
     if text[at] != "@":
         return False  # Slack's <!here>, <@U…>: calls wherever they stand
-    line_start = max(text.rfind("\n", 0, at) + 1, at - _CODE_LOOK_BACK)
+    line_start = max(text.rfind("\n", max(0, at - _CODE_LOOK_BACK), at) + 1, at - _CODE_LOOK_BACK)
     before = text[line_start:at]
-    if text.count("```", 0, at) % 2 == 1:
+    if bisect.bisect_right(fence_ends, at) % 2 == 1:
         return True
-    line_end = text.find("\n", at)
-    if before.count("`") % 2 == 1 and "`" in text[at : None if line_end < 0 else line_end]:
+    if before.count("`") % 2 == 1 and _BACKTICK_ON_LINE.match(text, at) is not None:
         return True
     lowered = before.lower()
     if lowered.endswith(_REGISTRY_PREFIXES):
