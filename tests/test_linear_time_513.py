@@ -10,7 +10,7 @@ import pytest
 from scaling import assert_linear
 from triage.ingest import chunks
 from triage.redact import Redactor
-from triage.summarise import claims, grounding, scripts
+from triage.summarise import claims, grounding, openai_chat, scripts
 
 
 def test_a_long_run_without_a_digit_names_no_fact_in_linear_time() -> None:
@@ -108,3 +108,23 @@ def test_a_mention_in_code_is_still_left_alone() -> None:
     assert claims.check(kept, shown, firing=True).text == kept
     marked = claims.check("```\nx\n``` then ping @oncall-team now", shown, firing=True).text
     assert "@oncall-team" not in marked
+
+
+def test_a_rate_limit_reset_of_many_digits_is_read_in_linear_time() -> None:
+    """A reset header of thousands of digits and no unit is refused in linear time: the unit
+    pattern, searched at every digit, read the run to its end each time (16,000 digits, what
+    one response head holds, took 4.5 s)."""
+
+    def work(n: int) -> object:
+        return openai_chat._duration_s("1" * n)
+
+    assert_linear(work, 1000)
+
+
+def test_durations_read_as_before() -> None:
+    """Go-style durations still read to their seconds, and anything else to None."""
+    assert openai_chat._duration_s("1h2m3.5s") == 3723.5
+    assert openai_chat._duration_s(" 20ms ") == 0.02
+    assert openai_chat._duration_s("6m0s") == 360.0
+    for wrong in ("", "5", "1.5.5s", "s5s", "1m x", "1x"):
+        assert openai_chat._duration_s(wrong) is None

@@ -788,6 +788,9 @@ _BODY_WAIT_CHARS = 16_384
 
 #: One unit of a Go-style duration, as OpenAI writes its resets ("6m0s", "1.5s", "20ms").
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+#: A whole duration: its parts and nothing else. Matched first, as searching for a part at
+#: every digit of a run with no unit reads the run to its end each time (16,000 digits: 4.5 s).
+_DURATION = re.compile(r"(?:\d+(?:\.\d+)?(?:ms|h|m|s))+")
 _UNIT_S = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 
 
@@ -807,6 +810,8 @@ def _limit_reset(headers: httpx2.Headers) -> float | None:
 def _duration_s(value: str) -> float | None:
     """Seconds in a Go-style duration ("1h2m3.5s", "20ms"); None if it is not one."""
     value = value.strip()
+    if _DURATION.fullmatch(value) is None:
+        return None
     parts = _DURATION_PART.findall(value)
     if not parts or "".join(number + unit for number, unit in parts) != value:
         return None
