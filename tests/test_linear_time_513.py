@@ -62,11 +62,6 @@ def test_a_whole_chunk_size_line_is_read_as_before() -> None:
         chunks.ChunkSizes().check(b"000000001;x\r\n")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="redact/fragments.py _CUT_FRAGMENT starts at every token character of a run no '…' "
-    "follows and scans to the run's end (40,000 letters: 4.7 s); fix: a look-behind",
-)
 def test_a_long_word_in_a_text_holding_an_ellipsis_is_redacted_in_linear_time() -> None:
     """The redactor reads a long run of letters, in a text that holds a '…' elsewhere, in
     linear time: the cut-fragment rule tried each letter as the start of a fragment."""

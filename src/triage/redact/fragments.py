@@ -16,7 +16,9 @@ import re
 #: it). `/` too (base64's: AWS's session tokens hold it), `$` (Braintree's tokens), and `:` and
 #: `@`: a URL cut after the credential it names as its user (a Sentry DSN cut in its host)
 #: goes whole, its key with it. Not `=`: a cut `&sig=…` keeps the name of what was cut.
-_CUT_FRAGMENT = re.compile(r"([A-Za-z0-9_+.%~/$:@-]{8,})…(?![A-Za-z0-9])")
+#: Started only where a run of token characters starts (the look-behind): the run is taken
+#: whole or not at all, so each later start would fail too, after reading to its end.
+_CUT_FRAGMENT = re.compile(r"(?<![A-Za-z0-9_+.%~/$:@-])([A-Za-z0-9_+.%~/$:@-]{8,})…(?![A-Za-z0-9])")
 
 
 def _random_fragment(fragment: str) -> bool:
