@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from datetime import timedelta
 from pathlib import Path
+
+import pytest
 
 from triage.incidents import Policy
 from triage.incidents.sqlite import SQLiteStore
@@ -54,3 +57,34 @@ async def test_stores_opening_a_file_from_before_the_sweep_together_all_open(
         if errors:
             refused[n] = [str(e) for e in errors]
     assert refused == {}
+
+
+async def test_an_open_cancelled_midway_returns_only_once_its_thread_has_closed_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A daemon stopped while its store opens (a SIGTERM at start): the cancelled `open` ends
+    only once the store's thread has finished creating the file and closed it, so nothing of
+    the store writes in a directory its caller removes next (the demo's temporary store)."""
+    entered, release = threading.Event(), threading.Event()
+    set_up = SQLiteStore._set_up
+
+    def slow_set_up(self: SQLiteStore, conn: sqlite3.Connection) -> None:
+        entered.set()
+        release.wait()
+        set_up(self, conn)
+
+    monkeypatch.setattr(SQLiteStore, "_set_up", slow_set_up)
+    store = SQLiteStore(str(tmp_path / "t.db"), Policy(), timedelta(seconds=60), timedelta(1))
+    opening = asyncio.ensure_future(store.open())
+    while not entered.is_set():  # the thread is inside the open
+        await asyncio.sleep(0)
+    opening.cancel()
+    try:
+        for _ in range(20):  # ample turns for the cancellation to end a task waiting on nothing
+            await asyncio.sleep(0)
+        assert not opening.done()
+    finally:
+        release.set()
+    with pytest.raises(asyncio.CancelledError):
+        await opening
+    assert store._conn is None

@@ -108,8 +108,25 @@ class SQLiteStore(Store):
         database, a directory that cannot be written, a disk that is full."""
         try:
             await self._call(self._open)
+        except asyncio.CancelledError:
+            # The store's thread goes on opening (creating) the file: wait for it and close
+            # what it opened, so nothing of this store writes once its caller has stopped
+            # (a daemon stopped during its start, whose directory is removed next: the demo's).
+            await asyncio.shield(self._close_after_open())
+            raise
         except (sqlite3.Error, OSError, StoreUnavailableError) as exc:
             raise ConfigError(f"the SQLite store {self.path!r} cannot be opened: {exc}") from None
+
+    async def _close_after_open(self) -> None:
+        """Close the connection an open cut short made, once the store's one thread has
+        finished it (the thread takes its work in order), and let the thread go."""
+        await asyncio.get_running_loop().run_in_executor(self._executor, self._close_opened)
+        self._executor.shutdown(wait=True)
+
+    def _close_opened(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
     def _open(self) -> None:
         if self.path != ":memory:":
