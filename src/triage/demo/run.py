@@ -236,16 +236,15 @@ class _Waves(threading.Thread):
             self.join()
         except KeyboardInterrupt:
             self.cancel()
-            self.join(_STOP_TIMEOUT_S)  # a second Ctrl-C stops waiting
+            # Until the daemon has stopped and closed its store: its temporary directory is
+            # removed next, and a bound (it was 15 s) ran out on a busy machine, leaving the
+            # open store's files behind. A second Ctrl-C stops waiting.
+            self.join()
             raise
         if self._error is not None:
             raise self._error
         assert self._outcome is not None
         return self._outcome
-
-
-#: How long a Ctrl-C waits for the daemon to stop (one long poll of 1 s, and its acks).
-_STOP_TIMEOUT_S = 15.0
 
 
 def demo_model(request: dict[str, Any]) -> Reply:
