@@ -24,7 +24,11 @@ import botocore.auth
 import botocore.utils
 import structlog
 from aiobotocore.config import AioConfig
-from aiobotocore.credentials import AioContainerProvider, create_credential_resolver
+from aiobotocore.credentials import (
+    AioContainerProvider,
+    AioProcessProvider,
+    create_credential_resolver,
+)
 from aiobotocore.httpsession import AIOHTTPSession
 from aiobotocore.session import AioSession
 from aiobotocore.utils import AioContainerMetadataFetcher
@@ -422,6 +426,10 @@ class SessionCredentials:
             _PatientContainerProvider() if p.METHOD == AioContainerProvider.METHOD else p
             for p in resolver.providers
         ]
+        for provider in resolver.providers:
+            if provider.METHOD == AioProcessProvider.METHOD:
+                process: Any = provider  # botocore's ProcessProvider keeps both as its own
+                process._popen = _bounded_popen(str(process._profile_name))
         try:
             try:
                 found = await resolver.load_credentials()
@@ -453,6 +461,75 @@ def _process_failure(exc: OSError) -> BotoCoreError:
     if isinstance(exc, FileNotFoundError | PermissionError | NotADirectoryError):
         return InvalidConfigError(error_msg=f"credential_process cannot run: {exc}")
     return CredentialRetrievalError(provider="process", error_msg=str(exc))
+
+
+#: How long a profile's `credential_process` may take to print its credentials (the Go SDK's
+#: default). One that never exits (an MFA prompt no one sees, a helper waiting on a network
+#: that is down) held the daemon's start-up, or every call waiting on a refresh, for ever:
+#: botocore waits on it unbounded.
+CREDENTIAL_PROCESS_TIMEOUT_S = 60.0
+
+
+def _bounded_popen(profile: str) -> Callable[..., Awaitable[_BoundedProcess]]:
+    """botocore's `popen` for `profile`'s credential_process: the process started as botocore
+    starts it (same session and terminal, so a prompt on /dev/tty still reaches a person), its
+    answer waited for at most `CREDENTIAL_PROCESS_TIMEOUT_S` (`_BoundedProcess`)."""
+
+    async def popen(*command: str, **options: Any) -> _BoundedProcess:
+        process = await asyncio.create_subprocess_exec(*command, **options)
+        return _BoundedProcess(process, profile, command[0] if command else "?")
+
+    return popen
+
+
+class _BoundedProcess:
+    """A credential_process as botocore reads it (`communicate()`, then `returncode`), whose
+    answer is waited for at most `CREDENTIAL_PROCESS_TIMEOUT_S`: past it the process is
+    killed, one `aws.credential_process_stopped` warning names the profile and the program,
+    and botocore's caller gets a CredentialRetrievalError, an outage of the credentials'
+    source: at start-up the daemon goes on and its calls wait it out; at a refresh botocore
+    keeps the credentials it has until they must be refreshed."""
+
+    def __init__(self, process: asyncio.subprocess.Process, profile: str, program: str) -> None:
+        self._process = process
+        self._profile = profile
+        self._program = said(program, 200)
+
+    @property
+    def returncode(self) -> int | None:
+        return self._process.returncode
+
+    async def communicate(self) -> tuple[bytes, bytes]:
+        try:
+            return await asyncio.wait_for(self._process.communicate(), CREDENTIAL_PROCESS_TIMEOUT_S)
+        except TimeoutError:
+            await self._stop()
+            log.warning(
+                "aws.credential_process_stopped",
+                profile=self._profile,
+                program=self._program,
+                timeout_s=CREDENTIAL_PROCESS_TIMEOUT_S,
+                action="killed; calls wait for credentials as in an outage",
+            )
+            raise CredentialRetrievalError(
+                provider="process",
+                error_msg=f"profile {self._profile!r}: credential_process {self._program} "
+                f"printed no credentials within {CREDENTIAL_PROCESS_TIMEOUT_S:g} s; killed",
+            ) from None
+        except BaseException:
+            await self._stop()  # cancelled (the daemon stopping): nothing left running
+            raise
+
+    async def _stop(self) -> None:
+        """Kill the process and let go of its pipes: a child it started that holds them
+        (a shell's `sleep`) would otherwise keep `wait()` from ever returning."""
+        with contextlib.suppress(ProcessLookupError):
+            self._process.kill()
+        transport: Any = getattr(self._process, "_transport", None)
+        if transport is not None:
+            transport.close()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(self._process.wait()), 5)
 
 
 class _PatientContainerFetcher(AioContainerMetadataFetcher):

@@ -1,0 +1,121 @@
+"""Faults and surfaces, round 6 (helper 520): what an operator meets that rounds 4 and 5 left.
+
+A profile's `credential_process` that never exits, the gateway's queue watch dying, a URL's
+user info quoted on a terminal, and the faults a host gives a running daemon (a full disk, a
+store replaced, DNS down, a sink that never ends its answer, a clock stepped back, signals)."""
+
+from __future__ import annotations
+
+import asyncio
+import stat
+from collections.abc import MutableMapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import CredentialRetrievalError
+
+from triage import aws as aws_module
+from triage.aws import Aws
+from triage.settings import Settings
+
+#: How long a test waits for something that should happen long before (a bound, not a claim).
+PATIENCE_S = 60.0
+
+
+def _process_alive(pid: int) -> bool:
+    """Whether process `pid` is running (a zombie, killed but not yet reaped, is not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state != "Z"
+
+
+def _credential_profile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, script: str
+) -> tuple[Path, Settings]:
+    """A profile `ops` whose only source of credentials is `script` (a shell script, made
+    runnable) as its credential_process; settings for a client of it (nothing listens)."""
+    program = tmp_path / "creds.sh"
+    program.write_text("#!/bin/sh\n" + script)
+    program.chmod(program.stat().st_mode | stat.S_IXUSR)
+    config = tmp_path / "config"
+    config.write_text(f"[profile ops]\ncredential_process = {program}\n")
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_PROFILE", "ops")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    settings = Settings(
+        queue_url="http://127.0.0.1:9/000000000000/alerts",
+        aws_endpoint_url="http://127.0.0.1:9",
+        aws_region="us-east-1",
+    )
+    return program, settings
+
+
+async def test_a_credential_process_that_never_exits_is_stopped_and_said_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, logs: list[MutableMapping[str, Any]]
+) -> None:
+    """A profile's credential_process that never exits (an MFA prompt no one sees, a helper
+    waiting on a network that is down) is stopped after `CREDENTIAL_PROCESS_TIMEOUT_S`: a
+    client still opens (start-up goes on, as with a task role endpoint down), the call asking
+    for credentials fails as an outage naming the profile and the program, one warning says
+    so, and the process is killed, not left running; it held start-up for ever before."""
+    monkeypatch.setattr(aws_module, "CREDENTIAL_PROCESS_TIMEOUT_S", 0.5)
+    pid_file = tmp_path / "pid"
+    program, settings = _credential_profile(
+        tmp_path, monkeypatch, f"echo $$ > {pid_file}\nexec sleep 600\n"
+    )
+    opened = Aws(settings)
+    try:
+        await asyncio.wait_for(opened.client("sqs"), PATIENCE_S)
+        with pytest.raises(CredentialRetrievalError) as failed:
+            await asyncio.wait_for(opened.credentials.get_frozen_credentials(), PATIENCE_S)
+    finally:
+        await opened.aclose()
+    assert "'ops'" in str(failed.value) and str(program) in str(failed.value)
+    stopped = [entry for entry in logs if entry["event"] == "aws.credential_process_stopped"]
+    assert len(stopped) == 2  # one per try: the client's early look, then the call's
+    assert stopped[0]["profile"] == "ops" and stopped[0]["program"] == str(program)
+    pid = int(pid_file.read_text())
+    deadline = asyncio.get_running_loop().time() + PATIENCE_S
+    while _process_alive(pid) and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.05)
+    assert not _process_alive(pid)
+
+
+async def test_a_credential_process_hanging_at_refresh_leaves_the_credentials_in_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, logs: list[MutableMapping[str, Any]]
+) -> None:
+    """Temporary credentials from a credential_process, 12 minutes left (botocore refreshes
+    them from 15 minutes before expiry, must from 10): the process run again to refresh them
+    never exits; it is stopped, and calls keep signing with the credentials they have, where
+    each call waited on the refresh for ever."""
+    monkeypatch.setattr(aws_module, "CREDENTIAL_PROCESS_TIMEOUT_S", 0.5)
+    expiry = (datetime.now(UTC) + timedelta(minutes=12)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    ran = tmp_path / "ran"
+    answer = (
+        '{"Version": 1, "AccessKeyId": "AKIAFIRST0000000000A", '
+        f'"SecretAccessKey": "first-secret", "Expiration": "{expiry}"}}'
+    )
+    _, settings = _credential_profile(
+        tmp_path,
+        monkeypatch,
+        f"if [ -e {ran} ]; then exec sleep 600; fi\ntouch {ran}\necho '{answer}'\n",
+    )
+    opened = Aws(settings)
+    try:
+        await asyncio.wait_for(opened.client("sqs"), PATIENCE_S)
+        frozen = await asyncio.wait_for(opened.credentials.get_frozen_credentials(), PATIENCE_S)
+    finally:
+        await opened.aclose()
+    assert frozen.access_key == "AKIAFIRST0000000000A"
+    assert [
+        entry["profile"] for entry in logs if entry["event"] == "aws.credential_process_stopped"
+    ] == ["ops"]
