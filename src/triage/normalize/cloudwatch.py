@@ -41,6 +41,9 @@ route grouping by `alarm_name` makes them one). Through EventBridge it still fir
 match the alarm's own "CloudWatch Alarm State Change" alone, and skipped, the alarm would open
 no ticket at all.
 Its OK still resolves the alarm's own fingerprint, closing a ticket opened for it before.
+A PromQL alarm (`EvaluationCriteria.PromQLCriteria`, or a trigger's own `Query`) tracks every
+series its query returns as a contributor: its own notifications are read the same way, and
+its query is shown (`alarm_type` promql, `query`).
 
 An alarm inside the window of an alarm mute rule (`detail.muteDetail` of an event) has its
 actions, SNS included, muted: its firing is Skipped ("actions_muted"); its OK still resolves.
@@ -188,6 +191,8 @@ def normalize_alarm(payload: dict[str, Any]) -> Normalized:
         common.add_label(facts, "triggering_alarms", ", ".join(names))
     trigger = common.obj_or_empty(payload.get("Trigger"))
     common.add_labels(facts, _trigger_facts(trigger))
+    promql = _promql_query(payload) or _promql_query(trigger, bare=True)
+    common.add_labels(facts, _promql_facts(promql))
     change = _Change(
         name=_alarm_name(payload.get("AlarmName"), "AlarmName", arn),
         account=_account(payload.get("AWSAccountId"), "AWSAccountId", arn),
@@ -201,7 +206,8 @@ def normalize_alarm(payload: dict[str, Any]) -> Normalized:
         tags=_segment_tags(payload.get("AlarmTags"), "AlarmTags"),
         raw=payload,
         contributor=_message_contributor(payload),
-        per_time_series=_per_time_series(common.items_or_empty(trigger.get("Metrics"))),
+        per_time_series=_per_time_series(common.items_or_empty(trigger.get("Metrics")))
+        or promql is not None,
     )
     result = _normalize(change)
     return Normalized(result.alerts, result.skipped, notes + result.notes)
@@ -256,6 +262,8 @@ def _normalize_event(
         common.add_label(facts, "alarm_rule", config.get("alarmRule"))
     metrics = common.items_or_empty(config.get("metrics"))
     common.add_labels(facts, _metrics_facts(metrics))
+    promql = _promql_query(config)
+    common.add_labels(facts, _promql_facts(promql))
     common.add_labels(facts, _band_facts(config, metrics))
     common.add_labels(facts, _reason_data_facts(state.get("reasonData")))
     suppressed = common.word(
@@ -317,7 +325,8 @@ def _normalize_event(
         # Through EventBridge, a rule may match the alarm's own change alone (the usual
         # pattern names "CloudWatch Alarm State Change" only): skipped there, the alarm would
         # open no ticket at all. A Lambda action hears of both, as SNS does.
-        per_time_series=names is _LAMBDA_FIELDS and _per_time_series(metrics),
+        per_time_series=names is _LAMBDA_FIELDS
+        and (_per_time_series(metrics) or promql is not None),
         deleted=deleted,
     )
     return _normalize(change)
@@ -706,6 +715,28 @@ def _per_time_series(metrics: list[Any]) -> bool:
         if query.lstrip().upper().startswith("SELECT ") and _GROUP_BY.search(query):
             return True
     return False
+
+
+def _promql_query(holder: dict[str, Any], *, bare: bool = False) -> str | None:
+    """The PromQL query of a PromQL alarm that `holder` (the message or its trigger; an
+    event's configuration) names: `EvaluationCriteria.PromQLCriteria.Query` as PutMetricAlarm
+    takes it (camelCase in events), or, with `bare`, a trigger's own `Query`. Such an alarm
+    tracks every series its query returns as a contributor (CloudWatch's "PromQL alarms"), as
+    a Metrics Insights GROUP BY alarm does, and its actions hear of each. None for any other."""
+    criteria = _get(_get(holder, "EvaluationCriteria"), "PromQLCriteria")
+    query = _get(criteria, "Query") if isinstance(criteria, dict) else None
+    if query is None and bare:
+        query = _get(holder, "Query")
+    return query if isinstance(query, str) and query.strip() else None
+
+
+def _promql_facts(query: str | None) -> common.Labels:
+    """A PromQL alarm's type and query, shown as a Metrics Insights alarm's are."""
+    facts = common.Labels()
+    if query is not None:
+        facts["alarm_type"] = "promql"
+        common.add_label(facts, "query", query)
+    return facts
 
 
 def _reason_data_facts(value: Any) -> dict[str, str]:
