@@ -119,3 +119,155 @@ def test_a_promql_event_through_a_lambda_action_skips_the_alarm_s_own_firing() -
         "alarmData": detail,
     }
     assert [s.reason for s in _read(body).skipped] == ["per_contributor"]
+
+
+# --- Splunk On-Call (VictorOps) REST endpoint bodies ------------------------------------------
+
+
+#: The REST endpoint integration's body (Splunk On-Call "REST Endpoint Integration Guide",
+#: help.victorops.com/knowledge-base/rest-endpoint-integration-guide): `message_type`
+#: CRITICAL, WARNING, ACKNOWLEDGEMENT, INFO or RECOVERY; `entity_id` identifies the incident,
+#: `entity_display_name` its summary, `state_message` its details, `state_start_time` epoch s.
+def _oncall(kind: str, **fields: Any) -> dict[str, Any]:
+    """A Splunk On-Call REST body of `message_type` `kind`."""
+    return {
+        "message_type": kind,
+        "entity_id": "disk.space/db-1",
+        "entity_display_name": "Disk space low on db-1",
+        "state_message": "/var at 97%",
+        "state_start_time": 1796205600,
+        "monitoring_tool": "collectd",
+        **fields,
+    }
+
+
+def test_splunk_on_call_recovery_resolves_its_critical() -> None:
+    """A RECOVERY resolves the incident its CRITICAL opened (keyed by `entity_id`), titled by
+    its display name; it used to be refused (no title) or, with a title, to fire again."""
+    fired = _only(_oncall("CRITICAL"))
+    cleared = _only(_oncall("RECOVERY", entity_display_name="Disk space OK on db-1"))
+    assert (fired.status, cleared.status) == (Status.FIRING, Status.RESOLVED)
+    assert fired.title == "Disk space low on db-1"
+    assert fired.severity == "critical"
+    assert cleared.fingerprint == fired.fingerprint
+
+
+def test_splunk_on_call_recovery_with_a_title_still_resolves() -> None:
+    """A relay that adds a `title` keeps the `message_type` as the state: RECOVERY resolves."""
+    fired = _only(_oncall("CRITICAL", title="disk full"))
+    cleared = _only(_oncall("RECOVERY", title="disk full"))
+    assert cleared.status is Status.RESOLVED
+    assert cleared.fingerprint == fired.fingerprint
+
+
+@pytest.mark.parametrize("kind", ["ACKNOWLEDGEMENT", "INFO", "info"])
+def test_splunk_on_call_acknowledgement_and_info_change_no_ticket(kind: str) -> None:
+    """An ACKNOWLEDGEMENT, and an INFO (a timeline note that opens no incident), are skipped."""
+    result = _read(_oncall(kind))
+    assert result.alerts == ()
+    assert len(result.skipped) == 1
+
+
+def test_splunk_on_call_warning_fires_below_its_critical() -> None:
+    """A WARNING fires ranked warning; the body's time is its `state_start_time`."""
+    alert = _only(_oncall("WARNING"))
+    assert (alert.status, alert.severity) == (Status.FIRING, "warning")
+    assert alert.occurred_at.isoformat() == "2026-12-02T10:00:00+00:00"
+
+
+def test_a_script_s_own_message_type_without_an_entity_id_reads_as_before() -> None:
+    """A generic alert's `message_type` without Splunk On-Call's `entity_id` says nothing."""
+    alert = _only({"title": "backup done", "message_type": "RECOVERY"})
+    assert alert.status is Status.FIRING
+    assert alert.identity == {"source": "generic", "title": "backup done"}
+
+
+# --- Kibana: a grouped Elasticsearch query rule's recovery ------------------------------------
+
+
+#: Kibana's es_query action context (x-pack stack_alerts, action_context.ts): the title is
+#: "rule '{name}' matched query for group {group}" firing and "rule '{name}' recovered" on
+#: recovery (no group); `context.conditions` names the group both times: 'Number of matching
+#: documents for group "{group}" is …'.
+def _kibana(group: str, recovered: bool) -> dict[str, Any]:
+    """A Webhook connector body: {{context.title}}, {{alert.actionGroupName}},
+    {{context.conditions}}."""
+    verb = "recovered" if recovered else f"matched query for group {group}"
+    negation = "NOT " if recovered else ""
+    return {
+        "title": f"rule 'errors by host' {verb}",
+        "status": "Recovered" if recovered else "Query matched",
+        "conditions": f'Number of matching documents for group "{group}" is {negation}greater than 5',
+    }
+
+
+def test_a_grouped_kibana_es_query_recovery_closes_its_own_group() -> None:
+    """host-1's recovery closes host-1's incident, not host-2's, nor a rule-wide one."""
+    one, two = _only(_kibana("host-1", False)), _only(_kibana("host-2", False))
+    cleared = _only(_kibana("host-1", True))
+    assert cleared.status is Status.RESOLVED
+    assert cleared.fingerprint == one.fingerprint != two.fingerprint
+
+
+def test_an_ungrouped_kibana_es_query_recovery_keys_as_before() -> None:
+    """Without a group in its conditions, the recovery keys as its firing title as before."""
+    fired = _only({"title": "rule 'errors' matched query", "status": "Query matched"})
+    cleared = _only({"title": "rule 'errors' recovered", "status": "Recovered"})
+    assert cleared.fingerprint == fired.fingerprint
+
+
+# --- GitLab's alert format: `fingerprint` keys the alert ---------------------------------------
+
+
+#: GitLab's HTTP endpoint alert format (docs.gitlab.com/operations/incident_management/
+#: integrations, "Customize the alert payload"): `title`, `start_time`, `end_time`,
+#: `severity`, `fingerprint` ("the unique identifier of the alert", by which GitLab groups
+#: repeats), `monitoring_tool`, `hosts`.
+def _gitlab(title: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "title": title,
+        "start_time": "2026-12-01T10:00:00Z",
+        "severity": "high",
+        "fingerprint": "b1946ac92492d2347c6235b4d2611184",
+        "monitoring_tool": "Zabbix",
+        "hosts": ["web-1"],
+        **fields,
+    }
+
+
+def test_a_gitlab_format_alert_is_keyed_by_its_fingerprint() -> None:
+    """Its `end_time` resolves the incident its firing opened though the title changed (the
+    value in it moved): `fingerprint` is the alert's key."""
+    fired = _only(_gitlab("CPU at 91% on web-1"))
+    cleared = _only(_gitlab("CPU at 42% on web-1", end_time="2026-12-01T11:00:00Z"))
+    assert (fired.status, cleared.status) == (Status.FIRING, Status.RESOLVED)
+    assert cleared.fingerprint == fired.fingerprint
+    assert fired.occurred_at.isoformat() == "2026-12-01T10:00:00+00:00"
+
+
+# --- other time fields ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("start_time", "2026-12-01T10:00:00Z"),  # GitLab's alert format
+        ("createTimestamp", "2026-12-01T10:00:00Z"),  # Sematext's Custom Webhook
+        ("triggeredAt", "2026-12-01T10:00:00.000Z"),
+        ("lastOccurrence", "2026-12-01T10:00:00Z"),
+        ("startsAt", "2026-12-01T10:00:00Z"),
+        ("start_time", 1796119200),  # epoch seconds
+        ("triggeredAt", 1796119200000),  # milliseconds
+        ("lastOccurrence", 1796119200000000),  # microseconds
+    ],
+)
+def test_a_generic_alert_is_dated_by_the_time_field_its_tool_names(key: str, value: Any) -> None:
+    """A tool's own name for when the alert began dates it, in seconds, ms or µs."""
+    alert = _only({"title": "T", key: value})
+    assert alert.occurred_at.isoformat() == "2026-12-01T10:00:00+00:00"
+
+
+def test_a_stated_timestamp_wins_over_another_time_field() -> None:
+    """`timestamp` stays the alert's time when it is sent beside another one."""
+    alert = _only({"title": "T", "timestamp": "2026-12-01T09:00:00Z", "start_time": 1796119200})
+    assert alert.occurred_at.isoformat() == "2026-12-01T09:00:00+00:00"

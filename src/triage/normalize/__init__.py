@@ -254,12 +254,13 @@ FORMATS: tuple[Format, ...] = (
         generic.normalize_threshold,
         _keys("event_type"),
     ),
-    # A PagerDuty Events API v2 or v1 event (no title) is read as the generic alert it says.
+    # A PagerDuty Events API v2 or v1 event, or a Splunk On-Call REST body (no title), is read
+    # as the generic alert it says.
     Format(
         "generic",
         generic.matches_generic,
         generic.normalize_generic,
-        _keys("title", "event_action", "service_key"),
+        _keys("title", "event_action", "service_key", "entity_id"),
     ),
 )
 

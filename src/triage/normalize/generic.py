@@ -2,7 +2,11 @@
 of the metric evaluator (`event_type: threshold_alert`). Fields are listed in DESIGN.md.
 
 Identity, generic: `dedup_key` (or `deduplication_key`, `dedupKey`, `incident_key`, OCI
-alarm messages' `dedupeKey`) when given, else the script's `source` + the title. A `team`,
+alarm messages' `dedupeKey`, GitLab's alert format's `fingerprint`) when given, else the
+script's `source` + the title. Dated by `timestamp`, else a past `end_time`, else another
+tool's name for it (`_TIME_KEYS`: start_time, startsAt, createTimestamp, triggeredAt,
+lastOccurrence). A Splunk On-Call REST body (`message_type`, `entity_id`) is read as the
+generic alert it says (`normalize_splunk_oncall`): keyed by its entity. A `team`,
 `priority` or `severity` missing at the top level is read from `labels`, as Grafana's and
 Alertmanager's are, and so is one whose top-level value triage cannot read (a priority `P9`, a
 blank or object team): the unread priority is named in a note.
@@ -59,7 +63,8 @@ h/s OK -> CRIT": the state changed to; "Acknowledged (CRIT)", a downtime or flap
 no ticket). The check state such a subject ends with ("is CRITICAL", "is OK!") is shown but
 not keyed. A Kibana rule's recovery title, as a Webhook connector's `{{context.title}}`
 writes it ("alert X group Y recovered", "rule 'X' recovered"), is keyed as its firing title
-("… met threshold", "… matched query"), so it closes that incident. A Nagios, Icinga or Checkmk check state of CRITICAL (CRIT) or WARNING (WARN), as
+("… met threshold", "… matched query"), so it closes that incident; a grouped Elasticsearch
+query rule's, which names no group, by the group its `conditions` name. A Nagios, Icinga or Checkmk check state of CRITICAL (CRIT) or WARNING (WARN), as
 its `status` or at its title's end, is the severity of an alert that states none, so a check's
 CRITICAL outranks its WARNING; a host such a subject ends DOWN ranks critical and UNREACHABLE
 high (in capitals, as the tools write them). A title that only contains such a word ("Recovery of db-1 failed", "db-1 is
@@ -170,7 +175,12 @@ _BRACKET_WORDS = _STATUS.keys() | _QUIET | (subjects.NOTIFICATION_TYPES - {"cust
 def matches_generic(payload: dict[str, Any]) -> bool:
     """A script's generic alert (its `title`), or a PagerDuty Events API v2 or v1 event
     (`matches_events_v2`, `matches_events_v1`), which says one without a title."""
-    return "title" in payload or matches_events_v2(payload) or matches_events_v1(payload)
+    return (
+        "title" in payload
+        or matches_events_v2(payload)
+        or matches_events_v1(payload)
+        or matches_splunk_oncall(payload)
+    )
 
 
 def matches_events_v2(payload: dict[str, Any]) -> bool:
@@ -259,6 +269,51 @@ def normalize_events_v1(sent: dict[str, Any]) -> Normalized:
     return normalize_generic({name: value for name, value in read.items() if value is not None})
 
 
+#: Splunk On-Call's (VictorOps) REST endpoint `message_type`s (its "REST Endpoint Integration
+#: Guide"), lower-cased, as the status each is read as: CRITICAL and WARNING fire (ranked as
+#: the check states they are), RECOVERY resolves, ACKNOWLEDGEMENT changes no ticket. INFO, a
+#: timeline note that opens no incident, is Skipped on its own.
+_ONCALL_STATES = {"critical": "critical", "warning": "warning", "recovery": "recovery",
+                  "acknowledgement": "acknowledgement"}  # fmt: skip
+
+
+def matches_splunk_oncall(payload: dict[str, Any]) -> bool:
+    """A Splunk On-Call REST endpoint body (or a relay's copy of one): its `message_type` and
+    the `entity_id` that identifies the incident, as text, and no `status`, which would say the
+    state otherwise. A script's own `message_type` without an `entity_id` is read as before."""
+    return (
+        isinstance(payload.get("message_type"), str)
+        and isinstance(payload.get("entity_id"), str)
+        and "status" not in payload
+    )
+
+
+def normalize_splunk_oncall(sent: dict[str, Any]) -> Normalized:
+    """A Splunk On-Call body read as the generic alert it says: keyed by its `entity_id` (so
+    its RECOVERY closes its CRITICAL whatever the display name says), titled by its `title`,
+    else `entity_display_name`, else the entity; `state_message` its description,
+    `state_start_time` its time, `host_name` its host, `message_type` its state."""
+    kind = sent["message_type"].strip().lower()
+    entity = sent["entity_id"]
+    if kind == "info":
+        detail = f"Splunk On-Call INFO message for {common.short(entity)}: a note, no incident"
+        return Normalized((), (Skipped(GENERIC, "no_state_change", detail),))
+    read = dict(sent)
+    read["status"] = _ONCALL_STATES.get(kind, sent["message_type"])
+    if not any(name in sent for name in DEDUP_KEYS):
+        read["dedup_key"] = entity
+    for key, given in (
+        ("title", "entity_display_name"),
+        ("description", "state_message"),
+        ("timestamp", "state_start_time"),
+        ("host", "host_name"),
+    ):
+        if read.get(key) is None and sent.get(given) is not None:
+            read[key] = sent[given]
+    read.setdefault("title", entity)
+    return normalize_generic(read)
+
+
 def matches_threshold(payload: dict[str, Any]) -> bool:
     return payload.get("event_type") == "threshold_alert"
 
@@ -268,8 +323,11 @@ def normalize_generic(sent: dict[str, Any]) -> Normalized:
         return normalize_events_v2(sent)
     if matches_events_v1(sent):
         return normalize_events_v1(sent)
+    if matches_splunk_oncall(sent):
+        return normalize_splunk_oncall(sent)
     payload, spellings = _any_case(sent)
-    occurred, dated_notes = dated(payload.get("timestamp"), f"{GENERIC} timestamp")
+    time_key = _time_key(payload)
+    occurred, dated_notes = dated(payload.get(time_key), f"{GENERIC} {time_key}")
     key = None if spellings else _repeat_key(payload)
     known = _remembered.get(key) if key is not None else None
     if known is not None:  # a repeat: the reading's alert, with its own time and payload
@@ -366,7 +424,7 @@ def _read(payload: dict[str, Any], sent: dict[str, Any], occurred: datetime) -> 
     if dedup_key:
         common.add_label(labels, "dedup_key", dedup_key)
     # Not cut to 200: stays distinct. A Kibana recovery title is keyed as its firing title.
-    full_title = common.ident(_fired_title(subject.keyed), "title")
+    full_title = common.ident(_fired_title(subject.keyed, payload.get("conditions")), "title")
     notes = (
         tuple(note for name in _RESOLVED_FLAGS for note in _unread_flag(payload.get(name), name))
         if stated_word is None and subject.word is None
@@ -408,17 +466,35 @@ _KIBANA_RECOVERED = (
 )
 
 
-def _fired_title(title: Any) -> Any:
+def _fired_title(title: Any, conditions: Any = None) -> Any:
     """The title `title` is keyed by: a Kibana rule's recovery title (`_KIBANA_RECOVERED`) as
     the firing title of its rule and group, so its recovery closes what its firing opened; any
-    other title as it is (no firing title's key moves)."""
+    other title as it is (no firing title's key moves). A grouped Elasticsearch query rule's
+    recovery title names no group ("rule 'X' recovered"), but its `conditions`
+    ({{context.conditions}}) do: keyed as that group's firing title ("rule 'X' matched query
+    for group host-1"), so one host's recovery closes its own incident only."""
     if not isinstance(title, str) or not title.endswith(" recovered"):
         return title
     for recovered, fired in _KIBANA_RECOVERED:
         match = recovered.fullmatch(title)
         if match is not None:
-            return fired.format(match[1])
+            keyed = fired.format(match[1])
+            group = _kibana_group(conditions) if fired.endswith("matched query") else None
+            return f"{keyed} for group {group}" if group else keyed
     return title
+
+
+#: The group a Kibana Elasticsearch query or ES|QL rule's `context.conditions` names: 'Number
+#: of matching documents for group "host-1" is …', 'Query matched documents for group "g"'.
+_KIBANA_GROUP = re.compile(r'documents for group "(?P<group>[^"\n]{1,1024})"')
+
+
+def _kibana_group(conditions: Any) -> str | None:
+    """The group named in a Kibana rule's conditions, or None."""
+    if not isinstance(conditions, str):
+        return None
+    found = _KIBANA_GROUP.search(conditions[:4096])
+    return found["group"] if found else None
 
 
 #: What a template's key ends with when the check's $SLUG it ends with is empty
@@ -522,13 +598,16 @@ def _link(payload: dict[str, Any]) -> str | None:
 OCI_DEDUP_KEYS = ("dedupeKey", "dedupekey")
 #: What scripts and tools' templates call the key of repeats, in the order read: ours, then
 #: incident.io's (Checkly's incident.io template: its title changes from "… has failed" to
-#: "… has recovered", so only the key makes the two one incident), camelCase, and the Events
-#: API v1 name that PagerDuty-style scripts still send.
-DEDUP_KEYS = ("dedup_key", "deduplication_key", "dedupKey", "incident_key", *OCI_DEDUP_KEYS)
+#: "… has recovered", so only the key makes the two one incident), camelCase, the Events
+#: API v1 name that PagerDuty-style scripts still send, OCI's, and last GitLab's alert
+#: format's `fingerprint` ("the unique identifier of the alert", by which GitLab groups an
+#: alert's repeats: its title may carry a value that changes).
+DEDUP_KEYS = ("dedup_key", "deduplication_key", "dedupKey", "incident_key", *OCI_DEDUP_KEYS,
+              "fingerprint")  # fmt: skip
 #: Every field a generic alert's reading (`_read`) looks at but its time, which is read again
 #: for each repeat: the title first (`_repeat_key` reads it).
 _READ_FIELDS = ("title", "source", *DEDUP_KEYS, *sorted(_ANY_CASE - {"timestamp"}), "type",
-                "backToNormal")  # fmt: skip
+                "backToNormal", "conditions")  # fmt: skip
 
 
 def _dedup_key(payload: dict[str, Any]) -> str | None:
@@ -743,6 +822,24 @@ def dated(value: Any, field: str) -> tuple[datetime, tuple[str, ...]]:
         "milliseconds, RFC 2822): the alert is dated when it was queued"
     )
     return common.now(), (note,)
+
+
+#: Other tools' names for when the alert began, read when no `timestamp` is sent, in this
+#: order: GitLab's alert format's `start_time`, Alertmanager's `startsAt` (a script copying
+#: its alerts), Sematext's `createTimestamp`, and `triggeredAt` and `lastOccurrence` as
+#: on-call and event tools name theirs. Epoch seconds, ms or µs all read (`common.timestamp`).
+_TIME_KEYS = ("start_time", "startsAt", "createTimestamp", "triggeredAt", "lastOccurrence")
+
+
+def _time_key(payload: dict[str, Any]) -> str:
+    """The field that dates a generic alert: its `timestamp` when sent; else a past `end_time`
+    (GitLab's format: the alert ended then, and its resolve is dated so, after its firing);
+    else the first of `_TIME_KEYS` sent; else `timestamp` (none: dated when queued)."""
+    if payload.get("timestamp") is not None:
+        return "timestamp"
+    if _ended(payload.get("end_time")):
+        return "end_time"
+    return next((key for key in _TIME_KEYS if payload.get(key) is not None), "timestamp")
 
 
 def _word_or_label(payload: dict[str, Any], labels: dict[str, Any], key: str) -> str | None:
