@@ -16,8 +16,12 @@ from typing import Any
 import pytest
 from botocore.exceptions import CredentialRetrievalError
 
+from daemon_harness import Queues
+from ingest_harness import ingest_settings, running
 from triage import aws as aws_module
 from triage.aws import Aws
+from triage.ingest import service as service_module
+from triage.ingest.probe import QueueProbe
 from triage.settings import Settings
 
 #: How long a test waits for something that should happen long before (a bound, not a claim).
@@ -119,3 +123,34 @@ async def test_a_credential_process_hanging_at_refresh_leaves_the_credentials_in
     assert [
         entry["profile"] for entry in logs if entry["event"] == "aws.credential_process_stopped"
     ] == ["ops"]
+
+
+async def test_the_gateways_readiness_watch_that_dies_is_said_and_started_again(
+    queues: Queues, monkeypatch: pytest.MonkeyPatch, logs: list[MutableMapping[str, Any]]
+) -> None:
+    """The gateway's readiness watch (asking the queue, reading tokens again) failing on
+    something unforeseen: one `ingest.task_failed` error line names it and why, and it is
+    started again, so the queue is asked again; before, the task died in silence and
+    `/readyz` kept its last answer for as long as the process ran."""
+    monkeypatch.setattr(service_module, "PROBE_TTL_S", 0.05)
+    asked = 0
+    ask = QueueProbe.ask
+
+    def failing_once(self: QueueProbe, *, at_start: bool = False) -> asyncio.Task[None]:
+        nonlocal asked
+        asked += 1
+        if asked == 1:
+            raise RuntimeError("an unforeseen failure")
+        return ask(self, at_start=at_start)
+
+    settings = ingest_settings(queues.url, queues.endpoint)
+    async with running(settings) as service:
+        assert service.port
+        monkeypatch.setattr(QueueProbe, "ask", failing_once)
+        deadline = asyncio.get_running_loop().time() + PATIENCE_S
+        while asked < 3 and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.02)
+    assert asked >= 3  # asked again after the failure, not once and never more
+    failed = [entry for entry in logs if entry["event"] == "ingest.task_failed"]
+    assert len(failed) == 1
+    assert failed[0]["task"] == "readiness" and "an unforeseen failure" in failed[0]["error"]

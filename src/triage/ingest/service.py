@@ -21,6 +21,7 @@ import gc
 import logging
 import signal
 import threading
+from collections.abc import Callable, Coroutine
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -51,6 +52,7 @@ from triage.metrics import Metrics
 from triage.ops.endpoints import EndpointServer
 from triage.ops.metrics_export import EmfExporter, flush_every
 from triage.settings import Settings, short_intervals
+from triage.sinks.http import said
 from triage.sqs.supervisor import ExitBoundedExecutor
 from triage.tracing import Tracing
 
@@ -346,9 +348,8 @@ class IngestService:
         )
 
     async def _start_operations(self, probe: QueueProbe, tokens: TokenStore) -> None:
-        self._tasks.append(asyncio.create_task(self.health.watch_loop(), name="watchdog"))
-        watch = _watch(probe, tokens, self.health, PROBE_TTL_S)
-        self._tasks.append(asyncio.create_task(watch, name="readiness"))
+        self._keep_running("watchdog", self.health.watch_loop)
+        self._keep_running("readiness", lambda: _watch(probe, tokens, self.health, PROBE_TTL_S))
         mode = self.settings.metrics_mode
         for detail in short_intervals(self.settings, ("metrics_interval_s",)):
             log.warning("config.short_interval", detail=detail)
@@ -373,6 +374,31 @@ class IngestService:
                     raise ConfigError(_one_port_for_both(self.port)) from None
                 raise
             self._stack.push_async_callback(endpoints.aclose)
+
+    def _keep_running(self, name: str, loop: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run `loop` (one that runs until cancelled) as task `name`, started again when it
+        fails or returns: the gateway's readiness watch or its event-loop watchdog that died
+        on something unforeseen stopped in silence, and `/readyz` kept its last answer for as
+        long as the process ran. One `ingest.task_failed` error line says which and why; the
+        loops wait their interval first, so a loop that keeps failing is not a busy loop."""
+        task = asyncio.create_task(loop(), name=name)
+        self._tasks.append(task)
+
+        def ended(done: asyncio.Task[None]) -> None:
+            if done.cancelled() or self._closing or self.should_exit.is_set():
+                return
+            error = done.exception()
+            log.error(
+                "ingest.task_failed",
+                task=name,
+                error=said(repr(error), 300) if error else "returned while the gateway ran",
+                action="started again",
+                exc_info=error,
+            )
+            self._tasks.remove(done)
+            self._keep_running(name, loop)
+
+        task.add_done_callback(ended)
 
     async def _stop_tasks(self) -> None:
         for task in self._tasks:
