@@ -547,6 +547,11 @@ class Pipeline:
                 for i in indexes:
                     try:
                         actions[i] = await handled(i, groups[i])
+                        # Decided: should another alert hold the message, the retry finds
+                        # this one applied by the order of its events, not only by its short
+                        # id, which a storm of more counted repeats meanwhile pushes out of
+                        # `Incident.counted_by` (it keeps the newest 64).
+                        reached.add(i)
                     except GatheringError as exc:
                         reached.add(i)
                         gathering = exc
@@ -903,7 +908,8 @@ def _reached(error: BaseException, reached: set[int], index: int) -> None:
     """Alert `index` failed with `error`: unless its incident was busy (StoreBusyError: its
     decision waits for another's effect, unwritten), it may have been decided, so its retry
     is not its first sight. A count written before a later busy (a lost lease, a move) is
-    still known by its short id (`Incident.counted_by`), kept until its message is deleted."""
+    still known by its short id (`Incident.counted_by`, the newest 64 until its message is
+    deleted); an alert decided before another alert's busy is `reached` as it ends."""
     if not isinstance(error, StoreBusyError):
         reached.add(index)
 
