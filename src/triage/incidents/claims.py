@@ -52,6 +52,7 @@ from triage.incidents.lifecycle import (
     Refusal,
     State,
     decide,
+    held_close_back,
     replace_incident,
 )
 from triage.incidents.records import CLAIMS, Hold, Record, Routing, Transition
@@ -460,7 +461,8 @@ class Claims(StoreBase):
             history = answered(incident.history, line, pending.attempts)
             return {
                 "refs": refs,
-                "pending": None if finish else renewed(pending, done, at, self.lease),
+                "pending": renewed(pending, done, at, self.lease),
+                **(held_close_back(incident, self.policy) if finish else {}),
                 "gone": marks,
                 "refused": refused,
                 "history": history,
@@ -469,7 +471,11 @@ class Claims(StoreBase):
         return await self._mutate(fingerprint, owner, apply, say_lost=False)
 
     async def finish(self, fingerprint: str, owner: str) -> None:
-        await self._mutate(fingerprint, owner, lambda _: {"pending": None})
+        """`owner`'s effect is over: none is pending, or the held close an update took the
+        place of is again (`held_close_back`)."""
+        await self._mutate(
+            fingerprint, owner, lambda incident: held_close_back(incident, self.policy)
+        )
 
     async def release(
         self,

@@ -460,9 +460,11 @@ class Incident:
         """When the close held back while this incident flapped is due, until it has gone out
         (None: no close is held)."""
         pending = self.pending
-        if self.quiet_until is None or pending is None or pending.kind is not EffectKind.CLOSE:
+        if self.quiet_until is None or pending is None:
             return None
-        return self.quiet_until
+        # An update may hold the effect's place for a while (`displaced_close`).
+        held = pending.kind is EffectKind.CLOSE or displaced_close(self)
+        return self.quiet_until if held else None
 
     def close_waits(self, now: datetime) -> bool:
         """True while this incident's close is held back and not yet due: it resolved while
@@ -953,7 +955,7 @@ def changing_priority(
     older than the alert's newest event, as the caller judged it (a group's, by its member's
     own events: `groups.decide_group`); None: judged by the incident's."""
     priority = stated_priority(alert)
-    if stored is None or stored.state is not State.OPEN or stored.ticket is None:
+    if stored is None or stored.ticket is None or not _ticket_open(stored, now):
         return Decision(Action.IGNORE, None)
     if priority is None:
         return Decision(Action.IGNORE, None)
@@ -969,8 +971,63 @@ def changing_priority(
         return Decision(Action.IGNORE, None)
     if priority is stored.ticket.priority:
         return _same_priority_changed(stored, made_at)
+    if stored.state is State.CLOSED:
+        # Its close is held: the update takes the effect's place for as long as it runs, the
+        # close keeping its due time (`quiet_until`), and is put back when it ends
+        # (`held_close_back`). Its newest event is still the resolve (`applied_at` too: the
+        # close is for want of alerts or not, as before).
+        displaced = replace_incident(stored, pending=None, priority_changed_at=made_at)
+        return _updated_to(displaced, stored.ticket, priority, now)
     changed = replace_incident(stored, applied_at=now, priority_changed_at=made_at)
     return _updated_to(changed, stored.ticket, priority, now)
+
+
+def _ticket_open(stored: Incident, now: datetime) -> bool:
+    """`stored`'s tickets are open: it is open, or closed with its close held back and not
+    yet due (`close_waits`), which its tickets have not heard of, or held behind an update
+    (`displaced_close`: a change then waits for that update, as for any effect)."""
+    return stored.state is State.OPEN or stored.close_waits(now) or displaced_close(stored)
+
+
+def displaced_close(incident: Incident) -> bool:
+    """`incident`'s effect in progress is an update that took the place of its held close (a
+    person's change of the priority while the close waited, `changing_priority`): closed,
+    the close's due time kept in `quiet_until`, which the close going out leaves with no
+    effect pending."""
+    pending = incident.pending
+    return (
+        incident.state is State.CLOSED
+        and incident.quiet_until is not None
+        and pending is not None
+        and pending.kind is EffectKind.UPDATE
+    )
+
+
+def held_close_back(incident: Incident, policy: Policy) -> dict[str, object]:
+    """The fields that end `incident`'s effect in progress: no effect pending, but for an
+    update that took the place of a held close (`displaced_close`), that close again, due when
+    it was (one effect number on, as every effect takes its own), with the note it was held
+    with: a close for want of alerts (`auto_closing`) says so, and is dated when it closed; a
+    resolve's, by its newest event (the resolve)."""
+    if not displaced_close(incident):
+        return {"pending": None}
+    assert incident.quiet_until is not None and incident.closed_at is not None
+    why = quiet_words(incident) if _closed_for_want_of_alerts(incident) else None
+    at = incident.closed_at if why else incident.last_event_at
+    note = _held_close_note(incident, closing_note(incident, "", at), policy, why)
+    seq = incident.seq + 1
+    held = Pending(EffectKind.CLOSE, FLAP_HOLD, incident.quiet_until, seq, alert=note)
+    return {"pending": held, "seq": seq}
+
+
+def _closed_for_want_of_alerts(incident: Incident) -> bool:
+    """The closed `incident` was closed by the sweep for want of alerts (`auto_closing`): its
+    route's `resolve_after_s` had passed since its newest event was applied when it closed. A
+    resolve closes it as it is applied (`applied_at` is then the close's time, or later)."""
+    applied, closed = incident.applied_at, incident.closed_at
+    if incident.resolve_after_s is None or applied is None or closed is None:
+        return False
+    return applied + timedelta(seconds=incident.resolve_after_s) <= closed
 
 
 def _change_believed_at(made_at: datetime, now: datetime, policy: Policy) -> datetime:
