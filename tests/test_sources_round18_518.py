@@ -5,14 +5,19 @@ refused clearly: never a wrong incident."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from factories import T0
+from recording_pipeline import Sink, pipeline_into
+from triage.incidents import Action
 from triage.models import Alert, Status
 from triage.normalize import normalize_body
 from triage.normalize.common import Normalized
+from triage.sqs.inbox import Message
 
 PAYLOADS = Path(__file__).parent / "payloads"
 
@@ -226,7 +231,7 @@ def test_an_ungrouped_kibana_es_query_recovery_keys_as_before() -> None:
 def _gitlab(title: str, **fields: Any) -> dict[str, Any]:
     return {
         "title": title,
-        "start_time": "2026-12-01T10:00:00Z",
+        "start_time": "2026-11-23T08:00:00Z",
         "severity": "high",
         "fingerprint": "b1946ac92492d2347c6235b4d2611184",
         "monitoring_tool": "Zabbix",
@@ -239,10 +244,11 @@ def test_a_gitlab_format_alert_is_keyed_by_its_fingerprint() -> None:
     """Its `end_time` resolves the incident its firing opened though the title changed (the
     value in it moved): `fingerprint` is the alert's key."""
     fired = _only(_gitlab("CPU at 91% on web-1"))
-    cleared = _only(_gitlab("CPU at 42% on web-1", end_time="2026-12-01T11:00:00Z"))
+    cleared = _only(_gitlab("CPU at 42% on web-1", end_time="2026-11-23T08:30:00Z"))
     assert (fired.status, cleared.status) == (Status.FIRING, Status.RESOLVED)
     assert cleared.fingerprint == fired.fingerprint
-    assert fired.occurred_at.isoformat() == "2026-12-01T10:00:00+00:00"
+    assert fired.occurred_at.isoformat() == "2026-11-23T08:00:00+00:00"
+    assert cleared.occurred_at.isoformat() == "2026-11-23T08:30:00+00:00"
 
 
 # --- other time fields ----------------------------------------------------------------------
@@ -271,3 +277,47 @@ def test_a_stated_timestamp_wins_over_another_time_field() -> None:
     """`timestamp` stays the alert's time when it is sent beside another one."""
     alert = _only({"title": "T", "timestamp": "2026-12-01T09:00:00Z", "start_time": 1796119200})
     assert alert.occurred_at.isoformat() == "2026-12-01T09:00:00+00:00"
+
+
+# --- through the pipeline: each new shape opens one ticket and its resolve closes it ----------
+
+
+async def _actions(bodies: list[dict[str, Any]]) -> list[Action]:
+    """What a fresh pipeline (in-memory store, recording sink) decides for `bodies`, sent in
+    order a minute apart."""
+    pipeline = pipeline_into(Sink())
+    actions = []
+    for minute, body in enumerate(bodies):
+        at = T0 + timedelta(minutes=minute)
+        message = Message(f"m-{minute}", json.dumps(body), f"r-{minute}", 1, at, received_at=at)
+        actions += [outcome.action for outcome in await pipeline.process(message)]
+    return actions
+
+
+_ROUND_TRIPS = {
+    "splunk on-call": [
+        _oncall("CRITICAL", state_start_time=1796205600),
+        _oncall("ACKNOWLEDGEMENT", state_start_time=1796205660),
+        _oncall("RECOVERY", state_start_time=1796205900, entity_display_name="Disk OK on db-1"),
+    ],
+    "gitlab fingerprint": [
+        _gitlab("CPU at 91% on web-1"),
+        _gitlab("CPU at 42% on web-1", end_time="2026-11-23T08:30:00Z"),
+    ],
+    "kibana grouped es query": [
+        _kibana("host-1", False),
+        _kibana("host-1", True),
+    ],
+    "cloudwatch promql": [
+        _promql_sns("ALARM"),
+        _promql_contributor("ALARM", "a"),
+        _promql_contributor("OK", "a"),
+    ],
+}
+
+
+@pytest.mark.parametrize("shape", sorted(_ROUND_TRIPS))
+async def test_a_new_shape_s_firing_opens_one_ticket_and_its_resolve_closes_it(shape: str) -> None:
+    """Through the pipeline, the shape's firing opens one ticket, what changes no ticket
+    changes none, and its resolve closes that ticket."""
+    assert await _actions(_ROUND_TRIPS[shape]) == [Action.OPEN, Action.CLOSE]
