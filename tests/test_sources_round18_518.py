@@ -251,6 +251,14 @@ def test_a_gitlab_format_alert_is_keyed_by_its_fingerprint() -> None:
     assert cleared.occurred_at.isoformat() == "2026-11-23T08:30:00+00:00"
 
 
+@pytest.mark.parametrize("fingerprint", [{"hash": "abc"}, ["abc"], ""])
+def test_a_fingerprint_that_is_no_key_leaves_the_alert_keyed_by_its_title(fingerprint: Any) -> None:
+    """A `fingerprint` object, array or blank keys nothing: the alert is keyed by its title as
+    before `fingerprint` was read, never refused."""
+    alert = _only({"title": "T", "fingerprint": fingerprint})
+    assert alert.identity == {"source": "generic", "title": "T"}
+
+
 # --- other time fields ----------------------------------------------------------------------
 
 

@@ -611,9 +611,14 @@ _READ_FIELDS = ("title", "source", *DEDUP_KEYS, *sorted(_ANY_CASE - {"timestamp"
 
 
 def _dedup_key(payload: dict[str, Any]) -> str | None:
-    """The script's key of repeats under the first of `DEDUP_KEYS` it sends."""
+    """The script's key of repeats under the first of `DEDUP_KEYS` it sends. A `fingerprint`
+    that is an object or array (no GitLab key) is passed over, not refused: such bodies were
+    read, keyed by their title, before `fingerprint` was a key."""
     for name in DEDUP_KEYS:
-        key = common.ident_or_none(payload.get(name), name)
+        value = payload.get(name)
+        if name == "fingerprint":
+            value = common.unnested(value)
+        key = common.ident_or_none(value, name)
         if key is not None:
             return key
     return None
