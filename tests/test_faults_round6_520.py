@@ -20,6 +20,7 @@ from daemon_harness import Queues
 from ingest_harness import ingest_settings, running
 from triage import aws as aws_module
 from triage.aws import Aws
+from triage.display import urls_as_opened
 from triage.ingest import service as service_module
 from triage.ingest.probe import QueueProbe
 from triage.settings import Settings
@@ -154,3 +155,60 @@ async def test_the_gateways_readiness_watch_that_dies_is_said_and_started_again(
     failed = [entry for entry in logs if entry["event"] == "ingest.task_failed"]
     assert len(failed) == 1
     assert failed[0]["task"] == "readiness" and "an unforeseen failure" in failed[0]["error"]
+
+
+#: A user info whose quote is followed by `,`, `:`, `}` or `]` (as a JSON string's end is), in
+#: a URL no quote opens: a browser opens evil.example, and GNOME Terminal links the whole of
+#: `user:password@host` (its password characters take quotes, commas and colons).
+_QUOTE_THEN_PUNCTUATION = [
+    "https://github.com:x',y@evil.example/session",
+    'https://github.com:x":y@evil.example/session',
+    "https://github.com:x'}y@evil.example/session",
+    'https://github.com:x"]y@evil.example/session',
+    "https://github.com:',@evil.example/session",
+]
+
+
+@pytest.mark.parametrize("url", _QUOTE_THEN_PUNCTUATION)
+def test_a_user_info_with_a_quote_before_punctuation_is_taken_out(url: str) -> None:
+    """A URL's user info holding a quote before `,:}]` reads as GitHub and opens evil.example:
+    it is written as it opens; the quote read as a JSON string's end kept it before."""
+    assert urls_as_opened(f"log in at {url} now") == "log in at https://evil.example/session now"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        '"https://github.com:x",y@evil.example/session"',
+        "'https://github.com:x'}y@evil.example/session'",
+        '"https://github.com:x"]:y@evil.example/session"',
+    ],
+)
+def test_a_quoted_url_whose_quote_ends_no_string_loses_its_user_info(url: str) -> None:
+    """A URL opened by a quote whose matching quote is followed by `,:}]` but then by no
+    further value (no quote, bracket or brace, no end of the text) ends no string: its user
+    info goes as any other's."""
+    quote = url[0]
+    assert urls_as_opened(f"see {url} now") == f"see {quote}https://evil.example/session{quote} now"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"url":"https://api.example.com:8443","user":"ops@example.com"}',
+        "{'url':'https://api.example.com:8443', 'user':'ops@example.com'}",
+        '[["https://a.example.com"],["b@example.com"]]',
+        '{"u":"https://a.example.com"},{"v":"b@example.com"}',
+    ],
+)
+def test_a_quoted_url_before_a_later_values_at_sign_is_left_as_written(text: str) -> None:
+    """A URL that opens a JSON (or Python) string, closed by its own quote and followed by
+    more values, one holding an `@`, has no user info: left as written."""
+    assert urls_as_opened(text) == text
+
+
+def test_quotes_and_punctuation_in_a_long_title_are_read_in_linear_time() -> None:
+    """A title of 20,000 quote-and-comma pairs after `https://` (each a place the user info
+    could end) and 100,000 letters is read in one pass: both finish, with the text kept."""
+    for text in ("https://" + "',x" * 20_000, '"https://' + '","' * 20_000, "a" * 100_000):
+        assert urls_as_opened(text) == text

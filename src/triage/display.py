@@ -298,15 +298,23 @@ def urls_as_opened(text: str) -> str:
 
 #: The user info of a URL in free text: its authority (up to a space, `/`, `\\`, `?` or `#`,
 #: where a browser ends it) to its last `@`, whatever it holds (a quote, a bracket, a
-#: backtick, a comma) but a quote that closes a JSON or Python string (before `,`, `:`, `}` or
-#: `]`). `_TEXT_URL`'s URL in prose ends at a quote or a bracket, but not the URL a browser
-#: opens (`https://github.com:'x@evil.example/` opens evil.example), nor the one a terminal
-#: links (GNOME Terminal takes a quote or a comma in a password, finds `https://` inside
-#: `xhttps://`, and links ssh, git and sftp URLs too); and compact JSON
-#: (`{"url":"https://api.example:8443","user":"ops@example.com"}`) holds no user info. A scheme
-#: is read to 32 characters at most: unbounded, each letter of a long run of them (a 100,000
-#: letter title) started a scan to the run's end, and the CLI took minutes over one title.
-_USER_INFO = re.compile(r"""(?i)([a-z][a-z0-9+.-]{0,31}://)((?:[^\s/\\?#"']|["'](?![,:}\]]))*)@""")
+#: backtick, a comma). `_TEXT_URL`'s URL in prose ends at a quote or a bracket, but not the URL
+#: a browser opens (`https://github.com:'x@evil.example/` opens evil.example), nor the one a
+#: terminal links (GNOME Terminal takes quotes, commas and colons in a password, finds
+#: `https://` inside `xhttps://`, and links ssh, git and sftp URLs too). Compact JSON
+#: (`{"url":"https://api.example:8443","user":"ops@example.com"}`) holds none: `_STRING_ENDS`
+#: tells it. A scheme is read to 32 characters at most: unbounded, each letter of a long run of
+#: them (a 100,000 letter title) started a scan to the run's end, and the CLI took minutes.
+_USER_INFO = re.compile(r"(?i)([a-z][a-z0-9+.-]{0,31}://)([^\s/\\?#]*)@")
+#: Where, after the quote that opened a URL's string, that string ends and another value
+#: follows (in what `_USER_INFO` read, which holds no space): the quote, then `,` or `:` and
+#: the next value's quote, bracket or brace, or closing brackets and braces and then a comma
+#: or another closer. A quote before `,:}]` alone ends nothing a reader can see
+#: (`https://github.com:x',y@evil.example/` opens evil.example).
+_STRING_ENDS = {
+    quote: re.compile(re.escape(quote) + r"""(?:[,:]["'{\[]|[}\]]{1,8}[,}\]])""")
+    for quote in ('"', "'")
+}
 #: The schemes whose URLs lose any user info (`link_url`'s, and ftp's): a user name is no part
 #: of a web page's address.
 _WEB_SCHEME = re.compile(r"(?i)(?:https?|ftp)://$")
@@ -318,7 +326,20 @@ def _without_user_info(found: re.Match[str]) -> str:
     `ssh://github.com@evil.example/` opens evil.example); else as written (`ssh://git@…`,
     `postgres://app:…@db`: which user failed is the alert's diagnosis)."""
     scheme, user = found[1], found[2]
+    if _in_a_string_it_ends(found):
+        return found[0]
     return scheme if _WEB_SCHEME.search(scheme) or "." in user else found[0]
+
+
+def _in_a_string_it_ends(found: re.Match[str]) -> bool:
+    """Whether the URL `found` (`_USER_INFO`) opens a quoted string that ends before its `@`
+    (`_STRING_ENDS`): JSON's or Python's `"url":"https://host:8443","user":"ops@…"`, whose
+    `@` is a later value's. Only the quote right before the scheme opens it: a quote in a URL
+    no quote opened is the user info's own."""
+    start = found.start()
+    quote = found.string[start - 1] if start else ""
+    closing = _STRING_ENDS.get(quote)
+    return closing is not None and closing.search(found[2]) is not None
 
 
 def _authority(url: str) -> str:
