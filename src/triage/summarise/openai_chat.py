@@ -27,13 +27,17 @@ import json
 import math
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from itertools import chain
 from typing import Any
 
 import httpx2
 import openai
 import structlog
+from openai._base_client import get_platform
+from openai._httpx2 import request_exceptions, timeout_exceptions
 from openai._models import FinalRequestOptions
+from openai._utils._json import openapi_dumps
 
 from triage.errors import ModelError
 from triage.settings import Settings
@@ -88,6 +92,10 @@ class OpenAiChat:
         self.thinks = False
         self.no_room_to_think = False
         self._dropped: set[str] = set()
+        #: The HTTP client the SDK's client sends on, which `_send` sends on too.
+        self._http = http_client or httpx2.AsyncClient(
+            transport=AiohttpTransport(client_context(), max_body_bytes=MAX_BODY_BYTES)
+        )
         self._client = openai_client(
             settings,
             timeout=settings.llm_timeout_s,
@@ -97,10 +105,7 @@ class OpenAiChat:
             # daemon CPU per new incident at concurrency 64 (bench/RESULTS.md). Unlike the
             # SDK's own aiohttp client, it bounds an answer (decoded) and the whole call, and
             # tells a refused connection from a timeout.
-            http_client=http_client
-            or httpx2.AsyncClient(
-                transport=AiohttpTransport(client_context(), max_body_bytes=MAX_BODY_BYTES)
-            ),
+            http_client=self._http,
         )
         #: Where each request is posted (`chat_completions_path`), made once.
         self._path = chat_completions_path(self._client)
@@ -115,6 +120,10 @@ class OpenAiChat:
             timeout=settings.llm_timeout_s,
             follow_redirects=False,
         )
+        #: What every request to OpenAI's own client has in common (`_Wire`), made at the first
+        #: call; None for a client whose requests the SDK must build each time (`_made_wire`).
+        self._wire: _Wire | None = None
+        self._wire_made = False
 
     async def complete(self, system: str, user: str, timeout_s: float) -> Answer:
         messages = (system, user)
@@ -276,19 +285,122 @@ class OpenAiChat:
         return [{"role": "user", "content": f"{system}\n{user}"}]
 
     async def _post(self, body: dict[str, Any], timeout_s: float) -> Any:
-        # The SDK's low-level `request`, which its documented `post` (a body sent as is) makes
-        # of its arguments: `create` would walk these plain dicts against its TypedDicts on
-        # every call, which profiled as half of the SDK's CPU per call (0.73 -> 0.37 ms
-        # measured), and `post` builds its options anew each time (~30 µs of ~240), where a
-        # copy of the ones made once does (`tests/test_llm_request_wire.py`: the same request
-        # on the wire). Errors are the same. The answer comes back as the HTTP answer itself,
-        # read here as the SDK reads one for `cast_to=object` (`answer_body`): building a
-        # ChatCompletion model of it was a quarter of what is left, to read five fields, and
-        # the SDK's response wrapper half of the rest.
+        """The answer's body (`answer_body`) to a chat completion request of `body`.
+
+        OpenAI's own client: sent from the parts made once (`_Wire`), on the same httpx2
+        client, failures raised as the SDK's `request` raises them (`_send`). The SDK's
+        `request` rebuilt the same URL, headers and options on every call, ~250 µs of the ~3 ms
+        of CPU a new incident costs (`tests/test_new_incident_cost_516.py`: the same request
+        on the wire as the SDK's documented `post`, call after call, and the same errors)."""
+        wire = self._wire if self._wire_made else await self._made_wire()
+        if wire is not None:
+            return answer_body(await self._send(wire.request(body, timeout_s)))
+        # Any other client (Azure's): the SDK's low-level `request`, which its documented
+        # `post` (a body sent as is) makes of its arguments: `create` would walk these plain
+        # dicts against its TypedDicts on every call, which profiled as half of the SDK's CPU
+        # per call (0.73 -> 0.37 ms measured), and `post` builds its options anew each time
+        # (~30 µs of ~240), where a copy of the ones made once does. Errors are the same. The
+        # answer comes back as the HTTP answer itself, read here as the SDK reads one for
+        # `cast_to=object` (`answer_body`): building a ChatCompletion model of it was a quarter
+        # of what is left, to read five fields, and the SDK's response wrapper half of the rest.
         # No redirect is followed: the SDK's client would re-send the prompt to wherever a
         # server points and trust the answer from there. A 3xx is a rejection (the fallback).
         options = self._options.model_copy(update={"json_data": body, "timeout": timeout_s})
         return answer_body(await self._client.request(httpx2.Response, options))
+
+    async def _made_wire(self) -> _Wire | None:
+        """The parts every request of OpenAI's own client shares, taken once from the request
+        the SDK builds (`_Wire.of`). None, and every request built by the SDK, for a client
+        that builds each one anew: Azure's (it routes a deployment, and its api-version may
+        move), one with the SDK's own retries, a provider's runtime, workload identity, a key
+        read from a callable or an idempotency key per request."""
+        self._wire_made = True
+        client = self._client
+        if not _fixed_requests(client):
+            return None
+        if client._platform is None:
+            # As the SDK's `request` does: `get_platform` may block reading files.
+            client._platform = await asyncio.to_thread(get_platform)
+        self._wire = _Wire.of(
+            client._build_request(self._options.model_copy(update={"json_data": {}}))
+        )
+        return self._wire
+
+    async def _send(self, request: httpx2.Request) -> httpx2.Response:
+        """`request`'s answer, on the SDK's client's own httpx2 client (no redirect followed),
+        each failure raised as the SDK's `request` raises it: a timeout as APITimeoutError, any
+        other failure to get an answer as APIConnectionError (each with the HTTP client's error
+        as its cause: `_model_error` reads an unread answer there), an answer that is not a
+        success as the SDK's status error for it, its body read."""
+        try:
+            response = await self._http.send(request, follow_redirects=False)
+        except timeout_exceptions() as exc:
+            raise openai.APITimeoutError(request=request) from exc
+        except openai.OpenAIError:
+            raise
+        except request_exceptions() as exc:
+            raise openai.APIConnectionError(request=request) from exc
+        if not response.is_success:
+            if not response.is_closed:
+                await response.aread()
+            raise self._client._make_status_error_from_response(response) from None
+        return response
+
+
+#: The SDK's header naming a request's read timeout: each call's own (`_Wire.request`).
+_READ_TIMEOUT = b"x-stainless-read-timeout"
+
+#: What makes the SDK build each request anew (`_fixed_requests`): its attributes that must all
+#: be None (absent from another version of the SDK: not known, so not fixed).
+_PER_REQUEST = ("_provider_runtime", "_workload_identity_auth", "_api_key_provider")
+
+
+def _fixed_requests(client: openai.AsyncOpenAI) -> bool:
+    """Whether every request `client` builds for a chat completion is the same but for its
+    body and timeout: OpenAI's own client, none of the SDK's retries (each would carry its
+    count), no idempotency key (drawn per request), no credential or runtime of its own."""
+    return (
+        type(client) is openai.AsyncOpenAI
+        and client.max_retries == 0
+        and client._idempotency_header is None
+        and client.custom_auth is None
+        and all(getattr(client, name, client) is None for name in _PER_REQUEST)
+    )
+
+
+@dataclass(frozen=True)
+class _Wire:
+    """A chat completion request's URL and headers, the same on every call of a client whose
+    requests are fixed (`_fixed_requests`), taken from one the SDK built (`of`); each request
+    adds its body, its read timeout header and its timeout as the SDK would (`request`)."""
+
+    url: httpx2.URL
+    #: The headers before and after the read timeout's, as built (their names' case kept), less
+    #: the Content-Length httpx2 sets for each body.
+    before: tuple[tuple[bytes, bytes], ...]
+    after: tuple[tuple[bytes, bytes], ...]
+
+    @classmethod
+    def of(cls, built: httpx2.Request) -> _Wire | None:
+        """The fixed parts of `built`; None when it names no read timeout to fill in."""
+        headers = [(k, v) for k, v in built.headers.raw if k.lower() != b"content-length"]
+        at = next((i for i, (k, _) in enumerate(headers) if k.lower() == _READ_TIMEOUT), None)
+        if at is None:
+            return None
+        return cls(built.url, tuple(headers[:at]), tuple(headers[at + 1 :]))
+
+    def request(self, body: dict[str, Any], timeout_s: float) -> httpx2.Request:
+        """The request the SDK builds for `body` and `timeout_s`: its JSON as the SDK writes
+        it, the timeout in its header as the SDK writes it and in the request's extensions as
+        httpx2 does."""
+        read_timeout = (_READ_TIMEOUT, str(timeout_s).encode())
+        return httpx2.Request(
+            "POST",
+            self.url,
+            headers=[*self.before, read_timeout, *self.after],
+            content=openapi_dumps(body),
+            extensions={"timeout": httpx2.Timeout(timeout_s).as_dict()},
+        )
 
 
 def answer_body(response: httpx2.Response) -> Any:
