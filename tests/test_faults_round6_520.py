@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import stat
-from collections.abc import MutableMapping
+from collections.abc import AsyncIterator, Callable, MutableMapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,13 +17,20 @@ import pytest
 from botocore.exceptions import CredentialRetrievalError
 
 from daemon_harness import Queues
+from factories import T0, alert
 from ingest_harness import ingest_settings, running
 from triage import aws as aws_module
 from triage.aws import Aws
 from triage.display import urls_as_opened
+from triage.errors import StoreUnavailableError
+from triage.incidents.lifecycle import Action, Policy
+from triage.incidents.sqlite import SQLiteStore
 from triage.ingest import service as service_module
 from triage.ingest.probe import QueueProbe
 from triage.settings import Settings
+
+POLICY = Policy(update_interval=timedelta(minutes=15), reopen_window=timedelta(hours=1))
+LEASE = timedelta(minutes=2)
 
 #: How long a test waits for something that should happen long before (a bound, not a claim).
 PATIENCE_S = 60.0
@@ -212,3 +219,58 @@ def test_quotes_and_punctuation_in_a_long_title_are_read_in_linear_time() -> Non
     could end) and 100,000 letters is read in one pass: both finish, with the text kept."""
     for text in ("https://" + "',x" * 20_000, '"https://' + '","' * 20_000, "a" * 100_000):
         assert urls_as_opened(text) == text
+
+
+# --- the SQLite store's disk full or read-only under a running store --------------------------
+
+
+@pytest.fixture
+async def sqlite_store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
+    """An open SQLite store in this test's directory."""
+    store = SQLiteStore(str(tmp_path / "t.db"), POLICY, LEASE, timedelta(days=30))
+    await store.open()
+    yield store
+    await store.aclose()
+
+
+def _pragma(store: SQLiteStore, statement: str) -> Callable[[], object]:
+    """A call to run `statement` on the store's own connection (on its thread)."""
+    return lambda: store._db().execute(statement).fetchall()
+
+
+@pytest.mark.parametrize(
+    ("fault", "mended", "said"),
+    [
+        # SQLite's SQLITE_FULL, as a full disk gives it: the file may not grow by a page.
+        ("PRAGMA max_page_count = 1", "PRAGMA max_page_count = 1073741823", "full"),
+        # SQLITE_READONLY, as a volume remounted read-only gives it.
+        ("PRAGMA query_only = ON", "PRAGMA query_only = OFF", "readonly"),
+    ],
+)
+async def test_a_store_whose_disk_is_full_or_read_only_is_unavailable_until_mended(
+    sqlite_store: SQLiteStore, fault: str, mended: str, said: str
+) -> None:
+    """The disk under the SQLite store full (SQLITE_FULL), or its volume read-only, while the
+    daemon runs: a write fails as StoreUnavailableError naming why (held and retried by the
+    supervisor, as any store outage; never sqlite3's own error, which it takes for a bug),
+    what was written stays, and once space is back the same write goes through."""
+    store = sqlite_store
+    await store.begin(alert("before"), "m1", T0)
+    await store._call(_pragma(store, fault))
+    with pytest.raises(StoreUnavailableError, match=said):
+        await _write_until_refused(store)
+    assert await store.get(alert("before").fingerprint) is not None
+    await store._call(_pragma(store, mended))
+    assert (await store.begin(_wordy("after"), "m-after", T0)).action is Action.OPEN
+
+
+async def _write_until_refused(store: SQLiteStore) -> None:
+    """Open incidents of long descriptions until the store refuses one (the free pages the
+    file has run out first), at most 500."""
+    for i in range(500):
+        await store.begin(_wordy(f"during-{i}"), f"m-{i}", T0)
+
+
+def _wordy(name: str) -> Any:
+    """An alert named `name` with a long description (pages of the file of its own)."""
+    return alert(name).model_copy(update={"description": f"{name} " * 2_000})
