@@ -7,7 +7,10 @@ store replaced, DNS down, a sink that never ends its answer, a clock stepped bac
 from __future__ import annotations
 
 import asyncio
+import socket
 import stat
+import threading
+import time
 from collections.abc import AsyncIterator, Callable, MutableMapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,11 +19,12 @@ from typing import Any
 import pytest
 from botocore.exceptions import CredentialRetrievalError
 
-from daemon_harness import Queues
+from daemon_harness import TOKEN, DaemonThread, Queues, settings_for
 from factories import T0, alert
 from ingest_harness import ingest_settings, running
 from triage import aws as aws_module
 from triage.aws import Aws
+from triage.demo.ticketd import TicketServer
 from triage.display import urls_as_opened
 from triage.errors import StoreUnavailableError
 from triage.incidents.lifecycle import Action, Policy
@@ -274,3 +278,57 @@ async def _write_until_refused(store: SQLiteStore) -> None:
 def _wordy(name: str) -> Any:
     """An alert named `name` with a long description (pages of the file of its own)."""
     return alert(name).model_copy(update={"description": f"{name} " * 2_000})
+
+
+# --- DNS failing for the backend's host --------------------------------------------------------
+
+#: The host the backend is reached by in the DNS test: resolved only once the test says so.
+BACKEND_HOST = "backend.triage.test"
+
+
+def _wait_in_thread(condition: Callable[[], object], what: str) -> None:
+    """Wait (from a test's own thread) for `condition`, at most `PATIENCE_S`."""
+    deadline = time.monotonic() + PATIENCE_S
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def test_dns_failing_for_the_backend_holds_the_alert_until_the_name_resolves(
+    queues: Queues,
+    backend: TicketServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    logs: list[MutableMapping[str, Any]],
+) -> None:
+    """The backend's host name not resolving (DNS down, a record deleted): the daemon keeps
+    running, the alert is neither lost nor dead-lettered, a warning names the failure to
+    resolve, and once the name resolves again the alert becomes its one ticket."""
+    monkeypatch.setenv("BACKEND_TOKEN", TOKEN)
+    resolves = threading.Event()
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == BACKEND_HOST:
+            if not resolves.is_set():
+                raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+            host = "127.0.0.1"
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    url = backend.url.replace("127.0.0.1", BACKEND_HOST)
+    settings = settings_for(queues, url, tmp_path / "t.db", retry_base_s=1, sink_breaker_reset_s=1)
+    daemon = DaemonThread(settings)
+    try:
+        queues.send({"title": "disk full on db-1", "source": "script"})
+        _wait_in_thread(
+            lambda: any("Name or service not known" in str(entry) for entry in logs),
+            "a line naming the failed lookup",
+        )
+        assert daemon.alive() and not backend.tickets
+        resolves.set()
+        _wait_in_thread(lambda: len(backend.tickets) == 1, "the ticket once the name resolves")
+        _wait_in_thread(lambda: queues.depth() == 0, "the message deleted")
+    finally:
+        daemon.stop()
+    assert queues.dead_letters() == []
