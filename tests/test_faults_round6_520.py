@@ -21,12 +21,15 @@ from botocore.exceptions import CredentialRetrievalError
 
 from daemon_harness import TOKEN, DaemonThread, Queues, settings_for
 from factories import T0, alert
+from hostile_server import endless, hostile, then_drip
 from ingest_harness import ingest_settings, running
+from test_backend_hostile_answers import backend_sink
+from test_backend_hostile_answers import effect as backend_effect
 from triage import aws as aws_module
 from triage.aws import Aws
 from triage.demo.ticketd import TicketServer
 from triage.display import urls_as_opened
-from triage.errors import StoreUnavailableError
+from triage.errors import SinkUnavailableError, StoreUnavailableError
 from triage.incidents.lifecycle import Action, Policy
 from triage.incidents.sqlite import SQLiteStore
 from triage.ingest import service as service_module
@@ -332,3 +335,31 @@ def test_dns_failing_for_the_backend_holds_the_alert_until_the_name_resolves(
     finally:
         daemon.stop()
     assert queues.dead_letters() == []
+
+
+# --- an HTTP sink answering without end ----------------------------------------------------
+
+
+async def test_a_backend_create_answered_201_with_a_body_without_end_is_the_ticket_made(
+    logs: list[MutableMapping[str, Any]],
+) -> None:
+    """The backend answering a create `201` with a chunked body that never ends (100 MB and
+    on, as fast as it is read): the body is cut at its size bound, the 201 is the ticket made
+    (named by its key, as any 201 whose body cannot be read), and one `backend.no_ticket_id`
+    line says the answer was unread; memory is bounded and nothing waits on the body's end."""
+    async with hostile(endless(201)) as server, backend_sink(server.url) as sink:
+        applied = await asyncio.wait_for(sink.apply(backend_effect("fp:9")), PATIENCE_S)
+    assert applied.ref == "fp:9"
+    [line] = [entry for entry in logs if entry["event"] == "backend.no_ticket_id"]
+    assert str(line["answer"]).startswith("unread (")
+
+
+async def test_a_backend_answer_trickled_a_byte_at_a_time_is_cut_at_the_timeout() -> None:
+    """The backend's answer a byte every 20 ms, each well within the read timeout, for 2,000
+    s: the call fails as the backend unreachable (timed out, so the message is retried under
+    the same Idempotency-Key, which a create the backend took makes no second ticket) within
+    the sink's own bound, not when the body ends."""
+    reply = then_drip(201, every_s=0.02)
+    async with hostile(reply) as server, backend_sink(server.url, backend_timeout_s=0.5) as sink:
+        with pytest.raises(SinkUnavailableError, match="timed out"):
+            await asyncio.wait_for(sink.apply(backend_effect("fp:9")), PATIENCE_S)
