@@ -6,13 +6,21 @@ later; the fifth cycle's resolve, at minute 4.5, is held until 64.5)."""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+from pathlib import Path
+
 import pytest
 
 from factories import alert
 from test_flap_damping import _flap
 from test_pipeline import LEASE
-from test_redteam_round4_storms import Cluster, pod, webhook
+from test_priority_raised_452 import ROUTE as PRIORITY_ROUTE
+from test_priority_raised_452 import Rig as PriorityRig
+from test_redteam_round4_storms import Cluster, at, pod, silence, webhook
 from test_silences import Rig
+from test_storms_round4_484 import flapped, script
+from test_storms_round14_455 import _member as member
 from triage.errors import StoreBusyError, TriageError
 from triage.incidents import Action
 from triage.incidents.lifecycle import FLAP_HOLD, Incident, Pending, State, replace_incident
@@ -148,3 +156,140 @@ async def test_a_count_kept_across_a_storm_longer_than_the_counted_ids_is_not_co
     await c.pipelines[0].process(both)
     counts = sorted(i.occurrences for i in await c.store.incidents())
     assert counts == [2, 73]
+
+
+# --- What a user whose alerts storm and flap sees ---------------------------------------------
+
+
+async def pending_of(c: Cluster) -> Pending | None:
+    [incident] = await c.store.incidents()
+    return incident.pending
+
+
+async def test_a_resolve_through_a_second_replica_while_the_first_updates_closes_once() -> None:
+    """Replica 0 is carrying out a storm's update (its sink call still out) when replica 1
+    receives the resolve: the resolve is held, not lost, and once the update is done its retry
+    closes the one ticket; the count is the storm's."""
+    c = Cluster()
+    await c.deliver(c.message(script("firing", 0), 0))
+    for n in range(1, 10):
+        assert await c.deliver(c.message(script("firing", n), n)) == [Action.COUNT]
+    c.sink.gate = asyncio.Event()
+    c.clock.now = at(20)
+    updating = asyncio.ensure_future(c.pipelines[0].process(c.message(script("firing", 20), 20)))
+    for _ in range(1000):
+        if await pending_of(c) is not None:
+            break
+        await asyncio.sleep(0)
+    assert await pending_of(c) is not None
+    resolve = c.message(script("resolved", 20.5), 20.5)
+    c.clock.now = resolve.received_at
+    with pytest.raises(StoreBusyError):
+        await c.pipelines[1].process(resolve)
+    c.sink.gate.set()
+    assert [o.action for o in await updating] == [Action.UPDATE]
+    assert await c.deliver(resolve, 1) == [Action.CLOSE]
+    assert c.kinds() == ["open", "update", "close"]
+    [incident] = await c.store.incidents()
+    assert incident.state is State.CLOSED and incident.occurrences == 11
+
+
+async def test_an_incident_silenced_mid_storm_and_unsilenced_tells_its_ticket_every_count() -> None:
+    """A storm's incident is silenced while it repeats: the update due at the interval's end
+    is held (the repeats still counted), the silence is expired, the sweep sends that update
+    counting every occurrence so far, the storm goes on counted, and the resolve closes the
+    one ticket; the ticket is never told a count the store does not hold."""
+    c = Cluster(silenced=True)
+    await c.deliver(c.message(script("firing", 0), 0))
+    made = await silence(c, "dedup_key=api-5xx")
+    actions = []
+    for n in range(1, 21):
+        actions += await c.deliver(c.message(script("firing", n), n))
+    assert actions[:14] == [Action.COUNT] * 14 and set(actions[14:]) == {Action.SILENCED}
+    assert c.kinds() == ["open"]
+    c.clock.now = at(21)
+    assert await c.store.expire_silence(made.id, c.clock.now) is not None
+    await c.sweep().once()
+    assert c.kinds() == ["open", "update"]
+    assert c.sink.effects[-1].occurrences == 21
+    for n in range(22, 30):
+        assert await c.deliver(c.message(script("firing", n), n)) == [Action.COUNT]
+    assert await c.deliver(c.message(script("resolved", 30), 30)) == [Action.CLOSE]
+    assert c.kinds() == ["open", "update", "close"]
+    [incident] = await c.store.incidents()
+    assert incident.occurrences == 29 and incident.state is State.CLOSED
+
+
+async def test_a_refire_exactly_when_a_held_close_is_due_closes_then_reopens_afresh() -> None:
+    """A flapping check resolves, stays quiet for exactly the quiet period, and fires again at
+    the instant its held close is due (before any sweep): the held close goes out first, then
+    one reopen, counted afresh (not flapping); nothing else is sent."""
+    c = Cluster()
+    resumed = await flapped(c, times=4)
+    [damped] = await c.store.incidents()
+    due = damped.close_held_until
+    assert due is not None
+    sent = len(c.kinds())
+    minutes = (due - at(0)).total_seconds() / 60
+    assert await c.deliver(c.message(script("firing", minutes), minutes)) == [Action.REOPEN]
+    assert c.kinds()[sent:] == ["close", "reopen"]
+    [incident] = await c.store.incidents()
+    assert incident.state is State.OPEN and incident.reopens == 1 and not incident.flapping
+    assert resumed < minutes
+
+
+async def test_a_late_repeat_older_than_a_held_close_changes_nothing() -> None:
+    """A flapping check's close is held; a repeat stamped before that resolve arrives late
+    (SQS keeping no order): it neither reopens the incident, nor drops the held close, nor
+    is counted (it happened before the resolve, while the ticket was told of the firing)."""
+    c = Cluster()
+    await flapped(c, times=4)
+    [damped] = await c.store.incidents()
+    due, counted = damped.close_held_until, damped.occurrences
+    assert due is not None
+    resolve_at = (damped.last_event_at - at(0)).total_seconds() / 60
+    late = dataclasses.replace(
+        c.message(script("firing", resolve_at - 0.005), resolve_at - 0.005),
+        received_at=at(resolve_at + 1),
+    )
+    assert await c.deliver(late) == [Action.IGNORE]
+    [stored] = await c.store.incidents()
+    assert stored.close_held_until == due and stored.occurrences == counted
+    assert stored.state is State.CLOSED
+
+
+# --- A person's change delivered while the storm goes on --------------------------------------
+
+
+async def test_a_persons_change_delivered_after_a_later_repeat_still_moves_the_ticket(
+    tmp_path: Path,
+) -> None:
+    """A storm repeats every minute; a person lowers the ticket in PagerDuty at minute 4.5, and
+    the change is delivered after the repeat of minute 5 (a webhook retried, SQS keeping no
+    order): the change stands (the repeat does not undo a person's change), so the ticket
+    goes to low. A change made before the ticket opened is still stale."""
+    r = PriorityRig(tmp_path)
+    assert await r.send(0, alert(minutes=0, priority=Priority.HIGH)) is Action.OPEN
+    for n in range(1, 6):
+        assert await r.send(n, alert(minutes=n, priority=Priority.HIGH)) is Action.COUNT
+    assert await r.send(5.1, changed(4.5, Priority.LOW)) is Action.UPDATE
+    assert r.backend.effects[-1].ticket.priority is Priority.LOW
+    assert await r.send(5.2, changed(-1, Priority.CRITICAL)) is Action.IGNORE
+    assert r.backend.effects[-1].ticket.priority is Priority.LOW
+
+
+async def test_a_persons_change_of_a_member_delivered_after_its_later_repeat_still_moves_it(
+    tmp_path: Path,
+) -> None:
+    """The same for a group's member whose own storm goes on: the change made at minute 4.5,
+    delivered after that member's repeat of minute 5, moves the group's ticket; one made
+    before the member's firing began is stale."""
+    r = PriorityRig(tmp_path, PRIORITY_ROUTE + 'group_by = ["service"]\n')
+    assert await r.send(0, member("api-0", 0, Priority.HIGH)) is Action.OPEN
+    for n in range(1, 6):
+        await r.send(n, member("api-0", n, Priority.HIGH))
+    change = member("api-0", 4.5, Priority.LOW).model_copy(update={"priority_changed": True})
+    assert await r.send(5.1, change) is Action.UPDATE
+    assert r.backend.effects[-1].ticket.priority is Priority.LOW
+    stale = member("api-0", -1, Priority.CRITICAL).model_copy(update={"priority_changed": True})
+    assert await r.send(5.2, stale) is Action.IGNORE

@@ -279,14 +279,21 @@ def decide_group(
 
 def _older_than_member(stored: Incident | None, event: AlertEvent) -> bool | None:
     """A person's change of a member's priority (`event`) is older than that member's own
-    newest event, as the group knows it (None: the group does not know the member, and the
-    group's newest event judges it). Not the group's newest event: that is another member's
-    as often as not, and a change made before a member joined in a storm is no older than
-    the alert it was made on."""
+    events, as the group knows it: made before a firing member began firing (its `since`), or
+    before the newest event of one resolved or counted past the tracked ones (None: the group
+    does not know the member, and when the group's ticket opened or reopened judges it).
+    Not the group's newest event: that is another member's as often as not, and a change
+    made before a member joined in a storm is no older than the alert it was made on."""
     group = stored.group if stored is not None else None
     if group is None:
         return None
-    known = group.members.get(event.fingerprint) or _untracked_member(group, event.fingerprint)
+    tracked = group.members.get(event.fingerprint)
+    if tracked is not None and tracked.status is Status.FIRING:
+        # Made since the member began firing, the change stands, however many of its repeats
+        # came since: a repeat does not undo a person's change (in a storm, a change delivered
+        # a second late is stamped before the member's newest repeat).
+        return event.occurred_at < tracked.since
+    known = tracked or _untracked_member(group, event.fingerprint)
     if known is None:
         return None
     return known.newer_than(event.occurred_at, queued_at(event), status=tie_status(event))

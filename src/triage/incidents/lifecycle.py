@@ -946,21 +946,23 @@ def changing_priority(
 ) -> Decision:
     """A person changed the incident's priority in its source (`priority_changed`): the open
     ticket takes it at once, lower too, by one update, and keeps when it was made
-    (`priority_changed_at`). A change older than the incident's newest event or than the
-    change kept (two changes delivered out of order: the later stands; two made in the same
-    instant: the higher stands, in either order), or one of an incident
-    not open with a ticket (closed, never seen, not yet summarised) writes nothing: it is no
-    firing, so it opens and reopens nothing. The same priority again tells nothing, and only
-    keeps its time when newer (`_same_priority_changed`). `older`: whether the change is
-    older than the alert's newest event, as the caller judged it (a group's, by its member's
-    own events: `groups.decide_group`); None: judged by the incident's."""
+    (`priority_changed_at`). A change made before the ticket opened or last reopened
+    (`_made_before_ticket`; repeats since do not make it stale) or before the change kept
+    (two changes delivered out of order: the later stands; two made in the same instant: the
+    higher stands, in either order), or one of an incident whose tickets are not open
+    (closed, never seen, not yet summarised; a close held while it flaps leaves them open)
+    writes nothing: it is no firing, so it opens and reopens nothing. The same priority again
+    tells nothing, and only keeps its time when newer (`_same_priority_changed`). `older`:
+    whether the change is older than what the ticket shows, as the caller judged it (a
+    group's, by its member's own events: `groups.decide_group`); None: judged by the
+    incident's."""
     priority = stated_priority(alert)
     if stored is None or stored.ticket is None or not _ticket_open(stored, now):
         return Decision(Action.IGNORE, None)
     if priority is None:
         return Decision(Action.IGNORE, None)
     if older is None:
-        older = stored.guards(alert.occurred_at, policy, queued_at(alert), status=tie_status(alert))
+        older = _made_before_ticket(stored, alert.occurred_at)
     made_at = _change_believed_at(alert.occurred_at, now, policy)
     last = stored.priority_changed_at
     if older or (last is not None and made_at < last):
@@ -1028,6 +1030,15 @@ def _closed_for_want_of_alerts(incident: Incident) -> bool:
     if incident.resolve_after_s is None or applied is None or closed is None:
         return False
     return applied + timedelta(seconds=incident.resolve_after_s) <= closed
+
+
+def _made_before_ticket(stored: Incident, made_at: datetime) -> bool:
+    """A person's change made at `made_at` is older than the ticket `stored` shows now: made
+    before it opened or last reopened (`reopened_at`, else `opened_at`), so it was a change of
+    the source's earlier incident, which a reopen does not bring back. Made since, it stands
+    however many repeats were applied after it: a repeat does not undo a person's change, and
+    in a storm a change delivered a second late is stamped before the newest repeat."""
+    return made_at < (stored.reopened_at or stored.opened_at)
 
 
 def _change_believed_at(made_at: datetime, now: datetime, policy: Policy) -> datetime:
