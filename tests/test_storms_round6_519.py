@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from factories import alert
-from test_flap_damping import _flap
+from test_flap_damping import _damp, _flap, store  # noqa: F401 (the `store` fixture)
 from test_pipeline import LEASE
 from test_priority_raised_452 import ROUTE as PRIORITY_ROUTE
 from test_priority_raised_452 import Rig as PriorityRig
@@ -24,6 +25,7 @@ from test_storms_round14_455 import _member as member
 from triage.errors import StoreBusyError, TriageError
 from triage.incidents import Action
 from triage.incidents.lifecycle import FLAP_HOLD, Incident, Pending, State, replace_incident
+from triage.incidents.store import Routing, Store
 from triage.models import Alert, EffectKind, Priority
 
 #: When the held close of `_flap(r, 5)` is due: its last resolve (4.5) plus the reopen window.
@@ -293,3 +295,23 @@ async def test_a_persons_change_of_a_member_delivered_after_its_later_repeat_sti
     assert r.backend.effects[-1].ticket.priority is Priority.LOW
     stale = member("api-0", -1, Priority.CRITICAL).model_copy(update={"priority_changed": True})
     assert await r.send(5.2, stale) is Action.IGNORE
+
+
+@NEEDS_STORE_DIFF
+async def test_every_store_puts_the_held_close_back_due_when_it_was(store: Store) -> None:  # noqa: F811
+    """On SQLite and DynamoDB: a person's change while the close is held is an update claimed
+    in the close's place; once confirmed, the close is held again, in the sweep's index from
+    its due time (not before), and one replica takes it then."""
+    fp = await _damp(store, Routing("payments", "payments", {}))
+    change = changed(10, Priority.LOW)
+    taken = await store.begin(change, "change#0@d", at(10))
+    assert taken.action is Action.UPDATE
+    await store.confirm(fp, "change#0@d", "backend", None, finish=True)
+    stored = await store.get(fp)
+    assert stored is not None and stored.close_held_until == at(7) + timedelta(hours=1)
+    assert stored.ticket is not None and stored.ticket.priority is Priority.LOW
+    assert fp not in await store.due(at(66))
+    assert fp in await store.due(at(67))
+    close = await store.take_over(fp, "sweep-a", at(67))
+    assert close is not None and close.action is Action.CLOSE
+    assert close.idempotency_key == f"{fp}:{stored.seq}"
