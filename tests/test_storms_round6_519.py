@@ -18,7 +18,7 @@ from test_flap_damping import _damp, _flap, store  # noqa: F401 (the `store` fix
 from test_pipeline import LEASE
 from test_priority_raised_452 import ROUTE as PRIORITY_ROUTE
 from test_priority_raised_452 import Rig as PriorityRig
-from test_redteam_round4_storms import Cluster, at, pod, silence, webhook
+from test_redteam_round4_storms import Cluster, at, grouping, pod, silence, webhook
 from test_silences import Rig
 from test_storms_round4_484 import flapped, script
 from test_storms_round14_455 import _member as member
@@ -300,12 +300,15 @@ async def test_a_persons_change_of_a_member_delivered_after_its_later_repeat_sti
 @NEEDS_STORE_DIFF
 async def test_every_store_puts_the_held_close_back_due_when_it_was(store: Store) -> None:  # noqa: F811
     """On SQLite and DynamoDB: a person's change while the close is held is an update claimed
-    in the close's place; once confirmed, the close is held again, in the sweep's index from
-    its due time (not before), and one replica takes it then."""
+    in the close's place (the incident still listed with its close held); once confirmed, the
+    close is held again, in the sweep's index from its due time (not before), and one replica
+    takes it then."""
     fp = await _damp(store, Routing("payments", "payments", {}))
     change = changed(10, Priority.LOW)
     taken = await store.begin(change, "change#0@d", at(10))
     assert taken.action is Action.UPDATE
+    updating = await store.get(fp)
+    assert updating is not None and updating.close_held_until == at(7) + timedelta(hours=1)
     await store.confirm(fp, "change#0@d", "backend", None, finish=True)
     stored = await store.get(fp)
     assert stored is not None and stored.close_held_until == at(7) + timedelta(hours=1)
@@ -315,3 +318,28 @@ async def test_every_store_puts_the_held_close_back_due_when_it_was(store: Store
     close = await store.take_over(fp, "sweep-a", at(67))
     assert close is not None and close.action is Action.CLOSE
     assert close.idempotency_key == f"{fp}:{stored.seq}"
+
+
+async def test_a_groups_members_from_two_senders_with_skewed_clocks_open_and_close_it_once(
+    tmp_path: Path,
+) -> None:
+    """One group's pods come from two senders, one clock four minutes fast: pod 0 fires (its
+    stamp 4 minutes ahead), pod 1 fires and resolves by the right clock, stamped before pod
+    0's firing; pod 1's resolve is judged by pod 1's own events, so the group stays open for
+    pod 0 and closes once when pod 0 resolves; pod 1 firing again reopens the one ticket."""
+    c = grouping(tmp_path)
+    fast = 4.0
+    assert await c.deliver(c.message(webhook([pod(0, minutes=0 + fast)], "am-fast"), 0)) == [
+        Action.OPEN
+    ]
+    await c.deliver(c.message(webhook([pod(1, minutes=1)], "am-exact"), 1), 1)
+    await c.deliver(c.message(webhook([pod(1, "resolved", 2, starts=1)], "am-exact"), 2), 1)
+    [group] = await c.store.incidents()
+    assert group.state is State.OPEN and group.group is not None and group.group.firing == 1
+    resolved = webhook([pod(0, "resolved", 3 + fast, starts=fast)], "am-fast")
+    await c.deliver(c.message(resolved, 3), 0)
+    assert c.kinds() == ["open", "close"]
+    await c.deliver(c.message(webhook([pod(1, minutes=5)], "am-exact"), 5), 1)
+    assert c.kinds() == ["open", "close", "reopen"]
+    [group] = await c.store.incidents()
+    assert group.state is State.OPEN and group.group is not None and group.group.firing == 1
