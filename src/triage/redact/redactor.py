@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import quote
 
+from triage.redact import exact
 from triage.redact.base64_runs import (
     _BASE64_RUN,
     _DISCORD_TOKEN,
@@ -43,7 +44,6 @@ from triage.redact.percent import (
 )
 from triage.redact.scrub import _scrub
 from triage.redact.sections import SECRET_SECTIONS, _kept_child, section_named
-from triage.redact.spelled import MARK as HELD_MARK
 from triage.redact.spelled import unspelled
 
 
@@ -305,10 +305,10 @@ class Redactor:
         # Placeholders stay as they are: a value the alert gave as a password may be a piece
         # of one (`credential`), which, replaced, would grow at every pass.
         pieces = _PLACEHOLDER.split(redacted)
-        for n in range(0, len(pieces), 2):
-            for secret in also:
-                pieces[n] = pieces[n].replace(secret, HELD_MARK)
-            pieces[n] = unspelled(pieces[n], also)
+        # Every value looked for in one pass over each piece (`exact`): a loop over them for
+        # each piece cost values times pieces, quadratic in a text of many `password=` pairs.
+        texts = exact.replaced(pieces[::2], also)
+        pieces[::2] = [unspelled(text, also) for text in texts]
         redacted = "".join(pieces)
         if not _disguises(redacted):
             return redacted
