@@ -329,3 +329,16 @@ async def test_a_new_shape_s_firing_opens_one_ticket_and_its_resolve_closes_it(s
     """Through the pipeline, the shape's firing opens one ticket, what changes no ticket
     changes none, and its resolve closes that ticket."""
     assert await _actions(_ROUND_TRIPS[shape]) == [Action.OPEN, Action.CLOSE]
+
+
+async def test_a_recovery_that_arrives_before_its_critical_opens_no_ticket() -> None:
+    """A Splunk On-Call RECOVERY delivered before the CRITICAL it ends (a queue's reordering)
+    is remembered, and the older CRITICAL then opens no ticket: both are dated by their own
+    `state_start_time`, not by when they were queued."""
+    actions = await _actions(
+        [
+            _oncall("RECOVERY", state_start_time=1795424700),  # 2026-11-23 09:05 UTC
+            _oncall("CRITICAL", state_start_time=1795424400),  # 09:00, queued after
+        ]
+    )
+    assert Action.OPEN not in actions
