@@ -268,6 +268,9 @@ def test_no_corpus_secret_leaves_a_running_daemon(
             openai_base_url=to_llm.url + "/v1",
             http_port=port,
             api_token=API_TOKEN,
+            # Not the harness's 5 s: under a loaded machine a late heartbeat let a message show
+            # again, twice, and go to the DLQ this test reads for leaks, not for redrives.
+            visibility_timeout_s=30,
         )
         daemon = Daemon(settings, log_dir=tmp_path)
         try:
