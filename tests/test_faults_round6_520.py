@@ -31,7 +31,7 @@ from daemon_harness import (
     drain_settings,
     settings_for,
 )
-from factories import T0, alert
+from factories import T0, alert, view
 from hostile_server import endless, hostile, then_drip
 from ingest_harness import ingest_settings, running
 from test_backend_hostile_answers import backend_sink
@@ -46,7 +46,11 @@ from triage.incidents.lifecycle import Action, Policy
 from triage.incidents.sqlite import SQLiteStore
 from triage.ingest import service as service_module
 from triage.ingest.probe import QueueProbe
+from triage.metrics import Metrics
+from triage.redact import Redactor
 from triage.settings import Settings
+from triage.summarise import FallbackSummariser, build_summariser
+from triage.summarise.deterministic import DeterministicSummariser
 
 POLICY = Policy(update_interval=timedelta(minutes=15), reopen_window=timedelta(hours=1))
 LEASE = timedelta(minutes=2)
@@ -450,3 +454,42 @@ def test_file_descriptors_spent_mid_message_hold_it_rather_than_dead_letter_it(
     assert queues.dead_letters() == []
     assert len(backend.tickets) == 1
     assert not [entry for entry in logs if entry["event"] == "message.crashed"]
+
+
+def _unresolvable(monkeypatch: pytest.MonkeyPatch, host: str) -> None:
+    """Make `host` fail to resolve, as with DNS down (every other name resolves as ever)."""
+    real = socket.getaddrinfo
+
+    def getaddrinfo(name: Any, *args: Any, **kwargs: Any) -> Any:
+        if name == host:
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+async def test_dns_failing_for_the_models_host_writes_the_deterministic_ticket(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The model's host (OPENAI_BASE_URL) not resolving: each alert still gets its ticket,
+    the deterministic one, counted as a fallback; nothing waits on DNS past the call's bound
+    and nothing raises to the message."""
+    _unresolvable(monkeypatch, "llm.triage.test")
+    metrics = Metrics()
+    summariser = build_summariser(
+        Settings(
+            openai_api_key="sk-dns-test-0000000000",
+            openai_base_url="http://llm.triage.test:9/v1",
+            llm_retries=1,
+        ),
+        metrics,
+        Redactor(),
+    )
+    assert isinstance(summariser, FallbackSummariser)
+    try:
+        source = alert("dns-down")
+        ticket = await asyncio.wait_for(summariser.summarise(view(source)), PATIENCE_S)
+    finally:
+        await summariser.aclose()
+    assert ticket == DeterministicSummariser().write(view(source))
+    assert sum(v for (name, _), v in metrics.counters().items() if name == "LLMFallbacks") == 1
