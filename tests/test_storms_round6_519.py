@@ -371,3 +371,28 @@ async def test_a_late_repeat_older_than_the_close_before_a_new_ticket_is_not_cou
     [incident] = await c.store.incidents()
     assert incident.occurrences == 2
     assert c.kinds() == ["open", "close", "open"]
+
+
+async def test_an_ha_pairs_partly_resolved_group_through_two_replicas_closes_once(
+    tmp_path: Path,
+) -> None:
+    """An Alertmanager HA pair sends each notification of one group twice, through two
+    replicas: three pods fire; then pod 0 resolves while pods 1 and 2 keep firing (the ticket
+    stays open, its members counted once each, not twice); then the rest resolve, one replica
+    each, in either order: one close."""
+    c = grouping(tmp_path)
+    for sender, replica in (("am-0", 0), ("am-1", 1)):
+        await c.deliver(c.message(webhook([pod(i) for i in range(3)], sender), 0), replica)
+    partly = [pod(0, "resolved", 2, starts=0), pod(1), pod(2)]
+    for sender, replica in (("am-1", 1), ("am-0", 0)):
+        await c.deliver(c.message(webhook(partly, sender), 2), replica)
+    [group] = await c.store.incidents()
+    assert group.state is State.OPEN and group.group is not None
+    assert group.group.firing == 2 and len(group.group.members) == 3
+    assert c.kinds() == ["open"]
+    rest = [pod(0, "resolved", 2, starts=0), *(pod(i, "resolved", 4, starts=0) for i in (1, 2))]
+    for sender, replica in (("am-0", 1), ("am-1", 0)):
+        await c.deliver(c.message(webhook(rest, sender), 4), replica)
+    assert c.kinds() == ["open", "close"]
+    [group] = await c.store.incidents()
+    assert group.state is State.CLOSED
