@@ -396,3 +396,36 @@ async def test_an_ha_pairs_partly_resolved_group_through_two_replicas_closes_onc
     assert c.kinds() == ["open", "close"]
     [group] = await c.store.incidents()
     assert group.state is State.CLOSED
+
+
+async def test_seventy_repeats_held_busy_and_retried_interleaved_count_once_each() -> None:
+    """Seventy late repeats, arriving past the update interval, each find the incident busy
+    (held: another worker's effect in progress), are retried in another order once it is free, and ten of them are then handed out again by SQS: each counts once,
+    though the incident keeps only the newest 64 short ids of the repeats it counted."""
+    c = Cluster()
+    await c.deliver(c.message(script("firing", 0), 0))
+    await c.deliver(c.message(script("firing", 10), 10))
+    c.clock.now = at(20)
+    await busy_single(c, holding=True)
+    held = []
+    for n in range(70):
+        stamp = 1 + n / 10
+        message = dataclasses.replace(c.message(script("firing", stamp), stamp), received_at=at(20))
+        with pytest.raises(StoreBusyError):
+            await c.pipelines[0].process(message)
+        held.append(message)
+    await busy_single(c, holding=False)
+    for message in [*held[1::2], *held[::2]]:
+        await c.pipelines[0].process(message)
+    for message in held[:10]:
+        again = dataclasses.replace(message, receipt_handle=message.receipt_handle + "-2")
+        again = dataclasses.replace(again, receive_count=2, received_at=at(21))
+        assert await c.deliver(again) == [Action.IGNORE]
+    [incident] = await c.store.incidents()
+    assert incident.occurrences == 72
+
+
+async def busy_single(c: Cluster, holding: bool) -> None:
+    """Another worker takes (`holding`) or finishes an effect of the one incident."""
+    [incident] = await c.store.incidents()
+    await hold(c, incident.title, holding)
