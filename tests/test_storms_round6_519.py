@@ -400,8 +400,9 @@ async def test_an_ha_pairs_partly_resolved_group_through_two_replicas_closes_onc
 
 async def test_seventy_repeats_held_busy_and_retried_interleaved_count_once_each() -> None:
     """Seventy late repeats, arriving past the update interval, each find the incident busy
-    (held: another worker's effect in progress), are retried in another order once it is free, and ten of them are then handed out again by SQS: each counts once,
-    though the incident keeps only the newest 64 short ids of the repeats it counted."""
+    (held: another worker's effect in progress), are retried in another order once it is
+    free, and ten of them are then handed out again by SQS: each counts once, though the
+    incident keeps only the newest 64 short ids of the repeats it counted."""
     c = Cluster()
     await c.deliver(c.message(script("firing", 0), 0))
     await c.deliver(c.message(script("firing", 10), 10))
