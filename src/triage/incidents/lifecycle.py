@@ -949,15 +949,15 @@ def changing_priority(
     (`priority_changed_at`). A change made before the ticket opened or last reopened
     (`_made_before_ticket`; repeats since do not make it stale) or before the change kept
     (two changes delivered out of order: the later stands; two made in the same instant: the
-    higher stands, in either order), or one of an incident whose tickets are not open
-    (closed, never seen, not yet summarised; a close held while it flaps leaves them open)
-    writes nothing: it is no firing, so it opens and reopens nothing. The same priority again
-    tells nothing, and only keeps its time when newer (`_same_priority_changed`). `older`:
+    higher stands, in either order), or one of an incident not open with a ticket (closed,
+    never seen, not yet summarised) writes nothing: it is no firing, so it opens and reopens
+    nothing. The same priority again tells nothing, and only keeps its time when newer
+    (`_same_priority_changed`). `older`:
     whether the change is older than what the ticket shows, as the caller judged it (a
     group's, by its member's own events: `groups.decide_group`); None: judged by the
     incident's."""
     priority = stated_priority(alert)
-    if stored is None or stored.ticket is None or not _ticket_open(stored, now):
+    if stored is None or stored.state is not State.OPEN or stored.ticket is None:
         return Decision(Action.IGNORE, None)
     if priority is None:
         return Decision(Action.IGNORE, None)
@@ -973,22 +973,8 @@ def changing_priority(
         return Decision(Action.IGNORE, None)
     if priority is stored.ticket.priority:
         return _same_priority_changed(stored, made_at)
-    if stored.state is State.CLOSED:
-        # Its close is held: the update takes the effect's place for as long as it runs, the
-        # close keeping its due time (`quiet_until`), and is put back when it ends
-        # (`held_close_back`). Its newest event is still the resolve (`applied_at` too: the
-        # close is for want of alerts or not, as before).
-        displaced = replace_incident(stored, pending=None, priority_changed_at=made_at)
-        return _updated_to(displaced, stored.ticket, priority, now)
     changed = replace_incident(stored, applied_at=now, priority_changed_at=made_at)
     return _updated_to(changed, stored.ticket, priority, now)
-
-
-def _ticket_open(stored: Incident, now: datetime) -> bool:
-    """`stored`'s tickets are open: it is open, or closed with its close held back and not
-    yet due (`close_waits`), which its tickets have not heard of, or held behind an update
-    (`displaced_close`: a change then waits for that update, as for any effect)."""
-    return stored.state is State.OPEN or stored.close_waits(now) or displaced_close(stored)
 
 
 def displaced_close(incident: Incident) -> bool:
