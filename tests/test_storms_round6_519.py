@@ -32,10 +32,11 @@ from triage.models import Alert, EffectKind, Priority
 DUE = 4.5 + 60
 
 #: Until `store._drops_held_close` lets a person's change take a held close's place (helper
-#: 519's diff to store.py, helper 515's file), the change waits for the held close (busy).
+#: 519's patch to store.py, helper 515's file, with the lines of lifecycle it enables), the
+#: change is ignored.
 NEEDS_STORE_DIFF = pytest.mark.xfail(
     strict=True,
-    reason="store._drops_held_close still makes a priority change wait for a held close",
+    reason="a person's priority change on a flapping incident whose close is held is ignored",
 )
 
 
