@@ -174,30 +174,65 @@ def _layout() -> tuple[str | tuple[str, ...], ...]:
 
 
 _LAYOUT = _layout()
+#: The changing fields in `_LAYOUT`'s order: the order `_changing_values` gives their JSON in.
+assert tuple(e for e in _LAYOUT if isinstance(e, str)) == (
+    "last_event_at",
+    "occurrences",
+    "version",
+    "applied_at",
+    "history",
+    "counted_by",
+    "last_queued_at",
+), "_changing_values must follow _LAYOUT"
 
-#: Per fingerprint: the kept fields' values, and their runs as JSON (without braces). Bounded;
-#: cleared when full.
-_RUNS: dict[str, tuple[tuple[object, ...], list[str] | None]] = {}
+#: Per fingerprint: the kept fields' values, and the body as a `%` template (`_Kept`).
+#: Bounded; cleared when full.
+_RUNS: dict[str, _Kept] = {}
 _RUNS_MAX = 8192
+
+
+class _Kept(NamedTuple):
+    """What `_json_keeping_runs` keeps of an incident's last write: the kept fields' values
+    (`_kept_values`) and, once a write kept them all (a repeat), the body as a template of
+    the runs of kept fields and a `%s` for each changing field (`_template`), made for one
+    `shape`: whether `counted_by` and `last_queued_at` are written (each only when set)."""
+
+    values: tuple[object, ...]
+    shape: tuple[bool, bool] | None = None
+    template: str | None = None
 
 
 def _json_keeping_runs(incident: Incident) -> str:
     """`_fields(incident)` as JSON, the runs of fields a repeat keeps reused from the write
-    before when their values are the same objects."""
+    before when their values are the same objects: a repeat whose changing fields hold what a
+    repeat writes (times, counts, text) fills the kept template in one `%` operation, with no
+    JSON encoder and no list of parts."""
     values = _kept_values(incident)
-    kept = _RUNS.get(incident.fingerprint)
-    if kept is None or not all(map(operator.is_, values, kept[0])):
+    fingerprint = incident.fingerprint
+    kept = _RUNS.get(fingerprint)
+    if kept is None or not all(map(operator.is_, values, kept.values)):
         # A write that changed a kept field (a new incident's claim, its ticket, its effect
         # done) is encoded whole, as the plain path does; its runs are made only when the next
         # write keeps them all (a repeat), so a new incident pays nothing for them.
         if len(_RUNS) >= _RUNS_MAX:
             _RUNS.clear()
-        _RUNS[incident.fingerprint] = (values, None)
+        _RUNS[fingerprint] = _Kept(values)
         return _ENCODE(_fields(incident))
-    runs = kept[1]
-    if runs is None:
-        runs = _runs(incident)
-        _RUNS[incident.fingerprint] = (values, runs)
+    counted_by, queued = incident.counted_by, incident.last_queued_at
+    changing = _changing_values(incident, counted_by, queued)
+    if changing is None:
+        return _json_of_parts(incident, _runs(incident))
+    shape = (bool(counted_by), bool(queued))
+    template = kept.template
+    if template is None or kept.shape != shape:
+        template = _template(_runs(incident), shape)
+        _RUNS[fingerprint] = _Kept(values, shape, template)
+    return template % changing
+
+
+def _json_of_parts(incident: Incident, runs: list[str]) -> str:
+    """The body from the kept `runs` and each changing field encoded on its own (any value
+    a field may hold)."""
     parts: list[str] = []
     next_run = iter(runs).__next__
     for entry in _LAYOUT:
@@ -205,6 +240,56 @@ def _json_keeping_runs(incident: Incident) -> str:
         if part:
             parts.append(part)
     return "{" + ",".join(parts) + "}"
+
+
+def _template(runs: list[str], shape: tuple[bool, bool]) -> str:
+    """The body as a `%` template: the kept `runs` as they are (their `%` doubled), a `%s`
+    for each changing field written, in `_LAYOUT`'s order, as `_json_of_parts` joins them.
+    `shape`: whether `counted_by` and `last_queued_at` are written (each only when set)."""
+    written = {"counted_by": shape[0], "last_queued_at": shape[1]}
+    parts: list[str] = []
+    next_run = iter(runs).__next__
+    for entry in _LAYOUT:
+        if isinstance(entry, tuple):
+            part = next_run().replace("%", "%%")
+        else:
+            part = f'"{entry}":%s' if written.get(entry, True) else ""
+        if part:
+            parts.append(part)
+    return "{" + ",".join(parts) + "}"
+
+
+def _changing_values(
+    incident: Incident, counted_by: tuple[str, ...], queued: datetime | None
+) -> tuple[str, ...] | None:
+    """The JSON of the changing fields `_template` leaves a `%s` for, in its order; None when
+    one holds a value of another type than a repeat writes (`_json_of_parts` encodes it)."""
+    last, applied = incident.last_event_at, incident.applied_at
+    occurrences, version = incident.occurrences, incident.version
+    if type(last) is not datetime or type(occurrences) is not int or type(version) is not int:
+        return None
+    if type(applied) is datetime:
+        applied_json = f'"{applied.isoformat()}"'
+    elif applied is None:
+        applied_json = "null"
+    else:
+        return None
+    values = [
+        f'"{last.isoformat()}"',  # digits, signs, T and colons: nothing to escape
+        int.__repr__(occurrences),
+        int.__repr__(version),
+        applied_json,
+        "[" + ",".join(map(_event_json, incident.history)) + "]",
+    ]
+    if counted_by:
+        if not all(type(item) is str for item in counted_by):
+            return None
+        values.append("[" + ",".join(map(encode_basestring, counted_by)) + "]")
+    if queued:
+        if type(queued) is not datetime:
+            return None
+        values.append(f'"{queued.isoformat()}"')
+    return tuple(values)
 
 
 def _runs(incident: Incident) -> list[str]:
@@ -790,7 +875,13 @@ def _event_json(event: Event) -> str:
     kept = _EVENT_JSON.get(id(event))
     if kept is not None and kept[0] is event:
         return kept[1]
-    text = _ENCODE([event.at.isoformat(), event.action, event.note])
+    at, action, note = event.at, event.action, event.note
+    if type(at) is datetime and type(action) is str and type(note) is str:
+        # What the encoder writes for these types, without it (a repeat's new count line):
+        # the time's digits, signs, T and colons need no escaping.
+        text = f'["{at.isoformat()}",{encode_basestring(action)},{encode_basestring(note)}]'
+    else:
+        text = _ENCODE([at.isoformat(), action, note])
     if len(_EVENT_JSON) >= _EVENT_JSON_MAX:
         _EVENT_JSON.clear()
     _EVENT_JSON[id(event)] = (event, text)

@@ -102,6 +102,10 @@ class SQLiteStore(Store):
         #: the store's thread.
         self._rows: dict[tuple[str, str], Record | None] = {}
         self._data_version: int | None = None
+        #: Per incident: the expiry and sweep time this connection last committed for it, kept
+        #: and forgotten with `_rows` (so its row is there, as committed): a write that keeps
+        #: both (a storm's repeat) updates only the version and the body (`_put_sync`).
+        self._columns: dict[str, tuple[float | None, float | None]] = {}
 
     async def open(self) -> None:
         """Open (or create) the file; ConfigError, one line, when it cannot be: not a
@@ -234,6 +238,7 @@ class SQLiteStore(Store):
 
     def _forget_rows(self) -> None:
         self._rows.clear()
+        self._columns.clear()
         self._data_version = None
 
     def _check_others(self) -> None:
@@ -242,6 +247,7 @@ class SQLiteStore(Store):
         version = self._db().execute("PRAGMA data_version").fetchone()[0]
         if version != self._data_version:
             self._rows.clear()
+            self._columns.clear()
             self._data_version = version
 
     def _read(self, kind: str, key: str) -> Record | None:
@@ -398,10 +404,16 @@ class SQLiteStore(Store):
                 with contextlib.suppress(sqlite3.Error):
                     db.execute("ROLLBACK")
             raise
+        columns = self._columns
         for (kind, key), record in written.items():
             # As a read gives it back (the sweep's time is a column of its own, never read).
             kept = Record(key, kind, record.version, record.body, record.expires_at)
             self._keep_row((kind, key), kept)
+            if kind == INCIDENT:
+                columns.pop(key, None)  # the newest last, as in `_rows`
+                if len(columns) >= self.ROWS_KEPT:
+                    del columns[next(iter(columns))]
+                columns[key] = (record.expires_at, record.sweep_at)
         self.transactions += 1
         if time.monotonic() - self._purged_at >= self.purge_every_s:
             self._purge_expired()
@@ -434,6 +446,16 @@ class SQLiteStore(Store):
         # An upsert rewrites the row in place; INSERT OR REPLACE deleted and re-inserted it (and
         # its sweep index entry): 17 -> 11.5 us per read-and-write in a transaction of 15.
         if record.kind == INCIDENT:
+            if self._columns.get(record.key) == (record.expires_at, record.sweep_at):
+                # A row this connection committed, its expiry and sweep time kept (a storm's
+                # repeat): only what changed is written, and the sweep's index is left alone
+                # (the upsert rewrote its entry): 5 -> 3.5 us a write in a transaction of 12.
+                updated = self._db().execute(
+                    "UPDATE incidents SET version = ?, body = ? WHERE fingerprint = ?",
+                    (record.version, record.body, record.key),
+                )
+                if updated.rowcount == 1:
+                    return
             self._db().execute(
                 "INSERT INTO incidents (fingerprint, version, body, expires_at, sweep_at)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT (fingerprint) DO UPDATE SET"
