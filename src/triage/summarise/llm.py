@@ -592,7 +592,7 @@ def contain(
         # Written in a script the alert does not use (Russian, Chinese … to an English alert):
         # no check of dismissals reads it, and the alert's text asked for it.
         raise SummariserError("foreign_script")
-    if scripts.unread_and_unfounded(description, shown.text, scripts.alert_words(shown.text)):
+    if scripts.unread_and_unfounded(description, shown.text):
         # Written in a language no check reads (Polish, Indonesian; Chinese to a Chinese
         # alert) and naming none of the alert's facts: a dismissal no check can see, as a
         # real answer in any language states the alert's own host and numbers. (Steps are
