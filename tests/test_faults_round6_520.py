@@ -47,6 +47,7 @@ from triage.incidents.sqlite import SQLiteStore
 from triage.ingest import service as service_module
 from triage.ingest.probe import QueueProbe
 from triage.metrics import Metrics
+from triage.ops.metrics_export import EmfExporter
 from triage.redact import Redactor
 from triage.settings import Settings
 from triage.summarise import FallbackSummariser, build_summariser
@@ -493,3 +494,30 @@ async def test_dns_failing_for_the_models_host_writes_the_deterministic_ticket(
         await summariser.aclose()
     assert ticket == DeterministicSummariser().write(view(source))
     assert sum(v for (name, _), v in metrics.counters().items() if name == "LLMFallbacks") == 1
+
+
+async def test_the_gateways_metrics_flusher_that_fails_is_said_and_started_again(
+    queues: Queues, monkeypatch: pytest.MonkeyPatch, logs: list[MutableMapping[str, Any]]
+) -> None:
+    """The gateway's EMF flush failing once on something unforeseen: one `ingest.task_failed`
+    line names the `metrics` task, and it flushes again afterwards; before, the task died
+    and CloudWatch heard nothing more from the gateway until it restarted."""
+    flushed = 0
+    flush = EmfExporter.flush
+
+    def failing_once(self: EmfExporter) -> Any:
+        nonlocal flushed
+        flushed += 1
+        if flushed == 1:
+            raise RuntimeError("an unforeseen failure")
+        return flush(self)
+
+    monkeypatch.setattr(EmfExporter, "flush", failing_once)
+    settings = ingest_settings(queues.url, queues.endpoint, metrics="emf", metrics_interval_s=0.05)
+    async with running(settings):
+        deadline = asyncio.get_running_loop().time() + PATIENCE_S
+        while flushed < 3 and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.02)
+    assert flushed >= 3
+    failed = [entry for entry in logs if entry["event"] == "ingest.task_failed"]
+    assert [entry["task"] for entry in failed] == ["metrics"]

@@ -359,9 +359,8 @@ class IngestService:
             emf = EmfExporter(
                 self.metrics, self.settings.cloudwatch_namespace, service="triage-ingest"
             )
-            self._tasks.append(
-                asyncio.create_task(flush_every(self.settings.metrics_interval_s, emf.flush))
-            )
+            interval_s = self.settings.metrics_interval_s
+            self._keep_running("metrics", lambda: flush_every(interval_s, emf.flush))
         self._stack.push_async_callback(self._stop_tasks)
         if self.settings.http_port:
             endpoints = EndpointServer(
@@ -377,9 +376,9 @@ class IngestService:
 
     def _keep_running(self, name: str, loop: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """Run `loop` (one that runs until cancelled) as task `name`, started again when it
-        fails or returns: the gateway's readiness watch or its event-loop watchdog that died
-        on something unforeseen stopped in silence, and `/readyz` kept its last answer for as
-        long as the process ran. One `ingest.task_failed` error line says which and why; the
+        fails or returns: the gateway's readiness watch, its event-loop watchdog or its
+        metrics flusher that died on something unforeseen stopped in silence (`/readyz` kept
+        its last answer, CloudWatch got no more metrics) for as long as the process ran. One `ingest.task_failed` error line says which and why; the
         loops wait their interval first, so a loop that keeps failing is not a busy loop."""
         task = asyncio.create_task(loop(), name=name)
         self._tasks.append(task)
