@@ -415,11 +415,6 @@ def test_the_daemon_under_ulimit_n_64_tickets_its_queue(
     assert queues.dead_letters() == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an OSError EMFILE inside a message's work (a module or codec Python imports on first "
-    "use, under ulimit -n) is taken for a bug: message.crashed, counted, dead-lettered",
-)
 def test_file_descriptors_spent_mid_message_hold_it_rather_than_dead_letter_it(
     queues: Queues,
     backend: TicketServer,

@@ -49,6 +49,8 @@ message is retried and, if the bug persists, reaches the DLQ) and logs it with a
 
 from __future__ import annotations
 
+import errno
+
 
 class ConfigError(Exception):
     """Raised at startup when a setting is missing or invalid; the text names the variable."""
@@ -269,3 +271,29 @@ class GatheringError(BackpressureError):
 
     reason = "gathering"
     pauses_intake = False
+
+
+class ProcessLimitError(BackpressureError):
+    """Raised (by the supervisor, `process_limit`) when a message's work failed because this
+    process ran out of file descriptors (`Too many open files`: a lazy import, a socket, a
+    file): the process is short, not the message at fault. Held, intake paused, as in an
+    outage, never counted towards the DLQ as a bug would be."""
+
+    reason = "process_limit"
+
+
+#: errno values that say the process (EMFILE) or the host (ENFILE) has no file descriptor left.
+_DESCRIPTORS_SPENT = frozenset({errno.EMFILE, errno.ENFILE})
+
+
+def process_limit(exc: BaseException) -> ProcessLimitError | None:
+    """`exc`, or what it was raised from (a library's own error around the OSError), as a
+    ProcessLimitError when it says the file descriptors are spent; None otherwise."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, OSError) and cause.errno in _DESCRIPTORS_SPENT:
+            return ProcessLimitError(f"out of file descriptors: {cause.strerror}")
+        cause = cause.__cause__ or cause.__context__
+    return None

@@ -29,6 +29,7 @@ from triage.errors import (
     StoreUnavailableError,
     TransientError,
     TriageError,
+    process_limit,
 )
 from triage.incidents.lifecycle import Action, Outcome
 from triage.logs import get_logger
@@ -43,6 +44,9 @@ from triage.sqs.inbox import (
     alert_named,
 )
 from triage.sqs.store_watch import StoreWatch
+
+#: How long a message whose work ran out of file descriptors is held before it is tried again.
+PROCESS_LIMIT_WAIT_S = 1.0
 
 # Logged as the supervisor: its events keep the logger name they had before the split.
 log = get_logger("triage.sqs.supervisor")
@@ -349,8 +353,15 @@ class Working(Holding, StoreWatch):
                 reason = exc.reason
                 await self._retry_later(message, exc.reason, str(exc), exc.retry_after_s, exc)
             except Exception as exc:  # a bug: retried like a transient failure, but loud
-                reason = "bug"
-                await self._retry_later(message, reason, repr(exc), None, exc)
+                spent = process_limit(exc)
+                if spent is None:
+                    reason = "bug"
+                    await self._retry_later(message, reason, repr(exc), None, exc)
+                else:  # the process's file descriptors, not the message: held as an outage
+                    reason = spent.reason
+                    held_since = held_since if held_since is not None else time.monotonic()
+                    if await self._hold(message, spent, held_since, PROCESS_LIMIT_WAIT_S):
+                        continue
             else:
                 self._waiting_on_store.discard(message.receipt_handle)
                 self._store_up()
