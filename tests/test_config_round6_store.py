@@ -103,6 +103,7 @@ def _every_part() -> Incident:
         priority_stated=Priority.HIGH,
         priority_changed_at=T0,
         closed_by_hand_at=T0,
+        counted_from=T0,
     )
 
 
@@ -149,6 +150,7 @@ WRONG_TOP: dict[str, object] = {
     "priority_stated": ["high"],
     "priority_changed_at": 5,
     "closed_by_hand_at": 5,
+    "counted_from": 5,
 }
 
 #: (object, field, wrong value) for each field inside an incident's nested objects.

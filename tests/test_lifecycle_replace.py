@@ -69,6 +69,7 @@ NEW_VALUES: dict[str, object] = {
     "priority_stated": Priority.HIGH,
     "priority_changed_at": NOW + timedelta(4),
     "closed_by_hand_at": NOW + timedelta(5),
+    "counted_from": NOW + timedelta(6),
     "unknown": {},
 }
 

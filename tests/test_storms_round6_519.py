@@ -31,14 +31,6 @@ from triage.models import Alert, EffectKind, Priority
 #: When the held close of `_flap(r, 5)` is due: its last resolve (4.5) plus the reopen window.
 DUE = 4.5 + 60
 
-#: Until `store._drops_held_close` lets a person's change take a held close's place (helper
-#: 519's patch to store.py, helper 515's file, with the lines of lifecycle it enables), the
-#: change is ignored.
-NEEDS_STORE_DIFF = pytest.mark.xfail(
-    strict=True,
-    reason="a person's priority change on a flapping incident whose close is held is ignored",
-)
-
 
 def changed(minutes: float, priority: Priority) -> Alert:
     """A person's change of `api-5xx`'s priority to `priority` in its source (PagerDuty's
@@ -51,7 +43,6 @@ async def change_priority(r: Rig, minutes: float, priority: Priority) -> Action:
     return await r.pipeline.handle(changed(minutes, priority), f"change{minutes}")
 
 
-@NEEDS_STORE_DIFF
 async def test_a_priority_change_while_a_flapping_close_is_held_reaches_the_ticket() -> None:
     """A person raises the priority of a flapping incident whose close is held: one update at
     the new priority goes out at once, the close stays held with its due time, and goes out
@@ -81,7 +72,6 @@ async def test_a_priority_change_while_a_flapping_close_is_held_reaches_the_tick
     assert closed.pending is None and closed.close_held_until is None
 
 
-@NEEDS_STORE_DIFF
 async def test_a_priority_change_then_a_firing_in_the_wait_is_counted_with_no_effect() -> None:
     """After a person's change went out while the close was held, a firing in the wait is
     still counted with no effect (no reopen) and drops the held close, as with no change."""
@@ -98,7 +88,6 @@ async def test_a_priority_change_then_a_firing_in_the_wait_is_counted_with_no_ef
     assert r.sink.kinds()[7:] == ["update"]
 
 
-@NEEDS_STORE_DIFF
 async def test_a_held_close_updated_by_a_priority_change_that_failed_still_closes() -> None:
     """The sink fails the person's change: the update is given back; the sweep tries it again
     and, after it, the held close goes out once at its due time (neither effect is lost)."""
@@ -298,7 +287,6 @@ async def test_a_persons_change_of_a_member_delivered_after_its_later_repeat_sti
     assert await r.send(5.2, stale) is Action.IGNORE
 
 
-@NEEDS_STORE_DIFF
 async def test_every_store_puts_the_held_close_back_due_when_it_was(store: Store) -> None:  # noqa: F811
     """On SQLite and DynamoDB: a person's change while the close is held is an update claimed
     in the close's place (the incident still listed with its close held); once confirmed, the
@@ -346,11 +334,6 @@ async def test_a_groups_members_from_two_senders_with_skewed_clocks_open_and_clo
     assert group.state is State.OPEN and group.group is not None and group.group.firing == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a late repeat from before a closed incident is counted in the fingerprint's new "
-    "ticket (needs Incident.counted_from: helper 519's patch to lifecycle and codec)",
-)
 async def test_a_late_repeat_older_than_the_close_before_a_new_ticket_is_not_counted_there() -> (
     None
 ):

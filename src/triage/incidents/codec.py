@@ -70,6 +70,7 @@ _INCIDENT_TIMES = (
     "last_queued_at",
     "priority_changed_at",
     "closed_by_hand_at",
+    "counted_from",
 )
 #: Fields written only when set (not None, not empty). A release before them fails to read a
 #: record that has one, so while replicas of two releases share the store (a rolling deploy),
@@ -88,6 +89,7 @@ _WRITTEN_WHEN_SET = (
     "priority_stated",
     "priority_changed_at",
     "closed_by_hand_at",
+    "counted_from",
 )
 
 

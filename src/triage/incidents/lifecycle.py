@@ -388,6 +388,12 @@ class Incident:
     #: after it, is stale (`changing_priority`). A change is no event of the alert, so the
     #: incident's newest event cannot judge it. Written only when set.
     priority_changed_at: datetime | None = None
+    #: When this fingerprint's incident before this one had its newest event (its resolve),
+    #: for an incident opened anew after it was closed past the reopen window (None: none
+    #: before, or this one reopened): a late firing stamped before it happened in that closed
+    #: incident (SQS handing out a message from before its close only now) and is not counted
+    #: as this one's (`_counted_here`). Written only when set.
+    counted_from: datetime | None = None
     #: What this release does not know of the stored record (fields a newer release wrote, at
     #: the top level or inside the ticket, effect, hold, escalation, group or history): kept
     #: as read and written back unchanged by `codec.py`, never read here. Empty for an
@@ -702,7 +708,7 @@ def _decide(stored: Incident | None, alert: AlertEvent, now: datetime, policy: P
         return Decision(Action.OPEN if firing else Action.RECORD, new)
 
     if stored.guards(alert.occurred_at, policy, queued, status=tie_status(alert)):
-        if firing and stored.state is State.OPEN and first_sight(alert):
+        if firing and stored.state is State.OPEN and _counted_here(stored, alert):
             # A late repeat (SQS keeps no order): it happened while the incident fired, so
             # it is counted, and moves none of the newest event's times.
             return repeated(stored, now, policy)
@@ -745,8 +751,18 @@ def _decide(stored: Incident | None, alert: AlertEvent, now: datetime, policy: P
         last_queued_at=queued,
         route=alert_route(alert),
         priority_stated=stated_priority(alert),
+        counted_from=stored.last_event_at,
     )
     return Decision(Action.OPEN, fresh)
+
+
+def _counted_here(stored: Incident, alert: AlertEvent) -> bool:
+    """The late repeat `alert` (older than the open incident `stored`'s newest event) is
+    counted in it: seen for the first time (`first_sight`), and not stamped before the newest
+    event of the closed incident this one opened anew after (`Incident.counted_from`): that
+    firing was one of its, whose ticket is closed, not one of this new ticket's."""
+    before = stored.counted_from
+    return first_sight(alert) and (before is None or alert.occurred_at >= before)
 
 
 def _another_delivery(stored: Incident, alert: AlertEvent, queued: datetime | None) -> bool:
@@ -949,15 +965,15 @@ def changing_priority(
     (`priority_changed_at`). A change made before the ticket opened or last reopened
     (`_made_before_ticket`; repeats since do not make it stale) or before the change kept
     (two changes delivered out of order: the later stands; two made in the same instant: the
-    higher stands, in either order), or one of an incident not open with a ticket (closed,
-    never seen, not yet summarised) writes nothing: it is no firing, so it opens and reopens
-    nothing. The same priority again tells nothing, and only keeps its time when newer
+    higher stands, in either order), or one of an incident whose tickets are not open
+    (closed, never seen, not yet summarised; a close held while it flaps leaves them open)
+    writes nothing: it is no firing, so it opens and reopens nothing. The same priority again tells nothing, and only keeps its time when newer
     (`_same_priority_changed`). `older`:
     whether the change is older than what the ticket shows, as the caller judged it (a
     group's, by its member's own events: `groups.decide_group`); None: judged by the
     incident's."""
     priority = stated_priority(alert)
-    if stored is None or stored.state is not State.OPEN or stored.ticket is None:
+    if stored is None or stored.ticket is None or not _ticket_open(stored, now):
         return Decision(Action.IGNORE, None)
     if priority is None:
         return Decision(Action.IGNORE, None)
@@ -973,8 +989,22 @@ def changing_priority(
         return Decision(Action.IGNORE, None)
     if priority is stored.ticket.priority:
         return _same_priority_changed(stored, made_at)
+    if stored.state is State.CLOSED:
+        # Its close is held: the update takes the effect's place for as long as it runs, the
+        # close keeping its due time (`quiet_until`), and is put back when it ends
+        # (`held_close_back`). Its newest event is still the resolve (`applied_at` too: the
+        # close is for want of alerts or not, as before).
+        displaced = replace_incident(stored, pending=None, priority_changed_at=made_at)
+        return _updated_to(displaced, stored.ticket, priority, now)
     changed = replace_incident(stored, applied_at=now, priority_changed_at=made_at)
     return _updated_to(changed, stored.ticket, priority, now)
+
+
+def _ticket_open(stored: Incident, now: datetime) -> bool:
+    """`stored`'s tickets are open: it is open, or closed with its close held back and not
+    yet due (`close_waits`), which its tickets have not heard of, or held behind an update
+    (`displaced_close`: a change then waits for that update, as for any effect)."""
+    return stored.state is State.OPEN or stored.close_waits(now) or displaced_close(stored)
 
 
 def displaced_close(incident: Incident) -> bool:

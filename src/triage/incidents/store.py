@@ -986,6 +986,12 @@ def _drops_held_close(pending: Pending | None, decided: Incident, now: datetime)
     (`fired_while_close_waits`): for its tickets the incident never closed, so the held close
     is dropped and an effect the firing brings (a raise of the priority) goes out at once. Such
     a close is no effect in progress, held by nobody: waiting for it would hold the firing
-    until the quiet period ends, then cost the close and a reopen the damping spares."""
-    held = pending is not None and pending.owner == FLAP_HOLD and pending.until > now
-    return held and decided.state is State.OPEN and decided.pending is None
+    until the quiet period ends, then cost the close and a reopen the damping spares. A
+    person's change of the priority then (`changing_priority`) takes the close's place with
+    its update, the incident closed with the close's due time kept (`quiet_until`), and the
+    close is put back when the update ends (`held_close_back`)."""
+    if pending is None or pending.owner != FLAP_HOLD or pending.until <= now:
+        return False
+    if decided.pending is not None:
+        return False
+    return decided.state is State.OPEN or decided.quiet_until == pending.until
