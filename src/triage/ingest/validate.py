@@ -47,6 +47,7 @@ from encodings import cp1252
 from typing import TypeVar
 from urllib.parse import parse_qsl
 
+from triage.decode import EventRecords, PostedAlerts, decode_body
 from triage.errors import TriageError
 from triage.ingest import several
 from triage.ingest.carried import Carried, carried_among
@@ -330,24 +331,60 @@ def _read(
 
 def _check_alert_count(text: str, batch_most: int) -> None:
     """TooMany (413) for JSON holding more than MAX_ALERTS alerts (an array of them, or an
-    object's `alerts`), before the normaliser reads any (each costs it CPU). The answer names
-    the bound the path holds a batch to: `batch_most` for an array (ingest/several.py's on a
-    batch path, which refuses fewer than this already). Each alert is an object, so text with
-    no more `{` than MAX_ALERTS is not parsed here; other text is parsed once more (a few ms a
-    MiB, against the seconds its alerts would cost). No JSON is left to the normaliser."""
-    if text.count("{") <= MAX_ALERTS:
+    object's `alerts`), before the normaliser reads any (each costs it CPU). The alerts are
+    counted where the daemon reads them (`decode_body`): inside an SNS notification's
+    `Message`, JSON encoded twice, or a Lambda event's records, summed, as well as bare. The
+    answer names the bound the path holds a batch to: `batch_most` for an array
+    (ingest/several.py's on a batch path, which refuses fewer than this already). Each alert is
+    an object, whose brace is in the text as `{` or, inside a string, escaped (a backslash at
+    least), so text with no more of both than MAX_ALERTS is not parsed here; other text is
+    parsed once more (a few ms a MiB, against the seconds its alerts would cost). No JSON is
+    left to the normaliser."""
+    if text.count("{") + text.count("\\") <= MAX_ALERTS:
         return
+    try:
+        decoded = decode_body(text)
+    except (TriageError, ValueError, RecursionError):
+        decoded = _bare(text)  # an array of no alert format, say: the normaliser says why
+    alerts = _alerts_in(decoded)
+    if alerts > MAX_ALERTS:
+        most = batch_most if isinstance(decoded, PostedAlerts) else MAX_ALERTS
+        raise TooMany(
+            f"too_many_alerts: the body holds {alerts:,} alerts; at most {most:,} are "
+            "read from one request: send them in smaller batches"
+        )
+
+
+def _alerts_in(decoded: dict[str, object]) -> int:
+    """How many alerts the daemon reads from `decoded` (`decode_body`'s answer): its `alerts`,
+    or its Lambda records' together (a record that cannot be read holds none)."""
+    if isinstance(decoded, EventRecords):
+        records = decoded.get("records")
+        return sum(_record_alerts(r) for r in records) if isinstance(records, list) else 0
+    alerts = decoded.get("alerts")
+    return len(alerts) if isinstance(alerts, list) else 0
+
+
+def _bare(text: str) -> dict[str, object]:
+    """`text` parsed as it is, an array as `PostedAlerts` (whatever its items), for the count
+    of a body `decode_body` refuses; empty when it is no JSON."""
     try:
         parsed = json.loads(text.lstrip("\ufeff"))
     except (ValueError, RecursionError):
-        return
-    alerts: object = parsed.get("alerts") if isinstance(parsed, dict) else parsed
-    most = batch_most if isinstance(parsed, list) else MAX_ALERTS
-    if isinstance(alerts, list) and len(alerts) > MAX_ALERTS:
-        raise TooMany(
-            f"too_many_alerts: the body holds {len(alerts):,} alerts; at most {most:,} are "
-            "read from one request: send them in smaller batches"
-        )
+        return {}
+    if isinstance(parsed, list):
+        return PostedAlerts(alerts=parsed)
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def _record_alerts(record: object) -> int:
+    """The alerts of one Lambda record's text (`decode_body`: one level of records)."""
+    if not isinstance(record, str):
+        return 0
+    try:
+        return _alerts_in(decode_body(record))
+    except (TriageError, ValueError, RecursionError):
+        return 0
 
 
 def _read_form(fields_text: str, carried: Carried, read: Callable[[str], Checked]) -> Checked:
