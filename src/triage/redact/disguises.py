@@ -72,7 +72,48 @@ def _unescaped_unseen(match: re.Match[str]) -> str:
     else:
         code = 0x10000 + ((int(match[1], 16) - 0xD800) << 10) + int(match[2], 16) - 0xDC00
     ch = chr(code)
-    return "" if unicodedata.category(ch) != "Cc" and draws_nothing(ch) else match[0]
+    if unicodedata.category(ch) == "Cc" or not draws_nothing(ch):
+        return match[0]
+    if _SEQUENCE_GLUE_CHARACTER.match(ch) and _in_escaped_emoji(match):
+        return match[0]  # a joiner, selector or tag of an emoji sequence, escaped (`_visible`)
+    return ""
+
+
+#: What an emoji sequence's escapes are read from: the text this far on either side.
+_EMOJI_WINDOW = 128
+#: A JSON escape, another escape (one character), or a character.
+_ESCAPE_OR_CHARACTER = re.compile(r"\\u([0-9a-fA-F]{4})|\\(.)|(.)", re.DOTALL)
+
+
+def _in_escaped_emoji(match: re.Match[str]) -> bool:
+    """Whether the escape `match` found (a joiner's, a selector's, a tag's) is part of an emoji
+    sequence (`_EMOJI_SEQUENCE`) in the text around it with its escapes decoded: JSON dumped
+    with ASCII only writes `👩‍💻` as `\\ud83d\\udc69\\u200d\\ud83d\\udcbb`, which `_visible`
+    keeps raw, and a second redaction must keep escaped."""
+    text, start = match.string, match.start()
+    decoded: list[str] = []
+    at = -1
+    high = False
+    window = (max(0, start - _EMOJI_WINDOW), min(len(text), match.end() + _EMOJI_WINDOW))
+    for piece in _ESCAPE_OR_CHARACTER.finditer(text, *window):
+        if piece.start() == start:
+            at = len(decoded)
+        if piece[1] is None:
+            decoded.append(piece[2] or piece[3])
+            high = False
+            continue
+        unit = int(piece[1], 16)
+        if high and 0xDC00 <= unit <= 0xDFFF:
+            pair = 0x10000 + ((ord(decoded[-1]) - 0xD800) << 10) + unit - 0xDC00
+            decoded[-1] = chr(pair)
+            high = False
+        else:
+            decoded.append(chr(unit))
+            high = 0xD800 <= unit <= 0xDBFF
+    if at < 0:
+        return False
+    joined = "".join(decoded)
+    return any(found.start() <= at < found.end() for found in _EMOJI_SEQUENCE.finditer(joined))
 
 
 _LAYOUT = str.maketrans("", "", "\n\r\t")
@@ -82,14 +123,46 @@ def _layout_free(text: str) -> str:
     return text.translate(_LAYOUT)
 
 
+#: A character drawn as an emoji (the blocks Unicode's Extended_Pictographic characters lie
+#: in: arrows, technical and miscellaneous symbols, dingbats, the emoji planes' blocks).
+_PICTOGRAPH = (
+    "[\u00a9\u00ae\u203c\u2049\u2122\u2139\u2194-\u21aa\u231a-\u23ff\u24c2"
+    "\u25aa-\u27bf\u2934\u2935\u2b05-\u2b55\u3030\u303d\u3297\u3299"
+    "\U0001f000-\U0001faff]"
+)
+#: One emoji of a sequence: a pictograph, its presentation selector, its skin tone.
+_EMOJI_ELEMENT = f"{_PICTOGRAPH}[\ufe0e\ufe0f]?[\U0001f3fb-\U0001f3ff]?"
+#: An emoji written with characters that draw nothing by themselves, which `_visible` keeps
+#: whole: emoji joined by zero-width joiners (a family, a profession, the rainbow flag), an
+#: emoji and its presentation selector (`❤️`), a keycap (`1️⃣`), and the only subdivision
+#: flags Unicode recommends (England, Scotland, Wales: a black flag, tag letters, a cancel
+#: tag). Nothing else: tags that spell other text after a flag, a joiner or a selector between
+#: letters or digits still go, so none of them hides a secret or text for the model to read.
+_EMOJI_SEQUENCE = re.compile(
+    f"{_EMOJI_ELEMENT}(?:\u200d{_EMOJI_ELEMENT})+"
+    f"|{_PICTOGRAPH}[\ufe0e\ufe0f]"
+    "|[0-9#*]\ufe0f\u20e3"
+    "|\U0001f3f4\U000e0067\U000e0062"
+    "(?:\U000e0065\U000e006e\U000e0067|\U000e0073\U000e0063\U000e0074"
+    "|\U000e0077\U000e006c\U000e0073)\U000e007f"
+)
+#: What an emoji sequence holds that `_visible` would otherwise drop: a text without any of
+#: these has no sequence to keep.
+_SEQUENCE_GLUE = re.compile("[\u200d\ufe0e\ufe0f\U000e007f]")
+#: A character that an emoji sequence holds and that draws nothing alone: a joiner, a
+#: selector, a tag (`_unescaped_unseen` keeps its escape inside a sequence).
+_SEQUENCE_GLUE_CHARACTER = re.compile("[\u200d\ufe0e\ufe0f\U000e0020-\U000e007f]")
+
+
 def _hides(text: str) -> bool:
     """Whether `text` holds an invisible character (`_visible` would change it). ASCII text
-    holds none, and most text is printable: both checked in C first."""
+    holds none, and most text is printable: both checked in C first. An emoji sequence's
+    joiners, selectors and tags (`_EMOJI_SEQUENCE`) are no invisible characters."""
     if text.isascii():
         return False
     if not text.isprintable() and not _layout_free(text).isprintable():
-        return True
-    return has_unseen(text)
+        return _SEQUENCE_GLUE.search(text) is None or _visible(text) != text
+    return has_unseen(text) and (_SEQUENCE_GLUE.search(text) is None or _visible(text) != text)
 
 
 def dropped(ch: str) -> bool:
@@ -98,7 +171,22 @@ def dropped(ch: str) -> bool:
 
 
 def _visible(text: str) -> str:
-    """`text` without invisible characters (controls and whitespace are kept)."""
+    """`text` without invisible characters (controls and whitespace are kept), each emoji
+    sequence (`_EMOJI_SEQUENCE`) kept whole: dropped, its joiners, selectors and tags made a
+    family three faces and Scotland's flag a black one."""
+    if _SEQUENCE_GLUE.search(text) is None:
+        return _without_invisible(text)
+    pieces: list[str] = []
+    last = 0
+    for sequence in _EMOJI_SEQUENCE.finditer(text):
+        pieces += (_without_invisible(text[last : sequence.start()]), sequence[0])
+        last = sequence.end()
+    pieces.append(_without_invisible(text[last:]))
+    return "".join(pieces)
+
+
+def _without_invisible(text: str) -> str:
+    """`text` without any invisible character (`_visible` without its emoji sequences)."""
     category = unicodedata.category
     shown = "".join(ch for ch in text if ch.isprintable() or category(ch) not in _INVISIBLE)
     return without_unseen(shown)
