@@ -87,12 +87,14 @@ def _env_entry_value(match: re.Match[str]) -> str:
 
 
 #: The host that starts a .pgpass line, up to the colon before its port: after the line's
-#: start and indentation, or after the file's path (`~/.pgpass: `, `.pgpass line: `), a
+#: start and indentation, after the file's path (`~/.pgpass: `, `.pgpass line: `), or after
+#: the `echo` or `printf` that writes it into the file (`echo 'db:5432:*:app:…' > …`), a
 #: name or an address (`\:` escapes a colon inside it), not a
 #: number alone. `_PGPASS_ESCAPED_HOST`: the same line inside a JSON string, after an escaped
 #: line break or the string's opening quote.
 _PGPASS_HOST = re.compile(
-    r"(?:(?:\A|(?<=\n))[ \t]{0,16}+|\.pgpass(?:[ \t]{1,4}[A-Za-z]{1,16}+)?:?[ \t]{1,8}+)"
+    r"(?:(?:\A|(?<=\n))[ \t]{0,16}+|\.pgpass(?:[ \t]{1,4}[A-Za-z]{1,16}+)?:?[ \t]{1,8}+"
+    r"""|(?<![\w-])(?P<echo>echo|printf)(?:[ \t]{1,8}+-[A-Za-z]{1,3}+)?[ \t]{1,8}+(?P<quote>["'])?)"""
     r"(?![0-9]{1,5}+\Z)(?:\[[0-9A-Fa-f:.]{2,45}+\]|(?:[\w.*-]|\\:){1,253}+)\Z"
 )
 _PGPASS_ESCAPED_HOST = re.compile(
@@ -107,11 +109,27 @@ _PGPASS_NEEDLES = (":*:", *(f":{digit}" for digit in "0123456789"))
 
 def _pgpass_password(match: re.Match[str], host: re.Pattern[str]) -> str:
     """A .pgpass line's fields after its host (group 1), the password replaced, if `host`
-    finds its host before them; else the match unchanged."""
+    finds its host before them; else the match unchanged. A line an `echo` writes ends at its
+    closing quote, or unquoted at a blank: the redirection after it stays (`echo '…' >
+    ~/.pgpass`)."""
     start = match.start()
-    if host.search(match.string, max(0, start - 300), start) is None:
+    found = host.search(match.string, max(0, start - 300), start)
+    if found is None:
         return match[0]
-    return f"{match[1]}[REDACTED:password]"
+    echoed = found.groupdict()
+    password = match[0][len(match[1]) :]
+    # Quoted, the line ends at its quote; bare, at the blank the shell splits the words at.
+    end = _ECHOED_LINE_END.get(echoed["quote"] or " ") if echoed.get("echo") else None
+    cut = None if end is None else end.search(password)
+    rest = "" if cut is None else password[cut.start() :]
+    return f"{match[1]}[REDACTED:password]{rest}"
+
+
+#: Where a .pgpass line an `echo` writes ends (`_pgpass_password`): its closing quote, or,
+#: unquoted, a blank.
+_ECHOED_LINE_END = {
+    quote: re.compile(end) for quote, end in (('"', '"'), ("'", "'"), (" ", r"[ \t]"))
+}
 
 
 #: An attribute of a tag, its value quoted (`key="Password"`, `value='x'`, `key=\\"x\\"` inside
