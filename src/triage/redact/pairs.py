@@ -114,15 +114,17 @@ def _shell_message(match: re.Match[str]) -> bool:
     )
 
 
-#: What follows a quoted prompt's closing quote and a blank (`_closed_prompt`): the
-#: command's next option, or another quoted string (the answer, `_LABEL_THEN_LITERAL`'s).
-_AFTER_PROMPT = re.compile(r"""(?P<quote>["'])[ \t]{1,8}+[-"']""")
+#: What follows a quoted prompt's closing quote (`_closed_prompt`): after a blank, the
+#: command's next option or another quoted string (the answer, `_LABEL_THEN_LITERAL`'s); or
+#: what ends a JSON value, a list's item or a call's argument (`{"prompt":"password:",…}`,
+#: `ask("Token:", default)`), which no value starts with.
+_AFTER_PROMPT = re.compile(r"""(?P<quote>["'])(?:[ \t]{1,8}+[-"']|[ \t]{0,8}+[,)\]}])""")
 
 
 def _closed_prompt(match: re.Match[str]) -> bool:
     """Whether the quote the match's value opens with closes one opened before the name on its
-    line, and an option or another quoted string follows after a blank: the name ends a
-    quoted prompt or label (`sudo -p "[sudo via ansible, key=…] password:" -u root …`,
+    line, and an option or another quoted string follows after a blank, or a comma or a closing
+    bracket: the name ends a quoted prompt or label (`sudo -p "[sudo via ansible, key=…] password:" -u root …`,
     Ansible's become; `echo "password:" "…"`), so the match holds no value (a quoted answer
     after it is `_LABEL_THEN_LITERAL`'s). A word after the quote (`msg="password:" X`) may be
     the answer, and the rule reads it as before."""
@@ -510,8 +512,9 @@ _WHOLE_STRING_PAIR = _LazyPattern(
 _WHOLE_SINGLE_CHECKS = (
     r"(?!-?\[REDACTED)" + _TEMPLATE_VALUE + rf"(?!(?:{_STATE_WORDS}|\*{{3,64}})')"
 )
+_WHOLE_SINGLE_CHAR = rf"(?:(?!{_NEXT_PAIR})[^'\r\n\\])"
 _WHOLE_SINGLE_VALUE = (
-    rf"{_WHOLE_SINGLE_CHECKS}(?P<value>(?:(?!{_NEXT_PAIR})[^'\r\n\\]){{1,512}}+)(?='|{_NEXT_PAIR})"
+    rf"{_WHOLE_SINGLE_CHECKS}(?P<value>{_WHOLE_SINGLE_CHAR}{{1,512}}+)(?='|{_NEXT_PAIR})"
 )
 _WHOLE_SINGLE_NAME = _LazyPattern(rf"(?<=')[\w.-]{{0,64}}?{_SECRET_NAME}\Z", re.IGNORECASE)
 _WHOLE_SINGLE_PAIR = _LazyPattern(
@@ -520,11 +523,13 @@ _WHOLE_SINGLE_PAIR = _LazyPattern(
 )
 
 
-#: A data class's or a map's field (`Config(…, password=…)`): the same three.
+#: A data class's or a map's field (`Config(…, password=…)`): the same three. A character of
+#: its value, and what ends it: the next field or the closing bracket.
+_FIELD_CHAR = r"(?:[^\r\n,(){}]|,(?! [A-Za-z_$][\w$.-]{0,64}+=))"
+_FIELD_END = r", [A-Za-z_$][\w$.-]{0,64}+=|[)}]"
 _FIELD_VALUE = (
     r"""(?!["'\[]|-?\[REDACTED)""" + _TEMPLATE_VALUE + rf"(?!(?:{_STATE_WORDS}|\*{{3,64}})[,)}}])"
-    r"(?P<value>(?:[^\r\n,(){}]|,(?! [A-Za-z_$][\w$.-]{0,64}+=)){1,512}+)"
-    r"(?=, [A-Za-z_$][\w$.-]{0,64}+=|[)}])"
+    rf"(?P<value>{_FIELD_CHAR}{{1,512}}+)(?={_FIELD_END})"
 )
 _FIELD_NAME = _LazyPattern(
     rf"(?:(?<=[\w$]\()|(?<=\{{)|(?<=, ))[\w$.-]{{0,64}}?{_SECRET_NAME}\Z", re.IGNORECASE
@@ -535,6 +540,11 @@ _FIELD_PAIR = _LazyPattern(
     re.IGNORECASE,
 )
 
+
+#: The three `=`-started rules as written (`_run_from_equals` runs them where they can match).
+WHOLE_STRING_SOURCE = "=" + _WHOLE_STRING_VALUE
+WHOLE_SINGLE_SOURCE = "=" + _WHOLE_SINGLE_VALUE
+FIELD_SOURCE = "=" + _FIELD_VALUE
 
 _COMMAND_AFTER = re.compile(_COMMAND_AFTER_VALUE)
 
@@ -574,6 +584,43 @@ def _whole_strings(match: re.Match[str]) -> str:
         at = pair.end()
     pieces.append(text[at:end])
     return "".join(pieces)
+
+
+#: The longest value the `=`-started rules below read (their `{1,512}+`), and the window
+#: before a run's end where the only `=` they can match from stands.
+_RUN_VALUE_MAX = 512
+#: The longest run those rules read from an `=` in one go: every quantifier is bounded. A
+#: longer run is read in pieces, each as one run.
+_RUN_MAX = 1 << 20
+
+
+def _run_from_equals(
+    source: str, unit: str, end: str, replace: Callable[[re.Match[str]], str]
+) -> tuple[str, Callable[[re.Match[str]], str]]:
+    """A rule that starts at `=` and reads a value of `unit`s, at most `_RUN_VALUE_MAX`, that
+    must be followed by `end` (`source`), made linear with the same output. Run as written,
+    the engine read up to 512 characters at every `=` of a long run (`"=" * 40000`: 3 s). Here
+    the rule reads the run from an `=` once, to its end, and consumes it; then `source` is
+    tried only where it can match: not at all when `end` does not follow the run (every `=`
+    inside it reads to the same end), else from the first `=` in the run's last 513
+    characters on (one further back reads more than 512); each found as the engine found it,
+    so `replace` sees the same match."""
+    rule = _LazyPattern(source, re.IGNORECASE)
+    ends = _LazyPattern(end, re.IGNORECASE)
+
+    def replacement(match: re.Match[str]) -> str:
+        text, start, stop = match.string, match.start(), match.end()
+        if ends.match(text, stop) is None:
+            return match[0]
+        at = text.find("=", max(start, stop - _RUN_VALUE_MAX - 1), stop)
+        while at >= 0:
+            found = rule.match(text, at)
+            if found is not None and found.end() == stop:
+                return text[start:at] + replace(found)
+            at = text.find("=", at + 1, stop)
+        return match[0]
+
+    return f"=(?:{unit}){{0,{_RUN_MAX}}}+", replacement
 
 
 #: A YAML comment after a value: a `#` after a space.
@@ -960,11 +1007,15 @@ def _graphql_variables(match: re.Match[str]) -> str:
 
 #: A quoted label ending in a password's or a token's word, then a quoted literal apart from
 #: it: the label's answer (`echo "password:" "…"`, `printf 'db password:' '…'`), which the
-#: pair rules below misread as the label's own quotes around a blank. The pattern starts at
-#: the word, which the engine jumps to; `_label_literal` checks the label's opening quote.
+#: pair rules below misread as the label's own quotes around a blank; or a JSON prompt and
+#: its answer beside it (`{"prompt": "password:", "answer": "…"}`, a form's or a bot's
+#: `{"question": "Enter token", "response": "…"}`, `"Vault passphrase?"`). The pattern starts
+#: at the word, which the engine jumps to; `_label_literal` checks the label's opening quote.
 _LABEL_THEN_LITERAL = (
-    r"(?:pass(?:word|wd|phrase)?|pwd|token|secret)[ \t]{0,3}[:=]?[ \t]{0,3}(?P<q>[\"'])"
-    r"""[ \t]{1,8}+(?P<lq>["'])(?P<literal>(?:(?!(?P=lq))[^\\\r\n]|\\.){1,512}+)(?P=lq)"""
+    r"(?:pass(?:word|wd|phrase)?|pwd|token|secret)[ \t]{0,3}[:=?]?[ \t]{0,3}(?P<q>[\"'])"
+    r"(?:[ \t]{1,8}+|[ \t]{0,8}+,[ \t\r\n]{0,64}+"
+    r'"(?:answer|response|reply|input|entered)"[ \t]{0,8}+:[ \t]{0,8}+)'
+    r"""(?P<lq>["'])(?P<literal>(?:(?!(?P=lq))[^\\\r\n]|\\.){1,512}+)(?P=lq)"""
 )
 
 
@@ -1058,15 +1109,20 @@ PAIR_RULES: tuple[_Rule, ...] = (
     # at the `=`, which the engine jumps to, and reads the pair whole from its name after
     # (`_from_name`): started at the name, it tried one after every quote of a JSON text.
     _rule(
-        "=" + _WHOLE_STRING_VALUE,
-        _whole_strings,
+        *_run_from_equals(
+            WHOLE_STRING_SOURCE, _WHOLE_STRING_CHAR, rf'"|{_NEXT_PAIR}', _whole_strings
+        ),
         *_SECRET_NAME_NEEDLES,
         flags=re.IGNORECASE,
     ),
     # … and in single quotes (`Environment='DB_PASSWORD=a b'`).
     _rule(
-        "=" + _WHOLE_SINGLE_VALUE,
-        _from_name(_WHOLE_SINGLE_NAME, _WHOLE_SINGLE_PAIR, _unless_command_after),
+        *_run_from_equals(
+            WHOLE_SINGLE_SOURCE,
+            _WHOLE_SINGLE_CHAR,
+            f"'|{_NEXT_PAIR}",
+            _from_name(_WHOLE_SINGLE_NAME, _WHOLE_SINGLE_PAIR, _unless_command_after),
+        ),
         *_SECRET_NAME_NEEDLES,
         flags=re.IGNORECASE,
     ),
@@ -1076,8 +1132,12 @@ PAIR_RULES: tuple[_Rule, ...] = (
     # bracket. Only right after `Name(`, `{` or `, `; a quoted value is the pair rule's below.
     # It starts at the `=`, as the rule above (`_from_name`).
     _rule(
-        "=" + _FIELD_VALUE,
-        _from_name(_FIELD_NAME, _FIELD_PAIR, _named_pair),
+        *_run_from_equals(
+            FIELD_SOURCE,
+            _FIELD_CHAR,
+            _FIELD_END,
+            _from_name(_FIELD_NAME, _FIELD_PAIR, _named_pair),
+        ),
         *_SECRET_NAME_NEEDLES,
         flags=re.IGNORECASE,
     ),
@@ -1315,7 +1375,8 @@ PAIR_RULES: tuple[_Rule, ...] = (
         r"""(?:\$\([^()\r\n]{1,512}+\)|[^}\s\"'\\]{1,512}+"""
         r"""|\\"[^"\\\r\n]{0,512}+\\"|"[^"\r\n]{0,512}+"|'[^'\r\n]{0,512}+')\}"""
         # A list of strings (OpenTelemetry's header values, `"x_api_key": ["…"]`, Python's
-        # `['…']`, Go's `[]string{"…"}` in an http.Header): all of it to its `]` (Go's `}`), as
+        # `['…']`, Go's `[]string{"…"}` in an http.Header, Go's `%v` of a pointer to a struct,
+        # `&{admin hunter2}`, whose fields have no names): all of it to its `]` (Go's `}`), as
         # one, its brackets and outer quotes kept. A placeholder inside it (an item redacted
         # before) is read whole: its `]` does not end the list. YAML's flow sequence of bare
         # items (`[abc, def]`) too, not only its first item.
@@ -1331,7 +1392,7 @@ PAIR_RULES: tuple[_Rule, ...] = (
         r"""|(?<![\w\])])\[(?:"(?:[^"\\\r\n]|\\.){0,1024}+"|'[^'\r\n]{0,1024}+'"""
         r"""|\[REDACTED:[\w-]{1,32}+\]|[^\[\]{}()"']){0,4096}+\]"""
         r"""|\[REDACTED:[\w-]{1,32}+\]|[^\[\]{}()"']){1,4096}+(?(paren)(?=\))|(?=\]))"""
-        r"""|(?P<list>(?:\[|\[\]string\{)[ \t]{0,3}(?P<lq>\\?["']|(?!\[REDACTED)))"""
+        r"""|(?P<list>(?:\[|\[\]string\{|&\{)[ \t]{0,3}(?P<lq>\\?["']|(?!\[REDACTED)))"""
         r"""(?:\[REDACTED:[\w-]{1,32}+\]|[^\]}\r\n\\]|\\.){1,4096}+(?=[\]}])"""
         # An unquoted value, which never starts with an escaped line break or tab (a name that
         # ends its line inside a JSON string heads what follows, and holds no value; so does
@@ -1478,9 +1539,8 @@ def _bare_key_value(match: re.Match[str]) -> str:
     return _key_value(match)
 
 
-TOLD_RULES: tuple[
-    _Rule, ...
-] = (  # A secret told in words, without `=` or `:` right after its name: "the password is
+TOLD_RULES: tuple[_Rule, ...] = (
+    # A secret told in words, without `=` or `:` right after its name: "the password is
     # hunter2", "password for admin is …", "login with password …", Dockerfile's `ENV
     # DB_PASSWORD …`, redis.conf's `requirepass …`; a token, a secret or an API key so only
     # when its value looks random. The value is asked (`_told_secret`), so a word, a number

@@ -251,7 +251,8 @@ def _scrub(text: str, secrets: tuple[str, ...]) -> str:
             if line_start and one_line and pattern.match(text) is None:
                 continue  # it can match only at the text's start (`_Rule.shape`)
             changed, replaced = pattern.subn(replacement, text)
-            if replaced:
+            # A match its replacement left as it was changed nothing: the rules go on.
+            if replaced and changed != text:
                 start, end = _changed_span(text, changed)
                 text, after = changed, at + 1
                 one_line = "\n" not in text
