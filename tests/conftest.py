@@ -37,7 +37,7 @@ from triage.redact.held import _forget_held
 LONG_FIRST = (
     "test_every_source_hostile.py",  # ~84 CPU-s alone (2026-12-06): the hostile samples rendered, fixed points, prompt views
     "test_bench_smoke.py",  # 35 s, one test
-    "test_deploy_round2_461.py",  # six `terraform plan`s of the module (the AWS provider's CPU)
+    "test_deploy_round2_461.py",  # three `terraform plan`s of the module: ~31 CPU-s alone
     "test_localstack_init.py",  # 31 s
     "test_redaction_boundary.py",  # ~18 CPU-s alone (remembering redactor)
     "test_summarise_hostile_more.py",  # 19 s
