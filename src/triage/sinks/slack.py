@@ -862,7 +862,7 @@ def plain_message(effect: Effect) -> dict[str, Any]:
     alert, ticket = effect.alert, effect.ticket
     line = f"{_MARKS[ticket.priority]} {ticket.priority.value.upper()}: {ticket.title}"
     line = unlinked(safe(line + _team_part(alert.team), one_line=True))
-    refs = _join_whole(_ticket_refs(effect), " · ", FALLBACK_MAX // 2)
+    refs = _join_whole(_ticket_refs(effect, formatted=True), " · ", FALLBACK_MAX // 2)
     text = (f"{refs}\n" if refs else "") + _fit(line, FALLBACK_MAX - len(refs) - 1)
     return {"text": text, "unfurl_links": False, "unfurl_media": False}
 
@@ -871,7 +871,7 @@ def plain_follow_up(effect: Effect) -> dict[str, Any]:
     """A follow-up (resolved, fired again, a raise) as its ticket links and its one line, no
     blocks: what is posted when Slack refuses the blocks, as `plain_message` is for a new
     incident (the links first, so nothing in the alert's line can restyle them)."""
-    refs = _join_whole(_ticket_refs(effect), " · ", FALLBACK_MAX // 2)
+    refs = _join_whole(_ticket_refs(effect, formatted=True), " · ", FALLBACK_MAX // 2)
     line = follow_up_message(effect)["text"]  # escaped, unlinked, one line (`_message`)
     text = (f"{refs}\n" if refs else "") + _fit(line, FALLBACK_MAX - len(refs) - 1)
     return {"text": text, "unfurl_links": False, "unfurl_media": False}
@@ -953,18 +953,28 @@ def _group_text(effect: Effect) -> str:
     return f"{group.count} ({group.firing} firing): {group.title}"
 
 
-def _ticket_refs(effect: Effect) -> list[str]:
-    """The GitHub issue as a link and the backend ticket id as text, when those sinks ran."""
+def _ticket_refs(effect: Effect, *, formatted: bool = False) -> list[str]:
+    """The GitHub issue as a link and the backend ticket id as text, when those sinks ran.
+    `formatted`: for mrkdwn Slack formats itself (a plain-text post, which takes no
+    `verbatim`), where a backend id that reads as a domain (`login.evil.example`, a plausible
+    id) would be a link to that site: it is `unlinked` there, as the alert's line is."""
     refs = []
     issue = effect.refs.get("github")
     if issue:
         number = _ISSUE_NUMBER.search(issue)
         link = _link(issue, f"GitHub #{number.group(1)}" if number else "GitHub issue")
-        refs.append(link or f"GitHub {code_free(issue, one_line=True)}")
+        refs.append(link or f"GitHub {_shown_ref(issue, formatted)}")
     ticket = effect.refs.get("backend")
     if ticket:
-        refs.append(f"backend ticket {code_free(ticket, one_line=True)}")
+        refs.append(f"backend ticket {_shown_ref(ticket, formatted)}")
     return refs
+
+
+def _shown_ref(ref: str, formatted: bool) -> str:
+    """Another sink's reference as text beside triage's markup (`code_free`), `unlinked` too
+    where Slack formats the text itself."""
+    shown = code_free(ref, one_line=True)
+    return unlinked(shown) if formatted else shown
 
 
 def _alert_links(effect: Effect) -> list[str]:
