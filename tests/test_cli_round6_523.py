@@ -11,9 +11,12 @@ import uuid
 from pathlib import Path
 
 import boto3
+import pytest
 
 from daemon_harness import Queues, settings_for
 from test_readme_claims import check_lines
+from triage.cli import main
+from triage.settings import unknown_variables
 
 
 def _queue_line(queues: Queues, tmp_path: Path) -> str:
@@ -60,3 +63,44 @@ def test_a_queue_of_the_credentials_account_that_is_not_there_names_no_account(
     line = _queue_line(Queues(moto_url, url, url), tmp_path)
     assert line.startswith("FAIL  queue    ") and "NonExistentQueue" in line, line
     assert "account" not in line, line
+
+
+# --- Variables as env files write them ------------------------------------------------------
+
+#: Settings a check can run on without reaching past this machine.
+LOCAL = {
+    "ALERT_TRIAGE_QUEUE_URL": "http://127.0.0.1:9/000000000000/alerts",
+    "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+    "BACKEND_BASE_URL": "http://127.0.0.1:9",
+    "BACKEND_TOKEN": "tok-523-9f3c1a7e5b2d4c6e",
+}
+
+
+def _local(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The `LOCAL` settings, with a SQLite store in `tmp_path`."""
+    for name, value in LOCAL.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("TRIAGE_STORE_URL", f"sqlite:///{tmp_path / 'triage.db'}")
+
+
+def test_a_variable_named_after_a_byte_order_mark_is_warned_of() -> None:
+    """An env file saved with a byte-order mark (Notepad's UTF-8) puts U+FEFF before its first
+    variable's name, which no setting reads: the warning names the mark and the setting."""
+    [message] = unknown_variables({"\ufeffTRIAGE_SINKS": "github"})
+    assert "byte-order mark" in message and "TRIAGE_SINKS=" in message, message
+    assert "github" not in message, message  # the value, which may be a secret, is not shown
+
+
+def test_check_says_each_variable_it_ignores_as_a_warn_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A misspelt variable is a `warn  config` line of the report, as every other warning
+    `triage run` logs at start-up, so `--output json` shows it to a script too."""
+    _local(monkeypatch, tmp_path)
+    monkeypatch.setenv("TRIAGE_SINKSS", "github")
+    main(["check", "--output", "json"])
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    said = [x for x in lines if x.get("verdict") == "warn" and "TRIAGE_SINKSS" in x["detail"]]
+    assert said and said[0]["check"] == "config", lines
+    assert "did you mean TRIAGE_SINKS?" in said[0]["detail"], said
+    assert lines[-1]["warned"] >= 1, lines[-1]

@@ -1707,6 +1707,15 @@ def unknown_variables(
                 f"variable's name (an env file's `NAME = value`); write {spaced}=… without it"
             )
             continue
+        unmarked = upper.lstrip(INVISIBLE_MARKS).strip()
+        if unmarked != spaced and unmarked in expected:
+            messages.append(
+                f"{name[:80]!r} is not a setting and is ignored: its name starts with "
+                f"U+{ord(upper[0]):04X}, a byte-order mark or an invisible space (an env file "
+                f"saved with a BOM, as Notepad saves UTF-8); write {unmarked}=… without it "
+                "(save the file as UTF-8 without a BOM)"
+            )
+            continue
         if upper.startswith(OWN_PREFIXES) or upper in OTHER_NAMES:
             close = [OTHER_NAMES[upper]] if upper in OTHER_NAMES else []
             close = close or difflib.get_close_matches(upper, sorted(known), n=1, cutoff=0.8)
@@ -1719,6 +1728,11 @@ def unknown_variables(
         hint = f"; did you mean {close[0]}?" if close else ""
         messages.append(f"{name[:80]} is not a setting and is ignored{hint}")
     return messages
+
+
+#: Characters an editor or a paste puts, unseen, before a variable's name: the byte-order mark
+#: (U+FEFF, which Notepad writes at the start of a UTF-8 file), zero-width spaces and joiners.
+INVISIBLE_MARKS = "\ufeff\u200b\u200c\u200d\u2060"
 
 
 def _exported(name: str) -> str | None:

@@ -165,7 +165,8 @@ async def run_checks(
         checks.append(("github", lambda: _github(settings)))
     if "slack" in used:
         checks.append(("slack", lambda: _slack(settings)))
-    checks += _given(lambda: _start_up_warnings(settings, used), [])
+    # Refused settings: the refusal's line named the variables ignored already.
+    checks += _given(lambda: _start_up_warnings(settings, used, refusal is None), [])
     failed = warned = unknown = extra = skipped = 0
     try:
         for name, check in checks:
@@ -350,13 +351,29 @@ _WARNING_CHECKS = {
 }
 
 
-def _start_up_warnings(settings: Settings, sinks: Sequence[str]) -> list[tuple[str, Check]]:
+def _start_up_warnings(
+    settings: Settings, sinks: Sequence[str], ignored: bool = True
+) -> list[tuple[str, Check]]:
     """One `warn` check per warning the daemon logs as it starts with these settings, in this
     environment and with the sinks its routes use: what works but is most likely wrong where
-    it runs (the same words, from the same function)."""
+    it runs (the same words, from the same function); with `ignored`, each variable ignored
+    (`config.unknown_variable`), which a settings refusal's line names instead."""
     found = deployment_warnings(settings, sinks, os.environ)
     found += [("config.past_visibility_max", detail) for detail in _past_sqs(settings)]
+    if ignored:
+        found += [("config.unknown_variable", each) for each in _ignored_variables(settings)]
     return [(_WARNING_CHECKS.get(event, "config"), _warning(detail)) for event, detail in found]
+
+
+def _ignored_variables(settings: Settings) -> list[str]:
+    """What every command logs as `config.unknown_variable` at its start (a misspelt name, an
+    `export ` or a byte-order mark kept in one), so the report and its JSON say it too."""
+    from triage.route_variables import variables_read
+    from triage.settings import unknown_variables
+
+    token_variable = _given(lambda: settings.backend_token_env_key, "BACKEND_TOKEN")
+    read = _given(lambda: variables_read(settings), frozenset[str]())
+    return unknown_variables(os.environ, token_variable, read)
 
 
 def _past_sqs(settings: Settings) -> list[str]:
