@@ -1,7 +1,9 @@
 """Round 6 of the gateway and the operators' API against attackers (task 521), each over a real
 connection to the real server on 127.0.0.1: the 10,000-alert bound of one request holds for
 alerts the daemon reads out of an envelope (an SNS notification's `Message`, JSON encoded
-twice, a Lambda event's records), not only for a group or array sent bare."""
+twice, a Lambda event's records), not only for a group or array sent bare; and a multipart
+closing boundary with text after it on its line is refused, not read as the end of the form
+(which dropped the fields after it unsaid)."""
 
 from __future__ import annotations
 
@@ -100,3 +102,55 @@ async def test_10000_alerts_in_an_envelope_are_still_taken(
         )
     assert answer.status_code == 202, answer.text
     assert answer.json()["alerts"] == 10_000
+
+
+# --- A multipart closing boundary with more on its line ---------------------------------------
+
+GENERIC_BEARER = {"Authorization": f"Bearer {TOKENS['generic']}"}
+#: A form whose first value holds a line that begins like its closing boundary: a sender that
+#: let the boundary into a value. Read as closing, the `dedup_key` after it would be lost unsaid.
+CLOSE_IN_A_VALUE = (
+    b"--XyZ\r\n"
+    b'Content-Disposition: form-data; name="title"\r\n\r\n'
+    b"disk full\r\n--XyZ-- on db-1\r\n"
+    b"--XyZ\r\n"
+    b'Content-Disposition: form-data; name="dedup_key"\r\n\r\n'
+    b"db-1-disk\r\n"
+    b"--XyZ--\r\n"
+)
+
+
+async def test_a_closing_boundary_with_text_after_it_is_400_not_fields_dropped(
+    gateway: IngestService, queues: Queues
+) -> None:
+    """`--B-- more text` is no closing delimiter (RFC 2046 allows only whitespace after one):
+    400 malformed naming it, one line, nothing queued, rather than the fields after it dropped."""
+    with capture_logs() as logs:
+        async with loopback_client(gateway.port) as client:
+            answer = await client.post(
+                "/v1/alerts/generic",
+                content=CLOSE_IN_A_VALUE,
+                headers={**GENERIC_BEARER, "Content-Type": "multipart/form-data; boundary=XyZ"},
+            )
+    assert answer.status_code == 400, answer.text
+    assert "closing boundary" in answer.json()["error"]
+    assert len([e for e in logs if e["event"] == "ingest.refused"]) == 1
+    assert received(queues) == []
+
+
+async def test_a_closing_boundary_with_padding_then_an_epilogue_is_read(
+    gateway: IngestService, queues: Queues
+) -> None:
+    """Whitespace after the closing delimiter, then an epilogue, is as RFC 2046 has it: read."""
+    body = (
+        b'--XyZ\r\nContent-Disposition: form-data; name="title"\r\n\r\ndisk full\r\n'
+        b"--XyZ-- \t\r\nan epilogue --XyZ--"
+    )
+    async with loopback_client(gateway.port) as client:
+        answer = await client.post(
+            "/v1/alerts/generic",
+            content=body,
+            headers={**GENERIC_BEARER, "Content-Type": "multipart/form-data; boundary=XyZ"},
+        )
+    assert answer.status_code == 202, answer.text
+    assert [json.loads(m["Body"]) for m in received(queues)] == [{"title": "disk full"}]

@@ -8,8 +8,9 @@ is linear in its size, whatever it holds; at most `MAX_PARTS` parts, each head a
 `MAX_PART_HEAD_BYTES` in `MAX_PART_HEADERS` lines, each line ended by CRLF. Anything else is
 refused, never guessed at:
 
-    no delimiter, no closing delimiter, a bare CR or LF in a head, a folded or
-    unreadable header line, a part without `Content-Disposition: form-data; name=…`,
+    no delimiter, no closing delimiter (or text after one on its line), a bare CR or
+    LF in a head, a folded or unreadable header line, a part without
+    `Content-Disposition: form-data; name=…`,
     a nested multipart, too many parts, or too large a head     MalformedForm (400)
     a file (a `filename`), a part whose type is not text or JSON,
     a `Content-Transfer-Encoding` other than 7bit, 8bit, binary   UnreadPart (415)
@@ -87,7 +88,8 @@ def fields(body: bytes, boundary: str) -> list[Field]:
     while True:
         position += len(delimiter)
         if body.startswith(b"--", position):
-            return found  # the closing delimiter: what follows is the epilogue
+            _check_closing_line(body, position + len(b"--"))
+            return found  # the closing delimiter: what follows its line is the epilogue
         position = _after_padding(body, position)
         end = body.find(_CRLF + delimiter, position)
         if end == -1:
@@ -117,6 +119,20 @@ def _after_padding(body: bytes, position: int) -> int:
     if not body.startswith(_CRLF, position):
         raise MalformedForm("a multipart boundary line does not end with CRLF")
     return position + len(_CRLF)
+
+
+def _check_closing_line(body: bytes, position: int) -> None:
+    """MalformedForm unless the closing delimiter's line holds nothing more than its transport
+    padding (RFC 2046). `--B-- more` is a value's line that begins like the closing boundary
+    (the sender let the boundary into a value): read as the close, the parts after it would be
+    dropped unsaid, and a reader that takes it for text would see them."""
+    while position < len(body) and body[position] in b" \t":
+        position += 1
+    if position < len(body) and not body.startswith(_CRLF, position):
+        raise MalformedForm(
+            "a multipart closing boundary line holds more than the boundary: a value holds "
+            "the boundary, pick another"
+        )
 
 
 def _field(part: bytes) -> Field:
