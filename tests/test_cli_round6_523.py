@@ -104,3 +104,91 @@ def test_check_says_each_variable_it_ignores_as_a_warn_line(
     assert said and said[0]["check"] == "config", lines
     assert "did you mean TRIAGE_SINKS?" in said[0]["detail"], said
     assert lines[-1]["warned"] >= 1, lines[-1]
+
+
+# --- `triage check`: a Slack webhook URL of a form Slack never answers ----------------------
+
+#: An incoming webhook's secret part, which no line may show.
+WEBHOOK_SECRET = "a1B2c3D4e5F6g7H8i9J0k1L2"
+
+
+def _slack_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str]:
+    """`triage check` with Slack among the sinks: its exit code and its `slack` line."""
+    _local(monkeypatch, tmp_path)
+    monkeypatch.setenv("TRIAGE_SINKS", "backend,slack")
+    code = main(["check"])
+    out = capsys.readouterr().out
+    [line] = [x for x in out.splitlines() if x.split()[1:2] == ["slack"]]
+    assert WEBHOOK_SECRET not in out
+    return code, line
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        pytest.param("https://hooks.slack.com/services/T0123ABCD/B0123ABCD", "cut", id="cut"),
+        pytest.param(
+            f"https://hooks.slack.com/services/T0123ABCD/{WEBHOOK_SECRET}", "cut", id="no-b"
+        ),
+        pytest.param("https://acme.slack.com/archives/C0123ABCD", "not an incoming", id="page"),
+        pytest.param(
+            f"https://slack.com/api/chat.postMessage?token={WEBHOOK_SECRET}",
+            "not an incoming",
+            id="web-api",
+        ),
+    ],
+)
+def test_a_slack_webhook_url_slack_never_answers_fails_its_line(
+    url: str,
+    said: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A webhook URL copied short, or a channel's page or Web API address pasted for one, is
+    a `FAIL` naming SLACK_WEBHOOK_URL and what to copy, never the URL: every post would fail."""
+    monkeypatch.setenv("SLACK_WEBHOOK_URL", url)
+    code, line = _slack_line(monkeypatch, tmp_path, capsys)
+    assert line.startswith("FAIL  slack    SLACK_WEBHOOK_URL"), line
+    assert said in line and "/services/" in line, line
+    assert code == 1
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"https://hooks.slack.com/services/T0123ABCD/B0123ABCD/{WEBHOOK_SECRET}",
+        f"https://chat.example.com/hooks/{WEBHOOK_SECRET}",  # a Slack-compatible chat's
+    ],
+)
+def test_a_whole_slack_webhook_url_or_another_chats_passes(
+    url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A whole incoming webhook URL, or one of a chat that takes Slack's messages (Mattermost,
+    Rocket.Chat), is `ok`: only Slack's own addresses are judged."""
+    monkeypatch.setenv("SLACK_WEBHOOK_URL", url)
+    _, line = _slack_line(monkeypatch, tmp_path, capsys)
+    assert line.startswith("ok    slack"), line
+
+
+def test_a_routes_slack_webhook_cut_short_names_the_route(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A route's own `webhook_url` cut short fails the `slack` line naming the route."""
+    routes = tmp_path / "routes.toml"
+    routes.write_text(
+        '[[route]]\nname = "payments"\nteam = ["payments"]\nsinks = ["slack"]\n'
+        '[route.slack]\nwebhook_url = "https://hooks.slack.com/services/T0123ABCD/B0123ABCD"\n',
+        "utf-8",
+    )
+    monkeypatch.setenv("TRIAGE_ROUTES_FILE", str(routes))
+    monkeypatch.setenv(
+        "SLACK_WEBHOOK_URL", f"https://hooks.slack.com/services/T1/B1/{WEBHOOK_SECRET}"
+    )
+    _, line = _slack_line(monkeypatch, tmp_path, capsys)
+    assert line.startswith("FAIL  slack") and "route 'payments'" in line, line

@@ -16,6 +16,7 @@ import sys
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TextIO, TypeVar, cast
+from urllib.parse import urlsplit
 
 import httpx2
 from botocore.exceptions import BotoCoreError, ClientError
@@ -34,7 +35,7 @@ from triage.ingest_tokens import (
 from triage.normalize.common import cut
 from triage.ops.orphan_groups import open_group_keys, orphan_group_warnings
 from triage.redact import Redactor, held
-from triage.routes import load_router, no_routes_problem, require_github_repository
+from triage.routes import Router, load_router, no_routes_problem, require_github_repository
 from triage.secrets import CURRENT_STAGE, BackendToken
 from triage.settings import Settings, env_name, load_settings_in_part, tracing_endpoint_problem
 from triage.sinks.aio import AnswerUnread
@@ -499,9 +500,68 @@ async def _slack(settings: Settings) -> str:
     # Posting would put a message in someone's channel: check the configuration only.
     from triage.sinks.slack import SlackSink
 
-    sink = SlackSink(settings, require_default=load_router(settings).slack_needs_default)
+    router = load_router(settings)
+    sink = SlackSink(settings, require_default=router.slack_needs_default)
     await sink.aclose()
+    problems = [
+        f"{where} {problem}"
+        for where, url in _slack_webhooks(settings, router)
+        if (problem := slack_webhook_problem(url)) is not None
+    ]
+    if problems:
+        raise _Failed("; ".join(problems))
     return f"webhook(s) configured, minimum priority {settings.slack_min_priority}"
+
+
+def _slack_webhooks(settings: Settings, router: Router) -> list[tuple[str, str]]:
+    """Each Slack webhook URL triage may post to, with where it is set: SLACK_WEBHOOK_URL,
+    a route's `[route.slack]` and its escalation's."""
+    default = settings.slack_webhook_url
+    found = [("SLACK_WEBHOOK_URL", default.get_secret_value().strip())] if default else []
+    for rule in router.rules:
+        route = rule.route
+        own = route.target("slack").webhook_url if "slack" in route.sinks else None
+        if own:
+            found.append((f"route {route.name!r}'s slack webhook", own))
+        escalation = route.escalation.slack_webhook_url if route.escalation else None
+        if escalation:
+            found.append((f"route {route.name!r}'s escalation webhook", escalation))
+    return found
+
+
+#: The hosts of Slack's incoming webhooks (commercial, and GovSlack's).
+SLACK_WEBHOOK_HOSTS = frozenset({"hooks.slack.com", "hooks.slack-gov.com"})
+#: What an incoming webhook URL is, said where one is not.
+_WEBHOOK_FORM = "https://hooks.slack.com/services/T…/B…/ and its secret"
+
+
+def slack_webhook_problem(url: str) -> str | None:
+    """Why Slack would refuse every post to `url`, or None: an incoming webhook's path cut
+    short (copied in part: Slack answers 404), or a Slack page or Web API address pasted for a
+    webhook (a channel's link). Only Slack's own hosts are judged: another chat that takes
+    Slack's messages (Mattermost, Rocket.Chat), a proxy or a workflow webhook is not. The URL
+    is never in the answer: its path is the credential."""
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        return None  # the sink refuses it already, in its own words
+    path = [part for part in parts.path.split("/") if part]
+    if host in SLACK_WEBHOOK_HOSTS:
+        if path[:1] == ["services"] and len(path) != 4:
+            return (
+                f"is an incoming webhook URL cut short ({len(path) - 1} of the 3 parts after "
+                f"/services/: {_WEBHOOK_FORM}): copy the whole Webhook URL again from the Slack "
+                "app's Incoming Webhooks page"
+            )
+        return None
+    if host == "slack.com" or host.endswith(".slack.com"):
+        return (
+            f"is {host}'s address, not an incoming webhook URL ({_WEBHOOK_FORM}): a channel's "
+            "link or the Web API takes no webhook post; copy the Webhook URL from the Slack "
+            "app's Incoming Webhooks page"
+        )
+    return None
 
 
 async def _store(settings: Settings, aws: Aws) -> str:
