@@ -1,5 +1,6 @@
 """Round 6 of the GitHub and Slack sinks against hostile text (helper 522): what the other
-services' answers put beside triage's own words in a Slack post Slack formats itself."""
+services' answers put beside triage's own words in a Slack post Slack formats itself, and the
+labels an alert's team makes on GitHub."""
 
 from __future__ import annotations
 
@@ -9,9 +10,18 @@ from typing import Any
 
 import pytest
 
+from github_stub import GitHubServer
+from test_github_sink import ALERT as GITHUB_ALERT
+from test_github_sink import bot_calls
+from test_github_sink import effect as github_effect
+from test_github_sink import github as github  # the fixtures these tests use
+from test_github_sink import mono as mono
+from test_github_sink import sink as sink
+from test_github_sink import wall as wall
 from test_slack_sink import ISSUE_URL, Hook, effect, open_sink
 from test_slack_sink import hook as hook  # the fixture these tests use
-from triage.models import EffectKind
+from triage.models import Alert, EffectKind
+from triage.sinks.github import GitHubSink
 
 #: Where Slack would link free text in mrkdwn it formats (a message's `text`): a domain's dot
 #: before its next name, as `slack._AUTOLINK` reads it.
@@ -37,3 +47,20 @@ async def test_a_backend_ticket_id_that_reads_as_a_domain_is_no_link_in_a_plain_
     assert backend.replace("\u200d", "") == "login.evil.example"
     assert f"<{ISSUE_URL}|GitHub #12>" in plain["text"]  # triage's own link stays a link
     assert [e["event"] for e in logs if e["log_level"] == "warning"] == ["slack.blocks_refused"]
+
+
+@pytest.mark.parametrize("team", [",", ", ,", ",\u200b,"])
+async def test_a_team_that_shows_nothing_as_a_label_makes_no_team_label(
+    sink: GitHubSink, github: GitHubServer, team: str
+) -> None:
+    """A team of commas (which a label shows as spaces, then trims) is no team a label can
+    name: the issue gets no bare `team:` label, which would be made in the repository for good
+    and counted among its teams, while its facts still show the team as the alert wrote it."""
+    fields = GITHUB_ALERT.model_dump(exclude={"fingerprint"})
+    alert = Alert(**{**fields, "team": team})
+    await sink.apply(github_effect(alert=alert))
+    [create] = [c for c in bot_calls(github, "POST") if c["path"].endswith("/issues")]
+    labels = create["body"]["labels"]
+    assert not [label for label in labels if label.startswith("team:")], labels
+    assert "triage" in labels and "priority:P1" in labels
+    assert "| Team | ," in create["body"]["body"]

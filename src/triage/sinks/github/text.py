@@ -148,8 +148,11 @@ def _shown_words(text: str) -> str:
 def label_of_team(team: str) -> str:
     """The `team:` label of an alert's `team`, as it is sent (`_label`): `team:pay` for ` pay`,
     `pay,` and `pay` padded with the blank Braille pattern too, as for `pay`;
-    `team:p\\u0430y` for `pay` spelled with a Cyrillic a."""
-    return _label(f"team:{_shown_words(team)}")
+    `team:p\\u0430y` for `pay` spelled with a Cyrillic a. "" for a team a label shows nothing
+    of (`,`, `, ,`): a bare `team:` names no team, and would be made in the repository for
+    good and counted among its teams (`GitHubSink._may_label_team`)."""
+    words = _shown_words(team)
+    return _label(f"team:{words}") if words else ""
 
 
 #: Joiners (ZWNJ, ZWJ): between two characters beyond ASCII they may change what is drawn (a
