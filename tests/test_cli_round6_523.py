@@ -6,8 +6,10 @@ the number it meant."""
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import boto3
@@ -16,7 +18,9 @@ import pytest
 from daemon_harness import Queues, settings_for
 from test_readme_claims import check_lines
 from triage.cli import main
-from triage.settings import unknown_variables
+from triage.demo.ticketd import TicketServer
+from triage.ops.check import run_checks
+from triage.settings import Settings, unknown_variables
 
 
 def _queue_line(queues: Queues, tmp_path: Path) -> str:
@@ -192,3 +196,70 @@ def test_a_routes_slack_webhook_cut_short_names_the_route(
     )
     _, line = _slack_line(monkeypatch, tmp_path, capsys)
     assert line.startswith("FAIL  slack") and "route 'payments'" in line, line
+
+
+# --- `triage check`: a backend URL with a path the API does not have ------------------------
+
+
+class RoutedOptions(TicketServer):
+    """ticketd answering OPTIONS as a web framework does: 200 with `Allow` on its create route,
+    404 on a path it has no route for; it counts the requests that are not OPTIONS."""
+
+    def __init__(self, token: str) -> None:
+        self.writes = 0
+        super().__init__(token)
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+        base = super()._handler_class()
+
+        class Handler(base):  # type: ignore[valid-type,misc]
+            def do_OPTIONS(self) -> None:
+                self.send_response(200 if self.path == server.route else 404)
+                self.send_header("Allow", "OPTIONS, POST")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def do_POST(self) -> None:
+                server.writes += 1
+                super().do_POST()
+
+        return Handler
+
+
+async def _backend_lines(base_url: str, tmp_path: Path) -> list[str]:
+    """The `backend` lines `triage check` prints for a backend at `base_url`."""
+    settings = Settings(
+        store_url=f"sqlite:///{tmp_path}/t.db",
+        sinks=("backend",),
+        llm_provider="none",
+        backend_base_url=base_url,
+    )
+    out = io.StringIO()
+    await run_checks(settings, out)
+    return [line for line in out.getvalue().splitlines() if line.split()[1:2] == ["backend"]]
+
+
+async def test_a_backend_url_with_a_path_the_api_lacks_is_warned_of(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """BACKEND_BASE_URL with a path the backend has no route under (`/v1`, pasted from its
+    docs) makes the create route answer OPTIONS 404: the first `backend` line is a `warn`
+    naming the setting and the URL tickets would be created at, not `ok`."""
+    monkeypatch.setenv("BACKEND_TOKEN", LOCAL["BACKEND_TOKEN"])
+    with RoutedOptions(LOCAL["BACKEND_TOKEN"]) as server:
+        lines = await _backend_lines(f"{server.url}/v1", tmp_path)
+    assert lines[0].startswith("warn  backend  "), lines
+    assert "BACKEND_BASE_URL" in lines[0] and "404" in lines[0], lines
+    assert f"{server.url}/v1{server.route}" in lines[0], lines
+    assert server.writes == 0 and server.tickets == []
+
+
+async def test_a_backend_url_the_api_has_stays_ok(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The backend's own URL, whose create route answers OPTIONS, is still `ok`."""
+    monkeypatch.setenv("BACKEND_TOKEN", LOCAL["BACKEND_TOKEN"])
+    with RoutedOptions(LOCAL["BACKEND_TOKEN"]) as server:
+        lines = await _backend_lines(server.url, tmp_path)
+    assert lines[0].startswith("ok    backend  "), lines

@@ -849,9 +849,40 @@ async def _backend(settings: Settings, aws: Aws) -> str:
     secrets = await aws.client("secretsmanager") if settings.backend_token_secret_id else None
     sink = BackendSink(settings, BackendToken(settings, secrets))
     try:
-        return await sink.probe()
+        answered = await sink.probe()
+        if isinstance(answered, ProbeCantTell):
+            return answered
+        missing = await _create_route_missing(sink, settings)
     finally:
         await sink.aclose()
+    if missing is not None:
+        raise _Warning(missing)
+    return answered
+
+
+#: Answers to OPTIONS on the create route that say no such path is there.
+_NO_SUCH_PATH = frozenset({404, 410})
+
+
+async def _create_route_missing(sink: BackendSink, settings: Settings) -> str | None:
+    """Why new tickets may find no route, or None: the create route (a collection, which no
+    unknown ticket id can explain) answers OPTIONS 404 or 410, as a BACKEND_BASE_URL with a
+    path the backend has nothing under (`/v1` from its docs) or a mistyped route makes it. A
+    `warn`, not a `FAIL`: a gateway routing by method (API Gateway's HTTP APIs) answers 404
+    to an OPTIONS it has no route for, in front of a create route that works."""
+    try:
+        status = await sink.probe_route(sink.create_route)
+    except httpx2.HTTPError:
+        return None  # it answered the probe a moment ago: nothing more to say
+    if status not in _NO_SUCH_PATH:
+        return None
+    base, route = env_name("backend_base_url"), env_name("backend_service_route")
+    return (
+        f"OPTIONS {sink.base_url}{sink.create_route} answered {status}: new tickets are "
+        f"created there ({base}, then {route}), and the backend may have no such path; check "
+        f"that {base} holds no path the backend lacks (a `/v1` or `/api` its routes already "
+        f"start with), and {route}"
+    )
 
 
 # --- The summariser's model: a one-token request, as the daemon would send it ---------------
