@@ -1,7 +1,8 @@
 """Round 6 of the gateway and the operators' API against attackers (task 521), each over a real
 connection to the real server on 127.0.0.1: the 10,000-alert bound of one request holds for
 alerts the daemon reads out of an envelope (an SNS notification's `Message`, JSON encoded
-twice, a Lambda event's records), not only for a group or array sent bare; and a multipart
+twice, a Lambda event's records), not only for a group or array sent bare, and for alerts
+under a name of their own (PagerDuty's `messages`) or spread over a batch; and a multipart
 closing boundary with text after it on its line is refused, not read as the end of the form
 (which dropped the fields after it unsaid)."""
 
@@ -154,3 +155,39 @@ async def test_a_closing_boundary_with_padding_then_an_epilogue_is_read(
         )
     assert answer.status_code == 202, answer.text
     assert [json.loads(m["Body"]) for m in received(queues)] == [{"title": "disk full"}]
+
+
+# --- The alert bound for alerts under another name --------------------------------------------
+
+
+def _pagerduty(messages: int) -> str:
+    """A PagerDuty v2 webhook of `messages` incident events (each one alert), the smallest the
+    daemon reads: a format whose alerts are under `messages`, not `alerts`."""
+    message = {"event": "incident.trigger", "incident": {"id": "PABC123"}}
+    return json.dumps({"messages": [message] * messages}, separators=(",", ":"))
+
+
+#: Bodies on the generic path the daemon reads as more than 10,000 alerts, none under `alerts`.
+UNDER_OTHER_NAMES: dict[str, str] = {
+    "pagerduty-messages": _pagerduty(10_001),
+    "a-batch-of-two-webhooks": _pagerduty(5_001) + "\n" + _pagerduty(5_000) + "\n",
+}
+
+
+@pytest.mark.parametrize("name", list(UNDER_OTHER_NAMES))
+async def test_more_than_10000_alerts_under_another_name_are_413(
+    gateway: IngestService, queues: Queues, name: str
+) -> None:
+    """A webhook whose alerts are under a name of its own (PagerDuty's `messages`), alone or
+    in a batch whose webhooks together hold more, is 413 too_many_alerts, nothing queued."""
+    with capture_logs() as logs:
+        async with loopback_client(gateway.port) as client:
+            answer = await client.post(
+                "/v1/alerts/generic",
+                content=UNDER_OTHER_NAMES[name].encode(),
+                headers={**GENERIC_BEARER, "Content-Type": "application/json"},
+            )
+    assert answer.status_code == 413, answer.text[:300]
+    assert "too_many_alerts" in answer.json()["error"]
+    assert len([e for e in logs if e["event"] == "ingest.refused"]) == 1
+    assert received(queues) == []

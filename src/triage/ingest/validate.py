@@ -322,6 +322,7 @@ def _read(
         wanted = source if formats is None else "an array of alerts"
         raise Invalid(f"wrong_source: this is {recognised.format} JSON, not {wanted}; {where}")
     normalized = recognised.normalized
+    _check_alerts_read(len(normalized.alerts))
     if _NOT_FOR_SQS.search(text):
         text, codec = sqs_safe(text), "escaped"
     size = body_bytes if codec == "utf-8" else len(text.encode("utf-8"))
@@ -351,6 +352,18 @@ def _check_alert_count(text: str, batch_most: int) -> None:
         most = batch_most if isinstance(decoded, PostedAlerts) else MAX_ALERTS
         raise TooMany(
             f"too_many_alerts: the body holds {alerts:,} alerts; at most {most:,} are "
+            "read from one request: send them in smaller batches"
+        )
+
+
+def _check_alerts_read(alerts: int) -> None:
+    """TooMany when the daemon would read more than MAX_ALERTS `alerts` from one request: the
+    bound for a format whose alerts are under a name of its own (PagerDuty's `messages`), or
+    a batch whose webhooks hold them together, which `_check_alert_count` cannot see before
+    the normaliser has read them."""
+    if alerts > MAX_ALERTS:
+        raise TooMany(
+            f"too_many_alerts: the body holds {alerts:,} alerts; at most {MAX_ALERTS:,} are "
             "read from one request: send them in smaller batches"
         )
 
@@ -435,6 +448,7 @@ def _check_batch(source: str, texts: list[str], redact: Callable[[str], str]) ->
         except Invalid as exc:
             named = f"alert {index} of {len(texts)}: {exc}"
             raise type(exc)(cut(named, REASON_MAX, ellipsis=True)) from None
+    _check_alerts_read(sum(c.alerts for c in checked))
     return Checked(
         text="",
         alerts=sum(c.alerts for c in checked),
