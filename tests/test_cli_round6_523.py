@@ -19,7 +19,9 @@ from daemon_harness import Queues, settings_for
 from test_readme_claims import check_lines
 from triage.cli import main
 from triage.demo.ticketd import TicketServer
+from triage.errors import ConfigError
 from triage.ops.check import run_checks
+from triage.routes import load_router
 from triage.settings import Settings, unknown_variables
 
 
@@ -263,3 +265,49 @@ async def test_a_backend_url_the_api_has_stays_ok(
     with RoutedOptions(LOCAL["BACKEND_TOKEN"]) as server:
         lines = await _backend_lines(server.url, tmp_path)
     assert lines[0].startswith("ok    backend  "), lines
+
+
+# --- Routes files: a pattern where values are compared whole --------------------------------
+
+
+def _routes_refusal(tmp_path: Path, match: str) -> str:
+    """Why `load_router` refuses a routes file of one route matching `match` (TOML)."""
+    routes = tmp_path / "routes.toml"
+    routes.write_text(f'[[route]]\nname = "payments"\nsinks = ["backend"]\n{match}\n', "utf-8")
+    with pytest.raises(ConfigError) as refused:
+        load_router(Settings(routes_file=routes))
+    return str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "match",
+    [
+        pytest.param('[route.match]\nteam = ["pay*"]', id="team-glob"),
+        pytest.param('[route.match]\nteam = ["payments|billing"]', id="team-alternation"),
+        pytest.param('[route.match]\nteam = ["^payments$"]', id="team-anchors"),
+        pytest.param('[route.match]\nlabels = { env = "~^prod" }', id="label-alertmanager-op"),
+        pytest.param('[route.match]\nlabels = { env = "prod|staging" }', id="label-alternation"),
+    ],
+)
+def test_a_pattern_written_where_values_are_compared_whole_is_refused(
+    match: str, tmp_path: Path
+) -> None:
+    """A team or label value written as a regex or glob (`pay*`, `a|b`, `^x$`, `~^prod`)
+    matched no alert, in silence: it is refused with one line naming the route and saying
+    values are compared whole, and how to list several."""
+    message = _routes_refusal(tmp_path, match)
+    assert "route 'payments'" in message and "compared whole" in message, message
+
+
+@pytest.mark.parametrize(
+    "match",
+    [
+        '[route.match]\nteam = ["payments-eu", "a.b", "team (db)"]',
+        '[route.match]\nlabels = { env = "*", version = "1.2.3", path = "/api/v1" }',
+    ],
+)
+def test_values_holding_no_pattern_are_still_taken(match: str, tmp_path: Path) -> None:
+    """Values with dots, dashes, slashes and brackets, and a label's lone `*`, load."""
+    routes = tmp_path / "routes.toml"
+    routes.write_text(f'[[route]]\nname = "payments"\nsinks = ["backend"]\n{match}\n', "utf-8")
+    assert load_router(Settings(routes_file=routes)).rules

@@ -53,7 +53,8 @@ route that matches on `category` (the known-error patterns of the deterministic 
 open groups and tickets. Any mistake in the file (unknown key, sink,
 source, category or priority, options for a sink the route does not use, a route that an
 earlier one leaves nothing to match, an empty matcher (`team = []` would match every alert) or
-a blank one (`team = [""]`), a value listed twice, a webhook given both ways, a TOML syntax
+a blank one (`team = [""]`), a team or label value written as a pattern (`pay*`, `a|b`,
+`^prod$`, `=~prod`: values are compared whole), a value listed twice, a webhook given both ways, a TOML syntax
 error, bytes that are not UTF-8, a webhook variable that is unset or no variable's name) stops
 `check` and startup with one line naming it in TOML's words, with the word a typo was of (`unknown key; did you mean 'team'?`).
 """
@@ -211,6 +212,27 @@ def _no_alert_has(value: str, limit: int) -> str | None:
     return None
 
 
+#: The leading operators of Alertmanager's and amtool's matchers (`=~`, `!=`, `!~`), and the
+#: `~` some tools write for a regex: a route's value is no matcher.
+_MATCHER_OPERATORS = ("=~", "!=", "!~", "~", "!")
+
+
+def _written_as_a_pattern(value: str) -> str | None:
+    """What makes `value` a glob, a regex or a matcher rather than a team's or label's value
+    (a `*`, alternatives joined by `|`, a `^` or `$` anchor, a matcher's operator), else None.
+    Such a value is compared whole, so a route naming it matches no alert, in silence."""
+    if "*" in value:
+        return 'a "*"'
+    if "|" in value:
+        return 'alternatives joined by "|"'
+    if value.startswith("^") or value.endswith("$"):
+        return 'a regex\'s "^" or "$"'
+    operator = next((op for op in _MATCHER_OPERATORS if value.startswith(op)), None)
+    if operator is not None:
+        return f"a matcher's {operator!r}"
+    return None
+
+
 def _label_value(value: str) -> str:
     """A label matcher's value: "*" or one an alert's label can have. A `*` beside other
     text (`prod-*`, written as Alertmanager's and the shell's globs are) is refused: values
@@ -223,6 +245,13 @@ def _label_value(value: str) -> str:
         raise ValueError(
             f'{value[:_LABEL_CHARS]!r}: only "*" alone matches any value; a label value is '
             "compared whole, with no patterns (list the values in routes of their own, or "
+            "match on another label)"
+        )
+    pattern = _written_as_a_pattern(value) if value != "*" else None
+    if pattern is not None:
+        raise ValueError(
+            f"{value[:_LABEL_CHARS]!r} is written as a pattern ({pattern}), but a label value "
+            "is compared whole, with no patterns (list the values in routes of their own, or "
             "match on another label)"
         )
     reason = _no_alert_has(value, common.LABEL_VALUE_MAX)
@@ -276,6 +305,14 @@ class _Match(BaseModel):
         )
         if reason is not None:
             raise ValueError(reason)
+        for team in value:
+            pattern = _written_as_a_pattern(team)
+            if pattern is not None:
+                raise ValueError(
+                    f"{team[:_LABEL_CHARS]!r} is written as a pattern ({pattern}), but a team "
+                    'is compared whole, with no patterns: list each team (team = ["payments", '
+                    '"billing"]), or leave team out to match any alert'
+                )
         return value
 
     @field_validator("labels", mode="before")
