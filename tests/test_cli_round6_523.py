@@ -6,18 +6,21 @@ the number it meant."""
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import uuid
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
 
 from daemon_harness import Queues, settings_for
 from test_readme_claims import check_lines
-from triage.cli import main
+from triage.cli import _parser, main
 from triage.demo.ticketd import TicketServer
 from triage.errors import ConfigError
 from triage.ops.check import run_checks
@@ -311,3 +314,41 @@ def test_values_holding_no_pattern_are_still_taken(match: str, tmp_path: Path) -
     routes = tmp_path / "routes.toml"
     routes.write_text(f'[[route]]\nname = "payments"\nsinks = ["backend"]\n{match}\n', "utf-8")
     assert load_router(Settings(routes_file=routes)).rules
+
+
+# --- `--help` says the defaults it acts on ----------------------------------------------------
+
+
+def _options(parser: argparse.ArgumentParser, name: str = "triage") -> Iterator[tuple[str, Any]]:
+    """Every option of `parser` and of its sub-commands, at any depth, with its command."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for verb, sub in action.choices.items():
+                yield from _options(sub, f"{name} {verb}")
+        elif action.option_strings:
+            yield name, action
+
+
+def test_every_option_with_a_default_says_it_in_its_help() -> None:
+    """An option whose value, left out, is not nothing (`--state open`, `--output json`,
+    `--llm none`) says `default` in its `--help`, with the default's own words, so a newcomer
+    reading `triage incidents list --help` knows closed incidents are not listed."""
+    unsaid = []
+    for command, action in _options(_parser()):
+        if action.default in (None, False, [], argparse.SUPPRESS):
+            continue
+        shown = f"{action.default:g}" if isinstance(action.default, float) else action.default
+        if f"default {shown}" not in (action.help or "") and f"default: {shown}" not in (
+            action.help or ""
+        ):
+            unsaid.append(f"{command} {action.option_strings[-1]} ({action.default!r})")
+    assert not unsaid, unsaid
+
+
+def test_the_dlq_max_help_says_what_each_action_takes_without_it() -> None:
+    """`--max` left out is 10 letters for peek and every letter for redrive: its help says
+    both (it said peek's only)."""
+    [(_, action)] = [
+        (c, a) for c, a in _options(_parser()) if c == "triage dlq" and "--max" in a.option_strings
+    ]
+    assert "peek 10" in (action.help or "") and "redrive: all" in (action.help or ""), action.help

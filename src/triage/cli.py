@@ -276,7 +276,8 @@ def _parser() -> argparse.ArgumentParser:
         "--llm",
         choices=["none", "stub"],
         default="none",
-        help="stub: write new tickets through the LLM path, against a loopback model",
+        help="stub: write new tickets through the LLM path, against a loopback model "
+        "(default none: the deterministic summariser)",
     )
 
     check = sub.add_parser("check", help="validate the configuration and reach every dependency")
@@ -284,7 +285,8 @@ def _parser() -> argparse.ArgumentParser:
         "--output",
         choices=["text", "json"],
         default="text",
-        help="text (one line per check, for reading) or json (one object per line, for scripts)",
+        help="text (one line per check, for reading) or json (one object per line, for "
+        "scripts); default: text",
     )
 
     send = sub.add_parser("send", help="queue message bodies (one file = one message; - = stdin)")
@@ -306,7 +308,11 @@ def _parser() -> argparse.ArgumentParser:
     dlq = sub.add_parser("dlq", help="peek at dead letters, or move them back to the queue")
     dlq.add_argument("action", choices=["peek", "redrive"])
     dlq.add_argument(
-        "--max", type=_positive_int, default=None, metavar="N", help="at most N messages (peek: 10)"
+        "--max",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="at most N messages (default: peek 10, redrive: all)",
     )
     dlq.add_argument("--dry-run", action="store_true", help="redrive: only say what would move")
     dlq.add_argument(
@@ -338,8 +344,16 @@ def _parser() -> argparse.ArgumentParser:
 def _operator_commands(sub: Any) -> None:
     incidents = sub.add_parser("incidents", help="what the store knows: list, show, close")
     verbs = incidents.add_subparsers(dest="verb", required=True, metavar="VERB")
-    listing = verbs.add_parser("list", help="one JSON object per incident")
-    listing.add_argument("--state", type=_word, choices=["open", "closed", "all"], default="open")
+    listing = verbs.add_parser(
+        "list", help="one JSON object per incident (--output text: one line each)"
+    )
+    listing.add_argument(
+        "--state",
+        type=_word,
+        choices=["open", "closed", "all"],
+        default="open",
+        help="which incidents (default: open; closed ones are listed with closed or all)",
+    )
     listing.add_argument("--team", type=_team, help="only this team's incidents")
     listing.add_argument("--flapping", action="store_true", help="only flapping incidents")
     listing.add_argument("--source", help="only this source's (cloudwatch, alertmanager, …)")
@@ -368,7 +382,7 @@ def _operator_commands(sub: Any) -> None:
             "--output",
             choices=["json", "text"],
             default="json",
-            help="json (one object per line, for scripts) or text (for reading)",
+            help="json (one object per line, for scripts) or text (for reading); default: json",
         )
     close = verbs.add_parser("close", help="close through the lifecycle (the sinks are told)")
     close.add_argument("fingerprint", type=fingerprint)
