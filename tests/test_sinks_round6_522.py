@@ -4,6 +4,7 @@ labels an alert's team makes on GitHub."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import MutableMapping
 from typing import Any
@@ -34,7 +35,8 @@ async def test_a_backend_ticket_id_that_reads_as_a_domain_is_no_link_in_a_plain_
 ) -> None:
     """A backend ticket id may hold dots (`login.evil.example` is a plausible id), and the
     plain-text post Slack gets when it refuses the blocks is mrkdwn that Slack links by
-    itself: the id is shown with a joiner after each domain dot, not as a link to that site."""
+    itself: the id is shown with a joiner after each domain dot, not as a link to that site
+    (the blocks, which Slack does not link, keep it as answered)."""
     hook.answer(400, "invalid_blocks")
     refs = {"github": ISSUE_URL, "backend": "login.evil.example"}
     async with open_sink(hook.url()) as sink:
@@ -46,6 +48,8 @@ async def test_a_backend_ticket_id_that_reads_as_a_domain_is_no_link_in_a_plain_
     assert _DOMAIN_DOT.search(backend) is None, backend
     assert backend.replace("\u200d", "") == "login.evil.example"
     assert f"<{ISSUE_URL}|GitHub #12>" in plain["text"]  # triage's own link stays a link
+    # The blocks' mrkdwn is `verbatim` (Slack links nothing there): the id is as answered.
+    assert "backend ticket login.evil.example" in json.dumps(refused["blocks"])
     assert [e["event"] for e in logs if e["log_level"] == "warning"] == ["slack.blocks_refused"]
 
 
