@@ -25,7 +25,7 @@ from triage.demo.ticketd import TicketServer
 from triage.errors import ConfigError
 from triage.ops.check import run_checks
 from triage.routes import load_router
-from triage.settings import Settings, unknown_variables
+from triage.settings import Settings, load_settings, unknown_variables
 
 
 def _queue_line(queues: Queues, tmp_path: Path) -> str:
@@ -352,3 +352,39 @@ def test_the_dlq_max_help_says_what_each_action_takes_without_it() -> None:
         (c, a) for c, a in _options(_parser()) if c == "triage dlq" and "--max" in a.option_strings
     ]
     assert "peek 10" in (action.help or "") and "redrive: all" in (action.help or ""), action.help
+
+
+# --- Durations written with their unit: the number meant ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "meant"),
+    [
+        ("TRIAGE_CLOSED_TTL_S", "30d", "2592000 for 30d"),
+        ("TRIAGE_METRICS_INTERVAL_S", "1m", "60 for 1m"),
+        ("TRIAGE_UPDATE_INTERVAL_S", "1h30m", "5400 for 1h30m"),
+        ("TRIAGE_RETRY_BASE_S", "500ms", "0.5 for 500ms"),
+        ("SQS_WAIT_TIME", "20s", "20 for 20s"),
+        ("TRIAGE_INGEST_LINGER_MS", "1s", "1000 for 1s"),
+    ],
+)
+def test_a_duration_written_with_its_unit_is_told_the_number_it_meant(
+    variable: str, value: str, meant: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`1h` in a seconds setting was told "300 for 5 min", an example of another length: the
+    refusal now says the number to write for the duration given (`3600 for 1h`)."""
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as refused:
+        load_settings()
+    assert f"{variable}: expected" in str(refused.value), refused.value
+    assert meant in str(refused.value), refused.value
+
+
+def test_a_duration_too_fine_for_a_whole_second_setting_keeps_the_plain_example(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`1500ms` in a whole-second setting has no number to give: the example stays general."""
+    monkeypatch.setenv("TRIAGE_VISIBILITY_TIMEOUT_S", "1500ms")
+    with pytest.raises(ConfigError) as refused:
+        load_settings()
+    assert "whole number of seconds, without a unit (60 for 1 min)" in str(refused.value)
