@@ -19,7 +19,7 @@ from test_github_sink import github as github  # the fixtures these tests use
 from test_github_sink import mono as mono
 from test_github_sink import sink as sink
 from test_github_sink import wall as wall
-from test_slack_sink import ISSUE_URL, Hook, effect, open_sink
+from test_slack_sink import ISSUE_URL, TICKET, Hook, effect, open_sink
 from test_slack_sink import hook as hook  # the fixture these tests use
 from triage.models import Alert, EffectKind
 from triage.sinks.github import GitHubSink
@@ -68,3 +68,22 @@ async def test_a_team_that_shows_nothing_as_a_label_makes_no_team_label(
     assert not [label for label in labels if label.startswith("team:")], labels
     assert "triage" in labels and "priority:P1" in labels
     assert "| Team | ," in create["body"]["body"]
+
+
+@pytest.mark.parametrize(
+    "domain",
+    ["\u0939\u093f\u0902\u0926\u0940.com", "evil\u0301.com", "e\u0301.example"],
+    ids=["hindi vowel sign", "decomposed accent", "one accented letter"],
+)
+async def test_a_domain_whose_name_ends_in_a_combining_mark_is_no_link(
+    hook: Hook, domain: str
+) -> None:
+    """A domain name may end in a combining mark (a Hindi word's vowel sign, an accent written
+    apart from its letter), which is part of the name as Slack reads it: the notification
+    text, which Slack links by itself, gets a joiner after that domain's dot too."""
+    hostile = TICKET.model_copy(update={"title": f"reset at {domain}/login now"})
+    async with open_sink(hook.url()) as sink:
+        await sink.apply(effect(ticket=hostile))
+    [posted] = hook.bodies()
+    name, _, tld = domain.partition(".")
+    assert f"{name}.\u200d{tld}/login" in posted["text"], posted["text"]

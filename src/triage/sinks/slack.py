@@ -106,6 +106,7 @@ import asyncio
 import json
 import re
 import time
+import unicodedata
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -261,8 +262,9 @@ _CLUSTER_BACKOFF = 32
 _AT_WORD = re.compile(r"(?<!\w)@(?=\w)")
 #: Where Slack links free text in mrkdwn it formats: a URL's `://` (any scheme), a domain's
 #: dot before its next name (`evil.com/reset`, `www.evil.example`, `help@evil.com`; a version's
-#: `1.2` is no domain), a channel's `#name` (not an entity's `&#`).
-_AUTOLINK = re.compile(r":(?=//)|(?<=[^\W_])\.(?=[^\W\d_])|(?<![\w&])#(?=[\w-])")
+#: `1.2` is no domain), a channel's `#name` (not an entity's `&#`). A dot counts only after a
+#: name's last character (`_ends_a_name`), which the regular expression cannot tell alone.
+_AUTOLINK = re.compile(r":(?=//)|(?<=\S)\.(?=[^\W\d_])|(?<![\w&])#(?=[\w-])")
 _ISSUE_NUMBER = re.compile(r"/(?:issues|pull)/(\d+)/?$")
 
 Clock = Callable[[], float]
@@ -1081,7 +1083,20 @@ def unlinked(text: str) -> str:
     joiner an `@word` gets after each place Slack would start a link of its own
     (`_AUTOLINK`): a URL or a domain in an alert's title is shown, not a link to the site it
     names. It reads the same, and hides nothing (a joiner is what emoji are made with)."""
-    return _AUTOLINK.sub(lambda found: found[0] + _ZWJ, text)
+    return _AUTOLINK.sub(lambda found: found[0] + _ZWJ if _links_here(found) else found[0], text)
+
+
+def _links_here(found: re.Match[str]) -> bool:
+    """Whether an `_AUTOLINK` match starts a link: a dot only where it ends a name
+    (`_ends_a_name`), the rest always."""
+    return found[0] != "." or _ends_a_name(found.string[found.start() - 1])
+
+
+def _ends_a_name(ch: str) -> bool:
+    """Whether `ch` may end a domain's name: a letter or a digit in any script, or a combining
+    mark, which is part of the name as Slack reads it (a Hindi word's closing vowel sign in
+    `हिंदी.com`, an accent written apart from its letter), though no `\\w` matches it."""
+    return ch.isalnum() or unicodedata.category(ch).startswith("M")
 
 
 def code_free(text: str, *, one_line: bool = False) -> str:
