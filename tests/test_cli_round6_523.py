@@ -388,3 +388,39 @@ def test_a_duration_too_fine_for_a_whole_second_setting_keeps_the_plain_example(
     with pytest.raises(ConfigError) as refused:
         load_settings()
     assert "whole number of seconds, without a unit (60 for 1 min)" in str(refused.value)
+
+
+# --- A store URL naming a directory -----------------------------------------------------------
+
+
+@pytest.fixture
+def directory_store(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """The local settings, with TRIAGE_STORE_URL naming a directory called `triage.db`, as
+    Docker makes one when a bind mount's host file is not there yet."""
+    _local(monkeypatch, tmp_path)
+    store = tmp_path / "triage.db"
+    store.mkdir()
+    monkeypatch.setenv("TRIAGE_STORE_URL", f"sqlite:///{store}")
+    return store
+
+
+@pytest.mark.parametrize("command", [["incidents", "list"], ["silence", "list"], ["run"]])
+def test_a_store_url_naming_a_directory_is_one_line_and_exit_2(
+    command: list[str], directory_store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`incidents`, `silence` and `run` with a store that is a directory say so, with its
+    path and what made it, in one line, exit 2 (SQLite said only "unable to open")."""
+    assert main(command) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    [line] = [x for x in err.splitlines() if x.startswith("triage:")]
+    assert f"{directory_store} is a directory" in line and "bind mount" in line, err
+
+
+def test_check_fails_the_store_line_of_a_directory(
+    directory_store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`triage check` fails its `store` line for a directory, in the same words."""
+    main(["check"])
+    [line] = [x for x in capsys.readouterr().out.splitlines() if x.split()[1:2] == ["store"]]
+    assert line.startswith("FAIL  store") and "is a directory" in line, line

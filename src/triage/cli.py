@@ -435,6 +435,10 @@ async def _operate(settings: Settings, args: argparse.Namespace) -> int:
             "gone when it exits): point TRIAGE_STORE_URL at the daemon's store"
         )
         return 2
+    directory = sqlite_store_directory(settings.store_url)
+    if directory is not None:
+        _err(f"triage: {args.command}: {directory}")
+        return 2
     missing = missing_sqlite_store(settings.store_url)
     if missing is not None:
         _err(
@@ -482,6 +486,28 @@ def _store_named(settings: Settings, exc: TriageError) -> str:
 IN_MEMORY_STORE = "sqlite:///:memory:"
 
 
+def sqlite_store_directory(url: str) -> str | None:
+    """Why the SQLite store `url` names cannot be opened, when its path is a directory (Docker
+    makes one where a bind mount's host file was not there yet: `-v ./triage.db:/data/…`),
+    else None. SQLite itself says only "unable to open database file"."""
+    path = _sqlite_path(url)
+    if path is None or not os.path.isdir(path):
+        return None
+    return (
+        f"{os.path.abspath(path)} is a directory, not a SQLite file (a bind mount whose host "
+        "file was not there yet makes one): point TRIAGE_STORE_URL at a file in it, or "
+        "create the host file before mounting it"
+    )
+
+
+def _sqlite_path(url: str) -> str | None:
+    """The file path a `sqlite:` store URL names; None for another store or an in-memory one."""
+    if not url.startswith("sqlite:"):
+        return None
+    path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else urlparse(url).path
+    return path if path and path != ":memory:" else None
+
+
 def missing_sqlite_store(url: str) -> str | None:
     """The full path of the SQLite store `url` names, when no store is there: no file, or an
     empty one (`touch`ed, or left by a mount; a file the daemon opened holds its header at
@@ -489,10 +515,8 @@ def missing_sqlite_store(url: str) -> str | None:
     operator's command (and `triage check`) must not: with a mistyped URL, or the default
     relative `triage.db` in another directory than the daemon's, it would list an empty store,
     and a silence added to it would quiet nothing the daemon sees."""
-    if not url.startswith("sqlite:"):
-        return None
-    path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else urlparse(url).path
-    if not path or path == ":memory:":
+    path = _sqlite_path(url)
+    if path is None:
         return None
     try:
         empty = os.path.getsize(path) == 0
@@ -1118,6 +1142,10 @@ def _run(settings: Settings, *, drain: bool, dry_run: bool) -> int:
     from triage.app import run_daemon
     from triage.sqs.supervisor import DaemonCrashed
 
+    directory = sqlite_store_directory(settings.store_url)
+    if directory is not None:  # before the queue is asked, or the gateway listens
+        _err(f"triage: config: {directory}")
+        return 2
     try:
         asyncio.run(run_daemon(settings, drain=drain, dry_run=dry_run))
     except DaemonCrashed as exc:
