@@ -424,3 +424,50 @@ def test_check_fails_the_store_line_of_a_directory(
     main(["check"])
     [line] = [x for x in capsys.readouterr().out.splitlines() if x.split()[1:2] == ["store"]]
     assert line.startswith("FAIL  store") and "is a directory" in line, line
+
+
+# --- Two settings of which one is read and the other ignored ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("variables", "check", "ignored", "read"),
+    [
+        pytest.param(
+            {"BACKEND_TOKEN_SECRET_ID": "triage/backend"},
+            "token",
+            "BACKEND_TOKEN",
+            "BACKEND_TOKEN_SECRET_ID",
+            id="backend-token",
+        ),
+        pytest.param(
+            {
+                "TRIAGE_INGEST_TOKENS": '{"generic": "generic-token-0123456789abcdef"}',
+                "TRIAGE_INGEST_TOKENS_SECRET_ID": "triage/ingest",
+            },
+            "ingest",
+            "TRIAGE_INGEST_TOKENS",
+            "TRIAGE_INGEST_TOKENS_SECRET_ID",
+            id="ingest-tokens",
+        ),
+    ],
+)
+def test_check_warns_of_a_credential_set_beside_the_secret_read_instead(
+    variables: dict[str, str],
+    check: str,
+    ignored: str,
+    read: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A token set in the environment beside the Secrets Manager secret that is read instead
+    is ignored in silence (rotating it changes nothing): a `warn` line names both, never the
+    token."""
+    _local(monkeypatch, tmp_path)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    main(["check"])
+    out = capsys.readouterr().out
+    warned = [x for x in out.splitlines() if x.startswith(f"warn  {check} ")]
+    assert any(ignored in x and read in x and "ignored" in x for x in warned), out
+    assert LOCAL["BACKEND_TOKEN"] not in out and "generic-token-0123456789abcdef" not in out

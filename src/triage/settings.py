@@ -1640,6 +1640,34 @@ def short_intervals(
     return lines
 
 
+def credentials_beside_secrets(
+    settings: Settings, environ: Mapping[str, str]
+) -> list[tuple[str, str]]:
+    """A credential set in the environment (or its `_FILE`) beside the Secrets Manager secret
+    that is read instead, which it is ignored for: rotating it, or fixing it, changes nothing.
+    Each as the check it belongs to (`token`, `ingest`) and one line naming both variables,
+    never the value. Not refused: a deployment may set both on purpose while it moves to the
+    secret."""
+    pairs = (
+        ("token", settings.backend_token_env_key, "backend_token_secret_id"),
+        ("ingest", env_name("ingest_tokens"), "ingest_tokens_secret_id"),
+    )
+    found = []
+    for check, variable, secret_field in pairs:
+        secret_id = getattr(settings, secret_field)
+        given = [v for v in (variable, f"{variable}_FILE") if as_written(environ.get(v, ""))]
+        if secret_id and given:
+            found.append(
+                (
+                    check,
+                    f"{' and '.join(given)} set but ignored: {env_name(secret_field)} is set, "
+                    f"and the secret it names is read instead; unset {given[0]}, or "
+                    f"{env_name(secret_field)} to use it",
+                )
+            )
+    return found
+
+
 def model_left_unasked(settings: Settings) -> str | None:
     """Why the OpenAI settings given name a model that no ticket will be asked of, or None:
     OPENAI_BASE_URL or OPENAI_MODEL set while OPENAI_API_KEY and TRIAGE_LLM_PROVIDER are not,

@@ -37,7 +37,13 @@ from triage.ops.orphan_groups import open_group_keys, orphan_group_warnings
 from triage.redact import Redactor, held
 from triage.routes import Router, load_router, no_routes_problem, require_github_repository
 from triage.secrets import CURRENT_STAGE, BackendToken
-from triage.settings import Settings, env_name, load_settings_in_part, tracing_endpoint_problem
+from triage.settings import (
+    Settings,
+    credentials_beside_secrets,
+    env_name,
+    load_settings_in_part,
+    tracing_endpoint_problem,
+)
 from triage.sinks.aio import AnswerUnread
 from triage.sinks.backend import BackendSink
 from triage.sinks.base import ProbeCantTell
@@ -363,7 +369,9 @@ def _start_up_warnings(
     found += [("config.past_visibility_max", detail) for detail in _past_sqs(settings)]
     if ignored:
         found += [("config.unknown_variable", each) for each in _ignored_variables(settings)]
-    return [(_WARNING_CHECKS.get(event, "config"), _warning(detail)) for event, detail in found]
+    warnings = [(_WARNING_CHECKS.get(event, "config"), detail) for event, detail in found]
+    warnings += credentials_beside_secrets(settings, os.environ)
+    return [(check, _warning(detail)) for check, detail in warnings]
 
 
 def _ignored_variables(settings: Settings) -> list[str]:
