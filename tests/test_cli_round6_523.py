@@ -7,8 +7,10 @@ the number it meant."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
@@ -20,9 +22,11 @@ import pytest
 
 from daemon_harness import Queues, settings_for
 from test_readme_claims import check_lines
-from triage.cli import _parser, main
+from test_store import LEASE, POLICY
+from triage.cli import _parser, main, sqlite_store_problem
 from triage.demo.ticketd import TicketServer
 from triage.errors import ConfigError
+from triage.incidents.sqlite import SQLiteStore
 from triage.ops.check import run_checks
 from triage.routes import load_router
 from triage.settings import Settings, load_settings, unknown_variables
@@ -471,3 +475,66 @@ def test_check_warns_of_a_credential_set_beside_the_secret_read_instead(
     warned = [x for x in out.splitlines() if x.startswith(f"warn  {check} ")]
     assert any(ignored in x and read in x and "ignored" in x for x in warned), out
     assert LOCAL["BACKEND_TOKEN"] not in out and "generic-token-0123456789abcdef" not in out
+
+
+# --- A store URL naming another application's SQLite database --------------------------------
+
+
+@pytest.fixture
+def foreign_store(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """The local settings, with TRIAGE_STORE_URL naming a SQLite database of another
+    application (Grafana's, say: a path one directory off)."""
+    _local(monkeypatch, tmp_path)
+    path = tmp_path / "grafana.db"
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.execute("CREATE TABLE dashboard (id INTEGER PRIMARY KEY, title TEXT)")
+        db.commit()
+    monkeypatch.setenv("TRIAGE_STORE_URL", f"sqlite:///{path}")
+    return path
+
+
+def _tables(path: Path) -> set[str]:
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        return {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["incidents", "list"],
+        ["silence", "add", "--match", "team=db", "--for", "1h", "--comment", "x"],
+        ["run"],
+    ],
+)
+def test_another_applications_sqlite_database_is_refused_and_left_as_it_was(
+    command: list[str], foreign_store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An operator's command, or the daemon, on a SQLite file holding another application's
+    tables and none of triage's is exit 2 with one line naming the file, and writes no table
+    into it (it made triage's tables there and listed an empty store)."""
+    assert main(command) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and f"{foreign_store} holds another application's tables" in err, err
+    assert "'dashboard'" in err, err
+    assert _tables(foreign_store) == {"dashboard"}
+
+
+def test_check_fails_the_store_line_of_another_applications_database(
+    foreign_store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`triage check` fails its `store` line in the same words and leaves the file alone."""
+    main(["check"])
+    [line] = [x for x in capsys.readouterr().out.splitlines() if x.split()[1:2] == ["store"]]
+    assert line.startswith("FAIL  store") and "another application's tables" in line, line
+    assert _tables(foreign_store) == {"dashboard"}
+
+
+async def test_a_store_the_daemon_made_is_no_other_applications(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """triage's own store, with its tables, is listed as before."""
+    path = tmp_path / "triage.db"
+    store = SQLiteStore(str(path), POLICY, LEASE, POLICY.reopen_window * 24)
+    await store.open()
+    await store.aclose()
+    assert sqlite_store_problem(f"sqlite:///{path}") is None

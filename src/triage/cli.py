@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import errno
 import gc
 import math
@@ -435,9 +436,9 @@ async def _operate(settings: Settings, args: argparse.Namespace) -> int:
             "gone when it exits): point TRIAGE_STORE_URL at the daemon's store"
         )
         return 2
-    directory = sqlite_store_directory(settings.store_url)
-    if directory is not None:
-        _err(f"triage: {args.command}: {directory}")
+    not_a_store = sqlite_store_problem(settings.store_url)
+    if not_a_store is not None:
+        _err(f"triage: {args.command}: {not_a_store}")
         return 2
     missing = missing_sqlite_store(settings.store_url)
     if missing is not None:
@@ -486,18 +487,55 @@ def _store_named(settings: Settings, exc: TriageError) -> str:
 IN_MEMORY_STORE = "sqlite:///:memory:"
 
 
-def sqlite_store_directory(url: str) -> str | None:
-    """Why the SQLite store `url` names cannot be opened, when its path is a directory (Docker
-    makes one where a bind mount's host file was not there yet: `-v ./triage.db:/data/…`),
-    else None. SQLite itself says only "unable to open database file"."""
+def sqlite_store_problem(url: str) -> str | None:
+    """Why the SQLite file `url` names is no store of triage's, in one line, else None (no
+    such file is `missing_sqlite_store`'s): a directory (Docker makes one where a bind mount's
+    host file was not there yet: SQLite says only "unable to open database file"), or a
+    database of another application's tables and none of triage's (a path one directory off:
+    opening it would add triage's tables to it and list an empty store). Read without
+    writing; a file that cannot be read so is left for the store's own open to say why."""
     path = _sqlite_path(url)
-    if path is None or not os.path.isdir(path):
+    if path is None:
         return None
-    return (
-        f"{os.path.abspath(path)} is a directory, not a SQLite file (a bind mount whose host "
-        "file was not there yet makes one): point TRIAGE_STORE_URL at a file in it, or "
-        "create the host file before mounting it"
-    )
+    if os.path.isdir(path):
+        return (
+            f"{os.path.abspath(path)} is a directory, not a SQLite file (a bind mount whose "
+            "host file was not there yet makes one): point TRIAGE_STORE_URL at a file in it, "
+            "or create the host file before mounting it"
+        )
+    others = _other_applications_tables(path)
+    if others:
+        shown = ", ".join(_quoted(name, 40) for name in others[:3])
+        more = f" and {len(others) - 3} more" if len(others) > 3 else ""
+        return (
+            f"{os.path.abspath(path)} holds another application's tables ({shown}{more}) and "
+            "none of triage's: point TRIAGE_STORE_URL at the daemon's store"
+        )
+    return None
+
+
+#: The table every store triage made has, whatever its version.
+_STORE_TABLE = "incidents"
+
+
+def _other_applications_tables(path: str) -> list[str]:
+    """The tables of the SQLite database at `path` when it has some and not triage's, else
+    []: an empty database (its header alone) or triage's own store is no other's. Opened
+    read-only; a file SQLite cannot read so (not a database, locked) gives []."""
+    import sqlite3
+
+    if not os.path.isfile(path) or os.path.getsize(path) == 0:
+        return []
+    try:
+        uri = f"{Path(path).absolute().as_uri()}?mode=ro"
+        with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
+            rows = db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            ).fetchall()
+    except sqlite3.Error:
+        return []
+    tables = sorted(str(row[0]) for row in rows)
+    return [] if not tables or _STORE_TABLE in tables else tables
 
 
 def _sqlite_path(url: str) -> str | None:
@@ -1142,9 +1180,9 @@ def _run(settings: Settings, *, drain: bool, dry_run: bool) -> int:
     from triage.app import run_daemon
     from triage.sqs.supervisor import DaemonCrashed
 
-    directory = sqlite_store_directory(settings.store_url)
-    if directory is not None:  # before the queue is asked, or the gateway listens
-        _err(f"triage: config: {directory}")
+    not_a_store = sqlite_store_problem(settings.store_url)
+    if not_a_store is not None:  # before the queue is asked, and before a table is made in it
+        _err(f"triage: config: {not_a_store}")
         return 2
     try:
         asyncio.run(run_daemon(settings, drain=drain, dry_run=dry_run))

@@ -23,7 +23,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from triage.app import deployment_warnings, open_configured_store
 from triage.aws import AWS_CALL_ERRORS, ONE_SHOT, Aws, told_error_code
-from triage.cli import missing_sqlite_store, queue_endpoint_problem, sqlite_store_directory
+from triage.cli import missing_sqlite_store, queue_endpoint_problem, sqlite_store_problem
 from triage.errors import ConfigError, ModelError, SinkRejectedError, TriageError
 from triage.incidents.store import Store
 from triage.ingest_tokens import (
@@ -578,9 +578,9 @@ async def _store(settings: Settings, aws: Aws) -> str:
     A SQLite store that is not there (or an empty file) is a warning, and nothing is made
     there: opening it would create it, and a mistyped path would then pass as ok; the daemon
     creates it at its first run, so before that run it is no failure."""
-    directory = sqlite_store_directory(settings.store_url)
-    if directory is not None:
-        raise _Failed(directory)
+    not_a_store = sqlite_store_problem(settings.store_url)
+    if not_a_store is not None:
+        raise _Failed(not_a_store)
     missing = missing_sqlite_store(settings.store_url)
     if missing is not None:
         raise _Warning(
