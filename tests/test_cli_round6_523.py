@@ -538,3 +538,16 @@ async def test_a_store_the_daemon_made_is_no_other_applications(
     await store.open()
     await store.aclose()
     assert sqlite_store_problem(f"sqlite:///{path}") is None
+
+
+@pytest.mark.parametrize(("typed", "meant"), [("1s", "1 for 1s"), ("2m", "120 for 2m")])
+def test_a_health_timeout_written_with_its_unit_is_told_the_number(
+    typed: str, meant: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`triage health --timeout 1s` (as `--for 1h` takes a unit) is a usage error saying the
+    number of seconds to write, as a setting's refusal does, exit 2."""
+    with pytest.raises(SystemExit) as stopped:
+        main(["health", "--timeout", typed])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert f"without a unit: {meant}" in err, err

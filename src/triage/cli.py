@@ -159,7 +159,15 @@ def _seconds(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{_quoted(text)} is not a number") from None
+        from triage.settings import plain_number, written_duration_s
+
+        seconds = written_duration_s(text)
+        meant = (
+            f": expected seconds, without a unit: {plain_number(seconds)} for {text.strip()}"
+            if seconds
+            else ""
+        )
+        raise argparse.ArgumentTypeError(f"{_quoted(text)} is not a number{meant}") from None
     if not (math.isfinite(value) and 0 < value <= MAX_OPTION_WAIT_S):
         raise argparse.ArgumentTypeError(
             f"{_quoted(text)} is not a number of seconds above 0 and at most {MAX_OPTION_WAIT_S}"

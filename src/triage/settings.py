@@ -1514,24 +1514,24 @@ def _duration_unit(error: Any) -> str | None:
     key = str(error["loc"][-1]) if error["loc"] else ""
     field = _field_named(key) or key  # a variable's name (SQS_WAIT_TIME) as its setting's
     typed = error.get("input")
-    seconds = _written_duration_s(typed) if isinstance(typed, str) else None
+    seconds = written_duration_s(typed) if isinstance(typed, str) else None
     written = typed.strip() if isinstance(typed, str) else ""
     if field in WHOLE_SECOND_FIELDS:
         if seconds is not None and seconds == int(seconds):
             return (
                 "expected a whole number of seconds, without a unit: "
-                f"{_plain(seconds)} for {written}"
+                f"{plain_number(seconds)} for {written}"
             )
         return "expected a whole number of seconds, without a unit (60 for 1 min)"
     if field.endswith("_s"):
         if seconds is not None:
-            return f"expected a number of seconds, without a unit: {_plain(seconds)} for {written}"
+            return f"expected a number of seconds, without a unit: {plain_number(seconds)} for {written}"
         return "expected a number of seconds, without a unit (300 for 5 min)"
     if field.endswith("_ms"):
         if seconds is not None:
             return (
                 "expected a number of milliseconds, without a unit: "
-                f"{_plain(seconds * 1000)} for {written}"
+                f"{plain_number(seconds * 1000)} for {written}"
             )
         return "expected a number of milliseconds, without a unit (5 for 5 ms)"
     return None
@@ -1544,14 +1544,14 @@ _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
 _UNIT_S = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
 
 
-def _plain(number: float) -> str:
+def plain_number(number: float) -> str:
     """`number` as a setting takes it: whole without a point, else to the millisecond."""
     if number == int(number):
         return str(int(number))
     return f"{number:.3f}".rstrip("0").rstrip(".")
 
 
-def _written_duration_s(typed: str) -> float | None:
+def written_duration_s(typed: str) -> float | None:
     """The seconds a duration written with its units (`1h`, `1h30m`, `500ms`) stands for, so a
     refusal can say the number to write; None for anything else. Only such a value is ever
     said back: it is a duration, no secret."""
