@@ -551,3 +551,26 @@ def test_a_health_timeout_written_with_its_unit_is_told_the_number(
     assert stopped.value.code == 2
     err = capsys.readouterr().err
     assert f"without a unit: {meant}" in err, err
+
+
+# --- A store path only a shell would read -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("sqlite:///~/triage.db", "starts with ~"),
+        ("sqlite:///$DATA_DIR/triage.db", "holds $DATA_DIR"),
+    ],
+)
+def test_a_store_path_only_a_shell_expands_is_refused(
+    url: str, said: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`sqlite:///~/triage.db` made a directory named `~` in the working directory and a store
+    no other command found (check said the daemon would create it): refused as the routes
+    file's path is, naming TRIAGE_STORE_URL."""
+    monkeypatch.setenv("TRIAGE_STORE_URL", url)
+    with pytest.raises(ConfigError) as refused:
+        load_settings()
+    assert str(refused.value).startswith("TRIAGE_STORE_URL:"), refused.value
+    assert said in str(refused.value), refused.value

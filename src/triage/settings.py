@@ -1328,6 +1328,10 @@ def store_url(value: str) -> str:
             )
         if not rest[3:]:
             raise ValueError(f"{_STORE_FORMS}: the path is empty")
+        # `sqlite:///~/x.db` is ./~/x.db to SQLite: a directory named ~ where the daemon runs.
+        shell_only = path_problem(rest[3:])
+        if shell_only is not None:
+            raise ValueError(f"{_STORE_FORMS}: its path {shell_only}")
         return f"sqlite:{rest}"
     if colon and scheme == "dynamodb":
         table = rest.removeprefix("//")
