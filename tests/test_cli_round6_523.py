@@ -7,12 +7,14 @@ the number it meant."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import io
 import json
 import sqlite3
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ import boto3
 import pytest
 
 from daemon_harness import Queues, settings_for
+from factories import alert
 from test_readme_claims import check_lines
 from test_store import LEASE, POLICY
 from triage.cli import _parser, main, sqlite_store_problem
@@ -574,3 +577,61 @@ def test_a_store_path_only_a_shell_expands_is_refused(
         load_settings()
     assert str(refused.value).startswith("TRIAGE_STORE_URL:"), refused.value
     assert said in str(refused.value), refused.value
+
+
+# --- A huge store: `incidents list` by pages ---------------------------------------------------
+
+#: Incidents of the huge store: a storm's worth, more than one screen or one page holds.
+HUGE = 10_000
+
+
+@pytest.fixture(scope="module")
+def huge_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite store holding `HUGE` open incidents, made once for the module's tests."""
+    path = tmp_path_factory.mktemp("huge") / "triage.db"
+
+    async def seed() -> None:
+        store = SQLiteStore(str(path), POLICY, LEASE, POLICY.reopen_window * 24)
+        await store.open()
+        now = datetime.now(UTC)
+        for n in range(HUGE):
+            await store.begin(alert(f"svc-{n}"), f"m-{n}", now)
+        await store.aclose()
+
+    asyncio.run(seed())
+    return path
+
+
+def _listed(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[list[str], str]:
+    """`triage incidents list ARGS`: the fingerprints it printed, and its stderr."""
+    assert main(["incidents", "list", *args]) == 0
+    out, err = capsys.readouterr()
+    return [json.loads(line)["fingerprint"] for line in out.splitlines()], err
+
+
+def test_incidents_list_of_a_huge_store_goes_by_pages_that_miss_none(
+    huge_store: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--limit` and `--offset` page a store of 10,000 incidents as the API pages it: each page
+    says on stderr how many of how many it showed and the `--offset` of the next, and the
+    pages together are the whole listing, each incident once, in its order."""
+    monkeypatch.setenv("TRIAGE_STORE_URL", f"sqlite:///{huge_store}")
+    whole, err = _listed([], capsys)
+    assert len(whole) == HUGE and err == ""
+    first, said = _listed(["--limit", "4000"], capsys)
+    assert said.strip() == (
+        f"triage: incidents: showed 1-4000 of {HUGE} incident(s); --offset 4000 shows the next"
+    )
+    second, _ = _listed(["--limit", "4000", "--offset", "4000"], capsys)
+    last, said = _listed(["--limit", "4000", "--offset", "8000"], capsys)
+    assert said.strip() == f"triage: incidents: showed 8001-{HUGE} of {HUGE} incident(s)"
+    assert first + second + last == whole
+
+
+def test_an_offset_past_the_listing_shows_nothing_and_says_how_many_there_are(
+    huge_store: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A page past the end prints no incident and says the listing's size, exit 0."""
+    monkeypatch.setenv("TRIAGE_STORE_URL", f"sqlite:///{huge_store}")
+    listed, said = _listed(["--offset", str(HUGE)], capsys)
+    assert listed == [] and f"none past {HUGE} of {HUGE} incident(s)" in said, said

@@ -148,6 +148,17 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _whole_count(text: str) -> int:
+    """An argparse type: a whole number of at least 0 (a usage error otherwise)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{_quoted(text)} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is not at least 0")
+    return value
+
+
 #: The longest wait an option takes: longer is a typo (milliseconds?), and past ~1e11 s the
 #: socket's own timeout overflows (a traceback, not a usage error).
 MAX_OPTION_WAIT_S = 86_400
@@ -383,6 +394,21 @@ def _operator_commands(sub: Any) -> None:
         "--since", metavar="WHEN", help="opened (or reopened) since: 2h, 1d or 2026-12-05T06:00Z"
     )
     listing.add_argument("--before", metavar="WHEN", help="opened (or reopened) before WHEN")
+    listing.add_argument(
+        "--limit",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="at most N incidents, the most urgent first (default: all); stderr says how many "
+        "there are and the --offset of the next page",
+    )
+    listing.add_argument(
+        "--offset",
+        type=_whole_count,
+        default=None,
+        metavar="N",
+        help="skip the first N (the next page: the offset stderr names)",
+    )
     fingerprint = _named("a fingerprint", "triage incidents list")
     show = verbs.add_parser("show", help="one incident with its recent history")
     show.add_argument("fingerprint", type=fingerprint)
@@ -650,8 +676,12 @@ async def _incidents(settings: Settings, store: Any, args: argparse.Namespace) -
             _err(f"triage: incidents: {redactor.text(str(exc))}")
             return 2
         now = store.now()
-        for incident in listed:
+        offset = args.offset or 0
+        page = listed[offset : offset + args.limit if args.limit else None]
+        for incident in page:
             print(_shown_incident(incident_json(incident, redactor), incident, args, now))
+        if args.limit is not None or args.offset is not None:
+            _err(f"triage: incidents: {_page_said(offset, len(page), len(listed))}")
         return 0
     if not _could_be_fingerprint(args.fingerprint):
         _err(f"triage: incidents: no incident {_quoted(args.fingerprint, 80)}")
@@ -671,6 +701,17 @@ async def _incidents(settings: Settings, store: Any, args: argparse.Namespace) -
         print(_shown_incident(shown, found, args, store.now()))
         return 0
     return await _close(settings, store, found, args)
+
+
+def _page_said(offset: int, shown: int, total: int) -> str:
+    """Which incidents a page of the listing showed, of how many, and the `--offset` of the
+    next page when there is one: said on stderr, so stdout stays one incident per line."""
+    if not shown:
+        return f"none past {offset} of {total} incident(s)"
+    said = f"showed {offset + 1}-{offset + shown} of {total} incident(s)"
+    if offset + shown < total:
+        said += f"; --offset {offset + shown} shows the next"
+    return said
 
 
 def _close_problem(args: argparse.Namespace) -> str | None:
