@@ -23,6 +23,7 @@ from test_summarise_hostile_answers import ALERT, TICKET, events, logs, publishe
 from triage.metrics import Metrics
 from triage.models import Ticket
 from triage.redact import Redactor
+from triage.redact.disguises import _EMOJI_SEQUENCE
 from triage.settings import Settings
 from triage.summarise import FallbackSummariser
 from triage.summarise.base import DESCRIPTION_CHARS, MAX_STEPS, STEP_CHARS, TITLE_CHARS
@@ -67,7 +68,10 @@ def _problem(ticket: Ticket) -> str | None:
         return f"{len(ticket.steps)} steps"
     if any(not step.strip() or len(step) > STEP_CHARS for step in ticket.steps):
         return "a step empty or too long"
-    unseen = {c for c in published(ticket) if unicodedata.category(c) in _UNSEEN} - {"\n"}
+    # An emoji sequence's joiners and selectors (`👨\u200d👩`) draw it, as the redactor keeps
+    # them (`redact.disguises`): only what is left of the text is searched.
+    shown = _EMOJI_SEQUENCE.sub("", published(ticket))
+    unseen = {c for c in shown if unicodedata.category(c) in _UNSEEN} - {"\n"}
     return f"unseen characters {sorted(unseen)!r}" if unseen else None
 
 
