@@ -339,10 +339,51 @@ def _prefixed(*prefixes: str) -> str:
     """One of `prefixes`, not right after a letter or digit (`_START`, checked once the prefix
     is read). A pattern that starts with its literals lets the regex engine jump from one
     occurrence to the next, as fast as a needle test, instead of trying every position."""
-    each = (
-        rf"{re.escape(prefix)}(?<![A-Za-z0-9](?<!\\[nrt]).{{{len(prefix)}}})" for prefix in prefixes
-    )
-    return f"(?:{'|'.join(each)})"
+    return _prefixed_each([(prefix, "") for prefix in prefixes])
+
+
+def _prefixed_each(shapes: list[tuple[str, str]]) -> str:
+    """One of `shapes`' prefixes, not right after a letter or digit (as `_prefixed`), then
+    that prefix's body (a pattern). Written as a tree of the prefixes' letters
+    (`_prefix_tree`) when no prefix starts another (case aside): the regex engine then reads
+    a position's letter once, not once for each of 70 vendors' prefixes, and skips to the
+    positions holding a first letter (every branch starts with a literal). As only one prefix
+    can be at a position, the order of the branches changes no match. Otherwise the branches
+    stay in `shapes`' order, where the first that matches wins."""
+    folded = [prefix.lower() for prefix, _ in shapes]
+    if any(a != b and b.startswith(a) for a in folded for b in folded) or len(set(folded)) < len(
+        folded
+    ):
+        branches = (f"(?:{_prefix_alone(prefix)}){_grouped(body)}" for prefix, body in shapes)
+        return f"(?:{'|'.join(branches)})"
+    return f"(?:{_prefix_tree([(prefix, prefix, body) for prefix, body in shapes])})"
+
+
+def _prefix_alone(prefix: str) -> str:
+    """`prefix`, then the look-behind saying no letter or digit came before it (`_START`)."""
+    return rf"{re.escape(prefix)}(?<![A-Za-z0-9](?<!\\[nrt]).{{{len(prefix)}}})"
+
+
+def _grouped(body: str) -> str:
+    """`body` as one item a pattern can follow (its own alternation kept inside)."""
+    return f"(?:{body})" if body else ""
+
+
+def _prefix_tree(shapes: list[tuple[str, str, str]]) -> str:
+    """The alternation of `shapes` (the rest of a prefix to read, the whole prefix, its body),
+    none of whose prefixes starts another, as a tree of their letters: `g(?:lsa_…|lc_…)`."""
+    by_first: dict[str, list[tuple[str, str, str]]] = {}
+    for rest, prefix, body in shapes:
+        by_first.setdefault(rest[0], []).append((rest[1:], prefix, body))
+    branches = []
+    for first, tails in by_first.items():
+        if len(tails) == 1 and not tails[0][0]:  # the prefix ends here, and no other goes on
+            _, prefix, body = tails[0]
+            after = rf"(?<![A-Za-z0-9](?<!\\[nrt]).{{{len(prefix)}}}){_grouped(body)}"
+        else:
+            after = _prefix_tree(tails)
+        branches.append(re.escape(first) + after)
+    return branches[0] if len(branches) == 1 else f"(?:{'|'.join(branches)})"
 
 
 #: Each closing bracket and the bracket that opens it.

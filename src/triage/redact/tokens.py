@@ -18,7 +18,17 @@ import re
 from triage.redact.base64_runs import keytab_replaced
 from triage.redact.continued import CONCATENATED_RULES, CONTINUED_RULES
 from triage.redact.pem import public_pem_base64
-from triage.redact.rule import _ASSIGN, _B64URL, _BREAK, _END, _OPEN_QUOTE, _prefixed, _Rule, _rule
+from triage.redact.rule import (
+    _ASSIGN,
+    _B64URL,
+    _BREAK,
+    _END,
+    _OPEN_QUOTE,
+    _prefixed,
+    _prefixed_each,
+    _Rule,
+    _rule,
+)
 from triage.redact.shaped import SHAPED_RULES
 from triage.redact.wrapped import WRAPPED_TOKEN_RULES
 
@@ -833,15 +843,23 @@ TOKEN_RULES: tuple[
     _rule(
         # After the prefix, a name and a dot may come first (Doppler's dp.st.<config>.…,
         # Dynatrace's dt0c01.<id>.…).
-        rf"(?:{_prefixed(*_VENDOR_PREFIXES)}(?:{_B64URL}{{1,64}}+\.)?{_VENDOR_BODY}"
-        rf"|{_prefixed('dapi')}[0-9a-f]{{32}}(?:-[0-9]{{1,2}})?|{_prefixed('pul-')}[0-9a-f]{{40}}"
-        # Databricks' OAuth secrets (a service principal's).
-        rf"|{_prefixed('dose')}[0-9a-f]{{32}}"
-        # Mailgun's API keys: base 36, a digit among them.
-        rf"|{_prefixed('key-')}(?=[a-z]{{0,31}}[0-9])[0-9a-z]{{32}}"
-        # Google OAuth client secrets, Alibaba Cloud and Tencent Cloud access key ids.
-        rf"|{_prefixed('GOCSPX-')}{_B64URL}{{28}}|{_prefixed('LTAI')}[A-Za-z0-9]{{12,20}}"
-        rf"|{_prefixed('AKID')}[A-Za-z0-9]{{32}}){_END}",
+        # One tree of all the prefixes (`_prefixed_each`), each with its body.
+        _prefixed_each(
+            [(prefix, rf"(?:{_B64URL}{{1,64}}+\.)?{_VENDOR_BODY}") for prefix in _VENDOR_PREFIXES]
+            + [
+                ("dapi", r"[0-9a-f]{32}(?:-[0-9]{1,2})?"),
+                ("pul-", "[0-9a-f]{40}"),
+                # Databricks' OAuth secrets (a service principal's).
+                ("dose", "[0-9a-f]{32}"),
+                # Mailgun's API keys: base 36, a digit among them.
+                ("key-", "(?=[a-z]{0,31}[0-9])[0-9a-z]{32}"),
+                # Google OAuth client secrets, Alibaba Cloud and Tencent Cloud access key ids.
+                ("GOCSPX-", f"{_B64URL}{{28}}"),
+                ("LTAI", "[A-Za-z0-9]{12,20}"),
+                ("AKID", "[A-Za-z0-9]{32}"),
+            ]
+        )
+        + _END,
         "[REDACTED:token]",
         *_VENDOR_NEEDLES,
         "dapi",
@@ -854,7 +872,7 @@ TOKEN_RULES: tuple[
     ),
     *(
         _rule(
-            rf"(?:{'|'.join(f'{_prefixed(prefix)}{body}' for prefix, body in shapes)}){_END}",
+            _prefixed_each(list(shapes)) + _END,
             "[REDACTED:token]",
             *(prefix.lower() if folded else prefix for prefix, _ in shapes),
             fold_needles=folded,
