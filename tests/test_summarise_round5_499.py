@@ -486,11 +486,6 @@ async def test_the_alerts_injected_instruction_repeated_in_another_language_is_n
 # --- red team: a priority stated in the description's prose ---------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a level stated in prose ('Treat as P4', 'a SEV-1 incident') is published beside "
-    "the ticket's own priority (priority.agreeing reads only 'Priority: P1' statements)",
-)
 @pytest.mark.parametrize(
     "said", ["Errors on web-1. Treat as P4.", "This is a SEV-1 incident on web-1."]
 )

@@ -552,8 +552,11 @@ def contain(
     )
 
     def stated(value: str) -> str:
-        """`value` stating no priority but the ticket's (`priority.agreeing`)."""
-        value, corrected = agreeing(value, decision.priority, severity=alert.severity)
+        """`value` stating no priority but the ticket's (`priority.agreeing`), in its prose
+        too ("Treat as P4."): the model's words, not the alert's, unless quoted from it."""
+        value, corrected = agreeing(
+            value, decision.priority, severity=alert.severity, prose=True, quoting=shown.text
+        )
         rejected["priority"] += corrected
         return value
 

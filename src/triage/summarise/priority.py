@@ -224,7 +224,14 @@ def unlabelled(value: str) -> str | None:
     return value[found.end() :] if found is not None else None
 
 
-def agreeing(text: str, final: Priority, *, severity: str | None = None) -> tuple[str, int]:
+def agreeing(
+    text: str,
+    final: Priority,
+    *,
+    severity: str | None = None,
+    prose: bool = False,
+    quoting: str = "",
+) -> tuple[str, int]:
     """`text` with every statement of a priority other than the ticket's `final` ("Priority:
     critical", "**Severity:** P0", "Priorität: kritisch") made to state `final`, in P-level
     form when it was written as one, what it said kept ("Priority: high (corrected from
@@ -233,13 +240,21 @@ def agreeing(text: str, final: Priority, *, severity: str | None = None) -> tupl
     and how many were. A severity word under a severity's name ("Severity: critical"), the
     alert's own `severity` under one ("Severity: P2" of a P2 alert moved to high: the
     ticket's note says why), prose ("the priority is critical") and anything inside a link
-    or code (`_Verbatim`) are left as written."""
+    or code (`_Verbatim`) are left as written.
+
+    With `prose` (the model's own words, not the alert's), a P- or SEV-level in a sentence
+    ("Treat as P4.", "a SEV-1 incident") is corrected too (`_agreeing_prose`), unless it is
+    quoted history: inside quotes or a blockquote holding words `quoting` (the alert's text)
+    holds."""
     verbatim = _Verbatim(text)
     text, stated = _agreeing_statements(text, final, severity, verbatim)
     if stated:
         verbatim = _Verbatim(text)
     text, tagged = _agreeing_tags(text, final, verbatim)
-    return text, stated + tagged
+    if not prose:
+        return text, stated + tagged
+    text, said = _agreeing_prose(text, final, severity, quoting)
+    return text, stated + tagged + said
 
 
 def _agreeing_statements(
@@ -285,6 +300,75 @@ def _agreeing_tags(text: str, final: Priority, verbatim: _Verbatim) -> tuple[str
         return f"{match[0][:at]}{_said(value, final)}, corrected from {value}{match[0][end:]}"
 
     return _LINE_TAG.sub(correct, text), corrected
+
+
+#: A P- or SEV-level standing as a word in a sentence: "P4", "SEV-1", "Sev 3". A lower-case
+#: "p1" is a host's name as often, "P95" a percentile and "P1-db" a name: none is a level.
+_PROSE_LEVEL = re.compile(r"(?<![\w./-])(?:P[_-]?\d|(?:SEV|Sev|sev)[ _-]?\d)(?![\w-]|\.\d)")
+#: Where the text quotes: a span in double quotes of any typography on one line, or a
+#: Markdown blockquote's line. Bounded, so finding them is linear.
+_QUOTED = re.compile(
+    r"\"[^\"\n]{1,500}\"|\u201c[^\u201d\n]{1,500}\u201d|\u00ab[^\u00bb\n]{1,500}\u00bb"
+    r"|\u201e[^\u201c\u201d\n]{1,500}[\u201c\u201d]|^[ \t]{0,3}>[^\n]{0,4000}",
+    re.MULTILINE,
+)
+#: What comes before a level a correction already kept ("P2 (corrected from P0)").
+_CORRECTED_FROM = "corrected from "
+
+
+def _agreeing_prose(
+    text: str, final: Priority, severity: str | None, quoting: str
+) -> tuple[str, int]:
+    """`agreeing` for a level stated in prose; one quoted from the alert's own words, in
+    code or a link, already corrected, or the alert's own `severity` is left as written."""
+    if not _PROSE_LEVEL.search(text):
+        return text, 0
+    verbatim = _Verbatim(text)
+    history = _history(text, quoting)
+    corrected = 0
+
+    def correct(match: re.Match[str]) -> str:
+        nonlocal corrected
+        level, at = match[0], match.start()
+        stated = priority(level)
+        if (
+            stated is None
+            or stated is final
+            or verbatim.holds(at)
+            or any(start <= at < end for start, end in history)
+            or text.endswith(_CORRECTED_FROM, 0, at)
+            or _level(level) == _level(severity or "")
+        ):
+            return level
+        corrected += 1
+        return f"{_said(level, final)} (corrected from {level})"
+
+    return _PROSE_LEVEL.sub(correct, text), corrected
+
+
+def _history(text: str, quoting: str) -> list[tuple[int, int]]:
+    """The spans of `text` that quote `quoting` (the alert's words): a quote or blockquote
+    whose words, case and spacing aside, the alert holds. A quote of the model's own is no
+    history: it states what the model says."""
+    source = _plain(quoting)
+    spans = []
+    for match in _QUOTED.finditer(text):
+        inner = match[0].lstrip(" \t>").strip('"\u201c\u201d\u00ab\u00bb\u201e')
+        said = _plain(inner)
+        if said and _words_beside_levels(said) and said in source:
+            spans.append(match.span())
+    return spans
+
+
+def _words_beside_levels(text: str) -> bool:
+    """Whether `text` holds a letter besides its levels: a quote that is a level alone
+    ("P4") quotes nothing but a priority, so it is a statement wherever the alert holds it."""
+    return any(c.isalpha() for c in _PROSE_LEVEL.sub("", text.upper()))
+
+
+def _plain(text: str) -> str:
+    """`text` without case, and each run of whitespace one space."""
+    return " ".join(text.casefold().split())
 
 
 def _said(value: str, final: Priority) -> str:

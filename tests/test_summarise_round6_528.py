@@ -1,0 +1,105 @@
+"""Summariser round 6 (task 528): hostile alerts and hostile models.
+
+A P- or SEV-level the model states in prose ("Treat as P4.", "This is a SEV-1 incident")
+contradicts the ticket's own priority as "Priority: P1" does: corrected, unless it is quoted
+history (the alert's own words in quotes or a blockquote) or code. And the red team's findings
+on the model's answer: steps that run what the network sends, disarm a safety or silence the
+very alert, several JSON objects, keys differing in case, steps written as one string."""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from typing import Any
+
+import pytest
+
+from test_summarise_round4_486 import (
+    ALERT,
+    _answer,
+    _contained,
+    _summarised,
+)
+from triage.demo.model import completion
+from triage.models import Priority
+from triage.summarise import priority
+
+# --- a priority stated in the description's prose --------------------------------------------
+
+#: The alert's own words, quoted back by a model: history, not a statement of the ticket's.
+QUOTING = ALERT.model_copy(
+    update={"description": ALERT.description + '. Posted by the on-call: "escalate as P0 now"'}
+)
+
+
+@pytest.mark.parametrize(
+    ("said", "level"),
+    [
+        pytest.param("Errors on web-1. Treat as P4.", "P4", id="treat-as"),
+        pytest.param("This is a SEV-1 incident on web-1.", "SEV-1", id="sev-incident"),
+        pytest.param("A P0 outage of checkout on web-1.", "P0", id="p0-outage"),
+        pytest.param("Errors on web-1, handle as Sev 4 for now.", "Sev 4", id="sev-space"),
+        pytest.param('Errors on web-1. Label it "P4".', "P4", id="model-own-quote"),
+    ],
+)
+def test_a_priority_stated_in_prose_is_corrected(said: str, level: str) -> None:
+    """A P- or SEV-level the description states in a sentence (or in quotes of the model's
+    own, words the alert never wrote) contradicts the ticket's own priority as "Priority:
+    P1" does: corrected, what it said kept, and counted."""
+    result = _contained(description=said)
+    description = result.ticket.description
+    assert level not in description.replace(f"(corrected from {level})", ""), description
+    assert f"(corrected from {level})" in description
+    assert result.rejected["priority"] == 1
+
+
+def test_a_priority_stated_in_a_step_is_corrected() -> None:
+    """A step saying "Page the on-call as P0" states a priority as the description does."""
+    result = _contained(steps=("Page the on-call as P0 and check web-1",))
+    assert "as P2 (corrected from P0)" in result.ticket.steps[-1], result.ticket.steps
+    assert result.rejected["priority"] == 1
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        pytest.param('The on-call wrote "escalate as P0 now" on web-1.', id="quoted-alert"),
+        pytest.param("> escalate as P0 now\n\nErrors on web-1.", id="blockquote-alert"),
+        pytest.param("Run `pagerctl --level P0` only if asked, on web-1.", id="code-span"),
+        pytest.param("Errors on web-1. This is a P2 incident.", id="the-tickets-own"),
+        pytest.param("Host p1 and the P95 latency on web-1.", id="no-level"),
+        pytest.param("Errors on web-1. Treat as P2 (corrected from P0).", id="corrected"),
+    ],
+)
+def test_quoted_history_code_and_the_tickets_own_level_are_kept(said: str) -> None:
+    """The alert's own words in quotes or a blockquote, a code span, the ticket's own level
+    (medium, P2), a host named p1, a percentile and a name joined to a level state no other
+    priority: kept as written, nothing counted."""
+    result = _contained(description=said, source=QUOTING)
+    assert result.ticket.description == said
+    assert result.rejected["priority"] == 0
+
+
+def test_a_prose_level_the_alerts_own_severity_names_is_kept() -> None:
+    """A level equal to the alert's own severity is a fact about the alert (the ticket's note
+    says why its priority moved): kept, as "Severity: P2" is."""
+    said = "This SEV-2 alert shows errors on web-1."
+    assert priority.agreeing(said, Priority.HIGH, severity="SEV-2", prose=True) == (said, 0)
+
+
+def test_the_deterministic_ticket_quotes_the_alerts_prose_as_written() -> None:
+    """The deterministic summariser quotes the alert's own description: its prose is history,
+    left as written (only statements and tags are corrected there)."""
+    said = "Errors on web-1. Treat as P4."
+    assert priority.agreeing(said, Priority.HIGH) == (said, 0)
+
+
+async def test_a_prose_level_is_published_corrected_with_one_log_line(
+    logs: list[MutableMapping[str, Any]],
+) -> None:
+    """Through the summariser, "Treat as P4" beside a high ticket is published corrected (no
+    fallback) and logged once as an ungrounded answer of kind `priority`."""
+    ticket, metrics = await _summarised(completion(_answer("Errors on web-1. Treat as P4.", ["x"])))
+    assert ticket.priority is Priority.HIGH
+    assert ticket.description.startswith("Errors on web-1. Treat as P1 (corrected from P4).")
+    assert metrics.total("LLMFallbacks") == 0
+    assert [e["kinds"] for e in logs if e["event"] == "llm.ungrounded"] == [{"priority": 1}]
