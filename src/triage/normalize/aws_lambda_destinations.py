@@ -1,0 +1,135 @@
+"""The record a Lambda stream event source mapping sends its on-failure destination when it
+discards a batch: a Kinesis stream's (`KinesisBatchInfo`,
+docs.aws.amazon.com/lambda/latest/dg/kinesis-on-failure-destination.html) or a DynamoDB
+stream's (`DDBStreamBatchInfo`, .../services-ddb-batchfailurereporting.html). Teams point that
+destination at their alert queue: the function failed the batch until Lambda gave up on it
+(`requestContext.condition`: RetryAttemptsExhausted, RecordAgeExceeded …), so its records were
+never processed, and someone must replay them from the stream.
+
+Such a record holds the invocation's context and where the batch sits in the stream, never the
+records (nor a `requestPayload`: an asynchronous invocation's record, which holds the event the
+function was invoked with, is read by `triage.decode` as that event). Read as source `aws`.
+
+Identity: the function (its ARN without a version or alias: `myfunction:7` and `myfunction` are
+one function) and the stream; never the condition, shard, sequence numbers or request id, which
+differ for every batch, so a mapping that keeps failing is one incident counting repeats.
+Lambda sends nothing when batches succeed again: the incident stays open until
+`triage incidents close` closes it (or its route's `resolve_after_s`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from triage.models import Alert, Status
+from triage.normalize import common
+from triage.normalize.common import Normalized
+from triage.normalize.generic import dated
+from triage.normalize.vendors import labelled
+
+SOURCE = "aws"
+
+#: The batch-info key of each stream a mapping reads, and how its title names the stream.
+_BATCH_INFO = {"KinesisBatchInfo": "Kinesis stream", "DDBStreamBatchInfo": "DynamoDB table"}
+#: The batch info's fields that say where its records are in the stream, shown in order.
+_BATCH_PLACE = (
+    "shardId",
+    "startSequenceNumber",
+    "endSequenceNumber",
+    "approximateArrivalOfFirstRecord",
+    "approximateArrivalOfLastRecord",
+    "batchSize",
+)
+#: An unqualified function ARN has seven `:`-parts; an eighth is its version or alias.
+_FUNCTION_ARN_PARTS = 7
+
+
+def matches(payload: dict[str, Any]) -> bool:
+    """An on-failure record of a stream mapping: the invocation's `requestContext` naming its
+    function and condition, its `responseContext`, a stream's batch info, and no
+    `requestPayload` (which only an asynchronous invocation's record carries)."""
+    context = payload.get("requestContext")
+    return (
+        isinstance(context, dict)
+        and "functionArn" in context
+        and "condition" in context
+        and isinstance(payload.get("responseContext"), dict)
+        and "requestPayload" not in payload
+        and _batch_key(payload) is not None
+    )
+
+
+def normalize(payload: dict[str, Any]) -> Normalized:
+    """One firing alert for the discarded batch, keyed by function and stream."""
+    context = common.obj(payload.get("requestContext"), "requestContext", required=True)
+    response = common.obj_or_empty(payload.get("responseContext"))
+    key = _batch_key(payload) or "KinesisBatchInfo"
+    batch = common.obj(payload.get(key), key, required=True)
+    function = _unqualified(common.ident(context.get("functionArn"), "requestContext.functionArn"))
+    stream = common.ident(batch.get("streamArn"), f"{key}.streamArn")
+    condition = common.word(context.get("condition"), "requestContext.condition")
+    occurred, notes = dated(payload.get("timestamp"), "Lambda destination record timestamp")
+    alert = Alert(
+        source=SOURCE,
+        status=Status.FIRING,
+        title=_title(function, _BATCH_INFO[key], stream, condition),
+        severity="error",
+        description=_description(batch),
+        labels=labelled(
+            ("function", function),
+            ("stream", stream),
+            ("condition", condition),
+            ("function_error", response.get("functionError")),
+            ("batch_size", batch.get("batchSize")),
+            ("shard", batch.get("shardId")),
+            ("account", _arn_part(function, 4)),
+            ("region", _arn_part(function, 3)),
+        ),
+        occurred_at=occurred,
+        identity={"function": function, "stream": stream},
+        raw=payload,
+    )
+    return Normalized((alert,), (), notes)
+
+
+def _batch_key(payload: dict[str, Any]) -> str | None:
+    """Which stream's batch info the record carries, if any."""
+    return next((key for key in _BATCH_INFO if isinstance(payload.get(key), dict)), None)
+
+
+def _unqualified(arn: str) -> str:
+    """The function's ARN without the version or alias it was invoked at."""
+    parts = arn.split(":")
+    return ":".join(parts[:_FUNCTION_ARN_PARTS]) if len(parts) > _FUNCTION_ARN_PARTS else arn
+
+
+def _arn_part(arn: str, index: int) -> str | None:
+    """Part `index` of an ARN (3 the Region, 4 the account), or None when it has none."""
+    parts = arn.split(":")
+    return parts[index] if len(parts) > index and parts[index] else None
+
+
+def _title(function: str, kind: str, stream: str, condition: str | None) -> str:
+    """ "Lambda myfunction discarded a batch of Kinesis stream mystream (RetryAttemptsExhausted)":
+    the function's and stream's names, not their ARNs (a DynamoDB stream by its table)."""
+    name = function.rsplit(":", 1)[-1]
+    why = f" ({condition})" if condition else ""
+    return common.title(f"Lambda {name} discarded a batch of {kind} {_stream_name(stream)}{why}")
+
+
+def _stream_name(stream: str) -> str:
+    """`stream/mystream` → mystream; `table/orders/stream/2026-…` → orders."""
+    resource = stream.split(":", 5)[-1].split("/")
+    return resource[1] if len(resource) > 1 and resource[1] else stream
+
+
+def _description(batch: dict[str, Any]) -> str:
+    """Where the discarded records are, so they can be read again from the stream."""
+    lines = [
+        f"{name}: {value}"
+        for name in _BATCH_PLACE
+        if (value := common.line(common.unnested(batch.get(name)), name, 200))
+    ]
+    text = "The function failed this batch until Lambda discarded it; its records were not "
+    text += "processed. Replay them from the stream:\n" + "\n".join(lines)
+    return common.text(text, "description", common.DESCRIPTION_MAX) or ""
