@@ -635,3 +635,23 @@ def test_an_offset_past_the_listing_shows_nothing_and_says_how_many_there_are(
     monkeypatch.setenv("TRIAGE_STORE_URL", f"sqlite:///{huge_store}")
     listed, said = _listed(["--offset", str(HUGE)], capsys)
     assert listed == [] and f"none past {HUGE} of {HUGE} incident(s)" in said, said
+
+
+def test_a_route_sending_to_slack_without_a_webhook_is_named_when_none_is_set(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """TRIAGE_SINKS without slack and a route that sends to it with no webhook of its own:
+    the `slack` line names the route that needs SLACK_WEBHOOK_URL (it said only that the slack
+    sink needs it, which a team that never turned Slack on cannot place)."""
+    routes = tmp_path / "routes.toml"
+    routes.write_text(
+        '[[route]]\nname = "payments"\nsinks = ["backend", "slack"]\n'
+        '[route.match]\nteam = ["payments"]\n',
+        "utf-8",
+    )
+    _local(monkeypatch, tmp_path)
+    monkeypatch.setenv("TRIAGE_ROUTES_FILE", str(routes))
+    assert main(["check"]) == 1
+    [line] = [x for x in capsys.readouterr().out.splitlines() if x.split()[1:2] == ["slack"]]
+    assert line.startswith("FAIL  slack    SLACK_WEBHOOK_URL is not set"), line
+    assert "route 'payments'" in line and "webhook_url" in line, line

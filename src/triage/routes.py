@@ -696,6 +696,34 @@ class Router:
         )
 
 
+def require_slack_webhook(router: Router, settings: Settings) -> None:
+    """Raise ConfigError naming what sends to Slack without a webhook when SLACK_WEBHOOK_URL
+    is unset: TRIAGE_SINKS (the route of alerts no route matches) or the first route sending
+    to slack without its own `webhook_url`. A team that never listed slack in TRIAGE_SINKS
+    cannot place "required for the slack sink" otherwise."""
+    default = settings.slack_webhook_url
+    if default is not None and default.get_secret_value().strip():
+        return
+    if "slack" in router.default.sinks:
+        where = "TRIAGE_SINKS sends alerts no route matches to slack"
+    else:
+        without = next(
+            (
+                rule.route
+                for rule in router.rules
+                if "slack" in rule.route.sinks and not rule.route.target("slack").webhook_url
+            ),
+            None,
+        )
+        if without is None:
+            return
+        where = f"route {without.name!r} sends to slack without [route.slack] webhook_url"
+    raise ConfigError(
+        f"SLACK_WEBHOOK_URL is not set, and {where}: set SLACK_WEBHOOK_URL, or a webhook_url "
+        "(or webhook_url_env) on every route that sends to slack"
+    )
+
+
 def require_github_repository(router: Router, settings: Settings) -> None:
     """Raise ConfigError when some incident may go to GitHub with no repository to open its
     issue in: GITHUB_REPOSITORY unset, and TRIAGE_SINKS (the route of alerts no route matches)

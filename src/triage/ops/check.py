@@ -35,7 +35,13 @@ from triage.ingest_tokens import (
 from triage.normalize.common import cut
 from triage.ops.orphan_groups import open_group_keys, orphan_group_warnings
 from triage.redact import Redactor, held
-from triage.routes import Router, load_router, no_routes_problem, require_github_repository
+from triage.routes import (
+    Router,
+    load_router,
+    no_routes_problem,
+    require_github_repository,
+    require_slack_webhook,
+)
 from triage.secrets import CURRENT_STAGE, BackendToken
 from triage.settings import (
     Settings,
@@ -509,6 +515,7 @@ async def _slack(settings: Settings) -> str:
     from triage.sinks.slack import SlackSink
 
     router = load_router(settings)
+    require_slack_webhook(router, settings)
     sink = SlackSink(settings, require_default=router.slack_needs_default)
     await sink.aclose()
     problems = [
