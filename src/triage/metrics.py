@@ -191,18 +191,24 @@ class Metrics:
         self._random = random.Random()
 
     def incr(self, name: str, value: float = 1.0, **dims: str) -> None:
-        if not 0 <= value < math.inf:  # also False for NaN
-            self._warn_once(name, "metrics.refused", value=repr(value), reason="not a count")
+        number = _as_float(value)
+        if not 0 <= number < math.inf:  # also False for NaN
+            self._warn_once(name, "metrics.refused", value=_shown(value), reason="not a count")
             return
         with self._lock:
             key = self._admit(self._counters, name, dims)
-            self._counters[key] += value
+            total = self._counters[key] + number
+            if total < math.inf:  # past the largest float, the total it had stays
+                self._counters[key] = total
+                return
+        self._warn_once(name, "metrics.refused", value=_shown(value), reason="overflow")
 
     def observe(self, name: str, value: float, unit: str = "Milliseconds", **dims: str) -> None:
-        if not -math.inf < value < math.inf:
-            self._warn_once(name, "metrics.refused", value=repr(value), reason="not finite")
+        number = _as_float(value)
+        if not -math.inf < number < math.inf:
+            self._warn_once(name, "metrics.refused", value=_shown(value), reason="not finite")
             return
-        value = max(0.0, value)  # a clock stepped back: a duration is never negative
+        value = max(0.0, number)  # a clock stepped back: a duration is never negative
         with self._lock:
             key = self._admit(self._timings, name, dims)
             timing = self._timings.get(key)
@@ -237,15 +243,16 @@ class Metrics:
     def set(self, name: str, value: float, unit: str = "Count", **dims: str) -> None:
         """Set a gauge to its current value. NaN or infinity is no reading: the gauge is
         unknown (left out) rather than showing it, or the value it had before."""
-        if not math.isfinite(value):
-            self._warn_once(name, "metrics.refused", value=repr(value), reason="not finite")
+        number = _as_float(value)
+        if not math.isfinite(number):
+            self._warn_once(name, "metrics.refused", value=_shown(value), reason="not finite")
             self.clear(name, **dims)
             return
         with self._lock:
             key = _key(name, dims)
             # Past the bound, no gauge: an `OTHER` one would show whichever value came last.
             if key in self._gauges or self._take_slot(name):
-                self._gauges[key] = Gauge(float(value), unit)
+                self._gauges[key] = Gauge(number, unit)
 
     def _admit(self, store: dict[SeriesKey, Any], name: str, dims: dict[str, str]) -> SeriesKey:
         """The key `name` with `dims` is counted under in `store` (the caller holds the lock):
@@ -374,6 +381,24 @@ class Metrics:
         if (event, name) not in self._warned:
             self._warned.add((event, name))
             log.warning(event, metric=name, **fields)
+
+
+def _as_float(value: float) -> float:
+    """`value` as a float, NaN when no float holds it: an int past the largest float (4e308)
+    raised OverflowError out of the arithmetic, into the code that counted, where NaN is
+    refused with a warning like any other value that is no number."""
+    try:
+        return float(value)
+    except (OverflowError, TypeError, ValueError):
+        return math.nan
+
+
+def _shown(value: object) -> str:
+    """A refused value as its warning shows it: short (an int of thousands of digits is its
+    size, and Python refuses to write one past 4,300 digits)."""
+    if isinstance(value, int) and value.bit_length() > 64:
+        return f"<int of {value.bit_length()} bits>"
+    return repr(value)[:64]
 
 
 def _reading(value: float | None) -> float | None:
