@@ -155,11 +155,15 @@ def redact_event(_logger: Any, _method: str, event: MutableMapping[str, Any]) ->
     redactor = _redactor()
     name = str(event.get("logger", ""))
     ours = name == "triage" or name.startswith("triage.")
+    cut_chars = 0
     for key, value in event.items():
         if (key in _OURS and key != "event") or (key == "event" and ours and _fixed_name(value)):
             continue
         if secret_named(key):  # `x_api_key=…`: blanked by its name, as a JSON key's value is
             redacted = redactor.value({key: _plain(value)})[redactor.text(key)]
+        elif isinstance(value, str) and len(value) > 2 * _READ_EACH_END:
+            redacted, cut = _redacted_ends(redactor, value)
+            cut_chars += cut
         elif isinstance(value, str):
             redacted = redactor.text(value)
         elif isinstance(value, dict | list | tuple):
@@ -172,7 +176,28 @@ def redact_event(_logger: Any, _method: str, event: MutableMapping[str, Any]) ->
         # its escape is JSON that strict readers (Rust's serde_json, so Vector) refuse, and a
         # log pipeline would drop the whole line.
         event[key] = whole_unicode(redacted)
+    if cut_chars:
+        event["cut_chars"] = cut_chars
     return event
+
+
+#: Of a text value longer than twice this, only this much of each end is redacted and kept: a
+#: line keeps MAX_LINE_BYTES of it at most, and redacting a megabyte of hostile text (an error
+#: quoting a service's answer) held the event loop for seconds, long enough for `/healthz`.
+_READ_EACH_END = 12_000
+#: Characters dropped after redaction beside each cut: a secret (or a keyword's value) lying
+#: across a cut is a part the redactor cannot know on each side, and is dropped with them.
+_DROPPED_AT_CUT = 4_000
+
+
+def _redacted_ends(redactor: Redactor, value: str) -> tuple[str, int]:
+    """`value`'s first and last `_READ_EACH_END` characters, each redacted on its own, around
+    `_CUT_MARK`, less `_DROPPED_AT_CUT` of each beside the cut; and how many characters went.
+    What is dropped is counted in redacted text, where an unredacted part of a secret is the
+    raw text itself, so it goes whole when it is shorter than that."""
+    head = redactor.text(value[:_READ_EACH_END])[:-_DROPPED_AT_CUT]
+    tail = redactor.text(value[-_READ_EACH_END:])[_DROPPED_AT_CUT:]
+    return head + _CUT_MARK + tail, len(value) - 2 * (_READ_EACH_END - _DROPPED_AT_CUT)
 
 
 #: A triage event name as the code writes it (`message.acked`, `http.refused_suppressed`):
@@ -247,7 +272,7 @@ def bounded_json(render: structlog.typing.Processor) -> structlog.typing.Process
         if len(line) <= MAX_LINE_BYTES:
             return line  # nearly every line: nothing more to do
         said = _text(event.get("event", ""))
-        cut_chars = 0
+        cut_chars = int(event.get("cut_chars", 0))  # cut before redaction (`_redacted_ends`)
         for _ in range(4):  # escapes make a cut's length a guess: check, and cut again
             if len(line) <= MAX_LINE_BYTES:
                 return line
