@@ -165,3 +165,71 @@ async def test_a_discarded_batch_through_the_pipeline_opens_one_ticket_then_repe
         actions += [outcome.action for outcome in await pipeline.process(message)]
     assert normalize_body(json.dumps(_KINESIS_FAILURE)).alerts
     assert actions == [Action.OPEN, Action.COUNT]
+
+
+# --- ECS service actions: the warnings and errors ECS documents are known ---------------------
+
+
+def _ecs_service_action(event_type: str, event_name: str) -> dict[str, Any]:
+    """An `ECS Service Action` event as ECS documents it
+    (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_service_events.html,
+    "Example service steady state event"), of the given level and name."""
+    return {
+        "version": "0",
+        "id": "af3c496d-f4a8-65d1-70f4-a69d52e9b584",
+        "detail-type": "ECS Service Action",
+        "source": "aws.ecs",
+        "account": "111122223333",
+        "time": "2026-11-23T10:00:00Z",
+        "region": "us-west-2",
+        "resources": ["arn:aws:ecs:us-west-2:111122223333:service/default/servicetest"],
+        "detail": {
+            "eventType": event_type,
+            "eventName": event_name,
+            "clusterArn": "arn:aws:ecs:us-west-2:111122223333:cluster/default",
+            "createdAt": "2026-11-23T10:00:00.000Z",
+            "reasons": ["RESOURCE:MEMORY"],
+        },
+    }
+
+
+#: The WARN and ERROR service actions ECS documents (ecs_service_events.html).
+_ECS_SERVICE_PROBLEMS = [
+    ("WARN", "SERVICE_TASK_START_IMPAIRED"),
+    ("WARN", "SERVICE_DISCOVERY_INSTANCE_UNHEALTHY"),
+    ("WARN", "VPC_LATTICE_TARGET_UNHEALTHY"),
+    ("ERROR", "SERVICE_DAEMON_PLACEMENT_CONSTRAINT_VIOLATED"),
+    ("ERROR", "ECS_OPERATION_THROTTLED"),
+    ("ERROR", "SERVICE_DISCOVERY_OPERATION_THROTTLED"),
+    ("ERROR", "SERVICE_TASK_PLACEMENT_FAILURE"),
+    ("ERROR", "SERVICE_TASK_CONFIGURATION_FAILURE"),
+]
+
+
+@pytest.mark.parametrize(("level", "name"), _ECS_SERVICE_PROBLEMS)
+def test_a_documented_ecs_service_problem_fires_without_an_unknown_state_note(
+    level: str, name: str
+) -> None:
+    """A warning or error ECS documents fires at its level, with no log note calling its
+    state one triage does not know (that note is for names AWS adds later)."""
+    result = normalize_body(json.dumps(_ecs_service_action(level, name)))
+    [alert] = result.alerts
+    assert alert.status is Status.FIRING
+    assert alert.severity == level
+    assert result.notes == ()
+
+
+async def test_an_ecs_service_problem_is_closed_by_its_steady_state() -> None:
+    """Through the pipeline a placement failure opens the service's ticket and the service's
+    steady state closes it."""
+    pipeline = pipeline_into(Sink())
+    actions: list[Action] = []
+    bodies = [
+        _ecs_service_action("ERROR", "SERVICE_TASK_PLACEMENT_FAILURE"),
+        _ecs_service_action("INFO", "SERVICE_STEADY_STATE"),
+    ]
+    for minute, body in enumerate(bodies):
+        at = T0 + timedelta(minutes=minute)
+        message = Message(f"m-{minute}", json.dumps(body), f"r-{minute}", 1, at, received_at=at)
+        actions += [outcome.action for outcome in await pipeline.process(message)]
+    assert actions == [Action.OPEN, Action.CLOSE]

@@ -613,9 +613,21 @@ READINGS: dict[tuple[str, str], StateChange] = {
         rank=_ecs_level,
     ),
     # The service's health: a warning or error fires, its steady state resolves; its other
-    # INFO actions change nothing (its `eventName` is no CloudTrail call's).
+    # INFO actions change nothing (its `eventName` is no CloudTrail call's). The WARN and
+    # ERROR names ECS documents (ecs_service_events.html) fire as known states; one AWS adds
+    # later fires too, with the log note naming it.
     ("aws.ecs", "ECS Service Action"): StateChange(
         key="eventName",
+        fires=_states(
+            "SERVICE_TASK_START_IMPAIRED",
+            "SERVICE_DISCOVERY_INSTANCE_UNHEALTHY",
+            "VPC_LATTICE_TARGET_UNHEALTHY",
+            "SERVICE_DAEMON_PLACEMENT_CONSTRAINT_VIOLATED",
+            "ECS_OPERATION_THROTTLED",
+            "SERVICE_DISCOVERY_OPERATION_THROTTLED",
+            "SERVICE_TASK_PLACEMENT_FAILURE",
+            "SERVICE_TASK_CONFIGURATION_FAILURE",
+        ),
         resolves=_states("SERVICE_STEADY_STATE"),
         quiet=_states(
             "TASKSET_STEADY_STATE",
