@@ -17,6 +17,7 @@ from test_summarise_round4_486 import (
     ALERT,
     _answer,
     _contained,
+    _published,
     _summarised,
 )
 from triage.demo.model import completion
@@ -103,3 +104,116 @@ async def test_a_prose_level_is_published_corrected_with_one_log_line(
     assert ticket.description.startswith("Errors on web-1. Treat as P1 (corrected from P4).")
     assert metrics.total("LLMFallbacks") == 0
     assert [e["kinds"] for e in logs if e["event"] == "llm.ungrounded"] == [{"priority": 1}]
+
+
+# --- a dismissal naming the host in Polish, and in a language no check reads -----------------
+
+POLISH_DISMISSALS = [
+    pytest.param(
+        "Alert na web-1 to fałszywy alarm, nie wymaga żadnego działania.",
+        "Zignoruj ten alert na web-1",
+        id="polish",
+    ),
+    pytest.param(
+        "Alert na web-1 to falszywy alarm, nie trzeba nic robic.",
+        "Zamknij zgloszenie dla web-1",
+        id="polish-without-its-letters",
+    ),
+    pytest.param(
+        "Problem na web-1 został już rozwiązany.",
+        "Zamknij to zgłoszenie",
+        id="polish-over",
+    ),
+]
+
+
+@pytest.mark.parametrize(("description", "step"), POLISH_DISMISSALS)
+def test_a_polish_dismissal_naming_the_host_is_marked(description: str, step: str) -> None:
+    """A Polish description naming the alert's host passes the script checks, so its claims
+    tell it apart: "a false alarm, nothing to do", "already resolved" and a step ignoring or
+    closing it are marked and counted as the English ones are."""
+    result = _contained(description=description, steps=(step, "Check web-1"))
+    assert "[unverified]" in result.ticket.description, result.ticket.description
+    assert "[unverified]" in result.ticket.steps[1], result.ticket.steps
+    assert "web-1" in result.ticket.description
+    assert result.rejected["claim"] >= 2
+
+
+async def test_a_polish_dismissal_is_published_marked_with_one_log_line(
+    logs: list[MutableMapping[str, Any]],
+) -> None:
+    """Through the summariser, the Polish dismissal is published marked (no fallback) and
+    logged once as an ungrounded answer of kind `claim`."""
+    description, step = POLISH_DISMISSALS[0].values
+    ticket, metrics = await _summarised(completion(_answer(description, [step, "Check web-1"])))
+    published = _published(ticket)
+    assert "fałszywy alarm" not in published
+    assert "Zignoruj" not in published
+    assert metrics.total("LLMFallbacks") == 0
+    ungrounded = [e["kinds"] for e in logs if e["event"] == "llm.ungrounded"]
+    assert len(ungrounded) == 1
+    assert ungrounded[0]["claim"] >= 2
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "To nie jest fałszywy alarm: web-1 zwraca błędy 5xx.",
+        "Awaria na web-1 wymaga działania: sprawdź, czy problem został już rozwiązany.",
+        "Zamknij zgłoszenie dopiero, gdy błędy 5xx na web-1 znikną.",
+        "Na web-1 rośnie liczba błędów 5xx; trzeba sprawdzić logi.",
+    ],
+)
+def test_a_polish_answer_denying_checking_or_deferring_a_dismissal_is_kept(said: str) -> None:
+    """A Polish answer saying it is *not* a false alarm, asking to check whether it was
+    resolved, closing the ticket only once the errors are gone, or stating the errors is kept."""
+    result = _contained(description=said, steps=(said,))
+    assert result.ticket.description == said
+    assert result.rejected["claim"] == 0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a dismissal naming the host in a language no check reads (Indonesian, Finnish) "
+    "passes scripts.unread_and_unfounded: only reading its words tells it from a real answer",
+)
+@pytest.mark.parametrize(
+    ("description", "step"),
+    [
+        pytest.param(
+            "Peringatan di web-1 adalah alarm palsu, tidak perlu tindakan apa pun.",
+            "Abaikan peringatan ini",
+            id="indonesian",
+        ),
+        pytest.param(
+            "web-1 hälytys on väärä hälytys, mitään toimenpiteitä ei tarvita.",
+            "Sulje tiketti",
+            id="finnish",
+        ),
+    ],
+)
+async def test_a_dismissal_naming_the_host_in_a_language_no_check_reads_is_not_published(
+    description: str, step: str
+) -> None:
+    """A dismissal in a language no check reads that names the alert's host is not published
+    as the model wrote it."""
+    ticket, _metrics = await _summarised(completion(_answer(description, [step, "Check web-1"])))
+    published = _published(ticket)
+    assert description not in published
+    assert step not in published
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "Serwer web-1 zwraca błędy 5xx, to około 12% żądań.",
+        "Na web-1 rośnie liczba błędów 5xx w API płatności.",
+        "Layanan di web-1 mengembalikan 12% kesalahan saat ini.",
+    ],
+)
+async def test_an_answer_stating_what_and_where_in_an_unread_language_is_kept(said: str) -> None:
+    """A Polish or Indonesian answer naming the alert's host and what is wrong there (its
+    5xx, its 12%) is a real answer: the model's ticket stands."""
+    ticket, metrics = await _summarised(completion(_answer(said, ["Sprawdź logi web-1"])))
+    assert metrics.total("LLMFallbacks") == 0
+    assert ticket.description.startswith(said)

@@ -1069,6 +1069,51 @@ _CJK_WORDS = frozenset(
     | {"不需要", "不必", "无须", "無須", "不要", "必要", "조치", "已", "解決", "復旧", "解消"}
     | {"해결", "복구", "忽略", "关闭", "關閉", "無視", "クローズ", "閉じ", "무시", "닫", "종료"}
 )
+#: The same claims in Polish, the language of the region's many on-call teams that a model
+#: answers a Polish alert in, with its letters or without them ("falszywy alarm"): a false
+#: alarm, nothing to do, over already, and a step ignoring or closing it. A Polish answer
+#: naming the alert's host passes the script checks (`scripts.unread_and_unfounded`), so only
+#: its claims tell a dismissal from a real answer. "nie" opens some claims ("nie wymaga
+#: działania"); before one in its clause ("to nie jest fałszywy alarm") it makes it none.
+_POLISH_CLAIM = re.compile(
+    r"""
+    # a false alarm
+      \bfa[łl]szyw\w{0,3}\s{1,4}(?:alarm|alert|pozytyw)\w{0,3}\b
+    # nothing to do
+    | \bnie\s{1,4}wymaga\s{1,4}(?:[żz]adn\w{0,3}\s{1,4})?
+        (?:dzia[łl]a\w{1,3}|interwencji|reakcji|uwagi)\b
+    | \bnie\s{1,4}(?:trzeba|nale[żz]y)\s{1,4}(?:nic\s{1,4})?(?:robi[ćc]|podejmowa[ćc])\b
+    | \bnic\s{1,4}nie\s{1,4}trzeba\s{1,4}robi[ćc]\b
+    # over already
+    | \b(?:zosta[łl]\w{0,2}\s{1,4})?(?:ju[żz]\s{1,4})
+        (?:rozwi[ąa]zan\w{1,2}|naprawion\w{1,2}|usuni[ęe]t\w{1,2})\b
+    | \bzosta[łl]\w{0,2}\s{1,4}(?:rozwi[ąa]zan\w{1,2}|naprawion\w{1,2})\b
+    # a step dismissing it: ignore it, close its ticket
+    | (?P<step>
+        \b(?:zignoruj|ignoruj)(?:cie)?\s{1,4}(?:ten|to|te|t[ęe])?\s{0,4}
+          (?:alert\w{0,2}|alarm\w{0,2}|zg[łl]oszeni\w{1,2}|powiadomieni\w{1,2}|incydent\w{0,2})\b
+      | \bzamknij(?:cie)?\s{1,4}(?:ten|to|te|t[ęe])?\s{0,4}
+          (?:zg[łl]oszeni\w{1,2}|ticket\w{0,2}|incydent\w{0,2}|alert\w{0,2})\b
+      )
+    """,
+    re.IGNORECASE | re.MULTILINE | re.VERBOSE,
+)
+#: Words before a Polish claim in its clause that make it none: a negation, a condition, a
+#: "not yet" or an instruction to check.
+_POLISH_NOT_CLAIMED = re.compile(
+    r"\b(?:nie|nigdy|je[śs]li|je[żz]eli|gdy|kiedy|gdyby|czy|dopiero|jeszcze"
+    r"|sprawd\w{1,4}|upewnij|potwierd\w{1,4}|zweryfikuj)\b",
+    re.IGNORECASE,
+)
+_POLISH_CONDITION_AFTER = re.compile(
+    r"\b(?:gdy|kiedy|je[śs]li|je[żz]eli|po|dopiero|a[żz]|dop[oó]ki)\b",
+    re.IGNORECASE,
+)
+#: A literal every claim of `_POLISH_CLAIM` holds (lower-case).
+_POLISH_WORDS = frozenset(
+    {"fałszyw", "falszyw", "wymaga", "trzeba", "należy", "nalezy", "rozwiązan", "rozwiazan"}
+    | {"naprawion", "usunięt", "usuniet", "ignoruj", "zamknij"}
+)
 _LANGUAGES = (
     _Language(_CLAIM, _NOT_CLAIMED, _CONDITION_AFTER, _CLAIM_WORDS),
     _Language(_MORE_CLAIM, _NOT_CLAIMED, _CONDITION_AFTER, _MORE_CLAIM_WORDS),
@@ -1096,6 +1141,7 @@ _LANGUAGES = (
     ),
     _Language(_FOREIGN_CLAIM, _FOREIGN_NOT_CLAIMED, _FOREIGN_CONDITION_AFTER, _FOREIGN_WORDS),
     _Language(_CJK_CLAIM, _CJK_NOT_CLAIMED, _CJK_CONDITION_AFTER, _CJK_WORDS),
+    _Language(_POLISH_CLAIM, _POLISH_NOT_CLAIMED, _POLISH_CONDITION_AFTER, _POLISH_WORDS),
 )
 
 

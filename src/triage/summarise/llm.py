@@ -579,7 +579,10 @@ def contain(
     # A line saying another priority than the ticket's would contradict it: corrected (the
     # description and steps cut to the contract's length again; the title is cut below).
     title = stated(title)
-    description = as_description(stated(ground(draft.description, as_description))) or ""
+    # Grounded as `ground` does, with the text before its claims were marked kept for the
+    # language check below.
+    unclaimed = grounding.check(unrun(clean(draft.description, as_description)), shown)
+    description = as_description(stated(said(unclaimed))) or ""
     steps = [
         s
         for s in (as_step(stated(ground_step(step))) for step in draft.steps)
@@ -595,11 +598,13 @@ def contain(
         # Written in a script the alert does not use (Russian, Chinese … to an English alert):
         # no check of dismissals reads it, and the alert's text asked for it.
         raise SummariserError("foreign_script")
-    if scripts.unread_and_unfounded(description, shown.text):
-        # Written in a language no check reads (Polish, Indonesian; Chinese to a Chinese
+    if scripts.unread_and_unfounded(unclaimed.text, shown.text):
+        # Written in a language no check reads (Indonesian, Turkish; Chinese to a Chinese
         # alert) and naming none of the alert's facts: a dismissal no check can see, as a
         # real answer in any language states the alert's own host and numbers. (Steps are
-        # terse, "Check CPU, pools, queue depth", too short to tell a language by.)
+        # terse, "Check CPU, pools, queue depth", too short to tell a language by.) Read
+        # before its claims were marked: a Polish dismissal naming nothing (its claims read
+        # by `claims`) says less than the deterministic ticket, marks and all.
         raise SummariserError("foreign_script")
     kept = runbook_first(distinct(steps), alert.runbook_url, redactor)
     if decision.note:
