@@ -134,6 +134,21 @@ def test_a_short_value_is_still_redacted_whole(lines: io.StringIO) -> None:
     assert line["error"] == "token [REDACTED:github-token] ok" and "cut_chars" not in line
 
 
+def test_a_megabyte_text_inside_a_structure_is_redacted_over_a_bounded_part_of_it(
+    counting: CountingRedactor, lines: io.StringIO
+) -> None:
+    """A long text inside a dict or list field (a service's parsed answer) is cut before
+    redaction as a field's own text is, and a secret across its cut shows no part of itself."""
+    size = 1_000_000
+    after = ("e=f " * size)[: logs._READ_EACH_END - len(TOKEN) // 2]
+    answer = {"errors": [{"detail": ("e=f " * size)[:size] + TOKEN + after}]}
+    structlog.get_logger("triage.test").warning("sink.failed", answer=answer)
+    (line,) = written(lines)
+    assert counting.read <= 8 * MAX_LINE_BYTES
+    assert line["cut_chars"] >= size - MAX_LINE_BYTES
+    assert TOKEN[4:12] not in json.dumps(line)
+
+
 @pytest.mark.parametrize("value", [10**400, -(10**400)], ids=["huge", "huge_negative"])
 def test_a_count_too_big_for_a_float_is_refused_not_raised(value: int) -> None:
     """An increment, timing or gauge value no float holds (an int of 400 digits) is refused

@@ -167,7 +167,9 @@ def redact_event(_logger: Any, _method: str, event: MutableMapping[str, Any]) ->
         elif isinstance(value, str):
             redacted = redactor.text(value)
         elif isinstance(value, dict | list | tuple):
-            redacted = redactor.value(_plain(value))
+            cuts: list[int] = []
+            redacted = redactor.value(_plain(value, shorten=_shortening(redactor, cuts)))
+            cut_chars += sum(cuts)
         elif not isinstance(value, _SCALARS):
             redacted = redactor.text(_text(value))
         else:
@@ -241,18 +243,38 @@ def _text(value: object) -> str:
 _SCALARS = (bool, int, float, type(None))
 
 
-def _plain(value: Any, depth: int = 0) -> Any:
+def _plain(value: Any, depth: int = 0, shorten: Callable[[str], str] | None = None) -> Any:
     """`value` with every leaf that is not JSON (an exception, bytes) turned into its text, so
-    redaction sees it; `Redactor.value` bounds the depth it then walks."""
+    redaction sees it; `Redactor.value` bounds the depth it then walks. `shorten`, when given,
+    is what becomes of each text leaf (`_shortening`)."""
     if isinstance(value, _SCALARS):
         return _scalar(value)
-    if depth > 64 or isinstance(value, str):
+    if isinstance(value, str):
+        return value if shorten is None else shorten(value)
+    if depth > 64:
         return value
     if isinstance(value, dict):
-        return {k: _plain(v, depth + 1) for k, v in value.items()}
+        return {k: _plain(v, depth + 1, shorten) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(v, depth + 1) for v in value]
-    return _text(value)
+        return [_plain(v, depth + 1, shorten) for v in value]
+    text = _text(value)
+    return text if shorten is None else shorten(text)
+
+
+def _shortening(redactor: Redactor, cuts: list[int]) -> Callable[[str], str]:
+    """What becomes of a text leaf of a structure before the structure is redacted: a long
+    one its redacted ends (`_redacted_ends`, each cut's size added to `cuts`), so a megabyte
+    in a service's parsed answer costs no more than one in a field of its own. The ends are
+    read once more with the structure, whose keys may blank them (`{"password": …}`)."""
+
+    def shorten(text: str) -> str:
+        if len(text) <= 2 * _READ_EACH_END:
+            return text
+        shortened, cut = _redacted_ends(redactor, text)
+        cuts.append(cut)
+        return shortened
+
+    return shorten
 
 
 #: Fields a line too long keeps whole: they say what happened and to which message.
