@@ -8,16 +8,25 @@ from __future__ import annotations
 import io
 import json
 import math
+import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import structlog
 
+from factories import T0
+from memory_store import MemoryStore
+from recording_pipeline import POLICY, Sink
+from test_view_once_382 import _Summariser
 from triage import logs
+from triage.incidents.ledger import Ledger
 from triage.logs import MAX_LINE_BYTES, configure_logging
 from triage.metrics import Metrics
+from triage.models import Alert, Status
+from triage.pipeline import Pipeline
 from triage.redact import Redactor
+from triage.redact.redactor import Blanked
 
 #: A GitHub token: a shape the redactor knows only whole (a part of it is no token to it).
 TOKEN = "ghp_" + "Q7x" * 12
@@ -170,3 +179,55 @@ def test_a_counter_that_would_overflow_to_infinity_keeps_its_total() -> None:
     metrics.incr("LLMTokensOut", 1.7e308)
     metrics.incr("LLMTokensOut", 1.7e308)
     assert math.isfinite(metrics.total("LLMTokensOut"))
+
+
+class OnLoopRedactor(Redactor):
+    """The real redactor, noting the most characters one call read on the event loop's thread
+    (the thread that made it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loop_thread = threading.current_thread()
+        self.most_on_loop = 0
+
+    def _note(self, chars: int) -> None:
+        if threading.current_thread() is self.loop_thread:
+            self.most_on_loop = max(self.most_on_loop, chars)
+
+    def text(self, text: str) -> str:
+        self._note(len(text))
+        return super().text(text)
+
+    def value(self, value: Any, *, depth: int = 0, found: Blanked | None = None) -> Any:
+        if depth == 0:
+            self._note(len(json.dumps(value, default=str)))
+        return super().value(value, depth=depth, found=found)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a new incident's whole payload (up to SQS's 256 KiB) is redacted on the event loop"
+    " (AlertView.view for the excerpt): seconds of hostile text stall /healthz for every message",
+)
+async def test_a_huge_alert_payload_is_not_redacted_whole_on_the_event_loop() -> None:
+    """A new incident whose payload holds 200 KB of text (a log dump an alert quotes) is not
+    redacted whole on the event loop: hostile text of that size costs the redactor seconds
+    (measured ~2-4 s per 250 KB here), one message after another on the one loop, so a batch
+    of them holds it past /healthz's 5 s and the container is restarted with its work lost.
+    Either a bound on what is read there or redaction on a worker thread passes this."""
+    redactor = OnLoopRedactor()
+    pipeline = Pipeline(
+        Ledger(MemoryStore(POLICY)), _Summariser(), [Sink()], Metrics(), redactor=redactor,
+        policy=POLICY, payload_excerpt_chars=6000,
+    )  # fmt: skip
+    alert = Alert(
+        source="generic",
+        status=Status.FIRING,
+        title="checkout is failing",
+        description="error rate 12% on web-1",
+        occurred_at=T0,
+        identity={"dedup_key": "round7-526-huge"},
+        raw={"message": "checkout failing", "log": "k=v " * 50_000},
+    )
+    await pipeline.handle(alert, "owner-1")
+    assert redactor.most_on_loop <= 4 * MAX_LINE_BYTES
