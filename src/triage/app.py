@@ -44,6 +44,7 @@ from triage.routes import (
     load_router,
     no_routes_problem,
     require_github_repository,
+    require_slack_webhook,
 )
 from triage.secrets import BackendToken
 from triage.settings import Settings, backend_timeout_problem, short_intervals
@@ -133,6 +134,7 @@ async def build_sinks(
         elif name == "slack":
             from triage.sinks.slack import SlackSink
 
+            require_slack_webhook(router, settings)
             sinks.append(
                 SlackSink(settings, metrics=metrics, require_default=router.slack_needs_default)
             )
