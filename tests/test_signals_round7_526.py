@@ -18,6 +18,7 @@ import structlog
 from factories import T0
 from memory_store import MemoryStore
 from recording_pipeline import POLICY, Sink
+from secret_formats import FORMATS, SecretFormat, sample
 from test_view_once_382 import _Summariser
 from triage import logs
 from triage.incidents.ledger import Ledger
@@ -134,6 +135,24 @@ def test_a_password_whose_keyword_is_cut_off_is_not_shown(lines: io.StringIO) ->
             log.error("sink.failed", error=placed(secret, start))
     for line in written(lines):
         assert "hunter2" not in line["error"]
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=lambda fmt: fmt.id)
+def test_no_known_secret_format_lying_across_a_cut_shows_a_run_of_itself(
+    fmt: SecretFormat, lines: io.StringIO
+) -> None:
+    """Every credential format the redactor knows (bare, or after its conventional name),
+    lying across either cut at its start, middle and end, shows no 8-character run of its
+    random parts: the part on each side of the cut is dropped with what lies beside it."""
+    log = structlog.get_logger("triage.test")
+    secret = sample(fmt, "round7-526")
+    written_as = secret.text if fmt.bare else f"{fmt.name}={secret.text}"
+    for cut in CUTS:
+        for start in (cut - len(written_as) + 1, cut - len(written_as) // 2, cut - 1):
+            log.error("sink.failed", error=placed(written_as, start))
+    pieces = {part[i : i + 8] for part in secret.random for i in range(len(part) - 7)}
+    for line in written(lines):
+        assert not [piece for piece in pieces if piece in line["error"]]
 
 
 def test_a_short_value_is_still_redacted_whole(lines: io.StringIO) -> None:
