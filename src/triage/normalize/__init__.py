@@ -19,6 +19,7 @@ format that matched, for callers (the ingest gateway) that check a body came fro
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -287,7 +288,50 @@ def normalize_body(body: str | bytes, *, sentry_resource: str | None = None) -> 
 
 
 def recognise_body(body: str | bytes, *, sentry_resource: str | None = None) -> Recognised:
-    """Like `normalize_body`, naming the format too."""
+    """Like `normalize_body`, naming the format too. A body read before, byte for byte (an
+    Alertmanager group notified again at each repeat_interval), is that reading again in
+    copies of its alerts, without being decoded or normalised (`_remembered`)."""
+    if not isinstance(body, str | bytes) or len(body) > _REMEMBERED_CHARS:
+        return _read_body(body, sentry_resource)  # a bytearray cannot be a key
+    key = (body, sentry_resource)
+    known = _remembered.get(key)
+    if known is not None:
+        read = known.normalized
+        alerts = tuple(alert.model_copy() for alert in read.alerts)
+        return Recognised(known.format, Normalized(alerts, read.skipped, read.notes))
+    asked, token = common.watch_clock()
+    try:
+        recognised = _read_body(body, sentry_resource)
+    finally:
+        common.unwatch_clock(token)
+    if not asked:  # the same for every sending: an alert that states no time is dated anew
+        _remember(key, recognised)
+    return recognised
+
+
+#: A storm's repeats are often one notification sent again byte for byte: what each body gave
+#: is remembered by the body itself (and the Sentry hint it came with), at most
+#: `_REMEMBERED_KEPT`, the oldest forgotten first, and only for bodies of at most
+#: `_REMEMBERED_CHARS` characters (or bytes), so it keeps about a megabyte of text at most.
+#: A reading that asked the clock (an alert dated by its message's queueing, or one read
+#: against the time) is not remembered: each sending is read again. Generic alerts that
+#: differ in a field they do not read have a memo of their own (`generic._remembered`).
+_remembered: dict[tuple[str | bytes, str | None], Recognised] = {}
+_REMEMBERED_KEPT = 128
+_REMEMBERED_CHARS = 8_192
+#: The gateway reads bodies on worker threads.
+_REMEMBERING = threading.Lock()
+
+
+def _remember(key: tuple[str | bytes, str | None], recognised: Recognised) -> None:
+    with _REMEMBERING:
+        if len(_remembered) >= _REMEMBERED_KEPT:
+            _remembered.pop(next(iter(_remembered)), None)
+        _remembered[key] = recognised
+
+
+def _read_body(body: str | bytes, sentry_resource: str | None) -> Recognised:
+    """`recognise_body`'s reading of `body`, from nothing."""
     try:
         payload, envelope = decode_envelope(encodings.as_text(body))
     except DecodeError as exc:

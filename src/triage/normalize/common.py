@@ -50,7 +50,7 @@ import sys
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -927,5 +927,26 @@ def queued_at(when: datetime | None) -> Iterator[None]:
 
 def now() -> datetime:
     """When a source gives no usable time: when its message was queued (`queued_at`), else the
-    moment we read it."""
+    moment we read it. Noted for a watched reading (`watch_clock`)."""
+    asked = _CLOCK_ASKED.get()
+    if asked is not None:
+        asked.append(None)
     return _QUEUED_AT.get() or datetime.now(UTC)
+
+
+#: While a reading is watched (`watch_clock`): one entry each time it asked the clock (`now`).
+#: A context variable, not a global: a worker thread reading another body beside the loop (a
+#: large one, or the gateway's) keeps its own.
+_CLOCK_ASKED: ContextVar[list[None] | None] = ContextVar("clock_asked", default=None)
+
+
+def watch_clock() -> tuple[list[None], Token[list[None] | None]]:
+    """Start noting whether the reading that follows asks the clock (`now`): a reading that
+    does not is the same for every sending of its body, and may be remembered. The list is
+    non-empty once it asked; pass the token to `unwatch_clock` when the reading ends."""
+    asked: list[None] = []
+    return asked, _CLOCK_ASKED.set(asked)
+
+
+def unwatch_clock(token: Token[list[None] | None]) -> None:
+    _CLOCK_ASKED.reset(token)
