@@ -137,19 +137,20 @@ def test_a_password_whose_keyword_is_cut_off_is_not_shown(lines: io.StringIO) ->
         assert "hunter2" not in line["error"]
 
 
-@pytest.mark.parametrize("fmt", FORMATS, ids=lambda fmt: fmt.id)
+@pytest.mark.parametrize(("index", "fmt"), list(enumerate(FORMATS)), ids=[f.id for f in FORMATS])
 def test_no_known_secret_format_lying_across_a_cut_shows_a_run_of_itself(
-    fmt: SecretFormat, lines: io.StringIO
+    index: int, fmt: SecretFormat, lines: io.StringIO
 ) -> None:
     """Every credential format the redactor knows (bare, or after its conventional name),
-    lying across either cut at its start, middle and end, shows no 8-character run of its
-    random parts: the part on each side of the cut is dropped with what lies beside it."""
+    lying across a cut (the head's for one format, the tail's for the next) at its start,
+    middle and end, shows no 8-character run of its random parts: the part on each side of
+    the cut is dropped with what lies beside it."""
     log = structlog.get_logger("triage.test")
     secret = sample(fmt, "round7-526")
     written_as = secret.text if fmt.bare else f"{fmt.name}={secret.text}"
-    for cut in CUTS:
-        for start in (cut - len(written_as) + 1, cut - len(written_as) // 2, cut - 1):
-            log.error("sink.failed", error=placed(written_as, start))
+    cut = CUTS[index % 2]
+    for start in (cut - len(written_as) + 1, cut - len(written_as) // 2, cut - 1):
+        log.error("sink.failed", error=placed(written_as, start))
     pieces = {part[i : i + 8] for part in secret.random for i in range(len(part) - 7)}
     for line in written(lines):
         assert not [piece for piece in pieces if piece in line["error"]]
