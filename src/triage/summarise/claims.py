@@ -120,7 +120,8 @@ _CLAIM = re.compile(
     # a test or a drill, not an incident ("only a test", "this is a test alert")
     | \b(?:(?:is|was|are|were)\s{{1,4}}(?:(?:only|just|merely|simply)\s{{1,4}})?
           |(?:only|just|merely)\s{{1,4}})
-        an?\s{{1,4}}(?:test|drill|exercise)
+        an?\s{{1,4}}(?:(?:scheduled|planned|routine|synthetic|simulated|periodic|regular)
+          \s{{1,4}})?(?:test|drill|exercise)
         (?:\s{{1,4}}(?:alert|alarm|page|notification|event|incident|message)s?)?
         (?=[\W_]{{0,4}}$|\s{{0,4}}[^\w\s-]|\s{{1,4}}(?:and|so|please)\b)
     # nothing for anyone to do ("no action needs to be taken", "does not require action")
@@ -535,6 +536,12 @@ _SILENCING = re.compile(
         (?:alert|alarm|monitor|page|paging|pager|notification|check)s?
         (?:\s{{1,4}}(?:actions|notifications|rules?))?(?![\w-])
     | \b(?:silence|mute|snooze)\s{{1,4}}(?:it|them)\b
+    | \b(?:disable|pause|deactivate|stop)\s{{1,4}}(?:{_THE}\s{{1,4}})?(?:{_ALERTER}\s{{1,4}})?
+        (?:alerting|paging|notifications|pager)(?![\w-])
+    | \b(?:disable|pause|deactivate)\s{{1,4}}(?:{_THE}\s{{1,4}})?{_PAGER}\s{{1,4}}
+        (?:service|integration|schedule|escalation\s{{1,4}}policy)\b
+    # triage's own silence, added for what this alert matches
+    | \btriage\s{{1,4}}silences?\s{{1,4}}(?:add|create)\b
     | \b(?:add|create|set\s{{1,4}}up|put\s{{1,4}}(?:in|up)|schedule)\s{{1,4}}
         (?:(?:an?|the)\s{{1,4}})?(?:{_ALERTER}\s{{1,4}})?silence\b
     | \b(?:turn|switch|shut)\s{{1,4}}off\s{{1,4}}(?:{_THE}\s{{1,4}})?(?:{_ALERTER}\s{{1,4}})?
@@ -572,7 +579,7 @@ _RARE_CLAIM_WORDS = frozenset(
 _SILENCING_WORDS = frozenset(
     {"silence", "silences", "mute", "snooze", "suppress", "disable", "off", "monitoring"}
     | {"alerting", "paging", "maintenance", "delete", "remove", "unsubscribe", "sleep", "bed"}
-    | {"enabled"}
+    | {"enabled", "pause", "deactivate", "stop", "notifications", "triage"}
 )
 
 #: Claims in other English words, searched apart (`_MORE_CLAIM_WORDS`): most texts hold none

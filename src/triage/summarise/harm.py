@@ -337,13 +337,17 @@ _REMOVING = (
     ),
 )
 
-#: The services that guard a host: firewalls, MAC, audit, intrusion prevention, EDR agents.
-#: (Space-separated, as a gate's group of literals reads them: one names each in `_GUARDS`.)
+#: The services that guard a host: firewalls, MAC, audit, intrusion prevention, EDR agents,
+#: and the monitoring that pages a responder (Alertmanager, Prometheus): stopped, the next
+#: alert reaches no one. (Space-separated, as a gate's group of literals reads them: one
+#: names each in `_GUARDS`.)
 _GUARD_NAMES = (
     "firewalld ufw iptables ip6tables nftables netfilter-persistent apparmor selinux auditd"
     " fail2ban sshguard falcon-sensor cbagentd sentinelone wazuh-agent ossec osqueryd"
-    " elastic-agent mdatp clamav-daemon clamd aide csf lfd"
+    " elastic-agent mdatp clamav-daemon clamd aide csf lfd alertmanager prometheus"
 )
+#: The monitoring that pages, as a workload names it (`alertmanager-main`, `prometheus-k8s`).
+_MONITORING = r"(?:alertmanager|prometheus)[\w.-]{0,64}"
 _GUARDS = rf"(?:{'|'.join(_GUARD_NAMES.split())})(?:\.service)?"
 #: The groups that hold root's powers (space-separated, as `_GUARD_NAMES`).
 _PRIVILEGED_NAMES = "sudo wheel root admin docker"
@@ -410,6 +414,34 @@ _DISARMING = (
     _alt(
         rf"{_program('sysctl')}\s{_WITHIN}kernel\.randomize_va_space\s{{0,8}}=\s{{0,8}}0{_END}",
         "randomize_va_space",
+    ),
+    _alt(
+        r"(?<![\w.-])echo\s{1,8}[\"']?0[\"']?\s{0,8}(?:>|\|\s{0,8}(?:sudo\s{1,8})?tee)"
+        r"\s{0,8}/proc/sys/kernel/randomize_va_space(?![\w-])",
+        "randomize_va_space",
+        "echo",
+    ),
+    # The monitoring that pages scaled to nothing: no alert after this one reaches anyone.
+    _alt(
+        rf"{_program('kubectl|oc')}\s{_WITHIN}{_ARG}scale\s{_WITHIN}{_MONITORING}"
+        rf"\s{_WITHIN}{_ARG}--replicas[=\s]{{1,8}}0{_END}",
+        "kubectl oc",
+        "alertmanager prometheus",
+        "--replicas",
+    ),
+    # Every network policy of a namespace deleted: every pod open to every other.
+    _alt(
+        rf"{_program('kubectl|oc')}\s{_WITHIN}{_ARG}delete\s{{1,8}}(?:networkpolic(?:y|ies)|netpol)"
+        rf"(?:\.networking\.k8s\.io)?\s{_WITHIN}{_ARG}(?:--all|-A){_END}",
+        "kubectl oc",
+        "networkpolic netpol",
+        "--all -a",
+    ),
+    # The hooks that scan a commit or a push (for secrets, for what CI refuses) skipped.
+    _alt(
+        rf"{_program('git')}\s{_WITHIN}{_ARG}(?:push|commit)\s{_WITHIN}{_ARG}--no-verify{_END}",
+        "git",
+        "--no-verify",
     ),
     # Files opened to every user, or a program made to run as root.
     _alt(rf"{_program('chmod')}\s{_WITHIN}{_ARG}(?:{_WORLD_WRITABLE}|{_SETUID}){_END}", "chmod"),

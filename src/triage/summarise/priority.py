@@ -337,6 +337,7 @@ def _agreeing_prose(
             or verbatim.holds(at)
             or any(start <= at < end for start, end in history)
             or text.endswith(_CORRECTED_FROM, 0, at)
+            or _a_fields_value(text, at)
             or _level(level) == _level(severity or "")
         ):
             return level
@@ -344,6 +345,13 @@ def _agreeing_prose(
         return f"{_said(level, final)} (corrected from {level})"
 
     return _PROSE_LEVEL.sub(correct, text), corrected
+
+
+def _a_fields_value(text: str, at: int) -> bool:
+    """Whether the level at `at` is a field's value ("azure_severity=Sev4", "sev: P2"): a
+    label the alert carries, copied as a fact; a priority's own field is a statement, which
+    `_agreeing_statements` reads."""
+    return text[max(0, at - 4) : at].rstrip(" \t\"'").endswith(("=", ":"))
 
 
 def _history(text: str, quoting: str) -> list[tuple[int, int]]:
