@@ -100,7 +100,14 @@ class Health:
 
     @property
     def alive(self) -> bool:
-        return self.loop_lag_s < self.MAX_LAG_S and not self.stalled()
+        return self.liveness()[0]
+
+    def liveness(self) -> tuple[bool, float, list[str]]:
+        """`alive`, the loop's lag and the stalled loops, read at one instant, so a probe's
+        status and body agree (read apart, a beat falling due between the reads answered 503
+        with `"alive": true`, or 200 naming a stalled loop)."""
+        lag_s, stalled = self.loop_lag_s, self.stalled()
+        return lag_s < self.MAX_LAG_S and not stalled, lag_s, stalled
 
     def beat(self, name: str, within_s: float) -> None:
         """Loop `name` turned now and turns again within `within_s`, or it is stalled."""

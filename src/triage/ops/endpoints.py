@@ -49,12 +49,9 @@ class EndpointServer(HttpServer):
 
     async def _healthz(self, request: Request) -> Response:
         # A stalled loop's name comes from our code (`beat`), never from a request or alert.
-        snapshot = {
-            "alive": self.health.alive,
-            "loop_lag_ms": round(self.health.loop_lag_s * 1000, 1),
-            "stalled": self.health.stalled(),
-        }
-        return Response.json(200 if self.health.alive else 503, snapshot)
+        alive, lag_s, stalled = self.health.liveness()
+        snapshot = {"alive": alive, "loop_lag_ms": round(lag_s * 1000, 1), "stalled": stalled}
+        return Response.json(200 if alive else 503, snapshot)
 
     async def _readyz(self, request: Request) -> Response:
         # Names and fixed reasons only: a condition's detail can hold URLs and AWS error text.
