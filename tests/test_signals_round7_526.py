@@ -224,11 +224,6 @@ class OnLoopRedactor(Redactor):
         return super().value(value, depth=depth, found=found)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a new incident's whole payload (up to SQS's 256 KiB) is redacted on the event loop"
-    " (AlertView.view for the excerpt): seconds of hostile text stall /healthz for every message",
-)
 async def test_a_huge_alert_payload_is_not_redacted_whole_on_the_event_loop() -> None:
     """A new incident whose payload holds 200 KB of text (a log dump an alert quotes) is not
     redacted whole on the event loop: hostile text of that size costs the redactor seconds

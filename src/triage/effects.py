@@ -11,11 +11,12 @@ do; this module does it, for a message's alerts, for the sweep and for a close b
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
@@ -66,6 +67,17 @@ class Effects:
         self._redacted = redacted
         self._view: RedactedAlert | None = None
 
+    def _excerpts_a_large_payload(self, work: Work) -> bool:
+        """Whether the view `view` makes for `work` redacts its alert's whole payload for the
+        excerpt (a ticket to open), and that payload holds more than `LARGE_PAYLOAD_CHARS`."""
+        return (
+            work.alert is None
+            and work.ticket is None
+            and self.alert is not None
+            and self.pipeline.payload_excerpt_chars > 0
+            and _holds_more_text(self.alert.raw, LARGE_PAYLOAD_CHARS)
+        )
+
     def view(self, work: Work) -> RedactedAlert:
         """The alert redacted, once; with the payload excerpt only when a summary is due. An
         effect with neither its own alert nor a message's (one a message's alert claimed, whose
@@ -90,7 +102,13 @@ class Effects:
 
     async def carry_out(self, work: Work) -> None:
         p = self.pipeline
-        view = self.view(work)
+        if self._view is None and self._excerpts_a_large_payload(work):
+            # Off the event loop, as a large body is parsed (`pipeline.OFFLOAD_BODY_BYTES`):
+            # hostile text of 200 KB costs the redactor seconds, which on the loop would stall
+            # every other message and /healthz past its 5 s.
+            view = await asyncio.to_thread(self.view, work)
+        else:
+            view = self.view(work)
         ticket = work.ticket
         summarised = ticket is None
         if ticket is None:
@@ -519,3 +537,28 @@ def why_not_sent(applied: Applied) -> str | None:
     if applied.why is None:
         return None
     return REFUSED if applied.why is NotSent.REFUSED else applied.why.value
+
+
+#: A payload holding more text than this is redacted on a worker thread (`Effects.carry_out`),
+#: the size past which a message's body is parsed there too (`pipeline.OFFLOAD_BODY_BYTES`).
+LARGE_PAYLOAD_CHARS = 64 * 1024
+
+
+def _holds_more_text(value: Any, limit: int) -> bool:
+    """Whether the strings of `value` (a decoded JSON payload: keys and values, a number as
+    its digits) hold more than `limit` characters; walked only until they do."""
+    stack, held = [value], 0
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            held += len(item)
+        elif isinstance(item, dict):
+            held += sum(len(key) for key in item if isinstance(key, str))
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+        else:
+            held += 8
+        if held > limit:
+            return True
+    return False
