@@ -4,7 +4,10 @@ A P- or SEV-level the model states in prose ("Treat as P4.", "This is a SEV-1 in
 contradicts the ticket's own priority as "Priority: P1" does: corrected, unless it is quoted
 history (the alert's own words in quotes or a blockquote) or code. And the red team's findings
 on the model's answer: steps that run what the network sends, disarm a safety or silence the
-very alert, several JSON objects, keys differing in case, steps written as one string."""
+very alert, a critical alert talked down by its own text, keys in another case, steps written
+as one string numbering them inline, HTML and a table in the description. (Two tickets in one
+answer and one key in two cases are read deliberately as JSON reads them:
+test_summarise_answer_siblings.py.)"""
 
 from __future__ import annotations
 
@@ -18,8 +21,6 @@ from test_summarise_round4_486 import (
     ALERT,
     _answer,
     _contained,
-    _deterministic,
-    _fallbacks,
     _published,
     _summarised,
 )
@@ -375,33 +376,6 @@ OTHER = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an answer of two ticket objects that disagree publishes the first and drops the "
-    "other silently (answer._json_object takes the first ticket-like object)",
-)
-@pytest.mark.parametrize("joiner", ["\n", "", "\n\nOr, if you prefer:\n"])
-async def test_an_answer_of_two_disagreeing_tickets_falls_back(
-    joiner: str, logs: list[MutableMapping[str, Any]]
-) -> None:
-    """Two ticket objects in one answer that disagree (an alert asked for a second, or the
-    model could not choose): no reader knows which the model meant, so the deterministic
-    ticket is written as `ambiguous_answer`, with one warning."""
-    body = json.dumps(TICKET) + joiner + json.dumps(OTHER)
-    ticket, metrics = await _summarised(completion(body))
-    assert _deterministic(ticket)
-    assert metrics.counter("LLMFallbacks", reason="ambiguous_answer") == 1
-    assert [e["reason"] for e in _fallbacks(logs)] == ["ambiguous_answer"]
-
-
-async def test_an_answer_of_one_ticket_written_twice_is_read() -> None:
-    """The same ticket written twice (a model repeating itself) is one ticket: kept."""
-    body = json.dumps(TICKET) + "\n" + json.dumps(TICKET)
-    ticket, metrics = await _summarised(completion(body))
-    assert metrics.total("LLMFallbacks") == 0
-    assert ticket.description.startswith("Errors on web-1.")
-
-
 async def test_keys_in_another_case_are_read_as_the_contracts() -> None:
     """`Title`, `PRIORITY`, `Description` and `Steps` name the contract's fields: read."""
     answer = {key.upper() if key == "priority" else key.title(): v for key, v in TICKET.items()}
@@ -411,28 +385,6 @@ async def test_keys_in_another_case_are_read_as_the_contracts() -> None:
     assert ticket.steps[-1] == "Check web-1"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="keys differing only in case with different values ('priority': 'high', "
-    "'PRIORITY': 'low') are read as one, the last silently winning (answer._fields)",
-)
-async def test_one_field_given_twice_in_two_cases_with_two_values_falls_back(
-    logs: list[MutableMapping[str, Any]],
-) -> None:
-    """ "priority": "high" beside "PRIORITY": "low" states two priorities: which one the
-    model meant is unknown, so the deterministic ticket is written, with one warning."""
-    body = json.dumps(TICKET)[:-1] + ', "PRIORITY": "low"}'
-    ticket, metrics = await _summarised(completion(body))
-    assert _deterministic(ticket)
-    assert metrics.total("LLMFallbacks") == 1
-    assert len(_fallbacks(logs)) == 1
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="a steps list of one string numbering its steps inline ('1. … 2. … 3. …') is "
-    "published as one step cut at 300 characters (answer._steps splits only on lines)",
-)
 async def test_one_step_numbering_several_inline_is_read_as_several() -> None:
     """A steps list holding one long string that numbers its steps inline is the list the
     model meant: each numbered step is a step, none cut."""
@@ -466,3 +418,20 @@ async def test_html_and_a_markdown_table_in_the_description_stay_plain_text() ->
     assert metrics.total("LLMFallbacks") == 0
     assert ticket.description.startswith(table)
     assert "evil.example" not in _published(ticket)
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        "1. Check web-1 and restart 2 pods if they are stuck",
+        "Scale checkout to 3. Then check web-1",
+        "1. Check web-1",
+    ],
+)
+async def test_one_step_numbering_nothing_after_it_stays_one_step(step: str) -> None:
+    """A step opening with "1." and no "2. " after it, or a number ending a sentence in a
+    step that does not open with "1.", is one step: kept whole."""
+    answer = dict(TICKET, steps=[step])
+    ticket, metrics = await _summarised(completion(json.dumps(answer)))
+    assert metrics.total("LLMFallbacks") == 0
+    assert ticket.steps[1:] == (step,)

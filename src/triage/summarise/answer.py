@@ -652,12 +652,61 @@ def _steps(value: Any) -> Any:
     the steps as that takes is read (a server's answer may hold millions of them). A list
     encoded as a JSON string is the list it holds (`_listed`)."""
     value = _listed(_numbered(value))
+    if isinstance(value, list) and len(value) == 1 and isinstance(value[0], str):
+        value = _inline_steps(value[0]) or value
+    elif isinstance(value, str):
+        value = _inline_steps(value) or value
     if isinstance(value, str):
         return _kept(_STEP_MARK.sub("", line[0]) for line in _LINE.finditer(value))
     if isinstance(value, list):
         kept = _kept(_step_text(s) if isinstance(s, dict) else s for s in value)
         return value if kept is None else kept  # not steps: validation refuses the list
     return value
+
+
+def _inline_steps(text: str) -> list[str] | None:
+    """The steps of one line numbering them inline ("1. Check the logs 2. Roll back 3. …"),
+    without their numbers; None unless it opens with "1." (or "1)") and the numbers after
+    it run 2, 3, … each after a space: a model that put every step in one string meant a
+    list, and one step of them all would be cut at the contract's length. Text on several
+    lines is read line by line (`_steps`)."""
+    text = text.strip()
+    if not text or _LINE_BREAK.search(text) or not _FIRST_NUMBER.match(text):
+        return None
+    starts: list[tuple[int, int]] = []  # (where its number starts, where its text starts)
+    at, number = 0, 1
+    while number <= MAX_STEPS + 1:  # the one after the last kept ends it; each a scan
+        found = _inline_number(text, number, at)
+        if found is None:
+            break
+        starts.append(found)
+        at, number = found[1], number + 1
+    if len(starts) < 2:
+        return None
+    ends = [start for start, _ in starts[1:]] + [len(text)]
+    steps = [text[begin:end].strip() for (_, begin), end in zip(starts, ends, strict=True)]
+    return steps[:MAX_STEPS]
+
+
+def _inline_number(text: str, number: int, at: int) -> tuple[int, int] | None:
+    """Where step `number`'s marker ("3. ", "3) ") starts at or after `at`, and where its
+    text starts: the first one, at the text's start (step 1) or after a space."""
+    best: tuple[int, int] | None = None
+    for closer in ".)":
+        marker = f"{number}{closer} "
+        found = text.find(marker, at) if number == 1 else text.find(f" {marker}", at)
+        if found < 0 or (number == 1 and found != 0):
+            continue
+        start = found if number == 1 else found + 1
+        if best is None or start < best[0]:
+            best = (start, start + len(marker))
+    return best
+
+
+#: A step list's first number opening a line ("1. ", "1) ").
+_FIRST_NUMBER = re.compile(r"1[.)] ")
+#: Any line break `str.splitlines` knows.
+_LINE_BREAK = re.compile(r"[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
 def _numbered(value: Any) -> Any:
