@@ -105,3 +105,39 @@ def test_vendor_rule_leads_with_its_prefixes() -> None:
     (rule,) = [r for r in _RULES if "glsa_" in r.needles]
     ops = _first_ops(rule.source)
     assert all(op is _parser.LITERAL for op in ops)
+
+
+def _biggest_needle_set() -> tuple[int, tuple[str, ...]]:
+    """The bit and needles of the rules' largest needle set (a secret's name: 400-odd)."""
+    from triage.redact.scrub import _RUNS
+
+    _, _, bit, needles, _ = max(_RUNS, key=lambda run: len(run[3]))
+    return bit, needles
+
+
+def test_big_needle_set_is_one_search() -> None:
+    """A set of hundreds of needles is looked for by one search, not one `in` pass each."""
+    from triage.redact.scrub import _IN_TESTS_MAX, _holds_any
+
+    bit, needles = _biggest_needle_set()
+    assert len(needles) > _IN_TESTS_MAX
+    assert _holds_any(bit, needles).__code__.co_names.count("any") == 0
+
+
+def test_holds_any_answers_as_in_tests() -> None:
+    """The search for a needle set answers as an `in` test of each needle, on texts holding
+    each needle (cut short too), none, or one inside other text."""
+    from triage.redact.scrub import _fold, _holds_any
+
+    bit, needles = _biggest_needle_set()
+    holds = _holds_any(bit, needles)
+    rng = random.Random(524)
+    texts = ["", "nothing here at all", "x" * 5000]
+    for needle in needles:
+        texts += [needle, f"a {needle} b", needle[:-1], f"{needle[:-1]}\u00e9{needle[-1:]}"]
+    texts += [
+        "".join(rng.choice("patosekn_-.: \u0131\u017f") for _ in range(60)) for _ in range(500)
+    ]
+    for text in texts:
+        folded = _fold(text)
+        assert holds(folded) == any(needle in folded for needle in needles), text
