@@ -188,6 +188,7 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "aws/codedeploy-deployment-failed.json": ("dac50a45f7c735906bdd42f9486a3c8e",),
     "aws/dms-task-failed.json": ("67b525bbdb058968f7fa2b7fae764c77",),
     "aws/elasticache-text-snapshot-failed.json": ("5e81d300f8daac5c9ed26604b362cdcd",),
+    "aws/lambda-kinesis-on-failure.json": ("35f9e57f4c6a00ae55150a9f3c1ff29f",),
     "aws/inspector-finding-reported.json": ("1a54b5ed22574e10d89b0cb779203d2f",),
     "aws/inspector2-finding-sns.json": ("6efe5c259f1a9e22cbc582a6b4e7b209",),
     "aws/macie-finding-sns.json": ("7d965c713faf65ca4bb678ebdb1bc6a7",),

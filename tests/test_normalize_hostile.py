@@ -297,6 +297,11 @@ DISPLAY_VALUES: list[Any] = [
 #: Per format (`FORMATS`), the dotted paths that identify an alert, give its state or make its
 #: format recognisable (a path under "labels" is identity too); every other field is display-only.
 NOT_DISPLAY: dict[str, set[str]] = {
+    "lambda-destination": {
+        "requestContext", "requestContext.functionArn", "requestContext.condition",
+        "responseContext", "KinesisBatchInfo", "KinesisBatchInfo.streamArn",
+        "DDBStreamBatchInfo", "DDBStreamBatchInfo.streamArn",
+    },
     "sns-confirmation": {"Type", "TopicArn", "Message"},
     "sns-text": {"Type", "TopicArn", "Message", "Subject"},
     "cloudwatch-alarm": {

@@ -149,10 +149,6 @@ def test_an_invocation_record_with_its_event_is_not_read_here() -> None:
     assert not aws_lambda_destinations.matches(body)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs aws_lambda_destinations in normalize FORMATS (helper 525's __init__.py)",
-)
 async def test_a_discarded_batch_through_the_pipeline_opens_one_ticket_then_repeats() -> None:
     """Through the pipeline the first discarded batch opens a ticket and the next is a repeat of
     it (Lambda sends no success record: the ticket is closed by hand)."""

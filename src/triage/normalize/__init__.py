@@ -30,6 +30,7 @@ from triage.decode import SNS_CONFIRMATIONS, decode_envelope, is_sns_envelope
 from triage.errors import DecodeError, InvalidAlertError, TriageError, UnknownFormatError
 from triage.normalize import (
     alertmanager,
+    aws_lambda_destinations,
     aws_notices,
     aws_s3,
     checkers,
@@ -136,6 +137,12 @@ FORMATS: tuple[Format, ...] = (
         _keys("detail", "alarmData"),
     ),
     Format("eventbridge", eventbridge.matches, eventbridge.normalize, _keys("detail-type")),
+    Format(
+        "lambda-destination",
+        aws_lambda_destinations.matches,
+        aws_lambda_destinations.normalize,
+        _keys("requestContext"),
+    ),
     Format("grafana", grafana.matches_unified, grafana.normalize_unified, _keys("alerts")),
     Format("alertmanager", alertmanager.matches, alertmanager.normalize, _keys("alerts")),
     Format("grafana-legacy", grafana.matches_legacy, grafana.normalize_legacy, _keys("ruleId")),

@@ -128,7 +128,7 @@ def _description(batch: dict[str, Any]) -> str:
     lines = [
         f"{name}: {value}"
         for name in _BATCH_PLACE
-        if (value := common.line(common.unnested(batch.get(name)), name, 200))
+        if (value := common.line(common.unnested(batch.get(name)), name, 200, shown=True))
     ]
     text = "The function failed this batch until Lambda discarded it; its records were not "
     text += "processed. Replay them from the stream:\n" + "\n".join(lines)
