@@ -75,7 +75,7 @@ class Effects:
             and work.ticket is None
             and self.alert is not None
             and self.pipeline.payload_excerpt_chars > 0
-            and _holds_more_text(self.alert.raw, LARGE_PAYLOAD_CHARS)
+            and large_payload(self.alert)
         )
 
     def view(self, work: Work) -> RedactedAlert:
@@ -542,6 +542,12 @@ def why_not_sent(applied: Applied) -> str | None:
 #: A payload holding more text than this is redacted on a worker thread (`Effects.carry_out`),
 #: the size past which a message's body is parsed there too (`pipeline.OFFLOAD_BODY_BYTES`).
 LARGE_PAYLOAD_CHARS = 64 * 1024
+
+
+def large_payload(alert: Alert) -> bool:
+    """Whether `alert`'s payload holds more than `LARGE_PAYLOAD_CHARS` of text: its excerpt
+    is redacted on a worker thread."""
+    return _holds_more_text(alert.raw, LARGE_PAYLOAD_CHARS)
 
 
 def _holds_more_text(value: Any, limit: int) -> bool:

@@ -23,6 +23,7 @@ whose kind decides what the supervisor does with it; see `triage.errors`.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import time
 from collections.abc import Awaitable, Callable, Container, Sequence
@@ -32,7 +33,7 @@ import structlog
 
 from triage.breaker import opened_by
 from triage.children import Children
-from triage.effects import Effects, sinks_for
+from triage.effects import Effects, large_payload, sinks_for
 from triage.errors import (
     BackpressureError,
     GatheringError,
@@ -783,7 +784,13 @@ class Pipeline:
                 return None
         # With its labels past the cap: the sweep matches the held view, and a silence on
         # one of those (as routes and groups read them) must hold it there too.
-        view = shared.view(excerpt_chars=self.payload_excerpt_chars, past_cap=True)
+        held = functools.partial(
+            shared.view, excerpt_chars=self.payload_excerpt_chars, past_cap=True
+        )
+        if self.payload_excerpt_chars > 0 and large_payload(alert):
+            view = await asyncio.to_thread(held)  # as a ticket's excerpt is (`Effects.carry_out`)
+        else:
+            view = held()
         return Hold(silence.id, silence.ends(), view_to_json(view))
 
     async def _silence_for(self, alert: Alert, shared: AlertView | None = None) -> Silence | None:
