@@ -105,6 +105,10 @@ HARMFUL = [
     "export PYTHONHTTPSVERIFY=0",
     "npm config set strict-ssl false",
     "kubectl label ns shop pod-security.kubernetes.io/enforce=privileged",
+    "echo 0 > /proc/sys/kernel/randomize_va_space",
+    "kubectl scale deploy alertmanager-main --replicas=0 -n monitoring",
+    "kubectl delete networkpolicy --all -n shop",
+    "git push --no-verify origin main",
 ]
 
 
