@@ -1,6 +1,6 @@
 """Readiness conditions and the event-loop watchdog behind `/healthz` and `/readyz`.
 
-Components report conditions by name (`queue`, `store`, `breaker:llm`, `breaker:backend`); the
+Components report conditions by name (`queue`, `store`, a sink's `breaker:backend`); the
 daemon is ready while none is failing (but for those that only degrade it, below). Liveness is the event loop itself: a ticker measures how
 late it wakes, so a stalled loop shows as lag (and, if it stalls for good, as an endpoint that
 stops answering). A loop that must keep turning (intake) `beat`s with a promise of its next beat:
