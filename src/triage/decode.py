@@ -9,7 +9,8 @@ A Lambda event queued whole (SNS → Lambda → SQS, a function's dead-letter qu
 notifications its records carry: an SNS record's `Sns` and an SQS record's `body`, each as if it
 came alone. So is what an EventBridge Pipe from another queue sends (one SQS record, or an
 array of them), and the event inside a Lambda destination's invocation record (its
-`requestPayload`, once). An event of one record is that record's notification; one of
+`requestPayload`, once; `invocation_record` gives the record itself back, for a record whose
+event is no alert: `triage.normalize` reads it as the function's failure). An event of one record is that record's notification; one of
 several comes back as an `EventRecords` (each record's text, for `normalize.lambda_events`). At
 most `MAX_EVENT_RECORDS` records, one level of them, all of one source (`aws:sns` or `aws:sqs`);
 anything else is a DecodeError naming the record. In a batch, a record whose notification cannot
@@ -200,12 +201,7 @@ def _invoked_with(value: Any) -> Any:
     """The event a Lambda invocation record holds (what an asynchronous invocation's on-failure
     or on-success destination receives: `requestContext`, `requestPayload`, `responseContext`),
     once; anything else as it is."""
-    if not (
-        isinstance(value, dict)
-        and isinstance(value.get("requestContext"), dict)
-        and "requestPayload" in value
-        and "responseContext" in value
-    ):
+    if not is_invocation_record(value):
         return value
     event = value["requestPayload"]
     if not isinstance(event, dict | list):
@@ -214,6 +210,31 @@ def _invoked_with(value: Any) -> Any:
             "event the function was invoked with"
         )
     return event
+
+
+def is_invocation_record(value: Any) -> bool:
+    """A Lambda asynchronous invocation's record, as its destination receives it: the
+    invocation's `requestContext`, the event (`requestPayload`) and its `responseContext`."""
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("requestContext"), dict)
+        and "requestPayload" in value
+        and "responseContext" in value
+    )
+
+
+def invocation_record(body: str | bytes) -> dict[str, Any] | None:
+    """The Lambda invocation record `body` is, sent alone or as an SNS notification's Message
+    (a destination that is a topic the queue subscribes to); None for any other body, or one
+    that cannot be read. Read again only once the event inside could not be read as an alert:
+    `triage.normalize` then reads the record itself (`aws_lambda_destinations`)."""
+    try:
+        value = load_json(_as_text(body), "body")
+        if isinstance(value, dict) and not is_invocation_record(value):
+            value = _unwrapped(value)[0]
+    except DecodeError:
+        return None
+    return value if is_invocation_record(value) else None
 
 
 def _is_lambda_record(record: Any) -> bool:

@@ -5,7 +5,9 @@ and hands it to that source's module.
 It raises only DecodeError, UnknownFormatError (naming every format tried) or InvalidAlertError,
 all PermanentError; a message that is understood but changes no ticket (an SNS subscription
 confirmation, INSUFFICIENT_DATA, a contact-point test, S3's `s3:TestEvent`) comes back as a
-`Skipped`; an S3 event notification is refused saying what it is (`aws_s3`). An SNS
+`Skipped`; an S3 event notification is refused saying what it is (`aws_s3`). A Lambda
+asynchronous invocation's on-failure record is read as the event it holds; when that event is
+no alert, as the function's failure (`aws_lambda_destinations`, format `lambda-async-failure`). An SNS
 notification whose Message is text rather than JSON is an alert of its own (`sns`), and so is
 any EventBridge event that is not a CloudWatch alarm's (`eventbridge`). A JSON array of alerts,
 what Prometheus and vmalert post to Alertmanager's API, is read as `prometheus` (source
@@ -26,7 +28,7 @@ from typing import Any
 
 import pydantic
 
-from triage.decode import SNS_CONFIRMATIONS, decode_envelope, is_sns_envelope
+from triage.decode import SNS_CONFIRMATIONS, decode_envelope, invocation_record, is_sns_envelope
 from triage.errors import DecodeError, InvalidAlertError, TriageError, UnknownFormatError
 from triage.normalize import (
     alertmanager,
@@ -338,7 +340,33 @@ def _remember(key: tuple[str | bytes, str | None], recognised: Recognised) -> No
 
 
 def _read_body(body: str | bytes, sentry_resource: str | None) -> Recognised:
-    """`recognise_body`'s reading of `body`, from nothing."""
+    """`recognise_body`'s reading of `body`, from nothing: its alerts, else, for a Lambda
+    asynchronous invocation's failure record whose event is no alert, the function's failure."""
+    try:
+        return _read_alerts(body, sentry_resource)
+    except (DecodeError, UnknownFormatError):
+        failed = _failed_invocation(body)
+        if failed is None:
+            raise
+    name = aws_lambda_destinations.ASYNC_FAILURE
+    return Recognised(name, _parse(name, aws_lambda_destinations.normalize_async_failure, failed))
+
+
+def _failed_invocation(body: str | bytes) -> dict[str, Any] | None:
+    """The on-failure record of a Lambda asynchronous invocation `body` is (read again: only
+    once its event could not be read as an alert), or None: an on-success record's event that
+    is no alert stays refused as it was."""
+    try:
+        record = invocation_record(encodings.as_text(body))
+    except DecodeError:
+        return None
+    if record is None or not aws_lambda_destinations.is_async_failure(record):
+        return None
+    return record
+
+
+def _read_alerts(body: str | bytes, sentry_resource: str | None) -> Recognised:
+    """The alerts `body` carries, or why it carries none."""
     try:
         payload, envelope = decode_envelope(encodings.as_text(body))
     except DecodeError as exc:

@@ -10,6 +10,16 @@ Such a record holds the invocation's context and where the batch sits in the str
 records (nor a `requestPayload`: an asynchronous invocation's record, which holds the event the
 function was invoked with, is read by `triage.decode` as that event). Read as source `aws`.
 
+An asynchronous invocation's on-failure record (`requestPayload`, `responsePayload`,
+docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html) whose event is no
+alert (the function was invoked with `{"ORDER_IDS": …}`, S3's notification, text) is read here
+instead (`normalize_async_failure`, format `lambda-async-failure`): teams send these records to
+an alert queue to learn that a function failed. It fires titled with the function, the
+condition (RetriesExhausted, EventAgeExceeded) and the error type, the error message shown;
+keyed by the function (any version or alias) and its error type, never the request id or
+message, so a function failing the same way is one incident counting repeats. An on-success
+record is no failure and is not read here.
+
 Identity: the function (its ARN without a version or alias: `myfunction:7` and `myfunction` are
 one function) and the stream; never the condition, shard, sequence numbers or request id, which
 differ for every batch, so a mapping that keeps failing is one incident counting repeats.
@@ -21,6 +31,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from triage.errors import InvalidAlertError
 from triage.models import Alert, Status
 from triage.normalize import common
 from triage.normalize.common import Normalized
@@ -28,6 +39,10 @@ from triage.normalize.generic import dated
 from triage.normalize.vendors import labelled
 
 SOURCE = "aws"
+#: The format an asynchronous invocation's on-failure record whose event is no alert is read as.
+ASYNC_FAILURE = "lambda-async-failure"
+#: The condition of an on-success destination's record: the invocation did not fail.
+_SUCCEEDED = "Success"
 
 #: The batch-info key of each stream a mapping reads, and how its title names the stream.
 _BATCH_INFO = {"KinesisBatchInfo": "Kinesis stream", "DDBStreamBatchInfo": "DynamoDB table"}
@@ -132,4 +147,77 @@ def _description(batch: dict[str, Any]) -> str:
     ]
     text = "The function failed this batch until Lambda discarded it; its records were not "
     text += "processed. Replay them from the stream:\n" + "\n".join(lines)
+    return common.text(text, "description", common.DESCRIPTION_MAX) or ""
+
+
+def is_async_failure(record: dict[str, Any]) -> bool:
+    """Whether an asynchronous invocation's record (`triage.decode.is_invocation_record`) was
+    sent because the invocation failed: a condition other than Success (RetriesExhausted,
+    EventAgeExceeded), or, with none, a function error."""
+    condition = common.obj_or_empty(record.get("requestContext")).get("condition")
+    if condition is not None:
+        return bool(condition != _SUCCEEDED)
+    return bool(common.obj_or_empty(record.get("responseContext")).get("functionError"))
+
+
+def normalize_async_failure(record: dict[str, Any]) -> Normalized:
+    """One firing alert for the failed invocation, keyed by the function and its error type;
+    a record that names no function is refused saying what it is."""
+    context = common.obj(record.get("requestContext"), "requestContext", required=True)
+    response = common.obj_or_empty(record.get("responseContext"))
+    result = common.obj_or_empty(record.get("responsePayload"))
+    arn = common.ident_or_none(common.unnested(context.get("functionArn")), "functionArn")
+    if arn is None:
+        raise InvalidAlertError(
+            "Lambda asynchronous invocation's failure record has no "
+            "requestContext.functionArn: the function that failed cannot be named"
+        )
+    function = _unqualified(arn)
+    error_type = common.ident_or_none(common.unnested(result.get("errorType")), "errorType")
+    condition = common.word(context.get("condition"), "requestContext.condition")
+    occurred, notes = dated(record.get("timestamp"), "Lambda destination record timestamp")
+    identity = {"function": function}
+    if error_type is not None:
+        identity["error_type"] = error_type
+    alert = Alert(
+        source=SOURCE,
+        status=Status.FIRING,
+        title=_failure_title(function, condition, result.get("errorType")),
+        severity="error",
+        description=_failure_description(result, context),
+        labels=labelled(
+            ("function", function),
+            ("condition", condition),
+            ("error_type", result.get("errorType")),
+            ("function_error", response.get("functionError")),
+            ("executed_version", response.get("executedVersion")),
+            ("invoke_count", context.get("approximateInvokeCount")),
+            ("account", _arn_part(function, 4)),
+            ("region", _arn_part(function, 3)),
+        ),
+        occurred_at=occurred,
+        identity=identity,
+        raw=record,
+    )
+    return Normalized((alert,), (), notes)
+
+
+def _failure_title(function: str, condition: str | None, error_type: Any) -> str:
+    """ "Lambda myfunction failed an asynchronous invocation (RetriesExhausted): KeyError": the
+    function's name, why Lambda gave up, and the error type when the function reported one."""
+    name = function.rsplit(":", 1)[-1]
+    why = f" ({condition})" if condition else ""
+    shown = common.word(error_type, "responsePayload.errorType")
+    error = f": {shown}" if shown else ""
+    return common.title(f"Lambda {name} failed an asynchronous invocation{why}{error}")
+
+
+def _failure_description(result: dict[str, Any], context: dict[str, Any]) -> str:
+    """The error message the function ended with, and how often Lambda tried the event."""
+    message = common.text(common.unnested(result.get("errorMessage")), "errorMessage")
+    tries = common.word(context.get("approximateInvokeCount"), "approximateInvokeCount")
+    lines = [message or "The function's record holds no error message."]
+    if tries:
+        lines.append(f"Lambda tried the event {tries} time(s) before giving up.")
+    text = "\n".join(lines)
     return common.text(text, "description", common.DESCRIPTION_MAX) or ""
