@@ -147,17 +147,36 @@ def _by_first_letter(*alternatives: str) -> str:
     behind a case-sensitive class of it (`(?-i:[pP])(?:ass…|wd?)`): under IGNORECASE the
     engine enters every alternative of a group to test its first letter, but skips one that
     starts with a class the character is not in without entering it."""
+    return "(?:" + "|".join(group for _, group in _letter_groups(*alternatives)) + ")"
+
+
+def _letter_groups(*alternatives: str) -> list[tuple[str, str]]:
+    """`_by_first_letter`'s groups, each with its first letter, in the order the letters
+    first come."""
     groups: dict[str, list[str]] = {}
     for alternative in alternatives:
         groups.setdefault(alternative[0], []).append(alternative[1:])
-    return (
-        "(?:"
-        + "|".join(
-            f"(?-i:[{first}{first.upper()}{_FOLDS_TO.get(first, '')}])(?:{'|'.join(rests)})"
-            for first, rests in groups.items()
-        )
-        + ")"
-    )
+    return [
+        (first, f"(?-i:[{first}{first.upper()}{_FOLDS_TO.get(first, '')}])(?:{'|'.join(rests)})")
+        for first, rests in groups.items()
+    ]
+
+
+def _beyond_ascii(first: str) -> bool:
+    """Whether a group's letter and its upper case are both beyond ASCII (a letter whose
+    upper case is ASCII stays with the ASCII ones)."""
+    return not any(letter.isascii() for letter in first + first.upper())
+
+
+def _by_first_letter_ascii_first(*alternatives: str) -> str:
+    """`_by_first_letter`, with the groups whose letter is beyond ASCII behind one class of
+    such letters: a word's start in ASCII, most of them, costs one test in place of one per
+    such group. No two groups' classes share a letter (an ASCII letter's folds are in its
+    own group's), so a text matches them in any order alike."""
+    groups = _letter_groups(*alternatives)
+    ascii_led = "|".join(group for first, group in groups if not _beyond_ascii(first))
+    beyond = "|".join(group for first, group in groups if _beyond_ascii(first))
+    return rf"(?:{ascii_led}|(?=(?-i:[\u0080-\U0010ffff]))(?:{beyond}))"
 
 
 #: A name whose value is a secret: one of these words, alone or as the last part of a longer
@@ -369,8 +388,11 @@ _SECTION_CHILD = (
     rf"(?:__|[:._-])(?!(?:{SECTION_META}){_PART_END})[A-Za-z0-9]{{1,64}}+{_PART_END}"
 )
 #: A secret's word (`_SECRET_WORD`) or its name in another language (`FOREIGN_GROUPS`): one
-#: group per first letter, so that a word's start costs a test of its letter per group.
-_WORD = _by_first_letter(*_SECRET_WORDS, *(f"{first}(?:{rest})" for first, rest in FOREIGN_GROUPS))
+#: group per first letter, so that a word's start costs a test of its letter per group (per
+#: ASCII letter's group: `_by_first_letter_ascii_first`).
+_WORD = _by_first_letter_ascii_first(
+    *_SECRET_WORDS, *(f"{first}(?:{rest})" for first, rest in FOREIGN_GROUPS)
+)
 
 
 def _first_letters(letters: str, beyond_ascii: str = "") -> str:
@@ -390,7 +412,8 @@ _SECRET_NAME = (
     # (`_WORD`: a name in another language, passwort, contraseña, пароль, 密码, after the
     # English ones of its first letter); else a word that counts only after another part.
     _first_letters("pstaerilmfcxdkwhjgou", r"\u0080-\U0010ffff")
-    + rf"(?:(?:{_START}|(?-i:(?<=[a-z0-9])(?=[A-Z])))(?<![0-9]{{12}}:)"
+    # A camel case's word: the upper-case letter is tested first, as most positions fail it.
+    + rf"(?:(?:{_START}|(?-i:(?=[A-Z])(?<=[a-z0-9])))(?<![0-9]{{12}}:)"
     rf"(?:{_first_letters('scpta', _ODD_FOLDS)}{_SECTION_CHILD}|{_WORD})"
     rf"|{_first_letters('pacdstk', _ODD_FOLDS)}(?:{_LAST_PART}))"
     # What may follow the word without changing what it names: a key's kind, a value's, an
