@@ -15,6 +15,7 @@ from triage.redact.names import (
     _by_first_letter,
     _by_first_letter_ascii_first,
 )
+from triage.redact.pairs import _NEXT_PAIR, _WHOLE_SINGLE_CHAR, _WHOLE_STRING_CHAR
 from triage.redact.words import FOREIGN_GROUPS
 
 _parser: Any = re._parser  # type: ignore[attr-defined]
@@ -107,3 +108,42 @@ def test_camel_case_and_word_starts_still_read() -> None:
     assert [m.group() for m in pattern.finditer("\\npassword = x")] == ["password"]
     assert [m.group() for m in pattern.finditer("пароль = x")] == ["пароль"]
     assert [m.group() for m in pattern.finditer("\u017fecret = x")] == ["\u017fecret"]
+
+
+#: The `=`-started value runs as they were: the next pair's look-ahead before every character.
+PLAIN_STRING_CHAR = rf"""(?:(?!{_NEXT_PAIR})(?:[^"\r\n\\]|\\[^nr]))"""
+PLAIN_SINGLE_CHAR = rf"(?:(?!{_NEXT_PAIR})[^'\r\n\\])"
+
+
+def _pair_texts(seed: int, count: int) -> list[str]:
+    """Texts of `NAME=value` pairs, spaces and tabs, quotes, escapes and line breaks."""
+    rng = random.Random(seed)
+    pieces = [" ", "\t", "  ", "=", "==", " b=", "\tDB_PASSWORD=", " x.y-z=", '"', "'", "\\"]
+    pieces += ["\\n", "\\r", '\\"', "\n", "\r", "a", "pass word", "1", "_", "-", "."]
+    return ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 40))) for _ in range(count)]
+
+
+def test_value_char_tests_the_next_pair_only_at_a_space() -> None:
+    """A value's character other than a space or a tab is read without the next pair's test."""
+    for unit in (_WHOLE_STRING_CHAR, _WHOLE_SINGLE_CHAR):
+        items = _parser.parse(unit)
+        op, av = items[0]
+        while op is _parser.SUBPATTERN:
+            op, av = av[3][0]
+        assert op is _parser.BRANCH
+        assert av[1][0][0][0] is _parser.IN
+
+
+def test_value_runs_match_as_before() -> None:
+    """Every `=`-started run and every value of 1-512 characters ends where it ended."""
+    for new_unit, old_unit in (
+        (_WHOLE_STRING_CHAR, PLAIN_STRING_CHAR),
+        (_WHOLE_SINGLE_CHAR, PLAIN_SINGLE_CHAR),
+    ):
+        for shape in ("={unit}{{0,1048576}}+", "(?:{unit}){{1,512}}+", "(?:{unit}){{1,4}}"):
+            new = re.compile(shape.format(unit=new_unit), re.IGNORECASE)
+            old = re.compile(shape.format(unit=old_unit), re.IGNORECASE)
+            for text in _pair_texts(529, 1500):
+                for start in range(len(text)):
+                    found, expected = new.match(text, start), old.match(text, start)
+                    assert (found and found.span()) == (expected and expected.span()), text

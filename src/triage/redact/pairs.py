@@ -494,7 +494,9 @@ _WHOLE_STRING_CHECKS = (
 #: the value before it: a space, a name and its `=` (not `==`, a base64 value's padding).
 _NEXT_PAIR = r"[ \t]{1,8}+[A-Za-z_][\w.-]{0,64}+=(?!=)"
 #: A character of a string's value (escaped: inside a JSON string), where no next pair starts.
-_WHOLE_STRING_CHAR = rf"""(?:(?!{_NEXT_PAIR})(?:[^"\r\n\\]|\\[^nr]))"""
+#: Only a space or a tab can start one, so only they are tested for it: the look-ahead at
+#: every character was rule 365's cost on long texts.
+_WHOLE_STRING_CHAR = rf"""(?:[^"\r\n\\ \t]|\\[^nr]|(?!{_NEXT_PAIR})[ \t])"""
 _ESCAPED_STRING_CHAR = rf"(?:(?!{_NEXT_PAIR}){_ESCAPED_QUOTED_CHAR})"
 _WHOLE_STRING_VALUE = (
     rf"""{_WHOLE_STRING_CHECKS}(?P<value>{_WHOLE_STRING_CHAR}{{1,512}}+)(?="|{_NEXT_PAIR})"""
@@ -512,7 +514,7 @@ _WHOLE_STRING_PAIR = _LazyPattern(
 _WHOLE_SINGLE_CHECKS = (
     r"(?!-?\[REDACTED)" + _TEMPLATE_VALUE + rf"(?!(?:{_STATE_WORDS}|\*{{3,64}})')"
 )
-_WHOLE_SINGLE_CHAR = rf"(?:(?!{_NEXT_PAIR})[^'\r\n\\])"
+_WHOLE_SINGLE_CHAR = rf"(?:[^'\r\n\\ \t]|(?!{_NEXT_PAIR})[ \t])"  # … as above
 _WHOLE_SINGLE_VALUE = (
     rf"{_WHOLE_SINGLE_CHECKS}(?P<value>{_WHOLE_SINGLE_CHAR}{{1,512}}+)(?='|{_NEXT_PAIR})"
 )
