@@ -147,18 +147,18 @@ def _fields(incident: Incident) -> dict[str, object]:
 # dicts are never changed in place). Equal is not enough: an equal dict in another order, or
 # 60 for 60.0, is written differently. The body is byte for byte what `_fields` makes.
 
-#: The fields a repeat (a counted occurrence) changes, encoded on every write.
-_CHANGING = frozenset(
-    (
-        "last_event_at",
-        "occurrences",
-        "version",
-        "applied_at",
-        "history",
-        "counted_by",
-        "last_queued_at",
-    )
+#: The fields a repeat (a counted occurrence) changes, encoded on every write, in
+#: `_INCIDENT_FIELDS`' order: the order `_changing_values` gives their JSON in.
+_CHANGING_IN_ORDER = (
+    "last_event_at",
+    "occurrences",
+    "version",
+    "applied_at",
+    "history",
+    "counted_by",
+    "last_queued_at",
 )
+_CHANGING = frozenset(_CHANGING_IN_ORDER)
 _KEPT_FIELDS = tuple(name for name in _INCIDENT_FIELDS if name not in _CHANGING)
 _kept_values = operator.attrgetter(*_KEPT_FIELDS)
 
@@ -176,16 +176,9 @@ def _layout() -> tuple[str | tuple[str, ...], ...]:
 
 
 _LAYOUT = _layout()
-#: The changing fields in `_LAYOUT`'s order: the order `_changing_values` gives their JSON in.
-assert tuple(e for e in _LAYOUT if isinstance(e, str)) == (
-    "last_event_at",
-    "occurrences",
-    "version",
-    "applied_at",
-    "history",
-    "counted_by",
-    "last_queued_at",
-), "_changing_values must follow _LAYOUT"
+assert tuple(e for e in _LAYOUT if isinstance(e, str)) == _CHANGING_IN_ORDER, (
+    "_changing_values must follow _LAYOUT"
+)
 
 #: Per fingerprint: the kept fields' values, and the body as a `%` template (`_Kept`).
 #: Bounded; cleared when full.
