@@ -18,9 +18,10 @@ is cut only where no credential's start is open, so no occurrence crosses two.""
 
 from __future__ import annotations
 
-import threading
 from collections import deque
 from dataclasses import dataclass
+
+from triage.redact.per_credentials import PerCredentials
 
 #: What replaces a credential: the placeholder `spelled.MARK` and `_scrub` write.
 MARK = "[REDACTED:credential]"
@@ -137,26 +138,8 @@ def _touching_mark(secret: str) -> bool:
     )
 
 
-_last: tuple[tuple[str, ...], _Automaton | None] = ((), None)
-_made: dict[tuple[str, ...], _Automaton] = {}
-_made_lock = threading.Lock()
-
-
-def _automaton(secrets: tuple[str, ...]) -> _Automaton:
-    """The automaton over `secrets`, built again only when the credentials change."""
-    global _last
-    made_from, automaton = _last
-    if secrets is made_from and automaton is not None:
-        return automaton
-    automaton = _made.get(secrets)
-    if automaton is None:
-        automaton = _built(secrets)
-        with _made_lock:
-            if len(_made) >= _MADE_MAX:
-                _made.clear()
-            _made[secrets] = automaton
-    _last = (secrets, automaton)
-    return automaton
+#: The automaton over the credentials asked about, built again only when they change.
+_automaton = PerCredentials(_built, _MADE_MAX)
 
 
 def replaced(texts: list[str], secrets: tuple[str, ...]) -> list[str]:

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import re
 import sys
-import threading
 from dataclasses import dataclass
+
+from triage.redact.per_credentials import PerCredentials
 
 #: What replaces a spelled credential: the placeholder of an exact one.
 MARK = "[REDACTED:credential]"
@@ -65,14 +66,7 @@ class _Spellings:
         return not self.numbers.isdisjoint(memoryview(squeezed)[:whole].cast("Q"))
 
 
-_NONE = _Spellings((), frozenset(), frozenset())
-#: The spellings of the last credentials asked about, with the tuple they were made from
-#: (swapped whole: threads share it without a lock); and of a few others, for processes whose
-#: redactors know different credentials (the gateway's tokens beside the held ones).
-_last: tuple[tuple[str, ...], _Spellings] = ((), _NONE)
-_made: dict[tuple[str, ...], _Spellings] = {}
 _MADE_MAX = 16
-_made_lock = threading.Lock()
 
 
 def unspelled(text: str, secrets: tuple[str, ...]) -> str:
@@ -80,9 +74,8 @@ def unspelled(text: str, secrets: tuple[str, ...]) -> str:
     more) replaced by MARK, from its first character to its last."""
     if len(text) < MIN_CHARS or not secrets:
         return text
-    made_from, spellings = _last
-    if secrets is not made_from:
-        spellings = _spellings(secrets)
+    last = _spellings.last  # read here, not called: this runs for every text the redactor reads
+    spellings = last[1] if last is not None and last[0] is secrets else _spellings(secrets)
     # Inline, not `_squeezed`: this runs for every text the redactor reads.
     if text.isascii():
         ascii_text = text
@@ -103,23 +96,6 @@ def unspelled(text: str, secrets: tuple[str, ...]) -> str:
 def _squeezed(text: str) -> bytes:
     """`text`'s ASCII letters and digits, lower-cased (bytes: C does it all)."""
     return text.encode("ascii", "ignore").translate(_LOWER, _GAPS)
-
-
-def _spellings(secrets: tuple[str, ...]) -> _Spellings:
-    """The spellings of `secrets`, made again only when the credentials change."""
-    global _last
-    made_from, spellings = _last
-    if secrets is made_from:
-        return spellings
-    found = _made.get(secrets)
-    if found is None:
-        found = _made_spellings(secrets)
-        with _made_lock:
-            if len(_made) >= _MADE_MAX:
-                _made.clear()
-            _made[secrets] = found
-    _last = (secrets, found)
-    return found
 
 
 def _made_spellings(secrets: tuple[str, ...]) -> _Spellings:
@@ -152,3 +128,7 @@ def _replaced(text: str, ascii_text: str, squeezed: bytes, found: list[bytes]) -
         out += (text[end:start], MARK)
         end = stop
     return "".join([*out, text[end:]])
+
+
+#: The spellings of the credentials asked about, made again only when they change.
+_spellings = PerCredentials(_made_spellings, _MADE_MAX)
