@@ -314,7 +314,7 @@ TARGETS_CARRYING_THE_TOKEN = {
     "query over the line limit": (
         f"POST /v1/alerts/generic?k={TOKEN}{'a' * 9000} HTTP/1.1",
         "",
-        400,
+        414,
     ),
 }
 

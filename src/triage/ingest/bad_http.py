@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 
 import structlog
-from aiohttp.http_exceptions import HttpProcessingError, InvalidURLError
+from aiohttp.http_exceptions import HttpProcessingError, InvalidURLError, LineTooLong
 
 from triage.linebudget import LineBudget
 from triage.normalize.common import cut
@@ -52,10 +52,49 @@ _URL_REASONS = frozenset(
 )
 
 
+#: aiohttp's bounds on a request head's lines (its own defaults but the target's): a request
+#: target of at most MAX_TARGET_BYTES, header lines of at most MAX_FIELD_BYTES each, and at
+#: most MAX_HEADERS of them. The first two differ so that the error aiohttp raises, which names
+#: only the bound it met, tells a long target (414) from a long header line (431).
+MAX_TARGET_BYTES = 8192
+MAX_FIELD_BYTES = 8190
+MAX_HEADERS = 128
+
+#: The keyword arguments that set those bounds on aiohttp's server.
+LINE_BOUNDS = {
+    "max_line_size": MAX_TARGET_BYTES,
+    "max_field_size": MAX_FIELD_BYTES,
+    "max_headers": MAX_HEADERS,
+}
+
+
+def bound_met(error: BaseException | None) -> tuple[int, str] | None:
+    """The status and reason for a head that met one of the line bounds above: 414 for the
+    request target (RFC 9110 15.5.15), 431 for a header line or their number (RFC 6585 5); or
+    None for any other parse error."""
+    if isinstance(error, LineTooLong):
+        if error.args[1:2] == (MAX_TARGET_BYTES,):
+            return 414, f"request target over {MAX_TARGET_BYTES} bytes"
+        return 431, f"a header line over {MAX_FIELD_BYTES} bytes"
+    if isinstance(error, HttpProcessingError) and error.message == "Too many headers received":
+        return 431, f"more than {MAX_HEADERS} header lines"
+    return None
+
+
+def refused_status(status: int, error: BaseException | None) -> int:
+    """The status to answer a request aiohttp refused with `status` (always 400 for a parse
+    error) because of `error`."""
+    met = bound_met(error)
+    return status if met is None or status != 400 else met[0]
+
+
 def what_was_wrong(error: HttpProcessingError) -> str:
     """What aiohttp found wrong with a request, without the bytes it quotes after a colon or in
     quotes ("Got more than 8190 bytes when reading: b'…'", "Bad status line '…'"), or that are
     the whole message (a request target it cannot read: `POST *sess-id`)."""
+    met = bound_met(error)
+    if met is not None:
+        return met[1]
     first_line = (error.message or type(error).__name__).splitlines()[0]
     first_line = _NAMED_HEADER.sub(r"\1", first_line)
     reason = _QUOTED.split(first_line, maxsplit=1)[0].strip() or type(error).__name__
@@ -90,5 +129,6 @@ class BadHttpLines(logging.Filter):
         if not isinstance(error, HttpProcessingError):
             return True
         if self._lines.admit():
-            log.warning("ingest.bad_http", status=error.code, reason=what_was_wrong(error))
+            status = refused_status(error.code, error)
+            log.warning("ingest.bad_http", status=status, reason=what_was_wrong(error))
         return False

@@ -43,7 +43,7 @@ from aiohttp.web_protocol import RequestHandler, _ErrInfo
 from aiohttp.web_request import BaseRequest
 
 from triage.ingest.aborts import SENDER, SOURCE, Abort
-from triage.ingest.bad_http import answer_error
+from triage.ingest.bad_http import answer_error, refused_status
 from triage.ingest.connections import OpenConnections, connection_limit
 from triage.ingest.framing import HeadByHead, mostly_framing, refuse_faulty_framing
 from triage.linebudget import LineBudget
@@ -719,6 +719,8 @@ class _Connection(RequestHandler):
         exc: BaseException | None = None,
         message: str | None = None,
     ) -> web.StreamResponse:
+        # aiohttp answers every parse error 400: a line bound met is 414 or 431 (bad_http).
+        status = refused_status(status, exc)
         # aiohttp's own handle_error logs it (BadHttpLines turns that into one ingest.bad_http
         # line) and raises if an answer was already started; only its body is replaced.
         super().handle_error(request, status, exc, message)

@@ -41,7 +41,7 @@ from triage.cli import queue_endpoint_problem
 from triage.errors import ConfigError
 from triage.health import Health
 from triage.ingest.auth import TokenStore, TokensUnavailable
-from triage.ingest.bad_http import BadHttpLines
+from triage.ingest.bad_http import LINE_BOUNDS, BadHttpLines
 from triage.ingest.connections import connection_limit
 from triage.ingest.gateway import Gateway
 from triage.ingest.limits import Limits
@@ -330,6 +330,7 @@ class IngestService:
             # Past it, the longest idle is closed for a new one, or the new one answered 503.
             max_connections=connection_limit(self.settings.ingest_max_connections),
             metrics=self.metrics,
+            **LINE_BOUNDS,
         )
         await runner.setup()
         host, port = self.settings.ingest_host, self.settings.ingest_port
