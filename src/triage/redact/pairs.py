@@ -1394,7 +1394,11 @@ PAIR_RULES: tuple[_Rule, ...] = (
         r"""|(?<![\w\])])\[(?:"(?:[^"\\\r\n]|\\.){0,1024}+"|'[^'\r\n]{0,1024}+'"""
         r"""|\[REDACTED:[\w-]{1,32}+\]|[^\[\]{}()"']){0,4096}+\]"""
         r"""|\[REDACTED:[\w-]{1,32}+\]|[^\[\]{}()"']){1,4096}+(?(paren)(?=\))|(?=\]))"""
-        r"""|(?P<list>(?:\[|\[\]string\{|&\{)[ \t]{0,3}(?P<lq>\\?["']|(?!\[REDACTED)))"""
+        # Go's `%v` of a struct itself (`creds: {admin s3cr3t}`): a brace whose words run to
+        # its `}` with no `:`, `=`, quote or bracket (an object, a flow map, a template has
+        # one) and nothing glued after it (LDAP's `{SSHA}…` is a scheme before its hash).
+        r"""|(?P<list>(?:\[|\[\]string\{|&\{|\{(?=[^\s{}"'\\:=,\[\]][^{}\r\n"'\\:=\[\]]{0,512}+\}(?![\w$])))"""
+        r"""[ \t]{0,3}(?P<lq>\\?["']|(?!\[REDACTED)))"""
         r"""(?:\[REDACTED:[\w-]{1,32}+\]|[^\]}\r\n\\]|\\.){1,4096}+(?=[\]}])"""
         # An unquoted value, which never starts with an escaped line break or tab (a name that
         # ends its line inside a JSON string heads what follows, and holds no value; so does
