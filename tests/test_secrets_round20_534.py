@@ -61,3 +61,65 @@ def test_an_ldap_scheme_before_a_hash_is_still_read_as_one_value() -> None:
         _text("password={SSHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=") == "password=[REDACTED:password-hash]"
     )
     assert _text("password={CRYPT}Xk7pQ2vR9mT4") == f"password={P}"
+
+
+# --- Azure's keys: a storage account's row after its creation time, a shorter key1 -------------
+
+#: A storage account key's shape: base64 of 64 bytes (88 characters).
+STORAGE_KEY = (
+    "Zk3pQ9vX2mR7tL1wN8bY4cH6jK0sD5fG3aE9uI2oP7qW1eR8tY5uI0oP3aS6dF9gH2jK4lZ7xC1vB3nM5qW8eR=="
+)
+CREATED = "2026-01-01T00:00:00.000000+00:00"
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        f"{CREATED}\tkey1\tFULL\t{STORAGE_KEY}\n{CREATED}\tkey2\tFULL\t{STORAGE_KEY[::-1][2:]}==",
+        "CreationTime                      KeyName    Permissions    Value\n"
+        "--------------------------------  ---------  -------------  -----\n"
+        f"{CREATED}  key1       FULL           {STORAGE_KEY}",
+    ],
+    ids=["tsv", "table"],
+)
+def test_a_storage_accounts_key_row_after_its_creation_time_goes(given: str) -> None:
+    """`az storage account keys list -o tsv`/`-o table` as the CLI prints it now, the key's
+    creation time first: the key goes, the time, name and permissions stay."""
+    shown = _text(given)
+    assert shown.count("[REDACTED:azure-key]") == given.count("FULL")
+    assert STORAGE_KEY not in shown and STORAGE_KEY[::-1][2:] not in shown
+    assert shown.count(CREATED) == given.count(CREATED) and "key1" in shown
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "storage key1=Xk7pQ2vR9mT4wZ8b ok",
+        "key1 = aB3dE5fG7hJ9kL1mN3pQ5r",
+        '{"key1": "Xk7pQ2vR9mT4wZ8bAbCd", "key2": "q7Wz2Lk9Xa3Bc5Dv8Ne1Rt"}',
+        "key2: Xk7pQ2vR9mT4wZ8bAbCd+/Q=",
+    ],
+)
+def test_a_key1_whose_value_is_random_and_shorter_than_an_azure_key_goes(given: str) -> None:
+    """A `key1`/`key2` value of 16-31 random base64 characters (a key cut short,
+    another service's shorter key) goes, as a full-length one does."""
+    shown = _text(given)
+    assert "[REDACTED:azure-key]" in shown
+    for secret in ("Xk7pQ2vR9mT4wZ8b", "aB3dE5fG7hJ9kL1mN3pQ5r", "q7Wz2Lk9Xa3Bc5Dv8Ne1Rt"):
+        assert secret not in shown
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "params key1=value1 key2=value2",
+        "key1=PaymentsService2024",
+        "key1=i-0abc123def4567890",
+        "key1=orders-service-prod",
+        "key1: OrdersServiceDeployment",
+        '{"primaryKey": "customerAccountId2"}',
+    ],
+)
+def test_a_key1_holding_a_name_or_an_id_stays(given: str) -> None:
+    """A `key1` value that reads as words, an id or a slug is a map's first key's value: it stays."""
+    assert _text(given) == given

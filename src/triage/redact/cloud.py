@@ -22,12 +22,34 @@ from triage.redact.rule import (
     _OPEN_QUOTE,
     _START,
     _prefixed,
+    _random_looking,
     _replaced_value,
     _Rule,
     _rule,
     _spellings,
+    _token_like,
     holds_run,
 )
+
+#: A key `key1` or `key2` names that is shorter than an Azure key (`_AZURE_KEY`): 16 to 31
+#: base64 characters, its padding after them.
+_SHORT_AZURE_KEY = r"[A-Za-z0-9+/]{16,31}+={0,2}(?![A-Za-z0-9+/=_-])"
+#: The creation time the CLI now prints before a storage account key's name (`-o tsv`,
+#: `-o table`: `2026-01-01T00:00:00.000000+00:00  key1  FULL  …`), and the blank after it.
+_CREATED_CELL = (
+    r"(?:[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?"
+    r"(?:Z|[+-][0-9]{2}:[0-9]{2})?[ \t]{1,32}+)?"
+)
+
+
+def _azure_key_replaced(match: re.Match[str]) -> str:
+    """The key after `key1`/`primaryKey` replaced; a shorter one (`short`) only when it reads
+    as random, upper and lower case and digits and few words (`_token_like`)."""
+    short = match["short"]
+    if short is not None and not (_random_looking(short) and _token_like(short)):
+        return match[0]
+    return f"{match['head']}[REDACTED:azure-key]"
+
 
 _AWS_KEY_PREFIXES = "AKIA ASIA AGPA AIDA AROA AIPA ANPA ANVA APKA ABIA ACCA".split()  # noqa: SIM905
 
@@ -259,10 +281,14 @@ CLOUD_RULES: tuple[
     # `primaryKey`/`secondaryKey` (Cosmos DB's `primaryMasterKey` is a master key's name),
     # in JSON or YAML (`-o yaml`). Only a key's shape goes (`_AZURE_KEY`): a database's
     # `primaryKey: id` names a column.
+    # A key shorter than Azure's (16-31 base64 characters: one cut short, another service's
+    # `key1`) goes only when it reads as random (`_short_azure_key`): `key1=value1` and
+    # `key1=PaymentsService2024` are a map's first value.
     _rule(
         rf"(?P<head>{_START}(?:key[12]|(?:primary|secondary)[_-]?key)(?![A-Za-z0-9])"
-        rf"{_ASSIGN}{_OPEN_QUOTE})(?!\[REDACTED){_AZURE_KEY}",
-        r"\g<head>[REDACTED:azure-key]",
+        rf"{_ASSIGN}{_OPEN_QUOTE})(?!\[REDACTED)"
+        rf"(?:{_AZURE_KEY}|(?P<short>{_SHORT_AZURE_KEY}))",
+        _azure_key_replaced,
         "key1",
         "key2",
         *_spellings("primary", "key"),
@@ -278,7 +304,7 @@ CLOUD_RULES: tuple[
         for rule in (
             _rule(
                 r"(?P<head>(?:(?m:^)|(?<=\\n)|(?<=(?<!\\)\"))"
-                rf"[ \t]{{0,16}}+(?:key|kerb)[12]"
+                rf"[ \t]{{0,16}}+{_CREATED_CELL}(?:key|kerb)[12]"
                 r"[ \t]{1,32}+(?:FULL|READ)[ \t]{1,32}+)"
                 rf"(?!\[REDACTED){_AZURE_KEY}",
                 r"\g<head>[REDACTED:azure-key]",
