@@ -123,3 +123,48 @@ def test_a_key1_whose_value_is_random_and_shorter_than_an_azure_key_goes(given: 
 def test_a_key1_holding_a_name_or_an_id_stays(given: str) -> None:
     """A `key1` value that reads as words, an id or a slug is a map's first key's value: it stays."""
     assert _text(given) == given
+
+
+# --- an INI value continued on indented lines --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "shown"),
+    [
+        (
+            "[db]\npassword = Hunter2\n\tSecret99!\nhost = db1",
+            f"[db]\npassword = {P}\n\t{P}\nhost = db1",
+        ),
+        (
+            "[api]\ntoken: Xk7pQ2vR9mT4\n    wZ8bCdEfGhIj\n    Lm3Np5Qr\n\n[other]\nx = 1",
+            f"[api]\ntoken: {P}\n    {P}\n    {P}\n\n[other]\nx = 1",
+        ),
+        (
+            '{"cfg": "[db]\\npassword = Hunter2\\n\\tSecret99!\\nhost = db1"}',
+            f'{{"cfg": "[db]\\npassword = {P}\\n\\t{P}\\nhost = db1"}}',
+        ),
+    ],
+    ids=["tab", "spaces-many-lines", "json-string"],
+)
+def test_an_ini_secret_continued_on_indented_lines_goes_line_by_line(
+    given: str, shown: str
+) -> None:
+    """configparser reads an indented line below `name = value` as more of that value: under a
+    secret's name each such line goes too, its indentation and the next pair kept."""
+    assert _text(given) == shown
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "[db]\nhost = db1\n    port = 5432\n",
+        "[db]\nuser = app\n    extra\nhost = db1",
+        "ERROR login failed password=[REDACTED:password]\n    at com.acme.Db.connect(Db.java:42)",
+        "2026-01-01 ERROR password=[REDACTED:password]\n    Retrying",
+        "password = [REDACTED:password]\n    user = bob",
+    ],
+)
+def test_indented_lines_below_no_secret_or_holding_prose_stay(given: str) -> None:
+    """An indented line below a pair that names no secret, a stack trace's line below a log
+    line, and an indented pair of its own are no continuation of a secret: they stay."""
+    assert _text(given) == given

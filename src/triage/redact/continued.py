@@ -4,6 +4,9 @@ JSON string): the name rules read the value on the name's line only, where the c
 backslash ends it, so each piece goes, the backslashes, breaks and indentation kept. So does
 one a container runtime's log (CRI) cut between a partial record (`P`) and the next record.
 
+And a secret's value an INI file continues on indented lines below it (configparser's
+`password = first` then `\tsecond`): each line goes, after the pair rules took the first.
+
 And a secret split into literals joined by `+` or SQL's `||` (`"ghp_…" + "…"`, `'gh' + 'p_…'`,
 `'ghp_…' + sep + '…'`): the literals are read joined, by the token rules and under the name
 before them, and each piece goes, the variables and calls between them kept.
@@ -14,6 +17,7 @@ from __future__ import annotations
 import re
 
 from triage.redact.named_values import named_value_secret
+from triage.redact.names import secret_named
 from triage.redact.rule import _CHAIN_JOIN, _CHAIN_OPERAND, _NAME_ASSIGNED_BEFORE, _Rule, _rule
 
 #: The name before the `=`: a word, an option's dashes aside (`--hmac-key`, `DB_PASSWORD`).
@@ -257,6 +261,42 @@ CONCATENATED_RULES: tuple[_Rule, ...] = (
         f"(?:{_DOUBLE_QUOTED}|{_SINGLE_QUOTED})",
         _joined_literals,
         *('" +', '"+', "+ '", "+'", "||"),
+        fold_needles=True,
+    ),
+)
+
+
+#: A line break, raw or escaped in a JSON string, and the indentation after it (tabs escaped
+#: too): what starts a line an INI file continues its value on.
+_INDENTED_BREAK = r"(?:\r?\n|(?:\\r)?\\n)(?:[ \t]|\\t){1,64}+"
+#: One continuation line's word: a placeholder (already taken) or one run with no blank and no
+#: backslash (a line of prose, a stack frame, an indented pair has a blank inside) …
+_CONTINUED_WORD = r"(?:\[REDACTED:[\w-]{1,32}+\]|[^\s\\]{1,512}+(?<!:))"
+#: … which ends its line: blanks at most, then a break, the JSON string's end or the text's.
+_LINE_ENDS = r"(?:[ \t]|\\t){0,8}+(?=\r?\n|\\[rn]|\"|\Z)"
+_CONTINUED_WORDS = re.compile(rf"(?P<break>{_INDENTED_BREAK}){_CONTINUED_WORD}")
+
+
+def _ini_continued(match: re.Match[str]) -> str:
+    """Each indented line below a secret's redacted value replaced, its break and indentation
+    kept, when the name heading the pair says secret (`secret_named`); else the match as it
+    is. configparser reads such a line as more of the value above, so the value's rest."""
+    if not secret_named(match["name"]):
+        return match[0]
+    rest = _CONTINUED_WORDS.sub(lambda word: f"{word['break']}[REDACTED:password]", match["rest"])
+    return f"{match['head']}{rest}"
+
+
+INI_CONTINUED_RULES: tuple[_Rule, ...] = (
+    # After the pair rules: a name heading its line (raw, or after an escaped break inside a
+    # JSON string), its `=` or `:`, the value they replaced, then lines indented below it of
+    # one word each; a line of words, an unindented line or a blank line ends the value.
+    _rule(
+        r"(?P<head>(?:(?m:^)|(?<=\\n))(?P<name>[A-Za-z_][\w.-]{0,127}+)[ \t]{0,8}+[=:][ \t]{0,8}+"
+        r"\[REDACTED:password\])"
+        rf"(?P<rest>(?:[ \t]{{0,8}}+{_INDENTED_BREAK}{_CONTINUED_WORD}{_LINE_ENDS}){{1,64}}+)",
+        _ini_continued,
+        "[redacted:password]",
         fold_needles=True,
     ),
 )

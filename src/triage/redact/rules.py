@@ -15,6 +15,7 @@ from triage.redact.binds import BIND_RULES
 from triage.redact.calls import CALL_RULES
 from triage.redact.cloud import CLOUD_RULES
 from triage.redact.commands import COMMAND_RULES
+from triage.redact.continued import INI_CONTINUED_RULES
 from triage.redact.grouped import GROUPED_RULES
 from triage.redact.hex_runs import HEX_RULES
 from triage.redact.logins import LOGIN_RULES
@@ -50,6 +51,7 @@ _RULES: tuple[_Rule, ...] = (
     *SECTION_RULES,  # sections: every value below a key named like secrets
     *PAIR_RULES,  # pairs: a value by the name before it
     *REDIS_RULES,  # redis: AUTH, CONFIG SET, ACL rules
+    *INI_CONTINUED_RULES,  # continued: an INI value's indented lines below a secret's
     *CHANGED_VALUE_RULES,  # pairs: Terraform's new value after a redacted old one
     *TOLD_RULES,  # pairs: a secret told in words
     *TABLE_AGAIN_RULES,  # tables: a header a placeholder above made short enough to read
