@@ -280,8 +280,9 @@ def decide_group(
 def _older_than_member(stored: Incident | None, event: AlertEvent) -> bool | None:
     """A person's change of a member's priority (`event`) is older than that member's own
     events, as the group knows it: made before a firing member began firing (its `since`), or
-    before the newest event of one resolved or counted past the tracked ones (None: the group
-    does not know the member, and when the group's ticket opened or reopened judges it).
+    before the newest event of one resolved (None: the group does not know the member, or
+    counts it firing past the tracked ones with no `since` kept, and when the group's ticket
+    opened or reopened judges it).
     Not the group's newest event: that is another member's as often as not, and a change
     made before a member joined in a storm is no older than the alert it was made on."""
     group = stored.group if stored is not None else None
@@ -294,7 +295,10 @@ def _older_than_member(stored: Incident | None, event: AlertEvent) -> bool | Non
         # a second late is stamped before the member's newest repeat).
         return event.occurred_at < tracked.since
     known = tracked or _untracked_member(group, event.fingerprint)
-    if known is None:
+    if known is None or known.status is Status.FIRING:
+        # Firing past the tracked ones, its kept time is its newest repeat's, not when it
+        # began firing (`Trace` keeps no `since`): the group's ticket judges the change, so
+        # a repeat does not undo it here either.
         return None
     return known.newer_than(event.occurred_at, queued_at(event), status=tie_status(event))
 
