@@ -1327,8 +1327,11 @@ def stored_alert(incident: Incident) -> RedactedAlert:
     """The alert an effect a message's alert claimed goes out with when that message never
     comes back for it (the sweep's redo, see `store.sweep_from`): what the store keeps of the
     incident, its title (redacted when stored) and description alike, source, team, priority
-    and labels, firing while it is open and resolved once closed, dated by its newest event."""
-    closed = incident.state is State.CLOSED
+    and labels, firing while it is open and resolved once closed, dated by its newest event.
+    An update that took a held close's place (`displaced_close`) goes out firing: its tickets
+    are open while the close waits, and an update saying "resolved" would close them in a
+    backend that reads the status, with no close of triage's to follow should it fire again."""
+    closed = incident.state is State.CLOSED and not displaced_close(incident)
     return RedactedAlert(
         fingerprint=incident.fingerprint,
         source=incident.source,
