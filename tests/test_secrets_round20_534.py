@@ -5,6 +5,8 @@ it stays."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from triage.redact import Redactor
@@ -168,3 +170,24 @@ def test_indented_lines_below_no_secret_or_holding_prose_stay(given: str) -> Non
     """An indented line below a pair that names no secret, a stack trace's line below a log
     line, and an indented pair of its own are no continuation of a secret: they stay."""
     assert _text(given) == given
+
+
+# --- a TOML (or Python) triple-quoted string inside a JSON string ------------------------------
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        'password = """\nHunter2Secret!\n"""\nhost = "db1"',
+        'password = """Hunter2Secret!"""\nhost = "db1"',
+        'password = """first line\nsecond \\"quoted\\" Hunter2Secret!"""\nhost = "db1"',
+    ],
+    ids=["multi-line", "one-line", "escaped-quotes-inside"],
+)
+def test_a_triple_quoted_secret_in_a_json_string_goes(config: str) -> None:
+    """A TOML multi-line basic string under a secret's name, quoted into a JSON string (its
+    quotes escaped, `\\"\\"\\"`), goes whole, as it does raw; the next pair stays."""
+    shown = _text(json.dumps({"cfg": config}))
+    assert "Hunter2Secret" not in shown and "first line" not in shown
+    assert json.loads(shown)["cfg"].startswith(f'password = """{P}"""')
+    assert 'host = \\"db1\\"' in shown

@@ -390,6 +390,7 @@ def _keep_quotes(match: re.Match[str], depth: int = 0) -> str:
     quote_mark = (
         match["tdouble"]
         or match["tsingle"]
+        or match["tescaped"]
         or match["escaped"]
         or match["double"]
         or match["single"]
@@ -1341,6 +1342,9 @@ PAIR_RULES: tuple[_Rule, ...] = (
         # Python's triple-quoted strings, over lines, to the closing triple quote.
         r"""|(?P<tdouble>""\")(?:[^"\\]|\\.|"(?!"")){1,2048}+""\""""
         r"""|(?P<tsingle>''')(?:[^'\\]|\\.|'(?!'')){1,2048}+'''"""
+        # … and a triple double quote inside a JSON string (TOML's multi-line basic string
+        # quoted into a log's JSON, `\"\"\"…\"\"\"`): an escape inside is the value's.
+        r"""|(?P<tescaped>\\"\\"\\")(?:[^"\\]|\\[^"]|\\"(?!\\"\\")){1,2048}+\\"\\"\\\""""
         # `\"…\"`: JSON inside a JSON string, to its closing `\"`; an escape inside it (`\n`)
         # and an escaped escape (`\\\"`: a quote inside the inner JSON's value) are the value's.
         rf"""|(?P<escaped>\\")(?:[^"\\\n]|\\[^"\\\n]|\\\\(?:[^"\\\n]|\\.)){{1,{_VALUE_MAX}}}+\\\""""
