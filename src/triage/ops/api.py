@@ -838,24 +838,43 @@ def _limit(given: str | None) -> int:
     if given is None:
         return min(DEFAULT_LIMIT, MAX_LIMIT)
     _refuse_empty("limit", given)
-    # Any whole number is capped at MAX_LIMIT, as the README says (9,999 was and 99,999 was a
-    # 400); nine digits at most, so no text of thousands of digits is turned into a number.
-    if not (given.isascii() and given.isdigit() and 0 < len(given) <= 9 and int(given) > 0):
+    # Any whole number is capped at MAX_LIMIT, as the README says: `limit=1000000000` (a
+    # script's "everything") was a 400 saying it is not a positive whole number.
+    asked = _whole_number(given)
+    if not asked:
         raise ValueError(f"limit {quoted(given, 20)}: expected a positive whole number")
-    return min(int(given), MAX_LIMIT)
+    return min(asked, MAX_LIMIT)
 
 
 def _offset(given: str | None) -> int:
     """How many of the matches to skip: the next page starts at the last one's offset plus
     its limit as the answer says it (`total` says when to stop). Offsets name places in a
     list that changes as incidents open and close, so a page may repeat or miss one that
-    moved meanwhile."""
+    moved meanwhile. One past every incident (however many digits) is an empty page."""
     if given is None:
         return 0
     _refuse_empty("offset", given)
-    if not (given.isascii() and given.isdigit() and len(given) <= 9):
+    asked = _whole_number(given)
+    if asked is None:
         raise ValueError(f"offset {quoted(given, 20)}: expected a whole number (0 or more)")
-    return int(given)
+    return asked
+
+
+#: More incidents than any store holds: a paging number past it is read as it, so no text
+#: of thousands of digits (the request line allows 8 KiB) is ever turned into a number.
+_PAST_EVERY_LIST = 10**9
+
+
+def _whole_number(given: str) -> int | None:
+    """The whole number `given` writes in ASCII digits (leading zeros allowed), read as
+    _PAST_EVERY_LIST when larger; None when it is not one (a sign, `1e3`, another script's
+    digits such as `٣`)."""
+    if not (given.isascii() and given.isdigit()):
+        return None
+    significant = given.lstrip("0")
+    if len(significant) > len(str(_PAST_EVERY_LIST)):
+        return _PAST_EVERY_LIST
+    return min(int(significant or "0"), _PAST_EVERY_LIST)
 
 
 def _refuse_empty(name: str, given: str) -> None:
