@@ -191,3 +191,42 @@ def test_a_triple_quoted_secret_in_a_json_string_goes(config: str) -> None:
     assert "Hunter2Secret" not in shown and "first line" not in shown
     assert json.loads(shown)["cfg"].startswith(f'password = """{P}"""')
     assert 'host = \\"db1\\"' in shown
+
+
+# --- a Cookie or Set-Cookie header given as a list ---------------------------------------------
+
+SESSION = "Xk7pQ2vR9mT4wZ8bCdEf"
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        f'"Set-Cookie": ["sid={SESSION}; Path=/; HttpOnly", "theme=dark"]',
+        f'{{"headers": {{"set-cookie": ["sid={SESSION}; Path=/"]}}}}',
+        f"{{'Set-Cookie': ['sid={SESSION}; Path=/']}}",
+        f'"cookie": [ "sessionid={SESSION}" ]',
+        json.dumps({"log": json.dumps({"set-cookie": [f"sid={SESSION}; Path=/"]})}),
+    ],
+    ids=["json", "nested-object", "python-repr", "request-cookie", "json-in-a-json-string"],
+)
+def test_a_cookie_header_as_a_list_loses_every_item(given: str) -> None:
+    """A Set-Cookie or Cookie header a client logs as a list (Node's and Python's header
+    objects) loses each item as a single header string does: the session goes, the list's
+    brackets, quotes and the header's name stay."""
+    shown = _text(given)
+    assert SESSION not in shown
+    assert "[REDACTED:cookie]" in shown
+    assert "cookie" in shown.lower() and "[" in shown
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        '"cookies": []',
+        '"cookie_consent": ["analytics", "ads"]',
+        '"set-cookie": null',
+    ],
+)
+def test_a_cookie_list_that_holds_no_cookie_stays(given: str) -> None:
+    """An empty list, a consent setting's list and a null stay as written."""
+    assert _text(given) == given

@@ -366,6 +366,34 @@ _AUTHORITY_END = r"""(?=[/?#\s"'<>,;)\\]|$)"""
 #: `"cookie":[]`) is none: read as one, it ran on over the fields after it.
 _NO_JSON_LITERAL = r"(?!(?:null|true|false|-?[0-9][0-9.eE+-]{0,30})[ \t]{0,3}(?:[,}\]]|$)|[{\[])"
 
+#: One string of a cookie header's list: in double or single quotes, or in double quotes
+#: escaped inside a JSON string; a backslash inside only before another character than a quote.
+_COOKIE_ITEM = (
+    r"""(?:"(?:[^"\\\r\n]|\\[^"\r\n]){1,8192}+"|'(?:[^'\\\r\n]|\\[^'\r\n]){1,8192}+'"""
+    r"""|\\"(?:[^"\\\r\n]|\\[^"\r\n]){1,8192}+\\")"""
+)
+#: … one found in the list, its quotes apart from what they hold.
+_COOKIE_ITEM_PARTS = re.compile(
+    r"""(?P<q>\\?")(?P<text>(?:[^"\\\r\n]|\\[^"\r\n]){1,8192}+)(?P=q)"""
+    r"""|(?P<sq>')(?P<stext>(?:[^'\\\r\n]|\\[^'\r\n]){1,8192}+)'"""
+)
+
+
+def _cookie_items(match: re.Match[str]) -> str:
+    """A cookie header's list with each string replaced, its quotes kept: every item is a
+    cookie string the header sends or sets, as a single header's value is (one already a
+    placeholder stays)."""
+
+    def item(found: re.Match[str]) -> str:
+        quote_mark = found["q"] or found["sq"]
+        text = found["text"] if found["q"] else found["stext"]
+        if text.startswith("[REDACTED"):
+            return found[0]
+        return f"{quote_mark}[REDACTED:cookie]{quote_mark}"
+
+    return f"{match['head']}{_COOKIE_ITEM_PARTS.sub(item, match['items'])}"
+
+
 #: The headers whose value is a scheme and then its credential (`Bearer …`, `Basic …`).
 _AUTHORIZATION_HEADERS = frozenset({"authorization", "proxy-authorization"})
 
@@ -489,6 +517,17 @@ HEADER_RULES: tuple[_Rule, ...] = (
         # A quote inside a word is the value's (`it's…`, `p"w…`), as Authorization's is.
         rf"""[^\r\n"'\\\s](?:{_INNER_QUOTE}|[^\r\n"'\\]){{0,8191}}""",
         _replaced_value("[REDACTED:cookie]"),
+        "cookie",
+        flags=re.IGNORECASE,
+    ),
+    # … and the header as a list of strings (Node's `set-cookie: [...]`, Python's header
+    # dict, one of them quoted into a JSON string): each item goes as the header's value
+    # does, the list's brackets and quotes kept (`_cookie_items`).
+    _rule(
+        rf"(?P<head>(?<![A-Za-z0-9](?<!\\[nrt]))(?:set-)?cookies?{_ASSIGN})"
+        rf"(?P<items>\[[ \t]{{0,8}}+{_COOKIE_ITEM}(?:[ \t]{{0,8}}+,[ \t]{{0,8}}+{_COOKIE_ITEM}){{0,63}}+"
+        r"[ \t]{0,8}+\])",
+        _cookie_items,
         "cookie",
         flags=re.IGNORECASE,
     ),
