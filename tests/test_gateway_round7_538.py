@@ -4,16 +4,23 @@ both servers' framing, pipelining and authentication."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from structlog.testing import capture_logs
 
+from daemon_harness import Queues
 from factories import alert
+from ingest_harness import TOKENS, ingest_settings, payload, running
+from test_ingest_hostile import read_answer, wait_logged
 from test_operator_hostile import BEARER, client, serving
+from test_status_page_login import _csrf
 from test_store import LEASE, POLICY
 from triage.incidents.sqlite import SQLiteStore
+from triage.ingest import IngestService
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 
@@ -67,3 +74,154 @@ async def test_a_paging_number_that_is_none_is_still_refused(
         answer = await http.get(f"/api/v1/incidents?{name}={asked}", headers=BEARER)
     assert answer.status_code == 400
     assert answer.json()["error"].startswith(name)
+
+
+# --- the operators' API: other sites and other hosts ------------------------------------------
+
+EVIL = "https://evil.example"
+
+
+async def test_no_answer_lets_another_sites_page_read_it(store: SQLiteStore) -> None:
+    """A CORS preflight from another site, and the requests a page there may send unasked,
+    get no `Access-Control-Allow-*` header: a page elsewhere can neither read an answer nor
+    be told it may send the bearer header."""
+    preflight = {"Origin": EVIL, "Access-Control-Request-Method": "DELETE"}
+    async with serving(store) as server, client(server) as http:
+        answers = [
+            await http.options("/api/v1/silences", headers={**preflight, **BEARER}),
+            await http.options("/api/v1/incidents", headers=preflight),
+            await http.get("/api/v1/incidents", headers={"Origin": EVIL, **BEARER}),
+            await http.get("/", headers={"Origin": EVIL, **BEARER}),
+        ]
+        listed = (await http.get("/api/v1/silences?all=1", headers=BEARER)).json()
+    assert [a.status_code for a in answers] == [405, 405, 200, 200]
+    for answer in answers:
+        assert not [h for h in answer.headers if h.lower().startswith("access-control-")]
+    assert listed == {"silences": []}
+
+
+async def test_a_host_a_client_names_is_in_no_link_or_redirect(store: SQLiteStore) -> None:
+    """`Host` and `X-Forwarded-Host` naming another site (a poisoned cache, a proxy passing
+    them on) appear in no link of the page or the login form, and a login's redirect stays a
+    path of this site: nothing the page builds points elsewhere."""
+    forged = {"Host": "evil.example", "X-Forwarded-Host": "evil.example"}
+    async with serving(store) as server, client(server) as http:
+        page = await http.get("/?team=payments", headers={**BEARER, **forged})
+        form = await http.get("/incidents/fp0", headers={**forged, "Accept": "text/html"})
+        csrf = _csrf(form)
+        login = await http.post(
+            "/login",
+            data={
+                "token": BEARER["Authorization"].split()[1],
+                "csrf": csrf,
+                "next": "/incidents/f0",
+            },
+            headers={**forged, "Cookie": f"triage_csrf={csrf}", "Sec-Fetch-Site": "same-origin"},
+        )
+    assert page.status_code == form.status_code == 200
+    assert "evil" not in page.text and "evil" not in form.text
+    assert login.status_code == 303
+    assert login.headers["location"] == "/incidents/f0"
+
+
+# --- the gateway: framings a proxy in front would read otherwise -------------------------------
+
+GENERIC = payload("generic/firing.json")
+GOOD_TOKEN = f"Authorization: Bearer {TOKENS['generic']}\r\n"
+#: What a proxy that read the framing otherwise would pass on as a request of its own.
+SMUGGLED = b"POST /v1/alerts/generic HTTP/1.1\r\nHost: x\r\n" + GOOD_TOKEN.encode()
+SMUGGLED += b"Content-Length: %d\r\n\r\n" % len(GENERIC) + GENERIC
+
+
+@pytest.fixture
+async def gateway(queues: Queues) -> AsyncIterator[IngestService]:
+    """The gateway on a free port, with the harness's tokens, in front of moto's `alerts` queue."""
+    async with running(ingest_settings(queues.url, queues.endpoint)) as service:
+        yield service
+
+
+def chunked(headers: str, body: bytes) -> bytes:
+    """A POST of the generic alert framed by `headers` (each ending CRLF) and carrying `body`."""
+    head = f"POST /v1/alerts/generic HTTP/1.1\r\nHost: x\r\n{GOOD_TOKEN}{headers}\r\n"
+    return head.encode() + body
+
+
+def one_chunk(extension: bytes = b"", trailer: bytes = b"") -> bytes:
+    """The generic alert as one chunk with a chunk `extension`, then a `trailer` section."""
+    size = b"%x" % len(GENERIC)
+    return size + extension + b"\r\n" + GENERIC + b"\r\n0\r\n" + trailer + b"\r\n"
+
+
+#: Each sends the smuggled request right behind a framing two readers may disagree on.
+DISAGREED = {
+    "a coding named like chunked": chunked("Transfer-Encoding: xchunked\r\n", one_chunk()),
+    "chunked on one line, identity on the next": chunked(
+        "Transfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n", one_chunk()
+    ),
+    "identity on one line, chunked on the next": chunked(
+        "Transfer-Encoding: identity\r\nTransfer-Encoding: chunked\r\n", one_chunk()
+    ),
+    "chunked with a parameter": chunked("Transfer-Encoding: chunked;q=1\r\n", one_chunk()),
+    "chunked after a tab": chunked("Transfer-Encoding:\tchunked\t\r\n", one_chunk()),
+    "a quoted CRLF in a chunk extension": chunked(
+        "Transfer-Encoding: chunked\r\n", one_chunk(extension=b';a="\r\n0\r\n\r\n"')
+    ),
+    "a chunk's data without its CRLF": chunked(
+        "Transfer-Encoding: chunked\r\n", one_chunk().replace(GENERIC + b"\r\n", GENERIC + b"\n")
+    ),
+    "a trailer naming a coding": chunked(
+        "Transfer-Encoding: chunked\r\n", one_chunk(trailer=b"Transfer-Encoding: chunked\r\n")
+    ),
+    "a folded trailer": chunked(
+        "Transfer-Encoding: chunked\r\n", one_chunk(trailer=b"X-A: b\r\n Content-Length: 0\r\n")
+    ),
+    "a length in hex": chunked(f"Content-Length: 0x{len(GENERIC):x}\r\n", GENERIC),
+    "a length that overflows": chunked(f"Content-Length: 1{'0' * 20}\r\n", GENERIC),
+}
+
+
+async def answered(port: int, request: bytes) -> tuple[list[int], bool]:
+    """The statuses answered to `request` sent whole, and whether the gateway then closed."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(request)
+        await writer.drain()
+        statuses = [(await read_answer(reader)).status]
+        return statuses, await asyncio.wait_for(reader.read(), 10) == b""
+    finally:
+        writer.close()
+
+
+@pytest.mark.parametrize("name", list(DISAGREED))
+async def test_a_framing_two_readers_could_disagree_on_is_refused_whole(
+    gateway: IngestService, queues: Queues, name: str
+) -> None:
+    """A framing a proxy in front (ALB, nginx) could read otherwise is 400 with one
+    `ingest.bad_http` line and the connection closed: neither the alert it frames nor the
+    request behind it is queued or answered, so no reading of it lets a request through."""
+    with capture_logs() as logs:
+        statuses, closed = await answered(gateway.port, DISAGREED[name] + SMUGGLED)
+        lines = await wait_logged(logs, "ingest.bad_http")
+    assert (statuses, closed) == ([400], True)
+    assert len(lines) == 1
+    assert TOKENS["generic"] not in str(logs)
+    assert queues.depth() == 0
+
+
+async def test_a_wrong_token_amid_a_hundred_pipelined_requests_is_answered_in_its_place(
+    gateway: IngestService, queues: Queues
+) -> None:
+    """A hundred requests in one packet, the 50th with a wrong token: each is answered in
+    order on the one connection, the 50th 401, and the other 99 queued once each: none lost
+    past the parser's cuts (32 a read), none queued twice, none taken for the refused one."""
+    good = chunked(f"Content-Length: {len(GENERIC)}\r\n", GENERIC)
+    bad = good.replace(TOKENS["generic"].encode(), b"not-the-token-0123456789")
+    reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+    try:
+        writer.write(good * 49 + bad + good * 50)
+        await writer.drain()
+        statuses = [(await read_answer(reader)).status for _ in range(100)]
+    finally:
+        writer.close()
+    assert statuses == [202] * 49 + [401] + [202] * 50
+    assert queues.depth() == 99
