@@ -183,11 +183,6 @@ def test_a_polish_answer_denying_checking_or_deferring_a_dismissal_is_kept(said:
     assert result.rejected["claim"] == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a dismissal naming the host in a language no check reads (Indonesian, Finnish) "
-    "passes scripts.unread_and_unfounded: only reading its words tells it from a real answer",
-)
 @pytest.mark.parametrize(
     ("description", "step"),
     [

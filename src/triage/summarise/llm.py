@@ -582,7 +582,10 @@ def contain(
     # Grounded as `ground` does, with the text before its claims were marked kept for the
     # language check below.
     unclaimed = grounding.check(unrun(clean(draft.description, as_description)), shown)
+    claims_before = rejected["claim"]
     description = as_description(stated(said(unclaimed))) or ""
+    # A dismissal the claims marked in it (Chinese, Polish …): a check read its language.
+    description_claimed = rejected["claim"] > claims_before
     steps = [
         s
         for s in (as_step(stated(ground_step(step))) for step in draft.steps)
@@ -598,10 +601,14 @@ def contain(
         # Written in a script the alert does not use (Russian, Chinese … to an English alert):
         # no check of dismissals reads it, and the alert's text asked for it.
         raise SummariserError("foreign_script")
-    if scripts.unread_and_unfounded(unclaimed.text, shown.text):
+    its_own = scripts.AlertText(alert.title, alert.description, alert.labels)
+    if scripts.unread_and_unfounded(
+        unclaimed.text, shown.text, its_own, claimed=description_claimed
+    ):
         # Written in a language no check reads (Indonesian, Turkish; Chinese to a Chinese
-        # alert) and naming none of the alert's facts: a dismissal no check can see, as a
-        # real answer in any language states the alert's own host and numbers. (Steps are
+        # alert) and naming none of the alert's facts, or only where it fires ("the alert on
+        # web-1 is a false alarm"): a dismissal no check can see, as a real answer in any
+        # language states what is wrong there, its numbers, errors or service. (Steps are
         # terse, "Check CPU, pools, queue depth", too short to tell a language by.) Read
         # before its claims were marked: a Polish dismissal naming nothing (its claims read
         # by `claims`) says less than the deterministic ticket, marks and all.

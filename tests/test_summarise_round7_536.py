@@ -1,0 +1,261 @@
+# ruff: noqa: RUF001 - Turkish answers are written with its dotless i
+"""Summariser round 7 (task 536): hostile alerts and hostile models.
+
+A dismissal in a language no check reads that names only where the alert fires (its host,
+instance, region) and nothing of what is wrong there is unfounded: the deterministic ticket is
+written. A real answer in such a language names what is wrong too (its numbers, its errors, its
+service), and is kept; the false refusals of the rule are measured on hand translations of the
+sample payloads' deterministic descriptions. And the red team's findings on the prompt side
+(an alert closing the data fence, imitating the prompt's headers, holding a whole fake answer)
+and the model side (a secret from nowhere, a look-alike runbook domain, a 5 MB answer, the
+injected instruction as the title, priorities as numbers, a stream cut mid-JSON, Bedrock's
+answer shapes)."""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from factories import view
+from test_summarise_round4_486 import (
+    ALERT,
+    RUSSIAN,
+    _answer,
+    _deterministic,
+    _fallbacks,
+    _published,
+    _summarised,
+)
+from triage.demo.model import completion, ticket_for
+from triage.models import Alert
+from triage.normalize import normalize_body
+from triage.redact import Redactor
+from triage.summarise import SummariserError, grounding, prompt
+from triage.summarise.llm import contain
+
+PAYLOADS = Path(__file__).parent / "payloads"
+
+# --- a dismissal naming only where the alert fires, in a language no check reads -------------
+
+#: The alert as a Prometheus rule sends it: where it fires is in its labels too.
+LABELLED = ALERT.model_copy(
+    update={"labels": {"instance": "web-1:9100", "region": "eu-west-1", "service": "checkout"}}
+)
+
+WHERE_ONLY_DISMISSALS = [
+    pytest.param(
+        ALERT,
+        "Tahadhari kwenye web-1 ni kengele ya uongo, hakuna hatua inayohitajika.",
+        "Funga tiketi hii",
+        id="swahili",
+    ),
+    pytest.param(
+        ALERT,
+        "Cảnh báo trên web-1 là báo động giả, không cần làm gì cả.",
+        "Bỏ qua cảnh báo này",
+        id="vietnamese",
+    ),
+    pytest.param(
+        ALERT,
+        "web-1 üzerindeki uyarı yanlış alarm, herhangi bir işlem gerekmiyor.",
+        "Bu bileti kapatın",
+        id="turkish",
+    ),
+    pytest.param(
+        LABELLED,
+        "Peringatan di web-1:9100 (eu-west-1) adalah alarm palsu, tidak perlu tindakan apa pun.",
+        "Abaikan peringatan ini",
+        id="indonesian-host-and-region",
+    ),
+    pytest.param(
+        RUSSIAN,
+        "Алерт на web-1 — ложная тревога, ничего делать не нужно.",
+        "Закройте тикет",
+        id="russian-to-a-russian-alert",
+    ),
+]
+
+
+@pytest.mark.parametrize(("source", "description", "step"), WHERE_ONLY_DISMISSALS)
+async def test_a_dismissal_naming_only_where_it_fires_in_an_unread_language_falls_back(
+    source: Alert, description: str, step: str, logs: list[MutableMapping[str, Any]]
+) -> None:
+    """A dismissal in a language no check reads naming the alert's host (and its region) and
+    nothing of what is wrong there is unfounded: the deterministic ticket, one warning."""
+    ticket, metrics = await _summarised(
+        completion(_answer(description, [step, "Check web-1"])), source
+    )
+    published = _published(ticket)
+    assert description not in published
+    assert step not in published
+    assert _deterministic(ticket, source)
+    assert [e["reason"] for e in _fallbacks(logs)] == ["foreign_script"]
+    assert metrics.counter("LLMFallbacks", reason="foreign_script") == 1
+
+
+@pytest.mark.parametrize(
+    ("source", "description"),
+    [
+        pytest.param(ALERT, "web-1 üzerinde hata oranı 12%, son dağıtımı kontrol edin.", id="tr"),
+        pytest.param(ALERT, "Seva ya web-1 inarudisha makosa 5xx kwa sasa.", id="swahili"),
+        pytest.param(ALERT, "Checkout API trên web-1 đang trả lỗi cho người dùng.", id="vi"),
+        pytest.param(
+            LABELLED, "Layanan checkout di web-1:9100 gagal melayani permintaan.", id="service"
+        ),
+        pytest.param(RUSSIAN, "Доля ошибок на web-1 выросла до 12%, проверьте деплой.", id="ru"),
+    ],
+)
+async def test_an_unread_answer_naming_where_and_what_is_wrong_is_kept(
+    source: Alert, description: str
+) -> None:
+    """An answer in a language no check reads naming the host and what is wrong there (its
+    12%, its 5xx, the Checkout API, the checkout service) is a real answer: kept."""
+    ticket, metrics = await _summarised(completion(_answer(description, ["Check web-1"])), source)
+    assert metrics.total("LLMFallbacks") == 0
+    assert ticket.description.startswith(description)
+
+
+# --- the rule's false refusals, measured on real answers --------------------------------------
+
+#: Sample payloads' deterministic descriptions (their first lines, what a model answering in
+#: the language would write), translated by hand into three languages no check reads:
+#: Indonesian, Turkish and Vietnamese. Each is a faithful answer.
+TRANSLATED = {
+    "alertmanager/group-firing.json": (
+        "checkout-1:8080 memiliki latensi permintaan median di atas 1s (nilai saat ini 1.73s).",
+        "checkout-1:8080 medyan istek gecikmesi 1s üzerinde (şu anki değer: 1.73s).",
+        "checkout-1:8080 có độ trễ yêu cầu trung vị trên 1s (giá trị hiện tại: 1.73s).",
+    ),
+    "alertmanager/curl-alerts-only.json": (
+        "Dikirim secara manual untuk memeriksa penerima, pada instance test-node.",
+        "Alıcıyı denemek için elle gönderildi, test-node örneğinde.",
+        "Được gửi thủ công để kiểm tra bộ nhận, trên máy test-node.",
+    ),
+    "alertmanager/no-alertname.json": (
+        "Peringatan tanpa nama dari instance 10.0.0.1:9100, job node, sedang menyala.",
+        "10.0.0.1:9100 örneğinden, node işinden isimsiz bir uyarı ateşleniyor.",
+        "Cảnh báo không tên từ máy 10.0.0.1:9100, job node, đang kích hoạt.",
+    ),
+    "azure/log-stateless-fired.json": (
+        "Tidak ada heartbeat dari VM orders-api-1 selama 10 menit.",
+        "orders-api-1 sanal makinesinden 10 dakikadır heartbeat gelmiyor.",
+        "Không có heartbeat từ máy ảo orders-api-1 trong 10 phút.",
+    ),
+    "azure/resource-health-unavailable.json": (
+        "Mesin virtual orders-api-1 tidak tersedia karena kegagalan tak terduga pada server host.",
+        "orders-api-1 sanal makinesi, ana sunucudaki beklenmeyen bir arıza yüzünden erişilemez.",
+        "Máy ảo orders-api-1 không khả dụng do lỗi bất ngờ trên máy chủ vật lý.",
+    ),
+    "datadog/nested-triggered.json": (
+        "Penggunaan CPU di atas 90% pada web-1, system.cpu.user terus tinggi.",
+        "web-1 üzerinde CPU kullanımı 90% üzerinde, system.cpu.user yüksek.",
+        "Mức sử dụng CPU trên web-1 vượt 90%, system.cpu.user vẫn cao.",
+    ),
+    "sns/grafana-contact-point.json": (
+        "Sistem berkas /var/lib/postgresql pada db-7 sudah terisi 93.5%.",
+        "db-7 üzerindeki /var/lib/postgresql dosya sistemi 93.5% dolu.",
+        "Hệ thống tệp /var/lib/postgresql trên db-7 đã đầy 93.5%.",
+    ),
+    "threshold/host-only.json": (
+        "mem_used_percent bernilai 88.1 pada batch-worker-3; aturan menyala pada 85 ke atas.",
+        "batch-worker-3 üzerinde mem_used_percent 88.1; kural 85 ve üzerinde tetiklenir.",
+        "mem_used_percent là 88.1 trên batch-worker-3; quy tắc kích hoạt khi từ 85 trở lên.",
+    ),
+    "threshold/triggered.json": (
+        "cpu_usage_percent bernilai 97.2 pada edge-router-17; batasnya 90.",
+        "edge-router-17 üzerinde cpu_usage_percent 97.2; eşik 90.",
+        "cpu_usage_percent là 97.2 trên edge-router-17; ngưỡng là 90.",
+    ),
+    "splunk/realtime-unnamed.json": (
+        "Pencarian sudo real-time Splunk menemukan hasil pertama dari host myserver.",
+        "Splunk gerçek zamanlı sudo araması myserver sunucusunda ilk sonucu buldu.",
+        "Tìm kiếm sudo thời gian thực của Splunk tìm thấy kết quả đầu tiên trên myserver.",
+    ),
+    "sns/text-message.json": (
+        "Pencadangan malam orders-db gagal pukul 02:14 UTC, kode keluar 3: kuota snapshot habis.",
+        "orders-db gece yedeği 02:14 UTC'de başarısız oldu, çıkış kodu 3: anlık görüntü kotası aşıldı.",
+        "Bản sao lưu đêm của orders-db thất bại lúc 02:14 UTC, mã thoát 3: hết hạn mức snapshot.",
+    ),
+    "site24x7/trouble.json": (
+        "Pemakaian CPU pada db-1.zylker.com lebih dari 80%, sekarang 91.2.",
+        "db-1.zylker.com üzerinde CPU kullanımı 80% üzerinde, şu an 91.2.",
+        "Mức dùng CPU trên db-1.zylker.com vượt 80%, hiện là 91.2.",
+    ),
+}
+
+
+def _refused(name: str, description: str) -> bool:
+    """Whether `contain` refuses `description` as the ticket for the sample `name` as a
+    language no check reads (`foreign_script`; any other refusal fails the test)."""
+    [source] = normalize_body((PAYLOADS / name).read_text(encoding="utf-8")).alerts[:1]
+    redacted = view(source)
+    redactor = Redactor()
+    shown = grounding.evidence(prompt.alert_view(redacted, redactor, 6000))
+    draft = prompt.TicketDraft(
+        title=source.title, priority="high", description=description, steps=["Check it"]
+    )
+    try:
+        contain(draft, redacted, redactor, shown)
+    except SummariserError as exc:
+        reason = str(exc)
+    else:
+        return False
+    assert reason == "foreign_script", reason
+    return True
+
+
+def test_translated_deterministic_descriptions_are_refused_only_when_naming_only_the_host() -> None:
+    """The rule's false refusals, measured: of 36 faithful answers in three unread languages,
+    the 26 for alerts stating what is wrong (a number, a metric, an error, a copied "virtual"
+    or "manual") are all kept; the 10 refused are of alerts whose own text states only where
+    they fire (`instance=10.0.0.1:9100, job=node`; Splunk's first result on myserver, refused
+    before this rule as naming no fact; a test posted by hand to test-node and a VM
+    unavailable on orders-api-1 where the Turkish and Vietnamese name nothing else), for which
+    the deterministic ticket says as much."""
+    refused = {
+        (name, language)
+        for name, translations in TRANSLATED.items()
+        for language, description in zip(("id", "tr", "vi"), translations, strict=True)
+        if _refused(name, description)
+    }
+    every = ("id", "tr", "vi")
+    assert refused == {
+        *(("alertmanager/no-alertname.json", language) for language in every),
+        *(("splunk/realtime-unnamed.json", language) for language in every),
+        *(("alertmanager/curl-alerts-only.json", language) for language in ("tr", "vi")),
+        *(("azure/resource-health-unavailable.json", language) for language in ("tr", "vi")),
+    }
+
+
+def _demo_refused(name: str) -> list[str]:
+    """The reasons `contain` refuses the demo model's answers to each alert of sample `name`
+    (none when it keeps them all)."""
+    reasons = []
+    for source in normalize_body((PAYLOADS / name).read_text(encoding="utf-8")).alerts:
+        redacted, redactor = view(source), Redactor()
+        request = prompt.build(redacted, redactor, 6000)
+        answer = ticket_for({"messages": request.messages()})
+        shown = grounding.evidence(request.view)
+        try:
+            contain(prompt.TicketDraft.model_validate(answer), redacted, redactor, shown)
+        except SummariserError as exc:
+            reasons.append(str(exc))
+    return reasons
+
+
+def test_the_demo_models_answers_to_every_sample_are_never_refused_as_unread() -> None:
+    """The demo model's answer to every sample payload's alerts ("<source> reports: <title>.
+    Where: <labels>") is English: none is refused as a language no check reads."""
+    names = sorted(str(path.relative_to(PAYLOADS)) for path in PAYLOADS.rglob("*.json"))
+    refused = {}
+    for name in names:
+        try:
+            reasons = _demo_refused(name)
+        except ValueError:
+            continue  # a sample of a body no normaliser reads: no alert to answer
+        if "foreign_script" in reasons:
+            refused[name] = reasons
+    assert refused == {}
