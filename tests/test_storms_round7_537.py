@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,16 @@ import pytest
 from test_flap_damping import _flap
 from test_priority_raised_452 import ROUTE as PRIORITY_ROUTE
 from test_priority_raised_452 import Rig as PriorityRig
-from test_redteam_round4_storms import Cluster, at, grouping, groups, pod, webhook
+from test_redteam_round4_storms import (
+    Cluster,
+    at,
+    grouping,
+    groups,
+    iso,
+    pod,
+    silence,
+    webhook,
+)
 from test_silences import Rig
 from test_storms_round4_484 import script
 from test_storms_round6_519 import DUE, changed
@@ -25,7 +35,7 @@ from triage.incidents import groups as group_rules
 from triage.incidents.codec import incident_to_json
 from triage.incidents.lifecycle import Pending, State
 from triage.models import Alert, Priority, Status
-from triage.sqs.inbox import Message
+from triage.sqs.inbox import RECEIVED_AT_ATTRIBUTE, Message
 
 
 def member_changed(name: str, minutes: float, priority: Priority) -> Alert:
@@ -273,3 +283,108 @@ async def test_a_storm_closed_by_hand_again_and_again_reopens_once_each_never_fl
     assert not incident.flapping and incident.reopens == 1
     assert await c.deliver(c.message(script("resolved", minute), minute)) == [Action.CLOSE]
     assert c.kinds() == ["open", *["close", "reopen"] * 3, "close"]
+
+
+async def test_a_silence_expiring_as_a_repeat_arrives_sends_the_held_update_once() -> None:
+    """A storm's update is held by a silence added mid-storm; the silence is expired and, at
+    that moment, replica 1 takes the next repeat while replica 0's sweep lets the held update
+    go: one update goes out (not two), telling no count the store does not hold, and the
+    storm goes on counted until the next interval's update tells every occurrence."""
+    c = Cluster(silenced=True)
+    await c.deliver(c.message(script("firing", 0), 0))
+    made = await silence(c, "dedup_key=api-5xx")
+    for n in range(1, 21):
+        await c.deliver(c.message(script("firing", n), n))
+    assert c.kinds() == ["open"]
+    c.clock.now = at(21)
+    assert await c.store.expire_silence(made.id, c.clock.now) is not None
+    repeat = c.message(script("firing", 21), 21)
+    outcomes = await asyncio.gather(
+        c.sweep().once(), c.pipelines[1].process(repeat), return_exceptions=True
+    )
+    if isinstance(outcomes[1], StoreBusyError):
+        await c.deliver(repeat, 1)
+    else:
+        assert not isinstance(outcomes[1], BaseException), outcomes[1]
+    await c.sweep().once()
+    assert c.kinds() == ["open", "update"]
+    [incident] = await c.store.incidents()
+    assert incident.occurrences == 22 and incident.held is None
+    assert c.sink.effects[-1].occurrences <= incident.occurrences
+    for n in range(22, 37):
+        await c.deliver(c.message(script("firing", n), n))
+    assert c.kinds() == ["open", "update", "update"]
+    assert c.sink.effects[-1].occurrences == 37
+
+
+def through_sns(body: str, minutes: float) -> str:
+    """`body` as SNS delivers it to an SQS queue subscribed to its topic (raw delivery off)."""
+    return json.dumps({
+        "Type": "Notification", "MessageId": f"sns-{minutes}",
+        "TopicArn": "arn:aws:sns:eu-west-1:123456789012:alerts", "Message": body,
+        "Timestamp": iso(at(minutes)),
+    })  # fmt: skip
+
+
+def through_gateway(c: Cluster, body: str, minutes: float) -> Message:
+    """`body` posted to `triage ingest`, which stamps when it received it."""
+    message = c.message(body, minutes)
+    stamp = {RECEIVED_AT_ATTRIBUTE: at(minutes).isoformat()}
+    return dataclasses.replace(message, attributes=stamp)
+
+
+async def test_one_alert_through_sns_and_the_gateway_at_once_is_one_ticket() -> None:
+    """A script posts each alert both to an SNS topic and to the gateway: its first firing
+    reaches two replicas at once by both paths; one ticket opens (one summary), the other
+    copy waits for it and adds no second ticket (it is counted, as two senders' repeats
+    stamped alike are); the resolve by both paths closes it once."""
+    c = Cluster()
+    first = script("firing", 0)
+    copies = [c.message(through_sns(first, 0), 0), through_gateway(c, first, 0)]
+
+    async def settled(message: Message, replica: int) -> list[Action]:
+        for _ in range(200):
+            try:
+                return [o.action for o in await c.pipelines[replica].process(message)]
+            except StoreBusyError:
+                await asyncio.sleep(0)
+        raise AssertionError("the message never got its turn")
+
+    c.clock.now = at(0)
+    both = await asyncio.gather(settled(copies[0], 0), settled(copies[1], 1))
+    assert Action.OPEN in both[0] + both[1] and Action.REOPEN not in both[0] + both[1]
+    assert c.kinds() == ["open"] and c.summariser.calls == 1
+    end = script("resolved", 3)
+    c.clock.now = at(3)
+    await asyncio.gather(
+        settled(c.message(through_sns(end, 3), 3), 1), settled(through_gateway(c, end, 3), 0)
+    )
+    assert c.kinds() == ["open", "close"]
+    [incident] = await c.store.incidents()
+    assert incident.state is State.CLOSED
+
+
+async def test_an_operators_close_while_a_change_holds_a_flapping_close_back_closes_now() -> None:
+    """A flapping incident's close is held for an hour; a person's change of its priority
+    is an update in the close's place when the operator closes it by hand: while that update
+    runs, the close is busy (not "closed already", which would leave its tickets open for the
+    hour); once the update's worker is gone, the operator's close goes out at once with
+    their note, and nothing more when the held close was due."""
+    r = Rig()
+    await _flap(r, 5, sweeps=0)
+    [damped] = await r.store.incidents()
+    r.clock.at(10)
+    await r.store.begin(changed(10, Priority.CRITICAL), "change#0@dead", r.clock.now)
+    with pytest.raises(StoreBusyError):
+        await r.pipeline.close(damped.fingerprint, "op", "known noise", "alice")
+    r.clock.at(30)
+    assert await r.pipeline.close(damped.fingerprint, "op", "known noise", "alice") is (
+        Action.CLOSE
+    )
+    assert r.sink.kinds()[7:] == ["close"]
+    assert "known noise" in r.sink.effects[-1].alert.title
+    r.clock.at(DUE)
+    await r.sweep().once()
+    assert r.sink.kinds()[7:] == ["close"]
+    [closed] = await r.store.incidents()
+    assert closed.pending is None and closed.state is State.CLOSED

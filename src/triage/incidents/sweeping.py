@@ -32,6 +32,7 @@ from triage.incidents.lifecycle import (
     auto_close_note,
     auto_closing,
     closed_by_hand,
+    displaced_close,
     quiet_words,
     replace_incident,
     sending_owed_update,
@@ -146,7 +147,8 @@ class Sweeping(StoreBase):
         """Close an open incident by hand, as a resolve would: a CLOSE effect claimed for
         `owner` (carried out with `alert`, the operator's note as a redacted view), or nothing
         to do when it is closed already (IGNORE) or its ticket was never sent (RECORD). A
-        flapping incident resolved while its tickets' close is held back is closed on them now.
+        flapping incident resolved while its tickets' close is held back is closed on them now,
+        also when a person's change holds that close's place (`_closed_in_a_changes_place`).
         Raises LookupError for an unknown fingerprint, StoreBusyError while an effect runs: one
         whose holder `begin()` would not take it from (its lease runs, or a worker of the
         caller's process is `carrying` it out)."""
@@ -165,6 +167,8 @@ class Sweeping(StoreBase):
                 after = next_version(stored, pending=claimed, quiet_until=now, applied_at=now)
                 after = after.noted(now, Action.CLOSE.value, "by hand, held while flapping")
                 return after, Transition(Action.CLOSE, stored, after)
+            if displaced_close(stored):
+                return self._closed_in_a_changes_place(stored, owner, now, alert, carrying)
             if stored.state is State.CLOSED:
                 return None, Transition(Action.IGNORE, stored, None)
             pending = stored.pending
@@ -193,6 +197,28 @@ class Sweeping(StoreBase):
             return after, Transition(decision.action, stored, after)
 
         return await self._transact(fingerprint, change)
+
+    def _closed_in_a_changes_place(
+        self, stored: Incident, owner: str, now: datetime, alert: str, carrying: Container[str]
+    ) -> tuple[Incident, Transition]:
+        """A close by hand of a flapping incident whose held close a person's change of the
+        priority holds the place of (`displaced_close`): its tickets are open, so it is not
+        "closed already". While that update runs, the close waits for it, as for any effect
+        (StoreBusyError); an update whose holder is gone is replaced by the operator's close,
+        sent now with their note (one effect number on), ending the flapping as the held
+        close going out would (`quiet_until`: when it went out)."""
+        pending = stored.pending
+        assert pending is not None
+        if not self._lease_over(pending, now, carrying):
+            raise StoreBusyError(
+                f"incident {stored.fingerprint} has an effect in progress ({pending.kind})",
+                retry_after_s=max(1.0, (pending.until - now).total_seconds()),
+            )
+        seq = stored.seq + 1
+        claimed = Pending(EffectKind.CLOSE, owner, now + self.lease, seq, alert=alert)
+        after = next_version(stored, pending=claimed, seq=seq, quiet_until=now, applied_at=now)
+        after = after.noted(now, Action.CLOSE.value, "by hand, held while flapping")
+        return after, Transition(Action.CLOSE, stored, after)
 
     async def auto_close(self, fingerprint: str, owner: str, now: datetime) -> Transition | None:
         """Close an incident that has had no alert for its route's `resolve_after_s`
