@@ -230,3 +230,49 @@ def test_a_cookie_header_as_a_list_loses_every_item(given: str) -> None:
 def test_a_cookie_list_that_holds_no_cookie_stays(given: str) -> None:
     """An empty list, a consent setting's list and a null stay as written."""
     assert _text(given) == given
+
+
+# --- a JWT split over two JSON fields ----------------------------------------------------------
+
+JWT_HEADER = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"
+JWT_CLAIMS = "eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4ifQ"
+JWT_SIGNATURE = "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        json.dumps({"header": JWT_HEADER, "payload": f"{JWT_CLAIMS}.{JWT_SIGNATURE}"}),
+        json.dumps({"h": f"{JWT_HEADER}.", "rest": f"{JWT_CLAIMS}.{JWT_SIGNATURE}"}),
+        f"alg={JWT_HEADER} token_rest={JWT_CLAIMS}.{JWT_SIGNATURE}",
+    ],
+    ids=["two-fields", "header-with-its-dot", "two-words"],
+)
+def test_a_jwts_claims_and_signature_apart_from_its_header_go(given: str) -> None:
+    """A JWT whose header a logger wrote in another field than its claims and signature is
+    whole again to whoever joins the two (the header is public, often the same for every
+    token): the claims with their signature go, the header alone stays."""
+    shown = _text(given)
+    assert JWT_SIGNATURE not in shown and JWT_CLAIMS not in shown
+    assert "[REDACTED:jwt]" in shown
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        json.dumps({"header": JWT_HEADER, "payload": JWT_CLAIMS}),
+        f"decoded {JWT_CLAIMS}. Then retried",
+        f"state={JWT_CLAIMS}.v2",
+    ],
+)
+def test_base64_json_without_a_signature_after_it_stays(given: str) -> None:
+    """A JWT's header or claims alone, or base64 JSON followed by a sentence's dot or a short
+    version, carries no signature: it stays."""
+    assert _text(given) == given
+
+
+def test_code_wrapped_below_a_secrets_name_is_no_ini_continuation() -> None:
+    """A call or a subscript on the lines below `token = (` is code, not an INI value's rest:
+    it stays."""
+    given = 'token = (\n    os.environ["API_TOKEN"]\n)'
+    assert '\n    os.environ["API_TOKEN"]\n)' in _text(given)

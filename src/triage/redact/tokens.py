@@ -685,6 +685,19 @@ TOKEN_RULES: tuple[
         "eyA",
         "ewo",
     ),
+    # … and its claims and signature without the header before them (a logger wrote the
+    # header in another field, `{"header": "eyJ…", "payload": "eyJ….sig"}`): the header is
+    # public, often the same for every token, so the two parts are the token. A signature is
+    # 32 characters or more (HS256's 43); a base64 JSON before a sentence's dot or a short
+    # suffix (`.v2`) is no token.
+    _rule(
+        rf"(?:eyJ|eyA|ewo)(?<![A-Za-z0-9_.-](?<!\\[nrt]).{{3}}){_B64URL}{{8,8192}}+"
+        rf"\.{_B64URL}{{32,4096}}+(?![A-Za-z0-9_.-])",
+        "[REDACTED:jwt]",
+        "eyJ",
+        "eyA",
+        "ewo",
+    ),
     # … and one glued after a word (`tokeneyJ…`, `BearereyJ…`), which the rules above do not
     # start inside (a base64url run would be read 4 KB from each `eyJ` in it): its claims and
     # signature go from the dot the claims start at, found by their own needle; the header
