@@ -269,9 +269,10 @@ CONCATENATED_RULES: tuple[_Rule, ...] = (
 #: A line break, raw or escaped in a JSON string, and the indentation after it (tabs escaped
 #: too): what starts a line an INI file continues its value on.
 _INDENTED_BREAK = r"(?:\r?\n|(?:\\r)?\\n)(?:[ \t]|\\t){1,64}+"
-#: One continuation line's word: a placeholder (already taken) or one run with no blank and no
-#: backslash (a line of prose, a stack frame, an indented pair has a blank inside) …
-_CONTINUED_WORD = r"(?:\[REDACTED:[\w-]{1,32}+\]|[^\s\\]{1,512}+(?<!:))"
+#: One continuation line's word: a placeholder (already taken) or one run with no blank, no
+#: backslash, quote or bracket (a line of prose, a stack frame, an indented pair has a blank
+#: inside; code wrapped below an opening bracket, `os.environ["X"]`, has brackets) …
+_CONTINUED_WORD = r"""(?:\[REDACTED:[\w-]{1,32}+\]|[^\s\\"'()\[\]{}<>]{1,512}+(?<!:))"""
 #: … which ends its line: blanks at most, then a break, the JSON string's end or the text's.
 _LINE_ENDS = r"(?:[ \t]|\\t){0,8}+(?=\r?\n|\\[rn]|\"|\Z)"
 _CONTINUED_WORDS = re.compile(rf"(?P<break>{_INDENTED_BREAK}){_CONTINUED_WORD}")
