@@ -225,3 +225,47 @@ async def test_a_wrong_token_amid_a_hundred_pipelined_requests_is_answered_in_it
         writer.close()
     assert statuses == [202] * 49 + [401] + [202] * 50
     assert queues.depth() == 99
+
+
+# --- the operators' API: a body it would refuse is never asked for -----------------------------
+
+SILENCE_BODY = b'{"matchers": ["team=payments"], "duration": "2h", "comment": "db", "author": "al"}'
+
+
+async def first_answer_to_a_waiting_client(port: int, headers: str) -> tuple[int, bool]:
+    """Send a silence's head with `headers` and `Expect: 100-continue`, holding its body back
+    as a waiting client does: the first answer's status, and whether the connection then
+    ended (within the linger, whatever the client still sends)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        head = "POST /api/v1/silences HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        head += f"{headers}Expect: 100-continue\r\nContent-Length: {len(SILENCE_BODY)}\r\n\r\n"
+        writer.write(head.encode())
+        await writer.drain()
+        status = (await read_answer(reader)).status
+        return status, await asyncio.wait_for(reader.read(), 10) == b""
+    finally:
+        writer.close()
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ("", 401),
+        ("Authorization: Bearer not-the-api-token-0123456789\r\n", 401),
+        (f"Authorization: {BEARER['Authorization']}\r\nSec-Fetch-Site: cross-site\r\n", 403),
+        (f"Authorization: {BEARER['Authorization']}\r\nOrigin: {EVIL}\r\n", 403),
+    ],
+)
+async def test_a_write_refused_from_its_head_gets_no_100_continue(
+    store: SQLiteStore, headers: str, status: int
+) -> None:
+    """A silence posted with `Expect: 100-continue` and no token, a wrong one, or from another
+    site is refused from its head (401, 403) as its first answer, not `100 Continue` asking
+    for a body it would then refuse: as on the gateway, nobody without the token gets a body
+    read. Nothing is made."""
+    async with serving(store) as server, client(server) as http:
+        answered = await first_answer_to_a_waiting_client(server.port, headers)
+        listed = (await http.get("/api/v1/silences?all=1", headers=BEARER)).json()
+    assert answered == (status, True)
+    assert listed == {"silences": []}

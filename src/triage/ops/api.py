@@ -56,6 +56,7 @@ from triage.metrics import Metrics
 from triage.ops.http_server import (
     DEFAULT_LIMITS,
     Handler,
+    HeadGuarded,
     RefusalLog,
     Request,
     Response,
@@ -352,7 +353,14 @@ class OperatorApi:
                 return refused
             return await _answer(handler, request)
 
-        return guarded
+        # Refused from the head alone, the server asks for and reads no body (no `100
+        # Continue` to a client without the token, or to another site's page).
+        return HeadGuarded(guarded, self._refuses_head)
+
+    def _refuses_head(self, head: Request) -> bool:
+        """Whether `writer`'s guard refuses `head` before reading its body: no bearer token,
+        or a browser on another site."""
+        return not self.auth.bearer(head) or not same_origin(head)
 
     async def incidents(self, request: Request) -> Response:
         try:

@@ -13,6 +13,8 @@ the process's file descriptors or filling its logs:
   flooded, from elsewhere or from loopback;
 - a bounded request line (414), header block (431) and body (413); anything malformed is a 400,
   never a traceback; a handler that raises is a 500;
+- a request its handler refuses from the head alone (`HeadGuarded`: no token, another site's
+  browser) is answered without `100 Continue` and without its body being read;
 - one `http.refused` line per refused client, at most `log_burst` per `log_window_s`, then one
   `http.refused_suppressed` line with the count of the rest; the client's text is never echoed
   beyond a short, cleaned excerpt. `HttpRefused{reason}` counts every refusal.
@@ -28,7 +30,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http import HTTPStatus
 
 import structlog
@@ -112,6 +114,21 @@ class Response:
 
 Handler = Callable[[Request], Awaitable[Response]]
 DEFAULT_LIMITS = Limits()
+
+
+class HeadGuarded:
+    """A handler whose request may be refused from its head alone (no credential, a browser on
+    another site): the server then answers it without `100 Continue` and without reading its
+    body, as the gateway does, so nobody the handler would refuse gets a body read.
+    `refuses(head)` must say exactly when the handler refuses a request before reading its
+    body; the server then calls the handler with the head alone (an empty body) for its
+    answer and its log line."""
+
+    def __init__(self, handler: Handler, refuses: Callable[[Request], bool]) -> None:
+        self.handler, self.refuses = handler, refuses
+
+    async def __call__(self, request: Request) -> Response:
+        return await self.handler(request)
 
 
 class _Refuse(Exception):
@@ -236,7 +253,16 @@ class HttpServer:
         """Read, route and answer one request; True when it was refused before it was read
         to its end (the rest is still coming)."""
         try:
-            request = await _read_request(reader, writer, self.limits, peer)
+            head, waits = await _read_head(reader, self.limits, peer)
+            length = _body_length(head.headers, self.limits)
+            if length and self._refused_from_head(head):
+                # Answered from its head: the body it would send is dropped by the linger.
+                response = await self._dispatch(head)
+                writer.write(response.encode())
+                return True
+            if waits and length:
+                writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            request = replace(head, body=await _read_exactly(reader, length))
         except _Refuse as refuse:
             # A connection closed before its first byte is a port probe (a load balancer's TCP
             # check), not a refusal worth a line.
@@ -270,6 +296,12 @@ class HttpServer:
             self.refusals.refused("internal_error", request.peer, 500, exc_info=exc)
             return _error(500)
 
+    def _refused_from_head(self, head: Request) -> bool:
+        """Whether the handler `head` goes to refuses it before reading its body."""
+        methods = self.routes.get(head.path) or self._under(head.path)
+        handler = methods.get(head.method) if methods else None
+        return isinstance(handler, HeadGuarded) and handler.refuses(head)
+
     def _under(self, path: str) -> Mapping[str, Handler] | None:
         """A route ending in `/*` serves every path one segment below it (`/api/v1/x/*`
         serves `/api/v1/x/abc`); the handler reads the segment from the path."""
@@ -279,11 +311,12 @@ class HttpServer:
         return self.routes.get(f"{parent}/*")
 
 
-async def _read_request(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, limits: Limits, peer: str
-) -> Request:
-    """Read one request within `limits`; raises `_Refuse` naming what was wrong with it.
-    `writer` carries the `100 Continue` a client that asked for one waits for."""
+async def _read_head(
+    reader: asyncio.StreamReader, limits: Limits, peer: str
+) -> tuple[Request, bool]:
+    """Read one request's head within `limits`, as a Request without its body, and whether
+    its client waits for `100 Continue` before sending that body; raises `_Refuse` naming
+    what was wrong with it."""
     line = await _read_line(reader, _Refuse("uri_too_long", 414), first=True)
     parts = line.split(b" ")
     if len(parts) != 3 or not (
@@ -296,8 +329,7 @@ async def _read_request(
     path, _, query = target.partition("?")
     headers = await _read_headers(reader, limits)
     waits = _waits_for_continue(headers, http_11=parts[2] == b"HTTP/1.1")
-    body = await _read_body(reader, headers, limits, writer if waits else None)
-    return Request(method, path, query, headers, body, peer)
+    return Request(method, path, query, headers, b"", peer), waits
 
 
 def _waits_for_continue(headers: tuple[tuple[str, str], ...], *, http_11: bool) -> bool:
@@ -336,28 +368,25 @@ async def _read_headers(
     return tuple(headers)
 
 
-async def _read_body(
-    reader: asyncio.StreamReader,
-    headers: tuple[tuple[str, str], ...],
-    limits: Limits,
-    waiting: asyncio.StreamWriter | None,
-) -> bytes:
-    """The body its Content-Length announces; first, to a client `waiting` for it, `100
-    Continue`, once the head has passed every check of this server (a body too large is
-    refused instead, and never sent)."""
+def _body_length(headers: tuple[tuple[str, str], ...], limits: Limits) -> int:
+    """The length of the body its Content-Length announces (0 without one), once the head
+    has passed every check of this server on it (a body too large is refused, never read)."""
     if any(name == "transfer-encoding" for name, _ in headers):
         raise _Refuse("unsupported", 501)
     lengths = {value for name, value in headers if name == "content-length"}
     if not lengths:
-        return b""
+        return 0
     if len(lengths) > 1 or not _DIGITS.fullmatch(text := lengths.pop()):
         raise _Refuse("bad_length", 400)
     if int(text) > limits.max_body:
         raise _Refuse("body_too_large", 413)
-    if waiting is not None and int(text):
-        waiting.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+    return int(text)
+
+
+async def _read_exactly(reader: asyncio.StreamReader, length: int) -> bytes:
+    """The body of `length` bytes; a client gone before it all came is answered nothing."""
     try:
-        return await reader.readexactly(int(text))
+        return await reader.readexactly(length)
     except asyncio.IncompleteReadError:
         raise _Refuse("incomplete", None) from None
 
