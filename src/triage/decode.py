@@ -121,7 +121,9 @@ def _record_read(
         return notification
     parsed, text = notification
     try:
-        return text, _decoded(parsed, f"record [{index}]", records=False)
+        # A record's notification is read as a body that came alone: a Lambda invocation
+        # record queued to SQS and forwarded in an SQS record is the event it holds.
+        return text, _decoded(_invoked_with(parsed), f"record [{index}]", records=False)
     except DecodeError as exc:
         return exc
 
@@ -224,17 +226,28 @@ def is_invocation_record(value: Any) -> bool:
 
 
 def invocation_record(body: str | bytes) -> dict[str, Any] | None:
-    """The Lambda invocation record `body` is, sent alone or as an SNS notification's Message
-    (a destination that is a topic the queue subscribes to); None for any other body, or one
+    """The Lambda invocation record `body` is, sent alone, as an SNS notification's Message
+    (a destination that is a topic the queue subscribes to) or as the notification of a Lambda
+    event's one record (an SQS event a function forwards); None for any other body, or one
     that cannot be read. Read again only once the event inside could not be read as an alert:
     `triage.normalize` then reads the record itself (`aws_lambda_destinations`)."""
     try:
-        value = load_json(_as_text(body), "body")
+        value = _sole_notification(load_json(_as_text(body), "body"))
         if isinstance(value, dict) and not is_invocation_record(value):
             value = _unwrapped(value)[0]
     except DecodeError:
         return None
     return value if is_invocation_record(value) else None
+
+
+def _sole_notification(value: Any) -> Any:
+    """The notification of a Lambda event of one record (an SQS event, an EventBridge Pipe's
+    record), as `decode_envelope` reads it; anything else as it is. An event of several
+    records never needs it: each record's text is read again as a body of its own."""
+    records = lambda_records(value)
+    if records is None or len(records) != 1:
+        return value
+    return _notification(records[0], 0)[0]
 
 
 def _is_lambda_record(record: Any) -> bool:

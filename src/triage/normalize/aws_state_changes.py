@@ -37,7 +37,10 @@ Where each shape comes from (AWS's documentation):
   ecs_service_events.html (ECS Service Action: `eventType` INFO, WARN, ERROR, `eventName`
   SERVICE_STEADY_STATE, SERVICE_TASK_START_IMPAIRED …) and ecs_task_events.html
   (`lastStatus`; a stopped task's `stopCode`, `stoppedReason` and containers' `exitCode`,
-  read by `aws_outcomes.task_stop`).
+  read by `aws_outcomes.task_stop`); managed-daemons-events.html (ECS Daemon Service Action:
+  `eventName` DAEMON_TASK_START_IMPAIRED, `daemonArn`, the failed task, if any, as the
+  resource; ECS Daemon Deployment State Change: `eventName` DAEMON_DEPLOYMENT_PENDING …
+  _SUCCESSFUL, _ROLLBACK_FAILED, the daemon as the resource).
 - Batch: batch/latest/userguide/batch_job_events.html (`jobQueue`, `jobName`, `jobId`,
   `status` SUBMITTED … SUCCEEDED, FAILED) and array_jobs.html (a child's `jobId` is its
   parent's and ":<index>", its `arrayProperties.index` given; the parent's `size`).
@@ -97,6 +100,9 @@ Where each shape comes from (AWS's documentation):
   ARN, image/<name>/<version>/<build>, in `resources`).
 - Amplify: eventbridge/latest/ref/events-ref-amplify.html (Amplify Deployment Status Change:
   `appId`, `branchName`, `jobId`, `jobStatus` STARTED, SUCCEED, FAILED).
+- IAM Access Analyzer: IAM/latest/UserGuide/access-analyzer-eventbridge.html (Access
+  Analyzer Finding: the finding's `id`, `resource`, `status` ACTIVE, ARCHIVED, RESOLVED,
+  `isDeleted`; the analyzer in `resources`).
 - Secrets Manager: secretsmanager/latest/userguide/monitoring-eventbridge.html (AWS Service
   Event via CloudTrail: `eventName` RotationStarted, RotationSucceeded, RotationFailed,
   RotationAbandoned, the secret in `additionalEventData.SecretId`).
@@ -339,6 +345,17 @@ def _container_instance_state(detail: dict[str, Any]) -> Any:
     status = detail.get("status")
     active = isinstance(status, str) and status.strip().upper() == "ACTIVE"
     return _AGENT_DISCONNECTED if active and detail.get("agentConnected") is False else status
+
+
+#: An IAM Access Analyzer finding deleted (its analyzer deleted, or a resolved finding past its
+#: retention): its `status` is left as it was, so the deletion is read as this state.
+_FINDING_DELETED = "DELETED"
+
+
+def _access_finding_state(detail: dict[str, Any]) -> Any:
+    """An Access Analyzer finding's `status` (ACTIVE, ARCHIVED, RESOLVED), or DELETED when
+    `isDeleted` says the finding is gone, whatever its status still says."""
+    return _FINDING_DELETED if detail.get("isDeleted") is True else detail.get("status")
 
 
 #: ACM's events about a certificate that needs renewing, and the one saying it was issued,
@@ -636,6 +653,42 @@ READINGS: dict[tuple[str, str], StateChange] = {
             "TASKS_STOPPED",
             "SERVICE_DEPLOYMENT_IN_PROGRESS",
             "SERVICE_DEPLOYMENT_COMPLETED",
+        ),
+        rank=_ecs_level,
+    ),
+    # An IAM Access Analyzer finding (a resource shared outside the zone of trust, or one it
+    # cannot analyze): its `id` is the finding's, kept through its status changes, and the
+    # event's one resource is the analyzer, which all its findings share. ACTIVE fires;
+    # archived (by a person or an archive rule), resolved (the access removed) or deleted
+    # resolves.
+    ("aws.access-analyzer", "Access Analyzer Finding"): StateChange(
+        derive=_access_finding_state,
+        fires=_states("ACTIVE"),
+        resolves=_states("ARCHIVED", "RESOLVED", _FINDING_DELETED),
+        by=("resource", "id"),
+    ),
+    # A managed daemon that cannot start its task on an instance: the event's resource is the
+    # task (new every attempt) or none (no task created), so the daemon is the incident,
+    # whichever instance it failed on. ECS sends no event when the daemon starts again.
+    ("aws.ecs", "ECS Daemon Service Action"): StateChange(
+        key="eventName",
+        fires=_states("DAEMON_TASK_START_IMPAIRED"),
+        by=("daemonArn",),
+        rank=_ecs_level,
+    ),
+    # A daemon's deployments, keyed by the daemon (their resource): a failed rollback fires
+    # (ECS's one ERROR), a deployment or rollback that succeeded resolves (every daemon task
+    # runs healthy), and the steps in between change no ticket.
+    ("aws.ecs", "ECS Daemon Deployment State Change"): StateChange(
+        key="eventName",
+        fires=_states("DAEMON_DEPLOYMENT_ROLLBACK_FAILED"),
+        resolves=_states("DAEMON_DEPLOYMENT_SUCCESSFUL", "DAEMON_DEPLOYMENT_ROLLBACK_SUCCESSFUL"),
+        quiet=_states(
+            "DAEMON_DEPLOYMENT_PENDING",
+            "DAEMON_DEPLOYMENT_IN_PROGRESS",
+            "DAEMON_DEPLOYMENT_STOPPED",
+            "DAEMON_DEPLOYMENT_STOP_REQUESTED",
+            "DAEMON_DEPLOYMENT_ROLLBACK_IN_PROGRESS",
         ),
         rank=_ecs_level,
     ),

@@ -20,8 +20,8 @@ envelope and the state `aws_state_changes` names; the rest from the envelope alo
 | Redshift Serverless events (`aws_redshift_serverless`) | workgroup or namespace and condition | account + region + resources (else the workgroup or namespace its message names) + condition (its event id's pair, else the event id) | the event that ends its condition (a base RPU change completed after one failed); an information event changes no ticket | its `detail.severity` when it is a word (ERROR, WARN) |
 | AWS Config compliance changes (`aws_config.from_eventbridge`) | rule and resource | the identity of Config's SNS notice (account + region + rule + resource type + resource) | COMPLIANT or NOT_APPLICABLE; INSUFFICIENT_DATA changes no ticket | none |
 | Inspector and Macie findings (`aws_findings`) | finding | account + region + finding ARN or id | Inspector: CLOSED or SUPPRESSED; Macie: archived | theirs |
-| AWS services' state changes (`aws_state_changes`: CodeBuild, CodePipeline, Step Functions, Glue, Auto Scaling, ECS (its container instances too), Batch, Backup, EMR, Athena (a workgroup's failed queries; a success resolves nothing), EMR Serverless (an application's job by its name), DataSync (a task's executions), SageMaker, ECR, EC2 Image Builder (an image's builds), Amplify (an app's branch), Redshift Data API, MediaLive alerts (each alarm_id its own; CLEARED resolves), CloudFormation, CodeDeploy, Run Command, Systems Manager compliance (each compliance type its own), Secrets Manager rotations (per secret), ACM certificates (expiry, expired and renewal action one incident, which the certificate available again resolves), Inspector coverage (its scan type too) and scans, GuardDuty malware scans of S3 objects (each object its own), EC2 and EBS) | thing whose state changes | account + region + source + detail-type (Auto Scaling: launch, terminate, detach or instance refresh; a CodeBuild phase: its build's; a CloudFormation resource: its stack's; a stack set's operations: the stack set) + what the runs share (a project, a state machine, a job's name, a group, a scanned S3 object; else the resources); CodeDeploy deployments and Run Command runs: the identity of the service's SNS notice (account + region + the deployment group; the document, an invocation's + instance) | its next success (a build that succeeded, an instance running, a stack deleted); a run starting, in progress or stopped as planned (an ECS task a deployment replaced) changes no ticket | an ECR or Inspector scan: its worst level counted; malware found in an object: HIGH; an ECS service's or deployment's event: its `eventType` (INFO, WARN, ERROR); else `detail.severity` when it is a word |
-| any other event | event type and resources | account + region + source + detail-type + resources (+ a CloudTrail call's eventSource and eventName) | never: such events only fire; one that states a success (`… Succeeded`, `status: COMPLETED`) and no failure changes no ticket (`aws_outcomes`) | `detail.severity` when it is a word |
+| AWS services' state changes (`aws_state_changes`: CodeBuild, CodePipeline, Step Functions, Glue, Auto Scaling, ECS (its container instances and managed daemons too), Batch, Backup, EMR, Athena (a workgroup's failed queries; a success resolves nothing), EMR Serverless (an application's job by its name), DataSync (a task's executions), SageMaker, ECR, EC2 Image Builder (an image's builds), Amplify (an app's branch), Redshift Data API, MediaLive alerts (each alarm_id its own; CLEARED resolves), CloudFormation, CodeDeploy, Run Command, Systems Manager compliance (each compliance type its own), Secrets Manager rotations (per secret), IAM Access Analyzer findings (per finding; archived, resolved or deleted resolves), ACM certificates (expiry, expired and renewal action one incident, which the certificate available again resolves), Inspector coverage (its scan type too) and scans, GuardDuty malware scans of S3 objects (each object its own), EC2 and EBS) | thing whose state changes | account + region + source + detail-type (Auto Scaling: launch, terminate, detach or instance refresh; a CodeBuild phase: its build's; a CloudFormation resource: its stack's; a stack set's operations: the stack set) + what the runs share (a project, a state machine, a job's name, a group, a scanned S3 object; else the resources); CodeDeploy deployments and Run Command runs: the identity of the service's SNS notice (account + region + the deployment group; the document, an invocation's + instance) | its next success (a build that succeeded, an instance running, a stack deleted); a run starting, in progress or stopped as planned (an ECS task a deployment replaced) changes no ticket | an ECR or Inspector scan: its worst level counted; malware found in an object: HIGH; an ECS service's or deployment's event: its `eventType` (INFO, WARN, ERROR); else `detail.severity` when it is a word |
+| any other event | event type and resources | account + region + source + detail-type + resources (+ a CloudTrail call's eventSource and eventName, and the ARNs its record's `resources` name) | never: such events only fire; one that states a success (`… Succeeded`, `status: COMPLETED`) and no failure changes no ticket (`aws_outcomes`) | `detail.severity` when it is a word |
 
 A state change's title ends with the state that made it (`CodeBuild Build State Change:
 orders-api-build FAILED`); the title is never part of the identity.
@@ -501,7 +501,8 @@ def _severity(change: aws_state_changes.StateChange | None, detail: dict[str, An
 
 def _unread_identity(identity: dict[str, str], detail: dict[str, Any], resources: list[str]) -> str:
     """An event triage does not read is its resources'; a CloudTrail event, which names none,
-    is the call it records. Adds them to `identity`; returns what the title names."""
+    is the call it records, on the resources its record names (`_called_on`). Adds them to
+    `identity`; returns what the title names."""
     identity["resources"] = "\n".join(resources)
     call = common.ident_or_none(common.unnested(detail.get("eventName")), "detail.eventName")
     if call is None:
@@ -510,7 +511,29 @@ def _unread_identity(identity: dict[str, str], detail: dict[str, Any], resources
     identity["call_source"] = (
         common.ident_or_none(common.unnested(detail.get("eventSource")), "detail.eventSource") or ""
     )
-    return call
+    called_on = _called_on(detail)
+    if not called_on:
+        return call
+    identity["call_resources"] = "\n".join(called_on)
+    return f"{call} {_name(called_on[0])}"
+
+
+#: At most this many of a CloudTrail record's resources are read.
+_CALLED_ON_MAX = 20
+
+
+def _called_on(detail: dict[str, Any]) -> list[str]:
+    """The ARNs of the resources a CloudTrail record says its call was on (its `resources`:
+    `[{"ARN", "accountId", "type"}]`, as KMS's ScheduleKeyDeletion names its key), sorted: two
+    keys scheduled for deletion are two incidents, not one of the call. None for a record that
+    names none (a console sign-in), which stays keyed by its call as before."""
+    entries = common.items_or_empty(detail.get("resources"))[:_CALLED_ON_MAX]
+    arns = {common.obj_or_empty(entry).get("ARN") for entry in entries}
+    return sorted(
+        common.ident(arn, "detail.resources[].ARN")
+        for arn in arns
+        if isinstance(arn, str) and arn.strip()
+    )
 
 
 def _state_identity(

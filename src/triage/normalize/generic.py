@@ -38,7 +38,9 @@ Nagios or Icinga notification command's `notification_type` (PROBLEM, RECOVERY,
 ACKNOWLEDGEMENT …) is read, without a `status`, as that word is. A
 script that writes `state` instead of `status` is read the same when its `state` is a firing
 or resolved word, and so is PagerDuty's `event_action` (v2) or `event_type` (v1): trigger,
-resolve, acknowledge; without any of them, a `type` that names a state change (OCI alarm
+resolve, acknowledge, and a Datadog template's `transition` ($ALERT_TRANSITION: Triggered,
+Re-Triggered, Warn and Renotify fire, Recovered and Null resolve, No Data changes no ticket);
+without any of them, a `type` that names a state change (OCI alarm
 messages' OK_TO_FIRING, FIRING_TO_OK) is the state it changed to, and beside OCI's `dedupeKey`
 its REPEAT fires and RESET resolves; else a `"resolved": true` flag (the JSON boolean, or
 "true"), or Sematext's `"backToNormal": true`, resolves. An event name that ends with a state
@@ -554,6 +556,10 @@ def _check_level(word: Any, subject: subjects.Subject) -> str | None:
 #: acknowledgement, flapping, downtime or custom notification changes no ticket. Read before
 #: the other state keys: the service's state (CRITICAL) stays CRITICAL in its acknowledgement.
 _NOTIFICATION_TYPE_KEYS = ("notification_type", "notificationtype")
+#: Where the templates teams copy for Datadog's Webhooks integration put $ALERT_TRANSITION
+#: (`"transition": "$ALERT_TRANSITION"`): read as a state, as the `[Recovered]` bracket of a
+#: title is, so a template whose title has no bracket still resolves.
+_DATADOG_TRANSITION = "transition"
 #: The generic keys read in any case (`_any_case`): every one but the identity's (`title`,
 #: `source`, `DEDUP_KEYS`), which stay exact so that no incident's fingerprint moves.
 _ANY_CASE = frozenset({"status", "state", "event_type", "event_action", "priority", "team",
@@ -607,7 +613,7 @@ DEDUP_KEYS = ("dedup_key", "deduplication_key", "dedupKey", "incident_key", *OCI
 #: Every field a generic alert's reading (`_read`) looks at but its time, which is read again
 #: for each repeat: the title first (`_repeat_key` reads it).
 _READ_FIELDS = ("title", "source", *DEDUP_KEYS, *sorted(_ANY_CASE - {"timestamp"}), "type",
-                "backToNormal", "conditions")  # fmt: skip
+                "backToNormal", "conditions", _DATADOG_TRANSITION)  # fmt: skip
 
 
 def _dedup_key(payload: dict[str, Any]) -> str | None:
@@ -875,6 +881,8 @@ def _stated(payload: dict[str, Any]) -> Any:
         word = state.strip().lower() if isinstance(state, str) else None
         if word in _STATE_WORDS or word in _QUIET:
             return state
+        if key == _DATADOG_TRANSITION and word in _TRANSITION_WORDS:
+            return _TRANSITION_WORDS[word]
         named = _event_state(state)
         if named is not None:
             return named
@@ -986,7 +994,13 @@ def _unread_flag(value: Any, name: str = "resolved") -> tuple[str, ...]:
 
 
 #: Keys that may hold the state when `status` is absent, in the order read.
-_STATE_KEYS = ("state", "event_action", "event_type")
+_STATE_KEYS = ("state", "event_action", "event_type", _DATADOG_TRANSITION)
+#: $ALERT_TRANSITION's words that are no `_STATE_WORDS`: its other firing ones, and `Null`,
+#: a monitor back from No Data, which Datadog's own format reads as Recovered too.
+_TRANSITION_WORDS = {
+    "re-triggered": "re-triggered", "warn": "warn", "re-warn": "re-warn",
+    "renotify": "renotify", "null": "recovered",
+}  # fmt: skip
 _STATE_WORDS = frozenset({"firing", "triggered", "alerting", "problem", "alarm", "resolved",
                           "ok", "recovered", "trigger", "resolve"})  # fmt: skip
 
