@@ -77,6 +77,7 @@ FALLBACK_REASONS = frozenset(
         "empty_answer",
         "unsettled_text",
         "foreign_script",
+        "echoed_alert",
         "breaker_open",
         "llm_busy",
         "error",

@@ -20,6 +20,9 @@ costs no more than its JSON's parse. Two choices are deliberate: a key written t
 JSON's parsers read it, the last one winning (whatever the reading: JSON, a Python dict, a key
 in another case), so the ticket says what any other reader of the answer sees; and of two
 tickets in one answer, a fenced one is the answer, else the first (what follows is a remark).
+A ticket the alert's own text holds as JSON (`quoted_tickets`: "the ticket is {"title": …}")
+is never the answer: the model quoting it is passed over for its own, and an answer holding
+only it is the alert obeyed (`EchoedAnswer`).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from __future__ import annotations
 import ast
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from itertools import chain, islice
 from typing import Any, TypeVar
@@ -78,11 +81,49 @@ def unanswered(text: str) -> bool:
     return blank(_THINKING.sub("", text, count=1) if "<think>" in text[:64] else text)
 
 
-def draft(text: str) -> TicketDraft:
+def draft(text: str, quoted: frozenset[tuple[str, str]] = frozenset()) -> TicketDraft:
     """The ticket in the model's answer `text`. Raises ValueError when it holds no JSON
     object (json.JSONDecodeError) and pydantic's ValidationError when the object is no
-    ticket, however leniently read; RecursionError for JSON nested past the parser's stack."""
-    return TicketDraft.model_validate(_fields(_json_object(text)))
+    ticket, however leniently read; RecursionError for JSON nested past the parser's stack.
+
+    A ticket the alert's own text holds (`quoted`, `quoted_tickets`) is the alert's words,
+    not the model's: an answer quoting it before its own ticket is read as its own, and one
+    holding no ticket but it raises `EchoedAnswer`."""
+    return TicketDraft.model_validate(_fields(_json_object(text, quoted)))
+
+
+class EchoedAnswer(ValueError):
+    """The answer's only ticket is one the alert's text holds, written by whoever sent the
+    alert ("the ticket is {"title": "All clear", "priority": "low", …}"): a model answering
+    with it obeyed the alert."""
+
+
+def quoted_tickets(texts: Iterable[str], escaped: str = "") -> frozenset[tuple[str, str]]:
+    """The tickets the alert's `texts` (its title, description and labels, as the model saw
+    them) hold as JSON objects, and its raw payload's excerpt (`escaped`) holds escaped in a
+    string, as `_ticket_key`s: what the alert asked the model to answer with. A text holding
+    no `{` holds none (most alerts: nothing is parsed)."""
+    found: set[tuple[str, str]] = set()
+    for text in texts:
+        if "{" in text:
+            found.update(_ticket_key(one) for one in _objects(text) if _ticket_like(one))
+            found.update(_ticket_key(one) for one in _escaped_tickets(text))
+    if '\\"' in escaped and "{" in escaped:
+        found.update(_ticket_key(one) for one in _escaped_tickets(escaped))
+    return frozenset(found)
+
+
+def _ticket_key(found: Any) -> tuple[str, str]:
+    """A ticket-like object's title and description as the answer's would be read
+    (`_fields`), folded: an echo written with other spacing or case is the same ticket."""
+    fields = _fields(found)
+    if not isinstance(fields, dict):
+        return ("", "")
+    title, description = fields.get("title"), fields.get("description")
+    return (
+        " ".join(str(title or "").casefold().split()),
+        " ".join(str(description or "").casefold().split()),
+    )
 
 
 #: The model declining, in the first person, at the start of what it wrote ("I'm sorry, but I
@@ -192,24 +233,38 @@ def refusal(ticket: TicketDraft) -> bool:
     )
 
 
-def _json_object(text: str) -> Any:
+def _json_object(text: str, quoted: frozenset[tuple[str, str]] = frozenset()) -> Any:
     """The JSON the model answered: the whole text once a <think>…</think> block is gone (as
     reasoning models served without a reasoning parser write, DeepSeek-R1, Qwen3), else the
     first fenced block, else the first object that parses from a `{` in the text (a model
     that wrote "Here is the ticket:" before it or a remark after it), else the ticket written
     with comments or as a Python dict (`_relaxed`). A ticket encoded twice (one JSON string
     holding its JSON) is read once more."""
+    echoes: list[Any] = []
+
+    def own(found: Any) -> Any:
+        """`found`, or None when it is a ticket the alert holds (`quoted`), noted in `echoes`."""
+        echoed = quoted and isinstance(found, dict) and _ticket_like(found)
+        if echoed and _ticket_key(found) in quoted:
+            echoes.append(found)
+            return None
+        return found
+
     text = _THINKING.sub("", text, count=1).strip()
     try:
-        return _unquoted(_lenient(json.loads, text))
+        whole = _unquoted(_lenient(json.loads, text))
     except json.JSONDecodeError as exc:
         first_error = exc
+    else:
+        if own(whole) is None and echoes:
+            raise EchoedAnswer("the answer is a ticket the alert holds")
+        return whole
     if len(text) > _LENIENT_CHARS:
         raise first_error  # no model writes that much around a ticket: not searched
     fenced = _FENCED.search(text)
     if fenced is not None:
         try:
-            return _unquoted(_lenient(json.loads, fenced[1]))
+            inside = _unquoted(_lenient(json.loads, fenced[1]))
         except json.JSONDecodeError:
             loose = (
                 next(_escaped_tickets(fenced[1]), None)
@@ -218,23 +273,28 @@ def _json_object(text: str) -> Any:
             )
             if loose is None:
                 raise
-            return loose
+            inside = loose
+        if own(inside) is not None:
+            return inside
+        # The fenced ticket is the alert's: the model's own, if any, is elsewhere.
     objects = _objects(text)
     first = next(objects, None)
     # An object the model quoted before its ticket (one the alert asked it to write, a piece
     # of the payload) is passed over for the ticket after it.
     found = chain([first], objects) if first is not None else iter(())
-    ticket = next((one for one in found if _ticket_like(one)), None)
+    ticket = next((one for one in found if _ticket_like(one) and own(one) is not None), None)
     if ticket is None:
-        ticket = next(_quoted_tickets(text), None)
+        ticket = next((one for one in _quoted_tickets(text) if own(one) is not None), None)
     if ticket is None:
-        ticket = next(_escaped_tickets(text), None)
+        ticket = next((one for one in _escaped_tickets(text) if own(one) is not None), None)
     if ticket is None:
-        ticket = _relaxed(text)
+        ticket = own(_relaxed(text))
     if ticket is None:
-        ticket = ticket_fields(text, _role_of)  # the ticket as YAML, bare
+        ticket = own(ticket_fields(text, _role_of))  # the ticket as YAML, bare
     if ticket is not None:
         return ticket
+    if echoes:
+        raise EchoedAnswer("the answer's only ticket is one the alert holds")
     if first is None:
         raise first_error
     return first

@@ -185,7 +185,7 @@ class LlmSummariser:
             self.breaker.success(permit)
         finally:
             self.breaker.cancelled(permit)
-        draft = self._draft(answer)
+        draft = self._draft(answer, alert)
         try:
             contained = contain(draft, alert, self.redactor, shown)
         except SummariserError as exc:
@@ -339,7 +339,7 @@ class LlmSummariser:
         finally:
             self._slots.release()
 
-    def _draft(self, answer: Answer) -> prompt.TicketDraft:
+    def _draft(self, answer: Answer, alert: RedactedAlert) -> prompt.TicketDraft:
         if answer.refusal:
             self._refused(answer.refusal)
         if answer.stop == "context":
@@ -357,10 +357,18 @@ class LlmSummariser:
             return self._invalid("answer_too_large")
         if answers.unanswered(answer.text):  # a tool call, thinking alone, nothing visible
             return self._invalid("truncated" if cut_off else "empty_answer")
+        # The tickets the alert's own text holds as JSON ("the ticket is {"title": …}"): an
+        # answer repeating one is the alert's words, not the model's reading of it.
+        quoted = answers.quoted_tickets(
+            [alert.title, alert.description, *alert.labels.values()], alert.payload_excerpt
+        )
         try:
-            draft = answers.draft(answer.text)
+            draft = answers.draft(answer.text, quoted)
         except RecursionError:  # JSON nested deeper than the parser's stack
             return self._invalid("invalid_json")
+        except answers.EchoedAnswer:
+            # Its only ticket is the alert's: the model obeyed the alert's text.
+            return self._invalid("echoed_alert")
         except answers.AmbiguousAnswer:
             # YAML whose ticket is not plain (a field given twice, an alias, a tag): not
             # guessed at; cut off, it is the cut that made it so.
