@@ -276,3 +276,36 @@ def test_code_wrapped_below_a_secrets_name_is_no_ini_continuation() -> None:
     it stays."""
     given = 'token = (\n    os.environ["API_TOKEN"]\n)'
     assert '\n    os.environ["API_TOKEN"]\n)' in _text(given)
+
+
+# --- a secret's name disguised by accents or combining marks -----------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "pa\u0301ssword",  # a combining acute NFKC composes into á
+        "p\u0336a\u0336s\u0336s\u0336w\u0336o\u0336r\u0336d\u0336",  # struck through
+        "pässwörd",  # precomposed
+        "api_kéy",
+    ],
+    ids=["combining-acute", "strike-through", "umlauts", "accented-key"],
+)
+def test_a_secrets_name_under_accents_or_combining_marks_is_read_bare(name: str) -> None:
+    """Accents and combining marks draw a secret's name as the reader reads it while no rule
+    matched it: the value goes, as under the bare name."""
+    shown = _text(f"{name}=Xk7pQ2vR9mT4wZ8bCdEf ok")
+    assert "Xk7pQ2vR9mT4wZ8bCdEf" not in shown and P in shown and shown.endswith(" ok")
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "Zoë reviewed the café's passé décor",
+        "Zoë's résumé: see https://example.com/cv",
+        "contraseña=[REDACTED:password] señor",
+    ],
+)
+def test_accented_prose_stays_as_written(given: str) -> None:
+    """Accented words that hide no secret's name keep their accents."""
+    assert _text(given) == given

@@ -263,14 +263,54 @@ _DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u221
 
 def _latinised(match: re.Match[str]) -> str:
     """A word with its look-alike letters made Latin, if it mixes them with Latin ones (a
-    disguised `password` with a Cyrillic a); a word in one script (Russian, Greek prose) stays."""
+    disguised `password` with a Cyrillic a), and its Latin letters without their accents
+    (`pässwörd`, `api_kéy`: `_unaccented`); a word in one script (Russian, Greek prose)
+    stays."""
     word = match[0]
     if word.isascii():
         return word
     capitals = word.translate(_SMALL_CAPITALS)
     if not any("a" <= c.lower() <= "z" for c in capitals):
         return word
-    return capitals.translate(_LOOKALIKES).translate(_MORE_LOOKALIKES)
+    return _unaccented(capitals.translate(_LOOKALIKES).translate(_MORE_LOOKALIKES))
+
+
+#: Combining marks (the diacritics', the supplement's, those for symbols, the half marks).
+_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]++")
+#: … a run of them after an ASCII letter, which NFKC composed no letter of (`s\u0336`: struck
+#: through): they draw that letter as the reader reads it.
+_MARKS_AFTER_LATIN = re.compile(rf"(?<=[A-Za-z]){_COMBINING.pattern}")
+
+
+def _accents_table() -> dict[int, str]:
+    """Each Latin letter with a diacritic (Latin-1 to Latin Extended-B, Latin Extended
+    Additional) to the ASCII letter NFD splits it into; letters NFD makes no ASCII letter of
+    (`ß`, `ø`) are left out."""
+    table: dict[int, str] = {}
+    for low, high in ((0x00C0, 0x024F), (0x1E00, 0x1EFF)):
+        for code in range(low, high + 1):
+            bare = _COMBINING.sub("", unicodedata.normalize("NFD", chr(code)))
+            if len(bare) == 1 and bare.isascii() and bare.isalpha():
+                table[code] = bare
+    return table
+
+
+_ACCENTS = _accents_table()
+#: The stems of the English names of secrets, one of which an accented disguise of one holds.
+_NAME_STEM = re.compile(
+    r"pass|pw|token|secret|key|auth|cred|cookie|session|sig|priv|otp|pin|jwt|bearer|salt|seed",
+    re.IGNORECASE,
+)
+
+
+def _unaccented(word: str) -> str:
+    """`word` with each accented Latin letter written as its ASCII letter (`_ACCENTS`), when
+    it then holds a stem of a secret's name: a name a disguise accented (`pässwörd`,
+    `api_kéy`) reads bare. Any other word stays, so accented prose (French, German) leaves
+    the text as it was and is not read by the rules twice; and this text replaces the first
+    only when the rules find more in it."""
+    bare = word.translate(_ACCENTS)
+    return bare if bare != word and _NAME_STEM.search(bare) else word
 
 
 #: An escaped printable ASCII character: JSON's `\u0022`, Go's `\u003c` `\u003e` `\u0026`,
@@ -315,7 +355,8 @@ def _uncoloured(text: str) -> str:
 def _unmasked(text: str) -> str:
     """`text` with the disguises undone that hide a name from every rule: a terminal's colour
     escapes, HTML character references, escaped punctuation (`\\u0022`, `\\x22`) and letters
-    (`\\u043f`), compatibility forms (full-width, mathematical letters: NFKC), look-alike
+    (`\\u043f`), compatibility forms (full-width, mathematical letters: NFKC), combining
+    marks on a Latin letter and accents (`pa\\u0301ssword`, `pässwörd`), look-alike
     letters inside a Latin word (small capitals too), Unicode's dashes and look-alike colons
     (`_SEPARATORS`), and invisible characters any of these made."""
     text = _uncoloured(text)
@@ -326,7 +367,8 @@ def _unmasked(text: str) -> str:
     if "&" in text:
         text = _ENTITY.sub(lambda m: html.unescape(m[0]), text)
     if not text.isascii():
-        text = _LETTERS.sub(_latinised, unicodedata.normalize("NFKC", text))
+        text = _MARKS_AFTER_LATIN.sub("", unicodedata.normalize("NFKC", text))
+        text = _LETTERS.sub(_latinised, text)
         text = text.translate(_DASHES).translate(_SEPARATORS)
         if _hides(text):
             text = _visible(text)
