@@ -42,6 +42,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import structlog
@@ -63,6 +64,7 @@ from triage.ops.http_server import (
     client_excerpt,
 )
 from triage.ops.operator import (
+    OffLoop,
     SharedScan,
     end_kept_warning,
     end_named_silence,
@@ -123,6 +125,8 @@ class OperatorView:
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     #: The page's and the API's listings share one scan of the store at a time.
     scan: SharedScan = field(default_factory=SharedScan)
+    #: Where silences are matched against the open incidents, off the event loop.
+    off_loop: OffLoop = field(default_factory=OffLoop)
 
 
 @dataclass(frozen=True, slots=True)
@@ -429,7 +433,9 @@ class OperatorApi:
         now = self.view.clock()
         shown = shown_silences(await self.view.store.silences(), now, every=every)
         incidents = await self.view.scan.incidents(self.view.store)
-        listed = silences_json(shown, incidents, self.view.redactor, now)
+        listed = await self.view.off_loop.run(
+            partial(silences_json, shown, incidents, self.view.redactor, now)
+        )
         return _json(200, {"silences": listed})
 
     async def add_silence(self, request: Request) -> Response:

@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from triage.incidents import Incident, State, Store
 from triage.incidents.silences import (
@@ -404,6 +404,37 @@ def labels_of(incident: Incident) -> Mapping[str, str]:
     from triage.incidents.codec import view_from_json
 
     return view_from_json(incident.held.alert).labels  # the 64 shown, as its ticket will
+
+
+_T = TypeVar("_T")
+
+
+class OffLoop:
+    """Work of the page and the API whose CPU grows with the store, run on a worker thread:
+    each silence matched against every open incident is 250,000 matches for 50 silences
+    during a storm of 5,000, seconds of CPU per view, and on the daemon's event loop each
+    reload stalled alerts and `/healthz` behind it. One piece at a time, so views never hold
+    more than one thread of the loop's default pool (DNS lookups share it); a piece whose view
+    was given up (its connection's deadline) still holds that place until its thread ends."""
+
+    def __init__(self) -> None:
+        self._one = asyncio.Lock()
+
+    async def run(self, work: Callable[[], _T]) -> _T:
+        """`work()`, on a worker thread once the one before it has ended."""
+        await self._one.acquire()
+        try:
+            running = asyncio.get_running_loop().run_in_executor(None, work)
+        except BaseException:
+            self._one.release()
+            raise
+        running.add_done_callback(self._ended)
+        return await asyncio.shield(running)
+
+    def _ended(self, running: asyncio.Future[Any]) -> None:
+        self._one.release()
+        if not running.cancelled():
+            running.exception()  # read: a view given up does not log it as never retrieved
 
 
 class SharedScan:

@@ -32,6 +32,7 @@ import hmac
 import re
 import time
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from html import escape
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, quote
@@ -339,6 +340,8 @@ class StatusPage:
         shown = everything if keep is None else await list_incidents(view.store, keep, view.scan)
         counted = f"{len(shown)} of {len(everything)}" if typed else f"{len(everything)}"
         silences = shown_silences(await view.silences.current(), now, every=False)
+        # Each silence against each open incident: seconds in a storm, off the event loop.
+        table = partial(self._silences, silences, now, everything)
         parts = [
             f"<p class=muted>{counted} open incidents · "
             f"{_text(now.isoformat(timespec='seconds'))}</p>"
@@ -349,7 +352,7 @@ class StatusPage:
             # Of the same scan: closed ones too, as a close by hand a sink fails is in no
             # open list while its ticket stays open.
             _section("Failing effects", self._failing(await view.scan.incidents(view.store), now)),
-            _section("Silences", self._silences(silences, now, everything)),
+            _section("Silences", await view.off_loop.run(table)),
             _section("Sinks", await self._sinks()),
             _section("LLM", self._llm()),
             _section("Queue", await self._queues()),
