@@ -309,3 +309,32 @@ def test_a_secrets_name_under_accents_or_combining_marks_is_read_bare(name: str)
 def test_accented_prose_stays_as_written(given: str) -> None:
     """Accented words that hide no secret's name keep their accents."""
     assert _text(given) == given
+
+
+# --- a Kubernetes env entry whose value is a YAML block scalar ---------------------------------
+
+
+@pytest.mark.parametrize("newline", ["\n", "\\n"], ids=["raw", "json-string"])
+@pytest.mark.parametrize("marker", ["|", ">-", "|+", "|2"])
+def test_a_kubernetes_env_entrys_block_scalar_value_goes_whole(newline: str, marker: str) -> None:
+    """`- name: DB_PASSWORD` then `value: |` and the value on the lines below: every line of
+    the block goes, the marker, the next entry and the name stay."""
+    lines = [
+        "env:",
+        "  - name: DB_PASSWORD",
+        f"    value: {marker}",
+        "      Hunter2Secret!",
+        "      second-line-of-it",
+        "  - name: LOG_LEVEL",
+        "    value: debug",
+    ]
+    shown = _text(newline.join(lines))
+    assert "Hunter2Secret" not in shown and "second-line-of-it" not in shown
+    assert f"value: {marker}{newline}      {P}" in shown
+    assert shown.endswith(f"  - name: LOG_LEVEL{newline}    value: debug")
+
+
+def test_a_block_scalar_under_an_ordinary_env_name_stays() -> None:
+    """A block scalar under a name that says no secret (a script, a config file) stays."""
+    given = "env:\n  - name: STARTUP_SCRIPT\n    value: |\n      echo hello\n      exit 0\n"
+    assert _text(given) == given

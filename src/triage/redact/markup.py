@@ -79,11 +79,23 @@ def _plist_value(match: re.Match[str]) -> str:
 def _env_entry_value(match: re.Match[str]) -> str:
     """A Kubernetes env entry's value replaced to its line's end, if its name (`name`, read
     whole) says secret and the value is none a secret's name keeps (`_kept_value`: a
-    placeholder, a state word); else the match unchanged."""
+    placeholder, a state word); a block scalar's lines (`value: |`) as one, its marker and
+    its first line's indentation kept. Else the match unchanged."""
+    if match["block"] is not None:
+        if not secret_named(match["name"]):
+            return match[0]
+        first = _BLOCK_FIRST_LINE.match(match["lines"])
+        lead = first[0] if first is not None else ""
+        return f"{match[1]}{match['block']}{lead}[REDACTED:password]"
     value = match["value"].strip("\\\"' ")
     if not secret_named(match["name"]) or _kept_value(match["name"], value):
         return match[0]
     return f"{match[1]}[REDACTED:password]"
+
+
+#: A block scalar's lines up to its first line's text: the breaks and the indentation kept
+#: before the one placeholder that stands for all of them.
+_BLOCK_FIRST_LINE = re.compile(r"(?:\r?\n|(?:\\r)?\\n|[ \t])*+")
 
 
 #: The host that starts a .pgpass line, up to the colon before its port: after the line's
@@ -636,8 +648,13 @@ MARKUP_RULES: tuple[
     *(
         _rule(
             r"(name:[ \t]{0,3}\\?[\"']?(?P<name>[A-Za-z0-9_.-]{1,128}+)"
-            rf"\\?[\"']?[ \t]{{0,8}}{brk}[ \t]{{0,40}}value:[ \t]{{0,3}}+)"
-            rf"(?!\[REDACTED)(?P<value>(?:{char}){{1,{_VALUE_MAX}}}+)",
+            rf"\\?[\"']?[ \t]{{0,8}}{brk}(?P<indent>[ \t]{{0,40}}+)value:[ \t]{{0,3}}+)"
+            # A block scalar (`value: |`, `>-`, `|2`): its lines below, indented deeper than
+            # `value:`, blank ones between them, are the value.
+            rf"(?:(?P<block>[|>](?:[1-9]?[+-]?|[+-][1-9])[ \t]{{0,8}}+)"
+            rf"(?P<lines>(?:(?:{brk}[ \t]{{0,64}}+(?={brk})){{0,8}}+{brk}(?P=indent)[ \t]{{1,64}}+"
+            rf"(?:{char}){{1,4096}}+){{1,256}}+)"
+            rf"|(?!\[REDACTED)(?P<value>(?:{char}){{1,{_VALUE_MAX}}}+))",
             _env_entry_value,
             "value:",
             flags=re.IGNORECASE,
