@@ -82,6 +82,7 @@ import triage.summarise.claims as claims
 import triage.summarise.grounding as grounding
 import triage.summarise.handover as handover
 import triage.summarise.harm as harm
+import triage.summarise.instructions as instructions
 import triage.summarise.prompt as prompt
 import triage.summarise.scripts as scripts
 import triage.summarise.shells as shells
@@ -572,6 +573,13 @@ def contain(
     # (The title is checked first, so `rejected` holds only its tokens here.)
     title = as_title(ground(draft.title, as_title)) or ""
     title_replaced = rejected.total() > 0
+    if not title_replaced and instructions.obeys(
+        title, alert.title, [alert.description, *alert.labels.values(), alert.payload_excerpt]
+    ):
+        # Taken from the alert's words to its summariser ("title this ticket …"): every word
+        # is the alert's, and the title is its instruction obeyed.
+        rejected["instruction"] += 1
+        title_replaced = True
     # Each sink shows the ticket's priority beside its title: a tag of the model's own ("[P0]
     # …") is taken out, and one naming another priority counted (`priority.untagged`).
     title, tags = untagged(title, decision.priority)
