@@ -338,3 +338,24 @@ def test_a_block_scalar_under_an_ordinary_env_name_stays() -> None:
     """A block scalar under a name that says no secret (a script, a config file) stays."""
     given = "env:\n  - name: STARTUP_SCRIPT\n    value: |\n      echo hello\n      exit 0\n"
     assert _text(given) == given
+
+
+@pytest.mark.parametrize(
+    ("given", "secret"),
+    [
+        ("db config: creds={admin {s3cr3tPW x}}", "s3cr3tPW"),
+        ("secrets=map[db:s3cr3tPW api:Xk7pQ2vR9mT4]", "Xk7pQ2vR9mT4"),
+        ("password=map[primary:s3cr3tPW]", "s3cr3tPW"),
+    ],
+    ids=["nested-struct", "map-under-a-section", "map-under-a-password"],
+)
+def test_go_values_nested_or_a_map_under_a_secrets_name_go_whole(given: str, secret: str) -> None:
+    """Go's `%v` of a struct holding a struct, or of a map (`map[k:v …]`), under a secret's
+    name loses all it holds, as a flat struct does."""
+    shown = _text(given)
+    assert secret not in shown and "s3cr3tPW" not in shown and P in shown
+
+
+def test_a_go_map_under_an_ordinary_name_keeps_its_ordinary_values() -> None:
+    """A map under a name that says no secret keeps its values but a secret-named one's."""
+    assert _text("config=map[password:s3cr3tPW user:bob]") == f"config=map[password:{P} user:bob]"

@@ -1400,8 +1400,10 @@ PAIR_RULES: tuple[_Rule, ...] = (
         r"""|\[REDACTED:[\w-]{1,32}+\]|[^\[\]{}()"']){1,4096}+(?(paren)(?=\))|(?=\]))"""
         # Go's `%v` of a struct itself (`creds: {admin s3cr3t}`): a brace whose words run to
         # its `}` with no `:`, `=`, quote or bracket (an object, a flow map, a template has
-        # one) and nothing glued after it (LDAP's `{SSHA}…` is a scheme before its hash).
-        r"""|(?P<list>(?:\[|\[\]string\{|&\{|\{(?=[^\s{}"'\\:=,\[\]][^{}\r\n"'\\:=\[\]]{0,512}+\}(?![\w$])))"""
+        # one), a struct inside it aside (`{admin {pw x}}`), and nothing glued after it
+        # (LDAP's `{SSHA}…` is a scheme before its hash). Go's `%v` of a map (`map[k:v …]`).
+        r"""|(?P<list>(?:\[|\[\]string\{|&\{|map\[|\{(?=[^\s{}"'\\:=,\[\]]"""
+        r"""(?:[^{}\r\n"'\\:=\[\]]|\{[^{}\r\n"'\\:=\[\]]{0,512}+\}){0,512}+\}(?![\w$])))"""
         r"""[ \t]{0,3}(?P<lq>\\?["']|(?!\[REDACTED)))"""
         r"""(?:\[REDACTED:[\w-]{1,32}+\]|[^\]}\r\n\\]|\\.){1,4096}+(?=[\]}])"""
         # An unquoted value, which never starts with an escaped line break or tab (a name that
