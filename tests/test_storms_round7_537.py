@@ -29,7 +29,7 @@ from test_silences import Rig
 from test_storms_round4_484 import script
 from test_storms_round6_519 import DUE, changed
 from test_storms_round14_455 import _member as member
-from triage.errors import StoreBusyError
+from triage.errors import GatheringError, StoreBusyError
 from triage.incidents import Action
 from triage.incidents import groups as group_rules
 from triage.incidents.codec import incident_to_json
@@ -388,3 +388,58 @@ async def test_an_operators_close_while_a_change_holds_a_flapping_close_back_clo
     assert r.sink.kinds()[7:] == ["close"]
     [closed] = await r.store.incidents()
     assert closed.pending is None and closed.state is State.CLOSED
+
+
+async def test_a_held_open_let_go_as_a_repeat_arrives_opens_one_ticket_counting_all() -> None:
+    """A silence is added as a storm begins: its new incident's open is held while its
+    repeats are counted. The silence is expired mid-storm, and at that moment replica 1
+    takes the next repeat while replica 0's sweep lets the held open go: one ticket opens
+    (one summary), telling the count so far; the next update comes an interval after that
+    open (not after the first alert held) and tells the occurrences since the open, so
+    its "N more, M in all" agrees with what the open said."""
+    c = Cluster(silenced=True)
+    c.clock.now = at(0)
+    made = await silence(c, "dedup_key=api-5xx")
+    for n in range(10):
+        assert await c.deliver(c.message(script("firing", n), n)) == [Action.SILENCED]
+    assert c.kinds() == []
+    c.clock.now = at(10)
+    assert await c.store.expire_silence(made.id, c.clock.now) is not None
+    repeat = c.message(script("firing", 10), 10)
+    outcomes = await asyncio.gather(
+        c.sweep().once(), c.pipelines[1].process(repeat), return_exceptions=True
+    )
+    if isinstance(outcomes[1], StoreBusyError):
+        await c.deliver(repeat, 1)
+    else:
+        assert not isinstance(outcomes[1], BaseException), outcomes[1]
+    await c.sweep().once()
+    assert c.kinds() == ["open"] and c.summariser.calls == 1
+    [incident] = await c.store.incidents()
+    assert incident.occurrences == 11 and incident.held is None and incident.pending is None
+    for n in range(11, 26):
+        await c.deliver(c.message(script("firing", n), n))
+    assert c.kinds() == ["open", "update"]
+    opened, updated = c.sink.effects
+    assert updated.occurrences == 26
+    assert updated.new_occurrences == updated.occurrences - opened.occurrences
+
+
+async def test_a_gathered_groups_first_update_counts_from_what_its_open_told(
+    tmp_path: Path,
+) -> None:
+    """A group gathers five pods in its 30 s window; its ticket opens listing the five (five
+    occurrences). A sixth pod joins 20 minutes later: the update says one more since the
+    last update, six in all (not five more, which the open had told already)."""
+    c = grouping(tmp_path, window_s=30)
+    first = c.message(webhook([pod(0)]), 0)
+    with pytest.raises(GatheringError):
+        await c.deliver(first, 0)
+    for i in range(1, 5):
+        await c.deliver(c.message(webhook([pod(i)]), 0.1 * i), 1)
+    await c.deliver(dataclasses.replace(first, receipt_handle="rh-again", received_at=at(0.6)))
+    await c.deliver(c.message(webhook([pod(5, minutes=20)]), 20), 1)
+    assert c.kinds() == ["open", "update"]
+    opened, updated = c.sink.effects
+    assert opened.occurrences == 5 and updated.occurrences == 6
+    assert updated.new_occurrences == 1

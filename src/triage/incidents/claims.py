@@ -156,6 +156,17 @@ def gathered_untried(pending: Pending | None, now: datetime) -> bool:
     )
 
 
+def opening_counted(stored: Incident, pending: Pending, now: datetime) -> dict[str, object]:
+    """The fields a claim of `stored`'s effect `pending` changes beside the claim: for a
+    group's first ticket claimed once its window is over and before anyone tried it
+    (`gathered_untried`), the occurrences its open tells (every member counted while it
+    gathered) are the ones the first update counts from, as for a reopen: else that update
+    told "5 more, 6 in all" after an open of 5. Nothing for any other claim."""
+    if not gathered_untried(pending, now):
+        return {}
+    return {"occurrences_at_update": stored.occurrences}
+
+
 def held_open(stored: Incident, hold: Hold, now: datetime) -> Incident:
     """`stored`, a group whose gathered first ticket (`gathered_untried`) a silence matching
     now holds instead: no effect in progress, the open held (as `Store.begin` holds one

@@ -60,6 +60,7 @@ from triage.incidents.claims import (
     incident_busy,
     is_closing,
     is_gathering,
+    opening_counted,
     refusals_kept,
     refused_again,
     same_alert,
@@ -424,7 +425,12 @@ class Store(Claims, Sweeping, SharedRecords, StoreBase):
                     # The sinks that refused this alert's effect are tried again by its retry.
                     done=_not_again(pending, refused, again) if mine else pending.done,
                 )
-                after = replace_incident(stored, pending=claimed, version=stored.version + 1)
+                after = replace_incident(
+                    stored,
+                    pending=claimed,
+                    version=stored.version + 1,
+                    **opening_counted(stored, pending, now),
+                )
                 return Transition(Action(pending.kind.value), stored, after, redo=not own)
         if group is None:
             decision = decide(stored, alert, now, self.policy)

@@ -18,7 +18,7 @@ from datetime import datetime
 
 from triage.errors import StoreBusyError
 from triage.incidents.base import StoreBase, next_version
-from triage.incidents.claims import is_gathering
+from triage.incidents.claims import is_gathering, opening_counted
 from triage.incidents.codec import view_to_json
 from triage.incidents.lifecycle import (
     FLAP_HOLD,
@@ -61,8 +61,10 @@ def close_held(decision: Decision, held: Held | None) -> Decision:
 def held_released(decided: Incident, held: Held, now: datetime) -> Decision:
     """The held effect, now that no silence matches."""
     # Whatever its kind, it lists a group's members as they are: an update owed for them (they
-    # joined while it was held) goes out with it.
-    if held.kind in (EffectKind.UPDATE, EffectKind.REOPEN):
+    # joined while it was held) goes out with it. A held open tells its new ticket every
+    # occurrence so far, as a reopen does: the update of its interval (the next one counts
+    # from it and comes an interval after it, not after the first alert the silence held).
+    if held.kind in (EffectKind.OPEN, EffectKind.UPDATE, EffectKind.REOPEN):
         incident = replace_incident(
             decided,
             held=None,
@@ -311,7 +313,7 @@ class Sweeping(StoreBase):
             if not self.sweep_may_take(pending, now, carrying):
                 return None, None
             claimed = dataclasses.replace(pending, owner=owner, until=now + self.lease)
-            after = next_version(stored, pending=claimed)
+            after = next_version(stored, pending=claimed, **opening_counted(stored, pending, now))
             if pending.owner == FLAP_HOLD:  # not a redo: the close held while it flapped
                 after = after.noted(now, pending.kind.value, "held while flapping")
             return after, Transition(Action(pending.kind.value), stored, after, redo=True)
