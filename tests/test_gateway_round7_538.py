@@ -23,6 +23,7 @@ from test_store import LEASE, POLICY
 from triage.incidents.silences import Silence
 from triage.incidents.sqlite import SQLiteStore
 from triage.ingest import IngestService
+from triage.ops import operator
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 
@@ -301,3 +302,33 @@ async def test_silences_are_matched_against_open_incidents_off_the_event_loop(
     assert listed.json()["silences"][0]["matching"]["open"] == 3
     assert "<td>3</td>" in page.text
     assert on_loop and not any(on_loop)
+
+
+async def test_a_view_matches_silences_against_incidents_within_a_budget(
+    store: SQLiteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """However many silences and open incidents there are, one view of the page or the API's
+    silence list matches at most MATCH_BUDGET pairs (50 silences against 5,000 incidents was
+    250,000 matches, past the port's 5 s deadline: the operator got no page in a storm):
+    each silence is matched against fewer of the most urgent open incidents, and the answer
+    says how many it checked."""
+    matched: list[int] = []
+    matches = Silence.matches
+
+    def counted(self: Silence, subject: object) -> bool:
+        matched.append(1)
+        return matches(self, subject)
+
+    async with serving(store) as server, client(server) as http:
+        for team in ("db", "web"):  # each matches no open incident: every pair is checked
+            silence = {"matchers": [f"team={team}"], "duration": "2h", "comment": team}
+            made = await http.post("/api/v1/silences", json=silence, headers=BEARER)
+            assert made.status_code == 201, made.text
+        monkeypatch.setattr(operator, "MATCH_BUDGET", 4)
+        monkeypatch.setattr(Silence, "matches", counted)
+        listed = (await http.get("/api/v1/silences", headers=BEARER)).json()["silences"]
+        api_matches, matched[:] = len(matched), []
+        page = await http.get("/", headers=BEARER)
+    assert [s["matching"]["checked"] for s in listed] == [2, 2]
+    assert api_matches == len(matched) == 4
+    assert "0 of the first 2 checked (3 open)" in page.text

@@ -434,7 +434,7 @@ class OperatorApi:
         shown = shown_silences(await self.view.store.silences(), now, every=every)
         incidents = await self.view.scan.incidents(self.view.store)
         listed = await self.view.off_loop.run(
-            partial(silences_json, shown, incidents, self.view.redactor, now)
+            partial(silences_json, shown, incidents, self.view.redactor, now, budgeted=True)
         )
         return _json(200, {"silences": listed})
 

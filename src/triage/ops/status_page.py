@@ -66,6 +66,7 @@ from triage.ops.http_server import DEFAULT_LIMITS, RefusalLog, Request, Response
 from triage.ops.operator import (
     Filter,
     FilterRefused,
+    checked_within_budget,
     find_incident,
     incident_json,
     list_incidents,
@@ -462,7 +463,8 @@ class StatusPage:
         """The silences in effect or coming, each with how many open incidents it matches."""
         if not silences:
             return "<p class=muted>None.</p>"
-        subjects = open_subjects(opened)
+        # Within a view's budget: fewer open incidents each as more silences are shown.
+        subjects = open_subjects(opened, checked_within_budget(len(silences[:_ROWS])))
         # Matched against at most the first `open_subjects` takes (most urgent first): past
         # them, a count read bare would say "matches exactly this many", as the API's
         # `checked` says it does not.
