@@ -9,7 +9,19 @@ import json
 
 import pytest
 
+from memory_store import MemoryStore
+from triage.incidents.store import Routing
+from triage.logs import redact_event
+from triage.models import EffectKind
+from triage.normalize import normalize_body
+from triage.ops.operator import incident_json
 from triage.redact import Redactor
+from triage.sinks import slack
+from triage.sinks.base import Effect
+from triage.sinks.github import text as github
+from triage.summarise import prompt
+from triage.summarise.deterministic import DeterministicSummariser
+from triage.view import redact_alert, redact_ticket
 
 P = "[REDACTED:password]"
 
@@ -359,3 +371,55 @@ def test_go_values_nested_or_a_map_under_a_secrets_name_go_whole(given: str, sec
 def test_a_go_map_under_an_ordinary_name_keeps_its_ordinary_values() -> None:
     """A map under a name that says no secret keeps its values but a secret-named one's."""
     assert _text("config=map[password:s3cr3tPW user:bob]") == f"config=map[password:{P} user:bob]"
+
+
+# --- every path out of the process --------------------------------------------------------------
+
+#: One leak of each class this round closed, and the secret in it that must not leave.
+LEAVING = {
+    "go-struct": ("creds: {admin Xk7pL2mR9tQwE4rT db}", "Xk7pL2mR9tQwE4rT"),
+    "azure-row": (f"{CREATED}\tkey1\tFULL\t{STORAGE_KEY}", STORAGE_KEY[:40]),
+    "ini-continued": ("[db]\npassword = Xk7pL2mR9\n\ttQwE4rT99\nhost = db1", "tQwE4rT99"),
+    "cookie-list": (f'"set-cookie": ["sid={SESSION}; Path=/"]', SESSION),
+    "jwt-apart": (f'"payload": "{JWT_CLAIMS}.{JWT_SIGNATURE}"', JWT_SIGNATURE),
+    "accented-name": ("pässwörd=Xk7pL2mR9tQwE4rT", "Xk7pL2mR9tQwE4rT"),
+    "env-block": (
+        "- name: DB_PASSWORD\n  value: |\n    Xk7pL2mR9tQwE4rT\n- name: X\n  value: y",
+        "Xk7pL2mR9tQwE4rT",
+    ),
+}
+
+
+async def _surfaces(description: str) -> dict[str, str]:
+    """What one Alertmanager alert holding `description` (also as a label's value) becomes on
+    each way out: the GitHub issue, Slack's message, the LLM prompt, the operator API's
+    incident and a log line, each made by the function that path calls."""
+    redactor = Redactor()
+    labels = {"alertname": "DbLoginFailed", "team": "payments", "detail": description}
+    body = json.dumps([{"labels": labels, "annotations": {"description": description}}])
+    [alert] = normalize_body(body).alerts
+    view = redact_alert(alert, redactor, excerpt_chars=6000)
+    ticket = redact_ticket(await DeterministicSummariser().summarise(view), redactor)
+    effect = Effect(EffectKind.OPEN, view.fingerprint, view, ticket, None, 1, 1, False, "k:1")
+    store = MemoryStore()
+    opened = await store.begin(view, "m-1", store.now())
+    assert opened.after is not None
+    await store.save_ticket(opened.after.fingerprint, "m-1", ticket, Routing("d", view.team, {}))
+    incident = await store.get(opened.after.fingerprint)
+    assert incident is not None
+    return {
+        "github": github.issue_body(effect),
+        "slack": json.dumps(slack.open_message(effect)),
+        "prompt": prompt.build(view, redactor, 4000).user,
+        "operator-api": json.dumps(incident_json(incident, redactor)),
+        "log": json.dumps(redact_event(None, "info", {"event": "x", "detail": description})),
+    }
+
+
+@pytest.mark.parametrize("case", sorted(LEAVING))
+async def test_this_rounds_leaks_leave_the_process_by_no_path(case: str) -> None:
+    """Each class closed this round is redacted on every way out (ticket, GitHub, Slack, the
+    prompt, the operator API, logs): all render from the shared redactor."""
+    description, secret = LEAVING[case]
+    for path, shown in (await _surfaces(description)).items():
+        assert secret not in shown, path
