@@ -332,3 +332,23 @@ async def test_a_view_matches_silences_against_incidents_within_a_budget(
     assert [s["matching"]["checked"] for s in listed] == [2, 2]
     assert api_matches == len(matched) == 4
     assert "0 of the first 2 checked (3 open)" in page.text
+
+
+@pytest.mark.parametrize("path", ["/login", "/logout"])
+async def test_a_login_or_logout_from_another_site_gets_no_100_continue(
+    store: SQLiteStore, path: str
+) -> None:
+    """A login or logout form posted by another site's page with `Expect: 100-continue` is
+    refused (403) as its first answer, its body never asked for."""
+    async with serving(store) as server:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        try:
+            head = f"POST {path} HTTP/1.1\r\nHost: x\r\nOrigin: {EVIL}\r\n"
+            head += "Content-Type: application/x-www-form-urlencoded\r\n"
+            head += "Expect: 100-continue\r\nContent-Length: 40\r\n\r\n"
+            writer.write(head.encode())
+            await writer.drain()
+            status = (await read_answer(reader)).status
+        finally:
+            writer.close()
+    assert status == 403

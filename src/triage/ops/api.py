@@ -297,9 +297,15 @@ def operator_routes(view: OperatorView | None) -> dict[str, Mapping[str, Handler
         "/api/v1/silences/*": {"DELETE": api.writer(api.expire_silence)},
         "/": {"GET": page.index},
         "/incidents/*": {"GET": page.incident},
-        "/login": {"POST": page.login},
-        "/logout": {"POST": page.logout},
+        # Each refuses another site's form first: from its head, no body asked for or read.
+        "/login": {"POST": HeadGuarded(page.login, _from_another_site)},
+        "/logout": {"POST": HeadGuarded(page.logout, _from_another_site)},
     }
+
+
+def _from_another_site(head: Request) -> bool:
+    """Whether a browser says `head` comes from another site's page (`same_origin`)."""
+    return not same_origin(head)
 
 
 class OperatorApi:
@@ -364,7 +370,7 @@ class OperatorApi:
     def _refuses_head(self, head: Request) -> bool:
         """Whether `writer`'s guard refuses `head` before reading its body: no bearer token,
         or a browser on another site."""
-        return not self.auth.bearer(head) or not same_origin(head)
+        return not self.auth.bearer(head) or _from_another_site(head)
 
     async def incidents(self, request: Request) -> Response:
         try:
