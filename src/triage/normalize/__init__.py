@@ -31,6 +31,7 @@ import pydantic
 from triage.decode import SNS_CONFIRMATIONS, decode_envelope, invocation_record, is_sns_envelope
 from triage.errors import DecodeError, InvalidAlertError, TriageError, UnknownFormatError
 from triage.normalize import (
+    airbrake,
     alertmanager,
     aws_lambda_destinations,
     aws_notices,
@@ -38,10 +39,12 @@ from triage.normalize import (
     checkers,
     cloudwatch,
     common,
+    cronitor,
     encodings,
     eventbridge,
     freshping,
     generic,
+    github_actions,
     grafana,
     graylog,
     kapacitor,
@@ -258,6 +261,16 @@ FORMATS: tuple[Format, ...] = (
         netdata.normalize,
         _keys("chart", "host", "token"),
     ),
+    # A CI workflow's runs, a cron monitor's and an error tracker's webhooks, known by the
+    # keys only they send.
+    Format(
+        "github-actions",
+        github_actions.matches,
+        github_actions.normalize,
+        _keys("workflow_run"),
+    ),
+    Format("cronitor", cronitor.matches, cronitor.normalize, _keys("monitor_url", "issue_url")),
+    Format("airbrake", airbrake.matches, airbrake.normalize, _keys("airbrake_error_url")),
     Format(
         "threshold",
         generic.matches_threshold,

@@ -50,7 +50,9 @@ from triage.models import Alert, Status
 from triage.normalize import (
     betterstack_errors,
     common,
+    cronitor,
     freshping,
+    github_actions,
     graylog,
     kapacitor,
     librato,
@@ -67,8 +69,8 @@ BETTERSTACK = "betterstack"
 UPTIMEROBOT = "uptimerobot"
 CHECKLY = "checkly"
 #: With the status pages' (`statuspage`) and the fixed-body senders with modules of their own
-#: (`kapacitor`, `freshping`, `graylog`, `librato`, `site24x7`, `netdata`), which are read beside
-#: these checkers.
+#: (`kapacitor`, `freshping`, `graylog`, `librato`, `site24x7`, `netdata`, `cronitor`, and a CI
+#: workflow's runs, `github_actions`), which are read beside these checkers.
 SOURCES = (
     STATUSCAKE,
     BETTERSTACK,
@@ -82,6 +84,8 @@ SOURCES = (
     librato.SOURCE,
     site24x7.SOURCE,
     netdata.SOURCE,
+    cronitor.SOURCE,
+    github_actions.SOURCE,
 )
 
 #: A template variable left as it was written: UptimeRobot's `*name*`, Checkly's `{{NAME}}`.

@@ -35,7 +35,7 @@ from typing import Any
 
 from triage.errors import InvalidAlertError
 from triage.models import Alert, Status
-from triage.normalize import common
+from triage.normalize import airbrake, common
 from triage.normalize.common import Normalized, Skipped
 from triage.normalize.generic import dated
 from triage.normalize.vendors import first_given, labelled, paragraphs, quiet, untitled
@@ -43,7 +43,8 @@ from triage.normalize.vendors import first_given, labelled, paragraphs, quiet, u
 ROLLBAR = "rollbar"
 HONEYBADGER = "honeybadger"
 BUGSNAG = "bugsnag"
-SOURCES = (ROLLBAR, HONEYBADGER, BUGSNAG)
+#: With Airbrake's, read by a module of its own (`airbrake`).
+SOURCES = (ROLLBAR, HONEYBADGER, BUGSNAG, airbrake.SOURCE)
 
 
 # --- Rollbar -----------------------------------------------------------------------------------

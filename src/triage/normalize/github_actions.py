@@ -1,0 +1,109 @@
+"""GitHub's `workflow_run` webhook (a repository's or organisation's webhook subscribed to
+"Workflow runs", https://docs.github.com/en/webhooks/webhook-events-and-payloads#workflow_run):
+`action` requested, in_progress or completed, the run in `workflow_run` (its `conclusion` once
+completed), the `workflow`, the `repository`. Teams point it at triage to learn that CI or a
+deploy workflow failed. Read as format `github-actions`, source `github-actions`.
+
+Identity: the repository (`repository.full_name`), the workflow (`workflow_run.workflow_id`)
+and the branch (`head_branch`); never the run's id, number, attempt, commit or times, which are
+new for every run, so a workflow failing again on its branch is one incident counting repeats,
+and its next run that succeeds closes it. Another branch is another incident: a pull request's
+failing checks never close main's.
+States: a completed run's `conclusion` failure, timed_out or startup_failure fires, success
+resolves; cancelled, skipped, neutral, stale and action_required change no ticket, nor does a
+run requested or in progress (Skipped, one log line). Any other conclusion fires, so no failure
+GitHub adds later is lost.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from triage.models import Alert, Status
+from triage.normalize import common
+from triage.normalize.common import Normalized, Skipped
+from triage.normalize.generic import dated
+from triage.normalize.vendors import labelled, paragraphs, untitled
+
+SOURCE = "github-actions"
+
+#: A completed run's conclusions that say the workflow failed.
+_FAILED = frozenset({"failure", "timed_out", "startup_failure"})
+_SUCCEEDED = frozenset({"success"})
+#: Conclusions that say nothing about the workflow's health: someone or something stopped or
+#: skipped the run, or it waits on a person.
+_NO_CHANGE = frozenset({"cancelled", "skipped", "neutral", "stale", "action_required"})
+#: The one action whose run has a conclusion.
+_COMPLETED = "completed"
+
+
+def matches(payload: dict[str, Any]) -> bool:
+    """A `workflow_run` event: its run object, an `action`, and the repository it ran in."""
+    return (
+        untitled(payload)
+        and isinstance(payload.get("workflow_run"), dict)
+        and "action" in payload
+        and isinstance(payload.get("repository"), dict)
+    )
+
+
+def normalize(payload: dict[str, Any]) -> Normalized:
+    run = common.obj(payload.get("workflow_run"), "workflow_run", required=True)
+    repository = common.obj(payload.get("repository"), "repository", required=True)
+    repo = common.ident(repository.get("full_name"), "repository.full_name")
+    workflow = common.ident(run.get("workflow_id"), "workflow_run.workflow_id")
+    branch = common.ident_or_none(run.get("head_branch"), "workflow_run.head_branch") or ""
+    name = common.line(common.unnested(run.get("name")), "workflow_run.name", shown=True)
+    shown = f"{name or f'workflow {workflow}'}{f' on {branch}' if branch else ''} ({repo})"
+    action = common.word(payload.get("action"), "action") or ""
+    conclusion = (common.word(run.get("conclusion"), "workflow_run.conclusion") or "").lower()
+    if action.lower() != _COMPLETED or conclusion in _NO_CHANGE:
+        state = conclusion if action.lower() == _COMPLETED else action
+        detail = f"{SOURCE} run of {common.short(shown)} is {common.short(state)}: no ticket change"
+        return Normalized((), (Skipped(SOURCE, "no_state_change", detail),))
+    status = Status.RESOLVED if conclusion in _SUCCEEDED else Status.FIRING
+    verb = "succeeded" if status is Status.RESOLVED else _said(conclusion)
+    occurred, notes = dated(run.get("updated_at"), f"{SOURCE} workflow_run.updated_at")
+    alert = Alert(
+        source=SOURCE,
+        status=status,
+        title=common.first_title(f"GitHub Actions: {shown} {verb}"),
+        severity="error" if conclusion in _FAILED else None,
+        description=paragraphs(run.get("display_title"), _commit(run)),
+        links=common.links(run=common.url(run.get("html_url"), "workflow_run.html_url")),
+        labels=labelled(
+            ("repository", repo),
+            ("workflow", name),
+            ("workflow_id", workflow),
+            ("branch", branch),
+            ("event", run.get("event")),
+            ("conclusion", conclusion),
+            ("run_number", run.get("run_number")),
+            ("run_attempt", run.get("run_attempt")),
+        ),
+        occurred_at=occurred,
+        identity={"repository": repo, "workflow": workflow, "branch": branch},
+        raw=payload,
+    )
+    return Normalized((alert,), (), notes)
+
+
+#: How the title ends for each failed conclusion; another one is named as it came.
+_SAID = {"failure": "failed", "timed_out": "timed out", "startup_failure": "failed to start"}
+
+
+def _said(conclusion: str) -> str:
+    """What a run's conclusion that is no success says, as the title ends it."""
+    return _SAID.get(conclusion, f"failed ({conclusion[:40]})")
+
+
+def _commit(run: dict[str, Any]) -> str | None:
+    """The commit the run built, as a line: its short sha and the first line of its message."""
+    sha = common.word(run.get("head_sha"), "workflow_run.head_sha")
+    head = common.obj_or_empty(run.get("head_commit"))
+    given = head.get("message")
+    first = given.strip().split("\n", 1)[0] if isinstance(given, str) else None
+    message = common.line(first, "head_commit.message", 200, shown=True)
+    if not sha:
+        return None
+    return f"Commit {sha[:12]}: {message}" if message else f"Commit {sha[:12]}"
