@@ -443,3 +443,21 @@ async def test_a_gathered_groups_first_update_counts_from_what_its_open_told(
     opened, updated = c.sink.effects
     assert opened.occurrences == 5 and updated.occurrences == 6
     assert updated.new_occurrences == 1
+
+
+async def test_a_gathered_group_the_sweep_opens_counts_its_first_update_from_its_open(
+    tmp_path: Path,
+) -> None:
+    """The same when no message comes back once the window is over and the sweep opens the
+    group's ticket: the first update counts from the open's five occurrences."""
+    c = grouping(tmp_path, window_s=30)
+    with pytest.raises(GatheringError):
+        await c.deliver(c.message(webhook([pod(0)]), 0), 0)
+    for i in range(1, 5):
+        await c.deliver(c.message(webhook([pod(i)]), 0.1 * i), 1)
+    c.clock.now = at(5)
+    await c.sweep().once()
+    await c.deliver(c.message(webhook([pod(5, minutes=20)]), 20), 1)
+    assert c.kinds() == ["open", "update"]
+    opened, updated = c.sink.effects
+    assert opened.occurrences == 5 and updated.new_occurrences == 1
