@@ -352,3 +352,48 @@ async def test_a_login_or_logout_from_another_site_gets_no_100_continue(
         finally:
             writer.close()
     assert status == 403
+
+
+# --- the gateway: Expect as a list ----------------------------------------------------------
+
+
+async def first_answers(port: int, request: bytes) -> list[int]:
+    """The statuses answered to `request` sent whole, up to its final answer."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(request)
+        await writer.drain()
+        statuses = [(await read_answer(reader)).status]
+        if statuses == [100]:
+            statuses.append((await read_answer(reader)).status)
+        return statuses
+    finally:
+        writer.close()
+
+
+@pytest.mark.parametrize(
+    ("expect", "answers"),
+    [
+        ("Expect:\r\n", [202]),
+        ("Expect: \t\r\n", [202]),
+        ("Expect: 100-continue, 100-continue\r\n", [100, 202]),
+        ("Expect: 100-continue,\r\n", [100, 202]),
+        ("Expect: , 100-Continue\r\n", [100, 202]),
+    ],
+    ids=[
+        "blank",
+        "blank with a tab",
+        "the one twice in a list",
+        "a trailing comma",
+        "a leading comma",
+    ],
+)
+async def test_expect_is_read_as_the_list_it_is(
+    gateway: IngestService, queues: Queues, expect: str, answers: list[int]
+) -> None:
+    """`Expect` is a list (RFC 9110 5.6.1: empty items are ignored): sent blank it asks
+    nothing, and `100-continue` named twice or beside an empty item is that one expectation,
+    as on the daemon's port. Refused 417, the alert was lost (no sender retries a 4xx)."""
+    request = chunked(expect + f"Content-Length: {len(GENERIC)}\r\n", GENERIC)
+    assert await first_answers(gateway.port, request) == answers
+    assert queues.depth() == 1

@@ -107,6 +107,7 @@ from triage.ingest.replay import BadTimestamp, Replayed, ReplayGuard, check_time
 from triage.ingest.server import (
     CONTINUE,
     MAX_HEAD_BYTES,
+    expectations,
     name_the_server,
     no_interim,
     unrouted_request,
@@ -622,10 +623,9 @@ class Gateway:
         """Step 1: what the head alone decides. The tokens held now, and the query read."""
         if self.draining:
             raise Refused(503, "shutting_down", "shutting down", retry_after_s=1)
-        # Every Expect header counts: one the gateway does not meet beside `100-continue`
-        # must not be read past.
-        expects = request.headers.getall("Expect", ())
-        if any(expect.strip().lower() != CONTINUE for expect in expects):
+        # Every Expect header and item counts: one the gateway does not meet beside
+        # `100-continue` must not be read past; an empty one (`Expect:` blank) asks nothing.
+        if any(expect != CONTINUE for expect in expectations(request)):
             raise Refused(417, "expectation_failed", "the only Expect understood is 100-continue")
         if (forged := _cross_site(request)) is not None:
             raise forged

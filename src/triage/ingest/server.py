@@ -62,10 +62,19 @@ async def no_interim(request: web.Request) -> None:
     a body the head already condemns (too large, no credential). The gateway sends it itself."""
 
 
+def expectations(request: web.BaseRequest) -> list[str]:
+    """Each expectation the request's `Expect` headers name, in lower case: every header, each
+    item of its list, empty items left out (RFC 9110 5.6.1), so `Expect:` sent blank asks
+    nothing and `100-continue, 100-continue` is the one expectation."""
+    values = request.headers.getall("Expect", ())
+    return [item.strip().lower() for value in values for item in value.split(",") if item.strip()]
+
+
 async def send_continue(request: web.Request) -> None:
     """`100 Continue`, when the sender waits for it before sending its body (HTTP/1.1 only)."""
-    expect = request.headers.get("Expect", "").strip().lower()
-    if expect == CONTINUE and request.version == HttpVersion11 and request.writer is not None:
+    expected = expectations(request)
+    continues = bool(expected) and all(item == CONTINUE for item in expected)
+    if continues and request.version == HttpVersion11 and request.writer is not None:
         await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         request.writer.output_size = 0  # the interim answer is not the answer's start
 
