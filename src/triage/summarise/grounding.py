@@ -121,8 +121,13 @@ _FACT_ALTERNATIVES = r"""
 #: the spaces and marks between words at once instead of trying each alternative there.
 _FACT = re.compile(r"(?=[\w:])(?:" + _FACT_ALTERNATIVES + ")", re.IGNORECASE | re.VERBOSE)
 
-#: URLs in the model's text; anything it links must already be in the alert.
-_URL = re.compile(r"(?i)\b(?:https?|ftp)://[^\s<>()\"'`\]]{1,2048}")
+#: URLs in the model's text; anything it links must already be in the alert. A `]` ends one
+#: (Markdown's `[url]`), except the one closing a redaction's mark inside it: a secret in a
+#: link's query or user info is redacted first (`?token=[REDACTED:password]`), and the link
+#: is still one link, removed whole, not up to the mark's `]` with its tail left standing.
+_URL = re.compile(
+    r"(?i)\b(?:https?|ftp)://(?:\[REDACTED:[a-z0-9-]{1,32}\]|[^\s<>()\"'`\]]){1,2048}"
+)
 #: Numbers anywhere in the alert text, inside words too ("p95" grounds 95).
 _ANY_NUMBER = re.compile(r"\d{1,64}(?:\.\d{1,64})?")
 _GROUPED_NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d{1,64})?")
