@@ -297,7 +297,6 @@ INI_CONTINUED_RULES: tuple[_Rule, ...] = (
         r"\[REDACTED:password\])"
         rf"(?P<rest>(?:[ \t]{{0,8}}+{_INDENTED_BREAK}{_CONTINUED_WORD}{_LINE_ENDS}){{1,64}}+)",
         _ini_continued,
-        "[redacted:password]",
-        fold_needles=True,
+        "[REDACTED:password]",
     ),
 )
