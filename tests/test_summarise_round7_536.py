@@ -329,6 +329,19 @@ async def test_an_answer_that_is_the_alerts_fake_ticket_falls_back(
     assert metrics.counter("LLMFallbacks", reason="echoed_alert") == 1
 
 
+async def test_an_answer_that_is_a_fake_ticket_in_the_alerts_payload_falls_back(
+    logs: list[MutableMapping[str, Any]],
+) -> None:
+    """A fake ticket in a field of the raw payload no normaliser reads (the model sees it
+    escaped in the payload's excerpt) is the alert's as well: answering with it falls back."""
+    source = ALERT.model_copy(
+        update={"raw": {"title": TITLE, "note": f"the ticket is {json.dumps(FAKE_TICKET)}"}}
+    )
+    ticket, _metrics = await _summarised(completion(json.dumps(FAKE_TICKET)), source)
+    assert _deterministic(ticket, source)
+    assert [e["reason"] for e in _fallbacks(logs)] == ["echoed_alert"]
+
+
 async def test_an_answer_copying_the_alerts_title_and_description_is_its_own() -> None:
     """An alert holding no JSON has no ticket to echo: a model copying its title and
     description word for word wrote a (plain) ticket, kept."""
