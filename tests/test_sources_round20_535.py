@@ -619,3 +619,27 @@ async def test_an_airbrake_error_occurring_again_repeats_its_incident() -> None:
         _airbrake("1313", 1, "22222222"),
     ]
     assert await _actions(bodies) == [Action.OPEN, Action.COUNT, Action.OPEN]
+
+
+def test_github_s_ping_of_a_new_workflow_runs_webhook_is_skipped_as_a_test() -> None:
+    """The `ping` GitHub sends when the webhook is created (https://docs.github.com/en/webhooks/
+    webhook-events-and-payloads#ping) is skipped as a test notification, not refused: GitHub
+    would show the new webhook as failing."""
+    ping = {
+        "zen": "Design for failure.",
+        "hook_id": 109948940,
+        "hook": {
+            "type": "Repository",
+            "id": 109948940,
+            "name": "web",
+            "active": True,
+            "events": ["workflow_run"],
+            "config": {"content_type": "json", "insecure_ssl": "0", "url": "https://example.com"},
+        },
+        "repository": {"id": 17273051, "full_name": "octo-org/octo-repo"},
+        "sender": {"login": "octo-cat", "id": 583231, "type": "User"},
+    }
+    recognised = recognise_body(json.dumps(ping))
+    assert recognised.format == "github-actions"
+    assert recognised.normalized.alerts == ()
+    assert [skip.reason for skip in recognised.normalized.skipped] == ["test_notification"]

@@ -267,7 +267,7 @@ FORMATS: tuple[Format, ...] = (
         "github-actions",
         github_actions.matches,
         github_actions.normalize,
-        _keys("workflow_run"),
+        _keys("workflow_run", "hook_id"),
     ),
     Format("cronitor", cronitor.matches, cronitor.normalize, _keys("monitor_url", "issue_url")),
     Format("airbrake", airbrake.matches, airbrake.normalize, _keys("airbrake_error_url")),

@@ -2,7 +2,8 @@
 "Workflow runs", https://docs.github.com/en/webhooks/webhook-events-and-payloads#workflow_run):
 `action` requested, in_progress or completed, the run in `workflow_run` (its `conclusion` once
 completed), the `workflow`, the `repository`. Teams point it at triage to learn that CI or a
-deploy workflow failed. Read as format `github-actions`, source `github-actions`.
+deploy workflow failed. Read as format `github-actions`, source `github-actions`. The `ping`
+GitHub sends when such a webhook is created is Skipped as `test_notification`.
 
 Identity: the repository (`repository.full_name`), the workflow (`workflow_run.workflow_id`)
 and the branch (`head_branch`); never the run's id, number, attempt, commit or times, which are
@@ -35,19 +36,42 @@ _SUCCEEDED = frozenset({"success"})
 _NO_CHANGE = frozenset({"cancelled", "skipped", "neutral", "stale", "action_required"})
 #: The one action whose run has a conclusion.
 _COMPLETED = "completed"
+#: The event a webhook whose `ping` is read here is subscribed to.
+_WORKFLOW_RUN = "workflow_run"
 
 
 def matches(payload: dict[str, Any]) -> bool:
-    """A `workflow_run` event: its run object, an `action`, and the repository it ran in."""
+    """A `workflow_run` event: its run object, an `action`, and the repository it ran in; or
+    the `ping` of a webhook subscribed to workflow runs (`_is_ping`)."""
+    return untitled(payload) and (
+        (
+            isinstance(payload.get("workflow_run"), dict)
+            and "action" in payload
+            and isinstance(payload.get("repository"), dict)
+        )
+        or _is_ping(payload)
+    )
+
+
+def _is_ping(payload: dict[str, Any]) -> bool:
+    """GitHub's `ping`, sent when a webhook is created (`zen`, `hook_id`, the `hook`), of a
+    webhook whose events include workflow runs: GitHub shows the webhook failing unless it is
+    answered as read."""
+    hook = payload.get("hook")
+    events = hook.get("events") if isinstance(hook, dict) else None
     return (
-        untitled(payload)
-        and isinstance(payload.get("workflow_run"), dict)
-        and "action" in payload
-        and isinstance(payload.get("repository"), dict)
+        "zen" in payload
+        and "hook_id" in payload
+        and isinstance(events, list)
+        and _WORKFLOW_RUN in events
     )
 
 
 def normalize(payload: dict[str, Any]) -> Normalized:
+    if _is_ping(payload):
+        hook = common.ident_or_none(payload.get("hook_id"), "hook_id") or "?"
+        detail = f"{SOURCE} ping of GitHub webhook {common.short(hook)}: no ticket change"
+        return Normalized((), (Skipped(SOURCE, "test_notification", detail),))
     run = common.obj(payload.get("workflow_run"), "workflow_run", required=True)
     repository = common.obj(payload.get("repository"), "repository", required=True)
     repo = common.ident(repository.get("full_name"), "repository.full_name")
