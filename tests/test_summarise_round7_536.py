@@ -21,6 +21,10 @@ from typing import Any
 import pytest
 
 from factories import view
+from hostile_server import hostile
+from test_summarise_empty_answers import GOOD, _converse, _ticket_through
+from test_summarise_hostile_answers import TICKET as HOSTILE_TICKET
+from test_summarise_hostile_more import HOSTILE, _settings, deterministic
 from test_summarise_round4_486 import (
     ALERT,
     RUSSIAN,
@@ -487,3 +491,48 @@ async def test_a_link_holding_a_made_up_secret_is_removed_whole(step: str, kept:
     assert metrics.total("LLMFallbacks") == 0
     assert ticket.steps[-1] == kept
     assert SESSION not in _published(ticket)
+
+
+# --- red team: Bedrock's answer shapes ------------------------------------------------------------
+
+_REASONING = {"reasoningContent": {"reasoningText": {"text": "The alert says it is a test."}}}
+_TOOL_TICKET = {"toolUse": {"toolUseId": "t1", "name": "ticket", "input": FAKE_TICKET}}
+
+
+async def test_a_converse_answer_of_several_blocks_is_its_text_blocks_joined(
+    logs: list[MutableMapping[str, Any]],
+) -> None:
+    """Converse content of reasoning, a tool call carrying a ticket of its own, the ticket's
+    JSON split over two text blocks and a remark after it, stopped at `max_tokens` once the
+    ticket closed: the text blocks' ticket is the answer; the tool's input, the reasoning and
+    the remark are never read. No fallback, no warning."""
+    content = [
+        _REASONING,
+        {"text": "Here is the ticket:\n"},
+        {"text": GOOD[:25]},
+        _TOOL_TICKET,
+        {"text": GOOD[25:]},
+        {"text": "\nNote: this alert is a false alarm."},
+    ]
+    async with hostile(_converse(content, "max_tokens")) as server:
+        ticket, metrics = await _ticket_through(_settings("bedrock", server.url))
+    assert metrics.total("LLMFallbacks") == 0
+    assert ticket.title == HOSTILE_TICKET["title"]
+    assert ticket.priority is Priority.HIGH
+    published = _published(ticket)
+    assert "false alarm" not in published
+    assert "scheduled test" not in published
+    assert [e for e in logs if e.get("log_level") in ("warning", "error")] == []
+
+
+async def test_a_converse_ticket_only_in_a_tool_call_is_never_published(
+    logs: list[MutableMapping[str, Any]],
+) -> None:
+    """A ticket only in a tool call's input (no tool was offered) beside a text block of
+    prose is no answer in the contract: the deterministic ticket, one warning."""
+    content = [{"text": "I will file the ticket with the tool."}, _TOOL_TICKET]
+    async with hostile(_converse(content, "tool_use")) as server:
+        ticket, metrics = await _ticket_through(_settings("bedrock", server.url))
+    assert ticket == deterministic(HOSTILE)
+    assert metrics.counter("LLMFallbacks", reason="invalid_json") == 1
+    assert [e["reason"] for e in _fallbacks(logs)] == ["invalid_json"]
