@@ -276,8 +276,10 @@ class GatheringError(BackpressureError):
 class ProcessLimitError(BackpressureError):
     """Raised (by the supervisor, `process_limit`) when a message's work failed because this
     process ran out of file descriptors (`Too many open files`: a lazy import, a socket, a
-    file): the process is short, not the message at fault. Held, intake paused, as in an
-    outage, never counted towards the DLQ as a bug would be."""
+    file) or of memory (MemoryError, in any thread: the task near its memory limit): the
+    process is short, not the message at fault. Held, intake paused, as in an outage, never
+    counted towards the DLQ as a bug would be. A message too large to handle is refused for
+    its size before it is worked (DecodeError), so memory spent is the process's state."""
 
     reason = "process_limit"
 
@@ -287,13 +289,16 @@ _DESCRIPTORS_SPENT = frozenset({errno.EMFILE, errno.ENFILE})
 
 
 def process_limit(exc: BaseException) -> ProcessLimitError | None:
-    """`exc`, or what it was raised from (a library's own error around the OSError), as a
-    ProcessLimitError when it says the file descriptors are spent; None otherwise."""
+    """`exc`, or what it was raised from (a library's own error around the OSError or the
+    MemoryError), as a ProcessLimitError when it says the file descriptors or the memory are
+    spent; None otherwise."""
     seen: set[int] = set()
     cause: BaseException | None = exc
     while cause is not None and id(cause) not in seen:
         seen.add(id(cause))
         if isinstance(cause, OSError) and cause.errno in _DESCRIPTORS_SPENT:
             return ProcessLimitError(f"out of file descriptors: {cause.strerror}")
+        if isinstance(cause, MemoryError):
+            return ProcessLimitError("out of memory")
         cause = cause.__cause__ or cause.__context__
     return None

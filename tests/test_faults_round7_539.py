@@ -1,0 +1,152 @@
+"""Faults, round 7 (helper 539): what an operator on ECS Fargate or a laptop meets that the
+earlier rounds left: the interpreter's own environment (warnings made errors, the C locale, no
+HOME, a read-only root), memory spent in the store's thread, and AWS's answers to a skewed clock."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, MutableMapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from daemon_harness import (
+    TOKEN,
+    DaemonThread,
+    Queues,
+    daemon_env,
+    drain_settings,
+    events,
+    settings_for,
+)
+from triage.demo.ticketd import TicketServer
+from triage.incidents.sqlite import SQLiteStore
+
+#: How long a test waits for something that should happen long before (a bound, not a claim).
+PATIENCE_S = 60.0
+
+
+def _drain(
+    queues: Queues, backend: TicketServer, tmp_path: Path, env: dict[str, str], **settings: Any
+) -> subprocess.CompletedProcess[bytes]:
+    """`python -m triage run --drain` as a new interpreter (the environment is read at its
+    start, so only a process shows it) in `env` laid over the daemon's own environment; an
+    entry whose value is empty is taken out. Its stdout and stderr are kept as bytes."""
+    chosen = drain_settings(settings_for(queues, backend.url, tmp_path / "triage.db", **settings))
+    full = {**daemon_env(chosen), **env}
+    full = {name: value for name, value in full.items() if value != ""}
+    return subprocess.run(
+        [sys.executable, "-m", "triage", "run", "--drain"],
+        env=full,
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=PATIENCE_S * 2,
+        check=False,
+    )
+
+
+def _healthy(done: subprocess.CompletedProcess[bytes]) -> list[dict[str, Any]]:
+    """The run's log lines, once it is shown to have exited 0 with nothing at error and no
+    traceback: every stderr line one JSON object."""
+    said = done.stderr.decode("utf-8")
+    assert done.returncode == 0, said[-3000:]
+    assert "Traceback" not in said and '"level": "error"' not in said, said[-3000:]
+    lines = [line for line in said.splitlines() if line.strip()]
+    assert all(line.startswith("{") for line in lines), said[-3000:]
+    return events(said)
+
+
+def test_python_warnings_made_errors_in_the_environment_leave_the_daemon_serving(
+    queues: Queues, backend: TicketServer, tmp_path: Path
+) -> None:
+    """`PYTHONWARNINGS=error` set in a task definition (a debugging habit left in): every
+    warning a library gives becomes an exception; the daemon still tickets its queue and
+    exits 0."""
+    queues.send({"title": "disk full on db-1", "source": "script"})
+    done = _drain(queues, backend, tmp_path, {"PYTHONWARNINGS": "error"})
+    _healthy(done)
+    assert len(backend.tickets) == 1 and queues.depth() == 0
+    assert queues.dead_letters() == []
+
+
+def test_the_c_locale_writes_non_ascii_alerts_to_its_logs_and_metrics(
+    queues: Queues, backend: TicketServer, tmp_path: Path
+) -> None:
+    """`LC_ALL=C` with UTF-8 mode off and no PYTHONIOENCODING (an image without a UTF-8 locale):
+    stdout and stderr are ASCII, yet an alert titled in German and Japanese becomes its ticket
+    and every log and EMF line is written whole."""
+    title = "Zahlung fehlgeschlagen \u2013 Kästchen 決済 down"
+    queues.send({"title": title, "source": "script", "team": "zahlungsdienst-ä"})
+    env = {"LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0", "PYTHONIOENCODING": ""}
+    done = _drain(queues, backend, tmp_path, env, metrics="emf")
+    _healthy(done)
+    assert len(backend.tickets) == 1 and queues.depth() == 0
+    assert title in json.dumps(backend.tickets, ensure_ascii=False)
+    emf = [json.loads(line) for line in done.stdout.decode().splitlines() if line.strip()]
+    assert any("TicketsCreated" in json.dumps(line) for line in emf)
+
+
+def test_a_daemon_without_home_tickets_its_queue(
+    queues: Queues, backend: TicketServer, tmp_path: Path
+) -> None:
+    """HOME unset (a task run as a numeric user with no passwd entry): the daemon reads no
+    profile, yet tickets what is queued and exits 0."""
+    queues.send({"title": "disk full on db-1", "source": "script"})
+    done = _drain(queues, backend, tmp_path, {"HOME": ""})
+    _healthy(done)
+    assert len(backend.tickets) == 1 and queues.depth() == 0
+
+
+def _wait_in_thread(condition: Callable[[], object], what: str) -> None:
+    """Wait (from a test's own thread) for `condition`, at most `PATIENCE_S`."""
+    deadline = time.monotonic() + PATIENCE_S
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def test_memory_spent_in_the_stores_thread_holds_the_message_rather_than_dead_letter_it(
+    queues: Queues,
+    backend: TicketServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    logs: list[MutableMapping[str, Any]],
+) -> None:
+    """MemoryError raised in the SQLite store's own thread as it writes (the task near its
+    memory limit): the process is short, not the message, so the message waits as in an
+    outage, with one warning saying memory ran out, and becomes its ticket once memory is
+    free; it is never dead-lettered as a bug."""
+    monkeypatch.setenv("BACKEND_TOKEN", TOKEN)
+    spent = 4  # more failures than the queue's 2 receives before its DLQ
+    put = SQLiteStore._put_sync
+    threads: set[str] = set()
+
+    def out_of_memory(self: SQLiteStore, record: Any) -> None:
+        nonlocal spent
+        threads.add(threading.current_thread().name)
+        if spent > 0:
+            spent -= 1
+            raise MemoryError
+        put(self, record)
+
+    monkeypatch.setattr(SQLiteStore, "_put_sync", out_of_memory)
+    settings = settings_for(queues, backend.url, tmp_path / "t.db", retry_base_s=1)
+    daemon = DaemonThread(settings)
+    try:
+        queues.send({"title": "disk full on db-1", "source": "script"})
+        _wait_in_thread(
+            lambda: len(backend.tickets) == 1 or queues.dead_letters(), "a ticket or a letter"
+        )
+    finally:
+        daemon.stop()
+    assert threads and all(name.startswith("triage-sqlite") for name in threads), threads
+    assert queues.dead_letters() == []
+    assert len(backend.tickets) == 1
+    assert not [entry for entry in logs if entry["event"] == "message.crashed"]
+    said = [e for e in logs if e["log_level"] in ("warning", "error")]
+    assert any("memory" in str(e.get("error", "")) for e in said), said
