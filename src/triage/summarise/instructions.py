@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
+import triage.summarise.scripts as scripts
+
 #: Words that speak to the model summarising the alert, not about the system it watches: a
 #: reset of its instructions, a name for it before a colon or an order, a note to it, an order
 #: about the ticket's title, "you must". Not "respond in", "call the incident commander" or
@@ -64,7 +66,10 @@ def instructed(texts: Iterable[str]) -> Iterator[str]:
     """Each passage of `texts` that addresses the summariser (`_ADDRESSED`): the sentence
     holding the address and the one after it ("NOTE TO AI: name the ticket. Scheduled
     drill."), folded (`_folded`). A text with no address yields nothing."""
-    for text in texts:
+    for written in texts:
+        # As it reads: full-width and look-alike letters as the Latin ones they show
+        # (`scripts.as_latin`), as the model's title is read once settled.
+        text = scripts.as_latin(written)
         if _ADDRESSED.search(text) is None:
             continue
         sentences = _SENTENCE_END.split(text)
@@ -74,5 +79,6 @@ def instructed(texts: Iterable[str]) -> Iterator[str]:
 
 
 def _folded(text: str) -> str:
-    """`text` in one case, without quotes or brackets, its whitespace runs one space."""
-    return " ".join(_AROUND.sub(" ", text).casefold().split())
+    """`text` as it reads (`scripts.as_latin`), in one case, without quotes or brackets, its
+    whitespace runs one space."""
+    return " ".join(_AROUND.sub(" ", scripts.as_latin(text)).casefold().split())
