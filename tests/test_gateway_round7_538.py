@@ -1,6 +1,8 @@
-"""Round 7 against the webhook gateway and the operators' API (helper 538), over real HTTP on
-127.0.0.1: a listing asked for more than any store holds, and what was not yet proven of
-both servers' framing, pipelining and authentication."""
+"""Round 7 against the webhook gateway and the operators' API (helper 538), over real HTTP and
+raw sockets on 127.0.0.1: a listing asked for more than any store holds, framings a proxy in
+front would read otherwise, a hundred pipelined requests with one wrong token, `Expect` as
+the list it is, writes refused from their head without `100 Continue`, other sites' pages and
+forged hosts, and a storm's silence matching kept off the daemon's event loop and bounded."""
 
 from __future__ import annotations
 
