@@ -423,3 +423,13 @@ async def test_this_rounds_leaks_leave_the_process_by_no_path(case: str) -> None
     description, secret = LEAVING[case]
     for path, shown in (await _surfaces(description)).items():
         assert secret not in shown, path
+
+
+def test_a_storage_accounts_tsv_row_inside_a_json_string_goes() -> None:
+    """The same `-o tsv` row a job logged into a JSON string (its tabs escaped, `\\t`) loses
+    its key too."""
+    shown = _text(
+        json.dumps({"out": f"{CREATED}\tkey1\tFULL\t{STORAGE_KEY}\nkey2\tFULL\t{STORAGE_KEY}"})
+    )
+    assert STORAGE_KEY not in shown and shown.count("[REDACTED:azure-key]") == 2
+    assert CREATED in shown

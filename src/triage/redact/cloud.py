@@ -35,10 +35,11 @@ from triage.redact.rule import (
 #: base64 characters, its padding after them.
 _SHORT_AZURE_KEY = r"[A-Za-z0-9+/]{16,31}+={0,2}(?![A-Za-z0-9+/=_-])"
 #: The creation time the CLI now prints before a storage account key's name (`-o tsv`,
-#: `-o table`: `2026-01-01T00:00:00.000000+00:00  key1  FULL  …`), and the blank after it.
+#: `-o table`: `2026-01-01T00:00:00.000000+00:00  key1  FULL  …`), and the blank after it
+#: (a tab escaped inside a JSON string too, as the row's other blanks).
 _CREATED_CELL = (
     r"(?:[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?"
-    r"(?:Z|[+-][0-9]{2}:[0-9]{2})?[ \t]{1,32}+)?"
+    r"(?:Z|[+-][0-9]{2}:[0-9]{2})?(?:[ \t]|\\t){1,32}+)?"
 )
 
 
@@ -305,7 +306,7 @@ CLOUD_RULES: tuple[
             _rule(
                 r"(?P<head>(?:(?m:^)|(?<=\\n)|(?<=(?<!\\)\"))"
                 rf"[ \t]{{0,16}}+{_CREATED_CELL}(?:key|kerb)[12]"
-                r"[ \t]{1,32}+(?:FULL|READ)[ \t]{1,32}+)"
+                r"(?:[ \t]|\\t){1,32}+(?:FULL|READ)(?:[ \t]|\\t){1,32}+)"
                 rf"(?!\[REDACTED){_AZURE_KEY}",
                 r"\g<head>[REDACTED:azure-key]",
                 "key1",
