@@ -643,3 +643,21 @@ def test_github_s_ping_of_a_new_workflow_runs_webhook_is_skipped_as_a_test() -> 
     assert recognised.format == "github-actions"
     assert recognised.normalized.alerts == ()
     assert [skip.reason for skip in recognised.normalized.skipped] == ["test_notification"]
+
+
+def test_an_alert_s_invocation_record_through_an_sns_destination_is_that_alert() -> None:
+    """An on-failure destination that is an SNS topic the queue subscribes to, the record's
+    event an alert: read as the alert, as the record alone and in an SQS record are."""
+    event = {"title": "Disk full on db-1", "status": "firing", "dedup_key": "disk-db-1"}
+    record = copy.deepcopy(_FAILURE) | {"requestPayload": event}
+    envelope = {
+        "Type": "Notification",
+        "MessageId": "5b6f3a2e-0000-4000-8000-000000000001",
+        "TopicArn": "arn:aws:sns:us-east-2:123456789012:lambda-failures",
+        "Message": json.dumps(record),
+        "Timestamp": "2026-11-23T18:16:06.000Z",
+    }
+    for body in (envelope, {"Records": [_sqs_record(envelope)]}):
+        recognised = recognise_body(json.dumps(body))
+        assert recognised.format == "generic"
+        assert [alert.title for alert in recognised.normalized.alerts] == ["Disk full on db-1"]

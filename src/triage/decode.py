@@ -128,8 +128,11 @@ def _record_read(
         return exc
 
 
-def _unwrapped(payload: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """`payload` without its SNS envelopes (`decode_envelope`)."""
+def _unwrapped(
+    payload: dict[str, Any], *, events: bool = True
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """`payload` without its SNS envelopes (`decode_envelope`); `events`: a Message that is a
+    Lambda invocation record is the event it holds (`_event_of_record`), else the record."""
     envelope = None
     envelopes = 0
     while is_sns_envelope(payload) and payload["Type"] == SNS_NOTIFICATION:
@@ -147,8 +150,23 @@ def _unwrapped(payload: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] 
         envelope = payload
         what = "forwarded SNS Message" if envelopes else "SNS Message"
         payload = load_object(message, what)
+        if events:
+            payload = _event_of_record(payload)
         envelopes += 1
     return payload, envelope  # an alert, or an SNS confirmation (`normalize_body` skips it)
+
+
+def _event_of_record(message: dict[str, Any]) -> dict[str, Any]:
+    """An SNS Message that is a Lambda invocation record (a destination that is an SNS topic)
+    read as the event it holds, as the record is when it comes alone: an object that is no
+    Lambda event of records (which one level of `_decoded` reads). Any other Message, or a
+    record of any other event (read as the function's failure, `invocation_record`), as it is."""
+    if not is_invocation_record(message):
+        return message
+    event = message["requestPayload"]
+    if isinstance(event, dict) and lambda_records(event) is None:
+        return event
+    return message
 
 
 #: Lambda's event sources whose records carry a notification triage reads: an SNS record's
@@ -234,7 +252,7 @@ def invocation_record(body: str | bytes) -> dict[str, Any] | None:
     try:
         value = _sole_notification(load_json(_as_text(body), "body"))
         if isinstance(value, dict) and not is_invocation_record(value):
-            value = _unwrapped(value)[0]
+            value = _unwrapped(value, events=False)[0]
     except DecodeError:
         return None
     return value if is_invocation_record(value) else None
