@@ -89,10 +89,10 @@ async def test_a_listing_answers_at_most_its_limit_most_urgent_first(store: Stor
         assert two["incidents"][0]["fingerprint"] == fp  # the critical one comes first
         every = (await client.get("/api/v1/incidents", headers=BEARER)).json()
         assert every["total"] == len(every["incidents"]) == 5
-        for bad in ("0", "-1", "x", "٣", "1e3", "1" * 10):
+        for bad in ("0", "-1", "x", "٣", "1e3"):
             answer = await client.get(f"/api/v1/incidents?limit={bad}", headers=BEARER)
             assert answer.status_code == 400, bad
-        for big in ("9999", "99999"):  # past the most one answer holds: capped, not refused
+        for big in ("9999", "99999", "1" * 10):  # past the most one answer holds: capped
             answer = await client.get(f"/api/v1/incidents?limit={big}", headers=BEARER)
             assert answer.status_code == 200 and answer.json()["total"] == 5, big
 
