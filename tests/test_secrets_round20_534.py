@@ -433,3 +433,13 @@ def test_a_storage_accounts_tsv_row_inside_a_json_string_goes() -> None:
     )
     assert STORAGE_KEY not in shown and shown.count("[REDACTED:azure-key]") == 2
     assert CREATED in shown
+
+
+@pytest.mark.parametrize("newline", ["\n", "\\n"], ids=["raw", "json-string"])
+def test_a_block_scalar_with_a_comment_after_its_marker_goes(newline: str) -> None:
+    """`password: | # rotated monthly` then the value below: YAML reads the comment as none of
+    the value, and the lines below are the secret; they go, the comment stays."""
+    given = newline.join(["password: | # rotated monthly", "  Hunter2Secret!", "user: bob"])
+    shown = _text(given)
+    assert "Hunter2Secret" not in shown
+    assert shown == newline.join(["password: | # rotated monthly", f"  {P}", "user: bob"])

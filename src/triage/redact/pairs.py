@@ -1236,8 +1236,10 @@ PAIR_RULES: tuple[_Rule, ...] = (
     # the marker's `:`, which the engine jumps to, and asks for the secret's name before it
     # after (`_block_scalar`): started at the name, it tried a name at most letters of a text.
     _rule(
-        # A tag may come before the marker (Ansible's `password: !vault |`, `!!binary |`).
-        r"(:[ \t]{1,3}(?:!{1,2}[\w.:/-]{1,64}+[ \t]{1,8})?[|>][+-]?[0-9]?[ \t]{0,8}"
+        # A tag may come before the marker (Ansible's `password: !vault |`, `!!binary |`),
+        # and a comment after it (`password: | # rotated monthly`), none of the value.
+        r"(:[ \t]{1,3}(?:!{1,2}[\w.:/-]{1,64}+[ \t]{1,8})?[|>][+-]?[0-9]?"
+        r"""(?:[ \t]{1,8}#(?:[^\r\n\\"]|\\[^nr]){0,256}+)?[ \t]{0,8}"""
         rf"(?:{_LINES[0][0]}|(?P<esc>{_LINES[1][0]})))"
         rf"(?P<indent>[ \t]{{1,40}}+)(?!\[REDACTED)(?(esc){_LINES[1][1]}|{_LINES[0][1]}){{1,512}}+"
         rf"(?:(?(esc){_LINES[1][0]}|{_LINES[0][0]})(?P=indent)"
@@ -1310,8 +1312,9 @@ PAIR_RULES: tuple[_Rule, ...] = (
         # Nor an object's opening brace: the name heads a section (`sections.py`).
         r"""(?!\{[ \t\r\n]{0,64}+(?:\\?["'}]|[\w.-]{1,64}+[ \t]{0,8}[:=]))"""
         + _TEMPLATE_VALUE
-        # A block scalar's marker, its tag before it (`!vault |`): above.
-        + r"(?!(?:!{1,2}[\w.:/-]{1,64}+[ \t]{1,8})?[|>][+-]?[0-9]?[ \t]{0,8}(?:\r?\n|(?:\\r)?\\n|$))"
+        # A block scalar's marker, its tag before it (`!vault |`) and a comment after it: above.
+        + r"(?!(?:!{1,2}[\w.:/-]{1,64}+[ \t]{1,8})?[|>][+-]?[0-9]?"
+        + r"""(?:[ \t]{1,8}#(?:[^\r\n\\"]|\\[^nr]){0,256}+)?[ \t]{0,8}(?:\r?\n|(?:\\r)?\\n|$))"""
         # A value that says something about the secret, not the secret: MySQL's "(using
         # password: YES)", "password: null", an already masked "********".
         rf"""(?!\\?["']?(?:{_STATE_WORDS}|\*{{3,64}})(?![\w*]))"""
