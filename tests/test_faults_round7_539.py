@@ -9,11 +9,13 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 
 from daemon_harness import (
     TOKEN,
@@ -24,8 +26,13 @@ from daemon_harness import (
     events,
     settings_for,
 )
+from test_faults_round4_483 import SkewedAws
+from triage import aws as aws_module
+from triage.aws import Aws
 from triage.demo.ticketd import TicketServer
 from triage.incidents.sqlite import SQLiteStore
+from triage.settings import Settings
+from triage.sqs.inbox import SqsInbox
 
 #: How long a test waits for something that should happen long before (a bound, not a claim).
 PATIENCE_S = 60.0
@@ -150,3 +157,96 @@ def test_memory_spent_in_the_stores_thread_holds_the_message_rather_than_dead_le
     assert not [entry for entry in logs if entry["event"] == "message.crashed"]
     said = [e for e in logs if e["log_level"] in ("warning", "error")]
     assert any("memory" in str(e.get("error", "")) for e in said), said
+
+
+class SkewedAwsWithSts(SkewedAws):
+    """SkewedAws whose STS (a query-protocol service: form-encoded requests, XML answers)
+    refuses a request signed more than 5 minutes off its clock as STS does:
+    `SignatureDoesNotMatch`, "Signature expired: … is now earlier than …"."""
+
+    def __init__(self, upstream: str, ahead_s: float) -> None:
+        self.sts_refused = 0
+        super().__init__(upstream, ahead_s)
+
+    def _exchange(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        if b"Action=AssumeRole" not in body:
+            return super()._exchange(method, path, headers, body)
+        signed = datetime.strptime(headers.get("x-amz-date", ""), "%Y%m%dT%H%M%SZ")
+        now = datetime.now(UTC) + timedelta(seconds=self.ahead_s)
+        if abs((signed.replace(tzinfo=UTC) - now).total_seconds()) <= 300:
+            return self._forward(method, path, headers, body)
+        with self._lock:
+            self.sts_refused += 1
+        stamp = now.strftime("%Y%m%dT%H%M%SZ")
+        answer = (
+            '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error>'
+            "<Type>Sender</Type><Code>SignatureDoesNotMatch</Code>"
+            f"<Message>Signature expired: {headers['x-amz-date']} is now earlier than "
+            f"{stamp} ({stamp} - 5 min.)</Message></Error>"
+            "<RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId></ErrorResponse>"
+        )
+        return 403, [("Content-Type", "text/xml")], answer.encode()
+
+
+@pytest.fixture
+def skewed_sts(queues: Queues) -> Iterator[SkewedAwsWithSts]:
+    """SQS and STS (moto) with a clock 15 minutes ahead of this host's; the process's signing
+    clock put back as it was afterwards."""
+    with SkewedAwsWithSts(queues.endpoint, ahead_s=900) as proxy:
+        yield proxy
+    aws_module.SIGNING_CLOCK.offset_s = 0.0
+
+
+def _role_profile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sts_url: str) -> None:
+    """A profile `ops` that assumes a role with the keys of profile `base` (a laptop's set-up),
+    its STS at `sts_url`; no other source of credentials."""
+    config = tmp_path / "config"
+    config.write_text(
+        "[profile base]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\n"
+        "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"
+        "[profile ops]\nrole_arn = arn:aws:iam::123456789012:role/triage\n"
+        "source_profile = base\n"
+    )
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_PROFILE", "ops")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", sts_url)
+
+
+async def test_a_role_assumed_on_a_host_clock_sts_refuses_as_skewed_is_assumed_by_aws_time(
+    skewed_sts: SkewedAwsWithSts,
+    queues: Queues,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A laptop whose clock is 15 minutes behind, with a profile that assumes a role: STS
+    refuses the AssumeRole as signed too long ago (SignatureDoesNotMatch, "Signature
+    expired"). It is sent once more, signed by the time STS's answer gave, the role's
+    credentials come and the queue is read; one line says how far off the clock is."""
+    _role_profile(tmp_path, monkeypatch, skewed_sts.url)
+    settings = Settings(
+        queue_url=skewed_sts.queue_url(queues.url),
+        aws_endpoint_url=skewed_sts.url,
+        aws_region="us-east-1",
+    )
+    opened = Aws(settings)
+    try:
+        queues.send("kept")
+        with structlog.testing.capture_logs() as logs:
+            sqs = await opened.client("sqs")
+            inbox = SqsInbox(sqs, skewed_sts.queue_url(queues.url), answer_slack_s=5)
+            received = await inbox.receive(1, 0, 30)
+    finally:
+        await opened.aclose()
+    assert skewed_sts.sts_refused == 1
+    assert [m.body for m in received] == ["kept"]
+    said = [e for e in logs if e["event"] == "aws.clock_skewed"]
+    assert [e["log_level"] for e in said] == ["warning"]
+    assert 890 <= said[0]["aws_ahead_s"] <= 910

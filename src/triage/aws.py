@@ -651,13 +651,14 @@ def _aws_now() -> datetime.datetime:
 
 
 def _retry_refused_signing(
-    credentials: SessionCredentials,
+    credentials: SessionCredentials | None,
 ) -> Callable[..., Awaitable[float | None]]:
     """A `needs-retry` handler: an attempt refused for its signing is sent again at once,
     signed anew, when that can help: refused for an expired token and `credentials.renewed()`
     found other credentials, or refused for its signing time and `SIGNING_CLOCK` followed
-    AWS's time. Once per call, whichever attempt it is: botocore's own retry of an attempt
-    that failed (a 500, a connection closed) may be the one refused."""
+    AWS's time (the only case without `credentials`: a client that does not sign with them).
+    Once per call, whichever attempt it is: botocore's own retry of an attempt that failed
+    (a 500, a connection closed) may be the one refused."""
 
     async def retry(
         response: Any = None,
@@ -679,7 +680,7 @@ def _retry_refused_signing(
 
 
 async def _resign_after(
-    credentials: SessionCredentials,
+    credentials: SessionCredentials | None,
     response: tuple[Any, Any],
     operation: Any,
     context: dict[str, Any],
@@ -693,7 +694,7 @@ async def _resign_after(
     code, message = error.get("Code"), str(error.get("Message", ""))
     service = str(getattr(getattr(operation, "service_model", None), "service_name", "?"))
     name = str(getattr(operation, "name", "?"))
-    if code in EXPIRED_TOKEN_CODES:
+    if code in EXPIRED_TOKEN_CODES and credentials is not None:
         renewed = await credentials.renewed(context.get(_SIGNED_WITH), service, name)
         return 0.0 if renewed else None
     if code in _SKEW_CODES or _SKEW_WORDS.search(message[:300]):
@@ -720,6 +721,11 @@ def session_credentials(session: aioboto3.Session) -> SessionCredentials:
         botocore_session.register_component(
             "credential_provider", _SessionCredentialsProvider(credentials)
         )
+        # The STS client botocore makes to assume a role (a profile's role_arn, a web
+        # identity) is none of ours and signs with the source's keys: on a host clock STS
+        # refuses as skewed, no credentials came and every call failed until the clock was
+        # mended. Its refusal moves SIGNING_CLOCK as any other service's does.
+        botocore_session.register("needs-retry.sts", _retry_refused_signing(None))
         _SESSIONS_CREDENTIALS[botocore_session] = credentials
     return credentials
 
