@@ -443,3 +443,32 @@ def test_a_block_scalar_with_a_comment_after_its_marker_goes(newline: str) -> No
     shown = _text(given)
     assert "Hunter2Secret" not in shown
     assert shown == newline.join(["password: | # rotated monthly", f"  {P}", "user: bob"])
+
+
+@pytest.mark.parametrize(
+    ("given", "secret"),
+    [
+        ('"//registry.example.com/:_authToken" "Xk7pQ2vR9mT4wZ8bCdEf"', "Xk7pQ2vR9mT4wZ8bCdEf"),
+        ('"//registry.example.com/:_password" "aHVudGVyMlNlY3JldCE="', "aHVudGVyMlNlY3JldCE="),
+        ('"npmAuthToken" "Xk7pQ2vR9mT4wZ8bCdEf"', "Xk7pQ2vR9mT4wZ8bCdEf"),
+    ],
+    ids=["auth-token", "password", "camel-case"],
+)
+def test_a_yarnrc_v1_quoted_setting_and_its_quoted_secret_go(given: str, secret: str) -> None:
+    """Yarn 1's `.yarnrc` writes a registry's credential as a quoted name, a space and the
+    quoted value: the value goes, the name stays."""
+    shown = _text(given)
+    assert secret not in shown and shown.endswith(f' "{P}"') and shown.startswith(given[:12])
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        '"//registry.example.com/:_authToken" "${NPM_TOKEN}"',
+        '"oauthToken" "expired"',
+        '"dbPassword" "$DB_PASSWORD"',
+    ],
+)
+def test_a_yarnrc_v1_setting_holding_a_variable_or_a_word_stays(given: str) -> None:
+    """A variable or a plain word after a quoted secret's name stays."""
+    assert _text(given) == given

@@ -763,7 +763,8 @@ def _go_field(match: re.Match[str]) -> str:
 #: (`token=$token`).
 _TOLD_NOT_SECRET = re.compile(
     r"[0-9]{1,4}(?:[-:./T][0-9]{1,4}){1,8}Z?|[0-9]{1,6}[a-z]{1,8}"
-    r"|[A-Za-z_][\w.-]{0,64}[=:].{0,128}"
+    # … a pair (`mode=fast`), not base64's padding (`aHVudGVy…E=`).
+    r"|[A-Za-z_][\w.-]{0,64}[=:](?!=*\Z).{0,128}"
 )
 #: … nor, told bare, a lower-case identifier (`db01.example.com`, `rotation-job-7`); quoted,
 #: one is the literal that was set (`the password is "s3cr3t-literal-42"`).
@@ -1022,14 +1023,20 @@ _LABEL_THEN_LITERAL = (
 )
 
 
+def _camel_word_start(text: str, at: int) -> bool:
+    """Whether the word at `at` starts a camel case name's last word (`_authToken`,
+    `npmAuthToken`, `dbPassword`): an upper-case letter after a lower-case one."""
+    return text[at : at + 1].isupper() and text[at - 1 : at].islower()
+
+
 def _label_literal(match: re.Match[str]) -> str:
     """The literal after a quoted secret's label replaced, its quotes kept, when the word
-    starts a word and ends a label whose quote opened before it on its line, and the literal
+    starts a word (or a camel case name's last word: Yarn 1's `"…:_authToken" "…"`) and ends a label whose quote opened before it on its line, and the literal
     is told as a password is (`_told_password`: four characters or more, not only letters,
     no variable or placeholder); else the match unchanged (`"password:" "$DB_PASSWORD"`,
     `"Token:" "expired"`)."""
     text, start = match.string, match.start()
-    if text[start - 1 : start].isalnum():
+    if text[start - 1 : start].isalnum() and not _camel_word_start(text, start):
         return match[0]
     line_start = text.rfind("\n", max(0, start - 4096), start) + 1
     if text.count(match["q"], line_start, start) % 2 == 0:
