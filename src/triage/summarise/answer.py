@@ -108,9 +108,27 @@ def quoted_tickets(texts: Iterable[str], escaped: str = "") -> frozenset[tuple[s
         if "{" in text:
             found.update(_ticket_key(one) for one in _objects(text) if _ticket_like(one))
             found.update(_ticket_key(one) for one in _escaped_tickets(text))
+        if ":" in text and "\n" in text:
+            found.update(_ticket_key(one) for one in _yaml_tickets(text))
     if '\\"' in escaped and "{" in escaped:
         found.update(_ticket_key(one) for one in _escaped_tickets(escaped))
+    # An object of a ticket's keys but no title and no description (a form's `steps`) is no
+    # ticket an answer could echo: an answer without both is refused as invalid anyway.
+    found.discard(("", ""))
     return frozenset(found)
+
+
+def _yaml_tickets(text: str) -> Iterator[dict[str, Any]]:
+    """The tickets `text` writes as YAML (`ticket_fields`), in its fenced blocks and bare
+    after its prose; YAML whose ticket is not plain holds none a model's answer could be
+    read as."""
+    for block in (*(fenced[1] for fenced in islice(_FENCED.finditer(text), _STARTS)), text):
+        try:
+            fields = ticket_fields(block, _role_of)
+        except AmbiguousAnswer:
+            continue
+        if fields is not None:
+            yield fields
 
 
 def _ticket_key(found: Any) -> tuple[str, str]:
@@ -290,7 +308,12 @@ def _json_object(text: str, quoted: frozenset[tuple[str, str]] = frozenset()) ->
     if ticket is None:
         ticket = own(_relaxed(text))
     if ticket is None:
-        ticket = own(ticket_fields(text, _role_of))  # the ticket as YAML, bare
+        try:
+            ticket = own(ticket_fields(text, _role_of))  # the ticket as YAML, bare
+        except AmbiguousAnswer:
+            if echoes:  # the fence around the alert's YAML ticket is what is not plain
+                raise EchoedAnswer("the answer's only ticket is one the alert holds") from None
+            raise
     if ticket is not None:
         return ticket
     if echoes:
