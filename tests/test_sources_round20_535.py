@@ -661,3 +661,56 @@ def test_an_alert_s_invocation_record_through_an_sns_destination_is_that_alert()
         recognised = recognise_body(json.dumps(body))
         assert recognised.format == "generic"
         assert [alert.title for alert in recognised.normalized.alerts] == ["Disk full on db-1"]
+
+
+def _unused_access(finding: str, role: str, status: str = "ACTIVE") -> dict[str, Any]:
+    """An `Unused Access Finding for IAM entities` event as IAM documents it
+    (access-analyzer-eventbridge.html, "Example unused access findings related events"): the
+    finding's id is `findingId`, the analyzer the event's one resource."""
+    return {
+        "version": "0",
+        "id": "dc7ce3ee-114b-3243-e249-7f10f9054b21",
+        "detail-type": "Unused Access Finding for IAM entities",
+        "source": "aws.access-analyzer",
+        "account": "123456789012",
+        "time": "2026-11-23T17:31:40Z",
+        "region": "us-west-2",
+        "resources": ["arn:aws:access-analyzer:us-west-2:123456789012:analyzer/unused"],
+        "detail": {
+            "findingId": finding,
+            "resource": f"arn:aws:iam::111122223333:role/{role}",
+            "resourceType": "AWS::IAM::Role",
+            "accountId": "111122223333",
+            "createdAt": "2026-11-23T17:29:18.758Z",
+            "updatedAt": "2026-11-23T17:29:18.758Z",
+            "analyzedAt": "2026-11-23T17:29:18.758Z",
+            "previousStatus": "",
+            "status": status,
+            "version": "62160bda-8e94-46d6-ac97-9670930d8ffb",
+            "isDeleted": False,
+            "findingType": "UnusedPermission",
+            "numberOfUnusedServices": 0,
+            "numberOfUnusedActions": 1,
+        },
+    }
+
+
+def _internal_access(finding: str, bucket: str, status: str = "ACTIVE") -> dict[str, Any]:
+    """An `Internal Access Finding` event as IAM documents it (access-analyzer-eventbridge.html,
+    "Example internal access findings events")."""
+    body = _access_finding(finding, bucket, status)
+    body["detail-type"] = "Internal Access Finding"
+    body["detail"] |= {"findingType": "InternalAccess", "accessType": "INTRA_ACCOUNT"}
+    return body
+
+
+@pytest.mark.parametrize("make", [_unused_access, _internal_access])
+async def test_unused_and_internal_access_findings_are_one_incident_each(make: Any) -> None:
+    """Unused and internal access findings are keyed by their finding, not their analyzer: two
+    are two tickets, and an archived one closes its own."""
+    bodies = [
+        make("b8ae0460-5d29-4922-b92a-ba956c986277", "role-a"),
+        make("c9bf1571-6e3a-5033-c03b-cb067d097388", "role-b"),
+        make("b8ae0460-5d29-4922-b92a-ba956c986277", "role-a", "ARCHIVED"),
+    ]
+    assert await _actions(bodies) == [Action.OPEN, Action.OPEN, Action.CLOSE]

@@ -101,8 +101,9 @@ Where each shape comes from (AWS's documentation):
 - Amplify: eventbridge/latest/ref/events-ref-amplify.html (Amplify Deployment Status Change:
   `appId`, `branchName`, `jobId`, `jobStatus` STARTED, SUCCEED, FAILED).
 - IAM Access Analyzer: IAM/latest/UserGuide/access-analyzer-eventbridge.html (Access
-  Analyzer Finding: the finding's `id`, `resource`, `status` ACTIVE, ARCHIVED, RESOLVED,
-  `isDeleted`; the analyzer in `resources`).
+  Analyzer Finding and Internal Access Finding: the finding's `id`; Unused Access Finding for
+  IAM entities: its `findingId`; each with its `resource`, `status` ACTIVE, ARCHIVED,
+  RESOLVED, `isDeleted`; the analyzer in `resources`).
 - Secrets Manager: secretsmanager/latest/userguide/monitoring-eventbridge.html (AWS Service
   Event via CloudTrail: `eventName` RotationStarted, RotationSucceeded, RotationFailed,
   RotationAbandoned, the secret in `additionalEventData.SecretId`).
@@ -661,12 +662,20 @@ READINGS: dict[tuple[str, str], StateChange] = {
     # event's one resource is the analyzer, which all its findings share. ACTIVE fires;
     # archived (by a person or an archive rule), resolved (the access removed) or deleted
     # resolves.
-    ("aws.access-analyzer", "Access Analyzer Finding"): StateChange(
-        derive=_access_finding_state,
-        fires=_states("ACTIVE"),
-        resolves=_states("ARCHIVED", "RESOLVED", _FINDING_DELETED),
-        by=("resource", "id"),
-    ),
+    # Internal access findings name theirs `id` too; unused access findings `findingId`.
+    **{
+        ("aws.access-analyzer", kind): StateChange(
+            derive=_access_finding_state,
+            fires=_states("ACTIVE"),
+            resolves=_states("ARCHIVED", "RESOLVED", _FINDING_DELETED),
+            by=("resource", finding_id),
+        )
+        for kind, finding_id in (
+            ("Access Analyzer Finding", "id"),
+            ("Internal Access Finding", "id"),
+            ("Unused Access Finding for IAM entities", "findingId"),
+        )
+    },
     # A managed daemon that cannot start its task on an instance: the event's resource is the
     # task (new every attempt) or none (no task created), so the daemon is the incident,
     # whichever instance it failed on. ECS sends no event when the daemon starts again.
