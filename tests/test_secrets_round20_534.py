@@ -472,3 +472,11 @@ def test_a_yarnrc_v1_quoted_setting_and_its_quoted_secret_go(given: str, secret:
 def test_a_yarnrc_v1_setting_holding_a_variable_or_a_word_stays(given: str) -> None:
     """A variable or a plain word after a quoted secret's name stays."""
     assert _text(given) == given
+
+
+def test_a_go_slice_of_structs_under_a_secrets_name_loses_every_struct() -> None:
+    """Go's `%v` of a slice of structs (`[{admin pw} {bob pw2}]`) under a secret's name goes
+    whole: the second struct's password too, not only the first's."""
+    shown = _text("creds=[{admin s3cr3tPW} {bob pw2Xyz9}] next")
+    assert "s3cr3tPW" not in shown and "pw2Xyz9" not in shown
+    assert shown == f"creds=[{P}] next"

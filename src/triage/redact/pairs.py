@@ -412,6 +412,8 @@ def _keep_quotes(match: re.Match[str], depth: int = 0) -> str:
         return _lines_list_redacted(match)
     if match["list"]:
         return _flat_list_redacted(match)
+    if match["slice"]:
+        return f"{match['head']}[[REDACTED:password]"
     if match["subst"]:
         return f"{match['head']}{match['sdefault']}[REDACTED:password]"
     if match["shell"]:
@@ -1412,6 +1414,9 @@ PAIR_RULES: tuple[_Rule, ...] = (
         # its `}` with no `:`, `=`, quote or bracket (an object, a flow map, a template has
         # one), a struct inside it aside (`{admin {pw x}}`), and nothing glued after it
         # (LDAP's `{SSHA}…` is a scheme before its hash). Go's `%v` of a map (`map[k:v …]`).
+        # Go's `%v` of a slice of structs (`[{admin pw} {bob pw2}]`): every struct, as one
+        # (the list below would end at the first one's `}`), the brackets kept.
+        r"""|(?P<slice>\[)(?=\{)(?:\{[^{}\[\]\r\n"'\\:=]{1,512}+\}[ ]?){1,64}+(?=\])"""
         r"""|(?P<list>(?:\[|\[\]string\{|&\{|map\[|\{(?=[^\s{}"'\\:=,\[\]]"""
         r"""(?:[^{}\r\n"'\\:=\[\]]|\{[^{}\r\n"'\\:=\[\]]{0,512}+\}){0,512}+\}(?![\w$])))"""
         r"""[ \t]{0,3}(?P<lq>\\?["']|(?!\[REDACTED)))"""
