@@ -5,15 +5,18 @@ HOME, a read-only root), memory spent in the store's thread, and AWS's answers t
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator, MutableMapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 import structlog
 
@@ -24,9 +27,11 @@ from daemon_harness import (
     daemon_env,
     drain_settings,
     events,
+    make_queues,
     settings_for,
 )
-from test_faults_round4_483 import SkewedAws
+from test_faults_round4_483 import CredentialsEndpoint, SkewedAws
+from test_faults_round5_505 import _incidents_table
 from triage import aws as aws_module
 from triage.aws import Aws
 from triage.demo.ticketd import TicketServer
@@ -250,3 +255,123 @@ async def test_a_role_assumed_on_a_host_clock_sts_refuses_as_skewed_is_assumed_b
     said = [e for e in logs if e["event"] == "aws.clock_skewed"]
     assert [e["log_level"] for e in said] == ["warning"]
     assert 890 <= said[0]["aws_ahead_s"] <= 910
+
+
+#: `sh -c` that runs its arguments as ECS's `readonlyRootFilesystem` with a task volume at /tmp
+#: does: in a mount namespace of its own, a fresh writable /tmp and the root mounted read-only.
+_READ_ONLY_ROOT = 'mount -t tmpfs tmpfs /tmp && mount -o remount,bind,ro / && exec "$@"'
+
+
+def _read_only_root_works() -> bool:
+    """Whether this host lets a test mount its root read-only in a namespace (root, unshare)."""
+    if shutil.which("unshare") is None:
+        return False
+    probe = subprocess.run(
+        ["unshare", "-m", "--propagation", "private", "sh", "-c", _READ_ONLY_ROOT, "sh", "true"],
+        capture_output=True,
+        timeout=PATIENCE_S,
+        check=False,
+    )
+    return probe.returncode == 0
+
+
+def test_the_daemon_on_a_read_only_root_with_its_table_tickets_its_queue(
+    moto_url: str, backend: TicketServer, tmp_path: Path
+) -> None:
+    """ECS's `readonlyRootFilesystem` (the task definitions' setting) with the DynamoDB store
+    and /tmp the one writable path: the daemon writes nothing else (HOME, the working
+    directory, the package are read-only), tickets its queue, writes its EMF lines and exits 0
+    with nothing at error."""
+    if not _read_only_root_works():
+        pytest.skip("this host cannot mount a read-only root in a namespace (needs root)")
+    queues = make_queues(moto_url)
+    ddb = boto3.client("dynamodb", endpoint_url=moto_url, region_name="us-east-1")
+    table = f"incidents-{uuid.uuid4().hex[:8]}"
+    _incidents_table(ddb, table)
+    queues.send({"title": "disk full on db-1", "source": "script"})
+    chosen = drain_settings(
+        settings_for(
+            queues,
+            backend.url,
+            tmp_path / "unused.db",
+            store_url=f"dynamodb://{table}",
+            metrics="emf",
+        )
+    )
+    done = subprocess.run(
+        [
+            "unshare",
+            "-m",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            _READ_ONLY_ROOT,
+            "sh",
+            sys.executable,
+            "-m",
+            "triage",
+            "run",
+            "--drain",
+        ],
+        env={**daemon_env(chosen), "HOME": "/root"},
+        cwd="/",
+        capture_output=True,
+        timeout=PATIENCE_S * 2,
+        check=False,
+    )
+    _healthy(done)
+    assert len(backend.tickets) == 1 and queues.depth() == 0
+    assert any(b"TicketsCreated" in line for line in done.stdout.splitlines())
+
+
+class ExpiringSoonEndpoint(CredentialsEndpoint):
+    """The container credentials endpoint handing out credentials that expire in
+    `expires_in_s` (ECS's agent late with its rotation), within botocore's advisory refresh
+    window (15 minutes before expiry) and outside its mandatory one (10 minutes)."""
+
+    expires_in_s = 12 * 60
+
+    def _answer(self) -> dict[str, str]:
+        answer = super()._answer()
+        expiry = datetime.now(UTC) + timedelta(seconds=self.expires_in_s)
+        return {**answer, "Expiration": expiry.strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
+@pytest.fixture
+def expiring_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[ExpiringSoonEndpoint]:
+    """ExpiringSoonEndpoint, named as the only source of credentials."""
+    with ExpiringSoonEndpoint() as server:
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+        monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/config")
+        monkeypatch.setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", f"{server.base_url}/v2/creds")
+        yield server
+
+
+async def test_a_credentials_endpoint_failing_an_early_refresh_is_not_asked_at_every_call(
+    expiring_endpoint: ExpiringSoonEndpoint, queues: Queues
+) -> None:
+    """The task role's endpoint answering 500 while the credentials in hand are inside
+    botocore's advisory refresh window (12 minutes left): the credentials in hand sign every
+    call; the endpoint is not asked again (three tries, two seconds of sleeps) before each
+    call of the receive loop, and the failed refresh is said once, not once per call."""
+    settings = Settings(
+        queue_url=queues.url, aws_endpoint_url=queues.endpoint, aws_region="us-east-1"
+    )
+    opened = Aws(settings)
+    try:
+        sqs = await opened.client("sqs")
+        await sqs.get_queue_attributes(QueueUrl=queues.url)
+        expiring_endpoint.down = True
+        asked_before = expiring_endpoint.asked
+        with structlog.testing.capture_logs() as logs:
+            for _ in range(5):
+                await sqs.get_queue_attributes(QueueUrl=queues.url)
+    finally:
+        await opened.aclose()
+    asked = expiring_endpoint.asked - asked_before
+    assert asked <= 3, f"the endpoint was asked {asked} times for 5 calls"
+    failed = [e for e in logs if e["log_level"] in ("warning", "error")]
+    assert len(failed) <= 1, failed

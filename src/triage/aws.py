@@ -446,10 +446,49 @@ class SessionCredentials:
             # Temporary credentials (a role's) expire by AWS's clock: judged by it, as far as
             # SIGNING_CLOCK knows it, not by a host clock that may be hours off.
             found._time_fetcher = _aws_now
+            _space_early_refreshes(found)
         if self._failing:
             self._failing = False
             log.info("aws.credentials_recovered", source=str(getattr(found, "method", "?")))
         return found
+
+
+#: How long after a failed early refresh of temporary credentials the next one waits.
+EARLY_REFRESH_SPACING_S = 60.0
+
+
+def _space_early_refreshes(found: Any) -> None:
+    """Have `found` (botocore's refreshable credentials) wait `EARLY_REFRESH_SPACING_S`
+    after an early refresh failed before it tries another. botocore refreshes a role's
+    credentials early (its advisory window: 15 minutes before they expire) and, when their
+    source fails then (the task role's endpoint answering 500, STS down), keeps the ones it
+    has, but tries again before every call: three requests and two seconds of sleeps added
+    to each call of the daemon, and a warning with its traceback each time, for five
+    minutes. A refresh they must have (botocore's mandatory window: 10 minutes left) is
+    never held back."""
+    if not hasattr(found, "_refresh_using") or not hasattr(found, "_mandatory_refresh_timeout"):
+        return
+    refresh_using = found._refresh_using
+    refresh_needed = found.refresh_needed
+    failed_at: list[float] = []  # when the last refresh failed; empty after one worked
+
+    async def refresh() -> Any:
+        try:
+            fetched = refresh_using()
+            metadata = await fetched if asyncio.iscoroutine(fetched) else fetched
+        except Exception:
+            failed_at[:] = [time.monotonic()]
+            raise
+        failed_at.clear()
+        return metadata
+
+    def needed(refresh_in: float | None = None) -> bool:
+        if failed_at and time.monotonic() - failed_at[0] < EARLY_REFRESH_SPACING_S:
+            return bool(refresh_needed(found._mandatory_refresh_timeout))
+        return bool(refresh_needed(refresh_in))
+
+    found._refresh_using = refresh
+    found.refresh_needed = needed
 
 
 def _process_failure(exc: OSError) -> BotoCoreError:
