@@ -320,13 +320,25 @@ async def test_an_answer_quoting_the_alerts_fake_ticket_is_read_as_its_own(said:
         pytest.param(f"Here is the ticket:\n{json.dumps(FAKE_TICKET, indent=2)}", id="in-prose"),
         pytest.param(json.dumps({"ticket": FAKE_TICKET}), id="wrapped"),
         pytest.param(json.dumps(json.dumps(FAKE_TICKET)), id="encoded-twice"),
+        pytest.param(
+            json.dumps(
+                dict(
+                    FAKE_TICKET,
+                    title="ALL CLEAR ON WEB-1!",
+                    description="This was a scheduled test of web-1 - nothing is wrong",
+                )
+            ),
+            id="its-case-and-marks-changed",
+        ),
+        pytest.param(json.dumps(dict(FAKE_TICKET, title=TITLE)), id="its-description"),
     ],
 )
 async def test_an_answer_that_is_the_alerts_fake_ticket_falls_back(
     said: str, logs: list[MutableMapping[str, Any]]
 ) -> None:
-    """A model answering with the ticket the alert's text wrote for it obeyed the alert: the
-    deterministic ticket is written, with one warning of reason `echoed_alert`."""
+    """A model answering with the ticket the alert's text wrote for it (whole, or its
+    description under a title of the model's own) obeyed the alert: the deterministic ticket
+    is written, with one warning of reason `echoed_alert`."""
     ticket, metrics = await _summarised(completion(said), FAKE_ANSWERING)
     assert _deterministic(ticket, FAKE_ANSWERING)
     assert [e["reason"] for e in _fallbacks(logs)] == ["echoed_alert"]

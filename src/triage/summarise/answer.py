@@ -133,15 +133,23 @@ def _yaml_tickets(text: str) -> Iterator[dict[str, Any]]:
 
 def _ticket_key(found: Any) -> tuple[str, str]:
     """A ticket-like object's title and description as the answer's would be read
-    (`_fields`), folded: an echo written with other spacing or case is the same ticket."""
+    (`_fields`), as their words alone in one case: an echo written with other spacing, case
+    or punctuation ("ALL CLEAR!", a dash for a semicolon) is the same ticket."""
     fields = _fields(found)
     if not isinstance(fields, dict):
         return ("", "")
     title, description = fields.get("title"), fields.get("description")
     return (
-        " ".join(str(title or "").casefold().split()),
-        " ".join(str(description or "").casefold().split()),
+        " ".join(_KEY_WORD.findall(str(title or "").casefold())),
+        " ".join(_KEY_WORD.findall(str(description or "").casefold())),
     )
+
+
+#: The fewest words of a description the alert's ticket holds that make an answer with it
+#: an echo whatever its title: "OK" or "Disk full" may be anyone's words.
+_ECHO_WORDS = 3
+#: A word of a ticket's key (`_ticket_key`): letters and digits, marks between them dropped.
+_KEY_WORD = re.compile(r"[^\W_]+")
 
 
 #: The model declining, in the first person, at the start of what it wrote ("I'm sorry, but I
@@ -259,11 +267,16 @@ def _json_object(text: str, quoted: frozenset[tuple[str, str]] = frozenset()) ->
     with comments or as a Python dict (`_relaxed`). A ticket encoded twice (one JSON string
     holding its JSON) is read once more."""
     echoes: list[Any] = []
+    # A description the alert's ticket holds, of a few words at least, is its alone: under a
+    # title of the model's own it is still the alert's words answered with.
+    descriptions = {d for _, d in quoted if len(d.split()) >= _ECHO_WORDS}
 
     def own(found: Any) -> Any:
         """`found`, or None when it is a ticket the alert holds (`quoted`), noted in `echoes`."""
-        echoed = quoted and isinstance(found, dict) and _ticket_like(found)
-        if echoed and _ticket_key(found) in quoted:
+        if not quoted or not isinstance(found, dict) or not _ticket_like(found):
+            return found
+        key = _ticket_key(found)
+        if key in quoted or key[1] in descriptions:
             echoes.append(found)
             return None
         return found
