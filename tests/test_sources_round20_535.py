@@ -714,3 +714,19 @@ async def test_unused_and_internal_access_findings_are_one_incident_each(make: A
         make("b8ae0460-5d29-4922-b92a-ba956c986277", "role-a", "ARCHIVED"),
     ]
     assert await _actions(bodies) == [Action.OPEN, Action.OPEN, Action.CLOSE]
+
+
+def test_a_fork_s_pull_request_run_on_its_main_is_not_the_repository_s_main() -> None:
+    """A pull request from a fork's `main` runs with head_branch "main" too: its failure is not
+    the repository's main failing, and its success never closes main's incident."""
+    fork = _workflow_run("failure", 30433700)
+    fork["workflow_run"] |= {
+        "event": "pull_request",
+        "head_repository": {"id": 99, "full_name": "octocat/octo-repo"},
+    }
+    ours = _workflow_run("failure", 30433701)
+    ours["workflow_run"]["head_repository"] = {"id": 17273051, "full_name": "octo-org/octo-repo"}
+    forked, own = _one(fork), _one(ours)
+    assert forked.identity != own.identity
+    assert own.identity == _one(_workflow_run("failure", 30433702)).identity
+    assert "octocat/octo-repo" in forked.title

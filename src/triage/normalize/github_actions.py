@@ -6,7 +6,9 @@ deploy workflow failed. Read as format `github-actions`, source `github-actions`
 GitHub sends when such a webhook is created is Skipped as `test_notification`.
 
 Identity: the repository (`repository.full_name`), the workflow (`workflow_run.workflow_id`)
-and the branch (`head_branch`); never the run's id, number, attempt, commit or times, which are
+and the branch (`head_branch`), and the fork a pull request's branch is in when it is not the
+repository (`head_repository.full_name`: a fork's `main` is not the repository's); never the
+run's id, number, attempt, commit or times, which are
 new for every run, so a workflow failing again on its branch is one incident counting repeats,
 and its next run that succeeds closes it. Another branch is another incident: a pull request's
 failing checks never close main's.
@@ -77,8 +79,10 @@ def normalize(payload: dict[str, Any]) -> Normalized:
     repo = common.ident(repository.get("full_name"), "repository.full_name")
     workflow = common.ident(run.get("workflow_id"), "workflow_run.workflow_id")
     branch = common.ident_or_none(run.get("head_branch"), "workflow_run.head_branch") or ""
+    fork = _fork(run, repo)
     name = common.line(common.unnested(run.get("name")), "workflow_run.name", shown=True)
-    shown = f"{name or f'workflow {workflow}'}{f' on {branch}' if branch else ''} ({repo})"
+    on = f"{fork}:{branch}" if fork else branch
+    shown = f"{name or f'workflow {workflow}'}{f' on {on}' if on else ''} ({repo})"
     action = common.word(payload.get("action"), "action") or ""
     conclusion = (common.word(run.get("conclusion"), "workflow_run.conclusion") or "").lower()
     if action.lower() != _COMPLETED or conclusion in _NO_CHANGE:
@@ -100,13 +104,15 @@ def normalize(payload: dict[str, Any]) -> Normalized:
             ("workflow", name),
             ("workflow_id", workflow),
             ("branch", branch),
+            ("head_repository", fork),
             ("event", run.get("event")),
             ("conclusion", conclusion),
             ("run_number", run.get("run_number")),
             ("run_attempt", run.get("run_attempt")),
         ),
         occurred_at=occurred,
-        identity={"repository": repo, "workflow": workflow, "branch": branch},
+        identity={"repository": repo, "workflow": workflow, "branch": branch}
+        | ({"head_repository": fork} if fork else {}),
         raw=payload,
     )
     return Normalized((alert,), (), notes)
@@ -114,6 +120,14 @@ def normalize(payload: dict[str, Any]) -> Normalized:
 
 #: How the title ends for each failed conclusion; another one is named as it came.
 _SAID = {"failure": "failed", "timed_out": "timed out", "startup_failure": "failed to start"}
+
+
+def _fork(run: dict[str, Any], repo: str) -> str | None:
+    """The repository the run's branch is in when it is not `repo` (a pull request from a
+    fork, whose `main` is not the repository's), else None."""
+    head = common.obj_or_empty(run.get("head_repository"))
+    given = common.ident_or_none(head.get("full_name"), "workflow_run.head_repository.full_name")
+    return given if given and given != repo else None
 
 
 def _said(conclusion: str) -> str:
