@@ -765,8 +765,7 @@ def _go_field(match: re.Match[str]) -> str:
 #: (`token=$token`).
 _TOLD_NOT_SECRET = re.compile(
     r"[0-9]{1,4}(?:[-:./T][0-9]{1,4}){1,8}Z?|[0-9]{1,6}[a-z]{1,8}"
-    # … a pair (`mode=fast`), not base64's padding (`aHVudGVy…E=`).
-    r"|[A-Za-z_][\w.-]{0,64}[=:](?!=*\Z).{0,128}"
+    r"|[A-Za-z_][\w.-]{0,64}[=:].{0,128}"
 )
 #: … nor, told bare, a lower-case identifier (`db01.example.com`, `rotation-job-7`); quoted,
 #: one is the literal that was set (`the password is "s3cr3t-literal-42"`).
@@ -1025,6 +1024,16 @@ _LABEL_THEN_LITERAL = (
 )
 
 
+#: Base64 with its padding (`aHVudGVy…E=`), which `_told_password` reads as a `name=` pair.
+_PADDED_BASE64 = re.compile(r"[A-Za-z0-9+/]{8,512}+={1,2}")
+
+
+def _padded_base64(literal: str) -> bool:
+    """Whether `literal` is base64 with its padding and reads as random (`_random_looking`):
+    an encoded password (Yarn's and npm's `_password`), not a `username=` left bare."""
+    return _PADDED_BASE64.fullmatch(literal) is not None and _random_looking(literal)
+
+
 def _camel_word_start(text: str, at: int) -> bool:
     """Whether the word at `at` starts a camel case name's last word (`_authToken`,
     `npmAuthToken`, `dbPassword`): an upper-case letter after a lower-case one."""
@@ -1044,7 +1053,9 @@ def _label_literal(match: re.Match[str]) -> str:
     if text.count(match["q"], line_start, start) % 2 == 0:
         return match[0]
     literal = match["literal"]
-    if _PLACEHOLDER_FOUND.fullmatch(literal) or not _told_password(literal, True, 4):
+    if _PLACEHOLDER_FOUND.fullmatch(literal):
+        return match[0]
+    if not (_told_password(literal, True, 4) or _padded_base64(literal)):
         return match[0]
     return f"{match[0][: match.start('literal') - start]}[REDACTED:password]{match['lq']}"
 
