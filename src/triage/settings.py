@@ -1388,8 +1388,24 @@ def _with_credential_files(env_vars: Mapping[str, str | None]) -> dict[str, str 
                 f"{name} and {name}_FILE are both set: set one (the credential, or the file "
                 "holding it)"
             )
-        values[name.lower()] = read_credential_file(path, f"{name}_FILE")
+        credential = read_credential_file(path, f"{name}_FILE")
+        if env_file_line(credential, name):
+            raise ConfigError(
+                f"{name}_FILE {path}: holds the env file's line ({name}=…), not the value "
+                "alone: store the value alone in the file (the line's name and = would be "
+                "sent as the credential); the value is not repeated"
+            )
+        values[name.lower()] = credential
     return values
+
+
+def env_file_line(text: str, name: str) -> bool:
+    """Whether `text` is the env file's line of the variable `name` (`NAME=value`, `export
+    NAME=value`, in any case, spaces around `=`) rather than its value: what a secret's file
+    holds when it was made by copying that line. Only the variable's own name counts, so a
+    value holding `=` of its own (base64's padding, a URL's query) is the value."""
+    line = re.compile(rf"\s*(?:export\s+)?{re.escape(name)}\s*=", re.IGNORECASE)
+    return line.match(text) is not None
 
 
 def read_credential_file(path: str, variable: str) -> str:
