@@ -724,6 +724,34 @@ def require_slack_webhook(router: Router, settings: Settings) -> None:
     )
 
 
+def require_github_credentials(router: Router, settings: Settings) -> None:
+    """Raise ConfigError naming what sends to GitHub (TRIAGE_SINKS, or the first route sending
+    there) when neither GITHUB_TOKEN nor any GITHUB_APP_* setting is given: a team that never
+    listed github in TRIAGE_SINKS cannot place "the github sink needs a token" otherwise. An
+    App given in part is the GitHub sink's to name (what is missing of it). Called where the
+    GitHub sink is built, before `require_github_repository`."""
+    app = (
+        settings.github_app_id,
+        settings.github_app_private_key,
+        settings.github_app_private_key_file,
+        settings.github_app_installation_id,
+    )
+    if settings.github_token is not None or any(part is not None for part in app):
+        return
+    if "github" in router.default.sinks:
+        where = "TRIAGE_SINKS sends alerts no route matches to github"
+    else:
+        sending = next((r.route for r in router.rules if "github" in r.route.sinks), None)
+        if sending is None:
+            return
+        where = f"route {sending.name!r} sends to github"
+    raise ConfigError(
+        f"GITHUB_TOKEN is not set, nor a GitHub App, and {where}: set GITHUB_TOKEN, or "
+        "GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY (or GITHUB_APP_PRIVATE_KEY_FILE) and "
+        "GITHUB_APP_INSTALLATION_ID"
+    )
+
+
 def require_github_repository(router: Router, settings: Settings) -> None:
     """Raise ConfigError when some incident may go to GitHub with no repository to open its
     issue in: GITHUB_REPOSITORY unset, and TRIAGE_SINKS (the route of alerts no route matches)

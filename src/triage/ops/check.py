@@ -39,6 +39,7 @@ from triage.routes import (
     Router,
     load_router,
     no_routes_problem,
+    require_github_credentials,
     require_github_repository,
     require_slack_webhook,
 )
@@ -456,7 +457,9 @@ async def _github(settings: Settings) -> str:
     from triage.sinks.github.access import refusal_said
 
     try:
-        require_github_repository(load_router(settings), settings)
+        router = load_router(settings)
+        require_github_credentials(router, settings)
+        require_github_repository(router, settings)
     except ConfigError as exc:
         raise _Failed(str(exc)) from None
     repositories = _github_repositories(settings)
