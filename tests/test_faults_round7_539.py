@@ -31,7 +31,7 @@ from daemon_harness import (
     settings_for,
 )
 from test_faults_round4_483 import CredentialsEndpoint, SkewedAws
-from test_faults_round5_505 import _incidents_table
+from test_faults_round5_505 import _free_port, _incidents_table, _readiness
 from triage import aws as aws_module
 from triage.aws import Aws
 from triage.demo.ticketd import TicketServer
@@ -375,3 +375,53 @@ async def test_a_credentials_endpoint_failing_an_early_refresh_is_not_asked_at_e
     assert asked <= 3, f"the endpoint was asked {asked} times for 5 calls"
     failed = [e for e in logs if e["log_level"] in ("warning", "error")]
     assert len(failed) <= 1, failed
+
+
+def test_the_queue_deleted_and_made_again_under_the_daemon_is_served_again(
+    queues: Queues,
+    backend: TicketServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    logs: list[MutableMapping[str, Any]],
+) -> None:
+    """The alerts queue deleted and made again under the same name (a stack re-applied): the
+    same URL names a new, empty queue. Meanwhile the daemon is not ready (`queue:
+    unreachable`) and says so once; once the queue is back it is ready again, says it
+    recovered, and tickets what is sent to the new queue."""
+    monkeypatch.setenv("BACKEND_TOKEN", TOKEN)
+    port = _free_port()
+    settings = settings_for(
+        queues,
+        backend.url,
+        tmp_path / "t.db",
+        http_port=port,
+        receive_retry_base_s=0.2,
+        receive_retry_max_s=1,
+    )
+    sqs = queues.client()
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=queues.url, AttributeNames=["VisibilityTimeout", "RedrivePolicy"]
+    )["Attributes"]
+    name = queues.url.rstrip("/").rsplit("/", 1)[-1]
+    daemon = DaemonThread(settings)
+    try:
+        queues.send({"title": "disk full on db-1", "source": "script"})
+        _wait_in_thread(lambda: len(backend.tickets) == 1, "the first ticket")
+        _wait_in_thread(lambda: queues.depth() == 0, "the first message deleted")
+        sqs.delete_queue(QueueUrl=queues.url)
+        _wait_in_thread(
+            lambda: _readiness(port)["failing"].get("queue") == "unreachable",
+            "the queue named unreachable",
+        )
+        assert sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"] == queues.url
+        queues.send({"title": "certificate expires on api-2", "source": "script"})
+        _wait_in_thread(lambda: len(backend.tickets) == 2, "the second ticket")
+        _wait_in_thread(lambda: queues.depth() == 0, "the second message deleted")
+        _wait_in_thread(lambda: _readiness(port)["ready"] is True, "ready again")
+        assert daemon.alive()
+    finally:
+        daemon.stop()
+    assert queues.dead_letters() == []
+    failed = [e for e in logs if e["event"] == "receive.failed" and e["log_level"] == "warning"]
+    assert len(failed) == 1, failed
+    assert [e for e in logs if e["event"] == "receive.recovered"]
