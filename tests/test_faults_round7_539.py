@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator, MutableMapping
 from datetime import UTC, datetime, timedelta
@@ -30,6 +32,7 @@ from daemon_harness import (
     make_queues,
     settings_for,
 )
+from ingest_harness import TOKENS, env_for, ingest_settings
 from test_faults_round4_483 import CredentialsEndpoint, SkewedAws
 from test_faults_round5_505 import _free_port, _incidents_table, _readiness
 from triage import aws as aws_module
@@ -425,3 +428,63 @@ def test_the_queue_deleted_and_made_again_under_the_daemon_is_served_again(
     failed = [e for e in logs if e["event"] == "receive.failed" and e["log_level"] == "warning"]
     assert len(failed) == 1, failed
     assert [e for e in logs if e["event"] == "receive.recovered"]
+
+
+def _answered(url: str) -> bool:
+    """Whether `url` answers at all (a refused or reset connection is no answer)."""
+    try:
+        with urllib.request.urlopen(url, timeout=5):
+            return True
+    except urllib.error.HTTPError:
+        return True
+    except OSError:
+        return False
+
+
+def test_the_gateway_and_its_health_check_run_with_python_warnings_made_errors(
+    queues: Queues, tmp_path: Path
+) -> None:
+    """`PYTHONWARNINGS=error` in the gateway's task definition: `triage ingest` starts, queues
+    a webhook, and `triage health` (the container's HEALTHCHECK, run every 30 s in the same
+    environment) says healthy; SIGTERM stops the gateway with 0 and no traceback."""
+    ingest_port, http_port = _free_port(), _free_port()
+    settings = ingest_settings(
+        queues.url, queues.endpoint, ingest_port=ingest_port, http_port=http_port
+    )
+    env = {**env_for(settings), "PYTHONWARNINGS": "error"}
+    log = tmp_path / "ingest.log"
+    with log.open("wb") as written:
+        gateway = subprocess.Popen(
+            [sys.executable, "-m", "triage", "ingest"], env=env, stdout=written, stderr=written
+        )
+    try:
+        _wait_in_thread(
+            lambda: _answered(f"http://127.0.0.1:{ingest_port}/") or gateway.poll() is not None,
+            "the gateway listening",
+        )
+        assert gateway.poll() is None, log.read_text()[-3000:]
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{ingest_port}/v1/alerts/generic",
+            data=json.dumps({"title": "disk full on db-1"}).encode(),
+            headers={
+                "Authorization": f"Bearer {TOKENS['generic']}",
+                "Content-Type": "application/json",
+            },
+        )
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            assert answer.status in (200, 202)
+        health = subprocess.run(
+            [sys.executable, "-m", "triage", "health"],
+            env=env,
+            capture_output=True,
+            timeout=PATIENCE_S,
+            check=False,
+        )
+        assert health.returncode == 0, health.stderr.decode()[-3000:]
+    finally:
+        gateway.send_signal(signal.SIGTERM)
+        code = gateway.wait(timeout=PATIENCE_S)
+    said = log.read_text()
+    assert code == 0, said[-3000:]
+    assert "Traceback" not in said and '"level": "error"' not in said, said[-3000:]
+    _wait_in_thread(lambda: queues.depth() == 1, "the webhook queued")
