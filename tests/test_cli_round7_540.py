@@ -166,3 +166,36 @@ def test_a_listing_filtered_by_a_regex_reads_a_title_with_a_lone_surrogate(
     out, err = capsys.readouterr()
     assert "codec" not in err, err
     assert code == 0 and [json.loads(x)["fingerprint"] for x in out.splitlines()] == [fingerprint]
+
+
+# --- A command group's verb typed as a command ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        (["close", "9f3c", "--comment", "fixed"], "'triage incidents close'"),
+        (["show", "9f3c"], "'triage incidents show'"),
+        (["expire", "ec582d388484"], "'triage silence expire'"),
+        (["redrive"], "'triage dlq redrive'"),
+        (["list"], "'triage incidents list' or 'triage silence list'"),
+    ],
+)
+def test_a_verb_typed_without_its_command_names_the_command_meant(
+    typed: list[str], meant: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`triage close FP` (the README's own shorthand for `triage incidents close`) was refused
+    listing the commands, none of which says where `close` is: the refusal names the whole
+    command meant, exit 2."""
+    with pytest.raises(SystemExit) as stopped:
+        main(typed)
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert f"did you mean {meant}?" in err, err
+
+
+def test_a_word_that_is_no_verb_gets_no_command_named(capsys: pytest.CaptureFixture[str]) -> None:
+    """A word that is neither a command nor a verb of one is refused as before, naming none."""
+    with pytest.raises(SystemExit):
+        main(["frobnicate"])
+    assert "did you mean" not in capsys.readouterr().err

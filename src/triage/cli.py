@@ -217,8 +217,23 @@ class _Parser(argparse.ArgumentParser):
         except argparse.ArgumentError as exc:
             from triage.settings import did_you_mean
 
-            hint = did_you_mean(value, action.choices or ())
+            # A verb typed whole names its command before a typo's guess: `list` is no `ingest`.
+            hint = _verb_hint(action, value) or did_you_mean(value, action.choices or ())
             raise argparse.ArgumentError(action, f"{exc.message}{hint}") from None
+
+
+def _verb_hint(action: argparse.Action, given: object) -> str:
+    """`; did you mean 'triage incidents close'?` when `given`, refused as a command, is a verb
+    of one (`triage close FP`, as people shorten it), naming each command that has it; else
+    "". Only commands' words are quoted, never what was given."""
+    commands = action.choices if isinstance(action.choices, dict) else {}
+    meant = [
+        f"'{parser.prog} {given}'"
+        for parser in commands.values()
+        for positional in parser._actions
+        if not positional.option_strings and given in (positional.choices or ())
+    ]
+    return f"; did you mean {' or '.join(meant)}?" if meant else ""
 
 
 class _StoreOnce(argparse._StoreAction):
