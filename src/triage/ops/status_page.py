@@ -94,7 +94,7 @@ vertical-align:top;border-bottom:1px solid #eee}
 .wrap{overflow-x:auto}.muted{color:#666}.bad{color:#a00;font-weight:600}.ok{color:#070}
 .tag{display:inline-block;font-size:12px;border-radius:3px;padding:0 4px;background:#eee}
 ul{list-style:none;margin:0;padding:0}li{padding:6px;margin:4px 0;border-radius:4px;
-background:#fafafa}th{white-space:nowrap}
+background:#fafafa}
 .critical{background:#fdd}.high{background:#fed}form{max-width:320px}
 input{font:inherit;width:100%;margin:4px 0 8px;padding:6px;box-sizing:border-box}
 .out{float:right;margin-left:8px}.out input{width:auto;margin:0;padding:2px 8px}
