@@ -32,6 +32,7 @@ from daemon_harness import (
     make_queues,
     settings_for,
 )
+from fault_proxy import FaultProxy
 from ingest_harness import TOKENS, env_for, ingest_settings
 from test_faults_round4_483 import CredentialsEndpoint, SkewedAws
 from test_faults_round5_505 import _free_port, _incidents_table, _readiness
@@ -488,3 +489,48 @@ def test_the_gateway_and_its_health_check_run_with_python_warnings_made_errors(
     assert code == 0, said[-3000:]
     assert "Traceback" not in said and '"level": "error"' not in said, said[-3000:]
     _wait_in_thread(lambda: queues.depth() == 1, "the webhook queued")
+
+
+def test_a_role_without_change_message_visibility_still_tickets_a_retried_alert(
+    moto_url: str,
+    backend: TicketServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    logs: list[MutableMapping[str, Any]],
+) -> None:
+    """A task role that lost `sqs:ChangeMessageVisibility` only (receives and deletes still
+    allowed): a message whose first attempt fails (the backend's 503) cannot be released
+    with its backoff, nor its visibility extended; it comes back when its visibility timeout
+    ends and becomes its ticket, once. The refusal is one warning naming AccessDenied, not
+    one per change."""
+    monkeypatch.setenv("BACKEND_TOKEN", TOKEN)
+    queues = make_queues(moto_url, max_receive_count=3)
+    with FaultProxy(queues.endpoint) as proxy:
+        for target in (
+            "AmazonSQS.ChangeMessageVisibilityBatch",
+            "AmazonSQS.ChangeMessageVisibility",
+        ):
+            proxy.refuse(target, 403, "com.amazonaws.sqs#AccessDenied", "not authorized")
+        settings = settings_for(
+            queues,
+            backend.url,
+            tmp_path / "t.db",
+            queue_url=proxy.queue_url(queues.url),
+            aws_endpoint_url=proxy.url,
+            visibility_timeout_s=3,
+        )
+        backend.fail_next(1)
+        daemon = DaemonThread(settings)
+        try:
+            queues.send({"title": "disk full on db-1", "source": "script"})
+            _wait_in_thread(lambda: len(backend.tickets) == 1, "the ticket")
+            _wait_in_thread(lambda: queues.depth() == 0, "the message deleted")
+        finally:
+            daemon.stop()
+        assert proxy.requests("AmazonSQS.ChangeMessageVisibilityBatch") >= 1
+    assert queues.dead_letters() == []
+    assert len(backend.tickets) == 1
+    refused = [
+        e for e in logs if e["event"] == "message.visibility_failed" and e["log_level"] == "warning"
+    ]
+    assert len(refused) == 1 and "AccessDenied" in str(refused[0]), refused
