@@ -354,6 +354,13 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "freshping/unreachable.json": ("3d76e03a469baec1a899b705ad2d01c3",),
     "freshping/reachable.json": ("3d76e03a469baec1a899b705ad2d01c3",),
     "freshping/test.json": (),
+    # A workflow on its branch: the failed run and the next successful one are one incident.
+    "github-actions/workflow-run-failed.json": ("d4b58b0b11fb29229c19da913929314b",),
+    "github-actions/workflow-run-succeeded.json": ("d4b58b0b11fb29229c19da913929314b",),
+    "github-actions/workflow-run-in-progress.json": (),
+    "cronitor/alert.json": ("f5f734090258d28b16c64c776d0ab55b",),
+    "cronitor/recovery.json": ("f5f734090258d28b16c64c776d0ab55b",),
+    "airbrake/error.json": ("5007a4c0d562e72907c271400b55d747",),
     # Graylog: one event definition and key; Execute Test Notification is skipped.
     "graylog/event.json": ("60e5d703914fb87e3a8a8796ad0fa7dd",),
     "graylog/test-notification.json": (),

@@ -402,6 +402,17 @@ NOT_DISPLAY: dict[str, set[str]] = {
     "freshping": {"webhook_event_data", "webhook_event_data.check_id",
                   "webhook_event_data.check_state_name"},
     "graylog": {"event_definition_id", "event", "event.key"},
+    # The repository, workflow and branch key a run; its action and conclusion give its state;
+    # its run object, action and repository make the format known.
+    "github-actions": {"action", "workflow_run", "workflow_run.workflow_id",
+                       "workflow_run.head_branch", "workflow_run.conclusion", "repository",
+                       "repository.full_name"},
+    # The monitor's key and environment key it, its type gives its state; its name, type and
+    # links make the format known.
+    "cronitor": {"id", "monitor", "type", "environment", "monitor_url", "issue_url"},
+    # The project's and error group's ids key it; the error object and its page make the
+    # format known.
+    "airbrake": {"error", "error.id", "error.project", "error.project.id", "airbrake_error_url"},
     # The alert's id keys it, its clear resolves it, a user's test is skipped; the alert object
     # and its trigger time make the format known.
     "librato": {"alert", "alert.id", "trigger_time", "clear", "triggered_by_user_test"},

@@ -73,8 +73,8 @@ ACCEPTED_FORMATS: dict[str, frozenset[str]] = {
     # Azure Monitor, Google Cloud Monitoring, Uptime Kuma, Splunk, Rollbar, Honeybadger,
     # Bugsnag, Pingdom, Dynatrace,
     # Honeycomb, Grafana OnCall, StatusCake, Better Stack, UptimeRobot, Checkly, Raygun,
-    # Statuspage, Kapacitor, Freshping, Graylog, Librato and AppOptics, Site24x7, Netdata) post
-    # here too.
+    # Statuspage, Kapacitor, Freshping, Graylog, Librato and AppOptics, Site24x7, Netdata,
+    # GitHub Actions' workflow runs, Cronitor, Airbrake) post here too.
     "generic": frozenset(
         {"generic", "sentry-plugin", "sentry-service-hook", "datadog", "opsgenie"}
         | {"pagerduty"}
@@ -82,7 +82,7 @@ ACCEPTED_FORMATS: dict[str, frozenset[str]] = {
         | {"rollbar", "honeybadger", "bugsnag", "pingdom", "dynatrace", "honeycomb"}
         | {"grafana-oncall", "statuscake", "betterstack", "uptimerobot", "checkly", "raygun"}
         | {"statuspage", "kapacitor", "freshping", "graylog", "librato", "site24x7"}
-        | {"netdata"}
+        | {"netdata", "github-actions", "cronitor", "airbrake"}
     ),
     "threshold": frozenset({"threshold"}),
 }
