@@ -199,3 +199,27 @@ def test_a_word_that_is_no_verb_gets_no_command_named(capsys: pytest.CaptureFixt
     with pytest.raises(SystemExit):
         main(["frobnicate"])
     assert "did you mean" not in capsys.readouterr().err
+
+
+# --- TRIAGE_SINKS written as another tool's list --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("written", "meant"),
+    [
+        ('["backend","github"]', "backend,github"),
+        ("backend;github", "backend,github"),
+        ("backend, 'github'", "backend,github"),
+        ("backend github", "backend,github"),
+    ],
+)
+def test_sinks_written_as_a_json_list_or_apart_by_semicolons_say_the_comma_list(
+    written: str, meant: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """TRIAGE_SINKS as a JSON list (pydantic-settings' own form for a list) or apart by `;`
+    named pieces such as `"github"], ["backend"` or advised `backend` alone, dropping github:
+    the refusal gives the comma list that was meant, every sink kept."""
+    monkeypatch.setenv("TRIAGE_SINKS", written)
+    with pytest.raises(ConfigError) as refused:
+        load_settings()
+    assert f"separate sinks with commas: '{meant}'" in str(refused.value), refused.value

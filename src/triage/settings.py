@@ -376,6 +376,18 @@ def did_you_mean(given: object, choices: Iterable[str]) -> str:
     return f"; did you mean {meant[0]!r}?" if meant else ""
 
 
+def _sinks_listed_otherwise(parts: Iterable[str]) -> list[str]:
+    """The sinks meant by TRIAGE_SINKS's comma-split `parts` when they are known sinks listed
+    another way (apart by spaces or `;`, quoted, a JSON list `["backend","github"]`), each
+    once in the order given; [] when some word is no sink, or a single sink is meant (a typo
+    of one is `did_you_mean`'s). A guess of one sink would drop the others."""
+    words = re.findall(r"[^\s,;\[\]\"'`]+", ",".join(parts))
+    if not words or any(word not in KNOWN_SINKS for word in words):
+        return []
+    listed = list(dict.fromkeys(words))
+    return listed if len(listed) > 1 else []
+
+
 def _env(name: str) -> AliasChoices:
     # AliasChoices with the field name too, so tests can build Settings(queue_url=...).
     return AliasChoices(name)
@@ -872,10 +884,9 @@ class Settings(BaseSettings):
             # A name as long as no sink's is more likely a token pasted on the wrong line.
             named = [name if len(name) <= 20 else f"({len(name)} characters)" for name in unknown]
             meant = did_you_mean(unknown[0], KNOWN_SINKS) if len(unknown) == 1 else ""
-            spaced = [name.split() for name in unknown if len(name.split()) > 1]
-            if spaced and all(word in KNOWN_SINKS for words in spaced for word in words):
-                # `backend github`: sinks written apart by spaces, not commas.
-                meant = f"; separate sinks with commas: {','.join(spaced[0])!r}"
+            listed = _sinks_listed_otherwise(value)
+            if listed:
+                meant = f"; separate sinks with commas: {','.join(listed)!r}"
             raise ValueError(
                 f"unknown sink(s) {', '.join(named)}; known: {', '.join(KNOWN_SINKS)}{meant}"
             )
