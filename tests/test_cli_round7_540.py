@@ -223,3 +223,26 @@ def test_sinks_written_as_a_json_list_or_apart_by_semicolons_say_the_comma_list(
     with pytest.raises(ConfigError) as refused:
         load_settings()
     assert f"separate sinks with commas: '{meant}'" in str(refused.value), refused.value
+
+
+# --- A GitHub API URL without its scheme ------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="app.github_links_from_answers takes a URL with no scheme for a proxy and warns",
+)
+def test_a_github_api_url_without_its_scheme_is_one_line_not_a_proxy_too(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """GITHUB_API_URL=api.github.com (the scheme left out) is a FAIL saying it must start with
+    http:// or https://, and no second `github` line calling it a proxy and asking for
+    GITHUB_WEB_URL, which would send the operator after a setting that is not wrong."""
+    _local(monkeypatch, tmp_path)
+    monkeypatch.setenv("TRIAGE_SINKS", "backend,github")
+    monkeypatch.setenv("GITHUB_REPOSITORY", "acme/ops")
+    monkeypatch.setenv("GITHUB_TOKEN", GITHUB_TOKEN)
+    monkeypatch.setenv("GITHUB_API_URL", "api.github.com")
+    assert main(["check"]) == 1
+    lines = [x for x in capsys.readouterr().out.splitlines() if x.split()[1:2] == ["github"]]
+    assert len(lines) == 1 and "must start with http:// or https://" in lines[0], lines
