@@ -13,13 +13,16 @@ import dataclasses
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import httpx2
 import pytest
 from pydantic import SecretStr
 
 from browser import Browser, chromium_or_skip
-from test_operator_hostile import TOKEN
+from test_operator_hostile import BEARER, TOKEN
 from test_pipeline import CountingSummariser
+from test_status_page_login import _return_field
 from triage.aws import Aws
 from triage.health import Health
 from triage.incidents.lifecycle import Policy
@@ -194,3 +197,114 @@ def _hostile_pages(
     finally:
         browser.close()
     return seen
+
+
+async def _storm_sample(store: SQLiteStore) -> dict[str, str]:
+    """Open incidents that each filter tells apart: by team, source, priority, title and
+    flapping; their fingerprints by name."""
+    return {
+        "db": await _open(store, "db", team="db", title="disk 100% full on db-1"),
+        "pay": await _open(store, "pay", title="checkout 5xx", priority=Priority.CRITICAL),
+        "flap": await _open(store, "flap", title="checkout latency", flapping=True),
+        "grafana": await _open(store, "grafana", source="grafana", title="grafana queue_depth"),
+    }
+
+
+async def test_each_filter_of_the_page_narrows_the_list_flapping_too(store: SQLiteStore) -> None:
+    """The page's team, source, priority, search and flapping filters each list only the open
+    incidents they keep (`flapping` as the API takes it), and a `flapping` the page cannot
+    read is the 400 page naming it, not a list of everything."""
+    fps = await _storm_sample(store)
+    async with serving(store) as server, _client(server) as client:
+        for query, kept in (
+            ("team=db", {"db"}),
+            ("source=grafana", {"grafana"}),
+            ("priority=critical", {"pay"}),
+            ("search=checkout", {"pay", "flap"}),
+            ("flapping=1", {"flap"}),
+            ("flapping=1&search=checkout", {"flap"}),
+        ):
+            page = await client.get(f"/?{query}")
+            assert page.status_code == 200, (query, page.text[-400:])
+            listed = {name for name, fp in fps.items() if f"/incidents/{fp}" in page.text}
+            assert listed == kept, query
+        refused = await client.get("/?flapping=maybe")
+        assert refused.status_code == 400 and "flapping" in refused.text
+
+
+@contextlib.asynccontextmanager
+async def _client(server: EndpointServer) -> AsyncIterator[httpx2.AsyncClient]:
+    """A client of the port that sends the bearer header."""
+    base = f"http://127.0.0.1:{server.port}"
+    async with httpx2.AsyncClient(base_url=base, headers=BEARER) as client:
+        yield client
+
+
+async def test_the_filters_survive_a_reload_and_the_back_button(
+    store: SQLiteStore, tmp_path: Path
+) -> None:
+    """In chromium, an operator opens a Slack link to the filtered page (logged out), logs
+    in, ticks "flapping only" in the form and submits: the URL holds every filter, the list
+    holds only what they keep, and a reload and the back button from an incident's page
+    show the same list with the form still filled in."""
+    executable = chromium_or_skip()
+    fps = await _storm_sample(store)
+    async with serving(store) as server:
+        base = f"http://127.0.0.1:{server.port}"
+        seen = await asyncio.to_thread(_filter_and_come_back, executable, tmp_path, base)
+    first, ticked, reloaded, back = seen
+    assert "search=checkout" in first["url"] and "team=payments" in first["url"]
+    assert _listed(first, fps) == {"pay", "flap"}
+    assert "flapping=1" in ticked["url"] and _listed(ticked, fps) == {"flap"}
+    for again in (reloaded, back):
+        assert again["url"] == ticked["url"]
+        assert _listed(again, fps) == {"flap"}
+        assert again["form"] == {"search": "checkout", "team": "payments", "flapping": True}
+
+
+def _listed(seen: dict[str, Any], fps: dict[str, str]) -> set[str]:
+    return {name for name, fp in fps.items() if f"/incidents/{fp}" in seen["links"]}
+
+
+def _filter_and_come_back(executable: str, tmp_path: Path, base: str) -> tuple[dict[str, Any], ...]:
+    browser = _phone(executable, tmp_path)
+    state = (
+        "({url: location.href, links: [...document.querySelectorAll('a')].map(a => a.href)"
+        ".join(' '), form: {search: document.querySelector('input[name=search]').value, "
+        "team: document.querySelector('input[name=team]').value, flapping: "
+        "!!(document.querySelector('input[name=flapping]') || {}).checked}})"
+    )
+    try:
+        _log_in(browser, f"{base}/?search=checkout&team=payments", "Open incidents")
+        first = browser.evaluate(state)
+        browser.wait_for("document.querySelector('input[name=flapping]') !== null", "the box")
+        browser.evaluate(
+            "document.querySelector('input[name=flapping]').click();"
+            "document.querySelector('form[action=\"/\"] input[type=submit]').click(); true"
+        )
+        browser.wait_for("location.search.includes('flapping')", "the flapping filter")
+        browser.wait_for("document.readyState === 'complete'", "the page")
+        ticked = browser.evaluate(state)
+        browser.call("Page.reload", page=True)
+        browser.wait_for("document.readyState === 'complete'", "the reload")
+        browser.wait_for("document.body.innerText.includes('Open incidents')", "the page")
+        reloaded = browser.evaluate(state)
+        browser.evaluate("document.querySelector('a[href^=\"/incidents/\"]').click(); true")
+        browser.wait_for("document.body.innerText.includes('History')", "the incident's page")
+        browser.evaluate("history.back(); true")
+        browser.wait_for("document.body.innerText.includes('Open incidents')", "the list")
+        back = browser.evaluate(state)
+    finally:
+        browser.close()
+    return first, ticked, reloaded, back
+
+
+async def test_a_login_returns_to_the_page_filtered_to_flapping(store: SQLiteStore) -> None:
+    """A link to `/?flapping=1&team=payments` opened without a session gets the login form
+    returning to that page, its flapping filter kept, as the page's other filters are."""
+    await _storm_sample(store)
+    async with serving(store) as server:
+        base = f"http://127.0.0.1:{server.port}"
+        async with httpx2.AsyncClient(base_url=base) as client:
+            form = await client.get("/?flapping=1&team=payments")
+    assert _return_field(form) == "/?flapping=1&team=payments"

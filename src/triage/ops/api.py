@@ -381,7 +381,7 @@ class OperatorApi:
                 # not answered as the open incidents.
                 state=query.get("state", "open"),
                 team=query.get("team"),
-                flapping=_flag(request, query, "flapping"),
+                flapping=flag_parameter(request, query, "flapping"),
                 source=query.get("source"),
                 priority=query.get("priority"),
                 search=query.get("search"),
@@ -433,7 +433,7 @@ class OperatorApi:
 
     async def list_silences(self, request: Request) -> Response:
         try:
-            every = _flag(request, query_parameters(request, ("all",)), "all")
+            every = flag_parameter(request, query_parameters(request, ("all",)), "all")
         except ValueError as exc:
             return self._refused(400, exc)
         now = self.view.clock()
@@ -447,7 +447,7 @@ class OperatorApi:
     async def add_silence(self, request: Request) -> Response:
         now = self.view.clock()
         try:
-            dry_run = _flag(request, query_parameters(request, ("dry_run",)), "dry_run")
+            dry_run = flag_parameter(request, query_parameters(request, ("dry_run",)), "dry_run")
             matchers, (duration, until), comment, author = _silence_request(request.body)
             silence = new_silence(
                 matchers, duration, comment, author, now, self.view.redactor, until=until
@@ -756,7 +756,7 @@ def every_value(request: Request, name: str) -> list[str]:
     return [value for given, value in pairs if given == name]
 
 
-def _flag(request: Request, query: Mapping[str, str], name: str) -> bool:
+def flag_parameter(request: Request, query: Mapping[str, str], name: str) -> bool:
     """A yes/no parameter: absent is no, the bare name (`?flapping`) yes; anything but its
     spellings of yes and no is a 400, not a silent no (`?flapping=on` listed every incident).
     So is the name with an empty value (`?dry_run=`, a script's `dry_run=$DRY` with DRY

@@ -57,6 +57,7 @@ from triage.ops.api import (
     cookie_values,
     cookies,
     every_value,
+    flag_parameter,
     new_csrf,
     path_segment,
     query_parameters,
@@ -98,6 +99,7 @@ background:#fafafa}
 .critical{background:#fdd}.high{background:#fed}form{max-width:320px}
 input{font:inherit;width:100%;margin:4px 0 8px;padding:6px;box-sizing:border-box}
 .out{float:right;margin-left:8px}.out input{width:auto;margin:0;padding:2px 8px}
+input[type=checkbox]{width:auto;margin:4px 6px 8px 0}
 """
 _STYLE_HASH = base64.b64encode(hashlib.sha256(_STYLE.encode()).digest()).decode()
 _HEADERS = (
@@ -614,6 +616,11 @@ _PAGE_FILTERS = {
 }
 
 
+#: The page's yes/no filter, a box in its form: only the flapping incidents (`?flapping=1`,
+#: as the API's listing takes it), for the operator who asks "what keeps paging?".
+_FLAPPING = "flapping"
+#: Every query parameter the page takes.
+_PAGE_PARAMETERS = (*_PAGE_FILTERS, _FLAPPING)
 #: The page's filters an operator may give more than once (each must hold).
 _REPEATABLE = ("match",)
 #: What was typed into the form: each filter's values, in the order given (only a
@@ -623,14 +630,19 @@ Typed = dict[str, list[str]]
 
 def _page_filter(request: Request, now: datetime) -> tuple[Filter, Typed]:
     """The page's filter and the values typed for it. A form sends its empty fields too
-    (`search=&team=`): empty is not given, here. ValueError for a parameter the page does
-    not take or a value that names nothing, as the API's listing answers them."""
-    given = query_parameters(request, tuple(_PAGE_FILTERS), repeatable=_REPEATABLE)
-    typed = {name: value for name, value in given.items() if value.strip()}
+    (`search=&team=`): empty is not given, here; its unticked box (`flapping`) sends nothing.
+    ValueError for a parameter the page does not take or a value that names nothing, as the
+    API's listing answers them (`flapping` takes what the API's does)."""
+    given = query_parameters(request, _PAGE_PARAMETERS, repeatable=_REPEATABLE)
+    flapping = flag_parameter(request, given, _FLAPPING)
+    typed = {
+        name: value for name, value in given.items() if name in _PAGE_FILTERS and value.strip()
+    }
     matchers = [m for m in every_value(request, "match") if m.strip()]
     keep = parse_filter(
         now=now,
         team=typed.get("team"),
+        flapping=flapping,
         source=typed.get("source"),
         priority=typed.get("priority"),
         search=typed.get("search"),
@@ -639,6 +651,8 @@ def _page_filter(request: Request, now: datetime) -> tuple[Filter, Typed]:
     shown: Typed = {name: [value] for name, value in typed.items() if name not in _REPEATABLE}
     if matchers:
         shown["match"] = matchers
+    if flapping:
+        shown[_FLAPPING] = ["1"]
     return keep, shown
 
 
@@ -657,6 +671,8 @@ def _typed(request: Request) -> Typed:
         if name in _PAGE_FILTERS and value.strip():
             kept = typed.get(name, []) if name in _REPEATABLE else []
             typed[name] = [*kept, value]
+        elif name == _FLAPPING:  # ticked, or typed in the URL: the box stays as it was sent
+            typed[name] = [value]
     return typed
 
 
@@ -668,10 +684,12 @@ def _filter_form(typed: Typed, opened: bool) -> str:
         f"<label>{_text(name)}{''.join(_inputs(name, typed.get(name, []), hint))}</label>"
         for name, hint in _PAGE_FILTERS.items()
     )
+    ticked = " checked" if _FLAPPING in typed else ""
+    box = f"<label><input type=checkbox name={_FLAPPING} value=1{ticked}>flapping only</label>"
     clear = " <a href=/>clear</a>" if typed else ""
     return (
         f"<details{' open' if opened else ''}><summary>Filter</summary>"
-        f"<form method=get action=/>{fields}<input type=submit value=Filter>{clear}</form>"
+        f"<form method=get action=/>{fields}{box}<input type=submit value=Filter>{clear}</form>"
         "</details>"
     )
 
@@ -844,7 +862,7 @@ def _page_query(query: str) -> str:
     kept: list[tuple[str, str]] = []
     for name, value in parse_qsl(query, errors="surrogateescape"):
         typed = _NOT_UTF8.sub("", value)
-        if name not in _PAGE_FILTERS or not typed.strip() or not typed.isprintable():
+        if name not in _PAGE_PARAMETERS or not typed.strip() or not typed.isprintable():
             continue
         if name != "match" and any(name == seen for seen, _ in kept):
             continue
