@@ -19,6 +19,7 @@ from test_store import LEASE, POLICY
 from triage.cli import main
 from triage.errors import ConfigError
 from triage.incidents.sqlite import SQLiteStore
+from triage.routes import load_router
 from triage.settings import load_settings
 
 #: A classic GitHub token's shape: what an operator pastes into a secret's file.
@@ -246,3 +247,26 @@ def test_a_github_api_url_without_its_scheme_is_one_line_not_a_proxy_too(
     assert main(["check"]) == 1
     lines = [x for x in capsys.readouterr().out.splitlines() if x.split()[1:2] == ["github"]]
     assert len(lines) == 1 and "must start with http:// or https://" in lines[0], lines
+
+
+# --- A routes file's label given a list of values -------------------------------------------
+
+
+def test_a_route_label_given_a_list_of_values_says_a_label_takes_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`labels = { env = ["prod", "staging"] }`, written as `team` and `source` take lists, was
+    refused as "expected a string", which leaves a new team guessing: the refusal names the
+    label, says it takes one value ("*": any), and how to match several."""
+    routes = tmp_path / "routes.toml"
+    routes.write_text(
+        '[[route]]\nname = "prod"\nsinks = ["backend"]\n'
+        '[route.match]\nlabels = { env = ["prod", "staging"] }\n',
+        "utf-8",
+    )
+    monkeypatch.setenv("TRIAGE_ROUTES_FILE", str(routes))
+    with pytest.raises(ConfigError) as refused:
+        load_router(load_settings())
+    said = str(refused.value)
+    assert "route 'prod'" in said and "label 'env' takes one value" in said, said
+    assert "routes of their own" in said, said

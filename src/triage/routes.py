@@ -233,6 +233,11 @@ def _written_as_a_pattern(value: str) -> str | None:
     return None
 
 
+def _many(value: Any) -> bool:
+    """Whether a label's value in a routes file was written as a list (a TOML array)."""
+    return isinstance(value, list | tuple)
+
+
 def _label_value(value: str) -> str:
     """A label matcher's value: "*" or one an alert's label can have. A `*` beside other
     text (`prod-*`, written as Alertmanager's and the shell's globs are) is refused: values
@@ -333,6 +338,14 @@ class _Match(BaseModel):
         if reason is not None:
             raise ValueError(f"a label name {reason}")
         _seen_once(names)
+        listed = next((n for n, v in zip(names, value.values(), strict=True) if _many(v)), None)
+        if listed is not None:
+            # As `team` and `source` take lists, people write one here too; pydantic's
+            # "expected a string" says nothing of what to write instead.
+            raise ValueError(
+                f'label {listed[:_LABEL_CHARS]!r} takes one value ("*": any value), not a '
+                "list: match each value in routes of their own (or match on another label)"
+            )
         return dict(zip(names, value.values(), strict=True))
 
     @field_validator("source")
