@@ -24,6 +24,7 @@ import structlog
 
 from daemon_harness import (
     TOKEN,
+    Daemon,
     DaemonThread,
     Queues,
     daemon_env,
@@ -38,6 +39,7 @@ from test_faults_round4_483 import CredentialsEndpoint, SkewedAws
 from test_faults_round5_505 import _free_port, _incidents_table, _readiness
 from triage import aws as aws_module
 from triage.aws import Aws
+from triage.demo.loopback import KeepAliveHandler, LoopbackServer
 from triage.demo.ticketd import TicketServer
 from triage.incidents.sqlite import SQLiteStore
 from triage.settings import Settings
@@ -534,3 +536,98 @@ def test_a_role_without_change_message_visibility_still_tickets_a_retried_alert(
         e for e in logs if e["event"] == "message.visibility_failed" and e["log_level"] == "warning"
     ]
     assert len(refused) == 1 and "AccessDenied" in str(refused[0]), refused
+
+
+#: The path of the Slack stand-in's incoming webhook.
+SLACK_HOOK = "/services/T0SIGINT/B0HALF/hookSecret539"
+
+
+class SlackHook(LoopbackServer):
+    """A Slack incoming webhook on 127.0.0.1 that records each post it answers 200 "ok"; while
+    `holding` is set, a post waits (for `release`) before it is read, as a Slack that has
+    taken the connection and not yet answered."""
+
+    thread_name = "slack-hook"
+
+    def __init__(self) -> None:
+        self.posts: list[dict[str, Any]] = []
+        self.arrivals = 0
+        self.holding = threading.Event()
+        self._released = threading.Event()
+        super().__init__()
+
+    def release(self) -> None:
+        self.holding.clear()
+        self._released.set()
+
+    def _handler_class(self) -> type[Any]:
+        hook = self
+
+        class Handler(KeepAliveHandler):
+            def do_POST(self) -> None:
+                hook.arrivals += 1
+                if hook.holding.is_set():
+                    hook._released.wait(PATIENCE_S)
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                hook.posts.append(json.loads(raw))
+                body = b"ok"
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                """Quiet: tests assert on what the daemon did."""
+
+        return Handler
+
+
+def test_ctrl_c_with_the_ticket_made_and_slack_unanswered_posts_slack_once_later(
+    queues: Queues,
+    backend: TicketServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """SIGINT while an alert is half routed (its backend ticket made, its Slack post
+    unanswered) and the grace too short for Slack: the daemon exits 0 with a line saying it
+    gave the message back; the next daemon makes no second ticket and posts to Slack again
+    with the same text (a webhook's post cannot be looked up: at least once, as the design
+    chooses); nothing reaches the DLQ."""
+    monkeypatch.setenv("BACKEND_TOKEN", TOKEN)
+    with SlackHook() as slack:
+        slack.holding.set()
+        settings = settings_for(
+            queues,
+            backend.url,
+            tmp_path / "t.db",
+            sinks="backend,slack",
+            slack_webhook_url=slack.base_url + SLACK_HOOK,
+            slack_min_priority="low",
+            slack_min_interval_s=0,
+            shutdown_grace_s=1,
+        )
+        queues.send({"title": "disk full on db-1", "source": "script", "priority": "high"})
+        daemon = Daemon(settings, log_dir=tmp_path)
+        try:
+            _wait_in_thread(lambda: slack.arrivals >= 1, "the Slack post under way")
+            assert len(backend.tickets) == 1
+            daemon.signal(signal.SIGINT)
+            code = daemon.wait(timeout=PATIENCE_S)
+        finally:
+            slack.release()
+            daemon.kill()
+        said = daemon.log
+        assert code == 0, said[-3000:]
+        assert "Traceback" not in said, said[-3000:]
+        lines = daemon.events()
+        assert [e for e in lines if e["event"] == "daemon.released"], said[-3000:]
+        again = DaemonThread(settings)
+        try:
+            _wait_in_thread(lambda: queues.depth() == 0, "the message handled by the next daemon")
+        finally:
+            again.stop()
+        assert 1 <= len(slack.posts) <= 2, slack.posts
+        assert all(post == slack.posts[0] for post in slack.posts), slack.posts
+    assert len(backend.tickets) == 1
+    assert queues.dead_letters() == []
