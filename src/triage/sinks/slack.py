@@ -29,7 +29,9 @@ Alert text is untrusted: bidi controls, invisible and control characters go and 
 surrogate becomes U+FFFD (`display.visible`), `&`, `<` and `>` become entities (so `<!channel>`,
 `<@U…>` and `<url|label>` are shown, not obeyed), `@word` gets a zero-width joiner after the
 `@`, text objects are `verbatim` (no auto-linking) and unfurling is off (no image or page
-previews). The alert's and the model's words are plain text, which Slack never formats; the few
+previews). An alert's emoji shortcodes (`:white_check_mark: Resolved`) are shown as typed, not
+drawn: its plain text asks for no emoji, and in mrkdwn a zero-width joiner follows the colon
+that opens each; triage's own marks are Unicode characters, drawn as ever. The alert's and the model's words are plain text, which Slack never formats; the few
 that sit in mrkdwn beside triage's markup (a link's name, a ticket id) lose their backticks, so
 no code span can swallow the links. An alert's link is labelled with the host it opens, as DNS
 spells it (`runbook (xn--grfana-4nf.example.com)`): its name, which the alert chose, could read
@@ -265,6 +267,10 @@ _AT_WORD = re.compile(r"(?<!\w)@(?=\w)")
 #: `1.2` is no domain), a channel's `#name` (not an entity's `&#`). A dot counts only after a
 #: name's last character (`_ends_a_name`), which the regular expression cannot tell alone.
 _AUTOLINK = re.compile(r":(?=//)|(?<=\S)\.(?=[^\W\d_])|(?<![\w&])#(?=[\w-])")
+#: The colon that opens what Slack draws as an emoji in mrkdwn (`:white_check_mark:`, `:+1:`):
+#: a name of letters, digits, `_`, `+`, `'` or `-` between two colons, with a letter or `+` in
+#: it (a time's `03:04:05` is no emoji name, and stays as it was).
+_SHORTCODE = re.compile(r":(?=[\w+'-]*[A-Za-z+][\w+'-]*:)", re.ASCII)
 _ISSUE_NUMBER = re.compile(r"/(?:issues|pull)/(\d+)/?$")
 
 Clock = Callable[[], float]
@@ -794,7 +800,7 @@ def _sharing(room: int, texts: list[str]) -> list[list[dict[str, Any]]]:
             fitted[i] = _fit(shown[i], share)
             room -= _units(fitted[i])
     return [
-        [{"type": "section", "text": {"type": "plain_text", "text": text, "emoji": True}}]
+        [{"type": "section", "text": {"type": "plain_text", "text": text, "emoji": False}}]
         if text
         else []
         for text in fitted
@@ -1009,7 +1015,11 @@ def _slack_date(when: datetime) -> str:
 
 
 def _plain(text: str, limit: int, *, one_line: bool = False) -> dict[str, Any]:
-    return {"type": "plain_text", "text": _fit(safe(text, one_line=one_line), limit), "emoji": True}
+    return {
+        "type": "plain_text",
+        "text": _fit(safe(text, one_line=one_line), limit),
+        "emoji": False,
+    }
 
 
 def _mrkdwn(text: str) -> dict[str, Any]:
@@ -1082,8 +1092,18 @@ def unlinked(text: str) -> str:
     `verbatim`: the plain-text post, the fallback beside the blocks), with the zero-width
     joiner an `@word` gets after each place Slack would start a link of its own
     (`_AUTOLINK`): a URL or a domain in an alert's title is shown, not a link to the site it
-    names. It reads the same, and hides nothing (a joiner is what emoji are made with)."""
-    return _AUTOLINK.sub(lambda found: found[0] + _ZWJ if _links_here(found) else found[0], text)
+    names. It reads the same, and hides nothing (a joiner is what emoji are made with). An
+    emoji's shortcode in it is shown as typed (`inert_shortcodes`)."""
+    linked = _AUTOLINK.sub(lambda found: found[0] + _ZWJ if _links_here(found) else found[0], text)
+    return inert_shortcodes(linked)
+
+
+def inert_shortcodes(text: str) -> str:
+    """`text` for mrkdwn with a zero-width joiner after the colon that opens each emoji
+    shortcode (`_SHORTCODE`), so Slack shows `:white_check_mark: Resolved` in an alert's title
+    as typed, not as the check mark triage's own resolve post draws (a Unicode character, not
+    a shortcode, so never touched here). Plain text needs none: it asks for no emoji."""
+    return _SHORTCODE.sub(":" + _ZWJ, text)
 
 
 def _links_here(found: re.Match[str]) -> bool:
@@ -1102,8 +1122,9 @@ def _ends_a_name(ch: str) -> bool:
 def code_free(text: str, *, one_line: bool = False) -> str:
     """Alert text for mrkdwn beside triage's own markup (a link's label, a ticket id): `safe`,
     and each backtick a plain quote, so no code span or block (which shows the markup inside
-    it as text) can start in it and swallow the links after it."""
-    return safe(text, one_line=one_line).replace("`", "'")
+    it as text) can start in it and swallow the links after it, and no emoji shortcode is
+    drawn (`inert_shortcodes`)."""
+    return inert_shortcodes(safe(text, one_line=one_line).replace("`", "'"))
 
 
 def _fit(text: str, limit: int) -> str:
