@@ -308,3 +308,47 @@ async def test_a_login_returns_to_the_page_filtered_to_flapping(store: SQLiteSto
         async with httpx2.AsyncClient(base_url=base) as client:
             form = await client.get("/?flapping=1&team=payments")
     assert _return_field(form) == "/?flapping=1&team=payments"
+
+
+async def test_after_log_out_the_back_button_shows_no_incident(
+    store: SQLiteStore, tmp_path: Path
+) -> None:
+    """On a shared laptop, chromium logs in, opens an incident's page, presses Log out, then
+    the back button twice: each page it goes back to is the login form (the pages are
+    `no-store`, asked for again), never the incidents from the browser's cache. The pages
+    offer no form that changes anything but the filter, the login and the logout: quieting
+    and closing take the bearer token (`triage silence add`, `triage incidents close`)."""
+    executable = chromium_or_skip()
+    fps = await _storm_sample(store)
+    async with serving(store) as server:
+        base = f"http://127.0.0.1:{server.port}"
+        seen = await asyncio.to_thread(_back_after_logout, executable, tmp_path, base, fps["db"])
+    forms, texts = seen
+    assert set(forms) <= {"get /", "post /logout"}, forms
+    for text in texts:
+        assert "API token" in text and "disk 100% full" not in text and "Open incidents" not in text
+
+
+def _back_after_logout(
+    executable: str, tmp_path: Path, base: str, fp: str
+) -> tuple[list[str], list[str]]:
+    browser = _phone(executable, tmp_path)
+    forms = "[...document.forms].map(f => f.method + ' ' + new URL(f.action).pathname)"
+    try:
+        _log_in(browser, f"{base}/", "Open incidents")
+        seen_forms = list(browser.evaluate(forms))
+        browser.call("Page.navigate", {"url": f"{base}/incidents/{fp}"}, page=True)
+        browser.wait_for("document.body.innerText.includes('History')", "the incident's page")
+        seen_forms += browser.evaluate(forms)
+        browser.evaluate("document.querySelector('form.out input[type=submit]').click(); true")
+        browser.wait_for("document.querySelector('input[name=token]') !== null", "logged out")
+        texts = []
+        for _ in range(2):
+            browser.evaluate("window.__left = true; history.back(); true")
+            browser.wait_for(
+                "window.__left === undefined && document.readyState === 'complete'", "back"
+            )
+            texts.append(str(browser.evaluate("document.body.innerText")))
+    finally:
+        browser.close()
+    return seen_forms, texts
