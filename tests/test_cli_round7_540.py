@@ -20,6 +20,7 @@ from triage.cli import main
 from triage.errors import ConfigError
 from triage.incidents.sqlite import SQLiteStore
 from triage.routes import load_router
+from triage.secrets import BackendToken
 from triage.settings import load_settings
 
 #: A classic GitHub token's shape: what an operator pastes into a secret's file.
@@ -68,6 +69,22 @@ def test_a_credential_file_holding_its_env_file_line_is_refused(
     assert f"{variable}_FILE" in said and "the value alone" in said, said
     value = line.split("=", 1)[1].strip().strip("'")
     assert value not in said and value[:8] not in said, said
+
+
+def test_a_backend_token_file_holding_its_env_file_line_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """BACKEND_TOKEN_FILE, read at each use (rotation without restart), is refused for the
+    env file's line as the others are at start-up, never quoting the token."""
+    secret = tmp_path / "secret"
+    secret.write_text("BACKEND_TOKEN=tok-540-2f4a6c8e0b1d3f5a\n", "utf-8")
+    monkeypatch.delenv("BACKEND_TOKEN", raising=False)
+    monkeypatch.setenv("BACKEND_TOKEN_FILE", str(secret))
+    with pytest.raises(ConfigError) as refused:
+        asyncio.run(BackendToken(load_settings()).get())
+    said = str(refused.value)
+    assert "BACKEND_TOKEN_FILE" in said and "the value alone" in said, said
+    assert "tok-540" not in said, said
 
 
 def test_a_credential_file_holding_the_value_alone_is_read(

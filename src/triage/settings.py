@@ -1399,14 +1399,7 @@ def _with_credential_files(env_vars: Mapping[str, str | None]) -> dict[str, str 
                 f"{name} and {name}_FILE are both set: set one (the credential, or the file "
                 "holding it)"
             )
-        credential = read_credential_file(path, f"{name}_FILE")
-        if env_file_line(credential, name):
-            raise ConfigError(
-                f"{name}_FILE {path}: holds the env file's line ({name}=…), not the value "
-                "alone: store the value alone in the file (the line's name and = would be "
-                "sent as the credential); the value is not repeated"
-            )
-        values[name.lower()] = credential
+        values[name.lower()] = read_credential_file(path, f"{name}_FILE")
     return values
 
 
@@ -1420,12 +1413,22 @@ def env_file_line(text: str, name: str) -> bool:
 
 
 def read_credential_file(path: str, variable: str) -> str:
-    """The credential in the file at `path`, which `variable` names: a path a shell would
-    expand, or a file that cannot be read, is one ConfigError line naming `variable`."""
+    """The credential in the file at `path`, which `variable` (`<NAME>_FILE`) names: a path a
+    shell would expand, a file that cannot be read, or one holding the env file's line of
+    NAME rather than its value (`env_file_line`) is one ConfigError line naming `variable`,
+    never what the file holds."""
     problem = path_problem(path)
     if problem is not None:
         raise ConfigError(f"{variable}: {problem}")
-    return config_files.read_secret(Path(path), variable)
+    credential = config_files.read_secret(Path(path), variable)
+    name = variable.removesuffix("_FILE")
+    if env_file_line(credential, name):
+        raise ConfigError(
+            f"{variable} {path}: holds the env file's line ({name}=…), not the value alone: "
+            "store the value alone in the file (the line's name and = would be sent as the "
+            "credential); the value is not repeated"
+        )
+    return credential
 
 
 def env_name(field: str) -> str:
