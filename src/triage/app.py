@@ -63,6 +63,7 @@ from triage.sqs.supervisor import (
     SupervisorConfig,
     stop_signals,
 )
+from triage.sqs.user_agent import remember_user_agent
 from triage.summarise import Summariser, build_summariser, deterministic_summariser
 from triage.summarise.prompt import BYTES_PER_TOKEN
 from triage.tracing import NO_SPANS, Tracing, hold_exporter_headers
@@ -352,6 +353,8 @@ async def _run_daemon(
         aws = Aws(settings)
         stack.push_async_callback(aws.aclose)
         sqs = await aws.client("sqs")
+        # Every message's receive and delete carry it: built once, not twice per call.
+        remember_user_agent(sqs)
         refuse_queue_behind_aws(sqs.meta.endpoint_url, settings.queue_url)
         queue_answered = await check_queue(sqs, settings.queue_url)
         # Which receive is a message's last (`MessagesDeadLettered`); unknown when the queue
