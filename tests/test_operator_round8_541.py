@@ -352,3 +352,34 @@ def _back_after_logout(
     finally:
         browser.close()
     return seen_forms, texts
+
+
+async def test_a_search_for_wildcard_and_quote_characters_finds_them_as_text(
+    store: SQLiteStore,
+) -> None:
+    """The page's search (as the browser's form encodes it) reads `%`, `_`, `*` and quotes
+    as the characters they are, no wildcard or SQL LIKE pattern, and a non-ASCII letter
+    typed composed or decomposed, in any case: each finds its incident and nothing else."""
+    titles = {
+        "pct": "disk 100% full",
+        "under": "queue_depth high",
+        "star": "glob *.log missing",
+        "quote": "the \"payments\" db said 'no'",
+        "cafe": "Café latency",
+        "decoy": "disk 1000 full queue-depth glob x.log the payments db said no Cafe",
+    }
+    fps = {name: await _open(store, name, title=title) for name, title in titles.items()}
+    async with serving(store) as server, _client(server) as client:
+        for typed, found in (
+            ("100%", "pct"),
+            ("_", "under"),
+            ("*.log", "star"),
+            ('"payments"', "quote"),
+            ("'no'", "quote"),
+            ("CAFÉ", "cafe"),
+            ("cafe\u0301", "cafe"),
+        ):
+            page = await client.get("/", params={"search": typed})
+            assert page.status_code == 200, typed
+            listed = {name for name, fp in fps.items() if f"/incidents/{fp}" in page.text}
+            assert listed == {found}, typed
