@@ -8,11 +8,15 @@ shown as typed, while triage's own marks (Unicode characters, not shortcodes) ar
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
+import pytest
+
 from test_slack_sink import ALERT, TICKET, Hook, effect, hook, open_sink, text_objects
 from triage.models import EffectKind, Ticket
+from triage.sinks import markdown
 
 __all__ = ["hook"]  # the loopback webhook fixture, shared with test_slack_sink.py
 
@@ -92,3 +96,45 @@ async def test_an_alerts_shortcodes_are_not_drawn_in_the_plain_post(hook: Hook) 
     assert "blocks" not in plain
     assert _drawn_shortcodes(plain) == []
     assert SPOOF in plain["text"].replace("\u200d", "")
+
+
+# --- GitHub: the same shortcodes in an issue's title, body and comments -----------------------
+
+#: A shortcode as GitHub reads it in rendered text: its opening colon not inside a word.
+GITHUB_SHORTCODE = re.compile(r"(?<![A-Za-z0-9_]):[A-Za-z0-9_+'-]*[A-Za-z+][A-Za-z0-9_+'-]*:")
+
+
+def _as_github_shows(escaped: str) -> str:
+    """Escaped markdown as the text GitHub's emoji filter reads: entities decoded and each
+    backslash escape gone (it runs on the rendered text, not the markdown)."""
+    return html.unescape(re.sub(r"\\(.)", r"\1", escaped))
+
+
+@pytest.mark.parametrize(
+    "shown",
+    [
+        lambda text: markdown.inline(text),
+        lambda text: markdown.paragraphs(f"{text}\n\n{text}"),
+        lambda text: markdown.title(text),
+    ],
+    ids=["line", "paragraphs", "title"],
+)
+def test_an_alerts_shortcodes_are_not_drawn_in_a_github_issue(shown: Any) -> None:
+    """`:white_check_mark: Resolved :tada:` in an alert is shown as typed in an issue's title,
+    lines and paragraphs (a zero-width space after each shortcode's opening colon): GitHub
+    draws none of them, and the words read the same."""
+    rendered = _as_github_shows(shown(SPOOF))
+    assert GITHUB_SHORTCODE.findall(rendered) == []
+    assert SPOOF in rendered.replace("\u200b", "")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["arn:aws:sns:eu-west-1:123456789012:alerts", "at 03:04:05 UTC", "db:5432:orders"],
+)
+def test_colons_inside_a_word_are_left_as_they_are_in_a_github_issue(text: str) -> None:
+    """An ARN, a time or a `host:port:name` has no shortcode GitHub draws (each colon is inside
+    a word or before a number): no zero-width space goes into it, so it can be copied from
+    the issue (the account's digits are a code span, as any long hex word is)."""
+    assert _as_github_shows(markdown.inline(text)).replace("`", "") == text
+    assert markdown.title(text) == text

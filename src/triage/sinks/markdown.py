@@ -15,6 +15,10 @@ tables, code fences). Everything here turns such text into plain characters that
   so do GitHub's other automatic links in free text: `GH-12` references, and URLs (`https://`,
   `www.`, and a `www` ending the text, which a dot of triage's after it would complete),
   which would be clickable and, for another repository's issue, cross-reference it;
+- an emoji shortcode's opening colon gets one too (`:&#8203;white_check_mark:`): GitHub draws
+  `:white_check_mark: Resolved` in a firing alert's title as the check mark, in the rendered
+  text too; a colon inside a word (an ARN's `arn:aws:sns:`) or before a number (a time) is
+  left as it is, so such a value can still be copied whole;
 - a word of 7 or more hex digits is a code span (`` `a5c3785…` ``): GitHub links such a word
   to the commit it names, shown cut to 7, and a commit pushed to any fork is shown under the
   repository's own address; in a code span it links nothing and reads whole (and a search
@@ -90,13 +94,27 @@ def _unlinked(text: str, zero_width: str) -> str:
     return _AUTOLINK.sub(lambda m: m[0] + zero_width, text)
 
 
+#: The colon that opens an emoji shortcode GitHub draws (`:white_check_mark:`, `:+1:`): not
+#: inside a word, before a name of letters, digits, `_` (`\_` once escaped), `+`, `'` or `-`
+#: holding a letter or `+`, then a colon.
+_SHORTCODE = re.compile(
+    r"(?<![A-Za-z0-9_]):(?=(?:[A-Za-z0-9+'-]|\\?_)*[A-Za-z+](?:[A-Za-z0-9+'-]|\\?_)*:)"
+)
+
+
+def _undrawn(text: str, zero_width: str) -> str:
+    """`text` with a zero-width space after each emoji shortcode's opening colon: shown as
+    typed, not drawn (triage's own text uses no shortcodes)."""
+    return _SHORTCODE.sub(":" + zero_width, text)
+
+
 #: A word of 7 or more hex digits (a commit SHA, or its first 7), which GitHub links to the
 #: commit it names: bounded by no letter, digit or `_`, as GitHub reads a word.
 _HEX_WORD = re.compile(r"(?<![0-9A-Za-z_])[0-9A-Fa-f]{7,}(?![0-9A-Za-z_])")
 
 
 def _escape_line(line: str) -> str:
-    escaped = _unlinked("".join(_escape_char(ch) for ch in line), _ZWSP)
+    escaped = _undrawn(_unlinked("".join(_escape_char(ch) for ch in line), _ZWSP), _ZWSP)
     if line[:1] in _LINE_START:
         escaped = "\\" + escaped
     elif ordered := _ORDERED_ITEM.match(line):
@@ -143,12 +161,14 @@ def paragraphs(text: str, max_chars: int = 10_000) -> str:
 def title(text: str, max_chars: int = 240) -> str:
     """Text for an issue title: GitHub shows titles as plain text (no markdown, no mentions),
     so only line breaks and invisible characters go, and `@`/`#` are kept from linking in
-    places that do render titles (notifications, cross-references)."""
+    places that do render titles (notifications, cross-references), and an emoji shortcode
+    from being drawn (`_undrawn`: GitHub draws them in titles too)."""
     flat = " ".join(_clean(text).split())
     keep = max_chars
     while True:
         kept = cut(flat, keep, ellipsis=True)
         shown = _unlinked(kept.replace("@", "@\u200b").replace("#", "#\u200b"), "\u200b")
+        shown = _undrawn(shown, "\u200b")
         # The zero-width spaces count against GitHub's 256 characters too: cut more until
         # the title as sent fits (a title of 300 `#` would be 600 and refused with a 422).
         if len(shown) <= max_chars or keep <= 1:
