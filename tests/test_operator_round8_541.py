@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx2
 import pytest
@@ -383,3 +384,49 @@ async def test_a_search_for_wildcard_and_quote_characters_finds_them_as_text(
             assert page.status_code == 200, typed
             listed = {name for name, fp in fps.items() if f"/incidents/{fp}" in page.text}
             assert listed == {found}, typed
+
+
+async def test_the_answers_to_hostile_filters_and_paths_fit_a_phone(
+    store: SQLiteStore, tmp_path: Path
+) -> None:
+    """A filter the page refuses (a 3,000-character matcher holding markup), a search of the
+    most characters it takes, and an incident path no fingerprint has, opened on a 375 px
+    phone: each answer says why in text (no element injected) and nothing on it reaches
+    past the screen."""
+    executable = chromium_or_skip()
+    await _storm_sample(store)
+    word = "W" * 3000
+    paths = {
+        f"/?match={quote('env=<svg onload=alert(1)>' + word)}": 400,
+        f"/?search={'W' * 200}": 200,
+        f"/?match={quote('env=~(' + word)}&flapping=1": 400,
+        f"/incidents/{quote('<svg onload=alert(1)>' + word, safe='')}": 404,
+    }
+    async with serving(store) as server:
+        base = f"http://127.0.0.1:{server.port}"
+        seen = await asyncio.to_thread(_widths, executable, tmp_path, base, list(paths))
+        async with _client(server) as client:
+            for path, status in paths.items():
+                assert (await client.get(path)).status_code == status, path
+    for path, (too_wide, injected) in seen.items():
+        assert too_wide == [] and injected == 0, (path[:60], too_wide)
+
+
+def _widths(
+    executable: str, tmp_path: Path, base: str, paths: list[str]
+) -> dict[str, tuple[list[str], int]]:
+    browser = _phone(executable, tmp_path)
+    seen: dict[str, tuple[list[str], int]] = {}
+    try:
+        _log_in(browser, f"{base}/", "Open incidents")
+        for path in paths:
+            browser.evaluate("window.__left = true")
+            browser.call("Page.navigate", {"url": f"{base}{path}"}, page=True)
+            browser.wait_for(
+                "window.__left === undefined && document.readyState === 'complete'", path[:40]
+            )
+            injected = int(browser.evaluate("document.querySelectorAll('svg, [onload]').length"))
+            seen[path] = (list(browser.evaluate(_TOO_WIDE)), injected)
+    finally:
+        browser.close()
+    return seen
