@@ -287,3 +287,21 @@ def test_a_route_label_given_a_list_of_values_says_a_label_takes_one(
     said = str(refused.value)
     assert "route 'prod'" in said and "label 'env' takes one value" in said, said
     assert "routes of their own" in said, said
+
+
+def test_a_routes_sinks_written_as_one_string_shows_the_list_to_write(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`sinks = "backend,github"`, written as TRIAGE_SINKS is, was refused as "expected an
+    array": the refusal shows the TOML list meant, every sink kept."""
+    routes = tmp_path / "routes.toml"
+    routes.write_text(
+        '[[route]]\nname = "web"\nsinks = "backend,github"\n'
+        '[route.match]\nteam = ["web"]\n[route.github]\nrepository = "acme/web"\n',
+        "utf-8",
+    )
+    monkeypatch.setenv("TRIAGE_ROUTES_FILE", str(routes))
+    with pytest.raises(ConfigError) as refused:
+        load_router(load_settings())
+    said = str(refused.value)
+    assert "route 'web'.sinks" in said and 'sinks = ["backend", "github"]' in said, said

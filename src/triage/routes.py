@@ -447,6 +447,19 @@ class _Route(BaseModel):
                 raise ValueError(f"{grouping} is given but the route has no group_by")
         return self
 
+    @field_validator("sinks", mode="before")
+    @classmethod
+    def _a_list(cls, value: Any) -> Any:
+        """`sinks = "backend,github"`, written as TRIAGE_SINKS is: refused showing the TOML
+        list meant (pydantic says only "expected an array"). Only known sinks' names are
+        shown back, never other text of the value."""
+        if not isinstance(value, str):
+            return value
+        words = [w for w in re.split(r"[\s,;]+", value.lower()) if w]
+        meant = words if words and all(w in KNOWN_SINKS for w in words) else ["backend"]
+        shown = ", ".join(f'"{w}"' for w in dict.fromkeys(meant))
+        raise ValueError(f"expected an array, not a string: sinks = [{shown}]")
+
     @field_validator("sinks")
     @classmethod
     def _known(cls, value: tuple[str, ...]) -> tuple[str, ...]:
