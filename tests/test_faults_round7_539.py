@@ -634,11 +634,6 @@ def test_ctrl_c_with_the_ticket_made_and_slack_unanswered_posts_slack_once_later
     assert queues.dead_letters() == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ops/dlq.py Looks.here(): Path.home() raises RuntimeError with HOME unset and no "
-    "passwd entry; the command dies with an uncaught exception, exit 1",
-)
 def test_dlq_peek_without_home_or_a_passwd_entry_shows_the_letters(
     queues: Queues, backend: TicketServer, tmp_path: Path
 ) -> None:

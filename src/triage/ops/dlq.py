@@ -384,21 +384,34 @@ class Looks:
     are lost, nothing else); one that cannot be written is said once (`_say`), and the look
     goes on, its letters then counted as before."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path | None) -> None:
+        #: The file, or None for a user with no home directory to keep it in.
         self.path = path
         self._said = False
 
     @classmethod
     def here(cls) -> Looks:
         """The looks of this host's user: `$XDG_STATE_HOME/triage/`, else
-        `~/.local/state/triage/` (the XDG base directories' default)."""
-        state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+        `~/.local/state/triage/` (the XDG base directories' default); none for a user with
+        neither (no HOME and no passwd entry, as in some containers)."""
+        state = os.environ.get("XDG_STATE_HOME")
+        if not state:
+            try:
+                state = str(Path.home() / ".local" / "state")
+            except RuntimeError:  # "Could not determine home directory"
+                return cls(None)
         return cls(Path(state) / "triage" / LOOKS_FILE)
 
     def note(self, dlq_url: str, received: Mapping[str, int]) -> dict[str, int]:
         """Note the receives in `received` (message id: receives) of the DLQ at `dlq_url`; the
         receives looks had noted of each before, by message id."""
         keys = {mid: _look_key(dlq_url, mid) for mid in received}
+        if self.path is None:
+            self._say_once(
+                "this look's receives were not noted: this user has no home directory (set HOME"
+                " or XDG_STATE_HOME): a later peek shows them as receives"
+            )
+            return {}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self._locked():
@@ -409,19 +422,29 @@ class Looks:
                     notes[key] = (earlier[mid] + received[mid], now)
                 self._write(_kept(notes, now))
         except OSError as exc:
-            if not self._said:
-                self._said = True
-                _say(
-                    f"this look's receives were not noted in {self.path} ({exc.strerror or exc}):"
-                    " a later peek shows them as receives"
-                )
+            self._say_once(
+                f"this look's receives were not noted in {self.path} ({exc.strerror or exc}):"
+                " a later peek shows them as receives"
+            )
             return {}
         return earlier
+
+    def _say_once(self, text: str) -> None:
+        """Say `text` on stderr, once for this look."""
+        if not self._said:
+            self._said = True
+            _say(text)
+
+    @property
+    def _file(self) -> Path:
+        """The notes' file (`note` looks only where there is one)."""
+        assert self.path is not None
+        return self.path
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         """An exclusive lock on the file's lock beside it, while a look notes its receives."""
-        lock = self.path.with_name(self.path.name + ".lock")
+        lock = self._file.with_name(self._file.name + ".lock")
         with lock.open("a") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
@@ -433,7 +456,7 @@ class Looks:
         """The notes, by key: (receives, when the last was, epoch seconds). A file missing,
         not JSON or of another shape reads as none, and a note of another shape is skipped."""
         try:
-            data = json.loads(self.path.read_text("utf-8"))
+            data = json.loads(self._file.read_text("utf-8"))
         except (FileNotFoundError, ValueError, UnicodeDecodeError):
             return {}
         notes: dict[str, tuple[int, int]] = {}
@@ -448,11 +471,11 @@ class Looks:
 
     def _write(self, notes: Mapping[str, tuple[int, int]]) -> None:
         """Replace the file whole (a temporary file beside it, renamed over it)."""
-        fd, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
+        fd, temporary = tempfile.mkstemp(dir=self._file.parent, prefix=f".{self._file.name}.")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as out:
                 json.dump({key: list(note) for key, note in notes.items()}, out)
-            Path(temporary).replace(self.path)
+            Path(temporary).replace(self._file)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
