@@ -2071,6 +2071,17 @@ CASES = [
         "key [REDACTED:token]",
     ),
     ('echo "password:" "q7Wz2Lk9Xa_Rt5"', 'echo "password:" "[REDACTED:password]"'),
+    # A JWT's claims and signature logged apart from its header, a cookie header as a list,
+    # an INI value's indented line below a secret's (the pair rule's placeholder above it).
+    (
+        '{"payload": "eyJzdWIiOiIxMjM0NTY3ODkwIn0.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"}',
+        '{"payload": "[REDACTED:jwt]"}',
+    ),
+    ('"Set-Cookie": ["sid=Xk7pQ2vR9mT4wZ8bCdEf; Path=/"]', '"Set-Cookie": ["[REDACTED:cookie]"]'),
+    (
+        "password = [REDACTED:password]\n\tSecret99",
+        "password = [REDACTED:password]\n\t[REDACTED:password]",
+    ),
 ]
 
 
