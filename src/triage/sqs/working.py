@@ -357,7 +357,7 @@ class Working(Holding, StoreWatch):
                 if spent is None:
                     reason = "bug"
                     await self._retry_later(message, reason, repr(exc), None, exc)
-                else:  # the process's file descriptors, not the message: held as an outage
+                else:  # the process's file descriptors or memory, not the message: held as an outage
                     reason = spent.reason
                     held_since = held_since if held_since is not None else time.monotonic()
                     if await self._hold(message, spent, held_since, PROCESS_LIMIT_WAIT_S):
