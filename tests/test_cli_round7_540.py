@@ -305,3 +305,21 @@ def test_a_routes_sinks_written_as_one_string_shows_the_list_to_write(
         load_router(load_settings())
     said = str(refused.value)
     assert "route 'web'.sinks" in said and 'sinks = ["backend", "github"]' in said, said
+
+
+# --- A backoff of 0 -----------------------------------------------------------------------------
+
+
+def test_a_receive_backoff_of_0_is_refused_as_a_tight_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """TRIAGE_RECEIVE_RETRY_BASE_S=0 (meant as "no wait", or "off") doubles to 0 for ever: an
+    SQS that refuses at once (a permission gone, an endpoint down) was asked again without
+    pause, a busy loop of calls for the whole outage. Refused, saying why, with the least
+    value that pauses."""
+    monkeypatch.setenv("TRIAGE_RECEIVE_RETRY_BASE_S", "0")
+    with pytest.raises(ConfigError) as refused:
+        load_settings()
+    said = str(refused.value)
+    assert said.startswith("TRIAGE_RECEIVE_RETRY_BASE_S: must be more than 0"), said
+    assert "without pause" in said, said
+    monkeypatch.setenv("TRIAGE_RECEIVE_RETRY_BASE_S", "0.01")
+    assert load_settings().receive_retry_base_s == 0.01

@@ -867,6 +867,18 @@ class Settings(BaseSettings):
             raise ValueError("has whitespace, control or non-ASCII characters inside it")
         return value
 
+    @field_validator("receive_retry_base_s")
+    @classmethod
+    def _receive_backoff_pauses(cls, value: float) -> float:
+        # 0 doubles to 0: SQS refusing at once (a permission gone, an endpoint down) would
+        # be asked again without pause, a busy loop of calls for the whole outage.
+        if value == 0:
+            raise ValueError(
+                "must be more than 0: a failed receive would be retried without pause, over "
+                "and over for as long as SQS fails (0.1 is short and still backs off)"
+            )
+        return value
+
     @field_validator("sinks", mode="before")
     @classmethod
     def _split_sinks(cls, value: object) -> object:
