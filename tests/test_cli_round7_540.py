@@ -323,3 +323,26 @@ def test_a_receive_backoff_of_0_is_refused_as_a_tight_loop(monkeypatch: pytest.M
     assert "without pause" in said, said
     monkeypatch.setenv("TRIAGE_RECEIVE_RETRY_BASE_S", "0.01")
     assert load_settings().receive_retry_base_s == 0.01
+
+
+# --- Which of two routes takes an alert -------------------------------------------------------
+
+
+def test_the_routes_line_says_the_first_matching_route_decides(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two routes that can both match an alert (a team's, and prod's by label): `triage check`
+    says the first that matches decides and where the rest go, which a new team otherwise
+    finds only in the README's routing section."""
+    routes = tmp_path / "routes.toml"
+    routes.write_text(
+        '[[route]]\nname = "payments"\nsinks = ["backend"]\n[route.match]\nteam = ["payments"]\n'
+        '[[route]]\nname = "prod"\nsinks = ["backend"]\n[route.match]\nlabels = { env = "prod" }\n',
+        "utf-8",
+    )
+    _local(monkeypatch, tmp_path)
+    monkeypatch.setenv("TRIAGE_ROUTES_FILE", str(routes))
+    main(["check"])
+    [line] = [x for x in capsys.readouterr().out.splitlines() if x.split()[1:2] == ["routes"]]
+    assert "2 route(s), tried in order: the first that matches an alert takes it" in line, line
+    assert "none: TRIAGE_SINKS (backend)" in line, line

@@ -350,7 +350,15 @@ async def _routes(settings: Settings) -> str:
     if empty is not None:
         raise _Warning(empty)
     where = str(settings.routes_file) if settings.routes_file else "no routes file"
-    return f"{where}: {len(router.rules)} route(s), sinks used: {', '.join(router.sink_names)}"
+    used = f"sinks used: {', '.join(router.sink_names)}"
+    if not router.rules:
+        return f"{where}: 0 route(s), {used}"
+    # Which of two routes an alert matching both takes, said where a new team looks first.
+    order = (
+        "tried in order: the first that matches an alert takes it (none: TRIAGE_SINKS "
+        f"({', '.join(router.default.sinks)}))"
+    )
+    return f"{where}: {len(router.rules)} route(s), {order}; {used}"
 
 
 #: The check each of the daemon's start-up warnings (`deployment_warnings`) is reported under;
