@@ -346,3 +346,19 @@ def test_the_routes_line_says_the_first_matching_route_decides(
     [line] = [x for x in capsys.readouterr().out.splitlines() if x.split()[1:2] == ["routes"]]
     assert "2 route(s), tried in order: the first that matches an alert takes it" in line, line
     assert "none: TRIAGE_SINKS (backend)" in line, line
+
+
+def test_a_refused_credential_read_from_its_file_names_the_file_variable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A token file of two lines (a note under the token) was refused naming TRIAGE_API_TOKEN,
+    a variable the operator never set: the refusal says it was read from TRIAGE_API_TOKEN_FILE,
+    and never quotes the file."""
+    secret = tmp_path / "secret"
+    secret.write_text("op-token-540-7c9e1b3d5f\nrotated 2026-12-01\n", "utf-8")
+    monkeypatch.setenv("TRIAGE_API_TOKEN_FILE", str(secret))
+    with pytest.raises(ConfigError) as refused:
+        load_settings()
+    said = str(refused.value)
+    assert said.startswith("TRIAGE_API_TOKEN (read from TRIAGE_API_TOKEN_FILE): "), said
+    assert "op-token" not in said and "rotated" not in said, said

@@ -1466,8 +1466,17 @@ def load_settings(**overrides: object) -> Settings:
                 continue
             field = str(error["loc"][0])
             name = env_name(field) if field in Settings.model_fields else field
-            problems.append(f"{name}: {message}")
+            problems.append(f"{name}{_read_from_file(field)}: {message}")
         raise ConfigError("; ".join([*problems, *_misspelt_beside_a_refusal()])) from None
+
+
+def _read_from_file(field: str) -> str:
+    """` (read from NAME_FILE)` when the credential `field` was read from its `_FILE`, else "":
+    a refusal naming only NAME sends the operator after a variable they never set."""
+    if field not in FILE_CREDENTIALS:
+        return ""
+    variable = f"{env_name(field)}_FILE"
+    return f" (read from {variable})" if as_written(os.environ.get(variable, "")) else ""
 
 
 #: How many times `load_settings_in_part` leaves refused settings out and builds again: a
