@@ -928,9 +928,41 @@ def _new_matcher(text: str, redactor: Redactor) -> Matcher:
     return made
 
 
+#: A character written by its code, as triage shows one it must not hide: `<U+0430>` (a
+#: silence's matcher, `_code_point`) or `\u0430` (a page, the terminal, JSON; a character past
+#: U+FFFF as its surrogate pair, `\ud83d\ude00`).
+_SPELLED_CODE = re.compile(
+    r"<U\+([0-9A-Fa-f]{4,6})>"
+    r"|\\u([dD][89abAB][0-9a-fA-F]{2})\\u([dD][c-fC-F][0-9a-fA-F]{2})"
+    r"|\\u([0-9a-fA-F]{4})"
+)
+
+
+def unspelled(value: str) -> str:
+    """`value` with each character written by its code, as triage's lists and pages write a
+    letter drawn like a Latin one or an invisible one, back as that character: a matcher
+    copied from what triage shows holds for the value shown. A code that names no character
+    (half a surrogate pair, past U+10FFFF) stays as typed."""
+    if "<U+" not in value and "\\u" not in value:
+        return value
+    return _SPELLED_CODE.sub(_character, value)
+
+
+def _character(found: re.Match[str]) -> str:
+    code_point, high, low, single = found.groups()
+    if high is not None:
+        return chr(0x10000 + ((int(high, 16) - 0xD800) << 10) + (int(low, 16) - 0xDC00))
+    code = int(code_point or single, 16)
+    if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+        return found.group()
+    return chr(code)
+
+
 def _new_value(matcher: Matcher, redactor: Redactor) -> Matcher:
     """An `=` or `!=` matcher as kept: refused when its value can only mislead, else with
-    the value redacted."""
+    the value redacted, and a character written by its code (`p<U+0430>yments`, copied from
+    a silence list) read as that character."""
+    matcher = Matcher.build(matcher.name, matcher.op, unspelled(matcher.value))
     if matcher.value[:1] in _OPERATOR_CHARS:
         raise ValueError(
             f"matcher {quoted(str(matcher))}: its value starts with {matcher.value[0]!r}, as a "
