@@ -245,7 +245,7 @@ async def test_critical_open_posts_one_block_kit_message(hook: Hook) -> None:
     assert_well_formed(message)
     header, description, facts, steps, links, context = message["blocks"]
     assert header["text"]["text"] == "\N{LARGE RED CIRCLE} CRITICAL: Checkout API 5xx rate above 5%"
-    assert description["text"] == {"type": "plain_text", "text": TICKET.description, "emoji": True}
+    assert description["text"] == {"type": "plain_text", "text": TICKET.description, "emoji": False}
     assert [(f["type"], f["text"]) for f in facts["fields"]] == [
         ("plain_text", "Source\ncloudwatch"),
         ("plain_text", "Team\npayments"),
