@@ -4,9 +4,8 @@ on-call engineer at 3 a.m. meet. A credential's `_FILE` holding the env file's w
 sending to GitHub with no credentials is named; a verb typed without its command (`triage
 close`) names the command meant; TRIAGE_SINKS as a JSON list, a route's `sinks` as one string
 and a label given a list say what to write; a receive backoff of 0 is refused; `triage check`
-says the first matching route takes an alert. Two bugs outside these files are xfails: a
-stored title with a lone surrogate breaks a regex filter, and a GITHUB_API_URL without its
-scheme is also warned of as a proxy."""
+says the first matching route takes an alert; a stored title with a lone surrogate no longer
+breaks a regex filter, and a GITHUB_API_URL without its scheme is one FAIL, not also a proxy."""
 
 from __future__ import annotations
 
@@ -169,10 +168,6 @@ def _store_with_a_lone_surrogate(path: Path) -> str:
     return fired.fingerprint
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="silences' RE2 match encodes the value as UTF-8 and raises on a lone surrogate",
-)
 def test_a_listing_filtered_by_a_regex_reads_a_title_with_a_lone_surrogate(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -249,10 +244,6 @@ def test_sinks_written_as_a_json_list_or_apart_by_semicolons_say_the_comma_list(
 # --- A GitHub API URL without its scheme ------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app.github_links_from_answers takes a URL with no scheme for a proxy and warns",
-)
 def test_a_github_api_url_without_its_scheme_is_one_line_not_a_proxy_too(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

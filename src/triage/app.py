@@ -43,11 +43,12 @@ from triage.routes import (
     Router,
     load_router,
     no_routes_problem,
+    require_github_credentials,
     require_github_repository,
     require_slack_webhook,
 )
 from triage.secrets import BackendToken
-from triage.settings import Settings, backend_timeout_problem, short_intervals
+from triage.settings import Settings, backend_timeout_problem, is_http_url, short_intervals
 from triage.sinks.backend import BackendSink
 from triage.sinks.base import Sink
 from triage.sinks.guard import Backpressure, GuardedSink
@@ -129,6 +130,7 @@ async def build_sinks(
         elif name == "github":
             from triage.sinks.github import GitHubSink
 
+            require_github_credentials(router, settings)
             require_github_repository(router, settings)
             _check_app_key(settings)
             sinks.append(GitHubSink(settings, metrics=metrics, budgets=budgets))
@@ -567,6 +569,8 @@ def github_links_from_answers(settings: Settings) -> str | None:
     query (`url_origin`)."""
     from triage.sinks.github.refs import WebOrigin
 
+    if not is_http_url(settings.github_api_url):
+        return None  # no API at all, which the GitHub sink refuses in its own line
     origin = WebOrigin.of(settings.github_api_url, settings.github_web_url)
     if origin.fixed or _loopback(origin.host):
         return None

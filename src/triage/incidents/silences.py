@@ -156,7 +156,15 @@ class Matcher:
             return have == composed(self.value)
         if self.op is Op.NE:
             return have != composed(self.value)
-        matched = _compiled(self.value).fullmatch(have[:MATCH_CHARS]) is not None
+        pattern, have = _compiled(self.value), have[:MATCH_CHARS]
+        try:
+            matched = pattern.fullmatch(have) is not None
+        except UnicodeEncodeError:
+            # RE2 matches UTF-8: a lone surrogate (a record another writer stored) is U+FFFD,
+            # as every listing shows it, rather than an encoder's error out of a listing or a
+            # sweep.
+            valid = have.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+            matched = pattern.fullmatch(valid) is not None
         return matched if self.op is Op.RE else not matched
 
     def holds_when_absent(self) -> bool:
