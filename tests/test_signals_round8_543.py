@@ -4,12 +4,23 @@ many lines it dropped."""
 
 from __future__ import annotations
 
+import io
+import json
 from collections import Counter
 
 import structlog
 
+from factories import T0
+from memory_store import MemoryStore
+from recording_pipeline import POLICY, Sink, Summariser
+from triage.incidents.ledger import Ledger
 from triage.ingest.lines import RefusalLines
 from triage.linebudget import FIRST_LINES, LineBudget
+from triage.metrics import MAX_LABEL_VALUES, OTHER, Metrics, SeriesKey
+from triage.models import Alert, Status
+from triage.ops.metrics_export import EmfExporter
+from triage.pipeline import Pipeline
+from triage.redact import Redactor
 
 
 def test_a_flood_of_one_problem_leaves_another_its_first_line() -> None:
@@ -64,3 +75,72 @@ def test_a_budget_without_a_summary_says_how_many_lines_it_dropped() -> None:
     assert line["lines"] == "ingest.client_not_reading"
     assert line["dropped"] == 8
     assert line["log_level"] == "warning"
+
+
+#: Messages of the cardinality test, each with a team, source and route label of its own.
+HOSTILE_MESSAGES = 10_000
+
+
+async def test_ten_thousand_alerts_of_distinct_teams_and_sources_make_few_series() -> None:
+    """10,000 alerts, each naming a team, source and route of its own (a hostile sender
+    inventing them), make at most (MAX_LABEL_VALUES + 2) values in each alert-fed dimension
+    and a few thousand series in all, not one a message: past MAX_LABEL_VALUES each new
+    value is `(other)`, and the counts all land there."""
+    metrics = Metrics()
+    pipeline = Pipeline(
+        Ledger(MemoryStore(POLICY)), Summariser(), [Sink()], metrics, redactor=Redactor(),
+        policy=POLICY,
+    )  # fmt: skip
+    for n in range(HOSTILE_MESSAGES):
+        alert = Alert(
+            source=f"source-{n}",
+            status=Status.FIRING,
+            title=f"invented {n}",
+            team=f"team-{n}",
+            labels={"route": f"route-{n}", "team": f"team-{n}"},
+            occurred_at=T0,
+            identity={"dedup_key": f"card-{n}"},
+        )
+        await pipeline.handle(alert, f"owner-{n}")
+    series = _all_series(metrics)
+    assert len(series) <= 2_000, len(series)
+    values: dict[str, set[str]] = {}
+    for _name, dims in series:
+        for dimension, value in dims:
+            values.setdefault(dimension, set()).add(value)
+    for dimension in ("team", "source"):
+        assert len(values.get(dimension, set())) <= MAX_LABEL_VALUES + 2, dimension
+    assert "route" not in values
+    assert metrics.counter("TicketsCreated", team=OTHER) >= HOSTILE_MESSAGES - MAX_LABEL_VALUES
+
+
+def _all_series(metrics: Metrics) -> set[SeriesKey]:
+    """Every series the registry holds: counters, timings and gauges."""
+    return {*metrics.counters(), *metrics.timings(), *metrics.gauges()}
+
+
+#: Two teams whose names differ only past what a dimension value keeps of them: 64 characters
+#: (a long ASCII name), and 41 CJK characters (each 6 characters escaped, `\\u4e2d`, in
+#: CloudWatch's 250).
+LONG_TEAMS = [
+    ("platform-infrastructure-observability-and-reliability-engineering-emea",
+     "platform-infrastructure-observability-and-reliability-engineering-apac"),
+    ("\u57fa\u76e4" * 22 + "\u6771", "\u57fa\u76e4" * 22 + "\u897f"),
+]  # fmt: skip
+
+
+def test_two_teams_differing_past_the_cut_keep_two_series_everywhere() -> None:
+    """Two teams whose names differ only past the cut (64 characters, or 250 characters of
+    CloudWatch's escapes) are two series in the registry and two dimension values in the EMF
+    lines, each value within 250 characters (what a CloudWatch alarm's dimension takes):
+    cut alike, their tickets were counted as one team's, and the other team had none."""
+    for first, second in LONG_TEAMS:
+        metrics = Metrics()
+        for team in (first, second):
+            metrics.incr("TicketsCreated", sink="backend", team=metrics.bounded("team", team))
+        assert len(metrics.counters()) == 2
+        stream = io.StringIO()
+        EmfExporter(metrics, "Round8", stream=stream).flush(now_ms=1_700_000_000_000)
+        shown = {json.loads(line)["team"] for line in stream.getvalue().splitlines()}
+        assert len(shown) == 2, shown
+        assert all(len(value) <= 250 for value in shown)

@@ -19,7 +19,9 @@ a cleaned, short value (letters and digits of any script kept: a team named in J
 itself), and past `MAX_LABEL_VALUES` distinct ones per dimension, `(other)`: a value no
 cleaning makes, so a real team called `other` is never read as the bound overflowing. No
 value (absent, blank, nothing left once cleaned) is `(none)`, outside the bound, for the same
-reason: a team called `none` is not the alerts that name no team. The
+reason: a team called `none` is not the alerts that name no team. A value longer than 64
+characters (or 250 once CloudWatch's escapes are written) is its start and a digest of the
+whole, so two teams that differ only past the cut keep two series. The
 exporters escape what each backend needs (CloudWatch takes ASCII dimension values only).
 Values the operator named (the teams of the routes file, `reserve()`) always keep their own
 series, whatever alerts sent first. Whatever the code passes, one metric holds at most
@@ -37,6 +39,7 @@ out (unknown) instead of failing the scrape and the flusher with it.
 from __future__ import annotations
 
 import bisect
+import hashlib
 import itertools
 import math
 import random
@@ -85,6 +88,11 @@ _LABEL_CHARS = re.compile(r"[^A-Za-z0-9_.:/-]+")
 #: What a value keeps besides letters, marks and numbers of any script.
 _LABEL_PUNCTUATION = frozenset("_.:/-")
 _LABEL_LENGTH = 64
+#: The most characters a value may take as CloudWatch shows it (non-ASCII escaped, `\\u4e2d`):
+#: the exporters' cut (`_dimension_value`), and what an alarm's dimension takes (255).
+_LABEL_ESCAPED_LENGTH = 250
+#: Hex digits of the digest that ends a value cut to fit (`_fitted`).
+_DIGEST_CHARS = 8
 
 
 @dataclass(slots=True)
@@ -423,7 +431,32 @@ def _clean_label(value: str | None) -> str:
     else:
         runs = itertools.groupby(text, _label_keeps)
         cleaned = "".join("".join(run) if keeps else "_" for keeps, run in runs)
-    return cleaned[:_LABEL_LENGTH].strip("_")
+    return _fitted(cleaned.strip("_"))
+
+
+def _fitted(cleaned: str) -> str:
+    """`cleaned` within 64 characters and 250 of CloudWatch's escapes, or, when it is longer,
+    its start and a digest of the whole (`-1a2b3c4d`): two teams whose names differ only
+    past the cut were one series, in Prometheus and CloudWatch both, and one team's tickets
+    were counted as the other's."""
+    if len(cleaned) <= _LABEL_LENGTH and _escaped_length(cleaned) <= _LABEL_ESCAPED_LENGTH:
+        return cleaned
+    digest = hashlib.sha256(cleaned.encode("utf-8", "surrogatepass")).hexdigest()
+    suffix = "-" + digest[:_DIGEST_CHARS]
+    kept, room = [], _LABEL_ESCAPED_LENGTH - len(suffix)
+    for char in cleaned[: _LABEL_LENGTH - len(suffix)]:
+        room -= _escaped_length(char)
+        if room < 0:
+            break
+        kept.append(char)
+    return "".join(kept).strip("_") + suffix
+
+
+def _escaped_length(text: str) -> int:
+    """The characters of `text` as CloudWatch is sent it (each non-ASCII one escaped)."""
+    if text.isascii():
+        return len(text)
+    return len(text.encode("unicode_escape"))
 
 
 def _label_keeps(char: str) -> bool:
