@@ -4,16 +4,25 @@ many lines it dropped."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
+import time
 from collections import Counter
+from collections.abc import Callable
 
 import structlog
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import StatusCode
 
 from factories import T0
+from memory_inbox import MemoryInbox
 from memory_store import MemoryStore
 from recording_pipeline import POLICY, Sink, Summariser
 from triage.incidents.ledger import Ledger
+from triage.incidents.lifecycle import Outcome
 from triage.ingest.lines import RefusalLines
 from triage.linebudget import FIRST_LINES, LineBudget
 from triage.metrics import MAX_LABEL_VALUES, OTHER, Metrics, SeriesKey
@@ -21,6 +30,9 @@ from triage.models import Alert, Status
 from triage.ops.metrics_export import EmfExporter
 from triage.pipeline import Pipeline
 from triage.redact import Redactor
+from triage.sqs.inbox import Message
+from triage.sqs.supervisor import Progress, Supervisor, SupervisorConfig
+from triage.tracing import Tracing
 
 
 def test_a_flood_of_one_problem_leaves_another_its_first_line() -> None:
@@ -144,3 +156,79 @@ def test_two_teams_differing_past_the_cut_keep_two_series_everywhere() -> None:
         shown = {json.loads(line)["team"] for line in stream.getvalue().splitlines()}
         assert len(shown) == 2, shown
         assert all(len(value) <= 250 for value in shown)
+
+
+async def test_a_message_given_back_at_shutdown_ends_its_span_failed() -> None:
+    """A message still being handled when a stop's grace ends ends its `message.process` span
+    (exported, not left open with the process) and marks it failed by the cancellation, its
+    attributes holding no text of the message's."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    inbox = MemoryInbox()
+    inbox.put("hangs token=hunter2")
+    config = SupervisorConfig(wait_s=0, retry_base_s=0, shutdown_grace_s=0.1, cancel_deadline_s=1)
+    supervisor = Supervisor(
+        config, inbox, _hang, Metrics(), tracing=Tracing.from_provider(provider)
+    )
+    try:
+        served = asyncio.create_task(supervisor.serve())
+        await _until(lambda: len(supervisor._in_flight) == 1)
+        supervisor.should_exit.set()
+        await asyncio.wait_for(served, 10)
+    finally:
+        provider.shutdown()
+    (span,) = [s for s in exporter.get_finished_spans() if s.name == "message.process"]
+    assert span.status.status_code is StatusCode.ERROR
+    assert "CancelledError" in str(span.status.description)
+    assert "hunter2" not in json.dumps({k: str(v) for k, v in (span.attributes or {}).items()})
+
+
+async def _hang(_message: Message, _progress: Progress) -> list[Outcome]:
+    """A handler that never finishes: only the shutdown's cancellation ends it."""
+    await asyncio.Event().wait()
+    return []
+
+
+async def _until(condition: Callable[[], bool], deadline_s: float = 10.0) -> None:
+    """Wait for `condition`, failing past `deadline_s`."""
+    give_up = time.monotonic() + deadline_s
+    while not condition():
+        assert time.monotonic() < give_up, "condition not met in time"
+        await asyncio.sleep(0.01)
+
+
+def test_each_gauge_series_failing_is_said_and_said_again_after_it_recovered() -> None:
+    """A gauge reader failing is said once per series and per failing spell: a second
+    breaker's gauge failing an hour after the first's, or the first failing again after it
+    had read well, was not said at all (one warning per metric name for the process's life),
+    and its gauge vanished from every export without a word."""
+    metrics = Metrics()
+    failing = {"sink:backend": True, "sink:slack": False}
+
+    def reader(name: str) -> Callable[[], float]:
+        def read() -> float:
+            if failing[name]:
+                raise KeyError(name)
+            return 0.0
+
+        return read
+
+    for name in failing:
+        metrics.gauge("BreakerState", reader(name), unit="None", breaker=name)
+    with structlog.testing.capture_logs() as logs:
+        metrics.gauges()
+        metrics.gauges()  # the same spell: no second line
+        failing["sink:slack"] = True
+        metrics.gauges()
+        failing["sink:backend"] = False
+        metrics.gauges()
+        failing["sink:backend"] = True
+        metrics.gauges()
+    said = [(e["event"], e.get("breaker")) for e in logs]
+    assert said == [
+        ("metrics.gauge_failed", "sink:backend"),
+        ("metrics.gauge_failed", "sink:slack"),
+        ("metrics.gauge_recovered", "sink:backend"),
+        ("metrics.gauge_failed", "sink:backend"),
+    ]

@@ -33,7 +33,9 @@ What the exporters read is always well-formed: a counter only grows (an incremen
 negative, NaN or infinite is refused with a warning, so a provider's bad token count cannot
 make `rate()` see a reset or poison the total), a timing is a finite duration of at least
 zero, and a gauge whose reader raises, or that reads or is set to NaN or infinity, is left
-out (unknown) instead of failing the scrape and the flusher with it.
+out (unknown) instead of failing the scrape and the flusher with it. A reader failing is one
+`metrics.gauge_failed` warning for its series at the first failure of a spell, and one
+`metrics.gauge_recovered` line when it reads again.
 """
 
 from __future__ import annotations
@@ -193,8 +195,10 @@ class Metrics:
         self._label_values: dict[str, set[str]] = defaultdict(set)
         #: Per dimension, the reserved values by their lower-case form (`reserve`).
         self._reserved: dict[str, dict[str, str]] = defaultdict(dict)
-        #: Metrics already warned about (a refused value, a failing reader): one line each.
+        #: Metrics already warned about (a refused value, too many series): one line each.
         self._warned: set[tuple[str, str]] = set()
+        #: Gauge series whose reader failed at its last read (said once a failing spell).
+        self._failing_readers: set[SeriesKey] = set()
         #: Picks which raw values a busy interval keeps (`_sample`); not for anything secret.
         self._random = random.Random()
 
@@ -377,11 +381,34 @@ class Metrics:
             # or reads no number, leaves its own gauge out, never every export.
             try:
                 value = _reading(read())
-                if value is not None:
-                    out[key] = Gauge(value, unit)
             except Exception as exc:
-                self._warn_once(key[0], "metrics.gauge_failed", error=repr(exc))
+                self._reader_failed(key, exc)
+                continue
+            self._reader_worked(key)
+            if value is not None:
+                out[key] = Gauge(value, unit)
         return out
+
+    def _reader_failed(self, key: SeriesKey, exc: Exception) -> None:
+        """Say that the reader of gauge series `key` failed, at the first failure of a spell:
+        once per metric for the process's life, a second series failing later (another
+        breaker's), or the same one failing again after it had read well, vanished from every
+        export without a word."""
+        with self._lock:
+            if key in self._failing_readers:
+                return
+            self._failing_readers.add(key)
+        log.warning("metrics.gauge_failed", metric=key[0], error=repr(exc), **_fields(key))
+
+    def _reader_worked(self, key: SeriesKey) -> None:
+        """A gauge whose reader failed reads again: say so, so its failure is seen to end."""
+        if key not in self._failing_readers:  # the usual case, read without the lock
+            return
+        with self._lock:
+            if key not in self._failing_readers:
+                return
+            self._failing_readers.discard(key)
+        log.info("metrics.gauge_recovered", metric=key[0], **_fields(key))
 
     def _warn_once(self, name: str, event: str, **fields: str) -> None:
         """Say once per metric and event that something was wrong with it: a bad source
@@ -389,6 +416,15 @@ class Metrics:
         if (event, name) not in self._warned:
             self._warned.add((event, name))
             log.warning(event, metric=name, **fields)
+
+
+#: Fields of a log line that a dimension's name must not take (`_fields`).
+_LINE_FIELDS = frozenset({"event", "metric", "error"})
+
+
+def _fields(key: SeriesKey) -> dict[str, str]:
+    """The dimensions of series `key` as fields of a line about it."""
+    return {name: value for name, value in key[1] if name not in _LINE_FIELDS}
 
 
 def _as_float(value: float) -> float:
