@@ -17,7 +17,8 @@ from triage.ingest.lines import RefusalLines
 
 async def test_refusals_past_the_burst_are_one_summary_line_per_window() -> None:
     """Past `burst` refusals in a window, the rest are counted by status and reason into one
-    ingest.refused_suppressed line when the next window starts; that window logs again."""
+    ingest.refused_suppressed line when the next window starts (the first refusal of a kind
+    not yet logged still gets its line); that window logs again."""
     now = [100.0]
     lines = RefusalLines(burst=2, window_s=1.0, clock=lambda: now[0])
     with capture_logs() as logs:
@@ -29,12 +30,13 @@ async def test_refusals_past_the_burst_are_one_summary_line_per_window() -> None
     assert [e["event"] for e in logs] == [
         "ingest.refused",
         "ingest.refused",
+        "ingest.refused",
         "ingest.refused_suppressed",
         "ingest.refused",
     ]
-    summary = logs[2]
-    assert summary["count"] == 2
-    assert summary["refused"] == {"404 unknown_path": 1, "401 unauthorized": 1}
+    summary = logs[3]
+    assert summary["count"] == 1
+    assert summary["refused"] == {"404 unknown_path": 1}
 
 
 @pytest.fixture

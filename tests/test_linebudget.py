@@ -10,16 +10,17 @@ from triage.linebudget import LineBudget
 
 
 def test_past_the_burst_events_are_counted_by_key_and_summed_up_once_at_the_next_window() -> None:
-    """Two of five events in a window get a line; the other three are one summary, counted by
-    key, handed over when the next window starts; without a summary nothing is counted."""
+    """Two of five events in a window get a line, and the first of a key not yet logged one
+    too; the other two are one summary, counted by key, handed over when the next window
+    starts."""
     now = [0.0]
     summaries: list[Counter[str]] = []
     budget = LineBudget(2, 1.0, summaries.append, clock=lambda: now[0])
-    assert [budget.admit(key) for key in "aabab"] == [True, True, False, False, False]
+    assert [budget.admit(key) for key in "aabab"] == [True, True, True, False, False]
     assert summaries == []
     now[0] = 1.0
     assert budget.admit("a")
-    assert summaries == [Counter({"a": 1, "b": 2})]
+    assert summaries == [Counter({"a": 1, "b": 1})]
     budget.flush()  # nothing left over: no second summary
     assert len(summaries) == 1
     quiet = LineBudget(1, 1.0, clock=lambda: now[0])

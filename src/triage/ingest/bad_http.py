@@ -122,7 +122,7 @@ class BadHttpLines(logging.Filter):
     def __init__(self, per_second: int = 10, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
         self.per_second = per_second
-        self._lines = LineBudget(per_second, 1.0, clock=clock)
+        self._lines = LineBudget(per_second, 1.0, clock=clock, name="ingest.bad_http")
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None

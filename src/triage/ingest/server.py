@@ -177,12 +177,12 @@ WRITE_STALL_S = 10.0
 #: reports it on the loop's next turn).
 LOSS_REPORT_S = 1.0
 #: `ingest.client_not_reading` lines a second, at most (anyone can cause one).
-_NOT_READING_LINES = LineBudget(10, 1.0)
+_NOT_READING_LINES = LineBudget(10, 1.0, name="ingest.client_not_reading")
 #: `ingest.head_timeout` lines a second, at most (anyone can trickle a head).
-_HEAD_TIMEOUT_LINES = LineBudget(10, 1.0)
+_HEAD_TIMEOUT_LINES = LineBudget(10, 1.0, name="ingest.head_timeout")
 #: `ingest.error` lines a second, at most, for a connection whose handling failed outside any
 #: request's handler (a request may be what caused it).
-_CONNECTION_ERROR_LINES = LineBudget(10, 1.0)
+_CONNECTION_ERROR_LINES = LineBudget(10, 1.0, name="ingest.error")
 
 
 class ChunksTooSmall(HttpProcessingError):
