@@ -145,12 +145,6 @@ def _around_the_tail_cut(credential: str, offset: int) -> str:
     return f"error: {before}{credential}{after}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="logs._redacted_ends drops only 4,000 characters beside its tail's cut: a longer "
-    "private key's rest (a PGP block, a kubeconfig key) is read with its head cut off, so "
-    "no rule knows it",
-)
 @pytest.mark.parametrize("shape", sorted(LONG_KEYS))
 def test_a_log_values_tail_cut_inside_a_long_private_key_keeps_none_of_it(shape: str) -> None:
     """A log value too long to redact whole, whose tail's read begins inside a private key of
@@ -161,11 +155,6 @@ def test_a_log_values_tail_cut_inside_a_long_private_key_keeps_none_of_it(shape:
         assert not _runs(secret, shown.replace("\\n", ""), 16), offset
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="logs._shortening cuts a structure's long text leaf with _redacted_ends: the same "
-    "tail cut inside a long private key",
-)
 def test_a_long_text_inside_a_logged_structure_cut_inside_a_private_key_keeps_none_of_it() -> None:
     """The same tail cut inside a PGP secret key, when the long text is a value inside a
     dict the line logs (an answer's JSON), shows no 16-character run of the key."""
@@ -193,11 +182,6 @@ def test_a_log_values_head_cut_inside_a_long_private_key_keeps_none_of_it(shape:
 PASSPHRASE = "Tr0ub4dor&3 horse battery staple mango river"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Redactor.without takes out a held value only whole: a normaliser's cut inside "
-    "one (a passphrase, cut between its words) leaves its head before the '…'",
-)
 @pytest.mark.parametrize(
     ("field", "limit"), [("title", TITLE_MAX), ("description", DESCRIPTION_MAX)]
 )
@@ -275,11 +259,6 @@ def _at_rest(folder: Path) -> dict[str, str]:
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="view.AlertView reads the values a payload holds under a secret's name only when "
-    "an excerpt is made: the stored title (AlertView.title) never has them taken out",
-)
 async def test_a_value_the_payload_holds_under_a_secrets_name_is_not_in_the_stored_title(
     tmp_path: Path,
 ) -> None:
@@ -290,11 +269,6 @@ async def test_a_value_the_payload_holds_under_a_secrets_name_is_not_in_the_stor
     assert [place for place, text in shown.items() if HELD in text] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="view.AlertView reads the values a payload holds under a secret's name only when "
-    "an excerpt is made, and a daemon without an LLM makes none: every sink shows them",
-)
 async def test_without_an_llm_a_value_the_payload_holds_under_a_secrets_name_leaves_nowhere(
     tmp_path: Path,
 ) -> None:

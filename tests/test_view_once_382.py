@@ -42,6 +42,7 @@ from triage.view import (
     _excerpt,
     _Fields,
     _held_by_name,
+    _named_in_payload,
     redact_alert,
     shown_title,
 )
@@ -86,6 +87,7 @@ def _old_redact_alert(
         group=group,
         redaction=(redactor, held()),
     )
+    _named_in_payload(alert.raw, found)
     secrets = _held_by_name(found)
     if secrets:
         view = _again(view, redactor, secrets)

@@ -186,10 +186,13 @@ def redact_event(_logger: Any, _method: str, event: MutableMapping[str, Any]) ->
 #: Of a text value longer than twice this, only this much of each end is redacted and kept: a
 #: line keeps MAX_LINE_BYTES of it at most, and redacting a megabyte of hostile text (an error
 #: quoting a service's answer) held the event loop for seconds, long enough for `/healthz`.
-_READ_EACH_END = 12_000
+_READ_EACH_END = 18_000
 #: Characters dropped after redaction beside each cut: a secret (or a keyword's value) lying
-#: across a cut is a part the redactor cannot know on each side, and is dropped with them.
-_DROPPED_AT_CUT = 4_000
+#: across a cut is a part the redactor cannot know on each side, and is dropped with them. The
+#: tail's read may begin inside a private key, whose rest no rule knows without its first
+#: line or bytes: an armoured PGP secret key runs to 7,000 characters, an RSA-8192 PEM in
+#: base64 (a kubeconfig's `client-key-data`) to 8,700, so this is more than either.
+_DROPPED_AT_CUT = 10_000
 
 
 def _redacted_ends(redactor: Redactor, value: str) -> tuple[str, int]:

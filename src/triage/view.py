@@ -263,10 +263,29 @@ class AlertView:
         if made is None or not redacted_by(made[0], self._redactor):
             found = Blanked()
             plain = _plain_view(self._alert, self._redactor, found)
+            _named_in_payload(self._alert.raw, found)
             secrets = _held_by_name(found)
             fields = _again(plain, self._redactor, secrets) if secrets else plain
             made = self._made = (plain, fields, found)
         return made
+
+
+def _named_in_payload(value: object, found: Blanked, depth: int = 0) -> None:
+    """Note in `found` each value the payload `value` holds under a secret's name, at any
+    depth (`named_value_secret`, as a label's is judged): the alert may repeat it in a shown
+    field, and the fields are shown whether or not an excerpt of the payload is made (only
+    for the LLM, so never with `TRIAGE_LLM=none`), and kept as the stored title."""
+    if depth > 64:
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and named_value_secret(key, item):
+                found.by_name.append(item)
+            else:
+                _named_in_payload(item, found, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _named_in_payload(item, found, depth + 1)
 
 
 def _plain_view(alert: Alert, redactor: Redactor, found: Blanked) -> RedactedAlert:

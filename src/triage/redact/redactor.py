@@ -309,7 +309,7 @@ class Redactor:
         # each piece cost values times pieces, quadratic in a text of many `password=` pairs.
         texts = exact.replaced(pieces[::2], also)
         pieces[::2] = [unspelled(text, also) for text in texts]
-        redacted = "".join(pieces)
+        redacted = _without_cut_head("".join(pieces), also)
         if not _disguises(redacted):
             return redacted
         secrets = tuple(sorted({*self._secrets(), *also}, key=len, reverse=True))
@@ -591,6 +591,27 @@ class Redactor:
             mine if mine != arg or seen == arg else seen
             for arg, mine, seen in zip(args, each, split, strict=True)
         ]
+
+
+#: The fewest characters of a held value's start a cut may leave that are taken out with it:
+#: fewer would blank ordinary words that happen to begin one (the view holds no value shorter).
+_CUT_HEAD_MIN_CHARS = 6
+
+
+def _without_cut_head(text: str, also: tuple[str, ...]) -> str:
+    """`text` without the start of a value in `also` that a cut left before its closing `…`
+    (a normaliser cuts a title or a description before the view knows what the alert holds,
+    and the head it keeps no longer matches the whole value). `also` longest first."""
+    if not text.endswith("…"):
+        return text
+    kept = text[:-1]
+    for value in filter(None, also):
+        start = max(0, len(kept) - len(value) + 1)
+        while (at := kept.find(value[0], start)) != -1 and len(kept) - at >= _CUT_HEAD_MIN_CHARS:
+            if value.startswith(kept[at:]):
+                return kept[:at] + exact.MARK + "…"
+            start = at + 1
+    return text
 
 
 class Blanked:
