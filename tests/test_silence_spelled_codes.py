@@ -81,12 +81,15 @@ def test_the_ascii_word_it_looks_like_still_matches_nothing(
         ("team=a\\ud800b", "team=a\\ud800b"),  # half a pair: no character, kept as typed
         ("team=<U+110000>", "team=<U+110000>"),  # past Unicode's last code point
         ("team=x<U+41", "team=x<U+41"),  # not closed
+        ("team=a\\\\u0430b", "team=a\\\\u0430b"),  # after a backslash: the alert's own text
+        ("team=pay\\u001bments", "team=pay\\u001bments"),  # a control: as an alert spells it
     ],
 )
 def test_a_spelling_that_names_no_character_is_kept_as_typed(
     store_url: str, capsys: pytest.CaptureFixture[str], typed: str, kept: str
 ) -> None:
-    """A code that is no character (half a surrogate pair, past U+10FFFF) or a spelling left
-    open is the text typed."""
+    """A code that is no character (half a surrogate pair, past U+10FFFF), a spelling left
+    open, one after a backslash (how triage writes an alert's own `\\u0430`) and a `\\u`
+    spelling of a control (an alert's own text may hold one) are the text typed."""
     matchers, _ = _add(capsys, typed)
     assert matchers == [kept]

@@ -929,31 +929,37 @@ def _new_matcher(text: str, redactor: Redactor) -> Matcher:
 
 
 #: A character written by its code, as triage shows one it must not hide: `<U+0430>` (a
-#: silence's matcher, `_code_point`) or `\u0430` (a page, the terminal, JSON; a character past
-#: U+FFFF as its surrogate pair, `\ud83d\ude00`).
+#: silence's matcher, `_code_point`) or `\\u0430` (a page, the terminal; a character past U+FFFF
+#: as its surrogate pair, `\\ud835\\udc29`), not after a backslash (`\\\\u0430` is how those write
+#: the alert's own backslash and letters).
 _SPELLED_CODE = re.compile(
-    r"<U\+([0-9A-Fa-f]{4,6})>"
-    r"|\\u([dD][89abAB][0-9a-fA-F]{2})\\u([dD][c-fC-F][0-9a-fA-F]{2})"
-    r"|\\u([0-9a-fA-F]{4})"
+    r"<U\+(?P<code_point>[0-9A-Fa-f]{4,6})>"
+    r"|(?<!\\)\\u(?P<high>[dD][89abAB][0-9a-fA-F]{2})\\u(?P<low>[dD][c-fC-F][0-9a-fA-F]{2})"
+    r"|(?<!\\)\\u(?P<single>[0-9a-fA-F]{4})"
 )
 
 
 def unspelled(value: str) -> str:
-    """`value` with each character written by its code, as triage's lists and pages write a
-    letter drawn like a Latin one or an invisible one, back as that character: a matcher
-    copied from what triage shows holds for the value shown. A code that names no character
-    (half a surrogate pair, past U+10FFFF) stays as typed."""
+    """`value` with each character written by its code as triage's lists and pages write one
+    they must not hide, back as that character: a matcher copied from what triage shows holds
+    for the value shown. `<U+…>` is any character (a listing spells invisible ones so too);
+    `\\u…` only a letter or a mark (a letter drawn like a Latin one, `p\\u0430yments`), as an
+    alert's own text may spell a control so (`pay\\u001bments`, matched as typed). A code
+    that names no character (half a surrogate pair, past U+10FFFF) stays as typed."""
     if "<U+" not in value and "\\u" not in value:
         return value
     return _SPELLED_CODE.sub(_character, value)
 
 
 def _character(found: re.Match[str]) -> str:
-    code_point, high, low, single = found.groups()
+    code_point, high, low, single = found.group("code_point", "high", "low", "single")
     if high is not None:
-        return chr(0x10000 + ((int(high, 16) - 0xD800) << 10) + (int(low, 16) - 0xDC00))
-    code = int(code_point or single, 16)
+        code = 0x10000 + ((int(high, 16) - 0xD800) << 10) + (int(low, 16) - 0xDC00)
+    else:
+        code = int(code_point or single, 16)
     if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+        return found.group()
+    if code_point is None and unicodedata.category(chr(code))[0] not in "LM":
         return found.group()
     return chr(code)
 
