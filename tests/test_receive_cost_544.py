@@ -1,11 +1,13 @@
 """What a storm message costs around the SQS client (issue 18, helper 544): a backlog is
 received in full batches while workers are about to free the slots for one, never a receive
 for the last few free slots each time (one call per 1-9 messages), and a receive still goes
-out, briefly later, when the slots stay taken (new incidents never queue behind them)."""
+out, briefly later, when the slots stay taken (new incidents never queue behind them); one
+deadline timer through a storm, not one per message."""
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from memory_inbox import MemoryInbox
 from triage.incidents.lifecycle import Outcome
@@ -95,3 +97,33 @@ async def test_a_pool_smaller_than_a_batch_receives_as_its_slots_free() -> None:
     await asyncio.wait_for(supervisor.serve(), timeout=20)
     assert len(inbox.deleted) == 40
     assert set(inbox.sizes) == {4}
+
+
+async def test_quick_attempts_one_after_another_keep_one_deadline_timer() -> None:
+    """A storm of quick messages whose attempts each end before the next starts arms the
+    shared deadline timer a few times, not once per message; after the stop none is left."""
+    inbox = MemoryInbox()
+    inbox.put(*(f"m{i}" for i in range(300)))
+    loop = asyncio.get_running_loop()
+    supervisor = Supervisor(_config(concurrency=32), inbox, _quick, Metrics())
+    armed = 0
+    call_at = loop.call_at
+
+    def counting_call_at(when: float, callback: Any, *args: Any, **kw: Any) -> Any:
+        nonlocal armed
+        if getattr(callback, "__func__", None) is Supervisor._check_deadlines:
+            armed += 1
+        return call_at(when, callback, *args, **kw)
+
+    loop.call_at = counting_call_at  # type: ignore[method-assign]
+    try:
+        await asyncio.wait_for(supervisor.serve(), timeout=30)
+    finally:
+        del loop.call_at  # type: ignore[method-assign]
+    assert len(inbox.deleted) == 300
+    assert armed < 60, f"the deadline timer was armed {armed} times for 300 messages"
+    assert supervisor._deadline_check is None
+
+
+async def _quick(_message: Message, _progress: Progress) -> list[Outcome]:
+    return []

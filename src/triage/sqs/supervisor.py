@@ -265,6 +265,7 @@ class Supervisor(Receiving):
             finally:
                 self._remove_signal_handlers()
                 self._stop_listening_for_unreadable()
+                self._stop_deadline_check()
             log.info("daemon.stopped", **self._counters())
         if self._crashed:
             raise DaemonCrashed(f"{', '.join(self._crashed)} crashed; see daemon.helper_crashed")

@@ -500,10 +500,19 @@ class Working(Holding, StoreWatch):
                 return await self.handler(message, progress)
             finally:
                 deadlines.pop(deadline, None)
-                if not deadlines and self._deadline_check is not None:
-                    # None left to watch: no timer outlives the work (nor the daemon).
-                    self._deadline_check.cancel()
-                    self._deadline_check = None
+                if not deadlines and len(self._working) <= 1:
+                    # None left to watch, and no other message at work to start an attempt
+                    # soon: no timer outlives the work (nor the daemon). Kept while others
+                    # are at work: in a storm each attempt often ends before the next one
+                    # starts, and a timer armed and cancelled per message cost more than
+                    # the one that fires, finds nothing due, and is not set again.
+                    self._stop_deadline_check()
+
+    def _stop_deadline_check(self) -> None:
+        """No attempt is watched: the shared timer (`_check_deadlines`) goes."""
+        if self._deadline_check is not None:
+            self._deadline_check.cancel()
+            self._deadline_check = None
 
     def _check_deadlines(self, loop: asyncio.AbstractEventLoop) -> None:
         """Expire every attempt past its deadline (its `asyncio.timeout` cancels it and raises
