@@ -17,8 +17,9 @@ tables, code fences). Everything here turns such text into plain characters that
   which would be clickable and, for another repository's issue, cross-reference it;
 - an emoji shortcode's opening colon gets one too (`:&#8203;white_check_mark:`): GitHub draws
   `:white_check_mark: Resolved` in a firing alert's title as the check mark, in the rendered
-  text too; a colon inside a word (an ARN's `arn:aws:sns:`) or before a number (a time) is
-  left as it is, so such a value can still be copied whole;
+  text too, and `deploy:fire:` glued to a word as well; a colon inside a word before a name
+  GitHub has no image of (an ARN's `arn:aws:sns:`) or before a number (a time) is left as it
+  is, so such a value can still be copied whole;
 - a word of 7 or more hex digits is a code span (`` `a5c3785…` ``): GitHub links such a word
   to the commit it names, shown cut to 7, and a commit pushed to any fork is shown under the
   repository's own address; in a code span it links nothing and reads whole (and a search
@@ -41,6 +42,7 @@ import unicodedata
 
 from triage.display import link_label, link_url, opened_url, visible, written
 from triage.normalize.common import cut
+from triage.sinks.shortcodes import DRAWN
 
 #: ASCII punctuation that can open or close markdown anywhere in a line (emphasis, code spans,
 #: links, images, table cells, strikethrough, math); each gets a backslash.
@@ -94,18 +96,30 @@ def _unlinked(text: str, zero_width: str) -> str:
     return _AUTOLINK.sub(lambda m: m[0] + zero_width, text)
 
 
-#: The colon that opens an emoji shortcode GitHub draws (`:white_check_mark:`, `:+1:`): not
-#: inside a word, before a name of letters, digits, `_` (`\_` once escaped), `+`, `'` or `-`
-#: holding a letter or `+`, then a colon.
-_SHORTCODE = re.compile(
-    r"(?<![A-Za-z0-9_]):(?=(?:[A-Za-z0-9+'-]|\\?_)*[A-Za-z+](?:[A-Za-z0-9+'-]|\\?_)*:)"
-)
+#: A colon before what may be an emoji shortcode's name (letters, digits, `_`, `\\_` once
+#: escaped, `+`, `'` or `-`) and its closing colon; the name is group 1.
+_SHORTCODE = re.compile(r":(?=((?:[A-Za-z0-9+'-]|\\?_)+):)")
+#: What a word ends with: a colon after one of these is glued to it.
+_WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+
+
+def _opens_drawn(found: re.Match[str]) -> bool:
+    """Whether the colon `found` (`_SHORTCODE`) opens a shortcode GitHub would draw. One glued
+    to a word (`deploy:fire:`) does when its name is one GitHub has an image of
+    (`shortcodes.DRAWN`; `arn:aws:sns:` names none, and is left whole to be copied); one
+    standing apart, when its name is such a name (`:100:`) or holds a letter or `+` (a name
+    GitHub may draw that no list here knows yet: nothing is lost to a copy there)."""
+    name = found[1].replace("\\_", "_")
+    if name.lower() in DRAWN:
+        return True
+    glued = found.start() > 0 and found.string[found.start() - 1] in _WORD_CHARS
+    return not glued and any(ch.isalpha() or ch == "+" for ch in name)
 
 
 def _undrawn(text: str, zero_width: str) -> str:
-    """`text` with a zero-width space after each emoji shortcode's opening colon: shown as
-    typed, not drawn (triage's own text uses no shortcodes)."""
-    return _SHORTCODE.sub(":" + zero_width, text)
+    """`text` with a zero-width space after each emoji shortcode's opening colon
+    (`_opens_drawn`): shown as typed, not drawn (triage's own text uses no shortcodes)."""
+    return _SHORTCODE.sub(lambda found: ":" + zero_width if _opens_drawn(found) else ":", text)
 
 
 #: A word of 7 or more hex digits (a commit SHA, or its first 7), which GitHub links to the

@@ -31,6 +31,7 @@ from triage.models import EffectKind, Priority, Status
 from triage.normalize.common import cut
 from triage.sinks import markdown
 from triage.sinks.base import Effect, priority_moved
+from triage.sinks.shortcodes import DRAWN
 from triage.view import GroupView, draws_nothing, spelled_look_alikes
 
 #: The label every triage issue carries; the marker look-up lists open issues with it.
@@ -119,19 +120,49 @@ def issue_title(effect: Effect) -> str:
     return f"[{p_number(effect.ticket.priority)}] {shown}"
 
 
-def _label(text: str) -> str:
+def _label(text: str, *, alert_text: bool = False) -> str:
     """A label name from `text` (alert text for team and source), as `_shown_words` shows it,
     its look-alike letters spelled (`view.spelled_look_alikes`: `team:p\\u0430y` is told apart
     from `team:pay`; not folded to the Latin letter, which would claim a team the alert did
     not name), at most GitHub's 50 characters: cut between user-perceived characters (a
     joiner left at the end would be invisible, a second label that looks like the first),
     never inside a spelled letter's code, no space at either end (GitHub trims one, and the
-    name it shows would differ from the one sent: `team:a,` is `team:a`)."""
+    name it shows would differ from the one sent: `team:a,` is `team:a`). With `alert_text`,
+    no emoji shortcode in it is drawn either (`_spelled_shortcodes`)."""
     flat = _shown_words(text)
     kept = cut(flat, _LABEL_CHARS).rstrip()
-    while len(spelled_look_alikes(kept)) > _LABEL_CHARS:
+    while len(_spelled(kept, alert_text)) > _LABEL_CHARS:
         kept = cut(kept, len(kept) - 1).rstrip()
-    return spelled_look_alikes(kept)
+    return _spelled(kept, alert_text)
+
+
+def _spelled(text: str, alert_text: bool) -> str:
+    shown = spelled_look_alikes(text)
+    return _spelled_shortcodes(shown) if alert_text else shown
+
+
+#: A colon and what may be an emoji's name up to the next colon (group 1).
+_SHORTCODE_NAME = re.compile(r":([A-Za-z0-9_+'-]+)(?=:)")
+_SPELLED_COLON = "\\u003a"
+
+
+def _spelled_shortcodes(text: str) -> str:
+    """`text` with the closing colon of each emoji shortcode GitHub would draw in a label's
+    name spelled as its code, as a look-alike letter is (`team:fire\\u003a`): GitHub draws
+    `:NAME:` in a label too, wherever it stands (`team:fire:` would be `team🔥`, `team:eu:x:`
+    the EU's flag), for each name it has an image of (`shortcodes.DRAWN`); an invisible
+    character between would make a label that looks like another. Read left to right as
+    GitHub does: a drawn name's closing colon opens no other."""
+    out: list[str] = []
+    at = 0
+    while found := _SHORTCODE_NAME.search(text, at):
+        if found[1].lower() in DRAWN:
+            out.append(text[at : found.end()] + _SPELLED_COLON)
+            at = found.end() + 1
+        else:
+            out.append(text[at : found.end()])
+            at = found.end()
+    return "".join(out) + text[at:]
 
 
 def _shown_words(text: str) -> str:
@@ -152,7 +183,7 @@ def label_of_team(team: str) -> str:
     of (`,`, `, ,`): a bare `team:` names no team, and would be made in the repository for
     good and counted among its teams (`GitHubSink._may_label_team`)."""
     words = _shown_words(team)
-    return _label(f"team:{words}") if words else ""
+    return _label(f"team:{words}", alert_text=True) if words else ""
 
 
 #: Joiners (ZWNJ, ZWJ): between two characters beyond ASCII they may change what is drawn (a
@@ -195,7 +226,7 @@ def issue_labels(effect: Effect, *, team_label: bool = True) -> list[str]:
     left out: `triage` is what the marker look-up lists, and the rest say what the issue is)."""
     alert = effect.alert
     names = own_labels(effect)
-    names.append(f"source:{alert.source}")
+    names.append(_label(f"source:{alert.source}", alert_text=True))
     if alert.team and team_label:
         names.append(label_of_team(alert.team))
     if effect.flapping:
