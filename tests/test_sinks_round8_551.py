@@ -20,9 +20,16 @@ from test_github_sink import github as github  # the fixtures these tests use
 from test_github_sink import mono as mono
 from test_github_sink import sink as sink
 from test_github_sink import wall as wall
-from triage.sinks import markdown
+from test_slack_sink import ALERT as SLACK_ALERT
+from test_slack_sink import TICKET as SLACK_TICKET
+from test_slack_sink import Hook, hook, open_sink, text_objects
+from test_slack_sink import effect as slack_effect
+from triage.models import EffectKind
+from triage.sinks import markdown, slack
 from triage.sinks.github import GitHubSink, text
 from triage.sinks.shortcodes import DRAWN
+
+__all__ = ["hook"]  # the loopback webhook fixture, shared with test_slack_sink.py
 
 #: What GitHub draws: a known name between two colons, wherever the first colon stands.
 _NAME = re.compile(r":([A-Za-z0-9_+'-]+)(?=:)")
@@ -140,3 +147,37 @@ async def test_the_labels_of_an_issue_draw_no_emoji_from_alert_text(
     assert "team::fire\\u003a" in labels and "source:ci:tada\\u003a" in labels
     assert ":fire: hot" in labels
     assert [drawn(label) for label in labels if label != ":fire: hot"] == [[]] * (len(labels) - 1)
+
+
+# --- Slack: a shortcode of digits ------------------------------------------------------------
+
+#: What Slack draws in mrkdwn: a name it knows between two colons (`:100:` is 💯), glued or not.
+SLACK_DIGITS = ["Error rate :100:", "code :1234: seen", "x:100:"]
+
+
+@pytest.mark.parametrize("words", SLACK_DIGITS)
+def test_a_shortcode_of_digits_is_not_drawn_in_slack_mrkdwn(words: str) -> None:
+    """`:100:` and `:1234:` are emoji names (💯, 🔢) though they hold no letter: in mrkdwn
+    beside triage's markup and in the plain post, each keeps a zero-width joiner after its
+    opening colon, and the words read the same."""
+    for shown in (slack.code_free(words), slack.unlinked(slack.safe(words))):
+        assert drawn(shown) == []
+        assert shown.replace("\u200d", "") == words
+
+
+def test_a_time_is_left_whole_in_slack_mrkdwn() -> None:
+    """A time's `03:04:05` has no emoji name in it: no joiner goes into it."""
+    assert slack.code_free("at 03:04:05 UTC") == "at 03:04:05 UTC"
+
+
+async def test_an_alerts_digit_shortcode_is_not_drawn_in_a_slack_post(hook: Hook) -> None:
+    """An alert titled `Error rate :100:` is posted with no emoji drawn from it, in the blocks'
+    mrkdwn and the notification text."""
+    alert = SLACK_ALERT.model_copy(update={"title": "Error rate :100:", "team": "x:1234:"})
+    async with open_sink(hook.url()) as sink:
+        await sink.apply(slack_effect(EffectKind.OPEN, alert=alert, ticket=SLACK_TICKET))
+    [post] = [p["body"] for p in hook.posts]
+    mrkdwn = [post["text"]] + [
+        o["text"] for o in text_objects(post) if o["type"] == "mrkdwn" or o.get("emoji")
+    ]
+    assert [drawn(text) for text in mrkdwn] == [[]] * len(mrkdwn)

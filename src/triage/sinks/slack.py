@@ -139,6 +139,7 @@ from triage.sinks.http import (
     transport_error,
     unread_answer,
 )
+from triage.sinks.shortcodes import DRAWN
 from triage.tls import client_context
 from triage.view import spelled_look_alikes
 
@@ -257,6 +258,8 @@ _MARKS = {
 _REOPENED = "\N{CLOCKWISE RIGHTWARDS AND LEFTWARDS OPEN CIRCLE ARROWS}"
 
 _ZWJ = "\u200d"
+#: The emoji names of digits alone (`shortcodes.DRAWN`: `100`, `1234`), Slack's too.
+_DIGIT_NAMES = sorted((name for name in DRAWN if name.isdigit()), key=len, reverse=True)
 #: How far a cut backs off to keep a character whole before it gives up (a pile of marks):
 #: the longest emoji sequences are about ten code points.
 _CLUSTER_BACKOFF = 32
@@ -269,8 +272,11 @@ _AT_WORD = re.compile(r"(?<!\w)@(?=\w)")
 _AUTOLINK = re.compile(r":(?=//)|(?<=\S)\.(?=[^\W\d_])|(?<![\w&])#(?=[\w-])")
 #: The colon that opens what Slack draws as an emoji in mrkdwn (`:white_check_mark:`, `:+1:`):
 #: a name of letters, digits, `_`, `+`, `'` or `-` between two colons, with a letter or `+` in
-#: it (a time's `03:04:05` is no emoji name, and stays as it was).
-_SHORTCODE = re.compile(r":(?=[\w+'-]*[A-Za-z+][\w+'-]*:)", re.ASCII)
+#: it, or one of the few names of digits alone (`:100:` is 💯; a time's `03:04:05` is no
+#: emoji name, and stays as it was).
+_SHORTCODE = re.compile(
+    r":(?=(?:[\w+'-]*[A-Za-z+][\w+'-]*|" + "|".join(_DIGIT_NAMES) + r"):)", re.ASCII
+)
 _ISSUE_NUMBER = re.compile(r"/(?:issues|pull)/(\d+)/?$")
 
 Clock = Callable[[], float]
