@@ -259,7 +259,7 @@ _REOPENED = "\N{CLOCKWISE RIGHTWARDS AND LEFTWARDS OPEN CIRCLE ARROWS}"
 
 _ZWJ = "\u200d"
 #: The emoji names of digits alone (`shortcodes.DRAWN`: `100`, `1234`), Slack's too.
-_DIGIT_NAMES = sorted((name for name in DRAWN if name.isdigit()), key=len, reverse=True)
+_DIGIT_NAMES = frozenset(name for name in DRAWN if name.isdigit())
 #: How far a cut backs off to keep a character whole before it gives up (a pile of marks):
 #: the longest emoji sequences are about ten code points.
 _CLUSTER_BACKOFF = 32
@@ -270,13 +270,11 @@ _AT_WORD = re.compile(r"(?<!\w)@(?=\w)")
 #: `1.2` is no domain), a channel's `#name` (not an entity's `&#`). A dot counts only after a
 #: name's last character (`_ends_a_name`), which the regular expression cannot tell alone.
 _AUTOLINK = re.compile(r":(?=//)|(?<=\S)\.(?=[^\W\d_])|(?<![\w&])#(?=[\w-])")
-#: The colon that opens what Slack draws as an emoji in mrkdwn (`:white_check_mark:`, `:+1:`):
-#: a name of letters, digits, `_`, `+`, `'` or `-` between two colons, with a letter or `+` in
-#: it, or one of the few names of digits alone (`:100:` is 💯; a time's `03:04:05` is no
-#: emoji name, and stays as it was).
-_SHORTCODE = re.compile(
-    r":(?=(?:[\w+'-]*[A-Za-z+][\w+'-]*|" + "|".join(_DIGIT_NAMES) + r"):)", re.ASCII
-)
+#: A colon and what may be the name of an emoji Slack draws in mrkdwn (`:white_check_mark:`,
+#: `:+1:`) up to the next colon (group 1): letters, digits, `_`, `+`, `'` or `-`. One pass
+#: over the name, which `_draws` then reads: a lookahead that also looked for a letter in it
+#: went over a long word once from each of its characters (a 5,000-letter one took a second).
+_SHORTCODE = re.compile(r":(?=([\w+'-]+):)", re.ASCII)
 _ISSUE_NUMBER = re.compile(r"/(?:issues|pull)/(\d+)/?$")
 
 Clock = Callable[[], float]
@@ -1109,7 +1107,14 @@ def inert_shortcodes(text: str) -> str:
     shortcode (`_SHORTCODE`), so Slack shows `:white_check_mark: Resolved` in an alert's title
     as typed, not as the check mark triage's own resolve post draws (a Unicode character, not
     a shortcode, so never touched here). Plain text needs none: it asks for no emoji."""
-    return _SHORTCODE.sub(":" + _ZWJ, text)
+    return _SHORTCODE.sub(lambda found: ":" + _ZWJ if _draws(found[1]) else ":", text)
+
+
+def _draws(name: str) -> bool:
+    """Whether Slack draws `:name:` as an emoji: a name with a letter or `+` in it, or one of
+    the few of digits alone (`:100:` is 💯; a time's `03:04:05` names none, and stays as it
+    was)."""
+    return name in _DIGIT_NAMES or any(ch.isalpha() or ch == "+" for ch in name)
 
 
 def _links_here(found: re.Match[str]) -> bool:
