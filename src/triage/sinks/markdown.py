@@ -97,7 +97,9 @@ def _unlinked(text: str, zero_width: str) -> str:
 
 
 #: A colon before what may be an emoji shortcode's name (letters, digits, `_`, `\\_` once
-#: escaped, `+`, `'` or `-`) and its closing colon; the name is group 1.
+#: escaped, `+`, `'` or `-`) and its closing colon; the name is group 1, read by `_opens_drawn`
+#: (in one pass: a lookahead that also sought a letter in it would go over a long word after a
+#: colon once from each of its characters).
 _SHORTCODE = re.compile(r":(?=((?:[A-Za-z0-9+'-]|\\?_)+):)")
 #: What a word ends with: a colon after one of these is glued to it.
 _WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")

@@ -272,8 +272,8 @@ _AT_WORD = re.compile(r"(?<!\w)@(?=\w)")
 _AUTOLINK = re.compile(r":(?=//)|(?<=\S)\.(?=[^\W\d_])|(?<![\w&])#(?=[\w-])")
 #: A colon and what may be the name of an emoji Slack draws in mrkdwn (`:white_check_mark:`,
 #: `:+1:`) up to the next colon (group 1): letters, digits, `_`, `+`, `'` or `-`. One pass
-#: over the name, which `_draws` then reads: a lookahead that also looked for a letter in it
-#: went over a long word once from each of its characters (a 5,000-letter one took a second).
+#: over the name, which `_draws` then reads: a lookahead that also sought a letter in it would
+#: go over a long word after a colon once from each of its characters.
 _SHORTCODE = re.compile(r":(?=([\w+'-]+):)", re.ASCII)
 _ISSUE_NUMBER = re.compile(r"/(?:issues|pull)/(\d+)/?$")
 

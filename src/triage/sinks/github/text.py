@@ -7,10 +7,11 @@ pull request or discussion would put a "mentioned this" line in its timeline, in
 repository the alert chose, at every new incident), and labels (`_label`: sent as text, so
 without the invisible and control characters, or those that draw nothing, that would make a
 second label look like the first, and with a look-alike letter inside a Latin word spelled
-as its code, `team:p\\u0430y`, so it is told apart from `team:pay`). The hidden markers are
-HTML comments only triage writes, each on a line of its own, and `has_marker` takes one only
-there (escaped alert text holds no raw `<`; a code span's holds one, but beside other text):
-finding one proves triage put it there:
+as its code, `team:p\\u0430y`, so it is told apart from `team:pay`, and the colon closing
+an emoji's name spelled too, `team:fire\\u003a`, as GitHub draws `:fire:` in a label). The
+hidden markers are HTML comments only triage writes, each on a line of its own, and
+`has_marker` takes one only there (escaped alert text holds no raw `<`; a code span's holds
+one, but beside other text): finding one proves triage put it there:
 
     <!-- triage:fingerprint=<fp> -->       in the body of the incident's issue
     <!-- triage:effect=<idempotency key> -->  at the end of each comment, one per effect
