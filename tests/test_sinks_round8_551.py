@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 
 from github_stub import GitHubServer
+from test_github_sink import ALERT as GITHUB_ALERT
+from test_github_sink import TICKET as GITHUB_TICKET
 from test_github_sink import effect
 from test_github_sink import github as github  # the fixtures these tests use
 from test_github_sink import mono as mono
@@ -203,3 +205,42 @@ def test_a_long_word_after_a_colon_is_escaped_in_one_pass_for_slack() -> None:
     one pass, and reads as written: it names no emoji."""
     assert slack.code_free(LONG) == LONG
     assert slack.unlinked(slack.safe(LONG)) == LONG
+
+
+# --- Every GitHub surface at once --------------------------------------------------------------
+
+GLUED_ALERT_TEXT = "deploy:white_check_mark: ok:100:"
+
+
+def test_no_glued_shortcode_is_drawn_anywhere_in_an_issue_or_its_comments() -> None:
+    """An alert whose title, team, severity, label, link name and ticket words all hold glued
+    shortcodes gets an issue body, a digest entry and close/re-fire comments GitHub draws no
+    emoji in (code spans aside, where GitHub draws none)."""
+    alert = GITHUB_ALERT.model_copy(
+        update={
+            "title": GLUED_ALERT_TEXT,
+            "team": GLUED_ALERT_TEXT,
+            "severity": GLUED_ALERT_TEXT,
+            "labels": {"region": GLUED_ALERT_TEXT, "x:fire:": "y"},
+            "links": {GLUED_ALERT_TEXT: "https://grafana.example.com/d/x"},
+        }
+    )
+    ticket = GITHUB_TICKET.model_copy(
+        update={
+            "title": GLUED_ALERT_TEXT,
+            "description": f"{GLUED_ALERT_TEXT}\n\n{GLUED_ALERT_TEXT}",
+            "steps": (GLUED_ALERT_TEXT,),
+        }
+    )
+    hostile = effect(alert=alert, ticket=ticket)
+    written = [
+        text.issue_title(hostile),
+        text.issue_body(hostile),
+        text.digest_entry(hostile),
+        text.close_comment(hostile),
+        text.reopen_comment(hostile),
+        *text.issue_labels(hostile),
+    ]
+    for body in written:
+        outside_code = re.sub(r"`[^`]*`", "", body)
+        assert drawn(as_github_shows(outside_code)) == [], body
