@@ -179,9 +179,9 @@ async def test_oversized_headers_get_431(headers: bytes) -> None:
         b"GET /healthz HTTP/1.1\r\nno colon\r\n\r\n",
         b"GET /healthz HTTP/1.1\r\n folded: x\r\n\r\n",
         b"GET /healthz HTTP/1.1\r\nX: a\x00b\r\n\r\n",
-        b"GET /healthz HTTP/1.1\r\nContent-Length: 1x\r\n\r\n",
-        b"GET /healthz HTTP/1.1\r\nContent-Length: \xb2\r\n\r\n",
-        b"GET /healthz HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+        b"GET /healthz HTTP/1.1\r\nHost: t\r\nContent-Length: 1x\r\n\r\n",
+        b"GET /healthz HTTP/1.1\r\nHost: t\r\nContent-Length: \xb2\r\n\r\n",
+        b"GET /healthz HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
     ],
 )
 async def test_malformed_requests_get_400_with_a_clean_excerpt(request_bytes: bytes) -> None:
@@ -199,11 +199,11 @@ async def test_malformed_requests_get_400_with_a_clean_excerpt(request_bytes: by
 @pytest.mark.parametrize(
     ("request_bytes", "status"),
     [
-        (b"GET /healthz HTTP/1.1\r\nContent-Length: 70000\r\n\r\n", 413),
-        (b"GET /healthz HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 501),
-        (b"POST /healthz HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}", 405),
-        (b"DELETE /readyz HTTP/1.1\r\n\r\n", 405),
-        (b"GET /nope?x=1 HTTP/1.1\r\n\r\n", 404),
+        (b"GET /healthz HTTP/1.1\r\nHost: t\r\nContent-Length: 70000\r\n\r\n", 413),
+        (b"GET /healthz HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 501),
+        (b"POST /healthz HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\n{}", 405),
+        (b"DELETE /readyz HTTP/1.1\r\nHost: t\r\n\r\n", 405),
+        (b"GET /nope?x=1 HTTP/1.1\r\nHost: t\r\n\r\n", 404),
         (b"GET /healthz?verbose=1 HTTP/1.0\r\nContent-Length: 3\r\n\r\nabc", 200),
     ],
 )
@@ -217,10 +217,10 @@ async def test_status_codes(request_bytes: bytes, status: int) -> None:
 async def test_head_and_allow() -> None:
     """HEAD answers like GET without a body; a 405 names the allowed methods."""
     async with running() as server:
-        status, headers, body = await ask(server.port, b"HEAD /metrics HTTP/1.1\r\n\r\n")
+        status, headers, body = await ask(server.port, b"HEAD /metrics HTTP/1.1\r\nHost: t\r\n\r\n")
         assert (status, body) == (200, b"")
         assert int(headers["content-length"]) > 0
-        status, headers, _ = await ask(server.port, b"PUT /metrics HTTP/1.1\r\n\r\n")
+        status, headers, _ = await ask(server.port, b"PUT /metrics HTTP/1.1\r\nHost: t\r\n\r\n")
     assert (status, headers["allow"]) == (405, "GET, HEAD")
 
 
@@ -237,8 +237,8 @@ async def test_handler_failure_is_a_500_and_one_line() -> None:
     routes = {"/broken": {"GET": broken}, "/fine": {"GET": fine}}
     with structlog.testing.capture_logs() as logs:
         async with running(server=HttpServer(routes, Metrics(), "127.0.0.1", 0)) as server:
-            assert (await ask(server.port, b"GET /broken HTTP/1.1\r\n\r\n"))[0] == 500
-            assert (await ask(server.port, b"GET /fine HTTP/1.1\r\n\r\n"))[0] == 200
+            assert (await ask(server.port, b"GET /broken HTTP/1.1\r\nHost: t\r\n\r\n"))[0] == 500
+            assert (await ask(server.port, b"GET /fine HTTP/1.1\r\nHost: t\r\n\r\n"))[0] == 200
     [refused] = refusals(logs)
     assert (refused["reason"], refused["log_level"]) == ("internal_error", "error")
 
@@ -255,7 +255,7 @@ async def test_request_value_carries_what_an_api_needs() -> None:
     async with running(server=server):
         status, headers, body = await ask(
             server.port,
-            b"POST /api/items?dry=1 HTTP/1.1\r\nAuthorization: Bearer t0k\r\n"
+            b"POST /api/items?dry=1 HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer t0k\r\n"
             b'Content-Type: application/json\r\nContent-Length: 11\r\n\r\n{"a": [1]}\n',
         )
     assert (status, headers["content-type"], json.loads(body)) == (
@@ -285,7 +285,7 @@ async def test_readyz_names_failing_checks_without_internal_detail() -> None:
     health.set("breaker:github", False, "half-open, probing")
     health.set("breaker:slack", True)
     async with running(health=health) as server:
-        status, _, body = await ask(server.port, b"GET /readyz HTTP/1.1\r\n\r\n")
+        status, _, body = await ask(server.port, b"GET /readyz HTTP/1.1\r\nHost: t\r\n\r\n")
     assert status == 503
     assert json.loads(body) == {
         "ready": False,
@@ -305,7 +305,7 @@ async def test_readyz_is_ready_with_no_failing_checks() -> None:
     health = Health()
     health.set("queue", True)
     async with running(health=health) as server:
-        status, _, body = await ask(server.port, b"GET /readyz HTTP/1.1\r\n\r\n")
+        status, _, body = await ask(server.port, b"GET /readyz HTTP/1.1\r\nHost: t\r\n\r\n")
     assert (status, json.loads(body)) == (200, {"ready": True, "failing": {}})
 
 

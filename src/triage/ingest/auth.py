@@ -66,6 +66,7 @@ from triage.ingest_tokens import (
     secret_text,
 )
 from triage.logs import start_background
+from triage.request_head import OWS, bearer_token, scheme_and_credentials
 from triage.secrets import CURRENT_STAGE
 
 log = structlog.get_logger(__name__)
@@ -93,10 +94,6 @@ __all__ = [
 MAX_RETIRED = 16
 #: Presented credentials longer than this are not compared (no token is this long).
 _MAX_CREDENTIAL_BYTES = 4096
-#: What may surround a credential in a header: HTTP's whitespace, space and tab. Python's
-#: `str.strip()` also removes Unicode spaces (U+00A0, U+3000, U+2028, …), so a token padded
-#: with them would pass as the token.
-_OWS = " \t"
 #: The schemes a credential comes in (`X-Grafana-Token` carries none).
 _SCHEMES = frozenset({"bearer", "basic"})
 
@@ -317,12 +314,14 @@ def _retrieve(task: asyncio.Task[None]) -> None:
 def presented(headers: Mapping[str, str]) -> list[bytes]:
     """Every credential a request presents, in the three accepted forms."""
     found: list[bytes] = []
-    scheme, value = _scheme_and_value(headers.get("Authorization", ""))
-    if scheme == "bearer":
-        found.append(_raw(value))
+    authorization = headers.get("Authorization", "")
+    scheme, value = scheme_and_credentials(authorization)
+    token = bearer_token(authorization)  # the operators' API reads it by the same rule
+    if token is not None:
+        found.append(_raw(token))
     elif scheme == "basic":
         found.extend(_basic_credential(value))
-    grafana = headers.get("X-Grafana-Token", "").strip(_OWS)
+    grafana = headers.get("X-Grafana-Token", "").strip(OWS)
     if grafana:
         found.append(_raw(grafana))
     return [c for c in found if 0 < len(c) <= _MAX_CREDENTIAL_BYTES]
@@ -342,7 +341,7 @@ def challenge(headers: Mapping[str, str]) -> str:
     both), so a client that sends Basic only once challenged for it (Python's urllib, `curl
     --anyauth`, Java's `Authenticator`) then sends it. Not Basic to a browser opening the URL
     as a page, which would show a login prompt, unless the request tried Basic itself."""
-    scheme, _ = _scheme_and_value(headers.get("Authorization", ""))
+    scheme, _ = scheme_and_credentials(headers.get("Authorization", ""))
     if scheme == "basic" or not _browser_page(headers):
         return f"{BEARER_CHALLENGE}, {BASIC_CHALLENGE}"
     return BEARER_CHALLENGE
@@ -364,8 +363,8 @@ def misformed(headers: Mapping[str, str]) -> str | None:
     no password (the token put in the user field, or curl's `-u TOKEN:`),
     `basic_password_spaced` for a password with whitespace around it (`echo "user:$TOKEN" |
     base64` encodes echo's newline; no token holds whitespace). None otherwise."""
-    scheme, value = _scheme_and_value(headers.get("Authorization", ""))
-    repeated, rest = _scheme_and_value(value)
+    scheme, value = scheme_and_credentials(headers.get("Authorization", ""))
+    repeated, rest = scheme_and_credentials(value)
     if scheme in _SCHEMES and repeated in _SCHEMES and rest:
         return "scheme_repeated"
     if scheme and not value and scheme not in _SCHEMES:
@@ -393,7 +392,7 @@ def token_matches(credentials: list[bytes], tokens: tuple[bytes, ...]) -> bool:
 def signature_shaped(signature: str | None) -> bool:
     """Whether a Sentry-Hook-Signature could be one (64 hex digits): checked before the body
     is read, so a request without one costs no read."""
-    value = (signature or "").strip(_OWS)
+    value = (signature or "").strip(OWS)
     return len(value) == 64 and all(c in "0123456789abcdefABCDEF" for c in value)
 
 
@@ -402,20 +401,12 @@ def signature_matches(signature: str | None, body: bytes, secrets: tuple[bytes, 
     secrets listed (two while one is rotated); each is compared in constant time."""
     if not signature or len(signature) > 256:
         return False
-    given = _raw(signature.strip(_OWS).lower())
+    given = _raw(signature.strip(OWS).lower())
     matched = False
     for secret in secrets:
         expected = hmac.new(secret, body, hashlib.sha256).hexdigest().encode()
         matched |= hmac.compare_digest(given, expected)
     return matched
-
-
-def _scheme_and_value(header: str) -> tuple[str, str]:
-    """An Authorization header's scheme, in lower case, and what follows it. Senders separate
-    them with one space, several, or a tab (RFC 9110 says spaces; a tab costs nothing)."""
-    header = header.strip(_OWS)
-    split = next((i for i, c in enumerate(header) if c in _OWS), len(header))
-    return header[:split].lower(), header[split:].strip(_OWS)
 
 
 def _raw(text: str) -> bytes:

@@ -134,6 +134,7 @@ from triage.metrics import Metrics
 from triage.normalize.sentry import resource_hint
 from triage.ratelimit import TokenBucket
 from triage.redact import Redactor
+from triage.request_head import HOST_FAULTS, host_fault
 from triage.sqs.fifo import FIFO_SEND_REFUSALS
 from triage.sqs.identity import GATEWAY_ID_ATTRIBUTE
 from triage.sqs.inbox import (
@@ -201,19 +202,14 @@ _ONE_VALUE = (
 )
 
 
-#: A `Host` value RFC 9112 allows: uri-host (an IP literal in brackets, or a reg-name, IPv4
-#: included, possibly empty) and an optional port. No user info, path or space.
-_HOST = re.compile(r"(?:\[[0-9A-Za-z:.%~_-]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]*)(?::[0-9]*)?")
-
-
 def _bad_host(request: web.Request) -> Refused | None:
-    """The 400 for a `Host` that names no host (RFC 9112 3.2: a server MUST answer 400 to one
-    with an invalid value; a proxy in front may route by what the gateway would ignore), None
-    for a good one or none. aiohttp refuses a missing or repeated one itself."""
-    host = request.headers.get("Host")
-    if host is None or _HOST.fullmatch(host):
+    """The 400 for a request whose `Host` breaks RFC 9112 3.2 (`request_head.host_fault`: a
+    proxy in front may route by a Host the gateway would ignore), None for a good one. aiohttp
+    3.13.4 and later refuse a missing or repeated one as they parse; earlier ones took two."""
+    fault = host_fault(request.headers.getall("Host", ()), http_11=request.version >= (1, 1))
+    if fault is None:
         return None
-    return Refused(400, "bad_host", "bad request: a Host header that names no host")
+    return Refused(400, fault, f"bad request: {HOST_FAULTS[fault]}")
 
 
 def _fragment(request: web.Request) -> Refused | None:

@@ -94,6 +94,7 @@ from triage.ops.operator_sessions import (
     SESSION_S as SESSION_S,  # the page and its tests read it here
 )
 from triage.redact import Redactor
+from triage.request_head import bearer_token, scheme_and_credentials
 from triage.settings import Settings, did_you_mean
 from triage.sinks.guard import GuardedSink
 from triage.sqs.depth import DepthPoller
@@ -162,16 +163,16 @@ class Auth:
         given = [value for name, value in request.headers if name == "authorization"]
         if len(given) != 1:
             return False
-        scheme, _, credential = given[0].partition(" ")
-        if scheme.lower() != "bearer":
-            return False
-        return hmac.compare_digest(credential.strip().encode(), self._token)
+        # The gateway's rule (`request_head.bearer_token`): a Unicode space is never taken
+        # off the token, so `<token>` and a no-break space is not the token.
+        token = bearer_token(given[0])
+        return token is not None and hmac.compare_digest(token.encode("latin-1"), self._token)
 
     def bearer_given(self, request: Request) -> bool:
         """Whether the request carries a Bearer credential at all, right or wrong (not another
         scheme's, such as the Basic one a password-asking proxy in front makes browsers send)."""
         return any(
-            name == "authorization" and value.partition(" ")[0].lower() == "bearer"
+            name == "authorization" and scheme_and_credentials(value)[0] == "bearer"
             for name, value in request.headers
         )
 

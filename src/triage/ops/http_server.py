@@ -12,7 +12,8 @@ the process's file descriptors or filling its logs:
   more, in both counts, so the container's own health check is answered while the port is
   flooded, from elsewhere or from loopback;
 - a bounded request line (414), header block (431) and body (413); anything malformed is a 400,
-  never a traceback; a handler that raises is a 500;
+  never a traceback, as is a `Host` RFC 9112 3.2 refuses (`triage.request_head`: none in an
+  HTTP/1.1 request, two, or one naming no host); a handler that raises is a 500;
 - a request its handler refuses from the head alone (`HeadGuarded`: no token, another site's
   browser) is answered without `100 Continue` and without its body being read;
 - one `http.refused` line per refused client, at most `log_burst` per `log_window_s`, then one
@@ -39,6 +40,7 @@ from triage.errors import ConfigError
 from triage.linebudget import LineBudget
 from triage.metrics import Metrics
 from triage.redact import Redactor
+from triage.request_head import host_fault
 
 log = structlog.get_logger(__name__)
 
@@ -328,7 +330,12 @@ async def _read_head(
     method, target = parts[0].decode("ascii"), parts[1].decode("ascii")
     path, _, query = target.partition("?")
     headers = await _read_headers(reader, limits)
-    waits = _waits_for_continue(headers, http_11=parts[2] == b"HTTP/1.1")
+    http_11 = parts[2] == b"HTTP/1.1"
+    hosts = [value for name, value in headers if name == "host"]
+    fault = host_fault(hosts, http_11=http_11)
+    if fault is not None:
+        raise _Refuse(fault, 400)
+    waits = _waits_for_continue(headers, http_11=http_11)
     return Request(method, path, query, headers, b"", peer), waits
 
 

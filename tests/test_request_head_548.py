@@ -1,0 +1,155 @@
+"""Round 8 against both HTTP ports (helper 548): one rule for `Host` (RFC 9112 3.2) and one for
+a Bearer credential (RFC 6750), applied by the webhook gateway and the operators' port alike,
+over raw sockets on 127.0.0.1 where the wire shows it."""
+
+from __future__ import annotations
+
+import pytest
+from aiohttp.test_utils import make_mocked_request
+from multidict import CIMultiDict
+from structlog.testing import capture_logs
+
+from test_http_endpoints import ask
+from test_operator_hostile import TOKEN, serving, store  # noqa: F401 (the store fixture)
+from triage.incidents.sqlite import SQLiteStore
+from triage.ingest.gateway import _bad_host
+from triage.request_head import bearer_token, host_fault
+
+LISTING = b"GET /api/v1/incidents HTTP/1.1\r\n"
+AUTH = f"Authorization: Bearer {TOKEN}\r\n".encode()
+
+# --- Host: the rule ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("hosts", "http_11", "fault"),
+    [
+        ([], True, "no_host"),
+        ([], False, None),
+        (["x", "x"], True, "hosts_repeated"),
+        (["x", "y"], False, "hosts_repeated"),
+        (["a b"], True, "bad_host"),
+        (["u:p@x"], True, "bad_host"),
+        (["x"], True, None),
+        ([""], True, None),
+        (["[::1]:8080"], True, None),
+        (["alerts.example.com:443"], False, None),
+    ],
+)
+def test_host_fault_is_rfc_9112s_rule(hosts: list[str], http_11: bool, fault: str | None) -> None:
+    """A Host is required of HTTP/1.1 only, never twice, and must name a host (empty included)."""
+    assert host_fault(hosts, http_11=http_11) == fault
+
+
+# --- Host: the gateway ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("headers", "reason"),
+    [((), "no_host"), ((("Host", "x"), ("Host", "y")), "hosts_repeated")],
+    ids=["none", "two"],
+)
+def test_the_gateway_refuses_a_missing_or_repeated_host_whatever_its_parser_does(
+    headers: tuple[tuple[str, str], ...], reason: str
+) -> None:
+    """The gateway's own check answers 400 to an HTTP/1.1 request without Host or with two,
+    not only aiohttp's parser (which takes two Hosts before 3.13.4: CVE-2026-34525)."""
+    request = make_mocked_request("POST", "/v1/alerts/generic", headers=CIMultiDict(headers))
+    refused = _bad_host(request)
+    assert refused is not None
+    assert (refused.status, refused.reason) == (400, reason)
+
+
+# --- Host: the operators' port -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("hosts", "reason"),
+    [
+        (b"", "no_host"),
+        (b"Host: x\r\nHost: y\r\n", "hosts_repeated"),
+        (b"Host: a b\r\n", "bad_host"),
+    ],
+    ids=["none", "two", "no host named"],
+)
+async def test_the_operators_port_answers_400_to_a_bad_host(
+    store: SQLiteStore,  # noqa: F811
+    hosts: bytes,
+    reason: str,
+) -> None:
+    """An HTTP/1.1 request to the operators' port without Host, with two, or with one naming no
+    host is answered 400 (RFC 9112 3.2 MUST), with its token right, and logged by its reason."""
+    async with serving(store) as server:
+        with capture_logs() as logs:
+            status, _, body = await ask(server.port, LISTING + hosts + AUTH + b"\r\n")
+    assert status == 400, body
+    assert [e["reason"] for e in logs if e["event"] == "http.refused"] == [reason]
+    assert b"a b" not in body
+
+
+@pytest.mark.parametrize(
+    "request_head",
+    [LISTING + b"Host: x\r\n", b"GET /api/v1/incidents HTTP/1.0\r\n"],
+    ids=["HTTP/1.1 with Host", "HTTP/1.0 without"],
+)
+async def test_the_operators_port_takes_one_host_or_none_from_http_10(
+    store: SQLiteStore,  # noqa: F811
+    request_head: bytes,
+) -> None:
+    """One Host, or none in an HTTP/1.0 request, is served as before."""
+    async with serving(store) as server:
+        status, _, body = await ask(server.port, request_head + AUTH + b"\r\n")
+    assert status == 200, body
+
+
+# --- Bearer: one rule for both ports -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "token"),
+    [
+        ("Bearer abc.DEF-123_~+/==", "abc.DEF-123_~+/=="),
+        ("bearer\tabc", "abc"),
+        ("  BEARER   abc \t", "abc"),
+        ("Bearer abc\xa0", None),
+        ("Bearer \u3000abc", None),
+        ("Bearer abc\x85", None),
+        ("Bearer ab c", None),
+        ("Bearer", None),
+        ("Basic abc", None),
+    ],
+    ids=repr,
+)
+def test_a_bearer_token_is_visible_ascii_between_https_own_spaces(
+    header: str, token: str | None
+) -> None:
+    """Only space and tab separate and surround a Bearer token; a Unicode space is never
+    taken off it, and a token holding one is no token."""
+    assert bearer_token(header) == token
+
+
+@pytest.mark.parametrize(
+    "after",
+    [b"\xa0", b"\x85", b"\xc2\xa0", b"\xe3\x80\x80"],
+    ids=["latin-1 no-break space", "latin-1 next line", "UTF-8 no-break space", "ideographic"],
+)
+async def test_the_operators_api_refuses_a_token_followed_by_a_unicode_space(
+    store: SQLiteStore,  # noqa: F811
+    after: bytes,
+) -> None:
+    """`Bearer <token>` and a no-break space (or another Unicode space) is refused 401 by the
+    operators' API, as the gateway refuses it: it is not the token."""
+    wrong = b"Authorization: Bearer " + TOKEN.encode() + after + b"\r\n"
+    async with serving(store) as server:
+        status, _, _ = await ask(server.port, LISTING + b"Host: x\r\n" + wrong + b"\r\n")
+    assert status == 401
+
+
+async def test_the_operators_api_takes_a_tab_after_bearer_as_the_gateway_does(
+    store: SQLiteStore,  # noqa: F811
+) -> None:
+    """`Bearer<TAB><token>`, which the gateway takes, is taken by the operators' API too."""
+    tabbed = f"Authorization: Bearer\t{TOKEN}\r\n".encode()
+    async with serving(store) as server:
+        status, _, body = await ask(server.port, LISTING + b"Host: x\r\n" + tabbed + b"\r\n")
+    assert status == 200, body
