@@ -153,3 +153,68 @@ async def test_the_operators_api_takes_a_tab_after_bearer_as_the_gateway_does(
     async with serving(store) as server:
         status, _, body = await ask(server.port, LISTING + b"Host: x\r\n" + tabbed + b"\r\n")
     assert status == 200, body
+
+
+# --- Absolute-form targets on the operators' port ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        b"http://x/api/v1/incidents",
+        b"HTTPS://x:8080/api/v1/incidents?limit=5",
+        b"http://[::1]/api/v1/incidents",
+    ],
+)
+async def test_the_operators_port_takes_an_absolute_form_target(
+    store: SQLiteStore,  # noqa: F811
+    target: bytes,
+) -> None:
+    """An absolute-form target (a client that takes the port for a proxy) is served as its
+    path, as the gateway serves it (RFC 9112 3.2.2: a server MUST accept it)."""
+    head = b"GET " + target + b" HTTP/1.1\r\nHost: x\r\n" + AUTH + b"\r\n"
+    async with serving(store) as server:
+        status, _, body = await ask(server.port, head)
+    assert status == 200, body
+    assert b'"incidents"' in body
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        b"http://u:p@x/api/v1/incidents",
+        b"ftp://x/api/v1/incidents",
+        b"http:///api/v1/incidents?",
+        b"http://\xff/api/v1/incidents",
+    ],
+)
+async def test_an_absolute_target_that_names_no_host_is_still_400(
+    store: SQLiteStore,  # noqa: F811
+    target: bytes,
+) -> None:
+    """An absolute target with user info, another scheme, no host, or a byte no host holds is
+    refused 400 (not a 500), and its user info is not logged."""
+    head = b"GET " + target + b" HTTP/1.1\r\nHost: x\r\n" + AUTH + b"\r\n"
+    async with serving(store) as server:
+        with capture_logs() as logs:
+            status, _, _ = await ask(server.port, head)
+    assert status == 400
+    assert "u:p@" not in str(logs)
+
+
+async def test_an_absolute_target_names_the_host_a_write_is_judged_by(
+    store: SQLiteStore,  # noqa: F811
+) -> None:
+    """With an absolute-form target, its host, not the Host header, is the request's host
+    (RFC 9112 3.2.2), so an Origin naming the Host header's value alone is another site's."""
+    body = b'{"matchers": ["team=x"], "duration": "1h", "comment": "c", "author": "a"}'
+    head = (
+        b"POST http://ops.example/api/v1/silences?dry_run=1 HTTP/1.1\r\nHost: evil.example\r\n"
+        + AUTH
+        + b"Origin: http://evil.example\r\nContent-Type: application/json\r\n"
+        + b"Content-Length: %d\r\n\r\n" % len(body)
+        + body
+    )
+    async with serving(store) as server:
+        status, _, _ = await ask(server.port, head)
+    assert status == 403

@@ -144,6 +144,11 @@ class _Refuse(Exception):
 
 _TOKEN = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}")
 _TARGET = re.compile(rb"/[\x21-\x7e]*")
+#: An absolute-form target (RFC 9112 3.2.2, which a server MUST accept: a client that takes the
+#: port for a proxy sends it): http(s), an authority, then an origin-form target, or none.
+_ABSOLUTE = re.compile(
+    rb"(?i:https?)://([\x21\x22\x24-\x2e\x30-\x3e\x40-\x7e]+)((?:[/?][\x21-\x7e]*)?)"
+)
 _VERSION = re.compile(rb"HTTP/1\.[01]")
 #: A request line's query string, cut from what a refusal logs: a client may put a
 #: credential there (`?token=`), and logs never carry one.
@@ -321,13 +326,13 @@ async def _read_head(
     what was wrong with it."""
     line = await _read_line(reader, _Refuse("uri_too_long", 414), first=True)
     parts = line.split(b" ")
-    if len(parts) != 3 or not (
-        _TOKEN.fullmatch(parts[0]) and _TARGET.fullmatch(parts[1]) and _VERSION.fullmatch(parts[2])
-    ):
+    read = _target(parts[1]) if len(parts) == 3 else None
+    if read is None or not (_TOKEN.fullmatch(parts[0]) and _VERSION.fullmatch(parts[2])):
         raise _Refuse(
             "bad_request", 400, client_excerpt(_QUERY.sub(b"?...", line).decode("latin-1"))
         )
-    method, target = parts[0].decode("ascii"), parts[1].decode("ascii")
+    method = parts[0].decode("ascii")
+    target, authority = read
     path, _, query = target.partition("?")
     headers = await _read_headers(reader, limits)
     http_11 = parts[2] == b"HTTP/1.1"
@@ -335,8 +340,26 @@ async def _read_head(
     fault = host_fault(hosts, http_11=http_11)
     if fault is not None:
         raise _Refuse(fault, 400)
+    if authority is not None:
+        # RFC 9112 3.2.2: the target's host is the request's; the Host header is ignored.
+        headers = (("host", authority), *((k, v) for k, v in headers if k != "host"))
     waits = _waits_for_continue(headers, http_11=http_11)
     return Request(method, path, query, headers, b"", peer), waits
+
+
+def _target(written: bytes) -> tuple[str, str | None] | None:
+    """A request target as origin-form (`/path?query`), and the authority an absolute-form one
+    names (None for an origin-form one); None for any other target, or an absolute one whose
+    authority is no host (user info, an empty host: RFC 9110 4.2.1 has it refused)."""
+    if _TARGET.fullmatch(written):
+        return written.decode("ascii"), None
+    absolute = _ABSOLUTE.fullmatch(written)
+    if absolute is None:
+        return None
+    authority, rest = absolute[1].decode("ascii"), absolute[2].decode("ascii")
+    if authority.startswith(":") or host_fault([authority], http_11=True) is not None:
+        return None
+    return (rest if rest.startswith("/") else "/" + rest), authority
 
 
 def _waits_for_continue(headers: tuple[tuple[str, str], ...], *, http_11: bool) -> bool:
