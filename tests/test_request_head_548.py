@@ -4,12 +4,17 @@ over raw sockets on 127.0.0.1 where the wire shows it."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from aiohttp.test_utils import make_mocked_request
 from multidict import CIMultiDict
 from structlog.testing import capture_logs
 
+from daemon_harness import Queues
+from ingest_harness import TOKENS, ingest_settings, running
 from test_http_endpoints import ask
+from test_ingest_hostile import read_answer
 from test_operator_hostile import TOKEN, serving, store  # noqa: F401 (the store fixture)
 from triage.incidents.sqlite import SQLiteStore
 from triage.ingest.gateway import _bad_host
@@ -218,3 +223,46 @@ async def test_an_absolute_target_names_the_host_a_write_is_judged_by(
     async with serving(store) as server:
         status, _, _ = await ask(server.port, head)
     assert status == 403
+
+
+# --- What a browser may make of the gateway's answers --------------------------------------------
+
+_GW_BODY = b'{"title": "<script>x</script>", "status": "firing"}'
+
+
+def _gw_post(headers: bytes, body: bytes = _GW_BODY) -> bytes:
+    return (
+        b"POST /v1/alerts/generic HTTP/1.1\r\nHost: x\r\n"
+        + headers
+        + b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body)
+        + body
+    )
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        _gw_post(f"Authorization: Bearer {TOKENS['generic']}\r\n".encode()),
+        _gw_post(b"Authorization: Bearer wrong-token-0123456789\r\n"),
+        b"GET /<script> HTTP/1.1\r\nHost: x\r\n\r\n",
+        _gw_post(b"X-A: a\x00b\r\n"),
+        b"GET /healthz HTTP/1.1\r\n\r\n",
+    ],
+    ids=["accepted", "unauthorized", "not found", "unparsable", "no Host"],
+)
+async def test_every_gateway_answer_tells_a_browser_not_to_sniff_it(
+    queues: Queues, request_bytes: bytes
+) -> None:
+    """Every answer of the gateway, a handler's, the router's or the parser's refusal, carries
+    `X-Content-Type-Options: nosniff` (as the operators' port's do): its JSON quotes what the
+    sender wrote (a charset, a field), never to be read as a page."""
+    async with running(ingest_settings(queues.url, queues.endpoint)) as gateway:
+        reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+        try:
+            writer.write(request_bytes)
+            await writer.drain()
+            answer = await read_answer(reader)
+        finally:
+            writer.close()
+    assert answer.headers.get("x-content-type-options") == "nosniff", answer.headers
+    assert answer.headers["content-type"].startswith("application/json")

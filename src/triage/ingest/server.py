@@ -55,6 +55,9 @@ CONTINUE = "100-continue"
 #: What every answer's `Server` header says: aiohttp's names its version and Python's, which
 #: tells any client what advisories to look up.
 SERVER = "triage-ingest"
+#: On every answer, as on the operators' port's: the JSON may quote what a sender wrote (a
+#: charset, a field name), and no browser is to read it as anything but JSON.
+NOSNIFF = ("X-Content-Type-Options", "nosniff")
 
 
 async def no_interim(request: web.Request) -> None:
@@ -80,8 +83,9 @@ async def send_continue(request: web.Request) -> None:
 
 
 async def name_the_server(request: web.Request, response: web.StreamResponse) -> None:
-    """Every answer's `Server` header (on `on_response_prepare`)."""
+    """Every answer's `Server` and `X-Content-Type-Options` headers (on `on_response_prepare`)."""
     response.headers["Server"] = SERVER
+    response.headers[NOSNIFF[0]] = NOSNIFF[1]
 
 
 async def unrouted_request(request: web.Request) -> web.StreamResponse:
@@ -147,6 +151,7 @@ def _answer(status: int, error: str, *headers: str) -> bytes:
         f"HTTP/1.1 {status} {HTTPStatus(status).phrase}",
         "Content-Type: application/json; charset=utf-8",
         f"Server: {SERVER}",
+        f"{NOSNIFF[0]}: {NOSNIFF[1]}",
         "Connection: close",
         f"Content-Length: {len(body)}",
         *headers,
@@ -743,6 +748,7 @@ class _Connection(RequestHandler):
             content_type="application/json",
         )
         response.headers["Server"] = SERVER
+        response.headers[NOSNIFF[0]] = NOSNIFF[1]
         response.force_close()
         self._open.answered(status)
         return response

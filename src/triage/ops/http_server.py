@@ -13,7 +13,8 @@ the process's file descriptors or filling its logs:
   flooded, from elsewhere or from loopback;
 - a bounded request line (414), header block (431) and body (413); anything malformed is a 400,
   never a traceback, as is a `Host` RFC 9112 3.2 refuses (`triage.request_head`: none in an
-  HTTP/1.1 request, two, or one naming no host); a handler that raises is a 500;
+  HTTP/1.1 request, two, or one naming no host); a handler that raises is a 500; an
+  absolute-form target (`http://host/path`) is served as its path, its host the request's;
 - a request its handler refuses from the head alone (`HeadGuarded`: no token, another site's
   browser) is answered without `100 Continue` and without its body being read;
 - one `http.refused` line per refused client, at most `log_burst` per `log_window_s`, then one
