@@ -17,6 +17,7 @@ from test_http_endpoints import ask
 from test_ingest_hostile import read_answer
 from test_operator_hostile import TOKEN, serving, store  # noqa: F401 (the store fixture)
 from triage.incidents.sqlite import SQLiteStore
+from triage.ingest import auth
 from triage.ingest.gateway import _bad_host
 from triage.request_head import bearer_token, host_fault
 
@@ -266,3 +267,35 @@ async def test_every_gateway_answer_tells_a_browser_not_to_sniff_it(
             writer.close()
     assert answer.headers.get("x-content-type-options") == "nosniff", answer.headers
     assert answer.headers["content-type"].startswith("application/json")
+
+
+@pytest.mark.parametrize(
+    "after", ["\xa0", "\u3000", "\u200b"], ids=["no-break space", "ideographic", "zero width"]
+)
+def test_a_bearer_token_with_a_unicode_space_is_named_as_the_fault(after: str) -> None:
+    """`Bearer <token>` and a character no token holds (a no-break space from a copied page) is
+    named `bearer_not_token`, for the 401 to say what to change."""
+    headers = {"Authorization": f"Bearer {TOKENS['generic']}{after}"}
+    assert auth.misformed(headers) == "bearer_not_token"
+
+
+async def test_the_gateway_says_what_is_wrong_with_a_token_followed_by_a_no_break_space(
+    queues: Queues,
+) -> None:
+    """The gateway's 401 to `Bearer <token>` and a no-break space says the credential holds a
+    character no token has, and neither the answer nor the log quotes the token."""
+    token = TOKENS["generic"]
+    request_bytes = _gw_post(b"Authorization: Bearer " + token.encode() + b"\xc2\xa0\r\n")
+    with capture_logs() as logs:
+        async with running(ingest_settings(queues.url, queues.endpoint)) as gateway:
+            reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+            try:
+                writer.write(request_bytes)
+                await writer.drain()
+                answer = await read_answer(reader)
+            finally:
+                writer.close()
+    assert answer.status == 401
+    assert "no token has" in answer.json()["error"]
+    assert token not in answer.body.decode() and token not in repr(logs)
+    assert [e.get("detail") for e in logs if e["event"] == "ingest.refused"] == ["bearer_not_token"]

@@ -360,13 +360,17 @@ def misformed(headers: Mapping[str, str]) -> str | None:
     likely cause, for the 401 to say: `scheme_repeated` for `Bearer Bearer <token>` (the scheme
     pasted into a credentials field that adds its own), `no_scheme` for a bare value (a header
     set by hand to the token alone), `basic_without_password` for Basic with a user name and
-    no password (the token put in the user field, or curl's `-u TOKEN:`),
+    no password (the token put in the user field, or curl's `-u TOKEN:`), `bearer_not_token`
+    for a Bearer credential holding what no token holds (a no-break space a copied page put
+    after it, a space inside: `request_head.bearer_token`),
     `basic_password_spaced` for a password with whitespace around it (`echo "user:$TOKEN" |
     base64` encodes echo's newline; no token holds whitespace). None otherwise."""
     scheme, value = scheme_and_credentials(headers.get("Authorization", ""))
     repeated, rest = scheme_and_credentials(value)
     if scheme in _SCHEMES and repeated in _SCHEMES and rest:
         return "scheme_repeated"
+    if scheme == "bearer" and value and bearer_token(headers.get("Authorization", "")) is None:
+        return "bearer_not_token"
     if scheme and not value and scheme not in _SCHEMES:
         return "no_scheme"
     if scheme == "basic":

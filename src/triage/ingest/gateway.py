@@ -167,6 +167,11 @@ _MISFORMED = {
         "unauthorized: the Authorization header names its scheme twice; configure the "
         "sender's credentials as the token alone (it adds 'Bearer ' itself)"
     ),
+    # A no-break space a copied page put after the token, or a space inside it.
+    "bearer_not_token": (
+        "unauthorized: the Bearer credential holds a character no token has (a space, or one "
+        "that is not ASCII such as a no-break space from a copied page); send the token alone"
+    ),
     # `Authorization: <token>`: a header set by hand, without its scheme.
     "no_scheme": ("unauthorized: the Authorization header names no scheme; send 'Bearer <token>'"),
     # `echo "user:$TOKEN" | base64`: echo's newline is encoded into the password.
