@@ -1,6 +1,8 @@
 """Round 8 against both HTTP ports (helper 548): one rule for `Host` (RFC 9112 3.2) and one for
-a Bearer credential (RFC 6750), applied by the webhook gateway and the operators' port alike,
-over raw sockets on 127.0.0.1 where the wire shows it."""
+a Bearer credential (RFC 6750), applied by the webhook gateway and the operators' port alike;
+absolute-form targets on the operators' port; `nosniff` on every gateway answer, and a 401
+that names a token followed by a no-break space. Over raw sockets on 127.0.0.1 where the wire
+shows it."""
 
 from __future__ import annotations
 
