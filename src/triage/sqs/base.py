@@ -310,11 +310,11 @@ class SupervisorBase:
 
     def _oldest_age_s(self) -> float:
         """Age of the oldest message held (received, not yet deleted or released): what this
-        process sees of the queue's oldest message, since SQS itself has no such attribute."""
-        sent = [m.sent_at for m in self._held() if m.sent_at is not None]
-        if not sent:
-            return 0.0
-        return max(0.0, (datetime.now(UTC) - min(sent)).total_seconds())
+        process sees of the queue's oldest message, since SQS itself has no such attribute.
+        Read on SQS's clock (`Message.age_s`): a host minutes fast would add as much to it."""
+        now = datetime.now(UTC)
+        ages = [age for m in self._held() if (age := m.age_s(now)) is not None]
+        return max(0.0, max(ages, default=0.0))
 
     def _hideable_s(self, message: Message) -> float:
         """How much longer SQS lets `message`'s delivery stay hidden: MAX_VISIBILITY_S from

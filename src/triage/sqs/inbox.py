@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import structlog
@@ -33,6 +33,11 @@ MAX_BATCH = 10
 #: Most message ids one `message.delete_failed` line lists (a batch holds at most MAX_BATCH).
 MAX_IDS_LOGGED = 10
 MAX_VISIBILITY_S = 43_200
+
+_NO_TIME = timedelta(0)
+#: How far SQS's clock may be off this host's before the inbox says so (`inbox.clock_skew`):
+#: an offset read from a first receive is off by the receive's round trip, far below this.
+CLOCK_SAID_S = 5.0
 
 #: A receive count SQS did not say: ApproximateReceiveCount absent (a proxy, an SQS-compatible
 #: server) or not a positive count. See `Message.known_receive_count`.
@@ -59,6 +64,11 @@ class Message:
     sent_at: datetime | None
     #: When this process received it: event times far ahead of it are not believed.
     received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    #: How far SQS's clock ran ahead of this host's (behind: negative) when it was received,
+    #: as SQS's ApproximateFirstReceiveTimestamp of a first delivery tells (`SqsInbox` keeps
+    #: the latest for a redelivery); None when unknown. SentTimestamp is SQS's clock: an age
+    #: read from it on a host minutes off (no NTP) is off as much (`age_s`).
+    sqs_ahead: timedelta | None = None
     #: The message's string attributes (what `triage ingest` adds: source, request id …).
     attributes: Mapping[str, str] = field(default_factory=dict)
     #: SQS's AWSTraceHeader system attribute (X-Ray), when the sender was traced.
@@ -87,6 +97,13 @@ class Message:
         if not self.identity:
             named = message_identity(self.id, self.body, self.attributes)
             object.__setattr__(self, "identity", named)  # frozen: set once, as it is made
+
+    def age_s(self, now: datetime) -> float | None:
+        """Seconds since SQS sent it at `now` (this host's clock), read on SQS's clock when
+        `sqs_ahead` is known; None without SentTimestamp."""
+        if self.sent_at is None:
+            return None
+        return (now + (self.sqs_ahead or _NO_TIME) - self.sent_at).total_seconds()
 
     @property
     def known_receive_count(self) -> int | None:
@@ -223,6 +240,9 @@ class SqsInbox:
         #: again: (message id, attribute) unreadable, (receipt handle, code) of a refused
         #: visibility change, and that an answer held more messages than asked.
         self._said = _Said()
+        #: How far SQS's clock ran ahead of this host's at the latest first delivery received
+        #: (`Message.sqs_ahead`); None until one came.
+        self.sqs_ahead: timedelta | None = None
         #: Called with each entry of an answer that cannot be read, as it is met (before its
         #: release, which a stop may cut short): the supervisor counts it there.
         #: Each answers how long the entry stays hidden (None: no opinion, released at once).
@@ -240,6 +260,7 @@ class SqsInbox:
                     MessageSystemAttributeNames=[
                         "ApproximateReceiveCount",
                         "SentTimestamp",
+                        "ApproximateFirstReceiveTimestamp",
                         "AWSTraceHeader",
                     ],
                     MessageAttributeNames=["All"],
@@ -266,6 +287,7 @@ class SqsInbox:
             except ValueError as exc:
                 hidden_s = self._unreadable(raw, str(exc))
                 unreadable.setdefault(hidden_s, []).extend(_releasable(raw))
+        messages = self._dated(messages)
         if len(messages) > max_messages:
             # An endpoint that ignored MaxNumberOfMessages: each message handed out takes a
             # worker slot, so the ones not asked for go back at once, untouched.
@@ -281,6 +303,23 @@ class SqsInbox:
             if releasable:
                 await self.change_visibility(releasable, hidden_s)
         return messages
+
+    def _dated(self, messages: list[Message]) -> list[Message]:
+        """`messages`, a redelivery given the offset of SQS's clock the latest first
+        delivery told (`Message.sqs_ahead`). An offset past CLOCK_SAID_S is said once."""
+        for message in messages:
+            if message.sqs_ahead is not None:
+                self.sqs_ahead = message.sqs_ahead
+        ahead = self.sqs_ahead
+        if ahead is None:
+            return messages
+        if abs(ahead.total_seconds()) > CLOCK_SAID_S and self._said.first("clock_skew"):
+            log.warning(
+                "inbox.clock_skew",
+                sqs_ahead_s=round(ahead.total_seconds(), 1),
+                why="queue lag and message ages are read on SQS's clock (SentTimestamp)",
+            )
+        return [m if m.sqs_ahead is not None else replace(m, sqs_ahead=ahead) for m in messages]
 
     def _unreadable(self, raw: object, error: str) -> int:
         """Say an entry that cannot be read in its one line (why, and its id and receive
@@ -547,12 +586,17 @@ def message_from(raw: object, say: Say = _always) -> Message:
     receives = _attribute(mid, "ApproximateReceiveCount", attrs, _receive_count, say, missing=True)
     trace = attrs.get("AWSTraceHeader")
     attributes = _string_attributes(mid, entry.get("MessageAttributes"), say)
+    received_at = datetime.now(UTC)
+    # SQS's clock at this receive, on a first delivery only (a later one names the first's).
+    first = _attribute(mid, "ApproximateFirstReceiveTimestamp", attrs, _epoch_ms, say)
     return Message(
         id=mid,
         body=body,
         receipt_handle=handle,
         receive_count=UNKNOWN_RECEIVE_COUNT if receives is None else receives,
         sent_at=_attribute(mid, "SentTimestamp", attrs, _epoch_ms, say),
+        received_at=received_at,
+        sqs_ahead=first - received_at if first is not None and receives == 1 else None,
         attributes=attributes,
         trace_header=trace if isinstance(trace, str) else None,
         identity=message_identity(mid, body, attributes, say),
