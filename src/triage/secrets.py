@@ -6,6 +6,8 @@ Errors, and what they mean:
     ConfigError            no token can exist as configured: the env var is unset, the secret id
                            names nothing, access is denied, or the secret holds no usable token
     SinkUnavailableError   Secrets Manager could not be read just now (network, throttling, 5xx)
+                           and no token is held: one read before, its TTL over, is used
+                           until a read succeeds (only a 401 voids it, `invalidate`)
 
 The token itself never appears in a log line or an exception message, and exceptions from the
 AWS client are not chained, so a traceback cannot carry the secret's response either.
@@ -50,6 +52,9 @@ SECRET_JSON_KEY = "BACKEND_TOKEN"
 #: and moves this label to it when it finishes.
 CURRENT_STAGE = "AWSCURRENT"
 
+#: How long the token held is used again after a refresh that failed, before the next read.
+REFRESH_RETRY_S = 30.0
+
 #: BACKEND_TOKEN_ENV_KEY's default: the one variable name a message may spell out.
 _DEFAULT_ENV_KEY = Settings.model_fields["backend_token_env_key"].default
 
@@ -86,6 +91,8 @@ class BackendToken:
         self._fetched_at = 0.0
         #: The variable's last value read and the token it checked out as (`_from_environment`).
         self._checked: tuple[str, str] | None = None
+        #: Whether the last refresh failed and was said (`_refresh`): said once per outage.
+        self._refresh_failed = False
         # Concurrent callers share one GetSecretValue instead of stampeding it.
         self._lock = asyncio.Lock()
         if self.secret_id and secrets_client is None:
@@ -103,9 +110,30 @@ class BackendToken:
         async with self._lock:
             token = self._fresh()  # another caller may have fetched it while we waited
             if token is None:
-                token = await self._fetch(self.secret_id)
-                self._token, self._fetched_at = token, time.monotonic()
+                token = await self._refresh(self.secret_id)
             return token
+
+    async def _refresh(self, secret_id: str) -> str:
+        """The secret read again; or, while Secrets Manager cannot be read just now, the
+        token held, if no 401 voided it: its TTL is there to follow a rotation, and a token
+        the backend still takes must not stop every ticket for an outage of Secrets Manager.
+        It is read again after REFRESH_RETRY_S (the TTL, if shorter)."""
+        held = self._token
+        try:
+            token = await self._fetch(secret_id)
+        except SinkUnavailableError:
+            if held is None:
+                raise
+            # `backend_token.unavailable` said why; this says what it costs, once an outage.
+            retry_s = min(REFRESH_RETRY_S, self.ttl_s)
+            self._fetched_at = time.monotonic() - self.ttl_s + retry_s
+            emit = log.debug if self._refresh_failed else log.warning
+            self._refresh_failed = True
+            emit("backend_token.held", secret_id=secret_id, retry_s=retry_s)
+            return held
+        self._token, self._fetched_at = token, time.monotonic()
+        self._refresh_failed = False
+        return token
 
     def _from_environment(self) -> str:
         """The token in the variable BACKEND_TOKEN_ENV_KEY names, or in the file its `_FILE`
