@@ -55,9 +55,9 @@ def _job(status: str, at: datetime) -> str:
             -TEN_MINUTES,
             marks=pytest.mark.xfail(
                 strict=True,
-                reason="pipeline.believable_time judges 'from the future' by the host clock "
-                "alone (SQLite shares no clock): a host 10 min slow dates every fresh event "
-                "back, but not a late one, so their order flips (fix: helper 547's file)",
+                reason="SQLite's clock is the host's: a host 10 min slow dates every fresh "
+                "event back to its receive (believable_time), but not a late one, so their "
+                "order flips (fix: the store's clock follows SQS's offset, helper 547's files)",
             ),
         ),
     ],
@@ -98,6 +98,55 @@ async def test_a_firing_delivered_late_stays_older_than_its_resolve(
     actions = [str(o.action) for m in (resolve, firing) for o in await pipeline.process(m)]
     assert actions == ["record", "ignore"]
     assert sink.effects == []
+
+
+@pytest.mark.parametrize(
+    "host_off",
+    [
+        timedelta(0),
+        TEN_MINUTES,
+        pytest.param(
+            -TEN_MINUTES,
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="a host 10 min slow dates both events back to its receive (plus the "
+                "skew): they are ordered by arrival, and the older resolve closes (fix: the "
+                "store's clock follows SQS's offset, as DynamoDB's follows its Date)",
+            ),
+        ),
+    ],
+    ids=["in-step", "10min-fast", "10min-slow"],
+)
+async def test_a_resolve_older_than_the_firing_and_delivered_after_it_is_ignored(
+    sqlite: SQLiteStore, host_off: timedelta
+) -> None:
+    """The resolve of an earlier episode (stamped a minute before the firing) delivered 30 s
+    after the firing is ignored, whatever the host clock says: the ticket stays open."""
+    sqlite.now = lambda: datetime.now(UTC) + host_off  # type: ignore[method-assign]
+    sink = Sink()
+    pipeline = Pipeline(
+        Ledger(sqlite), Summariser(), [sink], Metrics(), redactor=Redactor(), policy=POLICY
+    )
+    fired = datetime.now(UTC) - timedelta(minutes=1)
+    resolved = fired - timedelta(minutes=1)
+    firing = Message(
+        "m-firing",
+        _job("firing", fired),
+        "r-1",
+        1,
+        fired + timedelta(seconds=1),
+        received_at=fired + timedelta(seconds=2) + host_off,
+    )
+    resolve = Message(
+        "m-resolve",
+        _job("resolved", resolved),
+        "r-2",
+        2,
+        resolved + timedelta(seconds=1),
+        received_at=fired + timedelta(seconds=30) + host_off,
+    )
+    actions = [str(o.action) for m in (firing, resolve) for o in await pipeline.process(m)]
+    assert actions == ["open", "ignore"]
 
 
 def _entry(n: int, *, sent: datetime, first: datetime, receives: int) -> dict[str, Any]:
