@@ -36,7 +36,9 @@ SEND_FAILURE_LINES_PER_S a second; the rest are summed up by error code in one
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import math
+import time
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -82,6 +84,12 @@ _STRING = "String"
 #: every webhook's send fails, and a line each would fill the logs; the rest are summed up by
 #: error code in one `ingest.queue_unavailable_suppressed` line.
 SEND_FAILURE_LINES_PER_S = 10
+#: How far this host's clock may be off SQS's before the gateway says so (`ingest.clock_skew`,
+#: once): the daemon believes a message's `received_at` stamp only within seconds of its
+#: SentTimestamp, and dates its alerts by SentTimestamp otherwise (the order of a batch's alerts
+#: is lost). SQS's Date names a whole second: an offset is told apart from a round trip only
+#: well past that.
+CLOCK_SAID_S = 5.0
 
 
 class QueueUnavailable(Exception):
@@ -220,6 +228,7 @@ class SqsOutbox:
         # Bounded like the client's connection pool, so calls never queue inside botocore.
         self._slots = asyncio.Semaphore(max_in_flight)
         self._failure_lines = LineBudget(SEND_FAILURE_LINES_PER_S, 1.0, _failures_suppressed)
+        self._clock = ClockWatch()
 
     async def send(self, message: Outgoing) -> str:
         source = message.attributes.get(SOURCE_ATTRIBUTE, "")
@@ -304,9 +313,11 @@ class SqsOutbox:
         refused_whole: ClientError | None = None
         async with self._slots:
             try:
+                asked_s = self._clock.now()
                 response = await self._sqs.send_message_batch(
                     QueueUrl=self.queue_url, Entries=entries
                 )
+                self._clock.heard(response, asked_s)
             except ClientError as exc:
                 if not _is_sender_fault(exc):
                     _fail_all(batch, self._unavailable(exc, len(batch)))
@@ -358,7 +369,9 @@ class SqsOutbox:
         message, done = waiter
         async with self._slots:
             try:
+                asked_s = self._clock.now()
                 response = await self._sqs.send_message(QueueUrl=self.queue_url, **message.entry())
+                self._clock.heard(response, asked_s)
             except ClientError as exc:
                 if _is_sender_fault(exc):
                     code = _code(exc)
@@ -394,6 +407,48 @@ class SqsOutbox:
             # AWS's error text and the queue URL stay in this log line, never in an answer.
             log.warning("ingest.queue_unavailable", error=code, messages=count)
         return QueueUnavailable(f"SQS did not take the message: {code}", code=code)
+
+
+class ClockWatch:
+    """Compares this host's clock with the `Date` of SQS's answers to sends, and says once
+    (`ingest.clock_skew`, with `gateway_ahead_s`) when it is off by more than CLOCK_SAID_S: the
+    stamps the gateway puts on its messages are then set aside by the daemon."""
+
+    def __init__(self, wall: Any = time.time) -> None:
+        self.now = wall
+        self.said = False
+
+    def heard(self, answer: object, asked_s: float) -> None:
+        """Compare with `answer`'s Date, to a call asked at `asked_s` (`now()`)."""
+        if self.said:
+            return
+        date_s = _answer_date_s(answer)
+        if date_s is None:
+            return
+        # SQS wrote its Date, a whole second, at some moment between the ask and the answer.
+        least = asked_s - (date_s + 1.0)
+        most = self.now() - date_s
+        if least > CLOCK_SAID_S or most < -CLOCK_SAID_S:
+            self.said = True
+            log.warning(
+                "ingest.clock_skew",
+                gateway_ahead_s=round((least + most) / 2, 1),
+                why="the daemon dates this gateway's messages by SQS's SentTimestamp, not its stamp",
+            )
+
+
+def _answer_date_s(answer: object) -> float | None:
+    """The Unix time of an AWS answer's HTTP Date header; None when it has none that reads."""
+    metadata = answer.get("ResponseMetadata") if isinstance(answer, Mapping) else None
+    headers = metadata.get("HTTPHeaders") if isinstance(metadata, Mapping) else None
+    date = headers.get("date") if isinstance(headers, Mapping) else None
+    if not isinstance(date, str):
+        return None
+    try:
+        when = email.utils.parsedate_to_datetime(date)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    return when.timestamp() if when.tzinfo is not None else None
 
 
 def _failures_suppressed(suppressed: Counter[str]) -> None:

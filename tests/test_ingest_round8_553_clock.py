@@ -1,0 +1,78 @@
+"""Round 8 faults (helper 553): the gateway's clock minutes off SQS's. The daemon sets aside a
+`received_at` stamp that far from SentTimestamp (pipeline.py's `_believable_stamp`); the gateway
+says once, from the Date of SQS's answers to its sends, that its clock is off and by how much."""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import time
+from typing import Any
+
+import structlog
+
+from daemon_harness import Queues
+from moto_speed import loopback_aws_client
+from triage.ingest.outbox import Outgoing, SqsOutbox
+
+
+class _SqsDated:
+    """SQS whose answers are dated `ahead_s` from this host's clock."""
+
+    def __init__(self, ahead_s: float) -> None:
+        self.ahead_s = ahead_s
+        self.sent = 0
+
+    def _metadata(self) -> dict[str, Any]:
+        date = email.utils.formatdate(time.time() + self.ahead_s, usegmt=True)
+        return {"ResponseMetadata": {"HTTPHeaders": {"date": date}}}
+
+    async def send_message(self, **_: object) -> dict[str, Any]:
+        self.sent += 1
+        return {"MessageId": f"m-{self.sent}"} | self._metadata()
+
+    async def send_message_batch(self, Entries: list[dict[str, Any]], **_: object) -> Any:
+        self.sent += len(Entries)
+        done = [{"Id": e["Id"], "MessageId": f"m-{self.sent}-{e['Id']}"} for e in Entries]
+        return {"Successful": done} | self._metadata()
+
+
+async def _send_some(sqs: Any, queue_url: str) -> list[Any]:
+    """Twelve webhooks' messages sent at once (a batch and singles), then one more; the
+    `ingest.clock_skew` lines said meanwhile."""
+    outbox = SqsOutbox(sqs, queue_url)
+    with structlog.testing.capture_logs() as logs:
+        await asyncio.gather(*(outbox.send(Outgoing.of("{}", {})) for _ in range(12)))
+        await outbox.send(Outgoing.of("{}", {}))
+        await outbox.aclose()
+    return [e for e in logs if e["event"] == "ingest.clock_skew"]
+
+
+async def test_a_gateway_ten_minutes_fast_says_so_once_with_its_skew() -> None:
+    """SQS's answers dated 10 minutes before this host's clock: one `ingest.clock_skew`
+    warning, `gateway_ahead_s` about 600, however many sends follow."""
+    said = await _send_some(_SqsDated(-600.0), "https://sqs.example/q")
+    assert len(said) == 1
+    assert said[0]["log_level"] == "warning"
+    assert 598 <= said[0]["gateway_ahead_s"] <= 602
+
+
+async def test_a_gateway_ten_minutes_slow_says_so_too() -> None:
+    """SQS's answers dated 10 minutes after this host's clock: `gateway_ahead_s` about -600."""
+    [said] = await _send_some(_SqsDated(600.0), "https://sqs.example/q")
+    assert -602 <= said["gateway_ahead_s"] <= -598
+
+
+async def test_a_second_of_difference_is_the_dates_precision_not_a_skew() -> None:
+    """Answers dated within a second or two of this host's clock say nothing: SQS's Date names
+    a whole second."""
+    assert await _send_some(_SqsDated(-1.5), "https://sqs.example/q") == []
+    assert await _send_some(_SqsDated(1.5), "https://sqs.example/q") == []
+
+
+async def test_a_gateway_in_step_with_sqs_says_nothing(queues: Queues) -> None:
+    """Against moto's SQS, which answers by this host's clock: the messages are queued, and no
+    skew is said."""
+    async with loopback_aws_client("sqs", endpoint_url=queues.endpoint) as sqs:
+        assert await _send_some(sqs, queues.url) == []
+    assert queues.depth() == 13
