@@ -40,7 +40,7 @@ import email.utils
 import math
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -414,7 +414,7 @@ class ClockWatch:
     (`ingest.clock_skew`, with `gateway_ahead_s`) when it is off by more than CLOCK_SAID_S: the
     stamps the gateway puts on its messages are then set aside by the daemon."""
 
-    def __init__(self, wall: Any = time.time) -> None:
+    def __init__(self, wall: Callable[[], float] = time.time) -> None:
         self.now = wall
         self.said = False
 

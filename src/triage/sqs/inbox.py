@@ -34,6 +34,7 @@ MAX_BATCH = 10
 MAX_IDS_LOGGED = 10
 MAX_VISIBILITY_S = 43_200
 
+#: No offset: a message whose `sqs_ahead` is unknown is aged by this host's clock.
 _NO_TIME = timedelta(0)
 #: How far SQS's clock may be off this host's before the inbox says so (`inbox.clock_skew`):
 #: an offset read from a first receive is off by the receive's round trip, far below this.
