@@ -7,13 +7,24 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import time
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import structlog
 
 from daemon_harness import Queues
+from ingest_harness import (
+    SqsProxy,
+    ingest_settings,
+    loopback_client,
+    payload,
+    running,
+    sentry_headers,
+)
 from moto_speed import loopback_aws_client
 from triage.ingest.outbox import Outgoing, SqsOutbox
+
+SENTRY_BODY = payload("sentry/issue-created.json")
 
 
 class _SqsDated:
@@ -76,3 +87,43 @@ async def test_a_gateway_in_step_with_sqs_says_nothing(queues: Queues) -> None:
     async with loopback_aws_client("sqs", endpoint_url=queues.endpoint) as sqs:
         assert await _send_some(sqs, queues.url) == []
     assert queues.depth() == 13
+
+
+class _SkewedSqs(SqsProxy):
+    """The test's SQS proxy, whose answers are dated `skew_s` off this host's clock, as SQS's
+    are on a gateway whose clock is wrong."""
+
+    def __init__(self, upstream: str, skew_s: float) -> None:
+        self.skew_s = skew_s
+        super().__init__(upstream)
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        relay, skew_s = super()._handler_class(), self.skew_s
+
+        class Handler(relay):  # type: ignore[valid-type,misc]
+            def date_time_string(self, timestamp: float | None = None) -> str:
+                return str(super().date_time_string(time.time() + skew_s))
+
+        return Handler
+
+
+async def test_a_gateway_ten_minutes_fast_judges_sentrys_time_by_sqs_clock(
+    queues: Queues, moto_url: str
+) -> None:
+    """A gateway 10 minutes fast (SQS's answers dated 10 minutes behind it) takes a Sentry
+    delivery stamped by Sentry's right clock: its Sentry-Hook-Timestamp, 10 minutes behind
+    the gateway's clock and past the 5-minute window by it, is judged by SQS's clock (by the
+    gateway's own, every Sentry webhook was refused 401 `stale_timestamp`)."""
+    with _SkewedSqs(moto_url, -600.0) as proxy:
+        settings = ingest_settings(proxy.queue_url(queues.url), proxy.url, ingest_linger_ms=0)
+        async with running(settings) as service, loopback_client(service.port) as client:
+            sentry_now = str(int(time.time() - 600))
+            headers = {**sentry_headers(SENTRY_BODY), "Sentry-Hook-Timestamp": sentry_now}
+            response = await client.post("/v1/alerts/sentry", content=SENTRY_BODY, headers=headers)
+            assert response.status_code == 202, response.text
+            # A capture sent again with a time as far off SQS's clock is still refused.
+            stale = str(int(time.time() - 600 - 3600))
+            headers = {**sentry_headers(SENTRY_BODY), "Sentry-Hook-Timestamp": stale}
+            response = await client.post("/v1/alerts/sentry", content=SENTRY_BODY, headers=headers)
+            assert response.status_code == 401
+    assert queues.depth() == 1

@@ -326,12 +326,14 @@ def _traceparent(request: web.Request) -> str | None:
     return values[0] if len(values) == 1 else None
 
 
-def _check_sent_at(value: str | None, header: str = "Sentry-Hook-Timestamp") -> None:
-    """A signed webhook's time of sending, when sent, must be near our clock: Sentry's
-    `Sentry-Hook-Timestamp` is not signed, so this stops only a replay that kept it; Grafana's
-    is (ingest/replay.py says what is left)."""
+def _check_sent_at(
+    value: str | None, header: str = "Sentry-Hook-Timestamp", *, now: Callable[[], float]
+) -> None:
+    """A signed webhook's time of sending, when sent, must be near our clock (`now`):
+    Sentry's `Sentry-Hook-Timestamp` is not signed, so this stops only a replay that kept it;
+    Grafana's is (ingest/replay.py says what is left)."""
     try:
-        check_timestamp(value, header=header)
+        check_timestamp(value, header=header, now=now)
     except BadTimestamp as exc:
         if exc.stale:
             raise Refused(401, "stale_timestamp", str(exc)) from None
@@ -423,7 +425,7 @@ class Gateway:
         #: the worker threads are shared, and one token holder's must not take them all.
         self._lanes = {source: asyncio.Semaphore(1) for source in auth.SOURCES}
         #: Sentry signatures accepted lately: a captured delivery cannot be replayed at will.
-        self.replays = ReplayGuard()
+        self.replays = ReplayGuard(wall_clock=probe.clock.sqs_time)
         #: The ingest.refused lines, bounded (anyone can cause refusals).
         self.refusal_lines = RefusalLines()
         #: The ingest.error lines of requests that met a bug, bounded as well.
@@ -665,10 +667,12 @@ class Gateway:
         if signature is not None:
             if not signature.shaped:
                 raise Refused(401, "unauthorized", "unauthorized")  # no body read for it
+            # By SQS's clock: where this host's is off AWS's, the sender's is likely right.
+            now = self.probe.clock.sqs_time
             if source == "sentry":
-                _check_sent_at(request.headers.get("Sentry-Hook-Timestamp"))
+                _check_sent_at(request.headers.get("Sentry-Hook-Timestamp"), now=now)
             else:
-                _check_sent_at(signature.signed_time, auth.GRAFANA_TIMESTAMP_HEADER)
+                _check_sent_at(signature.signed_time, auth.GRAFANA_TIMESTAMP_HEADER, now=now)
             return signature
         credentials = auth.presented(request.headers)
         try:

@@ -210,6 +210,7 @@ class SqsOutbox:
         max_waiting_per_source: int = MAX_WAITING_PER_SOURCE,
         metrics: Metrics | None = None,
         watch: SendWatch | None = None,
+        clock: ClockWatch | None = None,
     ) -> None:
         self._sqs = client
         self._metrics = metrics or Metrics()
@@ -228,7 +229,7 @@ class SqsOutbox:
         # Bounded like the client's connection pool, so calls never queue inside botocore.
         self._slots = asyncio.Semaphore(max_in_flight)
         self._failure_lines = LineBudget(SEND_FAILURE_LINES_PER_S, 1.0, _failures_suppressed)
-        self._clock = ClockWatch()
+        self._clock = clock or ClockWatch()
 
     async def send(self, message: Outgoing) -> str:
         source = message.attributes.get(SOURCE_ATTRIBUTE, "")
@@ -410,30 +411,45 @@ class SqsOutbox:
 
 
 class ClockWatch:
-    """Compares this host's clock with the `Date` of SQS's answers to sends, and says once
-    (`ingest.clock_skew`, with `gateway_ahead_s`) when it is off by more than CLOCK_SAID_S: the
-    stamps the gateway puts on its messages are then set aside by the daemon."""
+    """Compares this host's clock with the `Date` of SQS's answers (the probe's and the
+    sends'), and says once (`ingest.clock_skew`, with `gateway_ahead_s`) when it is off by more
+    than CLOCK_SAID_S: the stamps the gateway puts on its messages are then set aside by the
+    daemon, and a signed webhook's time is judged by SQS's clock (`sqs_time`), as the sender's
+    is most likely right where this host's is off AWS's."""
 
     def __init__(self, wall: Callable[[], float] = time.time) -> None:
         self.now = wall
         self.said = False
+        #: How far this host's clock runs ahead of SQS's (behind: negative), once it is off
+        #: by more than CLOCK_SAID_S; 0 while it is in step.
+        self.ahead_s = 0.0
+
+    def sqs_time(self) -> float:
+        """The Unix time now by SQS's clock, as far as its answers told (this host's own
+        while they agree)."""
+        return self.now() - self.ahead_s
 
     def heard(self, answer: object, asked_s: float) -> None:
         """Compare with `answer`'s Date, to a call asked at `asked_s` (`now()`)."""
-        if self.said:
-            return
         date_s = _answer_date_s(answer)
         if date_s is None:
             return
         # SQS wrote its Date, a whole second, at some moment between the ask and the answer.
         least = asked_s - (date_s + 1.0)
         most = self.now() - date_s
-        if least > CLOCK_SAID_S or most < -CLOCK_SAID_S:
+        if least >= -CLOCK_SAID_S and most <= CLOCK_SAID_S:
+            self.ahead_s = 0.0
+            return
+        if least <= CLOCK_SAID_S and most >= -CLOCK_SAID_S:
+            return  # a slow answer: it tells nothing either way
+        self.ahead_s = (least + most) / 2
+        if not self.said:
             self.said = True
             log.warning(
                 "ingest.clock_skew",
-                gateway_ahead_s=round((least + most) / 2, 1),
-                why="the daemon dates this gateway's messages by SQS's SentTimestamp, not its stamp",
+                gateway_ahead_s=round(self.ahead_s, 1),
+                why="its stamps are set aside by the daemon; signed webhooks' times are "
+                "judged by SQS's clock",
             )
 
 

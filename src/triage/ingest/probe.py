@@ -45,6 +45,7 @@ from botocore.exceptions import ClientError
 from triage.aws import AWS_CALL_ERRORS, KMS_DENIED, queue_refusal
 from triage.decode import MAX_BODY_BYTES
 from triage.health import Health
+from triage.ingest.outbox import ClockWatch
 from triage.logs import start_background
 from triage.sqs.fifo import FIFO_ATTRIBUTE, fifo_refusal, is_fifo
 
@@ -98,6 +99,8 @@ class QueueProbe:
         self._kms_at = -math.inf
         #: The same for the last send refused as not allowed (`send_refused`).
         self._refused_code: str | None = None
+        #: This host's clock against SQS's, from the Date of every answer (the outbox's too).
+        self.clock = ClockWatch()
         self._refused_at = -math.inf
         #: When a refused send last had the queue's message size asked again (`size_now`).
         self._resized_at = -math.inf
@@ -259,6 +262,7 @@ class QueueProbe:
         if at_start and self.fifo:
             raise fifo_refusal(self.queue_url)  # as its name says: no need to ask
         try:
+            asked_s = self.clock.now()
             response = await self._sqs.get_queue_attributes(
                 QueueUrl=self.queue_url, AttributeNames=["MaximumMessageSize", FIFO_ATTRIBUTE]
             )
@@ -275,6 +279,7 @@ class QueueProbe:
                 log.warning("ingest.queue_unreachable", error=code)
             self.ok = False
         else:
+            self.clock.heard(response, asked_s)
             attributes = response.get("Attributes", {})
             self._found_fifo(is_fifo(self.queue_url, attributes), at_start=at_start)
             self._found_size(attributes.get("MaximumMessageSize"))

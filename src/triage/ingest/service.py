@@ -229,6 +229,7 @@ class IngestService:
             max_waiting_per_source=self.max_waiting_per_source,
             metrics=self.metrics,
             watch=probe,  # a send the queue's KMS key refuses makes /readyz say so
+            clock=probe.clock,
         )
         self.gateway = Gateway(
             tokens,
