@@ -7,9 +7,11 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import time
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+import pytest
 import structlog
 
 from daemon_harness import Queues
@@ -22,7 +24,9 @@ from ingest_harness import (
     sentry_headers,
 )
 from moto_speed import loopback_aws_client
+from triage.ingest import messages
 from triage.ingest.outbox import Outgoing, SqsOutbox
+from triage.sqs.inbox import RECEIVED_AT_ATTRIBUTE
 
 SENTRY_BODY = payload("sentry/issue-created.json")
 
@@ -108,12 +112,16 @@ class _SkewedSqs(SqsProxy):
 
 
 async def test_a_gateway_ten_minutes_fast_judges_sentrys_time_by_sqs_clock(
-    queues: Queues, moto_url: str
+    queues: Queues, moto_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A gateway 10 minutes fast (SQS's answers dated 10 minutes behind it) takes a Sentry
     delivery stamped by Sentry's right clock: its Sentry-Hook-Timestamp, 10 minutes behind
     the gateway's clock and past the 5-minute window by it, is judged by SQS's clock (by the
-    gateway's own, every Sentry webhook was refused 401 `stale_timestamp`)."""
+    gateway's own, every Sentry webhook was refused 401 `stale_timestamp`), and the message's
+    `received_at` is stamped by SQS's clock too."""
+    # A new gateway process's stamps: none reserved yet (an earlier test's, by this host's
+    # clock, would hold the next ones at or after them).
+    monkeypatch.setattr(messages.STAMPS, "_last", None)
     with _SkewedSqs(moto_url, -600.0) as proxy:
         settings = ingest_settings(proxy.queue_url(queues.url), proxy.url, ingest_linger_ms=0)
         async with running(settings) as service, loopback_client(service.port) as client:
@@ -127,3 +135,9 @@ async def test_a_gateway_ten_minutes_fast_judges_sentrys_time_by_sqs_clock(
             response = await client.post("/v1/alerts/sentry", content=SENTRY_BODY, headers=headers)
             assert response.status_code == 401
     assert queues.depth() == 1
+    # Its `received_at` is SQS's time, which the daemon believes (not 10 minutes ahead of it).
+    [message] = queues.client().receive_message(QueueUrl=queues.url, MessageAttributeNames=["All"])[
+        "Messages"
+    ]
+    stamp = message["MessageAttributes"][RECEIVED_AT_ATTRIBUTE]["StringValue"]
+    assert abs(datetime.fromisoformat(stamp).timestamp() - (time.time() - 600)) < 10

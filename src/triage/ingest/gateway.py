@@ -573,7 +573,10 @@ class Gateway:
         """One webhook request, answered whatever becomes of it; counted in flight meanwhile,
         so the stop can wait for it."""
         started = time.perf_counter()
-        arrival = Arrival(request_id=uuid.uuid4().hex, arrived=datetime.now(UTC))
+        # Stamped by SQS's clock (this host's while they agree): the daemon believes a
+        # stamp only within seconds of SentTimestamp, and the stamp keeps a batch's order.
+        arrived = datetime.fromtimestamp(self.probe.clock.sqs_time(), UTC)
+        arrival = Arrival(request_id=uuid.uuid4().hex, arrived=arrived)
         source = route.source  # one of auth.SOURCES: the router takes no other
         # For the ingest.aborted line of an answer its sender never reads.
         request[SOURCE] = source
