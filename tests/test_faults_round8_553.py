@@ -259,11 +259,6 @@ async def test_oldest_message_age_on_a_host_minutes_fast_is_the_queue_s() -> Non
     assert 1.5 < gauges["OldestMessageAge"] < 30
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sqs/working.py's QueueLag is now - SentTimestamp on the host's clock; it should add "
-    "message.sqs_ahead (the lead's file)",
-)
 async def test_queue_lag_on_a_host_minutes_fast_is_the_queue_s() -> None:
     """QueueLag of a first delivery SQS sent 2 s ago, taken on a host 10 minutes fast, is
     about 2 s, not 600 s."""

@@ -150,8 +150,9 @@ class Working(Holding, StoreWatch):
         if message.sent_at is not None and message.first_delivery:
             # The wait before its first delivery: a redelivery's age holds its own attempts
             # (and so may one whose count SQS did not say).
-            lag = datetime.now(UTC) - message.sent_at
-            self.metrics.observe("QueueLag", max(0.0, lag.total_seconds() * 1000))
+            # On SQS's clock (`Message.age_s`): a host minutes fast would add as much to it.
+            lag_s = message.age_s(datetime.now(UTC)) or 0.0
+            self.metrics.observe("QueueLag", max(0.0, lag_s * 1000))
         message.on_lost.append(functools.partial(self._delivery_lost, message))
         task = asyncio.create_task(self._work(message), name=f"message-{message.id}")
         self._in_flight[task] = message
