@@ -11,6 +11,7 @@ it: `_transact` (the one write of an incident, which holds every record to its s
 from __future__ import annotations
 
 import abc
+from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 
 import structlog
@@ -49,7 +50,10 @@ class StoreBase(abc.ABC):
         #: Short ids of counted alerts whose messages SQS confirmed deleted (`settle`), the
         #: newest SETTLED_KEPT: dropped from an incident's `counted_by` by the next write.
         #: Added to on the event loop, read by `_update`'s change (atomic dict operations).
-        self._settled: dict[str, None] = {}
+        #: Ordered, so the oldest goes in O(1): a plain dict's first key is found by stepping
+        #: over every slot its deletes left since the last resize (up to ~2,700 at 8,192 kept),
+        #: ~5 µs at every settle of a storm.
+        self._settled: OrderedDict[str, None] = OrderedDict()
 
     def now(self) -> datetime:
         """The time decisions on this store are taken at: this host's clock, which every

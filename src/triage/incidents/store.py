@@ -329,7 +329,7 @@ class Store(Claims, Sweeping, SharedRecords, StoreBase):
         for alert_owner in alert_owners:
             settled[_counted_id(alert_owner)] = None
         while len(settled) > SETTLED_KEPT:
-            del settled[next(iter(settled))]
+            settled.popitem(last=False)
 
     async def begin(
         self,
