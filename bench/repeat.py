@@ -99,9 +99,15 @@ async def _drain(pipeline: Pipeline, messages: list[Message], concurrency: int) 
 
 
 async def measure(
-    repeats: int, incidents: int, concurrency: int, profile: str | None = None
+    repeats: int,
+    incidents: int,
+    concurrency: int,
+    profile: str | None = None,
+    *,
+    daemon_gc: bool = False,
 ) -> dict[str, Any]:
-    configure_logging("json", "warning")
+    """The figures of one run (see the module docstring). `daemon_gc`: the garbage collector
+    set as the daemon sets it once started, for the rest of the process (the script's runs)."""
     settings = Settings(llm="none", llm_concurrency=concurrency, update_interval_s=900)
     with tempfile.TemporaryDirectory(prefix="triage-repeat-") as tmp:
         store = await open_store(
@@ -139,10 +145,10 @@ async def measure(
                 for i, k in enumerate(order)
             ]
             sqlite_ident = store._executor.submit(threading.get_ident).result()
-            # As the daemon does once it has started (`app._freeze_startup_objects`).
-            gc.collect()
-            gc.freeze()
-            gc.set_threshold(10_000, 10, 10)
+            if daemon_gc:  # as the daemon does once it has started (`app._freeze_startup_objects`)
+                gc.collect()
+                gc.freeze()
+                gc.set_threshold(10_000, 10, 10)
             transactions0 = store.transactions
             profiler = cProfile.Profile(time.thread_time) if profile else None
             # The store's thread profiled apart (FILE.sqlite): cProfile sees one thread.
@@ -188,7 +194,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--profile", help="write cProfile stats of the repeats to this file")
     args = parser.parse_args(argv)
-    figures = asyncio.run(measure(args.repeats, args.incidents, args.concurrency, args.profile))
+    configure_logging("json", "warning")  # as the bench's daemon logs
+    figures = asyncio.run(
+        measure(args.repeats, args.incidents, args.concurrency, args.profile, daemon_gc=True)
+    )
     print(json.dumps(figures))
     return 0
 
