@@ -267,11 +267,6 @@ async def test_queue_lag_on_a_host_minutes_fast_is_the_queue_s() -> None:
     assert 1_500 < lag.maximum < 30_000
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pipeline._queued_at drops a gateway stamp past its slack silently; the patch in "
-    "helper 553's report says it once (helper 547's file)",
-)
 async def test_a_gateway_stamp_from_a_clock_minutes_fast_is_said_once_with_its_skew() -> None:
     """Messages stamped by a gateway whose clock is 10 minutes fast are dated by SQS's
     SentTimestamp instead, and one `message.stamp_skew` line (its skew in seconds) says so for

@@ -239,10 +239,13 @@ _STAMP_SLACK_BEFORE = timedelta(seconds=30)
 _STAMP_SLACK_AFTER = timedelta(seconds=2)
 
 
-def _queued_at(message: Message) -> datetime | None:
+def _queued_at(
+    message: Message, set_aside: Callable[[timedelta], None] = lambda ahead: None
+) -> datetime | None:
     """When `message`'s alerts were first queued: when the gateway received them (to the
     microsecond, so it orders a batch SQS sent in one millisecond), if that reads and is
-    believable (`_believable_stamp`), else SentTimestamp."""
+    believable (`_believable_stamp`), else SentTimestamp; `set_aside` is told how far a stamp
+    not believed lay ahead of it (behind: negative)."""
     sent = message.sent_at
     stamp = message.attributes.get(RECEIVED_AT_ATTRIBUTE)
     try:
@@ -252,6 +255,7 @@ def _queued_at(message: Message) -> datetime | None:
     if arrived is None or arrived.tzinfo is None:
         return sent
     if sent is not None and not _believable_stamp(arrived, sent, redriven=message.redriven):
+        set_aside(arrived - sent)
         return sent
     return arrived
 
@@ -357,6 +361,8 @@ class Pipeline:
         self.moves = Moves(self)
         #: The children of parent alerts, which a parent's deletion closes (`triage.children`).
         self.children = Children(self)
+        #: Whether a gateway's stamp set aside was said at warning (`_stamp_set_aside`).
+        self._stamp_skew_said = False
 
     async def process(self, message: Message, progress: Progress = _no_progress) -> list[Outcome]:
         """Run every alert of one message through the lifecycle; return what was done.
@@ -381,7 +387,7 @@ class Pipeline:
         repeat = _tried_before(message, tried_here)
         _log_normalized(normalized, repeat=repeat)
         skew = self.policy.max_future_skew
-        queued = _queued_at(message)
+        queued = _queued_at(message, self._stamp_set_aside)
         received = self._shared(message.received_at)
         alerts = [
             believable_time(a, received, skew, queued, repeat=repeat) for a in normalized.alerts
@@ -480,6 +486,18 @@ class Pipeline:
         self._released[message_id] = released
         if len(self._released) > ATTEMPTED_KEPT:
             del self._released[next(iter(self._released))]
+
+    def _stamp_set_aside(self, ahead: timedelta) -> None:
+        """Say that a gateway's stamp `ahead` of SentTimestamp was not believed: at warning
+        once (a gateway's clock off by minutes is off for every message it stamps), then at
+        debug."""
+        emit = log.debug if self._stamp_skew_said else log.warning
+        self._stamp_skew_said = True
+        emit(
+            "message.stamp_skew",
+            stamp_ahead_s=round(ahead.total_seconds(), 1),
+            why="the gateway's clock is off SQS's: its alerts are dated by SentTimestamp",
+        )
 
     def _shared(self, host_time: datetime) -> datetime:
         """A time read from this host's clock as the store's clock says it (DynamoDB's, when
