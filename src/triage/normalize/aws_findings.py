@@ -13,11 +13,12 @@ findings closing kept firing.
 |---|---|---|---|
 | Inspector (`Inspector2 Finding`) | account + Region + `findingArn` | its status is CLOSED (fixed) or SUPPRESSED (a suppression rule) | its `severity` (CRITICAL … INFORMATIONAL) |
 | Macie (`Macie Finding`) | account + Region + finding `id` (a policy finding's later occurrences keep it) | the finding is `archived` | `severity.description` (Low, Medium, High) |
-| Trusted Advisor (`Trusted Advisor Check Item Refresh Notification`) | account + `check-name` + `resource_id` | its status is OK | its status (WARN, ERROR) |
+| Trusted Advisor (`Trusted Advisor Check Item Refresh Notification`) | account + `check-name` + `resource_id`; an item with an empty `resource_id` (a service limit, an exposed key) + what its details name it by (`_item_names`) | its status is OK | its status (WARN, ERROR) |
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection
 from typing import Any
 
@@ -40,6 +41,12 @@ TRUSTED_ADVISOR = ("aws.trustedadvisor", "Trusted Advisor Check Item Refresh Not
 _TA_STATUSES = frozenset({"OK", "WARN", "ERROR"})
 #: At most this many of a check item's details are shown.
 _DETAILS_MAX = 30
+#: The names of a check item's details that say what the item is ("Region", "Service",
+#: "Limit Name", "Access Key ID", "User Name (IAM or Root)", "DB Instance Name"), not how it
+#: measures (Current Usage, Status, Time Updated, Estimated Monthly Savings), which change
+#: from one refresh to the next. A support case's id is the case AWS opened about the item.
+_ITEM_NAME = re.compile(r"\b(?:id|name|arn|region|az|service|bucket|resource)\b", re.IGNORECASE)
+_NOT_ITEM_NAME = re.compile(r"\bcase\b", re.IGNORECASE)
 #: Inspector's finding statuses that end it: fixed (CLOSED), or quieted by a rule (SUPPRESSED).
 _INSPECTOR_ENDED = frozenset({"CLOSED", "SUPPRESSED"})
 _STATUSES = _INSPECTOR_ENDED | {"ACTIVE"}
@@ -142,7 +149,10 @@ def trusted_advisor(payload: dict[str, Any], detail: dict[str, Any], account: st
     check = common.ident(detail.get("check-name"), "detail.check-name")
     resource = common.ident_or_none(detail.get("resource_id"), "detail.resource_id") or ""
     status = canonical(common.word(detail.get("status"), "detail.status") or "", _TA_STATUSES)
-    named = resource.rsplit("/", 1)[-1].rsplit(":", 1)[-1] if resource else ""
+    names = {} if resource else _item_names(detail.get("check-item-detail"))
+    named = (
+        resource.rsplit("/", 1)[-1].rsplit(":", 1)[-1] if resource else ", ".join(names.values())
+    )
     labels = _labels("trustedadvisor", account, "", TRUSTED_ADVISOR)
     common.add_label(labels, "check", check)
     # The deterministic ticket's step names the resource by these, as an RDS event's source.
@@ -166,9 +176,34 @@ def trusted_advisor(payload: dict[str, Any], detail: dict[str, Any], account: st
             "account": account,
             "check": check,
             "resource": resource,
-        },
+        }
+        | _item_identity(names),
         raw=payload,
     )
+
+
+def _item_names(value: Any) -> dict[str, str]:
+    """What a check item with no `resource_id` is named by in its details, as given and in
+    their order (`_ITEM_NAME`): a service limit's Region, Service and Limit Name, an exposed
+    key's user and key id. Each such item of a check is an incident of its own."""
+    names: dict[str, str] = {}
+    for key, fact in list(common.obj_or_empty(value).items())[:_DETAILS_MAX]:
+        if not _ITEM_NAME.search(key) or _NOT_ITEM_NAME.search(key):
+            continue
+        said = common.ident_line(common.unnested(fact), "detail.check-item-detail")
+        if said:
+            names[key] = said
+    return names
+
+
+def _item_identity(names: dict[str, str]) -> dict[str, str]:
+    """The identity a check item's names add (none for an item with a `resource_id`, whose
+    incident stays keyed as before): one value, the names sorted, so the order AWS writes
+    them in does not matter."""
+    if not names:
+        return {}
+    facts = "; ".join(f"{key}={names[key]}" for key in sorted(names))
+    return {"item": common.ident(facts, "detail.check-item-detail")}
 
 
 #: (source, detail-type) → its reader, for `eventbridge`.
