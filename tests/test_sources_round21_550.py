@@ -8,8 +8,18 @@ import copy
 import json
 from typing import Any
 
+import pytest
+
+from factories import T0
+from recording_pipeline import Sink, pipeline_into
+from triage.incidents import Action
+from triage.incidents.codec import view_to_json
 from triage.models import Alert, Status
-from triage.normalize import normalize_body
+from triage.normalize import normalize_body, recognise_body
+from triage.redact import Redactor
+from triage.sqs.inbox import Message
+from triage.summarise.deterministic import DeterministicSummariser
+from triage.view import redact_alert
 
 
 def _one(body: dict[str, Any]) -> Alert:
@@ -123,3 +133,107 @@ def test_an_item_with_a_resource_id_keeps_its_incident() -> None:
         "check": "Low Utilization Amazon EC2 Instances",
         "resource": arn,
     }
+
+
+# --- EventBridge Scheduler dead letters ---------------------------------------------------------
+
+_SCHEDULE = "arn:aws:scheduler:us-west-2:123456789012:schedule/reports/nightly-report"
+_TARGET = "arn:aws:lambda:us-west-2:123456789012:function:report-builder"
+
+
+def _dead_letter(code: str = "AWS.Scheduler.TargetInvocationFailed", retries: str = "185") -> Any:
+    """The string attributes Scheduler sets on a schedule's dead-letter message (EventBridge
+    Scheduler User Guide, "Configuring a dead-letter queue")."""
+    return {
+        "ERROR_CODE": code,
+        "ERROR_MESSAGE": "Lambda function report-builder timed out.",
+        "EXHAUSTED_RETRY_CONDITION": "MaximumRetryAttempts",
+        "RETRY_ATTEMPTS": retries,
+        "SCHEDULE_ARN": _SCHEDULE,
+        "TARGET_ARN": _TARGET,
+    }
+
+
+#: What the schedule would have sent its function: no alert of any format.
+_INPUT = json.dumps({"report": "daily-sales", "format": "csv"})
+
+
+def test_a_scheduler_dead_letter_is_read_from_its_attributes() -> None:
+    """A Scheduler dead letter (its body the schedule's input, no alert) fires titled with
+    the schedule, its target and the error code, the error message shown."""
+    recognised = recognise_body(_INPUT, attributes=_dead_letter())
+    assert recognised.format == "scheduler-dead-letter"
+    [alert] = recognised.normalized.alerts
+    assert alert.status is Status.FIRING
+    assert alert.title == (
+        "EventBridge Scheduler: schedule nightly-report (reports) failed to invoke "
+        "report-builder: AWS.Scheduler.TargetInvocationFailed"
+    )
+    assert "timed out" in alert.description and "MaximumRetryAttempts" in alert.description
+    assert alert.labels["account"] == "123456789012"
+    assert alert.labels["region"] == "us-west-2"
+    assert alert.raw["Body"] == _INPUT  # the input to send again is kept with the incident
+
+
+def test_a_schedule_that_keeps_failing_is_one_incident() -> None:
+    """The same schedule and target failing again, with another error and retry count, is
+    the same incident; another schedule is another."""
+    first = _only_alert(_INPUT, _dead_letter())
+    again = _only_alert("{}", _dead_letter("AWS.Scheduler.InternalServerError", "3"))
+    other = _only_alert(_INPUT, _dead_letter() | {"SCHEDULE_ARN": _SCHEDULE + "-eu"})
+    assert first.fingerprint == again.fingerprint != other.fingerprint
+
+
+def test_a_message_with_other_attributes_is_read_from_its_body() -> None:
+    """Attributes that name no schedule (`triage ingest`'s own) leave the body read as before."""
+    body = json.dumps({"title": "disk full", "dedup_key": "disk-1"})
+    plain = normalize_body(body)
+    attributed = normalize_body(body, attributes={"source": "generic", "request_id": "r-1"})
+    assert attributed.alerts[0].fingerprint == plain.alerts[0].fingerprint
+
+
+def test_a_scheduler_dead_letter_with_a_text_body_is_still_read() -> None:
+    """A schedule's input that is text, not JSON, does not keep its failure from being read."""
+    alert = _only_alert("run the nightly job", _dead_letter())
+    assert alert.identity["schedule"] == _SCHEDULE
+
+
+def _only_alert(body: str, attributes: dict[str, str]) -> Alert:
+    [alert] = normalize_body(body, attributes=attributes).alerts
+    return alert
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="triage.pipeline._normalize passes no message attributes to normalize_body "
+    "(attributes=message.attributes): a Scheduler dead letter is read from its body alone",
+)
+async def test_the_pipeline_reads_a_scheduler_dead_letter_from_its_attributes() -> None:
+    """A Scheduler dead letter received from SQS opens a ticket for the failed schedule."""
+    pipeline = pipeline_into(Sink())
+    message = Message("m-1", _INPUT, "r-1", 1, T0, received_at=T0, attributes=_dead_letter())
+    outcomes = await pipeline.process(message)
+    assert [outcome.action for outcome in outcomes] == [Action.OPEN]
+
+
+def test_a_scheduler_dead_letter_s_ticket_has_its_own_steps() -> None:
+    """The deterministic ticket of a Scheduler dead letter gives the scheduled-invocation
+    steps (the role, the target, sending the input again), not only the generic three."""
+    view = redact_alert(_only_alert(_INPUT, _dead_letter()), Redactor())
+    assert [p.category for p in DeterministicSummariser().match(view)] == ["scheduled-invocation"]
+    steps = DeterministicSummariser().write(view).steps
+    assert any("execution role" in step for step in steps)
+
+
+def test_a_hostile_scheduler_dead_letter_shows_no_secret_and_no_markup() -> None:
+    """Attributes a sender wrote (a key in the error message, markup in the names) are
+    redacted in the view every sink renders from, and the title is one plain line."""
+    key = "AKIAIOSFODNN7EXAMPLE"
+    hostile = _dead_letter() | {
+        "ERROR_MESSAGE": f"denied for {key} <!channel> @org/team",
+        "SCHEDULE_ARN": "arn:aws:scheduler:us-west-2:123456789012:schedule/g/x\u202e\n[pwn](http://e)",
+    }
+    alert = _only_alert(_INPUT, hostile)
+    assert "\n" not in alert.title and "\u202e" not in alert.title
+    view = redact_alert(alert, Redactor())
+    assert key not in view_to_json(view)

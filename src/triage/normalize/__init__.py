@@ -14,7 +14,9 @@ what Prometheus and vmalert post to Alertmanager's API, is read as `prometheus` 
 `alertmanager`: the same fingerprints as the webhook's).
 
 A Sentry webhook's `Sentry-Hook-Resource` header, when the message carries it, is passed as
-`sentry_resource`: it decides how a Sentry body is read. `recognise_body` also names the
+`sentry_resource`: it decides how a Sentry body is read. A message's string attributes, passed
+as `attributes`, make it an EventBridge Scheduler dead letter when they name a schedule
+(`aws_scheduler`): read from them, whatever the body holds. `recognise_body` also names the
 format that matched, for callers (the ingest gateway) that check a body came from where it says.
 """
 
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +38,7 @@ from triage.normalize import (
     aws_lambda_destinations,
     aws_notices,
     aws_s3,
+    aws_scheduler,
     checkers,
     cloudwatch,
     common,
@@ -304,15 +307,28 @@ class Recognised:
     normalized: Normalized
 
 
-def normalize_body(body: str | bytes, *, sentry_resource: str | None = None) -> Normalized:
+def normalize_body(
+    body: str | bytes,
+    *,
+    sentry_resource: str | None = None,
+    attributes: Mapping[str, str] | None = None,
+) -> Normalized:
     """Decode one message body and return its canonical alerts (or why it has none)."""
-    return recognise_body(body, sentry_resource=sentry_resource).normalized
+    return recognise_body(body, sentry_resource=sentry_resource, attributes=attributes).normalized
 
 
-def recognise_body(body: str | bytes, *, sentry_resource: str | None = None) -> Recognised:
+def recognise_body(
+    body: str | bytes,
+    *,
+    sentry_resource: str | None = None,
+    attributes: Mapping[str, str] | None = None,
+) -> Recognised:
     """Like `normalize_body`, naming the format too. A body read before, byte for byte (an
     Alertmanager group notified again at each repeat_interval), is that reading again in
-    copies of its alerts, without being decoded or normalised (`_remembered`)."""
+    copies of its alerts, without being decoded or normalised (`_remembered`). A Scheduler
+    dead letter is read from its `attributes` (`aws_scheduler`), never remembered."""
+    if attributes and aws_scheduler.is_dead_letter(attributes):
+        return _scheduler_dead_letter(body, attributes)
     if not isinstance(body, str | bytes) or len(body) > _REMEMBERED_CHARS:
         return _read_body(body, sentry_resource)  # a bytearray cannot be a key
     key = (body, sentry_resource)
@@ -329,6 +345,12 @@ def recognise_body(body: str | bytes, *, sentry_resource: str | None = None) -> 
     if not asked:  # the same for every sending: an alert that states no time is dated anew
         _remember(key, recognised)
     return recognised
+
+
+def _scheduler_dead_letter(body: str | bytes, attributes: Mapping[str, str]) -> Recognised:
+    """The failure a Scheduler dead letter's attributes say (`aws_scheduler`)."""
+    name = aws_scheduler.FORMAT
+    return Recognised(name, _parse(name, lambda _: aws_scheduler.normalize(body, attributes), {}))
 
 
 #: A storm's repeats are often one notification sent again byte for byte: what each body gave
