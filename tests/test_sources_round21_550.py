@@ -237,3 +237,76 @@ def test_a_hostile_scheduler_dead_letter_shows_no_secret_and_no_markup() -> None
     assert "\n" not in alert.title and "\u202e" not in alert.title
     view = redact_alert(alert, Redactor())
     assert key not in view_to_json(view)
+
+
+# --- A Lambda asynchronous invocation's failure, sent to an EventBridge bus ----------------------
+
+_FUNCTION = "arn:aws:lambda:us-east-2:123456789012:function:my-function"
+
+#: An asynchronous invocation's on-failure record (Lambda Developer Guide, "Capturing records
+#: of Lambda asynchronous invocations").
+_RECORD: dict[str, Any] = {
+    "version": "1.0",
+    "timestamp": "2026-11-23T18:16:05.568Z",
+    "requestContext": {
+        "requestId": "e4b46cbf-b738-xmpl-8880-a18cdf61200e",
+        "functionArn": f"{_FUNCTION}:$LATEST",
+        "condition": "RetriesExhausted",
+        "approximateInvokeCount": 3,
+    },
+    "requestPayload": {"ORDER_IDS": ["9e07af03-ce31-4ff3-xmpl-36dce652cb4f"]},
+    "responseContext": {
+        "statusCode": 200,
+        "executedVersion": "$LATEST",
+        "functionError": "Unhandled",
+    },
+    "responsePayload": {"errorMessage": "division by zero", "errorType": "ZeroDivisionError"},
+}
+
+
+def _on_bus(record: dict[str, Any], outcome: str = "Failure") -> dict[str, Any]:
+    """`record` as an EventBridge destination puts it on its bus, a rule sending it on."""
+    return {
+        "version": "0",
+        "id": "7d3a1c2e-51f4-4b9e-a0c1-2f3e4d5c6b7a",
+        "detail-type": f"Lambda Function Invocation Result - {outcome}",
+        "source": "lambda",
+        "account": "123456789012",
+        "time": "2026-11-23T18:16:05Z",
+        "region": "us-east-2",
+        "resources": [
+            "arn:aws:events:us-east-2:123456789012:event-bus/default",
+            f"{_FUNCTION}:$LATEST",
+        ],
+        "detail": record,
+    }
+
+
+def test_a_lambda_failure_on_an_eventbridge_bus_is_the_function_s_failure() -> None:
+    """The failure event an EventBridge destination sends is titled with the function, why
+    Lambda gave up and the error type (not the bus), and is the incident the same record sent
+    to an SQS destination is."""
+    alert = _one(_on_bus(_RECORD))
+    assert alert.title == (
+        "Lambda my-function failed an asynchronous invocation (RetriesExhausted): ZeroDivisionError"
+    )
+    assert "division by zero" in alert.description
+    assert alert.fingerprint == _one(_RECORD).fingerprint
+
+
+def test_a_lambda_failure_at_another_version_is_the_same_incident() -> None:
+    """The function failing the same way at version 7 is the incident it is at $LATEST: the
+    version in the event's resources no longer keys it."""
+    at_seven = copy.deepcopy(_RECORD)
+    at_seven["requestContext"]["functionArn"] = f"{_FUNCTION}:7"
+    event = _on_bus(at_seven)
+    event["resources"] = [f"{_FUNCTION}:7"]
+    assert _one(event).fingerprint == _one(_on_bus(_RECORD)).fingerprint
+
+
+def test_a_lambda_success_on_an_eventbridge_bus_changes_no_ticket() -> None:
+    """The success event of an on-success destination is skipped, as before."""
+    success = copy.deepcopy(_RECORD) | {"responsePayload": {"ok": True}}
+    success["requestContext"]["condition"] = "Success"
+    read = normalize_body(json.dumps(_on_bus(success, "Success")))
+    assert not read.alerts and read.skipped

@@ -14,7 +14,10 @@ An asynchronous invocation's on-failure record (`requestPayload`, `responsePaylo
 docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html) whose event is no
 alert (the function was invoked with `{"ORDER_IDS": …}`, S3's notification, text) is read here
 instead (`normalize_async_failure`, format `lambda-async-failure`): teams send these records to
-an alert queue to learn that a function failed. It fires titled with the function, the
+an alert queue to learn that a function failed. The same record sent to an EventBridge bus
+(the event `lambda` / `Lambda Function Invocation Result - Failure`, its `detail` the record)
+and from there to the queue is read the same way (`EVENTBRIDGE_FAILURE`, read by
+`eventbridge`): one incident whichever destination the record took. It fires titled with the function, the
 condition (RetriesExhausted, EventAgeExceeded) and the error type, the error message shown;
 keyed by the function (any version or alias) and its error type, never the request id or
 message, so a function failing the same way is one incident counting repeats. An on-success
@@ -41,6 +44,8 @@ from triage.normalize.vendors import labelled
 SOURCE = "aws"
 #: The format an asynchronous invocation's on-failure record whose event is no alert is read as.
 ASYNC_FAILURE = "lambda-async-failure"
+#: (source, detail-type) of the event an EventBridge on-failure destination puts on its bus.
+EVENTBRIDGE_FAILURE = ("lambda", "Lambda Function Invocation Result - Failure")
 #: The condition of an on-success destination's record: the invocation did not fail.
 _SUCCEEDED = "Success"
 
