@@ -310,3 +310,56 @@ def test_a_lambda_success_on_an_eventbridge_bus_changes_no_ticket() -> None:
     success["requestContext"]["condition"] = "Success"
     read = normalize_body(json.dumps(_on_bus(success, "Success")))
     assert not read.alerts and read.skipped
+
+
+# --- DevOps Guru insights ----------------------------------------------------------------------
+
+
+def _insight(
+    kind: str, insight: str = "ADkkSnzB4ZGDpm6Bq1T5nHcAAAAAAAAAAMxOTaGt", **more: Any
+) -> Any:
+    """A DevOps Guru insight event (EventBridge events reference, DevOps Guru's detail-types)."""
+    detail = {
+        "accountId": "123456789012",
+        "region": "us-east-1",
+        "insightId": insight,
+        "insightSeverity": "high",
+        "insightType": "REACTIVE",
+        "insightUrl": f"https://us-east-1.console.aws.amazon.com/devops-guru/insight/reactive/{insight}",
+        "startTime": 1764590400000,
+        "insightDescription": "ApiGateway 5XXError Anomalous In Stack orders-api",
+        "anomalies": [
+            {
+                "id": "AL41JB7cdTvJVDb31K4TKQoAAAAAAAAAAJ5c3Ho",
+                "description": "5XXError Anomalous In Stack orders-api",
+                "anomalyResources": [{"name": "orders-api", "type": "AWS::ApiGateway::RestApi"}],
+            }
+        ],
+    } | more
+    return {
+        "version": "0",
+        "id": "3bb6d0a2-8a2f-4b5b-9f6b-1c2d3e4f5a6b",
+        "detail-type": kind,
+        "source": "aws.devops-guru",
+        "account": "123456789012",
+        "time": "2026-12-01T12:00:00Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": detail,
+    }
+
+
+def test_a_devops_guru_insight_is_its_own_incident_and_its_closing_resolves_it() -> None:
+    """An insight opens titled with its description; its later events (an anomaly, a
+    recommendation, a severity raised) are repeats of it, its closing resolves it, and
+    another insight is another incident."""
+    opened = _one(_insight("DevOps Guru New Insight Open", messageType="NEW_INSIGHT"))
+    assert opened.status is Status.FIRING and opened.severity == "high"
+    assert opened.title == "DevOps Guru: ApiGateway 5XXError Anomalous In Stack orders-api"
+    assert "orders-api" in opened.description
+    grew = _one(_insight("DevOps Guru New Anomaly Association"))
+    closed = _one(_insight("DevOps Guru Insight Closed", endTime=1764594000000))
+    assert grew.fingerprint == closed.fingerprint == opened.fingerprint
+    assert closed.status is Status.RESOLVED
+    other = _one(_insight("DevOps Guru New Insight Open", insight="AnotherInsight00000000"))
+    assert other.fingerprint != opened.fingerprint

@@ -1,11 +1,11 @@
 """Findings and checks of AWS services that publish them only to EventBridge (a rule sends them
-to the queue, often through an SNS topic): Amazon Inspector's and Amazon Macie's findings and
-Trusted Advisor's check items. Read by `eventbridge` with these readers, one incident per
-finding or check item, as GuardDuty's findings are.
+to the queue, often through an SNS topic): Amazon Inspector's and Amazon Macie's findings,
+Trusted Advisor's check items and DevOps Guru's insights. Read by `eventbridge` with these
+readers, one incident per finding, check item or insight, as GuardDuty's findings are.
 
 Read as any other service's event they were one incident per account, Region and resources:
-every Macie finding and every Trusted Advisor check item of an account was one incident (their
-events name no resources), so a second bucket's exposed data was only counted and a check back
+every Macie finding, every Trusted Advisor check item and every DevOps Guru insight of an
+account was one incident (their events name no resources), an insight's closing fired again, so a second bucket's exposed data was only counted and a check back
 to OK fired again, and every vulnerability of one instance was one Inspector incident that its
 findings closing kept firing.
 
@@ -13,6 +13,7 @@ findings closing kept firing.
 |---|---|---|---|
 | Inspector (`Inspector2 Finding`) | account + Region + `findingArn` | its status is CLOSED (fixed) or SUPPRESSED (a suppression rule) | its `severity` (CRITICAL … INFORMATIONAL) |
 | Macie (`Macie Finding`) | account + Region + finding `id` (a policy finding's later occurrences keep it) | the finding is `archived` | `severity.description` (Low, Medium, High) |
+| DevOps Guru (`DevOps Guru New Insight Open`, `… New Anomaly Association`, `… Insight Severity Upgraded`, `… New Recommendation Created`, `… Insight Closed`) | account + Region + `insightId` | `DevOps Guru Insight Closed` | its `insightSeverity` (low, medium, high) |
 | Trusted Advisor (`Trusted Advisor Check Item Refresh Notification`) | account + `check-name` + `resource_id`; an item with an empty `resource_id` (a service limit, an exposed key) + what its details name it by (`_item_names`) | its status is OK | its status (WARN, ERROR) |
 """
 
@@ -37,6 +38,17 @@ SOURCE = "eventbridge"
 INSPECTOR = ("aws.inspector2", "Inspector2 Finding")
 MACIE = ("aws.macie", "Macie Finding")
 TRUSTED_ADVISOR = ("aws.trustedadvisor", "Trusted Advisor Check Item Refresh Notification")
+DEVOPS_GURU = "aws.devops-guru"
+#: DevOps Guru's events of one insight: it opened, grew (an anomaly, a recommendation, a
+#: higher severity) or closed.
+_GURU_CLOSED = "DevOps Guru Insight Closed"
+_GURU_EVENTS = (
+    "DevOps Guru New Insight Open",
+    "DevOps Guru New Anomaly Association",
+    "DevOps Guru Insight Severity Upgraded",
+    "DevOps Guru New Recommendation Created",
+    _GURU_CLOSED,
+)
 #: A check item's statuses: OK resolves, WARN and ERROR fire.
 _TA_STATUSES = frozenset({"OK", "WARN", "ERROR"})
 #: At most this many of a check item's details are shown.
@@ -206,12 +218,70 @@ def _item_identity(names: dict[str, str]) -> dict[str, str]:
     return {"item": common.ident(facts, "detail.check-item-detail")}
 
 
+def devops_guru(payload: dict[str, Any], detail: dict[str, Any], account: str) -> Alert:
+    """A DevOps Guru insight opened, grew or closed: anomalous behaviour of an application's
+    resources, with what DevOps Guru recommends."""
+    insight = common.ident(detail.get("insightId"), "detail.insightId")
+    region = (
+        common.ident_or_none(payload.get("region"), "region")
+        or common.ident_or_none(detail.get("region"), "detail.region")
+        or ""
+    )
+    kind = str(payload.get("detail-type"))
+    closed = kind == _GURU_CLOSED
+    labels = _labels("devops-guru", account, region, (DEVOPS_GURU, kind))
+    add_finding_account(labels, account, detail.get("accountId"))
+    common.add_label(labels, "insight_type", common.unnested(detail.get("insightType")))
+    common.add_label(labels, "message_type", common.unnested(detail.get("messageType")))
+    described = common.word(detail.get("insightDescription"), "detail.insightDescription")
+    severity = common.word(detail.get("insightSeverity"), "detail.insightSeverity")
+    return Alert(
+        source=SOURCE,
+        status=Status.RESOLVED if closed else Status.FIRING,
+        title=common.first_title(
+            f"DevOps Guru: {described}" if described else None,
+            f"DevOps Guru insight {insight}",
+            field="detail.insightDescription",
+        ),
+        severity=severity.lower() if severity else None,
+        description=_description(detail.get("insightDescription"), _anomalies(detail)),
+        labels=labels,
+        links=common.links(insight=common.url(detail.get("insightUrl"), "detail.insightUrl")),
+        occurred_at=occurred(
+            detail.get("endTime") if closed else None, detail.get("startTime"), payload.get("time")
+        ),
+        identity={
+            "service": "devops-guru",
+            "account": account,
+            "region": region,
+            "insight": insight,
+        },
+        raw=payload,
+    )
+
+
+def _anomalies(detail: dict[str, Any]) -> str:
+    """The insight's anomalies, one line each: what is anomalous, and on which resources."""
+    lines = []
+    for anomaly in common.items_or_empty(detail.get("anomalies"))[:_RESOURCES_MAX]:
+        fields = common.obj_or_empty(anomaly)
+        said = common.line(common.unnested(fields.get("description")), "anomalies[].description")
+        resources = [
+            common.word(common.obj_or_empty(r).get("name"), "anomalyResources[].name")
+            for r in common.items_or_empty(fields.get("anomalyResources"))[:_RESOURCES_MAX]
+        ]
+        named = ", ".join(name for name in resources if name)
+        if said or named:
+            lines.append(f"- {said or 'anomaly'}" + (f" ({named})" if named else ""))
+    return "Anomalies:\n" + "\n".join(lines) if lines else ""
+
+
 #: (source, detail-type) → its reader, for `eventbridge`.
 READERS: dict[tuple[str, str], Callable[[dict[str, Any], dict[str, Any], str], Alert]] = {
     INSPECTOR: inspector,
     MACIE: macie,
     TRUSTED_ADVISOR: trusted_advisor,
-}
+} | {(DEVOPS_GURU, kind): devops_guru for kind in _GURU_EVENTS}
 
 
 def _labels(service: str, account: str, region: str, event: tuple[str, str]) -> dict[str, str]:
