@@ -188,6 +188,8 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "aws/codedeploy-deployment-failed.json": ("dac50a45f7c735906bdd42f9486a3c8e",),
     "aws/dms-task-failed.json": ("67b525bbdb058968f7fa2b7fae764c77",),
     "aws/elasticache-text-snapshot-failed.json": ("5e81d300f8daac5c9ed26604b362cdcd",),
+    # A Chatbot custom notification published to a topic the queue is subscribed to: its thread.
+    "aws/chatbot-custom-notification.json": ("8612a5ec59266d2ab8917fe5487fd062",),
     "aws/lambda-kinesis-on-failure.json": ("35f9e57f4c6a00ae55150a9f3c1ff29f",),
     "aws/inspector-finding-reported.json": ("1a54b5ed22574e10d89b0cb779203d2f",),
     "aws/inspector2-finding-sns.json": ("6efe5c259f1a9e22cbc582a6b4e7b209",),

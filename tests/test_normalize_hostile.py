@@ -410,6 +410,10 @@ NOT_DISPLAY: dict[str, set[str]] = {
     # The monitor's key and environment key it, its type gives its state; its name, type and
     # links make the format known.
     "cronitor": {"id", "monitor", "type", "environment", "monitor_url", "issue_url"},
+    # A Chatbot custom notification's thread keys it; its source and content object (with a
+    # description or title) make the format known.
+    "chatbot-custom": {"version", "source", "content", "content.description", "content.title",
+                       "metadata", "metadata.threadId"},
     # The project's and error group's ids key it; the error object and its page make the
     # format known.
     "airbrake": {"error", "error.id", "error.project", "error.project.id", "airbrake_error_url"},

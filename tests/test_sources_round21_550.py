@@ -14,6 +14,7 @@ from factories import T0
 from recording_pipeline import Sink, pipeline_into
 from triage.incidents import Action
 from triage.incidents.codec import view_to_json
+from triage.ingest.validate import check
 from triage.models import Alert, Status
 from triage.normalize import normalize_body, recognise_body
 from triage.redact import Redactor
@@ -363,3 +364,64 @@ def test_a_devops_guru_insight_is_its_own_incident_and_its_closing_resolves_it()
     assert closed.status is Status.RESOLVED
     other = _one(_insight("DevOps Guru New Insight Open", insight="AnotherInsight00000000"))
     assert other.fingerprint != opened.fingerprint
+
+
+# --- Chatbot (Amazon Q Developer in chat applications) custom notifications ---------------------
+
+
+def _custom(title: str = ":rotating_light: Deploy failed: orders-api prod", **meta: Any) -> Any:
+    """A custom notification as a team publishes it for Chatbot (its User Guide's schema)."""
+    return {
+        "version": "1.0",
+        "source": "custom",
+        "id": "c-0001",
+        "content": {
+            "textType": "client-markdown",
+            "title": title,
+            "description": "CodeDeploy rolled back deployment d-ABC123.",
+            "nextSteps": ["Read the failed lifecycle hook's log", "Redeploy once fixed"],
+        },
+        "metadata": {"threadId": "deploy-orders-api-prod", "eventType": "DeployFailed"} | meta,
+    }
+
+
+def test_a_chatbot_notification_is_an_alert_titled_without_its_emoji() -> None:
+    """A custom notification fires titled as Chatbot shows it without the emoji code, its
+    next steps in the description and its additionalContext's priority and team read."""
+    recognised = recognise_body(
+        json.dumps(_custom(additionalContext={"priority": "P1", "team": "orders", "env": "prod"}))
+    )
+    assert recognised.format == "chatbot-custom"
+    [alert] = recognised.normalized.alerts
+    assert alert.title == "Deploy failed: orders-api prod"
+    assert "- Redeploy once fixed" in alert.description
+    assert (alert.priority, alert.team, alert.labels["env"]) == ("high", "orders", "prod")
+
+
+def test_chatbot_notifications_of_one_thread_are_one_incident() -> None:
+    """Notifications of one thread (Chatbot's own grouping) are one incident whatever their
+    title and id; another thread is another incident."""
+    first = _one(_custom())
+    again = _one(_custom("Deploy failed again: orders-api prod") | {"id": "c-0002"})
+    other = _one(_custom(threadId="deploy-payments-prod"))
+    assert first.fingerprint == again.fingerprint != other.fingerprint
+
+
+def test_a_chatbot_notification_with_no_thread_or_title_is_keyed_by_its_first_line() -> None:
+    """The smallest notification Chatbot takes (a description alone) is titled and keyed by its
+    description's first line."""
+    body = {
+        "version": "1.0",
+        "source": "custom",
+        "content": {"description": "Disk full on web-1\nsee graph"},
+    }
+    alert = _one(body)
+    assert alert.title == "Disk full on web-1"
+    assert _one(body | {"id": "another"}).fingerprint == alert.fingerprint
+
+
+def test_the_gateway_s_generic_path_takes_a_chatbot_notification() -> None:
+    """A script that publishes a custom notification for Chatbot may post the same body to the
+    gateway's generic path: it is taken, as the one alert the daemon reads."""
+    checked = check("generic", json.dumps(_custom()).encode(), None, str)
+    assert checked.alerts == 1

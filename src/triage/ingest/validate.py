@@ -74,7 +74,8 @@ ACCEPTED_FORMATS: dict[str, frozenset[str]] = {
     # Bugsnag, Pingdom, Dynatrace,
     # Honeycomb, Grafana OnCall, StatusCake, Better Stack, UptimeRobot, Checkly, Raygun,
     # Statuspage, Kapacitor, Freshping, Graylog, Librato and AppOptics, Site24x7, Netdata,
-    # GitHub Actions' workflow runs, Cronitor, Airbrake) post here too.
+    # GitHub Actions' workflow runs, Cronitor, Airbrake) post here too, and so does a script
+    # that posts the custom notification it publishes for Chatbot.
     "generic": frozenset(
         {"generic", "sentry-plugin", "sentry-service-hook", "datadog", "opsgenie"}
         | {"pagerduty"}
@@ -82,7 +83,7 @@ ACCEPTED_FORMATS: dict[str, frozenset[str]] = {
         | {"rollbar", "honeybadger", "bugsnag", "pingdom", "dynatrace", "honeycomb"}
         | {"grafana-oncall", "statuscake", "betterstack", "uptimerobot", "checkly", "raygun"}
         | {"statuspage", "kapacitor", "freshping", "graylog", "librato", "site24x7"}
-        | {"netdata", "github-actions", "cronitor", "airbrake"}
+        | {"netdata", "github-actions", "cronitor", "airbrake", "chatbot-custom"}
     ),
     "threshold": frozenset({"threshold"}),
 }

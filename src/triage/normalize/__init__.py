@@ -39,6 +39,7 @@ from triage.normalize import (
     aws_notices,
     aws_s3,
     aws_scheduler,
+    chatbot,
     checkers,
     cloudwatch,
     common,
@@ -273,6 +274,9 @@ FORMATS: tuple[Format, ...] = (
         _keys("workflow_run", "hook_id"),
     ),
     Format("cronitor", cronitor.matches, cronitor.normalize, _keys("monitor_url", "issue_url")),
+    # A Chatbot (Amazon Q Developer in chat applications) custom notification, published to
+    # a topic the queue is subscribed to: known by its `content` object.
+    Format(chatbot.FORMAT, chatbot.matches, chatbot.normalize, _keys("content")),
     Format("airbrake", airbrake.matches, airbrake.normalize, _keys("airbrake_error_url")),
     Format(
         "threshold",
