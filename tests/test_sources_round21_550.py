@@ -425,3 +425,58 @@ def test_the_gateway_s_generic_path_takes_a_chatbot_notification() -> None:
     gateway's generic path: it is taken, as the one alert the daemon reads."""
     checked = check("generic", json.dumps(_custom()).encode(), None, str)
     assert checked.alerts == 1
+
+
+# --- CloudWatch Synthetics canaries ------------------------------------------------------------
+
+
+def _canary(kind: str, name: str = "checkout-flow", **detail: Any) -> Any:
+    """A Synthetics event as AWS's documentation shows it: `resources` empty."""
+    return {
+        "version": "0",
+        "id": "2644b18f-3e67-5ebf-cdfd-bf9f91392f41",
+        "detail-type": kind,
+        "source": "aws.synthetics",
+        "account": "123456789012",
+        "time": "2026-12-01T12:00:27Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {
+            "account-id": "123456789012",
+            "canary-id": "af3e3a05-dc5a-4f5f-96d1-9989EXAMPLE",
+            "canary-name": name,
+            "canary-run-id": "0df3823e-7e33-4da1-8194-b04e4d4a2bf6",
+            "test-run-status": "FAILED" if kind.endswith("Failure") else "PASSED",
+            "state-reason": "Navigation timed out after 60000 ms",
+            "message": "Test run failed",
+        }
+        | detail,
+    }
+
+
+def test_two_canaries_failing_are_two_incidents() -> None:
+    """Two canaries' failed runs (their events name no resources) are two incidents, each
+    titled by its canary, not one incident for every canary of the account and Region."""
+    checkout = _one(_canary("Synthetics Canary TestRun Failure"))
+    login = _one(_canary("Synthetics Canary TestRun Failure", name="login-flow"))
+    assert checkout.fingerprint != login.fingerprint
+    assert "checkout-flow" in checkout.title
+
+
+def test_a_canary_s_successful_run_resolves_its_failure() -> None:
+    """The canary's next successful run resolves the incident its failed run opened."""
+    failed = _one(_canary("Synthetics Canary TestRun Failure"))
+    passed = _one(_canary("Synthetics Canary TestRun Successful", **{"canary-run-id": "r2"}))
+    assert passed.status is Status.RESOLVED
+    assert passed.fingerprint == failed.fingerprint
+
+
+def test_a_canary_in_error_fires_and_running_again_resolves_it() -> None:
+    """A canary whose status changed to ERROR fires; to RUNNING resolves it; STOPPED by
+    someone changes no ticket."""
+    broken = _one(_canary("Synthetics Canary Status Change", **{"current-state": "ERROR"}))
+    running = _one(_canary("Synthetics Canary Status Change", **{"current-state": "RUNNING"}))
+    assert broken.status is Status.FIRING and running.status is Status.RESOLVED
+    assert broken.fingerprint == running.fingerprint
+    stopped = _canary("Synthetics Canary Status Change", **{"current-state": "STOPPED"})
+    assert not normalize_body(json.dumps(stopped)).alerts

@@ -134,6 +134,11 @@ Where each shape comes from (AWS's documentation):
   Volume Notification: `event` createVolume, attachVolume …, `result` available, attached,
   failed …); EC2
   AMI State Change (`State` pending, available, failed, deregistered, disabled).
+- CloudWatch Synthetics: AmazonCloudWatch/latest/monitoring/
+  CloudWatch_Synthetics_Events_EventBridge.html (Synthetics Canary TestRun Failure and TestRun
+  Successful: `canary-name`, `canary-run-id`, `test-run-status` FAILED, PASSED, `state-reason`;
+  Synthetics Canary Status Change: `current-state` CREATING, READY, STARTING, RUNNING,
+  UPDATING, STOPPING, STOPPED, ERROR, DELETING; `resources` empty in each).
 """
 
 from __future__ import annotations
@@ -357,6 +362,10 @@ def _access_finding_state(detail: dict[str, Any]) -> Any:
     """An Access Analyzer finding's `status` (ACTIVE, ARCHIVED, RESOLVED), or DELETED when
     `isDeleted` says the finding is gone, whatever its status still says."""
     return _FINDING_DELETED if detail.get("isDeleted") is True else detail.get("status")
+
+
+#: The detail-type a canary's failed and successful runs are keyed by.
+_CANARY_RUNS = "Synthetics Canary TestRun Failure"
 
 
 #: ACM's events about a certificate that needs renewing, and the one saying it was issued,
@@ -617,6 +626,23 @@ READINGS: dict[tuple[str, str], StateChange] = {
     ),
     ("aws.autoscaling", "EC2 Instance Detach Successful"): StateChange(
         fixed=RESOLVE, by=("AutoScalingGroupName",), family="EC2 Instance Detach"
+    ),
+    # A canary (its `canary-name`: the events name no resources): a failed run fires, the next
+    # successful run resolves, one incident per canary keyed by the failure's detail-type.
+    ("aws.synthetics", "Synthetics Canary TestRun Failure"): StateChange(
+        fixed=FIRE, by=("canary-name",), family=_CANARY_RUNS
+    ),
+    ("aws.synthetics", "Synthetics Canary TestRun Successful"): StateChange(
+        fixed=RESOLVE, by=("canary-name",), family=_CANARY_RUNS
+    ),
+    # A canary that could not be created, updated or started (ERROR) fires; running or ready
+    # resolves; a canary on its way or stopped by someone changes no ticket.
+    ("aws.synthetics", "Synthetics Canary Status Change"): StateChange(
+        key="current-state",
+        fires=_states("ERROR"),
+        resolves=_states("RUNNING", "READY"),
+        quiet=_states("CREATING", "STARTING", "UPDATING", "STOPPING", "STOPPED", "DELETING"),
+        by=("canary-name",),
     ),
     # An instance waiting on a lifecycle hook: the hook's owner acts on it, no ticket does.
     ("aws.autoscaling", "EC2 Instance-launch Lifecycle Action"): StateChange(routine=True),
