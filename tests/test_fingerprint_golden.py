@@ -58,6 +58,15 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "eventbridge/cloudtrail-root-login.json": ("f881c820c67e258f67b5d941562fe069",),
     "eventbridge/ecs-task-stopped.json": ("72f9a4e310d4cc3800fa32f6237d4a51",),
     "eventbridge/guardduty-finding.json": ("c268210196fa0d4e497fc371e94e2ae7",),
+    # An insight's events share its id's incident; a canary's failed and passed runs its
+    # name's; a Trusted Advisor item with no resource_id is keyed by what its details name;
+    # a Lambda failure put on a bus is keyed as its record sent to an SQS destination is.
+    "eventbridge/devops-guru-insight-open.json": ("e7cc746e4cfa47fadc518b28e15de669",),
+    "eventbridge/devops-guru-insight-closed.json": ("e7cc746e4cfa47fadc518b28e15de669",),
+    "eventbridge/synthetics-canary-failed.json": ("3e6ec29def53aa974f2c33c2bbfaf531",),
+    "eventbridge/synthetics-canary-passed.json": ("3e6ec29def53aa974f2c33c2bbfaf531",),
+    "eventbridge/trustedadvisor-service-limit.json": ("e927f3944bd8e979a396029addc7d4d5",),
+    "eventbridge/lambda-invocation-failure.json": ("a157c65e8bdbb1c379d81da550154fa5",),
     "eventbridge/health-closed.json": ("a7fd38374e8f560f5c2d781a5d5496ac",),
     "eventbridge/health-issue.json": ("a7fd38374e8f560f5c2d781a5d5496ac",),
     "eventbridge/securityhub-findings.json": (

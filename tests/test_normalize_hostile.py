@@ -496,6 +496,21 @@ NOT_DISPLAY_IN: dict[str, set[str]] = {
     },
     # A service's state change: the keys that identify its resource, and its state.
     "eventbridge/autoscaling-launch-successful.json": {"detail.AutoScalingGroupName"},
+    "eventbridge/devops-guru-insight-open.json": {"detail.insightId"},
+    "eventbridge/devops-guru-insight-closed.json": {"detail.insightId"},
+    "eventbridge/synthetics-canary-failed.json": {"detail.canary-name"},
+    "eventbridge/synthetics-canary-passed.json": {"detail.canary-name"},
+    # The check, and (its resource_id empty) the details that name the item, key it.
+    "eventbridge/trustedadvisor-service-limit.json": {
+        "detail.check-name", "detail.resource_id", "detail.check-item-detail",
+        "detail.check-item-detail.Limit Name", "detail.check-item-detail.Region",
+        "detail.check-item-detail.Service",
+    },
+    # The function and its error type key it, as its record sent to a queue is keyed.
+    "eventbridge/lambda-invocation-failure.json": {
+        "detail.requestContext", "detail.requestContext.functionArn",
+        "detail.responsePayload", "detail.responsePayload.errorType",
+    },
     "eventbridge/autoscaling-launch-unsuccessful.json": {"detail.AutoScalingGroupName"},
     "eventbridge/backup-job-completed.json": {"detail.resourceArn", "detail.state"},
     "eventbridge/backup-job-failed.json": {"detail.resourceArn", "detail.state"},

@@ -42,6 +42,7 @@ DEVOPS_GURU = "aws.devops-guru"
 #: DevOps Guru's events of one insight: it opened, grew (an anomaly, a recommendation, a
 #: higher severity) or closed.
 _GURU_CLOSED = "DevOps Guru Insight Closed"
+_GURU_SEVERITIES = {word.upper(): word for word in ("low", "medium", "high")}
 _GURU_EVENTS = (
     "DevOps Guru New Insight Open",
     "DevOps Guru New Anomaly Association",
@@ -233,7 +234,9 @@ def devops_guru(payload: dict[str, Any], detail: dict[str, Any], account: str) -
     add_finding_account(labels, account, detail.get("accountId"))
     common.add_label(labels, "insight_type", common.unnested(detail.get("insightType")))
     common.add_label(labels, "message_type", common.unnested(detail.get("messageType")))
-    described = common.word(detail.get("insightDescription"), "detail.insightDescription")
+    described = common.word(
+        detail.get("insightDescription"), "detail.insightDescription", common.TITLE_MAX
+    )
     severity = common.word(detail.get("insightSeverity"), "detail.insightSeverity")
     return Alert(
         source=SOURCE,
@@ -243,7 +246,9 @@ def devops_guru(payload: dict[str, Any], detail: dict[str, Any], account: str) -
             f"DevOps Guru insight {insight}",
             field="detail.insightDescription",
         ),
-        severity=severity.lower() if severity else None,
+        # Its three words as a reader expects them; any other text as given (never lowered:
+        # a secret in it must stay one the redactor knows).
+        severity=_GURU_SEVERITIES.get(severity.upper(), severity) if severity else None,
         description=_description(detail.get("insightDescription"), _anomalies(detail)),
         labels=labels,
         links=common.links(insight=common.url(detail.get("insightUrl"), "detail.insightUrl")),
@@ -265,7 +270,9 @@ def _anomalies(detail: dict[str, Any]) -> str:
     lines = []
     for anomaly in common.items_or_empty(detail.get("anomalies"))[:_RESOURCES_MAX]:
         fields = common.obj_or_empty(anomaly)
-        said = common.line(common.unnested(fields.get("description")), "anomalies[].description")
+        said = common.line(
+            common.unnested(fields.get("description")), "anomalies[].description", shown=True
+        )
         resources = [
             common.word(common.obj_or_empty(r).get("name"), "anomalyResources[].name")
             for r in common.items_or_empty(fields.get("anomalyResources"))[:_RESOURCES_MAX]
