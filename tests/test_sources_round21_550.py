@@ -480,3 +480,40 @@ def test_a_canary_in_error_fires_and_running_again_resolves_it() -> None:
     assert broken.fingerprint == running.fingerprint
     stopped = _canary("Synthetics Canary Status Change", **{"current-state": "STOPPED"})
     assert not normalize_body(json.dumps(stopped)).alerts
+
+
+# --- Cost Anomaly Detection's EventBridge event --------------------------------------------------
+
+
+def _sample(name: str) -> Any:
+    with open(f"{__file__.rsplit('/', 1)[0]}/payloads/{name}", encoding="utf-8") as sample:
+        return json.load(sample)
+
+
+def _anomaly_event(notice: dict[str, Any]) -> dict[str, Any]:
+    """The `Anomaly Detected` event of the anomaly `notice` tells SNS about."""
+    return {
+        "version": "0",
+        "id": "9d2e4f1a-3b5c-4d6e-8f7a-0b1c2d3e4f5a",
+        "detail-type": "Anomaly Detected",
+        "source": "aws.ce",
+        "account": "123456789012",
+        "time": "2026-12-01T12:00:00Z",
+        "region": "us-east-1",
+        "resources": [notice["monitorArn"]],
+        "detail": notice,
+    }
+
+
+def test_a_cost_anomaly_event_is_the_incident_its_sns_notice_is() -> None:
+    """Cost Anomaly Detection's EventBridge event is keyed and titled as its SNS notice is
+    (one incident whichever way it came), and another anomaly of the same monitor is
+    another incident, not a repeat of every anomaly the monitor found."""
+    envelope = _sample("aws/cost-anomaly.json")
+    notice = json.loads(envelope["Message"])
+    by_sns = _one(envelope)
+    by_event = _one(_anomaly_event(notice))
+    assert by_event.fingerprint == by_sns.fingerprint
+    assert by_event.title == by_sns.title
+    other = _one(_anomaly_event(notice | {"anomalyId": "another-anomaly"}))
+    assert other.fingerprint != by_event.fingerprint

@@ -9,7 +9,7 @@ that subscribed its queue to the topic it already had gets tickets instead of de
 | CodeDeploy triggers (`aws_codedeploy`) | `eventTriggerName` and `deploymentId` | account + region + application + deployment group (an instance's notice: the instance) | the group's (instance's) next deployment that succeeded |
 | Systems Manager Run Command and Maintenance Windows (`aws_ssm`) | `commandId` and `documentName` | account + region (the topic's) + document (an invocation's: + instance) | the next run that succeeded |
 | Amazon Inspector classic (`aws_inspector`) | `event` and `template`, `run` or `target` | account + region + assessment template | a completed run that found nothing (a run in progress is Skipped) |
-| Cost Anomaly Detection | `anomalyId` and `monitorArn` | account + monitor + anomaly | never (it fires; `triage incidents close` closes it) |
+| Cost Anomaly Detection (`aws_cost_anomaly`) | `anomalyId` and `monitorArn` | account + monitor + anomaly | never (it fires; `triage incidents close` closes it) |
 | AWS Config (`aws_config`) | `messageType`, `notificationCreationTime`, `recordVersion` | account + region + rule + resource type + resource | COMPLIANT or NOT_APPLICABLE (its other notifications are Skipped) |
 | CodeStar notification rule (CodePipeline, CodeBuild, CodeCommit …) | `detailType`, `source`, `detail`, `notificationRuleArn` | read as the EventBridge event it carries (source `eventbridge`: the fingerprint of the same event sent by an EventBridge rule) | as that event |
 
@@ -42,6 +42,7 @@ from triage.models import Alert
 from triage.normalize import (
     aws_codedeploy,
     aws_config,
+    aws_cost_anomaly,
     aws_elasticache,
     aws_inspector,
     aws_rds,
@@ -141,59 +142,6 @@ def _autoscaling(payload: dict[str, Any], topic: Topic) -> Normalized:
             raw=payload,
         )
     )
-
-
-# --- Cost Anomaly Detection ------------------------------------------------------------------
-
-
-def _is_cost_anomaly(payload: dict[str, Any]) -> bool:
-    return "anomalyId" in payload and "monitorArn" in payload
-
-
-def _cost_anomaly(payload: dict[str, Any], topic: Topic) -> Normalized:
-    anomaly = common.ident(payload.get("anomalyId"), "anomalyId")
-    monitor = common.ident(payload.get("monitorArn"), "monitorArn")
-    account = common.ident_or_none(common.unnested(payload.get("accountId")), "accountId")
-    account = account or arn_region_account(monitor)[1] or topic.account
-    dimension = common.word(payload.get("dimensionalValue"), "dimensionalValue")
-    monitor_name = common.word(payload.get("monitorName"), "monitorName")
-    labels = service_labels("ce", account, None)
-    common.add_label(labels, "monitor", common.unnested(payload.get("monitorName")))
-    common.add_label(labels, "dimension", common.unnested(payload.get("dimensionalValue")))
-    return one(
-        Alert(
-            source=SOURCE,
-            status=FIRE,
-            title=common.first_title(
-                f"AWS cost anomaly: {dimension}" if dimension else None,
-                f"AWS cost anomaly: {monitor_name}" if monitor_name else None,
-                f"AWS cost anomaly {anomaly}",
-                field="dimensionalValue",
-            ),
-            description=_anomaly_description(payload),
-            labels=labels,
-            links=common.links(anomaly=common.url(payload.get("anomalyDetailsLink"), "link")),
-            occurred_at=occurred(topic.sent, payload.get("anomalyEndDate")),
-            identity={"service": "ce", "account": account, "monitor": monitor, "anomaly": anomaly},
-            raw=payload,
-        )
-    )
-
-
-def _anomaly_description(payload: dict[str, Any]) -> str:
-    """The impact, the dates and each root cause, one `key: value` line each."""
-    impact = common.obj_or_empty(payload.get("impact"))
-    lines = [f"{key}: {common.shown(impact[key])}" for key in _IMPACT_KEYS if key in impact]
-    dates = ("anomalyStartDate", "anomalyEndDate")
-    lines += [f"{key}: {payload[key]}" for key in dates if isinstance(payload.get(key), str)]
-    for cause in common.items_or_empty(payload.get("rootCauses"))[:_ROOT_CAUSES_MAX]:
-        facts = common.obj_or_empty(cause)
-        lines.append("root cause: " + ", ".join(f"{k}={common.shown(v)}" for k, v in facts.items()))
-    return common.text("\n".join(lines), "impact", common.DESCRIPTION_MAX) or ""
-
-
-_IMPACT_KEYS = ("totalImpact", "totalImpactPercentage", "totalActualSpend", "totalExpectedSpend")
-_ROOT_CAUSES_MAX = 10
 
 
 # --- CodeStar notification rules -------------------------------------------------------------
@@ -296,7 +244,7 @@ _KINDS = (
     _Kind(aws_rds.matches, aws_rds.normalize),
     _Kind(aws_config.matches, aws_config.normalize),
     _Kind(_is_autoscaling, _autoscaling),
-    _Kind(_is_cost_anomaly, _cost_anomaly),
+    _Kind(aws_cost_anomaly.matches, aws_cost_anomaly.normalize),
     _Kind(_is_codestar, _codestar),
     _Kind(aws_inspector.matches, aws_inspector.normalize),
     _Kind(aws_codedeploy.matches, aws_codedeploy.normalize),

@@ -22,13 +22,14 @@ envelope and the state `aws_state_changes` names; the rest from the envelope alo
 | Inspector and Macie findings, Trusted Advisor check items, DevOps Guru insights (`aws_findings`) | finding, check item, insight | account + region + finding ARN or id; account + check + resource (or what an item with none is named by); account + region + insightId | Inspector: CLOSED or SUPPRESSED; Macie: archived; a check item OK; an insight closed | theirs |
 | AWS services' state changes (`aws_state_changes`: CodeBuild, CodePipeline, Step Functions, Glue, Auto Scaling, ECS (its container instances and managed daemons too), Batch, Backup, EMR, Athena (a workgroup's failed queries; a success resolves nothing), EMR Serverless (an application's job by its name), DataSync (a task's executions), SageMaker, ECR, EC2 Image Builder (an image's builds), Amplify (an app's branch), Redshift Data API, MediaLive alerts (each alarm_id its own; CLEARED resolves), CloudFormation, CodeDeploy, Run Command, Systems Manager compliance (each compliance type its own), Secrets Manager rotations (per secret), IAM Access Analyzer findings, external, internal and unused access (per finding; archived, resolved or deleted resolves), ACM certificates (expiry, expired and renewal action one incident, which the certificate available again resolves), Inspector coverage (its scan type too) and scans, GuardDuty malware scans of S3 objects (each object its own), CloudWatch Synthetics canaries (a failed run fires, the next successful run resolves; by `canary-name`), EC2 and EBS) | thing whose state changes | account + region + source + detail-type (Auto Scaling: launch, terminate, detach or instance refresh; a CodeBuild phase: its build's; a CloudFormation resource: its stack's; a stack set's operations: the stack set) + what the runs share (a project, a state machine, a job's name, a group, a scanned S3 object; else the resources); CodeDeploy deployments and Run Command runs: the identity of the service's SNS notice (account + region + the deployment group; the document, an invocation's + instance) | its next success (a build that succeeded, an instance running, a stack deleted); a run starting, in progress or stopped as planned (an ECS task a deployment replaced) changes no ticket | an ECR or Inspector scan: its worst level counted; malware found in an object: HIGH; an ECS service's or deployment's event: its `eventType` (INFO, WARN, ERROR); else `detail.severity` when it is a word |
 | Lambda asynchronous invocation failed (`lambda` / `Lambda Function Invocation Result - Failure`: an on-failure destination's record, `aws_lambda_destinations`) | function and error type | the identity of the record sent to an SQS destination (the function, any version or alias, + its error type): source `aws` | never (a `… - Success` event changes no ticket) | error |
+| Cost Anomaly Detection (`aws.ce` / `Anomaly Detected`, `aws_cost_anomaly`) | anomaly | the identity of its SNS notice (account + monitor + anomalyId): source `aws` | never | none |
 | any other event | event type and resources | account + region + source + detail-type + resources (+ a CloudTrail call's eventSource and eventName, and the ARNs its record's `resources` name) | never: such events only fire; one that states a success (`… Succeeded`, `status: COMPLETED`) and no failure changes no ticket (`aws_outcomes`) | `detail.severity` when it is a word |
 
 A state change's title ends with the state that made it (`CodeBuild Build State Change:
 orders-api-build FAILED`); the title is never part of the identity.
 
-Every alert here but a Lambda invocation's failure (source `aws`, as its record sent to a
-queue is) has source `eventbridge`, so routes that match it keep matching. Events keyed
+Every alert here but a Lambda invocation's failure and a cost anomaly (source `aws`, as their
+record sent to a queue and notice sent to a topic are) has source `eventbridge`, so routes that match it keep matching. Events keyed
 by the identity of the service's SNS notice of the same change (RDS's, Config's, CodeDeploy's,
 Run Command's) are as many incidents, resolved alike, either way; their fingerprints differ
 from the notice's only by the source.
@@ -59,6 +60,7 @@ from triage.errors import InvalidAlertError
 from triage.models import Alert, Status
 from triage.normalize import (
     aws_config,
+    aws_cost_anomaly,
     aws_dms,
     aws_finding_keys,
     aws_findings,
@@ -132,6 +134,8 @@ def normalize(payload: dict[str, Any]) -> Normalized:
         return aws_config.from_eventbridge(payload, detail, account)
     if (source, kind) == aws_lambda_destinations.EVENTBRIDGE_FAILURE:
         return aws_lambda_destinations.normalize_async_failure(detail)
+    if (source, kind) == aws_cost_anomaly.EVENTBRIDGE and "anomalyId" in detail:
+        return aws_cost_anomaly.from_eventbridge(payload, detail, account)
     finding = aws_findings.READERS.get((source, kind))
     if finding is not None:
         return Normalized((finding(payload, detail, account),))
