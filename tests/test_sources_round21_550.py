@@ -8,8 +8,6 @@ import copy
 import json
 from typing import Any
 
-import pytest
-
 from factories import T0
 from recording_pipeline import Sink, pipeline_into
 from triage.incidents import Action
@@ -204,11 +202,6 @@ def _only_alert(body: str, attributes: dict[str, str]) -> Alert:
     return alert
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="triage.pipeline._normalize passes no message attributes to normalize_body "
-    "(attributes=message.attributes): a Scheduler dead letter is read from its body alone",
-)
 async def test_the_pipeline_reads_a_scheduler_dead_letter_from_its_attributes() -> None:
     """A Scheduler dead letter received from SQS opens a ticket for the failed schedule."""
     pipeline = pipeline_into(Sink())

@@ -199,10 +199,14 @@ async def _normalize(message: Message) -> Normalized:
     """Large bodies are parsed on a worker thread so the event loop stays responsive. An
     alert that states no time is dated when its message was queued, on every delivery alike."""
     hint = message.sentry_resource
+    # A Scheduler dead letter says what failed in its attributes, not its body (`aws_scheduler`).
+    attributes = message.attributes
     with queued_at(_queued_at(message)):  # the worker thread runs in a copy of this context
         if len(message.body) > OFFLOAD_BODY_BYTES:
-            return await asyncio.to_thread(normalize_body, message.body, sentry_resource=hint)
-        return normalize_body(message.body, sentry_resource=hint)
+            return await asyncio.to_thread(
+                normalize_body, message.body, sentry_resource=hint, attributes=attributes
+            )
+        return normalize_body(message.body, sentry_resource=hint, attributes=attributes)
 
 
 def _log_normalized(normalized: Normalized, *, repeat: bool = False) -> None:
