@@ -87,6 +87,7 @@ from triage.models import Alert, Priority
 from triage.normalize import (
     alertmanager,
     aws_shared,
+    chatbot,
     checkers,
     cloudwatch,
     common,
@@ -139,6 +140,7 @@ KNOWN_SOURCES = (
     *uptime.SOURCES,
     *checkers.SOURCES,
     raygun.SOURCE,
+    chatbot.SOURCE,
 )
 
 #: Routes are tried in order for every new incident, and each is checked against every
