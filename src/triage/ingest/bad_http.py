@@ -100,8 +100,11 @@ def what_was_wrong(error: HttpProcessingError) -> str:
     reason = _QUOTED.split(first_line, maxsplit=1)[0].strip() or type(error).__name__
     if isinstance(error, InvalidURLError) and reason not in _URL_REASONS:
         return "invalid request target"
-    # Redacted before it is cut: a cut inside a credential leaves a piece no rule knows.
-    return cut(redact(reason[:1200]), 120, ellipsis=True)
+    # Redacted before it is cut: a cut inside a credential leaves a piece no rule knows. What
+    # is read is bounded first, and that cut marked "…": redaction may shorten what stands
+    # before it and bring it into the line, and the redactor drops a random-looking piece
+    # glued to a "…".
+    return cut(redact(cut(reason, 1200, ellipsis=True)), 120, ellipsis=True)
 
 
 def answer_error(status: int, error: BaseException | None) -> str:

@@ -1093,8 +1093,12 @@ SAID_CHARS = 300
 def _said(error: object) -> str:
     """The message of an error answer (OpenAI's `{"message": …}`), else its start: redacted
     before it is cut, as a cut inside a credential the server echoed would leave a piece the
-    redactor no longer knows (what is read is bounded first, far past what is shown)."""
+    redactor no longer knows. What is read is bounded first, far past what is shown, and that
+    cut is marked "…" as a normaliser marks one: redaction may shorten what stands before it
+    (a key block becomes a placeholder) and bring the cut into the line, and the redactor
+    drops a random-looking piece glued to a "…"."""
     said = error.get("message") if isinstance(error, dict) else error
     if not said:
         return "no message"
-    return cut(_REDACTOR.text(str(said)[: SAID_CHARS * 10]), SAID_CHARS, ellipsis=True)
+    read = cut(str(said), SAID_CHARS * 10, ellipsis=True)
+    return cut(_REDACTOR.text(read), SAID_CHARS, ellipsis=True)

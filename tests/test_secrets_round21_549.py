@@ -1,0 +1,97 @@
+"""Round 21 (helper 549): what round 20 left (a text cut raw before it is redacted, a JWT whose
+three parts are three fields) and more of the formats a credential is logged in, each proved to
+go while ordinary text around it stays, and on every way out (`_surfaces`, round 20's rig)."""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import random
+
+from aiohttp.http_exceptions import HttpProcessingError
+
+from test_every_source_hostile import POOL, Shown, leaked
+from triage.ingest.bad_http import what_was_wrong
+from triage.ops import check
+from triage.redact import Redactor
+
+_RANDOM = random.Random(549)
+
+
+def _text(text: str) -> str:
+    """`text` as the redactor writes it."""
+    return Redactor().text(text)
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+# --- a raw cut before the redactor: `triage check`'s and the gateway's -------------------------
+
+#: The credentials of one line, known by their shape, with no colon or quote (aiohttp's reason
+#: ends at the first of those), whose random part comes early.
+_ONE_LINE = [
+    s
+    for f, s in POOL
+    if f.bare
+    and "\n" not in s.text
+    and 0 <= s.text.find(s.random[0]) <= 64
+    and not set(s.text) & set(":'\"")
+]
+
+
+#: How many characters of a credential's random part stand before a cut.
+_INSIDE = (9, 12, 20, 31)
+
+
+def _shrinking(size: int) -> str:
+    """One line of nearly `size` characters that redacts to a short placeholder (a JWT whose
+    claims are long): what comes after it moves far to the left once redacted."""
+    header = _b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    claims = _b64url(json.dumps({"sub": "x" * ((size - 150) * 3 // 4)}).encode())
+    return f"{header}.{claims}.{_b64url(_RANDOM.randbytes(32))}"
+
+
+def _across(bound: int, before: str, secret_text: str, random_part: str, inside: int) -> str:
+    """`before`, a text that shrinks when redacted, filler, then `secret_text` placed so that
+    `inside` characters of its random part stand before `bound` and the rest after it."""
+    shrinking = _shrinking(bound - len(before) - secret_text.index(random_part))
+    gap = bound - inside - len(before) - len(shrinking) - 1 - secret_text.index(random_part)
+    return f"{before}{shrinking} {('w ' * gap)[: gap - 1]} {secret_text} and more words"
+
+
+def test_a_model_servers_error_cut_raw_inside_a_credential_shows_no_piece_of_it() -> None:
+    """What `triage check` says a model server answered is read up to a bound, then redacted,
+    then cut to a line: a credential across that first bound, after text that redaction
+    shortens (so the piece would land in the shown line), shows no run of its random part."""
+    shown = Shown()
+    bound = check.SAID_CHARS * 10
+    for secret, inside in itertools.product(_ONE_LINE, _INSIDE):
+        said = "Incorrect API key provided "
+        message = _across(bound, said, secret.text, secret.random[0], inside)
+        assert message.index(secret.random[0]) == bound - inside
+        shown.data.append(check._said({"message": message}))
+    assert leaked(_ONE_LINE, shown) == []
+
+
+def test_a_refused_requests_reason_cut_raw_inside_a_credential_shows_no_piece_of_it() -> None:
+    """The gateway's answer and log line for a request aiohttp refused read the parser's reason
+    up to a bound, redact it, and cut it to a line: a credential across that bound, after text
+    that redaction shortens, shows no run of its random part."""
+    shown = Shown()
+    for secret, inside in itertools.product(_ONE_LINE, _INSIDE):
+        said = "Invalid header value char "
+        reason = _across(1200, said, secret.text, secret.random[0], inside)
+        assert reason.index(secret.random[0]) == 1200 - inside
+        shown.data.append(what_was_wrong(HttpProcessingError(message=reason)))
+    assert leaked(_ONE_LINE, shown) == []
+
+
+def test_a_short_reason_or_message_is_still_shown_whole() -> None:
+    """A reason or a server's message within its bound is shown as it was (no cut mark)."""
+    assert what_was_wrong(HttpProcessingError(message="Invalid method encountered")) == (
+        "Invalid method encountered"
+    )
+    assert check._said({"message": "model not found"}) == "model not found"
