@@ -2082,6 +2082,12 @@ CASES = [
         "password = [REDACTED:password]\n\tSecret99",
         "password = [REDACTED:password]\n\t[REDACTED:password]",
     ),
+    # A JWT's three parts as three fields (round 21): claims and signature go, header stays.
+    (
+        '{"h": "eyJhbGciOiJIUzI1NiJ9", "p": "eyJzdWIiOiIxMjM0In0", '
+        '"s": "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"}',
+        '{"h": "eyJhbGciOiJIUzI1NiJ9", "p": "[REDACTED:jwt]", "s": "[REDACTED:jwt]"}',
+    ),
 ]
 
 

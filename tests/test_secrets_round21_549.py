@@ -9,6 +9,7 @@ import itertools
 import json
 import random
 
+import pytest
 from aiohttp.http_exceptions import HttpProcessingError
 
 from test_every_source_hostile import POOL, Shown, leaked
@@ -95,3 +96,68 @@ def test_a_short_reason_or_message_is_still_shown_whole() -> None:
         "Invalid method encountered"
     )
     assert check._said({"message": "model not found"}) == "model not found"
+
+
+# --- a JWT whose three parts are three fields -------------------------------------------------
+
+JWT_HEADER = _b64url(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
+JWT_CLAIMS = _b64url(json.dumps({"sub": "1234567890", "email": "bob@example.com"}).encode())
+JWT_SIGNATURE = "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"
+J = "[REDACTED:jwt]"
+#: A page's cursor: base64 JSON that is no token.
+CURSOR = _b64url(json.dumps({"after": 1234567890, "order": "created"}).encode())
+
+
+@pytest.mark.parametrize(
+    ("given", "shown"),
+    [
+        (
+            f'{{"header": "{JWT_HEADER}", "payload": "{JWT_CLAIMS}", "signature": "{JWT_SIGNATURE}"}}',
+            f'{{"header": "{JWT_HEADER}", "payload": "{J}", "signature": "{J}"}}',
+        ),
+        (
+            f"header={JWT_HEADER} claims={JWT_CLAIMS} sig={JWT_SIGNATURE} done",
+            f"header={JWT_HEADER} claims={J} sig={J} done",
+        ),
+        (
+            f"header: {JWT_HEADER}\npayload: {JWT_CLAIMS}\nsignature: {JWT_SIGNATURE}",
+            f"header: {JWT_HEADER}\npayload: {J}\nsignature: {J}",
+        ),
+        (
+            f'{{"payload": "{JWT_CLAIMS}", "protected": "{JWT_HEADER}", "signature": "{JWT_SIGNATURE}"}}',
+            f'{{"payload": "{J}", "protected": "{JWT_HEADER}", "signature": "{J}"}}',
+        ),
+        (
+            f'{{"payload":"{JWT_CLAIMS}","signatures":[{{"protected":"{JWT_HEADER}",'
+            f'"signature":"{JWT_SIGNATURE}"}}]}}',
+            f'{{"payload":"{J}","signatures":[{{"protected":"{JWT_HEADER}","signature":"{J}"}}]}}',
+        ),
+        (
+            f"<h>{JWT_HEADER}</h><p>{JWT_CLAIMS}</p><s>{JWT_SIGNATURE}</s>",
+            f"<h>{JWT_HEADER}</h><p>{J}</p><s>{J}</s>",
+        ),
+    ],
+    ids=["json", "pairs", "yaml", "jws-flattened", "jws-general", "xml"],
+)
+def test_a_jwts_three_parts_as_three_fields_lose_claims_and_signature(
+    given: str, shown: str
+) -> None:
+    """A JWT logged as three fields (header, claims, signature; or a JWS in JSON form, its
+    payload first) loses its claims and signature, the header (the algorithm) kept, raw and
+    inside a JSON string."""
+    assert _text(given) == shown
+    assert JWT_SIGNATURE not in _text(json.dumps({"log": given}))
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        f'{{"data": "{CURSOR}", "next": "{CURSOR}", "id": "a8f5f167f44f4964e6c998dee827110c"}}',
+        f'{{"a": "{JWT_HEADER}", "b": "{CURSOR}", "c": "done"}}',
+    ],
+    ids=["no-header", "short-third"],
+)
+def test_base64_json_fields_that_are_no_jwt_stay(given: str) -> None:
+    """Two base64 JSON values without a JOSE header among them, or with no signature after,
+    stay as written."""
+    assert _text(given) == given

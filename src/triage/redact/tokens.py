@@ -13,6 +13,8 @@ patterns.
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 
 from triage.redact.base64_runs import keytab_replaced
@@ -66,6 +68,43 @@ _SECRET_ARMOUR = (
     r"(?:(?:[A-Z0-9][A-Z0-9.]{0,19} ){0,3}PRIVATE KEY(?: BLOCK)?"
     r"|OpenVPN (?:Static key V[0-9]|tls-crypt-v2 (?:client|server) key|tls-auth key)|PKCS ?#?12)"
 )
+#: What a logger writes between two fields' values: quotes, separators, brackets and the next
+#: field's name (`", "payload": "`, `\npayload: `, ` signature=`, `", "signatures": [{"`),
+#: raw or escaped inside a JSON string; two names for a JWS's `"signatures": [{"protected"`.
+_GAP_MARKS = r"""[\s"',;:=|\\<>/\[\]{}()]{1,16}+"""
+_FIELD_GAP = rf"(?:{_GAP_MARKS}(?:[A-Za-z_][\w.-]{{0,40}}+{_GAP_MARKS}){{0,2}})"
+#: A JWT whose three parts a logger wrote as three fields' values (`{"header": "eyJ…",
+#: "payload": "eyJ…", "signature": "…"}`), or a JWS in JSON form (payload, protected header,
+#: signature): two base64url JSON values then a signature of 32 characters or more.
+_JWT_FIELDS = (
+    rf"(?P<first>(?:eyJ|eyA|ewo)(?<![A-Za-z0-9_-](?<!\\[nrt]).{{3}}){_B64URL}{{8,4096}}+)"
+    rf"(?P<gap1>{_FIELD_GAP})(?P<second>(?:eyJ|eyA|ewo){_B64URL}{{8,8192}}+)"
+    rf"(?P<gap2>{_FIELD_GAP})(?P<signature>{_B64URL}{{32,4096}}+)(?![A-Za-z0-9_.-])"
+)
+
+
+def _jose_header(part: str) -> bool:
+    """Whether `part` (base64url) is a JOSE header: a JSON object naming an algorithm."""
+    try:
+        header = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return isinstance(header, dict) and isinstance(header.get("alg"), str)
+
+
+def _jwt_fields(match: re.Match[str]) -> str:
+    """A JWT's parts as three fields: its claims and signature replaced, its header (public,
+    the algorithm) kept, whichever of the two JSON values it is; no header, no JWT."""
+    jwt = "[REDACTED:jwt]"
+    if _jose_header(match["first"]):
+        first, second = match["first"], jwt
+    elif _jose_header(match["second"]):
+        first, second = jwt, match["second"]
+    else:
+        return match[0]
+    return f"{first}{match['gap1']}{second}{match['gap2']}{jwt}"
+
+
 #: A JWT's dot spaced out or quoted apart: spaces or a quote on either side, a space at least
 #: (a dot glued to both parts is the JWT rule's).
 _SPACED_DOT = r"""(?:["']?[ \t]{1,4}["']?\.["']?[ \t]{0,4}["']?|\.["']?[ \t]{1,4}["']?)"""
@@ -698,6 +737,8 @@ TOKEN_RULES: tuple[
         "eyA",
         "ewo",
     ),
+    # … and its three parts written as three fields (`_JWT_FIELDS`, `_jwt_fields`).
+    _rule(_JWT_FIELDS, _jwt_fields, "eyJ", "eyA", "ewo"),
     # … and one glued after a word (`tokeneyJ…`, `BearereyJ…`), which the rules above do not
     # start inside (a base64url run would be read 4 KB from each `eyJ` in it): its claims and
     # signature go from the dot the claims start at, found by their own needle; the header
