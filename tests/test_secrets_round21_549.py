@@ -13,6 +13,7 @@ import pytest
 from aiohttp.http_exceptions import HttpProcessingError
 
 from test_every_source_hostile import POOL, Shown, leaked
+from test_secrets_round20_534 import _surfaces
 from triage.ingest.bad_http import what_was_wrong
 from triage.ops import check
 from triage.redact import Redactor
@@ -161,3 +162,91 @@ def test_base64_json_fields_that_are_no_jwt_stay(given: str) -> None:
     """Two base64 JSON values without a JOSE header among them, or with no signature after,
     stay as written."""
     assert _text(given) == given
+
+
+# --- a token an e-mail wrapped: quoted-printable soft line breaks -----------------------------
+
+
+def _quoted_printable(text: str, newline: str = "\n") -> str:
+    """`text` wrapped as a quoted-printable encoder wraps it: lines of 76 characters, each
+    but the last ending in a soft break (`=`)."""
+    lines = []
+    while len(text) > 76:
+        lines.append(text[:75] + "=")
+        text = text[75:]
+    return newline.join([*lines, text])
+
+
+_ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+GITHUB_TOKEN = "ghp_" + "".join(_RANDOM.choice(_ALNUM) for _ in range(36))
+OPENAI_KEY = "sk-proj-" + "".join(_RANDOM.choice(_ALNUM) for _ in range(156))
+MAILED = {
+    "github": (
+        "Hi team, the deploy bot's token was pasted in the channel this morning: "
+        f"{GITHUB_TOKEN} please rotate it today.",
+        GITHUB_TOKEN[4:],
+    ),
+    "openai-three-lines": (
+        f"From the incident notes, a key was committed by mistake:{OPENAI_KEY} it is revoked",
+        OPENAI_KEY[8:],
+    ),
+}
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["lf", "crlf"])
+@pytest.mark.parametrize("case", sorted(MAILED))
+@pytest.mark.parametrize("escaped", [False, True], ids=["raw", "json-string"])
+def test_a_token_an_email_wrapped_with_soft_line_breaks_goes(
+    case: str, newline: str, escaped: bool
+) -> None:
+    """A token a quoted-printable body wrapped over two or three lines (`=` at each line's end)
+    is read whole and goes, raw or inside a JSON string, the prose around it kept."""
+    prose, secret = MAILED[case]
+    given = _quoted_printable(prose, newline)
+    if escaped:
+        given = json.dumps({"body": given})
+    shown = _text(given)
+    assert not any(secret[i : i + 8] in shown for i in range(len(secret) - 7)), shown
+    assert shown.startswith(given[:40])
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "DB_PASSWORD=\nDB_HOST=db\nAPI_URL=\nhttps://example.com",
+        _quoted_printable(
+            "This is a long line of ordinary prose in an e-mail that the encoder has to wrap "
+            "somewhere=20in the middle of its words, and nothing in it is a secret at all."
+        ),
+    ],
+    ids=["empty-settings", "prose"],
+)
+def test_lines_ending_in_an_equals_sign_that_hide_no_token_stay(given: str) -> None:
+    """An empty setting before the next line, and wrapped prose, keep their line breaks."""
+    assert "\n" in _text(given) and _text(given).count("=\n") == given.count("=\n")
+
+
+# --- every path out of the process --------------------------------------------------------------
+
+#: This round's classes, each with the part that must not leave.
+LEAVING = {
+    "jwt-fields": (
+        f'{{"header": "{JWT_HEADER}", "payload": "{JWT_CLAIMS}", "signature": "{JWT_SIGNATURE}"}}',
+        JWT_SIGNATURE,
+    ),
+    "jws-json": (
+        f'{{"payload":"{JWT_CLAIMS}","protected":"{JWT_HEADER}","signature":"{JWT_SIGNATURE}"}}',
+        JWT_SIGNATURE,
+    ),
+    "mail-wrapped-token": (_quoted_printable(MAILED["github"][0]), MAILED["github"][1]),
+    "mail-wrapped-key": (_quoted_printable(MAILED["openai-three-lines"][0]), OPENAI_KEY[60:120]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(LEAVING))
+async def test_this_rounds_leaks_leave_the_process_by_no_path(case: str) -> None:
+    """Each class closed this round is redacted on every way out round 20 reads (GitHub,
+    Slack, the prompt, the operator API, a log line): all render from the shared redactor."""
+    description, secret = LEAVING[case]
+    for path, shown in (await _surfaces(description)).items():
+        assert not any(secret[i : i + 8] in shown for i in range(len(secret) - 7)), path

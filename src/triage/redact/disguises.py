@@ -352,6 +352,41 @@ def _uncoloured(text: str) -> str:
     return _ANSI_ESCAPE.sub("", text)
 
 
+#: A quoted-printable soft line break (RFC 2045 6.7): `=` ending a line whose break is no part
+#: of the text, where an e-mail's body wraps a long token; raw, or escaped inside a JSON string.
+_SOFT_BREAK = r"=(?:\r?\n|(?:\\r)?\\n)"
+_BREAKS = re.compile(_SOFT_BREAK)
+#: A token that soft line breaks cut into pieces: its first piece, then each break and the
+#: piece after it (a long key wraps over several lines).
+SOFT_BROKEN = re.compile(
+    r"(?<![A-Za-z0-9_+/.-])[A-Za-z0-9_+/.-]{1,512}+"
+    rf"(?:{_SOFT_BREAK}[A-Za-z0-9_+/.][A-Za-z0-9_+/.-]{{0,511}}+){{1,16}}+"
+)
+#: The lengths of a line a quoted-printable encoder wrapped, its `=` included: it fills a line
+#: to 76 characters (a few write shorter; a JSON string's first line has the text before its
+#: quote too). A shorter line ending in `=` is an empty setting (`DB_PASSWORD=`, a line break,
+#: the next setting).
+_WRAPPED_LINE = range(40, 161)
+
+
+def soft_broken(match: re.Match[str]) -> str | None:
+    """A `SOFT_BROKEN` token read whole when each of its breaks ends a line of a wrapped
+    length (`_WRAPPED_LINE`), else None."""
+    text = match.string
+    for brk in _BREAKS.finditer(text, match.start(), match.end()):
+        at = brk.start()
+        escaped = text.rfind("\\n", 0, at)
+        line_start = max(text.rfind("\n", 0, at) + 1, escaped + 2 if escaped >= 0 else 0)
+        if at + 1 - line_start not in _WRAPPED_LINE:
+            return None
+    return _BREAKS.sub("", match[0])
+
+
+def has_soft_break(text: str) -> bool:
+    """Whether `text` holds a soft line break (`SOFT_BROKEN` reads only such texts)."""
+    return "=\n" in text or "=\r\n" in text or "=\\n" in text or "=\\r\\n" in text
+
+
 def _unmasked(text: str) -> str:
     """`text` with the disguises undone that hide a name from every rule: a terminal's colour
     escapes, HTML character references, escaped punctuation (`\\u0022`, `\\x22`) and letters

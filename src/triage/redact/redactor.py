@@ -28,7 +28,15 @@ from triage.redact.base64_runs import (
     _discord_token,
     _redacted_base64,
 )
-from triage.redact.disguises import _hides, _json_unescaped, _unmasked, _visible
+from triage.redact.disguises import (
+    SOFT_BROKEN,
+    _hides,
+    _json_unescaped,
+    _unmasked,
+    _visible,
+    has_soft_break,
+    soft_broken,
+)
 from triage.redact.escaped_twice import escaped_twice, unescaped_once
 from triage.redact.fragments import scrub_cut_fragment
 from triage.redact.held import held
@@ -107,6 +115,13 @@ def _redacted_token(token: str, secrets: tuple[str, ...]) -> str:
             return spliced
         return quote(redacted, safe=_URL_SAFE, errors="surrogateescape")
     return token
+
+
+def _soft_break_joined(match: re.Match[str], secrets: tuple[str, ...]) -> str:
+    """A token cut by quoted-printable soft line breaks (`SOFT_BROKEN`) read whole, when its
+    breaks end wrapped lines and the whole is something to redact; else kept as it is."""
+    token = soft_broken(match)
+    return token if token is not None and _scrub(token, secrets) != token else match[0]
 
 
 _ESCAPED_BREAK = re.compile(r"\\[nrt]")
@@ -370,6 +385,11 @@ class Redactor:
             # repr's `'it\'s"x'` quoted in JSON), whose backslashes read as the raw text's
             # would end the literal at its escaped quote.
             text = self._reprs(text, secrets)
+        # An e-mail's quoted-printable soft line breaks inside a token, undone where the token
+        # whole is something to redact: wrapped, it is cut in pieces no rule knows, and once
+        # a rule took the first piece the rest is no longer glued to it.
+        if has_soft_break(text):
+            text = SOFT_BROKEN.sub(lambda m: _soft_break_joined(m, secrets), text)
         # A cut's fragment first: the undisguised text below writes its "…" as "...".
         text = scrub_cut_fragment(_scrub(text, secrets))
         # A disguised name is redacted in the undisguised text, which then replaces the text;
