@@ -226,6 +226,40 @@ def test_lines_ending_in_an_equals_sign_that_hide_no_token_stay(given: str) -> N
     assert "\n" in _text(given) and _text(given).count("=\n") == given.count("=\n")
 
 
+# --- a framework's error page: a local variable's row -------------------------------------------
+
+#: Django's technical 500 page lists each frame's local variables as rows of a table, the value
+#: in a `<pre>` with its quotes written as entities.
+DJANGO_LOCALS = """<table class="vars" id="v140">
+  <thead><tr><th scope="col">Variable</th><th scope="col">Value</th></tr></thead>
+  <tbody>
+      <tr>
+        <td>password</td>
+        <td class="code"><pre>&#x27;Zq8vN3kT1pLmR7xW&#x27;</pre></td>
+      </tr>
+      <tr>
+        <td>username</td>
+        <td class="code"><pre>&#x27;bob&#x27;</pre></td>
+      </tr>
+  </tbody>
+</table>"""
+
+
+def test_a_debug_pages_local_variable_row_loses_a_secrets_value() -> None:
+    """A local variable named like a secret in an error page's table (its value in a `<pre>`)
+    loses its value; the other rows and the markup stay."""
+    shown = _text(DJANGO_LOCALS)
+    assert "Zq8vN3kT1pLmR7xW" not in shown
+    assert '<td class="code"><pre>[REDACTED:password]</pre></td>' in shown
+    assert shown.replace("[REDACTED:password]", "&#x27;Zq8vN3kT1pLmR7xW&#x27;") == DJANGO_LOCALS
+
+
+def test_a_pre_cell_beside_an_ordinary_name_stays() -> None:
+    """A `<pre>` value beside a name that is no secret's stays as written."""
+    given = '<tr><td>path</td><td class="code"><pre>&#x27;/api/v1/Zq8vN3kT&#x27;</pre></td></tr>'
+    assert _text(given) == given
+
+
 # --- every path out of the process --------------------------------------------------------------
 
 #: This round's classes, each with the part that must not leave.
@@ -238,6 +272,10 @@ LEAVING = {
         f'{{"payload":"{JWT_CLAIMS}","protected":"{JWT_HEADER}","signature":"{JWT_SIGNATURE}"}}',
         JWT_SIGNATURE,
     ),
+    "django-locals": (DJANGO_LOCALS, "Zq8vN3kT1pLmR7xW"),
+    # Round 20's known leaks of Go's %+v, closed since: a quote, `:` and `=` in the password.
+    "go-struct-colon": ("{User:bob Password:p@ss:w=rd99Zq Host:db}", "p@ss:w=rd99Zq"),
+    "go-struct-quote": ('&{User:bob Password:p"ss:w=rd99Zq Host:db}', 'p"ss:w=rd99Zq'),
     "mail-wrapped-token": (_quoted_printable(MAILED["github"][0]), MAILED["github"][1]),
     "mail-wrapped-key": (_quoted_printable(MAILED["openai-three-lines"][0]), OPENAI_KEY[60:120]),
 }

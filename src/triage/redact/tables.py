@@ -55,7 +55,7 @@ def _cells(line: str, delimiter: str) -> list[tuple[int, int]]:
 
 #: Inline HTML that dresses a cell's name or value (`<strong>Password</strong>`,
 #: `<code>…</code>`), and Markdown's emphasis and code marks around it (`**DB password**`).
-_INLINE_TAG = r"</?(?:strong|b|em|i|code|kbd|samp|tt|span|mark)(?:[ \t][^<>]{0,128}+)?>"
+_INLINE_TAG = r"</?(?:strong|b|em|i|code|pre|kbd|samp|tt|span|mark)(?:[ \t][^<>]{0,128}+)?>"
 _DRESS_AROUND = re.compile(
     rf"\A(?P<lead>(?:[ \t\r\n]|{_INLINE_TAG}|\*{{1,3}}|_{{1,3}}|`{{1,3}})*+)"
     rf"(?P<inner>.*?)(?P<trail>(?:[ \t\r\n]|{_INLINE_TAG}|\*{{1,3}}|_{{1,3}}|`{{1,3}})*+)\Z",
