@@ -260,6 +260,34 @@ def test_a_pre_cell_beside_an_ordinary_name_stays() -> None:
     assert _text(given) == given
 
 
+# --- a cloud provider's key with no name beside it ---------------------------------------------
+
+B2_KEY = "K004" + "".join(_RANDOM.choice(_ALNUM) for _ in range(26)) + "7"
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        f"b2 authorize-account 0042a3b4c5d6e7f0000000001 {B2_KEY}",
+        f'{{"applicationKey": "{B2_KEY}"}}',
+        f"creds {B2_KEY}\n",
+    ],
+)
+def test_a_backblaze_b2_application_key_goes_by_its_shape(given: str) -> None:
+    """A Backblaze B2 application key (K, three digits, 27 letters and digits) goes wherever it
+    stands, the key id beside it kept."""
+    shown = _text(given)
+    assert B2_KEY[4:12] not in shown and "[REDACTED" in shown
+
+
+@pytest.mark.parametrize(
+    "given", ["part K0012345678901234567890123456 ok", "K001abcdefghijklmnopqrstuvwxyza"]
+)
+def test_a_k00_word_that_is_no_key_stays(given: str) -> None:
+    """A part number or a word after K00 (one case, or no digit among it) stays."""
+    assert _text(given) == given
+
+
 # --- every path out of the process --------------------------------------------------------------
 
 #: This round's classes, each with the part that must not leave.
@@ -276,6 +304,7 @@ LEAVING = {
     # Round 20's known leaks of Go's %+v, closed since: a quote, `:` and `=` in the password.
     "go-struct-colon": ("{User:bob Password:p@ss:w=rd99Zq Host:db}", "p@ss:w=rd99Zq"),
     "go-struct-quote": ('&{User:bob Password:p"ss:w=rd99Zq Host:db}', 'p"ss:w=rd99Zq'),
+    "backblaze-b2": (f"b2 authorize-account 0042a3b4c5d6e7f0000000001 {B2_KEY}", B2_KEY[4:]),
     "mail-wrapped-token": (_quoted_printable(MAILED["github"][0]), MAILED["github"][1]),
     "mail-wrapped-key": (_quoted_printable(MAILED["openai-three-lines"][0]), OPENAI_KEY[60:120]),
 }

@@ -81,7 +81,7 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   Robinhood rh-api-, Rootly rootly_, Salad salad_cloud_,
                                   SonarCloud sqco_, Sourcegraph sgp_/slk_, Stripe's client
                                   secrets pi_…_secret_…, TruffleHog thog-, Ubidots BBFF-,
-                                  Voiceflow VF., Fly.io fm1r_, Doppler
+                                  Voiceflow VF., Fly.io fm1r_, Backblaze B2 K00<n>…, Doppler
                                   dp.scim./dp.audit.; Zapier's and Tines' webhook URL paths;
                                   by their end:
                                   Mailchimp <32 hex>-us<n>, MaxMind …_mmk; Mailgun key- + 32

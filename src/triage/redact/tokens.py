@@ -327,6 +327,13 @@ _SHAPED = (
     ),
     ("secret-live-", "[A-Za-z0-9_=-]{30,64}"),  # Stytch project secrets
     ("secret-test-", "[A-Za-z0-9_=-]{30,64}"),
+    # Backblaze B2 application keys: K, the cluster's three digits, 27 letters and digits
+    # (both cases and a digit among them: no word or part number).
+    (
+        "K00",
+        "[0-9](?=[A-Za-z0-9]{0,26}[0-9])(?=[A-Za-z0-9]{0,26}[a-z])(?=[A-Za-z0-9]{0,26}[A-Z])"
+        "[A-Za-z0-9]{27}",
+    ),
 )
 #: … the same, for the prefixes the public secret scanners know (gitleaks, trufflehog,
 #: detect-secrets) that are a word's start or short: only with the vendor's exact body.
