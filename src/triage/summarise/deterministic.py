@@ -50,7 +50,9 @@ from triage.summarise.priority import (
     untagged,
 )
 from triage.summarise.regex_linear import (
+    Alphabet,
     LinearRegex,
+    LinearSet,
     Translation,
     Untranslatable,
     alphabets,
@@ -119,6 +121,8 @@ class Programs:
         self._regexes = [(p.regex, p.category) for p in patterns]
         self._where = where
         self._built: tuple[LinearRegex | None, ...] | None = None
+        #: Per alphabet (by id): its programs as one set, and the index of each member.
+        self._sets: dict[int, tuple[LinearSet, tuple[int, ...]] | None] = {}
         self._lock = threading.Lock()
 
     def program(self, index: int) -> LinearRegex | None:
@@ -126,9 +130,39 @@ class Programs:
         if built is None:
             with self._lock:
                 if self._built is None:
-                    self._built = _searched_linearly(self._regexes, self._where)
+                    self._sets = _sets(built := _searched_linearly(self._regexes, self._where))
+                    self._built = built
                 built = self._built
         return built[index]
+
+    def matching(self, alphabet: Alphabet, encoded: bytes) -> frozenset[int] | None:
+        """The indexes of the patterns of `alphabet` matching the text it encoded as
+        `encoded`, searched as one set; None when RE2 could not build their set (each is
+        then searched alone). Asked only of a pattern's alphabet, so its programs are built."""
+        found = self._sets.get(id(alphabet))
+        if found is None:
+            return None
+        regexes, indexes = found
+        return frozenset(indexes[at] for at in regexes.search(encoded))
+
+
+def _sets(
+    built: tuple[LinearRegex | None, ...],
+) -> dict[int, tuple[LinearSet, tuple[int, ...]] | None]:
+    """The programs of each alphabet as one `LinearSet` (None for one RE2 cannot build)."""
+    members: dict[int, list[int]] = {}
+    for index, linear in enumerate(built):
+        if linear is not None:
+            members.setdefault(id(linear.alphabet), []).append(index)
+    sets: dict[int, tuple[LinearSet, tuple[int, ...]] | None] = {}
+    for key, indexes in members.items():
+        try:
+            regexes = LinearSet([built[i] for i in indexes])  # type: ignore[misc]
+        except Untranslatable:
+            sets[key] = None
+        else:
+            sets[key] = (regexes, tuple(indexes))
+    return sets
 
 
 #: A larger file is no patterns file: refused before it is read whole.
@@ -393,19 +427,26 @@ def match(patterns: tuple[Pattern, ...], alert: RedactedAlert) -> list[Pattern]:
     description and label values."""
     text = " ".join([alert.title, alert.description, *alert.labels.values()])[:MATCH_CHARS]
     encoded: dict[int, bytes] = {}
+    matching: dict[tuple[int, int], frozenset[int] | None] = {}
     found: list[Pattern] = []
     for pattern in patterns:
-        if _found(pattern, text, encoded):
+        if _found(pattern, text, encoded, matching):
             found.append(pattern)
             if len(found) == _MAX_PATTERNS:
                 break
     return found
 
 
-def _found(pattern: Pattern, text: str, encoded: dict[int, bytes]) -> bool:
+def _found(
+    pattern: Pattern,
+    text: str,
+    encoded: dict[int, bytes],
+    matching: dict[tuple[int, int], frozenset[int] | None],
+) -> bool:
     """Whether `pattern` matches `text`: by RE2 on the text as its alphabet encodes it
-    (`encoded` keeps each alphabet's encoding for the next pattern), else by `re` on the
-    text's start."""
+    (`encoded` keeps each alphabet's encoding for the next pattern; `matching`, which of a
+    file's patterns of that alphabet its set found, `Programs.matching`), else by `re` on
+    the text's start."""
     linear = pattern.linear
     if linear is None:
         start = text[:PARTLY_SEARCHED_CHARS]
@@ -414,7 +455,14 @@ def _found(pattern: Pattern, text: str, encoded: dict[int, bytes]) -> bool:
     key = id(linear.alphabet)
     if key not in encoded:
         encoded[key] = linear.alphabet.encode(text)
-    return linear.search(encoded[key])
+    programs = pattern.programs
+    if not isinstance(programs, Programs):  # a pattern given its program by hand
+        return linear.search(encoded[key])
+    where = (id(programs), key)
+    if where not in matching:
+        matching[where] = programs.matching(linear.alphabet, encoded[key])
+    found = matching[where]
+    return linear.search(encoded[key]) if found is None else pattern.index in found
 
 
 class DeterministicSummariser:
