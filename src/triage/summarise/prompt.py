@@ -408,7 +408,7 @@ def _json(value: Any, newline: str) -> str:
 
 #: JSON's string encoder without ASCII escapes (its C one, where the build has it), as
 #: `json.dumps(..., ensure_ascii=False)` writes strings.
-_string: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_string: Callable[[str], str] = json.encoder.encode_basestring
 
 
 def _escaped(ch: str) -> str:
