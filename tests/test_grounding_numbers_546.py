@@ -1,6 +1,7 @@
 """The evidence's numbers are found as they always were: a text is searched for grouped
-numbers ("1,000") only when one of its numbers is followed by a comma and a digit, and the
-clock forms of `occurred_at` are strftime's."""
+numbers ("1,000") only when one of its numbers is followed by a comma and a digit, and for
+EC2 names only when it holds "p-" in either case; the clock forms of `occurred_at` are
+strftime's."""
 
 from __future__ import annotations
 
@@ -61,3 +62,19 @@ def test_clock_parts_are_strftime_s() -> None:
             moment.strftime("%H:%M:%S"),
             f"{moment.hour}:{moment.minute:02}",
         ]
+
+
+def test_ec2_names_ground_their_address_in_either_case() -> None:
+    """An EC2 name (`ip-10-0-1-23`, in any case) in the view adds its dotted address to the
+    evidence, as before; a view holding none adds nothing."""
+    rng = random.Random(5462)
+    pieces = ("ip-10-0-1-23", "IP-10-0-1-23", "Ip-1-2-3-4", "iP-10-0-1-", "p-", "xip-1-2-3-4",
+              " ", "-", "1", "a", "\n", "host")  # fmt: skip
+    named = 0
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randrange(1, 8)))
+        names = [".".join(m.groups()) for m in grounding._EC2_NAME.finditer(text)]
+        shown = grounding.evidence({"host": text}).text
+        assert shown == "".join([f"host\n{text}", *(f"\n{name}" for name in names)]).lower()
+        named += bool(names)
+    assert named > 500

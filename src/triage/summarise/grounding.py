@@ -193,7 +193,8 @@ def evidence(view: Mapping[str, Any]) -> Evidence:
     text = "\n".join(parts)
     # The raw excerpt is JSON text: an escape would glue its letter to the next token ("\nhost").
     text = text.replace("\\n", "\n").replace("\\t", "\t").replace('\\"', '"')
-    text += "".join(f"\n{'.'.join(m.groups())}" for m in _EC2_NAME.finditer(text))
+    if "p-" in text or "P-" in text:  # an EC2 name's "ip-", in either case: most hold none
+        text += "".join(f"\n{'.'.join(m.groups())}" for m in _EC2_NAME.finditer(text))
     lowered = folded(text).lower()
     return Evidence(lowered)
 
