@@ -572,7 +572,10 @@ async def _seed(store: SQLiteStore, payload: str) -> str:
     await store.save_ticket(fingerprint, "m", hostile_ticket(payload), Routing(payload, "ops", {}))
     for sink, ref in HOSTILE_REFS.items():
         await store.confirm(fingerprint, "m", sink, ref, finish=sink == "backend")
-    silence = Silence.new([Matcher.parse("team=x")], NOW, NOW + timedelta(days=3), "c", "a")
+    # Active at NOW (the page's clock) and at the real time the CLI's `silence list` reads,
+    # whatever day the suite runs on.
+    ends = max(NOW, datetime.now(UTC)) + timedelta(days=3)
+    silence = Silence.new([Matcher.parse("team=x")], NOW, ends, "c", "a")
     fields = {name: getattr(silence, name) for name in Silence.__slots__}
     await store.add_silence(Silence(**{**fields, "comment": payload}), NOW)
     return fingerprint

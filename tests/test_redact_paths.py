@@ -160,3 +160,29 @@ HOSTILE_PATHS = [
 def test_url_paths_are_redacted_in_linear_time(hostile: str) -> None:
     """Near-miss URL paths cost time in proportion to their length."""
     assert_linear(lambda n: redact(hostile[:n]), 16_384)
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "us-east-1.console.aws.amazon.com",
+        "console.aws.amazon.com",
+        "cn-north-1.console.amazonaws.cn",
+        "console.amazonaws-us-gov.com",
+    ],
+)
+def test_an_aws_console_links_resource_id_stays(host: str) -> None:
+    """A console link's last segment names the resource shown (a DevOps Guru insight's id is
+    40 random base64 characters): the ticket's link must still open it."""
+    url = f"https://{host}/devops-guru/insight/reactive/ADkkSnzB4ZGDpm6Bq1T5nHcAAAAAAAAAAMxOTaGt"
+    assert redact(url) == url
+
+
+def test_a_host_that_only_starts_like_the_aws_console_keeps_no_token() -> None:
+    """The console's hosts are read whole: one under another domain is any other host."""
+    token = "ADkkSnzB4ZGDpm6Bq1T5nHcAAAAAAAAAAMxOTaGt"
+    for url in (
+        f"https://console.aws.amazon.com.evil.example/{token}",
+        f"https://evil.example/console.aws.amazon.com/{token}",
+    ):
+        assert token not in redact(url)

@@ -160,9 +160,16 @@ _LINK_TRAIL = ")]}>.,;:!`*"
 _SEGMENT_TOKEN = re.compile(r"[A-Za-z0-9_.~+=-]{20,2048}")
 #: A vendor's id that names its type (Stripe's `pi_…`, `cus_…`): an id, not a credential.
 _TYPED_ID = re.compile(r"[a-z]{2,8}_")
-#: Document stores whose links end in a random document id: the link a team shares its runbook
-#: by, and the same id kept with `/edit` after it.
-_DOCUMENT_HOSTS = re.compile(r"(?:docs|drive)\.google\.com(?::443)?/", re.IGNORECASE)
+#: Hosts whose links end in a random id that is no credential: a document store's (the link a
+#: team shares its runbook by, and the same id kept with `/edit` after it), and the AWS
+#: console's, whose paths name the resource shown (a DevOps Guru insight's id is 40 random
+#: base64 characters); a console sign-in token rides in a query, on another host.
+_DOCUMENT_HOSTS = re.compile(
+    r"(?:(?:docs|drive)\.google\.com"
+    r"|(?:[a-z0-9-]{1,32}\.)?console\.(?:aws\.amazon\.com|amazonaws\.cn|amazonaws-us-gov\.com))"
+    r"(?::443)?/",
+    re.IGNORECASE,
+)
 
 
 #: What stands before a value (not a URL's host or path): a line's start, a space, a quote,
