@@ -11,6 +11,14 @@ from triage.view import RedactedAlert, redact_alert
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
+def kept_ttl(days: float = 30, base: datetime = T0) -> timedelta:
+    """A closed-incident TTL for a store whose records are dated from `base` (T0): `days`, or
+    longer once the real clock has passed `base` + `days`. A SQLite store purges its expired
+    records by the real clock, so a 30-day TTL on records dated 2026-11-23 made them vanish
+    from 2026-12-23 on, and the tests reading them failed on the day the suite ran."""
+    return max(timedelta(days=days), datetime.now(UTC) - base + timedelta(days=days))
+
+
 def alert(
     name: str = "api-5xx",
     status: Status = Status.FIRING,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from factories import T0, alert
+from factories import T0, alert, kept_ttl
 from github_stub import GitHubServer
 from memory_store import MemoryStore
 from moto_speed import loopback_aws_client
@@ -437,7 +437,7 @@ async def test_on_github_a_flapping_check_is_one_issue_closed_once_at_the_end() 
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
     """SQLite on disk, DynamoDB on moto's server."""
     if request.param == "sqlite":
-        s = SQLiteStore(str(tmp_path / "t.db"), POLICY, LEASE, timedelta(days=30))
+        s = SQLiteStore(str(tmp_path / "t.db"), POLICY, LEASE, kept_ttl())
         await s.open()
         yield s
         await s.aclose()
@@ -451,7 +451,7 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
 async def _replica_of(store: Store) -> Store:
     """A second store on the same data, as another replica has."""
     if isinstance(store, SQLiteStore):
-        replica = SQLiteStore(store.path, POLICY, LEASE, timedelta(days=30))
+        replica = SQLiteStore(store.path, POLICY, LEASE, kept_ttl())
         await replica.open()
         return replica
     assert isinstance(store, DynamoDBStore)

@@ -84,7 +84,7 @@ from typing import Any
 import httpx2
 import pytest
 
-from factories import T0
+from factories import T0, kept_ttl
 from memory_store import MemoryStore
 from moto_speed import loopback_aws_client
 from test_pipeline import Clock, CountingSummariser
@@ -383,7 +383,7 @@ class World:
                 self.dynamodb, "incidents", POLICY, LEASE, timedelta(days=30)
             )
         else:
-            sqlite = DyingSQLiteStore(str(self.tmp / "t.db"), POLICY, LEASE, timedelta(days=30))
+            sqlite = DyingSQLiteStore(str(self.tmp / "t.db"), POLICY, LEASE, kept_ttl())
             await sqlite.open()
             store = sqlite
         faults = Faults()
