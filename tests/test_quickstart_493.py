@@ -387,3 +387,45 @@ def test_a_ctrl_c_as_the_waves_end_is_still_one_line() -> None:
     waves = _Waves(done())  # type: ignore[arg-type]
     waves.run_to_end()
     waves.cancel()
+
+
+def test_a_signal_during_the_wait_still_waits_for_the_waves_to_end() -> None:
+    """A Ctrl-C or SIGTERM while the waves run: `run_to_end` raises only once the waves' own
+    clean-up (the daemon stopping, its store closing) has ended. Python 3.11's `Thread.join`,
+    interrupted by the signal's exception, marked the running thread ended, so the demo
+    removed its temporary store under a daemon still opening it."""
+    import asyncio
+
+    from triage.demo.run import _Waves
+
+    assert threading.current_thread() is threading.main_thread()
+    running, cleaned = threading.Event(), threading.Event()
+
+    async def waves_then_clean_up() -> tuple[object, list[dict[str, object]]]:
+        try:
+            running.set()
+            await asyncio.Event().wait()
+        finally:
+            await asyncio.sleep(0.3)  # a store that takes a while to close
+            cleaned.set()
+        raise AssertionError("not reached")
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    def signal_the_main_thread() -> None:
+        running.wait(30)
+        signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGUSR1)
+
+    previous = signal.signal(signal.SIGUSR1, interrupt)
+    sender = threading.Thread(target=signal_the_main_thread, daemon=True)
+    try:
+        waves = _Waves(waves_then_clean_up())  # type: ignore[arg-type]
+        sender.start()
+        with pytest.raises(KeyboardInterrupt):
+            waves.run_to_end()
+        assert cleaned.is_set()
+        assert not waves.is_alive()
+    finally:
+        sender.join(30)
+        signal.signal(signal.SIGUSR1, previous)

@@ -207,12 +207,16 @@ class _Waves(threading.Thread):
         self._cancelled = False
         self._outcome: tuple[RunResult, list[dict[str, Any]]] | None = None
         self._error: BaseException | None = None
+        #: Set as `run` returns: what the main thread waits on, not `join` (see `run_to_end`).
+        self._ended = threading.Event()
 
     def run(self) -> None:
         try:
             self._outcome = asyncio.run(self._main())
         except BaseException as exc:  # handed to the main thread by run_to_end
             self._error = exc
+        finally:
+            self._ended.set()
 
     async def _main(self) -> tuple[RunResult, list[dict[str, Any]]]:
         self._loop, self._task = asyncio.get_running_loop(), asyncio.current_task()
@@ -232,15 +236,21 @@ class _Waves(threading.Thread):
 
     def run_to_end(self) -> tuple[RunResult, list[dict[str, Any]]]:
         self.start()
+        # Not `join`: a `join` that a signal's exception interrupts can mark the thread as
+        # ended while it still runs (Python 3.11's `_wait_for_tstate_lock` then releases the
+        # running thread's own lock, bpo-45274's handling), and every later `join` returned at
+        # once: the temporary store was removed under a daemon still opening it (its files
+        # were left behind, about one SIGTERM in eight on a busy machine).
         try:
-            self.join()
+            self._ended.wait()
         except KeyboardInterrupt:
             self.cancel()
             # Until the daemon has stopped and closed its store: its temporary directory is
             # removed next, and a bound (it was 15 s) ran out on a busy machine, leaving the
             # open store's files behind. A second Ctrl-C stops waiting.
-            self.join()
+            self._ended.wait()
             raise
+        self.join()
         if self._error is not None:
             raise self._error
         assert self._outcome is not None
