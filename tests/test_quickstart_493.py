@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -413,9 +414,24 @@ def test_a_signal_during_the_wait_still_waits_for_the_waves_to_end() -> None:
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
+    main = threading.main_thread().ident or 0
+
+    def main_thread_waits_for_the_end() -> bool:
+        """The main thread is blocked in `threading`, in `run_to_end`, past the thread's start."""
+        frame = sys._current_frames().get(main)
+        top = frame.f_code.co_filename if frame is not None else ""
+        names = []
+        while frame is not None:
+            names.append(frame.f_code.co_name)
+            frame = frame.f_back
+        return top == threading.__file__ and "run_to_end" in names and "start" not in names
+
     def signal_the_main_thread() -> None:
         running.wait(30)
-        signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGUSR1)
+        deadline = time.monotonic() + 30
+        while not main_thread_waits_for_the_end() and time.monotonic() < deadline:
+            time.sleep(0.001)
+        signal.pthread_kill(main, signal.SIGUSR1)
 
     previous = signal.signal(signal.SIGUSR1, interrupt)
     sender = threading.Thread(target=signal_the_main_thread, daemon=True)
