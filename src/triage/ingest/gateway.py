@@ -14,7 +14,8 @@ takes.
 One request, in order (each step's refusal in brackets):
 
 1. Its head: at most 64 KiB (431); a Host that names a host and a target without a
-   `#fragment` (400); the gateway not stopping (503); an `Expect` other than
+   `#fragment` (400); the gateway not stopping (503); a sender not limited for the wrong
+   credentials it presented (429 with Retry-After, ingest/failures.py); an `Expect` other than
    100-continue (417); no browser request made by another site's page (403: `Sec-Fetch-Site`
    `cross-site` or `same-site`, or an `Origin` without Fetch Metadata, `_cross_site`); the
    tokens read (503 when they cannot be); a source that has a token, in the tokens held or in
@@ -88,6 +89,7 @@ from triage.ingest.aborts import SENDER, SOURCE
 from triage.ingest.answers import Accepted, Answers, Handling
 from triage.ingest.auth import TokenStore, TokensUnavailable
 from triage.ingest.credentials import shown_names, without_tokens
+from triage.ingest.failures import CredentialFailures
 from triage.ingest.limits import Limits
 from triage.ingest.lines import RefusalLines
 from triage.ingest.messages import messages_for, request_stamp
@@ -185,6 +187,13 @@ _MISFORMED = {
         "(any user name)"
     ),
 }
+#: Where a request keeps its sender (`reader.sender`), for the credential checks.
+_WHO = web.RequestKey("triage_ingest_sender_key", str)
+#: A 429's error for a sender limited for its wrong credentials (ingest/failures.py).
+_AUTH_LIMITED = (
+    "too many requests with a wrong credential from this address: none is compared until "
+    "Retry-After has passed; check the sender's token"
+)
 #: One answer for a path that is not the gateway's (a source that does not exist included) and
 #: a source that is off, so neither can be told apart.
 _NOT_FOUND = "not found"
@@ -439,6 +448,8 @@ class Gateway:
         self.in_flight = 0
         #: Reads bodies within `limits`, holding each one's bytes until it is answered.
         self.bodies = BodyReader()
+        #: Wrong credentials by sender: a sender presenting too many is limited (429).
+        self.failures = CredentialFailures(metrics, clock)
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -580,15 +591,18 @@ class Gateway:
         source = route.source  # one of auth.SOURCES: the router takes no other
         # For the ingest.aborted line of an answer its sender never reads.
         request[SOURCE] = source
+        who = request[_WHO] = sender(request, self.limits.trusted_proxy_hops)
         if self.limits.trusted_proxy_hops:
-            request[SENDER] = sender(request, self.limits.trusted_proxy_hops)
+            request[SENDER] = who
         handling = Handling(source, arrival.request_id, started)
         size = request.content_length
         self.in_flight += 1
         self._idle.clear()
         try:
-            accepted = await self._accept(request, route, arrival)
+            accepted = await self._accept(request, route, arrival, who)
         except Refused as refused:
+            if refused.status == 401:
+                self.failures.failed(who)
             return self.answers.refused(handling, request, refused, size)
         except asyncio.CancelledError:
             # Only the stop does this (past the grace): the sender gets no answer and
@@ -607,10 +621,13 @@ class Gateway:
                 self._idle.set()
         return self.answers.accepted(handling, route.accepted_status, accepted)
 
-    async def _accept(self, request: web.Request, route: Route, arrival: Arrival) -> Accepted:
-        """The request's steps, in the order the module docstring lists them."""
+    async def _accept(
+        self, request: web.Request, route: Route, arrival: Arrival, who: str
+    ) -> Accepted:
+        """The request's steps, in the order the module docstring lists them (`who`: its
+        sender, `reader.sender`)."""
         source = route.source
-        tokens, query = await self._check_head(request, source)
+        tokens, query = await self._check_head(request, source, who)
         signature = await self._check_credential(request, source, tokens, query)
         query = without_token_values(query, self.tokens.values())
         body = await self._read_body(request, route, query, signed=signature is not None)
@@ -625,10 +642,17 @@ class Gateway:
             accepted, query_ignored=unread_query_fields(query, body), dropped_fields=dropped
         )
 
-    async def _check_head(self, request: web.Request, source: str) -> tuple[auth.Tokens, Query]:
+    async def _check_head(
+        self, request: web.Request, source: str, who: str
+    ) -> tuple[auth.Tokens, Query]:
         """Step 1: what the head alone decides. The tokens held now, and the query read."""
         if self.draining:
             raise Refused(503, "shutting_down", "shutting down", retry_after_s=1)
+        # Before anything the tokens decide (a source that is off included): a sender that
+        # presented too many wrong credentials learns nothing more (ingest/failures.py).
+        wait_s = self.failures.limited(who, source)
+        if wait_s is not None:
+            raise Refused(429, "auth_limited", _AUTH_LIMITED, retry_after_s=wait_s)
         # Every Expect header and item counts: one the gateway does not meet beside
         # `100-continue` must not be read past; an empty one (`Expect:` blank) asks nothing.
         if any(expect != CONTINUE for expect in expectations(request)):
@@ -679,8 +703,8 @@ class Gateway:
             return signature
         credentials = auth.presented(request.headers)
         try:
-            await self._authorize(
-                source, tokens, lambda listed: auth.token_matches(credentials, listed)
+            await self._authorize_request(
+                request, source, tokens, lambda listed: auth.token_matches(credentials, listed)
             )
         except Refused as refused:
             if refused.status == 401 and query.token_given:
@@ -735,7 +759,9 @@ class Gateway:
         if signature is None:
             return await self._enqueue(request, route, arrival, body)
         # A signature covers the body: it can only be checked once read.
-        await self._authorize(source, tokens, lambda listed: signature.matches(body.data, listed))
+        await self._authorize_request(
+            request, source, tokens, lambda listed: signature.matches(body.data, listed)
+        )
         # The rate is taken before the replay check, as a token's is right after it: a
         # replayed capture must not be answered (and logged) without bound.
         self._take_rate(source)
@@ -947,6 +973,17 @@ class Gateway:
         if fresh is not None and source in fresh and matches(fresh[source]):
             return
         raise Refused(401, "unauthorized", "unauthorized")
+
+    async def _authorize_request(
+        self,
+        request: web.Request,
+        source: str,
+        tokens: auth.Tokens,
+        matches: Callable[[tuple[bytes, ...]], bool],
+    ) -> None:
+        """`_authorize`, and the request's sender proven once it passes (ingest/failures.py)."""
+        await self._authorize(source, tokens, matches)
+        self.failures.succeeded(request[_WHO])
 
     def _take_rate(self, source: str) -> None:
         bucket = self._buckets[source]

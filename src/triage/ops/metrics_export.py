@@ -164,6 +164,11 @@ METRICS: dict[str, Described] = {
     "IngestBatchEntries": Described(
         "histogram", "Webhooks per SendMessageBatch call of triage ingest."
     ),
+    "IngestAuthLimited": Described(
+        "counter",
+        "Webhooks triage ingest refused (429) uncompared: their sender had presented too many"
+        " wrong credentials, by source.",
+    ),
     "IngestAborted": Described(
         "counter", "Requests whose sender went away before triage ingest answered, by cut."
     ),

@@ -1,0 +1,173 @@
+"""Wrong credentials, counted by sender, so that a token cannot be guessed online at the speed
+the gateway answers (a few hundred a second from one client).
+
+A sender is its address as `reader.sender` keys it: the trusted proxy's `X-Forwarded-For`
+entry behind `TRIAGE_INGEST_TRUSTED_PROXY_HOPS`, an IPv6 address as its /64. Each 401 it is
+answered fills its bucket by one, which drains by one every FAILURE_REFILL_S; once it holds
+FAILURE_BURST, the sender is *limited*: its webhook requests are answered 429 with
+`Retry-After` before any credential of theirs is compared, until the bucket has room again. A
+limit that still compared credentials would still tell a right guess from a wrong one at full
+speed (202 against 429), so it could not slow guessing. All senders not proven (below) share
+one more bucket, so a crowd of addresses (an IPv6 prefix holds 65,536 /64s) guesses no faster
+than ALL_REFILL_S allows.
+
+What such a limit costs an honest sender behind the same address (a NAT, or a proxy whose hops
+are not configured) is bounded by *proof*: a sender that presented a right credential within
+PROVEN_S is never limited, so neither an attacker's guesses from its address nor a crowd
+elsewhere refuse it a delivery. Its failures are still counted, and once they would have
+limited it, one line says so (likely a proxy in front whose hops are not configured, since
+every sender behind it is then one address).
+
+One `ingest.auth_limited` line when a sender (or, as `*`, every unproven one) becomes
+limited, at most LIMITED_LINES_PER_S a second; each request refused so counts in
+`IngestAuthLimited{source}`. Memory is bounded: at most MAX_SENDERS senders of each kind are
+remembered, those whose bucket has drained forgotten first.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import structlog
+
+from triage.linebudget import LineBudget
+from triage.metrics import Metrics
+
+log = structlog.get_logger(__name__)
+
+#: Wrong credentials one sender may present at once before it is limited: a sender with a
+#: stale token retries a few times a minute; a guesser sends hundreds a second.
+FAILURE_BURST = 20
+#: … then one more every this long (20 a minute, ~29,000 a day).
+FAILURE_REFILL_S = 3.0
+#: Wrong credentials every sender not proven may present at once, together …
+ALL_BURST = 200
+#: … then one more every this long (10 a second, against the few hundred the gateway answers).
+ALL_REFILL_S = 0.1
+#: A sender whose credential was right this recently is never limited.
+PROVEN_S = 24 * 3600.0
+#: Senders remembered at most, of each kind (failing, proven).
+MAX_SENDERS = 10_000
+#: `ingest.auth_limited` lines a second, at most (a crowd of addresses may each earn one).
+LIMITED_LINES_PER_S = 10
+#: The key of the bucket every unproven sender shares, as its line names it.
+EVERYONE = "*"
+
+
+@dataclass(slots=True)
+class _Bucket:
+    """Failures held (draining by one every `refill_s`) as of `at`, and whether the sender is
+    in a limited episode (it ends once the bucket has drained)."""
+
+    level: float
+    at: float
+    limited: bool = False
+
+    def drained(self, now: float, refill_s: float) -> float:
+        self.level = max(0.0, self.level - (now - self.at) / refill_s)
+        self.at = now
+        if self.level == 0.0:
+            self.limited = False
+        return self.level
+
+
+class CredentialFailures:
+    """The wrong credentials of each sender, and which senders are limited or proven."""
+
+    def __init__(self, metrics: Metrics, clock: Callable[[], float] = time.monotonic) -> None:
+        self._metrics = metrics
+        self._clock = clock
+        self._failing: dict[str, _Bucket] = {}
+        self._everyone = _Bucket(0.0, clock())
+        #: Senders by when their credential was last right, oldest first.
+        self._proven: dict[str, float] = {}
+        self._lines = LineBudget(LIMITED_LINES_PER_S, 1.0, name="ingest.auth_limited")
+
+    def proven(self, sender: str) -> bool:
+        """Whether `sender` presented a right credential within PROVEN_S."""
+        at = self._proven.get(sender)
+        return at is not None and self._clock() - at < PROVEN_S
+
+    def limited(self, sender: str, source: str) -> int | None:
+        """The seconds `sender` must wait before a credential of its is compared again (its
+        Retry-After), or None when it may present one now. A limit is counted in
+        `IngestAuthLimited{source}`; its first refusal also gets its line."""
+        if self.proven(sender):
+            return None
+        now = self._clock()
+        wait_s = 0.0
+        for key, bucket, burst, refill_s in (
+            (sender, self._failing.get(sender), FAILURE_BURST, FAILURE_REFILL_S),
+            (EVERYONE, self._everyone, ALL_BURST, ALL_REFILL_S),
+        ):
+            # Limited while the bucket has no room for one more whole failure.
+            if bucket is None or bucket.drained(now, refill_s) <= burst - 1:
+                continue
+            wait_s = max(wait_s, (bucket.level - (burst - 1)) * refill_s)
+            if not bucket.limited:
+                bucket.limited = True
+                self._line(key, bucket.level, refill_s)
+        if wait_s == 0.0:
+            return None
+        self._metrics.incr("IngestAuthLimited", source=source)
+        return max(1, math.ceil(wait_s))
+
+    def failed(self, sender: str) -> None:
+        """`sender` was answered 401."""
+        now = self._clock()
+        bucket = self._failing.get(sender)
+        if bucket is None:
+            self._make_room(self._failing, now)
+            bucket = self._failing[sender] = _Bucket(0.0, now)
+        bucket.drained(now, FAILURE_REFILL_S)
+        bucket.level += 1
+        if sender in self._proven:
+            if bucket.level > FAILURE_BURST - 1 and not bucket.limited:
+                bucket.limited = True  # (one line per episode; a proven sender is not refused)
+                self._waived(sender, bucket.level)
+            return
+        self._everyone.drained(now, ALL_REFILL_S)
+        self._everyone.level += 1
+
+    def succeeded(self, sender: str) -> None:
+        """`sender` presented a right credential: it is proven for PROVEN_S."""
+        self._proven.pop(sender, None)
+        if len(self._proven) >= MAX_SENDERS:
+            del self._proven[next(iter(self._proven))]  # the one proven longest ago
+        self._proven[sender] = self._clock()
+
+    def _make_room(self, buckets: dict[str, _Bucket], now: float) -> None:
+        """When MAX_SENDERS are remembered, forget the drained ones, then the oldest, down to
+        nine tenths of it: a flood of new addresses pays for one sweep per tenth, not one per
+        address."""
+        if len(buckets) < MAX_SENDERS:
+            return
+        for key in [k for k, b in buckets.items() if b.drained(now, FAILURE_REFILL_S) == 0.0]:
+            del buckets[key]
+        for key in list(buckets)[: max(0, len(buckets) - MAX_SENDERS * 9 // 10)]:
+            del buckets[key]
+
+    def _line(self, sender: str, failures: float, refill_s: float) -> None:
+        if self._lines.admit():
+            log.warning(
+                "ingest.auth_limited",
+                sender=sender,
+                failures=math.floor(failures),
+                one_more_every_s=refill_s,
+                hint="wrong credentials from this sender are refused 429 before they are "
+                "compared; a sender whose credential was right lately is not limited",
+            )
+
+    def _waived(self, sender: str, failures: float) -> None:
+        if self._lines.admit():
+            log.warning(
+                "ingest.auth_limit_waived",
+                sender=sender,
+                failures=math.floor(failures),
+                hint="a sender whose credential was right lately presents many wrong ones: "
+                "several senders behind one address? Behind a proxy, set "
+                "TRIAGE_INGEST_TRUSTED_PROXY_HOPS so each is its own sender",
+            )

@@ -1,0 +1,181 @@
+"""Round 15 of the webhook gateway and the operators' port (helper 558): each test fails
+before its fix.
+
+- Wrong credentials were answered 401 as fast as the gateway answers (~330 a second from one
+  client), so a weak token could be guessed online. Each sender's wrong credentials are now
+  counted (behind the trusted proxy, by its X-Forwarded-For entry); past a burst the sender is
+  answered 429 before any credential of its is compared, and a sender whose credential was
+  right lately is never limited (ingest/failures.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from typing import Any
+
+import httpx2
+
+import triage.ingest.failures as failures
+from daemon_harness import Queues
+from ingest_harness import bearer, ingest_settings, loopback_client, running
+from test_ingest_gaps import take_queued
+from triage.ingest import IngestService
+from triage.ingest.failures import CredentialFailures
+from triage.metrics import Metrics
+
+WRONG = {"Authorization": "Bearer not-the-token-0123456789"}
+ALERT = b'{"title": "disk full", "dedup_key": "round15"}'
+
+
+class Clock:
+    """A monotonic clock the test moves."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def limited_lines(logs: list[MutableMapping[str, Any]], event: str) -> list[Any]:
+    return [entry for entry in logs if entry["event"] == event]
+
+
+# --- The failure counts, on their own ---------------------------------------------------------
+
+
+def test_a_sender_past_its_burst_of_wrong_credentials_waits_and_gets_one_line(
+    logs: list[MutableMapping[str, Any]],
+) -> None:
+    """FAILURE_BURST wrong credentials limit a sender (Retry-After: one refill), counted in
+    IngestAuthLimited on each refusal with one ingest.auth_limited line; a refill later it may
+    present one more, and once drained it is a new episode with a line of its own."""
+    clock, metrics = Clock(), Metrics()
+    counts = CredentialFailures(metrics, clock)
+    for _ in range(failures.FAILURE_BURST - 1):
+        counts.failed("203.0.113.7")
+    assert counts.limited("203.0.113.7", "generic") is None
+    counts.failed("203.0.113.7")
+    assert counts.limited("203.0.113.7", "generic") == 3
+    assert counts.limited("203.0.113.7", "grafana") == 3
+    assert counts.limited("198.51.100.1", "generic") is None  # another sender is not limited
+    assert metrics.total("IngestAuthLimited") == 2
+    assert len(limited_lines(logs, "ingest.auth_limited")) == 1
+    clock.now += failures.FAILURE_REFILL_S
+    assert counts.limited("203.0.113.7", "generic") is None
+    counts.failed("203.0.113.7")
+    assert counts.limited("203.0.113.7", "generic") == 3
+    assert len(limited_lines(logs, "ingest.auth_limited")) == 1  # the same episode
+    clock.now += failures.FAILURE_REFILL_S * failures.FAILURE_BURST
+    for _ in range(failures.FAILURE_BURST):
+        counts.failed("203.0.113.7")
+    assert counts.limited("203.0.113.7", "generic") == 3
+    lines = limited_lines(logs, "ingest.auth_limited")
+    assert len(lines) == 2 and lines[1]["sender"] == "203.0.113.7"
+
+
+def test_a_proven_sender_is_never_limited_and_its_many_failures_get_a_hint() -> None:
+    """A sender whose credential was right is not limited however many wrong ones come from
+    its address (a NAT, a proxy whose hops are not set), and not by the crowd's bucket."""
+    clock = Clock()
+    counts = CredentialFailures(Metrics(), clock)
+    counts.succeeded("10.0.0.5")
+    for _ in range(failures.ALL_BURST * 2):
+        counts.failed("10.0.0.5")
+    assert counts.limited("10.0.0.5", "generic") is None
+    for i in range(failures.ALL_BURST):
+        counts.failed(f"192.0.2.{i % 200}")
+    assert counts.limited("192.0.2.250", "generic") is not None  # the crowd is limited
+    assert counts.limited("10.0.0.5", "generic") is None
+    clock.now += failures.PROVEN_S  # proof does not last for ever
+    for _ in range(failures.FAILURE_BURST):
+        counts.failed("10.0.0.5")
+    assert counts.limited("10.0.0.5", "generic") is not None
+
+
+def test_a_crowd_of_addresses_shares_one_bucket(logs: list[MutableMapping[str, Any]]) -> None:
+    """ALL_BURST wrong credentials from as many addresses (an IPv6 prefix holds 65,536 /64s)
+    limit every sender not proven, with one line naming `*`."""
+    clock = Clock()
+    counts = CredentialFailures(Metrics(), clock)
+    for i in range(failures.ALL_BURST):
+        counts.failed(f"2001:db8:0:{i:x}::/64")
+    assert counts.limited("2001:db8:1::/64", "generic") == 1
+    assert [line["sender"] for line in limited_lines(logs, "ingest.auth_limited")] == ["*"]
+    clock.now += failures.ALL_REFILL_S
+    assert counts.limited("2001:db8:1::/64", "generic") is None
+
+
+def test_memory_of_senders_is_bounded() -> None:
+    """A flood of failing addresses (and proven ones) keeps at most MAX_SENDERS of each."""
+    counts = CredentialFailures(Metrics(), Clock())
+    for i in range(failures.MAX_SENDERS + 50):
+        counts.failed(f"s{i}")
+        counts.succeeded(f"p{i}")
+    assert len(counts._failing) <= failures.MAX_SENDERS
+    assert len(counts._proven) <= failures.MAX_SENDERS
+
+
+# --- Through the gateway, on 127.0.0.1 -------------------------------------------------------
+
+
+async def _post_wrong(client: httpx2.AsyncClient, count: int, **headers: str) -> list[int]:
+    statuses = []
+    for _ in range(count):
+        response = await client.post(
+            "/v1/alerts/generic", content=ALERT, headers={**WRONG, **headers}
+        )
+        statuses.append(response.status_code)
+    return statuses
+
+
+async def test_a_guesser_is_answered_429_before_its_credential_is_compared(
+    gateway: IngestService, queues: Queues, logs: list[MutableMapping[str, Any]]
+) -> None:
+    """From an address never proven, FAILURE_BURST wrong tokens are 401; then even the right
+    token is 429 with Retry-After (compared, a right guess would be told apart from a wrong
+    one at full speed), nothing queued, one ingest.auth_limited line."""
+    async with loopback_client(gateway.port) as client:
+        assert await _post_wrong(client, failures.FAILURE_BURST) == [401] * failures.FAILURE_BURST
+        limited = await client.post("/v1/alerts/generic", content=ALERT, headers=WRONG)
+        right = await client.post("/v1/alerts/generic", content=ALERT, headers=bearer("generic"))
+    assert limited.status_code == 429 and limited.headers["Retry-After"] in ("1", "2", "3")
+    assert "wrong credential" in limited.json()["error"]
+    assert right.status_code == 429
+    assert take_queued(queues) == []
+    assert [line["sender"] for line in limited_lines(logs, "ingest.auth_limited")] == ["127.0.0.1"]
+    assert gateway.metrics.total("IngestAuthLimited") == 2
+
+
+async def test_a_sender_proven_by_its_right_token_is_never_refused_for_its_neighbours(
+    gateway: IngestService, queues: Queues
+) -> None:
+    """A sender whose token worked is answered 202 after any number of wrong tokens from the
+    same address (a guesser behind its NAT): the limit never refuses it a delivery."""
+    async with loopback_client(gateway.port) as client:
+        first = await client.post("/v1/alerts/generic", content=ALERT, headers=bearer("generic"))
+        assert first.status_code == 202, first.text
+        wrong = await _post_wrong(client, failures.FAILURE_BURST * 2)
+        right = await client.post("/v1/alerts/generic", content=ALERT, headers=bearer("generic"))
+    assert wrong == [401] * (failures.FAILURE_BURST * 2)
+    assert right.status_code == 202, right.text
+    assert len(take_queued(queues)) == 2
+
+
+async def test_behind_the_trusted_proxy_each_forwarded_sender_is_counted_apart(
+    queues: Queues,
+) -> None:
+    """With TRIAGE_INGEST_TRUSTED_PROXY_HOPS=1 every connection comes from the proxy, and the
+    sender is the X-Forwarded-For entry it appended: one guesser's limit leaves another
+    sender's token taken."""
+    settings = ingest_settings(queues.url, queues.endpoint, ingest_trusted_proxy_hops=1)
+    async with running(settings) as service, loopback_client(service.port) as client:
+        guesser = {"X-Forwarded-For": "203.0.113.9"}
+        wrong = await _post_wrong(client, failures.FAILURE_BURST + 1, **guesser)
+        other = await client.post(
+            "/v1/alerts/generic",
+            content=ALERT,
+            headers={**bearer("generic"), "X-Forwarded-For": "198.51.100.4"},
+        )
+    assert wrong == [401] * failures.FAILURE_BURST + [429]
+    assert other.status_code == 202, other.text
