@@ -6,6 +6,10 @@ before its fix.
   counted (behind the trusted proxy, by its X-Forwarded-For entry); past a burst the sender is
   answered 429 before any credential of its is compared, and a sender whose credential was
   right lately is never limited (ingest/failures.py).
+- The two ports answered the same bytes differently: `OPTIONS *` (400 on the operators' port,
+  404 on the gateway; RFC 9110 9.3.7 has a server answer it), a line ended by a bare LF and
+  two Content-Length headers (served on the operators' port, 400 on the gateway). Both now
+  answer `OPTIONS *` 200 and refuse the others 400.
 """
 
 from __future__ import annotations
@@ -14,10 +18,13 @@ from collections.abc import MutableMapping
 from typing import Any
 
 import httpx2
+import pytest
 
 import triage.ingest.failures as failures
 from daemon_harness import Queues
 from ingest_harness import bearer, ingest_settings, loopback_client, running
+from test_http_endpoints import ask
+from test_http_endpoints import running as endpoint_server
 from test_ingest_gaps import take_queued
 from triage.ingest import IngestService
 from triage.ingest.failures import CredentialFailures
@@ -179,3 +186,65 @@ async def test_behind_the_trusted_proxy_each_forwarded_sender_is_counted_apart(
         )
     assert wrong == [401] * failures.FAILURE_BURST + [429]
     assert other.status_code == 202, other.text
+
+
+# --- What the two ports answer alike -----------------------------------------------------------
+
+
+async def test_options_star_is_answered_on_the_operators_port() -> None:
+    """`OPTIONS *` (RFC 9110 9.3.7) is 200 with `Allow` naming the port's methods, not 400."""
+    async with endpoint_server() as server:
+        status, headers, body = await ask(server.port, b"OPTIONS * HTTP/1.1\r\nHost: t\r\n\r\n")
+    assert status == 200 and body == b""
+    assert headers["allow"] == "GET, HEAD, OPTIONS"
+
+
+async def test_options_star_is_answered_by_the_gateway(gateway: IngestService) -> None:
+    """`OPTIONS *` is 200 with `Allow` on the gateway too, not the 404 of a path."""
+    request = b"OPTIONS * HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+    status, headers, _ = await ask(gateway.port, request)
+    assert status == 200
+    assert headers["allow"] == "GET, HEAD, OPTIONS, POST"
+
+
+async def test_a_path_named_star_is_no_server_wide_request_on_either_port(
+    gateway: IngestService,
+) -> None:
+    """Only OPTIONS names the server with `*`: `GET *` is refused on both ports."""
+    request = b"GET * HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+    async with endpoint_server() as server:
+        assert (await ask(server.port, request))[0] == 400
+    assert (await ask(gateway.port, request))[0] in (400, 404)
+
+
+BARE_LF = {
+    "every line": b"GET /healthz HTTP/1.1\nHost: t\nConnection: close\n\n",
+    "one header": b"GET /healthz HTTP/1.1\r\nHost: t\nConnection: close\r\n\r\n",
+    "the request line": b"GET /healthz HTTP/1.1\nHost: t\r\nConnection: close\r\n\r\n",
+    "the head's end": b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\n",
+}
+
+
+@pytest.mark.parametrize("where", list(BARE_LF))
+async def test_a_bare_lf_is_refused_alike_on_both_ports(where: str, gateway: IngestService) -> None:
+    """A line ended by a bare LF is 400 on the operators' port, as the gateway's parser
+    answers it (it was served 200 there): one client, one answer on both ports."""
+    request = BARE_LF[where]
+    async with endpoint_server() as server:
+        ops_status, _, _ = await ask(server.port, request)
+    gateway_status, _, _ = await ask(gateway.port, request)
+    assert (ops_status, gateway_status) == (400, 400)
+
+
+async def test_two_content_lengths_are_refused_alike_on_both_ports(
+    gateway: IngestService,
+) -> None:
+    """Two Content-Length headers, even agreeing, are 400 on both ports (the operators' port
+    served them)."""
+    request = (
+        b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+        b"Content-Length: 0\r\nContent-Length: 0\r\n\r\n"
+    )
+    async with endpoint_server() as server:
+        assert (await ask(server.port, request))[0] == 400
+    assert (await ask(gateway.port, request))[0] == 400

@@ -7,7 +7,8 @@ API path, `POST /api/v2/alerts` (and `/api/v1/alerts`, both also under any path 
 Prometheus, vmalert and other rule evaluators send to the gateway as to an Alertmanager: the
 `alertmanager` source's token, an array of alerts only (the webhook group goes to
 `/v1/alerts/alertmanager`), answered 200 as Alertmanager does, the whole batch one SQS message
-as a webhook group is; `GET /healthz` and `GET /readyz`. Any other path (a source that does
+as a webhook group is; `GET /healthz` and `GET /readyz`; `OPTIONS *` (200, naming the methods
+the gateway takes). Any other path (a source that does
 not exist included) is 404, any other method 405 naming in `Allow` only the methods the path
 takes.
 
@@ -276,6 +277,20 @@ def _forgeable(request: web.Request) -> bool:
     return declared.split(";", 1)[0].strip().lower() in _FORM_TYPES | {""}
 
 
+#: What `OPTIONS *` answers the gateway as a whole does: every method some path takes.
+SERVER_METHODS = "GET, HEAD, OPTIONS, POST"
+
+
+def _server_options(request: web.Request) -> web.Response:
+    """`OPTIONS *` (RFC 9112 3.2.4: the server as a whole, not a path), a ping that reads nothing
+    and changes nothing: 200 naming in `Allow` every method some path takes, as the operators'
+    port answers it (RFC 9110 9.3.7 has a server answer it; no route can, none being `*`)."""
+    response = web.Response(status=200, headers={"Allow": SERVER_METHODS})
+    if request.body_exists:
+        response.force_close()  # its body is not read
+    return response
+
+
 @dataclass(frozen=True, slots=True)
 class Route:
     """What a path posts to: the source whose token, rate and metrics it uses, the formats it
@@ -498,6 +513,8 @@ class Gateway:
             bad_head = _bad_host(request) or _fragment(request)
             if bad_head is not None:
                 return self._unrouted_refusal(request, bad_head, started)
+            if request.method == "OPTIONS" and request.raw_path == "*":
+                return _server_options(request)
             try:
                 response: web.StreamResponse = await handler(request)
             except web.HTTPException as exc:

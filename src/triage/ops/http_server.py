@@ -15,6 +15,8 @@ the process's file descriptors or filling its logs:
   never a traceback, as is a `Host` RFC 9112 3.2 refuses (`triage.request_head`: none in an
   HTTP/1.1 request, two, or one naming no host); a handler that raises is a 500; an
   absolute-form target (`http://host/path`) is served as its path, its host the request's;
+  `OPTIONS *` is answered 200 naming the methods the routes take. A line ended by a bare LF,
+  and two Content-Length headers, are 400, as the gateway's parser answers them;
 - a request its handler refuses from the head alone (`HeadGuarded`: no token, another site's
   browser) is answered without `100 Continue` and without its body being read;
 - one `http.refused` line per refused client, at most `log_burst` per `log_window_s`, then one
@@ -116,6 +118,8 @@ class Response:
 
 
 Handler = Callable[[Request], Awaitable[Response]]
+#: The path of a request for the server as a whole (`OPTIONS *`), never a route's.
+SERVER_WIDE = "*"
 DEFAULT_LIMITS = Limits()
 
 
@@ -287,6 +291,8 @@ class HttpServer:
         return False
 
     async def _dispatch(self, request: Request) -> Response:
+        if request.path == SERVER_WIDE:
+            return self._server_options()
         methods = self.routes.get(request.path) or self._under(request.path)
         if methods is None:
             self.refusals.refused("not_found", request.peer, 404, path=client_excerpt(request.path))
@@ -303,6 +309,15 @@ class HttpServer:
         except Exception as exc:
             self.refusals.refused("internal_error", request.peer, 500, exc_info=exc)
             return _error(500)
+
+    def _server_options(self) -> Response:
+        """`OPTIONS *`: what the server as a whole does (RFC 9110 9.3.7), a ping that reads
+        nothing and changes nothing: 200, `Allow` naming every method some path takes."""
+        methods = {method for by_method in self.routes.values() for method in by_method}
+        if "GET" in methods:
+            methods.add("HEAD")
+        allow = ", ".join(sorted(methods | {"OPTIONS"}))
+        return Response(200, headers=(("Allow", allow),))
 
     def _refused_from_head(self, head: Request) -> bool:
         """Whether the handler `head` goes to refuses it before reading its body."""
@@ -327,7 +342,7 @@ async def _read_head(
     what was wrong with it."""
     line = await _read_line(reader, _Refuse("uri_too_long", 414), first=True)
     parts = line.split(b" ")
-    read = _target(parts[1]) if len(parts) == 3 else None
+    read = _target(parts[1], parts[0]) if len(parts) == 3 else None
     if read is None or not (_TOKEN.fullmatch(parts[0]) and _VERSION.fullmatch(parts[2])):
         raise _Refuse(
             "bad_request", 400, client_excerpt(_QUERY.sub(b"?...", line).decode("latin-1"))
@@ -348,12 +363,15 @@ async def _read_head(
     return Request(method, path, query, headers, b"", peer), waits
 
 
-def _target(written: bytes) -> tuple[str, str | None] | None:
+def _target(written: bytes, method: bytes = b"GET") -> tuple[str, str | None] | None:
     """A request target as origin-form (`/path?query`), and the authority an absolute-form one
-    names (None for an origin-form one); None for any other target, or an absolute one whose
-    authority is no host (user info, an empty host: RFC 9110 4.2.1 has it refused)."""
+    names (None for an origin-form one); `*` for `OPTIONS *` (RFC 9112 3.2.4, the server as a
+    whole); None for any other target, or an absolute one whose authority is no host (user
+    info, an empty host: RFC 9110 4.2.1 has it refused)."""
     if _TARGET.fullmatch(written):
         return written.decode("ascii"), None
+    if written == b"*" and method == b"OPTIONS":
+        return SERVER_WIDE, None
     absolute = _ABSOLUTE.fullmatch(written)
     if absolute is None:
         return None
@@ -404,10 +422,12 @@ def _body_length(headers: tuple[tuple[str, str], ...], limits: Limits) -> int:
     has passed every check of this server on it (a body too large is refused, never read)."""
     if any(name == "transfer-encoding" for name, _ in headers):
         raise _Refuse("unsupported", 501)
-    lengths = {value for name, value in headers if name == "content-length"}
+    # Two Content-Length headers are refused even when they agree, as the gateway's parser
+    # refuses them: RFC 9110 8.6 lets a recipient take either way, and the ports agree.
+    lengths = [value for name, value in headers if name == "content-length"]
     if not lengths:
         return 0
-    if len(lengths) > 1 or not _DIGITS.fullmatch(text := lengths.pop()):
+    if len(lengths) > 1 or not _DIGITS.fullmatch(text := lengths[0]):
         raise _Refuse("bad_length", 400)
     if int(text) > limits.max_body:
         raise _Refuse("body_too_large", 413)
@@ -425,14 +445,19 @@ async def _read_exactly(reader: asyncio.StreamReader, length: int) -> bytes:
 async def _read_line(
     reader: asyncio.StreamReader, too_long: _Refuse, *, first: bool = False
 ) -> bytes:
-    """One line without its CRLF (a bare LF is accepted); at most the reader's limit."""
+    """One line without its CRLF; at most the reader's limit. A line ended by a bare LF is
+    refused (400), as the gateway's parser refuses it: RFC 9112 2.2 lets a server take one,
+    but two parsers on one path that read line ends differently (a proxy in front, then this
+    port) read different headers from the same bytes, and every HTTP client sends CRLF."""
     try:
         line = await reader.readuntil(b"\n")
     except asyncio.LimitOverrunError:
         raise too_long from None
     except asyncio.IncompleteReadError as exc:
         raise _Refuse("empty" if first and not exc.partial else "incomplete", None) from None
-    return line[:-2] if line.endswith(b"\r\n") else line[:-1]
+    if not line.endswith(b"\r\n"):
+        raise _Refuse("bad_request", 400, "a line ended by a bare LF")
+    return line[:-2]
 
 
 async def _linger(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
