@@ -7,25 +7,28 @@ answered fills its bucket by one, which drains by one every FAILURE_REFILL_S; on
 FAILURE_BURST, the sender is *limited*: its webhook requests are answered 429 with
 `Retry-After` before any credential of theirs is compared, until the bucket has room again. A
 limit that still compared credentials would still tell a right guess from a wrong one at full
-speed (202 against 429), so it could not slow guessing. All senders not proven (below) share
-one more bucket, so a crowd of addresses (an IPv6 prefix holds 65,536 /64s) guesses no faster
-than ALL_REFILL_S allows.
+speed (202 against 429), so it could not slow guessing. An IPv6 sender's /48 (one site: 65,536
+/64s, each a sender) fills a bucket of its own as well, so a site's addresses together guess no
+faster than one.
 
 What such a limit costs an honest sender behind the same address (a NAT, or a proxy whose hops
 are not configured) is bounded by *proof*: a sender that presented a right credential within
-PROVEN_S is never limited, so neither an attacker's guesses from its address nor a crowd
-elsewhere refuse it a delivery. Its failures are still counted, and once they would have
-limited it, one line says so (likely a proxy in front whose hops are not configured, since
-every sender behind it is then one address).
+PROVEN_S is never limited, so an attacker's guesses from its address never refuse it a
+delivery. Its failures are still counted, and once they would have limited it, one line says
+so (likely a proxy in front whose hops are not configured: every sender behind it is then one
+address). There is no bucket shared by all senders: a crowd of addresses could then keep every
+sender not proven (a source that fires once a week) refused, and an alert refused 4xx is
+dropped by its sender (Alertmanager retries only 5xx); a crowd guesses at 20 a minute each.
 
-One `ingest.auth_limited` line when a sender (or, as `*`, every unproven one) becomes
-limited, at most LIMITED_LINES_PER_S a second; each request refused so counts in
-`IngestAuthLimited{source}`. Memory is bounded: at most MAX_SENDERS senders of each kind are
-remembered, those whose bucket has drained forgotten first.
+One `ingest.auth_limited` line when a sender (or an IPv6 /48) becomes limited, at most
+LIMITED_LINES_PER_S a second; each request refused so counts in `IngestAuthLimited{source}`.
+Memory is bounded: at most MAX_SENDERS senders of each kind (failing, proven) are remembered,
+those whose bucket has drained forgotten first.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import time
 from collections.abc import Callable
@@ -43,18 +46,14 @@ log = structlog.get_logger(__name__)
 FAILURE_BURST = 20
 #: … then one more every this long (20 a minute, ~29,000 a day).
 FAILURE_REFILL_S = 3.0
-#: Wrong credentials every sender not proven may present at once, together …
-ALL_BURST = 200
-#: … then one more every this long (10 a second, against the few hundred the gateway answers).
-ALL_REFILL_S = 0.1
+#: The IPv6 prefix whose senders share a bucket too: a site's (RFC 6177 has one get a /48).
+SITE_PREFIX = 48
 #: A sender whose credential was right this recently is never limited.
 PROVEN_S = 24 * 3600.0
 #: Senders remembered at most, of each kind (failing, proven).
 MAX_SENDERS = 10_000
 #: `ingest.auth_limited` lines a second, at most (a crowd of addresses may each earn one).
 LIMITED_LINES_PER_S = 10
-#: The key of the bucket every unproven sender shares, as its line names it.
-EVERYONE = "*"
 
 
 @dataclass(slots=True)
@@ -81,7 +80,6 @@ class CredentialFailures:
         self._metrics = metrics
         self._clock = clock
         self._failing: dict[str, _Bucket] = {}
-        self._everyone = _Bucket(0.0, clock())
         #: Senders by when their credential was last right, oldest first.
         self._proven: dict[str, float] = {}
         self._lines = LineBudget(LIMITED_LINES_PER_S, 1.0, name="ingest.auth_limited")
@@ -99,17 +97,15 @@ class CredentialFailures:
             return None
         now = self._clock()
         wait_s = 0.0
-        for key, bucket, burst, refill_s in (
-            (sender, self._failing.get(sender), FAILURE_BURST, FAILURE_REFILL_S),
-            (EVERYONE, self._everyone, ALL_BURST, ALL_REFILL_S),
-        ):
+        for key in _keys(sender):
+            bucket = self._failing.get(key)
             # Limited while the bucket has no room for one more whole failure.
-            if bucket is None or bucket.drained(now, refill_s) <= burst - 1:
+            if bucket is None or bucket.drained(now, FAILURE_REFILL_S) <= FAILURE_BURST - 1:
                 continue
-            wait_s = max(wait_s, (bucket.level - (burst - 1)) * refill_s)
+            wait_s = max(wait_s, (bucket.level - (FAILURE_BURST - 1)) * FAILURE_REFILL_S)
             if not bucket.limited:
                 bucket.limited = True
-                self._line(key, bucket.level, refill_s)
+                self._line("ingest.auth_limited", key, bucket.level)
         if wait_s == 0.0:
             return None
         self._metrics.incr("IngestAuthLimited", source=source)
@@ -118,19 +114,17 @@ class CredentialFailures:
     def failed(self, sender: str) -> None:
         """`sender` was answered 401."""
         now = self._clock()
-        bucket = self._failing.get(sender)
-        if bucket is None:
-            self._make_room(self._failing, now)
-            bucket = self._failing[sender] = _Bucket(0.0, now)
-        bucket.drained(now, FAILURE_REFILL_S)
-        bucket.level += 1
-        if sender in self._proven:
-            if bucket.level > FAILURE_BURST - 1 and not bucket.limited:
+        proven = sender in self._proven
+        for key in _keys(sender) if not proven else (sender,):
+            bucket = self._failing.get(key)
+            if bucket is None:
+                self._make_room(self._failing, now)
+                bucket = self._failing[key] = _Bucket(0.0, now)
+            bucket.drained(now, FAILURE_REFILL_S)
+            bucket.level += 1
+            if proven and bucket.level > FAILURE_BURST - 1 and not bucket.limited:
                 bucket.limited = True  # (one line per episode; a proven sender is not refused)
-                self._waived(sender, bucket.level)
-            return
-        self._everyone.drained(now, ALL_REFILL_S)
-        self._everyone.level += 1
+                self._line("ingest.auth_limit_waived", key, bucket.level)
 
     def succeeded(self, sender: str) -> None:
         """`sender` presented a right credential: it is proven for PROVEN_S."""
@@ -150,24 +144,35 @@ class CredentialFailures:
         for key in list(buckets)[: max(0, len(buckets) - MAX_SENDERS * 9 // 10)]:
             del buckets[key]
 
-    def _line(self, sender: str, failures: float, refill_s: float) -> None:
-        if self._lines.admit():
-            log.warning(
-                "ingest.auth_limited",
-                sender=sender,
-                failures=math.floor(failures),
-                one_more_every_s=refill_s,
-                hint="wrong credentials from this sender are refused 429 before they are "
-                "compared; a sender whose credential was right lately is not limited",
+    def _line(self, event: str, sender: str, failures: float) -> None:
+        if not self._lines.admit():
+            return
+        if event == "ingest.auth_limited":
+            hint = (
+                "wrong credentials from this sender are refused 429 before they are compared; "
+                "a sender whose credential was right lately is not limited"
             )
+        else:
+            hint = (
+                "a sender whose credential was right lately presents many wrong ones: several "
+                "senders behind one address? Behind a proxy, set "
+                "TRIAGE_INGEST_TRUSTED_PROXY_HOPS so that each is its own sender"
+            )
+        log.warning(
+            event,
+            sender=sender,
+            failures=math.floor(failures),
+            one_more_every_s=FAILURE_REFILL_S,
+            hint=hint,
+        )
 
-    def _waived(self, sender: str, failures: float) -> None:
-        if self._lines.admit():
-            log.warning(
-                "ingest.auth_limit_waived",
-                sender=sender,
-                failures=math.floor(failures),
-                hint="a sender whose credential was right lately presents many wrong ones: "
-                "several senders behind one address? Behind a proxy, set "
-                "TRIAGE_INGEST_TRUSTED_PROXY_HOPS so each is its own sender",
-            )
+
+def _keys(sender: str) -> tuple[str, ...]:
+    """The buckets a sender's failures fill: its own, and an IPv6 sender's site's."""
+    if not sender.endswith("/64"):
+        return (sender,)
+    try:
+        site = ipaddress.IPv6Network(sender).supernet(new_prefix=SITE_PREFIX)
+    except ValueError:
+        return (sender,)
+    return sender, str(site)
