@@ -81,25 +81,28 @@ def test_a_sender_past_its_burst_of_wrong_credentials_waits_and_gets_one_line(
     assert len(lines) == 2 and lines[1]["sender"] == "203.0.113.7"
 
 
-def test_a_proven_sender_is_never_limited_and_its_many_failures_get_a_hint(
+def test_a_proven_sender_is_never_limited_on_its_source_and_its_many_failures_get_a_hint(
     logs: list[MutableMapping[str, Any]],
 ) -> None:
-    """A sender whose credential was right is not limited however many wrong ones come from
-    its address (a NAT, a proxy whose hops are not set); one ingest.auth_limit_waived line
-    says so; its proof lasts PROVEN_S."""
+    """A sender whose credential for a source was right is not limited on that source however
+    many wrong ones come from its address (a NAT, a proxy whose hops are not set), with one
+    ingest.auth_limit_waived line; on every other source it is limited; proof lasts
+    PROVEN_S."""
     clock = Clock()
     counts = CredentialFailures(Metrics(), clock)
-    counts.succeeded("10.0.0.5")
+    counts.succeeded("10.0.0.5", "alertmanager")
     for _ in range(failures.FAILURE_BURST * 10):
         counts.failed("10.0.0.5")
-    assert counts.limited("10.0.0.5", "generic") is None
+    assert counts.limited("10.0.0.5", "alertmanager") is None
+    assert counts.limited("10.0.0.5", "alertmanager") is None
+    assert counts.limited("10.0.0.5", "grafana") is not None
     assert [line["sender"] for line in limited_lines(logs, "ingest.auth_limit_waived")] == [
         "10.0.0.5"
     ]
     clock.now += failures.PROVEN_S
     for _ in range(failures.FAILURE_BURST):
         counts.failed("10.0.0.5")
-    assert counts.limited("10.0.0.5", "generic") is not None
+    assert counts.limited("10.0.0.5", "alertmanager") is not None
 
 
 def test_an_ipv6_sites_addresses_share_a_bucket_and_a_crowd_does_not(
@@ -109,7 +112,7 @@ def test_an_ipv6_sites_addresses_share_a_bucket_and_a_crowd_does_not(
     limit the site's every /64 but a proven one; as many IPv4 addresses limit none of the
     others (no bucket is shared by all: a crowd could keep every rare sender refused)."""
     counts = CredentialFailures(Metrics(), Clock())
-    counts.succeeded("2001:db8:7:ffff::/64")
+    counts.succeeded("2001:db8:7:ffff::/64", "generic")
     for i in range(failures.FAILURE_BURST):
         counts.failed(f"2001:db8:7:{i:x}::/64")
         counts.failed(f"192.0.2.{i}")
@@ -127,7 +130,7 @@ def test_memory_of_senders_is_bounded() -> None:
     counts = CredentialFailures(Metrics(), Clock())
     for i in range(failures.MAX_SENDERS + 50):
         counts.failed(f"s{i}")
-        counts.succeeded(f"p{i}")
+        counts.succeeded(f"p{i}", "generic")
     assert len(counts._failing) <= failures.MAX_SENDERS
     assert len(counts._proven) <= failures.MAX_SENDERS
 
@@ -175,6 +178,24 @@ async def test_a_sender_proven_by_its_right_token_is_never_refused_for_its_neigh
         right = await client.post("/v1/alerts/generic", content=ALERT, headers=bearer("generic"))
     assert wrong == [401] * (failures.FAILURE_BURST * 2)
     assert right.status_code == 202, right.text
+    assert len(take_queued(queues)) == 2
+
+
+async def test_one_sources_token_buys_no_unlimited_guesses_at_anothers(
+    gateway: IngestService, queues: Queues
+) -> None:
+    """A holder of the generic token (in many tools' URLs) that guesses Grafana's is limited
+    on Grafana's path, and its generic webhooks are still taken."""
+    async with loopback_client(gateway.port) as client:
+        own = await client.post("/v1/alerts/generic", content=ALERT, headers=bearer("generic"))
+        assert own.status_code == 202, own.text
+        guesses = []
+        for _ in range(failures.FAILURE_BURST + 1):
+            response = await client.post("/v1/alerts/grafana", content=b"{}", headers=WRONG)
+            guesses.append(response.status_code)
+        again = await client.post("/v1/alerts/generic", content=ALERT, headers=bearer("generic"))
+    assert guesses == [401] * failures.FAILURE_BURST + [429]
+    assert again.status_code == 202, again.text
     assert len(take_queued(queues)) == 2
 
 

@@ -12,11 +12,11 @@ speed (202 against 429), so it could not slow guessing. An IPv6 sender's /48 (on
 faster than one.
 
 What such a limit costs an honest sender behind the same address (a NAT, or a proxy whose hops
-are not configured) is bounded by *proof*: a sender that presented a right credential within
-PROVEN_S is never limited, so an attacker's guesses from its address never refuse it a
-delivery. Its failures are still counted, and once they would have limited it, one line says
-so (likely a proxy in front whose hops are not configured: every sender behind it is then one
-address). There is no bucket shared by all senders: a crowd of addresses could then keep every
+are not configured) is bounded by *proof*: a sender that presented a right credential for a
+source within PROVEN_S is never limited on that source's paths, so an attacker's guesses from
+its address never refuse it a delivery (and a token of one source buys no guesses at
+another's). When the limit is waived so, one line says it (likely a proxy in front whose hops
+are not configured: every sender behind it is then one address). There is no bucket shared by all senders: a crowd of addresses could then keep every
 sender not proven (a source that fires once a week) refused, and an alert refused 4xx is
 dropped by its sender (Alertmanager retries only 5xx); a crowd guesses at 20 a minute each.
 
@@ -58,18 +58,20 @@ LIMITED_LINES_PER_S = 10
 
 @dataclass(slots=True)
 class _Bucket:
-    """Failures held (draining by one every `refill_s`) as of `at`, and whether the sender is
-    in a limited episode (it ends once the bucket has drained)."""
+    """Failures held (draining by one every `refill_s`) as of `at`, and whether its line was
+    written in this episode: `limited` (a sender refused), `waived` (a proven one let through).
+    An episode ends once the bucket has drained."""
 
     level: float
     at: float
     limited: bool = False
+    waived: bool = False
 
     def drained(self, now: float, refill_s: float) -> float:
         self.level = max(0.0, self.level - (now - self.at) / refill_s)
         self.at = now
         if self.level == 0.0:
-            self.limited = False
+            self.limited = self.waived = False
         return self.level
 
 
@@ -80,58 +82,65 @@ class CredentialFailures:
         self._metrics = metrics
         self._clock = clock
         self._failing: dict[str, _Bucket] = {}
-        #: Senders by when their credential was last right, oldest first.
+        #: `<source> <sender>` by when the sender's credential for the source was last right,
+        #: oldest first.
         self._proven: dict[str, float] = {}
         self._lines = LineBudget(LIMITED_LINES_PER_S, 1.0, name="ingest.auth_limited")
 
-    def proven(self, sender: str) -> bool:
-        """Whether `sender` presented a right credential within PROVEN_S."""
-        at = self._proven.get(sender)
+    def proven(self, sender: str, source: str) -> bool:
+        """Whether `sender` presented a right credential for `source` within PROVEN_S (for
+        that source only: one source's token, the generic one in many tools' URLs, must not
+        buy its holder unlimited guesses at another's)."""
+        at = self._proven.get(f"{source} {sender}")
         return at is not None and self._clock() - at < PROVEN_S
 
     def limited(self, sender: str, source: str) -> int | None:
-        """The seconds `sender` must wait before a credential of its is compared again (its
-        Retry-After), or None when it may present one now. A limit is counted in
+        """The seconds `sender` must wait before a credential of its for `source` is compared
+        again (its Retry-After), or None when it may present one now. A limit is counted in
         `IngestAuthLimited{source}`; its first refusal also gets its line."""
-        if self.proven(sender):
-            return None
         now = self._clock()
         wait_s = 0.0
+        full: list[tuple[str, _Bucket]] = []
         for key in _keys(sender):
             bucket = self._failing.get(key)
             # Limited while the bucket has no room for one more whole failure.
             if bucket is None or bucket.drained(now, FAILURE_REFILL_S) <= FAILURE_BURST - 1:
                 continue
             wait_s = max(wait_s, (bucket.level - (FAILURE_BURST - 1)) * FAILURE_REFILL_S)
+            full.append((key, bucket))
+        if not full:
+            return None
+        if self.proven(sender, source):
+            for key, bucket in full:
+                if not bucket.waived:
+                    bucket.waived = True
+                    self._line("ingest.auth_limit_waived", key, bucket.level)
+            return None
+        for key, bucket in full:
             if not bucket.limited:
                 bucket.limited = True
                 self._line("ingest.auth_limited", key, bucket.level)
-        if wait_s == 0.0:
-            return None
         self._metrics.incr("IngestAuthLimited", source=source)
         return max(1, math.ceil(wait_s))
 
     def failed(self, sender: str) -> None:
-        """`sender` was answered 401."""
+        """`sender` was answered 401 (for any source: a proven sender's failures count too)."""
         now = self._clock()
-        proven = sender in self._proven
-        for key in _keys(sender) if not proven else (sender,):
+        for key in _keys(sender):
             bucket = self._failing.get(key)
             if bucket is None:
                 self._make_room(self._failing, now)
                 bucket = self._failing[key] = _Bucket(0.0, now)
             bucket.drained(now, FAILURE_REFILL_S)
             bucket.level += 1
-            if proven and bucket.level > FAILURE_BURST - 1 and not bucket.limited:
-                bucket.limited = True  # (one line per episode; a proven sender is not refused)
-                self._line("ingest.auth_limit_waived", key, bucket.level)
 
-    def succeeded(self, sender: str) -> None:
-        """`sender` presented a right credential: it is proven for PROVEN_S."""
-        self._proven.pop(sender, None)
+    def succeeded(self, sender: str, source: str) -> None:
+        """`sender` presented a right credential for `source`: proven for it for PROVEN_S."""
+        key = f"{source} {sender}"
+        self._proven.pop(key, None)
         if len(self._proven) >= MAX_SENDERS:
             del self._proven[next(iter(self._proven))]  # the one proven longest ago
-        self._proven[sender] = self._clock()
+        self._proven[key] = self._clock()
 
     def _make_room(self, buckets: dict[str, _Bucket], now: float) -> None:
         """When MAX_SENDERS are remembered, forget the drained ones, then the oldest, down to

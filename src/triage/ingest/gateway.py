@@ -1000,7 +1000,7 @@ class Gateway:
     ) -> None:
         """`_authorize`, and the request's sender proven once it passes (ingest/failures.py)."""
         await self._authorize(source, tokens, matches)
-        self.failures.succeeded(request[_WHO])
+        self.failures.succeeded(request[_WHO], source)
 
     def _take_rate(self, source: str) -> None:
         bucket = self._buckets[source]
