@@ -15,6 +15,8 @@ before its fix.
 from __future__ import annotations
 
 from collections.abc import MutableMapping
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -26,6 +28,9 @@ from ingest_harness import bearer, ingest_settings, loopback_client, running
 from test_http_endpoints import ask
 from test_http_endpoints import running as endpoint_server
 from test_ingest_gaps import take_queued
+from test_operator_api import serving
+from test_store import LEASE, POLICY
+from triage.incidents.sqlite import SQLiteStore
 from triage.ingest import IngestService
 from triage.ingest.failures import CredentialFailures
 from triage.metrics import Metrics
@@ -278,3 +283,30 @@ async def test_two_content_lengths_are_refused_alike_on_both_ports(
     async with endpoint_server() as server:
         assert (await ask(server.port, request))[0] == 400
     assert (await ask(gateway.port, request))[0] == 400
+
+
+# --- Found, not fixed ----------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the operators' port compares every wrong TRIAGE_API_TOKEN (bearer or login form) "
+    "without limit; the gateway's per-sender limit lives in triage.ingest, which the daemon "
+    "must not import (tests/test_deploy.py), so sharing it means moving it",
+)
+async def test_the_operators_api_limits_a_guesser_as_the_gateway_does(tmp_path: Path) -> None:
+    """FAILURE_BURST wrong bearer tokens from one address, then the next is 429, as on the
+    gateway."""
+    store = SQLiteStore(str(tmp_path / "t.db"), POLICY, LEASE, timedelta(days=30))
+    await store.open()
+    try:
+        async with serving(store) as client:
+            statuses = []
+            for _ in range(failures.FAILURE_BURST + 1):
+                response = await client.get(
+                    "/api/v1/incidents", headers={"Authorization": "Bearer " + "w" * 33}
+                )
+                statuses.append(response.status_code)
+    finally:
+        await store.aclose()
+    assert statuses[-1] == 429
