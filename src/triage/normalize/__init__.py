@@ -380,15 +380,35 @@ def _remember(key: tuple[str | bytes, str | None], recognised: Recognised) -> No
 
 def _read_body(body: str | bytes, sentry_resource: str | None) -> Recognised:
     """`recognise_body`'s reading of `body`, from nothing: its alerts, else, for a Lambda
-    asynchronous invocation's failure record whose event is no alert, the function's failure."""
+    asynchronous invocation's failure record whose event is no alert, the function's failure
+    (and for one whose event is an alert, that alert naming the function's failure)."""
     try:
-        return _read_alerts(body, sentry_resource)
+        read = _read_alerts(body, sentry_resource)
     except (DecodeError, UnknownFormatError):
         failed = _failed_invocation(body)
         if failed is None:
             raise
+    else:
+        failed = _failed_invocation(body) if _may_hold_record(body) else None
+        if failed is None:
+            return read
+        return Recognised(
+            read.format, aws_lambda_destinations.with_failure(read.normalized, failed)
+        )
     name = aws_lambda_destinations.ASYNC_FAILURE
-    return Recognised(name, _parse(name, aws_lambda_destinations.normalize_async_failure, failed))
+    return Recognised(name, _parse(name, aws_lambda_destinations.normalize_failure_record, failed))
+
+
+#: The key every Lambda invocation record holds: a body without it holds none.
+_RECORD_KEY = "requestPayload"
+
+
+def _may_hold_record(body: str | bytes) -> bool:
+    """Whether `body` may be a Lambda invocation record (one read as the alert its event is):
+    only such a body is read again (`_failed_invocation`)."""
+    if isinstance(body, bytes | bytearray):
+        return _RECORD_KEY.encode() in body
+    return _RECORD_KEY in body
 
 
 def _failed_invocation(body: str | bytes) -> dict[str, Any] | None:

@@ -17,7 +17,13 @@ instead (`normalize_async_failure`, format `lambda-async-failure`): teams send t
 an alert queue to learn that a function failed. The same record sent to an EventBridge bus
 (the event `lambda` / `Lambda Function Invocation Result - Failure`, its `detail` the record)
 and from there to the queue is read the same way (`EVENTBRIDGE_FAILURE`, read by
-`eventbridge`): one incident whichever destination the record took. It fires titled with the function, the
+`eventbridge`, `normalize_failure_record`): one incident whichever destination the record took.
+
+An on-failure record whose event is an alert (a CloudWatch alarm's SNS notification that made
+the function fail) is that alert, keyed as the alert is when it comes alone, so the alarm
+delivered directly and through the failed function is one incident; its description starts by
+naming the function's failure, which its labels (`lambda_function`, `lambda_condition`,
+`lambda_error_type`) carry too (`with_failure`), whichever destination the record took. It fires titled with the function, the
 condition (RetriesExhausted, EventAgeExceeded) and the error type, the error message shown;
 keyed by the function (any version or alias) and its error type, never the request id or
 message, so a function failing the same way is one incident counting repeats. An on-success
@@ -32,9 +38,10 @@ Lambda sends nothing when batches succeed again: the incident stays open until
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from triage.errors import InvalidAlertError
+from triage.errors import DecodeError, InvalidAlertError, UnknownFormatError
 from triage.models import Alert, Status
 from triage.normalize import common
 from triage.normalize.common import Normalized
@@ -226,3 +233,67 @@ def _failure_description(result: dict[str, Any], context: dict[str, Any]) -> str
         lines.append(f"Lambda tried the event {tries} time(s) before giving up.")
     text = "\n".join(lines)
     return common.text(text, "description", common.DESCRIPTION_MAX) or ""
+
+
+def normalize_failure_record(record: dict[str, Any]) -> Normalized:
+    """An on-failure record that `triage.decode` did not read as its event (one an EventBridge
+    destination put on its bus, as the event's `detail`; one whose event is SNS's invocation
+    event, sent to an SNS destination): the alerts its event holds read alone, each naming the
+    function's failure (`with_failure`), as the record sent to a queue is read; an event that
+    is no alert, the function's failure."""
+    # Imported here: this module is one of the formats `normalize_body` reads.
+    from triage.normalize import normalize_body
+
+    event = record.get("requestPayload")
+    if isinstance(event, dict | list):
+        try:
+            read = normalize_body(json.dumps(event))
+        except (DecodeError, UnknownFormatError):
+            return normalize_async_failure(record)
+        return with_failure(read, record)
+    return normalize_async_failure(record)
+
+
+def with_failure(read: Normalized, record: dict[str, Any]) -> Normalized:
+    """The alerts of an on-failure record's event, each with the function's failure first in
+    its description and in labels; identity, title and state are the alert's own."""
+    if not read.alerts:
+        return read
+    context = common.obj_or_empty(record.get("requestContext"))
+    result = common.obj_or_empty(record.get("responsePayload"))
+    arn = common.ident_or_none(common.unnested(context.get("functionArn")), "functionArn")
+    function = _unqualified(arn) if arn else None
+    condition = common.word(context.get("condition"), "requestContext.condition")
+    error_type = common.word(result.get("errorType"), "responsePayload.errorType")
+    said = _failure_said(function, condition, error_type, result, context)
+    alerts = []
+    for alert in read.alerts:
+        labels = dict(alert.labels)
+        common.add_label(labels, "lambda_function", function)
+        common.add_label(labels, "lambda_condition", condition)
+        common.add_label(labels, "lambda_error_type", error_type)
+        text = f"{said}\n\n{alert.description}" if alert.description else said
+        description = common.text(text, "description", common.DESCRIPTION_MAX) or ""
+        alerts.append(alert.model_copy(update={"description": description, "labels": labels}))
+    return Normalized(tuple(alerts), read.skipped, read.notes)
+
+
+def _failure_said(
+    function: str | None,
+    condition: str | None,
+    error_type: str | None,
+    result: dict[str, Any],
+    context: dict[str, Any],
+) -> str:
+    """ "Lambda function myfunction failed handling this alert (RetriesExhausted):
+    KeyError: 'AlarmName'": the alert reached triage through the function's on-failure
+    destination, not from the function's own work."""
+    name = function.rsplit(":", 1)[-1] if function else "(unnamed)"
+    why = f" ({condition})" if condition else ""
+    error = f": {error_type}" if error_type else ""
+    message = common.line(common.unnested(result.get("errorMessage")), "errorMessage", shown=True)
+    said = f"Lambda function {name} failed handling this alert{why}{error}"
+    said += f": {message}" if message else ""
+    tries = common.word(context.get("approximateInvokeCount"), "approximateInvokeCount")
+    after = f" after {tries} attempt(s)" if tries else ""
+    return f"{said}. It reached triage through the function's on-failure destination{after}."

@@ -1,0 +1,196 @@
+"""Sources, round 22 (helper 556): shapes AWS teams send that earlier rounds read wrong. Each
+body must be ticketed right (title, state, a resolve closing its firing), skipped with a
+reason, or refused clearly: never a wrong incident."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from factories import T0
+from recording_pipeline import Sink, pipeline_into
+from triage.incidents import Action
+from triage.models import Alert, Status
+from triage.normalize import normalize_body
+from triage.sqs.inbox import Message
+
+PAYLOADS = Path(__file__).parent / "payloads"
+
+
+def _payload(name: str) -> Any:
+    return json.loads((PAYLOADS / name).read_text())
+
+
+def _one(body: Any, attributes: dict[str, str] | None = None) -> Alert:
+    """The one alert `body` gives."""
+    [alert] = normalize_body(json.dumps(body), attributes=attributes).alerts
+    return alert
+
+
+async def _actions(bodies: list[Any], attributes: dict[str, str] | None = None) -> list[Action]:
+    """What the pipeline does with each body in turn, a minute apart."""
+    pipeline = pipeline_into(Sink())
+    actions: list[Action] = []
+    for minute, body in enumerate(bodies):
+        at = T0 + timedelta(minutes=minute)
+        message = Message(
+            f"m-{minute}",
+            body if isinstance(body, str) else json.dumps(body),
+            f"r-{minute}",
+            1,
+            at,
+            received_at=at,
+            attributes=attributes or {},
+        )
+        actions += [outcome.action for outcome in await pipeline.process(message)]
+    return actions
+
+
+# --- A Lambda on-failure record whose event is an alert ----------------------------------------
+
+_FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:alarm-to-chat"
+
+
+def _sns_invocation(notification: dict[str, Any]) -> dict[str, Any]:
+    """The event SNS invokes a subscribed function with (Lambda Developer Guide, "Using Lambda
+    with Amazon SNS"): one record carrying the notification."""
+    sns = {key: notification[key] for key in ("Type", "MessageId", "TopicArn", "Message")}
+    sns |= {"Subject": notification.get("Subject"), "Timestamp": "2026-11-23T10:00:13.000Z"}
+    return {
+        "Records": [
+            {
+                "EventSource": "aws:sns",
+                "EventVersion": "1.0",
+                "EventSubscriptionArn": notification["TopicArn"] + ":2bcfbf39-05c3-41de",
+                "Sns": sns,
+            }
+        ]
+    }
+
+
+def _failure_record(event: Any) -> dict[str, Any]:
+    """An asynchronous invocation's on-failure record (Lambda Developer Guide, "Capturing
+    records of Lambda asynchronous invocations") of a function that failed on `event`."""
+    return {
+        "version": "1.0",
+        "timestamp": "2026-11-23T10:00:45.568Z",
+        "requestContext": {
+            "requestId": "e4b46cbf-b738-4f5a-8880-a18cdf61200e",
+            "functionArn": f"{_FUNCTION}:$LATEST",
+            "condition": "RetriesExhausted",
+            "approximateInvokeCount": 3,
+        },
+        "requestPayload": event,
+        "responseContext": {
+            "statusCode": 200,
+            "executedVersion": "$LATEST",
+            "functionError": "Unhandled",
+        },
+        "responsePayload": {
+            "errorMessage": "chat webhook answered 410 Gone",
+            "errorType": "WebhookGone",
+        },
+    }
+
+
+def _on_bus(record: dict[str, Any]) -> dict[str, Any]:
+    """`record` as an EventBridge on-failure destination puts it on its bus."""
+    event = _payload("eventbridge/lambda-invocation-failure.json")
+    event["detail"] = record
+    return event
+
+
+_ALARM = _payload("cloudwatch/sns-alarm.json")
+
+
+def test_an_eventbridge_failure_of_an_alarm_is_the_alarm_naming_the_failure() -> None:
+    """An EventBridge destination's failure record whose event is an SNS alarm notification is
+    that alarm (the alarm's own fingerprint), its description and labels naming the function,
+    its condition and its error."""
+    direct = _one(_ALARM)
+    alert = _one(_on_bus(_failure_record(_sns_invocation(_ALARM))))
+    assert alert.fingerprint == direct.fingerprint
+    assert alert.source == direct.source == "cloudwatch"
+    assert alert.title == direct.title
+    assert alert.status is Status.FIRING
+    first = alert.description.splitlines()[0]
+    assert "alarm-to-chat" in first and "RetriesExhausted" in first and "WebhookGone" in first
+    assert "410 Gone" in first
+    assert alert.labels["lambda_function"] == _FUNCTION
+    assert alert.labels["lambda_error_type"] == "WebhookGone"
+    assert alert.labels["lambda_condition"] == "RetriesExhausted"
+    assert direct.description in alert.description
+
+
+@pytest.mark.parametrize("how", ["sqs", "sns", "eventbridge"])
+def test_every_destination_of_the_failure_is_the_alarm_s_one_incident(how: str) -> None:
+    """The record sent to an SQS queue, an SNS topic or an EventBridge bus: the same alarm,
+    the same failure named."""
+    record = _failure_record(_sns_invocation(_ALARM))
+    body: Any = record
+    if how == "sns":
+        body = {
+            "Type": "Notification",
+            "MessageId": "5b6f3a2e-0000-4000-8000-000000000001",
+            "TopicArn": "arn:aws:sns:us-east-1:123456789012:lambda-failures",
+            "Message": json.dumps(record),
+            "Timestamp": "2026-11-23T10:00:46.000Z",
+        }
+    elif how == "eventbridge":
+        body = _on_bus(record)
+    alert = _one(body)
+    assert alert.fingerprint == _one(_ALARM).fingerprint
+    assert alert.labels["lambda_function"] == _FUNCTION
+    assert "failed handling this alert" in alert.description
+
+
+def test_an_on_success_record_of_an_alert_names_no_failure() -> None:
+    """An on-success record's alert is the alert as before: no failure is named."""
+    record = _failure_record({"title": "Disk full", "dedup_key": "disk-1"})
+    record["requestContext"]["condition"] = "Success"
+    record["responseContext"].pop("functionError")
+    alert = _one(record)
+    assert "lambda_function" not in alert.labels
+    assert "failed" not in alert.description
+
+
+def test_an_eventbridge_failure_of_a_resolved_alarm_resolves_it() -> None:
+    """The alarm's OK notification a function failed on is the alarm's resolve."""
+    ok = _payload("cloudwatch/sns-ok.json")
+    alert = _one(_on_bus(_failure_record(_sns_invocation(ok))))
+    assert alert.status is Status.RESOLVED
+    assert alert.fingerprint == _one(ok).fingerprint
+
+
+def test_an_eventbridge_failure_of_no_alert_stays_the_function_s_failure() -> None:
+    """The documented event (its event no alert) is the function's failure, as before."""
+    alert = _one(_payload("eventbridge/lambda-invocation-failure.json"))
+    assert alert.title.startswith("Lambda my-function failed an asynchronous invocation")
+    assert alert.identity["error_type"] == "ZeroDivisionError"
+
+
+def test_a_hostile_failure_message_stays_one_line_in_the_alarm_s_ticket() -> None:
+    """Control characters, a bidi override and a 100 KB error message in the failure leave the
+    alarm's fingerprint, one line naming the failure and a description within its limit."""
+    record = _failure_record(_sns_invocation(_ALARM))
+    record["responsePayload"] = {
+        "errorMessage": "a\x00b\u202ec\x1b[31m\r\n" + "x" * 100_000,
+        "errorType": {"not": "text"},
+    }
+    record["requestContext"]["condition"] = ["odd"]
+    alert = _one(_on_bus(record))
+    assert alert.fingerprint == _one(_ALARM).fingerprint
+    assert not any(ch in alert.description for ch in "\x00\x1b\u202e\r")
+    assert len(alert.description) <= 4_000
+    assert "lambda_error_type" not in alert.labels
+
+
+async def test_the_alarm_then_its_failed_forward_count_one_incident() -> None:
+    """Through the pipeline: the alarm opens its ticket; the function's failure record of the
+    same alarm, through EventBridge, repeats it."""
+    bodies = [_ALARM, _on_bus(_failure_record(_sns_invocation(_ALARM)))]
+    assert await _actions(bodies) == [Action.OPEN, Action.COUNT]
