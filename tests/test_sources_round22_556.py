@@ -14,9 +14,13 @@ import pytest
 from factories import T0
 from recording_pipeline import Sink, pipeline_into
 from triage.incidents import Action
+from triage.incidents.codec import view_to_json
 from triage.models import Alert, Status
-from triage.normalize import normalize_body
+from triage.normalize import normalize_body, recognise_body
+from triage.redact import Redactor
 from triage.sqs.inbox import Message
+from triage.summarise.deterministic import DeterministicSummariser
+from triage.view import redact_alert
 
 PAYLOADS = Path(__file__).parent / "payloads"
 
@@ -194,3 +198,126 @@ async def test_the_alarm_then_its_failed_forward_count_one_incident() -> None:
     same alarm, through EventBridge, repeats it."""
     bodies = [_ALARM, _on_bus(_failure_record(_sns_invocation(_ALARM)))]
     assert await _actions(bodies) == [Action.OPEN, Action.COUNT]
+
+
+# --- EventBridge rule targets' dead letters ----------------------------------------------------
+
+_RULE = "arn:aws:events:us-east-1:123456789012:rule/orders-bus/order-events"
+_RULE_TARGET = "arn:aws:lambda:us-east-1:123456789012:function:order-processor"
+
+
+def _rule_dead_letter(code: str = "NO_PERMISSIONS", retries: str = "0", **more: str) -> Any:
+    """The attributes EventBridge sets on a rule target's dead-letter message (EventBridge User
+    Guide, "Using dead-letter queues to process undelivered events")."""
+    return {
+        "RULE_ARN": _RULE,
+        "TARGET_ARN": _RULE_TARGET,
+        "ERROR_CODE": code,
+        "ERROR_MESSAGE": "Lambda returned AccessDeniedException: not authorized to invoke",
+        "EXHAUSTED_RETRY_CONDITION": "MaximumRetryAttempts",
+        "RETRY_ATTEMPTS": retries,
+    } | more
+
+
+#: An event the rule matched and could not deliver: a CloudWatch alarm's state change, which
+#: read alone would be the alarm.
+_UNDELIVERED = json.dumps(_payload("cloudwatch/eventbridge-alarm.json"))
+
+
+def test_a_rule_dead_letter_is_the_failed_delivery_not_the_event() -> None:
+    """A rule target's dead letter carrying an alarm's event is the rule's failed delivery:
+    titled with the rule, bus, target and error code, the error message and the undelivered
+    event shown, the event kept whole with the alert."""
+    recognised = recognise_body(_UNDELIVERED, attributes=_rule_dead_letter())
+    assert recognised.format == "eventbridge-dead-letter"
+    [alert] = recognised.normalized.alerts
+    assert alert.source == "aws"
+    assert alert.status is Status.FIRING
+    assert alert.title == (
+        "EventBridge rule order-events (orders-bus) could not deliver an event to "
+        "order-processor: NO_PERMISSIONS"
+    )
+    assert "AccessDeniedException" in alert.description
+    assert "aws.cloudwatch CloudWatch Alarm State Change" in alert.description
+    assert alert.labels["rule"] == "order-events"
+    assert alert.labels["event_bus"] == "orders-bus"
+    assert alert.labels["account"] == "123456789012"
+    assert alert.labels["region"] == "us-east-1"
+    assert alert.raw["Body"] == _UNDELIVERED
+    assert alert.identity == {"service": "eventbridge", "rule": _RULE, "target": _RULE_TARGET}
+
+
+def test_a_rule_that_keeps_failing_one_target_is_one_incident() -> None:
+    """Another error, retry count and event for the same rule and target is the same incident;
+    another target of the rule is another."""
+    first = _one_attributed(_UNDELIVERED, _rule_dead_letter())
+    again = _one_attributed("{}", _rule_dead_letter("THROTTLING", "185"))
+    other = _one_attributed(
+        _UNDELIVERED, _rule_dead_letter(TARGET_ARN=_RULE_TARGET.replace("processor", "audit"))
+    )
+    assert first.fingerprint == again.fingerprint != other.fingerprint
+    assert first.fingerprint == "501e229e787f3e3dd95c1055b1c7c213"
+
+
+def test_a_rule_dead_letter_of_any_body_is_read() -> None:
+    """A body of text, of an array or empty does not keep the failed delivery from being read;
+    a rule on the default bus is titled without its bus."""
+    default_rule = _rule_dead_letter(RULE_ARN=_RULE.replace("orders-bus/", ""))
+    for body in ("run the job", "[1, 2]", ""):
+        alert = _one_attributed(body, default_rule)
+        assert alert.title.startswith("EventBridge rule order-events could not deliver")
+        assert "The undelivered event" not in alert.description
+
+
+def test_attributes_that_name_no_rule_leave_the_body_read() -> None:
+    """A RULE_ARN that is no EventBridge rule's ARN, or one without an error or target, is not
+    a dead letter: the body is read as before."""
+    plain = _one(_payload("cloudwatch/eventbridge-alarm.json"))
+    for attributes in (
+        {"RULE_ARN": "my-rule", "ERROR_CODE": "X"},
+        {"RULE_ARN": _RULE},
+    ):
+        assert _one_attributed(_UNDELIVERED, attributes).fingerprint == plain.fingerprint
+
+
+def test_hostile_rule_dead_letter_attributes_stay_one_line() -> None:
+    """Control characters and a bidi override in the error code and message leave one clean
+    title and labels; a 100 KB message is cut to the description's limit."""
+    hostile = "a\x00b\u202ec\x1b[31m\r\ne"
+    alert = _one_attributed(
+        _UNDELIVERED,
+        _rule_dead_letter(hostile, hostile, ERROR_MESSAGE=hostile + "x" * 100_000),
+    )
+    for shown in (alert.title, *alert.labels.values()):
+        assert not any(ch in shown for ch in "\x00\x1b\u202e\r\n")
+    assert len(alert.description) <= 4_000
+
+
+async def test_a_rule_dead_letter_through_the_pipeline_opens_then_repeats() -> None:
+    """Through the pipeline the first dead letter opens the rule's ticket, the next (another
+    event the rule could not deliver) repeats it."""
+    actions = await _actions([_UNDELIVERED, '{"detail": {}}'], attributes=_rule_dead_letter())
+    assert actions == [Action.OPEN, Action.COUNT]
+
+
+def test_a_rule_dead_letter_s_ticket_has_its_own_steps() -> None:
+    """The deterministic ticket of a rule's dead letter gives the undelivered-event steps (the
+    role, the target, sending the events again), not only the generic three."""
+    view = redact_alert(_one_attributed(_UNDELIVERED, _rule_dead_letter()), Redactor())
+    assert "undelivered-event" in [p.category for p in DeterministicSummariser().match(view)]
+    steps = DeterministicSummariser().write(view).steps
+    assert any("dead-letter queue" in step for step in steps)
+
+
+def test_a_secret_in_a_rule_dead_letter_never_reaches_the_view() -> None:
+    """A key in the error message or the undelivered event is redacted in the view every sink
+    renders from."""
+    key = "AKIAIOSFODNN7EXAMPLE"
+    body = json.dumps({"source": "custom.app", "detail-type": f"leak {key}", "detail": {}})
+    alert = _one_attributed(body, _rule_dead_letter(ERROR_MESSAGE=f"denied for {key}"))
+    assert key not in view_to_json(redact_alert(alert, Redactor()))
+
+
+def _one_attributed(body: str, attributes: dict[str, str]) -> Alert:
+    [alert] = normalize_body(body, attributes=attributes).alerts
+    return alert

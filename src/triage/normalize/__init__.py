@@ -16,7 +16,8 @@ what Prometheus and vmalert post to Alertmanager's API, is read as `prometheus` 
 A Sentry webhook's `Sentry-Hook-Resource` header, when the message carries it, is passed as
 `sentry_resource`: it decides how a Sentry body is read. A message's string attributes, passed
 as `attributes`, make it an EventBridge Scheduler dead letter when they name a schedule
-(`aws_scheduler`): read from them, whatever the body holds. `recognise_body` also names the
+(`aws_scheduler`): read from them, whatever the body holds; so is an EventBridge rule's
+dead letter, when they name a rule (`aws_rule_dead_letter`). `recognise_body` also names the
 format that matched, for callers (the ingest gateway) that check a body came from where it says.
 """
 
@@ -37,6 +38,7 @@ from triage.normalize import (
     alertmanager,
     aws_lambda_destinations,
     aws_notices,
+    aws_rule_dead_letter,
     aws_s3,
     aws_scheduler,
     chatbot,
@@ -333,6 +335,10 @@ def recognise_body(
     dead letter is read from its `attributes` (`aws_scheduler`), never remembered."""
     if attributes and aws_scheduler.is_dead_letter(attributes):
         return _scheduler_dead_letter(body, attributes)
+    if attributes and aws_rule_dead_letter.is_dead_letter(attributes):
+        name = aws_rule_dead_letter.FORMAT
+        read = _parse(name, lambda _: aws_rule_dead_letter.normalize(body, attributes), {})
+        return Recognised(name, read)
     if not isinstance(body, str | bytes) or len(body) > _REMEMBERED_CHARS:
         return _read_body(body, sentry_resource)  # a bytearray cannot be a key
     key = (body, sentry_resource)
