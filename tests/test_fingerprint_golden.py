@@ -190,6 +190,9 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "aws/codestar-pipeline-failed.json": ("acecd720d39bc168c8d96de5e94d390c",),
     "aws/config-noncompliant.json": ("62e2181da3e2c9d4402b893b9399af6c",),
     "aws/cost-anomaly.json": ("bc79e83fbf16481515c9ca4ab23ba971",),
+    # DevOps Guru's SNS notices: the fingerprint of the insight's EventBridge events.
+    "aws/devops-guru-new-insight.json": ("3f75d485b4af67db787558e6894984e6",),
+    "aws/devops-guru-closed-insight.json": ("3f75d485b4af67db787558e6894984e6",),
     "aws/dms-task-stopped.json": ("8358b15ca146392f4c300439af78668f",),
     "aws/elasticache-snapshot-failed.json": ("5e81d300f8daac5c9ed26604b362cdcd",),
     "aws/rds-failover-started.json": ("2caf3e261a436b486a2475592a779ae6",),

@@ -439,6 +439,7 @@ NOT_DISPLAY: dict[str, set[str]] = {
         "newEvaluationResult.complianceType", "SourceId", "Resource", "About this Event",
         "event", "template", "eventTriggerName", "deploymentId", "applicationName",
         "deploymentGroupName", "status", "commandId", "documentName", "instanceId",
+        "insightId",
     },
 }  # fmt: skip
 #: Azure Service Health is keyed by its event's tracking id, and its stage gives its state.

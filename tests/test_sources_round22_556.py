@@ -321,3 +321,125 @@ def test_a_secret_in_a_rule_dead_letter_never_reaches_the_view() -> None:
 def _one_attributed(body: str, attributes: dict[str, str]) -> Alert:
     [alert] = normalize_body(body, attributes=attributes).alerts
     return alert
+
+
+# --- DevOps Guru's SNS notices -----------------------------------------------------------------
+
+_GURU_NEW = _payload("aws/devops-guru-new-insight.json")
+_GURU_CLOSED = _payload("aws/devops-guru-closed-insight.json")
+
+
+def _guru_notice(message: dict[str, Any]) -> dict[str, Any]:
+    """`message` as DevOps Guru publishes it to its notification channel's topic."""
+    return _GURU_NEW | {"Message": json.dumps(message)}
+
+
+def _guru_message(envelope: dict[str, Any] = _GURU_NEW) -> dict[str, Any]:
+    message: dict[str, Any] = json.loads(envelope["Message"])
+    return message
+
+
+def test_a_devops_guru_sns_insight_fires_titled_by_its_name() -> None:
+    """A NEW_INSIGHT notice (DevOps Guru User Guide, "Viewing notifications") fires titled by
+    its insightName, not its description (prose about repeats), with its severity, its
+    anomaly's metric and resource shown and a link to the insight."""
+    alert = _one(_GURU_NEW)
+    assert alert.status is Status.FIRING
+    assert alert.title == (
+        "DevOps Guru: Repeated Insight: ApiGateway 5XXError Anomalous In Application "
+        "CanaryCommonResources-123456789012-LogAnomaly-4"
+    )
+    assert alert.severity == "medium"
+    assert "AWS/SQS ApproximateAgeOfOldestMessage" in alert.description
+    assert alert.links["insight"].startswith("https://eu-west-1.console.aws.amazon.com/")
+    assert alert.labels["account"] == "123456789012"
+    assert alert.labels["region"] == "eu-west-1"
+    assert alert.occurred_at.isoformat().startswith("2026-12-01T12:02")
+
+
+def test_a_devops_guru_closed_insight_resolves_the_incident_it_opened() -> None:
+    """CLOSED_INSIGHT resolves the insight's incident; an association, a recommendation and a
+    severity upgrade of it are repeats of the same incident."""
+    opened = _one(_GURU_NEW)
+    closed = _one(_GURU_CLOSED)
+    assert closed.status is Status.RESOLVED
+    assert closed.fingerprint == opened.fingerprint
+    for kind in ("NEW_ASSOCIATION", "NEW_RECOMMENDATION", "SEVERITY_UPGRADED"):
+        grown = _one(_guru_notice(_guru_message() | {"messageType": kind}))
+        assert (grown.status, grown.fingerprint) == (Status.FIRING, opened.fingerprint)
+
+
+def test_an_insight_by_sns_and_by_eventbridge_is_one_incident() -> None:
+    """The same insight's notice and its EventBridge event (whose `detail` is the notice) are
+    one incident: a team that moves from the topic to a rule keeps its open tickets."""
+    message = _guru_message()
+    event = {
+        "version": "0",
+        "id": "3bb6d0a2-8a2f-4b5b-9f6b-1c2d3e4f5a6b",
+        "detail-type": "DevOps Guru New Insight Open",
+        "source": "aws.devops-guru",
+        "account": message["accountId"],
+        "time": "2026-12-01T12:02:30Z",
+        "region": message["region"],
+        "resources": [],
+        "detail": message,
+    }
+    by_rule = _one(event)
+    assert by_rule.fingerprint == _one(_GURU_NEW).fingerprint
+    assert by_rule.title == _one(_GURU_NEW).title  # its insightName, as the notice's
+
+
+def test_a_recommendation_notice_shows_what_devops_guru_recommends() -> None:
+    """A NEW_RECOMMENDATION notice's recommendations are shown: name, reason and link."""
+    recommendation = {
+        "name": "Tune Availability Zones of your Lambda Function",
+        "description": "Deploy SampleFunction in at least 3 Availability Zones.",
+        "reason": "SampleFunction is deployed to 2 Availability Zones only.",
+        "link": "https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html",
+    }
+    message = _guru_message() | {
+        "messageType": "NEW_RECOMMENDATION",
+        "recommendations": [recommendation],
+    }
+    alert = _one(_guru_notice(message))
+    assert "Tune Availability Zones" in alert.description
+    assert "configuration-vpc.html" in alert.description
+
+
+def test_an_older_pascal_case_notice_is_read_alike() -> None:
+    """A notice whose keys are spelt in PascalCase (`InsightId`, `MessageType`), as older ones
+    were, is the same insight."""
+    message = {key[:1].upper() + key[1:]: value for key, value in _guru_message().items()}
+    assert _one(_guru_notice(message)).fingerprint == _one(_GURU_NEW).fingerprint
+
+
+def test_a_notice_without_its_account_takes_its_topic_s() -> None:
+    """A notice that leaves out its account and Region is keyed by its topic's."""
+    message = {k: v for k, v in _guru_message().items() if k not in ("accountId", "region")}
+    message["awsInsightSource"] = "aws.devopsguru"
+    alert = _one(_guru_notice(message | {"accountId": ""}))
+    assert alert.fingerprint == _one(_GURU_NEW).fingerprint
+
+
+def test_a_resource_filter_failure_fires_once_per_filter_type() -> None:
+    """SELECTED_RESOURCE_FILTER_VALIDATION_FAILURE fires saying the filter selects nothing,
+    keyed by the filter's type, not the names it lists."""
+    failure = {
+        "accountId": "123456789012",
+        "region": "eu-west-1",
+        "messageType": "SELECTED_RESOURCE_FILTER_VALIDATION_FAILURE",
+        "ResourceFilterType": "Tags",
+        "InvalidResourceNames": ["Devops-Guru-app-orders"],
+        "awsInsightSource": "aws.devopsguru",
+    }
+    alert = _one(_guru_notice(failure))
+    again = _one(_guru_notice(failure | {"InvalidResourceNames": ["Devops-Guru-app-other"]}))
+    assert alert.status is Status.FIRING
+    assert alert.title == "DevOps Guru: its Tags filter selects no resources to analyse"
+    assert "Devops-Guru-app-orders" in alert.description
+    assert alert.fingerprint == again.fingerprint != _one(_GURU_NEW).fingerprint
+
+
+async def test_a_devops_guru_insight_opens_and_closes_one_ticket() -> None:
+    """Through the pipeline the new insight opens a ticket and its closed notice closes it."""
+    assert await _actions([_GURU_NEW, _GURU_CLOSED]) == [Action.OPEN, Action.CLOSE]

@@ -475,8 +475,8 @@ def _refuse_s3_notification(payload: dict[str, Any], unknown: UnknownFormatError
 AWS_SNS_HINT = (
     "an SNS notification that an AWS service published itself is read only from RDS, "
     "DocumentDB, Neptune, DMS, Redshift, Auto Scaling, ElastiCache, MemoryDB, Inspector classic, "
-    "CodeDeploy triggers, Run Command, AWS Config, Cost Anomaly Detection and CodeStar "
-    "notification rules: send other services' events to the queue through an EventBridge rule "
+    "CodeDeploy triggers, Run Command, AWS Config, Cost Anomaly Detection, DevOps Guru and "
+    "CodeStar notification rules: send other services' events to the queue through an EventBridge rule "
     "instead, which triage reads"
 )
 

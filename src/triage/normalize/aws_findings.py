@@ -222,18 +222,39 @@ def _item_identity(names: dict[str, str]) -> dict[str, str]:
 def devops_guru(payload: dict[str, Any], detail: dict[str, Any], account: str) -> Alert:
     """A DevOps Guru insight opened, grew or closed: anomalous behaviour of an application's
     resources, with what DevOps Guru recommends."""
-    insight = common.ident(detail.get("insightId"), "detail.insightId")
     region = (
         common.ident_or_none(payload.get("region"), "region")
         or common.ident_or_none(detail.get("region"), "detail.region")
         or ""
     )
     kind = str(payload.get("detail-type"))
-    closed = kind == _GURU_CLOSED
     labels = _labels("devops-guru", account, region, (DEVOPS_GURU, kind))
+    closed = kind == _GURU_CLOSED
+    return guru_insight(
+        detail, account, region, labels, closed=closed, raw=payload, sent=payload.get("time")
+    )
+
+
+def guru_insight(
+    detail: dict[str, Any],
+    account: str,
+    region: str,
+    labels: dict[str, str],
+    *,
+    closed: bool,
+    raw: dict[str, Any],
+    sent: Any,
+) -> Alert:
+    """A DevOps Guru insight (an EventBridge event's `detail`, or the notice DevOps Guru
+    publishes to its SNS topic: the same object), keyed by account, Region and insight;
+    `labels` are its delivery's. Titled by its `insightName`, else its `insightDescription`
+    (which a repeated insight's notices fill with prose about repeats); dated by its end or
+    start, else `sent` (when its event or notification was sent)."""
+    insight = common.ident(detail.get("insightId"), "detail.insightId")
     add_finding_account(labels, account, detail.get("accountId"))
     common.add_label(labels, "insight_type", common.unnested(detail.get("insightType")))
     common.add_label(labels, "message_type", common.unnested(detail.get("messageType")))
+    named = common.word(detail.get("insightName"), "detail.insightName", common.TITLE_MAX)
     described = common.word(
         detail.get("insightDescription"), "detail.insightDescription", common.TITLE_MAX
     )
@@ -242,6 +263,7 @@ def devops_guru(payload: dict[str, Any], detail: dict[str, Any], account: str) -
         source=SOURCE,
         status=Status.RESOLVED if closed else Status.FIRING,
         title=common.first_title(
+            f"DevOps Guru: {named}" if named else None,
             f"DevOps Guru: {described}" if described else None,
             f"DevOps Guru insight {insight}",
             field="detail.insightDescription",
@@ -249,11 +271,15 @@ def devops_guru(payload: dict[str, Any], detail: dict[str, Any], account: str) -
         # Its three words as a reader expects them; any other text as given (never lowered:
         # a secret in it must stay one the redactor knows).
         severity=_GURU_SEVERITIES.get(severity.upper(), severity) if severity else None,
-        description=_description(detail.get("insightDescription"), _anomalies(detail)),
+        description=_description(
+            detail.get("insightDescription"), _anomalies(detail), _recommendations(detail)
+        ),
         labels=labels,
         links=common.links(insight=common.url(detail.get("insightUrl"), "detail.insightUrl")),
         occurred_at=occurred(
-            detail.get("endTime") if closed else None, detail.get("startTime"), payload.get("time")
+            detail.get("endTime") if closed else None,
+            detail.get("startTime"),
+            sent,
         ),
         identity={
             "service": "devops-guru",
@@ -261,26 +287,60 @@ def devops_guru(payload: dict[str, Any], detail: dict[str, Any], account: str) -
             "region": region,
             "insight": insight,
         },
-        raw=payload,
+        raw=raw,
     )
 
 
+def _recommendations(detail: dict[str, Any]) -> str:
+    """What DevOps Guru recommends (a `New Recommendation` notice's), one line each: its name,
+    why, and the link it gives."""
+    lines = []
+    for item in common.items_or_empty(detail.get("recommendations"))[:_RESOURCES_MAX]:
+        fields = common.obj_or_empty(item)
+        said = [
+            common.line(common.unnested(fields.get(key)), f"recommendations[].{key}", shown=True)
+            for key in ("name", "reason", "link")
+        ]
+        shown = " ".join(part for part in said if part)
+        if shown:
+            lines.append(f"- {shown}")
+    return "Recommendations:\n" + "\n".join(lines) if lines else ""
+
+
 def _anomalies(detail: dict[str, Any]) -> str:
-    """The insight's anomalies, one line each: what is anomalous, and on which resources."""
+    """The insight's anomalies, one line each: what is anomalous (its description, else the
+    metric it was found in), and on which resources (their names, else their ARNs)."""
     lines = []
     for anomaly in common.items_or_empty(detail.get("anomalies"))[:_RESOURCES_MAX]:
         fields = common.obj_or_empty(anomaly)
         said = common.line(
             common.unnested(fields.get("description")), "anomalies[].description", shown=True
-        )
+        ) or _anomalous_metric(fields)
         resources = [
             common.word(common.obj_or_empty(r).get("name"), "anomalyResources[].name")
             for r in common.items_or_empty(fields.get("anomalyResources"))[:_RESOURCES_MAX]
+        ] or [
+            common.word(arn, "anomalies[].associatedResourceArns[]")
+            for arn in common.items_or_empty(fields.get("associatedResourceArns"))[:_RESOURCES_MAX]
         ]
         named = ", ".join(name for name in resources if name)
         if said or named:
             lines.append(f"- {said or 'anomaly'}" + (f" ({named})" if named else ""))
     return "Anomalies:\n" + "\n".join(lines) if lines else ""
+
+
+def _anomalous_metric(anomaly: dict[str, Any]) -> str | None:
+    """ "AWS/SQS ApproximateAgeOfOldestMessage anomalous": the first CloudWatch metric an
+    anomaly's source details name, or None."""
+    for source in common.items_or_empty(anomaly.get("sourceDetails"))[:_RESOURCES_MAX]:
+        metric = common.obj_or_empty(common.obj_or_empty(source).get("dataIdentifiers"))
+        words = [
+            common.word(metric.get(key), f"sourceDetails[].dataIdentifiers.{key}")
+            for key in ("namespace", "name")
+        ]
+        if any(words):
+            return " ".join(word for word in words if word) + " anomalous"
+    return None
 
 
 #: (source, detail-type) → its reader, for `eventbridge`.

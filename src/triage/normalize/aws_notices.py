@@ -11,6 +11,7 @@ that subscribed its queue to the topic it already had gets tickets instead of de
 | Amazon Inspector classic (`aws_inspector`) | `event` and `template`, `run` or `target` | account + region + assessment template | a completed run that found nothing (a run in progress is Skipped) |
 | Cost Anomaly Detection (`aws_cost_anomaly`) | `anomalyId` and `monitorArn` | account + monitor + anomaly | never (it fires; `triage incidents close` closes it) |
 | AWS Config (`aws_config`) | `messageType`, `notificationCreationTime`, `recordVersion` | account + region + rule + resource type + resource | COMPLIANT or NOT_APPLICABLE (its other notifications are Skipped) |
+| DevOps Guru (`aws_devops_guru`) | an insight's `messageType` and `insightId`; the resource-filter failure's `awsInsightSource` | account + region + insight (source `eventbridge`: the fingerprint of the insight's EventBridge events); the failure: account + region + filter type | CLOSED_INSIGHT (the failure: never) |
 | CodeStar notification rule (CodePipeline, CodeBuild, CodeCommit …) | `detailType`, `source`, `detail`, `notificationRuleArn` | read as the EventBridge event it carries (source `eventbridge`: the fingerprint of the same event sent by an EventBridge rule) | as that event |
 
 The condition of an event that neither starts nor ends a pair is its own event id, so each
@@ -23,7 +24,7 @@ mail, not an alert.
 
 AWS Backup, Elastic Beanstalk, CloudFormation and AWS Budgets publish text instead
 (`aws_text_notices`, `aws_cloudformation`, which `sns` asks first). Source `aws` for all but
-CodeStar's: these are the services' own notices, the service named in the identity and the
+CodeStar's and DevOps Guru's: these are the services' own notices, the service named in the identity and the
 labels. A notice falls back on the topic for the account and Region it leaves out.
 `normalize.recognise_body` tries these shapes only for a body no other format reads, so they
 change no other format's alerts. (GuardDuty, Security Hub, AWS Health, Amazon Inspector and
@@ -43,6 +44,7 @@ from triage.normalize import (
     aws_codedeploy,
     aws_config,
     aws_cost_anomaly,
+    aws_devops_guru,
     aws_elasticache,
     aws_inspector,
     aws_rds,
@@ -252,6 +254,7 @@ _KINDS = (
     _Kind(_is_approval, _approval),
     _Kind(_is_ses, _ses),
     _Kind(aws_elasticache.matches, aws_elasticache.normalize),
+    _Kind(aws_devops_guru.matches, aws_devops_guru.normalize),
 )
 
 
