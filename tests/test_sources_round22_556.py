@@ -443,3 +443,47 @@ def test_a_resource_filter_failure_fires_once_per_filter_type() -> None:
 async def test_a_devops_guru_insight_opens_and_closes_one_ticket() -> None:
     """Through the pipeline the new insight opens a ticket and its closed notice closes it."""
     assert await _actions([_GURU_NEW, _GURU_CLOSED]) == [Action.OPEN, Action.CLOSE]
+
+
+# --- A scheduled rule's tick -------------------------------------------------------------------
+
+#: A scheduled rule's event (EventBridge User Guide, "Creating a rule that runs on a schedule").
+_TICK = {
+    "version": "0",
+    "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+    "detail-type": "Scheduled Event",
+    "source": "aws.events",
+    "account": "123456789012",
+    "time": "2026-11-23T16:53:06Z",
+    "region": "us-east-1",
+    "resources": ["arn:aws:events:us-east-1:123456789012:rule/MyScheduledRule"],
+    "detail": {},
+}
+
+
+def test_a_scheduled_rule_s_tick_changes_no_ticket() -> None:
+    """A scheduled rule pointed at the queue (a heartbeat) is skipped naming the rule, not a
+    ticket opened by the first tick and counted by every other."""
+    read = normalize_body(json.dumps(_TICK))
+    assert read.alerts == ()
+    [skipped] = read.skipped
+    assert skipped.reason == "scheduled_event"
+    assert "MyScheduledRule" in skipped.detail
+
+
+def test_another_aws_events_event_still_fires() -> None:
+    """Only the scheduled tick is skipped: another detail-type of the same source fires."""
+    other = _TICK | {"detail-type": "Rule Disabled"}
+    assert _one(other).status is Status.FIRING
+
+
+# --- An alarm's Lambda action that failed -------------------------------------------------------
+
+
+def test_an_alarm_s_failed_lambda_action_is_the_alarm() -> None:
+    """An alarm invokes its Lambda action asynchronously: the function's on-failure record of
+    that payload, through EventBridge, is the alarm (its fingerprint), naming the failure."""
+    action = _payload("cloudwatch/lambda-action.json")
+    alert = _one(_on_bus(_failure_record(action)))
+    assert alert.fingerprint == _one(action).fingerprint
+    assert alert.labels["lambda_function"] == _FUNCTION

@@ -23,6 +23,7 @@ envelope and the state `aws_state_changes` names; the rest from the envelope alo
 | AWS services' state changes (`aws_state_changes`: CodeBuild, CodePipeline, Step Functions, Glue, Auto Scaling, ECS (its container instances and managed daemons too), Batch, Backup, EMR, Athena (a workgroup's failed queries; a success resolves nothing), EMR Serverless (an application's job by its name), DataSync (a task's executions), SageMaker, ECR, EC2 Image Builder (an image's builds), Amplify (an app's branch), Redshift Data API, MediaLive alerts (each alarm_id its own; CLEARED resolves), CloudFormation, CodeDeploy, Run Command, Systems Manager compliance (each compliance type its own), Secrets Manager rotations (per secret), IAM Access Analyzer findings, external, internal and unused access (per finding; archived, resolved or deleted resolves), ACM certificates (expiry, expired and renewal action one incident, which the certificate available again resolves), Inspector coverage (its scan type too) and scans, GuardDuty malware scans of S3 objects (each object its own), CloudWatch Synthetics canaries (a failed run fires, the next successful run resolves; by `canary-name`), EC2 and EBS) | thing whose state changes | account + region + source + detail-type (Auto Scaling: launch, terminate, detach or instance refresh; a CodeBuild phase: its build's; a CloudFormation resource: its stack's; a stack set's operations: the stack set) + what the runs share (a project, a state machine, a job's name, a group, a scanned S3 object; else the resources); CodeDeploy deployments and Run Command runs: the identity of the service's SNS notice (account + region + the deployment group; the document, an invocation's + instance) | its next success (a build that succeeded, an instance running, a stack deleted); a run starting, in progress or stopped as planned (an ECS task a deployment replaced) changes no ticket | an ECR or Inspector scan: its worst level counted; malware found in an object: HIGH; an ECS service's or deployment's event: its `eventType` (INFO, WARN, ERROR); else `detail.severity` when it is a word |
 | Lambda asynchronous invocation failed (`lambda` / `Lambda Function Invocation Result - Failure`: an on-failure destination's record, `aws_lambda_destinations`) | function and error type; an event that is an alert: that alert | the identity of the record sent to an SQS destination (the function, any version or alias, + its error type): source `aws`; an event that is an alert: the alert's own, its description naming the function's failure | never (a `… - Success` event changes no ticket); an alert's: as the alert | error; an alert's: its own |
 | Cost Anomaly Detection (`aws.ce` / `Anomaly Detected`, `aws_cost_anomaly`) | anomaly | the identity of its SNS notice (account + monitor + anomalyId): source `aws` | never | none |
+| a scheduled rule's tick (`aws.events` / `Scheduled Event`) | none: Skipped (`scheduled_event`) | | | |
 | any other event | event type and resources | account + region + source + detail-type + resources (+ a CloudTrail call's eventSource and eventName, and the ARNs its record's `resources` name) | never: such events only fire; one that states a success (`… Succeeded`, `status: COMPLETED`) and no failure changes no ticket (`aws_outcomes`) | `detail.severity` when it is a word |
 
 A state change's title ends with the state that made it (`CodeBuild Build State Change:
@@ -83,6 +84,11 @@ HEALTH = "aws.health"
 GUARDDUTY = "aws.guardduty"
 SECURITYHUB = "aws.securityhub"
 
+#: A scheduled rule's tick (`rate(5 minutes)`, `cron(…)`): its detail is empty and it says
+#: only that the time came. A rule some teams point at the queue as a heartbeat, or by
+#: mistake; never an alert.
+SCHEDULED_EVENT = ("aws.events", "Scheduled Event")
+
 #: AWS Health's event categories, as the severity a reader expects of each.
 _HEALTH_SEVERITY = {
     "issue": "error",
@@ -132,6 +138,8 @@ def normalize(payload: dict[str, Any]) -> Normalized:
         return aws_redshift_serverless.from_eventbridge(payload, detail, account, _facts(detail))
     if (source, kind) == aws_config.EVENTBRIDGE_COMPLIANCE:
         return aws_config.from_eventbridge(payload, detail, account)
+    if (source, kind) == SCHEDULED_EVENT:
+        return _scheduled_tick(payload)
     if (source, kind) == aws_lambda_destinations.EVENTBRIDGE_FAILURE:
         return aws_lambda_destinations.normalize_failure_record(detail)
     if (source, kind) == aws_cost_anomaly.EVENTBRIDGE and "anomalyId" in detail:
@@ -594,6 +602,14 @@ def _unchanged(
     said = f" is {common.short(state, 60)}" if state is not None else ""
     what = f"{common.short(kind, 100)}{said}: no ticket change"
     return Normalized((), (Skipped(SOURCE, "no_state_change", what),))
+
+
+def _scheduled_tick(payload: dict[str, Any]) -> Normalized:
+    """A scheduled rule's tick: no ticket change, the rule named so its owner finds it."""
+    rules = [_name(str(r)) for r in common.items_or_empty(payload.get("resources"))[:1]]
+    rule = common.short(rules[0], 100) if rules else "a scheduled rule"
+    what = f"EventBridge Scheduled Event of {rule}: a schedule's tick, not an alert"
+    return Normalized((), (Skipped(SOURCE, "scheduled_event", what),))
 
 
 def _succeeded(kind: str, success: str) -> Normalized:
