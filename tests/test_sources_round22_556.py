@@ -487,3 +487,53 @@ def test_an_alarm_s_failed_lambda_action_is_the_alarm() -> None:
     alert = _one(_on_bus(_failure_record(action)))
     assert alert.fingerprint == _one(action).fingerprint
     assert alert.labels["lambda_function"] == _FUNCTION
+
+
+# --- MediaConvert jobs ---------------------------------------------------------------------------
+
+
+def _media_job(status: str, job: str = "1515368087458-qnoxtd", **more: Any) -> dict[str, Any]:
+    """A `MediaConvert Job State Change` event (MediaConvert User Guide, "Events with ERROR
+    status"): each job is new, named only by its own ARN."""
+    detail = {
+        "timestamp": 1795481720764,
+        "accountId": "111122223333",
+        "queue": "arn:aws:mediaconvert:us-west-2:111122223333:queues/Default",
+        "jobId": job,
+        "status": status,
+        "userMetadata": {},
+    } | more
+    return {
+        "version": "0",
+        "id": "1234abcd-12ab-34cd-56ef-1234567890ab",
+        "detail-type": "MediaConvert Job State Change",
+        "source": "aws.mediaconvert",
+        "account": "111122223333",
+        "time": "2026-11-23T23:35:20Z",
+        "region": "us-west-2",
+        "resources": [f"arn:aws:mediaconvert:us-west-2:111122223333:jobs/{job}"],
+        "detail": detail,
+    }
+
+
+@pytest.mark.parametrize(
+    "status",
+    ["SUBMITTED", "INPUT_INFORMATION", "PROGRESSING", "STATUS_UPDATE", "COMPLETE", "CANCELED"],
+)
+def test_a_media_job_under_way_or_done_changes_no_ticket(status: str) -> None:
+    """A job's progress, completion or cancellation is no alert: a rule for every job's
+    events no longer opens a ticket per job that progressed."""
+    read = normalize_body(json.dumps(_media_job(status)))
+    assert read.alerts == ()
+    assert [skip.reason for skip in read.skipped] == ["no_state_change"]
+
+
+def test_media_jobs_failing_alike_in_one_queue_are_one_incident() -> None:
+    """Two jobs in ERROR with one error code in one queue are one incident (each job is new);
+    another error code is another."""
+    first = _one(_media_job("ERROR", errorCode=1040, errorMessage="Example error message"))
+    second = _one(_media_job("ERROR", "1515368099999-abcdef", errorCode=1040))
+    other = _one(_media_job("ERROR", "1515368099999-abcdef", errorCode=1401))
+    assert first.status is Status.FIRING
+    assert first.fingerprint == second.fingerprint != other.fingerprint
+    assert "ERROR" in first.title

@@ -969,6 +969,25 @@ READINGS: dict[tuple[str, str], StateChange] = {
         ),
         run_of=_datasync_task,
     ),
+    # A MediaConvert job (a new job every time, and nothing but its queue that jobs share): a
+    # job in ERROR fires, keyed by its queue and error code, so jobs failing the same way in
+    # one queue are one incident; its progress, completion, cancellation and queue hops change
+    # nothing (a rule for every job's events opened a ticket per job that progressed).
+    ("aws.mediaconvert", "MediaConvert Job State Change"): StateChange(
+        key="status",
+        fires=_states("ERROR"),
+        quiet=_states(
+            "SUBMITTED",
+            "INPUT_INFORMATION",
+            "PROGRESSING",
+            "STATUS_UPDATE",
+            "COMPLETE",
+            "CANCELED",
+            "QUEUE_HOP",
+        ),
+        by=("queue",),
+        also=("errorCode",),
+    ),
     # An EMR Serverless application's job, by its name when it has one (a run's id is new
     # every time, and the event names no resources): failed fires, success resolves.
     ("aws.emr-serverless", "EMR Serverless Job Run State Change"): StateChange(
