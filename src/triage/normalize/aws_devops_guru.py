@@ -44,6 +44,8 @@ def matches(payload: dict[str, Any]) -> bool:
     failure (which names DevOps Guru as its `awsInsightSource`)."""
     notice = _camel(payload)
     kind = notice.get("messageType")
+    if not isinstance(kind, str):
+        return False
     if kind in _INSIGHT_MESSAGES:
         return "insightId" in notice and "accountId" in notice
     return kind == _FILTER_FAILURE and _SOURCE_KEY in notice
