@@ -537,3 +537,16 @@ def test_media_jobs_failing_alike_in_one_queue_are_one_incident() -> None:
     assert first.status is Status.FIRING
     assert first.fingerprint == second.fingerprint != other.fingerprint
     assert "ERROR" in first.title
+
+
+@pytest.mark.parametrize("how", ["sqs", "eventbridge"])
+def test_a_failure_of_an_unreadable_alert_is_the_function_s_failure(how: str) -> None:
+    """A record whose event is an alarm that cannot be read (a state it has not) is not refused
+    for its event's fault: it fires as the function's failure, noted."""
+    broken = json.loads(_ALARM["Message"]) | {"NewStateValue": "BOGUS"}
+    record = _failure_record(_sns_invocation(_ALARM | {"Message": json.dumps(broken)}))
+    read = normalize_body(json.dumps(record if how == "sqs" else _on_bus(record)))
+    [alert] = read.alerts
+    assert alert.title.startswith("Lambda alarm-to-chat failed an asynchronous invocation")
+    assert alert.identity == {"function": _FUNCTION, "error_type": "WebhookGone"}
+    assert any("cannot be read" in note for note in read.notes)

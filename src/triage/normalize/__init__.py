@@ -387,10 +387,11 @@ def _remember(key: tuple[str | bytes, str | None], recognised: Recognised) -> No
 def _read_body(body: str | bytes, sentry_resource: str | None) -> Recognised:
     """`recognise_body`'s reading of `body`, from nothing: its alerts, else, for a Lambda
     asynchronous invocation's failure record whose event is no alert, the function's failure
-    (and for one whose event is an alert, that alert naming the function's failure)."""
+    (and for one whose event is an alert, that alert naming the function's failure; one whose
+    event is an alert that cannot be read, the function's failure too)."""
     try:
         read = _read_alerts(body, sentry_resource)
-    except (DecodeError, UnknownFormatError):
+    except (DecodeError, UnknownFormatError, InvalidAlertError):
         failed = _failed_invocation(body)
         if failed is None:
             raise

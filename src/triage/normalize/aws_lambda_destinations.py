@@ -240,7 +240,7 @@ def normalize_failure_record(record: dict[str, Any]) -> Normalized:
     destination put on its bus, as the event's `detail`; one whose event is SNS's invocation
     event, sent to an SNS destination): the alerts its event holds read alone, each naming the
     function's failure (`with_failure`), as the record sent to a queue is read; an event that
-    is no alert, the function's failure."""
+    is no alert, or an alert that cannot be read (noted), the function's failure."""
     # Imported here: this module is one of the formats `normalize_body` reads.
     from triage.normalize import normalize_body
 
@@ -250,6 +250,12 @@ def normalize_failure_record(record: dict[str, Any]) -> Normalized:
             read = normalize_body(json.dumps(event))
         except (DecodeError, UnknownFormatError):
             return normalize_async_failure(record)
+        except InvalidAlertError as exc:
+            # The failure is news of its own: the record is not lost for its event's fault.
+            failure = normalize_async_failure(record)
+            note = f"{ASYNC_FAILURE}: the event the function failed on is an alert that "
+            note += f"cannot be read ({exc}): read as the function's failure"
+            return Normalized(failure.alerts, failure.skipped, (*failure.notes, note))
         return with_failure(read, record)
     return normalize_async_failure(record)
 
