@@ -203,6 +203,7 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     # A Chatbot custom notification published to a topic the queue is subscribed to: its thread.
     "aws/chatbot-custom-notification.json": ("8612a5ec59266d2ab8917fe5487fd062",),
     "aws/lambda-kinesis-on-failure.json": ("35f9e57f4c6a00ae55150a9f3c1ff29f",),
+    "aws/lambda-msk-on-failure.json": ("04f17f01e23905f418f1ea43b9311f06",),
     "aws/inspector-finding-reported.json": ("1a54b5ed22574e10d89b0cb779203d2f",),
     "aws/inspector2-finding-sns.json": ("6efe5c259f1a9e22cbc582a6b4e7b209",),
     "aws/macie-finding-sns.json": ("7d965c713faf65ca4bb678ebdb1bc6a7",),

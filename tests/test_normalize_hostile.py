@@ -301,6 +301,7 @@ NOT_DISPLAY: dict[str, set[str]] = {
         "requestContext", "requestContext.functionArn", "requestContext.condition",
         "responseContext", "KinesisBatchInfo", "KinesisBatchInfo.streamArn",
         "DDBStreamBatchInfo", "DDBStreamBatchInfo.streamArn",
+        "KafkaBatchInfo", "KafkaBatchInfo.eventSourceArn",
     },
     "sns-confirmation": {"Type", "TopicArn", "Message"},
     "sns-text": {"Type", "TopicArn", "Message", "Subject"},

@@ -4,6 +4,7 @@ reason, or refused clearly: never a wrong incident."""
 
 from __future__ import annotations
 
+import copy
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -550,3 +551,50 @@ def test_a_failure_of_an_unreadable_alert_is_the_function_s_failure(how: str) ->
     assert alert.title.startswith("Lambda alarm-to-chat failed an asynchronous invocation")
     assert alert.identity == {"function": _FUNCTION, "error_type": "WebhookGone"}
     assert any("cannot be read" in note for note in read.notes)
+
+
+# --- A Kafka event source mapping's discarded batch ----------------------------------------------
+
+_MSK = _payload("aws/lambda-msk-on-failure.json")
+
+
+def test_a_discarded_msk_batch_fires_keyed_by_function_and_cluster() -> None:
+    """An MSK mapping's on-failure record (Lambda Developer Guide, "Capturing discarded batches
+    for Amazon MSK and self-managed Apache Kafka event sources") fires titled with the function
+    and cluster, each topic-partition's offsets shown to replay them."""
+    recognised = recognise_body(json.dumps(_MSK))
+    assert recognised.format == "lambda-destination"
+    [alert] = recognised.normalized.alerts
+    assert alert.title == (
+        "Lambda myfunction discarded a batch of Kafka cluster vpc-2priv-2pub "
+        "(RetryAttemptsExhausted)"
+    )
+    assert alert.identity == {
+        "function": "arn:aws:lambda:us-east-1:123456789012:function:myfunction",
+        "stream": _MSK["KafkaBatchInfo"]["eventSourceArn"],
+    }
+    assert "Topic-1: firstRecordOffset" in alert.description
+
+
+def test_another_batch_of_the_cluster_is_the_same_incident() -> None:
+    """Another batch (other offsets, topics, size) of the same function and cluster repeats
+    the incident; a batch too large to send (its responseContext null) too."""
+    again = copy.deepcopy(_MSK)
+    again["KafkaBatchInfo"]["recordsInfo"] = {"Other-3": {"firstRecordOffset": "7"}}
+    again["KafkaBatchInfo"]["batchSize"] = 3
+    too_large = copy.deepcopy(_MSK) | {"responseContext": None}
+    too_large["requestContext"]["condition"] = "MaximumPayloadSizeExceeded"
+    assert _one(again).fingerprint == _one(_MSK).fingerprint == _one(too_large).fingerprint
+
+
+def test_a_self_managed_kafka_batch_is_keyed_by_its_bootstrap_servers() -> None:
+    """A self-managed cluster's record names no ARN: its bootstrap servers key it, and a
+    single record's `recordInfo` is shown."""
+    record = copy.deepcopy(_MSK)
+    batch = record["KafkaBatchInfo"]
+    del batch["eventSourceArn"], batch["recordsInfo"]
+    batch["bootstrapServers"] = "kafka-1.internal:9092,kafka-2.internal:9092"
+    batch["recordInfo"] = {"offset": "100", "timestamp": "2026-11-23T00:38:04.835Z"}
+    alert = _one(record)
+    assert alert.identity["stream"] == "kafka-1.internal:9092,kafka-2.internal:9092"
+    assert "record: offset 100" in alert.description

@@ -1,7 +1,9 @@
 """The record a Lambda stream event source mapping sends its on-failure destination when it
 discards a batch: a Kinesis stream's (`KinesisBatchInfo`,
-docs.aws.amazon.com/lambda/latest/dg/kinesis-on-failure-destination.html) or a DynamoDB
-stream's (`DDBStreamBatchInfo`, .../services-ddb-batchfailurereporting.html). Teams point that
+docs.aws.amazon.com/lambda/latest/dg/kinesis-on-failure-destination.html), a DynamoDB
+stream's (`DDBStreamBatchInfo`, .../services-ddb-batchfailurereporting.html) or a Kafka
+cluster's, MSK or self-managed (`KafkaBatchInfo`, .../kafka-on-failure.html: its
+`responseContext` null when the batch was too large to send, MaximumPayloadSizeExceeded). Teams point that
 destination at their alert queue: the function failed the batch until Lambda gave up on it
 (`requestContext.condition`: RetryAttemptsExhausted, RecordAgeExceeded …), so its records were
 never processed, and someone must replay them from the stream.
@@ -30,7 +32,7 @@ message, so a function failing the same way is one incident counting repeats. An
 record is no failure and is not read here.
 
 Identity: the function (its ARN without a version or alias: `myfunction:7` and `myfunction` are
-one function) and the stream; never the condition, shard, sequence numbers or request id, which
+one function) and the stream (a Kafka cluster: its ARN, else its bootstrap servers); never the condition, shard, sequence numbers or request id, which
 differ for every batch, so a mapping that keeps failing is one incident counting repeats.
 Lambda sends nothing when batches succeed again: the incident stays open until
 `triage incidents close` closes it (or its route's `resolve_after_s`).
@@ -57,7 +59,17 @@ EVENTBRIDGE_FAILURE = ("lambda", "Lambda Function Invocation Result - Failure")
 _SUCCEEDED = "Success"
 
 #: The batch-info key of each stream a mapping reads, and how its title names the stream.
-_BATCH_INFO = {"KinesisBatchInfo": "Kinesis stream", "DDBStreamBatchInfo": "DynamoDB table"}
+_BATCH_INFO = {
+    "KinesisBatchInfo": "Kinesis stream",
+    "DDBStreamBatchInfo": "DynamoDB table",
+    "KafkaBatchInfo": "Kafka cluster",
+}
+#: A Kafka batch's info: where its records are, per topic and partition (`recordsInfo`, or
+#: one record's `recordInfo`), and the cluster (an MSK cluster's ARN, else, for a self-managed
+#: cluster, its bootstrap servers).
+_KAFKA = "KafkaBatchInfo"
+#: At most this many of a Kafka batch's topic-partitions are shown.
+_PARTITIONS_SHOWN = 10
 #: The batch info's fields that say where its records are in the stream, shown in order.
 _BATCH_PLACE = (
     "shardId",
@@ -80,9 +92,18 @@ def matches(payload: dict[str, Any]) -> bool:
         isinstance(context, dict)
         and "functionArn" in context
         and "condition" in context
-        and isinstance(payload.get("responseContext"), dict)
+        and _responded(payload)
         and "requestPayload" not in payload
         and _batch_key(payload) is not None
+    )
+
+
+def _responded(payload: dict[str, Any]) -> bool:
+    """The record's `responseContext`: an object, or, for a Kafka batch never sent to the
+    function (MaximumPayloadSizeExceeded), null."""
+    response = payload.get("responseContext")
+    return isinstance(response, dict) or (
+        response is None and "responseContext" in payload and _KAFKA in payload
     )
 
 
@@ -93,7 +114,7 @@ def normalize(payload: dict[str, Any]) -> Normalized:
     key = _batch_key(payload) or "KinesisBatchInfo"
     batch = common.obj(payload.get(key), key, required=True)
     function = _unqualified(common.ident(context.get("functionArn"), "requestContext.functionArn"))
-    stream = common.ident(batch.get("streamArn"), f"{key}.streamArn")
+    stream = _stream(batch, key)
     condition = common.word(context.get("condition"), "requestContext.condition")
     occurred, notes = dated(payload.get("timestamp"), "Lambda destination record timestamp")
     alert = Alert(
@@ -101,7 +122,7 @@ def normalize(payload: dict[str, Any]) -> Normalized:
         status=Status.FIRING,
         title=_title(function, _BATCH_INFO[key], stream, condition),
         severity="error",
-        description=_description(batch),
+        description=_kafka_description(batch) if key == _KAFKA else _description(batch),
         labels=labelled(
             ("function", function),
             ("stream", stream),
@@ -117,6 +138,17 @@ def normalize(payload: dict[str, Any]) -> Normalized:
         raw=payload,
     )
     return Normalized((alert,), (), notes)
+
+
+def _stream(batch: dict[str, Any], key: str) -> str:
+    """What the mapping reads: a stream's ARN; a Kafka cluster's ARN (MSK), else its bootstrap
+    servers (a self-managed cluster's record names no ARN)."""
+    if key != _KAFKA:
+        return common.ident(batch.get("streamArn"), f"{key}.streamArn")
+    arn = common.ident_or_none(common.unnested(batch.get("eventSourceArn")), "eventSourceArn")
+    return arn or common.ident(
+        common.unnested(batch.get("bootstrapServers")), f"{key}.eventSourceArn"
+    )
 
 
 def _batch_key(payload: dict[str, Any]) -> str | None:
@@ -148,6 +180,38 @@ def _stream_name(stream: str) -> str:
     """`stream/mystream` → mystream; `table/orders/stream/2026-…` → orders."""
     resource = stream.split(":", 5)[-1].split("/")
     return resource[1] if len(resource) > 1 and resource[1] else stream
+
+
+def _kafka_description(batch: dict[str, Any]) -> str:
+    """Where the discarded Kafka records are: each topic-partition's offsets and times."""
+    lines = [
+        f"{name}: {value}"
+        for name in ("batchSize", "payloadSize")
+        if (value := common.line(common.unnested(batch.get(name)), name, 200, shown=True))
+    ]
+    places = common.obj_or_empty(batch.get("recordsInfo"))
+    if not places and isinstance(batch.get("recordInfo"), dict):
+        places = {"record": batch["recordInfo"]}
+    for where, place in list(places.items())[:_PARTITIONS_SHOWN]:
+        fields = common.obj_or_empty(place)
+        said = ", ".join(
+            f"{name} {value}"
+            for name in (
+                "offset",
+                "firstRecordOffset",
+                "lastRecordOffset",
+                "timestamp",
+                "firstRecordTimestamp",
+                "lastRecordTimestamp",
+            )
+            if (value := common.line(common.unnested(fields.get(name)), name, 200, shown=True))
+        )
+        named = common.line(where, "recordsInfo key", 200, shown=True)
+        if named and said:
+            lines.append(f"{named}: {said}")
+    text = "The function failed this batch until Lambda discarded it; its records were not "
+    text += "processed. Replay them from their topics:\n" + "\n".join(lines)
+    return common.text(text, "description", common.DESCRIPTION_MAX) or ""
 
 
 def _description(batch: dict[str, Any]) -> str:
