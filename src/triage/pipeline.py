@@ -550,7 +550,13 @@ class Pipeline:
             # without the incidents' map, a semaphore or a frame of their own (~4 % of a
             # repeat's instructions).
             try:
-                return [await handled(0, self.group_of(alerts[0]))]
+                group = self.group_of(alerts[0])
+                if group is None and not redelivered:
+                    claimant = delivery_owner(f"{owner}#0", delivery)
+                    counted = await self._plain_repeat(alerts[0], claimant, queued_at)
+                    if counted is not None:
+                        return [counted]
+                return [await handled(0, group)]
             except BaseException as exc:
                 _reached(exc, reached, 0)
                 raise
@@ -594,6 +600,45 @@ class Pipeline:
             )
             _raise_first(results)
         return [a for a in actions if a is not None]
+
+    async def _plain_repeat(
+        self, alert: Alert, owner: str, queued_at: datetime | None
+    ) -> Action | None:
+        """A storm's plain repeat counted in one write (`Store.count_repeat`), without a claim,
+        a view or a sink: COUNT. None, with nothing written, when the alert may be anything
+        else (the general path, `handle`, then decides it): a dry run, a resolve, a person's
+        change of priority, a parent or child alert, an active silence (however it matches),
+        or an incident this process last saw other than open with nothing in progress
+        (`Store.may_count`), or that the store's write finds so. Called for an alert of its
+        own incident (no group) on its message's first attempt here (no redelivery)."""
+        store = self.ledger.store
+        if (
+            self.dry_run
+            or alert.status is not Status.FIRING
+            or alert.priority_changed
+            or alert.parent is not None
+            or alert.closes_children
+            or not store.may_count(alert.fingerprint)
+        ):
+            return None
+        now = self.ledger.clock()
+        if self.silences is not None and any(s.active(now) for s in await self.silences.current()):
+            return None
+        try:
+            event = self.event(alert, queued_at)
+            transition = await store.count_repeat(event, owner, now)
+        except BaseException as exc:
+            name_alert(exc, alert)
+            raise
+        if transition is None:
+            return None
+        self.metrics.incr(_QUIET_METRIC[Action.COUNT])
+        if log.writes_debug:
+            with structlog.contextvars.bound_contextvars(
+                fingerprint=alert.fingerprint, source=alert.source
+            ):
+                log.debug("alert.decided", action=str(Action.COUNT), status=str(alert.status))
+        return Action.COUNT
 
     def group_of(self, alert: Alert) -> GroupKey | None:
         """The group `alert` is a member of, when a grouping route takes it: keyed by its

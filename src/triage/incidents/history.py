@@ -55,10 +55,19 @@ def _counted_history(
     """The history with the alerts counted noted: the count line of this update window (since
     the last update, or the opening) rewritten when it is the newest line, else one line
     more. A repeat that counted nothing (a group member's event stamped later) notes nothing."""
-    history = decided.history
     if stored is None or decided.occurrences <= stored.occurrences:
-        return history
-    line = Event(now, action.value, _alerts_note(stored, decided))
+        return decided.history
+    return counted_history(stored, action, decided.occurrences, decided.history, now)
+
+
+def counted_history(
+    stored: Incident, action: Action, occurrences: int, history: tuple[Event, ...], now: datetime
+) -> tuple[Event, ...]:
+    """`history` with the count line of `stored`'s update window noted, the incident now
+    counting `occurrences` (more than `stored` did): that window's line rewritten when it is
+    the newest, else one line more (`_counted_history`, and a storm's plain repeat)."""
+    told = stored.occurrences_at_update
+    line = Event(now, action.value, f"{occurrences} alerts (+{occurrences - told})")
     last = history[-1] if history else None
     since = stored.last_update_at or stored.opened_at
     if (

@@ -82,6 +82,7 @@ from triage.incidents.lifecycle import (
     decide,
     replace_incident,
 )
+from triage.incidents.plain import plain_count
 from triage.incidents.records import (
     BUDGET,
     CLAIMS,
@@ -355,6 +356,53 @@ class Store(Claims, Sweeping, SharedRecords, StoreBase):
             return after, transition
 
         return await self._transact(group.key if group else alert.fingerprint, change)
+
+    def may_count(self, fingerprint: str) -> bool:
+        """Whether `count_repeat` may count a repeat of `fingerprint`, as this process last
+        read or wrote the incident (open, its own, no effect in progress or held): a hint,
+        read without I/O, so an alert that cannot be a plain repeat (a new incident, one with
+        an effect) costs no write that declines. The write itself decides."""
+        kept = self._decoded.get(fingerprint)
+        if kept is None:
+            return False
+        incident = kept[1]
+        return (
+            incident.state is State.OPEN
+            and incident.group is None
+            and incident.pending is None
+            and incident.held is None
+            and incident.ticket is not None
+        )
+
+    async def count_repeat(self, alert: AlertEvent, owner: str, now: datetime) -> Transition | None:
+        """Count `alert` (claim owner `owner`) in its open incident, in one atomic write, when
+        it is a plain repeat (`plain.plain_count`: an occurrence counted, nothing else
+        changed); None, with nothing written, for anything else: the caller then `begin`s
+        the alert as every alert is. The write is conditional as `begin`'s (another replica's
+        change in between is read, and decided on, again)."""
+        alert_owner = alert_of(owner)
+        counted = _counted_id(alert_owner)
+        settled = self._settled
+
+        def remember(stored: Incident) -> tuple[str, ...]:
+            return _remembered(stored, counted, settled)
+
+        def change(stored: Incident | None) -> tuple[Incident | None, Transition | None]:
+            after = plain_count(
+                stored,
+                alert,
+                now,
+                self.policy,
+                alert_owner=alert_owner,
+                counted=counted,
+                settled=settled,
+                remember=remember,
+            )
+            if after is None:
+                return None, None
+            return after, Transition(Action.COUNT, stored, after)
+
+        return await self._transact(alert.fingerprint, change)
 
     def _plan(
         self,
