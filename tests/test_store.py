@@ -957,3 +957,51 @@ async def test_a_throttled_dynamodb_table_holds_the_message_instead_of_failing_i
             with pytest.raises(StoreThrottledError, match="throttled") as held:
                 await store.begin(alert(), "m1", T0)
     assert isinstance(held.value, BackpressureError) and held.value.retry_after_s == 1.0
+
+
+async def _ticketed(store: Store) -> str:
+    """An open incident whose ticket went out (no effect in progress); its fingerprint."""
+    t = await store.begin(alert(), "m1", T0)
+    assert t.after is not None
+    fp = t.after.fingerprint
+    await store.save_ticket(fp, "m1", TICKET)
+    await store.confirm(fp, "m1", "backend", "T-1")
+    await store.finish(fp, "m1")
+    return fp
+
+
+async def test_a_plain_repeat_is_counted_in_one_write(store: Store) -> None:
+    """`count_repeat` counts a plain repeat (count, newest event, its id remembered) as the
+    record then reads back; one the interval's update is due for is declined, unwritten."""
+    fp = await _ticketed(store)
+    assert store.may_count(fp)
+    counted = await store.count_repeat(alert(minutes=1), "m2#0", T0 + timedelta(minutes=1))
+    assert counted is not None and counted.action is Action.COUNT
+    stored = await store.get(fp)
+    assert stored == counted.after
+    assert stored is not None and stored.occurrences == 2
+    assert stored.last_event_at == T0 + timedelta(minutes=1)
+    due = T0 + POLICY.update_interval
+    assert await store.count_repeat(alert(minutes=15), "m3#0", due) is None
+    assert await store.get(fp) == stored
+
+
+async def test_a_plain_repeat_sees_another_replicas_claim(store: Store) -> None:
+    """Another replica claimed the incident's close after this one last read it: this one's
+    `count_repeat`, though its memory says open (`may_count`), reads the record as stored,
+    declines and writes nothing, leaving the repeat to the general path."""
+    fp = await _ticketed(store)
+    replica = await _replica_of(store)
+    try:
+        assert store.may_count(fp)
+        closing = await replica.begin(
+            alert(status=Status.RESOLVED, minutes=1), "r1#0", T0 + timedelta(minutes=1)
+        )
+        assert closing.action is Action.CLOSE
+        before = await replica.get(fp)
+        later = T0 + timedelta(minutes=2)
+        assert await store.count_repeat(alert(minutes=2), "m2#0", later) is None
+        assert await replica.get(fp) == before
+    finally:
+        if replica is not store:
+            await replica.aclose()
