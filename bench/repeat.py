@@ -8,7 +8,8 @@ the Supervisor's acker does.
     python bench/repeat.py N [--incidents 50] [--concurrency 32] [--profile FILE]
 
 Prints one JSON line: CPU µs per repeat of the whole process and of the SQLite store's thread
-(its own clock, `pthread_getcpuclockid`), the store's transactions, and the actions taken. Run
+(its own clock, `pthread_getcpuclockid`), the store's transactions, the repeats counted by the
+plain path (`Store.count_repeat`), and the actions taken. Run
 it with `PYTHONPATH=<a checkout>/src` to measure another commit's code with the same harness.
 """
 
@@ -150,6 +151,7 @@ async def measure(
                 gc.freeze()
                 gc.set_threshold(10_000, 10, 10)
             transactions0 = store.transactions
+            plain0 = getattr(store, "plain_counts", 0)  # 0: a commit without the plain path
             profiler = cProfile.Profile(time.thread_time) if profile else None
             # The store's thread profiled apart (FILE.sqlite): cProfile sees one thread.
             store_profiler = cProfile.Profile(time.thread_time) if profile else None
@@ -180,6 +182,7 @@ async def measure(
                 "other_us": round((process_s - thread_s) / repeats * 1e6, 1),
                 "wall_s": round(wall_s, 3),
                 "transactions": store.transactions - transactions0,
+                "plain": getattr(store, "plain_counts", 0) - plain0,
                 "opened": dict(collections.Counter(opened)),
                 "actions": dict(collections.Counter(actions)),
             }

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -41,6 +42,7 @@ from triage.view import RedactedAlert
 POLICY = Policy(update_interval=timedelta(minutes=15), reopen_window=timedelta(hours=1))
 LEASE = timedelta(minutes=2)
 OWNER = "m-9#0"
+_BENCH = str(Path(__file__).resolve().parents[1] / "bench")
 FP_KEY = "api-5xx"
 
 
@@ -457,3 +459,14 @@ def test_history_line_is_the_general_paths() -> None:
     assert counted.history[-1].note == "4 alerts (+3)"
     assert counted.counted_by == ("c",)
     assert counted.last_queued_at is None
+
+
+async def test_the_repeat_harness_counts_its_repeats_plainly() -> None:
+    """bench/repeat.py's storm on the SQLite store takes the plain path: it says how many of
+    its repeats were counted so, and every one is (they come in order, one at a time)."""
+    sys.path.insert(0, _BENCH)
+    import repeat
+
+    figures = await repeat.measure(30, incidents=3, concurrency=1)
+    assert figures["actions"] == {"count": 30}
+    assert figures["plain"] == 30
