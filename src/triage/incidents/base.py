@@ -42,8 +42,9 @@ class StoreBase(abc.ABC):
         self.closed_ttl = closed_ttl
         #: The last body this process wrote or read per incident, with the incident it decodes
         #: to: a storm rewrites the same incidents over and over, and a record that no other
-        #: replica changed since need not be decoded again. Used only inside `_update`'s
-        #: change (one thread at a time: SQLite's store thread, or the event loop).
+        #: replica changed since need not be decoded again. Changed only inside `_update`'s
+        #: change (one thread at a time: SQLite's store thread, or the event loop); read on the
+        #: event loop too, as a hint that a write then checks (`Store.may_count`).
         self._decoded: dict[str, tuple[str, Incident]] = {}
         #: The silences record last warned about as unreadable (read every second: warned once).
         self._silences_warned: str | None = None
