@@ -62,6 +62,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from triage.summarise.grounding import MARK, Checked, Evidence, folded
+from triage.summarise.literals import Literals, found
 
 #: A call to people, as GitHub, Slack and most chat tools read one (not an address's `@`:
 #: `deploy@web-1`, `requests@2.31` have a word before it; nor curl's `-d @body.json`, a file).
@@ -314,13 +315,14 @@ def _marked_claims(text: str) -> tuple[str, int]:
     # (`_Spaced`): a tab or a run of spaces in "on its own" passes the " own" gate.
     lowered = " ".join(text.lower().split())
     letters = frozenset(_LETTERS.findall(lowered))
+    # Every language's words looked for in one pass (`literals`), not one search each.
+    held = found(lowered)
     marked = 0
     for language in _LANGUAGES:
-        if language.by_word:
-            found = not letters.isdisjoint(language.words)
-        else:
-            found = any(word in lowered for word in language.words)
-        if found and (language.also is None or language.also.search(lowered) is not None):
+        words = letters if language.by_word else held
+        if not words.isdisjoint(language.words) and (
+            language.also is None or language.also.search(lowered) is not None
+        ):
             text, count = _marked_in(text, language)
             marked += count
     return text, marked
@@ -1149,6 +1151,10 @@ _LANGUAGES = (
     _Language(_FOREIGN_CLAIM, _FOREIGN_NOT_CLAIMED, _FOREIGN_CONDITION_AFTER, _FOREIGN_WORDS),
     _Language(_CJK_CLAIM, _CJK_NOT_CLAIMED, _CJK_CONDITION_AFTER, _CJK_WORDS),
     _Language(_POLISH_CLAIM, _POLISH_NOT_CLAIMED, _POLISH_CONDITION_AFTER, _POLISH_WORDS),
+)
+#: The words searched for within the text (not by word): found by the one pass.
+_SUBSTRINGS = Literals(
+    word for language in _LANGUAGES if not language.by_word for word in language.words
 )
 
 

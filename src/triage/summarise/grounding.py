@@ -71,6 +71,7 @@ from ipaddress import ip_address
 from typing import Any, NamedTuple
 
 from triage.display import link_url, urls_as_opened
+from triage.summarise.literals import Literals
 
 #: What an ungrounded fact in a description becomes.
 MARK = "[unverified]"
@@ -474,26 +475,27 @@ def _hidden_runs(text: str) -> tuple[str, int]:
 #: A literal every match of `_RUNS_HIDDEN` holds, one for each of its alternatives: a pipe,
 #: a process substitution, an escape, a decoder's or an evaluator's name. (A fetched script
 #: evaluated holds `$(` or a backtick and also `eval` or an interpreter's `-c`: see below.)
-_HIDDEN_LITERALS = (
+_HIDDEN_LITERALS = Literals((
     "|", "<(", "\\", "$'", "iex", "invoke-expression", "base64", "openssl", "xxd",
     "b64decode", "frombase64string", "powershell", "pwsh",
-)  # fmt: skip
+))  # fmt: skip
 #: The interpreters `_ONE_LINER_EVAL` names: with `exec` or `eval`, one of them is needed.
 _ONE_LINER_LITERALS = ("python", "perl", "ruby", "node", "deno", "php")
+#: Every literal of an evaluation `_may_run_hidden` reads after `_HIDDEN_LITERALS`.
+_EVALUATION_LITERALS = Literals(("exec", "eval", "$(", "`", "-c", *_ONE_LINER_LITERALS))
 
 
 def _may_run_hidden(lowered: str) -> bool:
     """Whether `_RUNS_HIDDEN` can match `lowered` at all: it holds one of the literals one of
     its alternatives needs. Searching a long description costs about a microsecond a
     character, and most texts hold none (a code span's backtick alone is no evaluation)."""
-    if any(literal in lowered for literal in _HIDDEN_LITERALS):
+    if _HIDDEN_LITERALS.any_in(lowered):
         return True
-    if ("exec" in lowered or "eval" in lowered) and any(
-        name in lowered for name in _ONE_LINER_LITERALS
-    ):
+    held = _EVALUATION_LITERALS.in_(lowered)
+    if ("exec" in held or "eval" in held) and not held.isdisjoint(_ONE_LINER_LITERALS):
         return True
-    evaluated = "$(" in lowered or "`" in lowered
-    return evaluated and ("eval" in lowered or "-c" in lowered)
+    evaluated = "$(" in held or "`" in held
+    return evaluated and ("eval" in held or "-c" in held)
 
 
 #: A program that sends what it is given off the machine: HTTP clients, raw sockets, copies
@@ -546,7 +548,7 @@ def _sent_credentials(text: str) -> tuple[str, int]:
     host, the alert's own included, so the host's being grounded does not clear it. Text
     naming no credential (none of `_CREDENTIAL_LITERALS`: most text) is not searched at all."""
     lowered = text.lower()
-    if not any(literal in lowered for literal in _CREDENTIAL_LITERALS):
+    if not _CREDENTIAL_LITERALS.any_in(lowered):
         return text, 0
     if _SENDER.search(text) is None:
         return text, 0
@@ -554,13 +556,13 @@ def _sent_credentials(text: str) -> tuple[str, int]:
 
 
 #: A literal every match of `_CREDENTIAL` holds: a file's path part, or a variable's `$`.
-_CREDENTIAL_LITERALS = (
+_CREDENTIAL_LITERALS = Literals((
     "$", ".aws/", ".ssh/", ".kube/config", ".docker/config.json", ".netrc", ".pgpass",
     ".git-credentials", ".npmrc", ".pypirc", ".config/gcloud", ".azure", "etc/shadow",
     "etc/gshadow", "var/run/secrets", ".env", "env", "secret", "get-session-token",
     "export-credentials", "get-login-password", "--with-decryption", "-token", "vault",
     "_history",
-)  # fmt: skip
+))  # fmt: skip
 
 
 #: An install from a URL or an index of the step's choosing (`_PACKAGE_SOURCE`), to its end.

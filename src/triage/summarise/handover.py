@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 
 from triage.summarise.grounding import MARK, Checked
+from triage.summarise.literals import Literals
 
 #: What a secret is called.
 _SECRET = (
@@ -68,17 +69,17 @@ _HANDOVER = re.compile(
     re.IGNORECASE,
 )
 #: A word every handover holds: text without any is not searched.
-_LITERALS = (
+_LITERALS = Literals((
     "token", "passw", "passphrase", "passwd", "key", "secret", "credential", "creds", "code",
     "otp", "cookie", "kubeconfig", ".env",
-)  # fmt: skip
+))  # fmt: skip
 
 
 def check(text: str) -> Checked:
     """`text` with each clause handing a secret over (`_HANDOVER`) replaced by MARK, each
     counted as `handover`."""
     lowered = text.lower()
-    if not any(literal in lowered for literal in _LITERALS):
+    if not _LITERALS.any_in(lowered):
         return Checked(text)
     marked, count = _HANDOVER.subn(MARK, text)
     return Checked(marked, ("handover",) * count)

@@ -66,6 +66,7 @@ import re
 from typing import NamedTuple
 
 from triage.summarise.grounding import MARK, Checked
+from triage.summarise.literals import Literals
 
 #: An optional `sudo` or `doas` with its options before a command, so the mark takes the
 #: whole command.
@@ -556,7 +557,14 @@ class _Gate:
             first, *rest = alternative.needs
             for literal in first:
                 by_first.setdefault(literal, []).append(tuple(rest))
-        self._by_first = tuple((literal, tuple(rests)) for literal, rests in by_first.items())
+        self._by_first = {literal: tuple(rests) for literal, rests in by_first.items()}
+        #: Every literal of every group, found in a step in one pass (`literals`).
+        self._literals = Literals(
+            literal
+            for alternative in alternatives
+            for group in alternative.needs
+            for literal in group
+        )
 
     def may_match(self, step: str) -> bool:
         """Whether some alternative can match `step`: it holds a literal of each of that
@@ -564,9 +572,9 @@ class _Gate:
         letters outside it (the long s, the Kelvin sign, a dotless i) that `lower` leaves."""
         if not step.isascii():
             return True
-        lowered = _folded(step)
-        for literal, rests in self._by_first:
-            if literal in lowered and any(_holds(lowered, groups) for groups in rests):
+        held = self._literals.in_(_folded(step))
+        for literal in held.intersection(self._by_first):
+            if any(_holds(held, groups) for groups in self._by_first[literal]):
                 return True
         return False
 
@@ -583,9 +591,9 @@ def _folded(step: str) -> str:
     return lowered if lowered.isprintable() else lowered.translate(_SPACED)
 
 
-def _holds(lowered: str, groups: tuple[tuple[str, ...], ...]) -> bool:
-    """Whether `lowered` holds a literal of each of `groups`."""
-    return all(any(literal in lowered for literal in group) for group in groups)
+def _holds(held: frozenset[str], groups: tuple[tuple[str, ...], ...]) -> bool:
+    """Whether `held` (the literals a step holds) has a literal of each of `groups`."""
+    return all(not held.isdisjoint(group) for group in groups)
 
 
 #: A command that destroys a host, its disks, its data or its infrastructure.
@@ -628,7 +636,7 @@ _TOLD_TO_RUN = re.compile(
 )
 
 #: A literal every match of `_TOLD_TO_RUN` holds.
-_TOLD_LITERALS = ("run", "exec", "paste", "type", "enter", "$", "```")
+_TOLD_LITERALS = Literals(("run", "exec", "paste", "type", "enter", "$", "```"))
 
 
 def check_prose(text: str) -> Checked:
@@ -639,7 +647,7 @@ def check_prose(text: str) -> Checked:
     # Only ASCII is judged by its literals: the search's case folding matches letters outside
     # it that `lower` leaves (U+017F, the long s, in "paste"), as `_Gate.may_match` says.
     lowered = text.lower()
-    if text.isascii() and not any(literal in lowered for literal in _TOLD_LITERALS):
+    if text.isascii() and not _TOLD_LITERALS.any_in(lowered):
         return Checked(text)
     if not (_DISARMS_GATE.may_match(text) or _DESTROYS_GATE.may_match(text)):
         return Checked(text)

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 from triage.models import Priority
 from triage.normalize.common import cut, line, priority, showing
+from triage.summarise.literals import Literals
 
 #: Source severities (lower-cased, a level without its separator: `_level_key`) and the
 #: priority they imply when the source states none: the incident scale SEV0 to SEV4 (SEV0 and
@@ -196,7 +197,7 @@ _STATEMENT = re.compile(
 )
 #: The first letters of every name: text holding none of them states no priority, and is not
 #: searched (most text; the search costs a fraction of a microsecond per character).
-_STEMS = frozenset(key[:4] for key in f"{_PRIORITY_KEYS} {_SEVERITY_KEYS} {_CJK_KEYS}".split())
+_STEMS = Literals(key[:4] for key in f"{_PRIORITY_KEYS} {_SEVERITY_KEYS} {_CJK_KEYS}".split())
 _P_LEVEL = re.compile(r"p[ _-]?\d", re.IGNORECASE)
 #: The P-level of each priority, for a statement written as one.
 _P_LEVELS = {
@@ -262,7 +263,7 @@ def _agreeing_statements(
 ) -> tuple[str, int]:
     """`agreeing` for "Key: value" statements."""
     lowered = text.lower()
-    if not any(stem in lowered for stem in _STEMS):
+    if not _STEMS.any_in(lowered):
         return text, 0
     corrected = 0
 
