@@ -35,9 +35,9 @@ def _corpus() -> list[str]:
     for pattern in CORPUS_FILES:
         for path in sorted(TESTS.glob(pattern)):
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-                if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                    if 0 < len(node.value) <= 20_000:
-                        texts.add(node.value)
+                value = node.value if isinstance(node, ast.Constant) else None
+                if isinstance(value, str) and 0 < len(value) <= 20_000:
+                    texts.add(value)
     return sorted(texts)
 
 
@@ -90,6 +90,12 @@ def test_found_in_random_text_as_one_by_one() -> None:
         assert literals.found(text) == _one_by_one(text), text
 
 
+def test_lone_surrogate_splits_a_literal() -> None:
+    """A lone surrogate (JSON's "\\ud800") splits a literal as any other character does."""
+    assert "resolved" not in literals.found("resol\ud800ved")
+    assert "resolved" in literals.found("\ud800resolved\udfff")
+
+
 def test_long_text_not_remembered_still_found() -> None:
     """A text past the remembered length is matched as a short one is."""
     text = "x" * 5_000 + " the incident is resolved; paste your token; rm -rf / " * 3
@@ -116,8 +122,7 @@ def test_harm_gate_as_one_by_one(gate: harm._Gate) -> None:
         return any(
             literal in lowered
             and any(
-                all(any(word in lowered for word in group) for group in groups)
-                for groups in rests
+                all(any(word in lowered for word in group) for group in groups) for groups in rests
             )
             for literal, rests in gate._by_first.items()
         )

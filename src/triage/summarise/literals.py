@@ -71,20 +71,18 @@ def _match(text: str) -> frozenset[str]:
     if count != len(_registered):
         count, matcher = _build()
     words = _registered
-    if matcher is not None:
-        try:
-            encoded = text.encode()
-        except UnicodeEncodeError:  # a lone surrogate: read as Python reads it, below
-            pass
-        else:
-            return frozenset([words[i] for i in matcher.Match(encoded) or ()])
-    return frozenset([word for word in words[:count] if word in text])
+    if matcher is None:  # pragma: no cover - literals always compile
+        return frozenset([word for word in words[:count] if word in text])
+    # A lone surrogate (JSON's "\ud800") is written as UTF-8 writes any other character of
+    # the Basic Multilingual Plane, three bytes no literal's own holds: it matches nothing.
+    encoded = text.encode("utf-8", "surrogatepass")
+    return frozenset([words[i] for i in matcher.Match(encoded) or ()])
 
 
 def _build() -> tuple[int, Any]:
-    """The RE2 set of every literal registered so far, its literals as UTF-8 bytes: a byte
-    string of valid UTF-8 occurs in a text's UTF-8 exactly where its characters occur in the
-    text."""
+    """The RE2 set of every literal registered so far, its literals as UTF-8 bytes: UTF-8
+    marks where each character's bytes start, so a literal's bytes occur in a text's bytes
+    exactly where its characters occur in the text."""
     global _built
     import re2  # type: ignore[import-untyped]  # google-re2 ships no type information
 
@@ -97,7 +95,7 @@ def _build() -> tuple[int, Any]:
     matcher: Any = re2.Set.SearchSet(options)
     try:
         for word in words:
-            matcher.Add(_escaped(word.encode()))
+            matcher.Add(_escaped(word.encode("utf-8", "surrogatepass")))
         matcher.Compile()
     except re2.error:  # pragma: no cover - literals always compile
         matcher = None
