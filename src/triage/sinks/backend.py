@@ -901,9 +901,17 @@ def _broke_off(response: httpx2.Response) -> bool:
 
 
 def _json_answer(response: httpx2.Response) -> Any:
-    """A 2xx answer's JSON, or None: a 2xx without usable JSON still did its job."""
+    """An answer's JSON, or None: a 2xx without usable JSON still did its job. JSON is
+    UTF-8 (RFC 8259), and its bytes are read so whatever charset the answer names; a backend
+    that writes it in the charset its Content-Type names (ISO-8859-1, windows-1252,
+    Shift_JIS) is read in that, as its text: one accented letter must not hide the new
+    ticket's id, nor an `ok: false` that says no ticket was made."""
     try:
         return response.json()
+    except (ValueError, RecursionError):
+        pass
+    try:
+        return json.loads(response.text)  # the charset it names (`aio.readable_text`)
     except (ValueError, RecursionError):
         return None
 
@@ -1214,10 +1222,7 @@ def _error_code(response: httpx2.Response) -> str | None:
     or of its `error` object."""
     if not response.content.lstrip().startswith(b"{"):
         return None
-    try:
-        answer = response.json()
-    except (ValueError, RecursionError):
-        return None
+    answer = _json_answer(response)
     nested = answer.get("error") if isinstance(answer, dict) else None
     for holder in (answer, nested):
         if isinstance(holder, dict):
