@@ -1,13 +1,19 @@
 """Round 9 of the sinks' answers under faults (helper 561), each from a loopback server on
-127.0.0.1: a backend that writes its JSON in the charset its Content-Type names."""
+127.0.0.1: a backend, Slack or GitHub that writes its JSON in the charset its Content-Type
+names."""
 
 from __future__ import annotations
 
 import pytest
+from pydantic import SecretStr
 
 from hostile_server import answer, hostile
 from test_backend_hostile_answers import backend_sink, effect
+from test_slack_sink import effect as slack_effect
+from test_slack_sink import open_sink
 from triage.errors import SinkUnavailableError
+from triage.settings import Settings
+from triage.sinks.github.api import GitHubApi
 
 
 @pytest.mark.parametrize(
@@ -38,3 +44,35 @@ async def test_a_failure_in_the_charset_it_names_is_no_ticket_made() -> None:
     async with hostile(answer(200, headers, body)) as server, backend_sink(server.url) as sink:
         with pytest.raises(SinkUnavailableError, match="says it failed"):
             await sink.apply(effect())
+
+
+async def test_a_slack_refusal_in_the_charset_it_names_is_a_refusal() -> None:
+    """A 200 whose ISO-8859-1 JSON says `ok: false` with `invalid_blocks` is Slack's refusal
+    (the post is sent again as plain text), not a post the channel never got."""
+    body = '{"ok": false, "error": "invalid_blocks", "detail": "bloc refusé"}'.encode("latin-1")
+    refused = answer(200, {"Content-Type": "application/json; charset=iso-8859-1"}, body)
+    posted = answer(200, {"Content-Type": "text/html"}, b"ok")
+    async with hostile(refused, posted) as server:
+        url = server.url + "/services/T0/B0/secret"
+        async with open_sink(url) as sink:
+            await sink.apply(slack_effect())
+    assert len(server.requests) == 2
+    assert b'"blocks"' in server.requests[0].body
+    assert b'"blocks"' not in server.requests[1].body
+
+
+async def test_a_github_answer_in_the_charset_it_names_is_read() -> None:
+    """A 201 from GitHub (or a proxy in front of it) whose JSON is in the windows-1252 it
+    names is the created issue, not a `bad_response` retried until the DLQ."""
+    body = '{"number": 7, "title": "café"}'.encode("windows-1252")
+    created = answer(201, {"Content-Type": "application/json; charset=windows-1252"}, body)
+    async with hostile(created) as server:
+        settings = Settings(
+            github_api_url=server.url, github_repository="acme/x", github_token=SecretStr("t0k")
+        )
+        api = GitHubApi(settings)
+        try:
+            issue = await api.call("POST", "/repos/acme/x/issues", json={"title": "t"})
+        finally:
+            await api.aclose()
+    assert issue == {"number": 7, "title": "café"}

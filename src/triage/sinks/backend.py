@@ -143,6 +143,7 @@ from triage.sinks.base import Applied, Effect, NotSent, ProbeCantTell, priority_
 from triage.sinks.http import (
     certificate_refused,
     error_code,
+    json_answer,
     request_id,
     retry_after_of,
     scrub,
@@ -901,19 +902,9 @@ def _broke_off(response: httpx2.Response) -> bool:
 
 
 def _json_answer(response: httpx2.Response) -> Any:
-    """An answer's JSON, or None: a 2xx without usable JSON still did its job. JSON is
-    UTF-8 (RFC 8259), and its bytes are read so whatever charset the answer names; a backend
-    that writes it in the charset its Content-Type names (ISO-8859-1, windows-1252,
-    Shift_JIS) is read in that, as its text: one accented letter must not hide the new
-    ticket's id, nor an `ok: false` that says no ticket was made."""
-    try:
-        return response.json()
-    except (ValueError, RecursionError):
-        pass
-    try:
-        return json.loads(response.text)  # the charset it names (`aio.readable_text`)
-    except (ValueError, RecursionError):
-        return None
+    """An answer's JSON (`http.json_answer`, in the charset it names), or None: a 2xx
+    without usable JSON still did its job."""
+    return json_answer(response)
 
 
 #: A JSend `status` that says the call failed (`{"status": "fail", "data": …}`).

@@ -19,6 +19,7 @@ import ssl
 import time
 from collections.abc import Mapping
 from datetime import UTC
+from typing import Any
 from urllib.parse import quote, quote_plus
 
 import httpx2
@@ -116,6 +117,22 @@ def said(text: str, limit: int) -> str:
     that would start a forged log line, ANSI escapes, NUL) and bidi controls go first."""
     shown = visible(text[: limit * 10], one_line=True)
     return cut(redact(" ".join(shown.split())), limit, ellipsis=True)
+
+
+def json_answer(response: httpx2.Response) -> Any:
+    """An answer's JSON, or None when it holds none. JSON is UTF-8 (RFC 8259), and its bytes
+    are read so whatever charset the answer names; a service (or a gateway in front of it)
+    that writes it in the charset its Content-Type names (ISO-8859-1, windows-1252,
+    Shift_JIS) is read in that, as its text: one accented letter must not hide a new ticket's
+    id, nor an `ok: false` that says nothing was made."""
+    try:
+        return response.json()
+    except (ValueError, RecursionError):
+        pass
+    try:
+        return json.loads(response.text)  # the charset it names (`aio.readable_text`)
+    except (ValueError, RecursionError):
+        return None
 
 
 #: A service's own word for a refusal: `invalid_payload`, `OPS.not-found`, "injected failure",

@@ -132,6 +132,7 @@ from triage.settings import Settings
 from triage.sinks.aio import AiohttpTransport
 from triage.sinks.base import Applied, Effect, NotSent, priority_moved
 from triage.sinks.http import (
+    json_answer,
     page_body,
     retry_after_of,
     scrub,
@@ -745,10 +746,7 @@ def _json_object(response: httpx2.Response) -> dict[str, Any] | None:
     """The answer's body as a JSON object, or None when it is none."""
     if not response.content.lstrip().startswith(b"{"):
         return None
-    try:
-        answer = response.json()
-    except (ValueError, RecursionError):
-        return None
+    answer = json_answer(response)
     return answer if isinstance(answer, dict) else None
 
 

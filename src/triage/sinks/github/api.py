@@ -98,6 +98,7 @@ from triage.sinks.github.auth import InstallationToken, app_credentials, usable_
 from triage.sinks.github.clock import SIGNIFICANT_SKEW_S, GitHubClock
 from triage.sinks.http import (
     MAX_WAIT_S,
+    json_answer,
     parse_retry_after,
     request_id,
     said,
@@ -391,10 +392,7 @@ class GitHubApi:
                     "an answer",
                     reason="bad_response",
                 )
-            try:
-                return response.json()
-            except (ValueError, RecursionError):  # 204 and friends; nothing usable
-                return None
+            return json_answer(response)  # None for 204 and friends: nothing usable
         reason = _reason(response, token)
         fields = {"method": method, "path": path, "status": status, "reason": reason}
         limit_s = self._limit_wait_s(response, reason, method) if status in (403, 429) else None
@@ -816,10 +814,7 @@ def _message(response: httpx2.Response) -> str:
     unread = response.extensions.get(_UNREAD)
     if unread is not None:
         return f"no error message (answer unread: {unread})"
-    try:
-        answer = response.json() if response.content.lstrip().startswith(b"{") else None
-    except (ValueError, RecursionError):
-        answer = None
+    answer = json_answer(response) if response.content.lstrip().startswith(b"{") else None
     if not isinstance(answer, dict) or not isinstance(answer.get("message"), str):
         return f"no error message ({unread_answer(response)})"
     errors = answer.get("errors")
