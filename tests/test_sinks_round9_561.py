@@ -76,3 +76,22 @@ async def test_a_github_answer_in_the_charset_it_names_is_read() -> None:
         finally:
             await api.aclose()
     assert issue == {"number": 7, "title": "café"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'\xef\xbb\xbf{"ok": false, "error": "channel_is_archived"}',
+        '{"ok": false, "error": "channel_is_archived"}'.encode("utf-16"),
+    ],
+    ids=["utf-8 bom", "utf-16 bom"],
+)
+async def test_a_slack_refusal_after_a_byte_order_mark_is_a_refusal(body: bytes) -> None:
+    """A 200 whose JSON `ok: false` follows a byte order mark (a gateway's UTF-8 with BOM, or
+    UTF-16) is Slack's refusal, skipped with its word, not counted as a post the channel got."""
+    reply = answer(200, {"Content-Type": "application/json"}, body)
+    async with hostile(reply) as server:
+        url = server.url + "/services/T0/B0/secret"
+        async with open_sink(url) as sink:
+            applied = await sink.apply(slack_effect())
+    assert applied.skipped == "slack refused: channel_is_archived"

@@ -743,9 +743,9 @@ def _json_error(response: httpx2.Response) -> str | None:
 
 
 def _json_object(response: httpx2.Response) -> dict[str, Any] | None:
-    """The answer's body as a JSON object, or None when it is none."""
-    if not response.content.lstrip().startswith(b"{"):
-        return None
+    """The answer's body as a JSON object, or None when it is none; after a byte order mark
+    too (a gateway's UTF-8 with BOM, UTF-16), which a look at its first byte would take for
+    text: its `ok: false` for a post the channel got."""
     answer = json_answer(response)
     return answer if isinstance(answer, dict) else None
 
