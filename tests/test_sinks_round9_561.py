@@ -11,7 +11,7 @@ from hostile_server import answer, hostile
 from test_backend_hostile_answers import backend_sink, effect
 from test_slack_sink import effect as slack_effect
 from test_slack_sink import open_sink
-from triage.errors import SinkUnavailableError
+from triage.errors import SinkRejectedError, SinkThrottledError, SinkUnavailableError
 from triage.settings import Settings
 from triage.sinks.github.api import GitHubApi
 
@@ -95,3 +95,30 @@ async def test_a_slack_refusal_after_a_byte_order_mark_is_a_refusal(body: bytes)
         async with open_sink(url) as sink:
             applied = await sink.apply(slack_effect())
     assert applied.skipped == "slack refused: channel_is_archived"
+
+
+async def test_a_backend_error_code_after_a_byte_order_mark_is_named() -> None:
+    """A backend's 429 whose JSON error follows a UTF-8 byte order mark names its error code
+    in the error (the one line that says why), not "no error code"."""
+    body = b'\xef\xbb\xbf{"error": "quota_exceeded"}'
+    reply = answer(429, {"Content-Type": "application/json"}, body)
+    async with hostile(reply) as server, backend_sink(server.url) as sink:
+        with pytest.raises(SinkThrottledError, match="quota_exceeded"):
+            await sink.apply(effect())
+
+
+async def test_a_github_error_message_after_a_byte_order_mark_is_named() -> None:
+    """GitHub's (or its proxy's) 422 whose JSON follows a UTF-8 byte order mark names its
+    message in the refusal, not "no error message"."""
+    body = b'\xef\xbb\xbf{"message": "Validation Failed"}'
+    reply = answer(422, {"Content-Type": "application/json"}, body)
+    async with hostile(reply) as server:
+        settings = Settings(
+            github_api_url=server.url, github_repository="acme/x", github_token=SecretStr("t0k")
+        )
+        api = GitHubApi(settings)
+        try:
+            with pytest.raises(SinkRejectedError, match="Validation Failed"):
+                await api.call("POST", "/repos/acme/x/issues", json={"title": "t"})
+        finally:
+            await api.aclose()

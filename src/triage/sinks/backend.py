@@ -1211,8 +1211,6 @@ def _reason(response: httpx2.Response, token: str) -> str:
 def _error_code(response: httpx2.Response) -> str | None:
     """The first short error code (`http.error_code`) under `_CODE_KEYS` of a JSON error body,
     or of its `error` object."""
-    if not response.content.lstrip().startswith(b"{"):
-        return None
     answer = _json_answer(response)
     nested = answer.get("error") if isinstance(answer, dict) else None
     for holder in (answer, nested):

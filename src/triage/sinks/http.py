@@ -129,10 +129,21 @@ def json_answer(response: httpx2.Response) -> Any:
         return response.json()
     except (ValueError, RecursionError):
         pass
+    if not _names_other_charset(response):
+        return None  # not JSON in the UTF it is in: its text would be no more so
     try:
         return json.loads(response.text)  # the charset it names (`aio.readable_text`)
     except (ValueError, RecursionError):
         return None
+
+
+def _names_other_charset(response: httpx2.Response) -> bool:
+    """Whether an answer's text is read in a charset other than UTF-8 (its Content-Type's,
+    or its byte order mark's): only then is its text other than what its bytes read as."""
+    try:
+        return codecs.lookup(response.encoding or "utf-8").name != "utf-8"
+    except LookupError:
+        return False
 
 
 #: A service's own word for a refusal: `invalid_payload`, `OPS.not-found`, "injected failure",

@@ -814,7 +814,7 @@ def _message(response: httpx2.Response) -> str:
     unread = response.extensions.get(_UNREAD)
     if unread is not None:
         return f"no error message (answer unread: {unread})"
-    answer = json_answer(response) if response.content.lstrip().startswith(b"{") else None
+    answer = json_answer(response)
     if not isinstance(answer, dict) or not isinstance(answer.get("message"), str):
         return f"no error message ({unread_answer(response)})"
     errors = answer.get("errors")
