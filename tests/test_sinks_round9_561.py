@@ -4,6 +4,8 @@ names."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from pydantic import SecretStr
 
@@ -122,3 +124,19 @@ async def test_a_github_error_message_after_a_byte_order_mark_is_named() -> None
                 await api.call("POST", "/repos/acme/x/issues", json={"title": "t"})
         finally:
             await api.aclose()
+
+
+async def test_a_create_answer_in_utf16_that_breaks_off_with_no_length_is_retried() -> None:
+    """An HTTP/1.0 201 (no length: it ends where the connection closes) whose UTF-16 JSON
+    breaks off is a broken answer, retried under its key, as its UTF-8 form is; not a ticket
+    named by the idempotency key the backend never gave it."""
+    body = '{"id": "T-1'.encode("utf-16")
+
+    async def cut(writer: asyncio.StreamWriter) -> None:
+        head = b"HTTP/1.0 201 Created\r\nContent-Type: application/json\r\n\r\n"
+        writer.write(head + body)
+        await writer.drain()
+
+    async with hostile(cut) as server, backend_sink(server.url) as sink:
+        with pytest.raises(SinkUnavailableError, match="breaks off"):
+            await sink.apply(effect())

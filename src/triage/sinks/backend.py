@@ -895,10 +895,11 @@ def _broke_off(response: httpx2.Response) -> bool:
     as a create done, its ticket would be named by its Idempotency-Key, which the backend
     never gave it, and its updates would go to no ticket; retried under the same key, the
     backend's whole answer names it (a Location naming the ticket is believed at once). A framed answer whose JSON breaks was sent so: it is
-    read as an answer without an id, as before."""
+    read as an answer without an id, as before. Its first character is read from its text,
+    as its byte order mark or charset says (UTF-16's `{` is two bytes)."""
     if not response.extensions.get(UNFRAMED):  # said by the transport (`aio.py`)
         return False
-    return response.content.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"[")
+    return response.text.lstrip("\ufeff \t\r\n")[:1] in ("{", "[")
 
 
 def _json_answer(response: httpx2.Response) -> Any:
