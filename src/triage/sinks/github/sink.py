@@ -750,7 +750,10 @@ class GitHubSink:
             return repository
         try:
             read = await self._api.call("GET", f"/repos/{repository}")
-        except SinkRejectedError:  # made, where it is told later: the issue is not undone
+        except (SinkRejectedError, GitHubThrottledError):
+            # Made, where it is told later (the old name redirects): the issue is not undone,
+            # nor is a create GitHub answered failed by a read after it (the rate limit the
+            # create's own call spent).
             return repository
         full_name = record(read, "a repository").get("full_name")
         if not isinstance(full_name, str) or full_name.lower() != now.repository.lower():
@@ -774,7 +777,6 @@ class GitHubSink:
         trusted_labels = self._lookup.believed_kept(repository)
         try:
             issue = await self._create_issue(repository, effect, continues)
-            ref = issue_url(issue, await self._issue_home(repository, issue), self._origin)
         except GitHubUnavailableError:
             # Made or not, with its labels or not: the retry looks among the issues triage
             # created, where an issue GitHub made without its labels is too (`lookup.py`).
@@ -786,6 +788,9 @@ class GitHubSink:
             raise
         log.info("github.issue_created", repository=repository, issue=issue_number(issue))
         self._lookup.note_created(repository, record(issue, "the issue"))
+        # Past the create's refusals: whatever the look-up of the issue's home raises, the
+        # issue was made, and its creation tokens are not given back.
+        ref = issue_url(issue, await self._issue_home(repository, issue), self._origin)
         if trusted_labels and not self._lookup.believed_kept(repository):
             older = await self._lookup.find_marked_issue(
                 repository, effect.fingerprint, besides=issue_number(issue)
