@@ -288,20 +288,6 @@ def test_a_k00_word_that_is_no_key_stays(given: str) -> None:
     assert _text(given) == given
 
 
-# --- what is left ---------------------------------------------------------------------------------
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="Go's %+v: a password holding a space then a capitalised word and a colon reads as "
-    "the next field (`Password:Zq9 Xk7:pQ2v Host:db` keeps `Xk7:pQ2v`); telling a field name "
-    "from a password's word needs the struct's other names",
-)
-def test_a_go_struct_password_holding_what_looks_like_a_field_goes_whole() -> None:
-    """A `%+v` password whose second word looks like a field (`Xk7:`) goes whole."""
-    assert "pQ2v" not in _text("{User:bob Password:Zq9 Xk7:pQ2v Host:db}")
-
-
 # --- every path out of the process --------------------------------------------------------------
 
 #: This round's classes, each with the part that must not leave.

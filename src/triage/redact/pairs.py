@@ -741,6 +741,16 @@ def _tab_value(match: re.Match[str]) -> str:
     return f"{match['head']}[REDACTED:password]{match['value'][len(value) :]}"
 
 
+#: A Go struct's field name as `%+v` writes it: exported, made of words (`MaxIdleConns`),
+#: initialisms (`TLSConfig`, `DB`, `OAuth2Token`) and digits, or a short word Go code names a
+#: field (`Db`, `Id`). A password's next word after a space is rarely so shaped (`Xk7:`), so its
+#: value is not cut there: it runs on to a field shaped so, or the closing brace.
+_GO_WORD = r"[A-Z][a-z]{2,24}+|[A-Z]{2,8}+(?![a-z])|[A-Z]{1,7}(?=[A-Z][a-z]{2})"
+_GO_FIELD_NAME = (
+    rf"(?-i:(?:{_GO_WORD}|(?:Db|Id|Ip|Tx|Rx|Os)(?![a-z]))"
+    rf"(?:{_GO_WORD}|[A-Z][a-z]|[0-9]{{1,3}}+){{0,8}}+)"
+)
+
 #: A Go-syntax struct's quoted value (`%#v`: `Password:"…", DB:0`) and the comma after it.
 _GO_QUOTED_VALUE = re.compile(r'"(?:[^"\\]|\\.)*+"(?P<comma>,?)')
 
@@ -1165,16 +1175,16 @@ PAIR_RULES: tuple[_Rule, ...] = (
         flags=re.IGNORECASE,
     ),
     # Go's `%+v` of a struct (`&{Host:db Password:hunter two User:app}`): a secret field's
-    # value runs, spaces and all, to the next ` <Field>:` (a capitalised identifier) or the
-    # closing brace. Only right after `{` (not a shell's `${`) or a space, inside a brace left
-    # open (`_go_field`).
+    # value runs, spaces and all, to the next ` <Field>:` (an identifier shaped as Go names
+    # fields, `_GO_FIELD_NAME`) or the closing brace. Only right after `{` (not a shell's
+    # `${`) or a space, inside a brace left open (`_go_field`).
     _rule(
         # The `{` or space is read, not looked behind for: the engine then jumps between them.
         rf"(?P<head>[{{ ](?<!\$\{{)(?=\w{{1,65}}+:)(?P<name>\w{{0,64}}?{_SECRET_NAME}):)"
         r"(?!\[REDACTED)"
         rf"(?!(?:{_STATE_WORDS}|\*{{3,64}})[ }}])"
-        r"(?P<value>[^\s{}](?:[^\s{}]|[ \t](?!(?-i:[A-Z])\w{0,64}+:)){0,511}+)"
-        r"(?=[ \t](?-i:[A-Z])\w{0,64}+:|\})",
+        rf"(?P<value>[^\s{{}}](?:[^\s{{}}]|[ \t](?!{_GO_FIELD_NAME}:)){{0,511}}+)"
+        rf"(?=[ \t]{_GO_FIELD_NAME}:|\}})",
         _go_field,
         *_SECRET_NAME_NEEDLES,
         flags=re.IGNORECASE,
