@@ -6,7 +6,7 @@ each row the secret spans, is replaced by the placeholder found, as a base64 run
 (`base64_runs`). A dump's last bytes may cut a token short of its vendor's shape: a vendor's
 prefix and 8 token characters at the dump's end are taken for one (`_CUT_TOKEN`). And an
 Ethereum private key, 64 hex digits that only the name before them tells from a transaction's
-hash (`_NAMED_PRIVATE_KEY`).
+hash (`_NAMED_PRIVATE_KEY`). And an Ansible Vault's encrypted lines (`_ANSIBLE_VAULT`).
 """
 
 from __future__ import annotations
@@ -114,8 +114,24 @@ _NAMED_PRIVATE_KEY = (
     r"(?:[:=][ \t]{0,3})?\\?[\"']?)(?P<value>(?:0x)?[0-9a-fA-F]{64})(?![0-9A-Za-z])"
 )
 
+#: An Ansible Vault's line: lower-case hex (hexlify's), a digit among it (a word such as
+#: `added` on the next line is no part of it), then the line's end, a quote or an escape.
+_VAULT_LINE = r"(?=[a-f]{0,4096}+[0-9])[0-9a-f]{2,4096}+(?![^\s\\\"'])"
+#: What breaks its lines: a line break (raw or escaped in a JSON string) and the indent after
+#: it, or the spaces a log joined them by.
+_VAULT_BREAK = r"(?:(?:\r?\n|\\r\\n|\\n)[ \t]{0,64}+|[ \t]{1,8}+)"
+#: An Ansible Vault's encrypted text (`ansible-vault encrypt`, a `!vault |` value): its header
+#: (`$ANSIBLE_VAULT;1.1;AES256`; 1.2 adds a vault id), then lines of hex. Whoever holds the
+#: text can try vault passwords against it offline, so its lines go under any name or none;
+#: the header stays to say what was there. Its lines are broken raw, as `\n` inside a JSON
+#: string, indented under a YAML key, or joined by spaces when a log flattened them.
+_ANSIBLE_VAULT = (
+    r"(?P<head>\$ANSIBLE_VAULT;[0-9]\.[0-9];[A-Z0-9_]{1,16}+(?:;[^\s;\\]{1,128}+)?)"
+    rf"(?P<break>{_VAULT_BREAK}){_VAULT_LINE}(?:{_VAULT_BREAK}{_VAULT_LINE}){{0,4096}}+"
+)
 
 HEX_RULES: tuple[_Rule, ...] = (
+    _rule(_ANSIBLE_VAULT, r"\g<head>\g<break>[REDACTED:password]", "$ANSIBLE_VAULT"),
     # A dump first: its rows' bytes are cut into groups that no hex run spans.
     _rule(rf"(?m)^{_ROW}(?:\r?\n{_ROW}){{0,255}}", _dump),
     _rule(_HEX_RUN, _hex_run),
