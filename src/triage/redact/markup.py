@@ -1,7 +1,7 @@
 """Rules for secrets in structured output whose name is read whole, then asked (`secret_named`):
 XML elements and attributes (`<password>`, `<add key="Password" value="…"/>`), SQL's PASSWORD
 and IDENTIFIED BY, Kubernetes env entries, the values validators echo (pydantic, Spring Boot),
-PHP's print_r and var_dump, a container's args as JSON, a name and its value as two members
+PHP's print_r and var_dump (and Symfony's VarDumper as HTML), a container's args as JSON, a name and its value as two members
 (JSON, the AWS CLI's shorthand, logfmt), Terraform's sensitive outputs, and a name dressed in
 Markdown or inline HTML (`**Password:** …`, `` `password`: `…` ``, `<strong>Password:</strong> …`).
 """
@@ -456,6 +456,21 @@ MARKUP_RULES: tuple[
         r"[ \t\r\n]{0,64}+<!\[CDATA\[)(?!\[REDACTED)(?P<text>(?:[^\]]|\](?!\]>)){1,4096}+)(?=\]\]>)",
         _element_text,
         "cdata[",
+        fold_needles=True,
+    ),
+    # Symfony's VarDumper as HTML (Laravel's `dd()` and `dump()`, Symfony's error page and
+    # profiler): an array's key or an object's property in a `sf-dump-key` (`-public`,
+    # `-protected`, `-private`) span, then `=>` or `:`, the value's quote (`"""` before a
+    # string of lines) and its text in a `sf-dump-str` span. The name is read whole, then asked
+    # (`_element_text`); the spans and quotes stay.
+    _rule(
+        r"""(?P<head><span[ \t]class=\\?["']?sf-dump-(?:key|public|protected|private)\b"""
+        r"[^<>]{0,512}+>(?P<name>[^<>]{1,128}+)</span>(?:\\?\")?"
+        r"(?::|[ \t]{0,4}+=>)[ \t]{0,4}+(?:\\?\"){0,3}(?:(?:\r?\n|\\n)[ \t]{0,64}+)?"
+        r"<span[ \t]class=\\?[\"']?sf-dump-str\b[^<>]{0,512}+>)"
+        rf"(?!\[REDACTED)(?P<text>[^<]{{1,{_VALUE_MAX}}}+)(?=</span>)",
+        _element_text,
+        "sf-dump-",
         fold_needles=True,
     ),
     # An Apple property list (a `.mobileconfig` profile, a macOS check's dump): a `<key>` names
