@@ -48,6 +48,10 @@ _USER_PASSWORD = re.compile(
     r"[A-Za-z][A-Za-z0-9._@+-]{0,127}+:(?![0-9]{1,256}+\Z)"
     r"(?![a-z]{1,64}+(?:[._-][a-z0-9]{1,64}+){1,16}+\Z)[^\s:/][^\s:]{5,255}+"
 )
+#: SASL PLAIN's message (SMTP's and IMAP's `AUTH PLAIN`, XMPP, Kafka, LDAP): an identity to
+#: act as (often none), the user and the password, a NUL byte before each of the last two.
+#: Its base64 is a login wherever it is logged, with no `AUTH PLAIN` before it to say so.
+_SASL_PLAIN = re.compile(rb"[^\x00]{0,255}+\x00[^\x00]{1,255}+\x00[^\x00]{1,255}+")
 #: Every byte that is in no base64 alphabet (and padding) as a space.
 _NOT_BASE64 = bytes(
     c if chr(c) in "+/_-" or (c < 128 and chr(c).isalnum()) else 32 for c in range(256)
@@ -135,12 +139,15 @@ def _base64_bytes(run: str) -> bytes | None:
 
 
 def _base64_text(run: str) -> str | None:
-    """The text a base64 run encodes, without invisible characters, if it decodes to printable
-    UTF-8 or UTF-16LE (`_utf16_text`; line breaks and tabs allowed), a gzip stream opened
-    first (`_gunzipped`); else None (a hash, an id, a word that merely looks like base64)."""
+    """The text a base64 run encodes (`_bytes_text`), or None."""
     data = _base64_bytes(run)
-    if data is None:
-        return None
+    return None if data is None else _bytes_text(data)
+
+
+def _bytes_text(data: bytes) -> str | None:
+    """`data` as text without invisible characters, if it is printable UTF-8 or UTF-16LE
+    (`_utf16_text`; line breaks and tabs allowed), a gzip stream opened first (`_gunzipped`);
+    else None (a hash, an id, a word that merely looks like base64)."""
     data = _gunzipped(data)
     text = _utf16_text(data) if b"\x00" in data else None
     if text is None:
@@ -152,6 +159,22 @@ def _base64_text(run: str) -> str | None:
     if not text.isprintable() and not _layout_free(text).isprintable():
         return None
     return text
+
+
+def _sasl_login(data: bytes) -> bool:
+    """Whether `data` is SASL PLAIN's message (`_SASL_PLAIN`), its three parts printable
+    UTF-8."""
+    if data.count(0) != 2 or _SASL_PLAIN.fullmatch(data) is None:
+        return False
+    text = data.replace(b"\x00", b" ").decode(errors="replace")
+    return "\ufffd" not in text and text.isprintable()
+
+
+def text_or_login(run: str) -> bool:
+    """Whether a base64 run decodes to text or to SASL PLAIN's login: a run the base64 pass
+    reads (`_redacted_base64`). It is decoded once."""
+    data = _base64_bytes(run)
+    return data is not None and (_bytes_text(data) is not None or _sasl_login(data))
 
 
 #: A line break inside a base64 run (`_BASE64_RUN`): raw or escaped.
@@ -176,7 +199,8 @@ def _redacted_base64(run: str, scrub: Callable[[str], str]) -> str:
     else:
         decoded = _base64_text(run)
     if decoded is None:
-        return run
+        data = _base64_bytes(run)
+        return "[REDACTED:password]" if data is not None and _sasl_login(data) else run
     found = _PLACEHOLDER_FOUND.search(scrub(decoded))
     if found is not None:
         return found[0]

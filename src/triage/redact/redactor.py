@@ -24,9 +24,9 @@ from triage.redact.base64_runs import (
     _BASE64_RUN,
     _DISCORD_TOKEN,
     _NOT_BASE64,
-    _base64_text,
     _discord_token,
     _redacted_base64,
+    text_or_login,
 )
 from triage.redact.disguises import (
     SOFT_BROKEN,
@@ -146,7 +146,7 @@ def _scrub_base64(text: str, secrets: tuple[str, ...]) -> str:
     if max(map(len, runs), default=0) < 16:
         return text
     for run in runs:
-        if 16 <= len(run) <= 8192 and _base64_text(run.decode()) is not None:
+        if 16 <= len(run) <= 8192 and text_or_login(run.decode()):
             break
     else:
         return text
@@ -654,13 +654,13 @@ _PLACEHOLDER = re.compile(r"(\[REDACTED(?::[\w-]{1,40})?\])")
 def _disguises(text: str) -> bool:
     """Whether `text` holds a form only the passes read (`Redactor._redacted`): an invisible
     character, a percent-escape, a needless JSON escape, a disguise `_unmasked` undoes (an
-    entity, a full-width letter), a base64 run that decodes to text."""
+    entity, a full-width letter), a base64 run that decodes to text or a login."""
     if _hides(text) or _ESCAPE.search(text) or _unmasked(text) != text:
         return True
     if "\\" in text and _json_unescaped(text) != text:
         return True
     runs = text.encode("ascii", "replace").translate(_NOT_BASE64).split()
-    return any(16 <= len(run) <= 8192 and _base64_text(run.decode()) is not None for run in runs)
+    return any(16 <= len(run) <= 8192 and text_or_login(run.decode()) for run in runs)
 
 
 def _mapping(value: Any) -> bool:
